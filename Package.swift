@@ -1,0 +1,61 @@
+// swift-tools-version:6.1
+
+import PackageDescription
+
+let package = Package(
+    name: "automator",
+    products: [
+        .executable(name: "automator", targets: ["automator"]),
+        .library(name: "AutomatorRuntime", targets: ["AutomatorRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // The only code that may raise a Lua error or yield: trampolines, the sandbox, the limits.
+        .target(
+            name: "CLua",
+            linkerSettings: [.linkedLibrary("lua5.4")]
+        ),
+        // Line editing for the REPL (BSD libedit, Debian's libedit-dev).
+        .systemLibrary(name: "CEditLine", pkgConfig: "libedit"),
+        .target(
+            name: "AutomatorRuntime",
+            dependencies: [
+                "CLua",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "automator",
+            dependencies: [
+                "AutomatorRuntime",
+                "CEditLine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: [
+                "AutomatorRuntime",
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ],
+            resources: [.copy("Fixtures")]
+        ),
+        // Runs the built `automator` binary as a real process.
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["automator"]
+        ),
+    ]
+)
+
+for target in package.targets where target.type != .system && target.name != "CLua" {
+    var settings = target.swiftSettings ?? []
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

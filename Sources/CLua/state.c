@@ -1,0 +1,235 @@
+// The state: accounting allocator, kill switch, resumption, trampolines and host objects.
+#include <stdlib.h>
+#include <string.h>
+#include "context.h"
+
+// MARK: - Accounting allocator
+
+// Growth is refused over the cap only while Lua code runs (`enforcing`): host code, which
+// must never see a Lua error, is trusted to bound its own allocations.
+//
+// Once a growth has been refused, the state stays "near the limit" until usage falls below
+// 3/4 of the cap, and meanwhile refuses growth above 7/8 of it. Without this, a script that
+// fills memory with small objects makes Lua run an emergency full collection for nearly
+// every allocation near the cap (each freeing a few temporaries), and takes seconds to fail.
+static int au_refuses(au_context *c, size_t old, size_t nsize) {
+    if (!c->enforcing || c->limit == 0 || nsize <= old) return 0;
+    size_t after = c->used - old + nsize;
+    if (c->near_limit && c->used < c->limit - c->limit / 4) c->near_limit = 0;
+    size_t ceiling = c->near_limit ? c->limit - c->limit / 8 : c->limit;
+    if (after <= ceiling) return 0;
+    c->near_limit = 1;
+    return 1;
+}
+
+static void *au_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    au_context *c = ud;
+    size_t old = ptr ? osize : 0;  // with ptr NULL, osize is a type tag
+    if (nsize == 0) {
+        free(ptr);
+        c->used -= old;
+        return NULL;
+    }
+    if (au_refuses(c, old, nsize)) return NULL;
+    void *block = realloc(ptr, nsize);
+    if (block != NULL) c->used = c->used - old + nsize;
+    return block;
+}
+
+static int au_panic(lua_State *L) {
+    const char *message = lua_tostring(L, -1);
+    fprintf(stderr, "automator: unprotected Lua error (a bug in the host): %s\n",
+            message ? message : "(no message)");
+    abort();
+}
+
+lua_State *au_newstate(au_dispatch_fn dispatch, au_release_fn release) {
+    au_context *c = calloc(1, sizeof *c);
+    if (c == NULL) return NULL;
+    c->dispatch = dispatch;
+    c->release = release;
+    lua_State *L = lua_newstate(au_alloc, c);
+    if (L == NULL) {
+        free(c);
+        return NULL;
+    }
+    *(au_context **)lua_getextraspace(L) = c;  // copied into every thread created later
+    lua_atpanic(L, au_panic);
+    lua_pushcfunction(L, au_open_sandbox);
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+        au_close(L);
+        return NULL;
+    }
+    return L;
+}
+
+void au_close(lua_State *L) {
+    au_context *c = au_ctx(L);
+    c->enforcing = 0;
+    lua_close(L);
+    free(c);
+}
+
+void au_set_memory_limit(lua_State *L, size_t bytes) {
+    au_context *c = au_ctx(L);
+    c->limit = bytes;
+    c->near_limit = 0;
+}
+size_t au_memory_used(lua_State *L) { return au_ctx(L)->used; }
+
+// MARK: - Kill switch
+
+static void au_kill_hook(lua_State *L, lua_Debug *ar) {
+    (void)ar;
+    au_context *c = au_ctx(L);
+    if (atomic_load(&c->killed) == AU_KILL_SET) luaL_error(L, "%s", c->reason);
+}
+
+// Every instruction, call and return raises while the kill is set, so a `pcall` that catches
+// the error returns into code that raises it again, up to the host.
+static void au_arm(lua_State *co) {
+    lua_sethook(co, au_kill_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+}
+
+void au_kill(lua_State *L, const char *reason) {
+    au_context *c = au_ctx(L);
+    int expected = AU_KILL_NONE;
+    if (atomic_compare_exchange_strong(&c->killed, &expected, AU_KILL_WRITING)) {
+        strncpy(c->reason, reason, sizeof c->reason - 1);
+        c->reason[sizeof c->reason - 1] = '\0';
+        atomic_store(&c->killed, AU_KILL_SET);
+    }
+    // lua_sethook is safe to call from another thread or a signal handler.
+    lua_State *running = atomic_load(&c->running);
+    if (running != NULL) au_arm(running);
+}
+
+int au_is_killed(lua_State *L) { return atomic_load(&au_ctx(L)->killed) == AU_KILL_SET; }
+
+const char *au_kill_reason(lua_State *L) {
+    au_context *c = au_ctx(L);
+    return atomic_load(&c->killed) == AU_KILL_SET ? c->reason : NULL;
+}
+
+void au_clear_kill(lua_State *L) {
+    au_context *c = au_ctx(L);
+    atomic_store(&c->killed, AU_KILL_NONE);
+    c->reason[0] = '\0';
+    lua_sethook(L, NULL, 0, 0);
+}
+
+// Paired with au_kill: it stores `killed` then reads `running`; this stores `running` then
+// reads `killed` (both sequentially consistent), so one of the two arms the thread.
+void au_enter_thread(au_context *c, lua_State *co) {
+    atomic_store(&c->running, co);
+    if (atomic_load(&c->killed) == AU_KILL_SET) au_arm(co);
+    else if (lua_gethook(co) == au_kill_hook) lua_sethook(co, NULL, 0, 0);
+}
+
+// MARK: - Running code
+
+int au_resume(lua_State *L, lua_State *co, int nargs, int *nresults) {
+    au_context *c = au_ctx(L);
+    lua_State *outer_root = c->root;
+    int outer_enforcing = c->enforcing;
+    c->root = co;
+    c->enforcing = 1;
+    au_enter_thread(c, co);
+    int status = lua_resume(co, L, nargs, nresults);
+    atomic_store(&c->running, NULL);
+    c->enforcing = outer_enforcing;
+    c->root = outer_root;
+    return status;
+}
+
+int au_close_run(lua_State *L, lua_State *co) {
+    au_context *c = au_ctx(L);
+    int outer_enforcing = c->enforcing;
+    c->enforcing = 1;
+    au_enter_thread(c, co);
+    int status = lua_resetthread(co);
+    atomic_store(&c->running, NULL);
+    c->enforcing = outer_enforcing;
+    return status;
+}
+
+static int au_error_report(lua_State *L) {
+    lua_State *co = lua_touserdata(L, 1);
+    lua_Debug frame;
+    int located = 0;
+    for (int level = 0; !located && lua_getstack(co, level, &frame); level++) {
+        lua_getinfo(co, "Sl", &frame);
+        if (frame.currentline > 0) {
+            lua_pushfstring(L, "%s:%d:", frame.short_src, frame.currentline);
+            located = 1;
+        }
+    }
+    if (!located) lua_pushliteral(L, "");
+    if (lua_type(co, -1) == LUA_TSTRING || lua_type(co, -1) == LUA_TNUMBER) {
+        lua_pushstring(L, lua_tostring(co, -1));
+    } else {
+        lua_pushfstring(L, "(error object is a %s value)", luaL_typename(co, -1));
+    }
+    luaL_traceback(L, co, NULL, 0);
+    return 3;
+}
+
+int au_push_error_report(lua_State *L, lua_State *co) {
+    lua_pushcfunction(L, au_error_report);
+    lua_pushlightuserdata(L, co);
+    int status = lua_pcall(L, 1, 3, 0);
+    if (status != LUA_OK) lua_pop(L, 1);
+    return status;
+}
+
+// MARK: - Host functions
+
+static int au_trampoline(lua_State *L) {
+    au_context *c = au_ctx(L);
+    int enforcing = c->enforcing;
+    c->enforcing = 0;
+    int n = c->dispatch(L, lua_touserdata(L, lua_upvalueindex(1)));
+    c->enforcing = enforcing;
+    if (n >= 0) return n;
+    // The Swift frames have returned: raising here crosses none of them.
+    luaL_where(L, 1);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
+void au_push_host_function(lua_State *L, void *function) {
+    lua_pushlightuserdata(L, function);
+    lua_pushcclosure(L, au_trampoline, 1);
+}
+
+// MARK: - Host objects
+
+static int au_object_finalize(lua_State *L) {
+    void **slot = lua_touserdata(L, 1);
+    if (slot != NULL && *slot != NULL) {
+        void *object = *slot;
+        *slot = NULL;
+        au_ctx(L)->release(object);
+    }
+    return 0;
+}
+
+void au_push_object_finalizer(lua_State *L) { lua_pushcfunction(L, au_object_finalize); }
+
+void au_push_object(lua_State *L, void *object, int metatable) {
+    void **slot = lua_newuserdatauv(L, sizeof object, 0);
+    *slot = object;
+    lua_pushvalue(L, metatable);
+    lua_setmetatable(L, -2);
+}
+
+void *au_to_object(lua_State *L, int index) {
+    if (lua_type(L, index) != LUA_TUSERDATA || !lua_getmetatable(L, index)) return NULL;
+    lua_pushliteral(L, "__gc");
+    lua_rawget(L, -2);
+    int hosted = lua_tocfunction(L, -1) == au_object_finalize;
+    lua_pop(L, 2);
+    if (!hosted || lua_rawlen(L, index) != sizeof(void *)) return NULL;
+    return *(void **)lua_touserdata(L, index);
+}
