@@ -47,7 +47,8 @@ let package = Package(
         // Runs the built `automator` binary as a real process.
         .testTarget(
             name: "CLITests",
-            dependencies: ["automator"]
+            dependencies: ["automator"],
+            resources: [.copy("Fixtures")]
         ),
     ]
 )

@@ -1,0 +1,118 @@
+internal import CLua
+
+/// A Swift function that Lua scripts call. It reads its arguments from `call`, pushes its
+/// results, and returns how many it pushed; it fails by throwing (a `HostError` for a
+/// message of its own), never by raising a Lua error.
+public typealias HostFunction = (LuaCall) throws -> Int32
+
+/// The arguments and results of one call of a host function.
+public struct LuaCall {
+    let stack: LuaStack
+    private let function: Unmanaged<HostFunctionBox>
+
+    init(L: OpaquePointer, function: Unmanaged<HostFunctionBox>) {
+        self.stack = LuaStack(L: L)
+        self.function = function
+    }
+
+    /// The host function's name as scripts see it, e.g. `json.decode`.
+    public var name: String { function._withUnsafeGuaranteedRef { $0.name } }
+
+    /// How many arguments the script passed.
+    public var argumentCount: Int32 { stack.top }
+
+    // MARK: Arguments
+
+    public func integer(_ position: Int32) throws(HostError) -> Int64 {
+        var isInteger: Int32 = 0
+        let value = lua_tointegerx(stack.L, position, &isInteger)
+        if isInteger != 0 { return value }
+        if stack.type(at: position) == LUA_TNUMBER {
+            throw .argument(position, "number has no integer representation")
+        }
+        throw expected("number", at: position)
+    }
+
+    public func number(_ position: Int32) throws(HostError) -> Double {
+        var isNumber: Int32 = 0
+        let value = lua_tonumberx(stack.L, position, &isNumber)
+        if isNumber != 0 { return value }
+        throw expected("number", at: position)
+    }
+
+    /// A string argument as bytes; numbers are accepted and converted, as Lua does.
+    public func string(_ position: Int32) throws(HostError) -> LuaString {
+        let type = stack.type(at: position)
+        guard type == LUA_TSTRING || type == LUA_TNUMBER else { throw expected("string", at: position) }
+        var length = 0
+        let pointer = au_tostring(stack.L, position, &length)
+        return LuaString(bytes: Array(UnsafeRawBufferPointer(start: pointer, count: length)))
+    }
+
+    public func boolean(_ position: Int32) -> Bool { lua_toboolean(stack.L, position) != 0 }
+
+    public func isNone(_ position: Int32) -> Bool { stack.type(at: position) == LUA_TNONE }
+
+    public func isNoneOrNil(_ position: Int32) -> Bool { stack.type(at: position) <= LUA_TNIL }
+
+    /// Any data argument, tables converted recursively.
+    public func value(_ position: Int32) throws(HostError) -> LuaValue {
+        do { return try stack.value(at: position) } catch { throw .argument(position, error.message) }
+    }
+
+    private func expected(_ type: String, at position: Int32) -> HostError {
+        let actual = stack.type(at: position) == LUA_TNONE ? "no value" : stack.typeName(at: position)
+        return .argument(position, "\(type) expected, got \(actual)")
+    }
+
+    // MARK: Results
+
+    /// Pushes one result; returns 1 so that a host function can end with `return try call.push(x)`.
+    @discardableResult
+    public func push(_ value: LuaValue) throws(HostError) -> Int32 {
+        do { try stack.push(value) } catch { throw HostError(error.message) }
+        return 1
+    }
+
+    @discardableResult
+    public func push(_ text: String) -> Int32 {
+        stack.push(text)
+        return 1
+    }
+}
+
+/// A host function as Lua holds it: a light userdata upvalue of the trampoline points here.
+final class HostFunctionBox {
+    let name: String
+    let body: HostFunction
+
+    init(name: String, body: @escaping HostFunction) {
+        self.name = name
+        self.body = body
+    }
+
+    func call(_ L: OpaquePointer) -> Int32 {
+        do {
+            return try body(LuaCall(L: L, function: Unmanaged.passUnretained(self)))
+        } catch let error as HostError {
+            if let position = error.argument {
+                LuaStack(L: L).push("bad argument #\(position) to '\(name)' (\(error.message))")
+            } else {
+                LuaStack(L: L).push("\(name): \(error.message)")
+            }
+        } catch {
+            LuaStack(L: L).push("\(name): \(error)")
+        }
+        return AU_HOST_ERROR
+    }
+}
+
+/// The trampoline's one entry into Swift. It never raises: errors become AU_HOST_ERROR.
+let hostDispatch: au_dispatch_fn = { L, function in
+    Unmanaged<HostFunctionBox>.fromOpaque(function!)._withUnsafeGuaranteedRef { $0.call(L!) }
+}
+
+/// Releases the Swift object of a host userdata that Lua collected.
+let hostRelease: au_release_fn = { object in
+    Unmanaged<AnyObject>.fromOpaque(object!).release()
+}

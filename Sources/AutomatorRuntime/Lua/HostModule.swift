@@ -1,0 +1,32 @@
+internal import CLua
+
+/// A table of host functions that scripts see as a global (`json`, `log`, `time`...).
+///
+/// Each run gets its own copy of the table on first use, so a script that changes it
+/// changes only its own run.
+public protocol HostModule {
+    /// The global name, e.g. `json`.
+    var name: String { get }
+    /// Adds the module's functions and constants.
+    func register(in table: inout ModuleTable)
+}
+
+/// The table a `HostModule` fills, on top of the Lua stack while it registers.
+public struct ModuleTable {
+    let state: LuaState
+    let moduleName: String
+
+    /// Adds a function; scripts call it as `module.name(...)`.
+    public mutating func function(_ name: String, _ body: @escaping HostFunction) {
+        state.stack.push(name)
+        state.pushFunction(named: "\(moduleName).\(name)", body)
+        lua_rawset(state.L, -3)
+    }
+
+    /// Adds a constant.
+    public mutating func constant(_ name: String, _ value: LuaValue) throws(LuaError) {
+        state.stack.push(name)
+        try state.stack.push(value)
+        lua_rawset(state.L, -3)
+    }
+}

@@ -1,0 +1,135 @@
+internal import CLua
+
+/// One Lua 5.4 state with the sandbox's frozen base, confined to the thread that uses it.
+///
+/// Not `Sendable`: other threads reach it only through its `KillSwitch`.
+public final class LuaState {
+    let L: OpaquePointer
+    let killSwitch: KillSwitch
+    /// Host functions live as long as the state: Lua holds raw pointers to them.
+    private var functions: [HostFunctionBox] = []
+
+    public init() throws(LuaError) {
+        guard let L = au_newstate(hostDispatch, hostRelease) else {
+            throw LuaError(.memory, "could not create a Lua state: out of memory")
+        }
+        self.L = L
+        self.killSwitch = KillSwitch(L)
+    }
+
+    deinit {
+        killSwitch.invalidate()
+        au_close(L)
+    }
+
+    var stack: LuaStack { LuaStack(L: L) }
+
+    /// The cap on this state's memory while Lua code runs, in bytes; nil for none.
+    public var memoryLimit: Int? {
+        didSet { au_set_memory_limit(L, memoryLimit.map { max(0, $0) } ?? 0) }
+    }
+
+    /// Bytes allocated by this state now.
+    public var memoryUsed: Int { au_memory_used(L) }
+
+    /// Runs a full garbage collection (host objects no longer reachable are released).
+    public func collectGarbage() { au_collect_garbage(L) }
+
+    /// Pushes a Lua function that calls `body`.
+    func pushFunction(named name: String, _ body: @escaping HostFunction) {
+        let box = HostFunctionBox(name: name, body: body)
+        functions.append(box)
+        au_push_host_function(L, Unmanaged.passUnretained(box).toOpaque())
+    }
+
+    // MARK: References
+
+    /// Pops the value on top of the stack into the registry; it lives while the reference does.
+    func reference() -> LuaReference { LuaReference(state: self, id: luaL_ref(L, au_registryindex())) }
+
+    func push(_ reference: LuaReference) { lua_rawgeti(L, au_registryindex(), Int64(reference.id)) }
+
+    // MARK: Running
+
+    /// Compiles `source` as text and pushes the function. `chunkName` follows Lua:
+    /// `@path` for a file, `=label` for anything else.
+    func load(_ source: some Collection<UInt8>, chunkName: String) throws(LuaError) {
+        let bytes = Array(source)
+        let status = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { text in
+                luaL_loadbufferx(L, text.baseAddress, text.count, chunkName, "t")
+            }
+        }
+        guard status == LUA_OK else {
+            let message = stack.bytes(at: -1).map { LuaString(bytes: $0).description } ?? "could not load \(chunkName)"
+            au_pop(L, 1)
+            throw LuaError(status == LUA_ERRMEM ? .memory : .syntax, message)
+        }
+    }
+
+    /// Calls the function on top of the stack (popping it) in a new coroutine, with the memory
+    /// cap enforced and the kill switch watching; hands its results, in place on the
+    /// coroutine's stack, to `results`.
+    func call<Result>(
+        arguments: [LuaValue],
+        results: (_ stack: LuaStack, _ first: Int32, _ count: Int32) throws(LuaError) -> Result
+    ) throws(LuaError) -> Result {
+        let top = lua_gettop(L) - 1
+        defer { lua_settop(L, top) }
+        guard let thread = lua_newthread(L) else { throw LuaError(.memory, "could not create a coroutine") }
+        lua_rotate(L, -2, 1)  // the function above the thread, then onto the thread
+        lua_xmove(L, thread, 1)
+        let threadStack = LuaStack(L: thread)
+        for argument in arguments { try threadStack.push(argument) }
+
+        var resultCount: Int32 = 0
+        let status = au_resume(L, thread, Int32(arguments.count), &resultCount)
+        switch status {
+        case LUA_OK:
+            return try results(threadStack, lua_gettop(thread) - resultCount + 1, resultCount)
+        case LUA_YIELD:
+            throw LuaError(.runtime, "the script yielded to the host, which was not waiting for it")
+        default:
+            var error = error(status: status, thread: thread)
+            au_close_run(L, thread)  // runs the script's pending __close handlers, within its limits
+            if error.kind != .killed, let reason = au_kill_reason(L) {
+                error = LuaError(.killed, "\(error.message) (then, closing: \(String(cString: reason)))", traceback: error.traceback)
+            }
+            throw error
+        }
+    }
+
+    private func error(status: Int32, thread: OpaquePointer) -> LuaError {
+        guard au_push_error_report(L, thread) == LUA_OK else {
+            return LuaError(.memory, "not enough memory to report an error")
+        }
+        defer { au_pop(L, 3) }
+        let text = { (index: Int32) in self.stack.bytes(at: index).map { LuaString(bytes: $0).description } ?? "" }
+        let (location, message, traceback) = (text(-3), text(-2), text(-1))
+        if let reason = au_kill_reason(L) {
+            return LuaError(.killed, "\(location) \(String(cString: reason))", traceback: traceback)
+        }
+        if status == LUA_ERRMEM {
+            let limit = memoryLimit.map { " of \(Self.formatBytes($0))" } ?? ""
+            return LuaError(.memory, "\(location) memory limit\(limit) exceeded", traceback: traceback)
+        }
+        return LuaError(.runtime, message, traceback: traceback)
+    }
+
+    static func formatBytes(_ bytes: Int) -> String {
+        bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(bytes) bytes"
+    }
+}
+
+/// A value kept alive in the registry of a state.
+final class LuaReference {
+    let state: LuaState
+    let id: Int32
+
+    init(state: LuaState, id: Int32) {
+        self.state = state
+        self.id = id
+    }
+
+    deinit { luaL_unref(state.L, au_registryindex(), id) }
+}

@@ -1,0 +1,156 @@
+internal import CLua
+import Dispatch
+
+/// Runs Lua scripts sandboxed by construction (see docs/ARCHITECTURE.md, "The sandbox"):
+/// each run has its own `_ENV` over a frozen base that holds only safe functions and the
+/// host modules, and every run is held to a memory cap and a wall-clock limit.
+///
+/// ```swift
+/// let sandbox = try Sandbox(modules: StandardModules.all(logger: logger))
+/// let environment = try sandbox.makeEnvironment()
+/// let chunk = try sandbox.load(Array("return 1 + 1".utf8), chunkName: "=example", in: environment)
+/// let results = try sandbox.run(chunk, limits: Limits(timeout: .seconds(5)))  // [.integer(2)]
+/// ```
+public final class Sandbox {
+    public let state: LuaState
+
+    /// - Parameters:
+    ///   - modules: host modules every run sees as globals (and through `require`).
+    ///   - modulePaths: folders where `require("a.b")` finds `a/b.lua`.
+    public init(modules: [any HostModule] = [], modulePaths: [String] = []) throws(LuaError) {
+        state = try LuaState()
+        for path in modulePaths {
+            guard au_add_module_path(state.L, path) == LUA_OK else {
+                au_pop(state.L, 1)
+                throw LuaError(.memory, "could not add the module folder \(path)")
+            }
+        }
+        for module in modules { install(module) }
+    }
+
+    private func install(_ module: any HostModule) {
+        let L = state.L
+        au_push_base(L)
+        state.stack.push(module.name)
+        lua_createtable(L, 0, 8)
+        var table = ModuleTable(state: state, moduleName: module.name)
+        module.register(in: &table)
+        lua_rawset(L, -3)
+        au_pop(L, 1)
+    }
+
+    /// A new, empty run environment.
+    public func makeEnvironment() throws(LuaError) -> Environment {
+        guard au_new_environment(state.L) == LUA_OK else {
+            au_pop(state.L, 1)
+            throw LuaError(.memory, "not enough memory for a run environment")
+        }
+        return Environment(reference: state.reference())
+    }
+
+    /// Compiles `source` (text only) with `environment` as its `_ENV`.
+    /// `chunkName` is `@path` for a file (errors then read `path:line:`), `=label` otherwise.
+    public func load(_ source: some Collection<UInt8>, chunkName: String, in environment: Environment)
+        throws(LuaError) -> Chunk
+    {
+        try state.load(source, chunkName: chunkName)
+        state.push(environment.reference)
+        if lua_setupvalue(state.L, -2, 1) == nil { au_pop(state.L, 1) }
+        return Chunk(reference: state.reference())
+    }
+
+    /// Runs `chunk` to completion within `limits` and returns what it returned.
+    ///
+    /// - Throws: `LuaError` of kind `.runtime` for a script error, `.memory` or `.killed`
+    ///   when a limit stopped it, `.conversion` when a result is not data (a function...).
+    ///   The sandbox is ready for the next run either way.
+    public func run(_ chunk: Chunk, arguments: [LuaValue] = [], limits: Limits = Limits()) throws(LuaError)
+        -> [LuaValue]
+    {
+        try run(chunk, arguments: arguments, limits: limits) { stack, first, count throws(LuaError) in
+            try (first..<first + count).map { index throws(LuaError) in try stack.value(at: index) }
+        }
+    }
+
+    /// Runs `chunk` like `run`, and describes each result for a person (`LuaDisplay`):
+    /// tables in full, functions and userdata by type and address. No Lua code runs for it.
+    public func evaluate(_ chunk: Chunk, limits: Limits = Limits()) throws(LuaError) -> [String] {
+        try run(chunk, arguments: [], limits: limits) { stack, first, count in
+            (first..<first + count).map { LuaDisplay.describe(stack, at: $0) }
+        }
+    }
+
+    private func run<Result>(
+        _ chunk: Chunk, arguments: [LuaValue], limits: Limits,
+        results: (LuaStack, Int32, Int32) throws(LuaError) -> Result
+    ) throws(LuaError) -> Result {
+        state.memoryLimit = limits.memory
+        let ticket = state.killSwitch.begin()
+        let timer = limits.timeout.map { timeout in
+            Self.armTimer(after: timeout, killSwitch: state.killSwitch, ticket: ticket)
+        }
+        defer {
+            timer?.cancel()
+            state.killSwitch.end()
+        }
+        state.push(chunk.reference)
+        return try state.call(arguments: arguments, results: results)
+    }
+
+    /// Stops the run in progress, from any thread.
+    public func kill(reason: String) { state.killSwitch.kill(reason: reason) }
+
+    private static func armTimer(after timeout: Duration, killSwitch: KillSwitch, ticket: UInt64)
+        -> any DispatchSourceTimer
+    {
+        let timer = DispatchSource.makeTimerSource(queue: .global(qos: .userInitiated))
+        let (seconds, attoseconds) = timeout.components
+        let nanoseconds = Int(clamping: seconds) &* 1_000_000_000 &+ Int(attoseconds / 1_000_000_000)
+        timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), leeway: .milliseconds(5))
+        let reason = "timeout: the run exceeded its limit of \(timeout.formatted)"
+        timer.setEventHandler { killSwitch.kill(ticket: ticket, reason: reason) }
+        timer.resume()
+        return timer
+    }
+}
+
+/// The limits one run is held to.
+public struct Limits: Sendable {
+    /// Bytes of Lua memory; nil for no cap.
+    public var memory: Int?
+    /// Wall-clock time; nil for none.
+    public var timeout: Duration?
+
+    public init(memory: Int? = 256 << 20, timeout: Duration? = .seconds(30)) {
+        self.memory = memory
+        self.timeout = timeout
+    }
+}
+
+/// A run's `_ENV`: its globals, over the sandbox's frozen base.
+public struct Environment {
+    let reference: LuaReference
+
+    /// Sets a global of this environment.
+    public func set(_ name: String, _ value: LuaValue) throws(LuaError) {
+        let state = reference.state
+        state.push(reference)
+        state.stack.push(name)
+        try state.stack.push(value)
+        lua_rawset(state.L, -3)
+        au_pop(state.L, 1)
+    }
+}
+
+/// A compiled chunk bound to one environment.
+public struct Chunk {
+    let reference: LuaReference
+}
+
+extension Duration {
+    /// `1.5s`, `30s`, `250ms`: how a limit reads in a message.
+    var formatted: String {
+        let milliseconds = components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(Double(milliseconds) / 1000)s"
+    }
+}
