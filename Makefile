@@ -1,0 +1,44 @@
+# Automator: the set-up and the everyday commands. `make help` lists them.
+
+SWIFT ?= swift
+# Debian packages the build and the tests need: Lua 5.4 (library and the stock interpreter
+# the tests compare against), libedit for the REPL, pkg-config to find it.
+DEBIAN_PACKAGES := liblua5.4-dev lua5.4 libedit-dev pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEMO ?= scripts/examples/triage.lua
+
+.PHONY: help deps build demo test bench clean
+
+help:
+	@echo "make demo    install what is missing, build, run $(DEMO)"
+	@echo "make test    install what is missing, run every test"
+	@echo "make bench   the benchmarks of docs/BENCHMARKS.md (release build)"
+	@echo "make deps    only install the Debian packages: $(DEBIAN_PACKAGES)"
+
+deps:
+	@missing=""; \
+	for package in $(DEBIAN_PACKAGES); do \
+	  dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+demo: build
+	.build/release/automator run $(DEMO)
+
+test: deps
+	$(SWIFT) build --build-tests
+	Tests/PatternHarness/run.sh
+	$(SWIFT) test --skip-build
+
+bench: build
+	$(SWIFT) run -c release --package-path Benchmarks LuaHostBenchmarks --automator $(CURDIR)/.build/release/automator
+
+clean:
+	rm -rf .build Benchmarks/.build

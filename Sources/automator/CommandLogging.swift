@@ -1,0 +1,17 @@
+import AutomatorRuntime
+import Foundation
+import Logging
+
+/// How commands talk to the person at the terminal: logs and errors on standard error.
+enum CommandLogging {
+    static func logger(verbose: Bool) -> Logger {
+        var logger = Logger(label: "automator") { label in StreamLogHandler.standardError(label: label) }
+        logger.logLevel = verbose ? .debug : .info
+        return logger
+    }
+
+    /// Prints `error: ...` (and a Lua traceback if there is one) on standard error.
+    static func report(_ error: any Error) {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    }
+}

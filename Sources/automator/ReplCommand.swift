@@ -1,0 +1,153 @@
+import ArgumentParser
+import AutomatorRuntime
+import Dispatch
+import Foundation
+
+struct ReplCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "repl",
+        abstract: "An interactive Lua prompt in the sandbox.",
+        discussion: """
+            Type Lua and press Return. An expression shows its value (`1 + 1` shows 2); a \
+            statement runs (`x = 42`). All lines share one environment, so globals persist \
+            from line to line while locals last one line, as in `lua5.4 -i`. The sandbox, the \
+            modules and the limits are those of `automator run`: --timeout and --memory apply \
+            to each line, and `require("name")` loads name.lua from the current folder.
+
+            Multi-line input: a line that stops in the middle of a construct (`function f(x)`, \
+            `t = {`, `1 +`) continues at the `>> ` prompt until the whole compiles.
+
+            Results: several values are separated by tabs. Strings are quoted and escaped so \
+            that every byte shows (`"a\\0b"`, `"\\255"`, right-to-left overrides as `\\u{202E}`); \
+            `1` and `1.0` differ; tables print in full with sorted keys (no metamethod runs), a \
+            table inside itself as <cycle>. Errors go to standard error as \
+            `error: stdin:LINE: message`, with a traceback when they come from inside a \
+            function, and the session goes on.
+
+            Keys: Ctrl-C stops a running line (a runaway loop), or drops the input being typed; \
+            Ctrl-D on an empty line quits.
+
+            History: lines typed at a terminal are kept in ~/.automator_history (the last \
+            \(historyLimit)), or in the file $AUTOMATOR_HISTORY names; set it empty to keep none.
+
+            Piped input: without a terminal there are no prompts. Each line is evaluated, \
+            results go to standard output and errors to standard error, and the exit status \
+            is 1 if any line failed, 0 otherwise.
+
+            Examples:
+              automator repl
+              automator repl --timeout 5 --memory 64
+              printf 'x = 6\\nx * 7\\n' | automator repl
+            """
+    )
+
+    /// How many entries the history file keeps.
+    static let historyLimit: Int32 = 1000
+
+    @OptionGroup var limits: LimitOptions
+
+    @Flag(name: .shortAndLong, help: "Show log.debug messages too.")
+    var verbose = false
+
+    func run() throws {
+        let session: ReplSession
+        do {
+            let modules = StandardModules.all(logger: CommandLogging.logger(verbose: verbose))
+            session = try ReplSession(sandbox: Sandbox(modules: modules, modulePaths: ["."]), limits: limits.limits)
+        } catch {
+            CommandLogging.report(error)
+            throw ExitCode.failure
+        }
+        let interrupts = Self.forwardInterrupts(to: session.interrupter)
+        defer { interrupts.cancel() }
+
+        if isatty(STDIN_FILENO) != 0 {
+            runAtTerminal(session)
+        } else if !Self.loop(session, read: { _ in readLine().map { .line($0) } ?? .end }, remember: { _ in }) {
+            throw ExitCode.failure
+        }
+    }
+
+    /// With a person at the keyboard: prompts, line editing, history. Always exits 0, as the
+    /// person saw each error already.
+    private func runAtTerminal(_ session: ReplSession) {
+        let editor = LineEditor(historyFile: Self.historyFile, historyLimit: Self.historyLimit)
+        if let warning = editor.loadHistory() { Self.warn(warning) }
+        print("automator \(Automator.configuration.version): Lua 5.4 in the sandbox. Ctrl-D quits; see automator repl --help.")
+        _ = Self.loop(session, read: editor.read(prompt:), remember: editor.remember)
+        if let warning = editor.saveHistory() { Self.warn(warning) }
+    }
+
+    /// Reads, evaluates and prints until the input ends. Returns whether every input succeeded.
+    private static func loop(
+        _ session: ReplSession, read: (_ prompt: String) -> LineEditor.Input, remember: (_ entry: String) -> Void
+    ) -> Bool {
+        var succeeded = true
+        var entry: [String] = []
+        while true {
+            switch read(session.isContinuing ? ">> " : "> ") {
+            case .line(let line):
+                entry.append(line)
+                let outcome = session.submit(line)
+                if case .needsMore = outcome { continue }
+                remember(entry.joined(separator: "\n"))
+                entry = []
+                succeeded = show(outcome) && succeeded
+            case .interrupted:
+                session.discardPending()
+                entry = []
+            case .end:
+                if let error = session.endOfInput() {
+                    remember(entry.joined(separator: "\n"))
+                    succeeded = show(.failed(error)) && succeeded
+                }
+                return succeeded
+            }
+        }
+    }
+
+    /// Prints results on standard output, tab-separated, or the error on standard error.
+    /// Returns false for an error.
+    private static func show(_ outcome: ReplSession.Outcome) -> Bool {
+        switch outcome {
+        case .empty, .needsMore:
+            return true
+        case .results(let values):
+            if !values.isEmpty { print(values.joined(separator: "\t")) }
+            fflush(nil)  // a program reading the results through a pipe sees each at once
+            return true
+        case .failed(let error):
+            fflush(nil)  // what the line printed before failing comes first
+            FileHandle.standardError.write(Data("error: \(ReplSession.report(error))\n".utf8))
+            return false
+        }
+    }
+
+    /// `$AUTOMATOR_HISTORY` if set (empty: no history file), else `~/.automator_history`.
+    private static var historyFile: String? {
+        if let path = ProcessInfo.processInfo.environment["AUTOMATOR_HISTORY"] { return path.isEmpty ? nil : path }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".automator_history").path
+    }
+
+    private static func warn(_ message: String) {
+        FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+    }
+
+    /// Makes Ctrl-C stop the running line instead of the process. The signal is received by a
+    /// dispatch source, so no Swift code runs inside a signal handler.
+    ///
+    /// Returns once the source is installed (or after a second, if the system will not have
+    /// it: the REPL then works without Ctrl-C). libedit, while it reads a line, puts its own
+    /// handler in front of whatever handles SIGINT and puts that one back afterwards: were the
+    /// source installed during a read, libedit would put back `SIG_IGN` over it.
+    private static func forwardInterrupts(to interrupter: ReplSession.Interrupter) -> any DispatchSourceSignal {
+        signal(SIGINT, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global(qos: .userInteractive))
+        let installed = DispatchSemaphore(value: 0)
+        source.setRegistrationHandler { installed.signal() }
+        source.setEventHandler { interrupter.interrupt() }
+        source.resume()
+        _ = installed.wait(timeout: .now() + .seconds(1))
+        return source
+    }
+}

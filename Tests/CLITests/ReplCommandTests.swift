@@ -1,0 +1,278 @@
+import Foundation
+import Synchronization
+import Testing
+
+/// `automator repl` as a real process: piped input as scripts use it, and a pseudo-terminal as
+/// a person uses it.
+@Suite("automator repl")
+struct ReplCommandTests {
+    // MARK: Piped input
+
+    @Test("Piped lines print their results, tab-separated, and exit 0 when all succeed")
+    func results() throws {
+        let result = try AutomatorProcess.run(["repl"], input: "1 + 1\nx = 'hi'\nx, 2.0, nil\nprint('printed')\n{ 1, k = true }\n")
+        #expect(result.stdout == "2\n\"hi\"\t2.0\tnil\nprinted\n{ 1, k = true }\n")
+        #expect(result.stderr == "")
+        #expect(result.status == 0)
+    }
+
+    @Test("A function typed over several lines, then called")
+    func multiLine() throws {
+        let result = try AutomatorProcess.run(["repl"], input: "function double(x)\n  return 2 * x\nend\ndouble(21)\n")
+        #expect(result.stdout == "42\n")
+        #expect(result.status == 0)
+    }
+
+    @Test("An error goes to standard error, the next line still runs, and the exit status is 1")
+    func errorThenRecovery() throws {
+        let result = try AutomatorProcess.run(["repl"], input: "error('boom')\n'after'\n")
+        #expect(result.stdout == "\"after\"\n")
+        #expect(result.stderr == "error: stdin:1: boom\n")
+        #expect(result.status == 1)
+    }
+
+    @Test("Input that ends in the middle of a statement is an error")
+    func unfinishedAtEnd() throws {
+        let result = try AutomatorProcess.run(["repl"], input: "'before'\nfunction f()\n")
+        #expect(result.stdout == "\"before\"\n")
+        #expect(result.stderr == "error: stdin:1: 'end' expected near <eof>\n")
+        #expect(result.status == 1)
+    }
+
+    @Test("--timeout stops a runaway line and the next one still prints")
+    func timeout() throws {
+        let started = ContinuousClock.now
+        let result = try AutomatorProcess.run(["repl", "--timeout", "1"], input: "while true do end\n'still here'\n")
+        #expect(result.stdout == "\"still here\"\n")
+        #expect(result.stderr.contains("error: stdin:1: timeout: the run exceeded its limit of 1s"))
+        #expect(result.status == 1)
+        #expect(ContinuousClock.now - started < .seconds(20))
+    }
+
+    @Test("--memory caps each line")
+    func memory() throws {
+        let result = try AutomatorProcess.run(["repl", "--memory", "16"], input: "s = string.rep('x', 1 << 26)\n#'ok'\n")
+        #expect(result.stdout == "2\n")
+        #expect(result.stderr.contains("memory limit of 16 MiB exceeded"))
+        #expect(result.status == 1)
+    }
+
+    @Test("--help teaches multi-line input, results, keys and history")
+    func help() throws {
+        let result = try AutomatorProcess.run(["repl", "--help"])
+        #expect(result.status == 0)
+        for topic in ["Multi-line", ">> ", "tabs", "<cycle>", "Ctrl-C", "Ctrl-D", "~/.automator_history", "AUTOMATOR_HISTORY",
+                      "exit status", "Examples:", "--timeout"]
+        {
+            #expect(result.stdout.contains(topic), "--help does not mention \(topic)")
+        }
+    }
+
+    @Test("require loads modules from the current folder")
+    func requireFromCurrentFolder() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("indicators.lua", "return { normalize = function(s) return s:lower() end }")
+        let repl = try LiveRepl(folder: folder.url)
+        repl.type("ind = require('indicators')\nind.normalize('EVIL.Example')\n")
+        repl.closeInput()
+        #expect(repl.waitForExit() == 0)
+        #expect(repl.output == "\"evil.example\"\n")
+        #expect(repl.errors == "")
+    }
+
+    @Test("SIGINT stops the running line, not the session")
+    func interrupt() throws {
+        let repl = try LiveRepl()
+        repl.type("print('looping') while true do end\n'after'\n")
+        repl.closeInput()
+        // Lua's print flushes: once this shows, the loop runs.
+        #expect(repl.waitFor("looping"))
+        repl.interrupt()
+        #expect(repl.waitForExit() == 1)
+        #expect(repl.output == "looping\n\"after\"\n")
+        #expect(repl.errors == "error: stdin:1: interrupted\n")
+    }
+
+    // MARK: At a terminal
+
+    @Test("At a terminal: prompts, Ctrl-C drops the line, Ctrl-D quits, history survives the session",
+          .enabled(if: LiveRepl.terminalsAvailable, "no pseudo-terminals here"))
+    func terminal() throws {
+        let folder = try TemporaryFolder()
+        let history = folder.url.appendingPathComponent("history").path
+        let environment = ["AUTOMATOR_HISTORY": history]
+
+        let first = try LiveRepl(terminal: true, environment: environment)
+        #expect(first.waitFor("> "))
+        first.type("answer=6*7\r")
+        first.type("answer\r")
+        #expect(first.waitFor("42\r\n"))
+        first.type("forgotten\u{03}")
+        #expect(first.waitFor("^C"))
+        first.type("for i = 1, 2 do\r")
+        #expect(first.waitFor(">> "))
+        first.type("\u{03}'fresh'\r")
+        #expect(first.waitFor("\"fresh\""))
+        first.type("\u{04}")
+        #expect(first.waitForExit() == 0)
+
+        let saved = try String(contentsOfFile: history, encoding: .utf8)
+        #expect(saved.contains("answer=6*7"))
+        #expect(!saved.contains("forgotten"))
+
+        let second = try LiveRepl(terminal: true, environment: environment)
+        #expect(second.waitFor("> "))
+        second.type("\u{1B}[A\u{1B}[A\u{1B}[A\r")  // Up three times: 'fresh', answer, answer=6*7
+        second.type("answer + 1\r")
+        #expect(second.waitFor("43\r\n"))
+        second.type("\u{04}")
+        #expect(second.waitForExit() == 0)
+    }
+
+    @Test("At a terminal: a history file that cannot be written is a warning, not a failure",
+          .enabled(if: LiveRepl.terminalsAvailable, "no pseudo-terminals here"))
+    func unwritableHistory() throws {
+        let repl = try LiveRepl(terminal: true, environment: ["AUTOMATOR_HISTORY": "/nonexistent-folder/history"])
+        #expect(repl.waitFor("> "))
+        repl.type("1 + 1\r\u{04}")
+        #expect(repl.waitForExit() == 0)
+        #expect(repl.output.contains("warning: could not save the history to /nonexistent-folder/history"))
+    }
+}
+
+/// `automator repl` running while the test talks to it: on pipes, or on a pseudo-terminal
+/// (standard input, output and error all on it, as in a shell).
+private final class LiveRepl {
+    /// Bytes read from a descriptor by a background thread.
+    private final class Capture: Sendable {
+        private let data = Mutex(Data())
+        private let done = DispatchGroup()
+
+        init(reading descriptor: Int32) {
+            done.enter()
+            DispatchQueue.global().async { [self] in
+                var buffer = [UInt8](repeating: 0, count: 4096)
+                while true {
+                    let count = read(descriptor, &buffer, buffer.count)
+                    if count <= 0 { break }  // end of file, or EIO once a terminal's last user is gone
+                    data.withLock { $0.append(contentsOf: buffer[..<count]) }
+                }
+                done.leave()
+            }
+        }
+
+        var text: String { data.withLock { String(decoding: $0, as: UTF8.self) } }
+
+        /// Waits (at most `seconds`) until the writer closed its end.
+        func waitUntilClosed(seconds: Double) { _ = done.wait(timeout: .now() + seconds) }
+    }
+
+    /// The X/Open pseudo-terminal functions, which Swift's Glibc module leaves out.
+    private enum PseudoTerminal {
+        typealias Call = @convention(c) (Int32) -> Int32
+        typealias Name = @convention(c) (Int32) -> UnsafeMutablePointer<CChar>?
+
+        private static func function<T>(_ name: String, as type: T.Type) -> T? {
+            dlsym(dlopen(nil, RTLD_NOW), name).map { unsafeBitCast($0, to: type) }
+        }
+
+        /// Opens a pseudo-terminal; returns its controlling side and the path of the side a
+        /// program uses as its terminal.
+        static func open() -> (master: Int32, replica: String)? {
+            guard let openpt = function("posix_openpt", as: Call.self), let grantpt = function("grantpt", as: Call.self),
+                let unlockpt = function("unlockpt", as: Call.self), let ptsname = function("ptsname", as: Name.self)
+            else { return nil }
+            let master = openpt(O_RDWR | O_NOCTTY)
+            guard master >= 0 else { return nil }
+            guard grantpt(master) == 0, unlockpt(master) == 0, let name = ptsname(master) else {
+                close(master)
+                return nil
+            }
+            return (master, String(cString: name))
+        }
+    }
+
+    /// Whether this machine can open a pseudo-terminal (some CI containers cannot).
+    static let terminalsAvailable: Bool = {
+        guard let terminal = PseudoTerminal.open() else { return false }
+        close(terminal.master)
+        return true
+    }()
+
+    private let process = Process()
+    private let input: FileHandle
+    private let stdout: Capture
+    private let stderr: Capture?
+    /// Keeps the pipes' descriptors open while the captures read them.
+    private let pipes: [Pipe]
+
+    init(terminal: Bool = false, folder: URL? = nil, environment: [String: String] = [:]) throws {
+        process.executableURL = AutomatorProcess.executable
+        process.arguments = ["repl"]
+        process.environment = ProcessInfo.processInfo.environment.merging(["TERM": "xterm"].merging(environment) { $1 }) { $1 }
+        if let folder { process.currentDirectoryURL = folder }
+
+        if terminal {
+            guard let (master, name) = PseudoTerminal.open() else { throw CocoaError(.fileReadUnknown) }
+            let replica = FileHandle(fileDescriptor: open(name, O_RDWR | O_NOCTTY), closeOnDealloc: true)
+            process.standardInput = replica
+            process.standardOutput = replica
+            process.standardError = replica
+            try process.run()
+            try replica.close()  // the child holds it now; the master sees EIO when the child is gone
+            input = FileHandle(fileDescriptor: master, closeOnDealloc: true)
+            stdout = Capture(reading: master)
+            stderr = nil
+            pipes = []
+        } else {
+            let (stdinPipe, stdoutPipe, stderrPipe) = (Pipe(), Pipe(), Pipe())
+            process.standardInput = stdinPipe
+            process.standardOutput = stdoutPipe
+            process.standardError = stderrPipe
+            try process.run()
+            input = stdinPipe.fileHandleForWriting
+            stdout = Capture(reading: stdoutPipe.fileHandleForReading.fileDescriptor)
+            stderr = Capture(reading: stderrPipe.fileHandleForReading.fileDescriptor)
+            pipes = [stdinPipe, stdoutPipe, stderrPipe]
+        }
+    }
+
+    deinit {
+        if process.isRunning { process.terminate() }
+    }
+
+    /// Standard output (at a terminal: everything the terminal showed).
+    var output: String { stdout.text }
+    var errors: String { stderr?.text ?? "" }
+
+    func type(_ text: String) { input.write(Data(text.utf8)) }
+
+    func closeInput() { try? input.close() }
+
+    func interrupt() { process.interrupt() }
+
+    /// Waits until the output contains `text`; false if it did not within `timeout`.
+    func waitFor(_ text: String, timeout: Duration = .seconds(20)) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !output.contains(text) {
+            guard ContinuousClock.now < deadline else { return false }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return true
+    }
+
+    /// The exit status, once all output is read; nil (and the process killed) after `timeout`.
+    func waitForExit(timeout: Duration = .seconds(30)) -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            guard ContinuousClock.now < deadline else {
+                process.terminate()
+                return nil
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        stdout.waitUntilClosed(seconds: 5)
+        stderr?.waitUntilClosed(seconds: 5)
+        return process.terminationStatus
+    }
+}

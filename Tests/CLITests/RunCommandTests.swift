@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+
+@Suite("automator run, as a real process")
+struct RunCommandTests {
+    @Test("A script runs with its arguments; print goes to stdout, log to stderr")
+    func success() throws {
+        let folder = try TemporaryFolder()
+        let script = try folder.write("hello.lua", """
+            print("args", #arg, arg[0] ~= nil, ...)
+            log.info("to stderr", { count = 2 })
+            print(json ~= nil, type(time.now()))
+            """)
+        let result = try AutomatorProcess.run(["run", script, "--", "one", "two words"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "args\t2\ttrue\tone\ttwo words\ntrue\tnumber\n")
+        #expect(result.stderr.contains("to stderr"))
+        #expect(result.stderr.contains("count=2"))
+    }
+
+    @Test("A script error exits 1 with error: FILE:LINE: message and a traceback")
+    func scriptError() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("fail.lua", "local function check(x)\n  error('bad indicator: ' .. x)\nend\ncheck('1.2.3.4')\n")
+        let script = "fail.lua"
+        let result = try AutomatorProcess.run(["run", script], in: folder.url)
+        #expect(result.status == 1)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.first == "error: \(script):2: bad indicator: 1.2.3.4")
+        #expect(result.stderr.contains("stack traceback:"))
+        #expect(result.stderr.contains("\(script):4: in main chunk"))
+    }
+
+    @Test("A syntax error exits 1 and names the line")
+    func syntaxError() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("syntax.lua", "local x = 1\nif x then\n")
+        let script = "syntax.lua"
+        let result = try AutomatorProcess.run(["run", script], in: folder.url)
+        #expect(result.status == 1)
+        #expect(result.stderr.hasPrefix("error: \(script):3: 'end' expected"))
+    }
+
+    @Test("Limits stop a run with exit 1 and say which limit")
+    func limits() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("loop.lua", "while true do end\n")
+        let loop = "loop.lua"
+        let started = Date()
+        let timedOut = try AutomatorProcess.run(["run", loop, "--timeout", "1"], in: folder.url)
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(timedOut.status == 1)
+        #expect(timedOut.stderr.hasPrefix("error: \(loop):1: timeout: the run exceeded its limit of 1s"))
+
+        try folder.write("hog.lua", "local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(100) .. i end\n")
+        let hog = "hog.lua"
+        let capped = try AutomatorProcess.run(["run", hog, "--memory", "8"], in: folder.url)
+        #expect(capped.status == 1)
+        #expect(capped.stderr.hasPrefix("error: \(hog):1: memory limit of 8 MiB exceeded"))
+    }
+
+    @Test("Usage errors exit 64 and say what to do", arguments: [
+        (["run"], "Missing expected argument"),
+        (["run", "/nonexistent/script.lua"], "no such script: /nonexistent/script.lua"),
+        (["run", "--frobnicate", "ok.lua"], "Unknown option '--frobnicate'"),
+        (["run", "ok.lua", "--timeout", "0"], "--timeout must be a positive number"),
+        (["run", "ok.lua", "--memory", "0"], "--memory must be between"),
+        (["run", "ok.lua", "--memory", "lots"], "The value 'lots' is invalid for '--memory <MiB>'"),
+        (["no-such-command"], "Unexpected argument 'no-such-command'"),
+    ])
+    func usage(arguments: [String], message: String) throws {
+        let folder = try TemporaryFolder()
+        try folder.write("ok.lua", "print('should not run')")
+        let result = try AutomatorProcess.run(arguments, in: folder.url)
+        #expect(result.stdout.isEmpty)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    @Test("--help teaches: what, exit codes, an example")
+    func help() throws {
+        let result = try AutomatorProcess.run(["run", "--help"])
+        #expect(result.status == 0)
+        for text in ["Run a Lua script in the sandbox", "--timeout", "--memory", "Exit status", "Examples", "require"] {
+            #expect(result.stdout.contains(text), "--help should mention \(text)")
+        }
+        let top = try AutomatorProcess.run(["--help"])
+        #expect(top.stdout.contains("run") && top.stdout.contains("repl"))
+    }
+
+    @Test("require finds modules beside the script")
+    func require() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("lib/verdicts.lua", "return { worst = function(a, b) return a > b and a or b end }")
+        let script = try folder.write("main.lua", "print(require('lib.verdicts').worst(2, 3))")
+        let result = try AutomatorProcess.run(["run", script])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout == "3\n")
+    }
+}
+
+@Suite("Standard Lua stays standard")
+struct StandardLuaTests {
+    @Test("A script of standard Lua prints exactly what Debian's lua5.4 prints")
+    func matchesStockInterpreter() throws {
+        let script = try #require(Bundle.module.path(forResource: "standard", ofType: "lua", inDirectory: "Fixtures"))
+        let stock = Process()
+        stock.executableURL = URL(fileURLWithPath: "/usr/bin/lua5.4")
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/lua5.4") else {
+            Issue.record("/usr/bin/lua5.4 is missing: run `make deps` (it installs Debian's lua5.4)")
+            return
+        }
+        stock.arguments = [script]
+        let output = Pipe()
+        stock.standardOutput = output
+        try stock.run()
+        let expected = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        stock.waitUntilExit()
+        #expect(stock.terminationStatus == 0)
+
+        let ours = try AutomatorProcess.run(["run", script])
+        #expect(ours.status == 0, "\(ours.stderr)")
+        #expect(expected.split(separator: "\n").count > 60)
+        #expect(ours.stdout == expected)
+    }
+}
