@@ -41,8 +41,7 @@ let package = Package(
             dependencies: [
                 "AutomatorRuntime",
                 .product(name: "InMemoryLogging", package: "swift-log"),
-            ],
-            resources: [.copy("Fixtures")]
+            ]
         ),
         // Runs the built `automator` binary as a real process.
         .testTarget(
