@@ -16,6 +16,7 @@ typedef struct au_context {
     char reason[256];       // written once, before killed becomes AU_KILL_SET
     _Atomic(lua_State *) running;  // the thread executing Lua code now, or NULL
     lua_State *root;        // the root coroutine of the run being resumed by the host
+    int host_wait;          // a host function yielded to the host: set until au_resume returns
     au_dispatch_fn dispatch;
     au_release_fn release;
 } au_context;

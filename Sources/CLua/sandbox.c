@@ -310,7 +310,12 @@ static int coroutine_state(lua_State *L, lua_State *co) {
 
 // Resumes co with `nargs` values from L; returns the number of results moved to L, or -1
 // with the error message on L.
-static int resume_with_switch(lua_State *L, lua_State *co, int nargs) {
+//
+// When co stops because a host function waits or the run was killed (not because the script
+// yielded), that is passed up: this coroutine yields too, and `k` resumes co with the host's
+// answer later. So a host call deep in a script's coroutines suspends the whole run, as if
+// they were one thread, and a kill reaches the host whatever coroutine it caught.
+static int resume_with_switch(lua_State *L, lua_State *co, int nargs, lua_KContext base, lua_KFunction k) {
     if (!lua_checkstack(co, nargs)) {
         lua_pushliteral(L, "too many arguments to resume");
         return -1;
@@ -321,6 +326,8 @@ static int resume_with_switch(lua_State *L, lua_State *co, int nargs) {
     int nresults;
     int status = lua_resume(co, L, nargs, &nresults);
     au_enter_thread(c, L);
+    if (status == LUA_YIELD && (c->host_wait || atomic_load(&c->killed) == AU_KILL_SET))
+        return lua_yieldk(L, 0, base, k);
     if (status == LUA_OK || status == LUA_YIELD) {
         if (!lua_checkstack(L, nresults + 1)) {
             lua_pop(co, nresults);
@@ -340,9 +347,7 @@ static lua_State *check_coroutine(lua_State *L, int index) {
     return co;
 }
 
-static int coroutine_resume(lua_State *L) {
-    lua_State *co = check_coroutine(L, 1);
-    int n = resume_with_switch(L, co, lua_gettop(L) - 1);
+static int finish_resume(lua_State *L, int n) {
     if (n < 0) {
         lua_pushboolean(L, 0);
         lua_insert(L, -2);
@@ -353,9 +358,19 @@ static int coroutine_resume(lua_State *L) {
     return n + 1;
 }
 
-static int coroutine_wrapped(lua_State *L) {
-    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
-    int n = resume_with_switch(L, co, lua_gettop(L));
+// After a passed-up host wait: the host's answer is on top, above the coroutine (index 1).
+static int coroutine_resume_continued(lua_State *L, int status, lua_KContext base) {
+    (void)status;
+    lua_State *co = lua_tothread(L, 1);
+    return finish_resume(L, resume_with_switch(L, co, lua_gettop(L) - (int)base, base, coroutine_resume_continued));
+}
+
+static int coroutine_resume(lua_State *L) {
+    lua_State *co = check_coroutine(L, 1);
+    return finish_resume(L, resume_with_switch(L, co, lua_gettop(L) - 1, 1, coroutine_resume_continued));
+}
+
+static int finish_wrapped(lua_State *L, lua_State *co, int n) {
     if (n >= 0) return n;
     int status = lua_status(co);
     if (status != LUA_OK && status != LUA_YIELD) {  // the coroutine failed: close it
@@ -372,6 +387,17 @@ static int coroutine_wrapped(lua_State *L) {
         lua_concat(L, 2);
     }
     return lua_error(L);
+}
+
+static int coroutine_wrapped_continued(lua_State *L, int status, lua_KContext base) {
+    (void)status;
+    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+    return finish_wrapped(L, co, resume_with_switch(L, co, lua_gettop(L), base, coroutine_wrapped_continued));
+}
+
+static int coroutine_wrapped(lua_State *L) {
+    lua_State *co = lua_tothread(L, lua_upvalueindex(1));
+    return finish_wrapped(L, co, resume_with_switch(L, co, lua_gettop(L), 0, coroutine_wrapped_continued));
 }
 
 static int coroutine_wrap(lua_State *L) {

@@ -79,16 +79,20 @@ size_t au_memory_used(lua_State *L) { return au_ctx(L)->used; }
 
 // MARK: - Kill switch
 
+// A killed run yields out of whatever it is doing: a yield from a hook passes every pcall,
+// and the sandbox's coroutine functions pass it up to the host like a host wait. (Raising
+// instead would be caught by each pcall in turn, and an error raised from a hook leaves the
+// coroutine with hooks off, so its __close handlers could then loop forever.) Where the run
+// cannot yield (inside a C function such as table.sort), lua_yield raises instead, and the
+// next instruction outside that function yields.
 static void au_kill_hook(lua_State *L, lua_Debug *ar) {
-    (void)ar;
     au_context *c = au_ctx(L);
-    if (atomic_load(&c->killed) == AU_KILL_SET) luaL_error(L, "%s", c->reason);
+    if (atomic_load(&c->killed) != AU_KILL_SET) return;
+    if (ar->event == LUA_HOOKCOUNT || ar->event == LUA_HOOKLINE) lua_yield(L, 0);
 }
 
-// Every instruction, call and return raises while the kill is set, so a `pcall` that catches
-// the error returns into code that raises it again, up to the host.
 static void au_arm(lua_State *co) {
-    lua_sethook(co, au_kill_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKLINE | LUA_MASKCOUNT, 1);
+    lua_sethook(co, au_kill_hook, LUA_MASKLINE | LUA_MASKCOUNT, 1);
 }
 
 void au_kill(lua_State *L, const char *reason) {
@@ -139,6 +143,7 @@ int au_resume(lua_State *L, lua_State *co, int nargs, int *nresults) {
     atomic_store(&c->running, NULL);
     c->enforcing = outer_enforcing;
     c->root = outer_root;
+    c->host_wait = 0;
     return status;
 }
 
@@ -184,6 +189,23 @@ int au_push_error_report(lua_State *L, lua_State *co) {
 
 // MARK: - Host functions
 
+static int au_raise_at_caller(lua_State *L) {
+    luaL_where(L, 1);
+    lua_insert(L, -2);
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
+// Continues a host function that waited: above its arguments (`base` of them) the host left
+// `true, results...` or `false, message`.
+static int au_host_resumed(lua_State *L, int status, lua_KContext base) {
+    (void)status;
+    int flag = (int)base + 1;
+    if (lua_toboolean(L, flag)) return lua_gettop(L) - flag;
+    lua_settop(L, flag + 1);
+    return au_raise_at_caller(L);
+}
+
 static int au_trampoline(lua_State *L) {
     au_context *c = au_ctx(L);
     int enforcing = c->enforcing;
@@ -191,11 +213,12 @@ static int au_trampoline(lua_State *L) {
     int n = c->dispatch(L, lua_touserdata(L, lua_upvalueindex(1)));
     c->enforcing = enforcing;
     if (n >= 0) return n;
-    // The Swift frames have returned: raising here crosses none of them.
-    luaL_where(L, 1);
-    lua_insert(L, -2);
-    lua_concat(L, 2);
-    return lua_error(L);
+    // The Swift frames have returned: raising or yielding here crosses none of them.
+    if (n == AU_HOST_WAIT) {
+        c->host_wait = 1;
+        return lua_yieldk(L, 0, lua_gettop(L), au_host_resumed);
+    }
+    return au_raise_at_caller(L);
 }
 
 void au_push_host_function(lua_State *L, void *function) {

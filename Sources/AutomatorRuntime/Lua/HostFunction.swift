@@ -83,17 +83,37 @@ public struct LuaCall {
 
 /// A host function as Lua holds it: a light userdata upvalue of the trampoline points here.
 final class HostFunctionBox {
-    let name: String
-    let body: HostFunction
+    enum Body {
+        case immediate(HostFunction)
+        case waiting(WaitingHostFunction)
+    }
 
-    init(name: String, body: @escaping HostFunction) {
+    let name: String
+    let body: Body
+    /// The state that owns this box (and outlives it): where a wait is handed to the host.
+    unowned(unsafe) let state: LuaState
+
+    init(name: String, body: Body, state: LuaState) {
         self.name = name
         self.body = body
+        self.state = state
     }
 
     func call(_ L: OpaquePointer) -> Int32 {
+        let call = LuaCall(L: L, function: Unmanaged.passUnretained(self))
         do {
-            return try body(LuaCall(L: L, function: Unmanaged.passUnretained(self)))
+            switch body {
+            case .immediate(let body):
+                return try body(call)
+            case .waiting(let body):
+                guard lua_isyieldable(L) != 0 else {
+                    throw HostError("cannot wait inside a metamethod, an iterator, or a function the host calls "
+                        + "(such as a table.sort comparison): call it from plain code")
+                }
+                state.pendingWait = try body(call)
+                state.pendingWaitName = name
+                return AU_HOST_WAIT
+            }
         } catch let error as HostError {
             if let position = error.argument {
                 LuaStack(L: L).push("bad argument #\(position) to '\(name)' (\(error.message))")

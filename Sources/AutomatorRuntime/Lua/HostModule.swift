@@ -18,6 +18,15 @@ public struct ModuleTable {
 
     /// Adds a function; scripts call it as `module.name(...)`.
     public mutating func function(_ name: String, _ body: @escaping HostFunction) {
+        add(name, .immediate(body))
+    }
+
+    /// Adds a function that suspends the run until what it returns is over (`HostWait`).
+    public mutating func waitingFunction(_ name: String, _ body: @escaping WaitingHostFunction) {
+        add(name, .waiting(body))
+    }
+
+    private mutating func add(_ name: String, _ body: HostFunctionBox.Body) {
         state.stack.push(name)
         state.pushFunction(named: "\(moduleName).\(name)", body)
         lua_rawset(state.L, -3)

@@ -1,4 +1,5 @@
 internal import CLua
+import Dispatch
 import Synchronization
 
 /// Stops the Lua code running on a state, from any thread: a timer, a signal, an API call.
@@ -39,6 +40,24 @@ final class KillSwitch: Sendable {
             guard let L = target.L, target.armed, ticket == nil || ticket == target.ticket else { return }
             au_kill(L, reason)
         }
+    }
+
+    /// Lifts the kill of the current run for `grace` while `body` runs (a killed run's
+    /// `__close` handlers: a chance to clean up), and kills again when the grace is over.
+    func withGrace<Result>(_ grace: Duration, _ body: () -> Result) -> Result {
+        guard let ticket = target.withLock({ target -> UInt64? in
+            guard let L = target.L, target.armed else { return nil }
+            au_clear_kill(L)
+            return target.ticket
+        }) else { return body() }
+        let timer = DispatchSource.makeTimerSource(queue: .global(qos: .userInitiated))
+        timer.schedule(deadline: .now() + .nanoseconds(grace.nanoseconds), leeway: .milliseconds(1))
+        timer.setEventHandler { [self] in
+            kill(ticket: ticket, reason: "its __close handlers took longer than \(grace.formatted) after the kill")
+        }
+        timer.resume()
+        defer { timer.cancel() }
+        return body()
     }
 
     /// The state is closing: nothing may reach it any more.

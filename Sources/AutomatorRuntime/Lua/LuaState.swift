@@ -8,6 +8,9 @@ public final class LuaState {
     let killSwitch: KillSwitch
     /// Host functions live as long as the state: Lua holds raw pointers to them.
     private var functions: [HostFunctionBox] = []
+    /// What the waiting host function that just returned AU_HOST_WAIT waits for, and its name.
+    var pendingWait: HostWait?
+    var pendingWaitName: String?
 
     public init() throws(LuaError) {
         guard let L = au_newstate(hostDispatch, hostRelease) else {
@@ -36,8 +39,8 @@ public final class LuaState {
     public func collectGarbage() { au_collect_garbage(L) }
 
     /// Pushes a Lua function that calls `body`.
-    func pushFunction(named name: String, _ body: @escaping HostFunction) {
-        let box = HostFunctionBox(name: name, body: body)
+    func pushFunction(named name: String, _ body: HostFunctionBox.Body) {
+        let box = HostFunctionBox(name: name, body: body, state: self)
         functions.append(box)
         au_push_host_function(L, Unmanaged.passUnretained(box).toOpaque())
     }
@@ -67,39 +70,7 @@ public final class LuaState {
         }
     }
 
-    /// Calls the function on top of the stack (popping it) in a new coroutine, with the memory
-    /// cap enforced and the kill switch watching; hands its results, in place on the
-    /// coroutine's stack, to `results`.
-    func call<Result>(
-        arguments: [LuaValue],
-        results: (_ stack: LuaStack, _ first: Int32, _ count: Int32) throws(LuaError) -> Result
-    ) throws(LuaError) -> Result {
-        let top = lua_gettop(L) - 1
-        defer { lua_settop(L, top) }
-        guard let thread = lua_newthread(L) else { throw LuaError(.memory, "could not create a coroutine") }
-        lua_rotate(L, -2, 1)  // the function above the thread, then onto the thread
-        lua_xmove(L, thread, 1)
-        let threadStack = LuaStack(L: thread)
-        for argument in arguments { try threadStack.push(argument) }
-
-        var resultCount: Int32 = 0
-        let status = au_resume(L, thread, Int32(arguments.count), &resultCount)
-        switch status {
-        case LUA_OK:
-            return try results(threadStack, lua_gettop(thread) - resultCount + 1, resultCount)
-        case LUA_YIELD:
-            throw LuaError(.runtime, "the script yielded to the host, which was not waiting for it")
-        default:
-            var error = error(status: status, thread: thread)
-            au_close_run(L, thread)  // runs the script's pending __close handlers, within its limits
-            if error.kind != .killed, let reason = au_kill_reason(L) {
-                error = LuaError(.killed, "\(error.message) (then, closing: \(String(cString: reason)))", traceback: error.traceback)
-            }
-            throw error
-        }
-    }
-
-    private func error(status: Int32, thread: OpaquePointer) -> LuaError {
+    func error(status: Int32, thread: OpaquePointer) -> LuaError {
         guard au_push_error_report(L, thread) == LUA_OK else {
             return LuaError(.memory, "not enough memory to report an error")
         }

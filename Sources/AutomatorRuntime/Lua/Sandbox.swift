@@ -13,6 +13,8 @@ import Dispatch
 /// ```
 public final class Sandbox {
     public let state: LuaState
+    /// Performs the host waits of the run in progress, if any.
+    private var currentWaiter: BlockingWaiter?
 
     /// - Parameters:
     ///   - modules: host modules every run sees as globals (and through `require`).
@@ -85,30 +87,41 @@ public final class Sandbox {
         results: (LuaStack, Int32, Int32) throws(LuaError) -> Result
     ) throws(LuaError) -> Result {
         state.memoryLimit = limits.memory
+        let waiter = BlockingWaiter()
         let ticket = state.killSwitch.begin()
         let timer = limits.timeout.map { timeout in
-            Self.armTimer(after: timeout, killSwitch: state.killSwitch, ticket: ticket)
+            Self.armTimer(after: timeout, killSwitch: state.killSwitch, ticket: ticket, waiter: waiter)
         }
+        currentWaiter = waiter
         defer {
+            currentWaiter = nil
             timer?.cancel()
             state.killSwitch.end()
         }
-        state.push(chunk.reference)
-        return try state.call(arguments: arguments, results: results)
+        let run = try LuaRun(state: state, function: chunk.reference, arguments: arguments)
+        var answer: Swift.Result<[LuaValue], HostError>?
+        while case .waiting(let wait) = try run.resume(with: answer) {
+            answer = waiter.perform(wait)
+        }
+        return try run.results(results)
     }
 
     /// Stops the run in progress, from any thread.
-    public func kill(reason: String) { state.killSwitch.kill(reason: reason) }
+    public func kill(reason: String) {
+        state.killSwitch.kill(reason: reason)
+        currentWaiter?.interrupt()
+    }
 
-    private static func armTimer(after timeout: Duration, killSwitch: KillSwitch, ticket: UInt64)
+    private static func armTimer(after timeout: Duration, killSwitch: KillSwitch, ticket: UInt64, waiter: BlockingWaiter)
         -> any DispatchSourceTimer
     {
         let timer = DispatchSource.makeTimerSource(queue: .global(qos: .userInitiated))
-        let (seconds, attoseconds) = timeout.components
-        let nanoseconds = Int(clamping: seconds) &* 1_000_000_000 &+ Int(attoseconds / 1_000_000_000)
-        timer.schedule(deadline: .now() + .nanoseconds(nanoseconds), leeway: .milliseconds(5))
+        timer.schedule(deadline: .now() + .nanoseconds(timeout.nanoseconds), leeway: .milliseconds(5))
         let reason = "timeout: the run exceeded its limit of \(timeout.formatted)"
-        timer.setEventHandler { killSwitch.kill(ticket: ticket, reason: reason) }
+        timer.setEventHandler {
+            killSwitch.kill(ticket: ticket, reason: reason)
+            waiter.interrupt()
+        }
         timer.resume()
         return timer
     }

@@ -16,8 +16,13 @@
 /// trampoline raises it, prefixed with the calling script's `file:line:`.
 #define AU_HOST_ERROR (-1)
 
+/// A host function's result when it started work that finishes later: the run yields to its
+/// host, which resumes it with `true, results...` or `false, message` on the run's stack.
+/// The values become the call's results, or its error at the script's `file:line:`.
+#define AU_HOST_WAIT (-2)
+
 /// Calls the Swift host function `function` on the stack of `L`; returns how many results
-/// it pushed, or AU_HOST_ERROR. Must never raise.
+/// it pushed, AU_HOST_ERROR or AU_HOST_WAIT. Must never raise.
 typedef int (*au_dispatch_fn)(lua_State *L, void *function);
 
 /// Releases a Swift object owned by a userdata that Lua collected.
@@ -38,7 +43,9 @@ size_t au_memory_used(lua_State *L);
 
 /// Resumes `co` with `nargs` arguments on its stack, with the memory cap enforced and the
 /// kill switch watching it. Returns lua_resume's status; `*nresults` as lua_resume.
-/// A run's root coroutine cannot yield to its host by `coroutine.yield`: that is an error.
+/// LUA_YIELD means a host function waits (AU_HOST_WAIT), possibly from inside one of the
+/// script's own coroutines, or the run was killed (au_is_killed): a script's
+/// `coroutine.yield` never reaches the host.
 int au_resume(lua_State *L, lua_State *co, int nargs, int *nresults);
 
 /// Closes the pending to-be-closed variables of a run that failed, as `lua_pcall` would
@@ -52,8 +59,9 @@ int au_push_error_report(lua_State *L, lua_State *co);
 
 // MARK: - Kill switch (any thread, any time)
 
-/// Stops the code running on L's state: every later instruction raises `reason`, which no
-/// `pcall` can keep, until au_clear_kill. Safe to call from another thread.
+/// Stops the code running on L's state: at its next instruction the run yields to the host
+/// (through every `pcall` and the script's coroutines), and au_resume returns LUA_YIELD with
+/// au_is_killed true. Lasts until au_clear_kill. Safe to call from another thread.
 void au_kill(lua_State *L, const char *reason);
 int au_is_killed(lua_State *L);
 /// The reason given to au_kill, or NULL.

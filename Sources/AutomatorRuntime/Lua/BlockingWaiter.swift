@@ -1,0 +1,62 @@
+import Dispatch
+import Synchronization
+
+/// Performs a run's host waits on the calling thread, for `Sandbox.run`: one run, nothing else
+/// to do meanwhile. A kill (timeout, Ctrl-C) interrupts the wait, and the run then stops at
+/// its next instruction.
+final class BlockingWaiter: Sendable {
+    private let wakeup = DispatchSemaphore(value: 0)
+    private let interrupted = Atomic<Bool>(false)
+
+    /// Wakes a wait in progress, or makes the next one return at once.
+    func interrupt() {
+        interrupted.store(true, ordering: .sequentiallyConsistent)
+        wakeup.signal()
+    }
+
+    func perform(_ wait: HostWait) -> Result<[LuaValue], HostError> {
+        switch wait {
+        case .sleep(let duration):
+            let deadline = DispatchTime.now() + .nanoseconds(duration.nanoseconds)
+            while !isInterrupted, DispatchTime.now() < deadline { _ = wakeup.wait(timeout: deadline) }
+            return isInterrupted ? .failure(HostError("interrupted")) : .success([])
+        case .task(let work):
+            return waitForCompletion { complete in
+                Task {
+                    do { complete(.success(try await work())) } catch let error as HostError {
+                        complete(.failure(error))
+                    } catch {
+                        complete(.failure(HostError("\(error)")))
+                    }
+                }
+            }
+        case .callback(let start):
+            return waitForCompletion(start)
+        }
+    }
+
+    private var isInterrupted: Bool { interrupted.load(ordering: .sequentiallyConsistent) }
+
+    private func waitForCompletion(
+        _ start: (@escaping @Sendable (Result<[LuaValue], HostError>) -> Void) -> Void
+    ) -> Result<[LuaValue], HostError> {
+        let outcome = Mutex<Result<[LuaValue], HostError>?>(nil)
+        start { result in
+            outcome.withLock { if $0 == nil { $0 = result } }
+            self.wakeup.signal()
+        }
+        while true {
+            if let result = outcome.withLock({ $0 }) { return result }
+            if isInterrupted { return .failure(HostError("interrupted")) }
+            wakeup.wait()
+        }
+    }
+}
+
+extension Duration {
+    /// Whole nanoseconds, clamped to what `DispatchTime` takes.
+    var nanoseconds: Int {
+        let (seconds, attoseconds) = components
+        return Int(clamping: seconds) &* 1_000_000_000 &+ Int(attoseconds / 1_000_000_000)
+    }
+}

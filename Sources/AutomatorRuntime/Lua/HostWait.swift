@@ -1,0 +1,16 @@
+/// What a waiting host function waits for. The run is suspended (its coroutine yields to the
+/// host) until the wait is over, then resumes with the results as the call's return values,
+/// or with the error raised at the call's `file:line:`.
+public enum HostWait: Sendable {
+    /// Resumes the run after a duration, with no results.
+    case sleep(Duration)
+    /// Runs `work` as a Swift task; the run resumes with what it returns or throws.
+    case task(@Sendable () async throws -> [LuaValue])
+    /// Calls `start` with a completion, which may be called at once or later, on any thread,
+    /// exactly once.
+    case callback(@Sendable (_ complete: @escaping @Sendable (Result<[LuaValue], HostError>) -> Void) -> Void)
+}
+
+/// A host function that suspends the run: it reads its arguments from `call` and says what
+/// to wait for. It may throw, as a `HostFunction` does, to fail at once.
+public typealias WaitingHostFunction = (LuaCall) throws -> HostWait

@@ -1,0 +1,216 @@
+import AutomatorRuntime
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+/// Host functions that wait, for scheduler tests.
+struct WaitModule: HostModule {
+    let name = "wait"
+
+    func register(in table: inout ModuleTable) {
+        // Completes on another thread, a little later.
+        table.waitingFunction("double") { call in
+            let value = try call.integer(1)
+            return .callback { complete in
+                DispatchQueue.global().async { complete(.success([.integer(value * 2)])) }
+            }
+        }
+        // A Swift task.
+        table.waitingFunction("task") { call in
+            let value = try call.integer(1)
+            return .task {
+                try await Task.sleep(for: .milliseconds(1))
+                return [.integer(value + 1)]
+            }
+        }
+        // Completes before `start` returns.
+        table.waitingFunction("now") { call in
+            let value = try call.value(1)
+            return .callback { complete in complete(.success([value])) }
+        }
+        table.waitingFunction("fail") { _ in
+            .callback { complete in complete(.failure(HostError("the lookup failed"))) }
+        }
+    }
+}
+
+/// Collects run outcomes from the executor's thread.
+///
+/// Tests await them rather than block: a blocked test holds one of the few threads of Swift's
+/// cooperative pool, which `.task` waits need.
+final class Outcomes: Sendable {
+    private let outcomes = Mutex<[RunID: RunOutcome]>([:])
+
+    var record: @Sendable (RunID) -> @Sendable (RunOutcome) -> Void {
+        { id in { outcome in self.outcomes.withLock { $0[id] = outcome } } }
+    }
+
+    /// Waits for `count` outcomes (at most `seconds`); returns them.
+    func wait(for count: Int, seconds: Int = 60) async -> [RunID: RunOutcome] {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while outcomes.withLock({ $0.count }) < count, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return outcomes.withLock { $0 }
+    }
+}
+
+@Suite("Executor: many runs in flight on one state", .timeLimit(.minutes(2)))
+struct ExecutorTests {
+    static func makeExecutor(timeout: Duration? = .seconds(5)) throws -> Executor {
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        return try Executor(modules: StandardModules.all(logger: logger) + [WaitModule()],
+                            limits: Limits(memory: 1 << 30, timeout: timeout))
+    }
+
+    private func start(_ executor: Executor, _ source: String, _ outcomes: Outcomes, arguments: [LuaValue] = []) -> RunID {
+        let id = RunID.make()
+        executor.start(Array(source.utf8), chunkName: "=run", arguments: arguments, id: id, completion: outcomes.record(id))
+        return id
+    }
+
+    @Test("10,000 concurrent runs, each awaiting async host calls, all complete with the right results")
+    func tenThousand() async throws {
+        let executor = try Self.makeExecutor()
+        defer { executor.shutdown() }
+        let outcomes = Outcomes()
+        let script = "local n = ... local a = wait.double(n) local b = wait.task(a) time.sleep(0.01) return wait.now(b) + n"
+        var expected: [RunID: Int64] = [:]
+        for n in 0..<10_000 {
+            let id = start(executor, script, outcomes, arguments: [.integer(Int64(n))])
+            expected[id] = Int64(n) * 2 + 1 + Int64(n)
+        }
+        let results = await outcomes.wait(for: 10_000)
+        #expect(results.count == 10_000)
+        var wrong = 0
+        for (id, value) in expected {
+            guard case .completed(let values) = results[id], values == [.integer(value)] else { wrong += 1; continue }
+        }
+        #expect(wrong == 0)
+    }
+
+    @Test("A host wait inside the script's own coroutine suspends the run and comes back")
+    func waitInCoroutine() async throws {
+        let executor = try Self.makeExecutor()
+        defer { executor.shutdown() }
+        let outcomes = Outcomes()
+        let id = start(executor, """
+            local co = coroutine.wrap(function(x)
+              local doubled = wait.double(x)          -- a host wait two coroutines deep
+              local y = coroutine.yield(doubled)      -- the script's own yield still works
+              local inner = coroutine.create(function() return wait.task(y) end)
+              local ok, v = coroutine.resume(inner)
+              return v * 10
+            end)
+            local first = co(21)
+            local ok, err = pcall(function() return wait.fail() end)
+            return first, co(first), ok, err
+            """, outcomes)
+        let result = await outcomes.wait(for: 1)[id]
+        guard case .completed(let values) = result else { Issue.record("\(String(describing: result))"); return }
+        #expect(values == [42, 430, false, "run:9: wait.fail: the lookup failed"])
+    }
+
+    @Test("A script cannot yield a fake value to the scheduler")
+    func fakeYield() async throws {
+        let executor = try Self.makeExecutor()
+        defer { executor.shutdown() }
+        let outcomes = Outcomes()
+        let id = start(executor, "coroutine.yield('I am a host call')", outcomes)
+        let other = start(executor, "return wait.double(2)", outcomes)
+        let results = await outcomes.wait(for: 2)
+        guard case .failed(let error) = results[id] else { Issue.record("the fake yield must fail"); return }
+        #expect(error.message.contains("attempt to yield from outside a coroutine"))
+        guard case .completed(let values) = results[other] else { Issue.record("the other run must finish"); return }
+        #expect(values == [4])
+    }
+
+    @Test("Kill a sleeping run: its __close handler runs, the others go on")
+    func killSleeping() async throws {
+        let executor = try Self.makeExecutor()
+        defer { executor.shutdown() }
+        let outcomes = Outcomes()
+        let sleeper = start(executor, """
+            local guard <close> = setmetatable({}, { __close = function() closed = true end })
+            local ok = pcall(time.sleep, 3600)   -- pcall cannot keep a killed run alive
+            while true do end
+            """, outcomes)
+        let neighbour = start(executor, "time.sleep(0.2) return 'still here'", outcomes)
+        try await Task.sleep(for: .milliseconds(50))
+        executor.kill(sleeper, reason: "killed by analyst")
+        let results = await outcomes.wait(for: 2)
+        guard case .failed(let error) = results[sleeper] else { Issue.record("the sleeper must be killed"); return }
+        #expect(error.kind == .killed)
+        #expect(error.message.contains("killed by analyst"))
+        guard case .completed(let values) = results[neighbour] else { Issue.record("the neighbour must finish"); return }
+        #expect(values == ["still here"])
+    }
+
+    @Test("Kill a runaway run, and one whose __close handler hangs; the executor goes on")
+    func killRunaway() async throws {
+        let executor = try Self.makeExecutor(timeout: nil)
+        defer { executor.shutdown() }
+        let outcomes = Outcomes()
+        let runaway = start(executor, """
+            local guard <close> = setmetatable({}, { __close = function() while true do end end })
+            while true do pcall(function() while true do end end) end
+            """, outcomes)
+        try await Task.sleep(for: .milliseconds(100))
+        executor.kill(runaway)
+        let after = start(executor, "return 1 + 1", outcomes)
+        let results = await outcomes.wait(for: 2, seconds: 10)
+        guard case .failed(let error) = results[runaway] else { Issue.record("the runaway must be killed"); return }
+        #expect(error.kind == .killed)
+        guard case .completed(let values) = results[after] else { Issue.record("the next run must work"); return }
+        #expect(values == [2])
+    }
+
+    @Test("The watchdog stops a run that computes too long without waiting")
+    func watchdog() async throws {
+        let executor = try Self.makeExecutor(timeout: .milliseconds(200))
+        defer { executor.shutdown() }
+        let outcomes = Outcomes()
+        let runaway = start(executor, "time.sleep(0.01) while true do end", outcomes)
+        let patient = start(executor, "for i = 1, 5 do time.sleep(0.1) end return 'done'", outcomes)
+        let results = await outcomes.wait(for: 2, seconds: 10)
+        guard case .failed(let error) = results[runaway] else { Issue.record("the runaway must be stopped"); return }
+        #expect(error.kind == .killed)
+        #expect(error.message.contains("computed for more than 0.2s without waiting"))
+        guard case .completed(let values) = results[patient] else { Issue.record("waiting is not computing"); return }
+        #expect(values == ["done"])
+    }
+
+    @Test("Sleeping runs wake in deadline order")
+    func timers() async throws {
+        let executor = try Self.makeExecutor()
+        defer { executor.shutdown() }
+        let order = Mutex<[Int64]>([])
+        for delay in [5, 1, 4, 2, 3] as [Int64] {
+            executor.start(Array("time.sleep(... / 20) return ...".utf8), chunkName: "=t", arguments: [.integer(delay)]) { outcome in
+                if case .completed(let values) = outcome, case .integer(let value) = values.first {
+                    order.withLock { $0.append(value) }
+                }
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while order.withLock({ $0.count }) < 5, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(order.withLock { $0 } == [1, 2, 3, 4, 5])
+    }
+
+    @Test("A script that does not compile fails its run with file:line, and nothing else")
+    func syntaxError() async throws {
+        let executor = try Self.makeExecutor()
+        defer { executor.shutdown() }
+        let outcomes = Outcomes()
+        let broken = start(executor, "return (", outcomes)
+        let fine = start(executor, "return 'ok'", outcomes)
+        let results = await outcomes.wait(for: 2)
+        guard case .failed(let error) = results[broken] else { Issue.record("must fail"); return }
+        #expect(error.kind == .syntax)
+        #expect(error.message.hasPrefix("run:1:"))
+        guard case .completed(let values) = results[fine] else { Issue.record("must finish"); return }
+        #expect(values == ["ok"])
+    }
+}

@@ -1,0 +1,62 @@
+---@meta
+-- LuaLS annotations for the modules Automator gives every script, so that editors complete
+-- and check them. Nothing here runs: the host provides the real functions.
+
+---JSON text to Lua values and back, for webhook payloads, alerts and API bodies.
+---@class json
+json = {}
+
+---JSON's `null`. It is a value (true in a condition): compare with it, `x == json.null`.
+---@type lightuserdata
+json.null = nil
+
+---Decodes strict RFC 8259 JSON. Objects become tables with string keys, arrays sequences,
+---`null` becomes `json.null`; integer literals that fit 64 bits become integers, other
+---numbers floats. Errors say the line, column and byte of the fault.
+---@param text string
+---@return any
+function json.decode(text) end
+
+---Encodes a value as JSON: compact, or with `options.indent` spaces per level (0 to 16).
+---Object keys are sorted. A table is an array when marked by `json.array` or when its keys
+---are exactly 1..n; an empty unmarked table is `{}`; any other table must have string keys.
+---@param value any
+---@param options? { indent?: integer }
+---@return string
+function json.encode(value, options) end
+
+---Marks `t` as an array, so that it encodes as `[]` even when empty. Returns `t`.
+---@generic T: table
+---@param t T
+---@return T
+function json.array(t) end
+
+---Messages for the operator, through the host's logger (standard error on the command line).
+---@class log
+log = {}
+
+---@alias log.fields table<string, string|number|boolean>
+
+---@param message any
+---@param fields? log.fields entries become the record's metadata
+function log.debug(message, fields) end
+
+---@param message any
+---@param fields? log.fields
+function log.info(message, fields) end
+
+---@param message any
+---@param fields? log.fields
+function log.warn(message, fields) end
+
+---@param message any
+---@param fields? log.fields
+function log.error(message, fields) end
+
+---The clock, from the host.
+---@class time
+time = {}
+
+---Seconds since the Unix epoch, with fractions.
+---@return number
+function time.now() end
