@@ -55,6 +55,7 @@ lua_State *au_newstate(au_dispatch_fn dispatch, au_release_fn release) {
     }
     *(au_context **)lua_getextraspace(L) = c;  // copied into every thread created later
     lua_atpanic(L, au_panic);
+    lua_gc(L, LUA_GCGEN, 0, 0);  // as the stock interpreter: most objects of a run die young
     lua_pushcfunction(L, au_open_sandbox);
     if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
         au_close(L);

@@ -43,9 +43,9 @@ extension ModuleTable {
         for method in hostClass.methods {
             state.stack.push(method.name)
             let body = method.body
-            state.pushFunction(named: "\(hostClass.name):\(method.name)", .immediate({ call in
+            state.push(HostFunctionBox(name: "\(hostClass.name):\(method.name)") { call in
                 try body(call.object(1, as: handle), call)
-            }))
+            })
             lua_rawset(L, -3)
         }
         state.stack.push("__index")

@@ -18,17 +18,17 @@ public struct ModuleTable {
 
     /// Adds a function; scripts call it as `module.name(...)`.
     public mutating func function(_ name: String, _ body: @escaping HostFunction) {
-        add(name, .immediate(body))
+        add(name, HostFunctionBox(name: "\(moduleName).\(name)", body: body))
     }
 
     /// Adds a function that suspends the run until what it returns is over (`HostWait`).
     public mutating func waitingFunction(_ name: String, _ body: @escaping WaitingHostFunction) {
-        add(name, .waiting(body))
+        add(name, HostFunctionBox(name: "\(moduleName).\(name)", waiting: body, state: state))
     }
 
-    private mutating func add(_ name: String, _ body: HostFunctionBox.Body) {
+    private mutating func add(_ name: String, _ box: HostFunctionBox) {
         state.stack.push(name)
-        state.pushFunction(named: "\(moduleName).\(name)", body)
+        state.push(box)
         lua_rawset(state.L, -3)
     }
 

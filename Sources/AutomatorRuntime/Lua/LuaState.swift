@@ -38,9 +38,8 @@ public final class LuaState {
     /// Runs a full garbage collection (host objects no longer reachable are released).
     public func collectGarbage() { au_collect_garbage(L) }
 
-    /// Pushes a Lua function that calls `body`.
-    func pushFunction(named name: String, _ body: HostFunctionBox.Body) {
-        let box = HostFunctionBox(name: name, body: body, state: self)
+    /// Pushes a Lua function that calls `box`.
+    func push(_ box: HostFunctionBox) {
         functions.append(box)
         au_push_host_function(L, Unmanaged.passUnretained(box).toOpaque())
     }
