@@ -1,0 +1,77 @@
+import GRDB
+
+/// The schema, as versioned migrations: a migration that has shipped is never changed; a new
+/// schema is a new migration appended to the list.
+extension SQLiteStore {
+    /// `PRAGMA application_id` of an Automator database ("AUTO"), so that a SQLite file left by
+    /// another program is recognised rather than filled with our tables.
+    static let applicationID: Int32 = 0x4155_544F
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        // Host calls arrive interleaved from the runs in flight. They are appended in arrival
+        // order (a rowid table), and found by run through the small (run_key, sequence) index,
+        // so a batch writes the table's last pages and a few index pages. Keyed by the run's
+        // text id and clustered by run instead (WITHOUT ROWID), each batch rewrote every page of
+        // the runs in flight: 2.5x the CPU per write (StoreBenchmarks).
+        // Runs are listed by id (time-ordered): newest first overall through its unique index,
+        // by status through `run_by_status`; housekeeping finds finished runs by
+        // `run_by_finished_at`, and deleting a run deletes its host calls (foreign key).
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                PRAGMA application_id = \(applicationID);
+                CREATE TABLE run (
+                    key INTEGER PRIMARY KEY,       -- internal: what host_call refers to
+                    id TEXT NOT NULL UNIQUE,
+                    script TEXT NOT NULL,
+                    source BLOB NOT NULL,
+                    arguments TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,   -- milliseconds since 1970, UTC
+                    updated_at INTEGER NOT NULL,
+                    finished_at INTEGER,           -- set while the status is a finished one
+                    result TEXT,                   -- JSON
+                    error TEXT
+                );
+                CREATE INDEX run_by_status ON run (status, id);
+                CREATE INDEX run_by_finished_at ON run (finished_at) WHERE finished_at IS NOT NULL;
+                CREATE TABLE host_call (
+                    run_key INTEGER NOT NULL REFERENCES run (key) ON DELETE CASCADE,
+                    sequence INTEGER NOT NULL CHECK (sequence >= 1),
+                    name TEXT NOT NULL,
+                    arguments_digest TEXT NOT NULL,  -- SHA-256, hexadecimal
+                    result BLOB NOT NULL,
+                    recorded_at INTEGER NOT NULL,
+                    PRIMARY KEY (run_key, sequence)
+                );
+                """)
+        }
+        return migrator
+    }
+
+    /// Brings the database up to the current schema, after checking that it is ours and not
+    /// from a newer version (whose schema this version would misread).
+    static func migrate(_ pool: DatabasePool, path: String) throws {
+        let migrator = migrator
+        let unknown = try pool.read { db -> [String] in
+            let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+            if applicationID != Self.applicationID {
+                let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+                guard tables == 0 else { throw StoreError.foreignDatabase(path) }
+                return []
+            }
+            return try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted()
+        }
+        guard unknown.isEmpty else { throw StoreError.newerSchema(path, unknown: unknown) }
+        try migrator.migrate(pool)
+    }
+
+    /// Leaves at `path` a database with the schema only up to `version` (none if nil), and runs
+    /// `sql` in it: the file an older automator, or another program, would have left. For tests.
+    static func makeDatabase(at path: String, version: String?, sql: String) throws {
+        let pool = try DatabasePool(path: path)
+        if let version { try migrator.migrate(pool, upTo: version) }
+        try pool.write { try $0.execute(sql: sql) }
+        try pool.close()
+    }
+}

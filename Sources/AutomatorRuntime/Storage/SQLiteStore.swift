@@ -1,0 +1,288 @@
+public import Foundation
+import GRDB
+import Synchronization
+
+/// The embedded store: one SQLite file, `automator.sqlite`, in the data folder.
+///
+/// It opens a GRDB `DatabasePool`, not a `DatabaseQueue`: the pool keeps the file in WAL mode
+/// and gives reads their own connections, so listing runs (the REST API, `automator serve`'s
+/// recovery) reads the last committed state while the group committer writes, instead of
+/// waiting behind each batch's flush. Writes stay serial: SQLite has one writer, and every
+/// write goes through one `GroupCommitter`, which batches the writes of all runs into one
+/// transaction per flush.
+///
+/// What survives what, given that the scheduler hands a host call's result to the script only
+/// after the write's completion:
+///
+/// - **A crash of the process** (kill -9, a fatal error) loses nothing that a script has seen,
+///   with either durability: a commit has written its pages to the WAL file (the kernel's page
+///   cache) before the completion runs, and SQLite replays the WAL at the next open.
+/// - **A power loss or an OS crash**: with `.full` (the default, `PRAGMA synchronous = FULL`)
+///   each batch's commit is flushed (fsync) before its completions, so nothing a script has
+///   seen is lost either. With `.normal` the WAL is flushed only at checkpoints: the last
+///   commits before the power loss may be lost (never the database's consistency), so a
+///   resumed run may act again for a call whose result its previous life had seen.
+///
+/// Group commit makes `.full` cheap: one flush serves a whole batch (see docs/ARCHITECTURE.md,
+/// "Storage", for the measurements).
+public final class SQLiteStore: Store {
+    /// How far a commit goes before the writers are told it is durable.
+    public enum Durability: Sendable {
+        /// `PRAGMA synchronous = FULL`: each batch is flushed to the disk. Survives power loss.
+        case full
+        /// `PRAGMA synchronous = NORMAL`: the WAL is flushed at checkpoints only. Survives a
+        /// crash of the process, not a power loss.
+        case normal
+    }
+
+    /// The database's file name in the data folder.
+    public static let fileName = "automator.sqlite"
+    /// The most writes one transaction takes: bounds a batch's latency and its WAL growth.
+    static let maximumBatch = 4096
+
+    /// The database file.
+    public let path: String
+    private let pool: DatabasePool
+    private let committer: GroupCommitter<StoreWrite>
+    private let isClosed = Atomic<Bool>(false)
+
+    /// Opens the database in `folder` (`--data`), creating the folder (mode 0700) and the
+    /// database if they do not exist, and bringing an older database's schema up to date.
+    ///
+    /// - Throws: `StoreError` saying what is wrong and what to do: the folder is a file or
+    ///   cannot be created, the file is not an Automator database or was written by a newer
+    ///   version, the disk or folder is read-only or full.
+    public init(folder: String, durability: Durability = .full) throws(StoreError) {
+        try Self.prepareFolder(folder)
+        let path = URL(fileURLWithPath: folder).appendingPathComponent(Self.fileName).path
+        self.path = path
+        var configuration = Configuration()
+        configuration.label = "automator.store"
+        // Another process on the same file (a second automator on the same --data) waits this
+        // long for the lock before `.unavailable`.
+        configuration.busyMode = .timeout(5)
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+            // GRDB sets NORMAL when it turns WAL on, after `prepareDatabase`: choose here.
+            try pool.writeWithoutTransaction { db in
+                try db.execute(sql: durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
+                // Fails now, rather than at the first host call, if the file cannot be written.
+                try db.inTransaction(.immediate) { .rollback }
+            }
+            try Self.migrate(pool, path: path)
+        } catch {
+            throw Self.storeError(error, path: path)
+        }
+        committer = GroupCommitter(label: "automator.store.commit", maximumBatch: Self.maximumBatch) {
+            [pool] batch throws(StoreError) in
+            do {
+                return try pool.write { db in try Self.apply(batch, to: db) }
+            } catch {
+                throw Self.storeError(error, path: path)
+            }
+        }
+    }
+
+    // MARK: Store
+
+    public func write(_ write: StoreWrite, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
+        committer.submit(write, completion: completion)
+    }
+
+    public func loadRun(_ id: RunID) async throws(StoreError) -> RunRecord? {
+        try await read { db in
+            try Row.fetchOne(db, sql: Self.selectRun + " WHERE id = ?", arguments: [id.rawValue]).map(Self.run(from:))
+        }
+    }
+
+    public func listRuns(status: RunRecord.Status?, limit: Int) async throws(StoreError) -> [RunRecord] {
+        try await read { db in
+            let rows = if let status {
+                try Row.fetchAll(db, sql: Self.selectRun + " WHERE status = ? ORDER BY id DESC LIMIT ?",
+                                 arguments: [status.rawValue, limit])
+            } else {
+                try Row.fetchAll(db, sql: Self.selectRun + " ORDER BY id DESC LIMIT ?", arguments: [limit])
+            }
+            return try rows.map(Self.run(from:))
+        }
+    }
+
+    public func unfinishedRuns() async throws(StoreError) -> [RunRecord] {
+        let unfinished = RunRecord.Status.allCases.filter { !$0.isFinished }.map(\.rawValue)
+        return try await read { db in
+            let placeholders = Array(repeating: "?", count: unfinished.count).joined(separator: ", ")
+            return try Row.fetchAll(db, sql: Self.selectRun + " WHERE status IN (\(placeholders)) ORDER BY id",
+                                    arguments: StatementArguments(unfinished)).map(Self.run(from:))
+        }
+    }
+
+    public func hostCalls(of run: RunID) async throws(StoreError) -> [HostCallRecord] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT sequence, name, arguments_digest, result, recorded_at FROM host_call
+                WHERE run_key = (SELECT key FROM run WHERE id = ?) ORDER BY sequence
+                """, arguments: [run.rawValue]).map { row in
+                HostCallRecord(runID: run, sequence: try row.decode(atIndex: 0), name: try row.decode(atIndex: 1),
+                               argumentsDigest: try row.decode(atIndex: 2),
+                               result: try row.decode(Data.self, atIndex: 3),
+                               recordedAt: Date(millisecondsSince1970: try row.decode(atIndex: 4)))
+            }
+        }
+    }
+
+    /// Deletes in slices of a few hundred runs, each its own transaction, so the group
+    /// committer's batches go on between them.
+    public func deleteFinishedRuns(finishedBefore cutoff: Date) async throws(StoreError) -> Int {
+        guard !isClosed.load(ordering: .acquiring) else { throw .closed }
+        let cutoff = cutoff.millisecondsSince1970
+        var deleted = 0
+        do {
+            while true {
+                let slice = try await pool.write { db in
+                    try db.execute(sql: """
+                        DELETE FROM run WHERE key IN (SELECT key FROM run WHERE finished_at < ? LIMIT 500)
+                        """, arguments: [cutoff])
+                    return db.changesCount
+                }
+                deleted += slice
+                if slice < 500 { return deleted }
+            }
+        } catch {
+            throw Self.storeError(error, path: path)
+        }
+    }
+
+    public func close() async {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        await committer.close()
+        // Moves the WAL's content into the database file, so that the file alone is complete (a
+        // copy of it is a backup). Ignoring a failure of this or of closing loses nothing: every
+        // commit is in the WAL, which SQLite replays at the next open, and the connections close
+        // when the pool is released.
+        _ = try? await pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        try? pool.close()
+    }
+
+    // MARK: Reading
+
+    private static let selectRun = """
+        SELECT id, script, source, arguments, status, created_at, updated_at, finished_at, result, error FROM run
+        """
+
+    private static func run(from row: Row) throws -> RunRecord {
+        let id = RunID(try row.decode(String.self, atIndex: 0))
+        let status: String = try row.decode(atIndex: 4)
+        guard let known = RunRecord.Status(rawValue: status) else { throw StoreError.unknownStatus(status, run: id) }
+        let finishedAt: Int64? = try row.decode(atIndex: 7)
+        return RunRecord(id: id, script: try row.decode(atIndex: 1),
+                         source: Array(try row.decode(Data.self, atIndex: 2)), arguments: try row.decode(atIndex: 3),
+                         status: known,
+                         createdAt: Date(millisecondsSince1970: try row.decode(atIndex: 5)),
+                         updatedAt: Date(millisecondsSince1970: try row.decode(atIndex: 6)),
+                         finishedAt: finishedAt.map(Date.init(millisecondsSince1970:)),
+                         result: try row.decode(atIndex: 8), error: try row.decode(atIndex: 9))
+    }
+
+    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        guard !isClosed.load(ordering: .acquiring) else { throw .closed }
+        do {
+            return try await pool.read(body)
+        } catch {
+            throw Self.storeError(error, path: path)
+        }
+    }
+
+    // MARK: Writing
+
+    /// Applies a batch inside the committer's transaction. A write that a constraint refuses
+    /// fails alone: SQLite undoes that statement (or, for several records, the savepoint) and
+    /// the transaction goes on. Any other error ends the transaction, which GRDB rolls back.
+    private static func apply(_ batch: [StoreWrite], to db: Database) throws -> [Int: StoreError] {
+        var refused: [Int: StoreError] = [:]
+        for (index, write) in batch.enumerated() {
+            if let error = try apply(write, to: db) { refused[index] = error }
+        }
+        return refused
+    }
+
+    private static func apply(_ write: StoreWrite, to db: Database) throws -> StoreError? {
+        switch write {
+        case .createRun(let run):
+            do {
+                try db.cachedStatement(sql: """
+                    INSERT INTO run (id, script, source, arguments, status, created_at, updated_at, finished_at,
+                                     result, error)
+                    VALUES (?, ?, ifnull(?, x''), ?, ?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: [
+                        run.id.rawValue, run.script, Data(run.source), run.arguments, run.status.rawValue,
+                        run.createdAt.millisecondsSince1970, run.updatedAt.millisecondsSince1970,
+                        run.finishedAt?.millisecondsSince1970, run.result, run.error,
+                    ])
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                return .duplicateRun(run.id)
+            }
+        case .updateRun(let update):
+            try db.cachedStatement(sql: """
+                UPDATE run SET status = ?, result = ?, error = ?, updated_at = ?, finished_at = ? WHERE id = ?
+                """).execute(arguments: [
+                    update.status.rawValue, update.result, update.error, update.at.millisecondsSince1970,
+                    update.status.isFinished ? update.at.millisecondsSince1970 : nil, update.id.rawValue,
+                ])
+            if db.changesCount == 0 { return .runNotFound(update.id) }
+        case .appendHostCalls(let records):
+            var current: HostCallRecord?
+            do {
+                if records.count == 1 {
+                    current = records[0]
+                    try insert(records[0], into: db)
+                } else {
+                    try db.inSavepoint {
+                        for record in records {
+                            current = record
+                            try insert(record, into: db)
+                        }
+                        return .commit
+                    }
+                }
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                guard let current else { throw error }
+                return switch error.extendedResultCode {
+                // No run with that id: its key is NULL.
+                case .SQLITE_CONSTRAINT_NOTNULL, .SQLITE_CONSTRAINT_FOREIGNKEY: .runNotFound(current.runID)
+                case .SQLITE_CONSTRAINT_PRIMARYKEY: .duplicateHostCall(current.runID, sequence: current.sequence)
+                default:
+                    .rejected(current.runID, reason: "host call \(current.sequence): \(error.message ?? "constraint")")
+                }
+            }
+        }
+        return nil
+    }
+
+    private static func insert(_ record: HostCallRecord, into db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO host_call (run_key, sequence, name, arguments_digest, result, recorded_at)
+            VALUES ((SELECT key FROM run WHERE id = ?), ?, ?, ?, ifnull(?, x''), ?)
+            """).execute(arguments: [
+                record.runID.rawValue, record.sequence, record.name, record.argumentsDigest, Data(record.result),
+                record.recordedAt.millisecondsSince1970,
+            ])
+    }
+
+    // MARK: Opening
+
+    private static func prepareFolder(_ folder: String) throws(StoreError) {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw .dataFolderIsFile(folder) }
+            return
+        }
+        // `mkdir -p`, by hand: Foundation's error would not say why ("Permission denied").
+        var prefix = folder.hasPrefix("/") ? "/" : ""
+        for component in folder.split(separator: "/") {
+            prefix += component + "/"
+            if mkdir(prefix, 0o700) != 0, errno != EEXIST {
+                throw .cannotCreateDataFolder(folder, reason: String(cString: strerror(errno)))
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+/// Why the store could not do what was asked, and what to do about it.
+///
+/// `description` is one line fit for a log or for the CLI's `Error:` line: what went wrong,
+/// where, and what the user can do next. `kind` is for code that reacts (a scheduler that marks
+/// a run failed on `.conflict`, a CLI that exits differently on `.dataFolder`).
+public struct StoreError: Error, CustomStringConvertible, Sendable {
+    /// The family of an error, for code that reacts to it.
+    public enum Kind: Sendable, Hashable {
+        /// The data folder is missing and cannot be created, or is not a folder.
+        case dataFolder
+        /// The file is not an Automator database: not SQLite, damaged, or another program's.
+        case notADatabase
+        /// The database was written by a newer version of Automator.
+        case newerVersion
+        /// The database or its folder cannot be written.
+        case readOnly
+        /// The disk is full.
+        case diskFull
+        /// The database is there but cannot be used right now: locked, I/O error, cannot open.
+        case unavailable
+        /// The run does not exist.
+        case notFound
+        /// The write repeats something already recorded (a run id, a host call's sequence).
+        case conflict
+        /// The store was closed before the request.
+        case closed
+    }
+
+    private enum Reason: Sendable {
+        case dataFolderIsFile(path: String)
+        case cannotCreateDataFolder(path: String, reason: String)
+        case notADatabase(path: String, reason: String)
+        case foreignDatabase(path: String)
+        case newerSchema(path: String, unknown: [String])
+        case unknownStatus(run: RunID, status: String)
+        case readOnly(path: String, reason: String)
+        case diskFull(path: String, reason: String)
+        case locked(path: String, reason: String)
+        case unavailable(path: String, reason: String)
+        case runNotFound(RunID)
+        case duplicateRun(RunID)
+        case duplicateHostCall(RunID, sequence: Int)
+        case rejected(RunID, reason: String)
+        case closed
+    }
+
+    private let reason: Reason
+
+    private init(_ reason: Reason) { self.reason = reason }
+
+    public var kind: Kind {
+        switch reason {
+        case .dataFolderIsFile, .cannotCreateDataFolder: .dataFolder
+        case .notADatabase, .foreignDatabase: .notADatabase
+        case .newerSchema, .unknownStatus: .newerVersion
+        case .readOnly: .readOnly
+        case .diskFull: .diskFull
+        case .locked, .unavailable: .unavailable
+        case .runNotFound: .notFound
+        case .duplicateRun, .duplicateHostCall, .rejected: .conflict
+        case .closed: .closed
+        }
+    }
+
+    public var description: String {
+        switch reason {
+        case .dataFolderIsFile(let path):
+            "the data folder \(path) is a file, not a folder: move the file aside, or pass --data with another folder"
+        case .cannotCreateDataFolder(let path, let reason):
+            "could not create the data folder \(path) (\(reason)): create it yourself, or pass --data with a "
+                + "folder this user can write"
+        case .notADatabase(let path, let reason):
+            "the database at \(path) is not a valid Automator database (\(reason)): restore it from a backup or move "
+                + "it aside to start empty"
+        case .foreignDatabase(let path):
+            "the database at \(path) belongs to another program (it has tables but is not an Automator database): "
+                + "pass --data with another folder, or move the file aside to start empty"
+        case .newerSchema(let path, let unknown):
+            "the database at \(path) was written by a newer version of Automator (unknown schema versions: "
+                + "\(unknown.joined(separator: ", "))): upgrade automator, or restore a backup made by this version"
+        case .unknownStatus(let run, let status):
+            "run \(run) has the status '\(status)', which this version of Automator does not know: upgrade automator"
+        case .readOnly(let path, let reason):
+            "the database at \(path) cannot be written (\(reason)): make the data folder and its files writable by "
+                + "this user (and the disk writable), or pass --data with another folder"
+        case .diskFull(let path, let reason):
+            "the disk holding \(path) is full (\(reason)): free some space or move the data folder to a larger disk; "
+                + "the writes in progress were not saved, everything saved before is intact"
+        case .locked(let path, let reason):
+            "the database at \(path) is locked by another process (\(reason)): stop the other automator using this "
+                + "data folder, or pass --data with another folder"
+        case .unavailable(let path, let reason):
+            "the database at \(path) cannot be used (\(reason)): check that the disk is healthy and the data folder "
+                + "readable and writable by this user"
+        case .runNotFound(let run):
+            "there is no run \(run): it may have been deleted by housekeeping, or never created"
+        case .duplicateRun(let run):
+            "run \(run) already exists: make a new id for a new run"
+        case .duplicateHostCall(let run, let sequence):
+            "host call \(sequence) of run \(run) is already recorded: a replayed call must not be recorded again "
+                + "(a bug in the scheduler)"
+        case .rejected(let run, let reason):
+            "the write for run \(run) was refused (\(reason)): a bug in the caller"
+        case .closed:
+            "the store is closed: requests after close() are refused (close the store last)"
+        }
+    }
+}
+
+extension StoreError {
+    static func dataFolderIsFile(_ path: String) -> StoreError { StoreError(.dataFolderIsFile(path: path)) }
+
+    static func cannotCreateDataFolder(_ path: String, reason: String) -> StoreError {
+        StoreError(.cannotCreateDataFolder(path: path, reason: reason))
+    }
+
+    static func notADatabase(_ path: String, reason: String) -> StoreError {
+        StoreError(.notADatabase(path: path, reason: reason))
+    }
+
+    static func foreignDatabase(_ path: String) -> StoreError { StoreError(.foreignDatabase(path: path)) }
+
+    static func newerSchema(_ path: String, unknown: [String]) -> StoreError {
+        StoreError(.newerSchema(path: path, unknown: unknown))
+    }
+
+    static func unknownStatus(_ status: String, run: RunID) -> StoreError {
+        StoreError(.unknownStatus(run: run, status: status))
+    }
+
+    static func readOnly(_ path: String, reason: String) -> StoreError {
+        StoreError(.readOnly(path: path, reason: reason))
+    }
+
+    static func diskFull(_ path: String, reason: String) -> StoreError {
+        StoreError(.diskFull(path: path, reason: reason))
+    }
+
+    static func locked(_ path: String, reason: String) -> StoreError { StoreError(.locked(path: path, reason: reason)) }
+
+    static func unavailable(_ path: String, reason: String) -> StoreError {
+        StoreError(.unavailable(path: path, reason: reason))
+    }
+
+    static func runNotFound(_ run: RunID) -> StoreError { StoreError(.runNotFound(run)) }
+
+    static func duplicateRun(_ run: RunID) -> StoreError { StoreError(.duplicateRun(run)) }
+
+    static func duplicateHostCall(_ run: RunID, sequence: Int) -> StoreError {
+        StoreError(.duplicateHostCall(run, sequence: sequence))
+    }
+
+    static func rejected(_ run: RunID, reason: String) -> StoreError { StoreError(.rejected(run, reason: reason)) }
+
+    static let closed = StoreError(.closed)
+}

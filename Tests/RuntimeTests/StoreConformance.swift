@@ -1,0 +1,359 @@
+import AutomatorRuntime
+import Dispatch
+import Foundation
+import Synchronization
+import Testing
+
+/// What every `Store` must do for the scheduler, written against the protocol alone, so the
+/// same checks run unchanged against each implementation (SQLite now, PostgreSQL next):
+///
+/// ```swift
+/// @Test(arguments: StoreConformance.Check.allCases)
+/// func conformance(_ check: StoreConformance.Check) async throws {
+///     let storage = try makeEmptyStorage()
+///     try await StoreConformance { try MyStore(storage) }.run(check)
+/// }
+/// ```
+///
+/// `open` opens the store under test on the same, initially empty, storage every time it is
+/// called: the checks that close the store and open it again see what survived.
+struct StoreConformance {
+    enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case runLifecycle, listing, unfinishedRuns, hostCallsInOrder, refusedWrites, refusedWriteFailsAlone,
+             housekeeping, reopening, concurrentAppends, closing
+
+        var testDescription: String { rawValue }
+    }
+
+    let open: @Sendable () async throws -> any Store
+
+    func run(_ check: Check) async throws {
+        let store = try await open()
+        switch check {
+        case .runLifecycle: try await runLifecycle(store)
+        case .listing: try await listing(store)
+        case .unfinishedRuns: try await unfinishedRuns(store)
+        case .hostCallsInOrder: try await hostCallsInOrder(store)
+        case .refusedWrites: try await refusedWrites(store)
+        case .refusedWriteFailsAlone: try await refusedWriteFailsAlone(store)
+        case .housekeeping: try await housekeeping(store)
+        case .reopening: try await reopening(store)
+        case .concurrentAppends: try await concurrentAppends(store)
+        case .closing: try await closing(store)
+        }
+        await store.close()
+    }
+
+    // MARK: Checks
+
+    /// A run is read back as written, and each status change sets what `RunUpdate` says.
+    private func runLifecycle(_ store: any Store) async throws {
+        let created = Self.run(0, source: [0x2d, 0x2d, 0x00, 0xff, 0x0a], arguments: #"{"sender":"a@b.c"}"#)
+        try await store.write(.createRun(created))
+        #expect(try await store.loadRun(created.id) == created)
+
+        var expected = created
+        for (offset, status) in RunRecord.Status.allCases.enumerated() {
+            let update = RunUpdate(created.id, status: status, result: status == .completed ? "[42]" : nil,
+                                   error: status == .failed ? "phishing.lua:3: boom" : nil,
+                                   at: Self.time(offset + 1))
+            try await store.write(.updateRun(update))
+            expected = expected.applying(update)
+            let stored = try #require(try await store.loadRun(created.id))
+            #expect(stored == expected)
+            #expect((stored.finishedAt != nil) == status.isFinished, "finishedAt for \(status)")
+        }
+        // Back to an unfinished status (a retry): finishedAt is cleared.
+        let retried = RunUpdate(created.id, status: .pending, at: Self.time(20))
+        try await store.write(.updateRun(retried))
+        #expect(try await store.loadRun(created.id) == expected.applying(retried))
+        #expect(try await store.loadRun(created.id)?.finishedAt == nil)
+
+        #expect(try await store.loadRun(RunID("run-none")) == nil)
+        #expect(try await store.hostCalls(of: RunID("run-none")) == [])
+    }
+
+    /// Newest first, filtered by status, cut at the limit.
+    private func listing(_ store: any Store) async throws {
+        let statuses: [RunRecord.Status] = [.completed, .failed, .running, .failed, .waiting, .failed, .pending]
+        var runs: [RunRecord] = []
+        for (index, status) in statuses.enumerated() {
+            let run = Self.run(index)
+            try await store.write(.createRun(run))
+            let update = RunUpdate(run.id, status: status, at: Self.time(index + 100))
+            try await store.write(.updateRun(update))
+            runs.append(run.applying(update))
+        }
+        let newestFirst = Array(runs.reversed())
+        #expect(try await store.listRuns(status: nil, limit: 100) == newestFirst)
+        #expect(try await store.listRuns(status: nil, limit: 3) == Array(newestFirst.prefix(3)))
+        #expect(try await store.listRuns(status: .failed, limit: 100) == newestFirst.filter { $0.status == .failed })
+        #expect(try await store.listRuns(status: .failed, limit: 2).map(\.id) == [runs[5].id, runs[3].id])
+        #expect(try await store.listRuns(status: .killed, limit: 100) == [])
+    }
+
+    /// Recovery sees pending, running and waiting runs, oldest first, with their source.
+    private func unfinishedRuns(_ store: any Store) async throws {
+        var expected: [RunRecord] = []
+        for (index, status) in RunRecord.Status.allCases.reversed().enumerated() {
+            let run = Self.run(index, source: Array("return \(index)".utf8))
+            try await store.write(.createRun(run))
+            let update = RunUpdate(run.id, status: status, at: Self.time(50))
+            try await store.write(.updateRun(update))
+            if !status.isFinished { expected.append(run.applying(update)) }
+        }
+        #expect(expected.count == 3)
+        #expect(try await store.unfinishedRuns() == expected)
+    }
+
+    /// Records come back by sequence, whatever the order they were written in, bytes intact.
+    private func hostCallsInOrder(_ store: any Store) async throws {
+        let first = Self.run(0), second = Self.run(1)
+        try await store.write(.createRun(first))
+        try await store.write(.createRun(second))
+        let records = (1...5).map { Self.record(first.id, $0) }
+        let empty = HostCallRecord(runID: second.id, sequence: 1, name: "time.now", argumentsDigest: Self.digest,
+                                   result: [], recordedAt: Self.time(9))
+        try await store.write(.appendHostCalls([records[2]]))
+        try await store.write(.appendHostCalls([empty]))
+        try await store.write(.appendHostCalls([records[0], records[1]]))
+        try await store.write(.appendHostCalls([records[4], records[3]]))
+        #expect(try await store.hostCalls(of: first.id) == records)
+        #expect(try await store.hostCalls(of: second.id) == [empty])
+    }
+
+    /// Duplicates and unknown runs are refused with the kind of error that says so, and a
+    /// refused write of several records saves none of them.
+    private func refusedWrites(_ store: any Store) async throws {
+        let run = Self.run(0)
+        try await store.write(.createRun(run))
+        try await store.write(.appendHostCalls([Self.record(run.id, 1), Self.record(run.id, 2)]))
+
+        try await expectRefusal(.conflict, store, .createRun(run))
+        try await expectRefusal(.notFound, store, .updateRun(RunUpdate(RunID("run-none"), status: .running)))
+        try await expectRefusal(.notFound, store, .appendHostCalls([Self.record(RunID("run-none"), 1)]))
+        try await expectRefusal(.conflict, store, .appendHostCalls([Self.record(run.id, 2)]))
+        try await expectRefusal(.conflict, store, .appendHostCalls([Self.record(run.id, 0)]))
+        try await expectRefusal(.conflict, store, .appendHostCalls([Self.record(run.id, 3), Self.record(run.id, 1)]))
+
+        #expect(try await store.hostCalls(of: run.id).map(\.sequence) == [1, 2])
+        #expect(try await store.loadRun(run.id) == run)
+    }
+
+    /// Writes submitted together (so likely in one batch) succeed around a refused one.
+    private func refusedWriteFailsAlone(_ store: any Store) async throws {
+        let run = Self.run(0)
+        try await store.write(.createRun(run))
+        var writes = (1...200).map { StoreWrite.appendHostCalls([Self.record(run.id, $0)]) }
+        writes.insert(.appendHostCalls([Self.record(run.id, 50)]), at: 100)
+        writes.insert(.updateRun(RunUpdate(RunID("run-none"), status: .failed)), at: 150)
+        let results = await Self.submitAll(writes, to: store)
+        let refused = results.indices.filter { (try? results[$0].get()) == nil }
+        #expect(refused == [100, 150])
+        #expect(try await store.hostCalls(of: run.id).map(\.sequence) == Array(1...200))
+    }
+
+    /// Finished runs older than the cutoff go, with their host calls; the rest stays.
+    private func housekeeping(_ store: any Store) async throws {
+        var writes: [StoreWrite] = []
+        var old: [RunRecord] = [], kept: [RunRecord] = []
+        for index in 0..<1_200 {
+            let run = Self.run(index)
+            writes.append(.createRun(run))
+            writes.append(.appendHostCalls([Self.record(run.id, 1)]))
+            let status: RunRecord.Status = [.completed, .failed, .killed, .diverged][index % 4]
+            writes.append(.updateRun(RunUpdate(run.id, status: status, at: Self.time(10_000))))
+            old.append(run)
+        }
+        for (index, status) in [RunRecord.Status.pending, .running, .waiting, .completed].enumerated() {
+            let run = Self.run(2_000 + index)
+            writes.append(.createRun(run))
+            writes.append(.appendHostCalls([Self.record(run.id, 1)]))
+            // The unfinished ones were updated long ago; the completed one finished after the cutoff.
+            let at = Self.time(status.isFinished ? 30_000 : 1)
+            writes.append(.updateRun(RunUpdate(run.id, status: status, at: at)))
+            kept.append(run.applying(RunUpdate(run.id, status: status, at: at)))
+        }
+        for result in await Self.submitAll(writes, to: store) { try result.get() }
+
+        #expect(try await store.deleteFinishedRuns(finishedBefore: Self.time(20_000)) == old.count)
+        for run in old.prefix(10) + old.suffix(10) {
+            #expect(try await store.loadRun(run.id) == nil)
+            #expect(try await store.hostCalls(of: run.id) == [])
+        }
+        for run in kept {
+            #expect(try await store.loadRun(run.id) == run)
+            #expect(try await store.hostCalls(of: run.id) == [Self.record(run.id, 1)])
+        }
+        #expect(try await store.deleteFinishedRuns(finishedBefore: Self.time(20_000)) == 0)
+    }
+
+    /// Close, open again: runs, statuses and records are all there.
+    private func reopening(_ store: any Store) async throws {
+        var runs: [RunRecord] = []
+        for index in 0..<20 {
+            var run = Self.run(index, source: Array("return \(index)".utf8))
+            try await store.write(.createRun(run))
+            try await store.write(.appendHostCalls((1...3).map { Self.record(run.id, $0) }))
+            if index.isMultiple(of: 2) {
+                let update = RunUpdate(run.id, status: .completed, result: "[\(index)]", at: Self.time(500))
+                try await store.write(.updateRun(update))
+                run = run.applying(update)
+            }
+            runs.append(run)
+        }
+        await store.close()
+
+        let reopened = try await open()
+        #expect(try await reopened.listRuns(status: nil, limit: 100) == runs.reversed())
+        #expect(try await reopened.unfinishedRuns() == runs.filter { !$0.status.isFinished })
+        for run in runs { #expect(try await reopened.hostCalls(of: run.id) == (1...3).map { Self.record(run.id, $0) }) }
+        await reopened.close()
+    }
+
+    /// 10,000 records from 8 threads at once: every completion is called, with success, and
+    /// every record is there after the store is closed and opened again.
+    private func concurrentAppends(_ store: any Store) async throws {
+        let producers = 8, runsPerProducer = 25, recordsPerRun = 50
+        let runs = (0..<producers).map { producer in
+            (0..<runsPerProducer).map { Self.run(producer * runsPerProducer + $0) }
+        }
+        for result in await Self.submitAll(runs.joined().map { .createRun($0) }, to: store) { try result.get() }
+
+        let completions = Completions(expecting: producers * runsPerProducer * recordsPerRun)
+        await Self.onThreads(producers) { producer in
+            for sequence in 1...recordsPerRun {
+                for run in runs[producer] {
+                    store.append(Self.record(run.id, sequence)) { completions.record($0) }
+                }
+            }
+        }
+        let results = await completions.all()
+        #expect(results.count == 10_000)
+        #expect(results.allSatisfy { (try? $0.get()) != nil })
+        await store.close()
+
+        let reopened = try await open()
+        var total = 0
+        for run in runs.joined() {
+            let records = try await reopened.hostCalls(of: run.id)
+            #expect(records == (1...recordsPerRun).map { Self.record(run.id, $0) })
+            total += records.count
+        }
+        #expect(total == 10_000)
+        await reopened.close()
+    }
+
+    /// Writes submitted before `close()` are saved; after it, everything is refused.
+    private func closing(_ store: any Store) async throws {
+        let run = Self.run(0)
+        try await store.write(.createRun(run))
+        let completions = Completions(expecting: 300)
+        for sequence in 1...300 { store.append(Self.record(run.id, sequence)) { completions.record($0) } }
+        await store.close()
+        #expect(await completions.all().allSatisfy { (try? $0.get()) != nil })
+
+        try await expectRefusal(.closed, store, .createRun(Self.run(1)))
+        await #expect { try await store.loadRun(run.id) } throws: { ($0 as? StoreError)?.kind == .closed }
+        await #expect { try await store.unfinishedRuns() } throws: { ($0 as? StoreError)?.kind == .closed }
+
+        let reopened = try await open()
+        #expect(try await reopened.hostCalls(of: run.id).count == 300)
+        await reopened.close()
+    }
+
+    // MARK: Helpers
+
+    private func expectRefusal(_ kind: StoreError.Kind, _ store: any Store, _ write: StoreWrite,
+                               sourceLocation: SourceLocation = #_sourceLocation) async throws
+    {
+        let error = await #expect(throws: StoreError.self, sourceLocation: sourceLocation) {
+            try await store.write(write)
+        }
+        #expect(error?.kind == kind, "\(error.map(String.init(describing:)) ?? "no error")",
+                sourceLocation: sourceLocation)
+    }
+
+    static let digest = String(repeating: "ab", count: 32)
+
+    /// A fixed instant plus `milliseconds`.
+    static func time(_ milliseconds: Int) -> Date {
+        Date(timeIntervalSince1970: 1_767_225_600 + Double(milliseconds) / 1000)
+    }
+
+    /// Run `index`: ids sort by index, as `RunID`s sort by creation time.
+    static func run(_ index: Int, source: [UInt8] = Array("return 1".utf8), arguments: String = "[]") -> RunRecord {
+        let id = RunID("run-test-" + String(repeating: "0", count: 8 - String(index).count) + String(index))
+        return RunRecord(id: id, script: "playbooks/test-\(index).lua", source: source, arguments: arguments,
+                         createdAt: time(index))
+    }
+
+    static func record(_ run: RunID, _ sequence: Int) -> HostCallRecord {
+        HostCallRecord(runID: run, sequence: sequence,
+                       name: sequence.isMultiple(of: 2) ? "time.now" : "intel.reputation", argumentsDigest: digest,
+                       result: Array(#"[{"verdict":"clean","n":\#(sequence)}]"#.utf8) + [0, 255],
+                       recordedAt: time(1_000 + sequence))
+    }
+
+    /// Submits every write at once, without waiting between them; returns their outcomes in order.
+    static func submitAll(_ writes: [StoreWrite], to store: any Store) async -> [Result<Void, StoreError>] {
+        let completions = Completions(expecting: writes.count)
+        for (index, write) in writes.enumerated() { store.write(write) { completions.record($0, at: index) } }
+        return await completions.all()
+    }
+
+    /// Runs `body` on `count` threads at once; returns when all are done.
+    static func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) async {
+        await withCheckedContinuation { continuation in
+            let group = DispatchGroup()
+            for index in 0..<count {
+                group.enter()
+                Thread {
+                    body(index)
+                    group.leave()
+                }.start()
+            }
+            group.notify(queue: .global()) { continuation.resume() }
+        }
+    }
+
+    /// Collects the outcomes of write completions, called on any thread.
+    final class Completions: Sendable {
+        private struct State {
+            var results: [Result<Void, StoreError>?]
+            var count = 0
+            var waiting: CheckedContinuation<[Result<Void, StoreError>], Never>?
+        }
+
+        private let state: Mutex<State>
+
+        init(expecting count: Int) { state = Mutex(State(results: Array(repeating: nil, count: count))) }
+
+        /// Records an outcome: at `index`, or in arrival order.
+        func record(_ result: Result<Void, StoreError>, at index: Int? = nil) {
+            let done: (CheckedContinuation<[Result<Void, StoreError>], Never>, [Result<Void, StoreError>])? =
+                state.withLock { state in
+                    state.results[index ?? state.count] = result
+                    state.count += 1
+                    guard state.count == state.results.count, let waiting = state.waiting else { return nil }
+                    state.waiting = nil
+                    return (waiting, state.results.map { $0! })
+                }
+            if let (continuation, results) = done { continuation.resume(returning: results) }
+        }
+
+        /// Every outcome, once all have arrived.
+        func all() async -> [Result<Void, StoreError>] {
+            await withCheckedContinuation { continuation in
+                let results: [Result<Void, StoreError>]? = state.withLock { state in
+                    guard state.count == state.results.count else {
+                        state.waiting = continuation
+                        return nil
+                    }
+                    return state.results.map { $0! }
+                }
+                if let results { continuation.resume(returning: results) }
+            }
+        }
+    }
+}
