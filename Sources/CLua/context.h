@@ -28,6 +28,10 @@ static inline au_context *au_ctx(lua_State *L) {
 /// Keeps the kill switch on the thread that is about to run Lua code.
 void au_enter_thread(au_context *c, lua_State *co);
 
+/// Closes co's pending to-be-closed variables (lua_resetthread) with the kill switch on co,
+/// then on `back` (NULL: no thread runs). Returns lua_resetthread's status.
+int au_reset_thread(au_context *c, lua_State *co, lua_State *back);
+
 /// Registers the sandbox's base, environment metatable and library copies. Runs under pcall.
 int au_open_sandbox(lua_State *L);
 /// Replaces the string library's pattern functions by their bounded versions (pattern.c).

@@ -374,10 +374,7 @@ static int finish_wrapped(lua_State *L, lua_State *co, int n) {
     if (n >= 0) return n;
     int status = lua_status(co);
     if (status != LUA_OK && status != LUA_YIELD) {  // the coroutine failed: close it
-        au_context *c = au_ctx(L);
-        au_enter_thread(c, co);
-        status = lua_resetthread(co);
-        au_enter_thread(c, L);
+        status = au_reset_thread(au_ctx(L), co, L);
         lua_xmove(co, L, 1);
         lua_remove(L, -2);
     }
@@ -414,10 +411,7 @@ static int coroutine_close(lua_State *L) {
     int state = coroutine_state(L, co);
     if (state != 's' && state != 'd')
         return luaL_error(L, "cannot close a %s coroutine", state == 'r' ? "running" : "normal");
-    au_context *c = au_ctx(L);
-    au_enter_thread(c, co);
-    int status = lua_resetthread(co);
-    au_enter_thread(c, L);
+    int status = au_reset_thread(au_ctx(L), co, L);
     if (status == LUA_OK) {
         lua_pushboolean(L, 1);
         return 1;

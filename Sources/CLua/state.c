@@ -148,13 +148,19 @@ int au_resume(lua_State *L, lua_State *co, int nargs, int *nresults) {
     return status;
 }
 
+int au_reset_thread(au_context *c, lua_State *co, lua_State *back) {
+    au_enter_thread(c, co);
+    int status = lua_resetthread(co);
+    if (back != NULL) au_enter_thread(c, back);
+    else atomic_store(&c->running, NULL);
+    return status;
+}
+
 int au_close_run(lua_State *L, lua_State *co) {
     au_context *c = au_ctx(L);
     int outer_enforcing = c->enforcing;
     c->enforcing = 1;
-    au_enter_thread(c, co);
-    int status = lua_resetthread(co);
-    atomic_store(&c->running, NULL);
+    int status = au_reset_thread(c, co, NULL);
     c->enforcing = outer_enforcing;
     return status;
 }
