@@ -60,3 +60,8 @@ time = {}
 ---Seconds since the Unix epoch, with fractions.
 ---@return number
 function time.now() end
+
+---Suspends the run for `seconds` (0 to a year); other runs go on meanwhile. Fails inside a
+---metamethod or a function the host calls (such as a `table.sort` comparison).
+---@param seconds number
+function time.sleep(seconds) end

@@ -1,0 +1,58 @@
+// swift-tools-version:6.1
+
+// Benchmarks for Automator, kept out of the main package's build and tests.
+//
+//   swift run -c release --package-path Benchmarks LuaHostBenchmarks --automator .build/release/automator
+//
+// See docs/BENCHMARKS.md for the figures, their goals and the latest numbers.
+
+import PackageDescription
+
+let package = Package(
+    name: "automator-benchmarks",
+    dependencies: [
+        .package(name: "automator", path: ".."),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // The C baseline of the host-call figure, and what the harness needs to reach Lua directly.
+        // No Lua library of its own: it uses the one AutomatorRuntime's CLua links (one copy).
+        .target(name: "CLuaBenchSupport"),
+        .executableTarget(
+            name: "LuaHostBenchmarks",
+            dependencies: [
+                "CLuaBenchSupport",
+                .product(name: "AutomatorRuntime", package: "automator"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: [
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("MemberImportVisibility"),
+                .enableUpcomingFeature("InternalImportsByDefault"),
+            ]
+        ),
+        // The store's durable throughput against plain batched SQLite inserts (GRDB directly).
+        .executableTarget(
+            name: "StoreBenchmarks",
+            dependencies: [
+                .product(name: "AutomatorRuntime", package: "automator"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: [
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("MemberImportVisibility"),
+                .enableUpcomingFeature("InternalImportsByDefault"),
+            ]
+        ),
+        // The scheduler: host-call round trip, memory per waiting run.
+        .executableTarget(
+            name: "SchedulerBenchmarks",
+            dependencies: [
+                .product(name: "AutomatorRuntime", package: "automator"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,1 @@
+-- Does nothing: `automator run empty.lua` against `lua5.4 empty.lua` is the cost of starting.
