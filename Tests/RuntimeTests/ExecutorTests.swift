@@ -5,11 +5,22 @@ import Logging
 import Synchronization
 import Testing
 
-/// Host functions that wait, for scheduler tests.
+/// Host functions that wait, for scheduler tests, and `wait.mark(text)` to leave a trace.
 struct WaitModule: HostModule {
+    final class Marks: Sendable {
+        let texts = Mutex<[String]>([])
+    }
+
     let name = "wait"
+    var marks = Marks()
 
     func register(in table: inout ModuleTable) {
+        let marks = self.marks
+        table.function("mark") { call in
+            let text = try call.string(1).description
+            marks.texts.withLock { $0.append(text) }
+            return 0
+        }
         // Completes on another thread, a little later.
         table.waitingFunction("double") { call in
             let value = try call.integer(1)
@@ -59,9 +70,11 @@ final class Outcomes: Sendable {
 
 @Suite("Executor: many runs in flight on one state", .timeLimit(.minutes(2)))
 struct ExecutorTests {
-    static func makeExecutor(timeout: Duration? = .seconds(5)) throws -> Executor {
+    static func makeExecutor(timeout: Duration? = .seconds(5), marks: WaitModule.Marks = .init()) throws -> Executor {
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-        return try Executor(modules: StandardModules.all(logger: logger) + [WaitModule()],
+        var module = WaitModule()
+        module.marks = marks
+        return try Executor(modules: StandardModules.all(logger: logger) + [module],
                             limits: Limits(memory: 1 << 30, timeout: timeout))
     }
 
@@ -127,23 +140,32 @@ struct ExecutorTests {
         #expect(values == [4])
     }
 
-    @Test("Kill a sleeping run: its __close handler runs, the others go on")
+    @Test("Kill sleeping runs: their __close handlers run, the others go on")
     func killSleeping() async throws {
-        let executor = try Self.makeExecutor()
+        let marks = WaitModule.Marks()
+        let executor = try Self.makeExecutor(marks: marks)
         defer { executor.shutdown() }
         let outcomes = Outcomes()
-        let sleeper = start(executor, """
-            local guard <close> = setmetatable({}, { __close = function() closed = true end })
+        let guarded = start(executor, """
+            local guard <close> = setmetatable({}, { __close = function() wait.mark('guarded released') end })
             local ok = pcall(time.sleep, 3600)   -- pcall cannot keep a killed run alive
             while true do end
             """, outcomes)
+        let plain = start(executor, """
+            local guard <close> = setmetatable({}, { __close = function() wait.mark('plain released') end })
+            time.sleep(3600)
+            """, outcomes)
         let neighbour = start(executor, "time.sleep(0.2) return 'still here'", outcomes)
         try await Task.sleep(for: .milliseconds(50))
-        executor.kill(sleeper, reason: "killed by analyst")
-        let results = await outcomes.wait(for: 2)
-        guard case .failed(let error) = results[sleeper] else { Issue.record("the sleeper must be killed"); return }
-        #expect(error.kind == .killed)
-        #expect(error.message.contains("killed by analyst"))
+        executor.kill(guarded, reason: "killed by analyst")
+        executor.kill(plain, reason: "killed by analyst")
+        let results = await outcomes.wait(for: 3)
+        for id in [guarded, plain] {
+            guard case .failed(let error) = results[id] else { Issue.record("the sleepers must be killed"); return }
+            #expect(error.kind == .killed)
+            #expect(error.message.contains("killed by analyst"))
+        }
+        #expect(marks.texts.withLock { $0 }.sorted() == ["guarded released", "plain released"])
         guard case .completed(let values) = results[neighbour] else { Issue.record("the neighbour must finish"); return }
         #expect(values == ["still here"])
     }

@@ -199,7 +199,9 @@ extension Executor {
             guard let active = runs[id], active.killReason == nil else { return }
             active.killReason = reason
             active.wait += 1  // the wait it was in no longer counts
-            ready.append((active, .failure(HostError(reason))))
+            // The wait ends with nothing; the kill, set before the resume, stops the run at
+            // its next instruction, and its __close handlers get their grace.
+            ready.append((active, .success([])))
         }
 
         func killAll(reason: String) {
