@@ -16,6 +16,9 @@ struct WaitModule: HostModule {
 
     func register(in table: inout ModuleTable) {
         let marks = self.marks
+        table.function("thread") { call in
+            call.push(integer: Int64(bitPattern: UInt64(pthread_self())))
+        }
         table.function("mark") { call in
             let text = try call.string(1).description
             marks.texts.withLock { $0.append(text) }
@@ -234,5 +237,42 @@ struct ExecutorTests {
         #expect(error.message.hasPrefix("run:1:"))
         guard case .completed(let values) = results[fine] else { Issue.record("must finish"); return }
         #expect(values == ["ok"])
+    }
+}
+
+@Suite("Scheduler: runs spread over executors", .timeLimit(.minutes(2)))
+struct SchedulerTests {
+    static func makeScheduler(executors: Int) throws -> Scheduler {
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        return try Scheduler(executors: executors, modules: StandardModules.all(logger: logger) + [WaitModule()])
+    }
+
+    @Test("Runs spread over the executors' threads, all complete, and kills find their run")
+    func spread() async throws {
+        let scheduler = try Self.makeScheduler(executors: 3)
+        defer { scheduler.shutdown() }
+        let outcomes = Outcomes()
+        var ids: [RunID] = []
+        for n in 0..<600 {
+            let id = RunID.make()
+            ids.append(id)
+            scheduler.start(Array("local n = ... time.sleep(0.01) return wait.thread(), wait.double(n)".utf8),
+                            chunkName: "=spread", arguments: [.integer(Int64(n))], id: id, completion: outcomes.record(id))
+        }
+        let sleeper = RunID.make()
+        scheduler.start(Array("time.sleep(3600)".utf8), chunkName: "=sleeper", id: sleeper, completion: outcomes.record(sleeper))
+        try await Task.sleep(for: .milliseconds(50))
+        scheduler.kill(sleeper)
+        let results = await outcomes.wait(for: 601)
+
+        var threads = Set<LuaValue>()
+        for (n, id) in ids.enumerated() {
+            guard case .completed(let values) = results[id], values.count == 2 else { Issue.record("run \(n) did not complete"); continue }
+            threads.insert(values[0])
+            #expect(values[1] == .integer(Int64(n) * 2))
+        }
+        #expect(threads.count == 3)
+        guard case .failed(let error) = results[sleeper] else { Issue.record("the sleeper must be killed"); return }
+        #expect(error.kind == .killed)
     }
 }

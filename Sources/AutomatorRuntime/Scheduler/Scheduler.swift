@@ -1,0 +1,56 @@
+import Foundation
+import Synchronization
+
+/// Several executors, one per core by default, so that runs compute in parallel: each run
+/// lives on one executor (one Lua state, one thread) for its whole life.
+///
+/// ```swift
+/// let scheduler = try Scheduler(modules: StandardModules.all(logger: logger))
+/// scheduler.start(Array(source.utf8), chunkName: "@triage.lua") { outcome in ... }
+/// ```
+public final class Scheduler: Sendable {
+    private let executors: [Executor]
+    /// Which executor holds each live run, so that a kill finds it.
+    private let placement = Mutex<[RunID: Int]>([:])
+    private let turn = Atomic<Int>(0)
+
+    /// - Parameters:
+    ///   - executors: how many; nil for one per core.
+    ///   - modules: registered into every executor's state; their functions may be called from
+    ///     several threads at once, so what they share must be thread-safe.
+    public init(executors count: Int? = nil, modules: [any HostModule],
+                modulePaths: [String] = [], limits: Limits = Limits(memory: 1 << 30)) throws(LuaError)
+    {
+        var executors: [Executor] = []
+        for _ in 0..<max(1, count ?? ProcessInfo.processInfo.activeProcessorCount) {
+            executors.append(try Executor(modules: modules, modulePaths: modulePaths, limits: limits))
+        }
+        self.executors = executors
+    }
+
+    public var executorCount: Int { executors.count }
+
+    /// Starts a run on the next executor in turn; see `Executor.start`.
+    @discardableResult
+    public func start(_ source: some Collection<UInt8>, chunkName: String, arguments: [LuaValue] = [],
+                      id: RunID = .make(), completion: @escaping @Sendable (RunOutcome) -> Void) -> RunID
+    {
+        let index = turn.wrappingAdd(1, ordering: .relaxed).oldValue % executors.count
+        placement.withLock { $0[id] = index }
+        return executors[index].start(source, chunkName: chunkName, arguments: arguments, id: id) { [self] outcome in
+            placement.withLock { $0[id] = nil }
+            completion(outcome)
+        }
+    }
+
+    /// Stops a run wherever it is; see `Executor.kill`.
+    public func kill(_ id: RunID, reason: String = "killed") {
+        guard let index = placement.withLock({ $0[id] }) else { return }
+        executors[index].kill(id, reason: reason)
+    }
+
+    /// Stops every executor; returns when all have ended.
+    public func shutdown() {
+        for executor in executors { executor.shutdown() }
+    }
+}
