@@ -8,14 +8,15 @@
 // error when one call has done too much of it, or as soon as the run is killed.
 //
 // How it works. A pattern is a flat sequence of items (there is no alternation or grouping), so
-// it is first compiled into an array of items, each "[set]" becoming a 256-bit map.
-// Matching walks that array with an explicit stack of choice points instead of recursing: a
-// quantified item that still has alternatives leaves one entry, which is revisited on failure.
-// Because a path through a flat sequence executes each item at most once, the stack never
-// holds more entries than the pattern has quantified items, and the C stack depth does not
-// depend on the pattern or the subject at all. For the same reason captures need no undo log:
-// an item can only read captures written by earlier items, and those are either untouched
-// since the choice point or rewritten by the retried path before they are read.
+// it is first compiled into an array of items: a run of plain bytes becomes one literal item,
+// and every class ("%a", "[set]", ".", a quantified byte) a 256-bit map, so that testing a byte
+// is one bit test. Matching walks that array with an explicit stack of choice points instead of
+// recursing: a quantified item that still has alternatives leaves one entry, which is revisited
+// on failure. Because a path through a flat sequence executes each item at most once, the
+// stack never holds more entries than the pattern has quantified items, and the C stack depth
+// does not depend on the pattern or the subject at all. For the same reason captures need no
+// undo log: an item can only read captures written by earlier items, and those are either
+// untouched since the choice point or rewritten by the retried path before they are read.
 //
 // With no recursion there is no depth limit either: where stock Lua gives up with "pattern too
 // complex" after 200 nested repetitions or captures, these functions just answer.
@@ -23,6 +24,9 @@
 // Stock Lua reports a malformed pattern only when the matcher reaches the bad spot (so
 // ("abc"):find("z[") is simply nil); compilation therefore turns a malformed spot into an error
 // item that raises the stock message when executed.
+//
+// Compiled patterns are cached per Lua state (see "Cache"), so a pattern used in a loop is
+// compiled once: the same pattern literal is the same interned string every time.
 #define _GNU_SOURCE  // memmem
 #include <ctype.h>
 #include <stdint.h>
@@ -36,6 +40,10 @@
 // over large subjects, while the fixed part leaves room for real backtracking on small ones. At
 // roughly 500 million steps per second a runaway pattern on a small subject stops within about
 // 25 ms (and within about 0.5 s on a 1 MB subject, whose budget is 266 million steps).
+//
+// A step is one item tried or one backtrack; scans (a repetition taking its bytes, "%b", a
+// back-reference, a literal run) are charged one step per byte they read, after the fact: they
+// are linear, so they cannot run away between two checks.
 #define AU_PATTERN_BASE_STEPS 10000000u
 #define AU_PATTERN_STEPS_PER_BYTE 256u
 static uint64_t step_budget(size_t subject_length) {
@@ -48,30 +56,33 @@ static uint64_t step_budget(size_t subject_length) {
 // Captures per pattern, as in stock Lua (LUA_MAXCAPTURES); the capture bit masks need <= 32.
 #define AU_PATTERN_MAXCAPTURES 32
 
-// Patterns are compiled onto the C stack when they are this small (in items), else into a
-// userdata.
-#define AU_PATTERN_LOCAL_ITEMS 32
-#define AU_PATTERN_LOCAL_SETS 8
+// Patterns up to this length (after a leading "^") are compiled onto the C stack when they are
+// not cached: every element takes at least one byte, so they have at most this many items
+// besides the final one, and at most this many classes.
+#define AU_PATTERN_LOCAL_LENGTH 48
+
+// Choice points kept on the C stack; a pattern with more quantified items allocates its stack.
+#define AU_PATTERN_LOCAL_CHOICES 32
 
 #define NO_MATCH SIZE_MAX
 
 // MARK: - Compiled patterns
 
 enum {
-    OP_CLASS,     // one byte of a class, possibly repeated (see rep)
-    OP_OPEN,      // "(": a capture starts
+    OP_LITERAL,   // a run of `len` plain bytes, at literals + arg
+    OP_CLASS,     // one byte of the class sets[arg], possibly repeated (see rep)
+    OP_OPEN,      // "(": the capture `arg` starts
     OP_CLOSE,     // ")": the capture `arg` ends
     OP_POSITION,  // "()": the capture `arg` is the current position
-    OP_BALANCE,   // "%bxy"
-    OP_FRONTIER,  // "%f[set]"
-    OP_BACKREF,   // "%1".."%9"
+    OP_BALANCE,   // "%bxy": opener in `byte`, closer in `byte2`
+    OP_FRONTIER,  // "%f[set]": the set is sets[arg]
+    OP_BACKREF,   // "%1".."%9": capture `arg`
     OP_AT_END,    // "$" as the last byte of the pattern
     OP_ERROR,     // a malformed spot: raises `byte` (an E_* code) when reached
     OP_ACCEPT,    // the end of the pattern: the match succeeded
 };
 
 enum { REP_ONE, REP_OPTIONAL, REP_STAR, REP_PLUS, REP_LAZY };  // none, ?, *, +, -
-enum { CL_BYTE, CL_ANY, CL_ESCAPE, CL_SET };  // x, ".", "%a" (any class letter), "[set]"
 
 enum {
     E_ENDS_WITH_ESCAPE,
@@ -86,101 +97,184 @@ enum {
 typedef struct {
     uint8_t op;
     uint8_t rep;    // OP_CLASS
-    uint8_t cls;    // OP_CLASS
-    uint8_t byte;   // CL_BYTE: the byte; CL_ESCAPE: the letter; OP_BALANCE: the opener;
-                    // OP_ERROR: the E_* code
+    uint8_t any;    // OP_CLASS: the class is "." (every byte), so a repetition needs no scan
+    uint8_t byte;   // OP_BALANCE: the opener; OP_ERROR: the E_* code
     uint8_t byte2;  // OP_BALANCE: the closer
-    uint32_t arg;   // CL_SET, OP_FRONTIER: set index; captures: capture index; OP_ERROR: detail
+    uint32_t arg;   // see the ops
+    uint32_t len;   // OP_LITERAL: the length of the run
 } item;
 
-// Class letters in a set are kept as letters, not expanded into the map: expanding one costs
-// 256 ctype calls, which would dominate short calls such as s:find("[%w_]+") in a loop.
-#define AU_PATTERN_SET_ESCAPES 4
-
 typedef struct {
-    uint8_t bits[32];                          // bytes listed alone or in ranges
-    uint8_t escapes[AU_PATTERN_SET_ESCAPES];  // class letters listed, 0 after the last
-    uint8_t negated;                           // "[^...]"
+    uint8_t bits[32];
 } byteset;
 
-typedef struct {
-    size_t item;   // the quantified item that left this choice
-    size_t base;   // where the repetition started
-    size_t count;  // bytes it takes on the path being tried
-} choice;
-
-typedef struct {
-    item *items;
-    byteset *sets;
-    choice *choices;  // the backtracking stack: room for one entry per quantified item
-    size_t nitems, nsets, nchoices;
-    int ncaptures;
-    uint32_t position_captures;    // bit i: capture i is a position capture
-    uint32_t unfinished_captures;  // bit i: capture i is still open at the end of the pattern
-    const item *first;  // a class every match must start with (for a quick scan), or NULL
-} program;
+static inline int set_has(const byteset *set, unsigned char c) {
+    return (set->bits[c >> 3] >> (c & 7)) & 1;
+}
 
 static inline void set_add(byteset *set, unsigned char c) {
     set->bits[c >> 3] |= (uint8_t)(1u << (c & 7));
 }
 
-// Whether byte c belongs to the class %letter; -1 when letter names no class (then "%letter"
-// stands for the letter itself). %z is no longer documented but stock Lua still accepts it.
-// Classes are evaluated by <ctype.h> when matching, as stock Lua does, so they follow the locale.
-static inline int escape_class(int letter, int c) {
-    int upper = letter >= 'A' && letter <= 'Z';
-    int r;
-    switch (upper ? letter + ('a' - 'A') : letter) {
-    case 'a': r = isalpha(c); break;
-    case 'c': r = iscntrl(c); break;
-    case 'd': r = isdigit(c); break;
-    case 'g': r = isgraph(c); break;
-    case 'l': r = islower(c); break;
-    case 'p': r = ispunct(c); break;
-    case 's': r = isspace(c); break;
-    case 'u': r = isupper(c); break;
-    case 'w': r = isalnum(c); break;
-    case 'x': r = isxdigit(c); break;
-    case 'z': r = c == 0; break;
+static void set_union(byteset *set, const byteset *other, int complement) {
+    for (int i = 0; i < 32; i++) set->bits[i] |= complement ? (uint8_t)~other->bits[i] : other->bits[i];
+}
+
+// How a search can skip start positions that cannot begin a match.
+enum { FIRST_NONE, FIRST_BYTE, FIRST_SET };
+
+// A compiled pattern. It is never written after compilation, so one copy may serve any number
+// of calls, nested ones included. Its arrays follow it in the same block (or lie on the C stack).
+typedef struct {
+    const item *items;
+    const byteset *sets;
+    const unsigned char *literals;
+    uint32_t nitems, nsets, nliterals, nchoices;  // nchoices: how many items are quantified
+    int ncaptures;
+    uint32_t position_captures;    // bit i: capture i is a position capture
+    uint32_t unfinished_captures;  // bit i: capture i is still open at the end of the pattern
+    uint8_t anchored;              // the pattern began with "^" (not for gmatch)
+    uint8_t first_kind;            // FIRST_*: what every match must start with
+    uint8_t first_byte;            // FIRST_BYTE: that byte
+    uint32_t first_set;            // FIRST_SET: the set of bytes it may start with
+} program;
+
+// MARK: - Character classes
+
+// The class letters, lower case; "%z" is no longer documented but stock Lua still accepts it.
+static int class_slot(unsigned char letter) {
+    switch (letter >= 'A' && letter <= 'Z' ? letter + ('a' - 'A') : letter) {
+    case 'a': return 0;
+    case 'c': return 1;
+    case 'd': return 2;
+    case 'g': return 3;
+    case 'l': return 4;
+    case 'p': return 5;
+    case 's': return 6;
+    case 'u': return 7;
+    case 'w': return 8;
+    case 'x': return 9;
+    case 'z': return 10;
     default: return -1;
     }
-    r = r != 0;
-    return upper ? !r : r;
+}
+#define AU_PATTERN_CLASSES 11
+
+// Whether byte c belongs to the lower-case class `slot`, by <ctype.h> like stock Lua (so the
+// classes follow the locale).
+static int class_member(int slot, int c) {
+    switch (slot) {
+    case 0: return isalpha(c) != 0;
+    case 1: return iscntrl(c) != 0;
+    case 2: return isdigit(c) != 0;
+    case 3: return isgraph(c) != 0;
+    case 4: return islower(c) != 0;
+    case 5: return ispunct(c) != 0;
+    case 6: return isspace(c) != 0;
+    case 7: return isupper(c) != 0;
+    case 8: return isalnum(c) != 0;
+    case 9: return isxdigit(c) != 0;
+    default: return c == 0;
+    }
 }
 
-static inline int set_has(const byteset *set, unsigned char c) {
-    int in = (set->bits[c >> 3] >> (c & 7)) & 1;
-    for (int i = 0; !in && i < AU_PATTERN_SET_ESCAPES && set->escapes[i] != 0; i++)
-        in = escape_class(set->escapes[i], c);
-    return in ^ set->negated;
+// MARK: - Cache
+
+// Compiled patterns live in userdata, each found from the cache by the pattern string that
+// produced it. The cache is a set-associative table of AU_PATTERN_CACHE_SETS x 2 slots, in one
+// userdata kept in the registry (and as an upvalue of the four functions, which is faster to
+// reach); its user value i + 1 holds the program of slot i, so the cache keeps it alive, and
+// the program's own user value holds its pattern string, so a slot's key bytes stay valid and
+// the string cannot be collected and its address reused while the slot names it.
+//
+// A slot matches a pattern of the same length and bytes: the pointers are compared first, which
+// settles it for short strings (Lua interns them, so the same pattern is the same string), and
+// the bytes otherwise. Short strings are hashed by address, long ones by content; if short
+// strings were not interned a pattern would just miss more often.
+//
+// A call pushes the program it uses onto the Lua stack, so evicting it meanwhile (a gsub
+// replacement function or a finalizer may run other patterns) cannot free it.
+//
+// Admission: a miss compiles a short pattern onto the C stack, as if there were no cache, and
+// only remembers its hash; the pattern gets a slot when it misses again while remembered. Then
+// patterns built anew on every call (string concatenation) cost no allocation, and cannot push
+// the patterns used in loops out of the cache.
+#define AU_PATTERN_CACHE_SETS 64
+#define AU_PATTERN_CACHE_WAYS 2
+#define AU_PATTERN_CACHE_SLOTS (AU_PATTERN_CACHE_SETS * AU_PATTERN_CACHE_WAYS)
+// Longer patterns are compiled for each call, which also bounds the cache's memory.
+#define AU_PATTERN_CACHE_MAX_LENGTH 256
+// Strings up to this length are interned by Lua 5.4 (LUAI_MAXSHORTLEN).
+#define AU_PATTERN_SHORT_STRING 40
+
+typedef struct {
+    const char *key;  // the pattern's bytes (in the string anchored by the program), or NULL
+    size_t length;
+    const program *g;
+    uint8_t mode;  // see key_mode
+} cache_slot;
+
+typedef struct {
+    cache_slot slots[AU_PATTERN_CACHE_SLOTS];
+    uint32_t admit[AU_PATTERN_CACHE_SETS];  // hash of the last pattern that missed in each set
+    uint8_t recent[AU_PATTERN_CACHE_SETS];  // the way of each set used last
+    uintptr_t locale;                       // the <ctype.h> table seen last (locale_table)
+    uint64_t locale_digest;                 // the contents of the table the classes came from
+    uint32_t classes_built;                 // bit i: classes[i] is filled
+    byteset classes[AU_PATTERN_CLASSES];
+} pattern_cache;
+
+// A registry key: the address is what counts.
+static const char cache_registry_key = 0;
+
+// What the classes are evaluated from: with glibc, the current thread's ctype table, which
+// setlocale and uselocale replace (a pointer compare per call); elsewhere the locale is taken
+// as fixed for the state. When the pointer changes, the table's contents decide whether the
+// compiled classes still hold: threads that set up their locale apart may point to distinct
+// copies of the same table, and a state may run on any of them.
+static uintptr_t locale_table(void) {
+#ifdef __GLIBC__
+    return (uintptr_t)*__ctype_b_loc();
+#else
+    return 0;
+#endif
 }
 
-// Adds "%x" to a set: a class letter, or else the byte x itself.
-static void set_add_escape(byteset *set, unsigned char letter) {
-    if (escape_class(letter, 'a') < 0) {
-        set_add(set, letter);
-        return;
+static uint64_t locale_digest(void) {
+    uint64_t h = 0xcbf29ce484222325ull;
+#ifdef __GLIBC__
+    const unsigned short *table = *__ctype_b_loc();  // indexed by -128..255
+    for (int c = 0; c < 256; c++) h = (h ^ table[c]) * 0x100000001b3ull;
+#endif
+    return h;
+}
+
+static const byteset *class_bits(pattern_cache *cache, int slot) {
+    byteset *set = &cache->classes[slot];
+    if (!(cache->classes_built & (1u << slot))) {
+        memset(set, 0, sizeof *set);
+        for (int c = 0; c < 256; c++)
+            if (class_member(slot, c)) set_add(set, (unsigned char)c);
+        cache->classes_built |= 1u << slot;
     }
-    for (int i = 0; i < AU_PATTERN_SET_ESCAPES; i++) {
-        if (set->escapes[i] == letter) return;
-        if (set->escapes[i] == 0) {
-            set->escapes[i] = letter;
-            return;
-        }
-    }
-    for (int c = 0; c < 256; c++)  // a set with many classes: expand this one
-        if (escape_class(letter, c)) set_add(set, (unsigned char)c);
+    return set;
 }
 
 // MARK: - Compiler
 
-// Compilation runs twice: first with no storage to size the program, then to fill it.
+// Compilation runs in one pass when the storage is known to be large enough, else twice: first
+// with no storage (counting only), then to fill storage of the counted size.
 typedef struct {
     const unsigned char *p;
     size_t len;
-    program *g;         // g->items == NULL in the sizing pass
-    size_t nitems, nsets, nchoices;
-    item scratch_item;  // written to in the sizing pass
+    pattern_cache *cache;
+    item *items;  // NULL in the sizing pass
+    byteset *sets;
+    unsigned char *literals;
+    uint32_t nitems, nsets, nliterals, nchoices;
+    item scratch_item;   // written to in the sizing pass
+    int literal_open;    // the last item is a literal run that the next plain byte extends
+    int16_t class_set[2 * AU_PATTERN_CLASSES + 1];  // set of "%x", "%X", "." already made, or -1
     // Capture bookkeeping is static: the items run in order, so at any item every earlier item
     // has run, and which capture a ")" closes is known from the text alone.
     int ncaptures;
@@ -189,13 +283,13 @@ typedef struct {
 } compiler;
 
 static item *emit(compiler *c, uint8_t op) {
-    item *it = c->g->items ? &c->g->items[c->nitems] : &c->scratch_item;
+    item *it = c->items ? &c->items[c->nitems] : &c->scratch_item;
     c->nitems++;
     memset(it, 0, sizeof *it);
     it->op = op;
+    c->literal_open = 0;
     return it;
 }
-
 
 static void emit_error(compiler *c, uint8_t code, uint32_t detail) {
     item *it = emit(c, OP_ERROR);
@@ -203,10 +297,53 @@ static void emit_error(compiler *c, uint8_t code, uint32_t detail) {
     it->arg = detail;
 }
 
+// Appends a plain byte to the current literal run, or starts one.
+static void emit_literal(compiler *c, unsigned char byte) {
+    if (c->items) c->literals[c->nliterals] = byte;
+    if (c->literal_open) {
+        if (c->items) c->items[c->nitems - 1].len++;
+    } else {
+        item *it = emit(c, OP_LITERAL);
+        it->arg = c->nliterals;
+        it->len = 1;
+        c->literal_open = 1;
+    }
+    c->nliterals++;
+}
+
+// A new empty set; returns its index. In the sizing pass *set is NULL.
+static uint32_t new_set(compiler *c, byteset **set) {
+    uint32_t index = c->nsets++;
+    *set = c->items ? &c->sets[index] : NULL;
+    if (*set) memset(*set, 0, sizeof **set);
+    return index;
+}
+
+// The set of "%letter" (slot >= 0) or "." (slot < 0), made once per pattern.
+static uint32_t class_set(compiler *c, int slot, int upper) {
+    int key = slot < 0 ? 2 * AU_PATTERN_CLASSES : 2 * slot + upper;
+    if (c->class_set[key] >= 0) return (uint32_t)c->class_set[key];
+    byteset *set;
+    uint32_t index = new_set(c, &set);
+    if (set && slot < 0) memset(set->bits, 0xff, sizeof set->bits);
+    if (set && slot >= 0) set_union(set, class_bits(c->cache, slot), upper);
+    c->class_set[key] = (int16_t)index;
+    return index;
+}
+
+// Adds "%x" to a set: a class letter, or else the byte x itself.
+static void set_add_escape(compiler *c, byteset *set, unsigned char letter) {
+    int slot = class_slot(letter);
+    if (slot < 0)
+        set_add(set, letter);
+    else
+        set_union(set, class_bits(c->cache, slot), letter >= 'A' && letter <= 'Z');
+}
+
 // Compiles the "[...]" starting at p[i]. Returns the index after its "]", or 0 when there is
 // none. The first byte after "[" or "[^" belongs to the set even if it is "]", and "%" protects
 // the byte after it.
-static size_t compile_set(compiler *c, size_t i, size_t *set_index) {
+static size_t compile_set(compiler *c, size_t i, uint32_t *set_index) {
     const unsigned char *p = c->p;
     size_t len = c->len, j = i + 1;
     int negate = j < len && p[j] == '^';
@@ -221,17 +358,15 @@ static size_t compile_set(compiler *c, size_t i, size_t *set_index) {
     } while (j >= len || p[j] != ']');
     size_t close = j;
 
-    *set_index = c->nsets++;
-    if (c->g->items == NULL) return close + 1;  // sizing pass
-    byteset *set = &c->g->sets[*set_index];
-    memset(set, 0, sizeof *set);
-    set->negated = (uint8_t)negate;
+    byteset *set;
+    *set_index = new_set(c, &set);
+    if (set == NULL) return close + 1;  // sizing pass
     for (size_t k = body; k < close;) {
         unsigned char x = p[k];
         if (x == '%') {
             // Stock Lua reads the escaped byte even when it is the closing "]" (after a range
             // like "a-%" the "%" of "%%]" escapes the "]"): p[close] exists, so this is safe.
-            set_add_escape(set, p[k + 1]);
+            set_add_escape(c, set, p[k + 1]);
             k += 2;
         } else if (k + 2 < close && p[k + 1] == '-') {
             for (int v = x; v <= p[k + 2]; v++) set_add(set, (unsigned char)v);
@@ -241,6 +376,8 @@ static size_t compile_set(compiler *c, size_t i, size_t *set_index) {
             k++;
         }
     }
+    if (negate)
+        for (int b = 0; b < 32; b++) set->bits[b] = (uint8_t)~set->bits[b];
     return close + 1;
 }
 
@@ -249,16 +386,17 @@ static size_t compile_set(compiler *c, size_t i, size_t *set_index) {
 static size_t compile_class(compiler *c, size_t i) {
     const unsigned char *p = c->p;
     size_t len = c->len, next;
-    uint8_t cls, byte = 0;
-    size_t set_index = 0;
+    int any = 0, plain = 0;  // plain: a byte that stands for itself
+    unsigned char byte = 0;
+    uint32_t set_index = 0;
     switch (p[i]) {
     case '%':
         if (i + 1 >= len) {
             emit_error(c, E_ENDS_WITH_ESCAPE, 0);
             return 0;
         }
-        cls = escape_class(p[i + 1], 'a') < 0 ? CL_BYTE : CL_ESCAPE;
         byte = p[i + 1];
+        plain = class_slot(byte) < 0;
         next = i + 2;
         break;
     case '[':
@@ -267,14 +405,13 @@ static size_t compile_class(compiler *c, size_t i) {
             emit_error(c, E_MISSING_BRACKET, 0);
             return 0;
         }
-        cls = CL_SET;
         break;
     case '.':
-        cls = CL_ANY;
+        any = 1;
         next = i + 1;
         break;
     default:
-        cls = CL_BYTE;
+        plain = 1;
         byte = p[i];
         next = i + 1;
         break;
@@ -289,11 +426,23 @@ static size_t compile_class(compiler *c, size_t i) {
         }
         if (rep != REP_ONE) next++;
     }
+    if (plain && rep == REP_ONE) {
+        emit_literal(c, byte);
+        return next;
+    }
+    if (plain) {  // a repeated byte: a set of one
+        byteset *set;
+        set_index = new_set(c, &set);
+        if (set) set_add(set, byte);
+    } else if (any) {
+        set_index = class_set(c, -1, 0);
+    } else if (p[i] == '%') {
+        set_index = class_set(c, class_slot(byte), byte >= 'A' && byte <= 'Z');
+    }
     item *it = emit(c, OP_CLASS);
-    it->cls = cls;
-    it->byte = byte;
-    it->arg = (uint32_t)set_index;
+    it->arg = set_index;
     it->rep = rep;
+    it->any = (uint8_t)any;
     if (rep != REP_ONE) c->nchoices++;
     return next;
 }
@@ -349,7 +498,8 @@ static size_t compile_element(compiler *c, size_t i) {
             return i + 4;
         }
         if (p[i + 1] == 'f') {
-            size_t set_index, next;
+            uint32_t set_index;
+            size_t next;
             if (i + 2 >= len || p[i + 2] != '[') {
                 emit_error(c, E_FRONTIER_BRACKET, 0);
                 return 0;
@@ -359,7 +509,7 @@ static size_t compile_element(compiler *c, size_t i) {
                 emit_error(c, E_MISSING_BRACKET, 0);
                 return 0;
             }
-            emit(c, OP_FRONTIER)->arg = (uint32_t)set_index;
+            emit(c, OP_FRONTIER)->arg = set_index;
             return next;
         }
         if (p[i + 1] >= '0' && p[i + 1] <= '9') {
@@ -377,7 +527,9 @@ static size_t compile_element(compiler *c, size_t i) {
 }
 
 static void compile_pass(compiler *c) {
-    c->nitems = c->nsets = c->nchoices = 0;
+    c->nitems = c->nsets = c->nliterals = c->nchoices = 0;
+    c->literal_open = 0;
+    for (size_t k = 0; k < sizeof c->class_set / sizeof *c->class_set; k++) c->class_set[k] = -1;
     c->ncaptures = 0;
     c->open_captures = c->position_captures = 0;
     size_t i = 0;
@@ -388,109 +540,235 @@ static void compile_pass(compiler *c) {
     emit(c, OP_ACCEPT);
 }
 
-// The class every match must start with, if the pattern dictates one: then start positions
-// whose byte is not in it need no attempt.
-static const item *required_first_class(const program *g) {
-    for (size_t k = 0; k < g->nitems; k++) {
+// What every match must start with, if the pattern dictates it: then start positions whose
+// byte cannot begin a match need no attempt.
+static void find_first(program *g) {
+    g->first_kind = FIRST_NONE;
+    for (uint32_t k = 0; k < g->nitems; k++) {
         const item *it = &g->items[k];
         if (it->op == OP_OPEN || it->op == OP_POSITION) continue;  // they consume nothing
-        if (it->op == OP_CLASS && it->cls != CL_ANY && (it->rep == REP_ONE || it->rep == REP_PLUS))
-            return it;
-        return NULL;
+        if (it->op == OP_LITERAL) {
+            g->first_kind = FIRST_BYTE;
+            g->first_byte = g->literals[it->arg];
+        } else if (it->op == OP_CLASS && !it->any && (it->rep == REP_ONE || it->rep == REP_PLUS)) {
+            g->first_kind = FIRST_SET;
+            g->first_set = it->arg;
+        }
+        return;
     }
-    return NULL;
 }
 
-// Sizes the program for pattern p, so that its storage can be allocated.
-static void size_program(compiler *c, const char *p, size_t len, program *g) {
-    memset(g, 0, sizeof *g);
+static void compiler_init(compiler *c, pattern_cache *cache, const char *p, size_t len) {
+    memset(c, 0, sizeof *c);
     c->p = (const unsigned char *)p;
     c->len = len;
-    c->g = g;
-    compile_pass(c);
+    c->cache = cache;
+}
+
+// Fills g from a finished compilation pass over storage that the program may keep.
+static void finish_program(compiler *c, program *g, int anchored) {
+    memset(g, 0, sizeof *g);
+    g->items = c->items;
+    g->sets = c->sets;
+    g->literals = c->literals;
     g->nitems = c->nitems;
     g->nsets = c->nsets;
-    g->nchoices = c->nchoices;
-}
-
-static size_t program_storage_bytes(const program *g) {
-    return g->nchoices * sizeof(choice) + g->nitems * sizeof(item) + g->nsets * sizeof(byteset);
-}
-
-// Fills the program sized by size_program into the given arrays.
-static void fill_program(compiler *c, program *g, choice *choices, item *items, byteset *sets) {
-    g->choices = choices;
-    g->items = items;
-    g->sets = sets;
-    c->g = g;  // g may be a copy of the program that was sized
-    compile_pass(c);
-    g->nitems = c->nitems;  // unchanged, unless no sizing pass ran
-    g->nsets = c->nsets;
+    g->nliterals = c->nliterals;
     g->nchoices = c->nchoices;
     g->ncaptures = c->ncaptures;
     g->position_captures = c->position_captures;
     g->unfinished_captures = c->open_captures;
-    g->first = required_first_class(g);
+    g->anchored = (uint8_t)anchored;
+    find_first(g);
 }
 
-// Fills the program into one block of program_storage_bytes, aligned for a size_t.
-static void fill_packed_program(compiler *c, program *g, void *storage) {
-    char *at = storage;  // choices first: their size_t fields need the strictest alignment
-    choice *choices = (choice *)(void *)at;
-    at += g->nchoices * sizeof(choice);
-    item *items = (item *)(void *)at;
-    at += g->nitems * sizeof(item);
-    fill_program(c, g, choices, items, (byteset *)(void *)at);
-}
-
-// Room for compiling small patterns without allocating.
+// Room for compiling a short pattern without allocating.
 typedef struct {
-    choice choices[AU_PATTERN_LOCAL_ITEMS];
-    item items[AU_PATTERN_LOCAL_ITEMS];
-    byteset sets[AU_PATTERN_LOCAL_SETS];
-} local_storage;
+    program g;
+    item items[AU_PATTERN_LOCAL_LENGTH + 1];
+    byteset sets[AU_PATTERN_LOCAL_LENGTH];
+    unsigned char literals[AU_PATTERN_LOCAL_LENGTH];
+} local_program;
 
-// Compiles pattern p into g. Always pushes one value, which keeps the program's storage alive
-// while it is on the stack: a userdata, or nil when `local` was big enough.
-static void compile(lua_State *L, const char *p, size_t len, program *g, local_storage *local) {
-    compiler c;
-    // Every element takes at least one byte of the pattern and every set at least three ("[x]"),
-    // so a short pattern surely fits and needs no sizing pass.
-    if (len + 1 <= AU_PATTERN_LOCAL_ITEMS && len / 3 <= AU_PATTERN_LOCAL_SETS) {
-        memset(g, 0, sizeof *g);
-        c.p = (const unsigned char *)p;
-        c.len = len;
+static size_t packed_size(uint32_t nitems, uint32_t nsets, uint32_t nliterals) {
+    // the program first, then the items (4-byte fields), then byte arrays
+    return sizeof(program) + nitems * sizeof(item) + nsets * sizeof(byteset) + nliterals;
+}
+
+// Pushes a new userdata holding the program counted or filled by c (one user value, for the
+// pattern string when the program is cached). If c has no storage (a sizing pass), compiles
+// again into the userdata; else copies c's arrays.
+static program *push_packed_program(lua_State *L, compiler *c, int anchored) {
+    uint32_t nitems = c->nitems, nsets = c->nsets, nliterals = c->nliterals;
+    int copy = c->items != NULL;
+    item *from_items = c->items;
+    byteset *from_sets = c->sets;
+    unsigned char *from_literals = c->literals;
+    program *g = lua_newuserdatauv(L, packed_size(nitems, nsets, nliterals), 1);
+    char *at = (char *)(g + 1);
+    c->items = (item *)(void *)at;
+    at += nitems * sizeof(item);
+    c->sets = (byteset *)(void *)at;
+    at += nsets * sizeof(byteset);
+    c->literals = (unsigned char *)at;
+    if (copy) {
+        memcpy(c->items, from_items, nitems * sizeof(item));
+        memcpy(c->sets, from_sets, nsets * sizeof(byteset));
+        memcpy(c->literals, from_literals, nliterals);
     } else {
-        size_program(&c, p, len, g);
+        compile_pass(c);
     }
-    if (g->nitems <= AU_PATTERN_LOCAL_ITEMS && g->nsets <= AU_PATTERN_LOCAL_SETS) {
+    finish_program(c, g, anchored);
+    return g;
+}
+
+// Which compilation of a pattern a caller needs: find, match and gsub take a leading "^" as an
+// anchor, gmatch as a plain byte. Both compile every other pattern alike.
+enum { MODE_ANCHORS, MODE_GMATCH };
+static int key_mode(const char *p, size_t len, int mode) {
+    return len > 0 && p[0] == '^' ? mode : MODE_ANCHORS;
+}
+
+static uint32_t key_hash(const char *p, size_t len, int mode) {
+    uint64_t h;
+    if (len <= AU_PATTERN_SHORT_STRING) {
+        h = (uintptr_t)p;
+    } else {  // FNV-1a over the first and last 16 bytes
+        h = 0xcbf29ce484222325ull ^ len;
+        for (size_t i = 0; i < 16; i++) {
+            h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+            h = (h ^ (unsigned char)p[len - 1 - i]) * 0x100000001b3ull;
+        }
+    }
+    h = (h ^ (uint64_t)mode) * UINT64_C(0x9E3779B97F4A7C15);
+    return (uint32_t)(h >> 32);
+}
+
+// The ctype table has changed: if its contents have too, forgets every program (their
+// classes no longer hold).
+static void locale_changed(lua_State *L, int cache_index, pattern_cache *cache, uintptr_t locale) {
+    cache->locale = locale;
+    uint64_t digest = locale_digest();
+    if (digest == cache->locale_digest) return;
+    cache->locale_digest = digest;
+    for (int i = 0; i < AU_PATTERN_CACHE_SLOTS; i++) {
+        cache->slots[i].key = NULL;
+        cache->slots[i].g = NULL;
         lua_pushnil(L);
-        fill_program(&c, g, local->choices, local->items, local->sets);
-    } else {
-        fill_packed_program(&c, g, lua_newuserdatauv(L, program_storage_bytes(g), 0));
+        lua_setiuservalue(L, cache_index, i + 1);
     }
+    memset(cache->admit, 0, sizeof cache->admit);
+    cache->classes_built = 0;
+}
+
+// The compiled program for pattern argument `arg` (p, len: its text) in `mode`. Always pushes
+// one value, which keeps the program alive while it is on the stack: its userdata, or nil when
+// it was compiled into `local`. With `persistent` the program is always a userdata (gmatch's
+// iterator outlives the call). The cache is the calling function's first upvalue.
+static const program *get_program(lua_State *L, int arg, const char *p, size_t len, int mode,
+                                  local_program *local, int persistent) {
+    const int cache_index = lua_upvalueindex(1);
+    pattern_cache *cache = lua_touserdata(L, cache_index);
+    uintptr_t locale = locale_table();
+    if (cache->locale != locale) locale_changed(L, cache_index, cache, locale);
+    int kmode = key_mode(p, len, mode);
+    int anchored = kmode == MODE_ANCHORS && len > 0 && p[0] == '^';
+    const char *body = p + anchored;
+    size_t body_len = len - (size_t)anchored;
+
+    int cacheable = len <= AU_PATTERN_CACHE_MAX_LENGTH;
+    uint32_t hash = 0;
+    cache_slot *victim = NULL;
+    if (cacheable) {
+        hash = key_hash(p, len, kmode);
+        unsigned set = hash & (AU_PATTERN_CACHE_SETS - 1);
+        cache_slot *ways = &cache->slots[set * AU_PATTERN_CACHE_WAYS];
+        for (int w = 0; w < AU_PATTERN_CACHE_WAYS; w++) {
+            cache_slot *slot = &ways[w];
+            if (slot->g != NULL && slot->length == len && slot->mode == kmode &&
+                (slot->key == p || memcmp(slot->key, p, len) == 0)) {
+                cache->recent[set] = (uint8_t)w;
+                lua_getiuservalue(L, cache_index, (int)(slot - cache->slots) + 1);
+                return slot->g;
+            }
+        }
+        // A miss. Replace an empty way, else the one not used last.
+        int w = ways[0].g == NULL ? 0 : ways[1].g == NULL ? 1 : !cache->recent[set];
+        victim = &ways[w];
+        if (!persistent && body_len <= AU_PATTERN_LOCAL_LENGTH && cache->admit[set] != hash) {
+            cache->admit[set] = hash;  // not cached this time: see "Admission"
+            victim = NULL;
+        } else {
+            cache->recent[set] = (uint8_t)w;
+        }
+    }
+
+    compiler c;
+    compiler_init(&c, cache, body, body_len);
+    program *g;
+    if (body_len <= AU_PATTERN_LOCAL_LENGTH) {  // surely fits: one pass
+        c.items = local->items;
+        c.sets = local->sets;
+        c.literals = local->literals;
+        compile_pass(&c);
+        if (victim == NULL && !persistent) {
+            lua_pushnil(L);
+            finish_program(&c, &local->g, anchored);
+            return &local->g;
+        }
+    } else {
+        compile_pass(&c);  // sizing pass
+    }
+    g = push_packed_program(L, &c, anchored);
+    if (victim != NULL) {
+        lua_pushvalue(L, arg);  // the pattern string, which the slot's key points into
+        lua_setiuservalue(L, -2, 1);
+        lua_pushvalue(L, -1);
+        lua_setiuservalue(L, cache_index, (int)(victim - cache->slots) + 1);
+        victim->key = lua_tostring(L, arg);
+        victim->length = len;
+        victim->g = g;
+        victim->mode = (uint8_t)kmode;
+    }
+    return g;
 }
 
 // MARK: - Matcher
+
+typedef struct {
+    uint32_t item;  // the quantified item that left this choice
+    size_t base;    // where the repetition started
+    size_t count;   // bytes it takes on the path being tried
+} choice;
 
 typedef struct {
     lua_State *L;
     const unsigned char *src;
     size_t len;
     const program *g;
+    choice *choices;  // the backtracking stack: room for g->nchoices entries
+    uint64_t steps, budget, next_check;
     size_t capture_start[AU_PATTERN_MAXCAPTURES];
     size_t capture_end[AU_PATTERN_MAXCAPTURES];
-    uint64_t steps, budget, next_check;
 } matcher;
 
-static void matcher_init(matcher *m, lua_State *L, const char *src, size_t len, const program *g) {
+static void matcher_init(matcher *m, lua_State *L, const char *src, size_t len, const program *g,
+                         choice *choices) {
     m->L = L;
     m->src = (const unsigned char *)src;
     m->len = len;
     m->g = g;
+    m->choices = choices;
     m->steps = 0;
     m->budget = step_budget(len);
     m->next_check = AU_PATTERN_KILL_INTERVAL;
+}
+
+// A choice stack for g: `local` when it is big enough, else a new userdata (pushed; the caller
+// leaves it on the stack). Pushes nothing in the first case.
+static choice *choice_stack(lua_State *L, const program *g, choice *local) {
+    if (g->nchoices <= AU_PATTERN_LOCAL_CHOICES) return local;
+    return lua_newuserdatauv(L, g->nchoices * sizeof(choice), 0);
 }
 
 static void checkpoint(matcher *m) {
@@ -506,20 +784,6 @@ static void checkpoint(matcher *m) {
     if (m->next_check > m->budget + 1) m->next_check = m->budget + 1;
 }
 
-static inline void spend(matcher *m, uint64_t steps) {
-    m->steps += steps;
-    if (m->steps >= m->next_check) checkpoint(m);
-}
-
-static inline int class_has(const program *g, const item *it, unsigned char c) {
-    switch (it->cls) {
-    case CL_BYTE: return c == it->byte;
-    case CL_ANY: return 1;
-    case CL_ESCAPE: return escape_class(it->byte, c);
-    default: return set_has(&g->sets[it->arg], c);
-    }
-}
-
 static void raise_pattern_error(lua_State *L, const item *it) {
     switch (it->byte) {
     case E_ENDS_WITH_ESCAPE: luaL_error(L, "malformed pattern (ends with '%%')"); break;
@@ -532,51 +796,70 @@ static void raise_pattern_error(lua_State *L, const item *it) {
     }
 }
 
-// How many bytes from s on (at most max) belong to the class of `it`. A scan is charged after
-// the fact: it is linear, so it cannot run away.
-static size_t run_length(matcher *m, const item *it, size_t s, size_t max) {
-    size_t n = 0;
-    if (it->cls == CL_ANY)
-        n = max;
-    else
-        while (n < max && class_has(m->g, it, m->src[s + n])) n++;
-    spend(m, n + 1);
-    return n;
-}
-
-// The end of a "%bxy" match starting at s, or NO_MATCH. A closer is recognised before an
-// opener, so "%b''" pairs each quote with the next one.
-static size_t balance_end(matcher *m, const item *it, size_t s) {
-    if (s >= m->len || m->src[s] != it->byte) return NO_MATCH;
+// The end of a "%bxy" match starting at s, or NO_MATCH; *scanned: the bytes read. A closer is
+// recognised before an opener, so "%b''" pairs each quote with the next one.
+static size_t balance_end(const unsigned char *src, size_t len, const item *it, size_t s,
+                          size_t *scanned) {
+    *scanned = 0;
+    if (s >= len || src[s] != it->byte) return NO_MATCH;
     size_t depth = 1, i;
-    for (i = s + 1; i < m->len; i++) {
-        if (m->src[i] == it->byte2) {
+    for (i = s + 1; i < len; i++) {
+        if (src[i] == it->byte2) {
             if (--depth == 0) break;
-        } else if (m->src[i] == it->byte) {
+        } else if (src[i] == it->byte) {
             depth++;
         }
     }
-    spend(m, i - s);  // a linear scan, charged after the fact
-    return i < m->len ? i + 1 : NO_MATCH;
+    *scanned = i - s;
+    return i < len ? i + 1 : NO_MATCH;
 }
 
 // Matches the whole program against the subject from offset s. Returns the end of the match, or
 // NO_MATCH; the captures are left in m.
 static size_t match_at(matcher *m, size_t s) {
     const program *g = m->g;
+    const item *items = g->items;
+    const byteset *sets = g->sets;
     const unsigned char *src = m->src;
-    size_t len = m->len;
-    choice *stack = g->choices;
-    size_t depth = 0, pc = 0;
+    const size_t len = m->len;
+    choice *stack = m->choices;
+    size_t depth = 0;
+    uint32_t pc = 0;
+    // The step count lives in locals here (the compiler cannot keep m->steps in a register
+    // across stores to the choice stack); m->steps is brought up to date at every check.
+    uint64_t steps = m->steps, next_check = m->next_check;
+#define SPEND(n)                         \
+    do {                                 \
+        steps += (n);                    \
+        if (steps >= next_check) {       \
+            m->steps = steps;            \
+            checkpoint(m);               \
+            next_check = m->next_check;  \
+        }                                \
+    } while (0)
+
     for (;;) {
-        const item *it = &g->items[pc];
-        spend(m, 1);
+        const item *it = &items[pc];
+        SPEND(1);
         switch (it->op) {
-        case OP_ACCEPT:
-            return s;
-        case OP_CLASS:
+        case OP_LITERAL: {
+            const unsigned char *lit = g->literals + it->arg;
+            size_t n = it->len, avail = len - s, k = 0, limit = n < avail ? n : avail;
+            while (k < limit && src[s + k] == lit[k]) k++;
+            // As if each byte were an item: those that matched, and the one that did not.
+            if (k < n) {
+                steps += k;
+                goto backtrack;
+            }
+            steps += n - 1;
+            s += n;
+            pc++;
+            continue;
+        }
+        case OP_CLASS: {
+            const byteset *set = &sets[it->arg];
             if (it->rep == REP_ONE) {
-                if (s < len && class_has(g, it, src[s])) {
+                if (s < len && set_has(set, src[s])) {
                     s++;
                     pc++;
                     continue;
@@ -588,16 +871,21 @@ static size_t match_at(matcher *m, size_t s) {
                 stack[depth++] = (choice){pc, s, 0};
                 pc++;
                 continue;
-            } else {
-                // Longest first: take all that match; each backtrack gives one back.
-                size_t least = it->rep == REP_PLUS;
-                size_t n = run_length(m, it, s, it->rep == REP_OPTIONAL ? (s < len) : len - s);
-                if (n < least) goto backtrack;
-                if (n > least) stack[depth++] = (choice){pc, s, n};
-                s += n;
-                pc++;
-                continue;
             }
+            // Longest first: take all that match; each backtrack gives one back.
+            size_t least = it->rep == REP_PLUS;
+            size_t max = it->rep == REP_OPTIONAL ? (s < len) : len - s, n = 0;
+            if (it->any)
+                n = max;
+            else
+                while (n < max && set_has(set, src[s + n])) n++;
+            SPEND(n + 1);  // a scan, charged after the fact
+            if (n < least) goto backtrack;
+            if (n > least) stack[depth++] = (choice){pc, s, n};
+            s += n;
+            pc++;
+            continue;
+        }
         case OP_OPEN:
         case OP_POSITION:
             m->capture_start[it->arg] = s;
@@ -608,7 +896,8 @@ static size_t match_at(matcher *m, size_t s) {
             pc++;
             continue;
         case OP_BALANCE: {
-            size_t e = balance_end(m, it, s);
+            size_t scanned, e = balance_end(src, len, it, s, &scanned);
+            SPEND(scanned);
             if (e == NO_MATCH) goto backtrack;
             s = e;
             pc++;
@@ -616,7 +905,7 @@ static size_t match_at(matcher *m, size_t s) {
         }
         case OP_FRONTIER: {
             // Outside the subject counts as "\0", so the start is "\0" before the first byte.
-            const byteset *set = &g->sets[it->arg];
+            const byteset *set = &sets[it->arg];
             unsigned char before = s > 0 ? src[s - 1] : 0, at = s < len ? src[s] : 0;
             if (set_has(set, before) || !set_has(set, at)) goto backtrack;
             pc++;
@@ -627,7 +916,7 @@ static size_t match_at(matcher *m, size_t s) {
             if (g->position_captures & (1u << k)) goto backtrack;  // a position has no text
             size_t n = m->capture_end[k] - m->capture_start[k];
             if (len - s < n) goto backtrack;
-            spend(m, n);  // the comparison may read the whole capture
+            SPEND(n);  // the comparison may read the whole capture
             if (memcmp(src + m->capture_start[k], src + s, n) != 0) goto backtrack;
             s += n;
             pc++;
@@ -637,19 +926,26 @@ static size_t match_at(matcher *m, size_t s) {
             if (s != len) goto backtrack;
             pc++;
             continue;
+        case OP_ACCEPT:
+            m->steps = steps;
+            return s;
         default:  // OP_ERROR
+            m->steps = steps;
             raise_pattern_error(m->L, it);
             return NO_MATCH;
         }
     backtrack:
         for (;;) {
-            if (depth == 0) return NO_MATCH;
+            if (depth == 0) {
+                m->steps = steps;
+                return NO_MATCH;
+            }
             choice *ch = &stack[depth - 1];
-            const item *q = &g->items[ch->item];
-            spend(m, 1);
+            const item *q = &items[ch->item];
+            SPEND(1);
             if (q->rep == REP_LAZY) {
                 size_t at = ch->base + ch->count;
-                if (at < len && class_has(g, q, src[at])) {
+                if (at < len && set_has(&sets[q->arg], src[at])) {
                     ch->count++;
                     s = at + 1;
                     pc = ch->item + 1;
@@ -665,23 +961,27 @@ static size_t match_at(matcher *m, size_t s) {
             break;
         }
     }
+#undef SPEND
 }
 
 // The first match starting at or after `from` whose end is not `reject_end` (gsub and gmatch do
 // not accept an empty match where the previous match ended). Returns its end and sets *start, or
 // returns NO_MATCH. An anchored search tries `from` only.
 static size_t search(matcher *m, size_t from, int anchored, size_t reject_end, size_t *start) {
-    const item *first = anchored ? NULL : m->g->first;
-    for (size_t s = from; s <= m->len; s++) {
-        if (first != NULL) {  // skipping is linear work, like a scan: not charged
-            if (first->cls == CL_BYTE) {
-                const unsigned char *hit =
-                    s < m->len ? memchr(m->src + s, first->byte, m->len - s) : NULL;
-                s = hit != NULL ? (size_t)(hit - m->src) : m->len;
-            } else {
-                while (s < m->len && !class_has(m->g, first, m->src[s])) s++;
-            }
-            if (s == m->len) return NO_MATCH;  // the class needs a byte
+    const program *g = m->g;
+    const unsigned char *src = m->src;
+    size_t len = m->len;
+    int first = anchored ? FIRST_NONE : g->first_kind;
+    const byteset *first_set = first == FIRST_SET ? &g->sets[g->first_set] : NULL;
+    for (size_t s = from; s <= len; s++) {
+        // Skipping is linear work, like a scan: not charged.
+        if (first == FIRST_BYTE) {
+            const unsigned char *hit = s < len ? memchr(src + s, g->first_byte, len - s) : NULL;
+            if (hit == NULL) return NO_MATCH;  // the class needs a byte
+            s = (size_t)(hit - src);
+        } else if (first == FIRST_SET) {
+            while (s < len && !set_has(first_set, src[s])) s++;
+            if (s == len) return NO_MATCH;
         }
         size_t e = match_at(m, s);
         if (e != NO_MATCH && e != reject_end) {
@@ -742,10 +1042,35 @@ static size_t start_offset(lua_Integer init, size_t len) {
 // Whether the pattern has no magic bytes at all, in which case find searches it as plain text
 // (like stock Lua, which is why find("a)", "a)") succeeds where match raises an error).
 static int is_plain(const char *p, size_t len) {
-    static const char magic[] = "^$*+?.([%-";
-    for (size_t i = 0; i < len; i++)
-        if (memchr(magic, p[i], sizeof magic - 1) != NULL) return 0;
+    for (size_t i = 0; i < len; i++) {
+        switch (p[i]) {
+        case '^': case '$': case '*': case '+': case '?': case '.': case '(': case '[': case '%':
+        case '-':
+            return 0;
+        }
+    }
     return 1;
+}
+
+// The first occurrence of needle in haystack, or NULL. Candidates found by memchr are compared
+// directly, which is fastest on the short subjects scripts mostly search; once that has read
+// more than the haystack's length plus a little (a needle like "aaab" in "aaaa..."), the rest
+// goes to glibc's memmem, which is linear-time (two-way), so no step budget is needed.
+static const char *find_plain(const char *h, size_t hl, const char *n, size_t nl) {
+    if (nl == 0) return h;
+    if (nl > hl) return NULL;
+    const char *last = h + (hl - nl);  // the last candidate
+    size_t allowance = hl + 64;
+    for (const char *at = h; at <= last; at++) {
+        at = memchr(at, (unsigned char)n[0], (size_t)(last - at) + 1);
+        if (at == NULL) return NULL;
+        size_t k = 1;
+        while (k < nl && at[k] == n[k]) k++;
+        if (k == nl) return at;
+        if (allowance < nl) return memmem(at + 1, (size_t)(h + hl - (at + 1)), n, nl);
+        allowance -= nl;
+    }
+    return NULL;
 }
 
 static int find_or_match(lua_State *L, int find) {
@@ -758,8 +1083,7 @@ static int find_or_match(lua_State *L, int find) {
         return 1;
     }
     if (find && (lua_toboolean(L, 4) || is_plain(p, lp))) {
-        // glibc's memmem is linear-time (two-way), so plain search needs no step budget.
-        const char *hit = memmem(s + init, ls - init, p, lp);
+        const char *hit = find_plain(s + init, ls - init, p, lp);
         if (hit == NULL) {
             luaL_pushfail(L);
             return 1;
@@ -768,13 +1092,12 @@ static int find_or_match(lua_State *L, int find) {
         lua_pushinteger(L, (lua_Integer)(hit - s) + (lua_Integer)lp);
         return 2;
     }
-    size_t anchored = lp > 0 && p[0] == '^';
-    program g;
-    local_storage local;
-    compile(L, p + anchored, lp - anchored, &g, &local);
+    local_program local;
+    const program *g = get_program(L, 2, p, lp, MODE_ANCHORS, &local, 0);
+    choice choices[AU_PATTERN_LOCAL_CHOICES];
     matcher m;
-    matcher_init(&m, L, s, ls, &g);
-    size_t start = 0, end = search(&m, init, anchored != 0, NO_MATCH, &start);
+    matcher_init(&m, L, s, ls, g, choice_stack(L, g, choices));
+    size_t start = 0, end = search(&m, init, g->anchored, NO_MATCH, &start);
     if (end == NO_MATCH) {
         luaL_pushfail(L);
         return 1;
@@ -788,9 +1111,9 @@ static int find_or_match(lua_State *L, int find) {
 static int pattern_find(lua_State *L) { return find_or_match(L, 1); }
 static int pattern_match(lua_State *L) { return find_or_match(L, 0); }
 
-// gmatch: the compiled program and the iteration state live in one userdata.
+// gmatch's iteration state; its choice stack follows it in the same userdata. The iterator's
+// upvalues: the subject, this state, the program's userdata.
 typedef struct {
-    program g;
     size_t next;  // where the next search starts
     size_t last;  // end of the previous match, or NO_MATCH
 } gmatch_state;
@@ -799,8 +1122,9 @@ static int gmatch_step(lua_State *L) {
     size_t ls;
     const char *s = lua_tolstring(L, lua_upvalueindex(1), &ls);
     gmatch_state *st = lua_touserdata(L, lua_upvalueindex(2));
+    const program *g = lua_touserdata(L, lua_upvalueindex(3));
     matcher m;
-    matcher_init(&m, L, s, ls, &st->g);
+    matcher_init(&m, L, s, ls, g, (choice *)(void *)(st + 1));
     size_t start = 0, end = st->next > ls ? NO_MATCH : search(&m, st->next, 0, st->last, &start);
     if (end == NO_MATCH) {
         st->next = ls + 1;
@@ -815,28 +1139,26 @@ static int pattern_gmatch(lua_State *L) {
     luaL_checklstring(L, 1, &ls);
     const char *p = luaL_checklstring(L, 2, &lp);
     size_t init = start_offset(luaL_optinteger(L, 3, 1), ls);
+    lua_settop(L, 2);
     // No anchor here: a "^" would stop the iteration, so it stands for itself (manual §6.4).
-    compiler c;
-    program g;
-    size_program(&c, p, lp, &g);
-    // The program's storage follows the state; sizeof(gmatch_state) is a multiple of its
-    // alignment, which covers the size_t fields of the choices stored first.
-    gmatch_state *st = lua_newuserdatauv(L, sizeof *st + program_storage_bytes(&g), 0);
-    st->g = g;
-    fill_packed_program(&c, &st->g, st + 1);
+    local_program local;  // a compilation's scratch space: the program is a userdata
+    const program *g = get_program(L, 2, p, lp, MODE_GMATCH, &local, 1);  // pushes it
+    // sizeof(gmatch_state) is a multiple of the alignment of the choices' size_t fields.
+    gmatch_state *st = lua_newuserdatauv(L, sizeof *st + g->nchoices * sizeof(choice), 0);
     st->next = init > ls ? ls + 1 : init;
     st->last = NO_MATCH;
     lua_pushvalue(L, 1);  // the subject, converted to a string by luaL_checklstring
-    lua_insert(L, -2);
-    lua_pushcclosure(L, gmatch_step, 2);
+    lua_replace(L, 2);    // stack: subject, subject, program, state
+    lua_rotate(L, 3, 1);  // subject, subject, state, program
+    lua_pushcclosure(L, gmatch_step, 3);
     return 1;
 }
 
-// Appends the replacement string (argument 3) for the match [s, e), expanding %0-%9 and %%.
-static void add_template(const matcher *m, luaL_Buffer *b, size_t s, size_t e) {
+// Appends the replacement template r (argument 3 as a string) for the match [s, e), expanding
+// %0-%9 and %%.
+static void add_template(const matcher *m, luaL_Buffer *b, const char *r, size_t lr, size_t s,
+                         size_t e) {
     lua_State *L = m->L;
-    size_t lr;
-    const char *r = lua_tolstring(L, 3, &lr);
     const char *end = r + lr;
     while (r < end) {
         const char *esc = memchr(r, '%', (size_t)(end - r));
@@ -863,13 +1185,10 @@ static void add_template(const matcher *m, luaL_Buffer *b, size_t s, size_t e) {
     }
 }
 
-// Appends the replacement for the match [s, e) given by argument 3 of type `kind`.
-static void add_replacement(const matcher *m, luaL_Buffer *b, size_t s, size_t e, int kind) {
+// Appends the replacement for the match [s, e) given by argument 3 of type `kind` (a function
+// or a table).
+static void add_computed(const matcher *m, luaL_Buffer *b, size_t s, size_t e, int kind) {
     lua_State *L = m->L;
-    if (kind == LUA_TSTRING || kind == LUA_TNUMBER) {
-        add_template(m, b, s, e);
-        return;
-    }
     if (kind == LUA_TFUNCTION) {
         lua_pushvalue(L, 3);
         int n = push_captures(m, s, e, 1);
@@ -897,24 +1216,38 @@ static int pattern_gsub(lua_State *L) {
     luaL_argexpected(L, kind == LUA_TNUMBER || kind == LUA_TSTRING || kind == LUA_TFUNCTION ||
                             kind == LUA_TTABLE,
                      3, "string/function/table");
-    size_t anchored = lp > 0 && p[0] == '^';
-    program g;
-    local_storage local;
-    compile(L, p + anchored, lp - anchored, &g, &local);  // before the buffer claims the stack
+    // Before the buffer claims the stack:
+    local_program local;
+    const program *g = get_program(L, 2, p, lp, MODE_ANCHORS, &local, 0);
+    choice choices[AU_PATTERN_LOCAL_CHOICES];
     matcher m;
-    matcher_init(&m, L, s, ls, &g);
+    matcher_init(&m, L, s, ls, g, choice_stack(L, g, choices));
+    const char *r = NULL;  // a template: its text, read at the first match
+    size_t lr = 0;
+    int template_has_escape = 0;
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     size_t pos = 0, last = NO_MATCH;
     lua_Integer n = 0;
     while (n < max) {
-        size_t start = 0, end = search(&m, pos, anchored != 0, last, &start);
+        size_t start = 0, end = search(&m, pos, g->anchored, last, &start);
         if (end == NO_MATCH) break;
         n++;
         luaL_addlstring(&b, s + pos, start - pos);
-        add_replacement(&m, &b, start, end, kind);
+        if (kind == LUA_TSTRING || kind == LUA_TNUMBER) {
+            if (r == NULL) {
+                r = lua_tolstring(L, 3, &lr);
+                template_has_escape = memchr(r, '%', lr) != NULL;
+            }
+            if (template_has_escape)
+                add_template(&m, &b, r, lr, start, end);
+            else
+                luaL_addlstring(&b, r, lr);
+        } else {
+            add_computed(&m, &b, start, end, kind);
+        }
         pos = last = end;
-        if (anchored) break;
+        if (g->anchored) break;
     }
     luaL_addlstring(&b, s + pos, ls - pos);
     luaL_pushresult(&b);
@@ -931,8 +1264,19 @@ void au_open_patterns(lua_State *L, int string_table) {
         {NULL, NULL},
     };
     string_table = lua_absindex(L, string_table);
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &cache_registry_key) != LUA_TUSERDATA) {
+        lua_pop(L, 1);
+        pattern_cache *cache = lua_newuserdatauv(L, sizeof *cache, AU_PATTERN_CACHE_SLOTS);
+        memset(cache, 0, sizeof *cache);
+        cache->locale = locale_table();
+        cache->locale_digest = locale_digest();
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &cache_registry_key);
+    }
     for (const luaL_Reg *f = functions; f->name != NULL; f++) {
-        lua_pushcfunction(L, f->func);
+        lua_pushvalue(L, -1);
+        lua_pushcclosure(L, f->func, 1);
         lua_setfield(L, string_table, f->name);
     }
+    lua_pop(L, 1);
 }

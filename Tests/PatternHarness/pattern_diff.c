@@ -8,6 +8,7 @@
 //
 // Build and run: Tests/PatternHarness/run.sh [fuzz-rounds [fuzz-seed]]
 #define _POSIX_C_SOURCE 200809L
+#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -362,6 +363,107 @@ static const char *const method_cases[] = {
     "('abc'):gmatch('.', {})",
 };
 
+// MARK: - The cache of compiled patterns
+
+// pattern.c caches compiled patterns per state, keyed by the pattern string: these cases use
+// patterns again, evict them while they are in use, and build equal patterns as new strings.
+static const char *const cache_cases[] = {
+    // many patterns, each used twice in a row (so admitted) and then again: evictions
+    "(function() local o = {} for r = 1, 3 do for i = 1, 300 do local p = '^k' .. i .. '=(%w+)$'"
+    " S.match('', p) o[#o + 1] = tostring(S.match('k' .. i .. '=v' .. i, p)) end end"
+    " return table.concat(o, ',') end)()",
+    // long patterns (not interned): equal ones built anew, and ones that differ only in the
+    // middle (same length, same first and last bytes)
+    "(function() local o = {} for i = 1, 60 do"
+    " local p = ('x'):rep(20) .. '(' .. (i % 3 == 0 and '%d' or i % 3 == 1 and '%a' or '%l') .. '+)'"
+    " .. ('y'):rep(20) o[#o + 1] = tostring(S.match(('x'):rep(20) .. (i % 2 == 0 and 'abc' or '123')"
+    " .. ('y'):rep(20), p)) end return table.concat(o, ',') end)()",
+    "(function() local o = {} for i = 1, 40 do local p = ('%a'):rep(i % 5 + 20) .. '$'"
+    " o[#o + 1] = tostring(S.find(('z'):rep(30), p)) end return table.concat(o, ',') end)()",
+    // one pattern with and without its anchor: find/match/gsub and gmatch compile "^" apart
+    "(function() local o = {} for i = 1, 4 do o[#o + 1] = SER(true, table.pack(S.find('^a^a', '^a', 2)))"
+    " o[#o + 1] = G(S.gmatch('^a^a', '^a')) o[#o + 1] = SER(true, table.pack(S.gsub('^a^a', '^a', '-')))"
+    " o[#o + 1] = G(S.gmatch('^a^a', '^.')) o[#o + 1] = tostring(S.match('^a^a', '^.'))"
+    " end return table.concat(o, ' | ') end)()",
+    // a cached pattern evicted while gsub still uses it (the replacement function runs others)
+    "(function() local p = '(%a)(%d)' S.find('', p) S.find('', p) S.find('', p)"
+    " return S.gsub('a1 b2 c3 d4', p, function(l, d) local n = 0"
+    " for i = 1, 300 do local q = 'x' .. i .. '$' S.find('', q) if S.find('x' .. i, q) then n = n + 1 end end"
+    " collectgarbage() return l .. n .. d end) end)()",
+    "(function() local p = '(%a)(%d)' S.find('', p) S.find('', p)"
+    " return S.gsub('a1 b2 c3', p, setmetatable({}, {__index = function(_, k)"
+    " for i = 1, 300 do local q = 'y' .. i .. '()' S.find('', q) S.find('y' .. i, q) end"
+    " collectgarbage() return k:upper() end})) end)()",
+    // a gmatch iterator keeps its pattern while the loop body evicts it
+    "(function() local o, p = {}, '(%a+)()' S.find('', p) S.find('', p)"
+    " for w, at in S.gmatch('one two three four', p) do"
+    " for i = 1, 300 do local q = 'z' .. i .. '%d' S.find('', q) S.find('', q) end collectgarbage()"
+    " o[#o + 1] = w .. at end return table.concat(o, ',') end)()",
+    // the same pattern through every function, many times
+    "(function() local o, p = {}, '(%w+)=(%w+)' for i = 1, 50 do local s = 'k' .. i .. '=v' .. i"
+    " o[#o + 1] = SER(true, table.pack(S.find(s, p))) .. G(S.gmatch(s, p))"
+    " .. SER(true, table.pack(S.gsub(s, p, '%2=%1'))) .. SER(true, table.pack(S.match(s, p)))"
+    " end return table.concat(o, ';') end)()",
+    // patterns around the sizes where pattern.c changes storage: 48 bytes (compiled on the C
+    // stack), 256 bytes (longest cached), 32 quantified items (choice stack on the C stack)
+    "(function() local o = {} for n = 22, 27 do for r = 1, 3 do"
+    " o[#o + 1] = SER(true, table.pack(S.find(('ab'):rep(40), ('[ab]'):rep(n // 2) .. ('%a'):rep(n))))"
+    " o[#o + 1] = SER(true, table.pack(S.find(('ab'):rep(40), '^' .. ('a?b'):rep(n // 2) .. 'x?')))"
+    " end end return table.concat(o, ';') end)()",
+    "(function() local o = {} for n = 30, 35 do for r = 1, 3 do"
+    " o[#o + 1] = SER(true, table.pack(S.find(('ab'):rep(40), ('a*b'):rep(n))))"
+    " o[#o + 1] = G(S.gmatch(('ab'):rep(80), ('a-b'):rep(n)))"
+    " o[#o + 1] = SER(true, table.pack(S.gsub(('ab'):rep(80), ('a?b'):rep(n), '<%0>')))"
+    " end end return table.concat(o, ';') end)()",
+    "(function() local o = {} for n = 250, 262 do for r = 1, 2 do local p = ('a'):rep(n - 4) .. '(a*)'"
+    " o[#o + 1] = SER(true, table.pack(S.find(('a'):rep(300), p)))"
+    " o[#o + 1] = SER(true, table.pack(S.find(('a'):rep(300), '^' .. p)))"
+    " end end return table.concat(o, ';') end)()",
+    // numbers as patterns (converted to strings in place)
+    "(function() local o = {} for i = 1, 3 do o[#o + 1] = SER(true, table.pack(S.find(12345, 34)))"
+    " o[#o + 1] = SER(true, table.pack(S.gsub(12345, 3, 9))) o[#o + 1] = G(S.gmatch(1212, 2)) end"
+    " return table.concat(o, ';') end)()",
+    // malformed patterns stay malformed when cached
+    "(function() local o = {} for i = 1, 3 do for _, p in ipairs{'(a', 'a)', '[a', '%', '%b', '%f', '%1', 'x%'} do"
+    " o[#o + 1] = SER(pcall(S.find, 'xa)', p)) o[#o + 1] = SER(pcall(S.find, '', p)) end end"
+    " return table.concat(o, ';') end)()",
+};
+
+// MARK: - Locale
+
+// Classes follow the C locale's <ctype.h>, as in stock Lua, so compiled classes must not
+// survive a change of locale. run.sh makes a Latin-1 locale with localedef where it can.
+static void locale_cases(lua_State *L) {
+    static const char *const exprs[] = {
+        "S.match('caf\\233 \\201t\\233', '%a+$')", "S.gsub('caf\\233 \\201t\\233', '[%w]', '.')",
+        "S.find('caf\\233 \\201t\\233', '%u')", "S.gsub('\\192\\224\\255\\215', '%l', 'l')",
+        "S.gsub('\\192\\224\\255\\215', '%A', '-')", "G(S.gmatch('\\233t\\233 caf\\233', '%a+'))",
+        "S.find('a\\233b', '%f[%w]%w+$')", "S.gsub('\\160x\\173', '%p', '!')",
+        "S.gsub('\\160x\\173', '%s', '_')", "S.gsub('\\160x\\173\\200', '[%c%g]', '#')",
+    };
+    static const char *const names[] = {"de_DE.ISO-8859-1", "de_DE.iso88591", "en_US.ISO-8859-1",
+                                        "fr_FR.ISO-8859-1"};
+    const char *name = NULL;
+    printf("\n== locale\n");
+    for (int round = 0; round < 3; round++) {
+        if (round == 1) {
+            for (size_t i = 0; name == NULL && i < sizeof names / sizeof *names; i++)
+                if (setlocale(LC_CTYPE, names[i]) != NULL) name = names[i];
+            if (name == NULL) {
+                printf("   no Latin-1 locale available: skipped\n");
+                return;
+            }
+            printf("   LC_CTYPE=%s\n", name);
+        } else if (round == 2) {
+            setlocale(LC_CTYPE, "C");
+            printf("   LC_CTYPE=C\n");
+        }
+        // twice each: the second time the patterns come from the cache
+        for (int twice = 0; twice < 2; twice++)
+            for (size_t i = 0; i < sizeof exprs / sizeof *exprs; i++) check_case(L, exprs[i]);
+    }
+}
+
 // MARK: - Random fuzz
 
 static unsigned long long rng_state = 0x9E3779B97F4A7C15ull;
@@ -595,12 +697,18 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < sizeof method_cases / sizeof *method_cases; i++)
         check_method_case(L, method_cases[i]);
 
+    printf("== cache\n");
+    for (int round = 0; round < 2; round++)
+        for (size_t i = 0; i < sizeof cache_cases / sizeof *cache_cases; i++)
+            check_case(L, cache_cases[i]);
+
     printf("== random fuzz (%d rounds)\n", fuzz_rounds);
     fuzz(L, fuzz_rounds);
 
     printf("   %d hand-written, %d cross-product, %d method-call, %d fuzz cases compared\n", hand,
            cross, (int)(sizeof method_cases / sizeof *method_cases), fuzz_rounds);
     bounded_work(L, ctx);
+    locale_cases(L);
     known_differences(L);
 
     lua_close(L);
