@@ -155,6 +155,13 @@ struct ReplSessionTests {
         #expect(error?.kind == .killed)
         #expect(error?.message == "stdin:1: interrupted")
         #expect(show("'after'") == ["\"after\""])
+
+        // While the line waits on the host, the interrupt ends the wait: not 30 s later.
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(100)) { interrupter.interrupt() }
+        let sleeping = failure("time.sleep(3600)")  // a year would be the same: only the interrupt ends it
+        #expect(sleeping?.kind == .killed)
+        #expect(sleeping?.message == "stdin:1: interrupted")
+        #expect(show("'awake'") == ["\"awake\""])
     }
 
     @Test("Errors show a traceback only when they come from inside a function")

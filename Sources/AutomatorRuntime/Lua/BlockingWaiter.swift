@@ -8,7 +8,10 @@ final class BlockingWaiter: Sendable {
     private let wakeup = DispatchSemaphore(value: 0)
     private let interrupted = Atomic<Bool>(false)
 
-    /// Wakes a wait in progress, or makes the next one return at once.
+    /// Readies the waiter for a new run: an interrupt of the last run no longer counts.
+    func reset() { interrupted.store(false, ordering: .sequentiallyConsistent) }
+
+    /// Wakes a wait in progress, or makes the next one of this run return at once.
     func interrupt() {
         interrupted.store(true, ordering: .sequentiallyConsistent)
         wakeup.signal()

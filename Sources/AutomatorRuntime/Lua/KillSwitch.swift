@@ -35,10 +35,13 @@ final class KillSwitch: Sendable {
     }
 
     /// Stops the run holding `ticket` (or whatever runs, if nil) with `reason` as its error.
-    func kill(ticket: UInt64? = nil, reason: String) {
+    /// Returns whether a run was there to stop.
+    @discardableResult
+    func kill(ticket: UInt64? = nil, reason: String) -> Bool {
         target.withLock { target in
-            guard let L = target.L, target.armed, ticket == nil || ticket == target.ticket else { return }
+            guard let L = target.L, target.armed, ticket == nil || ticket == target.ticket else { return false }
             au_kill(L, reason)
+            return true
         }
     }
 

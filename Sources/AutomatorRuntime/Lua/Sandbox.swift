@@ -13,8 +13,8 @@ import Dispatch
 /// ```
 public final class Sandbox {
     public let state: LuaState
-    /// Performs the host waits of the run in progress, if any.
-    private var currentWaiter: BlockingWaiter?
+    /// Performs the host waits of the run in progress, one run at a time.
+    private let waiter = BlockingWaiter()
 
     /// - Parameters:
     ///   - modules: host modules every run sees as globals (and through `require`).
@@ -87,14 +87,12 @@ public final class Sandbox {
         results: (LuaStack, Int32, Int32) throws(LuaError) -> Result
     ) throws(LuaError) -> Result {
         state.memoryLimit = limits.memory
-        let waiter = BlockingWaiter()
+        waiter.reset()
         let ticket = state.killSwitch.begin()
         let timer = limits.timeout.map { timeout in
-            Self.armTimer(after: timeout, killSwitch: state.killSwitch, ticket: ticket, waiter: waiter)
+            Self.armTimer(after: timeout, killHandle: killHandle, ticket: ticket)
         }
-        currentWaiter = waiter
         defer {
-            currentWaiter = nil
             timer?.cancel()
             state.killSwitch.end()
         }
@@ -107,23 +105,33 @@ public final class Sandbox {
     }
 
     /// Stops the run in progress, from any thread.
-    public func kill(reason: String) {
-        state.killSwitch.kill(reason: reason)
-        currentWaiter?.interrupt()
-    }
+    public func kill(reason: String) { killHandle.kill(reason: reason) }
 
-    private static func armTimer(after timeout: Duration, killSwitch: KillSwitch, ticket: UInt64, waiter: BlockingWaiter)
+    /// What stops the run in progress from another thread (a Ctrl-C handler, a timer).
+    public var killHandle: KillHandle { KillHandle(killSwitch: state.killSwitch, waiter: waiter) }
+
+    private static func armTimer(after timeout: Duration, killHandle: KillHandle, ticket: UInt64)
         -> any DispatchSourceTimer
     {
         let timer = DispatchSource.makeTimerSource(queue: .global(qos: .userInitiated))
         timer.schedule(deadline: .now() + .nanoseconds(timeout.nanoseconds), leeway: .milliseconds(5))
         let reason = "timeout: the run exceeded its limit of \(timeout.formatted)"
-        timer.setEventHandler {
-            killSwitch.kill(ticket: ticket, reason: reason)
-            waiter.interrupt()
-        }
+        timer.setEventHandler { killHandle.kill(ticket: ticket, reason: reason) }
         timer.resume()
         return timer
+    }
+}
+
+/// Stops a sandbox's run in progress from any thread: at its next instruction if it computes,
+/// at once if it waits on the host (a sleep, a lookup). Does nothing while no run is going.
+public struct KillHandle: Sendable {
+    let killSwitch: KillSwitch
+    let waiter: BlockingWaiter
+
+    public func kill(reason: String) { kill(ticket: nil, reason: reason) }
+
+    func kill(ticket: UInt64?, reason: String) {
+        if killSwitch.kill(ticket: ticket, reason: reason) { waiter.interrupt() }
     }
 }
 

@@ -31,10 +31,10 @@ public final class ReplSession {
     /// Stops the evaluation in progress from another thread (a Ctrl-C handler); does nothing
     /// while no evaluation runs.
     public struct Interrupter: Sendable {
-        let killSwitch: KillSwitch
+        let killHandle: KillHandle
 
-        /// The evaluation fails with `stdin:LINE: interrupted`.
-        public func interrupt() { killSwitch.kill(reason: "interrupted") }
+        /// The evaluation fails with `stdin:LINE: interrupted`, even while it waits on the host.
+        public func interrupt() { killHandle.kill(reason: "interrupted") }
     }
 
     /// Errors and results name the input `stdin`, as `lua5.4 -i` does: `stdin:1: ...`.
@@ -65,7 +65,7 @@ public final class ReplSession {
     public var isContinuing: Bool { !pending.isEmpty }
 
     /// A handle that stops the running evaluation from any thread.
-    public var interrupter: Interrupter { Interrupter(killSwitch: sandbox.state.killSwitch) }
+    public var interrupter: Interrupter { Interrupter(killHandle: sandbox.killHandle) }
 
     /// Compiles and runs `line`, or keeps it when the input is not finished yet.
     public func submit(_ line: String) -> Outcome {
