@@ -12,6 +12,10 @@ struct RunCommand: ParsableCommand {
             `print` writes to standard output; `log.info(...)` and friends to standard error. \
             `require("name")` loads name.lua from the script's folder.
 
+            Besides standard Lua (string, table, math, utf8, coroutine; os.time, os.clock, \
+            os.date, os.difftime) a script has json (decode, encode, null, array), log (debug, \
+            info, warn, error) and time (now, sleep). No files, processes or network.
+
             Exit status: 0 when the script finished, 1 when it failed or went over a limit \
             (the error, with file:line and a traceback, goes to standard error), 64 for a usage error.
 
