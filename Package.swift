@@ -44,7 +44,7 @@ let package = Package(
             name: "RuntimeTests",
             dependencies: [
                 "AutomatorRuntime",
-                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Runs the built `automator` binary as a real process.

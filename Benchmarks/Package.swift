@@ -26,11 +26,6 @@ let package = Package(
                 "CLuaBenchSupport",
                 .product(name: "AutomatorRuntime", package: "automator"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            swiftSettings: [
-                .enableUpcomingFeature("ExistentialAny"),
-                .enableUpcomingFeature("MemberImportVisibility"),
-                .enableUpcomingFeature("InternalImportsByDefault"),
             ]
         ),
         // The store's durable throughput against plain batched SQLite inserts (GRDB directly).
@@ -39,11 +34,6 @@ let package = Package(
             dependencies: [
                 .product(name: "AutomatorRuntime", package: "automator"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-            ],
-            swiftSettings: [
-                .enableUpcomingFeature("ExistentialAny"),
-                .enableUpcomingFeature("MemberImportVisibility"),
-                .enableUpcomingFeature("InternalImportsByDefault"),
             ]
         ),
         // The scheduler: host-call round trip, memory per waiting run.
@@ -56,3 +46,11 @@ let package = Package(
         ),
     ]
 )
+
+for target in package.targets where target.type == .executable {
+    target.swiftSettings = [
+        .enableUpcomingFeature("ExistentialAny"),
+        .enableUpcomingFeature("MemberImportVisibility"),
+        .enableUpcomingFeature("InternalImportsByDefault"),
+    ]
+}

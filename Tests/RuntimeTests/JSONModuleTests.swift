@@ -48,7 +48,7 @@ struct JSONModuleTests {
             """)
         #expect(values == [
             .number(9_007_199_254_740_992.0), .number(1.0), .number(1.0000000000000002), .number(0.1),
-            .number(2.2250738585072011e-308), .number(1.7976931348623157e308),
+            .number(Double("2.2250738585072011e-308")!), .number(1.7976931348623157e308),
         ])
     }
 

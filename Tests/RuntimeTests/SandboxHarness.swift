@@ -11,6 +11,7 @@ struct SandboxHarness {
     }
 
     /// Runs `source` in a fresh environment.
+    @discardableResult
     func run(_ source: String, name: String = "=test", arguments: [LuaValue] = [], limits: Limits = Limits())
         throws(LuaError) -> [LuaValue]
     {

@@ -51,8 +51,6 @@ public struct LuaCall {
 
     public func boolean(_ position: Int32) -> Bool { lua_toboolean(stack.L, position) != 0 }
 
-    public func isNone(_ position: Int32) -> Bool { stack.type(at: position) == LUA_TNONE }
-
     public func isNoneOrNil(_ position: Int32) -> Bool { stack.type(at: position) <= LUA_TNIL }
 
     /// Any data argument, tables converted recursively.
@@ -60,7 +58,8 @@ public struct LuaCall {
         do { return try stack.value(at: position) } catch { throw .argument(position, error.message) }
     }
 
-    private func expected(_ type: String, at position: Int32) -> HostError {
+    /// The error for an argument of the wrong type: `bad argument #N to 'f' (T expected, got U)`.
+    func expected(_ type: String, at position: Int32) -> HostError {
         let actual = stack.type(at: position) == LUA_TNONE ? "no value" : stack.typeName(at: position)
         return .argument(position, "\(type) expected, got \(actual)")
     }

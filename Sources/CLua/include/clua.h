@@ -94,12 +94,7 @@ void *au_to_object(lua_State *L, int index);
 // MARK: - Macros Swift cannot call
 
 static inline void au_pop(lua_State *L, int n) { lua_settop(L, -(n)-1); }
-static inline void au_newtable(lua_State *L) { lua_createtable(L, 0, 0); }
 static inline int au_registryindex(void) { return LUA_REGISTRYINDEX; }
-static inline int au_upvalueindex(int i) { return lua_upvalueindex(i); }
-static inline int au_pcall(lua_State *L, int nargs, int nresults, int msgh) {
-    return lua_pcallk(L, nargs, nresults, msgh, 0, NULL);
-}
 static inline const char *au_tostring(lua_State *L, int index, size_t *length) {
     return lua_tolstring(L, index, length);
 }

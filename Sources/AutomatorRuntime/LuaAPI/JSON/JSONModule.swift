@@ -39,7 +39,7 @@ public struct JSONModule: HostModule {
 
     private static func decode(_ call: LuaCall, marker: JSONArrayMarker) throws(HostError) -> Int32 {
         let L = call.stack.L
-        guard lua_type(L, 1) == LUA_TSTRING else { throw expected("string", call, 1) }
+        guard lua_type(L, 1) == LUA_TSTRING else { throw call.expected("string", at: 1) }
         var length = 0
         let text = UnsafeRawPointer(au_tostring(L, 1, &length)!).assumingMemoryBound(to: UInt8.self)
         let top = lua_gettop(L)
@@ -74,7 +74,7 @@ public struct JSONModule: HostModule {
     private static func indentation(_ call: LuaCall) throws(HostError) -> Int {
         let L = call.stack.L
         if call.isNoneOrNil(2) { return 0 }
-        guard lua_type(L, 2) == LUA_TTABLE else { throw expected("options table", call, 2) }
+        guard lua_type(L, 2) == LUA_TTABLE else { throw call.expected("options table", at: 2) }
         var indent = 0
         lua_pushnil(L)
         while lua_next(L, 2) != 0 {
@@ -96,7 +96,7 @@ public struct JSONModule: HostModule {
 
     private static func array(_ call: LuaCall, marker: JSONArrayMarker) throws(HostError) -> Int32 {
         let L = call.stack.L
-        guard lua_type(L, 1) == LUA_TTABLE else { throw expected("table", call, 1) }
+        guard lua_type(L, 1) == LUA_TTABLE else { throw call.expected("table", at: 1) }
         if marker.marks(L, 1) {
             lua_settop(L, 1)
             return 1
@@ -109,10 +109,5 @@ public struct JSONModule: HostModule {
         marker.attach(L, 1)
         lua_settop(L, 1)
         return 1
-    }
-
-    private static func expected(_ what: String, _ call: LuaCall, _ position: Int32) -> HostError {
-        let actual = call.isNone(position) ? "no value" : call.stack.typeName(at: position)
-        return HostError.argument(position, "\(what) expected, got \(actual)")
     }
 }
