@@ -12,6 +12,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // SHA-256 of recorded host calls now; HMAC (Slack), Ed25519 (journal) and MD5/SHA-1
+        // (evidence) later.
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // `automator serve`: HTTP on SwiftNIO, and a graceful stop on SIGTERM/SIGINT.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The only code that may raise a Lua error or yield: trampolines, the sandbox, the limits.
@@ -29,12 +35,24 @@ let package = Package(
                 "CLua",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The HTTP API of `automator serve`, over the runtime.
+        .target(
+            name: "AutomatorServer",
+            dependencies: [
+                "AutomatorRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "automator",
             dependencies: [
                 "AutomatorRuntime",
+                "AutomatorServer",
                 "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -5,6 +5,7 @@
 // copies a library table (so `string.x = 1` or `rawset(string, ...)` stay in this run),
 // builds per-run functions (`_G`, `load`, `require`), and caches the result in the
 // environment, so later lookups are plain table hits: as fast as stock Lua.
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "context.h"
@@ -534,6 +535,60 @@ int au_open_sandbox(lua_State *L) {
     lua_newtable(L);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &PATHS_KEY);
     return 0;
+}
+
+// MARK: - The clock
+
+// os.time() and os.date() read the clock through the host (upvalue 2), so that a durable run's
+// reads are recorded and replayed; given a time, they are the stock functions (upvalue 1).
+static lua_Integer host_now(lua_State *L) {
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_call(L, 0, 1);
+    lua_Number now = lua_tonumber(L, -1);
+    lua_pop(L, 1);
+    return (lua_Integer)floor(now);
+}
+
+static int call_stock(lua_State *L) {
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static int clock_time(lua_State *L) {
+    if (!lua_isnoneornil(L, 1)) return call_stock(L);
+    lua_pushinteger(L, host_now(L));
+    return 1;
+}
+
+static int clock_date(lua_State *L) {
+    if (lua_isnoneornil(L, 2)) {
+        lua_settop(L, 1);
+        if (lua_isnil(L, 1)) {
+            lua_pop(L, 1);
+            lua_pushliteral(L, "%c");
+        }
+        lua_pushinteger(L, host_now(L));
+    }
+    return call_stock(L);
+}
+
+static void wrap_os_function(lua_State *L, int os, const char *name, lua_CFunction wrapper, int clock) {
+    lua_getfield(L, os, name);
+    lua_pushvalue(L, clock);
+    lua_pushcclosure(L, wrapper, 2);
+    lua_setfield(L, os, name);
+}
+
+void au_use_clock(lua_State *L) {
+    int clock = lua_gettop(L);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &BASE_KEY);
+    lua_getfield(L, -1, LUA_OSLIBNAME);
+    int os = lua_gettop(L);
+    wrap_os_function(L, os, "time", clock_time, clock);
+    wrap_os_function(L, os, "date", clock_date, clock);
+    lua_settop(L, clock - 1);
 }
 
 // MARK: - Host interface

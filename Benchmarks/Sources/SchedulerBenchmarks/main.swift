@@ -74,7 +74,7 @@ do {
     for _ in 0..<7 {
         let outcome = OutcomeBox()
         let started = DispatchTime.now().uptimeNanoseconds
-        executor.start(Array("for i = 1, \(calls) do bench.echo(i) end".utf8), chunkName: "=round-trip") { result in
+        executor.start(RunRequest(source: Array("for i = 1, \(calls) do bench.echo(i) end".utf8), chunkName: "=round-trip")) { result in
             outcome.set(result)
         }
         if case .failed(let error) = outcome.wait() { fatalError("\(error)") }
@@ -92,7 +92,7 @@ do {
     let executor = try makeExecutor(arrivals)
     let runs = 100_000
     // Warm up: the executor's thread, the module copies, the allocator's arenas.
-    executor.start(Array("bench.arrived() time.sleep(0)".utf8), chunkName: "=warm-up") { _ in }
+    executor.start(RunRequest(source: Array("bench.arrived() time.sleep(0)".utf8), chunkName: "=warm-up")) { _ in }
     while arrivals.count.load(ordering: .relaxed) < 1 { usleep(1000) }
     usleep(100_000)
     let before = residentBytes()
@@ -103,7 +103,7 @@ do {
         return alert
         """.utf8)
     for index in 0..<runs {
-        executor.start(script, chunkName: "=sleeper", arguments: [.integer(Int64(index))]) { _ in }
+        executor.start(RunRequest(source: script, chunkName: "=sleeper", arguments: Array("[\(index)]".utf8))) { _ in }
     }
     while arrivals.count.load(ordering: .relaxed) < runs + 1 { usleep(10_000) }
     usleep(200_000)

@@ -58,6 +58,19 @@ public struct LuaCall {
         do { return try stack.value(at: position) } catch { throw .argument(position, error.message) }
     }
 
+    /// SHA-256 of the arguments' canonical encoding, which a replay compares with the record.
+    /// Data arguments count by value, others (functions...) by type.
+    func argumentsDigest() -> String {
+        let count = argumentCount
+        var values: [LuaValue?] = []
+        var typeNames: [String] = []
+        for position in stride(from: Int32(1), through: count, by: 1) {
+            values.append(try? stack.value(at: position))
+            typeNames.append(stack.typeName(at: position))
+        }
+        return RunRecording.digest(of: RecordCoding.encodeArguments(values, typeNames: typeNames))
+    }
+
     /// The error for an argument of the wrong type: `bad argument #N to 'f' (T expected, got U)`.
     func expected(_ type: String, at position: Int32) -> HostError {
         let actual = stack.type(at: position) == LUA_TNONE ? "no value" : stack.typeName(at: position)
@@ -115,15 +128,55 @@ final class HostFunctionBox {
     }
 
     /// A box for a waiting host function: it hands the wait to `state` and returns AU_HOST_WAIT.
+    /// Whoever steps the run records the wait's outcome, when the run is durable.
     convenience init(name: String, waiting: @escaping WaitingHostFunction, state: LuaState) {
         self.init(name: name) { [unowned(unsafe) state] call in
             guard lua_isyieldable(call.stack.L) != 0 else {
                 throw HostError("cannot wait inside a metamethod, an iterator, or a function the host calls "
                     + "(such as a table.sort comparison): call it from plain code")
             }
+            let digest = state.activeRun?.recording == nil ? "" : call.argumentsDigest()
             state.pendingWait = try waiting(call)
-            state.pendingWaitName = name
+            state.pendingCall = (name, digest)
             return AU_HOST_WAIT
+        }
+    }
+
+    /// A box for a host function that reads the outside world without waiting (the clock): in a
+    /// durable run its outcome is recorded, and a replay returns the record without calling it.
+    convenience init(name: String, recorded body: @escaping (LuaCall) throws(HostError) -> [LuaValue], state: LuaState) {
+        self.init(name: name) { [unowned(unsafe) state] call in
+            let digest = state.activeRun?.recording == nil ? "" : call.argumentsDigest()
+            let values = try Self.recorded(name: name, digest: digest, state: state) { () throws(HostError) in
+                try body(call)
+            }
+            for value in values { try call.push(value) }
+            return Int32(values.count)
+        }
+    }
+
+    /// The outcome of a call that does not wait: `body`'s, recorded, in a durable run that is
+    /// past its record; the record's, in a replay; `body`'s alone in a run that is not durable.
+    static func recorded(name: String, digest: String, state: LuaState, _ body: () throws(HostError) -> [LuaValue])
+        throws(HostError) -> [LuaValue]
+    {
+        guard let recording = state.activeRun?.recording else { return try body() }
+        switch recording.next(name, arguments: digest) {
+        case nil:
+            // Not an error the script may catch: the run stops as a kill does, through pcall.
+            let divergence = recording.divergence ?? name
+            state.killSwitch.kill(reason: "diverged: \(divergence)")
+            throw HostError("the run diverged from its record: \(divergence)")
+        case .replay(let record):
+            let outcome: Result<[LuaValue], HostError>
+            do { outcome = try RecordCoding.decode(record.result) } catch {
+                throw HostError("the record of call \(record.sequence) cannot be read: the store is damaged")
+            }
+            return try outcome.get()
+        case .live(let sequence):
+            let outcome = Result { () throws(HostError) in try body() }
+            recording.unwritten.append(recording.record(sequence, name: name, digest: digest, outcome: outcome))
+            return try outcome.get()
         }
     }
 

@@ -26,6 +26,12 @@ public struct ModuleTable {
         add(name, HostFunctionBox(name: "\(moduleName).\(name)", waiting: body, state: state))
     }
 
+    /// Adds a function that reads the outside world without waiting (the clock, say). In a
+    /// durable run its results are recorded, and a replay returns them instead of calling it.
+    public mutating func recordedFunction(_ name: String, _ body: @escaping (LuaCall) throws(HostError) -> [LuaValue]) {
+        add(name, HostFunctionBox(name: "\(moduleName).\(name)", recorded: body, state: state))
+    }
+
     private mutating func add(_ name: String, _ box: HostFunctionBox) {
         state.stack.push(name)
         state.push(box)

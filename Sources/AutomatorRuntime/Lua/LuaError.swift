@@ -14,6 +14,8 @@ public struct LuaError: Error, CustomStringConvertible, Sendable {
         case killed
         /// A value could not cross the bridge (a function, a cycle, a NaN key...).
         case conversion
+        /// A durable run, replayed, made other host calls than its record holds.
+        case diverged
     }
 
     public var kind: Kind

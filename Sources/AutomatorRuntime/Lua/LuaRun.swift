@@ -18,11 +18,15 @@ final class LuaRun {
 
     let state: LuaState
     let thread: OpaquePointer
+    /// The run's host calls, when it is durable: its recorded ones replay, new ones are recorded.
+    var recording: RunRecording?
+    /// The run's own `math.random` generator, seeded at its first use.
+    var random: LuaRandom?
+    /// The name and argument digest of the waiting host function the run is suspended in.
+    private(set) var waitingCall: (name: String, digest: String)?
     /// Keeps the coroutine alive between steps.
     private let reference: LuaReference
     private var pendingArguments: Int32
-    /// The waiting host function the run is suspended in, to name it in a failure.
-    private var waitingFunction: String?
     private var resultCount: Int32 = 0
 
     /// Prepares `function` (a registry reference) to run with `arguments`; nothing runs yet.
@@ -39,6 +43,41 @@ final class LuaRun {
         pendingArguments = Int32(arguments.count)
     }
 
+    /// Prepares `function` to run with the elements of `arguments`, a JSON array, as its
+    /// arguments (`json.decode`'s values: `null` is `json.null`).
+    convenience init(state: LuaState, function: LuaReference, jsonArguments arguments: [UInt8]) throws(LuaError) {
+        try self.init(state: state, function: function, arguments: [])
+        let top = lua_gettop(thread)
+        let text = arguments + [0]  // the decoder reads up to a terminating NUL, as Lua strings have
+        let failure: JSONSyntaxError? = text.withUnsafeBufferPointer { text in
+            var decoder = LuaJSONDecoder(L: thread, text: text.baseAddress!, count: text.count - 1,
+                                         marker: state.jsonArrayMarker)
+            do throws(JSONSyntaxError) { try decoder.decode() } catch { return error }
+            return nil
+        }
+        if let failure {
+            lua_settop(thread, top)
+            let message = text.withUnsafeBufferPointer { failure.message(text: $0.baseAddress!, count: $0.count - 1) }
+            throw LuaError(.conversion, "the arguments are not JSON: \(message)")
+        }
+        // JSON objects have string keys only: a table with a sequence, or the empty-array
+        // marker, was an array.
+        guard lua_type(thread, -1) == LUA_TTABLE,
+              lua_rawlen(thread, -1) > 0 || state.jsonArrayMarker.marks(thread, -1)
+        else {
+            lua_settop(thread, top)
+            throw LuaError(.conversion, "the arguments must be a JSON array, as in [\"203.0.113.7\", {\"verbose\": true}]")
+        }
+        let count = Int64(lua_rawlen(thread, -1))
+        guard lua_checkstack(thread, Int32(clamping: count) + 1) != 0 else {
+            lua_settop(thread, top)
+            throw LuaError(.memory, "too many arguments")
+        }
+        for index in stride(from: 1, through: count, by: 1) { lua_rawgeti(thread, top + 1, index) }
+        lua_rotate(thread, top + 1, -1)
+        au_pop(thread, 1)
+        pendingArguments = Int32(count)
+    }
     /// Runs until the function returns or waits. `answer` is the outcome of the wait the run
     /// is suspended in (nil for the first step).
     ///
@@ -55,11 +94,13 @@ final class LuaRun {
                 count = Int32(values.count) + 1
             case .failure(let error):
                 lua_pushboolean(thread, 0)
-                stack.push(waitingFunction.map { "\($0): \(error.message)" } ?? error.message)
+                stack.push(waitingCall.map { "\($0.name): \(error.message)" } ?? error.message)
                 count = 2
             }
         }
+        state.activeRun = self
         let status = au_resume(state.L, thread, count, &resultCount)
+        state.activeRun = nil
         switch status {
         case LUA_OK:
             return .finished
@@ -74,7 +115,7 @@ final class LuaRun {
             guard let wait else {
                 throw LuaError(.runtime, "the run yielded to the host without a host wait (a bug in the host)")
             }
-            waitingFunction = state.pendingWaitName
+            waitingCall = state.pendingCall
             return .waiting(wait)
         default:
             var error = state.error(status: status, thread: thread)
@@ -89,6 +130,25 @@ final class LuaRun {
                 error = LuaError(.killed, "\(error.message) (then, closing: \(String(cString: reason)))", traceback: error.traceback)
             }
             throw error
+        }
+    }
+
+    /// The results of a finished run as a JSON array, in `json.encode`'s form.
+    ///
+    /// - Throws: `.conversion` for a result that is not JSON data (a function...), naming it.
+    func resultsJSON() throws(LuaError) -> String {
+        try results { stack, first, count throws(LuaError) in
+            var parts: [String] = []
+            for index in stride(from: first, to: first + count, by: 1) {
+                var encoder = LuaJSONEncoder(L: thread, marker: state.jsonArrayMarker, indent: 0)
+                do throws(JSONEncodeError) { try encoder.encode(at: index) } catch {
+                    throw LuaError(.conversion, "result \(index - first + 1) of the run is not JSON data: \(error.message)")
+                }
+                encoder.pushText()
+                parts.append(stack.bytes(at: -1).map { String(decoding: $0, as: UTF8.self) } ?? "null")
+                au_pop(thread, 1)
+            }
+            return "[" + parts.joined(separator: ",") + "]"
         }
     }
 

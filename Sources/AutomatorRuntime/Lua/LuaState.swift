@@ -8,9 +8,12 @@ public final class LuaState {
     let killSwitch: KillSwitch
     /// Host functions live as long as the state: Lua holds raw pointers to them.
     private var functions: [HostFunctionBox] = []
-    /// What the waiting host function that just returned AU_HOST_WAIT waits for, and its name.
+    /// What the waiting host function that just returned AU_HOST_WAIT waits for, its name, and
+    /// its arguments' digest (empty unless the run is recorded).
     var pendingWait: HostWait?
-    var pendingWaitName: String?
+    var pendingCall: (name: String, digest: String)?
+    /// The run being stepped: where recorded host functions find its record.
+    unowned(unsafe) var activeRun: LuaRun?
 
     public init() throws(LuaError) {
         guard let L = au_newstate(hostDispatch, hostRelease) else {
@@ -19,6 +22,10 @@ public final class LuaState {
         self.L = L
         self.killSwitch = KillSwitch(L)
     }
+
+    /// Marks the tables that are JSON arrays (`json.array`), for every encoder and decoder on
+    /// this state.
+    private(set) lazy var jsonArrayMarker = JSONArrayMarker(in: self.L)
 
     deinit {
         killSwitch.invalidate()

@@ -27,7 +27,19 @@ public final class Sandbox {
                 throw LuaError(.memory, "could not add the module folder \(path)")
             }
         }
+        installHostSources()
         for module in modules { install(module) }
+    }
+
+    /// The clock and randomness come from the host, per run, so that a durable run records
+    /// them and a replay gets the same values again.
+    private func installHostSources() {
+        let L = state.L
+        state.push(HostFunctionBox(name: "time.now", recorded: { _ in [TimeModule.now()] }, state: state))
+        au_use_clock(L)
+        au_push_base(L)
+        RandomFunctions.install(in: state)
+        au_pop(L, 1)
     }
 
     private func install(_ module: any HostModule) {

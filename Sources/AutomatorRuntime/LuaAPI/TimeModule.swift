@@ -1,6 +1,7 @@
 import Foundation
 
-/// `time`: the clock, from the host (so that replay can record it later).
+/// `time`: the clock, from the host, so that a durable run records it and a replay sees the
+/// same times again (`os.time()` and `os.date()` read the same clock).
 ///
 /// - `time.now()`: seconds since the Unix epoch, as a float with sub-second precision.
 /// - `time.sleep(seconds)`: suspends the run; other runs go on meanwhile.
@@ -12,10 +13,10 @@ public struct TimeModule: HostModule {
 
     public init() {}
 
+    static func now() -> LuaValue { .number(Date().timeIntervalSince1970) }
+
     public func register(in table: inout ModuleTable) {
-        table.function("now") { call in
-            try call.push(.number(Date().timeIntervalSince1970))
-        }
+        table.recordedFunction("now") { _ in [Self.now()] }
         table.waitingFunction("sleep") { call in
             let seconds = try call.number(1)
             guard seconds >= 0, seconds <= Self.longestSleep else {

@@ -14,12 +14,24 @@ import Synchronization
 public final class Executor: Sendable {
     /// Messages from any thread to the executor's thread.
     fileprivate enum Message {
-        case start(RunID, source: [UInt8], chunkName: String, arguments: [LuaValue],
-                   completion: @Sendable (RunOutcome) -> Void)
+        case start(RunRequest, completion: @Sendable (RunOutcome) -> Void)
         case answer(RunID, wait: UInt64, Result<[LuaValue], HostError>)
+        /// Records of the run are durable (or failed to be); `then` is what comes next.
+        case written(RunID, wait: UInt64, Result<Void, StoreError>, then: AfterWrite?)
         case kill(RunID, reason: String)
         case stop
     }
+
+    /// What a run does once its records are durable.
+    fileprivate enum AfterWrite {
+        /// Its live wait may act: what it saw before is kept.
+        case begin(HostWait)
+        /// The wait's outcome is kept: the script may see it.
+        case resume(Result<[LuaValue], HostError>)
+    }
+
+    /// How long a stopping executor waits for host calls in flight, to record their outcomes.
+    static let stopGrace: Duration = .seconds(5)
 
     private let inbox = Mutex<[Message]>([])
     private let wakeup = DispatchSemaphore(value: 0)
@@ -34,12 +46,14 @@ public final class Executor: Sendable {
     ///   - modulePaths: folders `require` searches.
     ///   - limits: `memory` caps the whole state (all its runs); `timeout` bounds each
     ///     stretch of computing between two waits.
-    public init(modules: [any HostModule], modulePaths: [String] = [], limits: Limits = Limits(memory: 1 << 30))
-        throws(LuaError)
+    ///   - store: where runs' host calls are recorded, for durable runs (see `RunRequest`);
+    ///     nil to record nothing.
+    public init(modules: [any HostModule], modulePaths: [String] = [], limits: Limits = Limits(memory: 1 << 30),
+                store: (any Store)? = nil) throws(LuaError)
     {
         let sandbox = try Sandbox(modules: modules, modulePaths: modulePaths)
         sandbox.state.memoryLimit = limits.memory
-        core = Core(sandbox: sandbox)
+        core = Core(sandbox: sandbox, store: store)
         watchdog = limits.timeout.map { [slice, core] timeout in
             Self.startWatchdog(budget: UInt64(timeout.nanoseconds), slice: slice, killSwitch: core.sandbox.state.killSwitch,
                                reason: "timeout: the run computed for more than \(timeout.formatted) without waiting")
@@ -54,14 +68,10 @@ public final class Executor: Sendable {
 
     // MARK: API for any thread
 
-    /// Starts `source` as a new run; `completion` is called once, on the executor's thread,
-    /// when it ends (keep it short: hand the outcome on).
-    @discardableResult
-    public func start(_ source: some Collection<UInt8>, chunkName: String, arguments: [LuaValue] = [],
-                      id: RunID = .make(), completion: @escaping @Sendable (RunOutcome) -> Void) -> RunID
-    {
-        post(.start(id, source: Array(source), chunkName: chunkName, arguments: arguments, completion: completion))
-        return id
+    /// Starts a run; `completion` is called once, on the executor's thread, when it ends or is
+    /// suspended (keep it short: hand the outcome on).
+    public func start(_ request: RunRequest, completion: @escaping @Sendable (RunOutcome) -> Void) {
+        post(.start(request, completion: completion))
     }
 
     /// Stops a run: a waiting one at once, a computing one at its next instruction. Its
@@ -72,7 +82,9 @@ public final class Executor: Sendable {
         post(.kill(id, reason: reason))
     }
 
-    /// Stops taking work, kills what is left, and returns when the thread has ended.
+    /// Stops taking work and returns when the thread has ended. Runs in flight are suspended,
+    /// not ended (`.suspended`: a durable run resumes by replay at the next start), after the
+    /// host calls in flight have answered and been recorded, for at most `stopGrace`.
     public func shutdown() {
         post(.stop)
         finished.wait()
@@ -86,7 +98,7 @@ public final class Executor: Sendable {
     // MARK: The executor's thread
 
     private func loop() {
-        var stopping = false
+        var stopDeadline: UInt64?
         while true {
             let messages = inbox.withLock { messages in
                 defer { messages.removeAll(keepingCapacity: true) }
@@ -94,31 +106,35 @@ public final class Executor: Sendable {
             }
             for message in messages {
                 switch message {
-                case .start(let id, let source, let chunkName, let arguments, let completion):
-                    if stopping {
-                        completion(.failed(LuaError(.killed, "the executor is shutting down")))
-                    } else {
-                        core.start(id, source: source, chunkName: chunkName, arguments: arguments, completion: completion)
-                    }
+                case .start(let request, let completion):
+                    core.start(request, completion: completion)
                 case .answer(let id, let wait, let answer):
-                    core.answer(id, wait: wait, answer)
+                    core.answer(id, wait: wait, answer, post: post)
+                case .written(let id, let wait, let result, let then):
+                    core.written(id, wait: wait, result, then: then, post: post)
                 case .kill(let id, let reason):
                     core.kill(id, reason: reason)
                 case .stop:
-                    stopping = true
-                    core.killAll(reason: "the executor is shutting down")
+                    stopDeadline = DispatchTime.now().uptimeNanoseconds + UInt64(Self.stopGrace.nanoseconds)
+                    core.stop()
                 }
             }
-            core.wakeTimers(now: DispatchTime.now().uptimeNanoseconds)
+            let now = DispatchTime.now().uptimeNanoseconds
+            if let stopDeadline {
+                if now >= stopDeadline { core.suspendAll(reason: "the executor stopped") }
+                if core.isEmpty {
+                    finished.signal()
+                    return
+                }
+            }
+            core.wakeTimers(now: now)
             if core.hasReadyRuns {
                 core.stepReadyRuns(slice: slice, post: post)
                 continue
             }
-            if stopping, core.isEmpty {
-                finished.signal()
-                return
-            }
-            if let earliest = core.earliestTimer {
+            if let stopDeadline {
+                _ = wakeup.wait(timeout: DispatchTime(uptimeNanoseconds: stopDeadline))
+            } else if let earliest = core.earliestTimer {
                 _ = wakeup.wait(timeout: DispatchTime(uptimeNanoseconds: earliest))
             } else {
                 wakeup.wait()
@@ -151,6 +167,8 @@ extension Executor {
             /// Numbers the run's waits: an answer for an older wait (after a kill) is ignored.
             var wait: UInt64 = 0
             var killReason: String?
+            /// The live call the run waits in, whose outcome is to be recorded.
+            var unrecorded: (sequence: Int, name: String, digest: String)?
 
             init(id: RunID, run: LuaRun, environment: Environment, completion: @escaping @Sendable (RunOutcome) -> Void) {
                 self.id = id
@@ -161,55 +179,112 @@ extension Executor {
         }
 
         let sandbox: Sandbox
+        private let store: (any Store)?
         private var runs: [RunID: ActiveRun] = [:]
         private var ready: [(ActiveRun, Result<[LuaValue], HostError>?)] = []
         private var timers = TimerHeap()
+        private var stopping = false
 
-        init(sandbox: Sandbox) { self.sandbox = sandbox }
+        init(sandbox: Sandbox, store: (any Store)?) {
+            self.sandbox = sandbox
+            self.store = store
+        }
 
         var hasReadyRuns: Bool { !ready.isEmpty }
         var isEmpty: Bool { runs.isEmpty }
         var earliestTimer: UInt64? { timers.earliest }
 
-        func start(_ id: RunID, source: [UInt8], chunkName: String, arguments: [LuaValue],
-                   completion: @escaping @Sendable (RunOutcome) -> Void)
-        {
-            guard runs[id] == nil else {
-                completion(.failed(LuaError(.runtime, "a run with id \(id) is already running")))
+        func start(_ request: RunRequest, completion: @escaping @Sendable (RunOutcome) -> Void) {
+            guard !stopping else {
+                completion(.suspended("the executor is stopping"))
+                return
+            }
+            guard runs[request.id] == nil else {
+                completion(.failed(LuaError(.runtime, "a run with id \(request.id) is already running")))
                 return
             }
             do {
                 let environment = try sandbox.makeEnvironment()
-                let chunk = try sandbox.load(source, chunkName: chunkName, in: environment)
-                let run = try LuaRun(state: sandbox.state, function: chunk.reference, arguments: arguments)
-                let active = ActiveRun(id: id, run: run, environment: environment, completion: completion)
-                runs[id] = active
+                let chunk = try sandbox.load(request.source, chunkName: request.chunkName, in: environment)
+                let run = try LuaRun(state: sandbox.state, function: chunk.reference, jsonArguments: request.arguments)
+                if store != nil { run.recording = RunRecording(runID: request.id, records: request.records) }
+                let active = ActiveRun(id: request.id, run: run, environment: environment, completion: completion)
+                runs[request.id] = active
                 ready.append((active, nil))
             } catch {
                 completion(.failed(error))
             }
         }
 
-        func answer(_ id: RunID, wait: UInt64, _ answer: Result<[LuaValue], HostError>) {
+        fileprivate func answer(_ id: RunID, wait: UInt64, _ answer: Result<[LuaValue], HostError>,
+                    post: @escaping @Sendable (Message) -> Void)
+        {
             guard let active = runs[id], active.wait == wait else { return }
-            ready.append((active, answer))
+            guard let store, let recording = active.run.recording, let call = active.unrecorded else {
+                ready.append((active, answer))
+                return
+            }
+            active.unrecorded = nil
+            let record = recording.record(call.sequence, name: call.name, digest: call.digest, outcome: answer)
+            store.write(.appendHostCalls([record])) { result in
+                post(.written(id, wait: wait, result, then: .resume(answer)))
+            }
+        }
+
+        fileprivate func written(_ id: RunID, wait: UInt64, _ result: Result<Void, StoreError>, then: AfterWrite?,
+                     post: @escaping @Sendable (Message) -> Void)
+        {
+            guard let active = runs[id] else { return }
+            if case .failure(let error) = result {
+                suspend(active, reason: "its host calls could not be recorded (\(error)); "
+                    + "it resumes from its record at the next start")
+                return
+            }
+            guard active.wait == wait, let then else { return }
+            if stopping {
+                suspend(active, reason: "the executor stopped")
+                return
+            }
+            switch then {
+            case .begin(let hostWait): begin(hostWait, for: active, post: post)
+            case .resume(let answer): ready.append((active, answer))
+            }
         }
 
         func kill(_ id: RunID, reason: String) {
             guard let active = runs[id], active.killReason == nil else { return }
             active.killReason = reason
             active.wait += 1  // the wait it was in no longer counts
+            active.unrecorded = nil
             // The wait ends with nothing; the kill, set before the resume, stops the run at
             // its next instruction, and its __close handlers get their grace.
             ready.append((active, .success([])))
         }
 
-        func killAll(reason: String) {
-            for id in runs.keys { kill(id, reason: reason) }
+        /// Stops taking runs and stepping them; runs whose host call is in flight stay until
+        /// its outcome is recorded.
+        func stop() {
+            stopping = true
+            ready.removeAll()
+            for active in runs.values where active.unrecorded == nil { suspend(active, reason: "the executor stopped") }
+        }
+
+        func suspendAll(reason: String) {
+            for active in runs.values { suspend(active, reason: reason) }
+        }
+
+        /// Ends a run without ending it in the store: it is dropped here, unclosed (its
+        /// `__close` handlers belong to its next life), and resumes by replay at the next start.
+        private func suspend(_ active: ActiveRun, reason: String) {
+            guard runs.removeValue(forKey: active.id) != nil else { return }
+            active.completion(.suspended(reason))
         }
 
         func wakeTimers(now: UInt64) {
-            while let entry = timers.popDue(now: now) { answer(entry.run, wait: entry.wait, .success([])) }
+            while let entry = timers.popDue(now: now) {
+                guard let active = runs[entry.run], active.wait == entry.wait else { continue }
+                ready.append((active, .success([])))
+            }
         }
 
         /// Steps every run that is ready now; runs made ready meanwhile wait for the next round.
@@ -225,16 +300,14 @@ extension Executor {
                 do {
                     switch try active.run.resume(with: answer) {
                     case .finished:
-                        outcome = .completed(try active.run.results { stack, first, count throws(LuaError) in
-                            try (first..<first + count).map { index throws(LuaError) in try stack.value(at: index) }
-                        })
+                        outcome = finished(active, .completed(try active.run.resultsJSON()))
                     case .waiting(let wait):
                         outcome = nil
                         active.wait += 1
-                        begin(wait, for: active, post: post)
+                        waiting(on: wait, active, post: post)
                     }
                 } catch {
-                    outcome = .failed(error)
+                    outcome = finished(active, .failed(error))
                 }
                 slice.end()
                 killSwitch.end()
@@ -243,6 +316,73 @@ extension Executor {
                     active.completion(outcome)
                 }
             }
+        }
+
+        /// The outcome of a run that ended, or its divergence from its record.
+        private func finished(_ active: ActiveRun, _ outcome: RunOutcome) -> RunOutcome {
+            guard let recording = active.run.recording else { return outcome }
+            if active.killReason == nil { recording.checkEnd() }
+            guard let divergence = recording.divergence else { return outcome }
+            return .failed(LuaError(.diverged, "the run diverged from its record: \(divergence)"))
+        }
+
+        /// A run waits in a host call: a replay hands back the record; a live call acts once
+        /// what the run saw before it is durable, and its outcome is recorded before the run
+        /// sees it.
+        private func waiting(on wait: HostWait, _ active: ActiveRun, post: @escaping @Sendable (Message) -> Void) {
+            guard let store, let recording = active.run.recording else {
+                begin(wait, for: active, post: post)
+                return
+            }
+            let call = active.run.waitingCall ?? (name: "?", digest: "")
+            switch recording.next(call.name, arguments: call.digest) {
+            case nil:
+                kill(active.id, reason: "diverged: \(recording.divergence ?? call.name)")
+            case .replay(let record):
+                replay(record, of: wait, for: active)
+            case .live(let sequence):
+                var records = recording.unwritten
+                recording.unwritten.removeAll()
+                let id = active.id
+                let number = active.wait
+                if case .sleep(let duration) = wait {
+                    // A sleep records when it ends, so that a replay sleeps only what is left.
+                    let deadline = Date().addingTimeInterval(Double(duration.nanoseconds) / 1e9).millisecondsSince1970
+                    records.append(recording.record(sequence, name: call.name, digest: call.digest,
+                                                    outcome: .success([.integer(deadline)])))
+                    store.write(.appendHostCalls(records)) { result in
+                        post(.written(id, wait: number, result, then: nil))
+                    }
+                    begin(wait, for: active, post: post)
+                    return
+                }
+                active.unrecorded = (sequence, call.name, call.digest)
+                if records.isEmpty {
+                    begin(wait, for: active, post: post)
+                } else {
+                    store.write(.appendHostCalls(records)) { result in
+                        post(.written(id, wait: number, result, then: .begin(wait)))
+                    }
+                }
+            }
+        }
+
+        private func replay(_ record: HostCallRecord, of wait: HostWait, for active: ActiveRun) {
+            let outcome: Result<[LuaValue], HostError>
+            do { outcome = try RecordCoding.decode(record.result) } catch {
+                outcome = .failure(HostError("the record of call \(record.sequence) cannot be read: the store is damaged"))
+            }
+            guard case .sleep = wait, case .success(let values) = outcome, case .integer(let deadline) = values.first else {
+                ready.append((active, outcome))
+                return
+            }
+            let left = deadline - Date().millisecondsSince1970
+            guard left > 0 else {
+                ready.append((active, .success([])))
+                return
+            }
+            let due = DispatchTime.now().uptimeNanoseconds &+ UInt64(left) * 1_000_000
+            timers.insert(.init(deadline: due, run: active.id, wait: active.wait))
         }
 
         fileprivate func begin(_ wait: HostWait, for active: ActiveRun, post: @escaping @Sendable (Message) -> Void) {

@@ -21,11 +21,3 @@ public struct RunID: Hashable, Sendable, CustomStringConvertible, Comparable {
     public var description: String { rawValue }
     public static func < (lhs: RunID, rhs: RunID) -> Bool { lhs.rawValue < rhs.rawValue }
 }
-
-/// How a run ended.
-public enum RunOutcome: Sendable {
-    /// The script returned these values.
-    case completed([LuaValue])
-    /// The script failed, or a limit or a kill stopped it (`error.kind` says which).
-    case failed(LuaError)
-}

@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// ```swift
 /// let scheduler = try Scheduler(modules: StandardModules.all(logger: logger))
-/// scheduler.start(Array(source.utf8), chunkName: "@triage.lua") { outcome in ... }
+/// scheduler.start(RunRequest(source: Array(source.utf8), chunkName: "@triage.lua")) { outcome in ... }
 /// ```
 public final class Scheduler: Sendable {
     private let executors: [Executor]
@@ -18,12 +18,14 @@ public final class Scheduler: Sendable {
     ///   - executors: how many; nil for one per core.
     ///   - modules: registered into every executor's state; their functions may be called from
     ///     several threads at once, so what they share must be thread-safe.
+    ///   - store: where durable runs are recorded; see `Executor`.
     public init(executors count: Int? = nil, modules: [any HostModule],
-                modulePaths: [String] = [], limits: Limits = Limits(memory: 1 << 30)) throws(LuaError)
+                modulePaths: [String] = [], limits: Limits = Limits(memory: 1 << 30), store: (any Store)? = nil)
+        throws(LuaError)
     {
         var executors: [Executor] = []
         for _ in 0..<max(1, count ?? ProcessInfo.processInfo.activeProcessorCount) {
-            executors.append(try Executor(modules: modules, modulePaths: modulePaths, limits: limits))
+            executors.append(try Executor(modules: modules, modulePaths: modulePaths, limits: limits, store: store))
         }
         self.executors = executors
     }
@@ -31,17 +33,18 @@ public final class Scheduler: Sendable {
     public var executorCount: Int { executors.count }
 
     /// Starts a run on the next executor in turn; see `Executor.start`.
-    @discardableResult
-    public func start(_ source: some Collection<UInt8>, chunkName: String, arguments: [LuaValue] = [],
-                      id: RunID = .make(), completion: @escaping @Sendable (RunOutcome) -> Void) -> RunID
-    {
+    public func start(_ request: RunRequest, completion: @escaping @Sendable (RunOutcome) -> Void) {
         let index = turn.wrappingAdd(1, ordering: .relaxed).oldValue % executors.count
+        let id = request.id
         placement.withLock { $0[id] = index }
-        return executors[index].start(source, chunkName: chunkName, arguments: arguments, id: id) { [self] outcome in
+        executors[index].start(request) { [self] outcome in
             placement.withLock { $0[id] = nil }
             completion(outcome)
         }
     }
+
+    /// Whether the run is live here (started, not ended).
+    public func isRunning(_ id: RunID) -> Bool { placement.withLock { $0[id] != nil } }
 
     /// Stops a run wherever it is; see `Executor.kill`.
     public func kill(_ id: RunID, reason: String = "killed") {
@@ -49,7 +52,7 @@ public final class Scheduler: Sendable {
         executors[index].kill(id, reason: reason)
     }
 
-    /// Stops every executor; returns when all have ended.
+    /// Stops every executor; returns when all have ended (see `Executor.shutdown`).
     public func shutdown() {
         for executor in executors { executor.shutdown() }
     }

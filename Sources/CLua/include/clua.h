@@ -73,6 +73,9 @@ void au_clear_kill(lua_State *L);
 /// Pushes the frozen base that every run environment reads through. Host modules are set
 /// into it before the first run; each run gets a private copy of each module on first use.
 void au_push_base(lua_State *L);
+/// Pops a host function that returns the time (seconds since the epoch) and makes os.time()
+/// and os.date() without a time argument read it.
+void au_use_clock(lua_State *L);
 /// Pushes a new run environment (`_ENV`): empty, reading through to the base.
 /// Returns LUA_OK, or an error status with the message pushed instead.
 int au_new_environment(lua_State *L);

@@ -26,7 +26,7 @@ public struct JSONModule: HostModule {
 
     public func register(in table: inout ModuleTable) {
         let L = table.state.L
-        let marker = JSONArrayMarker(in: L)
+        let marker = table.state.jsonArrayMarker
 
         table.state.stack.push("null")
         lua_pushlightuserdata(L, nil)

@@ -1,0 +1,203 @@
+import Foundation
+import Synchronization
+
+/// Durable runs: a scheduler whose host calls are recorded in a store, and the runs' life
+/// cycle in that store. What `automator serve` runs, and what its API and `automator runs`
+/// talk to.
+///
+/// A run is written to the store before it starts, and its end (completed, failed, killed,
+/// diverged) when it ends. In between, every host call that waits or reads the outside world
+/// is recorded before the script sees it, so after a crash `recover()` executes each
+/// unfinished run again from the start, replaying its record, and it goes on where it was.
+///
+/// ```swift
+/// let service = try RunService(store: try SQLiteStore(folder: "automator-data"),
+///                              modules: StandardModules.all(logger: logger))
+/// _ = try await service.recover()
+/// let run = try await service.submit(script: "triage.lua", source: source, arguments: #"["203.0.113.7"]"#)
+/// let ended = try await service.waitForEnd(run.id)
+/// ```
+public final class RunService: Sendable {
+    public let store: any Store
+    private let scheduler: Scheduler
+    /// Runs started here and not yet ended in the store, with whoever waits for their end.
+    private let live = Mutex<[RunID: [CheckedContinuation<Void, Never>]]>([:])
+    /// Runs a person asked to stop: they end as `killed`, not `failed`.
+    private let killRequests = Mutex<Set<RunID>>([])
+
+    /// - Parameters:
+    ///   - executors: how many; nil for one per core.
+    ///   - limits: `memory` caps each executor's state; `timeout` bounds each stretch of
+    ///     computing between two waits.
+    public init(store: any Store, modules: [any HostModule], modulePaths: [String] = [], executors: Int? = nil,
+                limits: Limits = Limits(memory: 1 << 30)) throws(LuaError)
+    {
+        self.store = store
+        scheduler = try Scheduler(executors: executors, modules: modules, modulePaths: modulePaths, limits: limits,
+                                  store: store)
+    }
+
+    // MARK: Runs
+
+    /// Checks and stores a new run, then starts it. Returns it as stored (`running`).
+    ///
+    /// - Parameters:
+    ///   - script: the script's name for people and errors: a path ending in `.lua` (errors
+    ///     then read `path:line:`), or a label.
+    ///   - arguments: the script's arguments (`...`), as a JSON array.
+    /// - Throws: `.doesNotCompile` or `.badArguments` before anything is stored; `.store` if
+    ///   the run could not be stored (it has not started).
+    public func submit(script: String, source: some Collection<UInt8>, arguments: String = "[]")
+        async throws(RunServiceError) -> RunRecord
+    {
+        let source = Array(source)
+        let chunkName = Self.chunkName(for: script)
+        do { try LuaState().load(source, chunkName: chunkName) } catch {
+            throw .doesNotCompile(error.message)
+        }
+        guard let parsed = try? JSONSerialization.jsonObject(with: Data(arguments.utf8), options: [.fragmentsAllowed]),
+              parsed is [Any]
+        else {
+            throw .badArguments("the arguments must be a JSON array, as in [\"203.0.113.7\", {\"verbose\": true}]")
+        }
+        var run = RunRecord(script: script, source: source, arguments: arguments)
+        run.status = .running
+        do { try await store.write(.createRun(run)) } catch { throw .store(error) }
+        start(run, records: [])
+        return run
+    }
+
+    /// The run as stored, or nil.
+    public func run(_ id: RunID) async throws(StoreError) -> RunRecord? { try await store.loadRun(id) }
+
+    /// Runs, newest first, all or those with `status`.
+    public func runs(status: RunRecord.Status? = nil, limit: Int = 100) async throws(StoreError) -> [RunRecord] {
+        try await store.listRuns(status: status, limit: limit)
+    }
+
+    /// Stops a run and returns it as it ended (`killed`). A run that is not executing here (no
+    /// server has it) but unfinished in the store is marked `killed` there.
+    ///
+    /// - Throws: `.notFound`; `.alreadyFinished` for a run that had ended.
+    public func kill(_ id: RunID, reason: String = "killed on request") async throws(RunServiceError) -> RunRecord {
+        if isLive(id) {
+            killRequests.withLock { _ = $0.insert(id) }
+            scheduler.kill(id, reason: reason)
+            await waitForEnd(id)
+        } else {
+            guard let run = try await load(id) else { throw .notFound(id) }
+            guard !run.status.isFinished else { throw .alreadyFinished(run) }
+            do { try await store.write(.updateRun(RunUpdate(id, status: .killed, error: reason))) } catch {
+                throw .store(error)
+            }
+        }
+        guard let run = try await load(id) else { throw .notFound(id) }
+        return run
+    }
+
+    /// Returns when the run, if it executes here, has ended and its end is stored (at once
+    /// for any other run).
+    public func waitForEnd(_ id: RunID) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let waiting = live.withLock { live -> Bool in
+                guard live[id] != nil else { return false }
+                live[id]!.append(continuation)
+                return true
+            }
+            if !waiting { continuation.resume() }
+        }
+    }
+
+    /// How many runs execute here now.
+    public var liveCount: Int { live.withLock { $0.count } }
+
+    // MARK: Life cycle
+
+    /// Starts again every run the store has unfinished (after a crash or a stop), each replaying
+    /// its recorded host calls. Returns how many.
+    public func recover() async throws(StoreError) -> Int {
+        let runs = try await store.unfinishedRuns()
+        for run in runs where !isLive(run.id) {
+            start(run, records: try await store.hostCalls(of: run.id))
+        }
+        return runs.count
+    }
+
+    /// Stops the executors (runs in flight stay unfinished in the store, after the host calls
+    /// in flight are recorded), then closes the store.
+    public func shutdown() async {
+        let scheduler = self.scheduler
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread {
+                scheduler.shutdown()
+                continuation.resume()
+            }.start()
+        }
+        await store.close()
+    }
+
+    // MARK: Running
+
+    private func start(_ run: RunRecord, records: [HostCallRecord]) {
+        let id = run.id
+        live.withLock { $0[id] = $0[id] ?? [] }
+        let request = RunRequest(id: id, source: run.source, chunkName: Self.chunkName(for: run.script),
+                                 arguments: Array(run.arguments.utf8), records: records)
+        scheduler.start(request) { [self] outcome in finish(id, outcome) }
+    }
+
+    /// Stores how a run ended (on the executor's thread: short), then tells who waits.
+    private func finish(_ id: RunID, _ outcome: RunOutcome) {
+        let killed = killRequests.withLock { $0.remove(id) != nil }
+        let update: RunUpdate
+        switch outcome {
+        case .completed(let results):
+            update = RunUpdate(id, status: .completed, result: results)
+        case .failed(let error):
+            let status: RunRecord.Status = switch error.kind {
+            case .diverged: .diverged
+            case .killed where killed: .killed
+            default: .failed
+            }
+            update = RunUpdate(id, status: status, error: error.description)
+        case .suspended:
+            ended(id)  // unfinished in the store: the next start resumes it
+            return
+        }
+        store.write(.updateRun(update)) { [self] _ in ended(id) }
+    }
+
+    private func ended(_ id: RunID) {
+        for waiter in live.withLock({ $0.removeValue(forKey: id) ?? [] }) { waiter.resume() }
+    }
+
+    private func isLive(_ id: RunID) -> Bool { live.withLock { $0[id] != nil } }
+
+    private func load(_ id: RunID) async throws(RunServiceError) -> RunRecord? {
+        do { return try await store.loadRun(id) } catch { throw .store(error) }
+    }
+
+    /// `@path` for a script file, so that errors read `path:line:`; `=label` otherwise.
+    static func chunkName(for script: String) -> String {
+        script.hasSuffix(".lua") ? "@" + script : "=" + script
+    }
+}
+
+/// Why a run could not be submitted or stopped; each says what to do.
+public enum RunServiceError: Error, CustomStringConvertible, Sendable {
+    case doesNotCompile(String)
+    case badArguments(String)
+    case notFound(RunID)
+    case alreadyFinished(RunRecord)
+    case store(StoreError)
+
+    public var description: String {
+        switch self {
+        case .doesNotCompile(let message): "the script does not compile: \(message)"
+        case .badArguments(let message): message
+        case .notFound(let id): "no run \(id): `automator runs list` shows the runs"
+        case .alreadyFinished(let run): "run \(run.id) has already ended (\(run.status.rawValue))"
+        case .store(let error): "\(error)"
+        }
+    }
+}

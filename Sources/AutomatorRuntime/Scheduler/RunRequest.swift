@@ -1,0 +1,35 @@
+/// A run for an executor to start: its script, its arguments, and, for a run resumed after a
+/// restart, the host calls its earlier lives recorded.
+public struct RunRequest: Sendable {
+    public var id: RunID
+    public var source: [UInt8]
+    /// `@path` for a file (errors then read `path:line:`), `=label` otherwise.
+    public var chunkName: String
+    /// The script's arguments (`...`), as a JSON array.
+    public var arguments: [UInt8]
+    /// The run's recorded host calls, by sequence from 1: replayed before it goes on. Used only
+    /// by an executor with a store.
+    public var records: [HostCallRecord]
+
+    public init(id: RunID = .make(), source: some Collection<UInt8>, chunkName: String,
+                arguments: some Collection<UInt8> = Array("[]".utf8), records: [HostCallRecord] = [])
+    {
+        self.id = id
+        self.source = Array(source)
+        self.chunkName = chunkName
+        self.arguments = Array(arguments)
+        self.records = records
+    }
+}
+
+/// How a run ended, or why it stopped without ending.
+public enum RunOutcome: Sendable {
+    /// The script returned: its results, as a JSON array.
+    case completed(String)
+    /// The script failed, a limit or a kill stopped it, or it diverged from its record
+    /// (`error.kind` says which).
+    case failed(LuaError)
+    /// The run stopped before its end (the executor stopped, or its host calls could not be
+    /// recorded): a durable run is still unfinished in its store, and resumes by replay.
+    case suspended(String)
+}
