@@ -63,6 +63,8 @@ let package = Package(
             dependencies: [
                 "AutomatorRuntime",
                 .product(name: "Logging", package: "swift-log"),
+                // Loopback servers for the http module's tests.
+                .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
         // Runs the built `automator` binary as a real process.

@@ -45,6 +45,7 @@ struct ReplCommand: ParsableCommand {
     static let historyLimit: Int32 = 1000
 
     @OptionGroup var limits: LimitOptions
+    @OptionGroup var access: ModuleOptions
 
     @Flag(name: .shortAndLong, help: "Show log.debug messages too.")
     var verbose = false
@@ -52,7 +53,7 @@ struct ReplCommand: ParsableCommand {
     func run() throws {
         let session: ReplSession
         do {
-            let modules = StandardModules.all(logger: CommandLogging.logger(verbose: verbose))
+            let modules = access.modules(logger: CommandLogging.logger(verbose: verbose))
             session = try ReplSession(sandbox: Sandbox(modules: modules, modulePaths: ["."]), limits: limits.limits)
         } catch {
             CommandLogging.report(error)

@@ -14,7 +14,8 @@ struct RunCommand: ParsableCommand {
 
             Besides standard Lua (string, table, math, utf8, coroutine; os.time, os.clock, \
             os.date, os.difftime) a script has json (decode, encode, null, array), log (debug, \
-            info, warn, error) and time (now, sleep). No files, processes or network.
+            info, warn, error), time (now, sleep) and http (request, get, post) to the hosts \
+            --allow-http names. No files, no processes, no other network.
 
             Exit status: 0 when the script finished, 1 when it failed or went over a limit \
             (the error, with file:line and a traceback, goes to standard error), 64 for a usage error.
@@ -22,6 +23,7 @@ struct RunCommand: ParsableCommand {
             Examples:
               automator run scripts/examples/triage.lua
               automator run check.lua --timeout 5 --memory 64 -- 203.0.113.7 example.com
+              automator run notify.lua --allow-http hooks.example.com
             """
     )
 
@@ -29,6 +31,7 @@ struct RunCommand: ParsableCommand {
     var file: String
 
     @OptionGroup var limits: LimitOptions
+    @OptionGroup var access: ModuleOptions
 
     @Flag(name: .shortAndLong, help: "Show log.debug messages too.")
     var verbose = false
@@ -50,7 +53,7 @@ struct RunCommand: ParsableCommand {
         let logger = CommandLogging.logger(verbose: verbose)
         let folder = (file as NSString).deletingLastPathComponent
         do {
-            let sandbox = try Sandbox(modules: StandardModules.all(logger: logger), modulePaths: [folder.isEmpty ? "." : folder])
+            let sandbox = try Sandbox(modules: access.modules(logger: logger), modulePaths: [folder.isEmpty ? "." : folder])
             let environment = try sandbox.makeEnvironment()
             var argTable = LuaTable(array: arguments.map { .string(LuaString($0)) })
             argTable.fields[.integer(0)] = .string(LuaString(file))

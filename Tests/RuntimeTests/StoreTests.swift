@@ -380,7 +380,7 @@ private final class RecordingCommitter: Sendable {
 }
 
 /// A new empty folder under the system's temporary folder, removed afterwards.
-private final class ScratchFolder: Sendable {
+final class ScratchFolder: Sendable {
     let path: String
 
     init() throws {

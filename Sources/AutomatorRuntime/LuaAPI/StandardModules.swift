@@ -2,7 +2,9 @@ public import Logging
 
 /// The host modules every script has.
 public enum StandardModules {
-    public static func all(logger: Logger) -> [any HostModule] {
-        [JSONModule(), LogModule(logger: logger), TimeModule()]
+    /// - Parameter allowedHTTPHosts: the hosts `http` may reach (`host` or `host:port`); none
+    ///   by default.
+    public static func all(logger: Logger, allowedHTTPHosts: [String] = []) -> [any HostModule] {
+        [JSONModule(), LogModule(logger: logger), TimeModule(), HTTPModule(allowedHosts: allowedHTTPHosts)]
     }
 }

@@ -1,0 +1,143 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `http`: requests from scripts to the hosts the operator allows, and to no others.
+///
+/// ```lua
+/// local response = http.request{ method = "POST", url = "https://ticketing.example/api/tickets",
+///                                headers = { ["content-type"] = "application/json" },
+///                                body = json.encode{ title = "Phishing" }, timeout = 10 }
+/// if response.status == 201 then log.info("ticket " .. json.decode(response.body).id) end
+/// local page = http.get("http://127.0.0.1:8081/health")
+/// ```
+///
+/// - `http.request{ url, method, headers, body, timeout }`: `method` defaults to GET,
+///   `timeout` to 30 seconds; `body` is a string. Returns `{ status, headers, body }` with
+///   header names in lower case. Any status is a response; a failure to connect, a timeout or
+///   a host that is not allowed is an error raised at the call.
+/// - `http.get(url [, options])`, `http.post(url, body [, options])`: the same, shorter.
+///
+/// Every call suspends the run while it waits, and is recorded in a durable run: a replay gets
+/// the response back without sending the request again.
+public struct HTTPModule: HostModule {
+    public let name = "http"
+    /// Hosts scripts may reach: `host` (any port) or `host:port`, lower case.
+    let allowedHosts: Set<String>
+    /// The largest response body taken, in bytes.
+    static let maximumBody = 16 << 20
+    static let defaultTimeout = 30.0
+
+    public init(allowedHosts: [String]) {
+        self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
+    }
+
+    public func register(in table: inout ModuleTable) {
+        let allowed = allowedHosts
+        table.waitingFunction("request") { call in
+            try Self.wait(for: try HTTPRequestOptions(call.value(1), position: 1), allowed: allowed)
+        }
+        table.waitingFunction("get") { call in
+            var options = try HTTPRequestOptions(call.isNoneOrNil(2) ? .table(LuaTable()) : call.value(2), position: 2)
+            options.url = try call.string(1).description
+            return try Self.wait(for: options, allowed: allowed)
+        }
+        table.waitingFunction("post") { call in
+            var options = try HTTPRequestOptions(call.isNoneOrNil(3) ? .table(LuaTable()) : call.value(3), position: 3)
+            options.url = try call.string(1).description
+            options.method = "POST"
+            options.body = try call.string(2).bytes
+            return try Self.wait(for: options, allowed: allowed)
+        }
+    }
+
+    private static func wait(for options: HTTPRequestOptions, allowed: Set<String>) throws(HostError) -> HostWait {
+        let request = try options.urlRequest(allowed: allowed)
+        return .task {
+            let (data, response): (Data, URLResponse)
+            do { (data, response) = try await URLSession.shared.data(for: request) } catch {
+                throw HostError("\(request.httpMethod ?? "GET") \(request.url?.absoluteString ?? ""): \(error.localizedDescription)")
+            }
+            guard data.count <= maximumBody else {
+                throw HostError("the response of \(request.url?.absoluteString ?? "") is over \(maximumBody >> 20) MiB")
+            }
+            let http = response as? HTTPURLResponse
+            var headers = LuaTable()
+            for case (let name as String, let value as String) in http?.allHeaderFields ?? [:] {
+                headers.fields[.string(LuaString(name.lowercased()))] = .string(LuaString(value))
+            }
+            return [.table(LuaTable(fields: [
+                "status": .integer(Int64(http?.statusCode ?? 0)),
+                "headers": .table(headers),
+                "body": .string(LuaString(bytes: Array(data))),
+            ]))]
+        }
+    }
+}
+
+/// The options table of an `http` call, checked.
+struct HTTPRequestOptions {
+    var url = ""
+    var method = "GET"
+    var headers: [(String, String)] = []
+    var body: [UInt8]?
+    var timeout = HTTPModule.defaultTimeout
+
+    static let known: Set<String> = ["url", "method", "headers", "body", "timeout"]
+
+    init(_ value: LuaValue, position: Int32) throws(HostError) {
+        guard case .table(let table) = value else { throw .argument(position, "options table expected, got \(value.typeName)") }
+        for key in table.fields.keys {
+            guard case .string(let name) = key, Self.known.contains(name.description) else {
+                let shown = if case .string(let name) = key { "'\(name)'" } else { "of type \(key.typeName)" }
+                throw .argument(position, "unknown option \(shown); known: \(Self.known.sorted().joined(separator: ", "))")
+            }
+        }
+        func string(_ name: String) throws(HostError) -> String? {
+            switch table[.string(LuaString(name))] {
+            case .nil: return nil
+            case .string(let text): return text.description
+            case let other: throw .argument(position, "\(name) must be a string, got \(other.typeName)")
+            }
+        }
+        url = try string("url") ?? ""
+        method = try string("method")?.uppercased() ?? method
+        body = try string("body").map { Array($0.utf8) }
+        switch table["timeout"] {
+        case .nil: break
+        case .integer(let seconds) where seconds > 0: timeout = Double(seconds)
+        case .number(let seconds) where seconds > 0 && seconds.isFinite: timeout = seconds
+        default: throw .argument(position, "timeout must be a positive number of seconds")
+        }
+        switch table["headers"] {
+        case .nil: break
+        case .table(let given):
+            for (name, value) in given.fields {
+                guard case .string(let name) = name, case .string(let value) = value else {
+                    throw .argument(position, "headers must map names to strings")
+                }
+                headers.append((name.description, value.description))
+            }
+        case let other: throw .argument(position, "headers must be a table, got \(other.typeName)")
+        }
+    }
+
+    func urlRequest(allowed: Set<String>) throws(HostError) -> URLRequest {
+        guard let parsed = URLComponents(string: url), let scheme = parsed.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = parsed.host?.lowercased(), !host.isEmpty,
+              let address = parsed.url
+        else {
+            throw HostError("'\(url)' is not an http or https URL")
+        }
+        let port = parsed.port ?? (scheme == "https" ? 443 : 80)
+        guard allowed.contains(host) || allowed.contains("\(host):\(port)") else {
+            throw HostError("\(host):\(port) is not an allowed host: the operator allows hosts with --allow-http HOST[:PORT]")
+        }
+        var request = URLRequest(url: address, timeoutInterval: timeout)
+        request.httpMethod = method
+        for (name, value) in headers { request.addValue(value, forHTTPHeaderField: name) }
+        request.httpBody = body.map { Data($0) }
+        return request
+    }
+}

@@ -1,0 +1,94 @@
+@testable import AutomatorRuntime
+import Foundation
+import Hummingbird
+import Logging
+import Synchronization
+import Testing
+
+@Suite("http: requests to allowed hosts only", .timeLimit(.minutes(1)))
+struct HTTPModuleTests {
+    static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    /// Runs `source` in a sandbox whose http module allows `hosts`.
+    static func run(_ source: String, allowing hosts: [String]) async throws -> [LuaValue] {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                do {
+                    let sandbox = try Sandbox(modules: StandardModules.all(logger: logger, allowedHTTPHosts: hosts))
+                    let environment = try sandbox.makeEnvironment()
+                    let chunk = try sandbox.load(Array(source.utf8), chunkName: "=http", in: environment)
+                    continuation.resume(returning: try sandbox.run(chunk, limits: Limits(timeout: .seconds(20))))
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }.start()
+        }
+    }
+
+    /// What the loopback server received.
+    final class Received: Sendable {
+        let requests = Mutex<[String]>([])
+    }
+
+    static func server(received: Received) async throws -> LoopbackServer {
+        let router = Router()
+        router.get("/hello") { _, _ in "hello" }
+        router.post("/tickets") { request, _ -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let header = request.headers[.contentType] ?? ""
+            received.requests.withLock { $0.append("\(header) \(String(buffer: body))") }
+            return Response(status: .created, headers: [.init("X-Ticket")!: "T-1"], body: .init(byteBuffer: ByteBuffer(string: "{\"id\":1}")))
+        }
+        return try await LoopbackServer(router)
+    }
+
+    @Test("GET and POST reach an allowed host; statuses, headers and bodies come back")
+    func allowed() async throws {
+        let received = Received()
+        let server = try await Self.server(received: received)
+        defer { server.stop() }
+        let values = try await Self.run("""
+            local page = http.get("\(server.url)/hello")
+            local created = http.request{ method = "post", url = "\(server.url)/tickets",
+                                          headers = { ["Content-Type"] = "application/json" }, body = '{"a":1}' }
+            local missing = http.get("\(server.url)/nowhere")
+            return page.status, page.body, created.status, created.headers["x-ticket"], created.body, missing.status
+            """, allowing: ["127.0.0.1:\(server.port)"])
+        #expect(values == [200, "hello", 201, "T-1", "{\"id\":1}", 404])
+        #expect(received.requests.withLock { $0 } == [#"application/json {"a":1}"#])
+    }
+
+    @Test("A host that is not allowed, a bad URL or a bad option is an error at the call, and nothing is sent",
+          arguments: [
+              ("http.get('http://127.0.0.1:PORT/hello')", [] as [String], "is not an allowed host: the operator allows hosts with --allow-http"),
+              ("http.get('http://127.0.0.1:PORT/hello')", ["127.0.0.1:1"], "127.0.0.1:PORT is not an allowed host"),
+              ("http.get('file:///etc/passwd')", ["127.0.0.1"], "'file:///etc/passwd' is not an http or https URL"),
+              ("http.request{ url = 'http://127.0.0.1:PORT/', verb = 'GET' }", ["127.0.0.1"], "unknown option 'verb'; known: body, headers, method, timeout, url"),
+              ("http.request{ url = 'http://127.0.0.1:PORT/', timeout = -1 }", ["127.0.0.1"], "timeout must be a positive number"),
+          ])
+    func refused(_ call: String, hosts: [String], message: String) async throws {
+        let received = Received()
+        let server = try await Self.server(received: received)
+        defer { server.stop() }
+        let port = String(server.port)
+        let values = try await Self.run("return pcall(function() return \(call.replacingOccurrences(of: "PORT", with: port)) end)",
+                                        allowing: hosts)
+        #expect(values.first == false)
+        guard case .string(let error) = values.last else { Issue.record("an error message expected"); return }
+        #expect(error.description.contains(message.replacingOccurrences(of: "PORT", with: port)), "\(error)")
+        #expect(received.requests.withLock { $0 }.isEmpty)
+    }
+
+    @Test("A host that does not answer is an error the script can catch")
+    func unreachable() async throws {
+        let server = try await Self.server(received: Received())
+        let port = server.port
+        server.stop()
+        try await Task.sleep(for: .milliseconds(200))
+        let values = try await Self.run("return pcall(http.get, 'http://127.0.0.1:\(port)/hello', { timeout = 2 })",
+                                        allowing: ["127.0.0.1"])
+        #expect(values.first == false)
+        guard case .string(let error) = values.last else { Issue.record("an error message expected"); return }
+        #expect(error.description.hasPrefix("http.get: GET http://127.0.0.1:\(port)/hello: "), "\(error)")
+    }
+}

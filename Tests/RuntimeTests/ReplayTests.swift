@@ -1,0 +1,206 @@
+@testable import AutomatorRuntime
+import Dispatch
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+/// Host functions with effects, counted across the lives of a service, for replay tests.
+struct EffectModule: HostModule {
+    final class World: Sendable {
+        /// Every effect performed, in order.
+        let performed = Mutex<[String]>([])
+        /// Which life of the service this is (an unrecorded value: scripts must not rely on it).
+        let life = Atomic<Int>(1)
+    }
+
+    let name = "effect"
+    let world: World
+
+    func register(in table: inout ModuleTable) {
+        let world = self.world
+        table.waitingFunction("perform") { call in
+            let what = try call.string(1).description
+            return .callback { complete in
+                let count = world.performed.withLock { performed in
+                    performed.append(what)
+                    return performed.count
+                }
+                complete(.success([.integer(Int64(count))]))
+            }
+        }
+        table.function("life") { call in call.push(integer: Int64(world.life.load(ordering: .relaxed))) }
+    }
+}
+
+@Suite("Durable replay: runs survive a restart, each effect once", .timeLimit(.minutes(2)))
+struct ReplayTests {
+    static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    static func service(folder: String, world: EffectModule.World) throws -> RunService {
+        try RunService(store: try SQLiteStore(folder: folder),
+                       modules: StandardModules.all(logger: logger) + [EffectModule(world: world)], executors: 2)
+    }
+
+    /// Waits until `condition` holds (at most 10 s).
+    static func eventually(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw Timeout() }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
+    struct Timeout: Error {}
+
+    @Test("A run stopped mid-way resumes: recorded calls replay, the clock and random numbers come back, effects happen once")
+    func resume() async throws {
+        let folder = try ScratchFolder()
+        let world = EffectModule.World()
+        let first = try Self.service(folder: folder.path, world: world)
+        let run = try await first.submit(script: "resume.lua", source: Array("""
+            local t, stamp, r = time.now(), os.time(), math.random(1, 1000000)
+            effect.perform(("first %.3f %d %d"):format(t, stamp, r))
+            time.sleep(0.4)
+            effect.perform("second")
+            return ("%.3f %d %d"):format(t, stamp, r), math.random(1, 1000000) == math.random(1, 1000000)
+            """.utf8))
+        try await Self.eventually { world.performed.withLock { $0.count } == 1 }
+        await first.shutdown()
+        let stored = try #require(try await SQLiteStore(folder: folder.path).loadRun(run.id))
+        #expect(stored.status == .running)
+
+        world.life.store(2, ordering: .relaxed)
+        let second = try Self.service(folder: folder.path, world: world)
+        #expect(try await second.recover() == 1)
+        await second.waitForEnd(run.id)
+        let ended = try #require(try await second.run(run.id))
+        #expect(ended.status == .completed, "\(ended.error ?? "")")
+        let performed = world.performed.withLock { $0 }
+        #expect(performed.count == 2)
+        #expect(performed.last == "second")
+        let values = try JSONSerialization.jsonObject(with: Data((ended.result ?? "[]").utf8)) as? [Any]
+        #expect(performed.first == "first " + ((values?.first as? String) ?? "?"))
+        #expect(try await second.store.hostCalls(of: run.id).map(\.name)
+            == ["time.now", "time.now", "math.randomseed", "effect.perform", "time.sleep", "effect.perform"])
+        await second.shutdown()
+    }
+
+    @Test("A sleep resumed after a restart sleeps only what is left of it")
+    func sleepDeadline() async throws {
+        let folder = try ScratchFolder()
+        let world = EffectModule.World()
+        let first = try Self.service(folder: folder.path, world: world)
+        let run = try await first.submit(script: "sleep.lua", source: Array("effect.perform('asleep') time.sleep(2)".utf8))
+        try await Self.eventually { world.performed.withLock { $0.count } == 1 }
+        await first.shutdown()
+        try await Task.sleep(for: .seconds(1))
+
+        let second = try Self.service(folder: folder.path, world: world)
+        let resumed = ContinuousClock.now
+        #expect(try await second.recover() == 1)
+        await second.waitForEnd(run.id)
+        #expect(ContinuousClock.now - resumed < .milliseconds(1700), "a full sleep again would take 2 s")
+        #expect(try await second.run(run.id)?.status == .completed)
+        #expect(world.performed.withLock { $0 } == ["asleep"])
+        await second.shutdown()
+    }
+
+    @Test("A run that makes other calls than its record is marked diverged, naming the call")
+    func divergence() async throws {
+        let folder = try ScratchFolder()
+        let world = EffectModule.World()
+        let first = try Self.service(folder: folder.path, world: world)
+        // effect.life() is not recorded: the resumed run asks for something else.
+        let run = try await first.submit(script: "diverge.lua", source: Array("""
+            local ok = pcall(effect.perform, "life " .. effect.life())
+            time.sleep(3600)
+            """.utf8))
+        try await Self.eventually { world.performed.withLock { $0.count } == 1 }
+        await first.shutdown()
+
+        world.life.store(2, ordering: .relaxed)
+        let second = try Self.service(folder: folder.path, world: world)
+        _ = try await second.recover()
+        await second.waitForEnd(run.id)
+        let ended = try #require(try await second.run(run.id))
+        #expect(ended.status == .diverged)
+        #expect(ended.error?.contains("call 1 (effect.perform) has other arguments than when it was recorded") == true,
+                "\(ended.error ?? "")")
+        #expect(world.performed.withLock { $0 } == ["life 1"], "a diverged call must not act")
+        await second.shutdown()
+    }
+
+    @Test("A run that ends before its recorded calls are used up diverges too")
+    func endsEarly() async throws {
+        let world = EffectModule.World()
+        let folder = try ScratchFolder()
+        let service = try Self.service(folder: folder.path, world: world)
+        let store = service.store
+        var record = RunRecord(script: "early.lua", source: Array("return 1".utf8))
+        record.status = .running
+        try await store.write(.createRun(record))
+        try await store.write(.appendHostCalls([HostCallRecord(runID: record.id, sequence: 1, name: "effect.perform",
+                                                              argumentsDigest: "x", result: RecordCoding.encode(.success([])))]))
+        #expect(try await service.recover() == 1)
+        await service.waitForEnd(record.id)
+        let ended = try #require(try await service.run(record.id))
+        #expect(ended.status == .diverged)
+        #expect(ended.error?.contains("the run ended after 0 calls, where the record has 1 (the next one is effect.perform)") == true)
+        await service.shutdown()
+    }
+
+    @Test("Killed, failed and completed runs end so in the store; JSON arguments and results keep null and []")
+    func endings() async throws {
+        let folder = try ScratchFolder()
+        let service = try Self.service(folder: folder.path, world: EffectModule.World())
+        let sleeper = try await service.submit(script: "sleeper", source: Array("time.sleep(3600)".utf8))
+        let failing = try await service.submit(script: "failing.lua", source: Array("\nerror('no such host')".utf8))
+        let echo = try await service.submit(script: "echo", source: Array("return ...".utf8),
+                                            arguments: #"[null, [], {"a": [1, 2.5]}, "x"]"#)
+        let killed = try await service.kill(sleeper.id)
+        #expect(killed.status == .killed)
+        await service.waitForEnd(failing.id)
+        await service.waitForEnd(echo.id)
+        let failed = try #require(try await service.run(failing.id))
+        #expect(failed.status == .failed)
+        #expect(failed.error?.hasPrefix("failing.lua:2: no such host") == true, "\(failed.error ?? "")")
+        #expect(try await service.run(echo.id)?.result == #"[null,[],{"a":[1,2.5]},"x"]"#)
+        await #expect(throws: RunServiceError.self) { _ = try await service.kill(sleeper.id) }
+        await service.shutdown()
+    }
+
+    @Test("Bad submissions are refused before anything is stored")
+    func badSubmissions() async throws {
+        let folder = try ScratchFolder()
+        let service = try Self.service(folder: folder.path, world: EffectModule.World())
+        let syntax = await #expect(throws: RunServiceError.self) {
+            _ = try await service.submit(script: "broken.lua", source: Array("return (".utf8))
+        }
+        #expect(syntax?.description.hasPrefix("the script does not compile: broken.lua:1:") == true)
+        await #expect(throws: RunServiceError.self) {
+            _ = try await service.submit(script: "x", source: Array("return 1".utf8), arguments: #"{"a": 1}"#)
+        }
+        await #expect(throws: RunServiceError.self) {
+            _ = try await service.submit(script: "x", source: Array("return 1".utf8), arguments: "[1,")
+        }
+        #expect(try await service.runs().isEmpty)
+        await service.shutdown()
+    }
+
+    @Test("Recorded outcomes and argument digests encode exactly, tables in a canonical order")
+    func coding() throws {
+        let values: [LuaValue] = [.nil, true, 42, 2.5, "bytes \u{0}\u{ff}",
+                                  .table(LuaTable(array: [1, "two"], fields: ["k": ["nested": -0.0], 7: false]))]
+        #expect(try RecordCoding.decode(RecordCoding.encode(.success(values))).get() == values)
+        let failure = try RecordCoding.decode(RecordCoding.encode(.failure(HostError("timed out"))))
+        #expect(throws: HostError.self) { try failure.get() }
+        #expect(throws: RecordCodingError.self) { try RecordCoding.decode([0x76, 0x05, 0x03]) }
+        let one = LuaValue.table(LuaTable(fields: ["a": 1, "b": 2, "c": 3]))
+        let other = LuaValue.table(LuaTable(fields: ["c": 3, "b": 2, "a": 1]))
+        #expect(RecordCoding.encodeArguments([one], typeNames: ["table"])
+            == RecordCoding.encodeArguments([other], typeNames: ["table"]))
+        #expect(RecordCoding.encodeArguments([.integer(1)], typeNames: ["number"])
+            != RecordCoding.encodeArguments([.number(1)], typeNames: ["number"]))
+    }
+}
