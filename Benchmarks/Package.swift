@@ -28,13 +28,20 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // The store's durable throughput against plain batched SQLite inserts (GRDB directly).
+        // The store's durable throughput against plain batched SQLite inserts (GRDB directly),
+        // alone and end to end under Lua runs.
         .executableTarget(
             name: "StoreBenchmarks",
             dependencies: [
                 .product(name: "AutomatorRuntime", package: "automator"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // Recovery after SIGKILL: time until every run in flight runs again.
+        .executableTarget(
+            name: "RecoveryBenchmark",
+            dependencies: [.product(name: "AutomatorRuntime", package: "automator")]
         ),
         // The scheduler: host-call round trip, memory per waiting run.
         .executableTarget(

@@ -54,6 +54,13 @@ struct ReplSessionTests {
         #expect(show("count, hidden") == ["2", "nil"])
     }
 
+    @Test("math.randomseed on one line holds for the next, with stock Lua's numbers")
+    func randomAcrossLines() {
+        _ = show("math.randomseed(42)")
+        #expect(show("math.random(1, 100)") == ["50"])
+        #expect(show("math.random(0)") != show("math.random(0)"))
+    }
+
     @Test("A function defined over three lines, then called")
     func multiLineFunction() {
         #expect(needsMore("function double(x)"))

@@ -92,7 +92,7 @@ struct ReplayTests {
         let world = EffectModule.World()
         let first = try Self.service(folder: folder.path, world: world)
         let run = try await first.submit(script: "sleep.lua", source: Array("effect.perform('asleep') time.sleep(2)".utf8))
-        try await Self.eventually { world.performed.withLock { $0.count } == 1 }
+        while try await first.store.hostCalls(of: run.id).count < 2 { try await Task.sleep(for: .milliseconds(5)) }
         await first.shutdown()
         try await Task.sleep(for: .seconds(1))
 

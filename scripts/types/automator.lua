@@ -53,7 +53,9 @@ function log.warn(message, fields) end
 ---@param fields? log.fields
 function log.error(message, fields) end
 
----The clock, from the host.
+---The clock, from the host. In a durable run (`automator serve`) every reading is recorded,
+---and a run resumed after a restart reads the same times again; `os.time()` and `os.date()`
+---read the same clock.
 ---@class time
 time = {}
 
@@ -62,6 +64,42 @@ time = {}
 function time.now() end
 
 ---Suspends the run for `seconds` (0 to a year); other runs go on meanwhile. Fails inside a
----metamethod or a function the host calls (such as a `table.sort` comparison).
+---metamethod or a function the host calls (such as a `table.sort` comparison). A durable run
+---resumed after a restart sleeps only what was left.
 ---@param seconds number
 function time.sleep(seconds) end
+
+---HTTP and HTTPS to the hosts the operator allows (`--allow-http HOST[:PORT]`), and no others.
+---Each call suspends the run while it waits; in a durable run the response is recorded, and a
+---run resumed after a restart gets it back without sending the request again.
+---@class http
+http = {}
+
+---@class http.options
+---@field url? string http:// or https://
+---@field method? string GET (the default), POST, PUT, DELETE...
+---@field headers? table<string, string>
+---@field body? string
+---@field timeout? number seconds; 30 by default
+
+---@class http.response
+---@field status integer any status is a response, 404 and 500 included
+---@field headers table<string, string> names in lower case
+---@field body string
+
+---Sends a request. A host that is not allowed, a failure to connect or a timeout raises an
+---error at the call.
+---@param options http.options
+---@return http.response
+function http.request(options) end
+
+---@param url string
+---@param options? http.options
+---@return http.response
+function http.get(url, options) end
+
+---@param url string
+---@param body string
+---@param options? http.options
+---@return http.response
+function http.post(url, body, options) end

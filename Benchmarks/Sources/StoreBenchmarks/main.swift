@@ -9,12 +9,17 @@
 //       as the scheduler does (records/s, and b/a);
 //   (c) whole runs, for context: create, 5 host calls, complete, each step durable (runs/s);
 //   (d) a lone write's latency, for context: one run, each call waiting for the previous one.
-// The goal: (b) >= 0.5 x (a), and >= 100,000 records/s (20,000 runs/s).
+//   (e) end to end: Lua runs through `RunService`, each making 5 recorded host calls (a waiting
+//       function that answers at once), every record durable before the script sees it; runs/s,
+//       and its rows (7 a run: created, 5 calls, ended) per second against (a).
+// The goals: (b) >= 0.5 x (a), and >= 100,000 records/s (20,000 runs/s); (e) >= 0.5 x (a) in
+// rows, and >= 20,000 runs/s.
 
 import AutomatorRuntime
 import Dispatch
 import Foundation
 import GRDB
+import Logging
 import Synchronization
 
 struct Options {
@@ -24,7 +29,7 @@ struct Options {
     var repetitions = 3
     var folder = FileManager.default.temporaryDirectory.path
     var durabilities: [SQLiteStore.Durability] = [.full, .normal]
-    var parts = ["raw", "interleaved", "group", "runs", "lone"]
+    var parts = ["raw", "interleaved", "group", "runs", "lone", "end-to-end"]
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
@@ -41,7 +46,7 @@ struct Options {
             default:
                 fatalError("""
                     unknown option \(name): --records N, --producers N, --in-flight N, --repetitions N, --folder DIR, \
-                    --synchronous full|normal, --only raw,interleaved,group,runs,lone
+                    --synchronous full|normal, --only raw,interleaved,group,runs,lone,end-to-end
                     """)
             }
         }
@@ -262,6 +267,48 @@ func loneWrite(_ options: Options, _ durability: SQLiteStore.Durability) async t
     return (latencies[latencies.count / 2], latencies[latencies.count * 99 / 100])
 }
 
+/// `bench.lookup(x)`: a waiting host function that answers at once, as a cached lookup would.
+struct BenchModule: HostModule {
+    let name = "bench"
+
+    func register(in table: inout ModuleTable) {
+        table.waitingFunction("lookup") { call in
+            let value = try call.value(1)
+            return .callback { complete in complete(.success([value])) }
+        }
+    }
+}
+
+/// (e) Whole Lua runs through `RunService`, `options.producers x options.inFlight` in flight.
+func endToEnd(_ options: Options, _ durability: SQLiteStore.Durability) async throws -> Measurement {
+    let path = try folder(options, "end-to-end")
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let store = try SQLiteStore(folder: path, durability: durability)
+    let service = try RunService(store: store, modules: [BenchModule()])
+    let runCount = options.records / callsPerRun
+    let source = Array("local total = 0 for i = 1, \(callsPerRun) do total = total + bench.lookup(i) end return total".utf8)
+    let lanes = min(options.producers * options.inFlight, runCount)
+    let started = ContinuousClock.now, cpu = cpuSeconds()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for lane in 0..<lanes {
+            group.addTask {
+                for _ in stride(from: lane, to: runCount, by: lanes) {
+                    let run = try await service.submit(script: "bench.lua", source: source)
+                    await service.waitForEnd(run.id)
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+    let elapsed = seconds(ContinuousClock.now - started)
+    let measurement = Measurement(perSecond: Double(runCount) / elapsed,
+                                  cpuMicroseconds: (cpuSeconds() - cpu) * 1e6 / Double(runCount))
+    let sample = try await store.listRuns(status: nil, limit: 1).first
+    guard sample?.status == .completed, sample?.result == "[15]" else { fatalError("a run did not complete: \(String(describing: sample))") }
+    await service.shutdown()
+    return measurement
+}
+
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
 func loadAverage() -> String {
@@ -283,7 +330,8 @@ print("""
     in \(options.folder); \(ProcessInfo.processInfo.activeProcessorCount) cores, load \(loadAverage())
     """)
 for durability in options.durabilities {
-    var a: [Measurement] = [], interleaved: [Measurement] = [], b: [Measurement] = [], c: [Measurement] = []
+    var a: [Measurement] = [], interleaved: [Measurement] = [], b: [Measurement] = [], c: [Measurement] = [],
+        e: [Measurement] = []
     for _ in 0..<options.repetitions {
         if options.parts.contains("raw") { a.append(try await raw(options, durability)) }
         if options.parts.contains("interleaved") {
@@ -291,6 +339,7 @@ for durability in options.durabilities {
         }
         if options.parts.contains("group") { b.append(try await groupCommit(options, durability)) }
         if options.parts.contains("runs") { c.append(try await wholeRuns(options, durability)) }
+        if options.parts.contains("end-to-end") { e.append(try await endToEnd(options, durability)) }
     }
     let lone = options.parts.contains("lone") ? try await loneWrite(options, durability) : nil
     var lines = ["synchronous = \(durability == .full ? "FULL" : "NORMAL")",
@@ -307,6 +356,15 @@ for durability in options.durabilities {
     lines.append("  (c)  whole runs: create + 5 calls + complete      " + show(c, "runs/s", per: "run"))
     lines.append("  (d)  a lone write, nothing else in flight         "
                  + (lone.map { String(format: "%.0f µs median, %.0f µs p99", $0.0, $0.1) } ?? "-"))
+    lines.append("  (e)  end to end: Lua runs, 5 recorded calls each  " + show(e, "runs/s", per: "run"))
+    if !e.isEmpty {
+        let runs = median(e.map(\.perSecond))
+        let rows = runs * Double(callsPerRun + 2)
+        let ratio = a.isEmpty ? nil : rows / median(a.map(\.perSecond))
+        lines.append(String(format: "       = %.0f rows/s; e/a = %@ [goals: e/a >= 0.50 %@, >= 20000 runs/s %@]",
+                            rows, ratio.map { String(format: "%.2f", $0) } ?? "-",
+                            ratio.map { $0 >= 0.5 ? "PASS" : "MISS" } ?? "-", runs >= 20_000 ? "PASS" : "MISS"))
+    }
     print(lines.joined(separator: "\n"))
 }
 print("load at the end: \(loadAverage())")

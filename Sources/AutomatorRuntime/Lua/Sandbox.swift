@@ -15,6 +15,7 @@ public final class Sandbox {
     public let state: LuaState
     /// Performs the host waits of the run in progress, one run at a time.
     private let waiter = BlockingWaiter()
+    private var random: LuaRandom?
 
     /// - Parameters:
     ///   - modules: host modules every run sees as globals (and through `require`).
@@ -109,6 +110,10 @@ public final class Sandbox {
             state.killSwitch.end()
         }
         let run = try LuaRun(state: state, function: chunk.reference, arguments: arguments)
+        // One generator across the runs of a sandbox: a REPL's `math.randomseed(42)` holds for
+        // its next lines.
+        run.random = random
+        defer { random = run.random }
         var answer: Swift.Result<[LuaValue], HostError>?
         while case .waiting(let wait) = try run.resume(with: answer) {
             answer = waiter.perform(wait)

@@ -1,4 +1,5 @@
 import Foundation
+internal import CLua
 import Synchronization
 
 /// Durable runs: a scheduler whose host calls are recorded in a store, and the runs' life
@@ -24,6 +25,9 @@ public final class RunService: Sendable {
     private let live = Mutex<[RunID: [CheckedContinuation<Void, Never>]]>([:])
     /// Runs a person asked to stop: they end as `killed`, not `failed`.
     private let killRequests = Mutex<Set<RunID>>([])
+    /// Compiles submitted scripts to check them: one state, reused (a new one per check would
+    /// cost more than the compilation).
+    private let checker = Mutex(SyntaxChecker())
 
     /// - Parameters:
     ///   - executors: how many; nil for one per core.
@@ -52,9 +56,7 @@ public final class RunService: Sendable {
     {
         let source = Array(source)
         let chunkName = Self.chunkName(for: script)
-        do { try LuaState().load(source, chunkName: chunkName) } catch {
-            throw .doesNotCompile(error.message)
-        }
+        if let message = checker.withLock({ $0.check(source, chunkName: chunkName) }) { throw .doesNotCompile(message) }
         guard let parsed = try? JSONSerialization.jsonObject(with: Data(arguments.utf8), options: [.fragmentsAllowed]),
               parsed is [Any]
         else {
@@ -180,6 +182,23 @@ public final class RunService: Sendable {
     /// `@path` for a script file, so that errors read `path:line:`; `=label` otherwise.
     static func chunkName(for script: String) -> String {
         script.hasSuffix(".lua") ? "@" + script : "=" + script
+    }
+}
+
+/// A Lua state that only compiles: nothing runs on it, so any thread may use it in turn.
+private struct SyntaxChecker: @unchecked Sendable {
+    private let state = try? LuaState()
+
+    /// The compiler's message, or nil if `source` compiles.
+    func check(_ source: [UInt8], chunkName: String) -> String? {
+        guard let state else { return "not enough memory to compile the script" }
+        do {
+            try state.load(source, chunkName: chunkName)
+            au_pop(state.L, 1)
+            return nil
+        } catch {
+            return error.message
+        }
     }
 }
 
