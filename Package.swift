@@ -63,14 +63,20 @@ let package = Package(
             dependencies: [
                 "AutomatorRuntime",
                 .product(name: "Logging", package: "swift-log"),
-                // Loopback servers for the http module's tests.
+                "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
+        ),
+        // What both test targets use: real HTTP servers on loopback.
+        .target(
+            name: "TestSupport",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Tests/TestSupport"
         ),
         // Runs the built `automator` binary as a real process.
         .testTarget(
             name: "CLITests",
-            dependencies: ["automator"],
+            dependencies: ["automator", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")],
             resources: [.copy("Fixtures")]
         ),
     ]

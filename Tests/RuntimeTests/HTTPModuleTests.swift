@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("http: requests to allowed hosts only", .timeLimit(.minutes(1)))

@@ -63,8 +63,7 @@ func load(folder: String, runs: Int) async throws -> Never {
         try await group.waitForAll()
     }
     await waitFor(arrivals, count: runs)
-    print("ready")
-    fflush(stdout)
+    FileHandle.standardOutput.write(Data("ready\n".utf8))
     while true { sleep(60) }
 }
 

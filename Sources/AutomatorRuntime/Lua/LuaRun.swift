@@ -47,37 +47,43 @@ final class LuaRun {
     /// arguments (`json.decode`'s values: `null` is `json.null`).
     convenience init(state: LuaState, function: LuaReference, jsonArguments arguments: [UInt8]) throws(LuaError) {
         try self.init(state: state, function: function, arguments: [])
-        let top = lua_gettop(thread)
-        let text = arguments + [0]  // the decoder reads up to a terminating NUL, as Lua strings have
+        pendingArguments = try Self.pushArguments(json: arguments, on: thread, marker: state.jsonArrayMarker)
+    }
+
+    /// Pushes the elements of `json`, a JSON array, on `L`; returns how many. Pushes nothing
+    /// if it throws.
+    ///
+    /// - Throws: `.conversion` saying what is wrong with the text.
+    static func pushArguments(json: [UInt8], on L: OpaquePointer, marker: JSONArrayMarker) throws(LuaError) -> Int32 {
+        let top = lua_gettop(L)
+        let text = json + [0]  // the decoder reads up to a terminating NUL, as Lua strings have
         let failure: JSONSyntaxError? = text.withUnsafeBufferPointer { text in
-            var decoder = LuaJSONDecoder(L: thread, text: text.baseAddress!, count: text.count - 1,
-                                         marker: state.jsonArrayMarker)
+            var decoder = LuaJSONDecoder(L: L, text: text.baseAddress!, count: text.count - 1, marker: marker)
             do throws(JSONSyntaxError) { try decoder.decode() } catch { return error }
             return nil
         }
         if let failure {
-            lua_settop(thread, top)
+            lua_settop(L, top)
             let message = text.withUnsafeBufferPointer { failure.message(text: $0.baseAddress!, count: $0.count - 1) }
             throw LuaError(.conversion, "the arguments are not JSON: \(message)")
         }
         // JSON objects have string keys only: a table with a sequence, or the empty-array
         // marker, was an array.
-        guard lua_type(thread, -1) == LUA_TTABLE,
-              lua_rawlen(thread, -1) > 0 || state.jsonArrayMarker.marks(thread, -1)
-        else {
-            lua_settop(thread, top)
+        guard lua_type(L, -1) == LUA_TTABLE, lua_rawlen(L, -1) > 0 || marker.marks(L, -1) else {
+            lua_settop(L, top)
             throw LuaError(.conversion, "the arguments must be a JSON array, as in [\"203.0.113.7\", {\"verbose\": true}]")
         }
-        let count = Int64(lua_rawlen(thread, -1))
-        guard lua_checkstack(thread, Int32(clamping: count) + 1) != 0 else {
-            lua_settop(thread, top)
+        let count = Int64(lua_rawlen(L, -1))
+        guard lua_checkstack(L, Int32(clamping: count) + 1) != 0 else {
+            lua_settop(L, top)
             throw LuaError(.memory, "too many arguments")
         }
-        for index in stride(from: 1, through: count, by: 1) { lua_rawgeti(thread, top + 1, index) }
-        lua_rotate(thread, top + 1, -1)
-        au_pop(thread, 1)
-        pendingArguments = Int32(count)
+        for index in stride(from: 1, through: count, by: 1) { lua_rawgeti(L, top + 1, index) }
+        lua_rotate(L, top + 1, -1)
+        au_pop(L, 1)
+        return Int32(count)
     }
+
     /// Runs until the function returns or waits. `answer` is the outcome of the wait the run
     /// is suspended in (nil for the first step).
     ///

@@ -1,6 +1,5 @@
 import Foundation
 internal import CLua
-import Synchronization
 
 /// Durable runs: a scheduler whose host calls are recorded in a store, and the runs' life
 /// cycle in that store. What `automator serve` runs, and what its API and `automator runs`
@@ -22,12 +21,12 @@ public final class RunService: Sendable {
     public let store: any Store
     private let scheduler: Scheduler
     /// Runs started here and not yet ended in the store, with whoever waits for their end.
-    private let live = Mutex<[RunID: [CheckedContinuation<Void, Never>]]>([:])
+    private let live = Locked<[RunID: [CheckedContinuation<Void, Never>]]>([:])
     /// Runs a person asked to stop: they end as `killed`, not `failed`.
-    private let killRequests = Mutex<Set<RunID>>([])
+    private let killRequests = Locked<Set<RunID>>([])
     /// Compiles submitted scripts to check them: one state, reused (a new one per check would
     /// cost more than the compilation).
-    private let checker = Mutex(SyntaxChecker())
+    private let checker = Locked(SyntaxChecker())
 
     /// - Parameters:
     ///   - executors: how many; nil for one per core.
@@ -56,11 +55,8 @@ public final class RunService: Sendable {
     {
         let source = Array(source)
         let chunkName = Self.chunkName(for: script)
-        if let message = checker.withLock({ $0.check(source, chunkName: chunkName) }) { throw .doesNotCompile(message) }
-        guard let parsed = try? JSONSerialization.jsonObject(with: Data(arguments.utf8), options: [.fragmentsAllowed]),
-              parsed is [Any]
-        else {
-            throw .badArguments("the arguments must be a JSON array, as in [\"203.0.113.7\", {\"verbose\": true}]")
+        try checker.withLock { checker throws(RunServiceError) in
+            try checker.check(source, chunkName: chunkName, arguments: Array(arguments.utf8))
         }
         var run = RunRecord(script: script, source: source, arguments: arguments)
         run.status = .running
@@ -118,11 +114,9 @@ public final class RunService: Sendable {
     /// Starts again every run the store has unfinished (after a crash or a stop), each replaying
     /// its recorded host calls. Returns how many.
     public func recover() async throws(StoreError) -> Int {
-        let runs = try await store.unfinishedRuns()
-        for run in runs where !isLive(run.id) {
-            start(run, records: try await store.hostCalls(of: run.id))
-        }
-        return runs.count
+        let unfinished = try await store.unfinishedRuns()
+        for resumed in unfinished where !isLive(resumed.run.id) { start(resumed.run, records: resumed.records) }
+        return unfinished.count
     }
 
     /// Stops the executors (runs in flight stay unfinished in the store, after the host calls
@@ -185,19 +179,18 @@ public final class RunService: Sendable {
     }
 }
 
-/// A Lua state that only compiles: nothing runs on it, so any thread may use it in turn.
+/// A Lua state that only compiles scripts and decodes arguments, to check them: nothing runs
+/// on it, so any thread may use it in turn.
 private struct SyntaxChecker: @unchecked Sendable {
     private let state = try? LuaState()
 
-    /// The compiler's message, or nil if `source` compiles.
-    func check(_ source: [UInt8], chunkName: String) -> String? {
-        guard let state else { return "not enough memory to compile the script" }
-        do {
-            try state.load(source, chunkName: chunkName)
-            au_pop(state.L, 1)
-            return nil
-        } catch {
-            return error.message
+    func check(_ source: [UInt8], chunkName: String, arguments: [UInt8]) throws(RunServiceError) {
+        guard let state else { throw .doesNotCompile("not enough memory to compile the script") }
+        let top = lua_gettop(state.L)
+        defer { lua_settop(state.L, top) }
+        do { try state.load(source, chunkName: chunkName) } catch { throw .doesNotCompile(error.message) }
+        do { _ = try LuaRun.pushArguments(json: arguments, on: state.L, marker: state.jsonArrayMarker) } catch {
+            throw .badArguments(error.message)
         }
     }
 }

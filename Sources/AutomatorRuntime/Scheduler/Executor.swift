@@ -33,7 +33,7 @@ public final class Executor: Sendable {
     /// How long a stopping executor waits for host calls in flight, to record their outcomes.
     static let stopGrace: Duration = .seconds(5)
 
-    private let inbox = Mutex<[Message]>([])
+    private let inbox = Locked<[Message]>([])
     private let wakeup = DispatchSemaphore(value: 0)
     private let slice = SliceTracker()
     private let core: Core
@@ -109,7 +109,7 @@ public final class Executor: Sendable {
                 case .start(let request, let completion):
                     core.start(request, completion: completion)
                 case .answer(let id, let wait, let answer):
-                    core.answer(id, wait: wait, answer, post: post)
+                    core.answer(id, wait: wait, answer)
                 case .written(let id, let wait, let result, let then):
                     core.written(id, wait: wait, result, then: then, post: post)
                 case .kill(let id, let reason):
@@ -216,19 +216,9 @@ extension Executor {
             }
         }
 
-        fileprivate func answer(_ id: RunID, wait: UInt64, _ answer: Result<[LuaValue], HostError>,
-                    post: @escaping @Sendable (Message) -> Void)
-        {
+        func answer(_ id: RunID, wait: UInt64, _ answer: Result<[LuaValue], HostError>) {
             guard let active = runs[id], active.wait == wait else { return }
-            guard let store, let recording = active.run.recording, let call = active.unrecorded else {
-                ready.append((active, answer))
-                return
-            }
-            active.unrecorded = nil
-            let record = recording.record(call.sequence, name: call.name, digest: call.digest, outcome: answer)
-            store.write(.appendHostCalls([record])) { result in
-                post(.written(id, wait: wait, result, then: .resume(answer)))
-            }
+            ready.append((active, answer))
         }
 
         fileprivate func written(_ id: RunID, wait: UInt64, _ result: Result<Void, StoreError>, then: AfterWrite?,
@@ -247,7 +237,9 @@ extension Executor {
             }
             switch then {
             case .begin(let hostWait): begin(hostWait, for: active, post: post)
-            case .resume(let answer): ready.append((active, answer))
+            case .resume(let answer):
+                active.unrecorded = nil
+                ready.append((active, answer))
             }
         }
 
@@ -388,12 +380,26 @@ extension Executor {
         fileprivate func begin(_ wait: HostWait, for active: ActiveRun, post: @escaping @Sendable (Message) -> Void) {
             let id = active.id
             let number = active.wait
+            // A live call's outcome is recorded by whichever thread completes it, and the run
+            // resumes with it once it is durable: one message to the executor, not two.
+            let deliver: @Sendable (Result<[LuaValue], HostError>) -> Void
+            if let store, let call = active.unrecorded {
+                deliver = { result in
+                    let record = HostCallRecord(runID: id, sequence: call.sequence, name: call.name,
+                                                argumentsDigest: call.digest, result: RecordCoding.encode(result))
+                    store.write(.appendHostCalls([record])) { written in
+                        post(.written(id, wait: number, written, then: .resume(result)))
+                    }
+                }
+            } else {
+                deliver = { result in post(.answer(id, wait: number, result)) }
+            }
             switch wait {
             case .sleep(let duration):
                 let deadline = DispatchTime.now().uptimeNanoseconds &+ UInt64(max(0, duration.nanoseconds))
                 timers.insert(.init(deadline: deadline, run: id, wait: number))
             case .callback(let start):
-                start { result in post(.answer(id, wait: number, result)) }
+                start(deliver)
             case .task(let work):
                 Task {
                     let result: Result<[LuaValue], HostError>
@@ -402,7 +408,7 @@ extension Executor {
                     } catch {
                         result = .failure(HostError("\(error)"))
                     }
-                    post(.answer(id, wait: number, result))
+                    deliver(result)
                 }
             }
         }

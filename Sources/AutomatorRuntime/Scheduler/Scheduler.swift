@@ -11,7 +11,7 @@ import Synchronization
 public final class Scheduler: Sendable {
     private let executors: [Executor]
     /// Which executor holds each live run, so that a kill finds it.
-    private let placement = Mutex<[RunID: Int]>([:])
+    private let placement = Locked<[RunID: Int]>([:])
     private let turn = Atomic<Int>(0)
 
     /// - Parameters:

@@ -107,12 +107,23 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func unfinishedRuns() async throws(StoreError) -> [RunRecord] {
+    public func unfinishedRuns() async throws(StoreError) -> [UnfinishedRun] {
         let unfinished = RunRecord.Status.allCases.filter { !$0.isFinished }.map(\.rawValue)
         return try await read { db in
             let placeholders = Array(repeating: "?", count: unfinished.count).joined(separator: ", ")
-            return try Row.fetchAll(db, sql: Self.selectRun + " WHERE status IN (\(placeholders)) ORDER BY id",
-                                    arguments: StatementArguments(unfinished)).map(Self.run(from:))
+            let runs = try Row.fetchAll(db, sql: Self.selectRun + " WHERE status IN (\(placeholders)) ORDER BY id",
+                                        arguments: StatementArguments(unfinished)).map(Self.run(from:))
+            var records: [RunID: [HostCallRecord]] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT run.id, sequence, name, arguments_digest, host_call.result, recorded_at
+                FROM host_call JOIN run ON run.key = host_call.run_key
+                WHERE run.status IN (\(placeholders)) ORDER BY host_call.run_key, sequence
+                """, arguments: StatementArguments(unfinished))
+            while let row = try rows.next() {
+                let id = RunID(try row.decode(String.self, atIndex: 0))
+                records[id, default: []].append(try Self.hostCall(of: id, from: row, at: 1))
+            }
+            return runs.map { UnfinishedRun(run: $0, records: records[$0.id] ?? []) }
         }
     }
 
@@ -121,12 +132,7 @@ public final class SQLiteStore: Store {
             try Row.fetchAll(db, sql: """
                 SELECT sequence, name, arguments_digest, result, recorded_at FROM host_call
                 WHERE run_key = (SELECT key FROM run WHERE id = ?) ORDER BY sequence
-                """, arguments: [run.rawValue]).map { row in
-                HostCallRecord(runID: run, sequence: try row.decode(atIndex: 0), name: try row.decode(atIndex: 1),
-                               argumentsDigest: try row.decode(atIndex: 2),
-                               result: try row.decode(Data.self, atIndex: 3),
-                               recordedAt: Date(millisecondsSince1970: try row.decode(atIndex: 4)))
-            }
+                """, arguments: [run.rawValue]).map { row in try Self.hostCall(of: run, from: row, at: 0) }
         }
     }
 
@@ -181,6 +187,15 @@ public final class SQLiteStore: Store {
                          updatedAt: Date(millisecondsSince1970: try row.decode(atIndex: 6)),
                          finishedAt: finishedAt.map(Date.init(millisecondsSince1970:)),
                          result: try row.decode(atIndex: 8), error: try row.decode(atIndex: 9))
+    }
+
+    /// A host call from the columns sequence, name, arguments_digest, result, recorded_at,
+    /// starting at `first`.
+    private static func hostCall(of run: RunID, from row: Row, at first: Int) throws -> HostCallRecord {
+        HostCallRecord(runID: run, sequence: try row.decode(atIndex: first), name: try row.decode(atIndex: first + 1),
+                       argumentsDigest: try row.decode(atIndex: first + 2),
+                       result: try row.decode(Data.self, atIndex: first + 3),
+                       recordedAt: Date(millisecondsSince1970: try row.decode(atIndex: first + 4)))
     }
 
     private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {

@@ -38,8 +38,9 @@ public protocol Store: Sendable {
     /// Runs, newest first: all of them, or those with `status`; at most `limit`.
     func listRuns(status: RunRecord.Status?, limit: Int) async throws(StoreError) -> [RunRecord]
 
-    /// The runs to resume after a restart (pending, running, waiting), oldest first.
-    func unfinishedRuns() async throws(StoreError) -> [RunRecord]
+    /// The runs to resume after a restart (pending, running, waiting), oldest first, each with
+    /// its recorded host calls by sequence: what recovery needs, in one read.
+    func unfinishedRuns() async throws(StoreError) -> [UnfinishedRun]
 
     /// The recorded host calls of a run, by sequence; empty for an unknown run.
     func hostCalls(of run: RunID) async throws(StoreError) -> [HostCallRecord]
@@ -50,6 +51,17 @@ public protocol Store: Sendable {
 
     /// Waits for the writes already submitted, then refuses everything (`.closed`).
     func close() async
+}
+
+/// A run to resume, and the host calls its earlier lives recorded.
+public struct UnfinishedRun: Sendable, Hashable {
+    public var run: RunRecord
+    public var records: [HostCallRecord]
+
+    public init(run: RunRecord, records: [HostCallRecord]) {
+        self.run = run
+        self.records = records
+    }
 }
 
 extension Store {

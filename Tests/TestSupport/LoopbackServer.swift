@@ -1,14 +1,12 @@
-import Foundation
-import Hummingbird
-import Synchronization
+public import Hummingbird
 
 /// A real HTTP server on 127.0.0.1 and a port the system picks, for the duration of a test.
-final class LoopbackServer: Sendable {
-    let port: Int
+public final class LoopbackServer: Sendable {
+    public let port: Int
     private let task: Task<Void, any Error>
 
     /// Starts a server answering with `router`; returns once it accepts connections.
-    init(_ router: Router<BasicRequestContext>) async throws {
+    public init(_ router: Router<BasicRequestContext>) async throws {
         let (ports, continuation) = AsyncStream<Int>.makeStream()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in
@@ -20,7 +18,7 @@ final class LoopbackServer: Sendable {
         port = await iterator.next() ?? 0
     }
 
-    var url: String { "http://127.0.0.1:\(port)" }
+    public var url: String { "http://127.0.0.1:\(port)" }
 
-    func stop() { task.cancel() }
+    public func stop() { task.cancel() }
 }
