@@ -188,6 +188,44 @@ struct ReplayTests {
         await service.shutdown()
     }
 
+    @Test("A full disk suspends runs instead of losing them; the service goes on, and they finish after a restart",
+          .enabled(if: Tmpfs.isAvailable))
+    func fullDisk() async throws {
+        let tmpfs = try Tmpfs(size: "2m")
+        let world = EffectModule.World()
+        let first = try Self.service(folder: tmpfs.path, world: world)
+        let run = try await first.submit(script: "full.lua", source: Array("""
+            effect.perform("before")
+            time.sleep(0.3)      -- the disk fills up meanwhile
+            time.sleep(1)        -- its record cannot be written: the run is suspended here
+            effect.perform("after")
+            return "done"
+            """.utf8))
+        while try await first.store.hostCalls(of: run.id).count < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        let filler = tmpfs.path + "/filler"
+        FileManager.default.createFile(atPath: filler, contents: nil)
+        let handle = try #require(FileHandle(forWritingAtPath: filler))
+        while (try? handle.write(contentsOf: Data(count: 64 << 10))) != nil {}
+        try handle.close()
+
+        try await Self.eventually { first.liveCount == 0 }
+        #expect(world.performed.withLock { $0 } == ["before"], "a suspended run acts no more")
+        let refused = await #expect(throws: RunServiceError.self) {
+            _ = try await first.submit(script: "new.lua", source: Array("return 1".utf8))
+        }
+        #expect(refused?.description.contains("full") == true, "\(String(describing: refused))")
+        #expect(try await first.run(run.id)?.status == .running, "the run stays unfinished")
+        await first.shutdown()
+
+        try FileManager.default.removeItem(atPath: filler)
+        let second = try Self.service(folder: tmpfs.path, world: world)
+        #expect(try await second.recover() == 1)
+        await second.waitForEnd(run.id)
+        #expect(try await second.run(run.id)?.result == #"["done"]"#)
+        #expect(world.performed.withLock { $0 } == ["before", "after"])
+        await second.shutdown()
+    }
+
     @Test("Recorded outcomes and argument digests encode exactly, tables in a canonical order")
     func coding() throws {
         let values: [LuaValue] = [.nil, true, 42, 2.5, "bytes \u{0}\u{ff}",

@@ -393,7 +393,7 @@ final class ScratchFolder: Sendable {
 
 /// A small tmpfs of its own, for the failures only a real file system gives: full, read-only.
 /// Needs root (the tests run as root here); the tests that need one are skipped otherwise.
-private final class Tmpfs: Sendable {
+final class Tmpfs: Sendable {
     let path: String
 
     static let isAvailable: Bool = {

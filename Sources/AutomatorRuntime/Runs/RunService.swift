@@ -1,5 +1,6 @@
-import Foundation
 internal import CLua
+import Foundation
+public import Logging
 
 /// Durable runs: a scheduler whose host calls are recorded in a store, and the runs' life
 /// cycle in that store. What `automator serve` runs, and what its API and `automator runs`
@@ -20,6 +21,7 @@ internal import CLua
 public final class RunService: Sendable {
     public let store: any Store
     private let scheduler: Scheduler
+    private let logger: Logger
     /// Runs started here and not yet ended in the store, with whoever waits for their end.
     private let live = Locked<[RunID: [CheckedContinuation<Void, Never>]]>([:])
     /// Runs a person asked to stop: they end as `killed`, not `failed`.
@@ -32,10 +34,13 @@ public final class RunService: Sendable {
     ///   - executors: how many; nil for one per core.
     ///   - limits: `memory` caps each executor's state; `timeout` bounds each stretch of
     ///     computing between two waits.
+    ///   - logger: where runs that had to be suspended are reported.
     public init(store: any Store, modules: [any HostModule], modulePaths: [String] = [], executors: Int? = nil,
-                limits: Limits = Limits(memory: 1 << 30)) throws(LuaError)
+                limits: Limits = Limits(memory: 1 << 30),
+                logger: Logger = Logger(label: "automator.runs") { _ in SwiftLogNoOpLogHandler() }) throws(LuaError)
     {
         self.store = store
+        self.logger = logger
         scheduler = try Scheduler(executors: executors, modules: modules, modulePaths: modulePaths, limits: limits,
                                   store: store)
     }
@@ -156,8 +161,10 @@ public final class RunService: Sendable {
             default: .failed
             }
             update = RunUpdate(id, status: status, error: error.description)
-        case .suspended:
-            ended(id)  // unfinished in the store: the next start resumes it
+        case .suspended(let suspension):
+            // Unfinished in the store: the next start resumes it.
+            if case .storeFailed = suspension { logger.warning("run \(id) suspended: \(suspension)") }
+            ended(id)
             return
         }
         store.write(.updateRun(update)) { [self] _ in ended(id) }

@@ -121,7 +121,7 @@ public final class Executor: Sendable {
             }
             let now = DispatchTime.now().uptimeNanoseconds
             if let stopDeadline {
-                if now >= stopDeadline { core.suspendAll(reason: "the executor stopped") }
+                if now >= stopDeadline { core.suspendAll(.stopping) }
                 if core.isEmpty {
                     finished.signal()
                     return
@@ -196,7 +196,7 @@ extension Executor {
 
         func start(_ request: RunRequest, completion: @escaping @Sendable (RunOutcome) -> Void) {
             guard !stopping else {
-                completion(.suspended("the executor is stopping"))
+                completion(.suspended(.stopping))
                 return
             }
             guard runs[request.id] == nil else {
@@ -226,13 +226,12 @@ extension Executor {
         {
             guard let active = runs[id] else { return }
             if case .failure(let error) = result {
-                suspend(active, reason: "its host calls could not be recorded (\(error)); "
-                    + "it resumes from its record at the next start")
+                suspend(active, .storeFailed(error))
                 return
             }
             guard active.wait == wait, let then else { return }
             if stopping {
-                suspend(active, reason: "the executor stopped")
+                suspend(active, .stopping)
                 return
             }
             switch then {
@@ -258,18 +257,18 @@ extension Executor {
         func stop() {
             stopping = true
             ready.removeAll()
-            for active in runs.values where active.unrecorded == nil { suspend(active, reason: "the executor stopped") }
+            for active in runs.values where active.unrecorded == nil { suspend(active, .stopping) }
         }
 
-        func suspendAll(reason: String) {
-            for active in runs.values { suspend(active, reason: reason) }
+        func suspendAll(_ suspension: Suspension) {
+            for active in runs.values { suspend(active, suspension) }
         }
 
         /// Ends a run without ending it in the store: it is dropped here, unclosed (its
         /// `__close` handlers belong to its next life), and resumes by replay at the next start.
-        private func suspend(_ active: ActiveRun, reason: String) {
+        private func suspend(_ active: ActiveRun, _ suspension: Suspension) {
             guard runs.removeValue(forKey: active.id) != nil else { return }
-            active.completion(.suspended(reason))
+            active.completion(.suspended(suspension))
         }
 
         func wakeTimers(now: UInt64) {

@@ -29,7 +29,22 @@ public enum RunOutcome: Sendable {
     /// The script failed, a limit or a kill stopped it, or it diverged from its record
     /// (`error.kind` says which).
     case failed(LuaError)
-    /// The run stopped before its end (the executor stopped, or its host calls could not be
-    /// recorded): a durable run is still unfinished in its store, and resumes by replay.
-    case suspended(String)
+    /// The run stopped before its end: a durable run is still unfinished in its store, and
+    /// resumes by replay at the next start.
+    case suspended(Suspension)
+}
+
+/// Why a run stopped without ending.
+public enum Suspension: Sendable, CustomStringConvertible {
+    /// The executor stopped (a graceful stop of the process).
+    case stopping
+    /// A record of its host calls could not be written: the store failed (disk full, read-only).
+    case storeFailed(StoreError)
+
+    public var description: String {
+        switch self {
+        case .stopping: "the executor stopped"
+        case .storeFailed(let error): "its host calls could not be recorded (\(error)); it resumes from its record at the next start"
+        }
+    }
 }
