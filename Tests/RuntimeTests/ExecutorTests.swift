@@ -232,6 +232,32 @@ struct ExecutorTests {
         #expect(order.withLock { $0 } == [1, 2, 3, 4, 5])
     }
 
+    @Test("Runs of one script share its compiled code, not their globals; lines and varargs are the script's")
+    func sharedTemplate() async throws {
+        let executor = try Self.makeExecutor()
+        defer { executor.shutdown() }
+        let outcomes = Outcomes()
+        let script = """
+            count = (count or 0) + 1
+            local n = ...
+            if n == 3 then error("third") end
+            return count, n, select("#", ...)
+            """
+        let ids = (1...3).map { start(executor, script, outcomes, arguments: "[\($0), null]") }
+        let noGlobals = start(executor, "local a, b = ... return a + b", outcomes, arguments: "[2, 3]")
+        let results = await outcomes.wait(for: 4)
+        guard case .completed(let first) = results[ids[0]], case .completed(let second) = results[ids[1]] else {
+            Issue.record("\(results)")
+            return
+        }
+        #expect(first == "[1,1,2]")
+        #expect(second == "[1,2,2]")
+        guard case .failed(let error) = results[ids[2]] else { Issue.record("the third must fail"); return }
+        #expect(error.message == "run:3: third")
+        guard case .completed(let sum) = results[noGlobals] else { Issue.record("\(results)"); return }
+        #expect(sum == "[5]")
+    }
+
     @Test("A script that does not compile fails its run with file:line, and nothing else")
     func syntaxError() async throws {
         let executor = try Self.makeExecutor()

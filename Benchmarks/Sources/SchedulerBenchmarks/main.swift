@@ -113,5 +113,5 @@ do {
            goal: "≤ 3072 B", pass: perRun <= 3072)
     let started = DispatchTime.now().uptimeNanoseconds
     executor.shutdown()
-    print("(killing the 100,000 waiting runs at shutdown took \(String(format: "%.2f", Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)) s)")
+    print("(stopping the executor with the 100,000 waiting runs took \(String(format: "%.2f", Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)) s)")
 }

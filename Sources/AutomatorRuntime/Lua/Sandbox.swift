@@ -74,6 +74,37 @@ public final class Sandbox {
         return Chunk(reference: state.reference())
     }
 
+    /// Compiles `source` once for many runs: each `load(_:in:)` of the template is a new closure
+    /// of one shared compiled prototype, so a run costs neither a compilation nor a copy of the
+    /// code. Its tracebacks name the script's top level `function <chunk:1>`, not `main chunk`.
+    public func compile(_ source: some Collection<UInt8>, chunkName: String) throws(LuaError) -> ChunkTemplate {
+        let bytes = Array(source)
+        let status = bytes.withUnsafeBufferPointer { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { text in
+                au_load_template(state.L, text.baseAddress, text.count, chunkName)
+            }
+        }
+        guard status == LUA_OK else {
+            au_pop(state.L, 1)
+            // The message as the script alone gives it: the template's own wrapping would show.
+            try state.load(bytes, chunkName: chunkName)
+            au_pop(state.L, 1)
+            throw LuaError(.syntax, "\(chunkName): the script compiles alone but not as a template")
+        }
+        return ChunkTemplate(reference: state.reference())
+    }
+
+    /// A new closure of `template` with `environment` as its `_ENV`.
+    public func load(_ template: ChunkTemplate, in environment: Environment) throws(LuaError) -> Chunk {
+        state.push(template.reference)
+        state.push(environment.reference)
+        guard au_instantiate(state.L) == LUA_OK else {
+            au_pop(state.L, 1)
+            throw LuaError(.memory, "not enough memory to start a run")
+        }
+        return Chunk(reference: state.reference())
+    }
+
     /// Runs `chunk` to completion within `limits` and returns what it returned.
     ///
     /// - Throws: `LuaError` of kind `.runtime` for a script error, `.memory` or `.killed`
@@ -182,6 +213,11 @@ public struct Environment {
 
 /// A compiled chunk bound to one environment.
 public struct Chunk {
+    let reference: LuaReference
+}
+
+/// A script compiled once, to be bound to the environment of each of its runs (`Sandbox.load`).
+public struct ChunkTemplate {
     let reference: LuaReference
 }
 

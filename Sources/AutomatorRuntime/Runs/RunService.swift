@@ -187,15 +187,27 @@ public final class RunService: Sendable {
 }
 
 /// A Lua state that only compiles scripts and decodes arguments, to check them: nothing runs
-/// on it, so any thread may use it in turn.
+/// on it, so any thread may use it in turn. A script that compiled is not compiled again (a
+/// playbook is submitted many times), up to a bound.
 private struct SyntaxChecker: @unchecked Sendable {
-    private let state = try? LuaState()
+    private struct Script: Hashable {
+        var source: [UInt8]
+        var chunkName: String
+    }
 
-    func check(_ source: [UInt8], chunkName: String, arguments: [UInt8]) throws(RunServiceError) {
+    private let state = try? LuaState()
+    private var compiled: Set<Script> = []
+
+    mutating func check(_ source: [UInt8], chunkName: String, arguments: [UInt8]) throws(RunServiceError) {
         guard let state else { throw .doesNotCompile("not enough memory to compile the script") }
         let top = lua_gettop(state.L)
         defer { lua_settop(state.L, top) }
-        do { try state.load(source, chunkName: chunkName) } catch { throw .doesNotCompile(error.message) }
+        let script = Script(source: source, chunkName: chunkName)
+        if !compiled.contains(script) {
+            do { try state.load(source, chunkName: chunkName) } catch { throw .doesNotCompile(error.message) }
+            if compiled.count >= 256 { compiled.removeAll() }
+            compiled.insert(script)
+        }
         do { _ = try LuaRun.pushArguments(json: arguments, on: state.L, marker: state.jsonArrayMarker) } catch {
             throw .badArguments(error.message)
         }

@@ -184,6 +184,15 @@ extension Executor {
         private var ready: [(ActiveRun, Result<[LuaValue], HostError>?)] = []
         private var timers = TimerHeap()
         private var stopping = false
+        /// Scripts compiled once for all their runs. Emptied when full: sources sent whole through
+        /// the API could otherwise fill it without end.
+        private var templates: [TemplateKey: ChunkTemplate] = [:]
+        private static let templateLimit = 256
+
+        private struct TemplateKey: Hashable {
+            var source: [UInt8]
+            var chunkName: String
+        }
 
         init(sandbox: Sandbox, store: (any Store)?) {
             self.sandbox = sandbox
@@ -205,7 +214,7 @@ extension Executor {
             }
             do {
                 let environment = try sandbox.makeEnvironment()
-                let chunk = try sandbox.load(request.source, chunkName: request.chunkName, in: environment)
+                let chunk = try sandbox.load(try template(of: request), in: environment)
                 let run = try LuaRun(state: sandbox.state, function: chunk.reference, jsonArguments: request.arguments)
                 if store != nil { run.recording = RunRecording(runID: request.id, records: request.records) }
                 let active = ActiveRun(id: request.id, run: run, environment: environment, completion: completion)
@@ -214,6 +223,15 @@ extension Executor {
             } catch {
                 completion(.failed(error))
             }
+        }
+
+        private func template(of request: RunRequest) throws(LuaError) -> ChunkTemplate {
+            let key = TemplateKey(source: request.source, chunkName: request.chunkName)
+            if let template = templates[key] { return template }
+            let template = try sandbox.compile(request.source, chunkName: request.chunkName)
+            if templates.count >= Self.templateLimit { templates.removeAll() }
+            templates[key] = template
+            return template
         }
 
         func answer(_ id: RunID, wait: UInt64, _ answer: Result<[LuaValue], HostError>) {

@@ -73,6 +73,12 @@ void au_clear_kill(lua_State *L);
 /// Pushes the frozen base that every run environment reads through. Host modules are set
 /// into it before the first run; each run gets a private copy of each module on first use.
 void au_push_base(lua_State *L);
+/// Compiles `source` (text only) as a template: a factory whose runs share one compiled
+/// prototype. Pushes the factory, or the error message; returns a status as lua_load does.
+int au_load_template(lua_State *L, const char *source, size_t length, const char *chunkname);
+/// Pops a factory and an environment (pushed in that order) and pushes a new closure of the
+/// template whose _ENV is that environment, or an error message; returns a status.
+int au_instantiate(lua_State *L);
 /// Pops a host function that returns the time (seconds since the epoch) and makes os.time()
 /// and os.date() without a time argument read it.
 void au_use_clock(lua_State *L);
