@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct Automator: ParsableCommand {
+struct Automator: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "automator",
         abstract: "Security automation: playbooks in Lua, run safely and fast.",
@@ -12,8 +12,9 @@ struct Automator: ParsableCommand {
             Start with:
               automator run scripts/examples/triage.lua
               automator repl
+              automator serve --scripts scripts/examples
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, ReplCommand.self]
+        subcommands: [RunCommand.self, ReplCommand.self, ServeCommand.self, RunsCommand.self]
     )
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The built `automator` binary, run as a real process with no terminal.
 struct AutomatorProcess {
@@ -77,5 +78,116 @@ final class TemporaryFolder {
         try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
         try Data(contents.utf8).write(to: file)
         return file.path
+    }
+}
+
+extension AutomatorProcess {
+    /// Runs `automator ARGUMENTS` in `folder` with no input, without blocking a thread while it
+    /// runs: for async tests, whose cooperative pool has few threads. `environment` is added
+    /// to this process's, without `AUTOMATOR_API_TOKEN` unless it names it.
+    static func run(_ arguments: [String], in folder: URL? = nil, environment: [String: String] = [:]) async throws
+        -> Result
+    {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        process.environment = Self.environment(adding: environment)
+        process.standardInput = FileHandle.nullDevice
+        let stdout = PipeCollector()
+        let stderr = PipeCollector()
+        process.standardOutput = stdout.pipe
+        process.standardError = stderr.pipe
+        let exit = ExitWatcher(process)
+        try process.run()
+        let status = await exit.status()
+        return Result(status: status, stdout: await stdout.text(), stderr: await stderr.text())
+    }
+
+    /// This process's environment with `added`, without `AUTOMATOR_API_TOKEN` unless `added`
+    /// names it, so that a token set where the tests run cannot change them.
+    static func environment(adding added: [String: String]) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["AUTOMATOR_API_TOKEN"] = nil
+        environment.merge(added) { _, new in new }
+        return environment
+    }
+}
+
+/// Collects what a process writes to a pipe as it comes. A thread of its own reads, blocking:
+/// `FileHandle.readabilityHandler` sometimes misses the end of the output on Linux, and a
+/// blocking read on the cooperative pool would hold one of its few threads.
+final class PipeCollector: Sendable {
+    let pipe = Pipe()
+    private let state = Mutex<(data: Data, ended: Bool, waiters: [CheckedContinuation<Void, Never>])>(
+        (Data(), false, []))
+
+    init() {
+        let handle = pipe.fileHandleForReading
+        Thread { [self] in
+            while true {
+                let chunk = handle.availableData  // blocks until there is some, or the end (empty)
+                let waiters = state.withLock { state in
+                    if chunk.isEmpty { state.ended = true } else { state.data.append(chunk) }
+                    defer { state.waiters = [] }
+                    return state.waiters
+                }
+                for waiter in waiters { waiter.resume() }
+                if chunk.isEmpty { return }
+            }
+        }.start()
+    }
+
+    /// What has arrived so far.
+    var textSoFar: String { state.withLock { String(decoding: $0.data, as: UTF8.self) } }
+
+    /// Everything, once the writer has closed the pipe.
+    func text() async -> String {
+        while true {
+            if let text = state.withLock({ $0.ended ? String(decoding: $0.data, as: UTF8.self) : nil }) { return text }
+            await changed()
+        }
+    }
+
+    /// Returns after the next chunk (or the end) arrives.
+    private func changed() async {
+        await withCheckedContinuation { continuation in
+            let waiting = state.withLock { state in
+                guard !state.ended else { return false }
+                state.waiters.append(continuation)
+                return true
+            }
+            if !waiting { continuation.resume() }
+        }
+    }
+}
+
+/// A process's exit status, awaited.
+final class ExitWatcher: Sendable {
+    private let state = Mutex<(status: Int32?, waiters: [CheckedContinuation<Int32, Never>])>((nil, []))
+
+    /// Call before `process.run()`.
+    init(_ process: Process) {
+        process.terminationHandler = { [self] process in
+            let status = process.terminationStatus
+            let waiters = state.withLock { state in
+                state.status = status
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume(returning: status) }
+        }
+    }
+
+    var hasExited: Bool { state.withLock { $0.status != nil } }
+
+    func status() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            let status = state.withLock { state in
+                if state.status == nil { state.waiters.append(continuation) }
+                return state.status
+            }
+            if let status { continuation.resume(returning: status) }
+        }
     }
 }

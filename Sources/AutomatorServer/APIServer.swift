@@ -1,0 +1,146 @@
+public import AutomatorRuntime
+import Foundation
+import Hummingbird
+public import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// `automator serve`: durable runs behind an HTTP API, until SIGTERM or SIGINT.
+///
+/// Starting, in order: open the store (it makes the data folder), lock the folder against a
+/// second server, find or make the API token, resume the runs a previous life left unfinished,
+/// then listen, logging `listening on http://HOST:PORT` and writing that address into the lock
+/// file for `automator runs`. Stopping, on a signal: stop taking connections and let the
+/// requests in flight answer, then stop the executors (runs in flight stay unfinished in the
+/// store, after their host calls in flight are recorded; the next start resumes them), close the
+/// store, release the lock.
+///
+/// ```swift
+/// let server = APIServer(configuration: .init(dataFolder: "automator-data", scriptsFolder: "scripts"),
+///                        modules: StandardModules.all(logger: logger), logger: logger)
+/// try await server.run()
+/// ```
+public struct APIServer {
+    public struct Configuration: Sendable {
+        public var dataFolder: String
+        public var host: String
+        /// 0 for a port the system picks.
+        public var port: Int
+        public var scriptsFolder: String
+        /// How many executors; nil for one per core.
+        public var executors: Int?
+        public var limits: Limits
+
+        public init(dataFolder: String, host: String = "127.0.0.1", port: Int = 8080, scriptsFolder: String,
+                    executors: Int? = nil, limits: Limits = Limits())
+        {
+            self.dataFolder = dataFolder
+            self.host = host
+            self.port = port
+            self.scriptsFolder = scriptsFolder
+            self.executors = executors
+            self.limits = limits
+        }
+    }
+
+    private let configuration: Configuration
+    private let modules: [any HostModule]
+    private let logger: Logger
+
+    public init(configuration: Configuration, modules: [any HostModule], logger: Logger) {
+        self.configuration = configuration
+        self.modules = modules
+        self.logger = logger
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops gracefully and returns.
+    ///
+    /// - Throws: `StoreError` (the data folder or its database), `ServeError` (the folder is in
+    ///   use, the token file, the address), `LuaError` (the executors' states).
+    public func run() async throws {
+        let folder = configuration.dataFolder
+        // The store first: it makes the data folder, and says clearly what is wrong with one.
+        let store = try SQLiteStore(folder: folder)
+        let lock = try DataFolderLock(folder: folder)
+        let token = try loadToken()
+        let runs = try RunService(store: store, modules: modules, modulePaths: [configuration.scriptsFolder],
+                                  executors: configuration.executors, limits: configuration.limits, logger: logger)
+        do {
+            let resumed = try await runs.recover()
+            logger.info("resumed \(resumed) unfinished run\(resumed == 1 ? "" : "s") from \(store.path)")
+        } catch {
+            await runs.shutdown()
+            throw error
+        }
+
+        // Hummingbird's and the service group's own messages only when they matter.
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .notice)
+        let host = configuration.host
+        let logger = logger
+        let application = Application(
+            router: router(runs: runs, token: token),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
+            services: [RunServiceRunner(runs: runs, logger: logger)],
+            onServerRunning: { channel in
+                let url = Self.url(host: host, port: channel.localAddress?.port ?? 0)
+                lock.publish(url: url)
+                logger.info("listening on \(url)")
+            },
+            logger: quiet
+        )
+        let group = ServiceGroup(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: quiet)
+        do {
+            try await group.run()
+        } catch {
+            // Only the HTTP server fails in the group: it could not bind, or not resolve the host.
+            let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
+            throw ServeError.cannotListen(Self.address(host: host, port: configuration.port), reason: reason)
+        }
+        withExtendedLifetime(lock) {}
+        logger.info("stopped")
+    }
+
+    private func router(runs: RunService, token: String) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: JSONErrors())
+        router.get("healthz") { _, _ in Response.json(#"{"status":"ok"}"#) }
+        let api = router.group("api/v1").add(middleware: BearerAuthentication(token: token))
+        RunRoutes(runs: runs, scripts: ScriptFolder(path: configuration.scriptsFolder)).add(to: api)
+        return router
+    }
+
+    /// The token, saying where it comes from; the token itself is shown once, when it is made.
+    private func loadToken() throws(ServeError) -> String {
+        let (token, source) = try APIToken.forServer(folder: configuration.dataFolder,
+                                                     environment: ProcessInfo.processInfo.environment)
+        switch source {
+        case .environment:
+            logger.info("API token: from \(APIToken.environmentVariable)")
+        case .file(let path, created: true):
+            logger.notice("""
+                API token (made now, kept in \(path), mode 0600; clients send it as Authorization: Bearer TOKEN, \
+                and automator runs reads it from there): \(token)
+                """)
+        case .file(let path, created: false):
+            logger.info("API token: in \(path)")
+        }
+        return token
+    }
+
+    /// The address clients use: a wildcard address is reached on loopback.
+    static func url(host: String, port: Int) -> String {
+        let reachable = switch host {
+        case "0.0.0.0", "": "127.0.0.1"
+        case "::": "::1"
+        default: host
+        }
+        return "http://" + address(host: reachable, port: port)
+    }
+
+    /// `host:port`, with an IPv6 host in brackets.
+    static func address(host: String, port: Int) -> String {
+        (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
+    }
+}

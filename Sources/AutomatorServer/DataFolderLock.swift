@@ -1,0 +1,97 @@
+import Foundation
+
+/// One `automator serve` per data folder: an exclusive `flock` on `serve.lock` in it, held for
+/// the server's life. The system releases it when the process ends, however it ends, so a
+/// killed server leaves no stale lock behind. The file says who holds it and where it listens,
+/// so that a second server can name the first, and `automator runs` can reach it.
+///
+/// ```swift
+/// let lock = try DataFolderLock(folder: "automator-data")  // or .dataFolderInUse, naming the holder
+/// lock.publish(url: "http://127.0.0.1:8080")
+/// ```
+package final class DataFolderLock: Sendable {
+    /// What the lock file says: the server's process and, once it listens, its address.
+    package struct Holder: Codable, Sendable {
+        package var pid: Int32
+        package var url: String?
+    }
+
+    /// Who is on a data folder, as `automator runs` sees it.
+    package enum Occupancy {
+        /// A server: its lock file, or nil in the instant between its lock and its first write.
+        case server(Holder?)
+        /// No server. The shared lock (nil when there is no lock file yet) keeps one from starting
+        /// until it is released, so that a change made directly is not made under a server.
+        case nobody(DataFolderLock?)
+    }
+
+    package static let fileName = "serve.lock"
+
+    package let path: String
+    private let descriptor: Int32
+    private let isExclusive: Bool
+
+    /// Takes the folder for a server.
+    ///
+    /// - Throws: `.dataFolderInUse`, naming the server that has it; `.lockFile` if the file
+    ///   cannot be made or locked.
+    package init(folder: String) throws(ServeError) {
+        path = URL(fileURLWithPath: folder).appendingPathComponent(Self.fileName).path
+        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else { throw .lockFile(path, reason: String(cString: strerror(errno))) }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let error = errno
+            let holder = Self.holder(in: descriptor)
+            close(descriptor)
+            if error == EWOULDBLOCK { throw .dataFolderInUse(folder, holder: holder) }
+            throw .lockFile(path, reason: String(cString: strerror(error)))
+        }
+        isExclusive = true
+        write(Holder(pid: getpid()))
+    }
+
+    private init(path: String, sharedDescriptor: Int32) {
+        self.path = path
+        descriptor = sharedDescriptor
+        isExclusive = false
+    }
+
+    /// Whether a server has `folder`, and where it listens.
+    package static func occupancy(of folder: String) -> Occupancy {
+        let path = URL(fileURLWithPath: folder).appendingPathComponent(fileName).path
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return .nobody(nil) }
+        guard flock(descriptor, LOCK_SH | LOCK_NB) == 0 else {
+            defer { close(descriptor) }
+            return .server(holder(in: descriptor))
+        }
+        return .nobody(DataFolderLock(path: path, sharedDescriptor: descriptor))
+    }
+
+    /// Records the address clients reach the server at.
+    package func publish(url: String) {
+        write(Holder(pid: getpid(), url: url))
+    }
+
+    /// A server empties the file (nobody listens any more); closing releases the lock.
+    deinit {
+        if isExclusive { ftruncate(descriptor, 0) }
+        close(descriptor)
+    }
+
+    private func write(_ holder: Holder) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(holder) else { return }
+        // Best effort: the lock is what matters; the text only helps people and `automator runs`.
+        ftruncate(descriptor, 0)
+        _ = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+    }
+
+    private static func holder(in descriptor: Int32) -> Holder? {
+        var bytes = [UInt8](repeating: 0, count: 4096)
+        let count = pread(descriptor, &bytes, bytes.count, 0)
+        guard count > 0 else { return nil }
+        return try? JSONDecoder().decode(Holder.self, from: Data(bytes[..<count]))
+    }
+}

@@ -1,0 +1,115 @@
+import AutomatorRuntime
+import Foundation
+import Hummingbird
+
+/// `/api/v1/runs`: submit, list, show and kill runs, through the run service.
+struct RunRoutes: Sendable {
+    /// The largest request body taken: a script sent as text, with its arguments.
+    static let maximumBody = 1 << 20
+    /// The most runs one list returns.
+    static let maximumLimit = 1000
+
+    let runs: RunService
+    let scripts: ScriptFolder
+
+    func add(to group: RouterGroup<BasicRequestContext>) {
+        group.post("runs", use: submit)
+        group.get("runs", use: list)
+        group.get("runs/{id}", use: show)
+        group.post("runs/{id}/kill", use: kill)
+    }
+
+    /// `POST /api/v1/runs` → 201 `{"id": ..., "status": ...}`.
+    @Sendable func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: Self.maximumBody) } catch let error as any HTTPResponseError
+            where error.status == .contentTooLarge
+        {
+            throw APIError(status: .contentTooLarge,
+                           message: "the request body is over the limit of 1 MiB: put a long script in the scripts "
+                               + "folder and submit it by name, as {\"script\": \"triage.lua\"}")
+        }
+        let submission = try SubmitRequest(body: Array(buffer: body))
+        let (name, source) = switch submission.script {
+        case .file(let name): try scripts.load(name)
+        case .source(let text): ("api", Data(text.utf8))
+        }
+        do {
+            let run = try await runs.submit(script: name, source: source, arguments: submission.arguments)
+            var response = Response.json(#"{"id":\#(RunJSON.string(run.id.rawValue)),"status":"\#(run.status.rawValue)"}"#,
+                                         status: .created)
+            response.headers[.location] = "/api/v1/runs/\(run.id)"
+            return response
+        } catch {
+            throw APIError(error)
+        }
+    }
+
+    /// `GET /api/v1/runs?status=...&limit=...` → `{"runs": [...]}`, newest first.
+    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        if let unknown = query.map({ String($0.key) }).first(where: { $0 != "status" && $0 != "limit" }) {
+            throw APIError.badRequest("unknown parameter \(RunJSON.string(unknown)): the list takes status and limit, "
+                + "as in /api/v1/runs?status=failed&limit=20")
+        }
+        let status = try query.get("status").map { name throws(APIError) in
+            guard let status = RunRecord.Status(rawValue: name) else {
+                throw .badRequest("unknown status \(RunJSON.string(name)): use one of "
+                    + RunRecord.Status.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            return status
+        }
+        let limit = try query.get("limit").map { text throws(APIError) in
+            guard let limit = Int(text), (1...Self.maximumLimit).contains(limit) else {
+                throw .badRequest("limit must be a whole number from 1 to \(Self.maximumLimit), not "
+                    + RunJSON.string(text))
+            }
+            return limit
+        }
+        do {
+            return .json(RunJSON.list(try await runs.runs(status: status, limit: limit ?? 100)))
+        } catch {
+            throw APIError.store(error)
+        }
+    }
+
+    /// `GET /api/v1/runs/{id}` → the run.
+    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try Self.id(in: context)
+        let run: RunRecord?
+        do { run = try await runs.run(id) } catch { throw APIError.store(error) }
+        guard let run else { throw APIError(.notFound(id)) }
+        return .json(RunJSON.object(run))
+    }
+
+    /// `POST /api/v1/runs/{id}/kill` → the run as it ended.
+    @Sendable func kill(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try Self.id(in: context)
+        do {
+            return .json(RunJSON.object(try await runs.kill(id)))
+        } catch {
+            throw APIError(error)
+        }
+    }
+
+    private static func id(in context: BasicRequestContext) throws(APIError) -> RunID {
+        guard let id = context.parameters.get("id") else { throw .badRequest("the path needs a run id") }
+        return RunID(id)
+    }
+}
+
+extension APIError {
+    /// The status and message for what the run service refused.
+    init(_ error: RunServiceError) {
+        switch error {
+        case .doesNotCompile, .badArguments:
+            self.init(status: .badRequest, message: "\(error)")
+        case .notFound(let id):
+            self = .notFound("no run \(id): GET /api/v1/runs lists the runs")
+        case .alreadyFinished:
+            self.init(status: .conflict, message: "\(error)")
+        case .store(let error):
+            self = .store(error)
+        }
+    }
+}

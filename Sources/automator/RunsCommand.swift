@@ -1,0 +1,138 @@
+import ArgumentParser
+import AutomatorRuntime
+import Foundation
+
+struct RunsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs",
+        abstract: "List, show and stop the runs of a data folder.",
+        discussion: """
+            When an automator serve holds the data folder, these commands go through its API: \
+            the address is in DATA/serve.lock, the token in $AUTOMATOR_API_TOKEN or \
+            DATA/api-token. Otherwise they work on the folder's database directly; a kill then \
+            marks an unfinished run killed, so that the next serve does not resume it.
+
+            Exit status: 0 when done; 1 when it failed (no such run, the run had already ended, \
+            the server refused or could not be reached); 64 for a usage error.
+
+            Examples:
+              automator runs list
+              automator runs list --status failed --limit 20 --data /var/lib/automator
+              automator runs show run-0192c3e4a5b6f7a8b9c0d1e2f3a4
+              automator runs kill run-0192c3e4a5b6f7a8b9c0d1e2f3a4
+              automator runs list --json | jq -r '.runs[].id'
+            """,
+        subcommands: [List.self, Show.self, Kill.self]
+    )
+}
+
+/// What every `automator runs` command takes.
+struct RunsOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
+    var data = "./automator-data"
+
+    func validate() throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: data, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ValidationError("there is no data folder \(data): pass --data with the folder automator serve uses")
+        }
+    }
+}
+
+extension RunsCommand {
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List runs, newest first: id, status, script, creation time, error.",
+            discussion: """
+                Examples:
+                  automator runs list
+                  automator runs list --status waiting
+                  automator runs list --status failed --limit 5 --json
+                """
+        )
+
+        @OptionGroup var options: RunsOptions
+
+        @Option(help: ArgumentHelp("Only the runs with this status: \(statuses).", valueName: "status"))
+        var status: String?
+
+        @Option(help: ArgumentHelp("At most this many runs, from 1 to 1000.", valueName: "n"))
+        var limit = 100
+
+        @Flag(help: "Print the API's JSON: {\"runs\": [...]}.")
+        var json = false
+
+        private static let statuses = RunRecord.Status.allCases.map(\.rawValue).joined(separator: ", ")
+
+        func validate() throws {
+            if let status, RunRecord.Status(rawValue: status) == nil {
+                throw ValidationError("--status must be one of \(Self.statuses), not '\(status)'")
+            }
+            guard (1...1000).contains(limit) else {
+                throw ValidationError("--limit must be from 1 to 1000, e.g. --limit 20")
+            }
+        }
+
+        func run() async throws {
+            let status = self.status.flatMap(RunRecord.Status.init(rawValue:))
+            let text = try await RunsBackend.perform(in: options.data) { backend throws(RunsFailure) in
+                try await backend.list(status: status, limit: limit)
+            }
+            print(json ? text : try RunsOutput.table(text, status: status))
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a run: status, arguments, result or error, times.",
+            discussion: """
+                Examples:
+                  automator runs show run-0192c3e4a5b6f7a8b9c0d1e2f3a4
+                  automator runs show run-0192c3e4a5b6f7a8b9c0d1e2f3a4 --json | jq .result
+                """
+        )
+
+        @OptionGroup var options: RunsOptions
+
+        @Argument(help: ArgumentHelp("The run's id, as `automator runs list` shows it.", valueName: "id"))
+        var id: String
+
+        @Flag(help: "Print the API's JSON.")
+        var json = false
+
+        func run() async throws {
+            let text = try await RunsBackend.perform(in: options.data) { backend throws(RunsFailure) in
+                try await backend.show(RunID(id))
+            }
+            print(json ? text : try RunsOutput.details(text))
+        }
+    }
+
+    struct Kill: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop a run; shows it as it ended (killed).",
+            discussion: """
+                A run that has already ended cannot be stopped: that fails with exit status 1.
+
+                Examples:
+                  automator runs kill run-0192c3e4a5b6f7a8b9c0d1e2f3a4
+                  automator runs kill run-0192c3e4a5b6f7a8b9c0d1e2f3a4 --data /var/lib/automator
+                """
+        )
+
+        @OptionGroup var options: RunsOptions
+
+        @Argument(help: ArgumentHelp("The run's id, as `automator runs list` shows it.", valueName: "id"))
+        var id: String
+
+        @Flag(help: "Print the API's JSON.")
+        var json = false
+
+        func run() async throws {
+            let text = try await RunsBackend.perform(in: options.data) { backend throws(RunsFailure) in
+                try await backend.kill(RunID(id))
+            }
+            print(json ? text : try RunsOutput.details(text))
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import AutomatorRuntime
+import AutomatorServer
+import Foundation
+
+/// How `automator runs` shows the API's JSON to a person: a table for a list, the details of
+/// one run. Times in UTC.
+enum RunsOutput {
+    /// The fields a person reads; `args` and `result` are taken as text (see `RawJSON`).
+    private struct Run: Decodable {
+        var id: String
+        var script: String
+        var status: String
+        var error: String?
+        var createdAt: String
+        var updatedAt: String
+        var finishedAt: String?
+    }
+
+    private struct List: Decodable {
+        var runs: [Run]
+    }
+
+    /// The longest error a table shows, in characters.
+    private static let errorWidth = 60
+
+    static func table(_ json: String, status: RunRecord.Status?) throws -> String {
+        let runs = try decoder.decode(List.self, from: Data(json.utf8)).runs
+        guard !runs.isEmpty else { return status.map { "no \($0.rawValue) runs" } ?? "no runs" }
+        let rows = [["ID", "STATUS", "SCRIPT", "CREATED (UTC)", "ERROR"]]
+            + runs.map { [$0.id, $0.status, $0.script, time($0.createdAt), shortError($0.error)] }
+        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            (0..<4).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+                + "  " + row[4]
+        }
+        .map { $0.trimmingCharacters(in: .whitespaces) }
+        .joined(separator: "\n")
+    }
+
+    static func details(_ json: String) throws -> String {
+        let run = try decoder.decode(Run.self, from: Data(json.utf8))
+        let raw = RawJSON.members(of: Array(json.utf8)) ?? [:]
+        var lines = [
+            ("id", run.id), ("script", run.script), ("status", run.status), ("args", raw["args"] ?? "[]"),
+        ]
+        if let result = raw["result"], result != "null" { lines.append(("result", result)) }
+        lines += [("created", time(run.createdAt) + " UTC"), ("updated", time(run.updatedAt) + " UTC")]
+        if let finished = run.finishedAt { lines.append(("finished", time(finished) + " UTC")) }
+        // Last: it may span lines (a traceback).
+        if let error = run.error { lines.append(("error", error.replacingOccurrences(of: "\n", with: "\n          "))) }
+        return lines.map { $0.padding(toLength: 10, withPad: " ", startingAt: 0) + $1 }.joined(separator: "\n")
+    }
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }()
+
+    /// `2026-11-29T05:28:29.120Z` as `2026-11-29 05:28:29`.
+    private static func time(_ iso: String) -> String {
+        String(iso.prefix(19)).replacingOccurrences(of: "T", with: " ")
+    }
+
+    /// The first line of an error, cut to fit a table.
+    private static func shortError(_ error: String?) -> String {
+        guard let line = error?.split(separator: "\n").first else { return "" }
+        return line.count > errorWidth ? line.prefix(errorWidth - 1) + "…" : String(line)
+    }
+}

@@ -1,0 +1,90 @@
+import ArgumentParser
+import AutomatorServer
+import Foundation
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run scripts for an HTTP API, durably, until stopped.",
+        discussion: """
+            Runs are kept in the data folder (--data, an SQLite database), with every host call \
+            they make, so a run survives a restart: after a crash or a stop, the next start \
+            resumes each unfinished run where it was. One server per data folder: a second one \
+            on the same folder exits at once, naming the first.
+
+            The API, JSON in and out (errors are {"error": "what to do"}):
+              POST /api/v1/runs          start a run; 201 {"id": ..., "status": ...}
+                                         {"script": "triage.lua", "args": ["203.0.113.7"]}
+                                         or {"source": "return 1 + 1"}
+              GET  /api/v1/runs/ID       the run: status, args, result, error, times
+              GET  /api/v1/runs          newest first; ?status=failed&limit=20
+              POST /api/v1/runs/ID/kill  stop a run
+              GET  /healthz              {"status": "ok"}, without a token
+
+            A script named in a request is a file in the scripts folder (--scripts), which is \
+            also where require() looks. Every /api/ request needs Authorization: Bearer TOKEN. \
+            The token is $AUTOMATOR_API_TOKEN if set; otherwise the first start makes one, \
+            prints it, and keeps it in DATA/api-token (mode 0600) for later starts and for \
+            `automator runs`.
+
+            --timeout bounds each stretch of computing between two waits; --memory caps the \
+            Lua memory of each executor, which all the runs on it share.
+
+            SIGTERM or Ctrl-C stops gracefully: no new requests, the requests in flight answer, \
+            runs in flight stay unfinished (after their host calls in flight are recorded) and \
+            resume at the next start. The log says `listening on http://HOST:PORT` once it \
+            accepts requests. Exit status: 0 after a stop, 1 when it could not start.
+
+            Examples:
+              automator serve
+              automator serve --data /var/lib/automator --http 0.0.0.0:8080
+              automator serve --scripts scripts/examples --executors 4 --timeout 60
+              curl -H "Authorization: Bearer $(cat automator-data/api-token)" \\
+                   -d '{"script": "triage.lua", "args": ["203.0.113.7"]}' \\
+                   http://127.0.0.1:8080/api/v1/runs
+            """
+    )
+
+    @Option(help: ArgumentHelp("The folder for the runs' database, the API token and the lock.", valueName: "folder"))
+    var data = "./automator-data"
+
+    @Option(help: ArgumentHelp("Listen on this address; port 0 lets the system pick one.", valueName: "host:port"))
+    var http = ListenAddress(argument: "127.0.0.1:8080")!
+
+    @Option(help: ArgumentHelp("The folder of the scripts the API runs by name.", valueName: "folder"))
+    var scripts = "./scripts"
+
+    @Option(help: ArgumentHelp("How many threads run Lua (default: one per core).", valueName: "n"))
+    var executors: Int?
+
+    @OptionGroup var limits: LimitOptions
+    @OptionGroup var access: ModuleOptions
+
+    @Flag(name: .shortAndLong, help: "Show log.debug messages too.")
+    var verbose = false
+
+    func validate() throws {
+        if let executors, !(1...1024).contains(executors) {
+            throw ValidationError("--executors must be between 1 and 1024, e.g. --executors 4")
+        }
+    }
+
+    func run() async throws {
+        let logger = CommandLogging.logger(verbose: verbose)
+        var isFolder: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: scripts, isDirectory: &isFolder) || !isFolder.boolValue {
+            logger.warning("there is no scripts folder \(scripts): runs by name will not be found (pass --scripts)")
+        }
+        let server = APIServer(
+            configuration: .init(dataFolder: data, host: http.host, port: http.port, scriptsFolder: scripts,
+                                 executors: executors, limits: limits.limits),
+            modules: access.modules(logger: logger), logger: logger)
+        do {
+            try await server.run()
+        } catch {
+            CommandLogging.report(error)
+            throw ExitCode.failure
+        }
+    }
+}

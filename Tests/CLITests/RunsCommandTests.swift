@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+
+@Suite("automator runs, through a server and directly on the data folder", .timeLimit(.minutes(2)))
+struct RunsCommandTests {
+    /// A data folder with a server on it, one completed run and one sleeping run.
+    struct Setting {
+        let folder: TemporaryFolder
+        let server: ServerProcess
+        let done: String
+        let sleeping: String
+        var data: String { folder.url.appendingPathComponent("data").path }
+
+        init() async throws {
+            folder = try TemporaryFolder()
+            try folder.write("scripts/verdict.lua", "local ip = ...\nreturn { ip = ip, verdict = 'benign' }\n")
+            server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: folder.url.appendingPathComponent("scripts"))
+            done = try await server.submit(#"{"script": "verdict.lua", "args": ["203.0.113.7"]}"#)
+            _ = try await server.waitForRun(done)
+            sleeping = try await server.submit(#"{"source": "time.sleep(3600)"}"#)
+        }
+
+        func runs(_ arguments: [String], environment: [String: String] = [:]) async throws -> AutomatorProcess.Result {
+            try await AutomatorProcess.run(["runs"] + arguments + ["--data", data], environment: environment)
+        }
+    }
+
+    @Test("list, show and kill go through the server that holds the folder")
+    func throughServer() async throws {
+        let setting = try await Setting()
+        let (done, sleeping) = (setting.done, setting.sleeping)
+
+        let list = try await setting.runs(["list"])
+        #expect(list.status == 0, "\(list.stderr)")
+        let lines = list.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("ID") == true && lines.first?.contains("CREATED (UTC)") == true)
+        #expect(lines.count == 3)
+        #expect(lines.dropFirst().first?.hasPrefix("\(sleeping)  running    api") == true, "\(list.stdout)")
+        #expect(lines.last?.hasPrefix("\(done)  completed  verdict.lua") == true, "\(list.stdout)")
+
+        let completed = try await setting.runs(["list", "--status", "completed", "--json"])
+        #expect(completed.stdout == (try await setting.server.call("GET", "/api/v1/runs?status=completed")).body + "\n")
+
+        let show = try await setting.runs(["show", done])
+        #expect(show.status == 0, "\(show.stderr)")
+        #expect(show.stdout.contains("status    completed\n"))
+        #expect(show.stdout.contains(#"args      ["203.0.113.7"]"#))
+        #expect(show.stdout.contains("result    [{"), "\(show.stdout)")
+        let json = try await setting.runs(["show", done, "--json"])
+        #expect(json.stdout == (try await setting.server.call("GET", "/api/v1/runs/\(done)")).body + "\n")
+
+        let kill = try await setting.runs(["kill", sleeping])
+        #expect(kill.status == 0, "\(kill.stderr)")
+        #expect(kill.stdout.contains("status    killed\n"), "\(kill.stdout)")
+        #expect(try await setting.server.waitForRun(sleeping)["status"] as? String == "killed")
+
+        let again = try await setting.runs(["kill", sleeping])
+        #expect(again.status == 1)
+        #expect(again.stderr == "error: run \(sleeping) has already ended (killed)\n")
+        let unknown = try await setting.runs(["show", "run-0000"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr == "error: no run run-0000: `automator runs list` shows the runs\n")
+
+        // The server, not the database: a wrong token is refused.
+        let refused = try await setting.runs(["list"], environment: ["AUTOMATOR_API_TOKEN": "wrong"])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("the server at \(setting.server.url) refused the API token"),
+                "\(refused.stderr)")
+    }
+
+    @Test("With no server, list, show and kill work on the folder's database; the kill sticks")
+    func directly() async throws {
+        let setting = try await Setting()
+        let (done, sleeping) = (setting.done, setting.sleeping)
+        setting.server.terminate()
+        #expect(await setting.server.waitForExit() == 0)
+
+        let list = try await setting.runs(["list"])
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(list.stdout.contains("\(sleeping)  running"), "\(list.stdout)")
+        #expect(list.stdout.contains("\(done)  completed"), "\(list.stdout)")
+        let show = try await setting.runs(["show", done, "--json"])
+        #expect(show.stdout.hasPrefix(#"{"id":"\#(done)","script":"verdict.lua","status":"completed""#))
+
+        let kill = try await setting.runs(["kill", sleeping])
+        #expect(kill.status == 0, "\(kill.stderr)")
+        #expect(kill.stdout.contains("status    killed\n"), "\(kill.stdout)")
+        #expect(kill.stdout.contains("error     killed on request"), "\(kill.stdout)")
+        let again = try await setting.runs(["kill", sleeping])
+        #expect(again.status == 1)
+        #expect(again.stderr == "error: run \(sleeping) has already ended (killed)\n")
+        #expect(try await setting.runs(["kill", done]).status == 1)
+        let unknown = try await setting.runs(["show", "run-0000"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr == "error: no run run-0000: `automator runs list` shows the runs\n")
+        let killed = try await setting.runs(["list", "--status", "killed"])
+        #expect(killed.stdout.split(separator: "\n").count == 2 && killed.stdout.contains(sleeping), "\(killed.stdout)")
+
+        let restarted = try await ServerProcess.start(data: URL(fileURLWithPath: setting.data),
+                                                      scripts: setting.folder.url)
+        #expect(restarted.log.contains("resumed 0 unfinished runs"), "the killed run does not resume: \(restarted.log)")
+    }
+
+    @Test("Usage errors exit 64 and say what to do", arguments: [
+        (["runs", "list", "--status", "done"], "--status must be one of pending, running, waiting, completed"),
+        (["runs", "list", "--limit", "0"], "--limit must be from 1 to 1000"),
+        (["runs", "list", "--data", "/nonexistent/data"], "there is no data folder /nonexistent/data"),
+        (["runs", "show"], "Missing expected argument '<id>'"),
+        (["runs", "kill"], "Missing expected argument '<id>'"),
+        (["runs", "stop", "run-1"], "unexpected arguments: 'stop', 'run-1'"),
+    ])
+    func usage(arguments: [String], message: String) async throws {
+        let folder = try TemporaryFolder()
+        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("automator-data"),
+                                                withIntermediateDirectories: true)
+        let result = try await AutomatorProcess.run(arguments, in: folder.url)
+        #expect(result.stdout.isEmpty)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    @Test("--help teaches: where the runs come from, exit codes, examples")
+    func help() async throws {
+        let runs = try await AutomatorProcess.run(["runs", "--help"])
+        #expect(runs.status == 0)
+        for text in ["list", "show", "kill", "serve.lock", "AUTOMATOR_API_TOKEN", "Exit status", "Examples"] {
+            #expect(runs.stdout.contains(text), "runs --help should mention \(text)")
+        }
+        for command in ["list", "show", "kill"] {
+            let help = try await AutomatorProcess.run(["runs", command, "--help"])
+            #expect(help.status == 0)
+            #expect(help.stdout.contains("Examples:") && help.stdout.contains("automator runs \(command)"))
+            #expect(help.stdout.contains("--data"))
+        }
+    }
+}

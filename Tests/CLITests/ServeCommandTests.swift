@@ -1,0 +1,342 @@
+import Foundation
+import Testing
+
+@Suite("automator serve, as a real process on loopback", .timeLimit(.minutes(2)))
+struct ServeCommandTests {
+    /// A scripts folder beside a data folder, in a temporary folder; `outside.lua` sits beside
+    /// the scripts folder, where an escaping name would find it.
+    struct Workspace {
+        let folder: TemporaryFolder
+        var scripts: URL { folder.url.appendingPathComponent("scripts") }
+        var data: URL { folder.url.appendingPathComponent("data") }
+
+        init() throws {
+            folder = try TemporaryFolder()
+            try folder.write("scripts/triage.lua", """
+                local ip, options = ...
+                time.sleep(0.01)
+                return { ip = ip, verdict = options.verbose and "benign (checked)" or "benign" }, 1.0
+                """)
+            try folder.write("scripts/phishing/fail.lua", "local sender = ...\nerror('bad sender: ' .. sender)\n")
+            try folder.write("scripts/broken.lua", "local x = 1\nif x then\n")
+            try folder.write("outside.lua", "return 'outside the scripts folder'")
+        }
+
+        func start(environment: [String: String] = [:]) async throws -> ServerProcess {
+            try await ServerProcess.start(data: data, scripts: scripts, environment: environment)
+        }
+    }
+
+    @Test("Runs by script name and by source, with arguments, complete with their results as JSON")
+    func happyPath() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start()
+
+        let byName = try await server.submit(#"{"script": "triage.lua", "args": ["203.0.113.7", {"verbose": true}]}"#)
+        let run = try await server.waitForRun(byName)
+        #expect(run["status"] as? String == "completed", "\(run)")
+        #expect(run["script"] as? String == "triage.lua")
+        #expect(run["args"] as? [Any] != nil)
+        let result = try #require(run["result"] as? [Any], "the result is JSON, not a string: \(run)")
+        let verdict = try #require(result.first as? [String: Any])
+        #expect(verdict["ip"] as? String == "203.0.113.7")
+        #expect(verdict["verdict"] as? String == "benign (checked)")
+        #expect(run["error"] is NSNull)
+        let iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+        for field in ["created_at", "updated_at", "finished_at"] {
+            #expect((run[field] as? String)?.wholeMatch(of: iso) != nil, "\(field): \(String(describing: run[field]))")
+        }
+
+        // Numbers keep their kind both ways: 40.0 reaches the script as a float, 1.0 comes back as 1.0.
+        let bySource = try await server.submit(
+            #"{"source": "local a, b = ... return math.type(a), math.type(b), a + b, 1.0", "args": [2, 40.0]}"#)
+        _ = try await server.waitForRun(bySource)
+        let shown = try await server.call("GET", "/api/v1/runs/\(bySource)")
+        #expect(shown.status == 200)
+        #expect(shown.headers["content-type"]?.hasPrefix("application/json") == true)
+        #expect(shown.body.contains(#""script":"api","status":"completed","args":[2, 40.0],"#), "\(shown.body)")
+        #expect(shown.body.contains(#""result":["integer","float",42.0,1.0],"error":null"#), "\(shown.body)")
+
+        // A script's errors name its path inside the scripts folder.
+        let failing = try await server.submit(#"{"script": "./phishing/fail.lua", "args": ["ceo@examp1e.com"]}"#)
+        let failed = try await server.waitForRun(failing)
+        #expect(failed["status"] as? String == "failed")
+        #expect(failed["script"] as? String == "phishing/fail.lua")
+        #expect((failed["error"] as? String)?.hasPrefix("phishing/fail.lua:2: bad sender: ceo@examp1e.com") == true,
+                "\(failed)")
+    }
+
+    @Test("The API needs the token: 401 with WWW-Authenticate without it or with a wrong one, and nothing runs")
+    func authentication() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start()
+        let submission = #"{"source": "return 1"}"#
+        for credentials in [ServerProcess.Credentials.none, .bearer("wrong"), .bearer(server.token + "0"),
+                            .bearer(String(server.token.dropLast()))]
+        {
+            let answer = try await server.call("POST", "/api/v1/runs", body: submission, credentials: credentials)
+            #expect(answer.status == 401, "\(credentials): \(answer.body)")
+            #expect(answer.headers["www-authenticate"]?.hasPrefix("Bearer") == true)
+            #expect((answer.json["error"] as? String)?.contains("Authorization: Bearer") == true, "\(answer.body)")
+            #expect(try await server.call("GET", "/api/v1/runs", credentials: credentials).status == 401)
+        }
+        let runs = try await server.call("GET", "/api/v1/runs")
+        #expect(runs.status == 200)
+        #expect(runs.body == #"{"runs":[]}"#, "nothing ran without the token")
+
+        let health = try await server.call("GET", "/healthz", credentials: .none)
+        #expect(health.status == 200)
+        #expect(health.body == #"{"status":"ok"}"#)
+    }
+
+    @Test("Bad requests get the right status and a message that says what to do; none starts a run")
+    func badRequests() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start()
+        let cases: [(body: String, status: Int, message: String)] = [
+            (#"{"script": "missing.lua"}"#, 404, "no script missing.lua in the scripts folder"),
+            (#"{"script": "../outside.lua"}"#, 400, #"the script name "../outside.lua" is not a path inside"#),
+            (#"{"script": "phishing/../../outside.lua"}"#, 400, "is not a path inside the scripts folder"),
+            (#"{"script": "\#(workspace.folder.url.path)/outside.lua"}"#, 400, "is not a path inside the scripts"),
+            (#"{"source": "if x then"}"#, 400, "the script does not compile: api:1: 'end' expected near <eof>"),
+            (#"{"script": "broken.lua"}"#, 400, "the script does not compile: broken.lua:3: 'end' expected"),
+            ("{not json", 400, "the body is not valid JSON"),
+            ("", 400, "the body is not valid JSON"),
+            (#"["return 1"]"#, 400, "the body must be a JSON object"),
+            (#"{"source": "return 1", "priority": "high"}"#, 400, #"unknown field "priority""#),
+            (#"{"source": "return 1", "args": {"ip": "203.0.113.7"}}"#, 400, "args must be a JSON array"),
+            (#"{"source": "return 1", "args": "203.0.113.7"}"#, 400, "args must be a JSON array"),
+            (#"{"args": []}"#, 400, #"the run needs "script" or "source""#),
+            (#"{"script": "triage.lua", "source": "return 1"}"#, 400, "not both"),
+            (#"{"script": 7}"#, 400, #""script" and "source" are strings"#),
+        ]
+        for (body, status, message) in cases {
+            let answer = try await server.call("POST", "/api/v1/runs", body: body)
+            #expect(answer.status == status, "\(body): \(answer.body)")
+            #expect((answer.json["error"] as? String)?.contains(message) == true, "\(body): \(answer.body)")
+        }
+
+        let oversize = #"{"source": "-- "# + String(repeating: "x", count: 1 << 20) + #""}"#
+        let tooLarge = try await server.call("POST", "/api/v1/runs", body: oversize)
+        #expect(tooLarge.status == 413)
+        #expect((tooLarge.json["error"] as? String)?.contains("over the limit of 1 MiB") == true, "\(tooLarge.body)")
+
+        let badStatus = try await server.call("GET", "/api/v1/runs?status=done")
+        #expect(badStatus.status == 400)
+        #expect((badStatus.json["error"] as? String)?.contains(
+            "use one of pending, running, waiting, completed, failed, killed, diverged") == true, "\(badStatus.body)")
+        #expect(try await server.call("GET", "/api/v1/runs?limit=0").status == 400)
+        #expect(try await server.call("GET", "/api/v1/runs/run-0000").status == 404)
+        let nowhere = try await server.call("GET", "/api/v1/nowhere")
+        #expect(nowhere.status == 404)
+        #expect((nowhere.json["error"] as? String)?.contains("POST /api/v1/runs/ID/kill") == true)
+
+        #expect(try await server.call("GET", "/api/v1/runs").body == #"{"runs":[]}"#)
+    }
+
+    @Test("A kill stops a sleeping run (killed); a second kill is 409, an unknown run 404")
+    func kill() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start()
+        let id = try await server.submit(#"{"source": "time.sleep(3600)"}"#)
+        _ = try await server.waitForRun(id, status: "running")
+
+        let killed = try await server.call("POST", "/api/v1/runs/\(id)/kill")
+        #expect(killed.status == 200, "\(killed.body)")
+        #expect(killed.json["status"] as? String == "killed")
+        #expect((killed.json["error"] as? String)?.contains("killed on request") == true, "\(killed.body)")
+        #expect(killed.json["finished_at"] is String)
+        #expect(try await server.waitForRun(id)["status"] as? String == "killed")
+
+        let again = try await server.call("POST", "/api/v1/runs/\(id)/kill")
+        #expect(again.status == 409)
+        #expect((again.json["error"] as? String)?.contains("has already ended (killed)") == true, "\(again.body)")
+        #expect(try await server.call("POST", "/api/v1/runs/run-0000/kill").status == 404)
+    }
+
+    @Test("The list is newest first, filtered by status and limited")
+    func list() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start()
+        let done = try await server.submit(#"{"source": "return 'done'"}"#)
+        _ = try await server.waitForRun(done)
+        let sleeping = try await server.submit(#"{"source": "time.sleep(3600)"}"#)
+
+        func ids(_ query: String) async throws -> [String] {
+            let answer = try await server.call("GET", "/api/v1/runs" + query)
+            #expect(answer.status == 200, "\(answer.body)")
+            return (answer.json["runs"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        }
+        #expect(try await ids("") == [sleeping, done])
+        #expect(try await ids("?status=completed") == [done])
+        #expect(try await ids("?status=running") == [sleeping])
+        #expect(try await ids("?status=failed").isEmpty)
+        #expect(try await ids("?limit=1") == [sleeping])
+    }
+
+    @Test("SIGTERM stops at once, leaves a sleeping run unfinished, and the next start completes it")
+    func gracefulStop() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start()
+        let id = try await server.submit(#"{"source": "log.info('going to sleep') time.sleep(1) return 'woke up'"}"#)
+        while !server.log.contains("going to sleep") { try await Task.sleep(for: .milliseconds(10)) }
+
+        let stopping = Date()
+        server.terminate()
+        #expect(await server.waitForExit() == 0, "\(server.log)")
+        #expect(Date().timeIntervalSince(stopping) < 10)
+        #expect(server.log.contains("stopping: 1 run in flight will resume at the next start"), "\(server.log)")
+
+        let stored = try await AutomatorProcess.run(["runs", "show", id, "--json", "--data", workspace.data.path])
+        #expect(stored.status == 0, "\(stored.stderr)")
+        #expect(stored.stdout.contains(#""status":"running""#), "unfinished in the store: \(stored.stdout)")
+
+        let restarted = try await workspace.start()
+        #expect(restarted.log.contains("resumed 1 unfinished run from"), "\(restarted.log)")
+        let run = try await restarted.waitForRun(id)
+        #expect(run["status"] as? String == "completed", "\(run)")
+        #expect(run["result"] as? [String] == ["woke up"])
+        restarted.terminate()
+        #expect(await restarted.waitForExit() == 0)
+    }
+
+    @Test("The first start makes a 0600 token file and shows the token once; later starts reuse it")
+    func tokenFile() async throws {
+        let workspace = try Workspace()
+        let first = try await workspace.start()
+        let file = workspace.data.appendingPathComponent("api-token").path
+        let attributes = try FileManager.default.attributesOfItem(atPath: file)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        #expect(first.token.wholeMatch(of: /[0-9a-f]{64}/) != nil, "32 random bytes in hexadecimal")
+        #expect(first.log.contains(first.token) && first.log.contains("kept in \(file)"))
+        first.terminate()
+        #expect(await first.waitForExit() == 0)
+
+        let second = try await workspace.start()
+        #expect(second.token == first.token)
+        #expect(!second.log.contains(first.token), "shown once, at the first start")
+        #expect(try await second.call("GET", "/api/v1/runs").status == 200)
+        second.terminate()
+        #expect(await second.waitForExit() == 0)
+
+        // A token file others can read is refused, with the fix.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+        let exposed = try await AutomatorProcess.run(
+            ["serve", "--data", workspace.data.path, "--http", "127.0.0.1:0"])
+        #expect(exposed.status == 1)
+        #expect(exposed.stderr.contains("can be read by other users (mode 644): run `chmod 600 \(file)`"),
+                "\(exposed.stderr)")
+    }
+
+    @Test("AUTOMATOR_API_TOKEN, when set, is the token, and no file is made")
+    func tokenFromEnvironment() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start(environment: ["AUTOMATOR_API_TOKEN": "s3cret-for-tests"])
+        #expect(!FileManager.default.fileExists(atPath: workspace.data.appendingPathComponent("api-token").path))
+        #expect(!server.log.contains("s3cret-for-tests"))
+        #expect(try await server.call("GET", "/api/v1/runs").status == 200)
+        #expect(try await server.call("GET", "/api/v1/runs", credentials: .bearer("s3cret")).status == 401)
+    }
+
+    @Test("A second serve on the same data folder, or on a port in use, fails at once and says why")
+    func secondServer() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start()
+        let lock = try String(contentsOf: workspace.data.appendingPathComponent("serve.lock"), encoding: .utf8)
+        #expect(lock.contains(server.url), "the lock file tells clients where the server is: \(lock)")
+
+        let second = try await AutomatorProcess.run(
+            ["serve", "--data", workspace.data.path, "--http", "127.0.0.1:0", "--scripts", workspace.scripts.path])
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("""
+            error: the data folder \(workspace.data.path) is in use by another automator serve (pid \(server.pid), \
+            listening on \(server.url)): stop it first, or pass --data with another folder
+            """), "\(second.stderr)")
+
+        let address = String(server.url.dropFirst("http://".count))
+        let samePort = try await AutomatorProcess.run(
+            ["serve", "--data", workspace.folder.url.appendingPathComponent("other").path, "--http", address])
+        #expect(samePort.status == 1)
+        #expect(samePort.stderr.contains("error: could not listen on \(address) (Address already in use)"),
+                "\(samePort.stderr)")
+
+        #expect(try await server.call("GET", "/healthz").status == 200, "the first server is unaffected")
+    }
+
+    @Test("A store failure (a full disk) is 503 with the store's message; the server stays up",
+          .enabled(if: Tmpfs.isAvailable))
+    func storeFailure() async throws {
+        let workspace = try Workspace()
+        let tmpfs = try Tmpfs(size: "2m")
+        let server = try await ServerProcess.start(data: URL(fileURLWithPath: tmpfs.path + "/data"),
+                                                   scripts: workspace.scripts)
+        tmpfs.fill(tmpfs.path + "/filler")
+
+        let refused = try await server.call("POST", "/api/v1/runs", body: #"{"source": "return 1"}"#)
+        #expect(refused.status == 503, "\(refused.body)")
+        #expect((refused.json["error"] as? String)?.contains("is full") == true, "\(refused.body)")
+        #expect(try await server.call("GET", "/healthz").status == 200)
+
+        try FileManager.default.removeItem(atPath: tmpfs.path + "/filler")
+        let id = try await server.submit(#"{"source": "return 1"}"#)
+        #expect(try await server.waitForRun(id)["status"] as? String == "completed")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("--help teaches: the API, the token, stopping, examples")
+    func help() async throws {
+        let result = try await AutomatorProcess.run(["serve", "--help"])
+        #expect(result.status == 0)
+        for text in ["POST /api/v1/runs", "GET  /api/v1/runs/ID", "POST /api/v1/runs/ID/kill", "/healthz",
+                     "AUTOMATOR_API_TOKEN", "api-token", "SIGTERM", "resume", "--data", "--http", "--scripts",
+                     "--executors", "--timeout", "--memory", "--allow-http", "Exit status", "Examples"]
+        {
+            #expect(result.stdout.contains(text), "serve --help should mention \(text)")
+        }
+        let top = try await AutomatorProcess.run(["--help"])
+        #expect(top.stdout.contains("serve") && top.stdout.contains("runs"))
+    }
+}
+
+/// A small tmpfs of its own, for the failures only a real file system gives. Needs root (the
+/// tests run as root here); the test that needs one is skipped otherwise.
+private final class Tmpfs: Sendable {
+    let path: String
+
+    static let isAvailable: Bool = getuid() == 0 && (try? Tmpfs(size: "64k")) != nil
+
+    init(size: String) throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("automator-tmpfs-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        guard Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", path]) == 0 else {
+            try? FileManager.default.removeItem(atPath: path)
+            throw MountFailed()
+        }
+    }
+
+    deinit {
+        _ = Self.run("/bin/umount", ["-l", path])
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// Writes `file` until the disk is full.
+    func fill(_ file: String) {
+        let descriptor = open(file, O_WRONLY | O_CREAT, 0o600)
+        let block = [UInt8](repeating: 0, count: 4096)
+        while write(descriptor, block, block.count) > 0 {}
+        close(descriptor)
+    }
+
+    struct MountFailed: Error {}
+
+    private static func run(_ tool: String, _ arguments: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
