@@ -25,38 +25,54 @@ public struct HTTPModule: HostModule {
     public let name = "http"
     /// Hosts scripts may reach: `host` (any port) or `host:port`, lower case.
     let allowedHosts: Set<String>
+    /// No cookies, no cache: runs must not see each other's sessions. Connections per host are
+    /// bounded (a run that waits for one waits within its timeout), but above URLSession's
+    /// default of 6, which made a few slow calls starve every other run's calls to that host.
+    private let session: URLSession
     /// The largest response body taken, in bytes.
     static let maximumBody = 16 << 20
     static let defaultTimeout = 30.0
 
+    /// The most connections open to one host at once.
+    static let connectionsPerHost = 64
+
     public init(allowedHosts: [String]) {
         self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.httpCookieStorage = nil
+        configuration.httpShouldSetCookies = false
+        configuration.urlCache = nil
+        configuration.httpMaximumConnectionsPerHost = Self.connectionsPerHost
+        session = URLSession(configuration: configuration)
     }
 
     public func register(in table: inout ModuleTable) {
         let allowed = allowedHosts
+        let session = session
         table.waitingFunction("request") { call in
-            try Self.wait(for: try HTTPRequestOptions(call.value(1), position: 1), allowed: allowed)
+            try Self.wait(for: try HTTPRequestOptions(call.value(1), position: 1), allowed: allowed, session: session)
         }
         table.waitingFunction("get") { call in
             var options = try HTTPRequestOptions(call.isNoneOrNil(2) ? .table(LuaTable()) : call.value(2), position: 2)
             options.url = try call.string(1).description
-            return try Self.wait(for: options, allowed: allowed)
+            return try Self.wait(for: options, allowed: allowed, session: session)
         }
         table.waitingFunction("post") { call in
             var options = try HTTPRequestOptions(call.isNoneOrNil(3) ? .table(LuaTable()) : call.value(3), position: 3)
             options.url = try call.string(1).description
             options.method = "POST"
             options.body = try call.string(2).bytes
-            return try Self.wait(for: options, allowed: allowed)
+            return try Self.wait(for: options, allowed: allowed, session: session)
         }
     }
 
-    private static func wait(for options: HTTPRequestOptions, allowed: Set<String>) throws(HostError) -> HostWait {
+    private static func wait(for options: HTTPRequestOptions, allowed: Set<String>, session: URLSession)
+        throws(HostError) -> HostWait
+    {
         let request = try options.urlRequest(allowed: allowed)
         return .task {
             let (data, response): (Data, URLResponse)
-            do { (data, response) = try await URLSession.shared.data(for: request) } catch {
+            do { (data, response) = try await session.data(for: request) } catch {
                 throw HostError("\(request.httpMethod ?? "GET") \(request.url?.absoluteString ?? ""): \(error.localizedDescription)")
             }
             guard data.count <= maximumBody else {
