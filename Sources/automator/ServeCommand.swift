@@ -29,7 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
             `automator runs`.
 
             --timeout bounds each stretch of computing between two waits; --memory caps the \
-            Lua memory of each executor, which all the runs on it share.
+            Lua memory of each executor, which all the runs on it share (default 1024 MiB: \
+            a waiting run takes about 2.4 KB). Scripts reach only the hosts --allow-http names.
 
             SIGTERM or Ctrl-C stops gracefully: no new requests, the requests in flight answer, \
             runs in flight stay unfinished (after their host calls in flight are recorded) and \
@@ -78,7 +79,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let server = APIServer(
             configuration: .init(dataFolder: data, host: http.host, port: http.port, scriptsFolder: scripts,
-                                 executors: executors, limits: limits.limits),
+                                 executors: executors, limits: limits.executorLimits),
             modules: access.modules(logger: logger), logger: logger)
         do {
             try await server.run()

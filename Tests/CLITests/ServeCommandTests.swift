@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("automator serve, as a real process on loopback", .timeLimit(.minutes(2)))
@@ -296,47 +297,5 @@ struct ServeCommandTests {
         }
         let top = try await AutomatorProcess.run(["--help"])
         #expect(top.stdout.contains("serve") && top.stdout.contains("runs"))
-    }
-}
-
-/// A small tmpfs of its own, for the failures only a real file system gives. Needs root (the
-/// tests run as root here); the test that needs one is skipped otherwise.
-private final class Tmpfs: Sendable {
-    let path: String
-
-    static let isAvailable: Bool = getuid() == 0 && (try? Tmpfs(size: "64k")) != nil
-
-    init(size: String) throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("automator-tmpfs-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        guard Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", path]) == 0 else {
-            try? FileManager.default.removeItem(atPath: path)
-            throw MountFailed()
-        }
-    }
-
-    deinit {
-        _ = Self.run("/bin/umount", ["-l", path])
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    /// Writes `file` until the disk is full.
-    func fill(_ file: String) {
-        let descriptor = open(file, O_WRONLY | O_CREAT, 0o600)
-        let block = [UInt8](repeating: 0, count: 4096)
-        while write(descriptor, block, block.count) > 0 {}
-        close(descriptor)
-    }
-
-    struct MountFailed: Error {}
-
-    private static func run(_ tool: String, _ arguments: [String]) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
     }
 }

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 /// Host functions with effects, counted across the lives of a service, for replay tests.
@@ -202,10 +203,7 @@ struct ReplayTests {
             """.utf8))
         while try await first.store.hostCalls(of: run.id).count < 2 { try await Task.sleep(for: .milliseconds(5)) }
         let filler = tmpfs.path + "/filler"
-        FileManager.default.createFile(atPath: filler, contents: nil)
-        let handle = try #require(FileHandle(forWritingAtPath: filler))
-        while (try? handle.write(contentsOf: Data(count: 64 << 10))) != nil {}
-        try handle.close()
+        tmpfs.fill(filler)
 
         try await Self.eventually { first.liveCount == 0 }
         let performed = world.performed.withLock { $0 }

@@ -2,6 +2,7 @@
 import Dispatch
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("Store: SQLite and group commit")
@@ -389,55 +390,4 @@ final class ScratchFolder: Sendable {
     }
 
     deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// A small tmpfs of its own, for the failures only a real file system gives: full, read-only.
-/// Needs root (the tests run as root here); the tests that need one are skipped otherwise.
-final class Tmpfs: Sendable {
-    let path: String
-
-    static let isAvailable: Bool = {
-        guard getuid() == 0, let probe = try? Tmpfs(size: "64k") else { return false }
-        _ = probe
-        return true
-    }()
-
-    init(size: String) throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("automator-tmpfs-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        do {
-            try Self.mount(["-t", "tmpfs", "-o", "size=\(size)", "tmpfs", path])
-        } catch {
-            try? FileManager.default.removeItem(atPath: path)
-            throw error
-        }
-    }
-
-    /// Changes the mount's options: `ro`, `size=8m`.
-    func remount(_ options: String) throws { try Self.mount(["-o", "remount,\(options)", path]) }
-
-    deinit {
-        _ = try? Self.run("/bin/umount", [path])
-        try? FileManager.default.removeItem(atPath: path)
-    }
-
-    private static func mount(_ arguments: [String]) throws {
-        let status = try run("/bin/mount", arguments)
-        guard status == 0 else { throw MountError(arguments: arguments, status: status) }
-    }
-
-    struct MountError: Error {
-        var arguments: [String]
-        var status: Int32
-    }
-
-    private static func run(_ tool: String, _ arguments: [String]) throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = arguments
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        return process.terminationStatus
-    }
 }
