@@ -39,6 +39,20 @@ struct RunsOptions: ParsableArguments {
     }
 }
 
+/// The run that `show` and `kill` act on, and how they print it.
+struct OneRun: ParsableArguments {
+    @Argument(help: ArgumentHelp("The run's id, as `automator runs list` shows it.", valueName: "id"))
+    var id: String
+
+    @Flag(help: "Print the API's JSON.")
+    var json = false
+
+    /// Prints the run (the API's JSON text) as asked.
+    func print(_ text: String) throws {
+        Swift.print(json ? text : try RunsOutput.details(text))
+    }
+}
+
 extension RunsCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -93,18 +107,12 @@ extension RunsCommand {
         )
 
         @OptionGroup var options: RunsOptions
-
-        @Argument(help: ArgumentHelp("The run's id, as `automator runs list` shows it.", valueName: "id"))
-        var id: String
-
-        @Flag(help: "Print the API's JSON.")
-        var json = false
+        @OptionGroup var run: OneRun
 
         func run() async throws {
-            let text = try await RunsBackend.perform(in: options.data) { backend throws(RunsFailure) in
+            try await run.print(RunsBackend.perform(in: options.data) { [id = run.id] backend throws(RunsFailure) in
                 try await backend.show(RunID(id))
-            }
-            print(json ? text : try RunsOutput.details(text))
+            })
         }
     }
 
@@ -121,18 +129,12 @@ extension RunsCommand {
         )
 
         @OptionGroup var options: RunsOptions
-
-        @Argument(help: ArgumentHelp("The run's id, as `automator runs list` shows it.", valueName: "id"))
-        var id: String
-
-        @Flag(help: "Print the API's JSON.")
-        var json = false
+        @OptionGroup var run: OneRun
 
         func run() async throws {
-            let text = try await RunsBackend.perform(in: options.data) { backend throws(RunsFailure) in
+            try await run.print(RunsBackend.perform(in: options.data) { [id = run.id] backend throws(RunsFailure) in
                 try await backend.kill(RunID(id))
-            }
-            print(json ? text : try RunsOutput.details(text))
+            })
         }
     }
 }
