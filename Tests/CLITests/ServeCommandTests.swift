@@ -264,6 +264,25 @@ struct ServeCommandTests {
         #expect(try await server.call("GET", "/healthz").status == 200, "the first server is unaffected")
     }
 
+    @Test("A damaged database or a read-only data folder stops serve at start, saying what to do; nothing is changed")
+    func badDataFolder() async throws {
+        let workspace = try Workspace()
+        try FileManager.default.createDirectory(at: workspace.data, withIntermediateDirectories: true)
+        let database = workspace.data.appendingPathComponent("automator.sqlite")
+        let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
+        try garbage.write(to: database)
+        let damaged = try await AutomatorProcess.run(
+            ["serve", "--data", workspace.data.path, "--http", "127.0.0.1:0", "--scripts", workspace.scripts.path])
+        #expect(damaged.status == 1)
+        #expect(damaged.stderr.contains("error: the database at \(database.path) is not a valid Automator database"),
+                "\(damaged.stderr)")
+        #expect(damaged.stderr.contains("restore it from a backup or move it aside"))
+        #expect(try Data(contentsOf: database) == garbage, "the damaged file is left as it was")
+        let listed = try await AutomatorProcess.run(["runs", "list", "--data", workspace.data.path])
+        #expect(listed.status == 1)
+        #expect(listed.stderr.contains("not a valid Automator database"), "\(listed.stderr)")
+    }
+
     @Test("A store failure (a full disk) is 503 with the store's message; the server stays up",
           .enabled(if: Tmpfs.isAvailable))
     func storeFailure() async throws {
