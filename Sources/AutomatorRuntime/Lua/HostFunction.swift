@@ -65,8 +65,9 @@ public struct LuaCall {
         var values: [LuaValue?] = []
         var typeNames: [String] = []
         for position in stride(from: Int32(1), through: count, by: 1) {
-            values.append(try? stack.value(at: position))
-            typeNames.append(stack.typeName(at: position))
+            let value = try? stack.value(at: position)
+            values.append(value)
+            typeNames.append(value == nil ? stack.typeName(at: position) : "")  // only what has no value counts by type
         }
         return RunRecording.digest(of: RecordCoding.encodeArguments(values, typeNames: typeNames))
     }
