@@ -1,0 +1,278 @@
+import Dispatch
+import Foundation
+
+extension Executor {
+    /// The state and the runs, touched only on the executor's thread.
+    final class Core: @unchecked Sendable {
+        final class ActiveRun {
+            let id: RunID
+            let run: LuaRun
+            let environment: Environment
+            let completion: @Sendable (RunOutcome) -> Void
+            /// Numbers the run's waits: an answer for an older wait (after a kill) is ignored.
+            var wait: UInt64 = 0
+            var killReason: String?
+            /// The live call the run waits in, whose outcome is to be recorded.
+            var unrecorded: (sequence: Int, name: String, digest: String)?
+
+            init(id: RunID, run: LuaRun, environment: Environment, completion: @escaping @Sendable (RunOutcome) -> Void) {
+                self.id = id
+                self.run = run
+                self.environment = environment
+                self.completion = completion
+            }
+        }
+
+        let sandbox: Sandbox
+        private let store: (any Store)?
+        private var runs: [RunID: ActiveRun] = [:]
+        private var ready: [(ActiveRun, Result<[LuaValue], HostError>?)] = []
+        private var timers = TimerHeap()
+        private var stopping = false
+        /// Scripts compiled once for all their runs. Emptied when full: sources sent whole through
+        /// the API could otherwise fill it without end.
+        private var templates: [TemplateKey: ChunkTemplate] = [:]
+        private static let templateLimit = 256
+
+        private struct TemplateKey: Hashable {
+            var source: [UInt8]
+            var chunkName: String
+        }
+
+        init(sandbox: Sandbox, store: (any Store)?) {
+            self.sandbox = sandbox
+            self.store = store
+        }
+
+        var hasReadyRuns: Bool { !ready.isEmpty }
+        var isEmpty: Bool { runs.isEmpty }
+        var earliestTimer: UInt64? { timers.earliest }
+
+        func start(_ request: RunRequest, completion: @escaping @Sendable (RunOutcome) -> Void) {
+            guard !stopping else {
+                completion(.suspended(.stopping))
+                return
+            }
+            guard runs[request.id] == nil else {
+                completion(.failed(LuaError(.runtime, "a run with id \(request.id) is already running")))
+                return
+            }
+            do {
+                let environment = try sandbox.makeEnvironment()
+                let chunk = try sandbox.load(try template(of: request), in: environment)
+                let run = try LuaRun(state: sandbox.state, function: chunk.reference, jsonArguments: request.arguments)
+                if store != nil { run.recording = RunRecording(runID: request.id, records: request.records) }
+                let active = ActiveRun(id: request.id, run: run, environment: environment, completion: completion)
+                runs[request.id] = active
+                ready.append((active, nil))
+            } catch {
+                completion(.failed(error))
+            }
+        }
+
+        private func template(of request: RunRequest) throws(LuaError) -> ChunkTemplate {
+            let key = TemplateKey(source: request.source, chunkName: request.chunkName)
+            if let template = templates[key] { return template }
+            let template = try sandbox.compile(request.source, chunkName: request.chunkName)
+            if templates.count >= Self.templateLimit { templates.removeAll() }
+            templates[key] = template
+            return template
+        }
+
+        func answer(_ id: RunID, wait: UInt64, _ answer: Result<[LuaValue], HostError>) {
+            guard let active = runs[id], active.wait == wait else { return }
+            ready.append((active, answer))
+        }
+
+        func written(_ id: RunID, wait: UInt64, _ result: Result<Void, StoreError>, then: AfterWrite?,
+                     post: @escaping @Sendable (Message) -> Void)
+        {
+            guard let active = runs[id] else { return }
+            if case .failure(let error) = result {
+                suspend(active, .storeFailed(error))
+                return
+            }
+            guard active.wait == wait, let then else { return }
+            if stopping {
+                suspend(active, .stopping)
+                return
+            }
+            switch then {
+            case .begin(let hostWait): begin(hostWait, for: active, post: post)
+            case .resume(let answer):
+                active.unrecorded = nil
+                ready.append((active, answer))
+            }
+        }
+
+        func kill(_ id: RunID, reason: String) {
+            guard let active = runs[id], active.killReason == nil else { return }
+            active.killReason = reason
+            active.wait += 1  // the wait it was in no longer counts
+            active.unrecorded = nil
+            // The wait ends with nothing; the kill, set before the resume, stops the run at
+            // its next instruction, and its __close handlers get their grace.
+            ready.append((active, .success([])))
+        }
+
+        /// Stops taking runs and stepping them; runs whose host call is in flight stay until
+        /// its outcome is recorded.
+        func stop() {
+            stopping = true
+            ready.removeAll()
+            for active in runs.values where active.unrecorded == nil { suspend(active, .stopping) }
+        }
+
+        func suspendAll(_ suspension: Suspension) {
+            for active in runs.values { suspend(active, suspension) }
+        }
+
+        /// Ends a run without ending it in the store: it is dropped here, unclosed (its
+        /// `__close` handlers belong to its next life), and resumes by replay at the next start.
+        private func suspend(_ active: ActiveRun, _ suspension: Suspension) {
+            guard runs.removeValue(forKey: active.id) != nil else { return }
+            active.completion(.suspended(suspension))
+        }
+
+        func wakeTimers(now: UInt64) {
+            while let entry = timers.popDue(now: now) {
+                guard let active = runs[entry.run], active.wait == entry.wait else { continue }
+                ready.append((active, .success([])))
+            }
+        }
+
+        /// Steps every run that is ready now; runs made ready meanwhile wait for the next round.
+        func stepReadyRuns(slice: SliceTracker, post: @escaping @Sendable (Message) -> Void) {
+            let batch = ready
+            ready.removeAll(keepingCapacity: true)
+            let killSwitch = sandbox.state.killSwitch
+            for (active, answer) in batch where runs[active.id] != nil {
+                let ticket = killSwitch.begin()
+                slice.begin(active.id, ticket: ticket)
+                if let reason = active.killReason { killSwitch.kill(ticket: ticket, reason: reason) }
+                let outcome: RunOutcome?
+                do {
+                    switch try active.run.resume(with: answer) {
+                    case .finished:
+                        outcome = finished(active, .completed(try active.run.resultsJSON()))
+                    case .waiting(let wait):
+                        outcome = nil
+                        active.wait += 1
+                        waiting(on: wait, active, post: post)
+                    }
+                } catch {
+                    outcome = finished(active, .failed(error))
+                }
+                slice.end()
+                killSwitch.end()
+                if let outcome {
+                    runs[active.id] = nil
+                    active.completion(outcome)
+                }
+            }
+        }
+
+        /// The outcome of a run that ended, or its divergence from its record.
+        private func finished(_ active: ActiveRun, _ outcome: RunOutcome) -> RunOutcome {
+            guard let recording = active.run.recording else { return outcome }
+            if active.killReason == nil { recording.checkEnd() }
+            guard let divergence = recording.divergence else { return outcome }
+            return .failed(LuaError(.diverged, "the run diverged from its record: \(divergence)"))
+        }
+
+        /// A run waits in a host call: a replay hands back the record; a live call acts once
+        /// what the run saw before it is durable, and its outcome is recorded before the run
+        /// sees it.
+        private func waiting(on wait: HostWait, _ active: ActiveRun, post: @escaping @Sendable (Message) -> Void) {
+            guard let store, let recording = active.run.recording else {
+                begin(wait, for: active, post: post)
+                return
+            }
+            let call = active.run.waitingCall ?? (name: "?", digest: "")
+            switch recording.next(call.name, arguments: call.digest) {
+            case nil:
+                kill(active.id, reason: "diverged: \(recording.divergence ?? call.name)")
+            case .replay(let record):
+                replay(record, of: wait, for: active)
+            case .live(let sequence):
+                var records = recording.unwritten
+                recording.unwritten.removeAll()
+                let id = active.id
+                let number = active.wait
+                if case .sleep(let duration) = wait {
+                    // A sleep records when it ends, so that a replay sleeps only what is left.
+                    let deadline = Date().addingTimeInterval(Double(duration.nanoseconds) / 1e9).millisecondsSince1970
+                    records.append(recording.record(sequence, name: call.name, digest: call.digest,
+                                                    outcome: .success([.integer(deadline)])))
+                    store.write(.appendHostCalls(records)) { result in
+                        post(.written(id, wait: number, result, then: nil))
+                    }
+                    begin(wait, for: active, post: post)
+                    return
+                }
+                active.unrecorded = (sequence, call.name, call.digest)
+                if records.isEmpty {
+                    begin(wait, for: active, post: post)
+                } else {
+                    store.write(.appendHostCalls(records)) { result in
+                        post(.written(id, wait: number, result, then: .begin(wait)))
+                    }
+                }
+            }
+        }
+
+        private func replay(_ record: HostCallRecord, of wait: HostWait, for active: ActiveRun) {
+            let outcome: Result<[LuaValue], HostError>
+            do { outcome = try RecordCoding.decode(record.result) } catch {
+                outcome = .failure(HostError("the record of call \(record.sequence) cannot be read: the store is damaged"))
+            }
+            guard case .sleep = wait, case .success(let values) = outcome, case .integer(let deadline) = values.first else {
+                ready.append((active, outcome))
+                return
+            }
+            let left = deadline - Date().millisecondsSince1970
+            guard left > 0 else {
+                ready.append((active, .success([])))
+                return
+            }
+            let due = DispatchTime.now().uptimeNanoseconds &+ UInt64(left) * 1_000_000
+            timers.insert(.init(deadline: due, run: active.id, wait: active.wait))
+        }
+
+        func begin(_ wait: HostWait, for active: ActiveRun, post: @escaping @Sendable (Message) -> Void) {
+            let id = active.id
+            let number = active.wait
+            // A live call's outcome is recorded by whichever thread completes it, and the run
+            // resumes with it once it is durable: one message to the executor, not two.
+            let deliver: @Sendable (Result<[LuaValue], HostError>) -> Void
+            if let store, let call = active.unrecorded {
+                deliver = { result in
+                    let record = HostCallRecord(runID: id, sequence: call.sequence, name: call.name,
+                                                argumentsDigest: call.digest, result: RecordCoding.encode(result))
+                    store.write(.appendHostCalls([record])) { written in
+                        post(.written(id, wait: number, written, then: .resume(result)))
+                    }
+                }
+            } else {
+                deliver = { result in post(.answer(id, wait: number, result)) }
+            }
+            switch wait {
+            case .sleep(let duration):
+                let deadline = DispatchTime.now().uptimeNanoseconds &+ UInt64(max(0, duration.nanoseconds))
+                timers.insert(.init(deadline: deadline, run: id, wait: number))
+            case .callback(let start):
+                start(deliver)
+            case .task(let work):
+                Task {
+                    let result: Result<[LuaValue], HostError>
+                    do { result = .success(try await work()) } catch let error as HostError {
+                        result = .failure(error)
+                    } catch {
+                        result = .failure(HostError("\(error)"))
+                    }
+                    deliver(result)
+                }
+            }
+        }
+    }
+}
