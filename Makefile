@@ -2,9 +2,8 @@
 
 SWIFT ?= swift
 # Debian packages the build and the tests need: Lua 5.4 (library and the stock interpreter
-# the tests compare against), libedit for the REPL, SQLite for the store, pkg-config, and
-# libcurl (Foundation's URLSession, for the http module, links it).
-DEBIAN_PACKAGES := liblua5.4-dev lua5.4 libedit-dev libsqlite3-dev pkg-config libcurl4-openssl-dev
+# the tests compare against), libedit for the REPL, SQLite for the store, pkg-config.
+DEBIAN_PACKAGES := liblua5.4-dev lua5.4 libedit-dev libsqlite3-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO ?= scripts/examples/triage.lua
 

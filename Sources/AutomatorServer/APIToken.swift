@@ -59,11 +59,13 @@ package enum APIToken {
     }
 
     private static func read(_ path: String) throws(ServeError) -> String {
-        var status = stat()
-        guard stat(path, &status) == 0 else { throw .tokenFile(path, reason: String(cString: strerror(errno))) }
-        guard status.st_mode & 0o077 == 0 else {
-            throw .tokenFileExposed(path, mode: String(status.st_mode & 0o777, radix: 8))
+        let mode: Int
+        do {
+            mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int ?? 0
+        } catch {
+            throw .tokenFile(path, reason: "\(error.localizedDescription)")
         }
+        guard mode & 0o077 == 0 else { throw .tokenFileExposed(path, mode: String(mode & 0o777, radix: 8)) }
         let contents: String
         do { contents = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw .tokenFile(path, reason: "\(error.localizedDescription)")

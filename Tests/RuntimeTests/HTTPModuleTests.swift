@@ -34,6 +34,9 @@ struct HTTPModuleTests {
     static func server(received: Received) async throws -> LoopbackServer {
         let router = Router()
         router.get("/hello") { _, _ in "hello" }
+        router.get("/moved") { _, _ in
+            Response(status: .found, headers: [.location: "http://198.51.100.1/elsewhere"])
+        }
         router.post("/tickets") { request, _ -> Response in
             let body = try await request.body.collect(upTo: 1 << 20)
             let header = request.headers[.contentType] ?? ""
@@ -43,7 +46,7 @@ struct HTTPModuleTests {
         return try await LoopbackServer(router)
     }
 
-    @Test("GET and POST reach an allowed host; statuses, headers and bodies come back")
+    @Test("GET and POST reach an allowed host; statuses, headers and bodies come back; redirects are not followed")
     func allowed() async throws {
         let received = Received()
         let server = try await Self.server(received: received)
@@ -53,9 +56,11 @@ struct HTTPModuleTests {
             local created = http.request{ method = "post", url = "\(server.url)/tickets",
                                           headers = { ["Content-Type"] = "application/json" }, body = '{"a":1}' }
             local missing = http.get("\(server.url)/nowhere")
-            return page.status, page.body, created.status, created.headers["x-ticket"], created.body, missing.status
+            local moved = http.get("\(server.url)/moved")   -- not followed: the script decides
+            return page.status, page.body, created.status, created.headers["x-ticket"], created.body, missing.status,
+                   moved.status, moved.headers.location
             """, allowing: ["127.0.0.1:\(server.port)"])
-        #expect(values == [200, "hello", 201, "T-1", "{\"id\":1}", 404])
+        #expect(values == [200, "hello", 201, "T-1", "{\"id\":1}", 404, 302, "http://198.51.100.1/elsewhere"])
         #expect(received.requests.withLock { $0 } == [#"application/json {"a":1}"#])
     }
 

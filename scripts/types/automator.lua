@@ -88,7 +88,7 @@ http = {}
 ---@field body string
 
 ---Sends a request. A host that is not allowed, a failure to connect or a timeout raises an
----error at the call.
+---error at the call. Redirects are not followed: a 3xx is a response like any other.
 ---@param options http.options
 ---@return http.response
 function http.request(options) end

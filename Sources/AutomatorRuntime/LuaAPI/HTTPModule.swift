@@ -1,7 +1,8 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import Logging
+import NIOCore
+import NIOHTTP1
 
 /// `http`: requests from scripts to the hosts the operator allows, and to no others.
 ///
@@ -15,8 +16,8 @@ import FoundationNetworking
 ///
 /// - `http.request{ url, method, headers, body, timeout }`: `method` defaults to GET,
 ///   `timeout` to 30 seconds; `body` is a string. Returns `{ status, headers, body }` with
-///   header names in lower case. Any status is a response; a failure to connect, a timeout or
-///   a host that is not allowed is an error raised at the call.
+///   header names in lower case. Any status is a response (redirects are not followed); a
+///   failure to connect, a timeout or a host that is not allowed is an error raised at the call.
 /// - `http.get(url [, options])`, `http.post(url, body [, options])`: the same, shorter.
 ///
 /// Every call suspends the run while it waits, and is recorded in a durable run: a replay gets
@@ -25,68 +26,71 @@ public struct HTTPModule: HostModule {
     public let name = "http"
     /// Hosts scripts may reach: `host` (any port) or `host:port`, lower case.
     let allowedHosts: Set<String>
-    /// No cookies, no cache: runs must not see each other's sessions. Connections per host are
-    /// bounded (a run that waits for one waits within its timeout), but above URLSession's
-    /// default of 6, which made a few slow calls starve every other run's calls to that host.
-    private let session: URLSession
     /// The largest response body taken, in bytes.
     static let maximumBody = 16 << 20
     static let defaultTimeout = 30.0
 
-    /// The most connections open to one host at once.
-    static let connectionsPerHost = 64
+    /// One client for the process, never shut down. It keeps no cookies, so runs see nothing
+    /// of each other's sessions. It follows no redirect: a redirect could lead to a host that is
+    /// not allowed, so the script sees the 3xx and decides. Connections per host are bounded,
+    /// well above the default of 8 with which a few slow calls starved every other run's calls
+    /// to that host.
+    static let client = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: HTTPClient.Configuration(
+            redirectConfiguration: .disallow,
+            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)),
+        backgroundActivityLogger: Logger(label: "automator.http") { _ in SwiftLogNoOpLogHandler() })
 
     public init(allowedHosts: [String]) {
         self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.httpCookieStorage = nil
-        configuration.httpShouldSetCookies = false
-        configuration.urlCache = nil
-        configuration.httpMaximumConnectionsPerHost = Self.connectionsPerHost
-        session = URLSession(configuration: configuration)
     }
 
     public func register(in table: inout ModuleTable) {
         let allowed = allowedHosts
-        let session = session
         table.waitingFunction("request") { call in
-            try Self.wait(for: try HTTPRequestOptions(call.value(1), position: 1), allowed: allowed, session: session)
+            try Self.wait(for: try HTTPRequestOptions(call.value(1), position: 1), allowed: allowed)
         }
         table.waitingFunction("get") { call in
             var options = try HTTPRequestOptions(call.isNoneOrNil(2) ? .table(LuaTable()) : call.value(2), position: 2)
             options.url = try call.string(1).description
-            return try Self.wait(for: options, allowed: allowed, session: session)
+            return try Self.wait(for: options, allowed: allowed)
         }
         table.waitingFunction("post") { call in
             var options = try HTTPRequestOptions(call.isNoneOrNil(3) ? .table(LuaTable()) : call.value(3), position: 3)
             options.url = try call.string(1).description
             options.method = "POST"
             options.body = try call.string(2).bytes
-            return try Self.wait(for: options, allowed: allowed, session: session)
+            return try Self.wait(for: options, allowed: allowed)
         }
     }
 
-    private static func wait(for options: HTTPRequestOptions, allowed: Set<String>, session: URLSession)
-        throws(HostError) -> HostWait
-    {
-        let request = try options.urlRequest(allowed: allowed)
+    private static func wait(for options: HTTPRequestOptions, allowed: Set<String>) throws(HostError) -> HostWait {
+        let request = try options.clientRequest(allowed: allowed)
+        let timeout = TimeAmount.nanoseconds(Int64(options.timeout * 1e9))
         return .task {
-            let (data, response): (Data, URLResponse)
-            do { (data, response) = try await session.data(for: request) } catch {
-                throw HostError("\(request.httpMethod ?? "GET") \(request.url?.absoluteString ?? ""): \(error.localizedDescription)")
+            let what = "\(request.method.rawValue) \(request.url)"
+            let response: HTTPClientResponse
+            let body: ByteBuffer
+            do {
+                response = try await client.execute(request, timeout: timeout)
+                body = try await response.body.collect(upTo: maximumBody)
+            } catch let error as NIOTooManyBytesError {
+                _ = error
+                throw HostError("\(what): the response is over \(maximumBody >> 20) MiB")
+            } catch {
+                throw HostError("\(what): \(error)")
             }
-            guard data.count <= maximumBody else {
-                throw HostError("the response of \(request.url?.absoluteString ?? "") is over \(maximumBody >> 20) MiB")
-            }
-            let http = response as? HTTPURLResponse
             var headers = LuaTable()
-            for case (let name as String, let value as String) in http?.allHeaderFields ?? [:] {
-                headers.fields[.string(LuaString(name.lowercased()))] = .string(LuaString(value))
+            for (name, value) in response.headers {
+                let key = LuaValue.string(LuaString(name.lowercased()))
+                let joined = if case .string(let earlier) = headers.fields[key] { "\(earlier), \(value)" } else { value }
+                headers.fields[key] = .string(LuaString(joined))
             }
             return [.table(LuaTable(fields: [
-                "status": .integer(Int64(http?.statusCode ?? 0)),
+                "status": .integer(Int64(response.status.code)),
                 "headers": .table(headers),
-                "body": .string(LuaString(bytes: Array(data))),
+                "body": .string(LuaString(bytes: Array(buffer: body))),
             ]))]
         }
     }
@@ -139,10 +143,9 @@ struct HTTPRequestOptions {
         }
     }
 
-    func urlRequest(allowed: Set<String>) throws(HostError) -> URLRequest {
+    func clientRequest(allowed: Set<String>) throws(HostError) -> HTTPClientRequest {
         guard let parsed = URLComponents(string: url), let scheme = parsed.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", let host = parsed.host?.lowercased(), !host.isEmpty,
-              let address = parsed.url
+              scheme == "http" || scheme == "https", let host = parsed.host?.lowercased(), !host.isEmpty
         else {
             throw HostError("'\(url)' is not an http or https URL")
         }
@@ -150,10 +153,10 @@ struct HTTPRequestOptions {
         guard allowed.contains(host) || allowed.contains("\(host):\(port)") else {
             throw HostError("\(host):\(port) is not an allowed host: the operator allows hosts with --allow-http HOST[:PORT]")
         }
-        var request = URLRequest(url: address, timeoutInterval: timeout)
-        request.httpMethod = method
-        for (name, value) in headers { request.addValue(value, forHTTPHeaderField: name) }
-        request.httpBody = body.map { Data($0) }
+        var request = HTTPClientRequest(url: url)
+        request.method = HTTPMethod(rawValue: method)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         return request
     }
 }
