@@ -1,9 +1,9 @@
+import AsyncHTTPClient
 import AutomatorRuntime
 import AutomatorServer
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 
 /// The API of the `automator serve` that holds a data folder, for `automator runs`.
 struct ServerClient {
@@ -14,20 +14,20 @@ struct ServerClient {
 
     /// The body of a 200 answer to `METHOD PATH`. A 404 about `run` says there is no such run.
     func call(_ method: String, _ path: String, run: RunID? = nil) async throws(RunsFailure) -> String {
-        guard let endpoint = URL(string: url + path) else {
-            throw RunsFailure("the address \(url + path) in \(folder)/serve.lock is not valid: restart automator serve")
-        }
-        var request = URLRequest(url: endpoint)
-        request.httpMethod = method
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        var request = HTTPClientRequest(url: url + path)
+        request.method = HTTPMethod(rawValue: method)
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let status: UInt
         let data: Data
-        let response: URLResponse
-        do { (data, response) = try await URLSession.shared.data(for: request) } catch {
-            throw RunsFailure("the automator serve holding \(folder) did not answer at \(url) "
-                + "(\(error.localizedDescription)): check that it is running")
+        do {
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            status = response.status.code
+            data = Data(Array(buffer: try await response.body.collect(upTo: 64 << 20)))
+        } catch {
+            throw RunsFailure("the automator serve holding \(folder) did not answer at \(url) (\(error)): check that "
+                + "it is running, or that \(folder)/serve.lock names its address")
         }
         let body = String(decoding: data, as: UTF8.self)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         switch status {
         case 200: return body
         case 401:
