@@ -34,11 +34,31 @@ struct EffectModule: HostModule {
     }
 }
 
+/// Log records, kept: message and metadata.
+struct CapturedLog: LogHandler {
+    final class Records: Sendable {
+        let lines = Mutex<[(message: String, metadata: Logger.Metadata)]>([])
+    }
+
+    let records: Records
+    var metadata = Logger.Metadata()
+    var logLevel = Logger.Level.info
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        records.lines.withLock { $0.append((event.message.description, event.metadata ?? [:])) }
+    }
+}
+
 @Suite("Durable replay: runs survive a restart, each effect once", .timeLimit(.minutes(2)))
 struct ReplayTests {
     static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
-    static func service(folder: String, world: EffectModule.World) throws -> RunService {
+    static func service(folder: String, world: EffectModule.World, logger: Logger = logger) throws -> RunService {
         try RunService(store: try SQLiteStore(folder: folder),
                        modules: StandardModules.all(logger: logger) + [EffectModule(world: world)], executors: 2)
     }
@@ -84,6 +104,31 @@ struct ReplayTests {
         #expect(performed.first == "first " + ((values?.first as? String) ?? "?"))
         #expect(try await second.store.hostCalls(of: run.id).map(\.name)
             == ["time.now", "time.now", "math.randomseed", "effect.perform", "time.sleep", "effect.perform"])
+        await second.shutdown()
+    }
+
+    @Test("A script's log lines name their run, and those a replay logs again say replay=true")
+    func logLines() async throws {
+        let folder = try ScratchFolder()
+        let world = EffectModule.World()
+        let records = CapturedLog.Records()
+        let logger = Logger(label: "test") { _ in CapturedLog(records: records) }
+        let first = try Self.service(folder: folder.path, world: world, logger: logger)
+        let run = try await first.submit(script: "logs.lua", source: Array("""
+            log.info("looked up", { ip = "203.0.113.7" })
+            effect.perform("lookup")
+            time.sleep(3600)
+            """.utf8))
+        while try await first.store.hostCalls(of: run.id).count < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        await first.shutdown()
+        let second = try Self.service(folder: folder.path, world: world, logger: logger)
+        _ = try await second.recover()
+        try await Self.eventually { records.lines.withLock { $0.count } == 2 }
+        let lines = records.lines.withLock { $0 }
+        #expect(lines.map(\.message) == ["looked up", "looked up"])
+        #expect(lines.map { $0.metadata["run"] } == [.string(run.id.rawValue), .string(run.id.rawValue)])
+        #expect(lines.map { $0.metadata["replay"] } == [nil, "true"])
+        #expect(lines.first?.metadata["ip"] == "203.0.113.7")
         await second.shutdown()
     }
 

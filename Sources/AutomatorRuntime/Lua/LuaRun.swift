@@ -18,6 +18,8 @@ final class LuaRun {
 
     let state: LuaState
     let thread: OpaquePointer
+    /// The run's id, when a scheduler runs it (for its log lines).
+    var id: RunID?
     /// The run's host calls, when it is durable: its recorded ones replay, new ones are recorded.
     var recording: RunRecording?
     /// The run's own `math.random` generator, seeded at its first use.

@@ -61,6 +61,7 @@ extension Executor {
                 let environment = try sandbox.makeEnvironment()
                 let chunk = try sandbox.load(try template(of: request), in: environment)
                 let run = try LuaRun(state: sandbox.state, function: chunk.reference, jsonArguments: request.arguments)
+                run.id = request.id
                 if store != nil { run.recording = RunRecording(runID: request.id, records: request.records) }
                 let active = ActiveRun(id: request.id, run: run, environment: environment, completion: completion)
                 runs[request.id] = active
