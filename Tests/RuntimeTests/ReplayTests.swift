@@ -88,6 +88,15 @@ struct ReplayTests {
         }
     }
 
+    /// Waits until `count` host calls of `run` are in the store (at most 30 s).
+    static func waitForRecords(_ count: Int, of run: RunID, in service: RunService) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await service.store.hostCalls(of: run).count < count {
+            guard ContinuousClock.now < deadline else { throw Timeout() }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
     struct Timeout: Error {}
 
     @Test("A run stopped mid-way resumes: recorded calls replay, the clock and random numbers come back, effects happen once")
@@ -135,7 +144,7 @@ struct ReplayTests {
             effect.perform("lookup")
             time.sleep(3600)
             """.utf8))
-        while try await first.store.hostCalls(of: run.id).count < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        try await Self.waitForRecords(2, of: run.id, in: first)
         await first.shutdown()
         let second = try Self.service(folder: folder.path, world: world, logger: logger)
         _ = try await second.recover()
@@ -154,7 +163,7 @@ struct ReplayTests {
         let world = EffectModule.World()
         let first = try Self.service(folder: folder.path, world: world)
         let run = try await first.submit(script: "sleep.lua", source: Array("effect.perform('asleep') time.sleep(2)".utf8))
-        while try await first.store.hostCalls(of: run.id).count < 2 { try await Task.sleep(for: .milliseconds(5)) }
+        try await Self.waitForRecords(2, of: run.id, in: first)
         await first.shutdown()
         try await Task.sleep(for: .seconds(1))
 
