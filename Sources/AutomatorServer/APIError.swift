@@ -8,7 +8,7 @@ struct APIError: HTTPResponseError {
     var headers: HTTPFields = [:]
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        var response = Response.json(#"{"error":\#(RunJSON.string(message))}"#, status: status)
+        var response = Response.json(#"{"error":\#(JSONText.string(message))}"#, status: status)
         response.headers.append(contentsOf: headers)
         return response
     }

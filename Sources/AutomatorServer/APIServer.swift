@@ -64,13 +64,17 @@ public struct APIServer {
         let store = try SQLiteStore(folder: folder)
         let lock = try DataFolderLock(folder: folder)
         let token = try loadToken()
+        let ledger = try await IncidentLedger(store: store)
+        let modules = modules + [IncidentsModule(ledger: ledger)]
         let runs = try RunService(store: store, modules: modules, modulePaths: [configuration.scriptsFolder],
                                   executors: configuration.executors, limits: configuration.limits, logger: logger)
+        let service = try IncidentService(ledger: ledger, runs: runs, scripts: configuration.scriptsFolder,
+                                          modules: modules, logger: logger)
         do {
-            let resumed = try await runs.recover()
-            logger.info("resumed \(resumed) unfinished run\(resumed == 1 ? "" : "s") from \(store.path)")
+            try await service.start()
+            logger.info("resumed \(runs.liveCount) unfinished run\(runs.liveCount == 1 ? "" : "s") from \(store.path)")
         } catch {
-            await runs.shutdown()
+            await service.shutdown()
             throw error
         }
 
@@ -80,9 +84,9 @@ public struct APIServer {
         let host = configuration.host
         let logger = logger
         let application = Application(
-            router: router(runs: runs, token: token),
+            router: router(service: service, token: token),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
-            services: [RunServiceRunner(runs: runs, logger: logger)],
+            services: [ServiceRunner(service: service, logger: logger)],
             onServerRunning: { channel in
                 let url = Self.url(host: host, port: channel.localAddress?.port ?? 0)
                 lock.publish(url: url)
@@ -102,12 +106,13 @@ public struct APIServer {
         logger.info("stopped")
     }
 
-    private func router(runs: RunService, token: String) -> Router<BasicRequestContext> {
+    private func router(service: IncidentService, token: String) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: JSONErrors())
         router.get("healthz") { _, _ in Response.json(#"{"status":"ok"}"#) }
         let api = router.group("api/v1").add(middleware: BearerAuthentication(token: token))
-        RunRoutes(runs: runs, scripts: ScriptFolder(path: configuration.scriptsFolder)).add(to: api)
+        RunRoutes(runs: service.runs, scripts: ScriptFolder(path: configuration.scriptsFolder)).add(to: api)
+        IncidentRoutes(service: service).add(to: api)
         return router
     }
 

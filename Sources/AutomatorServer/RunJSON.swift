@@ -14,15 +14,15 @@ import Foundation
 package enum RunJSON {
     package static func object(_ run: RunRecord) -> String {
         let fields = [
-            ("id", string(run.id.rawValue)),
-            ("script", string(run.script)),
-            ("status", string(run.status.rawValue)),
+            ("id", JSONText.string(run.id.rawValue)),
+            ("script", JSONText.string(run.script)),
+            ("status", JSONText.string(run.status.rawValue)),
             ("args", run.arguments),
             ("result", run.result ?? "null"),
-            ("error", run.error.map(string) ?? "null"),
-            ("created_at", time(run.createdAt)),
-            ("updated_at", time(run.updatedAt)),
-            ("finished_at", run.finishedAt.map(time) ?? "null"),
+            ("error", run.error.map(JSONText.string) ?? "null"),
+            ("created_at", JSONText.time(run.createdAt)),
+            ("updated_at", JSONText.time(run.updatedAt)),
+            ("finished_at", run.finishedAt.map(JSONText.time) ?? "null"),
         ]
         return "{" + fields.map { "\"\($0)\":\($1)" }.joined(separator: ",") + "}"
     }
@@ -30,28 +30,5 @@ package enum RunJSON {
     /// `{"runs": [...]}`.
     package static func list(_ runs: [RunRecord]) -> String {
         #"{"runs":["# + runs.map(object).joined(separator: ",") + "]}"
-    }
-
-    /// `text` as a JSON string.
-    static func string(_ text: String) -> String {
-        var quoted = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": quoted += "\\\""
-            case "\\": quoted += "\\\\"
-            case "\n": quoted += "\\n"
-            case "\r": quoted += "\\r"
-            case "\t": quoted += "\\t"
-            case "\u{0}"..."\u{1F}", "\u{7F}", "\u{2028}", "\u{2029}":
-                quoted += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count)
-                    + String(scalar.value, radix: 16)
-            default: quoted.unicodeScalars.append(scalar)
-            }
-        }
-        return quoted + "\""
-    }
-
-    private static func time(_ date: Date) -> String {
-        string(date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
     }
 }

@@ -36,7 +36,7 @@ struct RunRoutes: Sendable {
         }
         do {
             let run = try await runs.submit(script: name, source: source, arguments: submission.arguments)
-            var response = Response.json(#"{"id":\#(RunJSON.string(run.id.rawValue)),"status":"\#(run.status.rawValue)"}"#,
+            var response = Response.json(#"{"id":\#(JSONText.string(run.id.rawValue)),"status":"\#(run.status.rawValue)"}"#,
                                          status: .created)
             response.headers[.location] = "/api/v1/runs/\(run.id)"
             return response
@@ -49,12 +49,12 @@ struct RunRoutes: Sendable {
     @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         if let unknown = query.map({ String($0.key) }).first(where: { $0 != "status" && $0 != "limit" }) {
-            throw APIError.badRequest("unknown parameter \(RunJSON.string(unknown)): the list takes status and limit, "
+            throw APIError.badRequest("unknown parameter \(JSONText.string(unknown)): the list takes status and limit, "
                 + "as in /api/v1/runs?status=failed&limit=20")
         }
         let status = try query.get("status").map { name throws(APIError) in
             guard let status = RunRecord.Status(rawValue: name) else {
-                throw .badRequest("unknown status \(RunJSON.string(name)): use one of "
+                throw .badRequest("unknown status \(JSONText.string(name)): use one of "
                     + RunRecord.Status.allCases.map(\.rawValue).joined(separator: ", "))
             }
             return status
@@ -62,7 +62,7 @@ struct RunRoutes: Sendable {
         let limit = try query.get("limit").map { text throws(APIError) in
             guard let limit = Int(text), (1...Self.maximumLimit).contains(limit) else {
                 throw .badRequest("limit must be a whole number from 1 to \(Self.maximumLimit), not "
-                    + RunJSON.string(text))
+                    + JSONText.string(text))
             }
             return limit
         }
@@ -106,7 +106,7 @@ extension APIError {
             self.init(status: .badRequest, message: "\(error)")
         case .notFound(let id):
             self = .notFound("no run \(id): GET /api/v1/runs lists the runs")
-        case .alreadyFinished:
+        case .alreadyFinished, .notRetryable:
             self.init(status: .conflict, message: "\(error)")
         case .store(let error):
             self = .store(error)

@@ -1,3 +1,4 @@
+import AutomatorRuntime
 import Foundation
 
 /// The folder of scripts the API runs by name (`--scripts`). A name is a relative path inside
@@ -15,7 +16,7 @@ struct ScriptFolder: Sendable {
         let components = name.split(separator: "/", omittingEmptySubsequences: true).filter { $0 != "." }
         guard !name.hasPrefix("/"), !components.isEmpty, !components.contains(".."), !name.contains("\0") else {
             throw .badRequest(
-                "the script name \(RunJSON.string(name)) is not a path inside the scripts folder: name a file in it, "
+                "the script name \(JSONText.string(name)) is not a path inside the scripts folder: name a file in it, "
                     + "such as \"triage.lua\" or \"phishing/triage.lua\", or send the Lua text as \"source\"")
         }
         let relative = components.joined(separator: "/")

@@ -1,3 +1,4 @@
+import AutomatorRuntime
 import Foundation
 
 /// The body of `POST /api/v1/runs`: a script by name or as text, and its arguments.
@@ -33,7 +34,7 @@ struct SubmitRequest {
             throw .badRequest("the body must be a JSON object: \(Self.example)")
         }
         if let unknown = object.keys.sorted().first(where: { !Self.fields.contains($0) }) {
-            throw .badRequest("unknown field \(RunJSON.string(unknown)): a run takes \"script\" (a file in the scripts "
+            throw .badRequest("unknown field \(JSONText.string(unknown)): a run takes \"script\" (a file in the scripts "
                 + "folder) or \"source\" (Lua text), and \"args\" (a JSON array)")
         }
         switch (object["script"], object["source"]) {

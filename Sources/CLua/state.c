@@ -196,8 +196,17 @@ int au_push_error_report(lua_State *L, lua_State *co) {
 
 // MARK: - Host functions
 
+// Raises the message on top at the script's line that made the call. Frames of the host's own
+// Lua (chunks named "=[host] ...": the objects playbooks use) are skipped, so that an error in
+// `inc:note(...)` names the playbook's line, not the line of the method that called the host.
 static int au_raise_at_caller(lua_State *L) {
-    luaL_where(L, 1);
+    lua_Debug frame;
+    int level = 1;
+    while (lua_getstack(L, level, &frame) && lua_getinfo(L, "S", &frame) &&
+           strncmp(frame.source, AU_HOST_CHUNK, sizeof AU_HOST_CHUNK - 1) == 0) {
+        level++;
+    }
+    luaL_where(L, level);
     lua_insert(L, -2);
     lua_concat(L, 2);
     return lua_error(L);

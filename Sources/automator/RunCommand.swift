@@ -17,6 +17,12 @@ struct RunCommand: ParsableCommand {
             info, warn, error), time (now, sleep) and http (request, get, post) to the hosts \
             --allow-http names. No files, no processes, no other network.
 
+            With --incident, the script is a playbook (it returns playbook { ... }) and its run \
+            function gets the incident read from the file (JSON, as POST /api/v1/incidents takes \
+            it; - for standard input). The run is durable as under serve, in a temporary store: \
+            its journal is printed as it grows, and each task it waits on is asked on the \
+            terminal, or read from standard input, one answer per line.
+
             Exit status: 0 when the script finished, 1 when it failed or went over a limit \
             (the error, with file:line and a traceback, goes to standard error), 64 for a usage error.
 
@@ -24,6 +30,8 @@ struct RunCommand: ParsableCommand {
               automator run scripts/examples/triage.lua
               automator run check.lua --timeout 5 --memory 64 -- 203.0.113.7 example.com
               automator run notify.lua --allow-http hooks.example.com
+              automator run scripts/playbooks/phishing.lua --incident scripts/examples/incidents/phishing.json
+              printf 'phishing\\n3 copies\\n' | automator run scripts/playbooks/phishing.lua --incident inc.json
             """
     )
 
@@ -32,6 +40,14 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var limits: LimitOptions
     @OptionGroup var access: ModuleOptions
+
+    @Option(help: ArgumentHelp("Run the script as a playbook against the incident in this JSON file (- for "
+        + "standard input).", valueName: "file.json"))
+    var incident: String?
+
+    @Option(help: ArgumentHelp("With --incident: the scripts folder, for sla.lua and incidents.find.",
+                               valueName: "folder"))
+    var scripts = "scripts"
 
     @Flag(name: .shortAndLong, help: "Show log.debug messages too.")
     var verbose = false
@@ -51,6 +67,10 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("cannot read \(file): check its permissions")
         }
         let logger = CommandLogging.logger(verbose: verbose)
+        if let incident {
+            try runPlaybook(Array(source), incident: incident, logger: logger)
+            return
+        }
         let folder = (file as NSString).deletingLastPathComponent
         do {
             let sandbox = try Sandbox(modules: access.modules(logger: logger), modulePaths: [folder.isEmpty ? "." : folder])
@@ -60,6 +80,37 @@ struct RunCommand: ParsableCommand {
             try environment.set("arg", .table(argTable))
             let chunk = try sandbox.load(source, chunkName: "@\(file)", in: environment)
             _ = try sandbox.run(chunk, arguments: arguments.map { .string(LuaString($0)) }, limits: limits.limits)
+        } catch {
+            CommandLogging.report(error)
+            throw ExitCode.failure
+        }
+    }
+
+    /// `--incident`: the async trial, waited for on this (main) thread.
+    private func runPlaybook(_ source: [UInt8], incident path: String, logger: Logger) throws {
+        let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
+        guard let data else { throw ValidationError("cannot read the incident file \(path)") }
+        let draft: IncidentDraft
+        do { draft = try IncidentDraft(json: Array(data)) } catch {
+            throw ValidationError("\(path) is not an incident: \(error)")
+        }
+        let access = self.access
+        let trial = PlaybookTrial(file: file, source: source, incident: draft, scripts: scripts,
+                                  modules: { access.modules(logger: logger) + [IncidentsModule(ledger: $0)] },
+                                  limits: limits.limits)
+        let outcome = Locked<Result<Bool, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let result: Result<Bool, any Error>
+            do { result = .success(try await trial.run()) } catch { result = .failure(error) }
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        do {
+            guard try outcome.withLock({ $0 })!.get() else { throw ExitCode.failure }
+        } catch let exit as ExitCode {
+            throw exit
         } catch {
             CommandLogging.report(error)
             throw ExitCode.failure

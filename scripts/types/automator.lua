@@ -103,3 +103,156 @@ function http.get(url, options) end
 ---@param options? http.options
 ---@return http.response
 function http.post(url, body, options) end
+
+---A span of time: "90s", "15m", "4h", "2d", or a number of seconds.
+---@alias duration string|number
+
+---@alias incident.severity "info"|"low"|"medium"|"high"|"critical"
+---@alias incident.status "new"|"active"|"pending"|"closed"
+
+---An incident, as a playbook, a hook or `incidents.find` gets it. Its methods are durable:
+---each is recorded, and a run replayed after a crash does not do it again.
+---@class Incident
+---@field id string such as "INC-42"
+---@field title string
+---@field type string such as "phishing"; playbooks and the SLA policy go by it
+---@field severity incident.severity
+---@field status incident.status
+---@field owner? string a person or a team, such as "tier1"
+---@field labels string[]
+---@field fields table<string, any> custom values, such as `fields.sender`
+---@field details string free text, "" when there is none
+---@field raw any the source's payload, decoded JSON; nil when there was none
+---@field source? string where it came from, such as the SOURCE of `/api/v1/ingest/SOURCE`
+---@field source_ref? string the source's own id for it
+---@field created_at number seconds since the epoch
+---@field sla_due? number when the SLA runs out, in seconds since the epoch
+local Incident = {}
+
+---Adds a note to the incident's journal.
+---@param text string
+function Incident:note(text) end
+
+---Changes the fields given and keeps the others: `fields` is merged into the custom fields,
+---`labels` replaces the whole list. This table is updated too. Returns the incident.
+---@param changes incident.changes
+---@return Incident
+function Incident:update(changes) end
+
+---@class incident.changes
+---@field title? string
+---@field type? string
+---@field severity? incident.severity
+---@field status? "new"|"active"|"pending" not "closed": `inc:close` does that
+---@field owner? string
+---@field labels? string[] the new list
+---@field fields? table<string, any> merged into the custom fields; `json.null` removes one
+---@field details? string
+
+---Creates a task for a person; `task:wait()` waits for their answer.
+---@param options incident.task
+---@return Task
+function Incident:task(options) end
+
+---@class incident.task
+---@field title string
+---@field owner? string a person or a team, such as "tier1"
+---@field due? duration from now
+---@field description? string what to do, for the person
+---@field choices? string[] the answers allowed, such as `{ "yes", "no" }`; free text without
+
+---Closes the incident.
+---@param options { reason: string }
+function Incident:close(options) end
+
+---Links another incident to this one.
+---@param other Incident|string the incident or its id
+function Incident:link(other) end
+
+---A manual step for a person, made by `inc:task{ ... }`.
+---@class Task
+---@field id string such as "T-7"
+---@field title string
+---@field owner? string
+---@field due? number seconds since the epoch
+---@field status string
+local Task = {}
+
+---Suspends the run until a person completes the task, and returns their answer: one of the
+---choices, free text, or "" when they gave none. A durable run waits across restarts.
+---@return string
+function Task:wait() end
+
+---Past incidents, to look back at: "have we seen this indicator before?"
+---@class incidents
+incidents = {}
+
+---@class incidents.query
+---@field type? string
+---@field severity? incident.severity|incident.severity[]
+---@field status? incident.status|incident.status[]
+---@field source? string
+---@field owner? string
+---@field text? string a substring of the title, details, fields or raw payload, such as a hash
+---@field since? duration how far back, such as "30d"
+---@field limit? integer at most this many, 1 to 1000; 20 by default
+
+---The incidents that match every option given, newest first.
+---@param query incidents.query
+---@return Incident[]
+function incidents.find(query) end
+
+---The incident with this id, or nil.
+---@param id string such as "INC-42"
+---@return Incident?
+function incidents.get(id) end
+
+---Which incidents a playbook takes: each field given must match, a list matches any of its
+---values, and `labels` matches an incident that has the label.
+---@class playbook.match
+---@field type? string|string[]
+---@field severity? incident.severity|incident.severity[]
+---@field status? incident.status|incident.status[]
+---@field source? string|string[]
+---@field owner? string|string[]
+---@field title? string|string[]
+---@field labels? string|string[]
+
+---@class playbook.definition
+---@field name string unique among the playbooks
+---@field match playbook.match|fun(inc: Incident): boolean
+---@field priority? integer higher is tried first; 0 by default, ties go by name
+---@field sla? duration the incident's SLA; without it, the policy of scripts/sla.lua
+---@field run fun(inc: Incident) the automated steps
+---@field on_sla_breach? fun(inc: Incident) without it, scripts/hooks/sla_breach.lua runs
+
+---Declares a playbook, in a file of its own that returns it: `return playbook { ... }`.
+---@param definition playbook.definition
+---@return playbook.definition
+function playbook(definition) end
+
+---What a mapper's `map` returns. The host sets `source` from the URL and keeps the alert as
+---the incident's `raw`.
+---@class mapper.incident
+---@field title string
+---@field type string
+---@field severity incident.severity
+---@field source_ref? string the alert's id: deduplication compares it
+---@field details? string
+---@field owner? string
+---@field labels? string[]
+---@field fields? table<string, any>
+
+---@class mapper.definition
+---@field map fun(alert: any): mapper.incident turns the decoded alert into an incident
+---An alert with the source and `source_ref` of an open incident within this window is linked
+---to it instead of opening another: 24h by default, "0" turns it off.
+---@field dedup_window? duration
+---Called when such an incident exists, with what `map` returned: false opens a new one anyway.
+---@field is_duplicate? fun(new: mapper.incident, existing: Incident): boolean
+
+---Declares how alerts posted to `POST /api/v1/ingest/SOURCE` become incidents, in
+---scripts/mappers/SOURCE.lua: `return mapper { ... }`.
+---@param definition mapper.definition
+---@return mapper.definition
+function mapper(definition) end

@@ -6,13 +6,13 @@ import Foundation
 /// Not `Synchronization.Mutex`: on Linux that is a priority-inheritance futex, which hands a
 /// contended lock over through the kernel; under contention it cost several times the CPU per
 /// operation (see docs/ARCHITECTURE.md, "Storage"). `Mutex` stays where contention is rare.
-final class Locked<Value>: @unchecked Sendable {
+package final class Locked<Value>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Value
 
-    init(_ value: Value) { self.value = value }
+    package init(_ value: Value) { self.value = value }
 
-    func withLock<Result, Failure: Error>(_ body: (inout Value) throws(Failure) -> Result) throws(Failure) -> Result {
+    package func withLock<Result, Failure: Error>(_ body: (inout Value) throws(Failure) -> Result) throws(Failure) -> Result {
         lock.lock()
         defer { lock.unlock() }
         return try body(&value)

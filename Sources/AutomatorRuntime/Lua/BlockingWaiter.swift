@@ -35,6 +35,10 @@ final class BlockingWaiter: Sendable {
             }
         case .callback(let start):
             return waitForCompletion(start)
+        case .write(let write, let store, let results):
+            return waitForCompletion { complete in
+                store.write(write) { written in complete(written.map { results }.mapError { HostError("\($0)") }) }
+            }
         }
     }
 

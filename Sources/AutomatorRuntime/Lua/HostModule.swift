@@ -9,6 +9,17 @@ public protocol HostModule {
     var name: String { get }
     /// Adds the module's functions and constants.
     func register(in table: inout ModuleTable)
+    /// The Lua part of a module written partly in Lua (objects with methods over host functions),
+    /// or nil. It runs once per state, after every module is registered, with the frozen base as
+    /// its environment (what it assigns to globals is in every run) and the table `register`
+    /// filled as `...`. It returns the table scripts see as `name`, and optionally a table of
+    /// functions for the host only (`Sandbox.hostFunction(_:of:)`). Its chunk is named
+    /// `=[host] NAME`: errors raised by host functions it calls name the script's line instead.
+    var lua: String? { get }
+}
+
+extension HostModule {
+    public var lua: String? { nil }
 }
 
 /// The table a `HostModule` fills, on top of the Lua stack while it registers.

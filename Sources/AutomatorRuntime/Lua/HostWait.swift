@@ -9,6 +9,11 @@ public enum HostWait: Sendable {
     /// Calls `start` with a completion, which may be called at once or later, on any thread,
     /// exactly once.
     case callback(@Sendable (_ complete: @escaping @Sendable (Result<[LuaValue], HostError>) -> Void) -> Void)
+    /// Commits `write` to `store`, then resumes the run with `results`; a write the store refuses
+    /// (an unknown incident, a task already done) fails the call with the store's reason. In a
+    /// durable run on the same store, the write and the call's record commit in one
+    /// transaction: the change happens exactly once, however often the run is replayed.
+    case write(StoreWrite, in: any Store, results: [LuaValue])
 }
 
 /// A host function that suspends the run: it reads its arguments from `call` and says what

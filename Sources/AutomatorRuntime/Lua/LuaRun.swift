@@ -46,10 +46,28 @@ final class LuaRun {
     }
 
     /// Prepares `function` to run with the elements of `arguments`, a JSON array, as its
-    /// arguments (`json.decode`'s values: `null` is `json.null`).
-    convenience init(state: LuaState, function: LuaReference, jsonArguments arguments: [UInt8]) throws(LuaError) {
+    /// arguments (`json.decode`'s values: `null` is `json.null`), after the `leading` ones (a
+    /// chunk for the playbook driver, its name).
+    convenience init(state: LuaState, function: LuaReference, leading: [Leading] = [], jsonArguments arguments: [UInt8])
+        throws(LuaError)
+    {
         try self.init(state: state, function: function, arguments: [])
-        pendingArguments = try Self.pushArguments(json: arguments, on: thread, marker: state.jsonArrayMarker)
+        for argument in leading {
+            switch argument {
+            case .reference(let reference):
+                state.push(reference)
+                lua_xmove(state.L, thread, 1)
+            case .string(let text): LuaStack(L: thread).push(text)
+            }
+        }
+        pendingArguments = Int32(leading.count)
+            + (try Self.pushArguments(json: arguments, on: thread, marker: state.jsonArrayMarker))
+    }
+
+    /// An argument given before the JSON ones.
+    enum Leading {
+        case reference(LuaReference)
+        case string(String)
     }
 
     /// Pushes the elements of `json`, a JSON array, on `L`; returns how many. Pushes nothing

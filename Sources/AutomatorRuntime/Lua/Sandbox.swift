@@ -16,6 +16,8 @@ public final class Sandbox {
     /// Performs the host waits of the run in progress, one run at a time.
     private let waiter = BlockingWaiter()
     private var random: LuaRandom?
+    /// Functions the modules' Lua parts keep for the host, by `module.name`.
+    private var hostFunctions: [String: LuaReference] = [:]
 
     /// - Parameters:
     ///   - modules: host modules every run sees as globals (and through `require`).
@@ -30,6 +32,7 @@ public final class Sandbox {
         }
         installHostSources()
         for module in modules { install(module) }
+        for module in modules { if let lua = module.lua { try installLua(lua, of: module.name) } }
     }
 
     /// The clock and randomness come from the host, per run, so that a durable run records
@@ -53,6 +56,42 @@ public final class Sandbox {
         lua_rawset(L, -3)
         au_pop(L, 1)
     }
+
+    /// Runs a module's Lua part (`HostModule.lua`) in the base.
+    private func installLua(_ source: String, of module: String) throws(LuaError) {
+        let L = state.L
+        let top = lua_gettop(L)
+        defer { lua_settop(L, top) }
+        try state.load(Array(source.utf8), chunkName: "\(AU_HOST_CHUNK) \(module)")
+        au_push_base(L)
+        if lua_setupvalue(L, -2, 1) == nil { au_pop(L, 1) }
+        au_push_base(L)
+        state.stack.push(module)
+        lua_rawget(L, -2)
+        lua_rotate(L, -2, 1)
+        au_pop(L, 1)  // the base
+        guard lua_pcallk(L, 1, 2, 0, 0, nil) == LUA_OK else {
+            let message = state.stack.bytes(at: -1).map { String(decoding: $0, as: UTF8.self) } ?? "?"
+            throw LuaError(.runtime, "the Lua part of the \(module) module failed: \(message)")
+        }
+        au_push_base(L)
+        state.stack.push(module)
+        lua_pushvalue(L, -4)
+        lua_rawset(L, -3)
+        au_pop(L, 1)
+        guard lua_type(L, -1) == LUA_TTABLE else { return }
+        lua_pushnil(L)
+        while lua_next(L, -2) != 0 {
+            if lua_type(L, -2) == LUA_TSTRING, let name = state.stack.bytes(at: -2) {
+                lua_pushvalue(L, -1)
+                hostFunctions["\(module).\(String(decoding: name, as: UTF8.self))"] = state.reference()
+            }
+            au_pop(L, 1)
+        }
+    }
+
+    /// A function a module's Lua part keeps for the host (the playbook driver, say).
+    func hostFunction(_ name: String, of module: String) -> LuaReference? { hostFunctions["\(module).\(name)"] }
 
     /// A new, empty run environment.
     public func makeEnvironment() throws(LuaError) -> Environment {
@@ -130,6 +169,26 @@ public final class Sandbox {
         _ chunk: Chunk, arguments: [LuaValue], limits: Limits,
         results: (LuaStack, Int32, Int32) throws(LuaError) -> Result
     ) throws(LuaError) -> Result {
+        try call(limits: limits, results: results) { () throws(LuaError) in
+            try LuaRun(state: state, function: chunk.reference, arguments: arguments)
+        }
+    }
+
+    /// Calls `function` (a chunk, or a function a script returned) with `leading` arguments and
+    /// the elements of the JSON array `arguments`, within `limits`, and reads its results in place.
+    func call<Result>(
+        _ function: LuaReference, leading: [LuaRun.Leading] = [], jsonArguments arguments: [UInt8] = Array("[]".utf8),
+        limits: Limits, results: (LuaStack, Int32, Int32) throws(LuaError) -> Result
+    ) throws(LuaError) -> Result {
+        try call(limits: limits, results: results) { () throws(LuaError) in
+            try LuaRun(state: state, function: function, leading: leading, jsonArguments: arguments)
+        }
+    }
+
+    private func call<Result>(
+        limits: Limits, results: (LuaStack, Int32, Int32) throws(LuaError) -> Result,
+        makeRun: () throws(LuaError) -> LuaRun
+    ) throws(LuaError) -> Result {
         state.memoryLimit = limits.memory
         waiter.reset()
         let ticket = state.killSwitch.begin()
@@ -140,7 +199,7 @@ public final class Sandbox {
             timer?.cancel()
             state.killSwitch.end()
         }
-        let run = try LuaRun(state: state, function: chunk.reference, arguments: arguments)
+        let run = try makeRun()
         // One generator across the runs of a sandbox: a REPL's `math.randomseed(42)` holds for
         // its next lines.
         run.random = random

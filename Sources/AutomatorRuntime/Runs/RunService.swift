@@ -24,6 +24,8 @@ public final class RunService: Sendable {
     private let logger: Logger
     /// Runs started here and not yet ended in the store, with whoever waits for their end.
     private let live = Locked<[RunID: [CheckedContinuation<Void, Never>]]>([:])
+    /// The incidents the live runs of playbooks work on.
+    private let incidents = Locked<[RunID: IncidentID]>([:])
     /// Runs a person asked to stop: they end as `killed`, not `failed`.
     private let killRequests = Locked<Set<RunID>>([])
     /// Compiles submitted scripts to check them: one state, reused (a new one per check would
@@ -55,7 +57,12 @@ public final class RunService: Sendable {
     ///   - arguments: the script's arguments (`...`), as a JSON array.
     /// - Throws: `.doesNotCompile` or `.badArguments` before anything is stored; `.store` if
     ///   the run could not be stored (it has not started).
-    public func submit(script: String, source: some Collection<UInt8>, arguments: String = "[]")
+    ///   - entry: how the script is called; a playbook's function gets the incident made from the
+    ///     first argument.
+    ///   - incident: the incident a playbook's run works on: its journal tells how the run ended.
+    ///   - writes: changes committed with the run's creation (the incident it works on, say).
+    public func submit(id: RunID = .make(), script: String, source: some Collection<UInt8>, arguments: String = "[]",
+                       entry: RunEntry = .script, incident: IncidentID? = nil, with writes: [StoreWrite] = [])
         async throws(RunServiceError) -> RunRecord
     {
         let source = Array(source)
@@ -63,10 +70,40 @@ public final class RunService: Sendable {
         try checker.withLock { checker throws(RunServiceError) in
             try checker.check(source, chunkName: chunkName, arguments: Array(arguments.utf8))
         }
-        var run = RunRecord(script: script, source: source, arguments: arguments)
+        var run = RunRecord(id: id, script: script, source: source, arguments: arguments, entry: entry.stored,
+                            incident: incident)
         run.status = .running
-        do { try await store.write(.createRun(run)) } catch { throw .store(error) }
+        do { try await store.write(writes.isEmpty ? .createRun(run) : .all([.createRun(run)] + writes)) } catch {
+            throw .store(error)
+        }
         start(run, records: [])
+        return run
+    }
+
+    /// Starts a failed run again with `source` (the script as it is now, fixed perhaps): it
+    /// replays its recorded calls up to the step that failed, and goes on live from there. A
+    /// last call that failed is not replayed but made again.
+    ///
+    /// - Throws: `.notFound`; `.notRetryable` for a run that did not fail; `.doesNotCompile`.
+    public func retry(_ id: RunID, source: [UInt8]? = nil, with writes: [StoreWrite] = [])
+        async throws(RunServiceError) -> RunRecord
+    {
+        guard var run = try await load(id) else { throw .notFound(id) }
+        guard run.status == .failed || run.status == .diverged, !isLive(id) else { throw .notRetryable(run) }
+        let source = source ?? run.source
+        try checker.withLock { checker throws(RunServiceError) in
+            try checker.check(source, chunkName: Self.chunkName(for: run.script), arguments: Array(run.arguments.utf8))
+        }
+        var records: [HostCallRecord]
+        do { records = try await store.hostCalls(of: id) } catch { throw .store(error) }
+        if let last = records.last, case .failure = try? RecordCoding.decode(last.result) { records.removeLast() }
+        let restart = StoreWrite.restartRun(id, source: source, keepingCalls: records.count, at: Date())
+        do { try await store.write(writes.isEmpty ? restart : .all([restart] + writes)) } catch { throw .store(error) }
+        run.source = source
+        run.status = .running
+        run.error = nil
+        run.finishedAt = nil
+        start(run, records: records)
         return run
     }
 
@@ -142,8 +179,10 @@ public final class RunService: Sendable {
     private func start(_ run: RunRecord, records: [HostCallRecord]) {
         let id = run.id
         live.withLock { $0[id] = $0[id] ?? [] }
+        if let incident = run.incident { incidents.withLock { $0[id] = incident } }
         let request = RunRequest(id: id, source: run.source, chunkName: Self.chunkName(for: run.script),
-                                 arguments: Array(run.arguments.utf8), records: records)
+                                 arguments: Array(run.arguments.utf8), records: records,
+                                 entry: RunEntry(stored: run.entry))
         scheduler.start(request) { [self] outcome in finish(id, outcome) }
     }
 
@@ -164,10 +203,20 @@ public final class RunService: Sendable {
         case .suspended(let suspension):
             // Unfinished in the store: the next start resumes it.
             if case .storeFailed = suspension { logger.warning("run \(id) suspended: \(suspension)") }
+            incidents.withLock { _ = $0.removeValue(forKey: id) }
             ended(id)
             return
         }
-        store.write(.updateRun(update)) { [self] _ in ended(id) }
+        guard let incident = incidents.withLock({ $0.removeValue(forKey: id) }) else {
+            store.write(.updateRun(update)) { [self] _ in ended(id) }
+            return
+        }
+        let text = switch update.status {
+        case .completed: "run \(id) completed"
+        default: "run \(id) \(update.status.rawValue): \(update.error ?? "")"
+        }
+        let entry = JournalEntry(incident: incident, at: update.at, actor: "automator", kind: .playbook, text: text)
+        store.write(.all([.updateRun(update), .appendJournal([entry])])) { [self] _ in ended(id) }
     }
 
     private func ended(_ id: RunID) {
@@ -220,6 +269,7 @@ public enum RunServiceError: Error, CustomStringConvertible, Sendable {
     case badArguments(String)
     case notFound(RunID)
     case alreadyFinished(RunRecord)
+    case notRetryable(RunRecord)
     case store(StoreError)
 
     public var description: String {
@@ -228,6 +278,8 @@ public enum RunServiceError: Error, CustomStringConvertible, Sendable {
         case .badArguments(let message): message
         case .notFound(let id): "no run \(id): `automator runs list` shows the runs"
         case .alreadyFinished(let run): "run \(run.id) has already ended (\(run.status.rawValue))"
+        case .notRetryable(let run):
+            "run \(run.id) is \(run.status.rawValue): only a failed or diverged run can be retried"
         case .store(let error): "\(error)"
         }
     }

@@ -60,7 +60,18 @@ extension Executor {
             do {
                 let environment = try sandbox.makeEnvironment()
                 let chunk = try sandbox.load(try template(of: request), in: environment)
-                let run = try LuaRun(state: sandbox.state, function: chunk.reference, jsonArguments: request.arguments)
+                let run = switch request.entry {
+                case .script:
+                    try LuaRun(state: sandbox.state, function: chunk.reference, jsonArguments: request.arguments)
+                case .playbook(let function):
+                    try LuaRun(state: sandbox.state, function: try driver("run_playbook"),
+                               leading: [.reference(chunk.reference), .string(request.chunkName.dropFirst().description),
+                                         .string(function)],
+                               jsonArguments: request.arguments)
+                case .hook:
+                    try LuaRun(state: sandbox.state, function: try driver("run_hook"),
+                               leading: [.reference(chunk.reference)], jsonArguments: request.arguments)
+                }
                 run.id = request.id
                 if store != nil { run.recording = RunRecording(runID: request.id, records: request.records) }
                 let active = ActiveRun(id: request.id, run: run, environment: environment, completion: completion)
@@ -69,6 +80,14 @@ extension Executor {
             } catch {
                 completion(.failed(error))
             }
+        }
+
+        /// A function of the incidents module's Lua part that calls a playbook or a hook.
+        private func driver(_ name: String) throws(LuaError) -> LuaReference {
+            guard let driver = sandbox.hostFunction(name, of: "incidents") else {
+                throw LuaError(.runtime, "playbooks and hooks need the incidents module, which this executor lacks")
+            }
+            return driver
         }
 
         private func template(of request: RunRequest) throws(LuaError) -> ChunkTemplate {
@@ -212,12 +231,44 @@ extension Executor {
                     return
                 }
                 active.unrecorded = (sequence, call.name, call.digest)
+                if case .write(let change, let target, let results) = wait, (target as AnyObject) === (store as AnyObject) {
+                    commit(change, with: records, as: (sequence, call.name, call.digest), results: results, for: active,
+                           post: post)
+                    return
+                }
                 if records.isEmpty {
                     begin(wait, for: active, post: post)
                 } else {
                     store.write(.appendHostCalls(records)) { result in
                         post(.written(id, wait: number, result, then: .begin(wait)))
                     }
+                }
+            }
+        }
+
+        /// A live call that changes the store: the change, the records not yet written and the call's
+        /// own record commit together. A change the store refuses is recorded as the call's error.
+        private func commit(_ change: StoreWrite, with unwritten: [HostCallRecord],
+                            as call: (sequence: Int, name: String, digest: String), results: [LuaValue],
+                            for active: ActiveRun, post: @escaping @Sendable (Message) -> Void)
+        {
+            guard let store else { return }
+            let id = active.id
+            let number = active.wait
+            @Sendable func record(_ outcome: Result<[LuaValue], HostError>) -> HostCallRecord {
+                HostCallRecord(runID: id, sequence: call.sequence, name: call.name, argumentsDigest: call.digest,
+                               result: RecordCoding.encode(outcome))
+            }
+            let writes = (unwritten.isEmpty ? [] : [StoreWrite.appendHostCalls(unwritten)])
+                + [change, .appendHostCalls([record(.success(results))])]
+            store.write(.all(writes)) { result in
+                guard case .failure(let error) = result, error.kind == .notFound || error.kind == .conflict else {
+                    post(.written(id, wait: number, result, then: .resume(.success(results))))
+                    return
+                }
+                let refused = Result<[LuaValue], HostError>.failure(HostError("\(error)"))
+                store.write(.appendHostCalls(unwritten + [record(refused)])) { written in
+                    post(.written(id, wait: number, written, then: .resume(refused)))
                 }
             }
         }
@@ -263,6 +314,8 @@ extension Executor {
                 timers.insert(.init(deadline: deadline, run: id, wait: number))
             case .callback(let start):
                 start(deliver)
+            case .write(let change, let target, let results):
+                target.write(change) { written in deliver(written.map { results }.mapError { HostError("\($0)") }) }
             case .task(let work):
                 Task {
                     let result: Result<[LuaValue], HostError>

@@ -10,15 +10,47 @@ public struct RunRequest: Sendable {
     /// The run's recorded host calls, by sequence from 1: replayed before it goes on. Used only
     /// by an executor with a store.
     public var records: [HostCallRecord]
+    public var entry: RunEntry
 
     public init(id: RunID = .make(), source: some Collection<UInt8>, chunkName: String,
-                arguments: some Collection<UInt8> = Array("[]".utf8), records: [HostCallRecord] = [])
+                arguments: some Collection<UInt8> = Array("[]".utf8), records: [HostCallRecord] = [],
+                entry: RunEntry = .script)
     {
         self.id = id
         self.source = Array(source)
         self.chunkName = chunkName
         self.arguments = Array(arguments)
         self.records = records
+        self.entry = entry
+    }
+}
+
+/// How a run calls its script.
+public enum RunEntry: Sendable, Hashable {
+    /// The script runs as a whole, with the arguments as `...`.
+    case script
+    /// The script returns `playbook { ... }`, whose function of this name (`run`,
+    /// `on_sla_breach`) is called with the incident object made from the first argument.
+    case playbook(String)
+    /// The script gets the incident object made from the first argument as `...` (a global hook
+    /// such as `hooks/sla_breach.lua`).
+    case hook
+
+    /// As the store keeps it (`RunRecord.entry`): nil, `playbook:run`, `hook`.
+    public init(stored: String?) {
+        switch stored {
+        case nil: self = .script
+        case "hook": self = .hook
+        case let text?: self = .playbook(String(text.dropFirst("playbook:".count)))
+        }
+    }
+
+    public var stored: String? {
+        switch self {
+        case .script: nil
+        case .playbook(let function): "playbook:\(function)"
+        case .hook: "hook"
+        }
     }
 }
 

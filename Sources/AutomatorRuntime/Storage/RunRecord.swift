@@ -50,19 +50,26 @@ public struct RunRecord: Sendable, Hashable {
     public var result: String?
     /// Why the run failed, was killed or diverged.
     public var error: String?
+    /// For a playbook's run, the playbook's function it calls (`run`, `on_sla_breach`) with
+    /// the incident; nil for a script, which runs as a whole with `arguments`.
+    public var entry: String?
+    /// The incident a playbook's run works on.
+    public var incident: IncidentID?
 
     /// A new pending run.
     public init(id: RunID = .make(), script: String, source: some Collection<UInt8>, arguments: String = "[]",
-                createdAt: Date = Date())
+                entry: String? = nil, incident: IncidentID? = nil, createdAt: Date = Date())
     {
         let createdAt = createdAt.roundedToMilliseconds
         self.init(id: id, script: script, source: Array(source), arguments: arguments, status: .pending,
-                  createdAt: createdAt, updatedAt: createdAt, finishedAt: nil, result: nil, error: nil)
+                  createdAt: createdAt, updatedAt: createdAt, finishedAt: nil, result: nil, error: nil,
+                  entry: entry, incident: incident)
     }
 
     /// A run with every field given, as a store reads it back.
     public init(id: RunID, script: String, source: [UInt8], arguments: String, status: Status, createdAt: Date,
-                updatedAt: Date, finishedAt: Date?, result: String?, error: String?)
+                updatedAt: Date, finishedAt: Date?, result: String?, error: String?, entry: String? = nil,
+                incident: IncidentID? = nil)
     {
         self.id = id
         self.script = script
@@ -74,6 +81,8 @@ public struct RunRecord: Sendable, Hashable {
         self.finishedAt = finishedAt?.roundedToMilliseconds
         self.result = result
         self.error = error
+        self.entry = entry
+        self.incident = incident
     }
 
     /// The record after `update`, as the store applies it.

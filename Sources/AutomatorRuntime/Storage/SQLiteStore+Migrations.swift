@@ -46,6 +46,76 @@ extension SQLiteStore {
                 );
                 """)
         }
+        // Incidents are numbered by the host (INC-42), so a playbook's write and the record of
+        // the call that made it can commit together, with the number already known. Their
+        // custom fields and payload are JSON text (changed with json_patch). Open incidents are
+        // found by source reference (deduplication) and by SLA deadline (the SLA timers);
+        // open tasks by owner and due time. The journal is append-only, read by incident.
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                ALTER TABLE run ADD COLUMN entry TEXT;        -- a playbook's function, for its runs
+                ALTER TABLE run ADD COLUMN incident INTEGER;  -- the incident a playbook's run works on
+                CREATE TABLE incident (
+                    number INTEGER PRIMARY KEY,
+                    title TEXT NOT NULL,
+                    type TEXT NOT NULL,
+                    severity TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    owner TEXT,
+                    labels TEXT NOT NULL,                     -- JSON array of strings
+                    fields TEXT NOT NULL,                     -- JSON object
+                    details TEXT NOT NULL,
+                    raw TEXT,                                 -- JSON
+                    source TEXT,
+                    source_ref TEXT,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL,
+                    closed_at INTEGER,
+                    close_reason TEXT,
+                    playbook TEXT,
+                    run_id TEXT,
+                    sla_due_at INTEGER,
+                    sla_breached_at INTEGER,
+                    alert_count INTEGER NOT NULL
+                );
+                CREATE INDEX incident_by_source_ref ON incident (source, source_ref) WHERE source_ref IS NOT NULL;
+                CREATE INDEX incident_by_status ON incident (status, number);
+                CREATE INDEX incident_awaiting_sla ON incident (sla_due_at)
+                    WHERE sla_due_at IS NOT NULL AND sla_breached_at IS NULL AND closed_at IS NULL;
+                CREATE TABLE incident_link (
+                    low INTEGER NOT NULL REFERENCES incident (number),
+                    high INTEGER NOT NULL REFERENCES incident (number),
+                    PRIMARY KEY (low, high)
+                ) WITHOUT ROWID;
+                CREATE INDEX incident_link_by_high ON incident_link (high);
+                CREATE TABLE task (
+                    number INTEGER PRIMARY KEY,
+                    incident INTEGER NOT NULL REFERENCES incident (number),
+                    run_id TEXT,
+                    title TEXT NOT NULL,
+                    owner TEXT,
+                    description TEXT NOT NULL,
+                    choices TEXT NOT NULL,                    -- JSON array of strings
+                    due_at INTEGER,
+                    status TEXT NOT NULL,
+                    answer TEXT,
+                    completed_by TEXT,
+                    created_at INTEGER NOT NULL,
+                    completed_at INTEGER
+                );
+                CREATE INDEX task_by_incident ON task (incident);
+                CREATE INDEX task_open_by_due ON task (due_at) WHERE status = 'open';
+                CREATE TABLE journal (
+                    sequence INTEGER PRIMARY KEY,
+                    incident INTEGER NOT NULL REFERENCES incident (number),
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    text TEXT NOT NULL
+                );
+                CREATE INDEX journal_by_incident ON journal (incident, sequence);
+                """)
+        }
         return migrator
     }
 

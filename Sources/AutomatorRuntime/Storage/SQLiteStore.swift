@@ -172,7 +172,8 @@ public final class SQLiteStore: Store {
     // MARK: Reading
 
     private static let selectRun = """
-        SELECT id, script, source, arguments, status, created_at, updated_at, finished_at, result, error FROM run
+        SELECT id, script, source, arguments, status, created_at, updated_at, finished_at, result, error, entry,
+               incident FROM run
         """
 
     private static func run(from row: Row) throws -> RunRecord {
@@ -186,7 +187,9 @@ public final class SQLiteStore: Store {
                          createdAt: Date(millisecondsSince1970: try row.decode(atIndex: 5)),
                          updatedAt: Date(millisecondsSince1970: try row.decode(atIndex: 6)),
                          finishedAt: finishedAt.map(Date.init(millisecondsSince1970:)),
-                         result: try row.decode(atIndex: 8), error: try row.decode(atIndex: 9))
+                         result: try row.decode(atIndex: 8), error: try row.decode(atIndex: 9),
+                         entry: try row.decode(atIndex: 10),
+                         incident: (try row.decode(Int?.self, atIndex: 11)).map(IncidentID.init))
     }
 
     /// A host call from the columns sequence, name, arguments_digest, result, recorded_at,
@@ -198,7 +201,7 @@ public final class SQLiteStore: Store {
                        recordedAt: Date(millisecondsSince1970: try row.decode(atIndex: first + 4)))
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         guard !isClosed.load(ordering: .acquiring) else { throw .closed }
         do {
             return try await pool.read(body)
@@ -220,18 +223,18 @@ public final class SQLiteStore: Store {
         return refused
     }
 
-    private static func apply(_ write: StoreWrite, to db: Database) throws -> StoreError? {
+    static func apply(_ write: StoreWrite, to db: Database) throws -> StoreError? {
         switch write {
         case .createRun(let run):
             do {
                 try db.cachedStatement(sql: """
                     INSERT INTO run (id, script, source, arguments, status, created_at, updated_at, finished_at,
-                                     result, error)
-                    VALUES (?, ?, ifnull(?, x''), ?, ?, ?, ?, ?, ?, ?)
+                                     result, error, entry, incident)
+                    VALUES (?, ?, ifnull(?, x''), ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """).execute(arguments: [
                         run.id.rawValue, run.script, Data(run.source), run.arguments, run.status.rawValue,
                         run.createdAt.millisecondsSince1970, run.updatedAt.millisecondsSince1970,
-                        run.finishedAt?.millisecondsSince1970, run.result, run.error,
+                        run.finishedAt?.millisecondsSince1970, run.result, run.error, run.entry, run.incident?.number,
                     ])
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
                 return .duplicateRun(run.id)
@@ -269,6 +272,27 @@ public final class SQLiteStore: Store {
                     .rejected(current.runID, reason: "host call \(current.sequence): \(error.message ?? "constraint")")
                 }
             }
+        case .restartRun(let id, let source, let keepingCalls, let at):
+            try db.cachedStatement(sql: """
+                UPDATE run SET status = 'running', source = ifnull(?, x''), result = NULL, error = NULL, updated_at = ?,
+                               finished_at = NULL WHERE id = ?
+                """).execute(arguments: [Data(source), at.millisecondsSince1970, id.rawValue])
+            if db.changesCount == 0 { return .runNotFound(id) }
+            try db.cachedStatement(sql: """
+                DELETE FROM host_call WHERE run_key = (SELECT key FROM run WHERE id = ?) AND sequence > ?
+                """).execute(arguments: [id.rawValue, keepingCalls])
+        case .all(let writes):
+            var refusal: StoreError?
+            try db.inSavepoint {
+                for write in writes {
+                    refusal = try apply(write, to: db)
+                    if refusal != nil { return .rollback }
+                }
+                return .commit
+            }
+            return refusal
+        case .createIncident, .updateIncident, .linkIncidents, .createTask, .completeTask, .appendJournal:
+            return try applyIncidentWrite(write, to: db)
         }
         return nil
     }

@@ -18,9 +18,10 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case diskFull
         /// The database is there but cannot be used right now: locked, I/O error, cannot open.
         case unavailable
-        /// The run does not exist.
+        /// The run, incident or task does not exist.
         case notFound
-        /// The write repeats something already recorded (a run id, a host call's sequence).
+        /// The write repeats something already recorded (a run id, a host call's sequence), or
+        /// contradicts it (completing a task that is done).
         case conflict
         /// The store was closed before the request.
         case closed
@@ -33,6 +34,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case foreignDatabase(path: String)
         case newerSchema(path: String, unknown: [String])
         case unknownStatus(run: RunID, status: String)
+        case unknownValue(value: String, of: String)
         case readOnly(path: String, reason: String)
         case diskFull(path: String, reason: String)
         case locked(path: String, reason: String)
@@ -41,6 +43,11 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case duplicateRun(RunID)
         case duplicateHostCall(RunID, sequence: Int)
         case rejected(RunID, reason: String)
+        case incidentNotFound(IncidentID)
+        case duplicateIncident(IncidentID)
+        case taskNotFound(TaskID)
+        case duplicateTask(TaskID)
+        case taskAlreadyDone(TaskID)
         case closed
     }
 
@@ -52,12 +59,12 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         switch reason {
         case .dataFolderIsFile, .cannotCreateDataFolder: .dataFolder
         case .notADatabase, .foreignDatabase: .notADatabase
-        case .newerSchema, .unknownStatus: .newerVersion
+        case .newerSchema, .unknownStatus, .unknownValue: .newerVersion
         case .readOnly: .readOnly
         case .diskFull: .diskFull
         case .locked, .unavailable: .unavailable
-        case .runNotFound: .notFound
-        case .duplicateRun, .duplicateHostCall, .rejected: .conflict
+        case .runNotFound, .incidentNotFound, .taskNotFound: .notFound
+        case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone: .conflict
         case .closed: .closed
         }
     }
@@ -80,6 +87,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
                 + "\(unknown.joined(separator: ", "))): upgrade automator, or restore a backup made by this version"
         case .unknownStatus(let run, let status):
             "run \(run) has the status '\(status)', which this version of Automator does not know: upgrade automator"
+        case .unknownValue(let value, let owner):
+            "\(owner) has the value '\(value)', which this version of Automator does not know: upgrade automator"
         case .readOnly(let path, let reason):
             "the database at \(path) cannot be written (\(reason)): make the data folder and its files writable by "
                 + "this user (and the disk writable), or pass --data with another folder"
@@ -101,6 +110,16 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
                 + "(a bug in the scheduler)"
         case .rejected(let run, let reason):
             "the write for run \(run) was refused (\(reason)): a bug in the caller"
+        case .incidentNotFound(let incident):
+            "there is no incident \(incident): `automator incident list` shows the incidents"
+        case .duplicateIncident(let incident):
+            "incident \(incident) already exists: a new incident needs a new number (a bug in the caller)"
+        case .taskNotFound(let task):
+            "there is no task \(task): `automator task list` shows the open tasks"
+        case .duplicateTask(let task):
+            "task \(task) already exists: a new task needs a new number (a bug in the caller)"
+        case .taskAlreadyDone(let task):
+            "task \(task) is already done: `automator task list --all` shows who completed it and the answer"
         case .closed:
             "the store is closed: requests after close() are refused (close the store last)"
         }
@@ -128,6 +147,10 @@ extension StoreError {
         StoreError(.unknownStatus(run: run, status: status))
     }
 
+    static func unknownValue(_ value: String, of owner: String) -> StoreError {
+        StoreError(.unknownValue(value: value, of: owner))
+    }
+
     static func readOnly(_ path: String, reason: String) -> StoreError {
         StoreError(.readOnly(path: path, reason: reason))
     }
@@ -135,6 +158,12 @@ extension StoreError {
     static func diskFull(_ path: String, reason: String) -> StoreError {
         StoreError(.diskFull(path: path, reason: reason))
     }
+
+    static func incidentNotFound(_ id: IncidentID) -> StoreError { StoreError(.incidentNotFound(id)) }
+    static func duplicateIncident(_ id: IncidentID) -> StoreError { StoreError(.duplicateIncident(id)) }
+    static func taskNotFound(_ id: TaskID) -> StoreError { StoreError(.taskNotFound(id)) }
+    static func duplicateTask(_ id: TaskID) -> StoreError { StoreError(.duplicateTask(id)) }
+    static func taskAlreadyDone(_ id: TaskID) -> StoreError { StoreError(.taskAlreadyDone(id)) }
 
     static func locked(_ path: String, reason: String) -> StoreError { StoreError(.locked(path: path, reason: reason)) }
 

@@ -1,3 +1,5 @@
+public import Foundation
+
 /// One change to the store. Writes are applied in the order they are submitted, each one whole
 /// or not at all, and a write that is refused (a duplicate, an unknown run) fails alone: the
 /// writes committed with it are not affected.
@@ -9,4 +11,23 @@ public enum StoreWrite: Sendable {
     /// Records host calls, all or none. Refused (`.conflict`) if a sequence is already
     /// recorded for its run, (`.notFound`) if the run does not exist.
     case appendHostCalls([HostCallRecord])
+    /// Starts a finished run again (`running`) with `source`, keeping its first `keepingCalls`
+    /// records: a retry replays up to the step that failed and goes on from there.
+    case restartRun(RunID, source: [UInt8], keepingCalls: Int, at: Date)
+    /// Records a new incident. Refused (`.conflict`) if the id exists.
+    case createIncident(Incident)
+    /// Refused (`.notFound`) if the incident does not exist.
+    case updateIncident(IncidentChange)
+    /// Links two incidents (either way; linking again changes nothing). Refused (`.notFound`)
+    /// if either does not exist.
+    case linkIncidents(IncidentID, IncidentID)
+    /// Refused (`.conflict`) if the id exists, (`.notFound`) if its incident does not.
+    case createTask(IncidentTask)
+    /// Marks an open task done. Refused (`.notFound`) for an unknown task, (`.conflict`) for
+    /// one already done.
+    case completeTask(TaskID, answer: String, by: String, at: Date)
+    /// Refused (`.notFound`) if an entry's incident does not exist.
+    case appendJournal([JournalEntry])
+    /// Several writes, applied together or not at all (the first refusal refuses them all).
+    case all([StoreWrite])
 }

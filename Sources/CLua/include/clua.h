@@ -21,6 +21,10 @@
 /// The values become the call's results, or its error at the script's `file:line:`.
 #define AU_HOST_WAIT (-2)
 
+/// The start of the chunk name of Lua code the host itself provides (the objects playbooks use):
+/// an error raised by a host function names the first script line outside such code.
+#define AU_HOST_CHUNK "=[host]"
+
 /// Calls the Swift host function `function` on the stack of `L`; returns how many results
 /// it pushed, AU_HOST_ERROR or AU_HOST_WAIT. Must never raise.
 typedef int (*au_dispatch_fn)(lua_State *L, void *function);

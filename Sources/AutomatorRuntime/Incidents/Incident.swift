@@ -1,0 +1,112 @@
+public import Foundation
+
+/// An incident as the store keeps it: what happened, how bad, who owns it, where it came from,
+/// which playbook works on it, and its SLA.
+///
+/// `fields` and `raw` are JSON text, kept as they came (a custom field `1.0` stays `1.0`).
+/// Times are kept to the millisecond.
+public struct Incident: Sendable, Hashable {
+    public enum Severity: String, Sendable, Hashable, CaseIterable, Comparable {
+        case info, low, medium, high, critical
+
+        public static func < (lhs: Severity, rhs: Severity) -> Bool {
+            allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        }
+    }
+
+    public enum Status: String, Sendable, Hashable, CaseIterable {
+        /// Arrived, nobody (no person, no playbook) has acted on it yet.
+        case new
+        /// Being worked on.
+        case active
+        /// Waiting on someone outside the team (the reporter, a vendor).
+        case pending
+        /// Done: `closedAt` and `closeReason` say when and why.
+        case closed
+    }
+
+    public var id: IncidentID
+    public var title: String
+    public var type: String
+    public var severity: Severity
+    public var status: Status
+    public var owner: String?
+    public var labels: [String]
+    /// Custom fields: a JSON object.
+    public var fields: String
+    /// Free text: the analyst's or the source's description.
+    public var details: String
+    /// The source's payload, as JSON text.
+    public var raw: String?
+    /// Where it came from (`edr`, `mail-gateway`, `api`), and the source's own id for it:
+    /// alerts with the same pair are deduplicated.
+    public var source: String?
+    public var sourceRef: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var closedAt: Date?
+    public var closeReason: String?
+    /// The playbook chosen for it, and the run that executes it.
+    public var playbook: String?
+    public var runID: RunID?
+    /// When its SLA ends, and when the breach was handled (nil until then).
+    public var slaDueAt: Date?
+    public var slaBreachedAt: Date?
+    /// How many alerts it stands for: duplicates linked to it add one each.
+    public var alertCount: Int
+    /// Incidents linked to this one, either way.
+    public var links: [IncidentID]
+
+    public init(id: IncidentID, title: String, type: String, severity: Severity, status: Status = .new,
+                owner: String? = nil, labels: [String] = [], fields: String = "{}", details: String = "",
+                raw: String? = nil, source: String? = nil, sourceRef: String? = nil, createdAt: Date = Date(),
+                updatedAt: Date? = nil, closedAt: Date? = nil, closeReason: String? = nil, playbook: String? = nil,
+                runID: RunID? = nil, slaDueAt: Date? = nil, slaBreachedAt: Date? = nil, alertCount: Int = 1,
+                links: [IncidentID] = [])
+    {
+        self.id = id
+        self.title = title
+        self.type = type
+        self.severity = severity
+        self.status = status
+        self.owner = owner
+        self.labels = labels
+        self.fields = fields
+        self.details = details
+        self.raw = raw
+        self.source = source
+        self.sourceRef = sourceRef
+        self.createdAt = createdAt.roundedToMilliseconds
+        self.updatedAt = (updatedAt ?? createdAt).roundedToMilliseconds
+        self.closedAt = closedAt?.roundedToMilliseconds
+        self.closeReason = closeReason
+        self.playbook = playbook
+        self.runID = runID
+        self.slaDueAt = slaDueAt?.roundedToMilliseconds
+        self.slaBreachedAt = slaBreachedAt?.roundedToMilliseconds
+        self.alertCount = alertCount
+        self.links = links
+    }
+
+    /// Where the incident stands against its SLA at `now`.
+    public func slaState(at now: Date = Date()) -> SLAState? {
+        guard let due = slaDueAt else { return nil }
+        if let closedAt { return closedAt <= due ? .met : .breached }
+        if slaBreachedAt != nil || now >= due { return .breached }
+        let total = due.timeIntervalSince(createdAt)
+        return now.timeIntervalSince(createdAt) >= total * SLAState.atRiskShare ? .atRisk : .onTrack
+    }
+}
+
+/// An incident's or a task's standing against its deadline.
+public enum SLAState: String, Sendable, Hashable {
+    case onTrack = "on_track"
+    /// Three quarters of the time is gone.
+    case atRisk = "at_risk"
+    case breached
+    /// Closed in time.
+    case met
+
+    /// The share of the time after which an open incident is at risk.
+    public static let atRiskShare = 0.75
+}

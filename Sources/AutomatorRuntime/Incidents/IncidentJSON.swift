@@ -1,0 +1,94 @@
+public import Foundation
+
+/// Incidents and tasks as JSON: for scripts (times in seconds since the epoch, as `time.now()`
+/// gives them) and for the API and the CLI (times in ISO 8601, with the SLA, the tasks and the
+/// playbook's run). Custom fields and payloads go out as they were sent.
+public enum IncidentJSON {
+    /// The incident as a playbook sees it (`inc`).
+    public static func forScript(_ incident: Incident) -> String {
+        var object = common(incident)
+        object["created_at"] = JSONText.seconds(incident.createdAt)
+        object["sla_due"] = incident.slaDueAt.map(JSONText.seconds)
+        return object.text
+    }
+
+    /// The incident as the API shows it, with its tasks and its playbook's run when given.
+    public static func forAPI(_ incident: Incident, tasks: [IncidentTask]? = nil, run: RunRecord? = nil,
+                              now: Date = Date()) -> String
+    {
+        var object = common(incident)
+        object["created_at"] = JSONText.time(incident.createdAt)
+        object["updated_at"] = JSONText.time(incident.updatedAt)
+        object["closed_at"] = incident.closedAt.map(JSONText.time)
+        object["close_reason"] = incident.closeReason.map(JSONText.string)
+        object["alert_count"] = "\(incident.alertCount)"
+        object["links"] = JSONText.array(incident.links.map { JSONText.string($0.description) })
+        var sla = JSONText.Object()
+        sla["due"] = incident.slaDueAt.map(JSONText.time)
+        sla["state"] = incident.slaState(at: now).map { JSONText.string($0.rawValue) }
+        sla["breached_at"] = incident.slaBreachedAt.map(JSONText.time)
+        object["sla"] = incident.slaDueAt == nil ? nil : sla.text
+        var playbook = JSONText.Object()
+        playbook["name"] = incident.playbook.map(JSONText.string)
+        playbook["run"] = incident.runID.map { JSONText.string($0.rawValue) }
+        if let run {
+            playbook["status"] = JSONText.string(run.status.rawValue)
+            playbook["error"] = run.error.map(JSONText.string)
+        }
+        object["playbook"] = incident.playbook == nil ? nil : playbook.text
+        if let tasks {
+            object["tasks"] = JSONText.array(tasks.map { forAPI($0, now: now) })
+            var progress = JSONText.Object()
+            progress["done"] = "\(tasks.count { $0.status == .done })"
+            progress["total"] = "\(tasks.count)"
+            progress["overdue"] = "\(tasks.count { $0.isOverdue(at: now) })"
+            object["progress"] = progress.text
+        }
+        return object.text
+    }
+
+    public static func forAPI(_ task: IncidentTask, now: Date = Date()) -> String {
+        var object = JSONText.Object()
+        object["id"] = JSONText.string(task.id.description)
+        object["incident"] = JSONText.string(task.incident.description)
+        object["title"] = JSONText.string(task.title)
+        object["owner"] = task.owner.map(JSONText.string)
+        object["status"] = JSONText.string(task.status.rawValue)
+        object["due"] = task.dueAt.map(JSONText.time)
+        object["overdue"] = task.isOverdue(at: now) ? "true" : "false"
+        object["description"] = JSONText.string(task.description)
+        object["choices"] = JSONText.array(task.choices.map(JSONText.string))
+        object["answer"] = task.answer.map(JSONText.string)
+        object["completed_by"] = task.completedBy.map(JSONText.string)
+        object["created_at"] = JSONText.time(task.createdAt)
+        object["completed_at"] = task.completedAt.map(JSONText.time)
+        return object.text
+    }
+
+    public static func forAPI(_ entry: JournalEntry) -> String {
+        var object = JSONText.Object()
+        object["sequence"] = "\(entry.sequence)"
+        object["at"] = JSONText.time(entry.at)
+        object["actor"] = JSONText.string(entry.actor)
+        object["kind"] = JSONText.string(entry.kind.rawValue)
+        object["text"] = JSONText.string(entry.text)
+        return object.text
+    }
+
+    private static func common(_ incident: Incident) -> JSONText.Object {
+        var object = JSONText.Object()
+        object["id"] = JSONText.string(incident.id.description)
+        object["title"] = JSONText.string(incident.title)
+        object["type"] = JSONText.string(incident.type)
+        object["severity"] = JSONText.string(incident.severity.rawValue)
+        object["status"] = JSONText.string(incident.status.rawValue)
+        object["owner"] = incident.owner.map(JSONText.string)
+        object["labels"] = JSONText.array(incident.labels.map(JSONText.string))
+        object["fields"] = incident.fields
+        object["details"] = JSONText.string(incident.details)
+        object["raw"] = incident.raw
+        object["source"] = incident.source.map(JSONText.string)
+        object["source_ref"] = incident.sourceRef.map(JSONText.string)
+        return object
+    }
+}

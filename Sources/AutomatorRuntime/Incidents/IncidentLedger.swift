@@ -1,0 +1,81 @@
+public import Foundation
+
+/// Incidents, tasks and journals in the store, for the services and the `incidents` module
+/// alike: the numbers to give (`INC-42`, `T-7`), task completion, and the runs waiting on tasks.
+///
+/// Numbers are given here rather than by the store, so that a playbook's write (a new task) and
+/// the record of the call that made it commit in one transaction with the number in both. One
+/// process owns a data folder (the lock of `automator serve`), so the counters, loaded from the
+/// store at start, stay right.
+public final class IncidentLedger: Sendable {
+    public let store: any IncidentStore
+    private let numbers: Locked<(incident: Int, task: Int)>
+    /// Completions of the runs waiting in `t:wait()`, by task.
+    private let waiters = Locked<[TaskID: [@Sendable (Result<[LuaValue], HostError>) -> Void]]>([:])
+
+    public init(store: any IncidentStore) async throws(StoreError) {
+        self.store = store
+        numbers = Locked(try await store.highestNumbers())
+    }
+
+    func nextIncidentID() -> IncidentID { IncidentID(numbers.withLock { $0.incident += 1; return $0.incident }) }
+    func nextTaskID() -> TaskID { TaskID(numbers.withLock { $0.task += 1; return $0.task }) }
+
+    /// Completes an open task with `answer` (one of its choices, when it has some), journals it,
+    /// and resumes the run waiting on it.
+    ///
+    /// - Throws: `.notFound`, `.conflict` for a task already done, `.invalid` for an answer not
+    ///   among the choices.
+    public func complete(_ id: TaskID, answer: String, by actor: String) async throws(IncidentError) -> IncidentTask {
+        guard let task = try await loadTask(id) else {
+            throw IncidentError(.notFound, "there is no task \(id): `automator task list` shows the open tasks")
+        }
+        guard task.status == .open else {
+            throw IncidentError(.conflict, "task \(id) is already done (answer: \(task.answer ?? ""))")
+        }
+        guard task.choices.isEmpty || task.choices.contains(answer) else {
+            throw .invalid("answer", "one of " + task.choices.map { JSONText.string($0) }.joined(separator: ", ")
+                + " expected, got \(JSONText.string(answer))")
+        }
+        let now = Date()
+        let entry = JournalEntry(incident: task.incident, at: now, actor: actor, kind: .taskDone,
+                                 text: "\(id) \(task.title): \(answer.isEmpty ? "done" : answer)")
+        do {
+            try await store.write(.all([.completeTask(id, answer: answer, by: actor, at: now), .appendJournal([entry])]))
+        } catch { throw .store(error) }
+        resolve(id, .success([.string(LuaString(answer))]))
+        var done = task
+        done.status = .done
+        done.answer = answer
+        done.completedBy = actor
+        done.completedAt = now.roundedToMilliseconds
+        return done
+    }
+
+    /// Calls `complete` with the task's answer once it is done: at once if it is already (done
+    /// while no server ran, or before the run waited), or when a person completes it.
+    func waitForTask(_ id: TaskID, _ complete: @escaping @Sendable (Result<[LuaValue], HostError>) -> Void) {
+        waiters.withLock { $0[id, default: []].append(complete) }
+        // Registered first, then read: a completion committed before the read is seen by it, one
+        // committed after finds the waiter.
+        Task {
+            do {
+                guard let task = try await store.loadTask(id) else {
+                    resolve(id, .failure(HostError("there is no task \(id)")))
+                    return
+                }
+                if task.status == .done { resolve(id, .success([.string(LuaString(task.answer ?? ""))])) }
+            } catch {
+                resolve(id, .failure(HostError("task \(id) could not be read: \(error)")))
+            }
+        }
+    }
+
+    private func resolve(_ id: TaskID, _ result: Result<[LuaValue], HostError>) {
+        for waiter in waiters.withLock({ $0.removeValue(forKey: id) ?? [] }) { waiter(result) }
+    }
+
+    func loadTask(_ id: TaskID) async throws(IncidentError) -> IncidentTask? {
+        do { return try await store.loadTask(id) } catch { throw .store(error) }
+    }
+}

@@ -1,0 +1,335 @@
+public import Foundation
+public import Logging
+
+/// The core loop of the SOC: an incident arrives (created, or mapped from an alert), duplicates
+/// of an open one are linked to it, the playbook that matches starts a durable run on it, its
+/// SLA is timed, and people complete the tasks its run waits on.
+///
+/// ```swift
+/// let ledger = try await IncidentLedger(store: store)
+/// let modules = StandardModules.all(logger: logger) + [IncidentsModule(ledger: ledger)]
+/// let service = try IncidentService(ledger: ledger, runs: try RunService(store: store, modules: modules),
+///                                   scripts: "scripts", modules: modules)
+/// try await service.start()
+/// let created = try await service.create(IncidentDraft(title: "Phishing", type: "phishing", severity: .high), by: "api")
+/// ```
+public final class IncidentService: Sendable {
+    public let ledger: IncidentLedger
+    public let runs: RunService
+    public var store: any IncidentStore { ledger.store }
+    private let catalog: PlaybookCatalog
+    private let evaluator: ScriptEvaluator
+    private let slaTimers: SLATimers
+    private let ingestion = KeyedSerializer()
+    private let dedupWindow: TimeInterval
+    private let logger: Logger
+
+    /// What an arriving incident became.
+    public struct Ingested: Sendable {
+        public var incident: Incident
+        /// It was linked to an open incident with the same source and reference, instead of
+        /// opening a new one.
+        public var deduplicated: Bool
+        /// The playbook's run started on it.
+        public var run: RunRecord?
+    }
+
+    /// - Parameters:
+    ///   - scripts: the folder of `playbooks/`, `mappers/`, `sla.lua` and `hooks/`.
+    ///   - modules: the modules of the runs (they must include `IncidentsModule`), for reading
+    ///     the playbooks' declarations.
+    ///   - dedupWindow: how long after it opened an incident takes the duplicates of its alert,
+    ///     unless the mapper says otherwise.
+    public init(ledger: IncidentLedger, runs: RunService, scripts: String, modules: [any HostModule],
+                dedupWindow: TimeInterval = 86400,
+                logger: Logger = Logger(label: "automator.incidents") { _ in SwiftLogNoOpLogHandler() }) throws(LuaError)
+    {
+        self.ledger = ledger
+        self.runs = runs
+        self.dedupWindow = dedupWindow
+        self.logger = logger
+        evaluator = try ScriptEvaluator(modules: modules)
+        catalog = PlaybookCatalog(folder: scripts, evaluator: evaluator, logger: logger)
+        slaTimers = SLATimers()
+    }
+
+    /// Reads the scripts, resumes the runs a stop or a crash left unfinished, and starts the SLA
+    /// timers, firing at once those that fell due meanwhile.
+    public func start() async throws(IncidentError) {
+        await catalog.refresh(force: true)
+        do { _ = try await runs.recover() } catch { throw .store(error) }
+        let awaiting: [Incident]
+        do { awaiting = try await store.listIncidents(IncidentQuery(awaitingSLA: true, limit: 1_000_000)) } catch {
+            throw .store(error)
+        }
+        for incident in awaiting { if let due = incident.slaDueAt { slaTimers.schedule(incident.id, at: due) } }
+        slaTimers.start { [self] id in await breach(id) }
+    }
+
+    /// Stops the SLA timers and the runs (they stay unfinished in the store), then closes it.
+    public func shutdown() async {
+        await slaTimers.stop()
+        await runs.shutdown()
+    }
+
+    // MARK: Arriving incidents
+
+    /// Opens an incident, or links it to an open one with the same source and reference, and
+    /// starts the playbook that matches it.
+    ///
+    /// - Parameter choosingPlaybook: false to open it with no playbook (to run one by hand).
+    public func create(_ draft: IncidentDraft, by actor: String, choosingPlaybook: Bool = true)
+        async throws(IncidentError) -> Ingested
+    {
+        guard choosingPlaybook else { return try await open(draft, by: actor, choosingPlaybook: false) }
+        return try await create(draft, by: actor, window: dedupWindow, isDuplicate: nil)
+    }
+
+    /// Turns an alert into an incident with `mappers/SOURCE.lua`, then as `create`.
+    ///
+    /// - Throws: `.notFound` without a mapper, `.invalid` for an alert or a mapper's result that
+    ///   is not an incident (the message names the field).
+    public func ingest(source: String, alert: [UInt8], by actor: String) async throws(IncidentError) -> Ingested {
+        guard !source.isEmpty, source.count <= 100,
+              source.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        else {
+            throw IncidentError(.invalid, "the source \"\(source)\" is not a name: use letters, digits, - and _")
+        }
+        let mapper = try await catalog.mapper(for: source)
+        guard (try? JSONSerialization.jsonObject(with: Data(alert), options: [.fragmentsAllowed])) != nil else {
+            throw IncidentError(.invalid, "the alert is not valid JSON")
+        }
+        let alertText = String(decoding: alert, as: UTF8.self)
+        let mapped: String
+        do { mapped = try await evaluator.call("map", on: mapper.declaration, json: "[" + alertText + "]") } catch {
+            throw IncidentError(.invalid, "the mapper \(mapper.path) failed: \(error.description)")
+        }
+        var draft: IncidentDraft
+        do { draft = try IncidentDraft(json: Array(mapped.utf8)) } catch {
+            throw IncidentError(.invalid, "the mapper \(mapper.path) returned no valid incident: \(error.description)")
+        }
+        draft.source = source
+        draft.raw = alertText
+        var decide: (@Sendable (Incident) async -> Bool)?
+        if mapper.decidesDuplicates {
+            let evaluator = self.evaluator
+            let logger = self.logger
+            decide = { existing in
+                let arguments = "[" + mapped + "," + IncidentJSON.forScript(existing) + "]"
+                do { return try await evaluator.call("is_duplicate", on: mapper.declaration, json: arguments) == "true" } catch {
+                    logger.warning("is_duplicate of \(mapper.path) failed, the alert is linked: \(error)")
+                    return true
+                }
+            }
+        }
+        return try await create(draft, by: actor, window: mapper.dedupWindow ?? dedupWindow, isDuplicate: decide)
+    }
+
+    private func create(_ draft: IncidentDraft, by actor: String, window: TimeInterval,
+                        isDuplicate: (@Sendable (Incident) async -> Bool)?) async throws(IncidentError) -> Ingested
+    {
+        guard let source = draft.source, let reference = draft.sourceRef, window > 0 else {
+            return try await open(draft, by: actor)
+        }
+        // Alerts with one reference are taken one at a time, so that two arriving together do
+        // not both open an incident.
+        return try await ingestion.serialize(source + "\u{0}" + reference) { [self] () async throws(IncidentError) in
+            let query = IncidentQuery(statuses: IncidentQuery.open, source: source, sourceRef: reference,
+                                      createdSince: Date().addingTimeInterval(-window), limit: 1)
+            let existing: Incident?
+            do throws(StoreError) { existing = try await store.listIncidents(query).first } catch { throw .store(error) }
+            if let existing, await isDuplicate?(existing) ?? true {
+                var change = IncidentChange(existing.id)
+                change.addsAlert = true
+                let entry = JournalEntry(incident: existing.id, at: change.at, actor: actor, kind: .alert,
+                                         text: "a duplicate alert arrived: \(draft.title)")
+                do throws(StoreError) { try await store.write(.all([.updateIncident(change), .appendJournal([entry])])) } catch {
+                    throw .store(error)
+                }
+                var linked = existing
+                linked.alertCount += 1
+                return Ingested(incident: linked, deduplicated: true, run: nil)
+            }
+            return try await open(draft, by: actor)
+        }
+    }
+
+    /// Opens a new incident and starts its playbook, in one transaction.
+    private func open(_ draft: IncidentDraft, by actor: String, choosingPlaybook: Bool = true)
+        async throws(IncidentError) -> Ingested
+    {
+        let now = Date()
+        var incident = draft.incident(ledger.nextIncidentID(), at: now)
+        let playbook = choosingPlaybook ? await catalog.choose(for: incident) : nil
+        let policy = await catalog.sla(type: incident.type, severity: incident.severity)
+        if let sla = playbook?.sla ?? policy { incident.slaDueAt = now.addingTimeInterval(sla) }
+        var journal = [JournalEntry(incident: incident.id, at: now, actor: actor, kind: .created,
+                                    text: "\(incident.severity.rawValue) \(incident.type): \(incident.title)")]
+        var run: RunRecord?
+        if let playbook {
+            let runID = RunID.make()
+            incident.playbook = playbook.name
+            incident.runID = runID
+            incident.status = .active
+            journal.append(JournalEntry(incident: incident.id, at: now, actor: "automator", kind: .playbook,
+                                        text: "playbook \(playbook.name) (\(playbook.path)) started: run \(runID)"))
+            run = try await start(playbook, entry: "run", on: incident, id: runID,
+                                  with: [.createIncident(incident), .appendJournal(journal)])
+        } else {
+            do { try await store.write(.all([.createIncident(incident), .appendJournal(journal)])) } catch {
+                throw .store(error)
+            }
+        }
+        if let due = incident.slaDueAt { slaTimers.schedule(incident.id, at: due) }
+        return Ingested(incident: incident, deduplicated: false, run: run)
+    }
+
+    private func start(_ playbook: Playbook, entry: String, on incident: Incident, id: RunID = .make(),
+                       with writes: [StoreWrite]) async throws(IncidentError) -> RunRecord
+    {
+        do {
+            return try await runs.submit(id: id, script: playbook.path, source: playbook.source,
+                                         arguments: "[" + IncidentJSON.forScript(incident) + "]",
+                                         entry: .playbook(entry), incident: incident.id, with: writes)
+        } catch {
+            throw IncidentError(.invalid, "playbook \(playbook.path): \(error)")
+        }
+    }
+
+    // MARK: Playbooks
+
+    /// The playbooks in order of preference, and the files that could not be read.
+    public func playbooks() async -> (playbooks: [Playbook], problems: [PlaybookProblem]) {
+        await catalog.refresh()
+        return (await catalog.playbooks, await catalog.problems)
+    }
+
+    /// Starts the playbook `name` on an incident, whatever its match: a person's choice.
+    public func runPlaybook(_ name: String, on id: IncidentID, by actor: String) async throws(IncidentError) -> RunRecord {
+        guard let playbook = await catalog.playbook(named: name) else {
+            let names = await catalog.playbooks.map(\.name)
+            throw IncidentError(.notFound, "there is no playbook \"\(name)\": "
+                + (names.isEmpty ? "the playbooks folder has none" : "the playbooks are " + names.joined(separator: ", ")))
+        }
+        let incident = try await load(id)
+        let runID = RunID.make()
+        var change = IncidentChange(id)
+        change.playbook = playbook.name
+        change.runID = runID
+        let entry = JournalEntry(incident: id, at: change.at, actor: actor, kind: .playbook,
+                                 text: "playbook \(playbook.name) (\(playbook.path)) started: run \(runID)")
+        return try await start(playbook, entry: "run", on: incident, id: runID,
+                               with: [.updateIncident(change), .appendJournal([entry])])
+    }
+
+    /// Runs a playbook file on an incident (`automator run playbook.lua --incident FILE`).
+    public func runPlaybook(file path: String, source: [UInt8], on id: IncidentID, by actor: String)
+        async throws(IncidentError) -> RunRecord
+    {
+        let incident = try await load(id)
+        let playbook = Playbook(name: path, path: path, source: source, priority: 0, match: nil, sla: nil,
+                                handlesBreach: false)
+        let runID = RunID.make()
+        var change = IncidentChange(id)
+        change.playbook = path
+        change.runID = runID
+        let entry = JournalEntry(incident: id, at: change.at, actor: actor, kind: .playbook,
+                                 text: "playbook \(path) started: run \(runID)")
+        return try await start(playbook, entry: "run", on: incident, id: runID,
+                               with: [.updateIncident(change), .appendJournal([entry])])
+    }
+
+    /// Starts the incident's failed playbook run again, with the playbook as it is now: it
+    /// replays to the step that failed and goes on.
+    public func retry(_ id: IncidentID, by actor: String) async throws(IncidentError) -> RunRecord {
+        let incident = try await load(id)
+        guard let runID = incident.runID else {
+            throw IncidentError(.conflict, "incident \(id) has no playbook run to retry")
+        }
+        let current = await incident.playbook.asyncMap { await catalog.playbook(named: $0) }
+        let entry = JournalEntry(incident: id, actor: actor, kind: .playbook, text: "run \(runID) retried")
+        do {
+            return try await runs.retry(runID, source: current??.source, with: [.appendJournal([entry])])
+        } catch {
+            throw IncidentError(error.isConflict ? .conflict : .invalid, "\(error)")
+        }
+    }
+
+    // MARK: Reading
+
+    /// The incident with its tasks and its playbook's run.
+    public func details(_ id: IncidentID) async throws(IncidentError)
+        -> (incident: Incident, tasks: [IncidentTask], run: RunRecord?)
+    {
+        let incident = try await load(id)
+        do throws(StoreError) {
+            let tasks = try await store.listTasks(TaskQuery(incident: id))
+            var run: RunRecord?
+            if let runID = incident.runID { run = try await runs.run(runID) }
+            return (incident, tasks, run)
+        } catch {
+            throw .store(error)
+        }
+    }
+
+    public func load(_ id: IncidentID) async throws(IncidentError) -> Incident {
+        let incident: Incident?
+        do { incident = try await store.loadIncident(id) } catch { throw .store(error) }
+        guard let incident else {
+            throw IncidentError(.notFound, "there is no incident \(id): `automator incident list` shows the incidents")
+        }
+        return incident
+    }
+
+    // MARK: SLA
+
+    /// The SLA of an open incident ran out: marked breached, and its hook (the playbook's
+    /// `on_sla_breach`, else `hooks/sla_breach.lua`) started, in one transaction, so that a
+    /// restart neither loses nor repeats it.
+    private func breach(_ id: IncidentID) async {
+        do {
+            guard let incident = try await store.loadIncident(id), incident.status != .closed,
+                  incident.slaBreachedAt == nil, let due = incident.slaDueAt
+            else { return }
+            var change = IncidentChange(id)
+            change.slaBreachedAt = change.at
+            let late = Int(change.at.timeIntervalSince(due))
+            var writes: [StoreWrite] = [.updateIncident(change)]
+            var breached = incident
+            breached.slaBreachedAt = change.at
+            let arguments = "[" + IncidentJSON.forScript(breached) + "]"
+            var text = "SLA breached: due \(JSONText.time(due).dropFirst().dropLast())"
+                + (late > 1 ? ", handled \(late) s late (the server was down)" : "")
+            let playbook = await incident.playbook.asyncMap { await catalog.playbook(named: $0) } ?? nil
+            if let playbook, playbook.handlesBreach {
+                text += "; on_sla_breach of \(playbook.path) started"
+                writes.append(.appendJournal([JournalEntry(incident: id, at: change.at, actor: "automator", kind: .sla, text: text)]))
+                _ = try await runs.submit(script: playbook.path, source: playbook.source, arguments: arguments,
+                                          entry: .playbook("on_sla_breach"), incident: id, with: writes)
+            } else if let hook = await catalog.breachHook {
+                text += "; \(hook.path) started"
+                writes.append(.appendJournal([JournalEntry(incident: id, at: change.at, actor: "automator", kind: .sla, text: text)]))
+                _ = try await runs.submit(script: hook.path, source: hook.source, arguments: arguments, entry: .hook,
+                                          incident: id, with: writes)
+            } else {
+                writes.append(.appendJournal([JournalEntry(incident: id, at: change.at, actor: "automator", kind: .sla, text: text)]))
+                try await store.write(.all(writes))
+            }
+        } catch {
+            logger.error("the SLA breach of \(id) could not be handled: \(error); it is tried again at the next start")
+        }
+    }
+}
+
+extension Optional {
+    fileprivate func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let self else { return nil }
+        return try await transform(self)
+    }
+}
+
+extension RunServiceError {
+    fileprivate var isConflict: Bool {
+        if case .notRetryable = self { true } else { false }
+    }
+}

@@ -1,0 +1,27 @@
+public import Foundation
+
+/// One line of an incident's timeline (its war room): what happened, when, and who or what
+/// did it. Append-only.
+public struct JournalEntry: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        case created, alert, note, update, task, taskDone = "task_done", link, playbook, sla, closed
+    }
+
+    /// Its position in the whole journal (assigned by the store; 0 before).
+    public var sequence: Int64
+    public var incident: IncidentID
+    public var at: Date
+    /// `api`, `cli:alice`, `playbook Phishing triage (run-…)`.
+    public var actor: String
+    public var kind: Kind
+    public var text: String
+
+    public init(sequence: Int64 = 0, incident: IncidentID, at: Date = Date(), actor: String, kind: Kind, text: String) {
+        self.sequence = sequence
+        self.incident = incident
+        self.at = at.roundedToMilliseconds
+        self.actor = actor
+        self.kind = kind
+        self.text = text
+    }
+}

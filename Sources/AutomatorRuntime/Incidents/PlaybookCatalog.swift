@@ -1,0 +1,212 @@
+import Foundation
+import Logging
+
+/// The scripts folder as the incident service reads it: the playbooks (`playbooks/*.lua`), the
+/// mappers (`mappers/SOURCE.lua`), the SLA policy (`sla.lua`) and the breach hook
+/// (`hooks/sla_breach.lua`). Files are looked at again at most once a second, and read again when
+/// any has changed, so `serve` takes an edited playbook without a restart; runs already started
+/// keep the text they started with.
+actor PlaybookCatalog {
+    /// A mapper as read: its declaration, and how it deduplicates.
+    struct Mapper {
+        var path: String
+        var declaration: ScriptEvaluator.Declaration
+        /// Seconds; nil for the service's default.
+        var dedupWindow: TimeInterval?
+        var decidesDuplicates: Bool
+    }
+
+    let folder: String
+    private let evaluator: ScriptEvaluator
+    private let logger: Logger
+    private(set) var playbooks: [Playbook] = []
+    private(set) var problems: [PlaybookProblem] = []
+    private var declarations: [String: ScriptEvaluator.Declaration] = [:]
+    private var mappers: [String: Mapper] = [:]
+    private var policy: [String: [String: TimeInterval]] = [:]
+    private(set) var breachHook: (path: String, source: [UInt8])?
+    private var signature: [String: [Int]] = [:]
+    private var checkedAt = Date.distantPast
+
+    init(folder: String, evaluator: ScriptEvaluator, logger: Logger) {
+        self.folder = folder
+        self.evaluator = evaluator
+        self.logger = logger
+    }
+
+    /// Reads the folder again if a file changed since the last look (at most once a second, or
+    /// now with `force`).
+    func refresh(force: Bool = false) async {
+        let now = Date()
+        guard force || now.timeIntervalSince(checkedAt) >= 1 else { return }
+        checkedAt = now
+        let current = scan()
+        guard current != signature else { return }
+        signature = current
+        await reload()
+    }
+
+    /// The playbook for `incident`: the first that matches, by priority (highest first), then name.
+    func choose(for incident: Incident) async -> Playbook? {
+        await refresh()
+        for playbook in playbooks {
+            if let matched = playbook.matches(incident) {
+                if matched { return playbook }
+                continue
+            }
+            guard let declaration = declarations[playbook.path] else { continue }
+            do {
+                let answer = try await evaluator.call("matches", on: declaration,
+                                                      json: "[" + IncidentJSON.forScript(incident) + "]")
+                if answer == "true" { return playbook }
+            } catch {
+                logger.warning("the match function of \(playbook.path) failed: \(error.description)")
+            }
+        }
+        return nil
+    }
+
+    func playbook(named name: String) async -> Playbook? {
+        await refresh()
+        return playbooks.first { $0.name == name }
+    }
+
+    /// The incident SLA for a type and severity from `sla.lua`: the type's own, else the default's.
+    func sla(type: String, severity: Incident.Severity) -> TimeInterval? {
+        policy[type]?[severity.rawValue] ?? policy["default"]?[severity.rawValue]
+    }
+
+    /// The mapper of `mappers/SOURCE.lua`.
+    ///
+    /// - Throws: `.notFound` when there is none, `.invalid` when it does not load.
+    func mapper(for source: String) async throws(IncidentError) -> Mapper {
+        await refresh()
+        if let mapper = mappers[source] { return mapper }
+        let path = "mappers/\(source).lua"
+        guard let data = FileManager.default.contents(atPath: folder + "/" + path) else {
+            throw IncidentError(.notFound, "there is no mapper for the source \"\(source)\": write \(folder)/\(path) "
+                + "(return mapper { map = function(alert) return { title = ..., type = ..., severity = ... } end })")
+        }
+        do {
+            let (json, declaration) = try await evaluator.declaration("mapper", source: Array(data), path: path)
+            let info = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] ?? [:]
+            var window: TimeInterval?
+            if let text = info["dedup_window"] as? String ?? (info["dedup_window"] as? NSNumber)?.stringValue {
+                guard let seconds = DurationText.seconds(text) else {
+                    throw IncidentError(.invalid, "\(path): dedup_window must be \(DurationText.expected)")
+                }
+                window = seconds
+            }
+            let mapper = Mapper(path: path, declaration: declaration, dedupWindow: window,
+                                decidesDuplicates: info["is_duplicate"] as? Bool ?? false)
+            mappers[source] = mapper
+            return mapper
+        } catch let error as IncidentError {
+            throw error
+        } catch {
+            throw IncidentError(.invalid, "the mapper \(path) does not load: \(error)")
+        }
+    }
+
+    // MARK: Reading the folder
+
+    /// Modification time and size of every file the catalog reads.
+    private func scan() -> [String: [Int]] {
+        var files: [String: [Int]] = [:]
+        for path in ["sla.lua", "hooks/sla_breach.lua"] + list("playbooks") + list("mappers") {
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: folder + "/" + path) else { continue }
+            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            files[path] = [Int(modified * 1e6), (attributes[.size] as? Int) ?? 0]
+        }
+        return files
+    }
+
+    private func list(_ subfolder: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/" + subfolder)) ?? []
+        return names.filter { $0.hasSuffix(".lua") && !$0.hasSuffix("_test.lua") }.sorted().map { subfolder + "/" + $0 }
+    }
+
+    private func reload() async {
+        mappers = [:]
+        var loaded: [Playbook] = []
+        var problems: [PlaybookProblem] = []
+        var declarations: [String: ScriptEvaluator.Declaration] = [:]
+        for path in list("playbooks") {
+            do {
+                let (playbook, declaration) = try await load(path)
+                if let other = loaded.first(where: { $0.name == playbook.name }) {
+                    throw IncidentError(.invalid, "the name \"\(playbook.name)\" is taken by \(other.path)")
+                }
+                loaded.append(playbook)
+                declarations[path] = declaration
+            } catch {
+                problems.append(PlaybookProblem(path: path, message: "\(error)"))
+                logger.error("playbook \(path) is not used: \(error)")
+            }
+        }
+        // Assigned together once all is read: a caller that enters while this awaits sees the
+        // last catalog whole.
+        playbooks = loaded.sorted { ($0.priority, $1.name) > ($1.priority, $0.name) }
+        self.declarations = declarations
+        self.problems = problems
+        policy = await loadPolicy()
+        breachHook = FileManager.default.contents(atPath: folder + "/hooks/sla_breach.lua").map {
+            ("hooks/sla_breach.lua", Array($0))
+        }
+    }
+
+    private func load(_ path: String) async throws -> (Playbook, ScriptEvaluator.Declaration) {
+        guard let data = FileManager.default.contents(atPath: folder + "/" + path) else {
+            throw IncidentError(.notFound, "cannot read the file")
+        }
+        let source = Array(data)
+        let (json, declaration) = try await evaluator.declaration("playbook", source: source, path: path)
+        let info = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] ?? [:]
+        var match: Playbook.Match?
+        if info["match_function"] as? Bool == true {
+            match = .function
+        } else if let fields = info["match"] as? [String: [String]] {
+            if let unknown = fields.keys.sorted().first(where: { !Playbook.matchFields.contains($0) }) {
+                throw IncidentError(.invalid, "match names the unknown field \"\(unknown)\": use "
+                    + Playbook.matchFields.joined(separator: ", "))
+            }
+            match = .fields(fields)
+        }
+        var sla: TimeInterval?
+        if let text = info["sla"] as? String ?? (info["sla"] as? NSNumber)?.stringValue {
+            guard let seconds = DurationText.seconds(text) else {
+                throw IncidentError(.invalid, "sla must be \(DurationText.expected), got \"\(text)\"")
+            }
+            sla = seconds
+        }
+        let playbook = Playbook(name: info["name"] as? String ?? path, path: path, source: source,
+                                priority: (info["priority"] as? NSNumber)?.intValue ?? 0, match: match, sla: sla,
+                                handlesBreach: info["on_sla_breach"] as? Bool ?? false)
+        return (playbook, declaration)
+    }
+
+    /// `sla.lua`: `{ default = { high = "4h" }, phishing = { high = "2h" } }`.
+    private func loadPolicy() async -> [String: [String: TimeInterval]] {
+        guard let data = FileManager.default.contents(atPath: folder + "/sla.lua") else { return [:] }
+        do {
+            let json = try await evaluator.value(source: Array(data), path: "sla.lua")
+            guard let table = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: [String: Any]] else {
+                throw IncidentError(.invalid, "it must return a table of types, each a table of severities")
+            }
+            var policy: [String: [String: TimeInterval]] = [:]
+            for (type, severities) in table {
+                for (severity, value) in severities {
+                    let text = value as? String ?? (value as? NSNumber)?.stringValue ?? ""
+                    guard Incident.Severity(rawValue: severity) != nil, let seconds = DurationText.seconds(text) else {
+                        throw IncidentError(.invalid, "\(type).\(severity): a severity and \(DurationText.expected)")
+                    }
+                    policy[type, default: [:]][severity] = seconds
+                }
+            }
+            return policy
+        } catch {
+            logger.error("sla.lua is not used: \(error)")
+            return [:]
+        }
+    }
+}

@@ -1,0 +1,149 @@
+internal import CLua
+import Dispatch
+import Foundation
+
+/// Evaluates the declarations of playbooks and mappers outside the durable runs: reads what a
+/// playbook file declares, asks a playbook's `match` function, turns an alert into an incident
+/// with a mapper. One sandbox on its own serial queue (its waits block that queue's thread,
+/// never Swift's cooperative pool); each file is loaded in a fresh environment; each call is
+/// held to a few seconds and a memory cap.
+final class ScriptEvaluator: @unchecked Sendable {
+    private let queue = DispatchQueue(label: "automator.scripts")
+    private let sandbox: Sandbox
+    private let inspector: [String: LuaReference]
+    private let declared: LuaReference
+    private static let limits = Limits(memory: 256 << 20, timeout: .seconds(5))
+
+    init(modules: [any HostModule]) throws(LuaError) {
+        sandbox = try Sandbox(modules: modules)
+        guard let declared = sandbox.hostFunction("declared", of: "incidents") else {
+            throw LuaError(.runtime, "the script evaluator needs the incidents module")
+        }
+        self.declared = declared
+        let environment = try sandbox.makeEnvironment()
+        let chunk = try sandbox.load(Array(Self.inspectorSource.utf8), chunkName: "\(AU_HOST_CHUNK) catalog", in: environment)
+        let sandbox = self.sandbox
+        inspector = try sandbox.call(chunk.reference, limits: Self.limits) { stack, first, _ throws(LuaError) in
+            var functions: [String: LuaReference] = [:]
+            lua_pushnil(stack.L)
+            while lua_next(stack.L, first) != 0 {
+                let name = stack.bytes(at: -2).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                lua_xmove(stack.L, sandbox.state.L, 1)
+                functions[name] = sandbox.state.reference()
+            }
+            return functions
+        }
+    }
+
+    /// A declaration kept to be called again (a playbook's `match`, a mapper).
+    struct Declaration: @unchecked Sendable {
+        fileprivate let reference: LuaReference
+    }
+
+    /// Loads a file that must return `playbook { ... }` or `mapper { ... }`; returns what it
+    /// declares, as JSON, and the declaration.
+    func declaration(_ kind: String, source: [UInt8], path: String) async throws(LuaError) -> (String, Declaration) {
+        try await perform { [self] () throws(LuaError) in
+            let environment = try sandbox.makeEnvironment()
+            let chunk = try sandbox.load(source, chunkName: "@" + path, in: environment)
+            return try sandbox.call(inspector[kind]!, leading: [.reference(chunk.reference), .reference(declared)],
+                                    limits: Self.limits) { stack, first, _ throws(LuaError) in
+                let json = stack.bytes(at: first).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+                lua_pushvalue(stack.L, first + 1)
+                lua_xmove(stack.L, sandbox.state.L, 1)
+                return (json, Declaration(reference: sandbox.state.reference()))
+            }
+        }
+    }
+
+    /// What a script file returns, as JSON (`sla.lua`).
+    func value(source: [UInt8], path: String) async throws(LuaError) -> String {
+        try await perform { [self] () throws(LuaError) in
+            let chunk = try sandbox.load(source, chunkName: "@" + path, in: try sandbox.makeEnvironment())
+            return try string(inspector["value"]!, [.reference(chunk.reference)])
+        }
+    }
+
+    /// Calls a declaration's function through the inspector (`matches`, `map`, `is_duplicate`)
+    /// with JSON arguments; returns its result as text (`true`, `false`, or JSON).
+    func call(_ function: String, on declaration: Declaration, json arguments: String) async throws(LuaError) -> String {
+        try await perform { [self] () throws(LuaError) in
+            try string(inspector[function]!, [.reference(declaration.reference)], arguments: arguments)
+        }
+    }
+
+    private func string(_ function: LuaReference, _ leading: [LuaRun.Leading], arguments: String = "[]")
+        throws(LuaError) -> String
+    {
+        try sandbox.call(function, leading: leading, jsonArguments: Array(arguments.utf8), limits: Self.limits) {
+            stack, first, count in
+            count > 0 ? stack.bytes(at: first).map { String(decoding: $0, as: UTF8.self) } ?? "" : ""
+        }
+    }
+
+    private func perform<T: Sendable>(_ work: @escaping @Sendable () throws(LuaError) -> T) async throws(LuaError) -> T {
+        let result: Result<T, LuaError> = await withCheckedContinuation { continuation in
+            queue.async {
+                do throws(LuaError) { continuation.resume(returning: .success(try work())) } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    /// The inspector: what the host reads from declarations, as JSON text.
+    private static let inspectorSource = #"""
+        local inspect = {}
+
+        function inspect.playbook(chunk, declared)
+          local book = chunk()
+          if declared(book) ~= "playbook" then
+            error("the file must return playbook { name = ..., run = function(inc) ... end }", 0)
+          end
+          local info = {
+            name = book.name, priority = book.priority or 0, sla = book.sla,
+            match_function = type(book.match) == "function", on_sla_breach = book.on_sla_breach ~= nil,
+          }
+          if type(book.match) == "table" then
+            info.match = {}
+            for field, value in pairs(book.match) do
+              if type(field) ~= "string" then error("match names fields, as in match = { type = \"phishing\" }", 0) end
+              local values = json.array({})
+              for i, each in ipairs(type(value) == "table" and value or { value }) do values[i] = tostring(each) end
+              info.match[field] = values
+            end
+          end
+          return json.encode(info), book
+        end
+
+        function inspect.mapper(chunk, declared)
+          local mapper = chunk()
+          if declared(mapper) ~= "mapper" then
+            error("the file must return mapper { map = function(alert) ... end }", 0)
+          end
+          return json.encode({ dedup_window = mapper.dedup_window, is_duplicate = mapper.is_duplicate ~= nil }), mapper
+        end
+
+        function inspect.matches(book, incident)
+          return book.match(incident) and "true" or "false"
+        end
+
+        function inspect.map(mapper, alert)
+          local incident = mapper.map(alert)
+          if type(incident) ~= "table" then error("map must return the incident as a table, got " .. type(incident), 0) end
+          if type(incident.labels) == "table" then json.array(incident.labels) end
+          return json.encode(incident)
+        end
+
+        function inspect.is_duplicate(mapper, new, existing)
+          return mapper.is_duplicate(new, existing) and "true" or "false"
+        end
+
+        function inspect.value(chunk)
+          return json.encode(chunk())
+        end
+
+        return inspect
+        """#
+}

@@ -1,0 +1,147 @@
+extension IncidentsModule {
+    /// The objects over the host functions, and the declarations. Runs once per state with the
+    /// frozen base as its environment: scripts reach none of these locals, and the shared
+    /// metatables hide behind `__metatable`.
+    public var lua: String? {
+        #"""
+        local host = ...
+        local json, error, type, pairs, ipairs, setmetatable, tostring = json, error, type, pairs, ipairs, setmetatable, tostring
+
+        local Incident, Task = {}, {}
+        local incident_class = { __index = Incident, __metatable = false }
+        local task_class = { __index = Task, __metatable = false }
+
+        local function incident(data) return setmetatable(data, incident_class) end
+
+        local function check(self, method)
+          if type(self) ~= "table" or type(self.id) ~= "string" then
+            error(("call it as inc:%s(...), with a colon"):format(method), 3)
+          end
+        end
+
+        --- Adds a note to the incident's journal.
+        function Incident:note(text)
+          check(self, "note")
+          if type(text) ~= "string" and type(text) ~= "number" then
+            error("inc:note expects text, got " .. type(text), 2)
+          end
+          host.note(self.id, tostring(text))
+        end
+
+        --- Changes the properties given; `fields` is merged into the custom fields.
+        function Incident:update(changes)
+          check(self, "update")
+          if type(changes) ~= "table" then error("inc:update expects a table of changes", 2) end
+          local fields = changes.fields
+          if fields ~= nil and type(fields) ~= "table" then error("fields must be a table", 2) end
+          host.update(self.id, changes, fields and json.encode(fields))
+          for key, value in pairs(changes) do
+            if key == "fields" then
+              for name, field in pairs(value) do
+                if field == json.null then self.fields[name] = nil else self.fields[name] = field end
+              end
+            else
+              self[key] = value
+            end
+          end
+          return self
+        end
+
+        --- Creates a manual task; `t:wait()` waits for its answer.
+        function Incident:task(spec)
+          check(self, "task")
+          return setmetatable(host.task(self.id, spec), task_class)
+        end
+
+        function Incident:close(options)
+          check(self, "close")
+          local reason = type(options) == "table" and options.reason
+          if type(reason) ~= "string" or reason == "" then
+            error('inc:close needs a reason, as in inc:close{ reason = "false positive" }', 2)
+          end
+          host.close(self.id, reason)
+          self.status, self.close_reason = "closed", reason
+        end
+
+        function Incident:link(other)
+          check(self, "link")
+          local id = type(other) == "table" and other.id or other
+          if type(id) ~= "string" then error("inc:link expects an incident or its id", 2) end
+          host.link(self.id, id)
+        end
+
+        --- Suspends the run until a person completes the task; returns the answer.
+        function Task:wait()
+          if type(self) ~= "table" or type(self.id) ~= "string" then error("call it as t:wait(), with a colon", 2) end
+          local answer = host.wait(self.id)
+          self.status, self.answer = "done", answer
+          return answer
+        end
+
+        local incidents = {}
+
+        --- Past incidents by field or text, newest first.
+        function incidents.find(query)
+          local found = json.decode(host.find(query))
+          for _, data in ipairs(found) do incident(data) end
+          return found
+        end
+
+        function incidents.get(id)
+          local text = host.get(id)
+          return text and incident(json.decode(text))
+        end
+
+        -- Declarations are marked, so that the host can tell them from any table.
+        local declared = setmetatable({}, { __mode = "k" })
+
+        local function declare(kind, definition, fields)
+          if type(definition) ~= "table" then
+            error(("%s expects a table, as in return %s { ... }"):format(kind, kind), 3)
+          end
+          for name, expected in pairs(fields) do
+            local value = definition[name]
+            local ok = value == nil and not expected.required
+            for _, allowed in ipairs(expected) do ok = ok or type(value) == allowed end
+            if not ok then
+              error(("%s: %s must be %s, got %s"):format(kind, name, table.concat(expected, " or "), type(value)), 3)
+            end
+          end
+          declared[definition] = kind
+          return definition
+        end
+
+        function playbook(definition)
+          return declare("playbook", definition, {
+            name = { "string", required = true }, run = { "function", required = true },
+            match = { "table", "function" }, priority = { "number" }, sla = { "string", "number" },
+            on_sla_breach = { "function" },
+          })
+        end
+
+        function mapper(definition)
+          return declare("mapper", definition, {
+            map = { "function", required = true }, dedup_window = { "string", "number" }, is_duplicate = { "function" },
+          })
+        end
+
+        --- A playbook's run: the script returns its declaration, whose `entry` gets the incident.
+        local function run_playbook(chunk, script, entry, data)
+          local book = chunk()
+          if declared[book] ~= "playbook" then
+            error(("%s must return playbook { name = ..., run = function(inc) ... end }"):format(script), 0)
+          end
+          local handler = book[entry]
+          if handler == nil then return nil end
+          return handler(incident(data))
+        end
+
+        --- A hook script (such as hooks/sla_breach.lua) gets the incident as `...`.
+        local function run_hook(chunk, data)
+          return chunk(incident(data))
+        end
+
+        return incidents, { run_playbook = run_playbook, run_hook = run_hook, declared = function(value) return declared[value] end }
+        """#
+    }
+}

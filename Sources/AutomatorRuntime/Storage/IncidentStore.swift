@@ -1,0 +1,81 @@
+public import Foundation
+
+/// Where incidents, their tasks and their journals are kept, beside the runs that work on them.
+/// Changes go through `write(_:completion:)` like every write, so a playbook's note and the
+/// record of the call that made it commit together; reads are `async`.
+///
+/// Implementations pass the conformance suite (`Tests/RuntimeTests/StoreConformance.swift`).
+public protocol IncidentStore: Store {
+    /// The incident with its links, or nil.
+    func loadIncident(_ id: IncidentID) async throws(StoreError) -> Incident?
+
+    /// Incidents that match `query`, newest first (without their links).
+    func listIncidents(_ query: IncidentQuery) async throws(StoreError) -> [Incident]
+
+    func loadTask(_ id: TaskID) async throws(StoreError) -> IncidentTask?
+
+    /// Tasks that match `query`: open ones by due time (the most urgent first), then done ones.
+    func listTasks(_ query: TaskQuery) async throws(StoreError) -> [IncidentTask]
+
+    /// The incident's journal, oldest first; empty for an unknown incident.
+    func journal(of incident: IncidentID) async throws(StoreError) -> [JournalEntry]
+
+    /// The highest incident and task numbers given so far (0 when none).
+    func highestNumbers() async throws(StoreError) -> (incident: Int, task: Int)
+}
+
+/// Which incidents to list. Every property set narrows the list.
+public struct IncidentQuery: Sendable, Hashable {
+    public var statuses: [Incident.Status]?
+    public var type: String?
+    public var severities: [Incident.Severity]?
+    public var source: String?
+    public var sourceRef: String?
+    public var owner: String?
+    /// A substring of the title, details, custom fields or raw payload (case-insensitive for
+    /// ASCII letters).
+    public var text: String?
+    public var createdSince: Date?
+    /// Open incidents whose SLA has not been handled as breached yet.
+    public var awaitingSLA = false
+    public var limit: Int
+
+    public init(statuses: [Incident.Status]? = nil, type: String? = nil, severities: [Incident.Severity]? = nil,
+                source: String? = nil, sourceRef: String? = nil, owner: String? = nil, text: String? = nil,
+                createdSince: Date? = nil, awaitingSLA: Bool = false, limit: Int = 100)
+    {
+        self.statuses = statuses
+        self.type = type
+        self.severities = severities
+        self.source = source
+        self.sourceRef = sourceRef
+        self.owner = owner
+        self.text = text
+        self.createdSince = createdSince
+        self.awaitingSLA = awaitingSLA
+        self.limit = limit
+    }
+
+    /// Statuses that are not `closed`.
+    public static let open: [Incident.Status] = [.new, .active, .pending]
+}
+
+/// Which tasks to list.
+public struct TaskQuery: Sendable, Hashable {
+    public var incident: IncidentID?
+    public var owner: String?
+    public var status: IncidentTask.Status?
+    /// Open tasks due before this time.
+    public var dueBefore: Date?
+    public var limit: Int
+
+    public init(incident: IncidentID? = nil, owner: String? = nil, status: IncidentTask.Status? = nil,
+                dueBefore: Date? = nil, limit: Int = 500)
+    {
+        self.incident = incident
+        self.owner = owner
+        self.status = status
+        self.dueBefore = dueBefore
+        self.limit = limit
+    }
+}

@@ -1,0 +1,273 @@
+import Foundation
+import GRDB
+
+/// Incidents, tasks and the journal in SQLite: what `IncidentStore` asks, and the incident
+/// writes applied inside the group committer's transaction.
+extension SQLiteStore: IncidentStore {
+    // MARK: Reading
+
+    public func loadIncident(_ id: IncidentID) async throws(StoreError) -> Incident? {
+        try await read { db in
+            guard var incident = try Row.fetchOne(db, sql: Self.selectIncident + " WHERE number = ?",
+                                                  arguments: [id.number]).map(Self.incident(from:))
+            else { return nil }
+            incident.links = try Int.fetchAll(db, sql: """
+                SELECT high FROM incident_link WHERE low = ? UNION SELECT low FROM incident_link WHERE high = ?
+                ORDER BY 1
+                """, arguments: [id.number, id.number]).map(IncidentID.init)
+            return incident
+        }
+    }
+
+    public func listIncidents(_ query: IncidentQuery) async throws(StoreError) -> [Incident] {
+        var conditions: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        func `in`(_ column: String, _ values: [String]) {
+            conditions.append("\(column) IN (\(Array(repeating: "?", count: values.count).joined(separator: ", ")))")
+            arguments += values.map { $0 }
+        }
+        if let statuses = query.statuses { `in`("status", statuses.map(\.rawValue)) }
+        if let severities = query.severities { `in`("severity", severities.map(\.rawValue)) }
+        for (column, value) in [("type", query.type), ("source", query.source), ("source_ref", query.sourceRef),
+                                ("owner", query.owner)]
+        {
+            guard let value else { continue }
+            conditions.append("\(column) = ?")
+            arguments.append(value)
+        }
+        if let text = query.text {
+            // instr, not LIKE: a `%` or `_` in an indicator is not a wildcard.
+            conditions.append("""
+                (instr(lower(title), lower(?1)) OR instr(lower(details), lower(?1)) OR instr(lower(fields), lower(?1))
+                 OR instr(lower(ifnull(raw, '')), lower(?1)))
+                """.replacingOccurrences(of: "?1", with: "?\(arguments.count + 1)"))
+            arguments.append(text)
+        }
+        if let since = query.createdSince {
+            conditions.append("created_at >= ?")
+            arguments.append(since.millisecondsSince1970)
+        }
+        if query.awaitingSLA {
+            conditions.append("sla_due_at IS NOT NULL AND sla_breached_at IS NULL AND closed_at IS NULL")
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let order = query.awaitingSLA ? " ORDER BY sla_due_at" : " ORDER BY number DESC"
+        arguments.append(query.limit)
+        let sql = Self.selectIncident + filter + order + " LIMIT ?"
+        let values = StatementArguments(arguments)
+        return try await read { db in try Row.fetchAll(db, sql: sql, arguments: values).map(Self.incident(from:)) }
+    }
+
+    public func loadTask(_ id: TaskID) async throws(StoreError) -> IncidentTask? {
+        try await read { db in
+            try Row.fetchOne(db, sql: Self.selectTask + " WHERE number = ?", arguments: [id.number]).map(Self.task(from:))
+        }
+    }
+
+    public func listTasks(_ query: TaskQuery) async throws(StoreError) -> [IncidentTask] {
+        var conditions: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        if let incident = query.incident {
+            conditions.append("incident = ?")
+            arguments.append(incident.number)
+        }
+        if let owner = query.owner {
+            conditions.append("owner = ?")
+            arguments.append(owner)
+        }
+        if let status = query.status {
+            conditions.append("status = ?")
+            arguments.append(status.rawValue)
+        }
+        if let dueBefore = query.dueBefore {
+            conditions.append("status = 'open' AND due_at < ?")
+            arguments.append(dueBefore.millisecondsSince1970)
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        arguments.append(query.limit)
+        let sql = Self.selectTask + filter
+            + " ORDER BY status = 'done', due_at IS NULL, due_at, number LIMIT ?"
+        let values = StatementArguments(arguments)
+        return try await read { db in try Row.fetchAll(db, sql: sql, arguments: values).map(Self.task(from:)) }
+    }
+
+    public func journal(of incident: IncidentID) async throws(StoreError) -> [JournalEntry] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT sequence, at, actor, kind, text FROM journal WHERE incident = ? ORDER BY sequence
+                """, arguments: [incident.number]).map { row in
+                let kind: String = try row.decode(atIndex: 3)
+                return JournalEntry(sequence: try row.decode(atIndex: 0), incident: incident,
+                                    at: Date(millisecondsSince1970: try row.decode(atIndex: 1)),
+                                    actor: try row.decode(atIndex: 2), kind: JournalEntry.Kind(rawValue: kind) ?? .note,
+                                    text: try row.decode(atIndex: 4))
+            }
+        }
+    }
+
+    public func highestNumbers() async throws(StoreError) -> (incident: Int, task: Int) {
+        try await read { db in
+            (try Int.fetchOne(db, sql: "SELECT ifnull(max(number), 0) FROM incident") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT ifnull(max(number), 0) FROM task") ?? 0)
+        }
+    }
+
+    private static let selectIncident = """
+        SELECT number, title, type, severity, status, owner, labels, fields, details, raw, source, source_ref,
+               created_at, updated_at, closed_at, close_reason, playbook, run_id, sla_due_at, sla_breached_at,
+               alert_count FROM incident
+        """
+
+    private static func incident(from row: Row) throws -> Incident {
+        let number: Int = try row.decode(atIndex: 0)
+        let severity: String = try row.decode(atIndex: 3)
+        let status: String = try row.decode(atIndex: 4)
+        guard let knownSeverity = Incident.Severity(rawValue: severity),
+              let knownStatus = Incident.Status(rawValue: status)
+        else { throw StoreError.unknownValue("\(severity)/\(status)", of: "incident INC-\(number)") }
+        func date(_ index: Int) throws -> Date? {
+            (try row.decode(Int64?.self, atIndex: index)).map(Date.init(millisecondsSince1970:))
+        }
+        return Incident(id: IncidentID(number), title: try row.decode(atIndex: 1), type: try row.decode(atIndex: 2),
+                        severity: knownSeverity, status: knownStatus, owner: try row.decode(atIndex: 5),
+                        labels: try strings(row.decode(atIndex: 6)), fields: try row.decode(atIndex: 7),
+                        details: try row.decode(atIndex: 8), raw: try row.decode(atIndex: 9),
+                        source: try row.decode(atIndex: 10), sourceRef: try row.decode(atIndex: 11),
+                        createdAt: try date(12)!, updatedAt: try date(13), closedAt: try date(14),
+                        closeReason: try row.decode(atIndex: 15), playbook: try row.decode(atIndex: 16),
+                        runID: (try row.decode(String?.self, atIndex: 17)).map(RunID.init),
+                        slaDueAt: try date(18), slaBreachedAt: try date(19), alertCount: try row.decode(atIndex: 20))
+    }
+
+    private static let selectTask = """
+        SELECT number, incident, run_id, title, owner, description, choices, due_at, status, answer, completed_by,
+               created_at, completed_at FROM task
+        """
+
+    private static func task(from row: Row) throws -> IncidentTask {
+        let number: Int = try row.decode(atIndex: 0)
+        let status: String = try row.decode(atIndex: 8)
+        guard let known = IncidentTask.Status(rawValue: status) else {
+            throw StoreError.unknownValue(status, of: "task T-\(number)")
+        }
+        func date(_ index: Int) throws -> Date? {
+            (try row.decode(Int64?.self, atIndex: index)).map(Date.init(millisecondsSince1970:))
+        }
+        return IncidentTask(id: TaskID(number), incident: IncidentID(try row.decode(atIndex: 1)),
+                            runID: (try row.decode(String?.self, atIndex: 2)).map(RunID.init),
+                            title: try row.decode(atIndex: 3), owner: try row.decode(atIndex: 4),
+                            description: try row.decode(atIndex: 5), choices: try strings(row.decode(atIndex: 6)),
+                            dueAt: try date(7), status: known, answer: try row.decode(atIndex: 9),
+                            completedBy: try row.decode(atIndex: 10), createdAt: try date(11)!,
+                            completedAt: try date(12))
+    }
+
+    /// A JSON array of strings, as the labels and choices columns keep them.
+    private static func strings(_ json: String) throws -> [String] {
+        try JSONDecoder().decode([String].self, from: Data(json.utf8))
+    }
+
+    static func json(_ strings: [String]) -> String {
+        "[" + strings.map(JSONText.string).joined(separator: ",") + "]"
+    }
+
+    // MARK: Writing
+
+    static func applyIncidentWrite(_ write: StoreWrite, to db: Database) throws -> StoreError? {
+        switch write {
+        case .createIncident(let incident):
+            do {
+                try db.cachedStatement(sql: """
+                    INSERT INTO incident (number, title, type, severity, status, owner, labels, fields, details, raw,
+                                          source, source_ref, created_at, updated_at, closed_at, close_reason,
+                                          playbook, run_id, sla_due_at, sla_breached_at, alert_count)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: [
+                        incident.id.number, incident.title, incident.type, incident.severity.rawValue,
+                        incident.status.rawValue, incident.owner, json(incident.labels), incident.fields,
+                        incident.details, incident.raw, incident.source, incident.sourceRef,
+                        incident.createdAt.millisecondsSince1970, incident.updatedAt.millisecondsSince1970,
+                        incident.closedAt?.millisecondsSince1970, incident.closeReason, incident.playbook,
+                        incident.runID?.rawValue, incident.slaDueAt?.millisecondsSince1970,
+                        incident.slaBreachedAt?.millisecondsSince1970, incident.alertCount,
+                    ])
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                return .duplicateIncident(incident.id)
+            }
+        case .updateIncident(let change):
+            let closing = change.status == .closed
+            try db.cachedStatement(sql: """
+                UPDATE incident SET
+                    title = ifnull(?, title), type = ifnull(?, type), severity = ifnull(?, severity),
+                    status = ifnull(?, status),
+                    closed_at = CASE WHEN ? THEN ? WHEN ? IS NOT NULL THEN NULL ELSE closed_at END,
+                    close_reason = CASE WHEN ? THEN ? WHEN ? IS NOT NULL THEN NULL ELSE close_reason END,
+                    owner = CASE WHEN ? THEN ? ELSE owner END,
+                    labels = ifnull(?, labels), fields = CASE WHEN ? IS NULL THEN fields ELSE json_patch(fields, ?) END,
+                    details = ifnull(?, details), playbook = ifnull(?, playbook), run_id = ifnull(?, run_id),
+                    sla_due_at = ifnull(?, sla_due_at), sla_breached_at = ifnull(?, sla_breached_at),
+                    alert_count = alert_count + ?, updated_at = ?
+                WHERE number = ?
+                """).execute(arguments: [
+                    change.title, change.type, change.severity?.rawValue, change.status?.rawValue,
+                    closing, change.at.millisecondsSince1970, change.status?.rawValue,
+                    closing, change.closeReason, change.status?.rawValue,
+                    change.owner != nil, change.owner ?? nil,
+                    change.labels.map(json), change.fieldsPatch, change.fieldsPatch,
+                    change.details, change.playbook, change.runID?.rawValue,
+                    change.slaDueAt?.millisecondsSince1970, change.slaBreachedAt?.millisecondsSince1970,
+                    change.addsAlert ? 1 : 0, change.at.millisecondsSince1970, change.id.number,
+                ])
+            if db.changesCount == 0 { return .incidentNotFound(change.id) }
+        case .linkIncidents(let first, let second):
+            for id in [first, second] where try !exists(id, in: db) { return .incidentNotFound(id) }
+            guard first != second else { return nil }
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO incident_link (low, high) VALUES (?, ?)")
+                .execute(arguments: [min(first, second).number, max(first, second).number])
+        case .createTask(let task):
+            guard try exists(task.incident, in: db) else { return .incidentNotFound(task.incident) }
+            do {
+                try db.cachedStatement(sql: """
+                    INSERT INTO task (number, incident, run_id, title, owner, description, choices, due_at, status,
+                                      answer, completed_by, created_at, completed_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: [
+                        task.id.number, task.incident.number, task.runID?.rawValue, task.title, task.owner,
+                        task.description, json(task.choices), task.dueAt?.millisecondsSince1970, task.status.rawValue,
+                        task.answer, task.completedBy, task.createdAt.millisecondsSince1970,
+                        task.completedAt?.millisecondsSince1970,
+                    ])
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+                return .duplicateTask(task.id)
+            }
+        case .completeTask(let id, let answer, let by, let at):
+            try db.cachedStatement(sql: """
+                UPDATE task SET status = 'done', answer = ?, completed_by = ?, completed_at = ?
+                WHERE number = ? AND status = 'open'
+                """).execute(arguments: [answer, by, at.millisecondsSince1970, id.number])
+            if db.changesCount == 0 {
+                let known = try Int.fetchOne(db, sql: "SELECT 1 FROM task WHERE number = ?", arguments: [id.number])
+                return known == nil ? .taskNotFound(id) : .taskAlreadyDone(id)
+            }
+        case .appendJournal(let entries):
+            for incident in Set(entries.map(\.incident)) where try !exists(incident, in: db) {
+                return .incidentNotFound(incident)
+            }
+            for entry in entries {
+                try db.cachedStatement(sql: "INSERT INTO journal (incident, at, actor, kind, text) VALUES (?, ?, ?, ?, ?)")
+                    .execute(arguments: [
+                        entry.incident.number, entry.at.millisecondsSince1970, entry.actor, entry.kind.rawValue,
+                        entry.text,
+                    ])
+            }
+        case .createRun, .updateRun, .appendHostCalls, .restartRun, .all:
+            return try apply(write, to: db)
+        }
+        return nil
+    }
+
+    private static func exists(_ id: IncidentID, in db: Database) throws -> Bool {
+        try Int.fetchOne(db, sql: "SELECT 1 FROM incident WHERE number = ?", arguments: [id.number]) != nil
+    }
+}
+

@@ -1,0 +1,263 @@
+import AutomatorRuntime
+import Foundation
+import Hummingbird
+
+/// `/api/v1/incidents`, `/api/v1/ingest/{source}`, `/api/v1/tasks` and `/api/v1/playbooks`: the
+/// incident service over HTTP.
+struct IncidentRoutes: Sendable {
+    /// The largest incident or alert taken: room for an e-mail with its headers, not for a
+    /// mailbox. Bigger evidence goes to the evidence store (issue 7), not into an incident.
+    static let maximumBody = 2 << 20
+
+    let service: IncidentService
+
+    func add(to group: RouterGroup<BasicRequestContext>) {
+        group.post("incidents", use: create)
+        group.get("incidents", use: list)
+        group.get("incidents/{id}", use: show)
+        group.get("incidents/{id}/journal", use: journal)
+        group.post("incidents/{id}/retry", use: retry)
+        group.post("incidents/{id}/playbook", use: runPlaybook)
+        group.post("ingest/{source}", use: ingest)
+        group.get("tasks", use: tasks)
+        group.post("tasks/{id}/complete", use: complete)
+        group.get("playbooks", use: playbooks)
+    }
+
+    /// `POST /api/v1/incidents` → 201 with the incident (200 when it was linked to an open one).
+    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await Self.body(of: request, what: "incident")
+        return try await Self.answer { () async throws(IncidentError) in
+            try await service.create(try IncidentDraft(json: body), by: Self.actor(request))
+        }
+    }
+
+    /// `POST /api/v1/ingest/{source}`: any alert JSON, turned into an incident by
+    /// `mappers/SOURCE.lua`.
+    @Sendable func ingest(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let source = context.parameters.get("source") ?? ""
+        let body = try await Self.body(of: request, what: "alert")
+        return try await Self.answer { () async throws(IncidentError) in
+            try await service.ingest(source: source, alert: body, by: Self.actor(request))
+        }
+    }
+
+    /// `GET /api/v1/incidents?status=&type=&severity=&owner=&text=&limit=` → `{"incidents": [...]}`.
+    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        try Self.only(["status", "type", "severity", "owner", "text", "limit"], in: parameters)
+        var query = IncidentQuery(type: parameters.get("type"), owner: parameters.get("owner"),
+                                  text: parameters.get("text"), limit: try Self.limit(parameters))
+        if let status = parameters.get("status") {
+            query.statuses = try status.split(separator: ",").map { name throws(APIError) in
+                guard let status = Incident.Status(rawValue: String(name)) else {
+                    throw .badRequest("unknown status \(JSONText.string(String(name))): use "
+                        + Incident.Status.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                return status
+            }
+        }
+        if let severity = parameters.get("severity") {
+            query.severities = try severity.split(separator: ",").map { name throws(APIError) in
+                guard let severity = Incident.Severity(rawValue: String(name)) else {
+                    throw .badRequest("unknown severity \(JSONText.string(String(name))): use "
+                        + Incident.Severity.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                return severity
+            }
+        }
+        let found: [Incident]
+        do throws(StoreError) { found = try await service.store.listIncidents(query) } catch { throw APIError.store(error) }
+        return .json(#"{"incidents":"# + JSONText.array(found.map { IncidentJSON.forAPI($0) }) + "}")
+    }
+
+    /// `GET /api/v1/incidents/{id}` → the incident with its tasks, progress and playbook run.
+    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try Self.incident(in: context)
+        do {
+            let (incident, tasks, run) = try await service.details(id)
+            return .json(IncidentJSON.forAPI(incident, tasks: tasks, run: run))
+        } catch {
+            throw APIError(error)
+        }
+    }
+
+    /// `GET /api/v1/incidents/{id}/journal` → `{"journal": [...]}`, oldest first.
+    @Sendable func journal(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try Self.incident(in: context)
+        do {
+            _ = try await service.load(id)
+            let entries = try await service.store.journal(of: id)
+            return .json(#"{"journal":"# + JSONText.array(entries.map(IncidentJSON.forAPI)) + "}")
+        } catch let error as IncidentError {
+            throw APIError(error)
+        } catch let error as StoreError {
+            throw APIError.store(error)
+        }
+    }
+
+    /// `POST /api/v1/incidents/{id}/retry`: the failed playbook run again, from its record.
+    @Sendable func retry(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try Self.incident(in: context)
+        do {
+            let run = try await service.retry(id, by: Self.actor(request))
+            return .json(RunJSON.object(run))
+        } catch {
+            throw APIError(error)
+        }
+    }
+
+    /// `POST /api/v1/incidents/{id}/playbook` with `{"name": "..."}`: starts that playbook on it.
+    @Sendable func runPlaybook(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try Self.incident(in: context)
+        let body = try await Self.body(of: request, what: "request")
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+              let name = object["name"] as? String
+        else { throw APIError.badRequest(#"send {"name": "PLAYBOOK NAME"}: `GET /api/v1/playbooks` lists them"#) }
+        do {
+            let run = try await service.runPlaybook(name, on: id, by: Self.actor(request))
+            return .json(RunJSON.object(run), status: .created)
+        } catch {
+            throw APIError(error)
+        }
+    }
+
+    /// `GET /api/v1/tasks?owner=&status=&overdue=true&incident=` → `{"tasks": [...]}`.
+    @Sendable func tasks(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        try Self.only(["owner", "status", "overdue", "incident", "limit"], in: parameters)
+        var query = TaskQuery(owner: parameters.get("owner"), limit: try Self.limit(parameters))
+        if let status = parameters.get("status") {
+            guard let known = IncidentTask.Status(rawValue: status) else {
+                throw APIError.badRequest("unknown status \(JSONText.string(status)): use open or done")
+            }
+            query.status = known
+        }
+        if parameters.get("overdue") == "true" { query.dueBefore = Date() }
+        if let incident = parameters.get("incident") {
+            guard let id = IncidentID(incident) else { throw APIError.badRequest("incident must be an id such as INC-42") }
+            query.incident = id
+        }
+        let found: [IncidentTask]
+        do throws(StoreError) { found = try await service.store.listTasks(query) } catch { throw APIError.store(error) }
+        return .json(#"{"tasks":"# + JSONText.array(found.map { IncidentJSON.forAPI($0) }) + "}")
+    }
+
+    /// `POST /api/v1/tasks/{id}/complete` with `{"answer": "...", "by": "alice"}` → the task.
+    @Sendable func complete(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        guard let text = context.parameters.get("id"), let id = TaskID(text) else {
+            throw APIError.badRequest("the path needs a task id such as T-7")
+        }
+        let body = try await Self.body(of: request, what: "request")
+        let object: [String: Any]
+        if body.allSatisfy({ [0x20, 0x0A, 0x0D, 0x09].contains($0) }) {
+            object = [:]
+        } else {
+            guard let parsed = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+                throw APIError.badRequest(#"send a JSON object: {"answer": "yes", "by": "alice"}"#)
+            }
+            object = parsed
+        }
+        if let unknown = object.keys.sorted().first(where: { $0 != "answer" && $0 != "by" }) {
+            throw APIError.badRequest("unknown field \(JSONText.string(unknown)): a completion takes answer and by")
+        }
+        guard object["answer"] == nil || object["answer"] is String, object["by"] == nil || object["by"] is String else {
+            throw APIError.badRequest(#""answer" and "by" are strings"#)
+        }
+        let actor = (object["by"] as? String).map { "api:\($0)" } ?? Self.actor(request)
+        do {
+            let task = try await service.ledger.complete(id, answer: object["answer"] as? String ?? "", by: actor)
+            return .json(IncidentJSON.forAPI(task))
+        } catch {
+            throw APIError(error)
+        }
+    }
+
+    /// `GET /api/v1/playbooks` → the playbooks in the order they are tried, and the files that
+    /// could not be read.
+    @Sendable func playbooks(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let (playbooks, problems) = await service.playbooks()
+        let listed = playbooks.map { playbook in
+            var object = JSONText.Object()
+            object["name"] = JSONText.string(playbook.name)
+            object["file"] = JSONText.string(playbook.path)
+            object["priority"] = "\(playbook.priority)"
+            object["match"] = JSONText.string(playbook.matchDescription)
+            object["sla"] = playbook.sla.map { "\(Int($0))" }
+            return object.text
+        }
+        let broken = problems.map { problem in
+            var object = JSONText.Object()
+            object["file"] = JSONText.string(problem.path)
+            object["error"] = JSONText.string(problem.message)
+            return object.text
+        }
+        return .json(#"{"playbooks":"# + JSONText.array(listed) + #","problems":"# + JSONText.array(broken) + "}")
+    }
+
+    // MARK: Helpers
+
+    private static func answer(_ work: () async throws(IncidentError) -> IncidentService.Ingested) async throws -> Response {
+        do {
+            let ingested = try await work()
+            var object = JSONText.Object()
+            object["id"] = JSONText.string(ingested.incident.id.description)
+            object["deduplicated"] = ingested.deduplicated ? "true" : "false"
+            object["playbook"] = ingested.incident.playbook.map(JSONText.string)
+            object["run"] = ingested.run.map { JSONText.string($0.id.rawValue) }
+            object["incident"] = IncidentJSON.forAPI(ingested.incident)
+            var response = Response.json(object.text, status: ingested.deduplicated ? .ok : .created)
+            response.headers[.location] = "/api/v1/incidents/\(ingested.incident.id)"
+            return response
+        } catch {
+            throw APIError(error)
+        }
+    }
+
+    private static func body(of request: Request, what: String) async throws -> [UInt8] {
+        do { return Array(buffer: try await request.body.collect(upTo: maximumBody)) } catch let error as any HTTPResponseError
+            where error.status == .contentTooLarge
+        {
+            throw APIError(status: .contentTooLarge,
+                           message: "the \(what) is over the limit of \(maximumBody >> 20) MiB: keep large payloads "
+                               + "(attachments, memory dumps) out of the incident and send a reference to them")
+        }
+    }
+
+    /// Who acts, for the journal: the API's caller.
+    private static func actor(_ request: Request) -> String { "api" }
+
+    private static func incident(in context: BasicRequestContext) throws(APIError) -> IncidentID {
+        guard let text = context.parameters.get("id"), let id = IncidentID(text) else {
+            throw .badRequest("the path needs an incident id such as INC-42")
+        }
+        return id
+    }
+
+    private static func only(_ names: [String], in parameters: Parameters) throws(APIError) {
+        if let unknown = parameters.map({ String($0.key) }).first(where: { !names.contains($0) }) {
+            throw .badRequest("unknown parameter \(JSONText.string(unknown)): use " + names.joined(separator: ", "))
+        }
+    }
+
+    private static func limit(_ parameters: Parameters) throws(APIError) -> Int {
+        guard let text = parameters.get("limit") else { return 100 }
+        guard let limit = Int(text), (1...1000).contains(limit) else {
+            throw .badRequest("limit must be a whole number from 1 to 1000, not \(JSONText.string(text))")
+        }
+        return limit
+    }
+}
+
+extension APIError {
+    /// The status and message for what the incident service refused.
+    init(_ error: IncidentError) {
+        let status: HTTPResponse.Status = switch error.kind {
+        case .invalid: .badRequest
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .unavailable: .serviceUnavailable
+        }
+        self.init(status: status, message: error.description)
+    }
+}

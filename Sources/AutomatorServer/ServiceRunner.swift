@@ -1,0 +1,20 @@
+import AutomatorRuntime
+import Logging
+import ServiceLifecycle
+
+/// The incident service's life (its runs, its SLA timers) in the server's service group. Listed
+/// before the HTTP server, so the group stops it after the server has stopped taking requests and
+/// answered those in flight.
+struct ServiceRunner: Service {
+    let service: IncidentService
+    let logger: Logger
+
+    /// Waits for the group to stop (or to be cancelled, when the HTTP server could not start),
+    /// then stops the timers and the executors, and closes the store.
+    func run() async {
+        try? await gracefulShutdown()
+        let inFlight = service.runs.liveCount
+        logger.info("stopping: \(inFlight) run\(inFlight == 1 ? "" : "s") in flight will resume at the next start")
+        await service.shutdown()
+    }
+}
