@@ -5,12 +5,15 @@ SWIFT ?= swift
 # the tests compare against), libedit for the REPL, SQLite for the store, pkg-config.
 DEBIAN_PACKAGES := liblua5.4-dev lua5.4 libedit-dev libsqlite3-dev pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEMO ?= scripts/examples/triage.lua
+# The demo: the phishing playbook on an example incident, with the answers of its two tasks.
+DEMO_PLAYBOOK ?= scripts/playbooks/phishing.lua
+DEMO_INCIDENT ?= scripts/examples/incidents/phishing.json
+DEMO_ANSWERS ?= phishing\n3 copies removed\n
 
 .PHONY: help deps build demo test bench clean
 
 help:
-	@echo "make demo    install what is missing, build, run $(DEMO)"
+	@echo "make demo    install what is missing, build, run $(DEMO_PLAYBOOK) on $(DEMO_INCIDENT)"
 	@echo "make test    install what is missing, run every test"
 	@echo "make bench   the benchmarks of docs/BENCHMARKS.md (release build, a few minutes)"
 	@echo "make deps    only install the Debian packages: $(DEBIAN_PACKAGES)"
@@ -32,7 +35,7 @@ build: deps
 	$(SWIFT) build -c release --static-swift-stdlib
 
 demo: build
-	.build/release/automator run $(DEMO)
+	printf '$(DEMO_ANSWERS)' | .build/release/automator run $(DEMO_PLAYBOOK) --incident $(DEMO_INCIDENT)
 
 test: deps
 	$(SWIFT) build --build-tests
@@ -44,6 +47,7 @@ bench: build
 	Benchmarks/.build/release/LuaHostBenchmarks --automator $(CURDIR)/.build/release/automator
 	Benchmarks/.build/release/SchedulerBenchmarks
 	Benchmarks/.build/release/StoreBenchmarks
+	Benchmarks/.build/release/IncidentBenchmark
 
 clean:
 	rm -rf .build Benchmarks/.build

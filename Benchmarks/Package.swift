@@ -38,6 +38,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Incidents end to end (ingest, playbook, close) against raw inserts of incident rows.
+        .executableTarget(
+            name: "IncidentBenchmark",
+            dependencies: [
+                .product(name: "AutomatorRuntime", package: "automator"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         // Recovery after SIGKILL: time until every run in flight runs again.
         .executableTarget(
             name: "RecoveryBenchmark",

@@ -68,7 +68,7 @@ struct IncidentRoutes: Sendable {
         }
         let found: [Incident]
         do throws(StoreError) { found = try await service.store.listIncidents(query) } catch { throw APIError.store(error) }
-        return .json(#"{"incidents":"# + JSONText.array(found.map { IncidentJSON.forAPI($0) }) + "}")
+        return .json(IncidentJSON.list(found))
     }
 
     /// `GET /api/v1/incidents/{id}` → the incident with its tasks, progress and playbook run.
@@ -88,7 +88,7 @@ struct IncidentRoutes: Sendable {
         do {
             _ = try await service.load(id)
             let entries = try await service.store.journal(of: id)
-            return .json(#"{"journal":"# + JSONText.array(entries.map(IncidentJSON.forAPI)) + "}")
+            return .json(IncidentJSON.list(entries))
         } catch let error as IncidentError {
             throw APIError(error)
         } catch let error as StoreError {
@@ -140,7 +140,7 @@ struct IncidentRoutes: Sendable {
         }
         let found: [IncidentTask]
         do throws(StoreError) { found = try await service.store.listTasks(query) } catch { throw APIError.store(error) }
-        return .json(#"{"tasks":"# + JSONText.array(found.map { IncidentJSON.forAPI($0) }) + "}")
+        return .json(IncidentJSON.list(found))
     }
 
     /// `POST /api/v1/tasks/{id}/complete` with `{"answer": "...", "by": "alice"}` → the task.
@@ -177,22 +177,7 @@ struct IncidentRoutes: Sendable {
     /// could not be read.
     @Sendable func playbooks(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let (playbooks, problems) = await service.playbooks()
-        let listed = playbooks.map { playbook in
-            var object = JSONText.Object()
-            object["name"] = JSONText.string(playbook.name)
-            object["file"] = JSONText.string(playbook.path)
-            object["priority"] = "\(playbook.priority)"
-            object["match"] = JSONText.string(playbook.matchDescription)
-            object["sla"] = playbook.sla.map { "\(Int($0))" }
-            return object.text
-        }
-        let broken = problems.map { problem in
-            var object = JSONText.Object()
-            object["file"] = JSONText.string(problem.path)
-            object["error"] = JSONText.string(problem.message)
-            return object.text
-        }
-        return .json(#"{"playbooks":"# + JSONText.array(listed) + #","problems":"# + JSONText.array(broken) + "}")
+        return .json(IncidentJSON.playbooks(playbooks, problems: problems))
     }
 
     // MARK: Helpers
@@ -200,13 +185,7 @@ struct IncidentRoutes: Sendable {
     private static func answer(_ work: () async throws(IncidentError) -> IncidentService.Ingested) async throws -> Response {
         do {
             let ingested = try await work()
-            var object = JSONText.Object()
-            object["id"] = JSONText.string(ingested.incident.id.description)
-            object["deduplicated"] = ingested.deduplicated ? "true" : "false"
-            object["playbook"] = ingested.incident.playbook.map(JSONText.string)
-            object["run"] = ingested.run.map { JSONText.string($0.id.rawValue) }
-            object["incident"] = IncidentJSON.forAPI(ingested.incident)
-            var response = Response.json(object.text, status: ingested.deduplicated ? .ok : .created)
+            var response = Response.json(IncidentJSON.ingested(ingested), status: ingested.deduplicated ? .ok : .created)
             response.headers[.location] = "/api/v1/incidents/\(ingested.incident.id)"
             return response
         } catch {

@@ -9,12 +9,18 @@ struct Automator: AsyncParsableCommand {
             Scripts run in a sandbox: no files, no processes, no network but what the host \
             modules offer, with a memory cap and a time limit per run.
 
+            An incident arrives (the API, a mapped alert, automator incident create), the \
+            playbook that matches it runs as a durable run, and people answer the tasks it waits on.
+
             Start with:
-              automator run scripts/examples/triage.lua
+              automator run scripts/playbooks/phishing.lua --incident scripts/examples/incidents/phishing.json
+              automator serve --scripts scripts
+              automator incident create --json scripts/examples/incidents/malware.json
+              automator task list
               automator repl
-              automator serve --scripts scripts/examples
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, ReplCommand.self, ServeCommand.self, RunsCommand.self]
+        subcommands: [RunCommand.self, ReplCommand.self, ServeCommand.self, RunsCommand.self, IncidentCommand.self,
+                      TaskCommand.self, PlaybookCommand.self]
     )
 }

@@ -13,12 +13,12 @@ enum RunsBackend {
 
     /// Runs `body` on the folder's backend, then closes it. A failure prints `error: ...` and
     /// exits 1.
-    static func perform(in folder: String, _ body: (RunsBackend) async throws(RunsFailure) -> String)
+    static func perform(in folder: String, _ body: (RunsBackend) async throws(CommandFailure) -> String)
         async throws -> String
     {
         do {
             let backend = try open(folder)
-            let result: Result<String, RunsFailure>
+            let result: Result<String, CommandFailure>
             do { result = .success(try await body(backend)) } catch { result = .failure(error) }
             if case .store(let runs, let lock) = backend {
                 await runs.shutdown()
@@ -31,66 +31,51 @@ enum RunsBackend {
         }
     }
 
-    private static func open(_ folder: String) throws(RunsFailure) -> RunsBackend {
-        switch DataFolderLock.occupancy(of: folder) {
-        case .server(let holder):
-            guard let holder, let url = holder.url else {
-                throw RunsFailure("the automator serve on \(folder) is starting: try again in a moment")
-            }
-            let environment = ProcessInfo.processInfo.environment
-            guard let token = APIToken.forClient(folder: folder, environment: environment) else {
-                throw RunsFailure("no API token for the server at \(url) (pid \(holder.pid)): set "
-                    + "\(APIToken.environmentVariable) to the token it was started with")
-            }
-            return .server(ServerClient(url: url, token: token, folder: folder))
-        case .nobody(let lock):
+    private static func open(_ folder: String) throws(CommandFailure) -> RunsBackend {
+        switch try FolderAccess.open(folder) {
+        case .server(let client):
+            return .server(client)
+        case .direct(let lock):
             do {
                 let runs = try RunService(store: try SQLiteStore(folder: folder), modules: [], executors: 1)
                 return .store(runs, lock)
             } catch {
-                throw RunsFailure("\(error)")
+                throw CommandFailure("\(error)")
             }
         }
     }
 
-    func list(status: RunRecord.Status?, limit: Int) async throws(RunsFailure) -> String {
+    func list(status: RunRecord.Status?, limit: Int) async throws(CommandFailure) -> String {
         switch self {
         case .server(let client):
             let query = (status.map { "status=\($0.rawValue)&" } ?? "") + "limit=\(limit)"
             return try await client.call("GET", "/api/v1/runs?" + query)
         case .store(let runs, _):
             do { return RunJSON.list(try await runs.runs(status: status, limit: limit)) } catch {
-                throw RunsFailure("\(error)")
+                throw CommandFailure("\(error)")
             }
         }
     }
 
-    func show(_ id: RunID) async throws(RunsFailure) -> String {
+    func show(_ id: RunID) async throws(CommandFailure) -> String {
         switch self {
         case .server(let client):
             return try await client.call("GET", "/api/v1/runs/" + ServerClient.pathSegment(id.rawValue), run: id)
         case .store(let runs, _):
             let run: RunRecord?
-            do { run = try await runs.run(id) } catch { throw RunsFailure("\(error)") }
-            guard let run else { throw RunsFailure("\(RunServiceError.notFound(id))") }
+            do { run = try await runs.run(id) } catch { throw CommandFailure("\(error)") }
+            guard let run else { throw CommandFailure("\(RunServiceError.notFound(id))") }
             return RunJSON.object(run)
         }
     }
 
-    func kill(_ id: RunID) async throws(RunsFailure) -> String {
+    func kill(_ id: RunID) async throws(CommandFailure) -> String {
         switch self {
         case .server(let client):
             return try await client.call("POST", "/api/v1/runs/" + ServerClient.pathSegment(id.rawValue) + "/kill",
                                          run: id)
         case .store(let runs, _):
-            do { return RunJSON.object(try await runs.kill(id)) } catch { throw RunsFailure("\(error)") }
+            do { return RunJSON.object(try await runs.kill(id)) } catch { throw CommandFailure("\(error)") }
         }
     }
-}
-
-/// Why an `automator runs` command failed: printed as `error: ...`, exit status 1.
-struct RunsFailure: Error, CustomStringConvertible {
-    let description: String
-
-    init(_ description: String) { self.description = description }
 }

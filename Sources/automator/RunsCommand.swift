@@ -89,7 +89,7 @@ extension RunsCommand {
 
         func run() async throws {
             let status = self.status.flatMap(RunRecord.Status.init(rawValue:))
-            let text = try await RunsBackend.perform(in: options.data) { backend throws(RunsFailure) in
+            let text = try await RunsBackend.perform(in: options.data) { backend throws(CommandFailure) in
                 try await backend.list(status: status, limit: limit)
             }
             print(json ? text : try RunsOutput.table(text, status: status))
@@ -110,7 +110,7 @@ extension RunsCommand {
         @OptionGroup var run: OneRun
 
         func run() async throws {
-            try await run.print(RunsBackend.perform(in: options.data) { [id = run.id] backend throws(RunsFailure) in
+            try await run.print(RunsBackend.perform(in: options.data) { [id = run.id] backend throws(CommandFailure) in
                 try await backend.show(RunID(id))
             })
         }
@@ -132,7 +132,7 @@ extension RunsCommand {
         @OptionGroup var run: OneRun
 
         func run() async throws {
-            try await run.print(RunsBackend.perform(in: options.data) { [id = run.id] backend throws(RunsFailure) in
+            try await run.print(RunsBackend.perform(in: options.data) { [id = run.id] backend throws(CommandFailure) in
                 try await backend.kill(RunID(id))
             })
         }

@@ -6,7 +6,7 @@ import Logging
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run scripts for an HTTP API, durably, until stopped.",
+        abstract: "Take incidents and run their playbooks, and scripts, for an HTTP API, durably, until stopped.",
         discussion: """
             Runs are kept in the data folder (--data, an SQLite database), with every host call \
             they make, so a run survives a restart: after a crash or a stop, the next start \
@@ -20,9 +20,27 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /api/v1/runs/ID       the run: status, args, result, error, times
               GET  /api/v1/runs          newest first; ?status=failed&limit=20
               POST /api/v1/runs/ID/kill  stop a run
+              POST /api/v1/incidents     open an incident: {"title", "type", "severity", ...};
+                                         201 {"id": "INC-7", "playbook": ..., "run": ...}
+              POST /api/v1/ingest/SOURCE any alert JSON, made an incident by mappers/SOURCE.lua;
+                                         200 when linked to an open duplicate
+              GET  /api/v1/incidents     newest first; ?status=new,active&type=&severity=&text=
+              GET  /api/v1/incidents/ID  the incident, its SLA, tasks, progress, playbook run
+              GET  /api/v1/incidents/ID/journal   what happened, in order
+              POST /api/v1/incidents/ID/retry     the failed playbook run again, from its record
+              POST /api/v1/incidents/ID/playbook  {"name": ...}: start that playbook on it
+              GET  /api/v1/tasks         open tasks first; ?owner=tier1&overdue=true&status=
+              POST /api/v1/tasks/ID/complete      {"answer": "yes", "by": "alice"}
+              GET  /api/v1/playbooks     in the order they are tried, and the broken files
               GET  /healthz              {"status": "ok"}, without a token
 
-            A script named in a request is a file in the scripts folder (--scripts), which is \
+            The scripts folder holds playbooks/*.lua (return playbook { name, match, priority, \
+            sla, run, on_sla_breach }), mappers/SOURCE.lua, sla.lua (SLAs by type and severity) \
+            and hooks/sla_breach.lua. The playbook that matches a new incident (highest \
+            priority, then name) runs on it; files changed on disk are read again within a \
+            second. SLA deadlines that pass while the server is down fire at the next start.
+
+            A script named in a run request is a file in the scripts folder (--scripts), which is \
             also where require() looks. Every /api/ request needs Authorization: Bearer TOKEN. \
             The token is $AUTOMATOR_API_TOKEN if set; otherwise the first start makes one, \
             prints it, and keeps it in DATA/api-token (mode 0600) for later starts and for \
@@ -40,7 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
             Examples:
               automator serve
               automator serve --data /var/lib/automator --http 0.0.0.0:8080
-              automator serve --scripts scripts/examples --executors 4 --timeout 60
+              automator serve --scripts scripts --executors 4 --timeout 60
               curl -H "Authorization: Bearer $(cat automator-data/api-token)" \\
                    -d '{"script": "triage.lua", "args": ["203.0.113.7"]}' \\
                    http://127.0.0.1:8080/api/v1/runs
@@ -53,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Listen on this address; port 0 lets the system pick one.", valueName: "host:port"))
     var http = ListenAddress(argument: "127.0.0.1:8080")!
 
-    @Option(help: ArgumentHelp("The folder of the scripts the API runs by name.", valueName: "folder"))
+    @Option(help: ArgumentHelp("The folder of the playbooks, mappers and scripts.", valueName: "folder"))
     var scripts = "./scripts"
 
     @Option(help: ArgumentHelp("How many threads run Lua (default: one per core).", valueName: "n"))

@@ -5,18 +5,49 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// The API of the `automator serve` that holds a data folder, for `automator runs`.
+/// How a command reaches a data folder: through the API of the `automator serve` that holds it,
+/// or directly, holding the folder's shared lock meanwhile so that no server starts on it.
+enum FolderAccess {
+    case server(ServerClient)
+    case direct(DataFolderLock?)
+
+    static func open(_ folder: String) throws(CommandFailure) -> FolderAccess {
+        switch DataFolderLock.occupancy(of: folder) {
+        case .server(let holder):
+            guard let holder, let url = holder.url else {
+                throw CommandFailure("the automator serve on \(folder) is starting: try again in a moment")
+            }
+            let environment = ProcessInfo.processInfo.environment
+            guard let token = APIToken.forClient(folder: folder, environment: environment) else {
+                throw CommandFailure("no API token for the server at \(url) (pid \(holder.pid)): set "
+                    + "\(APIToken.environmentVariable) to the token it was started with")
+            }
+            return .server(ServerClient(url: url, token: token, folder: folder))
+        case .nobody(let lock):
+            return .direct(lock)
+        }
+    }
+}
+
+/// The API of the `automator serve` that holds a data folder, for the commands that work on one.
 struct ServerClient {
     let url: String
     let token: String
     /// The data folder, to say which server failed.
     let folder: String
 
-    /// The body of a 200 answer to `METHOD PATH`. A 404 about `run` says there is no such run.
-    func call(_ method: String, _ path: String, run: RunID? = nil) async throws(RunsFailure) -> String {
+    /// The body of a 200 or 201 answer to `METHOD PATH`, sending `body` as JSON. A 404 about
+    /// `run` says there is no such run.
+    func call(_ method: String, _ path: String, body: String? = nil, run: RunID? = nil) async throws(CommandFailure)
+        -> String
+    {
         var request = HTTPClientRequest(url: url + path)
         request.method = HTTPMethod(rawValue: method)
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
         let status: UInt
         let data: Data
         do {
@@ -24,20 +55,20 @@ struct ServerClient {
             status = response.status.code
             data = Data(Array(buffer: try await response.body.collect(upTo: 64 << 20)))
         } catch {
-            throw RunsFailure("the automator serve holding \(folder) did not answer at \(url) (\(error)): check that "
+            throw CommandFailure("the automator serve holding \(folder) did not answer at \(url) (\(error)): check that "
                 + "it is running, or that \(folder)/serve.lock names its address")
         }
-        let body = String(decoding: data, as: UTF8.self)
+        let text = String(decoding: data, as: UTF8.self)
         switch status {
-        case 200: return body
+        case 200, 201: return text
         case 401:
-            throw RunsFailure("the server at \(url) refused the API token: set \(APIToken.environmentVariable) to the "
+            throw CommandFailure("the server at \(url) refused the API token: set \(APIToken.environmentVariable) to the "
                 + "token it uses")
         default:
-            if status == 404, let run { throw RunsFailure("\(RunServiceError.notFound(run))") }
+            if status == 404, let run { throw CommandFailure("\(RunServiceError.notFound(run))") }
             // The API's messages are written for people, and say what to do.
-            if let message = try? JSONDecoder().decode(ErrorBody.self, from: data) { throw RunsFailure(message.error) }
-            throw RunsFailure("the server at \(url) answered \(status): \(body)")
+            if let message = try? JSONDecoder().decode(ErrorBody.self, from: data) { throw CommandFailure(message.error) }
+            throw CommandFailure("the server at \(url) answered \(status): \(text)")
         }
     }
 

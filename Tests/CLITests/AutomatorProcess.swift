@@ -82,24 +82,29 @@ final class TemporaryFolder {
 }
 
 extension AutomatorProcess {
-    /// Runs `automator ARGUMENTS` in `folder` with no input, without blocking a thread while it
-    /// runs: for async tests, whose cooperative pool has few threads. `environment` is added
-    /// to this process's, without `AUTOMATOR_API_TOKEN` unless it names it.
-    static func run(_ arguments: [String], in folder: URL? = nil, environment: [String: String] = [:]) async throws
-        -> Result
+    /// Runs `automator ARGUMENTS` in `folder` with `input` (none by default), without blocking a
+    /// thread while it runs: for async tests, whose cooperative pool has few threads.
+    /// `environment` is added to this process's, without `AUTOMATOR_API_TOKEN` unless it names it.
+    static func run(_ arguments: [String], in folder: URL? = nil, input: String? = nil,
+                    environment: [String: String] = [:]) async throws -> Result
     {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = folder
         process.environment = Self.environment(adding: environment)
-        process.standardInput = FileHandle.nullDevice
+        let stdin = Pipe()
+        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         let stdout = PipeCollector()
         let stderr = PipeCollector()
         process.standardOutput = stdout.pipe
         process.standardError = stderr.pipe
         let exit = ExitWatcher(process)
         try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         let status = await exit.status()
         return Result(status: status, stdout: await stdout.text(), stderr: await stderr.text())
     }

@@ -14,6 +14,13 @@ struct StoreTests {
         try await StoreConformance { try SQLiteStore(folder: folder.path) }.run(check)
     }
 
+    @Test("SQLiteStore passes the incident store conformance suite", .timeLimit(.minutes(2)),
+          arguments: IncidentStoreConformance.Check.allCases)
+    func incidentConformance(_ check: IncidentStoreConformance.Check) async throws {
+        let folder = try ScratchFolder()
+        try await IncidentStoreConformance { try SQLiteStore(folder: folder.path) }.run(check)
+    }
+
     // MARK: The data folder
 
     @Test("The data folder is created, private, with one database file in WAL mode")

@@ -127,6 +127,7 @@ function http.post(url, body, options) end
 ---@field source_ref? string the source's own id for it
 ---@field created_at number seconds since the epoch
 ---@field sla_due? number when the SLA runs out, in seconds since the epoch
+---@field close_reason? string set by `inc:close`
 local Incident = {}
 
 ---Adds a note to the incident's journal.
@@ -175,7 +176,8 @@ function Incident:link(other) end
 ---@field title string
 ---@field owner? string
 ---@field due? number seconds since the epoch
----@field status string
+---@field status "open"|"done"
+---@field answer? string set by `t:wait()`
 local Task = {}
 
 ---Suspends the run until a person completes the task, and returns their answer: one of the
@@ -220,7 +222,7 @@ function incidents.get(id) end
 
 ---@class playbook.definition
 ---@field name string unique among the playbooks
----@field match playbook.match|fun(inc: Incident): boolean
+---@field match? playbook.match|fun(inc: Incident): boolean without it, the playbook runs only when asked for by name
 ---@field priority? integer higher is tried first; 0 by default, ties go by name
 ---@field sla? duration the incident's SLA; without it, the policy of scripts/sla.lua
 ---@field run fun(inc: Incident) the automated steps

@@ -81,9 +81,9 @@ public struct IncidentDraft: Sendable, Hashable {
             guard fields is [String: Any], let text = members["fields"] else {
                 throw .invalid("fields", "a JSON object expected, got \(Self.kind(of: fields))")
             }
-            self.fields = text
+            self.fields = RawJSON.compact(text)
         }
-        raw = object["raw"].flatMap { $0 is NSNull ? nil : members["raw"] }
+        raw = object["raw"].flatMap { $0 is NSNull ? nil : members["raw"].map(RawJSON.compact) }
     }
 
     /// How a JSON value's type reads in an error.

@@ -75,6 +75,53 @@ public enum IncidentJSON {
         return object.text
     }
 
+    /// What arriving incident became: `{"id", "deduplicated", "playbook", "run", "incident"}`.
+    public static func ingested(_ ingested: IncidentService.Ingested) -> String {
+        var object = JSONText.Object()
+        object["id"] = JSONText.string(ingested.incident.id.description)
+        object["deduplicated"] = ingested.deduplicated ? "true" : "false"
+        object["playbook"] = ingested.incident.playbook.map(JSONText.string)
+        object["run"] = ingested.run.map { JSONText.string($0.id.rawValue) }
+        object["incident"] = forAPI(ingested.incident)
+        return object.text
+    }
+
+    /// `{"incidents": [...]}`.
+    public static func list(_ incidents: [Incident]) -> String {
+        #"{"incidents":"# + JSONText.array(incidents.map { forAPI($0) }) + "}"
+    }
+
+    /// `{"tasks": [...]}`.
+    public static func list(_ tasks: [IncidentTask]) -> String {
+        #"{"tasks":"# + JSONText.array(tasks.map { forAPI($0) }) + "}"
+    }
+
+    /// `{"journal": [...]}`.
+    public static func list(_ journal: [JournalEntry]) -> String {
+        #"{"journal":"# + JSONText.array(journal.map(forAPI)) + "}"
+    }
+
+    /// `{"playbooks": [...], "problems": [...]}`: in the order they are tried, then the files that
+    /// could not be read.
+    public static func playbooks(_ playbooks: [Playbook], problems: [PlaybookProblem]) -> String {
+        let listed = playbooks.map { playbook in
+            var object = JSONText.Object()
+            object["name"] = JSONText.string(playbook.name)
+            object["file"] = JSONText.string(playbook.path)
+            object["priority"] = "\(playbook.priority)"
+            object["match"] = JSONText.string(playbook.matchDescription)
+            object["sla"] = playbook.sla.map { "\(Int($0))" }
+            return object.text
+        }
+        let broken = problems.map { problem in
+            var object = JSONText.Object()
+            object["file"] = JSONText.string(problem.path)
+            object["error"] = JSONText.string(problem.message)
+            return object.text
+        }
+        return #"{"playbooks":"# + JSONText.array(listed) + #","problems":"# + JSONText.array(broken) + "}"
+    }
+
     private static func common(_ incident: Incident) -> JSONText.Object {
         var object = JSONText.Object()
         object["id"] = JSONText.string(incident.id.description)

@@ -109,7 +109,7 @@ public final class IncidentService: Sendable {
             throw IncidentError(.invalid, "the mapper \(mapper.path) returned no valid incident: \(error.description)")
         }
         draft.source = source
-        draft.raw = alertText
+        draft.raw = RawJSON.compact(alertText)
         var decide: (@Sendable (Incident) async -> Bool)?
         if mapper.decidesDuplicates {
             let evaluator = self.evaluator

@@ -33,9 +33,10 @@ final class BlockingWaiter: Sendable {
                     }
                 }
             }
-        case .callback(let start):
+        case .callback(let start), .event(let start):
             return waitForCompletion(start)
-        case .write(let write, let store, let results):
+        case .write(let store, let change):
+            let (write, results) = change()
             return waitForCompletion { complete in
                 store.write(write) { written in complete(written.map { results }.mapError { HostError("\($0)") }) }
             }

@@ -9,11 +9,16 @@ public enum HostWait: Sendable {
     /// Calls `start` with a completion, which may be called at once or later, on any thread,
     /// exactly once.
     case callback(@Sendable (_ complete: @escaping @Sendable (Result<[LuaValue], HostError>) -> Void) -> Void)
-    /// Commits `write` to `store`, then resumes the run with `results`; a write the store refuses
-    /// (an unknown incident, a task already done) fails the call with the store's reason. In a
-    /// durable run on the same store, the write and the call's record commit in one
-    /// transaction: the change happens exactly once, however often the run is replayed.
-    case write(StoreWrite, in: any Store, results: [LuaValue])
+    /// Like `callback`, for an event that is itself kept elsewhere (a person completing a task):
+    /// a stopping executor need not wait for it, since the replay waits again and finds it.
+    case event(@Sendable (_ complete: @escaping @Sendable (Result<[LuaValue], HostError>) -> Void) -> Void)
+    /// Commits the write `change` makes to `store`, then resumes the run with the results it
+    /// made; a write the store refuses (an unknown incident, a task already done) fails the call
+    /// with the store's reason. In a durable run on the same store, the write and the call's
+    /// record commit in one transaction: the change happens exactly once, however often the run
+    /// is replayed. `change` is called only when the call acts (not when a replay hands back its
+    /// record), so it may take what must not be taken twice, such as a new task's number.
+    case write(in: any Store, _ change: @Sendable () -> (StoreWrite, results: [LuaValue]))
 }
 
 /// A host function that suspends the run: it reads its arguments from `call` and says what

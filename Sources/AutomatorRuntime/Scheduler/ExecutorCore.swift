@@ -14,6 +14,8 @@ extension Executor {
             var killReason: String?
             /// The live call the run waits in, whose outcome is to be recorded.
             var unrecorded: (sequence: Int, name: String, digest: String)?
+            /// It waits for an event kept elsewhere (`HostWait.event`): a stop need not wait for it.
+            var awaitsEvent = false
 
             init(id: RunID, run: LuaRun, environment: Environment, completion: @escaping @Sendable (RunOutcome) -> Void) {
                 self.id = id
@@ -121,6 +123,7 @@ extension Executor {
             case .begin(let hostWait): begin(hostWait, for: active, post: post)
             case .resume(let answer):
                 active.unrecorded = nil
+                active.awaitsEvent = false
                 ready.append((active, answer))
             }
         }
@@ -130,6 +133,7 @@ extension Executor {
             active.killReason = reason
             active.wait += 1  // the wait it was in no longer counts
             active.unrecorded = nil
+            active.awaitsEvent = false
             // The wait ends with nothing; the kill, set before the resume, stops the run at
             // its next instruction, and its __close handlers get their grace.
             ready.append((active, .success([])))
@@ -140,7 +144,7 @@ extension Executor {
         func stop() {
             stopping = true
             ready.removeAll()
-            for active in runs.values where active.unrecorded == nil { suspend(active, .stopping) }
+            for active in runs.values where active.unrecorded == nil || active.awaitsEvent { suspend(active, .stopping) }
         }
 
         func suspendAll(_ suspension: Suspension) {
@@ -231,8 +235,10 @@ extension Executor {
                     return
                 }
                 active.unrecorded = (sequence, call.name, call.digest)
-                if case .write(let change, let target, let results) = wait, (target as AnyObject) === (store as AnyObject) {
-                    commit(change, with: records, as: (sequence, call.name, call.digest), results: results, for: active,
+                if case .event = wait { active.awaitsEvent = true }
+                if case .write(let target, let change) = wait, (target as AnyObject) === (store as AnyObject) {
+                    let (write, results) = change()
+                    commit(write, with: records, as: (sequence, call.name, call.digest), results: results, for: active,
                            post: post)
                     return
                 }
@@ -312,10 +318,11 @@ extension Executor {
             case .sleep(let duration):
                 let deadline = DispatchTime.now().uptimeNanoseconds &+ UInt64(max(0, duration.nanoseconds))
                 timers.insert(.init(deadline: deadline, run: id, wait: number))
-            case .callback(let start):
+            case .callback(let start), .event(let start):
                 start(deliver)
-            case .write(let change, let target, let results):
-                target.write(change) { written in deliver(written.map { results }.mapError { HostError("\($0)") }) }
+            case .write(let target, let change):
+                let (write, results) = change()
+                target.write(write) { written in deliver(written.map { results }.mapError { HostError("\($0)") }) }
             case .task(let work):
                 Task {
                     let result: Result<[LuaValue], HostError>

@@ -8,13 +8,13 @@ extension SQLiteStore: IncidentStore {
 
     public func loadIncident(_ id: IncidentID) async throws(StoreError) -> Incident? {
         try await read { db in
-            guard var incident = try Row.fetchOne(db, sql: Self.selectIncident + " WHERE number = ?",
+            guard var incident = try Row.fetchOne(db.cachedStatement(sql: Self.selectIncident + " WHERE number = ?"),
                                                   arguments: [id.number]).map(Self.incident(from:))
             else { return nil }
-            incident.links = try Int.fetchAll(db, sql: """
+            incident.links = try Int.fetchAll(db.cachedStatement(sql: """
                 SELECT high FROM incident_link WHERE low = ? UNION SELECT low FROM incident_link WHERE high = ?
                 ORDER BY 1
-                """, arguments: [id.number, id.number]).map(IncidentID.init)
+                """), arguments: [id.number, id.number]).map(IncidentID.init)
             return incident
         }
     }
@@ -55,12 +55,15 @@ extension SQLiteStore: IncidentStore {
         arguments.append(query.limit)
         let sql = Self.selectIncident + filter + order + " LIMIT ?"
         let values = StatementArguments(arguments)
-        return try await read { db in try Row.fetchAll(db, sql: sql, arguments: values).map(Self.incident(from:)) }
+        return try await read { db in
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: values).map(Self.incident(from:))
+        }
     }
 
     public func loadTask(_ id: TaskID) async throws(StoreError) -> IncidentTask? {
         try await read { db in
-            try Row.fetchOne(db, sql: Self.selectTask + " WHERE number = ?", arguments: [id.number]).map(Self.task(from:))
+            try Row.fetchOne(db.cachedStatement(sql: Self.selectTask + " WHERE number = ?"), arguments: [id.number])
+                .map(Self.task(from:))
         }
     }
 
@@ -88,14 +91,16 @@ extension SQLiteStore: IncidentStore {
         let sql = Self.selectTask + filter
             + " ORDER BY status = 'done', due_at IS NULL, due_at, number LIMIT ?"
         let values = StatementArguments(arguments)
-        return try await read { db in try Row.fetchAll(db, sql: sql, arguments: values).map(Self.task(from:)) }
+        return try await read { db in
+            try Row.fetchAll(db.cachedStatement(sql: sql), arguments: values).map(Self.task(from:))
+        }
     }
 
     public func journal(of incident: IncidentID) async throws(StoreError) -> [JournalEntry] {
         try await read { db in
-            try Row.fetchAll(db, sql: """
+            try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT sequence, at, actor, kind, text FROM journal WHERE incident = ? ORDER BY sequence
-                """, arguments: [incident.number]).map { row in
+                """), arguments: [incident.number]).map { row in
                 let kind: String = try row.decode(atIndex: 3)
                 return JournalEntry(sequence: try row.decode(atIndex: 0), incident: incident,
                                     at: Date(millisecondsSince1970: try row.decode(atIndex: 1)),
@@ -246,19 +251,29 @@ extension SQLiteStore: IncidentStore {
                 WHERE number = ? AND status = 'open'
                 """).execute(arguments: [answer, by, at.millisecondsSince1970, id.number])
             if db.changesCount == 0 {
-                let known = try Int.fetchOne(db, sql: "SELECT 1 FROM task WHERE number = ?", arguments: [id.number])
+                let known = try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM task WHERE number = ?"),
+                                             arguments: [id.number])
                 return known == nil ? .taskNotFound(id) : .taskAlreadyDone(id)
             }
         case .appendJournal(let entries):
-            for incident in Set(entries.map(\.incident)) where try !exists(incident, in: db) {
-                return .incidentNotFound(incident)
-            }
-            for entry in entries {
-                try db.cachedStatement(sql: "INSERT INTO journal (incident, at, actor, kind, text) VALUES (?, ?, ?, ?, ?)")
-                    .execute(arguments: [
-                        entry.incident.number, entry.at.millisecondsSince1970, entry.actor, entry.kind.rawValue,
-                        entry.text,
-                    ])
+            // The foreign key refuses an entry for an unknown incident: no query to check first
+            // (every change of a playbook writes one).
+            var current = entries.first
+            do {
+                try inSavepoint(db, if: entries.count > 1) {
+                    for entry in entries {
+                        current = entry
+                        try db.cachedStatement(sql: """
+                            INSERT INTO journal (incident, at, actor, kind, text) VALUES (?, ?, ?, ?, ?)
+                            """).execute(arguments: [
+                                entry.incident.number, entry.at.millisecondsSince1970, entry.actor, entry.kind.rawValue,
+                                entry.text,
+                            ])
+                    }
+                    return true
+                }
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
+                return .incidentNotFound(current?.incident ?? IncidentID(0))
             }
         case .createRun, .updateRun, .appendHostCalls, .restartRun, .all:
             return try apply(write, to: db)
@@ -267,7 +282,7 @@ extension SQLiteStore: IncidentStore {
     }
 
     private static func exists(_ id: IncidentID, in db: Database) throws -> Bool {
-        try Int.fetchOne(db, sql: "SELECT 1 FROM incident WHERE number = ?", arguments: [id.number]) != nil
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM incident WHERE number = ?"), arguments: [id.number]) != nil
     }
 }
 

@@ -34,7 +34,13 @@ extension IncidentsModule {
           if type(changes) ~= "table" then error("inc:update expects a table of changes", 2) end
           local fields = changes.fields
           if fields ~= nil and type(fields) ~= "table" then error("fields must be a table", 2) end
-          host.update(self.id, changes, fields and json.encode(fields))
+          -- The custom fields go as JSON (json.null removes one), the rest as it is.
+          local rest = {}
+          for key, value in pairs(changes) do
+            if key ~= "fields" then rest[key] = value end
+          end
+          if fields then rest.fields = true end
+          host.update(self.id, rest, fields and json.encode(fields))
           for key, value in pairs(changes) do
             if key == "fields" then
               for name, field in pairs(value) do

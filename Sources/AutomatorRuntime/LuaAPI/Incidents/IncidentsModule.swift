@@ -24,52 +24,54 @@ public struct IncidentsModule: HostModule {
         table.waitingFunction("note") { call in
             let id = try Self.incident(call, 1)
             let text = try call.string(2).description
-            return .write(.appendJournal([JournalEntry(incident: id, actor: actor(), kind: .note, text: text)]),
-                          in: store, results: [])
+            let entry = JournalEntry(incident: id, actor: actor(), kind: .note, text: text)
+            return .write(in: store) { (.appendJournal([entry]), []) }
         }
         table.waitingFunction("update") { call in
             let change = try Self.change(call)
-            return .write(.all([.updateIncident(change), .appendJournal([
-                JournalEntry(incident: change.id, at: change.at, actor: actor(), kind: .update, text: change.summary),
-            ])]), in: store, results: [])
+            let entry = JournalEntry(incident: change.id, at: change.at, actor: actor(), kind: .update, text: change.summary)
+            return .write(in: store) { (.all([.updateIncident(change), .appendJournal([entry])]), []) }
         }
         table.waitingFunction("close") { call in
             var change = IncidentChange(try Self.incident(call, 1))
             change.status = .closed
             change.closeReason = try call.string(2).description
-            return .write(.all([.updateIncident(change), .appendJournal([
-                JournalEntry(incident: change.id, at: change.at, actor: actor(), kind: .closed,
-                             text: "closed: \(change.closeReason ?? "")"),
-            ])]), in: store, results: [])
+            let entry = JournalEntry(incident: change.id, at: change.at, actor: actor(), kind: .closed,
+                                     text: "closed: \(change.closeReason ?? "")")
+            let closing = change
+            return .write(in: store) { (.all([.updateIncident(closing), .appendJournal([entry])]), []) }
         }
         table.waitingFunction("link") { call in
             let id = try Self.incident(call, 1)
             let other = try Self.incident(call, 2)
-            let by = actor()
-            return .write(.all([.linkIncidents(id, other), .appendJournal([
-                JournalEntry(incident: id, actor: by, kind: .link, text: "linked to \(other)"),
-                JournalEntry(incident: other, actor: by, kind: .link, text: "linked to \(id)"),
-            ])]), in: store, results: [])
+            let entries = [JournalEntry(incident: id, actor: actor(), kind: .link, text: "linked to \(other)"),
+                           JournalEntry(incident: other, actor: actor(), kind: .link, text: "linked to \(id)")]
+            return .write(in: store) { (.all([.linkIncidents(id, other), .appendJournal(entries)]), []) }
         }
         table.waitingFunction("task") { [unowned(unsafe) state] call in
-            let task = try Self.task(call, id: ledger.nextTaskID(), run: state.activeRun?.id)
-            let text = "\(task.id) \(task.title)" + (task.owner.map { " for \($0)" } ?? "")
-                + (task.dueAt.map { ", due \(JSONText.time($0).dropFirst().dropLast())" } ?? "")
-            var object: [LuaValue: LuaValue] = [
-                "id": .string(LuaString(task.id.description)), "title": .string(LuaString(task.title)),
-                "status": "open",
-            ]
-            if let owner = task.owner { object["owner"] = .string(LuaString(owner)) }
-            if let due = task.dueAt { object["due"] = .number(due.timeIntervalSince1970) }
-            return .write(.all([.createTask(task), .appendJournal([
-                JournalEntry(incident: task.incident, at: task.createdAt, actor: actor(), kind: .task, text: text),
-            ])]), in: store, results: [.table(LuaTable(fields: object))])
+            // Checked now, numbered only when the call acts: a replay takes no number.
+            let spec = try Self.task(call, id: TaskID(0), run: state.activeRun?.id)
+            let by = actor()
+            return .write(in: store) {
+                var task = spec
+                task.id = ledger.nextTaskID()
+                let text = "\(task.id) \(task.title)" + (task.owner.map { " for \($0)" } ?? "")
+                    + (task.dueAt.map { ", due \(JSONText.time($0).dropFirst().dropLast())" } ?? "")
+                var object: [LuaValue: LuaValue] = [
+                    "id": .string(LuaString(task.id.description)), "title": .string(LuaString(task.title)),
+                    "status": "open",
+                ]
+                if let owner = task.owner { object["owner"] = .string(LuaString(owner)) }
+                if let due = task.dueAt { object["due"] = .number(due.timeIntervalSince1970) }
+                let entry = JournalEntry(incident: task.incident, at: task.createdAt, actor: by, kind: .task, text: text)
+                return (.all([.createTask(task), .appendJournal([entry])]), [.table(LuaTable(fields: object))])
+            }
         }
         table.waitingFunction("wait") { call in
             guard let id = TaskID(try call.string(1).description) else {
-                throw HostError.argument(1, "a task id such as T-7 expected")
+                throw HostError("a task id such as T-7 expected")
             }
-            return .callback { complete in ledger.waitForTask(id, complete) }
+            return .event { complete in ledger.waitForTask(id, complete) }
         }
         table.waitingFunction("find") { call in
             let query = try Self.query(call)
@@ -101,12 +103,12 @@ public struct IncidentsModule: HostModule {
     /// `fields` already encoded by `json.encode` (so `json.null` removes a field).
     private static func change(_ call: LuaCall) throws(HostError) -> IncidentChange {
         var change = IncidentChange(try incident(call, 1))
-        guard case .table(let changes) = try call.value(2) else { throw HostError.argument(2, "a table of changes expected") }
+        guard case .table(let changes) = try call.value(2) else { throw HostError("a table of changes expected") }
         for (key, value) in changes.fields {
-            guard case .string(let name) = key else { throw HostError.argument(2, "changes are named by strings") }
+            guard case .string(let name) = key else { throw HostError("changes are named by strings") }
             func text() throws(HostError) -> String {
                 guard case .string(let string) = value else {
-                    throw HostError.argument(2, "\(name) must be a string, got \(value.typeName)")
+                    throw HostError("\(name) must be a string, got \(value.typeName)")
                 }
                 return string.description
             }
@@ -117,26 +119,26 @@ public struct IncidentsModule: HostModule {
             case "owner": change.owner = .some(try text())
             case "severity":
                 guard let severity = Incident.Severity(rawValue: try text()) else {
-                    throw HostError.argument(2, "severity must be one of "
+                    throw HostError("severity must be one of "
                         + Incident.Severity.allCases.map(\.rawValue).joined(separator: ", "))
                 }
                 change.severity = severity
             case "status":
                 guard let status = Incident.Status(rawValue: try text()), status != .closed else {
-                    throw HostError.argument(2, "status must be new, active or pending (use inc:close{ reason = ... })")
+                    throw HostError("status must be new, active or pending (use inc:close{ reason = ... })")
                 }
                 change.status = status
             case "labels":
                 guard case .table(let list) = value, list.fields.isEmpty,
                       case let labels = list.array.compactMap({ if case .string(let s) = $0 { s.description } else { nil } }),
                       labels.count == list.array.count
-                else { throw HostError.argument(2, "labels must be a list of strings") }
+                else { throw HostError("labels must be a list of strings") }
                 change.labels = labels
             case "fields":
-                guard !call.isNoneOrNil(3) else { throw HostError.argument(2, "fields must be a table") }
+                guard !call.isNoneOrNil(3) else { throw HostError("fields must be a table") }
                 change.fieldsPatch = try call.string(3).description
             default:
-                throw HostError.argument(2, "\(name) cannot be changed: use title, type, severity, status, owner, "
+                throw HostError("\(name) cannot be changed: use title, type, severity, status, owner, "
                     + "labels, fields or details")
             }
         }
@@ -147,39 +149,39 @@ public struct IncidentsModule: HostModule {
     private static func task(_ call: LuaCall, id: TaskID, run: RunID?) throws(HostError) -> IncidentTask {
         let incidentID = try incident(call, 1)
         guard case .table(let spec) = try call.value(2) else {
-            throw HostError.argument(2, "a table expected, as in inc:task{ title = \"Confirm with the reporter\" }")
+            throw HostError("a table expected, as in inc:task{ title = \"Confirm with the reporter\" }")
         }
         func text(_ key: String) throws(HostError) -> String? {
             switch spec[.string(LuaString(key))] {
             case .nil: return nil
             case .string(let value): return value.description
-            case let other: throw HostError.argument(2, "\(key) must be a string, got \(other.typeName)")
+            case let other: throw HostError("\(key) must be a string, got \(other.typeName)")
             }
         }
         guard let title = try text("title"), !title.isEmpty else {
-            throw HostError.argument(2, "the task needs a title, as in inc:task{ title = \"Confirm with the reporter\" }")
+            throw HostError("the task needs a title, as in inc:task{ title = \"Confirm with the reporter\" }")
         }
         var due: Date?
         switch spec["due"] {
         case .nil: break
         case .string(let text):
             guard let seconds = DurationText.seconds(text.description) else {
-                throw HostError.argument(2, "due must be \(DurationText.expected), got \"\(text)\"")
+                throw HostError("due must be \(DurationText.expected), got \"\(text)\"")
             }
             due = Date().addingTimeInterval(seconds)
         case .integer(let seconds): due = Date().addingTimeInterval(Double(seconds))
         case .number(let seconds): due = Date().addingTimeInterval(seconds)
-        case let other: throw HostError.argument(2, "due must be a duration, got \(other.typeName)")
+        case let other: throw HostError("due must be a duration, got \(other.typeName)")
         }
         var choices: [String] = []
         switch spec["choices"] {
         case .nil: break
         case .table(let list) where list.fields.isEmpty:
             for choice in list.array {
-                guard case .string(let text) = choice else { throw HostError.argument(2, "choices must be strings") }
+                guard case .string(let text) = choice else { throw HostError("choices must be strings") }
                 choices.append(text.description)
             }
-        default: throw HostError.argument(2, "choices must be a list of strings")
+        default: throw HostError("choices must be a list of strings")
         }
         return IncidentTask(id: id, incident: incidentID, runID: run, title: title, owner: try text("owner"),
                             description: try text("description") ?? "", choices: choices, dueAt: due)
@@ -189,24 +191,24 @@ public struct IncidentsModule: HostModule {
     private static func query(_ call: LuaCall) throws(HostError) -> IncidentQuery {
         var query = IncidentQuery(limit: 20)
         guard !call.isNoneOrNil(1) else { return query }
-        guard case .table(let spec) = try call.value(1) else { throw HostError.argument(1, "a table of criteria expected") }
+        guard case .table(let spec) = try call.value(1) else { throw HostError("a table of criteria expected") }
         func strings(_ key: String) throws(HostError) -> [String]? {
             switch spec[.string(LuaString(key))] {
             case .nil: return nil
             case .string(let value): return [value.description]
             case .table(let list) where list.fields.isEmpty:
                 return try list.array.map { value throws(HostError) in
-                    guard case .string(let text) = value else { throw HostError.argument(1, "\(key) must list strings") }
+                    guard case .string(let text) = value else { throw HostError("\(key) must list strings") }
                     return text.description
                 }
-            default: throw HostError.argument(1, "\(key) must be a string or a list of strings")
+            default: throw HostError("\(key) must be a string or a list of strings")
             }
         }
         for (key, _) in spec.fields {
             guard case .string(let name) = key,
                   ["type", "severity", "status", "source", "owner", "text", "since", "limit"].contains(name.description)
             else {
-                throw HostError.argument(1, "unknown criterion \(key): use type, severity, status, source, owner, "
+                throw HostError("unknown criterion \(key): use type, severity, status, source, owner, "
                     + "text, since or limit")
             }
         }
@@ -217,7 +219,7 @@ public struct IncidentsModule: HostModule {
         if let names = try strings("severity") {
             query.severities = try names.map { name throws(HostError) in
                 guard let severity = Incident.Severity(rawValue: name) else {
-                    throw HostError.argument(1, "unknown severity \"\(name)\"")
+                    throw HostError("unknown severity \"\(name)\"")
                 }
                 return severity
             }
@@ -225,21 +227,21 @@ public struct IncidentsModule: HostModule {
         if let names = try strings("status") {
             query.statuses = try names.map { name throws(HostError) in
                 guard let status = Incident.Status(rawValue: name) else {
-                    throw HostError.argument(1, "unknown status \"\(name)\"")
+                    throw HostError("unknown status \"\(name)\"")
                 }
                 return status
             }
         }
         if let since = try strings("since")?.first {
             guard let seconds = DurationText.seconds(since) else {
-                throw HostError.argument(1, "since must be \(DurationText.expected), got \"\(since)\"")
+                throw HostError("since must be \(DurationText.expected), got \"\(since)\"")
             }
             query.createdSince = Date().addingTimeInterval(-seconds)
         }
         switch spec["limit"] {
         case .nil: break
         case .integer(let limit) where limit >= 1 && limit <= 1000: query.limit = Int(limit)
-        default: throw HostError.argument(1, "limit must be an integer from 1 to 1000")
+        default: throw HostError("limit must be an integer from 1 to 1000")
         }
         return query
     }

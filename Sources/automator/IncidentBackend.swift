@@ -1,0 +1,261 @@
+import ArgumentParser
+import AsyncHTTPClient
+import AutomatorRuntime
+import AutomatorServer
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Where `automator incident`, `task` and `playbook` find the incidents of a data folder: the
+/// server that holds the folder, through its API; with none, the folder's database, through an
+/// incident service of their own. Either way the answer is the API's JSON, so that one code path
+/// prints it.
+///
+/// The service of a command has no SLA timers and resumes no run: that is the server's work. A
+/// playbook run it starts goes on while the command lives (see `settle`); what is left of it
+/// resumes at the next `automator serve`.
+enum IncidentBackend {
+    case server(ServerClient)
+    /// With the folder's shared lock, so that no server starts on it meanwhile.
+    case store(IncidentService, scripts: String, DataFolderLock?)
+
+    /// Runs `body` on the folder's backend, then closes it. A failure prints `error: ...` and
+    /// exits 1.
+    static func perform<Answer>(_ options: IncidentOptions,
+                                _ body: (IncidentBackend) async throws(CommandFailure) -> Answer) async throws -> Answer
+    {
+        do {
+            let backend = try await open(options)
+            let result: Result<Answer, CommandFailure>
+            do { result = .success(try await body(backend)) } catch { result = .failure(error) }
+            if case .store(let service, _, let lock) = backend {
+                await service.shutdown()
+                withExtendedLifetime(lock) {}
+            }
+            return try result.get()
+        } catch {
+            CommandLogging.report(error)
+            throw ExitCode.failure
+        }
+    }
+
+    private static func open(_ options: IncidentOptions) async throws(CommandFailure) -> IncidentBackend {
+        let folder = options.data
+        switch try FolderAccess.open(folder) {
+        case .server(let client):
+            return .server(client)
+        case .direct(let lock):
+            do {
+                // The store first: it makes the data folder (for `incident create`).
+                let store = try SQLiteStore(folder: folder)
+                let ledger = try await IncidentLedger(store: store)
+                let modules = StandardModules.all(logger: CommandLogging.logger(verbose: false))
+                    + [IncidentsModule(ledger: ledger)]
+                let runs = try RunService(store: store, modules: modules, modulePaths: [options.scripts], executors: 1)
+                let service = try IncidentService(ledger: ledger, runs: runs, scripts: options.scripts, modules: modules)
+                return .store(service, scripts: options.scripts, lock)
+            } catch {
+                throw CommandFailure("\(error)")
+            }
+        }
+    }
+
+    /// The person at the terminal, from `$USER`: the journal names them `cli:alice`.
+    static let user = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 }
+    private static var actor: String { user.map { "cli:\($0)" } ?? "cli" }
+
+    // MARK: Incidents
+
+    /// `draft` is an incident's JSON, as `POST /api/v1/incidents` takes it.
+    func create(_ draft: String) async throws(CommandFailure) -> String {
+        switch self {
+        case .server(let client):
+            return try await client.call("POST", "/api/v1/incidents", body: draft)
+        case .store(let service, let scripts, _):
+            Self.warnIfMissing(scripts)
+            let created: IncidentService.Ingested
+            do { created = try await service.create(try IncidentDraft(json: Array(draft.utf8)), by: Self.actor) } catch {
+                throw CommandFailure("\(error)")
+            }
+            if let run = created.run { _ = await Self.settle(run, in: service.runs) }
+            return IncidentJSON.ingested(created)
+        }
+    }
+
+    func incidents(_ query: IncidentQuery) async throws(CommandFailure) -> String {
+        switch self {
+        case .server(let client):
+            let parameters: [(String, String?)] = [
+                ("status", query.statuses?.map(\.rawValue).joined(separator: ",")), ("type", query.type),
+                ("severity", query.severities?.map(\.rawValue).joined(separator: ",")), ("owner", query.owner),
+                ("text", query.text), ("limit", "\(query.limit)"),
+            ]
+            return try await client.call("GET", "/api/v1/incidents?" + Self.queryString(parameters))
+        case .store(let service, _, _):
+            let found: [Incident]
+            do { found = try await service.store.listIncidents(query) } catch { throw CommandFailure("\(error)") }
+            return IncidentJSON.list(found)
+        }
+    }
+
+    /// The incident with its tasks, their progress and its playbook's run.
+    func incident(_ id: IncidentID) async throws(CommandFailure) -> String {
+        switch self {
+        case .server(let client):
+            return try await client.call("GET", "/api/v1/incidents/\(id)")
+        case .store(let service, _, _):
+            do {
+                let (incident, tasks, run) = try await service.details(id)
+                return IncidentJSON.forAPI(incident, tasks: tasks, run: run)
+            } catch {
+                throw CommandFailure("\(error)")
+            }
+        }
+    }
+
+    /// `{"journal": [...]}`, oldest first.
+    func journal(of id: IncidentID) async throws(CommandFailure) -> String {
+        switch self {
+        case .server(let client):
+            return try await client.call("GET", "/api/v1/incidents/\(id)/journal")
+        case .store(let service, _, _):
+            do {
+                _ = try await service.load(id)
+                let entries = try await service.store.journal(of: id)
+                return IncidentJSON.list(entries)
+            } catch {
+                throw CommandFailure("\(error)")
+            }
+        }
+    }
+
+    /// Starts the incident's failed playbook run again; answers the run.
+    func retry(_ id: IncidentID) async throws(CommandFailure) -> String {
+        switch self {
+        case .server(let client):
+            return try await client.call("POST", "/api/v1/incidents/\(id)/retry")
+        case .store(let service, let scripts, _):
+            Self.warnIfMissing(scripts)
+            do {
+                let run = try await service.retry(id, by: Self.actor)
+                return RunJSON.object(await Self.settle(run, in: service.runs))
+            } catch {
+                throw CommandFailure("\(error)")
+            }
+        }
+    }
+
+    // MARK: Tasks
+
+    func tasks(_ query: TaskQuery) async throws(CommandFailure) -> String {
+        switch self {
+        case .server(let client):
+            let parameters: [(String, String?)] = [
+                ("status", query.status?.rawValue), ("overdue", query.dueBefore == nil ? nil : "true"),
+                ("owner", query.owner), ("incident", query.incident?.description), ("limit", "\(query.limit)"),
+            ]
+            return try await client.call("GET", "/api/v1/tasks?" + Self.queryString(parameters))
+        case .store(let service, _, _):
+            let found: [IncidentTask]
+            do { found = try await service.store.listTasks(query) } catch { throw CommandFailure("\(error)") }
+            return IncidentJSON.list(found)
+        }
+    }
+
+    /// Completes a task as `name` (nil: anonymous); answers the task.
+    func complete(_ id: TaskID, answer: String, by name: String?) async throws(CommandFailure) -> String {
+        switch self {
+        case .server(let client):
+            var body = JSONText.Object()
+            body["answer"] = JSONText.string(answer)
+            if let name { body["by"] = JSONText.string(name) }
+            return try await client.call("POST", "/api/v1/tasks/\(id)/complete", body: body.text)
+        case .store(let service, _, _):
+            let task: IncidentTask
+            do { task = try await service.ledger.complete(id, answer: answer, by: name.map { "cli:\($0)" } ?? "cli") } catch {
+                throw CommandFailure("\(error)")
+            }
+            // No server holds the folder, so the run waiting on the task is not executing anywhere.
+            if let runID = task.runID, let run = try? await service.runs.run(runID), !run.status.isFinished {
+                Self.note("the playbook run \(runID) waiting on \(id) goes on at the next automator serve")
+            }
+            return IncidentJSON.forAPI(task)
+        }
+    }
+
+    // MARK: Playbooks
+
+    /// `{"playbooks": [...], "problems": [...]}`: in the order they are tried, then the files
+    /// that could not be read.
+    func playbooks() async throws(CommandFailure) -> String {
+        switch self {
+        case .server(let client):
+            return try await client.call("GET", "/api/v1/playbooks")
+        case .store(let service, let scripts, _):
+            Self.warnIfMissing(scripts)
+            let (playbooks, problems) = await service.playbooks()
+            return IncidentJSON.playbooks(playbooks, problems: problems)
+        }
+    }
+
+    /// Starts the playbook `name` on an incident, whatever its match; answers the run.
+    func runPlaybook(_ name: String, on id: IncidentID) async throws(CommandFailure) -> String {
+        switch self {
+        case .server(let client):
+            var body = JSONText.Object()
+            body["name"] = JSONText.string(name)
+            return try await client.call("POST", "/api/v1/incidents/\(id)/playbook", body: body.text)
+        case .store(let service, let scripts, _):
+            Self.warnIfMissing(scripts)
+            do {
+                let run = try await service.runPlaybook(name, on: id, by: Self.actor)
+                return RunJSON.object(await Self.settle(run, in: service.runs))
+            } catch {
+                throw CommandFailure("\(error)")
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Lets a run started here go on while it works, so that what it does first (its notes, the
+    /// task it waits on) is done when the command ends: returns the run once it has ended, or
+    /// has recorded no host call for `quiet` (it waits on a person, a timer, a slow lookup), or
+    /// after `patience`. Stopping it then is safe: its host calls in flight are recorded first.
+    private static func settle(_ run: RunRecord, in runs: RunService) async -> RunRecord {
+        let quiet = Duration.milliseconds(400)
+        let patience = Duration.seconds(10)
+        let deadline = ContinuousClock.now + patience
+        var calls = -1
+        var latest = run
+        while ContinuousClock.now < deadline {
+            try? await Task.sleep(for: quiet)
+            guard let stored = try? await runs.run(run.id) else { break }
+            latest = stored
+            guard !stored.status.isFinished, let count = try? await runs.store.hostCalls(of: run.id).count, count != calls
+            else { break }
+            calls = count
+        }
+        return latest
+    }
+
+    /// `name=value&...` for the parameters that have a value.
+    private static func queryString(_ parameters: [(String, String?)]) -> String {
+        parameters.compactMap { name, value in value.map { name + "=" + ServerClient.pathSegment($0) } }
+            .joined(separator: "&")
+    }
+
+    /// Playbooks come from the scripts folder only here: say so when it is not there.
+    private static func warnIfMissing(_ scripts: String) {
+        var isFolder: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: scripts, isDirectory: &isFolder) || !isFolder.boolValue {
+            note("there is no scripts folder \(scripts): no playbook is found (pass --scripts with the folder "
+                + "automator serve uses)")
+        }
+    }
+
+    /// Says on standard error what a person should know about a command that did its work.
+    private static func note(_ message: String) {
+        FileHandle.standardError.write(Data("note: \(message)\n".utf8))
+    }
+}

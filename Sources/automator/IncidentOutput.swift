@@ -1,0 +1,319 @@
+import AutomatorRuntime
+import Foundation
+
+/// How `automator incident`, `task` and `playbook` show the API's JSON to a person: tables for
+/// lists, the details of one incident, a line for what a command did. Times in UTC; deadlines
+/// also relative to now (`in 1h 20m`, `overdue 5m`).
+enum IncidentOutput {
+    /// The fields a person reads, as the API names them.
+    private enum API {
+        struct Incident: Decodable {
+            var id: String
+            var title: String
+            var type: String
+            var severity: String
+            var status: String
+            var owner: String?
+            var labels: [String]
+            var details: String
+            var source: String?
+            var sourceRef: String?
+            var createdAt: String
+            var updatedAt: String
+            var closedAt: String?
+            var closeReason: String?
+            var alertCount: Int
+            var links: [String]
+            var sla: SLA?
+            var playbook: Playbook?
+            var tasks: [Task]?
+            var progress: Progress?
+        }
+
+        struct SLA: Decodable {
+            var due: String
+            var state: String
+            var breachedAt: String?
+        }
+
+        struct Playbook: Decodable {
+            var name: String
+            var run: String?
+            var status: String?
+            var error: String?
+        }
+
+        struct Task: Decodable {
+            var id: String
+            var incident: String
+            var title: String
+            var owner: String?
+            var status: String
+            var due: String?
+            var choices: [String]
+            var answer: String?
+            var completedBy: String?
+        }
+
+        struct Progress: Decodable {
+            var done: Int
+            var total: Int
+            var overdue: Int
+        }
+
+        struct Entry: Decodable {
+            var at: String
+            var actor: String
+            var kind: String
+            var text: String
+        }
+
+        struct Created: Decodable {
+            var id: String
+            var deduplicated: Bool
+            var playbook: String?
+            var run: String?
+        }
+
+        struct Run: Decodable {
+            var id: String
+            var script: String
+            var status: String
+            var error: String?
+        }
+
+        struct Listed: Decodable {
+            var name: String
+            var file: String
+            var priority: Int
+            var match: String
+            var sla: Int?
+        }
+
+        struct Problem: Decodable {
+            var file: String
+            var error: String
+        }
+
+        struct Incidents: Decodable { var incidents: [Incident] }
+        struct Tasks: Decodable { var tasks: [Task] }
+        struct Journal: Decodable { var journal: [Entry] }
+        struct Playbooks: Decodable {
+            var playbooks: [Listed]
+            var problems: [Problem]
+        }
+    }
+
+    /// The longest title a table shows, in characters.
+    private static let titleWidth = 60
+
+    // MARK: Incidents
+
+    /// `INC-7 created (playbook "Phishing triage", run run-…)`, or `INC-3: linked as a duplicate alert`.
+    static func created(_ json: String) throws -> String {
+        let created = try decode(API.Created.self, json)
+        if created.deduplicated { return "\(created.id): linked as a duplicate alert" }
+        guard let playbook = created.playbook, let run = created.run else {
+            return "\(created.id) created (no playbook matches it)"
+        }
+        return "\(created.id) created (playbook \"\(playbook)\", run \(run))"
+    }
+
+    static func incidents(_ json: String) throws -> String {
+        let incidents = try decode(API.Incidents.self, json).incidents
+        guard !incidents.isEmpty else { return "no incidents" }
+        return table([["ID", "SEVERITY", "STATUS", "SLA", "OWNER", "TYPE", "TITLE"]] + incidents.map {
+            [$0.id, $0.severity, $0.status, $0.sla?.state ?? "-", $0.owner ?? "-", $0.type, short($0.title)]
+        })
+    }
+
+    /// The incident, its SLA, its playbook's run, its tasks, then its journal.
+    static func details(_ json: String, journal: String) throws -> String {
+        let incident = try decode(API.Incident.self, json)
+        var lines = [
+            ("id", incident.id), ("title", incident.title), ("type", incident.type), ("severity", incident.severity),
+            ("status", incident.status), ("owner", incident.owner ?? "-"),
+        ]
+        if !incident.labels.isEmpty { lines.append(("labels", incident.labels.joined(separator: ", "))) }
+        if let source = incident.source { lines.append(("source", source + (incident.sourceRef.map { " \($0)" } ?? ""))) }
+        if incident.alertCount > 1 { lines.append(("alerts", "\(incident.alertCount)")) }
+        if !incident.links.isEmpty { lines.append(("links", incident.links.joined(separator: ", "))) }
+        lines += [("created", time(incident.createdAt) + " UTC"), ("updated", time(incident.updatedAt) + " UTC")]
+        if let closed = incident.closedAt {
+            lines.append(("closed", time(closed) + " UTC" + (incident.closeReason.map { ": \($0)" } ?? "")))
+        }
+        if let sla = incident.sla {
+            let distance = relative(sla.due) { "\($0) ago" }
+            lines.append(("sla", "\(sla.state), due \(time(sla.due)) UTC (\(distance))"
+                + (sla.breachedAt.map { ", breach handled \(time($0)) UTC" } ?? "")))
+        }
+        lines += playbookLines(incident)
+        if let fields = fieldLines(json) { lines.append(("fields", fields)) }
+        if !incident.details.isEmpty { lines.append(("details", incident.details)) }
+        let header = lines.map { key, value in
+            key.padding(toLength: 10, withPad: " ", startingAt: 0) + value.replacingOccurrences(of: "\n", with: "\n          ")
+        }
+        return (header + ["", taskLines(incident), "", try journalLines(journal)]).joined(separator: "\n")
+    }
+
+    /// The custom fields, one a line, by name: `sender: payroll@examp1e-hr.test`. Values other
+    /// than strings as they were sent (`1.0` stays `1.0`).
+    private static func fieldLines(_ json: String) -> String? {
+        guard let text = RawJSON.members(of: Array(json.utf8))?["fields"],
+              let fields = RawJSON.members(of: Array(text.utf8)), !fields.isEmpty
+        else { return nil }
+        return fields.keys.sorted().map { name in
+            let value = fields[name]!
+            return name + ": " + ((try? decoder.decode(String.self, from: Data(value.utf8))) ?? value)
+        }
+        .joined(separator: "\n")
+    }
+
+    private static func playbookLines(_ incident: API.Incident) -> [(String, String)] {
+        guard let playbook = incident.playbook else { return [("playbook", "- (none matched)")] }
+        var lines = [("playbook", playbook.name + (playbook.run.map { ", run \($0)" } ?? "")
+            + (playbook.status.map { " \($0)" } ?? ""))]
+        if let error = playbook.error { lines.append(("error", error)) }
+        if playbook.status == "failed" || playbook.status == "diverged" {
+            lines.append(("hint", "fix the playbook, then: automator incident retry \(incident.id)"))
+        }
+        return lines
+    }
+
+    /// `tasks: 1/2 done, 1 overdue`, then a line per task: id, status, owner, due, title, answer.
+    private static func taskLines(_ incident: API.Incident) -> String {
+        guard let tasks = incident.tasks, let progress = incident.progress, !tasks.isEmpty else { return "tasks: none" }
+        let summary = "tasks: \(progress.done)/\(progress.total) done"
+            + (progress.overdue > 0 ? ", \(progress.overdue) overdue" : "")
+        let rows = tasks.map { task in
+            let outcome = task.status == "done"
+                ? "answer: \(task.answer ?? "")" + (task.completedBy.map { " (\($0))" } ?? "")
+                : task.choices.isEmpty ? "" : "choices: " + task.choices.joined(separator: ", ")
+            return [task.id, task.status, task.owner ?? "-", task.status == "done" ? "-" : due(task), task.title, outcome]
+        }
+        return summary + "\n" + table(rows, indent: "  ")
+    }
+
+    /// `journal:`, then a line per entry: time, actor, kind, text (its further lines indented).
+    private static func journalLines(_ json: String) throws -> String {
+        let entries = try decode(API.Journal.self, json).journal
+        guard !entries.isEmpty else { return "journal: empty" }
+        return "journal:\n" + table(entries.map { [time($0.at), $0.actor, $0.kind, $0.text] }, indent: "  ")
+    }
+
+    /// What `incident retry` and `playbook run` started: `INC-7: run run-… running (playbooks/phishing.lua)`,
+    /// with the error of a run that has failed already.
+    static func run(_ json: String, on incident: IncidentID) throws -> String {
+        let run = try decode(API.Run.self, json)
+        return "\(incident): run \(run.id) \(run.status) (\(run.script))"
+            + (run.error.map { "\n  " + $0.replacingOccurrences(of: "\n", with: "\n  ") } ?? "")
+    }
+
+    // MARK: Tasks
+
+    static func tasks(_ json: String, includingDone: Bool) throws -> String {
+        let tasks = try decode(API.Tasks.self, json).tasks
+        guard !tasks.isEmpty else { return includingDone ? "no tasks" : "no open tasks" }
+        return table([["ID", "INCIDENT", "OWNER", "DUE", "TITLE", "CHOICES"]] + tasks.map { task in
+            let done = task.status == "done"
+            return [task.id, task.incident, task.owner ?? "-", done ? "done" : due(task), short(task.title),
+                    done ? "answer: \(task.answer ?? "")" : task.choices.joined(separator: ", ")]
+        })
+    }
+
+    /// `T-3 done: phishing`.
+    static func completed(_ json: String) throws -> String {
+        let task = try decode(API.Task.self, json)
+        return "\(task.id) done" + (task.answer.flatMap { $0.isEmpty ? nil : ": \($0)" } ?? "")
+    }
+
+    // MARK: Playbooks
+
+    /// The playbooks in the order they are tried, then the files that could not be read.
+    static func playbooks(_ json: String) throws -> String {
+        let answer = try decode(API.Playbooks.self, json)
+        var text = answer.playbooks.isEmpty ? "no playbooks" : table([["NAME", "FILE", "PRIORITY", "MATCH", "SLA"]]
+            + answer.playbooks.map { [$0.name, $0.file, "\($0.priority)", $0.match, $0.sla.map(declared) ?? "-"] })
+        if !answer.problems.isEmpty {
+            text += "\n\nnot used, they could not be read:\n"
+                + answer.problems.map { problem in
+                    // Most errors name the file already, with the line.
+                    "  " + (problem.error.hasPrefix(problem.file + ":") ? "" : problem.file + ": ")
+                        + problem.error.replacingOccurrences(of: "\n", with: "\n    ")
+                }
+                .joined(separator: "\n")
+        }
+        return text
+    }
+
+    // MARK: Helpers
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ json: String) throws -> T {
+        try decoder.decode(type, from: Data(json.utf8))
+    }
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }()
+
+    /// Rows in columns, each as wide as its widest cell, two spaces apart. The last column is
+    /// not padded; its further lines are indented to where it starts.
+    private static func table(_ rows: [[String]], indent: String = "") -> String {
+        guard let columns = rows.first?.count else { return "" }
+        let widths = (0..<columns - 1).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        let continuation = "\n" + String(repeating: " ", count: indent.count + widths.reduce(0) { $0 + $1 + 2 })
+        return rows.map { row in
+            var line = indent + (0..<columns - 1).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ") + "  " + row[columns - 1].replacingOccurrences(of: "\n", with: continuation)
+            while line.hasSuffix(" ") { line.removeLast() }
+            return line
+        }
+        .joined(separator: "\n")
+    }
+
+    /// The first line of a text, cut to fit a table.
+    private static func short(_ text: String) -> String {
+        let line = text.split(separator: "\n").first ?? ""
+        return line.count > titleWidth ? line.prefix(titleWidth - 1) + "…" : String(line)
+    }
+
+    /// `2026-11-29T05:28:29.120Z` as `2026-11-29 05:28:29`.
+    private static func time(_ iso: String) -> String {
+        String(iso.prefix(19)).replacingOccurrences(of: "T", with: " ")
+    }
+
+    /// An open task's due time: `in 1h 20m`, `overdue 5m`, or `-` without one.
+    private static func due(_ task: API.Task) -> String {
+        task.due.map { due in relative(due) { "overdue \($0)" } } ?? "-"
+    }
+
+    /// How far a time is from now: `in 1h 20m`, or `late(span)` once it is past.
+    private static func relative(_ iso: String, late: (String) -> String) -> String {
+        guard let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(iso) else { return iso }
+        let seconds = date.timeIntervalSinceNow
+        return seconds >= 0 ? "in " + span(seconds) : late(span(-seconds))
+    }
+
+    /// A duration as a playbook declares it, in the largest unit that divides it: `90s`, `4h`, `2d`.
+    private static func declared(_ seconds: Int) -> String {
+        let units = [(7 * 86400, "w"), (86400, "d"), (3600, "h"), (60, "m")]
+        guard seconds > 0, let (size, name) = units.first(where: { seconds % $0.0 == 0 }) else { return "\(seconds)s" }
+        return "\(seconds / size)\(name)"
+    }
+
+    /// A duration in its two largest units: `40s`, `5m`, `1h 20m`, `2d 3h`.
+    private static func span(_ seconds: Double) -> String {
+        let whole = Int(seconds)
+        func unit(_ value: Int, _ name: String, then rest: Int, _ restName: String) -> String {
+            "\(value)\(name)" + (rest > 0 ? " \(rest)\(restName)" : "")
+        }
+        switch whole {
+        case ..<60: return "\(whole)s"
+        case ..<3600: return "\(whole / 60)m"
+        case ..<86400: return unit(whole / 3600, "h", then: whole % 3600 / 60, "m")
+        default: return unit(whole / 86400, "d", then: whole % 86400 / 3600, "h")
+        }
+    }
+}

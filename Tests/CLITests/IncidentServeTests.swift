@@ -1,0 +1,354 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("Incidents through a real automator serve: ingest, playbooks, tasks, SLAs", .timeLimit(.minutes(3)))
+struct IncidentServeTests {
+    /// A scripts folder with playbooks made for these tests, beside a data folder.
+    struct Workspace {
+        let folder: TemporaryFolder
+        var scripts: URL { folder.url.appendingPathComponent("scripts") }
+        var data: URL { folder.url.appendingPathComponent("data") }
+
+        init() throws {
+            folder = try TemporaryFolder()
+            try folder.write("scripts/playbooks/phishing.lua", """
+                return playbook {
+                  name = "Phishing",
+                  match = { type = "phishing", severity = { "high", "critical" } },
+                  run = function(inc)
+                    inc:note("checking " .. inc.fields.sender)
+                    local seen = incidents.find{ text = inc.fields.sender }
+                    inc:note(("seen %d times"):format(#seen))
+                    local t = inc:task{ title = "Confirm with the reporter", owner = "tier1", due = "2h",
+                                        choices = { "phishing", "legitimate" } }
+                    local answer = t:wait()
+                    inc:update{ fields = { verdict = answer } }
+                    inc:close{ reason = "confirmed " .. answer }
+                  end,
+                }
+                """)
+            // Lower priority, matches any phishing: the high-severity one above wins for those.
+            try folder.write("scripts/playbooks/catch_all.lua", """
+                return playbook {
+                  name = "Catch-all", match = { type = "phishing" }, priority = -1,
+                  run = function(inc) inc:note("catch-all") end,
+                }
+                """)
+            try folder.write("scripts/mappers/mailgw.lua", """
+                return mapper {
+                  map = function(alert)
+                    return { title = alert.subject, type = "phishing", severity = alert.level,
+                             source_ref = alert.id, fields = { sender = alert.from } }
+                  end,
+                  dedup_window = "1h",
+                }
+                """)
+        }
+
+        func start() async throws -> ServerProcess {
+            try await ServerProcess.start(data: data, scripts: scripts)
+        }
+    }
+
+    @Test("An alert is mapped, the matching playbook runs, its task is completed through the API, it closes with its journal")
+    func coreLoop() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start()
+
+        let alert = #"{"id": "MG-1", "subject": "Invoice overdue", "level": "high", "from": "billing@examp1e.com"}"#
+        let ingested = try await server.call("POST", "/api/v1/ingest/mailgw", body: alert)
+        #expect(ingested.status == 201, "\(ingested.body)")
+        let id = try #require(ingested.json["id"] as? String)
+        #expect(id == "INC-1")
+        #expect(ingested.json["playbook"] as? String == "Phishing")
+        #expect(ingested.headers["location"] == "/api/v1/incidents/INC-1")
+
+        let waiting = try await server.waitForIncident(id) { ($0["tasks"] as? [[String: Any]])?.count == 1 }
+        let task = try #require((waiting["tasks"] as? [[String: Any]])?.first)
+        #expect(task["title"] as? String == "Confirm with the reporter")
+        #expect(task["owner"] as? String == "tier1")
+        #expect(task["status"] as? String == "open")
+        #expect(waiting["status"] as? String == "active")
+        #expect((waiting["raw"] as? [String: Any])?["id"] as? String == "MG-1", "the alert is kept as raw")
+        #expect((waiting["playbook"] as? [String: Any])?["status"] as? String == "running")
+        let taskID = try #require(task["id"] as? String)
+
+        let open = try await server.call("GET", "/api/v1/tasks?owner=tier1")
+        #expect((open.json["tasks"] as? [[String: Any]])?.map { $0["id"] as? String } == [taskID])
+
+        let wrong = try await server.call("POST", "/api/v1/tasks/\(taskID)/complete", body: #"{"answer": "maybe"}"#)
+        #expect(wrong.status == 400)
+        #expect(wrong.body.contains(#"\"phishing\", \"legitimate\""#), "\(wrong.body)")
+        let done = try await server.call("POST", "/api/v1/tasks/\(taskID)/complete",
+                                         body: #"{"answer": "phishing", "by": "alice"}"#)
+        #expect(done.status == 200, "\(done.body)")
+        let again = try await server.call("POST", "/api/v1/tasks/\(taskID)/complete", body: #"{"answer": "phishing"}"#)
+        #expect(again.status == 409, "\(again.body)")
+
+        let closed = try await server.waitForIncident(id) { $0["status"] as? String == "closed" }
+        #expect(closed["close_reason"] as? String == "confirmed phishing")
+        #expect((closed["fields"] as? [String: Any])?["verdict"] as? String == "phishing")
+        #expect((closed["progress"] as? [String: Any])?["done"] as? Int == 1)
+        let run = try await server.waitForRun(try #require((closed["playbook"] as? [String: Any])?["run"] as? String))
+        #expect(run["status"] as? String == "completed")
+
+        let journal = try await server.journal(id)
+        #expect(journal.map(\.kind) == ["created", "playbook", "note", "note", "task", "task_done", "update", "closed",
+                                        "playbook"], "\(journal)")
+        #expect(journal[2].text == "checking billing@examp1e.com")
+        #expect(journal[3].text == "seen 1 times")
+        #expect(journal[5].actor == "api:alice")
+        #expect(journal.last?.text.hasSuffix("completed") == true)
+
+        // A medium one goes to the catch-all playbook.
+        let medium = try await server.call("POST", "/api/v1/incidents",
+                                           body: #"{"title": "Odd mail", "type": "phishing", "severity": "medium"}"#)
+        #expect(medium.status == 201, "\(medium.body)")
+        #expect(medium.json["playbook"] as? String == "Catch-all")
+    }
+
+    @Test("An alert with the source reference of an open incident is linked to it; after the close a new one opens")
+    func deduplication() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start()
+        let alert = #"{"id": "MG-7", "subject": "Wire transfer", "level": "critical", "from": "ceo@examp1e.com"}"#
+        let first = try await server.call("POST", "/api/v1/ingest/mailgw", body: alert)
+        #expect(first.status == 201)
+        // Several at once: one incident takes them all.
+        let repeats = try await withThrowingTaskGroup(of: ServerProcess.Answer.self) { group in
+            for _ in 0..<5 { group.addTask { try await server.call("POST", "/api/v1/ingest/mailgw", body: alert) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        for answer in repeats {
+            #expect(answer.status == 200, "\(answer.body)")
+            #expect(answer.json["id"] as? String == "INC-1")
+            #expect(answer.json["deduplicated"] as? Bool == true)
+        }
+        let incident = try await server.call("GET", "/api/v1/incidents/INC-1").json
+        #expect(incident["alert_count"] as? Int == 6)
+        #expect(try await server.journal("INC-1").filter { $0.kind == "alert" }.count == 5)
+        let list = try await server.call("GET", "/api/v1/incidents").json["incidents"] as? [[String: Any]]
+        #expect(list?.count == 1)
+
+        // Another reference is another incident.
+        let other = try await server.call("POST", "/api/v1/ingest/mailgw", body: alert.replacingOccurrences(of: "MG-7", with: "MG-8"))
+        #expect(other.json["id"] as? String == "INC-2")
+
+        // Once INC-1 is closed, the same reference opens a new incident.
+        let task = try await server.waitForIncident("INC-1") { ($0["tasks"] as? [[String: Any]])?.count == 1 }
+        let taskID = try #require((task["tasks"] as? [[String: Any]])?.first?["id"] as? String)
+        _ = try await server.call("POST", "/api/v1/tasks/\(taskID)/complete", body: #"{"answer": "legitimate"}"#)
+        _ = try await server.waitForIncident("INC-1") { $0["status"] as? String == "closed" }
+        let reopened = try await server.call("POST", "/api/v1/ingest/mailgw", body: alert)
+        #expect(reopened.status == 201)
+        #expect(reopened.json["id"] as? String == "INC-3")
+    }
+
+    @Test("A run waiting on a task survives a restart; the task completed while the server was down is seen")
+    func taskAcrossRestart() async throws {
+        let workspace = try Workspace()
+        var server = try await workspace.start()
+        let created = try await server.call("POST", "/api/v1/incidents", body: """
+            {"title": "Payroll", "type": "phishing", "severity": "high", "fields": {"sender": "pay@examp1e.com"}}
+            """)
+        let id = try #require(created.json["id"] as? String)
+        _ = try await server.waitForIncident(id) { ($0["tasks"] as? [[String: Any]])?.count == 1 }
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+
+        // With no server, the task is completed on the folder's database.
+        let done = try await AutomatorProcess.run(["task", "done", "T-1", "--answer", "legitimate",
+                                                        "--data", workspace.data.path])
+        #expect(done.status == 0, "\(done.stderr)")
+
+        server = try await workspace.start()
+        let closed = try await server.waitForIncident(id) { $0["status"] as? String == "closed" }
+        #expect(closed["close_reason"] as? String == "confirmed legitimate")
+        // Replayed, not repeated: one note of each, one task.
+        let journal = try await server.journal(id)
+        #expect(journal.filter { $0.kind == "note" }.map(\.text) == ["checking pay@examp1e.com", "seen 1 times"])
+        #expect(journal.filter { $0.kind == "task" }.count == 1)
+    }
+
+    @Test("An SLA that ran out while the server was down is breached at the next start, once, and its hook runs")
+    func slaBreachAfterRestart() async throws {
+        let workspace = try Workspace()
+        try workspace.folder.write("scripts/playbooks/urgent.lua", """
+            return playbook {
+              name = "Urgent", match = { type = "outage" }, sla = "2s",
+              run = function(inc) inc:task{ title = "Fix it" }:wait() end,
+              on_sla_breach = function(inc)
+                inc:note("breached, escalating")
+                inc:update{ owner = "on-call", labels = { "sla-breached" } }
+              end,
+            }
+            """)
+        var server = try await workspace.start()
+        let created = try await server.call("POST", "/api/v1/incidents",
+                                            body: #"{"title": "Site down", "type": "outage", "severity": "critical"}"#)
+        let id = try #require(created.json["id"] as? String)
+        let fresh = try await server.call("GET", "/api/v1/incidents/\(id)").json
+        #expect((fresh["sla"] as? [String: Any])?["state"] as? String == "on_track", "\(fresh)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+        try await Task.sleep(for: .seconds(2.5))
+
+        server = try await workspace.start()
+        let breached = try await server.waitForIncident(id) { $0["owner"] as? String == "on-call" }
+        #expect((breached["sla"] as? [String: Any])?["state"] as? String == "breached")
+        #expect(breached["labels"] as? [String] == ["sla-breached"])
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+
+        // Another start does not breach it again.
+        server = try await workspace.start()
+        try await Task.sleep(for: .seconds(1))
+        let journal = try await server.journal(id)
+        #expect(journal.filter { $0.kind == "sla" }.count == 1, "\(journal)")
+        #expect(journal.filter { $0.text == "breached, escalating" }.count == 1)
+    }
+
+    @Test("A playbook changed on disk is used for the next incident without a restart")
+    func changedPlaybook() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start()
+        func note(for title: String) async throws -> String? {
+            let created = try await server.call("POST", "/api/v1/incidents",
+                                                body: #"{"title": "\#(title)", "type": "scan", "severity": "low"}"#)
+            let id = try #require(created.json["id"] as? String)
+            _ = try await server.waitForIncident(id) { $0["status"] as? String == "closed" || $0["playbook"] == nil }
+            return try await server.journal(id).first { $0.kind == "note" }?.text
+        }
+        try workspace.folder.write("scripts/playbooks/scan.lua", """
+            return playbook { name = "Scan", match = { type = "scan" },
+                              run = function(inc) inc:note("version 1") inc:close{ reason = "done" } end }
+            """)
+        try await Task.sleep(for: .seconds(1.1))
+        #expect(try await note(for: "first") == "version 1")
+        try workspace.folder.write("scripts/playbooks/scan.lua", """
+            return playbook { name = "Scan", match = { type = "scan" },
+                              run = function(inc) inc:note("version 2, longer") inc:close{ reason = "done" } end }
+            """)
+        try await Task.sleep(for: .seconds(1.1))
+        #expect(try await note(for: "second") == "version 2, longer")
+        let listed = try await server.call("GET", "/api/v1/playbooks").json["playbooks"] as? [[String: Any]]
+        #expect(listed?.map { $0["name"] as? String } == ["Phishing", "Scan", "Catch-all"])
+    }
+
+    @Test("Bad incidents get 400 naming the field, a 10 MB body 413, unknown things 404; the server keeps working")
+    func badInput() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start()
+        let cases: [(String, String)] = [
+            (#"{"type": "phishing", "severity": "high"}"#, #""title": required"#),
+            (#"{"title": 7, "type": "phishing", "severity": "high"}"#, #""title": a string expected"#),
+            (#"{"title": "x", "type": "phishing", "severity": "urgent"}"#, #""severity": one of info, low"#),
+            (#"{"title": "x", "type": "phishing", "severity": "high", "fields": [1]}"#, #""fields": a JSON object"#),
+            (#"{"title": "x", "type": "phishing", "severity": "high", "labels": "a"}"#, #""labels": an array"#),
+            (#"{"title": "x", "type": "p", "severity": "high", "colour": "red"}"#, #""colour": unknown field"#),
+            (#"{"title": "x""#, "not valid JSON"),
+            ("[1, 2]", "must be a JSON object"),
+        ]
+        for (body, message) in cases {
+            let answer = try await server.call("POST", "/api/v1/incidents", body: body)
+            #expect(answer.status == 400, "\(body): \(answer.body)")
+            #expect((answer.json["error"] as? String)?.contains(message) == true, "\(body): \(answer.body)")
+        }
+        let huge = #"{"title": "x", "type": "p", "severity": "low", "details": ""# + String(repeating: "a", count: 10 << 20) + #""}"#
+        let tooLarge = try await server.call("POST", "/api/v1/incidents", body: huge)
+        #expect(tooLarge.status == 413, "\(tooLarge.body.prefix(200))")
+        #expect(tooLarge.body.contains("over the limit"))
+
+        #expect(try await server.call("POST", "/api/v1/ingest/nosuch", body: "{}").status == 404)
+        #expect(try await server.call("POST", "/api/v1/ingest/mailgw", body: "{oops").status == 400)
+        let unmapped = try await server.call("POST", "/api/v1/ingest/mailgw", body: #"{"id": "1", "level": "high"}"#)
+        #expect(unmapped.status == 400)
+        #expect(unmapped.body.contains("mappers/mailgw.lua returned no valid incident"), "\(unmapped.body)")
+        #expect(unmapped.body.contains(#"\"title\": required"#), "\(unmapped.body)")
+        #expect(try await server.call("GET", "/api/v1/incidents/INC-999").status == 404)
+        #expect(try await server.call("GET", "/api/v1/incidents/nonsense").status == 400)
+        #expect(try await server.call("POST", "/api/v1/tasks/T-42/complete", body: "{}").status == 404)
+        let created = try await server.call("POST", "/api/v1/incidents",
+                                            body: #"{"title": "x", "type": "other", "severity": "low"}"#)
+        let unknown = try await server.call("POST", "/api/v1/incidents/INC-1/playbook", body: #"{"name": "Nope"}"#)
+        #expect(created.status == 201)
+        #expect(unknown.status == 404)
+        #expect(unknown.body.contains("the playbooks are Phishing, Catch-all"), "\(unknown.body)")
+        // Nothing above was stored but the one good incident.
+        let list = try await server.call("GET", "/api/v1/incidents").json["incidents"] as? [[String: Any]]
+        #expect(list?.count == 1)
+    }
+
+    @Test("A playbook that fails halfway shows file:line on its incident; a retry after the fix replays to the step and goes on")
+    func failureAndRetry() async throws {
+        let workspace = try Workspace()
+        let broken = """
+            return playbook {
+              name = "Flaky", match = { type = "flaky" },
+              run = function(inc)
+                inc:note("step 1")
+                local answer = inc:task{ title = "Approve" }:wait()
+                local verdict = nil
+                inc:note("step 2: " .. verdict)
+                inc:close{ reason = answer }
+              end,
+            }
+            """
+        try workspace.folder.write("scripts/playbooks/flaky.lua", broken)
+        let server = try await workspace.start()
+        let created = try await server.call("POST", "/api/v1/incidents",
+                                            body: #"{"title": "x", "type": "flaky", "severity": "low"}"#)
+        let id = try #require(created.json["id"] as? String)
+        _ = try await server.waitForIncident(id) { ($0["tasks"] as? [[String: Any]])?.count == 1 }
+        _ = try await server.call("POST", "/api/v1/tasks/T-1/complete", body: #"{"answer": "approved"}"#)
+        let failed = try await server.waitForIncident(id) {
+            ($0["playbook"] as? [String: Any])?["status"] as? String == "failed"
+        }
+        let error = try #require((failed["playbook"] as? [String: Any])?["error"] as? String)
+        #expect(error.hasPrefix("playbooks/flaky.lua:7: attempt to concatenate a nil value (local 'verdict')"), "\(error)")
+        let journal = try await server.journal(id)
+        #expect(journal.last?.text.contains("failed: playbooks/flaky.lua:7:") == true, "\(journal)")
+
+        try workspace.folder.write("scripts/playbooks/flaky.lua",
+                                   broken.replacingOccurrences(of: "local verdict = nil", with: "local verdict = \"ok\""))
+        try await Task.sleep(for: .seconds(1.1))
+        let retried = try await server.call("POST", "/api/v1/incidents/\(id)/retry")
+        #expect(retried.status == 200, "\(retried.body)")
+        let closed = try await server.waitForIncident(id) { $0["status"] as? String == "closed" }
+        #expect(closed["close_reason"] as? String == "approved")
+        let notes = try await server.journal(id).filter { $0.kind == "note" }.map(\.text)
+        #expect(notes == ["step 1", "step 2: ok"], "step 1 and the task are replayed, not repeated")
+        #expect((closed["tasks"] as? [Any])?.count == 1)
+        let again = try await server.call("POST", "/api/v1/incidents/\(id)/retry")
+        #expect(again.status == 409, "\(again.body)")
+    }
+}
+
+extension ServerProcess {
+    struct Entry: CustomStringConvertible {
+        var kind: String
+        var actor: String
+        var text: String
+        var description: String { "\(kind) \(actor): \(text)" }
+    }
+
+    /// Polls the incident until `condition` holds; returns it.
+    func waitForIncident(_ id: String, timeout: TimeInterval = 30, until condition: ([String: Any]) -> Bool)
+        async throws -> [String: Any]
+    {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            let incident = try await call("GET", "/api/v1/incidents/\(id)").json
+            if condition(incident) { return incident }
+            guard Date() < deadline else { throw RunDidNotEnd(id: id, status: "\(incident)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    func journal(_ id: String) async throws -> [Entry] {
+        let entries = try await call("GET", "/api/v1/incidents/\(id)/journal").json["journal"] as? [[String: Any]] ?? []
+        return entries.map { Entry(kind: $0["kind"] as? String ?? "", actor: $0["actor"] as? String ?? "",
+                                   text: $0["text"] as? String ?? "") }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+
+@Suite("automator run --incident: a playbook against an incident file, with no server")
+struct PlaybookTrialTests {
+    /// The repository's scripts folder: the shipped playbooks and their example incidents.
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts")
+
+    @Test("Each shipped playbook runs to the close on its example incident, asking its tasks on standard input",
+          arguments: [
+              ("phishing", "phishing\n3 copies removed\n", "Phishing: the message was purged from all mailboxes."),
+              ("malware", "isolated\ncleaned\n", "Trojan:Win32/Stealer.PDX on WS-FIN-0231: host cleaned."),
+              ("impossible_travel", "not me\ndone\n", nil),
+          ])
+    func shippedPlaybooks(_ name: String, answers: String, reason: String?) async throws {
+        let result = try await AutomatorProcess.run(
+            ["run", "playbooks/\(name).lua", "--incident", "examples/incidents/\(name).json", "--scripts", "."],
+            in: Self.scripts, input: answers)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("task T-1"), "\(result.stdout)")
+        #expect(result.stdout.contains("playbook completed in"), "\(result.stdout)")
+        #expect(result.stdout.contains("INC-1 is closed"), "\(result.stdout)")
+        if let reason { #expect(result.stdout.contains("closed: \(reason)"), "\(result.stdout)") }
+    }
+
+    @Test("An answer outside the choices is asked again; with no more answers the run stops and says why")
+    func answers() async throws {
+        let arguments = ["run", "playbooks/phishing.lua", "--incident", "examples/incidents/phishing.json",
+                         "--scripts", "."]
+        let retried = try await AutomatorProcess.run(arguments, in: Self.scripts, input: "maybe\nlegitimate\n")
+        #expect(retried.status == 0, "\(retried.stderr)")
+        #expect(retried.stdout.contains(#""answer": one of "phishing", "legitimate" expected, got "maybe""#),
+                "\(retried.stdout)")
+
+        let short = try await AutomatorProcess.run(arguments, in: Self.scripts, input: "phishing\n")
+        #expect(short.status == 1)
+        #expect(short.stderr.contains("task T-2 (Purge the message from all mailboxes) needs an answer"),
+                "\(short.stderr)")
+    }
+
+    @Test("An incident file that is not an incident is a usage error naming the field")
+    func badIncident() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("incident.json", #"{"title": "x", "type": "phishing", "severity": "urgent"}"#)
+        let result = try await AutomatorProcess.run(
+            ["run", Self.scripts.appendingPathComponent("playbooks/phishing.lua").path, "--incident", "incident.json"],
+            in: folder.url)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains(#"incident.json is not an incident: "severity": one of info"#), "\(result.stderr)")
+    }
+}

@@ -1,0 +1,208 @@
+import AutomatorRuntime
+import Foundation
+import Testing
+
+/// What every `IncidentStore` must do for the incident service, written against the protocol
+/// alone, like `StoreConformance`, so that the PostgreSQL store runs the same checks.
+struct IncidentStoreConformance {
+    enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case incidentRoundTrip, targetedChanges, links, tasks, journal, queries, refusals, togetherOrNot
+
+        var testDescription: String { rawValue }
+    }
+
+    let open: @Sendable () async throws -> any IncidentStore
+
+    func run(_ check: Check) async throws {
+        let store = try await open()
+        switch check {
+        case .incidentRoundTrip: try await incidentRoundTrip(store)
+        case .targetedChanges: try await targetedChanges(store)
+        case .links: try await links(store)
+        case .tasks: try await tasks(store)
+        case .journal: try await journal(store)
+        case .queries: try await queries(store)
+        case .refusals: try await refusals(store)
+        case .togetherOrNot: try await togetherOrNot(store)
+        }
+        await store.close()
+    }
+
+    static func time(_ seconds: Int) -> Date { Date(timeIntervalSince1970: 1_764_400_000 + Double(seconds)) }
+
+    static func incident(_ number: Int, type: String = "phishing", severity: Incident.Severity = .high,
+                         at seconds: Int = 0) -> Incident
+    {
+        Incident(id: IncidentID(number), title: "Incident \(number)", type: type, severity: severity,
+                 labels: ["mail", "é"], fields: #"{"sender": "a@examp1e.com", "score": 1.0}"#,
+                 details: "line 1\nline 2", raw: #"{"id": "MG-\#(number)", "n": null}"#, source: "mailgw",
+                 sourceRef: "MG-\(number)", createdAt: time(seconds), slaDueAt: time(seconds + 3600))
+    }
+
+    /// An incident is read back as written, to the millisecond, its JSON texts byte for byte.
+    private func incidentRoundTrip(_ store: any IncidentStore) async throws {
+        let incident = Self.incident(1)
+        try await store.write(.createIncident(incident))
+        #expect(try await store.loadIncident(incident.id) == incident)
+        #expect(try await store.loadIncident(IncidentID(2)) == nil)
+        #expect(try await store.highestNumbers() == (1, 0))
+    }
+
+    /// A change sets what it names and keeps the rest; fields merge; closing sets and reopening clears.
+    private func targetedChanges(_ store: any IncidentStore) async throws {
+        let incident = Self.incident(1)
+        try await store.write(.createIncident(incident))
+        var raise = IncidentChange(incident.id, at: Self.time(10))
+        raise.severity = .critical
+        raise.owner = .some("alice")
+        raise.fieldsPatch = #"{"score": null, "verdict": "phishing"}"#
+        var label = IncidentChange(incident.id, at: Self.time(11))
+        label.labels = ["escalated"]
+        label.addsAlert = true
+        try await store.write(.updateIncident(raise))
+        try await store.write(.updateIncident(label))
+        var changed = try #require(try await store.loadIncident(incident.id))
+        #expect(changed.severity == .critical)
+        #expect(changed.owner == "alice")
+        #expect(changed.title == incident.title, "what no change names is kept")
+        #expect(changed.labels == ["escalated"])
+        #expect(changed.alertCount == 2)
+        #expect(changed.updatedAt == Self.time(11))
+        let fields = try JSONSerialization.jsonObject(with: Data(changed.fields.utf8)) as? [String: Any]
+        #expect(fields?["sender"] as? String == "a@examp1e.com")
+        #expect(fields?["verdict"] as? String == "phishing")
+        #expect(fields?["score"] == nil, "null removes a field")
+
+        var close = IncidentChange(incident.id, at: Self.time(20))
+        close.status = .closed
+        close.closeReason = "false positive"
+        close.owner = .some(nil)
+        try await store.write(.updateIncident(close))
+        changed = try #require(try await store.loadIncident(incident.id))
+        #expect(changed.status == .closed)
+        #expect(changed.closedAt == Self.time(20))
+        #expect(changed.closeReason == "false positive")
+        #expect(changed.owner == nil)
+        var reopen = IncidentChange(incident.id, at: Self.time(30))
+        reopen.status = .active
+        try await store.write(.updateIncident(reopen))
+        changed = try #require(try await store.loadIncident(incident.id))
+        #expect(changed.closedAt == nil && changed.closeReason == nil)
+    }
+
+    /// Links go both ways and are not repeated.
+    private func links(_ store: any IncidentStore) async throws {
+        for number in 1...3 { try await store.write(.createIncident(Self.incident(number, at: number))) }
+        try await store.write(.linkIncidents(IncidentID(2), IncidentID(1)))
+        try await store.write(.linkIncidents(IncidentID(1), IncidentID(2)))
+        try await store.write(.linkIncidents(IncidentID(2), IncidentID(3)))
+        #expect(try await store.loadIncident(IncidentID(1))?.links == [IncidentID(2)])
+        #expect(try await store.loadIncident(IncidentID(2))?.links == [IncidentID(1), IncidentID(3)])
+    }
+
+    /// Tasks are read back as written, completed once, listed by urgency.
+    private func tasks(_ store: any IncidentStore) async throws {
+        try await store.write(.createIncident(Self.incident(1)))
+        let run = RunID.make()
+        let later = IncidentTask(id: TaskID(1), incident: IncidentID(1), runID: run, title: "Purge", owner: "mail",
+                                 choices: ["done", "not needed"], dueAt: Self.time(7200), createdAt: Self.time(1))
+        let sooner = IncidentTask(id: TaskID(2), incident: IncidentID(1), runID: nil, title: "Call", owner: "tier1",
+                                  dueAt: Self.time(600), createdAt: Self.time(2))
+        try await store.write(.createTask(later))
+        try await store.write(.createTask(sooner))
+        #expect(try await store.loadTask(TaskID(1)) == later)
+        #expect(try await store.listTasks(TaskQuery()).map(\.id) == [TaskID(2), TaskID(1)])
+        #expect(try await store.listTasks(TaskQuery(owner: "mail")).map(\.id) == [TaskID(1)])
+        #expect(try await store.listTasks(TaskQuery(dueBefore: Self.time(3600))).map(\.id) == [TaskID(2)])
+
+        try await store.write(.completeTask(TaskID(2), answer: "reached", by: "alice", at: Self.time(300)))
+        let done = try #require(try await store.loadTask(TaskID(2)))
+        #expect(done.status == .done && done.answer == "reached" && done.completedBy == "alice")
+        #expect(done.completedAt == Self.time(300))
+        #expect(try await store.listTasks(TaskQuery(status: .open)).map(\.id) == [TaskID(1)])
+        #expect(try await store.listTasks(TaskQuery()).map(\.id) == [TaskID(1), TaskID(2)], "open ones first")
+        #expect(try await store.highestNumbers() == (1, 2))
+    }
+
+    /// The journal keeps entries in order, per incident.
+    private func journal(_ store: any IncidentStore) async throws {
+        try await store.write(.createIncident(Self.incident(1)))
+        try await store.write(.createIncident(Self.incident(2)))
+        let entries = (0..<5).map { index in
+            JournalEntry(incident: IncidentID(index % 2 + 1), at: Self.time(index), actor: "playbook run-\(index)",
+                         kind: .note, text: "note \(index)\nsecond line")
+        }
+        try await store.write(.appendJournal(Array(entries[0...2])))
+        try await store.write(.appendJournal(Array(entries[3...])))
+        let first = try await store.journal(of: IncidentID(1))
+        #expect(first.map(\.text) == ["note 0\nsecond line", "note 2\nsecond line", "note 4\nsecond line"])
+        #expect(first.map(\.sequence) == first.map(\.sequence).sorted())
+        #expect(first.first?.at == Self.time(0))
+        #expect(try await store.journal(of: IncidentID(9)).isEmpty)
+    }
+
+    /// Lists filter by status, type, severity, reference, text and age, newest first.
+    private func queries(_ store: any IncidentStore) async throws {
+        try await store.write(.createIncident(Self.incident(1, type: "malware", severity: .low, at: 0)))
+        try await store.write(.createIncident(Self.incident(2, at: 100)))
+        var third = Self.incident(3, at: 200)
+        third.details = "Contact 100%_off@examp1e.com"
+        try await store.write(.createIncident(third))
+        var close = IncidentChange(IncidentID(2))
+        close.status = .closed
+        close.closeReason = "done"
+        try await store.write(.updateIncident(close))
+
+        func ids(_ query: IncidentQuery) async throws -> [Int] { try await store.listIncidents(query).map(\.id.number) }
+        #expect(try await ids(IncidentQuery()) == [3, 2, 1])
+        #expect(try await ids(IncidentQuery(statuses: IncidentQuery.open)) == [3, 1])
+        #expect(try await ids(IncidentQuery(type: "malware")) == [1])
+        #expect(try await ids(IncidentQuery(severities: [.high, .critical])) == [3, 2])
+        #expect(try await ids(IncidentQuery(source: "mailgw", sourceRef: "MG-2")) == [2])
+        #expect(try await ids(IncidentQuery(text: "100%_OFF")) == [3], "text is literal and case-insensitive")
+        #expect(try await ids(IncidentQuery(text: "MG-1")) == [1], "the raw payload is searched")
+        #expect(try await ids(IncidentQuery(createdSince: Self.time(100))) == [3, 2])
+        #expect(try await ids(IncidentQuery(limit: 1)) == [3])
+        #expect(try await ids(IncidentQuery(awaitingSLA: true)) == [1, 3], "open ones, by due time")
+    }
+
+    /// Writes about what does not exist, or contradict what does, are refused with what is wrong.
+    private func refusals(_ store: any IncidentStore) async throws {
+        try await store.write(.createIncident(Self.incident(1)))
+        func refusal(_ write: StoreWrite) async -> StoreError? {
+            do { try await store.write(write) } catch { return error }
+            return nil
+        }
+        #expect(await refusal(.createIncident(Self.incident(1)))?.kind == .conflict)
+        #expect(await refusal(.updateIncident(IncidentChange(IncidentID(5))))?.kind == .notFound)
+        #expect(await refusal(.linkIncidents(IncidentID(1), IncidentID(5)))?.description.contains("INC-5") == true)
+        #expect(await refusal(.appendJournal([JournalEntry(incident: IncidentID(5), actor: "x", kind: .note,
+                                                           text: "x")]))?.kind == .notFound)
+        let orphan = IncidentTask(id: TaskID(1), incident: IncidentID(5), runID: nil, title: "x")
+        #expect(await refusal(.createTask(orphan))?.kind == .notFound)
+        #expect(await refusal(.completeTask(TaskID(9), answer: "", by: "x", at: Date()))?.kind == .notFound)
+        try await store.write(.createTask(IncidentTask(id: TaskID(1), incident: IncidentID(1), runID: nil, title: "x")))
+        try await store.write(.completeTask(TaskID(1), answer: "a", by: "x", at: Date()))
+        let twice = await refusal(.completeTask(TaskID(1), answer: "b", by: "y", at: Date()))
+        #expect(twice?.kind == .conflict)
+        #expect(try await store.loadTask(TaskID(1))?.answer == "a", "the first answer stays")
+    }
+
+    /// `.all` commits every write or none: a refusal anywhere undoes the ones before it.
+    private func togetherOrNot(_ store: any IncidentStore) async throws {
+        let incident = Self.incident(1)
+        let note = JournalEntry(incident: incident.id, actor: "api", kind: .created, text: "created")
+        var refusedBatch = false
+        do {
+            try await store.write(.all([.createIncident(incident), .appendJournal([note]),
+                                        .linkIncidents(incident.id, IncidentID(7))]))
+        } catch {
+            refusedBatch = error.kind == .notFound
+        }
+        #expect(refusedBatch)
+        #expect(try await store.loadIncident(incident.id) == nil)
+        #expect(try await store.journal(of: incident.id).isEmpty)
+        try await store.write(.all([.createIncident(incident), .appendJournal([note])]))
+        #expect(try await store.journal(of: incident.id).count == 1)
+    }
+}

@@ -1,0 +1,102 @@
+import AutomatorRuntime
+import Foundation
+import Testing
+
+@Suite("The incidents module: objects over recorded host writes", .timeLimit(.minutes(1)))
+struct IncidentsModuleTests {
+    /// An incident service on a scratch store, with nothing in its scripts folder: playbooks are
+    /// given as text.
+    struct Desk {
+        let folder: ScratchFolder
+        let service: IncidentService
+
+        init() async throws {
+            folder = try ScratchFolder()
+            let store = try SQLiteStore(folder: folder.path + "/data")
+            let ledger = try await IncidentLedger(store: store)
+            let modules: [any HostModule] = [JSONModule(), TimeModule(), IncidentsModule(ledger: ledger)]
+            service = try IncidentService(ledger: ledger, runs: try RunService(store: store, modules: modules, executors: 1),
+                                          scripts: folder.path + "/scripts", modules: modules)
+        }
+
+        /// Runs `playbook` (the text of a playbook file) on a new incident until it ends.
+        func run(_ playbook: String, fields: String = "{}") async throws -> (RunRecord, [JournalEntry]) {
+            var draft = IncidentDraft(title: "Invoice", type: "phishing", severity: .medium)
+            draft.fields = fields
+            let id = try await service.create(draft, by: "test", choosingPlaybook: false).incident.id
+            let run = try await service.runPlaybook(file: "playbooks/test.lua", source: Array(playbook.utf8), on: id,
+                                                    by: "test")
+            await service.runs.waitForEnd(run.id)
+            return (try #require(try await service.runs.run(run.id)), try await service.store.journal(of: id))
+        }
+    }
+
+    @Test("Notes, updates, links and the close change the incident and its journal; the inc table follows")
+    func changes() async throws {
+        let desk = try await Desk()
+        var other = IncidentDraft(title: "Earlier", type: "phishing", severity: .low)
+        other.details = "sender billing@examp1e.com"
+        _ = try await desk.service.create(other, by: "test", choosingPlaybook: false)
+        let (run, journal) = try await desk.run("""
+            return playbook {
+              name = "t",
+              run = function(inc)
+                inc:note("first")
+                inc:update{ severity = "high", owner = "alice", labels = { "vip" }, fields = { score = 3, gone = json.null } }
+                assert(inc.severity == "high" and inc.owner == "alice" and inc.fields.score == 3 and inc.fields.gone == nil)
+                local seen = incidents.find{ text = "billing@examp1e.com" }
+                assert(#seen == 1 and seen[1].title == "Earlier")
+                inc:link(seen[1])
+                inc:close{ reason = "duplicate of " .. seen[1].id }
+                assert(inc.status == "closed")
+                return incidents.get(inc.id).severity, incidents.get("INC-99")
+              end,
+            }
+            """, fields: #"{"gone": true}"#)
+        #expect(run.status == .completed, "\(run.error ?? "")")
+        #expect(run.result == #"["high",null]"#)
+        #expect(journal.map(\.kind) == [.created, .playbook, .note, .update, .link, .closed, .playbook])
+        #expect(journal[3].text == #"severity=high, owner=alice, labels=vip, fields+={"gone":null,"score":3}"#)
+        #expect(journal[2].actor == "playbook \(run.id)")
+        let incident = try await desk.service.load(IncidentID(2))
+        #expect(incident.status == .closed && incident.closeReason == "duplicate of INC-1")
+        #expect(incident.links == [IncidentID(1)])
+        #expect(incident.fields == #"{"score":3}"#)
+    }
+
+    @Test("Mistakes fail at the playbook's own line, with a message that says what to do")
+    func mistakes() async throws {
+        let desk = try await Desk()
+        let cases: [(String, String)] = [
+            ("inc:task{ owner = 'tier1' }", "playbooks/test.lua:3: incidents.task: the task needs a title"),
+            ("inc.note('dot')", "playbooks/test.lua:3: call it as inc:note(...), with a colon"),
+            ("inc:close{}", "playbooks/test.lua:3: inc:close needs a reason"),
+            ("inc:update{ status = 'closed' }", "use inc:close{ reason = ... }"),
+            ("inc:update{ colour = 'red' }", "colour cannot be changed"),
+            ("inc:task{ title = 'x', due = 'soon' }", "due must be a duration such as 90s"),
+            ("incidents.find{ since = 'ages' }", "since must be a duration"),
+        ]
+        for (line, message) in cases {
+            let (run, _) = try await desk.run("return playbook {\n  name = 't', run = function(inc)\n    \(line)\n  end }")
+            #expect(run.status == .failed)
+            #expect(run.error?.contains(message) == true, "\(line): \(run.error ?? "")")
+        }
+        let (notPlaybook, _) = try await desk.run("return { run = function() end }")
+        #expect(notPlaybook.error?.hasPrefix("playbooks/test.lua must return playbook {") == true, "\(notPlaybook.error ?? "")")
+    }
+
+    @Test("A change the store refuses is an error the script can catch, and the run goes on")
+    func refusedChange() async throws {
+        let desk = try await Desk()
+        let (run, journal) = try await desk.run("""
+            return playbook { name = "t", run = function(inc)
+              local ok, message = pcall(inc.link, inc, "INC-99")
+              inc:note(message)
+              return ok
+            end }
+            """)
+        #expect(run.status == .completed, "\(run.error ?? "")")
+        #expect(run.result == "[false]")
+        #expect(journal.first { $0.kind == .note }?.text.contains("there is no incident INC-99") == true, "\(journal)")
+    }
+}
