@@ -48,24 +48,8 @@ struct IncidentRoutes: Sendable {
         try Self.only(["status", "type", "severity", "owner", "text", "limit"], in: parameters)
         var query = IncidentQuery(type: parameters.get("type"), owner: parameters.get("owner"),
                                   text: parameters.get("text"), limit: try Self.limit(parameters))
-        if let status = parameters.get("status") {
-            query.statuses = try status.split(separator: ",").map { name throws(APIError) in
-                guard let status = Incident.Status(rawValue: String(name)) else {
-                    throw .badRequest("unknown status \(JSONText.string(String(name))): use "
-                        + Incident.Status.allCases.map(\.rawValue).joined(separator: ", "))
-                }
-                return status
-            }
-        }
-        if let severity = parameters.get("severity") {
-            query.severities = try severity.split(separator: ",").map { name throws(APIError) in
-                guard let severity = Incident.Severity(rawValue: String(name)) else {
-                    throw .badRequest("unknown severity \(JSONText.string(String(name))): use "
-                        + Incident.Severity.allCases.map(\.rawValue).joined(separator: ", "))
-                }
-                return severity
-            }
-        }
+        query.statuses = try Self.list(parameters.get("status"), of: Incident.Status.self, "status")
+        query.severities = try Self.list(parameters.get("severity"), of: Incident.Severity.self, "severity")
         let found: [Incident]
         do throws(StoreError) { found = try await service.store.listIncidents(query) } catch { throw APIError.store(error) }
         return .json(IncidentJSON.list(found))
@@ -211,6 +195,19 @@ struct IncidentRoutes: Sendable {
             throw .badRequest("the path needs an incident id such as INC-42")
         }
         return id
+    }
+
+    /// `a,b` as values of `Value`, naming the unknown one with the known ones.
+    private static func list<Value: RawRepresentable & CaseIterable>(_ text: String?, of type: Value.Type, _ name: String)
+        throws(APIError) -> [Value]? where Value.RawValue == String
+    {
+        try text?.split(separator: ",").map { item throws(APIError) in
+            guard let value = Value(rawValue: String(item)) else {
+                throw .badRequest("unknown \(name) \(JSONText.string(String(item))): use "
+                    + Value.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            return value
+        }
     }
 
     private static func only(_ names: [String], in parameters: Parameters) throws(APIError) {

@@ -44,6 +44,9 @@ struct IncidentsModuleTests {
                 inc:note("first")
                 inc:update{ severity = "high", owner = "alice", labels = { "vip" }, fields = { score = 3, gone = json.null } }
                 assert(inc.severity == "high" and inc.owner == "alice" and inc.fields.score == 3 and inc.fields.gone == nil)
+                assert(not inc:raise("medium", "never lowers"))
+                inc:label("vip", "sla-breached")
+                assert(#inc.labels == 2 and inc.labels[2] == "sla-breached")
                 local seen = incidents.find{ text = "billing@examp1e.com" }
                 assert(#seen == 1 and seen[1].title == "Earlier")
                 inc:link(seen[1])
@@ -55,7 +58,8 @@ struct IncidentsModuleTests {
             """, fields: #"{"gone": true}"#)
         #expect(run.status == .completed, "\(run.error ?? "")")
         #expect(run.result == #"["high",null]"#)
-        #expect(journal.map(\.kind) == [.created, .playbook, .note, .update, .link, .closed, .playbook])
+        #expect(journal.map(\.kind) == [.created, .playbook, .note, .update, .update, .link, .closed, .playbook])
+        #expect(journal[4].text == "labels=vip,sla-breached")
         #expect(journal[3].text == #"severity=high, owner=alice, labels=vip, fields+={"gone":null,"score":3}"#)
         #expect(journal[2].actor == "playbook \(run.id)")
         let incident = try await desk.service.load(IncidentID(2))

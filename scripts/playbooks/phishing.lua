@@ -14,8 +14,6 @@ local OWN_DOMAINS = { "example.com" }
 -- Reports of one sender domain within 30 days, this one included, that make a campaign.
 local CAMPAIGN_REPORTS = 3
 
-local SEVERITY_RANK = { info = 1, low = 2, medium = 3, high = 4, critical = 5 }
-
 -- Characters that phishers swap in for look-alike letters.
 local HOMOGLYPHS = { ["0"] = "o", ["1"] = "l", ["3"] = "e", ["5"] = "s" }
 
@@ -122,25 +120,6 @@ local function earlier_reports(inc, domain)
   return earlier
 end
 
---- Raises the incident's severity to `severity`, with a note saying why; never lowers it.
-local function raise(inc, severity, why)
-  if SEVERITY_RANK[severity] > SEVERITY_RANK[inc.severity] then
-    inc:note(("Severity %s -> %s: %s."):format(inc.severity, severity, why))
-    inc:update{ severity = severity }
-  end
-end
-
---- A copy of `labels` with `label` added once: `inc:update` replaces the whole list.
-local function with_label(labels, label)
-  local copy = {}
-  for _, existing in ipairs(labels) do
-    if existing == label then return labels end
-    copy[#copy + 1] = existing
-  end
-  copy[#copy + 1] = label
-  return copy
-end
-
 return playbook {
   name = "Phishing triage",
   match = { type = "phishing" },
@@ -169,10 +148,10 @@ return playbook {
         inc:note(("First report of %s in 30 days."):format(sender_domain))
       end
       if looks_like_own(sender_domain) then
-        raise(inc, "high", sender_domain .. " imitates our own domain")
+        inc:raise("high", sender_domain .. " imitates our own domain")
       end
       if #earlier + 1 >= CAMPAIGN_REPORTS then
-        raise(inc, "high", ("%d reports of %s in 30 days"):format(#earlier + 1, sender_domain))
+        inc:raise("high", ("%d reports of %s in 30 days"):format(#earlier + 1, sender_domain))
       end
     else
       inc:note("No sender address in the report: earlier reports not searched.")
@@ -211,6 +190,7 @@ return playbook {
   on_sla_breach = function(inc)
     inc:note(("SLA breached while owned by %s: escalated to the SOC duty lead.")
       :format(inc.owner or "no one"))
-    inc:update{ owner = "soc-lead", labels = with_label(inc.labels, "sla-breached") }
+    inc:update{ owner = "soc-lead" }
+    inc:label("sla-breached")
   end,
 }

@@ -150,6 +150,17 @@ function Incident:update(changes) end
 ---@field fields? table<string, any> merged into the custom fields; `json.null` removes one
 ---@field details? string
 
+---Raises the severity to `severity`, with a note saying why; never lowers it. Returns whether
+---it changed.
+---@param severity incident.severity
+---@param why string
+---@return boolean
+function Incident:raise(severity, why) end
+
+---Adds the labels the incident does not have yet; the others stay.
+---@param ... string
+function Incident:label(...) end
+
 ---Creates a task for a person; `task:wait()` waits for their answer.
 ---@param options incident.task
 ---@return Task

@@ -53,6 +53,36 @@ extension IncidentsModule {
           return self
         end
 
+        local SEVERITY_RANK = { info = 1, low = 2, medium = 3, high = 4, critical = 5 }
+
+        --- Raises the severity to `severity` with a note saying why; never lowers it.
+        function Incident:raise(severity, why)
+          check(self, "raise")
+          if not SEVERITY_RANK[severity] then
+            error("inc:raise expects a severity (info, low, medium, high, critical), got " .. tostring(severity), 2)
+          end
+          if SEVERITY_RANK[severity] <= SEVERITY_RANK[self.severity] then return false end
+          host.note(self.id, ("Severity %s -> %s: %s."):format(self.severity, severity, tostring(why or "no reason given")))
+          host.update(self.id, { severity = severity })
+          self.severity = severity
+          return true
+        end
+
+        --- Adds the labels the incident does not have yet; the others stay.
+        function Incident:label(...)
+          check(self, "label")
+          local labels, have, added = {}, {}, false
+          for i, label in ipairs(self.labels) do labels[i], have[label] = label, true end
+          for _, label in ipairs({ ... }) do
+            if type(label) ~= "string" then error("inc:label expects strings", 2) end
+            if not have[label] then labels[#labels + 1], have[label], added = label, true, true end
+          end
+          if added then
+            host.update(self.id, { labels = labels })
+            self.labels = labels
+          end
+        end
+
         --- Creates a manual task; `t:wait()` waits for its answer.
         function Incident:task(spec)
           check(self, "task")
