@@ -1,5 +1,5 @@
 public import AutomatorRuntime
-import Foundation
+public import Foundation
 import Hummingbird
 public import Logging
 import NIOCore
@@ -31,9 +31,11 @@ public struct APIServer {
         /// How many executors; nil for one per core.
         public var executors: Int?
         public var limits: Limits
+        /// Seconds an open incident takes the alerts with its source and reference (0: never).
+        public var dedupWindow: TimeInterval
 
         public init(dataFolder: String, host: String = "127.0.0.1", port: Int = 8080, scriptsFolder: String,
-                    executors: Int? = nil, limits: Limits = Limits())
+                    executors: Int? = nil, limits: Limits = Limits(), dedupWindow: TimeInterval = 86400)
         {
             self.dataFolder = dataFolder
             self.host = host
@@ -41,6 +43,7 @@ public struct APIServer {
             self.scriptsFolder = scriptsFolder
             self.executors = executors
             self.limits = limits
+            self.dedupWindow = dedupWindow
         }
     }
 
@@ -69,7 +72,7 @@ public struct APIServer {
         let runs = try RunService(store: store, modules: modules, modulePaths: [configuration.scriptsFolder],
                                   executors: configuration.executors, limits: configuration.limits, logger: logger)
         let service = try IncidentService(ledger: ledger, runs: runs, scripts: configuration.scriptsFolder,
-                                          modules: modules, logger: logger)
+                                          modules: modules, dedupWindow: configuration.dedupWindow, logger: logger)
         do {
             try await service.start()
             logger.info("resumed \(runs.liveCount) unfinished run\(runs.liveCount == 1 ? "" : "s") from \(store.path)")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AutomatorRuntime
 import AutomatorServer
 import Foundation
 import Logging
@@ -77,6 +78,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("How many threads run Lua (default: one per core).", valueName: "n"))
     var executors: Int?
 
+    @Option(name: .customLong("dedup-window"),
+            help: ArgumentHelp("How long an open incident takes the alerts with its source and reference, unless "
+                + "its mapper says otherwise; 0 for never.", valueName: "duration"))
+    var dedupWindow = "24h"
+
     @OptionGroup var limits: LimitOptions
     @OptionGroup var access: ModuleOptions
 
@@ -86,6 +92,9 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         if let executors, !(1...1024).contains(executors) {
             throw ValidationError("--executors must be between 1 and 1024, e.g. --executors 4")
+        }
+        guard DurationText.seconds(dedupWindow) != nil else {
+            throw ValidationError("--dedup-window takes \(DurationText.expected), or 0, not '\(dedupWindow)'")
         }
     }
 
@@ -97,7 +106,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let server = APIServer(
             configuration: .init(dataFolder: data, host: http.host, port: http.port, scriptsFolder: scripts,
-                                 executors: executors, limits: limits.executorLimits),
+                                 executors: executors, limits: limits.executorLimits,
+                                 dedupWindow: DurationText.seconds(dedupWindow)!),
             modules: access.modules(logger: logger), logger: logger)
         do {
             try await server.run()

@@ -29,7 +29,8 @@ extension Executor {
         private let store: (any Store)?
         private var runs: [RunID: ActiveRun] = [:]
         private var ready: [(ActiveRun, Result<[LuaValue], HostError>?)] = []
-        private var timers = TimerHeap()
+        /// Sleeping runs, with the wait each timer ends: a stale entry (the run was killed) is skipped.
+        private var timers = TimerHeap<(run: RunID, wait: UInt64)>()
         private var stopping = false
         /// Scripts compiled once for all their runs. Emptied when full: sources sent whole through
         /// the API could otherwise fill it without end.
@@ -160,7 +161,7 @@ extension Executor {
 
         func wakeTimers(now: UInt64) {
             while let entry = timers.popDue(now: now) {
-                guard let active = runs[entry.run], active.wait == entry.wait else { continue }
+                guard let active = runs[entry.value.run], active.wait == entry.value.wait else { continue }
                 ready.append((active, .success([])))
             }
         }
@@ -294,7 +295,7 @@ extension Executor {
                 return
             }
             let due = DispatchTime.now().uptimeNanoseconds &+ UInt64(left) * 1_000_000
-            timers.insert(.init(deadline: due, run: active.id, wait: active.wait))
+            timers.insert((active.id, active.wait), at: due)
         }
 
         func begin(_ wait: HostWait, for active: ActiveRun, post: @escaping @Sendable (Message) -> Void) {
@@ -317,7 +318,7 @@ extension Executor {
             switch wait {
             case .sleep(let duration):
                 let deadline = DispatchTime.now().uptimeNanoseconds &+ UInt64(max(0, duration.nanoseconds))
-                timers.insert(.init(deadline: deadline, run: id, wait: number))
+                timers.insert((id, number), at: deadline)
             case .callback(let start), .event(let start):
                 start(deliver)
             case .write(let target, let change):

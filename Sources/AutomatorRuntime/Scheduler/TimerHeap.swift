@@ -1,11 +1,12 @@
-/// The runs sleeping on host timers, earliest deadline first. A binary heap: 100,000 sleeping
-/// runs cost 100,000 small entries, not 100,000 system timers or tasks.
-struct TimerHeap {
+/// Deadlines, earliest first: the runs sleeping on host timers, the SLAs of open incidents. A
+/// binary heap: 100,000 sleeping runs cost 100,000 small entries, not 100,000 system timers or
+/// tasks, and adding one costs a few swaps, not a shift of the whole list.
+struct TimerHeap<Value> {
     struct Entry {
-        var deadline: UInt64  // DispatchTime uptime nanoseconds
-        var run: RunID
-        /// Which wait of the run this timer ends; a stale entry (the run was killed) is skipped.
-        var wait: UInt64
+        /// In the owner's unit: uptime nanoseconds for the executor, milliseconds since 1970
+        /// for the SLAs.
+        var deadline: UInt64
+        var value: Value
     }
 
     private var entries: [Entry] = []
@@ -14,8 +15,8 @@ struct TimerHeap {
     var count: Int { entries.count }
     var earliest: UInt64? { entries.first?.deadline }
 
-    mutating func insert(_ entry: Entry) {
-        entries.append(entry)
+    mutating func insert(_ value: Value, at deadline: UInt64) {
+        entries.append(Entry(deadline: deadline, value: value))
         var child = entries.count - 1
         while child > 0 {
             let parent = (child - 1) / 2

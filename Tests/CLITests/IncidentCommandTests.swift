@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+@Suite("automator incident, task and playbook, on the data folder and through a server", .timeLimit(.minutes(2)))
+struct IncidentCommandTests {
+    /// A playbook that asks one question and closes with the answer.
+    static func workspace() throws -> TemporaryFolder {
+        let folder = try TemporaryFolder()
+        try folder.write("scripts/playbooks/ask.lua", """
+            return playbook {
+              name = "Ask", match = { type = "question" },
+              run = function(inc)
+                inc:note("asking")
+                local answer = inc:task{ title = "Yes or no?", owner = "tier1", due = "1h",
+                                         choices = { "yes", "no" } }:wait()
+                inc:close{ reason = "answered " .. answer }
+              end,
+            }
+            """)
+        try folder.write("scripts/playbooks/broken.lua", "return playbook {\n")
+        return folder
+    }
+
+    @Test("With no server: create, list, show with progress, task list and done, playbook list")
+    func onTheFolder() async throws {
+        let folder = try Self.workspace()
+        let common = ["--data", "data", "--scripts", "scripts"]
+        func automator(_ arguments: [String]) async throws -> AutomatorProcess.Result {
+            try await AutomatorProcess.run(arguments + common, in: folder.url)
+        }
+
+        let created = try await automator(["incident", "create", "--title", "Is this fine?", "--type", "question",
+                                           "--severity", "low", "--field", "score=97", "--label", "cli"])
+        #expect(created.status == 0, "\(created.stderr)")
+        #expect(created.stdout.hasPrefix(#"INC-1 created (playbook "Ask", run run-"#), "\(created.stdout)")
+
+        let list = try await automator(["incident", "list"])
+        #expect(list.stdout.contains("INC-1"), "\(list.stdout)")
+        #expect(list.stdout.contains("Is this fine?"))
+
+        let shown = try await automator(["incident", "show", "INC-1"])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains("tasks: 0/1 done"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("asking"), "the journal is shown: \(shown.stdout)")
+
+        let tasks = try await automator(["task", "list", "--owner", "tier1"])
+        #expect(tasks.stdout.contains("T-1"), "\(tasks.stdout)")
+        #expect(tasks.stdout.contains("yes, no"))
+
+        let wrong = try await automator(["task", "done", "T-1", "--answer", "maybe"])
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains(#"one of "yes", "no" expected"#), "\(wrong.stderr)")
+        let done = try await automator(["task", "done", "T-1", "--answer", "yes", "--by", "alice"])
+        #expect(done.status == 0, "\(done.stderr)")
+        #expect(done.stdout.contains("T-1 done: yes"), "\(done.stdout)")
+
+        let playbooks = try await automator(["playbook", "list"])
+        #expect(playbooks.stdout.contains("Ask"), "\(playbooks.stdout)")
+        #expect(playbooks.stdout.contains("playbooks/broken.lua"), "the broken file is listed: \(playbooks.stdout)")
+
+        let usage = try await automator(["incident", "show", "42x"])
+        #expect(usage.status == 64)
+        #expect(usage.stderr.contains("INC-42"), "\(usage.stderr)")
+        let missing = try await automator(["incident", "show", "INC-9"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("there is no incident INC-9"), "\(missing.stderr)")
+    }
+
+    @Test("Through the server that holds the folder: the task done on the command line resumes the run at once")
+    func throughTheServer() async throws {
+        let folder = try Self.workspace()
+        let data = folder.url.appendingPathComponent("data")
+        let server = try await ServerProcess.start(data: data, scripts: folder.url.appendingPathComponent("scripts"))
+        let environment = ["AUTOMATOR_API_TOKEN": server.token]
+        func automator(_ arguments: [String]) async throws -> AutomatorProcess.Result {
+            try await AutomatorProcess.run(arguments + ["--data", data.path], in: folder.url, environment: environment)
+        }
+        let created = try await automator(["incident", "create", "--title", "Through the API", "--type", "question",
+                                           "--severity", "medium"])
+        #expect(created.status == 0, "\(created.stderr)")
+        _ = try await server.waitForIncident("INC-1") { ($0["tasks"] as? [Any])?.count == 1 }
+        let done = try await automator(["task", "done", "T-1", "--answer", "no"])
+        #expect(done.status == 0, "\(done.stderr)")
+        let closed = try await server.waitForIncident("INC-1") { $0["status"] as? String == "closed" }
+        #expect(closed["close_reason"] as? String == "answered no")
+        let shown = try await automator(["incident", "show", "INC-1"])
+        #expect(shown.stdout.contains("tasks: 1/1 done"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("answered no"), "\(shown.stdout)")
+    }
+}
