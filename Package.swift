@@ -22,6 +22,8 @@ let package = Package(
         // (URLSession links libcurl and some forty shared libraries: 6.5 ms on every start.)
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The configuration file (`--config automator.yml`), with line numbers for its errors.
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // The only code that may raise a Lua error or yield: trampolines, the sandbox, the limits.
@@ -43,6 +45,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // The HTTP API of `automator serve`, over the runtime.

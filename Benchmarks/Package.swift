@@ -59,6 +59,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Indicator extraction: precision, recall and F1 per type on a labeled corpus against
+        // iocextract and ioc-finder (through corpus/extraction/peers.py), and throughput.
+        .executableTarget(
+            name: "ExtractionBenchmark",
+            dependencies: [.product(name: "AutomatorRuntime", package: "automator")]
+        ),
     ]
 )
 

@@ -18,7 +18,7 @@ import UnixSignals
 ///
 /// ```swift
 /// let server = APIServer(configuration: .init(dataFolder: "automator-data", scriptsFolder: "scripts"),
-///                        modules: StandardModules.all(logger: logger), logger: logger)
+///                        modules: { StandardModules.all(logger: logger, reputation: $0) }, logger: logger)
 /// try await server.run()
 /// ```
 public struct APIServer {
@@ -33,9 +33,12 @@ public struct APIServer {
         public var limits: Limits
         /// Seconds an open incident takes the alerts with its source and reference (0: never).
         public var dedupWindow: TimeInterval
+        /// Feeds, integrations' settings, cache times (`--config`).
+        public var intel: IntelConfiguration
 
         public init(dataFolder: String, host: String = "127.0.0.1", port: Int = 8080, scriptsFolder: String,
-                    executors: Int? = nil, limits: Limits = Limits(), dedupWindow: TimeInterval = 86400)
+                    executors: Int? = nil, limits: Limits = Limits(), dedupWindow: TimeInterval = 86400,
+                    intel: IntelConfiguration = IntelConfiguration())
         {
             self.dataFolder = dataFolder
             self.host = host
@@ -44,14 +47,18 @@ public struct APIServer {
             self.executors = executors
             self.limits = limits
             self.dedupWindow = dedupWindow
+            self.intel = intel
         }
     }
 
     private let configuration: Configuration
-    private let modules: [any HostModule]
+    /// The modules of the runs, given where `intel.reputation` asks.
+    private let modules: @Sendable (ReputationService) -> [any HostModule]
     private let logger: Logger
 
-    public init(configuration: Configuration, modules: [any HostModule], logger: Logger) {
+    public init(configuration: Configuration, modules: @escaping @Sendable (ReputationService) -> [any HostModule],
+                logger: Logger)
+    {
         self.configuration = configuration
         self.modules = modules
         self.logger = logger
@@ -68,7 +75,12 @@ public struct APIServer {
         let lock = try DataFolderLock(folder: folder)
         let token = try loadToken()
         let ledger = try await IncidentLedger(store: store)
-        let modules = modules + [IncidentsModule(ledger: ledger)]
+        let integrations = await Integrations(folder: configuration.scriptsFolder + "/integrations",
+                                              settings: configuration.intel.integrations, logger: logger)
+        let feeds = FeedSet(configuration.intel.feeds, logger: logger)
+        let reputation = ReputationService(feeds: feeds, integrations: integrations, cache: store,
+                                           ttl: configuration.intel.cacheTTL)
+        let modules = modules(reputation) + [IncidentsModule(ledger: ledger)]
         let runs = try RunService(store: store, modules: modules, modulePaths: [configuration.scriptsFolder],
                                   executors: configuration.executors, limits: configuration.limits, logger: logger)
         let service = try IncidentService(ledger: ledger, runs: runs, scripts: configuration.scriptsFolder,
@@ -87,9 +99,9 @@ public struct APIServer {
         let host = configuration.host
         let logger = logger
         let application = Application(
-            router: router(service: service, token: token),
+            router: router(service: service, reputation: reputation, store: store, token: token),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
-            services: [ServiceRunner(service: service, logger: logger)],
+            services: [ServiceRunner(service: service, integrations: integrations, logger: logger)],
             onServerRunning: { channel in
                 let url = Self.url(host: host, port: channel.localAddress?.port ?? 0)
                 lock.publish(url: url)
@@ -109,13 +121,16 @@ public struct APIServer {
         logger.info("stopped")
     }
 
-    private func router(service: IncidentService, token: String) -> Router<BasicRequestContext> {
+    private func router(service: IncidentService, reputation: ReputationService, store: any IntelStore, token: String)
+        -> Router<BasicRequestContext>
+    {
         let router = Router()
         router.add(middleware: JSONErrors())
         router.get("healthz") { _, _ in Response.json(#"{"status":"ok"}"#) }
         let api = router.group("api/v1").add(middleware: BearerAuthentication(token: token))
         RunRoutes(runs: service.runs, scripts: ScriptFolder(path: configuration.scriptsFolder)).add(to: api)
         IncidentRoutes(service: service).add(to: api)
+        IntelRoutes(reputation: reputation, store: store).add(to: api)
         return router
     }
 

@@ -7,6 +7,7 @@ import ServiceLifecycle
 /// answered those in flight.
 struct ServiceRunner: Service {
     let service: IncidentService
+    let integrations: Integrations
     let logger: Logger
 
     /// Waits for the group to stop (or to be cancelled, when the HTTP server could not start),
@@ -16,5 +17,6 @@ struct ServiceRunner: Service {
         let inFlight = service.runs.liveCount
         logger.info("stopping: \(inFlight) run\(inFlight == 1 ? "" : "s") in flight will resume at the next start")
         await service.shutdown()
+        integrations.shutdown()
     }
 }

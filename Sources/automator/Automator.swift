@@ -17,10 +17,11 @@ struct Automator: AsyncParsableCommand {
               automator serve --scripts scripts
               automator incident create --json scripts/examples/incidents/malware.json
               automator task list
+              automator intel lookup 203.0.113.7
               automator repl
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, ReplCommand.self, ServeCommand.self, RunsCommand.self, IncidentCommand.self,
-                      TaskCommand.self, PlaybookCommand.self]
+                      TaskCommand.self, PlaybookCommand.self, IntelCommand.self]
     )
 }

@@ -15,7 +15,8 @@ struct ModuleOptions: ParsableArguments {
         }
     }
 
-    func modules(logger: Logger) -> [any HostModule] {
-        StandardModules.all(logger: logger, allowedHTTPHosts: allowedHTTPHosts)
+    /// - Parameter reputation: where `intel.reputation` asks; nil outside `serve`.
+    func modules(logger: Logger, reputation: ReputationService? = nil) -> [any HostModule] {
+        StandardModules.all(logger: logger, allowedHTTPHosts: allowedHTTPHosts, reputation: reputation)
     }
 }

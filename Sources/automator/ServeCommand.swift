@@ -83,6 +83,10 @@ struct ServeCommand: AsyncParsableCommand {
                 + "its mapper says otherwise; 0 for never.", valueName: "duration"))
     var dedupWindow = "24h"
 
+    @Option(help: ArgumentHelp("The configuration file: feeds, integrations' settings and secrets, cache times "
+        + "(YAML).", valueName: "file"))
+    var config: String?
+
     @OptionGroup var limits: LimitOptions
     @OptionGroup var access: ModuleOptions
 
@@ -104,11 +108,17 @@ struct ServeCommand: AsyncParsableCommand {
         if !FileManager.default.fileExists(atPath: scripts, isDirectory: &isFolder) || !isFolder.boolValue {
             logger.warning("there is no scripts folder \(scripts): runs by name will not be found (pass --scripts)")
         }
+        let intel: IntelConfiguration
+        do { intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration() } catch {
+            CommandLogging.report(error)
+            throw ExitCode.failure
+        }
+        let access = self.access
         let server = APIServer(
             configuration: .init(dataFolder: data, host: http.host, port: http.port, scriptsFolder: scripts,
                                  executors: executors, limits: limits.executorLimits,
-                                 dedupWindow: DurationText.seconds(dedupWindow)!),
-            modules: access.modules(logger: logger), logger: logger)
+                                 dedupWindow: DurationText.seconds(dedupWindow)!, intel: intel),
+            modules: { access.modules(logger: logger, reputation: $0) }, logger: logger)
         do {
             try await server.run()
         } catch {

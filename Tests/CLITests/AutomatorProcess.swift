@@ -109,6 +109,23 @@ extension AutomatorProcess {
         return Result(status: status, stdout: await stdout.text(), stderr: await stderr.text())
     }
 
+    /// Runs a Python script (`python3 -c SCRIPT ARGUMENTS`), for the checkers that only Python
+    /// has (the STIX 2.1 validator); `make test` installs them.
+    static func python(_ script: String, arguments: [String]) async throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script] + arguments
+        process.standardInput = FileHandle.nullDevice
+        let stdout = PipeCollector()
+        let stderr = PipeCollector()
+        process.standardOutput = stdout.pipe
+        process.standardError = stderr.pipe
+        let exit = ExitWatcher(process)
+        try process.run()
+        let status = await exit.status()
+        return Result(status: status, stdout: await stdout.text(), stderr: await stderr.text())
+    }
+
     /// This process's environment with `added`, without `AUTOMATOR_API_TOKEN` unless `added`
     /// names it, so that a token set where the tests run cannot change them.
     static func environment(adding added: [String: String]) -> [String: String] {

@@ -269,3 +269,77 @@ function playbook(definition) end
 ---@param definition mapper.definition
 ---@return mapper.definition
 function mapper(definition) end
+
+---Indicators in text, and what the local feeds and the integrations say of them.
+---@class intel
+intel = {}
+
+---@alias intel.type "ipv4"|"ipv6"|"domain"|"url"|"email"|"md5"|"sha1"|"sha256"|"sha512"|"cve"
+---@alias intel.verdict "unknown"|"benign"|"suspicious"|"malicious"
+
+---@class intel.indicator
+---@field type intel.type
+---@field value string in normal form: refanged, host names in lower case (IDN as A-labels), IPv6 compressed, hashes in lower case, CVEs in upper case
+---@field first integer where it starts in the text, as `string.sub` counts
+---@field last integer where it ends
+
+---The indicators in `text`, in order, each once. Defanged forms (`hxxp`, `[.]`, `[at]`...) and
+---Slack's `<url|text>` are understood; file names, internal names, MAC addresses, timestamps
+---and version strings are not taken for indicators.
+---@param text string
+---@return intel.indicator[]
+function intel.extract(text) end
+
+---@class intel.source
+---@field source string the feed or integration
+---@field verdict intel.verdict
+---@field reliability "A"|"B"|"C"|"D"|"E"|"F"
+---@field reason string such as "14/92 engines"
+
+---@class intel.result
+---@field verdict intel.verdict
+---@field score integer 0 unknown, 1 benign, 2 suspicious, 3 malicious
+---@field summary string the reasons, for people: `malicious: 2 of 3 sources; VirusTotal 14/92 engines; ...`
+---@field sources intel.source[]
+
+---The verdict on an indicator: the local feeds and every integration that handles its kind are
+---asked at once (an allowlist wins). Suspends the run meanwhile; in a durable run the answer is
+---recorded, so a resumed run does not ask again.
+---@param value string an IP, domain, URL, e-mail address or hash, defanged or not
+---@param type? intel.type when the value alone does not say
+---@return intel.result
+function intel.reputation(value, type) end
+
+---@class intel.file_result: intel.result
+---@field md5 string
+---@field sha1 string
+---@field sha256 string
+
+---A file's MD5, SHA-1 and SHA-256, and the verdict on them.
+---@param bytes string the file's content
+---@return intel.file_result
+function intel.file(bytes) end
+
+---@class integration.setting
+---@field default? string
+---@field secret? boolean the script sees `{{secret:NAME}}`, which only `http` replaces
+---@field env? string the environment variable that gives it
+---@field required? boolean the integration is not used without it
+
+---@class integration.answer
+---@field score intel.verdict|integer
+---@field reason string for people, such as "14/92 engines"
+
+---@class integration.definition
+---@field name string
+---@field reliability? "A"|"B"|"C"|"D"|"E"|"F" C by default; the configuration may change it
+---@field config? table<string, string|integration.setting> settings; a URL's host is the only one its `http` reaches
+---@field rate? { per_second?: integer, per_minute?: integer, per_day?: integer } quotas: lookups over them wait
+---@field reputation table<"ip"|"domain"|"url"|"file"|"email", fun(value: string, config: table<string, string>): integration.answer?>
+
+---Declares a threat-intel integration, in scripts/integrations/NAME.lua: `return integration { ... }`.
+---Settings come from the configuration file (`integrations.NAME.KEY`), else the environment, else
+---the default.
+---@param definition integration.definition
+---@return integration.definition
+function integration(definition) end

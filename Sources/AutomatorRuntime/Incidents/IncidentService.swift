@@ -48,7 +48,7 @@ public final class IncidentService: Sendable {
         self.runs = runs
         self.dedupWindow = dedupWindow
         self.logger = logger
-        evaluator = try ScriptEvaluator(modules: modules)
+        evaluator = try ScriptEvaluator(modules: modules, modulePaths: [scripts])
         catalog = PlaybookCatalog(folder: scripts, evaluator: evaluator, logger: logger)
         slaTimers = SLATimers()
     }

@@ -11,13 +11,20 @@ final class ScriptEvaluator: @unchecked Sendable {
     private let queue = DispatchQueue(label: "automator.scripts")
     private let sandbox: Sandbox
     private let inspector: [String: LuaReference]
-    private let declared: LuaReference
+    /// By kind of declaration, the function of the module that declares it which tells its tables.
+    private let declared: [String: LuaReference]
     private static let limits = Limits(memory: 256 << 20, timeout: .seconds(5))
+    private static let declaringModules = ["playbook": "incidents", "mapper": "incidents", "integration": "integrations"]
 
-    init(modules: [any HostModule]) throws(LuaError) {
-        sandbox = try Sandbox(modules: modules)
-        guard let declared = sandbox.hostFunction("declared", of: "incidents") else {
-            throw LuaError(.runtime, "the script evaluator needs the incidents module")
+    /// - Parameters:
+    ///   - modules: those the scripts use, and those that declare the kinds to read
+    ///     (`IncidentsModule` for playbooks and mappers, `IntegrationsModule` for integrations).
+    ///   - modulePaths: where `require` looks.
+    init(modules: [any HostModule], modulePaths: [String] = []) throws(LuaError) {
+        sandbox = try Sandbox(modules: modules, modulePaths: modulePaths)
+        var declared: [String: LuaReference] = [:]
+        for (kind, module) in Self.declaringModules {
+            if let function = sandbox.hostFunction("declared", of: module) { declared[kind] = function }
         }
         self.declared = declared
         let environment = try sandbox.makeEnvironment()
@@ -44,6 +51,9 @@ final class ScriptEvaluator: @unchecked Sendable {
     /// declares, as JSON, and the declaration.
     func declaration(_ kind: String, source: [UInt8], path: String) async throws(LuaError) -> (String, Declaration) {
         try await perform { [self] () throws(LuaError) in
+            guard let declared = declared[kind] else {
+                throw LuaError(.runtime, "reading \(kind) declarations needs the \(Self.declaringModules[kind] ?? "?") module")
+            }
             let environment = try sandbox.makeEnvironment()
             let chunk = try sandbox.load(source, chunkName: "@" + path, in: environment)
             return try sandbox.call(inspector[kind]!, leading: [.reference(chunk.reference), .reference(declared)],
@@ -123,6 +133,24 @@ final class ScriptEvaluator: @unchecked Sendable {
             error("the file must return mapper { map = function(alert) ... end }", 0)
           end
           return json.encode({ dedup_window = mapper.dedup_window, is_duplicate = mapper.is_duplicate ~= nil }), mapper
+        end
+
+        function inspect.integration(chunk, declared)
+          local definition = chunk()
+          if declared(definition) ~= "integration" then
+            error("the file must return integration { name = ..., reputation = { ip = function(ip, config) ... end } }", 0)
+          end
+          local kinds = json.array({})
+          for kind in pairs(definition.reputation) do kinds[#kinds + 1] = kind end
+          table.sort(kinds)
+          local config = {}
+          for key, spec in pairs(definition.config or {}) do
+            if type(spec) ~= "table" then spec = { default = spec } end
+            config[key] = { default = spec.default and tostring(spec.default), secret = spec.secret == true,
+                            env = spec.env, required = spec.required == true }
+          end
+          return json.encode({ name = definition.name, reliability = definition.reliability, kinds = kinds,
+                               config = config, rate = definition.rate or {} }), definition
         end
 
         function inspect.matches(book, incident)

@@ -22,10 +22,18 @@ import NIOHTTP1
 ///
 /// Every call suspends the run while it waits, and is recorded in a durable run: a replay gets
 /// the response back without sending the request again.
+///
+/// An integration's `http` (see `Integrations`) also has secrets and retries: `{{secret:NAME}}`
+/// in a URL, a header or a body is replaced by the secret when the request is sent, and every
+/// secret is blanked out of what comes back (a server that echoes a key gives `[secret]`), so a
+/// script can use a key without ever reading it; and 429 (after its `Retry-After`), 5xx,
+/// timeouts and refused connections are tried again with backoff.
 public struct HTTPModule: HostModule {
     public let name = "http"
     /// Hosts scripts may reach: `host` (any port) or `host:port`, lower case.
     let allowedHosts: Set<String>
+    let secrets: [String: String]
+    let retry: RetryPolicy
     /// The largest response body taken, in bytes.
     static let maximumBody = 16 << 20
     static let defaultTimeout = 30.0
@@ -42,57 +50,112 @@ public struct HTTPModule: HostModule {
             connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)),
         backgroundActivityLogger: Logger(label: "automator.http") { _ in SwiftLogNoOpLogHandler() })
 
-    public init(allowedHosts: [String]) {
+    public init(allowedHosts: [String], secrets: [String: String] = [:], retry: RetryPolicy = .none) {
         self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
+        self.secrets = secrets
+        self.retry = retry
     }
 
     public func register(in table: inout ModuleTable) {
-        let allowed = allowedHosts
+        let module = self
         table.waitingFunction("request") { call in
-            try Self.wait(for: try HTTPRequestOptions(call.value(1), position: 1), allowed: allowed)
+            try module.wait(for: try HTTPRequestOptions(call.value(1), position: 1))
         }
         table.waitingFunction("get") { call in
             var options = try HTTPRequestOptions(call.isNoneOrNil(2) ? .table(LuaTable()) : call.value(2), position: 2)
             options.url = try call.string(1).description
-            return try Self.wait(for: options, allowed: allowed)
+            return try module.wait(for: options)
         }
         table.waitingFunction("post") { call in
             var options = try HTTPRequestOptions(call.isNoneOrNil(3) ? .table(LuaTable()) : call.value(3), position: 3)
             options.url = try call.string(1).description
             options.method = "POST"
             options.body = try call.string(2).bytes
-            return try Self.wait(for: options, allowed: allowed)
+            return try module.wait(for: options)
         }
     }
 
-    private static func wait(for options: HTTPRequestOptions, allowed: Set<String>) throws(HostError) -> HostWait {
-        let request = try options.clientRequest(allowed: allowed)
+    private func wait(for options: HTTPRequestOptions) throws(HostError) -> HostWait {
+        let request = try options.revealing(secrets).clientRequest(allowed: allowedHosts)
         let timeout = TimeAmount.nanoseconds(Int64(options.timeout * 1e9))
+        let (secrets, retry) = (self.secrets, self.retry)
+        // What the script wrote, placeholders and all: the secrets stay out of errors.
+        let what = "\(options.method) \(options.url)"
         return .task {
-            let what = "\(request.method.rawValue) \(request.url)"
-            let response: HTTPClientResponse
-            let body: ByteBuffer
-            do {
-                response = try await client.execute(request, timeout: timeout)
-                body = try await response.body.collect(upTo: maximumBody)
-            } catch let error as NIOTooManyBytesError {
-                _ = error
-                throw HostError("\(what): the response is over \(maximumBody >> 20) MiB")
-            } catch {
-                throw HostError("\(what): \(error)")
+            var attempt = 1
+            while true {
+                let response: HTTPClientResponse
+                let body: ByteBuffer
+                do {
+                    response = try await Self.client.execute(request, timeout: timeout)
+                    body = try await response.body.collect(upTo: Self.maximumBody)
+                } catch let error as NIOTooManyBytesError {
+                    _ = error
+                    throw HostError("\(what): the response is over \(Self.maximumBody >> 20) MiB")
+                } catch {
+                    guard let delay = retry.delay(after: attempt, status: nil, retryAfter: nil) else {
+                        throw HostError(Self.conceal(secrets, in: "\(what): \(error)"))
+                    }
+                    try await Task.sleep(for: delay)
+                    attempt += 1
+                    continue
+                }
+                if let delay = retry.delay(after: attempt, status: response.status.code,
+                                           retryAfter: response.headers.first(name: "retry-after"))
+                {
+                    try await Task.sleep(for: delay)
+                    attempt += 1
+                    continue
+                }
+                var headers = LuaTable()
+                for (name, value) in response.headers {
+                    let key = LuaValue.string(LuaString(name.lowercased()))
+                    let value = Self.conceal(secrets, in: value)
+                    let joined = if case .string(let earlier) = headers.fields[key] { "\(earlier), \(value)" } else { value }
+                    headers.fields[key] = .string(LuaString(joined))
+                }
+                var text = Array(buffer: body)
+                if !secrets.isEmpty { text = Array(Self.conceal(secrets, in: String(decoding: text, as: UTF8.self)).utf8) }
+                return [.table(LuaTable(fields: [
+                    "status": .integer(Int64(response.status.code)),
+                    "headers": .table(headers),
+                    "body": .string(LuaString(bytes: text)),
+                ]))]
             }
-            var headers = LuaTable()
-            for (name, value) in response.headers {
-                let key = LuaValue.string(LuaString(name.lowercased()))
-                let joined = if case .string(let earlier) = headers.fields[key] { "\(earlier), \(value)" } else { value }
-                headers.fields[key] = .string(LuaString(joined))
-            }
-            return [.table(LuaTable(fields: [
-                "status": .integer(Int64(response.status.code)),
-                "headers": .table(headers),
-                "body": .string(LuaString(bytes: Array(buffer: body))),
-            ]))]
         }
+    }
+
+    /// `text` with every secret's value replaced by `[secret]`.
+    static func conceal(_ secrets: [String: String], in text: String) -> String {
+        secrets.values.filter { !$0.isEmpty }.reduce(text) { $0.replacingOccurrences(of: $1, with: "[secret]") }
+    }
+}
+
+/// When an integration's request is tried again: after a 429 (waiting what its `Retry-After`
+/// says, up to `longestWait`), a 5xx, a timeout or a refused connection, at most `attempts`
+/// times in all, waiting `firstDelay`, then twice as long each time.
+public struct RetryPolicy: Sendable {
+    public var attempts: Int
+    public var firstDelay: Duration
+    public var longestWait: Duration
+
+    public init(attempts: Int, firstDelay: Duration, longestWait: Duration) {
+        self.attempts = attempts
+        self.firstDelay = firstDelay
+        self.longestWait = longestWait
+    }
+
+    /// One attempt, as scripts' own `http` has: the script decides.
+    public static let none = RetryPolicy(attempts: 1, firstDelay: .zero, longestWait: .zero)
+
+    /// How long to wait before attempt `attempt + 1`, or nil to give the answer as it is.
+    func delay(after attempt: Int, status: UInt?, retryAfter: String?) -> Duration? {
+        guard attempt < attempts else { return nil }
+        if let status, status != 429, status < 500 { return nil }
+        if status == 429, let seconds = retryAfter.flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }) {
+            return min(.milliseconds(Int64(max(0, seconds) * 1000)), longestWait)
+        }
+        return firstDelay * (1 << (attempt - 1))
     }
 }
 
@@ -141,6 +204,28 @@ struct HTTPRequestOptions {
             }
         case let other: throw .argument(position, "headers must be a table, got \(other.typeName)")
         }
+    }
+
+    /// The options with `{{secret:NAME}}` replaced by the secrets' values.
+    func revealing(_ secrets: [String: String]) throws(HostError) -> HTTPRequestOptions {
+        guard !secrets.isEmpty else { return self }
+        func reveal(_ text: String) throws(HostError) -> String {
+            var text = text
+            while let range = text.range(of: "{{secret:") {
+                guard let end = text.range(of: "}}", range: range.upperBound..<text.endIndex) else { break }
+                let name = String(text[range.upperBound..<end.lowerBound])
+                guard let value = secrets[name] else {
+                    throw HostError("there is no secret \(name): set it in the configuration of this integration")
+                }
+                text.replaceSubrange(range.lowerBound..<end.upperBound, with: value)
+            }
+            return text
+        }
+        var revealed = self
+        revealed.url = try reveal(url)
+        revealed.headers = try headers.map { name, value throws(HostError) in (name, try reveal(value)) }
+        if let body { revealed.body = Array(try reveal(String(decoding: body, as: UTF8.self)).utf8) }
+        return revealed
     }
 
     func clientRequest(allowed: Set<String>) throws(HostError) -> HTTPClientRequest {

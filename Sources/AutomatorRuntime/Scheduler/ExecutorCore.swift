@@ -67,13 +67,17 @@ extension Executor {
                 case .script:
                     try LuaRun(state: sandbox.state, function: chunk.reference, jsonArguments: request.arguments)
                 case .playbook(let function):
-                    try LuaRun(state: sandbox.state, function: try driver("run_playbook"),
+                    try LuaRun(state: sandbox.state, function: try driver("run_playbook", of: "incidents"),
                                leading: [.reference(chunk.reference), .string(request.chunkName.dropFirst().description),
                                          .string(function)],
                                jsonArguments: request.arguments)
                 case .hook:
-                    try LuaRun(state: sandbox.state, function: try driver("run_hook"),
+                    try LuaRun(state: sandbox.state, function: try driver("run_hook", of: "incidents"),
                                leading: [.reference(chunk.reference)], jsonArguments: request.arguments)
+                case .reputation:
+                    try LuaRun(state: sandbox.state, function: try driver("run_reputation", of: "integrations"),
+                               leading: [.reference(chunk.reference), .string(request.chunkName.dropFirst().description)],
+                               jsonArguments: request.arguments)
                 }
                 run.id = request.id
                 if store != nil { run.recording = RunRecording(runID: request.id, records: request.records) }
@@ -85,10 +89,11 @@ extension Executor {
             }
         }
 
-        /// A function of the incidents module's Lua part that calls a playbook or a hook.
-        private func driver(_ name: String) throws(LuaError) -> LuaReference {
-            guard let driver = sandbox.hostFunction(name, of: "incidents") else {
-                throw LuaError(.runtime, "playbooks and hooks need the incidents module, which this executor lacks")
+        /// A function of a module's Lua part that calls what a script declared (a playbook, a hook,
+        /// an integration).
+        private func driver(_ name: String, of module: String) throws(LuaError) -> LuaReference {
+            guard let driver = sandbox.hostFunction(name, of: module) else {
+                throw LuaError(.runtime, "this run needs the \(module) module, which this executor lacks")
             }
             return driver
         }

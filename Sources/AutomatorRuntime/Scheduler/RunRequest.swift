@@ -35,12 +35,17 @@ public enum RunEntry: Sendable, Hashable {
     /// The script gets the incident object made from the first argument as `...` (a global hook
     /// such as `hooks/sla_breach.lua`).
     case hook
+    /// The script returns `integration { ... }`, whose `reputation` function for the first
+    /// argument (`ip`, `domain`, `url`, `file`) is called with the second (the indicator) and the
+    /// third (its configuration). Not stored: an integration's run lives only as long as a lookup.
+    case reputation
 
     /// As the store keeps it (`RunRecord.entry`): nil, `playbook:run`, `hook`.
     public init(stored: String?) {
         switch stored {
         case nil: self = .script
         case "hook": self = .hook
+        case "reputation": self = .reputation
         case let text?: self = .playbook(String(text.dropFirst("playbook:".count)))
         }
     }
@@ -50,6 +55,7 @@ public enum RunEntry: Sendable, Hashable {
         case .script: nil
         case .playbook(let function): "playbook:\(function)"
         case .hook: "hook"
+        case .reputation: "reputation"
         }
     }
 }

@@ -116,6 +116,32 @@ extension SQLiteStore {
                 CREATE INDEX journal_by_incident ON journal (incident, sequence);
                 """)
         }
+        // The integrations' answers, by indicator and source, until they expire; and every
+        // indicator looked up, with its last verdict, for the STIX export.
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: """
+                CREATE TABLE intel_seen (
+                    type TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    score INTEGER NOT NULL,
+                    summary TEXT NOT NULL,
+                    first_seen INTEGER NOT NULL,
+                    last_seen INTEGER NOT NULL,
+                    stix_id TEXT NOT NULL,            -- a UUIDv4 given at the first sighting
+                    PRIMARY KEY (type, value)
+                ) WITHOUT ROWID;
+                CREATE TABLE intel_cache (
+                    type TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    score INTEGER NOT NULL,
+                    reliability TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    PRIMARY KEY (type, value, source)
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 

@@ -294,6 +294,18 @@ public final class SQLiteStore: Store {
             return refusal
         case .createIncident, .updateIncident, .linkIncidents, .createTask, .completeTask, .appendJournal:
             return try applyIncidentWrite(write, to: db)
+        case .noteIndicator(let seen):
+            try note(seen, in: db)
+        case .cacheVerdicts(let type, let value, let verdicts):
+            for (verdict, expires) in verdicts {
+                try db.cachedStatement(sql: """
+                    INSERT OR REPLACE INTO intel_cache (type, value, source, score, reliability, reason, expires_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: [
+                        type, value, verdict.source, verdict.score.rawValue, verdict.reliability.rawValue,
+                        verdict.reason, expires.millisecondsSince1970,
+                    ])
+            }
         }
         return nil
     }

@@ -28,6 +28,11 @@ public indirect enum StoreWrite: Sendable {
     case completeTask(TaskID, answer: String, by: String, at: Date)
     /// Refused (`.notFound`) if an entry's incident does not exist.
     case appendJournal([JournalEntry])
+    /// Caches sources' answers on an indicator until the dates given, replacing what the same
+    /// sources said of it before.
+    case cacheVerdicts(type: String, value: String, [(SourceVerdict, expires: Date)])
+    /// Notes an indicator looked up and its verdict (the first time it was seen is kept).
+    case noteIndicator(SeenIndicator)
     /// Several writes, applied together or not at all (the first refusal refuses them all).
     case all([StoreWrite])
 }

@@ -1,0 +1,77 @@
+import Foundation
+
+/// CSV feeds: a header row, then one indicator per record, in the columns `CSVColumns` names.
+///
+/// ```
+/// indicator,type,reason
+/// 198.51.100.7,ipv4,"scanner, seen 2024-05"
+/// evil.example,,"phishing kit ""PayPal"""
+/// ```
+struct CSVFeedParser {
+    let feed: Feed
+    let columns: CSVColumns
+
+    func parse(_ bytes: [UInt8], problems: inout ProblemLog, emit: (FeedEntry) -> Void) throws(FeedError) {
+        let file = feed.path
+        try bytes.withUnsafeBufferPointer { bytes throws(FeedError) in
+            var reader = CSVReader(bytes)
+            guard let header = reader.next() else {
+                throw FeedError(feed, "\(file) is empty: a CSV feed starts with a header row naming its columns")
+            }
+            if let failure = header.failure {
+                throw FeedError(feed, "\(file):\(header.line): the header row cannot be read: \(failure)")
+            }
+            let names = reader.fields.map { reader.text($0).lowercased() }
+            func column(_ name: String?, _ role: String) throws(FeedError) -> Int? {
+                guard let name else { return nil }
+                guard let index = names.firstIndex(of: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                    throw FeedError(feed, "the header of \(file) has no column \"\(name)\" for the \(role); it has "
+                        + names.map { "\"\($0)\"" }.joined(separator: ", ") + ": name one of them in CSVColumns(\(role):)")
+                }
+                return index
+            }
+            let valueColumn = try column(columns.value, "value")!
+            let typeColumn = try column(columns.type, "type")
+            let commentColumn = try column(columns.comment, "comment")
+            let needed = max(valueColumn, typeColumn ?? 0, commentColumn ?? 0) + 1
+
+            while let record = reader.next() {
+                func skip(_ message: String) {
+                    problems.append(FeedProblem(file: file, line: record.line, message: message))
+                }
+                if let failure = record.failure {
+                    skip(failure)
+                    continue
+                }
+                let fields = reader.fields
+                guard fields.count >= needed else {
+                    skip("\(fields.count) field\(fields.count == 1 ? "" : "s") where the columns read need \(needed): "
+                        + "quote fields that hold commas")
+                    continue
+                }
+                var expectation = IndicatorKey.Expectation.any
+                if let typeColumn {
+                    let name = reader.text(fields[typeColumn])
+                    guard let named = IndicatorKey.Expectation(name: name) else {
+                        skip("the type \"\(name)\" is not one read: use "
+                            + IndicatorKey.Expectation.names.joined(separator: ", ") + ", or leave it empty")
+                        continue
+                    }
+                    expectation = named
+                }
+                let value = reader.text(fields[valueColumn])
+                guard !value.isEmpty else {
+                    skip("the \(columns.value) column is empty")
+                    continue
+                }
+                let comment = commentColumn.map { reader.text(fields[$0]) }
+                do throws(IndicatorKey.Refusal) {
+                    let key = try IndicatorKey.parse(value, as: expectation)
+                    emit(FeedEntry(key, comment: comment?.isEmpty == false ? comment : nil))
+                } catch {
+                    skip(error.message)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+/// Domains, matched by suffix: a feed's `example.com` matches `example.com`, `a.example.com`
+/// and `a.b.example.com`, never `notexample.com`.
+///
+/// A lookup walks the name from its end a byte at a time; at each label boundary the hash so
+/// far is the hash of that parent, which it probes. Only parents with as many labels as some
+/// listed domain are probed (at least two: a feed cannot list a bare TLD).
+struct DomainIndex: Sendable {
+    private let table: StringTable
+    private let seed: UInt64
+    /// The most labels of a listed domain: longer parents are not probed.
+    private let maximumLabels: Int
+
+    var count: Int { table.count }
+
+    init(_ records: StringRecords, lists: inout OriginLists, seed: UInt64) {
+        var maximumLabels = 0
+        records.forEach { value, _ in
+            maximumLabels = max(maximumLabels, 1 + value.reduce(0) { $0 + ($1 == UInt8(ascii: ".") ? 1 : 0) })
+        }
+        table = StringTable(records, lists: &lists) { FeedHashing.domain($0, seed: seed) }
+        self.seed = seed
+        self.maximumLabels = maximumLabels
+    }
+
+    /// Adds the reference of `name` and of each of its listed parents to `matches`.
+    ///
+    /// The parents' hashes come first, then one read of each parent's first slot, then the
+    /// comparisons: the reads, cache misses mostly, are all under way at once rather than
+    /// one after the other.
+    @inline(__always)
+    func collect(_ name: UnsafeBufferPointer<UInt8>, into matches: inout MatchCollector) {
+        guard table.count > 0 else { return }
+        withUnsafeTemporaryAllocation(of: (start: Int, hash: UInt64).self, capacity: maximumLabels) { parents in
+            var count = 0
+            var hash = seed
+            var labels = 0
+            var index = name.count
+            while index > 0 {
+                index -= 1
+                hash = FeedHashing.domainStep(hash, name[index])
+                guard index == 0 || name[index - 1] == UInt8(ascii: ".") else { continue }
+                labels += 1
+                if labels >= 2 {
+                    parents[count] = (index, hash)
+                    count += 1
+                }
+                if labels == maximumLabels { break }
+            }
+            var occupied: UInt32 = 0
+            for parent in parents[..<count] { occupied |= table.firstSlotRef(hash: parent.hash) }
+            guard occupied != 0 else { return }
+            for parent in parents[..<count] {
+                matches.add(table.ref(for: UnsafeBufferPointer(rebasing: name[parent.start...]), hash: parent.hash))
+            }
+        }
+    }
+
+    func forEach(_ body: (UnsafeBufferPointer<UInt8>, UInt32) -> Void) {
+        table.forEach(body)
+    }
+}

@@ -1,0 +1,59 @@
+/// Fixed-size keys (IPv4 and IPv6 addresses, hashes) to origin references: open addressing with
+/// linear probing, keys inline in the slots, at most 70% full.
+///
+/// One slot holds the key and its reference side by side, so a hit usually costs one cache
+/// miss, and a miss ends at the first empty slot, a few slots on. Built once; never changed.
+struct ExactTable<Key: TableKey>: Sendable {
+    /// The reference first: a miss reads it and the key's first word from one cache line.
+    private struct Slot: BitwiseCopyable {
+        /// 0 for an empty slot.
+        var ref: UInt32
+        var key: Key
+    }
+
+    private let slots: TableMemory<Slot>
+    private let seed: UInt64
+    /// The distinct keys.
+    let count: Int
+
+    init(_ records: [(key: Key, origin: UInt32)], lists: inout OriginLists, seed: UInt64) {
+        let capacity = records.count + records.count * 3 / 7 + 1
+        let memory = TableMemory<Slot>(zeroed: capacity)
+        let slots = memory.buffer
+        var several: [Int: [UInt32]] = [:]
+        var count = 0
+        for (key, origin) in records {
+            var index = FeedHashing.slot(FeedHashing.mix(key.hashWord, seed: seed), capacity: capacity)
+            while slots[index].ref != 0 && slots[index].key != key {
+                index = index + 1 == capacity ? 0 : index + 1
+            }
+            if slots[index].ref == 0 {
+                slots[index] = Slot(ref: OriginLists.single(origin), key: key)
+                count += 1
+            } else if slots[index].ref != OriginLists.single(origin) {
+                several[index, default: [slots[index].ref - 1]].append(origin)
+            }
+        }
+        for (index, origins) in several { slots[index].ref = lists.ref(for: origins) }
+        self.slots = memory
+        self.seed = seed
+        self.count = count
+    }
+
+    /// The reference for `key`, 0 if it is not there.
+    @inline(__always)
+    func ref(for key: Key) -> UInt32 {
+        let slots = slots.buffer
+        var index = FeedHashing.slot(FeedHashing.mix(key.hashWord, seed: seed), capacity: slots.count)
+        while true {
+            let slot = slots[index]
+            if slot.ref == 0 || slot.key == key { return slot.ref }
+            index = index + 1 == slots.count ? 0 : index + 1
+        }
+    }
+
+    /// Every key and its reference, for a rebuild.
+    func forEach(_ body: (Key, UInt32) -> Void) {
+        for slot in slots.buffer where slot.ref != 0 { body(slot.key, slot.ref) }
+    }
+}

@@ -1,0 +1,124 @@
+import Foundation
+
+/// Text keys (domains, URLs, e-mail addresses, CVEs) to origin references: the distinct texts
+/// back to back in one byte array, and open-addressing slots of 12 bytes that point into it.
+///
+/// A slot keeps 16 bits of the key's hash besides its length, so probing past other keys
+/// rarely reads their bytes. The hash function is the caller's: `DomainIndex` needs one it can
+/// compute for every parent of a name in one pass.
+struct StringTable: Sendable {
+    /// The longest text a slot can point to.
+    static let maximumLength = Int(UInt16.max)
+
+    private struct Slot: BitwiseCopyable {
+        var offset: UInt32
+        var length: UInt16
+        var check: UInt16
+        /// 0 for an empty slot.
+        var ref: UInt32
+    }
+
+    private let slots: TableMemory<Slot>
+    private let bytes: TableMemory<UInt8>
+    /// The distinct texts.
+    let count: Int
+
+    init(_ records: StringRecords, lists: inout OriginLists,
+         hash: (UnsafeBufferPointer<UInt8>) -> UInt64) {
+        let capacity = records.count + records.count * 3 / 7 + 1
+        let memory = TableMemory<Slot>(zeroed: capacity)
+        let slots = memory.buffer
+        var bytes: [UInt8] = []
+        var several: [Int: [UInt32]] = [:]
+        var count = 0
+        records.forEach { value, origin in
+            let mixed = FeedHashing.mix(hash(value), seed: 0)
+            let check = UInt16(truncatingIfNeeded: mixed)
+            var index = FeedHashing.slot(mixed, capacity: capacity)
+            while slots[index].ref != 0 {
+                let slot = slots[index]
+                if slot.check == check, Int(slot.length) == value.count,
+                   bytes[Int(slot.offset)..<Int(slot.offset) + value.count].elementsEqual(value) { break }
+                index = index + 1 == capacity ? 0 : index + 1
+            }
+            if slots[index].ref == 0 {
+                precondition(bytes.count + value.count <= UInt32.max, "more than 4 GiB of feed text")
+                slots[index] = Slot(offset: UInt32(bytes.count), length: UInt16(value.count), check: check,
+                                    ref: OriginLists.single(origin))
+                bytes.append(contentsOf: value)
+                count += 1
+            } else if slots[index].ref != OriginLists.single(origin) {
+                several[index, default: [slots[index].ref - 1]].append(origin)
+            }
+        }
+        for (index, origins) in several { slots[index].ref = lists.ref(for: origins) }
+        self.slots = memory
+        self.bytes = TableMemory(bytes)
+        self.count = count
+    }
+
+    /// The reference for `value` whose hash (by the function the table was built with) is
+    /// `hash`; 0 if it is not there.
+    @inline(__always)
+    func ref(for value: UnsafeBufferPointer<UInt8>, hash: UInt64) -> UInt32 {
+        let mixed = FeedHashing.mix(hash, seed: 0)
+        let check = UInt16(truncatingIfNeeded: mixed)
+        let slots = slots.buffer
+        var index = FeedHashing.slot(mixed, capacity: slots.count)
+        while true {
+            let slot = slots[index]
+            if slot.ref == 0 { return 0 }
+            if slot.check == check, Int(slot.length) == value.count,
+               memcmp(bytes.buffer.baseAddress! + Int(slot.offset), value.baseAddress!, value.count) == 0 {
+                return slot.ref
+            }
+            index = index + 1 == slots.count ? 0 : index + 1
+        }
+    }
+
+    /// The reference in the first slot `hash` would probe: 0 when that slot is empty, which
+    /// means the text is not there. A read to issue early, so its cache miss overlaps others.
+    @inline(__always)
+    func firstSlotRef(hash: UInt64) -> UInt32 {
+        slots.buffer[FeedHashing.slot(FeedHashing.mix(hash, seed: 0), capacity: slots.buffer.count)].ref
+    }
+
+    /// Every text and its reference, for a rebuild.
+    func forEach(_ body: (UnsafeBufferPointer<UInt8>, UInt32) -> Void) {
+        let bytes = UnsafeBufferPointer(bytes.buffer)
+        for slot in slots.buffer where slot.ref != 0 {
+            body(UnsafeBufferPointer(rebasing: bytes[Int(slot.offset)..<Int(slot.offset) + Int(slot.length)]), slot.ref)
+        }
+    }
+}
+
+/// Texts with their origins, as loaded, before they go into a `StringTable`: one byte array
+/// rather than a `String` each.
+struct StringRecords: Sendable {
+    private var bytes: [UInt8] = []
+    private var items: [(offset: UInt32, length: UInt16, origin: UInt32)] = []
+
+    var count: Int { items.count }
+
+    mutating func append(_ value: UnsafeBufferPointer<UInt8>, origin: UInt32) {
+        items.append((UInt32(bytes.count), UInt16(value.count), origin))
+        bytes.append(contentsOf: value)
+    }
+
+    mutating func append(_ value: String, origin: UInt32) {
+        var value = value
+        value.withUTF8 { append($0, origin: origin) }
+    }
+
+    mutating func remapOrigins(_ map: [UInt32]) {
+        for index in items.indices { items[index].origin = map[Int(items[index].origin)] }
+    }
+
+    func forEach(_ body: (UnsafeBufferPointer<UInt8>, UInt32) -> Void) {
+        bytes.withUnsafeBufferPointer { bytes in
+            for item in items {
+                body(UnsafeBufferPointer(rebasing: bytes[Int(item.offset)..<Int(item.offset) + Int(item.length)]), item.origin)
+            }
+        }
+    }
+}

@@ -1,0 +1,211 @@
+public import Foundation
+public import Logging
+
+/// The integrations of `scripts/integrations/*.lua`: threat-intel services written in Lua,
+/// each on an executor of its own whose `http` reaches only the hosts of its configured URLs and
+/// puts its secrets in for it, with its quotas and retries.
+///
+/// ```lua
+/// return integration {
+///   name = "VirusTotal", reliability = "B",
+///   config = { base_url = "https://www.virustotal.com/api/v3",
+///              api_key = { secret = true, env = "VIRUSTOTAL_API_KEY", required = true } },
+///   rate = { per_minute = 4, per_day = 500 },
+///   reputation = {
+///     ip = function(ip, config)
+///       local answer = http.get(config.base_url .. "/ip_addresses/" .. ip,
+///                               { headers = { ["x-apikey"] = config.api_key } })
+///       ...
+///       return { score = "malicious", reason = "14/92 engines" }
+///     end,
+///   },
+/// }
+/// ```
+///
+/// A setting comes from the configuration file (`integrations.NAME.KEY`, NAME the file's name),
+/// else from the environment variable the declaration names, else from its default. A secret
+/// reaches the script as the placeholder `{{secret:KEY}}`, which only the integration's `http`
+/// replaces: a script can pass it on, never read, print or log it.
+public final class Integrations: Sendable {
+    /// An integration ready to be asked.
+    struct Integration: Sendable {
+        var name: String
+        var path: String
+        var source: [UInt8]
+        var reliability: Reliability
+        var kinds: Set<String>
+        /// The configuration the script sees, as JSON (secrets as placeholders).
+        var config: String
+        var limiter: RateLimiter
+        var scheduler: Scheduler
+    }
+
+    /// An integration that is not used, and why.
+    public struct Problem: Sendable, Hashable {
+        public var path: String
+        public var message: String
+    }
+
+    private let integrations: [Integration]
+    public let problems: [Problem]
+    private let logger: Logger
+    /// How long one lookup may take, retries and the wait for a quota included.
+    private static let limits = Limits(memory: 64 << 20, timeout: .seconds(30))
+
+    /// Reads the integrations in `folder` (`scripts/integrations`); one that cannot be used
+    /// (it does not load, a required setting is missing) is left out, with its reason in
+    /// `problems` and the log.
+    public init(folder: String, settings: [String: IntelConfiguration.IntegrationSettings],
+                environment: [String: String] = ProcessInfo.processInfo.environment, retry: RetryPolicy = .integration,
+                logger: Logger) async
+    {
+        self.logger = logger
+        var loaded: [Integration] = []
+        var problems: [Problem] = []
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0.hasSuffix(".lua") && !$0.hasSuffix("_test.lua") }.sorted()
+        let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()])
+        for file in names {
+            let key = String(file.dropLast(4))
+            let path = "integrations/" + file
+            do throws(IncidentError) {
+                guard let evaluator else { throw IncidentError(.unavailable, "no Lua state for reading integrations") }
+                let setting = settings[key] ?? IntelConfiguration.IntegrationSettings()
+                guard setting.enabled else { continue }
+                guard let source = FileManager.default.contents(atPath: folder + "/" + file).map(Array.init) else {
+                    throw IncidentError(.notFound, "cannot read the file")
+                }
+                loaded.append(try await Self.load(key, path: path, source: source, setting: setting,
+                                                  environment: environment, retry: retry, evaluator: evaluator,
+                                                  logger: logger))
+            } catch {
+                problems.append(Problem(path: path, message: error.description))
+                logger.warning("integration \(path) is not used: \(error.description)")
+            }
+        }
+        integrations = loaded
+        self.problems = problems
+    }
+
+    private static func load(_ key: String, path: String, source: [UInt8],
+                             setting: IntelConfiguration.IntegrationSettings, environment: [String: String],
+                             retry: RetryPolicy, evaluator: ScriptEvaluator, logger: Logger)
+        async throws(IncidentError) -> Integration
+    {
+        let json: String
+        do { (json, _) = try await evaluator.declaration("integration", source: source, path: path) } catch {
+            throw IncidentError(.invalid, error.description)
+        }
+        let info = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
+        let name = info["name"] as? String ?? key
+        var config: [String: String] = [:]
+        var secrets: [String: String] = [:]
+        var hosts: [String] = []
+        for (field, spec) in info["config"] as? [String: [String: Any]] ?? [:] {
+            let env = spec["env"] as? String
+            guard let value = setting.values[field] ?? env.flatMap({ environment[$0] }) ?? spec["default"] as? String else {
+                if spec["required"] as? Bool == true {
+                    throw IncidentError(.invalid, "\(field) is not set: set "
+                        + (env.map { "the environment variable \($0), or " } ?? "")
+                        + "integrations.\(key).\(field) in the configuration file")
+                }
+                continue
+            }
+            if spec["secret"] as? Bool == true {
+                secrets[field] = value
+                config[field] = "{{secret:\(field)}}"
+            } else {
+                config[field] = value
+                if let url = URLComponents(string: value), let host = url.host, ["http", "https"].contains(url.scheme) {
+                    hosts.append(url.port.map { "\(host):\($0)" } ?? host)
+                }
+            }
+        }
+        let rate = info["rate"] as? [String: Any] ?? [:]
+        var quotas: [RateLimiter.Quota] = []
+        if let perMinute = setting.perMinute ?? (rate["per_minute"] as? NSNumber)?.intValue {
+            quotas.append(.init(requests: perMinute, period: .seconds(60)))
+        }
+        if let perDay = setting.perDay ?? (rate["per_day"] as? NSNumber)?.intValue {
+            quotas.append(.init(requests: perDay, period: .seconds(86400)))
+        }
+        if let perSecond = (rate["per_second"] as? NSNumber)?.intValue {
+            quotas.append(.init(requests: perSecond, period: .seconds(1)))
+        }
+        let modules: [any HostModule] = [JSONModule(), LogModule(logger: logger), TimeModule(),
+                                         HTTPModule(allowedHosts: hosts, secrets: secrets, retry: retry),
+                                         IntegrationsModule()]
+        let scheduler: Scheduler
+        do { scheduler = try Scheduler(executors: 1, modules: modules, limits: limits) } catch {
+            throw IncidentError(.unavailable, "no Lua state for it: \(error)")
+        }
+        var object = JSONText.Object()
+        for field in config.keys.sorted() { object[field] = JSONText.string(config[field]!) }
+        let reliability = setting.reliability ?? (info["reliability"] as? String).flatMap { Reliability(rawValue: $0) } ?? .c
+        return Integration(name: name, path: path, source: source, reliability: reliability,
+                           kinds: Set(info["kinds"] as? [String] ?? []), config: object.text,
+                           limiter: RateLimiter(quotas), scheduler: scheduler)
+    }
+
+    /// The names of the integrations in use, with the kinds each handles.
+    public var available: [(name: String, kinds: [String])] { integrations.map { ($0.name, $0.kinds.sorted()) } }
+
+    /// Asks every integration that handles `kind` (`ip`, `domain`, `url`, `file`, `email`) about
+    /// `value`, all at once, but those named in `excluding` (answered from a cache); each answers
+    /// within its quota. An integration that fails answers `unknown`, with the failure as its
+    /// reason (its secrets blanked out).
+    public func reputation(kind: String, value: String, excluding answered: Set<String> = []) async -> [SourceVerdict] {
+        await withTaskGroup(of: SourceVerdict?.self) { group in
+            for integration in integrations where integration.kinds.contains(kind) && !answered.contains(integration.name) {
+                group.addTask { await self.ask(integration, kind: kind, value: value) }
+            }
+            var verdicts: [SourceVerdict] = []
+            for await verdict in group { if let verdict { verdicts.append(verdict) } }
+            return verdicts.sorted { $0.source < $1.source }
+        }
+    }
+
+    private func ask(_ integration: Integration, kind: String, value: String) async -> SourceVerdict? {
+        await integration.limiter.acquire()
+        let arguments = JSONText.array([JSONText.string(kind), JSONText.string(value), integration.config])
+        let request = RunRequest(source: integration.source, chunkName: "@" + integration.path,
+                                 arguments: Array(arguments.utf8), entry: .reputation)
+        let outcome = await withCheckedContinuation { continuation in
+            integration.scheduler.start(request) { continuation.resume(returning: $0) }
+        }
+        func failed(_ reason: String) -> SourceVerdict {
+            SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
+                          reason: "failed: " + reason, failed: true)
+        }
+        switch outcome {
+        case .completed(let json):
+            guard let results = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [Any] else {
+                return failed("its result is not JSON")
+            }
+            guard let answer = results.first as? [String: Any] else { return nil }
+            let score: Score? = if let name = answer["score"] as? String { Score(name: name) } else {
+                (answer["score"] as? NSNumber).flatMap { Score(rawValue: $0.intValue) }
+            }
+            guard let score else {
+                return failed("score must be unknown, benign, suspicious or malicious (or 0 to 3)")
+            }
+            return SourceVerdict(source: integration.name, score: score, reliability: integration.reliability,
+                                 reason: answer["reason"] as? String ?? score.name)
+        case .failed(let error):
+            logger.warning("integration \(integration.path) failed on \(kind) \(value): \(error.description)")
+            return failed(error.message)
+        case .suspended(let why):
+            return failed("\(why)")
+        }
+    }
+
+    public func shutdown() {
+        for integration in integrations { integration.scheduler.shutdown() }
+    }
+}
+
+extension RetryPolicy {
+    /// What integrations get: three attempts, waiting 1 s then 2 s (or what a 429 says, up to a
+    /// minute).
+    public static let integration = RetryPolicy(attempts: 3, firstDelay: .seconds(1), longestWait: .seconds(60))
+}

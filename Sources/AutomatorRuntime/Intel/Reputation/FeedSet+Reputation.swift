@@ -1,0 +1,47 @@
+import Foundation
+public import Logging
+
+extension FeedSet: FeedLookup {
+    /// The feeds of the configuration file, loaded; what could not be read is logged.
+    public convenience init(_ settings: [IntelConfiguration.FeedSettings], logger: Logger) {
+        self.init(feeds: settings.map { setting in
+            let format: FeedFormat = switch setting.format ?? Self.format(of: setting.path) {
+            case "csv": .csv(CSVColumns(value: setting.options["value"] ?? "value", type: setting.options["type"],
+                                        comment: setting.options["comment"]))
+            case "stix": .stix
+            case "misp": .misp
+            default: .text
+            }
+            return Feed(name: setting.name, verdict: setting.verdict == "allowlist" ? .benign
+                            : FeedVerdict(rawValue: setting.verdict) ?? .malicious,
+                        path: setting.path, format: format)
+        })
+        for status in statuses {
+            if let failure = status.failure { logger.error("feed \(status.feed.name) is not loaded: \(failure)") }
+            for problem in status.problems { logger.warning("feed \(status.feed.name): \(problem)") }
+        }
+    }
+
+    /// The format a feed's path suggests: `.csv`, `.json` (STIX), a folder (MISP), else text.
+    private static func format(of path: String) -> String {
+        if path.hasSuffix(".csv") { return "csv" }
+        if path.hasSuffix(".json") { return "stix" }
+        if path.hasSuffix("/") || FileManager.default.fileExists(atPath: path + "/manifest.json") { return "misp" }
+        return "text"
+    }
+
+    /// Each feed that lists the indicator, as a source: an allowlist (a `benign` feed) wins over
+    /// every other verdict. Local feeds are the team's own lists: reliability B.
+    public func verdicts(for type: IndicatorType, value: String) -> [SourceVerdict] {
+        matches(type, value).map { match in
+            let score: Score = switch match.verdict {
+            case .malicious: .malicious
+            case .suspicious: .suspicious
+            case .benign: .benign
+            }
+            return SourceVerdict(source: "local feed \"\(match.feed.name)\"", score: score, reliability: .b,
+                                 reason: match.comment.map { "(\($0))" } ?? "",
+                                 allowlisted: match.verdict == .benign)
+        }
+    }
+}

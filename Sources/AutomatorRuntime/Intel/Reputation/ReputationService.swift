@@ -1,0 +1,91 @@
+public import Foundation
+
+/// What the local feeds say of an indicator: the feeds that list it, as verdicts.
+public protocol FeedLookup: Sendable {
+    func verdicts(for type: IndicatorType, value: String) -> [SourceVerdict]
+}
+
+/// Is this IP, URL, domain, file or hash bad, and why: the local feeds and every integration
+/// that handles the indicator's kind, asked at once, their answers cached in the store (a
+/// restart keeps them) for as long as their score says, aggregated into one `Verdict`.
+public final class ReputationService: Sendable {
+    private let feeds: (any FeedLookup)?
+    private let integrations: Integrations?
+    private let cache: (any IntelStore)?
+    private let ttl: [Score: TimeInterval]
+
+    public init(feeds: (any FeedLookup)?, integrations: Integrations?, cache: (any IntelStore)?,
+                ttl: [Score: TimeInterval] = IntelConfiguration().cacheTTL)
+    {
+        self.feeds = feeds
+        self.integrations = integrations
+        self.cache = cache
+        self.ttl = ttl
+    }
+
+    /// The verdict on `value`, an indicator of `type` in normal form (as `Extractor` gives it).
+    /// Feeds are read every time (they are local and may have changed); integrations answer from
+    /// the cache while their answers are fresh.
+    public func reputation(of type: IndicatorType, _ value: String) async -> Verdict {
+        var sources = feeds?.verdicts(for: type, value: value) ?? []
+        if type == .url, let feeds, let host = Self.host(of: value) {
+            // A URL on a listed host or network is as bad as its host.
+            sources += feeds.verdicts(for: host.type, value: host.value).map { verdict in
+                var onHost = verdict
+                onHost.reason = "lists its host \(host.value)" + (verdict.reason.isEmpty ? "" : " " + verdict.reason)
+                return onHost
+            }
+        }
+        if let kind = Self.kind(of: type), let integrations {
+            let now = Date()
+            let cached = (try? await cache?.cachedVerdicts(type: type.rawValue, value: value, at: now)) ?? []
+            let fresh = await integrations.reputation(kind: kind, value: value, excluding: Set(cached.map(\.source)))
+            let keep = fresh.filter { !$0.failed }.map { ($0, now.addingTimeInterval(ttl[$0.score] ?? 3600)) }
+            if let cache, !keep.isEmpty {
+                _ = try? await cache.write(.cacheVerdicts(type: type.rawValue, value: value, keep))
+            }
+            sources += (cached + fresh).sorted { $0.source < $1.source }
+        }
+        let verdict = Verdict(sources)
+        let now = Date()
+        _ = try? await cache?.write(.noteIndicator(SeenIndicator(type: type, value: value, score: verdict.score,
+                                                                 summary: verdict.summary, firstSeen: now, lastSeen: now)))
+        return verdict
+    }
+
+    /// The verdict on each hash of `bytes` (MD5, SHA-1, SHA-256), and the hashes.
+    public func reputation(ofFile bytes: [UInt8]) async -> (hashes: FileHashes, verdict: Verdict) {
+        let hashes = FileHashes(bytes)
+        var sources: [SourceVerdict] = []
+        for (type, value) in [(IndicatorType.sha256, hashes.sha256), (.sha1, hashes.sha1), (.md5, hashes.md5)] {
+            sources += await reputation(of: type, value).sources
+        }
+        return (hashes, Verdict(sources))
+    }
+
+    /// The kind integrations are asked about for `type`; nil for what they do not look up (CVEs).
+    public static func kind(of type: IndicatorType) -> String? {
+        switch type {
+        case .ipv4, .ipv6: "ip"
+        case .domain: "domain"
+        case .url: "url"
+        case .email: "email"
+        case .md5, .sha1, .sha256, .sha512: "file"
+        case .cve: nil
+        }
+    }
+
+    /// The host of a URL in normal form, as a domain or an address.
+    static func host(of url: String) -> (type: IndicatorType, value: String)? {
+        Extractor.extract(Array(url.utf8)).first { [.domain, .ipv4, .ipv6].contains($0.type) }.map { ($0.type, $0.value) }
+    }
+
+    /// The indicator `text` is, as a whole (`203.0.113.7`, `hxxps://evil[.]example/x`, a hash),
+    /// in normal form; nil when it is none, or more than one.
+    public static func indicator(_ text: String) -> (type: IndicatorType, value: String)? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let found = Extractor.extract(Array(trimmed.utf8))
+        guard let whole = found.first(where: { $0.start == 0 && $0.end == trimmed.utf8.count }) else { return nil }
+        return (whole.type, whole.value)
+    }
+}

@@ -1,0 +1,91 @@
+/// How bad a source says an indicator is: the scale users know from XSOAR's DBot score.
+public enum Score: Int, Sendable, Hashable, Comparable, CaseIterable, Codable {
+    case unknown = 0, benign = 1, suspicious = 2, malicious = 3
+
+    public var name: String {
+        switch self {
+        case .unknown: "unknown"
+        case .benign: "benign"
+        case .suspicious: "suspicious"
+        case .malicious: "malicious"
+        }
+    }
+
+    public init?(name: String) {
+        guard let score = Self.allCases.first(where: { $0.name == name }) else { return nil }
+        self = score
+    }
+
+    public static func < (lhs: Score, rhs: Score) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// How far a source is trusted, from A (completely reliable) to F (reliability cannot be
+/// judged), as in the Admiralty code XSOAR uses.
+public enum Reliability: String, Sendable, Hashable, Comparable, CaseIterable, Codable {
+    case a = "A", b = "B", c = "C", d = "D", e = "E", f = "F"
+
+    /// A, the most reliable, sorts first.
+    public static func < (lhs: Reliability, rhs: Reliability) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// What one source (a feed, an integration) says of an indicator.
+public struct SourceVerdict: Sendable, Hashable, Codable {
+    public var source: String
+    public var score: Score
+    public var reliability: Reliability
+    /// For people: `14/92 engines`, `listed in "bad-ips" (C2 of the Acme campaign)`.
+    public var reason: String
+    /// The source lists it as known good (an allowlist feed): it wins over every other verdict.
+    public var allowlisted: Bool
+    /// The source could not answer (an error, a timeout): not cached, asked again next time.
+    public var failed: Bool
+
+    /// `VirusTotal 14/92 engines`, `local feed "bad-ips" (C2 of the Acme campaign)`.
+    var said: String { reason.isEmpty ? source : source + " " + reason }
+
+    public init(source: String, score: Score, reliability: Reliability, reason: String, allowlisted: Bool = false,
+                failed: Bool = false)
+    {
+        self.source = source
+        self.score = score
+        self.reliability = reliability
+        self.reason = reason
+        self.allowlisted = allowlisted
+        self.failed = failed
+    }
+}
+
+/// The verdict on an indicator, from every source that answered, with its reasons.
+///
+/// An allowlist wins and says so. Otherwise the most reliable sources that know the indicator
+/// decide, and among them the worst score: a reliable "malicious" is not outvoted by
+/// unreliable "benign" answers, and two equally reliable sources that disagree give the worse.
+public struct Verdict: Sendable, Hashable {
+    public var score: Score
+    /// `malicious: 2 of 3 sources; VirusTotal 14/92 engines; local feed "bad-ips"`.
+    public var summary: String
+    public var sources: [SourceVerdict]
+
+    public init(_ sources: [SourceVerdict]) {
+        self.sources = sources
+        if let allow = sources.first(where: \.allowlisted) {
+            score = .benign
+            let others = sources.filter { !$0.allowlisted && $0.score > .benign }
+            summary = "benign: allowlisted by \(allow.said)"
+                + (others.isEmpty ? "" : "; wins over " + others.map { "\($0.source) \($0.score.name)" }.joined(separator: ", "))
+            return
+        }
+        let known = sources.filter { $0.score != .unknown }
+        guard let best = known.map(\.reliability).min() else {
+            score = .unknown
+            summary = sources.isEmpty ? "unknown: no source handles it" : "unknown: \(sources.count) source"
+                + (sources.count == 1 ? "" : "s") + " asked, none knows it"
+            return
+        }
+        let worst = known.filter { $0.reliability == best }.map(\.score).max()!
+        score = worst
+        let agreeing = known.filter { $0.score == worst }
+        summary = "\(worst.name): \(agreeing.count) of \(sources.count) source\(sources.count == 1 ? "" : "s"); "
+            + agreeing.map(\.said).joined(separator: "; ")
+    }
+}

@@ -1,0 +1,89 @@
+/// `intel`: indicators in text, and what the feeds and integrations say of them.
+///
+/// ```lua
+/// for _, found in ipairs(intel.extract(message)) do       -- { type, value, first, last }
+///   local verdict = intel.reputation(found.value, found.type)
+///   if verdict.verdict == "malicious" then inc:note(found.value .. ": " .. verdict.summary) end
+/// end
+/// local file = intel.file(attachment_bytes)               -- { md5, sha1, sha256, verdict, ... }
+/// ```
+///
+/// - `intel.extract(text)`: the indicators in `text`, in order, each once: `type` (ipv4, ipv6,
+///   domain, url, email, md5, sha1, sha256, sha512, cve), `value` in normal form (refanged,
+///   lower case...), and `first`/`last`, its byte positions as `string.sub` takes them.
+/// - `intel.reputation(value [, type])`: the verdict on an indicator (its type found from the
+///   value when not given): `verdict` (unknown, benign, suspicious, malicious), `score` (0 to
+///   3), `summary` (the reasons, for people) and `sources` (`source`, `verdict`, `reliability`,
+///   `reason` each). Suspends the run while the sources are asked; recorded in a durable run.
+/// - `intel.file(bytes)`: the file's `md5`, `sha1` and `sha256`, and the verdict on them.
+public struct IntelModule: HostModule {
+    public let name = "intel"
+    private let reputation: ReputationService?
+
+    /// - Parameter reputation: where verdicts come from; without it, `extract` works and
+    ///   `reputation` says that no intel is configured.
+    public init(reputation: ReputationService?) { self.reputation = reputation }
+
+    public func register(in table: inout ModuleTable) {
+        table.function("extract") { call in
+            let text = try call.string(1).bytes
+            let found = Extractor.extract(text).map { indicator -> LuaValue in
+                .table(LuaTable(fields: [
+                    "type": .string(LuaString(indicator.type.rawValue)), "value": .string(LuaString(indicator.value)),
+                    "first": .integer(Int64(indicator.start + 1)), "last": .integer(Int64(indicator.end)),
+                ]))
+            }
+            return try call.push(.table(LuaTable(array: found)))
+        }
+        let service = reputation
+        table.waitingFunction("reputation") { call in
+            let text = try call.string(1).description
+            let indicator: (type: IndicatorType, value: String)
+            if call.isNoneOrNil(2) {
+                guard let found = ReputationService.indicator(text) else {
+                    throw HostError.argument(1, "'\(text)' is not an IP, domain, URL, e-mail address, hash or CVE")
+                }
+                indicator = found
+            } else {
+                let name = try call.string(2).description
+                guard let type = IndicatorType(rawValue: name) else {
+                    throw HostError.argument(2, "unknown type '\(name)': use "
+                        + IndicatorType.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                indicator = (type, ReputationService.indicator(text)?.value ?? text)
+            }
+            guard let service else { throw HostError(Self.unconfigured) }
+            return .task { [Self.table(await service.reputation(of: indicator.type, indicator.value))] }
+        }
+        table.waitingFunction("file") { call in
+            let bytes = try call.string(1).bytes
+            guard let service else { throw HostError(Self.unconfigured) }
+            return .task {
+                let (hashes, verdict) = await service.reputation(ofFile: bytes)
+                guard case .table(var result) = Self.table(verdict) else { return [] }
+                result.fields["md5"] = .string(LuaString(hashes.md5))
+                result.fields["sha1"] = .string(LuaString(hashes.sha1))
+                result.fields["sha256"] = .string(LuaString(hashes.sha256))
+                return [.table(result)]
+            }
+        }
+    }
+
+    static let unconfigured = "no reputation source is configured: give automator a --config with feeds, or "
+        + "integrations in scripts/integrations"
+
+    /// A verdict as scripts see it.
+    static func table(_ verdict: Verdict) -> LuaValue {
+        let sources = verdict.sources.map { source -> LuaValue in
+            .table(LuaTable(fields: [
+                "source": .string(LuaString(source.source)), "verdict": .string(LuaString(source.score.name)),
+                "reliability": .string(LuaString(source.reliability.rawValue)),
+                "reason": .string(LuaString(source.reason)),
+            ]))
+        }
+        return .table(LuaTable(fields: [
+            "verdict": .string(LuaString(verdict.score.name)), "score": .integer(Int64(verdict.score.rawValue)),
+            "summary": .string(LuaString(verdict.summary)), "sources": .table(LuaTable(array: sources)),
+        ]))
+    }
+}

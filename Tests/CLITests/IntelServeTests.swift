@@ -1,0 +1,154 @@
+import Foundation
+import Hummingbird
+import TestSupport
+import Testing
+
+@Suite("Intel through a real automator serve: feeds, an integration, the API, playbooks and the CLI",
+       .timeLimit(.minutes(2)))
+struct IntelServeTests {
+    static let key = "vt-test-key-987"
+    static let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/integrations/virustotal.lua")
+
+    /// VirusTotal's v3 API on loopback: 14 engines against 198.51.100.7, unknown otherwise.
+    static func virusTotal() async throws -> LoopbackServer {
+        let router = Router()
+        router.get("/api/v3/ip_addresses/:ip") { request, context -> Response in
+            guard request.headers[.init("x-apikey")!] == key else { return Response(status: .unauthorized) }
+            let malicious = context.parameters.get("ip") == "198.51.100.7" ? 14 : 0
+            let body = #"{"data": {"attributes": {"last_analysis_stats": {"malicious": \#(malicious), "harmless": 50, "undetected": 10}}}}"#
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        return try await LoopbackServer(router)
+    }
+
+    struct Workspace {
+        let folder: TemporaryFolder
+        var scripts: URL { folder.url.appendingPathComponent("scripts") }
+        var data: URL { folder.url.appendingPathComponent("data") }
+        var config: URL { folder.url.appendingPathComponent("automator.yml") }
+
+        init(virusTotal: LoopbackServer) throws {
+            folder = try TemporaryFolder()
+            try folder.write("scripts/integrations/virustotal.lua", String(contentsOf: IntelServeTests.shipped, encoding: .utf8))
+            try folder.write("feeds/bad-ips.txt", "# Known C2\n198.51.100.7 C2 of the Acme campaign\n999.1.1.1 broken\n")
+            try folder.write("feeds/ours.txt", "192.0.2.0/24 our office range\n")
+            try folder.write("automator.yml", """
+                feeds:
+                  - name: bad-ips
+                    path: feeds/bad-ips.txt
+                    verdict: malicious
+                  - name: ours
+                    path: feeds/ours.txt
+                    verdict: allowlist
+                integrations:
+                  virustotal:
+                    base_url: \(virusTotal.url)/api/v3
+                    api_key: ${VT_KEY}
+                """)
+            try folder.write("scripts/playbooks/check.lua", """
+                return playbook {
+                  name = "Check", match = { type = "check" },
+                  run = function(inc)
+                    for _, found in ipairs(intel.extract(inc.details)) do
+                      inc:note(found.value .. " " .. intel.reputation(found.value).summary)
+                    end
+                    inc:close{ reason = "checked" }
+                  end,
+                }
+                """)
+        }
+
+        func start() async throws -> ServerProcess {
+            try await ServerProcess.start(data: data, scripts: scripts, environment: ["VT_KEY": IntelServeTests.key],
+                                          arguments: ["--executors", "1", "--config", config.path])
+        }
+    }
+
+    @Test("A feed, an allowlist and VirusTotal give one verdict with its reasons, in the API, a playbook and the CLI")
+    func verdicts() async throws {
+        let virusTotal = try await Self.virusTotal()
+        defer { virusTotal.stop() }
+        let workspace = try Workspace(virusTotal: virusTotal)
+        let server = try await workspace.start()
+
+        let bad = try await server.call("GET", "/api/v1/intel/reputation?value=198.51.100%5B.%5D7")
+        #expect(bad.status == 200, "\(bad.body)")
+        #expect(bad.json["verdict"] as? String == "malicious")
+        #expect(bad.json["value"] as? String == "198.51.100.7", "refanged")
+        #expect(bad.json["summary"] as? String
+            == #"malicious: 2 of 2 sources; local feed "bad-ips" (C2 of the Acme campaign); VirusTotal 14/74 engines"#,
+            "\(bad.body)")
+        let ours = try await server.call("GET", "/api/v1/intel/reputation?value=192.0.2.10")
+        #expect(ours.json["verdict"] as? String == "benign")
+        #expect((ours.json["summary"] as? String)?.hasPrefix(#"benign: allowlisted by local feed "ours""#) == true, "\(ours.body)")
+        #expect(try await server.call("GET", "/api/v1/intel/reputation?value=hello").status == 400)
+
+        let created = try await server.call("POST", "/api/v1/incidents", body: """
+            {"title": "Odd traffic", "type": "check", "severity": "low", "details": "to 198.51.100.7 and hxxp://192.0.2.10/x"}
+            """)
+        let id = try #require(created.json["id"] as? String)
+        _ = try await server.waitForIncident(id) { $0["status"] as? String == "closed" }
+        let notes = try await server.journal(id).filter { $0.kind == "note" }.map(\.text)
+        #expect(notes.first == #"198.51.100.7 malicious: 2 of 2 sources; local feed "bad-ips" (C2 of the Acme campaign); VirusTotal 14/74 engines"#,
+                "\(notes)")
+        #expect(notes.contains { $0.hasPrefix("192.0.2.10 benign: allowlisted") }, "\(notes)")
+
+        let lookup = try await AutomatorProcess.run(["intel", "lookup", "198.51.100.7", "--data", workspace.data.path],
+                                                    environment: ["AUTOMATOR_API_TOKEN": server.token])
+        #expect(lookup.status == 0, "\(lookup.stderr)")
+        #expect(lookup.stdout.hasPrefix("198.51.100.7 (ipv4): malicious\n"), "\(lookup.stdout)")
+        #expect(lookup.stdout.contains("VirusTotal"), "\(lookup.stdout)")
+        #expect(!server.log.contains(Self.key), "the key is not logged")
+
+        // What was looked up exports as a valid STIX 2.1 bundle, with stable ids.
+        let export = try await server.call("GET", "/api/v1/intel/export?format=stix")
+        #expect(export.status == 200)
+        let objects = try #require(export.json["objects"] as? [[String: Any]])
+        let patterns = objects.compactMap { $0["pattern"] as? String }
+        #expect(patterns.contains("[ipv4-addr:value = '198.51.100.7']"), "\(patterns)")
+        #expect(patterns.contains("[ipv4-addr:value = '192.0.2.10']"))
+        let again = try await server.call("GET", "/api/v1/intel/export?format=stix").json["objects"] as? [[String: Any]]
+        #expect(again?.compactMap { $0["id"] as? String } == objects.compactMap { $0["id"] as? String })
+        let file = workspace.folder.url.appendingPathComponent("bundle.json")
+        try Data(export.body.utf8).write(to: file)
+        let validation = try await AutomatorProcess.python("""
+            import sys
+            from stix2validator import validate_file, print_results
+            results = validate_file(sys.argv[1])
+            print_results(results)
+            sys.exit(0 if results.is_valid else 1)
+            """, arguments: [file.path])
+        #expect(validation.status == 0, "stix2-validator: \(validation.stdout) \(validation.stderr)")
+        #expect(!validation.stdout.contains("Warning"), "\(validation.stdout)")
+    }
+
+    @Test("A configuration error stops serve at start, naming the file, the line and the key")
+    func badConfiguration() async throws {
+        let virusTotal = try await Self.virusTotal()
+        defer { virusTotal.stop() }
+        let workspace = try Workspace(virusTotal: virusTotal)
+        try workspace.folder.write("automator.yml", "feeds:\n  - name: x\n    path: a.txt\n    verdict: evil\n")
+        let result = try await AutomatorProcess.run(["serve", "--data", workspace.data.path, "--scripts",
+                                                     workspace.scripts.path, "--config", workspace.config.path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("automator.yml:4: feeds[0].verdict: malicious, suspicious or allowlist expected"),
+                "\(result.stderr)")
+    }
+
+    @Test("intel extract prints JSON lines with byte offsets, and --per-line adds the line")
+    func extract() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("report.txt", "Beacon to hxxp://evil[.]example/a from 203.0.113.7\nhash 44D88612FEA8A8F36DE82E1278ABB02F\n")
+        let whole = try await AutomatorProcess.run(["intel", "extract", "report.txt"], in: folder.url)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        let lines = whole.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains(#"{"type":"url","value":"http://evil.example/a","start":10,"end":33}"#), "\(whole.stdout)")
+        #expect(lines.contains(#"{"type":"md5","value":"44d88612fea8a8f36de82e1278abb02f","start":56,"end":88}"#),
+                "\(whole.stdout)")
+        let perLine = try await AutomatorProcess.run(["intel", "extract", "--per-line", "report.txt"], in: folder.url)
+        #expect(perLine.stdout.contains(#"{"type":"md5","value":"44d88612fea8a8f36de82e1278abb02f","start":5,"end":37,"line":2}"#),
+                "\(perLine.stdout)")
+    }
+}

@@ -1,0 +1,238 @@
+import AutomatorRuntime
+import Foundation
+import Hummingbird
+import Logging
+import Synchronization
+import TestSupport
+import Testing
+
+@Suite("Integrations: the shipped VirusTotal and AbuseIPDB against loopback copies of their APIs",
+       .timeLimit(.minutes(1)))
+struct IntegrationTests {
+    static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+    static let key = "vt-secret-key-0123456789"
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/integrations").path
+    static let fastRetries = RetryPolicy(attempts: 3, firstDelay: .milliseconds(20), longestWait: .seconds(2))
+
+    /// Requests the loopback APIs received, by path.
+    final class Log: Sendable {
+        let paths = Mutex<[String]>([])
+        func count(_ path: String) -> Int { paths.withLock { $0.filter { $0 == path }.count } }
+    }
+
+    static func stats(malicious: Int, suspicious: Int = 0, harmless: Int = 60, undetected: Int = 20) -> String {
+        #"{"data": {"id": "x", "attributes": {"last_analysis_stats": {"malicious": \#(malicious), "suspicious": \#(suspicious), "harmless": \#(harmless), "undetected": \#(undetected), "timeout": 0}}}}"#
+    }
+
+    /// VirusTotal v3 and AbuseIPDB v2 as their documentation describes them: paths, auth headers,
+    /// answers and errors.
+    static func servers(_ log: Log) async throws -> LoopbackServer {
+        let router = Router()
+        let rateLimited = Mutex(0)
+        @Sendable func json(_ text: String, _ status: HTTPResponse.Status = .ok, _ headers: HTTPFields = [:]) -> Response {
+            var fields = headers
+            fields[.contentType] = "application/json"
+            return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: text)))
+        }
+        @Sendable func vtError(_ code: String) -> String { #"{"error": {"code": "\#(code)", "message": "..."}}"# }
+        router.get("/api/v3/:collection/:id") { request, context -> Response in
+            let id = context.parameters.get("id") ?? ""
+            log.paths.withLock { $0.append(request.uri.path) }
+            guard request.headers[.init("x-apikey")!] == key else { return json(vtError("WrongCredentialsError"), .unauthorized) }
+            switch id {
+            case "198.51.100.7", "evil.example", "44d88612fea8a8f36de82e1278abb02f": return json(stats(malicious: 14))
+            case "aHR0cDovL2V2aWwuZXhhbXBsZS9wYXk": return json(stats(malicious: 1, suspicious: 2))  // http://evil.example/pay
+            case "192.0.2.10": return json(stats(malicious: 0, harmless: 70))
+            case "203.0.113.66":
+                let first = rateLimited.withLock { count in count += 1; return count == 1 }
+                return first ? json(vtError("QuotaExceededError"), .tooManyRequests, [.retryAfter: "1"]) : json(stats(malicious: 5))
+            case "203.0.113.50": return json(#"{"error": {"code": "TransientError"}}"#, .internalServerError)
+            case "203.0.113.99": return json(#"{"data": {"attributes": "#)
+            case "203.0.113.77": return json(#"{"data": {"attributes": {"last_analysis_stats": {"malicious": 0}}}, "echo": "\#(key)"}"#)
+            default: return json(vtError("NotFoundError"), .notFound)
+            }
+        }
+        router.get("/api/v2/check") { request, _ -> Response in
+            let ip = request.uri.queryParameters.get("ipAddress") ?? ""
+            log.paths.withLock { $0.append("abuseipdb " + ip) }
+            guard request.headers[.init("Key")!] == "abuse-key", request.headers[.accept] == "application/json" else {
+                return json(#"{"errors": [{"detail": "Authentication failed.", "status": 401}]}"#, .unauthorized)
+            }
+            guard request.uri.queryParameters.get("maxAgeInDays") == "90" else { return json("{}", .unprocessableContent) }
+            let score = ip == "198.51.100.7" ? 100 : 0
+            return json(#"{"data": {"ipAddress": "\#(ip)", "isWhitelisted": false, "abuseConfidenceScore": \#(score), "totalReports": \#(score == 0 ? 0 : 54), "countryCode": "NL"}}"#)
+        }
+        return try await LoopbackServer(router)
+    }
+
+    /// The shipped integrations pointed at `server`, their quotas raised for the tests that do not
+    /// test them.
+    static func integrations(_ server: LoopbackServer, vtKey: String = key) async -> Integrations {
+        var virusTotal = IntelConfiguration.IntegrationSettings(values: ["base_url": server.url + "/api/v3", "api_key": vtKey])
+        (virusTotal.perMinute, virusTotal.perDay) = (10_000, 10_000)
+        let abuse = IntelConfiguration.IntegrationSettings(values: ["base_url": server.url + "/api/v2", "api_key": "abuse-key"])
+        return await Integrations(folder: scripts, settings: ["virustotal": virusTotal, "abuseipdb": abuse],
+                                  environment: [:], retry: fastRetries, logger: logger)
+    }
+
+    @Test("Each kind reaches VirusTotal's documented path with x-apikey; the engines' counts become the verdict")
+    func virusTotal() async throws {
+        let log = Log()
+        let server = try await Self.servers(log)
+        defer { server.stop() }
+        let integrations = await Self.integrations(server)
+        // The other shipped integrations have no settings here: they are left out, and say why.
+        #expect(!integrations.problems.contains { $0.path.contains("virustotal") || $0.path.contains("abuseipdb") },
+                "\(integrations.problems)")
+        let ip = await integrations.reputation(kind: "ip", value: "198.51.100.7")
+        #expect(ip.map(\.source) == ["AbuseIPDB", "VirusTotal"])
+        let vt = try #require(ip.last)
+        #expect(vt.score == .malicious && vt.reason == "14/94 engines" && vt.reliability == .b)
+        #expect(ip.first?.score == .malicious && ip.first?.reason == "confidence 100%, 54 reports")
+        #expect(await integrations.reputation(kind: "domain", value: "evil.example").first?.score == .malicious)
+        let url = await integrations.reputation(kind: "url", value: "http://evil.example/pay")
+        #expect(url.first?.score == .suspicious && url.first?.reason == "1/83 engines, 2 suspicious", "\(url)")
+        #expect(await integrations.reputation(kind: "file", value: "44d88612fea8a8f36de82e1278abb02f").first?.score == .malicious)
+        #expect(await integrations.reputation(kind: "ip", value: "192.0.2.10").last?.score == .benign)
+        let unknown = await integrations.reputation(kind: "ip", value: "203.0.113.9")
+        #expect(unknown.last?.score == .unknown && unknown.last?.reason == "not in VirusTotal", "a 404 is unknown")
+        #expect(unknown.first?.reason == "no reports")
+        #expect(log.paths.withLock { $0 }.contains("/api/v3/urls/aHR0cDovL2V2aWwuZXhhbXBsZS9wYXk"))
+        #expect(await integrations.reputation(kind: "email", value: "a@b.example").isEmpty, "no integration handles e-mail")
+        integrations.shutdown()
+    }
+
+    @Test("A 429 is tried again after its Retry-After; a 5xx after backoff; 401, malformed JSON and timeouts fail clearly")
+    func failures() async throws {
+        let log = Log()
+        let server = try await Self.servers(log)
+        defer { server.stop() }
+        let integrations = await Self.integrations(server)
+        let started = ContinuousClock.now
+        let retried = await integrations.reputation(kind: "ip", value: "203.0.113.66").last
+        #expect(retried?.score == .malicious, "\(String(describing: retried))")
+        #expect(ContinuousClock.now - started >= .seconds(1), "Retry-After: 1 was waited")
+        #expect(log.count("/api/v3/ip_addresses/203.0.113.66") == 2)
+
+        let failing = await integrations.reputation(kind: "ip", value: "203.0.113.50").last
+        #expect(failing?.failed == true && failing?.score == .unknown)
+        #expect(failing?.reason == "failed: VirusTotal answered 500", "\(String(describing: failing))")
+        #expect(log.count("/api/v3/ip_addresses/203.0.113.50") == 3, "three attempts")
+
+        let malformed = await integrations.reputation(kind: "ip", value: "203.0.113.99").last
+        #expect(malformed?.reason == "failed: VirusTotal answered 200 without data.attributes.last_analysis_stats")
+
+        let refused = await Self.integrations(server, vtKey: "wrong").reputation(kind: "ip", value: "198.51.100.7").last
+        #expect(refused?.reason == "failed: VirusTotal refused the API key (401): check api_key", "\(String(describing: refused))")
+        integrations.shutdown()
+    }
+
+    @Test("The secret never reaches the script: it sees a placeholder, and an echo of the key comes back blanked")
+    func secrets() async throws {
+        let log = Log()
+        let server = try await Self.servers(log)
+        defer { server.stop() }
+        let folder = try ScratchFolder()
+        try """
+            return integration {
+              name = "Leaky", config = { base_url = "\(server.url)/api/v3", api_key = { secret = true, required = true } },
+              reputation = { ip = function(ip, config)
+                local response = http.get(config.base_url .. "/ip_addresses/" .. ip, { headers = { ["x-apikey"] = config.api_key } })
+                log.info("key " .. config.api_key)
+                return { score = "unknown", reason = config.api_key .. " " .. response.body }
+              end },
+            }
+            """.write(toFile: folder.path + "/leaky.lua", atomically: true, encoding: String.Encoding.utf8)
+        let integrations = await Integrations(folder: folder.path, settings: ["leaky": .init(values: ["api_key": Self.key])],
+                                              environment: [:], retry: .none, logger: Self.logger)
+        let answer = try #require(await integrations.reputation(kind: "ip", value: "203.0.113.77").first)
+        #expect(!answer.reason.contains(Self.key), "\(answer.reason)")
+        #expect(answer.reason.hasPrefix("{{secret:api_key}} "), "\(answer.reason)")
+        #expect(answer.reason.contains(#""echo": "[secret]""#), "\(answer.reason)")
+        integrations.shutdown()
+
+        let missing = await Integrations(folder: folder.path, settings: [:], environment: [:], logger: Self.logger)
+        #expect(missing.problems.first?.message.contains("api_key is not set") == true, "\(missing.problems)")
+    }
+
+    @Test("Over its quota, lookups wait their turn and all complete")
+    func quota() async throws {
+        let log = Log()
+        let server = try await Self.servers(log)
+        defer { server.stop() }
+        let folder = try ScratchFolder()
+        try """
+            return integration {
+              name = "Slow", config = { base_url = "\(server.url)/api/v3", api_key = { secret = true } },
+              rate = { per_second = 2 },
+              reputation = { ip = function(ip, config)
+                http.get(config.base_url .. "/ip_addresses/" .. ip, { headers = { ["x-apikey"] = config.api_key } })
+                return { score = "benign", reason = "asked" }
+              end },
+            }
+            """.write(toFile: folder.path + "/slow.lua", atomically: true, encoding: String.Encoding.utf8)
+        let integrations = await Integrations(folder: folder.path, settings: ["slow": .init(values: ["api_key": Self.key])],
+                                              environment: [:], logger: Self.logger)
+        let started = ContinuousClock.now
+        let answers = await withTaskGroup(of: Int.self) { group in
+            for index in 0..<6 { group.addTask { await integrations.reputation(kind: "ip", value: "192.0.2.\(index)").count } }
+            return await group.reduce(0, +)
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(answers == 6)
+        #expect(elapsed >= .seconds(2), "6 lookups at 2 a second take 2 s at least: \(elapsed)")
+        #expect(elapsed < .seconds(6))
+        integrations.shutdown()
+    }
+
+    @Test("Verdicts are cached in the store by score and survive a restart; failures are not cached")
+    func cache() async throws {
+        let log = Log()
+        let server = try await Self.servers(log)
+        defer { server.stop() }
+        let folder = try ScratchFolder()
+        for life in 1...2 {
+            let store = try SQLiteStore(folder: folder.path)
+            let integrations = await Self.integrations(server)
+            let service = ReputationService(feeds: nil, integrations: integrations, cache: store)
+            let verdict = await service.reputation(of: .ipv4, "198.51.100.7")
+            #expect(verdict.score == .malicious, "life \(life)")
+            #expect(verdict.summary == "malicious: 2 of 2 sources; AbuseIPDB confidence 100%, 54 reports; VirusTotal 14/94 engines")
+            _ = await service.reputation(of: .ipv4, "203.0.113.50")
+            integrations.shutdown()
+            await store.close()
+        }
+        #expect(log.count("/api/v3/ip_addresses/198.51.100.7") == 1, "the second life answered from the cache")
+        #expect(log.count("/api/v3/ip_addresses/203.0.113.50") == 6, "a failure is asked again")
+    }
+}
+
+@Suite("Verdicts: one answer from many sources, with its reasons")
+struct VerdictTests {
+    static func source(_ name: String, _ score: Score, _ reliability: Reliability, allowlisted: Bool = false) -> SourceVerdict {
+        SourceVerdict(source: name, score: score, reliability: reliability, reason: "says \(score.name)",
+                      allowlisted: allowlisted)
+    }
+
+    @Test("An allowlist wins and says over whom")
+    func allowlist() {
+        let verdict = Verdict([Self.source("VirusTotal", .malicious, .b), Self.source("ours", .benign, .a, allowlisted: true)])
+        #expect(verdict.score == .benign)
+        #expect(verdict.summary == "benign: allowlisted by ours says benign; wins over VirusTotal malicious")
+    }
+
+    @Test("The most reliable sources decide; among them the worst score")
+    func reliability() {
+        #expect(Verdict([Self.source("A1", .benign, .a), Self.source("C1", .malicious, .c)]).score == .benign)
+        #expect(Verdict([Self.source("B1", .benign, .b), Self.source("B2", .suspicious, .b)]).score == .suspicious)
+        let mixed = Verdict([Self.source("B1", .malicious, .b), Self.source("C1", .unknown, .c), Self.source("B2", .malicious, .b)])
+        #expect(mixed.summary == "malicious: 2 of 3 sources; B1 says malicious; B2 says malicious")
+    }
+
+    @Test("Unknown when no source knows it, or none handles it")
+    func unknown() {
+        #expect(Verdict([]).summary == "unknown: no source handles it")
+        #expect(Verdict([Self.source("X", .unknown, .a)]).summary == "unknown: 1 source asked, none knows it")
+    }
+}
