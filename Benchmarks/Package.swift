@@ -65,6 +65,12 @@ let package = Package(
             name: "ExtractionBenchmark",
             dependencies: [.product(name: "AutomatorRuntime", package: "automator")]
         ),
+        // Local threat-intel feeds: lookups per second on one core and resident bytes per
+        // indicator, over 1,000,000 indicators in text, CSV, STIX and MISP feeds.
+        .executableTarget(
+            name: "FeedBenchmark",
+            dependencies: [.product(name: "AutomatorRuntime", package: "automator")]
+        ),
     ]
 )
 

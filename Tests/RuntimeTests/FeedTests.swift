@@ -73,7 +73,7 @@ struct FeedTests {
             "md5 44d88612fea8a8f36de82e1278abb02f",
             "sha1 3395856ce81f2b7382dee72602f798b642f14140 # sha-1",
             "sha256 275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f",
-            "email Bob@mail.example",
+            "email bob@mail.example",
             "cve CVE-2021-44228 # log4shell",
         ])
         #expect(contents.problems.map(\.description) == [
@@ -515,7 +515,8 @@ struct FeedTests {
         #expect(feeds.matches(.domain, "bad.example").lines == ["text (suspicious)"])
         let status = feeds.statuses[0]
         #expect(status.failure?.description.hasPrefix("feed \"stix\": \(stix) is not valid JSON (") == true)
-        #expect(status.failure?.description.hasSuffix("); a STIX feed is one bundle: {\"type\": \"bundle\", \"objects\": [...]}") == true)
+        #expect(status.failure?.description
+            .hasSuffix("); a STIX feed is one bundle: {\"type\": \"bundle\", \"objects\": [...]}") == true)
         #expect(status.entryCount == 1)
         #expect(status.loadedAt == loadedAt)
 

@@ -53,6 +53,11 @@ struct IntegrationTests {
             default: return json(vtError("NotFoundError"), .notFound)
             }
         }
+        router.get("/slow") { _, _ -> Response in
+            log.paths.withLock { $0.append("/slow") }
+            try await Task.sleep(for: .seconds(2))
+            return json("{}")
+        }
         router.get("/api/v2/check") { request, _ -> Response in
             let ip = request.uri.queryParameters.get("ipAddress") ?? ""
             log.paths.withLock { $0.append("abuseipdb " + ip) }
@@ -154,6 +159,31 @@ struct IntegrationTests {
 
         let missing = await Integrations(folder: folder.path, settings: [:], environment: [:], logger: Self.logger)
         #expect(missing.problems.first?.message.contains("api_key is not set") == true, "\(missing.problems)")
+    }
+
+    @Test("A lookup that times out is tried again, then fails with the timeout as its reason")
+    func timeout() async throws {
+        let log = Log()
+        let server = try await Self.servers(log)
+        defer { server.stop() }
+        let folder = try ScratchFolder()
+        try """
+            return integration {
+              name = "Sluggish", config = { base_url = "\(server.url)" },
+              reputation = { ip = function(ip, config)
+                http.get(config.base_url .. "/slow", { timeout = 0.2 })
+                return { score = "benign", reason = "answered" }
+              end },
+            }
+            """.write(toFile: folder.path + "/sluggish.lua", atomically: true, encoding: String.Encoding.utf8)
+        let integrations = await Integrations(folder: folder.path, settings: [:], environment: [:],
+                                              retry: Self.fastRetries, logger: Self.logger)
+        let answer = try #require(await integrations.reputation(kind: "ip", value: "192.0.2.1").first)
+        #expect(answer.failed && answer.score == .unknown)
+        #expect(answer.reason.hasPrefix("failed: "), "\(answer.reason)")
+        #expect(answer.reason.contains("/slow"), "\(answer.reason)")
+        #expect(log.count("/slow") == 3, "three attempts")
+        integrations.shutdown()
     }
 
     @Test("Over its quota, lookups wait their turn and all complete")

@@ -132,17 +132,17 @@ struct MoreIntegrationTests {
         router.post("/misp/attributes/restSearch") { request, _ -> Response in
             let body = String(buffer: try await request.body.collect(upTo: 1 << 16))
             guard request.headers[.authorization] == mispKey else {
-                log.record("POST /misp/attributes/restSearch refused")
+                log.record("POST \(request.uri.path) refused")
                 return json(#"{"name": "Authentication failed. Please make sure you pass the API key of an API enabled user along in the Authorization header.", "message": "Authentication failed. Please make sure you pass the API key of an API enabled user along in the Authorization header.", "url": "/attributes/restSearch"}"#, .forbidden)
             }
             guard request.headers[.accept] == "application/json", request.headers[.contentType] == "application/json",
                   let search = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: String],
                   search.count == 2, search["returnFormat"] == "json", let value = search["value"]
             else {
-                log.record("POST /misp/attributes/restSearch unexpected: \(body)")
+                log.record("POST \(request.uri.path) unexpected: \(body)")
                 return json(#"{"name": "Bad Request", "message": "Bad Request", "url": "/attributes/restSearch"}"#, .badRequest)
             }
-            log.record("POST /misp/attributes/restSearch \(value)")
+            log.record("POST \(request.uri.path) \(value)")
             func attributes(_ list: [String]) -> String { #"{"response": {"Attribute": [\#(list.joined(separator: ", "))]}}"# }
             switch value {
             case "198.51.100.7":
@@ -207,7 +207,7 @@ struct MoreIntegrationTests {
     // MARK: - The shipped scripts, pointed at the server
 
     /// The integrations of scripts/integrations with settings for `key` alone: the others are left
-    /// out for their missing settings (any another engineer adds are told apart by `source`).
+    /// out for their missing settings (and any other in the folder is told apart by `source`).
     static func integrations(_ key: String, _ values: [String: String]) async -> Integrations {
         await Integrations(folder: scripts, settings: [key: .init(values: values)], environment: [:], retry: fastRetries,
                            logger: logger)

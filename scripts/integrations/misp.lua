@@ -6,8 +6,7 @@
 -- there is no public default, and no quota.
 --
 -- An attribute flagged for IDS (`to_ids`) makes the indicator malicious; attributes that are not
--- (context, links, false-positive-prone values) make it suspicious. The search is MISP's: an
--- exact match on the value, where % is a wildcard.
+-- (context, links, false-positive-prone values) make it suspicious.
 
 --- How many events the reason names before "and N more".
 local NAMED_EVENTS = 3

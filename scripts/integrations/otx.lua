@@ -3,7 +3,7 @@
 -- https://otx.alienvault.com/api
 --
 -- Set OTX_API_KEY, or integrations.otx.api_key in the configuration file (your OTX key: Settings,
--- API Integration). OTX documents no quota this file could declare: none is set.
+-- API Integration). No quota could be found in OTX's documentation: none is set.
 
 --- Pulses from which an indicator is malicious here; fewer make it suspicious. Anyone can publish
 --- a pulse, and a pulse can be wrong (popular services turn up in many): one is not enough.

@@ -3,13 +3,14 @@
 -- https://urlhaus-api.abuse.ch/
 --
 -- Set URLHAUS_AUTH_KEY, or integrations.urlhaus.auth_key in the configuration file (an abuse.ch
--- Auth-Key, from https://auth.abuse.ch/). URLhaus documents no quota, only fair use: none is set.
+-- Auth-Key, from https://auth.abuse.ch/). No quota could be found in URLhaus's documentation: none
+-- is set.
 --
 -- A listed URL that is online is malicious; offline, or of unknown status, it is suspicious: it
--- served malware, and its host may again. A host is malicious while one of its listed URLs is
--- online (URLhaus lists its newest 100), else suspicious. A payload is malicious when URLhaus
--- names its malware family (`signature`), else suspicious: it came from a malware URL, but not
--- every file there is malware.
+-- served malware, and its host may again. A host is malicious while one of the URLs URLhaus
+-- returns with it is online, else suspicious. A payload is malicious when URLhaus names its
+-- malware family (`signature`), else suspicious: it came from a malware URL, but not every file
+-- there is malware.
 
 --- `value` for an application/x-www-form-urlencoded body: all but letters, digits and -._~
 --- percent-encoded.

@@ -5,8 +5,8 @@
 -- Set XFORCE_CREDENTIALS, or integrations.xforce.credentials in the configuration file, to the
 -- base64 of "KEY:PASSWORD", an API key and its password from X-Force Exchange (Settings, API
 -- Access), on one line: `printf %s 'KEY:PASSWORD' | base64 -w0` (GNU; macOS: without -w0). It is
--- sent as HTTP Basic authentication. X-Force states no quota in a form this file could declare
--- (not confirmed): none is set.
+-- sent as HTTP Basic authentication. The free API's quota could not be confirmed from IBM's
+-- documentation: none is set.
 
 --- X-Force's risk score runs from 1 (nothing against it) to 10: from 7 it is malicious here, from
 --- 4 suspicious, below that benign.

@@ -7,6 +7,10 @@ struct NetworkRecord<Address: FixedWidthInteger & UnsignedInteger & BitwiseCopya
     var origin: UInt32
 
     var last: Address { network | (Address.max >> prefixLength) }
+
+    func with(origin: UInt32) -> NetworkRecord {
+        NetworkRecord(network: network, prefixLength: prefixLength, origin: origin)
+    }
 }
 
 /// CIDR containment for IPv4 (`UInt32`) or IPv6 (`UInt128`): which listed networks hold an
@@ -55,7 +59,9 @@ struct CIDRIndex<Address: FixedWidthInteger & UnsignedInteger & BitwiseCopyable 
         self.networks = networks
         // Same network listed more than once: one entry with all its origins. Sorted by start,
         // then widest first, so a network comes before those nested in it.
-        let sorted = networks.sorted { ($0.network, $0.prefixLength, $0.origin) < ($1.network, $1.prefixLength, $1.origin) }
+        let sorted = networks.sorted {
+            ($0.network, $0.prefixLength, $0.origin) < ($1.network, $1.prefixLength, $1.origin)
+        }
         var grouped: [(first: Address, last: Address, origins: [UInt32])] = []
         for record in sorted {
             if let previous = grouped.last, previous.first == record.network, previous.last == record.last {

@@ -89,7 +89,8 @@ struct CSVReader {
     }
 
     private func atLineEnd() -> Bool {
-        bytes[position] == 0x0A || (bytes[position] == 0x0D && (position + 1 == bytes.count || bytes[position + 1] == 0x0A))
+        bytes[position] == 0x0A
+            || (bytes[position] == 0x0D && (position + 1 == bytes.count || bytes[position + 1] == 0x0A))
     }
 
     /// Past the end of the current line.

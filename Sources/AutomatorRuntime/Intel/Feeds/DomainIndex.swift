@@ -2,8 +2,8 @@
 /// and `a.b.example.com`, never `notexample.com`.
 ///
 /// A lookup walks the name from its end a byte at a time; at each label boundary the hash so
-/// far is the hash of that parent, which it probes. Only parents with as many labels as some
-/// listed domain are probed (at least two: a feed cannot list a bare TLD).
+/// far is the hash of that parent, which it probes. Only parents of two labels or more (a feed
+/// cannot list a bare TLD), and no more than the longest listed domain has, are probed.
 struct DomainIndex: Sendable {
     private let table: StringTable
     private let seed: UInt64

@@ -34,14 +34,17 @@ public enum FeedVerdict: String, Sendable, Hashable, Codable, CaseIterable {
 /// How a feed's file is written.
 public enum FeedFormat: Sendable, Hashable {
     /// One IP, CIDR, domain, URL, e-mail address, hash or CVE per line, its type detected;
-    /// the rest of the line is its comment. Blank lines and lines starting with `#` or `;` are
-    /// skipped. See `TextFeedParser`.
+    /// the rest of the line (less a leading `#` or `;`) is its comment. Blank lines and lines
+    /// starting with `#` or `;` are skipped.
     case text
     /// RFC 4180 CSV with a header row; the columns are named by `CSVColumns`.
     case csv(CSVColumns)
-    /// A STIX 2.1 bundle (JSON): its `indicator` objects with equality patterns.
+    /// A STIX 2.1 bundle (JSON): its `indicator` objects whose pattern is equality
+    /// comparisons joined by OR (`[ipv4-addr:value = '198.51.100.7']`); others are reported
+    /// and skipped, revoked and expired ones left out.
     case stix
-    /// A MISP feed folder: `manifest.json` and one `<uuid>.json` per event.
+    /// A MISP feed folder: `manifest.json` and one `<uuid>.json` per event. Only attributes
+    /// marked `to_ids` are read: the others are context, not something to detect.
     case misp
 }
 

@@ -58,9 +58,8 @@ public struct FeedMatches: RandomAccessCollection, Sendable {
 }
 
 /// The references a lookup finds (an address and its networks, a domain and its parents),
-/// combined into one `FeedMatches`. Holds no reference-counted value unless more than two
-/// entries match: a lookup must not retain or release anything, because on x86 each atomic
-/// waits for the cache misses in flight, and lookups would no longer overlap theirs.
+/// combined into one `FeedMatches`. Holds no array unless more than two entries match, so a
+/// lookup allocates and releases nothing of its own.
 struct MatchCollector {
     private var first: UInt32 = 0
     private var second: UInt32 = 0

@@ -51,9 +51,11 @@ struct IndexRecords {
     mutating func add(_ key: IndicatorKey, origin: UInt32) {
         switch key {
         case .ipv4(let address, 32): ipv4.append((address, origin))
-        case .ipv4(let network, let length): ipv4Networks.append(NetworkRecord(network: network, prefixLength: length, origin: origin))
+        case .ipv4(let network, let length):
+            ipv4Networks.append(NetworkRecord(network: network, prefixLength: length, origin: origin))
         case .ipv6(let address, 128): ipv6.append((IPv6Key(address), origin))
-        case .ipv6(let network, let length): ipv6Networks.append(NetworkRecord(network: network, prefixLength: length, origin: origin))
+        case .ipv6(let network, let length):
+            ipv6Networks.append(NetworkRecord(network: network, prefixLength: length, origin: origin))
         case .md5(let key): md5.append((key, origin))
         case .sha1(let key): sha1.append((key, origin))
         case .sha256(let key): sha256.append((key, origin))
@@ -69,9 +71,9 @@ struct IndexRecords {
     mutating func add(_ other: IndexRecords) {
         let map = other.origins.map { origin(feed: Int($0.feed), comment: other.comments[Int($0.comment)]) }
         ipv4 += other.ipv4.map { ($0.key, map[Int($0.origin)]) }
-        ipv4Networks += other.ipv4Networks.map { NetworkRecord(network: $0.network, prefixLength: $0.prefixLength, origin: map[Int($0.origin)]) }
+        ipv4Networks += other.ipv4Networks.map { $0.with(origin: map[Int($0.origin)]) }
         ipv6 += other.ipv6.map { ($0.key, map[Int($0.origin)]) }
-        ipv6Networks += other.ipv6Networks.map { NetworkRecord(network: $0.network, prefixLength: $0.prefixLength, origin: map[Int($0.origin)]) }
+        ipv6Networks += other.ipv6Networks.map { $0.with(origin: map[Int($0.origin)]) }
         md5 += other.md5.map { ($0.key, map[Int($0.origin)]) }
         sha1 += other.sha1.map { ($0.key, map[Int($0.origin)]) }
         sha256 += other.sha256.map { ($0.key, map[Int($0.origin)]) }
@@ -103,12 +105,8 @@ struct IndexRecords {
         storage.urls.forEach { value, ref in each(ref) { urls.append(value, origin: $0) } }
         storage.emails.forEach { value, ref in each(ref) { emails.append(value, origin: $0) } }
         storage.cves.forEach { value, ref in each(ref) { cves.append(value, origin: $0) } }
-        for record in storage.ipv4Networks.networks {
-            if let origin = map[Int(record.origin)] { ipv4Networks.append(NetworkRecord(network: record.network, prefixLength: record.prefixLength, origin: origin)) }
-        }
-        for record in storage.ipv6Networks.networks {
-            if let origin = map[Int(record.origin)] { ipv6Networks.append(NetworkRecord(network: record.network, prefixLength: record.prefixLength, origin: origin)) }
-        }
+        ipv4Networks += storage.ipv4Networks.networks.compactMap { record in map[Int(record.origin)].map(record.with) }
+        ipv6Networks += storage.ipv6Networks.networks.compactMap { record in map[Int(record.origin)].map(record.with) }
     }
 
     /// The index of these records, for `feeds`.

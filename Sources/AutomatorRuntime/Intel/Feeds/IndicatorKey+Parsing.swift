@@ -45,7 +45,8 @@ extension IndicatorKey {
     /// Reads `value` (already trimmed).
     ///
     /// - Throws: what is wrong and what to write instead.
-    static func parse(_ value: UnsafeBufferPointer<UInt8>, as expected: Expectation) throws(Refusal) -> IndicatorKey {
+    static func parse(_ value: UnsafeBufferPointer<UInt8>,
+                      as expected: Expectation) throws(Refusal) -> IndicatorKey {
         switch expected {
         case .any: try detect(value)
         case .ip: try ip(value)
@@ -59,7 +60,8 @@ extension IndicatorKey {
         return try value.withUTF8 { bytes in Result { () throws(Refusal) in try parse(bytes, as: expected) } }.get()
     }
 
-    private static func parse(_ value: UnsafeBufferPointer<UInt8>, as type: IndicatorType) throws(Refusal) -> IndicatorKey {
+    private static func parse(_ value: UnsafeBufferPointer<UInt8>,
+                              as type: IndicatorType) throws(Refusal) -> IndicatorKey {
         let key = switch type {
         case .ipv4, .ipv6: try ip(value)
         case .md5, .sha1, .sha256, .sha512: try hash(value)
@@ -130,7 +132,8 @@ extension IndicatorKey {
             + "(198.51.100.7, 198.51.100.0/24, 2001:db8::1, 2001:db8::/32)")
     }
 
-    private static func prefixLength(_ length: Int?, of value: UnsafeBufferPointer<UInt8>, width: Int) throws(Refusal) -> Int {
+    private static func prefixLength(_ length: Int?, of value: UnsafeBufferPointer<UInt8>,
+                                     width: Int) throws(Refusal) -> Int {
         guard let length else { return width }
         guard length <= width else {
             throw Refusal(message: "the prefix length of \(quoted(value)) must be 0 to \(width)")
@@ -205,7 +208,8 @@ extension IndicatorKey {
         let authorityEnd = value[authorityStart...].firstIndex {
             $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#")
         } ?? value.count
-        let hostStart = value[authorityStart..<authorityEnd].lastIndex(of: UInt8(ascii: "@")).map { $0 + 1 } ?? authorityStart
+        let hostStart = value[authorityStart..<authorityEnd].lastIndex(of: UInt8(ascii: "@")).map { $0 + 1 }
+            ?? authorityStart
         guard hostStart < authorityEnd else {
             throw Refusal(message: "\(quoted(value)) has no host: write scheme://host/path")
         }
@@ -218,14 +222,15 @@ extension IndicatorKey {
         }
     }
 
-    /// `local@domain`, the domain lower case; the local part as written (it may be case-sensitive).
+    /// `local@domain`, all lower case, as `Extractor` writes addresses (mail systems ignore the
+    /// local part's case in practice), so that a feed's address matches one found in text.
     private static func email(_ value: UnsafeBufferPointer<UInt8>) throws(Refusal) -> String {
         guard let at = value.lastIndex(of: UInt8(ascii: "@")), at > 0,
               !value[..<at].contains(where: { $0 <= 0x20 || $0 == 0x7F }) else {
             throw Refusal(message: "\(quoted(value)) is not an e-mail address: write local@domain")
         }
         let domain = try domain(UnsafeBufferPointer(rebasing: value[(at + 1)...]))
-        return String(decoding: value[...at], as: UTF8.self) + domain
+        return String(decoding: value[...at], as: UTF8.self).lowercased() + domain
     }
 
     /// `CVE-YYYY-NNNN...`, upper case.
@@ -268,7 +273,9 @@ extension IndicatorKey {
     }
 
     private static func quoted(_ byte: UInt8) -> String {
-        byte >= 0x21 && byte < 0x7F ? "\"" + String(UnicodeScalar(byte)) + "\"" : "the byte 0x" + Hex.text(UInt64(byte), digits: 2)
+        byte >= 0x21 && byte < 0x7F
+            ? "\"" + String(UnicodeScalar(byte)) + "\""
+            : "the byte 0x" + Hex.text(UInt64(byte), digits: 2)
     }
 
     private static func article(_ type: IndicatorType) -> String {

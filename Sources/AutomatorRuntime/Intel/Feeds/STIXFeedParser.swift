@@ -7,7 +7,8 @@ import Foundation
 ///
 /// An entry's comment is the indicator's `name`, else its `description`.
 enum STIXFeedParser {
-    static func parse(_ bytes: [UInt8], feed: Feed, problems: inout ProblemLog, emit: (FeedEntry) -> Void) throws(FeedError) {
+    static func parse(_ bytes: [UInt8], feed: Feed, problems: inout ProblemLog,
+                      emit: (FeedEntry) -> Void) throws(FeedError) {
         let file = feed.path
         let json: Any
         do {
@@ -18,7 +19,8 @@ enum STIXFeedParser {
         }
         guard let bundle = json as? [String: Any], bundle["type"] as? String == "bundle",
               let objects = bundle["objects"] as? [Any] else {
-            throw FeedError(feed, "\(file) is not a STIX 2.1 bundle: it needs \"type\": \"bundle\" and an \"objects\" array")
+            throw FeedError(feed, "\(file) is not a STIX 2.1 bundle: it needs \"type\": \"bundle\" "
+                + "and an \"objects\" array")
         }
         let now = Date()
         let timestamps = [ISO8601DateFormatter(), ISO8601DateFormatter()]

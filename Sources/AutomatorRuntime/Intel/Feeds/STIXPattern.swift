@@ -139,7 +139,9 @@ enum STIXPattern {
         mutating func disjunction() throws(Unsupported) -> [Comparison] {
             var comparisons = try operand()
             while case .word(let keyword) = peek() {
-                guard keyword == "OR" else { throw Unsupported(reason: "\(keyword): only OR is read between comparisons") }
+                guard keyword == "OR" else {
+                    throw Unsupported(reason: "\(keyword): only OR is read between comparisons")
+                }
                 position += 1
                 comparisons += try operand()
             }
@@ -152,15 +154,16 @@ enum STIXPattern {
                 position += 1
                 let comparisons = try disjunction()
                 guard peek() == .close(bracket == "[" ? "]" : ")") else {
-                    throw Unsupported(reason: "\(peek().map(\.description) ?? "the end") where \(bracket == "[" ? "]" : ")") "
-                        + "or OR was expected")
+                    let closing = bracket == "[" ? "]" : ")"
+                    throw Unsupported(reason: "\(peek().map(\.description) ?? "the end") where \(closing) or OR was expected")
                 }
                 position += 1
                 return comparisons
             case .word(let path) where path.contains(":"):
                 position += 1
                 guard peek() == .other("=") else {
-                    throw Unsupported(reason: "\(peek().map(\.description) ?? "the end") after \(path): only = is read")
+                    let found = peek().map(\.description) ?? "the end"
+                    throw Unsupported(reason: "\(found) after \(path): only = is read")
                 }
                 position += 1
                 guard case .string(let value) = peek() else {

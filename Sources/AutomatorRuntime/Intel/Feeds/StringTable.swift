@@ -117,7 +117,8 @@ struct StringRecords: Sendable {
     func forEach(_ body: (UnsafeBufferPointer<UInt8>, UInt32) -> Void) {
         bytes.withUnsafeBufferPointer { bytes in
             for item in items {
-                body(UnsafeBufferPointer(rebasing: bytes[Int(item.offset)..<Int(item.offset) + Int(item.length)]), item.origin)
+                let start = Int(item.offset)
+                body(UnsafeBufferPointer(rebasing: bytes[start..<start + Int(item.length)]), item.origin)
             }
         }
     }

@@ -42,7 +42,9 @@ enum TextFeedParser {
     /// Without the spaces, tabs and carriage return around it.
     static func trimmed(_ text: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
-        guard let first = text.firstIndex(where: { !isSpace($0) }) else { return UnsafeBufferPointer(rebasing: text[0..<0]) }
+        guard let first = text.firstIndex(where: { !isSpace($0) }) else {
+            return UnsafeBufferPointer(rebasing: text[0..<0])
+        }
         let last = text.lastIndex { !isSpace($0) }!
         return UnsafeBufferPointer(rebasing: text[first...last])
     }
