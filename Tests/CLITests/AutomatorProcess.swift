@@ -93,6 +93,21 @@ extension AutomatorProcess {
         process.arguments = arguments
         process.currentDirectoryURL = folder
         process.environment = Self.environment(adding: environment)
+        return try await collect(process, input: input)
+    }
+
+    /// Runs a Python script (`python3 -c SCRIPT ARGUMENTS`), for the checkers that only Python
+    /// has (the STIX 2.1 validator); `make test` installs them.
+    static func python(_ script: String, arguments: [String]) async throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", script] + arguments
+        return try await collect(process, input: nil)
+    }
+
+    /// Starts `process` with `input` on standard input (none when nil) and waits for its end,
+    /// collecting what it writes.
+    private static func collect(_ process: Process, input: String?) async throws -> Result {
         let stdin = Pipe()
         process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         let stdout = PipeCollector()
@@ -105,23 +120,6 @@ extension AutomatorProcess {
             stdin.fileHandleForWriting.write(Data(input.utf8))
             try stdin.fileHandleForWriting.close()
         }
-        let status = await exit.status()
-        return Result(status: status, stdout: await stdout.text(), stderr: await stderr.text())
-    }
-
-    /// Runs a Python script (`python3 -c SCRIPT ARGUMENTS`), for the checkers that only Python
-    /// has (the STIX 2.1 validator); `make test` installs them.
-    static func python(_ script: String, arguments: [String]) async throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script] + arguments
-        process.standardInput = FileHandle.nullDevice
-        let stdout = PipeCollector()
-        let stderr = PipeCollector()
-        process.standardOutput = stdout.pipe
-        process.standardError = stderr.pipe
-        let exit = ExitWatcher(process)
-        try process.run()
         let status = await exit.status()
         return Result(status: status, stdout: await stdout.text(), stderr: await stderr.text())
     }
