@@ -71,6 +71,13 @@ struct IntegrationTests {
         return try await LoopbackServer(router)
     }
 
+    /// A folder holding one integration, `NAME.lua`, for what the shipped ones do not show.
+    static func folder(with name: String, _ lua: String) throws -> ScratchFolder {
+        let folder = try ScratchFolder()
+        try lua.write(toFile: folder.path + "/\(name).lua", atomically: true, encoding: .utf8)
+        return folder
+    }
+
     /// The shipped integrations pointed at `server`, their quotas raised for the tests that do not
     /// test them.
     static func integrations(_ server: LoopbackServer, vtKey: String = key) async -> Integrations {
@@ -138,8 +145,7 @@ struct IntegrationTests {
         let log = Log()
         let server = try await Self.servers(log)
         defer { server.stop() }
-        let folder = try ScratchFolder()
-        try """
+        let folder = try Self.folder(with: "leaky", """
             return integration {
               name = "Leaky", config = { base_url = "\(server.url)/api/v3", api_key = { secret = true, required = true } },
               reputation = { ip = function(ip, config)
@@ -148,7 +154,7 @@ struct IntegrationTests {
                 return { score = "unknown", reason = config.api_key .. " " .. response.body }
               end },
             }
-            """.write(toFile: folder.path + "/leaky.lua", atomically: true, encoding: String.Encoding.utf8)
+            """)
         let integrations = await Integrations(folder: folder.path, settings: ["leaky": .init(values: ["api_key": Self.key])],
                                               environment: [:], retry: .none, logger: Self.logger)
         let answer = try #require(await integrations.reputation(kind: "ip", value: "203.0.113.77").first)
@@ -166,8 +172,7 @@ struct IntegrationTests {
         let log = Log()
         let server = try await Self.servers(log)
         defer { server.stop() }
-        let folder = try ScratchFolder()
-        try """
+        let folder = try Self.folder(with: "sluggish", """
             return integration {
               name = "Sluggish", config = { base_url = "\(server.url)" },
               reputation = { ip = function(ip, config)
@@ -175,7 +180,7 @@ struct IntegrationTests {
                 return { score = "benign", reason = "answered" }
               end },
             }
-            """.write(toFile: folder.path + "/sluggish.lua", atomically: true, encoding: String.Encoding.utf8)
+            """)
         let integrations = await Integrations(folder: folder.path, settings: [:], environment: [:],
                                               retry: Self.fastRetries, logger: Self.logger)
         let answer = try #require(await integrations.reputation(kind: "ip", value: "192.0.2.1").first)
@@ -191,8 +196,7 @@ struct IntegrationTests {
         let log = Log()
         let server = try await Self.servers(log)
         defer { server.stop() }
-        let folder = try ScratchFolder()
-        try """
+        let folder = try Self.folder(with: "slow", """
             return integration {
               name = "Slow", config = { base_url = "\(server.url)/api/v3", api_key = { secret = true } },
               rate = { per_second = 2 },
@@ -201,7 +205,7 @@ struct IntegrationTests {
                 return { score = "benign", reason = "asked" }
               end },
             }
-            """.write(toFile: folder.path + "/slow.lua", atomically: true, encoding: String.Encoding.utf8)
+            """)
         let integrations = await Integrations(folder: folder.path, settings: ["slow": .init(values: ["api_key": Self.key])],
                                               environment: [:], logger: Self.logger)
         let started = ContinuousClock.now

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A new incident as it arrives (the API, `automator incident create`, a mapper's result), checked
 /// field by field: an error names the field and says what it takes.

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Incidents, tasks and journals in the store, for the services and the `incidents` module
 /// alike: the numbers to give (`INC-42`, `T-7`), task completion, and the runs waiting on tasks.
