@@ -38,12 +38,7 @@ struct IncidentOptions: ParsableArguments {
     var scripts = "./scripts"
 
     /// For every command but `incident create`, which makes the folder.
-    func requireDataFolder() throws {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: data, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ValidationError("there is no data folder \(data): pass --data with the folder automator serve uses")
-        }
-    }
+    func requireDataFolder() throws { try FolderAccess.requireFolder(data) }
 }
 
 /// The incident that `show` and `retry` act on.

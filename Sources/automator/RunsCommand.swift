@@ -31,12 +31,7 @@ struct RunsOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
     var data = "./automator-data"
 
-    func validate() throws {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: data, isDirectory: &isFolder), isFolder.boolValue else {
-            throw ValidationError("there is no data folder \(data): pass --data with the folder automator serve uses")
-        }
-    }
+    func validate() throws { try FolderAccess.requireFolder(data) }
 }
 
 /// The run that `show` and `kill` act on, and how they print it.

@@ -1,3 +1,4 @@
+import ArgumentParser
 import AsyncHTTPClient
 import AutomatorRuntime
 import AutomatorServer
@@ -10,6 +11,14 @@ import NIOHTTP1
 enum FolderAccess {
     case server(ServerClient)
     case direct(DataFolderLock?)
+
+    /// Refuses a data folder that is not there: every command but those that make one.
+    static func requireFolder(_ folder: String) throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+            throw ValidationError("there is no data folder \(folder): pass --data with the folder automator serve uses")
+        }
+    }
 
     static func open(_ folder: String) throws(CommandFailure) -> FolderAccess {
         switch DataFolderLock.occupancy(of: folder) {
