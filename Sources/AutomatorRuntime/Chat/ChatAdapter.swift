@@ -1,0 +1,67 @@
+/// A chat network the bot lives in: Slack, Matrix, the console. An adapter turns the network's
+/// events into `ChatMessage`s for the bot's inbox and carries out what the bot says.
+///
+/// Every method may throw `ChatError`; an adapter retries what its network asks it to retry
+/// (a 429 with `Retry-After`) and throws the rest.
+public protocol ChatAdapter: AnyObject, Sendable {
+    /// `slack`, `matrix`, `console`: the prefix of the ids the bot stores (`slack:C0123`).
+    var network: String { get }
+
+    /// Connects (logs in, checks the token), then delivers the network's messages and answers to
+    /// `inbox` until the task is cancelled; throws when the network cannot be reached for good.
+    /// Slack's Events API delivers through the server's routes instead, and returns once the
+    /// token is checked.
+    func run(delivering inbox: any ChatInbox) async throws
+
+    /// The bot's own user, known once `run` has connected; messages from it are not delivered.
+    var me: ChatUser? { get }
+
+    func post(_ post: ChatPost) async throws -> ChatMessageRef
+    func react(to message: ChatMessageRef, with emoji: String) async throws
+    func upload(to channel: String, name: String, data: [UInt8], comment: String?) async throws
+
+    /// The channels the bot could join (`join all`), direct conversations excluded.
+    func channels() async throws -> [ChatChannel]
+    /// A channel by name (`soc`, without `#`) or id; nil if the network has none.
+    func channel(_ nameOrID: String) async throws -> ChatChannel?
+    func user(_ id: String) async throws -> ChatUser?
+    func join(_ channel: ChatChannel) async throws
+    func leave(_ channel: ChatChannel) async throws
+
+    /// The file's bytes; throws `.tooLarge` past `limit` bytes without reading the rest.
+    func download(_ file: ChatFile, limit: Int) async throws -> [UInt8]
+}
+
+/// Where adapters deliver what they receive: the bot.
+public protocol ChatInbox: Sendable {
+    func receive(_ message: ChatMessage, from adapter: any ChatAdapter) async
+    func receive(_ answer: ChatAnswer, from adapter: any ChatAdapter) async
+}
+
+/// Why a chat network refused or failed a request; `description` says what to do.
+public struct ChatError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable, Hashable {
+        /// The token or password was refused.
+        case unauthorized
+        /// The channel, user or file does not exist or the bot cannot see it.
+        case notFound
+        /// A file larger than the limit.
+        case tooLarge
+        /// The network failed, answered something unexpected, or kept rate-limiting.
+        case unavailable
+    }
+
+    public let kind: Kind
+    public let description: String
+
+    public init(_ kind: Kind, _ description: String) {
+        self.kind = kind
+        self.description = description
+    }
+}
+
+/// Small state an adapter keeps across restarts (Matrix's `next_batch`), in the store.
+public protocol ChatStateStore: Sendable {
+    func chatState(_ key: String) async throws(StoreError) -> String?
+    func setChatState(_ key: String, to value: String) async throws(StoreError)
+}
