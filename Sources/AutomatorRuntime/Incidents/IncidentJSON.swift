@@ -4,12 +4,13 @@ public import Foundation
 /// gives them) and for the API and the CLI (times in ISO 8601, with the SLA, the tasks and the
 /// playbook's run). Custom fields and payloads go out as they were sent.
 public enum IncidentJSON {
-    /// The incident as a playbook sees it (`inc`).
+    /// The incident as a playbook sees it (`inc`): what is not set is absent (nil in Lua).
     public static func forScript(_ incident: Incident) -> String {
         var object = common(incident)
         object["created_at"] = JSONText.seconds(incident.createdAt)
+        object["closed_at"] = incident.closedAt.map(JSONText.seconds)
         object["sla_due"] = incident.slaDueAt.map(JSONText.seconds)
-        return object.text
+        return object.textWithoutNulls
     }
 
     /// The incident as the API shows it, with its tasks and its playbook's run when given.

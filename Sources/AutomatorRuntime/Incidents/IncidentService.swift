@@ -51,6 +51,7 @@ public final class IncidentService: Sendable {
         evaluator = try ScriptEvaluator(modules: modules, modulePaths: [scripts])
         catalog = PlaybookCatalog(folder: scripts, evaluator: evaluator, logger: logger)
         slaTimers = SLATimers()
+        for case let module as IncidentsModule in modules { module.opener.attach(self) }
     }
 
     /// Reads the scripts, resumes the runs a stop or a crash left unfinished, and starts the SLA

@@ -14,11 +14,13 @@ final class ScriptEvaluator: @unchecked Sendable {
     /// By kind of declaration, the function of the module that declares it which tells its tables.
     private let declared: [String: LuaReference]
     private static let limits = Limits(memory: 256 << 20, timeout: .seconds(5))
-    private static let declaringModules = ["playbook": "incidents", "mapper": "incidents", "integration": "integrations"]
+    private static let declaringModules = ["playbook": "incidents", "mapper": "incidents", "integration": "integrations",
+                                           "chat": "chat"]
 
     /// - Parameters:
     ///   - modules: those the scripts use, and those that declare the kinds to read
-    ///     (`IncidentsModule` for playbooks and mappers, `IntegrationsModule` for integrations).
+    ///     (`IncidentsModule` for playbooks and mappers, `IntegrationsModule` for integrations,
+    ///     `ChatModule` for chat commands).
     ///   - modulePaths: where `require` looks.
     init(modules: [any HostModule], modulePaths: [String] = []) throws(LuaError) {
         sandbox = try Sandbox(modules: modules, modulePaths: modulePaths)
@@ -151,6 +153,20 @@ final class ScriptEvaluator: @unchecked Sendable {
           end
           return json.encode({ name = definition.name, reliability = definition.reliability, kinds = kinds,
                                config = config, rate = definition.rate or {} }), definition
+        end
+
+        function inspect.chat(chunk, declared)
+          local definition = chunk()
+          local kind = declared(definition)
+          if kind == "command" then
+            local roles = json.array({})
+            for i, role in ipairs(definition.roles or {}) do roles[i] = tostring(role) end
+            return json.encode({ kind = kind, name = definition.name, usage = definition.usage or ("!" .. definition.name),
+                                 help = definition.help or "", roles = roles }), definition
+          end
+          if kind == "watch" then return json.encode({ kind = kind }), definition end
+          error("the file must return command { name = ..., run = function(msg, args) ... end } "
+                .. "or watch { run = function(msg, options) ... end }", 0)
         end
 
         function inspect.matches(book, incident)

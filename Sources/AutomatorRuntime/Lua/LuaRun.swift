@@ -20,6 +20,8 @@ final class LuaRun {
     let thread: OpaquePointer
     /// The run's id, when a scheduler runs it (for its log lines).
     var id: RunID?
+    /// Who the run acts for, for the journal: the person whose chat command it runs.
+    var actor: String?
     /// The run's host calls, when it is durable: its recorded ones replay, new ones are recorded.
     var recording: RunRecording?
     /// The run's own `math.random` generator, seeded at its first use.

@@ -78,8 +78,13 @@ extension Executor {
                     try LuaRun(state: sandbox.state, function: try driver("run_reputation", of: "integrations"),
                                leading: [.reference(chunk.reference), .string(request.chunkName.dropFirst().description)],
                                jsonArguments: request.arguments)
+                case .chat:
+                    try LuaRun(state: sandbox.state, function: try driver("run_chat", of: "chat"),
+                               leading: [.reference(chunk.reference), .string(request.chunkName.dropFirst().description)],
+                               jsonArguments: request.arguments)
                 }
                 run.id = request.id
+                if case .chat(let actor) = request.entry { run.actor = actor }
                 if store != nil { run.recording = RunRecording(runID: request.id, records: request.records) }
                 let active = ActiveRun(id: request.id, run: run, environment: environment, completion: completion)
                 runs[request.id] = active

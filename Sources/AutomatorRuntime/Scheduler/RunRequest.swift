@@ -39,13 +39,18 @@ public enum RunEntry: Sendable, Hashable {
     /// argument (`ip`, `domain`, `url`, `file`) is called with the second (the indicator) and the
     /// third (its configuration). Not stored: an integration's run lives only as long as a lookup.
     case reputation
+    /// The script returns `command { ... }` or `watch { ... }`, whose `run` is called with the
+    /// chat message object made from the first argument, and the second (the command's words).
+    /// The run acts for `actor`, the person who wrote the message.
+    case chat(actor: String)
 
-    /// As the store keeps it (`RunRecord.entry`): nil, `playbook:run`, `hook`.
+    /// As the store keeps it (`RunRecord.entry`): nil, `playbook:run`, `hook`, `chat:alice`.
     public init(stored: String?) {
         switch stored {
         case nil: self = .script
         case "hook": self = .hook
         case "reputation": self = .reputation
+        case let text? where text.hasPrefix("chat:"): self = .chat(actor: String(text.dropFirst("chat:".count)))
         case let text?: self = .playbook(String(text.dropFirst("playbook:".count)))
         }
     }
@@ -56,6 +61,7 @@ public enum RunEntry: Sendable, Hashable {
         case .playbook(let function): "playbook:\(function)"
         case .hook: "hook"
         case .reputation: "reputation"
+        case .chat(let actor): "chat:\(actor)"
         }
     }
 }

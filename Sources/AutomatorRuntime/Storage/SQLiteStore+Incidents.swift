@@ -275,7 +275,8 @@ extension SQLiteStore: IncidentStore {
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
                 return .incidentNotFound(current?.incident ?? IncidentID(0))
             }
-        case .createRun, .updateRun, .appendHostCalls, .restartRun, .cacheVerdicts, .noteIndicator, .all:
+        case .createRun, .updateRun, .appendHostCalls, .restartRun, .cacheVerdicts, .noteIndicator, .all,
+             .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion:
             return try apply(write, to: db)
         }
         return nil

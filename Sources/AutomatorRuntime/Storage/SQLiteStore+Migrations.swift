@@ -142,6 +142,39 @@ extension SQLiteStore {
                 ) WITHOUT ROWID;
                 """)
         }
+        // The chat bot: its settings per channel, its adapters' state, and the questions runs
+        // wait on (`chat.ask`), with their answers.
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: """
+                CREATE TABLE chat_channel (
+                    network TEXT NOT NULL,
+                    id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    watched INTEGER NOT NULL,
+                    verbose INTEGER NOT NULL,
+                    incident INTEGER,                 -- the incident whose war room it is
+                    changed_by TEXT NOT NULL,
+                    changed_at INTEGER NOT NULL,
+                    PRIMARY KEY (network, id)
+                ) WITHOUT ROWID;
+                CREATE TABLE chat_state (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+                CREATE TABLE chat_question (
+                    id TEXT PRIMARY KEY,
+                    run_id TEXT,
+                    network TEXT NOT NULL,
+                    channel TEXT NOT NULL,
+                    message TEXT,                     -- the message that asked, once posted
+                    text TEXT NOT NULL,
+                    choices TEXT NOT NULL,            -- JSON array
+                    roles TEXT NOT NULL,              -- JSON array; empty: anyone may answer
+                    asked_at INTEGER NOT NULL,
+                    answer TEXT,
+                    answered_by TEXT,
+                    answered_at INTEGER
+                ) WITHOUT ROWID;
+                CREATE INDEX chat_question_by_message ON chat_question (network, channel, message);
+                """)
+        }
         return migrator
     }
 

@@ -296,6 +296,8 @@ public final class SQLiteStore: Store {
             return try applyIncidentWrite(write, to: db)
         case .noteIndicator(let seen):
             try note(seen, in: db)
+        case .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion:
+            return try applyChatWrite(write, to: db)
         case .cacheVerdicts(let type, let value, let verdicts):
             for (verdict, expires) in verdicts {
                 try db.cachedStatement(sql: """

@@ -48,6 +48,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case taskNotFound(TaskID)
         case duplicateTask(TaskID)
         case taskAlreadyDone(TaskID)
+        case questionNotFound(String)
+        case questionAnswered(String, answer: String)
         case closed
     }
 
@@ -63,8 +65,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .readOnly: .readOnly
         case .diskFull: .diskFull
         case .locked, .unavailable: .unavailable
-        case .runNotFound, .incidentNotFound, .taskNotFound: .notFound
-        case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone: .conflict
+        case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound: .notFound
+        case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone,
+             .questionAnswered: .conflict
         case .closed: .closed
         }
     }
@@ -120,6 +123,10 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
             "task \(task) already exists: a new task needs a new number (a bug in the caller)"
         case .taskAlreadyDone(let task):
             "task \(task) is already done: `automator task list --all` shows who completed it and the answer"
+        case .questionNotFound(let id):
+            "there is no question \(id) waiting for an answer"
+        case .questionAnswered(let id, let answer):
+            "question \(id) is already answered (\(answer))"
         case .closed:
             "the store is closed: requests after close() are refused (close the store last)"
         }
@@ -164,6 +171,10 @@ extension StoreError {
     static func taskNotFound(_ id: TaskID) -> StoreError { StoreError(.taskNotFound(id)) }
     static func duplicateTask(_ id: TaskID) -> StoreError { StoreError(.duplicateTask(id)) }
     static func taskAlreadyDone(_ id: TaskID) -> StoreError { StoreError(.taskAlreadyDone(id)) }
+    static func questionNotFound(_ id: String) -> StoreError { StoreError(.questionNotFound(id)) }
+    static func questionAnswered(_ id: String, answer: String) -> StoreError {
+        StoreError(.questionAnswered(id, answer: answer))
+    }
 
     static func locked(_ path: String, reason: String) -> StoreError { StoreError(.locked(path: path, reason: reason)) }
 

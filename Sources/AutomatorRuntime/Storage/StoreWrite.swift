@@ -33,6 +33,17 @@ public indirect enum StoreWrite: Sendable {
     case cacheVerdicts(type: String, value: String, [(SourceVerdict, expires: Date)])
     /// Notes an indicator looked up and its verdict (the first time it was seen is kept).
     case noteIndicator(SeenIndicator)
+    /// Records the bot's settings for a channel, replacing what it had.
+    case setChatChannel(ChatChannelSettings)
+    /// Keeps an adapter's state under `key` (Matrix's `next_batch`).
+    case setChatState(key: String, value: String)
+    /// Records a question a run waits on.
+    case askQuestion(ChatQuestionRecord)
+    /// Notes the message that asked the question, once posted.
+    case questionPosted(id: String, message: String)
+    /// Records the answer to an open question. Refused (`.notFound`) for an unknown question,
+    /// (`.conflict`) for one already answered.
+    case answerQuestion(id: String, choice: String, by: String, at: Date)
     /// Several writes, applied together or not at all (the first refusal refuses them all).
     case all([StoreWrite])
 }

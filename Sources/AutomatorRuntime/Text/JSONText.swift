@@ -24,6 +24,12 @@ public enum JSONText {
         }
 
         public var text: String { "{" + members.map { string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}" }
+
+        /// The text without the members that are `null`: for scripts, where an absent member is
+        /// nil and `null` would be `json.null`, a true value.
+        public var textWithoutNulls: String {
+            "{" + members.filter { $0.1 != "null" }.map { string($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+        }
     }
 
     /// `values` as a JSON array.

@@ -128,6 +128,26 @@ extension IncidentsModule {
           return text and incident(json.decode(text))
         end
 
+        --- Opens an incident (`title`, `type`, `severity` required; `details`, `owner`, `labels`,
+        --- `fields`); the playbook that matches it starts, as for any new incident.
+        function incidents.create(spec)
+          if type(spec) ~= "table" then
+            error('incidents.create expects a table, as in incidents.create{ title = "...", type = "phishing", severity = "high" }', 2)
+          end
+          if type(spec.labels) == "table" then json.array(spec.labels) end
+          return incident(json.decode(host.create(json.encode(spec))))
+        end
+
+        --- Tasks, the most urgent first: of one incident (or all), `open` or `done` (or both).
+        function incidents.tasks(incident_id, status)
+          return json.decode(host.tasks(incident_id, status))
+        end
+
+        --- Completes a task with an answer (one of its choices, when it has some).
+        function incidents.complete_task(task_id, answer)
+          return json.decode(host.complete(task_id, answer))
+        end
+
         -- Declarations are marked, so that the host can tell them from any table.
         local declared = setmetatable({}, { __mode = "k" })
 

@@ -10,6 +10,8 @@ import Foundation
 public struct IncidentsModule: HostModule {
     public let name = "incidents"
     private let ledger: IncidentLedger
+    /// For `incidents.create`: the service that chooses the new incident's playbook.
+    public let opener = IncidentOpener()
 
     public init(ledger: IncidentLedger) { self.ledger = ledger }
 
@@ -17,9 +19,10 @@ public struct IncidentsModule: HostModule {
         let ledger = self.ledger
         let store = ledger.store
         let state = table.state
-        /// Who acts, for the journal: the run, or a script outside the scheduler.
+        /// Who acts, for the journal: the person a chat command runs for, the run, or a script
+        /// outside the scheduler.
         let actor: () -> String = { [unowned(unsafe) state] in
-            state.activeRun?.id.map { "playbook \($0)" } ?? "script"
+            state.activeRun?.actor ?? state.activeRun?.id.map { "playbook \($0)" } ?? "script"
         }
         table.waitingFunction("note") { call in
             let id = try Self.incident(call, 1)
@@ -78,6 +81,47 @@ public struct IncidentsModule: HostModule {
             return .task {
                 let found = try await store.listIncidents(query)
                 return [.string(LuaString(JSONText.array(found.map(IncidentJSON.forScript))))]
+            }
+        }
+        let opener = self.opener
+        table.waitingFunction("create") { call in
+            // The draft is the JSON `json.encode` made of the script's table: the checks and
+            // their messages are the API's.
+            let text = try call.string(1).description
+            let draft: IncidentDraft
+            do throws(IncidentError) { draft = try IncidentDraft(json: Array(text.utf8)) } catch {
+                throw HostError(error.description)
+            }
+            let by = actor()
+            return .task {
+                let ingested = try await opener.open(draft, by: by)
+                return [.string(LuaString(IncidentJSON.forScript(ingested.incident)))]
+            }
+        }
+        table.waitingFunction("tasks") { call in
+            var query = TaskQuery()
+            if !call.isNoneOrNil(1) { query.incident = try Self.incident(call, 1) }
+            if !call.isNoneOrNil(2) {
+                guard let status = IncidentTask.Status(rawValue: try call.string(2).description) else {
+                    throw HostError.argument(2, "open or done expected")
+                }
+                query.status = status
+            }
+            let asked = query
+            return .task {
+                let tasks = try await store.listTasks(asked)
+                return [.string(LuaString(JSONText.array(tasks.prefix(100).map { IncidentJSON.forAPI($0) })))]
+            }
+        }
+        table.waitingFunction("complete") { call in
+            guard let id = TaskID(try call.string(1).description) else {
+                throw HostError.argument(1, "a task id such as T-7 expected")
+            }
+            let answer = call.isNoneOrNil(2) ? "" : try call.string(2).description
+            let by = actor()
+            return .task {
+                let task = try await ledger.complete(id, answer: answer, by: by)
+                return [.string(LuaString(IncidentJSON.forAPI(task)))]
             }
         }
         table.waitingFunction("get") { call in

@@ -1,0 +1,160 @@
+import Foundation
+import Logging
+
+/// What the `chat` module asks of the networks: posts, reactions, files, and the bot's settings
+/// per channel (`join`, `leave`, `verbose`, war rooms).
+extension ChatService {
+    /// The adapter of `network`, or the first configured.
+    func adapter(_ network: String?) throws(ChatError) -> any ChatAdapter {
+        guard let network else {
+            guard let first = adapters.first else {
+                throw ChatError(.notFound, "no chat network is configured: add chat.slack or chat.matrix to the "
+                    + "configuration, or use automator chat")
+            }
+            return first.adapter
+        }
+        guard let found = adapters.first(where: { $0.network == network }) else {
+            throw ChatError(.notFound, "the chat network \"\(network)\" is not configured (configured: "
+                + adapters.map(\.network).joined(separator: ", ") + ")")
+        }
+        return found.adapter
+    }
+
+    /// A channel by `#name`, name or id: a known one first, then the network's.
+    func resolve(_ channel: String, on adapter: any ChatAdapter) async throws -> ChatChannel {
+        let name = channel.hasPrefix("#") && adapter.network != "matrix" ? String(channel.dropFirst()) : channel
+        if let known = settings.withLock({ all in
+            all.values.first { $0.network == adapter.network && ($0.channel.id == name || $0.channel.name == name) }
+        }) {
+            return known.channel
+        }
+        guard let found = try await adapter.channel(name) else {
+            throw ChatError(.notFound, "there is no channel \(channel) on \(adapter.network) that the bot can see")
+        }
+        return found
+    }
+
+    func post(_ text: String, to channel: String, on network: String?, thread: String?) async throws -> String {
+        let adapter = try adapter(network)
+        let target = try await resolve(channel, on: adapter)
+        return try await adapter.post(ChatPost(channel: target.id, text: text, thread: thread)).id
+    }
+
+    /// A post of the host's own (a refusal, who answered); failures are logged.
+    func post(_ text: String, in channel: String, thread: String?, on adapter: any ChatAdapter) async {
+        do { _ = try await adapter.post(ChatPost(channel: channel, text: text, thread: thread)) } catch {
+            logger.error("chat \(adapter.network): could not post in \(channel): \(error)")
+        }
+    }
+
+    func react(to message: ChatMessageRef, with emoji: String, on network: String) async throws {
+        try await adapter(network).react(to: message, with: emoji)
+    }
+
+    func download(_ file: ChatFile, on network: String) async throws -> [UInt8] {
+        try await adapter(network).download(file, limit: configuration.fileLimit)
+    }
+
+    func upload(_ data: [UInt8], named name: String, to channel: String, on network: String?, comment: String?) async throws {
+        let adapter = try adapter(network)
+        let target = try await resolve(channel, on: adapter)
+        try await adapter.upload(to: target.id, name: name, data: data, comment: comment)
+    }
+
+    // MARK: Settings
+
+    func channelsJSON(on network: String?) async throws -> String {
+        let network = try adapter(network).network
+        let known = settings.withLock { $0.values.filter { $0.network == network } }
+        return JSONText.array(known.sorted { $0.channel.name < $1.channel.name }.map(Self.json))
+    }
+
+    func availableJSON(on network: String?) async throws -> String {
+        let channels = try await adapter(network).channels()
+        return JSONText.array(channels.sorted { $0.name < $1.name }.map { channel in
+            var object = JSONText.Object()
+            object["id"] = JSONText.string(channel.id)
+            object["name"] = JSONText.string(channel.name)
+            return object.text
+        })
+    }
+
+    /// Joins the channel and watches it.
+    func join(_ channel: String, on network: String?, by actor: String) async throws -> String {
+        let adapter = try adapter(network)
+        let target = try await resolve(channel, on: adapter)
+        try await adapter.join(target)
+        return try await change(target, on: adapter.network, by: actor) { $0.watched = true }
+    }
+
+    /// Stops watching the channel and leaves it (a war room stays one).
+    func leave(_ channel: String, on network: String?, by actor: String) async throws -> String {
+        let adapter = try adapter(network)
+        let target = try await resolve(channel, on: adapter)
+        try await adapter.leave(target)
+        return try await change(target, on: adapter.network, by: actor) {
+            $0.watched = false
+            $0.verbose = false
+        }
+    }
+
+    /// Verbose on: every result is posted (the channel is joined if it was not). Off: only the
+    /// malicious ones.
+    func setVerbose(_ on: Bool, _ channel: String, on network: String?, by actor: String) async throws -> String {
+        let adapter = try adapter(network)
+        let target = try await resolve(channel, on: adapter)
+        let watched = settings.withLock { $0[Self.key(adapter.network, target.id)]?.watched ?? false }
+        if on && !watched { try await adapter.join(target) }
+        return try await change(target, on: adapter.network, by: actor) {
+            $0.verbose = on
+            if on { $0.watched = true }
+        }
+    }
+
+    func makeWarRoom(_ channel: String, on network: String?, for incident: IncidentID, by actor: String) async throws -> String {
+        let adapter = try adapter(network)
+        let target = try await resolve(channel, on: adapter)
+        let entry = JournalEntry(incident: incident, actor: actor, kind: .chat,
+                                 text: "#\(target.name) on \(adapter.network) is the war room")
+        try await store.write(.appendJournal([entry]))
+        return try await change(target, on: adapter.network, by: actor) { $0.incident = incident }
+    }
+
+    private func change(_ channel: ChatChannel, on network: String, by actor: String,
+                        _ body: (inout ChatChannelSettings) -> Void) async throws -> String
+    {
+        let key = Self.key(network, channel.id)
+        var updated = settings.withLock { $0[key] } ?? ChatChannelSettings(network: network, channel: channel, changedBy: actor)
+        updated.channel = ChatChannel(id: channel.id, name: channel.name)
+        body(&updated)
+        updated.changedBy = actor
+        updated.changedAt = Date().roundedToMilliseconds
+        try await store.write(.setChatChannel(updated))
+        settings.withLock { $0[key] = updated }
+        return Self.json(updated)
+    }
+
+    private static func json(_ settings: ChatChannelSettings) -> String {
+        var object = JSONText.Object()
+        object["id"] = JSONText.string(settings.channel.id)
+        object["name"] = JSONText.string(settings.channel.name)
+        object["watched"] = settings.watched ? "true" : "false"
+        object["verbose"] = settings.verbose ? "true" : "false"
+        object["incident"] = settings.incident.map { JSONText.string($0.description) }
+        object["changed_by"] = JSONText.string(settings.changedBy)
+        return object.textWithoutNulls
+    }
+
+    func commandsJSON() async -> String {
+        guard let catalog = attached.withLock({ $0?.catalog }) else { return "[]" }
+        await catalog.refresh()
+        return JSONText.array(await catalog.commands.values.sorted { $0.name < $1.name }.map { command in
+            var object = JSONText.Object()
+            object["name"] = JSONText.string(command.name)
+            object["usage"] = JSONText.string(command.usage)
+            object["help"] = JSONText.string(command.help)
+            object["roles"] = JSONText.array(command.roles.map(JSONText.string))
+            return object.text
+        })
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+import Logging
+
+/// `chat.ask` and `chat.approve`: a question kept in the store, posted with its choices, and the
+/// run waiting until someone allowed to answers (a button, or a reply in the question's thread).
+extension ChatService {
+    /// Records and posts a question; returns its id, which `waitForAnswer` takes.
+    ///
+    /// - Parameters:
+    ///   - roles: who may answer; nil for the default: anyone, or for an approval the role
+    ///     `approver` when the configuration names it.
+    func ask(_ text: String, choices: [String], roles: [String]?, approval: Bool, in channel: String,
+             on network: String?, run: RunID?) async throws -> String
+    {
+        let adapter = try adapter(network)
+        let target = try await resolve(channel, on: adapter)
+        let roles = roles ?? (approval && configuration.roles["approver"] != nil ? ["approver"] : [])
+        let id = "Q-" + UUID().uuidString.prefix(8).lowercased()
+        let question = ChatQuestionRecord(id: id, runID: run, network: adapter.network, channel: target.id, message: nil,
+                                          text: text, choices: choices, roles: roles)
+        try await store.write(.askQuestion(question))
+        let who = roles.isEmpty ? "" : " (\(roles.joined(separator: " or ")) only)"
+        let posted = try await adapter.post(ChatPost(channel: target.id, text: text + who,
+                                                     question: ChatQuestion(id: id, choices: choices)))
+        try await store.write(.questionPosted(id: id, message: posted.id))
+        return id
+    }
+
+    /// Calls `complete` with the answer and who gave it, once the question is answered: at once
+    /// if it is already (answered while the run was down), or when someone answers.
+    func waitForAnswer(_ id: String, run: RunID?,
+                       _ complete: @escaping @Sendable (Result<[LuaValue], HostError>) -> Void)
+    {
+        if let run { inFlight.withLock { _ = $0.asking.insert(run) } }
+        let complete: @Sendable (Result<[LuaValue], HostError>) -> Void = { [inFlight] result in
+            if let run { inFlight.withLock { _ = $0.asking.remove(run) } }
+            complete(result)
+        }
+        answerWaiters.withLock { $0[id, default: []].append(complete) }
+        // Registered first, then read: an answer recorded before the read is seen by it, one
+        // recorded after finds the waiter.
+        Task {
+            do {
+                guard let question = try await store.question(id) else {
+                    resolve(id, .failure(HostError("there is no question \(id)")))
+                    return
+                }
+                if let answer = question.answer { resolve(id, .success(Self.results(answer, question.answeredBy))) }
+            } catch {
+                resolve(id, .failure(HostError("question \(id) could not be read: \(error)")))
+            }
+        }
+    }
+
+    /// Takes a reply in a question's thread (or a reply to it) as its answer: a choice, or its
+    /// number. A threaded reply that is neither is told the choices; returns true when the
+    /// message was about the question.
+    func answered(by message: ChatMessage, on adapter: any ChatAdapter) async -> Bool {
+        guard let root = message.thread ?? message.replyTo,
+              let question = try? await store.openQuestion(network: adapter.network, channel: message.channel.id,
+                                                           message: root)
+        else { return false }
+        let text = message.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let choice = question.choices.first { $0.caseInsensitiveCompare(text) == .orderedSame }
+            ?? Int(text).flatMap { question.choices.indices.contains($0 - 1) ? question.choices[$0 - 1] : nil }
+        guard let choice else {
+            guard message.thread != nil else { return false }
+            await post("Answer with one of: " + question.choices.enumerated().map { "\($0 + 1). \($1)" }
+                .joined(separator: ", "), in: message.channel.id, thread: root, on: adapter)
+            return true
+        }
+        await record(choice, to: question, by: message.user, on: adapter)
+        return true
+    }
+
+    /// Records an answer from someone allowed to give it, resumes the runs waiting, and says who
+    /// answered in the question's thread.
+    func record(_ choice: String, to question: ChatQuestionRecord, by user: ChatUser, on adapter: any ChatAdapter) async {
+        guard allowed(user, roles: question.roles) else {
+            await post("\(user.name), only people with the role \(question.roles.joined(separator: " or ")) may answer this.",
+                       in: question.channel, thread: question.message, on: adapter)
+            return
+        }
+        let by = "\(adapter.network):\(user.name)"
+        do { try await store.write(.answerQuestion(id: question.id, choice: choice, by: by, at: Date())) } catch {
+            if error.kind != .conflict { logger.error("chat: the answer to \(question.id) was not recorded: \(error)") }
+            return
+        }
+        resolve(question.id, .success(Self.results(choice, by)))
+        await post("\(user.name) answered: \(choice)", in: question.channel, thread: question.message, on: adapter)
+    }
+
+    private static func results(_ answer: String, _ by: String?) -> [LuaValue] {
+        [.string(LuaString(answer)), by.map { .string(LuaString($0)) } ?? .nil]
+    }
+
+    private func resolve(_ id: String, _ result: Result<[LuaValue], HostError>) {
+        for waiter in answerWaiters.withLock({ $0.removeValue(forKey: id) ?? [] }) { waiter(result) }
+    }
+}

@@ -1,0 +1,260 @@
+import Foundation
+public import Logging
+
+/// The bot: what the chat adapters receive arrives here and becomes a run of a Lua script in
+/// `scripts/commands/`. A command (`!ip 1.2.3.4` in a channel, `ip 1.2.3.4` in a direct message)
+/// runs its command's script; any other message with an indicator or a file, in a channel the
+/// bot watches or in a direct message, runs the watcher. Runs are durable like every run: a
+/// command interrupted by a crash finishes after the restart.
+///
+/// It also keeps what the bot was told (the channels it watches, verbosely or not, and the war
+/// rooms of incidents) and the questions runs wait on (`chat.ask`), answered by a button or a
+/// reply in the question's thread, by someone with the role asked for.
+///
+/// ```swift
+/// let chat = ChatService(store: store, adapters: [slack], scripts: "scripts")
+/// let modules = StandardModules.all(logger: logger) + [ChatModule(service: chat), ...]
+/// try await chat.start(runs: runService, modules: modules)
+/// ```
+public final class ChatService: ChatInbox, Sendable {
+    public struct Configuration: Sendable {
+        /// Role → the user ids or names that hold it (`chat.roles` in the configuration file).
+        public var roles: [String: [String]] = [:]
+        /// The largest file downloaded to be checked.
+        public var fileLimit = 64 << 20
+
+        public init(roles: [String: [String]] = [:]) { self.roles = roles }
+    }
+
+    public let store: any ChatStore
+    /// By network, in the order given: the first is the default of `chat.post` and the others.
+    let adapters: [(network: String, adapter: any ChatAdapter)]
+    let configuration: Configuration
+    private let scripts: String
+    let logger: Logger
+    let attached = Locked<(runs: RunService, catalog: CommandCatalog)?>(nil)
+    /// What the bot was told, by `network \0 channel id`.
+    let settings = Locked<[String: ChatChannelSettings]>([:])
+    let answerWaiters = Locked<[String: [@Sendable (Result<[LuaValue], HostError>) -> Void]]>([:])
+    /// Recent messages with files, for a command that answers one (`!file` in its thread).
+    private let recent = Locked<RecentMessages>(RecentMessages(capacity: 500))
+    private let tasks = Locked<[Task<Void, Never>]>([])
+    /// The runs started here that have not ended, and those of them waiting for an answer.
+    let inFlight = Locked<(runs: Set<RunID>, asking: Set<RunID>)>(([], []))
+
+    public init(store: any ChatStore, adapters: [any ChatAdapter], scripts: String,
+                configuration: Configuration = Configuration(),
+                logger: Logger = Logger(label: "automator.chat") { _ in SwiftLogNoOpLogHandler() })
+    {
+        self.store = store
+        self.adapters = adapters.map { ($0.network, $0) }
+        self.scripts = scripts
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Reads the commands and the settings, then connects every adapter (each reconnects on its
+    /// own after a failure, with a growing pause).
+    ///
+    /// - Parameter modules: those of `runs`; `ChatModule` must be one of them.
+    public func start(runs: RunService, modules: [any HostModule]) async throws(ChatError) {
+        let evaluator: ScriptEvaluator
+        do { evaluator = try ScriptEvaluator(modules: modules, modulePaths: [scripts]) } catch {
+            throw ChatError(.unavailable, "the chat commands cannot be read: \(error)")
+        }
+        let catalog = CommandCatalog(folder: scripts, evaluator: evaluator, logger: logger)
+        await catalog.refresh(force: true)
+        for (network, _) in adapters {
+            let known: [ChatChannelSettings]
+            do { known = try await store.chatChannels(network: network) } catch {
+                throw ChatError(.unavailable, "the chat settings cannot be read: \(error)")
+            }
+            settings.withLock { for each in known { $0[Self.key(network, each.channel.id)] = each } }
+        }
+        attached.withLock { $0 = (runs, catalog) }
+        for (network, adapter) in adapters {
+            let task = Task { [self] in await keepConnected(adapter, network: network) }
+            tasks.withLock { $0.append(task) }
+        }
+    }
+
+    /// Returns when every adapter's connection has ended for good (the console's input ended).
+    public func waitForAdapters() async {
+        for task in tasks.withLock({ $0 }) { await task.value }
+    }
+
+    /// Disconnects the adapters; runs in progress are the run service's to stop.
+    public func shutdown() async {
+        let running = tasks.withLock { tasks in defer { tasks = [] }; return tasks }
+        for task in running { task.cancel() }
+        for task in running { await task.value }
+    }
+
+    /// Runs the adapter until it returns (Slack's once its token is checked, the console's at the
+    /// end of its input), connecting again after each failure.
+    private func keepConnected(_ adapter: any ChatAdapter, network: String) async {
+        var pause: Duration = .seconds(1)
+        while !Task.isCancelled {
+            do {
+                try await adapter.run(delivering: self)
+                return
+            } catch {
+                if Task.isCancelled { return }
+                logger.error("chat \(network): \(error); connecting again in \(pause)")
+            }
+            try? await Task.sleep(for: pause)
+            pause = min(pause * 2, .seconds(60))
+        }
+    }
+
+    // MARK: Receiving
+
+    public func receive(_ message: ChatMessage, from adapter: any ChatAdapter) async {
+        if let me = adapter.me, message.user.id == me.id { return }
+        let network = adapter.network
+        if await answered(by: message, on: adapter) { return }
+        if !message.files.isEmpty { recent.withLock { $0.remember(message, network: network) } }
+        let channel = settings.withLock { $0[Self.key(network, message.channel.id)] }
+        if let incident = channel?.incident { await journal(message, on: incident, network: network) }
+        guard let (runs, catalog) = attached.withLock({ $0 }) else { return }
+
+        if let (name, rest) = Self.command(in: message) {
+            guard let command = await catalog.command(name) else {
+                await say("I don't know the command \(message.channel.isDirect ? "" : "!")\(name): "
+                    + "\(message.channel.isDirect ? "" : "!")help lists what I can do.", answering: message, on: adapter)
+                return
+            }
+            guard allowed(message.user, roles: command.roles) else {
+                await say("\(command.usage) is for people with the role \(command.roles.joined(separator: " or ")).",
+                          answering: message, on: adapter)
+                return
+            }
+            await start(command.path, command.source, message, network: network, extra: JSONText.string(rest),
+                        incident: channel?.incident, runs: runs, adapter: adapter)
+            return
+        }
+        let direct = message.channel.isDirect
+        guard direct || channel?.watched == true else { return }
+        guard !message.files.isEmpty || !Extractor.extract(Array(message.text.utf8)).isEmpty else {
+            if direct {
+                await say("Send me an IP, a URL, a domain, a hash or a file and I check it; help lists my commands.",
+                          answering: message, on: adapter)
+            }
+            return
+        }
+        guard let watcher = await catalog.currentWatcher() else { return }
+        let verbose = direct || channel?.verbose == true
+        await start(watcher.path, watcher.source, message, network: network, extra: #"{"verbose":\#(verbose)}"#,
+                    incident: channel?.incident, runs: runs, adapter: adapter)
+    }
+
+    public func receive(_ answer: ChatAnswer, from adapter: any ChatAdapter) async {
+        let question: ChatQuestionRecord?
+        do { question = try await store.question(answer.question) } catch {
+            logger.error("chat: the question \(answer.question) cannot be read: \(error)")
+            return
+        }
+        guard let question, question.answer == nil else { return }
+        guard question.choices.contains(answer.choice) else { return }
+        await record(answer.choice, to: question, by: answer.user, on: adapter)
+    }
+
+    /// The command a message gives, and what follows its name: `!name ...` anywhere, or
+    /// `name ...` in a direct message.
+    static func command(in message: ChatMessage) -> (name: String, rest: String)? {
+        var text = Substring(message.text.trimmingCharacters(in: .whitespacesAndNewlines))
+        if text.hasPrefix("!") { text = text.dropFirst() } else if !message.channel.isDirect { return nil }
+        let name = text.prefix { !$0.isWhitespace }
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else { return nil }
+        let rest = text.dropFirst(name.count).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (name.lowercased(), rest)
+    }
+
+    private func start(_ path: String, _ source: [UInt8], _ message: ChatMessage, network: String, extra: String,
+                       incident: IncidentID?, runs: RunService, adapter: any ChatAdapter) async
+    {
+        let replied = (message.replyTo ?? message.thread).flatMap { id in
+            recent.withLock { $0.message(id, channel: message.channel.id, network: network) }
+        }
+        let arguments = "[" + Self.json(message, network: network, incident: incident, replied: replied) + "," + extra + "]"
+        do {
+            let run = try await runs.submit(script: path, source: source, arguments: arguments,
+                                            entry: .chat(actor: "\(network):\(message.user.name)"))
+            inFlight.withLock { _ = $0.runs.insert(run.id) }
+            Task {
+                await runs.waitForEnd(run.id)
+                // A failure is told to whoever asked, not only logged: they are waiting for an answer.
+                if let ended = try? await runs.run(run.id), ended.status == .failed {
+                    let reason = ended.error?.split(separator: "\n").first.map(String.init) ?? "it failed"
+                    await say("⚠️ \(path) failed: \(reason) (run \(run.id))", answering: message, on: adapter)
+                }
+                inFlight.withLock { _ = $0.runs.remove(run.id) }
+            }
+        } catch {
+            logger.error("chat: \(path) did not start: \(error)")
+            await say("\(path) did not start: \(error)", answering: message, on: adapter)
+        }
+    }
+
+    /// A message as the scripts see it (`msg`).
+    static func json(_ message: ChatMessage, network: String, incident: IncidentID?, replied: ChatMessage?) -> String {
+        var object = JSONText.Object()
+        object["id"] = JSONText.string(message.id)
+        object["network"] = JSONText.string(network)
+        object["text"] = JSONText.string(message.text)
+        var channel = JSONText.Object()
+        channel["id"] = JSONText.string(message.channel.id)
+        channel["name"] = JSONText.string(message.channel.name)
+        channel["direct"] = message.channel.isDirect ? "true" : "false"
+        object["channel"] = channel.text
+        var user = JSONText.Object()
+        user["id"] = JSONText.string(message.user.id)
+        user["name"] = JSONText.string(message.user.name)
+        object["user"] = user.text
+        object["thread"] = message.thread.map(JSONText.string)
+        object["reply_to"] = message.replyTo.map(JSONText.string)
+        object["files"] = JSONText.array(message.files.map(fileJSON))
+        object["at"] = JSONText.seconds(message.at)
+        object["incident"] = incident.map { JSONText.string($0.description) }
+        object["replied"] = replied.map { json($0, network: network, incident: incident, replied: nil) }
+        return object.textWithoutNulls
+    }
+
+    private static func fileJSON(_ file: ChatFile) -> String {
+        String(decoding: (try? JSONEncoder().encode(file)) ?? Data("{}".utf8), as: UTF8.self)
+    }
+
+    private func journal(_ message: ChatMessage, on incident: IncidentID, network: String) async {
+        let files = message.files.map(\.name).joined(separator: ", ")
+        let text = message.text + (files.isEmpty ? "" : " [files: \(files)]")
+        let entry = JournalEntry(incident: incident, at: message.at, actor: "\(network):\(message.user.name)", kind: .chat,
+                                 text: text)
+        do { try await store.write(.appendJournal([entry])) } catch {
+            logger.error("chat: the message of \(message.user.name) could not be journaled on \(incident): \(error)")
+        }
+    }
+
+    /// Answers the bot's own post, in the thread in a channel: errors and refusals of the host.
+    private func say(_ text: String, answering message: ChatMessage, on adapter: any ChatAdapter) async {
+        let thread = message.channel.isDirect ? nil : message.thread ?? message.id
+        do { _ = try await adapter.post(ChatPost(channel: message.channel.id, text: text, thread: thread)) } catch {
+            logger.error("chat \(adapter.network): could not answer \(message.user.name): \(error)")
+        }
+    }
+
+    /// Returns once every run started here has ended or waits for an answer: `automator chat`
+    /// reading a file takes its lines one at a time.
+    public func settle() async {
+        while inFlight.withLock({ !$0.runs.isSubset(of: $0.asking) }) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    func allowed(_ user: ChatUser, roles: [String]) -> Bool {
+        roles.isEmpty || roles.contains { role in
+            configuration.roles[role]?.contains { $0 == user.id || $0 == user.name } ?? false
+        }
+    }
+
+    static func key(_ network: String, _ channel: String) -> String { network + "\u{0}" + channel }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+
+/// A chat command as `scripts/commands/NAME.lua` declares it.
+public struct ChatCommand: Sendable, Hashable {
+    public var name: String
+    public var usage: String
+    public var help: String
+    /// Who may run it: people with one of these roles; anyone when empty.
+    public var roles: [String]
+    public var path: String
+    var source: [UInt8]
+}
+
+/// `scripts/commands/` as the bot reads it: the commands (`command { ... }`) and the channel
+/// watcher (`watch { ... }`). Looked at again at most once a second, so an edited command is
+/// taken without a restart; a file that does not load is logged and left out.
+actor CommandCatalog {
+    private let folder: String
+    private let evaluator: ScriptEvaluator
+    private let logger: Logger
+    private(set) var commands: [String: ChatCommand] = [:]
+    /// The watcher's path and source.
+    private(set) var watcher: (path: String, source: [UInt8])?
+    private(set) var problems: [String] = []
+    private var signature: [String: [Int]] = [:]
+    private var checkedAt = Date.distantPast
+
+    init(folder: String, evaluator: ScriptEvaluator, logger: Logger) {
+        self.folder = folder
+        self.evaluator = evaluator
+        self.logger = logger
+    }
+
+    func command(_ name: String) async -> ChatCommand? {
+        await refresh()
+        return commands[name.lowercased()]
+    }
+
+    func currentWatcher() async -> (path: String, source: [UInt8])? {
+        await refresh()
+        return watcher
+    }
+
+    func refresh(force: Bool = false) async {
+        let now = Date()
+        guard force || now.timeIntervalSince(checkedAt) >= 1 else { return }
+        checkedAt = now
+        let current = scan()
+        guard current != signature else { return }
+        signature = current
+        await reload(current.keys.sorted())
+    }
+
+    private func scan() -> [String: [Int]] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/commands")) ?? []
+        var files: [String: [Int]] = [:]
+        for name in names where name.hasSuffix(".lua") && !name.hasSuffix("_test.lua") {
+            let path = "commands/" + name
+            guard let attributes = try? FileManager.default.attributesOfItem(atPath: folder + "/" + path) else { continue }
+            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+            files[path] = [Int(modified * 1e6), (attributes[.size] as? Int) ?? 0]
+        }
+        return files
+    }
+
+    private func reload(_ paths: [String]) async {
+        var commands: [String: ChatCommand] = [:]
+        var watcher: (path: String, source: [UInt8])?
+        var problems: [String] = []
+        for path in paths {
+            guard let data = FileManager.default.contents(atPath: folder + "/" + path) else { continue }
+            let source = Array(data)
+            do {
+                let (json, _) = try await evaluator.declaration("chat", source: source, path: path)
+                let info = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] ?? [:]
+                if info["kind"] as? String == "watch" {
+                    if let other = watcher { throw ChatError(.unavailable, "\(other.path) is the watcher already") }
+                    watcher = (path, source)
+                    continue
+                }
+                let name = (info["name"] as? String ?? "").lowercased()
+                if let other = commands[name] { throw ChatError(.unavailable, "the name \"\(name)\" is taken by \(other.path)") }
+                commands[name] = ChatCommand(name: name, usage: info["usage"] as? String ?? "!" + name,
+                                             help: info["help"] as? String ?? "", roles: info["roles"] as? [String] ?? [],
+                                             path: path, source: source)
+            } catch {
+                problems.append("\(path): \(error)")
+                logger.error("chat command \(path) is not used: \(error)")
+            }
+        }
+        self.commands = commands
+        self.watcher = watcher
+        self.problems = problems
+    }
+}

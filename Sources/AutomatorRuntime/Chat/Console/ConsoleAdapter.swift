@@ -1,0 +1,117 @@
+import Foundation
+
+/// The terminal as a chat network (`automator chat`), so the bot works with no chat server:
+/// each line read is a message, in a direct conversation with the bot, or in a channel when it
+/// starts with `#name `. `/file PATH` uploads a local file. What the bot posts is written out,
+/// with its channel, and a reply in a thread is indented.
+///
+/// A question's choices are listed; the next line in its channel answers it (a choice or its
+/// number), as a reply in the question's thread would.
+public final class ConsoleAdapter: ChatAdapter, @unchecked Sendable {
+    public let network = "console"
+    public let me: ChatUser? = ChatUser(id: "automator", name: "automator")
+    private let user: ChatUser
+    private let lines: AsyncStream<String>
+    private let write: @Sendable (String) -> Void
+    /// Called after each line is delivered, before the next is read (`automator chat` waits
+    /// there for the bot to finish answering when its input is not a terminal).
+    private let afterEach: @Sendable () async -> Void
+    private let lock = NSLock()
+    private var counter = 0
+    /// The last question posted in each channel, which the next line there answers.
+    private var openQuestions: [String: String] = [:]
+
+    public init(user: String, lines: AsyncStream<String>, write: @escaping @Sendable (String) -> Void,
+                afterEach: @escaping @Sendable () async -> Void = {})
+    {
+        self.user = ChatUser(id: user, name: user)
+        self.lines = lines
+        self.write = write
+        self.afterEach = afterEach
+    }
+
+    private static let direct = ChatChannel(id: "@automator", name: "automator", isDirect: true)
+
+    /// Delivers every line read until the input ends.
+    public func run(delivering inbox: any ChatInbox) async throws {
+        for await line in lines {
+            guard let message = message(from: line) else { continue }
+            await inbox.receive(message, from: self)
+            await afterEach()
+        }
+    }
+
+    func message(from line: String) -> ChatMessage? {
+        var text = Substring(line.trimmingCharacters(in: .whitespaces))
+        guard !text.isEmpty else { return nil }
+        var channel = Self.direct
+        if text.hasPrefix("#") {
+            let name = text.dropFirst().prefix { !$0.isWhitespace }
+            guard !name.isEmpty else { return nil }
+            channel = ChatChannel(id: "#" + name, name: String(name))
+            text = text.dropFirst(name.count + 1).drop { $0.isWhitespace }
+        }
+        var files: [ChatFile] = []
+        if text.hasPrefix("/file ") {
+            let path = text.dropFirst("/file ".count).trimmingCharacters(in: .whitespaces)
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            files = [ChatFile(id: path, name: (path as NSString).lastPathComponent, size: size, url: "file://" + path)]
+            text = ""
+        }
+        let (id, question) = lock.withLock { () -> (String, String?) in
+            counter += 1
+            return ("m\(counter)", openQuestions.removeValue(forKey: channel.id))
+        }
+        return ChatMessage(id: id, channel: channel, user: user, text: String(text), replyTo: question, files: files)
+    }
+
+    public func post(_ post: ChatPost) async throws -> ChatMessageRef {
+        let id = lock.withLock { () -> String in
+            counter += 1
+            return "m\(counter)"
+        }
+        let place = post.channel == Self.direct.id ? "" : "[\(post.channel)] "
+        let indent = post.thread == nil ? "" : "  ↳ "
+        var text = post.text
+        if let question = post.question {
+            text += "\n" + question.choices.enumerated().map { "  \($0 + 1). \($1)" }.joined(separator: "\n")
+                + "\n  (answer with the number or the choice)"
+            lock.withLock { openQuestions[post.channel] = id }
+        }
+        write(place + indent + text.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: place.count + indent.count)))
+        return ChatMessageRef(channel: post.channel, id: id)
+    }
+
+    public func react(to message: ChatMessageRef, with emoji: String) async throws {
+        write((message.channel == Self.direct.id ? "" : "[\(message.channel)] ") + "  :\(emoji):")
+    }
+
+    public func upload(to channel: String, name: String, data: [UInt8], comment: String?) async throws {
+        write("[\(channel)] file \(name) (\(data.count) bytes)" + (comment.map { ": \($0)" } ?? ""))
+    }
+
+    /// Every channel exists on the console: it is a name to write after `#`.
+    public func channels() async throws -> [ChatChannel] { [] }
+
+    public func channel(_ nameOrID: String) async throws -> ChatChannel? {
+        if nameOrID == Self.direct.id { return Self.direct }
+        let name = nameOrID.hasPrefix("#") ? String(nameOrID.dropFirst()) : nameOrID
+        return name.isEmpty ? nil : ChatChannel(id: "#" + name, name: name)
+    }
+
+    public func user(_ id: String) async throws -> ChatUser? { ChatUser(id: id, name: id) }
+    public func join(_ channel: ChatChannel) async throws {}
+    public func leave(_ channel: ChatChannel) async throws {}
+
+    /// Files are local paths (`/file PATH`).
+    public func download(_ file: ChatFile, limit: Int) async throws -> [UInt8] {
+        let path = file.url.hasPrefix("file://") ? String(file.url.dropFirst("file://".count)) : file.url
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw ChatError(.notFound, "cannot read \(path)")
+        }
+        defer { try? handle.close() }
+        let data = try handle.read(upToCount: limit + 1) ?? Data()
+        guard data.count <= limit else { throw ChatError(.tooLarge, "\(path) is larger than \(limit) bytes") }
+        return Array(data)
+    }
+}

@@ -1,0 +1,160 @@
+extension ChatModule {
+    /// The message objects over the host functions, and the `command { ... }` and
+    /// `watch { ... }` declarations. Runs once per state with the frozen base as its environment.
+    public var lua: String? {
+        #"""
+        local host = ...
+        local json, error, type, pairs, ipairs, setmetatable, tostring = json, error, type, pairs, ipairs, setmetatable, tostring
+
+        local chat = {}
+        local Message = {}
+        local message_class = { __index = Message, __metatable = false }
+
+        local function check(self, method)
+          if type(self) ~= "table" or type(self.id) ~= "string" or type(self.channel) ~= "table" then
+            error(("call it as msg:%s(...), with a colon"):format(method), 3)
+          end
+        end
+
+        --- Answers the message: in its thread in a channel, plainly in a direct conversation.
+        function Message:reply(text)
+          check(self, "reply")
+          local thread = not self.channel.direct and (self.thread or self.id) or nil
+          return host.post(self.network, self.channel.id, tostring(text), thread)
+        end
+
+        --- Adds a reaction (an emoji name such as "eyes", or the emoji itself on Matrix).
+        function Message:react(emoji)
+          check(self, "react")
+          host.react(self.network, self.channel.id, self.id, tostring(emoji))
+        end
+
+        local function file_of(file, method)
+          if type(file) ~= "table" or type(file.url) ~= "string" then error(("msg:%s expects one of msg.files"):format(method), 3) end
+          return json.encode(file)
+        end
+
+        --- The bytes of one of the message's files (`msg.files[1]`). A durable run records them:
+        --- to check a file, `msg:check(file)` keeps the bytes out of the run.
+        function Message:download(file)
+          check(self, "download")
+          return host.download(self.network, file_of(file, "download"))
+        end
+
+        --- The file's `md5`, `sha1` and `sha256`, and the verdict on them (as `intel.file`).
+        function Message:check(file)
+          check(self, "check")
+          return host.check(self.network, file_of(file, "check"))
+        end
+
+        local function options_of(options, name)
+          if options ~= nil and type(options) ~= "table" then error(name .. ": options must be a table", 3) end
+          return options or {}
+        end
+
+        --- Posts `text` in a channel ("#soc", a channel id); `options.thread` answers a message,
+        --- `options.network` picks the network (the first configured otherwise).
+        function chat.post(channel, text, options)
+          options = options_of(options, "chat.post")
+          return host.post(options.network, channel, tostring(text), options.thread)
+        end
+
+        --- Uploads `data` as a file named `name`.
+        function chat.upload(channel, name, data, options)
+          options = options_of(options, "chat.upload")
+          host.upload(options.network, channel, name, data, options.comment)
+        end
+
+        local function ask(channel, question, choices, options, approval)
+          local list = json.array({})
+          for i, choice in ipairs(choices) do list[i] = tostring(choice) end
+          local roles = options.roles and json.encode(json.array(options.roles)) or nil
+          local id = host.ask(options.network, channel, tostring(question), json.encode(list), roles, approval)
+          return host.answer(id)
+        end
+
+        --- Asks a question and suspends the run until a person with one of `options.roles` (anyone
+        --- without) answers; returns the choice and who made it.
+        function chat.ask(channel, question, choices, options)
+          if type(choices) ~= "table" or #choices == 0 then
+            error('chat.ask expects a list of choices, as in chat.ask("#soc", "Block it?", { "yes", "no" })', 2)
+          end
+          return ask(channel, question, choices, options_of(options, "chat.ask"), false)
+        end
+
+        --- Asks for an approval; returns true if approved, and who decided. Only people with the
+        --- role `approver` may answer when the configuration names that role (or `options.roles`).
+        function chat.approve(channel, question, options)
+          local answer, by = ask(channel, question, { "approve", "deny" }, options_of(options, "chat.approve"), true)
+          return answer == "approve", by
+        end
+
+        --- The channels the bot was told about: `id`, `name`, `watched`, `verbose`, `incident`.
+        function chat.channels(network) return json.decode(host.channels(network)) end
+        --- The channels the bot could join.
+        function chat.available(network) return json.decode(host.available(network)) end
+        --- Joins a channel (by name or id) and checks what is posted there; returns its settings.
+        function chat.join(network, channel) return json.decode(host.join(network, channel)) end
+        function chat.leave(network, channel) return json.decode(host.leave(network, channel)) end
+        --- Posts every result in the channel (`on`), or only the malicious ones.
+        function chat.verbose(network, channel, on) return json.decode(host.verbose(network, channel, on and true or false)) end
+        --- Makes the channel the war room of an incident: its messages are journaled there.
+        function chat.warroom(network, channel, incident_id) return json.decode(host.warroom(network, channel, incident_id)) end
+        --- The commands: `name`, `usage`, `help`, `roles`.
+        function chat.commands() return json.decode(host.commands()) end
+
+        -- Declarations are marked, so that the host can tell them from any table.
+        local declared = setmetatable({}, { __mode = "k" })
+
+        local function declare(kind, definition, fields, example)
+          if type(definition) ~= "table" then error(("%s expects a table, as in return %s"):format(kind, example), 3) end
+          for name, expected in pairs(fields) do
+            local value = definition[name]
+            local ok = value == nil and not expected.required
+            for _, allowed in ipairs(expected) do ok = ok or type(value) == allowed end
+            if not ok then
+              error(("%s: %s must be %s, got %s"):format(kind, name, table.concat(expected, " or "), type(value)), 3)
+            end
+          end
+          declared[definition] = kind
+          return definition
+        end
+
+        function command(definition)
+          declare("command", definition, {
+            name = { "string", required = true }, run = { "function", required = true }, usage = { "string" },
+            help = { "string" }, roles = { "table" },
+          }, 'command { name = "ip", run = function(msg, args) ... end }')
+          if not definition.name:match("^[%w_%-]+$") then
+            error(("command: the name %q must be one word of letters, digits, - and _"):format(definition.name), 2)
+          end
+          return definition
+        end
+
+        function watch(definition)
+          return declare("watch", definition, { run = { "function", required = true } },
+                         "watch { run = function(msg, options) ... end }")
+        end
+
+        local function words(text)
+          local list = { text = text }
+          for word in text:gmatch("%S+") do list[#list + 1] = word end
+          return list
+        end
+
+        --- A chat run: the script returns a command, called with the message and its words (and
+        --- `args.text`, everything after the command's name), or the watcher, called with the
+        --- message and `{ verbose = ... }`.
+        local function run_chat(chunk, script, message, extra)
+          local definition = chunk()
+          local kind = declared[definition]
+          setmetatable(message, message_class)
+          if kind == "command" then return definition.run(message, words(extra or "")) end
+          if kind == "watch" then return definition.run(message, extra or {}) end
+          error(("%s must return command { ... } or watch { ... }"):format(script), 0)
+        end
+
+        return chat, { run_chat = run_chat, declared = function(value) return declared[value] end }
+        """#
+    }
+}

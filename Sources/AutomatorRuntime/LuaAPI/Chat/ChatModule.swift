@@ -1,0 +1,163 @@
+import Foundation
+
+/// `chat`: the bot's side of the chat networks, for its commands (`command { ... }`), its channel
+/// watcher (`watch { ... }`) and for playbooks (`chat.post`, `chat.ask`, `chat.approve`).
+///
+/// The objects are written in Lua (`ChatModule+Lua.swift`) over host functions the scripts do
+/// not see; each reaches the networks through the `ChatService`. Posts are recorded like any
+/// waiting call, so a replayed run does not post twice; a question is kept in the store, so a
+/// run waiting for its answer survives a restart.
+public struct ChatModule: HostModule {
+    public let name = "chat"
+    private let service: ChatService
+    private let reputation: ReputationService?
+
+    /// - Parameter reputation: what `msg:check(file)` asks about a file's hashes.
+    public init(service: ChatService, reputation: ReputationService?) {
+        self.service = service
+        self.reputation = reputation
+    }
+
+    public func register(in table: inout ModuleTable) {
+        let service = self.service
+        let state = table.state
+        let actor: () -> String = { [unowned(unsafe) state] in
+            state.activeRun?.actor ?? state.activeRun?.id.map { "playbook \($0)" } ?? "script"
+        }
+        // post(network, channel, text, thread) -> message id
+        table.waitingFunction("post") { call in
+            let network = try Self.optionalString(call, 1)
+            let channel = try call.string(2).description
+            let text = try call.string(3).description
+            let thread = try Self.optionalString(call, 4)
+            return .task { [.string(LuaString(try await service.post(text, to: channel, on: network, thread: thread)))] }
+        }
+        // react(network, channel id, message id, emoji)
+        table.waitingFunction("react") { call in
+            let network = try call.string(1).description
+            let channel = try call.string(2).description
+            let message = try call.string(3).description
+            let emoji = try call.string(4).description
+            return .task {
+                try await service.react(to: ChatMessageRef(channel: channel, id: message), with: emoji, on: network)
+                return []
+            }
+        }
+        // download(network, file as JSON) -> bytes
+        table.waitingFunction("download") { call in
+            let network = try call.string(1).description
+            let file = try Self.file(call, 2)
+            return .task { [.string(LuaString(bytes: try await service.download(file, on: network)))] }
+        }
+        // check(network, file as JSON) -> the verdict on its hashes: the bytes stay in the host
+        // (a durable run records what host calls return, and files can be large).
+        let reputation = self.reputation
+        table.waitingFunction("check") { call in
+            let network = try call.string(1).description
+            let file = try Self.file(call, 2)
+            guard let reputation else { throw HostError(IntelModule.unconfigured) }
+            return .task {
+                let (hashes, verdict) = await reputation.reputation(ofFile: try await service.download(file, on: network))
+                guard case .table(var result) = IntelModule.table(verdict) else { return [] }
+                result.fields["md5"] = .string(LuaString(hashes.md5))
+                result.fields["sha1"] = .string(LuaString(hashes.sha1))
+                result.fields["sha256"] = .string(LuaString(hashes.sha256))
+                return [.table(result)]
+            }
+        }
+        // upload(network, channel, name, data, comment)
+        table.waitingFunction("upload") { call in
+            let network = try Self.optionalString(call, 1)
+            let channel = try call.string(2).description
+            let name = try call.string(3).description
+            let data = try call.string(4).bytes
+            let comment = try Self.optionalString(call, 5)
+            return .task {
+                try await service.upload(data, named: name, to: channel, on: network, comment: comment)
+                return []
+            }
+        }
+        // ask(network, channel, text, choices JSON, roles JSON or nil, approval) -> question id
+        table.waitingFunction("ask") { [unowned(unsafe) state] call in
+            let network = try Self.optionalString(call, 1)
+            let channel = try call.string(2).description
+            let text = try call.string(3).description
+            let choices = try Self.strings(call, 4)
+            guard !choices.isEmpty else { throw HostError.argument(3, "at least one choice expected") }
+            let roles = call.isNoneOrNil(5) ? nil : try Self.strings(call, 5)
+            let approval = call.boolean(6)
+            let run = state.activeRun?.id
+            return .task {
+                let id = try await service.ask(text, choices: choices, roles: roles, approval: approval,
+                                               in: channel, on: network, run: run)
+                return [.string(LuaString(id))]
+            }
+        }
+        // answer(question id) -> choice, who
+        table.waitingFunction("answer") { [unowned(unsafe) state] call in
+            let id = try call.string(1).description
+            let run = state.activeRun?.id
+            return .event { complete in service.waitForAnswer(id, run: run, complete) }
+        }
+        table.waitingFunction("channels") { call in
+            let network = try Self.optionalString(call, 1)
+            return .task { [.string(LuaString(try await service.channelsJSON(on: network)))] }
+        }
+        table.waitingFunction("available") { call in
+            let network = try Self.optionalString(call, 1)
+            return .task { [.string(LuaString(try await service.availableJSON(on: network)))] }
+        }
+        // join/leave(network, channel name or id)
+        table.waitingFunction("join") { call in
+            let network = try Self.optionalString(call, 1)
+            let channel = try call.string(2).description
+            let by = actor()
+            return .task { [.string(LuaString(try await service.join(channel, on: network, by: by)))] }
+        }
+        table.waitingFunction("leave") { call in
+            let network = try Self.optionalString(call, 1)
+            let channel = try call.string(2).description
+            let by = actor()
+            return .task { [.string(LuaString(try await service.leave(channel, on: network, by: by)))] }
+        }
+        table.waitingFunction("verbose") { call in
+            let network = try Self.optionalString(call, 1)
+            let channel = try call.string(2).description
+            let on = call.boolean(3)
+            let by = actor()
+            return .task { [.string(LuaString(try await service.setVerbose(on, channel, on: network, by: by)))] }
+        }
+        // warroom(network, channel, incident id)
+        table.waitingFunction("warroom") { call in
+            let network = try Self.optionalString(call, 1)
+            let channel = try call.string(2).description
+            let text = try call.string(3).description
+            guard let incident = IncidentID(text) else {
+                throw HostError.argument(3, "an incident id such as INC-42 expected, got \"\(text)\"")
+            }
+            let by = actor()
+            return .task { [.string(LuaString(try await service.makeWarRoom(channel, on: network, for: incident, by: by)))] }
+        }
+        table.waitingFunction("commands") { _ in
+            .task { [.string(LuaString(await service.commandsJSON()))] }
+        }
+    }
+
+    private static func optionalString(_ call: LuaCall, _ position: Int32) throws(HostError) -> String? {
+        call.isNoneOrNil(position) ? nil : try call.string(position).description
+    }
+
+    private static func file(_ call: LuaCall, _ position: Int32) throws(HostError) -> ChatFile {
+        guard let file = try? JSONDecoder().decode(ChatFile.self, from: Data(try call.string(position).bytes)) else {
+            throw HostError.argument(1, "a file of msg.files expected")
+        }
+        return file
+    }
+
+    private static func strings(_ call: LuaCall, _ position: Int32) throws(HostError) -> [String] {
+        guard let list = try? JSONDecoder().decode([String].self, from: Data(try call.string(position).bytes)) else {
+            throw HostError.argument(position - 1, "a list of strings expected")
+        }
+        return list
+    }
+}

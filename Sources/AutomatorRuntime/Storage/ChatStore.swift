@@ -1,0 +1,72 @@
+public import Foundation
+
+/// What the chat bot keeps: its settings per channel, its adapters' state, and the questions
+/// runs wait on. Implementations pass the conformance suite.
+public protocol ChatStore: ChatStateStore, IncidentStore {
+    /// The settings of every channel the bot was told about on `network`, by name.
+    func chatChannels(network: String) async throws(StoreError) -> [ChatChannelSettings]
+
+    func question(_ id: String) async throws(StoreError) -> ChatQuestionRecord?
+
+    /// The open question that the message `message` of `channel` asked, if any: replies in its
+    /// thread may answer it.
+    func openQuestion(network: String, channel: String, message: String) async throws(StoreError) -> ChatQuestionRecord?
+}
+
+/// What the bot does in one channel.
+public struct ChatChannelSettings: Sendable, Hashable {
+    public var network: String
+    public var channel: ChatChannel
+    /// Every indicator and file posted is checked (`join`).
+    public var watched: Bool
+    /// Every result is posted, not only the malicious ones (`verbose on`).
+    public var verbose: Bool
+    /// The incident whose war room this is: its messages are journaled there.
+    public var incident: IncidentID?
+    public var changedBy: String
+    public var changedAt: Date
+
+    public init(network: String, channel: ChatChannel, watched: Bool = false, verbose: Bool = false,
+                incident: IncidentID? = nil, changedBy: String, changedAt: Date = Date())
+    {
+        self.network = network
+        self.channel = channel
+        self.watched = watched
+        self.verbose = verbose
+        self.incident = incident
+        self.changedBy = changedBy
+        self.changedAt = changedAt.roundedToMilliseconds
+    }
+}
+
+/// A question a run asked in a channel (`chat.ask`, `chat.approve`), and its answer once given.
+public struct ChatQuestionRecord: Sendable, Hashable {
+    public var id: String
+    public var runID: RunID?
+    public var network: String
+    public var channel: String
+    /// The id of the message that asked, once posted.
+    public var message: String?
+    public var text: String
+    public var choices: [String]
+    /// Who may answer: people with one of these roles; anyone when empty.
+    public var roles: [String]
+    public var askedAt: Date
+    public var answer: String?
+    public var answeredBy: String?
+    public var answeredAt: Date?
+
+    public init(id: String, runID: RunID?, network: String, channel: String, message: String?, text: String,
+                choices: [String], roles: [String], askedAt: Date = Date())
+    {
+        self.id = id
+        self.runID = runID
+        self.network = network
+        self.channel = channel
+        self.message = message
+        self.text = text
+        self.choices = choices
+        self.roles = roles
+        self.askedAt = askedAt.roundedToMilliseconds
+    }
+}

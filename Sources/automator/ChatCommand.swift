@@ -1,0 +1,105 @@
+import ArgumentParser
+import AutomatorRuntime
+import AutomatorServer
+import Foundation
+import Logging
+
+struct ChatCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chat",
+        abstract: "Talk to the bot in the terminal, as in a chat: commands, checks, questions.",
+        discussion: """
+            Each line is a message to the bot, as a direct message in Slack or Matrix would be: \
+            `ip 203.0.113.7`, `help`, `incident new Suspicious login`, `task list`. A line that \
+            starts with #NAME is said in that channel instead, where commands take a `!` \
+            (`#soc !ip 203.0.113.7`), and where the bot checks every indicator once told \
+            `join #soc` (every result once told `verbose on #soc`). `/file PATH` uploads a local \
+            file, which the bot hashes and checks (in a channel: `#soc /file PATH`).
+
+            The commands are the scripts in SCRIPTS/commands/ (return command { ... }), the \
+            watcher is commands/watch.lua (return watch { ... }). The bot works on the data \
+            folder as automator serve would, so incidents, notes and tasks are the server's; it \
+            needs the folder to itself (stop automator serve first, or talk to the server's bot \
+            in Slack or Matrix). --config gives the feeds and integrations that checks ask.
+
+            When the input is not a terminal, each line is answered before the next is read, and \
+            the command ends with the input. A question a playbook asks here (chat.ask) waits, \
+            like any run, for an answer after a restart.
+
+            Examples:
+              automator chat --config automator.yml
+              printf 'join #soc\\n#soc seen 203.0.113.7 beaconing\\n' | automator chat
+            """
+    )
+
+    @OptionGroup var options: IncidentOptions
+
+    @Option(help: ArgumentHelp("The configuration file: feeds, integrations' settings and secrets (YAML).",
+                               valueName: "file"))
+    var config: String?
+
+    @Option(name: .customLong("as"), help: ArgumentHelp("Your name in the chat (default: $USER).", valueName: "name"))
+    var user: String?
+
+    @OptionGroup var access: ModuleOptions
+
+    @Flag(name: .shortAndLong, help: "Show log.debug messages too.")
+    var verbose = false
+
+    func run() async throws {
+        let logger = CommandLogging.logger(verbose: verbose)
+        do {
+            guard case .direct(let lock) = try FolderAccess.open(options.data) else {
+                throw CommandFailure("automator serve holds \(options.data): talk to its bot in Slack or Matrix, or stop "
+                    + "it to chat here")
+            }
+            let intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
+            let store = try SQLiteStore(folder: options.data)
+            let ledger = try await IncidentLedger(store: store)
+            let integrations = await Integrations(folder: options.scripts + "/integrations",
+                                                  settings: intel.integrations, logger: logger)
+            let reputation = ReputationService(feeds: FeedSet(intel.feeds, logger: logger), integrations: integrations,
+                                               cache: store, ttl: intel.cacheTTL)
+            let interactive = isatty(STDIN_FILENO) == 1
+            let settled = Locked<ChatService?>(nil)
+            let console = ConsoleAdapter(
+                user: user ?? IncidentBackend.user ?? "you", lines: Self.lines(prompt: interactive),
+                write: { print($0) },
+                afterEach: { if !interactive { await settled.withLock { $0 }?.settle() } })
+            let chat = ChatService(store: store, adapters: [console], scripts: options.scripts, logger: logger)
+            settled.withLock { $0 = chat }
+            let modules = access.modules(logger: logger, reputation: reputation)
+                + [IncidentsModule(ledger: ledger), ChatModule(service: chat, reputation: reputation)]
+            let runs = try RunService(store: store, modules: modules, modulePaths: [options.scripts], executors: 1)
+            let incidents = try IncidentService(ledger: ledger, runs: runs, scripts: options.scripts, modules: modules)
+            try await chat.start(runs: runs, modules: modules)
+            // The console's run ends with the input; the service then stops.
+            await chat.waitForAdapters()
+            await chat.shutdown()
+            await incidents.shutdown()
+            integrations.shutdown()
+            withExtendedLifetime(lock) {}
+        } catch {
+            CommandLogging.report(error)
+            throw ExitCode.failure
+        }
+    }
+
+    /// Standard input's lines; with a prompt at a terminal.
+    private static func lines(prompt: Bool) -> AsyncStream<String> {
+        AsyncStream { continuation in
+            let thread = Thread {
+                while true {
+                    if prompt {
+                        print("> ", terminator: "")
+                        fflush(nil)
+                    }
+                    guard let line = readLine() else { break }
+                    continuation.yield(line)
+                }
+                continuation.finish()
+            }
+            thread.start()
+        }
+    }
+}

@@ -1,0 +1,53 @@
+-- !incident new TITLE | !incident show [INC-12] | !incident close [INC-12] REASON
+-- A new incident opened from a channel makes that channel its war room: what is said there is
+-- journaled on it.
+local incident_ref = require("lib.incident_ref")
+
+local USAGE = "Usage: !incident new TITLE, !incident show [INC-12], !incident close [INC-12] REASON"
+
+local function show(inc)
+  local lines = { ("*%s* %s — %s, %s, %s"):format(inc.id, inc.title, inc.severity, inc.type, inc.status) }
+  if inc.owner then lines[#lines + 1] = "Owner: " .. inc.owner end
+  for _, task in ipairs(incidents.tasks(inc.id, "open")) do
+    lines[#lines + 1] = ("• %s %s%s"):format(task.id, task.title, task.owner and (" (" .. task.owner .. ")") or "")
+  end
+  return table.concat(lines, "\n")
+end
+
+return command {
+  name = "incident",
+  usage = "!incident new|show|close",
+  help = "open an incident here (this channel becomes its war room), show one, or close one",
+  run = function(msg, args)
+    local action = args[1]
+    local rest = { text = args.text:gsub("^%s*%S+%s*", "", 1) }
+    for word in rest.text:gmatch("%S+") do rest[#rest + 1] = word end
+
+    if action == "new" then
+      if rest.text == "" then return msg:reply("Usage: !incident new TITLE") end
+      local inc = incidents.create{
+        title = rest.text, type = "chat", severity = "medium",
+        fields = { reported_by = msg.user.name, channel = msg.channel.name },
+      }
+      if not msg.channel.direct then chat.warroom(msg.network, msg.channel.id, inc.id) end
+      inc:note(("opened from chat by %s: %s"):format(msg.user.name, msg.text))
+      return msg:reply(("Opened %s: %s%s"):format(inc.id, inc.title,
+        msg.channel.direct and "" or ". This channel is its war room."))
+    end
+
+    local id, text = incident_ref.take(msg, rest)
+    if action == "show" then
+      local inc = id and incidents.get(id)
+      if not inc then return msg:reply(id and ("There is no incident " .. id) or USAGE) end
+      return msg:reply(show(inc))
+    end
+    if action == "close" then
+      if not id or text == "" then return msg:reply("Usage: !incident close [INC-12] REASON") end
+      local inc = incidents.get(id)
+      if not inc then return msg:reply("There is no incident " .. id) end
+      inc:close{ reason = text }
+      return msg:reply(("Closed %s: %s"):format(id, text))
+    end
+    msg:reply(USAGE)
+  end,
+}

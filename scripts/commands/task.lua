@@ -1,0 +1,29 @@
+-- !task list [INC-12] | !task done T-7 [ANSWER]: the open tasks, and completing one (the run
+-- waiting on it goes on).
+local incident_ref = require("lib.incident_ref")
+
+return command {
+  name = "task",
+  usage = "!task list [INC-12] | !task done T-7 [ANSWER]",
+  help = "list open tasks, or complete one",
+  run = function(msg, args)
+    if args[1] == "done" and args[2] then
+      local answer = args.text:gsub("^%s*%S+%s+%S+%s*", "", 1)
+      local ok, result = pcall(incidents.complete_task, args[2]:upper(), answer)
+      if not ok then return msg:reply(tostring(result)) end
+      return msg:reply(("%s done%s."):format(result.id, answer ~= "" and (": " .. answer) or ""))
+    end
+    if args[1] == "list" then
+      local id = incident_ref.take(msg, { text = args.text:gsub("^%s*%S+%s*", "", 1), args[2] })
+      local tasks = incidents.tasks(id, "open")
+      if #tasks == 0 then return msg:reply("No open task" .. (id and (" on " .. id) or "") .. ".") end
+      local lines = {}
+      for _, task in ipairs(tasks) do
+        lines[#lines + 1] = ("• %s %s — %s%s%s"):format(task.id, task.title, task.incident,
+          task.owner and (", " .. task.owner) or "", task.overdue and ", OVERDUE" or "")
+      end
+      return msg:reply(table.concat(lines, "\n"))
+    end
+    msg:reply("Usage: !task list [INC-12], or !task done T-7 [ANSWER]")
+  end,
+}

@@ -1,0 +1,39 @@
+-- The channel watcher: every IP, URL, domain and hash posted in a channel the bot watches (and
+-- in a direct message to it), and every file uploaded there, is checked. In a verbose channel
+-- each result is answered in the message's thread; elsewhere only the malicious ones.
+--
+-- `join #soc` in a direct message to the bot makes it watch #soc; `verbose on #soc` makes it
+-- answer every finding there.
+local findings = require("lib.findings")
+
+-- The indicator types worth a lookup: e-mail addresses and CVEs are not judged by reputation.
+local CHECKED = { ipv4 = true, ipv6 = true, url = true, domain = true, md5 = true, sha1 = true, sha256 = true }
+
+-- At most this many lookups for one message: a pasted log should not exhaust the API quotas.
+local MAX_LOOKUPS = 20
+
+return watch {
+  run = function(msg, options)
+    local lines, worst = {}, "unknown"
+    local function report(line, verdict)
+      if options.verbose or verdict.verdict == "malicious" then lines[#lines + 1] = line end
+      if verdict.verdict == "malicious" then worst = "malicious" end
+    end
+
+    local looked = 0
+    for _, found in ipairs(intel.extract(msg.text)) do
+      if CHECKED[found.type] and looked < MAX_LOOKUPS then
+        looked = looked + 1
+        local verdict = intel.reputation(found.value, found.type)
+        report(findings.line(found.value, verdict, msg.incident), verdict)
+      end
+    end
+    for _, file in ipairs(msg.files) do
+      local line, verdict = findings.file(msg, file)
+      report(line, verdict)
+    end
+
+    if #lines > 0 then msg:reply(table.concat(lines, "\n")) end
+    if worst == "malicious" then msg:react("rotating_light") end
+  end,
+}
