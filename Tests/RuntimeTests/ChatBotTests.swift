@@ -1,0 +1,235 @@
+import AutomatorRuntime
+import Crypto
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@Suite("The chat bot: commands and the watcher in Lua, settings, war rooms, questions", .serialized,
+       .timeLimit(.minutes(2)))
+struct ChatBotTests {
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts").path
+    static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+    static let alice = ChatUser(id: "U1", name: "alice")
+    static let bob = ChatUser(id: "U2", name: "bob")
+    static let soc = ChatChannel(id: "C1", name: "soc")
+    static let malware: [UInt8] = Array("not really malware\n".utf8)
+
+    /// The bot on a store in a scratch folder, with the shipped commands and a feed that lists
+    /// 203.0.113.45 and the SHA-256 of `malware`.
+    final class Bot: Sendable {
+        let folder: ScratchFolder
+        let network: ChatTestNetwork
+        let store: SQLiteStore
+        let chat: ChatService
+        let incidents: IncidentService
+        let integrations: Integrations
+
+        init(folder: ScratchFolder? = nil, scripts: String = ChatBotTests.scripts, roles: [String: [String]] = [:])
+            async throws
+        {
+            let folder = try folder ?? ScratchFolder()
+            self.folder = folder
+            let feed = folder.path + "/bad.txt"
+            let digest = SHA256.hash(data: ChatBotTests.malware).map { String(format: "%02x", $0) }.joined()
+            try "203.0.113.45 C2 of the test campaign\n\(digest) dropper\n".write(toFile: feed, atomically: true,
+                                                                                  encoding: .utf8)
+            network = ChatTestNetwork(files: ["https://files/malware.bin": ChatBotTests.malware])
+            store = try SQLiteStore(folder: folder.path + "/data")
+            let ledger = try await IncidentLedger(store: store)
+            integrations = await Integrations(folder: folder.path + "/none", settings: [:], logger: ChatBotTests.logger)
+            let feeds = FeedSet([IntelConfiguration.FeedSettings(name: "bad", path: feed, verdict: "malicious")],
+                                logger: ChatBotTests.logger)
+            let reputation = ReputationService(feeds: feeds, integrations: integrations, cache: store)
+            chat = ChatService(store: store, adapters: [network], scripts: scripts,
+                               configuration: ChatService.Configuration(roles: roles))
+            let modules = StandardModules.all(logger: ChatBotTests.logger, reputation: reputation)
+                + [IncidentsModule(ledger: ledger), ChatModule(service: chat, reputation: reputation)]
+            let runs = try RunService(store: store, modules: modules, modulePaths: [scripts], executors: 1)
+            incidents = try IncidentService(ledger: ledger, runs: runs, scripts: folder.path + "/none", modules: modules)
+            try await incidents.start()
+            try await chat.start(runs: runs, modules: modules)
+        }
+
+        /// Says `text` and waits until the bot has answered.
+        @discardableResult
+        func say(_ text: String, in channel: ChatChannel = ChatTestNetwork.direct, by user: ChatUser = ChatBotTests.alice,
+                 id: String = UUID().uuidString, thread: String? = nil, files: [ChatFile] = []) async -> [ChatPost]
+        {
+            await chat.receive(ChatMessage(id: id, channel: channel, user: user, text: text, thread: thread,
+                                           replyTo: thread, files: files), from: network)
+            await chat.settle()
+            return network.takePosts()
+        }
+
+        func stop() async {
+            await chat.shutdown()
+            await incidents.shutdown()
+            integrations.shutdown()
+        }
+    }
+
+    @Test("!ip in a channel and ip in a direct message answer with the verdict and its reasons")
+    func lookups() async throws {
+        let bot = try await Bot()
+        let direct = await bot.say("ip 203.0.113.45")
+        #expect(direct.count == 1)
+        #expect(direct.first?.text.contains("malicious") == true && direct.first?.text.contains("C2 of the test") == true)
+        #expect(direct.first?.thread == nil, "a direct answer is not threaded")
+
+        let inChannel = await bot.say("!ip 198.51.100.7", in: Self.soc, id: "m1")
+        #expect(inChannel.map(\.text) == ["⚪ `198.51.100.7`: unknown: no source handles it"])
+        #expect(inChannel.first?.thread == "m1", "a channel answer goes in the message's thread")
+
+        #expect(await bot.say("!ip", in: Self.soc).first?.text.hasPrefix("Usage: !ip") == true)
+        #expect(await bot.say("!nonsense 1", in: Self.soc).first?.text.contains("!help") == true)
+        #expect(await bot.say("no command, no indicator").first?.text.contains("help") == true)
+        #expect(await bot.say("plain chatter in a channel not watched 203.0.113.45", in: Self.soc).isEmpty)
+        await bot.stop()
+    }
+
+    @Test("join, verbose and leave: the watcher answers malicious findings, every one when verbose; settings persist")
+    func watching() async throws {
+        let folder = try ScratchFolder()
+        var bot = try await Bot(folder: folder)
+        #expect(await bot.say("join #soc, ir").first?.text == "Watching #soc, #ir.")
+        #expect(bot.network.joined.withLock { $0 } == ["soc", "ir"])
+
+        let quiet = await bot.say("from 203.0.113.45 and 198.51.100.7", in: Self.soc, id: "m2")
+        #expect(quiet.count == 1)
+        #expect(quiet.first?.text.contains("203.0.113.45") == true && quiet.first?.text.contains("198.51.100.7") == false)
+        #expect(bot.network.reactions.withLock { $0 } == ["m2:rotating_light"])
+        #expect(await bot.say("only 198.51.100.7 here", in: Self.soc).isEmpty, "unknown findings stay quiet")
+
+        #expect(await bot.say("verbose on #soc").first?.text == "Verbose on in #soc.")
+        #expect(await bot.say("only 198.51.100.7 here", in: Self.soc).first?.text.contains("unknown") == true)
+
+        // A file: hashed (the bytes stay in the host) and its SHA-256 found in the feed.
+        let upload = ChatFile(id: "F1", name: "invoice.bin", url: "https://files/malware.bin")
+        let checked = await bot.say("", in: Self.soc, files: [upload])
+        #expect(checked.first?.text.contains("invoice.bin") == true && checked.first?.text.contains("dropper") == true)
+
+        // After a restart the bot remembers.
+        await bot.stop()
+        bot = try await Bot(folder: folder)
+        #expect(await bot.say("status").first?.text == "Watching #ir, #soc (verbose).")
+        #expect(await bot.say("leave #ir").first?.text == "Left #ir.")
+        #expect(await bot.say("203.0.113.45", in: ChatChannel(id: "C2", name: "ir")).isEmpty)
+        let settings = try await bot.store.chatChannels(network: "test")
+        #expect(settings.map { "\($0.channel.name):\($0.watched):\($0.verbose)" } == ["ir:false:false", "soc:true:true"])
+        #expect(settings.first?.changedBy == "test:alice")
+        await bot.stop()
+    }
+
+    @Test("A war room: !incident new, messages journaled, !note, !task, and the finding seen in a past incident")
+    func warRoom() async throws {
+        let bot = try await Bot()
+        var old = IncidentDraft(title: "Beacon", type: "malware", severity: .high)
+        old.details = "host beaconed to 203.0.113.45 every minute"
+        let past = try await bot.incidents.create(old, by: "test", choosingPlaybook: false).incident.id
+        _ = await bot.say("!incident close \(past) contained", in: ChatChannel(id: "C2", name: "ir"))
+
+        let opened = await bot.say("!incident new Phishing wave", in: Self.soc)
+        #expect(opened.first?.text == "Opened INC-2: Phishing wave. This channel is its war room.")
+        _ = await bot.say("the proxy shows 10 clicks", in: Self.soc, by: Self.bob)
+        _ = await bot.say("!note reset the passwords", in: Self.soc)
+        let journal = try await bot.store.journal(of: IncidentID(2))
+        #expect(journal.contains { $0.kind == .chat && $0.actor == "test:bob" && $0.text == "the proxy shows 10 clicks" })
+        #expect(journal.contains { $0.kind == .note && $0.actor == "test:alice" && $0.text == "reset the passwords" })
+
+        let seen = await bot.say("ip 203.0.113.45")
+        #expect(seen.first?.text.hasSuffix("(seen in \(past), closed today)") == true, "\(seen)")
+
+        let task = try await bot.incidents.ledger.store.listTasks(TaskQuery())
+        #expect(task.isEmpty)
+        #expect(await bot.say("!task list", in: Self.soc).first?.text == "No open task on INC-2.")
+        #expect(await bot.say("!incident show", in: Self.soc).first?.text.hasPrefix("*INC-2* Phishing wave") == true)
+        await bot.stop()
+    }
+
+    @Test("chat.approve waits, durably across a restart, for an approver's reply in its thread")
+    func approvals() async throws {
+        let folder = try ScratchFolder()
+        let roles = ["approver": ["U1"], "responder": ["alice"]]
+        var bot = try await Bot(folder: folder, roles: roles)
+        let script = """
+            local approved, by = chat.approve("#soc", "Block 203.0.113.45 at the firewall?")
+            return approved, by
+            """
+        let run = try await bot.incidents.runs.submit(script: "approve.lua", source: Array(script.utf8))
+        var question: ChatPost?
+        for _ in 0..<200 where question == nil {
+            question = bot.network.posts.withLock { $0.first }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let asked = try #require(question)
+        #expect(asked.channel == "C1" && asked.question?.choices == ["approve", "deny"])
+        #expect(asked.text.contains("(approver only)"))
+        _ = bot.network.takePosts()
+
+        // Restarted before anyone answers: the run waits again by replay.
+        await bot.stop()
+        bot = try await Bot(folder: folder, roles: roles)
+        let refused = await bot.say("approve", in: Self.soc, by: Self.bob, thread: "p1")
+        #expect(refused.first?.text.contains("only people with the role approver") == true)
+        let answered = await bot.say("1", in: Self.soc, by: Self.alice, thread: "p1")
+        #expect(answered.first?.text == "alice answered: approve")
+        await bot.incidents.runs.waitForEnd(run.id)
+        let ended = try #require(try await bot.incidents.runs.run(run.id))
+        #expect(ended.status == .completed && ended.result == #"[true,"test:alice"]"#, "\(ended.error ?? "")")
+        #expect(await bot.say("2", in: Self.soc, by: Self.alice, thread: "p1").isEmpty, "an answered question is closed")
+        await bot.stop()
+    }
+
+    @Test("A button's answer is checked against the choices and the roles; a refusal of the host is answered")
+    func buttonsAndFailures() async throws {
+        let bot = try await Bot(roles: ["approver": ["alice"]])
+        let run = try await bot.incidents.runs.submit(script: "ask.lua", source: Array("""
+            return chat.ask("#soc", "Which host?", { "web-1", "web-2" }, { roles = { "approver" } })
+            """.utf8))
+        var asked: ChatQuestion?
+        for _ in 0..<200 where asked == nil {
+            asked = bot.network.posts.withLock { $0.first?.question }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let question = try #require(asked)
+        await bot.chat.receive(ChatAnswer(question: question.id, choice: "web-3", user: Self.alice, channel: Self.soc),
+                               from: bot.network)
+        await bot.chat.receive(ChatAnswer(question: question.id, choice: "web-2", user: Self.bob, channel: Self.soc),
+                               from: bot.network)
+        #expect(try await bot.store.question(question.id)?.answer == nil, "not a choice, then not an approver")
+        await bot.chat.receive(ChatAnswer(question: question.id, choice: "web-2", user: Self.alice, channel: Self.soc),
+                               from: bot.network)
+        await bot.incidents.runs.waitForEnd(run.id)
+        #expect(try await bot.incidents.runs.run(run.id)?.result == #"["web-2","test:alice"]"#)
+
+        _ = bot.network.takePosts()
+        let refused = await bot.say("!task done T-99 yes", in: Self.soc)
+        #expect(refused.map(\.text) == ["incidents.complete: there is no task T-99: `automator task list` shows the open tasks"])
+        await bot.stop()
+    }
+
+    @Test("A command for a role refuses others; a command that fails says so where it was asked")
+    func rolesAndFailures() async throws {
+        let folder = try ScratchFolder()
+        let commands = folder.path + "/scripts/commands/"
+        try FileManager.default.createDirectory(atPath: commands, withIntermediateDirectories: true)
+        try #"return command { name = "contain", roles = { "responder" }, run = function(msg, args) msg:reply("contained " .. args[1]) end }"#
+            .write(toFile: commands + "contain.lua", atomically: true, encoding: .utf8)
+        try #"return command { name = "boom", run = function() error("the firewall said no") end }"#
+            .write(toFile: commands + "boom.lua", atomically: true, encoding: .utf8)
+        try "return command { name = 'broken' ".write(toFile: commands + "broken.lua", atomically: true, encoding: .utf8)
+        let bot = try await Bot(folder: folder, scripts: folder.path + "/scripts", roles: ["responder": ["alice"]])
+        #expect(await bot.say("!contain web-1", in: Self.soc, by: Self.bob).map(\.text)
+            == ["!contain is for people with the role responder."])
+        #expect(await bot.say("!contain web-1", in: Self.soc, by: Self.alice).map(\.text) == ["contained web-1"])
+        let failed = await bot.say("!boom", in: Self.soc, id: "m9")
+        #expect(failed.count == 1 && failed.first?.thread == "m9")
+        #expect(failed.first?.text.hasPrefix("⚠️ commands/boom.lua failed: commands/boom.lua:1: the firewall said no") == true,
+                "\(failed.map(\.text))")
+        #expect(await bot.say("!broken", in: Self.soc).first?.text.contains("I don't know the command !broken") == true,
+                "a file that does not load is left out")
+        await bot.stop()
+    }
+}

@@ -1,0 +1,63 @@
+import AutomatorRuntime
+import Foundation
+import Synchronization
+
+/// A chat network held in memory for the bot's tests: it records what the bot posts, reacts and
+/// joins, and serves the channels and files it is given. The network is not what these tests
+/// test (the Slack and Matrix adapters have their own); the bot is.
+final class ChatTestNetwork: ChatAdapter, Sendable {
+    let network = "test"
+    let me: ChatUser? = ChatUser(id: "UBOT", name: "automator")
+    let known: [ChatChannel]
+    let files: [String: [UInt8]]
+    let posts = Mutex<[ChatPost]>([])
+    let reactions = Mutex<[String]>([])
+    let joined = Mutex<[String]>([])
+    private let counter = Mutex(0)
+
+    init(channels: [ChatChannel] = [ChatChannel(id: "C1", name: "soc"), ChatChannel(id: "C2", name: "ir")],
+         files: [String: [UInt8]] = [:])
+    {
+        known = channels
+        self.files = files
+    }
+
+    func run(delivering inbox: any ChatInbox) async throws {}
+
+    func post(_ post: ChatPost) async throws -> ChatMessageRef {
+        posts.withLock { $0.append(post) }
+        let number = counter.withLock { count in
+            count += 1
+            return count
+        }
+        return ChatMessageRef(channel: post.channel, id: "p\(number)")
+    }
+
+    func react(to message: ChatMessageRef, with emoji: String) async throws {
+        reactions.withLock { $0.append("\(message.id):\(emoji)") }
+    }
+
+    func upload(to channel: String, name: String, data: [UInt8], comment: String?) async throws {}
+    func channels() async throws -> [ChatChannel] { known }
+    func channel(_ nameOrID: String) async throws -> ChatChannel? {
+        known.first { $0.id == nameOrID || $0.name == nameOrID } ?? (nameOrID == "D1" ? Self.direct : nil)
+    }
+    func user(_ id: String) async throws -> ChatUser? { ChatUser(id: id, name: id) }
+    func join(_ channel: ChatChannel) async throws { joined.withLock { $0.append(channel.name) } }
+    func leave(_ channel: ChatChannel) async throws { joined.withLock { $0.removeAll { $0 == channel.name } } }
+
+    func download(_ file: ChatFile, limit: Int) async throws -> [UInt8] {
+        guard let bytes = files[file.url] else { throw ChatError(.notFound, "no file \(file.url)") }
+        return bytes
+    }
+
+    static let direct = ChatChannel(id: "D1", name: "alice", isDirect: true)
+
+    /// The texts posted so far, and forgets them.
+    func takePosts() -> [ChatPost] {
+        posts.withLock { posts in
+            defer { posts = [] }
+            return posts
+        }
+    }
+}
