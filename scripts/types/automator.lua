@@ -220,6 +220,42 @@ function incidents.find(query) end
 ---@return Incident?
 function incidents.get(id) end
 
+---@class incidents.new
+---@field title string
+---@field type string
+---@field severity incident.severity
+---@field details? string
+---@field owner? string
+---@field labels? string[]
+---@field fields? table<string, any>
+
+---Opens an incident; the playbook that matches it starts, as for any new incident.
+---@param spec incidents.new
+---@return Incident
+function incidents.create(spec) end
+
+---@class incidents.task: Task
+---@field incident string its incident's id
+---@field overdue boolean
+---@field description string
+---@field choices string[]
+---@field completed_by? string
+---@field created_at number seconds since the epoch
+---@field completed_at? number
+
+---Tasks, the most urgent first: of one incident or of all, open or done or both.
+---@param incident_id? string
+---@param status? "open"|"done"
+---@return incidents.task[]
+function incidents.tasks(incident_id, status) end
+
+---Completes a task with an answer (one of its choices, when it has some): the run waiting on it
+---goes on. Errors for an unknown task, or one already done.
+---@param task_id string such as "T-7"
+---@param answer? string
+---@return incidents.task
+function incidents.complete_task(task_id, answer) end
+
 ---Which incidents a playbook takes: each field given must match, a list matches any of its
 ---values, and `labels` matches an incident that has the label.
 ---@class playbook.match
@@ -343,3 +379,169 @@ function intel.file(bytes) end
 ---@param definition integration.definition
 ---@return integration.definition
 function integration(definition) end
+
+---The chat networks (Slack, Matrix, the console of `automator chat`): what the bot's commands
+---and watcher use, and what playbooks use to tell people and to ask them.
+---@class chat
+chat = {}
+
+---@class chat.channel
+---@field id string the network's id: C0123ABCD on Slack, !room:server on Matrix
+---@field name string without "#"
+---@field direct boolean a direct conversation with the bot
+
+---@class chat.user
+---@field id string
+---@field name string
+
+---@class chat.file
+---@field id string
+---@field name string
+---@field size? integer
+---@field mimeType? string
+---@field url string where the network serves it
+
+---A message the bot received: what `command` and `watch` functions get.
+---@class Message
+---@field id string
+---@field network string "slack", "matrix" or "console"
+---@field text string as written (Slack's <url|text> markup included: `intel.extract` reads it)
+---@field channel chat.channel
+---@field user chat.user
+---@field thread? string the thread's first message, for a reply in a thread
+---@field reply_to? string the message it answers
+---@field files chat.file[]
+---@field at number seconds since the epoch
+---@field incident? string the incident whose war room the channel is
+---@field replied? Message the message it answers, when it had files and is recent
+local Message = {}
+
+---Answers in the message's thread (plainly in a direct conversation); returns the answer's id.
+---@param text string
+---@return string
+function Message:reply(text) end
+
+---Adds a reaction: a name such as "eyes" (Slack), or the emoji (Matrix).
+---@param emoji string
+function Message:react(emoji) end
+
+---The file's MD5, SHA-1, SHA-256 and the verdict on them; the bytes stay in the host.
+---@param file chat.file one of `msg.files`
+---@return intel.file_result
+function Message:check(file) end
+
+---The file's bytes. A durable run records them: to check a file, use `msg:check`.
+---@param file chat.file
+---@return string
+function Message:download(file) end
+
+---@class chat.options
+---@field network? string the first configured when not given
+---@field thread? string posts as a reply to this message
+
+---Posts in a channel ("#soc", or an id); returns the message's id.
+---@param channel string
+---@param text string
+---@param options? chat.options
+---@return string
+function chat.post(channel, text, options) end
+
+---@param channel string
+---@param name string the file's name
+---@param data string its bytes
+---@param options? { network?: string, comment?: string }
+function chat.upload(channel, name, data, options) end
+
+---Asks in a channel and suspends the run until someone answers (a button on Slack, a reply in
+---the question's thread elsewhere: a choice or its number). The question is kept in the store:
+---a run waits across restarts. Returns the choice and who made it ("slack:alice").
+---@param channel string
+---@param question string
+---@param choices string[]
+---@param options? { network?: string, roles?: string[] } only people with one of `roles` may answer
+---@return string choice
+---@return string by
+function chat.ask(channel, question, choices, options) end
+
+---Asks for an approval ("approve" or "deny"); returns true if approved, and who decided. When
+---the configuration names the role `approver`, only its people may answer (or `options.roles`).
+---@param channel string
+---@param question string
+---@param options? { network?: string, roles?: string[] }
+---@return boolean approved
+---@return string by
+function chat.approve(channel, question, options) end
+
+---@class chat.settings
+---@field id string
+---@field name string
+---@field watched boolean every indicator and file posted there is checked
+---@field verbose boolean every result is posted, not only the malicious ones
+---@field incident? string the incident whose war room it is
+---@field changed_by string
+
+---The channels the bot was told about.
+---@param network? string
+---@return chat.settings[]
+function chat.channels(network) end
+
+---The channels the bot could join.
+---@param network? string
+---@return chat.channel[]
+function chat.available(network) end
+
+---Joins a channel (by name or id) and watches it.
+---@param network? string
+---@param channel string
+---@return chat.settings
+function chat.join(network, channel) end
+
+---Stops watching a channel and leaves it.
+---@param network? string
+---@param channel string
+---@return chat.settings
+function chat.leave(network, channel) end
+
+---Posts every result in the channel (`on`; joins it if need be), or only the malicious ones.
+---@param network? string
+---@param channel string
+---@param on boolean
+---@return chat.settings
+function chat.verbose(network, channel, on) end
+
+---Makes a channel the war room of an incident: what is said there is journaled on it.
+---@param network? string
+---@param channel string
+---@param incident_id string
+---@return chat.settings
+function chat.warroom(network, channel, incident_id) end
+
+---@class chat.command_info
+---@field name string
+---@field usage string
+---@field help string
+---@field roles string[]
+
+---The commands of scripts/commands/, by name.
+---@return chat.command_info[]
+function chat.commands() end
+
+---@class command.definition
+---@field name string one word: `!name` in a channel, `name` in a direct message
+---@field usage? string such as "!ip ADDRESS"; "!name" by default
+---@field help? string one line for `help`
+---@field roles? string[] only people with one of these roles (chat.roles in the configuration) may run it
+---@field run fun(msg: Message, args: { text: string, [integer]: string }) args are the words after the name; args.text all of it
+
+---Declares a chat command, in scripts/commands/NAME.lua: `return command { ... }`.
+---@param definition command.definition
+---@return command.definition
+function command(definition) end
+
+---@class watch.definition
+---@field run fun(msg: Message, options: { verbose: boolean }) called for each message with an indicator or a file, in a watched channel or a direct message
+
+---Declares the channel watcher, scripts/commands/watch.lua: `return watch { ... }`.
+---@param definition watch.definition
+---@return watch.definition
+function watch(definition) end

@@ -49,21 +49,30 @@ public enum IncidentJSON {
     }
 
     public static func forAPI(_ task: IncidentTask, now: Date = Date()) -> String {
+        fields(of: task, now: now, time: JSONText.time).text
+    }
+
+    /// A task as scripts see it (`incidents.tasks`): times in seconds, what is not set absent.
+    public static func forScript(_ task: IncidentTask, now: Date = Date()) -> String {
+        fields(of: task, now: now, time: JSONText.seconds).textWithoutNulls
+    }
+
+    private static func fields(of task: IncidentTask, now: Date, time: (Date) -> String) -> JSONText.Object {
         var object = JSONText.Object()
         object["id"] = JSONText.string(task.id.description)
         object["incident"] = JSONText.string(task.incident.description)
         object["title"] = JSONText.string(task.title)
         object["owner"] = task.owner.map(JSONText.string)
         object["status"] = JSONText.string(task.status.rawValue)
-        object["due"] = task.dueAt.map(JSONText.time)
+        object["due"] = task.dueAt.map(time)
         object["overdue"] = task.isOverdue(at: now) ? "true" : "false"
         object["description"] = JSONText.string(task.description)
         object["choices"] = JSONText.array(task.choices.map(JSONText.string))
         object["answer"] = task.answer.map(JSONText.string)
         object["completed_by"] = task.completedBy.map(JSONText.string)
-        object["created_at"] = JSONText.time(task.createdAt)
-        object["completed_at"] = task.completedAt.map(JSONText.time)
-        return object.text
+        object["created_at"] = time(task.createdAt)
+        object["completed_at"] = task.completedAt.map(time)
+        return object
     }
 
     public static func forAPI(_ entry: JournalEntry) -> String {

@@ -110,7 +110,7 @@ public struct IncidentsModule: HostModule {
             let asked = query
             return .task {
                 let tasks = try await store.listTasks(asked)
-                return [.string(LuaString(JSONText.array(tasks.prefix(100).map { IncidentJSON.forAPI($0) })))]
+                return [.string(LuaString(JSONText.array(tasks.prefix(100).map { IncidentJSON.forScript($0) })))]
             }
         }
         table.waitingFunction("complete") { call in
@@ -121,7 +121,7 @@ public struct IncidentsModule: HostModule {
             let by = actor()
             return .task {
                 let task = try await ledger.complete(id, answer: answer, by: by)
-                return [.string(LuaString(IncidentJSON.forAPI(task)))]
+                return [.string(LuaString(IncidentJSON.forScript(task)))]
             }
         }
         table.waitingFunction("get") { call in

@@ -1,0 +1,84 @@
+public import Foundation
+import Yams
+
+/// The `chat` section of the configuration file: the networks the bot joins and who holds which
+/// role.
+///
+/// ```yaml
+/// chat:
+///   roles:                               # user names or ids
+///     approver: [alice, U0123ABCD]       # chat.approve waits for one of them
+///     responder: [alice, bob]            # command { roles = { "responder" } }
+///   slack:
+///     signing_secret: ${SLACK_SIGNING_SECRET}
+///     bot_token: ${SLACK_BOT_TOKEN}
+///   matrix:
+///     homeserver: https://matrix.example.org
+///     user: "@automator:example.org"
+///     access_token: ${MATRIX_ACCESS_TOKEN}   # or password: ${MATRIX_PASSWORD}
+/// ```
+public struct ChatConfiguration: Sendable, Hashable {
+    public struct Slack: Sendable, Hashable {
+        public var signingSecret: String
+        public var botToken: String
+        /// The Web API's base, `https://slack.com/api` unless given (tests point it at loopback).
+        public var apiURL: String?
+    }
+
+    public struct Matrix: Sendable, Hashable {
+        public var homeserver: String
+        public var user: String
+        public var accessToken: String?
+        public var password: String?
+    }
+
+    public var roles: [String: [String]] = [:]
+    public var slack: Slack?
+    public var matrix: Matrix?
+
+    public init() {}
+
+    /// Reads the `chat` section of `path` (the other sections are `IntelConfiguration`'s).
+    ///
+    /// - Throws: `ConfigurationError` naming the file, the line and the key.
+    public init(file path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigurationError)
+    {
+        guard let (reader, root) = try ConfigurationReader.root(of: path, environment: environment),
+              let section = root["chat"]
+        else { return }
+        let chat = try reader.mapping(section, key: "chat")
+        try reader.only(["roles", "slack", "matrix"], in: chat, key: "chat")
+        if let node = chat["roles"] {
+            for (role, members) in try reader.mapping(node, key: "chat.roles") {
+                roles[role] = try reader.sequence(members, key: "chat.roles." + role).map { member throws(ConfigurationError) in
+                    try reader.string(member, key: "chat.roles." + role)
+                }
+            }
+        }
+        if let node = chat["slack"] {
+            let fields = try reader.mapping(node, key: "chat.slack")
+            try reader.only(["signing_secret", "bot_token", "api_url"], in: fields, key: "chat.slack")
+            slack = Slack(signingSecret: try reader.string(fields["signing_secret"], key: "chat.slack.signing_secret"),
+                          botToken: try reader.string(fields["bot_token"], key: "chat.slack.bot_token"),
+                          apiURL: try fields["api_url"].map { node throws(ConfigurationError) in
+                              try reader.string(node, key: "chat.slack.api_url")
+                          })
+        }
+        if let node = chat["matrix"] {
+            let fields = try reader.mapping(node, key: "chat.matrix")
+            try reader.only(["homeserver", "user", "access_token", "password"], in: fields, key: "chat.matrix")
+            func optional(_ name: String) throws(ConfigurationError) -> String? {
+                guard let node = fields[name] else { return nil }
+                return try reader.string(node, key: "chat.matrix." + name)
+            }
+            let settings = Matrix(homeserver: try reader.string(fields["homeserver"], key: "chat.matrix.homeserver"),
+                                  user: try reader.string(fields["user"], key: "chat.matrix.user"),
+                                  accessToken: try optional("access_token"), password: try optional("password"))
+            guard settings.accessToken != nil || settings.password != nil else {
+                throw reader.error(node, "chat.matrix", "give access_token or password")
+            }
+            matrix = settings
+        }
+    }
+}
