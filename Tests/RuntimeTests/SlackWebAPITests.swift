@@ -71,7 +71,9 @@ struct SlackWebAPITests {
         #expect(fake.calls("conversations.info").map { $0.arguments["channel"] } == ["C0SOC"])
         #expect(try await adapter.channel("D0ALICE") == ChatChannel(id: "D0ALICE", name: "alice", isDirect: true))
         #expect(try await adapter.channel("C0GONE") == nil)
+        #expect(fake.calls("conversations.list").isEmpty)
         #expect(try await adapter.channel("random") == nil)
+        #expect(fake.calls("conversations.list").count == 2)
     }
 
     @Test("users.info names users, once per few minutes; an unknown user is nil")

@@ -14,8 +14,9 @@ import Synchronization
 ///
 /// The app needs the bot scopes `channels:read`, `groups:read`, `im:read`, `users:read`,
 /// `channels:join`, `chat:write`, `reactions:write`, `files:read`, `files:write`,
-/// `channels:history`, `groups:history`, `im:history`, `app_mentions:read`, and the events
-/// `message.channels`, `message.groups`, `message.im`, `app_mention`.
+/// `channels:history`, `groups:history`, `im:history`, `app_mentions:read`; the events
+/// `message.channels`, `message.groups`, `message.im`, `app_mention` sent to
+/// `https://HOST/slack/events`; and Interactivity on, with `https://HOST/slack/interactions`.
 public final class SlackAdapter: ChatAdapter {
     public let network = "slack"
 
@@ -34,8 +35,9 @@ public final class SlackAdapter: ChatAdapter {
         var messages = RecentKeys(capacity: 1000)
     }
 
-    /// - Parameter httpClient: the client for the Web API; by default one shared by every
-    ///   Slack adapter, which follows no redirect.
+    /// - Parameter httpClient: the client for the Web API and files; by default one shared by
+    ///   every Slack adapter. One passed in must follow no redirect: a redirect would carry the
+    ///   bot token along.
     public init(configuration: SlackConfiguration, httpClient: HTTPClient? = nil, logger: Logger) {
         self.configuration = configuration
         api = SlackWebAPI(configuration: configuration, client: httpClient ?? SlackWebAPI.sharedClient)
@@ -79,7 +81,7 @@ public final class SlackAdapter: ChatAdapter {
     public func channel(_ nameOrID: String) async throws -> ChatChannel? {
         let key = String(nameOrID.trimmingPrefix("#"))
         if Self.looksLikeID(key) {
-            do { return try await directory.channel(key) } catch where error.kind == .notFound {}
+            do { return try await directory.channel(key) } catch where error.kind == .notFound { return nil }
         }
         return try await directory.channel(named: key)
     }

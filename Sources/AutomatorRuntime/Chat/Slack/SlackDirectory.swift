@@ -48,9 +48,7 @@ final class SlackDirectory: Sendable {
 
     /// Every channel the bot could join, fresh from `conversations.list`.
     func list() async throws(ChatError) -> [ChatChannel] {
-        let list = try await api.conversations().filter { $0.isIm != true }.map {
-            ChatChannel(id: $0.id, name: $0.name ?? $0.id)
-        }
+        let list = try await api.conversations().map { ChatChannel(id: $0.id, name: $0.name ?? $0.id) }
         channels.withLock { cache in for channel in list { cache.store(channel, for: channel.id) } }
         channelIDs.withLock { cache in for channel in list { cache.store(channel.id, for: channel.name.lowercased()) } }
         return list
