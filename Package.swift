@@ -75,6 +75,8 @@ let package = Package(
             name: "RuntimeTests",
             dependencies: [
                 "AutomatorRuntime",
+                // The Slack routes, tested through a real server on loopback.
+                "AutomatorServer",
                 .product(name: "Logging", package: "swift-log"),
                 "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,0 +1,85 @@
+import Foundation
+import Logging
+import Synchronization
+
+extension SlackAdapter {
+    /// `POST /slack/events`: checks the signature (401), answers the `url_verification`
+    /// challenge, and takes an `event_callback` at once (200), delivering its message to `inbox`
+    /// afterwards, with the channel's and the user's names looked up. A body that is not the
+    /// Events API's is a 400, and nothing is delivered.
+    ///
+    /// Delivered: people's messages in channels, private channels and direct conversations,
+    /// with their files and threads, and mentions of the bot. Not: the bot's own messages, other
+    /// bots', edits, deletions, joins. Slack's retries and the `app_mention` twin of a message
+    /// are delivered once.
+    package func handleEvents(_ request: SlackHTTPRequest, delivering inbox: any ChatInbox) -> SlackHTTPResponse {
+        if let refusal = refusal(of: request) { return refusal }
+        let envelope: SlackEventEnvelope
+        do { envelope = try Self.decoder.decode(SlackEventEnvelope.self, from: Data(request.body)) } catch {
+            return .badRequest("not a request of Slack's Events API: \(error)")
+        }
+        switch envelope.type {
+        case "url_verification":
+            guard let challenge = envelope.challenge else { return .badRequest("url_verification without a challenge") }
+            return .json(#"{"challenge":\#(JSONText.string(challenge))}"#)
+        case "event_callback":
+            guard let event = envelope.event else { return .badRequest("event_callback without an event") }
+            guard let bot = me?.id else { return .notConnected }
+            if let retry = request.retry { logger.debug("slack: retry \(retry) of event \(envelope.eventId ?? "?")") }
+            guard let incoming = event.incoming(bot: bot) else { return .ok }
+            let first = state.withLock { state in
+                let newEvent = envelope.eventId.map { state.events.insert($0) } ?? true
+                return newEvent && state.messages.insert(incoming.channel + "/" + incoming.ts)
+            }
+            if first { deliver(incoming, to: inbox) }
+            return .ok
+        default:
+            return .ok
+        }
+    }
+
+    /// Nil if the request is signed by Slack, recently; the 401 otherwise (logged).
+    func refusal(of request: SlackHTTPRequest) -> SlackHTTPResponse? {
+        do throws(SlackSignature.Refusal) {
+            try SlackSignature.verify(body: request.body, timestamp: request.timestamp, signature: request.signature,
+                                      secret: configuration.signingSecret)
+            return nil
+        } catch {
+            logger.warning("slack: refused a request: \(error)")
+            return .unauthorized
+        }
+    }
+
+    static var decoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+
+    /// Looks the names up and hands the message to the bot, in a task of its own: Slack wants
+    /// its answer within 3 seconds, whatever the bot does with the message.
+    private func deliver(_ incoming: SlackIncoming, to inbox: any ChatInbox) {
+        Task.detached { [self] in
+            let user = await directory.userOrID(incoming.user)
+            let channel = incoming.isDirect
+                ? ChatChannel(id: incoming.channel, name: user.name, isDirect: true)
+                : await directory.channelOrID(incoming.channel)
+            var files = [ChatFile]()
+            for file in incoming.files {
+                if let ready = file.chatFile {
+                    files.append(ready)
+                } else {
+                    do {
+                        if let described = try await api.file(file.id).chatFile { files.append(described) }
+                    } catch {
+                        logger.warning("slack: file \(file.id) of message \(incoming.ts) left out: \(error)")
+                    }
+                }
+            }
+            let message = ChatMessage(id: incoming.ts, channel: channel, user: user, text: incoming.text,
+                                      thread: incoming.thread, replyTo: incoming.thread, files: files,
+                                      at: Date(timeIntervalSince1970: TimeInterval(incoming.ts) ?? Date().timeIntervalSince1970))
+            await inbox.receive(message, from: self)
+        }
+    }
+}

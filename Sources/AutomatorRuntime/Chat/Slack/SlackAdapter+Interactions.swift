@@ -1,0 +1,64 @@
+import Foundation
+import Logging
+
+extension SlackAdapter {
+    /// `POST /slack/interactions`: a click on a question's button (`block_actions`), as
+    /// `payload=JSON` in a form body. Checks the signature (401), answers at once (200), and
+    /// delivers the `ChatAnswer` to `inbox` afterwards; other interactions are ignored, a body
+    /// that is not one is a 400.
+    package func handleInteraction(_ request: SlackHTTPRequest, delivering inbox: any ChatInbox) -> SlackHTTPResponse {
+        if let refusal = refusal(of: request) { return refusal }
+        guard let payload = Self.formField("payload", in: request.body) else {
+            return .badRequest("an interaction is a form with a payload field")
+        }
+        let interaction: SlackInteraction
+        do { interaction = try Self.decoder.decode(SlackInteraction.self, from: Data(payload.utf8)) } catch {
+            return .badRequest("the payload is not a Slack interaction: \(error)")
+        }
+        guard interaction.type == "block_actions" else { return .ok }
+        guard let channel = interaction.channel?.id ?? interaction.container?.channelId else {
+            return .badRequest("block_actions without a channel")
+        }
+        let message = (interaction.container?.messageTs).map { ChatMessageRef(channel: channel, id: $0) }
+        for action in interaction.actions ?? [] {
+            guard let (question, choice) = SlackQuestionBlocks.answer(actionID: action.actionId, value: action.value)
+            else { continue }
+            Task.detached { [self] in
+                let answer = ChatAnswer(question: question, choice: choice,
+                                        user: await directory.userOrID(interaction.user.id),
+                                        channel: await directory.channelOrID(channel), message: message)
+                await inbox.receive(answer, from: self)
+            }
+        }
+        return .ok
+    }
+
+    /// The value of `name` in a form-encoded body.
+    static func formField(_ name: String, in body: [UInt8]) -> String? {
+        for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0] == name else { continue }
+            return parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        }
+        return nil
+    }
+}
+
+/// A `block_actions` payload (decoded with `convertFromSnakeCase`), what the adapter reads of it.
+struct SlackInteraction: Decodable, Sendable {
+    struct Reference: Decodable, Sendable { var id: String }
+    struct Container: Decodable, Sendable {
+        var messageTs: String?
+        var channelId: String?
+    }
+    struct Action: Decodable, Sendable {
+        var actionId: String
+        var value: String?
+    }
+
+    var type: String
+    var user: Reference
+    var channel: Reference?
+    var container: Container?
+    var actions: [Action]?
+}

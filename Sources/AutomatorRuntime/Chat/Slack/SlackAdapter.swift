@@ -1,0 +1,110 @@
+public import AsyncHTTPClient
+public import Logging
+import Synchronization
+
+/// The bot on Slack: events arrive over HTTP (the Events API, at `/slack/events`), button
+/// clicks at `/slack/interactions`, and the bot speaks through the Web API.
+///
+/// ```swift
+/// let slack = SlackAdapter(configuration: SlackConfiguration(signingSecret: secret, botToken: token),
+///                          logger: logger)
+/// try await slack.run(delivering: bot)   // checks the token, learns `me`
+/// // the server's routes hand each request to slack.handleEvents / slack.handleInteraction
+/// ```
+///
+/// The app needs the bot scopes `channels:read`, `groups:read`, `im:read`, `users:read`,
+/// `channels:join`, `chat:write`, `reactions:write`, `files:read`, `files:write`,
+/// `channels:history`, `groups:history`, `im:history`, `app_mentions:read`; the events
+/// `message.channels`, `message.groups`, `message.im`, `app_mention` sent to
+/// `https://HOST/slack/events`; and Interactivity on, with `https://HOST/slack/interactions`.
+public final class SlackAdapter: ChatAdapter {
+    public let network = "slack"
+
+    let configuration: SlackConfiguration
+    let api: SlackWebAPI
+    let directory: SlackDirectory
+    let logger: Logger
+    let state = Mutex(State())
+
+    struct State {
+        var me: ChatUser?
+        /// Event ids delivered lately, so that Slack's retries are not.
+        var events = RecentKeys(capacity: 1000)
+        /// `CHANNEL/TS` of the messages delivered lately: a mention comes as `message` and as
+        /// `app_mention`.
+        var messages = RecentKeys(capacity: 1000)
+    }
+
+    /// - Parameter httpClient: the client for the Web API and files; by default one shared by
+    ///   every Slack adapter. One passed in must follow no redirect: a redirect would carry the
+    ///   bot token along.
+    public init(configuration: SlackConfiguration, httpClient: HTTPClient? = nil, logger: Logger) {
+        self.configuration = configuration
+        api = SlackWebAPI(configuration: configuration, client: httpClient ?? SlackWebAPI.sharedClient)
+        directory = SlackDirectory(api: api, logger: logger)
+        self.logger = logger
+    }
+
+    public var me: ChatUser? { state.withLock { $0.me } }
+
+    /// Checks the token with `auth.test` and learns the bot's user, then returns: events come
+    /// through `handleEvents`.
+    public func run(delivering inbox: any ChatInbox) async throws {
+        let me: ChatUser
+        do { me = try await api.authTest() } catch {
+            throw ChatError(error.kind, "cannot connect to Slack: \(error.description)")
+        }
+        state.withLock { $0.me = me }
+        logger.info("slack: connected as \(me.name) (\(me.id))")
+    }
+
+    public func post(_ post: ChatPost) async throws -> ChatMessageRef {
+        try await api.postMessage(post)
+    }
+
+    /// `emoji` is a name (`eyes`), with or without its colons.
+    public func react(to message: ChatMessageRef, with emoji: String) async throws {
+        var name = Substring(emoji)
+        if name.hasPrefix(":") { name = name.dropFirst() }
+        if name.hasSuffix(":") { name = name.dropLast() }
+        try await api.addReaction(String(name), to: message)
+    }
+
+    public func upload(to channel: String, name: String, data: [UInt8], comment: String?) async throws {
+        try await api.upload(to: channel, name: name, data: data, comment: comment)
+    }
+
+    public func channels() async throws -> [ChatChannel] {
+        try await directory.list()
+    }
+
+    public func channel(_ nameOrID: String) async throws -> ChatChannel? {
+        let key = String(nameOrID.trimmingPrefix("#"))
+        if Self.looksLikeID(key) {
+            do { return try await directory.channel(key) } catch where error.kind == .notFound { return nil }
+        }
+        return try await directory.channel(named: key)
+    }
+
+    public func user(_ id: String) async throws -> ChatUser? {
+        do { return try await directory.user(id) } catch where error.kind == .notFound { return nil }
+    }
+
+    public func join(_ channel: ChatChannel) async throws {
+        try await api.join(channel.id)
+    }
+
+    public func leave(_ channel: ChatChannel) async throws {
+        try await api.leave(channel.id)
+    }
+
+    public func download(_ file: ChatFile, limit: Int) async throws -> [UInt8] {
+        try await api.download(file, limit: limit)
+    }
+
+    /// `C0123ABC`, `G…`, `D…`: what Slack's conversation ids look like (names are lower case).
+    static func looksLikeID(_ text: String) -> Bool {
+        guard let first = text.first, "CGD".contains(first) else { return false }
+        return text.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber) }
+    }
+}

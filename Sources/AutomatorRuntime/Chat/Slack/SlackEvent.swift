@@ -1,0 +1,66 @@
+/// An Events API request's body (decoded with `convertFromSnakeCase`): `url_verification` with
+/// its `challenge`, or `event_callback` with its `event`.
+struct SlackEventEnvelope: Decodable {
+    var type: String
+    var challenge: String?
+    var eventId: String?
+    var event: SlackEvent?
+}
+
+/// A `message` or `app_mention` event; other events decode too, and are left out by `incoming`.
+struct SlackEvent: Decodable {
+    var type: String
+    var subtype: String?
+    var user: String?
+    var botId: String?
+    var text: String?
+    var channel: String?
+    /// `channel`, `group` (a private channel), `im`, `mpim`; `app_mention` has none.
+    var channelType: String?
+    var ts: String?
+    var threadTs: String?
+    var files: [SlackFile]?
+    var hidden: Bool?
+
+    /// Subtypes of messages people write; the others are edits, deletions, joins, bots' posts.
+    static let spoken: Set<String?> = [nil, "file_share", "thread_broadcast"]
+    static let conversations: Set<String> = ["channel", "group", "im"]
+
+    /// The message for the bot, whose user is `bot`; nil for anything else.
+    func incoming(bot: String) -> SlackIncoming? {
+        guard type == "message" || type == "app_mention", Self.spoken.contains(subtype), botId == nil, hidden != true,
+              let user, user != bot, let channel, let ts
+        else { return nil }
+        if let channelType, !Self.conversations.contains(channelType) { return nil }
+        return SlackIncoming(channel: channel, isDirect: channelType == "im", user: user,
+                             text: Self.command(text ?? "", mentioning: bot), ts: ts,
+                             thread: threadTs == ts ? nil : threadTs, files: files ?? [])
+    }
+
+    /// A message that begins by mentioning the bot (`<@UBOT> ip 1.2.3.4`) is a command to it:
+    /// `!ip 1.2.3.4`. Other text is left as it is.
+    static func command(_ text: String, mentioning bot: String) -> String {
+        let rest: Substring
+        if text.hasPrefix("<@\(bot)>") {
+            rest = text.dropFirst(bot.count + 3)
+        } else if text.hasPrefix("<@\(bot)|"), let end = text.firstIndex(of: ">") {
+            rest = text[text.index(after: end)...]
+        } else {
+            return text
+        }
+        let command = rest.drop { $0.isWhitespace }
+        return command.hasPrefix("!") ? String(command) : "!" + command
+    }
+}
+
+/// A message accepted from an event, before its names are looked up.
+struct SlackIncoming: Sendable {
+    var channel: String
+    /// Known from the event's `channel_type`; `app_mention`s learn it from `conversations.info`.
+    var isDirect: Bool
+    var user: String
+    var text: String
+    var ts: String
+    var thread: String?
+    var files: [SlackFile]
+}

@@ -1,0 +1,42 @@
+import AutomatorRuntime
+import Hummingbird
+
+/// `POST /slack/events` and `POST /slack/interactions`: Slack's requests to the bot. Outside the
+/// API's bearer authentication: Slack signs its requests, and the adapter checks the signature.
+///
+/// ```swift
+/// SlackRoutes(adapter: slack, inbox: bot).add(to: router)
+/// ```
+struct SlackRoutes: Sendable {
+    /// Events and interactions are a few kilobytes; files arrive as URLs, not in the body.
+    static let maximumBody = 1 << 20
+
+    let adapter: SlackAdapter
+    let inbox: any ChatInbox
+
+    func add(to router: some RouterMethods<BasicRequestContext>) {
+        router.post("slack/events", use: events)
+        router.post("slack/interactions", use: interactions)
+    }
+
+    @Sendable func events(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        Self.response(adapter.handleEvents(try await Self.slackRequest(request), delivering: inbox))
+    }
+
+    @Sendable func interactions(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        Self.response(adapter.handleInteraction(try await Self.slackRequest(request), delivering: inbox))
+    }
+
+    private static func slackRequest(_ request: Request) async throws -> SlackHTTPRequest {
+        let headers = request.headers
+        return SlackHTTPRequest(body: Array(buffer: try await request.body.collect(upTo: maximumBody)),
+                                timestamp: headers[.init("X-Slack-Request-Timestamp")!],
+                                signature: headers[.init("X-Slack-Signature")!],
+                                retry: headers[.init("X-Slack-Retry-Num")!])
+    }
+
+    private static func response(_ answer: SlackHTTPResponse) -> Response {
+        Response(status: HTTPResponse.Status(code: answer.status), headers: [.contentType: answer.contentType],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: answer.body)))
+    }
+}

@@ -1,0 +1,235 @@
+@testable import AutomatorRuntime
+import Foundation
+import Testing
+
+@Suite("Slack: events and interactions through the server's routes", .timeLimit(.minutes(1)))
+struct SlackEventsTests {
+    typealias Harness = SlackHarness
+
+    /// The texts delivered, sorted, once a message sent after the ones under test has arrived
+    /// with `count` others, and a moment more has passed for any that should not come.
+    static func delivered(_ slack: Harness, besides count: Int) async throws -> [String] {
+        let answer = try await slack.post("/slack/events",
+                                          Harness.callback(Harness.message("sentinel", ts: "1700009999.000001"), id: "EvSENTINEL"))
+        #expect(answer.status == 200)
+        _ = try await slack.inbox.messages(count: count + 1)
+        try await Task.sleep(for: .milliseconds(100))
+        let texts = slack.inbox.messages.map(\.text)
+        #expect(texts.filter { $0 == "sentinel" }.count == 1)
+        return texts.filter { $0 != "sentinel" }.sorted()
+    }
+
+    @Test("The url_verification challenge is answered when signed, refused when not")
+    func challenge() async throws {
+        let slack = try await Harness(connect: false)
+        let body = #"{"token":"Jhj5dZrVaK7ZwHHjRyZWjbDl","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#
+        let answer = try await slack.post("/slack/events", body)
+        #expect(answer.status == 200)
+        #expect(answer.body == #"{"challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}"#)
+        #expect(try await slack.post("/slack/events", body, secret: "another app's secret").status == 401)
+    }
+
+    @Test("A bad signature, a stale timestamp, or none at all is a 401, and nothing is delivered")
+    func refused() async throws {
+        let slack = try await Harness()
+        let body = Harness.callback(Harness.message("forged"), id: "EvFORGED")
+        let now = Int(Date().timeIntervalSince1970)
+        #expect(try await slack.post("/slack/events", body, secret: "guessed").status == 401)
+        #expect(try await slack.post("/slack/events", body, timestamp: now - 301).status == 401)
+        #expect(try await slack.post("/slack/events", body, timestamp: now + 600).status == 401)
+        #expect(try await slack.post("/slack/events", body, signature: "").status == 401)
+        let interaction = "payload=" + SlackWebAPI.formEncoded(#"{"type":"block_actions"}"#)
+        #expect(try await slack.post("/slack/interactions", interaction, secret: "guessed").status == 401)
+        #expect(try await Self.delivered(slack, besides: 0) == [])
+    }
+
+    @Test("A malformed body is a 400, and nothing is delivered")
+    func malformed() async throws {
+        let slack = try await Harness()
+        for body in ["{not json", #"{"type":"event_callback"}"#, #"{"event":{"type":"message"}}"#,
+                     #"{"type":"url_verification"}"#]
+        {
+            #expect(try await slack.post("/slack/events", body).status == 400)
+        }
+        for body in ["", "payload=%7Bnot%20json", "text=hello", "payload=" + SlackWebAPI.formEncoded(#"{"type":"block_actions"}"#)] {
+            #expect(try await slack.post("/slack/interactions", body, contentType: "application/x-www-form-urlencoded")
+                .status == 400)
+        }
+        #expect(try await Self.delivered(slack, besides: 0) == [])
+        #expect(slack.inbox.answers.isEmpty)
+    }
+
+    @Test("A channel message arrives with the channel's and the user's names; a thread reply says its thread")
+    func channelMessage() async throws {
+        let slack = try await Harness()
+        #expect(try await slack.post("/slack/events", Harness.callback(Harness.message("is 203.0.113.7 bad?"),
+                                                                       id: "Ev01")).status == 200)
+        var reply = Harness.message("<https://evil.example|evil.example> too", user: "U0BOB", channel: "G0OPS",
+                                    type: "group", ts: "1700000001.000200")
+        reply["thread_ts"] = "1700000000.000100"
+        #expect(try await slack.post("/slack/events", Harness.callback(reply, id: "Ev02")).status == 200)
+
+        let messages = try await slack.inbox.messages(count: 2).sorted { $0.id < $1.id }
+        #expect(messages[0] == ChatMessage(id: "1700000000.000100", channel: ChatChannel(id: "C0SOC", name: "soc"),
+                                           user: ChatUser(id: "U0ALICE", name: "alice"), text: "is 203.0.113.7 bad?",
+                                           at: Date(timeIntervalSince1970: 1_700_000_000.0001)))
+        #expect(messages[1].channel == ChatChannel(id: "G0OPS", name: "secret-ops"))
+        #expect(messages[1].user == ChatUser(id: "U0BOB", name: "bob"))
+        #expect(messages[1].text == "<https://evil.example|evil.example> too")
+        #expect(messages[1].thread == "1700000000.000100")
+        #expect(messages[1].replyTo == "1700000000.000100")
+    }
+
+    @Test("A direct message arrives as direct, named after the person")
+    func directMessage() async throws {
+        let slack = try await Harness()
+        let event = Harness.message("ip 198.51.100.4", channel: "D0ALICE", type: "im")
+        #expect(try await slack.post("/slack/events", Harness.callback(event, id: "Ev03")).status == 200)
+        let message = try #require(try await slack.inbox.messages(count: 1).first)
+        #expect(message.channel == ChatChannel(id: "D0ALICE", name: "alice", isDirect: true))
+        #expect(message.user == ChatUser(id: "U0ALICE", name: "alice"))
+        #expect(message.text == "ip 198.51.100.4")
+    }
+
+    @Test("A file share arrives with its files (files.info when the event leaves them out), downloaded with the token")
+    func fileShare() async throws {
+        let slack = try await Harness()
+        var event = Harness.message("here is the dump")
+        event["subtype"] = "file_share"
+        event["files"] = [slack.fake.file("F0REPORT", name: "report.csv", size: FakeSlack.report.count),
+                          slack.fake.file("F0LARGE", name: "dump.bin"),
+                          ["id": "F0HIDDEN", "mode": "hidden_by_limit", "file_access": "check_file_info"]]
+        #expect(try await slack.post("/slack/events", Harness.callback(event, id: "Ev04")).status == 200)
+        let message = try #require(try await slack.inbox.messages(count: 1).first)
+        #expect(message.files.map(\.id) == ["F0REPORT", "F0LARGE", "F0HIDDEN"])
+        #expect(message.files[0] == ChatFile(id: "F0REPORT", name: "report.csv", size: FakeSlack.report.count,
+                                             mimeType: "text/csv", url: "\(slack.fake.url)/files/F0REPORT/report.csv"))
+        #expect(message.files[2].url == "\(slack.fake.url)/files/F0HIDDEN/hidden.csv")
+        #expect(slack.fake.calls("files.info").map { $0.arguments["file"] } == ["F0HIDDEN"])
+
+        #expect(try await slack.adapter.download(message.files[0], limit: 1 << 20) == FakeSlack.report)
+        #expect(try await slack.adapter.download(message.files[2], limit: 1 << 20) == FakeSlack.report)
+        await #expect(throws: ChatError.self) { try await slack.adapter.download(message.files[1], limit: 4096) }
+        #expect(slack.fake.state.withLock { $0.downloads } == 3)
+    }
+
+    @Test("Slack's retry of an event (X-Slack-Retry-Num) is answered 200 and delivered once")
+    func retry() async throws {
+        let slack = try await Harness()
+        let body = Harness.callback(Harness.message("ip 203.0.113.7"), id: "Ev05")
+        #expect(try await slack.post("/slack/events", body).status == 200)
+        _ = try await slack.inbox.messages(count: 1)
+        let retry = try await slack.post("/slack/events", body,
+                                         headers: [("X-Slack-Retry-Num", "1"), ("X-Slack-Retry-Reason", "http_timeout")])
+        #expect(retry.status == 200)
+        #expect(try await Self.delivered(slack, besides: 1) == ["ip 203.0.113.7"])
+    }
+
+    @Test("A message that begins by mentioning the bot is the command, delivered once for its message and app_mention")
+    func mentionAsCommand() async throws {
+        let slack = try await Harness()
+        let message = Harness.message("<@UBOT> ip 1.2.3.4")
+        var mention = message
+        mention["type"] = "app_mention"
+        mention["channel_type"] = nil
+        #expect(try await slack.post("/slack/events", Harness.callback(message, id: "Ev06")).status == 200)
+        #expect(try await slack.post("/slack/events", Harness.callback(mention, id: "Ev07")).status == 200)
+        // A mention alone (no message.channels subscription for this channel) is delivered too.
+        var alone = Harness.message("<@UBOT|automator>   !whois example.org", user: "U0BOB", ts: "1700000002.000300")
+        alone["type"] = "app_mention"
+        alone["channel_type"] = nil
+        #expect(try await slack.post("/slack/events", Harness.callback(alone, id: "Ev08")).status == 200)
+
+        #expect(try await Self.delivered(slack, besides: 2) == ["!ip 1.2.3.4", "!whois example.org"])
+        #expect(slack.inbox.messages.allSatisfy { $0.channel == ChatChannel(id: "C0SOC", name: "soc") })
+        #expect(SlackEvent.command("ask <@UBOT> later", mentioning: "UBOT") == "ask <@UBOT> later")
+        #expect(SlackEvent.command("<@U0ALICE> ip 1.2.3.4", mentioning: "UBOT") == "<@U0ALICE> ip 1.2.3.4")
+    }
+
+    @Test("The bot's own messages, other bots', edits, deletions and joins are not delivered")
+    func skipped() async throws {
+        let slack = try await Harness()
+        var bots = Harness.message("alert!", user: "U0OTHERBOT", ts: "1700000003.000001")
+        bots["bot_id"] = "B0OTHER"
+        var edit = Harness.message("", ts: "1700000003.000002")
+        edit["subtype"] = "message_changed"
+        edit["user"] = nil
+        edit["message"] = ["type": "message", "user": "U0ALICE", "text": "ip 1.2.3.4", "ts": "1700000000.000100"]
+        var deleted = Harness.message("", ts: "1700000003.000003")
+        deleted["subtype"] = "message_deleted"
+        var join = Harness.message("<@U0BOB> has joined the channel", user: "U0BOB", ts: "1700000003.000004")
+        join["subtype"] = "channel_join"
+        var group = Harness.message("hi all", channel: "G0MPIM", type: "mpim", ts: "1700000003.000005")
+        group["channel_type"] = "mpim"
+        let reaction: [String: Any] = ["type": "reaction_added", "user": "U0ALICE", "reaction": "eyes",
+                                       "item": ["type": "message", "channel": "C0SOC", "ts": "1700000000.000100"]]
+        for (index, event) in [Harness.message("ip 1.2.3.4", user: "UBOT"), bots, edit, deleted, join, group, reaction]
+            .enumerated()
+        {
+            #expect(try await slack.post("/slack/events", Harness.callback(event, id: "EvSKIP\(index)")).status == 200)
+        }
+        #expect(try await Self.delivered(slack, besides: 0) == [])
+    }
+
+    @Test("The 200 is answered before a slow delivery finishes")
+    func answersAtOnce() async throws {
+        let slack = try await Harness()
+        slack.inbox.hold()
+        let start = ContinuousClock.now
+        let answer = try await slack.post("/slack/events", Harness.callback(Harness.message("ip 1.2.3.4"), id: "Ev09"))
+        #expect(answer.status == 200)
+        #expect(ContinuousClock.now - start < .seconds(2))
+        // The delivery is under way, held in the inbox, and not finished.
+        _ = try await RecordingInbox.eventually { slack.inbox.waiting == 1 ? true : nil }
+        #expect(slack.inbox.messages.isEmpty)
+        slack.inbox.release()
+        #expect(try await slack.inbox.messages(count: 1).map(\.text) == ["ip 1.2.3.4"])
+    }
+
+    @Test("Before run has checked the token, events are refused with a 503 for Slack to try again")
+    func notConnected() async throws {
+        let slack = try await Harness(connect: false)
+        let body = Harness.callback(Harness.message("ip 1.2.3.4"), id: "Ev10")
+        #expect(try await slack.post("/slack/events", body).status == 503)
+        try await slack.adapter.run(delivering: slack.inbox)
+        #expect(try await slack.post("/slack/events", body, headers: [("X-Slack-Retry-Num", "1")]).status == 200)
+        #expect(try await slack.inbox.messages(count: 1).map(\.text) == ["ip 1.2.3.4"])
+    }
+
+    @Test("A click on a question's button becomes a ChatAnswer; other apps' actions do not")
+    func interaction() async throws {
+        let slack = try await Harness()
+        let blocks = SlackQuestionBlocks.blocks(text: "Block 203.0.113.7?",
+                                                question: ChatQuestion(id: "q-7", choices: ["approve", "deny"]))
+        guard case .actions(let buttons) = blocks.last else {
+            Issue.record("no buttons")
+            return
+        }
+        let payload: [String: Any] = [
+            "type": "block_actions",
+            "user": ["id": "U0BOB", "username": "bob", "name": "bob", "team_id": "T0EXAMPLE"],
+            "api_app_id": "A0APP", "token": "XXYYZZ", "trigger_id": "123.456.abc",
+            "container": ["type": "message", "message_ts": "1700000100.000200", "channel_id": "G0OPS",
+                          "is_ephemeral": false],
+            "channel": ["id": "G0OPS", "name": "secret-ops"],
+            "message": ["type": "message", "ts": "1700000100.000200", "text": "Block 203.0.113.7?"],
+            "actions": [
+                ["type": "button", "action_id": "another.app.button", "block_id": "x", "value": #"["q-7","approve"]"#,
+                 "action_ts": "1700000101.000001"],
+                ["type": "button", "action_id": buttons[1].actionID, "block_id": "y", "value": buttons[1].value,
+                 "text": ["type": "plain_text", "text": "deny"], "action_ts": "1700000101.000002"],
+            ],
+        ]
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: payload), as: UTF8.self)
+        let answer = try await slack.post("/slack/interactions", "payload=" + SlackWebAPI.formEncoded(json),
+                                          contentType: "application/x-www-form-urlencoded")
+        #expect(answer.status == 200)
+        #expect(answer.body.isEmpty)
+        let answers = try await slack.inbox.answers(count: 1)
+        #expect(answers == [ChatAnswer(question: "q-7", choice: "deny", user: ChatUser(id: "U0BOB", name: "bob"),
+                                       channel: ChatChannel(id: "G0OPS", name: "secret-ops"),
+                                       message: ChatMessageRef(channel: "G0OPS", id: "1700000100.000200"))])
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(slack.inbox.answers.count == 1)
+    }
+}

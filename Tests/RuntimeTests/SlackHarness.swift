@@ -1,0 +1,73 @@
+@testable import AutomatorRuntime
+@testable import AutomatorServer
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOHTTP1
+import TestSupport
+
+/// A Slack adapter over a fake Slack, its routes served on loopback.
+final class SlackHarness: Sendable {
+    static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    let fake: FakeSlack
+    let adapter: SlackAdapter
+    let inbox = RecordingInbox()
+    private let server: LoopbackServer
+
+    /// - Parameter connect: runs the adapter (`auth.test`) first, as the bot does.
+    init(connect: Bool = true) async throws {
+        fake = try await FakeSlack()
+        adapter = SlackAdapter(configuration: SlackConfiguration(signingSecret: FakeSlack.signingSecret,
+                                                                 botToken: FakeSlack.token, apiURL: fake.apiURL),
+                               logger: Self.logger)
+        let router = Router()
+        SlackRoutes(adapter: adapter, inbox: inbox).add(to: router)
+        server = try await LoopbackServer(router)
+        if connect { try await adapter.run(delivering: inbox) }
+    }
+
+    deinit { server.stop() }
+
+    struct Answer {
+        var status: UInt
+        var body: String
+    }
+
+    /// POSTs `body` to `path` as Slack would, signed with `secret` at `timestamp` (now by default).
+    func post(_ path: String, _ body: String, contentType: String = "application/json",
+              timestamp: Int = Int(Date().timeIntervalSince1970), secret: String = FakeSlack.signingSecret,
+              signature: String? = nil, headers extra: [(String, String)] = []) async throws -> Answer
+    {
+        var request = HTTPClientRequest(url: server.url + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: contentType)
+        request.headers.add(name: "X-Slack-Request-Timestamp", value: String(timestamp))
+        request.headers.add(name: "X-Slack-Signature", value: signature
+            ?? SlackSignature.compute(body: Array(body.utf8), timestamp: String(timestamp), secret: secret))
+        for (name, value) in extra { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(string: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        return Answer(status: response.status.code, body: String(buffer: try await response.body.collect(upTo: 1 << 20)))
+    }
+
+    /// An `event_callback` with `event`, as JSON text.
+    static func callback(_ event: [String: Any], id: String) -> String {
+        let envelope: [String: Any] = [
+            "token": "XXYYZZ", "team_id": "T0EXAMPLE", "api_app_id": "A0APP", "type": "event_callback",
+            "event": event, "event_id": id, "event_time": 1_700_000_000,
+            "authorizations": [["team_id": "T0EXAMPLE", "user_id": "UBOT", "is_bot": true]],
+        ]
+        return String(decoding: try! JSONSerialization.data(withJSONObject: envelope, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    /// A `message` event, as Slack sends it for a channel.
+    static func message(_ text: String, user: String = "U0ALICE", channel: String = "C0SOC",
+                        type: String = "channel", ts: String = "1700000000.000100") -> [String: Any]
+    {
+        ["type": "message", "user": user, "text": text, "ts": ts, "channel": channel, "channel_type": type,
+         "event_ts": ts, "team": "T0EXAMPLE"]
+    }
+}
