@@ -82,10 +82,14 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
-        // What both test targets use: real HTTP servers on loopback.
+        // What both test targets use: real HTTP servers on loopback, a fake Slack.
         .target(
             name: "TestSupport",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                // Signs the fake Slack's requests.
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/TestSupport"
         ),
         // Runs the built `automator` binary as a real process.

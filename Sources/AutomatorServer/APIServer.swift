@@ -35,10 +35,12 @@ public struct APIServer {
         public var dedupWindow: TimeInterval
         /// Feeds, integrations' settings, cache times (`--config`).
         public var intel: IntelConfiguration
+        /// The chat networks the bot joins, and the roles.
+        public var chat: ChatConfiguration
 
         public init(dataFolder: String, host: String = "127.0.0.1", port: Int = 8080, scriptsFolder: String,
                     executors: Int? = nil, limits: Limits = Limits(), dedupWindow: TimeInterval = 86400,
-                    intel: IntelConfiguration = IntelConfiguration())
+                    intel: IntelConfiguration = IntelConfiguration(), chat: ChatConfiguration = ChatConfiguration())
         {
             self.dataFolder = dataFolder
             self.host = host
@@ -48,6 +50,7 @@ public struct APIServer {
             self.limits = limits
             self.dedupWindow = dedupWindow
             self.intel = intel
+            self.chat = chat
         }
     }
 
@@ -80,7 +83,11 @@ public struct APIServer {
         let feeds = FeedSet(configuration.intel.feeds, logger: logger)
         let reputation = ReputationService(feeds: feeds, integrations: integrations, cache: store,
                                            ttl: configuration.intel.cacheTTL)
-        let modules = modules(reputation) + [IncidentsModule(ledger: ledger)]
+        let slack = configuration.chat.slack.map { SlackAdapter(configuration: $0, logger: self.logger) }
+        let adapters: [any ChatAdapter] = [slack].compactMap { $0 }
+        let chat = ChatService(store: store, adapters: adapters, scripts: configuration.scriptsFolder,
+                               configuration: ChatService.Configuration(roles: configuration.chat.roles), logger: logger)
+        let modules = modules(reputation) + [IncidentsModule(ledger: ledger), ChatModule(service: chat, reputation: reputation)]
         let runs = try RunService(store: store, modules: modules, modulePaths: [configuration.scriptsFolder],
                                   executors: configuration.executors, limits: configuration.limits, logger: logger)
         let service = try IncidentService(ledger: ledger, runs: runs, scripts: configuration.scriptsFolder,
@@ -88,7 +95,9 @@ public struct APIServer {
         do {
             try await service.start()
             logger.info("resumed \(runs.liveCount) unfinished run\(runs.liveCount == 1 ? "" : "s") from \(store.path)")
+            try await chat.start(runs: runs, modules: modules)
         } catch {
+            await chat.shutdown()
             await service.shutdown()
             throw error
         }
@@ -99,9 +108,10 @@ public struct APIServer {
         let host = configuration.host
         let logger = logger
         let application = Application(
-            router: router(service: service, reputation: reputation, store: store, token: token),
+            router: router(service: service, reputation: reputation, store: store, token: token,
+                           slack: slack.map { ($0, chat) }),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
-            services: [ServiceRunner(service: service, integrations: integrations, logger: logger)],
+            services: [ServiceRunner(service: service, chat: chat, integrations: integrations, logger: logger)],
             onServerRunning: { channel in
                 let url = Self.url(host: host, port: channel.localAddress?.port ?? 0)
                 lock.publish(url: url)
@@ -121,12 +131,14 @@ public struct APIServer {
         logger.info("stopped")
     }
 
-    private func router(service: IncidentService, reputation: ReputationService, store: any IntelStore, token: String)
-        -> Router<BasicRequestContext>
+    private func router(service: IncidentService, reputation: ReputationService, store: any IntelStore, token: String,
+                        slack: (SlackAdapter, ChatService)?) -> Router<BasicRequestContext>
     {
         let router = Router()
         router.add(middleware: JSONErrors())
         router.get("healthz") { _, _ in Response.json(#"{"status":"ok"}"#) }
+        // Slack signs its requests instead of sending the API token.
+        if let (adapter, bot) = slack { SlackRoutes(adapter: adapter, inbox: bot).add(to: router) }
         let api = router.group("api/v1").add(middleware: BearerAuthentication(token: token))
         RunRoutes(runs: service.runs, scripts: ScriptFolder(path: configuration.scriptsFolder)).add(to: api)
         IncidentRoutes(service: service).add(to: api)

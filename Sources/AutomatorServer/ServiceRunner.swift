@@ -2,11 +2,12 @@ import AutomatorRuntime
 import Logging
 import ServiceLifecycle
 
-/// The incident service's life (its runs, its SLA timers) in the server's service group. Listed
+/// The incident service's life (its runs, its SLA timers) and the chat bot's in the server's service group. Listed
 /// before the HTTP server, so the group stops it after the server has stopped taking requests and
 /// answered those in flight.
 struct ServiceRunner: Service {
     let service: IncidentService
+    let chat: ChatService
     let integrations: Integrations
     let logger: Logger
 
@@ -16,6 +17,7 @@ struct ServiceRunner: Service {
         try? await gracefulShutdown()
         let inFlight = service.runs.liveCount
         logger.info("stopping: \(inFlight) run\(inFlight == 1 ? "" : "s") in flight will resume at the next start")
+        await chat.shutdown()
         await service.shutdown()
         integrations.shutdown()
     }

@@ -109,7 +109,11 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("there is no scripts folder \(scripts): runs by name will not be found (pass --scripts)")
         }
         let intel: IntelConfiguration
-        do { intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration() } catch {
+        let chat: ChatConfiguration
+        do {
+            intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
+            chat = try config.map { try ChatConfiguration(file: $0) } ?? ChatConfiguration()
+        } catch {
             CommandLogging.report(error)
             throw ExitCode.failure
         }
@@ -117,7 +121,7 @@ struct ServeCommand: AsyncParsableCommand {
         let server = APIServer(
             configuration: .init(dataFolder: data, host: http.host, port: http.port, scriptsFolder: scripts,
                                  executors: executors, limits: limits.executorLimits,
-                                 dedupWindow: DurationText.seconds(dedupWindow)!, intel: intel),
+                                 dedupWindow: DurationText.seconds(dedupWindow)!, intel: intel, chat: chat),
             modules: { access.modules(logger: logger, reputation: $0) }, logger: logger)
         do {
             try await server.run()

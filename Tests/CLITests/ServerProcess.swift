@@ -108,12 +108,13 @@ final class ServerProcess: Sendable {
     }
 
     /// `METHOD PATH` with `body`, with the server's token unless `credentials` says otherwise.
-    func call(_ method: String, _ path: String, body: String? = nil, credentials: Credentials = .serverToken)
-        async throws -> Answer
+    func call(_ method: String, _ path: String, body: String? = nil, credentials: Credentials = .serverToken,
+              headers: [String: String] = [:]) async throws -> Answer
     {
         var request = URLRequest(url: try #require(URL(string: url + path)))
         request.httpMethod = method
         request.httpBody = body.map { Data($0.utf8) }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         switch credentials {
         case .serverToken: request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         case .bearer(let token): request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")

@@ -1,5 +1,6 @@
 @testable import AutomatorRuntime
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Slack: events and interactions through the server's routes", .timeLimit(.minutes(1)))

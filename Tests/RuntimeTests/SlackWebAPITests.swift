@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 import NIOCore
+import TestSupport
 import Testing
 
 @Suite("Slack: the Web API", .timeLimit(.minutes(1)))

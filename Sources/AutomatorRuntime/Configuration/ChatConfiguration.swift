@@ -17,15 +17,8 @@ import Yams
 ///     user: "@automator:example.org"
 ///     access_token: ${MATRIX_ACCESS_TOKEN}   # or password: ${MATRIX_PASSWORD}
 /// ```
-public struct ChatConfiguration: Sendable, Hashable {
-    public struct Slack: Sendable, Hashable {
-        public var signingSecret: String
-        public var botToken: String
-        /// The Web API's base, `https://slack.com/api` unless given (tests point it at loopback).
-        public var apiURL: String?
-    }
-
-    public struct Matrix: Sendable, Hashable {
+public struct ChatConfiguration: Sendable {
+    public struct Matrix: Sendable {
         public var homeserver: String
         public var user: String
         public var accessToken: String?
@@ -33,7 +26,7 @@ public struct ChatConfiguration: Sendable, Hashable {
     }
 
     public var roles: [String: [String]] = [:]
-    public var slack: Slack?
+    public var slack: SlackConfiguration?
     public var matrix: Matrix?
 
     public init() {}
@@ -59,11 +52,11 @@ public struct ChatConfiguration: Sendable, Hashable {
         if let node = chat["slack"] {
             let fields = try reader.mapping(node, key: "chat.slack")
             try reader.only(["signing_secret", "bot_token", "api_url"], in: fields, key: "chat.slack")
-            slack = Slack(signingSecret: try reader.string(fields["signing_secret"], key: "chat.slack.signing_secret"),
-                          botToken: try reader.string(fields["bot_token"], key: "chat.slack.bot_token"),
-                          apiURL: try fields["api_url"].map { node throws(ConfigurationError) in
-                              try reader.string(node, key: "chat.slack.api_url")
-                          })
+            var settings = SlackConfiguration(
+                signingSecret: try reader.string(fields["signing_secret"], key: "chat.slack.signing_secret"),
+                botToken: try reader.string(fields["bot_token"], key: "chat.slack.bot_token"))
+            if let url = fields["api_url"] { settings.apiURL = try reader.string(url, key: "chat.slack.api_url") }
+            slack = settings
         }
         if let node = chat["matrix"] {
             let fields = try reader.mapping(node, key: "chat.matrix")

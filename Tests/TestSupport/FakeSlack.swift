@@ -1,32 +1,32 @@
-import Foundation
+import Crypto
+public import Foundation
 import Hummingbird
 import Synchronization
-import TestSupport
 
-/// Slack on loopback, for the adapter's tests: the Web API methods the adapter calls, answering
+/// Slack on loopback, for the adapter's and the server's tests: the Web API methods the adapter calls, answering
 /// as Slack documents them (an HTTP 200 with `ok: false` and an error code for a refusal), the
 /// upload URL of `files.getUploadURLExternal`, and file URLs that need the bot token. It checks
 /// the bearer token and the arguments, and records every call.
-final class FakeSlack: Sendable {
-    static let token = "xoxb-1234-5678-fake"
-    static let signingSecret = "automator-test-secret"
+public final class FakeSlack: Sendable {
+    public static let token = "xoxb-1234-5678-fake"
+    public static let signingSecret = "automator-test-secret"
 
-    struct Call: Sendable {
-        var method: String
-        var contentType: String
+    public struct Call: Sendable {
+        public var method: String
+        public var contentType: String
         /// The form's fields, or the JSON body's top-level strings.
-        var arguments: [String: String]
-        var body: String
+        public var arguments: [String: String]
+        public var body: String
     }
 
-    struct State {
-        var calls: [Call] = []
+    public struct State {
+        public var calls: [Call] = []
         /// How many 429s a method answers before it works, and the `Retry-After` it sends.
-        var rateLimits: [String: (count: Int, retryAfter: Int)] = [:]
-        var uploads: [String: [UInt8]] = [:]
+        public var rateLimits: [String: (count: Int, retryAfter: Int)] = [:]
+        public var uploads: [String: [UInt8]] = [:]
         /// The `Authorization` header of each upload (there should be none).
-        var uploadAuthorizations: [String?] = []
-        var downloads = 0
+        public var uploadAuthorizations: [String?] = []
+        public var downloads = 0
     }
 
     nonisolated(unsafe) static let conversations: [String: [String: Any]] = [
@@ -34,21 +34,21 @@ final class FakeSlack: Sendable {
         "G0OPS": ["id": "G0OPS", "name": "secret-ops", "is_channel": true, "is_private": true],
         "D0ALICE": ["id": "D0ALICE", "is_im": true, "user": "U0ALICE"],
     ]
-    static let users: [String: String] = ["U0ALICE": "alice", "U0BOB": "bob", "UBOT": "automator"]
-    static let report = Array("203.0.113.7,phishing\n".utf8)
-    static let large = [UInt8](repeating: 0x41, count: 64 << 10)
+    public static let users: [String: String] = ["U0ALICE": "alice", "U0BOB": "bob", "UBOT": "automator"]
+    public static let report = Array("203.0.113.7,phishing\n".utf8)
+    public static let large = [UInt8](repeating: 0x41, count: 64 << 10)
 
     /// What the fake has seen; tests also set its rate limits here.
-    final class Recorder: Sendable {
+    public final class Recorder: Sendable {
         private let state = Mutex(State())
 
-        func withLock<Result: Sendable>(_ body: (inout State) -> Result) -> Result { state.withLock { body(&$0) } }
+        public func withLock<Result: Sendable>(_ body: (inout State) -> Result) -> Result { state.withLock { body(&$0) } }
     }
 
-    let state: Recorder
+    public let state: Recorder
     private let server: LoopbackServer
 
-    init() async throws {
+    public init() async throws {
         let state = Recorder()
         self.state = state
         let router = Router()
@@ -99,17 +99,29 @@ final class FakeSlack: Sendable {
 
     deinit { server.stop() }
 
-    var url: String { server.url }
-    var apiURL: String { server.url + "/api" }
+    public var url: String { server.url }
+    public var apiURL: String { server.url + "/api" }
 
-    func calls(_ method: String) -> [Call] { state.withLock { $0.calls.filter { $0.method == method } } }
+    public func calls(_ method: String) -> [Call] { state.withLock { $0.calls.filter { $0.method == method } } }
 
     /// A file of a message, as the Events API describes it.
-    func file(_ id: String, name: String, size: Int? = nil) -> [String: Any] {
+    public func file(_ id: String, name: String, size: Int? = nil) -> [String: Any] {
         var file: [String: Any] = ["id": id, "name": name, "title": name, "mimetype": "text/csv",
                                    "url_private": "\(url)/files/\(id)/\(name)"]
         file["size"] = size
         return file
+    }
+
+    /// The headers Slack signs a request with: `X-Slack-Request-Timestamp` and `X-Slack-Signature`
+    /// (`v0=` HMAC-SHA256 of `v0:TIMESTAMP:BODY` with the signing secret).
+    public static func signatureHeaders(for body: String, secret: String = signingSecret,
+                                        at timestamp: Date = Date()) -> [String: String]
+    {
+        let seconds = String(Int(timestamp.timeIntervalSince1970))
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("v0:\(seconds):\(body)".utf8),
+                                                  using: SymmetricKey(data: Data(secret.utf8)))
+        return ["X-Slack-Request-Timestamp": seconds,
+                "X-Slack-Signature": "v0=" + mac.map { String(format: "%02x", $0) }.joined()]
     }
 
     private static func answer(_ method: String, _ arguments: [String: String], body: String, base: String,
@@ -180,7 +192,7 @@ final class FakeSlack: Sendable {
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: Array(data))))
     }
 
-    static func form(_ body: String) -> [String: String] {
+    public static func form(_ body: String) -> [String: String] {
         var fields = [String: String]()
         for item in URLComponents(string: "?" + body)?.queryItems ?? [] { fields[item.name] = item.value ?? "" }
         return fields
