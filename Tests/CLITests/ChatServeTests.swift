@@ -9,10 +9,14 @@ struct ChatServeTests {
 
     /// A signed `event_callback` of a message by `user` in `channel`.
     static func message(_ text: String, ts: String, channel: String = "C0SOC", user: String = "U0ALICE",
-                        event id: String) -> String
+                        event id: String, files: [[String: Any]]? = nil) -> String
     {
-        let event: [String: Any] = ["type": "message", "channel": channel, "channel_type": "channel", "user": user,
-                                    "text": text, "ts": ts, "event_ts": ts]
+        var event: [String: Any] = ["type": "message", "channel": channel, "user": user, "text": text, "ts": ts,
+                                    "event_ts": ts, "channel_type": channel.hasPrefix("D") ? "im" : "channel"]
+        if let files {
+            event["subtype"] = "file_share"
+            event["files"] = files
+        }
         let envelope: [String: Any] = ["type": "event_callback", "team_id": "T0EXAMPLE", "api_app_id": "A0APP",
                                        "event": event, "event_id": id, "event_time": 1_700_000_000]
         return String(decoding: try! JSONSerialization.data(withJSONObject: envelope), as: UTF8.self)
@@ -22,9 +26,11 @@ struct ChatServeTests {
         FakeSlack.signatureHeaders(for: body).merging(["Content-Type": "application/json"]) { $1 }
     }
 
-    /// The messages the bot posted, once `until` holds for them (or after 20 s).
-    static func posts(_ slack: FakeSlack, until done: ([FakeSlack.Call]) -> Bool) async throws -> [FakeSlack.Call] {
-        let deadline = Date().addingTimeInterval(20)
+    /// The messages the bot posted, once `until` holds for them (or after `timeout` seconds).
+    static func posts(_ slack: FakeSlack, timeout: TimeInterval = 20, until done: ([FakeSlack.Call]) -> Bool)
+        async throws -> [FakeSlack.Call]
+    {
+        let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let posts = slack.calls("chat.postMessage")
             if done(posts) { return posts }
@@ -104,6 +110,84 @@ struct ChatServeTests {
         let ended = try await server.waitForRun(run)
         #expect(ended["status"] as? String == "completed", "\(ended)")
         #expect("\(ended["result"] ?? "")".contains("slack:alice"), "\(ended)")
+        server.terminate()
+        _ = await server.waitForExit()
+    }
+
+    /// The seed's flow: `join all` and `verbose on` in a direct message, then an IP, a URL, an
+    /// uploaded file, an MD5 and a SHA-256 answered with their verdicts; a benign finding in a
+    /// channel that is not verbose gets no answer. Bad requests change nothing.
+    @Test("join all, verbose on, then each kind of finding answered; silence for benign where not verbose")
+    func seedFlow() async throws {
+        let slack = try await FakeSlack()
+        let folder = try TemporaryFolder()
+        let md5 = "44d88612fea8a8f36de82e1278abb02f"
+        let sha256 = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
+        // The SHA-256 of the fake's report.csv (FakeSlack.report).
+        let uploaded = "3650463965fc2ea094f0ff311249d3e3df2c7043d33aabc2ab1ae3f1528b977a"
+        try folder.write("feeds/bad.txt", """
+            203.0.113.45 C2 of the Acme campaign
+            http://login-example.com/reset credential phishing
+            \(md5) EICAR test file
+            \(sha256) dropper of the Acme campaign
+            \(uploaded) report stealer
+            """)
+        try folder.write("feeds/ours.txt", "192.0.2.0/24 our office\n")
+        try folder.write("automator.yml", """
+            feeds:
+              - { name: bad, path: feeds/bad.txt, verdict: malicious }
+              - { name: ours, path: feeds/ours.txt, verdict: allowlist }
+            chat:
+              slack: { signing_secret: \(FakeSlack.signingSecret), bot_token: \(FakeSlack.token), api_url: "\(slack.apiURL)" }
+            """)
+        let server = try await ServerProcess.start(
+            data: folder.url.appendingPathComponent("data"), scripts: Self.scripts,
+            arguments: ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path])
+        var events = 0
+        /// The bot's answer; nil if none came within `patience` seconds.
+        func send(_ text: String, in channel: String, files: [[String: Any]]? = nil, patience: TimeInterval = 20)
+            async throws -> String?
+        {
+            events += 1
+            let before = slack.calls("chat.postMessage").count
+            let ts = "17000000\(10 + events).000100"
+            let body = Self.message(text, ts: ts, channel: channel, event: "Ev\(events)", files: files)
+            #expect(try await server.call("POST", "/slack/events", body: body, credentials: .none,
+                                          headers: Self.signed(body)).status == 200)
+            let posts = try await Self.posts(slack, timeout: patience) { $0.count > before }
+            return posts.count > before ? posts[before].arguments["text"] : nil
+        }
+
+        #expect(try await send("join all", in: "D0ALICE") == "Watching #secret-ops, #soc.")
+        #expect(slack.calls("conversations.join").map { $0.arguments["channel"] ?? "" }.sorted() == ["C0SOC", "G0OPS"])
+        #expect(try await send("verbose on #soc", in: "D0ALICE") == "Verbose on in #soc.")
+        let checks: [(String, String)] = [
+            ("who is 203.0.113.45?", "C2 of the Acme campaign"),
+            ("clicked hxxp://login-example[.]com/reset", "credential phishing"),
+            ("sample \(md5)", "EICAR test file"),
+            ("and \(sha256)", "dropper of the Acme campaign"),
+        ]
+        for (text, reason) in checks {
+            let answer = try await send(text, in: "C0SOC") ?? ""
+            #expect(answer.contains("malicious") && answer.contains(reason), "\(text): \(answer)")
+        }
+        let file = slack.file("F0REPORT", name: "report.csv", size: FakeSlack.report.count)
+        let fileAnswer = try await send("here is the report", in: "C0SOC", files: [file]) ?? ""
+        #expect(fileAnswer.contains("report.csv") && fileAnswer.contains("report stealer"), "\(fileAnswer)")
+        #expect(try await send("the office is 192.0.2.10", in: "C0SOC")?.contains("benign") == true, "verbose: answered")
+        #expect(try await send("the office is 192.0.2.10", in: "G0OPS", patience: 1) == nil, "not verbose: benign is quiet")
+
+        // A stale timestamp and malformed JSON are refused, and nothing is answered.
+        let before = slack.calls("chat.postMessage").count
+        let stale = Self.message("!ip 203.0.113.45", ts: "1700000099.000100", event: "EvStale")
+        var headers = FakeSlack.signatureHeaders(for: stale, at: Date().addingTimeInterval(-600))
+        headers["Content-Type"] = "application/json"
+        #expect(try await server.call("POST", "/slack/events", body: stale, credentials: .none, headers: headers).status == 401)
+        let malformed = #"{"type": "event_callback", "event": {"#
+        #expect(try await server.call("POST", "/slack/events", body: malformed, credentials: .none,
+                                      headers: Self.signed(malformed)).status == 400)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(slack.calls("chat.postMessage").count == before)
         server.terminate()
         _ = await server.waitForExit()
     }
