@@ -95,7 +95,11 @@ let package = Package(
         // Runs the built `automator` binary as a real process.
         .testTarget(
             name: "CLITests",
-            dependencies: ["automator", "TestSupport", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: [
+                "automator", "TestSupport", .product(name: "Hummingbird", package: "hummingbird"),
+                // Changes a database behind the binary's back (the journal's tamper tests).
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             resources: [.copy("Fixtures")]
         ),
     ]

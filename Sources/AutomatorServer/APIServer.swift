@@ -111,7 +111,9 @@ public struct APIServer {
             router: router(service: service, reputation: reputation, store: store, token: token,
                            slack: slack.map { ($0, chat) }),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
-            services: [ServiceRunner(service: service, chat: chat, integrations: integrations, logger: logger)],
+            services: [ServiceRunner(service: service, chat: chat, integrations: integrations,
+                                     checkpointer: JournalCheckpointer(store: store, folder: folder, logger: logger),
+                                     logger: logger)],
             onServerRunning: { channel in
                 let url = Self.url(host: host, port: channel.localAddress?.port ?? 0)
                 lock.publish(url: url)

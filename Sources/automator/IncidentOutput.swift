@@ -62,6 +62,7 @@ enum IncidentOutput {
         }
 
         struct Entry: Decodable {
+            var sequence: Int64
             var at: String
             var actor: String
             var kind: String
@@ -199,6 +200,14 @@ enum IncidentOutput {
         let entries = try decode(API.Journal.self, json).journal
         guard !entries.isEmpty else { return "journal: empty" }
         return "journal:\n" + table(entries.map { [time($0.at), $0.actor, $0.kind, $0.text] }, indent: "  ")
+    }
+
+    /// The entries after `sequence`, a line each (time, actor, kind, text), and the last one's
+    /// sequence: what `journal show --follow` prints as entries arrive.
+    static func journal(_ json: String, after sequence: Int64) throws -> (text: String, last: Int64) {
+        let entries = try decode(API.Journal.self, json).journal.filter { $0.sequence > sequence }
+        guard let last = entries.last?.sequence else { return ("", sequence) }
+        return (table(entries.map { [time($0.at), $0.actor, $0.kind, $0.text] }), last)
     }
 
     /// What `incident retry` and `playbook run` started: `INC-7: run run-… running (playbooks/phishing.lua)`,

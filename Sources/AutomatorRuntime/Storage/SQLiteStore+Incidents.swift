@@ -96,6 +96,30 @@ extension SQLiteStore: IncidentStore {
         }
     }
 
+    /// Appends an entry with the next sequence and its place in the hash chains (`JournalChain`).
+    private static func append(_ entry: inout JournalEntry, to db: Database) throws {
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT sequence, chain FROM journal ORDER BY sequence DESC LIMIT 1"))
+        let previousHash = try Data.fetchOne(db.cachedStatement(sql: """
+            SELECT hash FROM journal WHERE incident = ? ORDER BY sequence DESC LIMIT 1
+            """), arguments: [entry.incident.number])
+        entry.sequence = (last?[0] as Int64? ?? 0) + 1
+        let hash = JournalChain.hash(of: entry, after: previousHash.map(Array.init) ?? JournalChain.origin)
+        let chain = JournalChain.chain(hash, after: (last?[1] as Data?).map(Array.init) ?? JournalChain.origin)
+        try db.cachedStatement(sql: """
+            INSERT INTO journal (sequence, incident, at, actor, kind, text, hash, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                entry.sequence, entry.incident.number, entry.at.millisecondsSince1970, entry.actor, entry.kind.rawValue,
+                entry.text, Data(hash), Data(chain),
+            ])
+    }
+
+    /// An entry as stored, from a row of `sequence, incident, at, actor, kind, text`.
+    static func storedEntry(_ row: Row) throws -> JournalChain.Stored {
+        JournalChain.Stored(sequence: try row.decode(atIndex: 0), incident: try row.decode(atIndex: 1),
+                            at: try row.decode(atIndex: 2), actor: try row.decode(atIndex: 3),
+                            kind: try row.decode(atIndex: 4), text: try row.decode(atIndex: 5))
+    }
+
     public func journal(of incident: IncidentID) async throws(StoreError) -> [JournalEntry] {
         try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: """
@@ -261,14 +285,9 @@ extension SQLiteStore: IncidentStore {
             var current = entries.first
             do {
                 try inSavepoint(db, if: entries.count > 1) {
-                    for entry in entries {
+                    for var entry in entries {
                         current = entry
-                        try db.cachedStatement(sql: """
-                            INSERT INTO journal (incident, at, actor, kind, text) VALUES (?, ?, ?, ?, ?)
-                            """).execute(arguments: [
-                                entry.incident.number, entry.at.millisecondsSince1970, entry.actor, entry.kind.rawValue,
-                                entry.text,
-                            ])
+                        try append(&entry, to: db)
                     }
                     return true
                 }
@@ -276,7 +295,7 @@ extension SQLiteStore: IncidentStore {
                 return .incidentNotFound(current?.incident ?? IncidentID(0))
             }
         case .createRun, .updateRun, .appendHostCalls, .restartRun, .cacheVerdicts, .noteIndicator, .all,
-             .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion:
+             .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion, .addCheckpoint:
             return try apply(write, to: db)
         }
         return nil

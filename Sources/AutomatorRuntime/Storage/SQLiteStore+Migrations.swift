@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 /// The schema, as versioned migrations: a migration that has shipped is never changed; a new
@@ -174,6 +175,37 @@ extension SQLiteStore {
                 ) WITHOUT ROWID;
                 CREATE INDEX chat_question_by_message ON chat_question (network, channel, message);
                 """)
+        }
+        // The journal's hash chains (JournalChain): each entry's hash within its incident, and the
+        // whole journal's chain; the entries written before are hashed now, in order. Signed
+        // checkpoints fix the chain at a sequence.
+        migrator.registerMigration("v5") { db in
+            try db.execute(sql: """
+                ALTER TABLE journal ADD COLUMN hash BLOB;
+                ALTER TABLE journal ADD COLUMN chain BLOB;
+                CREATE TABLE journal_checkpoint (
+                    sequence INTEGER PRIMARY KEY,     -- the last entry it covers
+                    chain BLOB NOT NULL,
+                    at INTEGER NOT NULL,
+                    public_key BLOB NOT NULL,         -- Ed25519
+                    signature BLOB NOT NULL
+                );
+                """)
+            var heads: [Int: [UInt8]] = [:]
+            var chain = JournalChain.origin
+            let rows = try Row.fetchCursor(db, sql: "SELECT sequence, incident, at, actor, kind, text FROM journal ORDER BY sequence")
+            var hashed: [(Int64, [UInt8], [UInt8])] = []
+            while let row = try rows.next() {
+                let entry = try storedEntry(row)
+                let hash = JournalChain.hash(entry, after: heads[entry.incident] ?? JournalChain.origin)
+                heads[entry.incident] = hash
+                chain = JournalChain.chain(hash, after: chain)
+                hashed.append((entry.sequence, hash, chain))
+            }
+            for (sequence, hash, chain) in hashed {
+                try db.execute(sql: "UPDATE journal SET hash = ?, chain = ? WHERE sequence = ?",
+                               arguments: [Data(hash), Data(chain), sequence])
+            }
         }
         return migrator
     }

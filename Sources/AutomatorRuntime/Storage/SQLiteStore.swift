@@ -298,6 +298,8 @@ public final class SQLiteStore: Store {
             try note(seen, in: db)
         case .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion:
             return try applyChatWrite(write, to: db)
+        case .addCheckpoint(let checkpoint):
+            try add(checkpoint, to: db)
         case .cacheVerdicts(let type, let value, let verdicts):
             for (verdict, expires) in verdicts {
                 try db.cachedStatement(sql: """

@@ -48,6 +48,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case taskNotFound(TaskID)
         case duplicateTask(TaskID)
         case taskAlreadyDone(TaskID)
+        case signingKey(path: String, reason: String)
         case questionNotFound(String)
         case questionAnswered(String, answer: String)
         case closed
@@ -64,7 +65,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .newerSchema, .unknownStatus, .unknownValue: .newerVersion
         case .readOnly: .readOnly
         case .diskFull: .diskFull
-        case .locked, .unavailable: .unavailable
+        case .locked, .unavailable, .signingKey: .unavailable
         case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound: .notFound
         case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone,
              .questionAnswered: .conflict
@@ -123,6 +124,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
             "task \(task) already exists: a new task needs a new number (a bug in the caller)"
         case .taskAlreadyDone(let task):
             "task \(task) is already done: `automator task list --all` shows who completed it and the answer"
+        case .signingKey(let path, let reason):
+            "the journal signing key \(path) \(reason)"
         case .questionNotFound(let id):
             "there is no question \(id) waiting for an answer"
         case .questionAnswered(let id, let answer):
@@ -171,6 +174,7 @@ extension StoreError {
     static func taskNotFound(_ id: TaskID) -> StoreError { StoreError(.taskNotFound(id)) }
     static func duplicateTask(_ id: TaskID) -> StoreError { StoreError(.duplicateTask(id)) }
     static func taskAlreadyDone(_ id: TaskID) -> StoreError { StoreError(.taskAlreadyDone(id)) }
+    static func signingKey(_ path: String, _ reason: String) -> StoreError { StoreError(.signingKey(path: path, reason: reason)) }
     static func questionNotFound(_ id: String) -> StoreError { StoreError(.questionNotFound(id)) }
     static func questionAnswered(_ id: String, answer: String) -> StoreError {
         StoreError(.questionAnswered(id, answer: answer))

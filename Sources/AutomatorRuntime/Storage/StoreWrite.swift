@@ -26,8 +26,11 @@ public indirect enum StoreWrite: Sendable {
     /// Marks an open task done. Refused (`.notFound`) for an unknown task, (`.conflict`) for
     /// one already done.
     case completeTask(TaskID, answer: String, by: String, at: Date)
-    /// Refused (`.notFound`) if an entry's incident does not exist.
+    /// Refused (`.notFound`) if an entry's incident does not exist. Each entry is given the next
+    /// sequence and its place in the hash chains (`JournalChain`).
     case appendJournal([JournalEntry])
+    /// Keeps a signed checkpoint of the journal's chain.
+    case addCheckpoint(JournalCheckpoint)
     /// Caches sources' answers on an indicator until the dates given, replacing what the same
     /// sources said of it before.
     case cacheVerdicts(type: String, value: String, [(SourceVerdict, expires: Date)])

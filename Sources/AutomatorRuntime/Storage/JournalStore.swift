@@ -1,0 +1,114 @@
+public import Foundation
+
+/// The journal's tamper evidence in the store: verification of its hash chains, and the signed
+/// checkpoints that fix the chain at a sequence (`JournalChain`).
+public protocol JournalStore: IncidentStore {
+    /// Recomputes the hash chains of the whole journal, or of one incident's entries, and checks
+    /// every checkpoint; stops at the first broken entry.
+    func verifyJournal(of incident: IncidentID?) async throws(StoreError) -> JournalVerification
+
+    /// The last entry's sequence and the journal's chain there; nil for an empty journal.
+    func journalHead() async throws(StoreError) -> (sequence: Int64, chain: [UInt8])?
+
+    func journalCheckpoints() async throws(StoreError) -> [JournalCheckpoint]
+}
+
+/// A signature over the journal's chain at a sequence: removing entries after it, or rewriting
+/// any before it, no longer matches it.
+public struct JournalCheckpoint: Sendable, Hashable {
+    public var sequence: Int64
+    public var chain: [UInt8]
+    public var at: Date
+    /// Ed25519, raw.
+    public var publicKey: [UInt8]
+    public var signature: [UInt8]
+
+    public init(sequence: Int64, chain: [UInt8], at: Date, publicKey: [UInt8], signature: [UInt8]) {
+        self.sequence = sequence
+        self.chain = chain
+        self.at = at.roundedToMilliseconds
+        self.publicKey = publicKey
+        self.signature = signature
+    }
+
+    /// What is signed.
+    public static func message(sequence: Int64, chain: [UInt8], at: Date) -> [UInt8] {
+        Array("automator journal checkpoint\n\(sequence)\n\(JournalChain.hex(chain))\n\(at.millisecondsSince1970)\n".utf8)
+    }
+}
+
+/// What `verifyJournal` found.
+public struct JournalVerification: Sendable, Hashable {
+    public var entries = 0
+    public var checkpoints = 0
+    /// The first broken entry or checkpoint; nil when everything verified.
+    public var problem: Problem?
+
+    public struct Problem: Sendable, Hashable, CustomStringConvertible {
+        /// The entry (or the checkpoint's sequence) where the journal breaks.
+        public var sequence: Int64
+        public var incident: IncidentID?
+        public var reason: String
+
+        public var description: String {
+            "journal entry \(sequence)" + (incident.map { " (\($0))" } ?? "") + ": " + reason
+        }
+    }
+
+    public init() {}
+}
+
+/// Walks the journal in sequence order and finds the first entry whose hashes do not follow.
+struct JournalVerifier {
+    private var heads: [Int: [UInt8]] = [:]
+    private var chain = JournalChain.origin
+    private var lastSequence: Int64 = 0
+    /// Verifying one incident: its entries' chain positions are not all seen.
+    private let wholeJournal: Bool
+    private(set) var verification = JournalVerification()
+
+    init(wholeJournal: Bool) { self.wholeJournal = wholeJournal }
+
+    /// Checks the next entry; false once one is broken.
+    mutating func check(_ entry: JournalChain.Stored, hash: [UInt8]?, chain stored: [UInt8]?) -> Bool {
+        let incident = IncidentID(entry.incident)
+        func broken(_ reason: String, at sequence: Int64 = entry.sequence) -> Bool {
+            verification.problem = .init(sequence: sequence, incident: incident, reason: reason)
+            return false
+        }
+        if wholeJournal, entry.sequence != lastSequence + 1 {
+            return broken("the entries \(lastSequence + 1) to \(entry.sequence - 1) before it are missing: removed")
+        }
+        lastSequence = entry.sequence
+        guard let hash, let stored else { return broken("it has no hash: written outside Automator") }
+        let expected = JournalChain.hash(entry, after: heads[entry.incident] ?? JournalChain.origin)
+        guard expected == hash else {
+            return broken("its content does not match its hash: it was changed after it was written, or an entry "
+                + "before it in \(incident) was removed or changed")
+        }
+        heads[entry.incident] = hash
+        if wholeJournal {
+            guard JournalChain.chain(hash, after: chain) == stored else {
+                return broken("the journal's chain breaks here: an entry before it was removed, inserted or changed")
+            }
+            chain = stored
+        }
+        verification.entries += 1
+        return true
+    }
+
+    /// Checks a checkpoint against the chain stored at its sequence (nil when no entry has it).
+    mutating func check(_ checkpoint: JournalCheckpoint, chainThere: [UInt8]?, trusted key: [UInt8]?) -> Bool {
+        func broken(_ reason: String) -> Bool {
+            verification.problem = .init(sequence: checkpoint.sequence, incident: nil, reason: "the checkpoint of "
+                + "\(JSONText.time(checkpoint.at).dropFirst().dropLast()) " + reason)
+            return false
+        }
+        guard JournalSignature.isValid(checkpoint) else { return broken("has a bad signature: it was forged or changed") }
+        if let key, key != checkpoint.publicKey { return broken("is signed by another key than the data folder's") }
+        guard let chainThere else { return broken("covers entries that are gone: the journal was cut after it") }
+        guard chainThere == checkpoint.chain else { return broken("no longer matches: the journal was rewritten before it") }
+        verification.checkpoints += 1
+        return true
+    }
+}

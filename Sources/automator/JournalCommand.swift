@@ -1,0 +1,143 @@
+import ArgumentParser
+import AutomatorRuntime
+import AutomatorServer
+import Foundation
+
+struct JournalCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journal",
+        abstract: "Read an incident's journal, and check that no entry was changed.",
+        discussion: """
+            Every note, task, field change, playbook step and chat message lands in its \
+            incident's journal, append-only. Each entry carries the SHA-256 of its content and of \
+            the entry before it in its incident, and the whole journal is chained the same way, so \
+            an entry changed, removed or reordered in the database breaks the hashes from there on: \
+            `journal verify` recomputes them and names the first broken entry. `journal checkpoint` \
+            signs the chain's head with the data folder's Ed25519 key (journal-signing.key, made on \
+            first use), which also catches entries cut from the end.
+            """,
+        subcommands: [Show.self, Verify.self, Checkpoint.self]
+    )
+}
+
+extension JournalCommand {
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print an incident's journal; with --follow, go on printing entries as they come.",
+            discussion: """
+                Examples:
+                  automator journal show INC-7
+                  automator journal show INC-7 --follow
+                """
+        )
+
+        @OptionGroup var options: IncidentOptions
+        @OptionGroup var incident: OneIncident
+
+        @Flag(help: "Keep printing new entries (every second) until interrupted.")
+        var follow = false
+
+        func validate() throws { try options.requireDataFolder() }
+
+        func run() async throws {
+            try await IncidentBackend.perform(options) { backend throws(CommandFailure) in
+                var last: Int64 = 0
+                repeat {
+                    let json = try await backend.journal(of: incident.incident)
+                    let (text, newest): (String, Int64)
+                    do { (text, newest) = try IncidentOutput.journal(json, after: last) } catch {
+                        throw CommandFailure("the journal could not be read: \(error)")
+                    }
+                    if !text.isEmpty { print(text) }
+                    if last == 0 && newest == 0 && !follow { print("\(incident.incident): the journal is empty") }
+                    last = newest
+                    fflush(nil)
+                    if follow { try? await Task.sleep(for: .seconds(1)) }
+                } while follow && !Task.isCancelled
+            }
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Recompute the journal's hashes and check its signed checkpoints.",
+            discussion: """
+                Prints `journal verified: N entries, M checkpoints` and exits 0, or names the first \
+                broken entry (its sequence, incident and what is wrong) and exits 1. With an incident, \
+                only its entries are checked. It reads the data folder's database directly, even \
+                while automator serve runs.
+
+                Examples:
+                  automator journal verify
+                  automator journal verify INC-7
+                """
+        )
+
+        @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
+        var data = "./automator-data"
+
+        @Argument(help: ArgumentHelp("Only this incident's entries.", valueName: "id"))
+        var incident: String?
+
+        func validate() throws {
+            try FolderAccess.requireFolder(data)
+            if let incident, IncidentID(incident) == nil {
+                throw ValidationError("'\(incident)' is not an incident id: write it as INC-42")
+            }
+        }
+
+        func run() async throws {
+            let verification: JournalVerification
+            do {
+                let store = try SQLiteStore(folder: data)
+                verification = try await store.verifyJournal(of: incident.flatMap(IncidentID.init))
+                await store.close()
+            } catch {
+                CommandLogging.report(error)
+                throw ExitCode.failure
+            }
+            if let problem = verification.problem {
+                print("journal broken: \(problem)")
+                print("(\(verification.entries) entries before it verified)")
+                throw ExitCode.failure
+            }
+            print("journal verified: \(verification.entries) entries"
+                + (incident == nil ? ", \(verification.checkpoints) checkpoint\(verification.checkpoints == 1 ? "" : "s")" : ""))
+        }
+    }
+
+    struct Checkpoint: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Sign the journal's chain as it is now with the data folder's key.",
+            discussion: """
+                The key is DATA/journal-signing.key (Ed25519, mode 0600), made on first use; keep a \
+                copy of its public key (printed here) where the data folder's users cannot change \
+                it. automator serve signs a checkpoint every hour while the key exists.
+                """
+        )
+
+        @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
+        var data = "./automator-data"
+
+        func validate() throws { try FolderAccess.requireFolder(data) }
+
+        func run() async throws {
+            do {
+                let store = try SQLiteStore(folder: data)
+                let signature = try JournalSignature.loadOrCreate(in: data)
+                guard let head = try await store.journalHead() else {
+                    print("the journal is empty: nothing to sign")
+                    return
+                }
+                let checkpoint = try signature.checkpoint(sequence: head.sequence, chain: head.chain)
+                try await store.write(.addCheckpoint(checkpoint))
+                await store.close()
+                print("checkpoint of entry \(head.sequence) signed; public key "
+                    + Data(signature.publicKey).base64EncodedString())
+            } catch {
+                CommandLogging.report(error)
+                throw ExitCode.failure
+            }
+        }
+    }
+}

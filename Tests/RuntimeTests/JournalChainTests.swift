@@ -1,0 +1,126 @@
+@testable import AutomatorRuntime
+import Foundation
+import GRDB
+import Testing
+
+@Suite("The journal's hash chains: a changed, removed or cut entry is named; signed checkpoints", .timeLimit(.minutes(1)))
+struct JournalChainTests {
+    /// A store with incidents INC-1 and INC-2 and `count` entries alternating between them.
+    static func journal(_ count: Int, in folder: ScratchFolder) async throws -> SQLiteStore {
+        let store = try SQLiteStore(folder: folder.path)
+        for number in 1...2 {
+            try await store.write(.createIncident(IncidentDraft(title: "Incident \(number)", type: "test", severity: .low)
+                .incident(IncidentID(number), at: Date())))
+        }
+        for index in 1...count {
+            try await store.write(.appendJournal([JournalEntry(incident: IncidentID(index % 2 + 1), actor: "cli:alice",
+                                                               kind: .note, text: "note \(index)")]))
+        }
+        return store
+    }
+
+    /// Runs `sql` on the database file behind the store's back, as someone with the file would.
+    static func tamper(_ folder: ScratchFolder, _ sql: String) throws {
+        let queue = try DatabaseQueue(path: folder.path + "/automator.sqlite")
+        try queue.write { try $0.execute(sql: sql) }
+        try queue.close()
+    }
+
+    @Test("An intact journal verifies, whole and by incident")
+    func intact() async throws {
+        let folder = try ScratchFolder()
+        let store = try await Self.journal(20, in: folder)
+        let whole = try await store.verifyJournal(of: nil)
+        #expect(whole.problem == nil && whole.entries == 20)
+        let one = try await store.verifyJournal(of: IncidentID(2))
+        #expect(one.problem == nil && one.entries == 10)
+        await store.close()
+    }
+
+    @Test("One byte changed in an entry's text names that entry")
+    func changedByte() async throws {
+        let folder = try ScratchFolder()
+        try await Self.journal(20, in: folder).close()
+        try Self.tamper(folder, "UPDATE journal SET text = 'note 8!' WHERE sequence = 8")
+        let store = try SQLiteStore(folder: folder.path)
+        let problem = try #require(try await store.verifyJournal(of: nil).problem)
+        #expect(problem.sequence == 8 && problem.incident == IncidentID(1))
+        #expect(problem.reason.hasPrefix("its content does not match its hash"))
+        #expect(try await store.verifyJournal(of: IncidentID(1)).problem?.sequence == 8)
+        #expect(try await store.verifyJournal(of: IncidentID(2)).problem == nil, "the other incident is intact")
+        await store.close()
+    }
+
+    @Test("A changed actor or time, a removed entry and a rewritten chain are each caught where they are")
+    func otherTampering() async throws {
+        for (sql, broken) in [
+            ("UPDATE journal SET actor = 'cli:mallory' WHERE sequence = 3", Int64(3)),
+            ("UPDATE journal SET at = at + 1 WHERE sequence = 5", 5),
+            ("DELETE FROM journal WHERE sequence = 6", 7),
+            ("UPDATE journal SET chain = hash WHERE sequence = 9", 9),
+        ] {
+            let folder = try ScratchFolder()
+            try await Self.journal(12, in: folder).close()
+            try Self.tamper(folder, sql)
+            let store = try SQLiteStore(folder: folder.path)
+            let problem = try await store.verifyJournal(of: nil).problem
+            #expect(problem?.sequence == broken, "\(sql): \(problem?.description ?? "nothing found")")
+            await store.close()
+        }
+    }
+
+    @Test("A signed checkpoint catches entries cut from the end, a forged signature and another key")
+    func checkpoints() async throws {
+        let folder = try ScratchFolder()
+        let store = try await Self.journal(10, in: folder)
+        let signature = try JournalSignature.loadOrCreate(in: folder.path)
+        let attributes = try FileManager.default.attributesOfItem(atPath: JournalSignature.path(in: folder.path))
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let head = try #require(try await store.journalHead())
+        try await store.write(.addCheckpoint(try signature.checkpoint(sequence: head.sequence, chain: head.chain)))
+        let verified = try await store.verifyJournal(of: nil)
+        #expect(verified.problem == nil && verified.checkpoints == 1)
+        await store.close()
+
+        // Cutting the last entries leaves a chain that verifies on its own: the checkpoint does not.
+        try Self.tamper(folder, "DELETE FROM journal WHERE sequence > 8")
+        var reopened = try SQLiteStore(folder: folder.path)
+        var problem = try await reopened.verifyJournal(of: nil).problem
+        #expect(problem?.sequence == 10 && problem?.reason.contains("the journal was cut after it") == true)
+        await reopened.close()
+
+        try Self.tamper(folder, "UPDATE journal_checkpoint SET sequence = 8, chain = (SELECT chain FROM journal WHERE sequence = 8)")
+        reopened = try SQLiteStore(folder: folder.path)
+        problem = try await reopened.verifyJournal(of: nil).problem
+        #expect(problem?.reason.contains("bad signature") == true, "\(problem?.description ?? "")")
+        await reopened.close()
+
+        // A checkpoint signed by another key than the folder's.
+        try Self.tamper(folder, "DELETE FROM journal_checkpoint")
+        let elsewhere = try ScratchFolder()
+        let stranger = try JournalSignature.loadOrCreate(in: elsewhere.path)
+        reopened = try SQLiteStore(folder: folder.path)
+        let eight = try #require(try await reopened.journalHead())
+        try await reopened.write(.addCheckpoint(try stranger.checkpoint(sequence: eight.sequence, chain: eight.chain)))
+        problem = try await reopened.verifyJournal(of: nil).problem
+        #expect(problem?.reason.contains("another key") == true, "\(problem?.description ?? "")")
+        await reopened.close()
+    }
+
+    @Test("Entries written before the chains existed are hashed by the migration, in order")
+    func migration() async throws {
+        let folder = try ScratchFolder()
+        try SQLiteStore.makeDatabase(at: folder.path + "/automator.sqlite", version: "v4", sql: """
+            INSERT INTO incident (number, title, type, severity, status, labels, fields, details, created_at, updated_at,
+                                  alert_count)
+            VALUES (1, 'Old', 'test', 'low', 'new', '[]', '{}', '', 0, 0, 1);
+            INSERT INTO journal (incident, at, actor, kind, text) VALUES (1, 1000, 'api', 'created', 'low test: Old');
+            INSERT INTO journal (incident, at, actor, kind, text) VALUES (1, 2000, 'cli:bob', 'note', 'looked');
+            """)
+        let store = try SQLiteStore(folder: folder.path)
+        try await store.write(.appendJournal([JournalEntry(incident: IncidentID(1), actor: "api", kind: .note, text: "new")]))
+        let verified = try await store.verifyJournal(of: nil)
+        #expect(verified.problem == nil && verified.entries == 3)
+        await store.close()
+    }
+}
