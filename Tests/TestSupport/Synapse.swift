@@ -53,7 +53,7 @@ public final class Synapse: Sendable {
 
     private func start() async throws {
         let log = folder + "/synapse.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         try process.withLock { running in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -12,7 +12,7 @@ extension ChatMessage {
         let thread = relation?.relType == "m.thread" ? relation?.eventID : nil
         // In a thread, a reply that is only a fallback for clients without threads answers nothing.
         let replyTo = thread != nil && relation?.isFallingBack == true ? nil : relation?.inReplyTo?.eventID
-        let at = Date(timeIntervalSince1970: Double(event.originServerTS ?? 0) / 1000)
+        let at = event.originServerTS.map { Date(timeIntervalSince1970: Double($0) / 1000) } ?? Date()
         switch event.content.msgtype {
         case "m.text":
             let text = replyTo == nil ? body : Self.withoutReplyFallback(body)

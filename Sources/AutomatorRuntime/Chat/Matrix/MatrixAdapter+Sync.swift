@@ -55,14 +55,17 @@ extension MatrixAdapter {
         }
     }
 
-    /// Joins the rooms the bot is invited to; their messages arrive with the next batches.
-    func acceptInvites(_ rooms: [String]) async {
+    /// Joins the rooms the bot is invited to; their messages arrive with the next batches. Before
+    /// anything is delivered too: when the homeserver cannot be reached, the whole batch is
+    /// fetched again (joining a room twice is harmless). An invite to a room that is gone is
+    /// skipped.
+    func acceptInvites(_ rooms: [String]) async throws(ChatError) {
         for id in rooms {
             do throws(ChatError) {
                 let _: JoinAnswer = try await client.call(.POST, "/_matrix/client/v3/join/\(MatrixID.segment(id))",
                                                           body: [String: String]())
                 logger.info("Matrix: joined \(id), where the bot was invited")
-            } catch {
+            } catch where error.kind == .notFound {
                 logger.warning("Matrix: cannot accept the invite to \(id): \(error)")
             }
         }

@@ -86,6 +86,7 @@ public final class MatrixAdapter: ChatAdapter {
             do throws(ChatError) {
                 batch = try await sync(since: since)
                 try await loadRooms(of: batch, initial: since == nil)
+                try await acceptInvites(batch.invited)
             } catch {
                 if error.kind != .unavailable, !Task.isCancelled { throw error }
                 failures += 1
@@ -94,7 +95,6 @@ public final class MatrixAdapter: ChatAdapter {
             }
             failures = 0
             await deliver(batch, initial: since == nil, to: inbox)
-            await acceptInvites(batch.invited)
             since = batch.nextBatch
             do { try await store.setChatState(batchKey, to: batch.nextBatch) } catch {
                 // Carrying on from memory: trying the batch again would deliver it twice.
