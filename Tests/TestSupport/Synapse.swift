@@ -67,12 +67,16 @@ public final class Synapse: Sendable {
         while ContinuousClock.now < deadline {
             guard process.withLock({ $0?.isRunning == true }) else {
                 let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                if output.contains("No module named") || output.contains("python3: No such file") {
+                // 127: env found no python3.
+                if output.contains("No module named 'synapse") || process.withLock({ $0?.terminationStatus }) == 127 {
                     throw SynapseError("Synapse is not installed: pip install matrix-synapse")
                 }
                 throw SynapseError("Synapse stopped while starting (see its output below)\n\(output.suffix(3000))")
             }
-            if (try? await call("GET", "/_matrix/client/versions")) != nil { return }
+            // A short timeout: the client keeps trying a refused connection until the deadline.
+            if let (status, _) = try? await fetch("GET", "/_matrix/client/versions", seconds: 1), status == 200 {
+                return
+            }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw SynapseError("Synapse did not answer within 120 s; its output is in \(log)")
@@ -118,9 +122,10 @@ public final class Synapse: Sendable {
         return try JSONSerialization.jsonObject(with: Data(data)) as? [String: Any] ?? [:]
     }
 
-    /// A request's status and body, whatever the status.
+    /// A request's status and body, whatever the status; `timeout` is in seconds.
     public func fetch(_ method: String, _ path: String, token: String? = nil, json: [String: any Sendable]? = nil,
-                      body: [UInt8]? = nil, contentType: String = "application/json") async throws -> (UInt, [UInt8])
+                      body: [UInt8]? = nil, contentType: String = "application/json", seconds timeout: Int64 = 60)
+        async throws -> (UInt, [UInt8])
     {
         var request = HTTPClientRequest(url: url + path)
         request.method = HTTPMethod(rawValue: method)
@@ -131,7 +136,7 @@ public final class Synapse: Sendable {
             request.body = .bytes(ByteBuffer(bytes: body))
         }
         if json != nil || body != nil { request.headers.add(name: "Content-Type", value: contentType) }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(timeout))
         return (response.status.code, Array(buffer: try await response.body.collect(upTo: 64 << 20)))
     }
 
