@@ -18,12 +18,22 @@ extension MatrixAdapter {
         case .password(let password):
             userID = try await logIn(password: password)
         }
-        let direct: [String: [String]]? = try? await client.call(
-            .GET, "/_matrix/client/v3/user/\(MatrixID.segment(userID))/account_data/m.direct")
+        let direct = try await directRooms(of: userID)
         let name = try await user(userID)?.name ?? MatrixID.localpart(userID)
         state.withLock {
             $0.me = ChatUser(id: userID, name: name)
-            $0.direct = Set(direct?.values.flatMap { $0 } ?? [])
+            $0.direct = direct
+        }
+    }
+
+    /// The rooms the user's `m.direct` account data lists; none when it has none.
+    private func directRooms(of userID: String) async throws(ChatError) -> Set<String> {
+        do throws(ChatError) {
+            let direct: [String: Lenient<[String]>] = try await client.call(
+                .GET, "/_matrix/client/v3/user/\(MatrixID.segment(userID))/account_data/m.direct")
+            return Set(direct.values.compactMap(\.value).joined())
+        } catch where error.kind == .notFound {
+            return []
         }
     }
 

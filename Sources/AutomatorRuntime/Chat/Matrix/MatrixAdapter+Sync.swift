@@ -8,7 +8,7 @@ extension MatrixAdapter {
     /// anything is delivered: a failure then leaves the whole batch to be fetched again. At the
     /// first start the batch holds every room's state.
     func loadRooms(of batch: MatrixSync, initial: Bool) async throws(ChatError) {
-        let (known, direct) = state.withLock { (Set($0.rooms.keys), $0.direct) }
+        let known = state.withLock { Set($0.rooms.keys) }
         var loaded: [String: MatrixRoom] = [:]
         for (id, room) in batch.joined where !known.contains(id) {
             loaded[id] = initial ? MatrixRoom(state: room.state) : try await fetchRoom(id)
@@ -16,7 +16,7 @@ extension MatrixAdapter {
         state.withLock { state in
             for id in batch.left { state.rooms[id] = nil }
             state.rooms.merge(loaded) { current, _ in current }
-            state.direct = batch.direct.map { Set($0.values.joined()) } ?? direct
+            if let direct = batch.direct { state.direct = Set(direct.values.joined()) }
         }
     }
 
