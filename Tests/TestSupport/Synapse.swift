@@ -67,6 +67,8 @@ public final class Synapse: Sendable {
         while ContinuousClock.now < deadline {
             guard process.withLock({ $0?.isRunning == true }) else {
                 let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                // No watchdog left to remove it.
+                try? FileManager.default.removeItem(atPath: folder)
                 // 127: env found no python3.
                 if output.contains("No module named 'synapse") || process.withLock({ $0?.terminationStatus }) == 127 {
                     throw SynapseError("Synapse is not installed: pip install matrix-synapse")
