@@ -82,13 +82,16 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
-        // What both test targets use: real HTTP servers on loopback, a fake Slack.
+        // What both test targets use: real HTTP servers on loopback, a fake Slack, a real Synapse.
         .target(
             name: "TestSupport",
             dependencies: [
                 .product(name: "Hummingbird", package: "hummingbird"),
-                // Signs the fake Slack's requests.
+                // Signs the fake Slack's requests and Synapse's registrations; talks to Synapse.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Tests/TestSupport"
         ),

@@ -1,0 +1,57 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+extension MatrixAdapter {
+    /// Sends `m.text`; in a thread, as a threaded reply to its first message. A question lists its
+    /// choices, numbered, and asks for the answer as a reply in its thread.
+    public func post(_ post: ChatPost) async throws -> ChatMessageRef {
+        var text = post.text
+        if let question = post.question {
+            let choices = question.choices.enumerated().map { "\($0.offset + 1). \($0.element)" }
+            text += "\n\n" + choices.joined(separator: "\n") + "\n\nReply in this thread with the number or the name of "
+                + "your choice."
+        }
+        var content = MatrixContent(msgtype: "m.text", body: text)
+        if let thread = post.thread {
+            // The reply fallback is for clients that do not show threads.
+            content.relatesTo = .init(relType: "m.thread", eventID: thread, isFallingBack: true,
+                                      inReplyTo: .init(eventID: thread))
+        }
+        return ChatMessageRef(channel: post.channel, id: try await send("m.room.message", content, to: post.channel))
+    }
+
+    /// Sends an `m.reaction`: `emoji` is the reaction's key, the emoji itself (`👀`).
+    public func react(to message: ChatMessageRef, with emoji: String) async throws {
+        let relation = MatrixContent.Relation(relType: "m.annotation", eventID: message.id, key: emoji)
+        _ = try await send("m.reaction", MatrixContent(relatesTo: relation), to: message.channel)
+    }
+
+    /// Uploads `data` to the media repository and sends it as `m.file`, `comment` as its caption.
+    public func upload(to channel: String, name: String, data: [UInt8], comment: String?) async throws {
+        let answer: UploadAnswer = try await client.call(
+            .POST, "/_matrix/media/v3/upload", query: [("filename", name)], raw: data,
+            contentType: "application/octet-stream", timeout: .minutes(5))
+        let content = MatrixContent(msgtype: "m.file", body: comment ?? name, filename: name, url: answer.contentURI,
+                                    info: .init(size: data.count, mimetype: "application/octet-stream"))
+        _ = try await send("m.room.message", content, to: channel)
+    }
+
+    /// Sends an event to a room and returns its id. The transaction id makes a request the
+    /// homeserver already took (a retry after a rate limit) not send it twice.
+    private func send(_ type: String, _ content: MatrixContent, to room: String) async throws(ChatError) -> String {
+        let path = "/_matrix/client/v3/rooms/\(MatrixID.segment(room))/send/\(type)/\(UUID().uuidString)"
+        let answer: SendAnswer = try await client.call(.PUT, path, body: content)
+        return answer.eventID
+    }
+}
+
+private struct SendAnswer: Decodable {
+    var eventID: String
+    enum CodingKeys: String, CodingKey { case eventID = "event_id" }
+}
+
+private struct UploadAnswer: Decodable {
+    var contentURI: String
+    enum CodingKeys: String, CodingKey { case contentURI = "content_uri" }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import NIOHTTP1
+import Synchronization
+
+extension MatrixAdapter {
+    /// The rooms the bot is in, direct conversations excluded.
+    public func channels() async throws -> [ChatChannel] {
+        var channels: [ChatChannel] = []
+        for id in try await joinedRooms() {
+            let channel = try await channel(for: id)
+            if !channel.isDirect { channels.append(channel) }
+        }
+        return channels
+    }
+
+    /// A room the bot is in, by id (`!abc:example.org`) or by name (`soc`: its `m.room.name` or
+    /// its alias' localpart); or any room by alias (`#soc:example.org`), through the directory,
+    /// to join it.
+    public func channel(_ nameOrID: String) async throws -> ChatChannel? {
+        if nameOrID.hasPrefix("!") {
+            guard try await joinedRooms().contains(nameOrID) else { return nil }
+            return try await channel(for: nameOrID)
+        }
+        if nameOrID.hasPrefix("#"), nameOrID.contains(":") {
+            guard let id = try await resolve(alias: nameOrID) else { return nil }
+            guard try await joinedRooms().contains(id) else {
+                return ChatChannel(id: id, name: MatrixID.localpart(nameOrID))
+            }
+            return try await channel(for: id)
+        }
+        let name = nameOrID.hasPrefix("#") ? String(nameOrID.dropFirst()) : nameOrID
+        for id in try await joinedRooms().sorted() {
+            let channel = try await channel(for: id)
+            let alias = state.withLock { $0.rooms[id]?.alias }.map(MatrixID.localpart)
+            if !channel.isDirect, channel.name.caseInsensitiveCompare(name) == .orderedSame || alias == name {
+                return channel
+            }
+        }
+        return nil
+    }
+
+    /// The person's display name, else their localpart; nil for a user the homeserver does not
+    /// know.
+    public func user(_ id: String) async throws -> ChatUser? { try await profile(id) }
+
+    private func profile(_ id: String) async throws(ChatError) -> ChatUser? {
+        guard id.hasPrefix("@") else { return nil }
+        do throws(ChatError) {
+            let profile: Profile = try await client.call(.GET, "/_matrix/client/v3/profile/\(MatrixID.segment(id))")
+            let name = profile.displayname?.trimmingCharacters(in: .whitespaces) ?? ""
+            return ChatUser(id: id, name: name.isEmpty ? MatrixID.localpart(id) : name)
+        } catch where error.kind == .notFound {
+            return nil
+        }
+    }
+
+    /// Joins a room by id or alias.
+    public func join(_ channel: ChatChannel) async throws {
+        let _: JoinAnswer = try await client.call(.POST, "/_matrix/client/v3/join/\(MatrixID.segment(channel.id))",
+                                                  body: [String: String]())
+    }
+
+    public func leave(_ channel: ChatChannel) async throws {
+        var id = channel.id
+        if id.hasPrefix("#") {
+            guard let resolved = try await resolve(alias: id) else {
+                throw ChatError(.notFound, "there is no Matrix room \(id)")
+            }
+            id = resolved
+        }
+        let _: Empty = try await client.call(.POST, "/_matrix/client/v3/rooms/\(MatrixID.segment(id))/leave",
+                                             body: [String: String]())
+        _ = state.withLock { $0.rooms.removeValue(forKey: id) }
+    }
+
+    /// The room's state read from the homeserver: its name, alias and members.
+    func fetchRoom(_ id: String) async throws(ChatError) -> MatrixRoom {
+        do throws(ChatError) {
+            let state: [Lenient<MatrixEvent>] = try await client.call(
+                .GET, "/_matrix/client/v3/rooms/\(MatrixID.segment(id))/state")
+            return MatrixRoom(state: state.compactMap(\.value))
+        } catch where error.kind == .notFound {
+            // Left or forgotten meanwhile: the next batch says so.
+            return MatrixRoom()
+        }
+    }
+
+    private func channel(for id: String) async throws(ChatError) -> ChatChannel {
+        var room = state.withLock { $0.rooms[id] }
+        if room == nil {
+            let fetched = try await fetchRoom(id)
+            // Unless the sync stored a newer state meanwhile.
+            room = state.withLock { state in
+                if let stored = state.rooms[id] { return stored }
+                state.rooms[id] = fetched
+                return fetched
+            }
+        }
+        let (me, direct) = state.withLock { ($0.me?.id ?? configuration.userID, $0.direct) }
+        return (room ?? MatrixRoom()).channel(id: id, me: me, direct: direct)
+    }
+
+    private func joinedRooms() async throws(ChatError) -> [String] {
+        let answer: JoinedRooms = try await client.call(.GET, "/_matrix/client/v3/joined_rooms")
+        return answer.rooms
+    }
+
+    /// The room an alias names, or nil if the directory has no such alias.
+    private func resolve(alias: String) async throws(ChatError) -> String? {
+        do throws(ChatError) {
+            let answer: Alias = try await client.call(.GET, "/_matrix/client/v3/directory/room/\(MatrixID.segment(alias))")
+            return answer.roomID
+        } catch where error.kind == .notFound {
+            return nil
+        }
+    }
+}
+
+private struct JoinedRooms: Decodable {
+    var rooms: [String]
+    enum CodingKeys: String, CodingKey { case rooms = "joined_rooms" }
+}
+
+private struct Alias: Decodable {
+    var roomID: String
+    enum CodingKeys: String, CodingKey { case roomID = "room_id" }
+}
+
+private struct Profile: Decodable {
+    var displayname: String?
+}
+
+private struct Empty: Decodable {}

@@ -1,0 +1,123 @@
+public import AsyncHTTPClient
+import Foundation
+public import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// The bot on Matrix, over the client-server API: it long-polls `/sync` for the rooms it is in,
+/// accepts invites, and posts, reacts and shares files as its user.
+///
+/// ```swift
+/// let matrix = MatrixAdapter(configuration: MatrixConfiguration(homeserver: "https://matrix.example.org",
+///                                                               userID: "@automator:example.org",
+///                                                               credential: .accessToken(token)),
+///                            state: store, logger: logger)
+/// try await matrix.run(delivering: bot)
+/// ```
+///
+/// Where the sync stopped (`next_batch`) is kept in `state`, so a restart delivers nothing twice;
+/// the very first start delivers only what arrives after it, not the rooms' history. Messages
+/// from before the bot joined a room are not delivered either. Encrypted rooms are not read:
+/// the bot has no keys (it logs a warning for each such room).
+public final class MatrixAdapter: ChatAdapter {
+    public let network = "matrix"
+    let configuration: MatrixConfiguration
+    let client: MatrixClient
+    let store: any ChatStateStore
+    let logger: Logger
+    /// The longest wait between two attempts to reach a homeserver that does not answer.
+    let longestRetryDelay: Duration
+    let state = Mutex(State())
+
+    struct State {
+        var me: ChatUser?
+        /// The rooms seen in a sync or read since the start, by id.
+        var rooms: [String: MatrixRoom] = [:]
+        /// The rooms the bot's `m.direct` account data lists.
+        var direct: Set<String> = []
+        /// The encrypted rooms already warned about.
+        var encrypted: Set<String> = []
+    }
+
+    /// - Parameters:
+    ///   - state: where the sync's position and the device of a password login are kept.
+    ///   - httpClient: the client for the homeserver's requests; the shared one by default.
+    public convenience init(configuration: MatrixConfiguration, state: any ChatStateStore,
+                            httpClient: HTTPClient = .shared,
+                            logger: Logger = Logger(label: "automator.matrix") { _ in SwiftLogNoOpLogHandler() })
+    {
+        self.init(configuration: configuration, state: state, httpClient: httpClient, logger: logger,
+                  longestRetryDelay: .seconds(30))
+    }
+
+    init(configuration: MatrixConfiguration, state: any ChatStateStore, httpClient: HTTPClient = .shared,
+         logger: Logger, longestRetryDelay: Duration)
+    {
+        self.configuration = configuration
+        store = state
+        self.logger = logger
+        self.longestRetryDelay = longestRetryDelay
+        let token = if case .accessToken(let token) = configuration.credential { token } else { String?.none }
+        client = MatrixClient(homeserver: configuration.homeserver, http: httpClient, accessToken: token)
+    }
+
+    public var me: ChatUser? { state.withLock { $0.me } }
+
+    /// The state keys: per user, so that two bots can share a store.
+    var batchKey: String { "matrix.\(configuration.userID).next_batch" }
+    var deviceKey: String { "matrix.\(configuration.userID).device" }
+
+    public func run(delivering inbox: any ChatInbox) async throws {
+        var failures = 0
+        while true {
+            do {
+                try await connect()
+                break
+            } catch let error as ChatError where error.kind == .unavailable {
+                failures += 1
+                guard await wait(after: failures, error) else { return }
+            }
+        }
+        var since = try await store.chatState(batchKey)
+        failures = 0
+        while !Task.isCancelled {
+            let batch: MatrixSync
+            do throws(ChatError) {
+                batch = try await sync(since: since)
+                try await loadRooms(of: batch, initial: since == nil)
+                try await acceptInvites(batch.invited)
+            } catch {
+                if error.kind != .unavailable, !Task.isCancelled { throw error }
+                failures += 1
+                guard await wait(after: failures, error) else { return }
+                continue
+            }
+            failures = 0
+            await deliver(batch, initial: since == nil, to: inbox)
+            since = batch.nextBatch
+            do { try await store.setChatState(batchKey, to: batch.nextBatch) } catch {
+                // Carrying on from memory: trying the batch again would deliver it twice.
+                logger.error("cannot save where the Matrix sync stopped (a restart may deliver messages again): \(error)")
+            }
+        }
+    }
+
+    /// Waits before the next attempt after `failures` failures in a row: 1 s, then twice as long
+    /// each time, up to `longestRetryDelay`. False if the task was cancelled.
+    private func wait(after failures: Int, _ error: any Error) async -> Bool {
+        guard !Task.isCancelled else { return false }
+        let delay = min(Duration.seconds(1 << min(failures - 1, 10)), longestRetryDelay)
+        logger.warning("Matrix: \(error); trying again in \(delay)")
+        do { try await Task.sleep(for: delay) } catch { return false }
+        return true
+    }
+
+    /// One long poll: what happened since `since`, or the current state of every room at the
+    /// first start (without waiting).
+    private func sync(since: String?) async throws(ChatError) -> MatrixSync {
+        var query = [("filter", MatrixSync.filter), ("timeout", since == nil ? "0" : "30000")]
+        if let since { query.append(("since", since)) }
+        return try await client.call(.GET, "/_matrix/client/v3/sync", query: query, timeout: .seconds(90))
+    }
+}

@@ -1,0 +1,144 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// The client-server API of one homeserver, as the bot: JSON requests with its access token,
+/// the homeserver's rate limits waited out, its refusals turned into `ChatError`s.
+final class MatrixClient: Sendable {
+    let homeserver: String
+    private let http: HTTPClient
+    private let accessToken: Mutex<String?>
+
+    /// How often a request the homeserver rate-limits is sent, and the longest wait between two.
+    static let rateLimitAttempts = 5
+    static let longestRateLimitWait = Duration.seconds(60)
+    /// The largest JSON answer read (a first `/sync` of a busy account is a few MiB).
+    static let maximumAnswer = 64 << 20
+
+    init(homeserver: String, http: HTTPClient, accessToken: String?) {
+        self.homeserver = homeserver
+        self.http = http
+        self.accessToken = Mutex(accessToken)
+    }
+
+    func use(accessToken token: String) { accessToken.withLock { $0 = token } }
+
+    /// Sends `body` as JSON and decodes the answer.
+    func call<Answer: Decodable>(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
+                                 body: (any Encodable)? = nil, timeout: TimeAmount = .seconds(30))
+        async throws(ChatError) -> Answer
+    {
+        var payload: ByteBuffer?
+        if let body {
+            do { payload = ByteBuffer(bytes: try JSONEncoder().encode(body)) } catch {
+                throw ChatError(.unavailable, "\(method) \(path): cannot encode the request (\(error))")
+            }
+        }
+        let response = try await send(method, path, query: query, body: payload,
+                                      contentType: payload == nil ? nil : "application/json", timeout: timeout)
+        return try await decode(response, method, path)
+    }
+
+    /// Sends `raw` bytes (an upload) and decodes the answer.
+    func call<Answer: Decodable>(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
+                                 raw: [UInt8], contentType: String, timeout: TimeAmount)
+        async throws(ChatError) -> Answer
+    {
+        let response = try await send(method, path, query: query, body: ByteBuffer(bytes: raw),
+                                      contentType: contentType, timeout: timeout)
+        return try await decode(response, method, path)
+    }
+
+    private func decode<Answer: Decodable>(_ response: HTTPClientResponse, _ method: HTTPMethod, _ path: String)
+        async throws(ChatError) -> Answer
+    {
+        let data: Data
+        do { data = Data(Array(buffer: try await response.body.collect(upTo: Self.maximumAnswer))) } catch {
+            throw unreachable(method, path, error)
+        }
+        do { return try JSONDecoder().decode(Answer.self, from: data) } catch {
+            throw ChatError(.unavailable, "the Matrix homeserver \(homeserver) answered \(method) \(path) with "
+                + "something unexpected (\(error)): check that the URL is the client-server API's")
+        }
+    }
+
+    /// Sends a request and returns its successful (2xx) response, or one with a status in
+    /// `passing`, body unread. A 429 is sent again after the wait it asks for (`retry_after_ms`);
+    /// other refusals throw.
+    func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: ByteBuffer? = nil,
+              contentType: String? = nil, timeout: TimeAmount = .seconds(30), passing: Set<UInt> = [])
+        async throws(ChatError) -> HTTPClientResponse
+    {
+        var request = HTTPClientRequest(url: homeserver + path + Self.queryString(query))
+        request.method = method
+        if let token = accessToken.withLock({ $0 }) { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
+        if let body { request.body = .bytes(body) }
+        var attempt = 1
+        while true {
+            let response: HTTPClientResponse
+            do { response = try await http.execute(request, timeout: timeout) } catch {
+                throw unreachable(method, path, error)
+            }
+            if (200..<300).contains(response.status.code) || passing.contains(response.status.code) { return response }
+            let refusal = (try? await response.body.collect(upTo: 64 << 10)).flatMap {
+                try? JSONDecoder().decode(MatrixRefusal.self, from: Data(Array(buffer: $0)))
+            }
+            if response.status == .tooManyRequests, attempt < Self.rateLimitAttempts {
+                let seconds = response.headers.first(name: "retry-after").flatMap(Double.init)
+                let wait = refusal?.retryAfterMilliseconds.map { Duration.milliseconds($0) }
+                    ?? seconds.map { Duration.seconds($0) } ?? .seconds(attempt)
+                do { try await Task.sleep(for: min(wait, Self.longestRateLimitWait)) } catch {
+                    throw ChatError(.unavailable, "\(method) \(path): cancelled while rate-limited")
+                }
+                attempt += 1
+                continue
+            }
+            throw refused(method, path, status: response.status, refusal)
+        }
+    }
+
+    func refused(_ method: HTTPMethod, _ path: String, status: HTTPResponseStatus, _ refusal: MatrixRefusal?)
+        -> ChatError
+    {
+        let reason = refusal.map { "\($0.errcode ?? "") \($0.error ?? "")".trimmingCharacters(in: .whitespaces) }
+            ?? "\(status.code) \(status.reasonPhrase)"
+        let what = "the Matrix homeserver \(homeserver) refused \(method) \(path): \(reason)"
+        switch status.code {
+        case 401 where refusal?.errcode == "M_MISSING_TOKEN":
+            return ChatError(.unauthorized, what + " (not logged in yet: the adapter logs in when it starts running)")
+        case 401: return ChatError(.unauthorized, what + " (the access token is not valid: configure a current "
+            + "token, or a password)")
+        case 403, 404: return ChatError(.notFound, what)
+        case 429: return ChatError(.unavailable, what + " (still rate-limited after \(Self.rateLimitAttempts) tries: "
+            + "exempt the bot's user from rate limits on the homeserver)")
+        default: return ChatError(.unavailable, what)
+        }
+    }
+
+    private func unreachable(_ method: HTTPMethod, _ path: String, _ error: any Error) -> ChatError {
+        ChatError(.unavailable, "cannot reach the Matrix homeserver \(homeserver) (\(method) \(path): \(error)): "
+            + "check its URL and that it is running")
+    }
+
+    private static func queryString(_ query: [(String, String)]) -> String {
+        guard !query.isEmpty else { return "" }
+        return "?" + query.map { name, value in
+            "\(name)=\(value.addingPercentEncoding(withAllowedCharacters: MatrixID.unreserved) ?? value)"
+        }.joined(separator: "&")
+    }
+}
+
+/// A homeserver's error answer: `{"errcode": "M_FORBIDDEN", "error": "..."}`.
+struct MatrixRefusal: Decodable {
+    var errcode: String?
+    var error: String?
+    var retryAfterMilliseconds: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case errcode, error
+        case retryAfterMilliseconds = "retry_after_ms"
+    }
+}

@@ -1,0 +1,69 @@
+/// One answer of `GET /sync`: what happened in the bot's rooms since the previous batch.
+struct MatrixSync: Decodable {
+    var nextBatch: String
+    var joined: [String: JoinedRoom]
+    var invited: [String]
+    var left: [String]
+    /// The bot's `m.direct` account data, when it changed: its direct rooms by person.
+    var direct: [String: [String]]?
+
+    struct JoinedRoom: Decodable {
+        /// State between the previous batch and the timeline's start (all of it for a room new to
+        /// the batch).
+        var state: [MatrixEvent]
+        var timeline: [MatrixEvent]
+
+        enum CodingKeys: String, CodingKey { case state, timeline }
+        private struct Events: Decodable { var events: [Lenient<MatrixEvent>]? }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            state = try container.decodeIfPresent(Events.self, forKey: .state)?.events?.compactMap(\.value) ?? []
+            timeline = try container.decodeIfPresent(Events.self, forKey: .timeline)?.events?.compactMap(\.value) ?? []
+        }
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case rooms
+        case nextBatch = "next_batch"
+        case accountData = "account_data"
+    }
+
+    private struct Rooms: Decodable {
+        var join: [String: JoinedRoom]?
+        var invite: [String: Ignored]?
+        var leave: [String: Ignored]?
+    }
+
+    private struct Ignored: Decodable {}
+
+    private struct AccountData: Decodable {
+        var events: [Lenient<Direct>]?
+
+        struct Direct: Decodable {
+            var type: String
+            var content: [String: [String]]
+        }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        nextBatch = try container.decode(String.self, forKey: .nextBatch)
+        let rooms = try container.decodeIfPresent(Rooms.self, forKey: .rooms)
+        joined = rooms?.join ?? [:]
+        invited = rooms?.invite.map { Array($0.keys) } ?? []
+        left = rooms?.leave.map { Array($0.keys) } ?? []
+        let accountData = try container.decodeIfPresent(AccountData.self, forKey: .accountData)
+        direct = accountData?.events?.compactMap(\.value).last { $0.type == "m.direct" }?.content
+    }
+
+    /// The sync filter: only the events the adapter reads, and the state that names rooms and
+    /// people (all members, not lazily loaded, since a direct room is told by its member count).
+    static let filter = """
+        {"presence":{"types":[]},"account_data":{"types":["m.direct"]},\
+        "room":{"ephemeral":{"types":[]},"account_data":{"types":[]},\
+        "state":{"types":["m.room.member","m.room.name","m.room.canonical_alias"],"lazy_load_members":false},\
+        "timeline":{"limit":100,"types":["m.room.message","m.room.encrypted","m.room.member","m.room.name",\
+        "m.room.canonical_alias"]}}}
+        """
+}

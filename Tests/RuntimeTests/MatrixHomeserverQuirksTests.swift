@@ -1,0 +1,91 @@
+@testable import AutomatorRuntime
+import Foundation
+import Hummingbird
+import Logging
+import Synchronization
+import TestSupport
+import Testing
+
+/// What the test Synapse never does (its rate limits are raised, it has authenticated media),
+/// from a loopback server that answers like a homeserver that does.
+@Suite("Matrix adapter: rate limits and homeservers without authenticated media", .timeLimit(.minutes(1)))
+struct MatrixHomeserverQuirksTests {
+    final class Requests: Sendable {
+        let paths = Mutex<[String]>([])
+        func record(_ request: Request) { paths.withLock { $0.append(request.uri.path) } }
+        var all: [String] { paths.withLock { $0 } }
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ body: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"],
+                 body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func adapter(_ server: LoopbackServer) -> MatrixAdapter {
+        MatrixAdapter(configuration: MatrixConfiguration(homeserver: server.url, userID: "@bot:localhost",
+                                                         credential: .accessToken("token")),
+                      state: MemoryChatState(), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+                      longestRetryDelay: .milliseconds(500))
+    }
+
+    @Test("A 429 is sent again after its retry_after_ms, with the same transaction; one that lasts is unavailable")
+    func rateLimited() async throws {
+        let requests = Requests()
+        let router = Router()
+        router.put("/_matrix/client/v3/rooms/:room/send/:type/:txn") { request, context -> Response in
+            // Reactions stay rate-limited; a message is taken the second time.
+            guard context.parameters.get("type") == "m.room.message" else {
+                return Self.json(.tooManyRequests, #"{"errcode":"M_LIMIT_EXCEEDED","retry_after_ms":10}"#)
+            }
+            requests.record(request)
+            guard requests.all.count > 1 else {
+                return Self.json(.tooManyRequests, #"{"errcode":"M_LIMIT_EXCEEDED","retry_after_ms":300}"#)
+            }
+            return Self.json(.ok, #"{"event_id":"$sent"}"#)
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let adapter = Self.adapter(server)
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        let sent = try await adapter.post(ChatPost(channel: "!room:localhost", text: "hello"))
+        #expect(sent == ChatMessageRef(channel: "!room:localhost", id: "$sent"))
+        #expect(clock.now - started >= .milliseconds(300))
+        let paths = requests.all
+        #expect(paths.count == 2 && paths.first == paths.last, "the retry reuses the transaction id: \(paths)")
+
+        let error = await #expect(throws: ChatError.self) {
+            try await adapter.react(to: sent, with: "👀")
+        }
+        #expect(error?.kind == .unavailable)
+        #expect(error?.description.contains("M_LIMIT_EXCEEDED") == true)
+    }
+
+    @Test("Media comes from the unauthenticated endpoint when the homeserver does not know the authenticated one")
+    func olderMediaEndpoint() async throws {
+        let requests = Requests()
+        let router = Router()
+        router.get("/_matrix/client/v1/media/download/:server/:media") { request, _ -> Response in
+            requests.record(request)
+            return Self.json(.notFound, #"{"errcode":"M_UNRECOGNIZED","error":"Unrecognized request"}"#)
+        }
+        router.get("/_matrix/media/v3/download/:server/:media") { request, context -> Response in
+            requests.record(request)
+            guard context.parameters.get("media") == "abc" else {
+                return Self.json(.notFound, #"{"errcode":"M_NOT_FOUND"}"#)
+            }
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "file bytes")))
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let adapter = Self.adapter(server)
+
+        let file = ChatFile(id: "mxc://localhost/abc", name: "a.txt", url: "mxc://localhost/abc")
+        #expect(try await adapter.download(file, limit: 100) == Array("file bytes".utf8))
+        #expect(requests.all == ["/_matrix/client/v1/media/download/localhost/abc", "/_matrix/media/v3/download/localhost/abc"])
+        let gone = ChatFile(id: "mxc://localhost/gone", name: "gone.txt", url: "mxc://localhost/gone")
+        let error = await #expect(throws: ChatError.self) { try await adapter.download(gone, limit: 100) }
+        #expect(error?.kind == .notFound)
+    }
+}
