@@ -84,7 +84,8 @@ public struct APIServer {
         let reputation = ReputationService(feeds: feeds, integrations: integrations, cache: store,
                                            ttl: configuration.intel.cacheTTL)
         let slack = configuration.chat.slack.map { SlackAdapter(configuration: $0, logger: self.logger) }
-        let adapters: [any ChatAdapter] = [slack].compactMap { $0 }
+        let matrix = configuration.chat.matrix.map { MatrixAdapter(configuration: $0, state: store, logger: self.logger) }
+        let adapters: [any ChatAdapter] = [slack as (any ChatAdapter)?, matrix].compactMap { $0 }
         let chat = ChatService(store: store, adapters: adapters, scripts: configuration.scriptsFolder,
                                configuration: ChatService.Configuration(roles: configuration.chat.roles), logger: logger)
         let modules = modules(reputation) + [IncidentsModule(ledger: ledger), ChatModule(service: chat, reputation: reputation)]

@@ -7,6 +7,7 @@ import Synchronization
 /// test (the Slack and Matrix adapters have their own); the bot is.
 final class ChatTestNetwork: ChatAdapter, Sendable {
     let network = "test"
+    let namesAreUnique = true
     let me: ChatUser? = ChatUser(id: "UBOT", name: "automator")
     let known: [ChatChannel]
     let files: [String: [UInt8]]

@@ -16,6 +16,10 @@ public protocol ChatAdapter: AnyObject, Sendable {
     /// The bot's own user, known once `run` has connected; messages from it are not delivered.
     var me: ChatUser? { get }
 
+    /// Whether a user's name is theirs alone, so that roles may name people by it (a Slack
+    /// handle). Where anyone can take a name (a Matrix display name), roles match ids only.
+    var namesAreUnique: Bool { get }
+
     func post(_ post: ChatPost) async throws -> ChatMessageRef
     func react(to message: ChatMessageRef, with emoji: String) async throws
     func upload(to channel: String, name: String, data: [UInt8], comment: String?) async throws

@@ -76,12 +76,12 @@ extension ChatService {
     /// Records an answer from someone allowed to give it, resumes the runs waiting, and says who
     /// answered in the question's thread.
     func record(_ choice: String, to question: ChatQuestionRecord, by user: ChatUser, on adapter: any ChatAdapter) async {
-        guard allowed(user, roles: question.roles) else {
+        guard allowed(user, roles: question.roles, on: adapter) else {
             await post("\(user.name), only people with the role \(question.roles.joined(separator: " or ")) may answer this.",
                        in: question.channel, thread: question.message, on: adapter)
             return
         }
-        let by = "\(adapter.network):\(user.name)"
+        let by = Self.actor(user, on: adapter)
         do { try await store.write(.answerQuestion(id: question.id, choice: choice, by: by, at: Date())) } catch {
             if error.kind != .conflict { logger.error("chat: the answer to \(question.id) was not recorded: \(error)") }
             return

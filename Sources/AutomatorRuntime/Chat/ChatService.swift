@@ -115,7 +115,7 @@ public final class ChatService: ChatInbox, Sendable {
         if await answered(by: message, on: adapter) { return }
         if !message.files.isEmpty { recent.withLock { $0.remember(message, network: network) } }
         let channel = settings.withLock { $0[Self.key(network, message.channel.id)] }
-        if let incident = channel?.incident { await journal(message, on: incident, network: network) }
+        if let incident = channel?.incident { await journal(message, on: incident, from: adapter) }
         guard let (runs, catalog) = attached.withLock({ $0 }) else { return }
 
         if let (name, rest) = Self.command(in: message) {
@@ -124,7 +124,7 @@ public final class ChatService: ChatInbox, Sendable {
                     + "\(message.channel.isDirect ? "" : "!")help lists what I can do.", answering: message, on: adapter)
                 return
             }
-            guard allowed(message.user, roles: command.roles) else {
+            guard allowed(message.user, roles: command.roles, on: adapter) else {
                 await say("\(command.usage) is for people with the role \(command.roles.joined(separator: " or ")).",
                           answering: message, on: adapter)
                 return
@@ -179,7 +179,7 @@ public final class ChatService: ChatInbox, Sendable {
         let arguments = "[" + Self.json(message, network: network, incident: incident, replied: replied) + "," + extra + "]"
         do {
             let run = try await runs.submit(script: path, source: source, arguments: arguments,
-                                            entry: .chat(actor: "\(network):\(message.user.name)"))
+                                            entry: .chat(actor: Self.actor(message.user, on: adapter)))
             inFlight.withLock { _ = $0.runs.insert(run.id) }
             Task {
                 await runs.waitForEnd(run.id)
@@ -224,10 +224,10 @@ public final class ChatService: ChatInbox, Sendable {
         String(decoding: (try? JSONEncoder().encode(file)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
-    private func journal(_ message: ChatMessage, on incident: IncidentID, network: String) async {
+    private func journal(_ message: ChatMessage, on incident: IncidentID, from adapter: any ChatAdapter) async {
         let files = message.files.map(\.name).joined(separator: ", ")
         let text = message.text + (files.isEmpty ? "" : " [files: \(files)]")
-        let entry = JournalEntry(incident: incident, at: message.at, actor: "\(network):\(message.user.name)", kind: .chat,
+        let entry = JournalEntry(incident: incident, at: message.at, actor: Self.actor(message.user, on: adapter), kind: .chat,
                                  text: text)
         do { try await store.write(.appendJournal([entry])) } catch {
             logger.error("chat: the message of \(message.user.name) could not be journaled on \(incident): \(error)")
@@ -250,9 +250,17 @@ public final class ChatService: ChatInbox, Sendable {
         }
     }
 
-    func allowed(_ user: ChatUser, roles: [String]) -> Bool {
+    /// Who acted, for the journal and the runs: `slack:alice`; on a network where names are not
+    /// unique, the id (`matrix:@alice:example.org`).
+    static func actor(_ user: ChatUser, on adapter: any ChatAdapter) -> String {
+        adapter.network + ":" + (adapter.namesAreUnique ? user.name : user.id)
+    }
+
+    /// Whether `user` holds one of `roles` (anyone, when there are none): by id, or by name where
+    /// the network's names are unique.
+    func allowed(_ user: ChatUser, roles: [String], on adapter: any ChatAdapter) -> Bool {
         roles.isEmpty || roles.contains { role in
-            configuration.roles[role]?.contains { $0 == user.id || $0 == user.name } ?? false
+            configuration.roles[role]?.contains { $0 == user.id || (adapter.namesAreUnique && $0 == user.name) } ?? false
         }
     }
 

@@ -6,8 +6,8 @@ import Yams
 ///
 /// ```yaml
 /// chat:
-///   roles:                               # user names or ids
-///     approver: [alice, U0123ABCD]       # chat.approve waits for one of them
+///   roles:                               # Slack user names or ids; Matrix user ids only
+///     approver: [alice, "@alice:example.org"]   # chat.approve waits for one of them
 ///     responder: [alice, bob]            # command { roles = { "responder" } }
 ///   slack:
 ///     signing_secret: ${SLACK_SIGNING_SECRET}
@@ -18,16 +18,9 @@ import Yams
 ///     access_token: ${MATRIX_ACCESS_TOKEN}   # or password: ${MATRIX_PASSWORD}
 /// ```
 public struct ChatConfiguration: Sendable {
-    public struct Matrix: Sendable {
-        public var homeserver: String
-        public var user: String
-        public var accessToken: String?
-        public var password: String?
-    }
-
     public var roles: [String: [String]] = [:]
     public var slack: SlackConfiguration?
-    public var matrix: Matrix?
+    public var matrix: MatrixConfiguration?
 
     public init() {}
 
@@ -61,17 +54,17 @@ public struct ChatConfiguration: Sendable {
         if let node = chat["matrix"] {
             let fields = try reader.mapping(node, key: "chat.matrix")
             try reader.only(["homeserver", "user", "access_token", "password"], in: fields, key: "chat.matrix")
-            func optional(_ name: String) throws(ConfigurationError) -> String? {
-                guard let node = fields[name] else { return nil }
-                return try reader.string(node, key: "chat.matrix." + name)
-            }
-            let settings = Matrix(homeserver: try reader.string(fields["homeserver"], key: "chat.matrix.homeserver"),
-                                  user: try reader.string(fields["user"], key: "chat.matrix.user"),
-                                  accessToken: try optional("access_token"), password: try optional("password"))
-            guard settings.accessToken != nil || settings.password != nil else {
+            let credential: MatrixConfiguration.Credential
+            if let token = fields["access_token"] {
+                credential = .accessToken(try reader.string(token, key: "chat.matrix.access_token"))
+            } else if let password = fields["password"] {
+                credential = .password(try reader.string(password, key: "chat.matrix.password"))
+            } else {
                 throw reader.error(node, "chat.matrix", "give access_token or password")
             }
-            matrix = settings
+            matrix = MatrixConfiguration(homeserver: try reader.string(fields["homeserver"], key: "chat.matrix.homeserver"),
+                                         userID: try reader.string(fields["user"], key: "chat.matrix.user"),
+                                         credential: credential)
         }
     }
 }

@@ -9,6 +9,7 @@ import Foundation
 /// number), as a reply in the question's thread would.
 public final class ConsoleAdapter: ChatAdapter, @unchecked Sendable {
     public let network = "console"
+    public let namesAreUnique = true
     public let me: ChatUser? = ChatUser(id: "automator", name: "automator")
     private let user: ChatUser
     private let lines: AsyncStream<String>

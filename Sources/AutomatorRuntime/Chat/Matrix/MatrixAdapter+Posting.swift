@@ -22,10 +22,16 @@ extension MatrixAdapter {
     }
 
     /// Sends an `m.reaction`: `emoji` is the reaction's key, the emoji itself (`👀`).
+    /// Matrix reacts with the emoji itself: the names the shipped commands use (Slack's) are
+    /// turned into theirs; anything else is sent as given.
     public func react(to message: ChatMessageRef, with emoji: String) async throws {
-        let relation = MatrixContent.Relation(relType: "m.annotation", eventID: message.id, key: emoji)
+        let key = Self.emoji[emoji] ?? emoji
+        let relation = MatrixContent.Relation(relType: "m.annotation", eventID: message.id, key: key)
         _ = try await send("m.reaction", MatrixContent(relatesTo: relation), to: message.channel)
     }
+
+    static let emoji = ["rotating_light": "🚨", "memo": "📝", "eyes": "👀", "white_check_mark": "✅", "warning": "⚠️",
+                        "x": "❌", "mag": "🔍"]
 
     /// Uploads `data` to the media repository and sends it as `m.file`, `comment` as its caption.
     public func upload(to channel: String, name: String, data: [UInt8], comment: String?) async throws {

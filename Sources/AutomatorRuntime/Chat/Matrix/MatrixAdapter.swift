@@ -22,6 +22,8 @@ import Synchronization
 /// the bot has no keys (it logs a warning for each such room).
 public final class MatrixAdapter: ChatAdapter {
     public let network = "matrix"
+    /// Display names are anyone's to take: roles name Matrix users by their full id.
+    public let namesAreUnique = false
     let configuration: MatrixConfiguration
     let client: MatrixClient
     let store: any ChatStateStore

@@ -19,6 +19,8 @@ import Synchronization
 /// `https://HOST/slack/events`; and Interactivity on, with `https://HOST/slack/interactions`.
 public final class SlackAdapter: ChatAdapter {
     public let network = "slack"
+    /// Slack handles are unique in a workspace (display names are not, and are not used).
+    public let namesAreUnique = true
 
     let configuration: SlackConfiguration
     let api: SlackWebAPI

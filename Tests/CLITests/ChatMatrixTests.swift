@@ -1,0 +1,101 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("The bot in Matrix, through a real automator serve and a real Synapse", .timeLimit(.minutes(3)))
+struct ChatMatrixTests {
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts")
+
+    /// A client-server API call as alice.
+    @discardableResult
+    static func call(_ synapse: Synapse, _ alice: Synapse.Account, _ method: String, _ path: String,
+                     _ json: [String: any Sendable]? = nil) async throws -> [String: Any]
+    {
+        try await synapse.call(method, "/_matrix/client/v3" + path, token: alice.accessToken, json: json)
+    }
+
+    static func segment(_ id: String) -> String { id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id }
+
+    /// Sends a text as alice; `thread` makes it a reply in that thread.
+    static func say(_ text: String, in room: String, as alice: Synapse.Account, on synapse: Synapse,
+                    thread: String? = nil) async throws -> String
+    {
+        var content: [String: any Sendable] = ["msgtype": "m.text", "body": text]
+        if let thread {
+            content["m.relates_to"] = ["rel_type": "m.thread", "event_id": thread, "is_falling_back": true,
+                                       "m.in_reply_to": ["event_id": thread]] as [String: any Sendable]
+        }
+        let path = "/rooms/\(segment(room))/send/m.room.message/\(UUID().uuidString)"
+        return try #require(try await call(synapse, alice, "PUT", path, content)["event_id"] as? String)
+    }
+
+    /// The bot's messages in the room, oldest first, as alice reads them, once `until` holds (20 s
+    /// at most). Read with /messages: Synapse answers a repeated initial /sync from a cache.
+    static func botMessages(in room: String, by bot: String, as alice: Synapse.Account, on synapse: Synapse,
+                            until done: ([[String: Any]]) -> Bool) async throws -> [[String: Any]]
+    {
+        var messages: [[String: Any]] = []
+        for _ in 0..<400 {
+            let page = try await call(synapse, alice, "GET", "/rooms/\(segment(room))/messages?dir=b&limit=100")
+            let events = (page["chunk"] as? [[String: Any]] ?? []).reversed()
+            messages = events.filter { $0["sender"] as? String == bot && $0["type"] as? String == "m.room.message" }
+            if done(messages) { return messages }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return messages
+    }
+
+    @Test("Invited to a room, the bot answers !ip in the thread, and an approval waits for alice's reply")
+    func matrix() async throws {
+        let synapse = try await Synapse.shared()
+        let bot = try await synapse.register("bot\(UInt16.random(in: 1000...9999))")
+        let alice = try await synapse.register("alice\(UInt16.random(in: 1000...9999))")
+        let folder = try TemporaryFolder()
+        try folder.write("feeds/bad.txt", "203.0.113.45 C2 of the Acme campaign\n")
+        try folder.write("automator.yml", """
+            feeds:
+              - { name: bad-ips, path: feeds/bad.txt, verdict: malicious }
+            chat:
+              roles:
+                approver: ["\(alice.id)"]
+              matrix:
+                homeserver: \(synapse.url)
+                user: "\(bot.id)"
+                password: "\(bot.password)"
+            """)
+        let server = try await ServerProcess.start(
+            data: folder.url.appendingPathComponent("data"), scripts: Self.scripts,
+            arguments: ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path])
+
+        let room = try #require(try await Self.call(synapse, alice, "POST", "/createRoom",
+                                                    ["name": "soc", "invite": [bot.id], "preset": "private_chat"])["room_id"]
+            as? String)
+        var joined = false
+        for _ in 0..<400 where !joined {
+            let members = try await Self.call(synapse, alice, "GET", "/rooms/\(Self.segment(room))/joined_members")
+            joined = (members["joined"] as? [String: Any])?[bot.id] != nil
+            if !joined { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(joined, "the bot accepts the invitation")
+
+        let asked = try await Self.say("!ip 203.0.113.45", in: room, as: alice, on: synapse)
+        let answers = try await Self.botMessages(in: room, by: bot.id, as: alice, on: synapse) { !$0.isEmpty }
+        let answer = try #require(answers.first?["content"] as? [String: Any], "the server's log:\n\(server.log)")
+        #expect((answer["body"] as? String)?.contains("C2 of the Acme campaign") == true, "\(answer)")
+        #expect((answer["m.relates_to"] as? [String: Any])?["event_id"] as? String == asked, "answered in its thread")
+
+        let run = try await server.submit(#"{"source": "return chat.approve('soc', 'Block 203.0.113.45?', { network = 'matrix' })"}"#)
+        let posted = try await Self.botMessages(in: room, by: bot.id, as: alice, on: synapse) { $0.count >= 2 }
+        let question = try #require(posted.last)
+        #expect((question["content"] as? [String: Any])?["body"] as? String != nil)
+        _ = try await Self.say("1", in: room, as: alice, on: synapse, thread: try #require(question["event_id"] as? String))
+        let ended = try await server.waitForRun(run)
+        #expect(ended["status"] as? String == "completed", "\(ended)")
+        let result = ended["result"] as? [Any]
+        #expect(result?.first as? Bool == true && result?.last as? String == "matrix:" + alice.id,
+                "approved by alice: \(ended)")
+        server.terminate()
+        _ = await server.waitForExit()
+    }
+}
