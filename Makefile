@@ -37,10 +37,13 @@ build: deps
 demo: build
 	printf '$(DEMO_ANSWERS)' | .build/release/automator run $(DEMO_PLAYBOOK) --incident $(DEMO_INCIDENT)
 
+# From PyPI for the tests: the STIX 2.1 validator the intel export is checked with, and Synapse,
+# the Matrix homeserver the bot is tested against (the tests start it on loopback).
+PYTHON_TEST_PACKAGES := stix2-validator matrix-synapse
+
 test: deps
-	# The STIX 2.1 validator the intel export is checked with (PyPI).
-	python3 -m pip install --quiet stix2-validator 2>/dev/null \
-	  || python3 -m pip install --quiet --break-system-packages stix2-validator
+	python3 -m pip install --quiet $(PYTHON_TEST_PACKAGES) 2>/dev/null \
+	  || python3 -m pip install --quiet --break-system-packages $(PYTHON_TEST_PACKAGES)
 	$(SWIFT) build --build-tests
 	Tests/PatternHarness/run.sh
 	# One test at a time: many tests hold a thread of Swift's small cooperative pool (a process
