@@ -1,3 +1,4 @@
+public import Foundation
 import Crypto
 
 /// A file's MD5, SHA-1 and SHA-256, in lower-case hexadecimal, as forensic tools record them.
@@ -7,9 +8,35 @@ public struct FileHashes: Sendable, Hashable {
     public var sha256: String
 
     public init(_ bytes: [UInt8]) {
-        md5 = Self.hex(Insecure.MD5.hash(data: bytes))
-        sha1 = Self.hex(Insecure.SHA1.hash(data: bytes))
-        sha256 = Self.hex(SHA256.hash(data: bytes))
+        var hasher = Hasher()
+        hasher.update(bytes)
+        self = hasher.finalize()
+    }
+
+    /// The three hashes of a stream, a chunk at a time (evidence files of gigabytes).
+    public struct Hasher {
+        private var md5 = Insecure.MD5()
+        private var sha1 = Insecure.SHA1()
+        private var sha256 = SHA256()
+
+        public init() {}
+
+        public mutating func update(_ chunk: some DataProtocol) {
+            md5.update(data: chunk)
+            sha1.update(data: chunk)
+            sha256.update(data: chunk)
+        }
+
+        public func finalize() -> FileHashes {
+            FileHashes(md5: FileHashes.hex(md5.finalize()), sha1: FileHashes.hex(sha1.finalize()),
+                       sha256: FileHashes.hex(sha256.finalize()))
+        }
+    }
+
+    public init(md5: String, sha1: String, sha256: String) {
+        self.md5 = md5
+        self.sha1 = sha1
+        self.sha256 = sha256
     }
 
     private static func hex(_ digest: some Sequence<UInt8>) -> String {
