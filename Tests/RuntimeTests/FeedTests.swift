@@ -386,6 +386,39 @@ struct FeedTests {
         }
     }
 
+    @Test("Random nested IPv6 networks of many lengths in a few allocations: the index answers as a scan does")
+    func ipv6NetworksAgainstScan() throws {
+        var state: UInt64 = 0x5EED6
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state
+        }
+        func random() -> UInt128 {
+            let allocations: [UInt128] = [0x2001_0db8, 0x2a02_0db8, 0x2c0f_0db8]
+            return allocations[Int(next() >> 60) % 3] << 96 | UInt128(next() & 0xFF) << 88 | UInt128(next()) << 24
+        }
+        func mask(_ length: Int) -> UInt128 { length == 0 ? 0 : .max << (128 - length) }
+        var networks: [(network: UInt128, length: Int, comment: String)] = []
+        for number in 0..<400 {
+            let length = [16, 28, 32, 33, 40, 47, 48, 56, 60, 64, 96, 127][Int(next() >> 58) % 12]
+            networks.append((random() & mask(length), length, "n\(number % 60)"))
+        }
+        let folder = try FeedFolder()
+        let path = try folder.write("networks.txt", networks.map {
+            "\(IPAddress.text(v6: $0.network))/\($0.length) \($0.comment)"
+        }.joined(separator: "\n"))
+        let index = FeedSet(feeds: [Feed(name: "n", verdict: .malicious, path: path, format: .text)]).index
+        let firstSeen = Dictionary(networks.map(\.comment).enumerated().map { ($1, $0) }) { first, _ in first }
+        for probe in 0..<3_000 {
+            // In a listed network's /64 half the time, anywhere in the allocations otherwise.
+            let address = probe % 2 == 0 ? networks[probe / 2 % networks.count].network | UInt128(next()) : random()
+            let expected = Set(networks.filter { address & mask($0.length) == $0.network }.map(\.comment))
+                .sorted { firstSeen[$0]! < firstSeen[$1]! }
+            let text = IPAddress.text(v6: address)
+            #expect(index.matches(.ipv6, text).map { $0.comment ?? "" } == expected, "\(text)")
+        }
+    }
+
     @Test("An IPv6 /0 holds every address, and no IPv4 one")
     func ipv6Everything() throws {
         let folder = try FeedFolder()

@@ -90,7 +90,7 @@ extension FeedIndex {
         let ipv4: ExactTable<UInt32>
         let ipv4Networks: CIDRIndex<UInt32>
         let ipv6: ExactTable<IPv6Key>
-        let ipv6Networks: CIDRIndex<UInt128>
+        let ipv6Networks: PrefixTable
         let md5: ExactTable<MD5Key>
         let sha1: ExactTable<SHA1Key>
         let sha256: ExactTable<SHA256Key>
@@ -102,7 +102,7 @@ extension FeedIndex {
 
         init(feeds: [Feed], origins: [Origin], comments: [String?], lists: [UInt32], seed: UInt64,
              ipv4: ExactTable<UInt32>, ipv4Networks: CIDRIndex<UInt32>,
-             ipv6: ExactTable<IPv6Key>, ipv6Networks: CIDRIndex<UInt128>,
+             ipv6: ExactTable<IPv6Key>, ipv6Networks: PrefixTable,
              md5: ExactTable<MD5Key>, sha1: ExactTable<SHA1Key>, sha256: ExactTable<SHA256Key>,
              sha512: ExactTable<SHA512Key>, domains: DomainIndex, urls: StringTable, emails: StringTable,
              cves: StringTable) {

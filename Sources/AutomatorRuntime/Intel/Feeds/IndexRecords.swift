@@ -117,7 +117,7 @@ struct IndexRecords {
         let ipv4 = ExactTable(ipv4, lists: &lists, seed: seed)
         let ipv4Networks = CIDRIndex(ipv4Networks, lists: &lists)
         let ipv6 = ExactTable(ipv6, lists: &lists, seed: seed)
-        let ipv6Networks = CIDRIndex(ipv6Networks, lists: &lists)
+        let ipv6Networks = PrefixTable(ipv6Networks, lists: &lists, seed: seed)
         let md5 = ExactTable(md5, lists: &lists, seed: seed)
         let sha1 = ExactTable(sha1, lists: &lists, seed: seed)
         let sha256 = ExactTable(sha256, lists: &lists, seed: seed)
