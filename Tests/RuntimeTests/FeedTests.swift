@@ -60,6 +60,7 @@ struct FeedTests {
             \t
             bücher.example
             192.0.2.1/33
+            evil™.example
 
             """)
         let contents = try Feed(name: "list", verdict: .malicious, path: path, format: .text).load()
@@ -75,6 +76,7 @@ struct FeedTests {
             "sha256 275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f",
             "email bob@mail.example",
             "cve CVE-2021-44228 # log4shell",
+            "domain xn--bcher-kva.example",
         ])
         #expect(contents.problems.map(\.description) == [
             "\(path):15: \"10.1.2.3/8\" has host bits set: write 10.0.0.0/8 for the network, or 10.1.2.3/32 for the address",
@@ -85,9 +87,9 @@ struct FeedTests {
             "\(path):18: \"example\" is not an IP address, network, domain, URL, e-mail address, hash or CVE: "
                 + "\"example\" is not a domain name (two or more labels of 1 to 63 letters, digits or hyphens, the last "
                 + "not all digits)",
-            "\(path):20: \"bücher.example\" is not an IP address, network, domain, URL, e-mail address, hash or CVE: "
-                + "\"bücher.example\" is not ASCII: write the domain as an A-label (xn--...)",
             "\(path):21: the prefix length of \"192.0.2.1/33\" must be 0 to 32",
+            "\(path):22: \"evil™.example\" is not an IP address, network, domain, URL, e-mail address, hash or CVE: "
+                + "\"evil™.example\" is not a domain name: it has punctuation, symbols or spaces that are not ASCII",
         ])
         #expect(contents.problemCount == 6)
     }
@@ -450,6 +452,56 @@ struct FeedTests {
         #expect(index.matches(.domain, "shop.co.uk").lines == ["bad (malicious): too wide"])
         #expect(index.matches(.domain, "").isEmpty)
         #expect(index.matches(.url, "http://example.com/").isEmpty)
+    }
+
+    @Test("An internationalised domain in a feed matches its A-labels, as extracted, and itself as written")
+    func internationalisedDomains() throws {
+        let folder = try FeedFolder()
+        let path = try folder.write("idn.txt", """
+            bücher.de shop
+            ПРИМЕР.РФ. test
+            xn--mnchen-3ya.de ascii already
+            """)
+        let index = FeedSet(feeds: [Feed(name: "idn", verdict: .malicious, path: path, format: .text)]).index
+        let extracted = Extractor.extract(Array("see www.Bücher.de and пример.рф now".utf8)).map(\.value)
+        #expect(extracted == ["www.xn--bcher-kva.de", "xn--e1afmkfd.xn--p1ai"])
+        #expect(index.matches(.domain, extracted[0]).lines == ["idn (malicious): shop"])
+        #expect(index.matches(.domain, extracted[1]).lines == ["idn (malicious): test"])
+        #expect(index.matches(.domain, "xn--bcher-kva.de").lines == ["idn (malicious): shop"])
+        #expect(index.matches(.domain, "bücher.de").lines == ["idn (malicious): shop"])
+        #expect(index.matches(.domain, "login.BÜCHER.de.").lines == ["idn (malicious): shop"])
+        #expect(index.matches(.domain, "mail.пример.рф").lines == ["idn (malicious): test"])
+        #expect(index.matches(.domain, "münchen.de").lines == ["idn (malicious): ascii already"])
+        #expect(index.matches(.domain, "bucher.de").isEmpty)
+        #expect(index.matches(.domain, "bü™cher.de").isEmpty)
+    }
+
+    @Test("An IPv4-mapped IPv6 address matches the IPv4 entries and networks, and a mapped entry matches IPv4")
+    func mappedIPv4() throws {
+        let folder = try FeedFolder()
+        let path = try folder.write("mixed.txt", """
+            203.0.113.0/24 net
+            198.51.100.7 host
+            ::ffff:192.0.2.9 mapped host
+            ::ffff:192.0.2.128/121 mapped net
+            2001:db8::/32 v6
+            """)
+        let index = FeedSet(feeds: [Feed(name: "mixed", verdict: .malicious, path: path, format: .text)]).index
+        #expect(index.matches(.ipv6, "::ffff:203.0.113.5").lines == ["mixed (malicious): net"])
+        #expect(index.matches(.ipv6, "::FFFF:cb00:7105").lines == ["mixed (malicious): net"])
+        #expect(index.matches(.ipv6, "0:0:0:0:0:ffff:203.0.113.255").lines == ["mixed (malicious): net"])
+        #expect(index.matches(.ipv6, "::ffff:198.51.100.7").lines == ["mixed (malicious): host"])
+        #expect(index.matches(.ipv6, "::ffff:192.0.2.9").lines == ["mixed (malicious): mapped host"])
+        #expect(index.matches(.ipv4, "192.0.2.9").lines == ["mixed (malicious): mapped host"])
+        #expect(index.matches(.ipv4, "192.0.2.200").lines == ["mixed (malicious): mapped net"])
+        #expect(index.matches(.ipv6, "::ffff:192.0.2.255").lines == ["mixed (malicious): mapped net"])
+        #expect(index.matches(.ipv4, "192.0.2.127").isEmpty)
+        #expect(index.matches(.ipv6, "::ffff:203.0.114.1").isEmpty)
+        // IPv4-compatible (deprecated) and NAT64 addresses are other hosts.
+        #expect(index.matches(.ipv6, "::203.0.113.5").isEmpty)
+        #expect(index.matches(.ipv6, "64:ff9b::203.0.113.5").isEmpty)
+        #expect(index.matches(.ipv6, "2001:db8::cb00:7105").lines == ["mixed (malicious): v6"])
+        #expect(index.count == 5)
     }
 
     @Test("Hashes, URLs, e-mail addresses and CVEs match exactly; one feed and comment count once")

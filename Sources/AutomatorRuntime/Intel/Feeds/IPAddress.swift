@@ -87,6 +87,12 @@ enum IPAddress {
         return headGroups == 8 ? head : nil
     }
 
+    /// The IPv4 address an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, RFC 4291 2.5.5.2) is:
+    /// how dual-stack sockets and their logs write IPv4 peers.
+    static func mappedV4(_ address: UInt128) -> UInt32? {
+        address >> 32 == 0xFFFF ? UInt32(truncatingIfNeeded: address) : nil
+    }
+
     static func text(v4 address: UInt32) -> String {
         "\(address >> 24).\(address >> 16 & 0xFF).\(address >> 8 & 0xFF).\(address & 0xFF)"
     }
