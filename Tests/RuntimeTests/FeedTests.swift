@@ -1,5 +1,6 @@
 @testable import AutomatorRuntime
 import Foundation
+import Logging
 import Testing
 
 /// A temporary folder for feed files, removed at the end of the test.
@@ -149,6 +150,79 @@ struct FeedTests {
             "\(path):16: the quoted field opened here is never closed: close it with a double quote (the rest of the "
                 + "file was skipped)",
         ])
+    }
+
+    @Test("A CSV feed with another separator: semicolons, tabs; quoted fields may hold it")
+    func csvSeparators() throws {
+        let folder = try FeedFolder()
+        let semicolons = try folder.write("semicolons.csv", """
+            indicator;kind;reason
+            198.51.100.7;ipv4;"scanner; seen twice"
+            evil.example;;phishing, kit
+            2001:db8::1;ip
+            """)
+        let tabs = try folder.write("tabs.csv", "indicator\treason\n198.51.100.8\t spaced out \nbad.example\t\n")
+        let columns = CSVColumns(value: "indicator", type: "kind", comment: "reason", separator: ";")
+        let contents = try Feed(name: "semi", verdict: .malicious, path: semicolons, format: .csv(columns)).load()
+        #expect(contents.entries.map(\.description) == [
+            "ipv4 198.51.100.7 # scanner; seen twice",
+            "domain evil.example # phishing, kit",
+        ])
+        #expect(contents.problems.map(\.description) == [
+            "\(semicolons):4: 2 fields where the columns read need 3: quote fields that hold \";\"",
+        ])
+        let tabbed = try Feed(name: "tabs", verdict: .malicious, path: tabs,
+                              format: .csv(CSVColumns(value: "indicator", comment: "reason", separator: "\t"))).load()
+        #expect(tabbed.entries.map(\.description) == ["ipv4 198.51.100.8 # spaced out", "domain bad.example"])
+
+        // Read with the default comma, the header is one column: the error says which separator it has.
+        let comma = Feed(name: "semi", verdict: .malicious, path: semicolons, format: .csv(CSVColumns(value: "indicator")))
+        #expect(throws: FeedError(comma, "the header of \(semicolons) has no column \"indicator\" for the value; it has "
+            + "\"indicator;kind;reason\": name one of them in CSVColumns(value:), or set the separator to ;")) {
+            try comma.load()
+        }
+        let quote = Feed(name: "semi", verdict: .malicious, path: semicolons,
+                         format: .csv(CSVColumns(value: "indicator", separator: "\"")))
+        #expect(throws: FeedError(quote, "the separator \"\\\"\" cannot separate CSV fields: use one ASCII character "
+            + "but a double quote or a line break, such as ; or a tab")) { try quote.load() }
+    }
+
+    @Test("The configuration's options set a CSV feed's columns and separator; a bad separator names its line")
+    func csvSeparatorFromConfiguration() throws {
+        let folder = try FeedFolder()
+        try folder.write("semicolons.csv", "indicator;reason\n198.51.100.7;scanner\n")
+        try folder.write("tabs.csv", "value\tnote\nevil.example\tphishing\n")
+        let path = try folder.write("automator.yml", """
+            feeds:
+              - name: semi
+                path: semicolons.csv
+                verdict: malicious
+                options: { value: indicator, comment: reason, separator: ";" }
+              - name: tabs
+                path: tabs.csv
+                verdict: suspicious
+                options:
+                  comment: note
+                  separator: tab
+            """)
+        let configuration = try IntelConfiguration(file: path)
+        let feeds = FeedSet(configuration.feeds, logger: Logger(label: "feeds"))
+        #expect(feeds.statuses.map(\.entryCount) == [1, 1])
+        #expect(feeds.index.verdicts(for: .ipv4, value: "198.51.100.7").map(\.reason) == ["(scanner)"])
+        #expect(feeds.index.matches(.domain, "evil.example").lines == ["tabs (suspicious): phishing"])
+
+        for separator in ["\"ab\"", "'\"'", "\"é\""] {
+            let bad = try folder.write("bad.yml", """
+                feeds:
+                  - name: semi
+                    path: semicolons.csv
+                    verdict: malicious
+                    options: { value: indicator, separator: \(separator) }
+                """)
+            let error = #expect(throws: ConfigurationError.self) { try IntelConfiguration(file: bad) }
+            #expect(error?.description == "\(bad):5: feeds[0].options.separator: one ASCII character but a double "
+                + "quote (\";\", \"|\"), or tab, expected")
+        }
     }
 
     @Test("A CSV header without a configured column fails the whole feed, naming the columns it has")

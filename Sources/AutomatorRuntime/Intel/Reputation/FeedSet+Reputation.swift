@@ -6,8 +6,10 @@ extension FeedSet: FeedLookup {
     public convenience init(_ settings: [IntelConfiguration.FeedSettings], logger: Logger) {
         self.init(feeds: settings.map { setting in
             let format: FeedFormat = switch setting.format ?? Self.format(of: setting.path) {
+            // The configuration refused a separator that is not one character or `tab`.
             case "csv": .csv(CSVColumns(value: setting.options["value"] ?? "value", type: setting.options["type"],
-                                        comment: setting.options["comment"]))
+                                        comment: setting.options["comment"],
+                                        separator: setting.options["separator"].flatMap(CSVColumns.separator) ?? ","))
             case "stix": .stix
             case "misp": .misp
             default: .text
