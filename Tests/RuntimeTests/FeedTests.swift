@@ -495,6 +495,31 @@ struct FeedTests {
         }
     }
 
+    @Test("IPv6 text forms are read as the C library's inet_pton reads them")
+    func ipv6TextForms() {
+        var forms = [
+            "::", "::1", "1::", "1::2", "2001:db8::", "2001:DB8:0:0:0:0:0:1", "2001:db8:0:0:1:0:0:1", "fe80::1:2:3:4:5:6",
+            "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "::ffff:192.0.2.1", "::192.0.2.1",
+            "1:2:3:4:5:6:192.0.2.1", "64:ff9b::203.0.113.5", "00001::", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7",
+            "1::2::3", ":1::", "1::2:", ":::", "1:::2", "::ffff:192.0.2", "::ffff:192.0.2.256", "::ffff:01.2.3.4",
+            "1:2:3:4:5:6:7:192.0.2.1", "192.0.2.1", "::1.2.3.4:5", "fe80::1%eth0", "g::", "", ":", "1:2:3:4:5:6:7:8::",
+            "::1:2:3:4:5:6:7:8", "abcd:ef01:2345:6789:ABCD:EF01:2345:6789", "::0:0:0:0:0:0:0",
+        ]
+        // And every way to cut one address with `::`.
+        let groups = ["2001", "db8", "0", "0", "0", "0", "ff00", "42"]
+        for start in 0..<8 {
+            for end in start + 1...8 {
+                forms.append(groups[..<start].joined(separator: ":") + "::" + groups[end...].joined(separator: ":"))
+            }
+        }
+        for form in forms {
+            var bytes = [UInt8](repeating: 0, count: 16)
+            let expected = inet_pton(AF_INET6, form, &bytes) == 1 ? bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) } : nil
+            var text = form
+            #expect(text.withUTF8 { IPAddress.v6($0) } == expected, "\(form)")
+        }
+    }
+
     @Test("An IPv6 /0 holds every address, and no IPv4 one")
     func ipv6Everything() throws {
         let folder = try FeedFolder()

@@ -23,8 +23,14 @@ struct PrefixTable: Sendable {
     /// As loaded, for a rebuild.
     let networks: [NetworkRecord<UInt128>]
     private let slots: TableMemory<Slot>
-    /// The prefix lengths some network has, longest first.
-    private let lengths: TableMemory<UInt8>
+    /// The prefix lengths some network has, longest first, with their masks.
+    private let lengths: TableMemory<Length>
+
+    private struct Length: BitwiseCopyable {
+        var high: UInt64
+        var low: UInt64
+        var length: UInt64
+    }
     private let seed: UInt64
     /// The distinct networks.
     let count: Int
@@ -58,12 +64,15 @@ struct PrefixTable: Sendable {
         let memory = TableMemory<Slot>(zeroed: capacity)
         for network in distinct {
             let key = IPv6Key(network.network)
-            var slot = Self.home(key, network.length, seed: seed, capacity: capacity)
+            var slot = Self.home(key, UInt64(network.length), seed: seed, capacity: capacity)
             while memory.buffer[slot].ref != 0 { slot = slot + 1 == capacity ? 0 : slot + 1 }
             memory.buffer[slot] = Slot(high: key.high, low: key.low, ref: network.ref, length: network.length)
         }
         slots = memory
-        lengths = TableMemory(Set(distinct.map(\.length)).sorted(by: >))
+        lengths = TableMemory(Set(distinct.map(\.length)).sorted(by: >).map { length in
+            let mask = IPv6Key(~(UInt128.max &>> length))
+            return Length(high: mask.high, low: mask.low, length: UInt64(length))
+        })
         count = distinct.count
     }
 
@@ -71,13 +80,16 @@ struct PrefixTable: Sendable {
     @inline(__always)
     func ref(containing address: UInt128) -> UInt32 {
         let slots = slots.buffer
+        let address = IPv6Key(address)
         for length in lengths.buffer {
-            let key = IPv6Key(address & ~(UInt128.max &>> length))
-            var slot = Self.home(key, length, seed: seed, capacity: slots.count)
+            let key = IPv6Key(high: address.high & length.high, low: address.low & length.low)
+            var slot = Self.home(key, length.length, seed: seed, capacity: slots.count)
             while true {
                 let entry = slots[slot]
                 if entry.ref == 0 { break }
-                if entry.high == key.high, entry.low == key.low, entry.length == length { return entry.ref }
+                if entry.high == key.high, entry.low == key.low, UInt64(entry.length) == length.length {
+                    return entry.ref
+                }
                 slot = slot + 1 == slots.count ? 0 : slot + 1
             }
         }
@@ -85,7 +97,7 @@ struct PrefixTable: Sendable {
     }
 
     @inline(__always)
-    private static func home(_ key: IPv6Key, _ length: UInt8, seed: UInt64, capacity: Int) -> Int {
-        FeedHashing.slot(FeedHashing.mix(key.hashWord &+ UInt64(length), seed: seed), capacity: capacity)
+    private static func home(_ key: IPv6Key, _ length: UInt64, seed: UInt64, capacity: Int) -> Int {
+        FeedHashing.slot(FeedHashing.mix(key.hashWord &+ length, seed: seed), capacity: capacity)
     }
 }
