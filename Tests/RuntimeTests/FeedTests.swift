@@ -1,5 +1,6 @@
 @testable import AutomatorRuntime
 import Foundation
+import Logging
 import Testing
 
 /// A temporary folder for feed files, removed at the end of the test.
@@ -60,6 +61,7 @@ struct FeedTests {
             \t
             bücher.example
             192.0.2.1/33
+            evil™.example
 
             """)
         let contents = try Feed(name: "list", verdict: .malicious, path: path, format: .text).load()
@@ -75,6 +77,7 @@ struct FeedTests {
             "sha256 275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f",
             "email bob@mail.example",
             "cve CVE-2021-44228 # log4shell",
+            "domain xn--bcher-kva.example",
         ])
         #expect(contents.problems.map(\.description) == [
             "\(path):15: \"10.1.2.3/8\" has host bits set: write 10.0.0.0/8 for the network, or 10.1.2.3/32 for the address",
@@ -85,9 +88,9 @@ struct FeedTests {
             "\(path):18: \"example\" is not an IP address, network, domain, URL, e-mail address, hash or CVE: "
                 + "\"example\" is not a domain name (two or more labels of 1 to 63 letters, digits or hyphens, the last "
                 + "not all digits)",
-            "\(path):20: \"bücher.example\" is not an IP address, network, domain, URL, e-mail address, hash or CVE: "
-                + "\"bücher.example\" is not ASCII: write the domain as an A-label (xn--...)",
             "\(path):21: the prefix length of \"192.0.2.1/33\" must be 0 to 32",
+            "\(path):22: \"evil™.example\" is not an IP address, network, domain, URL, e-mail address, hash or CVE: "
+                + "\"evil™.example\" is not a domain name: it has punctuation, symbols or spaces that are not ASCII",
         ])
         #expect(contents.problemCount == 6)
     }
@@ -147,6 +150,79 @@ struct FeedTests {
             "\(path):16: the quoted field opened here is never closed: close it with a double quote (the rest of the "
                 + "file was skipped)",
         ])
+    }
+
+    @Test("A CSV feed with another separator: semicolons, tabs; quoted fields may hold it")
+    func csvSeparators() throws {
+        let folder = try FeedFolder()
+        let semicolons = try folder.write("semicolons.csv", """
+            indicator;kind;reason
+            198.51.100.7;ipv4;"scanner; seen twice"
+            evil.example;;phishing, kit
+            2001:db8::1;ip
+            """)
+        let tabs = try folder.write("tabs.csv", "indicator\treason\n198.51.100.8\t spaced out \nbad.example\t\n")
+        let columns = CSVColumns(value: "indicator", type: "kind", comment: "reason", separator: ";")
+        let contents = try Feed(name: "semi", verdict: .malicious, path: semicolons, format: .csv(columns)).load()
+        #expect(contents.entries.map(\.description) == [
+            "ipv4 198.51.100.7 # scanner; seen twice",
+            "domain evil.example # phishing, kit",
+        ])
+        #expect(contents.problems.map(\.description) == [
+            "\(semicolons):4: 2 fields where the columns read need 3: quote fields that hold \";\"",
+        ])
+        let tabbed = try Feed(name: "tabs", verdict: .malicious, path: tabs,
+                              format: .csv(CSVColumns(value: "indicator", comment: "reason", separator: "\t"))).load()
+        #expect(tabbed.entries.map(\.description) == ["ipv4 198.51.100.8 # spaced out", "domain bad.example"])
+
+        // Read with the default comma, the header is one column: the error says which separator it has.
+        let comma = Feed(name: "semi", verdict: .malicious, path: semicolons, format: .csv(CSVColumns(value: "indicator")))
+        #expect(throws: FeedError(comma, "the header of \(semicolons) has no column \"indicator\" for the value; it has "
+            + "\"indicator;kind;reason\": name one of them in CSVColumns(value:), or set the separator to ;")) {
+            try comma.load()
+        }
+        let quote = Feed(name: "semi", verdict: .malicious, path: semicolons,
+                         format: .csv(CSVColumns(value: "indicator", separator: "\"")))
+        #expect(throws: FeedError(quote, "the separator \"\\\"\" cannot separate CSV fields: use one ASCII character "
+            + "but a double quote or a line break, such as ; or a tab")) { try quote.load() }
+    }
+
+    @Test("The configuration's options set a CSV feed's columns and separator; a bad separator names its line")
+    func csvSeparatorFromConfiguration() throws {
+        let folder = try FeedFolder()
+        try folder.write("semicolons.csv", "indicator;reason\n198.51.100.7;scanner\n")
+        try folder.write("tabs.csv", "value\tnote\nevil.example\tphishing\n")
+        let path = try folder.write("automator.yml", """
+            feeds:
+              - name: semi
+                path: semicolons.csv
+                verdict: malicious
+                options: { value: indicator, comment: reason, separator: ";" }
+              - name: tabs
+                path: tabs.csv
+                verdict: suspicious
+                options:
+                  comment: note
+                  separator: tab
+            """)
+        let configuration = try IntelConfiguration(file: path)
+        let feeds = FeedSet(configuration.feeds, logger: Logger(label: "feeds"))
+        #expect(feeds.statuses.map(\.entryCount) == [1, 1])
+        #expect(feeds.index.verdicts(for: .ipv4, value: "198.51.100.7").map(\.reason) == ["(scanner)"])
+        #expect(feeds.index.matches(.domain, "evil.example").lines == ["tabs (suspicious): phishing"])
+
+        for separator in ["\"ab\"", "'\"'", "\"é\""] {
+            let bad = try folder.write("bad.yml", """
+                feeds:
+                  - name: semi
+                    path: semicolons.csv
+                    verdict: malicious
+                    options: { value: indicator, separator: \(separator) }
+                """)
+            let error = #expect(throws: ConfigurationError.self) { try IntelConfiguration(file: bad) }
+            #expect(error?.description == "\(bad):5: feeds[0].options.separator: one ASCII character but a double "
+                + "quote (\";\", \"|\"), or tab, expected")
+        }
     }
 
     @Test("A CSV header without a configured column fails the whole feed, naming the columns it has")
@@ -386,6 +462,64 @@ struct FeedTests {
         }
     }
 
+    @Test("Random nested IPv6 networks of many lengths in a few allocations: the index answers as a scan does")
+    func ipv6NetworksAgainstScan() throws {
+        var state: UInt64 = 0x5EED6
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state
+        }
+        func random() -> UInt128 {
+            let allocations: [UInt128] = [0x2001_0db8, 0x2a02_0db8, 0x2c0f_0db8]
+            return allocations[Int(next() >> 60) % 3] << 96 | UInt128(next() & 0xFF) << 88 | UInt128(next()) << 24
+        }
+        func mask(_ length: Int) -> UInt128 { length == 0 ? 0 : .max << (128 - length) }
+        var networks: [(network: UInt128, length: Int, comment: String)] = []
+        for number in 0..<400 {
+            let length = [16, 28, 32, 33, 40, 47, 48, 56, 60, 64, 96, 127][Int(next() >> 58) % 12]
+            networks.append((random() & mask(length), length, "n\(number % 60)"))
+        }
+        let folder = try FeedFolder()
+        let path = try folder.write("networks.txt", networks.map {
+            "\(IPAddress.text(v6: $0.network))/\($0.length) \($0.comment)"
+        }.joined(separator: "\n"))
+        let index = FeedSet(feeds: [Feed(name: "n", verdict: .malicious, path: path, format: .text)]).index
+        let firstSeen = Dictionary(networks.map(\.comment).enumerated().map { ($1, $0) }) { first, _ in first }
+        for probe in 0..<3_000 {
+            // In a listed network's /64 half the time, anywhere in the allocations otherwise.
+            let address = probe % 2 == 0 ? networks[probe / 2 % networks.count].network | UInt128(next()) : random()
+            let expected = Set(networks.filter { address & mask($0.length) == $0.network }.map(\.comment))
+                .sorted { firstSeen[$0]! < firstSeen[$1]! }
+            let text = IPAddress.text(v6: address)
+            #expect(index.matches(.ipv6, text).map { $0.comment ?? "" } == expected, "\(text)")
+        }
+    }
+
+    @Test("IPv6 text forms are read as the C library's inet_pton reads them")
+    func ipv6TextForms() {
+        var forms = [
+            "::", "::1", "1::", "1::2", "2001:db8::", "2001:DB8:0:0:0:0:0:1", "2001:db8:0:0:1:0:0:1", "fe80::1:2:3:4:5:6",
+            "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8", "::ffff:192.0.2.1", "::192.0.2.1",
+            "1:2:3:4:5:6:192.0.2.1", "64:ff9b::203.0.113.5", "00001::", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7",
+            "1::2::3", ":1::", "1::2:", ":::", "1:::2", "::ffff:192.0.2", "::ffff:192.0.2.256", "::ffff:01.2.3.4",
+            "1:2:3:4:5:6:7:192.0.2.1", "192.0.2.1", "::1.2.3.4:5", "fe80::1%eth0", "g::", "", ":", "1:2:3:4:5:6:7:8::",
+            "::1:2:3:4:5:6:7:8", "abcd:ef01:2345:6789:ABCD:EF01:2345:6789", "::0:0:0:0:0:0:0",
+        ]
+        // And every way to cut one address with `::`.
+        let groups = ["2001", "db8", "0", "0", "0", "0", "ff00", "42"]
+        for start in 0..<8 {
+            for end in start + 1...8 {
+                forms.append(groups[..<start].joined(separator: ":") + "::" + groups[end...].joined(separator: ":"))
+            }
+        }
+        for form in forms {
+            var bytes = [UInt8](repeating: 0, count: 16)
+            let expected = inet_pton(AF_INET6, form, &bytes) == 1 ? bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) } : nil
+            var text = form
+            #expect(text.withUTF8 { IPAddress.v6($0) } == expected, "\(form)")
+        }
+    }
+
     @Test("An IPv6 /0 holds every address, and no IPv4 one")
     func ipv6Everything() throws {
         let folder = try FeedFolder()
@@ -417,6 +551,56 @@ struct FeedTests {
         #expect(index.matches(.domain, "shop.co.uk").lines == ["bad (malicious): too wide"])
         #expect(index.matches(.domain, "").isEmpty)
         #expect(index.matches(.url, "http://example.com/").isEmpty)
+    }
+
+    @Test("An internationalised domain in a feed matches its A-labels, as extracted, and itself as written")
+    func internationalisedDomains() throws {
+        let folder = try FeedFolder()
+        let path = try folder.write("idn.txt", """
+            bücher.de shop
+            ПРИМЕР.РФ. test
+            xn--mnchen-3ya.de ascii already
+            """)
+        let index = FeedSet(feeds: [Feed(name: "idn", verdict: .malicious, path: path, format: .text)]).index
+        let extracted = Extractor.extract(Array("see www.Bücher.de and пример.рф now".utf8)).map(\.value)
+        #expect(extracted == ["www.xn--bcher-kva.de", "xn--e1afmkfd.xn--p1ai"])
+        #expect(index.matches(.domain, extracted[0]).lines == ["idn (malicious): shop"])
+        #expect(index.matches(.domain, extracted[1]).lines == ["idn (malicious): test"])
+        #expect(index.matches(.domain, "xn--bcher-kva.de").lines == ["idn (malicious): shop"])
+        #expect(index.matches(.domain, "bücher.de").lines == ["idn (malicious): shop"])
+        #expect(index.matches(.domain, "login.BÜCHER.de.").lines == ["idn (malicious): shop"])
+        #expect(index.matches(.domain, "mail.пример.рф").lines == ["idn (malicious): test"])
+        #expect(index.matches(.domain, "münchen.de").lines == ["idn (malicious): ascii already"])
+        #expect(index.matches(.domain, "bucher.de").isEmpty)
+        #expect(index.matches(.domain, "bü™cher.de").isEmpty)
+    }
+
+    @Test("An IPv4-mapped IPv6 address matches the IPv4 entries and networks, and a mapped entry matches IPv4")
+    func mappedIPv4() throws {
+        let folder = try FeedFolder()
+        let path = try folder.write("mixed.txt", """
+            203.0.113.0/24 net
+            198.51.100.7 host
+            ::ffff:192.0.2.9 mapped host
+            ::ffff:192.0.2.128/121 mapped net
+            2001:db8::/32 v6
+            """)
+        let index = FeedSet(feeds: [Feed(name: "mixed", verdict: .malicious, path: path, format: .text)]).index
+        #expect(index.matches(.ipv6, "::ffff:203.0.113.5").lines == ["mixed (malicious): net"])
+        #expect(index.matches(.ipv6, "::FFFF:cb00:7105").lines == ["mixed (malicious): net"])
+        #expect(index.matches(.ipv6, "0:0:0:0:0:ffff:203.0.113.255").lines == ["mixed (malicious): net"])
+        #expect(index.matches(.ipv6, "::ffff:198.51.100.7").lines == ["mixed (malicious): host"])
+        #expect(index.matches(.ipv6, "::ffff:192.0.2.9").lines == ["mixed (malicious): mapped host"])
+        #expect(index.matches(.ipv4, "192.0.2.9").lines == ["mixed (malicious): mapped host"])
+        #expect(index.matches(.ipv4, "192.0.2.200").lines == ["mixed (malicious): mapped net"])
+        #expect(index.matches(.ipv6, "::ffff:192.0.2.255").lines == ["mixed (malicious): mapped net"])
+        #expect(index.matches(.ipv4, "192.0.2.127").isEmpty)
+        #expect(index.matches(.ipv6, "::ffff:203.0.114.1").isEmpty)
+        // IPv4-compatible (deprecated) and NAT64 addresses are other hosts.
+        #expect(index.matches(.ipv6, "::203.0.113.5").isEmpty)
+        #expect(index.matches(.ipv6, "64:ff9b::203.0.113.5").isEmpty)
+        #expect(index.matches(.ipv6, "2001:db8::cb00:7105").lines == ["mixed (malicious): v6"])
+        #expect(index.count == 5)
     }
 
     @Test("Hashes, URLs, e-mail addresses and CVEs match exactly; one feed and comment count once")

@@ -10,6 +10,10 @@ import Yams
 ///     path: feeds/bad-ips.txt        # relative to the configuration file
 ///     verdict: malicious             # malicious, suspicious or allowlist
 ///     format: text                   # text, csv, stix or misp
+///   - name: partners
+///     path: feeds/partners.csv
+///     verdict: allowlist
+///     options: { value: indicator, comment: owner, separator: ";" }   # CSV: columns, separator
 /// integrations:
 ///   virustotal:                      # scripts/integrations/virustotal.lua
 ///     api_key: ${VIRUSTOTAL_API_KEY} # from the environment
@@ -82,7 +86,13 @@ public struct IntelConfiguration: Sendable, Hashable {
                     var options: [String: String] = [:]
                     if let given = fields["options"] {
                         for (name, value) in try reader.mapping(given, key: key + ".options") {
-                            options[name] = try reader.string(value, key: key + ".options." + name)
+                            let text = try reader.string(value, key: key + ".options." + name)
+                            let separator = name == "separator" ? CSVColumns.separator(named: text) : nil
+                            if name == "separator", !(separator.map(CSVColumns.canSeparate) ?? false) {
+                                throw reader.error(value, key + ".options.separator",
+                                                   "one ASCII character but a double quote (\";\", \"|\"), or tab, expected")
+                            }
+                            options[name] = text
                         }
                     }
                     var format: String?

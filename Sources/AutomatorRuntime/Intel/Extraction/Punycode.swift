@@ -12,6 +12,23 @@ enum Punycode {
         return "xn--" + String(decoding: encoded, as: UTF8.self)
     }
 
+    /// `name` with each label that is not ASCII as its A-label (`Bücher.example` →
+    /// `xn--bcher-kva.example`), the ASCII labels as they are; nil when a label has a character
+    /// the extractor ends a name at (punctuation, symbols, spaces), or cannot be encoded.
+    static func aLabels(of name: String) -> String? {
+        var labels: [String] = []
+        for label in name.split(separator: ".", omittingEmptySubsequences: false) {
+            if label.utf8.allSatisfy({ $0 < 0x80 }) {
+                labels.append(String(label))
+                continue
+            }
+            guard label.unicodeScalars.allSatisfy({ $0.isASCII || $0.isWordLike }),
+                  let aLabel = aLabel(String(label)) else { return nil }
+            labels.append(aLabel)
+        }
+        return labels.joined(separator: ".")
+    }
+
     /// RFC 3492 section 6.3, with its overflow checks.
     static func encode(_ input: [UInt32]) -> [UInt8]? {
         var output: [UInt8] = input.filter { $0 < 0x80 }.map { UInt8($0) }

@@ -13,9 +13,10 @@ struct NetworkRecord<Address: FixedWidthInteger & UnsignedInteger & BitwiseCopya
     }
 }
 
-/// CIDR containment for IPv4 (`UInt32`) or IPv6 (`UInt128`): which listed networks hold an
-/// address. (Single addresses are in an `ExactTable`: one cache miss, where a range search
-/// over them all would be two or three in a row.)
+/// CIDR containment for IPv4 (`UInt32`): which listed networks hold an address. (Single
+/// addresses are in an `ExactTable`: one cache miss, where a range search over them all would
+/// be two or three in a row. IPv6 networks, which cluster in a few allocations where this
+/// directory finds no bits to spread on, are in a `PrefixTable`.)
 ///
 /// Networks either nest or are disjoint, so they cut the address space into non-overlapping
 /// ranges, each covered by a fixed set of networks. The index keeps each range's first address

@@ -13,8 +13,12 @@ struct CSVFeedParser {
 
     func parse(_ bytes: [UInt8], problems: inout ProblemLog, emit: (FeedEntry) -> Void) throws(FeedError) {
         let file = feed.path
+        guard CSVColumns.canSeparate(columns.separator) else {
+            throw FeedError(feed, "the separator \"\(columns.separator.escaped(asASCII: true))\" cannot separate CSV "
+                + "fields: use one ASCII character but a double quote or a line break, such as ; or a tab")
+        }
         try bytes.withUnsafeBufferPointer { bytes throws(FeedError) in
-            var reader = CSVReader(bytes)
+            var reader = CSVReader(bytes, separator: UInt8(columns.separator.value))
             guard let header = reader.next() else {
                 throw FeedError(feed, "\(file) is empty: a CSV feed starts with a header row naming its columns")
             }
@@ -25,8 +29,12 @@ struct CSVFeedParser {
             func column(_ name: String?, _ role: String) throws(FeedError) -> Int? {
                 guard let name else { return nil }
                 guard let index = names.firstIndex(of: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                    // One column whose name holds a `;` or a tab: the file has another separator.
+                    let other = names.count == 1 ? [";", "\t", "|"].first { names[0].contains($0) } : nil
+                    let hint = other.map { ", or set the separator to " + ($0 == "\t" ? "tab" : $0) } ?? ""
                     throw FeedError(feed, "the header of \(file) has no column \"\(name)\" for the \(role); it has "
-                        + names.map { "\"\($0)\"" }.joined(separator: ", ") + ": name one of them in CSVColumns(\(role):)")
+                        + names.map { "\"\($0)\"" }.joined(separator: ", ") + ": name one of them in CSVColumns(\(role):)"
+                        + hint)
                 }
                 return index
             }
@@ -34,6 +42,11 @@ struct CSVFeedParser {
             let typeColumn = try column(columns.type, "type")
             let commentColumn = try column(columns.comment, "comment")
             let needed = max(valueColumn, typeColumn ?? 0, commentColumn ?? 0) + 1
+            let separators = switch columns.separator {
+            case ",": "commas"
+            case "\t": "tabs"
+            case let other: "\"\(other)\""
+            }
 
             while let record = reader.next() {
                 func skip(_ message: String) {
@@ -46,7 +59,7 @@ struct CSVFeedParser {
                 let fields = reader.fields
                 guard fields.count >= needed else {
                     skip("\(fields.count) field\(fields.count == 1 ? "" : "s") where the columns read need \(needed): "
-                        + "quote fields that hold commas")
+                        + "quote fields that hold \(separators)")
                     continue
                 }
                 var expectation = IndicatorKey.Expectation.any

@@ -1,5 +1,6 @@
-/// RFC 4180 records: fields separated by commas, records by CRLF or LF; a field in double
-/// quotes may hold commas, line breaks and doubled quotes (`""` for `"`).
+/// RFC 4180 records: fields separated by commas (or another separator: `;`, a tab), records by
+/// CRLF or LF; a field in double quotes may hold separators, line breaks and doubled quotes
+/// (`""` for `"`).
 ///
 /// Blank lines and lines starting with `#` (as abuse.ch feeds begin) are skipped. A record
 /// that breaks the rules is returned with the reason, and reading goes on at the next line.
@@ -19,13 +20,16 @@ struct CSVReader {
     }
 
     private let bytes: UnsafeBufferPointer<UInt8>
+    /// An ASCII byte other than a quote or a line break.
+    private let separator: UInt8
     private var position: Int
     private var line = 1
     /// The fields of the record `next()` returned last.
     private(set) var fields: [Field] = []
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>, separator: UInt8) {
         self.bytes = bytes
+        self.separator = separator
         position = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
     }
 
@@ -55,14 +59,14 @@ struct CSVReader {
                 }
                 fields.append(Field(range: start..<position, escaped: escaped))
                 position += 1
-                if position < bytes.count, bytes[position] != UInt8(ascii: ","), !atLineEnd() {
+                if position < bytes.count, bytes[position] != separator, !atLineEnd() {
                     skipLine()
                     return Record(line: first, failure: "text after a closing quote: quote the whole field, "
                         + "and double the quotes inside it (\"\")")
                 }
             } else {
                 let start = position
-                while position < bytes.count, bytes[position] != UInt8(ascii: ","), !atLineEnd() {
+                while position < bytes.count, bytes[position] != separator, !atLineEnd() {
                     if bytes[position] == UInt8(ascii: "\"") {
                         skipLine()
                         return Record(line: first, failure: "a quote inside an unquoted field: quote the whole field, "
@@ -72,7 +76,7 @@ struct CSVReader {
                 }
                 fields.append(Field(range: start..<position, escaped: false))
             }
-            if position < bytes.count, bytes[position] == UInt8(ascii: ",") {
+            if position < bytes.count, bytes[position] == separator {
                 position += 1
                 continue
             }

@@ -29,6 +29,10 @@ struct IPv6Key: TableKey {
         low = UInt64(truncatingIfNeeded: address)
     }
 
+    init(high: UInt64, low: UInt64) {
+        (self.high, self.low) = (high, low)
+    }
+
     var hashWord: UInt64 { high ^ (low &* 0x9E37_79B9_7F4A_7C15) }
 }
 

@@ -27,16 +27,21 @@ struct DomainIndex: Sendable {
     /// The parents' hashes come first, then one read of each parent's first slot, then the
     /// comparisons: the reads, cache misses mostly, are all under way at once rather than
     /// one after the other.
+    ///
+    /// - Returns: false, having added nothing, when a label it would probe is not ASCII: the
+    ///   caller looks up the name's A-labels instead.
     @inline(__always)
-    func collect(_ name: UnsafeBufferPointer<UInt8>, into matches: inout MatchCollector) {
-        guard table.count > 0 else { return }
-        withUnsafeTemporaryAllocation(of: (start: Int, hash: UInt64).self, capacity: maximumLabels) { parents in
+    func collect(_ name: UnsafeBufferPointer<UInt8>, into matches: inout MatchCollector) -> Bool {
+        guard table.count > 0 else { return true }
+        return withUnsafeTemporaryAllocation(of: (start: Int, hash: UInt64).self, capacity: maximumLabels) { parents in
             var count = 0
             var hash = seed
             var labels = 0
             var index = name.count
+            var bytes: UInt8 = 0
             while index > 0 {
                 index -= 1
+                bytes |= name[index]
                 hash = FeedHashing.domainStep(hash, name[index])
                 guard index == 0 || name[index - 1] == UInt8(ascii: ".") else { continue }
                 labels += 1
@@ -46,12 +51,14 @@ struct DomainIndex: Sendable {
                 }
                 if labels == maximumLabels { break }
             }
+            guard bytes < 0x80 else { return false }
             var occupied: UInt32 = 0
             for parent in parents[..<count] { occupied |= table.firstSlotRef(hash: parent.hash) }
-            guard occupied != 0 else { return }
+            guard occupied != 0 else { return true }
             for parent in parents[..<count] {
                 matches.add(table.ref(for: UnsafeBufferPointer(rebasing: name[parent.start...]), hash: parent.hash))
             }
+            return true
         }
     }
 

@@ -58,10 +58,28 @@ public struct CSVColumns: Sendable, Hashable {
     public var type: String?
     /// Why it is listed: reported with every match.
     public var comment: String?
+    /// Between fields: `,`, or another ASCII character but a double quote or a line break
+    /// (`;` as spreadsheets write CSV where the comma is the decimal point, a tab).
+    public var separator: Unicode.Scalar
 
-    public init(value: String, type: String? = nil, comment: String? = nil) {
+    public init(value: String, type: String? = nil, comment: String? = nil, separator: Unicode.Scalar = ",") {
         self.value = value
         self.type = type
         self.comment = comment
+        self.separator = separator
+    }
+}
+
+extension CSVColumns {
+    /// The separator a configuration file names: one character, or `tab`; nil for any other
+    /// text (a character that cannot separate fields is refused when the feed is read).
+    static func separator(named name: String) -> Unicode.Scalar? {
+        if name.lowercased() == "tab" { return "\t" }
+        return name.unicodeScalars.count == 1 ? name.unicodeScalars.first : nil
+    }
+
+    /// Whether `separator` can separate fields: ASCII, not a double quote, not a line break.
+    static func canSeparate(_ separator: Unicode.Scalar) -> Bool {
+        separator.isASCII && !["\"", "\r", "\n"].contains(separator)
     }
 }

@@ -40,19 +40,21 @@ public struct FeedIndex: Sendable {
         switch type {
         case .ipv4:
             guard let address = IPAddress.v4(value) else { break }
-            // Both reads before either result is looked at: their cache misses overlap.
-            let exact = storage.ipv4.ref(for: address)
-            let network = storage.ipv4Networks.ref(containing: address)
-            found.add(exact)
-            found.add(network)
+            Self.collect(v4: address, in: storage, into: &found)
         case .ipv6:
             guard let address = IPAddress.v6(value) else { break }
             let exact = storage.ipv6.ref(for: IPv6Key(address))
             let network = storage.ipv6Networks.ref(containing: address)
             found.add(exact)
             found.add(network)
+            // `::ffff:203.0.113.5` is 203.0.113.5: what the feeds list of it as IPv4 too.
+            if let v4 = IPAddress.mappedV4(address) { Self.collect(v4: v4, in: storage, into: &found) }
         case .domain:
-            storage.domains.collect(value, into: &found)
+            guard storage.domains.collect(value, into: &found) else {
+                // An internationalised name as written (`bücher.example`): feeds hold its A-labels.
+                guard let name = try? IndicatorKey.domain(value) else { break }
+                return matches(.domain, name)
+            }
         case .url:
             found.add(storage.urls.ref(for: value, hash: FeedHashing.bytes(value, seed: storage.seed)))
         case .email:
@@ -69,6 +71,15 @@ public struct FeedIndex: Sendable {
             found.add(Self.ref(in: storage.sha512, value))
         }
         return found.matches(in: storage)
+    }
+
+    @inline(__always)
+    private static func collect(v4 address: UInt32, in storage: Storage, into found: inout MatchCollector) {
+        // Both reads before either result is looked at: their cache misses overlap.
+        let exact = storage.ipv4.ref(for: address)
+        let network = storage.ipv4Networks.ref(containing: address)
+        found.add(exact)
+        found.add(network)
     }
 
     @inline(__always)
@@ -90,7 +101,7 @@ extension FeedIndex {
         let ipv4: ExactTable<UInt32>
         let ipv4Networks: CIDRIndex<UInt32>
         let ipv6: ExactTable<IPv6Key>
-        let ipv6Networks: CIDRIndex<UInt128>
+        let ipv6Networks: PrefixTable
         let md5: ExactTable<MD5Key>
         let sha1: ExactTable<SHA1Key>
         let sha256: ExactTable<SHA256Key>
@@ -102,7 +113,7 @@ extension FeedIndex {
 
         init(feeds: [Feed], origins: [Origin], comments: [String?], lists: [UInt32], seed: UInt64,
              ipv4: ExactTable<UInt32>, ipv4Networks: CIDRIndex<UInt32>,
-             ipv6: ExactTable<IPv6Key>, ipv6Networks: CIDRIndex<UInt128>,
+             ipv6: ExactTable<IPv6Key>, ipv6Networks: PrefixTable,
              md5: ExactTable<MD5Key>, sha1: ExactTable<SHA1Key>, sha256: ExactTable<SHA256Key>,
              sha512: ExactTable<SHA512Key>, domains: DomainIndex, urls: StringTable, emails: StringTable,
              cves: StringTable) {

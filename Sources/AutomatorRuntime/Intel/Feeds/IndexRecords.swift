@@ -53,6 +53,9 @@ struct IndexRecords {
         case .ipv4(let address, 32): ipv4.append((address, origin))
         case .ipv4(let network, let length):
             ipv4Networks.append(NetworkRecord(network: network, prefixLength: length, origin: origin))
+        case .ipv6(let network, let length) where length >= 96 && IPAddress.mappedV4(network) != nil:
+            // IPv4-mapped: kept as the IPv4 address or network it is, which lookups of either form find.
+            add(.ipv4(UInt32(truncatingIfNeeded: network), prefixLength: length - 96), origin: origin)
         case .ipv6(let address, 128): ipv6.append((IPv6Key(address), origin))
         case .ipv6(let network, let length):
             ipv6Networks.append(NetworkRecord(network: network, prefixLength: length, origin: origin))
@@ -117,7 +120,7 @@ struct IndexRecords {
         let ipv4 = ExactTable(ipv4, lists: &lists, seed: seed)
         let ipv4Networks = CIDRIndex(ipv4Networks, lists: &lists)
         let ipv6 = ExactTable(ipv6, lists: &lists, seed: seed)
-        let ipv6Networks = CIDRIndex(ipv6Networks, lists: &lists)
+        let ipv6Networks = PrefixTable(ipv6Networks, lists: &lists, seed: seed)
         let md5 = ExactTable(md5, lists: &lists, seed: seed)
         let sha1 = ExactTable(sha1, lists: &lists, seed: seed)
         let sha256 = ExactTable(sha256, lists: &lists, seed: seed)

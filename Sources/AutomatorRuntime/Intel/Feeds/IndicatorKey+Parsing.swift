@@ -166,12 +166,22 @@ extension IndicatorKey {
     }
 
     /// Lower case, without a final dot; labels of letters, digits, `-` and `_` (which real
-    /// host names have), at least two, the last not all digits.
+    /// host names have), at least two, the last not all digits. An internationalised name
+    /// (`bücher.example`) becomes its A-labels (`xn--bcher-kva.example`), as the extractor
+    /// writes it, so the two match.
     static func domain(_ value: UnsafeBufferPointer<UInt8>) throws(Refusal) -> String {
-        let name = value.last == UInt8(ascii: ".") ? UnsafeBufferPointer(rebasing: value.dropLast()) : value
-        if name.contains(where: { $0 >= 0x80 }) {
-            throw Refusal(message: "\(quoted(value)) is not ASCII: write the domain as an A-label (xn--...)")
+        guard value.contains(where: { $0 >= 0x80 }) else { return try asciiDomain(value, as: value) }
+        guard var name = Punycode.aLabels(of: String(decoding: value, as: UTF8.self)) else {
+            throw Refusal(message: "\(quoted(value)) is not a domain name: it has punctuation, symbols or spaces "
+                + "that are not ASCII")
         }
+        return try name.withUTF8 { name in Result { () throws(Refusal) in try asciiDomain(name, as: value) } }.get()
+    }
+
+    /// `domain(_:)` of an ASCII `name`, which is `value` as written (for messages).
+    private static func asciiDomain(_ name: UnsafeBufferPointer<UInt8>,
+                                    as value: UnsafeBufferPointer<UInt8>) throws(Refusal) -> String {
+        let name = name.last == UInt8(ascii: ".") ? UnsafeBufferPointer(rebasing: name.dropLast()) : name
         if let byte = name.first(where: { !isLabelByte($0) && $0 != UInt8(ascii: ".") }) {
             throw Refusal(message: "\(quoted(value)) is not a domain name: it has \(quoted(byte))")
         }

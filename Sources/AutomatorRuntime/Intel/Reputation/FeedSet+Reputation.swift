@@ -1,13 +1,18 @@
 import Foundation
 public import Logging
 
-extension FeedSet: FeedLookup {
+/// A reputation call takes the set's current `index`.
+extension FeedSet: FeedLookup {}
+
+extension FeedSet {
     /// The feeds of the configuration file, loaded; what could not be read is logged.
     public convenience init(_ settings: [IntelConfiguration.FeedSettings], logger: Logger) {
         self.init(feeds: settings.map { setting in
             let format: FeedFormat = switch setting.format ?? Self.format(of: setting.path) {
+            // The configuration refused a separator that is not one character or `tab`.
             case "csv": .csv(CSVColumns(value: setting.options["value"] ?? "value", type: setting.options["type"],
-                                        comment: setting.options["comment"]))
+                                        comment: setting.options["comment"],
+                                        separator: setting.options["separator"].flatMap(CSVColumns.separator) ?? ","))
             case "stix": .stix
             case "misp": .misp
             default: .text
@@ -28,20 +33,5 @@ extension FeedSet: FeedLookup {
         if path.hasSuffix(".json") { return "stix" }
         if path.hasSuffix("/") || FileManager.default.fileExists(atPath: path + "/manifest.json") { return "misp" }
         return "text"
-    }
-
-    /// Each feed that lists the indicator, as a source: an allowlist (a `benign` feed) wins over
-    /// every other verdict. Local feeds are the team's own lists: reliability B.
-    public func verdicts(for type: IndicatorType, value: String) -> [SourceVerdict] {
-        matches(type, value).map { match in
-            let score: Score = switch match.verdict {
-            case .malicious: .malicious
-            case .suspicious: .suspicious
-            case .benign: .benign
-            }
-            return SourceVerdict(source: "local feed \"\(match.feed.name)\"", score: score, reliability: .b,
-                                 reason: match.comment.map { "(\($0))" } ?? "",
-                                 allowlisted: match.verdict == .benign)
-        }
     }
 }

@@ -1,8 +1,9 @@
 public import Foundation
 
-/// What the local feeds say of an indicator: the feeds that list it, as verdicts.
+/// The local feeds, as a `FeedSet` keeps them.
 public protocol FeedLookup: Sendable {
-    func verdicts(for type: IndicatorType, value: String) -> [SourceVerdict]
+    /// The current index: a reputation call takes it once and looks up in it without a lock.
+    var index: FeedIndex { get }
 }
 
 /// Is this IP, URL, domain, file or hash bad, and why: the local feeds and every integration
@@ -27,10 +28,12 @@ public final class ReputationService: Sendable {
     /// Feeds are read every time (they are local and may have changed); integrations answer from
     /// the cache while their answers are fresh.
     public func reputation(of type: IndicatorType, _ value: String) async -> Verdict {
-        var sources = feeds?.verdicts(for: type, value: value) ?? []
-        if type == .url, let feeds, let host = Self.host(of: value) {
+        // One index for the call: the indicator and a URL's host are looked up in the same feeds.
+        let index = feeds?.index
+        var sources = index?.verdicts(for: type, value: value) ?? []
+        if type == .url, let index, let host = Self.host(of: value) {
             // A URL on a listed host or network is as bad as its host.
-            sources += feeds.verdicts(for: host.type, value: host.value).map { verdict in
+            sources += index.verdicts(for: host.type, value: host.value).map { verdict in
                 var onHost = verdict
                 onHost.reason = "lists its host \(host.value)" + (verdict.reason.isEmpty ? "" : " " + verdict.reason)
                 return onHost
