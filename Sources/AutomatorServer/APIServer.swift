@@ -88,7 +88,9 @@ public struct APIServer {
         let adapters: [any ChatAdapter] = [slack as (any ChatAdapter)?, matrix].compactMap { $0 }
         let chat = ChatService(store: store, adapters: adapters, scripts: configuration.scriptsFolder,
                                configuration: ChatService.Configuration(roles: configuration.chat.roles), logger: logger)
-        let modules = modules(reputation) + [IncidentsModule(ledger: ledger), ChatModule(service: chat, reputation: reputation)]
+        let evidence = EvidenceService(store: store, dataFolder: folder)
+        let modules = modules(reputation) + [IncidentsModule(ledger: ledger), EvidenceModule(service: evidence),
+               ChatModule(service: chat, reputation: reputation, evidence: evidence)]
         let runs = try RunService(store: store, modules: modules, modulePaths: [configuration.scriptsFolder],
                                   executors: configuration.executors, limits: configuration.limits, logger: logger)
         let service = try IncidentService(ledger: ledger, runs: runs, scripts: configuration.scriptsFolder,

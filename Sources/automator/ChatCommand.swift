@@ -68,8 +68,10 @@ struct ChatCommand: AsyncParsableCommand {
                 afterEach: { if !interactive { await settled.withLock { $0 }?.settle() } })
             let chat = ChatService(store: store, adapters: [console], scripts: options.scripts, logger: logger)
             settled.withLock { $0 = chat }
+            let evidence = EvidenceService(store: store, dataFolder: options.data)
             let modules = access.modules(logger: logger, reputation: reputation)
-                + [IncidentsModule(ledger: ledger), ChatModule(service: chat, reputation: reputation)]
+                + [IncidentsModule(ledger: ledger), EvidenceModule(service: evidence),
+               ChatModule(service: chat, reputation: reputation, evidence: evidence)]
             let runs = try RunService(store: store, modules: modules, modulePaths: [options.scripts], executors: 1)
             let incidents = try IncidentService(ledger: ledger, runs: runs, scripts: options.scripts, modules: modules)
             try await chat.start(runs: runs, modules: modules)

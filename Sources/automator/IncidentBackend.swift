@@ -50,7 +50,7 @@ enum IncidentBackend {
                 let store = try SQLiteStore(folder: folder)
                 let ledger = try await IncidentLedger(store: store)
                 let modules = StandardModules.all(logger: CommandLogging.logger(verbose: false))
-                    + [IncidentsModule(ledger: ledger)]
+                    + [IncidentsModule(ledger: ledger), EvidenceModule(service: EvidenceService(store: store, dataFolder: folder))]
                 let runs = try RunService(store: store, modules: modules, modulePaths: [options.scripts], executors: 1)
                 let service = try IncidentService(ledger: ledger, runs: runs, scripts: options.scripts, modules: modules)
                 return .store(service, scripts: options.scripts, lock)

@@ -96,6 +96,31 @@ extension AutomatorProcess {
         return try await collect(process, input: input)
     }
 
+    /// Runs `automator ARGUMENTS` as `run` does, and its peak resident memory in KiB, read from
+    /// the kernel's `VmHWM` (the high-water mark) until the process ends.
+    static func runMeasuringMemory(_ arguments: [String]) async throws -> (Result, peakKiB: Int) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = Self.environment(adding: [:])
+        let peak = Mutex(0)
+        let sampler = Task {
+            while !Task.isCancelled {
+                if process.isRunning,
+                   let status = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8),
+                   let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+                   let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
+                {
+                    peak.withLock { $0 = max($0, kib) }
+                }
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        let result = try await collect(process, input: nil)
+        sampler.cancel()
+        return (result, peak.withLock { $0 })
+    }
+
     /// Runs a Python script (`python3 -c SCRIPT ARGUMENTS`), for the checkers that only Python
     /// has (the STIX 2.1 validator); `make test` installs them.
     static func python(_ script: String, arguments: [String]) async throws -> Result {

@@ -44,8 +44,10 @@ struct ChatBotTests {
             let reputation = ReputationService(feeds: feeds, integrations: integrations, cache: store)
             chat = ChatService(store: store, adapters: [network], scripts: scripts,
                                configuration: ChatService.Configuration(roles: roles))
+            let evidence = EvidenceService(store: store, dataFolder: folder.path + "/data")
             let modules = StandardModules.all(logger: ChatBotTests.logger, reputation: reputation)
-                + [IncidentsModule(ledger: ledger), ChatModule(service: chat, reputation: reputation)]
+                + [IncidentsModule(ledger: ledger), EvidenceModule(service: evidence),
+               ChatModule(service: chat, reputation: reputation, evidence: evidence)]
             let runs = try RunService(store: store, modules: modules, modulePaths: [scripts], executors: 1)
             incidents = try IncidentService(ledger: ledger, runs: runs, scripts: folder.path + "/none", modules: modules)
             try await incidents.start()
@@ -122,7 +124,7 @@ struct ChatBotTests {
         await bot.stop()
     }
 
-    @Test("A war room: !incident new, messages journaled, !note, !task, and the finding seen in a past incident")
+    @Test("A war room: !incident new, messages journaled, !note, !evidence, !task, and the finding seen in a past incident")
     func warRoom() async throws {
         let bot = try await Bot()
         var old = IncidentDraft(title: "Beacon", type: "malware", severity: .high)
@@ -140,6 +142,15 @@ struct ChatBotTests {
 
         let seen = await bot.say("ip 203.0.113.45")
         #expect(seen.first?.text.hasSuffix("(seen in \(past), closed today)") == true, "\(seen)")
+
+        // One click: the upload and the message it answers become evidence on the war room's incident.
+        let upload = ChatFile(id: "F2", name: "dropper.bin", url: "https://files/malware.bin")
+        _ = await bot.say("found this on web-1", in: Self.soc, by: Self.bob, id: "m20", files: [upload])
+        let kept = await bot.say("!evidence", in: Self.soc, thread: "m20")
+        #expect(kept.first?.text.hasPrefix("Kept on INC-2:") == true, "\(kept.map(\.text))")
+        let evidence = try await bot.store.evidenceList(of: IncidentID(2))
+        #expect(evidence.map(\.name) == ["message-bob-m20.txt", "dropper.bin"])
+        #expect(evidence.last?.hashes == FileHashes(ChatBotTests.malware) && evidence.last?.collectedBy == "test:alice")
 
         let task = try await bot.incidents.ledger.store.listTasks(TaskQuery())
         #expect(task.isEmpty)

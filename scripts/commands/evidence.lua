@@ -1,5 +1,6 @@
--- !evidence [INC-12], in the thread of a message or an upload: records that message (its text,
--- its author, and each file's hashes and verdict) on the incident's journal.
+-- !evidence [INC-12], in the thread of a message or an upload: keeps that message (as text, with
+-- who wrote it, where and when) and each of its files as evidence on the incident, hashed and in
+-- its chain of custody. The seed's one-click evidence.
 local incident_ref = require("lib.incident_ref")
 
 return command {
@@ -13,16 +14,16 @@ return command {
     if not kept then
       return msg:reply("Reply with !evidence in the thread of the message or upload to keep (or attach the file).")
     end
-    local inc = incidents.get(id)
-    if not inc then return msg:reply("There is no incident " .. id) end
-    local lines = { ("evidence from #%s, %s at %s: %s"):format(msg.channel.name, kept.user.name,
-                                                              os.date("!%Y-%m-%d %H:%M:%SZ", math.floor(kept.at)), kept.text) }
-    for _, file in ipairs(kept.files) do
-      local checked = msg:check(file)
-      lines[#lines + 1] = ("file %s: sha256 %s, sha1 %s, md5 %s (%s)"):format(file.name, checked.sha256, checked.sha1,
-                                                                              checked.md5, checked.verdict)
+    if not incidents.get(id) then return msg:reply("There is no incident " .. id) end
+    local lines = {}
+    if kept ~= msg and kept.text ~= "" then
+      local evidence = kept:keep(nil, id, "message in #" .. msg.channel.name)
+      lines[#lines + 1] = ("%s: the message of %s (sha256 %s)"):format(evidence.id, kept.user.name, evidence.sha256)
     end
-    inc:note(table.concat(lines, "\n"))
-    msg:reply(("Kept as evidence on %s."):format(id))
+    for _, file in ipairs(kept.files) do
+      local evidence = kept:keep(file, id, "uploaded in #" .. msg.channel.name .. " by " .. kept.user.name)
+      lines[#lines + 1] = ("%s: %s, %d bytes (sha256 %s)"):format(evidence.id, file.name, evidence.size, evidence.sha256)
+    end
+    msg:reply(("Kept on %s:\n%s"):format(id, table.concat(lines, "\n")))
   end,
 }

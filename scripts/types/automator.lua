@@ -177,6 +177,39 @@ function Incident:task(options) end
 ---@param options { reason: string }
 function Incident:close(options) end
 
+---@class evidence.spec
+---@field name? string the file's name; from `path` when not given
+---@field data? string the content (one of data and path)
+---@field path? string a file in DATA/evidence/inbox: scripts reach no other
+---@field description? string
+---@field tags? string[]
+
+---@class evidence.custody
+---@field at number
+---@field actor string
+---@field action "added"|"viewed"|"exported"
+---@field detail string
+
+---@class evidence.record
+---@field id string such as "EV-3f9a2c1d4e5b"
+---@field incident string
+---@field name string
+---@field description string
+---@field tags string[]
+---@field size integer
+---@field md5 string
+---@field sha1 string
+---@field sha256 string
+---@field collected_by string
+---@field collected_at number
+---@field custody evidence.custody[]
+
+---Keeps a file as evidence on the incident: hashed (MD5, SHA-1, SHA-256), stored by content,
+---journaled, with its chain of custody. A resumed run does not add it twice.
+---@param spec evidence.spec
+---@return evidence.record
+function Incident:evidence(spec) end
+
 ---Links another incident to this one.
 ---@param other Incident|string the incident or its id
 function Incident:link(other) end
@@ -380,6 +413,21 @@ function intel.file(bytes) end
 ---@return integration.definition
 function integration(definition) end
 
+---Evidence kept on incidents (`inc:evidence{ ... }` adds it).
+---@class evidence
+evidence = {}
+
+---The evidence with its chain of custody (this look is noted in it).
+---@param id string
+---@return evidence.record
+function evidence.get(id) end
+
+---Keeps a file as evidence on an incident; `inc:evidence(spec)` is the same on its incident.
+---@param incident_id string
+---@param spec evidence.spec
+---@return evidence.record
+function evidence.add(incident_id, spec) end
+
 ---The chat networks (Slack, Matrix, the console of `automator chat`): what the bot's commands
 ---and watcher use, and what playbooks use to tell people and to ask them.
 ---@class chat
@@ -429,6 +477,14 @@ function Message:react(emoji) end
 ---@param file chat.file one of `msg.files`
 ---@return intel.file_result
 function Message:check(file) end
+
+---Keeps one of the message's files, or with `file` nil the message's own text (who wrote it,
+---where, when), as evidence on an incident.
+---@param file chat.file?
+---@param incident_id string
+---@param description? string
+---@return evidence.record
+function Message:keep(file, incident_id, description) end
 
 ---The file's bytes. A durable run records them: to check a file, use `msg:check`.
 ---@param file chat.file

@@ -13,7 +13,7 @@ public import Logging
 ///
 /// ```swift
 /// let chat = ChatService(store: store, adapters: [slack], scripts: "scripts")
-/// let modules = StandardModules.all(logger: logger) + [ChatModule(service: chat), ...]
+/// let modules = StandardModules.all(logger: logger) + [ChatModule(service: chat, reputation: r, evidence: e), ...]
 /// try await chat.start(runs: runService, modules: modules)
 /// ```
 public final class ChatService: ChatInbox, Sendable {
@@ -36,8 +36,8 @@ public final class ChatService: ChatInbox, Sendable {
     /// What the bot was told, by `network \0 channel id`.
     let settings = Locked<[String: ChatChannelSettings]>([:])
     let answerWaiters = Locked<[String: [@Sendable (Result<[LuaValue], HostError>) -> Void]]>([:])
-    /// Recent messages with files, for a command that answers one (`!file` in its thread).
-    private let recent = Locked<RecentMessages>(RecentMessages(capacity: 500))
+    /// Recent messages, for a command that answers one (`!file`, `!evidence` in its thread).
+    private let recent = Locked<RecentMessages>(RecentMessages(capacity: 2000))
     private let tasks = Locked<[Task<Void, Never>]>([])
     /// The runs started here that have not ended, and those of them waiting for an answer.
     let inFlight = Locked<(runs: Set<RunID>, asking: Set<RunID>)>(([], []))
@@ -113,7 +113,7 @@ public final class ChatService: ChatInbox, Sendable {
         if let me = adapter.me, message.user.id == me.id { return }
         let network = adapter.network
         if await answered(by: message, on: adapter) { return }
-        if !message.files.isEmpty { recent.withLock { $0.remember(message, network: network) } }
+        recent.withLock { $0.remember(message, network: network) }
         let channel = settings.withLock { $0[Self.key(network, message.channel.id)] }
         if let incident = channel?.incident { await journal(message, on: incident, from: adapter) }
         guard let (runs, catalog) = attached.withLock({ $0 }) else { return }

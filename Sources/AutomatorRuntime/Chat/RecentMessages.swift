@@ -1,5 +1,5 @@
-/// The last messages with files, so that a command answering one in its thread (`!file`,
-/// `!evidence`) finds it: the networks' events carry the thread, not the message's files.
+/// The last messages, so that a command answering one in its thread (`!file`, `!evidence`)
+/// finds it: the networks' events carry the thread's id, not the message's text and files.
 struct RecentMessages {
     private let capacity: Int
     private var messages: [String: ChatMessage] = [:]

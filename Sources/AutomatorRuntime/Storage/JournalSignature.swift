@@ -39,6 +39,9 @@ public struct JournalSignature: Sendable {
         return JournalCheckpoint(sequence: sequence, chain: chain, at: at, publicKey: publicKey, signature: Array(signature))
     }
 
+    /// Signs any message (an evidence bundle's manifest).
+    func sign(_ message: [UInt8]) throws -> [UInt8] { Array(try key.signature(for: message)) }
+
     static func isValid(_ checkpoint: JournalCheckpoint) -> Bool {
         guard let key = try? Curve25519.Signing.PublicKey(rawRepresentation: checkpoint.publicKey) else { return false }
         return key.isValidSignature(checkpoint.signature,

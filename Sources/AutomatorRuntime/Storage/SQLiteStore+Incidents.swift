@@ -295,7 +295,8 @@ extension SQLiteStore: IncidentStore {
                 return .incidentNotFound(current?.incident ?? IncidentID(0))
             }
         case .createRun, .updateRun, .appendHostCalls, .restartRun, .cacheVerdicts, .noteIndicator, .all,
-             .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion, .addCheckpoint:
+             .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion, .addCheckpoint,
+             .addEvidence, .noteCustody:
             return try apply(write, to: db)
         }
         return nil

@@ -207,6 +207,35 @@ extension SQLiteStore {
                                arguments: [Data(hash), Data(chain), sequence])
             }
         }
+        // Evidence: the record of each file kept in the vault (DATA/evidence/objects, by SHA-256),
+        // and its chain of custody.
+        migrator.registerMigration("v6") { db in
+            try db.execute(sql: """
+                CREATE TABLE evidence (
+                    id TEXT PRIMARY KEY,              -- EV-0123456789ab
+                    incident INTEGER NOT NULL REFERENCES incident (number),
+                    name TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    source TEXT NOT NULL,
+                    collected_by TEXT NOT NULL,
+                    collected_at INTEGER NOT NULL,
+                    tags TEXT NOT NULL,               -- JSON array
+                    sha256 TEXT NOT NULL,
+                    sha1 TEXT NOT NULL,
+                    md5 TEXT NOT NULL,
+                    size INTEGER NOT NULL
+                ) WITHOUT ROWID;
+                CREATE INDEX evidence_by_incident ON evidence (incident, collected_at);
+                CREATE TABLE custody (
+                    evidence TEXT NOT NULL REFERENCES evidence (id),
+                    at INTEGER NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    detail TEXT NOT NULL
+                );
+                CREATE INDEX custody_by_evidence ON custody (evidence, at);
+                """)
+        }
         return migrator
     }
 

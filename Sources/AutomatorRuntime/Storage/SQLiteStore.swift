@@ -300,6 +300,8 @@ public final class SQLiteStore: Store {
             return try applyChatWrite(write, to: db)
         case .addCheckpoint(let checkpoint):
             try add(checkpoint, to: db)
+        case .addEvidence, .noteCustody:
+            return try applyEvidenceWrite(write, to: db)
         case .cacheVerdicts(let type, let value, let verdicts):
             for (verdict, expires) in verdicts {
                 try db.cachedStatement(sql: """

@@ -29,6 +29,11 @@ public indirect enum StoreWrite: Sendable {
     /// Refused (`.notFound`) if an entry's incident does not exist. Each entry is given the next
     /// sequence and its place in the hash chains (`JournalChain`).
     case appendJournal([JournalEntry])
+    /// Records evidence kept in the vault, and that it was added. Refused (`.notFound`) if its
+    /// incident does not exist.
+    case addEvidence(Evidence)
+    /// Notes who looked at or exported evidence.
+    case noteCustody([CustodyEvent])
     /// Keeps a signed checkpoint of the journal's chain.
     case addCheckpoint(JournalCheckpoint)
     /// Caches sources' answers on an indicator until the dates given, replacing what the same

@@ -47,6 +47,17 @@ extension ChatModule {
           return host.check(self.network, file_of(file, "check"))
         end
 
+        --- Keeps one of the message's files (or, with no file, the message's own text) as evidence
+        --- on an incident; returns the evidence (`id`, `sha256`...).
+        function Message:keep(file, incident_id, description)
+          check(self, "keep")
+          local name = ("message-%s-%s.txt"):format(self.user.name, tostring(self.id):gsub("[^%w%.%-]", "_"))
+          local text = ("%s wrote in #%s at %s:\n%s\n"):format(self.user.name, self.channel.name,
+                                                              os.date("!%Y-%m-%d %H:%M:%SZ", math.floor(self.at)), self.text)
+          return json.decode(host.keep(self.network, file and file_of(file, "keep"), text, name, incident_id,
+                                       tostring(description or "")))
+        end
+
         local function options_of(options, name)
           if options ~= nil and type(options) ~= "table" then error(name .. ": options must be a table", 3) end
           return options or {}
@@ -149,6 +160,7 @@ extension ChatModule {
           local definition = chunk()
           local kind = declared[definition]
           setmetatable(message, message_class)
+          if message.replied then setmetatable(message.replied, message_class) end
           if kind == "command" then return definition.run(message, words(extra or "")) end
           if kind == "watch" then return definition.run(message, extra or {}) end
           error(("%s must return command { ... } or watch { ... }"):format(script), 0)

@@ -11,11 +11,15 @@ public struct ChatModule: HostModule {
     public let name = "chat"
     private let service: ChatService
     private let reputation: ReputationService?
+    private let evidence: EvidenceService?
 
-    /// - Parameter reputation: what `msg:check(file)` asks about a file's hashes.
-    public init(service: ChatService, reputation: ReputationService?) {
+    /// - Parameters:
+    ///   - reputation: what `msg:check(file)` asks about a file's hashes.
+    ///   - evidence: where `msg:keep(file, incident)` keeps files.
+    public init(service: ChatService, reputation: ReputationService?, evidence: EvidenceService?) {
         self.service = service
         self.reputation = reputation
+        self.evidence = evidence
     }
 
     public func register(in table: inout ModuleTable) {
@@ -63,6 +67,27 @@ public struct ChatModule: HostModule {
                 result.fields["sha1"] = .string(LuaString(hashes.sha1))
                 result.fields["sha256"] = .string(LuaString(hashes.sha256))
                 return [.table(result)]
+            }
+        }
+        // keep(network, file JSON or nil, text, name, incident, description) -> evidence JSON: a file
+        // of the message, or its text, kept as evidence (downloaded in the host).
+        let evidence = self.evidence
+        table.waitingFunction("keep") { call in
+            let network = try call.string(1).description
+            let file = call.isNoneOrNil(2) ? nil : try Self.file(call, 2)
+            let text = try call.string(3).bytes
+            let name = try call.string(4).description
+            guard let incident = IncidentID(try call.string(5).description) else {
+                throw HostError.argument(4, "an incident id such as INC-42 expected")
+            }
+            let description = try call.string(6).description
+            guard let evidence else { throw HostError("evidence is not available here: it needs a data folder") }
+            let by = actor()
+            return .task {
+                let bytes = if let file { try await service.download(file, on: network) } else { text }
+                let kept = try await evidence.add(bytes: bytes, to: incident, name: file?.name ?? name,
+                                                  description: description, source: "chat", by: by)
+                return [.string(LuaString(EvidenceModule.json(kept, custody: [])))]
             }
         }
         // upload(network, channel, name, data, comment)

@@ -99,6 +99,13 @@ extension IncidentsModule {
           self.status, self.close_reason = "closed", reason
         end
 
+        --- Keeps a file as evidence on the incident (the `evidence` module).
+        function Incident:evidence(spec)
+          check(self, "evidence")
+          if evidence == nil then error("evidence is not available here: it needs a data folder (automator serve)", 2) end
+          return evidence.add(self.id, spec)
+        end
+
         function Incident:link(other)
           check(self, "link")
           local id = type(other) == "table" and other.id or other

@@ -1,0 +1,111 @@
+public import Foundation
+import Crypto
+
+/// An exported incident: a ZIP archive with its evidence files, its journal, `manifest.json`
+/// (every file's size, SHA-256, SHA-1 and MD5, and its chain of custody) and `manifest.sig`
+/// (the manifest signed with the data folder's Ed25519 key). Anyone can check it with
+/// `automator evidence verify`, without the data folder.
+public enum EvidenceBundle {
+    static let manifestPath = "manifest.json"
+    static let signaturePath = "manifest.sig"
+    static let journalPath = "journal.json"
+    static let format = "automator-evidence-bundle/1"
+
+    static func path(of evidence: Evidence) -> String {
+        let safe = evidence.name.map { "/\\:\u{0}".contains($0) ? "_" : $0 }
+        return "evidence/\(evidence.id)/" + String(safe.isEmpty ? ["_"] : safe)
+    }
+
+    static func manifest(of incident: Incident, files: [Evidence], custody: [String: [CustodyEvent]], journal: [UInt8],
+                         entries: Int, exportedAt: Date, by actor: String) -> [UInt8]
+    {
+        let items: [[String: Any]] = files.map { file in
+            [
+                "id": file.id, "path": path(of: file), "name": file.name, "description": file.description,
+                "source": file.source, "collected_by": file.collectedBy,
+                "collected_at": JSONText.time(file.collectedAt).trimmingCharacters(in: ["\""]), "tags": file.tags,
+                "size": file.size, "sha256": file.hashes.sha256, "sha1": file.hashes.sha1, "md5": file.hashes.md5,
+                "custody": (custody[file.id] ?? []).map { event in
+                    ["at": JSONText.time(event.at).trimmingCharacters(in: ["\""]), "actor": event.actor,
+                     "action": event.action.rawValue, "detail": event.detail]
+                },
+            ]
+        }
+        let manifest: [String: Any] = [
+            "format": format, "incident": incident.id.description, "title": incident.title,
+            "exported_at": JSONText.time(exportedAt).trimmingCharacters(in: ["\""]), "exported_by": actor, "files": items,
+            "journal": ["path": journalPath, "entries": entries, "sha256": FileHashes(journal).sha256],
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        return Array(data)
+    }
+
+    static func sign(_ manifest: [UInt8], with signature: JournalSignature) throws -> [UInt8] {
+        let signed: [String: String] = [
+            "public_key": Data(signature.publicKey).base64EncodedString(),
+            "signature": Data(try signature.sign(manifest)).base64EncodedString(),
+        ]
+        return Array(try JSONSerialization.data(withJSONObject: signed, options: [.sortedKeys]))
+    }
+
+    /// What `verify` found: the files checked, the key that signed, and the first problem.
+    public struct Verification: Sendable {
+        public var incident: String
+        public var files: Int
+        public var journalEntries: Int
+        /// The signing key, base64: compare it with the one the data folder printed.
+        public var publicKey: String
+    }
+
+    /// Checks the signature, then every file's size and hashes against the manifest; throws
+    /// `.tampered` naming the first file that differs, a file missing or one added.
+    public static func verify(_ path: String) throws(EvidenceError) -> Verification {
+        let archive = try ZipArchive.Reader(path: path)
+        func tampered(_ why: String) -> EvidenceError { EvidenceError(.tampered, "\(path) was tampered with: \(why)") }
+        guard let manifestBytes = try archive.bytes(of: manifestPath),
+              let signatureBytes = try archive.bytes(of: signaturePath)
+        else { throw tampered("\(manifestPath) or \(signaturePath) is missing") }
+        guard let signed = try? JSONSerialization.jsonObject(with: Data(signatureBytes)) as? [String: String],
+              let keyText = signed["public_key"], let key = Data(base64Encoded: keyText),
+              let signatureText = signed["signature"], let signature = Data(base64Encoded: signatureText),
+              let publicKey = try? Curve25519.Signing.PublicKey(rawRepresentation: key),
+              publicKey.isValidSignature(signature, for: Data(manifestBytes))
+        else { throw tampered("the manifest's signature does not match it") }
+        guard let manifest = try? JSONSerialization.jsonObject(with: Data(manifestBytes)) as? [String: Any],
+              manifest["format"] as? String == format, let files = manifest["files"] as? [[String: Any]],
+              let journal = manifest["journal"] as? [String: Any]
+        else { throw tampered("the manifest is not one Automator writes") }
+
+        var expected: [String: (size: Int64, hashes: FileHashes)] = [:]
+        for file in files {
+            guard let path = file["path"] as? String, let size = (file["size"] as? NSNumber)?.int64Value,
+                  let sha256 = file["sha256"] as? String, let sha1 = file["sha1"] as? String, let md5 = file["md5"] as? String
+            else { throw tampered("the manifest lists a file without its hashes") }
+            expected[path] = (size, FileHashes(md5: md5, sha1: sha1, sha256: sha256))
+        }
+        guard let journalHash = journal["sha256"] as? String else { throw tampered("the manifest has no journal hash") }
+        for entry in archive.entries where ![manifestPath, signaturePath].contains(entry.name) {
+            var hasher = FileHashes.Hasher()
+            var size: Int64 = 0
+            try archive.content(of: entry) { chunk in
+                hasher.update(chunk)
+                size += Int64(chunk.count)
+            }
+            let hashes = hasher.finalize()
+            if entry.name == journalPath {
+                guard hashes.sha256 == journalHash else { throw tampered("\(journalPath) differs from the manifest's hash") }
+                continue
+            }
+            guard let want = expected.removeValue(forKey: entry.name) else {
+                throw tampered("\(entry.name) is not in the manifest: it was added")
+            }
+            guard want.size == size, want.hashes == hashes else {
+                throw tampered("\(entry.name) differs from the manifest: sha256 \(hashes.sha256), expected \(want.hashes.sha256)")
+            }
+        }
+        if let missing = expected.keys.sorted().first { throw tampered("\(missing) is missing") }
+        guard archive.entries.contains(where: { $0.name == journalPath }) else { throw tampered("\(journalPath) is missing") }
+        return Verification(incident: manifest["incident"] as? String ?? "?", files: files.count,
+                            journalEntries: (journal["entries"] as? NSNumber)?.intValue ?? 0, publicKey: keyText)
+    }
+}

@@ -1,0 +1,144 @@
+public import Foundation
+
+/// Evidence on incidents: files kept in the vault by content, recorded with who collected them,
+/// every look and export noted as custody, and exported with the incident's journal as a signed
+/// bundle that `EvidenceBundle.verify` checks.
+public struct EvidenceService: Sendable {
+    public let store: any EvidenceStore
+    public let vault: EvidenceVault
+    private let dataFolder: String
+
+    public init(store: any EvidenceStore, dataFolder: String) {
+        self.store = store
+        self.dataFolder = dataFolder
+        vault = EvidenceVault(dataFolder: dataFolder)
+    }
+
+    /// Keeps the file at `path` as evidence on `incident`, and journals it there.
+    public func add(file path: String, to incident: IncidentID, name: String? = nil, description: String = "",
+                    tags: [String] = [], source: String, by actor: String) async throws(EvidenceError) -> Evidence
+    {
+        try await requireIncident(incident)
+        let (hashes, size) = try vault.add(file: path)
+        let evidence = Evidence(incident: incident, name: name ?? (path as NSString).lastPathComponent,
+                                description: description, source: source, collectedBy: actor, tags: tags, hashes: hashes,
+                                size: size)
+        do { try await store.write(Self.recording(evidence)) } catch { throw Self.error(error) }
+        return evidence
+    }
+
+    /// Keeps `bytes` (a chat upload, a message) as evidence on `incident`, and journals it there.
+    public func add(bytes: [UInt8], to incident: IncidentID, name: String, description: String = "", tags: [String] = [],
+                    source: String, by actor: String) async throws(EvidenceError) -> Evidence
+    {
+        try await requireIncident(incident)
+        let (hashes, size) = try vault.add(bytes: bytes)
+        let evidence = Evidence(incident: incident, name: name, description: description, source: source, collectedBy: actor,
+                                tags: tags, hashes: hashes, size: size)
+        do { try await store.write(Self.recording(evidence)) } catch { throw Self.error(error) }
+        return evidence
+    }
+
+    /// The record of new evidence, and its journal entry, to commit together.
+    static func recording(_ evidence: Evidence) -> StoreWrite {
+        let text = "evidence \(evidence.id) added: \(evidence.name) (\(evidence.size) bytes, sha256 \(evidence.hashes.sha256))"
+            + (evidence.description.isEmpty ? "" : ": \(evidence.description)")
+        return .all([.addEvidence(evidence), .appendJournal([JournalEntry(incident: evidence.incident, at: evidence.collectedAt,
+                                                                          actor: evidence.collectedBy, kind: .evidence,
+                                                                          text: text)])])
+    }
+
+    /// The evidence and its custody, noting that `actor` viewed it.
+    public func get(_ id: String, by actor: String) async throws(EvidenceError) -> (Evidence, [CustodyEvent]) {
+        let evidence = try await load(id)
+        do {
+            try await store.write(.noteCustody([CustodyEvent(evidence: id, actor: actor, action: .viewed)]))
+            return (evidence, try await store.custody(of: id))
+        } catch { throw Self.error(error) }
+    }
+
+    public func list(of incident: IncidentID?) async throws(EvidenceError) -> [Evidence] {
+        do { return try await store.evidenceList(of: incident) } catch { throw Self.error(error) }
+    }
+
+    /// Copies the evidence's content to `path` (custody: exported there).
+    public func copy(_ id: String, to path: String, by actor: String) async throws(EvidenceError) {
+        let evidence = try await load(id)
+        do {
+            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+            try FileManager.default.copyItem(atPath: vault.path(of: evidence.hashes.sha256), toPath: path)
+        } catch {
+            throw EvidenceError(.unavailable, "cannot copy \(id) to \(path): \(error.localizedDescription)")
+        }
+        do { try await store.write(.noteCustody([CustodyEvent(evidence: id, actor: actor, action: .exported, detail: path)])) }
+        catch { throw Self.error(error) }
+    }
+
+    /// Writes the incident's evidence, its journal and a signed manifest of their hashes to the
+    /// ZIP archive `path`; returns how many files went in.
+    public func export(_ incident: IncidentID, to path: String, by actor: String) async throws(EvidenceError) -> Int {
+        let found: Incident?
+        let files: [Evidence]
+        let journal: [JournalEntry]
+        var custody: [String: [CustodyEvent]] = [:]
+        do throws(StoreError) {
+            found = try await store.loadIncident(incident)
+            files = try await store.evidenceList(of: incident)
+            journal = try await store.journal(of: incident)
+            for file in files { custody[file.id] = try await store.custody(of: file.id) }
+        } catch { throw Self.error(error) }
+        guard let details = found else {
+            throw EvidenceError(.notFound, "there is no incident \(incident): `automator incident list` shows them")
+        }
+        let signature: JournalSignature
+        do { signature = try JournalSignature.loadOrCreate(in: dataFolder) } catch { throw Self.error(error) }
+        let now = Date()
+        let exported = files.map { CustodyEvent(evidence: $0.id, at: now, actor: actor, action: .exported, detail: path) }
+        for event in exported { custody[event.evidence, default: []].append(event) }
+
+        let temporary = path + ".partial"
+        do {
+            let archive = try ZipArchive.Writer(path: temporary)
+            let journalText = Array(IncidentJSON.list(journal).utf8)
+            for file in files {
+                try archive.add(EvidenceBundle.path(of: file), file: vault.path(of: file.hashes.sha256))
+            }
+            try archive.add(EvidenceBundle.journalPath, bytes: journalText)
+            let manifest = EvidenceBundle.manifest(of: details, files: files, custody: custody, journal: journalText,
+                                                   entries: journal.count, exportedAt: now, by: actor)
+            try archive.add(EvidenceBundle.manifestPath, bytes: manifest)
+            try archive.add(EvidenceBundle.signaturePath, bytes: try EvidenceBundle.sign(manifest, with: signature))
+            try archive.finish()
+            try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        } catch let error as EvidenceError {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw EvidenceError(.unavailable, "the bundle could not be written to \(path): \(error.localizedDescription)")
+        }
+        do { try await store.write(.noteCustody(exported)) } catch { throw Self.error(error) }
+        return files.count
+    }
+
+    private func load(_ id: String) async throws(EvidenceError) -> Evidence {
+        let found: Evidence?
+        do { found = try await store.evidence(id) } catch { throw Self.error(error) }
+        guard let found else {
+            throw EvidenceError(.notFound, "there is no evidence \(id): `automator evidence list` shows it")
+        }
+        return found
+    }
+
+    private func requireIncident(_ id: IncidentID) async throws(EvidenceError) {
+        let incident: Incident?
+        do { incident = try await store.loadIncident(id) } catch { throw Self.error(error) }
+        guard incident != nil else {
+            throw EvidenceError(.notFound, "there is no incident \(id): `automator incident list` shows them")
+        }
+    }
+
+    static func error(_ error: StoreError) -> EvidenceError {
+        EvidenceError(error.kind == .notFound ? .notFound : .unavailable, error.description)
+    }
+}

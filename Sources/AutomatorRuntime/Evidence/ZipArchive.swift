@@ -1,0 +1,228 @@
+import Foundation
+
+/// A ZIP archive of stored (uncompressed) files, written and read a chunk at a time: an evidence
+/// bundle holds files of gigabytes, and every tool opens it (`unzip`, Windows, forensic suites).
+/// Entries over 4 GiB would need ZIP64, which this does not write: they are refused.
+enum ZipArchive {
+    static let chunk = 1 << 20
+
+    struct Entry {
+        var name: String
+        var crc: UInt32
+        var size: UInt32
+        var offset: UInt32
+    }
+
+    /// Writes entries one after the other, then the central directory (`finish`).
+    final class Writer {
+        private let output: FileHandle
+        private var entries: [Entry] = []
+        private var offset: UInt64 = 0
+
+        init(path: String) throws(EvidenceError) {
+            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path)
+            else { throw EvidenceError(.unavailable, "cannot write \(path): check the folder and its permissions") }
+            output = handle
+        }
+
+        func add(_ name: String, bytes: [UInt8]) throws(EvidenceError) {
+            var crc = CRC32()
+            crc.update(bytes)
+            try add(name, size: UInt64(bytes.count), crc: crc.value) { write throws(EvidenceError) in try write(Data(bytes)) }
+        }
+
+        /// Copies the file at `path` in: a first pass for its CRC, a second to copy it.
+        func add(_ name: String, file path: String) throws(EvidenceError) {
+            var crc = CRC32()
+            var size: UInt64 = 0
+            try Self.read(path) { chunk in
+                crc.update(chunk)
+                size += UInt64(chunk.count)
+            }
+            try add(name, size: size, crc: crc.value) { write throws(EvidenceError) in
+                try Self.read(path) { chunk throws(EvidenceError) in try write(chunk) }
+            }
+        }
+
+        private func add(_ name: String, size: UInt64, crc: UInt32,
+                         content: ((Data) throws(EvidenceError) -> Void) throws(EvidenceError) -> Void) throws(EvidenceError)
+        {
+            guard size < UInt64(UInt32.max), offset < UInt64(UInt32.max) else {
+                throw EvidenceError(.invalid, "\(name) does not fit a ZIP archive without ZIP64 (4 GiB): export it on its own")
+            }
+            let entry = Entry(name: name, crc: crc, size: UInt32(size), offset: UInt32(offset))
+            var header = ZipBytes()
+            header.u32(0x0403_4B50)
+            header.u16(20)                 // version needed: 2.0
+            header.u16(0x0800)             // UTF-8 names
+            header.u16(0)                  // stored
+            header.u16(0)
+            header.u16(0x21)               // 1980-01-01: the content's hashes date it, not the archive
+            header.u32(crc)
+            header.u32(entry.size)
+            header.u32(entry.size)
+            header.u16(UInt16(name.utf8.count))
+            header.u16(0)
+            header.bytes += Array(name.utf8)
+            try write(Data(header.bytes))
+            try content { data throws(EvidenceError) in try write(data) }
+            entries.append(entry)
+        }
+
+        func finish() throws(EvidenceError) {
+            let start = offset
+            for entry in entries {
+                var header = ZipBytes()
+                header.u32(0x0201_4B50)
+                header.u16(20)
+                header.u16(20)
+                header.u16(0x0800)
+                header.u16(0)
+                header.u16(0)
+                header.u16(0x21)
+                header.u32(entry.crc)
+                header.u32(entry.size)
+                header.u32(entry.size)
+                header.u16(UInt16(entry.name.utf8.count))
+                header.u16(0)
+                header.u16(0)
+                header.u16(0)
+                header.u16(0)
+                header.u32(0)
+                header.u32(entry.offset)
+                header.bytes += Array(entry.name.utf8)
+                try write(Data(header.bytes))
+            }
+            var end = ZipBytes()
+            end.u32(0x0605_4B50)
+            end.u16(0)
+            end.u16(0)
+            end.u16(UInt16(entries.count))
+            end.u16(UInt16(entries.count))
+            end.u32(UInt32(offset - start))
+            end.u32(UInt32(start))
+            end.u16(0)
+            try write(Data(end.bytes))
+            do {
+                try output.synchronize()
+                try output.close()
+            } catch {
+                throw EvidenceError(.unavailable, "the archive could not be written to disk: \(error.localizedDescription)")
+            }
+        }
+
+        private func write(_ data: Data) throws(EvidenceError) {
+            do { try output.write(contentsOf: data) } catch {
+                throw EvidenceError(.unavailable, "writing the archive failed (is the disk full?): \(error.localizedDescription)")
+            }
+            offset += UInt64(data.count)
+        }
+
+        static func read(_ path: String, _ body: (Data) throws(EvidenceError) -> Void) throws(EvidenceError) {
+            guard let input = FileHandle(forReadingAtPath: path) else {
+                throw EvidenceError(.notFound, "cannot read \(path): the vault is missing a file")
+            }
+            defer { try? input.close() }
+            while true {
+                let data: Data?
+                do { data = try input.read(upToCount: chunk) } catch {
+                    throw EvidenceError(.unavailable, "reading \(path) failed: \(error.localizedDescription)")
+                }
+                guard let data, !data.isEmpty else { return }
+                try body(data)
+            }
+        }
+    }
+
+    /// The entries of an archive this writer made (stored entries, no ZIP64), read from its
+    /// central directory; `content` streams one.
+    struct Reader {
+        let path: String
+        let entries: [Entry]
+        private let handle: FileHandle
+
+        init(path: String) throws(EvidenceError) {
+            guard let handle = FileHandle(forReadingAtPath: path) else {
+                throw EvidenceError(.notFound, "cannot read \(path): check the path")
+            }
+            self.path = path
+            self.handle = handle
+            func bad(_ why: String) -> EvidenceError { EvidenceError(.tampered, "\(path) is not an evidence bundle: \(why)") }
+            do {
+                let size = try handle.seekToEnd()
+                guard size >= 22 else { throw bad("too short") }
+                try handle.seek(toOffset: size - 22)
+                let end = ZipBytes(bytes: Array(try handle.read(upToCount: 22) ?? Data()))
+                guard end.u32(at: 0) == 0x0605_4B50 else { throw bad("no ZIP end record (a comment, or cut short)") }
+                let count = Int(end.u16(at: 10))
+                let directorySize = Int(end.u32(at: 12))
+                let directoryStart = UInt64(end.u32(at: 16))
+                guard directoryStart + UInt64(directorySize) <= size - 22 else { throw bad("its directory is out of range") }
+                try handle.seek(toOffset: directoryStart)
+                let directory = ZipBytes(bytes: Array(try handle.read(upToCount: directorySize) ?? Data()))
+                var entries: [Entry] = []
+                var at = 0
+                for _ in 0..<count {
+                    guard at + 46 <= directory.bytes.count, directory.u32(at: at) == 0x0201_4B50 else {
+                        throw bad("its directory is damaged")
+                    }
+                    guard directory.u16(at: at + 10) == 0 else { throw bad("an entry is compressed: it was repacked") }
+                    let nameLength = Int(directory.u16(at: at + 28))
+                    let skip = Int(directory.u16(at: at + 30)) + Int(directory.u16(at: at + 32))
+                    guard at + 46 + nameLength <= directory.bytes.count else { throw bad("its directory is damaged") }
+                    let name = String(decoding: directory.bytes[(at + 46)..<(at + 46 + nameLength)], as: UTF8.self)
+                    entries.append(Entry(name: name, crc: directory.u32(at: at + 16), size: directory.u32(at: at + 24),
+                                         offset: directory.u32(at: at + 42)))
+                    at += 46 + nameLength + skip
+                }
+                self.entries = entries
+            } catch let error as EvidenceError {
+                throw error
+            } catch {
+                throw EvidenceError(.unavailable, "reading \(path) failed: \(error.localizedDescription)")
+            }
+        }
+
+        /// Streams an entry's content a chunk at a time.
+        func content(of entry: Entry, _ body: (Data) throws(EvidenceError) -> Void) throws(EvidenceError) {
+            do {
+                try handle.seek(toOffset: UInt64(entry.offset))
+                let header = ZipBytes(bytes: Array(try handle.read(upToCount: 30) ?? Data()))
+                guard header.bytes.count == 30, header.u32(at: 0) == 0x0403_4B50 else {
+                    throw EvidenceError(.tampered, "\(path): the entry \(entry.name) is damaged")
+                }
+                try handle.seek(toOffset: UInt64(entry.offset) + 30 + UInt64(header.u16(at: 26)) + UInt64(header.u16(at: 28)))
+                var left = Int(entry.size)
+                while left > 0 {
+                    guard let data = try handle.read(upToCount: min(left, chunk)), !data.isEmpty else {
+                        throw EvidenceError(.tampered, "\(path): the entry \(entry.name) is cut short")
+                    }
+                    left -= data.count
+                    try body(data)
+                }
+            } catch let error as EvidenceError {
+                throw error
+            } catch {
+                throw EvidenceError(.unavailable, "reading \(path) failed: \(error.localizedDescription)")
+            }
+        }
+
+        func bytes(of name: String) throws(EvidenceError) -> [UInt8]? {
+            guard let entry = entries.first(where: { $0.name == name }) else { return nil }
+            var bytes: [UInt8] = []
+            try content(of: entry) { bytes += $0 }
+            return bytes
+        }
+    }
+}
+
+/// Little-endian fields of ZIP records.
+struct ZipBytes {
+    var bytes: [UInt8] = []
+
+    mutating func u16(_ value: UInt16) { bytes += [UInt8(value & 0xFF), UInt8(value >> 8)] }
+    mutating func u32(_ value: UInt32) { (0..<4).forEach { bytes.append(UInt8((value >> (8 * $0)) & 0xFF)) } }
+
+    func u16(at offset: Int) -> UInt16 { UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8 }
+    func u32(at offset: Int) -> UInt32 { (0..<4).reduce(0) { $0 | UInt32(bytes[offset + $1]) << (8 * $1) } }
+}

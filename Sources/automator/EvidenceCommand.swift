@@ -1,0 +1,172 @@
+import ArgumentParser
+import AutomatorRuntime
+import Foundation
+
+struct EvidenceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evidence",
+        abstract: "Keep files as evidence on incidents, with their hashes and chain of custody; export and verify.",
+        discussion: """
+            A file added is copied into the data folder's vault (DATA/evidence/objects), named \
+            by its SHA-256, with its MD5 and SHA-1 recorded too; a file of gigabytes is copied a \
+            megabyte at a time. Every addition is journaled on the incident; every view and export \
+            is a custody event. `export` writes a ZIP bundle of the incident's evidence, its \
+            journal and a manifest of every hash, signed with the data folder's Ed25519 key; \
+            `verify` checks a bundle anywhere, without the data folder.
+
+            These commands work on the data folder directly, also while automator serve runs.
+
+            Examples:
+              automator evidence add INC-7 mail.eml --note "the reported message"
+              automator evidence list INC-7
+              automator evidence get EV-3f9a2c1d4e5b -o copy.eml
+              automator evidence export INC-7 INC-7.zip
+              automator evidence verify INC-7.zip
+            """,
+        subcommands: [Add.self, List.self, Get.self, Export.self, Verify.self]
+    )
+
+    struct Folder: ParsableArguments {
+        @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
+        var data = "./automator-data"
+
+        func validate() throws { try FolderAccess.requireFolder(data) }
+
+        /// Runs `body` with the folder's evidence service; a failure prints `error: ...` and exits 1.
+        func perform<T>(_ body: (EvidenceService) async throws -> T) async throws -> T {
+            do {
+                let store = try SQLiteStore(folder: data)
+                let result = try await body(EvidenceService(store: store, dataFolder: data))
+                await store.close()
+                return result
+            } catch {
+                CommandLogging.report(error)
+                throw ExitCode.failure
+            }
+        }
+    }
+
+    static var actor: String { IncidentBackend.user.map { "cli:\($0)" } ?? "cli" }
+
+    static func parseIncident(_ text: String) throws -> IncidentID {
+        guard let id = IncidentID(text) else { throw ValidationError("'\(text)' is not an incident id: write it as INC-42") }
+        return id
+    }
+
+    static func line(_ evidence: Evidence) -> String {
+        [evidence.id, evidence.incident.description, "\(evidence.size)", evidence.hashes.sha256, evidence.name]
+            .joined(separator: "  ")
+    }
+}
+
+extension EvidenceCommand {
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Keep a file as evidence on an incident.")
+
+        @OptionGroup var folder: Folder
+        @Argument(help: ArgumentHelp("The incident, such as INC-7.", valueName: "incident")) var incident: String
+        @Argument(help: ArgumentHelp("The file.", valueName: "file")) var file: String
+        @Option(help: ArgumentHelp("What it is, for the record.", valueName: "text")) var note = ""
+        @Option(help: ArgumentHelp("Its name in the record (default: the file's).", valueName: "name")) var name: String?
+        @Option(help: ArgumentHelp("A tag; repeat for more.", valueName: "tag")) var tag: [String] = []
+
+        func validate() throws { _ = try EvidenceCommand.parseIncident(incident) }
+
+        func run() async throws {
+            let id = try EvidenceCommand.parseIncident(incident)
+            let evidence = try await folder.perform { service in
+                try await service.add(file: file, to: id, name: name, description: note, tags: tag, source: "cli",
+                                      by: EvidenceCommand.actor)
+            }
+            print("\(evidence.id) added to \(id): \(evidence.name), \(evidence.size) bytes")
+            print("  sha256 \(evidence.hashes.sha256)\n  sha1   \(evidence.hashes.sha1)\n  md5    \(evidence.hashes.md5)")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List evidence: of one incident, or all.")
+
+        @OptionGroup var folder: Folder
+        @Argument(help: ArgumentHelp("Only this incident's.", valueName: "incident")) var incident: String?
+
+        func validate() throws { if let incident { _ = try EvidenceCommand.parseIncident(incident) } }
+
+        func run() async throws {
+            let id = try incident.map(EvidenceCommand.parseIncident)
+            let list = try await folder.perform { service in try await service.list(of: id) }
+            guard !list.isEmpty else { return print("no evidence" + (id.map { " on \($0)" } ?? "")) }
+            print(["ID", "INCIDENT", "BYTES", "SHA256", "NAME"].joined(separator: "  "))
+            for evidence in list { print(EvidenceCommand.line(evidence)) }
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show evidence with its chain of custody; -o copies its content out (noted as an export).")
+
+        @OptionGroup var folder: Folder
+        @Argument(help: ArgumentHelp("The evidence, such as EV-3f9a2c1d4e5b.", valueName: "id")) var id: String
+        @Option(name: .shortAndLong, help: ArgumentHelp("Copy the content to this file.", valueName: "file")) var output: String?
+
+        func run() async throws {
+            let (evidence, custody) = try await folder.perform { service in
+                if let output { try await service.copy(id, to: output, by: EvidenceCommand.actor) }
+                return try await service.get(id, by: EvidenceCommand.actor)
+            }
+            print("""
+                \(evidence.id) on \(evidence.incident): \(evidence.name)
+                  \(evidence.size) bytes, collected by \(evidence.collectedBy) from \(evidence.source) at \
+                \(JSONText.time(evidence.collectedAt).dropFirst().dropLast())
+                  sha256 \(evidence.hashes.sha256)
+                  sha1   \(evidence.hashes.sha1)
+                  md5    \(evidence.hashes.md5)
+                """)
+            if !evidence.description.isEmpty { print("  " + evidence.description) }
+            if !evidence.tags.isEmpty { print("  tags: " + evidence.tags.joined(separator: ", ")) }
+            print("custody:")
+            for event in custody {
+                print("  \(JSONText.time(event.at).dropFirst().dropLast())  \(event.action.rawValue)  \(event.actor)"
+                    + (event.detail.isEmpty ? "" : "  \(event.detail)"))
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write an incident's evidence, journal and signed manifest as a ZIP bundle.")
+
+        @OptionGroup var folder: Folder
+        @Argument(help: ArgumentHelp("The incident.", valueName: "incident")) var incident: String
+        @Argument(help: ArgumentHelp("The bundle to write, such as INC-7.zip.", valueName: "out.zip")) var output: String
+
+        func validate() throws { _ = try EvidenceCommand.parseIncident(incident) }
+
+        func run() async throws {
+            let id = try EvidenceCommand.parseIncident(incident)
+            let count = try await folder.perform { service in try await service.export(id, to: output, by: EvidenceCommand.actor) }
+            print("\(output): \(count) evidence file\(count == 1 ? "" : "s") of \(id), its journal and a signed manifest")
+        }
+    }
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a bundle: the manifest's signature, and every file's hashes against it.",
+            discussion: """
+                Needs no data folder. Exits 0 and prints the key that signed it (compare it with the \
+                one `automator journal checkpoint` printed), or names what was changed and exits 1.
+                """)
+
+        @Argument(help: ArgumentHelp("The bundle.", valueName: "bundle.zip")) var bundle: String
+
+        func run() async throws {
+            do {
+                let verified = try EvidenceBundle.verify(bundle)
+                print("\(bundle) verified: \(verified.files) evidence file\(verified.files == 1 ? "" : "s") and "
+                    + "\(verified.journalEntries) journal entries of \(verified.incident), signed by \(verified.publicKey)")
+            } catch {
+                print("\(error)")
+                throw ExitCode.failure
+            }
+        }
+    }
+}
