@@ -57,6 +57,7 @@ bench: build
 	Benchmarks/.build/release/SchedulerBenchmarks
 	Benchmarks/.build/release/StoreBenchmarks
 	Benchmarks/.build/release/IncidentBenchmark
+	Benchmarks/.build/release/JournalBenchmark
 	pip install --quiet iocextract ioc-finder
 	Benchmarks/.build/release/ExtractionBenchmark
 	Benchmarks/.build/release/FeedBenchmark

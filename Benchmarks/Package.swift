@@ -46,6 +46,14 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // The journal's hash chains: appends with and without them, and verification.
+        .executableTarget(
+            name: "JournalBenchmark",
+            dependencies: [
+                .product(name: "AutomatorRuntime", package: "automator"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         // Recovery after SIGKILL: time until every run in flight runs again.
         .executableTarget(
             name: "RecoveryBenchmark",

@@ -168,7 +168,9 @@ struct ChatBotTests {
             local approved, by = chat.approve("#soc", "Block 203.0.113.45 at the firewall?")
             return approved, by
             """
-        let run = try await bot.incidents.runs.submit(script: "approve.lua", source: Array(script.utf8))
+        let incident = try await bot.incidents.create(IncidentDraft(title: "C2", type: "malware", severity: .high), by: "test",
+                                                      choosingPlaybook: false).incident.id
+        let run = try await bot.incidents.runs.submit(script: "approve.lua", source: Array(script.utf8), incident: incident)
         var question: ChatPost?
         for _ in 0..<200 where question == nil {
             question = bot.network.posts.withLock { $0.first }
@@ -190,6 +192,8 @@ struct ChatBotTests {
         let ended = try #require(try await bot.incidents.runs.run(run.id))
         #expect(ended.status == .completed && ended.result == #"[true,"test:alice"]"#, "\(ended.error ?? "")")
         #expect(await bot.say("2", in: Self.soc, by: Self.alice, thread: "p1").isEmpty, "an answered question is closed")
+        let decided = try await bot.store.journal(of: incident).filter { $0.kind == .approval }
+        #expect(decided.map { "\($0.actor) \($0.text)" } == ["test:alice Block 203.0.113.45 at the firewall?: approve"])
         await bot.stop()
     }
 

@@ -82,7 +82,14 @@ extension ChatService {
             return
         }
         let by = Self.actor(user, on: adapter)
-        do { try await store.write(.answerQuestion(id: question.id, choice: choice, by: by, at: Date())) } catch {
+        let now = Date()
+        var writes: [StoreWrite] = [.answerQuestion(id: question.id, choice: choice, by: by, at: now)]
+        // A playbook's question is part of its incident's story: who decided what.
+        if let run = question.runID, let incident = try? await store.loadRun(run)?.incident {
+            writes.append(.appendJournal([JournalEntry(incident: incident, at: now, actor: by, kind: .approval,
+                                                       text: "\(question.text): \(choice)")]))
+        }
+        do { try await store.write(.all(writes)) } catch {
             if error.kind != .conflict { logger.error("chat: the answer to \(question.id) was not recorded: \(error)") }
             return
         }
