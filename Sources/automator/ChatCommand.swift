@@ -49,38 +49,16 @@ struct ChatCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = CommandLogging.logger(verbose: verbose)
         do {
-            guard case .direct(let lock) = try FolderAccess.open(options.data) else {
-                throw CommandFailure("automator serve holds \(options.data): talk to its bot in Slack or Matrix, or stop "
-                    + "it to chat here")
-            }
-            let intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
-            let store = try SQLiteStore(folder: options.data)
-            let ledger = try await IncidentLedger(store: store)
-            let integrations = await Integrations(folder: options.scripts + "/integrations",
-                                                  settings: intel.integrations, logger: logger)
-            let reputation = ReputationService(feeds: FeedSet(intel.feeds, logger: logger), integrations: integrations,
-                                               cache: store, ttl: intel.cacheTTL)
             let interactive = isatty(STDIN_FILENO) == 1
-            let settled = Locked<ChatService?>(nil)
-            let console = ConsoleAdapter(
-                user: user ?? IncidentBackend.user ?? "you", lines: Self.lines(prompt: interactive),
-                write: { print($0) },
-                afterEach: { if !interactive { await settled.withLock { $0 }?.settle() } })
-            let chat = ChatService(store: store, adapters: [console], scripts: options.scripts, logger: logger)
-            settled.withLock { $0 = chat }
-            let evidence = EvidenceService(store: store, dataFolder: options.data)
-            let modules = access.modules(logger: logger, reputation: reputation)
-                + [IncidentsModule(ledger: ledger), EvidenceModule(service: evidence),
-               ChatModule(service: chat, reputation: reputation, evidence: evidence)]
-            let runs = try RunService(store: store, modules: modules, modulePaths: [options.scripts], executors: 1)
-            let incidents = try IncidentService(ledger: ledger, runs: runs, scripts: options.scripts, modules: modules)
-            try await chat.start(runs: runs, modules: modules)
-            // The console's run ends with the input; the service then stops.
-            await chat.waitForAdapters()
-            await chat.shutdown()
-            await incidents.shutdown()
-            integrations.shutdown()
-            withExtendedLifetime(lock) {}
+            let console = Locked<ChatConsole?>(nil)
+            let opened = try await ChatConsole(
+                data: options.data, scripts: options.scripts, config: config, user: user ?? IncidentBackend.user ?? "you",
+                modules: access, logger: logger, lines: Self.lines(prompt: interactive),
+                afterEach: { if !interactive { await console.withLock { $0 }?.settle() } })
+            console.withLock { $0 = opened }
+            // The console's input ends the session.
+            await opened.waitForInput()
+            await opened.close()
         } catch {
             CommandLogging.report(error)
             throw ExitCode.failure

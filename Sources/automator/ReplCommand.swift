@@ -24,6 +24,11 @@ struct ReplCommand: ParsableCommand {
             `error: stdin:LINE: message`, with a traceback when they come from inside a \
             function, and the session goes on.
 
+            Chat commands: a line that starts with `!` goes to the bot, as in `automator chat`: \
+            `!ip 203.0.113.7`, `!incident show INC-7`, `!note INC-7 called the user`, `!help`. \
+            They work on the data folder (--data, --scripts, --config, as automator chat takes \
+            them), opened at the first such line.
+
             Keys: Ctrl-C stops a running line (a runaway loop), or drops the input being typed; \
             Ctrl-D on an empty line quits.
 
@@ -47,6 +52,16 @@ struct ReplCommand: ParsableCommand {
     @OptionGroup var limits: LimitOptions
     @OptionGroup var access: ModuleOptions
 
+    @Option(help: ArgumentHelp("The data folder the `!` commands work on.", valueName: "folder"))
+    var data = "./automator-data"
+
+    @Option(help: ArgumentHelp("The scripts folder of the `!` commands (commands/, playbooks/).", valueName: "folder"))
+    var scripts = "./scripts"
+
+    @Option(help: ArgumentHelp("The configuration file the `!` commands' lookups use (feeds, integrations).",
+                               valueName: "file"))
+    var config: String?
+
     @Flag(name: .shortAndLong, help: "Show log.debug messages too.")
     var verbose = false
 
@@ -62,31 +77,40 @@ struct ReplCommand: ParsableCommand {
         let interrupts = Self.forwardInterrupts(to: session.interrupter)
         defer { interrupts.cancel() }
 
+        let bot = ReplBot(opening: { [self] in
+            try await ChatConsole(data: data, scripts: scripts, config: config, user: IncidentBackend.user ?? "you",
+                                  modules: access, logger: CommandLogging.logger(verbose: verbose), lines: AsyncStream { $0.finish() })
+        })
+        defer { bot.close() }
         if isatty(STDIN_FILENO) != 0 {
-            runAtTerminal(session)
-        } else if !Self.loop(session, read: { _ in readLine().map { .line($0) } ?? .end }, remember: { _ in }) {
+            runAtTerminal(session, bot: bot)
+        } else if !Self.loop(session, bot: bot, read: { _ in readLine().map { .line($0) } ?? .end }, remember: { _ in }) {
             throw ExitCode.failure
         }
     }
 
     /// With a person at the keyboard: prompts, line editing, history. Always exits 0, as the
     /// person saw each error already.
-    private func runAtTerminal(_ session: ReplSession) {
+    private func runAtTerminal(_ session: ReplSession, bot: ReplBot) {
         let editor = LineEditor(historyFile: Self.historyFile, historyLimit: Self.historyLimit)
         if let warning = editor.loadHistory() { Self.warn(warning) }
         print("automator \(Automator.configuration.version): Lua 5.4 in the sandbox. Ctrl-D quits; see automator repl --help.")
-        _ = Self.loop(session, read: editor.read(prompt:), remember: editor.remember)
+        _ = Self.loop(session, bot: bot, read: editor.read(prompt:), remember: editor.remember)
         if let warning = editor.saveHistory() { Self.warn(warning) }
     }
 
     /// Reads, evaluates and prints until the input ends. Returns whether every input succeeded.
     private static func loop(
-        _ session: ReplSession, read: (_ prompt: String) -> LineEditor.Input, remember: (_ entry: String) -> Void
+        _ session: ReplSession, bot: ReplBot, read: (_ prompt: String) -> LineEditor.Input,
+        remember: (_ entry: String) -> Void
     ) -> Bool {
         var succeeded = true
         var entry: [String] = []
         while true {
             switch read(session.isContinuing ? ">> " : "> ") {
+            case .line(let line) where !session.isContinuing && line.hasPrefix("!"):
+                remember(line)
+                succeeded = bot.say(line) && succeeded
             case .line(let line):
                 entry.append(line)
                 let outcome = session.submit(line)

@@ -16,6 +16,24 @@ struct ReplCommandTests {
         #expect(result.status == 0)
     }
 
+    @Test("Lines that start with ! go to the bot on the data folder, between Lua lines; Lua tables are not commands")
+    func chatCommands() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("feeds/bad.txt", "203.0.113.45 C2 of the Acme campaign\n")
+        try folder.write("automator.yml", "feeds:\n  - { name: bad, path: feeds/bad.txt, verdict: malicious }\n")
+        let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts").path
+        let result = try AutomatorProcess.run(
+            ["repl", "--data", folder.url.appendingPathComponent("data").path, "--scripts", scripts,
+             "--config", folder.url.appendingPathComponent("automator.yml").path],
+            input: "x = 6\n!ip 203.0.113.45\nx * 7\nt = {\n!1 }\n!incident new Seen from the REPL\n!nonsense\n")
+        #expect(result.stdout.split(separator: "\n") == [
+            "🔴 `203.0.113.45`: malicious: 1 of 1 source; local feed \"bad\" (C2 of the Acme campaign)", "42",
+            "Opened INC-1: Seen from the REPL", "I don't know the command nonsense: help lists what I can do.",
+        ], "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("unexpected symbol near '!'"), "`!1 }` inside a table is Lua: \(result.stderr)")
+    }
+
     @Test("A function typed over several lines, then called")
     func multiLine() throws {
         let result = try AutomatorProcess.run(["repl"], input: "function double(x)\n  return 2 * x\nend\ndouble(21)\n")

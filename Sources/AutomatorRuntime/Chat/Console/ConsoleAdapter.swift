@@ -42,6 +42,12 @@ public final class ConsoleAdapter: ChatAdapter, @unchecked Sendable {
         }
     }
 
+    /// Delivers one line as if it had been read (the REPL's `!` lines).
+    public func say(_ line: String, to inbox: any ChatInbox) async {
+        guard let message = message(from: line) else { return }
+        await inbox.receive(message, from: self)
+    }
+
     func message(from line: String) -> ChatMessage? {
         var text = Substring(line.trimmingCharacters(in: .whitespaces))
         guard !text.isEmpty else { return nil }
