@@ -46,8 +46,8 @@ func freshStore() async throws -> (folder: String, store: SQLiteStore) {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("journal-bench-\(UUID())").path
     let store = try SQLiteStore(folder: folder)
     for number in 1...incidents {
-        try await store.write(.createIncident(IncidentDraft(title: "Bench \(number)", type: "bench", severity: .low)
-            .incident(IncidentID(number), at: Date())))
+        try await store.write(.createIncident(Incident(id: IncidentID(number), title: "Bench \(number)", type: "bench",
+                                                       severity: .low)))
     }
     return (folder, store)
 }
@@ -66,10 +66,11 @@ func direct(chained: Bool) async throws -> Double {
     configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
     let queue = try DatabaseQueue(path: folder + "/automator.sqlite", configuration: configuration)
     let start = Date()
-    var index = 0
-    while index < options.entries {
+    var first = 0
+    while first < options.entries {
+        let range = first..<min(first + options.batch, options.entries)
         try await queue.write { db in
-            for _ in 0..<min(options.batch, options.entries - index) {
+            for index in range {
                 let appended = entry(index)
                 if chained {
                     let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT sequence, chain FROM journal ORDER BY sequence DESC LIMIT 1"))
@@ -90,9 +91,9 @@ func direct(chained: Bool) async throws -> Double {
                         .execute(arguments: [appended.incident.number, Int64(appended.at.timeIntervalSince1970 * 1000),
                                              appended.actor, appended.kind.rawValue, appended.text])
                 }
-                index += 1
             }
         }
+        first = range.upperBound
     }
     let seconds = Date().timeIntervalSince(start)
     try queue.close()

@@ -29,13 +29,26 @@ public enum JournalChain {
         public var text: String
     }
 
-    /// Every field is length-prefixed, so that no two entries encode alike.
+    /// Every field is fixed-width (integers, 8 bytes little-endian) or length-prefixed (text, in
+    /// UTF-8), so that no two entries encode alike. Fed to the hasher field by field: no text is
+    /// built, for the append path's sake.
     static func hash(_ entry: Stored, after previous: [UInt8]) -> [UInt8] {
         var hasher = SHA256()
         hasher.update(data: previous)
-        var fields = "\(entry.sequence)\n\(entry.incident)\n\(entry.at)\n"
-        for text in [entry.actor, entry.kind, entry.text] { fields += "\(text.utf8.count):\(text)\n" }
-        hasher.update(data: Data(fields.utf8))
+        func add(_ number: Int64) { withUnsafeBytes(of: number.littleEndian) { hasher.update(bufferPointer: $0) } }
+        func add(_ text: String) {
+            var text = text
+            text.withUTF8 { bytes in
+                add(Int64(bytes.count))
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
+            }
+        }
+        add(entry.sequence)
+        add(Int64(entry.incident))
+        add(entry.at)
+        add(entry.actor)
+        add(entry.kind)
+        add(entry.text)
         return Array(hasher.finalize())
     }
 
