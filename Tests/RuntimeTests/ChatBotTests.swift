@@ -87,6 +87,8 @@ struct ChatBotTests {
         #expect(await bot.say("!ip", in: Self.soc).first?.text.hasPrefix("Usage: !ip") == true)
         #expect(await bot.say("!nonsense 1", in: Self.soc).first?.text.contains("!help") == true)
         #expect(await bot.say("no command, no indicator").first?.text.contains("help") == true)
+        let question = await bot.say("is 203.0.113.45 bad?")
+        #expect(question.first?.text.contains("malicious") == true, "a question with an indicator goes to the watcher")
         #expect(await bot.say("plain chatter in a channel not watched 203.0.113.45", in: Self.soc).isEmpty)
         await bot.stop()
     }

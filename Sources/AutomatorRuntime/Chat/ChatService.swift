@@ -118,24 +118,30 @@ public final class ChatService: ChatInbox, Sendable {
         if let incident = channel?.incident { await journal(message, on: incident, from: adapter) }
         guard let (runs, catalog) = attached.withLock({ $0 }) else { return }
 
-        if let (name, rest) = Self.command(in: message) {
-            guard let command = await catalog.command(name) else {
-                await say("I don't know the command \(message.channel.isDirect ? "" : "!")\(name): "
-                    + "\(message.channel.isDirect ? "" : "!")help lists what I can do.", answering: message, on: adapter)
-                return
-            }
-            guard allowed(message.user, roles: command.roles, on: adapter) else {
-                await say("\(command.usage) is for people with the role \(command.roles.joined(separator: " or ")).",
-                          answering: message, on: adapter)
-                return
-            }
-            await start(command.path, command.source, message, network: network, extra: JSONText.string(rest),
-                        incident: channel?.incident, runs: runs, adapter: adapter)
-            return
-        }
         let direct = message.channel.isDirect
+        let checkable = !message.files.isEmpty || !Extractor.extract(Array(message.text.utf8)).isEmpty
+        if let (name, rest) = Self.command(in: message) {
+            let command = await catalog.command(name)
+            // In a direct message any first word reads as a command: one that is not, in a
+            // message with an indicator ("is 203.0.113.7 bad?"), is a question for the watcher.
+            if command != nil || !direct || !checkable || message.text.hasPrefix("!") {
+                guard let command else {
+                    await say("I don't know the command \(direct ? "" : "!")\(name): \(direct ? "" : "!")help lists what I "
+                        + "can do.", answering: message, on: adapter)
+                    return
+                }
+                guard allowed(message.user, roles: command.roles, on: adapter) else {
+                    await say("\(command.usage) is for people with the role \(command.roles.joined(separator: " or ")).",
+                              answering: message, on: adapter)
+                    return
+                }
+                await start(command.path, command.source, message, network: network, extra: JSONText.string(rest),
+                            incident: channel?.incident, runs: runs, adapter: adapter)
+                return
+            }
+        }
         guard direct || channel?.watched == true else { return }
-        guard !message.files.isEmpty || !Extractor.extract(Array(message.text.utf8)).isEmpty else {
+        guard checkable else {
             if direct {
                 await say("Send me an IP, a URL, a domain, a hash or a file and I check it; help lists my commands.",
                           answering: message, on: adapter)
