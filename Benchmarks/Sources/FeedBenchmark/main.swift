@@ -246,8 +246,9 @@ for status in statuses where status.failure != nil || status.problemCount > 0 {
 let index = set.index
 print("loaded and indexed \(grouped(loaded)) entries (\(grouped(index.count)) distinct) in "
     + String(format: "%.2f s", seconds(loading)))
-print(String(format: "resident: %.1f MB more with the index, %.1f bytes per indicator (goal: at most 100)",
-             Double(after - before) / 1e6, Double(after - before) / Double(loaded)))
+let bytesPerIndicator = Double(after - before) / Double(loaded)
+print(String(format: "resident: %.1f MB more with the index, %.1f bytes per indicator (goal: at most 100): ",
+             Double(after - before) / 1e6, bytesPerIndicator) + (bytesPerIndicator <= 100 ? "PASS" : "MISS"))
 
 /// Looks every query up once, as a caller with a list of extracted indicators does; the number
 /// of matches.
@@ -277,9 +278,9 @@ let mixed = rate(queries, in: index, passes: passes, found: &found)
 let elapsed = seconds(ContinuousClock.now - clock)
 let hitCount = queries.reduce(0) { $0 + (index.matches($1.type, $1.value).isEmpty ? 0 : 1) }
 print(String(format: "lookups, one core: %.2f M/s per CPU second (median of %d passes of ", mixed / 1e6, passes)
-    + grouped(queries.count) + String(format: "; %.2f M/s wall over all), %.0f%% hits, every type; goal: at least 5 M/s",
+    + grouped(queries.count) + String(format: "; %.2f M/s wall over all), %.0f%% hits, every type; goal: at least 5 M/s: ",
                                       Double(passes * queries.count) / elapsed / 1e6,
-                                      100 * Double(hitCount) / Double(queries.count)))
+                                      100 * Double(hitCount) / Double(queries.count)) + (mixed >= 5e6 ? "PASS" : "MISS"))
 
 for type in IndicatorType.allCases {
     let ofType = queries.filter { $0.type == type }

@@ -1,7 +1,7 @@
 /// Domains, matched by suffix: a feed's `example.com` matches `example.com`, `a.example.com`
 /// and `a.b.example.com`, never `notexample.com`.
 ///
-/// A lookup walks the name from its end a byte at a time; at each label boundary the hash so
+/// A lookup walks the name from its end a label at a time; at each label boundary the hash so
 /// far is the hash of that parent, which it probes. Only parents of two labels or more (a feed
 /// cannot list a bare TLD), and no more than the longest listed domain has, are probed.
 struct DomainIndex: Sendable {
@@ -24,34 +24,35 @@ struct DomainIndex: Sendable {
 
     /// Adds the reference of `name` and of each of its listed parents to `matches`.
     ///
-    /// The parents' hashes come first, then one read of each parent's first slot, then the
-    /// comparisons: the reads, cache misses mostly, are all under way at once rather than
-    /// one after the other.
+    /// The parents' hashes come first, label by label from the end, then one read of each
+    /// parent's first slot, then the comparisons: the reads, cache misses mostly, are all under
+    /// way at once rather than one after the other.
     ///
     /// - Returns: false, having added nothing, when a label it would probe is not ASCII: the
     ///   caller looks up the name's A-labels instead.
     @inline(__always)
     func collect(_ name: UnsafeBufferPointer<UInt8>, into matches: inout MatchCollector) -> Bool {
-        guard table.count > 0 else { return true }
+        guard table.count > 0, name.count > 0 else { return true }
         return withUnsafeTemporaryAllocation(of: (start: Int, hash: UInt64).self, capacity: maximumLabels) { parents in
             var count = 0
             var hash = seed
             var labels = 0
-            var index = name.count
-            var bytes: UInt8 = 0
-            while index > 0 {
-                index -= 1
-                bytes |= name[index]
-                hash = FeedHashing.domainStep(hash, name[index])
-                guard index == 0 || name[index - 1] == UInt8(ascii: ".") else { continue }
+            var bytes: UInt64 = 0
+            var end = name.count
+            while true {
+                let start = FeedHashing.lastDot(in: name, before: end - 1) + 1
+                let label = FeedHashing.domainLabel(hash, name, from: start, to: end)
+                hash = label.hash
+                bytes |= label.bytes
                 labels += 1
                 if labels >= 2 {
-                    parents[count] = (index, hash)
+                    parents[count] = (start, hash)
                     count += 1
                 }
-                if labels == maximumLabels { break }
+                if labels == maximumLabels || start == 0 { break }
+                end = start
             }
-            guard bytes < 0x80 else { return false }
+            guard bytes & 0x8080_8080_8080_8080 == 0 else { return false }
             var occupied: UInt32 = 0
             for parent in parents[..<count] { occupied |= table.firstSlotRef(hash: parent.hash) }
             guard occupied != 0 else { return true }

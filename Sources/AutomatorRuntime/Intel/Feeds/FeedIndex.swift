@@ -123,6 +123,12 @@ extension FeedIndex {
             (self.domains, self.urls, self.emails, self.cves) = (domains, urls, emails, cves)
         }
 
+        /// How many origins the list `ref` (one with `OriginLists.listFlag`) holds.
+        @inline(__always)
+        func listCount(_ ref: UInt32) -> Int {
+            Int(lists[Int(ref & ~OriginLists.listFlag)])
+        }
+
         var count: Int {
             ipv4.count + ipv4Networks.count + ipv6.count + ipv6Networks.count + md5.count + sha1.count
                 + sha256.count + sha512.count + domains.count + urls.count + emails.count + cves.count

@@ -18,39 +18,54 @@ public struct FeedMatch: Sendable, Hashable, CustomStringConvertible {
 ///
 /// A view into the index: a lookup that misses, or hits one entry, allocates nothing.
 public struct FeedMatches: RandomAccessCollection, Sendable {
-    private enum Origins: Sendable {
-        /// One table slot's reference (see `OriginLists`).
-        case ref(UInt32)
-        /// Several entries matched: their origins, ascending.
-        case several([UInt32])
-    }
-
-    private let storage: FeedIndex.Storage?
-    private let origins: Origins
+    /// What keeps the listings readable: the index's storage when one table slot's reference
+    /// (`ref`, see `OriginLists`) answers, a `Several` when several entries matched, nil when
+    /// none did. One reference, not two: every lookup copies and releases a `FeedMatches`,
+    /// and a miss then releases only nil.
+    private let owner: (any AnyObject & Sendable)?
+    /// Not 0 when `owner` is the storage; 0 when it is a `Several` or nil.
+    private let ref: UInt32
     public let endIndex: Int
 
     public var startIndex: Int { 0 }
 
+    /// Several entries matched: their origins, ascending, and the storage they are in. Rare
+    /// (an address and a network holding it both listed), so it may cost an allocation.
+    private final class Several: Sendable {
+        let storage: FeedIndex.Storage
+        let origins: [UInt32]
+
+        init(storage: FeedIndex.Storage, origins: [UInt32]) {
+            (self.storage, self.origins) = (storage, origins)
+        }
+    }
+
+    @inline(__always)
     init(storage: FeedIndex.Storage, ref: UInt32) {
         if ref == 0 {
-            (self.storage, origins, endIndex) = (nil, .ref(0), 0)
+            (owner, self.ref, endIndex) = (nil, 0, 0)
         } else {
-            (self.storage, origins) = (storage, .ref(ref))
-            endIndex = ref & OriginLists.listFlag == 0 ? 1 : Int(storage.lists[Int(ref & ~OriginLists.listFlag)])
+            (owner, self.ref) = (storage, ref)
+            endIndex = ref & OriginLists.listFlag == 0 ? 1 : storage.listCount(ref)
         }
     }
 
     init(storage: FeedIndex.Storage, origins: [UInt32]) {
-        (self.storage, self.origins, endIndex) = (storage, .several(origins), origins.count)
+        (owner, ref, endIndex) = (Several(storage: storage, origins: origins), 0, origins.count)
     }
 
     public subscript(position: Int) -> FeedMatch {
         precondition(position >= 0 && position < endIndex, "FeedMatches index out of range")
-        let storage = storage!
-        let id = switch origins {
-        case .ref(let ref):
-            OriginLists.origins(of: ref, in: storage.lists).dropFirst(position).first!
-        case .several(let origins): origins[position]
+        let storage: FeedIndex.Storage
+        let id: UInt32
+        if ref != 0 {
+            // `ref` is set only with the storage as owner (the initialiser above).
+            storage = unsafeDowncast(owner! as AnyObject, to: FeedIndex.Storage.self)
+            id = OriginLists.origins(of: ref, in: storage.lists).dropFirst(position).first!
+        } else {
+            // Not empty (position < endIndex) and no `ref`: the owner is a `Several`.
+            let several = unsafeDowncast(owner! as AnyObject, to: Several.self)
+            (storage, id) = (several.storage, several.origins[position])
         }
         let origin = storage.origins[Int(id)]
         return FeedMatch(feed: storage.feeds[Int(origin.feed)], comment: storage.comments[Int(origin.comment)])
@@ -78,8 +93,15 @@ struct MatchCollector {
         }
     }
 
+    /// Inline for the usual none or one; a call for more.
+    @inline(__always)
     func matches(in storage: FeedIndex.Storage) -> FeedMatches {
         if second == 0 { return FeedMatches(storage: storage, ref: first) }
+        return merged(in: storage)
+    }
+
+    @inline(never)
+    private func merged(in storage: FeedIndex.Storage) -> FeedMatches {
         var origins = Array(OriginLists.origins(of: first, in: storage.lists))
         for ref in [second] + (rest ?? []) { origins += OriginLists.origins(of: ref, in: storage.lists) }
         return FeedMatches(storage: storage, origins: Array(Set(origins)).sorted())

@@ -40,6 +40,40 @@ enum Hex {
         return UInt32(truncatingIfNeeded: quads | quads >> 16).byteSwapped
     }
 
+    /// The hex digits at `start`, up to the first byte that is not one (or the end): their
+    /// value (the last four digits of it) and how many there are, up to 8.
+    ///
+    /// Eight bytes read at once, classified and decoded as in `half`; only the digits before
+    /// the first byte that is not one count, so what follows it (a byte of 0x80 or more, whose
+    /// sums carry into the next byte) cannot change the answer.
+    @inline(__always)
+    static func group(_ text: UnsafeBufferPointer<UInt8>, from start: Int) -> (value: UInt32, digits: Int) {
+        let count = text.count - start
+        guard count > 0 else { return (0, 0) }
+        let raw = UnsafeRawPointer(text.baseAddress!)
+        // `start..<start + count` in the low bytes, zeros (not digits) above: eight bytes read
+        // within the text, from `start` or ending at its end, or gathered when it is shorter.
+        var bytes: UInt64 = 0
+        if count >= 8 {
+            bytes = raw.loadUnaligned(fromByteOffset: start, as: UInt64.self)
+        } else if text.count >= 8 {
+            bytes = raw.loadUnaligned(fromByteOffset: text.count - 8, as: UInt64.self) &>> UInt64(64 - 8 * count)
+        } else {
+            for offset in 0..<count { bytes |= UInt64(text[start + offset]) << UInt64(8 * offset) }
+        }
+        let lower = bytes | 0x2020_2020_2020_2020
+        let decimal = (bytes &+ 0x5050_5050_5050_5050) & ~(bytes &+ 0x4646_4646_4646_4646)
+        let letters = (lower &+ 0x1F1F_1F1F_1F1F_1F1F) & ~(lower &+ 0x1919_1919_1919_1919)
+        let isDigit = (decimal | letters) & ~bytes & 0x8080_8080_8080_8080
+        let digits = (~isDigit & 0x8080_8080_8080_8080).trailingZeroBitCount / 8
+        guard digits > 0 else { return (0, 0) }
+        let nibbles = (bytes & 0x0F0F_0F0F_0F0F_0F0F) &+ 9 &* ((bytes >> 6) & 0x0101_0101_0101_0101)
+        // The digits' nibbles to the top, then swapped: the last digit in the lowest byte.
+        let ordered = (nibbles &<< UInt64(64 - 8 * digits)).byteSwapped
+        let pairs = ordered | ordered >> 4
+        return (UInt32(truncatingIfNeeded: pairs & 0xFF | (pairs >> 8) & 0xFF00), digits)
+    }
+
     /// `value` as `digits` lower-case hex digits, zero-padded.
     static func text(_ value: UInt64, digits: Int) -> String {
         let text = String(value, radix: 16)

@@ -60,7 +60,9 @@ struct PrefixTable: Sendable {
             distinct.append((record.network, record.prefixLength, lists.ref(for: origins)))
         }
 
-        let capacity = distinct.count + distinct.count * 3 / 7 + 1
+        // A third full at most: every lookup probes once per length in use, and nearly all of
+        // those probes miss; the table is small, so the room costs little.
+        let capacity = 3 * distinct.count + 1
         let memory = TableMemory<Slot>(zeroed: capacity)
         for network in distinct {
             let key = IPv6Key(network.network)

@@ -25,7 +25,8 @@ struct StringTable: Sendable {
 
     init(_ records: StringRecords, lists: inout OriginLists,
          hash: (UnsafeBufferPointer<UInt8>) -> UInt64) {
-        let capacity = records.count + records.count * 3 / 7 + 1
+        // Half full at most, as an `ExactTable`: short probe runs for the misses.
+        let capacity = 2 * records.count + 1
         let memory = TableMemory<Slot>(zeroed: capacity)
         let slots = memory.buffer
         var bytes: [UInt8] = []
