@@ -82,10 +82,11 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
-        // What both test targets use: real HTTP servers on loopback, a fake Slack.
+        // What both test targets use: real HTTP servers on loopback, a fake Slack, the reports' fixture.
         .target(
             name: "TestSupport",
             dependencies: [
+                "AutomatorRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // Signs the fake Slack's requests.
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -26,3 +26,20 @@ public enum ReportJSON {
         public let description: String
     }
 }
+
+extension ReportJSON {
+    /// `{"audit": [...]}`: journal entries with their incident, as `automator audit --json`
+    /// prints them and `GET /api/v1/audit` answers.
+    public static func audit(_ entries: [JournalEntry]) -> String {
+        #"{"audit":"# + JSONText.array(entries.map { entry in
+            var object = JSONText.Object()
+            object["sequence"] = "\(entry.sequence)"
+            object["at"] = JSONText.time(entry.at)
+            object["actor"] = JSONText.string(entry.actor)
+            object["incident"] = JSONText.string(entry.incident.description)
+            object["kind"] = JSONText.string(entry.kind.rawValue)
+            object["text"] = JSONText.string(entry.text)
+            return object.text
+        }) + "}"
+    }
+}

@@ -41,6 +41,20 @@ public struct ReportWindow: Sendable, Hashable, Codable {
         self.init(from: start, to: end)
     }
 
+    /// The window that the command line and the API ask for: `since` before now, or `from` to
+    /// `to`; with neither, `fallback` before now.
+    public init(since: String?, from: String?, to: String?, fallback: String, now: Date = Date()) throws(Invalid) {
+        switch (since, from) {
+        case (_?, _?):
+            throw Invalid("give --since or --from, not both")
+        case (nil, let from?):
+            try self.init(from: from, to: to, now: now)
+        case (let since, nil):
+            guard to == nil else { throw Invalid("--to goes with --from, as in --from 2026-03-01 --to 2026-03-31") }
+            try self.init(since: since ?? fallback, now: now)
+        }
+    }
+
     /// Why a window could not be read, in words for the command line.
     public struct Invalid: Error, CustomStringConvertible {
         public let description: String
@@ -53,7 +67,8 @@ public struct ReportWindow: Sendable, Hashable, Codable {
     }
 
     private static func time(_ text: String, endOfDay: Bool) -> Date? {
-        if let day = try? Date(text, strategy: Date.ISO8601FormatStyle().year().month().day()) {
+        // The day's parser takes a longer time's first ten characters as well: a date is ten long.
+        if text.count == 10, let day = try? Date(text, strategy: Date.ISO8601FormatStyle().year().month().day()) {
             return endOfDay ? day.addingTimeInterval(86400) : day
         }
         return (try? Date(text, strategy: Date.ISO8601FormatStyle()))
