@@ -127,11 +127,12 @@ struct ReportTests {
         let all = try await store.audit(AuditQuery(window: ReportFixture.window))
         // 10 `created` entries (not INC-10's at -24 nor INC-11's at 73) and 15 others in [0, 72).
         #expect(all.count == 25)
-        #expect(all.map(\.sequence) == all.map(\.sequence).sorted(by: >))
-        #expect(all.first.map { [$0.incident.description, $0.actor] } == ["INC-12", "cli:alice"])
-        // cli:alice (INC-1 at 3, INC-12 at 50), cli:carol, cli:dave; not cli:alice at 80 nor at -20.
+        #expect(all.map(\.at) == all.map(\.at).sorted(by: >))
+        #expect(all.first.map { [$0.incident.description, $0.actor] } == ["INC-9", "cli:dave"])
+        // cli:dave at 71, cli:alice at 50 (INC-12), cli:carol at 36, cli:alice at 3 (INC-1); not
+        // cli:alice at 80 nor at -20.
         let cli = try await store.audit(AuditQuery(window: ReportFixture.window, actor: "cli"))
-        #expect(cli.map(\.actor) == ["cli:alice", "cli:dave", "cli:carol", "cli:alice"])
+        #expect(cli.map(\.actor) == ["cli:dave", "cli:alice", "cli:carol", "cli:alice"])
         let bob = try await store.audit(AuditQuery(window: ReportFixture.window, actor: "slack:bob"))
         #expect(bob.map(\.at) == [ReportFixture.hour(44), ReportFixture.hour(4)])
         let playbooks = try await store.audit(AuditQuery(window: ReportFixture.window, actor: "playbook"))
@@ -233,6 +234,7 @@ struct ReportTests {
         #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(since: "0d", now: now) }
         #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(from: "March 1", to: nil, now: now) }
         #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(from: "2026-03-01", to: "2026-13-01", now: now) }
+        #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(from: "2026-02-31", to: nil, now: now) }
         do {
             _ = try ReportWindow(from: "2026-03-05", to: "2026-03-01", now: now)
             Issue.record("an empty window was accepted")

@@ -67,8 +67,11 @@ public struct ReportWindow: Sendable, Hashable, Codable {
     }
 
     private static func time(_ text: String, endOfDay: Bool) -> Date? {
-        // The day's parser takes a longer time's first ten characters as well: a date is ten long.
-        if text.count == 10, let day = try? Date(text, strategy: Date.ISO8601FormatStyle().year().month().day()) {
+        // The day's parser takes a longer time's first ten characters as well (a date is ten long),
+        // and 2026-02-31 as March 3rd (a date must read back the same).
+        let dayStyle = Date.ISO8601FormatStyle().year().month().day()
+        if text.count == 10, let day = try? Date(text, strategy: dayStyle) {
+            guard day.formatted(dayStyle) == text else { return nil }
             return endOfDay ? day.addingTimeInterval(86400) : day
         }
         return (try? Date(text, strategy: Date.ISO8601FormatStyle()))

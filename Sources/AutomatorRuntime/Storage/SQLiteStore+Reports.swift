@@ -50,7 +50,9 @@ extension SQLiteStore: ReportStore {
             sql += " AND (actor = ? OR substr(actor, 1, ?) IN (?, ?))"
             arguments += [actor, actor.count + 1, actor + ":", actor + " "]
         }
-        sql += " ORDER BY sequence DESC LIMIT ?"
+        // By time, then as recorded: entries a run wrote with an earlier time (a task's creation)
+        // land where they happened.
+        sql += " ORDER BY at DESC, sequence DESC LIMIT ?"
         arguments += [query.limit]
         let (statement, values) = (sql, arguments)
         return try await read { db in
