@@ -54,6 +54,7 @@ bench: build
 	Benchmarks/.build/release/SchedulerBenchmarks
 	Benchmarks/.build/release/StoreBenchmarks
 	Benchmarks/.build/release/IncidentBenchmark
+	Benchmarks/.build/release/ReportBenchmark
 	pip install --quiet iocextract ioc-finder
 	Benchmarks/.build/release/ExtractionBenchmark
 	Benchmarks/.build/release/FeedBenchmark
