@@ -1,44 +1,23 @@
 public import Foundation
 import GRDB
 
-/// Reports in SQLite: one aggregate query per figure, in one read transaction (one snapshot).
+/// Reports in SQLite: each table read once, folded in Swift (`ReportTally`).
 ///
-/// The SQL is kept to what PostgreSQL runs too (CASE rather than SQLite's boolean sums, integer
-/// division for days, `substr`), so the PostgreSQL store can take the same statements.
+/// Not `GROUP BY`: SQLite has no hash aggregation, it sorts every row of a group before adding
+/// them up, and a report of a million incidents took 11 s in sorts where a scan takes 0.2 s
+/// (docs/BENCHMARKS.md, "Reports"). PostgreSQL aggregates by hash: its store can group in SQL and
+/// hand the tally groups (every `ReportTally` method takes a `count`). The incidents with the
+/// acknowledgements, and the runs, tasks and indicators, are read at once on two of the pool's
+/// connections, each in a transaction of its own.
 extension SQLiteStore: ReportStore {
     public func report(_ window: ReportWindow, at now: Date) async throws(StoreError) -> Report {
-        let arguments: StatementArguments = [
-            "from": window.from.millisecondsSince1970, "to": window.to.millisecondsSince1970,
-            "now": now.millisecondsSince1970, "day": ReportTally.day, "atRisk": SLAState.atRiskShare,
-        ]
-        return try await read { db in
-            var tally = ReportTally(window: window, generatedAt: now)
-            for row in try Row.fetchAll(db, sql: Self.openedByGroup, arguments: arguments) {
-                let (count, met, breached, atRisk, withSLA): (Int, Int, Int, Int, Int) =
-                    (row[4], row[5], row[6], row[7], row[8])
-                tally.opened(day: row[0], type: row[1], severity: row[2], status: row[3], count: count, met: met,
-                             breached: breached, atRisk: atRisk, onTrack: withSLA - met - breached - atRisk)
-            }
-            for row in try Row.fetchAll(db, sql: Self.closedByGroup, arguments: arguments) {
-                tally.closed(day: row[0], type: row[1], severity: row[2], count: row[3])
-            }
-            tally.timings(acknowledge: try Int64.fetchAll(db, sql: Self.acknowledgeTimes, arguments: arguments),
-                          resolve: try Int64.fetchAll(db, sql: Self.resolveTimes, arguments: arguments))
-            for row in try Row.fetchAll(db, sql: Self.verdicts, arguments: arguments) {
-                tally.verdict(score: row[0], count: row[1])
-            }
-            tally.indicators(try Row.fetchAll(db, sql: Self.topIndicators, arguments: arguments).map { row in
-                Report.TopIndicator(type: row[0], value: row[1], verdict: Score(rawValue: row[2])?.name ?? "unknown",
-                                    summary: row[3], lastSeen: Date(millisecondsSince1970: row[4]))
-            })
-            for row in try Row.fetchAll(db, sql: Self.playbookRuns, arguments: arguments) {
-                tally.runs(playbook: row[0], status: row[1], count: row[2])
-            }
-            for row in try Row.fetchAll(db, sql: Self.tasksByOwner, arguments: arguments) {
-                tally.tasks(Report.OwnerTasks(owner: row[0], open: row[1], done: row[2], overdue: row[3]))
-            }
-            return tally.finish()
-        }
+        let bounds = Bounds(from: window.from.millisecondsSince1970, to: window.to.millisecondsSince1970,
+                            now: now.millisecondsSince1970)
+        async let incidents = attempt { db in try Self.tallyIncidents(db, bounds) }
+        async let work = attempt { db in try Self.tallyWork(db, bounds) }
+        var tally = try await incidents.get()
+        tally.merge(try await work.get())
+        return tally.finish(window: window, generatedAt: now)
     }
 
     public func audit(_ query: AuditQuery) async throws(StoreError) -> [JournalEntry] {
@@ -64,71 +43,96 @@ extension SQLiteStore: ReportStore {
         }
     }
 
-    // MARK: The queries
+    // MARK: Reading the tables
 
-    /// The incidents opened in the window by UTC day, type, severity and status, with their SLA
-    /// states as `Incident.slaState(at:)` has them: met (closed by the due time), breached
-    /// (closed late, handled as breached, or open past the due time), at risk (open, not
-    /// breached, `atRiskShare` of the time gone), and how many have an SLA (the rest of them
-    /// are on track).
-    private static let openedByGroup = """
-        SELECT created_at / :day, type, severity, status, count(*),
-               sum(CASE WHEN closed_at <= sla_due_at THEN 1 ELSE 0 END),
-               sum(CASE WHEN closed_at > sla_due_at
-                          OR (closed_at IS NULL AND (sla_breached_at IS NOT NULL OR :now >= sla_due_at))
-                        THEN 1 ELSE 0 END),
-               sum(CASE WHEN closed_at IS NULL AND sla_breached_at IS NULL AND :now < sla_due_at
-                         AND :now - created_at >= (sla_due_at - created_at) * :atRisk
-                        THEN 1 ELSE 0 END),
-               count(sla_due_at)
-        FROM incident WHERE created_at >= :from AND created_at < :to
-        GROUP BY created_at / :day, type, severity, status
+    /// The window and the report's time, in milliseconds since 1970.
+    private struct Bounds: Sendable {
+        var from: Int64, to: Int64, now: Int64
+
+        func contains(_ time: Int64) -> Bool { time >= from && time < to }
+    }
+
+    private func attempt(_ body: @escaping @Sendable (Database) throws -> ReportTally) async
+        -> Result<ReportTally, StoreError>
+    {
+        do { return .success(try await read(body)) } catch { return .failure(error) }
+    }
+
+    /// The incidents opened or closed in the window, then the first act of a person on each of
+    /// those opened in it.
+    private static func tallyIncidents(_ db: Database, _ bounds: Bounds) throws -> ReportTally {
+        var tally = ReportTally()
+        var created: [Int: Int64] = [:]
+        var numbers = (low: Int.max, high: Int.min)
+        let rows = try Row.fetchCursor(db, sql: """
+            SELECT number, created_at, closed_at, sla_due_at, sla_breached_at, type, severity, status FROM incident
+            WHERE (created_at >= ? AND created_at < ?) OR (closed_at >= ? AND closed_at < ?)
+            """, arguments: [bounds.from, bounds.to, bounds.from, bounds.to])
+        while let row = try rows.next() {
+            let (number, createdAt, closedAt): (Int, Int64, Int64?) = (row[0], row[1], row[2])
+            let (type, severity): (String, String) = (row[5], row[6])
+            if bounds.contains(createdAt) {
+                let sla = SLAState(created: createdAt, closed: closedAt, due: row[3], breached: row[4], now: bounds.now)
+                tally.opened(day: createdAt / ReportTally.day, type: type, severity: severity, status: row[7], sla: sla)
+                if let closedAt { tally.resolved(after: closedAt - createdAt) }
+                created[number] = createdAt
+                numbers = (min(numbers.low, number), max(numbers.high, number))
+            }
+            if let closedAt, bounds.contains(closedAt) {
+                tally.closed(day: closedAt / ReportTally.day, type: type, severity: severity)
+            }
+        }
+        guard !created.isEmpty else { return tally }
+        let acts = try Row.fetchCursor(db, sql: firstActsOfPersons, arguments: [numbers.low, numbers.high])
+        while let row = try acts.next() {
+            if let createdAt = created[row[0]] { tally.acknowledged(after: row[1] - createdAt) }
+        }
+        return tally
+    }
+
+    /// For each incident, the time of its first act of a person: any journal entry but its
+    /// creation and duplicate alerts, by anyone but automation: `automator` (the SLA, a playbook
+    /// started or ended), `script` and `playbook …` (a run's own changes). See
+    /// docs/ARCHITECTURE.md, "Reports". Its condition is the partial index
+    /// `journal_person_acts`'s, word for word, so that SQLite reads the index alone, in order.
+    private static let firstActsOfPersons = """
+        SELECT incident, min(at) FROM journal
+        WHERE incident BETWEEN ? AND ?
+          AND kind NOT IN ('created', 'alert') AND actor NOT IN ('automator', 'script')
+          AND substr(actor, 1, 9) <> 'playbook '
+        GROUP BY incident
         """
 
-    /// The incidents closed in the window, whenever they were opened.
-    private static let closedByGroup = """
-        SELECT closed_at / :day, type, severity, count(*) FROM incident
-        WHERE closed_at >= :from AND closed_at < :to
-        GROUP BY closed_at / :day, type, severity
-        """
-
-    /// For each incident opened in the window that a person has acted on: from its creation to
-    /// that person's first journal entry. Acts of persons are any entry but the creation and
-    /// duplicate alerts, by anyone but automation: `automator` (the SLA, a playbook started or
-    /// ended), `script` and `playbook …` (a run's own changes). See docs/ARCHITECTURE.md, "Reports".
-    private static let acknowledgeTimes = """
-        SELECT min(journal.at) - incident.created_at FROM incident JOIN journal ON journal.incident = incident.number
-        WHERE incident.created_at >= :from AND incident.created_at < :to
-          AND journal.kind NOT IN ('created', 'alert') AND journal.actor NOT IN ('automator', 'script')
-          AND substr(journal.actor, 1, 9) <> 'playbook '
-        GROUP BY incident.number, incident.created_at
-        """
-
-    /// For each incident opened in the window and closed since.
-    private static let resolveTimes = """
-        SELECT closed_at - created_at FROM incident
-        WHERE created_at >= :from AND created_at < :to AND closed_at IS NOT NULL
-        """
-
-    private static let verdicts = """
-        SELECT score, count(*) FROM intel_seen WHERE last_seen >= :from AND last_seen < :to GROUP BY score
-        """
-
-    private static let topIndicators = """
-        SELECT type, value, score, summary, last_seen FROM intel_seen WHERE last_seen >= :from AND last_seen < :to
-        ORDER BY score DESC, last_seen DESC, type, value LIMIT 10
-        """
-
-    /// Playbook runs (`RunEntry.playbook("run")`), not SLA hooks nor plain scripts.
-    private static let playbookRuns = """
-        SELECT script, status, count(*) FROM run
-        WHERE entry = 'playbook:run' AND created_at >= :from AND created_at < :to
-        GROUP BY script, status
-        """
-
-    private static let tasksByOwner = """
-        SELECT owner, sum(CASE WHEN status = 'open' THEN 1 ELSE 0 END), sum(CASE WHEN status = 'done' THEN 1 ELSE 0 END),
-               sum(CASE WHEN status = 'open' AND due_at < :now THEN 1 ELSE 0 END)
-        FROM task WHERE created_at >= :from AND created_at < :to GROUP BY owner
-        """
+    /// Playbook runs (`RunEntry.playbook("run")`: not SLA hooks nor plain scripts) and tasks
+    /// created in the window; indicators last looked up in it.
+    private static func tallyWork(_ db: Database, _ bounds: Bounds) throws -> ReportTally {
+        var tally = ReportTally()
+        let window: StatementArguments = [bounds.from, bounds.to]
+        let runs = try Row.fetchCursor(db, sql: """
+            SELECT script, status FROM run WHERE entry = 'playbook:run' AND created_at >= ? AND created_at < ?
+            """, arguments: window)
+        while let row = try runs.next() { tally.run(playbook: row[0], status: row[1]) }
+        let tasks = try Row.fetchCursor(db, sql: """
+            SELECT owner, status, due_at FROM task WHERE created_at >= ? AND created_at < ?
+            """, arguments: window)
+        while let row = try tasks.next() {
+            let open = row[1] as String == IncidentTask.Status.open.rawValue
+            let due: Int64? = row[2]
+            tally.task(owner: row[0], open: open, overdue: open && due.map { $0 < bounds.now } == true)
+        }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT score, count(*) FROM intel_seen WHERE last_seen >= ? AND last_seen < ? GROUP BY score
+            """, arguments: window)
+        {
+            tally.verdict(score: row[0], count: row[1])
+        }
+        tally.indicators(try Row.fetchAll(db, sql: """
+            SELECT type, value, score, summary, last_seen FROM intel_seen WHERE last_seen >= ? AND last_seen < ?
+            ORDER BY score DESC, last_seen DESC, type, value LIMIT 10
+            """, arguments: window).map { row in
+            Report.TopIndicator(type: row[0], value: row[1], verdict: Score(rawValue: row[2])?.name ?? "unknown",
+                                summary: row[3], lastSeen: Date(millisecondsSince1970: row[4]))
+        })
+        return tally
+    }
 }
