@@ -2,8 +2,9 @@
 
 SWIFT ?= swift
 # Debian packages the build and the tests need: Lua 5.4 (library and the stock interpreter
-# the tests compare against), libedit for the REPL, SQLite for the store, pkg-config.
-DEBIAN_PACKAGES := liblua5.4-dev lua5.4 libedit-dev libsqlite3-dev pkg-config
+# the tests compare against), libedit for the REPL, SQLite for the store, pkg-config, and
+# Chromium, which opens the HTML report headless (a minute or two to install).
+DEBIAN_PACKAGES := liblua5.4-dev lua5.4 libedit-dev libsqlite3-dev pkg-config chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The demo: the phishing playbook on an example incident, with the answers of its two tasks.
 DEMO_PLAYBOOK ?= scripts/playbooks/phishing.lua

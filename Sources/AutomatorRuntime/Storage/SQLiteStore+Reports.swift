@@ -59,14 +59,14 @@ extension SQLiteStore: ReportStore {
     }
 
     /// The incidents opened or closed in the window, then the first act of a person on each of
-    /// those opened in it.
+    /// those opened in it: both by incident number, merged as they come (no table of a million
+    /// numbers to look up).
     private static func tallyIncidents(_ db: Database, _ bounds: Bounds) throws -> ReportTally {
         var tally = ReportTally()
-        var created: [Int: Int64] = [:]
-        var numbers = (low: Int.max, high: Int.min)
+        var cohort: [(number: Int, createdAt: Int64)] = []
         let rows = try Row.fetchCursor(db, sql: """
             SELECT number, created_at, closed_at, sla_due_at, sla_breached_at, type, severity, status FROM incident
-            WHERE (created_at >= ? AND created_at < ?) OR (closed_at >= ? AND closed_at < ?)
+            WHERE (created_at >= ? AND created_at < ?) OR (closed_at >= ? AND closed_at < ?) ORDER BY number
             """, arguments: [bounds.from, bounds.to, bounds.from, bounds.to])
         while let row = try rows.next() {
             let (number, createdAt, closedAt): (Int, Int64, Int64?) = (row[0], row[1], row[2])
@@ -75,17 +75,21 @@ extension SQLiteStore: ReportStore {
                 let sla = SLAState(created: createdAt, closed: closedAt, due: row[3], breached: row[4], now: bounds.now)
                 tally.opened(day: createdAt / ReportTally.day, type: type, severity: severity, status: row[7], sla: sla)
                 if let closedAt { tally.resolved(after: closedAt - createdAt) }
-                created[number] = createdAt
-                numbers = (min(numbers.low, number), max(numbers.high, number))
+                cohort.append((number, createdAt))
             }
             if let closedAt, bounds.contains(closedAt) {
                 tally.closed(day: closedAt / ReportTally.day, type: type, severity: severity)
             }
         }
-        guard !created.isEmpty else { return tally }
-        let acts = try Row.fetchCursor(db, sql: firstActsOfPersons, arguments: [numbers.low, numbers.high])
+        guard let first = cohort.first, let last = cohort.last else { return tally }
+        let acts = try Row.fetchCursor(db, sql: firstActsOfPersons, arguments: [first.number, last.number])
+        var index = 0
         while let row = try acts.next() {
-            if let createdAt = created[row[0]] { tally.acknowledged(after: row[1] - createdAt) }
+            let (number, at): (Int, Int64) = (row[0], row[1])
+            while index < cohort.count, cohort[index].number < number { index += 1 }
+            if index < cohort.count, cohort[index].number == number {
+                tally.acknowledged(after: at - cohort[index].createdAt)
+            }
         }
         return tally
     }
@@ -100,7 +104,7 @@ extension SQLiteStore: ReportStore {
         WHERE incident BETWEEN ? AND ?
           AND kind NOT IN ('created', 'alert') AND actor NOT IN ('automator', 'script')
           AND substr(actor, 1, 9) <> 'playbook '
-        GROUP BY incident
+        GROUP BY incident ORDER BY incident
         """
 
     /// Playbook runs (`RunEntry.playbook("run")`: not SLA hooks nor plain scripts) and tasks
