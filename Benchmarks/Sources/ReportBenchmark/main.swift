@@ -151,7 +151,7 @@ func build() throws {
             INSERT INTO intel_seen (type, value, score, summary, first_seen, last_seen, stix_id) VALUES (?, ?, ?, '', ?, ?, '')
             """)
         for index in 0..<50_000 {
-            let at = start + Int64(random.next(Int(end - start)))
+            let at = start + Int64(random.next(365)) * 24 * hour + Int64(random.next(24 * 3_600_000))
             try seen.execute(arguments: ["ipv4", "198.51.\(index / 256).\(index % 256)", random.next(4), at, at])
         }
         return .commit

@@ -51,7 +51,7 @@ enum ReportChart {
         guard !labels.isEmpty else { return svg + empty(width: width, height: height) + "</svg>" }
         let totals = values.map { stacked ? $0.reduce(0, +) : $0.max() ?? 0 }
         let scale = Double(max(1, totals.max() ?? 0))
-        let plot = width - left - 36
+        let plot = width - left - 48  // room for a six-digit total after the longest bar
         for (index, label) in labels.enumerated() {
             let y = 3 + Double(index) * row
             svg += #"<text x="\#(f(left - 6))" y="\#(f(y + row / 2))" text-anchor="end" dominant-baseline="middle">"#
