@@ -21,7 +21,7 @@ struct AuditCommand: AsyncParsableCommand {
               automator audit
               automator audit --since 24h --actor cli:alice
               automator audit --from 2026-03-01 --to 2026-03-07 --actor slack
-              automator audit --since 30d --json | jq -r '.audit[] | [.at, .actor, .incident] | @tsv'
+              automator audit --json | jq -r '.audit[] | [.at, .actor, .incident] | @tsv'
             """
     )
 
