@@ -6,16 +6,18 @@ import GRDB
 /// Not `GROUP BY`: SQLite has no hash aggregation, it sorts every row of a group before adding
 /// them up, and a report of a million incidents took 11 s in sorts where a scan takes 0.2 s
 /// (docs/BENCHMARKS.md, "Reports"). PostgreSQL aggregates by hash: its store can group in SQL and
-/// hand the tally groups (every `ReportTally` method takes a `count`). The incidents with the
-/// acknowledgements, and the runs, tasks and indicators, are read at once on two of the pool's
+/// hand the tally groups (every `ReportTally` method takes a `count`). The incidents, the
+/// acknowledgements, and the runs, tasks and indicators are read at once on three of the pool's
 /// connections, each in a transaction of its own.
 extension SQLiteStore: ReportStore {
     public func report(_ window: ReportWindow, at now: Date) async throws(StoreError) -> Report {
         let bounds = Bounds(from: window.from.millisecondsSince1970, to: window.to.millisecondsSince1970,
                             now: now.millisecondsSince1970)
-        async let incidents = attempt { db in try Self.tallyIncidents(db, bounds) }
+        async let incidents = attempt { db in try Self.scanIncidents(db, bounds) }
+        async let acts = attempt { db in try Self.firstActs(db, bounds) }
         async let work = attempt { db in try Self.tallyWork(db, bounds) }
-        var tally = try await incidents.get()
+        var (tally, cohort) = try await incidents.get()
+        Self.acknowledge(cohort, try await acts.get(), in: &tally)
         tally.merge(try await work.get())
         return tally.finish(window: window, generatedAt: now)
     }
@@ -52,18 +54,19 @@ extension SQLiteStore: ReportStore {
         func contains(_ time: Int64) -> Bool { time >= from && time < to }
     }
 
-    private func attempt(_ body: @escaping @Sendable (Database) throws -> ReportTally) async
-        -> Result<ReportTally, StoreError>
-    {
+    private func attempt<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async -> Result<T, StoreError> {
         do { return .success(try await read(body)) } catch { return .failure(error) }
     }
 
-    /// The incidents opened or closed in the window, then the first act of a person on each of
-    /// those opened in it: both by incident number, merged as they come (no table of a million
-    /// numbers to look up).
-    private static func tallyIncidents(_ db: Database, _ bounds: Bounds) throws -> ReportTally {
+    /// An incident opened in the window: its number, and when.
+    private struct Opening: Sendable {
+        var number: Int, createdAt: Int64
+    }
+
+    /// The incidents opened or closed in the window, and those opened in it by number.
+    private static func scanIncidents(_ db: Database, _ bounds: Bounds) throws -> (ReportTally, [Opening]) {
         var tally = ReportTally()
-        var cohort: [(number: Int, createdAt: Int64)] = []
+        var cohort: [Opening] = []
         let rows = try Row.fetchCursor(db, sql: """
             SELECT number, created_at, closed_at, sla_due_at, sla_breached_at, type, severity, status FROM incident
             WHERE (created_at >= ? AND created_at < ?) OR (closed_at >= ? AND closed_at < ?) ORDER BY number
@@ -75,23 +78,40 @@ extension SQLiteStore: ReportStore {
                 let sla = SLAState(created: createdAt, closed: closedAt, due: row[3], breached: row[4], now: bounds.now)
                 tally.opened(day: createdAt / ReportTally.day, type: type, severity: severity, status: row[7], sla: sla)
                 if let closedAt { tally.resolved(after: closedAt - createdAt) }
-                cohort.append((number, createdAt))
+                cohort.append(Opening(number: number, createdAt: createdAt))
             }
             if let closedAt, bounds.contains(closedAt) {
                 tally.closed(day: closedAt / ReportTally.day, type: type, severity: severity)
             }
         }
-        guard let first = cohort.first, let last = cohort.last else { return tally }
-        let acts = try Row.fetchCursor(db, sql: firstActsOfPersons, arguments: [first.number, last.number])
+        return (tally, cohort)
+    }
+
+    /// The first act of a person on each incident numbered from the first to the last opened in
+    /// the window, by number: read beside the incidents rather than after them, for a scan
+    /// more (of two columns) than a merge needs.
+    private static func firstActs(_ db: Database, _ bounds: Bounds) throws -> [(incident: Int, at: Int64)] {
+        let numbers = try Row.fetchOne(db, sql: """
+            SELECT min(number), max(number) FROM incident WHERE created_at >= ? AND created_at < ?
+            """, arguments: [bounds.from, bounds.to])
+        guard let low: Int = numbers?[0], let high: Int = numbers?[1] else { return [] }
+        var acts: [(incident: Int, at: Int64)] = []
+        let rows = try Row.fetchCursor(db, sql: firstActsOfPersons, arguments: [low, high])
+        while let row = try rows.next() { acts.append((row[0], row[1])) }
+        return acts
+    }
+
+    /// Merges the incidents opened in the window with the first acts, both by number.
+    private static func acknowledge(_ cohort: [Opening], _ acts: [(incident: Int, at: Int64)],
+                                    in tally: inout ReportTally)
+    {
         var index = 0
-        while let row = try acts.next() {
-            let (number, at): (Int, Int64) = (row[0], row[1])
-            while index < cohort.count, cohort[index].number < number { index += 1 }
-            if index < cohort.count, cohort[index].number == number {
-                tally.acknowledged(after: at - cohort[index].createdAt)
+        for act in acts {
+            while index < cohort.count, cohort[index].number < act.incident { index += 1 }
+            if index < cohort.count, cohort[index].number == act.incident {
+                tally.acknowledged(after: act.at - cohort[index].createdAt)
             }
         }
-        return tally
     }
 
     /// For each incident, the time of its first act of a person: any journal entry but its
