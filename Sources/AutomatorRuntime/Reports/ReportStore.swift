@@ -1,9 +1,10 @@
 public import Foundation
 
-/// Where `automator report` and `automator audit` get their figures: aggregates computed by the
-/// database, so that a report over a million incidents reads groups, not rows.
+/// Where `automator report` and `automator audit` get their figures: each implementation
+/// counts the way its database does it fastest (SQLite: one scan per table; PostgreSQL: `GROUP
+/// BY`), through `ReportTally`, so that their reports read alike.
 ///
-/// Implementations pass the suite in `Tests/RuntimeTests/ReportTests.swift`, whose fixture's
+/// Implementations are checked against `Tests/RuntimeTests/ReportTests.swift`, whose fixture's
 /// every figure is computed by hand.
 public protocol ReportStore: Store {
     /// The report of `window`, with the SLA states and overdue tasks as of `now`.
