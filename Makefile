@@ -1,16 +1,18 @@
 # Automator: the set-up and the everyday commands. `make help` lists them.
 
 SWIFT ?= swift
-# Debian packages the build and the tests need: Lua 5.4 (library and the stock interpreter
-# the tests compare against), libedit for the REPL, SQLite for the store, pkg-config.
+# Debian packages the build needs: Lua 5.4 (library and the stock interpreter the tests compare
+# against), libedit for the REPL, SQLite for the store, pkg-config.
 DEBIAN_PACKAGES := liblua5.4-dev lua5.4 libedit-dev libsqlite3-dev pkg-config
+# And the tests: Chromium opens the HTML report headless (a minute or two to install).
+TEST_DEBIAN_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The demo: the phishing playbook on an example incident, with the answers of its two tasks.
 DEMO_PLAYBOOK ?= scripts/playbooks/phishing.lua
 DEMO_INCIDENT ?= scripts/examples/incidents/phishing.json
 DEMO_ANSWERS ?= phishing\n3 copies removed\n
 
-.PHONY: help deps build demo test bench clean
+.PHONY: help deps test-deps build demo test bench clean
 
 help:
 	@echo "make demo    install what is missing, build, run $(DEMO_PLAYBOOK) on $(DEMO_INCIDENT)"
@@ -18,9 +20,10 @@ help:
 	@echo "make bench   the benchmarks of docs/BENCHMARKS.md (release build, a few minutes)"
 	@echo "make deps    only install the Debian packages: $(DEBIAN_PACKAGES)"
 
-deps:
+# Installs the Debian packages of $(1) that are missing.
+define install_missing
 	@missing=""; \
-	for package in $(DEBIAN_PACKAGES); do \
+	for package in $(1); do \
 	  dpkg -s $$package >/dev/null 2>&1 || missing="$$missing $$package"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -28,6 +31,13 @@ deps:
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(DEBIAN_PACKAGES))
+
+test-deps: deps
+	$(call install_missing,$(TEST_DEBIAN_PACKAGES))
 
 # The Swift runtime linked in: no dynamic loading of two dozen Swift libraries at each start
 # (a few milliseconds on every `automator run`).
@@ -41,7 +51,7 @@ demo: build
 # the Matrix homeserver the bot is tested against (the tests start it on loopback).
 PYTHON_TEST_PACKAGES := stix2-validator matrix-synapse
 
-test: deps
+test: test-deps
 	python3 -m pip install --quiet $(PYTHON_TEST_PACKAGES) 2>/dev/null \
 	  || python3 -m pip install --quiet --break-system-packages $(PYTHON_TEST_PACKAGES)
 	$(SWIFT) build --build-tests
@@ -58,6 +68,7 @@ bench: build
 	Benchmarks/.build/release/StoreBenchmarks
 	Benchmarks/.build/release/IncidentBenchmark
 	Benchmarks/.build/release/JournalBenchmark
+	Benchmarks/.build/release/ReportBenchmark
 	pip install --quiet iocextract ioc-finder
 	Benchmarks/.build/release/ExtractionBenchmark
 	Benchmarks/.build/release/FeedBenchmark

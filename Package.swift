@@ -82,10 +82,12 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
-        // What both test targets use: real HTTP servers on loopback, a fake Slack, a real Synapse.
+        // What both test targets use: real HTTP servers on loopback, a fake Slack, a real Synapse, the
+        // reports' fixture.
         .target(
             name: "TestSupport",
             dependencies: [
+                "AutomatorRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 // Signs the fake Slack's requests and Synapse's registrations; talks to Synapse.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

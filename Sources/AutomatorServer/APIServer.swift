@@ -136,8 +136,8 @@ public struct APIServer {
         logger.info("stopped")
     }
 
-    private func router(service: IncidentService, reputation: ReputationService, store: any IntelStore, token: String,
-                        slack: (SlackAdapter, ChatService)?) -> Router<BasicRequestContext>
+    private func router(service: IncidentService, reputation: ReputationService, store: any IntelStore & ReportStore,
+                        token: String, slack: (SlackAdapter, ChatService)?) -> Router<BasicRequestContext>
     {
         let router = Router()
         router.add(middleware: JSONErrors())
@@ -148,6 +148,7 @@ public struct APIServer {
         RunRoutes(runs: service.runs, scripts: ScriptFolder(path: configuration.scriptsFolder)).add(to: api)
         IncidentRoutes(service: service).add(to: api)
         IntelRoutes(reputation: reputation, store: store).add(to: api)
+        ReportRoutes(store: store).add(to: api)
         return router
     }
 

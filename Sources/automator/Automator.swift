@@ -18,11 +18,12 @@ struct Automator: AsyncParsableCommand {
               automator incident create --json scripts/examples/incidents/malware.json
               automator task list
               automator intel lookup 203.0.113.7
+              automator report --since 7d --format html -o week.html
               automator repl
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, ReplCommand.self, ServeCommand.self, RunsCommand.self, IncidentCommand.self,
                       TaskCommand.self, PlaybookCommand.self, IntelCommand.self, ChatCommand.self,
-                      JournalCommand.self, EvidenceCommand.self]
+                      JournalCommand.self, EvidenceCommand.self, ReportCommand.self, AuditCommand.self]
     )
 }

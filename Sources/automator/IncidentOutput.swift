@@ -269,7 +269,7 @@ enum IncidentOutput {
 
     /// Rows in columns, each as wide as its widest cell, two spaces apart. The last column is
     /// not padded; its further lines are indented to where it starts.
-    private static func table(_ rows: [[String]], indent: String = "") -> String {
+    static func table(_ rows: [[String]], indent: String = "") -> String {
         guard let columns = rows.first?.count else { return "" }
         let widths = (0..<columns - 1).map { column in rows.map { $0[column].count }.max() ?? 0 }
         let continuation = "\n" + String(repeating: " ", count: indent.count + widths.reduce(0) { $0 + $1 + 2 })
@@ -289,7 +289,7 @@ enum IncidentOutput {
     }
 
     /// `2026-11-29T05:28:29.120Z` as `2026-11-29 05:28:29`.
-    private static func time(_ iso: String) -> String {
+    static func time(_ iso: String) -> String {
         String(iso.prefix(19)).replacingOccurrences(of: "T", with: " ")
     }
 

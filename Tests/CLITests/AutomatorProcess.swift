@@ -132,7 +132,7 @@ extension AutomatorProcess {
 
     /// Starts `process` with `input` on standard input (none when nil) and waits for its end,
     /// collecting what it writes.
-    private static func collect(_ process: Process, input: String?) async throws -> Result {
+    static func collect(_ process: Process, input: String?) async throws -> Result {
         let stdin = Pipe()
         process.standardInput = input == nil ? FileHandle.nullDevice : stdin
         let stdout = PipeCollector()

@@ -90,11 +90,9 @@ public struct Incident: Sendable, Hashable {
 
     /// Where the incident stands against its SLA at `now`.
     public func slaState(at now: Date = Date()) -> SLAState? {
-        guard let due = slaDueAt else { return nil }
-        if let closedAt { return closedAt <= due ? .met : .breached }
-        if slaBreachedAt != nil || now >= due { return .breached }
-        let total = due.timeIntervalSince(createdAt)
-        return now.timeIntervalSince(createdAt) >= total * SLAState.atRiskShare ? .atRisk : .onTrack
+        SLAState(created: createdAt.millisecondsSince1970, closed: closedAt?.millisecondsSince1970,
+                 due: slaDueAt?.millisecondsSince1970, breached: slaBreachedAt?.millisecondsSince1970,
+                 now: now.millisecondsSince1970)
     }
 }
 
@@ -109,4 +107,17 @@ public enum SLAState: String, Sendable, Hashable {
 
     /// The share of the time after which an open incident is at risk.
     public static let atRiskShare = 0.75
+
+    /// The state at `now` of an incident's SLA, from its times in milliseconds since 1970 (as the
+    /// stores keep them, so that a report reads them without making dates); nil without an SLA.
+    init?(created: Int64, closed: Int64?, due: Int64?, breached: Int64?, now: Int64) {
+        guard let due else { return nil }
+        if let closed {
+            self = closed <= due ? .met : .breached
+        } else if breached != nil || now >= due {
+            self = .breached
+        } else {
+            self = Double(now - created) >= Double(due - created) * Self.atRiskShare ? .atRisk : .onTrack
+        }
+    }
 }

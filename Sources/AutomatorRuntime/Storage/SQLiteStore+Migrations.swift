@@ -236,6 +236,17 @@ extension SQLiteStore {
                 CREATE INDEX custody_by_evidence ON custody (evidence, at);
                 """)
         }
+        // Reports: the first act of a person on each incident (time to acknowledge), read from
+        // this index alone and in incident order. Without it, SQLite sorted or probed the whole
+        // journal: 2.7 s of a report over a million incidents, 0.46 s with it
+        // (ReportBenchmark). Partial: only what people do, a small part of the journal.
+        migrator.registerMigration("v7") { db in
+            try db.execute(sql: """
+                CREATE INDEX journal_person_acts ON journal (incident, at)
+                WHERE kind NOT IN ('created', 'alert') AND actor NOT IN ('automator', 'script')
+                  AND substr(actor, 1, 9) <> 'playbook ';
+                """)
+        }
         return migrator
     }
 

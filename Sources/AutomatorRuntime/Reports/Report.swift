@@ -1,0 +1,189 @@
+public import Foundation
+
+/// What the team and its playbooks did over a window of time: the figures of `automator report`.
+///
+/// Most figures are about the incidents *opened* in the window (the cohort), as they stand when
+/// the report is made: their status, their SLA, how long they took to be acknowledged and
+/// resolved. The per-day and per-type counts of closed incidents are about those *closed* in the
+/// window, whenever they were opened. Days are UTC days. See docs/ARCHITECTURE.md, "Reports",
+/// for the definitions (acknowledged, at risk, resolved).
+///
+/// ```swift
+/// let window = try ReportWindow(since: "30d")
+/// let report = try await store.report(window, at: Date())
+/// print(ReportFormat.markdown.render(report))
+/// ```
+public struct Report: Sendable, Hashable, Codable {
+    public var window: ReportWindow
+    /// When it was made: open incidents' SLA states and overdue tasks are as of then.
+    public var generatedAt: Date
+    /// Every UTC day the window touches, in order, days without incidents included.
+    public var days: [Day]
+    /// Opened and closed in the window, per type and per severity (most opened first).
+    public var types: [Breakdown]
+    public var severities: [Breakdown]
+    /// The incidents opened in the window by their status now.
+    public var statuses: [Tally]
+    /// The incidents opened in the window with an SLA, per type, by their SLA state now.
+    public var sla: [SLATally]
+    /// From creation to the first act of a person, for the acknowledged incidents of the window.
+    public var acknowledge: Timing
+    /// From creation to closing, for the incidents of the window closed so far.
+    public var resolve: Timing
+    /// Indicators last looked up in the window, by verdict (malicious first).
+    public var verdicts: [Tally]
+    /// The worst of those: highest verdict first, then most recently seen; at most ten.
+    public var indicators: [TopIndicator]
+    /// Playbook runs started in the window, by playbook file and outcome.
+    public var playbooks: [PlaybookOutcome]
+    /// Tasks created in the window, by owner.
+    public var owners: [OwnerTasks]
+
+    public init(window: ReportWindow, generatedAt: Date, days: [Day] = [], types: [Breakdown] = [],
+                severities: [Breakdown] = [], statuses: [Tally] = [], sla: [SLATally] = [],
+                acknowledge: Timing = Timing(), resolve: Timing = Timing(), verdicts: [Tally] = [],
+                indicators: [TopIndicator] = [], playbooks: [PlaybookOutcome] = [], owners: [OwnerTasks] = [])
+    {
+        self.window = window
+        self.generatedAt = generatedAt
+        self.days = days
+        self.types = types
+        self.severities = severities
+        self.statuses = statuses
+        self.sla = sla
+        self.acknowledge = acknowledge
+        self.resolve = resolve
+        self.verdicts = verdicts
+        self.indicators = indicators
+        self.playbooks = playbooks
+        self.owners = owners
+    }
+
+    /// A UTC day: `2026-03-01`.
+    public struct Day: Sendable, Hashable, Codable {
+        public var date: String
+        public var opened: Int
+        public var closed: Int
+
+        public init(date: String, opened: Int, closed: Int) {
+            self.date = date
+            self.opened = opened
+            self.closed = closed
+        }
+    }
+
+    /// A type or a severity: opened in the window, and closed in it.
+    public struct Breakdown: Sendable, Hashable, Codable {
+        public var name: String
+        public var opened: Int
+        public var closed: Int
+
+        public init(name: String, opened: Int, closed: Int) {
+            self.name = name
+            self.opened = opened
+            self.closed = closed
+        }
+    }
+
+    public struct Tally: Sendable, Hashable, Codable {
+        public var name: String
+        public var count: Int
+
+        public init(name: String, count: Int) {
+            self.name = name
+            self.count = count
+        }
+    }
+
+    /// A type's incidents by SLA state (`Incident.slaState(at:)` at `generatedAt`).
+    public struct SLATally: Sendable, Hashable, Codable {
+        public var type: String
+        public var met: Int
+        public var breached: Int
+        public var atRisk: Int
+        public var onTrack: Int
+
+        public init(type: String, met: Int = 0, breached: Int = 0, atRisk: Int = 0, onTrack: Int = 0) {
+            self.type = type
+            self.met = met
+            self.breached = breached
+            self.atRisk = atRisk
+            self.onTrack = onTrack
+        }
+    }
+
+    /// Durations in seconds; nil mean and p90 when nothing was measured.
+    public struct Timing: Sendable, Hashable, Codable {
+        public var count: Int
+        public var mean: Double?
+        /// The nearest-rank 90th percentile: the duration at rank ⌈0.9 n⌉ of the n sorted ones.
+        public var p90: Double?
+
+        public init(count: Int = 0, mean: Double? = nil, p90: Double? = nil) {
+            self.count = count
+            self.mean = mean
+            self.p90 = p90
+        }
+
+        /// The figures of `durations` (in any order; sorted here).
+        public init(durations: [Double]) {
+            guard !durations.isEmpty else {
+                self.init()
+                return
+            }
+            let sorted = durations.sorted()
+            let rank = Int((0.9 * Double(sorted.count)).rounded(.up))
+            self.init(count: sorted.count, mean: sorted.reduce(0, +) / Double(sorted.count), p90: sorted[rank - 1])
+        }
+    }
+
+    public struct TopIndicator: Sendable, Hashable, Codable {
+        public var type: String
+        public var value: String
+        /// `malicious`, `suspicious`, `benign`, `unknown`.
+        public var verdict: String
+        public var summary: String
+        public var lastSeen: Date
+
+        public init(type: String, value: String, verdict: String, summary: String, lastSeen: Date) {
+            self.type = type
+            self.value = value
+            self.verdict = verdict
+            self.summary = summary
+            self.lastSeen = lastSeen
+        }
+    }
+
+    /// A playbook's runs: `failed` counts the diverged ones too; `unfinished` those pending,
+    /// running or waiting on a person.
+    public struct PlaybookOutcome: Sendable, Hashable, Codable {
+        public var playbook: String
+        public var completed: Int
+        public var failed: Int
+        public var killed: Int
+        public var unfinished: Int
+
+        public init(playbook: String, completed: Int = 0, failed: Int = 0, killed: Int = 0, unfinished: Int = 0) {
+            self.playbook = playbook
+            self.completed = completed
+            self.failed = failed
+            self.killed = killed
+            self.unfinished = unfinished
+        }
+    }
+
+    /// An owner's tasks (nil: tasks nobody owns); `overdue` are open past their due time.
+    public struct OwnerTasks: Sendable, Hashable, Codable {
+        public var owner: String?
+        public var open: Int
+        public var done: Int
+        public var overdue: Int
+
+        public init(owner: String?, open: Int = 0, done: Int = 0, overdue: Int = 0) {
+            self.owner = owner
+            self.open = open
+            self.done = done
+            self.overdue = overdue
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+
+/// A report as one CSV table in a flat shape, `section,name,measure,value`, one figure a row:
+///
+///     section,name,measure,value
+///     window,,from,2026-03-01T00:00:00Z
+///     day,2026-03-01,opened,4
+///     type,phishing,closed,3
+///     sla,malware,at_risk,0
+///     acknowledge,,p90_seconds,108000
+///     owner,tier1,overdue,1
+///
+/// A spreadsheet's pivot table (or `grep '^day,'`) gives back any section as a table. Sections:
+/// `window`, `day`, `type`, `severity`, `status`, `sla`, `acknowledge`, `resolve`, `verdict`,
+/// `indicator` (name: the value; measures `type`, `verdict`, `last_seen`), `playbook`, `owner`
+/// (an empty name: tasks nobody owns). Durations in seconds, times in ISO 8601 (UTC).
+enum ReportCSV {
+    static func render(_ report: Report) -> String {
+        var rows: [[String]] = [["section", "name", "measure", "value"]]
+        func add(_ section: String, _ name: String, _ measures: [(String, String)]) {
+            rows += measures.map { [section, name, $0.0, $0.1] }
+        }
+        add("window", "", [("from", time(report.window.from)), ("to", time(report.window.to)),
+                           ("generated_at", time(report.generatedAt))])
+        for day in report.days { add("day", day.date, [("opened", "\(day.opened)"), ("closed", "\(day.closed)")]) }
+        for (section, breakdowns) in [("type", report.types), ("severity", report.severities)] {
+            for item in breakdowns { add(section, item.name, [("opened", "\(item.opened)"), ("closed", "\(item.closed)")]) }
+        }
+        for status in report.statuses { add("status", status.name, [("incidents", "\(status.count)")]) }
+        for sla in report.sla {
+            add("sla", sla.type, [("met", "\(sla.met)"), ("breached", "\(sla.breached)"), ("at_risk", "\(sla.atRisk)"),
+                                  ("on_track", "\(sla.onTrack)")])
+        }
+        for (section, timing) in [("acknowledge", report.acknowledge), ("resolve", report.resolve)] {
+            add(section, "", [("count", "\(timing.count)"), ("mean_seconds", seconds(timing.mean)),
+                              ("p90_seconds", seconds(timing.p90))])
+        }
+        for verdict in report.verdicts { add("verdict", verdict.name, [("indicators", "\(verdict.count)")]) }
+        for indicator in report.indicators {
+            add("indicator", indicator.value, [("type", indicator.type), ("verdict", indicator.verdict),
+                                               ("last_seen", time(indicator.lastSeen))])
+        }
+        for run in report.playbooks {
+            add("playbook", run.playbook, [("completed", "\(run.completed)"), ("failed", "\(run.failed)"),
+                                           ("killed", "\(run.killed)"), ("unfinished", "\(run.unfinished)")])
+        }
+        for owner in report.owners {
+            add("owner", owner.owner ?? "", [("open", "\(owner.open)"), ("done", "\(owner.done)"),
+                                             ("overdue", "\(owner.overdue)")])
+        }
+        return rows.map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// RFC 4180: quoted when it holds a comma, a quote or a line break, its quotes doubled.
+    private static func field(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// Whole seconds when whole (`108000`), else to the millisecond; empty when not measured.
+    private static func seconds(_ value: Double?) -> String {
+        guard let value else { return "" }
+        return value == value.rounded() ? "\(Int(value))" : String(format: "%.3f", value)
+    }
+
+    private static func time(_ date: Date) -> String { date.formatted(Date.ISO8601FormatStyle()) }
+}

@@ -1,0 +1,160 @@
+import Foundation
+
+/// A report as one self-contained HTML file: inline CSS and SVG charts, no script, no external
+/// file. Readable on a phone (one column, tables that scroll sideways) and printed (no
+/// backgrounds but the bars, sections kept whole on a page).
+///
+/// Charts, by `id`: `chart-days` (opened and closed per day), `chart-types`, `chart-severities`,
+/// `chart-sla` (met, breached, at risk, on track per type), `chart-playbooks` (run outcomes).
+enum ReportHTML {
+    static let chartIDs = ["chart-days", "chart-types", "chart-severities", "chart-sla", "chart-playbooks"]
+
+    static func render(_ report: Report) -> String {
+        let opened = report.statuses.reduce(0) { $0 + $1.count }
+        let closed = report.days.reduce(0) { $0 + $1.closed }
+        let met = report.sla.reduce(0) { $0 + $1.met }
+        let breached = report.sla.reduce(0) { $0 + $1.breached }
+        let flow = [ReportChart.Series(name: "opened", className: "opened"),
+                    ReportChart.Series(name: "closed", className: "closed")]
+        let slaStates = [ReportChart.Series(name: "met", className: "met"),
+                         ReportChart.Series(name: "breached", className: "breached"),
+                         ReportChart.Series(name: "at risk", className: "at-risk"),
+                         ReportChart.Series(name: "on track", className: "on-track")]
+        let outcomes = [ReportChart.Series(name: "completed", className: "met"),
+                        ReportChart.Series(name: "failed", className: "breached"),
+                        ReportChart.Series(name: "killed", className: "at-risk"),
+                        ReportChart.Series(name: "unfinished", className: "on-track")]
+        var body = """
+            <header><h1>Automator report</h1>
+            <p>\(escape(ReportText.window(report.window)))<br>made \(escape(ReportText.time(report.generatedAt)))</p></header>
+            <dl class="summary">
+            <div><dt>Opened</dt><dd>\(opened)</dd></div>
+            <div><dt>Closed</dt><dd>\(closed)</dd></div>
+            <div><dt>SLA met</dt><dd>\(ReportText.share(met, of: met + breached))</dd></div>
+            <div><dt>Acknowledged in</dt><dd>\(ReportText.duration(report.acknowledge.mean))</dd></div>
+            <div><dt>Resolved in</dt><dd>\(ReportText.duration(report.resolve.mean))</dd></div>
+            </dl>
+
+            """
+        body += section("Incidents per day", ReportChart.columns(
+            id: "chart-days", title: "Incidents opened and closed per day (UTC)", labels: report.days.map(\.date),
+            series: flow, values: report.days.map { [$0.opened, $0.closed] }) + ReportChart.legend(flow))
+        for (id, name, breakdowns) in [("chart-types", "type", report.types),
+                                       ("chart-severities", "severity", report.severities)]
+        {
+            body += section("Incidents by \(name)", ReportChart.rows(
+                id: id, title: "Incidents opened and closed by \(name)", labels: breakdowns.map(\.name), series: flow,
+                values: breakdowns.map { [$0.opened, $0.closed] }, stacked: false) + ReportChart.legend(flow)
+                + table([name.capitalized, "Opened", "Closed"], breakdowns.map { [$0.name, "\($0.opened)", "\($0.closed)"] }))
+        }
+        body += section("Status now of the incidents opened",
+                        table(["Status", "Incidents"], report.statuses.map { [$0.name, "\($0.count)"] }))
+        body += section("SLA by type", ReportChart.rows(
+            id: "chart-sla", title: "SLA met, breached, at risk and on track by type", labels: report.sla.map(\.type),
+            series: slaStates, values: report.sla.map { [$0.met, $0.breached, $0.atRisk, $0.onTrack] }, stacked: true)
+            + ReportChart.legend(slaStates)
+            + table(["Type", "Met", "Breached", "At risk", "On track"], report.sla.map {
+                [$0.type, "\($0.met)", "\($0.breached)", "\($0.atRisk)", "\($0.onTrack)"]
+            }))
+        body += section("Response times", table(["", "Incidents", "Mean", "p90"], [
+            ("Acknowledge", report.acknowledge), ("Resolve", report.resolve),
+        ].map { name, timing in
+            [name, "\(timing.count)", ReportText.duration(timing.mean), ReportText.duration(timing.p90)]
+        }))
+        body += section("Indicators looked up", table(["Verdict", "Indicators"], report.verdicts.map {
+            [$0.name, "\($0.count)"]
+        }) + (report.indicators.isEmpty ? "" : table(["Worst indicators", "Type", "Verdict", "Last seen"],
+                                                     report.indicators.map {
+            [$0.value, $0.type, $0.verdict, ReportText.time($0.lastSeen)]
+        })))
+        body += section("Playbook runs", ReportChart.rows(
+            id: "chart-playbooks", title: "Playbook runs by outcome", labels: report.playbooks.map(\.playbook),
+            series: outcomes, values: report.playbooks.map { [$0.completed, $0.failed, $0.killed, $0.unfinished] },
+            stacked: true) + ReportChart.legend(outcomes)
+            + table(["Playbook", "Completed", "Failed", "Killed", "Unfinished"], report.playbooks.map {
+                [$0.playbook, "\($0.completed)", "\($0.failed)", "\($0.killed)", "\($0.unfinished)"]
+            }))
+        body += section("Tasks by owner", table(["Owner", "Open", "Done", "Overdue"], report.owners.map {
+            [ReportText.owner($0.owner), "\($0.open)", "\($0.done)", "\($0.overdue)"]
+        }))
+        return """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>Automator report, \(escape(ReportText.window(report.window)))</title>
+            <style>\(style)</style>
+            </head>
+            <body>
+            \(body)</body>
+            </html>
+
+            """
+    }
+
+    static func escape(_ text: String) -> String {
+        var escaped = ""
+        for character in text {
+            switch character {
+            case "&": escaped += "&amp;"
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(character)
+            }
+        }
+        return escaped
+    }
+
+    private static func section(_ title: String, _ content: String) -> String {
+        "<section><h2>\(escape(title))</h2>\n\(content)</section>\n"
+    }
+
+    /// A table in a box that scrolls sideways on a narrow screen; the first column is a header.
+    private static func table(_ header: [String], _ rows: [[String]]) -> String {
+        guard !rows.isEmpty else { return "<p class=\"none\">None.</p>\n" }
+        let head = "<tr>" + header.map { "<th scope=\"col\">\(escape($0))</th>" }.joined() + "</tr>"
+        let lines = rows.map { row in
+            "<tr>" + row.enumerated().map { index, cell in
+                index == 0 ? "<th scope=\"row\">\(escape(cell))</th>" : "<td>\(escape(cell))</td>"
+            }.joined() + "</tr>"
+        }
+        return "<div class=\"scroll\"><table><thead>\(head)</thead><tbody>\n" + lines.joined(separator: "\n")
+            + "\n</tbody></table></div>\n"
+    }
+
+    /// One column on a phone, two from 60em; bars keep their colours when printed.
+    static let style = """
+        :root{--opened:#2563eb;--closed:#16a34a;--met:#16a34a;--breached:#dc2626;--at-risk:#d97706;--on-track:#94a3b8;
+        color-scheme:light}
+        *{box-sizing:border-box}
+        body{margin:0 auto;max-width:72em;padding:1em;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
+        color:#111827;background:#fff}
+        h1{font-size:1.5em;margin:0 0 .2em}h2{font-size:1.1em;margin:0 0 .5em}
+        header p{margin:0;color:#4b5563}
+        .summary{display:grid;grid-template-columns:repeat(auto-fit,minmax(9em,1fr));gap:.5em;margin:1em 0}
+        .summary div{border:1px solid #e5e7eb;border-radius:.4em;padding:.5em .7em}
+        .summary dt{font-size:.8em;color:#4b5563}.summary dd{margin:0;font-size:1.4em;font-weight:600}
+        body>section{border-top:1px solid #e5e7eb;padding:1em 0}
+        @media (min-width:60em){body{display:grid;grid-template-columns:1fr 1fr;column-gap:2em}
+        header,.summary{grid-column:1/-1}}
+        .chart{display:block;width:100%;max-width:40em;height:auto;font-size:10px;fill:#374151}
+        .chart .axis{stroke:#9ca3af}.chart .grid{stroke:#e5e7eb}
+        .opened{fill:var(--opened);background:var(--opened)}.closed{fill:var(--closed);background:var(--closed)}
+        .met{fill:var(--met);background:var(--met)}.breached{fill:var(--breached);background:var(--breached)}
+        .at-risk{fill:var(--at-risk);background:var(--at-risk)}.on-track{fill:var(--on-track);background:var(--on-track)}
+        .legend{font-size:.85em;margin:.3em 0 .6em}.legend span{margin-right:1em;white-space:nowrap}
+        .legend i{display:inline-block;width:.8em;height:.8em;margin-right:.3em;vertical-align:-.05em}
+        .scroll{overflow-x:auto}
+        table{border-collapse:collapse;font-size:.9em;margin:.3em 0}
+        th,td{padding:.2em .6em;border-bottom:1px solid #f3f4f6;text-align:right;white-space:nowrap}
+        th[scope=row],thead th:first-child{text-align:left;font-weight:normal;word-break:break-all;white-space:normal}
+        thead th{font-weight:600;border-bottom:1px solid #d1d5db}
+        .none{color:#6b7280}
+        @media print{body{max-width:none;padding:0;font-size:10pt;display:block}
+        body>section{break-inside:avoid}.scroll{overflow:visible}
+        *{-webkit-print-color-adjust:exact;print-color-adjust:exact}}
+        """
+}

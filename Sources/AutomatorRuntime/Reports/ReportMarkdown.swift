@@ -1,0 +1,64 @@
+import Foundation
+
+/// A report as Markdown: a heading per section, a table per figure; fit for a ticket, a wiki
+/// page or a chat message.
+enum ReportMarkdown {
+    static func render(_ report: Report) -> String {
+        let opened = report.statuses.reduce(0) { $0 + $1.count }
+        let closed = report.days.reduce(0) { $0 + $1.closed }
+        var out = """
+            # Automator report
+
+            \(ReportText.window(report.window)), made \(ReportText.time(report.generatedAt)).
+            \(opened) incidents opened, \(closed) closed.
+
+            ## Incidents per day
+
+            """
+        out += table(["Day (UTC)", "Opened", "Closed"], report.days.map { [$0.date, "\($0.opened)", "\($0.closed)"] })
+        out += "\n## Incidents by type\n\n"
+        out += table(["Type", "Opened", "Closed"], report.types.map { [$0.name, "\($0.opened)", "\($0.closed)"] })
+        out += "\n## Incidents by severity\n\n"
+        out += table(["Severity", "Opened", "Closed"], report.severities.map { [$0.name, "\($0.opened)", "\($0.closed)"] })
+        out += "\n## Incidents opened in the window, by status now\n\n"
+        out += table(["Status", "Incidents"], report.statuses.map { [$0.name, "\($0.count)"] })
+        out += "\n## SLA by type\n\n"
+        out += table(["Type", "Met", "Breached", "At risk", "On track", "Met (of ended)"], report.sla.map { sla in
+            [sla.type, "\(sla.met)", "\(sla.breached)", "\(sla.atRisk)", "\(sla.onTrack)",
+             ReportText.share(sla.met, of: sla.met + sla.breached)]
+        })
+        out += "\n## Response times\n\n"
+        out += table(["", "Incidents", "Mean", "p90"], [("Acknowledge", report.acknowledge),
+                                                        ("Resolve", report.resolve)].map { name, timing in
+            [name, "\(timing.count)", ReportText.duration(timing.mean), ReportText.duration(timing.p90)]
+        })
+        out += "\n## Indicators looked up\n\n"
+        out += table(["Verdict", "Indicators"], report.verdicts.map { [$0.name, "\($0.count)"] })
+        if !report.indicators.isEmpty {
+            out += "\nThe worst:\n\n"
+            out += table(["Indicator", "Type", "Verdict", "Last seen"], report.indicators.map {
+                ["`\($0.value)`", $0.type, $0.verdict, ReportText.time($0.lastSeen)]
+            })
+        }
+        out += "\n## Playbook runs\n\n"
+        out += table(["Playbook", "Completed", "Failed", "Killed", "Unfinished", "Success"], report.playbooks.map { run in
+            [run.playbook, "\(run.completed)", "\(run.failed)", "\(run.killed)", "\(run.unfinished)",
+             ReportText.share(run.completed, of: run.completed + run.failed + run.killed)]
+        })
+        out += "\n## Tasks by owner\n\n"
+        out += table(["Owner", "Open", "Done", "Overdue"], report.owners.map { owner in
+            [ReportText.owner(owner.owner), "\(owner.open)", "\(owner.done)", "\(owner.overdue)"]
+        })
+        return out
+    }
+
+    /// A Markdown table, or `None.` without rows.
+    private static func table(_ header: [String], _ rows: [[String]]) -> String {
+        guard !rows.isEmpty else { return "None.\n" }
+        func line(_ cells: [String]) -> String {
+            "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
+        }
+        return line(header) + "|" + header.indices.map { $0 == 0 ? " --- |" : " ---: |" }.joined() + "\n"
+            + rows.map(line).joined()
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+
+/// Counts what a store reads (rows one by one, or groups with their `count`) and makes the
+/// `Report`: the store says how many, this says in which order and under which name, so that
+/// every store's reports read alike. Two tallies of different parts of a report merge.
+struct ReportTally: Sendable {
+    private struct Opened: Hashable {
+        var day: Int64, type: String, severity: String, status: String, sla: SLAState?
+    }
+
+    private struct Closed: Hashable {
+        var day: Int64, type: String, severity: String
+    }
+
+    private struct Run: Hashable {
+        var playbook: String, status: String
+    }
+
+    private struct Task: Hashable {
+        var owner: String?, open: Bool, overdue: Bool
+    }
+
+    private var opened: [Opened: Int] = [:]
+    private var closed: [Closed: Int] = [:]
+    private var acknowledge: [Int64] = []
+    private var resolve: [Int64] = []
+    private var verdicts: [Int: Int] = [:]
+    private var indicators: [Report.TopIndicator] = []
+    private var runs: [Run: Int] = [:]
+    private var tasks: [Task: Int] = [:]
+
+    /// Incidents opened in the window: their UTC day (`at / day`), type, severity, status and
+    /// SLA state now.
+    mutating func opened(day: Int64, type: String, severity: String, status: String, sla: SLAState?, count: Int = 1) {
+        opened[Opened(day: day, type: type, severity: severity, status: status, sla: sla), default: 0] += count
+    }
+
+    /// Incidents closed in the window.
+    mutating func closed(day: Int64, type: String, severity: String, count: Int = 1) {
+        closed[Closed(day: day, type: type, severity: severity), default: 0] += count
+    }
+
+    /// Milliseconds from an incident's creation to its acknowledgement.
+    mutating func acknowledged(after milliseconds: Int64) { acknowledge.append(milliseconds) }
+
+    /// Milliseconds from an incident's creation to its closing.
+    mutating func resolved(after milliseconds: Int64) { resolve.append(milliseconds) }
+
+    /// Indicators last seen in the window with this score (`Score.rawValue`).
+    mutating func verdict(score: Int, count: Int) { verdicts[score, default: 0] += count }
+
+    /// The worst indicators, in order.
+    mutating func indicators(_ worst: [Report.TopIndicator]) { indicators = worst }
+
+    /// Playbook runs of `playbook` with this `RunRecord.Status` raw value.
+    mutating func run(playbook: String, status: String, count: Int = 1) {
+        runs[Run(playbook: playbook, status: status), default: 0] += count
+    }
+
+    mutating func task(owner: String?, open: Bool, overdue: Bool, count: Int = 1) {
+        tasks[Task(owner: owner, open: open, overdue: overdue), default: 0] += count
+    }
+
+    /// Adds what `other` counted.
+    mutating func merge(_ other: ReportTally) {
+        opened.merge(other.opened, uniquingKeysWith: +)
+        closed.merge(other.closed, uniquingKeysWith: +)
+        acknowledge += other.acknowledge
+        resolve += other.resolve
+        verdicts.merge(other.verdicts, uniquingKeysWith: +)
+        if indicators.isEmpty { indicators = other.indicators }
+        runs.merge(other.runs, uniquingKeysWith: +)
+        tasks.merge(other.tasks, uniquingKeysWith: +)
+    }
+
+    /// The report, every list in the order the renderers show it.
+    func finish(window: ReportWindow, generatedAt: Date) -> Report {
+        var report = Report(window: window, generatedAt: Date(timeIntervalSince1970: generatedAt.timeIntervalSince1970.rounded(.down)))
+        var days: [Int64: (opened: Int, closed: Int)] = [:]
+        var types: [String: Report.Breakdown] = [:]
+        var severities: [String: Report.Breakdown] = [:]
+        var statuses: [String: Int] = [:]
+        var sla: [String: Report.SLATally] = [:]
+        for (group, count) in opened {
+            days[group.day, default: (0, 0)].opened += count
+            types[group.type, default: Report.Breakdown(name: group.type, opened: 0, closed: 0)].opened += count
+            severities[group.severity, default: Report.Breakdown(name: group.severity, opened: 0, closed: 0)].opened += count
+            statuses[group.status, default: 0] += count
+            guard let state = group.sla else { continue }
+            var tally = sla[group.type, default: Report.SLATally(type: group.type)]
+            switch state {
+            case .met: tally.met += count
+            case .breached: tally.breached += count
+            case .atRisk: tally.atRisk += count
+            case .onTrack: tally.onTrack += count
+            }
+            sla[group.type] = tally
+        }
+        for (group, count) in closed {
+            days[group.day, default: (0, 0)].closed += count
+            types[group.type, default: Report.Breakdown(name: group.type, opened: 0, closed: 0)].closed += count
+            severities[group.severity, default: Report.Breakdown(name: group.severity, opened: 0, closed: 0)].closed += count
+        }
+        let first = window.from.millisecondsSince1970 / Self.day
+        let last = (window.to.millisecondsSince1970 - 1) / Self.day
+        report.days = first > last ? [] : (first...last).map { day in
+            Report.Day(date: Self.date(day), opened: days[day]?.opened ?? 0, closed: days[day]?.closed ?? 0)
+        }
+        report.types = types.values.sorted { ($0.opened, $0.closed, $1.name) > ($1.opened, $1.closed, $0.name) }
+        report.severities = Incident.Severity.allCases.reversed().map { severity in
+            severities[severity.rawValue] ?? Report.Breakdown(name: severity.rawValue, opened: 0, closed: 0)
+        }
+        report.statuses = Incident.Status.allCases.map { Report.Tally(name: $0.rawValue, count: statuses[$0.rawValue] ?? 0) }
+        report.sla = sla.values.sorted { $0.type < $1.type }
+        report.acknowledge = Report.Timing(durations: acknowledge.map { Double($0) / 1000 })
+        report.resolve = Report.Timing(durations: resolve.map { Double($0) / 1000 })
+        report.verdicts = Score.allCases.reversed().map { Report.Tally(name: $0.name, count: verdicts[$0.rawValue] ?? 0) }
+        report.indicators = indicators
+        var playbooks: [String: Report.PlaybookOutcome] = [:]
+        for (run, count) in runs {
+            var outcome = playbooks[run.playbook, default: Report.PlaybookOutcome(playbook: run.playbook)]
+            switch RunRecord.Status(rawValue: run.status) {
+            case .completed: outcome.completed += count
+            case .failed, .diverged: outcome.failed += count
+            case .killed: outcome.killed += count
+            case .pending, .running, .waiting, nil: outcome.unfinished += count
+            }
+            playbooks[run.playbook] = outcome
+        }
+        report.playbooks = playbooks.values.sorted { $0.playbook < $1.playbook }
+        var owners: [String?: Report.OwnerTasks] = [:]
+        for (task, count) in tasks {
+            var owner = owners[task.owner, default: Report.OwnerTasks(owner: task.owner)]
+            if task.open { owner.open += count } else { owner.done += count }
+            if task.overdue { owner.overdue += count }
+            owners[task.owner] = owner
+        }
+        // By name; the tasks nobody owns last.
+        report.owners = owners.values.sorted { lhs, rhs in
+            lhs.owner.map { name in rhs.owner.map { name < $0 } ?? true } ?? false
+        }
+        return report
+    }
+
+    /// Milliseconds in a day: `at / day` is the UTC day of `at`.
+    static let day: Int64 = 86_400_000
+
+    private static func date(_ day: Int64) -> String {
+        Date(timeIntervalSince1970: Double(day) * 86400)
+            .formatted(Date.ISO8601FormatStyle().year().month().day())
+    }
+}

@@ -1,0 +1,84 @@
+public import Foundation
+
+/// The time a report covers: from `from` (included) to `to` (excluded), to the second.
+///
+/// ```swift
+/// try ReportWindow(since: "30d")                            // the last 30 days, until now
+/// try ReportWindow(from: "2026-03-01", to: "2026-03-31")   // all of March, the 31st included
+/// ```
+public struct ReportWindow: Sendable, Hashable, Codable {
+    public var from: Date
+    public var to: Date
+
+    public init(from: Date, to: Date) {
+        self.from = Self.toTheSecond(from)
+        self.to = Self.toTheSecond(to)
+    }
+
+    /// The `since` before `now` (`30d`, `12h`, `2w`).
+    public init(since: String, now: Date = Date()) throws(Invalid) {
+        guard let seconds = DurationText.seconds(since), seconds > 0 else {
+            throw Invalid("--since wants \(DurationText.expected), not '\(since)'")
+        }
+        self.init(from: now.addingTimeInterval(-seconds), to: now)
+    }
+
+    /// From `from` to `to`, each a date (`2026-03-01`, UTC) or a time in ISO 8601
+    /// (`2026-03-01T08:00:00Z`, `2026-03-01T09:00:00+01:00`). A date alone as `to` includes that
+    /// day. A missing `to` is `now`.
+    public init(from: String, to: String?, now: Date = Date()) throws(Invalid) {
+        guard let start = Self.time(from, endOfDay: false) else { throw Invalid(Self.unreadable("--from", from)) }
+        let end: Date
+        if let to {
+            guard let time = Self.time(to, endOfDay: true) else { throw Invalid(Self.unreadable("--to", to)) }
+            end = time
+        } else {
+            end = now
+        }
+        guard start < end else {
+            throw Invalid("the window is empty: --from \(from) is not before --to \(to ?? "now")")
+        }
+        self.init(from: start, to: end)
+    }
+
+    /// The window that the command line and the API ask for: `since` before now, or `from` to
+    /// `to`; with neither, `fallback` before now.
+    public init(since: String?, from: String?, to: String?, fallback: String, now: Date = Date()) throws(Invalid) {
+        switch (since, from) {
+        case (_?, _?):
+            throw Invalid("give --since or --from, not both")
+        case (nil, let from?):
+            try self.init(from: from, to: to, now: now)
+        case (let since, nil):
+            guard to == nil else { throw Invalid("--to goes with --from, as in --from 2026-03-01 --to 2026-03-31") }
+            try self.init(since: since ?? fallback, now: now)
+        }
+    }
+
+    /// Why a window could not be read, in words for the command line.
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+
+        init(_ description: String) { self.description = description }
+    }
+
+    private static func unreadable(_ option: String, _ text: String) -> String {
+        "\(option) wants a date such as 2026-03-01 or a time such as 2026-03-01T08:00:00Z, not '\(text)'"
+    }
+
+    private static func time(_ text: String, endOfDay: Bool) -> Date? {
+        // The day's parser takes a longer time's first ten characters as well (a date is ten long),
+        // and 2026-02-31 as March 3rd (a date must read back the same).
+        let dayStyle = Date.ISO8601FormatStyle().year().month().day()
+        if text.count == 10, let day = try? Date(text, strategy: dayStyle) {
+            guard day.formatted(dayStyle) == text else { return nil }
+            return endOfDay ? day.addingTimeInterval(86400) : day
+        }
+        return (try? Date(text, strategy: Date.ISO8601FormatStyle()))
+            ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+    }
+
+    private static func toTheSecond(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: date.timeIntervalSince1970.rounded(.down))
+    }
+}

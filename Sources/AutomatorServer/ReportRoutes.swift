@@ -1,0 +1,51 @@
+import AutomatorRuntime
+import Foundation
+import Hummingbird
+
+/// `/api/v1/report` and `/api/v1/audit`: what `automator report` and `automator audit` read
+/// when a server holds the data folder.
+struct ReportRoutes: Sendable {
+    let store: any ReportStore
+
+    func add(to group: RouterGroup<BasicRequestContext>) {
+        group.get("report", use: report)
+        group.get("audit", use: audit)
+    }
+
+    /// `GET /api/v1/report?since=30d` or `?from=2026-03-01&to=2026-03-31` → the report as
+    /// `ReportJSON` writes it.
+    @Sendable func report(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let window = try Self.window(request, fallback: "30d")
+        do throws(StoreError) {
+            return .json(ReportJSON.encode(try await store.report(window, at: Date())))
+        } catch {
+            throw APIError.store(error)
+        }
+    }
+
+    /// `GET /api/v1/audit?since=7d[&actor=cli:alice][&limit=1000]` → `{"audit": [...]}`, newest first.
+    @Sendable func audit(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        let window = try Self.window(request, fallback: "7d")
+        let limit = parameters.get("limit").map { Int($0) } ?? 1000
+        guard let limit, (1...100_000).contains(limit) else {
+            throw APIError.badRequest("limit is a number from 1 to 100000")
+        }
+        let query = AuditQuery(window: window, actor: parameters.get("actor"), limit: limit)
+        do throws(StoreError) {
+            return .json(ReportJSON.audit(try await store.audit(query)))
+        } catch {
+            throw APIError.store(error)
+        }
+    }
+
+    private static func window(_ request: Request, fallback: String) throws(APIError) -> ReportWindow {
+        let parameters = request.uri.queryParameters
+        do {
+            return try ReportWindow(since: parameters.get("since"), from: parameters.get("from"), to: parameters.get("to"),
+                                    fallback: fallback)
+        } catch {
+            throw APIError.badRequest(error.description)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import AutomatorRuntime
+import AutomatorServer
+import Foundation
+
+/// Where `automator report` and `automator audit` read a data folder: the server that holds it,
+/// through its API (`GET /api/v1/report`, `/api/v1/audit`); with none, the folder's database.
+enum ReportBackend {
+    case server(ServerClient)
+    /// With the folder's shared lock, so that no server starts on it meanwhile.
+    case store(SQLiteStore, DataFolderLock?)
+
+    /// Runs `body` on the folder's backend, then closes it. A failure prints `error: ...` and
+    /// exits 1.
+    static func perform<Answer>(in folder: String, _ body: (ReportBackend) async throws(CommandFailure) -> Answer)
+        async throws -> Answer
+    {
+        do {
+            let backend: ReportBackend
+            switch try FolderAccess.open(folder) {
+            case .server(let client):
+                backend = .server(client)
+            case .direct(let lock):
+                do { backend = .store(try SQLiteStore(folder: folder), lock) } catch { throw CommandFailure("\(error)") }
+            }
+            let result: Result<Answer, CommandFailure>
+            do { result = .success(try await body(backend)) } catch { result = .failure(error) }
+            if case .store(let store, let lock) = backend {
+                await store.close()
+                withExtendedLifetime(lock) {}
+            }
+            return try result.get()
+        } catch {
+            CommandLogging.report(error)
+            throw ExitCode.failure
+        }
+    }
+
+    func report(_ window: ReportWindow) async throws(CommandFailure) -> Report {
+        switch self {
+        case .server(let client):
+            let json = try await client.call("GET", "/api/v1/report?" + Self.query(window))
+            do { return try ReportJSON.decode(json) } catch {
+                throw CommandFailure("the server at \(client.url) sent \(error): is it the same version of automator?")
+            }
+        case .store(let store, _):
+            do { return try await store.report(window, at: Date()) } catch { throw CommandFailure("\(error)") }
+        }
+    }
+
+    /// `{"audit": [...]}`, newest first.
+    func audit(_ query: AuditQuery) async throws(CommandFailure) -> String {
+        switch self {
+        case .server(let client):
+            var parameters = Self.query(query.window) + "&limit=\(query.limit)"
+            if let actor = query.actor {
+                parameters += "&actor=" + (actor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? actor)
+            }
+            return try await client.call("GET", "/api/v1/audit?" + parameters)
+        case .store(let store, _):
+            do { return ReportJSON.audit(try await store.audit(query)) } catch { throw CommandFailure("\(error)") }
+        }
+    }
+
+    /// The window as the API reads it: its two ends, so that "now" is the command's.
+    private static func query(_ window: ReportWindow) -> String {
+        let format = Date.ISO8601FormatStyle()
+        return "from=\(window.from.formatted(format))&to=\(window.to.formatted(format))"
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import AutomatorRuntime
+import Foundation
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Report what the team and its playbooks did over a stretch of time.",
+        discussion: """
+            For the incidents opened in the window: how many per day, type, severity and status; \
+            their SLA (met, breached, at risk, on track) per type; the mean and 90th percentile \
+            of the time to acknowledge (the first act of a person, not of a playbook) and to \
+            resolve (to closing). Also: incidents closed in the window, the indicators looked up \
+            and their verdicts, playbook runs by outcome, tasks per owner (open, done, overdue). \
+            Days are UTC days. docs/ARCHITECTURE.md ("Reports") defines each figure.
+
+            Formats: md (Markdown, the default), html (one self-contained file with charts, for \
+            a browser, a phone or a printer), json (as GET /api/v1/report answers), csv (one flat \
+            table: section,name,measure,value). With -o, the file's extension chooses the format \
+            unless --format does; the file is replaced whole, never left half written.
+
+            When an automator serve holds the data folder, the report comes through its API; \
+            otherwise from the folder's database.
+
+            Exit status: 0 when done; 1 when it failed (the database, the server, the file); 64 \
+            for a usage error (a date that cannot be read, say).
+
+            Examples:
+              automator report
+              automator report --since 7d --format html -o week.html
+              automator report --from 2026-03-01 --to 2026-03-31 -o march.csv
+              automator report --since 24h --format json | jq .resolve
+            """
+    )
+
+    @OptionGroup var window: WindowOptions
+
+    @Option(help: ArgumentHelp("md, html, json or csv (default: from -o's extension, else md).", valueName: "format"))
+    var format: String?
+
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write to this file instead of standard output.",
+                                                                      valueName: "file"))
+    var output: String?
+
+    private static let formats = ReportFormat.allCases.map(\.rawValue).joined(separator: ", ")
+
+    func validate() throws {
+        try FolderAccess.requireFolder(window.data)
+        _ = try window.window(fallback: "30d")
+        if let format, ReportFormat(rawValue: format) == nil {
+            throw ValidationError("--format must be one of \(Self.formats), not '\(format)'")
+        }
+    }
+
+    func run() async throws {
+        let span = try window.window(fallback: "30d")
+        let chosen = format.flatMap(ReportFormat.init(rawValue:)) ?? output.flatMap(ReportFormat.init(fileName:))
+            ?? .markdown
+        let report = try await ReportBackend.perform(in: window.data) { backend throws(CommandFailure) in
+            try await backend.report(span)
+        }
+        let text = chosen.render(report)
+        guard let output else { return print(text, terminator: "") }
+        do { try ReportFile.write(text, to: output) } catch {
+            CommandLogging.report(error)
+            throw ExitCode.failure
+        }
+    }
+}

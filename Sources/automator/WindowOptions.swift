@@ -1,0 +1,27 @@
+import ArgumentParser
+import AutomatorRuntime
+
+/// The time `automator report` and `automator audit` cover, and the data folder they read.
+struct WindowOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
+    var data = "./automator-data"
+
+    @Option(help: ArgumentHelp("The last stretch of time until now: 12h, 7d, 2w (default: 30d for report, 7d for "
+        + "audit).", valueName: "duration"))
+    var since: String?
+
+    @Option(help: ArgumentHelp("The start instead: a UTC date (2026-03-01) or an ISO 8601 time "
+        + "(2026-03-01T08:00:00Z).", valueName: "date"))
+    var from: String?
+
+    @Option(help: ArgumentHelp("The end, with --from: a date (that day included) or a time (excluded); default: now.",
+                               valueName: "date"))
+    var to: String?
+
+    /// The window, or a usage error that says what to write.
+    func window(fallback: String) throws -> ReportWindow {
+        do { return try ReportWindow(since: since, from: from, to: to, fallback: fallback) } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}

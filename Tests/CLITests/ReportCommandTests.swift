@@ -1,0 +1,138 @@
+import AutomatorRuntime
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("automator report and automator audit, on the data folder and through a server", .timeLimit(.minutes(2)))
+struct ReportCommandTests {
+    /// A data folder holding `ReportFixture`, whose figures `ReportTests` checks by hand.
+    struct Setting {
+        let folder: TemporaryFolder
+        var data: String { folder.url.appendingPathComponent("data").path }
+        /// The fixture's window, as the command line gives it.
+        static let window = ["--from", "2026-03-01", "--to", "2026-03-03"]
+
+        init() async throws {
+            folder = try TemporaryFolder()
+            let store = try SQLiteStore(folder: folder.url.appendingPathComponent("data").path)
+            try await ReportFixture.fill(store)
+            await store.close()
+        }
+
+        func automator(_ arguments: [String]) async throws -> AutomatorProcess.Result {
+            try await AutomatorProcess.run(arguments + ["--data", data], in: folder.url)
+        }
+    }
+
+    /// What does not depend on when the report is made (the SLA and overdue tasks do).
+    static func settled(_ report: Report) -> [String] {
+        [report.days, report.types, report.severities, report.statuses, report.verdicts, report.playbooks]
+            .map { "\($0)" } + ["\(report.window)", "\(report.acknowledge)", "\(report.resolve)"]
+    }
+
+    @Test("Each format on standard output, from the folder's database")
+    func formats() async throws {
+        let setting = try await Setting()
+        let json = try await setting.automator(["report", "--format", "json"] + Setting.window)
+        #expect(json.status == 0, "\(json.stderr)")
+        let report = try ReportJSON.decode(json.stdout)
+        let expected = try await {
+            let store = try SQLiteStore(folder: setting.data)
+            defer { Task { await store.close() } }
+            return try await store.report(ReportFixture.window, at: Date())
+        }()
+        #expect(Self.settled(report) == Self.settled(expected))
+        #expect(report.statuses.map(\.count) == [1, 2, 1, 6])
+
+        let markdown = try await setting.automator(["report"] + Setting.window)
+        #expect(markdown.status == 0, "\(markdown.stderr)")
+        #expect(markdown.stdout.hasPrefix("# Automator report\n\n2026-03-01 00:00 UTC to 2026-03-04 00:00 UTC, made "))
+        #expect(markdown.stdout.contains("| Acknowledge | 7 | 6h 30m | 1d 6h |"))
+        let csv = try await setting.automator(["report", "--format", "csv"] + Setting.window)
+        #expect(csv.stdout.hasPrefix("section,name,measure,value\r\n"))
+        #expect(csv.stdout.contains("\r\nresolve,,p90_seconds,126000\r\n"))
+    }
+
+    @Test("-o writes the file whole, its format from its extension unless --format says")
+    func output() async throws {
+        let setting = try await Setting()
+        let result = try await setting.automator(["report", "-o", "march.html"] + Setting.window)
+        #expect(result.status == 0 && result.stdout.isEmpty, "\(result.stderr)")
+        let html = try String(contentsOf: setting.folder.url.appendingPathComponent("march.html"), encoding: .utf8)
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains(#"<svg id="chart-sla""#))
+        // Replaced, not appended to; no temporary file left beside it.
+        let again = try await setting.automator(["report", "-o", "march.html", "--format", "md"] + Setting.window)
+        #expect(again.status == 0, "\(again.stderr)")
+        let markdown = try String(contentsOf: setting.folder.url.appendingPathComponent("march.html"), encoding: .utf8)
+        #expect(markdown.hasPrefix("# Automator report"))
+        let files = try FileManager.default.contentsOfDirectory(atPath: setting.folder.url.path).sorted()
+        #expect(files == ["data", "march.html"])
+
+        let nowhere = try await setting.automator(["report", "-o", "missing/report.csv"] + Setting.window)
+        #expect(nowhere.status == 1)
+        #expect(nowhere.stderr == "error: cannot write missing/report.csv: No such file or directory\n")
+    }
+
+    @Test("Bad windows, formats and folders are usage errors that say what to write")
+    func usage() async throws {
+        let setting = try await Setting()
+        for (arguments, message) in [
+            (["--since", "soon"], "--since wants a duration such as 90s, 15m, 4h, 2d or 1w, not 'soon'"),
+            (["--from", "1 March"], "--from wants a date such as 2026-03-01 or a time such as 2026-03-01T08:00:00Z, not '1 March'"),
+            (["--from", "2026-03-01", "--to", "2026-02-31"], "--to wants a date such as 2026-03-01 or a time such as 2026-03-01T08:00:00Z, not '2026-02-31'"),
+            (["--from", "2026-03-05", "--to", "2026-03-01"], "the window is empty: --from 2026-03-05 is not before --to 2026-03-01"),
+            (["--since", "7d", "--from", "2026-03-01"], "give --since or --from, not both"),
+            (["--to", "2026-03-01"], "--to goes with --from, as in --from 2026-03-01 --to 2026-03-31"),
+            (["--format", "pdf"], "--format must be one of md, html, json, csv, not 'pdf'"),
+        ] {
+            let result = try await setting.automator(["report"] + arguments)
+            #expect(result.status == 64, "\(arguments)")
+            #expect(result.stderr.hasPrefix("Error: \(message)\n"), "\(result.stderr)")
+        }
+        let audit = try await setting.automator(["audit", "--since", "0d"])
+        #expect(audit.status == 64 && audit.stderr.contains("--since wants a duration"), "\(audit.stderr)")
+        let noFolder = try await AutomatorProcess.run(["report", "--data", setting.folder.url.path + "/nothing"])
+        #expect(noFolder.status == 64 && noFolder.stderr.contains("there is no data folder"), "\(noFolder.stderr)")
+    }
+
+    @Test("audit lists who did what, newest first; --actor narrows, --json for scripts")
+    func audit() async throws {
+        let setting = try await Setting()
+        let cli = try await setting.automator(["audit", "--actor", "cli"] + Setting.window)
+        #expect(cli.status == 0, "\(cli.stderr)")
+        #expect(cli.stdout == """
+            TIME (UTC)           ACTOR      INCIDENT  KIND       TEXT
+            2026-03-03 23:00:00  cli:dave   INC-9     note       note by cli:dave
+            2026-03-03 02:00:00  cli:alice  INC-12    note       note by cli:alice
+            2026-03-02 12:00:00  cli:carol  INC-6     update     update by cli:carol
+            2026-03-01 03:00:00  cli:alice  INC-1     task_done  task_done by cli:alice
+
+            """)
+        let json = try await setting.automator(["audit", "--json", "--limit", "2"] + Setting.window)
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])["audit"]
+            as? [[String: Any]]
+        #expect(entries?.map { $0["incident"] as? String } == ["INC-9", "INC-9"])
+        let nobody = try await setting.automator(["audit", "--actor", "mallory"] + Setting.window)
+        #expect(nobody.stdout == "nothing in the journal in that time\n")
+    }
+
+    @Test("Through the server that holds the folder: GET /api/v1/report and /api/v1/audit")
+    func throughServer() async throws {
+        let setting = try await Setting()
+        let scripts = setting.folder.url.appendingPathComponent("scripts")
+        try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
+        let server = try await ServerProcess.start(data: setting.folder.url.appendingPathComponent("data"),
+                                                   scripts: scripts)
+        let json = try await setting.automator(["report", "--format", "json"] + Setting.window)
+        #expect(json.status == 0, "\(json.stderr)")
+        let api = try await server.call("GET", "/api/v1/report?from=2026-03-01&to=2026-03-03")
+        #expect(api.status == 200)
+        #expect(Self.settled(try ReportJSON.decode(json.stdout)) == Self.settled(try ReportJSON.decode(api.body)))
+        let refused = try await server.call("GET", "/api/v1/report?since=forever")
+        #expect(refused.status == 400 && refused.body.contains("--since wants a duration"), "\(refused.body)")
+
+        let audit = try await setting.automator(["audit", "--actor", "slack:bob", "--json"] + Setting.window)
+        #expect(audit.status == 0, "\(audit.stderr)")
+        #expect(audit.stdout.components(separatedBy: #""actor":"slack:bob""#).count - 1 == 2, "\(audit.stdout)")
+    }
+}

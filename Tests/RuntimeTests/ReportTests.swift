@@ -1,0 +1,245 @@
+@testable import AutomatorRuntime
+import Foundation
+import TestSupport
+import Testing
+
+/// The report of `ReportFixture` (times in hours from 2026-03-01T00:00Z; the window is [0, 72),
+/// now is 84), every figure computed by hand in the comments.
+@Suite("Reports: the figures of a fixture computed by hand, the renderers, the window")
+struct ReportTests {
+    /// The fixture's report.
+    static func fixture() async throws -> Report {
+        try await withFixture { store in try await store.report(ReportFixture.window, at: ReportFixture.now) }
+    }
+
+    /// `body`'s answer on a store holding the fixture.
+    static func withFixture<T>(_ body: (SQLiteStore) async throws -> T) async throws -> T {
+        let folder = try ScratchFolder()
+        let store = try SQLiteStore(folder: folder.path)
+        try await ReportFixture.fill(store)
+        let result: Result<T, any Error>
+        do { result = .success(try await body(store)) } catch { result = .failure(error) }
+        await store.close()
+        return try result.get()
+    }
+
+    @Test("Incidents per day, type, severity and status")
+    func incidents() async throws {
+        let report = try await Self.fixture()
+        #expect(report.window == ReportFixture.window)
+        #expect(report.generatedAt == ReportFixture.now)
+        // Opened in [0, 72): INC-1..9 and INC-12 (INC-10 at -24 and INC-11 at 73 are outside).
+        // Day 1 [0, 24): opened 1, 2, 3, 4; closed INC-1 at 5, INC-10 at 12, INC-4 at 22.
+        // Day 2 [24, 48): opened 5, 6, 12; closed INC-2 at 30.
+        // Day 3 [48, 72): opened 7, 8, 9; closed INC-8 at 61 (INC-12 at 75, INC-7 at 80: after).
+        #expect(report.days == [Report.Day(date: "2026-03-01", opened: 4, closed: 3),
+                                Report.Day(date: "2026-03-02", opened: 3, closed: 1),
+                                Report.Day(date: "2026-03-03", opened: 3, closed: 1)])
+        // malware: opened 4, 5, 6, 7, closed 4; phishing: opened 1, 2, 3, closed 1, 2, 10;
+        // access: opened 8, 9, 12, closed 8. Most opened first, then most closed.
+        #expect(report.types == [Report.Breakdown(name: "malware", opened: 4, closed: 1),
+                                 Report.Breakdown(name: "phishing", opened: 3, closed: 3),
+                                 Report.Breakdown(name: "access", opened: 3, closed: 1)])
+        // critical: 4 | 4; high: 1, 5, 6 | 1, 10; medium: 2, 7, 12 | 2; low: 3, 8 | 8; info: 9 | none.
+        #expect(report.severities == [Report.Breakdown(name: "critical", opened: 1, closed: 1),
+                                      Report.Breakdown(name: "high", opened: 3, closed: 2),
+                                      Report.Breakdown(name: "medium", opened: 3, closed: 1),
+                                      Report.Breakdown(name: "low", opened: 2, closed: 1),
+                                      Report.Breakdown(name: "info", opened: 1, closed: 0)])
+        // new: 5; active: 3, 9; pending: 6; closed: 1, 2, 4, 7, 8, 12 (INC-12 after the window).
+        #expect(report.statuses == [Report.Tally(name: "new", count: 1), Report.Tally(name: "active", count: 2),
+                                    Report.Tally(name: "pending", count: 1), Report.Tally(name: "closed", count: 6)])
+    }
+
+    @Test("SLA met, breached, at risk and on track per type")
+    func sla() async throws {
+        let report = try await Self.fixture()
+        // access: INC-8 closed 61 <= due 70, met; INC-12 closed 75 > due 48, breached.
+        // malware: INC-4 closed 22 <= 24, met; INC-5 open, 59 h of 175 gone (< 3/4), on track;
+        //          INC-6 handled as breached at 40; INC-7 has no SLA.
+        // phishing: INC-1 closed 5 <= 5, met; INC-2 closed 30 > 26, breached; INC-3 open, due 100,
+        //           74 h of 90 gone (>= 67.5), at risk.
+        #expect(report.sla == [Report.SLATally(type: "access", met: 1, breached: 1),
+                               Report.SLATally(type: "malware", met: 1, breached: 1, onTrack: 1),
+                               Report.SLATally(type: "phishing", met: 1, breached: 1, atRisk: 1)])
+    }
+
+    @Test("Time to acknowledge and to resolve: mean and p90")
+    func timings() async throws {
+        let report = try await Self.fixture()
+        // The first act of a person, from creation: INC-1 cli:alice at 3 (the playbook's note at
+        // 1.1 does not count): 2 h; INC-2 slack:bob at 4: 2 h; INC-4 api's note at 20.5: 0.5 h;
+        // INC-6 cli:carol at 36: 6 h; INC-7 cli:alice at 80 (automator at 50 does not count):
+        // 30 h; INC-9 cli:dave at 71: 1 h; INC-12 slack:bob at 44: 4 h. Never: INC-3 (automator,
+        // script), INC-5 (a duplicate alert by api), INC-8 (its playbook closed it).
+        // 7 incidents, 45.5 h in all: mean 6.5 h = 23,400 s; sorted 0.5 1 2 2 4 6 30, p90 at
+        // rank ceil(6.3) = 7: 30 h = 108,000 s.
+        #expect(report.acknowledge == Report.Timing(count: 7, mean: 23_400, p90: 108_000))
+        // Closed: INC-1 4 h, INC-2 28 h, INC-4 2 h, INC-7 30 h, INC-8 1 h, INC-12 35 h: 100 h in
+        // all, mean 60,000 s; sorted 1 2 4 28 30 35, p90 at rank ceil(5.4) = 6: 35 h = 126,000 s.
+        #expect(report.resolve == Report.Timing(count: 6, mean: 60_000, p90: 126_000))
+    }
+
+    @Test("Indicators, playbook runs and tasks per owner")
+    func indicatorsRunsTasks() async throws {
+        let report = try await Self.fixture()
+        // Last seen in the window: two malicious (at 10 and 30), a suspicious URL, a benign hash,
+        // an unknown IP; old.example (at -5) is outside.
+        #expect(report.verdicts == [Report.Tally(name: "malicious", count: 2), Report.Tally(name: "suspicious", count: 1),
+                                    Report.Tally(name: "benign", count: 1), Report.Tally(name: "unknown", count: 1)])
+        #expect(report.indicators.map(\.value) == ["examp1e.com", "203.0.113.7", "http://examp1e.com/login",
+                                                   String(repeating: "ab", count: 32), "198.51.100.1"])
+        #expect(report.indicators.first == Report.TopIndicator(type: "domain", value: "examp1e.com", verdict: "malicious",
+                                                               summary: "malicious: fixture",
+                                                               lastSeen: ReportFixture.hour(30)))
+        // Playbook runs started in the window: phishing completed (INC-1), failed (INC-2),
+        // waiting (INC-3); malware completed (INC-4), diverged (INC-6), killed (INC-7). Not
+        // counted: INC-10's run (at -24), a plain script, an SLA hook.
+        #expect(report.playbooks == [
+            Report.PlaybookOutcome(playbook: "playbooks/malware.lua", completed: 1, failed: 1, killed: 1),
+            Report.PlaybookOutcome(playbook: "playbooks/phishing.lua", completed: 1, failed: 1, unfinished: 1),
+        ])
+        // Tasks created in the window (T-6, at -10, is not): tier1 T-1 done, T-2 open due 50 <
+        // 84, overdue; tier2 T-3 open due 100, T-4 open without a due time, T-7 done; nobody's
+        // T-5 open due 80, overdue. Nobody last.
+        #expect(report.owners == [Report.OwnerTasks(owner: "tier1", open: 1, done: 1, overdue: 1),
+                                  Report.OwnerTasks(owner: "tier2", open: 2, done: 1, overdue: 0),
+                                  Report.OwnerTasks(owner: nil, open: 1, done: 0, overdue: 1)])
+    }
+
+    @Test("A window with nothing in it: every day at zero, no timings")
+    func emptyWindow() async throws {
+        let window = ReportWindow(from: ReportFixture.hour(24 * 30), to: ReportFixture.hour(24 * 32))
+        let report = try await Self.withFixture { store in try await store.report(window, at: ReportFixture.now) }
+        #expect(report.days.map(\.date) == ["2026-03-31", "2026-04-01"])
+        #expect(report.days.allSatisfy { $0.opened == 0 && $0.closed == 0 })
+        #expect(report.types.isEmpty && report.sla.isEmpty && report.playbooks.isEmpty && report.owners.isEmpty)
+        #expect(report.acknowledge == Report.Timing() && report.resolve == Report.Timing())
+        for format in ReportFormat.allCases { #expect(!format.render(report).isEmpty) }
+    }
+
+    @Test("The audit: who did what in the window, newest first, by actor or family of actors")
+    func audit() async throws {
+        try await Self.withFixture { store in try await Self.audit(store) }
+    }
+
+    static func audit(_ store: SQLiteStore) async throws {
+        let all = try await store.audit(AuditQuery(window: ReportFixture.window))
+        // 10 `created` entries (not INC-10's at -24 nor INC-11's at 73) and 15 others in [0, 72).
+        #expect(all.count == 25)
+        #expect(all.map(\.at) == all.map(\.at).sorted(by: >))
+        #expect(all.first.map { [$0.incident.description, $0.actor] } == ["INC-9", "cli:dave"])
+        // cli:dave at 71, cli:alice at 50 (INC-12), cli:carol at 36, cli:alice at 3 (INC-1); not
+        // cli:alice at 80 nor at -20.
+        let cli = try await store.audit(AuditQuery(window: ReportFixture.window, actor: "cli"))
+        #expect(cli.map(\.actor) == ["cli:dave", "cli:alice", "cli:carol", "cli:alice"])
+        let bob = try await store.audit(AuditQuery(window: ReportFixture.window, actor: "slack:bob"))
+        #expect(bob.map(\.at) == [ReportFixture.hour(44), ReportFixture.hour(4)])
+        let playbooks = try await store.audit(AuditQuery(window: ReportFixture.window, actor: "playbook"))
+        #expect(playbooks.map(\.incident) == [IncidentID(8), IncidentID(1)])
+        // `api` itself: 10 creations, INC-4's note, INC-5's alert; `ap` is nobody.
+        #expect(try await store.audit(AuditQuery(window: ReportFixture.window, actor: "api")).count == 12)
+        #expect(try await store.audit(AuditQuery(window: ReportFixture.window, actor: "ap")).isEmpty)
+        #expect(try await store.audit(AuditQuery(window: ReportFixture.window, limit: 3)).count == 3)
+    }
+
+    // MARK: Renderers
+
+    @Test("JSON: snake_case keys, ISO 8601 times, seconds; read back equal")
+    func json() async throws {
+        let report = try await Self.fixture()
+        let json = ReportJSON.encode(report)
+        #expect(json.contains(#""generated_at" : "2026-03-04T12:00:00Z""#))
+        #expect(json.contains(#""at_risk" : 1"#))
+        #expect(json.contains(#""p90" : 108000"#))
+        #expect(try ReportJSON.decode(json) == report)
+        #expect(throws: ReportJSON.DecodingFailure.self) { try ReportJSON.decode(#"{"window": 1}"#) }
+    }
+
+    @Test("Markdown: a table per figure")
+    func markdown() async throws {
+        let report = try await Self.fixture()
+        let text = ReportFormat.markdown.render(report)
+        #expect(text.hasPrefix("# Automator report\n\n2026-03-01 00:00 UTC to 2026-03-04 00:00 UTC, made 2026-03-04 12:00 UTC.\n"
+            + "10 incidents opened, 5 closed.\n"))
+        #expect(text.contains("| 2026-03-01 | 4 | 3 |\n"))
+        #expect(text.contains("| phishing | 1 | 1 | 1 | 0 | 50% |\n"))
+        #expect(text.contains("| Acknowledge | 7 | 6h 30m | 1d 6h |\n| Resolve | 6 | 16h 40m | 1d 11h |\n"))
+        #expect(text.contains("| `examp1e.com` | domain | malicious | 2026-03-02 06:00 UTC |\n"))
+        #expect(text.contains("| playbooks/malware.lua | 1 | 1 | 1 | 0 | 33% |\n"))
+        #expect(text.contains("| (nobody) | 1 | 0 | 1 |\n"))
+    }
+
+    @Test("CSV: one flat table, section,name,measure,value")
+    func csv() async throws {
+        let report = try await Self.fixture()
+        let lines = ReportFormat.csv.render(report).components(separatedBy: "\r\n")
+        #expect(lines.first == "section,name,measure,value")
+        #expect(lines.last == "")
+        #expect(lines.allSatisfy { $0.isEmpty || $0.split(separator: ",", omittingEmptySubsequences: false).count == 4 })
+        for line in ["window,,from,2026-03-01T00:00:00Z", "day,2026-03-02,opened,3", "type,access,closed,1",
+                     "severity,info,opened,1", "status,closed,incidents,6", "sla,phishing,at_risk,1",
+                     "acknowledge,,p90_seconds,108000", "resolve,,mean_seconds,60000", "verdict,malicious,indicators,2",
+                     "indicator,examp1e.com,verdict,malicious", "playbook,playbooks/phishing.lua,unfinished,1",
+                     "owner,,overdue,1"]
+        {
+            #expect(lines.contains(line), "\(line)")
+        }
+        var quoted = report
+        quoted.types = [Report.Breakdown(name: #"a,"b""#, opened: 1, closed: 0)]
+        #expect(ReportFormat.csv.render(quoted).contains("type,\"a,\"\"b\"\"\",opened,1\r\n"))
+    }
+
+    @Test("HTML: one file, every chart as inline SVG, no script, nothing fetched, text escaped")
+    func html() async throws {
+        let report = try await Self.fixture()
+        var hostile = report
+        hostile.types.append(Report.Breakdown(name: "<script>alert(1)</script>", opened: 1, closed: 0))
+        let html = ReportFormat.html.render(hostile)
+        #expect(html.hasPrefix("<!DOCTYPE html>"))
+        for id in ReportHTML.chartIDs { #expect(html.contains(#"<svg id="\#(id)""#), "\(id)") }
+        #expect(html.components(separatedBy: "<svg ").count - 1 == ReportHTML.chartIDs.count)
+        #expect(!html.contains("<script"))
+        #expect(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"))
+        // Nothing to fetch: the only URL is the SVG namespace.
+        let urls = html.components(separatedBy: "http").dropFirst().map { "http" + $0.prefix(30) }
+        #expect(urls.allSatisfy { $0.hasPrefix("http://www.w3.org/2000/svg") || $0.hasPrefix("http://examp1e.com/login") },
+                "\(urls)")
+        #expect(html.contains(#"<meta name="viewport" content="width=device-width, initial-scale=1">"#))
+        #expect(html.contains("@media print"))
+        // Bars per day: day 1 has 4 opened and 3 closed, on an axis up to 5.
+        #expect(html.contains("<title>2026-03-01: 4 opened</title>") && html.contains("<title>2026-03-01: 3 closed</title>"))
+        #expect(html.contains("<title>phishing: 1 at risk</title>"))
+    }
+
+    @Test("Axis maxima read as 1, 2 or 5 times a power of ten")
+    func niceMaximum() {
+        #expect([1, 2, 3, 5, 6, 10, 11, 999, 1001].map(ReportChart.niceMaximum) == [1, 2, 5, 5, 10, 10, 20, 1000, 2000])
+    }
+
+    // MARK: The window
+
+    @Test("The window: --since, dates, times, and what is refused")
+    func window() throws {
+        let now = ReportFixture.hour(84.5)
+        let since = try ReportWindow(since: "30d", now: now)
+        #expect(since.to == now && since.from == now.addingTimeInterval(-30 * 86400))
+        #expect(try ReportWindow(since: "12h", now: now).from == ReportFixture.hour(72.5))
+        let march = try ReportWindow(from: "2026-03-01", to: "2026-03-03", now: now)
+        #expect(march == ReportWindow(from: ReportFixture.start, to: ReportFixture.hour(72)))
+        let times = try ReportWindow(from: "2026-03-01T08:00:00Z", to: "2026-03-01T10:00:00+01:00", now: now)
+        #expect(times == ReportWindow(from: ReportFixture.hour(8), to: ReportFixture.hour(9)))
+        #expect(try ReportWindow(from: "2026-03-03", to: nil, now: now).to == now)
+        #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(since: "soon", now: now) }
+        #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(since: "0d", now: now) }
+        #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(from: "March 1", to: nil, now: now) }
+        #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(from: "2026-03-01", to: "2026-13-01", now: now) }
+        #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(from: "2026-02-31", to: nil, now: now) }
+        do {
+            _ = try ReportWindow(from: "2026-03-05", to: "2026-03-01", now: now)
+            Issue.record("an empty window was accepted")
+        } catch {
+            #expect(error.description == "the window is empty: --from 2026-03-05 is not before --to 2026-03-01")
+        }
+    }
+}
