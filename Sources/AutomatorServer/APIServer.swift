@@ -116,6 +116,9 @@ public struct APIServer {
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
             services: [ServiceRunner(service: service, chat: chat, integrations: integrations,
                                      checkpointer: JournalCheckpointer(store: store, folder: folder, logger: logger),
+                                     reports: configuration.chat.report.map {
+                                         ReportPoster(schedule: $0, store: store, chat: chat, logger: logger)
+                                     },
                                      logger: logger)],
             onServerRunning: { channel in
                 let url = Self.url(host: host, port: channel.localAddress?.port ?? 0)

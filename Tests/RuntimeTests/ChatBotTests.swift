@@ -249,4 +249,26 @@ struct ChatBotTests {
                 "a file that does not load is left out")
         await bot.stop()
     }
+
+    @Test("The scheduled report: due daily at its time (UTC), posted as Markdown with the HTML attached")
+    func scheduledReport() async throws {
+        let schedule = ReportSchedule(channel: "#soc", minuteOfDay: 8 * 60, window: 7 * 86400)
+        let morning = Date(timeIntervalSince1970: 1_795_910_400 + 7 * 3600)  // 2026-11-29 07:00 UTC
+        #expect(schedule.next(after: morning) == morning.addingTimeInterval(3600))
+        #expect(schedule.next(after: morning.addingTimeInterval(3600)) == morning.addingTimeInterval(3600 + 86400))
+
+        let bot = try await Bot()
+        _ = try await bot.incidents.create(IncidentDraft(title: "Beacon", type: "malware", severity: .high), by: "test",
+                                           choosingPlaybook: false)
+        // A window ends on a whole second: the incident of this second is in the next one.
+        try await ReportPoster(schedule: schedule, store: bot.store, chat: bot.chat, logger: ChatBotTests.logger)
+            .post(at: Date().addingTimeInterval(2))
+        let posted = bot.network.takePosts()
+        #expect(posted.count == 1 && posted.first?.channel == "C1")
+        #expect(posted.first?.text.contains("malware") == true, "\(posted.first?.text ?? "")")
+        let uploads = bot.network.uploads.withLock { $0 }
+        #expect(uploads.count == 1 && uploads.first?.channel == "C1" && uploads.first?.name.hasSuffix(".html") == true)
+        #expect((uploads.first?.bytes ?? 0) > 1000)
+        await bot.stop()
+    }
 }

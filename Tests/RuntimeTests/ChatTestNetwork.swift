@@ -14,6 +14,7 @@ final class ChatTestNetwork: ChatAdapter, Sendable {
     let posts = Mutex<[ChatPost]>([])
     let reactions = Mutex<[String]>([])
     let joined = Mutex<[String]>([])
+    let uploads = Mutex<[(channel: String, name: String, bytes: Int)]>([])
     private let counter = Mutex(0)
 
     init(channels: [ChatChannel] = [ChatChannel(id: "C1", name: "soc"), ChatChannel(id: "C2", name: "ir")],
@@ -38,7 +39,9 @@ final class ChatTestNetwork: ChatAdapter, Sendable {
         reactions.withLock { $0.append("\(message.id):\(emoji)") }
     }
 
-    func upload(to channel: String, name: String, data: [UInt8], comment: String?) async throws {}
+    func upload(to channel: String, name: String, data: [UInt8], comment: String?) async throws {
+        uploads.withLock { $0.append((channel, name, data.count)) }
+    }
     func channels() async throws -> [ChatChannel] { known }
     func channel(_ nameOrID: String) async throws -> ChatChannel? {
         known.first { $0.id == nameOrID || $0.name == nameOrID } ?? (nameOrID == "D1" ? Self.direct : nil)

@@ -16,11 +16,16 @@ import Yams
 ///     homeserver: https://matrix.example.org
 ///     user: "@automator:example.org"
 ///     access_token: ${MATRIX_ACCESS_TOKEN}   # or password: ${MATRIX_PASSWORD}
+///   report:                              # automator serve posts it every day
+///     channel: "#soc"
+///     daily_at: "08:00"                  # UTC
+///     window: 7d                         # the report covers the last 7 days
 /// ```
 public struct ChatConfiguration: Sendable {
     public var roles: [String: [String]] = [:]
     public var slack: SlackConfiguration?
     public var matrix: MatrixConfiguration?
+    public var report: ReportSchedule?
 
     public init() {}
 
@@ -34,7 +39,7 @@ public struct ChatConfiguration: Sendable {
               let section = root["chat"]
         else { return }
         let chat = try reader.mapping(section, key: "chat")
-        try reader.only(["roles", "slack", "matrix"], in: chat, key: "chat")
+        try reader.only(["roles", "slack", "matrix", "report"], in: chat, key: "chat")
         if let node = chat["roles"] {
             for (role, members) in try reader.mapping(node, key: "chat.roles") {
                 roles[role] = try reader.sequence(members, key: "chat.roles." + role).map { member throws(ConfigurationError) in
@@ -50,6 +55,27 @@ public struct ChatConfiguration: Sendable {
                 botToken: try reader.string(fields["bot_token"], key: "chat.slack.bot_token"))
             if let url = fields["api_url"] { settings.apiURL = try reader.string(url, key: "chat.slack.api_url") }
             slack = settings
+        }
+        if let node = chat["report"] {
+            let fields = try reader.mapping(node, key: "chat.report")
+            try reader.only(["channel", "network", "daily_at", "window"], in: fields, key: "chat.report")
+            let time = try reader.string(fields["daily_at"], key: "chat.report.daily_at")
+            let parts = time.split(separator: ":").compactMap { Int($0) }
+            guard parts.count == 2, (0..<24).contains(parts[0]), (0..<60).contains(parts[1]) else {
+                throw reader.error(fields["daily_at"], "chat.report.daily_at", "a time of day in UTC expected, such as \"08:00\"")
+            }
+            let window = try fields["window"].map { node throws(ConfigurationError) in
+                let text = try reader.string(node, key: "chat.report.window")
+                guard let seconds = DurationText.seconds(text), seconds > 0 else {
+                    throw reader.error(node, "chat.report.window", DurationText.expected)
+                }
+                return seconds
+            } ?? TimeInterval(7 * 86400)
+            report = ReportSchedule(channel: try reader.string(fields["channel"], key: "chat.report.channel"),
+                                    network: try fields["network"].map { node throws(ConfigurationError) in
+                                        try reader.string(node, key: "chat.report.network")
+                                    },
+                                    minuteOfDay: parts[0] * 60 + parts[1], window: window)
         }
         if let node = chat["matrix"] {
             let fields = try reader.mapping(node, key: "chat.matrix")

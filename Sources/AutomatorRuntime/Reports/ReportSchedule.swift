@@ -1,0 +1,69 @@
+public import Foundation
+public import Logging
+
+/// The report `automator serve` posts to a chat channel every day at a time (UTC): the report of
+/// the last `window`, as Markdown in the channel with the HTML version attached.
+///
+/// ```yaml
+/// chat:
+///   report: { channel: "#soc", daily_at: "08:00", window: 7d }
+/// ```
+public struct ReportSchedule: Sendable, Hashable {
+    public var channel: String
+    /// The chat network; the first configured when nil.
+    public var network: String?
+    /// Minutes after midnight, UTC.
+    public var minuteOfDay: Int
+    public var window: TimeInterval
+
+    public init(channel: String, network: String? = nil, minuteOfDay: Int, window: TimeInterval) {
+        self.channel = channel
+        self.network = network
+        self.minuteOfDay = minuteOfDay
+        self.window = window
+    }
+
+    /// The next time the report is due after `now`.
+    public func next(after now: Date) -> Date {
+        let day = (now.timeIntervalSince1970 / 86400).rounded(.down) * 86400
+        let today = Date(timeIntervalSince1970: day + Double(minuteOfDay * 60))
+        return today > now ? today : today.addingTimeInterval(86400)
+    }
+}
+
+/// Posts the scheduled report: renders it from the store and sends it through the bot.
+public struct ReportPoster: Sendable {
+    let schedule: ReportSchedule
+    let store: any ReportStore
+    let chat: ChatService
+    let logger: Logger
+
+    public init(schedule: ReportSchedule, store: any ReportStore, chat: ChatService, logger: Logger) {
+        self.schedule = schedule
+        self.store = store
+        self.chat = chat
+        self.logger = logger
+    }
+
+    /// Posts the report of the window that ends at `now`.
+    public func post(at now: Date = Date()) async throws {
+        let report = try await store.report(ReportWindow(from: now.addingTimeInterval(-schedule.window), to: now), at: now)
+        let day = String(JSONText.time(now).dropFirst().prefix(10))
+        _ = try await chat.post(ReportFormat.markdown.render(report), to: schedule.channel, on: schedule.network, thread: nil)
+        try await chat.upload(Array(ReportFormat.html.render(report).utf8), named: "report-\(day).html", to: schedule.channel,
+                              on: schedule.network, comment: "The report with its charts")
+        logger.info("report posted to \(schedule.channel)")
+    }
+
+    /// Posts at every due time until cancelled; a failure is logged and the next day tries again.
+    public func run() async {
+        while !Task.isCancelled {
+            let due = schedule.next(after: Date())
+            try? await Task.sleep(for: .seconds(max(0, due.timeIntervalSinceNow)))
+            if Task.isCancelled { return }
+            do { try await post(at: due) } catch {
+                logger.error("the scheduled report to \(schedule.channel) failed: \(error)")
+            }
+        }
+    }
+}
