@@ -23,13 +23,13 @@ actor CommandCatalog {
     /// The watcher's path and source.
     private(set) var watcher: (path: String, source: [UInt8])?
     private(set) var problems: [String] = []
-    private var signature: [String: [Int]] = [:]
-    private var checkedAt = Date.distantPast
+    private var watch: ScriptFolderWatch
 
     init(folder: String, evaluator: ScriptEvaluator, logger: Logger) {
         self.folder = folder
         self.evaluator = evaluator
         self.logger = logger
+        watch = ScriptFolderWatch(folder: folder)
     }
 
     func command(_ name: String) async -> ChatCommand? {
@@ -43,25 +43,9 @@ actor CommandCatalog {
     }
 
     func refresh(force: Bool = false) async {
-        let now = Date()
-        guard force || now.timeIntervalSince(checkedAt) >= 1 else { return }
-        checkedAt = now
-        let current = scan()
-        guard current != signature else { return }
-        signature = current
-        await reload(current.keys.sorted())
-    }
-
-    private func scan() -> [String: [Int]] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/commands")) ?? []
-        var files: [String: [Int]] = [:]
-        for name in names where name.hasSuffix(".lua") && !name.hasSuffix("_test.lua") {
-            let path = "commands/" + name
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: folder + "/" + path) else { continue }
-            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            files[path] = [Int(modified * 1e6), (attributes[.size] as? Int) ?? 0]
-        }
-        return files
+        let paths = watch.list("commands")
+        guard watch.changed(paths, force: force) else { return }
+        await reload(paths)
     }
 
     private func reload(_ paths: [String]) async {

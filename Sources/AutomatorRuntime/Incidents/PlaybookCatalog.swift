@@ -25,24 +25,20 @@ actor PlaybookCatalog {
     private var mappers: [String: Mapper] = [:]
     private var policy: [String: [String: TimeInterval]] = [:]
     private(set) var breachHook: (path: String, source: [UInt8])?
-    private var signature: [String: [Int]] = [:]
-    private var checkedAt = Date.distantPast
+    private var watch: ScriptFolderWatch
 
     init(folder: String, evaluator: ScriptEvaluator, logger: Logger) {
         self.folder = folder
         self.evaluator = evaluator
         self.logger = logger
+        watch = ScriptFolderWatch(folder: folder)
     }
 
     /// Reads the folder again if a file changed since the last look (at most once a second, or
     /// now with `force`).
     func refresh(force: Bool = false) async {
-        let now = Date()
-        guard force || now.timeIntervalSince(checkedAt) >= 1 else { return }
-        checkedAt = now
-        let current = scan()
-        guard current != signature else { return }
-        signature = current
+        guard watch.changed(["sla.lua", "hooks/sla_breach.lua"] + list("playbooks") + list("mappers"), force: force)
+        else { return }
         await reload()
     }
 
@@ -110,21 +106,7 @@ actor PlaybookCatalog {
 
     // MARK: Reading the folder
 
-    /// Modification time and size of every file the catalog reads.
-    private func scan() -> [String: [Int]] {
-        var files: [String: [Int]] = [:]
-        for path in ["sla.lua", "hooks/sla_breach.lua"] + list("playbooks") + list("mappers") {
-            guard let attributes = try? FileManager.default.attributesOfItem(atPath: folder + "/" + path) else { continue }
-            let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-            files[path] = [Int(modified * 1e6), (attributes[.size] as? Int) ?? 0]
-        }
-        return files
-    }
-
-    private func list(_ subfolder: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/" + subfolder)) ?? []
-        return names.filter { $0.hasSuffix(".lua") && !$0.hasSuffix("_test.lua") }.sorted().map { subfolder + "/" + $0 }
-    }
+    private func list(_ subfolder: String) -> [String] { watch.list(subfolder) }
 
     private func reload() async {
         mappers = [:]

@@ -15,6 +15,10 @@ public final class LuaState {
     /// The run being stepped: where recorded host functions find its record.
     unowned(unsafe) var activeRun: LuaRun?
 
+    /// Who the running script acts for, for the journal: the person a chat command runs for,
+    /// the run (`playbook run-…`), or `script` outside the scheduler.
+    var actor: String { activeRun?.actor ?? activeRun?.id.map { "playbook \($0)" } ?? "script" }
+
     public init() throws(LuaError) {
         guard let L = au_newstate(hostDispatch, hostRelease) else {
             throw LuaError(.memory, "could not create a Lua state: out of memory")

@@ -20,9 +20,7 @@ public struct EvidenceModule: HostModule {
     public func register(in table: inout ModuleTable) {
         let service = self.service
         let state = table.state
-        let actor: () -> String = { [unowned(unsafe) state] in
-            state.activeRun?.actor ?? state.activeRun?.id.map { "playbook \($0)" } ?? "script"
-        }
+        let actor: () -> String = { [unowned(unsafe) state] in state.actor }
         // keep(data, path) -> size, md5, sha1, sha256: the content in the vault.
         table.waitingFunction("keep") { call in
             let data = call.isNoneOrNil(1) ? nil : try call.string(1).bytes

@@ -25,9 +25,7 @@ public struct ChatModule: HostModule {
     public func register(in table: inout ModuleTable) {
         let service = self.service
         let state = table.state
-        let actor: () -> String = { [unowned(unsafe) state] in
-            state.activeRun?.actor ?? state.activeRun?.id.map { "playbook \($0)" } ?? "script"
-        }
+        let actor: () -> String = { [unowned(unsafe) state] in state.actor }
         // post(network, channel, text, thread) -> message id
         table.waitingFunction("post") { call in
             let network = try Self.optionalString(call, 1)

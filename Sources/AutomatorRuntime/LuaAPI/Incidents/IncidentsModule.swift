@@ -19,11 +19,7 @@ public struct IncidentsModule: HostModule {
         let ledger = self.ledger
         let store = ledger.store
         let state = table.state
-        /// Who acts, for the journal: the person a chat command runs for, the run, or a script
-        /// outside the scheduler.
-        let actor: () -> String = { [unowned(unsafe) state] in
-            state.activeRun?.actor ?? state.activeRun?.id.map { "playbook \($0)" } ?? "script"
-        }
+        let actor: () -> String = { [unowned(unsafe) state] in state.actor }
         table.waitingFunction("note") { call in
             let id = try Self.incident(call, 1)
             let text = try call.string(2).description
