@@ -81,6 +81,11 @@ let client = HTTPClient(
         connectionPool: .init(idleTimeout: .seconds(60),
                               concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, options.concurrency))))
 
+/// Prints a line at once, also into a file (`print` buffers there): a repetition takes a while.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 func loadAverage() -> String {
     (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)
         .joined(separator: " ") ?? "?"
@@ -130,7 +135,7 @@ func measure(from first: Int, count: Int, serve: Serve, slack: LoopbackSlack) as
     // A message without a reply would keep its sender waiting for ever.
     let watchdog = Task {
         try await Task.sleep(for: .seconds(60 + count / 100))
-        print("error: not every reply arrived within \(60 + count / 100) s; the server's log is \(log)")
+        say("error: not every reply arrived within \(60 + count / 100) s; the server's log is \(log)")
         exit(1)
     }
     defer { watchdog.cancel() }
@@ -235,7 +240,7 @@ func main() async throws {
                                 executors: options.executors)
     defer { serve.stop() }
 
-    print("""
+    say("""
         chat bot end to end: \(options.messages) messages a repetition, \(options.concurrency) in flight, \
         median of \(options.repetitions) after \(options.warmUp) to warm up; \(options.incidents) incidents in the store
         \(ProcessInfo.processInfo.activeProcessorCount) cores shared by automator serve, the sender and the loopback \
@@ -257,7 +262,7 @@ func main() async throws {
             serverCPU: (serve.cpuSeconds - serverBefore) * 1e3 / Double(latencies.count),
             harnessCPU: (processCPU() - harnessBefore) * 1e3 / Double(latencies.count))
         measurements.append(measurement)
-        print(String(format: "  #%d  %6.0f messages/s   p50 %6.2f ms   p99 %6.2f ms   max %7.2f ms   "
+        say(String(format: "  #%d  %6.0f messages/s   p50 %6.2f ms   p99 %6.2f ms   max %7.2f ms   "
                 + "CPU per message: serve %.3f ms, sender and API %.3f ms   load %@",
             repetition + 1, measurement.perSecond, measurement.p50, measurement.p99, measurement.max,
             measurement.serverCPU, measurement.harnessCPU, loadAverage()))
@@ -270,9 +275,9 @@ func main() async throws {
 
     let rate = median(measurements.map(\.perSecond))
     let p99 = median(measurements.map(\.p99))
-    print(String(format: "messages answered per second: %6.0f   goal >= 5000    %@", rate, rate >= 5_000 ? "PASS" : "MISS"))
-    print(String(format: "p99 event to reply:           %6.2f ms goal <= 10 ms   %@", p99, p99 <= 10 ? "PASS" : "MISS"))
-    print(String(format: "(p50 %.2f ms, max %.2f ms; CPU per message: serve %.3f ms, sender and API %.3f ms; "
+    say(String(format: "messages answered per second: %6.0f   goal >= 5000    %@", rate, rate >= 5_000 ? "PASS" : "MISS"))
+    say(String(format: "p99 event to reply:           %6.2f ms goal <= 10 ms   %@", p99, p99 <= 10 ? "PASS" : "MISS"))
+    say(String(format: "(p50 %.2f ms, max %.2f ms; CPU per message: serve %.3f ms, sender and API %.3f ms; "
             + "load average now %@)",
         median(measurements.map(\.p50)), median(measurements.map(\.max)), median(measurements.map(\.serverCPU)),
         median(measurements.map(\.harnessCPU)), loadAverage()))
@@ -282,6 +287,6 @@ func main() async throws {
 do {
     try await main()
 } catch {
-    print("error: \(error)")
+    say("error: \(error)")
     exit(1)
 }
