@@ -72,6 +72,7 @@ bench: build
 	pip install --quiet iocextract ioc-finder
 	Benchmarks/.build/release/ExtractionBenchmark
 	Benchmarks/.build/release/FeedBenchmark
+	Benchmarks/.build/release/ChatBenchmark --automator $(CURDIR)/.build/release/automator --scripts $(CURDIR)/scripts
 
 clean:
 	rm -rf .build Benchmarks/.build

@@ -23,7 +23,7 @@ final class BlockingWaiter: Sendable {
             let deadline = DispatchTime.now() + .nanoseconds(duration.nanoseconds)
             while !isInterrupted, DispatchTime.now() < deadline { _ = wakeup.wait(timeout: deadline) }
             return .success([])
-        case .task(let work):
+        case .task(let work), .lookup(let work):
             return waitForCompletion { complete in
                 Task {
                     do { complete(.success(try await work())) } catch let error as HostError {

@@ -6,6 +6,11 @@ public enum HostWait: Sendable {
     case sleep(Duration)
     /// Runs `work` as a Swift task; the run resumes with what it returns or throws.
     case task(@Sendable () async throws -> [LuaValue])
+    /// Like `task`, for work that changes nothing outside (a verdict, a search): the run
+    /// resumes at once, and in a durable run the outcome is recorded as the clock's is, with the
+    /// next call that acts. A crash before that call makes the replay look again, and nothing
+    /// outside saw the first answer.
+    case lookup(@Sendable () async throws -> [LuaValue])
     /// Calls `start` with a completion, which may be called at once or later, on any thread,
     /// exactly once.
     case callback(@Sendable (_ complete: @escaping @Sendable (Result<[LuaValue], HostError>) -> Void) -> Void)

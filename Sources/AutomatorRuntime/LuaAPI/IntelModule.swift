@@ -53,7 +53,8 @@ public struct IntelModule: HostModule {
                 indicator = (type, ReputationService.indicator(text)?.value ?? text)
             }
             guard let service else { throw HostError(Self.unconfigured) }
-            return .task { [Self.table(await service.reputation(of: indicator.type, indicator.value))] }
+            // A lookup: a verdict changes nothing outside (the cache is ours, and kept as it was).
+            return .lookup { [Self.table(await service.reputation(of: indicator.type, indicator.value))] }
         }
         table.waitingFunction("file") { call in
             let bytes = try call.string(1).bytes

@@ -16,6 +16,9 @@ extension Executor {
             var unrecorded: (sequence: Int, name: String, digest: String)?
             /// It waits for an event kept elsewhere (`HostWait.event`): a stop need not wait for it.
             var awaitsEvent = false
+            /// It waits in a lookup (`HostWait.lookup`): its outcome joins the unwritten records,
+            /// and a stop need not wait for it (the replay looks again).
+            var looksUp = false
 
             init(id: RunID, run: LuaRun, environment: Environment, completion: @escaping @Sendable (RunOutcome) -> Void) {
                 self.id = id
@@ -114,6 +117,12 @@ extension Executor {
 
         func answer(_ id: RunID, wait: UInt64, _ answer: Result<[LuaValue], HostError>) {
             guard let active = runs[id], active.wait == wait else { return }
+            if active.looksUp, let call = active.unrecorded, let recording = active.run.recording {
+                recording.unwritten.append(recording.record(call.sequence, name: call.name, digest: call.digest,
+                                                            outcome: answer))
+                active.unrecorded = nil
+                active.looksUp = false
+            }
             ready.append((active, answer))
         }
 
@@ -145,6 +154,7 @@ extension Executor {
             active.wait += 1  // the wait it was in no longer counts
             active.unrecorded = nil
             active.awaitsEvent = false
+            active.looksUp = false
             // The wait ends with nothing; the kill, set before the resume, stops the run at
             // its next instruction, and its __close handlers get their grace.
             ready.append((active, .success([])))
@@ -155,7 +165,9 @@ extension Executor {
         func stop() {
             stopping = true
             ready.removeAll()
-            for active in runs.values where active.unrecorded == nil || active.awaitsEvent { suspend(active, .stopping) }
+            for active in runs.values where active.unrecorded == nil || active.awaitsEvent || active.looksUp {
+                suspend(active, .stopping)
+            }
         }
 
         func suspendAll(_ suspension: Suspension) {
@@ -211,7 +223,16 @@ extension Executor {
         private func finished(_ active: ActiveRun, _ outcome: RunOutcome) -> RunOutcome {
             guard let recording = active.run.recording else { return outcome }
             if active.killReason == nil { recording.checkEnd() }
-            guard let divergence = recording.divergence else { return outcome }
+            guard let divergence = recording.divergence else {
+                // Records not written yet (lookups and clock reads after the last call that
+                // acted) go before the run's end, which is queued after them: a run that ended
+                // keeps all its records, and its end waits for no extra commit.
+                if let store, !recording.unwritten.isEmpty {
+                    store.write(.appendHostCalls(recording.unwritten)) { _ in }
+                    recording.unwritten.removeAll()
+                }
+                return outcome
+            }
             return .failed(LuaError(.diverged, "the run diverged from its record: \(divergence)"))
         }
 
@@ -230,6 +251,15 @@ extension Executor {
             case .replay(let record):
                 replay(record, of: wait, for: active)
             case .live(let sequence):
+                if case .lookup = wait {
+                    // Nothing outside learns of a lookup: what the run saw before it, and its
+                    // outcome, are written with the next call that acts (one commit fewer
+                    // between a message and the bot's answer for each lookup).
+                    active.unrecorded = (sequence, call.name, call.digest)
+                    active.looksUp = true
+                    begin(wait, for: active, post: post)
+                    return
+                }
                 var records = recording.unwritten
                 recording.unwritten.removeAll()
                 let id = active.id
@@ -314,7 +344,7 @@ extension Executor {
             // A live call's outcome is recorded by whichever thread completes it, and the run
             // resumes with it once it is durable: one message to the executor, not two.
             let deliver: @Sendable (Result<[LuaValue], HostError>) -> Void
-            if let store, let call = active.unrecorded {
+            if let store, let call = active.unrecorded, !active.looksUp {
                 deliver = { result in
                     let record = HostCallRecord(runID: id, sequence: call.sequence, name: call.name,
                                                 argumentsDigest: call.digest, result: RecordCoding.encode(result))
@@ -334,7 +364,7 @@ extension Executor {
             case .write(let target, let change):
                 let (write, results) = change()
                 target.write(write) { written in deliver(written.map { results }.mapError { HostError("\($0)") }) }
-            case .task(let work):
+            case .task(let work), .lookup(let work):
                 Task {
                     let result: Result<[LuaValue], HostError>
                     do { result = .success(try await work()) } catch let error as HostError {

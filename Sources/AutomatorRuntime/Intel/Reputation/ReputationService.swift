@@ -51,8 +51,10 @@ public final class ReputationService: Sendable {
         }
         let verdict = Verdict(sources)
         let now = Date()
-        _ = try? await cache?.write(.noteIndicator(SeenIndicator(type: type, value: value, score: verdict.score,
-                                                                 summary: verdict.summary, firstSeen: now, lastSeen: now)))
+        // Not waited for: the store applies writes in order, so the note is durable before the
+        // record of the call that saw this verdict, and the answer waits for no commit of its own.
+        cache?.write(.noteIndicator(SeenIndicator(type: type, value: value, score: verdict.score,
+                                                  summary: verdict.summary, firstSeen: now, lastSeen: now))) { _ in }
         return verdict
     }
 

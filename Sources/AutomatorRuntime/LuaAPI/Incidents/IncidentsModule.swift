@@ -74,7 +74,8 @@ public struct IncidentsModule: HostModule {
         }
         table.waitingFunction("find") { call in
             let query = try Self.query(call)
-            return .task {
+            // A lookup: a search changes nothing.
+            return .lookup {
                 let found = try await store.listIncidents(query)
                 return [.string(LuaString(JSONText.array(found.map(IncidentJSON.forScript))))]
             }

@@ -1,0 +1,292 @@
+// The chat bot end to end: messages per second it classifies and answers, and the latency from
+// the event sent to the reply posted, through a real `automator serve`.
+//
+//   swift build -c release --package-path Benchmarks --product ChatBenchmark
+//   Benchmarks/.build/release/ChatBenchmark --automator .build/release/automator [--messages N]
+//       [--concurrency N] [--repetitions N] [--incidents N] [--executors N] [--scripts DIR]
+//
+// Starts Slack's Web API on loopback in this process, and `automator serve` on a fresh data
+// folder with a local feed (so every verdict comes from memory) and `chat.slack` pointing at the
+// loopback API. Seeds --incidents incidents mentioning some of the indicators (the bot says
+// "seen in INC-…"), sets the bot up as people do (`join #soc`, `verbose on #soc` in a direct
+// message: every finding is answered), warms up, then sends signed `message` events to
+// `/slack/events`, each with one indicator (IPv4, domain, MD5, SHA-256; half in the feed), with a
+// fixed number of messages in flight: a sender sends its next message when the reply to its last
+// one has arrived at the loopback API. Figures per repetition: replies per second over the
+// repetition (first event sent to last reply posted), and the latency of each message from its
+// event sent to its reply's arrival (p50, p99, max); the medians of --repetitions are the result.
+// Goal: at least 5,000 messages/s and a p99 of at most 10 ms.
+//
+// The load generator and the loopback API share the machine's cores with the server: the CPU
+// time of each is printed beside the figure.
+
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+struct BenchmarkError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+struct Options {
+    var automator = ".build/release/automator"
+    var scripts = "scripts"
+    var messages = 20_000
+    var warmUp = 4_000
+    var concurrency = 32
+    var repetitions = 5
+    var incidents = 1_000
+    var executors: Int?
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.makeIterator()
+        while let name = iterator.next() {
+            guard let value = iterator.next() else { fatalError("\(name) needs a value") }
+            switch name {
+            case "--automator": automator = value
+            case "--scripts": scripts = value
+            case "--messages": messages = Int(value)!
+            case "--warm-up": warmUp = Int(value)!
+            case "--concurrency": concurrency = Int(value)!
+            case "--repetitions": repetitions = Int(value)!
+            case "--incidents": incidents = Int(value)!
+            case "--executors": executors = Int(value)!
+            default:
+                fatalError("unknown option \(name): --automator PATH, --scripts DIR, --messages N, --warm-up N, "
+                    + "--concurrency N, --repetitions N, --incidents N, --executors N")
+            }
+        }
+    }
+}
+
+/// One repetition's figures.
+struct Measurement {
+    var perSecond: Double
+    var p50: Double
+    var p99: Double
+    var max: Double
+    /// CPU milliseconds per message: the server's, and this process's (the sender and the API).
+    var serverCPU: Double
+    var harnessCPU: Double
+}
+
+let options = Options(Array(CommandLine.arguments.dropFirst()))
+let indicators = Indicators()
+let client = HTTPClient(
+    eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+    configuration: HTTPClient.Configuration(
+        connectionPool: .init(idleTimeout: .seconds(60),
+                              concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, options.concurrency))))
+
+/// Prints a line at once, also into a file (`print` buffers there): a repetition takes a while.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+func loadAverage() -> String {
+    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)
+        .joined(separator: " ") ?? "?"
+}
+
+func processCPU() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
+}
+
+func milliseconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) * 1e3 + Double(duration.components.attoseconds) * 1e-15
+}
+
+/// POSTs a signed event; fails unless the server takes it (200).
+func send(_ event: Events.Signed, to server: String) async throws {
+    var request = HTTPClientRequest(url: server + "/slack/events")
+    request.method = .POST
+    request.headers.add(name: "Content-Type", value: "application/json")
+    request.headers.add(name: "X-Slack-Request-Timestamp", value: event.timestamp)
+    request.headers.add(name: "X-Slack-Signature", value: event.signature)
+    request.body = .bytes(ByteBuffer(string: event.body))
+    let response = try await client.execute(request, timeout: .seconds(30))
+    let answer = try await response.body.collect(upTo: 1 << 16)
+    guard response.status == .ok else {
+        throw BenchmarkError("/slack/events answered \(response.status.code): \(String(buffer: answer))")
+    }
+}
+
+/// Sends messages `first..<first + count` with `options.concurrency` in flight; returns the
+/// latencies (ms) and the time from the first event sent to the last reply posted.
+func measure(from first: Int, count: Int, serve: Serve, slack: LoopbackSlack) async throws
+    -> (latencies: [Double], elapsed: Duration)
+{
+    let tag = UUID().uuidString.prefix(8)
+    // Signed before the clock starts, as fresh as the 5 minutes Slack's signature allows.
+    let events = (first..<first + count).map { number in
+        Events.message(indicators.text(number), ts: String(format: "1700000000.%06d", number % 1_000_000),
+                       channel: LoopbackSlack.channel, event: "Ev\(tag)\(number)")
+    }
+    // Message ts repeat after a million: the bot keeps the last thousand, so no repeat is refused.
+    let next = Counter()
+    let server = serve.url
+    let log = serve.log.path
+    // A message without a reply would keep its sender waiting for ever.
+    let watchdog = Task {
+        try await Task.sleep(for: .seconds(60 + count / 100))
+        say("error: not every reply arrived within \(60 + count / 100) s; the server's log is \(log)")
+        exit(1)
+    }
+    defer { watchdog.cancel() }
+    let started = ContinuousClock.now
+    let latencies = try await withThrowingTaskGroup(of: ([Double], ContinuousClock.Instant).self) { group in
+        for _ in 0..<options.concurrency {
+            group.addTask {
+                var mine = [Double]()
+                var last = started
+                while true {
+                    let index = next.take()
+                    guard index < events.count else { break }
+                    let sent = ContinuousClock.now
+                    try await send(events[index], to: server)
+                    let arrived = await slack.reply(to: events[index].ts)
+                    mine.append(milliseconds(arrived - sent))
+                    last = max(last, arrived)
+                }
+                return (mine, last)
+            }
+        }
+        var all = [Double]()
+        var last = started
+        for try await (mine, ended) in group {
+            all += mine
+            last = max(last, ended)
+        }
+        return (all, last - started)
+    }
+    return latencies
+}
+
+/// Hands out message numbers to the senders.
+final class Counter: Sendable {
+    private let value = Atomic<Int>(0)
+
+    func take() -> Int { value.add(1, ordering: .relaxed).oldValue }
+}
+
+func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
+    sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+/// The folder: the feed, the configuration; the server's data goes in `data/`.
+func prepare(_ folder: URL, slack: LoopbackSlack) throws {
+    try FileManager.default.createDirectory(at: folder.appendingPathComponent("feeds"), withIntermediateDirectories: true)
+    try Data(indicators.feed.utf8).write(to: folder.appendingPathComponent("feeds/bad.txt"))
+    try Data("""
+        feeds:
+          - { name: bench-bad, path: feeds/bad.txt, verdict: malicious }
+        chat:
+          slack:
+            signing_secret: \(Events.signingSecret)
+            bot_token: \(LoopbackSlack.token)
+            api_url: \(slack.url)
+
+        """.utf8).write(to: folder.appendingPathComponent("automator.yml"))
+}
+
+/// Incidents through the API, each mentioning one listed indicator: what `findings.seen` finds.
+func seedIncidents(_ count: Int, serve: Serve) async throws {
+    for number in 0..<count {
+        let value = indicators.listed[number % 4][number / 4 % Indicators.perKind]
+        var request = HTTPClientRequest(url: serve.url + "/api/v1/incidents")
+        request.method = .POST
+        request.headers.add(name: "Authorization", value: "Bearer \(serve.token)")
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: #"{"title":"bench incident \#(number)","type":"bench","#
+            + #""severity":"low","details":"seen talking to \#(value) from the finance VLAN"}"#))
+        let response = try await client.execute(request, timeout: .seconds(30))
+        let answer = try await response.body.collect(upTo: 1 << 20)
+        guard (200..<300).contains(Int(response.status.code)) else {
+            throw BenchmarkError("creating an incident: \(response.status.code) \(String(buffer: answer))")
+        }
+    }
+}
+
+/// `join #soc` and `verbose on #soc` in a direct message, as a person sets the bot up.
+func setUpBot(serve: Serve, slack: LoopbackSlack) async throws {
+    let expected = ["Watching #soc.", "Verbose on in #soc."]
+    for (number, text) in ["join #soc", "verbose on #soc"].enumerated() {
+        try await send(Events.message(text, ts: "1600000000.00000\(number)", channel: LoopbackSlack.direct,
+                                      event: "EvSetUp\(number)"), to: serve.url)
+        let answers = try await slack.plainPosts(count: number + 1)
+        guard answers[number] == expected[number] else {
+            throw BenchmarkError("the bot answered \"\(text)\" with \"\(answers[number])\", expected \"\(expected[number])\"")
+        }
+    }
+}
+
+func main() async throws {
+    guard FileManager.default.isExecutableFile(atPath: options.automator) else {
+        throw BenchmarkError("no automator at \(options.automator): build it (swift build -c release) and pass --automator")
+    }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chat-bench-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let slack = try await LoopbackSlack()
+    try prepare(folder, slack: slack)
+    let serve = try await Serve(automator: options.automator, folder: folder, scripts: options.scripts,
+                                executors: options.executors)
+    defer { serve.stop() }
+
+    say("""
+        chat bot end to end: \(options.messages) messages a repetition, \(options.concurrency) in flight, \
+        median of \(options.repetitions) after \(options.warmUp) to warm up; \(options.incidents) incidents in the store
+        \(ProcessInfo.processInfo.activeProcessorCount) cores shared by automator serve, the sender and the loopback \
+        Slack API; load average \(loadAverage())
+        """)
+    try await seedIncidents(options.incidents, serve: serve)
+    try await setUpBot(serve: serve, slack: slack)
+    _ = try await measure(from: 0, count: options.warmUp, serve: serve, slack: slack)
+
+    var measurements = [Measurement]()
+    for repetition in 0..<options.repetitions {
+        let (serverBefore, harnessBefore) = (serve.cpuSeconds, processCPU())
+        let first = options.warmUp + repetition * options.messages
+        let (latencies, elapsed) = try await measure(from: first, count: options.messages, serve: serve, slack: slack)
+        let sorted = latencies.sorted()
+        let measurement = Measurement(
+            perSecond: Double(latencies.count) / (milliseconds(elapsed) / 1e3),
+            p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.last ?? 0,
+            serverCPU: (serve.cpuSeconds - serverBefore) * 1e3 / Double(latencies.count),
+            harnessCPU: (processCPU() - harnessBefore) * 1e3 / Double(latencies.count))
+        measurements.append(measurement)
+        say(String(format: "  #%d  %6.0f messages/s   p50 %6.2f ms   p99 %6.2f ms   max %7.2f ms   "
+                + "CPU per message: serve %.3f ms, sender and API %.3f ms   load %@",
+            repetition + 1, measurement.perSecond, measurement.p50, measurement.p99, measurement.max,
+            measurement.serverCPU, measurement.harnessCPU, loadAverage()))
+    }
+    let posted = slack.postCount
+    let expected = options.warmUp + options.repetitions * options.messages + 2
+    guard posted == expected else {
+        throw BenchmarkError("the loopback API got \(posted) posts, expected \(expected): some message had no reply or two")
+    }
+
+    let rate = median(measurements.map(\.perSecond))
+    let p99 = median(measurements.map(\.p99))
+    say(String(format: "messages answered per second: %6.0f   goal >= 5000    %@", rate, rate >= 5_000 ? "PASS" : "MISS"))
+    say(String(format: "p99 event to reply:           %6.2f ms goal <= 10 ms   %@", p99, p99 <= 10 ? "PASS" : "MISS"))
+    say(String(format: "(p50 %.2f ms, max %.2f ms; CPU per message: serve %.3f ms, sender and API %.3f ms; "
+            + "load average now %@)",
+        median(measurements.map(\.p50)), median(measurements.map(\.max)), median(measurements.map(\.serverCPU)),
+        median(measurements.map(\.harnessCPU)), loadAverage()))
+}
+
+// The client lives as long as the process.
+do {
+    try await main()
+} catch {
+    say("error: \(error)")
+    exit(1)
+}
