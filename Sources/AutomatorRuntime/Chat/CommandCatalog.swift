@@ -43,8 +43,9 @@ actor CommandCatalog {
     }
 
     func refresh(force: Bool = false) async {
+        guard watch.due(force: force) else { return }
         let paths = watch.list("commands")
-        guard watch.changed(paths, force: force) else { return }
+        guard watch.changed(paths) else { return }
         await reload(paths)
     }
 

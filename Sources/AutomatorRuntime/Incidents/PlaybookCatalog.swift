@@ -37,8 +37,8 @@ actor PlaybookCatalog {
     /// Reads the folder again if a file changed since the last look (at most once a second, or
     /// now with `force`).
     func refresh(force: Bool = false) async {
-        guard watch.changed(["sla.lua", "hooks/sla_breach.lua"] + list("playbooks") + list("mappers"), force: force)
-        else { return }
+        guard watch.due(force: force) else { return }
+        guard watch.changed(["sla.lua", "hooks/sla_breach.lua"] + list("playbooks") + list("mappers")) else { return }
         await reload()
     }
 

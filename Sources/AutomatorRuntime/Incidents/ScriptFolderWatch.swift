@@ -10,14 +10,19 @@ struct ScriptFolderWatch {
 
     init(folder: String) { self.folder = folder }
 
-    /// Whether any of `paths` (relative to the folder) changed, appeared or went away since the
-    /// last look; false without looking within a second of it, unless `force`.
-    mutating func changed(_ paths: @autoclosure () -> [String], force: Bool) -> Bool {
+    /// Whether it is time to look again: a second since the last look, or `force`.
+    mutating func due(force: Bool) -> Bool {
         let now = Date()
         guard force || now.timeIntervalSince(checkedAt) >= 1 else { return false }
         checkedAt = now
+        return true
+    }
+
+    /// Whether any of `paths` (relative to the folder) changed, appeared or went away since the
+    /// last look.
+    mutating func changed(_ paths: [String]) -> Bool {
         var current: [String: [Int]] = [:]
-        for path in paths() {
+        for path in paths {
             guard let attributes = try? FileManager.default.attributesOfItem(atPath: folder + "/" + path) else { continue }
             let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
             current[path] = [Int(modified * 1e6), (attributes[.size] as? Int) ?? 0]
