@@ -114,22 +114,7 @@ extension ChatModule {
         --- The commands: `name`, `usage`, `help`, `roles`.
         function chat.commands() return json.decode(host.commands()) end
 
-        -- Declarations are marked, so that the host can tell them from any table.
-        local declared = setmetatable({}, { __mode = "k" })
-
-        local function declare(kind, definition, fields, example)
-          if type(definition) ~= "table" then error(("%s expects a table, as in return %s"):format(kind, example), 3) end
-          for name, expected in pairs(fields) do
-            local value = definition[name]
-            local ok = value == nil and not expected.required
-            for _, allowed in ipairs(expected) do ok = ok or type(value) == allowed end
-            if not ok then
-              error(("%s: %s must be %s, got %s"):format(kind, name, table.concat(expected, " or "), type(value)), 3)
-            end
-          end
-          declared[definition] = kind
-          return definition
-        end
+        \#(LuaDeclarations.source)
 
         function command(definition)
           declare("command", definition, {

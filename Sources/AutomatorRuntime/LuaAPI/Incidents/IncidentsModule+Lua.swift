@@ -155,24 +155,7 @@ extension IncidentsModule {
           return json.decode(host.complete(task_id, answer))
         end
 
-        -- Declarations are marked, so that the host can tell them from any table.
-        local declared = setmetatable({}, { __mode = "k" })
-
-        local function declare(kind, definition, fields)
-          if type(definition) ~= "table" then
-            error(("%s expects a table, as in return %s { ... }"):format(kind, kind), 3)
-          end
-          for name, expected in pairs(fields) do
-            local value = definition[name]
-            local ok = value == nil and not expected.required
-            for _, allowed in ipairs(expected) do ok = ok or type(value) == allowed end
-            if not ok then
-              error(("%s: %s must be %s, got %s"):format(kind, name, table.concat(expected, " or "), type(value)), 3)
-            end
-          end
-          declared[definition] = kind
-          return definition
-        end
+        \#(LuaDeclarations.source)
 
         function playbook(definition)
           return declare("playbook", definition, {
