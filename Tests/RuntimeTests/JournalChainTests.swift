@@ -26,6 +26,17 @@ struct JournalChainTests {
         try queue.close()
     }
 
+    @Test("An entry's hash and chain are SHA-256 over the documented encoding: journals written before still verify")
+    func encoding() {
+        // Computed independently: sha256(32 zero bytes ‖ 1, 2, 1000 as int64 LE ‖ each text as
+        // int64 LE length ‖ UTF-8), then sha256(32 zero bytes ‖ that hash).
+        let entry = JournalChain.Stored(sequence: 1, incident: 2, at: 1000, actor: "api", kind: "note", text: "héllo")
+        let hash = JournalChain.hash(entry, after: JournalChain.origin)
+        #expect(JournalChain.hex(Array(hash)) == "b92fa4b3edd6a7286b0b6bdd638773c1d3a1d91ec80598e9baf93647b42df54a")
+        #expect(JournalChain.hex(Array(JournalChain.chain(hash, after: JournalChain.origin)))
+            == "d2cc50686a251b325ac0b9c89823ca5c345fd1ffae428fb5035c68a3f7838ed8")
+    }
+
     @Test("An intact journal verifies, whole and by incident")
     func intact() async throws {
         let folder = try ScratchFolder()
@@ -121,6 +132,46 @@ struct JournalChainTests {
         try await store.write(.appendJournal([JournalEntry(incident: IncidentID(1), actor: "api", kind: .note, text: "new")]))
         let verified = try await store.verifyJournal(of: nil)
         #expect(verified.problem == nil && verified.entries == 3)
+        await store.close()
+    }
+
+    /// Appends one note to INC-`incident` through `store`.
+    static func note(_ text: String, on incident: Int, to store: SQLiteStore) async throws {
+        try await store.write(.appendJournal([JournalEntry(incident: IncidentID(incident), actor: "cli:alice",
+                                                           kind: .note, text: text)]))
+    }
+
+    @Test("The writer's remembered tip follows what savepoints undo and what another process appends")
+    func rememberedTip() async throws {
+        let folder = try ScratchFolder()
+        let store = try await Self.journal(4, in: folder)
+        // Undone by a savepoint: the second entry's incident does not exist, and a write that
+        // is refused after an append in the same `.all`.
+        await #expect(throws: StoreError.self) {
+            try await store.write(.appendJournal([
+                JournalEntry(incident: IncidentID(1), actor: "api", kind: .note, text: "undone 1"),
+                JournalEntry(incident: IncidentID(99), actor: "api", kind: .note, text: "undone 2"),
+            ]))
+        }
+        await #expect(throws: StoreError.self) {
+            try await store.write(.all([
+                .appendJournal([JournalEntry(incident: IncidentID(2), actor: "api", kind: .note, text: "undone 3")]),
+                .completeTask(TaskID(42), answer: "yes", by: "cli:bob", at: Date()),
+            ]))
+        }
+        try await Self.note("after the undone", on: 1, to: store)
+        // Another process appends to the same file, then this one again.
+        let other = try SQLiteStore(folder: folder.path)
+        try await Self.note("from elsewhere", on: 2, to: other)
+        await other.close()
+        try await Self.note("after elsewhere", on: 2, to: store)
+        try await Self.note("and on", on: 1, to: store)
+        let verified = try await store.verifyJournal(of: nil)
+        #expect(verified.problem == nil, "\(verified.problem?.description ?? "")")
+        #expect(verified.entries == 8)
+        let texts = try await store.journal(of: IncidentID(2)).map(\.text)
+        #expect(texts.suffix(2) == ["from elsewhere", "after elsewhere"])
+        #expect(try await store.verifyJournal(of: IncidentID(2)).problem == nil)
         await store.close()
     }
 }

@@ -11,10 +11,10 @@ import Crypto
 /// last entries (which leaves a shorter chain that still verifies) is caught too.
 public enum JournalChain {
     /// What comes before the first entry, of an incident or of the journal.
-    public static let origin = [UInt8](repeating: 0, count: 32)
+    public static let origin = Data(count: 32)
 
     /// The hash of an entry, after `previous` (the hash of its incident's entry before it).
-    public static func hash(of entry: JournalEntry, after previous: [UInt8]) -> [UInt8] {
+    public static func hash(of entry: JournalEntry, after previous: Data) -> Data {
         hash(Stored(sequence: entry.sequence, incident: entry.incident.number, at: entry.at.millisecondsSince1970,
                     actor: entry.actor, kind: entry.kind.rawValue, text: entry.text), after: previous)
     }
@@ -30,36 +30,61 @@ public enum JournalChain {
     }
 
     /// Every field is fixed-width (integers, 8 bytes little-endian) or length-prefixed (text, in
-    /// UTF-8), so that no two entries encode alike. Fed to the hasher field by field: no text is
-    /// built, for the append path's sake.
-    static func hash(_ entry: Stored, after previous: [UInt8]) -> [UInt8] {
-        var hasher = SHA256()
-        hasher.update(data: previous)
-        func add(_ number: Int64) { withUnsafeBytes(of: number.littleEndian) { hasher.update(bufferPointer: $0) } }
-        func add(_ text: String) {
-            var text = text
-            text.withUTF8 { bytes in
-                add(Int64(bytes.count))
-                hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
+    /// UTF-8), so that no two entries encode alike. Encoded in one buffer (on the stack, for an
+    /// entry of a usual size) and hashed at once: the append path runs this for every entry,
+    /// and hashing field by field cost more than the hashing itself.
+    static func hash(_ entry: Stored, after previous: Data) -> Data {
+        let (actor, kind, text) = (entry.actor.utf8, entry.kind.utf8, entry.text.utf8)
+        let size = previous.count + 6 * 8 + actor.count + kind.count + text.count
+        return withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { buffer in
+            var encoder = Encoder(buffer: buffer)
+            previous.withUnsafeBytes { encoder.add($0) }
+            encoder.add(entry.sequence)
+            encoder.add(Int64(entry.incident))
+            encoder.add(entry.at)
+            encoder.add(actor)
+            encoder.add(kind)
+            encoder.add(text)
+            return digest(UnsafeRawBufferPointer(buffer))
+        }
+    }
+
+    /// Writes fields one after another into a buffer of the right size.
+    private struct Encoder {
+        var buffer: UnsafeMutableRawBufferPointer
+        var offset = 0
+
+        mutating func add(_ bytes: UnsafeRawBufferPointer) {
+            UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<offset + bytes.count]).copyMemory(from: bytes)
+            offset += bytes.count
+        }
+
+        mutating func add(_ number: Int64) { withUnsafeBytes(of: number.littleEndian) { add($0) } }
+
+        mutating func add(_ text: String.UTF8View) {
+            add(Int64(text.count))
+            if text.withContiguousStorageIfAvailable({ add(UnsafeRawBufferPointer($0)) }) == nil {
+                Array(text).withUnsafeBytes { add($0) }
             }
         }
-        add(entry.sequence)
-        add(Int64(entry.incident))
-        add(entry.at)
-        add(entry.actor)
-        add(entry.kind)
-        add(entry.text)
-        return Array(hasher.finalize())
     }
 
     /// The whole journal's chain at an entry whose hash is `hash`, after `previous` (the chain of
     /// the entry before it).
-    public static func chain(_ hash: [UInt8], after previous: [UInt8]) -> [UInt8] {
-        var hasher = SHA256()
-        hasher.update(data: previous)
-        hasher.update(data: hash)
-        return Array(hasher.finalize())
+    public static func chain(_ hash: Data, after previous: Data) -> Data {
+        withUnsafeTemporaryAllocation(byteCount: previous.count + hash.count, alignment: 8) { buffer in
+            previous.copyBytes(to: buffer.assumingMemoryBound(to: UInt8.self))
+            hash.copyBytes(to: UnsafeMutableRawBufferPointer(rebasing: buffer[previous.count...])
+                .assumingMemoryBound(to: UInt8.self))
+            return digest(UnsafeRawBufferPointer(buffer))
+        }
     }
 
     static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+    private static func digest(_ bytes: UnsafeRawBufferPointer) -> Data {
+        var hasher = SHA256()
+        hasher.update(bufferPointer: bytes)
+        return hasher.finalize().withUnsafeBytes { Data($0) }
+    }
 }

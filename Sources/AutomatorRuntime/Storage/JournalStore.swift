@@ -60,7 +60,7 @@ public struct JournalVerification: Sendable, Hashable {
 
 /// Walks the journal in sequence order and finds the first entry whose hashes do not follow.
 struct JournalVerifier {
-    private var heads: [Int: [UInt8]] = [:]
+    private var heads: [Int: Data] = [:]
     private var chain = JournalChain.origin
     private var lastSequence: Int64 = 0
     /// Verifying one incident: its entries' chain positions are not all seen.
@@ -70,7 +70,7 @@ struct JournalVerifier {
     init(wholeJournal: Bool) { self.wholeJournal = wholeJournal }
 
     /// Checks the next entry; false once one is broken.
-    mutating func check(_ entry: JournalChain.Stored, hash: [UInt8]?, chain stored: [UInt8]?) -> Bool {
+    mutating func check(_ entry: JournalChain.Stored, hash: Data?, chain stored: Data?) -> Bool {
         let incident = IncidentID(entry.incident)
         func broken(_ reason: String, at sequence: Int64 = entry.sequence) -> Bool {
             verification.problem = .init(sequence: sequence, incident: incident, reason: reason)

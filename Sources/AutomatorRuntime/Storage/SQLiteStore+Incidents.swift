@@ -101,23 +101,6 @@ extension SQLiteStore: IncidentStore {
         }
     }
 
-    /// Appends an entry with the next sequence and its place in the hash chains (`JournalChain`).
-    private static func append(_ entry: inout JournalEntry, to db: Database) throws {
-        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT sequence, chain FROM journal ORDER BY sequence DESC LIMIT 1"))
-        let previousHash = try Data.fetchOne(db.cachedStatement(sql: """
-            SELECT hash FROM journal WHERE incident = ? ORDER BY sequence DESC LIMIT 1
-            """), arguments: [entry.incident.number])
-        entry.sequence = (last?[0] as Int64? ?? 0) + 1
-        let hash = JournalChain.hash(of: entry, after: previousHash.map(Array.init) ?? JournalChain.origin)
-        let chain = JournalChain.chain(hash, after: (last?[1] as Data?).map(Array.init) ?? JournalChain.origin)
-        try db.cachedStatement(sql: """
-            INSERT INTO journal (sequence, incident, at, actor, kind, text, hash, chain) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                entry.sequence, entry.incident.number, entry.at.millisecondsSince1970, entry.actor, entry.kind.rawValue,
-                entry.text, Data(hash), Data(chain),
-            ])
-    }
-
     /// An entry as stored, from a row of `sequence, incident, at, actor, kind, text`.
     static func storedEntry(_ row: Row) throws -> JournalChain.Stored {
         JournalChain.Stored(sequence: try row.decode(atIndex: 0), incident: try row.decode(atIndex: 1),
@@ -207,7 +190,7 @@ extension SQLiteStore: IncidentStore {
 
     // MARK: Writing
 
-    static func applyIncidentWrite(_ write: StoreWrite, to db: Database) throws -> StoreError? {
+    static func applyIncidentWrite(_ write: StoreWrite, to db: Database, journal: JournalTip) throws -> StoreError? {
         switch write {
         case .createIncident(let incident):
             do {
@@ -289,10 +272,10 @@ extension SQLiteStore: IncidentStore {
             // (every change of a playbook writes one).
             var current = entries.first
             do {
-                try inSavepoint(db, if: entries.count > 1) {
+                try inSavepoint(db, journal: journal, if: entries.count > 1) {
                     for var entry in entries {
                         current = entry
-                        try append(&entry, to: db)
+                        try journal.append(&entry, to: db)
                     }
                     return true
                 }
@@ -302,7 +285,7 @@ extension SQLiteStore: IncidentStore {
         case .createRun, .updateRun, .appendHostCalls, .restartRun, .cacheVerdicts, .noteIndicator, .all,
              .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion, .addCheckpoint,
              .addEvidence, .noteCustody:
-            return try apply(write, to: db)
+            return try apply(write, to: db, journal: journal)
         }
         return nil
     }

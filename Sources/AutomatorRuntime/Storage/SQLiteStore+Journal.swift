@@ -16,9 +16,7 @@ extension SQLiteStore: JournalStore {
                     + "ORDER BY sequence")
             }
             while let row = try rows.next() {
-                let hash = (row[6] as Data?).map(Array.init)
-                let chain = (row[7] as Data?).map(Array.init)
-                guard verifier.check(try Self.storedEntry(row), hash: hash, chain: chain) else { return verifier.verification }
+                guard verifier.check(try Self.storedEntry(row), hash: row[6], chain: row[7]) else { return verifier.verification }
             }
             guard incident == nil else { return verifier.verification }
             for checkpoint in try Self.checkpoints(db) {

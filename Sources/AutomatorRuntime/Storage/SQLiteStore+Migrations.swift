@@ -191,10 +191,10 @@ extension SQLiteStore {
                     signature BLOB NOT NULL
                 );
                 """)
-            var heads: [Int: [UInt8]] = [:]
+            var heads: [Int: Data] = [:]
             var chain = JournalChain.origin
             let rows = try Row.fetchCursor(db, sql: "SELECT sequence, incident, at, actor, kind, text FROM journal ORDER BY sequence")
-            var hashed: [(Int64, [UInt8], [UInt8])] = []
+            var hashed: [(Int64, Data, Data)] = []
             while let row = try rows.next() {
                 let entry = try storedEntry(row)
                 let hash = JournalChain.hash(entry, after: heads[entry.incident] ?? JournalChain.origin)
@@ -204,7 +204,7 @@ extension SQLiteStore {
             }
             for (sequence, hash, chain) in hashed {
                 try db.execute(sql: "UPDATE journal SET hash = ?, chain = ? WHERE sequence = ?",
-                               arguments: [Data(hash), Data(chain), sequence])
+                               arguments: [hash, chain, sequence])
             }
         }
         // Evidence: the record of each file kept in the vault (DATA/evidence/objects, by SHA-256),

@@ -73,11 +73,16 @@ public final class SQLiteStore: Store {
         } catch {
             throw Self.storeError(error, path: path)
         }
+        let journal = JournalTip()
         committer = GroupCommitter(label: "automator.store.commit", maximumBatch: Self.maximumBatch) {
             [pool] batch throws(StoreError) in
             do {
-                return try pool.write { db in try Self.apply(batch, to: db) }
+                return try pool.write { db in
+                    try journal.begin(db)
+                    return try Self.apply(batch, to: db, journal: journal)
+                }
             } catch {
+                journal.forget()
                 throw Self.storeError(error, path: path)
             }
         }
@@ -216,15 +221,15 @@ public final class SQLiteStore: Store {
     /// Applies a batch inside the committer's transaction. A write that a constraint refuses
     /// fails alone: SQLite undoes that statement (or, for several records, the savepoint) and
     /// the transaction goes on. Any other error ends the transaction, which GRDB rolls back.
-    private static func apply(_ batch: [StoreWrite], to db: Database) throws -> [Int: StoreError] {
+    private static func apply(_ batch: [StoreWrite], to db: Database, journal: JournalTip) throws -> [Int: StoreError] {
         var refused: [Int: StoreError] = [:]
         for (index, write) in batch.enumerated() {
-            if let error = try apply(write, to: db) { refused[index] = error }
+            if let error = try apply(write, to: db, journal: journal) { refused[index] = error }
         }
         return refused
     }
 
-    static func apply(_ write: StoreWrite, to db: Database) throws -> StoreError? {
+    static func apply(_ write: StoreWrite, to db: Database, journal: JournalTip) throws -> StoreError? {
         switch write {
         case .createRun(let run):
             do {
@@ -255,7 +260,7 @@ public final class SQLiteStore: Store {
                     current = records[0]
                     try insert(records[0], into: db)
                 } else {
-                    try inSavepoint(db) {
+                    try inSavepoint(db, journal: journal) {
                         for record in records {
                             current = record
                             try insert(record, into: db)
@@ -284,16 +289,16 @@ public final class SQLiteStore: Store {
                 """).execute(arguments: [id.rawValue, keepingCalls])
         case .all(let writes):
             var refusal: StoreError?
-            try inSavepoint(db) {
+            try inSavepoint(db, journal: journal) {
                 for write in writes {
-                    refusal = try apply(write, to: db)
+                    refusal = try apply(write, to: db, journal: journal)
                     if refusal != nil { return false }
                 }
                 return true
             }
             return refusal
         case .createIncident, .updateIncident, .linkIncidents, .createTask, .completeTask, .appendJournal:
-            return try applyIncidentWrite(write, to: db)
+            return try applyIncidentWrite(write, to: db, journal: journal)
         case .noteIndicator(let seen):
             try note(seen, in: db)
         case .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion:
@@ -317,9 +322,12 @@ public final class SQLiteStore: Store {
     }
 
     /// Runs `body` in a savepoint (if `needed`: a single statement undoes itself), kept if it
-    /// returns true and undone if it returns false or throws. The statements are cached: GRDB's `inSavepoint` compiles them anew each time, and
-    /// a playbook's every change runs in one, where compiling cost a tenth of the store's CPU.
-    static func inSavepoint(_ db: Database, if needed: Bool = true, _ body: () throws -> Bool) throws {
+    /// returns true and undone if it returns false or throws, and the journal's tip with it. The
+    /// statements are cached: GRDB's `inSavepoint` compiles them anew each time, and a
+    /// playbook's every change runs in one, where compiling cost a tenth of the store's CPU.
+    static func inSavepoint(_ db: Database, journal: JournalTip, if needed: Bool = true,
+                            _ body: () throws -> Bool) throws
+    {
         guard needed else {
             _ = try body()
             return
@@ -327,11 +335,15 @@ public final class SQLiteStore: Store {
         try db.cachedStatement(sql: "SAVEPOINT automator").execute()
         let keep: Bool
         do { keep = try body() } catch {
+            journal.forget()
             try? db.cachedStatement(sql: "ROLLBACK TO automator").execute()
             try? db.cachedStatement(sql: "RELEASE automator").execute()
             throw error
         }
-        if !keep { try db.cachedStatement(sql: "ROLLBACK TO automator").execute() }
+        if !keep {
+            journal.forget()
+            try db.cachedStatement(sql: "ROLLBACK TO automator").execute()
+        }
         try db.cachedStatement(sql: "RELEASE automator").execute()
     }
 
