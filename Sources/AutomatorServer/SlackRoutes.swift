@@ -20,11 +20,11 @@ struct SlackRoutes: Sendable {
     }
 
     @Sendable func events(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        Self.response(adapter.handleEvents(try await Self.slackRequest(request), delivering: inbox))
+        Self.response(await adapter.handleEvents(try await Self.slackRequest(request), delivering: inbox))
     }
 
     @Sendable func interactions(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        Self.response(adapter.handleInteraction(try await Self.slackRequest(request), delivering: inbox))
+        Self.response(await adapter.handleInteraction(try await Self.slackRequest(request), delivering: inbox))
     }
 
     private static func slackRequest(_ request: Request) async throws -> SlackHTTPRequest {

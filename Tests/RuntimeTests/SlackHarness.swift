@@ -17,12 +17,14 @@ final class SlackHarness: Sendable {
     let inbox = RecordingInbox()
     private let server: LoopbackServer
 
-    /// - Parameter connect: runs the adapter (`auth.test`) first, as the bot does.
-    init(connect: Bool = true) async throws {
+    /// - Parameters:
+    ///   - connect: runs the adapter (`auth.test`) first, as the bot does.
+    ///   - answerWithin: the adapter's deadline for an event's 200.
+    init(connect: Bool = true, answerWithin: Duration = .seconds(2)) async throws {
         fake = try await FakeSlack()
         adapter = SlackAdapter(configuration: SlackConfiguration(signingSecret: FakeSlack.signingSecret,
                                                                  botToken: FakeSlack.token, apiURL: fake.apiURL),
-                               logger: Self.logger)
+                               answerWithin: answerWithin, logger: Self.logger)
         let router = Router()
         SlackRoutes(adapter: adapter, inbox: inbox).add(to: router)
         server = try await LoopbackServer(router)

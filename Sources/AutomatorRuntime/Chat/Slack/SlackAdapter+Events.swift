@@ -12,7 +12,7 @@ extension SlackAdapter {
     /// with their files and threads, and mentions of the bot. Not: the bot's own messages, other
     /// bots', edits, deletions, joins. Slack's retries and the `app_mention` twin of a message
     /// are delivered once.
-    package func handleEvents(_ request: SlackHTTPRequest, delivering inbox: any ChatInbox) -> SlackHTTPResponse {
+    package func handleEvents(_ request: SlackHTTPRequest, delivering inbox: any ChatInbox) async -> SlackHTTPResponse {
         if let refusal = refusal(of: request) { return refusal }
         let envelope: SlackEventEnvelope
         do { envelope = try Self.decoder.decode(SlackEventEnvelope.self, from: Data(request.body)) } catch {
@@ -31,7 +31,7 @@ extension SlackAdapter {
                 let newEvent = envelope.eventId.map { state.events.insert($0) } ?? true
                 return newEvent && state.messages.insert(incoming.channel + "/" + incoming.ts)
             }
-            if first { deliver(incoming, to: inbox) }
+            if first { await handOver { await self.deliver(incoming, to: inbox) } }
             return .ok
         default:
             return .ok
@@ -56,30 +56,47 @@ extension SlackAdapter {
         return decoder
     }
 
-    /// Looks the names up and hands the message to the bot, in a task of its own: Slack wants
-    /// its answer within 3 seconds, whatever the bot does with the message.
-    private func deliver(_ incoming: SlackIncoming, to inbox: any ChatInbox) {
-        Task.detached { [self] in
-            let user = await directory.userOrID(incoming.user)
-            let channel = incoming.isDirect
-                ? ChatChannel(id: incoming.channel, name: user.name, isDirect: true)
-                : await directory.channelOrID(incoming.channel)
-            var files = [ChatFile]()
-            for file in incoming.files {
-                if let ready = file.chatFile {
-                    files.append(ready)
-                } else {
-                    do {
-                        if let described = try await api.file(file.id).chatFile { files.append(described) }
-                    } catch {
-                        logger.warning("slack: file \(file.id) of message \(incoming.ts) left out: \(error)")
-                    }
+    /// Runs `delivery` in a task of its own and waits for it, `answerWithin` at the longest:
+    /// Slack's 200 goes out once the bot has the message (its run is stored: a crash after the
+    /// 200 loses nothing), or at the deadline if the bot is slow (Slack wants its answer within
+    /// 3 seconds, and retries after that), while the delivery goes on.
+    func handOver(_ delivery: @escaping @Sendable () async -> Void) async {
+        await withCheckedContinuation { (answer: CheckedContinuation<Void, Never>) in
+            let waiting = Mutex<CheckedContinuation<Void, Never>?>(answer)
+            let resume: @Sendable () -> Void = { waiting.withLock { $0.take() }?.resume() }
+            let deadline = Task { [answerWithin] in
+                try? await Task.sleep(for: answerWithin)
+                resume()
+            }
+            Task.detached {
+                await delivery()
+                resume()
+                deadline.cancel()
+            }
+        }
+    }
+
+    /// Looks the names up and hands the message to the bot.
+    private func deliver(_ incoming: SlackIncoming, to inbox: any ChatInbox) async {
+        let user = await directory.userOrID(incoming.user)
+        let channel = incoming.isDirect
+            ? ChatChannel(id: incoming.channel, name: user.name, isDirect: true)
+            : await directory.channelOrID(incoming.channel)
+        var files = [ChatFile]()
+        for file in incoming.files {
+            if let ready = file.chatFile {
+                files.append(ready)
+            } else {
+                do {
+                    if let described = try await api.file(file.id).chatFile { files.append(described) }
+                } catch {
+                    logger.warning("slack: file \(file.id) of message \(incoming.ts) left out: \(error)")
                 }
             }
-            let message = ChatMessage(id: incoming.ts, channel: channel, user: user, text: incoming.text,
-                                      thread: incoming.thread, replyTo: incoming.thread, files: files,
-                                      at: Date(timeIntervalSince1970: TimeInterval(incoming.ts) ?? Date().timeIntervalSince1970))
-            await inbox.receive(message, from: self)
         }
+        let message = ChatMessage(id: incoming.ts, channel: channel, user: user, text: incoming.text,
+                                  thread: incoming.thread, replyTo: incoming.thread, files: files,
+                                  at: Date(timeIntervalSince1970: TimeInterval(incoming.ts) ?? Date().timeIntervalSince1970))
+        await inbox.receive(message, from: self)
     }
 }

@@ -3,10 +3,12 @@ import Logging
 
 extension SlackAdapter {
     /// `POST /slack/interactions`: a click on a question's button (`block_actions`), as
-    /// `payload=JSON` in a form body. Checks the signature (401), answers at once (200), and
-    /// delivers the `ChatAnswer` to `inbox` afterwards; other interactions are ignored, a body
-    /// that is not one is a 400.
-    package func handleInteraction(_ request: SlackHTTPRequest, delivering inbox: any ChatInbox) -> SlackHTTPResponse {
+    /// `payload=JSON` in a form body. Checks the signature (401), delivers the `ChatAnswer` to
+    /// `inbox` and answers 200 once it is recorded (or at the deadline: `handOver`); other
+    /// interactions are ignored, a body that is not one is a 400.
+    package func handleInteraction(_ request: SlackHTTPRequest, delivering inbox: any ChatInbox) async
+        -> SlackHTTPResponse
+    {
         if let refusal = refusal(of: request) { return refusal }
         guard let payload = Self.formField("payload", in: request.body) else {
             return .badRequest("an interaction is a form with a payload field")
@@ -23,7 +25,7 @@ extension SlackAdapter {
         for action in interaction.actions ?? [] {
             guard let (question, choice) = SlackQuestionBlocks.answer(actionID: action.actionId, value: action.value)
             else { continue }
-            Task.detached { [self] in
+            await handOver { [self] in
                 let answer = ChatAnswer(question: question, choice: choice,
                                         user: await directory.userOrID(interaction.user.id),
                                         channel: await directory.channelOrID(channel), message: message)

@@ -26,6 +26,8 @@ public final class SlackAdapter: ChatAdapter {
     let api: SlackWebAPI
     let directory: SlackDirectory
     let logger: Logger
+    /// How long Slack's request waits for the bot to take the message before its 200 goes out.
+    let answerWithin: Duration
     let state = Mutex(State())
 
     struct State {
@@ -37,11 +39,17 @@ public final class SlackAdapter: ChatAdapter {
         var messages = RecentKeys(capacity: 1000)
     }
 
-    /// - Parameter httpClient: the client for the Web API and files; by default one shared by
-    ///   every Slack adapter. One passed in must follow no redirect: a redirect would carry the
-    ///   bot token along.
-    public init(configuration: SlackConfiguration, httpClient: HTTPClient? = nil, logger: Logger) {
+    /// - Parameters:
+    ///   - httpClient: the client for the Web API and files; by default one shared by every
+    ///     Slack adapter. One passed in must follow no redirect: a redirect would carry the bot
+    ///     token along.
+    ///   - answerWithin: the longest an event's 200 waits for the bot to have stored the message
+    ///     (`handOver`); below Slack's 3 seconds.
+    public init(configuration: SlackConfiguration, httpClient: HTTPClient? = nil, answerWithin: Duration = .seconds(2),
+                logger: Logger)
+    {
         self.configuration = configuration
+        self.answerWithin = answerWithin
         api = SlackWebAPI(configuration: configuration, client: httpClient ?? SlackWebAPI.sharedClient)
         directory = SlackDirectory(api: api, logger: logger)
         self.logger = logger
