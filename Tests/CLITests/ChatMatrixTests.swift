@@ -63,6 +63,7 @@ struct ChatMatrixTests {
                 homeserver: \(synapse.url)
                 user: "\(bot.id)"
                 password: "\(bot.password)"
+                invites_from: ["\(alice.id)"]
             """)
         let server = try await ServerProcess.start(
             data: folder.url.appendingPathComponent("data"), scripts: Self.scripts,

@@ -106,6 +106,44 @@ struct MatrixAdapterTests {
         #expect(messages.last?.thread == question.id)
     }
 
+    @Test("Only whom invites_from names can invite the bot: another person's invite is declined, not joined")
+    func invites() async throws {
+        let matrix = try await Homeserver()
+        let (bot, alice, mallory) = (try await matrix.register("bot"), try await matrix.person("alice"),
+                                     try await matrix.person("mallory"))
+        let (_, inbox, task, _) = try await matrix.start(bot, invitesFrom: [alice.id])
+        defer { task.cancel() }
+        let refused = try await mallory.createRoom(["name": "free lookups", "invite": [bot.id]])
+        let room = try await alice.createRoom(["name": "soc", "invite": [bot.id]])
+        try await alice.waitUntilJoined(bot.id, room)
+        var membership: String?
+        for _ in 0..<200 {
+            let state = try await mallory.call("GET", "/rooms/\(segment(refused))/state/m.room.member/\(segment(bot.id))")
+            membership = state["membership"] as? String
+            if membership != "invite" { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(membership == "leave", "the invite is declined")
+        try await mallory.send(refused, ["msgtype": "m.text", "body": "check 203.0.113.7"])
+        try await alice.send(room, ["msgtype": "m.text", "body": "check 198.51.100.7"])
+        #expect(try await inbox.wait(for: 1).map(\.text) == ["check 198.51.100.7"])
+    }
+
+    @Test("By default the bot's own server may invite it, and no other; a server name admits all of its people")
+    func defaultInviters() {
+        let own = MatrixConfiguration(homeserver: "https://matrix.example.org", userID: "@bot:example.org",
+                                      credential: .accessToken("t"))
+        #expect(own.invitesFrom == ["example.org"])
+        #expect(own.mayInvite("@alice:example.org"))
+        #expect(!own.mayInvite("@mallory:evil.example"))
+        #expect(!own.mayInvite("@mallory:example.org.evil.example"))
+        let partner = MatrixConfiguration(homeserver: "https://matrix.example.org", userID: "@bot:example.org",
+                                          credential: .accessToken("t"),
+                                          invitesFrom: ["partner.example:8448", "@carol:other.example"])
+        #expect(partner.mayInvite("@dave:partner.example:8448") && partner.mayInvite("@carol:other.example"))
+        #expect(!partner.mayInvite("@alice:example.org") && !partner.mayInvite("@erin:other.example"))
+    }
+
     @Test("A room with the bot and one person and no name is a direct conversation, named after the person")
     func direct() async throws {
         let matrix = try await Homeserver()
@@ -242,20 +280,21 @@ struct Homeserver {
     func person(_ name: String) async throws -> Person { Person(synapse: synapse, account: try await register(name)) }
 
     func adapter(_ bot: Synapse.Account, _ credential: MatrixConfiguration.Credential? = nil,
-                 store: MemoryChatState) -> MatrixAdapter
+                 store: MemoryChatState, invitesFrom: [String]? = nil) -> MatrixAdapter
     {
         let configuration = MatrixConfiguration(homeserver: synapse.url, userID: bot.id,
-                                                credential: credential ?? .accessToken(bot.accessToken))
+                                                credential: credential ?? .accessToken(bot.accessToken),
+                                                invitesFrom: invitesFrom)
         return MatrixAdapter(configuration: configuration, state: store,
                              logger: .init(label: "test") { _ in SwiftLogNoOpLogHandler() },
                              longestRetryDelay: .milliseconds(500))
     }
 
     /// Runs the bot's adapter; returns once its first sync is done, so that what follows is new.
-    func start(_ bot: Synapse.Account, store: MemoryChatState = MemoryChatState()) async throws
-        -> (MatrixAdapter, TestInbox, Task<Void, any Error>, MemoryChatState)
+    func start(_ bot: Synapse.Account, store: MemoryChatState = MemoryChatState(), invitesFrom: [String]? = nil)
+        async throws -> (MatrixAdapter, TestInbox, Task<Void, any Error>, MemoryChatState)
     {
-        let adapter = adapter(bot, store: store)
+        let adapter = adapter(bot, store: store, invitesFrom: invitesFrom)
         let inbox = TestInbox()
         let task = Task { try await adapter.run(delivering: inbox) }
         try await waitUntilSynced(adapter, store, task)

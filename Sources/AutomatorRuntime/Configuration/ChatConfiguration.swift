@@ -16,6 +16,7 @@ import Yams
 ///     homeserver: https://matrix.example.org
 ///     user: "@automator:example.org"
 ///     access_token: ${MATRIX_ACCESS_TOKEN}   # or password: ${MATRIX_PASSWORD}
+///     invites_from: [example.org, "@alice:partner.example"]   # default: the bot's own server
 ///   report:                              # automator serve posts it every day
 ///     channel: "#soc"
 ///     daily_at: "08:00"                  # UTC
@@ -79,7 +80,8 @@ public struct ChatConfiguration: Sendable {
         }
         if let node = chat["matrix"] {
             let fields = try reader.mapping(node, key: "chat.matrix")
-            try reader.only(["homeserver", "user", "access_token", "password"], in: fields, key: "chat.matrix")
+            try reader.only(["homeserver", "user", "access_token", "password", "invites_from"], in: fields,
+                            key: "chat.matrix")
             let credential: MatrixConfiguration.Credential
             if let token = fields["access_token"] {
                 credential = .accessToken(try reader.string(token, key: "chat.matrix.access_token"))
@@ -88,9 +90,14 @@ public struct ChatConfiguration: Sendable {
             } else {
                 throw reader.error(node, "chat.matrix", "give access_token or password")
             }
+            let invitesFrom = try fields["invites_from"].map { node throws(ConfigurationError) in
+                try reader.sequence(node, key: "chat.matrix.invites_from").map { entry throws(ConfigurationError) in
+                    try reader.string(entry, key: "chat.matrix.invites_from")
+                }
+            }
             matrix = MatrixConfiguration(homeserver: try reader.string(fields["homeserver"], key: "chat.matrix.homeserver"),
                                          userID: try reader.string(fields["user"], key: "chat.matrix.user"),
-                                         credential: credential)
+                                         credential: credential, invitesFrom: invitesFrom)
         }
     }
 }

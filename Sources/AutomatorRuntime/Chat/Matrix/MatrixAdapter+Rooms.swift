@@ -68,9 +68,14 @@ extension MatrixAdapter {
             }
             id = resolved
         }
+        try await leaveRoom(id)
+        _ = state.withLock { $0.rooms.removeValue(forKey: id) }
+    }
+
+    /// Leaves the room `id`, or declines its invite.
+    func leaveRoom(_ id: String) async throws(ChatError) {
         let _: Empty = try await client.call(.POST, "/_matrix/client/v3/rooms/\(MatrixID.segment(id))/leave",
                                              body: [String: String]())
-        _ = state.withLock { $0.rooms.removeValue(forKey: id) }
     }
 
     /// The room's state read from the homeserver: its name, alias and members.

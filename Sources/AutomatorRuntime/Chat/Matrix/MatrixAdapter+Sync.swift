@@ -55,18 +55,27 @@ extension MatrixAdapter {
         }
     }
 
-    /// Joins the rooms the bot is invited to; their messages arrive with the next batches. Before
-    /// anything is delivered too: when the homeserver cannot be reached, the whole batch is
-    /// fetched again (joining a room twice is harmless). An invite to a room that is gone is
-    /// skipped.
-    func acceptInvites(_ rooms: [String]) async throws(ChatError) {
-        for id in rooms {
+    /// Joins the rooms the bot is invited to by someone `invitesFrom` allows, and declines the
+    /// others; their messages arrive with the next batches. Before anything is delivered too:
+    /// when the homeserver cannot be reached, the whole batch is fetched again (joining a room
+    /// twice is harmless). An invite to a room that is gone is skipped.
+    func acceptInvites(_ rooms: [String: [MatrixEvent]]) async throws(ChatError) {
+        for (id, state) in rooms.sorted(by: { $0.key < $1.key }) {
+            let inviter = state.last { $0.type == "m.room.member" && $0.stateKey == configuration.userID }?.sender
             do throws(ChatError) {
+                guard let inviter, configuration.mayInvite(inviter) else {
+                    try await leaveRoom(id)
+                    logger.warning("""
+                        Matrix: declined the invite to \(id) from \(inviter ?? "someone unknown"): add them or their \
+                        server to chat.matrix.invites_from to let them invite the bot
+                        """)
+                    continue
+                }
                 let _: JoinAnswer = try await client.call(.POST, "/_matrix/client/v3/join/\(MatrixID.segment(id))",
                                                           body: [String: String]())
-                logger.info("Matrix: joined \(id), where the bot was invited")
+                logger.info("Matrix: joined \(id), where \(inviter) invited the bot")
             } catch where error.kind == .notFound {
-                logger.warning("Matrix: cannot accept the invite to \(id): \(error)")
+                logger.warning("Matrix: cannot answer the invite to \(id): \(error)")
             }
         }
     }

@@ -21,12 +21,25 @@ public struct MatrixConfiguration: Sendable {
     public var credential: Credential
     /// The name of the device a password login creates, shown in the account's session list.
     public var deviceName: String
+    /// Who may invite the bot into a room: user ids (`@alice:example.org`) and server names
+    /// (`example.org`: anyone with an account there). By default the bot's own server: on a
+    /// federated network anyone anywhere could otherwise invite it, read its answers and use
+    /// its lookups.
+    public var invitesFrom: [String]
 
-    public init(homeserver: String, userID: String, credential: Credential, deviceName: String = "Automator") {
+    public init(homeserver: String, userID: String, credential: Credential, deviceName: String = "Automator",
+                invitesFrom: [String]? = nil)
+    {
         // One trailing slash or none: paths are appended as `/_matrix/...`.
         self.homeserver = homeserver.hasSuffix("/") ? String(homeserver.dropLast()) : homeserver
         self.userID = userID
         self.credential = credential
         self.deviceName = deviceName
+        self.invitesFrom = invitesFrom ?? [MatrixID.server(userID)]
+    }
+
+    /// Whether `user` may invite the bot (`invitesFrom`).
+    func mayInvite(_ user: String) -> Bool {
+        invitesFrom.contains(user) || invitesFrom.contains(MatrixID.server(user))
     }
 }

@@ -10,6 +10,12 @@ enum MatrixID {
         return String(rest.prefix { $0 != ":" })
     }
 
+    /// The server name after the first colon: `example.org` for `@alice:example.org` (a server
+    /// name may hold a port, `example.org:8448`).
+    static func server(_ id: String) -> String {
+        id.firstIndex(of: ":").map { String(id[id.index(after: $0)...]) } ?? ""
+    }
+
     /// `id` as one segment of a URL path: every sigil, colon and slash escaped.
     static func segment(_ id: String) -> String {
         id.addingPercentEncoding(withAllowedCharacters: unreserved) ?? id

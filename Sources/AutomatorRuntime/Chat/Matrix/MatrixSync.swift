@@ -2,7 +2,9 @@
 struct MatrixSync: Decodable {
     var nextBatch: String
     var joined: [String: JoinedRoom]
-    var invited: [String]
+    /// The rooms the bot is invited to, each with the events the invite shows of the room
+    /// (`invite_state`: among them the `m.room.member` event that invited the bot).
+    var invited: [String: [MatrixEvent]]
     var left: [String]
     /// The bot's `m.direct` account data, when it changed: its direct rooms by person.
     var direct: [String: [String]]?
@@ -31,11 +33,17 @@ struct MatrixSync: Decodable {
 
     private struct Rooms: Decodable {
         var join: [String: JoinedRoom]?
-        var invite: [String: Ignored]?
+        var invite: [String: InvitedRoom]?
         var leave: [String: Ignored]?
     }
 
     private struct Ignored: Decodable {}
+
+    private struct InvitedRoom: Decodable {
+        var inviteState: Events?
+        enum CodingKeys: String, CodingKey { case inviteState = "invite_state" }
+        struct Events: Decodable { var events: [Lenient<MatrixEvent>]? }
+    }
 
     private struct AccountData: Decodable {
         var events: [Lenient<Direct>]?
@@ -51,7 +59,7 @@ struct MatrixSync: Decodable {
         nextBatch = try container.decode(String.self, forKey: .nextBatch)
         let rooms = try container.decodeIfPresent(Rooms.self, forKey: .rooms)
         joined = rooms?.join ?? [:]
-        invited = rooms?.invite.map { Array($0.keys) } ?? []
+        invited = rooms?.invite?.mapValues { $0.inviteState?.events?.compactMap(\.value) ?? [] } ?? [:]
         left = rooms?.leave.map { Array($0.keys) } ?? []
         let accountData = try container.decodeIfPresent(AccountData.self, forKey: .accountData)
         direct = accountData?.events?.compactMap(\.value).last { $0.type == "m.direct" }?.content
