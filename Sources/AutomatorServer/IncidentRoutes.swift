@@ -42,12 +42,15 @@ struct IncidentRoutes: Sendable {
         }
     }
 
-    /// `GET /api/v1/incidents?status=&type=&severity=&owner=&text=&limit=` → `{"incidents": [...]}`.
+    /// `GET /api/v1/incidents?status=&type=&severity=&owner=&text=&indicator=&limit=` →
+    /// `{"incidents": [...]}`.
     @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
-        try Self.only(["status", "type", "severity", "owner", "text", "limit"], in: parameters)
+        try Self.only(["status", "type", "severity", "owner", "text", "indicator", "limit"], in: parameters)
         var query = IncidentQuery(type: parameters.get("type"), owner: parameters.get("owner"),
-                                  text: parameters.get("text"), limit: try Self.limit(parameters))
+                                  text: parameters.get("text"),
+                                  indicator: parameters.get("indicator").map(IncidentIndicators.normalized),
+                                  limit: try Self.limit(parameters))
         query.statuses = try Self.list(parameters.get("status"), of: Incident.Status.self, "status")
         query.severities = try Self.list(parameters.get("severity"), of: Incident.Severity.self, "severity")
         let found: [Incident]

@@ -88,7 +88,7 @@ enum IncidentBackend {
             let parameters: [(String, String?)] = [
                 ("status", query.statuses?.map(\.rawValue).joined(separator: ",")), ("type", query.type),
                 ("severity", query.severities?.map(\.rawValue).joined(separator: ",")), ("owner", query.owner),
-                ("text", query.text), ("limit", "\(query.limit)"),
+                ("text", query.text), ("indicator", query.indicator), ("limit", "\(query.limit)"),
             ]
             return try await client.call("GET", "/api/v1/incidents?" + Self.queryString(parameters))
         case .store(let service, _, _):

@@ -201,7 +201,8 @@ extension IncidentCommand {
                 Examples:
                   automator incident list
                   automator incident list --status new,active --severity high,critical
-                  automator incident list --text examp1e-hr.test --limit 20
+                  automator incident list --text "password reset" --limit 20
+                  automator incident list --indicator 'hxxp://examp1e-hr[.]test/login'
                   automator incident list --owner tier1 --json
                 """
         )
@@ -225,6 +226,12 @@ extension IncidentCommand {
         @Option(help: ArgumentHelp("Only incidents whose title, details, fields or payload contain this text.",
                                    valueName: "text"))
         var text: String?
+
+        @Option(help: ArgumentHelp("""
+            Only incidents that mention this IP, domain, URL, e-mail address, hash or CVE (an exact \
+            match, defanged forms too: 10.0.0.1 does not find 10.0.0.12).
+            """, valueName: "indicator"))
+        var indicator: String?
 
         @Option(help: ArgumentHelp("At most this many incidents, from 1 to 1000.", valueName: "n"))
         var limit = 100
@@ -253,7 +260,7 @@ extension IncidentCommand {
                 statuses: status?.split(separator: ",").compactMap { Incident.Status(rawValue: String($0)) },
                 type: type,
                 severities: severity?.split(separator: ",").compactMap { Incident.Severity(rawValue: String($0)) },
-                owner: owner, text: text, limit: limit)
+                owner: owner, text: text, indicator: indicator.map(IncidentIndicators.normalized), limit: limit)
             let text = try await IncidentBackend.perform(options) { backend throws(CommandFailure) in
                 try await backend.incidents(query)
             }

@@ -38,6 +38,14 @@ struct IncidentCommandTests {
         #expect(list.stdout.contains("INC-1"), "\(list.stdout)")
         #expect(list.stdout.contains("Is this fine?"))
 
+        let beacon = try await automator(["incident", "create", "--title", "Beacon to 203.0.113.70", "--type", "c2",
+                                          "--severity", "high"])
+        #expect(beacon.status == 0, "\(beacon.stderr)")
+        let mentioning = try await automator(["incident", "list", "--indicator", "203.0.113[.]70"])
+        #expect(mentioning.stdout.contains("INC-2") && !mentioning.stdout.contains("INC-1"), "\(mentioning.stdout)")
+        let other = try await automator(["incident", "list", "--indicator", "203.0.113.7"])
+        #expect(!other.stdout.contains("INC-2"), "an exact match: \(other.stdout)")
+
         let shown = try await automator(["incident", "show", "INC-1"])
         #expect(shown.status == 0, "\(shown.stderr)")
         #expect(shown.stdout.contains("tasks: 0/1 done"), "\(shown.stdout)")
@@ -86,5 +94,11 @@ struct IncidentCommandTests {
         let shown = try await automator(["incident", "show", "INC-1"])
         #expect(shown.stdout.contains("tasks: 1/1 done"), "\(shown.stdout)")
         #expect(shown.stdout.contains("answered no"), "\(shown.stdout)")
+
+        let phish = try await automator(["incident", "create", "--title", "Link to hxxp://evil-login[.]com/x",
+                                         "--type", "phishing", "--severity", "low"])
+        #expect(phish.status == 0, "\(phish.stderr)")
+        let mentioning = try await automator(["incident", "list", "--indicator", "evil-login.com"])
+        #expect(mentioning.stdout.contains("INC-2") && !mentioning.stdout.contains("INC-1"), "\(mentioning.stdout)")
     }
 }

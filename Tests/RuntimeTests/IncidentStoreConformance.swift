@@ -6,7 +6,7 @@ import Testing
 /// alone, like `StoreConformance`, so that the PostgreSQL store runs the same checks.
 struct IncidentStoreConformance {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        case incidentRoundTrip, targetedChanges, links, tasks, journal, queries, refusals, togetherOrNot
+        case incidentRoundTrip, targetedChanges, links, tasks, journal, queries, indicators, refusals, togetherOrNot
 
         var testDescription: String { rawValue }
     }
@@ -22,6 +22,7 @@ struct IncidentStoreConformance {
         case .tasks: try await tasks(store)
         case .journal: try await journal(store)
         case .queries: try await queries(store)
+        case .indicators: try await indicators(store)
         case .refusals: try await refusals(store)
         case .togetherOrNot: try await togetherOrNot(store)
         }
@@ -164,6 +165,36 @@ struct IncidentStoreConformance {
         #expect(try await ids(IncidentQuery(createdSince: Self.time(100))) == [3, 2])
         #expect(try await ids(IncidentQuery(limit: 1)) == [3])
         #expect(try await ids(IncidentQuery(awaitingSLA: true)) == [1, 3], "open ones, by due time")
+    }
+
+    /// Incidents are found by the indicators they mention, exactly, as extraction normalises
+    /// them; a change adds what it mentions.
+    private func indicators(_ store: any IncidentStore) async throws {
+        let hash = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
+        var first = Self.incident(1, at: 0)
+        first.raw = #"{"url": "hxxp://evil-login[.]com/x", "client": "10.0.0.12"}"#
+        var second = Self.incident(2, at: 100)
+        second.details = "Seen from 10.0.0.1, dropped \(hash)"
+        try await store.write(.createIncident(first))
+        try await store.write(.createIncident(second))
+        try await store.write(.createIncident(Self.incident(3, at: 200)))
+        var change = IncidentChange(IncidentID(3))
+        change.fieldsPatch = #"{"source_ip": "10.0.0.1"}"#
+        try await store.write(.updateIncident(change))
+
+        func ids(_ value: String, _ query: IncidentQuery = IncidentQuery()) async throws -> [Int] {
+            var query = query
+            query.indicator = IncidentIndicators.normalized(value)
+            return try await store.listIncidents(query).map(\.id.number)
+        }
+        #expect(try await ids("10.0.0.1") == [3, 2], "not 10.0.0.12; the change's field counts")
+        #expect(try await ids("10.0.0.12") == [1])
+        #expect(try await ids("hxxp://evil-login[.]com/x") == [1], "defanged, in the raw payload")
+        #expect(try await ids("evil-login.com") == [1], "a URL's host")
+        #expect(try await ids(hash) == [2], "a hash in any case")
+        #expect(try await ids("a@examp1e.com") == [3, 2, 1], "the custom fields")
+        #expect(try await ids("10.0.0.1", IncidentQuery(createdSince: Self.time(150))) == [3])
+        #expect(try await ids("203.0.113.9").isEmpty)
     }
 
     /// Writes about what does not exist, or contradict what does, are refused with what is wrong.

@@ -143,6 +143,26 @@ struct StoreTests {
         await store.close()
     }
 
+    @Test("Incidents stored before the indicator index are found by what they mention once migrated")
+    func indicatorBackfill() async throws {
+        let scratch = try ScratchFolder()
+        try SQLiteStore.makeDatabase(at: scratch.path + "/automator.sqlite", version: "v7", sql: """
+            INSERT INTO incident (number, title, type, severity, status, labels, fields, details, raw, created_at,
+                                  updated_at, alert_count)
+            VALUES (1, 'Beacon to 198.51.100.7', 'c2', 'high', 'new', '[]', '{}', '', NULL, 0, 0, 1),
+                   (2, 'Phish', 'phishing', 'low', 'new', '[]', '{"sender": "hr@examp1e-hr.com"}', '',
+                    '{"url": "hxxps://examp1e-hr[.]com/login"}', 0, 0, 1);
+            """)
+        let store = try SQLiteStore(folder: scratch.path)
+        func ids(_ value: String) async throws -> [Int] {
+            try await store.listIncidents(IncidentQuery(indicator: value)).map(\.id.number)
+        }
+        #expect(try await ids("198.51.100.7") == [1])
+        #expect(try await ids("hr@examp1e-hr.com") == [2])
+        #expect(try await ids("https://examp1e-hr.com/login") == [2])
+        await store.close()
+    }
+
     @Test("A database from a newer version is refused, and says which versions it does not know")
     func newerSchema() throws {
         let scratch = try ScratchFolder()

@@ -15,21 +15,10 @@ local function ago(seconds)
   return ("%d days ago"):format(days)
 end
 
---- True when the incident really mentions `value`: the search is by substring, and
---- "10.0.0.1" is inside "10.0.0.12".
-local function mentions(inc, value)
-  local text = table.concat({ inc.title, inc.details or "", json.encode(inc.fields or {}),
-                              inc.raw and json.encode(inc.raw) or "" }, "\n")
-  for _, found in ipairs(intel.extract(text)) do
-    if found.value == value then return true end
-  end
-  return false
-end
-
 --- "seen in INC-12, closed 3 days ago": the latest other incident that mentions `value`, or nil.
 function findings.seen(value, current_incident)
-  for _, inc in ipairs(incidents.find{ text = value, limit = 10 }) do
-    if inc.id ~= current_incident and mentions(inc, value) then
+  for _, inc in ipairs(incidents.find{ indicator = value, limit = 2 }) do
+    if inc.id ~= current_incident then
       if inc.status == "closed" and inc.closed_at then
         return ("seen in %s, closed %s"):format(inc.id, ago(inc.closed_at))
       end

@@ -239,7 +239,8 @@ incidents = {}
 ---@field status? incident.status|incident.status[]
 ---@field source? string
 ---@field owner? string
----@field text? string a substring of the title, details, fields or raw payload, such as a hash
+---@field text? string a substring of the title, details, fields or raw payload
+---@field indicator? string an IP, domain, URL, e-mail address, hash or CVE the incident mentions (exactly: 10.0.0.1 is not 10.0.0.12)
 ---@field since? duration how far back, such as "30d"
 ---@field limit? integer at most this many, 1 to 1000; 20 by default
 

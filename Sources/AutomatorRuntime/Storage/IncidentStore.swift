@@ -35,6 +35,10 @@ public struct IncidentQuery: Sendable, Hashable {
     /// A substring of the title, details, custom fields or raw payload (case-insensitive for
     /// ASCII letters).
     public var text: String?
+    /// An indicator the incident mentions, normalised as extraction gives it
+    /// (`IncidentIndicators.normalized`): an exact match, so `10.0.0.1` is not found in
+    /// `10.0.0.12`.
+    public var indicator: String?
     public var createdSince: Date?
     /// Open incidents whose SLA has not been handled as breached yet.
     public var awaitingSLA = false
@@ -42,7 +46,7 @@ public struct IncidentQuery: Sendable, Hashable {
 
     public init(statuses: [Incident.Status]? = nil, type: String? = nil, severities: [Incident.Severity]? = nil,
                 source: String? = nil, sourceRef: String? = nil, owner: String? = nil, text: String? = nil,
-                createdSince: Date? = nil, awaitingSLA: Bool = false, limit: Int = 100)
+                indicator: String? = nil, createdSince: Date? = nil, awaitingSLA: Bool = false, limit: Int = 100)
     {
         self.statuses = statuses
         self.type = type
@@ -51,6 +55,7 @@ public struct IncidentQuery: Sendable, Hashable {
         self.sourceRef = sourceRef
         self.owner = owner
         self.text = text
+        self.indicator = indicator
         self.createdSince = createdSince
         self.awaitingSLA = awaitingSLA
         self.limit = limit

@@ -48,6 +48,10 @@ extension SQLiteStore: IncidentStore {
                 """.replacingOccurrences(of: "?1", with: "?\(arguments.count + 1)"))
             arguments.append("%" + escaped + "%")
         }
+        if let indicator = query.indicator {
+            conditions.append("number IN (SELECT incident FROM incident_indicator WHERE value = ?)")
+            arguments.append(indicator)
+        }
         if let since = query.createdSince {
             conditions.append("created_at >= ?")
             arguments.append(since.millisecondsSince1970)
@@ -211,6 +215,7 @@ extension SQLiteStore: IncidentStore {
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
                 return .duplicateIncident(incident.id)
             }
+            try index(IncidentIndicators.of(incident), of: incident.id, in: db)
         case .updateIncident(let change):
             let closing = change.status == .closed
             try db.cachedStatement(sql: """
@@ -236,6 +241,7 @@ extension SQLiteStore: IncidentStore {
                     change.addsAlert ? 1 : 0, change.at.millisecondsSince1970, change.id.number,
                 ])
             if db.changesCount == 0 { return .incidentNotFound(change.id) }
+            try index(IncidentIndicators.of(change), of: change.id, in: db)
         case .linkIncidents(let first, let second):
             for id in [first, second] where try !exists(id, in: db) { return .incidentNotFound(id) }
             guard first != second else { return nil }
@@ -288,6 +294,14 @@ extension SQLiteStore: IncidentStore {
             return try apply(write, to: db, journal: journal)
         }
         return nil
+    }
+
+    /// Notes that the incident mentions `indicators` (`IncidentQuery.indicator`).
+    static func index(_ indicators: Set<String>, of incident: IncidentID, in db: Database) throws {
+        for value in indicators {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO incident_indicator (value, incident) VALUES (?, ?)")
+                .execute(arguments: [value, incident.number])
+        }
     }
 
     private static func exists(_ id: IncidentID, in db: Database) throws -> Bool {

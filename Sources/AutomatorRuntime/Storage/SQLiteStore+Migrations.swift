@@ -247,6 +247,23 @@ extension SQLiteStore {
                   AND substr(actor, 1, 9) <> 'playbook ';
                 """)
         }
+        // The indicators each incident mentions (IncidentIndicators), for "which incidents
+        // mention this?" without a text search of every incident; those stored before are
+        // extracted now.
+        migrator.registerMigration("v8") { db in
+            try db.execute(sql: """
+                CREATE TABLE incident_indicator (
+                    value TEXT NOT NULL,
+                    incident INTEGER NOT NULL REFERENCES incident (number),
+                    PRIMARY KEY (value, incident)
+                ) WITHOUT ROWID;
+                """)
+            let rows = try Row.fetchCursor(db, sql: "SELECT number, title, details, fields, raw FROM incident")
+            while let row = try rows.next() {
+                let texts: [String] = [row[1], row[2], row[3], row[4] ?? ""]
+                try index(IncidentIndicators.values(in: texts), of: IncidentID(row[0] as Int), in: db)
+            }
+        }
         return migrator
     }
 

@@ -247,16 +247,18 @@ public struct IncidentsModule: HostModule {
         }
         for (key, _) in spec.fields {
             guard case .string(let name) = key,
-                  ["type", "severity", "status", "source", "owner", "text", "since", "limit"].contains(name.description)
+                  ["type", "severity", "status", "source", "owner", "text", "indicator", "since", "limit"]
+                      .contains(name.description)
             else {
                 throw HostError("unknown criterion \(key): use type, severity, status, source, owner, "
-                    + "text, since or limit")
+                    + "text, indicator, since or limit")
             }
         }
         query.type = try strings("type")?.first
         query.source = try strings("source")?.first
         query.owner = try strings("owner")?.first
         query.text = try strings("text")?.first
+        query.indicator = try strings("indicator")?.first.map(IncidentIndicators.normalized)
         if let names = try strings("severity") {
             query.severities = try names.map { name throws(HostError) in
                 guard let severity = Incident.Severity(rawValue: name) else {
