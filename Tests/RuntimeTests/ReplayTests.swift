@@ -241,6 +241,23 @@ struct ReplayTests {
         await service.shutdown()
     }
 
+    @Test("waitForEnd says how the run ended, with no read of the store; nil for a run not executing here")
+    func endOutcome() async throws {
+        let folder = try ScratchFolder()
+        let service = try Self.service(folder: folder.path, world: EffectModule.World())
+        let failing = try await service.submit(script: "failing.lua",
+                                               source: Array("time.sleep(0.2)\nerror('no such host')".utf8))
+        let echo = try await service.submit(script: "echo", source: Array("time.sleep(0.2) return ...".utf8),
+                                            arguments: "[1]")
+        let failed = await service.waitForEnd(failing.id)
+        #expect(failed?.status == .failed)
+        #expect(failed?.error?.hasPrefix("failing.lua:2: no such host") == true, "\(failed?.error ?? "")")
+        let completed = await service.waitForEnd(echo.id)
+        #expect(completed?.status == .completed && completed?.result == "[1]")
+        #expect(await service.waitForEnd(echo.id) == nil, "no longer executing here")
+        await service.shutdown()
+    }
+
     @Test("Bad submissions are refused before anything is stored")
     func badSubmissions() async throws {
         let folder = try ScratchFolder()

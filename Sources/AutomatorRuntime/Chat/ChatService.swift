@@ -188,9 +188,8 @@ public final class ChatService: ChatInbox, Sendable {
                                             entry: .chat(actor: Self.actor(message.user, on: adapter)))
             inFlight.withLock { _ = $0.runs.insert(run.id) }
             Task {
-                await runs.waitForEnd(run.id)
                 // A failure is told to whoever asked, not only logged: they are waiting for an answer.
-                if let ended = try? await runs.run(run.id), ended.status == .failed {
+                if let ended = await runs.waitForEnd(run.id), ended.status == .failed {
                     let reason = ended.error?.split(separator: "\n").first.map(String.init) ?? "it failed"
                     await say("⚠️ \(path) failed: \(reason) (run \(run.id))", answering: message, on: adapter)
                 }

@@ -16,14 +16,14 @@ public import Logging
 ///                              modules: StandardModules.all(logger: logger))
 /// _ = try await service.recover()
 /// let run = try await service.submit(script: "triage.lua", source: source, arguments: #"["203.0.113.7"]"#)
-/// let ended = try await service.waitForEnd(run.id)
+/// let ended = await service.waitForEnd(run.id)   // .completed, with its results
 /// ```
 public final class RunService: Sendable {
     public let store: any Store
     private let scheduler: Scheduler
     private let logger: Logger
     /// Runs started here and not yet ended in the store, with whoever waits for their end.
-    private let live = Locked<[RunID: [CheckedContinuation<Void, Never>]]>([:])
+    private let live = Locked<[RunID: [CheckedContinuation<RunUpdate?, Never>]]>([:])
     /// The incidents the live runs of playbooks work on.
     private let incidents = Locked<[RunID: IncidentID]>([:])
     /// Runs a person asked to stop: they end as `killed`, not `failed`.
@@ -135,16 +135,18 @@ public final class RunService: Sendable {
         return run
     }
 
-    /// Returns when the run, if it executes here, has ended and its end is stored (at once
-    /// for any other run).
-    public func waitForEnd(_ id: RunID) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+    /// Returns when the run, if it executes here, has ended and its end is stored: how it
+    /// ended, so that the caller need not read it back. Nil at once for a run that does not
+    /// execute here, and for one that stopped unfinished (it resumes at the next start).
+    @discardableResult
+    public func waitForEnd(_ id: RunID) async -> RunUpdate? {
+        await withCheckedContinuation { (continuation: CheckedContinuation<RunUpdate?, Never>) in
             let waiting = live.withLock { live -> Bool in
                 guard live[id] != nil else { return false }
                 live[id]!.append(continuation)
                 return true
             }
-            if !waiting { continuation.resume() }
+            if !waiting { continuation.resume(returning: nil) }
         }
     }
 
@@ -204,11 +206,11 @@ public final class RunService: Sendable {
             // Unfinished in the store: the next start resumes it.
             if case .storeFailed = suspension { logger.warning("run \(id) suspended: \(suspension)") }
             incidents.withLock { _ = $0.removeValue(forKey: id) }
-            ended(id)
+            ended(id, nil)
             return
         }
         guard let incident = incidents.withLock({ $0.removeValue(forKey: id) }) else {
-            store.write(.updateRun(update)) { [self] _ in ended(id) }
+            store.write(.updateRun(update)) { [self] _ in ended(id, update) }
             return
         }
         let text = switch update.status {
@@ -216,11 +218,11 @@ public final class RunService: Sendable {
         default: "run \(id) \(update.status.rawValue): \(update.error ?? "")"
         }
         let entry = JournalEntry(incident: incident, at: update.at, actor: "automator", kind: .playbook, text: text)
-        store.write(.all([.updateRun(update), .appendJournal([entry])])) { [self] _ in ended(id) }
+        store.write(.all([.updateRun(update), .appendJournal([entry])])) { [self] _ in ended(id, update) }
     }
 
-    private func ended(_ id: RunID) {
-        for waiter in live.withLock({ $0.removeValue(forKey: id) ?? [] }) { waiter.resume() }
+    private func ended(_ id: RunID, _ update: RunUpdate?) {
+        for waiter in live.withLock({ $0.removeValue(forKey: id) ?? [] }) { waiter.resume(returning: update) }
     }
 
     private func isLive(_ id: RunID) -> Bool { live.withLock { $0[id] != nil } }
