@@ -172,7 +172,7 @@ struct IncidentStoreConformance {
     private func indicators(_ store: any IncidentStore) async throws {
         let hash = "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
         var first = Self.incident(1, at: 0)
-        first.raw = #"{"url": "hxxp://evil-login[.]com/x", "client": "10.0.0.12"}"#
+        first.raw = #"{"url": "hxxp://evil-login[.]com/x", "client": "10.0.0.12", "lure": "https://u@lure.test:8443/a"}"#
         var second = Self.incident(2, at: 100)
         second.details = "Seen from 10.0.0.1, dropped \(hash)"
         try await store.write(.createIncident(first))
@@ -191,8 +191,10 @@ struct IncidentStoreConformance {
         #expect(try await ids("10.0.0.12") == [1])
         #expect(try await ids("hxxp://evil-login[.]com/x") == [1], "defanged, in the raw payload")
         #expect(try await ids("evil-login.com") == [1], "a URL's host")
+        #expect(try await ids("lure.test") == [1], "a URL's host without a public suffix")
         #expect(try await ids(hash) == [2], "a hash in any case")
         #expect(try await ids("a@examp1e.com") == [3, 2, 1], "the custom fields")
+        #expect(try await ids("examp1e.com") == [3, 2, 1], "an address's domain")
         #expect(try await ids("10.0.0.1", IncidentQuery(createdSince: Self.time(150))) == [3])
         #expect(try await ids("203.0.113.9").isEmpty)
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The indicators an incident mentions, as extraction normalises them (refanged, lower-case
 /// hosts and hashes): what `IncidentQuery.indicator` finds an incident by. Kept in the store
 /// beside the incident, so "which incidents mention 203.0.113.7?" is an index read, not a text
@@ -22,11 +24,35 @@ public enum IncidentIndicators {
         return Extractor.extract(bytes).first { $0.start == 0 && $0.end == bytes.count }?.value ?? value
     }
 
+    /// The extracted values, and the host of each URL and e-mail address even where extraction
+    /// does not take it for a domain (`examp1e-hr.test`: no public suffix), since playbooks look
+    /// incidents up by a sender's domain.
     static func values(in texts: [String]) -> Set<String> {
         var found = Set<String>()
         for text in texts where !text.isEmpty {
-            for indicator in Extractor.extract(Array(text.utf8)) { found.insert(indicator.value) }
+            for indicator in Extractor.extract(Array(text.utf8)) {
+                found.insert(indicator.value)
+                if let host = host(of: indicator) { found.insert(host) }
+            }
         }
         return found
+    }
+
+    /// `evil.example` of `https://user@evil.example:8443/x` and of `a@evil.example`.
+    private static func host(of indicator: ExtractedIndicator) -> String? {
+        let value = Substring(indicator.value)
+        switch indicator.type {
+        case .email:
+            return value.split(separator: "@").last.map(String.init)
+        case .url:
+            guard let scheme = value.range(of: "://") else { return nil }
+            var authority = value[scheme.upperBound...].prefix { !"/?#".contains($0) }
+            if let at = authority.lastIndex(of: "@") { authority = authority[authority.index(after: at)...] }
+            // A port, but not the colons of an IPv6 address in brackets.
+            if !authority.hasPrefix("["), let colon = authority.firstIndex(of: ":") { authority = authority[..<colon] }
+            return authority.isEmpty ? nil : String(authority)
+        default:
+            return nil
+        }
     }
 }
