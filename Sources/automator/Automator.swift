@@ -20,10 +20,11 @@ struct Automator: AsyncParsableCommand {
               automator intel lookup 203.0.113.7
               automator report --since 7d --format html -o week.html
               automator test
+              automator check
               automator repl
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, TestCommand.self, ReplCommand.self, ServeCommand.self, RunsCommand.self, IncidentCommand.self,
+        subcommands: [RunCommand.self, TestCommand.self, CheckCommand.self, ReplCommand.self, ServeCommand.self, RunsCommand.self, IncidentCommand.self,
                       TaskCommand.self, PlaybookCommand.self, IntelCommand.self, ChatCommand.self,
                       JournalCommand.self, EvidenceCommand.self, ReportCommand.self, AuditCommand.self]
     )

@@ -19,18 +19,7 @@ public struct PlaybookTestRunner: Sendable {
 
     /// The test files under `paths` (files as they are, folders searched for `*_test.lua`), sorted.
     public static func files(in paths: [String]) -> [String] {
-        var found: [String] = []
-        for path in paths {
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { continue }
-            guard isFolder.boolValue else {
-                found.append(path)
-                continue
-            }
-            let names = FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? []
-            found += names.filter { $0.hasSuffix("_test.lua") }.map { (path as NSString).appendingPathComponent($0) }
-        }
-        return found.sorted()
+        ScriptFiles.find(in: paths) { $0.hasSuffix("_test.lua") }
     }
 
     /// Runs every test of `file`. Blocks the calling thread: call it from a thread of its own.

@@ -6,6 +6,8 @@ import Foundation
 /// them, and stubs the modules that reach the outside world (`intel`, `http`, `chat`, `time`).
 struct TestingModule: HostModule {
     let name = "testing"
+    /// The globals the Lua part defines for test files (`automator check` knows them).
+    static let globals: Set<String> = ["test", "stub", "run", "expect", "incident", "advance"]
     let ledger: IncidentLedger
     let stubs: PlaybookTestStubs
 
