@@ -8,6 +8,35 @@ import Testing
 struct ReplCommandTests {
     // MARK: Piped input
 
+    @Test("--incident binds inc, runs ! commands in its war room, and journals every line with what it showed")
+    func investigation() throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        try folder.write("incident.json", #"{"title": "Odd sign-in", "type": "test", "severity": "low"}"#)
+        let created = try AutomatorProcess.run(["incident", "create", "--data", data, "--scripts", folder.url.path,
+                                                "--json", folder.url.appendingPathComponent("incident.json").path])
+        #expect(created.status == 0, "\(created.stderr)")
+        let result = try AutomatorProcess.run(
+            ["repl", "--incident", "INC-1", "--data", data, "--scripts", PlaybookTrialTests.scripts.path],
+            input: "inc.title\ninc:note('checked the VPN logs')\n!note called the user\n:help incidents.get\n")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("\"Odd sign-in\"\n"), "\(result.stdout)")
+        #expect(result.stdout.contains("incidents.get(id)"), ":help shows the API doc: \(result.stdout)")
+
+        let journal = try AutomatorProcess.run(["journal", "show", "INC-1", "--data", data])
+        let lines = journal.stdout.components(separatedBy: "\n")
+        #expect(lines.contains { $0.hasSuffix("command  inc.title") }, "\(journal.stdout)")
+        #expect(lines.contains { $0.hasSuffix("\"Odd sign-in\"") }, "the result is journaled: \(journal.stdout)")
+        #expect(lines.contains { $0.hasSuffix("note     checked the VPN logs") }, "\(journal.stdout)")
+        #expect(lines.contains { $0.hasSuffix("note     called the user") }, "the war room's !note: \(journal.stdout)")
+        #expect(lines.contains { $0.hasSuffix("command  !note called the user") }, "\(journal.stdout)")
+        #expect(!journal.stdout.contains(":help"), "help is not investigation: \(journal.stdout)")
+
+        let missing = try AutomatorProcess.run(["repl", "--incident", "INC-9", "--data", data, "--scripts", folder.url.path])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("there is no incident INC-9"), "\(missing.stderr)")
+    }
+
     @Test("Piped lines print their results, tab-separated, and exit 0 when all succeed")
     func results() throws {
         let result = try AutomatorProcess.run(["repl"], input: "1 + 1\nx = 'hi'\nx, 2.0, nil\nprint('printed')\n{ 1, k = true }\n")
