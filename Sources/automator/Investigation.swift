@@ -9,7 +9,8 @@ final class Investigation: Sendable {
     let incident: IncidentID
     /// The console channel that is the incident's war room.
     var channel: String { "#" + incident.description.lowercased() }
-    private let actor: String
+    /// Who investigates: `cli:alice`.
+    let actor: String
     /// What the bot posted since the last line was journaled.
     private let posted = Locked<[String]>([])
     private let console = Locked<ChatConsole?>(nil)

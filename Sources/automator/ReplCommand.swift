@@ -116,7 +116,10 @@ struct ReplCommand: ParsableCommand {
                 if let console { return console }
                 return try await opening()
             }, channel: investigation?.channel)
-            session = try ReplSession(sandbox: Sandbox(modules: modules, modulePaths: ["."]), limits: limits.limits,
+            let sandbox = try Sandbox(modules: modules, modulePaths: ["."])
+            // What a line does to the incident (inc:note) is the investigator's act.
+            sandbox.actor = investigation?.actor
+            session = try ReplSession(sandbox: sandbox, limits: limits.limits,
                                       help: ReplHelp(typesFile: scripts + "/types/automator.lua"))
             if let investigation { try Self.bind(investigation.incident, in: session) }
         } catch {

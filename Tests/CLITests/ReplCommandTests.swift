@@ -18,18 +18,27 @@ struct ReplCommandTests {
         #expect(created.status == 0, "\(created.stderr)")
         let result = try AutomatorProcess.run(
             ["repl", "--incident", "INC-1", "--data", data, "--scripts", PlaybookTrialTests.scripts.path],
-            input: "inc.title\ninc:note('checked the VPN logs')\n!note called the user\n:help incidents.get\n")
+            input: "inc.title\ninc:note('checked the VPN logs')\n!note called the user\n"
+                + "t = inc:task{ title = 'Call the user' }\n!task done 1 reached\n:help incidents.get\n")
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("\"Odd sign-in\"\n"), "\(result.stdout)")
         #expect(result.stdout.contains("incidents.get(id)"), ":help shows the API doc: \(result.stdout)")
 
         let journal = try AutomatorProcess.run(["journal", "show", "INC-1", "--data", data])
-        let lines = journal.stdout.components(separatedBy: "\n")
-        #expect(lines.contains { $0.hasSuffix("command  inc.title") }, "\(journal.stdout)")
-        #expect(lines.contains { $0.hasSuffix("\"Odd sign-in\"") }, "the result is journaled: \(journal.stdout)")
-        #expect(lines.contains { $0.hasSuffix("note     checked the VPN logs") }, "\(journal.stdout)")
-        #expect(lines.contains { $0.hasSuffix("note     called the user") }, "the war room's !note: \(journal.stdout)")
-        #expect(lines.contains { $0.hasSuffix("command  !note called the user") }, "\(journal.stdout)")
+        /// Whether the journal has an entry of `kind` by an actor starting with `actor`, whose text ends with `text`.
+        func has(_ kind: String, _ text: String, by actor: String = "") -> Bool {
+            journal.stdout.components(separatedBy: "\n").contains { line in
+                line.range(of: "  \(actor)\\S* +\(kind) +.*\(NSRegularExpression.escapedPattern(for: text))$",
+                           options: .regularExpression) != nil
+            }
+        }
+        #expect(has("command", "inc.title"), "\(journal.stdout)")
+        #expect(journal.stdout.components(separatedBy: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "\"Odd sign-in\"" },
+                "the result is journaled under its line: \(journal.stdout)")
+        #expect(has("note", "checked the VPN logs", by: "cli"), "the investigator's note: \(journal.stdout)")
+        #expect(has("note", "called the user"), "the war room's !note: \(journal.stdout)")
+        #expect(has("command", "!note called the user"), "\(journal.stdout)")
+        #expect(has("task_done", "T-1 Call the user: reached"), "!task done 1 is T-1: \(journal.stdout)")
         #expect(!journal.stdout.contains(":help"), "help is not investigation: \(journal.stdout)")
 
         let missing = try AutomatorProcess.run(["repl", "--incident", "INC-9", "--data", data, "--scripts", folder.url.path])
