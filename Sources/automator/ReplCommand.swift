@@ -36,7 +36,9 @@ struct ReplCommand: ParsableCommand {
             inc.fields...), the `!` commands run in its war room (`!note called the user`, \
             `!task done 3`, `!ip 203.0.113.7`), and every line, Lua or `!`, is journaled on the \
             incident with what it showed, in your name (kind command: automator journal show \
-            INC-42). The data folder must not be held by automator serve.
+            INC-42). When automator serve holds the data folder, `inc` is the incident as its API \
+            shows it (a table: change it with the API or the chat bot) and the lines are \
+            journaled through the API; `!` commands then go to the server's bot in Slack or Matrix.
 
             Help: `:help` lists the documented API, `:help NAME` shows one entry (`:help \
             incidents.find`, `:help inc:task`), from the scripts folder's types/automator.lua. \
@@ -104,13 +106,22 @@ struct ReplCommand: ParsableCommand {
         do {
             var modules = access.modules(logger: CommandLogging.logger(verbose: verbose))
             var console: ChatConsole?
+            var served: String?
             if let investigation {
-                // The bot's console first: the REPL's `inc` is an incident of the same store.
-                let opened = try ReplBot.wait { () async -> Result<ChatConsole, any Error> in
-                    do { return .success(try await investigation.open(opening)) } catch { return .failure(error) }
-                }.get()
-                console = opened
-                modules = opened.modules
+                if case .server(let client) = try FolderAccess.open(data) {
+                    served = try ReplBot.wait { () async -> Result<String, CommandFailure> in
+                        do throws(CommandFailure) { return .success(try await investigation.attach(client, user: IncidentBackend.user)) } catch {
+                            return .failure(error)
+                        }
+                    }.get()
+                } else {
+                    // The bot's console first: the REPL's `inc` is an incident of the same store.
+                    let opened = try ReplBot.wait { () async -> Result<ChatConsole, any Error> in
+                        do { return .success(try await investigation.open(opening)) } catch { return .failure(error) }
+                    }.get()
+                    console = opened
+                    modules = opened.modules
+                }
             }
             bot = ReplBot(opening: { [console] in
                 if let console { return console }
@@ -121,7 +132,11 @@ struct ReplCommand: ParsableCommand {
             sandbox.actor = investigation?.actor
             session = try ReplSession(sandbox: sandbox, limits: limits.limits,
                                       help: ReplHelp(typesFile: scripts + "/types/automator.lua"))
-            if let investigation { try Self.bind(investigation.incident, in: session) }
+            if let served {
+                try session.define("inc", json: served)
+            } else if let investigation {
+                try Self.bind(investigation.incident, in: session)
+            }
         } catch {
             CommandLogging.report(error)
             throw ExitCode.failure
@@ -172,8 +187,7 @@ struct ReplCommand: ParsableCommand {
             switch read(session.isContinuing ? ">> " : "> ") {
             case .line(let line) where !session.isContinuing && line.hasPrefix("!"):
                 remember(line)
-                succeeded = bot.say(line) && succeeded
-                record(line, nil)
+                if bot.say(line) { record(line, nil) } else { succeeded = false }
             case .line(let line) where !session.isContinuing && line.hasPrefix(":"):
                 remember(line)
                 let (text, found) = session.help(line)

@@ -65,6 +65,13 @@ public final class ReplSession {
         self.help = help
     }
 
+    /// Sets the global `name` to the value of the JSON `text` (`inc`, as a server shows it).
+    public func define(_ name: String, json text: String) throws(LuaError) {
+        let source = "local name, text = ...; _ENV[name] = json.decode(text)"
+        let chunk = try sandbox.load(Array(source.utf8), chunkName: "=define", in: environment)
+        _ = try sandbox.run(chunk, arguments: [.string(LuaString(name)), .string(LuaString(text))], limits: limits)
+    }
+
     /// A line that starts with `:`: `:help` or `:help NAME`. Returns what to show, and whether
     /// the line was understood.
     public func help(_ line: String) -> (text: String, found: Bool) {

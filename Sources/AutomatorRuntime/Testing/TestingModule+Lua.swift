@@ -6,8 +6,8 @@ extension TestingModule {
     var lua: String? {
         #"""
         local host = ...
-        local json, error, type, pairs, ipairs, tostring, select, next = json, error, type, pairs, ipairs, tostring, select, next
-        local string, table, math, os, incidents, intel, time, http = string, table, math, os, incidents, intel, time, http
+        local json, error, type, pairs, ipairs, tostring, tonumber, next = json, error, type, pairs, ipairs, tostring, tonumber, next
+        local table, math, os, incidents, intel, time, http = table, math, os, incidents, intel, time, http
 
         -- What the scripts under test did with the outside world, for the assertions.
         local seen = { intel = {}, http = {}, posts = {}, questions = {} }
@@ -47,7 +47,9 @@ extension TestingModule {
 
         --- stub.intel{ ["203.0.113.7"] = "malicious", ["example.org"] = { verdict = "benign", summary = "ours" } }
         function stub.intel(verdicts)
-          if type(verdicts) ~= "table" or type(next(verdicts) or "") ~= "string" then error('stub.intel expects a table, as in stub.intel{ ["203.0.113.7"] = "malicious" }', 2) end
+          if type(verdicts) ~= "table" or type(next(verdicts) or "") ~= "string" then
+            error('stub.intel expects a table of verdicts by indicator, as in stub.intel{ ["203.0.113.7"] = "malicious" }', 2)
+          end
           for value, verdict in pairs(verdicts) do
             if type(verdict) == "string" then verdict = { verdict = verdict } end
             local score = ({ unknown = 0, benign = 1, suspicious = 2, malicious = 3 })[verdict.verdict]
