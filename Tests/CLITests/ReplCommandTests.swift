@@ -209,6 +209,21 @@ struct ReplCommandTests {
         #expect(second.waitForExit() == 0)
     }
 
+    @Test("At a terminal: Tab completes module functions and what earlier lines defined",
+          .enabled(if: LiveRepl.terminalsAvailable, "no pseudo-terminals here"))
+    func tabCompletion() throws {
+        let repl = try LiveRepl(terminal: true, environment: ["AUTOMATOR_HISTORY": ""])
+        #expect(repl.waitFor("> "))
+        repl.type("suspicious_hosts = 3\r")
+        #expect(repl.waitFor("> "))
+        repl.type("suspicious_h\t + 1\r")
+        #expect(repl.waitFor("4\r\n"))
+        repl.type("json.enc\t({ 1 })\r")
+        #expect(repl.waitFor("\"[1]\""))
+        repl.type("\u{04}")
+        #expect(repl.waitForExit() == 0)
+    }
+
     @Test("At a terminal: a history file that cannot be written is a warning, not a failure",
           .enabled(if: LiveRepl.terminalsAvailable, "no pseudo-terminals here"))
     func unwritableHistory() throws {
