@@ -13,7 +13,9 @@ struct CheckCommand: AsyncParsableCommand {
             read as serve reads them: no run, an unknown match field, a bad sla, two playbooks \
             with one name. With --config, integrations are loaded with their settings: one whose \
             required setting is missing (serve would leave it out), and a configured integration \
-            with no script, are problems too. Nothing is run: no playbook, command or lookup.
+            with no script, are problems too. Nothing runs but what serve runs to read a \
+            playbook or an integration (the file's top level, which declares it): no run, no \
+            command, no lookup.
 
             Each problem is printed as file:line: message.
 

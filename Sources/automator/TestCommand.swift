@@ -15,7 +15,7 @@ struct TestCommand: ParsableCommand {
               test("a lure the reporter did not expect is purged", function()
                 stub.task("Confirm with the reporter", "phishing")
                 stub.task("Purge the message", "3 copies removed")
-                local result = run(phishing, { type = "phishing", fields = { sender = "x@evil.test" } })
+                local result = run(phishing, { type = "phishing", severity = "high" })
                 expect.equal(result.incident.status, "closed")
                 expect.note(result, "Mail team: 3 copies removed")
               end)

@@ -10,7 +10,7 @@ struct CheckCommandTests {
         #expect(result.stdout.contains("files checked: no problems"), "\(result.stdout)")
     }
 
-    @Test("Each kind of mistake is reported at its file:line, and nothing runs")
+    @Test("Each kind of mistake is reported at its file:line, without running a playbook")
     func mistakes() async throws {
         let folder = try TemporaryFolder()
         try folder.write("playbooks/typo.lua", """
