@@ -9,9 +9,9 @@ struct CheckCommand: AsyncParsableCommand {
         discussion: """
             Every Lua file is compiled, and its code read for the globals it uses: a global the \
             runtime does not define is a typo or a missing local (incidnets.find, a helper \
-            declared below its use), and assigning a global is a missing local. Playbooks are \
-            read as serve reads them: no run, an unknown match field, a bad sla, two playbooks \
-            with one name. With --config, integrations are loaded with their settings: one whose \
+            declared below its use), and assigning a global is a missing local. Playbooks and \
+            chat commands are read as serve reads them: no run, an unknown match field, a bad \
+            sla, a name taken twice. With --config, integrations are loaded with their settings: one whose \
             required setting is missing (serve would leave it out), and a configured integration \
             with no script, are problems too. Nothing runs but what serve runs to read a \
             playbook or an integration (the file's top level, which declares it): no run, no \

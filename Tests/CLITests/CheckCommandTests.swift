@@ -35,6 +35,12 @@ struct CheckCommandTests {
             }
             """)
         try folder.write("playbooks/syntax.lua", "local x = = 1\n")
+        try folder.write("commands/hello.lua", """
+            -- No run either: the bot would refuse it.
+            return command {
+              name = "hello",
+            }
+            """)
         // Far down a long file, where Lua's line table switches to absolute lines.
         try folder.write("lib/long.lua", String(repeating: "print(1)\n", count: 300) + "return undefined_name\n")
         try folder.write("playbooks/fine_test.lua", #"test("x", function() expect.equal(1, 1) end)"# + "\n")
@@ -56,6 +62,7 @@ struct CheckCommandTests {
             "./playbooks/typo.lua:3: reads the undefined global incidnets",
             #"./playbooks/typo.lua:8: match names the unknown field "kind""#,
             "./playbooks/norun.lua:2: playbook: run must be function, got nil",
+            "./commands/hello.lua:2: command: run must be function, got nil",
             "./lib/long.lua:301: reads the undefined global undefined_name",
             "./integrations/needs_key.lua: not used: api_key is not set",
             "automator.yml: integrations.virustotl configures an integration that ./integrations does not have",
@@ -64,6 +71,6 @@ struct CheckCommandTests {
         }
         #expect(!result.stdout.contains("fine_test.lua"), "the test API is known in test files: \(result.stdout)")
         #expect(lines.filter { $0.hasPrefix("./playbooks/syntax.lua") }.count == 1, "\(result.stdout)")
-        #expect(result.stdout.contains("6 files checked: 8 problems"), "\(result.stdout)")
+        #expect(result.stdout.contains("7 files checked: 9 problems"), "\(result.stdout)")
     }
 }

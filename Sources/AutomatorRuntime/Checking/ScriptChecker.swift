@@ -5,8 +5,8 @@ import Logging
 /// `automator check`: reads every script of a scripts folder as the runtime would, without
 /// running a playbook, command or integration, and lists the mistakes with their `file:line`:
 /// syntax errors, globals read or written that the runtime does not define (a typo, a missing
-/// `local`), playbook declarations the catalog refuses (no `run`, an unknown `match` field, a bad
-/// `sla`), and, given the configuration, integrations whose settings are missing or that the
+/// `local`), playbook and chat command declarations the catalogs refuse (no `run`, an unknown
+/// `match` field, a bad `sla`, a name taken twice), and, given the configuration, integrations whose settings are missing or that the
 /// configuration names but the folder lacks.
 public struct ScriptChecker: Sendable {
     public let scripts: String
@@ -50,7 +50,7 @@ public struct ScriptChecker: Sendable {
             problems += found.problems
         }
         // A file that does not compile is reported once, by its syntax error.
-        problems += await playbookProblems().filter { files.contains($0.file) && !unreadable.contains($0.file) }
+        problems += await declarationProblems().filter { files.contains($0.file) && !unreadable.contains($0.file) }
         problems += await integrationProblems().filter { files.contains($0.file) || $0.file == configurationFile }
         return problems.sorted()
     }
@@ -91,28 +91,39 @@ public struct ScriptChecker: Sendable {
             .union(serviceGlobals).union(runGlobals)
     }
 
-    /// What the playbook catalog refuses, as `serve` would log it.
-    private func playbookProblems() async -> [ScriptProblem] {
+    /// What the playbook and command catalogs refuse, as `serve` would log it.
+    private func declarationProblems() async -> [ScriptProblem] {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-check-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let quiet = Logger(label: "automator.check") { _ in SwiftLogNoOpLogHandler() }
         let store: SQLiteStore
-        let catalog: PlaybookCatalog
+        let evaluator: ScriptEvaluator
         do {
-            // The declarations come from the incidents module, whose functions need a store; none is used.
+            // The declarations come from the incidents and chat modules, whose functions need a
+            // store and a chat service; neither is used.
             store = try SQLiteStore(folder: folder, durability: .normal)
             let ledger = try await IncidentLedger(store: store)
-            let evaluator = try ScriptEvaluator(modules: StandardModules.all(logger: quiet) + [IncidentsModule(ledger: ledger)])
-            catalog = PlaybookCatalog(folder: scripts, evaluator: evaluator, logger: quiet)
+            let chat = ChatService(store: store, adapters: [], scripts: scripts, logger: quiet)
+            evaluator = try ScriptEvaluator(modules: StandardModules.all(logger: quiet)
+                + [IncidentsModule(ledger: ledger), ChatModule(service: chat, reputation: nil, evidence: nil)],
+                modulePaths: [scripts])
         } catch {
-            return [ScriptProblem(file: scripts, line: nil, message: "the playbooks could not be read: \(error)")]
+            return [ScriptProblem(file: scripts, line: nil, message: "the scripts could not be read: \(error)")]
         }
-        await catalog.refresh(force: true)
+        let playbooks = PlaybookCatalog(folder: scripts, evaluator: evaluator, logger: quiet)
+        await playbooks.refresh(force: true)
+        let commands = CommandCatalog(folder: scripts, evaluator: evaluator, logger: quiet)
+        await commands.refresh(force: true)
         await store.close()
-        return await catalog.problems.map { problem in
-            let file = scripts + "/" + problem.path
-            var found = ScriptProblem(file: file, error: problem.message)
-            if found.line == nil { found.line = Self.line(in: file, naming: problem.message) }
+        let refused = await playbooks.problems.map { ($0.path, $0.message) }
+            + commands.problems.map { problem in
+                let path = String(problem.prefix { $0 != " " }.dropLast())  // "commands/x.lua: message"
+                return (path, String(problem.dropFirst(path.count + 2)))
+            }
+        return refused.map { path, message in
+            let file = scripts + "/" + path
+            var found = ScriptProblem(file: file, error: message)
+            if found.line == nil { found.line = Self.line(in: file, naming: found.message) }
             return found
         }
     }

@@ -18,12 +18,15 @@ public struct ScriptProblem: Sendable, Hashable, CustomStringConvertible, Compar
         self.file = file
         let message = String(text.prefix { $0 != "\n" })
         let parts = message.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
-        if parts.count == 3, let line = Int(parts[1]) {
-            self.line = line
-            self.message = parts[2].trimmingCharacters(in: .whitespaces)
-        } else {
+        guard parts.count == 3, let line = Int(parts[1]) else {
             self.message = message
+            return
         }
+        // The script's own line; or a line of the runtime's Lua, which raised on the script's
+        // behalf and whose place says nothing to its author.
+        if file.hasSuffix(String(parts[0])) { self.line = line }
+        let located = file.hasSuffix(String(parts[0])) || parts[0].hasPrefix("[host]")
+        self.message = located ? parts[2].trimmingCharacters(in: .whitespaces) : message
     }
 
     init(file: String, line: Int?, message: String) {
