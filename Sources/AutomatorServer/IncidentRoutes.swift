@@ -16,6 +16,7 @@ struct IncidentRoutes: Sendable {
         group.get("incidents", use: list)
         group.get("incidents/{id}", use: show)
         group.get("incidents/{id}/journal", use: journal)
+        group.post("incidents/{id}/journal", use: addToJournal)
         group.post("incidents/{id}/retry", use: retry)
         group.post("incidents/{id}/playbook", use: runPlaybook)
         group.post("ingest/{source}", use: ingest)
@@ -76,6 +77,36 @@ struct IncidentRoutes: Sendable {
             _ = try await service.load(id)
             let entries = try await service.store.journal(of: id)
             return .json(IncidentJSON.list(entries))
+        } catch let error as IncidentError {
+            throw APIError(error)
+        } catch let error as StoreError {
+            throw APIError.store(error)
+        }
+    }
+
+    /// `POST /api/v1/incidents/{id}/journal` with `{"kind": "note", "text": "...", "by": "alice"}`
+    /// → 201 with the entry. What people add by hand: a note, or a `command` of an investigation
+    /// (`automator repl --incident` against this server); the rest of the journal is the work of
+    /// the service.
+    @Sendable func addToJournal(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try Self.incident(in: context)
+        let body = try await Self.body(of: request, what: "entry")
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+              let text = object["text"] as? String, !text.isEmpty
+        else { throw APIError.badRequest(#"send {"kind": "note", "text": "...", "by": "alice"}"#) }
+        if let unknown = object.keys.sorted().first(where: { !["kind", "text", "by"].contains($0) }) {
+            throw APIError.badRequest("unknown field \(JSONText.string(unknown)): an entry takes kind, text and by")
+        }
+        let kinds: [JournalEntry.Kind] = [.note, .command]
+        guard let kind = JournalEntry.Kind(rawValue: object["kind"] as? String ?? "note"), kinds.contains(kind) else {
+            throw APIError.badRequest("kind must be note or command")
+        }
+        let actor = (object["by"] as? String).map { "api:\($0)" } ?? Self.actor(request)
+        let entry = JournalEntry(incident: id, actor: actor, kind: kind, text: text)
+        do {
+            _ = try await service.load(id)
+            try await service.store.write(.appendJournal([entry]))
+            return .json(IncidentJSON.forAPI(entry), status: .created)
         } catch let error as IncidentError {
             throw APIError(error)
         } catch let error as StoreError {

@@ -19,10 +19,12 @@ struct Automator: AsyncParsableCommand {
               automator task list
               automator intel lookup 203.0.113.7
               automator report --since 7d --format html -o week.html
+              automator test
+              automator check
               automator repl
             """,
         version: "0.1.0",
-        subcommands: [RunCommand.self, ReplCommand.self, ServeCommand.self, RunsCommand.self, IncidentCommand.self,
+        subcommands: [RunCommand.self, TestCommand.self, CheckCommand.self, ReplCommand.self, ServeCommand.self, RunsCommand.self, IncidentCommand.self,
                       TaskCommand.self, PlaybookCommand.self, IntelCommand.self, ChatCommand.self,
                       JournalCommand.self, EvidenceCommand.self, ReportCommand.self, AuditCommand.self]
     )

@@ -12,28 +12,37 @@ final class ChatConsole: Sendable {
     private let incidents: IncidentService
     private let integrations: Integrations
     private let lock: DataFolderLock?
+    private let store: SQLiteStore
+    private let options: ModuleOptions
+    private let logger: Logger
+    private let ledger: IncidentLedger
+    private let reputation: ReputationService
+    private let evidence: EvidenceService
 
-    /// - Parameter lines: what the console reads until it ends (none for the REPL, which says
-    ///   each line itself).
+    /// - Parameters:
+    ///   - lines: what the console reads until it ends (none for the REPL, which says each line
+    ///     itself).
+    ///   - write: shows what the bot posts (the REPL also journals it).
     init(data: String, scripts: String, config: String?, user: String, modules: ModuleOptions, logger: Logger,
-         lines: AsyncStream<String>, afterEach: @escaping @Sendable () async -> Void = {}) async throws
+         lines: AsyncStream<String>, write: @escaping @Sendable (String) -> Void = { print($0) },
+         afterEach: @escaping @Sendable () async -> Void = {}) async throws
     {
         guard case .direct(let lock) = try FolderAccess.open(data) else {
             throw CommandFailure("automator serve holds \(data): talk to its bot in Slack or Matrix, or stop it to chat here")
         }
         self.lock = lock
         let intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
-        let store = try SQLiteStore(folder: data)
-        let ledger = try await IncidentLedger(store: store)
+        store = try SQLiteStore(folder: data)
+        ledger = try await IncidentLedger(store: store)
         integrations = await Integrations(folder: scripts + "/integrations", settings: intel.integrations, logger: logger)
-        let reputation = ReputationService(feeds: FeedSet(intel.feeds, logger: logger), integrations: integrations,
+        reputation = ReputationService(feeds: FeedSet(intel.feeds, logger: logger), integrations: integrations,
                                            cache: store, ttl: intel.cacheTTL)
-        console = ConsoleAdapter(user: user, lines: lines, write: { print($0) }, afterEach: afterEach)
+        console = ConsoleAdapter(user: user, lines: lines, write: write, afterEach: afterEach)
         chat = ChatService(store: store, adapters: [console], scripts: scripts, logger: logger)
-        let evidence = EvidenceService(store: store, dataFolder: data)
-        let modules = modules.modules(logger: logger, reputation: reputation)
-            + [IncidentsModule(ledger: ledger), EvidenceModule(service: evidence),
-               ChatModule(service: chat, reputation: reputation, evidence: evidence)]
+        evidence = EvidenceService(store: store, dataFolder: data)
+        (options, self.logger) = (modules, logger)
+        let modules = Self.modules(modules, logger: logger, reputation: reputation, ledger: ledger, evidence: evidence,
+                                   chat: chat)
         let runs = try RunService(store: store, modules: modules, modulePaths: [scripts], executors: 1)
         incidents = try IncidentService(ledger: ledger, runs: runs, scripts: scripts, modules: modules)
         try await chat.start(runs: runs, modules: modules)
@@ -44,6 +53,28 @@ final class ChatConsole: Sendable {
         await console.say(line, to: chat)
         await chat.settle()
     }
+
+    /// The modules of the bot's runs, over the folder's incidents: also the REPL's, when it
+    /// investigates one of them.
+    var modules: [any HostModule] {
+        Self.modules(options, logger: logger, reputation: reputation, ledger: ledger, evidence: evidence, chat: chat)
+    }
+
+    private static func modules(_ options: ModuleOptions, logger: Logger, reputation: ReputationService,
+                                ledger: IncidentLedger, evidence: EvidenceService, chat: ChatService) -> [any HostModule]
+    {
+        options.modules(logger: logger, reputation: reputation)
+            + [IncidentsModule(ledger: ledger), EvidenceModule(service: evidence),
+               ChatModule(service: chat, reputation: reputation, evidence: evidence)]
+    }
+
+    /// Makes the console channel `channel` (`#inc-42`) the incident's war room: the bot's
+    /// commands there take the incident as theirs, and what is said there is journaled on it.
+    func makeWarRoom(_ channel: String, for incident: IncidentID, by actor: String) async throws {
+        _ = try await chat.makeWarRoom(channel, on: nil, for: incident, by: actor)
+    }
+
+    func journal(_ entry: JournalEntry) async throws { try await store.write(.appendJournal([entry])) }
 
     /// Waits until the console's input ends.
     func waitForInput() async { await chat.waitForAdapters() }

@@ -21,6 +21,11 @@ final class LineEditor {
 
     /// Set by the Ctrl-C key binding, which libedit calls as a C function (no context).
     private static let cancelled = Atomic<Bool>(false)
+    /// What Tab completes to at this prompt, and the matches of the word being completed, for
+    /// libedit's completion callback (a C function: no context either).
+    private static let completion = Mutex<(names: [String], matches: [String])>(([], []))
+    /// The names Tab offers, asked again before each prompt (a line may define new ones).
+    private let completions: () -> [String]
 
     /// The history file, or nil to keep history for this session only.
     private let historyFile: String?
@@ -28,15 +33,26 @@ final class LineEditor {
     private var lastEntry: String?
 
     /// Sets up libedit; the history keeps at most `historyLimit` entries.
-    init(historyFile: String?, historyLimit: Int32) {
+    init(historyFile: String?, historyLimit: Int32, completions: @escaping () -> [String] = { [] }) {
         self.historyFile = historyFile
+        self.completions = completions
         // libedit reads multibyte characters only in the user's locale; Swift leaves it at "C".
         setlocale(LC_CTYPE, "")
         // Lets users configure the REPL in ~/.editrc under `automator:`; libedit keeps the pointer.
         rl_readline_name = UnsafePointer(strdup("automator"))
         rl_initialize()
-        // Tab indents code instead of completing file names.
-        rl_bind_key(Int32(UInt8(ascii: "\t")), rl_insert)
+        // Tab completes the API's names and the bot's commands, not file names.
+        rl_completion_entry_function = { text, state in
+            let matches = LineEditor.completion.withLock { completion in
+                if state == 0 {
+                    let word = text.map { String(cString: $0) } ?? ""
+                    completion.matches = completion.names.filter { $0.hasPrefix(word) }
+                }
+                return completion.matches
+            }
+            return Int(state) < matches.count ? strdup(matches[Int(state)]) : nil
+        }
+        rl_completion_append_character = 0
         // At the prompt, Ctrl-C is a key that drops the line, not a signal. As a signal it
         // would race between libedit's handler (which ends the read) and the dispatch source
         // that stops evaluations (which takes the signal and lets the read go on). libedit
@@ -67,6 +83,8 @@ final class LineEditor {
     func read(prompt: String) -> Input {
         fflush(nil)  // whatever the last line printed shows before the prompt
         Self.cancelled.store(false, ordering: .relaxed)
+        let names = Set(completions()).sorted()
+        Self.completion.withLock { $0 = (names, []) }
         errno = 0
         guard let pointer = readline(prompt) else {
             // No line: Ctrl-C, a SIGINT sent by another process (the read ends with EINTR), or

@@ -8,11 +8,17 @@ final class ReplBot: @unchecked Sendable {
     private let opening: @Sendable () async throws -> ChatConsole
     /// Touched only from the REPL's thread, between waits.
     private var console: ChatConsole?
+    /// The console channel lines are said in (an incident's war room), or nil for a direct message.
+    private let channel: String?
 
-    init(opening: @escaping @Sendable () async throws -> ChatConsole) { self.opening = opening }
+    init(opening: @escaping @Sendable () async throws -> ChatConsole, channel: String? = nil) {
+        self.opening = opening
+        self.channel = channel
+    }
 
     /// Says `line` to the bot; false if the bot could not be opened.
-    func say(_ line: String) -> Bool {
+    func say(_ said: String) -> Bool {
+        let line = channel.map { "\($0) \(said)" } ?? said
         let opened = console
         let result = Self.wait { [opening] () async -> Result<ChatConsole, any Error> in
             do {
@@ -39,7 +45,8 @@ final class ReplBot: @unchecked Sendable {
         _ = Self.wait { await console.close() }
     }
 
-    private static func wait<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+    /// Waits on this (the REPL's) thread for async work.
+    static func wait<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
         let done = DispatchSemaphore(value: 0)
         let result = Locked<T?>(nil)
         Task {

@@ -32,6 +32,18 @@ struct ReplCommand: ParsableCommand {
             Keys: Ctrl-C stops a running line (a runaway loop), or drops the input being typed; \
             Ctrl-D on an empty line quits.
 
+            Investigation: with --incident INC-42, `inc` is the incident (inc:note, inc:task, \
+            inc.fields...), the `!` commands run in its war room (`!note called the user`, \
+            `!task done 3`, `!ip 203.0.113.7`), and every line, Lua or `!`, is journaled on the \
+            incident with what it showed, in your name (kind command: automator journal show \
+            INC-42). When automator serve holds the data folder, `inc` is the incident as its API \
+            shows it (a table: change it with the API or the chat bot) and the lines are \
+            journaled through the API; `!` commands then go to the server's bot in Slack or Matrix.
+
+            Help: `:help` lists the documented API, `:help NAME` shows one entry (`:help \
+            incidents.find`, `:help inc:task`), from the scripts folder's types/automator.lua. \
+            Tab completes globals, module functions and, after `!`, command names.
+
             History: lines typed at a terminal are kept in ~/.automator_history (the last \
             \(historyLimit)), or in the file $AUTOMATOR_HISTORY names; set it empty to keep none.
 
@@ -43,6 +55,7 @@ struct ReplCommand: ParsableCommand {
               automator repl
               automator repl --timeout 5 --memory 64
               printf 'x = 6\\nx * 7\\n' | automator repl
+              automator repl --incident INC-42 --data ./automator-data --scripts ./scripts
             """
     )
 
@@ -62,47 +75,111 @@ struct ReplCommand: ParsableCommand {
                                valueName: "file"))
     var config: String?
 
+    @Option(help: ArgumentHelp("Investigate this incident: `inc` is bound to it, `!` commands run in its war room, "
+        + "and every line and what it showed are journaled on it.", valueName: "id"))
+    var incident: String?
+
     @Flag(name: .shortAndLong, help: "Show log.debug messages too.")
     var verbose = false
 
+    func validate() throws {
+        if let incident, IncidentID(incident) == nil {
+            throw ValidationError("--incident takes an incident id such as INC-42, not '\(incident)'")
+        }
+    }
+
     func run() throws {
+        let investigation = incident.flatMap(IncidentID.init).map {
+            Investigation(incident: $0, actor: IncidentBackend.user.map { "cli:\($0)" } ?? "cli")
+        }
+        let write: @Sendable (String) -> Void = { [investigation] text in
+            if let investigation { investigation.write(text) } else { print(text) }
+        }
+        let (data, scripts, config, access, verbose) = (data, scripts, config, access, verbose)
+        let opening: @Sendable () async throws -> ChatConsole = {
+            try await ChatConsole(data: data, scripts: scripts, config: config, user: IncidentBackend.user ?? "you",
+                                  modules: access, logger: CommandLogging.logger(verbose: verbose),
+                                  lines: AsyncStream { $0.finish() }, write: write)
+        }
         let session: ReplSession
+        let bot: ReplBot
         do {
-            let modules = access.modules(logger: CommandLogging.logger(verbose: verbose))
-            session = try ReplSession(sandbox: Sandbox(modules: modules, modulePaths: ["."]), limits: limits.limits)
+            var modules = access.modules(logger: CommandLogging.logger(verbose: verbose))
+            var console: ChatConsole?
+            var served: String?
+            if let investigation {
+                if case .server(let client) = try FolderAccess.open(data) {
+                    served = try ReplBot.wait { () async -> Result<String, CommandFailure> in
+                        do throws(CommandFailure) { return .success(try await investigation.attach(client, user: IncidentBackend.user)) } catch {
+                            return .failure(error)
+                        }
+                    }.get()
+                } else {
+                    // The bot's console first: the REPL's `inc` is an incident of the same store.
+                    let opened = try ReplBot.wait { () async -> Result<ChatConsole, any Error> in
+                        do { return .success(try await investigation.open(opening)) } catch { return .failure(error) }
+                    }.get()
+                    console = opened
+                    modules = opened.modules
+                }
+            }
+            bot = ReplBot(opening: { [console] in
+                if let console { return console }
+                return try await opening()
+            }, channel: investigation?.channel)
+            let sandbox = try Sandbox(modules: modules, modulePaths: ["."])
+            // What a line does to the incident (inc:note) is the investigator's act.
+            sandbox.actor = investigation?.actor
+            session = try ReplSession(sandbox: sandbox, limits: limits.limits,
+                                      help: ReplHelp(typesFile: scripts + "/types/automator.lua"))
+            if let served {
+                try session.define("inc", json: served)
+            } else if let investigation {
+                try Self.bind(investigation.incident, in: session)
+            }
         } catch {
             CommandLogging.report(error)
             throw ExitCode.failure
         }
         let interrupts = Self.forwardInterrupts(to: session.interrupter)
         defer { interrupts.cancel() }
-
-        let bot = ReplBot(opening: { [self] in
-            try await ChatConsole(data: data, scripts: scripts, config: config, user: IncidentBackend.user ?? "you",
-                                  modules: access, logger: CommandLogging.logger(verbose: verbose), lines: AsyncStream { $0.finish() })
-        })
         defer { bot.close() }
+        let record: (String, [String]?) -> Void = { investigation?.record($0, shown: $1) }
         if isatty(STDIN_FILENO) != 0 {
-            runAtTerminal(session, bot: bot)
-        } else if !Self.loop(session, bot: bot, read: { _ in readLine().map { .line($0) } ?? .end }, remember: { _ in }) {
+            runAtTerminal(session, bot: bot, investigation: investigation, record: record)
+        } else if !Self.loop(session, bot: bot, read: { _ in readLine().map { .line($0) } ?? .end }, remember: { _ in },
+                             record: record) {
             throw ExitCode.failure
+        }
+    }
+
+    /// Binds `inc` to the incident (the war room, made first, found that it exists).
+    private static func bind(_ incident: IncidentID, in session: ReplSession) throws {
+        if case .failed(let error) = session.submit(#"inc = incidents.get("\#(incident)")"#) {
+            throw CommandFailure(error.message)
         }
     }
 
     /// With a person at the keyboard: prompts, line editing, history. Always exits 0, as the
     /// person saw each error already.
-    private func runAtTerminal(_ session: ReplSession, bot: ReplBot) {
-        let editor = LineEditor(historyFile: Self.historyFile, historyLimit: Self.historyLimit)
+    private func runAtTerminal(_ session: ReplSession, bot: ReplBot, investigation: Investigation?,
+                               record: (String, [String]?) -> Void) {
+        let editor = LineEditor(historyFile: Self.historyFile, historyLimit: Self.historyLimit,
+                                completions: { [commands = commandNames] in
+                                    session.completions() + commands.map { "!" + $0 }
+                                        + (investigation == nil ? [] : session.help.methods(of: "Incident").map { "inc:" + $0 })
+                                })
         if let warning = editor.loadHistory() { Self.warn(warning) }
         print("automator \(Automator.configuration.version): Lua 5.4 in the sandbox. Ctrl-D quits; see automator repl --help.")
-        _ = Self.loop(session, bot: bot, read: editor.read(prompt:), remember: editor.remember)
+        _ = Self.loop(session, bot: bot, read: editor.read(prompt:), remember: editor.remember, record: record)
         if let warning = editor.saveHistory() { Self.warn(warning) }
     }
 
-    /// Reads, evaluates and prints until the input ends. Returns whether every input succeeded.
+    /// Reads, evaluates and prints until the input ends; `record` gets each input and what it
+    /// showed (nil for a `!` line: what the bot posted). Returns whether every input succeeded.
     private static func loop(
         _ session: ReplSession, bot: ReplBot, read: (_ prompt: String) -> LineEditor.Input,
-        remember: (_ entry: String) -> Void
+        remember: (_ entry: String) -> Void, record: (_ input: String, _ shown: [String]?) -> Void
     ) -> Bool {
         var succeeded = true
         var entry: [String] = []
@@ -110,12 +187,18 @@ struct ReplCommand: ParsableCommand {
             switch read(session.isContinuing ? ">> " : "> ") {
             case .line(let line) where !session.isContinuing && line.hasPrefix("!"):
                 remember(line)
-                succeeded = bot.say(line) && succeeded
+                if bot.say(line) { record(line, nil) } else { succeeded = false }
+            case .line(let line) where !session.isContinuing && line.hasPrefix(":"):
+                remember(line)
+                let (text, found) = session.help(line)
+                print(text)
+                succeeded = found && succeeded
             case .line(let line):
                 entry.append(line)
                 let outcome = session.submit(line)
                 if case .needsMore = outcome { continue }
                 remember(entry.joined(separator: "\n"))
+                if case .empty = outcome {} else { record(entry.joined(separator: "\n"), shown(outcome)) }
                 entry = []
                 succeeded = show(outcome) && succeeded
             case .interrupted:
@@ -128,6 +211,15 @@ struct ReplCommand: ParsableCommand {
                 }
                 return succeeded
             }
+        }
+    }
+
+    /// What an outcome shows, for the journal.
+    private static func shown(_ outcome: ReplSession.Outcome) -> [String] {
+        switch outcome {
+        case .empty, .needsMore: []
+        case .results(let values): values.isEmpty ? [] : [values.joined(separator: "\t")]
+        case .failed(let error): ["error: \(ReplSession.report(error))"]
         }
     }
 
@@ -146,6 +238,12 @@ struct ReplCommand: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(ReplSession.report(error))\n".utf8))
             return false
         }
+    }
+
+    /// The bot's commands, by their files in the scripts folder, for Tab after `!`.
+    private var commandNames: [String] {
+        ScriptFiles.find(in: [scripts + "/commands"]) { $0.hasSuffix(".lua") && !$0.hasSuffix("_test.lua") && $0 != "watch.lua" }
+            .map { (($0 as NSString).lastPathComponent as NSString).deletingPathExtension }
     }
 
     /// `$AUTOMATOR_HISTORY` if set (empty: no history file), else `~/.automator_history`.

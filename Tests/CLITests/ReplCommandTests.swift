@@ -8,6 +8,68 @@ import Testing
 struct ReplCommandTests {
     // MARK: Piped input
 
+    @Test("--incident binds inc, runs ! commands in its war room, and journals every line with what it showed")
+    func investigation() throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        try folder.write("incident.json", #"{"title": "Odd sign-in", "type": "test", "severity": "low"}"#)
+        let created = try AutomatorProcess.run(["incident", "create", "--data", data, "--scripts", folder.url.path,
+                                                "--json", folder.url.appendingPathComponent("incident.json").path])
+        #expect(created.status == 0, "\(created.stderr)")
+        let result = try AutomatorProcess.run(
+            ["repl", "--incident", "INC-1", "--data", data, "--scripts", PlaybookTrialTests.scripts.path],
+            input: "inc.title\ninc:note('checked the VPN logs')\n!note called the user\n"
+                + "t = inc:task{ title = 'Call the user' }\n!task done 1 reached\n:help incidents.get\n")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("\"Odd sign-in\"\n"), "\(result.stdout)")
+        #expect(result.stdout.contains("incidents.get(id)"), ":help shows the API doc: \(result.stdout)")
+
+        let journal = try AutomatorProcess.run(["journal", "show", "INC-1", "--data", data])
+        /// Whether the journal has an entry of `kind` by an actor starting with `actor`, whose text ends with `text`.
+        func has(_ kind: String, _ text: String, by actor: String = "") -> Bool {
+            journal.stdout.components(separatedBy: "\n").contains { line in
+                line.range(of: "  \(actor)\\S* +\(kind) +.*\(NSRegularExpression.escapedPattern(for: text))$",
+                           options: .regularExpression) != nil
+            }
+        }
+        #expect(has("command", "inc.title"), "\(journal.stdout)")
+        #expect(journal.stdout.components(separatedBy: "\n").contains { $0.trimmingCharacters(in: .whitespaces) == "\"Odd sign-in\"" },
+                "the result is journaled under its line: \(journal.stdout)")
+        #expect(has("note", "checked the VPN logs", by: "cli"), "the investigator's note: \(journal.stdout)")
+        #expect(has("note", "called the user"), "the war room's !note: \(journal.stdout)")
+        #expect(has("command", "!note called the user"), "\(journal.stdout)")
+        #expect(has("task_done", "T-1 Call the user: reached"), "!task done 1 is T-1: \(journal.stdout)")
+        #expect(!journal.stdout.contains(":help"), "help is not investigation: \(journal.stdout)")
+
+        let missing = try AutomatorProcess.run(["repl", "--incident", "INC-9", "--data", data, "--scripts", folder.url.path])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("there is no incident INC-9"), "\(missing.stderr)")
+    }
+
+    @Test("--incident through the server that holds the folder: inc as the API shows it, lines journaled by the API")
+    func investigationThroughServer() async throws {
+        let folder = try TemporaryFolder()
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"), scripts: folder.url)
+        defer { server.terminate() }
+        let created = try await server.call("POST", "/api/v1/incidents",
+                                            body: #"{"title": "Odd sign-in", "type": "test", "severity": "low", "fields": {"ip": "203.0.113.7"}}"#)
+        #expect(created.status == 201, "\(created.body)")
+
+        let result = try await AutomatorProcess.run(
+            ["repl", "--incident", "INC-1", "--data", server.data.path, "--scripts", folder.url.path],
+            input: "inc.fields.ip\n!note hello\n")
+        #expect(result.stdout == "\"203.0.113.7\"\n", "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("automator serve holds"), "! commands go to the server's bot: \(result.stderr)")
+        #expect(result.status == 1)
+
+        let journal = try await server.journal("INC-1")
+        #expect(journal.contains { $0.kind == "command" && $0.actor.hasPrefix("api") && $0.text == "inc.fields.ip\n\"203.0.113.7\"" },
+                "\(journal)")
+        #expect(!journal.contains { $0.text.contains("!note") }, "a refused ! line is not journaled: \(journal)")
+        let refused = try await server.call("POST", "/api/v1/incidents/INC-1/journal", body: #"{"kind": "closed", "text": "x"}"#)
+        #expect(refused.status == 400, "\(refused.body)")
+    }
+
     @Test("Piped lines print their results, tab-separated, and exit 0 when all succeed")
     func results() throws {
         let result = try AutomatorProcess.run(["repl"], input: "1 + 1\nx = 'hi'\nx, 2.0, nil\nprint('printed')\n{ 1, k = true }\n")
@@ -145,6 +207,21 @@ struct ReplCommandTests {
         #expect(second.waitFor("43\r\n"))
         second.type("\u{04}")
         #expect(second.waitForExit() == 0)
+    }
+
+    @Test("At a terminal: Tab completes module functions and what earlier lines defined",
+          .enabled(if: LiveRepl.terminalsAvailable, "no pseudo-terminals here"))
+    func tabCompletion() throws {
+        let repl = try LiveRepl(terminal: true, environment: ["AUTOMATOR_HISTORY": ""])
+        #expect(repl.waitFor("> "))
+        repl.type("suspicious_hosts = 3\r")
+        #expect(repl.waitFor("> "))
+        repl.type("suspicious_h\t + 1\r")
+        #expect(repl.waitFor("4\r\n"))
+        repl.type("json.enc\t({ 1 })\r")
+        #expect(repl.waitFor("\"[1]\""))
+        repl.type("\u{04}")
+        #expect(repl.waitForExit() == 0)
     }
 
     @Test("At a terminal: a history file that cannot be written is a warning, not a failure",

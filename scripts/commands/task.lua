@@ -1,5 +1,5 @@
 -- !task list [INC-12] | !task done T-7 [ANSWER]: the open tasks, and completing one (the run
--- waiting on it goes on).
+-- waiting on it goes on). `!task done 7` is T-7: the number is what people read out.
 local incident_ref = require("lib.incident_ref")
 
 return command {
@@ -9,7 +9,9 @@ return command {
   run = function(msg, args)
     if args[1] == "done" and args[2] then
       local answer = args.text:gsub("^%s*%S+%s+%S+%s*", "", 1)
-      local ok, result = pcall(incidents.complete_task, args[2]:upper(), answer)
+      local id = args[2]:upper()
+      if id:match("^%d+$") then id = "T-" .. id end
+      local ok, result = pcall(incidents.complete_task, id, answer)
       if not ok then return msg:reply(tostring(result)) end
       return msg:reply(("%s done%s."):format(result.id, answer ~= "" and (": " .. answer) or ""))
     end

@@ -111,7 +111,9 @@ extension ChatService {
         }
     }
 
-    func makeWarRoom(_ channel: String, on network: String?, for incident: IncidentID, by actor: String) async throws -> String {
+    public func makeWarRoom(_ channel: String, on network: String?, for incident: IncidentID, by actor: String) async throws
+        -> String
+    {
         let adapter = try adapter(network)
         let target = try await resolve(channel, on: adapter)
         let entry = JournalEntry(incident: incident, actor: actor, kind: .chat,

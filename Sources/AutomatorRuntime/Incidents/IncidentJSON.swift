@@ -9,6 +9,7 @@ public enum IncidentJSON {
         var object = common(incident)
         object["created_at"] = JSONText.seconds(incident.createdAt)
         object["closed_at"] = incident.closedAt.map(JSONText.seconds)
+        object["close_reason"] = incident.closeReason.map(JSONText.string)
         object["sla_due"] = incident.slaDueAt.map(JSONText.seconds)
         return object.textWithoutNulls
     }

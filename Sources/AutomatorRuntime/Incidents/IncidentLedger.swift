@@ -12,9 +12,12 @@ public final class IncidentLedger: Sendable {
     private let numbers: Locked<(incident: Int, task: Int)>
     /// Completions of the runs waiting in `t:wait()`, by task.
     private let waiters = Locked<[TaskID: [@Sendable (Result<[LuaValue], HostError>) -> Void]]>([:])
+    /// Who answers a task that a run waits on when no person will: `automator test`'s stubs.
+    private let standIn: (any TaskStandIn)?
 
-    public init(store: any IncidentStore) async throws(StoreError) {
+    public init(store: any IncidentStore, standIn: (any TaskStandIn)? = nil) async throws(StoreError) {
         self.store = store
+        self.standIn = standIn
         numbers = Locked(try await store.highestNumbers())
     }
 
@@ -64,10 +67,25 @@ public final class IncidentLedger: Sendable {
                     resolve(id, .failure(HostError("there is no task \(id)")))
                     return
                 }
-                if task.status == .done { resolve(id, .success([.string(LuaString(task.answer ?? ""))])) }
+                if task.status == .done {
+                    resolve(id, .success([.string(LuaString(task.answer ?? ""))]))
+                } else if let standIn {
+                    await answer(task, standIn: standIn)
+                }
             } catch {
                 resolve(id, .failure(HostError("task \(id) could not be read: \(error)")))
             }
+        }
+    }
+
+    private func answer(_ task: IncidentTask, standIn: any TaskStandIn) async {
+        switch await standIn.answer(task) {
+        case .success(let answer):
+            do { _ = try await complete(task.id, answer: answer, by: standIn.actor) } catch {
+                resolve(task.id, .failure(HostError("\(standIn.actor) could not answer \(task.id) (\(task.title)): \(error)")))
+            }
+        case .failure(let error):
+            resolve(task.id, .failure(error))
         }
     }
 

@@ -5,6 +5,8 @@ public import Foundation
 public struct JournalEntry: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         case created, alert, note, update, task, taskDone = "task_done", link, playbook, sla, closed, chat, evidence, approval
+        /// A line typed in the investigation REPL (`automator repl --incident`), with what it showed.
+        case command
     }
 
     /// Its position in the whole journal (assigned by the store; 0 before).

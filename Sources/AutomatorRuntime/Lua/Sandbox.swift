@@ -18,6 +18,8 @@ public final class Sandbox {
     private var random: LuaRandom?
     /// Functions the modules' Lua parts keep for the host, by `module.name`.
     private var hostFunctions: [String: LuaReference] = [:]
+    /// Who the runs act for, in the journal (`cli:alice` in an investigation REPL); "script" if nil.
+    public var actor: String?
 
     /// - Parameters:
     ///   - modules: host modules every run sees as globals (and through `require`).
@@ -200,6 +202,7 @@ public final class Sandbox {
             state.killSwitch.end()
         }
         let run = try makeRun()
+        run.actor = actor
         // One generator across the runs of a sandbox: a REPL's `math.randomseed(42)` holds for
         // its next lines.
         run.random = random

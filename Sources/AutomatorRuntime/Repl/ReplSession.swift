@@ -55,10 +55,54 @@ public final class ReplSession {
         case statement
     }
 
-    public init(sandbox: Sandbox, limits: Limits) throws(LuaError) {
+    /// What `:help` shows.
+    public let help: ReplHelp
+
+    public init(sandbox: Sandbox, limits: Limits, help: ReplHelp = ReplHelp(annotations: "")) throws(LuaError) {
         self.sandbox = sandbox
         self.environment = try sandbox.makeEnvironment()
         self.limits = limits
+        self.help = help
+    }
+
+    /// Sets the global `name` to the value of the JSON `text` (`inc`, as a server shows it).
+    public func define(_ name: String, json text: String) throws(LuaError) {
+        let source = "local name, text = ...; _ENV[name] = json.decode(text)"
+        let chunk = try sandbox.load(Array(source.utf8), chunkName: "=define", in: environment)
+        _ = try sandbox.run(chunk, arguments: [.string(LuaString(name)), .string(LuaString(text))], limits: limits)
+    }
+
+    /// A line that starts with `:`: `:help` or `:help NAME`. Returns what to show, and whether
+    /// the line was understood.
+    public func help(_ line: String) -> (text: String, found: Bool) {
+        let words = line.dropFirst().split(separator: " ", omittingEmptySubsequences: true)
+        guard words.first == "help", words.count <= 2 else {
+            return ("Unknown \(line): :help lists the documented API, :help NAME shows one entry.", false)
+        }
+        return help.lookup(words.count == 2 ? String(words[1]) : "")
+    }
+
+    /// What Tab may complete to: the globals of the session, and the functions of the tables
+    /// among them (`incidents.find`), as Lua lists them now, so what a line defined is there too.
+    public func completions() -> [String] {
+        let listing = #"""
+            local names = {}
+            for name, value in pairs(_G) do
+              if type(name) == "string" then
+                names[#names + 1] = name
+                if type(value) == "table" and name ~= "_G" then
+                  for key in pairs(value) do
+                    if type(key) == "string" then names[#names + 1] = name .. "." .. key end
+                  end
+                end
+              end
+            end
+            return names
+            """#
+        guard let chunk = try? sandbox.load(Array(listing.utf8), chunkName: "=completions", in: environment),
+              case .table(let names)? = try? sandbox.run(chunk, limits: limits).first
+        else { return [] }
+        return names.array.compactMap { if case .string(let name) = $0 { name.description } else { nil } }
     }
 
     /// True while an unfinished input waits for more lines (the prompt shows `>> `).

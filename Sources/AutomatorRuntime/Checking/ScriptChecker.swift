@@ -1,0 +1,163 @@
+internal import CLua
+public import Foundation
+import Logging
+
+/// `automator check`: reads every script of a scripts folder as the runtime would, without
+/// running a playbook, command or integration, and lists the mistakes with their `file:line`:
+/// syntax errors, globals read or written that the runtime does not define (a typo, a missing
+/// `local`), playbook and chat command declarations the catalogs refuse (no `run`, an unknown
+/// `match` field, a bad `sla`, a name taken twice), and, given the configuration, integrations whose settings are missing or that the
+/// configuration names but the folder lacks.
+public struct ScriptChecker: Sendable {
+    public let scripts: String
+    public let configuration: IntelConfiguration?
+    /// Where `configuration` was read, for its problems.
+    public let configurationFile: String?
+
+    /// Globals of modules that need a store or a chat service to exist, so a checker's sandbox
+    /// does not have them: the incidents module and its declarations, the chat bot's, evidence.
+    static let serviceGlobals: Set<String> = ["incidents", "playbook", "mapper", "chat", "command", "watch", "evidence"]
+    /// `automator run` gives a script its arguments in `arg`.
+    static let runGlobals: Set<String> = ["arg"]
+
+    public init(scripts: String, configuration: IntelConfiguration? = nil, configurationFile: String? = nil) {
+        self.scripts = scripts
+        self.configuration = configuration
+        self.configurationFile = configurationFile
+    }
+
+    /// The Lua files under `paths` (folders searched, `types/` left out: its `---@meta` files
+    /// describe the API for editors and are never run), sorted.
+    public static func files(in paths: [String]) -> [String] {
+        ScriptFiles.find(in: paths) { $0.hasSuffix(".lua") && !$0.hasPrefix("types/") }
+    }
+
+    /// The problems of `files`, and of the scripts folder's playbooks and integrations among them.
+    public func check(_ files: [String]) async -> [ScriptProblem] {
+        var problems: [ScriptProblem] = []
+        var unreadable: Set<String> = []
+        let known = (try? Self.baseGlobals()) ?? []
+        let state: LuaState
+        do { state = try LuaState() } catch { return [ScriptProblem(file: scripts, line: nil, message: "\(error)")] }
+        for file in files {
+            guard let source = FileManager.default.contents(atPath: file) else {
+                problems.append(ScriptProblem(file: file, line: nil, message: "cannot read the file"))
+                continue
+            }
+            let found = Self.check(source: Array(source), file: file, on: state,
+                                   known: known.union(file.hasSuffix("_test.lua") ? TestingModule.globals : []))
+            if !found.compiled { unreadable.insert(file) }
+            problems += found.problems
+        }
+        // A file that does not compile is reported once, by its syntax error.
+        problems += await declarationProblems().filter { files.contains($0.file) && !unreadable.contains($0.file) }
+        problems += await integrationProblems().filter { files.contains($0.file) || $0.file == configurationFile }
+        return problems.sorted()
+    }
+
+    /// Syntax, then the globals the code reads and writes.
+    static func check(source: [UInt8], file: String, on state: LuaState, known: Set<String>)
+        -> (problems: [ScriptProblem], compiled: Bool)
+    {
+        let top = state.stack.top
+        defer { lua_settop(state.L, top) }
+        do { try state.load(source, chunkName: "@" + file) } catch {
+            return ([ScriptProblem(file: file, error: error.message)], false)
+        }
+        var problems: [ScriptProblem] = []
+        var reported: Set<GlobalAccess> = []
+        for access in GlobalAccess.of(chunkOn: state) where !reported.contains(access) {
+            reported.insert(access)
+            if access.isWrite {
+                problems.append(ScriptProblem(file: file, line: access.line, message: "assigns the global \(access.name): "
+                    + "declare it local (local \(access.name) = ...), or keep it in a table the script returns"))
+            } else if !known.contains(access.name) {
+                problems.append(ScriptProblem(file: file, line: access.line, message: "reads the undefined global "
+                    + "\(access.name): a typo, or a local declared later or in another scope?"))
+            }
+        }
+        return (problems, true)
+    }
+
+    /// The names the runtime defines for every script: standard Lua, the host modules that need
+    /// no service, and the modules and declarations that do.
+    static func baseGlobals() throws(LuaError) -> Set<String> {
+        let quiet = Logger(label: "automator.check") { _ in SwiftLogNoOpLogHandler() }
+        let sandbox = try Sandbox(modules: StandardModules.all(logger: quiet) + [IntegrationsModule()])
+        let listing = "local names = {} for name in pairs(_G) do names[#names + 1] = name end return names"
+        let chunk = try sandbox.load(Array(listing.utf8), chunkName: "=globals", in: try sandbox.makeEnvironment())
+        guard case .table(let names) = try sandbox.run(chunk).first else { return serviceGlobals }
+        return Set(names.array.compactMap { if case .string(let name) = $0 { name.description } else { nil } })
+            .union(serviceGlobals).union(runGlobals)
+    }
+
+    /// What the playbook and command catalogs refuse, as `serve` would log it.
+    private func declarationProblems() async -> [ScriptProblem] {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-check-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let quiet = Logger(label: "automator.check") { _ in SwiftLogNoOpLogHandler() }
+        let store: SQLiteStore
+        let evaluator: ScriptEvaluator
+        do {
+            // The declarations come from the incidents and chat modules, whose functions need a
+            // store and a chat service; neither is used.
+            store = try SQLiteStore(folder: folder, durability: .normal)
+            let ledger = try await IncidentLedger(store: store)
+            let chat = ChatService(store: store, adapters: [], scripts: scripts, logger: quiet)
+            evaluator = try ScriptEvaluator(modules: StandardModules.all(logger: quiet)
+                + [IncidentsModule(ledger: ledger), ChatModule(service: chat, reputation: nil, evidence: nil)],
+                modulePaths: [scripts])
+        } catch {
+            return [ScriptProblem(file: scripts, line: nil, message: "the scripts could not be read: \(error)")]
+        }
+        let playbooks = PlaybookCatalog(folder: scripts, evaluator: evaluator, logger: quiet)
+        await playbooks.refresh(force: true)
+        let commands = CommandCatalog(folder: scripts, evaluator: evaluator, logger: quiet)
+        await commands.refresh(force: true)
+        await store.close()
+        let refused = await playbooks.problems.map { ($0.path, $0.message) }
+            + commands.problems.map { problem in
+                let path = String(problem.prefix { $0 != " " }.dropLast())  // "commands/x.lua: message"
+                return (path, String(problem.dropFirst(path.count + 2)))
+            }
+        return refused.map { path, message in
+            let file = scripts + "/" + path
+            var found = ScriptProblem(file: file, error: message)
+            if found.line == nil { found.line = Self.line(in: file, naming: found.message) }
+            return found
+        }
+    }
+
+    /// For a message without a line (the declaration is a tail call, whose frame Lua drops), the
+    /// line it is about: the field it quotes (`match names the unknown field "kind"`), else the
+    /// declaration it names (`playbook: run must be function`).
+    private static func line(in file: String, naming message: String) -> Int? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        let pattern = if let field = message.split(separator: "\"").dropFirst().first {
+            "\\b\(NSRegularExpression.escapedPattern(for: String(field)))\\s*="
+        } else {
+            "\\b\(NSRegularExpression.escapedPattern(for: String(message.prefix { $0 != ":" })))\\s*[{(]"
+        }
+        let lines = text.components(separatedBy: "\n")
+        return lines.firstIndex { $0.range(of: pattern, options: .regularExpression) != nil }.map { $0 + 1 }
+    }
+
+    /// With a configuration: integrations whose required settings it lacks (serve would leave
+    /// them out), and integrations it configures that have no script.
+    private func integrationProblems() async -> [ScriptProblem] {
+        guard let configuration else { return [] }
+        let quiet = Logger(label: "automator.check") { _ in SwiftLogNoOpLogHandler() }
+        let folder = scripts + "/integrations"
+        let integrations = await Integrations(folder: folder, settings: configuration.integrations, logger: quiet)
+        integrations.shutdown()
+        var problems = integrations.problems.map { problem in
+            ScriptProblem(file: scripts + "/" + problem.path, line: nil, message: "not used: " + problem.message)
+        }
+        for name in configuration.integrations.keys.sorted()
+        where !FileManager.default.fileExists(atPath: "\(folder)/\(name).lua") {
+            problems.append(ScriptProblem(file: configurationFile ?? "the configuration", line: nil,
+                message: "integrations.\(name) configures an integration that \(folder) does not have (\(name).lua)"))
+        }
+        return problems
+    }
+}

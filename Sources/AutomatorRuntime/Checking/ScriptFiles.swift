@@ -1,0 +1,21 @@
+public import Foundation
+
+/// The Lua files a command works on (`check`, `test`): files as given, folders searched.
+public enum ScriptFiles {
+    /// The files among `paths`, and those under its folders whose path (relative to the folder)
+    /// `include` takes; sorted.
+    public static func find(in paths: [String], where include: (String) -> Bool) -> [String] {
+        var found: [String] = []
+        for path in paths {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { continue }
+            guard isFolder.boolValue else {
+                found.append(path)
+                continue
+            }
+            let names = FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? []
+            found += names.filter(include).map { (path as NSString).appendingPathComponent($0) }
+        }
+        return found.sorted()
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Logging
+
+/// Everything one playbook test runs in, made fresh for each test: a store in a temporary folder,
+/// the incidents over it, the stubs, and a sandbox with the standard modules, `incidents` and
+/// the test API. Its `run` blocks the calling thread (the sandbox performs host waits by
+/// blocking), so it is for a thread of its own, not Swift's cooperative pool.
+final class PlaybookTestWorld {
+    private let folder: String
+    private let store: SQLiteStore
+    private let sandbox: Sandbox
+    private let scripts: String
+
+    init(scripts: String) throws {
+        self.scripts = scripts
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-test-\(UUID().uuidString)").path
+        store = try SQLiteStore(folder: folder, durability: .normal)
+        let stubs = PlaybookTestStubs(store: store)
+        let ledger = try Self.wait { [store] in try await IncidentLedger(store: store, standIn: stubs) }
+        let quiet = Logger(label: "automator.test") { _ in SwiftLogNoOpLogHandler() }
+        sandbox = try Sandbox(modules: StandardModules.all(logger: quiet)
+                                  + [IncidentsModule(ledger: ledger), TestingModule(ledger: ledger, stubs: stubs)],
+                              modulePaths: [scripts])
+    }
+
+    /// Runs the test file with its `index`-th test (none for 0); returns the names of its tests.
+    ///
+    /// - Throws: `LuaError`: the test failed (its message says where), or the file did not load.
+    func run(file path: String, source: [UInt8], index: Int, limits: Limits) throws(LuaError) -> [String] {
+        guard let runFile = sandbox.hostFunction("run_file", of: "testing") else {
+            throw LuaError(.runtime, "the testing module did not load")
+        }
+        let environment = try sandbox.makeEnvironment()
+        let test = try sandbox.load(source, chunkName: "@\(path)", in: environment)
+        let sla = try script("sla.lua", otherwise: "return {}", in: environment)
+        let hook = try script("hooks/sla_breach.lua", otherwise: "", in: environment)
+        return try sandbox.call(runFile, leading: [.reference(test.reference), .reference(sla.reference),
+                                                   .reference(hook.reference)],
+                                jsonArguments: Array("[\(index)]".utf8), limits: limits) { stack, first, count throws(LuaError) in
+            guard count > 0, case .table(let names) = try stack.value(at: first) else { return [] }
+            return names.array.map { if case .string(let name) = $0 { name.description } else { "?" } }
+        }
+    }
+
+    /// A script of the scripts folder compiled in `environment`, or `fallback` when there is none.
+    private func script(_ name: String, otherwise fallback: String, in environment: Environment) throws(LuaError) -> Chunk {
+        let path = scripts + "/" + name
+        let source = FileManager.default.contents(atPath: path).map { Array($0) } ?? Array(fallback.utf8)
+        return try sandbox.load(source, chunkName: "@\(path)", in: environment)
+    }
+
+    /// Closes the store and removes its folder.
+    func close() {
+        try? Self.wait { [store] in await store.close() }
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// Waits on this thread for async work (the store's set-up and close).
+    private static func wait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+        let outcome = Locked<Result<T, any Error>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            let result: Result<T, any Error>
+            do { result = .success(try await work()) } catch { result = .failure(error) }
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return try outcome.withLock { $0 }!.get()
+    }
+}

@@ -1,0 +1,322 @@
+extension TestingModule {
+    /// The test API (`test`, `stub`, `run`, `expect`, `advance`) and the stubs of the modules that
+    /// reach the outside world. What is ours runs for real: the incident, its tasks and journal
+    /// live in a store of the test's own, through the real `incidents` module. Runs once per state,
+    /// in the frozen base; each test has a state of its own, so nothing leaks between tests.
+    var lua: String? {
+        #"""
+        local host = ...
+        local json, error, type, pairs, ipairs, tostring, tonumber, next = json, error, type, pairs, ipairs, tostring, tonumber, next
+        local table, math, os, incidents, intel, time, http = table, math, os, incidents, intel, time, http
+
+        -- What the scripts under test did with the outside world, for the assertions.
+        local seen = { intel = {}, http = {}, posts = {}, questions = {} }
+        -- Canned answers, by kind. A later kind (stub.action, for response actions) is one more table.
+        local canned = { intel = {}, http = {}, chat = {} }
+
+        --- A value as a message shows it: strings quoted on one line, tables in full (keys sorted).
+        local function show(value, depth)
+          if type(value) == "string" then return '"' .. value:gsub("[\\\"]", "\\%0"):gsub("\n", "\\n") .. '"' end
+          if type(value) ~= "table" then return tostring(value) end
+          depth = depth or 0
+          if depth > 3 then return "{...}" end
+          local keys, parts = {}, {}
+          for key in pairs(value) do
+            if math.type(key) ~= "integer" or key < 1 or key > #value then keys[#keys + 1] = key end
+          end
+          table.sort(keys, function(a, b) return tostring(a) < tostring(b) end)
+          for _, item in ipairs(value) do parts[#parts + 1] = show(item, depth + 1) end
+          for _, key in ipairs(keys) do
+            local name = type(key) == "string" and key:match("^[%a_][%w_]*$") and key or ("[" .. show(key) .. "]")
+            parts[#parts + 1] = name .. " = " .. show(value[key], depth + 1)
+          end
+          return "{ " .. table.concat(parts, ", ") .. " }"
+        end
+
+        local function same(a, b)
+          if a == b then return true end
+          if type(a) ~= "table" or type(b) ~= "table" then return false end
+          for key, value in pairs(a) do if not same(value, b[key]) then return false end end
+          for key in pairs(b) do if a[key] == nil then return false end end
+          return true
+        end
+
+        -- MARK: Stubs
+
+        stub = {}
+
+        --- stub.intel{ ["203.0.113.7"] = "malicious", ["example.org"] = { verdict = "benign", summary = "ours" } }
+        function stub.intel(verdicts)
+          if type(verdicts) ~= "table" or type(next(verdicts) or "") ~= "string" then
+            error('stub.intel expects a table of verdicts by indicator, as in stub.intel{ ["203.0.113.7"] = "malicious" }', 2)
+          end
+          for value, verdict in pairs(verdicts) do
+            if type(verdict) == "string" then verdict = { verdict = verdict } end
+            local score = ({ unknown = 0, benign = 1, suspicious = 2, malicious = 3 })[verdict.verdict]
+            if not score then
+              error(("stub.intel: the verdict on %s must be unknown, benign, suspicious or malicious, got %s")
+                :format(value, show(verdict.verdict)), 2)
+            end
+            canned.intel[value:lower()] = { verdict = verdict.verdict, score = score,
+              summary = verdict.summary or (verdict.verdict .. ": stubbed by the test"),
+              sources = { { source = "stub", verdict = verdict.verdict, reliability = "A", reason = verdict.summary or "" } } }
+          end
+        end
+
+        --- stub.task("Confirm with the reporter", "phishing", { after = "3h" })
+        function stub.task(title, answer, options)
+          if type(title) ~= "string" or type(answer) ~= "string" then
+            error('stub.task expects a title and an answer, as in stub.task("Confirm with the reporter", "phishing")', 2)
+          end
+          host.answer_task(title, answer, options and options.after)
+        end
+
+        --- stub.http("GET https://api.example.com/v1/x", { status = 200, body = { ok = true } }): the
+        --- first request whose "METHOD URL" (or URL) starts with the key gets the response.
+        function stub.http(request, response)
+          if type(request) ~= "string" then error('stub.http expects a request such as "GET https://api.example.com/"', 2) end
+          if type(response) == "string" then response = { body = response } end
+          if type(response) ~= "table" then error("stub.http expects a response: a body, or { status, headers, body }", 2) end
+          local body = response.body or ""
+          if type(body) == "table" then body = json.encode(body) end
+          canned.http[#canned.http + 1] = { request = request,
+            response = { status = response.status or 200, headers = response.headers or {}, body = body } }
+        end
+
+        --- stub.chat("Block the sender", "approve"): the question that contains the text gets the answer.
+        function stub.chat(question, answer, by)
+          if type(question) ~= "string" or type(answer) ~= "string" then
+            error('stub.chat expects a question and an answer, as in stub.chat("Block the sender", "approve")', 2)
+          end
+          canned.chat[#canned.chat + 1] = { question = question, answer = answer, by = by or "stub" }
+        end
+
+        -- MARK: The outside world, stubbed
+
+        local real_time, real_date = os.time, os.date
+        function time.now() return host.now() end
+        function time.sleep(seconds)
+          if type(seconds) ~= "number" or seconds < 0 then error("time.sleep expects seconds, got " .. show(seconds), 2) end
+          host.advance(seconds)
+        end
+        function os.time(date) if date == nil then return math.floor(host.now()) end return real_time(date) end
+        function os.date(format, at) return real_date(format or "%c", at or math.floor(host.now())) end
+
+        function intel.reputation(value, kind)
+          if type(value) ~= "string" then error("intel.reputation expects an indicator", 2) end
+          seen.intel[#seen.intel + 1] = value
+          return canned.intel[value:lower()] or { verdict = "unknown", score = 0,
+            summary = "unknown: the test stubs no verdict (stub.intel)", sources = {} }
+        end
+
+        -- Each stub raises its errors at the line of the script that called it (level 3: the
+        -- stub, then the module function; no tail calls, which would drop a level).
+        local function respond(method, url, options)
+          local request = method .. " " .. tostring(url)
+          seen.http[#seen.http + 1] = { method = method, url = url, body = options and options.body }
+          for _, stubbed in ipairs(canned.http) do
+            if request:sub(1, #stubbed.request) == stubbed.request or tostring(url):sub(1, #stubbed.request) == stubbed.request then
+              return stubbed.response
+            end
+          end
+          error(("%s is not stubbed: add stub.http(%q, { status = 200, body = ... })"):format(request, request), 3)
+        end
+        function http.get(url, options)
+          local response = respond("GET", url, options)
+          return response
+        end
+        function http.post(url, body, options)
+          local response = respond("POST", url, { body = body, headers = options and options.headers })
+          return response
+        end
+        function http.request(options)
+          local response = respond(options.method or "GET", options.url, options)
+          return response
+        end
+
+        local function answer(channel, question, choices)
+          seen.questions[#seen.questions + 1] = { channel = channel, text = question, choices = choices }
+          for _, stubbed in ipairs(canned.chat) do
+            if tostring(question):find(stubbed.question, 1, true) then return stubbed.answer, stubbed.by end
+          end
+          error(("the question %q is not answered: add stub.chat(%q, %q)"):format(question, question, choices[1]), 3)
+        end
+
+        chat = {}
+        function chat.post(channel, text)
+          seen.posts[#seen.posts + 1] = { channel = channel, text = tostring(text) }
+        end
+        function chat.upload(channel, name)
+          seen.posts[#seen.posts + 1] = { channel = channel, text = "(file " .. tostring(name) .. ")" }
+        end
+        function chat.ask(channel, question, choices)
+          local choice, by = answer(channel, question, choices)
+          return choice, by
+        end
+        function chat.approve(channel, question)
+          local choice, by = answer(channel, question, { "approve", "deny" })
+          return choice == "approve", by
+        end
+
+        -- MARK: Running playbooks
+
+        local policy, global_hook = {}, nil
+        local books = {}
+
+        --- Runs the SLA hooks of the incidents whose SLA the virtual clock passed.
+        local function breach_hooks()
+          for _, id in ipairs(host.breaches()) do
+            local book, inc = books[id], incidents.get(id)
+            if book and book.on_sla_breach then book.on_sla_breach(inc) elseif global_hook then global_hook(inc) end
+          end
+        end
+
+        --- What a playbook left: the incident as stored, its tasks, journal and notes, and what
+        --- it asked of the outside world.
+        local function outcome(id)
+          local journal = host.journal(id)
+          local notes = {}
+          for _, entry in ipairs(journal) do if entry.kind == "note" then notes[#notes + 1] = entry.text end end
+          local tasks = incidents.tasks(id)
+          table.sort(tasks, function(a, b) return tonumber(a.id:match("%d+")) < tonumber(b.id:match("%d+")) end)
+          return { incident = incidents.get(id), tasks = tasks, journal = journal, notes = notes,
+                   posts = seen.posts, questions = seen.questions, intel = seen.intel, http = seen.http }
+        end
+
+        --- Opens an incident for the test (title, type and severity have defaults).
+        function incident(spec)
+          if type(spec) ~= "table" then error('incident expects a table, as in incident{ type = "phishing" }', 2) end
+          local copy = { title = "Test incident", type = "test", severity = "medium" }
+          for key, value in pairs(spec) do if key ~= "sla" then copy[key] = value end end
+          if type(copy.labels) == "table" then json.array(copy.labels) end
+          local sla = spec.sla or (policy[copy.type] or {})[copy.severity] or (policy.default or {})[copy.severity]
+          return incidents.get(json.decode(host.open(json.encode(copy), sla)).id)
+        end
+
+        --- Runs `book.run` on a new incident made of `spec` (or on an incident from incident{}),
+        --- to its end, then the SLA hooks the virtual clock called for; returns the outcome.
+        function run(book, spec)
+          if type(book) ~= "table" or type(book.run) ~= "function" then
+            error('run expects a playbook, as in run(require("playbooks.phishing"), { type = "phishing" })', 2)
+          end
+          local id
+          if type(spec) == "table" and type(spec.id) == "string" then
+            id = spec.id
+          else
+            local with_sla = {}
+            for key, value in pairs(spec or {}) do with_sla[key] = value end
+            with_sla.sla = with_sla.sla or book.sla
+            id = incident(with_sla).id
+          end
+          books[id] = book
+          book.run(incidents.get(id))
+          breach_hooks()
+          return outcome(id)
+        end
+
+        --- Moves the virtual clock on (a duration such as "5h"); SLAs it passes breach, and their
+        --- hooks run. Returns the outcome of `result`'s incident again, when given one.
+        function advance(duration, result)
+          host.advance(duration)
+          breach_hooks()
+          return result and outcome(result.incident.id)
+        end
+
+        -- MARK: Assertions: each fails at the test's line that called it
+
+        expect = {}
+
+        function expect.equal(actual, expected, what)
+          if not same(actual, expected) then
+            error(("%sexpected %s, got %s"):format(what and (what .. ": ") or "", show(expected), show(actual)), 2)
+          end
+        end
+
+        function expect.truthy(value, what)
+          if not value then error(("%sexpected a true value, got %s"):format(what and (what .. ": ") or "", show(value)), 2) end
+        end
+
+        --- `text` contains `part` (plain text), or the list `text` has an element equal to `part`.
+        function expect.contains(text, part, what)
+          local found = false
+          if type(text) == "string" then
+            found = text:find(part, 1, true) ~= nil
+          elseif type(text) == "table" then
+            for _, item in ipairs(text) do found = found or same(item, part) end
+          end
+          if not found then
+            error(("%sexpected %s to contain %s"):format(what and (what .. ": ") or "", show(text), show(part)), 2)
+          end
+        end
+
+        local function find_note(result, part)
+          for _, note in ipairs(result.notes) do if note:find(part, 1, true) then return note end end
+        end
+
+        --- A note of the outcome contains `part`; returns that note.
+        function expect.note(result, part)
+          local note = find_note(result, part)
+          if not note then error(("no note contains %s; the notes are %s"):format(show(part), show(result.notes)), 2) end
+          return note
+        end
+
+        function expect.no_note(result, part)
+          local note = find_note(result, part)
+          if note then error(("expected no note containing %s, got %s"):format(show(part), show(note)), 2) end
+        end
+
+        --- The outcome has a task whose title starts with `title`; returns it.
+        function expect.task(result, title)
+          local titles = {}
+          for _, task in ipairs(result.tasks) do
+            if task.title:sub(1, #title) == title then return task end
+            titles[#titles + 1] = task.title
+          end
+          error(("no task titled %s; the tasks are %s"):format(show(title), show(titles)), 2)
+        end
+
+        --- A chat post in `channel` contains `part`; returns it.
+        function expect.post(result, channel, part)
+          for _, post in ipairs(result.posts) do
+            if post.channel == channel and post.text:find(part, 1, true) then return post end
+          end
+          error(("no post in %s contains %s; the posts are %s"):format(channel, show(part), show(result.posts)), 2)
+        end
+
+        --- `body` fails with an error that contains `part`; returns the message.
+        function expect.error(body, part)
+          local ok, message = pcall(body)
+          if ok then error(("expected an error containing %s, got none"):format(show(part)), 2) end
+          message = tostring(message)
+          if part and not message:find(part, 1, true) then
+            error(("expected an error containing %s, got %s"):format(show(part), show(message)), 2)
+          end
+          return message
+        end
+
+        -- MARK: The runner's side
+
+        local names, selected = {}, 0
+
+        function test(name, body)
+          if type(name) ~= "string" or type(body) ~= "function" then
+            error('test expects a name and a function, as in test("closes a false positive", function() ... end)', 2)
+          end
+          names[#names + 1] = name
+          if #names == selected then body() end
+        end
+
+        --- Runs the test file `chunk` with its `index`-th test (none for 0); returns the names of
+        --- its tests. `sla` and `hook` are sla.lua and hooks/sla_breach.lua, compiled, or false.
+        local function run_file(chunk, sla, hook, index)
+          if sla then policy = sla() end
+          if hook then global_hook = hook end
+          selected = index
+          chunk()
+          return names
+        end
+
+        return nil, { run_file = run_file }
+        """#
+    }
+}

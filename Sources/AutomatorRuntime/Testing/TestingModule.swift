@@ -1,0 +1,78 @@
+import Foundation
+
+/// The host side of `automator test`: incidents opened for a test, their journals, the task
+/// answers and the virtual clock (`PlaybookTestStubs`). Scripts never see these functions: the
+/// module's Lua part (`TestingModule+Lua.swift`) builds `test`, `stub`, `run` and `expect` on
+/// them, and stubs the modules that reach the outside world (`intel`, `http`, `chat`, `time`).
+struct TestingModule: HostModule {
+    let name = "testing"
+    /// The globals the Lua part defines for test files (`automator check` knows them).
+    static let globals: Set<String> = ["test", "stub", "run", "expect", "incident", "advance"]
+    let ledger: IncidentLedger
+    let stubs: PlaybookTestStubs
+
+    func register(in table: inout ModuleTable) {
+        let (ledger, stubs) = (ledger, stubs)
+        let store = ledger.store
+        // open(incident_json, sla): the incident as the API takes it; its SLA as the server gives it.
+        table.waitingFunction("open") { call in
+            let text = try call.string(1).bytes
+            let draft: IncidentDraft
+            do throws(IncidentError) { draft = try IncidentDraft(json: text) } catch {
+                throw HostError("the test's incident is not an incident: \(error.description)")
+            }
+            let sla = try Self.duration(call.value(2), "sla")
+            return .write(in: store) {
+                let now = Date()
+                var incident = draft.incident(ledger.nextIncidentID(), at: now)
+                incident.slaDueAt = sla.map { now.addingTimeInterval($0) }
+                let entry = JournalEntry(incident: incident.id, at: now, actor: "test", kind: .created,
+                                         text: "\(incident.severity.rawValue) \(incident.type): \(incident.title)")
+                return (.all([.createIncident(incident), .appendJournal([entry])]),
+                        [.string(LuaString(IncidentJSON.forScript(incident)))])
+            }
+        }
+        table.waitingFunction("journal") { call in
+            guard let id = IncidentID(try call.string(1).description) else { throw HostError("an incident id expected") }
+            return .task {
+                let entries = try await store.journal(of: id).map { entry -> LuaValue in
+                    .table(LuaTable(fields: ["kind": .string(LuaString(entry.kind.rawValue)),
+                                             "actor": .string(LuaString(entry.actor)),
+                                             "text": .string(LuaString(entry.text))]))
+                }
+                return [.table(LuaTable(array: entries))]
+            }
+        }
+        table.function("answer_task") { call in
+            stubs.answer(try call.string(1).description, with: try call.string(2).description,
+                         after: try Self.duration(call.value(3), "after") ?? 0)
+            return 0
+        }
+        table.function("now") { call in call.push(number: stubs.now.timeIntervalSince1970) }
+        table.waitingFunction("advance") { call in
+            let seconds = try Self.duration(call.value(1), "the duration") ?? 0
+            return .task {
+                await stubs.advance(by: seconds)
+                return []
+            }
+        }
+        table.function("breaches") { call in
+            try call.push(.table(LuaTable(array: stubs.takeBreaches().map { .string(LuaString($0.description)) })))
+        }
+    }
+
+    /// A duration as scripts write them: seconds, or text such as "4h"; nil for nil.
+    private static func duration(_ value: LuaValue, _ what: String) throws(HostError) -> TimeInterval? {
+        switch value {
+        case .nil: return nil
+        case .string(let text):
+            guard let seconds = DurationText.seconds(text.description) else {
+                throw HostError("\(what) must be \(DurationText.expected), got \"\(text)\"")
+            }
+            return seconds
+        case .integer(let seconds) where seconds >= 0: return TimeInterval(seconds)
+        case .number(let seconds) where seconds >= 0: return seconds
+        case let other: throw HostError("\(what) must be a duration such as \"4h\" or seconds, got \(other.typeName)")
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import AutomatorRuntime
+import Foundation
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Find mistakes in scripts without running them.",
+        discussion: """
+            Every Lua file is compiled, and its code read for the globals it uses: a global the \
+            runtime does not define is a typo or a missing local (incidnets.find, a helper \
+            declared below its use), and assigning a global is a missing local. Playbooks and \
+            chat commands are read as serve reads them: no run, an unknown match field, a bad \
+            sla, a name taken twice. With --config, integrations are loaded with their settings: one whose \
+            required setting is missing (serve would leave it out), and a configured integration \
+            with no script, are problems too. Nothing runs but what serve runs to read a \
+            playbook or an integration (the file's top level, which declares it): no run, no \
+            command, no lookup.
+
+            Each problem is printed as file:line: message.
+
+            Exit status: 0 when no problem was found; 1 when one was; 64 for a usage error.
+
+            Examples:
+              automator check
+              automator check scripts/playbooks/phishing.lua
+              automator check --scripts ./scripts --config scripts/examples/automator.yml
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Lua files, or folders to search (default: the scripts folder).", valueName: "path"))
+    var paths: [String] = []
+
+    @Option(help: ArgumentHelp("The scripts folder: its playbooks/ and integrations/ are read as serve reads them.",
+                               valueName: "folder"))
+    var scripts = "scripts"
+
+    @Option(help: ArgumentHelp("The configuration file serve is given, to check the integrations' settings.",
+                               valueName: "file.yml"))
+    var config: String?
+
+    func validate() throws {
+        for path in paths + [scripts] where !FileManager.default.fileExists(atPath: path) {
+            throw ValidationError("no such file or folder: \(path)")
+        }
+    }
+
+    func run() async throws {
+        let configuration: IntelConfiguration?
+        do { configuration = try config.map { try IntelConfiguration(file: $0) } } catch {
+            throw ValidationError("\(error)")
+        }
+        let files = ScriptChecker.files(in: paths.isEmpty ? [scripts] : paths)
+        guard !files.isEmpty else { throw ValidationError("no .lua files under \(paths.joined(separator: ", "))") }
+        let checker = ScriptChecker(scripts: scripts, configuration: configuration, configurationFile: config)
+        let problems = await checker.check(files)
+        for problem in problems { print(problem) }
+        let checked = "\(files.count) file\(files.count == 1 ? "" : "s") checked"
+        guard problems.isEmpty else {
+            print("\(checked): \(problems.count) problem\(problems.count == 1 ? "" : "s")")
+            throw ExitCode.failure
+        }
+        print("\(checked): no problems" + (config == nil ? " (integrations' settings not checked: give --config)" : ""))
+    }
+}

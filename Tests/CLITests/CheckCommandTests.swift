@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+
+@Suite("automator check: mistakes in scripts found without running them")
+struct CheckCommandTests {
+    @Test("The shipped scripts have no problems")
+    func shippedScripts() async throws {
+        let result = try await AutomatorProcess.run(["check", "--scripts", "."], in: PlaybookTrialTests.scripts)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("files checked: no problems"), "\(result.stdout)")
+    }
+
+    @Test("Each kind of mistake is reported at its file:line, without running a playbook")
+    func mistakes() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("playbooks/typo.lua", """
+            local function helper(inc)
+              count = 1
+              return incidnets.find{ text = inc.id }
+            end
+
+            return playbook {
+              name = "Typo",
+              match = { kind = "phishing" },
+              run = function(inc)
+                helper(inc)
+              end,
+            }
+            """)
+        try folder.write("playbooks/norun.lua", """
+            -- No run: the catalog would refuse it.
+            return playbook {
+              name = "No run",
+              match = { type = "x" },
+            }
+            """)
+        try folder.write("playbooks/syntax.lua", "local x = = 1\n")
+        try folder.write("commands/hello.lua", """
+            -- No run either: the bot would refuse it.
+            return command {
+              name = "hello",
+            }
+            """)
+        // Far down a long file, where Lua's line table switches to absolute lines.
+        try folder.write("lib/long.lua", String(repeating: "print(1)\n", count: 300) + "return undefined_name\n")
+        try folder.write("playbooks/fine_test.lua", #"test("x", function() expect.equal(1, 1) end)"# + "\n")
+        try folder.write("integrations/needs_key.lua", """
+            return integration {
+              name = "Needs a key",
+              config = { api_key = { secret = true, required = true } },
+              reputation = { ip = function(ip, config) return { verdict = "unknown" } end },
+            }
+            """)
+        try folder.write("automator.yml", "integrations:\n  virustotl:\n    enabled: true\n")
+
+        let result = try await AutomatorProcess.run(["check", "--scripts", ".", "--config", "automator.yml"], in: folder.url)
+        #expect(result.status == 1)
+        let lines = result.stdout.components(separatedBy: "\n")
+        for expected in [
+            "./playbooks/syntax.lua:1: unexpected symbol near '='",
+            "./playbooks/typo.lua:2: assigns the global count: declare it local",
+            "./playbooks/typo.lua:3: reads the undefined global incidnets",
+            #"./playbooks/typo.lua:8: match names the unknown field "kind""#,
+            "./playbooks/norun.lua:2: playbook: run must be function, got nil",
+            "./commands/hello.lua:2: command: run must be function, got nil",
+            "./lib/long.lua:301: reads the undefined global undefined_name",
+            "./integrations/needs_key.lua: not used: api_key is not set",
+            "automator.yml: integrations.virustotl configures an integration that ./integrations does not have",
+        ] {
+            #expect(lines.contains { $0.hasPrefix(expected) }, "\(expected)\n\(result.stdout)")
+        }
+        #expect(!result.stdout.contains("fine_test.lua"), "the test API is known in test files: \(result.stdout)")
+        #expect(lines.filter { $0.hasPrefix("./playbooks/syntax.lua") }.count == 1, "\(result.stdout)")
+        #expect(result.stdout.contains("7 files checked: 9 problems"), "\(result.stdout)")
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+
+@Suite("automator test: Lua tests of playbooks, with stubs and a virtual clock")
+struct PlaybookTestCommandTests {
+    static let scripts = PlaybookTrialTests.scripts
+
+    @Test("The shipped playbook tests pass, each file and test named")
+    func shippedTests() async throws {
+        let result = try await AutomatorProcess.run(["test", "--scripts", "."], in: Self.scripts)
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        for playbook in try FileManager.default.contentsOfDirectory(atPath: Self.scripts.appendingPathComponent("playbooks").path)
+        where !playbook.hasSuffix("_test.lua") {
+            let test = "playbooks/" + playbook.replacingOccurrences(of: ".lua", with: "_test.lua")
+            #expect(result.stdout.contains(test), "no tests for \(playbook): \(result.stdout)")
+        }
+        #expect(result.stdout.contains("✔ a lure the reporter did not expect is purged"), "\(result.stdout)")
+        #expect(!result.stdout.contains("✘"), "\(result.stdout)")
+        #expect(result.stdout.contains(" 0 failed"), "\(result.stdout)")
+    }
+
+    @Test("A broken copy of a playbook fails at the playbook's line, with the test's line that ran it; JUnit says so too")
+    func brokenPlaybook() async throws {
+        let folder = try TemporaryFolder()
+        let original = try String(contentsOf: Self.scripts.appendingPathComponent("playbooks/phishing.lua"), encoding: .utf8)
+        let broken = original.replacingOccurrences(of: #"inc:raise("high", sender_domain .. " imitates"#,
+                                                   with: #"inc:raise("hihg", sender_domain .. " imitates"#)
+        #expect(broken != original)
+        let line = try #require(broken.components(separatedBy: "\n").firstIndex { $0.contains("\"hihg\"") }) + 1
+        try folder.write("playbooks/phishing.lua", broken)
+        let tests = try String(contentsOf: Self.scripts.appendingPathComponent("playbooks/phishing_test.lua"), encoding: .utf8)
+        try folder.write("playbooks/phishing_test.lua", tests)
+        try folder.write("sla.lua", try String(contentsOf: Self.scripts.appendingPathComponent("sla.lua"), encoding: .utf8))
+
+        let result = try await AutomatorProcess.run(["test", "--scripts", ".", "--junit", "results.xml"], in: folder.url)
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("✘ a look-alike of our own domain raises the severity to high"), "\(result.stdout)")
+        #expect(result.stdout.contains("./playbooks/phishing.lua:\(line): inc:raise expects a severity"), "\(result.stdout)")
+        let caller = try #require(tests.components(separatedBy: "\n").firstIndex { $0.contains("local result = run(phishing, report())") }) + 1
+        #expect(result.stdout.contains("from ./playbooks/phishing_test.lua:\(caller)"), "\(result.stdout)")
+        #expect(result.stdout.contains("✔ a message the reporter expected"), "\(result.stdout)")
+        let junit = try String(contentsOf: folder.url.appendingPathComponent("results.xml"), encoding: .utf8)
+        #expect(junit.contains(#"<failure message="./playbooks/phishing.lua:\#(line): inc:raise expects"#), "\(junit)")
+        #expect(junit.contains(#"<testcase name="a message the reporter expected is closed as a false positive, with no purge""#))
+    }
+
+    @Test("A failed assertion names the test file's line, expected and actual values")
+    func failedAssertion() async throws {
+        let result = try await Self.test([
+            "playbooks/close.lua": """
+            return playbook {
+              name = "Close",
+              run = function(inc) inc:close{ reason = "done" } end,
+            }
+            """,
+            "playbooks/close_test.lua": """
+            local close = require("playbooks.close")
+            test("it closes", function()
+              local result = run(close, { type = "x" })
+              expect.equal(result.incident.close_reason, "resolved")
+            end)
+            """,
+        ], arguments: ["test", "playbooks", "--scripts", "."])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains(#"playbooks/close_test.lua:4: expected "resolved", got "done""#), "\(result.stdout)")
+        #expect(result.stdout.contains("1 test, 1 failed"), "\(result.stdout)")
+    }
+
+    @Test("Intel, HTTP, chat and time are stubbed; what the playbook asked of them is in the outcome")
+    func stubs() async throws {
+        let result = try await Self.test([
+            "playbooks/block.lua": """
+            return playbook {
+              name = "Block bad addresses",
+              sla = "1h",
+              run = function(inc)
+                local verdict = intel.reputation(inc.fields.ip)
+                inc:note(inc.fields.ip .. ": " .. verdict.verdict)
+                if verdict.verdict ~= "malicious" then return inc:close{ reason = "not malicious" } end
+                local owner = json.decode(http.get("https://cmdb.example.com/ip/" .. inc.fields.ip).body).owner
+                if chat.approve("#soc", "Block " .. inc.fields.ip .. " of " .. owner .. "?") then
+                  chat.post("#soc", "Blocking " .. inc.fields.ip)
+                  local before = time.now()
+                  time.sleep(7200)
+                  inc:note(("waited %d s"):format(time.now() - before))
+                end
+              end,
+              on_sla_breach = function(inc) inc:label("late") end,
+            }
+            """,
+            "playbooks/block_test.lua": """
+            local block = require("playbooks.block")
+            test("a malicious address is blocked once approved", function()
+              stub.intel{ ["203.0.113.7"] = "malicious" }
+              stub.http("GET https://cmdb.example.com/ip/", { body = { owner = "finance" } })
+              stub.chat("Block 203.0.113.7 of finance?", "approve")
+              local result = run(block, { type = "ip", fields = { ip = "203.0.113.7" } })
+              expect.note(result, "203.0.113.7: malicious")
+              expect.equal(result.intel, { "203.0.113.7" })
+              expect.equal(result.http[1].url, "https://cmdb.example.com/ip/203.0.113.7")
+              expect.post(result, "#soc", "Blocking 203.0.113.7")
+              expect.note(result, "waited 7200 s")
+              expect.contains(result.incident.labels, "late")
+            end)
+            test("an address with no verdict is closed", function()
+              local result = run(block, { type = "ip", fields = { ip = "198.51.100.1" } })
+              expect.note(result, "198.51.100.1: unknown")
+              expect.equal(result.incident.status, "closed")
+            end)
+            test("a request that is not stubbed says how to stub it", function()
+              stub.intel{ ["203.0.113.7"] = "malicious" }
+              run(block, { type = "ip", fields = { ip = "203.0.113.7" } })
+            end)
+            """,
+        ])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("✔ a malicious address is blocked once approved"), "\(result.stdout)")
+        #expect(result.stdout.contains("✔ an address with no verdict is closed"), "\(result.stdout)")
+        #expect(result.stdout.contains(#"./playbooks/block.lua:8: GET https://cmdb.example.com/ip/203.0.113.7 is not stubbed: add stub.http("GET https://cmdb.example.com/ip/203.0.113.7""#),
+                "\(result.stdout)")
+        #expect(result.stdout.contains("3 tests, 1 failed"), "\(result.stdout)")
+    }
+
+    @Test("A task the test gives no answer fails at its wait, saying which stub to add")
+    func missingTaskAnswer() async throws {
+        let result = try await Self.test([
+            "playbooks/ask.lua": """
+            return playbook {
+              name = "Ask",
+              run = function(inc)
+                inc:task{ title = "Call the user" }:wait()
+              end,
+            }
+            """,
+            "playbooks/ask_test.lua": #"test("asks", function() run(require("playbooks.ask"), {}) end)"#,
+        ])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains(#"./playbooks/ask.lua:4: incidents.wait: the playbook waits on task T-1 "Call the user" and the test gives it no answer: add stub.task("Call the user", "the answer")"#),
+                "\(result.stdout)")
+    }
+
+    /// Runs `automator test` in a scripts folder made of `files` (path: contents).
+    private static func test(_ files: [String: String], arguments: [String] = ["test", "--scripts", "."]) async throws
+        -> AutomatorProcess.Result
+    {
+        let folder = try TemporaryFolder()
+        for (path, contents) in files { try folder.write(path, contents) }
+        return try await AutomatorProcess.run(arguments, in: folder.url)
+    }
+}

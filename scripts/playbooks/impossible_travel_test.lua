@@ -1,0 +1,62 @@
+-- Tests of playbooks/impossible_travel.lua. Run them with:
+--
+--   automator test scripts/playbooks/impossible_travel_test.lua
+
+local travel = require("playbooks.impossible_travel")
+
+local LYON = { time = "2026-11-29T06:12:40Z", ip = "198.51.100.14", country = "FR", city = "Lyon", lat = 45.764, lon = 4.8357 }
+local SINGAPORE = { time = "2026-11-29T07:03:15Z", ip = "203.0.113.77", country = "SG", city = "Singapore", lat = 1.3521, lon = 103.8198 }
+local LISBON_NEXT_DAY = { time = "2026-11-30T06:12:40Z", ip = "198.51.100.90", country = "PT", city = "Lisbon", lat = 38.7223, lon = -9.1393 }
+
+--- Two sign-ins of l.moreau, in the order given.
+local function sign_ins(...)
+  return {
+    title = "Impossible travel: l.moreau@example.com",
+    type = "impossible_travel",
+    severity = "high",
+    fields = { user = "l.moreau@example.com", manager = "k.tanaka@example.com" },
+    raw = { logins = { ... } },
+  }
+end
+
+test("Lyon then Singapore 50 minutes later: the user is asked, and 'it was me' closes it", function()
+  stub.task("Confirm the sign-in with l.moreau@example.com", "it was me")
+
+  local result = run(travel, sign_ins(LYON, SINGAPORE))
+
+  expect.note(result, "10595 km in 50 min: 12567 km/h.")
+  expect.equal(result.incident.fields.distance_km, 10595)
+  expect.equal(expect.task(result, "Confirm the sign-in").owner, "k.tanaka@example.com")
+  expect.equal(result.incident.close_reason, "Benign: l.moreau@example.com confirmed both sign-ins.")
+end)
+
+test("a user who did not sign in gets the credentials reset", function()
+  stub.task("Confirm the sign-in", "not me")
+  stub.task("Reset credentials", "reset at 09:40, two sessions revoked")
+
+  local result = run(travel, sign_ins(SINGAPORE, LYON))
+
+  expect.note(result, "did not confirm the sign-ins")
+  expect.note(result, "Identity team: reset at 09:40, two sessions revoked")
+  expect.equal(expect.task(result, "Reset credentials").owner, "iam-team")
+  expect.equal(result.incident.close_reason, "Account compromise: credentials reset and sessions revoked.")
+end)
+
+test("a trip a plane could make is closed as benign without asking anyone", function()
+  local result = run(travel, sign_ins(LYON, LISBON_NEXT_DAY))
+
+  expect.equal(#result.tasks, 0)
+  expect.equal(result.incident.close_reason, "Benign: travel is possible.")
+end)
+
+test("an alert without two sign-ins goes to tier 1, and breaches its 4 hours there", function()
+  local result = run(travel, sign_ins(LYON))
+  expect.note(result, "does not carry two sign-ins")
+  expect.equal(result.incident.owner, "tier1")
+  expect.equal(result.incident.status, "new")
+
+  result = advance("5h", result)
+
+  expect.contains(result.incident.labels, "sla-breached")
+  expect.note(result, "SLA breached: due")
+end)

@@ -1,0 +1,120 @@
+---@meta
+-- LuaLS annotations for playbook tests (`*_test.lua`, run by `automator test`). These globals
+-- exist only in test files; nothing here runs.
+
+---Declares a test: `body` runs in a world of its own (a new store, new stubs, the clock at its
+---start), so tests do not see each other's incidents. A failed `expect` stops it and names
+---the test file's line.
+---@param name string what the playbook should do, as a sentence
+---@param body fun()
+function test(name, body) end
+
+---What the outside world answers in this test. Stubs apply to everything run after them.
+---@class stub
+stub = {}
+
+---Verdicts `intel.reputation` gives, by indicator; any other indicator is `unknown`.
+---Each is a verdict name, or `{ verdict = ..., summary = ... }`.
+---@param verdicts table<string, "unknown"|"benign"|"suspicious"|"malicious"|{ verdict: string, summary?: string }>
+function stub.intel(verdicts) end
+
+---The answer a person gives to the task whose title is `title` (or starts with it), once the
+---run waits on it; `options.after` moves the virtual clock first ("3h": the answer comes
+---late, and an SLA it passes breaches). A task waited on with no answer fails the test.
+---@param title string
+---@param answer string one of the task's choices, when it has some
+---@param options? { after?: duration }
+function stub.task(title, answer, options) end
+
+---The response of the first request whose "METHOD URL", or URL, starts with `request`.
+---A request with no stub fails the test, saying which stub to add.
+---@param request string such as "GET https://api.example.com/v1/ip/"
+---@param response string|{ status?: integer, headers?: table<string, string>, body?: string|table } a table body is sent as JSON
+function stub.http(request, response) end
+
+---The answer to the `chat.ask` or `chat.approve` question that contains `question`.
+---@param question string
+---@param answer string "approve" or "deny" for chat.approve
+---@param by? string who answers, "stub" by default
+function stub.chat(question, answer, by) end
+
+---What a playbook left: the incident as stored, and what it asked of people and the world.
+---@class test.outcome
+---@field incident Incident as stored at the end (status, severity, labels, fields, close_reason...)
+---@field tasks incidents.task[] in the order they were created
+---@field journal { kind: string, actor: string, text: string }[] oldest first
+---@field notes string[] the notes' texts, oldest first
+---@field posts { channel: string, text: string }[] chat posts
+---@field questions { channel: string, text: string, choices: string[] }[] chat.ask and chat.approve questions
+---@field intel string[] the indicators looked up
+---@field http { method: string, url: string, body?: string }[] the requests made
+
+---Opens an incident for the test, as the API would (title, type and severity have defaults);
+---`sla` sets its SLA, else scripts/sla.lua gives it.
+---@param spec incidents.new|{ sla?: duration }
+---@return Incident
+function incident(spec) end
+
+---Runs the playbook's `run` on a new incident made of `spec` (or on one from `incident{}`),
+---to its end, then the SLA hooks the virtual clock called for.
+---@param book playbook.definition what `require("playbooks.NAME")` returns
+---@param spec? incidents.new|Incident|{ sla?: duration }
+---@return test.outcome
+function run(book, spec) end
+
+---Moves the virtual clock on: SLAs it passes breach, and their hooks run. Returns `outcome`'s
+---incident read again, when given one.
+---@param duration duration
+---@param outcome? test.outcome
+---@return test.outcome?
+function advance(duration, outcome) end
+
+---Assertions: each fails the test at the line that called it, with what was expected and got.
+---@class expect
+expect = {}
+
+---`actual` equals `expected`; tables are compared by content.
+---@param actual any
+---@param expected any
+---@param what? string names the value in the message
+function expect.equal(actual, expected, what) end
+
+---@param value any
+---@param what? string
+function expect.truthy(value, what) end
+
+---A string contains `part` (plain text), or a list has an element equal to `part`.
+---@param text string|any[]
+---@param part any
+---@param what? string
+function expect.contains(text, part, what) end
+
+---A note of the outcome contains `part`; returns that note.
+---@param outcome test.outcome
+---@param part string
+---@return string
+function expect.note(outcome, part) end
+
+---No note of the outcome contains `part`.
+---@param outcome test.outcome
+---@param part string
+function expect.no_note(outcome, part) end
+
+---The outcome has a task whose title starts with `title`; returns it.
+---@param outcome test.outcome
+---@param title string
+---@return incidents.task
+function expect.task(outcome, title) end
+
+---A chat post in `channel` contains `part`; returns it.
+---@param outcome test.outcome
+---@param channel string
+---@param part string
+---@return { channel: string, text: string }
+function expect.post(outcome, channel, part) end
+
+---`body` fails with an error that contains `part`; returns the message.
+---@param body fun()
+---@param part? string
+---@return string
+function expect.error(body, part) end
