@@ -110,7 +110,9 @@ end
 --- Links the incidents of the last 30 days that mention `domain`; returns "INC-7 (closed)" for each.
 local function earlier_reports(inc, domain)
   local earlier = {}
-  for _, other in ipairs(incidents.find{ indicator = domain, since = "30d", limit = 20 }) do
+  -- By text, not `indicator = domain`: the domain is taken from the sender's address as written,
+  -- and the index holds only names extraction accepts (under a public suffix, not `.test`).
+  for _, other in ipairs(incidents.find{ text = domain, since = "30d", limit = 20 }) do
     -- The search finds this incident too.
     if other.id ~= inc.id then
       inc:link(other)
