@@ -51,6 +51,10 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case signingKey(path: String, reason: String)
         case questionNotFound(String)
         case questionAnswered(String, answer: String)
+        case storeAddress(String, reason: String)
+        case serverUnreachable(String, reason: String)
+        case serverError(String, reason: String)
+        case notInPostgres(String)
         case closed
     }
 
@@ -65,7 +69,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .newerSchema, .unknownStatus, .unknownValue: .newerVersion
         case .readOnly: .readOnly
         case .diskFull: .diskFull
-        case .locked, .unavailable, .signingKey: .unavailable
+        case .locked, .unavailable, .signingKey, .storeAddress, .serverUnreachable, .serverError,
+             .notInPostgres: .unavailable
         case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound: .notFound
         case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone,
              .questionAnswered: .conflict
@@ -130,6 +135,17 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
             "there is no question \(id) waiting for an answer"
         case .questionAnswered(let id, let answer):
             "question \(id) is already answered (\(answer))"
+        case .storeAddress(let address, let reason):
+            "the store \(address) cannot be used: \(reason)"
+        case .serverUnreachable(let address, let reason):
+            "could not connect to PostgreSQL at \(address) (\(reason)): check that the server runs and accepts "
+                + "connections from this machine, that the user and the database exist, and the password (PGPASSWORD "
+                + "or ~/.pgpass)"
+        case .serverError(let address, let reason):
+            "PostgreSQL at \(address) refused the request (\(reason)): `automator store check --store \(address)` "
+                + "says whether the schema and the connection are sound"
+        case .notInPostgres(let what):
+            "the PostgreSQL store does not keep \(what) yet: use the SQLite store (--data) for it"
         case .closed:
             "the store is closed: requests after close() are refused (close the store last)"
         }
@@ -195,6 +211,20 @@ extension StoreError {
     }
 
     static func rejected(_ run: RunID, reason: String) -> StoreError { StoreError(.rejected(run, reason: reason)) }
+
+    static func storeAddress(_ address: String, reason: String) -> StoreError {
+        StoreError(.storeAddress(address, reason: reason))
+    }
+
+    static func serverUnreachable(_ address: String, reason: String) -> StoreError {
+        StoreError(.serverUnreachable(address, reason: reason))
+    }
+
+    static func serverError(_ address: String, reason: String) -> StoreError {
+        StoreError(.serverError(address, reason: reason))
+    }
+
+    static func notInPostgres(_ what: String) -> StoreError { StoreError(.notInPostgres(what)) }
 
     static let closed = StoreError(.closed)
 }
