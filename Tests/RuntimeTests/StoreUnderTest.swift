@@ -11,7 +11,7 @@ enum StoreUnderTest: String, CaseIterable, Sendable, CustomTestStringConvertible
 
     /// A function that opens this kind of store on new, empty storage, the same storage at every
     /// call (a check may close the store and open it again).
-    func opener() async throws -> @Sendable () async throws -> any IncidentStore {
+    func opener() async throws -> @Sendable () async throws -> any JournalStore {
         switch self {
         case .sqlite:
             let folder = try ScratchFolder()

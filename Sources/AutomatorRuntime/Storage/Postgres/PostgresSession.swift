@@ -34,7 +34,7 @@ final class PostgresSession {
         try await changes("SAVEPOINT automator")
         let refusal: StoreError?
         do { refusal = try await body() } catch {
-            try? await changes("ROLLBACK TO automator")
+            _ = try? await changes("ROLLBACK TO automator")
             throw error
         }
         if refusal != nil { try await changes("ROLLBACK TO automator") }

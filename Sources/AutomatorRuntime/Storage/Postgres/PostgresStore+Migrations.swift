@@ -152,7 +152,7 @@ extension PostgresStore {
             }
             try await session.changes("COMMIT")
         } catch {
-            try? await session.changes("ROLLBACK")
+            _ = try? await session.changes("ROLLBACK")
             throw error
         }
     }

@@ -24,6 +24,8 @@ public final class PostgresStore: Store {
     static let maximumBatch = 1024
 
     public let location: PostgresLocation
+    /// The data folder beside the database: where the journal's signing key is (`JournalSignature`).
+    public let dataFolder: String?
     let client: PostgresClient
     let logger: Logger
     private let running: Task<Void, Never>
@@ -32,10 +34,16 @@ public final class PostgresStore: Store {
 
     /// Connects to the database at `location` and brings its schema up to date.
     ///
+    /// - Parameter dataFolder: the folder of the journal's signing key, whose checkpoints
+    ///   `verifyJournal` trusts; nil to check signatures only.
+    ///
     /// - Throws: `StoreError` saying what is wrong and what to do: the server cannot be reached or
     ///   refuses the login (with PostgreSQL's reason), the schema is from a newer automator.
-    public init(location: PostgresLocation, logger: Logger = Logger(label: "automator.store")) async throws(StoreError) {
+    public init(location: PostgresLocation, dataFolder: String? = nil,
+                logger: Logger = Logger(label: "automator.store")) async throws(StoreError)
+    {
         self.location = location
+        self.dataFolder = dataFolder
         self.logger = logger
         let password = try PostgresPassword.find(for: location)
         // A first, lone connection: its failure carries the server's reason (no such user, bad
