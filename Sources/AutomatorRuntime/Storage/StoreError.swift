@@ -55,6 +55,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case serverUnreachable(String, reason: String)
         case serverError(String, reason: String)
         case notInPostgres(String)
+        case leaseLost(RunID)
         case closed
     }
 
@@ -73,7 +74,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
              .notInPostgres: .unavailable
         case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound: .notFound
         case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone,
-             .questionAnswered: .conflict
+             .questionAnswered, .leaseLost: .conflict
         case .closed: .closed
         }
     }
@@ -146,6 +147,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
                 + "says whether the schema and the connection are sound"
         case .notInPostgres(let what):
             "the PostgreSQL store does not keep \(what) yet: use the SQLite store (--data) for it"
+        case .leaseLost(let run):
+            "run \(run) is leased to another worker (this worker's lease expired, or it never had it): only that "
+                + "worker may change it now; ask the server that runs it"
         case .closed:
             "the store is closed: requests after close() are refused (close the store last)"
         }
@@ -225,6 +229,8 @@ extension StoreError {
     }
 
     static func notInPostgres(_ what: String) -> StoreError { StoreError(.notInPostgres(what)) }
+
+    static func leaseLost(_ run: RunID) -> StoreError { StoreError(.leaseLost(run)) }
 
     static let closed = StoreError(.closed)
 }

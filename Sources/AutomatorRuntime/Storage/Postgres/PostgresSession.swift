@@ -8,11 +8,14 @@ import PostgresNIO
 final class PostgresSession {
     let connection: PostgresConnection
     private let logger: Logger
+    /// The worker whose writes these are, for the leases (the committer's sessions).
+    let lease: RunLease?
     /// Whether this transaction holds the journal's lock (taken at its first entry, held to the commit).
     var holdsJournalLock = false
 
-    init(_ connection: PostgresConnection, logger: Logger) {
+    init(_ connection: PostgresConnection, lease: RunLease? = nil, logger: Logger) {
         self.connection = connection
+        self.lease = lease
         self.logger = logger
     }
 

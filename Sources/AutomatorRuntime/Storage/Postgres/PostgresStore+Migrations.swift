@@ -124,6 +124,14 @@ extension PostgresStore {
                 END
             $$
             """),
+        // Leases (`LeasingStore`): the worker that runs an unfinished run, until when. Claims look
+        // for unfinished runs whose lease expired, through this small partial index.
+        ("v2", """
+            ALTER TABLE run ADD COLUMN lease_owner text;
+            ALTER TABLE run ADD COLUMN lease_expires_at bigint;
+            CREATE INDEX run_unfinished_by_lease ON run (lease_expires_at, id)
+                WHERE status IN ('pending', 'running', 'waiting');
+            """),
     ]
 
     /// Brings the database's schema up to date, one transaction under the migration lock; refuses

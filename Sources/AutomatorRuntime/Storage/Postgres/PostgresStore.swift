@@ -24,6 +24,8 @@ public final class PostgresStore: Store {
     static let maximumBatch = 1024
 
     public let location: PostgresLocation
+    /// This worker's leases on the runs it executes (`LeasingStore`).
+    public let lease: RunLease
     /// The data folder beside the database: where the journal's signing key is (`JournalSignature`).
     public let dataFolder: String?
     let client: PostgresClient
@@ -34,15 +36,18 @@ public final class PostgresStore: Store {
 
     /// Connects to the database at `location` and brings its schema up to date.
     ///
-    /// - Parameter dataFolder: the folder of the journal's signing key, whose checkpoints
-    ///   `verifyJournal` trusts; nil to check signatures only.
+    /// - Parameters:
+    ///   - lease: this worker's name and lease time: the runs it creates or claims are its own.
+    ///   - dataFolder: the folder of the journal's signing key, whose checkpoints
+    ///     `verifyJournal` trusts; nil to check signatures only.
     ///
     /// - Throws: `StoreError` saying what is wrong and what to do: the server cannot be reached or
     ///   refuses the login (with PostgreSQL's reason), the schema is from a newer automator.
-    public init(location: PostgresLocation, dataFolder: String? = nil,
+    public init(location: PostgresLocation, lease: RunLease = RunLease(), dataFolder: String? = nil,
                 logger: Logger = Logger(label: "automator.store")) async throws(StoreError)
     {
         self.location = location
+        self.lease = lease
         self.dataFolder = dataFolder
         self.logger = logger
         let password = try PostgresPassword.find(for: location)
@@ -56,11 +61,11 @@ public final class PostgresStore: Store {
         self.client = client
         running = Task { await client.run() }
         committer = GroupCommitter(label: "automator.store.commit", maximumBatch: Self.maximumBatch) {
-            [client, location, logger] batch throws(StoreError) in
+            [client, location, lease, logger] batch throws(StoreError) in
             try waitBlocking { () async throws(StoreError) in
                 do {
                     return try await client.withTransaction(logger: logger) { connection in
-                        try await Self.apply(batch, to: PostgresSession(connection, logger: logger))
+                        try await Self.apply(batch, to: PostgresSession(connection, lease: lease, logger: logger))
                     }
                 } catch {
                     throw Self.storeError(error, location: location)
@@ -114,22 +119,24 @@ public final class PostgresStore: Store {
     }
 
     public func unfinishedRuns() async throws(StoreError) -> [UnfinishedRun] {
-        let unfinished = RunRecord.Status.allCases.filter { !$0.isFinished }.map(\.rawValue)
-        return try await read { session in
-            let runs = try await session.rows("\(unescaped: Self.selectRun) WHERE status = ANY(\(unfinished)) ORDER BY id")
-                .map(Self.run(from:))
-            var records: [RunID: [HostCallRecord]] = [:]
-            for row in try await session.rows("""
-                SELECT run.id, sequence, name, arguments_digest, host_call.result, recorded_at
-                FROM host_call JOIN run ON run.key = host_call.run_key
-                WHERE run.status = ANY(\(unfinished)) ORDER BY host_call.run_key, sequence
-                """)
-            {
-                let id = RunID(try row[0].decode(String.self))
-                records[id, default: []].append(try Self.hostCall(of: id, from: row, at: 1))
-            }
-            return runs.map { UnfinishedRun(run: $0, records: records[$0.id] ?? []) }
+        try await read { session in try await Self.runsToResume("\(unescaped: RunLease.unfinished)", in: session) }
+    }
+
+    /// The runs `condition` selects, oldest first, with their recorded host calls.
+    static func runsToResume(_ condition: PostgresQuery, in session: PostgresSession) async throws -> [UnfinishedRun] {
+        let runs = try await session.rows(PostgresQuery(unsafeSQL: selectRun + " WHERE " + condition.sql + " ORDER BY id",
+                                                        binds: condition.binds)).map(run(from:))
+        var records: [RunID: [HostCallRecord]] = [:]
+        for row in try await session.rows(PostgresQuery(unsafeSQL: """
+            SELECT run.id, sequence, name, arguments_digest, host_call.result, recorded_at
+            FROM host_call JOIN run ON run.key = host_call.run_key
+            WHERE \(condition.sql) ORDER BY host_call.run_key, sequence
+            """, binds: condition.binds))
+        {
+            let id = RunID(try row[0].decode(String.self))
+            records[id, default: []].append(try hostCall(of: id, from: row, at: 1))
         }
+        return runs.map { UnfinishedRun(run: $0, records: records[$0.id] ?? []) }
     }
 
     public func hostCalls(of run: RunID) async throws(StoreError) -> [HostCallRecord] {
