@@ -135,8 +135,10 @@ extension PostgresStore {
     ]
 
     /// Brings the database's schema up to date, one transaction under the migration lock; refuses
-    /// a database with versions this automator does not know (a newer one wrote them).
-    static func migrate(_ session: PostgresSession, location: PostgresLocation) async throws {
+    /// a database with versions this automator does not know (a newer one wrote them). Returns
+    /// the versions applied.
+    @discardableResult
+    static func migrate(_ session: PostgresSession, location: PostgresLocation) async throws -> [String] {
         try await session.changes("BEGIN")
         do {
             try await session.changes("SELECT pg_advisory_xact_lock(\(migrationLock))")
@@ -148,7 +150,8 @@ extension PostgresStore {
             })
             let unknown = applied.subtracting(migrations.map(\.version)).sorted()
             guard unknown.isEmpty else { throw StoreError.newerSchema(location.description, unknown: unknown) }
-            for migration in migrations where !applied.contains(migration.version) {
+            let missing = migrations.filter { !applied.contains($0.version) }
+            for migration in missing {
                 for statement in migration.sql.components(separatedBy: ";\n")
                 where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
                     try await session.changes(PostgresQuery(unsafeSQL: statement))
@@ -159,6 +162,7 @@ extension PostgresStore {
                     """)
             }
             try await session.changes("COMMIT")
+            return missing.map(\.version)
         } catch {
             _ = try? await session.changes("ROLLBACK")
             throw error
