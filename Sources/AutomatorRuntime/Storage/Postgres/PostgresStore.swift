@@ -59,6 +59,8 @@ public final class PostgresStore: Store {
         let client = PostgresClient(configuration: try location.clientConfiguration(password: password),
                                     backgroundLogger: logger)
         self.client = client
+        // The pool's background work, owned by the store and ended by `close()`: a store is usable
+        // once opened, as SQLite's is, by callers that have no service group (the CLI, tests).
         running = Task { await client.run() }
         committer = GroupCommitter(label: "automator.store.commit", maximumBatch: Self.maximumBatch) {
             [client, location, lease, logger] batch throws(StoreError) in
