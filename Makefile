@@ -4,8 +4,9 @@ SWIFT ?= swift
 # Debian packages the build needs: Lua 5.4 (library and the stock interpreter the tests compare
 # against), libedit for the REPL, SQLite for the store, pkg-config.
 DEBIAN_PACKAGES := liblua5.4-dev lua5.4 libedit-dev libsqlite3-dev pkg-config
-# And the tests: Chromium opens the HTML report headless (a minute or two to install).
-TEST_DEBIAN_PACKAGES := chromium
+# And the tests: Chromium opens the HTML report headless (a minute or two to install); the
+# PostgreSQL store's tests start a private PostgreSQL server.
+TEST_DEBIAN_PACKAGES := chromium postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The demo: the phishing playbook on an example incident, with the answers of its two tasks.
 DEMO_PLAYBOOK ?= scripts/playbooks/phishing.lua

@@ -71,6 +71,16 @@ let package = Package(
             name: "RecoveryBenchmark",
             dependencies: [.product(name: "AutomatorRuntime", package: "automator")]
         ),
+        // Several workers on one PostgreSQL (postgres-server.sh starts one): runs per second with
+        // 1, 2 and 3 workers, the cost of a run against SQLite, and the failover time.
+        .executableTarget(
+            name: "SharedStoreBenchmark",
+            dependencies: [
+                .product(name: "AutomatorRuntime", package: "automator"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The scheduler: host-call round trip, memory per waiting run.
         .executableTarget(
             name: "SchedulerBenchmarks",

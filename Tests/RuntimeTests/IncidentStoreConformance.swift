@@ -6,12 +6,13 @@ import Testing
 /// alone, like `StoreConformance`, so that the PostgreSQL store runs the same checks.
 struct IncidentStoreConformance {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        case incidentRoundTrip, targetedChanges, links, tasks, journal, queries, indicators, refusals, togetherOrNot
+        case incidentRoundTrip, targetedChanges, links, tasks, journal, chains, queries, indicators, refusals,
+             togetherOrNot
 
         var testDescription: String { rawValue }
     }
 
-    let open: @Sendable () async throws -> any IncidentStore
+    let open: @Sendable () async throws -> any JournalStore
 
     func run(_ check: Check) async throws {
         let store = try await open()
@@ -21,6 +22,7 @@ struct IncidentStoreConformance {
         case .links: try await links(store)
         case .tasks: try await tasks(store)
         case .journal: try await journal(store)
+        case .chains: try await chains(store)
         case .queries: try await queries(store)
         case .indicators: try await indicators(store)
         case .refusals: try await refusals(store)
@@ -140,6 +142,35 @@ struct IncidentStoreConformance {
         #expect(first.map(\.sequence) == first.map(\.sequence).sorted())
         #expect(first.first?.at == Self.time(0))
         #expect(try await store.journal(of: IncidentID(9)).isEmpty)
+    }
+
+    /// Two stores on the same storage (two workers) appending at once still make one chain: every
+    /// sequence once, each entry hashed after its predecessors, the whole and each incident verifying.
+    private func chains(_ first: any JournalStore) async throws {
+        for number in 1...3 { try await first.write(.createIncident(Self.incident(number, at: number))) }
+        let second = try await open()
+        let perStore = 100
+        await withTaskGroup { group in
+            for (index, store) in [first, second].enumerated() {
+                group.addTask {
+                    let writes = (0..<perStore).map { entry in
+                        StoreWrite.appendJournal([JournalEntry(incident: IncidentID(entry % 3 + 1), at: Self.time(entry),
+                                                               actor: "worker \(index)", kind: .note, text: "\(entry)")])
+                    }
+                    for result in await StoreConformance.submitAll(writes, to: store) { #expect((try? result.get()) != nil) }
+                }
+            }
+        }
+        await second.close()
+        let whole = try await first.verifyJournal(of: nil)
+        #expect(whole.problem == nil, "\(whole.problem.map(String.init(describing:)) ?? "")")
+        #expect(whole.entries == 2 * perStore)
+        #expect(try await first.journalHead()?.sequence == Int64(2 * perStore))
+        for number in 1...3 {
+            let one = try await first.verifyJournal(of: IncidentID(number))
+            let entries = try await first.journal(of: IncidentID(number))
+            #expect(one.problem == nil && one.entries == entries.count)
+        }
     }
 
     /// Lists filter by status, type, severity, reference, text and age, newest first.

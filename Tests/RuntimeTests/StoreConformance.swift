@@ -5,7 +5,7 @@ import Synchronization
 import Testing
 
 /// What every `Store` must do for the scheduler, written against the protocol alone, so the
-/// same checks run unchanged against each implementation (SQLite now, PostgreSQL next):
+/// same checks run unchanged against each implementation (SQLite and PostgreSQL: `StoreUnderTest`):
 ///
 /// ```swift
 /// @Test(arguments: StoreConformance.Check.allCases)

@@ -5,20 +5,18 @@ import Synchronization
 import TestSupport
 import Testing
 
-@Suite("Store: SQLite and group commit")
+@Suite("Store: SQLite, PostgreSQL and group commit")
 struct StoreTests {
-    @Test("SQLiteStore passes the store conformance suite", .timeLimit(.minutes(2)),
-          arguments: StoreConformance.Check.allCases)
-    func conformance(_ check: StoreConformance.Check) async throws {
-        let folder = try ScratchFolder()
-        try await StoreConformance { try SQLiteStore(folder: folder.path) }.run(check)
+    @Test("The store passes the store conformance suite", .timeLimit(.minutes(2)),
+          arguments: StoreUnderTest.allCases, StoreConformance.Check.allCases)
+    func conformance(_ store: StoreUnderTest, _ check: StoreConformance.Check) async throws {
+        try await StoreConformance(open: try await store.opener()).run(check)
     }
 
-    @Test("SQLiteStore passes the incident store conformance suite", .timeLimit(.minutes(2)),
-          arguments: IncidentStoreConformance.Check.allCases)
-    func incidentConformance(_ check: IncidentStoreConformance.Check) async throws {
-        let folder = try ScratchFolder()
-        try await IncidentStoreConformance { try SQLiteStore(folder: folder.path) }.run(check)
+    @Test("The store passes the incident store conformance suite", .timeLimit(.minutes(2)),
+          arguments: StoreUnderTest.allCases, IncidentStoreConformance.Check.allCases)
+    func incidentConformance(_ store: StoreUnderTest, _ check: IncidentStoreConformance.Check) async throws {
+        try await IncidentStoreConformance(open: try await store.opener()).run(check)
     }
 
     // MARK: The data folder

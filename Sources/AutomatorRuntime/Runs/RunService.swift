@@ -28,6 +28,9 @@ public final class RunService: Sendable {
     private let incidents = Locked<[RunID: IncidentID]>([:])
     /// Runs a person asked to stop: they end as `killed`, not `failed`.
     private let killRequests = Locked<Set<RunID>>([])
+    /// Runs stopped here because this worker lost their lease: another worker runs them now, so
+    /// nothing of their end is written here.
+    private let abandoned = Locked<Set<RunID>>([])
     /// Compiles submitted scripts to check them: one state, reused (a new one per check would
     /// cost more than the compilation).
     private let checker = Locked(SyntaxChecker())
@@ -156,15 +159,37 @@ public final class RunService: Sendable {
     // MARK: Life cycle
 
     /// Starts again every run the store has unfinished (after a crash or a stop), each replaying
-    /// its recorded host calls. Returns how many.
+    /// its recorded host calls. Returns how many. On a store shared by several workers, only the
+    /// runs no live worker holds (`adopt`).
     public func recover() async throws(StoreError) -> Int {
+        if let shared = store as? any LeasingStore { return try await adopt(from: shared, limit: Int(Int32.max)) }
         let unfinished = try await store.unfinishedRuns()
         for resumed in unfinished where !isLive(resumed.run.id) { start(resumed.run, records: resumed.records) }
         return unfinished.count
     }
 
+    /// Claims up to `limit` runs that no worker holds (their worker died or stopped) and
+    /// resumes them here by replay. Returns how many.
+    func adopt(from store: any LeasingStore, limit: Int) async throws(StoreError) -> Int {
+        let claimed = try await store.claimRuns(limit: limit)
+        for resumed in claimed where !isLive(resumed.run.id) { start(resumed.run, records: resumed.records) }
+        return claimed.count
+    }
+
+    /// The runs executing here now.
+    var liveRuns: Set<RunID> { live.withLock { Set($0.keys) } }
+
+    /// Stops here, writing nothing, the runs of `runs` that still execute: this worker no longer
+    /// holds their lease, and another one resumes (or has resumed) them by replay.
+    func abandon(_ runs: Set<RunID>) {
+        for id in runs where isLive(id) {
+            abandoned.withLock { _ = $0.insert(id) }
+            scheduler.kill(id, reason: "this worker lost the run's lease")
+        }
+    }
+
     /// Stops the executors (runs in flight stay unfinished in the store, after the host calls
-    /// in flight are recorded), then closes the store.
+    /// in flight are recorded), gives up their leases on a shared store, then closes the store.
     public func shutdown() async {
         let scheduler = self.scheduler
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -173,6 +198,8 @@ public final class RunService: Sendable {
                 continuation.resume()
             }.start()
         }
+        // The other workers take this one's runs now rather than when the leases expire.
+        try? await (store as? any LeasingStore)?.releaseLeases()
         await store.close()
     }
 
@@ -191,6 +218,11 @@ public final class RunService: Sendable {
     /// Stores how a run ended (on the executor's thread: short), then tells who waits.
     private func finish(_ id: RunID, _ outcome: RunOutcome) {
         let killed = killRequests.withLock { $0.remove(id) != nil }
+        if abandoned.withLock({ $0.remove(id) != nil }) {
+            incidents.withLock { _ = $0.removeValue(forKey: id) }
+            ended(id, nil)
+            return
+        }
         let update: RunUpdate
         switch outcome {
         case .completed(let results):

@@ -41,8 +41,8 @@ extension SQLiteStore: ChatStore {
         var question = ChatQuestionRecord(
             id: row["id"], runID: (row["run_id"] as String?).map(RunID.init), network: row["network"],
             channel: row["channel"], message: row["message"], text: row["text"],
-            choices: try JSONDecoder().decode([String].self, from: Data((row["choices"] as String).utf8)),
-            roles: try JSONDecoder().decode([String].self, from: Data((row["roles"] as String).utf8)),
+            choices: try StringList.decode(row["choices"]),
+            roles: try StringList.decode(row["roles"]),
             askedAt: Date(millisecondsSince1970: row["asked_at"]))
         question.answer = row["answer"]
         question.answeredBy = row["answered_by"]
@@ -69,7 +69,7 @@ extension SQLiteStore: ChatStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [
                     question.id, question.runID?.rawValue, question.network, question.channel, question.message,
-                    question.text, json(question.choices), json(question.roles), question.askedAt.millisecondsSince1970,
+                    question.text, StringList.encode(question.choices), StringList.encode(question.roles), question.askedAt.millisecondsSince1970,
                 ])
         case .questionPosted(let id, let message):
             try db.cachedStatement(sql: "UPDATE chat_question SET message = ? WHERE id = ?").execute(arguments: [message, id])

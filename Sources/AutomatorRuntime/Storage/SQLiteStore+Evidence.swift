@@ -32,7 +32,7 @@ extension SQLiteStore: EvidenceStore {
         Evidence(id: row["id"], incident: IncidentID(row["incident"]), name: row["name"], description: row["description"],
                  source: row["source"], collectedBy: row["collected_by"],
                  collectedAt: Date(millisecondsSince1970: row["collected_at"]),
-                 tags: try JSONDecoder().decode([String].self, from: Data((row["tags"] as String).utf8)),
+                 tags: try StringList.decode(row["tags"]),
                  hashes: FileHashes(md5: row["md5"], sha1: row["sha1"], sha256: row["sha256"]), size: row["size"])
     }
 
@@ -46,7 +46,7 @@ extension SQLiteStore: EvidenceStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """).execute(arguments: [
                         evidence.id, evidence.incident.number, evidence.name, evidence.description, evidence.source,
-                        evidence.collectedBy, evidence.collectedAt.millisecondsSince1970, json(evidence.tags),
+                        evidence.collectedBy, evidence.collectedAt.millisecondsSince1970, StringList.encode(evidence.tags),
                         evidence.hashes.sha256, evidence.hashes.sha1, evidence.hashes.md5, evidence.size,
                     ])
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {

@@ -151,7 +151,7 @@ extension SQLiteStore: IncidentStore {
         }
         return Incident(id: IncidentID(number), title: try row.decode(atIndex: 1), type: try row.decode(atIndex: 2),
                         severity: knownSeverity, status: knownStatus, owner: try row.decode(atIndex: 5),
-                        labels: try strings(row.decode(atIndex: 6)), fields: try row.decode(atIndex: 7),
+                        labels: try StringList.decode(row.decode(atIndex: 6)), fields: try row.decode(atIndex: 7),
                         details: try row.decode(atIndex: 8), raw: try row.decode(atIndex: 9),
                         source: try row.decode(atIndex: 10), sourceRef: try row.decode(atIndex: 11),
                         createdAt: try date(12)!, updatedAt: try date(13), closedAt: try date(14),
@@ -177,19 +177,10 @@ extension SQLiteStore: IncidentStore {
         return IncidentTask(id: TaskID(number), incident: IncidentID(try row.decode(atIndex: 1)),
                             runID: (try row.decode(String?.self, atIndex: 2)).map(RunID.init),
                             title: try row.decode(atIndex: 3), owner: try row.decode(atIndex: 4),
-                            description: try row.decode(atIndex: 5), choices: try strings(row.decode(atIndex: 6)),
+                            description: try row.decode(atIndex: 5), choices: try StringList.decode(row.decode(atIndex: 6)),
                             dueAt: try date(7), status: known, answer: try row.decode(atIndex: 9),
                             completedBy: try row.decode(atIndex: 10), createdAt: try date(11)!,
                             completedAt: try date(12))
-    }
-
-    /// A JSON array of strings, as the labels and choices columns keep them.
-    private static func strings(_ json: String) throws -> [String] {
-        try JSONDecoder().decode([String].self, from: Data(json.utf8))
-    }
-
-    static func json(_ strings: [String]) -> String {
-        "[" + strings.map(JSONText.string).joined(separator: ",") + "]"
     }
 
     // MARK: Writing
@@ -205,7 +196,7 @@ extension SQLiteStore: IncidentStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """).execute(arguments: [
                         incident.id.number, incident.title, incident.type, incident.severity.rawValue,
-                        incident.status.rawValue, incident.owner, json(incident.labels), incident.fields,
+                        incident.status.rawValue, incident.owner, StringList.encode(incident.labels), incident.fields,
                         incident.details, incident.raw, incident.source, incident.sourceRef,
                         incident.createdAt.millisecondsSince1970, incident.updatedAt.millisecondsSince1970,
                         incident.closedAt?.millisecondsSince1970, incident.closeReason, incident.playbook,
@@ -235,7 +226,7 @@ extension SQLiteStore: IncidentStore {
                     closing, change.at.millisecondsSince1970, change.status?.rawValue,
                     closing, change.closeReason, change.status?.rawValue,
                     change.owner != nil, change.owner ?? nil,
-                    change.labels.map(json), change.fieldsPatch, change.fieldsPatch,
+                    change.labels.map(StringList.encode), change.fieldsPatch, change.fieldsPatch,
                     change.details, change.playbook, change.runID?.rawValue,
                     change.slaDueAt?.millisecondsSince1970, change.slaBreachedAt?.millisecondsSince1970,
                     change.addsAlert ? 1 : 0, change.at.millisecondsSince1970, change.id.number,
@@ -256,7 +247,7 @@ extension SQLiteStore: IncidentStore {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """).execute(arguments: [
                         task.id.number, task.incident.number, task.runID?.rawValue, task.title, task.owner,
-                        task.description, json(task.choices), task.dueAt?.millisecondsSince1970, task.status.rawValue,
+                        task.description, StringList.encode(task.choices), task.dueAt?.millisecondsSince1970, task.status.rawValue,
                         task.answer, task.completedBy, task.createdAt.millisecondsSince1970,
                         task.completedAt?.millisecondsSince1970,
                     ])

@@ -51,6 +51,11 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case signingKey(path: String, reason: String)
         case questionNotFound(String)
         case questionAnswered(String, answer: String)
+        case storeAddress(String, reason: String)
+        case serverUnreachable(String, reason: String)
+        case serverError(String, reason: String)
+        case notInPostgres(String)
+        case leaseLost(RunID)
         case closed
     }
 
@@ -65,10 +70,11 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .newerSchema, .unknownStatus, .unknownValue: .newerVersion
         case .readOnly: .readOnly
         case .diskFull: .diskFull
-        case .locked, .unavailable, .signingKey: .unavailable
+        case .locked, .unavailable, .signingKey, .storeAddress, .serverUnreachable, .serverError,
+             .notInPostgres: .unavailable
         case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound: .notFound
         case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone,
-             .questionAnswered: .conflict
+             .questionAnswered, .leaseLost: .conflict
         case .closed: .closed
         }
     }
@@ -130,6 +136,20 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
             "there is no question \(id) waiting for an answer"
         case .questionAnswered(let id, let answer):
             "question \(id) is already answered (\(answer))"
+        case .storeAddress(let address, let reason):
+            "the store \(address) cannot be used: \(reason)"
+        case .serverUnreachable(let address, let reason):
+            "could not connect to PostgreSQL at \(address) (\(reason)): check that the server runs and accepts "
+                + "connections from this machine, that the user and the database exist, and the password (PGPASSWORD "
+                + "or ~/.pgpass)"
+        case .serverError(let address, let reason):
+            "PostgreSQL at \(address) refused the request (\(reason)): `automator store check --store \(address)` "
+                + "says whether the schema and the connection are sound"
+        case .notInPostgres(let what):
+            "the PostgreSQL store does not keep \(what) yet: use the SQLite store (--data) for it"
+        case .leaseLost(let run):
+            "run \(run) is leased to another worker (this worker's lease expired, or it never had it): only that "
+                + "worker may change it now; ask the server that runs it"
         case .closed:
             "the store is closed: requests after close() are refused (close the store last)"
         }
@@ -195,6 +215,22 @@ extension StoreError {
     }
 
     static func rejected(_ run: RunID, reason: String) -> StoreError { StoreError(.rejected(run, reason: reason)) }
+
+    static func storeAddress(_ address: String, reason: String) -> StoreError {
+        StoreError(.storeAddress(address, reason: reason))
+    }
+
+    static func serverUnreachable(_ address: String, reason: String) -> StoreError {
+        StoreError(.serverUnreachable(address, reason: reason))
+    }
+
+    static func serverError(_ address: String, reason: String) -> StoreError {
+        StoreError(.serverError(address, reason: reason))
+    }
+
+    static func notInPostgres(_ what: String) -> StoreError { StoreError(.notInPostgres(what)) }
+
+    static func leaseLost(_ run: RunID) -> StoreError { StoreError(.leaseLost(run)) }
 
     static let closed = StoreError(.closed)
 }

@@ -1,0 +1,48 @@
+public import Logging
+
+/// What keeps a worker's share of the runs on a store shared by several workers
+/// (`LeasingStore`), for as long as it runs: renews this worker's leases, stops here the runs
+/// whose lease another worker took, and adopts the runs no worker holds (a dead worker's, whose
+/// leases expired, or a stopping worker's, which it released), waking at once when one is released.
+///
+/// If the store cannot be reached to renew, this worker's leases will expire and other workers
+/// will resume its runs: before that can happen (a lease less one period after the last renewal),
+/// the keeper stops every run here, so that two workers never act for one run at once.
+public struct RunLeaseKeeper: Sendable {
+    private let runs: RunService
+    private let store: any LeasingStore
+    private let logger: Logger
+
+    /// Nil when the service's store is not shared (SQLite): there are no leases to keep.
+    public init?(runs: RunService, logger: Logger) {
+        guard let store = runs.store as? any LeasingStore else { return nil }
+        self.runs = runs
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Three renewals per lease: a late one still arrives before the lease ends.
+    private var period: Duration { store.leaseDuration / 3 }
+
+    /// Keeps the leases until the task is cancelled.
+    public func run() async {
+        var renewed = ContinuousClock.now
+        while !Task.isCancelled {
+            let before = runs.liveRuns
+            do {
+                let held = try await store.renewLeases()
+                renewed = .now
+                runs.abandon(before.subtracting(held))
+                let adopted = try await runs.adopt(from: store, limit: 64)
+                if adopted > 0 { logger.info("resumed \(adopted) run\(adopted == 1 ? "" : "s") of other workers") }
+            } catch {
+                logger.warning("could not renew the runs' leases: \(error)")
+                if ContinuousClock.now - renewed > store.leaseDuration - period {
+                    logger.error("stopping the runs here: their leases expire before they can be renewed")
+                    runs.abandon(runs.liveRuns)
+                }
+            }
+            await store.waitForReleasedRuns(timeout: period)
+        }
+    }
+}

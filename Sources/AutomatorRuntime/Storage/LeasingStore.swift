@@ -1,0 +1,29 @@
+/// A store that several workers share: each unfinished run is leased to one worker at a time,
+/// and only that worker may record its host calls and its end. A lease lasts a while and is
+/// renewed by its worker; when a worker dies its leases expire, and the other workers take its
+/// runs and resume them by replay.
+public protocol LeasingStore: Store {
+    /// This worker's name in the leases.
+    var worker: String { get }
+
+    /// How long a lease lasts unless renewed: after a worker dies, its runs resume elsewhere
+    /// within this time (and the time to notice).
+    var leaseDuration: Duration { get }
+
+    /// Leases to this worker up to `limit` unfinished runs that no worker holds (their lease
+    /// expired or was given up), oldest first, and returns them with their records, to resume.
+    /// Workers asking at once get different runs.
+    func claimRuns(limit: Int) async throws(StoreError) -> [UnfinishedRun]
+
+    /// Extends this worker's leases; returns the runs it still holds (one that expired and was
+    /// claimed by another worker is lost, and must stop here).
+    func renewLeases() async throws(StoreError) -> Set<RunID>
+
+    /// Gives up this worker's leases at once (a graceful stop) and wakes the other workers, so
+    /// that they take the runs without waiting for the leases to expire.
+    func releaseLeases() async throws(StoreError)
+
+    /// Returns when another worker released runs, or after `timeout`: an idle worker waits here
+    /// between two claims.
+    func waitForReleasedRuns(timeout: Duration) async
+}

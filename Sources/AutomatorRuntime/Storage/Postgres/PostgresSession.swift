@@ -1,0 +1,63 @@
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The statements of one transaction on one connection, each answered whole (the store's
+/// statements return a few rows, or a count).
+final class PostgresSession {
+    let connection: PostgresConnection
+    private let logger: Logger
+    /// The worker whose writes these are, for the leases (the committer's sessions).
+    let lease: RunLease?
+    /// Whether this transaction holds the journal's lock (taken at its first entry, held to the commit).
+    var holdsJournalLock = false
+
+    init(_ connection: PostgresConnection, lease: RunLease? = nil, logger: Logger) {
+        self.connection = connection
+        self.lease = lease
+        self.logger = logger
+    }
+
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        let result: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
+        return try await result.get().rows.map { $0.makeRandomAccess() }
+    }
+
+    /// Runs a statement; returns how many rows it inserted, changed or deleted.
+    @discardableResult
+    func changes(_ query: PostgresQuery) async throws -> Int {
+        let result: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
+        return try await result.get().metadata.rows ?? 0
+    }
+
+    /// Runs `body` in a savepoint, undone if it returns a refusal or throws: a write of several
+    /// statements is applied whole or not at all while the batch around it goes on.
+    func inSavepoint(_ body: () async throws -> StoreError?) async throws -> StoreError? {
+        try await changes("SAVEPOINT automator")
+        let refusal: StoreError?
+        do { refusal = try await body() } catch {
+            _ = try? await changes("ROLLBACK TO automator")
+            throw error
+        }
+        if refusal != nil { try await changes("ROLLBACK TO automator") }
+        try await changes("RELEASE automator")
+        return refusal
+    }
+}
+
+extension PostgresRandomAccessRow {
+    /// The bytes of a `bytea` column.
+    func bytes(_ index: Int) throws -> [UInt8] { Array(try self[index].decode(ByteBuffer.self).readableBytesView) }
+
+    /// The bytes of a `bytea` column that may be NULL, as `Data` (the journal's hashes).
+    func data(_ index: Int) throws -> Data? { try self[index].decode(ByteBuffer?.self).map { Data($0.readableBytesView) } }
+
+    /// A time kept as milliseconds since 1970.
+    func date(_ index: Int) throws -> Date? { try self[index].decode(Int64?.self).map(Date.init(millisecondsSince1970:)) }
+}
+
+extension Sequence<UInt8> {
+    /// For a `bytea` parameter.
+    var buffer: ByteBuffer { ByteBuffer(bytes: self) }
+}

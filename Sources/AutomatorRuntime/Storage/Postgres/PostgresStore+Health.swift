@@ -1,0 +1,59 @@
+public import Foundation
+import PostgresNIO
+public import Logging
+
+/// What `automator store check` reports of a shared store.
+public struct StoreHealth: Sendable {
+    /// The server's `version()`.
+    public var server: String
+    /// The schema versions applied, and whether they are all this automator's.
+    public var schema: [String]
+    public var isSchemaCurrent: Bool
+    /// The unfinished runs each live worker holds.
+    public var leases: [(worker: String, runs: Int)]
+    /// Unfinished runs whose lease expired: a dead worker's, which a live worker adopts within a
+    /// lease time. Old ones mean that no worker runs.
+    public var expired: Int
+    /// How long ago the oldest of them expired.
+    public var oldestExpiry: TimeInterval? = nil
+}
+
+extension PostgresStore {
+    /// Connects to `location` and brings its schema up to date; returns the versions applied now
+    /// (none when it was current).
+    public static func migrate(_ location: PostgresLocation, logger: Logger) async throws(StoreError) -> [String] {
+        try await withConnection(to: location, password: try PostgresPassword.find(for: location), logger: logger) {
+            session in try await migrate(session, location: location)
+        }
+    }
+
+    /// The server, the schema, and the leases of the unfinished runs at `location`, on a
+    /// connection of its own: nothing is changed, not even the schema.
+    public static func health(of location: PostgresLocation, logger: Logger) async throws(StoreError) -> StoreHealth {
+        try await withConnection(to: location, password: try PostgresPassword.find(for: location), logger: logger) {
+            session in
+            let server = try await session.rows("SELECT version()")[0][0].decode(String.self)
+            guard try await session.rows("SELECT to_regclass('automator_schema')")[0][0].decode(String?.self) != nil
+            else {
+                return StoreHealth(server: server, schema: [], isSchemaCurrent: false, leases: [], expired: 0)
+            }
+            let schema = try await session.rows("SELECT version FROM automator_schema ORDER BY version").map {
+                try $0[0].decode(String.self)
+            }
+            let leases = try await session.rows("""
+                SELECT lease_owner, count(*) FROM run
+                WHERE \(unescaped: RunLease.unfinished) AND lease_expires_at >= \(unescaped: RunLease.now)
+                GROUP BY lease_owner ORDER BY lease_owner
+                """).map { (try $0[0].decode(String.self), try $0[1].decode(Int.self)) }
+            let expired = try await session.rows("""
+                SELECT count(*), (\(unescaped: RunLease.now) - min(coalesce(lease_expires_at, 0))) / 1000.0 FROM run
+                WHERE \(unescaped: RunLease.unfinished)
+                  AND (lease_expires_at IS NULL OR lease_expires_at < \(unescaped: RunLease.now))
+                """)[0]
+            return StoreHealth(server: server, schema: schema,
+                               isSchemaCurrent: schema == Self.migrations.map(\.version), leases: leases,
+                               expired: try expired[0].decode(Int.self),
+                               oldestExpiry: try expired[1].decode(Decimal?.self).map { ($0 as NSDecimalNumber).doubleValue })
+        }
+    }
+}

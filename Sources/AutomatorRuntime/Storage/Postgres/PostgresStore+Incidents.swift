@@ -1,0 +1,261 @@
+import Foundation
+import PostgresNIO
+
+/// Incidents, tasks and the journal in PostgreSQL: what `IncidentStore` asks, and the incident
+/// writes applied inside the committer's transaction.
+extension PostgresStore: IncidentStore {
+    /// Serialises the journal's appends across workers: each entry's sequence and chain follow
+    /// the last committed entry (`pg_advisory_xact_lock`, held until the commit).
+    static let journalLock: Int64 = 0x4155_544F_0000_0002
+
+    // MARK: Reading
+
+    public func loadIncident(_ id: IncidentID) async throws(StoreError) -> Incident? {
+        try await read { session in
+            guard var incident = try await session.rows("\(unescaped: Self.selectIncident) WHERE number = \(id.number)").first
+                .map(Self.incident(from:))
+            else { return nil }
+            incident.links = try await session.rows("""
+                SELECT high FROM incident_link WHERE low = \(id.number)
+                UNION SELECT low FROM incident_link WHERE high = \(id.number) ORDER BY 1
+                """).map { IncidentID(try $0[0].decode(Int.self)) }
+            return incident
+        }
+    }
+
+    public func listIncidents(_ query: IncidentQuery) async throws(StoreError) -> [Incident] {
+        var filter = PostgresFilter()
+        if let statuses = query.statuses { filter.require("status = ANY(\(filter.parameter(statuses.map(\.rawValue))))") }
+        if let severities = query.severities {
+            filter.require("severity = ANY(\(filter.parameter(severities.map(\.rawValue))))")
+        }
+        for (column, value) in [("type", query.type), ("source", query.source), ("source_ref", query.sourceRef),
+                                ("owner", query.owner)]
+        {
+            guard let value else { continue }
+            filter.require("\(column) = \(filter.parameter(value))")
+        }
+        if let text = query.text {
+            // ILIKE with `%`, `_` and `\` escaped, as SQLite's LIKE: literal and case-insensitive.
+            let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+                .replacingOccurrences(of: "_", with: "\\_")
+            let pattern = filter.parameter("%" + escaped + "%")
+            filter.require("(" + ["title", "details", "fields", "raw"].map { "\($0) ILIKE \(pattern)" }
+                .joined(separator: " OR ") + ")")
+        }
+        if let indicator = query.indicator {
+            filter.require("number IN (SELECT incident FROM incident_indicator WHERE value = \(filter.parameter(indicator)))")
+        }
+        if let since = query.createdSince { filter.require("created_at >= \(filter.parameter(since.millisecondsSince1970))") }
+        if query.awaitingSLA { filter.require("sla_due_at IS NOT NULL AND sla_breached_at IS NULL AND closed_at IS NULL") }
+        let statement = filter.query(Self.selectIncident, order: query.awaitingSLA ? "sla_due_at" : "number DESC",
+                                     limit: query.limit)
+        return try await read { session in try await session.rows(statement).map(Self.incident(from:)) }
+    }
+
+    public func loadTask(_ id: TaskID) async throws(StoreError) -> IncidentTask? {
+        try await read { session in
+            try await session.rows("\(unescaped: Self.selectTask) WHERE number = \(id.number)").first.map(Self.task(from:))
+        }
+    }
+
+    public func listTasks(_ query: TaskQuery) async throws(StoreError) -> [IncidentTask] {
+        var filter = PostgresFilter()
+        if let incident = query.incident { filter.require("incident = \(filter.parameter(incident.number))") }
+        if let owner = query.owner { filter.require("owner = \(filter.parameter(owner))") }
+        if let status = query.status { filter.require("status = \(filter.parameter(status.rawValue))") }
+        if let dueBefore = query.dueBefore {
+            filter.require("status = 'open' AND due_at < \(filter.parameter(dueBefore.millisecondsSince1970))")
+        }
+        let statement = filter.query(Self.selectTask, order: "status = 'done', due_at IS NULL, due_at, number",
+                                     limit: query.limit)
+        return try await read { session in try await session.rows(statement).map(Self.task(from:)) }
+    }
+
+    public func journal(of incident: IncidentID) async throws(StoreError) -> [JournalEntry] {
+        try await read { session in
+            try await session.rows("""
+                SELECT sequence, at, actor, kind, text FROM journal WHERE incident = \(incident.number) ORDER BY sequence
+                """).map { row in
+                JournalEntry(sequence: try row[0].decode(Int64.self), incident: incident, at: try row.date(1)!,
+                             actor: try row[2].decode(String.self),
+                             kind: JournalEntry.Kind(rawValue: try row[3].decode(String.self)) ?? .note,
+                             text: try row[4].decode(String.self))
+            }
+        }
+    }
+
+    public func highestNumbers() async throws(StoreError) -> (incident: Int, task: Int) {
+        try await read { session in
+            let row = try await session.rows("""
+                SELECT (SELECT coalesce(max(number), 0) FROM incident), (SELECT coalesce(max(number), 0) FROM task)
+                """)[0]
+            return (try row[0].decode(Int.self), try row[1].decode(Int.self))
+        }
+    }
+
+    private static let selectIncident = """
+        SELECT number, title, type, severity, status, owner, labels, fields, details, raw, source, source_ref,
+               created_at, updated_at, closed_at, close_reason, playbook, run_id, sla_due_at, sla_breached_at,
+               alert_count FROM incident
+        """
+
+    private static func incident(from row: PostgresRandomAccessRow) throws -> Incident {
+        let number = try row[0].decode(Int.self)
+        let severity = try row[3].decode(String.self), status = try row[4].decode(String.self)
+        guard let knownSeverity = Incident.Severity(rawValue: severity),
+              let knownStatus = Incident.Status(rawValue: status)
+        else { throw StoreError.unknownValue("\(severity)/\(status)", of: "incident INC-\(number)") }
+        return Incident(id: IncidentID(number), title: try row[1].decode(String.self), type: try row[2].decode(String.self),
+                        severity: knownSeverity, status: knownStatus, owner: try row[5].decode(String?.self),
+                        labels: try StringList.decode(row[6].decode(String.self)), fields: try row[7].decode(String.self),
+                        details: try row[8].decode(String.self), raw: try row[9].decode(String?.self),
+                        source: try row[10].decode(String?.self), sourceRef: try row[11].decode(String?.self),
+                        createdAt: try row.date(12)!, updatedAt: try row.date(13), closedAt: try row.date(14),
+                        closeReason: try row[15].decode(String?.self), playbook: try row[16].decode(String?.self),
+                        runID: try row[17].decode(String?.self).map(RunID.init), slaDueAt: try row.date(18),
+                        slaBreachedAt: try row.date(19), alertCount: try row[20].decode(Int.self))
+    }
+
+    private static let selectTask = """
+        SELECT number, incident, run_id, title, owner, description, choices, due_at, status, answer, completed_by,
+               created_at, completed_at FROM task
+        """
+
+    private static func task(from row: PostgresRandomAccessRow) throws -> IncidentTask {
+        let number = try row[0].decode(Int.self)
+        let status = try row[8].decode(String.self)
+        guard let known = IncidentTask.Status(rawValue: status) else {
+            throw StoreError.unknownValue(status, of: "task T-\(number)")
+        }
+        return IncidentTask(id: TaskID(number), incident: IncidentID(try row[1].decode(Int.self)),
+                            runID: try row[2].decode(String?.self).map(RunID.init), title: try row[3].decode(String.self),
+                            owner: try row[4].decode(String?.self), description: try row[5].decode(String.self),
+                            choices: try StringList.decode(row[6].decode(String.self)), dueAt: try row.date(7),
+                            status: known, answer: try row[9].decode(String?.self),
+                            completedBy: try row[10].decode(String?.self), createdAt: try row.date(11)!,
+                            completedAt: try row.date(12))
+    }
+
+    // MARK: Writing
+
+    /// Notes that the incident mentions `indicators` (`IncidentQuery.indicator`), in one statement.
+    static func index(_ indicators: Set<String>, of incident: IncidentID, in session: PostgresSession) async throws {
+        guard !indicators.isEmpty else { return }
+        try await session.changes("""
+            INSERT INTO incident_indicator (value, incident)
+            SELECT unnest(\(indicators.sorted())::text[]), \(incident.number) ON CONFLICT DO NOTHING
+            """)
+    }
+
+    static func applyIncidentWrite(_ write: StoreWrite, to session: PostgresSession) async throws -> StoreError? {
+        switch write {
+        case .createIncident(let incident):
+            let inserted = try await session.changes("""
+                INSERT INTO incident (number, title, type, severity, status, owner, labels, fields, details, raw, source,
+                                      source_ref, created_at, updated_at, closed_at, close_reason, playbook, run_id,
+                                      sla_due_at, sla_breached_at, alert_count)
+                VALUES (\(incident.id.number), \(incident.title), \(incident.type), \(incident.severity.rawValue),
+                        \(incident.status.rawValue), \(incident.owner), \(StringList.encode(incident.labels)),
+                        \(incident.fields), \(incident.details), \(incident.raw), \(incident.source),
+                        \(incident.sourceRef), \(incident.createdAt.millisecondsSince1970),
+                        \(incident.updatedAt.millisecondsSince1970), \(incident.closedAt?.millisecondsSince1970),
+                        \(incident.closeReason), \(incident.playbook), \(incident.runID?.rawValue),
+                        \(incident.slaDueAt?.millisecondsSince1970), \(incident.slaBreachedAt?.millisecondsSince1970),
+                        \(incident.alertCount))
+                ON CONFLICT (number) DO NOTHING
+                """)
+            if inserted == 0 { return .duplicateIncident(incident.id) }
+            try await index(IncidentIndicators.of(incident), of: incident.id, in: session)
+        case .updateIncident(let change):
+            let closing = change.status == .closed
+            let changed = try await session.changes("""
+                UPDATE incident SET
+                    title = coalesce(\(change.title), title), type = coalesce(\(change.type), type),
+                    severity = coalesce(\(change.severity?.rawValue), severity),
+                    status = coalesce(\(change.status?.rawValue), status),
+                    closed_at = CASE WHEN \(closing) THEN \(change.at.millisecondsSince1970)
+                                     WHEN \(change.status?.rawValue)::text IS NOT NULL THEN NULL ELSE closed_at END,
+                    close_reason = CASE WHEN \(closing) THEN \(change.closeReason)
+                                        WHEN \(change.status?.rawValue)::text IS NOT NULL THEN NULL ELSE close_reason END,
+                    owner = CASE WHEN \(change.owner != nil) THEN \(change.owner ?? nil) ELSE owner END,
+                    labels = coalesce(\(change.labels.map(StringList.encode)), labels),
+                    fields = CASE WHEN \(change.fieldsPatch)::text IS NULL THEN fields
+                                  ELSE automator_merge_patch(fields::jsonb, \(change.fieldsPatch)::jsonb)::text END,
+                    details = coalesce(\(change.details), details), playbook = coalesce(\(change.playbook), playbook),
+                    run_id = coalesce(\(change.runID?.rawValue), run_id),
+                    sla_due_at = coalesce(\(change.slaDueAt?.millisecondsSince1970), sla_due_at),
+                    sla_breached_at = coalesce(\(change.slaBreachedAt?.millisecondsSince1970), sla_breached_at),
+                    alert_count = alert_count + \(change.addsAlert ? 1 : 0),
+                    updated_at = \(change.at.millisecondsSince1970)
+                WHERE number = \(change.id.number)
+                """)
+            if changed == 0 { return .incidentNotFound(change.id) }
+            try await index(IncidentIndicators.of(change), of: change.id, in: session)
+        case .linkIncidents(let first, let second):
+            for id in [first, second] where try await !exists(id, in: session) { return .incidentNotFound(id) }
+            guard first != second else { return nil }
+            try await session.changes("""
+                INSERT INTO incident_link (low, high) VALUES (\(min(first, second).number), \(max(first, second).number))
+                ON CONFLICT DO NOTHING
+                """)
+        case .createTask(let task):
+            guard try await exists(task.incident, in: session) else { return .incidentNotFound(task.incident) }
+            let inserted = try await session.changes("""
+                INSERT INTO task (number, incident, run_id, title, owner, description, choices, due_at, status, answer,
+                                  completed_by, created_at, completed_at)
+                VALUES (\(task.id.number), \(task.incident.number), \(task.runID?.rawValue), \(task.title), \(task.owner),
+                        \(task.description), \(StringList.encode(task.choices)), \(task.dueAt?.millisecondsSince1970),
+                        \(task.status.rawValue), \(task.answer), \(task.completedBy),
+                        \(task.createdAt.millisecondsSince1970), \(task.completedAt?.millisecondsSince1970))
+                ON CONFLICT (number) DO NOTHING
+                """)
+            if inserted == 0 { return .duplicateTask(task.id) }
+        case .completeTask(let id, let answer, let by, let at):
+            let changed = try await session.changes("""
+                UPDATE task SET status = 'done', answer = \(answer), completed_by = \(by),
+                                completed_at = \(at.millisecondsSince1970)
+                WHERE number = \(id.number) AND status = 'open'
+                """)
+            if changed == 0 {
+                let known = try await session.rows("SELECT 1 FROM task WHERE number = \(id.number)")
+                return known.isEmpty ? .taskNotFound(id) : .taskAlreadyDone(id)
+            }
+        case .appendJournal(let entries):
+            for incident in Set(entries.map(\.incident)) where try await !exists(incident, in: session) {
+                return .incidentNotFound(incident)
+            }
+            for var entry in entries { try await append(&entry, to: session) }
+        case .createRun, .updateRun, .appendHostCalls, .restartRun, .cacheVerdicts, .noteIndicator, .all,
+             .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion, .addCheckpoint,
+             .addEvidence, .noteCustody:
+            return try await apply(write, to: session)
+        }
+        return nil
+    }
+
+    /// Appends an entry with the next sequence and its place in the hash chains (`JournalChain`),
+    /// under the journal's lock: every worker appends to the one chain.
+    private static func append(_ entry: inout JournalEntry, to session: PostgresSession) async throws {
+        if !session.holdsJournalLock {
+            try await session.changes("SELECT pg_advisory_xact_lock(\(journalLock))")
+            session.holdsJournalLock = true
+        }
+        let last = try await session.rows("SELECT sequence, chain FROM journal ORDER BY sequence DESC LIMIT 1").first
+        let previousHash = try await session.rows("""
+            SELECT hash FROM journal WHERE incident = \(entry.incident.number) ORDER BY sequence DESC LIMIT 1
+            """).first
+        entry.sequence = (try last?[0].decode(Int64.self) ?? 0) + 1
+        let hash = JournalChain.hash(of: entry, after: try previousHash?.data(0) ?? JournalChain.origin)
+        let chain = JournalChain.chain(hash, after: try last?.data(1) ?? JournalChain.origin)
+        try await session.changes("""
+            INSERT INTO journal (sequence, incident, at, actor, kind, text, hash, chain)
+            VALUES (\(entry.sequence), \(entry.incident.number), \(entry.at.millisecondsSince1970), \(entry.actor),
+                    \(entry.kind.rawValue), \(entry.text), \(hash.buffer), \(chain.buffer))
+            """)
+    }
+
+    private static func exists(_ id: IncidentID, in session: PostgresSession) async throws -> Bool {
+        try await !session.rows("SELECT 1 FROM incident WHERE number = \(id.number)").isEmpty
+    }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import PostgresNIO
+
+/// Work shared between the workers on one database: leases on unfinished runs, taken with
+/// `FOR UPDATE SKIP LOCKED` (two workers claiming at once skip each other's rows instead of
+/// waiting or taking the same run), timed by the server's clock, and a notification when a
+/// worker gives its runs up.
+extension PostgresStore: LeasingStore {
+    /// Where a stopping worker says that its runs are free (`LISTEN`/`NOTIFY`).
+    static let releasedChannel = "automator_released_runs"
+
+    public var worker: String { lease.worker }
+    public var leaseDuration: Duration { lease.duration }
+
+    public func claimRuns(limit: Int) async throws(StoreError) -> [UnfinishedRun] {
+        try await read { session in
+            let claimed = try await session.rows("""
+                UPDATE run SET lease_owner = \(lease.worker), lease_expires_at = \(unescaped: RunLease.now) + \(lease.milliseconds)
+                WHERE key IN (
+                    SELECT key FROM run
+                    WHERE \(unescaped: RunLease.unfinished)
+                      AND (lease_expires_at IS NULL OR lease_expires_at < \(unescaped: RunLease.now))
+                    ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
+                RETURNING id
+                """).map { try $0[0].decode(String.self) }
+            guard !claimed.isEmpty else { return [] }
+            return try await Self.runsToResume("id = ANY(\(claimed)) AND lease_owner = \(lease.worker)", in: session)
+        }
+    }
+
+    public func renewLeases() async throws(StoreError) -> Set<RunID> {
+        try await read { session in
+            Set(try await session.rows("""
+                UPDATE run SET lease_expires_at = \(unescaped: RunLease.now) + \(lease.milliseconds)
+                WHERE lease_owner = \(lease.worker) AND \(unescaped: RunLease.unfinished)
+                RETURNING id
+                """).map { RunID(try $0[0].decode(String.self)) })
+        }
+    }
+
+    public func releaseLeases() async throws(StoreError) {
+        try await read { session in
+            let released = try await session.changes("""
+                UPDATE run SET lease_expires_at = 0 WHERE lease_owner = \(lease.worker) AND \(unescaped: RunLease.unfinished)
+                """)
+            if released > 0 { try await session.changes("SELECT pg_notify(\(Self.releasedChannel), \(lease.worker))") }
+        }
+    }
+
+    public func waitForReleasedRuns(timeout: Duration) async {
+        _ = try? await read { session in
+            let connection = session.connection
+            try await withThrowingTaskGroup { group in
+                group.addTask {
+                    try await connection.listen(on: Self.releasedChannel) { notifications in
+                        for try await _ in notifications { return }
+                    }
+                }
+                group.addTask { try await Task.sleep(for: timeout) }
+                defer { group.cancelAll() }
+                _ = try await group.next()
+            }
+        }
+    }
+}

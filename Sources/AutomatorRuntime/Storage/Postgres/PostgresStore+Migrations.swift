@@ -1,0 +1,190 @@
+import Foundation
+import PostgresNIO
+
+/// The schema, as versioned migrations, like SQLite's: a migration that has shipped is never
+/// changed; a new schema is a new migration appended to the list.
+///
+/// Times are milliseconds since 1970 (`bigint`), as in SQLite, so that both stores give back
+/// exactly what they were given. Run ids sort byte by byte (`COLLATE "C"`): they are time-ordered,
+/// and a locale's collation would not keep that order.
+extension PostgresStore {
+    /// Serialises migrations between workers starting together (`pg_advisory_xact_lock`).
+    static let migrationLock: Int64 = 0x4155_544F_0000_0001
+
+    /// Each migration's statements end with `;` at the end of a line: the extended protocol that
+    /// postgres-nio speaks takes one statement at a time.
+    static let migrations: [(version: String, sql: String)] = [
+        ("v1", """
+            CREATE TABLE run (
+                key bigserial PRIMARY KEY,
+                id text COLLATE "C" NOT NULL UNIQUE,
+                script text NOT NULL,
+                source bytea NOT NULL,
+                arguments text NOT NULL,
+                status text NOT NULL,
+                created_at bigint NOT NULL,
+                updated_at bigint NOT NULL,
+                finished_at bigint,
+                result text,
+                error text,
+                entry text,
+                incident bigint
+            );
+            CREATE INDEX run_by_status ON run (status, id);
+            CREATE INDEX run_by_finished_at ON run (finished_at) WHERE finished_at IS NOT NULL;
+            CREATE TABLE host_call (
+                run_key bigint NOT NULL REFERENCES run (key) ON DELETE CASCADE,
+                sequence integer NOT NULL CHECK (sequence >= 1),
+                name text NOT NULL,
+                arguments_digest text NOT NULL,
+                result bytea NOT NULL,
+                recorded_at bigint NOT NULL,
+                PRIMARY KEY (run_key, sequence)
+            );
+            CREATE TABLE incident (
+                number bigint PRIMARY KEY,
+                title text NOT NULL,
+                type text NOT NULL,
+                severity text NOT NULL,
+                status text NOT NULL,
+                owner text,
+                labels text NOT NULL,
+                fields text NOT NULL,
+                details text NOT NULL,
+                raw text,
+                source text,
+                source_ref text,
+                created_at bigint NOT NULL,
+                updated_at bigint NOT NULL,
+                closed_at bigint,
+                close_reason text,
+                playbook text,
+                run_id text,
+                sla_due_at bigint,
+                sla_breached_at bigint,
+                alert_count integer NOT NULL
+            );
+            CREATE INDEX incident_by_source_ref ON incident (source, source_ref) WHERE source_ref IS NOT NULL;
+            CREATE INDEX incident_by_status ON incident (status, number);
+            CREATE INDEX incident_awaiting_sla ON incident (sla_due_at)
+                WHERE sla_due_at IS NOT NULL AND sla_breached_at IS NULL AND closed_at IS NULL;
+            CREATE TABLE incident_link (
+                low bigint NOT NULL REFERENCES incident (number),
+                high bigint NOT NULL REFERENCES incident (number),
+                PRIMARY KEY (low, high)
+            );
+            CREATE INDEX incident_link_by_high ON incident_link (high);
+            CREATE TABLE task (
+                number bigint PRIMARY KEY,
+                incident bigint NOT NULL REFERENCES incident (number),
+                run_id text,
+                title text NOT NULL,
+                owner text,
+                description text NOT NULL,
+                choices text NOT NULL,
+                due_at bigint,
+                status text NOT NULL,
+                answer text,
+                completed_by text,
+                created_at bigint NOT NULL,
+                completed_at bigint
+            );
+            CREATE INDEX task_by_incident ON task (incident);
+            CREATE INDEX task_open_by_due ON task (due_at) WHERE status = 'open';
+            CREATE TABLE journal (
+                sequence bigint PRIMARY KEY,
+                incident bigint NOT NULL REFERENCES incident (number),
+                at bigint NOT NULL,
+                actor text NOT NULL,
+                kind text NOT NULL,
+                text text NOT NULL,
+                hash bytea NOT NULL,
+                chain bytea NOT NULL
+            );
+            CREATE INDEX journal_by_incident ON journal (incident, sequence);
+            CREATE TABLE journal_checkpoint (
+                sequence bigint PRIMARY KEY,
+                chain bytea NOT NULL,
+                at bigint NOT NULL,
+                public_key bytea NOT NULL,
+                signature bytea NOT NULL
+            );
+            -- RFC 7386 JSON merge patch, as SQLite's json_patch: custom fields are changed in the
+            -- UPDATE, so two changes to different fields never undo each other.
+            CREATE FUNCTION automator_merge_patch(target jsonb, patch jsonb) RETURNS jsonb
+            LANGUAGE sql IMMUTABLE AS $$
+                SELECT CASE WHEN jsonb_typeof(patch) <> 'object' THEN patch ELSE (
+                    SELECT coalesce(jsonb_object_agg(key, value), '{}'::jsonb) FROM (
+                        SELECT key, CASE WHEN p.value IS NULL THEN t.value
+                                         ELSE automator_merge_patch(t.value, p.value) END AS value
+                        FROM jsonb_each(CASE WHEN jsonb_typeof(target) = 'object' THEN target ELSE '{}' END) t
+                        FULL JOIN jsonb_each(patch) p USING (key)
+                        WHERE p.value IS NULL OR p.value <> 'null'::jsonb
+                    ) merged)
+                END
+            $$
+            """),
+        // Leases (`LeasingStore`): the worker that runs an unfinished run, until when. Claims look
+        // for unfinished runs whose lease expired, through this small partial index.
+        ("v2", """
+            ALTER TABLE run ADD COLUMN lease_owner text;
+            ALTER TABLE run ADD COLUMN lease_expires_at bigint;
+            CREATE INDEX run_unfinished_by_lease ON run (lease_expires_at, id)
+                WHERE status IN ('pending', 'running', 'waiting');
+            """),
+        // The indicators each incident mentions (`IncidentIndicators`), as in SQLite's v8; those of
+        // the incidents stored before are extracted after the SQL (`indexIncidents`).
+        ("v3", """
+            CREATE TABLE incident_indicator (
+                value text COLLATE "C" NOT NULL,
+                incident bigint NOT NULL REFERENCES incident (number),
+                PRIMARY KEY (value, incident)
+            );
+            """),
+    ]
+
+    /// Indexes the indicators of every incident stored before v3.
+    private static func indexIncidents(_ session: PostgresSession) async throws {
+        for row in try await session.rows("SELECT number, title, details, fields, raw FROM incident") {
+            let texts = [try row[1].decode(String.self), try row[2].decode(String.self), try row[3].decode(String.self),
+                         try row[4].decode(String?.self) ?? ""]
+            try await index(IncidentIndicators.values(in: texts), of: IncidentID(try row[0].decode(Int.self)), in: session)
+        }
+    }
+
+    /// Brings the database's schema up to date, one transaction under the migration lock; refuses
+    /// a database with versions this automator does not know (a newer one wrote them). Returns
+    /// the versions applied.
+    @discardableResult
+    static func migrate(_ session: PostgresSession, location: PostgresLocation) async throws -> [String] {
+        try await session.changes("BEGIN")
+        do {
+            try await session.changes("SELECT pg_advisory_xact_lock(\(migrationLock))")
+            try await session.changes("""
+                CREATE TABLE IF NOT EXISTS automator_schema (version text PRIMARY KEY, applied_at bigint NOT NULL)
+                """)
+            let applied = Set(try await session.rows("SELECT version FROM automator_schema").map {
+                try $0[0].decode(String.self)
+            })
+            let unknown = applied.subtracting(migrations.map(\.version)).sorted()
+            guard unknown.isEmpty else { throw StoreError.newerSchema(location.description, unknown: unknown) }
+            let missing = migrations.filter { !applied.contains($0.version) }
+            for migration in missing {
+                for statement in migration.sql.components(separatedBy: ";\n")
+                where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                    try await session.changes(PostgresQuery(unsafeSQL: statement))
+                }
+                if migration.version == "v3" { try await indexIncidents(session) }
+                try await session.changes("""
+                    INSERT INTO automator_schema (version, applied_at)
+                    VALUES (\(migration.version), \(Date().millisecondsSince1970))
+                    """)
+            }
+            try await session.changes("COMMIT")
+            return missing.map(\.version)
+        } catch {
+            _ = try? await session.changes("ROLLBACK")
+            throw error
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import PostgresNIO
+
+/// The run writes, applied inside the committer's transaction; incident writes are in
+/// `PostgresStore+Incidents.swift`.
+extension PostgresStore {
+    static func apply(_ batch: [StoreWrite], to session: PostgresSession) async throws -> [Int: StoreError] {
+        var refused: [Int: StoreError] = [:]
+        for (index, write) in batch.enumerated() {
+            if let error = try await apply(write, to: session) { refused[index] = error }
+        }
+        return refused
+    }
+
+    static func apply(_ write: StoreWrite, to session: PostgresSession) async throws -> StoreError? {
+        switch write {
+        case .createRun(let run):
+            // The worker that creates a run executes it: it holds its lease from the start.
+            let inserted = try await session.changes("""
+                INSERT INTO run (id, script, source, arguments, status, created_at, updated_at, finished_at, result,
+                                 error, entry, incident, lease_owner, lease_expires_at)
+                VALUES (\(run.id.rawValue), \(run.script), \(run.source.buffer), \(run.arguments), \(run.status.rawValue),
+                        \(run.createdAt.millisecondsSince1970), \(run.updatedAt.millisecondsSince1970),
+                        \(run.finishedAt?.millisecondsSince1970), \(run.result), \(run.error), \(run.entry),
+                        \(run.incident?.number), \(session.lease?.worker),
+                        \(unescaped: RunLease.now) + \(session.lease?.milliseconds ?? 0))
+                ON CONFLICT (id) DO NOTHING
+                """)
+            if inserted == 0 { return .duplicateRun(run.id) }
+        case .updateRun(let update):
+            let finishedAt = update.status.isFinished ? update.at.millisecondsSince1970 : nil
+            let changed = try await session.changes("""
+                UPDATE run SET status = \(update.status.rawValue), result = \(update.result), error = \(update.error),
+                               updated_at = \(update.at.millisecondsSince1970), finished_at = \(finishedAt)
+                WHERE id = \(update.id.rawValue) AND (lease_owner IS NULL OR lease_owner = \(session.lease?.worker))
+                """)
+            if changed == 0 { return try await refusal(for: update.id, in: session) }
+        case .appendHostCalls(let records):
+            guard records.count > 1 else { return try await append(records[0], to: session) }
+            return try await session.inSavepoint {
+                for record in records {
+                    if let refusal = try await append(record, to: session) { return refusal }
+                }
+                return nil
+            }
+        case .restartRun(let id, let source, let keepingCalls, let at):
+            // A finished run may be retried on any worker, which takes its lease.
+            let changed = try await session.changes("""
+                UPDATE run SET status = 'running', source = \(source.buffer), result = NULL, error = NULL,
+                               updated_at = \(at.millisecondsSince1970), finished_at = NULL,
+                               lease_owner = \(session.lease?.worker),
+                               lease_expires_at = \(unescaped: RunLease.now) + \(session.lease?.milliseconds ?? 0)
+                WHERE id = \(id.rawValue)
+                  AND (lease_owner IS NULL OR lease_owner = \(session.lease?.worker) OR NOT \(unescaped: RunLease.unfinished))
+                """)
+            if changed == 0 { return try await refusal(for: id, in: session) }
+            try await session.changes("""
+                DELETE FROM host_call WHERE run_key = (SELECT key FROM run WHERE id = \(id.rawValue))
+                AND sequence > \(keepingCalls)
+                """)
+        case .all(let writes):
+            return try await session.inSavepoint {
+                for write in writes {
+                    if let refusal = try await apply(write, to: session) { return refusal }
+                }
+                return nil
+            }
+        case .createIncident, .updateIncident, .linkIncidents, .createTask, .completeTask, .appendJournal:
+            return try await applyIncidentWrite(write, to: session)
+        case .addCheckpoint(let checkpoint):
+            try await session.changes("""
+                INSERT INTO journal_checkpoint (sequence, chain, at, public_key, signature)
+                VALUES (\(checkpoint.sequence), \(checkpoint.chain.buffer), \(checkpoint.at.millisecondsSince1970),
+                        \(checkpoint.publicKey.buffer), \(checkpoint.signature.buffer))
+                ON CONFLICT (sequence) DO UPDATE SET chain = excluded.chain, at = excluded.at,
+                    public_key = excluded.public_key, signature = excluded.signature
+                """)
+        case .cacheVerdicts, .noteIndicator: return .notInPostgres("the intel cache")
+        case .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion:
+            return .notInPostgres("the chat bot's state")
+        case .addEvidence, .noteCustody: return .notInPostgres("evidence")
+        }
+        return nil
+    }
+
+    /// Appends one host call; a duplicate or an unknown run is refused without failing a statement.
+    private static func append(_ record: HostCallRecord, to session: PostgresSession) async throws -> StoreError? {
+        guard record.sequence >= 1 else {
+            return .rejected(record.runID, reason: "host call \(record.sequence): sequences start at 1")
+        }
+        let inserted = try await session.changes("""
+            INSERT INTO host_call (run_key, sequence, name, arguments_digest, result, recorded_at)
+            SELECT key, \(record.sequence), \(record.name), \(record.argumentsDigest), \(record.result.buffer),
+                   \(record.recordedAt.millisecondsSince1970)
+            FROM run WHERE id = \(record.runID.rawValue)
+              AND (lease_owner IS NULL OR lease_owner = \(session.lease?.worker))
+            ON CONFLICT (run_key, sequence) DO NOTHING
+            """)
+        guard inserted == 0 else { return nil }
+        return try await refusal(for: record.runID, in: session)
+            ?? .duplicateHostCall(record.runID, sequence: record.sequence)
+    }
+
+    /// Why a write to `run` changed nothing: there is no such run, or another worker holds it;
+    /// nil when this worker may write it.
+    private static func refusal(for run: RunID, in session: PostgresSession) async throws -> StoreError? {
+        guard let row = try await session.rows("SELECT lease_owner FROM run WHERE id = \(run.rawValue)").first else {
+            return .runNotFound(run)
+        }
+        let owner = try row[0].decode(String?.self)
+        return owner == nil || owner == session.lease?.worker ? nil : .leaseLost(run)
+    }
+}

@@ -1,0 +1,214 @@
+public import Foundation
+public import Logging
+import NIOCore
+import PostgresNIO
+import Synchronization
+
+/// The shared store: PostgreSQL, for several `automator serve` workers on one database.
+///
+/// The same `Store` as SQLite, passing the same conformance suites. Writes go through the same
+/// `GroupCommitter`: one thread takes every write waiting and commits it as one transaction, so a
+/// commit's round trips and its flush are shared by every run that wrote meanwhile. postgres-nio
+/// is asynchronous and the committer is a thread of its own, so the committer waits for each
+/// batch's transaction (it has nothing else to do meanwhile); reads go to the pool directly.
+///
+/// In PostgreSQL a failed statement aborts its transaction, where SQLite undoes only the
+/// statement: so refusals (a duplicate, an unknown run) are found without failing a statement
+/// (`ON CONFLICT DO NOTHING`, row counts, a look first), and only a write of several statements
+/// runs in a savepoint, undone when one of them is refused. Any other error fails the batch.
+///
+/// A commit is durable when PostgreSQL says so (`synchronous_commit`, on by default): what a
+/// script has seen survives a crash of this process, of the server, or a power loss of either.
+public final class PostgresStore: Store {
+    /// The most writes one transaction takes.
+    static let maximumBatch = 1024
+
+    public let location: PostgresLocation
+    /// This worker's leases on the runs it executes (`LeasingStore`).
+    public let lease: RunLease
+    /// The data folder beside the database: where the journal's signing key is (`JournalSignature`).
+    public let dataFolder: String?
+    let client: PostgresClient
+    let logger: Logger
+    private let running: Task<Void, Never>
+    private let committer: GroupCommitter<StoreWrite>
+    private let isClosed = Atomic<Bool>(false)
+
+    /// Connects to the database at `location` and brings its schema up to date.
+    ///
+    /// - Parameters:
+    ///   - lease: this worker's name and lease time: the runs it creates or claims are its own.
+    ///   - dataFolder: the folder of the journal's signing key, whose checkpoints
+    ///     `verifyJournal` trusts; nil to check signatures only.
+    ///
+    /// - Throws: `StoreError` saying what is wrong and what to do: the server cannot be reached or
+    ///   refuses the login (with PostgreSQL's reason), the schema is from a newer automator.
+    public init(location: PostgresLocation, lease: RunLease = RunLease(), dataFolder: String? = nil,
+                logger: Logger = Logger(label: "automator.store")) async throws(StoreError)
+    {
+        self.location = location
+        self.lease = lease
+        self.dataFolder = dataFolder
+        self.logger = logger
+        let password = try PostgresPassword.find(for: location)
+        // A first, lone connection: its failure carries the server's reason (no such user, bad
+        // password, refused), where the pool only says that it could not connect.
+        try await Self.withConnection(to: location, password: password, logger: logger) { session in
+            try await Self.migrate(session, location: location)
+        }
+        let client = PostgresClient(configuration: try location.clientConfiguration(password: password),
+                                    backgroundLogger: logger)
+        self.client = client
+        // The pool's background work, owned by the store and ended by `close()`: a store is usable
+        // once opened, as SQLite's is, by callers that have no service group (the CLI, tests).
+        running = Task { await client.run() }
+        committer = GroupCommitter(label: "automator.store.commit", maximumBatch: Self.maximumBatch) {
+            [client, location, lease, logger] batch throws(StoreError) in
+            try waitBlocking { () async throws(StoreError) in
+                do {
+                    return try await client.withTransaction(logger: logger) { connection in
+                        try await Self.apply(batch, to: PostgresSession(connection, lease: lease, logger: logger))
+                    }
+                } catch {
+                    throw Self.storeError(error, location: location)
+                }
+            }
+        }
+    }
+
+    /// Runs `body` on a connection of its own, closed after.
+    static func withConnection<T>(to location: PostgresLocation, password: String?, logger: Logger,
+                                  _ body: (PostgresSession) async throws -> T) async throws(StoreError) -> T
+    {
+        let configuration = try location.connectionConfiguration(password: password)
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
+        } catch {
+            throw .serverUnreachable(location.description, reason: Self.reason(error))
+        }
+        do {
+            let result = try await body(PostgresSession(connection, logger: logger))
+            try? await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw storeError(error, location: location)
+        }
+    }
+
+    // MARK: Store
+
+    public func write(_ write: StoreWrite, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
+        committer.submit(write, completion: completion)
+    }
+
+    public func loadRun(_ id: RunID) async throws(StoreError) -> RunRecord? {
+        try await read { session in
+            try await session.rows("\(unescaped: Self.selectRun) WHERE id = \(id.rawValue)").first.map(Self.run(from:))
+        }
+    }
+
+    public func listRuns(status: RunRecord.Status?, limit: Int) async throws(StoreError) -> [RunRecord] {
+        try await read { session in
+            let rows = if let status {
+                try await session.rows("\(unescaped: Self.selectRun) WHERE status = \(status.rawValue) ORDER BY id DESC LIMIT \(limit)")
+            } else {
+                try await session.rows("\(unescaped: Self.selectRun) ORDER BY id DESC LIMIT \(limit)")
+            }
+            return try rows.map(Self.run(from:))
+        }
+    }
+
+    public func unfinishedRuns() async throws(StoreError) -> [UnfinishedRun] {
+        try await read { session in try await Self.runsToResume("\(unescaped: RunLease.unfinished)", in: session) }
+    }
+
+    /// The runs `condition` selects, oldest first, with their recorded host calls.
+    static func runsToResume(_ condition: PostgresQuery, in session: PostgresSession) async throws -> [UnfinishedRun] {
+        let runs = try await session.rows(PostgresQuery(unsafeSQL: selectRun + " WHERE " + condition.sql + " ORDER BY id",
+                                                        binds: condition.binds)).map(run(from:))
+        var records: [RunID: [HostCallRecord]] = [:]
+        for row in try await session.rows(PostgresQuery(unsafeSQL: """
+            SELECT run.id, sequence, name, arguments_digest, host_call.result, recorded_at
+            FROM host_call JOIN run ON run.key = host_call.run_key
+            WHERE \(condition.sql) ORDER BY host_call.run_key, sequence
+            """, binds: condition.binds))
+        {
+            let id = RunID(try row[0].decode(String.self))
+            records[id, default: []].append(try hostCall(of: id, from: row, at: 1))
+        }
+        return runs.map { UnfinishedRun(run: $0, records: records[$0.id] ?? []) }
+    }
+
+    public func hostCalls(of run: RunID) async throws(StoreError) -> [HostCallRecord] {
+        try await read { session in
+            try await session.rows("""
+                SELECT sequence, name, arguments_digest, result, recorded_at FROM host_call
+                WHERE run_key = (SELECT key FROM run WHERE id = \(run.rawValue)) ORDER BY sequence
+                """).map { row in try Self.hostCall(of: run, from: row, at: 0) }
+        }
+    }
+
+    /// Deletes in slices of a few hundred runs, each its own transaction, so that the batches of
+    /// the group committer (and of the other workers) go on between them.
+    public func deleteFinishedRuns(finishedBefore cutoff: Date) async throws(StoreError) -> Int {
+        let cutoff = cutoff.millisecondsSince1970
+        var deleted = 0
+        while true {
+            let slice = try await read { session in
+                try await session.changes("""
+                    DELETE FROM run WHERE key IN (SELECT key FROM run WHERE finished_at < \(cutoff) LIMIT 500)
+                    """)
+            }
+            deleted += slice
+            if slice < 500 { return deleted }
+        }
+    }
+
+    public func close() async {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        await committer.close()
+        running.cancel()
+        await running.value
+    }
+
+    // MARK: Reading
+
+    static let selectRun = """
+        SELECT id, script, source, arguments, status, created_at, updated_at, finished_at, result, error, entry,
+               incident FROM run
+        """
+
+    static func run(from row: PostgresRandomAccessRow) throws -> RunRecord {
+        let id = RunID(try row[0].decode(String.self))
+        let status = try row[4].decode(String.self)
+        guard let known = RunRecord.Status(rawValue: status) else { throw StoreError.unknownStatus(status, run: id) }
+        return RunRecord(id: id, script: try row[1].decode(String.self), source: try row.bytes(2),
+                         arguments: try row[3].decode(String.self), status: known, createdAt: try row.date(5)!,
+                         updatedAt: try row.date(6)!, finishedAt: try row.date(7),
+                         result: try row[8].decode(String?.self), error: try row[9].decode(String?.self),
+                         entry: try row[10].decode(String?.self),
+                         incident: try row[11].decode(Int?.self).map(IncidentID.init))
+    }
+
+    /// A host call from the columns sequence, name, arguments_digest, result, recorded_at,
+    /// starting at `first`.
+    private static func hostCall(of run: RunID, from row: PostgresRandomAccessRow, at first: Int) throws -> HostCallRecord {
+        HostCallRecord(runID: run, sequence: try row[first].decode(Int.self), name: try row[first + 1].decode(String.self),
+                       argumentsDigest: try row[first + 2].decode(String.self), result: try row.bytes(first + 3),
+                       recordedAt: try row.date(first + 4)!)
+    }
+
+    /// Runs `body` on a connection of the pool, outside the committer's transactions.
+    func read<T: Sendable>(_ body: (PostgresSession) async throws -> T) async throws(StoreError) -> T {
+        guard !isClosed.load(ordering: .acquiring) else { throw .closed }
+        do {
+            return try await client.withConnection { connection in
+                try await body(PostgresSession(connection, logger: logger))
+            }
+        } catch {
+            throw Self.storeError(error, location: location)
+        }
+    }
+}

@@ -1,0 +1,16 @@
+import ArgumentParser
+import AutomatorRuntime
+
+/// `--store postgres://USER@HOST:PORT/DATABASE`: the shared PostgreSQL store.
+struct StoreOption: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "The PostgreSQL database, as postgres://USER@HOST:PORT/DATABASE?sslmode=MODE (the password from PGPASSWORD "
+            + "or ~/.pgpass, never here).", valueName: "url"))
+    var store: String
+
+    func validate() throws {
+        do { _ = try PostgresLocation(url: store) } catch { throw ValidationError("\(error)") }
+    }
+
+    var location: PostgresLocation { get throws { try PostgresLocation(url: store) } }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("automator migrate and automator store check, on a real PostgreSQL", .timeLimit(.minutes(1)))
+struct StoreCommandTests {
+    @Test("migrate brings an empty database to the schema, then says it is current; check reports it, and then the runs a dead worker left")
+    func migrateAndCheck() async throws {
+        let server = try await PostgresServer.shared()
+        let url = try server.makeDatabase()
+        let database = String(url.split(separator: "/").last!.split(separator: "?")[0])
+
+        var check = try await AutomatorProcess.run(["store", "check", "--store", url])
+        #expect(check.status == 1)
+        #expect(check.stdout.contains("schema: none (not this automator's: run automator migrate)"))
+
+        let first = try await AutomatorProcess.run(["migrate", "--store", url])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("applied v1, v2, v3"))
+        #expect(try await AutomatorProcess.run(["migrate", "--store", url]).stdout.contains("the schema is current"))
+
+        check = try await AutomatorProcess.run(["store", "check", "--store", url])
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("server: PostgreSQL"))
+        #expect(check.stdout.contains("schema: v1, v2, v3 (current)"))
+        #expect(check.stdout.contains("no worker holds a run"))
+
+        // Two runs of a worker alive, one of a worker dead for ten minutes.
+        try server.psql("""
+            INSERT INTO run (id, script, source, arguments, status, created_at, updated_at, lease_owner, lease_expires_at)
+            VALUES ('run-1', 'a.lua', '', '[]', 'running', 0, 0, 'alive', 9e15),
+                   ('run-2', 'a.lua', '', '[]', 'waiting', 0, 0, 'alive', 9e15),
+                   ('run-3', 'a.lua', '', '[]', 'running', 0, 0, 'dead',
+                    (extract(epoch from now()) * 1000)::bigint - 600000)
+            """, database: database)
+        check = try await AutomatorProcess.run(["store", "check", "--store", url])
+        #expect(check.status == 1)
+        #expect(check.stdout.contains("worker alive: 2 runs"))
+        #expect(check.stdout.contains("1 run waiting for a worker, the oldest for 600 s: no worker adopts them"))
+    }
+
+    @Test("A password in the address is refused before anything is sent, and an unreachable server is named")
+    func refusals() async throws {
+        let password = try await AutomatorProcess.run(["store", "check", "--store", "postgres://bob:s3cret@127.0.0.1/db"])
+        #expect(password.status == 64)
+        #expect(password.stderr.contains("PGPASSWORD"))
+        #expect(!password.stderr.contains("s3cret"))
+
+        let unreachable = try await AutomatorProcess.run(["migrate", "--store", "postgres://bob@127.0.0.1:1/db?sslmode=disable"])
+        #expect(unreachable.status == 1)
+        #expect(unreachable.stderr.contains("could not connect to PostgreSQL at postgres://bob@127.0.0.1:1/db"))
+    }
+}

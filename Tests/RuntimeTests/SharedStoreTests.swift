@@ -1,0 +1,157 @@
+@testable import AutomatorRuntime
+import Foundation
+import Logging
+import Synchronization
+import TestSupport
+import Testing
+
+/// Host functions for several workers in one test: `work.perform(name)` counts an effect in a
+/// tally shared by all of them; `work.hold()` returns at once, except on a worker that is stuck
+/// (it never answers there, as on a worker that hangs or died).
+struct SharedWorkModule: HostModule {
+    final class Tally: Sendable {
+        let performed = Mutex<[String: Int]>([:])
+    }
+
+    let name = "work"
+    let tally: Tally
+    let stuck: Bool
+
+    func register(in table: inout ModuleTable) {
+        let tally = self.tally, stuck = self.stuck
+        table.waitingFunction("perform") { call in
+            let what = try call.string(1).description
+            return .callback { complete in
+                tally.performed.withLock { $0[what, default: 0] += 1 }
+                complete(.success([]))
+            }
+        }
+        table.waitingFunction("hold") { _ in .event { complete in if !stuck { complete(.success([])) } } }
+    }
+}
+
+@Suite("Several workers on one PostgreSQL: leases, fencing, failover", .timeLimit(.minutes(2)))
+struct SharedStoreTests {
+    static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    static func store(_ location: PostgresLocation, worker: String, lease: Duration = .seconds(1)) async throws
+        -> PostgresStore
+    {
+        try await PostgresStore(location: location, lease: RunLease(worker: worker, duration: lease))
+    }
+
+    @Test("A held run is not claimed; another worker's writes to it are refused; once its lease expires it moves, and the old holder is fenced off")
+    func leases() async throws {
+        let location = try PostgresLocation(url: try await PostgresServer.shared().makeDatabase())
+        let first = try await Self.store(location, worker: "first"), second = try await Self.store(location, worker: "second")
+        let runs = (0..<5).map { StoreConformance.run($0) }
+        for run in runs { try await first.write(.createRun(run)) }
+        try await first.write(.appendHostCalls([StoreConformance.record(runs[0].id, 1)]))
+
+        #expect(try await second.claimRuns(limit: 100).isEmpty, "the first worker holds them")
+        #expect(try await first.renewLeases() == Set(runs.map(\.id)))
+        let refused = await #expect(throws: StoreError.self) {
+            try await second.write(.appendHostCalls([StoreConformance.record(runs[0].id, 2)]))
+        }
+        #expect(refused?.kind == .conflict && refused?.description.contains("leased to another worker") == true)
+
+        try await Task.sleep(for: .milliseconds(1_200))
+        let claimed = try await second.claimRuns(limit: 100)
+        #expect(claimed.map(\.run.id) == runs.map(\.id))
+        #expect(claimed.first?.records == [StoreConformance.record(runs[0].id, 1)], "with their records, to replay")
+        #expect(try await first.renewLeases().isEmpty, "the first worker lost them")
+        let fenced = await #expect(throws: StoreError.self) {
+            try await first.write(.updateRun(RunUpdate(runs[1].id, status: .completed)))
+        }
+        #expect(fenced?.kind == .conflict)
+        try await second.write(.appendHostCalls([StoreConformance.record(runs[0].id, 2)]))
+        await first.close()
+        await second.close()
+    }
+
+    @Test("Workers claiming at once get different runs, all of them between them")
+    func concurrentClaims() async throws {
+        let location = try PostgresLocation(url: try await PostgresServer.shared().makeDatabase())
+        let creator = try await Self.store(location, worker: "creator")
+        let runs = (0..<200).map { StoreConformance.run($0) }
+        for result in await StoreConformance.submitAll(runs.map { .createRun($0) }, to: creator) { try result.get() }
+        try await creator.releaseLeases()
+        await creator.close()
+
+        var workers: [PostgresStore] = []
+        for index in 0..<3 { workers.append(try await Self.store(location, worker: "worker-\(index)", lease: .seconds(60))) }
+        let claims = await withTaskGroup(of: [RunID].self) { group in
+            for worker in workers {
+                group.addTask {
+                    var mine: [RunID] = []
+                    while let claimed = try? await worker.claimRuns(limit: 7), !claimed.isEmpty {
+                        mine += claimed.map(\.run.id)
+                    }
+                    return mine
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let all = claims.joined()
+        #expect(all.count == runs.count, "no run twice")
+        #expect(Set(all) == Set(runs.map(\.id)), "every run once")
+        #expect(claims.filter { !$0.isEmpty }.count > 1, "the work was shared")
+        for worker in workers { await worker.close() }
+    }
+
+    /// Three workers; the first holds every run in `work.hold()` and stops renewing its leases, as
+    /// a worker that died: the other two resume its runs by replay, each effect happens once.
+    @Test("A dead worker's runs finish on the others, each effect once, within the lease time plus a renewal period")
+    func failover() async throws {
+        let location = try PostgresLocation(url: try await PostgresServer.shared().makeDatabase())
+        let tally = SharedWorkModule.Tally()
+        var services: [RunService] = []
+        for index in 0..<3 {
+            let store = try await Self.store(location, worker: "worker-\(index)")
+            services.append(try RunService(store: store, modules: StandardModules.all(logger: Self.logger)
+                + [SharedWorkModule(tally: tally, stuck: index == 0)], executors: 1))
+        }
+        let keepers = services.dropFirst().map { service in
+            Task { await RunLeaseKeeper(runs: service, logger: Self.logger)!.run() }
+        }
+        let source = Array("local n = ...\nwork.perform('a' .. n)\nwork.hold()\nwork.perform('b' .. n)\nreturn n".utf8)
+        var runs: [RunID] = []
+        for index in 0..<30 { runs.append(try await services[0].submit(script: "job.lua", source: source, arguments: "[\(index)]").id) }
+        try await ReplayTests.eventually { tally.performed.withLock { $0.count } == 30 }
+        let died = ContinuousClock.now
+
+        try await ReplayTests.eventually { tally.performed.withLock { $0.count } == 60 }
+        let failover = ContinuousClock.now - died
+        var completed = 0
+        while completed < runs.count, ContinuousClock.now - died < .seconds(30) {
+            completed = try await services[1].runs(status: .completed, limit: 100).count
+        }
+        #expect(completed == runs.count)
+        #expect(tally.performed.withLock { $0.values.allSatisfy { $0 == 1 } }, "each effect once")
+        #expect(failover < .milliseconds(1_000 + 1_000), "within the lease (1 s) and 1 s: \(failover)")
+        for keeper in keepers { keeper.cancel() }
+        for service in services { await service.shutdown() }
+    }
+
+    @Test("A worker that stops gracefully hands its runs over at once (NOTIFY), not when the leases expire")
+    func handover() async throws {
+        let location = try PostgresLocation(url: try await PostgresServer.shared().makeDatabase())
+        let tally = SharedWorkModule.Tally()
+        let stopping = try RunService(store: try await Self.store(location, worker: "stopping", lease: .seconds(30)),
+                                      modules: [SharedWorkModule(tally: tally, stuck: true)], executors: 1)
+        let taking = try RunService(store: try await Self.store(location, worker: "taking", lease: .seconds(30)),
+                                    modules: [SharedWorkModule(tally: tally, stuck: false)], executors: 1)
+        let keeper = Task { await RunLeaseKeeper(runs: taking, logger: Self.logger)!.run() }
+        let source = Array("work.hold()\nwork.perform('done')".utf8)
+        let run = try await stopping.submit(script: "job.lua", source: source)
+        try await Task.sleep(for: .milliseconds(300))
+        let stopped = ContinuousClock.now
+        await stopping.shutdown()
+        try await ReplayTests.eventually { tally.performed.withLock { $0["done"] } == 1 }
+        #expect(ContinuousClock.now - stopped < .seconds(5), "long before the 30 s lease")
+        await taking.waitForEnd(run.id)
+        #expect(try await taking.run(run.id)?.status == .completed)
+        keeper.cancel()
+        await taking.shutdown()
+    }
+}
