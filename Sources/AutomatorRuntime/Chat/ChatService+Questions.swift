@@ -26,9 +26,14 @@ extension ChatService {
         return id
     }
 
+    /// The answer recorded for a question nobody answered within its timeout.
+    static let timedOut = "timeout"
+
     /// Calls `complete` with the answer and who gave it, once the question is answered: at once
-    /// if it is already (answered while the run was down), or when someone answers.
-    func waitForAnswer(_ id: String, run: RunID?,
+    /// if it is already (answered while the run was down), or when someone answers. With a
+    /// `timeout` (seconds from when it was asked, so a restart does not start it again), a
+    /// question still open then is answered `timeout` by `automator`, and takes no answer after.
+    func waitForAnswer(_ id: String, run: RunID?, timeout: TimeInterval? = nil,
                        _ complete: @escaping @Sendable (Result<[LuaValue], HostError>) -> Void)
     {
         if let run { inFlight.withLock { _ = $0.asking.insert(run) } }
@@ -45,7 +50,20 @@ extension ChatService {
                     resolve(id, .failure(HostError("there is no question \(id)")))
                     return
                 }
-                if let answer = question.answer { resolve(id, .success(Self.results(answer, question.answeredBy))) }
+                if let answer = question.answer {
+                    resolve(id, .success(Self.results(answer, question.answeredBy)))
+                    return
+                }
+                guard let timeout else { return }
+                let left = question.askedAt.addingTimeInterval(timeout).timeIntervalSinceNow
+                if left > 0 { try await Task.sleep(for: .milliseconds(Int64(left * 1000))) }
+                // Refused when someone answered meanwhile: their answer has resumed the run.
+                guard (try? await store.write(.answerQuestion(id: id, choice: Self.timedOut, by: "automator",
+                                                              at: Date()))) != nil
+                else { return }
+                resolve(id, .success(Self.results(Self.timedOut, "automator")))
+            } catch is CancellationError {
+                return
             } catch {
                 resolve(id, .failure(HostError("question \(id) could not be read: \(error)")))
             }

@@ -4,7 +4,7 @@ public import Foundation
 /// did it. Append-only.
 public struct JournalEntry: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, CaseIterable {
-        case created, alert, note, update, task, taskDone = "task_done", link, playbook, sla, closed, chat, evidence, approval
+        case created, alert, note, update, task, taskDone = "task_done", link, playbook, sla, closed, chat, evidence, approval, action
     }
 
     /// Its position in the whole journal (assigned by the store; 0 before).

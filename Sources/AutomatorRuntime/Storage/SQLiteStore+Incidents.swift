@@ -301,7 +301,7 @@ extension SQLiteStore: IncidentStore {
             }
         case .createRun, .updateRun, .appendHostCalls, .restartRun, .cacheVerdicts, .noteIndicator, .all,
              .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion, .addCheckpoint,
-             .addEvidence, .noteCustody:
+             .addEvidence, .noteCustody, .recordAction, .finishAction, .undoAction:
             return try apply(write, to: db)
         }
         return nil

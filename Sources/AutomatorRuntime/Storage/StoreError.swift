@@ -51,6 +51,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case signingKey(path: String, reason: String)
         case questionNotFound(String)
         case questionAnswered(String, answer: String)
+        case actionNotFound(String)
+        case actionNotDone(String, status: String)
         case closed
     }
 
@@ -66,9 +68,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .readOnly: .readOnly
         case .diskFull: .diskFull
         case .locked, .unavailable, .signingKey: .unavailable
-        case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound: .notFound
+        case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound, .actionNotFound: .notFound
         case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone,
-             .questionAnswered: .conflict
+             .questionAnswered, .actionNotDone: .conflict
         case .closed: .closed
         }
     }
@@ -130,6 +132,10 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
             "there is no question \(id) waiting for an answer"
         case .questionAnswered(let id, let answer):
             "question \(id) is already answered (\(answer))"
+        case .actionNotFound(let id):
+            "there is no action \(id): `automator action history` lists the actions run"
+        case .actionNotDone(let id, let status):
+            "action \(id) is \(status), not done: only a done action can be undone"
         case .closed:
             "the store is closed: requests after close() are refused (close the store last)"
         }
@@ -178,6 +184,11 @@ extension StoreError {
     static func questionNotFound(_ id: String) -> StoreError { StoreError(.questionNotFound(id)) }
     static func questionAnswered(_ id: String, answer: String) -> StoreError {
         StoreError(.questionAnswered(id, answer: answer))
+    }
+
+    static func actionNotFound(_ id: String) -> StoreError { StoreError(.actionNotFound(id)) }
+    static func actionNotDone(_ id: String, status: String) -> StoreError {
+        StoreError(.actionNotDone(id, status: status))
     }
 
     static func locked(_ path: String, reason: String) -> StoreError { StoreError(.locked(path: path, reason: reason)) }
