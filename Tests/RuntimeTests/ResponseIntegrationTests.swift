@@ -194,4 +194,252 @@ struct ResponseIntegrationTests {
         await store2.close()
         missingGroup.shutdown()
     }
+
+    // MARK: - The other products
+
+    /// What a loopback API received: method, path with its query, the headers asked for, the body.
+    final class Received: Sendable {
+        struct Request: Sendable {
+            var line: String
+            var headers: [String: String]
+            var body: String
+            var form: [String: String] {
+                Dictionary(body.split(separator: "&").map { pair -> (String, String) in
+                    let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                    return (parts[0], (parts.count > 1 ? parts[1] : "").removingPercentEncoding ?? "")
+                }, uniquingKeysWith: { $1 })
+            }
+            var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+        }
+        let requests = Mutex<[Request]>([])
+        var lines: [String] { requests.withLock { $0.map(\.line) } }
+        var last: Request? { requests.withLock { $0.last } }
+
+        /// Records the request and answers what `answer` says for it.
+        func route(_ router: Router<BasicRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
+                   _ answer: @escaping @Sendable (Request) -> Response)
+        {
+            router.on(path, method: method) { request, _ -> Response in
+                let body = String(buffer: try await request.body.collect(upTo: 1 << 16))
+                var headers: [String: String] = [:]
+                for field in request.headers { headers[field.name.canonicalName] = field.value }
+                let query = request.uri.query.map { "?" + $0 } ?? ""
+                let received = Request(line: "\(method) \(request.uri.path)\(query)", headers: headers, body: body)
+                self.requests.withLock { $0.append(received) }
+                return answer(received)
+            }
+        }
+    }
+
+    @Test("Microsoft Graph: a client-credentials token, then PATCH accountEnabled and revokeSignInSessions")
+    func entra() async throws {
+        let received = Received()
+        let router = Router()
+        received.route(router, .post, "/tenant-1/oauth2/v2.0/token") { request in
+            let form = request.form
+            guard form["client_secret"] == "graph-secret", form["grant_type"] == "client_credentials",
+                  form["scope"] == "https://graph.microsoft.com/.default", form["client_id"] == "app-1"
+            else {
+                return Self.json(#"{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."}"#,
+                            .unauthorized)
+            }
+            return Self.json(#"{"token_type": "Bearer", "expires_in": 3599, "access_token": "graph-token"}"#)
+        }
+        received.route(router, .patch, "/v1.0/users/{user}") { request in
+            guard request.headers["authorization"] == "Bearer graph-token" else {
+                return Self.json(#"{"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty."}}"#,
+                            .unauthorized)
+            }
+            if request.line.contains("ghost") {
+                return Self.json(#"{"error": {"code": "Request_ResourceNotFound", "message": "Resource 'ghost@example.com' does not exist."}}"#,
+                            .notFound)
+            }
+            return Response(status: .noContent)
+        }
+        received.route(router, .post, "/v1.0/users/{user}/revokeSignInSessions") { _ in
+            Self.json(#"{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean", "value": true}"#)
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let (integrations, folder) = try await Self.integrations("entra", [
+            "login_url": server.url, "graph_url": server.url, "tenant": "tenant-1", "client_id": "app-1",
+            "client_secret": "graph-secret",
+        ])
+        let (service, store) = try await Self.service(integrations, in: folder)
+        let disabled = try await Self.run(service, "entra.disable_user", ["user": "mallory@example.com"], key: "k/1").get()
+        #expect(received.lines == ["POST /tenant-1/oauth2/v2.0/token", "PATCH /v1.0/users/mallory@example.com"])
+        #expect(received.last?.json["accountEnabled"] as? Bool == false && received.last?.headers["client-request-id"] == "k/1")
+        #expect(disabled.result == #"{"account_enabled":false,"user":"mallory@example.com"}"#)
+        _ = try await Self.run(service, "entra.revoke_sessions", ["user": "mallory@example.com"], key: "k/2").get()
+        #expect(received.lines.last == "POST /v1.0/users/mallory@example.com/revokeSignInSessions")
+        _ = try await service.undo(disabled.id, by: "test")
+        #expect(received.last?.json["accountEnabled"] as? Bool == true, "enabled again")
+        guard case .failure(let missing) = await Self.run(service, "entra.disable_user", ["user": "ghost@example.com"], key: "k/3")
+        else { Issue.record("an unknown user fails"); return }
+        #expect(missing.description.hasSuffix("Microsoft Graph, disable: 404 Request_ResourceNotFound: Resource "
+            + "'ghost@example.com' does not exist."), "\(missing)")
+        await store.close()
+        integrations.shutdown()
+    }
+
+    @Test("CrowdStrike Falcon: an OAuth2 token, then devices-actions v2 contain and lift_containment")
+    func crowdStrike() async throws {
+        let received = Received()
+        let router = Router()
+        received.route(router, .post, "/oauth2/token") { request in
+            request.form["client_secret"] == "falcon-secret"
+                ? Self.json(#"{"access_token": "falcon-token", "token_type": "bearer", "expires_in": 1799}"#, .created)
+                : Self.json(#"{"meta": {}, "errors": [{"code": 403, "message": "access denied, invalid client credentials"}]}"#,
+                       .forbidden)
+        }
+        received.route(router, .post, "/devices/entities/devices-actions/v2") { request in
+            guard request.headers["authorization"] == "Bearer falcon-token",
+                  let ids = request.json["ids"] as? [String], ids.count == 1
+            else { return Self.json(#"{"errors": [{"code": 400, "message": "invalid ids"}]}"#, .badRequest) }
+            return Self.json(#"{"meta": {"query_time": 0.1}, "resources": [{"id": "\#(ids[0])", "path": ""}], "errors": []}"#,
+                        .accepted)
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let (integrations, folder) = try await Self.integrations("crowdstrike", [
+            "base_url": server.url, "client_id": "falcon-client", "client_secret": "falcon-secret",
+        ])
+        let (service, store) = try await Self.service(integrations, in: folder)
+        #expect(try service.declaration("crowdstrike.contain_host").risk == .critical)
+        let contained = try await Self.run(service, "crowdstrike.contain_host", ["device_id": "0123abcd"], key: "k/1").get()
+        #expect(received.lines == ["POST /oauth2/token", "POST /devices/entities/devices-actions/v2?action_name=contain"])
+        #expect(received.last?.body == #"{"ids":["0123abcd"]}"#)
+        _ = try await service.undo(contained.id, by: "test")
+        #expect(received.lines.last == "POST /devices/entities/devices-actions/v2?action_name=lift_containment")
+        await store.close()
+        integrations.shutdown()
+
+        let (refused, other) = try await Self.integrations("crowdstrike", [
+            "base_url": server.url, "client_id": "falcon-client", "client_secret": "wrong",
+        ])
+        let (service2, store2) = try await Self.service(refused, in: other)
+        guard case .failure(let error) = await Self.run(service2, "crowdstrike.contain_host", ["device_id": "0123abcd"], key: "k/2")
+        else { Issue.record("a wrong secret fails"); return }
+        #expect(error.description.hasSuffix("CrowdStrike Falcon, token: 403 access denied, invalid client credentials"))
+        await store2.close()
+        refused.shutdown()
+    }
+
+    @Test("PagerDuty Events v2: trigger with the action's key as dedup_key; the undo resolves the same alert")
+    func pagerDuty() async throws {
+        let received = Received()
+        let router = Router()
+        received.route(router, .post, "/v2/enqueue") { request in
+            let event = request.json
+            guard event["routing_key"] as? String == "pd-routing-key" else {
+                return Self.json(#"{"status": "invalid event", "message": "Event object is invalid", "errors": ["Invalid routing key"]}"#,
+                            .badRequest)
+            }
+            return Self.json(#"{"status": "success", "message": "Event processed", "dedup_key": "\#(event["dedup_key"] as? String ?? "")"}"#,
+                        .accepted)
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let (integrations, folder) = try await Self.integrations("pagerduty", ["base_url": server.url,
+                                                                               "routing_key": "pd-routing-key"])
+        let (service, store) = try await Self.service(integrations, in: folder)
+        let paged = try await Self.run(service, "pagerduty.trigger", ["summary": "C2 beacon on web-1", "severity": "critical"],
+                                       key: "run-1/4").get()
+        let trigger = try #require(received.last?.json)
+        #expect(trigger["event_action"] as? String == "trigger" && trigger["dedup_key"] as? String == "run-1/4")
+        #expect((trigger["payload"] as? [String: Any])?["severity"] as? String == "critical")
+        #expect(paged.result == #"{"dedup_key":"run-1/4","status":"success"}"#)
+        _ = try await service.undo(paged.id, by: "test")
+        #expect(received.last?.json["event_action"] as? String == "resolve" && received.last?.json["dedup_key"] as? String == "run-1/4")
+        await store.close()
+        integrations.shutdown()
+    }
+
+    @Test("Twilio: Basic authentication, a form-encoded message, 201; a refused number says Twilio's reason")
+    func twilio() async throws {
+        let received = Received()
+        let router = Router()
+        let credentials = Data("AC123:twilio-token".utf8).base64EncodedString()
+        received.route(router, .post, "/2010-04-01/Accounts/AC123/Messages.json") { request in
+            guard request.headers["authorization"] == "Basic " + credentials else {
+                return Self.json(#"{"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401}"#,
+                            .unauthorized)
+            }
+            if request.form["To"] == "+15005550001" {
+                return Self.json(#"{"code": 21211, "message": "The 'To' number +15005550001 is not a valid phone number.", "status": 400}"#,
+                            .badRequest)
+            }
+            return Self.json(#"{"sid": "SM0123456789abcdef", "status": "queued", "to": "\#(request.form["To"] ?? "")"}"#, .created)
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let (integrations, folder) = try await Self.integrations("twilio", [
+            "base_url": server.url, "account_sid": "AC123", "from": "+15551230000", "credentials": credentials,
+        ])
+        let (service, store) = try await Self.service(integrations, in: folder)
+        let sent = try await Self.run(service, "twilio.send_sms", ["to": "+15559876543", "text": "INC-7: contain web-1 & call"],
+                                      key: "k/1").get()
+        #expect(received.last?.form == ["To": "+15559876543", "From": "+15551230000", "Body": "INC-7: contain web-1 & call"])
+        #expect(sent.result == #"{"sid":"SM0123456789abcdef","status":"queued"}"#)
+        guard case .failure(let error) = await Self.run(service, "twilio.send_sms", ["to": "+15005550001", "text": "x"], key: "k/2")
+        else { Issue.record("an invalid number fails"); return }
+        #expect(error.description.hasSuffix("Twilio answered 400: The 'To' number +15005550001 is not a valid phone number. (code 21211)"))
+        await store.close()
+        integrations.shutdown()
+    }
+
+    @Test("Jira: create an issue labelled with the action's key (a replay finds it), comment on one")
+    func jira() async throws {
+        let received = Received()
+        let router = Router()
+        let created = Mutex<[String]>([])
+        received.route(router, .get, "/rest/api/2/search") { request in
+            let label = request.line.components(separatedBy: "labels%3D").last ?? ""
+            let keys = created.withLock { $0 }.enumerated().filter { $0.element == label }.map { #"{"key": "SEC-\#($0.offset + 1)"}"# }
+            return Self.json(#"{"startAt": 0, "total": \#(keys.count), "issues": [\#(keys.joined(separator: ","))]}"#)
+        }
+        received.route(router, .post, "/rest/api/2/issue") { request in
+            guard request.headers["authorization"] == "Bearer jira-pat" else {
+                return Self.json(#"{"errorMessages": ["You are not authenticated."], "errors": {}}"#, .unauthorized)
+            }
+            let fields = request.json["fields"] as? [String: Any] ?? [:]
+            guard (fields["project"] as? [String: String])?["key"] == "SEC" else {
+                return Self.json(#"{"errorMessages": [], "errors": {"project": "valid project is required"}}"#, .badRequest)
+            }
+            let number = created.withLock { list in
+                list.append((fields["labels"] as? [String])?.first ?? "")
+                return list.count
+            }
+            return Self.json(#"{"id": "1000\#(number)", "key": "SEC-\#(number)", "self": "http://jira/rest/api/2/issue/1000\#(number)"}"#,
+                        .created)
+        }
+        received.route(router, .post, "/rest/api/2/issue/{key}/comment") { request in
+            Self.json(#"{"id": "20001", "body": "\#(request.json["body"] as? String ?? "")"}"#, .created)
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let (integrations, folder) = try await Self.integrations("jira", [
+            "base_url": server.url, "project": "SEC", "authorization": "Bearer jira-pat",
+        ])
+        let (service, store) = try await Self.service(integrations, in: folder)
+        let opened = try await Self.run(service, "jira.create_issue", ["summary": "Phishing wave"], key: "run-9/3").get()
+        #expect(opened.result == #"{"key":"SEC-1"}"#)
+        #expect(created.withLock { $0 } == ["automator-run-9-3"])
+        // The same key again, as a replay after a crash would send it: no second issue.
+        let again = try await Self.run(service, "jira.create_issue", ["summary": "Phishing wave"], key: "run-9/3").get()
+        #expect(again.result == #"{"existed":true,"key":"SEC-1"}"# && created.withLock { $0.count } == 1)
+        _ = try await Self.run(service, "jira.comment", ["issue": "SEC-1", "text": "Blocked at the firewall"], key: "k/2").get()
+        #expect(received.lines.last == "POST /rest/api/2/issue/SEC-1/comment")
+        await store.close()
+        integrations.shutdown()
+
+        let (wrong, other) = try await Self.integrations("jira", ["base_url": server.url, "project": "OPS",
+                                                                  "authorization": "Bearer jira-pat"])
+        let (service2, store2) = try await Self.service(wrong, in: other)
+        guard case .failure(let error) = await Self.run(service2, "jira.create_issue", ["summary": "x"], key: "k/9")
+        else { Issue.record("an unknown project fails"); return }
+        #expect(error.description.hasSuffix("Jira, create issue: 400 project: valid project is required"))
+        await store2.close()
+        wrong.shutdown()
+    }
 }

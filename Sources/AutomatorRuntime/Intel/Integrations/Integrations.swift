@@ -172,7 +172,7 @@ public final class Integrations: Sendable {
         await integration.limiter.acquire()
         var context = context
         context["config"] = integration.config
-        let arguments = JSONText.array([JSONText.string(action.action), parameters, context.text])
+        let arguments = JSONText.array([JSONText.string(action.action), parameters, context.textWithoutNulls])
         let request = RunRequest(source: integration.source, chunkName: "@" + integration.path,
                                  arguments: Array(arguments.utf8), entry: .action)
         let outcome = await withCheckedContinuation { continuation in
