@@ -1,4 +1,5 @@
 import AutomatorRuntime
+import Crypto
 import Foundation
 import Hummingbird
 import Logging
@@ -439,6 +440,44 @@ struct ResponseIntegrationTests {
         guard case .failure(let error) = await Self.run(service2, "jira.create_issue", ["summary": "x"], key: "k/9")
         else { Issue.record("an unknown project fails"); return }
         #expect(error.description.hasSuffix("Jira, create issue: 400 project: valid project is required"))
+        await store2.close()
+        wrong.shutdown()
+    }
+
+    @Test("The signed webhook: HMAC-SHA256 over timestamp and body with the shared secret, checked as a receiver would")
+    func webhook() async throws {
+        let received = Received()
+        let router = Router()
+        let secret = SymmetricKey(data: Array("whsec-0123".utf8))
+        received.route(router, .post, "/hooks/automator") { request in
+            let timestamp = request.headers["x-automator-timestamp"] ?? ""
+            let signature = request.headers["x-automator-signature"] ?? ""
+            let expected = "sha256=" + HMAC<SHA256>.authenticationCode(for: Array("\(timestamp).\(request.body)".utf8), using: secret)
+                .map { String(format: "%02x", $0) }.joined()
+            guard signature == expected, let sent = Double(timestamp), abs(sent - Date().timeIntervalSince1970) < 300 else {
+                return Self.json(#"{"error": "bad signature"}"#, .unauthorized)
+            }
+            return Self.json(#"{"ok": true}"#)
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let (integrations, folder) = try await Self.integrations("webhook", ["url": server.url + "/hooks/automator",
+                                                                             "secret": "whsec-0123"])
+        let (service, store) = try await Self.service(integrations, in: folder)
+        let sent = try await Self.run(service, "webhook.notify", ["event": "contained", "text": "web-1"], key: "run-2/5").get()
+        #expect(sent.result == #"{"status":200}"#)
+        let body = try #require(received.last)
+        #expect(body.json["event"] as? String == "contained" && body.headers["idempotency-key"] == "run-2/5")
+        #expect(!body.body.contains("whsec") && !(body.headers["x-automator-signature"] ?? "").contains("whsec"))
+        await store.close()
+        integrations.shutdown()
+
+        let (wrong, other) = try await Self.integrations("webhook", ["url": server.url + "/hooks/automator",
+                                                                     "secret": "not-the-secret"])
+        let (service2, store2) = try await Self.service(wrong, in: other)
+        guard case .failure(let error) = await Self.run(service2, "webhook.notify", ["event": "x"], key: "k/1")
+        else { Issue.record("a wrong secret is refused by the receiver"); return }
+        #expect(error.description.hasSuffix(#"the webhook answered 401: {"error": "bad signature"}"#))
         await store2.close()
         wrong.shutdown()
     }
