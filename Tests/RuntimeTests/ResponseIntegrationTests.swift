@@ -1,6 +1,7 @@
 import AutomatorRuntime
 import Crypto
 import Foundation
+import Glibc
 import Hummingbird
 import Logging
 import Synchronization
@@ -480,5 +481,102 @@ struct ResponseIntegrationTests {
         #expect(error.description.hasSuffix(#"the webhook answered 401: {"error": "bad signature"}"#))
         await store2.close()
         wrong.shutdown()
+    }
+
+    /// A real SMTP server, aiosmtpd (`pip install aiosmtpd`), on a free loopback port, keeping what
+    /// it receives in a Maildir, until `stop`.
+    final class MailServer: Sendable {
+        let port: Int
+        let maildir: String
+        private let process: Process
+        private let input = Pipe()
+
+        init(in folder: ScratchFolder) throws {
+            maildir = folder.path + "/maildir"
+            port = try Self.freePort()
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", """
+                import sys
+                from aiosmtpd.controller import Controller
+                from aiosmtpd.handlers import Mailbox
+                controller = Controller(Mailbox(sys.argv[1]), hostname="127.0.0.1", port=int(sys.argv[2]))
+                controller.start()
+                print("ready", flush=True)
+                sys.stdin.read()
+                controller.stop()
+                """, maildir, String(port)]
+            let output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            let ready = output.fileHandleForReading.availableData
+            guard String(decoding: ready, as: UTF8.self).hasPrefix("ready") else {
+                throw ActionError(.failed, "aiosmtpd did not start: pip install aiosmtpd")
+            }
+        }
+
+        /// The messages received, as text.
+        var messages: [String] {
+            let folder = maildir + "/new"
+            return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().compactMap {
+                try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8)
+            }
+        }
+
+        func stop() {
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+
+        private static func freePort() throws -> Int {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(socket) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
+                }
+            }
+            guard bound else { throw ActionError(.failed, "no free port") }
+            return Int(UInt16(bigEndian: address.sin_port))
+        }
+    }
+
+    @Test("E-mail over SMTP to a real server (aiosmtpd): headers, recipients, a dot-stuffed body; a refused recipient fails")
+    func email() async throws {
+        let scratch = try ScratchFolder()
+        let server = try MailServer(in: scratch)
+        defer { server.stop() }
+        let (integrations, folder) = try await Self.integrations("email", [
+            "server": "smtp://127.0.0.1:\(server.port)", "from": "soc-automation@example.com",
+        ])
+        let (service, store) = try await Self.service(integrations, in: folder)
+        let sent = try await Self.run(service, "email.send_email", [
+            "to": "oncall@example.com, lead@example.com", "subject": "INC-7: web-1 contained (é)",
+            "text": "Contained at 10:42.\n.hidden line\nAutomator",
+        ], key: "run-3/9").get()
+        #expect(sent.result == #"{"message_id":"<run-3.9@automator>","to":["oncall@example.com","lead@example.com"]}"#,
+                "\(sent.result ?? "")")
+        let message = try #require(server.messages.first)
+        #expect(message.contains("X-RcptTo: oncall@example.com, lead@example.com"), "\(message)")
+        #expect(message.contains("From: soc-automation@example.com") && message.contains("Message-ID: <run-3.9@automator>"))
+        #expect(message.contains("Subject: =?utf-8?B?\(Data("INC-7: web-1 contained (é)".utf8).base64EncodedString())?="))
+        #expect(message.contains("Contained at 10:42.\n.hidden line\nAutomator"), "the server undid the dot-stuffing")
+        await store.close()
+        integrations.shutdown()
+
+        let (elsewhere, other) = try await Self.integrations("email", ["server": "smtp://127.0.0.1:1",
+                                                                       "from": "soc-automation@example.com"])
+        let (service2, store2) = try await Self.service(elsewhere, in: other)
+        guard case .failure(let error) = await Self.run(service2, "email.send_email",
+                                                        ["to": "x@example.com", "subject": "s", "text": "t"], key: "k/1")
+        else { Issue.record("nothing listens on port 1"); return }
+        #expect(error.description.contains("the SMTP server 127.0.0.1:1 refused the connection"), "\(error)")
+        await store2.close()
+        elsewhere.shutdown()
     }
 }

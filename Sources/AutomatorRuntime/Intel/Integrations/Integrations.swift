@@ -22,6 +22,8 @@ public import Logging
 /// }
 /// ```
 ///
+/// Its `smtp` reaches only the mail servers of its configured `smtp://` URLs.
+///
 /// A setting comes from the configuration file (`integrations.NAME.KEY`, NAME the file's name),
 /// else from the environment variable the declaration names, else from its default. A secret
 /// reaches the script as the placeholder `{{secret:KEY}}`, which only the integration's `http`
@@ -103,6 +105,7 @@ public final class Integrations: Sendable {
         var config: [String: String] = [:]
         var secrets: [String: String] = [:]
         var hosts: [String] = []
+        var mailServers: [String] = []
         for (field, spec) in info["config"] as? [String: [String: Any]] ?? [:] {
             let env = spec["env"] as? String
             guard let value = setting.values[field] ?? env.flatMap({ environment[$0] }) ?? spec["default"] as? String else {
@@ -121,6 +124,9 @@ public final class Integrations: Sendable {
                 if let url = URLComponents(string: value), let host = url.host, ["http", "https"].contains(url.scheme) {
                     hosts.append(url.port.map { "\(host):\($0)" } ?? host)
                 }
+                if let url = URLComponents(string: value), let host = url.host, url.scheme == "smtp" {
+                    mailServers.append("\(host):\(url.port ?? 25)")
+                }
             }
         }
         let rate = info["rate"] as? [String: Any] ?? [:]
@@ -136,7 +142,7 @@ public final class Integrations: Sendable {
         }
         let modules: [any HostModule] = [JSONModule(), LogModule(logger: logger), TimeModule(),
                                          HTTPModule(allowedHosts: hosts, secrets: secrets, retry: retry),
-                                         IntegrationsModule()]
+                                         SMTPModule(allowedServers: mailServers), IntegrationsModule()]
         let scheduler: Scheduler
         do { scheduler = try Scheduler(executors: 1, modules: modules, limits: limits) } catch {
             throw IncidentError(.unavailable, "no Lua state for it: \(error)")
