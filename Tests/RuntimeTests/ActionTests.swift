@@ -12,6 +12,9 @@ struct ActionTests {
     static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
     static let alice = ChatUser(id: "U1", name: "alice")
     static let soc = ChatChannel(id: "C1", name: "soc")
+    static let bob = ChatUser(id: "U2", name: "bob")
+    static let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts").path
 
     /// A firewall's API on loopback: POST /block, /unblock, /disable, each recorded with its
     /// Idempotency-Key. A block with a key already seen changes nothing (as Stripe-style APIs
@@ -112,14 +115,19 @@ struct ActionTests {
             integrations = await Integrations(folder: scripts + "/integrations",
                                               settings: ["firewall": .init(values: ["base_url": api.url])],
                                               environment: [:], logger: ActionTests.logger)
+            for file in ["commands/action.lua", "lib/incident_ref.lua"] {
+                try? FileManager.default.createDirectory(atPath: scripts + "/" + (file as NSString).deletingLastPathComponent,
+                                                         withIntermediateDirectories: true)
+                try? FileManager.default.copyItem(atPath: ActionTests.shipped + "/" + file, toPath: scripts + "/" + file)
+            }
             chat = ChatService(store: store, adapters: [network], scripts: scripts,
-                               configuration: ChatService.Configuration(roles: ["approver": ["U1"]]))
+                               configuration: ChatService.Configuration(roles: ["approver": ["U1"], "responder": ["U1"]]))
             actions = ActionService(integrations: integrations, store: store, configuration: configuration,
                                     logger: ActionTests.logger)
             let modules = StandardModules.all(logger: ActionTests.logger)
                 + [IncidentsModule(ledger: ledger), ChatModule(service: chat, reputation: nil, evidence: nil),
                    ActionsModule(service: actions)]
-            let runs = try RunService(store: store, modules: modules, executors: 1)
+            let runs = try RunService(store: store, modules: modules, modulePaths: [scripts], executors: 1)
             incidents = try IncidentService(ledger: ledger, runs: runs, scripts: scripts, modules: modules)
             try await incidents.start()
             try await chat.start(runs: runs, modules: modules)
@@ -141,6 +149,14 @@ struct ActionTests {
                 try await Task.sleep(for: .milliseconds(10))
             }
             throw ActionError(.notFound, "no question was posted")
+        }
+
+        /// Says `text` in #soc as `user`, and returns what the bot answered.
+        func say(_ text: String, by user: ChatUser = ActionTests.alice) async -> [String] {
+            await chat.receive(ChatMessage(id: UUID().uuidString, channel: ActionTests.soc, user: user, text: text,
+                                           thread: nil, replyTo: nil, files: []), from: network)
+            await chat.settle()
+            return network.takePosts().map(\.text)
         }
 
         func answer(_ text: String) async {
@@ -246,6 +262,25 @@ struct ActionTests {
         await responder.stop()
     }
 
+    @Test("The actions section of the configuration: the example file reads; a bad network names its line and key")
+    func configurationFile() throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/examples/automator.yml").path
+        let configuration = try ActionConfiguration(file: example)
+        #expect(configuration.approvalRisk == .high && configuration.approvalChannel == "#soc")
+        #expect(configuration.approvalTimeout == 3600 && configuration.protectedNetworks.count == 3)
+        let folder = try ScratchFolder()
+        let file = folder.path + "/bad.yml"
+        try "actions:\n  protected:\n    networks: [10.0.0.0/8, 10.0.0.1/8]\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigurationError.self) { try ActionConfiguration(file: file) }
+        do { _ = try ActionConfiguration(file: file) } catch {
+            #expect("\(error)".contains("3") && "\(error)".contains("actions.protected.networks"), "\(error)")
+        }
+        let none = folder.path + "/none.yml"
+        try "actions:\n  approval: { risk: none }\n".write(toFile: none, atomically: true, encoding: .utf8)
+        #expect(try ActionConfiguration(file: none).approvalRisk == nil)
+    }
+
     // MARK: - Approvals
 
     @Test("A high-risk action waits for an approver: granted, it is sent once with the run's key and journaled")
@@ -322,6 +357,26 @@ struct ActionTests {
         #expect(firewall.paths == ["/block"] && responder.network.posts.withLock { $0.isEmpty })
         #expect(try await responder.journal(incident).last?.hasSuffix("dry run, nothing sent: would run firewall.block_ip "
             + "ip=203.0.113.9 (risk high, approval required)") == true)
+        await responder.stop()
+    }
+
+    @Test("!action in chat: for responders only; list, run with its checks, and undo")
+    func chatCommand() async throws {
+        let scene = try await Scene(approvals: nil)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let listed = await responder.say("!action list")
+        #expect(listed.first?.contains("• firewall.block_ip (risk high) ip:ip reason?:string") == true, "\(listed)")
+        #expect(await responder.say("!action list", by: Self.bob).first?.contains("responder") == true, "bob is no responder")
+        let refused = await responder.say("!action firewall.block_network network=10.0.0.0/16")
+        #expect(refused.first?.contains("is in the protected network 10.0.0.0/8") == true, "\(refused)")
+        let done = await responder.say("!action firewall.block_network network=198.51.100.0/24")
+        let id = try #require(done.first?.split(separator: " ").first.map(String.init))
+        #expect(done.first == "\(id) firewall.block_network: done.", "\(done)")
+        #expect(firewall.paths == ["/block"] && firewall.bodies.first == #"{"network":"198.51.100.0/24"}"#)
+        let dry = await responder.say("!action firewall.block_network network=198.51.100.0/25 dry_run=true")
+        #expect(dry.first?.hasPrefix("Dry run ACT-") == true && firewall.paths.count == 1, "\(dry)")
+        let undo = await responder.say("!action undo \(id)")
+        #expect(undo.first?.contains("firewall.block_network has no undo") == true, "\(undo)")
         await responder.stop()
     }
 
