@@ -543,15 +543,14 @@ function chat.upload(channel, name, data, options) end
 ---@return string by
 function chat.ask(channel, question, choices, options) end
 
----Asks for an approval ("approve" or "deny"); returns true if approved, who decided, and the
----answer ("timeout" after `options.timeout` seconds). When the configuration names the role
----`approver`, only its people may answer (or `options.roles`).
+---Asks for an approval ("approve" or "deny"); returns true if approved, and who decided
+---("automator" when nobody answered within `options.timeout` seconds). When the configuration
+---names the role `approver`, only its people may answer (or `options.roles`).
 ---@param channel string
 ---@param question string
 ---@param options? { network?: string, roles?: string[], timeout?: number }
 ---@return boolean approved
 ---@return string by
----@return string answer
 function chat.approve(channel, question, options) end
 
 ---@class chat.settings

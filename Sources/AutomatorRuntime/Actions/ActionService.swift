@@ -1,6 +1,7 @@
 public import Foundation
 public import Logging
 import Crypto
+import Synchronization
 
 /// Runs the actions integrations declare, safely: parameters are checked against the declaration
 /// and the configuration before anything is sent; every action is recorded with its idempotency
@@ -21,6 +22,10 @@ public final class ActionService: Sendable {
     private let store: any ActionStore
     public let configuration: ActionConfiguration
     private let logger: Logger
+    /// Expired actions whose undo failed, and when to try again: an API that is down is not
+    /// asked (nor logged about) every second.
+    private let retries = Mutex<[String: Date]>([:])
+    static let expiryRetry: TimeInterval = 60
 
     public init(integrations: Integrations, store: any ActionStore, configuration: ActionConfiguration, logger: Logger) {
         self.integrations = integrations
@@ -180,11 +185,17 @@ public final class ActionService: Sendable {
         var count = 0
         for record in due {
             guard let expiresAt = record.expiresAt, expiresAt <= now else { break }
+            if let next = retries.withLock({ $0[record.id] }), next > now { continue }
             do {
                 _ = try await undo(record.id, by: "automator")
+                retries.withLock { _ = $0.removeValue(forKey: record.id) }
                 count += 1
             } catch {
-                logger.error("action \(record.id) (\(record.name)) did not lift at the end of its ttl: \(error)")
+                retries.withLock { $0[record.id] = now.addingTimeInterval(Self.expiryRetry) }
+                logger.error("""
+                    action \(record.id) (\(record.name)) did not lift at the end of its ttl: \(error); trying again \
+                    in a minute (or undo it: automator action undo \(record.id))
+                    """)
             }
         }
         return count

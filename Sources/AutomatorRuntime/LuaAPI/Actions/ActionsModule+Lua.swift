@@ -48,9 +48,10 @@ extension ActionsModule {
             end
             local question = ("Approve %s? (risk %s%s)"):format(plan.summary, plan.risk,
                                                                 incident and (", " .. incident) or "")
-            local approved, by, answer = chat.approve(channel, question, { timeout = plan.timeout })
+            local approved, by = chat.approve(channel, question, { timeout = plan.timeout })
             if not approved then
-              local reason = answer == "deny" and ("denied by " .. tostring(by)) or "nobody approved it in time"
+              -- Only a question nobody answered in time is answered by automator.
+              local reason = by == "automator" and "nobody approved it in time" or ("denied by " .. tostring(by))
               host.decline(name, encoded, incident, reason)
               return nil, reason
             end

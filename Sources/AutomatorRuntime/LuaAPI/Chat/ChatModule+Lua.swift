@@ -97,12 +97,12 @@ extension ChatModule {
           return ask(channel, question, choices, options_of(options, "chat.ask"), false)
         end
 
-        --- Asks for an approval; returns true if approved, who decided, and the answer ("approve",
-        --- "deny", or "timeout" after `options.timeout` seconds). Only people with the
+        --- Asks for an approval; returns true if approved, and who decided ("automator" when nobody
+        --- answered within `options.timeout` seconds). Only people with the
         --- role `approver` may answer when the configuration names that role (or `options.roles`).
         function chat.approve(channel, question, options)
           local answer, by = ask(channel, question, { "approve", "deny" }, options_of(options, "chat.approve"), true)
-          return answer == "approve", by, answer
+          return answer == "approve", by
         end
 
         --- The channels the bot was told about: `id`, `name`, `watched`, `verbose`, `incident`.
