@@ -1,7 +1,6 @@
 import AutomatorRuntime
 import Crypto
 import Foundation
-import Glibc
 import Hummingbird
 import Logging
 import Synchronization
@@ -493,7 +492,7 @@ struct ResponseIntegrationTests {
 
         init(in folder: ScratchFolder) throws {
             maildir = folder.path + "/maildir"
-            port = try Self.freePort()
+            port = try FreePort.onLoopback()
             process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["python3", "-c", """
@@ -527,22 +526,6 @@ struct ResponseIntegrationTests {
         func stop() {
             try? input.fileHandleForWriting.close()
             process.waitUntilExit()
-        }
-
-        private static func freePort() throws -> Int {
-            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(socket) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
-                }
-            }
-            guard bound else { throw ActionError(.failed, "no free port") }
-            return Int(UInt16(bigEndian: address.sin_port))
         }
     }
 

@@ -30,7 +30,7 @@ public final class Synapse: Sendable {
     private init() async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-synapse-\(UUID())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let port = try Self.freePort()
+        let port = try FreePort.onLoopback()
         url = "http://127.0.0.1:\(port)"
         try Self.configuration(port: port, folder: folder)
             .write(toFile: folder + "/homeserver.yaml", atomically: true, encoding: .utf8)
@@ -191,24 +191,6 @@ public final class Synapse: Sendable {
             rc_room_creation: \(unlimited)
             rc_media_create: \(unlimited)
             """
-    }
-
-    /// A TCP port nobody listens on now, on 127.0.0.1.
-    private static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw SynapseError("no socket for a free port: errno \(errno)") }
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
-            }
-        }
-        guard bound else { throw SynapseError("cannot bind 127.0.0.1:0: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 
