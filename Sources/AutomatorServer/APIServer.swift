@@ -117,8 +117,8 @@ public struct APIServer {
         let host = configuration.host
         let logger = logger
         let application = Application(
-            router: router(service: service, reputation: reputation, store: store, token: token,
-                           slack: slack.map { ($0, chat) }),
+            router: router(service: service, reputation: reputation, store: store, token: token, chat: chat,
+                           slack: slack),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
             services: [ServiceRunner(service: service, chat: chat, integrations: integrations, actions: actions,
                                      checkpointer: JournalCheckpointer(store: store, folder: folder, logger: logger),
@@ -146,18 +146,19 @@ public struct APIServer {
     }
 
     private func router(service: IncidentService, reputation: ReputationService, store: any IntelStore & ReportStore,
-                        token: String, slack: (SlackAdapter, ChatService)?) -> Router<BasicRequestContext>
+                        token: String, chat: ChatService, slack: SlackAdapter?) -> Router<BasicRequestContext>
     {
         let router = Router()
         router.add(middleware: JSONErrors())
         router.get("healthz") { _, _ in Response.json(#"{"status":"ok"}"#) }
         // Slack signs its requests instead of sending the API token.
-        if let (adapter, bot) = slack { SlackRoutes(adapter: adapter, inbox: bot).add(to: router) }
+        if let slack { SlackRoutes(adapter: slack, inbox: chat).add(to: router) }
         let api = router.group("api/v1").add(middleware: BearerAuthentication(token: token))
         RunRoutes(runs: service.runs, scripts: ScriptFolder(path: configuration.scriptsFolder)).add(to: api)
         IncidentRoutes(service: service).add(to: api)
         IntelRoutes(reputation: reputation, store: store).add(to: api)
         ReportRoutes(store: store).add(to: api)
+        QuestionRoutes(chat: chat).add(to: api)
         return router
     }
 

@@ -308,6 +308,24 @@ struct ActionTests {
         await responder.stop()
     }
 
+    @Test("An approval answered through the API (or the CLI) for the person who holds the token")
+    func approvedOutsideChat() async throws {
+        let scene = try await Scene()
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, run) = try await responder.open()
+        let runID = try #require(run).id
+        _ = try await responder.question()
+        let question = try #require(try await responder.store.openQuestion(network: "test", channel: "C1", message: "p1"))
+        await #expect(throws: ChatError.self) { try await responder.chat.answer(question.id, choice: "maybe", by: "api") }
+        try await responder.chat.answer(question.id, choice: "Approve", by: "api")
+        await responder.incidents.runs.waitForEnd(runID)
+        #expect(firewall.paths == ["/block"])
+        #expect(try await responder.actions.history(on: incident).first?.approvedBy == "api")
+        #expect(responder.network.takePosts().last?.text == "api answered: approve", "said in the question's thread")
+        await #expect(throws: StoreError.self) { try await responder.chat.answer(question.id, choice: "deny", by: "api") }
+        await responder.stop()
+    }
+
     @Test("Denied, or unanswered within the timeout: nothing is sent, and the journal says why")
     func deniedAndTimedOut() async throws {
         let scene = try await Scene()

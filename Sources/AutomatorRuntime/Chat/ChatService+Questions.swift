@@ -100,6 +100,33 @@ extension ChatService {
             return
         }
         let by = Self.actor(user, on: adapter)
+        do { try await keep(choice, to: question, by: by) } catch {
+            if error.kind != .conflict { logger.error("chat: the answer to \(question.id) was not recorded: \(error)") }
+            return
+        }
+        await post("\(user.name) answered: \(choice)", in: question.channel, thread: question.message, on: adapter)
+    }
+
+    /// Answers a question for someone outside the chat (`api`, `cli:alice`), who is trusted by
+    /// the token or the folder they hold: the answer is recorded and said in the question's thread.
+    ///
+    /// - Throws: `ChatError.notFound` for an unknown question or a choice it does not offer;
+    ///   `StoreError` (`.conflict`) when it is answered already.
+    public func answer(_ id: String, choice: String, by: String) async throws {
+        guard let question = try await store.question(id) else {
+            throw ChatError(.notFound, "there is no question \(id)")
+        }
+        guard let chosen = question.choices.first(where: { $0.caseInsensitiveCompare(choice) == .orderedSame }) else {
+            throw ChatError(.notFound, "\(id) takes one of: " + question.choices.joined(separator: ", "))
+        }
+        try await keep(chosen, to: question, by: by)
+        if let adapter = try? adapter(question.network) {
+            await post("\(by) answered: \(chosen)", in: question.channel, thread: question.message, on: adapter)
+        }
+    }
+
+    /// Records an answer (refused if there is one) and resumes the runs waiting for it.
+    private func keep(_ choice: String, to question: ChatQuestionRecord, by: String) async throws(StoreError) {
         let now = Date()
         var writes: [StoreWrite] = [.answerQuestion(id: question.id, choice: choice, by: by, at: now)]
         // A playbook's question is part of its incident's story: who decided what.
@@ -107,12 +134,8 @@ extension ChatService {
             writes.append(.appendJournal([JournalEntry(incident: incident, at: now, actor: by, kind: .approval,
                                                        text: "\(question.text): \(choice)")]))
         }
-        do { try await store.write(.all(writes)) } catch {
-            if error.kind != .conflict { logger.error("chat: the answer to \(question.id) was not recorded: \(error)") }
-            return
-        }
+        try await store.write(.all(writes))
         resolve(question.id, .success(Self.results(choice, by)))
-        await post("\(user.name) answered: \(choice)", in: question.channel, thread: question.message, on: adapter)
     }
 
     private static func results(_ answer: String, _ by: String?) -> [LuaValue] {
