@@ -104,6 +104,23 @@ function http.get(url, options) end
 ---@return http.response
 function http.post(url, body, options) end
 
+---The HMAC-SHA256 of `message`, in hexadecimal, for APIs and webhooks that sign requests. In an
+---integration the key may be a secret's placeholder (`config.secret`): the host signs with the
+---secret, which the script never sees.
+---@param key string
+---@param message string
+---@return string
+function http.hmac_sha256(key, message) end
+
+---E-mail from integrations, to the SMTP relay their configuration names (smtp://HOST:PORT).
+---@class smtp
+smtp = {}
+
+---Sends a plain-text message; returns its Message-ID.
+---@param message { server: string, from: string, to: string|string[], subject: string, text: string, message_id?: string }
+---@return string
+function smtp.send(message) end
+
 ---A span of time: "90s", "15m", "4h", "2d", or a number of seconds.
 ---@alias duration string|number
 
