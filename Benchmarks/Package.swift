@@ -101,6 +101,16 @@ let package = Package(
             name: "FeedBenchmark",
             dependencies: [.product(name: "AutomatorRuntime", package: "automator")]
         ),
+        // The action path (checks, records, journal, the integration's run) against a bare
+        // http.post to the same loopback API, in durable runs.
+        .executableTarget(
+            name: "ActionBenchmark",
+            dependencies: [
+                .product(name: "AutomatorRuntime", package: "automator"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The chat bot end to end through a real `automator serve`: messages answered per second
         // and the latency from event to reply, against Slack's Web API on loopback. Only the
         // binary is needed, not the runtime.

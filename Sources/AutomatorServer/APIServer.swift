@@ -37,10 +37,13 @@ public struct APIServer {
         public var intel: IntelConfiguration
         /// The chat networks the bot joins, and the roles.
         public var chat: ChatConfiguration
+        /// Which actions wait for an approval, and what they may never touch.
+        public var actions: ActionConfiguration
 
         public init(dataFolder: String, host: String = "127.0.0.1", port: Int = 8080, scriptsFolder: String,
                     executors: Int? = nil, limits: Limits = Limits(), dedupWindow: TimeInterval = 86400,
-                    intel: IntelConfiguration = IntelConfiguration(), chat: ChatConfiguration = ChatConfiguration())
+                    intel: IntelConfiguration = IntelConfiguration(), chat: ChatConfiguration = ChatConfiguration(),
+                    actions: ActionConfiguration = ActionConfiguration())
         {
             self.dataFolder = dataFolder
             self.host = host
@@ -51,6 +54,7 @@ public struct APIServer {
             self.dedupWindow = dedupWindow
             self.intel = intel
             self.chat = chat
+            self.actions = actions
         }
     }
 
@@ -89,8 +93,10 @@ public struct APIServer {
         let chat = ChatService(store: store, adapters: adapters, scripts: configuration.scriptsFolder,
                                configuration: ChatService.Configuration(roles: configuration.chat.roles), logger: logger)
         let evidence = EvidenceService(store: store, dataFolder: folder)
+        let actions = ActionService(integrations: integrations, store: store, configuration: configuration.actions,
+                                    logger: logger)
         let modules = modules(reputation) + [IncidentsModule(ledger: ledger), EvidenceModule(service: evidence),
-               ChatModule(service: chat, reputation: reputation, evidence: evidence)]
+               ChatModule(service: chat, reputation: reputation, evidence: evidence), ActionsModule(service: actions)]
         let runs = try RunService(store: store, modules: modules, modulePaths: [configuration.scriptsFolder],
                                   executors: configuration.executors, limits: configuration.limits, logger: logger)
         let service = try IncidentService(ledger: ledger, runs: runs, scripts: configuration.scriptsFolder,
@@ -111,10 +117,10 @@ public struct APIServer {
         let host = configuration.host
         let logger = logger
         let application = Application(
-            router: router(service: service, reputation: reputation, store: store, token: token,
-                           slack: slack.map { ($0, chat) }),
+            router: router(service: service, reputation: reputation, store: store, token: token, chat: chat,
+                           slack: slack),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
-            services: [ServiceRunner(service: service, chat: chat, integrations: integrations,
+            services: [ServiceRunner(service: service, chat: chat, integrations: integrations, actions: actions,
                                      checkpointer: JournalCheckpointer(store: store, folder: folder, logger: logger),
                                      reports: configuration.chat.report.map {
                                          ReportPoster(schedule: $0, store: store, chat: chat, logger: logger)
@@ -140,18 +146,19 @@ public struct APIServer {
     }
 
     private func router(service: IncidentService, reputation: ReputationService, store: any IntelStore & ReportStore,
-                        token: String, slack: (SlackAdapter, ChatService)?) -> Router<BasicRequestContext>
+                        token: String, chat: ChatService, slack: SlackAdapter?) -> Router<BasicRequestContext>
     {
         let router = Router()
         router.add(middleware: JSONErrors())
         router.get("healthz") { _, _ in Response.json(#"{"status":"ok"}"#) }
         // Slack signs its requests instead of sending the API token.
-        if let (adapter, bot) = slack { SlackRoutes(adapter: adapter, inbox: bot).add(to: router) }
+        if let slack { SlackRoutes(adapter: slack, inbox: chat).add(to: router) }
         let api = router.group("api/v1").add(middleware: BearerAuthentication(token: token))
         RunRoutes(runs: service.runs, scripts: ScriptFolder(path: configuration.scriptsFolder)).add(to: api)
         IncidentRoutes(service: service).add(to: api)
         IntelRoutes(reputation: reputation, store: store).add(to: api)
         ReportRoutes(store: store).add(to: api)
+        QuestionRoutes(chat: chat).add(to: api)
         return router
     }
 

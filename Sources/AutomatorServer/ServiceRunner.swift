@@ -9,6 +9,7 @@ struct ServiceRunner: Service {
     let service: IncidentService
     let chat: ChatService
     let integrations: Integrations
+    let actions: ActionService
     let checkpointer: JournalCheckpointer
     let reports: ReportPoster?
     let logger: Logger
@@ -18,9 +19,12 @@ struct ServiceRunner: Service {
     func run() async {
         let checkpoints = Task { await checkpointer.run(every: .seconds(3600)) }
         let scheduled = Task { await reports?.run() }
+        // The expiries are in the store: one that passed while no server ran lifts at the first look.
+        let expiries = Task { await actions.expire(every: .seconds(1)) }
         try? await gracefulShutdown()
         checkpoints.cancel()
         scheduled.cancel()
+        expiries.cancel()
         let inFlight = service.runs.liveCount
         logger.info("stopping: \(inFlight) run\(inFlight == 1 ? "" : "s") in flight will resume at the next start")
         await chat.shutdown()

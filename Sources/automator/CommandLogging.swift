@@ -1,3 +1,4 @@
+import ArgumentParser
 import AutomatorRuntime
 import Foundation
 import Logging
@@ -8,6 +9,14 @@ enum CommandLogging {
         var logger = Logger(label: "automator") { label in StreamLogHandler.standardError(label: label) }
         logger.logLevel = verbose ? .debug : .info
         return logger
+    }
+
+    /// Runs `body`; a failure prints `error: ...` and exits 1.
+    static func exitingOnFailure<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch {
+            report(error)
+            throw ExitCode.failure
+        }
     }
 
     /// Prints `error: ...` (and a Lua traceback if there is one) on standard error.

@@ -34,14 +34,11 @@ struct EvidenceCommand: AsyncParsableCommand {
 
         /// Runs `body` with the folder's evidence service; a failure prints `error: ...` and exits 1.
         func perform<T>(_ body: (EvidenceService) async throws -> T) async throws -> T {
-            do {
+            try await CommandLogging.exitingOnFailure {
                 let store = try SQLiteStore(folder: data)
                 let result = try await body(EvidenceService(store: store, dataFolder: data))
                 await store.close()
                 return result
-            } catch {
-                CommandLogging.report(error)
-                throw ExitCode.failure
             }
         }
     }

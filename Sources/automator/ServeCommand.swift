@@ -110,9 +110,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let intel: IntelConfiguration
         let chat: ChatConfiguration
+        let actions: ActionConfiguration
         do {
             intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
             chat = try config.map { try ChatConfiguration(file: $0) } ?? ChatConfiguration()
+            actions = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration()
         } catch {
             CommandLogging.report(error)
             throw ExitCode.failure
@@ -121,7 +123,8 @@ struct ServeCommand: AsyncParsableCommand {
         let server = APIServer(
             configuration: .init(dataFolder: data, host: http.host, port: http.port, scriptsFolder: scripts,
                                  executors: executors, limits: limits.executorLimits,
-                                 dedupWindow: DurationText.seconds(dedupWindow)!, intel: intel, chat: chat),
+                                 dedupWindow: DurationText.seconds(dedupWindow)!, intel: intel, chat: chat,
+                                 actions: actions),
             modules: { access.modules(logger: logger, reputation: $0) }, logger: logger)
         do {
             try await server.run()

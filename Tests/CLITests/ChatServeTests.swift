@@ -110,6 +110,17 @@ struct ChatServeTests {
         let ended = try await server.waitForRun(run)
         #expect(ended["status"] as? String == "completed", "\(ended)")
         #expect("\(ended["result"] ?? "")".contains("slack:alice"), "\(ended)")
+
+        // Another approval, answered through the API by whoever holds its token; once only.
+        let second = try await server.submit(#"{"source": "return chat.approve('#soc', 'Disable mallory?')"}"#)
+        let asked = try #require(try await Self.posts(slack) { $0.count == 5 }.last)
+        #expect(asked.body.contains("Disable mallory?"))
+        let value = try #require(asked.body.range(of: "Q-[0-9a-f]{8}", options: .regularExpression).map { String(asked.body[$0]) })
+        #expect(try await server.call("POST", "/api/v1/questions/\(value)/answer", body: #"{"choice": "perhaps"}"#).status == 404)
+        #expect(try await server.call("POST", "/api/v1/questions/\(value)/answer", body: #"{"choice": "deny"}"#).status == 200)
+        let denied = try await server.waitForRun(second)
+        #expect(denied["status"] as? String == "completed" && "\(denied["result"] ?? "")".contains("api"), "\(denied)")
+        #expect(try await server.call("POST", "/api/v1/questions/\(value)/answer", body: #"{"choice": "approve"}"#).status == 409)
         server.terminate()
         _ = await server.waitForExit()
     }

@@ -27,7 +27,7 @@ public final class PostgresServer: Sendable {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-postgres-\(UUID())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         if geteuid() == 0 { try Self.run(["/bin/chown", "postgres:", folder]) }
-        port = try freeLoopbackPort()
+        port = try FreePort.onLoopback()
         try Self.run(Self.asServerUser + [binaries + "/initdb", "-D", folder + "/data", "-U", "automator", "-A", "trust",
                                           "-E", "UTF8", "--locale=C", "--no-sync"])
         let server = Self.asServerUser + [

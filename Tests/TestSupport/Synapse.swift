@@ -30,7 +30,7 @@ public final class Synapse: Sendable {
     private init() async throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-synapse-\(UUID())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let port = try freeLoopbackPort()
+        let port = try FreePort.onLoopback()
         url = "http://127.0.0.1:\(port)"
         try Self.configuration(port: port, folder: folder)
             .write(toFile: folder + "/homeserver.yaml", atomically: true, encoding: .utf8)

@@ -104,6 +104,23 @@ function http.get(url, options) end
 ---@return http.response
 function http.post(url, body, options) end
 
+---The HMAC-SHA256 of `message`, in hexadecimal, for APIs and webhooks that sign requests. In an
+---integration the key may be a secret's placeholder (`config.secret`): the host signs with the
+---secret, which the script never sees.
+---@param key string
+---@param message string
+---@return string
+function http.hmac_sha256(key, message) end
+
+---E-mail from integrations, to the SMTP relay their configuration names (smtp://HOST:PORT).
+---@class smtp
+smtp = {}
+
+---Sends a plain-text message; returns its Message-ID.
+---@param message { server: string, from: string, to: string|string[], subject: string, text: string, message_id?: string }
+---@return string
+function smtp.send(message) end
+
 ---A span of time: "90s", "15m", "4h", "2d", or a number of seconds.
 ---@alias duration string|number
 
@@ -308,6 +325,7 @@ function incidents.complete_task(task_id, answer) end
 ---@field sla? duration the incident's SLA; without it, the policy of scripts/sla.lua
 ---@field run fun(inc: Incident) the automated steps
 ---@field on_sla_breach? fun(inc: Incident) without it, scripts/hooks/sla_breach.lua runs
+---@field approvals? string[] actions this playbook may run without asking an approver ("checkpoint.block_ip")
 
 ---Declares a playbook, in a file of its own that returns it: `return playbook { ... }`.
 ---@param definition playbook.definition
@@ -405,7 +423,30 @@ function intel.file(bytes) end
 ---@field reliability? "A"|"B"|"C"|"D"|"E"|"F" C by default; the configuration may change it
 ---@field config? table<string, string|integration.setting> settings; a URL's host is the only one its `http` reaches
 ---@field rate? { per_second?: integer, per_minute?: integer, per_day?: integer } quotas: lookups over them wait
----@field reputation table<"ip"|"domain"|"url"|"file"|"email", fun(value: string, config: table<string, string>): integration.answer?>
+---@field reputation? table<"ip"|"domain"|"url"|"file"|"email", fun(value: string, config: table<string, string>): integration.answer?>
+---@field actions? table<string, integration.action> what it can do (docs/integrations.md)
+
+---@alias integration.param_type "string"|"integer"|"number"|"boolean"|"ip"|"cidr"|"account"|"host"
+
+---@class integration.param
+---@field type integration.param_type checked before anything is sent (protected networks and accounts refused)
+---@field required? boolean
+---@field description? string
+
+---@class integration.context
+---@field config table<string, string> the settings, secrets as placeholders
+---@field idempotency_key string the run's id and the call's number: pass it to APIs that take one
+---@field incident? string
+---@field requested_by string
+---@field approved_by? string
+
+---@class integration.action
+---@field run fun(params: table<string, any>, context: integration.context): any what it returns is recorded and journaled
+---@field description? string
+---@field risk? "low"|"medium"|"high"|"critical" high by default; at or above actions.approval.risk it needs an approval
+---@field undo? string the action of this integration that reverses it, given the same params
+---@field ttl? duration the undo runs by itself after this (needs an undo)
+---@field params? table<string, integration.param|integration.param_type>
 
 ---Declares a threat-intel integration, in scripts/integrations/NAME.lua: `return integration { ... }`.
 ---Settings come from the configuration file (`integrations.NAME.KEY`), else the environment, else
@@ -515,16 +556,17 @@ function chat.upload(channel, name, data, options) end
 ---@param channel string
 ---@param question string
 ---@param choices string[]
----@param options? { network?: string, roles?: string[] } only people with one of `roles` may answer
+---@param options? { network?: string, roles?: string[], timeout?: number } only people with one of `roles` may answer; unanswered after `timeout` seconds: "timeout", "automator"
 ---@return string choice
 ---@return string by
 function chat.ask(channel, question, choices, options) end
 
----Asks for an approval ("approve" or "deny"); returns true if approved, and who decided. When
----the configuration names the role `approver`, only its people may answer (or `options.roles`).
+---Asks for an approval ("approve" or "deny"); returns true if approved, and who decided
+---("automator" when nobody answered within `options.timeout` seconds). When the configuration
+---names the role `approver`, only its people may answer (or `options.roles`).
 ---@param channel string
 ---@param question string
----@param options? { network?: string, roles?: string[] }
+---@param options? { network?: string, roles?: string[], timeout?: number }
 ---@return boolean approved
 ---@return string by
 function chat.approve(channel, question, options) end
@@ -602,3 +644,49 @@ function command(definition) end
 ---@param definition watch.definition
 ---@return watch.definition
 function watch(definition) end
+
+---Actions integrations declare: block, disable, contain, page, ticket (docs/integrations.md).
+---@class actions
+actions = {}
+
+---@class actions.record
+---@field id string ACT-…
+---@field name string
+---@field params table<string, any>
+---@field status "planned"|"sending"|"done"|"failed"|"undone"
+---@field incident? string
+---@field requested_by string
+---@field approved_by? string
+---@field idempotency_key string
+---@field at string
+---@field expires_at? string when its ttl lifts it
+---@field result any what the integration returned (its error's text when it failed)
+
+---Runs an action ("checkpoint.block_ip") once its parameters pass the checks; one whose risk
+---needs an approval asks in chat first (unless the playbook's `approvals` lists it). Returns the
+---action, or nil and why when nobody approved it. A refused parameter is an error.
+---@param name string
+---@param params? table<string, string|number|boolean>
+---@param options? { incident?: Incident|string, dry_run?: boolean, channel?: string }
+---@return actions.record?
+---@return string? why
+function actions.run(name, params, options) end
+
+---Reverses a done action with its undo.
+---@param id string
+---@return actions.record
+function actions.undo(id) end
+
+---Reverses every done action of an incident, the last one first.
+---@param incident Incident|string
+---@return actions.record[]
+function actions.revert_all(incident) end
+
+---@return { name: string, description: string, risk: string, params: table<string, integration.param>, undo?: string, ttl?: number }[]
+function actions.list() end
+
+---The actions run, newest first.
+---@param incident? Incident|string
+---@return actions.record[]
+function actions.history(incident) end
+

@@ -26,9 +26,14 @@ extension ChatService {
         return id
     }
 
+    /// The answer recorded for a question nobody answered within its timeout.
+    static let timedOut = "timeout"
+
     /// Calls `complete` with the answer and who gave it, once the question is answered: at once
-    /// if it is already (answered while the run was down), or when someone answers.
-    func waitForAnswer(_ id: String, run: RunID?,
+    /// if it is already (answered while the run was down), or when someone answers. With a
+    /// `timeout` (seconds from when it was asked, so a restart does not start it again), a
+    /// question still open then is answered `timeout` by `automator`, and takes no answer after.
+    func waitForAnswer(_ id: String, run: RunID?, timeout: TimeInterval? = nil,
                        _ complete: @escaping @Sendable (Result<[LuaValue], HostError>) -> Void)
     {
         if let run { inFlight.withLock { _ = $0.asking.insert(run) } }
@@ -45,7 +50,20 @@ extension ChatService {
                     resolve(id, .failure(HostError("there is no question \(id)")))
                     return
                 }
-                if let answer = question.answer { resolve(id, .success(Self.results(answer, question.answeredBy))) }
+                if let answer = question.answer {
+                    resolve(id, .success(Self.results(answer, question.answeredBy)))
+                    return
+                }
+                guard let timeout else { return }
+                let left = question.askedAt.addingTimeInterval(timeout).timeIntervalSinceNow
+                if left > 0 { try await Task.sleep(for: .milliseconds(Int64(left * 1000))) }
+                // Refused when someone answered meanwhile: their answer has resumed the run.
+                guard (try? await store.write(.answerQuestion(id: id, choice: Self.timedOut, by: "automator",
+                                                              at: Date()))) != nil
+                else { return }
+                resolve(id, .success(Self.results(Self.timedOut, "automator")))
+            } catch is CancellationError {
+                return
             } catch {
                 resolve(id, .failure(HostError("question \(id) could not be read: \(error)")))
             }
@@ -82,6 +100,33 @@ extension ChatService {
             return
         }
         let by = Self.actor(user, on: adapter)
+        do { try await keep(choice, to: question, by: by) } catch {
+            if error.kind != .conflict { logger.error("chat: the answer to \(question.id) was not recorded: \(error)") }
+            return
+        }
+        await post("\(user.name) answered: \(choice)", in: question.channel, thread: question.message, on: adapter)
+    }
+
+    /// Answers a question for someone outside the chat (`api`, `cli:alice`), who is trusted by
+    /// the token or the folder they hold: the answer is recorded and said in the question's thread.
+    ///
+    /// - Throws: `ChatError.notFound` for an unknown question or a choice it does not offer;
+    ///   `StoreError` (`.conflict`) when it is answered already.
+    public func answer(_ id: String, choice: String, by: String) async throws {
+        guard let question = try await store.question(id) else {
+            throw ChatError(.notFound, "there is no question \(id)")
+        }
+        guard let chosen = question.choices.first(where: { $0.caseInsensitiveCompare(choice) == .orderedSame }) else {
+            throw ChatError(.notFound, "\(id) takes one of: " + question.choices.joined(separator: ", "))
+        }
+        try await keep(chosen, to: question, by: by)
+        if let adapter = try? adapter(question.network) {
+            await post("\(by) answered: \(chosen)", in: question.channel, thread: question.message, on: adapter)
+        }
+    }
+
+    /// Records an answer (refused if there is one) and resumes the runs waiting for it.
+    private func keep(_ choice: String, to question: ChatQuestionRecord, by: String) async throws(StoreError) {
         let now = Date()
         var writes: [StoreWrite] = [.answerQuestion(id: question.id, choice: choice, by: by, at: now)]
         // A playbook's question is part of its incident's story: who decided what.
@@ -89,12 +134,8 @@ extension ChatService {
             writes.append(.appendJournal([JournalEntry(incident: incident, at: now, actor: by, kind: .approval,
                                                        text: "\(question.text): \(choice)")]))
         }
-        do { try await store.write(.all(writes)) } catch {
-            if error.kind != .conflict { logger.error("chat: the answer to \(question.id) was not recorded: \(error)") }
-            return
-        }
+        try await store.write(.all(writes))
         resolve(question.id, .success(Self.results(choice, by)))
-        await post("\(user.name) answered: \(choice)", in: question.channel, thread: question.message, on: adapter)
     }
 
     private static func results(_ answer: String, _ by: String?) -> [LuaValue] {

@@ -135,10 +135,11 @@ public struct IntelConfiguration: Sendable, Hashable {
                     }
                     cacheTTL[score] = seconds
                 }
-            case "chat":
-                continue  // ChatConfiguration's
+            case "chat", "actions":
+                continue  // ChatConfiguration's, ActionConfiguration's
             default:
-                throw reader.error(value, key, "unknown section: the configuration has feeds, integrations, cache and chat")
+                throw reader.error(value, key,
+                                   "unknown section: the configuration has feeds, integrations, cache, chat and actions")
             }
         }
     }

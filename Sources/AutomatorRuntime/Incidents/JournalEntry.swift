@@ -4,7 +4,8 @@ public import Foundation
 /// did it. Append-only.
 public struct JournalEntry: Sendable, Hashable {
     public enum Kind: String, Sendable, Hashable, CaseIterable {
-        case created, alert, note, update, task, taskDone = "task_done", link, playbook, sla, closed, chat, evidence, approval
+        case created, alert, note, update, task, taskDone = "task_done", link, playbook, sla, closed, chat, evidence, approval,
+             action
         /// A line typed in the investigation REPL (`automator repl --incident`), with what it showed.
         case command
     }

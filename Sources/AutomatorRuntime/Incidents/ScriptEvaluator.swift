@@ -140,11 +140,21 @@ final class ScriptEvaluator: @unchecked Sendable {
         function inspect.integration(chunk, declared)
           local definition = chunk()
           if declared(definition) ~= "integration" then
-            error("the file must return integration { name = ..., reputation = { ip = function(ip, config) ... end } }", 0)
+            error("the file must return integration { name = ..., reputation = { ... }, actions = { ... } }", 0)
           end
           local kinds = json.array({})
-          for kind in pairs(definition.reputation) do kinds[#kinds + 1] = kind end
+          for kind in pairs(definition.reputation or {}) do kinds[#kinds + 1] = kind end
           table.sort(kinds)
+          local actions = {}
+          for name, action in pairs(definition.actions or {}) do
+            local params = {}
+            for param, spec in pairs(action.params or {}) do
+              if type(spec) ~= "table" then spec = { type = spec } end
+              params[param] = { type = spec.type, required = spec.required == true, description = spec.description }
+            end
+            actions[name] = { risk = action.risk, undo = action.undo, ttl = action.ttl and tostring(action.ttl),
+                              description = action.description, params = params }
+          end
           local config = {}
           for key, spec in pairs(definition.config or {}) do
             if type(spec) ~= "table" then spec = { default = spec } end
@@ -152,7 +162,7 @@ final class ScriptEvaluator: @unchecked Sendable {
                             env = spec.env, required = spec.required == true }
           end
           return json.encode({ name = definition.name, reliability = definition.reliability, kinds = kinds,
-                               config = config, rate = definition.rate or {} }), definition
+                               config = config, rate = definition.rate or {}, actions = actions }), definition
         end
 
         function inspect.chat(chunk, declared)

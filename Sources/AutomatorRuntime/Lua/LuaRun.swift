@@ -24,6 +24,9 @@ final class LuaRun {
     var actor: String?
     /// The run's host calls, when it is durable: its recorded ones replay, new ones are recorded.
     var recording: RunRecording?
+    /// The actions its playbook approved in its declaration (`approvals = { ... }`): they need no
+    /// approver's yes. Set by the playbook driver at every start, replays included.
+    var standingApprovals: Set<String> = []
     /// The run's own `math.random` generator, seeded at its first use.
     var random: LuaRandom?
     /// The name and argument digest of the waiting host function the run is suspended in.

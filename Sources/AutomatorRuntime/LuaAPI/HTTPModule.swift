@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -19,6 +20,8 @@ import NIOHTTP1
 ///   header names in lower case. Any status is a response (redirects are not followed); a
 ///   failure to connect, a timeout or a host that is not allowed is an error raised at the call.
 /// - `http.get(url [, options])`, `http.post(url, body [, options])`: the same, shorter.
+/// - `http.hmac_sha256(key, message)`: the HMAC-SHA256 of `message`, in hexadecimal, for APIs and
+///   webhooks that sign requests; in an integration the key may be a secret's placeholder.
 ///
 /// Every call suspends the run while it waits, and is recorded in a durable run: a replay gets
 /// the response back without sending the request again.
@@ -58,6 +61,14 @@ public struct HTTPModule: HostModule {
 
     public func register(in table: inout ModuleTable) {
         let module = self
+        // hmac_sha256(key, message) -> hex: signs with a secret the script cannot read (the key
+        // may be a {{secret:NAME}} placeholder); the signature does not give the secret away.
+        table.function("hmac_sha256") { call in
+            let key = try HTTPRequestOptions.reveal(try call.string(1).description, module.secrets)
+            let message = try call.string(2).bytes
+            let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(key.utf8)))
+            return call.push(mac.map { String(format: "%02x", $0) }.joined())
+        }
         table.waitingFunction("request") { call in
             try module.wait(for: try HTTPRequestOptions(call.value(1), position: 1))
         }
@@ -206,21 +217,24 @@ struct HTTPRequestOptions {
         }
     }
 
+    /// `text` with `{{secret:NAME}}` replaced by the secrets' values.
+    static func reveal(_ text: String, _ secrets: [String: String]) throws(HostError) -> String {
+        var text = text
+        while let range = text.range(of: "{{secret:") {
+            guard let end = text.range(of: "}}", range: range.upperBound..<text.endIndex) else { break }
+            let name = String(text[range.upperBound..<end.lowerBound])
+            guard let value = secrets[name] else {
+                throw HostError("there is no secret \(name): set it in the configuration of this integration")
+            }
+            text.replaceSubrange(range.lowerBound..<end.upperBound, with: value)
+        }
+        return text
+    }
+
     /// The options with `{{secret:NAME}}` replaced by the secrets' values.
     func revealing(_ secrets: [String: String]) throws(HostError) -> HTTPRequestOptions {
         guard !secrets.isEmpty else { return self }
-        func reveal(_ text: String) throws(HostError) -> String {
-            var text = text
-            while let range = text.range(of: "{{secret:") {
-                guard let end = text.range(of: "}}", range: range.upperBound..<text.endIndex) else { break }
-                let name = String(text[range.upperBound..<end.lowerBound])
-                guard let value = secrets[name] else {
-                    throw HostError("there is no secret \(name): set it in the configuration of this integration")
-                }
-                text.replaceSubrange(range.lowerBound..<end.upperBound, with: value)
-            }
-            return text
-        }
+        func reveal(_ text: String) throws(HostError) -> String { try Self.reveal(text, secrets) }
         var revealed = self
         revealed.url = try reveal(url)
         revealed.headers = try headers.map { name, value throws(HostError) in (name, try reveal(value)) }

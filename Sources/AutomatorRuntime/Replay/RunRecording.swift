@@ -32,6 +32,9 @@ final class RunRecording {
         self.records = records
     }
 
+    /// The number the next call gets: with the run's id, an idempotency key that its replays share.
+    var nextSequence: Int { made + 1 }
+
     /// Whether calls remain to be replayed.
     var isReplaying: Bool { made < records.count }
 

@@ -77,12 +77,8 @@ extension Executor {
                 case .hook:
                     try LuaRun(state: sandbox.state, function: try driver("run_hook", of: "incidents"),
                                leading: [.reference(chunk.reference)], jsonArguments: request.arguments)
-                case .reputation:
-                    try LuaRun(state: sandbox.state, function: try driver("run_reputation", of: "integrations"),
-                               leading: [.reference(chunk.reference), .string(request.chunkName.dropFirst().description)],
-                               jsonArguments: request.arguments)
-                case .chat:
-                    try LuaRun(state: sandbox.state, function: try driver("run_chat", of: "chat"),
+                case .reputation, .action, .chat:
+                    try LuaRun(state: sandbox.state, function: try declarationDriver(of: request.entry),
                                leading: [.reference(chunk.reference), .string(request.chunkName.dropFirst().description)],
                                jsonArguments: request.arguments)
                 }
@@ -104,6 +100,15 @@ extension Executor {
                 throw LuaError(.runtime, "this run needs the \(module) module, which this executor lacks")
             }
             return driver
+        }
+
+        /// The driver that calls a declaration with the script's name and the run's arguments.
+        private func declarationDriver(of entry: RunEntry) throws(LuaError) -> LuaReference {
+            switch entry {
+            case .reputation: try driver("run_reputation", of: "integrations")
+            case .action: try driver("run_action", of: "integrations")
+            default: try driver("run_chat", of: "chat")
+            }
         }
 
         private func template(of request: RunRequest) throws(LuaError) -> ChunkTemplate {

@@ -39,6 +39,10 @@ public enum RunEntry: Sendable, Hashable {
     /// argument (`ip`, `domain`, `url`, `file`) is called with the second (the indicator) and the
     /// third (its configuration). Not stored: an integration's run lives only as long as a lookup.
     case reputation
+    /// The script returns `integration { ... }`, whose action named by the first argument is
+    /// called with the second (its checked parameters) and the third (its context). Not stored:
+    /// the run that asked for the action records it.
+    case action
     /// The script returns `command { ... }` or `watch { ... }`, whose `run` is called with the
     /// chat message object made from the first argument, and the second (the command's words).
     /// The run acts for `actor`, the person who wrote the message.
@@ -50,6 +54,7 @@ public enum RunEntry: Sendable, Hashable {
         case nil: self = .script
         case "hook": self = .hook
         case "reputation": self = .reputation
+        case "action": self = .action
         case let text? where text.hasPrefix("chat:"): self = .chat(actor: String(text.dropFirst("chat:".count)))
         case let text?: self = .playbook(String(text.dropFirst("playbook:".count)))
         }
@@ -61,6 +66,7 @@ public enum RunEntry: Sendable, Hashable {
         case .playbook(let function): "playbook:\(function)"
         case .hook: "hook"
         case .reputation: "reputation"
+        case .action: "action"
         case .chat(let actor): "chat:\(actor)"
         }
     }

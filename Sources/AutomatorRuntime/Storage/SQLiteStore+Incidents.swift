@@ -281,7 +281,7 @@ extension SQLiteStore: IncidentStore {
             }
         case .createRun, .updateRun, .appendHostCalls, .restartRun, .cacheVerdicts, .noteIndicator, .all,
              .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion, .addCheckpoint,
-             .addEvidence, .noteCustody:
+             .addEvidence, .noteCustody, .recordAction, .finishAction, .undoAction:
             return try apply(write, to: db, journal: journal)
         }
         return nil

@@ -247,10 +247,33 @@ extension SQLiteStore {
                   AND substr(actor, 1, 9) <> 'playbook ';
                 """)
         }
+        // Actions (issue 10): found by id, by incident (newest first) and, for their ttl, by the
+        // time they lift themselves while done.
+        migrator.registerMigration("v8") { db in
+            try db.execute(sql: """
+                CREATE TABLE action (
+                    id TEXT PRIMARY KEY,
+                    key TEXT NOT NULL,                -- the idempotency key: run id and call number
+                    name TEXT NOT NULL,               -- integration.action
+                    parameters TEXT NOT NULL,         -- JSON object
+                    incident INTEGER,
+                    requested_by TEXT NOT NULL,
+                    approved_by TEXT,
+                    status TEXT NOT NULL,             -- planned, sending, done, failed, undone
+                    result TEXT,
+                    at INTEGER NOT NULL,
+                    expires_at INTEGER,
+                    undone_by TEXT,
+                    undone_at INTEGER
+                ) WITHOUT ROWID;
+                CREATE INDEX action_by_incident ON action (incident, at);
+                CREATE INDEX action_by_expiry ON action (expires_at) WHERE status = 'done' AND expires_at IS NOT NULL;
+                """)
+        }
         // The indicators each incident mentions (IncidentIndicators), for "which incidents
         // mention this?" without a text search of every incident; those stored before are
         // extracted now.
-        migrator.registerMigration("v8") { db in
+        migrator.registerMigration("v9") { db in
             try db.execute(sql: """
                 CREATE TABLE incident_indicator (
                     value TEXT NOT NULL,

@@ -307,6 +307,8 @@ public final class SQLiteStore: Store {
             try add(checkpoint, to: db)
         case .addEvidence, .noteCustody:
             return try applyEvidenceWrite(write, to: db)
+        case .recordAction, .finishAction, .undoAction:
+            return try applyActionWrite(write, to: db)
         case .cacheVerdicts(let type, let value, let verdicts):
             for (verdict, expires) in verdicts {
                 try db.cachedStatement(sql: """

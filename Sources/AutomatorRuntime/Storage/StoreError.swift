@@ -56,6 +56,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case serverError(String, reason: String)
         case notInPostgres(String)
         case leaseLost(RunID)
+        case actionNotFound(String)
+        case actionNotDone(String, status: String)
         case closed
     }
 
@@ -72,9 +74,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .diskFull: .diskFull
         case .locked, .unavailable, .signingKey, .storeAddress, .serverUnreachable, .serverError,
              .notInPostgres: .unavailable
-        case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound: .notFound
+        case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound, .actionNotFound: .notFound
         case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone,
-             .questionAnswered, .leaseLost: .conflict
+             .questionAnswered, .leaseLost, .actionNotDone: .conflict
         case .closed: .closed
         }
     }
@@ -150,6 +152,10 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .leaseLost(let run):
             "run \(run) is leased to another worker (this worker's lease expired, or it never had it): only that "
                 + "worker may change it now; ask the server that runs it"
+        case .actionNotFound(let id):
+            "there is no action \(id): `automator action history` lists the actions run"
+        case .actionNotDone(let id, let status):
+            "action \(id) is \(status), not done: only a done action can be undone"
         case .closed:
             "the store is closed: requests after close() are refused (close the store last)"
         }
@@ -198,6 +204,11 @@ extension StoreError {
     static func questionNotFound(_ id: String) -> StoreError { StoreError(.questionNotFound(id)) }
     static func questionAnswered(_ id: String, answer: String) -> StoreError {
         StoreError(.questionAnswered(id, answer: answer))
+    }
+
+    static func actionNotFound(_ id: String) -> StoreError { StoreError(.actionNotFound(id)) }
+    static func actionNotDone(_ id: String, status: String) -> StoreError {
+        StoreError(.actionNotDone(id, status: status))
     }
 
     static func locked(_ path: String, reason: String) -> StoreError { StoreError(.locked(path: path, reason: reason)) }

@@ -52,6 +52,15 @@ public indirect enum StoreWrite: Sendable {
     /// Records the answer to an open question. Refused (`.notFound`) for an unknown question,
     /// (`.conflict`) for one already answered.
     case answerQuestion(id: String, choice: String, by: String, at: Date)
+    /// Records an action as it is sent (or planned); recording the same id again changes nothing,
+    /// so a replayed send keeps its first record.
+    case recordAction(ActionRecord)
+    /// Notes how an action ended (`done` or `failed`), what came back, and when it lifts itself.
+    /// Refused (`.notFound`) for an unknown action.
+    case finishAction(id: String, status: ActionRecord.Status, result: String, expiresAt: Date?)
+    /// Marks a done action undone. Refused (`.notFound`) for an unknown action, (`.conflict`) for
+    /// one that is not done.
+    case undoAction(id: String, by: String, at: Date)
     /// Several writes, applied together or not at all (the first refusal refuses them all).
     case all([StoreWrite])
 }

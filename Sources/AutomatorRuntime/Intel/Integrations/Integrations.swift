@@ -22,6 +22,8 @@ public import Logging
 /// }
 /// ```
 ///
+/// Its `smtp` reaches only the mail servers of its configured `smtp://` URLs.
+///
 /// A setting comes from the configuration file (`integrations.NAME.KEY`, NAME the file's name),
 /// else from the environment variable the declaration names, else from its default. A secret
 /// reaches the script as the placeholder `{{secret:KEY}}`, which only the integration's `http`
@@ -34,6 +36,8 @@ public final class Integrations: Sendable {
         var source: [UInt8]
         var reliability: Reliability
         var kinds: Set<String>
+        /// By action name (`block_ip`).
+        var actions: [String: ActionDeclaration]
         /// The configuration the script sees, as JSON (secrets as placeholders).
         var config: String
         var limiter: RateLimiter
@@ -101,6 +105,7 @@ public final class Integrations: Sendable {
         var config: [String: String] = [:]
         var secrets: [String: String] = [:]
         var hosts: [String] = []
+        var mailServers: [String] = []
         for (field, spec) in info["config"] as? [String: [String: Any]] ?? [:] {
             let env = spec["env"] as? String
             guard let value = setting.values[field] ?? env.flatMap({ environment[$0] }) ?? spec["default"] as? String else {
@@ -119,6 +124,9 @@ public final class Integrations: Sendable {
                 if let url = URLComponents(string: value), let host = url.host, ["http", "https"].contains(url.scheme) {
                     hosts.append(url.port.map { "\(host):\($0)" } ?? host)
                 }
+                if let url = URLComponents(string: value), let host = url.host, url.scheme == "smtp" {
+                    mailServers.append("\(host):\(url.port ?? 25)")
+                }
             }
         }
         let rate = info["rate"] as? [String: Any] ?? [:]
@@ -134,7 +142,7 @@ public final class Integrations: Sendable {
         }
         let modules: [any HostModule] = [JSONModule(), LogModule(logger: logger), TimeModule(),
                                          HTTPModule(allowedHosts: hosts, secrets: secrets, retry: retry),
-                                         IntegrationsModule()]
+                                         SMTPModule(allowedServers: mailServers), IntegrationsModule()]
         let scheduler: Scheduler
         do { scheduler = try Scheduler(executors: 1, modules: modules, limits: limits) } catch {
             throw IncidentError(.unavailable, "no Lua state for it: \(error)")
@@ -143,12 +151,54 @@ public final class Integrations: Sendable {
         for field in config.keys.sorted() { object[field] = JSONText.string(config[field]!) }
         let reliability = setting.reliability ?? (info["reliability"] as? String).flatMap { Reliability(rawValue: $0) } ?? .c
         return Integration(name: name, path: path, source: source, reliability: reliability,
-                           kinds: Set(info["kinds"] as? [String] ?? []), config: object.text,
+                           kinds: Set(info["kinds"] as? [String] ?? []),
+                           actions: ActionDeclaration.all(in: info, integration: key), config: object.text,
                            limiter: RateLimiter(quotas), scheduler: scheduler)
     }
 
     /// The names of the integrations in use, with the kinds each handles.
     public var available: [(name: String, kinds: [String])] { integrations.map { ($0.name, $0.kinds.sorted()) } }
+
+    /// The actions the integrations declare, by name (`checkpoint.block_ip`).
+    public var actions: [ActionDeclaration] {
+        integrations.flatMap(\.actions.values).sorted { $0.name < $1.name }
+    }
+
+    /// Runs an action of an integration, within its quota: its `run` gets the checked parameters
+    /// and `context` (its configuration is added as `context.config`); returns what it returned,
+    /// as JSON.
+    ///
+    /// - Throws: `ActionError.failed` with the integration's error (its secrets blanked out).
+    func perform(_ action: ActionDeclaration, parameters: String, context: JSONText.Object) async throws(ActionError)
+        -> String
+    {
+        guard let integration = integrations.first(where: { $0.path == "integrations/\(action.integration).lua" }) else {
+            throw ActionError(.notFound, "the integration \(action.integration) is not in use: see the log for why")
+        }
+        await integration.limiter.acquire()
+        var context = context
+        context["config"] = integration.config
+        let arguments = JSONText.array([JSONText.string(action.action), parameters, context.textWithoutNulls])
+        let request = RunRequest(source: integration.source, chunkName: "@" + integration.path,
+                                 arguments: Array(arguments.utf8), entry: .action)
+        let outcome = await withCheckedContinuation { continuation in
+            integration.scheduler.start(request) { continuation.resume(returning: $0) }
+        }
+        switch outcome {
+        case .completed(let json):
+            // The first result, or null when the action returned nothing.
+            guard let results = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [Any], let first = results.first,
+                  let data = try? JSONSerialization.data(withJSONObject: first,
+                                                        options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes])
+            else { return "null" }
+            return String(decoding: data, as: UTF8.self)
+        case .failed(let error):
+            logger.warning("action \(action.name) failed: \(error.description)")
+            throw ActionError(.failed, "\(action.name) failed: \(error.message)")
+        case .suspended(let why):
+            throw ActionError(.interrupted, "\(action.name) did not finish: \(why)")
+        }
+    }
 
     /// Asks every integration that handles `kind` (`ip`, `domain`, `url`, `file`, `email`) about
     /// `value`, all at once, but those named in `excluding` (answered from a cache); each answers

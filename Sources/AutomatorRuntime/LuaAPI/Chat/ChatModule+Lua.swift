@@ -80,12 +80,16 @@ extension ChatModule {
           local list = json.array({})
           for i, choice in ipairs(choices) do list[i] = tostring(choice) end
           local roles = options.roles and json.encode(json.array(options.roles)) or nil
+          if options.timeout ~= nil and (type(options.timeout) ~= "number" or options.timeout <= 0) then
+            error("options.timeout must be a number of seconds above 0", 3)
+          end
           local id = host.ask(options.network, channel, tostring(question), json.encode(list), roles, approval)
-          return host.answer(id)
+          return host.answer(id, options.timeout)
         end
 
         --- Asks a question and suspends the run until a person with one of `options.roles` (anyone
-        --- without) answers; returns the choice and who made it.
+        --- without) answers; returns the choice and who made it. With `options.timeout` (seconds),
+        --- a question nobody answered by then returns "timeout", "automator", and takes no answer after.
         function chat.ask(channel, question, choices, options)
           if type(choices) ~= "table" or #choices == 0 then
             error('chat.ask expects a list of choices, as in chat.ask("#soc", "Block it?", { "yes", "no" })', 2)
@@ -93,7 +97,8 @@ extension ChatModule {
           return ask(channel, question, choices, options_of(options, "chat.ask"), false)
         end
 
-        --- Asks for an approval; returns true if approved, and who decided. Only people with the
+        --- Asks for an approval; returns true if approved, and who decided ("automator" when nobody
+        --- answered within `options.timeout` seconds). Only people with the
         --- role `approver` may answer when the configuration names that role (or `options.roles`).
         function chat.approve(channel, question, options)
           local answer, by = ask(channel, question, { "approve", "deny" }, options_of(options, "chat.approve"), true)

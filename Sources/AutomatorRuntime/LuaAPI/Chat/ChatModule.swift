@@ -116,11 +116,12 @@ public struct ChatModule: HostModule {
                 return [.string(LuaString(id))]
             }
         }
-        // answer(question id) -> choice, who
+        // answer(question id, timeout in seconds or nil) -> choice, who
         table.waitingFunction("answer") { [unowned(unsafe) state] call in
             let id = try call.string(1).description
+            let timeout = call.isNoneOrNil(2) ? nil : try call.number(2)
             let run = state.activeRun?.id
-            return .event { complete in service.waitForAnswer(id, run: run, complete) }
+            return .event { complete in service.waitForAnswer(id, run: run, timeout: timeout, complete) }
         }
         table.waitingFunction("channels") { call in
             let network = try Self.optionalString(call, 1)

@@ -161,7 +161,7 @@ extension IncidentsModule {
           return declare("playbook", definition, {
             name = { "string", required = true }, run = { "function", required = true },
             match = { "table", "function" }, priority = { "number" }, sla = { "string", "number" },
-            on_sla_breach = { "function" },
+            on_sla_breach = { "function" }, approvals = { "table" },
           })
         end
 
@@ -179,6 +179,7 @@ extension IncidentsModule {
           end
           local handler = book[entry]
           if handler == nil then return nil end
+          if book.approvals then host.approve_standing(json.encode(json.array(book.approvals))) end
           return handler(incident(data))
         end
 

@@ -20,6 +20,14 @@ public struct IncidentsModule: HostModule {
         let store = ledger.store
         let state = table.state
         let actor: () -> String = { [unowned(unsafe) state] in state.actor }
+        // approve_standing(names JSON): the playbook's standing approvals, for the actions module.
+        table.function("approve_standing") { [unowned(unsafe) state] call in
+            guard let names = try? JSONDecoder().decode([String].self, from: Data(try call.string(1).bytes)) else {
+                throw HostError("approvals must list action names, as in approvals = { \"checkpoint.block_ip\" }")
+            }
+            state.activeRun?.standingApprovals = Set(names)
+            return 0
+        }
         table.waitingFunction("note") { call in
             let id = try Self.incident(call, 1)
             let text = try call.string(2).description

@@ -228,7 +228,7 @@ extension PostgresStore: IncidentStore {
             for var entry in entries { try await append(&entry, to: session) }
         case .createRun, .updateRun, .appendHostCalls, .restartRun, .cacheVerdicts, .noteIndicator, .all,
              .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion, .addCheckpoint,
-             .addEvidence, .noteCustody:
+             .addEvidence, .noteCustody, .recordAction, .finishAction, .undoAction:
             return try await apply(write, to: session)
         }
         return nil

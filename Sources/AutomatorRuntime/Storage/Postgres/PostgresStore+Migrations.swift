@@ -132,7 +132,7 @@ extension PostgresStore {
             CREATE INDEX run_unfinished_by_lease ON run (lease_expires_at, id)
                 WHERE status IN ('pending', 'running', 'waiting');
             """),
-        // The indicators each incident mentions (`IncidentIndicators`), as in SQLite's v8; those of
+        // The indicators each incident mentions (`IncidentIndicators`), as in SQLite's v9; those of
         // the incidents stored before are extracted after the SQL (`indexIncidents`).
         ("v3", """
             CREATE TABLE incident_indicator (

@@ -1,0 +1,123 @@
+// The action path against a bare HTTP call to the same loopback API, in durable runs on one store.
+//
+//   swift run -c release --package-path Benchmarks ActionBenchmark [--calls N] [--runs R] [--folder DIR]
+//
+// Both sides are playbook-like runs (durable: every host call recorded, SQLite FULL). The bare
+// side calls `http.post(URL, body)` N times per run; the action side calls
+// `actions.run("bench.block_ip", { ip = ... }, { incident = ... })` N times per run: the checks
+// against the declaration and the protected networks, the action's record before it is sent, the
+// integration's run (which makes the same POST), the record of its result with the journal entry,
+// and the host call's record. R runs at once on each side. Goal: the action path at most 1.2x the
+// bare call's time per call.
+
+import AutomatorRuntime
+import Foundation
+import Hummingbird
+import Logging
+
+let arguments = CommandLine.arguments
+func option(_ name: String, _ fallback: Int) -> Int {
+    arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil } ?? fallback
+}
+let calls = option("--calls", 500)
+let runs = option("--runs", 8)
+let root = arguments.firstIndex(of: "--folder").map { arguments[$0 + 1] }
+    ?? FileManager.default.temporaryDirectory.appendingPathComponent("action-bench-\(UUID())").path
+let logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
+
+let router = Router()
+router.post("/block") { _, _ -> Response in
+    Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: #"{"ok":true}"#)))
+}
+let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                      onServerRunning: { channel in
+                          let port = channel.localAddress?.port ?? 0
+                          Task { try await measure(url: "http://127.0.0.1:\(port)") }
+                      }, logger: logger)
+
+let integration = """
+    return integration {
+      name = "Bench firewall",
+      config = { base_url = { required = true } },
+      actions = {
+        block_ip = {
+          risk = "high", params = { ip = { type = "ip", required = true }, reason = "string" },
+          run = function(params, context)
+            local response = http.post(context.config.base_url .. "/block", json.encode(params),
+                                       { headers = { ["idempotency-key"] = context.idempotency_key } })
+            return json.decode(response.body)
+          end,
+        },
+      },
+    }
+    """
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+/// Runs `runs` copies of `source` at once on `service`; returns the wall time.
+func timed(_ service: RunService, _ source: String, incident: IncidentID) async throws -> Duration {
+    let start = ContinuousClock.now
+    var ids: [RunID] = []
+    for _ in 0..<runs {
+        ids.append(try await service.submit(script: "bench.lua", source: Array(source.utf8), incident: incident).id)
+    }
+    for id in ids { await service.waitForEnd(id) }
+    for id in ids {
+        let run = try await service.run(id)
+        guard run?.status == .completed else { fatalError("run \(id) \(run?.status.rawValue ?? "?"): \(run?.error ?? "")") }
+    }
+    return ContinuousClock.now - start
+}
+
+func measure(url: String) async throws {
+    try FileManager.default.createDirectory(atPath: root + "/integrations", withIntermediateDirectories: true)
+    try integration.write(toFile: root + "/integrations/bench.lua", atomically: true, encoding: .utf8)
+    let store = try SQLiteStore(folder: root + "/data")
+    let ledger = try await IncidentLedger(store: store)
+    let integrations = await Integrations(folder: root + "/integrations", settings: ["bench": .init(values: ["base_url": url])],
+                                          environment: [:], logger: logger)
+    var configuration = ActionConfiguration()
+    configuration.approvalRisk = nil
+    configuration.protectedNetworks = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+    let actions = ActionService(integrations: integrations, store: store, configuration: configuration, logger: logger)
+    let modules = StandardModules.all(logger: logger, allowedHTTPHosts: [String(url.dropFirst("http://".count))])
+        + [IncidentsModule(ledger: ledger), ActionsModule(service: actions)]
+    let service = try RunService(store: store, modules: modules, executors: 1)
+    let incidents = try IncidentService(ledger: ledger, runs: service, scripts: root + "/none", modules: modules)
+    let incident = try await incidents.create(IncidentDraft(title: "bench", type: "bench", severity: .low), by: "bench",
+                                              choosingPlaybook: false).incident.id
+    let bare = """
+        for i = 1, \(calls) do
+          local response = http.post("\(url)/block", json.encode({ ip = "198.51.100." .. (i % 250 + 1), reason = "bench" }))
+          assert(json.decode(response.body).ok)
+        end
+        """
+    let act = """
+        for i = 1, \(calls) do
+          local done = actions.run("bench.block_ip", { ip = "198.51.100." .. (i % 250 + 1), reason = "bench" },
+                                   { incident = "\(incident)" })
+          assert(done.status == "done")
+        end
+        """
+    _ = try await timed(service, bare, incident: incident)  // warm-up: connections, the page cache
+    var bareTimes: [Double] = []
+    var actionTimes: [Double] = []
+    for _ in 0..<3 {  // alternated, so a slower moment of the machine hits both sides
+        bareTimes.append(seconds(try await timed(service, bare, incident: incident)))
+        actionTimes.append(seconds(try await timed(service, act, incident: incident)))
+    }
+    let total = Double(calls * runs)
+    let bareBest = bareTimes.min()!, actionBest = actionTimes.min()!
+    print("calls per side: \(calls) in each of \(runs) runs at once, best of 3")
+    print(String(format: "bare http.post:  %.1f µs a call (%.0f calls/s)", bareBest / total * 1e6, total / bareBest))
+    print(String(format: "actions.run:     %.1f µs a call (%.0f calls/s)", actionBest / total * 1e6, total / actionBest))
+    print(String(format: "ratio: %.2fx (goal at most 1.2x): %@", actionBest / bareBest, actionBest / bareBest <= 1.2 ? "PASS" : "MISS"))
+    await incidents.shutdown()
+    integrations.shutdown()
+    try? FileManager.default.removeItem(atPath: root)
+    exit(0)
+}
+
+try await app.runService()

@@ -1,0 +1,69 @@
+public import Foundation
+
+/// One action an integration declares (`actions = { block_ip = { ... } }`): what it takes, how
+/// much harm it can do, and what reverses it.
+public struct ActionDeclaration: Sendable, Hashable {
+    /// `checkpoint.block_ip`: the integration file's name, a dot, the action's name.
+    public var name: String
+    public var integration: String
+    public var action: String
+    public var description: String
+    public var risk: ActionRisk
+    public var parameters: [ActionParameter]
+    /// The action of the same integration that reverses this one, given the same parameters.
+    public var undo: String?
+    /// How long the action lasts before its undo runs by itself.
+    public var ttl: TimeInterval?
+}
+
+/// How much harm an action can do when it is wrong; at or above the configured level, it waits
+/// for a person's approval.
+public enum ActionRisk: String, Sendable, Hashable, Comparable, CaseIterable {
+    case low, medium, high, critical
+
+    private var rank: Int { Self.allCases.firstIndex(of: self)! }
+    public static func < (lhs: ActionRisk, rhs: ActionRisk) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// A parameter of an action, checked before anything is sent.
+public struct ActionParameter: Sendable, Hashable {
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        /// Any text.
+        case string
+        case integer, number, boolean
+        /// An IPv4 or IPv6 address.
+        case ip
+        /// An address or a network (`198.51.100.0/24`).
+        case cidr
+        /// A user account (a name, an e-mail address, an id): refused when protected.
+        case account
+        /// A host name or a device id.
+        case host
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var required: Bool
+    public var description: String
+}
+
+extension ActionDeclaration {
+    /// Reads the actions of an integration's declaration, as the catalog's inspector gives them
+    /// (JSON already checked by `integration { }`).
+    static func all(in info: [String: Any], integration: String) -> [String: ActionDeclaration] {
+        var actions: [String: ActionDeclaration] = [:]
+        for (action, spec) in info["actions"] as? [String: [String: Any]] ?? [:] {
+            let parameters = (spec["params"] as? [String: [String: Any]] ?? [:]).map { name, parameter in
+                ActionParameter(name: name, kind: (parameter["type"] as? String).flatMap(ActionParameter.Kind.init) ?? .string,
+                                required: parameter["required"] as? Bool ?? false,
+                                description: parameter["description"] as? String ?? "")
+            }.sorted { $0.name < $1.name }
+            actions[action] = ActionDeclaration(
+                name: integration + "." + action, integration: integration, action: action,
+                description: spec["description"] as? String ?? "",
+                risk: (spec["risk"] as? String).flatMap(ActionRisk.init) ?? .high, parameters: parameters,
+                undo: spec["undo"] as? String, ttl: (spec["ttl"] as? String).flatMap { DurationText.seconds($0) })
+        }
+        return actions
+    }
+}

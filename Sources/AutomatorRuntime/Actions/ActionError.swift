@@ -1,0 +1,27 @@
+/// Why an action was not run, or failed; each message says what to do.
+public struct ActionError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable, Hashable {
+        /// No such action, or its parameters do not fit its declaration.
+        case invalid
+        /// The parameters touch what the configuration protects.
+        case refused
+        case notFound
+        /// Nobody with the role approved it (denied, or timed out).
+        case notApproved
+        /// The action cannot be undone (no undo, already undone, never done).
+        case conflict
+        /// The integration failed, or the store did.
+        case failed
+        /// The process stopped while the action was out: its run sends it again, with the same
+        /// key, when it resumes. Not recorded as a failure.
+        case interrupted
+    }
+
+    public let kind: Kind
+    public let description: String
+
+    public init(_ kind: Kind, _ description: String) {
+        self.kind = kind
+        self.description = description
+    }
+}

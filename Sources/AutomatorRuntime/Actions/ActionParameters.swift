@@ -1,0 +1,127 @@
+import Foundation
+
+/// Checks what an action is given against its declaration and the configuration, before
+/// anything is sent: each parameter's type and syntax, the required ones, none unknown, no
+/// protected network or account, no network wider than a /8 (IPv4) or a /32 (IPv6).
+struct ActionParameters {
+    let declaration: ActionDeclaration
+    let policy: ActionConfiguration
+
+    /// Networks wider than these are refused whatever the configuration: blocking or containing
+    /// a sixteenth of the Internet is never what an analyst meant.
+    static let widestIPv4 = 8
+    static let widestIPv6 = 32
+
+    /// The parameters, each of its declared type.
+    ///
+    /// - Parameter given: values as `JSONSerialization` reads them, or text from the CLI and chat.
+    /// - Throws: `ActionError` (`.invalid` for a mistake, `.refused` for what is protected),
+    ///   naming the parameter.
+    func check(_ given: [String: Any]) throws(ActionError) -> [String: ActionValue] {
+        var values: [String: ActionValue] = [:]
+        let known = Set(declaration.parameters.map(\.name))
+        if let unknown = given.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ActionError(.invalid, "\(declaration.name) has no parameter \"\(unknown)\": it takes "
+                + (known.isEmpty ? "none" : known.sorted().joined(separator: ", ")))
+        }
+        for parameter in declaration.parameters {
+            guard let value = given[parameter.name] else {
+                if parameter.required {
+                    throw ActionError(.invalid, "\(declaration.name) needs \(parameter.name) (\(parameter.kind.rawValue))")
+                }
+                continue
+            }
+            values[parameter.name] = try check(value, as: parameter)
+        }
+        return values
+    }
+
+    private func check(_ value: Any, as parameter: ActionParameter) throws(ActionError) -> ActionValue {
+        let text = (value as? String) ?? (value as? NSNumber)?.stringValue ?? ""
+        func invalid(_ expected: String) -> ActionError {
+            ActionError(.invalid, "\(declaration.name): \(parameter.name) must be \(expected), got \"\(text.prefix(80))\"")
+        }
+        switch parameter.kind {
+        case .string:
+            guard !(value is [Any]), !(value is [String: Any]) else { throw invalid("text") }
+            return .string(text)
+        case .integer:
+            guard let integer = Int64(text) ?? (value as? NSNumber).flatMap({ Int64(exactly: $0.doubleValue) }) else {
+                throw invalid("a whole number")
+            }
+            return .integer(integer)
+        case .number:
+            guard let number = Double(text), number.isFinite else { throw invalid("a number") }
+            return .number(number)
+        case .boolean:
+            switch text.lowercased() {
+            case "true", "yes", "1": return .boolean(true)
+            case "false", "no", "0": return .boolean(false)
+            default: throw invalid("true or false")
+            }
+        case .ip, .cidr:
+            let trimmed = text.trimmingCharacters(in: .whitespaces)
+            guard let key = try? IndicatorKey.parse(trimmed, as: .ip) else {
+                throw invalid(parameter.kind == .ip ? "an IP address (198.51.100.7, 2001:db8::1)"
+                                                    : "an address or network (198.51.100.0/24, 2001:db8::/48)")
+            }
+            if parameter.kind == .ip, !key.isSingleAddress { throw invalid("one IP address, not a network") }
+            try refuseProtected(key, text: trimmed, parameter: parameter)
+            return .string(trimmed)
+        case .account:
+            let account = text.trimmingCharacters(in: .whitespaces)
+            guard !account.isEmpty else { throw invalid("an account") }
+            if policy.protectedAccounts.contains(where: { $0.caseInsensitiveCompare(account) == .orderedSame }) {
+                throw ActionError(.refused, "\(declaration.name): \(account) is a protected account "
+                    + "(actions.protected.accounts in the configuration): no action may touch it")
+            }
+            return .string(account)
+        case .host:
+            let host = text.trimmingCharacters(in: .whitespaces)
+            guard !host.isEmpty, host.allSatisfy({ $0.isLetter || $0.isNumber || "-._:".contains($0) }) else {
+                throw invalid("a host name or device id")
+            }
+            return .string(host)
+        }
+    }
+
+    private func refuseProtected(_ key: IndicatorKey, text: String, parameter: ActionParameter) throws(ActionError) {
+        if case .ipv4(_, let length) = key, Int(length) < Self.widestIPv4 {
+            throw ActionError(.refused, "\(declaration.name): \(text) is wider than a /\(Self.widestIPv4): "
+                + "no action may cover that much of the Internet; name the addresses or a narrower network")
+        }
+        if case .ipv6(_, let length) = key, Int(length) < Self.widestIPv6 {
+            throw ActionError(.refused, "\(declaration.name): \(text) is wider than a /\(Self.widestIPv6): "
+                + "no action may cover that much of the Internet; name the addresses or a narrower network")
+        }
+        for network in policy.protectedNetworks {
+            guard let protected = try? IndicatorKey.parse(network, as: .ip), key.overlaps(protected) else { continue }
+            throw ActionError(.refused, "\(declaration.name): \(parameter.name) \(text) is in the protected network "
+                + "\(network) (actions.protected.networks in the configuration): no action may touch it")
+        }
+    }
+}
+
+extension IndicatorKey {
+    var isSingleAddress: Bool {
+        switch self {
+        case .ipv4(_, let length): length == 32
+        case .ipv6(_, let length): length == 128
+        default: false
+        }
+    }
+
+    /// Whether two addresses or networks of the same family share an address.
+    func overlaps(_ other: IndicatorKey) -> Bool {
+        switch (self, other) {
+        case (.ipv4(let a, let aLength), .ipv4(let b, let bLength)):
+            let length = Int(min(aLength, bLength))
+            return length == 0 || a >> (32 - length) == b >> (32 - length)
+        case (.ipv6(let a, let aLength), .ipv6(let b, let bLength)):
+            let length = Int(min(aLength, bLength))
+            return length == 0 || a >> (128 - length) == b >> (128 - length)
+        default:
+            return false
+        }
+    }
+}

@@ -1,0 +1,24 @@
+/// An action checked and ready: its declaration, its parameters as checked, and whether it waits
+/// for a person's approval.
+public struct ActionPlan: Sendable, Hashable {
+    public enum Approval: String, Sendable, Hashable {
+        /// Below the configured risk.
+        case notNeeded = "not needed"
+        /// The playbook approved this action in its declaration (`approvals = { ... }`).
+        case standing
+        /// An approver must say yes first.
+        case required
+    }
+
+    public var declaration: ActionDeclaration
+    public var parameters: [String: ActionValue]
+    public var approval: Approval
+
+    /// The parameters as sent and stored.
+    public var parametersJSON: String { ActionValue.json(parameters) }
+
+    /// `checkpoint.block_ip ip=198.51.100.7 reason=phishing`, for people.
+    public var summary: String {
+        ([declaration.name] + parameters.keys.sorted().map { "\($0)=\(parameters[$0]!.text)" }).joined(separator: " ")
+    }
+}

@@ -1,0 +1,222 @@
+public import Foundation
+public import Logging
+import Crypto
+import Synchronization
+
+/// Runs the actions integrations declare, safely: parameters are checked against the declaration
+/// and the configuration before anything is sent; every action is recorded with its idempotency
+/// key, who asked and who approved, and journaled on its incident; an action with an undo can be
+/// reversed, by a person or by its ttl.
+///
+/// ```swift
+/// let plan = try actions.plan("checkpoint.block_ip", parameters: ["ip": "198.51.100.7"])
+/// let done = try await actions.perform(plan, key: "run-…/7", incident: IncidentID(3), requestedBy: "cli:alice",
+///                                      approvedBy: "slack:bob")
+/// _ = try await actions.undo(done.id, by: "cli:alice")
+/// ```
+///
+/// Approval is asked by the caller (a playbook's `chat.approve`, the CLI's `--approve`): `plan`
+/// says whether it is needed, and `perform` records who gave it.
+public final class ActionService: Sendable {
+    private let integrations: Integrations
+    private let store: any ActionStore
+    public let configuration: ActionConfiguration
+    private let logger: Logger
+    /// Expired actions whose undo failed, and when to try again: an API that is down is not
+    /// asked (nor logged about) every second.
+    private let retries = Mutex<[String: Date]>([:])
+    static let expiryRetry: TimeInterval = 60
+
+    public init(integrations: Integrations, store: any ActionStore, configuration: ActionConfiguration, logger: Logger) {
+        self.integrations = integrations
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Every action the integrations in use declare.
+    public var catalog: [ActionDeclaration] { integrations.actions }
+
+    public func declaration(_ name: String) throws(ActionError) -> ActionDeclaration {
+        guard let declaration = catalog.first(where: { $0.name == name }) else {
+            let names = catalog.map(\.name)
+            throw ActionError(.invalid, "there is no action \(name): "
+                + (names.isEmpty ? "no integration in scripts/integrations declares actions"
+                                 : "the actions are " + names.joined(separator: ", ")))
+        }
+        return declaration
+    }
+
+    /// Checks an action's parameters and says whether it waits for an approval.
+    ///
+    /// - Parameters:
+    ///   - parameters: values as `JSONSerialization` reads them, or text (`--param ip=…`).
+    ///   - standing: the actions the playbook approved in its declaration.
+    /// - Throws: `ActionError` (`.invalid`, `.refused`): nothing was sent.
+    public func plan(_ name: String, parameters: [String: Any], standing: Set<String> = []) throws(ActionError) -> ActionPlan {
+        let declaration = try declaration(name)
+        let checked = try ActionParameters(declaration: declaration, policy: configuration).check(parameters)
+        let approval: ActionPlan.Approval = if let threshold = configuration.approvalRisk, declaration.risk >= threshold {
+            standing.contains(name) ? .standing : .required
+        } else {
+            .notNeeded
+        }
+        return ActionPlan(declaration: declaration, parameters: checked, approval: approval)
+    }
+
+    /// The id of the action with this idempotency key.
+    static func id(key: String) -> String {
+        "ACT-" + SHA256.hash(data: Array(key.utf8)).prefix(5).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Runs a checked action, or with `dryRun` only records what it would do.
+    ///
+    /// The action is recorded as `sending` before it is sent: a crash while it is out leaves that
+    /// record, and the replay sends it again with the same key (which APIs that take one use to
+    /// do it once), finding the same record.
+    ///
+    /// - Parameters:
+    ///   - key: the idempotency key: a run's id and the call's number, so that a replay has it too.
+    ///   - approvedBy: who approved it; required when the plan says so.
+    /// - Throws: `ActionError`: `.notApproved` without a needed approval, `.notFound` for an
+    ///   unknown incident, `.failed` when the integration failed (recorded and journaled).
+    public func perform(_ plan: ActionPlan, key: String, incident: IncidentID?, requestedBy: String,
+                        approvedBy: String?, dryRun: Bool = false) async throws(ActionError) -> ActionRecord
+    {
+        if plan.approval == .required, approvedBy == nil, !dryRun {
+            throw ActionError(.notApproved, "\(plan.declaration.name) is \(plan.declaration.risk.rawValue) risk and needs "
+                + "an approver's yes: ask in chat (chat.approve), or run it with automator action run --approve")
+        }
+        if let incident, (try? await store.loadIncident(incident)) == nil {
+            throw ActionError(.notFound, "there is no incident \(incident): `automator incident list` shows them")
+        }
+        var record = ActionRecord(id: Self.id(key: key), key: key, name: plan.declaration.name,
+                                  parameters: plan.parametersJSON, incident: incident, requestedBy: requestedBy,
+                                  approvedBy: approvedBy, status: dryRun ? .planned : .sending)
+        let approval = approvedBy.map { ", approved by \($0)" } ?? ""
+        if dryRun {
+            record.result = "null"
+            try await write([.recordAction(record)], journal: incident, by: requestedBy, "dry run, nothing sent: would run \(plan.summary)"
+                                + " (risk \(plan.declaration.risk.rawValue), approval \(plan.approval.rawValue))")
+            return record
+        }
+        try await write([.recordAction(record)], journal: nil, "")
+        var context = JSONText.Object()
+        context["idempotency_key"] = JSONText.string(key)
+        context["incident"] = incident.map { JSONText.string($0.description) }
+        context["requested_by"] = JSONText.string(requestedBy)
+        context["approved_by"] = approvedBy.map(JSONText.string)
+        do {
+            record.result = try await integrations.perform(plan.declaration, parameters: plan.parametersJSON,
+                                                           context: context)
+            record.status = .done
+            record.expiresAt = plan.declaration.ttl.map { Date().addingTimeInterval($0) }
+            let lasting = record.expiresAt.map { " until \(JSONText.time($0).dropFirst().dropLast())" } ?? ""
+            try await write([.finishAction(id: record.id, status: .done, result: record.result ?? "null",
+                                           expiresAt: record.expiresAt)],
+                            journal: incident, by: requestedBy, "\(record.id): ran \(plan.summary)\(approval)\(lasting): \(record.result ?? "")")
+            return record
+        } catch {
+            if error.kind != .failed { throw error }
+            try await write([.finishAction(id: record.id, status: .failed, result: error.description, expiresAt: nil)],
+                            journal: incident, by: requestedBy, "\(record.id): \(plan.summary)\(approval) failed: \(error.description)")
+            throw error
+        }
+    }
+
+    /// Journals an action that was not run because nobody approved it.
+    public func decline(_ plan: ActionPlan, incident: IncidentID?, requestedBy: String, reason: String)
+        async throws(ActionError)
+    {
+        guard let incident else { return }
+        try await write([], journal: incident, by: requestedBy, "not run: \(plan.summary) (asked by \(requestedBy)): \(reason)")
+    }
+
+    /// Reverses a done action with its undo, given the same parameters.
+    ///
+    /// - Throws: `ActionError`: `.notFound`, `.conflict` (no undo, or not done), `.failed`.
+    public func undo(_ id: String, by: String) async throws(ActionError) -> ActionRecord {
+        let record: ActionRecord?
+        do { record = try await store.action(id) } catch { throw ActionError(.failed, error.description) }
+        guard var record else {
+            throw ActionError(.notFound, "there is no action \(id): `automator action history` lists the actions run")
+        }
+        guard record.status == .done else {
+            throw ActionError(.conflict, "\(id) is \(record.status.rawValue), not done: there is nothing to undo")
+        }
+        let action = try declaration(record.name)
+        guard let undo = action.undo, let inverse = catalog.first(where: { $0.name == "\(action.integration).\(undo)" })
+        else { throw ActionError(.conflict, "\(record.name) has no undo: reverse \(id) by hand") }
+        var context = JSONText.Object()
+        context["idempotency_key"] = JSONText.string("undo/" + record.key)
+        context["incident"] = record.incident.map { JSONText.string($0.description) }
+        context["requested_by"] = JSONText.string(by)
+        let result = try await integrations.perform(inverse, parameters: record.parameters, context: context)
+        let now = Date()
+        try await write([.undoAction(id: id, by: by, at: now)], journal: record.incident, by: by,
+                        "\(id): undone by \(by) with \(inverse.name): \(result)")
+        record.status = .undone
+        record.undoneBy = by
+        record.undoneAt = now.roundedToMilliseconds
+        return record
+    }
+
+    /// Reverses every done action of an incident that has an undo, the last one first; stops at
+    /// the first that fails (the ones before it stay undone).
+    public func undoAll(on incident: IncidentID, by: String) async throws(ActionError) -> [ActionRecord] {
+        var undone: [ActionRecord] = []
+        for record in try await history(on: incident) where record.status == .done {
+            guard (try? declaration(record.name))?.undo != nil else { continue }
+            undone.append(try await undo(record.id, by: by))
+        }
+        return undone
+    }
+
+    /// Actions newest first, all of them or those of an incident.
+    public func history(on incident: IncidentID? = nil, limit: Int = 1000) async throws(ActionError) -> [ActionRecord] {
+        do { return try await store.actions(on: incident, limit: limit) } catch { throw ActionError(.failed, error.description) }
+    }
+
+    /// Undoes the actions whose ttl has passed; returns how many. Reads the store, so an expiry
+    /// that passed while no server ran happens at the next start.
+    @discardableResult
+    public func expireDue(at now: Date = Date()) async -> Int {
+        guard let due = try? await store.expiringActions() else { return 0 }
+        var count = 0
+        for record in due {
+            guard let expiresAt = record.expiresAt, expiresAt <= now else { break }
+            if let next = retries.withLock({ $0[record.id] }), next > now { continue }
+            do {
+                _ = try await undo(record.id, by: "automator")
+                retries.withLock { _ = $0.removeValue(forKey: record.id) }
+                count += 1
+            } catch {
+                retries.withLock { $0[record.id] = now.addingTimeInterval(Self.expiryRetry) }
+                logger.error("""
+                    action \(record.id) (\(record.name)) did not lift at the end of its ttl: \(error); trying again \
+                    in a minute (or undo it: automator action undo \(record.id))
+                    """)
+            }
+        }
+        return count
+    }
+
+    /// Lifts the actions whose ttl has passed, looking every `interval`, until cancelled.
+    public func expire(every interval: Duration) async {
+        while !Task.isCancelled {
+            await expireDue()
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    /// Commits `writes` with, on an incident, the journal entry `text` by `actor`.
+    private func write(_ writes: [StoreWrite], journal incident: IncidentID?, by actor: String = "automator",
+                       _ text: String) async throws(ActionError)
+    {
+        var writes = writes
+        if let incident {
+            writes.append(.appendJournal([JournalEntry(incident: incident, actor: actor, kind: .action, text: text)]))
+        }
+        do { try await store.write(.all(writes)) } catch { throw ActionError(.failed, "the action's record: \(error)") }
+    }
+}

@@ -1,0 +1,85 @@
+extension ActionsModule {
+    /// `actions.run` and its kin over the host functions. Runs once per state with the frozen base
+    /// as its environment; the approval goes through `chat.approve`, the chat module's.
+    public var lua: String? {
+        #"""
+        local host = ...
+        local json, error, type, tostring, next = json, error, type, tostring, next
+
+        local actions = {}
+
+        local function incident_of(value, name)
+          if value == nil then return nil end
+          if type(value) == "table" and type(value.id) == "string" then return value.id end
+          if type(value) == "string" then return value end
+          error(name .. ': incident must be an incident (inc) or an id such as "INC-42"', 3)
+        end
+
+        local function params_of(params, name)
+          if params == nil or (type(params) == "table" and next(params) == nil) then return "{}" end
+          if type(params) ~= "table" then error(name .. ': params must be a table, as in { ip = "198.51.100.7" }', 3) end
+          return json.encode(params)
+        end
+
+        --- Runs an action an integration declares, such as "checkpoint.block_ip", once its parameters
+        --- pass the checks. `options`: `incident` (inc, or "INC-42": the action is journaled there),
+        --- `dry_run` (check and record, send nothing), `channel` (where the approval is asked, if the
+        --- action's risk needs one; else the configuration's actions.approval.channel).
+        --- Returns the action (`id`, `status`, `result`...), or nil and why when it was not approved.
+        function actions.run(name, params, options)
+          if type(name) ~= "string" then
+            error('actions.run expects an action name, as in actions.run("checkpoint.block_ip", { ip = "198.51.100.7" })', 2)
+          end
+          if options ~= nil and type(options) ~= "table" then error("actions.run: options must be a table", 2) end
+          options = options or {}
+          local encoded = params_of(params, "actions.run")
+          local incident = incident_of(options.incident, "actions.run")
+          local dry_run = options.dry_run == true
+          local plan = json.decode(host.run(name, encoded))
+          local approved_by = nil
+          if plan.approval == "standing" then
+            approved_by = "standing approval of the playbook"
+          elseif plan.approval == "required" and not dry_run then
+            local channel = options.channel or plan.channel
+            if chat == nil or channel == nil then
+              error(("actions.run: %s is %s risk and needs an approval in chat: set actions.approval.channel "
+                     .. "and chat in the configuration (or pass { channel = \"#soc\" }), or declare it in the "
+                     .. "playbook's approvals"):format(name, plan.risk), 2)
+            end
+            local question = ("Approve %s? (risk %s%s)"):format(plan.summary, plan.risk,
+                                                                incident and (", " .. incident) or "")
+            local approved, by = chat.approve(channel, question, { timeout = plan.timeout })
+            if not approved then
+              -- Only a question nobody answered in time is answered by automator.
+              local reason = by == "automator" and "nobody approved it in time" or ("denied by " .. tostring(by))
+              host.decline(name, encoded, incident, reason)
+              return nil, reason
+            end
+            approved_by = by
+          end
+          return json.decode(host.perform(name, encoded, incident, approved_by, dry_run))
+        end
+
+        --- Reverses a done action (by its id, "ACT-…") with the undo its integration declares.
+        function actions.undo(id)
+          if type(id) ~= "string" then error('actions.undo expects an action id, such as "ACT-3f9a0c12b4"', 2) end
+          return json.decode(host.undo(id, nil))[1]
+        end
+
+        --- Reverses every done action of an incident that has an undo, the last one first.
+        function actions.revert_all(incident)
+          local id = incident_of(incident, "actions.revert_all")
+          if id == nil then error("actions.revert_all expects an incident", 2) end
+          return json.decode(host.undo(nil, id))
+        end
+
+        --- The actions the integrations declare: `name`, `risk`, `params`, `undo`, `ttl`.
+        function actions.list() return json.decode(host.list()) end
+
+        --- The actions run, newest first: all of them, or those of an incident.
+        function actions.history(incident) return json.decode(host.history(incident_of(incident, "actions.history"))) end
+
+        return actions
+        """#
+    }
+}

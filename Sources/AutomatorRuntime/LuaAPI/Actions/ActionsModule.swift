@@ -1,0 +1,147 @@
+import Foundation
+
+/// `actions`: what playbooks and chat commands call to act through an integration
+/// (`actions.run("checkpoint.block_ip", { ip = ... }, { incident = inc })`), with the checks,
+/// the approval, the journal and the idempotency key of `ActionService`.
+///
+/// The module's table is Lua (`ActionsModule+Lua.swift`), over host functions scripts do not see.
+/// `perform` is a recorded waiting call: a replay gets its result without acting again, and the
+/// action's idempotency key is the run's id and that call's number, the same in every replay.
+public struct ActionsModule: HostModule {
+    public let name = "actions"
+    private let service: ActionService
+
+    public init(service: ActionService) { self.service = service }
+
+    public func register(in table: inout ModuleTable) {
+        let service = self.service
+        let state = table.state
+        // run(name, params JSON) -> the plan as JSON; raises what the checks refuse, under the
+        // name scripts called (`actions.run: ...`).
+        table.function("run") { [unowned(unsafe) state] call in
+            let plan = try Self.plan(call, service, standing: state.activeRun?.standingApprovals ?? [])
+            var object = JSONText.Object()
+            object["name"] = JSONText.string(plan.declaration.name)
+            object["risk"] = JSONText.string(plan.declaration.risk.rawValue)
+            object["approval"] = JSONText.string(plan.approval.rawValue)
+            object["summary"] = JSONText.string(plan.summary)
+            object["channel"] = service.configuration.approvalChannel.map(JSONText.string)
+            object["timeout"] = String(service.configuration.approvalTimeout)
+            return call.push(object.textWithoutNulls)
+        }
+        // perform(name, params JSON, incident, approved by, dry run) -> the action's record as JSON
+        table.waitingFunction("perform") { [unowned(unsafe) state] call in
+            let plan = try Self.plan(call, service, standing: state.activeRun?.standingApprovals ?? [])
+            let incident = try Self.incident(call, 3)
+            let approvedBy = call.isNoneOrNil(4) ? nil : try call.string(4).description
+            let dryRun = call.boolean(5)
+            let key = Self.idempotencyKey(state.activeRun)
+            let requestedBy = state.actor
+            return .task {
+                do {
+                    let record = try await service.perform(plan, key: key, incident: incident, requestedBy: requestedBy,
+                                                           approvedBy: approvedBy, dryRun: dryRun)
+                    return [.string(LuaString(Self.json(record)))]
+                } catch { throw HostError("\(error)") }
+            }
+        }
+        // decline(name, params JSON, incident, reason): journals an action nobody approved.
+        table.waitingFunction("decline") { [unowned(unsafe) state] call in
+            let plan = try Self.plan(call, service, standing: [])
+            let incident = try Self.incident(call, 3)
+            let reason = try call.string(4).description
+            let requestedBy = state.actor
+            return .task {
+                do { try await service.decline(plan, incident: incident, requestedBy: requestedBy, reason: reason) } catch {
+                    throw HostError("\(error)")
+                }
+                return []
+            }
+        }
+        // undo(action id or nil, incident or nil) -> the records undone, as a JSON array
+        table.waitingFunction("undo") { [unowned(unsafe) state] call in
+            let id = call.isNoneOrNil(1) ? nil : try call.string(1).description
+            let incident = try Self.incident(call, 2)
+            let by = state.actor
+            return .task {
+                do {
+                    let undone = if let id { [try await service.undo(id, by: by)] } else if let incident {
+                        try await service.undoAll(on: incident, by: by)
+                    } else { [] as [ActionRecord] }
+                    return [.string(LuaString(JSONText.array(undone.map(Self.json))))]
+                } catch { throw HostError("\(error)") }
+            }
+        }
+        // history(incident or nil) -> records as a JSON array, newest first
+        table.waitingFunction("history") { call in
+            let incident = try Self.incident(call, 1)
+            return .lookup {
+                do { return [.string(LuaString(JSONText.array(try await service.history(on: incident).map(Self.json))))] } catch {
+                    throw HostError("\(error)")
+                }
+            }
+        }
+        table.function("list") { call in
+            call.push(JSONText.array(service.catalog.map(Self.json)))
+        }
+    }
+
+    /// The key a run's action call carries: the run's id and the call's number, which every
+    /// replay of the run gives again; outside a durable run (a REPL), a key of its own.
+    static func idempotencyKey(_ run: LuaRun?) -> String {
+        guard let run, let id = run.id, let recording = run.recording else { return "local-" + UUID().uuidString.lowercased() }
+        return "\(id)/\(recording.nextSequence)"
+    }
+
+    private static func plan(_ call: LuaCall, _ service: ActionService, standing: Set<String>) throws(HostError) -> ActionPlan {
+        let name = try call.string(1).description
+        guard let parameters = ActionValue.members(json: try call.string(2).description) else {
+            throw HostError.argument(2, "the parameters must be a table of names and values")
+        }
+        do { return try service.plan(name, parameters: parameters, standing: standing) } catch { throw HostError("\(error)") }
+    }
+
+    private static func incident(_ call: LuaCall, _ position: Int32) throws(HostError) -> IncidentID? {
+        guard !call.isNoneOrNil(position) else { return nil }
+        let text = try call.string(position).description
+        guard let id = IncidentID(text) else { throw HostError.argument(position, "an incident id such as INC-42 expected, got \"\(text)\"") }
+        return id
+    }
+
+    static func json(_ record: ActionRecord) -> String {
+        var object = JSONText.Object()
+        object["id"] = JSONText.string(record.id)
+        object["name"] = JSONText.string(record.name)
+        object["params"] = record.parameters
+        object["status"] = JSONText.string(record.status.rawValue)
+        object["incident"] = record.incident.map { JSONText.string($0.description) }
+        object["requested_by"] = JSONText.string(record.requestedBy)
+        object["approved_by"] = record.approvedBy.map(JSONText.string)
+        object["idempotency_key"] = JSONText.string(record.key)
+        object["at"] = JSONText.time(record.at)
+        object["expires_at"] = record.expiresAt.map(JSONText.time)
+        object["undone_by"] = record.undoneBy.map(JSONText.string)
+        // What the integration answered: JSON when it succeeded, the error's text when it failed.
+        object["result"] = record.status == .failed ? record.result.map(JSONText.string) : record.result
+        return object.textWithoutNulls
+    }
+
+    static func json(_ declaration: ActionDeclaration) -> String {
+        var parameters = JSONText.Object()
+        for parameter in declaration.parameters {
+            var object = JSONText.Object()
+            object["type"] = JSONText.string(parameter.kind.rawValue)
+            object["required"] = parameter.required ? "true" : "false"
+            object["description"] = JSONText.string(parameter.description)
+            parameters[parameter.name] = object.text
+        }
+        var object = JSONText.Object()
+        object["name"] = JSONText.string(declaration.name)
+        object["description"] = JSONText.string(declaration.description)
+        object["risk"] = JSONText.string(declaration.risk.rawValue)
+        object["params"] = parameters.text
+        object["undo"] = declaration.undo.map(JSONText.string)
+        object["ttl"] = declaration.ttl.map { String($0) }
+        return object.textWithoutNulls
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// `smtp`: e-mail from integrations, in plain SMTP to the relay their configuration names
+/// (`smtp://relay.example.com:25`), and to no other host.
+///
+/// ```lua
+/// local id = smtp.send{ server = config.server, from = "soc@example.com", to = { "oncall@example.com" },
+///                       subject = "INC-7: host contained", text = "...", message_id = context.idempotency_key }
+/// ```
+///
+/// No TLS and no authentication: it is for a relay on the local network that accepts the SOC's
+/// mail (as monitoring systems use one). Every call suspends the run while the message is sent.
+public struct SMTPModule: HostModule {
+    public let name = "smtp"
+    /// `host:port`, lower case.
+    let allowedServers: Set<String>
+
+    public init(allowedServers: [String]) { self.allowedServers = Set(allowedServers.map { $0.lowercased() }) }
+
+    public func register(in table: inout ModuleTable) {
+        let allowed = allowedServers
+        table.waitingFunction("send") { call in
+            let message = try SMTPMessage(try call.value(1))
+            guard allowed.contains("\(message.host):\(message.port)") else {
+                throw HostError("\(message.host):\(message.port) is not an allowed SMTP server: name it in the "
+                    + "integration's configuration as smtp://HOST:PORT")
+            }
+            return .task {
+                try await SMTPSession.deliver(message)
+                return [.string(LuaString(message.messageID))]
+            }
+        }
+    }
+}
+
+/// A plain-text message, checked: addresses and the subject cannot carry a line break (which
+/// would add headers or recipients).
+struct SMTPMessage: Sendable {
+    var host: String
+    var port: Int
+    var from: String
+    var to: [String]
+    var subject: String
+    var text: String
+    var messageID: String
+
+    init(_ value: LuaValue) throws(HostError) {
+        guard case .table(let table) = value else { throw .argument(1, "a table expected, as in smtp.send{ server, from, to, subject, text }") }
+        func string(_ name: String) throws(HostError) -> String {
+            guard case .string(let text) = table[.string(LuaString(name))] else { throw .argument(1, "\(name) must be a string") }
+            return text.description
+        }
+        guard let server = URLComponents(string: try string("server")), server.scheme == "smtp", let host = server.host else {
+            throw .argument(1, "server must be smtp://HOST[:PORT]")
+        }
+        self.host = host.lowercased()
+        port = server.port ?? 25
+        from = try string("from")
+        switch table["to"] {
+        case .string(let one): to = [one.description]
+        case .table(let list): to = list.array.compactMap { if case .string(let address) = $0 { address.description } else { nil } }
+        default: throw .argument(1, "to must be an address or a list of addresses")
+        }
+        subject = try string("subject")
+        text = try string("text")
+        let id = (try? string("message_id")) ?? UUID().uuidString
+        // Letters, digits, - and _ as they are, anything else (the key's /) a dot: an id-left part.
+        messageID = "<" + String(id.map { $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) ? $0 : "." })
+            + "@automator>"
+        for field in [from, subject] + to where field.contains(where: \.isNewline) {
+            throw .argument(1, "addresses and the subject must be one line")
+        }
+        guard !to.isEmpty, (to + [from]).allSatisfy({ $0.contains("@") && !$0.contains(">") && !$0.contains("<") }) else {
+            throw .argument(1, "from and to must be e-mail addresses (name@example.com)")
+        }
+    }
+
+    /// The message as DATA sends it: headers, a blank line, the text with CRLF line ends and
+    /// dot-stuffing, ending with a line holding one dot.
+    var data: String {
+        let date = Self.dateFormat.string(from: Date())
+        let subject = subject.allSatisfy(\.isASCII) ? subject
+            : "=?utf-8?B?" + Data(subject.utf8).base64EncodedString() + "?="
+        var lines = ["From: \(from)", "To: \(to.joined(separator: ", "))", "Subject: \(subject)", "Date: \(date)",
+                     "Message-ID: \(messageID)", "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8",
+                     "Content-Transfer-Encoding: 8bit", ""]
+        for line in text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false) {
+            lines.append(line.hasPrefix(".") ? "." + line : String(line))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n.\r\n"
+    }
+
+    static let dateFormat: DateFormatter = {
+        let format = DateFormatter()
+        format.locale = Locale(identifier: "en_US_POSIX")
+        format.timeZone = TimeZone(identifier: "UTC")
+        format.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        return format
+    }()
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Hummingbird
+import Synchronization
+import TestSupport
+import Testing
+
+@Suite("automator action: list, refusals before sending, --approve by approvers only, --dry-run, run, undo",
+       .serialized, .timeLimit(.minutes(2)))
+struct ActionCommandTests {
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts").path
+
+    @Test("The shipped actions through the CLI, with the checks, the approval rule and the journal")
+    func actions() async throws {
+        let events = Mutex<[String]>([])
+        let router = Router()
+        router.post("/v2/enqueue") { request, _ -> Response in
+            let body = String(buffer: try await request.body.collect(upTo: 1 << 16))
+            events.withLock { $0.append(body) }
+            return Response(status: .accepted, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: #"{"status": "success", "dedup_key": "x"}"#)))
+        }
+        let api = try await LoopbackServer(router)
+        defer { api.stop() }
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        let config = try folder.write("automator.yml", """
+            integrations:
+              pagerduty: { base_url: "\(api.url)", routing_key: pd-key }
+              checkpoint: { base_url: "\(api.url)/web_api", api_key: cp-key }
+            actions:
+              protected: { networks: [10.0.0.0/8], accounts: [admin@example.com] }
+            chat:
+              roles: { approver: [alice] }
+            """)
+        let common = ["--data", data, "--scripts", Self.scripts, "--config", config]
+        let created = try await AutomatorProcess.run(["incident", "create", "--data", data, "--title", "C2", "--type", "c2",
+                                                      "--severity", "high"])
+        #expect(created.status == 0, "\(created.stderr)")
+
+        let listed = try await AutomatorProcess.run(["action", "list"] + common)
+        #expect(listed.stdout.contains("checkpoint.block_ip  risk high  ip:ip reason?:string  undo unblock_ip  ttl 86400s"),
+                "\(listed.stdout)")
+        #expect(listed.stdout.contains("pagerduty.trigger  risk low"))
+
+        let protected = try await AutomatorProcess.run(["action", "run", "checkpoint.block_ip", "--param", "ip=10.1.1.1",
+                                                        "--incident", "INC-1", "--approve"] + common,
+                                                       environment: ["USER": "alice"])
+        #expect(protected.status == 1 && protected.stderr.contains("is in the protected network 10.0.0.0/8"))
+        let unapproved = try await AutomatorProcess.run(["action", "run", "checkpoint.block_ip", "--param", "ip=198.51.100.7",
+                                                         "--incident", "INC-1"] + common)
+        #expect(unapproved.status == 1 && unapproved.stderr.contains("is high risk and needs an approver's yes"))
+        let notApprover = try await AutomatorProcess.run(["action", "run", "checkpoint.block_ip", "--param", "ip=198.51.100.7",
+                                                          "--incident", "INC-1", "--approve"] + common,
+                                                         environment: ["USER": "bob"])
+        #expect(notApprover.status == 1 && notApprover.stderr.contains("bob may not approve actions"), "\(notApprover.stderr)")
+        let dry = try await AutomatorProcess.run(["action", "run", "checkpoint.block_ip", "--param", "ip=198.51.100.7",
+                                                  "--incident", "INC-1", "--dry-run"] + common, environment: ["USER": "bob"])
+        #expect(dry.status == 0 && dry.stdout.contains("  planned  checkpoint.block_ip  INC-1"), "\(dry.stdout)\(dry.stderr)")
+
+        let paged = try await AutomatorProcess.run(["action", "run", "pagerduty.trigger", "--param", "summary=C2 on web-1",
+                                                    "--incident", "INC-1"] + common, environment: ["USER": "bob"])
+        #expect(paged.status == 0 && paged.stdout.contains("  done  pagerduty.trigger  INC-1"), "\(paged.stderr)")
+        let id = try #require(paged.stdout.split(separator: " ").first.map(String.init))
+        let history = try await AutomatorProcess.run(["action", "history", "--incident", "INC-1"] + common)
+        #expect(history.stdout.split(separator: "\n").map { $0.split(separator: " ").dropFirst().first ?? "" }
+            == ["done", "planned"], "\(history.stdout)")
+        let undone = try await AutomatorProcess.run(["action", "undo", id] + common, environment: ["USER": "bob"])
+        #expect(undone.status == 0 && undone.stdout.hasPrefix("\(id)  undone"), "\(undone.stderr)")
+        #expect(events.withLock { $0.map { $0.contains(#""event_action":"resolve""#) } } == [false, true])
+
+        let journal = try await AutomatorProcess.run(["incident", "show", "INC-1", "--data", data])
+        #expect(journal.stdout.contains("dry run, nothing sent: would run checkpoint.block_ip ip=198.51.100.7"),
+                "\(journal.stdout)")
+        #expect(journal.stdout.contains("undone by cli:bob with pagerduty.resolve"))
+    }
+}

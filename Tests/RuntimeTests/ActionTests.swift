@@ -1,0 +1,475 @@
+import AutomatorRuntime
+import Foundation
+import Hummingbird
+import Logging
+import Synchronization
+import TestSupport
+import Testing
+
+@Suite("Actions: checks before sending, approvals, the journal, idempotency keys, dry runs, undo and ttl",
+       .serialized, .timeLimit(.minutes(2)))
+struct ActionTests {
+    static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+    static let alice = ChatUser(id: "U1", name: "alice")
+    static let soc = ChatChannel(id: "C1", name: "soc")
+    static let bob = ChatUser(id: "U2", name: "bob")
+    static let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts").path
+
+    /// A firewall's API on loopback: POST /block, /unblock, /disable, each recorded with its
+    /// Idempotency-Key. A block with a key already seen changes nothing (as Stripe-style APIs
+    /// do), so `effects` counts what really happened. With `hang`, the first block never answers.
+    final class Firewall: Sendable {
+        let requests = Mutex<[(path: String, key: String, body: String)]>([])
+        let hang = Mutex(false)
+        var paths: [String] { requests.withLock { $0.map(\.path) } }
+        var bodies: [String] { requests.withLock { $0.map(\.body) } }
+        /// Distinct (path, key) pairs: what an API that honours idempotency keys did.
+        var effects: Int { requests.withLock { Set($0.map { "\($0.path) \($0.key)" }).count } }
+
+        func start() async throws -> LoopbackServer {
+            let router = Router()
+            router.post("/{command}") { request, context -> Response in
+                let body = String(buffer: try await request.body.collect(upTo: 1 << 16))
+                let key = request.headers.first(where: { $0.name.canonicalName == "idempotency-key" })?.value ?? ""
+                let path = "/" + (context.parameters.get("command") ?? "")
+                self.requests.withLock { $0.append((path, key, body)) }
+                if path == "/block", self.hang.withLock({ hanging in defer { hanging = false }; return hanging }) {
+                    try await Task.sleep(for: .seconds(60))
+                }
+                return Response(status: .ok, headers: [.contentType: "application/json"],
+                                body: .init(byteBuffer: ByteBuffer(string: #"{"rule": "r-\#(self.paths.count)"}"#)))
+            }
+            return try await LoopbackServer(router)
+        }
+    }
+
+    /// The integration the tests act through: each action posts to the firewall with the key.
+    static let firewall = #"""
+        local function post(context, path, params)
+          local response = http.post(context.config.base_url .. path, json.encode(params),
+                                     { headers = { ["content-type"] = "application/json",
+                                                   ["idempotency-key"] = context.idempotency_key } })
+          if response.status ~= 200 then error(("the firewall answered %d"):format(response.status), 0) end
+          return json.decode(response.body)
+        end
+
+        return integration {
+          name = "Test firewall",
+          config = { base_url = { required = true } },
+          actions = {
+            block_ip = {
+              risk = "high", undo = "unblock_ip",
+              params = { ip = { type = "ip", required = true }, reason = "string" },
+              run = function(params, context) return post(context, "/block", params) end,
+            },
+            shun = {
+              risk = "low", undo = "unblock_ip", ttl = "2s",
+              params = { ip = { type = "ip", required = true } },
+              run = function(params, context) return post(context, "/block", params) end,
+            },
+            block_network = {
+              risk = "low", params = { network = { type = "cidr", required = true } },
+              run = function(params, context) return post(context, "/block", params) end,
+            },
+            unblock_ip = {
+              risk = "low", params = { ip = { type = "ip", required = true }, reason = "string" },
+              run = function(params, context) return post(context, "/unblock", params) end,
+            },
+            disable_user = {
+              risk = "medium", params = { user = { type = "account", required = true }, hours = "integer" },
+              run = function(params, context) return post(context, "/disable", params) end,
+            },
+          },
+        }
+        """#
+
+    static func configuration(timeout: TimeInterval = 3600) -> ActionConfiguration {
+        var configuration = ActionConfiguration()
+        configuration.approvalChannel = "#soc"
+        configuration.approvalTimeout = timeout
+        configuration.protectedNetworks = ["10.0.0.0/8", "2001:db8:ffff::/48"]
+        configuration.protectedAccounts = ["Administrator@example.com"]
+        return configuration
+    }
+
+    /// Playbooks, integrations, a store, the chat bot on a test network and the actions, in a
+    /// scratch folder that outlives one instance (a restart is a new `Responder` on it).
+    final class Responder: Sendable {
+        let network = ChatTestNetwork()
+        let store: SQLiteStore
+        let chat: ChatService
+        let incidents: IncidentService
+        let integrations: Integrations
+        let actions: ActionService
+
+        init(folder: ScratchFolder, api: LoopbackServer, configuration: ActionConfiguration = ActionTests.configuration())
+            async throws
+        {
+            let scripts = folder.path + "/scripts"
+            try FileManager.default.createDirectory(atPath: scripts + "/integrations", withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(atPath: scripts + "/playbooks", withIntermediateDirectories: true)
+            try ActionTests.firewall.write(toFile: scripts + "/integrations/firewall.lua", atomically: true, encoding: .utf8)
+            store = try SQLiteStore(folder: folder.path + "/data")
+            let ledger = try await IncidentLedger(store: store)
+            integrations = await Integrations(folder: scripts + "/integrations",
+                                              settings: ["firewall": .init(values: ["base_url": api.url])],
+                                              environment: [:], logger: ActionTests.logger)
+            for file in ["commands/action.lua", "lib/incident_ref.lua"] {
+                try? FileManager.default.createDirectory(atPath: scripts + "/" + (file as NSString).deletingLastPathComponent,
+                                                         withIntermediateDirectories: true)
+                try? FileManager.default.copyItem(atPath: ActionTests.shipped + "/" + file, toPath: scripts + "/" + file)
+            }
+            chat = ChatService(store: store, adapters: [network], scripts: scripts,
+                               configuration: ChatService.Configuration(roles: ["approver": ["U1"], "responder": ["U1"]]))
+            actions = ActionService(integrations: integrations, store: store, configuration: configuration,
+                                    logger: ActionTests.logger)
+            let modules = StandardModules.all(logger: ActionTests.logger)
+                + [IncidentsModule(ledger: ledger), ChatModule(service: chat, reputation: nil, evidence: nil),
+                   ActionsModule(service: actions)]
+            let runs = try RunService(store: store, modules: modules, modulePaths: [scripts], executors: 1)
+            incidents = try IncidentService(ledger: ledger, runs: runs, scripts: scripts, modules: modules)
+            try await incidents.start()
+            try await chat.start(runs: runs, modules: modules)
+        }
+
+        /// Opens an incident of type `c2`, which the playbook in the folder (if any) takes.
+        func open(_ title: String = "C2 at 198.51.100.7") async throws -> (IncidentID, RunRecord?) {
+            let created = try await incidents.create(IncidentDraft(title: title, type: "c2", severity: .high), by: "test")
+            return (created.incident.id, created.run)
+        }
+
+        /// The question the bot posted, once it has and it takes answers (the message that asked
+        /// is recorded just after the post).
+        func question() async throws -> ChatPost {
+            for _ in 0..<300 {
+                if let post = network.posts.withLock({ $0.first(where: { $0.question != nil }) }),
+                   try await store.openQuestion(network: "test", channel: "C1", message: "p1") != nil
+                { return post }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            throw ActionError(.notFound, "no question was posted")
+        }
+
+        /// Says `text` in #soc as `user`, and returns what the bot answered.
+        func say(_ text: String, by user: ChatUser = ActionTests.alice) async -> [String] {
+            await chat.receive(ChatMessage(id: UUID().uuidString, channel: ActionTests.soc, user: user, text: text,
+                                           thread: nil, replyTo: nil, files: []), from: network)
+            await chat.settle()
+            return network.takePosts().map(\.text)
+        }
+
+        func answer(_ text: String) async {
+            await chat.receive(ChatMessage(id: UUID().uuidString, channel: ActionTests.soc, user: ActionTests.alice,
+                                           text: text, thread: "p1", replyTo: "p1", files: []), from: network)
+            await chat.settle()
+        }
+
+        func journal(_ incident: IncidentID, _ kind: JournalEntry.Kind = .action) async throws -> [String] {
+            try await store.journal(of: incident).filter { $0.kind == kind }.map { "\($0.actor): \($0.text)" }
+        }
+
+        func notes(_ incident: IncidentID) async throws -> [String] {
+            try await store.journal(of: incident).filter { $0.kind == .note }.map(\.text)
+        }
+
+        func stop() async {
+            await chat.shutdown()
+            await incidents.shutdown()
+            integrations.shutdown()
+        }
+    }
+
+    /// One test's world: the firewall on loopback, and a folder with the playbook (unless
+    /// `approvals` is nil) where responders start and restart.
+    final class Scene: Sendable {
+        let firewall = Firewall()
+        let api: LoopbackServer
+        let folder: ScratchFolder
+
+        init(approvals: String? = "", hanging: Bool = false) async throws {
+            firewall.hang.withLock { $0 = hanging }
+            api = try await firewall.start()
+            folder = try ScratchFolder()
+            if let approvals { try ActionTests.playbook(in: folder, approvals: approvals) }
+        }
+
+        func responder(timeout: TimeInterval = 3600) async throws -> Responder {
+            try await Responder(folder: folder, api: api, configuration: ActionTests.configuration(timeout: timeout))
+        }
+
+        deinit { api.stop() }
+    }
+
+    /// A playbook for incidents of type `c2` that blocks the address in the title.
+    static func playbook(in folder: ScratchFolder, approvals: String = "") throws {
+        try FileManager.default.createDirectory(atPath: folder.path + "/scripts/playbooks", withIntermediateDirectories: true)
+        let source = """
+            return playbook {
+              name = "Block C2",
+              match = { type = "c2" },
+              \(approvals)
+              run = function(inc)
+                local done, why = actions.run("firewall.block_ip", { ip = inc.title:match("%d+%.%d+%.%d+%.%d+"), reason = "C2" },
+                                              { incident = inc })
+                if done then inc:note("blocked: " .. done.id .. " " .. done.status) else inc:note("not blocked: " .. why) end
+              end,
+            }
+            """
+        try source.write(toFile: folder.path + "/scripts/playbooks/block.lua", atomically: true, encoding: .utf8)
+    }
+
+    // MARK: - Checks
+
+    @Test("Parameters are checked before anything is sent: types, IP syntax, protected networks and accounts, /0")
+    func refusals() async throws {
+        let scene = try await Scene()
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let actions = responder.actions
+        func refusal(_ name: String, _ parameters: [String: Any]) -> String {
+            do {
+                _ = try actions.plan(name, parameters: parameters)
+                return "accepted"
+            } catch { return error.description }
+        }
+        #expect(refusal("firewall.block_ip", ["ip": "10.20.30.40"])
+            == "firewall.block_ip: ip 10.20.30.40 is in the protected network 10.0.0.0/8 (actions.protected.networks "
+            + "in the configuration): no action may touch it")
+        #expect(refusal("firewall.block_ip", ["ip": "2001:db8:ffff:1::7"]).contains("protected network 2001:db8:ffff::/48"))
+        #expect(refusal("firewall.block_network", ["network": "0.0.0.0/0"]).contains("is wider than a /8"))
+        #expect(refusal("firewall.block_network", ["network": "10.128.0.0/9"]).contains("protected network 10.0.0.0/8"),
+                "a network that overlaps a protected one")
+        #expect(refusal("firewall.block_network", ["network": "198.51.100.0/24"]) == "accepted")
+        #expect(refusal("firewall.block_ip", ["ip": "198.51.100.0/24"]).contains("must be one IP address, not a network"))
+        #expect(refusal("firewall.block_ip", ["ip": "999.1.1.1"]).hasPrefix("firewall.block_ip: ip must be an IP address"))
+        #expect(refusal("firewall.block_ip", [:]) == "firewall.block_ip needs ip (ip)")
+        #expect(refusal("firewall.block_ip", ["ip": "198.51.100.7", "port": "22"])
+            == #"firewall.block_ip has no parameter "port": it takes ip, reason"#)
+        #expect(refusal("firewall.disable_user", ["user": "administrator@EXAMPLE.com"]).contains("is a protected account"))
+        #expect(refusal("firewall.disable_user", ["user": "mallory@example.com", "hours": "two"])
+            .contains("hours must be a whole number"))
+        #expect(refusal("firewall.nuke", [:]).hasPrefix("there is no action firewall.nuke: the actions are firewall.block_ip"))
+
+        // Through a playbook: the error is raised at the script's line, and nothing reached the API.
+        let (incident, run) = try await responder.open("C2 at 10.1.2.3")
+        let runID = try #require(run).id
+        await responder.incidents.runs.waitForEnd(runID)
+        let failed = try #require(try await responder.incidents.runs.run(runID))
+        #expect(failed.status == .failed && failed.error?.contains("block.lua:6: actions.run: firewall.block_ip: ip 10.1.2.3 is in "
+            + "the protected network") == true, "\(failed.error ?? "")")
+        #expect(firewall.paths.isEmpty && responder.network.posts.withLock { $0.isEmpty }, "nothing sent, nobody asked")
+        #expect(try await responder.journal(incident).isEmpty)
+        await responder.stop()
+    }
+
+    @Test("The actions section of the configuration: the example file reads; a bad network names its line and key")
+    func configurationFile() throws {
+        let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/examples/automator.yml").path
+        let configuration = try ActionConfiguration(file: example)
+        #expect(configuration.approvalRisk == .high && configuration.approvalChannel == "#soc")
+        #expect(configuration.approvalTimeout == 3600 && configuration.protectedNetworks.count == 3)
+        let folder = try ScratchFolder()
+        let file = folder.path + "/bad.yml"
+        try "actions:\n  protected:\n    networks: [10.0.0.0/8, 10.0.0.1/8]\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigurationError.self) { try ActionConfiguration(file: file) }
+        do { _ = try ActionConfiguration(file: file) } catch {
+            #expect("\(error)".contains("3") && "\(error)".contains("actions.protected.networks"), "\(error)")
+        }
+        let none = folder.path + "/none.yml"
+        try "actions:\n  approval: { risk: none }\n".write(toFile: none, atomically: true, encoding: .utf8)
+        #expect(try ActionConfiguration(file: none).approvalRisk == nil)
+    }
+
+    // MARK: - Approvals
+
+    @Test("A high-risk action waits for an approver: granted, it is sent once with the run's key and journaled")
+    func approved() async throws {
+        let scene = try await Scene()
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, run) = try await responder.open()
+        let runID = try #require(run).id
+        let question = try await responder.question()
+        #expect(question.channel == "C1" && question.text.hasPrefix(
+            "Approve firewall.block_ip ip=198.51.100.7 reason=C2? (risk high, \(incident))"), "\(question.text)")
+        #expect(firewall.paths.isEmpty, "nothing is sent before the approval")
+        await responder.answer("approve")
+        await responder.incidents.runs.waitForEnd(runID)
+        #expect(firewall.paths == ["/block"])
+        let key = try #require(firewall.requests.withLock { $0.first?.key })
+        #expect(key.hasPrefix(runID.rawValue + "/"), "the run's id and the call's number: \(key)")
+        let record = try #require(try await responder.actions.history(on: incident).first)
+        #expect(record.status == .done && record.approvedBy == "test:alice" && record.key == key)
+        #expect(record.parameters == #"{"ip":"198.51.100.7","reason":"C2"}"# && record.result == #"{"rule":"r-1"}"#)
+        #expect(try await responder.notes(incident) == ["blocked: \(record.id) done"])
+        let journal = try await responder.journal(incident)
+        #expect(journal == ["playbook \(runID): \(record.id): ran firewall.block_ip ip=198.51.100.7 "
+            + #"reason=C2, approved by test:alice: {"rule":"r-1"}"#], "\(journal)")
+        await responder.stop()
+    }
+
+    @Test("An approval answered through the API (or the CLI) for the person who holds the token")
+    func approvedOutsideChat() async throws {
+        let scene = try await Scene()
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, run) = try await responder.open()
+        let runID = try #require(run).id
+        _ = try await responder.question()
+        let question = try #require(try await responder.store.openQuestion(network: "test", channel: "C1", message: "p1"))
+        await #expect(throws: ChatError.self) { try await responder.chat.answer(question.id, choice: "maybe", by: "api") }
+        try await responder.chat.answer(question.id, choice: "Approve", by: "api")
+        await responder.incidents.runs.waitForEnd(runID)
+        #expect(firewall.paths == ["/block"])
+        #expect(try await responder.actions.history(on: incident).first?.approvedBy == "api")
+        #expect(responder.network.takePosts().last?.text == "api answered: approve", "said in the question's thread")
+        await #expect(throws: StoreError.self) { try await responder.chat.answer(question.id, choice: "deny", by: "api") }
+        await responder.stop()
+    }
+
+    @Test("Denied, or unanswered within the timeout: nothing is sent, and the journal says why")
+    func deniedAndTimedOut() async throws {
+        let scene = try await Scene()
+        let firewall = scene.firewall
+        var responder = try await scene.responder()
+        let (denied, run) = try await responder.open()
+        let runID = try #require(run).id
+        _ = try await responder.question()
+        await responder.answer("deny")
+        await responder.incidents.runs.waitForEnd(runID)
+        #expect(try await responder.notes(denied) == ["not blocked: denied by test:alice"])
+        #expect(try await responder.journal(denied).last?.hasSuffix(
+            "not run: firewall.block_ip ip=198.51.100.7 reason=C2 (asked by playbook \(runID)): denied by test:alice")
+            == true)
+        await responder.stop()
+
+        responder = try await scene.responder(timeout: 0.5)
+        let (unanswered, late) = try await responder.open()
+        _ = try await responder.question()
+        await responder.incidents.runs.waitForEnd(try #require(late).id)
+        #expect(try await responder.notes(unanswered) == ["not blocked: nobody approved it in time"])
+        await responder.answer("approve")
+        #expect(try await responder.notes(unanswered).count == 1, "a late answer changes nothing")
+        #expect(firewall.paths.isEmpty)
+        #expect(try await responder.actions.history().isEmpty)
+        await responder.stop()
+    }
+
+    @Test("A playbook's standing approval runs the action without asking; a dry run asks nothing and sends nothing")
+    func standingAndDryRun() async throws {
+        let scene = try await Scene(approvals: #"approvals = { "firewall.block_ip" },"#)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, run) = try await responder.open()
+        await responder.incidents.runs.waitForEnd(try #require(run?.id))
+        #expect(responder.network.posts.withLock { $0.isEmpty }, "no question")
+        #expect(firewall.paths == ["/block"])
+        #expect(try await responder.actions.history(on: incident).first?.approvedBy == "standing approval of the playbook")
+
+        let script = """
+            local planned = actions.run("firewall.block_ip", { ip = "203.0.113.9" }, { incident = "\(incident)", dry_run = true })
+            return planned.status, planned.id
+            """
+        let dry = try await responder.incidents.runs.submit(script: "dry.lua", source: Array(script.utf8))
+        await responder.incidents.runs.waitForEnd(dry.id)
+        let ended = try #require(try await responder.incidents.runs.run(dry.id))
+        #expect(ended.status == .completed && ended.result?.hasPrefix(#"["planned","ACT-"#) == true, "\(ended.error ?? "")")
+        #expect(firewall.paths == ["/block"] && responder.network.posts.withLock { $0.isEmpty })
+        #expect(try await responder.journal(incident).last?.hasSuffix("dry run, nothing sent: would run firewall.block_ip "
+            + "ip=203.0.113.9 (risk high, approval required)") == true)
+        await responder.stop()
+    }
+
+    @Test("!action in chat: for responders only; list, run with its checks, and undo")
+    func chatCommand() async throws {
+        let scene = try await Scene(approvals: nil)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let listed = await responder.say("!action list")
+        #expect(listed.first?.contains("• firewall.block_ip (risk high) ip:ip reason?:string") == true, "\(listed)")
+        #expect(await responder.say("!action list", by: Self.bob).first?.contains("responder") == true, "bob is no responder")
+        let refused = await responder.say("!action firewall.block_network network=10.0.0.0/16")
+        #expect(refused.first?.contains("is in the protected network 10.0.0.0/8") == true, "\(refused)")
+        let done = await responder.say("!action firewall.block_network network=198.51.100.0/24")
+        let id = try #require(done.first?.split(separator: " ").first.map(String.init))
+        #expect(done.first == "\(id) firewall.block_network: done.", "\(done)")
+        #expect(firewall.paths == ["/block"] && firewall.bodies.first == #"{"network":"198.51.100.0/24"}"#)
+        let dry = await responder.say("!action firewall.block_network network=198.51.100.0/25 dry_run=true")
+        #expect(dry.first?.hasPrefix("Dry run ACT-") == true && firewall.paths.count == 1, "\(dry)")
+        let undo = await responder.say("!action undo \(id)")
+        #expect(undo.first?.contains("firewall.block_network has no undo") == true, "\(undo)")
+        await responder.stop()
+    }
+
+    // MARK: - Exactly once
+
+    @Test("A crash between the approval and the answer of the send: the replay sends once more with the same key")
+    func exactlyOnceAcrossACrash() async throws {
+        let scene = try await Scene(hanging: true)
+        let firewall = scene.firewall
+        var responder = try await scene.responder()
+        let (incident, run) = try await responder.open()
+        let runID = try #require(run).id
+        _ = try await responder.question()
+        await responder.answer("approve")
+        for _ in 0..<300 where firewall.paths.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(firewall.paths == ["/block"], "sent, and never answered")
+        // The server goes down while the firewall holds the request: the send is not recorded.
+        await responder.stop()
+
+        responder = try await scene.responder()
+        await responder.incidents.runs.waitForEnd(runID)
+        #expect(responder.network.posts.withLock { $0.filter { $0.question != nil }.isEmpty }, "the approval is not asked again")
+        #expect(firewall.paths == ["/block", "/block"])
+        #expect(firewall.effects == 1, "the same idempotency key both times: \(firewall.requests.withLock { $0.map(\.key) })")
+        let history = try await responder.actions.history(on: incident)
+        #expect(history.count == 1 && history.first?.status == .done && history.first?.approvedBy == "test:alice")
+        let id = try #require(history.first).id
+        #expect(try await responder.notes(incident) == ["blocked: \(id) done"])
+        await responder.stop()
+    }
+
+    // MARK: - Undo and ttl
+
+    @Test("Revert all undoes an incident's actions in reverse order; an undone action cannot be undone again")
+    func undoInReverse() async throws {
+        let scene = try await Scene(approvals: nil)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, _) = try await responder.open()
+        var done: [ActionRecord] = []
+        for (number, ip) in ["198.51.100.1", "198.51.100.2", "198.51.100.3"].enumerated() {
+            let plan = try responder.actions.plan("firewall.block_ip", parameters: ["ip": ip])
+            done.append(try await responder.actions.perform(plan, key: "test/\(number)", incident: incident,
+                                                            requestedBy: "cli:alice", approvedBy: "cli:alice"))
+        }
+        let undone = try await responder.actions.undoAll(on: incident, by: "cli:bob")
+        #expect(undone.map(\.id) == done.reversed().map(\.id) && undone.allSatisfy { $0.status == .undone })
+        #expect(firewall.paths == ["/block", "/block", "/block", "/unblock", "/unblock", "/unblock"])
+        #expect(firewall.bodies.suffix(3).map { $0.contains("198.51.100.3") } == [true, false, false])
+        #expect(firewall.bodies.last?.contains("198.51.100.1") == true)
+        await #expect(throws: ActionError.self) { try await responder.actions.undo(done[0].id, by: "cli:bob") }
+        #expect(try await responder.journal(incident).last == "cli:bob: \(done[0].id): undone by cli:bob with "
+            + #"firewall.unblock_ip: {"rule":"r-6"}"#)
+        await responder.stop()
+    }
+
+    @Test("An action's ttl lifts it by itself, also when the time passed while no server ran")
+    func ttlAfterRestart() async throws {
+        let scene = try await Scene(approvals: nil)
+        let firewall = scene.firewall
+        var responder = try await scene.responder()
+        let plan = try responder.actions.plan("firewall.shun", parameters: ["ip": "198.51.100.7"])
+        let shunned = try await responder.actions.perform(plan, key: "test/ttl", incident: nil, requestedBy: "cli:alice",
+                                                          approvedBy: nil)
+        let expiresAt = try #require(shunned.expiresAt)
+        #expect(abs(expiresAt.timeIntervalSinceNow - 2) < 0.5)
+        #expect(await responder.actions.expireDue() == 0, "not yet")
+        await responder.stop()
+
+        try await Task.sleep(for: .seconds(2.2))
+        responder = try await scene.responder()
+        #expect(await responder.actions.expireDue() == 1)
+        #expect(firewall.paths == ["/block", "/unblock"])
+        let lifted = try #require(try await responder.actions.history().first)
+        #expect(lifted.status == .undone && lifted.undoneBy == "automator")
+        #expect(await responder.actions.expireDue() == 0, "once")
+        await responder.stop()
+    }
+}

@@ -1,0 +1,565 @@
+import AutomatorRuntime
+import Crypto
+import Foundation
+import Hummingbird
+import Logging
+import Synchronization
+import TestSupport
+import Testing
+
+@Suite("Response integrations: the shipped actions against loopback copies of the products' APIs", .serialized,
+       .timeLimit(.minutes(1)))
+struct ResponseIntegrationTests {
+    static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/integrations").path
+
+    static func json(_ text: String, _ status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// The shipped integration `name` alone (copied into a folder of its own), with `settings`.
+    static func integrations(_ name: String, _ settings: [String: String]) async throws -> (Integrations, ScratchFolder) {
+        let folder = try ScratchFolder()
+        try FileManager.default.copyItem(atPath: scripts + "/\(name).lua", toPath: folder.path + "/\(name).lua")
+        let integrations = await Integrations(folder: folder.path, settings: [name: .init(values: settings)],
+                                              environment: [:], logger: logger)
+        #expect(integrations.problems.isEmpty, "\(integrations.problems)")
+        return (integrations, folder)
+    }
+
+    /// An action service over `integrations` and a store in `folder`, with an incident to journal on.
+    static func service(_ integrations: Integrations, in folder: ScratchFolder) async throws -> (ActionService, SQLiteStore) {
+        let store = try SQLiteStore(folder: folder.path + "/data")
+        return (ActionService(integrations: integrations, store: store, configuration: ActionConfiguration(), logger: logger),
+                store)
+    }
+
+    static func run(_ service: ActionService, _ name: String, _ parameters: [String: Any], key: String) async
+        -> Result<ActionRecord, ActionError>
+    {
+        do {
+            let plan = try service.plan(name, parameters: parameters)
+            return .success(try await service.perform(plan, key: key, incident: nil, requestedBy: "test",
+                                                      approvedBy: "test"))
+        } catch { return .failure(error) }
+    }
+
+    // MARK: - Check Point
+
+    /// The Management API as its reference describes it: POST /web_api/COMMAND with a JSON body;
+    /// `login` takes an API key and gives a session id that every other command needs in
+    /// X-chkp-sid; changes stay in the session until `publish` (or `discard`); errors are
+    /// {"code", "message", "errors": [...]}.
+    final class CheckPoint: Sendable {
+        struct State {
+            var commands: [String] = []
+            var sessions: Set<String> = []
+            var hosts: [String: String] = [:]
+            var published: Set<String> = []
+            var pending: Set<String>?
+        }
+        let state = Mutex(State())
+        static let apiKey = "cp-api-key-1234"
+        static let group = "Automator_Blocked"
+
+        var commands: [String] { state.withLock { $0.commands } }
+        var blocked: Set<String> { state.withLock { $0.published } }
+
+        func start() async throws -> LoopbackServer {
+            let router = Router()
+            router.post("/web_api/{command}") { request, context -> Response in
+                let command = context.parameters.get("command") ?? ""
+                let body = String(buffer: try await request.body.collect(upTo: 1 << 16))
+                let fields = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
+                let sid = request.headers.first(where: { $0.name.canonicalName == "x-chkp-sid" })?.value
+                return self.state.withLock { state in
+                    state.commands.append(command)
+                    return Self.answer(command, fields, sid: sid, &state)
+                }
+            }
+            return try await LoopbackServer(router)
+        }
+
+        static func error(_ code: String, _ message: String, _ status: HTTPResponse.Status, errors: [String] = []) -> Response {
+            let details = errors.map { #"{"message": "\#($0)", "type": "error"}"# }.joined(separator: ",")
+            return json(#"{"code": "\#(code)", "message": "\#(message)", "errors": [\#(details)]}"#, status)
+        }
+
+        static func answer(_ command: String, _ fields: [String: Any], sid: String?, _ state: inout State) -> Response {
+            if command == "login" {
+                guard fields["api-key"] as? String == apiKey else {
+                    return error("err_login_failed", "Authentication to server failed.", .badRequest)
+                }
+                let session = "sid-\(state.sessions.count + 1)"
+                state.sessions.insert(session)
+                return json(#"{"sid": "\#(session)", "uid": "u-1", "session-timeout": 600, "api-server-version": "1.9"}"#)
+            }
+            guard let sid, state.sessions.contains(sid) else {
+                return error("generic_err_wrong_session_id", "Wrong session id [\(sid ?? "")]. Session may be expired.",
+                             .unauthorized)
+            }
+            var members = state.pending ?? state.published
+            switch command {
+            case "add-host":
+                let name = fields["name"] as? String ?? ""
+                guard state.hosts[name] == nil else {
+                    return error("err_validation_failed", "Validation failed with 1 error", .badRequest,
+                                 errors: ["More than one object have the same name."])
+                }
+                state.hosts[name] = fields["ip-address"] as? String
+                return json(#"{"uid": "h-\#(state.hosts.count)", "name": "\#(name)", "type": "host"}"#)
+            case "set-group":
+                guard fields["name"] as? String == group else {
+                    return error("generic_err_object_not_found", "Requested object [\(fields["name"] ?? "")] not found",
+                                 .notFound)
+                }
+                let change = fields["members"] as? [String: String] ?? [:]
+                if let add = change["add"] { members.insert(add) }
+                if let remove = change["remove"] { members.remove(remove) }
+                state.pending = members
+                return json(#"{"uid": "g-1", "name": "\#(group)", "type": "group"}"#)
+            case "delete-host":
+                state.hosts[fields["name"] as? String ?? ""] = nil
+                return json(#"{"message": "OK"}"#)
+            case "publish":
+                state.published = members
+                state.pending = nil
+                return json(#"{"task-id": "01234567-89ab-cdef-0123-456789abcdef"}"#)
+            case "discard":
+                state.pending = nil
+                return json(#"{"message": "OK", "number-of-discarded-changes": 1}"#)
+            case "logout":
+                state.sessions.remove(sid)
+                return json(#"{"message": "OK"}"#)
+            default:
+                return error("generic_err_command_not_found", "Unknown command \(command)", .notFound)
+            }
+        }
+    }
+
+    @Test("Check Point: login, add-host, set-group, publish, logout to block; remove and delete-host to unblock")
+    func checkPoint() async throws {
+        let checkPoint = CheckPoint()
+        let server = try await checkPoint.start()
+        defer { server.stop() }
+        let (integrations, folder) = try await Self.integrations("checkpoint", [
+            "base_url": server.url + "/web_api", "api_key": CheckPoint.apiKey,
+        ])
+        let (service, store) = try await Self.service(integrations, in: folder)
+        let declared = try service.declaration("checkpoint.block_ip")
+        #expect(declared.risk == .high && declared.undo == "unblock_ip" && declared.ttl == 86400)
+
+        let blocked = try await Self.run(service, "checkpoint.block_ip", ["ip": "198.51.100.7", "reason": "C2"], key: "k/1").get()
+        #expect(checkPoint.commands == ["login", "add-host", "set-group", "publish", "logout"])
+        #expect(checkPoint.blocked == ["automator-198.51.100.7"])
+        #expect(blocked.result == #"{"group":"Automator_Blocked","host":"automator-198.51.100.7"}"#)
+        #expect(checkPoint.state.withLock { $0.sessions.isEmpty }, "logged out")
+
+        // Blocked again (another playbook, or the replay of this one): the host object exists.
+        _ = try await Self.run(service, "checkpoint.block_ip", ["ip": "198.51.100.7"], key: "k/2").get()
+        #expect(checkPoint.commands.suffix(5) == ["login", "add-host", "set-group", "publish", "logout"])
+
+        _ = try await service.undo(blocked.id, by: "test")
+        #expect(checkPoint.commands.suffix(5) == ["login", "set-group", "delete-host", "publish", "logout"])
+        #expect(checkPoint.blocked.isEmpty)
+        await store.close()
+        integrations.shutdown()
+    }
+
+    @Test("Check Point: a refused key fails the action; a failed change is discarded, not published")
+    func checkPointFailures() async throws {
+        let checkPoint = CheckPoint()
+        let server = try await checkPoint.start()
+        defer { server.stop() }
+        let (wrongKey, folder) = try await Self.integrations("checkpoint", [
+            "base_url": server.url + "/web_api", "api_key": "wrong",
+        ])
+        let (service, store) = try await Self.service(wrongKey, in: folder)
+        let refused = await Self.run(service, "checkpoint.block_ip", ["ip": "198.51.100.7"], key: "k/1")
+        guard case .failure(let error) = refused else { Issue.record("the key was refused"); return }
+        #expect(error.description == "checkpoint.block_ip failed: Check Point: Authentication to server failed. (400)")
+        #expect(try await service.history().first?.status == .failed)
+        await store.close()
+        wrongKey.shutdown()
+
+        let (missingGroup, other) = try await Self.integrations("checkpoint", [
+            "base_url": server.url + "/web_api", "api_key": CheckPoint.apiKey, "group": "No_Such_Group",
+        ])
+        let (service2, store2) = try await Self.service(missingGroup, in: other)
+        let failed = await Self.run(service2, "checkpoint.block_ip", ["ip": "198.51.100.8"], key: "k/2")
+        guard case .failure(let missing) = failed else { Issue.record("the group is missing"); return }
+        #expect(missing.description.contains("Requested object [No_Such_Group] not found (404)"), "\(missing)")
+        #expect(checkPoint.commands.suffix(5) == ["login", "add-host", "set-group", "discard", "logout"])
+        #expect(checkPoint.blocked.isEmpty, "nothing published")
+        await store2.close()
+        missingGroup.shutdown()
+    }
+
+    // MARK: - The other products
+
+    /// What a loopback API received: method, path with its query, the headers asked for, the body.
+    final class Received: Sendable {
+        struct Request: Sendable {
+            var line: String
+            var headers: [String: String]
+            var body: String
+            var form: [String: String] {
+                Dictionary(body.split(separator: "&").map { pair -> (String, String) in
+                    let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                    return (parts[0], (parts.count > 1 ? parts[1] : "").removingPercentEncoding ?? "")
+                }, uniquingKeysWith: { $1 })
+            }
+            var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
+        }
+        let requests = Mutex<[Request]>([])
+        var lines: [String] { requests.withLock { $0.map(\.line) } }
+        var last: Request? { requests.withLock { $0.last } }
+
+        /// Records the request and answers what `answer` says for it.
+        func route(_ router: Router<BasicRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
+                   _ answer: @escaping @Sendable (Request) -> Response)
+        {
+            router.on(path, method: method) { request, _ -> Response in
+                let body = String(buffer: try await request.body.collect(upTo: 1 << 16))
+                var headers: [String: String] = [:]
+                for field in request.headers { headers[field.name.canonicalName] = field.value }
+                let query = request.uri.query.map { "?" + $0 } ?? ""
+                let received = Request(line: "\(method) \(request.uri.path)\(query)", headers: headers, body: body)
+                self.requests.withLock { $0.append(received) }
+                return answer(received)
+            }
+        }
+    }
+
+    @Test("Microsoft Graph: a client-credentials token, then PATCH accountEnabled and revokeSignInSessions")
+    func entra() async throws {
+        let received = Received()
+        let router = Router()
+        received.route(router, .post, "/tenant-1/oauth2/v2.0/token") { request in
+            let form = request.form
+            guard form["client_secret"] == "graph-secret", form["grant_type"] == "client_credentials",
+                  form["scope"] == "https://graph.microsoft.com/.default", form["client_id"] == "app-1"
+            else {
+                return Self.json(#"{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."}"#,
+                            .unauthorized)
+            }
+            return Self.json(#"{"token_type": "Bearer", "expires_in": 3599, "access_token": "graph-token"}"#)
+        }
+        received.route(router, .patch, "/v1.0/users/{user}") { request in
+            guard request.headers["authorization"] == "Bearer graph-token" else {
+                return Self.json(#"{"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty."}}"#,
+                            .unauthorized)
+            }
+            if request.line.contains("ghost") {
+                return Self.json(#"{"error": {"code": "Request_ResourceNotFound", "message": "Resource 'ghost@example.com' does not exist."}}"#,
+                            .notFound)
+            }
+            return Response(status: .noContent)
+        }
+        received.route(router, .post, "/v1.0/users/{user}/revokeSignInSessions") { _ in
+            Self.json(#"{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean", "value": true}"#)
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let (integrations, folder) = try await Self.integrations("entra", [
+            "login_url": server.url, "graph_url": server.url, "tenant": "tenant-1", "client_id": "app-1",
+            "client_secret": "graph-secret",
+        ])
+        let (service, store) = try await Self.service(integrations, in: folder)
+        let disabled = try await Self.run(service, "entra.disable_user", ["user": "mallory@example.com"], key: "k/1").get()
+        #expect(received.lines == ["POST /tenant-1/oauth2/v2.0/token", "PATCH /v1.0/users/mallory@example.com"])
+        #expect(received.last?.json["accountEnabled"] as? Bool == false && received.last?.headers["client-request-id"] == "k/1")
+        #expect(disabled.result == #"{"account_enabled":false,"user":"mallory@example.com"}"#)
+        _ = try await Self.run(service, "entra.revoke_sessions", ["user": "mallory@example.com"], key: "k/2").get()
+        #expect(received.lines.last == "POST /v1.0/users/mallory@example.com/revokeSignInSessions")
+        _ = try await service.undo(disabled.id, by: "test")
+        #expect(received.last?.json["accountEnabled"] as? Bool == true, "enabled again")
+        guard case .failure(let missing) = await Self.run(service, "entra.disable_user", ["user": "ghost@example.com"], key: "k/3")
+        else { Issue.record("an unknown user fails"); return }
+        #expect(missing.description.hasSuffix("Microsoft Graph, disable: 404 Request_ResourceNotFound: Resource "
+            + "'ghost@example.com' does not exist."), "\(missing)")
+        await store.close()
+        integrations.shutdown()
+    }
+
+    @Test("CrowdStrike Falcon: an OAuth2 token, then devices-actions v2 contain and lift_containment")
+    func crowdStrike() async throws {
+        let received = Received()
+        let router = Router()
+        received.route(router, .post, "/oauth2/token") { request in
+            request.form["client_secret"] == "falcon-secret"
+                ? Self.json(#"{"access_token": "falcon-token", "token_type": "bearer", "expires_in": 1799}"#, .created)
+                : Self.json(#"{"meta": {}, "errors": [{"code": 403, "message": "access denied, invalid client credentials"}]}"#,
+                       .forbidden)
+        }
+        received.route(router, .post, "/devices/entities/devices-actions/v2") { request in
+            guard request.headers["authorization"] == "Bearer falcon-token",
+                  let ids = request.json["ids"] as? [String], ids.count == 1
+            else { return Self.json(#"{"errors": [{"code": 400, "message": "invalid ids"}]}"#, .badRequest) }
+            return Self.json(#"{"meta": {"query_time": 0.1}, "resources": [{"id": "\#(ids[0])", "path": ""}], "errors": []}"#,
+                        .accepted)
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let (integrations, folder) = try await Self.integrations("crowdstrike", [
+            "base_url": server.url, "client_id": "falcon-client", "client_secret": "falcon-secret",
+        ])
+        let (service, store) = try await Self.service(integrations, in: folder)
+        #expect(try service.declaration("crowdstrike.contain_host").risk == .critical)
+        let contained = try await Self.run(service, "crowdstrike.contain_host", ["device_id": "0123abcd"], key: "k/1").get()
+        #expect(received.lines == ["POST /oauth2/token", "POST /devices/entities/devices-actions/v2?action_name=contain"])
+        #expect(received.last?.body == #"{"ids":["0123abcd"]}"#)
+        _ = try await service.undo(contained.id, by: "test")
+        #expect(received.lines.last == "POST /devices/entities/devices-actions/v2?action_name=lift_containment")
+        await store.close()
+        integrations.shutdown()
+
+        let (refused, other) = try await Self.integrations("crowdstrike", [
+            "base_url": server.url, "client_id": "falcon-client", "client_secret": "wrong",
+        ])
+        let (service2, store2) = try await Self.service(refused, in: other)
+        guard case .failure(let error) = await Self.run(service2, "crowdstrike.contain_host", ["device_id": "0123abcd"], key: "k/2")
+        else { Issue.record("a wrong secret fails"); return }
+        #expect(error.description.hasSuffix("CrowdStrike Falcon, token: 403 access denied, invalid client credentials"))
+        await store2.close()
+        refused.shutdown()
+    }
+
+    @Test("PagerDuty Events v2: trigger with the action's key as dedup_key; the undo resolves the same alert")
+    func pagerDuty() async throws {
+        let received = Received()
+        let router = Router()
+        received.route(router, .post, "/v2/enqueue") { request in
+            let event = request.json
+            guard event["routing_key"] as? String == "pd-routing-key" else {
+                return Self.json(#"{"status": "invalid event", "message": "Event object is invalid", "errors": ["Invalid routing key"]}"#,
+                            .badRequest)
+            }
+            return Self.json(#"{"status": "success", "message": "Event processed", "dedup_key": "\#(event["dedup_key"] as? String ?? "")"}"#,
+                        .accepted)
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let (integrations, folder) = try await Self.integrations("pagerduty", ["base_url": server.url,
+                                                                               "routing_key": "pd-routing-key"])
+        let (service, store) = try await Self.service(integrations, in: folder)
+        let paged = try await Self.run(service, "pagerduty.trigger", ["summary": "C2 beacon on web-1", "severity": "critical"],
+                                       key: "run-1/4").get()
+        let trigger = try #require(received.last?.json)
+        #expect(trigger["event_action"] as? String == "trigger" && trigger["dedup_key"] as? String == "run-1/4")
+        #expect((trigger["payload"] as? [String: Any])?["severity"] as? String == "critical")
+        #expect(paged.result == #"{"dedup_key":"run-1/4","status":"success"}"#)
+        _ = try await service.undo(paged.id, by: "test")
+        #expect(received.last?.json["event_action"] as? String == "resolve" && received.last?.json["dedup_key"] as? String == "run-1/4")
+        await store.close()
+        integrations.shutdown()
+    }
+
+    @Test("Twilio: Basic authentication, a form-encoded message, 201; a refused number says Twilio's reason")
+    func twilio() async throws {
+        let received = Received()
+        let router = Router()
+        let credentials = Data("AC123:twilio-token".utf8).base64EncodedString()
+        received.route(router, .post, "/2010-04-01/Accounts/AC123/Messages.json") { request in
+            guard request.headers["authorization"] == "Basic " + credentials else {
+                return Self.json(#"{"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401}"#,
+                            .unauthorized)
+            }
+            if request.form["To"] == "+15005550001" {
+                return Self.json(#"{"code": 21211, "message": "The 'To' number +15005550001 is not a valid phone number.", "status": 400}"#,
+                            .badRequest)
+            }
+            return Self.json(#"{"sid": "SM0123456789abcdef", "status": "queued", "to": "\#(request.form["To"] ?? "")"}"#, .created)
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let (integrations, folder) = try await Self.integrations("twilio", [
+            "base_url": server.url, "account_sid": "AC123", "from": "+15551230000", "credentials": credentials,
+        ])
+        let (service, store) = try await Self.service(integrations, in: folder)
+        let sent = try await Self.run(service, "twilio.send_sms", ["to": "+15559876543", "text": "INC-7: contain web-1 & call"],
+                                      key: "k/1").get()
+        #expect(received.last?.form == ["To": "+15559876543", "From": "+15551230000", "Body": "INC-7: contain web-1 & call"])
+        #expect(sent.result == #"{"sid":"SM0123456789abcdef","status":"queued"}"#)
+        guard case .failure(let error) = await Self.run(service, "twilio.send_sms", ["to": "+15005550001", "text": "x"], key: "k/2")
+        else { Issue.record("an invalid number fails"); return }
+        #expect(error.description.hasSuffix("Twilio answered 400: The 'To' number +15005550001 is not a valid phone number. (code 21211)"))
+        await store.close()
+        integrations.shutdown()
+    }
+
+    @Test("Jira: create an issue labelled with the action's key (a replay finds it), comment on one")
+    func jira() async throws {
+        let received = Received()
+        let router = Router()
+        let created = Mutex<[String]>([])
+        received.route(router, .get, "/rest/api/2/search") { request in
+            let label = request.line.components(separatedBy: "labels%3D").last ?? ""
+            let keys = created.withLock { $0 }.enumerated().filter { $0.element == label }.map { #"{"key": "SEC-\#($0.offset + 1)"}"# }
+            return Self.json(#"{"startAt": 0, "total": \#(keys.count), "issues": [\#(keys.joined(separator: ","))]}"#)
+        }
+        received.route(router, .post, "/rest/api/2/issue") { request in
+            guard request.headers["authorization"] == "Bearer jira-pat" else {
+                return Self.json(#"{"errorMessages": ["You are not authenticated."], "errors": {}}"#, .unauthorized)
+            }
+            let fields = request.json["fields"] as? [String: Any] ?? [:]
+            guard (fields["project"] as? [String: String])?["key"] == "SEC" else {
+                return Self.json(#"{"errorMessages": [], "errors": {"project": "valid project is required"}}"#, .badRequest)
+            }
+            let number = created.withLock { list in
+                list.append((fields["labels"] as? [String])?.first ?? "")
+                return list.count
+            }
+            return Self.json(#"{"id": "1000\#(number)", "key": "SEC-\#(number)", "self": "http://jira/rest/api/2/issue/1000\#(number)"}"#,
+                        .created)
+        }
+        received.route(router, .post, "/rest/api/2/issue/{key}/comment") { request in
+            Self.json(#"{"id": "20001", "body": "\#(request.json["body"] as? String ?? "")"}"#, .created)
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let (integrations, folder) = try await Self.integrations("jira", [
+            "base_url": server.url, "project": "SEC", "authorization": "Bearer jira-pat",
+        ])
+        let (service, store) = try await Self.service(integrations, in: folder)
+        let opened = try await Self.run(service, "jira.create_issue", ["summary": "Phishing wave"], key: "run-9/3").get()
+        #expect(opened.result == #"{"key":"SEC-1"}"#)
+        #expect(created.withLock { $0 } == ["automator-run-9-3"])
+        // The same key again, as a replay after a crash would send it: no second issue.
+        let again = try await Self.run(service, "jira.create_issue", ["summary": "Phishing wave"], key: "run-9/3").get()
+        #expect(again.result == #"{"existed":true,"key":"SEC-1"}"# && created.withLock { $0.count } == 1)
+        _ = try await Self.run(service, "jira.comment", ["issue": "SEC-1", "text": "Blocked at the firewall"], key: "k/2").get()
+        #expect(received.lines.last == "POST /rest/api/2/issue/SEC-1/comment")
+        await store.close()
+        integrations.shutdown()
+
+        let (wrong, other) = try await Self.integrations("jira", ["base_url": server.url, "project": "OPS",
+                                                                  "authorization": "Bearer jira-pat"])
+        let (service2, store2) = try await Self.service(wrong, in: other)
+        guard case .failure(let error) = await Self.run(service2, "jira.create_issue", ["summary": "x"], key: "k/9")
+        else { Issue.record("an unknown project fails"); return }
+        #expect(error.description.hasSuffix("Jira, create issue: 400 project: valid project is required"))
+        await store2.close()
+        wrong.shutdown()
+    }
+
+    @Test("The signed webhook: HMAC-SHA256 over timestamp and body with the shared secret, checked as a receiver would")
+    func webhook() async throws {
+        let received = Received()
+        let router = Router()
+        let secret = SymmetricKey(data: Array("whsec-0123".utf8))
+        received.route(router, .post, "/hooks/automator") { request in
+            let timestamp = request.headers["x-automator-timestamp"] ?? ""
+            let signature = request.headers["x-automator-signature"] ?? ""
+            let expected = "sha256=" + HMAC<SHA256>.authenticationCode(for: Array("\(timestamp).\(request.body)".utf8), using: secret)
+                .map { String(format: "%02x", $0) }.joined()
+            guard signature == expected, let sent = Double(timestamp), abs(sent - Date().timeIntervalSince1970) < 300 else {
+                return Self.json(#"{"error": "bad signature"}"#, .unauthorized)
+            }
+            return Self.json(#"{"ok": true}"#)
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let (integrations, folder) = try await Self.integrations("webhook", ["url": server.url + "/hooks/automator",
+                                                                             "secret": "whsec-0123"])
+        let (service, store) = try await Self.service(integrations, in: folder)
+        let sent = try await Self.run(service, "webhook.notify", ["event": "contained", "text": "web-1"], key: "run-2/5").get()
+        #expect(sent.result == #"{"status":200}"#)
+        let body = try #require(received.last)
+        #expect(body.json["event"] as? String == "contained" && body.headers["idempotency-key"] == "run-2/5")
+        #expect(!body.body.contains("whsec") && !(body.headers["x-automator-signature"] ?? "").contains("whsec"))
+        await store.close()
+        integrations.shutdown()
+
+        let (wrong, other) = try await Self.integrations("webhook", ["url": server.url + "/hooks/automator",
+                                                                     "secret": "not-the-secret"])
+        let (service2, store2) = try await Self.service(wrong, in: other)
+        guard case .failure(let error) = await Self.run(service2, "webhook.notify", ["event": "x"], key: "k/1")
+        else { Issue.record("a wrong secret is refused by the receiver"); return }
+        #expect(error.description.hasSuffix(#"the webhook answered 401: {"error": "bad signature"}"#))
+        await store2.close()
+        wrong.shutdown()
+    }
+
+    /// A real SMTP server, aiosmtpd (`pip install aiosmtpd`), on a free loopback port, keeping what
+    /// it receives in a Maildir, until `stop`.
+    final class MailServer: Sendable {
+        let port: Int
+        let maildir: String
+        private let process: Process
+        private let input = Pipe()
+
+        init(in folder: ScratchFolder) throws {
+            maildir = folder.path + "/maildir"
+            port = try FreePort.onLoopback()
+            process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = ["python3", "-c", """
+                import sys
+                from aiosmtpd.controller import Controller
+                from aiosmtpd.handlers import Mailbox
+                controller = Controller(Mailbox(sys.argv[1]), hostname="127.0.0.1", port=int(sys.argv[2]))
+                controller.start()
+                print("ready", flush=True)
+                sys.stdin.read()
+                controller.stop()
+                """, maildir, String(port)]
+            let output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            try process.run()
+            let ready = output.fileHandleForReading.availableData
+            guard String(decoding: ready, as: UTF8.self).hasPrefix("ready") else {
+                throw ActionError(.failed, "aiosmtpd did not start: pip install aiosmtpd")
+            }
+        }
+
+        /// The messages received, as text.
+        var messages: [String] {
+            let folder = maildir + "/new"
+            return ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().compactMap {
+                try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8)
+            }
+        }
+
+        func stop() {
+            try? input.fileHandleForWriting.close()
+            process.waitUntilExit()
+        }
+    }
+
+    @Test("E-mail over SMTP to a real server (aiosmtpd): headers, recipients, a dot-stuffed body; a refused recipient fails")
+    func email() async throws {
+        let scratch = try ScratchFolder()
+        let server = try MailServer(in: scratch)
+        defer { server.stop() }
+        let (integrations, folder) = try await Self.integrations("email", [
+            "server": "smtp://127.0.0.1:\(server.port)", "from": "soc-automation@example.com",
+        ])
+        let (service, store) = try await Self.service(integrations, in: folder)
+        let sent = try await Self.run(service, "email.send_email", [
+            "to": "oncall@example.com, lead@example.com", "subject": "INC-7: web-1 contained (é)",
+            "text": "Contained at 10:42.\n.hidden line\nAutomator",
+        ], key: "run-3/9").get()
+        #expect(sent.result == #"{"message_id":"<run-3.9@automator>","to":["oncall@example.com","lead@example.com"]}"#,
+                "\(sent.result ?? "")")
+        let message = try #require(server.messages.first)
+        #expect(message.contains("X-RcptTo: oncall@example.com, lead@example.com"), "\(message)")
+        #expect(message.contains("From: soc-automation@example.com") && message.contains("Message-ID: <run-3.9@automator>"))
+        #expect(message.contains("Subject: =?utf-8?B?\(Data("INC-7: web-1 contained (é)".utf8).base64EncodedString())?="))
+        #expect(message.contains("Contained at 10:42.\n.hidden line\nAutomator"), "the server undid the dot-stuffing")
+        await store.close()
+        integrations.shutdown()
+
+        let (elsewhere, other) = try await Self.integrations("email", ["server": "smtp://127.0.0.1:1",
+                                                                       "from": "soc-automation@example.com"])
+        let (service2, store2) = try await Self.service(elsewhere, in: other)
+        guard case .failure(let error) = await Self.run(service2, "email.send_email",
+                                                        ["to": "x@example.com", "subject": "s", "text": "t"], key: "k/1")
+        else { Issue.record("nothing listens on port 1"); return }
+        #expect(error.description.contains("the SMTP server 127.0.0.1:1 refused the connection"), "\(error)")
+        await store2.close()
+        elsewhere.shutdown()
+    }
+}
