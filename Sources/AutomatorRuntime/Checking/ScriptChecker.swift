@@ -15,8 +15,10 @@ public struct ScriptChecker: Sendable {
     public let configurationFile: String?
 
     /// Globals of modules that need a store or a chat service to exist, so a checker's sandbox
-    /// does not have them: the incidents module and its declarations, the chat bot's, evidence.
-    static let serviceGlobals: Set<String> = ["incidents", "playbook", "mapper", "chat", "command", "watch", "evidence"]
+    /// does not have them: the incidents module and its declarations, the chat bot's, evidence,
+    /// response actions.
+    static let serviceGlobals: Set<String> = ["incidents", "playbook", "mapper", "chat", "command", "watch", "evidence",
+                                              "actions"]
     /// `automator run` gives a script its arguments in `arg`.
     static let runGlobals: Set<String> = ["arg"]
 
@@ -83,7 +85,8 @@ public struct ScriptChecker: Sendable {
     /// no service, and the modules and declarations that do.
     static func baseGlobals() throws(LuaError) -> Set<String> {
         let quiet = Logger(label: "automator.check") { _ in SwiftLogNoOpLogHandler() }
-        let sandbox = try Sandbox(modules: StandardModules.all(logger: quiet) + [IntegrationsModule()])
+        let sandbox = try Sandbox(modules: StandardModules.all(logger: quiet)
+            + [SMTPModule(allowedServers: []), IntegrationsModule()])
         let listing = "local names = {} for name in pairs(_G) do names[#names + 1] = name end return names"
         let chunk = try sandbox.load(Array(listing.utf8), chunkName: "=globals", in: try sandbox.makeEnvironment())
         guard case .table(let names) = try sandbox.run(chunk).first else { return serviceGlobals }
