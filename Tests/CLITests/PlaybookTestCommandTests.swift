@@ -121,6 +121,49 @@ struct PlaybookTestCommandTests {
         #expect(result.stdout.contains("3 tests, 1 failed"), "\(result.stdout)")
     }
 
+    @Test("Response actions are recorded, never sent: planned by default, stubbed outcomes, refusals")
+    func actions() async throws {
+        let result = try await Self.test([
+            "playbooks/contain.lua": """
+            return playbook {
+              name = "Contain",
+              run = function(inc)
+                local blocked, why = actions.run("checkpoint.block_ip", { ip = inc.fields.ip }, { incident = inc })
+                inc:note(blocked and ("block " .. blocked.status) or ("not blocked: " .. why))
+                local paged = actions.run("pagerduty.trigger", { summary = inc.title })
+                inc:note("page " .. paged.status)
+              end,
+            }
+            """,
+            "playbooks/contain_test.lua": """
+            local contain = require("playbooks.contain")
+            test("the block is planned and the page stubbed as done", function()
+              stub.action("pagerduty.trigger", { status = "done", result = { dedup_key = "k" } })
+              local result = run(contain, { title = "C2 beacon", fields = { ip = "203.0.113.7" } })
+              expect.note(result, "block planned")
+              expect.note(result, "page done")
+              expect.equal(expect.action(result, "checkpoint.block_ip", { ip = "203.0.113.7" }).incident, result.incident.id)
+              expect.action(result, "pagerduty.trigger")
+            end)
+            test("a block nobody approved", function()
+              stub.action("checkpoint.block_ip", false, "denied by alice")
+              local result = run(contain, { fields = { ip = "203.0.113.7" } })
+              expect.note(result, "not blocked: denied by alice")
+            end)
+            test("an action the playbook did not call fails the expectation", function()
+              local result = run(contain, { fields = { ip = "203.0.113.7" } })
+              expect.action(result, "entra.disable_user")
+            end)
+            """,
+        ])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("✔ the block is planned and the page stubbed as done"), "\(result.stdout)")
+        #expect(result.stdout.contains("✔ a block nobody approved"), "\(result.stdout)")
+        #expect(result.stdout.contains("./playbooks/contain_test.lua:17: no action entra.disable_user; the actions are"),
+                "\(result.stdout)")
+        #expect(result.stdout.contains("3 tests, 1 failed"), "\(result.stdout)")
+    }
+
     @Test("A task the test gives no answer fails at its wait, saying which stub to add")
     func missingTaskAnswer() async throws {
         let result = try await Self.test([

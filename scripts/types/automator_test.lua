@@ -38,6 +38,14 @@ function stub.http(request, response) end
 ---@param by? string who answers, "stub" by default
 function stub.chat(question, answer, by) end
 
+---What `actions.run` returns for the action `name` (the record's fields to set, such as
+---`{ status = "done", result = {...} }`), or `false` and a reason: nobody approved it. An action
+---with no stub is planned: recorded in the outcome, nothing sent, as a dry run.
+---@param name string such as "checkpoint.block_ip"
+---@param outcome table|false
+---@param reason? string with `false`: what `actions.run` returns second, such as "denied by alice"
+function stub.action(name, outcome, reason) end
+
 ---What a playbook left: the incident as stored, and what it asked of people and the world.
 ---@class test.outcome
 ---@field incident Incident as stored at the end (status, severity, labels, fields, close_reason...)
@@ -48,6 +56,7 @@ function stub.chat(question, answer, by) end
 ---@field questions { channel: string, text: string, choices: string[] }[] chat.ask and chat.approve questions
 ---@field intel string[] the indicators looked up
 ---@field http { method: string, url: string, body?: string }[] the requests made
+---@field actions { name: string, params: table, incident?: string, dry_run: boolean }[] the actions.run calls
 
 ---Opens an incident for the test, as the API would (title, type and severity have defaults);
 ---`sla` sets its SLA, else scripts/sla.lua gives it.
@@ -112,6 +121,13 @@ function expect.task(outcome, title) end
 ---@param part string
 ---@return { channel: string, text: string }
 function expect.post(outcome, channel, part) end
+
+---The playbook called `actions.run(name, ...)`, with `params` if given; returns the call.
+---@param outcome test.outcome
+---@param name string
+---@param params? table
+---@return { name: string, params: table, incident?: string, dry_run: boolean }
+function expect.action(outcome, name, params) end
 
 ---`body` fails with an error that contains `part`; returns the message.
 ---@param body fun()

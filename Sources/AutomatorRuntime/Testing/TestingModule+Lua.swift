@@ -10,9 +10,9 @@ extension TestingModule {
         local table, math, os, incidents, intel, time, http = table, math, os, incidents, intel, time, http
 
         -- What the scripts under test did with the outside world, for the assertions.
-        local seen = { intel = {}, http = {}, posts = {}, questions = {} }
-        -- Canned answers, by kind. A later kind (stub.action, for response actions) is one more table.
-        local canned = { intel = {}, http = {}, chat = {} }
+        local seen = { intel = {}, http = {}, posts = {}, questions = {}, actions = {} }
+        -- Canned answers, by kind.
+        local canned = { intel = {}, http = {}, chat = {}, actions = {} }
 
         --- A value as a message shows it: strings quoted on one line, tables in full (keys sorted).
         local function show(value, depth)
@@ -91,6 +91,17 @@ extension TestingModule {
           canned.chat[#canned.chat + 1] = { question = question, answer = answer, by = by or "stub" }
         end
 
+        --- stub.action("checkpoint.block_ip", { status = "done", result = { uid = "h-1" } }): what
+        --- actions.run returns for it; `false` and a reason: it was not approved. An action with
+        --- no stub is planned: recorded, nothing sent, as a dry run.
+        function stub.action(name, outcome, reason)
+          if type(name) ~= "string" or (outcome ~= nil and outcome ~= false and type(outcome) ~= "table") then
+            error('stub.action expects an action and its outcome, as in stub.action("checkpoint.block_ip", '
+                  .. '{ status = "done" }) or stub.action("checkpoint.block_ip", false, "denied by alice")', 2)
+          end
+          canned.actions[name] = { outcome = outcome, reason = reason }
+        end
+
         -- MARK: The outside world, stubbed
 
         local real_time, real_date = os.time, os.date
@@ -158,6 +169,28 @@ extension TestingModule {
           return choice == "approve", by
         end
 
+        -- Response actions are never sent from a test: each call is recorded for `expect.action`.
+        actions = {}
+        function actions.run(name, params, options)
+          if type(name) ~= "string" then
+            error('actions.run expects an action name, as in actions.run("checkpoint.block_ip", { ip = "198.51.100.7" })', 2)
+          end
+          options = options or {}
+          local incident = type(options.incident) == "table" and options.incident.id or options.incident
+          local call = { name = name, params = params or {}, incident = incident, dry_run = options.dry_run == true }
+          seen.actions[#seen.actions + 1] = call
+          local stubbed = canned.actions[name]
+          if stubbed and stubbed.outcome == false then return nil, stubbed.reason or "denied (stub.action)" end
+          local record = { id = ("ACT-test%d"):format(#seen.actions), name = name, parameters = call.params,
+                           incident = incident, status = "planned" }
+          for key, value in pairs(stubbed and stubbed.outcome or {}) do record[key] = value end
+          return record
+        end
+        function actions.undo(id) return { id = id, status = "undone" } end
+        function actions.revert_all() return {} end
+        function actions.list() return {} end
+        function actions.history() return {} end
+
         -- MARK: Running playbooks
 
         local policy, global_hook = {}, nil
@@ -180,7 +213,8 @@ extension TestingModule {
           local tasks = incidents.tasks(id)
           table.sort(tasks, function(a, b) return tonumber(a.id:match("%d+")) < tonumber(b.id:match("%d+")) end)
           return { incident = incidents.get(id), tasks = tasks, journal = journal, notes = notes,
-                   posts = seen.posts, questions = seen.questions, intel = seen.intel, http = seen.http }
+                   posts = seen.posts, questions = seen.questions, intel = seen.intel, http = seen.http,
+                   actions = seen.actions }
         end
 
         --- Opens an incident for the test (title, type and severity have defaults).
@@ -281,6 +315,15 @@ extension TestingModule {
             if post.channel == channel and post.text:find(part, 1, true) then return post end
           end
           error(("no post in %s contains %s; the posts are %s"):format(channel, show(part), show(result.posts)), 2)
+        end
+
+        --- The playbook called `actions.run(name, ...)`, with these parameters if given; returns the call.
+        function expect.action(result, name, params)
+          for _, call in ipairs(result.actions) do
+            if call.name == name and (params == nil or same(call.params, params)) then return call end
+          end
+          error(("no action %s%s; the actions are %s"):format(name, params and (" with " .. show(params)) or "",
+                                                            show(result.actions)), 2)
         end
 
         --- `body` fails with an error that contains `part`; returns the message.
