@@ -89,7 +89,11 @@ public struct APIServer {
                                            ttl: configuration.intel.cacheTTL)
         let slack = configuration.chat.slack.map { SlackAdapter(configuration: $0, logger: self.logger) }
         let matrix = configuration.chat.matrix.map { MatrixAdapter(configuration: $0, state: store, logger: self.logger) }
-        let adapters: [any ChatAdapter] = [slack as (any ChatAdapter)?, matrix].compactMap { $0 }
+        // The console answers `automator repl --incident` through the API (`WarRoomRoutes`).
+        let warRoomPosts = WarRoomPosts()
+        let console = ConsoleAdapter(user: "api", lines: AsyncStream { _ in }, write: warRoomPosts.write,
+                                     isDefaultNetwork: false)
+        let adapters: [any ChatAdapter] = [slack as (any ChatAdapter)?, matrix, console].compactMap { $0 }
         let chat = ChatService(store: store, adapters: adapters, scripts: configuration.scriptsFolder,
                                configuration: ChatService.Configuration(roles: configuration.chat.roles), logger: logger)
         let evidence = EvidenceService(store: store, dataFolder: folder)
@@ -118,7 +122,7 @@ public struct APIServer {
         let logger = logger
         let application = Application(
             router: router(service: service, reputation: reputation, store: store, token: token, chat: chat,
-                           slack: slack),
+                           slack: slack, warRoom: WarRoomRoutes(chat: chat, console: console, posts: warRoomPosts)),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
             services: [ServiceRunner(service: service, chat: chat, integrations: integrations, actions: actions,
                                      checkpointer: JournalCheckpointer(store: store, folder: folder, logger: logger),
@@ -146,7 +150,8 @@ public struct APIServer {
     }
 
     private func router(service: IncidentService, reputation: ReputationService, store: any IntelStore & ReportStore,
-                        token: String, chat: ChatService, slack: SlackAdapter?) -> Router<BasicRequestContext>
+                        token: String, chat: ChatService, slack: SlackAdapter?,
+                        warRoom: WarRoomRoutes) -> Router<BasicRequestContext>
     {
         let router = Router()
         router.add(middleware: JSONErrors())
@@ -159,6 +164,7 @@ public struct APIServer {
         IntelRoutes(reputation: reputation, store: store).add(to: api)
         ReportRoutes(store: store).add(to: api)
         QuestionRoutes(chat: chat).add(to: api)
+        warRoom.add(to: api)
         return router
     }
 

@@ -2,29 +2,29 @@ import AutomatorRuntime
 import Dispatch
 import Foundation
 
-/// The REPL's `!` lines: the bot of `automator chat`, opened on the data folder at the first one.
-/// The REPL reads and evaluates on its own thread; each line waits here for the bot's answer.
+/// The REPL's `!` lines: the bot of `automator chat`, opened on the data folder at the first one
+/// (or the server's, when one holds the folder). The REPL reads and evaluates on its own
+/// thread; each line waits here for the bot's answer.
 final class ReplBot: @unchecked Sendable {
-    private let opening: @Sendable () async throws -> ChatConsole
+    private let opening: @Sendable () async throws -> any ReplBotBackend
     /// Touched only from the REPL's thread, between waits.
-    private var console: ChatConsole?
-    /// The console channel lines are said in (an incident's war room), or nil for a direct message.
+    private var bot: (any ReplBotBackend)?
+    /// The channel lines are said in (an incident's war room), or nil for a direct message.
     private let channel: String?
 
-    init(opening: @escaping @Sendable () async throws -> ChatConsole, channel: String? = nil) {
+    init(opening: @escaping @Sendable () async throws -> any ReplBotBackend, channel: String? = nil) {
         self.opening = opening
         self.channel = channel
     }
 
-    /// Says `line` to the bot; false if the bot could not be opened.
+    /// Says `said` to the bot; false if the bot could not be opened or did not answer.
     func say(_ said: String) -> Bool {
-        let line = channel.map { "\($0) \(said)" } ?? said
-        let opened = console
-        let result = Self.wait { [opening] () async -> Result<ChatConsole, any Error> in
+        let opened = bot
+        let result = Self.wait { [opening, channel] () async -> Result<any ReplBotBackend, any Error> in
             do {
-                let console = if let opened { opened } else { try await opening() }
-                await console.say(line)
-                return .success(console)
+                let bot = if let opened { opened } else { try await opening() }
+                try await bot.say(said, in: channel)
+                return .success(bot)
             } catch {
                 return .failure(error)
             }
@@ -32,7 +32,7 @@ final class ReplBot: @unchecked Sendable {
         fflush(nil)
         switch result {
         case .success(let opened):
-            console = opened
+            bot = opened
             return true
         case .failure(let error):
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
@@ -41,8 +41,8 @@ final class ReplBot: @unchecked Sendable {
     }
 
     func close() {
-        guard let console else { return }
-        _ = Self.wait { await console.close() }
+        guard let bot else { return }
+        _ = Self.wait { await bot.close() }
     }
 
     /// Waits on this (the REPL's) thread for async work.

@@ -37,8 +37,8 @@ struct ReplCommand: ParsableCommand {
             `!task done 3`, `!ip 203.0.113.7`), and every line, Lua or `!`, is journaled on the \
             incident with what it showed, in your name (kind command: automator journal show \
             INC-42). When automator serve holds the data folder, `inc` is the incident as its API \
-            shows it (a table: change it with the API or the chat bot) and the lines are \
-            journaled through the API; `!` commands then go to the server's bot in Slack or Matrix.
+            shows it (a table: change it with the API or the chat bot), the lines are journaled \
+            through the API, and `!` commands run on the server's bot, in the incident's war room.
 
             Help: `:help` lists the documented API, `:help NAME` shows one entry (`:help \
             incidents.find`, `:help inc:task`), from the scripts folder's types/automator.lua. \
@@ -105,7 +105,7 @@ struct ReplCommand: ParsableCommand {
         let bot: ReplBot
         do {
             var modules = access.modules(logger: CommandLogging.logger(verbose: verbose))
-            var console: ChatConsole?
+            var console: (any ReplBotBackend)?
             var served: String?
             if let investigation {
                 if case .server(let client) = try FolderAccess.open(data) {
@@ -114,6 +114,8 @@ struct ReplCommand: ParsableCommand {
                             return .failure(error)
                         }
                     }.get()
+                    console = ServerWarRoom(client: client, incident: investigation.incident,
+                                            user: IncidentBackend.user ?? "you", write: write)
                 } else {
                     // The bot's console first: the REPL's `inc` is an incident of the same store.
                     let opened = try ReplBot.wait { () async -> Result<ChatConsole, any Error> in

@@ -46,28 +46,34 @@ struct ReplCommandTests {
         #expect(missing.stderr.contains("there is no incident INC-9"), "\(missing.stderr)")
     }
 
-    @Test("--incident through the server that holds the folder: inc as the API shows it, lines journaled by the API")
+    @Test("--incident through the server that holds the folder: inc as the API shows it, ! commands on the server's bot, lines journaled by the API")
     func investigationThroughServer() async throws {
         let folder = try TemporaryFolder()
-        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"), scripts: folder.url)
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: PlaybookTrialTests.scripts)
         defer { server.terminate() }
         let created = try await server.call("POST", "/api/v1/incidents",
                                             body: #"{"title": "Odd sign-in", "type": "test", "severity": "low", "fields": {"ip": "203.0.113.7"}}"#)
         #expect(created.status == 201, "\(created.body)")
 
         let result = try await AutomatorProcess.run(
-            ["repl", "--incident", "INC-1", "--data", server.data.path, "--scripts", folder.url.path],
-            input: "inc.fields.ip\n!note hello\n")
-        #expect(result.stdout == "\"203.0.113.7\"\n", "\(result.stdout)\(result.stderr)")
-        #expect(result.stderr.contains("automator serve holds"), "! commands go to the server's bot: \(result.stderr)")
-        #expect(result.status == 1)
+            ["repl", "--incident", "INC-1", "--data", server.data.path, "--scripts", PlaybookTrialTests.scripts.path],
+            input: "inc.fields.ip\n!note called the user\n!nonsense\n", environment: ["USER": "alice"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("\"203.0.113.7\"\n"), "\(result.stdout)")
+        #expect(result.stdout.contains(":memo:"), "the bot's reaction to !note: \(result.stdout)")
+        #expect(result.stdout.contains("I don't know the command !nonsense"), "\(result.stdout)")
 
         let journal = try await server.journal("INC-1")
-        #expect(journal.contains { $0.kind == "command" && $0.actor.hasPrefix("api") && $0.text == "inc.fields.ip\n\"203.0.113.7\"" },
-                "\(journal)")
-        #expect(!journal.contains { $0.text.contains("!note") }, "a refused ! line is not journaled: \(journal)")
+        let commands: [String] = journal.filter { $0.kind == "command" && $0.actor.hasPrefix("api") }.map(\.text)
+        #expect(commands.contains("inc.fields.ip\n\"203.0.113.7\""), "\(journal)")
+        #expect(commands.contains { (text: String) -> Bool in text.hasPrefix("!note called the user\n") }, "\(journal)")
+        let notes: [String] = journal.filter { $0.kind == "note" && $0.actor == "console:alice" }.map(\.text)
+        #expect(notes == ["called the user"], "the war room's !note, in the investigator's name: \(journal)")
         let refused = try await server.call("POST", "/api/v1/incidents/INC-1/journal", body: #"{"kind": "closed", "text": "x"}"#)
         #expect(refused.status == 400, "\(refused.body)")
+        let unknown = try await server.call("POST", "/api/v1/incidents/INC-9/command", body: #"{"text": "!note x", "by": "alice"}"#)
+        #expect(unknown.status == 404, "\(unknown.body)")
     }
 
     @Test("Piped lines print their results, tab-separated, and exit 0 when all succeed")

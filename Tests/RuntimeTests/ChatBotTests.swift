@@ -72,6 +72,18 @@ struct ChatBotTests {
         }
     }
 
+    @Test("The server's console is no default network: a post that names none still needs Slack or Matrix")
+    func consoleIsNoDefault() async throws {
+        let folder = try ScratchFolder()
+        let console = ConsoleAdapter(user: "api", lines: AsyncStream { $0.finish() }, write: { _ in },
+                                     isDefaultNetwork: false)
+        let chat = ChatService(store: try SQLiteStore(folder: folder.path), adapters: [console], scripts: folder.path)
+        let error = await #expect(throws: ChatError.self) {
+            _ = try await chat.makeWarRoom("#soc", on: nil, for: IncidentID(1), by: "test")
+        }
+        #expect(error?.description.hasPrefix("no chat network is configured") == true, "\(String(describing: error))")
+    }
+
     @Test("!ip in a channel and ip in a direct message answer with the verdict and its reasons")
     func lookups() async throws {
         let bot = try await Bot()

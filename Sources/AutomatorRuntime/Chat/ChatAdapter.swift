@@ -34,6 +34,15 @@ public protocol ChatAdapter: AnyObject, Sendable {
 
     /// The file's bytes; throws `.tooLarge` past `limit` bytes without reading the rest.
     func download(_ file: ChatFile, limit: Int) async throws -> [UInt8]
+
+    /// Whether a post that names no network may go here (`chat.post("#soc", ...)`): true for
+    /// the team's networks, false for the server's console, which only answers the
+    /// investigation REPL's commands.
+    var isDefaultNetwork: Bool { get }
+}
+
+extension ChatAdapter {
+    public var isDefaultNetwork: Bool { true }
 }
 
 /// Where adapters deliver what they receive: the bot.

@@ -4,10 +4,10 @@ import Logging
 /// What the `chat` module asks of the networks: posts, reactions, files, and the bot's settings
 /// per channel (`join`, `leave`, `verbose`, war rooms).
 extension ChatService {
-    /// The adapter of `network`, or the first configured.
+    /// The adapter of `network`, or the first configured that is a default network.
     func adapter(_ network: String?) throws(ChatError) -> any ChatAdapter {
         guard let network else {
-            guard let first = adapters.first else {
+            guard let first = adapters.first(where: { $0.adapter.isDefaultNetwork }) else {
                 throw ChatError(.notFound, "no chat network is configured: add chat.slack or chat.matrix to the "
                     + "configuration, or use automator chat")
             }
@@ -109,6 +109,17 @@ extension ChatService {
             $0.verbose = on
             if on { $0.watched = true }
         }
+    }
+
+    /// Makes `channel` the incident's war room unless it is already (`makeWarRoom` journals each
+    /// time it is called).
+    public func ensureWarRoom(_ channel: String, on network: String, for incident: IncidentID, by actor: String)
+        async throws
+    {
+        let current = settings.withLock { all in
+            all.values.first { $0.network == network && ($0.channel.id == channel || $0.channel.name == channel) }?.incident
+        }
+        if current != incident { _ = try await makeWarRoom(channel, on: network, for: incident, by: actor) }
     }
 
     public func makeWarRoom(_ channel: String, on network: String?, for incident: IncidentID, by actor: String) async throws

@@ -22,13 +22,18 @@ public final class ConsoleAdapter: ChatAdapter, @unchecked Sendable {
     /// The last question posted in each channel, which the next line there answers.
     private var openQuestions: [String: String] = [:]
 
+    public let isDefaultNetwork: Bool
+
+    /// - Parameter isDefaultNetwork: false for the server's console, which answers only the
+    ///   investigation REPL's commands (`ChatAdapter.isDefaultNetwork`).
     public init(user: String, lines: AsyncStream<String>, write: @escaping @Sendable (String) -> Void,
-                afterEach: @escaping @Sendable () async -> Void = {})
+                afterEach: @escaping @Sendable () async -> Void = {}, isDefaultNetwork: Bool = true)
     {
         self.user = ChatUser(id: user, name: user)
         self.lines = lines
         self.write = write
         self.afterEach = afterEach
+        self.isDefaultNetwork = isDefaultNetwork
     }
 
     private static let direct = ChatChannel(id: "@automator", name: "automator", isDirect: true)
@@ -42,9 +47,10 @@ public final class ConsoleAdapter: ChatAdapter, @unchecked Sendable {
         }
     }
 
-    /// Delivers one line as if it had been read (the REPL's `!` lines).
-    public func say(_ line: String, to inbox: any ChatInbox) async {
-        guard let message = message(from: line) else { return }
+    /// Delivers one line as if it had been read (the REPL's `!` lines), from `user` if given.
+    public func say(_ line: String, by user: String? = nil, to inbox: any ChatInbox) async {
+        guard var message = message(from: line) else { return }
+        if let user { message.user = ChatUser(id: user, name: user) }
         await inbox.receive(message, from: self)
     }
 
