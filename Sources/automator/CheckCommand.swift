@@ -12,8 +12,9 @@ struct CheckCommand: AsyncParsableCommand {
             declared below its use), and assigning a global is a missing local. Playbooks and \
             chat commands are read as serve reads them: no run, an unknown match field, a bad \
             sla, a name taken twice. With --config, integrations are loaded with their settings: one whose \
-            required setting is missing (serve would leave it out), and a configured integration \
-            with no script, are problems too. Nothing runs but what serve runs to read a \
+            required setting is missing (serve would leave it out), a configured integration \
+            with no script, and an actions.run("integration.action") no usable integration \
+            declares are problems too. Nothing runs but what serve runs to read a \
             playbook or an integration (the file's top level, which declares it): no run, no \
             command, no lookup.
 

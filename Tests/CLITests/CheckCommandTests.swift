@@ -49,6 +49,17 @@ struct CheckCommandTests {
               name = "Needs a key",
               config = { api_key = { secret = true, required = true } },
               reputation = { ip = function(ip, config) return { verdict = "unknown" } end },
+              actions = { block = { risk = "low", params = { ip = { type = "ip" } }, run = function() end } },
+            }
+            """)
+        try folder.write("playbooks/act.lua", """
+            return playbook {
+              name = "Act",
+              match = { type = "c2" },
+              run = function(inc)
+                actions.run("needs_key.block", { ip = inc.fields.ip }, { incident = inc })
+                actions.run("nosuch.wipe", {})
+              end,
             }
             """)
         try folder.write("automator.yml", "integrations:\n  virustotl:\n    enabled: true\n")
@@ -66,11 +77,13 @@ struct CheckCommandTests {
             "./lib/long.lua:301: reads the undefined global undefined_name",
             "./integrations/needs_key.lua: not used: api_key is not set",
             "automator.yml: integrations.virustotl configures an integration that ./integrations does not have",
+            "./playbooks/act.lua:5: runs the action needs_key.block, but its integration is not used: api_key is not set",
+            "./playbooks/act.lua:6: runs the action nosuch.wipe, but no integration in ./integrations declares it",
         ] {
             #expect(lines.contains { $0.hasPrefix(expected) }, "\(expected)\n\(result.stdout)")
         }
         #expect(!result.stdout.contains("fine_test.lua"), "the test API is known in test files: \(result.stdout)")
         #expect(lines.filter { $0.hasPrefix("./playbooks/syntax.lua") }.count == 1, "\(result.stdout)")
-        #expect(result.stdout.contains("7 files checked: 9 problems"), "\(result.stdout)")
+        #expect(result.stdout.contains("8 files checked: 11 problems"), "\(result.stdout)")
     }
 }

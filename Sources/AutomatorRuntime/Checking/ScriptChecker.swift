@@ -6,8 +6,9 @@ import Logging
 /// running a playbook, command or integration, and lists the mistakes with their `file:line`:
 /// syntax errors, globals read or written that the runtime does not define (a typo, a missing
 /// `local`), playbook and chat command declarations the catalogs refuse (no `run`, an unknown
-/// `match` field, a bad `sla`, a name taken twice), and, given the configuration, integrations whose settings are missing or that the
-/// configuration names but the folder lacks.
+/// `match` field, a bad `sla`, a name taken twice), and, given the configuration, integrations
+/// whose settings are missing or that the configuration names but the folder lacks, and
+/// `actions.run` calls of actions no usable integration declares.
 public struct ScriptChecker: Sendable {
     public let scripts: String
     public let configuration: IntelConfiguration?
@@ -53,7 +54,8 @@ public struct ScriptChecker: Sendable {
         }
         // A file that does not compile is reported once, by its syntax error.
         problems += await declarationProblems().filter { files.contains($0.file) && !unreadable.contains($0.file) }
-        problems += await integrationProblems().filter { files.contains($0.file) || $0.file == configurationFile }
+        problems += await integrationProblems(in: files.filter { !unreadable.contains($0) })
+            .filter { files.contains($0.file) || $0.file == configurationFile }
         return problems.sorted()
     }
 
@@ -146,8 +148,9 @@ public struct ScriptChecker: Sendable {
     }
 
     /// With a configuration: integrations whose required settings it lacks (serve would leave
-    /// them out), and integrations it configures that have no script.
-    private func integrationProblems() async -> [ScriptProblem] {
+    /// them out), integrations it configures that have no script, and `actions.run` calls in
+    /// `files` that name an action no usable integration declares.
+    private func integrationProblems(in files: [String]) async -> [ScriptProblem] {
         guard let configuration else { return [] }
         let quiet = Logger(label: "automator.check") { _ in SwiftLogNoOpLogHandler() }
         let folder = scripts + "/integrations"
@@ -156,11 +159,34 @@ public struct ScriptChecker: Sendable {
         var problems = integrations.problems.map { problem in
             ScriptProblem(file: scripts + "/" + problem.path, line: nil, message: "not used: " + problem.message)
         }
+        let declared = Set(integrations.actions.map(\.name))
+        for file in files {
+            for (line, action) in Self.actionCalls(in: file) where !declared.contains(action) {
+                let integration = String(action.prefix { $0 != "." })
+                let why = integrations.problems.first { $0.path == "integrations/\(integration).lua" }
+                    .map { "its integration is not used: \($0.message)" }
+                    ?? "no integration in \(folder) declares it"
+                problems.append(ScriptProblem(file: file, line: line, message: "runs the action \(action), but \(why)"))
+            }
+        }
         for name in configuration.integrations.keys.sorted()
         where !FileManager.default.fileExists(atPath: "\(folder)/\(name).lua") {
             problems.append(ScriptProblem(file: configurationFile ?? "the configuration", line: nil,
                 message: "integrations.\(name) configures an integration that \(folder) does not have (\(name).lua)"))
         }
         return problems
+    }
+
+    /// The `actions.run("integration.action", ...)` calls of a file that name their action as
+    /// a literal, with their lines.
+    static func actionCalls(in file: String) -> [(line: Int, action: String)] {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return [] }
+        let pattern = #"actions\.run\s*\(\s*["']([A-Za-z0-9_-]+\.[A-Za-z0-9_]+)["']"#
+        return text.components(separatedBy: "\n").enumerated().compactMap { index, line in
+            guard let match = line.range(of: pattern, options: .regularExpression) else { return nil }
+            let call = line[match]
+            let name = call.drop { $0 != "\"" && $0 != "'" }.dropFirst().prefix { $0 != "\"" && $0 != "'" }
+            return (index + 1, String(name))
+        }
     }
 }
