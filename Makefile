@@ -75,6 +75,10 @@ bench: build
 	Benchmarks/.build/release/ExtractionBenchmark
 	Benchmarks/.build/release/FeedBenchmark
 	Benchmarks/.build/release/ChatBenchmark --automator $(CURDIR)/.build/release/automator --scripts $(CURDIR)/scripts
+	Benchmarks/.build/release/ActionBenchmark
+	url=$$(Benchmarks/postgres-server.sh start) && \
+	  Benchmarks/.build/release/SharedStoreBenchmark --store "$$url"; \
+	  status=$$?; Benchmarks/postgres-server.sh stop; exit $$status
 
 clean:
 	rm -rf .build Benchmarks/.build
