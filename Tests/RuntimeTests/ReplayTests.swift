@@ -246,13 +246,15 @@ struct ReplayTests {
         let folder = try ScratchFolder()
         let service = try Self.service(folder: folder.path, world: EffectModule.World())
         let failing = try await service.submit(script: "failing.lua",
-                                               source: Array("time.sleep(0.2)\nerror('no such host')".utf8))
-        let echo = try await service.submit(script: "echo", source: Array("time.sleep(0.2) return ...".utf8),
+                                               source: Array("time.sleep(0.5)\nerror('no such host')".utf8))
+        let echo = try await service.submit(script: "echo", source: Array("time.sleep(0.5) return ...".utf8),
                                             arguments: "[1]")
-        let failed = await service.waitForEnd(failing.id)
+        // Both waits begin while both runs sleep: a run that has ended is no longer executing here.
+        async let failedEnd = service.waitForEnd(failing.id)
+        async let completedEnd = service.waitForEnd(echo.id)
+        let (failed, completed) = await (failedEnd, completedEnd)
         #expect(failed?.status == .failed)
         #expect(failed?.error?.hasPrefix("failing.lua:2: no such host") == true, "\(failed?.error ?? "")")
-        let completed = await service.waitForEnd(echo.id)
         #expect(completed?.status == .completed && completed?.result == "[1]")
         #expect(await service.waitForEnd(echo.id) == nil, "no longer executing here")
         await service.shutdown()
