@@ -35,12 +35,15 @@ let package = Package(
             // instruction-heavy script ~8% slower than the stock (static) interpreter.
             linkerSettings: [.linkedLibrary(":liblua5.4.a"), .linkedLibrary("m")]
         ),
+        // SHA-256 in one call with the CPU's SHA instructions, for the journal's chains.
+        .target(name: "CDigest"),
         // Line editing for the REPL (BSD libedit, Debian's libedit-dev).
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit"),
         .target(
             name: "AutomatorRuntime",
             dependencies: [
                 "CLua",
+                "CDigest",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -78,6 +81,9 @@ let package = Package(
             name: "RuntimeTests",
             dependencies: [
                 "AutomatorRuntime",
+                // SHA-256 in C, checked against swift-crypto's.
+                "CDigest",
+                .product(name: "Crypto", package: "swift-crypto"),
                 // The Slack routes, tested through a real server on loopback.
                 "AutomatorServer",
                 .product(name: "Logging", package: "swift-log"),
@@ -113,7 +119,7 @@ let package = Package(
     ]
 )
 
-for target in package.targets where target.type != .system && target.name != "CLua" {
+for target in package.targets where target.type != .system && !["CLua", "CDigest"].contains(target.name) {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))

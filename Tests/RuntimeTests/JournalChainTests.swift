@@ -1,4 +1,4 @@
-@testable import AutomatorRuntime
+@_spi(Benchmarks) @testable import AutomatorRuntime
 import Foundation
 import GRDB
 import Testing
@@ -33,7 +33,7 @@ struct JournalChainTests {
         let entry = JournalChain.Stored(sequence: 1, incident: 2, at: 1000, actor: "api", kind: "note", text: "héllo")
         let hash = JournalChain.hash(entry, after: JournalChain.origin)
         #expect(JournalChain.hex(Array(hash)) == "b92fa4b3edd6a7286b0b6bdd638773c1d3a1d91ec80598e9baf93647b42df54a")
-        #expect(JournalChain.hex(Array(JournalChain.chain(hash, after: JournalChain.origin)))
+        #expect(JournalChain.hex(Array(JournalChain.chain(Array(hash), after: JournalChain.origin)))
             == "d2cc50686a251b325ac0b9c89823ca5c345fd1ffae428fb5035c68a3f7838ed8")
     }
 
@@ -78,6 +78,63 @@ struct JournalChainTests {
             #expect(problem?.sequence == broken, "\(sql): \(problem?.description ?? "nothing found")")
             await store.close()
         }
+    }
+
+    @Test("A transaction's entries share one link of the journal's chain, on its last; a cut end or a changed link is named")
+    func links() async throws {
+        for (sql, reason) in [
+            ("DELETE FROM journal WHERE sequence = 7", "the entries 3 to 6 are not in the journal's chain"),
+            ("UPDATE journal SET chain = hash WHERE sequence = 7", "breaks at the link of the entries 3 to 7"),
+            ("UPDATE journal SET chain = (SELECT chain FROM journal WHERE sequence = 7) WHERE sequence = 5",
+             "breaks at the link of the entries 3 to 5"),
+        ] {
+            let folder = try ScratchFolder()
+            let store = try await Self.journal(2, in: folder)
+            try await store.write(.appendJournal((3...7).map { index in
+                JournalEntry(incident: IncidentID(index % 2 + 1), actor: "cli:alice", kind: .note, text: "note \(index)")
+            }))
+            let verified = try await store.verifyJournal(of: nil)
+            #expect(verified.problem == nil && verified.entries == 7)
+            #expect(try await store.journalHead()?.sequence == 7)
+            await store.close()
+            let queue = try DatabaseQueue(path: folder.path + "/automator.sqlite")
+            let linked = try await queue.read { db in
+                try Int64.fetchAll(db, sql: "SELECT sequence FROM journal WHERE chain IS NOT NULL ORDER BY sequence")
+            }
+            try queue.close()
+            #expect(linked == [1, 2, 7], "a link per transaction")
+
+            try Self.tamper(folder, sql)
+            let reopened = try SQLiteStore(folder: folder.path)
+            let problem = try await reopened.verifyJournal(of: nil).problem
+            #expect(problem?.sequence == 3 && problem?.reason.contains(reason) == true,
+                    "\(sql): \(problem?.description ?? "nothing found")")
+            #expect(try await reopened.verifyJournal(of: IncidentID(1)).problem == nil, "each incident's own hashes hold")
+            await reopened.close()
+        }
+    }
+
+    @Test("A link covers what the transaction kept when the tip forgot its appends midway")
+    func linkAfterForgetting() async throws {
+        let folder = try ScratchFolder()
+        try await Self.journal(2, in: folder).close()
+        let queue = try DatabaseQueue(path: folder.path + "/automator.sqlite")
+        let tip = JournalTip()
+        try await queue.write { db in
+            try tip.begin(db)
+            for text in ["kept 1", "kept 2", "kept 3"] {
+                var entry = JournalEntry(incident: IncidentID(1), actor: "api", kind: .note, text: text)
+                try tip.append(&entry, to: db)
+                // As a rolled-back savepoint of another write in the batch makes it do.
+                if text == "kept 2" { tip.forget() }
+            }
+            try tip.link(db)
+        }
+        try queue.close()
+        let store = try SQLiteStore(folder: folder.path)
+        let verified = try await store.verifyJournal(of: nil)
+        #expect(verified.problem == nil && verified.entries == 5, "\(verified.problem?.description ?? "")")
+        await store.close()
     }
 
     @Test("A signed checkpoint catches entries cut from the end, a forged signature and another key")

@@ -7,7 +7,8 @@ public protocol JournalStore: IncidentStore {
     /// every checkpoint; stops at the first broken entry.
     func verifyJournal(of incident: IncidentID?) async throws(StoreError) -> JournalVerification
 
-    /// The last entry's sequence and the journal's chain there; nil for an empty journal.
+    /// The last link of the journal's chain (the last entry, once its transaction committed): its
+    /// sequence and the chain there; nil for an empty journal.
     func journalHead() async throws(StoreError) -> (sequence: Int64, chain: [UInt8])?
 
     func journalCheckpoints() async throws(StoreError) -> [JournalCheckpoint]
@@ -63,6 +64,8 @@ struct JournalVerifier {
     private var heads: [Int: Data] = [:]
     private var chain = JournalChain.origin
     private var lastSequence: Int64 = 0
+    /// The entries after the last link: the first one's sequence, and their hashes.
+    private var unlinked: (first: Int64, hashes: [UInt8])?
     /// Verifying one incident: its entries' chain positions are not all seen.
     private let wholeJournal: Bool
     private(set) var verification = JournalVerification()
@@ -80,21 +83,44 @@ struct JournalVerifier {
             return broken("the entries \(lastSequence + 1) to \(entry.sequence - 1) before it are missing: removed")
         }
         lastSequence = entry.sequence
-        guard let hash, let stored else { return broken("it has no hash: written outside Automator") }
+        guard let hash else { return broken("it has no hash: written outside Automator") }
         let expected = JournalChain.hash(entry, after: heads[entry.incident] ?? JournalChain.origin)
         guard expected == hash else {
             return broken("its content does not match its hash: it was changed after it was written, or an entry "
                 + "before it in \(incident) was removed or changed")
         }
         heads[entry.incident] = hash
-        if wholeJournal {
-            guard JournalChain.chain(hash, after: chain) == stored else {
-                return broken("the journal's chain breaks here: an entry before it was removed, inserted or changed")
-            }
-            chain = stored
-        }
         verification.entries += 1
+        guard wholeJournal else { return true }
+        var link = unlinked ?? (entry.sequence, [])
+        link.hashes.append(contentsOf: hash)
+        guard let stored else {
+            unlinked = link
+            return true
+        }
+        unlinked = nil
+        guard JournalChain.chain(link.hashes, after: chain) == stored else {
+            verification.entries -= Int(entry.sequence - link.first + 1)
+            guard link.first == entry.sequence else {
+                verification.problem = .init(sequence: link.first, incident: nil, reason: "the journal's chain breaks "
+                    + "at the link of the entries \(link.first) to \(entry.sequence): one of them or an entry before "
+                    + "them was removed, inserted or changed")
+                return false
+            }
+            return broken("the journal's chain breaks here: an entry before it was removed, inserted or changed")
+        }
+        chain = stored
         return true
+    }
+
+    /// After the last entry: every entry of the whole journal is in a link (each transaction ends
+    /// with one), so entries after the last are an end cut off or entries added outside Automator.
+    mutating func finish() -> Bool {
+        guard let unlinked else { return true }
+        verification.entries -= Int(lastSequence - unlinked.first + 1)
+        verification.problem = .init(sequence: unlinked.first, incident: nil, reason: "the entries \(unlinked.first) to "
+            + "\(lastSequence) are not in the journal's chain: its end was cut off, or they were added outside Automator")
+        return false
     }
 
     /// Checks a checkpoint against the chain stored at its sequence (nil when no entry has it).

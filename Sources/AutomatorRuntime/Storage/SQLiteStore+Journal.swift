@@ -18,7 +18,7 @@ extension SQLiteStore: JournalStore {
             while let row = try rows.next() {
                 guard verifier.check(try Self.storedEntry(row), hash: row[6], chain: row[7]) else { return verifier.verification }
             }
-            guard incident == nil else { return verifier.verification }
+            guard incident == nil, verifier.finish() else { return verifier.verification }
             for checkpoint in try Self.checkpoints(db) {
                 let chainThere = try Data.fetchOne(db, sql: "SELECT chain FROM journal WHERE sequence = ?",
                                                    arguments: [checkpoint.sequence]).map(Array.init)
@@ -30,9 +30,9 @@ extension SQLiteStore: JournalStore {
 
     public func journalHead() async throws(StoreError) -> (sequence: Int64, chain: [UInt8])? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT sequence, chain FROM journal ORDER BY sequence DESC LIMIT 1").map { row in
-                (row[0] as Int64, Array(row[1] as Data? ?? Data()))
-            }
+            try Row.fetchOne(db, sql: """
+                SELECT sequence, chain FROM journal WHERE chain IS NOT NULL ORDER BY sequence DESC LIMIT 1
+                """).map { row in (row[0] as Int64, Array(row[1] as Data)) }
         }
     }
 

@@ -199,7 +199,7 @@ extension SQLiteStore {
                 let entry = try storedEntry(row)
                 let hash = JournalChain.hash(entry, after: heads[entry.incident] ?? JournalChain.origin)
                 heads[entry.incident] = hash
-                chain = JournalChain.chain(hash, after: chain)
+                chain = JournalChain.chain(Array(hash), after: chain)
                 hashed.append((entry.sequence, hash, chain))
             }
             for (sequence, hash, chain) in hashed {

@@ -79,7 +79,9 @@ public final class SQLiteStore: Store {
             do {
                 return try pool.write { db in
                     try journal.begin(db)
-                    return try Self.apply(batch, to: db, journal: journal)
+                    let refused = try Self.apply(batch, to: db, journal: journal)
+                    try journal.link(db)
+                    return refused
                 }
             } catch {
                 journal.forget()

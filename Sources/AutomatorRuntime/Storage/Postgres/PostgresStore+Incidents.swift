@@ -247,7 +247,7 @@ extension PostgresStore: IncidentStore {
             """).first
         entry.sequence = (try last?[0].decode(Int64.self) ?? 0) + 1
         let hash = JournalChain.hash(of: entry, after: try previousHash?.data(0) ?? JournalChain.origin)
-        let chain = JournalChain.chain(hash, after: try last?.data(1) ?? JournalChain.origin)
+        let chain = JournalChain.chain(Array(hash), after: try last?.data(1) ?? JournalChain.origin)
         try await session.changes("""
             INSERT INTO journal (sequence, incident, at, actor, kind, text, hash, chain)
             VALUES (\(entry.sequence), \(entry.incident.number), \(entry.at.millisecondsSince1970), \(entry.actor),

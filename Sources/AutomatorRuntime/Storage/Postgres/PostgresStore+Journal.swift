@@ -22,7 +22,7 @@ extension PostgresStore: JournalStore {
                     return verifier.verification
                 }
             }
-            guard incident == nil else { return verifier.verification }
+            guard incident == nil, verifier.finish() else { return verifier.verification }
             for checkpoint in try await Self.checkpoints(session) {
                 let chainThere = try await session.rows("SELECT chain FROM journal WHERE sequence = \(checkpoint.sequence)")
                     .first?.bytes(0)
