@@ -35,12 +35,15 @@ let package = Package(
             // instruction-heavy script ~8% slower than the stock (static) interpreter.
             linkerSettings: [.linkedLibrary(":liblua5.4.a"), .linkedLibrary("m")]
         ),
+        // Hex digests decoded with SSE2 on every feed lookup of a hash (a plain loop elsewhere).
+        .target(name: "CHexDigits"),
         // Line editing for the REPL (BSD libedit, Debian's libedit-dev).
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit"),
         .target(
             name: "AutomatorRuntime",
             dependencies: [
                 "CLua",
+                "CHexDigits",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -113,7 +116,7 @@ let package = Package(
     ]
 )
 
-for target in package.targets where target.type != .system && target.name != "CLua" {
+for target in package.targets where target.type != .system && !["CLua", "CHexDigits"].contains(target.name) {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))
