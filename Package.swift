@@ -37,6 +37,8 @@ let package = Package(
         ),
         // SHA-256 in one call with the CPU's SHA instructions, for the journal's chains.
         .target(name: "CDigest"),
+        // Hex digests decoded with SSE2 on every feed lookup of a hash (a plain loop elsewhere).
+        .target(name: "CHexDigits"),
         // Line editing for the REPL (BSD libedit, Debian's libedit-dev).
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit"),
         .target(
@@ -44,6 +46,7 @@ let package = Package(
             dependencies: [
                 "CLua",
                 "CDigest",
+                "CHexDigits",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -119,7 +122,8 @@ let package = Package(
     ]
 )
 
-for target in package.targets where target.type != .system && !["CLua", "CDigest"].contains(target.name) {
+// Swift settings, for the Swift targets only (the C ones would refuse them).
+for target in package.targets where target.type != .system && !["CLua", "CDigest", "CHexDigits"].contains(target.name) {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))

@@ -46,10 +46,9 @@ struct MD5Key: DigestKey {
     }
 
     init?(hex: UnsafeBufferPointer<UInt8>) {
-        guard let a = Hex.word(hex, from: 0), let b = Hex.word(hex, from: 16) else {
-            return nil
-        }
-        self.init(a: a, b: b)
+        var words = (UInt64(0), UInt64(0))
+        guard Hex.decode(hex, digits: Self.hexLength, into: &words) else { return nil }
+        self.init(a: words.0, b: words.1)
     }
 
     // The bytes of a hash are uniformly random already.
@@ -68,10 +67,9 @@ struct SHA1Key: DigestKey {
     }
 
     init?(hex: UnsafeBufferPointer<UInt8>) {
-        guard let a = Hex.word(hex, from: 0), let b = Hex.word(hex, from: 16), let c = Hex.half(hex, from: 32) else {
-            return nil
-        }
-        self.init(a: a, b: b, c: c)
+        var words = (UInt64(0), UInt64(0), UInt64(0))
+        guard Hex.decode(hex, digits: Self.hexLength, into: &words) else { return nil }
+        self.init(a: words.0, b: words.1, c: UInt32(truncatingIfNeeded: words.2))
     }
 
     var hashWord: UInt64 { a }
@@ -88,11 +86,9 @@ struct SHA256Key: DigestKey {
     }
 
     init?(hex: UnsafeBufferPointer<UInt8>) {
-        guard let a = Hex.word(hex, from: 0), let b = Hex.word(hex, from: 16),
-              let c = Hex.word(hex, from: 32), let d = Hex.word(hex, from: 48) else {
-            return nil
-        }
-        self.init(a: a, b: b, c: c, d: d)
+        var words = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        guard Hex.decode(hex, digits: Self.hexLength, into: &words) else { return nil }
+        self.init(a: words.0, b: words.1, c: words.2, d: words.3)
     }
 
     var hashWord: UInt64 { a }
@@ -110,18 +106,7 @@ struct SHA512Key: DigestKey {
 
     init?(hex: UnsafeBufferPointer<UInt8>) {
         var words = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-        var invalid = false
-        withUnsafeMutableBytes(of: &words) { raw in
-            let buffer = raw.bindMemory(to: UInt64.self)
-            for index in 0..<8 {
-                guard let word = Hex.word(hex, from: 16 * index) else {
-                    invalid = true
-                    return
-                }
-                buffer[index] = word
-            }
-        }
-        if invalid { return nil }
+        guard Hex.decode(hex, digits: Self.hexLength, into: &words) else { return nil }
         self.init(words: words)
     }
 

@@ -26,14 +26,15 @@ struct DomainIndex: Sendable {
     ///
     /// The parents' hashes come first, label by label from the end, then one read of each
     /// parent's first slot, then the comparisons: the reads, cache misses mostly, are all under
-    /// way at once rather than one after the other.
+    /// way at once rather than one after the other. Each parent's probe is computed once.
     ///
     /// - Returns: false, having added nothing, when a label it would probe is not ASCII: the
     ///   caller looks up the name's A-labels instead.
     @inline(__always)
     func collect(_ name: UnsafeBufferPointer<UInt8>, into matches: inout MatchCollector) -> Bool {
         guard table.count > 0, name.count > 0 else { return true }
-        return withUnsafeTemporaryAllocation(of: (start: Int, hash: UInt64).self, capacity: maximumLabels) { parents in
+        return withUnsafeTemporaryAllocation(of: (start: Int, probe: StringTable.Probe).self,
+                                              capacity: maximumLabels) { parents in
             var count = 0
             var hash = seed
             var labels = 0
@@ -46,7 +47,7 @@ struct DomainIndex: Sendable {
                 bytes |= label.bytes
                 labels += 1
                 if labels >= 2 {
-                    parents[count] = (start, hash)
+                    parents[count] = (start, table.probe(hash: hash))
                     count += 1
                 }
                 if labels == maximumLabels || start == 0 { break }
@@ -54,10 +55,10 @@ struct DomainIndex: Sendable {
             }
             guard bytes & 0x8080_8080_8080_8080 == 0 else { return false }
             var occupied: UInt32 = 0
-            for parent in parents[..<count] { occupied |= table.firstSlotRef(hash: parent.hash) }
+            for parent in parents[..<count] { occupied |= table.firstRef(parent.probe) }
             guard occupied != 0 else { return true }
             for parent in parents[..<count] {
-                matches.add(table.ref(for: UnsafeBufferPointer(rebasing: name[parent.start...]), hash: parent.hash))
+                matches.add(table.ref(for: UnsafeBufferPointer(rebasing: name[parent.start...]), parent.probe))
             }
             return true
         }

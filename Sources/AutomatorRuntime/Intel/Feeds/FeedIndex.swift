@@ -84,7 +84,7 @@ public struct FeedIndex: Sendable {
 
     @inline(__always)
     private static func ref<Key: DigestKey>(in table: ExactTable<Key>, _ hex: UnsafeBufferPointer<UInt8>) -> UInt32 {
-        guard hex.count == Key.hexLength, let key = Key(hex: hex) else { return 0 }
+        guard let key = Key(hex: hex) else { return 0 }
         return table.ref(for: key)
     }
 }

@@ -58,30 +58,67 @@ struct StringTable: Sendable {
         self.count = count
     }
 
-    /// The reference for `value` whose hash (by the function the table was built with) is
-    /// `hash`; 0 if it is not there.
+    /// Where a text's probe starts, and the check its slot holds: from its hash, once for a
+    /// first read (`firstRef`) and the comparisons after it (`ref`).
+    struct Probe {
+        fileprivate var home: Int
+        fileprivate var check: UInt16
+    }
+
+    /// The probe of a text whose hash (by the function the table was built with) is `hash`.
+    @inline(__always)
+    func probe(hash: UInt64) -> Probe {
+        let mixed = FeedHashing.mix(hash, seed: 0)
+        return Probe(home: FeedHashing.slot(mixed, capacity: slots.buffer.count),
+                     check: UInt16(truncatingIfNeeded: mixed))
+    }
+
+    /// The reference for `value` whose hash is `hash`; 0 if it is not there.
     @inline(__always)
     func ref(for value: UnsafeBufferPointer<UInt8>, hash: UInt64) -> UInt32 {
-        let mixed = FeedHashing.mix(hash, seed: 0)
-        let check = UInt16(truncatingIfNeeded: mixed)
+        ref(for: value, probe(hash: hash))
+    }
+
+    /// The reference for `value`, whose probe is `probe`; 0 if it is not there.
+    @inline(__always)
+    func ref(for value: UnsafeBufferPointer<UInt8>, _ probe: Probe) -> UInt32 {
         let slots = slots.buffer
-        var index = FeedHashing.slot(mixed, capacity: slots.count)
+        var index = probe.home
         while true {
             let slot = slots[index]
             if slot.ref == 0 { return 0 }
-            if slot.check == check, Int(slot.length) == value.count,
-               memcmp(bytes.buffer.baseAddress! + Int(slot.offset), value.baseAddress!, value.count) == 0 {
+            if slot.check == probe.check, Int(slot.length) == value.count,
+               Self.equal(bytes.buffer.baseAddress! + Int(slot.offset), value.baseAddress!, count: value.count) {
                 return slot.ref
             }
             index = index + 1 == slots.count ? 0 : index + 1
         }
     }
 
-    /// The reference in the first slot `hash` would probe: 0 when that slot is empty, which
-    /// means the text is not there. A read to issue early, so its cache miss overlaps others.
+    /// The reference in the first slot `probe` reads: 0 when that slot is empty, which means
+    /// the text is not there. A read to issue early, so its cache miss overlaps others.
     @inline(__always)
-    func firstSlotRef(hash: UInt64) -> UInt32 {
-        slots.buffer[FeedHashing.slot(FeedHashing.mix(hash, seed: 0), capacity: slots.buffer.count)].ref
+    func firstRef(_ probe: Probe) -> UInt32 {
+        slots.buffer[probe.home].ref
+    }
+
+    /// Eight bytes at a time, inline: `memcmp` was a call through the PLT for a dozen bytes.
+    @inline(__always)
+    private static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool {
+        guard count >= 8 else {
+            for index in 0..<count where a.load(fromByteOffset: index, as: UInt8.self)
+                != b.load(fromByteOffset: index, as: UInt8.self) { return false }
+            return true
+        }
+        var index = 0
+        while index + 8 < count {
+            if a.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                != b.loadUnaligned(fromByteOffset: index, as: UInt64.self) { return false }
+            index += 8
+        }
+        // The last eight, overlapping those compared already.
+        return a.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
+            == b.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self)
     }
 
     /// Every text and its reference, for a rebuild.
