@@ -165,39 +165,52 @@ public final class Integrations: Sendable {
     }
 
     /// Runs an action of an integration, within its quota: its `run` gets the checked parameters
-    /// and `context` (its configuration is added as `context.config`); returns what it returned,
-    /// as JSON.
-    ///
-    /// - Throws: `ActionError.failed` with the integration's error (its secrets blanked out).
-    func perform(_ action: ActionDeclaration, parameters: String, context: JSONText.Object) async throws(ActionError)
-        -> String
+    /// and `context` (its configuration is added as `context.config`). `completion` gets what it
+    /// returned, as JSON, on the integration's thread (no task in between when it has no quota);
+    /// or `ActionError.failed` with the integration's error (its secrets blanked out).
+    func perform(_ action: ActionDeclaration, parameters: String, context: JSONText.Object,
+                 completion: @escaping @Sendable (Result<String, ActionError>) -> Void)
     {
         guard let integration = integrations.first(where: { $0.path == "integrations/\(action.integration).lua" }) else {
-            throw ActionError(.notFound, "the integration \(action.integration) is not in use: see the log for why")
+            return completion(.failure(ActionError(.notFound, "the integration \(action.integration) is not in use: "
+                                                       + "see the log for why")))
         }
-        await integration.limiter.acquire()
         var context = context
         context["config"] = integration.config
         let arguments = JSONText.array([JSONText.string(action.action), parameters, context.textWithoutNulls])
         let request = RunRequest(source: integration.source, chunkName: "@" + integration.path,
                                  arguments: Array(arguments.utf8), entry: .action)
-        let outcome = await withCheckedContinuation { continuation in
-            integration.scheduler.start(request) { continuation.resume(returning: $0) }
+        let logger = logger
+        let start: @Sendable () -> Void = {
+            integration.scheduler.start(request) { outcome in
+                switch outcome {
+                case .completed(let json):
+                    completion(.success(Self.firstResult(json)))
+                case .failed(let error):
+                    logger.warning("action \(action.name) failed: \(error.description)")
+                    completion(.failure(ActionError(.failed, "\(action.name) failed: \(error.message)")))
+                case .suspended(let why):
+                    completion(.failure(ActionError(.interrupted, "\(action.name) did not finish: \(why)")))
+                }
+            }
         }
-        switch outcome {
-        case .completed(let json):
-            // The first result, or null when the action returned nothing.
-            guard let results = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [Any], let first = results.first,
-                  let data = try? JSONSerialization.data(withJSONObject: first,
-                                                        options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes])
-            else { return "null" }
-            return String(decoding: data, as: UTF8.self)
-        case .failed(let error):
-            logger.warning("action \(action.name) failed: \(error.description)")
-            throw ActionError(.failed, "\(action.name) failed: \(error.message)")
-        case .suspended(let why):
-            throw ActionError(.interrupted, "\(action.name) did not finish: \(why)")
+        guard integration.limiter.isUnlimited else {
+            Task {
+                await integration.limiter.acquire()
+                start()
+            }
+            return
         }
+        start()
+    }
+
+    /// The first of a run's results (a JSON array), with its keys sorted; null when it returned nothing.
+    private static func firstResult(_ json: String) -> String {
+        guard let results = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [Any], let first = results.first,
+              let data = try? JSONSerialization.data(withJSONObject: first,
+                                                    options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes])
+        else { return "null" }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Asks every integration that handles `kind` (`ip`, `domain`, `url`, `file`, `email`) about
