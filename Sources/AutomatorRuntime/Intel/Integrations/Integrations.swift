@@ -142,7 +142,7 @@ public final class Integrations: Sendable {
         }
         let modules: [any HostModule] = [JSONModule(), LogModule(logger: logger), TimeModule(),
                                          HTTPModule(allowedHosts: hosts, secrets: secrets, retry: retry),
-                                         SMTPModule(allowedServers: mailServers), IntegrationsModule()]
+                                         SMTPModule(allowedServers: mailServers, secrets: secrets), IntegrationsModule()]
         let scheduler: Scheduler
         do { scheduler = try Scheduler(executors: 1, modules: modules, limits: limits) } catch {
             throw IncidentError(.unavailable, "no Lua state for it: \(error)")
