@@ -38,13 +38,7 @@ public final class ActionService: Sendable {
     public var catalog: [ActionDeclaration] { integrations.actions }
 
     public func declaration(_ name: String) throws(ActionError) -> ActionDeclaration {
-        guard let declaration = catalog.first(where: { $0.name == name }) else {
-            let names = catalog.map(\.name)
-            throw ActionError(.invalid, "there is no action \(name): "
-                + (names.isEmpty ? "no integration in scripts/integrations declares actions"
-                                 : "the actions are " + names.joined(separator: ", ")))
-        }
-        return declaration
+        try ActionDeclaration.named(name, in: catalog)
     }
 
     /// Checks an action's parameters and says whether it waits for an approval.

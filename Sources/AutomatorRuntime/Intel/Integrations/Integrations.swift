@@ -66,10 +66,8 @@ public final class Integrations: Sendable {
         self.logger = logger
         var loaded: [Integration] = []
         var problems: [Problem] = []
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-            .filter { $0.hasSuffix(".lua") && !$0.hasSuffix("_test.lua") }.sorted()
         let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()])
-        for file in names {
+        for file in Self.files(in: folder) {
             let key = String(file.dropLast(4))
             let path = "integrations/" + file
             do throws(IncidentError) {
@@ -89,6 +87,27 @@ public final class Integrations: Sendable {
         }
         integrations = loaded
         self.problems = problems
+    }
+
+    /// The integrations' files in `folder`, by name.
+    private static func files(in folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0.hasSuffix(".lua") && !$0.hasSuffix("_test.lua") }.sorted()
+    }
+
+    /// The actions the integrations in `folder` declare, whatever their settings: what a playbook
+    /// test checks its calls against. A file that does not load declares nothing.
+    static func declaredActions(in folder: String) async -> [ActionDeclaration] {
+        guard let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()]) else { return [] }
+        var actions: [ActionDeclaration] = []
+        for file in files(in: folder) {
+            guard let source = FileManager.default.contents(atPath: folder + "/" + file).map(Array.init),
+                  let declared = try? await evaluator.declaration("integration", source: source, path: "integrations/" + file),
+                  let info = (try? JSONSerialization.jsonObject(with: Data(declared.0.utf8))) as? [String: Any]
+            else { continue }
+            actions += ActionDeclaration.all(in: info, integration: String(file.dropLast(4))).values
+        }
+        return actions.sorted { $0.name < $1.name }
     }
 
     private static func load(_ key: String, path: String, source: [UInt8],
