@@ -22,6 +22,8 @@ let package = Package(
         // (URLSession links libcurl and some forty shared libraries: 6.5 ms on every start.)
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // STARTTLS for the smtp module (the http module's TLS comes through async-http-client).
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
         // The configuration file (`--config automator.yml`), with line numbers for its errors.
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // The PostgreSQL store (`--store postgres://…`): several `serve` workers on one database.
@@ -53,6 +55,9 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]

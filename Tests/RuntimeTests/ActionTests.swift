@@ -18,10 +18,12 @@ struct ActionTests {
 
     /// A firewall's API on loopback: POST /block, /unblock, /disable, each recorded with its
     /// Idempotency-Key. A block with a key already seen changes nothing (as Stripe-style APIs
-    /// do), so `effects` counts what really happened. With `hang`, the first block never answers.
+    /// do), so `effects` counts what really happened. With `hang`, the first block is held until
+    /// `holding` is cleared (a minute at most).
     final class Firewall: Sendable {
         let requests = Mutex<[(path: String, key: String, body: String)]>([])
         let hang = Mutex(false)
+        let holding = Mutex(true)
         var paths: [String] { requests.withLock { $0.map(\.path) } }
         var bodies: [String] { requests.withLock { $0.map(\.body) } }
         /// Distinct (path, key) pairs: what an API that honours idempotency keys did.
@@ -35,7 +37,7 @@ struct ActionTests {
                 let path = "/" + (context.parameters.get("command") ?? "")
                 self.requests.withLock { $0.append((path, key, body)) }
                 if path == "/block", self.hang.withLock({ hanging in defer { hanging = false }; return hanging }) {
-                    try await Task.sleep(for: .seconds(60))
+                    for _ in 0..<6000 where self.holding.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
                 }
                 return Response(status: .ok, headers: [.contentType: "application/json"],
                                 body: .init(byteBuffer: ByteBuffer(string: #"{"rule": "r-\#(self.paths.count)"}"#)))
@@ -375,6 +377,17 @@ struct ActionTests {
         #expect(firewall.paths == ["/block"] && responder.network.posts.withLock { $0.isEmpty })
         #expect(try await responder.journal(incident).last?.hasSuffix("dry run, nothing sent: would run firewall.block_ip "
             + "ip=203.0.113.9 (risk high, approval required)") == true)
+
+        // An unknown incident is refused with the action's record, before anything is sent.
+        let nowhere = try await responder.incidents.runs.submit(script: "nowhere.lua", source: Array("""
+            return actions.run("firewall.block_network", { network = "203.0.113.0/24" }, { incident = "INC-99" })
+            """.utf8))
+        await responder.incidents.runs.waitForEnd(nowhere.id)
+        let refused = try #require(try await responder.incidents.runs.run(nowhere.id))
+        #expect(refused.status == .failed && refused.error?.contains("there is no incident INC-99") == true,
+                "\(refused.error ?? "")")
+        #expect(firewall.paths == ["/block"])
+        #expect(try await responder.actions.history().count == 2)
         await responder.stop()
     }
 
@@ -411,6 +424,8 @@ struct ActionTests {
         await responder.answer("approve")
         for _ in 0..<300 where firewall.paths.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
         #expect(firewall.paths == ["/block"], "sent, and never answered")
+        let sending = try await responder.actions.history(on: incident)
+        #expect(sending.map(\.status) == [.sending], "recorded, durably, before it was sent")
         // The server goes down while the firewall holds the request: the send is not recorded.
         await responder.stop()
 
@@ -423,6 +438,26 @@ struct ActionTests {
         #expect(history.count == 1 && history.first?.status == .done && history.first?.approvedBy == "test:alice")
         let id = try #require(history.first).id
         #expect(try await responder.notes(incident) == ["blocked: \(id) done"])
+        await responder.stop()
+    }
+
+    @Test("A run killed while its action is out: the action's outcome is recorded and journaled when it comes")
+    func killedWhileSending() async throws {
+        let scene = try await Scene(approvals: #"approvals = { "firewall.block_ip" },"#, hanging: true)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, run) = try await responder.open()
+        let runID = try #require(run).id
+        for _ in 0..<300 where firewall.paths.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(try await responder.incidents.runs.kill(runID).status == .killed)
+        #expect(try await responder.actions.history(on: incident).map(\.status) == [.sending])
+        firewall.holding.withLock { $0 = false }
+        var history: [ActionRecord] = []
+        for _ in 0..<300 where history.first?.status != .done {
+            try await Task.sleep(for: .milliseconds(10))
+            history = try await responder.actions.history(on: incident)
+        }
+        #expect(history.map(\.status) == [.done] && history.first?.result == #"{"rule":"r-1"}"#)
+        #expect(try await responder.journal(incident).last?.contains("ran firewall.block_ip ip=198.51.100.7") == true)
         await responder.stop()
     }
 

@@ -483,28 +483,55 @@ struct ResponseIntegrationTests {
     }
 
     /// A real SMTP server, aiosmtpd (`pip install aiosmtpd`), on a free loopback port, keeping what
-    /// it receives in a Maildir, until `stop`.
+    /// it receives in a Maildir, until `stop`. With `tls`, it offers STARTTLS with a certificate for
+    /// 127.0.0.1 made now by `openssl` (its own CA: `certificate`), requires it, and takes mail only
+    /// after a login as `soc` with `password`.
     final class MailServer: Sendable {
+        static let password = "correct horse battery staple"
         let port: Int
         let maildir: String
+        let certificate: String
         private let process: Process
         private let input = Pipe()
 
-        init(in folder: ScratchFolder) throws {
+        init(in folder: ScratchFolder, tls: Bool) throws {
             maildir = folder.path + "/maildir"
+            certificate = folder.path + "/relay.pem"
+            let key = folder.path + "/relay.key"
+            if tls {
+                let openssl = Process()
+                openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                openssl.arguments = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                                     "-keyout", key, "-out", certificate, "-subj", "/CN=relay.test",
+                                     "-addext", "subjectAltName=IP:127.0.0.1"]
+                openssl.standardError = FileHandle.nullDevice
+                try openssl.run()
+                openssl.waitUntilExit()
+                guard openssl.terminationStatus == 0 else { throw ActionError(.failed, "openssl could not make a certificate") }
+            }
             port = try FreePort.onLoopback()
             process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["python3", "-c", """
-                import sys
+                import ssl, sys
                 from aiosmtpd.controller import Controller
                 from aiosmtpd.handlers import Mailbox
-                controller = Controller(Mailbox(sys.argv[1]), hostname="127.0.0.1", port=int(sys.argv[2]))
+                from aiosmtpd.smtp import AuthResult
+                maildir, port, tls, certificate, key, password = sys.argv[1:]
+                options = {}
+                if tls == "tls":
+                    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+                    context.load_cert_chain(certificate, key)
+                    def authenticate(server, session, envelope, mechanism, data):
+                        return AuthResult(success=data.login == b"soc" and data.password == password.encode(), handled=False)
+                    options = dict(tls_context=context, require_starttls=True, auth_required=True,
+                                   authenticator=authenticate)
+                controller = Controller(Mailbox(maildir), hostname="127.0.0.1", port=int(port), **options)
                 controller.start()
                 print("ready", flush=True)
                 sys.stdin.read()
                 controller.stop()
-                """, maildir, String(port)]
+                """, maildir, String(port), tls ? "tls" : "plain", certificate, key, Self.password]
             let output = Pipe()
             process.standardInput = input
             process.standardOutput = output
@@ -529,19 +556,31 @@ struct ResponseIntegrationTests {
         }
     }
 
-    @Test("E-mail over SMTP to a real server (aiosmtpd): headers, recipients, a dot-stuffed body; a refused recipient fails")
-    func email() async throws {
-        let scratch = try ScratchFolder()
-        let server = try MailServer(in: scratch)
-        defer { server.stop() }
+    /// Sends one message through `email.lua` with `settings` (the server and sender are added);
+    /// the action's record, or its error.
+    static func email(_ server: MailServer, _ settings: [String: String], text: String = "t") async throws
+        -> Result<ActionRecord, ActionError>
+    {
         let (integrations, folder) = try await Self.integrations("email", [
             "server": "smtp://127.0.0.1:\(server.port)", "from": "soc-automation@example.com",
-        ])
+        ].merging(settings) { $1 })
         let (service, store) = try await Self.service(integrations, in: folder)
-        let sent = try await Self.run(service, "email.send_email", [
-            "to": "oncall@example.com, lead@example.com", "subject": "INC-7: web-1 contained (é)",
-            "text": "Contained at 10:42.\n.hidden line\nAutomator",
-        ], key: "run-3/9").get()
+        defer { integrations.shutdown() }
+        let sent = await Self.run(service, "email.send_email", [
+            "to": "oncall@example.com, lead@example.com", "subject": "INC-7: web-1 contained (é)", "text": text,
+        ], key: "run-3/9")
+        await store.close()
+        return sent
+    }
+
+    @Test("E-mail over STARTTLS with a login to a real server (aiosmtpd): headers, recipients, a dot-stuffed body")
+    func email() async throws {
+        let scratch = try ScratchFolder()
+        let server = try MailServer(in: scratch, tls: true)
+        defer { server.stop() }
+        let sent = try await Self.email(server, ["ca_file": server.certificate, "username": "soc",
+                                                 "password": MailServer.password],
+                                        text: "Contained at 10:42.\n.hidden line\nAutomator").get()
         #expect(sent.result == #"{"message_id":"<run-3.9@automator>","to":["oncall@example.com","lead@example.com"]}"#,
                 "\(sent.result ?? "")")
         let message = try #require(server.messages.first)
@@ -549,17 +588,51 @@ struct ResponseIntegrationTests {
         #expect(message.contains("From: soc-automation@example.com") && message.contains("Message-ID: <run-3.9@automator>"))
         #expect(message.contains("Subject: =?utf-8?B?\(Data("INC-7: web-1 contained (é)".utf8).base64EncodedString())?="))
         #expect(message.contains("Contained at 10:42.\n.hidden line\nAutomator"), "the server undid the dot-stuffing")
-        await store.close()
-        integrations.shutdown()
+    }
+
+    @Test("SMTP refusals: a wrong password, a certificate nobody trusts, no STARTTLS where it is required, no server")
+    func emailRefusals() async throws {
+        let scratch = try ScratchFolder()
+        let server = try MailServer(in: scratch, tls: true)
+        defer { server.stop() }
+        func failure(_ result: Result<ActionRecord, ActionError>) -> String {
+            if case .failure(let error) = result { return error.description }
+            return "sent"
+        }
+        let wrong = failure(try await Self.email(server, ["ca_file": server.certificate, "username": "soc",
+                                                          "password": "Tr0ub4dor&3"]))
+        #expect(wrong.contains("answered 'AUTH PLAIN' with 535") && wrong.contains("the user name or the password was refused"),
+                "\(wrong)")
+        #expect(!wrong.contains("Tr0ub4dor") && !wrong.contains(Data("\0soc\0Tr0ub4dor&3".utf8).base64EncodedString()))
+        let untrusted = failure(try await Self.email(server, ["username": "soc", "password": MailServer.password]))
+        #expect(untrusted.contains("TLS with the SMTP server 127.0.0.1:\(server.port) failed")
+            && untrusted.contains("set ca_file"), "the system's trust store does not know the test CA: \(untrusted)")
+        let noLogin = failure(try await Self.email(server, ["ca_file": server.certificate]))
+        #expect(noLogin.contains("530"), "the relay wants a login: \(noLogin)")
+        #expect(server.messages.isEmpty)
+
+        let plainScratch = try ScratchFolder()
+        let plain = try MailServer(in: plainScratch, tls: false)
+        defer { plain.stop() }
+        let required = failure(try await Self.email(plain, ["username": "soc", "password": MailServer.password]))
+        #expect(required.contains("does not offer STARTTLS, and starttls is required: nothing was sent"), "\(required)")
+        let noTLSLogin = failure(try await Self.email(plain, ["starttls": "opportunistic", "username": "soc",
+                                                              "password": MailServer.password]))
+        #expect(noTLSLogin.contains("the SMTP password is not sent to 127.0.0.1:\(plain.port) without TLS"), "\(noTLSLogin)")
+        #expect(plain.messages.isEmpty, "never a silent fall back to plain text")
+        _ = try await Self.email(plain, ["starttls": "opportunistic"]).get()
+        _ = try await Self.email(plain, ["starttls": "off"]).get()
+        #expect(plain.messages.count == 2, "plain text only when the configuration allows it")
+        let bad = failure(try await Self.email(plain, ["starttls": "sometimes"]))
+        #expect(bad.contains("starttls must be required, opportunistic or off"), "\(bad)")
 
         let (elsewhere, other) = try await Self.integrations("email", ["server": "smtp://127.0.0.1:1",
                                                                        "from": "soc-automation@example.com"])
-        let (service2, store2) = try await Self.service(elsewhere, in: other)
-        guard case .failure(let error) = await Self.run(service2, "email.send_email",
-                                                        ["to": "x@example.com", "subject": "s", "text": "t"], key: "k/1")
-        else { Issue.record("nothing listens on port 1"); return }
-        #expect(error.description.contains("the SMTP server 127.0.0.1:1 refused the connection"), "\(error)")
-        await store2.close()
+        let (service, store) = try await Self.service(elsewhere, in: other)
+        let refused = failure(await Self.run(service, "email.send_email", ["to": "x@example.com", "subject": "s", "text": "t"],
+                                             key: "k/1"))
+        #expect(refused.contains("the SMTP server 127.0.0.1:1 refused the connection"), "\(refused)")
+        await store.close()
         elsewhere.shutdown()
     }
 }

@@ -19,6 +19,12 @@ struct StoreTests {
         try await IncidentStoreConformance(open: try await store.opener()).run(check)
     }
 
+    @Test("The store passes the action store conformance suite", .timeLimit(.minutes(2)),
+          arguments: StoreUnderTest.allCases, ActionStoreConformance.Check.allCases)
+    func actionConformance(_ store: StoreUnderTest, _ check: ActionStoreConformance.Check) async throws {
+        try await ActionStoreConformance(open: try await store.opener()).run(check)
+    }
+
     // MARK: The data folder
 
     @Test("The data folder is created, private, with one database file in WAL mode")

@@ -116,8 +116,10 @@ function http.hmac_sha256(key, message) end
 ---@class smtp
 smtp = {}
 
----Sends a plain-text message; returns its Message-ID.
----@param message { server: string, from: string, to: string|string[], subject: string, text: string, message_id?: string }
+---Sends a plain-text message; returns its Message-ID. STARTTLS is required unless `starttls` is
+---"opportunistic" or "off"; the certificate is checked against the system's trust store or
+---`ca_file`; `username` and `password` (a secret's placeholder) log in after TLS, never before.
+---@param message { server: string, from: string, to: string|string[], subject: string, text: string, message_id?: string, starttls?: "required"|"opportunistic"|"off", ca_file?: string, username?: string, password?: string }
 ---@return string
 function smtp.send(message) end
 

@@ -40,7 +40,8 @@ function stub.chat(question, answer, by) end
 
 ---What `actions.run` returns for the action `name` (the record's fields to set, such as
 ---`{ status = "done", result = {...} }`), or `false` and a reason: nobody approved it. An action
----with no stub is planned: recorded in the outcome, nothing sent, as a dry run.
+---with no stub is planned: recorded in the outcome, nothing sent, as a dry run. `name` must be an
+---action an integration in scripts/integrations declares.
 ---@param name string such as "checkpoint.block_ip"
 ---@param outcome table|false
 ---@param reason? string with `false`: what `actions.run` returns second, such as "denied by alice"
@@ -122,7 +123,8 @@ function expect.task(outcome, title) end
 ---@return { channel: string, text: string }
 function expect.post(outcome, channel, part) end
 
----The playbook called `actions.run(name, ...)`, with `params` if given; returns the call.
+---The playbook called `actions.run(name, ...)`, with `params` if given (checked against the
+---action's declaration first); returns the call.
 ---@param outcome test.outcome
 ---@param name string
 ---@param params? table

@@ -5,10 +5,11 @@
 // Both sides are playbook-like runs (durable: every host call recorded, SQLite FULL). The bare
 // side calls `http.post(URL, body)` N times per run; the action side calls
 // `actions.run("bench.block_ip", { ip = ... }, { incident = ... })` N times per run: the checks
-// against the declaration and the protected networks, the action's record before it is sent, the
-// integration's run (which makes the same POST), the record of its result with the journal entry,
-// and the host call's record. R runs at once on each side. Goal: the action path at most 1.2x the
-// bare call's time per call.
+// against the declaration and the protected networks, the action's `sending` record (durable
+// before it is sent, with what the run had not written: the previous action's outcome), the
+// integration's run (which makes the same POST), and its outcome with the journal entry and the
+// host call's record (kept for the run's next write). R runs at once on each side. Goal: the
+// action path at most 1.2x the bare call's time per call.
 
 import AutomatorRuntime
 import Foundation

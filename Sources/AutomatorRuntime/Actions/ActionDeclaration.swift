@@ -48,6 +48,17 @@ public struct ActionParameter: Sendable, Hashable {
 }
 
 extension ActionDeclaration {
+    /// The action called `name` in `catalog`; an error that lists the actions when there is none.
+    static func named(_ name: String, in catalog: [ActionDeclaration]) throws(ActionError) -> ActionDeclaration {
+        guard let declaration = catalog.first(where: { $0.name == name }) else {
+            let names = catalog.map(\.name)
+            throw ActionError(.invalid, "there is no action \(name): "
+                + (names.isEmpty ? "no integration in scripts/integrations declares actions"
+                                 : "the actions are " + names.joined(separator: ", ")))
+        }
+        return declaration
+    }
+
     /// Reads the actions of an integration's declaration, as the catalog's inspector gives them
     /// (JSON already checked by `integration { }`).
     static func all(in info: [String: Any], integration: String) -> [String: ActionDeclaration] {

@@ -19,7 +19,7 @@ import Synchronization
 /// says whether it is needed, and `perform` records who gave it.
 public final class ActionService: Sendable {
     private let integrations: Integrations
-    private let store: any ActionStore
+    let store: any ActionStore
     public let configuration: ActionConfiguration
     private let logger: Logger
     /// Expired actions whose undo failed, and when to try again: an API that is down is not
@@ -38,13 +38,7 @@ public final class ActionService: Sendable {
     public var catalog: [ActionDeclaration] { integrations.actions }
 
     public func declaration(_ name: String) throws(ActionError) -> ActionDeclaration {
-        guard let declaration = catalog.first(where: { $0.name == name }) else {
-            let names = catalog.map(\.name)
-            throw ActionError(.invalid, "there is no action \(name): "
-                + (names.isEmpty ? "no integration in scripts/integrations declares actions"
-                                 : "the actions are " + names.joined(separator: ", ")))
-        }
-        return declaration
+        try ActionDeclaration.named(name, in: catalog)
     }
 
     /// Checks an action's parameters and says whether it waits for an approval.
@@ -73,7 +67,8 @@ public final class ActionService: Sendable {
     ///
     /// The action is recorded as `sending` before it is sent: a crash while it is out leaves that
     /// record, and the replay sends it again with the same key (which APIs that take one use to
-    /// do it once), finding the same record.
+    /// do it once), finding the same record. A run's `actions.run` goes the same way in steps
+    /// (`record`, `send`, `outcome`), so that its outcome commits with the call's record.
     ///
     /// - Parameters:
     ///   - key: the idempotency key: a run's id and the call's number, so that a replay has it too.
@@ -83,44 +78,80 @@ public final class ActionService: Sendable {
     public func perform(_ plan: ActionPlan, key: String, incident: IncidentID?, requestedBy: String,
                         approvedBy: String?, dryRun: Bool = false) async throws(ActionError) -> ActionRecord
     {
+        let record = try record(plan, key: key, incident: incident, requestedBy: requestedBy, approvedBy: approvedBy,
+                                dryRun: dryRun)
+        if dryRun {
+            try await write(planned(record, plan))
+            return record
+        }
+        try await write(.recordAction(record))
+        let sent = await withCheckedContinuation { continuation in send(record, plan) { continuation.resume(returning: $0) } }
+        guard let (change, outcome) = outcome(of: record, plan, sent) else {
+            throw ActionError(.interrupted, "\(plan.declaration.name) did not finish: the process is stopping")
+        }
+        try await write(change)
+        return try outcome.get()
+    }
+
+    /// The record of an action about to be sent (`sending`), or planned in a dry run.
+    ///
+    /// - Throws: `ActionError.notApproved` when the plan needs an approval nobody gave.
+    func record(_ plan: ActionPlan, key: String, incident: IncidentID?, requestedBy: String, approvedBy: String?,
+                dryRun: Bool) throws(ActionError) -> ActionRecord
+    {
         if plan.approval == .required, approvedBy == nil, !dryRun {
             throw ActionError(.notApproved, "\(plan.declaration.name) is \(plan.declaration.risk.rawValue) risk and needs "
                 + "an approver's yes: ask in chat (chat.approve), or run it with automator action run --approve")
         }
-        if let incident, (try? await store.loadIncident(incident)) == nil {
-            throw ActionError(.notFound, "there is no incident \(incident): `automator incident list` shows them")
-        }
-        var record = ActionRecord(id: Self.id(key: key), key: key, name: plan.declaration.name,
-                                  parameters: plan.parametersJSON, incident: incident, requestedBy: requestedBy,
-                                  approvedBy: approvedBy, status: dryRun ? .planned : .sending)
-        let approval = approvedBy.map { ", approved by \($0)" } ?? ""
-        if dryRun {
-            record.result = "null"
-            try await write([.recordAction(record)], journal: incident, by: requestedBy, "dry run, nothing sent: would run \(plan.summary)"
-                                + " (risk \(plan.declaration.risk.rawValue), approval \(plan.approval.rawValue))")
-            return record
-        }
-        try await write([.recordAction(record)], journal: nil, "")
+        return ActionRecord(id: Self.id(key: key), key: key, name: plan.declaration.name, parameters: plan.parametersJSON,
+                            incident: incident, requestedBy: requestedBy, approvedBy: approvedBy,
+                            status: dryRun ? .planned : .sending, result: dryRun ? "null" : nil)
+    }
+
+    /// A dry run's record and the journal entry of its plan. The store refuses an unknown incident.
+    func planned(_ record: ActionRecord, _ plan: ActionPlan) -> StoreWrite {
+        journaled(.recordAction(record), on: record.incident, by: record.requestedBy, "dry run, nothing sent: would run "
+                  + "\(plan.summary) (risk \(plan.declaration.risk.rawValue), approval \(plan.approval.rawValue))")
+    }
+
+    /// Sends a recorded action through its integration, with its key and who asked and approved;
+    /// `completion` gets the integration's answer as JSON, on any thread.
+    func send(_ record: ActionRecord, _ plan: ActionPlan,
+              completion: @escaping @Sendable (Result<String, ActionError>) -> Void)
+    {
         var context = JSONText.Object()
-        context["idempotency_key"] = JSONText.string(key)
-        context["incident"] = incident.map { JSONText.string($0.description) }
-        context["requested_by"] = JSONText.string(requestedBy)
-        context["approved_by"] = approvedBy.map(JSONText.string)
-        do {
-            record.result = try await integrations.perform(plan.declaration, parameters: plan.parametersJSON,
-                                                           context: context)
+        context["idempotency_key"] = JSONText.string(record.key)
+        context["incident"] = record.incident.map { JSONText.string($0.description) }
+        context["requested_by"] = JSONText.string(record.requestedBy)
+        context["approved_by"] = record.approvedBy.map(JSONText.string)
+        integrations.perform(plan.declaration, parameters: record.parameters, context: context, completion: completion)
+    }
+
+    /// What keeps a sent action's outcome (its record's end and its journal entry), and the action
+    /// as it ended or the error it failed with; nil when it was interrupted (not recorded: its run
+    /// sends it again when it resumes).
+    func outcome(of record: ActionRecord, _ plan: ActionPlan, _ sent: Result<String, ActionError>)
+        -> (change: StoreWrite, outcome: Result<ActionRecord, ActionError>)?
+    {
+        var record = record
+        let approval = record.approvedBy.map { ", approved by \($0)" } ?? ""
+        switch sent {
+        case .success(let result):
             record.status = .done
-            record.expiresAt = plan.declaration.ttl.map { Date().addingTimeInterval($0) }
+            record.result = result
+            record.expiresAt = plan.declaration.ttl.map { Date().addingTimeInterval($0).roundedToMilliseconds }
             let lasting = record.expiresAt.map { " until \(JSONText.time($0).dropFirst().dropLast())" } ?? ""
-            try await write([.finishAction(id: record.id, status: .done, result: record.result ?? "null",
-                                           expiresAt: record.expiresAt)],
-                            journal: incident, by: requestedBy, "\(record.id): ran \(plan.summary)\(approval)\(lasting): \(record.result ?? "")")
-            return record
-        } catch {
-            if error.kind != .failed { throw error }
-            try await write([.finishAction(id: record.id, status: .failed, result: error.description, expiresAt: nil)],
-                            journal: incident, by: requestedBy, "\(record.id): \(plan.summary)\(approval) failed: \(error.description)")
-            throw error
+            let change = journaled(.finishAction(id: record.id, status: .done, result: result, expiresAt: record.expiresAt),
+                                   on: record.incident, by: record.requestedBy,
+                                   "\(record.id): ran \(plan.summary)\(approval)\(lasting): \(result)")
+            return (change, .success(record))
+        case .failure(let error) where error.kind == .interrupted:
+            return nil
+        case .failure(let error):
+            let change = journaled(.finishAction(id: record.id, status: .failed, result: error.description, expiresAt: nil),
+                                   on: record.incident, by: record.requestedBy,
+                                   "\(record.id): \(plan.summary)\(approval) failed: \(error.description)")
+            return (change, .failure(error))
         }
     }
 
@@ -129,7 +160,8 @@ public final class ActionService: Sendable {
         async throws(ActionError)
     {
         guard let incident else { return }
-        try await write([], journal: incident, by: requestedBy, "not run: \(plan.summary) (asked by \(requestedBy)): \(reason)")
+        try await write(journaled(nil, on: incident, by: requestedBy,
+                                  "not run: \(plan.summary) (asked by \(requestedBy)): \(reason)"))
     }
 
     /// Reverses a done action with its undo, given the same parameters.
@@ -151,10 +183,13 @@ public final class ActionService: Sendable {
         context["idempotency_key"] = JSONText.string("undo/" + record.key)
         context["incident"] = record.incident.map { JSONText.string($0.description) }
         context["requested_by"] = JSONText.string(by)
-        let result = try await integrations.perform(inverse, parameters: record.parameters, context: context)
+        let sent = await withCheckedContinuation { continuation in
+            integrations.perform(inverse, parameters: record.parameters, context: context) { continuation.resume(returning: $0) }
+        }
+        let result = try sent.get()
         let now = Date()
-        try await write([.undoAction(id: id, by: by, at: now)], journal: record.incident, by: by,
-                        "\(id): undone by \(by) with \(inverse.name): \(result)")
+        try await write(journaled(.undoAction(id: id, by: by, at: now), on: record.incident, by: by,
+                                  "\(id): undone by \(by) with \(inverse.name): \(result)"))
         record.status = .undone
         record.undoneBy = by
         record.undoneAt = now.roundedToMilliseconds
@@ -209,14 +244,16 @@ public final class ActionService: Sendable {
         }
     }
 
-    /// Commits `writes` with, on an incident, the journal entry `text` by `actor`.
-    private func write(_ writes: [StoreWrite], journal incident: IncidentID?, by actor: String = "automator",
-                       _ text: String) async throws(ActionError)
-    {
-        var writes = writes
-        if let incident {
-            writes.append(.appendJournal([JournalEntry(incident: incident, actor: actor, kind: .action, text: text)]))
+    /// `write` with, on an incident, the journal entry `text` by `actor`.
+    private func journaled(_ write: StoreWrite?, on incident: IncidentID?, by actor: String, _ text: String) -> StoreWrite {
+        let entry = incident.map { StoreWrite.appendJournal([JournalEntry(incident: $0, actor: actor, kind: .action, text: text)]) }
+        return .together([write, entry].compactMap(\.self))
+    }
+
+    private func write(_ write: StoreWrite) async throws(ActionError) {
+        do { try await store.write(write) } catch {
+            throw ActionError(error.kind == .notFound ? .notFound : .failed,
+                              error.kind == .notFound ? error.description : "the action's record: \(error)")
         }
-        do { try await store.write(.all(writes)) } catch { throw ActionError(.failed, "the action's record: \(error)") }
     }
 }

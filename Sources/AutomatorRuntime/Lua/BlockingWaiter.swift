@@ -40,6 +40,8 @@ final class BlockingWaiter: Sendable {
             return waitForCompletion { complete in
                 store.write(write) { written in complete(written.map { results }.mapError { HostError("\($0)") }) }
             }
+        case .act(let store, let before, let start):
+            return waitForCompletion { complete in Executor.Core.act(in: store, before: before, start, complete) }
         }
     }
 

@@ -24,6 +24,25 @@ public enum HostWait: Sendable {
     /// is replayed. `change` is called only when the call acts (not when a replay hands back its
     /// record), so it may take what must not be taken twice, such as a new task's number.
     case write(in: any Store, _ change: @Sendable () -> (StoreWrite, results: [LuaValue]))
+    /// Acts outside (an action sent through an integration): commits `before` to `store` (the
+    /// action's `sending` record), then calls `start`, whose completion gives what the store must
+    /// keep of the outcome with the call's results, or nil when the effect was interrupted (the
+    /// process is stopping: the run is suspended unrecorded, and its replay acts again). In a
+    /// durable run on the same store, `before` commits with the records not yet written, and the
+    /// outcome is kept as a lookup's is: the run resumes at once, and the outcome's write and the
+    /// call's record commit with the run's next write, before its next effect (or with its end).
+    case act(in: any Store, before: StoreWrite, _ start: @Sendable (_ complete: @escaping @Sendable (Acted?) -> Void) -> Void)
+}
+
+/// What an effect (`HostWait.act`) left: the write that keeps it, and the call's outcome.
+public struct Acted: Sendable {
+    public var change: StoreWrite
+    public var outcome: Result<[LuaValue], HostError>
+
+    public init(change: StoreWrite, outcome: Result<[LuaValue], HostError>) {
+        self.change = change
+        self.outcome = outcome
+    }
 }
 
 /// A host function that suspends the run: it reads its arguments from `call` and says what

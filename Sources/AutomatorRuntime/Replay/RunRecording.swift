@@ -22,6 +22,9 @@ final class RunRecording {
     /// written with the next waiting call, before it acts, so that the outside world never sees
     /// a value the store has not kept.
     var unwritten: [HostCallRecord] = []
+    /// What the store must keep of effects the run has seen the outcome of (an action's result and
+    /// journal entry, `HostWait.act`), not written yet: it goes with the unwritten records.
+    var unwrittenChanges: [StoreWrite] = []
     /// Why the run no longer matches its record, once it does not.
     private(set) var divergence: String?
 
@@ -54,6 +57,20 @@ final class RunRecording {
             return nil
         }
         return .replay(record)
+    }
+
+    /// Whether changes or records wait to be written.
+    var hasUnwritten: Bool { !unwritten.isEmpty || !unwrittenChanges.isEmpty }
+
+    /// The changes and records not written yet, as writes to commit together (none when there are
+    /// none), and forgets them: they are written before the run's next effect, or with its end.
+    func takeUnwritten(adding records: [HostCallRecord] = []) -> [StoreWrite] {
+        let records = unwritten + records
+        var writes = unwrittenChanges
+        if !records.isEmpty { writes.append(.appendHostCalls(records)) }
+        unwritten = []
+        unwrittenChanges = []
+        return writes
     }
 
     /// Checks, when the run has ended, that it made every recorded call.

@@ -18,6 +18,8 @@ public final class Executor: Sendable {
         case answer(RunID, wait: UInt64, Result<[LuaValue], HostError>)
         /// Records of the run are durable (or failed to be); `then` is what comes next.
         case written(RunID, wait: UInt64, Result<Void, StoreError>, then: AfterWrite?)
+        /// An effect of the run ended (`HostWait.act`); nil when it was interrupted.
+        case acted(RunID, wait: UInt64, Acted?)
         case kill(RunID, reason: String)
         case stop
     }
@@ -28,6 +30,8 @@ public final class Executor: Sendable {
         case begin(HostWait)
         /// The wait's outcome is kept: the script may see it.
         case resume(Result<[LuaValue], HostError>)
+        /// What comes before its effect is kept (`HostWait.act`): the effect may start.
+        case act(@Sendable (_ complete: @escaping @Sendable (Acted?) -> Void) -> Void)
     }
 
     /// How long a stopping executor waits for host calls in flight, to record their outcomes.
@@ -112,6 +116,8 @@ public final class Executor: Sendable {
                     core.answer(id, wait: wait, answer)
                 case .written(let id, let wait, let result, let then):
                     core.written(id, wait: wait, result, then: then, post: post)
+                case .acted(let id, let wait, let acted):
+                    core.acted(id, wait: wait, acted)
                 case .kill(let id, let reason):
                     core.kill(id, reason: reason)
                 case .stop:

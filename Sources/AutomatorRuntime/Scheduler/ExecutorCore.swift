@@ -146,11 +146,39 @@ extension Executor {
             }
             switch then {
             case .begin(let hostWait): begin(hostWait, for: active, post: post)
+            case .act(let start):
+                let id = active.id
+                start { acted in post(.acted(id, wait: wait, acted)) }
             case .resume(let answer):
                 active.unrecorded = nil
                 active.awaitsEvent = false
                 ready.append((active, answer))
             }
+        }
+
+        /// An effect ended: like a lookup, the run resumes at once, and what keeps the effect joins
+        /// the records to write before its next one. A run killed or stopped meanwhile still has its
+        /// effect kept; one interrupted is suspended unrecorded, and acts again when replayed.
+        func acted(_ id: RunID, wait: UInt64, _ acted: Acted?) {
+            guard let active = runs[id], active.wait == wait, let call = active.unrecorded,
+                  let recording = active.run.recording
+            else {
+                if let acted { store?.write(acted.change) { _ in } }
+                return
+            }
+            guard let acted else {
+                suspend(active, .stopping)
+                return
+            }
+            recording.unwrittenChanges.append(acted.change)
+            recording.unwritten.append(recording.record(call.sequence, name: call.name, digest: call.digest,
+                                                        outcome: acted.outcome))
+            active.unrecorded = nil
+            if stopping {
+                suspend(active, .stopping)
+                return
+            }
+            ready.append((active, acted.outcome))
         }
 
         func kill(_ id: RunID, reason: String) {
@@ -181,8 +209,12 @@ extension Executor {
 
         /// Ends a run without ending it in the store: it is dropped here, unclosed (its
         /// `__close` handlers belong to its next life), and resumes by replay at the next start.
+        /// A stop keeps what the run has not written yet (an action's outcome among it).
         private func suspend(_ active: ActiveRun, _ suspension: Suspension) {
             guard runs.removeValue(forKey: active.id) != nil else { return }
+            if case .stopping = suspension, let store, let recording = active.run.recording, recording.hasUnwritten {
+                store.write(.together(recording.takeUnwritten())) { _ in }
+            }
             active.completion(.suspended(suspension))
         }
 
@@ -232,10 +264,7 @@ extension Executor {
                 // Records not written yet (lookups and clock reads after the last call that
                 // acted) go before the run's end, which is queued after them: a run that ended
                 // keeps all its records, and its end waits for no extra commit.
-                if let store, !recording.unwritten.isEmpty {
-                    store.write(.appendHostCalls(recording.unwritten)) { _ in }
-                    recording.unwritten.removeAll()
-                }
+                if let store, recording.hasUnwritten { store.write(.together(recording.takeUnwritten())) { _ in } }
                 return outcome
             }
             return .failed(LuaError(.diverged, "the run diverged from its record: \(divergence)"))
@@ -256,71 +285,97 @@ extension Executor {
             case .replay(let record):
                 replay(record, of: wait, for: active)
             case .live(let sequence):
+                let id = active.id
+                let number = active.wait
                 if case .lookup = wait {
                     // Nothing outside learns of a lookup: what the run saw before it, and its
                     // outcome, are written with the next call that acts (one commit fewer
-                    // between a message and the bot's answer for each lookup).
+                    // between a message and the bot's answer for each lookup). An effect's
+                    // outcome waiting to be written goes now: it waits for no more than a stretch
+                    // of computing.
+                    if !recording.unwrittenChanges.isEmpty {
+                        store.write(.together(recording.takeUnwritten())) { result in
+                            post(.written(id, wait: number, result, then: nil))
+                        }
+                    }
                     active.unrecorded = (sequence, call.name, call.digest)
                     active.looksUp = true
                     begin(wait, for: active, post: post)
                     return
                 }
-                var records = recording.unwritten
-                recording.unwritten.removeAll()
-                let id = active.id
-                let number = active.wait
                 if case .sleep(let duration) = wait {
                     // A sleep records when it ends, so that a replay sleeps only what is left.
                     let deadline = Date().addingTimeInterval(Double(duration.nanoseconds) / 1e9).millisecondsSince1970
-                    records.append(recording.record(sequence, name: call.name, digest: call.digest,
-                                                    outcome: .success([.integer(deadline)])))
-                    store.write(.appendHostCalls(records)) { result in
+                    let records = recording.takeUnwritten(adding: [recording.record(sequence, name: call.name, digest: call.digest,
+                                                                                   outcome: .success([.integer(deadline)]))])
+                    store.write(.together(records)) { result in
                         post(.written(id, wait: number, result, then: nil))
                     }
                     begin(wait, for: active, post: post)
                     return
                 }
+                let unwritten = recording.takeUnwritten()
                 active.unrecorded = (sequence, call.name, call.digest)
                 if case .event = wait { active.awaitsEvent = true }
+                let named = (sequence, call.name, call.digest)
                 if case .write(let target, let change) = wait, (target as AnyObject) === (store as AnyObject) {
                     let (write, results) = change()
-                    commit(write, with: records, as: (sequence, call.name, call.digest), results: results, for: active,
-                           post: post)
+                    let record = recording.record(sequence, name: call.name, digest: call.digest, outcome: .success(results))
+                    commit([write, .appendHostCalls([record])], after: unwritten, as: named,
+                           then: .resume(.success(results)), for: active, post: post)
                     return
                 }
-                if records.isEmpty {
+                if case .act(let target, let before, let start) = wait, (target as AnyObject) === (store as AnyObject) {
+                    commit([before], after: unwritten, as: named, then: .act(start), for: active, post: post)
+                    return
+                }
+                if unwritten.isEmpty {
                     begin(wait, for: active, post: post)
                 } else {
-                    store.write(.appendHostCalls(records)) { result in
+                    store.write(.together(unwritten)) { result in
                         post(.written(id, wait: number, result, then: .begin(wait)))
                     }
                 }
             }
         }
 
-        /// A live call that changes the store: the change, the records not yet written and the call's
-        /// own record commit together. A change the store refuses is recorded as the call's error.
-        private func commit(_ change: StoreWrite, with unwritten: [HostCallRecord],
-                            as call: (sequence: Int, name: String, digest: String), results: [LuaValue],
-                            for active: ActiveRun, post: @escaping @Sendable (Message) -> Void)
+        /// A live call that changes the store (`write`, the start of an `act`): its writes commit
+        /// with the ones not yet written, and the run goes on with `then`. A change the store
+        /// refuses is recorded as the call's error, with the writes not yet written.
+        private func commit(_ writes: [StoreWrite], after unwritten: [StoreWrite],
+                            as call: (sequence: Int, name: String, digest: String),
+                            then: AfterWrite, for active: ActiveRun, post: @escaping @Sendable (Message) -> Void)
         {
             guard let store else { return }
             let id = active.id
             let number = active.wait
-            @Sendable func record(_ outcome: Result<[LuaValue], HostError>) -> HostCallRecord {
-                HostCallRecord(runID: id, sequence: call.sequence, name: call.name, argumentsDigest: call.digest,
-                               result: RecordCoding.encode(outcome))
-            }
-            let writes = (unwritten.isEmpty ? [] : [StoreWrite.appendHostCalls(unwritten)])
-                + [change, .appendHostCalls([record(.success(results))])]
-            store.write(.all(writes)) { result in
+            store.write(.together(unwritten + writes)) { result in
                 guard case .failure(let error) = result, error.kind == .notFound || error.kind == .conflict else {
-                    post(.written(id, wait: number, result, then: .resume(.success(results))))
+                    post(.written(id, wait: number, result, then: then))
                     return
                 }
                 let refused = Result<[LuaValue], HostError>.failure(HostError("\(error)"))
-                store.write(.appendHostCalls(unwritten + [record(refused)])) { written in
+                let record = HostCallRecord(runID: id, sequence: call.sequence, name: call.name,
+                                            argumentsDigest: call.digest, result: RecordCoding.encode(refused))
+                store.write(.together(unwritten + [.appendHostCalls([record])])) { written in
                     post(.written(id, wait: number, written, then: .resume(refused)))
+                }
+            }
+        }
+
+        /// An effect outside a durable run on its store: `before`, the effect, then what keeps it,
+        /// each committed before the next; an interrupted effect fails the call.
+        static func act(in store: any Store, before: StoreWrite,
+                        _ start: @escaping @Sendable (_ complete: @escaping @Sendable (Acted?) -> Void) -> Void,
+                        _ deliver: @escaping @Sendable (Result<[LuaValue], HostError>) -> Void)
+        {
+            store.write(before) { written in
+                if case .failure(let error) = written { return deliver(.failure(HostError("\(error)"))) }
+                start { acted in
+                    guard let acted else { return deliver(.failure(HostError("interrupted: the process is stopping"))) }
+                    store.write(acted.change) { kept in
+                        deliver(kept.mapError { HostError("\($0)") }.flatMap { acted.outcome })
+                    }
                 }
             }
         }
@@ -369,6 +424,8 @@ extension Executor {
             case .write(let target, let change):
                 let (write, results) = change()
                 target.write(write) { written in deliver(written.map { results }.mapError { HostError("\($0)") }) }
+            case .act(let target, let before, let start):
+                Self.act(in: target, before: before, start, deliver)
             case .task(let work), .lookup(let work):
                 Task {
                     let result: Result<[LuaValue], HostError>

@@ -46,6 +46,7 @@ extension SQLiteStore: ActionStore {
     static func applyActionWrite(_ write: StoreWrite, to db: Database) throws -> StoreError? {
         switch write {
         case .recordAction(let action):
+            if let incident = action.incident, try !exists(incident, in: db) { return .incidentNotFound(incident) }
             try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO action (id, key, name, parameters, incident, requested_by, approved_by, status,
                                               result, at, expires_at)

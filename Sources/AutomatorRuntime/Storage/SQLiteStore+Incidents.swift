@@ -295,7 +295,7 @@ extension SQLiteStore: IncidentStore {
         }
     }
 
-    private static func exists(_ id: IncidentID, in db: Database) throws -> Bool {
+    static func exists(_ id: IncidentID, in db: Database) throws -> Bool {
         try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM incident WHERE number = ?"), arguments: [id.number]) != nil
     }
 }

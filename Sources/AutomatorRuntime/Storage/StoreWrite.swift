@@ -53,7 +53,7 @@ public indirect enum StoreWrite: Sendable {
     /// (`.conflict`) for one already answered.
     case answerQuestion(id: String, choice: String, by: String, at: Date)
     /// Records an action as it is sent (or planned); recording the same id again changes nothing,
-    /// so a replayed send keeps its first record.
+    /// so a replayed send keeps its first record. Refused (`.notFound`) if its incident does not exist.
     case recordAction(ActionRecord)
     /// Notes how an action ended (`done` or `failed`), what came back, and when it lifts itself.
     /// Refused (`.notFound`) for an unknown action.
@@ -63,4 +63,9 @@ public indirect enum StoreWrite: Sendable {
     case undoAction(id: String, by: String, at: Date)
     /// Several writes, applied together or not at all (the first refusal refuses them all).
     case all([StoreWrite])
+}
+
+extension StoreWrite {
+    /// `writes` as one write: the write itself when there is one, `.all` of them otherwise.
+    static func together(_ writes: [StoreWrite]) -> StoreWrite { writes.count == 1 ? writes[0] : .all(writes) }
 }

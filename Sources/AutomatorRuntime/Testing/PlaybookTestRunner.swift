@@ -27,15 +27,16 @@ public struct PlaybookTestRunner: Sendable {
         guard let source = FileManager.default.contents(atPath: file).map(Array.init) else {
             return .init(path: file, problem: "cannot read \(file): check that it exists and is readable")
         }
+        let actions = PlaybookTestWorld.declaredActions(scripts: scripts)
         let names: [String]
-        do { names = try inWorld { try $0.run(file: file, source: source, index: 0, limits: limits) } } catch {
+        do { names = try inWorld(actions) { try $0.run(file: file, source: source, index: 0, limits: limits) } } catch {
             return .init(path: file, problem: Self.message(error))
         }
         var cases: [PlaybookTestReport.Case] = []
         for (index, name) in names.enumerated() {
             let started = Date()
             var failure: String?
-            do { _ = try inWorld { try $0.run(file: file, source: source, index: index + 1, limits: limits) } } catch {
+            do { _ = try inWorld(actions) { try $0.run(file: file, source: source, index: index + 1, limits: limits) } } catch {
                 failure = Self.message(error, in: file)
             }
             cases.append(.init(name: name, failure: failure, seconds: Date().timeIntervalSince(started)))
@@ -43,8 +44,8 @@ public struct PlaybookTestRunner: Sendable {
         return .init(path: file, cases: cases)
     }
 
-    private func inWorld<T>(_ body: (PlaybookTestWorld) throws -> T) throws -> T {
-        let world = try PlaybookTestWorld(scripts: scripts)
+    private func inWorld<T>(_ actions: [ActionDeclaration], _ body: (PlaybookTestWorld) throws -> T) throws -> T {
+        let world = try PlaybookTestWorld(scripts: scripts, actions: actions)
         defer { world.close() }
         return try body(world)
     }

@@ -11,7 +11,9 @@ final class PlaybookTestWorld {
     private let sandbox: Sandbox
     private let scripts: String
 
-    init(scripts: String) throws {
+    /// - Parameter actions: the actions the scripts' integrations declare (`declaredActions`), which
+    ///   `actions.run`, `stub.action` and `expect.action` check their calls against.
+    init(scripts: String, actions: [ActionDeclaration]) throws {
         self.scripts = scripts
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-test-\(UUID().uuidString)").path
         store = try SQLiteStore(folder: folder, durability: .normal)
@@ -19,7 +21,7 @@ final class PlaybookTestWorld {
         let ledger = try Self.wait { [store] in try await IncidentLedger(store: store, standIn: stubs) }
         let quiet = Logger(label: "automator.test") { _ in SwiftLogNoOpLogHandler() }
         sandbox = try Sandbox(modules: StandardModules.all(logger: quiet)
-                                  + [IncidentsModule(ledger: ledger), TestingModule(ledger: ledger, stubs: stubs)],
+                                  + [IncidentsModule(ledger: ledger), TestingModule(ledger: ledger, stubs: stubs, actions: actions)],
                               modulePaths: [scripts])
     }
 
@@ -47,6 +49,11 @@ final class PlaybookTestWorld {
         let path = scripts + "/" + name
         let source = FileManager.default.contents(atPath: path).map { Array($0) } ?? Array(fallback.utf8)
         return try sandbox.load(source, chunkName: "@\(path)", in: environment)
+    }
+
+    /// The actions the integrations in the scripts folder declare.
+    static func declaredActions(scripts: String) -> [ActionDeclaration] {
+        (try? wait { await Integrations.declaredActions(in: scripts + "/integrations") }) ?? []
     }
 
     /// Closes the store and removes its folder.

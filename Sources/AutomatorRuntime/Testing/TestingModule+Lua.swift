@@ -99,6 +99,8 @@ extension TestingModule {
             error('stub.action expects an action and its outcome, as in stub.action("checkpoint.block_ip", '
                   .. '{ status = "done" }) or stub.action("checkpoint.block_ip", false, "denied by alice")', 2)
           end
+          local problem = host.check_action(name)
+          if problem then error("stub.action: " .. problem, 2) end
           canned.actions[name] = { outcome = outcome, reason = reason }
         end
 
@@ -169,12 +171,21 @@ extension TestingModule {
           return choice == "approve", by
         end
 
-        -- Response actions are never sent from a test: each call is recorded for `expect.action`.
+        -- Response actions are never sent from a test: each call is checked against the integration's
+        -- declaration, as a real one is, and recorded for `expect.action`.
         actions = {}
+        --- Parameters as the real actions.run sends them to the checks.
+        local function encoded(params)
+          if params == nil or next(params) == nil then return "{}" end
+          return json.encode(params)
+        end
         function actions.run(name, params, options)
           if type(name) ~= "string" then
             error('actions.run expects an action name, as in actions.run("checkpoint.block_ip", { ip = "198.51.100.7" })', 2)
           end
+          if params ~= nil and type(params) ~= "table" then error('actions.run: params must be a table, as in { ip = "198.51.100.7" }', 2) end
+          local problem = host.check_action(name, encoded(params))
+          if problem then error("actions.run: " .. problem, 2) end
           options = options or {}
           local incident = type(options.incident) == "table" and options.incident.id or options.incident
           local call = { name = name, params = params or {}, incident = incident, dry_run = options.dry_run == true }
@@ -319,6 +330,8 @@ extension TestingModule {
 
         --- The playbook called `actions.run(name, ...)`, with these parameters if given; returns the call.
         function expect.action(result, name, params)
+          local problem = host.check_action(name, params ~= nil and encoded(params) or nil)
+          if problem then error("expect.action: " .. problem, 2) end
           for _, call in ipairs(result.actions) do
             if call.name == name and (params == nil or same(call.params, params)) then return call end
           end

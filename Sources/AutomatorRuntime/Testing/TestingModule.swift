@@ -10,9 +10,11 @@ struct TestingModule: HostModule {
     static let globals: Set<String> = ["test", "stub", "run", "expect", "incident", "advance"]
     let ledger: IncidentLedger
     let stubs: PlaybookTestStubs
+    /// What the scripts' integrations declare: calls are checked as a real call's would be.
+    let actions: [ActionDeclaration]
 
     func register(in table: inout ModuleTable) {
-        let (ledger, stubs) = (ledger, stubs)
+        let (ledger, stubs, actions) = (ledger, stubs, actions)
         let store = ledger.store
         // open(incident_json, sla): the incident as the API takes it; its SLA as the server gives it.
         table.waitingFunction("open") { call in
@@ -47,6 +49,19 @@ struct TestingModule: HostModule {
             stubs.answer(try call.string(1).description, with: try call.string(2).description,
                          after: try Self.duration(call.value(3), "after") ?? 0)
             return 0
+        }
+        // check_action(name, params JSON or nil) -> nil, or why a real call would be refused (an
+        // unknown action; with parameters, what the checks before sending refuse).
+        table.function("check_action") { call in
+            let name = try call.string(1).description
+            let parameters = call.isNoneOrNil(2) ? nil : ActionValue.members(json: try call.string(2).description) ?? [:]
+            do throws(ActionError) {
+                let declaration = try ActionDeclaration.named(name, in: actions)
+                if let parameters {
+                    _ = try ActionParameters(declaration: declaration, policy: ActionConfiguration()).check(parameters)
+                }
+                return 0
+            } catch { return call.push(error.description) }
         }
         table.function("now") { call in call.push(number: stubs.now.timeIntervalSince1970) }
         table.waitingFunction("advance") { call in

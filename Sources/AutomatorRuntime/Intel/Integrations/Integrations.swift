@@ -66,10 +66,8 @@ public final class Integrations: Sendable {
         self.logger = logger
         var loaded: [Integration] = []
         var problems: [Problem] = []
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
-            .filter { $0.hasSuffix(".lua") && !$0.hasSuffix("_test.lua") }.sorted()
         let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()])
-        for file in names {
+        for file in Self.files(in: folder) {
             let key = String(file.dropLast(4))
             let path = "integrations/" + file
             do throws(IncidentError) {
@@ -89,6 +87,27 @@ public final class Integrations: Sendable {
         }
         integrations = loaded
         self.problems = problems
+    }
+
+    /// The integrations' files in `folder`, by name.
+    private static func files(in folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+            .filter { $0.hasSuffix(".lua") && !$0.hasSuffix("_test.lua") }.sorted()
+    }
+
+    /// The actions the integrations in `folder` declare, whatever their settings: what a playbook
+    /// test checks its calls against. A file that does not load declares nothing.
+    static func declaredActions(in folder: String) async -> [ActionDeclaration] {
+        guard let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()]) else { return [] }
+        var actions: [ActionDeclaration] = []
+        for file in files(in: folder) {
+            guard let source = FileManager.default.contents(atPath: folder + "/" + file).map(Array.init),
+                  let declared = try? await evaluator.declaration("integration", source: source, path: "integrations/" + file),
+                  let info = (try? JSONSerialization.jsonObject(with: Data(declared.0.utf8))) as? [String: Any]
+            else { continue }
+            actions += ActionDeclaration.all(in: info, integration: String(file.dropLast(4))).values
+        }
+        return actions.sorted { $0.name < $1.name }
     }
 
     private static func load(_ key: String, path: String, source: [UInt8],
@@ -142,7 +161,7 @@ public final class Integrations: Sendable {
         }
         let modules: [any HostModule] = [JSONModule(), LogModule(logger: logger), TimeModule(),
                                          HTTPModule(allowedHosts: hosts, secrets: secrets, retry: retry),
-                                         SMTPModule(allowedServers: mailServers), IntegrationsModule()]
+                                         SMTPModule(allowedServers: mailServers, secrets: secrets), IntegrationsModule()]
         let scheduler: Scheduler
         do { scheduler = try Scheduler(executors: 1, modules: modules, limits: limits) } catch {
             throw IncidentError(.unavailable, "no Lua state for it: \(error)")
@@ -165,39 +184,52 @@ public final class Integrations: Sendable {
     }
 
     /// Runs an action of an integration, within its quota: its `run` gets the checked parameters
-    /// and `context` (its configuration is added as `context.config`); returns what it returned,
-    /// as JSON.
-    ///
-    /// - Throws: `ActionError.failed` with the integration's error (its secrets blanked out).
-    func perform(_ action: ActionDeclaration, parameters: String, context: JSONText.Object) async throws(ActionError)
-        -> String
+    /// and `context` (its configuration is added as `context.config`). `completion` gets what it
+    /// returned, as JSON, on the integration's thread (no task in between when it has no quota);
+    /// or `ActionError.failed` with the integration's error (its secrets blanked out).
+    func perform(_ action: ActionDeclaration, parameters: String, context: JSONText.Object,
+                 completion: @escaping @Sendable (Result<String, ActionError>) -> Void)
     {
         guard let integration = integrations.first(where: { $0.path == "integrations/\(action.integration).lua" }) else {
-            throw ActionError(.notFound, "the integration \(action.integration) is not in use: see the log for why")
+            return completion(.failure(ActionError(.notFound, "the integration \(action.integration) is not in use: "
+                                                       + "see the log for why")))
         }
-        await integration.limiter.acquire()
         var context = context
         context["config"] = integration.config
         let arguments = JSONText.array([JSONText.string(action.action), parameters, context.textWithoutNulls])
         let request = RunRequest(source: integration.source, chunkName: "@" + integration.path,
                                  arguments: Array(arguments.utf8), entry: .action)
-        let outcome = await withCheckedContinuation { continuation in
-            integration.scheduler.start(request) { continuation.resume(returning: $0) }
+        let logger = logger
+        let start: @Sendable () -> Void = {
+            integration.scheduler.start(request) { outcome in
+                switch outcome {
+                case .completed(let json):
+                    completion(.success(Self.firstResult(json)))
+                case .failed(let error):
+                    logger.warning("action \(action.name) failed: \(error.description)")
+                    completion(.failure(ActionError(.failed, "\(action.name) failed: \(error.message)")))
+                case .suspended(let why):
+                    completion(.failure(ActionError(.interrupted, "\(action.name) did not finish: \(why)")))
+                }
+            }
         }
-        switch outcome {
-        case .completed(let json):
-            // The first result, or null when the action returned nothing.
-            guard let results = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [Any], let first = results.first,
-                  let data = try? JSONSerialization.data(withJSONObject: first,
-                                                        options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes])
-            else { return "null" }
-            return String(decoding: data, as: UTF8.self)
-        case .failed(let error):
-            logger.warning("action \(action.name) failed: \(error.description)")
-            throw ActionError(.failed, "\(action.name) failed: \(error.message)")
-        case .suspended(let why):
-            throw ActionError(.interrupted, "\(action.name) did not finish: \(why)")
+        guard integration.limiter.isUnlimited else {
+            Task {
+                await integration.limiter.acquire()
+                start()
+            }
+            return
         }
+        start()
+    }
+
+    /// The first of a run's results (a JSON array), with its keys sorted; null when it returned nothing.
+    private static func firstResult(_ json: String) -> String {
+        guard let results = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [Any], let first = results.first,
+              let data = try? JSONSerialization.data(withJSONObject: first,
+                                                    options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes])
+        else { return "null" }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Asks every integration that handles `kind` (`ip`, `domain`, `url`, `file`, `email`) about

@@ -17,6 +17,9 @@ actor RateLimiter {
         self.quotas = quotas.filter { $0.requests > 0 }
     }
 
+    /// No quota: a request never waits, and need not ask.
+    nonisolated var isUnlimited: Bool { quotas.isEmpty }
+
     /// Returns when a request may start, and counts it.
     func acquire() async {
         let clock = ContinuousClock()

@@ -5,8 +5,10 @@ import Foundation
 /// the approval, the journal and the idempotency key of `ActionService`.
 ///
 /// The module's table is Lua (`ActionsModule+Lua.swift`), over host functions scripts do not see.
-/// `perform` is a recorded waiting call: a replay gets its result without acting again, and the
-/// action's idempotency key is the run's id and that call's number, the same in every replay.
+/// `perform` is a recorded waiting call (`HostWait.act`): its `sending` record commits before the
+/// action is sent, and its outcome with the call's record; a replay gets its result without acting
+/// again, and the action's idempotency key is the run's id and that call's number, the same in
+/// every replay.
 public struct ActionsModule: HostModule {
     public let name = "actions"
     private let service: ActionService
@@ -35,14 +37,19 @@ public struct ActionsModule: HostModule {
             let incident = try Self.incident(call, 3)
             let approvedBy = call.isNoneOrNil(4) ? nil : try call.string(4).description
             let dryRun = call.boolean(5)
-            let key = Self.idempotencyKey(state.activeRun)
-            let requestedBy = state.actor
-            return .task {
-                do {
-                    let record = try await service.perform(plan, key: key, incident: incident, requestedBy: requestedBy,
-                                                           approvedBy: approvedBy, dryRun: dryRun)
-                    return [.string(LuaString(Self.json(record)))]
-                } catch { throw HostError("\(error)") }
+            let record: ActionRecord
+            do {
+                record = try service.record(plan, key: Self.idempotencyKey(state.activeRun), incident: incident,
+                                            requestedBy: state.actor, approvedBy: approvedBy, dryRun: dryRun)
+            } catch { throw HostError("\(error)") }
+            if dryRun { return .write(in: service.store) { (service.planned(record, plan), [.string(LuaString(Self.json(record)))]) } }
+            return .act(in: service.store, before: .recordAction(record)) { complete in
+                service.send(record, plan) { sent in
+                    complete(service.outcome(of: record, plan, sent).map { change, outcome in
+                        Acted(change: change, outcome: outcome.map { [.string(LuaString(Self.json($0)))] }
+                            .mapError { HostError("\($0)") })
+                    })
+                }
             }
         }
         // decline(name, params JSON, incident, reason): journals an action nobody approved.

@@ -1,36 +1,67 @@
 import Foundation
 
-/// `smtp`: e-mail from integrations, in plain SMTP to the relay their configuration names
-/// (`smtp://relay.example.com:25`), and to no other host.
+/// `smtp`: e-mail from integrations, to the relay their configuration names
+/// (`smtp://relay.example.com:587`), and to no other host.
 ///
 /// ```lua
 /// local id = smtp.send{ server = config.server, from = "soc@example.com", to = { "oncall@example.com" },
-///                       subject = "INC-7: host contained", text = "...", message_id = context.idempotency_key }
+///                       subject = "INC-7: host contained", text = "...", message_id = context.idempotency_key,
+///                       starttls = "required", ca_file = config.ca_file,
+///                       username = config.username, password = config.password }
 /// ```
 ///
-/// No TLS and no authentication: it is for a relay on the local network that accepts the SOC's
-/// mail (as monitoring systems use one). Every call suspends the run while the message is sent.
+/// TLS by STARTTLS (`required` by default, `opportunistic`, or `off` for a relay on a network
+/// you trust), the certificate checked against the system's trust store or `ca_file`; a login
+/// (AUTH PLAIN or LOGIN) only over TLS. The password is the integration's secret: the script
+/// holds its placeholder, `{{secret:password}}`, which only this module replaces. Every call
+/// suspends the run while the message is sent.
 public struct SMTPModule: HostModule {
     public let name = "smtp"
     /// `host:port`, lower case.
     let allowedServers: Set<String>
+    let secrets: [String: String]
 
-    public init(allowedServers: [String]) { self.allowedServers = Set(allowedServers.map { $0.lowercased() }) }
+    public init(allowedServers: [String], secrets: [String: String] = [:]) {
+        self.allowedServers = Set(allowedServers.map { $0.lowercased() })
+        self.secrets = secrets
+    }
 
     public func register(in table: inout ModuleTable) {
         let allowed = allowedServers
+        let secrets = secrets
         table.waitingFunction("send") { call in
-            let message = try SMTPMessage(try call.value(1))
+            let message = try SMTPMessage(try call.value(1), secrets: secrets)
             guard allowed.contains("\(message.host):\(message.port)") else {
                 throw HostError("\(message.host):\(message.port) is not an allowed SMTP server: name it in the "
                     + "integration's configuration as smtp://HOST:PORT")
             }
             return .task {
-                try await SMTPSession.deliver(message)
+                do { try await SMTPSession.deliver(message) } catch let error as HostError {
+                    throw HostError(HTTPModule.conceal(secrets, in: error.message))
+                }
                 return [.string(LuaString(message.messageID))]
             }
         }
     }
+}
+
+/// How a message reaches its relay: TLS or not, whom the relay's certificate must be signed by,
+/// and the login.
+struct SMTPSecurity: Sendable {
+    enum StartTLS: String, Sendable {
+        /// STARTTLS or nothing is sent.
+        case required
+        /// STARTTLS when the relay offers it, plain text otherwise.
+        case opportunistic
+        /// Plain text: a relay on a network you trust.
+        case off
+    }
+
+    var startTLS = StartTLS.required
+    /// A PEM file of the CA(s) the relay's certificate must chain to; nil: the system's trust store.
+    var caFile: String?
+    var username: String?
+    var password: String?
 }
 
 /// A plain-text message, checked: addresses and the subject cannot carry a line break (which
@@ -43,8 +74,10 @@ struct SMTPMessage: Sendable {
     var subject: String
     var text: String
     var messageID: String
+    var security = SMTPSecurity()
 
-    init(_ value: LuaValue) throws(HostError) {
+    /// - Parameter secrets: what `{{secret:NAME}}` placeholders in the login stand for.
+    init(_ value: LuaValue, secrets: [String: String]) throws(HostError) {
         guard case .table(let table) = value else { throw .argument(1, "a table expected, as in smtp.send{ server, from, to, subject, text }") }
         func string(_ name: String) throws(HostError) -> String {
             guard case .string(let text) = table[.string(LuaString(name))] else { throw .argument(1, "\(name) must be a string") }
@@ -63,6 +96,23 @@ struct SMTPMessage: Sendable {
         }
         subject = try string("subject")
         text = try string("text")
+        func optional(_ name: String) throws(HostError) -> String? {
+            switch table[.string(LuaString(name))] {
+            case .nil: nil
+            case .string(let text) where !text.description.isEmpty: text.description
+            case .string: nil
+            default: throw .argument(1, "\(name) must be a string")
+            }
+        }
+        if let mode = try optional("starttls") {
+            guard let known = SMTPSecurity.StartTLS(rawValue: mode) else {
+                throw .argument(1, "starttls must be required, opportunistic or off, not \(mode)")
+            }
+            security.startTLS = known
+        }
+        security.caFile = try optional("ca_file")
+        security.username = try optional("username").map { text throws(HostError) in try HTTPRequestOptions.reveal(text, secrets) }
+        security.password = try optional("password").map { text throws(HostError) in try HTTPRequestOptions.reveal(text, secrets) }
         let id = (try? string("message_id")) ?? UUID().uuidString
         // Letters, digits, - and _ as they are, anything else (the key's /) a dot: an id-left part.
         messageID = "<" + String(id.map { $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) ? $0 : "." })

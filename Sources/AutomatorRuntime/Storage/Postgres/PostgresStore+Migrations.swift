@@ -141,6 +141,27 @@ extension PostgresStore {
                 PRIMARY KEY (value, incident)
             );
             """),
+        // Actions (issue 10), as in SQLite's v8: found by id, by incident (newest first) and, for
+        // their ttl, by the time they lift themselves while done.
+        ("v4", """
+            CREATE TABLE action (
+                id text COLLATE "C" PRIMARY KEY,
+                key text NOT NULL,
+                name text NOT NULL,
+                parameters text NOT NULL,
+                incident bigint,
+                requested_by text NOT NULL,
+                approved_by text,
+                status text NOT NULL,
+                result text,
+                at bigint NOT NULL,
+                expires_at bigint,
+                undone_by text,
+                undone_at bigint
+            );
+            CREATE INDEX action_by_incident ON action (incident, at);
+            CREATE INDEX action_by_expiry ON action (expires_at) WHERE status = 'done' AND expires_at IS NOT NULL;
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.

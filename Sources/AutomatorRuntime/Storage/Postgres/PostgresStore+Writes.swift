@@ -79,7 +79,7 @@ extension PostgresStore {
         case .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion:
             return .notInPostgres("the chat bot's state")
         case .addEvidence, .noteCustody: return .notInPostgres("evidence")
-        case .recordAction, .finishAction, .undoAction: return .notInPostgres("response actions")
+        case .recordAction, .finishAction, .undoAction: return try await applyActionWrite(write, to: session)
         }
         return nil
     }

@@ -1,0 +1,93 @@
+import Foundation
+import PostgresNIO
+
+/// Actions (issue 10) on PostgreSQL, as in SQLite (`SQLiteStore+Actions.swift`): table `action` of
+/// migration v4. Refusals are found by reading, never by a failing statement, which would abort
+/// the batch's transaction.
+extension PostgresStore: ActionStore {
+    private static let columns = """
+        id, key, name, parameters, incident, requested_by, approved_by, status, result, at, expires_at, undone_by, undone_at
+        """
+
+    public func action(_ id: String) async throws(StoreError) -> ActionRecord? {
+        try await read { session in
+            try await session.rows("SELECT \(unescaped: Self.columns) FROM action WHERE id = \(id)").first.map(Self.action)
+        }
+    }
+
+    public func actions(on incident: IncidentID?, limit: Int) async throws(StoreError) -> [ActionRecord] {
+        try await read { session in
+            let query: PostgresQuery = if let incident {
+                """
+                SELECT \(unescaped: Self.columns) FROM action WHERE incident = \(incident.number)
+                ORDER BY at DESC, id DESC LIMIT \(limit)
+                """
+            } else {
+                "SELECT \(unescaped: Self.columns) FROM action ORDER BY at DESC, id DESC LIMIT \(limit)"
+            }
+            return try await session.rows(query).map(Self.action)
+        }
+    }
+
+    public func expiringActions() async throws(StoreError) -> [ActionRecord] {
+        try await read { session in
+            try await session.rows("""
+                SELECT \(unescaped: Self.columns) FROM action WHERE status = 'done' AND expires_at IS NOT NULL
+                ORDER BY expires_at
+                """).map(Self.action)
+        }
+    }
+
+    private static func action(_ row: PostgresRandomAccessRow) throws -> ActionRecord {
+        let id = try row[0].decode(String.self)
+        let status = try row[7].decode(String.self)
+        guard let known = ActionRecord.Status(rawValue: status) else { throw StoreError.unknownValue(status, of: "action \(id)") }
+        var action = ActionRecord(id: id, key: try row[1].decode(String.self), name: try row[2].decode(String.self),
+                                  parameters: try row[3].decode(String.self),
+                                  incident: try row[4].decode(Int?.self).map(IncidentID.init),
+                                  requestedBy: try row[5].decode(String.self), approvedBy: try row[6].decode(String?.self),
+                                  status: known, result: try row[8].decode(String?.self), at: try row.date(9)!,
+                                  expiresAt: try row.date(10))
+        action.undoneBy = try row[11].decode(String?.self)
+        action.undoneAt = try row.date(12)
+        return action
+    }
+
+    static func applyActionWrite(_ write: StoreWrite, to session: PostgresSession) async throws -> StoreError? {
+        switch write {
+        case .recordAction(let action):
+            if let incident = action.incident,
+               try await session.rows("SELECT 1 FROM incident WHERE number = \(incident.number)").isEmpty
+            { return .incidentNotFound(incident) }
+            try await session.changes("""
+                INSERT INTO action (id, key, name, parameters, incident, requested_by, approved_by, status, result, at,
+                                    expires_at)
+                VALUES (\(action.id), \(action.key), \(action.name), \(action.parameters), \(action.incident?.number),
+                        \(action.requestedBy), \(action.approvedBy), \(action.status.rawValue), \(action.result),
+                        \(action.at.millisecondsSince1970), \(action.expiresAt?.millisecondsSince1970))
+                ON CONFLICT (id) DO NOTHING
+                """)
+        case .finishAction(let id, let status, let result, let expiresAt):
+            let changed = try await session.changes("""
+                UPDATE action SET status = \(status.rawValue), result = \(result),
+                                  expires_at = \(expiresAt?.millisecondsSince1970)
+                WHERE id = \(id)
+                """)
+            if changed == 0 { return .actionNotFound(id) }
+        case .undoAction(let id, let by, let at):
+            let changed = try await session.changes("""
+                UPDATE action SET status = 'undone', undone_by = \(by), undone_at = \(at.millisecondsSince1970)
+                WHERE id = \(id) AND status = 'done'
+                """)
+            if changed == 0 {
+                guard let row = try await session.rows("SELECT status FROM action WHERE id = \(id)").first else {
+                    return .actionNotFound(id)
+                }
+                return .actionNotDone(id, status: try row[0].decode(String.self))
+            }
+        default:
+            preconditionFailure("not an action write: \(write)")
+        }
+        return nil
+    }
+}
