@@ -138,19 +138,24 @@ public final class RunService: Sendable {
         return run
     }
 
-    /// Returns when the run, if it executes here, has ended and its end is stored: how it
-    /// ended, so that the caller need not read it back. Nil at once for a run that does not
-    /// execute here, and for one that stopped unfinished (it resumes at the next start).
+    /// Returns when the run has ended and its end is stored: how it ended, with no read of the
+    /// store while it executes here. A run that ended before the wait began (a fast one, just
+    /// submitted) is read back from the store. Nil for a run that stopped unfinished (it resumes
+    /// at the next start) and for one unfinished that does not execute here.
     @discardableResult
     public func waitForEnd(_ id: RunID) async -> RunUpdate? {
-        await withCheckedContinuation { (continuation: CheckedContinuation<RunUpdate?, Never>) in
-            let waiting = live.withLock { live -> Bool in
+        var executing = true
+        let ended = await withCheckedContinuation { (continuation: CheckedContinuation<RunUpdate?, Never>) in
+            executing = live.withLock { live -> Bool in
                 guard live[id] != nil else { return false }
                 live[id]!.append(continuation)
                 return true
             }
-            if !waiting { continuation.resume(returning: nil) }
+            if !executing { continuation.resume(returning: nil) }
         }
+        if executing { return ended }
+        guard let run = try? await store.loadRun(id), run.status.isFinished else { return nil }
+        return RunUpdate(id, status: run.status, result: run.result, error: run.error, at: run.finishedAt ?? run.updatedAt)
     }
 
     /// How many runs execute here now.
