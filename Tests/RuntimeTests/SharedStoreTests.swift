@@ -154,4 +154,56 @@ struct SharedStoreTests {
         keeper.cancel()
         await taking.shutdown()
     }
+
+    /// Each ledger counting on from the highest stored, as on SQLite, would give both workers the
+    /// same numbers: the writes of the second would be refused as duplicates.
+    @Test("Two workers creating incidents and tasks at once never give one number twice")
+    func sharedNumbers() async throws {
+        let location = try PostgresLocation(url: try await PostgresServer.shared().makeDatabase())
+        let ledgers = [try await IncidentLedger(store: try await Self.store(location, worker: "first")),
+                       try await IncidentLedger(store: try await Self.store(location, worker: "second"))]
+        let perWorker = 100
+        // Incidents as the API opens them (awaiting the number), tasks as a playbook makes them
+        // (on a thread that cannot await), both workers at once.
+        let incidents = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for ledger in ledgers {
+                group.addTask {
+                    var numbers: [Int] = []
+                    for _ in 0..<perWorker {
+                        let number = try await ledger.take(.incident)
+                        try await ledger.store.write(.createIncident(IncidentStoreConformance.incident(number)))
+                        numbers.append(number)
+                    }
+                    return numbers
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(Set(incidents).count == 2 * perWorker, "every incident number once")
+        let tasks = Locked<[Int]>([])
+        await StoreConformance.onThreads(2) { index in
+            let ledger = ledgers[index]
+            for _ in 0..<perWorker {
+                guard let number = try? ledger.takeNow(.task) else {
+                    Issue.record("no task number")
+                    return
+                }
+                let task = IncidentTask(id: TaskID(number), incident: IncidentID(incidents[0]), runID: nil,
+                                        title: "task \(number)", createdAt: Date())
+                let written = Locked<Result<Void, StoreError>?>(nil)
+                let done = DispatchSemaphore(value: 0)
+                ledger.store.write(.createTask(task)) { result in
+                    written.withLock { $0 = result }
+                    done.signal()
+                }
+                done.wait()
+                #expect((try? written.withLock { $0 }?.get()) != nil, "task \(number) stored")
+                tasks.withLock { $0.append(number) }
+            }
+        }
+        #expect(Set(tasks.withLock { $0 }).count == 2 * perWorker, "every task number once")
+        #expect(try await ledgers[0].store.listIncidents(IncidentQuery(limit: 1000)).count == 2 * perWorker)
+        #expect(try await ledgers[0].store.listTasks(TaskQuery(limit: 1000)).count == 2 * perWorker)
+        for ledger in ledgers { await ledger.store.close() }
+    }
 }

@@ -283,7 +283,11 @@ extension Executor {
                 active.unrecorded = (sequence, call.name, call.digest)
                 if case .event = wait { active.awaitsEvent = true }
                 if case .write(let target, let change) = wait, (target as AnyObject) === (store as AnyObject) {
-                    let (write, results) = change()
+                    let write: StoreWrite, results: [LuaValue]
+                    do { (write, results) = try change() } catch {
+                        post(.written(id, wait: number, .failure(error), then: nil))
+                        return
+                    }
                     commit(write, with: records, as: (sequence, call.name, call.digest), results: results, for: active,
                            post: post)
                     return
@@ -367,7 +371,11 @@ extension Executor {
             case .callback(let start), .event(let start):
                 start(deliver)
             case .write(let target, let change):
-                let (write, results) = change()
+                let write: StoreWrite, results: [LuaValue]
+                do { (write, results) = try change() } catch {
+                    deliver(.failure(HostError("\(error)")))
+                    return
+                }
                 target.write(write) { written in deliver(written.map { results }.mapError { HostError("\($0)") }) }
             case .task(let work), .lookup(let work):
                 Task {

@@ -141,6 +141,13 @@ extension PostgresStore {
                 PRIMARY KEY (value, incident)
             );
             """),
+        // Incident and task numbers for several workers (`SharedNumbering`), on from those stored.
+        ("v4", """
+            CREATE SEQUENCE incident_number AS bigint;
+            CREATE SEQUENCE task_number AS bigint;
+            SELECT setval('incident_number', coalesce(max(number), 0) + 1, false) FROM incident;
+            SELECT setval('task_number', coalesce(max(number), 0) + 1, false) FROM task;
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.
