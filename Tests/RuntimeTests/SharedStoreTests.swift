@@ -49,7 +49,7 @@ struct SharedStoreTests {
         try await first.write(.appendHostCalls([StoreConformance.record(runs[0].id, 1)]))
 
         #expect(try await second.claimRuns(limit: 100).isEmpty, "the first worker holds them")
-        #expect(try await first.renewLeases() == Set(runs.map(\.id)))
+        #expect(try await first.renewLeases(of: Set(runs.map(\.id))) == Set(runs.map(\.id)))
         let refused = await #expect(throws: StoreError.self) {
             try await second.write(.appendHostCalls([StoreConformance.record(runs[0].id, 2)]))
         }
@@ -59,7 +59,7 @@ struct SharedStoreTests {
         let claimed = try await second.claimRuns(limit: 100)
         #expect(claimed.map(\.run.id) == runs.map(\.id))
         #expect(claimed.first?.records == [StoreConformance.record(runs[0].id, 1)], "with their records, to replay")
-        #expect(try await first.renewLeases().isEmpty, "the first worker lost them")
+        #expect(try await first.renewLeases(of: Set(runs.map(\.id))).isEmpty, "the first worker lost them")
         let fenced = await #expect(throws: StoreError.self) {
             try await first.write(.updateRun(RunUpdate(runs[1].id, status: .completed)))
         }

@@ -244,12 +244,9 @@ extension PostgresStore: IncidentStore, SharedNumbering {
     }
 
     /// Appends an entry with the next sequence and its place in the hash chains (`JournalChain`),
-    /// under the journal's lock: every worker appends to the one chain.
+    /// under the journal's lock (taken by `apply(_:to:)` for the batch): every worker appends to
+    /// the one chain.
     private static func append(_ entry: inout JournalEntry, to session: PostgresSession) async throws {
-        if !session.holdsJournalLock {
-            try await session.changes("SELECT pg_advisory_xact_lock(\(journalLock))")
-            session.holdsJournalLock = true
-        }
         let last = try await session.rows("SELECT sequence, chain FROM journal ORDER BY sequence DESC LIMIT 1").first
         let previousHash = try await session.rows("""
             SELECT hash FROM journal WHERE incident = \(entry.incident.number) ORDER BY sequence DESC LIMIT 1
