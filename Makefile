@@ -77,7 +77,8 @@ bench: build
 	Benchmarks/.build/release/ChatBenchmark --automator $(CURDIR)/.build/release/automator --scripts $(CURDIR)/scripts
 	Benchmarks/.build/release/ActionBenchmark
 	url=$$(Benchmarks/postgres-server.sh start) && \
-	  Benchmarks/.build/release/SharedStoreBenchmark --store "$$url"; \
+	  Benchmarks/.build/release/SharedStoreBenchmark --store "$$url" && \
+	  Benchmarks/.build/release/SharedServeBenchmark --automator $(CURDIR)/.build/release/automator --store "$$url"; \
 	  status=$$?; Benchmarks/postgres-server.sh stop; exit $$status
 
 clean:

@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
+        // What the harnesses that start `automator serve` and count CPU share.
+        .target(name: "BenchSupport"),
         // The C baseline of the host-call figure, and what the harness needs to reach Lua directly.
         // No Lua library of its own: it uses the one AutomatorRuntime's CLua links (one copy).
         .target(name: "CLuaBenchSupport"),
@@ -76,9 +78,23 @@ let package = Package(
         .executableTarget(
             name: "SharedStoreBenchmark",
             dependencies: [
+                "BenchSupport",
                 .product(name: "AutomatorRuntime", package: "automator"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Several `automator serve` processes on one PostgreSQL against one on SQLite: incidents
+        // per second through the API, failover after a SIGKILL, and the exactly-once check.
+        .executableTarget(
+            name: "SharedServeBenchmark",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // The scheduler: host-call round trip, memory per waiting run.
@@ -117,6 +133,7 @@ let package = Package(
         .executableTarget(
             name: "ChatBenchmark",
             dependencies: [
+                "BenchSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -23,7 +23,14 @@ import UnixSignals
 /// ```
 public struct APIServer {
     public struct Configuration: Sendable {
+        /// The API token, the lock, the journal's signing key, and the SQLite store unless `store`.
         public var dataFolder: String
+        /// The PostgreSQL store that this server shares with other workers; nil for SQLite in the
+        /// data folder.
+        public var store: PostgresLocation?
+        /// On PostgreSQL, how long this worker's runs stay its own without a renewal: after it
+        /// dies, other workers resume them within this time and a second.
+        public var lease: Duration
         public var host: String
         /// 0 for a port the system picks.
         public var port: Int
@@ -40,12 +47,15 @@ public struct APIServer {
         /// Which actions wait for an approval, and what they may never touch.
         public var actions: ActionConfiguration
 
-        public init(dataFolder: String, host: String = "127.0.0.1", port: Int = 8080, scriptsFolder: String,
+        public init(dataFolder: String, store: PostgresLocation? = nil, lease: Duration = .seconds(10),
+                    host: String = "127.0.0.1", port: Int = 8080, scriptsFolder: String,
                     executors: Int? = nil, limits: Limits = Limits(), dedupWindow: TimeInterval = 86400,
                     intel: IntelConfiguration = IntelConfiguration(), chat: ChatConfiguration = ChatConfiguration(),
                     actions: ActionConfiguration = ActionConfiguration())
         {
             self.dataFolder = dataFolder
+            self.store = store
+            self.lease = lease
             self.host = host
             self.port = port
             self.scriptsFolder = scriptsFolder
@@ -78,7 +88,7 @@ public struct APIServer {
     public func run() async throws {
         let folder = configuration.dataFolder
         // The store first: it makes the data folder, and says clearly what is wrong with one.
-        let store = try SQLiteStore(folder: folder)
+        let (store, storeName) = try await openStore()
         let lock = try DataFolderLock(folder: folder)
         let token = try loadToken()
         let ledger = try await IncidentLedger(store: store)
@@ -107,7 +117,7 @@ public struct APIServer {
                                           modules: modules, dedupWindow: configuration.dedupWindow, logger: logger)
         do {
             try await service.start()
-            logger.info("resumed \(runs.liveCount) unfinished run\(runs.liveCount == 1 ? "" : "s") from \(store.path)")
+            logger.info("resumed \(runs.liveCount) unfinished run\(runs.liveCount == 1 ? "" : "s") from \(storeName)")
             try await chat.start(runs: runs, modules: modules)
         } catch {
             await chat.shutdown()
@@ -129,7 +139,7 @@ public struct APIServer {
                                      reports: configuration.chat.report.map {
                                          ReportPoster(schedule: $0, store: store, chat: chat, logger: logger)
                                      },
-                                     logger: logger)],
+                                     leases: RunLeaseKeeper(runs: runs, logger: logger), logger: logger)],
             onServerRunning: { channel in
                 let url = Self.url(host: host, port: channel.localAddress?.port ?? 0)
                 lock.publish(url: url)
@@ -147,6 +157,23 @@ public struct APIServer {
         }
         withExtendedLifetime(lock) {}
         logger.info("stopped")
+    }
+
+    /// What the server keeps, in one store: SQLite or PostgreSQL.
+    private typealias ServedStore = ChatStore & IntelStore & ReportStore & EvidenceStore & ActionStore
+
+    /// The store, and where it is for the log.
+    private func openStore() async throws(StoreError) -> (any ServedStore, String) {
+        let folder = configuration.dataFolder
+        guard let location = configuration.store else {
+            let store = try SQLiteStore(folder: folder)
+            return (store, store.path)
+        }
+        try DataFolder.prepare(folder)
+        let store = try await PostgresStore(location: location, lease: RunLease(duration: configuration.lease),
+                                            dataFolder: folder, logger: logger)
+        logger.info("worker \(store.worker) on \(location), leases of \(configuration.lease)")
+        return (store, location.description)
     }
 
     private func router(service: IncidentService, reputation: ReputationService, store: any IntelStore & ReportStore,

@@ -12,6 +12,8 @@ struct ServiceRunner: Service {
     let actions: ActionService
     let checkpointer: JournalCheckpointer
     let reports: ReportPoster?
+    /// On a store shared with other workers: this worker's share of the runs.
+    let leases: RunLeaseKeeper?
     let logger: Logger
 
     /// Waits for the group to stop (or to be cancelled, when the HTTP server could not start),
@@ -21,7 +23,10 @@ struct ServiceRunner: Service {
         let scheduled = Task { await reports?.run() }
         // The expiries are in the store: one that passed while no server ran lifts at the first look.
         let expiries = Task { await actions.expire(every: .seconds(1)) }
+        let keeper = Task { await leases?.run() }
         try? await gracefulShutdown()
+        keeper.cancel()
+        await keeper.value  // no adoption after the executors stop
         checkpoints.cancel()
         scheduled.cancel()
         expiries.cancel()

@@ -14,6 +14,13 @@ struct ServeCommand: AsyncParsableCommand {
             resumes each unfinished run where it was. One server per data folder: a second one \
             on the same folder exits at once, naming the first.
 
+            Several servers (workers) share one PostgreSQL database with --store (or `store:` in \
+            the --config file), each with its own --data folder (token, lock): each takes the \
+            requests sent to it, and the runs of a worker that died move to the others within \
+            --lease and a second, resumed where they were. The password comes from PGPASSWORD or \
+            ~/.pgpass, never the command line. Evidence needs the SQLite store for now: a \
+            playbook's call to it fails, saying so.
+
             The API, JSON in and out (errors are {"error": "what to do"}):
               POST /api/v1/runs          start a run; 201 {"id": ..., "status": ...}
                                          {"script": "triage.lua", "args": ["203.0.113.7"]}
@@ -60,6 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
               automator serve
               automator serve --data /var/lib/automator --http 0.0.0.0:8080
               automator serve --scripts scripts --executors 4 --timeout 60
+              PGPASSWORD=... automator serve --store postgres://automator@db.example:5432/automator
               curl -H "Authorization: Bearer $(cat automator-data/api-token)" \\
                    -d '{"script": "triage.lua", "args": ["203.0.113.7"]}' \\
                    http://127.0.0.1:8080/api/v1/runs
@@ -68,6 +76,14 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("The folder for the runs' database, the API token and the lock.", valueName: "folder"))
     var data = "./automator-data"
+
+    @Option(help: ArgumentHelp(StoreOption.help + " Shared with other workers; default: SQLite in --data.",
+                               valueName: "url"))
+    var store: String?
+
+    @Option(help: ArgumentHelp("With --store: how long a worker's runs stay its own unless renewed; after it dies, "
+        + "the others resume them within this time and a second.", valueName: "duration"))
+    var lease = "10s"
 
     @Option(help: ArgumentHelp("Listen on this address; port 0 lets the system pick one.", valueName: "host:port"))
     var http = ListenAddress(argument: "127.0.0.1:8080")!
@@ -97,6 +113,12 @@ struct ServeCommand: AsyncParsableCommand {
         if let executors, !(1...1024).contains(executors) {
             throw ValidationError("--executors must be between 1 and 1024, e.g. --executors 4")
         }
+        if let store {
+            do { _ = try PostgresLocation(url: store) } catch { throw ValidationError("--store: \(error)") }
+        }
+        guard let seconds = DurationText.seconds(lease), seconds >= 1 else {
+            throw ValidationError("--lease takes \(DurationText.expected) of at least 1 s, not '\(lease)'")
+        }
         guard DurationText.seconds(dedupWindow) != nil else {
             throw ValidationError("--dedup-window takes \(DurationText.expected), or 0, not '\(dedupWindow)'")
         }
@@ -111,17 +133,21 @@ struct ServeCommand: AsyncParsableCommand {
         let intel: IntelConfiguration
         let chat: ChatConfiguration
         let actions: ActionConfiguration
+        let location: PostgresLocation?
         do {
             intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
             chat = try config.map { try ChatConfiguration(file: $0) } ?? ChatConfiguration()
             actions = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration()
+            location = try store.map { try PostgresLocation(url: $0) }
+                ?? config.map { try StoreConfiguration(file: $0) }?.location
         } catch {
             CommandLogging.report(error)
             throw ExitCode.failure
         }
         let access = self.access
         let server = APIServer(
-            configuration: .init(dataFolder: data, host: http.host, port: http.port, scriptsFolder: scripts,
+            configuration: .init(dataFolder: data, store: location, lease: .seconds(DurationText.seconds(lease)!),
+                                 host: http.host, port: http.port, scriptsFolder: scripts,
                                  executors: executors, limits: limits.executorLimits,
                                  dedupWindow: DurationText.seconds(dedupWindow)!, intel: intel, chat: chat,
                                  actions: actions),

@@ -3,9 +3,10 @@ import AutomatorRuntime
 
 /// `--store postgres://USER@HOST:PORT/DATABASE`: the shared PostgreSQL store.
 struct StoreOption: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "The PostgreSQL database, as postgres://USER@HOST:PORT/DATABASE?sslmode=MODE (the password from PGPASSWORD "
-            + "or ~/.pgpass, never here).", valueName: "url"))
+    static let help = "The PostgreSQL database, as postgres://USER@HOST:PORT/DATABASE?sslmode=MODE (the password "
+        + "from PGPASSWORD or ~/.pgpass, never here)."
+
+    @Option(help: ArgumentHelp(Self.help, valueName: "url"))
     var store: String
 
     func validate() throws {

@@ -7,25 +7,28 @@ import Testing
 /// now is 84), every figure computed by hand in the comments.
 @Suite("Reports: the figures of a fixture computed by hand, the renderers, the window")
 struct ReportTests {
-    /// The fixture's report.
-    static func fixture() async throws -> Report {
-        try await withFixture { store in try await store.report(ReportFixture.window, at: ReportFixture.now) }
+    /// The fixture's report, from `kind` of store.
+    static func fixture(_ kind: StoreUnderTest = .sqlite) async throws -> Report {
+        try await withFixture(kind) { store in try await store.report(ReportFixture.window, at: ReportFixture.now) }
     }
 
     /// `body`'s answer on a store holding the fixture.
-    static func withFixture<T>(_ body: (SQLiteStore) async throws -> T) async throws -> T {
-        let folder = try ScratchFolder()
-        let store = try SQLiteStore(folder: folder.path)
+    static func withFixture<T>(_ kind: StoreUnderTest = .sqlite, _ body: (any ReportStore) async throws -> T)
+        async throws -> T
+    {
+        let open = try await kind.opener()  // holds the SQLite store's folder
+        let store = try #require(try await open() as? any ReportStore & JournalStore)
         try await ReportFixture.fill(store)
         let result: Result<T, any Error>
         do { result = .success(try await body(store)) } catch { result = .failure(error) }
         await store.close()
+        withExtendedLifetime(open) {}
         return try result.get()
     }
 
-    @Test("Incidents per day, type, severity and status")
-    func incidents() async throws {
-        let report = try await Self.fixture()
+    @Test("Incidents per day, type, severity and status", arguments: StoreUnderTest.allCases)
+    func incidents(_ store: StoreUnderTest) async throws {
+        let report = try await Self.fixture(store)
         #expect(report.window == ReportFixture.window)
         #expect(report.generatedAt == ReportFixture.now)
         // Opened in [0, 72): INC-1..9 and INC-12 (INC-10 at -24 and INC-11 at 73 are outside).
@@ -51,9 +54,9 @@ struct ReportTests {
                                     Report.Tally(name: "pending", count: 1), Report.Tally(name: "closed", count: 6)])
     }
 
-    @Test("SLA met, breached, at risk and on track per type")
-    func sla() async throws {
-        let report = try await Self.fixture()
+    @Test("SLA met, breached, at risk and on track per type", arguments: StoreUnderTest.allCases)
+    func sla(_ store: StoreUnderTest) async throws {
+        let report = try await Self.fixture(store)
         // access: INC-8 closed 61 <= due 70, met; INC-12 closed 75 > due 48, breached.
         // malware: INC-4 closed 22 <= 24, met; INC-5 open, 59 h of 175 gone (< 3/4), on track;
         //          INC-6 handled as breached at 40; INC-7 has no SLA.
@@ -64,9 +67,9 @@ struct ReportTests {
                                Report.SLATally(type: "phishing", met: 1, breached: 1, atRisk: 1)])
     }
 
-    @Test("Time to acknowledge and to resolve: mean and p90")
-    func timings() async throws {
-        let report = try await Self.fixture()
+    @Test("Time to acknowledge and to resolve: mean and p90", arguments: StoreUnderTest.allCases)
+    func timings(_ store: StoreUnderTest) async throws {
+        let report = try await Self.fixture(store)
         // The first act of a person, from creation: INC-1 cli:alice at 3 (the playbook's note at
         // 1.1 does not count): 2 h; INC-2 slack:bob at 4: 2 h; INC-4 api's note at 20.5: 0.5 h;
         // INC-6 cli:carol at 36: 6 h; INC-7 cli:alice at 80 (automator at 50 does not count):
@@ -80,9 +83,9 @@ struct ReportTests {
         #expect(report.resolve == Report.Timing(count: 6, mean: 60_000, p90: 126_000))
     }
 
-    @Test("Indicators, playbook runs and tasks per owner")
-    func indicatorsRunsTasks() async throws {
-        let report = try await Self.fixture()
+    @Test("Indicators, playbook runs and tasks per owner", arguments: StoreUnderTest.allCases)
+    func indicatorsRunsTasks(_ store: StoreUnderTest) async throws {
+        let report = try await Self.fixture(store)
         // Last seen in the window: two malicious (at 10 and 30), a suspicious URL, a benign hash,
         // an unknown IP; old.example (at -5) is outside.
         #expect(report.verdicts == [Report.Tally(name: "malicious", count: 2), Report.Tally(name: "suspicious", count: 1),
@@ -107,10 +110,10 @@ struct ReportTests {
                                   Report.OwnerTasks(owner: nil, open: 1, done: 0, overdue: 1)])
     }
 
-    @Test("A window with nothing in it: every day at zero, no timings")
-    func emptyWindow() async throws {
+    @Test("A window with nothing in it: every day at zero, no timings", arguments: StoreUnderTest.allCases)
+    func emptyWindow(_ store: StoreUnderTest) async throws {
         let window = ReportWindow(from: ReportFixture.hour(24 * 30), to: ReportFixture.hour(24 * 32))
-        let report = try await Self.withFixture { store in try await store.report(window, at: ReportFixture.now) }
+        let report = try await Self.withFixture(store) { store in try await store.report(window, at: ReportFixture.now) }
         #expect(report.days.map(\.date) == ["2026-03-31", "2026-04-01"])
         #expect(report.days.allSatisfy { $0.opened == 0 && $0.closed == 0 })
         #expect(report.types.isEmpty && report.sla.isEmpty && report.playbooks.isEmpty && report.owners.isEmpty)
@@ -118,12 +121,12 @@ struct ReportTests {
         for format in ReportFormat.allCases { #expect(!format.render(report).isEmpty) }
     }
 
-    @Test("The audit: who did what in the window, newest first, by actor or family of actors")
-    func audit() async throws {
-        try await Self.withFixture { store in try await Self.audit(store) }
+    @Test("The audit: who did what in the window, newest first, by actor or family of actors", arguments: StoreUnderTest.allCases)
+    func audit(_ store: StoreUnderTest) async throws {
+        try await Self.withFixture(store) { store in try await Self.audit(store) }
     }
 
-    static func audit(_ store: SQLiteStore) async throws {
+    static func audit(_ store: any ReportStore) async throws {
         let all = try await store.audit(AuditQuery(window: ReportFixture.window))
         // 10 `created` entries (not INC-10's at -24 nor INC-11's at 73) and 15 others in [0, 72).
         #expect(all.count == 25)

@@ -49,7 +49,7 @@ struct SharedStoreTests {
         try await first.write(.appendHostCalls([StoreConformance.record(runs[0].id, 1)]))
 
         #expect(try await second.claimRuns(limit: 100).isEmpty, "the first worker holds them")
-        #expect(try await first.renewLeases() == Set(runs.map(\.id)))
+        #expect(try await first.renewLeases(of: Set(runs.map(\.id))) == Set(runs.map(\.id)))
         let refused = await #expect(throws: StoreError.self) {
             try await second.write(.appendHostCalls([StoreConformance.record(runs[0].id, 2)]))
         }
@@ -59,7 +59,7 @@ struct SharedStoreTests {
         let claimed = try await second.claimRuns(limit: 100)
         #expect(claimed.map(\.run.id) == runs.map(\.id))
         #expect(claimed.first?.records == [StoreConformance.record(runs[0].id, 1)], "with their records, to replay")
-        #expect(try await first.renewLeases().isEmpty, "the first worker lost them")
+        #expect(try await first.renewLeases(of: Set(runs.map(\.id))).isEmpty, "the first worker lost them")
         let fenced = await #expect(throws: StoreError.self) {
             try await first.write(.updateRun(RunUpdate(runs[1].id, status: .completed)))
         }
@@ -153,5 +153,57 @@ struct SharedStoreTests {
         #expect(try await taking.run(run.id)?.status == .completed)
         keeper.cancel()
         await taking.shutdown()
+    }
+
+    /// Each ledger counting on from the highest stored, as on SQLite, would give both workers the
+    /// same numbers: the writes of the second would be refused as duplicates.
+    @Test("Two workers creating incidents and tasks at once never give one number twice")
+    func sharedNumbers() async throws {
+        let location = try PostgresLocation(url: try await PostgresServer.shared().makeDatabase())
+        let ledgers = [try await IncidentLedger(store: try await Self.store(location, worker: "first")),
+                       try await IncidentLedger(store: try await Self.store(location, worker: "second"))]
+        let perWorker = 100
+        // Incidents as the API opens them (awaiting the number), tasks as a playbook makes them
+        // (on a thread that cannot await), both workers at once.
+        let incidents = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for ledger in ledgers {
+                group.addTask {
+                    var numbers: [Int] = []
+                    for _ in 0..<perWorker {
+                        let number = try await ledger.take(.incident)
+                        try await ledger.store.write(.createIncident(IncidentStoreConformance.incident(number)))
+                        numbers.append(number)
+                    }
+                    return numbers
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(Set(incidents).count == 2 * perWorker, "every incident number once")
+        let tasks = Locked<[Int]>([])
+        await StoreConformance.onThreads(2) { index in
+            let ledger = ledgers[index]
+            for _ in 0..<perWorker {
+                guard let number = try? ledger.takeNow(.task) else {
+                    Issue.record("no task number")
+                    return
+                }
+                let task = IncidentTask(id: TaskID(number), incident: IncidentID(incidents[0]), runID: nil,
+                                        title: "task \(number)", createdAt: Date())
+                let written = Locked<Result<Void, StoreError>?>(nil)
+                let done = DispatchSemaphore(value: 0)
+                ledger.store.write(.createTask(task)) { result in
+                    written.withLock { $0 = result }
+                    done.signal()
+                }
+                done.wait()
+                #expect((try? written.withLock { $0 }?.get()) != nil, "task \(number) stored")
+                tasks.withLock { $0.append(number) }
+            }
+        }
+        #expect(Set(tasks.withLock { $0 }).count == 2 * perWorker, "every task number once")
+        #expect(try await ledgers[0].store.listIncidents(IncidentQuery(limit: 1000)).count == 2 * perWorker)
+        #expect(try await ledgers[0].store.listTasks(TaskQuery(limit: 1000)).count == 2 * perWorker)
+        for ledger in ledgers { await ledger.store.close() }
     }
 }

@@ -21,6 +21,7 @@
 // time of each is printed beside the figure.
 
 import AsyncHTTPClient
+import BenchSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -119,7 +120,7 @@ func send(_ event: Events.Signed, to server: String) async throws {
 
 /// Sends messages `first..<first + count` with `options.concurrency` in flight; returns the
 /// latencies (ms) and the time from the first event sent to the last reply posted.
-func measure(from first: Int, count: Int, serve: Serve, slack: LoopbackSlack) async throws
+func measure(from first: Int, count: Int, serve: ServeProcess, slack: LoopbackSlack) async throws
     -> (latencies: [Double], elapsed: Duration)
 {
     let tag = UUID().uuidString.prefix(8)
@@ -198,7 +199,7 @@ func prepare(_ folder: URL, slack: LoopbackSlack) throws {
 }
 
 /// Incidents through the API, each mentioning one listed indicator: what `findings.seen` finds.
-func seedIncidents(_ count: Int, serve: Serve) async throws {
+func seedIncidents(_ count: Int, serve: ServeProcess) async throws {
     for number in 0..<count {
         let value = indicators.listed[number % 4][number / 4 % Indicators.perKind]
         var request = HTTPClientRequest(url: serve.url + "/api/v1/incidents")
@@ -216,7 +217,7 @@ func seedIncidents(_ count: Int, serve: Serve) async throws {
 }
 
 /// `join #soc` and `verbose on #soc` in a direct message, as a person sets the bot up.
-func setUpBot(serve: Serve, slack: LoopbackSlack) async throws {
+func setUpBot(serve: ServeProcess, slack: LoopbackSlack) async throws {
     let expected = ["Watching #soc.", "Verbose on in #soc."]
     for (number, text) in ["join #soc", "verbose on #soc"].enumerated() {
         try await send(Events.message(text, ts: "1600000000.00000\(number)", channel: LoopbackSlack.direct,
@@ -236,8 +237,9 @@ func main() async throws {
     defer { try? FileManager.default.removeItem(at: folder) }
     let slack = try await LoopbackSlack()
     try prepare(folder, slack: slack)
-    let serve = try await Serve(automator: options.automator, folder: folder, scripts: options.scripts,
-                                executors: options.executors)
+    let serve = try await ServeProcess(automator: options.automator, folder: folder, arguments: [
+        "--scripts", options.scripts, "--config", folder.appendingPathComponent("automator.yml").path,
+    ] + (options.executors.map { ["--executors", String($0)] } ?? []))
     defer { serve.stop() }
 
     say("""

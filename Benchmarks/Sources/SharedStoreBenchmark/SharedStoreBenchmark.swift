@@ -16,6 +16,7 @@
 
 import ArgumentParser
 import AutomatorRuntime
+import BenchSupport
 import Foundation
 import Logging
 
@@ -79,18 +80,6 @@ func processCPU() -> Double {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
         + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-}
-
-/// Busy CPU seconds of the whole machine (all processes: this one, PostgreSQL, anyone else).
-func machineCPU() -> Double {
-    let line = (try? String(contentsOfFile: "/proc/stat", encoding: .utf8))?.split(separator: "\n").first ?? ""
-    let ticks = line.split(separator: " ").dropFirst().compactMap { Double($0) }
-    guard ticks.count >= 5 else { return 0 }
-    return (ticks.reduce(0, +) - ticks[3] - ticks[4]) / Double(sysconf(Int32(_SC_CLK_TCK)))
-}
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
 struct Measurement {

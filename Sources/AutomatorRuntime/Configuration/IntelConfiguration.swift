@@ -135,11 +135,11 @@ public struct IntelConfiguration: Sendable, Hashable {
                     }
                     cacheTTL[score] = seconds
                 }
-            case "chat", "actions":
-                continue  // ChatConfiguration's, ActionConfiguration's
+            case "chat", "actions", "store":
+                continue  // ChatConfiguration's, ActionConfiguration's, StoreConfiguration's
             default:
-                throw reader.error(value, key,
-                                   "unknown section: the configuration has feeds, integrations, cache, chat and actions")
+                throw reader.error(value, key, "unknown section: the configuration has feeds, integrations, cache, "
+                    + "chat, actions and store")
             }
         }
     }

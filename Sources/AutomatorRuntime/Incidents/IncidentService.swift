@@ -160,7 +160,9 @@ public final class IncidentService: Sendable {
         async throws(IncidentError) -> Ingested
     {
         let now = Date()
-        var incident = draft.incident(ledger.nextIncidentID(), at: now)
+        let number: Int
+        do { number = try await ledger.take(.incident) } catch { throw .store(error) }
+        var incident = draft.incident(IncidentID(number), at: now)
         let playbook = choosingPlaybook ? await catalog.choose(for: incident) : nil
         let policy = await catalog.sla(type: incident.type, severity: incident.severity)
         if let sla = playbook?.sla ?? policy { incident.slaDueAt = now.addingTimeInterval(sla) }

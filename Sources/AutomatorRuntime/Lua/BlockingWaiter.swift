@@ -36,7 +36,8 @@ final class BlockingWaiter: Sendable {
         case .callback(let start), .event(let start):
             return waitForCompletion(start)
         case .write(let store, let change):
-            let (write, results) = change()
+            let write: StoreWrite, results: [LuaValue]
+            do { (write, results) = try change() } catch { return .failure(HostError("\(error)")) }
             return waitForCompletion { complete in
                 store.write(write) { written in complete(written.map { results }.mapError { HostError("\($0)") }) }
             }

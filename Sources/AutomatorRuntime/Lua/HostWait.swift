@@ -22,8 +22,9 @@ public enum HostWait: Sendable {
     /// with the store's reason. In a durable run on the same store, the write and the call's
     /// record commit in one transaction: the change happens exactly once, however often the run
     /// is replayed. `change` is called only when the call acts (not when a replay hands back its
-    /// record), so it may take what must not be taken twice, such as a new task's number.
-    case write(in: any Store, _ change: @Sendable () -> (StoreWrite, results: [LuaValue]))
+    /// record), so it may take what must not be taken twice, such as a new task's number; when
+    /// taking it fails (a shared store out of reach), the call fails as a write that failed.
+    case write(in: any Store, _ change: @Sendable () throws(StoreError) -> (StoreWrite, results: [LuaValue]))
     /// Acts outside (an action sent through an integration): commits `before` to `store` (the
     /// action's `sending` record), then calls `start`, whose completion gives what the store must
     /// keep of the outcome with the call's results, or nil when the effect was interrupted (the

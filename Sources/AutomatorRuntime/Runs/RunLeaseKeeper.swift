@@ -24,16 +24,27 @@ public struct RunLeaseKeeper: Sendable {
     /// Three renewals per lease: a late one still arrives before the lease ends.
     private var period: Duration { store.leaseDuration / 3 }
 
+    /// How often to look for runs whose lease expired: at most half a second, so that a dead
+    /// worker's runs move within its lease time and a second, whatever the lease time.
+    private var claimPeriod: Duration { min(period, .milliseconds(500)) }
+
     /// Keeps the leases until the task is cancelled.
     public func run() async {
-        var renewed = ContinuousClock.now
+        var renewed = ContinuousClock.now - period
         while !Task.isCancelled {
-            let before = runs.liveRuns
             do {
-                let held = try await store.renewLeases()
-                renewed = .now
-                runs.abandon(before.subtracting(held))
-                let adopted = try await runs.adopt(from: store, limit: 64)
+                if ContinuousClock.now - renewed >= period {
+                    let before = runs.liveRuns
+                    let held = try await store.renewLeases(of: before)
+                    renewed = .now
+                    runs.abandon(before.subtracting(held))
+                }
+                // In slices, while there are more: the other workers claim theirs in between.
+                var adopted = 0, claimed = 0
+                repeat {
+                    claimed = try await runs.adopt(from: store, limit: 64)
+                    adopted += claimed
+                } while claimed == 64 && !Task.isCancelled
                 if adopted > 0 { logger.info("resumed \(adopted) run\(adopted == 1 ? "" : "s") of other workers") }
             } catch {
                 logger.warning("could not renew the runs' leases: \(error)")
@@ -42,7 +53,8 @@ public struct RunLeaseKeeper: Sendable {
                     runs.abandon(runs.liveRuns)
                 }
             }
-            await store.waitForReleasedRuns(timeout: period)
+            // Until the next claim, or the next renewal if it is due sooner.
+            await store.waitForReleasedRuns(timeout: max(.zero, min(claimPeriod, renewed + period - .now)))
         }
     }
 }

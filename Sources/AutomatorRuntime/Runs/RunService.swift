@@ -240,10 +240,15 @@ public final class RunService: Sendable {
             }
             update = RunUpdate(id, status: status, error: error.description)
         case .suspended(let suspension):
-            // Unfinished in the store: the next start resumes it.
-            if case .storeFailed = suspension { logger.warning("run \(id) suspended: \(suspension)") }
+            // Unfinished in the store: the next start resumes it; on a shared store, the next claim
+            // of any worker (this one too): a failed batch (a deadlock, a dropped connection) is no
+            // reason to wait for a restart.
             incidents.withLock { _ = $0.removeValue(forKey: id) }
             ended(id, nil)
+            if case .storeFailed = suspension {
+                logger.warning("run \(id) suspended: \(suspension)")
+                if let shared = store as? any LeasingStore { Task { try? await shared.releaseLease(of: id) } }
+            }
             return
         }
         guard let incident = incidents.withLock({ $0.removeValue(forKey: id) }) else {

@@ -319,7 +319,11 @@ extension Executor {
                 if case .event = wait { active.awaitsEvent = true }
                 let named = (sequence, call.name, call.digest)
                 if case .write(let target, let change) = wait, (target as AnyObject) === (store as AnyObject) {
-                    let (write, results) = change()
+                    let write: StoreWrite, results: [LuaValue]
+                    do { (write, results) = try change() } catch {
+                        post(.written(id, wait: number, .failure(error), then: nil))
+                        return
+                    }
                     let record = recording.record(sequence, name: call.name, digest: call.digest, outcome: .success(results))
                     commit([write, .appendHostCalls([record])], after: unwritten, as: named,
                            then: .resume(.success(results)), for: active, post: post)
@@ -422,7 +426,11 @@ extension Executor {
             case .callback(let start), .event(let start):
                 start(deliver)
             case .write(let target, let change):
-                let (write, results) = change()
+                let write: StoreWrite, results: [LuaValue]
+                do { (write, results) = try change() } catch {
+                    deliver(.failure(HostError("\(error)")))
+                    return
+                }
                 target.write(write) { written in deliver(written.map { results }.mapError { HostError("\($0)") }) }
             case .act(let target, let before, let start):
                 Self.act(in: target, before: before, start, deliver)

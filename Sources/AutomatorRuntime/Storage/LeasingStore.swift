@@ -15,13 +15,19 @@ public protocol LeasingStore: Store {
     /// Workers asking at once get different runs.
     func claimRuns(limit: Int) async throws(StoreError) -> [UnfinishedRun]
 
-    /// Extends this worker's leases; returns the runs it still holds (one that expired and was
-    /// claimed by another worker is lost, and must stop here).
-    func renewLeases() async throws(StoreError) -> Set<RunID>
+    /// Extends this worker's leases on `runs`, the runs it executes; returns those it still holds
+    /// (one that expired and was claimed by another worker is lost, and must stop here). A run
+    /// leased to this worker but not executed here (stopped, suspended) is not renewed: its
+    /// lease expires and a worker claims it.
+    func renewLeases(of runs: Set<RunID>) async throws(StoreError) -> Set<RunID>
 
     /// Gives up this worker's leases at once (a graceful stop) and wakes the other workers, so
     /// that they take the runs without waiting for the leases to expire.
     func releaseLeases() async throws(StoreError)
+
+    /// Gives up this worker's lease on one run that stopped here unfinished (suspended), so that
+    /// a worker claims it and resumes it; nothing if another worker holds it.
+    func releaseLease(of run: RunID) async throws(StoreError)
 
     /// Returns when another worker released runs, or after `timeout`: an idle worker waits here
     /// between two claims.

@@ -53,7 +53,7 @@ public final class SQLiteStore: Store {
     ///   cannot be created, the file is not an Automator database or was written by a newer
     ///   version, the disk or folder is read-only or full.
     public init(folder: String, durability: Durability = .full) throws(StoreError) {
-        try Self.prepareFolder(folder)
+        try DataFolder.prepare(folder)
         let path = URL(fileURLWithPath: folder).appendingPathComponent(Self.fileName).path
         self.path = path
         var configuration = Configuration()
@@ -359,23 +359,5 @@ public final class SQLiteStore: Store {
                 record.runID.rawValue, record.sequence, record.name, record.argumentsDigest, Data(record.result),
                 record.recordedAt.millisecondsSince1970,
             ])
-    }
-
-    // MARK: Opening
-
-    private static func prepareFolder(_ folder: String) throws(StoreError) {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
-            guard isFolder.boolValue else { throw .dataFolderIsFile(folder) }
-            return
-        }
-        // `mkdir -p`, by hand: Foundation's error would not say why ("Permission denied").
-        var prefix = folder.hasPrefix("/") ? "/" : ""
-        for component in folder.split(separator: "/") {
-            prefix += component + "/"
-            if mkdir(prefix, 0o700) != 0, errno != EEXIST {
-                throw .cannotCreateDataFolder(folder, reason: String(cString: strerror(errno)))
-            }
-        }
     }
 }

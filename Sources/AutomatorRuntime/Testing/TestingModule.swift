@@ -24,9 +24,9 @@ struct TestingModule: HostModule {
                 throw HostError("the test's incident is not an incident: \(error.description)")
             }
             let sla = try Self.duration(call.value(2), "sla")
-            return .write(in: store) {
+            return .write(in: store) { () throws(StoreError) in
                 let now = Date()
-                var incident = draft.incident(ledger.nextIncidentID(), at: now)
+                var incident = draft.incident(IncidentID(try ledger.takeNow(.incident)), at: now)
                 incident.slaDueAt = sla.map { now.addingTimeInterval($0) }
                 let entry = JournalEntry(incident: incident.id, at: now, actor: "test", kind: .created,
                                          text: "\(incident.severity.rawValue) \(incident.type): \(incident.title)")

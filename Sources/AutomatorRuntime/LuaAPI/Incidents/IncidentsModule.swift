@@ -59,9 +59,9 @@ public struct IncidentsModule: HostModule {
             // Checked now, numbered only when the call acts: a replay takes no number.
             let spec = try Self.task(call, id: TaskID(0), run: state.activeRun?.id)
             let by = actor()
-            return .write(in: store) {
+            return .write(in: store) { () throws(StoreError) in
                 var task = spec
-                task.id = ledger.nextTaskID()
+                task.id = TaskID(try ledger.takeNow(.task))
                 let text = "\(task.id) \(task.title)" + (task.owner.map { " for \($0)" } ?? "")
                     + (task.dueAt.map { ", due \(JSONText.time($0).dropFirst().dropLast())" } ?? "")
                 var object: [LuaValue: LuaValue] = [

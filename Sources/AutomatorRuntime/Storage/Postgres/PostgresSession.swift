@@ -10,8 +10,6 @@ final class PostgresSession {
     private let logger: Logger
     /// The worker whose writes these are, for the leases (the committer's sessions).
     let lease: RunLease?
-    /// Whether this transaction holds the journal's lock (taken at its first entry, held to the commit).
-    var holdsJournalLock = false
 
     init(_ connection: PostgresConnection, lease: RunLease? = nil, logger: Logger) {
         self.connection = connection

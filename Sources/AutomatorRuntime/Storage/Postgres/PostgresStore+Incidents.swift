@@ -3,7 +3,7 @@ import PostgresNIO
 
 /// Incidents, tasks and the journal in PostgreSQL: what `IncidentStore` asks, and the incident
 /// writes applied inside the committer's transaction.
-extension PostgresStore: IncidentStore {
+extension PostgresStore: IncidentStore, SharedNumbering {
     /// Serialises the journal's appends across workers: each entry's sequence and chain follow
     /// the last committed entry (`pg_advisory_xact_lock`, held until the commit).
     static let journalLock: Int64 = 0x4155_544F_0000_0002
@@ -82,6 +82,15 @@ extension PostgresStore: IncidentStore {
                              kind: JournalEntry.Kind(rawValue: try row[3].decode(String.self)) ?? .note,
                              text: try row[4].decode(String.self))
             }
+        }
+    }
+
+    /// One `nextval` per number, not a block per worker: a round trip is little beside the
+    /// incident's own writes, and numbers then follow the order incidents were opened in, whichever
+    /// worker opened them (lists are newest first by number).
+    public func takeNumber(_ kind: NumberedKind) async throws(StoreError) -> Int {
+        try await read { session in
+            try await session.rows("SELECT nextval('\(unescaped: kind.rawValue)_number')")[0][0].decode(Int.self)
         }
     }
 
@@ -235,12 +244,9 @@ extension PostgresStore: IncidentStore {
     }
 
     /// Appends an entry with the next sequence and its place in the hash chains (`JournalChain`),
-    /// under the journal's lock: every worker appends to the one chain.
+    /// under the journal's lock (taken by `apply(_:to:)` for the batch): every worker appends to
+    /// the one chain.
     private static func append(_ entry: inout JournalEntry, to session: PostgresSession) async throws {
-        if !session.holdsJournalLock {
-            try await session.changes("SELECT pg_advisory_xact_lock(\(journalLock))")
-            session.holdsJournalLock = true
-        }
         let last = try await session.rows("SELECT sequence, chain FROM journal ORDER BY sequence DESC LIMIT 1").first
         let previousHash = try await session.rows("""
             SELECT hash FROM journal WHERE incident = \(entry.incident.number) ORDER BY sequence DESC LIMIT 1

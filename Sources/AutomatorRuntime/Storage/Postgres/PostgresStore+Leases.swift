@@ -28,12 +28,21 @@ extension PostgresStore: LeasingStore {
         }
     }
 
-    public func renewLeases() async throws(StoreError) -> Set<RunID> {
-        try await read { session in
-            Set(try await session.rows("""
+    /// Rows that a batch of this worker's committer holds are skipped rather than waited for
+    /// (`SKIP LOCKED`): a renewal locking many runs in one order, and a batch locking a few in
+    /// another, deadlocked, and the failed renewal stopped every run here. A skipped run is still
+    /// held (its lease runs on) and is renewed next time.
+    public func renewLeases(of runs: Set<RunID>) async throws(StoreError) -> Set<RunID> {
+        let ids = runs.map(\.rawValue)
+        return try await read { session in
+            try await session.changes("""
                 UPDATE run SET lease_expires_at = \(unescaped: RunLease.now) + \(lease.milliseconds)
-                WHERE lease_owner = \(lease.worker) AND \(unescaped: RunLease.unfinished)
-                RETURNING id
+                WHERE key IN (SELECT key FROM run
+                              WHERE id = ANY(\(ids)) AND lease_owner = \(lease.worker) AND \(unescaped: RunLease.unfinished)
+                              FOR NO KEY UPDATE SKIP LOCKED)
+                """)
+            return Set(try await session.rows("""
+                SELECT id FROM run WHERE id = ANY(\(ids)) AND lease_owner = \(lease.worker) AND \(unescaped: RunLease.unfinished)
                 """).map { RunID(try $0[0].decode(String.self)) })
         }
     }
@@ -44,6 +53,15 @@ extension PostgresStore: LeasingStore {
                 UPDATE run SET lease_expires_at = 0 WHERE lease_owner = \(lease.worker) AND \(unescaped: RunLease.unfinished)
                 """)
             if released > 0 { try await session.changes("SELECT pg_notify(\(Self.releasedChannel), \(lease.worker))") }
+        }
+    }
+
+    public func releaseLease(of run: RunID) async throws(StoreError) {
+        try await read { session in
+            try await session.changes("""
+                UPDATE run SET lease_expires_at = 0
+                WHERE id = \(run.rawValue) AND lease_owner = \(lease.worker) AND \(unescaped: RunLease.unfinished)
+                """)
         }
     }
 

@@ -162,6 +162,64 @@ extension PostgresStore {
             CREATE INDEX action_by_incident ON action (incident, at);
             CREATE INDEX action_by_expiry ON action (expires_at) WHERE status = 'done' AND expires_at IS NOT NULL;
             """),
+        // Incident and task numbers for several workers (`SharedNumbering`), on from those stored.
+        ("v5", """
+            CREATE SEQUENCE incident_number AS bigint;
+            CREATE SEQUENCE task_number AS bigint;
+            SELECT setval('incident_number', coalesce(max(number), 0) + 1, false) FROM incident;
+            SELECT setval('task_number', coalesce(max(number), 0) + 1, false) FROM task;
+            """),
+        // What `automator serve` keeps besides incidents, as SQLite's v3 and v4: the integrations'
+        // cache and the indicators seen; the chat bot's channels, state and questions.
+        ("v6", """
+            CREATE TABLE intel_seen (
+                type text NOT NULL,
+                value text COLLATE "C" NOT NULL,
+                score integer NOT NULL,
+                summary text NOT NULL,
+                first_seen bigint NOT NULL,
+                last_seen bigint NOT NULL,
+                stix_id text NOT NULL,
+                PRIMARY KEY (type, value)
+            );
+            CREATE TABLE intel_cache (
+                type text NOT NULL,
+                value text COLLATE "C" NOT NULL,
+                source text NOT NULL,
+                score integer NOT NULL,
+                reliability text NOT NULL,
+                reason text NOT NULL,
+                expires_at bigint NOT NULL,
+                PRIMARY KEY (type, value, source)
+            );
+            CREATE TABLE chat_channel (
+                network text NOT NULL,
+                id text NOT NULL,
+                name text NOT NULL,
+                watched boolean NOT NULL,
+                "verbose" boolean NOT NULL,
+                incident bigint,
+                changed_by text NOT NULL,
+                changed_at bigint NOT NULL,
+                PRIMARY KEY (network, id)
+            );
+            CREATE TABLE chat_state (key text PRIMARY KEY, value text NOT NULL);
+            CREATE TABLE chat_question (
+                id text PRIMARY KEY,
+                run_id text,
+                network text NOT NULL,
+                channel text NOT NULL,
+                message text,
+                text text NOT NULL,
+                choices text NOT NULL,
+                roles text NOT NULL,
+                asked_at bigint NOT NULL,
+                answer text,
+                answered_by text,
+                answered_at bigint
+            );
+            CREATE INDEX chat_question_by_message ON chat_question (network, channel, message);
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.

@@ -5,6 +5,14 @@ import PostgresNIO
 /// `PostgresStore+Incidents.swift`.
 extension PostgresStore {
     static func apply(_ batch: [StoreWrite], to session: PostgresSession) async throws -> [Int: StoreError] {
+        // The journal's lock first, for the whole transaction: outside any savepoint (a lock
+        // taken in one that is rolled back goes with it, and the next entries appended unlocked
+        // gave sequences twice), and before any row, in one order for every worker (a batch that
+        // had locked an incident's row and waited for the journal, while the journal's holder
+        // waited for that row, was a deadlock).
+        if batch.contains(where: \.appendsJournal) {
+            try await session.changes("SELECT pg_advisory_xact_lock(\(journalLock))")
+        }
         var refused: [Int: StoreError] = [:]
         for (index, write) in batch.enumerated() {
             if let error = try await apply(write, to: session) { refused[index] = error }
@@ -75,9 +83,9 @@ extension PostgresStore {
                 ON CONFLICT (sequence) DO UPDATE SET chain = excluded.chain, at = excluded.at,
                     public_key = excluded.public_key, signature = excluded.signature
                 """)
-        case .cacheVerdicts, .noteIndicator: return .notInPostgres("the intel cache")
+        case .cacheVerdicts, .noteIndicator: try await applyIntelWrite(write, to: session)
         case .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion:
-            return .notInPostgres("the chat bot's state")
+            return try await applyChatWrite(write, to: session)
         case .addEvidence, .noteCustody: return .notInPostgres("evidence")
         case .recordAction, .finishAction, .undoAction: return try await applyActionWrite(write, to: session)
         }
@@ -110,5 +118,16 @@ extension PostgresStore {
         }
         let owner = try row[0].decode(String?.self)
         return owner == nil || owner == session.lease?.worker ? nil : .leaseLost(run)
+    }
+}
+
+extension StoreWrite {
+    /// Whether applying it appends to the journal.
+    var appendsJournal: Bool {
+        switch self {
+        case .appendJournal: true
+        case .all(let writes): writes.contains { $0.appendsJournal }
+        default: false
+        }
     }
 }

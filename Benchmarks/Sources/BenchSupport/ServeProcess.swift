@@ -1,24 +1,24 @@
-import Foundation
+public import Foundation
+import Glibc
 
-/// A real `automator serve` on 127.0.0.1 and a port it picks, its log in a file of the folder
-/// (a pipe nobody drains would stop it).
-final class Serve {
-    let url: String
-    let token: String
+/// A real `automator serve` on 127.0.0.1 and a port it picks, its data in `FOLDER/data`, its
+/// log in `FOLDER/serve.log` (a pipe nobody drains would stop it).
+public final class ServeProcess {
+    public let url: String
+    public let token: String
     /// Its standard error.
-    let log: URL
+    public let log: URL
     private let process: Process
 
-    /// Starts `automator serve` on `folder/data` with `folder/automator.yml`; returns once it listens.
-    init(automator: String, folder: URL, scripts: String, executors: Int?) async throws {
+    /// Starts `automator serve --data FOLDER/data --http 127.0.0.1:0 ARGUMENTS`; returns once it listens.
+    public init(automator: String, folder: URL, arguments: [String]) async throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         log = folder.appendingPathComponent("serve.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let data = folder.appendingPathComponent("data")
         process = Process()
         process.executableURL = URL(fileURLWithPath: automator)
-        process.arguments = ["serve", "--data", data.path, "--scripts", scripts, "--http", "127.0.0.1:0",
-                             "--config", folder.appendingPathComponent("automator.yml").path]
-            + (executors.map { ["--executors", String($0)] } ?? [])
+        process.arguments = ["serve", "--data", data.path, "--http", "127.0.0.1:0"] + arguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: log)
@@ -35,15 +35,23 @@ final class Serve {
             }
             guard process.isRunning, ContinuousClock.now < deadline else {
                 if process.isRunning { process.terminate() }
-                throw BenchmarkError("automator serve did not start:\n\(text)")
+                throw DidNotStart(log: text)
             }
             try await Task.sleep(for: .milliseconds(20))
         }
     }
 
+    public struct DidNotStart: Error, CustomStringConvertible {
+        public var log: String
+        public var description: String { "automator serve did not start:\n\(log)" }
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
+
     /// The process's CPU time so far (user and system), from /proc.
-    var cpuSeconds: Double {
-        guard let text = try? String(contentsOfFile: "/proc/\(process.processIdentifier)/stat", encoding: .utf8),
+    public var cpuSeconds: Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let end = text.lastIndex(of: ")")
         else { return 0 }
         // Fields after the command name: state is field 3, utime 14 and stime 15.
@@ -53,8 +61,14 @@ final class Serve {
     }
 
     /// SIGTERM, then waits for the graceful stop.
-    func stop() {
+    public func stop() {
         process.terminate()
+        process.waitUntilExit()
+    }
+
+    /// SIGKILL: a crash, as far as the server can tell.
+    public func kill() {
+        Glibc.kill(pid, SIGKILL)
         process.waitUntilExit()
     }
 }

@@ -1,0 +1,115 @@
+public import Foundation
+import PostgresNIO
+
+/// Reports in PostgreSQL: what can be counted in groups is (`GROUP BY` hashes here, where SQLite
+/// sorts), handed to `ReportTally` with its `count`; the incidents of the window are read one by
+/// one, since each one's SLA state and durations are computed in Swift, as in SQLite. Three
+/// connections of the pool read at once, each in a statement of its own.
+extension PostgresStore: ReportStore {
+    public func report(_ window: ReportWindow, at now: Date) async throws(StoreError) -> Report {
+        let (from, to, now) = (window.from.millisecondsSince1970, window.to.millisecondsSince1970, now.millisecondsSince1970)
+        async let incidents = attempt { session in try await Self.tallyIncidents(session, from: from, to: to, now: now) }
+        async let work = attempt { session in try await Self.tallyWork(session, from: from, to: to, now: now) }
+        var tally = try await incidents.get()
+        tally.merge(try await work.get())
+        return tally.finish(window: window, generatedAt: Date(millisecondsSince1970: now))
+    }
+
+    public func audit(_ query: AuditQuery) async throws(StoreError) -> [JournalEntry] {
+        var filter = PostgresFilter()
+        filter.require("at >= \(filter.parameter(query.window.from.millisecondsSince1970))")
+        filter.require("at < \(filter.parameter(query.window.to.millisecondsSince1970))")
+        if let actor = query.actor {
+            // `slack` is every `slack:NAME`; `playbook` every `playbook NAME (run-…)`.
+            filter.require("(actor = \(filter.parameter(actor)) OR left(actor, \(filter.parameter(actor.count + 1))::integer) "
+                + "IN (\(filter.parameter(actor + ":")), \(filter.parameter(actor + " "))))")
+        }
+        let statement = filter.query("SELECT sequence, incident, at, actor, kind, text FROM journal",
+                                     order: "at DESC, sequence DESC", limit: query.limit)
+        return try await read { session in
+            try await session.rows(statement).map { row in
+                JournalEntry(sequence: try row[0].decode(Int64.self), incident: IncidentID(try row[1].decode(Int.self)),
+                             at: try row.date(2)!, actor: try row[3].decode(String.self),
+                             kind: JournalEntry.Kind(rawValue: try row[4].decode(String.self)) ?? .note,
+                             text: try row[5].decode(String.self))
+            }
+        }
+    }
+
+    private func attempt<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async
+        -> Result<T, StoreError>
+    {
+        do { return .success(try await read(body)) } catch { return .failure(error) }
+    }
+
+    /// The incidents opened or closed in the window, each with the first act of a person on it
+    /// (see docs/ARCHITECTURE.md, "Reports": any entry but its creation and duplicate alerts, by
+    /// anyone but automation).
+    private static func tallyIncidents(_ session: PostgresSession, from: Int64, to: Int64, now: Int64) async throws
+        -> ReportTally
+    {
+        var tally = ReportTally()
+        for row in try await session.rows("""
+            SELECT created_at, closed_at, sla_due_at, sla_breached_at, type, severity, status,
+                   (SELECT min(at) FROM journal WHERE journal.incident = incident.number
+                      AND kind NOT IN ('created', 'alert') AND actor NOT IN ('automator', 'script')
+                      AND left(actor, 9) <> 'playbook ')
+            FROM incident
+            WHERE (created_at >= \(from) AND created_at < \(to)) OR (closed_at >= \(from) AND closed_at < \(to))
+            """)
+        {
+            let createdAt = try row[0].decode(Int64.self), closedAt = try row[1].decode(Int64?.self)
+            let type = try row[4].decode(String.self), severity = try row[5].decode(String.self)
+            if createdAt >= from, createdAt < to {
+                let sla = SLAState(created: createdAt, closed: closedAt, due: try row[2].decode(Int64?.self),
+                                   breached: try row[3].decode(Int64?.self), now: now)
+                tally.opened(day: createdAt / ReportTally.day, type: type, severity: severity,
+                             status: try row[6].decode(String.self), sla: sla)
+                if let closedAt { tally.resolved(after: closedAt - createdAt) }
+                if let acted = try row[7].decode(Int64?.self) { tally.acknowledged(after: acted - createdAt) }
+            }
+            if let closedAt, closedAt >= from, closedAt < to {
+                tally.closed(day: closedAt / ReportTally.day, type: type, severity: severity)
+            }
+        }
+        return tally
+    }
+
+    /// Playbook runs and tasks created in the window, and indicators last looked up in it, in groups.
+    private static func tallyWork(_ session: PostgresSession, from: Int64, to: Int64, now: Int64) async throws
+        -> ReportTally
+    {
+        var tally = ReportTally()
+        for row in try await session.rows("""
+            SELECT script, status, count(*) FROM run
+            WHERE entry = 'playbook:run' AND created_at >= \(from) AND created_at < \(to) GROUP BY script, status
+            """)
+        {
+            tally.run(playbook: try row[0].decode(String.self), status: try row[1].decode(String.self),
+                      count: try row[2].decode(Int.self))
+        }
+        for row in try await session.rows("""
+            SELECT owner, status = 'open', status = 'open' AND coalesce(due_at < \(now), false), count(*) FROM task
+            WHERE created_at >= \(from) AND created_at < \(to) GROUP BY 1, 2, 3
+            """)
+        {
+            tally.task(owner: try row[0].decode(String?.self), open: try row[1].decode(Bool.self),
+                       overdue: try row[2].decode(Bool.self), count: try row[3].decode(Int.self))
+        }
+        for row in try await session.rows("""
+            SELECT score, count(*) FROM intel_seen WHERE last_seen >= \(from) AND last_seen < \(to) GROUP BY score
+            """)
+        {
+            tally.verdict(score: try row[0].decode(Int.self), count: try row[1].decode(Int.self))
+        }
+        tally.indicators(try await session.rows("""
+            SELECT type, value, score, summary, last_seen FROM intel_seen WHERE last_seen >= \(from) AND last_seen < \(to)
+            ORDER BY score DESC, last_seen DESC, type, value LIMIT 10
+            """).map { row in
+            Report.TopIndicator(type: try row[0].decode(String.self), value: try row[1].decode(String.self),
+                                verdict: Score(rawValue: try row[2].decode(Int.self))?.name ?? "unknown",
+                                summary: try row[3].decode(String.self), lastSeen: try row.date(4)!)
+        })
+        return tally
+    }
+}
