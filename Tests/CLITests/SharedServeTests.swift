@@ -113,15 +113,20 @@ struct SharedServeTests {
     /// would receive.
     final class EffectCounter: Sendable {
         let counts: Shared<[String: Int]>
+        /// The idempotency keys each incident's effects carried.
+        let keys: Shared<[String: Set<String>]>
         let server: LoopbackServer
 
         init() async throws {
             let counts = Shared<[String: Int]>([:])
-            self.counts = counts
+            let keys = Shared<[String: Set<String>]>([:])
+            (self.counts, self.keys) = (counts, keys)
             let router = Router()
             router.post("/effect") { request, _ -> HTTPResponse.Status in
                 let incident = String(buffer: try await request.body.collect(upTo: 1 << 10))
+                let key = request.headers[.init("Idempotency-Key")!] ?? ""
                 counts.withLock { $0[incident, default: 0] += 1 }
+                keys.withLock { _ = $0[incident, default: []].insert(key) }
                 return .ok
             }
             server = try await LoopbackServer(router)
@@ -130,7 +135,7 @@ struct SharedServeTests {
 
     /// The check, at a size the suite can afford (the full 10,000 incidents is the
     /// SharedServeBenchmark's run, docs/BENCHMARKS.md).
-    @Test("Three workers, one SIGKILLed mid-run: every incident completes exactly once, its effect never doubled by a live worker, the dead one's runs finish on the others")
+    @Test("Three workers, one SIGKILLed mid-run: every incident completes exactly once, its effect doubled only by the dead worker and with the same idempotency key, the dead one's runs finish on the others")
     func threeWorkersOneKilled() async throws {
         let total = 600
         let effects = try await EffectCounter()
@@ -222,10 +227,14 @@ struct SharedServeTests {
         #expect(created.allSatisfy { counted[$0, default: 0] >= 1 }, "every incident's effect happened")
         #expect(Set(counted.keys).isSubset(of: Set(created)))
         // A SIGKILL between an effect and its record's commit makes the replay act again: only
-        // the dead worker's runs may be doubled (an idempotency key is the answer to that).
+        // the dead worker's runs may be doubled, and with the same idempotency key.
         let doubled = counted.filter { $0.value > 1 }.map(\.key)
         let victims = Set(ids.filter { $0.value == 0 }.map(\.key)).union(created.filter { ids[$0] == nil })
         #expect(doubled.allSatisfy(victims.contains), "doubled on a live worker: \(doubled)")
+        // Sent again, an effect carries the key it carried the first time: a receiver that keeps
+        // keys acts once for every incident.
+        let keys = effects.keys.withLock { $0 }
+        #expect(keys.values.allSatisfy { $0.count == 1 && !$0.contains("") }, "keys: \(keys.filter { $0.value.count != 1 })")
         print("three workers: \(created.count) incidents, \(orphaned.count) resumed after the kill, "
             + "\(doubled.count) effects done twice (\(doubled.sorted()))")
         for worker in workers.dropFirst() { worker.terminate() }

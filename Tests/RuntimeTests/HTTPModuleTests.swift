@@ -64,6 +64,38 @@ struct HTTPModuleTests {
         #expect(received.requests.withLock { $0 } == [#"application/json {"a":1}"#])
     }
 
+    @Test("In a durable run, a request that may change something carries the run's idempotency key; the script's own wins")
+    func idempotencyKeys() async throws {
+        let keys = Mutex<[String]>([])
+        let router = Router()
+        for (path, method) in [("/read", HTTPRequest.Method.get), ("/tickets", .post), ("/tickets", .put)] {
+            router.on(RouterPath(path), method: method) { request, _ -> HTTPResponse.Status in
+                keys.withLock { $0.append("\(request.method) \(request.headers[.init("Idempotency-Key")!] ?? "none")") }
+                return .ok
+            }
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let folder = try ScratchFolder()
+        let service = try RunService(store: try SQLiteStore(folder: folder.path),
+                                     modules: StandardModules.all(logger: Self.logger,
+                                                                  allowedHTTPHosts: ["127.0.0.1:\(server.port)"]))
+        let run = try await service.submit(script: "keys", source: Array("""
+            http.get("\(server.url)/read")
+            http.post("\(server.url)/tickets", "a")
+            http.request{ method = "PUT", url = "\(server.url)/tickets", body = "b" }
+            http.post("\(server.url)/tickets", "c", { headers = { ["idempotency-key"] = "mine" } })
+            """.utf8))
+        #expect(await service.waitForEnd(run.id)?.status == .completed)
+        await service.shutdown()
+        #expect(keys.withLock { $0 } == ["GET none", "POST \(run.id)/2", "PUT \(run.id)/3", "POST mine"])
+
+        // Outside a durable run (a REPL) there is no run to name: no key.
+        keys.withLock { $0.removeAll() }
+        _ = try await Self.run(#"http.post("\#(server.url)/tickets", "x")"#, allowing: ["127.0.0.1:\(server.port)"])
+        #expect(keys.withLock { $0 } == ["POST none"])
+    }
+
     @Test("A host that is not allowed, a bad URL or a bad option is an error at the call, and nothing is sent",
           arguments: [
               ("http.get('http://127.0.0.1:PORT/hello')", [] as [String], "is not an allowed host: the operator allows hosts with --allow-http"),

@@ -88,7 +88,9 @@ http = {}
 ---@field body string
 
 ---Sends a request. A host that is not allowed, a failure to connect or a timeout raises an
----error at the call. Redirects are not followed: a 3xx is a response like any other.
+---error at the call. Redirects are not followed: a 3xx is a response like any other. In a
+---playbook, a request other than GET, HEAD or OPTIONS carries an `Idempotency-Key` header (the
+---run and the call, the same if a crash makes it send again) unless `headers` sets one.
 ---@param options http.options
 ---@return http.response
 function http.request(options) end

@@ -4,7 +4,7 @@ import Synchronization
 
 /// The outside world of the playbooks, on loopback in this process: `POST /effect` counts the
 /// requests per incident (the body is the incident's id), as a ticketing system would receive
-/// them; `POST /hold` answers only once `release()` is called, so that a worker's runs stay
+/// them, and keeps the idempotency keys they carried; `POST /hold` answers only once `release()` is called, so that a worker's runs stay
 /// under way until it is killed.
 final class Effects: Sendable {
     private let counts: Tally
@@ -20,7 +20,7 @@ final class Effects: Sendable {
         self.released = released
         router.post("/effect") { request, _ -> HTTPResponse.Status in
             let incident = String(buffer: try await request.body.collect(upTo: 1 << 10))
-            counts.add(incident)
+            counts.add(incident, key: request.headers[.init("Idempotency-Key")!] ?? "")
             return .ok
         }
         router.post("/hold") { request, _ -> HTTPResponse.Status in
@@ -39,8 +39,11 @@ final class Effects: Sendable {
         url = "http://127.0.0.1:\(await iterator.next() ?? 0)"
     }
 
-    /// Requests so far by incident; and forgets them.
+    /// Requests so far by incident; and forgets them (and their keys).
     func take() -> [String: Int] { counts.take() }
+
+    /// The idempotency keys of the requests so far, by incident.
+    var keys: [String: Set<String>] { counts.keys }
 
     var distinct: Int { counts.distinct }
 
@@ -48,11 +51,18 @@ final class Effects: Sendable {
     func release() { released.value.store(true, ordering: .releasing) }
 
     private final class Tally: Sendable {
-        private let counts = Mutex<[String: Int]>([:])
+        private let tally = Mutex<(counts: [String: Int], keys: [String: Set<String>])>(([:], [:]))
 
-        func add(_ incident: String) { counts.withLock { $0[incident, default: 0] += 1 } }
-        func take() -> [String: Int] { counts.withLock { counts in defer { counts = [:] }; return counts } }
-        var distinct: Int { counts.withLock { $0.count } }
+        func add(_ incident: String, key: String) {
+            tally.withLock { tally in
+                tally.counts[incident, default: 0] += 1
+                tally.keys[incident, default: []].insert(key)
+            }
+        }
+
+        func take() -> [String: Int] { tally.withLock { tally in defer { tally = ([:], [:]) }; return tally.counts } }
+        var keys: [String: Set<String>] { tally.withLock { $0.keys } }
+        var distinct: Int { tally.withLock { $0.counts.count } }
     }
 
     private final class Release: Sendable {

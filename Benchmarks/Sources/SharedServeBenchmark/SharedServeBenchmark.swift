@@ -18,8 +18,8 @@
 //     and the calls answered from then on: the time until the other two have closed them all.
 // (c) the check: --checked incidents through 3 workers, the first SIGKILLed when half
 //     are posted; every incident closed once, its run completed, its effect counted at least
-//     once and twice only for the killed worker's runs; the killed worker's runs finished by
-//     the others.
+//     once and twice only for the killed worker's runs, and then with the same idempotency key;
+//     the killed worker's runs finished by the others.
 
 import ArgumentParser
 import AsyncHTTPClient
@@ -186,6 +186,7 @@ final class Bench {
             try await Task.sleep(for: .milliseconds(50))
         }
         let elapsed = seconds(ContinuousClock.now - started)
+        let keys = effects.keys
         let counted = effects.take()
         let created = try psql("SELECT 'INC-' || number FROM incident").split(separator: "\n").map(String.init)
         let orphanList = orphans.map { "'\($0)'" }.joined(separator: ",")
@@ -209,8 +210,12 @@ final class Bench {
         say("  the killed worker's \(orphans.count) runs under way finished on the others: \(orphansDone)")
         say("  effects: \(counted.count) incidents, none missing: \(missing.isEmpty); done twice: \(doubled.count) "
             + "\(doubled.prefix(10)), all of the killed worker's: \(doubled.allSatisfy(victims.contains))")
+        // Sent again, an effect carries the key it carried the first time: a receiver that keeps
+        // keys acts once for every incident.
+        let oneKey = keys.values.allSatisfy { $0.count == 1 && !$0.contains("") }
+        say("  each incident's effects under one idempotency key (a receiver that keeps keys acts once): \(oneKey)")
         guard closedOnce == String(created.count), missing.isEmpty, orphansDone == String(orphans.count),
-              doubled.allSatisfy(victims.contains)
+              doubled.allSatisfy(victims.contains), oneKey
         else { throw BenchmarkError("the check failed (above)") }
     }
 

@@ -29,6 +29,13 @@ final class LuaRun {
     var standingApprovals: Set<String> = []
     /// The run's own `math.random` generator, seeded at its first use.
     var random: LuaRandom?
+    /// The idempotency key of the host call being made: the run's id and the call's number, which
+    /// every replay of the run gives again, so that a receiver can tell an effect sent again after
+    /// a crash (its record not yet committed) from a new one. Nil outside a durable run.
+    var idempotencyKey: String? {
+        guard let id, let recording else { return nil }
+        return "\(id)/\(recording.nextSequence)"
+    }
     /// The name and argument digest of the waiting host function the run is suspended in.
     private(set) var waitingCall: (name: String, digest: String)?
     /// Keeps the coroutine alive between steps.

@@ -24,7 +24,11 @@ import NIOHTTP1
 ///   webhooks that sign requests; in an integration the key may be a secret's placeholder.
 ///
 /// Every call suspends the run while it waits, and is recorded in a durable run: a replay gets
-/// the response back without sending the request again.
+/// the response back without sending the request again. A request that may change something
+/// (any method but GET, HEAD and OPTIONS) from a durable run carries an `Idempotency-Key`
+/// header (the run's id and the call's number) unless the script sets one: the one request a
+/// crash can make twice (sent, its record not yet committed) carries the same key both times,
+/// so a receiver that keeps keys acts once.
 ///
 /// An integration's `http` (see `Integrations`) also has secrets and retries: `{{secret:NAME}}`
 /// in a URL, a header or a body is replaced by the secret when the request is sent, and every
@@ -61,6 +65,7 @@ public struct HTTPModule: HostModule {
 
     public func register(in table: inout ModuleTable) {
         let module = self
+        let state = table.state
         // hmac_sha256(key, message) -> hex: signs with a secret the script cannot read (the key
         // may be a {{secret:NAME}} placeholder); the signature does not give the secret away.
         table.function("hmac_sha256") { call in
@@ -69,24 +74,31 @@ public struct HTTPModule: HostModule {
             let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(key.utf8)))
             return call.push(mac.map { String(format: "%02x", $0) }.joined())
         }
-        table.waitingFunction("request") { call in
-            try module.wait(for: try HTTPRequestOptions(call.value(1), position: 1))
+        table.waitingFunction("request") { [unowned(unsafe) state] call in
+            try module.wait(for: try HTTPRequestOptions(call.value(1), position: 1), key: state.activeRun?.idempotencyKey)
         }
-        table.waitingFunction("get") { call in
+        table.waitingFunction("get") { [unowned(unsafe) state] call in
             var options = try HTTPRequestOptions(call.isNoneOrNil(2) ? .table(LuaTable()) : call.value(2), position: 2)
             options.url = try call.string(1).description
-            return try module.wait(for: options)
+            return try module.wait(for: options, key: state.activeRun?.idempotencyKey)
         }
-        table.waitingFunction("post") { call in
+        table.waitingFunction("post") { [unowned(unsafe) state] call in
             var options = try HTTPRequestOptions(call.isNoneOrNil(3) ? .table(LuaTable()) : call.value(3), position: 3)
             options.url = try call.string(1).description
             options.method = "POST"
             options.body = try call.string(2).bytes
-            return try module.wait(for: options)
+            return try module.wait(for: options, key: state.activeRun?.idempotencyKey)
         }
     }
 
-    private func wait(for options: HTTPRequestOptions) throws(HostError) -> HostWait {
+    /// `key`: the run's idempotency key for this call, sent with a request that may change something.
+    private func wait(for options: HTTPRequestOptions, key: String?) throws(HostError) -> HostWait {
+        var options = options
+        if let key, !["GET", "HEAD", "OPTIONS"].contains(options.method),
+           !options.headers.contains(where: { $0.0.lowercased() == "idempotency-key" })
+        {
+            options.headers.append(("Idempotency-Key", key))
+        }
         let request = try options.revealing(secrets).clientRequest(allowed: allowedHosts)
         let timeout = TimeAmount.nanoseconds(Int64(options.timeout * 1e9))
         let (secrets, retry) = (self.secrets, self.retry)

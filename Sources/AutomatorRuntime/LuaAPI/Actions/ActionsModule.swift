@@ -93,11 +93,10 @@ public struct ActionsModule: HostModule {
         }
     }
 
-    /// The key a run's action call carries: the run's id and the call's number, which every
-    /// replay of the run gives again; outside a durable run (a REPL), a key of its own.
+    /// The key a run's action call carries (`LuaRun.idempotencyKey`); outside a durable run (a
+    /// REPL), a key of its own.
     static func idempotencyKey(_ run: LuaRun?) -> String {
-        guard let run, let id = run.id, let recording = run.recording else { return "local-" + UUID().uuidString.lowercased() }
-        return "\(id)/\(recording.nextSequence)"
+        run?.idempotencyKey ?? "local-" + UUID().uuidString.lowercased()
     }
 
     private static func plan(_ call: LuaCall, _ service: ActionService, standing: Set<String>) throws(HostError) -> ActionPlan {
