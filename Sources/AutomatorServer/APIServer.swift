@@ -139,7 +139,9 @@ public struct APIServer {
                                      reports: configuration.chat.report.map {
                                          ReportPoster(schedule: $0, store: store, chat: chat, logger: logger)
                                      },
-                                     leases: RunLeaseKeeper(runs: runs, logger: logger), logger: logger)],
+                                     leases: RunLeaseKeeper(runs: runs, logger: logger),
+                                     changes: SharedChangeFollower(ledger: ledger, chat: chat, logger: logger),
+                                     logger: logger)],
             onServerRunning: { channel in
                 let url = Self.url(host: host, port: channel.localAddress?.port ?? 0)
                 lock.publish(url: url)

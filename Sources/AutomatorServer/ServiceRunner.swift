@@ -14,27 +14,45 @@ struct ServiceRunner: Service {
     let reports: ReportPoster?
     /// On a store shared with other workers: this worker's share of the runs.
     let leases: RunLeaseKeeper?
+    /// On a store shared with other workers: what they changed that runs here wait on.
+    let changes: SharedChangeFollower?
     let logger: Logger
 
     /// Waits for the group to stop (or to be cancelled, when the HTTP server could not start),
     /// then stops the timers and the executors, and closes the store.
     func run() async {
         let checkpoints = Task { await checkpointer.run(every: .seconds(3600)) }
-        let scheduled = Task { await reports?.run() }
-        // The expiries are in the store: one that passed while no server ran lifts at the first look.
-        let expiries = Task { await actions.expire(every: .seconds(1)) }
+        let leading = Task { await lead() }
         let keeper = Task { await leases?.run() }
+        let following = Task { await changes?.run() }
         try? await gracefulShutdown()
         keeper.cancel()
         await keeper.value  // no adoption after the executors stop
         checkpoints.cancel()
-        scheduled.cancel()
-        expiries.cancel()
+        leading.cancel()
+        following.cancel()
+        await leading.value  // another worker leads at once
         let inFlight = service.runs.liveCount
         logger.info("stopping: \(inFlight) run\(inFlight == 1 ? "" : "s") in flight will resume at the next start")
         await chat.shutdown()
         await checkpointer.checkpoint()  // before the store closes with the service
         await service.shutdown()
         integrations.shutdown()
+    }
+
+    /// What one worker does for all: receiving from the chat networks that every worker would
+    /// receive from alike (Matrix), posting the scheduled report, lifting expired actions (twice
+    /// would undo twice). On a shared store, the leader among the workers does it; on SQLite, the
+    /// only one.
+    private func lead() async {
+        let duties: @Sendable () async -> Void = { [chat, reports, actions] in
+            async let receiving: Void = chat.receiveOnThisWorker()
+            async let scheduled: Void? = reports?.run()
+            // The expiries are in the store: one that passed while no server ran lifts at the first look.
+            async let expiries: Void = actions.expire(every: .seconds(1))
+            _ = await (receiving, scheduled, expiries)
+        }
+        guard let shared = service.runs.store as? any LeasingStore else { return await duties() }
+        await shared.lead(retry: min(shared.leaseDuration / 3, .milliseconds(500)), duties)
     }
 }

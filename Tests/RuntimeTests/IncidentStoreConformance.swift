@@ -7,7 +7,7 @@ import Testing
 struct IncidentStoreConformance {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case incidentRoundTrip, targetedChanges, links, tasks, journal, chains, queries, indicators, refusals,
-             togetherOrNot
+             togetherOrNot, slaBreachedOnce
 
         var testDescription: String { rawValue }
     }
@@ -27,6 +27,7 @@ struct IncidentStoreConformance {
         case .indicators: try await indicators(store)
         case .refusals: try await refusals(store)
         case .togetherOrNot: try await togetherOrNot(store)
+        case .slaBreachedOnce: try await slaBreachedOnce(store)
         }
         await store.close()
     }
@@ -250,6 +251,32 @@ struct IncidentStoreConformance {
         let twice = await refusal(.completeTask(TaskID(1), answer: "b", by: "y", at: Date()))
         #expect(twice?.kind == .conflict)
         #expect(try await store.loadTask(TaskID(1))?.answer == "a", "the first answer stays")
+    }
+
+    /// An SLA is marked breached once: marking it again, or on a closed incident, is refused with
+    /// the writes around it (the hook's run that would have started twice), so that of several
+    /// workers that see a deadline pass, one handles it.
+    private func slaBreachedOnce(_ store: any IncidentStore) async throws {
+        for number in 1...2 { try await store.write(.createIncident(Self.incident(number))) }
+        func breach(_ number: Int, at seconds: Int) -> StoreWrite {
+            var change = IncidentChange(IncidentID(number), at: Self.time(seconds))
+            change.slaBreachedAt = change.at
+            return .all([.updateIncident(change), .appendJournal([JournalEntry(incident: IncidentID(number), at: change.at,
+                                                                               actor: "automator", kind: .sla, text: "SLA breached")])])
+        }
+        try await store.write(breach(1, at: 3700))
+        let again = await #expect(throws: StoreError.self) { try await store.write(breach(1, at: 3701)) }
+        #expect(again?.kind == .conflict && again?.description.contains("INC-1") == true, "\(String(describing: again))")
+        #expect(try await store.loadIncident(IncidentID(1))?.slaBreachedAt == Self.time(3700), "the first mark stays")
+        #expect(try await store.journal(of: IncidentID(1)).filter { $0.kind == .sla }.count == 1)
+
+        var closing = IncidentChange(IncidentID(2), at: Self.time(100))
+        closing.status = .closed
+        try await store.write(.updateIncident(closing))
+        let closed = await #expect(throws: StoreError.self) { try await store.write(breach(2, at: 3700)) }
+        #expect(closed?.kind == .conflict)
+        #expect(try await store.loadIncident(IncidentID(2))?.slaBreachedAt == nil)
+        #expect(try await store.listIncidents(IncidentQuery(awaitingSLA: true)).isEmpty)
     }
 
     /// `.all` commits every write or none: a refusal anywhere undoes the ones before it.

@@ -13,6 +13,14 @@ public protocol ChatAdapter: AnyObject, Sendable {
     /// token is checked.
     func run(delivering inbox: any ChatInbox) async throws
 
+    /// Whether one worker alone may receive from this network, among workers sharing a store:
+    /// true where `run` polls the network (Matrix's `/sync`), so that every worker running it
+    /// would receive each message. Then `run` is the leader's, and the others `connect`.
+    var receivesOnOneWorker: Bool { get }
+
+    /// Connects as `run` does, without receiving, so that a worker that does not receive can post.
+    func connect() async throws
+
     /// The bot's own user, known once `run` has connected; messages from it are not delivered.
     var me: ChatUser? { get }
 
@@ -43,6 +51,8 @@ public protocol ChatAdapter: AnyObject, Sendable {
 
 extension ChatAdapter {
     public var isDefaultNetwork: Bool { true }
+    public var receivesOnOneWorker: Bool { false }
+    public func connect() async throws {}
 }
 
 /// Where adapters deliver what they receive: the bot.

@@ -138,6 +138,25 @@ extension ChatService {
         resolve(question.id, .success(Self.results(choice, by)))
     }
 
+    /// Questions were answered through another worker sharing the store: `id`, or any when nil
+    /// (changes may have been missed). The runs here waiting on them go on.
+    ///
+    /// - Throws: the store's error when a question could not be read (the others are looked at):
+    ///   the caller looks again later.
+    public func answeredElsewhere(_ id: String?) async throws(StoreError) {
+        let waited = answerWaiters.withLock { waiters in id.map { waiters[$0] == nil ? [] : [$0] } ?? Array(waiters.keys) }
+        var failure: StoreError?
+        for id in waited {
+            do {
+                guard let question = try await store.question(id), let answer = question.answer else { continue }
+                resolve(id, .success(Self.results(answer, question.answeredBy)))
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+    }
+
     private static func results(_ answer: String, _ by: String?) -> [LuaValue] {
         [.string(LuaString(answer)), by.map { .string(LuaString($0)) } ?? .nil]
     }

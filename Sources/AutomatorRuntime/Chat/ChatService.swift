@@ -54,7 +54,9 @@ public final class ChatService: ChatInbox, Sendable {
     }
 
     /// Reads the commands and the settings, then connects every adapter (each reconnects on its
-    /// own after a failure, with a growing pause).
+    /// own after a failure, with a growing pause) and receives from it, except from those that
+    /// one worker alone may receive from (`receivesOnOneWorker`): they are only connected, and
+    /// `receiveOnThisWorker` receives from them.
     ///
     /// - Parameter modules: those of `runs`; `ChatModule` must be one of them.
     public func start(runs: RunService, modules: [any HostModule]) async throws(ChatError) {
@@ -65,16 +67,42 @@ public final class ChatService: ChatInbox, Sendable {
         let catalog = CommandCatalog(folder: scripts, evaluator: evaluator, logger: logger)
         await catalog.refresh(force: true)
         for (network, _) in adapters {
-            let known: [ChatChannelSettings]
-            do { known = try await store.chatChannels(network: network) } catch {
+            do { try await loadSettings(of: network) } catch {
                 throw ChatError(.unavailable, "the chat settings cannot be read: \(error)")
             }
-            settings.withLock { for each in known { $0[Self.key(network, each.channel.id)] = each } }
         }
         attached.withLock { $0 = (runs, catalog) }
         for (network, adapter) in adapters {
-            let task = Task { [self] in await keepConnected(adapter, network: network) }
+            let task = Task { [self] in
+                await keepConnected(network) {
+                    if adapter.receivesOnOneWorker { try await adapter.connect() } else { try await adapter.run(delivering: self) }
+                }
+            }
             tasks.withLock { $0.append(task) }
+        }
+    }
+
+    /// Receives from the adapters that one worker alone may receive from, until cancelled: on
+    /// the worker that leads those sharing a store, or the only one.
+    public func receiveOnThisWorker() async {
+        await withDiscardingTaskGroup { group in
+            for (network, adapter) in adapters where adapter.receivesOnOneWorker {
+                group.addTask { [self] in await keepConnected(network) { try await adapter.run(delivering: self) } }
+            }
+        }
+    }
+
+    /// What the bot was told in `network`, or in every network when nil, read again: another
+    /// worker sharing the store was told something.
+    public func settingsChangedElsewhere(in network: String?) async throws(StoreError) {
+        for (each, _) in adapters where network == nil || each == network { try await loadSettings(of: each) }
+    }
+
+    private func loadSettings(of network: String) async throws(StoreError) {
+        let known = try await store.chatChannels(network: network)
+        settings.withLock { all in
+            all = all.filter { $0.value.network != network }
+            for each in known { all[Self.key(network, each.channel.id)] = each }
         }
     }
 
@@ -90,13 +118,13 @@ public final class ChatService: ChatInbox, Sendable {
         for task in running { await task.value }
     }
 
-    /// Runs the adapter until it returns (Slack's once its token is checked, the console's at the
-    /// end of its input), connecting again after each failure.
-    private func keepConnected(_ adapter: any ChatAdapter, network: String) async {
+    /// Runs `connection` (an adapter's `run` or `connect`) until it returns (Slack's once its
+    /// token is checked, the console's at the end of its input), again after each failure.
+    private func keepConnected(_ network: String, _ connection: () async throws -> Void) async {
         var pause: Duration = .seconds(1)
         while !Task.isCancelled {
             do {
-                try await adapter.run(delivering: self)
+                try await connection()
                 return
             } catch {
                 if Task.isCancelled { return }

@@ -112,6 +112,25 @@ public final class IncidentLedger: Sendable {
         }
     }
 
+    /// Tasks were completed by another worker sharing the store: `id`, or any when nil (changes
+    /// may have been missed). The runs here waiting on them go on.
+    ///
+    /// - Throws: the store's error when a task could not be read (the others are looked at): the
+    ///   caller looks again later.
+    public func completedElsewhere(_ id: TaskID?) async throws(StoreError) {
+        let waited = waiters.withLock { waiters in id.map { waiters[$0] == nil ? [] : [$0] } ?? Array(waiters.keys) }
+        var failure: StoreError?
+        for id in waited {
+            do {
+                guard let task = try await store.loadTask(id), task.status == .done else { continue }
+                resolve(id, .success([.string(LuaString(task.answer ?? ""))]))
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+    }
+
     private func answer(_ task: IncidentTask, standIn: any TaskStandIn) async {
         switch await standIn.answer(task) {
         case .success(let answer):

@@ -20,6 +20,8 @@ public final class IncidentService: Sendable {
     private let catalog: PlaybookCatalog
     private let evaluator: ScriptEvaluator
     private let slaTimers: SLATimers
+    /// The SLA breaches that could not be handled, left for the next start.
+    private let failedBreaches = Locked<Set<IncidentID>>([])
     private let ingestion = KeyedSerializer()
     private let dedupWindow: TimeInterval
     private let logger: Logger
@@ -64,7 +66,20 @@ public final class IncidentService: Sendable {
             throw .store(error)
         }
         for incident in awaiting { if let due = incident.slaDueAt { slaTimers.schedule(incident.id, at: due) } }
-        slaTimers.start { [self] id in await breach(id) }
+        var overdue: (@Sendable () async -> [IncidentID])?
+        if store is any LeasingStore { overdue = { [self] in await self.overdue() } }
+        slaTimers.start(overdue: overdue) { [self] id in await breach(id) }
+    }
+
+    /// On a store shared with other workers, the deadlines that passed more than a second ago and
+    /// are not handled: those of incidents that another worker opened and could not handle (it
+    /// died or stopped), whose timers are not here. The earliest first, a few at a time; not those
+    /// that failed here, which wait for the next start as on one worker.
+    private func overdue() async -> [IncidentID] {
+        let late = Date().addingTimeInterval(-1)
+        let failed = failedBreaches.withLock { $0 }
+        let awaiting = (try? await store.listIncidents(IncidentQuery(awaitingSLA: true, limit: 64 + failed.count))) ?? []
+        return awaiting.filter { ($0.slaDueAt ?? .distantFuture) < late && !failed.contains($0.id) }.map(\.id)
     }
 
     /// Stops the SLA timers and the runs (they stay unfinished in the store), then closes it.
@@ -318,7 +333,12 @@ public final class IncidentService: Sendable {
                 writes.append(.appendJournal([JournalEntry(incident: id, at: change.at, actor: "automator", kind: .sla, text: text)]))
                 try await store.write(.all(writes))
             }
+        } catch RunServiceError.store(let error) where error.kind == .conflict {
+            logger.debug("the SLA breach of \(id) is handled already (by another worker): \(error)")
+        } catch let error as StoreError where error.kind == .conflict {
+            logger.debug("the SLA breach of \(id) is handled already (by another worker): \(error)")
         } catch {
+            failedBreaches.withLock { _ = $0.insert(id) }
             logger.error("the SLA breach of \(id) could not be handled: \(error); it is tried again at the next start")
         }
     }

@@ -32,4 +32,28 @@ public protocol LeasingStore: Store {
     /// Returns when another worker released runs, or after `timeout`: an idle worker waits here
     /// between two claims.
     func waitForReleasedRuns(timeout: Duration) async
+
+    /// Calls `duties` while this worker leads the workers, cancelling them when it stops leading
+    /// (its hold on the store was lost), and waits to lead again; returns when the task is
+    /// cancelled. One worker at a time leads; when it dies or stops, another takes over within
+    /// `retry` and the time the store takes to notice.
+    func lead(retry: Duration, _ duties: @escaping @Sendable () async -> Void) async
+
+    /// Tells `changed` of each change made by any worker (this one included) that a worker may be
+    /// waiting on, as it commits, until the task is cancelled. After a gap in which changes may
+    /// have been missed (the first call, a lost connection), `changed` is told `.unknown`.
+    func followChanges(_ changed: @escaping @Sendable (SharedChange) async -> Void) async
+}
+
+/// A change that workers sharing a store are told of (`LeasingStore.followChanges`): what a run
+/// on another worker may be waiting for, or what another worker keeps a copy of.
+public enum SharedChange: Sendable, Hashable {
+    /// A task was completed: the run waiting in `t:wait()` goes on.
+    case taskDone(TaskID)
+    /// A question (`chat.ask`, `chat.approve`) was answered.
+    case questionAnswered(String)
+    /// The bot was told to watch or leave channels of a network.
+    case chatChannels(network: String)
+    /// Changes may have been missed: everything waited on is to be looked at again.
+    case unknown
 }

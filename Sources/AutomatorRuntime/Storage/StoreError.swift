@@ -48,6 +48,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case taskNotFound(TaskID)
         case duplicateTask(TaskID)
         case taskAlreadyDone(TaskID)
+        case slaHandled(IncidentID)
         case signingKey(path: String, reason: String)
         case questionNotFound(String)
         case questionAnswered(String, answer: String)
@@ -75,7 +76,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .locked, .unavailable, .signingKey, .storeAddress, .serverUnreachable, .serverError,
              .notInPostgres: .unavailable
         case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound, .actionNotFound: .notFound
-        case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone,
+        case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone, .slaHandled,
              .questionAnswered, .leaseLost, .actionNotDone: .conflict
         case .closed: .closed
         }
@@ -132,6 +133,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
             "task \(task) already exists: a new task needs a new number (a bug in the caller)"
         case .taskAlreadyDone(let task):
             "task \(task) is already done: `automator task list --all` shows who completed it and the answer"
+        case .slaHandled(let incident):
+            "the SLA of \(incident) is handled already: it was marked breached (by another worker perhaps), or the "
+                + "incident is closed"
         case .signingKey(let path, let reason):
             "the journal signing key \(path) \(reason)"
         case .questionNotFound(let id):
@@ -200,6 +204,7 @@ extension StoreError {
     static func taskNotFound(_ id: TaskID) -> StoreError { StoreError(.taskNotFound(id)) }
     static func duplicateTask(_ id: TaskID) -> StoreError { StoreError(.duplicateTask(id)) }
     static func taskAlreadyDone(_ id: TaskID) -> StoreError { StoreError(.taskAlreadyDone(id)) }
+    static func slaHandled(_ id: IncidentID) -> StoreError { StoreError(.slaHandled(id)) }
     static func signingKey(_ path: String, _ reason: String) -> StoreError { StoreError(.signingKey(path: path, reason: reason)) }
     static func questionNotFound(_ id: String) -> StoreError { StoreError(.questionNotFound(id)) }
     static func questionAnswered(_ id: String, answer: String) -> StoreError {

@@ -16,7 +16,9 @@ public indirect enum StoreWrite: Sendable {
     case restartRun(RunID, source: [UInt8], keepingCalls: Int, at: Date)
     /// Records a new incident. Refused (`.conflict`) if the id exists.
     case createIncident(Incident)
-    /// Refused (`.notFound`) if the incident does not exist.
+    /// Refused (`.notFound`) if the incident does not exist. A change that marks the SLA breached
+    /// is refused (`.conflict`) if it was marked already or the incident is closed: of the workers
+    /// that see a deadline pass, one handles it.
     case updateIncident(IncidentChange)
     /// Links two incidents (either way; linking again changes nothing). Refused (`.notFound`)
     /// if either does not exist.

@@ -5,7 +5,7 @@ import Synchronization
 extension MatrixAdapter {
     /// Logs in with the password, or checks the access token; then knows `me` and the bot's
     /// direct rooms.
-    func connect() async throws {
+    public func connect() async throws {
         let userID: String
         switch configuration.credential {
         case .accessToken:

@@ -65,6 +65,7 @@ public final class MatrixAdapter: ChatAdapter {
     }
 
     public var me: ChatUser? { state.withLock { $0.me } }
+    public var receivesOnOneWorker: Bool { true }
 
     /// The state keys: per user, so that two bots can share a store.
     var batchKey: String { "matrix.\(configuration.userID).next_batch" }

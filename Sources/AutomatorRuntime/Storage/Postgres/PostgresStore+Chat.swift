@@ -76,6 +76,7 @@ extension PostgresStore: ChatStore {
                     "verbose" = excluded."verbose", incident = excluded.incident, changed_by = excluded.changed_by,
                     changed_at = excluded.changed_at
                 """)
+            try await notify(.chatChannels(network: settings.network), in: session)
         case .setChatState(let key, let value):
             try await session.changes("""
                 INSERT INTO chat_state (key, value) VALUES (\(key), \(value))
@@ -102,6 +103,7 @@ extension PostgresStore: ChatStore {
                 }
                 return .questionAnswered(id, answer: try row[0].decode(String?.self) ?? "")
             }
+            try await notify(.questionAnswered(id), in: session)
         default:
             preconditionFailure("not a chat write: \(write)")
         }

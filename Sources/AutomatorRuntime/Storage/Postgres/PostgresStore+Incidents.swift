@@ -198,8 +198,11 @@ extension PostgresStore: IncidentStore, SharedNumbering {
                     alert_count = alert_count + \(change.addsAlert ? 1 : 0),
                     updated_at = \(change.at.millisecondsSince1970)
                 WHERE number = \(change.id.number)
+                  AND (\(change.slaBreachedAt == nil) OR (sla_breached_at IS NULL AND closed_at IS NULL))
                 """)
-            if changed == 0 { return .incidentNotFound(change.id) }
+            if changed == 0 {
+                return try await exists(change.id, in: session) ? .slaHandled(change.id) : .incidentNotFound(change.id)
+            }
             try await index(IncidentIndicators.of(change), of: change.id, in: session)
         case .linkIncidents(let first, let second):
             for id in [first, second] where try await !exists(id, in: session) { return .incidentNotFound(id) }
@@ -230,6 +233,7 @@ extension PostgresStore: IncidentStore, SharedNumbering {
                 let known = try await session.rows("SELECT 1 FROM task WHERE number = \(id.number)")
                 return known.isEmpty ? .taskNotFound(id) : .taskAlreadyDone(id)
             }
+            try await notify(.taskDone(id), in: session)
         case .appendJournal(let entries):
             for incident in Set(entries.map(\.incident)) where try await !exists(incident, in: session) {
                 return .incidentNotFound(incident)

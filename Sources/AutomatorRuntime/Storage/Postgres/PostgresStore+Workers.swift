@@ -1,0 +1,119 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+
+/// What the workers on one database coordinate besides the runs' leases: one leader among them
+/// (a session's advisory lock), and the changes another worker may be waiting on (`NOTIFY`, sent
+/// by the transaction that makes the change, so only when it commits).
+///
+/// Both hold a connection of their own, outside the pool: the leader's lock lives as long as its
+/// session, so the leadership ends with the worker (PostgreSQL drops a dead client's session and
+/// its locks), and a `LISTEN` must stay on one session to hear anything.
+extension PostgresStore {
+    /// The leader's lock (`pg_try_advisory_lock`), beside the migration's and the journal's.
+    static let leaderLock: Int64 = 0x4155_544F_0000_0003
+    /// Where the transactions tell of `SharedChange`s.
+    static let changesChannel = "automator_changes"
+
+    public func lead(retry: Duration, _ duties: @escaping @Sendable () async -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await onOwnConnection { session in try await holdLeadership(on: session, retry: retry, duties) }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("worker \(worker) stopped leading or could not try: \(error); trying again in \(retry)")
+            }
+            try? await Task.sleep(for: retry)
+        }
+    }
+
+    /// Waits for the lock, then runs `duties` until the task is cancelled or the session ends: a
+    /// leader cut off from the database stops leading, since the database gives the lock to
+    /// another worker. A connection closed by either side ends it at once; one that silently
+    /// stopped answering, at the next look (every `retry`).
+    private func holdLeadership(on session: PostgresSession, retry: Duration,
+                                _ duties: @escaping @Sendable () async -> Void) async throws
+    {
+        while try await !session.rows("SELECT pg_try_advisory_lock(\(Self.leaderLock))")[0][0].decode(Bool.self) {
+            try await Task.sleep(for: retry)
+        }
+        logger.info("worker \(worker) leads the workers")
+        let connection = session.connection
+        try await withThrowingTaskGroup { [logger] group in
+            group.addTask { await duties() }
+            group.addTask {
+                // Closed at once when leaving (the lock goes with it): the close is what ends this wait.
+                try await withTaskCancellationHandler {
+                    try await connection.closeFuture.get()
+                } onCancel: {
+                    let closing: EventLoopFuture<Void> = connection.close()
+                    _ = closing
+                }
+                throw StoreError.serverUnreachable("the leader's session", reason: "the connection closed")
+            }
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: retry)
+                    _ = try await connection.query("SELECT 1", logger: logger)
+                }
+            }
+            // Duties that end leave the lock held; a watcher's error cancels the duties.
+            defer { group.cancelAll() }
+            while try await group.next() != nil {}
+        }
+    }
+
+    public func followChanges(_ changed: @escaping @Sendable (SharedChange) async -> Void) async {
+        while !Task.isCancelled {
+            do {
+                try await onOwnConnection { session in
+                    try await session.connection.listen(on: Self.changesChannel) { notifications in
+                        // Listening from here on: whatever came before is looked at again.
+                        await changed(.unknown)
+                        for try await notification in notifications {
+                            if let change = SharedChange(payload: notification.payload) { await changed(change) }
+                        }
+                    }
+                }
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("the other workers' changes cannot be followed: \(error); trying again in 1 s")
+            }
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
+    /// Tells the workers of `change` when the transaction of `session` commits.
+    static func notify(_ change: SharedChange, in session: PostgresSession) async throws {
+        try await session.changes("SELECT pg_notify(\(changesChannel), \(change.payload))")
+    }
+
+    private func onOwnConnection(_ body: (PostgresSession) async throws -> Void) async throws(StoreError) {
+        let password = try PostgresPassword.find(for: location)
+        try await Self.withConnection(to: location, password: password, logger: logger, body)
+    }
+}
+
+extension SharedChange {
+    /// As a notification's text: `task:7`, `question:ID`, `channels:NETWORK`, `unknown`.
+    var payload: String {
+        switch self {
+        case .taskDone(let id): "task:\(id.number)"
+        case .questionAnswered(let id): "question:\(id)"
+        case .chatChannels(let network): "channels:\(network)"
+        case .unknown: "unknown"
+        }
+    }
+
+    init?(payload: String) {
+        let (kind, value) = payload.firstIndex(of: ":").map { (payload[..<$0], String(payload[payload.index(after: $0)...])) }
+            ?? (Substring(payload), "")
+        switch kind {
+        case "task": guard let number = Int(value) else { return nil }; self = .taskDone(TaskID(number))
+        case "question": self = .questionAnswered(value)
+        case "channels": self = .chatChannels(network: value)
+        case "unknown": self = .unknown
+        default: return nil
+        }
+    }
+}

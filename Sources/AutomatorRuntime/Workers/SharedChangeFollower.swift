@@ -1,0 +1,58 @@
+public import Logging
+
+/// What tells this worker of the changes made through the other workers on a store they share
+/// (`LeasingStore.followChanges`): a task completed or a question answered there resumes the run
+/// waiting on it here, and what the bot was told there, it knows here.
+///
+/// When changes may have been missed (at the start, after the connection was lost) or one could
+/// not be read, everything waited on here is looked at again.
+public struct SharedChangeFollower: Sendable {
+    private let store: any LeasingStore
+    private let ledger: IncidentLedger
+    private let chat: ChatService
+    private let logger: Logger
+
+    /// Nil when the ledger's store is not shared (SQLite): every change is made here.
+    public init?(ledger: IncidentLedger, chat: ChatService, logger: Logger) {
+        guard let store = ledger.store as? any LeasingStore else { return nil }
+        self.store = store
+        self.ledger = ledger
+        self.chat = chat
+        self.logger = logger
+    }
+
+    /// Follows the changes until the task is cancelled.
+    public func run() async {
+        let missed = Locked(false)
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await store.followChanges { change in
+                    do { try await apply(change) } catch {
+                        logger.warning("a change made by another worker could not be read (\(error)); looking again in 1 s")
+                        missed.withLock { $0 = true }
+                    }
+                }
+            }
+            // A change that could not be read is looked for again, with everything else waited on.
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    guard missed.withLock({ flag in defer { flag = false }; return flag }) else { continue }
+                    do { try await apply(.unknown) } catch { missed.withLock { $0 = true } }
+                }
+            }
+        }
+    }
+
+    private func apply(_ change: SharedChange) async throws(StoreError) {
+        switch change {
+        case .taskDone(let id): try await ledger.completedElsewhere(id)
+        case .questionAnswered(let id): try await chat.answeredElsewhere(id)
+        case .chatChannels(let network): try await chat.settingsChangedElsewhere(in: network)
+        case .unknown:
+            try await ledger.completedElsewhere(nil)
+            try await chat.answeredElsewhere(nil)
+            try await chat.settingsChangedElsewhere(in: nil)
+        }
+    }
+}
