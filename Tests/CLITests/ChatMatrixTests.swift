@@ -46,11 +46,8 @@ struct ChatMatrixTests {
         return messages
     }
 
-    @Test("Invited to a room, the bot answers !ip in the thread, and an approval waits for alice's reply")
-    func matrix() async throws {
-        let synapse = try await Synapse.shared()
-        let bot = try await synapse.register("bot\(UInt16.random(in: 1000...9999))")
-        let alice = try await synapse.register("alice\(UInt16.random(in: 1000...9999))")
+    /// A folder with the bad-IP feed and a configuration for `bot`, whose approver is alice.
+    static func configured(bot: Synapse.Account, alice: Synapse.Account, on synapse: Synapse) throws -> TemporaryFolder {
         let folder = try TemporaryFolder()
         try folder.write("feeds/bad.txt", "203.0.113.45 C2 of the Acme campaign\n")
         try folder.write("automator.yml", """
@@ -65,21 +62,34 @@ struct ChatMatrixTests {
                 password: "\(bot.password)"
                 invites_from: ["\(alice.id)"]
             """)
+        return folder
+    }
+
+    /// Alice's new room `soc`, once the bot has accepted her invitation.
+    static func room(with bot: Synapse.Account, as alice: Synapse.Account, on synapse: Synapse) async throws -> String {
+        let room = try #require(try await call(synapse, alice, "POST", "/createRoom",
+                                               ["name": "soc", "invite": [bot.id], "preset": "private_chat"])["room_id"]
+            as? String)
+        for _ in 0..<400 {
+            let members = try await call(synapse, alice, "GET", "/rooms/\(segment(room))/joined_members")
+            if (members["joined"] as? [String: Any])?[bot.id] != nil { return room }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        Issue.record("the bot did not accept the invitation")
+        return room
+    }
+
+    @Test("Invited to a room, the bot answers !ip in the thread, and an approval waits for alice's reply")
+    func matrix() async throws {
+        let synapse = try await Synapse.shared()
+        let bot = try await synapse.register("bot\(UInt16.random(in: 1000...9999))")
+        let alice = try await synapse.register("alice\(UInt16.random(in: 1000...9999))")
+        let folder = try Self.configured(bot: bot, alice: alice, on: synapse)
         let server = try await ServerProcess.start(
             data: folder.url.appendingPathComponent("data"), scripts: Self.scripts,
             arguments: ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path])
 
-        let room = try #require(try await Self.call(synapse, alice, "POST", "/createRoom",
-                                                    ["name": "soc", "invite": [bot.id], "preset": "private_chat"])["room_id"]
-            as? String)
-        var joined = false
-        for _ in 0..<400 where !joined {
-            let members = try await Self.call(synapse, alice, "GET", "/rooms/\(Self.segment(room))/joined_members")
-            joined = (members["joined"] as? [String: Any])?[bot.id] != nil
-            if !joined { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(joined, "the bot accepts the invitation")
-
+        let room = try await Self.room(with: bot, as: alice, on: synapse)
         let asked = try await Self.say("!ip 203.0.113.45", in: room, as: alice, on: synapse)
         let answers = try await Self.botMessages(in: room, by: bot.id, as: alice, on: synapse) { !$0.isEmpty }
         let answer = try #require(answers.first?["content"] as? [String: Any], "the server's log:\n\(server.log)")
@@ -98,5 +108,55 @@ struct ChatMatrixTests {
                 "approved by alice: \(ended)")
         server.terminate()
         _ = await server.waitForExit()
+    }
+
+    @Test("Two workers on one PostgreSQL: the leader alone receives from Matrix, an approval asked on the other is answered through it, and when the leader dies the other receives")
+    func twoWorkers() async throws {
+        let synapse = try await Synapse.shared()
+        let bot = try await synapse.register("bot\(UInt16.random(in: 1000...9999))")
+        let alice = try await synapse.register("alice\(UInt16.random(in: 1000...9999))")
+        let folder = try Self.configured(bot: bot, alice: alice, on: synapse)
+        let store = try await PostgresServer.shared().makeDatabase()
+        func start(_ name: String) async throws -> ServerProcess {
+            try await ServerProcess.start(
+                data: folder.url.appendingPathComponent(name), scripts: Self.scripts,
+                arguments: ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path,
+                            "--store", store, "--lease", "2s"])
+        }
+        let leader = try await start("first")
+        for _ in 0..<200 where !leader.log.contains("leads the workers") { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(leader.log.contains("leads the workers"), "\(leader.log)")
+        let other = try await start("second")
+        let room = try await Self.room(with: bot, as: alice, on: synapse)
+        func verdicts() async throws -> Int {
+            try await Self.botMessages(in: room, by: bot.id, as: alice, on: synapse) { _ in true }
+                .filter { (($0["content"] as? [String: Any])?["body"] as? String)?.contains("C2 of the Acme campaign") == true }
+                .count
+        }
+
+        _ = try await Self.say("!ip 203.0.113.45", in: room, as: alice, on: synapse)
+        _ = try await Self.botMessages(in: room, by: bot.id, as: alice, on: synapse) { !$0.isEmpty }
+        try await Task.sleep(for: .seconds(2))
+        #expect(try await verdicts() == 1, "answered once, by the leader")
+
+        let run = try await other.submit(#"{"source": "return chat.approve('soc', 'Block 203.0.113.45?', { network = 'matrix' })"}"#)
+        let posted = try await Self.botMessages(in: room, by: bot.id, as: alice, on: synapse) { $0.count >= 2 }
+        let question = try #require(posted.last?["event_id"] as? String)
+        _ = try await Self.say("1", in: room, as: alice, on: synapse, thread: question)
+        let ended = try await other.waitForRun(run, timeout: 10)
+        #expect(ended["status"] as? String == "completed" && (ended["result"] as? [Any])?.first as? Bool == true,
+                "the leader took alice's reply, and the run on the other worker went on: \(ended)")
+
+        leader.kill()
+        #expect(await leader.waitForExit() == SIGKILL)
+        _ = try await Self.say("!ip 203.0.113.45", in: room, as: alice, on: synapse)
+        var answered = 0
+        for _ in 0..<100 where answered < 2 {
+            answered = try await verdicts()
+            if answered < 2 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(answered == 2, "the other worker leads and answers: \(other.log)")
+        other.terminate()
+        #expect(await other.waitForExit() == 0)
     }
 }

@@ -100,6 +100,64 @@ struct SharedServeTests {
         #expect(await second.waitForExit() == 0)
     }
 
+    @Test("A task completed through one worker resumes the run waiting on another; an SLA breaches once, and the others breach a dead worker's")
+    func waitsAndDeadlines() async throws {
+        let workspace = try await Workspace()
+        try workspace.folder.write("scripts/playbooks/confirm.lua", """
+            return playbook {
+              name = "Confirm", match = { type = "confirm" },
+              run = function(inc)
+                local answer = inc:task{ title = "Confirm with the reporter" }:wait()
+                inc:close{ reason = "confirmed: " .. answer }
+              end,
+            }
+            """)
+        try workspace.folder.write("scripts/playbooks/urgent.lua", """
+            return playbook {
+              name = "Urgent", match = { type = "outage" }, sla = "2s",
+              run = function(inc) inc:task{ title = "Fix it" }:wait() end,
+              on_sla_breach = function(inc) inc:note("breached, escalating") end,
+            }
+            """)
+        let first = try await workspace.start("first", lease: "2s"), second = try await workspace.start("second", lease: "2s")
+
+        let created = try await first.call("POST", "/api/v1/incidents",
+                                           body: #"{"title": "Odd login", "type": "confirm", "severity": "low"}"#)
+        let id = try #require(created.json["id"] as? String, "\(created.body)")
+        let waiting = try await second.waitForIncident(id) { ($0["tasks"] as? [[String: Any]])?.count == 1 }
+        let task = try #require((waiting["tasks"] as? [[String: Any]])?.first?["id"] as? String)
+        let done = try await second.call("POST", "/api/v1/tasks/\(task)/complete", body: #"{"answer": "it was me", "by": "ann"}"#)
+        #expect(done.status == 200, "\(done.body)")
+        let closed = try await Self.waitUntilClosed(id, on: first, timeout: 5)
+        #expect(closed["close_reason"] as? String == "confirmed: it was me", "the run on the first worker went on: \(closed)")
+
+        func breached(_ incident: [String: Any]) -> Bool { (incident["sla"] as? [String: Any])?["state"] as? String == "breached" }
+        // Both alive: the opener's timer breaches it, the other worker leaves it alone.
+        let outage = try #require(try await first.call("POST", "/api/v1/incidents",
+                                                        body: #"{"title": "Site down", "type": "outage", "severity": "critical"}"#)
+            .json["id"] as? String)
+        _ = try await second.waitForIncident(outage, timeout: 10, until: breached)
+        // The opener dies before the deadline: the other worker breaches its incident.
+        let orphan = try #require(try await first.call("POST", "/api/v1/incidents",
+                                                        body: #"{"title": "Mail down", "type": "outage", "severity": "critical"}"#)
+            .json["id"] as? String)
+        first.kill()
+        _ = try await second.waitForIncident(orphan, timeout: 10, until: breached)
+        for incident in [outage, orphan] {
+            var entries = try await second.journal(incident)
+            for _ in 0..<100 where !entries.contains(where: { $0.text == "breached, escalating" }) {
+                try await Task.sleep(for: .milliseconds(50))
+                entries = try await second.journal(incident)
+            }
+            try await Task.sleep(for: .seconds(1.5))
+            entries = try await second.journal(incident)
+            #expect(entries.filter { $0.kind == "sla" }.count == 1, "\(incident): \(entries)")
+            #expect(entries.filter { $0.text == "breached, escalating" }.count == 1, "the hook ran once: \(entries)")
+        }
+        second.terminate()
+        #expect(await second.waitForExit() == 0)
+    }
+
     /// A value the tasks of a test share.
     final class Shared<Value: Sendable>: Sendable {
         private let mutex: Mutex<Value>
