@@ -15,8 +15,9 @@ struct StoreCommand: AsyncParsableCommand {
             abstract: "Check the connection, the schema version and the workers' leases.",
             discussion: """
                 Prints the server, the schema versions, the unfinished runs each live worker holds, \
-                and the runs whose lease expired (a dead worker's, which the others adopt within a \
-                lease time). Exits 1 when the schema is not this automator's, or when runs have \
+                the runs whose lease expired (a dead worker's, which the others adopt within a \
+                lease time), and the worker that leads (it receives from Matrix, posts the scheduled \
+                report and lifts expired actions). Exits 1 when the schema is not this automator's, or when runs have \
                 waited more than a minute for a worker: then no worker runs on this database.
 
                 Example:
@@ -39,6 +40,7 @@ struct StoreCommand: AsyncParsableCommand {
                 + (health.isSchemaCurrent ? " (current)" : " (not this automator's: run automator migrate)"))
             for (worker, runs) in health.leases { print("worker \(worker): \(runs) run\(runs == 1 ? "" : "s")") }
             if health.leases.isEmpty { print("no worker holds a run") }
+            print(health.leader.map { "leader: worker \($0)" } ?? "leader: none (no worker runs)")
             let stale = (health.oldestExpiry ?? 0) > 60
             if health.expired > 0 {
                 print("\(health.expired) run\(health.expired == 1 ? "" : "s") waiting for a worker, the oldest for "

@@ -56,6 +56,8 @@ struct WorkerCoordinationTests {
         var tasks: [String: Task<Void, Never>] = [:]
         tasks["first"] = Task { await stores[0].lead(retry: retry, leaders.duties(of: "first")) }
         #expect(try await Self.eventually { leaders.now == ["first"] })
+        #expect(try await PostgresStore.health(of: stores[0].location, logger: Self.logger).leader == "first",
+                "automator store check names it")
         tasks["second"] = Task { await stores[1].lead(retry: retry, leaders.duties(of: "second")) }
         tasks["third"] = Task { await stores[2].lead(retry: retry, leaders.duties(of: "third")) }
         try await Task.sleep(for: .seconds(1))
@@ -84,6 +86,7 @@ struct WorkerCoordinationTests {
         for task in tasks.values { task.cancel() }
         for task in tasks.values { await task.value }
         #expect(leaders.now.isEmpty)
+        #expect(try await PostgresStore.health(of: stores[0].location, logger: Self.logger).leader == nil)
         for store in stores { await store.close() }
     }
 

@@ -87,7 +87,8 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The pool's settings, with the password found for this location.
-    func clientConfiguration(password: String?) throws(StoreError) -> PostgresClient.Configuration {
+    /// The pool's settings; `application` names the connections in `pg_stat_activity`.
+    func clientConfiguration(password: String?, application: String) throws(StoreError) -> PostgresClient.Configuration {
         var configuration: PostgresClient.Configuration
         if let socket = socketPath {
             configuration = .init(unixSocketPath: socket, username: user, password: password, database: database)
@@ -101,18 +102,29 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
                                   tls: mode)
         }
         configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = [("application_name", application)]
         return configuration
     }
 
     /// The settings of a lone connection (the first contact, the listener of notifications).
-    func connectionConfiguration(password: String?) throws(StoreError) -> PostgresConnection.Configuration {
+    func connectionConfiguration(password: String?, application: String) throws(StoreError)
+        -> PostgresConnection.Configuration
+    {
+        var configuration: PostgresConnection.Configuration
         if let socket = socketPath {
-            return PostgresConnection.Configuration(unixSocketPath: socket, username: user, password: password,
-                                                    database: database)
+            configuration = PostgresConnection.Configuration(unixSocketPath: socket, username: user, password: password,
+                                                             database: database)
+        } else {
+            configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password,
+                                                             database: database, tls: try connectionTLS())
         }
-        let mode: PostgresConnection.Configuration.TLS
+        configuration.options.additionalStartupParameters = [("application_name", application)]
+        return configuration
+    }
+
+    private func connectionTLS() throws(StoreError) -> PostgresConnection.Configuration.TLS {
         do {
-            mode = switch tls {
+            return switch tls {
             case .disable: .disable
             case .prefer: .prefer(try NIOSSLContext(configuration: try tlsConfiguration()))
             case .require, .verifyCA, .verifyFull: .require(try NIOSSLContext(configuration: try tlsConfiguration()))
@@ -120,8 +132,6 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         } catch {
             throw .storeAddress(description, reason: "its TLS settings are not usable (\(error))")
         }
-        return PostgresConnection.Configuration(host: host, port: port, username: user, password: password,
-                                                database: database, tls: mode)
     }
 
     private var socketPath: String? { socketFolder.map { "\($0)/.s.PGSQL.\(port)" } }

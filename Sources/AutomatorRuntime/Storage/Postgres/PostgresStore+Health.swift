@@ -16,6 +16,8 @@ public struct StoreHealth: Sendable {
     public var expired: Int
     /// How long ago the oldest of them expired.
     public var oldestExpiry: TimeInterval? = nil
+    /// The worker that leads (`LeasingStore.lead`); nil when none does: no worker runs.
+    public var leader: String? = nil
 }
 
 extension PostgresStore {
@@ -50,10 +52,18 @@ extension PostgresStore {
                 WHERE \(unescaped: RunLease.unfinished)
                   AND (lease_expires_at IS NULL OR lease_expires_at < \(unescaped: RunLease.now))
                 """)[0]
+            // The session holding the leader's lock, by the name its worker gave it.
+            let leader = try await session.rows("""
+                SELECT activity.application_name FROM pg_locks AS lock JOIN pg_stat_activity AS activity USING (pid)
+                WHERE lock.locktype = 'advisory' AND lock.granted AND lock.objsubid = 1
+                  AND lock.classid = \(Int64(Self.leaderLock >> 32)) AND lock.objid = \(Int64(Self.leaderLock & 0xFFFF_FFFF))
+                  AND lock.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                """).first.map { String(try $0[0].decode(String.self).dropFirst(RunLease.applicationPrefix.count)) }
             return StoreHealth(server: server, schema: schema,
                                isSchemaCurrent: schema == Self.migrations.map(\.version), leases: leases,
                                expired: try expired[0].decode(Int.self),
-                               oldestExpiry: try expired[1].decode(Decimal?.self).map { ($0 as NSDecimalNumber).doubleValue })
+                               oldestExpiry: try expired[1].decode(Decimal?.self).map { ($0 as NSDecimalNumber).doubleValue },
+                               leader: leader)
         }
     }
 }

@@ -90,7 +90,7 @@ extension PostgresStore {
 
     private func onOwnConnection(_ body: (PostgresSession) async throws -> Void) async throws(StoreError) {
         let password = try PostgresPassword.find(for: location)
-        try await Self.withConnection(to: location, password: password, logger: logger, body)
+        try await Self.withConnection(to: location, password: password, application: lease.application, logger: logger, body)
     }
 }
 

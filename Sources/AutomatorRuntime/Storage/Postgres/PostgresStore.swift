@@ -53,10 +53,12 @@ public final class PostgresStore: Store {
         let password = try PostgresPassword.find(for: location)
         // A first, lone connection: its failure carries the server's reason (no such user, bad
         // password, refused), where the pool only says that it could not connect.
-        try await Self.withConnection(to: location, password: password, logger: logger) { session in
+        try await Self.withConnection(to: location, password: password, application: lease.application, logger: logger) {
+            session in
             try await Self.migrate(session, location: location)
         }
-        let client = PostgresClient(configuration: try location.clientConfiguration(password: password),
+        let client = PostgresClient(configuration: try location.clientConfiguration(password: password,
+                                                                                    application: lease.application),
                                     backgroundLogger: logger)
         self.client = client
         // The pool's background work, owned by the store and ended by `close()`: a store is usable
@@ -76,11 +78,12 @@ public final class PostgresStore: Store {
         }
     }
 
-    /// Runs `body` on a connection of its own, closed after.
-    static func withConnection<T>(to location: PostgresLocation, password: String?, logger: Logger,
-                                  _ body: (PostgresSession) async throws -> T) async throws(StoreError) -> T
+    /// Runs `body` on a connection of its own, closed after; `application` names it in
+    /// `pg_stat_activity` (a worker's, or a command's).
+    static func withConnection<T>(to location: PostgresLocation, password: String?, application: String = "automator",
+                                  logger: Logger, _ body: (PostgresSession) async throws -> T) async throws(StoreError) -> T
     {
-        let configuration = try location.connectionConfiguration(password: password)
+        let configuration = try location.connectionConfiguration(password: password, application: application)
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)

@@ -12,6 +12,11 @@ public struct RunLease: Sendable, Hashable {
         self.duration = duration
     }
 
+    /// The worker's connections' `application_name`, which `pg_stat_activity` shows (PostgreSQL
+    /// keeps 63 bytes of it).
+    var application: String { Self.applicationPrefix + worker }
+    static let applicationPrefix = "automator "
+
     var milliseconds: Int64 { duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000 }
 
     /// The server's clock in milliseconds, in SQL: every worker's leases are timed by the one clock.
