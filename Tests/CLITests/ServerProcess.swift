@@ -83,6 +83,10 @@ final class ServerProcess: Sendable {
     /// SIGKILL: a crash, as far as the server can tell.
     func kill() { send(SIGKILL, to: process.processIdentifier) }
 
+    /// SIGSTOP and SIGCONT: a process frozen with its connections open (a stalled VM), and woken.
+    func freeze() { send(SIGSTOP, to: process.processIdentifier) }
+    func thaw() { send(SIGCONT, to: process.processIdentifier) }
+
     /// The exit status (for a signal, the signal's number).
     func waitForExit() async -> Int32 { await exit.status() }
 

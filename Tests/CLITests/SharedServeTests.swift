@@ -158,6 +158,49 @@ struct SharedServeTests {
         #expect(await second.waitForExit() == 0)
     }
 
+    @Test("A leader that freezes with its connections open (a stalled VM) loses the lead within its lease; woken, it does not lead")
+    func frozenLeader() async throws {
+        let workspace = try await Workspace()
+        /// The worker `automator store check` names as the leader, if any.
+        func leader() async throws -> String? {
+            let check = try await AutomatorProcess.run(["store", "check", "--store", workspace.store])
+            return check.stdout.split(separator: "\n").first { $0.hasPrefix("leader: worker ") }.map { String($0.dropFirst(15)) }
+        }
+        /// The name a worker gives itself in its log.
+        func name(of server: ServerProcess) -> String? {
+            server.log.split(separator: "\n").lazy.compactMap { line in
+                line.range(of: "worker ").flatMap { start in
+                    line[start.upperBound...].split(separator: " ").first.map(String.init)
+                }
+            }.first
+        }
+        let first = try await workspace.start("first", lease: "2s")
+        for _ in 0..<200 where !first.log.contains("leads the workers") { try await Task.sleep(for: .milliseconds(50)) }
+        let second = try await workspace.start("second", lease: "2s")
+        let (firstName, secondName) = (try #require(name(of: first)), try #require(name(of: second)))
+        #expect(try await leader() == firstName, "\(first.log)")
+
+        first.freeze()
+        let frozen = ContinuousClock.now
+        var now = try await leader()
+        while now != secondName, ContinuousClock.now - frozen < .seconds(10) {
+            try await Task.sleep(for: .milliseconds(100))
+            now = try await leader()
+        }
+        let handover = ContinuousClock.now - frozen
+        #expect(now == secondName, "\(second.log)")
+        #expect(handover < .seconds(4), "within the 2 s lease and a second or so: \(handover)")
+
+        first.thaw()
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(try await leader() == secondName, "woken, the old leader does not take it back")
+        #expect(first.log.contains("stopped leading"), "and it knows: \(first.log)")
+        first.terminate()
+        second.terminate()
+        #expect(await first.waitForExit() == 0)
+        #expect(await second.waitForExit() == 0)
+    }
+
     /// A value the tasks of a test share.
     final class Shared<Value: Sendable>: Sendable {
         private let mutex: Mutex<Value>

@@ -29,11 +29,24 @@ extension PostgresStore {
 
     /// Waits for the lock, then runs `duties` until the task is cancelled or the session ends: a
     /// leader cut off from the database stops leading, since the database gives the lock to
-    /// another worker. A connection closed by either side ends it at once; one that silently
-    /// stopped answering, at the next look (every `retry`).
+    /// another worker. A connection closed by either side ends it at once; one that stopped
+    /// answering, when a look (every `retry`, less than a third of a lease) gets no answer
+    /// within `retry`.
+    ///
+    /// And a leader that dies without closing its connection (its machine lost power, a frozen
+    /// VM) must not keep the lock until the server's TCP keepalive notices, two hours by default:
+    /// the server ends its session once silent for a lease (`idle_session_timeout`, PostgreSQL
+    /// 14 and later; before, TCP keepalives of a few seconds). A live leader looks every `retry`,
+    /// so it is never silent that long, and it stops leading before the server could end it.
     private func holdLeadership(on session: PostgresSession, retry: Duration,
                                 _ duties: @escaping @Sendable () async -> Void) async throws
     {
+        let seconds = max(1, lease.milliseconds / 1000)
+        for setting in ["idle_session_timeout = \(lease.milliseconds)", "tcp_keepalives_idle = \(seconds)",
+                        "tcp_keepalives_interval = 1", "tcp_keepalives_count = \(seconds)"] {
+            // An older server without the setting, or a Unix socket without keepalives: the others still hold.
+            _ = try? await session.changes(PostgresQuery(unsafeSQL: "SET " + setting))
+        }
         while try await !session.rows("SELECT pg_try_advisory_lock(\(Self.leaderLock))")[0][0].decode(Bool.self) {
             try await Task.sleep(for: retry)
         }
@@ -54,13 +67,29 @@ extension PostgresStore {
             group.addTask {
                 while true {
                     try await Task.sleep(for: retry)
-                    _ = try await connection.query("SELECT 1", logger: logger)
+                    try await Self.ping(connection, within: retry, logger: logger)
                 }
             }
             // Duties that end leave the lock held; a watcher's error cancels the duties.
             defer { group.cancelAll() }
             while try await group.next() != nil {}
         }
+    }
+
+    /// `SELECT 1`, failing when the answer takes longer than `limit` (a query in flight cannot be
+    /// cancelled: the wait for it ends instead).
+    private static func ping(_ connection: PostgresConnection, within limit: Duration, logger: Logger) async throws {
+        let answered: EventLoopFuture<PostgresQueryResult> = connection.query("SELECT 1", logger: logger)
+        let outcome = connection.eventLoop.makePromise(of: Void.self)
+        let late = connection.eventLoop.scheduleTask(in: .milliseconds(Int64(limit / .milliseconds(1)))) {
+            outcome.fail(StoreError.serverUnreachable("the leader's session", reason: "no answer within \(limit)"))
+        }
+        // The first of the two completes it; the other changes nothing.
+        answered.whenComplete { result in
+            late.cancel()
+            outcome.completeWith(result.map { _ in })
+        }
+        try await outcome.futureResult.get()
     }
 
     public func followChanges(_ changed: @escaping @Sendable (SharedChange) async -> Void) async {
