@@ -258,6 +258,12 @@ struct IncidentStoreConformance {
     /// workers that see a deadline pass, one handles it.
     private func slaBreachedOnce(_ store: any IncidentStore) async throws {
         for number in 1...2 { try await store.write(.createIncident(Self.incident(number))) }
+        // Due at 3600 s: overdue once past it.
+        func overdue(at seconds: Int) async throws -> [Int] {
+            try await store.listIncidents(IncidentQuery(awaitingSLA: true, slaDueBefore: Self.time(seconds))).map(\.id.number)
+        }
+        #expect(try await overdue(at: 3600).isEmpty)
+        #expect(try await overdue(at: 3601) == [1, 2])
         func breach(_ number: Int, at seconds: Int) -> StoreWrite {
             var change = IncidentChange(IncidentID(number), at: Self.time(seconds))
             change.slaBreachedAt = change.at
@@ -277,6 +283,7 @@ struct IncidentStoreConformance {
         #expect(closed?.kind == .conflict)
         #expect(try await store.loadIncident(IncidentID(2))?.slaBreachedAt == nil)
         #expect(try await store.listIncidents(IncidentQuery(awaitingSLA: true)).isEmpty)
+        #expect(try await overdue(at: 3601).isEmpty)
     }
 
     /// `.all` commits every write or none: a refusal anywhere undoes the ones before it.

@@ -76,10 +76,9 @@ public final class IncidentService: Sendable {
     /// died or stopped), whose timers are not here. The earliest first, a few at a time; not those
     /// that failed here, which wait for the next start as on one worker.
     private func overdue() async -> [IncidentID] {
-        let late = Date().addingTimeInterval(-1)
         let failed = failedBreaches.withLock { $0 }
-        let awaiting = (try? await store.listIncidents(IncidentQuery(awaitingSLA: true, limit: 64 + failed.count))) ?? []
-        return awaiting.filter { ($0.slaDueAt ?? .distantFuture) < late && !failed.contains($0.id) }.map(\.id)
+        let query = IncidentQuery(awaitingSLA: true, slaDueBefore: Date().addingTimeInterval(-1), limit: 64 + failed.count)
+        return ((try? await store.listIncidents(query)) ?? []).map(\.id).filter { !failed.contains($0) }
     }
 
     /// Stops the SLA timers and the runs (they stay unfinished in the store), then closes it.

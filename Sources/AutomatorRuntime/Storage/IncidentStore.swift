@@ -42,11 +42,14 @@ public struct IncidentQuery: Sendable, Hashable {
     public var createdSince: Date?
     /// Open incidents whose SLA has not been handled as breached yet.
     public var awaitingSLA = false
+    /// Incidents whose SLA deadline is before this date.
+    public var slaDueBefore: Date?
     public var limit: Int
 
     public init(statuses: [Incident.Status]? = nil, type: String? = nil, severities: [Incident.Severity]? = nil,
                 source: String? = nil, sourceRef: String? = nil, owner: String? = nil, text: String? = nil,
-                indicator: String? = nil, createdSince: Date? = nil, awaitingSLA: Bool = false, limit: Int = 100)
+                indicator: String? = nil, createdSince: Date? = nil, awaitingSLA: Bool = false,
+                slaDueBefore: Date? = nil, limit: Int = 100)
     {
         self.statuses = statuses
         self.type = type
@@ -58,6 +61,7 @@ public struct IncidentQuery: Sendable, Hashable {
         self.indicator = indicator
         self.createdSince = createdSince
         self.awaitingSLA = awaitingSLA
+        self.slaDueBefore = slaDueBefore
         self.limit = limit
     }
 

@@ -59,6 +59,10 @@ extension SQLiteStore: IncidentStore {
         if query.awaitingSLA {
             conditions.append("sla_due_at IS NOT NULL AND sla_breached_at IS NULL AND closed_at IS NULL")
         }
+        if let due = query.slaDueBefore {
+            conditions.append("sla_due_at < ?")
+            arguments.append(due.millisecondsSince1970)
+        }
         let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let order = query.awaitingSLA ? " ORDER BY sla_due_at" : " ORDER BY number DESC"
         arguments.append(query.limit)
