@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Where collectors drop files for `inc:evidence{ path = ... }` (`DATA/evidence/inbox`): scripts
 /// may name files here and nowhere else. On the machine of the worker that runs the playbook,

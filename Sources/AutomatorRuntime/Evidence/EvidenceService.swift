@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Evidence on incidents: files kept in the store's vault by content, recorded with who
 /// collected them, every look and export noted as custody, and exported with the incident's

@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 import PostgresNIO
 
 /// Evidence content in PostgreSQL, for the shared store: every worker reaches it, where each
@@ -35,7 +35,7 @@ struct PostgresVault: EvidenceVault {
             chunks.append(name)
         }
         let hashes = hasher.finalize()
-        try await access { session in
+        _ = try await access { session in
             try await session.changes("""
                 INSERT INTO evidence_object (sha256, size, chunks) VALUES (\(hashes.sha256), \(size), \(chunks))
                 ON CONFLICT (sha256) DO NOTHING
