@@ -78,7 +78,8 @@ bench: build
 	Benchmarks/.build/release/ActionBenchmark
 	url=$$(Benchmarks/postgres-server.sh start) && \
 	  Benchmarks/.build/release/SharedStoreBenchmark --store "$$url" && \
-	  Benchmarks/.build/release/SharedServeBenchmark --automator $(CURDIR)/.build/release/automator --store "$$url"; \
+	  Benchmarks/.build/release/SharedServeBenchmark --automator $(CURDIR)/.build/release/automator --store "$$url" && \
+	  Benchmarks/evidence-memory.sh $(CURDIR)/.build/release/automator "$$url"; \
 	  status=$$?; Benchmarks/postgres-server.sh stop; exit $$status
 
 clean:

@@ -7,14 +7,16 @@ struct EvidenceCommand: AsyncParsableCommand {
         commandName: "evidence",
         abstract: "Keep files as evidence on incidents, with their hashes and chain of custody; export and verify.",
         discussion: """
-            A file added is copied into the data folder's vault (DATA/evidence/objects), named \
-            by its SHA-256, with its MD5 and SHA-1 recorded too; a file of gigabytes is copied a \
-            megabyte at a time. Every addition is journaled on the incident; every view and export \
-            is a custody event. `export` writes a ZIP bundle of the incident's evidence, its \
-            journal and a manifest of every hash, signed with the data folder's Ed25519 key; \
-            `verify` checks a bundle anywhere, without the data folder.
+            A file added is copied into the data folder's vault (DATA/evidence/objects), or with \
+            --store into the PostgreSQL database the workers share, named by its SHA-256, with its \
+            MD5 and SHA-1 recorded too; a file of gigabytes is copied a megabyte at a time, and \
+            checked against its SHA-256 whenever it is read back. Every addition is journaled on \
+            the incident; every view and export is a custody event. `export` writes a ZIP bundle \
+            of the incident's evidence, its journal and a manifest of every hash, signed with the \
+            data folder's Ed25519 key; `verify` checks a bundle anywhere, without the data folder.
 
-            These commands work on the data folder directly, also while automator serve runs.
+            These commands work on the data folder (or the database) directly, also while \
+            automator serve runs.
 
             Examples:
               automator evidence add INC-7 mail.eml --note "the reported message"
@@ -22,22 +24,36 @@ struct EvidenceCommand: AsyncParsableCommand {
               automator evidence get EV-3f9a2c1d4e5b -o copy.eml
               automator evidence export INC-7 INC-7.zip
               automator evidence verify INC-7.zip
+              PGPASSWORD=... automator evidence list INC-7 --store postgres://automator@db.example:5432/automator
             """,
         subcommands: [Add.self, List.self, Get.self, Export.self, Verify.self]
     )
 
     struct Folder: ParsableArguments {
-        @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
+        @Option(help: ArgumentHelp("The data folder of automator serve (with --store: the bundles' signing key).",
+                                   valueName: "folder"))
         var data = "./automator-data"
 
-        func validate() throws { try FolderAccess.requireFolder(data) }
+        @Option(help: ArgumentHelp(StoreOption.help + " The store of automator serve --store; default: SQLite in --data.",
+                                   valueName: "url"))
+        var store: String?
 
-        /// Runs `body` with the folder's evidence service; a failure prints `error: ...` and exits 1.
+        func validate() throws {
+            guard let store else { return try FolderAccess.requireFolder(data) }
+            do { _ = try PostgresLocation(url: store) } catch { throw ValidationError("--store: \(error)") }
+        }
+
+        /// Runs `body` with the evidence service of the store; a failure prints `error: ...` and
+        /// exits 1.
         func perform<T>(_ body: (EvidenceService) async throws -> T) async throws -> T {
             try await CommandLogging.exitingOnFailure {
-                let store = try SQLiteStore(folder: data)
-                let result = try await body(EvidenceService(store: store, dataFolder: data))
-                await store.close()
+                let opened: any EvidenceStore = if let store {
+                    try await PostgresStore(location: try PostgresLocation(url: store), dataFolder: data)
+                } else {
+                    try SQLiteStore(folder: data)
+                }
+                let result = try await body(EvidenceService(store: opened, dataFolder: data))
+                await opened.close()
                 return result
             }
         }
@@ -140,7 +156,10 @@ extension EvidenceCommand {
 
         func run() async throws {
             let id = try EvidenceCommand.parseIncident(incident)
-            let count = try await folder.perform { service in try await service.export(id, to: output, by: EvidenceCommand.actor) }
+            let count = try await folder.perform { service in
+                try DataFolder.prepare(folder.data)  // with --store, for the signing key only
+                return try await service.export(id, to: output, by: EvidenceCommand.actor)
+            }
             print("\(output): \(count) evidence file\(count == 1 ? "" : "s") of \(id), its journal and a signed manifest")
         }
     }

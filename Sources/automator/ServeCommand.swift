@@ -18,8 +18,8 @@ struct ServeCommand: AsyncParsableCommand {
             the --config file), each with its own --data folder (token, lock): each takes the \
             requests sent to it, and the runs of a worker that died move to the others within \
             --lease and a second, resumed where they were. The password comes from PGPASSWORD or \
-            ~/.pgpass, never the command line. Evidence needs the SQLite store for now: a \
-            playbook's call to it fails, saying so.
+            ~/.pgpass, never the command line. Evidence files are kept in that database too, \
+            so every worker reaches them (automator evidence ... --store).
 
             The API, JSON in and out (errors are {"error": "what to do"}):
               POST /api/v1/runs          start a run; 201 {"id": ..., "status": ...}

@@ -75,6 +75,88 @@ struct EvidenceCommandTests {
         print("evidence add of 2 GiB: peak resident memory \(peak / 1024) MiB")
     }
 
+    @Test("With --store: a playbook on a serve worker keeps evidence in PostgreSQL, and the commands on another data folder add, read, export and verify it; large files in bounded memory")
+    func shared() async throws {
+        let workspace = try await SharedServeTests.Workspace()
+        try workspace.folder.write("scripts/playbooks/keep.lua", """
+            return playbook {
+              name = "Keep", match = { type = "keep" },
+              run = function(inc)
+                local kept = inc:evidence{ name = "headers.txt", data = "Received: from evil", tags = { "mail" } }
+                inc:close{ reason = "kept " .. evidence.get(kept.id).sha256 }
+              end,
+            }
+            """)
+        let worker = try await workspace.start("worker")
+        let created = try await worker.call("POST", "/api/v1/incidents",
+                                            body: #"{"title": "Phish", "type": "keep", "severity": "high"}"#)
+        #expect(created.status == 201, "\(created.body)")
+        let closed = try await SharedServeTests.waitUntilClosed(try #require(created.json["id"] as? String), on: worker)
+        let headers = "Received: from evil"
+        let digest = try await Self.sha256(of: headers, in: workspace.folder)
+        #expect(closed["close_reason"] as? String == "kept " + digest, "\(closed)")
+
+        // Another machine: its own data folder (the bundle's signing key), the same database.
+        let data = workspace.folder.url.appendingPathComponent("analyst").path
+        let store = ["--store", workspace.store, "--data", data]
+        let large = workspace.folder.url.appendingPathComponent("disk.img").path
+        // Sparse, and every megabyte different (a marker at its start): every chunk is sent and stored.
+        #expect(FileManager.default.createFile(atPath: large, contents: nil))
+        let handle = try #require(FileHandle(forWritingAtPath: large))
+        for megabyte in 0..<(Self.sharedSize >> 20) {
+            try handle.seek(toOffset: UInt64(megabyte) << 20)
+            try handle.write(contentsOf: Data("sector \(megabyte)".utf8))
+        }
+        try handle.truncate(atOffset: UInt64(Self.sharedSize))
+        try handle.close()
+        let (added, addPeak) = try await AutomatorProcess.runMeasuringMemory(["evidence", "add", "INC-1", large] + store)
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(added.stdout.contains("\(Self.sharedSize) bytes"), "\(added.stdout)")
+        let id = try #require(added.stdout.split(separator: " ").first.map(String.init))
+        // A megabyte at a time: the process's own size, well under the file's.
+        #expect(addPeak > 0 && addPeak < 96 * 1024, "peak resident memory \(addPeak) KiB")
+        #expect(try workspace.psql("SELECT count(*) || ' ' || sum(length(data)) FROM evidence_chunk")
+            == "\((Self.sharedSize >> 20) + 1) \(Self.sharedSize + headers.utf8.count)")
+
+        let listed = try await AutomatorProcess.run(["evidence", "list", "INC-1"] + store)
+        #expect(listed.status == 0 && listed.stdout.contains("INC-1  19  ") && listed.stdout.contains("\(id)  INC-1  "),
+                "\(listed.stdout)\(listed.stderr)")
+        let copy = workspace.folder.url.appendingPathComponent("copy.img").path
+        let (got, getPeak) = try await AutomatorProcess.runMeasuringMemory(["evidence", "get", id, "-o", copy] + store)
+        #expect(got.status == 0 && got.stdout.contains("exported  cli"), "\(got.stdout)\(got.stderr)")
+        #expect(getPeak > 0 && getPeak < 96 * 1024, "peak resident memory \(getPeak) KiB")
+        #expect(FileManager.default.contentsEqual(atPath: large, andPath: copy))
+        try FileManager.default.removeItem(atPath: copy)
+
+        let bundle = workspace.folder.url.appendingPathComponent("INC-1.zip").path
+        let (exported, exportPeak) = try await AutomatorProcess.runMeasuringMemory(["evidence", "export", "INC-1", bundle]
+            + store)
+        #expect(exported.status == 0, "\(exported.stderr)")
+        #expect(exportPeak > 0 && exportPeak < 96 * 1024, "peak resident memory \(exportPeak) KiB")
+        let verified = try await AutomatorProcess.run(["evidence", "verify", bundle])
+        #expect(verified.status == 0 && verified.stdout.contains("verified: 2 evidence files"), "\(verified.stdout)")
+        print("evidence on PostgreSQL, \(Self.sharedSize >> 20) MiB: peak resident memory \(addPeak / 1024) MiB adding, "
+            + "\(getPeak / 1024) MiB copying out, \(exportPeak / 1024) MiB exporting")
+
+        // A chunk changed in the database: the copy is refused, saying so, and nothing is written.
+        _ = try workspace.psql("UPDATE evidence_chunk SET data = set_byte(data, 0, 1) WHERE length(data) = \(headers.utf8.count)")
+        let headersID = try #require(listed.stdout.split(separator: "\n").first { $0.hasSuffix("headers.txt") }?
+            .split(separator: " ").first.map(String.init))
+        let refused = try await AutomatorProcess.run(["evidence", "get", headersID, "-o", copy] + store)
+        #expect(refused.status == 1 && refused.stderr.contains("is damaged in the database's vault"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: copy))
+        worker.terminate()
+        #expect(await worker.waitForExit() == 0)
+    }
+
+    /// The large file of the PostgreSQL test: big enough that a copy in memory would show, small
+    /// enough for a quick suite (the 2 GB figure is measured by hand: docs/BENCHMARKS.md).
+    static let sharedSize = 256 << 20
+
+    static func sha256(of text: String, in folder: TemporaryFolder) async throws -> String {
+        try await sha256(try folder.write("sha256-input", text))
+    }
+
     static func sha256(_ path: String) async throws -> String {
         try await AutomatorProcess.python("import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest())",
                                           arguments: [path]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)

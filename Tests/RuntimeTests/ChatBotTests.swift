@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
+import TestSupport
 
 @Suite("The chat bot: commands and the watcher in Lua, settings, war rooms, questions", .serialized,
        .timeLimit(.minutes(2)))
@@ -21,13 +22,13 @@ struct ChatBotTests {
     final class Bot: Sendable {
         let folder: ScratchFolder
         let network: ChatTestNetwork
-        let store: SQLiteStore
+        let store: any EvidenceStore & ChatStore & IntelStore & ReportStore
         let chat: ChatService
         let incidents: IncidentService
         let integrations: Integrations
 
-        init(folder: ScratchFolder? = nil, scripts: String = ChatBotTests.scripts, roles: [String: [String]] = [:])
-            async throws
+        init(folder: ScratchFolder? = nil, scripts: String = ChatBotTests.scripts, roles: [String: [String]] = [:],
+             on kind: StoreUnderTest = .sqlite) async throws
         {
             let folder = try folder ?? ScratchFolder()
             self.folder = folder
@@ -36,7 +37,11 @@ struct ChatBotTests {
             try "203.0.113.45 C2 of the test campaign\n\(digest) dropper\n".write(toFile: feed, atomically: true,
                                                                                   encoding: .utf8)
             network = ChatTestNetwork(files: ["https://files/malware.bin": ChatBotTests.malware])
-            store = try SQLiteStore(folder: folder.path + "/data")
+            store = if kind == .postgres {
+                try await PostgresStore(location: try PostgresLocation(url: try await PostgresServer.shared().makeDatabase()))
+            } else {
+                try SQLiteStore(folder: folder.path + "/data")
+            }
             let ledger = try await IncidentLedger(store: store)
             integrations = await Integrations(folder: folder.path + "/none", settings: [:], logger: ChatBotTests.logger)
             let feeds = FeedSet([IntelConfiguration.FeedSettings(name: "bad", path: feed, verdict: "malicious")],
@@ -138,9 +143,10 @@ struct ChatBotTests {
         await bot.stop()
     }
 
-    @Test("A war room: !incident new, messages journaled, !note, !evidence, !task, and the finding seen in a past incident")
-    func warRoom() async throws {
-        let bot = try await Bot()
+    @Test("A war room: !incident new, messages journaled, !note, !evidence, !task, and the finding seen in a past incident",
+          arguments: StoreUnderTest.allCases)
+    func warRoom(_ kind: StoreUnderTest) async throws {
+        let bot = try await Bot(on: kind)
         var old = IncidentDraft(title: "Beacon", type: "malware", severity: .high)
         old.details = "host beaconed to 203.0.113.45 every minute"
         let past = try await bot.incidents.create(old, by: "test", choosingPlaybook: false).incident.id
@@ -165,6 +171,10 @@ struct ChatBotTests {
         let evidence = try await bot.store.evidenceList(of: IncidentID(2))
         #expect(evidence.map(\.name) == ["message-bob-m20.txt", "dropper.bin"])
         #expect(evidence.last?.hashes == FileHashes(ChatBotTests.malware) && evidence.last?.collectedBy == "test:alice")
+        let copy = bot.folder.path + "/dropper.copy"
+        try await EvidenceService(store: bot.store, dataFolder: bot.folder.path + "/data")
+            .copy(try #require(evidence.last).id, to: copy, by: "test")
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: copy))) == Array(ChatBotTests.malware))
 
         let task = try await bot.incidents.ledger.store.listTasks(TaskQuery())
         #expect(task.isEmpty)

@@ -1,21 +1,80 @@
 @testable import AutomatorRuntime
 import Foundation
 import Testing
+import TestSupport
 
-@Suite("Evidence: the vault by content, custody, the signed bundle and its verification", .timeLimit(.minutes(1)))
-struct EvidenceTests {
+/// Evidence's storage for a test, on either store: the data folder (SQLite's database and vault,
+/// or the signing key beside PostgreSQL), opened again on the same storage by `open()`, and the
+/// vault read and damaged behind the store's back.
+struct EvidenceStorage: Sendable {
+    let kind: StoreUnderTest
+    let folder: ScratchFolder
+    /// PostgreSQL's database, by name and address.
+    private let database: (name: String, url: String)?
+
+    init(_ kind: StoreUnderTest) async throws {
+        self.kind = kind
+        folder = try ScratchFolder()
+        guard kind == .postgres else {
+            database = nil
+            return
+        }
+        let url = try await PostgresServer.shared().makeDatabase()
+        let name = try #require(URLComponents(string: url)?.path.dropFirst())
+        database = (String(name), url)
+    }
+
+    /// The store; a PostgreSQL store is the same worker at every opening, so that it resumes its runs.
+    func open() async throws -> any EvidenceStore {
+        guard let database else { return try SQLiteStore(folder: folder.path) }
+        return try await PostgresStore(location: try PostgresLocation(url: database.url), lease: RunLease(worker: "desk"))
+    }
+
     /// A store with INC-1, and its evidence service.
-    static func service(in folder: ScratchFolder) async throws -> EvidenceService {
-        let store = try SQLiteStore(folder: folder.path)
+    func service() async throws -> EvidenceService {
+        let store = try await open()
         try await store.write(.createIncident(IncidentDraft(title: "Phish", type: "phishing", severity: .high)
             .incident(IncidentID(1), at: Date())))
         return EvidenceService(store: store, dataFolder: folder.path)
     }
 
-    @Test("The same content is kept once, under its SHA-256; each addition is a record, journaled, with custody")
-    func vault() async throws {
-        let folder = try ScratchFolder()
-        let service = try await Self.service(in: folder)
+    /// How many objects, and how many chunks (PostgreSQL; one an object in a folder), the vault keeps.
+    func stored() async throws -> [Int] {
+        guard let database else {
+            let objects = (FileManager.default.enumerator(atPath: folder.path + "/evidence/objects")?.allObjects as? [String]
+                ?? []).filter { $0.count > 3 && !$0.contains(".incoming") }.count
+            return [objects, objects]
+        }
+        return try await PostgresServer.shared().psql("""
+            SELECT (SELECT count(*) FROM evidence_object) || ' ' || (SELECT count(*) FROM evidence_chunk)
+            """, database: database.name).split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+    }
+
+    /// Changes one byte of the content kept under `sha256` (of its second chunk on PostgreSQL,
+    /// when it has one), as a disk or a hand might.
+    func damage(_ sha256: String) async throws {
+        guard let database else {
+            let path = FolderVault(dataFolder: folder.path).path(of: sha256)
+            var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            bytes[bytes.count / 2] ^= 0x01
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            return
+        }
+        try await PostgresServer.shared().psql("""
+            UPDATE evidence_chunk SET data = set_byte(data, 7, get_byte(data, 7) # 1)
+            WHERE sha256 = (SELECT chunks[least(2, cardinality(chunks))] FROM evidence_object WHERE sha256 = '\(sha256)')
+            """, database: database.name)
+    }
+}
+
+@Suite("Evidence: the vault by content, custody, the signed bundle and its verification", .timeLimit(.minutes(1)))
+struct EvidenceTests {
+    @Test("The same content is kept once, under its SHA-256; each addition is a record, journaled, with custody",
+          arguments: StoreUnderTest.allCases)
+    func vault(_ kind: StoreUnderTest) async throws {
+        let storage = try await EvidenceStorage(kind)
+        let folder = storage.folder
+        let service = try await storage.service()
         let file = folder.path + "/mail.eml"
         try "Subject: invoice\n\nclick here\n".write(toFile: file, atomically: true, encoding: .utf8)
         let first = try await service.add(file: file, to: IncidentID(1), description: "reported", source: "cli", by: "cli:alice")
@@ -23,29 +82,55 @@ struct EvidenceTests {
                                            name: "copy.eml", source: "chat", by: "slack:bob")
         #expect(first.hashes == second.hashes && first.id != second.id)
         #expect(first.hashes == FileHashes(Array("Subject: invoice\n\nclick here\n".utf8)))
-        let objects = try FileManager.default.subpathsOfDirectory(atPath: folder.path + "/evidence/objects")
-            .filter { !$0.hasSuffix("/") && $0.count > 3 }
-        #expect(objects == [String(first.hashes.sha256.prefix(2)) + "/" + first.hashes.sha256.dropFirst(2)])
+        #expect(try await storage.stored() == [1, 1])
+        if kind == .sqlite {
+            let objects = try FileManager.default.subpathsOfDirectory(atPath: folder.path + "/evidence/objects")
+                .filter { !$0.hasSuffix("/") && $0.count > 3 }
+            #expect(objects == [String(first.hashes.sha256.prefix(2)) + "/" + first.hashes.sha256.dropFirst(2)])
+        }
 
         let (seen, custody) = try await service.get(first.id, by: "cli:carol")
         #expect(seen == first)
         #expect(custody.map { "\($0.action.rawValue) \($0.actor)" } == ["added cli:alice", "viewed cli:carol"])
+        #expect(try await service.list(of: IncidentID(1)) == [first, second])
+        #expect(try await service.list(of: IncidentID(2)).isEmpty)
+        #expect(try await service.list(of: nil).count == 2)
+        let copy = folder.path + "/copy.eml"
+        try await service.copy(first.id, to: copy, by: "cli:dave")
+        #expect(FileManager.default.contentsEqual(atPath: file, andPath: copy))
+        #expect(try await service.store.custody(of: first.id).last.map { "\($0.action) \($0.actor) \($0.detail)" }
+            == "exported cli:dave \(copy)")
         let journal = try await service.store.journal(of: IncidentID(1))
         #expect(journal.filter { $0.kind == .evidence }.map(\.actor) == ["cli:alice", "slack:bob"])
         #expect(try await service.store.verifyJournal(of: nil).problem == nil)
 
-        await #expect(throws: EvidenceError.self) {
+        let unknown = await #expect(throws: EvidenceError.self) {
             _ = try await service.add(file: file, to: IncidentID(9), source: "cli", by: "cli:alice")
         }
+        #expect(unknown?.kind == .notFound)
         await #expect(throws: EvidenceError.self) {
             _ = try await service.add(file: folder.path + "/missing", to: IncidentID(1), source: "cli", by: "cli:alice")
         }
+        try await service.store.write(.addEvidence(first))  // recorded again: the first record stays
+        #expect(try await service.list(of: nil).count == 2)
+        let refused = await #expect(throws: StoreError.self) {
+            var stray = first
+            stray.id = Evidence.newID()
+            stray.incident = IncidentID(9)
+            try await service.store.write(.addEvidence(stray))
+        }
+        #expect(refused?.kind == .notFound)
+        try await service.store.write(.noteCustody([CustodyEvent(evidence: "EV-000000000000", actor: "x", action: .viewed)]))
+        #expect(try await service.store.custody(of: "EV-000000000000").isEmpty)
+        await service.store.close()
     }
 
-    @Test("A bundle verifies; a changed byte, an added or removed file, or a changed manifest is caught and named")
-    func bundle() async throws {
-        let folder = try ScratchFolder()
-        let service = try await Self.service(in: folder)
+    @Test("A bundle verifies; a changed byte, an added or removed file, or a changed manifest is caught and named",
+          arguments: StoreUnderTest.allCases)
+    func bundle(_ kind: StoreUnderTest) async throws {
+        let storage = try await EvidenceStorage(kind)
+        let folder = storage.folder
+        let service = try await storage.service()
         _ = try await service.add(bytes: Array("pcap bytes".utf8), to: IncidentID(1), name: "capture.pcap", source: "cli",
                                   by: "cli:alice")
         _ = try await service.add(bytes: Array("headers".utf8), to: IncidentID(1), name: "headers.txt", source: "cli",
@@ -95,18 +180,86 @@ struct EvidenceTests {
                 #expect(error.description.contains(reason), "\(error)")
             }
         }
+        await service.store.close()
+    }
+
+    @Test("Content read back must hash to its name: a damaged object is refused, and nothing of it handed out",
+          arguments: StoreUnderTest.allCases)
+    func damaged(_ kind: StoreUnderTest) async throws {
+        let storage = try await EvidenceStorage(kind)
+        let folder = storage.folder
+        let service = try await storage.service()
+        // Three chunks on PostgreSQL: the damage is in the middle one.
+        let content = (0..<(5 << 19)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 20) }
+        let kept = try await service.add(bytes: content, to: IncidentID(1), name: "memory.dmp", source: "cli", by: "cli:alice")
+        #expect(try await storage.stored()[1] == (kind == .postgres ? 3 : 1))
+        let copy = folder.path + "/memory.dmp"
+        try await service.copy(kept.id, to: copy, by: "cli:alice")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == Data(content))
+
+        try await storage.damage(kept.hashes.sha256)
+        try FileManager.default.removeItem(atPath: copy)
+        let refused = await #expect(throws: EvidenceError.self) { try await service.copy(kept.id, to: copy, by: "cli:alice") }
+        #expect(refused?.kind == .tampered)
+        let expected = kind == .postgres ? "chunk 1 of \(kept.hashes.sha256) is damaged in the database's vault"
+            : "the vault's copy of \(kept.hashes.sha256) is damaged: what was read hashes to"
+        #expect(refused?.description.contains(expected) == true, "\(String(describing: refused))")
+        #expect(!FileManager.default.fileExists(atPath: copy) && !FileManager.default.fileExists(atPath: copy + ".partial"))
+
+        let bundle = folder.path + "/INC-1.zip"
+        let unexported = await #expect(throws: EvidenceError.self) { _ = try await service.export(IncidentID(1), to: bundle, by: "cli:alice") }
+        #expect(unexported?.kind == .tampered)
+        #expect(!FileManager.default.fileExists(atPath: bundle) && !FileManager.default.fileExists(atPath: bundle + ".partial"))
+        #expect(try await service.store.custody(of: kept.id).map(\.action) == [.added, .exported])
+        await service.store.close()
+    }
+
+    @Test("PostgreSQL keeps each chunk once, also across files; an upload cut short leaves no object", arguments: [StoreUnderTest.postgres])
+    func chunks(_ kind: StoreUnderTest) async throws {
+        let storage = try await EvidenceStorage(kind)
+        let service = try await storage.service()
+        let megabyte = 1 << 20
+        let first = [UInt8](repeating: 0, count: megabyte) + [UInt8](repeating: 1, count: megabyte)
+            + [UInt8](repeating: 2, count: megabyte / 2)
+        let kept = try await service.add(bytes: first, to: IncidentID(1), name: "a.img", source: "cli", by: "cli:alice")
+        #expect(kept.size == Int64(first.count) && kept.hashes == FileHashes(first))
+        #expect(try await storage.stored() == [1, 3])
+        _ = try await service.add(bytes: first, to: IncidentID(1), name: "again.img", source: "cli", by: "cli:alice")
+        #expect(try await storage.stored() == [1, 3])
+        // Its first megabyte is the first file's: one chunk more, not two.
+        let second = [UInt8](repeating: 0, count: megabyte) + [UInt8](repeating: 3, count: megabyte)
+        _ = try await service.add(bytes: second, to: IncidentID(1), name: "b.img", source: "cli", by: "cli:alice")
+        #expect(try await storage.stored() == [2, 4])
+        let empty = try await service.add(bytes: [], to: IncidentID(1), name: "empty", source: "cli", by: "cli:alice")
+        #expect(empty.size == 0 && empty.hashes == FileHashes([]))
+        let copy = storage.folder.path + "/out"
+        try await service.copy(empty.id, to: copy, by: "cli:alice")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: copy)).isEmpty)
+
+        // The source fails after two chunks: they may stay, named by nothing; no object is.
+        let failed = await #expect(throws: EvidenceError.self) {
+            var given = 0
+            _ = try await service.vault.keep { () throws(EvidenceError) -> Data? in
+                given += 1
+                guard given <= 2 else { throw EvidenceError(.unavailable, "the disk went away") }
+                return Data(repeating: UInt8(given + 10), count: megabyte)
+            }
+        }
+        #expect(failed?.description == "the disk went away")
+        #expect(try await storage.stored() == [3, 6])
+        await service.store.close()
     }
 
     @Test("Scripts take files only from the inbox: no path out of it, not even through a link")
     func inbox() throws {
         let folder = try ScratchFolder()
-        let vault = EvidenceVault(dataFolder: folder.path)
-        try FileManager.default.createDirectory(atPath: vault.inbox, withIntermediateDirectories: true)
-        try "x".write(toFile: vault.inbox + "/dump.bin", atomically: true, encoding: .utf8)
-        try FileManager.default.createSymbolicLink(atPath: vault.inbox + "/passwd", withDestinationPath: "/etc/passwd")
-        #expect(try vault.inboxFile("dump.bin").hasSuffix("/evidence/inbox/dump.bin"))
+        let inbox = EvidenceInbox(dataFolder: folder.path)
+        try FileManager.default.createDirectory(atPath: inbox.folder, withIntermediateDirectories: true)
+        try "x".write(toFile: inbox.folder + "/dump.bin", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: inbox.folder + "/passwd", withDestinationPath: "/etc/passwd")
+        #expect(try inbox.file("dump.bin").hasSuffix("/evidence/inbox/dump.bin"))
         for escape in ["../../automator.sqlite", "/etc/passwd", "passwd", "sub/../../x"] {
-            #expect(throws: EvidenceError.self, "\(escape)") { try vault.inboxFile(escape) }
+            #expect(throws: EvidenceError.self, "\(escape)") { try inbox.file(escape) }
         }
     }
 
@@ -118,24 +271,26 @@ struct EvidenceTests {
 
 @Suite("Evidence from playbooks: inc:evidence, exactly once across a restart", .timeLimit(.minutes(1)))
 struct EvidenceModuleTests {
-    /// The incident service of `folder`, whose playbook keeps evidence, then waits on a task.
-    static func desk(_ folder: ScratchFolder) async throws -> IncidentService {
-        let store = try SQLiteStore(folder: folder.path + "/data")
+    /// The incident service of `storage`, whose playbook keeps evidence, then waits on a task.
+    static func desk(_ storage: EvidenceStorage) async throws -> IncidentService {
+        let store = try await storage.open()
         let ledger = try await IncidentLedger(store: store)
         let modules: [any HostModule] = [JSONModule(), TimeModule(), IncidentsModule(ledger: ledger),
-                                         EvidenceModule(service: EvidenceService(store: store, dataFolder: folder.path + "/data"))]
+                                         EvidenceModule(service: EvidenceService(store: store, dataFolder: storage.folder.path))]
         let service = try IncidentService(ledger: ledger, runs: try RunService(store: store, modules: modules, executors: 1),
-                                          scripts: folder.path + "/scripts", modules: modules)
+                                          scripts: storage.folder.path + "/scripts", modules: modules)
         try await service.start()
         return service
     }
 
-    @Test("A playbook keeps data and an inbox file; replayed after a restart, it keeps nothing twice")
-    func playbook() async throws {
-        let folder = try ScratchFolder()
+    @Test("A playbook keeps data and an inbox file; replayed after a restart, it keeps nothing twice",
+          arguments: StoreUnderTest.allCases)
+    func playbook(_ kind: StoreUnderTest) async throws {
+        let storage = try await EvidenceStorage(kind)
+        let folder = storage.folder
         try FileManager.default.createDirectory(atPath: folder.path + "/scripts/playbooks", withIntermediateDirectories: true)
-        try FileManager.default.createDirectory(atPath: folder.path + "/data/evidence/inbox", withIntermediateDirectories: true)
-        try "collected by the EDR".write(toFile: folder.path + "/data/evidence/inbox/triage.zip", atomically: true,
+        try FileManager.default.createDirectory(atPath: folder.path + "/evidence/inbox", withIntermediateDirectories: true)
+        try "collected by the EDR".write(toFile: folder.path + "/evidence/inbox/triage.zip", atomically: true,
                                          encoding: .utf8)
         try """
             return playbook {
@@ -150,7 +305,7 @@ struct EvidenceModuleTests {
               end,
             }
             """.write(toFile: folder.path + "/scripts/playbooks/keep.lua", atomically: true, encoding: .utf8)
-        var service = try await Self.desk(folder)
+        var service = try await Self.desk(storage)
         let created = try await service.create(IncidentDraft(title: "Dropper", type: "malware", severity: .high), by: "test")
         let run = try #require(created.run)
         var task: IncidentTask?
@@ -161,17 +316,20 @@ struct EvidenceModuleTests {
         #expect(task != nil)
         await service.shutdown()
 
-        service = try await Self.desk(folder)
+        service = try await Self.desk(storage)
         _ = try await service.ledger.complete(try #require(task).id, answer: "", by: "test")
         await service.runs.waitForEnd(run.id)
         #expect(try await service.runs.run(run.id)?.status == .completed)
-        let store = try #require(service.store as? SQLiteStore)
+        let store = try #require(service.store as? any EvidenceStore)
         let kept = try await store.evidenceList(of: created.incident.id)
         #expect(kept.map(\.name) == ["headers.txt", "triage.zip"])
         #expect(kept.first?.tags == ["mail"] && kept.last?.description == "EDR package")
         #expect(kept.allSatisfy { $0.collectedBy == "playbook \(run.id)" })
         let notes = try await store.journal(of: created.incident.id).filter { $0.kind == .note }
         #expect(notes.map(\.text) == [FileHashes(Array("Received: from evil".utf8)).sha256 + " triage.zip 2"])
+        let copy = folder.path + "/triage-copy.zip"
+        try await EvidenceService(store: store, dataFolder: folder.path).copy(kept[1].id, to: copy, by: "test")
+        #expect(try String(contentsOfFile: copy, encoding: .utf8) == "collected by the EDR")
         await service.shutdown()
     }
 }

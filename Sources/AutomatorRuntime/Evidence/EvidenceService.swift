@@ -1,17 +1,21 @@
-public import Foundation
+import Foundation
 
-/// Evidence on incidents: files kept in the vault by content, recorded with who collected them,
-/// every look and export noted as custody, and exported with the incident's journal as a signed
-/// bundle that `EvidenceBundle.verify` checks.
+/// Evidence on incidents: files kept in the store's vault by content, recorded with who
+/// collected them, every look and export noted as custody, and exported with the incident's
+/// journal as a signed bundle that `EvidenceBundle.verify` checks.
 public struct EvidenceService: Sendable {
     public let store: any EvidenceStore
-    public let vault: EvidenceVault
+    public let vault: any EvidenceVault
+    /// The data folder's inbox, for playbooks' files.
+    public let inbox: EvidenceInbox
+    /// Where the bundles' signing key is (`JournalSignature`).
     private let dataFolder: String
 
     public init(store: any EvidenceStore, dataFolder: String) {
         self.store = store
         self.dataFolder = dataFolder
-        vault = EvidenceVault(dataFolder: dataFolder)
+        vault = store.evidenceVault(dataFolder: dataFolder)
+        inbox = EvidenceInbox(dataFolder: dataFolder)
     }
 
     /// Keeps the file at `path` as evidence on `incident`, and journals it there.
@@ -19,7 +23,7 @@ public struct EvidenceService: Sendable {
                     tags: [String] = [], source: String, by actor: String) async throws(EvidenceError) -> Evidence
     {
         try await requireIncident(incident)
-        let (hashes, size) = try vault.add(file: path)
+        let (hashes, size) = try await vault.add(file: path)
         let evidence = Evidence(incident: incident, name: name ?? (path as NSString).lastPathComponent,
                                 description: description, source: source, collectedBy: actor, tags: tags, hashes: hashes,
                                 size: size)
@@ -32,7 +36,7 @@ public struct EvidenceService: Sendable {
                     source: String, by actor: String) async throws(EvidenceError) -> Evidence
     {
         try await requireIncident(incident)
-        let (hashes, size) = try vault.add(bytes: bytes)
+        let (hashes, size) = try await vault.add(bytes: bytes)
         let evidence = Evidence(incident: incident, name: name, description: description, source: source, collectedBy: actor,
                                 tags: tags, hashes: hashes, size: size)
         do { try await store.write(Self.recording(evidence)) } catch { throw Self.error(error) }
@@ -64,12 +68,7 @@ public struct EvidenceService: Sendable {
     /// Copies the evidence's content to `path` (custody: exported there).
     public func copy(_ id: String, to path: String, by actor: String) async throws(EvidenceError) {
         let evidence = try await load(id)
-        do {
-            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-            try FileManager.default.copyItem(atPath: vault.path(of: evidence.hashes.sha256), toPath: path)
-        } catch {
-            throw EvidenceError(.unavailable, "cannot copy \(id) to \(path): \(error.localizedDescription)")
-        }
+        try await vault.copy(evidence.hashes.sha256, to: path)
         do { try await store.write(.noteCustody([CustodyEvent(evidence: id, actor: actor, action: .exported, detail: path)])) }
         catch { throw Self.error(error) }
     }
@@ -101,7 +100,9 @@ public struct EvidenceService: Sendable {
             let archive = try ZipArchive.Writer(path: temporary)
             let journalText = Array(IncidentJSON.list(journal).utf8)
             for file in files {
-                try archive.add(EvidenceBundle.path(of: file), file: vault.path(of: file.hashes.sha256))
+                try await archive.add(EvidenceBundle.path(of: file)) { write throws(EvidenceError) in
+                    try await vault.read(file.hashes.sha256) { data throws(EvidenceError) in try write(data) }
+                }
             }
             try archive.add(EvidenceBundle.journalPath, bytes: journalText)
             let manifest = EvidenceBundle.manifest(of: details, files: files, custody: custody, journal: journalText,

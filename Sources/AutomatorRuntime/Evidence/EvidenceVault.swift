@@ -1,31 +1,31 @@
-import Foundation
+public import Foundation
+import Crypto
 
-/// Evidence files by content: `DATA/evidence/objects/AB/CDEF...`, named by their SHA-256. A file
-/// is copied a megabyte at a time while its MD5, SHA-1 and SHA-256 are computed, so a file of
-/// gigabytes takes the memory of one chunk; the same content is kept once however often it is
-/// added. Objects are written to a temporary name and renamed once whole and synced: a crash
-/// leaves no partial object under a hash.
-public struct EvidenceVault: Sendable {
-    public let folder: String
-    static let chunk = 1 << 20
+/// Where evidence content is kept, by its SHA-256: the data folder's `FolderVault` beside SQLite,
+/// `PostgresVault` in the shared database (which every worker reaches), chosen by the store
+/// (`EvidenceStore.evidenceVault`). Both take and give content a chunk at a time, so a file of
+/// gigabytes takes the memory of one chunk, and keep the same content once.
+public protocol EvidenceVault: Sendable {
+    /// Keeps the content `next` yields, until it yields nil; returns once the content is kept
+    /// whole under its SHA-256 (a record may name it then: a crash before leaves no object).
+    func keep(_ next: () throws(EvidenceError) -> Data?) async throws(EvidenceError) -> (FileHashes, Int64)
 
-    public init(dataFolder: String) { folder = dataFolder + "/evidence" }
+    /// Gives the content kept under `sha256` to `body`, a chunk at a time, as stored
+    /// (`read(_:_:)` checks it against its name).
+    func chunks(of sha256: String, _ body: (Data) async throws(EvidenceError) -> Void) async throws(EvidenceError)
+}
 
-    /// Where collectors drop files for `inc:evidence{ path = ... }`: scripts may name files here
-    /// and nowhere else.
-    public var inbox: String { folder + "/inbox" }
+extension EvidenceVault {
+    /// A chunk of content at a time, for both kinds.
+    static var chunk: Int { 1 << 20 }
 
-    public func path(of sha256: String) -> String {
-        folder + "/objects/" + sha256.prefix(2) + "/" + sha256.dropFirst(2)
-    }
-
-    /// Copies the file at `source` in; its hashes and size.
-    public func add(file source: String) throws(EvidenceError) -> (FileHashes, Int64) {
+    /// Keeps the file at `source`; its hashes and size.
+    public func add(file source: String) async throws(EvidenceError) -> (FileHashes, Int64) {
         guard let input = FileHandle(forReadingAtPath: source) else {
             throw EvidenceError(.notFound, "cannot read \(source): check the path and its permissions")
         }
         defer { try? input.close() }
-        return try add { () throws(EvidenceError) -> Data? in
+        return try await keep { () throws(EvidenceError) -> Data? in
             do {
                 let data = try input.read(upToCount: Self.chunk)
                 return data?.isEmpty == false ? data : nil
@@ -36,71 +36,56 @@ public struct EvidenceVault: Sendable {
     }
 
     /// Keeps `bytes`; their hashes and size.
-    public func add(bytes: [UInt8]) throws(EvidenceError) -> (FileHashes, Int64) {
+    public func add(bytes: [UInt8]) async throws(EvidenceError) -> (FileHashes, Int64) {
         var offset = 0
-        return try add { () throws(EvidenceError) -> Data? in
+        return try await keep { () throws(EvidenceError) -> Data? in
             guard offset < bytes.count else { return nil }
             defer { offset += Self.chunk }
             return Data(bytes[offset..<min(offset + Self.chunk, bytes.count)])
         }
     }
 
-    private func add(_ next: () throws(EvidenceError) -> Data?) throws(EvidenceError) -> (FileHashes, Int64) {
-        let temporary = folder + "/objects/.incoming-\(UUID().uuidString)"
-        do {
-            try FileManager.default.createDirectory(atPath: folder + "/objects", withIntermediateDirectories: true)
-        } catch {
-            throw EvidenceError(.unavailable, "cannot create \(folder)/objects: \(error.localizedDescription)")
+    /// Gives the content kept under `sha256` to `body`, a chunk at a time; throws `.tampered`
+    /// when what was read does not hash to `sha256`, its name. What `body` was given then is
+    /// not the evidence: callers write it somewhere temporary and discard it on a throw.
+    public func read(_ sha256: String, _ body: (Data) async throws(EvidenceError) -> Void) async throws(EvidenceError) {
+        var hasher = SHA256()
+        try await chunks(of: sha256) { data throws(EvidenceError) in
+            hasher.update(data: data)
+            try await body(data)
         }
+        let read = FileHashes.hex(hasher.finalize())
+        guard read == sha256 else {
+            throw EvidenceError(.tampered, "the vault's copy of \(sha256) is damaged: what was read hashes to \(read), "
+                + "not to its name; nothing was handed out. Restore the evidence from an exported bundle or a backup")
+        }
+    }
+
+    /// Writes the content kept under `sha256` to `path` (replacing it), checked as it is read:
+    /// damaged content never reaches `path`.
+    public func copy(_ sha256: String, to path: String) async throws(EvidenceError) {
+        let temporary = path + ".partial"
         guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]),
               let output = FileHandle(forWritingAtPath: temporary)
-        else { throw EvidenceError(.unavailable, "cannot write in \(folder)/objects: check the disk and its permissions") }
-        var hasher = FileHashes.Hasher()
-        var size: Int64 = 0
+        else { throw EvidenceError(.unavailable, "cannot write \(temporary): check the folder and its permissions") }
         do throws(EvidenceError) {
             defer { try? output.close() }
-            while let data = try next() {
-                hasher.update(data)
-                size += Int64(data.count)
+            try await read(sha256) { data throws(EvidenceError) in
                 do { try output.write(contentsOf: data) } catch {
-                    throw EvidenceError(.unavailable, "writing the evidence failed (is the disk full?): "
-                        + error.localizedDescription)
+                    throw EvidenceError(.unavailable, "writing \(path) failed (is the disk full?): \(error.localizedDescription)")
                 }
             }
-            do { try output.synchronize() } catch {
-                throw EvidenceError(.unavailable, "the evidence could not be synced to disk: \(error.localizedDescription)")
+            do {
+                try output.synchronize()
+                if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+                try FileManager.default.moveItem(atPath: temporary, toPath: path)
+            } catch {
+                throw EvidenceError(.unavailable, "cannot copy to \(path): \(error.localizedDescription)")
             }
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
         }
-        let hashes = hasher.finalize()
-        let final = path(of: hashes.sha256)
-        do {
-            if FileManager.default.fileExists(atPath: final) {
-                try FileManager.default.removeItem(atPath: temporary)
-            } else {
-                try FileManager.default.createDirectory(atPath: (final as NSString).deletingLastPathComponent,
-                                                        withIntermediateDirectories: true)
-                try FileManager.default.moveItem(atPath: temporary, toPath: final)
-            }
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw EvidenceError(.unavailable, "the evidence could not be kept as \(final): \(error.localizedDescription)")
-        }
-        return (hashes, size)
-    }
-
-    /// The path of a file named for `inc:evidence{ path = ... }`, if it is in the inbox.
-    public func inboxFile(_ name: String) throws(EvidenceError) -> String {
-        let resolved = URL(fileURLWithPath: name.hasPrefix("/") ? name : inbox + "/" + name).standardizedFileURL
-            .resolvingSymlinksInPath().path
-        let root = URL(fileURLWithPath: inbox).standardizedFileURL.resolvingSymlinksInPath().path
-        guard resolved.hasPrefix(root + "/") else {
-            throw EvidenceError(.invalid, "scripts may take evidence files only from \(inbox): copy the file there, "
-                + "or use `automator evidence add` for any file")
-        }
-        return resolved
     }
 }
 

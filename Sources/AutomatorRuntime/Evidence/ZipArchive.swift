@@ -26,31 +26,33 @@ enum ZipArchive {
         }
 
         func add(_ name: String, bytes: [UInt8]) throws(EvidenceError) {
+            let header = try begin(name)
             var crc = CRC32()
             crc.update(bytes)
-            try add(name, size: UInt64(bytes.count), crc: crc.value) { write throws(EvidenceError) in try write(Data(bytes)) }
+            try write(Data(bytes))
+            try end(header, name: name, crc: crc.value)
         }
 
-        /// Copies the file at `path` in: a first pass for its CRC, a second to copy it.
-        func add(_ name: String, file path: String) throws(EvidenceError) {
-            var crc = CRC32()
-            var size: UInt64 = 0
-            try Self.read(path) { chunk in
-                crc.update(chunk)
-                size += UInt64(chunk.count)
-            }
-            try add(name, size: size, crc: crc.value) { write throws(EvidenceError) in
-                try Self.read(path) { chunk throws(EvidenceError) in try write(chunk) }
-            }
-        }
-
-        private func add(_ name: String, size: UInt64, crc: UInt32,
-                         content: ((Data) throws(EvidenceError) -> Void) throws(EvidenceError) -> Void) throws(EvidenceError)
+        /// Adds an entry whose content `content` gives a chunk at a time (an evidence vault's
+        /// read), in one pass: the header is written first, its CRC and size filled in after.
+        func add(_ name: String, content: ((Data) throws(EvidenceError) -> Void) async throws(EvidenceError) -> Void)
+            async throws(EvidenceError)
         {
-            guard size < UInt64(UInt32.max), offset < UInt64(UInt32.max) else {
-                throw EvidenceError(.invalid, "\(name) does not fit a ZIP archive without ZIP64 (4 GiB): export it on its own")
+            let header = try begin(name)
+            var crc = CRC32()
+            try await content { data throws(EvidenceError) in
+                crc.update(data)
+                try write(data)
             }
-            let entry = Entry(name: name, crc: crc, size: UInt32(size), offset: UInt32(offset))
+            try end(header, name: name, crc: crc.value)
+        }
+
+        /// Writes an entry's local header, its CRC and size zero until `end`; returns its offset.
+        private func begin(_ name: String) throws(EvidenceError) -> UInt64 {
+            guard offset < UInt64(UInt32.max) else {
+                throw EvidenceError(.invalid, "the archive reached 4 GiB before \(name), which needs ZIP64: export less")
+            }
+            let start = offset
             var header = ZipBytes()
             header.u32(0x0403_4B50)
             header.u16(20)                 // version needed: 2.0
@@ -58,15 +60,34 @@ enum ZipArchive {
             header.u16(0)                  // stored
             header.u16(0)
             header.u16(0x21)               // 1980-01-01: the content's hashes date it, not the archive
-            header.u32(crc)
-            header.u32(entry.size)
-            header.u32(entry.size)
+            header.u32(0)                  // CRC, compressed and uncompressed sizes: filled in by `end`
+            header.u32(0)
+            header.u32(0)
             header.u16(UInt16(name.utf8.count))
             header.u16(0)
             header.bytes += Array(name.utf8)
             try write(Data(header.bytes))
-            try content { data throws(EvidenceError) in try write(data) }
-            entries.append(entry)
+            return start
+        }
+
+        /// Fills in the CRC and size of the entry whose header is at `start`, now written whole.
+        private func end(_ start: UInt64, name: String, crc: UInt32) throws(EvidenceError) {
+            let size = offset - start - 30 - UInt64(name.utf8.count)
+            guard size < UInt64(UInt32.max) else {
+                throw EvidenceError(.invalid, "\(name) does not fit a ZIP archive without ZIP64 (4 GiB): export it on its own")
+            }
+            var fields = ZipBytes()
+            fields.u32(crc)
+            fields.u32(UInt32(size))
+            fields.u32(UInt32(size))
+            do {
+                try output.seek(toOffset: start + 14)
+                try output.write(contentsOf: Data(fields.bytes))
+                try output.seek(toOffset: offset)
+            } catch {
+                throw EvidenceError(.unavailable, "writing the archive failed: \(error.localizedDescription)")
+            }
+            entries.append(Entry(name: name, crc: crc, size: UInt32(size), offset: UInt32(start)))
         }
 
         func finish() throws(EvidenceError) {
@@ -116,21 +137,6 @@ enum ZipArchive {
                 throw EvidenceError(.unavailable, "writing the archive failed (is the disk full?): \(error.localizedDescription)")
             }
             offset += UInt64(data.count)
-        }
-
-        static func read(_ path: String, _ body: (Data) throws(EvidenceError) -> Void) throws(EvidenceError) {
-            guard let input = FileHandle(forReadingAtPath: path) else {
-                throw EvidenceError(.notFound, "cannot read \(path): the vault is missing a file")
-            }
-            defer { try? input.close() }
-            while true {
-                let data: Data?
-                do { data = try input.read(upToCount: chunk) } catch {
-                    throw EvidenceError(.unavailable, "reading \(path) failed: \(error.localizedDescription)")
-                }
-                guard let data, !data.isEmpty else { return }
-                try body(data)
-            }
         }
     }
 

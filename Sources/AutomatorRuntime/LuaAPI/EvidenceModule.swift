@@ -24,10 +24,10 @@ public struct EvidenceModule: HostModule {
         // keep(data, path) -> size, md5, sha1, sha256: the content in the vault.
         table.waitingFunction("keep") { call in
             let data = call.isNoneOrNil(1) ? nil : try call.string(1).bytes
-            let path = call.isNoneOrNil(2) ? nil : try service.vault.inboxFile(try call.string(2).description)
+            let path = call.isNoneOrNil(2) ? nil : try service.inbox.file(try call.string(2).description)
             return .task {
-                let (hashes, size) = if let data { try service.vault.add(bytes: data) } else {
-                    try service.vault.add(file: path!)
+                let (hashes, size) = if let data { try await service.vault.add(bytes: data) } else {
+                    try await service.vault.add(file: path!)
                 }
                 return [.integer(size), .string(LuaString(hashes.md5)), .string(LuaString(hashes.sha1)),
                         .string(LuaString(hashes.sha256))]

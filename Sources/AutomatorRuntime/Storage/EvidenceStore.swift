@@ -1,5 +1,9 @@
 /// Where evidence records and their chains of custody are kept (the files are in the vault).
 public protocol EvidenceStore: JournalStore {
+    /// The vault of this store's evidence files: beside SQLite, the data folder's; beside
+    /// PostgreSQL, the database, which every worker reaches.
+    func evidenceVault(dataFolder: String) -> any EvidenceVault
+
     func evidence(_ id: String) async throws(StoreError) -> Evidence?
     /// Of one incident, or all; oldest first.
     func evidenceList(of incident: IncidentID?) async throws(StoreError) -> [Evidence]

@@ -2,6 +2,8 @@ import Foundation
 import GRDB
 
 extension SQLiteStore: EvidenceStore {
+    public func evidenceVault(dataFolder: String) -> any EvidenceVault { FolderVault(dataFolder: dataFolder) }
+
     public func evidence(_ id: String) async throws(StoreError) -> Evidence? {
         try await read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM evidence WHERE id = ?", arguments: [id]).map(Self.evidence)
@@ -39,11 +41,12 @@ extension SQLiteStore: EvidenceStore {
     static func applyEvidenceWrite(_ write: StoreWrite, to db: Database) throws -> StoreError? {
         switch write {
         case .addEvidence(let evidence):
+            // Recorded again (the same id): the first record stays, as on PostgreSQL.
             do {
                 try db.cachedStatement(sql: """
                     INSERT INTO evidence (id, incident, name, description, source, collected_by, collected_at, tags, sha256,
                                           sha1, md5, size)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING
                     """).execute(arguments: [
                         evidence.id, evidence.incident.number, evidence.name, evidence.description, evidence.source,
                         evidence.collectedBy, evidence.collectedAt.millisecondsSince1970, StringList.encode(evidence.tags),
@@ -52,6 +55,7 @@ extension SQLiteStore: EvidenceStore {
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
                 return .incidentNotFound(evidence.incident)
             }
+            guard db.changesCount == 1 else { return nil }
             try note([CustodyEvent(evidence: evidence.id, at: evidence.collectedAt, actor: evidence.collectedBy,
                                    action: .added, detail: evidence.source)], in: db)
         case .noteCustody(let events):
@@ -62,11 +66,14 @@ extension SQLiteStore: EvidenceStore {
         return nil
     }
 
+    /// Notes custody events; one of evidence that is not recorded is dropped, since it could
+    /// only be about nothing (as on PostgreSQL).
     private static func note(_ events: [CustodyEvent], in db: Database) throws {
         for event in events {
-            try db.cachedStatement(sql: "INSERT INTO custody (evidence, at, actor, action, detail) VALUES (?, ?, ?, ?, ?)")
-                .execute(arguments: [event.evidence, event.at.millisecondsSince1970, event.actor, event.action.rawValue,
-                                     event.detail])
+            try db.cachedStatement(sql: """
+                INSERT INTO custody (evidence, at, actor, action, detail) SELECT id, ?, ?, ?, ? FROM evidence WHERE id = ?
+                """).execute(arguments: [event.at.millisecondsSince1970, event.actor, event.action.rawValue, event.detail,
+                                     event.evidence])
         }
     }
 }

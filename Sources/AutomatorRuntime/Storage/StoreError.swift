@@ -55,7 +55,6 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case storeAddress(String, reason: String)
         case serverUnreachable(String, reason: String)
         case serverError(String, reason: String)
-        case notInPostgres(String)
         case leaseLost(RunID)
         case actionNotFound(String)
         case actionNotDone(String, status: String)
@@ -73,8 +72,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .newerSchema, .unknownStatus, .unknownValue: .newerVersion
         case .readOnly: .readOnly
         case .diskFull: .diskFull
-        case .locked, .unavailable, .signingKey, .storeAddress, .serverUnreachable, .serverError,
-             .notInPostgres: .unavailable
+        case .locked, .unavailable, .signingKey, .storeAddress, .serverUnreachable, .serverError: .unavailable
         case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound, .actionNotFound: .notFound
         case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone, .slaHandled,
              .questionAnswered, .leaseLost, .actionNotDone: .conflict
@@ -151,8 +149,6 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .serverError(let address, let reason):
             "PostgreSQL at \(address) refused the request (\(reason)): `automator store check --store \(address)` "
                 + "says whether the schema and the connection are sound"
-        case .notInPostgres(let what):
-            "the PostgreSQL store does not keep \(what) yet: use the SQLite store (--data) for it"
         case .leaseLost(let run):
             "run \(run) is leased to another worker (this worker's lease expired, or it never had it): only that "
                 + "worker may change it now; ask the server that runs it"
@@ -243,8 +239,6 @@ extension StoreError {
     static func serverError(_ address: String, reason: String) -> StoreError {
         StoreError(.serverError(address, reason: reason))
     }
-
-    static func notInPostgres(_ what: String) -> StoreError { StoreError(.notInPostgres(what)) }
 
     static func leaseLost(_ run: RunID) -> StoreError { StoreError(.leaseLost(run)) }
 

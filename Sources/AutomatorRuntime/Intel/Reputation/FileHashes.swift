@@ -39,7 +39,7 @@ public struct FileHashes: Sendable, Hashable {
         self.sha256 = sha256
     }
 
-    private static func hex(_ digest: some Sequence<UInt8>) -> String {
+    static func hex(_ digest: some Sequence<UInt8>) -> String {
         digest.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 }

@@ -220,6 +220,43 @@ extension PostgresStore {
             );
             CREATE INDEX chat_question_by_message ON chat_question (network, channel, message);
             """),
+        // Evidence, as SQLite's v6 (custody in the order noted: `key`, as SQLite's rowid), and the
+        // files themselves (`PostgresVault`): chunks by their SHA-256, stored as they are (evidence
+        // is mostly compressed already, and trying to compress a megabyte again costs CPU for
+        // nothing), and each object's list of chunks by the file's SHA-256.
+        ("v7", """
+            CREATE TABLE evidence (
+                id text COLLATE "C" PRIMARY KEY,
+                incident bigint NOT NULL REFERENCES incident (number),
+                name text NOT NULL,
+                description text NOT NULL,
+                source text NOT NULL,
+                collected_by text NOT NULL,
+                collected_at bigint NOT NULL,
+                tags text NOT NULL,
+                sha256 text NOT NULL,
+                sha1 text NOT NULL,
+                md5 text NOT NULL,
+                size bigint NOT NULL
+            );
+            CREATE INDEX evidence_by_incident ON evidence (incident, collected_at);
+            CREATE TABLE custody (
+                key bigserial PRIMARY KEY,
+                evidence text COLLATE "C" NOT NULL REFERENCES evidence (id),
+                at bigint NOT NULL,
+                actor text NOT NULL,
+                action text NOT NULL,
+                detail text NOT NULL
+            );
+            CREATE INDEX custody_by_evidence ON custody (evidence, at);
+            CREATE TABLE evidence_chunk (sha256 text COLLATE "C" PRIMARY KEY, data bytea NOT NULL);
+            ALTER TABLE evidence_chunk ALTER COLUMN data SET STORAGE EXTERNAL;
+            CREATE TABLE evidence_object (
+                sha256 text COLLATE "C" PRIMARY KEY,
+                size bigint NOT NULL,
+                chunks text[] NOT NULL
+            );
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.

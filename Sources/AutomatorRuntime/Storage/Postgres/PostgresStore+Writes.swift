@@ -86,7 +86,7 @@ extension PostgresStore {
         case .cacheVerdicts, .noteIndicator: try await applyIntelWrite(write, to: session)
         case .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion:
             return try await applyChatWrite(write, to: session)
-        case .addEvidence, .noteCustody: return .notInPostgres("evidence")
+        case .addEvidence, .noteCustody: return try await applyEvidenceWrite(write, to: session)
         case .recordAction, .finishAction, .undoAction: return try await applyActionWrite(write, to: session)
         }
         return nil

@@ -1,0 +1,79 @@
+import Crypto
+import Foundation
+import PostgresNIO
+
+/// Evidence content in PostgreSQL, for the shared store: every worker reaches it, where each
+/// has a data folder of its own.
+///
+/// A file is cut into chunks of a megabyte, each kept once in `evidence_chunk` under its own
+/// SHA-256, and the object is the list of its chunks in `evidence_object` under the file's
+/// SHA-256. The file's hash is known only at its end, so chunks are named by theirs: each is
+/// stored as it comes (one in memory at a time) and never rewritten under another name. A chunk
+/// already stored is not sent again, and the object's row, inserted after its last chunk, is
+/// what makes it exist: a crash mid-upload leaves chunks that nothing names, never an object
+/// (nor a record) pointing at half a file. On reading, each chunk must hash to its name before
+/// any byte of it is handed out, and the whole to the object's (`EvidenceVault.read`).
+struct PostgresVault: EvidenceVault {
+    let store: PostgresStore
+
+    func keep(_ next: () throws(EvidenceError) -> Data?) async throws(EvidenceError) -> (FileHashes, Int64) {
+        var hasher = FileHashes.Hasher()
+        var size: Int64 = 0
+        var chunks: [String] = []
+        while let data = try next() {
+            hasher.update(data)
+            size += Int64(data.count)
+            let name = FileHashes.hex(SHA256.hash(data: data))
+            try await access { session in
+                let stored = try await session.rows("SELECT 1 FROM evidence_chunk WHERE sha256 = \(name)")
+                guard stored.isEmpty else { return }
+                try await session.changes("""
+                    INSERT INTO evidence_chunk (sha256, data) VALUES (\(name), \(data.buffer))
+                    ON CONFLICT (sha256) DO NOTHING
+                    """)
+            }
+            chunks.append(name)
+        }
+        let hashes = hasher.finalize()
+        _ = try await access { session in
+            try await session.changes("""
+                INSERT INTO evidence_object (sha256, size, chunks) VALUES (\(hashes.sha256), \(size), \(chunks))
+                ON CONFLICT (sha256) DO NOTHING
+                """)
+        }
+        return (hashes, size)
+    }
+
+    func chunks(of sha256: String, _ body: (Data) async throws(EvidenceError) -> Void) async throws(EvidenceError) {
+        let found = try await access { session in
+            try await session.rows("SELECT chunks FROM evidence_object WHERE sha256 = \(sha256)").first
+                .map { try $0[0].decode([String].self) }
+        }
+        guard let chunks = found else {
+            throw EvidenceError(.notFound, "the database's vault has no object \(sha256): restore the evidence from an "
+                + "exported bundle or a backup of the database")
+        }
+        for (number, name) in chunks.enumerated() {
+            let data = try await access { session in
+                try await session.rows("SELECT data FROM evidence_chunk WHERE sha256 = \(name)").first
+                    .map { Data(try $0[0].decode(ByteBuffer.self).readableBytesView) }
+            }
+            guard let data else {
+                throw EvidenceError(.notFound, "chunk \(number) of \(sha256) (\(name)) is missing from the database's "
+                    + "vault: restore the evidence from an exported bundle or a backup of the database")
+            }
+            let read = FileHashes.hex(SHA256.hash(data: data))
+            guard read == name else {
+                throw EvidenceError(.tampered, "chunk \(number) of \(sha256) is damaged in the database's vault: it "
+                    + "hashes to \(read), not to its name \(name); nothing of it was handed out. Restore the evidence "
+                    + "from an exported bundle or a backup of the database")
+            }
+            try await body(data)
+        }
+    }
+
+    /// Runs `body` on a connection of the store's pool; a failure says what PostgreSQL said.
+    private func access<T: Sendable>(_ body: (PostgresSession) async throws -> T) async throws(EvidenceError) -> T {
+        do { return try await store.read(body) } catch { throw EvidenceService.error(error) }
+    }
+}
