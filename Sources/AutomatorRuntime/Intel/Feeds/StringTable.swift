@@ -1,3 +1,4 @@
+import CPrefetch
 import Foundation
 
 /// Text keys (domains, URLs, e-mail addresses, CVEs) to origin references: the distinct texts
@@ -100,6 +101,13 @@ struct StringTable: Sendable {
     @inline(__always)
     func firstRef(_ probe: Probe) -> UInt32 {
         slots.buffer[probe.home].ref
+    }
+
+    /// Starts reading the first slot `probe` reads, so that its cache miss overlaps others' (a
+    /// batch's).
+    @inline(__always)
+    func prefetch(_ probe: Probe) {
+        prefetch_read(slots.buffer.baseAddress! + probe.home)
     }
 
     /// Eight bytes at a time, inline: `memcmp` was a call through the PLT for a dozen bytes.
