@@ -146,6 +146,19 @@ struct CIDRIndex<Address: FixedWidthInteger & UnsignedInteger & BitwiseCopyable 
         prefetch_read(directory.buffer.baseAddress! + bucket(of: address))
     }
 
+    /// Starts reading the ranges `ref(containing: address)` searches, if it searches any: for a
+    /// batch, once the directory entry is in cache (`prefetch(containing:)`).
+    @inline(__always)
+    func prefetchRanges(containing address: Address) {
+        guard address >= lowest, address <= highest else { return }
+        let bucket = bucket(of: address)
+        let low = Int(directory.buffer[bucket].range)
+        let high = Int(directory.buffer[bucket + 1].range)
+        guard low != high else { return }
+        prefetch_read(ranges.buffer.baseAddress! + low)
+        prefetch_read(ranges.buffer.baseAddress! + high)
+    }
+
     @inline(__always)
     private func bucket(of address: Address) -> Int {
         Int(truncatingIfNeeded: (address &<< sharedBits) &>> (Address.bitWidth - directoryBits))

@@ -77,6 +77,13 @@ struct DomainIndex: Sendable {
         for parent in parents { table.prefetch(parent.probe) }
     }
 
+    /// Starts reading the text of each of `parents` (of a name of `length` bytes) that is likely
+    /// listed: see `StringTable.prefetchText`.
+    @inline(__always)
+    func prefetchTexts(_ parents: UnsafeBufferPointer<Parent>, length: Int) {
+        for parent in parents { table.prefetchText(parent.probe, length: length - parent.start) }
+    }
+
     /// Adds the reference of each of `parents` (of `name`) that is listed to `matches`.
     ///
     /// One read of each parent's first slot, then the comparisons: the reads, cache misses

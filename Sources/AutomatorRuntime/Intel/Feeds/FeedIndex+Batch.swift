@@ -52,6 +52,8 @@ private struct Batch: ~Copyable {
     private let sha512: UnsafeMutableBufferPointer<(key: SHA512Key, home: Int)>
     /// URLs, e-mail addresses and CVEs: the probe of each.
     private let probes: UnsafeMutableBufferPointer<StringTable.Probe>
+    /// Domains, URLs, e-mail addresses and CVEs: the length of each.
+    private let lengths: UnsafeMutableBufferPointer<Int>
     /// Domains: `maximumParents` places for each, and how many it uses (nil for a name that is
     /// not ASCII, looked up alone).
     private let parents: UnsafeMutableBufferPointer<DomainIndex.Parent>
@@ -71,6 +73,7 @@ private struct Batch: ~Copyable {
         sha256 = .allocate(capacity: window)
         sha512 = .allocate(capacity: window)
         probes = .allocate(capacity: window)
+        lengths = .allocate(capacity: window)
         parents = .allocate(capacity: window * storage.domains.maximumParents)
         parentCounts = .allocate(capacity: window)
     }
@@ -85,6 +88,7 @@ private struct Batch: ~Copyable {
         sha256.deallocate()
         sha512.deallocate()
         probes.deallocate()
+        lengths.deallocate()
         parents.deallocate()
         parentCounts.deallocate()
     }
@@ -122,6 +126,7 @@ private struct Batch: ~Copyable {
             }
         }
         startReads(indicators)
+        startSecondReads()
         probe(indicators, into: results)
     }
 
@@ -153,17 +158,19 @@ private struct Batch: ~Copyable {
             }
             let home = storage.ipv6.home(for: IPv6Key(address))
             storage.ipv6.prefetch(home)
+            storage.ipv6Networks.prefetch(containing: address)
             ipv6[index] = (address, home)
         }
         let maximumParents = storage.domains.maximumParents
         for index in range(.domain) {
             let parents = UnsafeMutableBufferPointer(rebasing: parents[(index * maximumParents)...]
                 .prefix(maximumParents))
-            let count = FeedIndex.bytes(of: indicators[order[index]].value) {
-                storage.domains.parents(of: $0, into: parents)
+            let (count, length) = FeedIndex.bytes(of: indicators[order[index]].value) {
+                (storage.domains.parents(of: $0, into: parents), $0.count)
             }
             if let count { storage.domains.prefetch(UnsafeBufferPointer(rebasing: parents[..<count])) }
             parentCounts[index] = count
+            lengths[index] = length
         }
         prefetch(range(.url), of: indicators, in: storage.urls)
         prefetch(range(.email), of: indicators, in: storage.emails)
@@ -179,12 +186,31 @@ private struct Batch: ~Copyable {
                           in table: StringTable) {
         let seed = storage.seed
         for index in range {
-            let probe = FeedIndex.bytes(of: indicators[order[index]].value) {
-                table.probe(hash: FeedHashing.bytes($0, seed: seed))
+            let (probe, length) = FeedIndex.bytes(of: indicators[order[index]].value) {
+                (table.probe(hash: FeedHashing.bytes($0, seed: seed)), $0.count)
             }
             table.prefetch(probe)
             probes[index] = probe
+            lengths[index] = length
         }
+    }
+
+    /// Between the passes: what the first pass started to read is (mostly) in cache by now, and
+    /// the reads that depend on it are started: the ranges an IPv4 network directory entry points
+    /// to, and the text a slot points to, which a hit compares.
+    private func startSecondReads() {
+        for index in range(.ipv4) where ipv4[index].home >= 0 {
+            storage.ipv4Networks.prefetchRanges(containing: ipv4[index].address)
+        }
+        let maximumParents = storage.domains.maximumParents
+        for index in range(.domain) {
+            guard let count = parentCounts[index] else { continue }
+            let parents = UnsafeBufferPointer(rebasing: parents[(index * maximumParents)...].prefix(count))
+            storage.domains.prefetchTexts(parents, length: lengths[index])
+        }
+        for index in range(.url) { storage.urls.prefetchText(probes[index], length: lengths[index]) }
+        for index in range(.email) { storage.emails.prefetchText(probes[index], length: lengths[index]) }
+        for index in range(.cve) { storage.cves.prefetchText(probes[index], length: lengths[index]) }
     }
 
     @inline(__always)

@@ -110,6 +110,17 @@ struct StringTable: Sendable {
         prefetch_read(slots.buffer.baseAddress! + probe.home)
     }
 
+    /// Starts reading the text of the first slot `probe` reads, when that slot holds a text of
+    /// `length` bytes with the probe's check: most likely the text looked for, whose comparison
+    /// then finds it in cache. For a batch, once the slot itself is in cache (`prefetch`).
+    @inline(__always)
+    func prefetchText(_ probe: Probe, length: Int) {
+        let slot = slots.buffer[probe.home]
+        if slot.ref != 0, slot.check == probe.check, Int(slot.length) == length {
+            prefetch_read(bytes.buffer.baseAddress! + Int(slot.offset))
+        }
+    }
+
     /// Eight bytes at a time, inline: `memcmp` was a call through the PLT for a dozen bytes.
     @inline(__always)
     private static func equal(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, count: Int) -> Bool {
