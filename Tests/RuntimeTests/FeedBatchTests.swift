@@ -2,47 +2,37 @@
 import Foundation
 import Testing
 
-@Suite("Feeds: batched lookups")
-struct FeedBatchTests {
-    /// SplitMix64: the same feeds and queries on every run.
-    private struct Generator {
-        var state: UInt64
+/// Values for generated feeds; seeded, so the same feeds and queries on every run.
+private extension XorShift64Star {
+    mutating func below(_ bound: Int) -> Int { Int.random(in: 0..<bound, using: &self) }
 
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+    mutating func pick<T>(_ items: [T]) -> T { items.randomElement(using: &self)! }
 
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-
-        mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-
-        mutating func letters(_ count: Int) -> String {
-            String((0..<count).map { _ in pick(Array("abcdefghijklmnopqrstuvwxyz0123456789-")) })
-                .replacingOccurrences(of: "-", with: "a", options: .anchored)
-        }
-
-        mutating func hex(_ digits: Int) -> String {
-            String((0..<digits).map { _ in pick(Array("0123456789abcdef")) })
-        }
-
-        mutating func ipv4() -> UInt32 {
-            // A few /8s, so random addresses often fall in listed networks.
-            UInt32(pick([10, 198, 203])) << 24 | UInt32(truncatingIfNeeded: next()) >> 8
-        }
-
-        mutating func ipv6() -> UInt128 {
-            UInt128(pick([0x2001_0db8, 0x2a02_0c00])) << 96 | UInt128(next() & 0xFFFF) << 80 | UInt128(next())
-        }
-
-        mutating func domain() -> String {
-            letters(1 + below(8)) + "." + pick(["com", "net", "co.uk", "example"])
-        }
+    mutating func letters(_ count: Int) -> String {
+        String((0..<count).map { _ in pick(Array("abcdefghijklmnopqrstuvwxyz0123456789-")) })
+            .replacingOccurrences(of: "-", with: "a", options: .anchored)
     }
 
+    mutating func hex(_ digits: Int) -> String {
+        String((0..<digits).map { _ in pick(Array("0123456789abcdef")) })
+    }
+
+    mutating func ipv4() -> UInt32 {
+        // A few /8s, so random addresses often fall in listed networks.
+        UInt32(pick([10, 198, 203])) << 24 | UInt32(truncatingIfNeeded: next()) >> 8
+    }
+
+    mutating func ipv6() -> UInt128 {
+        UInt128(pick([0x2001_0db8, 0x2a02_0c00])) << 96 | UInt128(next() & 0xFFFF) << 80 | UInt128(next())
+    }
+
+    mutating func domain() -> String {
+        letters(1 + below(8)) + "." + pick(["com", "net", "co.uk", "example"])
+    }
+}
+
+@Suite("Feeds: batched lookups")
+struct FeedBatchTests {
     private static func text(v4 address: UInt32) -> String {
         "\(address >> 24).\(address >> 16 & 0xFF).\(address >> 8 & 0xFF).\(address & 0xFF)"
     }
@@ -56,7 +46,7 @@ struct FeedBatchTests {
     /// origins and several entries at once), and queries of every type: listed values, values
     /// under listed networks and domains, unlisted ones, and values that are not of their type.
     private static func generate(in folder: String) throws -> (feeds: [Feed], queries: [FeedIndex.Query]) {
-        var random = Generator(state: 5)
+        var random = XorShift64Star(state: 5)
         var listed: [[String]] = [[], []]
         var queries: [FeedIndex.Query] = []
         func list(_ value: String, comment: String? = nil) {
@@ -126,7 +116,7 @@ struct FeedBatchTests {
                               (.sha256, String(repeating: "a", count: 63)), (.url, ""), (.cve, "")] {
             ask(type, value)
         }
-        for index in queries.indices.reversed() { queries.swapAt(index, random.below(index + 1)) }
+        queries.shuffle(using: &random)
         let feeds = try (0..<2).map { number in
             let path = folder + "/feed\(number).txt"
             try Data(listed[number].joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: path))
