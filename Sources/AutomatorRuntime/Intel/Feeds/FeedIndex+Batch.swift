@@ -13,8 +13,9 @@ extension FeedIndex {
     /// Much faster than one at a time for more than a few: a lookup is mostly a wait for one
     /// random read of a large table, which one lookup at a time pays in full. Here a window
     /// of indicators is grouped by type; each group is parsed, its table slots computed and
-    /// their reads started (prefetched) in a loop of its own, and only then is the window
-    /// probed, group by group, so the reads overlap and no loop switches on the type.
+    /// their reads started (prefetched) in a loop of its own, then the reads that depend on
+    /// those, and only then is the window probed, group by group, so the reads overlap and no
+    /// loop switches on the type.
     ///
     /// ```swift
     /// let found = feeds.index.matches(extracted.map { ($0.type, $0.value) })
@@ -37,7 +38,7 @@ extension FeedIndex {
 }
 
 /// The memory of one window of a batch: the window's positions grouped by type, and what the
-/// first pass computed for each lookup for the second.
+/// first pass computed for each lookup for the later ones.
 private struct Batch: ~Copyable {
     let storage: FeedIndex.Storage
     /// Positions in the window, grouped by type (the order of `group(_:)`).
