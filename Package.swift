@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "CDigest"),
         // Hex digests decoded with SSE2 on every feed lookup of a hash (a plain loop elsewhere).
         .target(name: "CHexDigits"),
+        // A prefetch for batched feed lookups: each table slot's read started before any is used.
+        .target(name: "CPrefetch"),
         // Line editing for the REPL (BSD libedit, Debian's libedit-dev).
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit"),
         .target(
@@ -49,6 +51,7 @@ let package = Package(
                 "CLua",
                 "CDigest",
                 "CHexDigits",
+                "CPrefetch",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -128,7 +131,7 @@ let package = Package(
 )
 
 // Swift settings, for the Swift targets only (the C ones would refuse them).
-for target in package.targets where target.type != .system && !["CLua", "CDigest", "CHexDigits"].contains(target.name) {
+for target in package.targets where target.type != .system && !["CLua", "CDigest", "CHexDigits", "CPrefetch"].contains(target.name) {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))

@@ -6,16 +6,17 @@ import Foundation
 struct IntelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "intel",
-        abstract: "Find indicators in text, and ask what the feeds and integrations say of one.",
+        abstract: "Find indicators in text, and ask what the feeds and integrations say of them.",
         discussion: """
             Examples:
               automator intel extract report.txt
               cat chat.log | automator intel extract --per-line
               automator intel lookup 203.0.113.7
               automator intel lookup 'hxxps://evil[.]example/pay' --json
+              automator intel check ips.txt --listed --config automator.yml
               automator intel export --format stix -o indicators.json
             """,
-        subcommands: [Extract.self, Lookup.self, Export.self]
+        subcommands: [Extract.self, Lookup.self, Check.self, Export.self]
     )
 }
 

@@ -208,7 +208,7 @@ struct FeedTests {
         let configuration = try IntelConfiguration(file: path)
         let feeds = FeedSet(configuration.feeds, logger: Logger(label: "feeds"))
         #expect(feeds.statuses.map(\.entryCount) == [1, 1])
-        #expect(feeds.index.verdicts(for: .ipv4, value: "198.51.100.7").map(\.reason) == ["(scanner)"])
+        #expect(feeds.index.verdicts(for: [(.ipv4, "198.51.100.7")])[0].map(\.reason) == ["(scanner)"])
         #expect(feeds.index.matches(.domain, "evil.example").lines == ["tabs (suspicious): phishing"])
 
         for separator in ["\"ab\"", "'\"'", "\"é\""] {

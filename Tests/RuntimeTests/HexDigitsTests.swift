@@ -32,8 +32,8 @@ private final class GuardedPages {
 }
 
 /// A fast generator for the fuzz (the system's costs a system call a number); its seed is
-/// printed with a failure, to replay it.
-private struct XorShift64Star {
+/// printed with a failure, to replay it. Seeded, the same numbers on every run (`FeedBatchTests`).
+struct XorShift64Star: RandomNumberGenerator {
     /// Never 0.
     var state: UInt64
 

@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// A network a feed lists, with its origin.
 struct NetworkRecord<Address: FixedWidthInteger & UnsignedInteger & BitwiseCopyable & Sendable>: Sendable {
     /// The first address (no host bits set).
@@ -122,7 +124,7 @@ struct CIDRIndex<Address: FixedWidthInteger & UnsignedInteger & BitwiseCopyable 
     @inline(__always)
     func ref(containing address: Address) -> UInt32 {
         guard address >= lowest, address <= highest else { return 0 }
-        let bucket = Int(truncatingIfNeeded: (address &<< sharedBits) &>> (Address.bitWidth - directoryBits))
+        let bucket = bucket(of: address)
         let entry = directory.buffer[bucket]
         var low = Int(entry.range)
         var high = Int(directory.buffer[bucket + 1].range)
@@ -134,5 +136,31 @@ struct CIDRIndex<Address: FixedWidthInteger & UnsignedInteger & BitwiseCopyable 
             if ranges[middle].start <= address { low = middle } else { high = middle - 1 }
         }
         return ranges[low].ref
+    }
+
+    /// Starts reading the directory entry `ref(containing: address)` reads first, so that its
+    /// cache miss overlaps others' (a batch's).
+    @inline(__always)
+    func prefetch(containing address: Address) {
+        guard address >= lowest, address <= highest else { return }
+        prefetch_read(directory.buffer.baseAddress! + bucket(of: address))
+    }
+
+    /// Starts reading the ranges `ref(containing: address)` searches, if it searches any: for a
+    /// batch, once the directory entry is in cache (`prefetch(containing:)`).
+    @inline(__always)
+    func prefetchRanges(containing address: Address) {
+        guard address >= lowest, address <= highest else { return }
+        let bucket = bucket(of: address)
+        let low = Int(directory.buffer[bucket].range)
+        let high = Int(directory.buffer[bucket + 1].range)
+        guard low != high else { return }
+        prefetch_read(ranges.buffer.baseAddress! + low)
+        prefetch_read(ranges.buffer.baseAddress! + high)
+    }
+
+    @inline(__always)
+    private func bucket(of address: Address) -> Int {
+        Int(truncatingIfNeeded: (address &<< sharedBits) &>> (Address.bitWidth - directoryBits))
     }
 }

@@ -22,45 +22,80 @@ struct DomainIndex: Sendable {
         self.maximumLabels = maximumLabels
     }
 
+    /// A parent of a name that a lookup probes: where it starts in the name, and its probe.
+    typealias Parent = (start: Int, probe: StringTable.Probe)
+
+    /// The most parents `parents(of:into:)` writes for one name.
+    var maximumParents: Int { max(maximumLabels - 1, 0) }
+
     /// Adds the reference of `name` and of each of its listed parents to `matches`.
-    ///
-    /// The parents' hashes come first, label by label from the end, then one read of each
-    /// parent's first slot, then the comparisons: the reads, cache misses mostly, are all under
-    /// way at once rather than one after the other. Each parent's probe is computed once.
     ///
     /// - Returns: false, having added nothing, when a label it would probe is not ASCII: the
     ///   caller looks up the name's A-labels instead.
     @inline(__always)
     func collect(_ name: UnsafeBufferPointer<UInt8>, into matches: inout MatchCollector) -> Bool {
-        guard table.count > 0, name.count > 0 else { return true }
-        return withUnsafeTemporaryAllocation(of: (start: Int, probe: StringTable.Probe).self,
-                                              capacity: maximumLabels) { parents in
-            var count = 0
-            var hash = seed
-            var labels = 0
-            var bytes: UInt64 = 0
-            var end = name.count
-            while true {
-                let start = FeedHashing.lastDot(in: name, before: end - 1) + 1
-                let label = FeedHashing.domainLabel(hash, name, from: start, to: end)
-                hash = label.hash
-                bytes |= label.bytes
-                labels += 1
-                if labels >= 2 {
-                    parents[count] = (start, table.probe(hash: hash))
-                    count += 1
-                }
-                if labels == maximumLabels || start == 0 { break }
-                end = start
-            }
-            guard bytes & 0x8080_8080_8080_8080 == 0 else { return false }
-            var occupied: UInt32 = 0
-            for parent in parents[..<count] { occupied |= table.firstRef(parent.probe) }
-            guard occupied != 0 else { return true }
-            for parent in parents[..<count] {
-                matches.add(table.ref(for: UnsafeBufferPointer(rebasing: name[parent.start...]), parent.probe))
-            }
+        withUnsafeTemporaryAllocation(of: Parent.self, capacity: maximumParents) { buffer in
+            guard let count = parents(of: name, into: buffer) else { return false }
+            collect(name, UnsafeBufferPointer(rebasing: buffer[..<count]), into: &matches)
             return true
+        }
+    }
+
+    /// The parents of `name` to probe (itself among them), into `parents` (room for
+    /// `maximumParents`): their hashes label by label from the end, each parent's probe
+    /// computed once, for a first read of every parent's slot (`prefetch`) and the comparisons
+    /// after (`collect(_:_:into:)`).
+    ///
+    /// - Returns: how many, or nil when a label it would probe is not ASCII.
+    @inline(__always)
+    func parents(of name: UnsafeBufferPointer<UInt8>, into parents: UnsafeMutableBufferPointer<Parent>) -> Int? {
+        guard table.count > 0, name.count > 0 else { return 0 }
+        var count = 0
+        var hash = seed
+        var labels = 0
+        var bytes: UInt64 = 0
+        var end = name.count
+        while true {
+            let start = FeedHashing.lastDot(in: name, before: end - 1) + 1
+            let label = FeedHashing.domainLabel(hash, name, from: start, to: end)
+            hash = label.hash
+            bytes |= label.bytes
+            labels += 1
+            if labels >= 2 {
+                parents[count] = (start, table.probe(hash: hash))
+                count += 1
+            }
+            if labels == maximumLabels || start == 0 { break }
+            end = start
+        }
+        return bytes & 0x8080_8080_8080_8080 == 0 ? count : nil
+    }
+
+    /// Starts reading each parent's first slot, so that their cache misses overlap others'.
+    @inline(__always)
+    func prefetch(_ parents: UnsafeBufferPointer<Parent>) {
+        for parent in parents { table.prefetch(parent.probe) }
+    }
+
+    /// Starts reading the text of each of `parents` (of a name of `length` bytes) that is likely
+    /// listed: see `StringTable.prefetchText`.
+    @inline(__always)
+    func prefetchTexts(_ parents: UnsafeBufferPointer<Parent>, length: Int) {
+        for parent in parents { table.prefetchText(parent.probe, length: length - parent.start) }
+    }
+
+    /// Adds the reference of each of `parents` (of `name`) that is listed to `matches`.
+    ///
+    /// One read of each parent's first slot, then the comparisons: the reads, cache misses
+    /// mostly, are all under way at once rather than one after the other.
+    @inline(__always)
+    func collect(_ name: UnsafeBufferPointer<UInt8>, _ parents: UnsafeBufferPointer<Parent>,
+                 into matches: inout MatchCollector) {
+        var occupied: UInt32 = 0
+        for parent in parents { occupied |= table.firstRef(parent.probe) }
+        guard occupied != 0 else { return }
+        for parent in parents {
+            matches.add(table.ref(for: UnsafeBufferPointer(rebasing: name[parent.start...]), parent.probe))
         }
     }
 

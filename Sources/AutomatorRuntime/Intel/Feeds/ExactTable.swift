@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// Fixed-size keys (IPv4 and IPv6 addresses, hashes) to origin references: open addressing with
 /// linear probing, keys inline in the slots, at most half full.
 ///
@@ -45,8 +47,26 @@ struct ExactTable<Key: TableKey>: Sendable {
     /// The reference for `key`, 0 if it is not there.
     @inline(__always)
     func ref(for key: Key) -> UInt32 {
+        ref(for: key, from: home(for: key))
+    }
+
+    /// The slot where `key`'s probe starts: computed once for a batch's prefetch and its probe.
+    @inline(__always)
+    func home(for key: Key) -> Int {
+        FeedHashing.slot(FeedHashing.mix(key.hashWord, seed: seed), capacity: slots.buffer.count)
+    }
+
+    /// Starts reading the slot `home`, so that its cache miss overlaps others' (a batch's).
+    @inline(__always)
+    func prefetch(_ home: Int) {
+        prefetch_read(slots.buffer.baseAddress! + home)
+    }
+
+    /// The reference for `key`, whose probe starts at `home` (`home(for: key)`).
+    @inline(__always)
+    func ref(for key: Key, from home: Int) -> UInt32 {
         let slots = slots.buffer
-        var index = FeedHashing.slot(FeedHashing.mix(key.hashWord, seed: seed), capacity: slots.count)
+        var index = home
         while true {
             let slot = slots[index]
             if slot.ref == 0 || slot.key == key { return slot.ref }

@@ -29,9 +29,16 @@ public struct FeedIndex: Sendable {
     /// - Returns: Every feed listing it, with the listing's comment; empty when none does, or
     ///   when `value` is not a valid `type`.
     public func matches(_ type: IndicatorType, _ value: String) -> FeedMatches {
-        if let matches = value.utf8.withContiguousStorageIfAvailable({ matches(type, $0) }) { return matches }
+        Self.bytes(of: value) { matches(type, $0) }
+    }
+
+    /// `body` of `value`'s UTF-8 bytes, without a copy when the string has them in one piece
+    /// (as native strings do).
+    @inline(__always)
+    static func bytes<Result>(of value: String, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        if let result = value.utf8.withContiguousStorageIfAvailable(body) { return result }
         var value = value
-        return value.withUTF8 { matches(type, $0) }
+        return value.withUTF8(body)
     }
 
     func matches(_ type: IndicatorType, _ value: UnsafeBufferPointer<UInt8>) -> FeedMatches {
@@ -74,7 +81,7 @@ public struct FeedIndex: Sendable {
     }
 
     @inline(__always)
-    private static func collect(v4 address: UInt32, in storage: Storage, into found: inout MatchCollector) {
+    static func collect(v4 address: UInt32, in storage: Storage, into found: inout MatchCollector) {
         // Both reads before either result is looked at: their cache misses overlap.
         let exact = storage.ipv4.ref(for: address)
         let network = storage.ipv4Networks.ref(containing: address)

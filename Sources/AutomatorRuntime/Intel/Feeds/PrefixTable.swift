@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// IPv6 network containment by one hash probe per prefix length in use: which listed networks
 /// hold an address.
 ///
@@ -96,6 +98,17 @@ struct PrefixTable: Sendable {
             }
         }
         return 0
+    }
+
+    /// Starts reading the first slot of each probe `ref(containing: address)` makes, so that
+    /// their cache misses overlap others' (a batch's).
+    @inline(__always)
+    func prefetch(containing address: UInt128) {
+        let address = IPv6Key(address)
+        for length in lengths.buffer {
+            let key = IPv6Key(high: address.high & length.high, low: address.low & length.low)
+            prefetch_read(slots.buffer.baseAddress! + Self.home(key, length.length, seed: seed, capacity: slots.buffer.count))
+        }
     }
 
     @inline(__always)

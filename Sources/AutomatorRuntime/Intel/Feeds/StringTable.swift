@@ -1,3 +1,4 @@
+import CPrefetch
 import Foundation
 
 /// Text keys (domains, URLs, e-mail addresses, CVEs) to origin references: the distinct texts
@@ -100,6 +101,24 @@ struct StringTable: Sendable {
     @inline(__always)
     func firstRef(_ probe: Probe) -> UInt32 {
         slots.buffer[probe.home].ref
+    }
+
+    /// Starts reading the first slot `probe` reads, so that its cache miss overlaps others' (a
+    /// batch's).
+    @inline(__always)
+    func prefetch(_ probe: Probe) {
+        prefetch_read(slots.buffer.baseAddress! + probe.home)
+    }
+
+    /// Starts reading the text of the first slot `probe` reads, when that slot holds a text of
+    /// `length` bytes with the probe's check: most likely the text looked for, whose comparison
+    /// then finds it in cache. For a batch, once the slot itself is in cache (`prefetch`).
+    @inline(__always)
+    func prefetchText(_ probe: Probe, length: Int) {
+        let slot = slots.buffer[probe.home]
+        if slot.ref != 0, slot.check == probe.check, Int(slot.length) == length {
+            prefetch_read(bytes.buffer.baseAddress! + Int(slot.offset))
+        }
     }
 
     /// Eight bytes at a time, inline: `memcmp` was a call through the PLT for a dozen bytes.

@@ -13,8 +13,8 @@ public enum IntelJSON {
     }
 
     /// `{"type", "value", "verdict", "score", "summary", "sources": [{"source", "verdict",
-    /// "reliability", "reason"}]}`.
-    public static func verdict(_ verdict: Verdict, type: IndicatorType, value: String) -> String {
+    /// "reliability", "reason"}]}` (plus `"line": N` when given).
+    public static func verdict(_ verdict: Verdict, type: IndicatorType, value: String, line: Int? = nil) -> String {
         var object = JSONText.Object()
         object["type"] = JSONText.string(type.rawValue)
         object["value"] = JSONText.string(value)
@@ -29,6 +29,7 @@ public enum IntelJSON {
             item["reason"] = JSONText.string(source.reason)
             return item.text
         })
+        if let line { object["line"] = "\(line)" }
         return object.text
     }
 }

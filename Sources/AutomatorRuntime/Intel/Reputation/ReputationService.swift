@@ -29,16 +29,7 @@ public final class ReputationService: Sendable {
     /// the cache while their answers are fresh.
     public func reputation(of type: IndicatorType, _ value: String) async -> Verdict {
         // One index for the call: the indicator and a URL's host are looked up in the same feeds.
-        let index = feeds?.index
-        var sources = index?.verdicts(for: type, value: value) ?? []
-        if type == .url, let index, let host = Self.host(of: value) {
-            // A URL on a listed host or network is as bad as its host.
-            sources += index.verdicts(for: host.type, value: host.value).map { verdict in
-                var onHost = verdict
-                onHost.reason = "lists its host \(host.value)" + (verdict.reason.isEmpty ? "" : " " + verdict.reason)
-                return onHost
-            }
-        }
+        var sources = feeds?.index.verdicts(for: [(type, value)])[0] ?? []
         if let kind = Self.kind(of: type), let integrations {
             let now = Date()
             let cached = (try? await cache?.cachedVerdicts(type: type.rawValue, value: value, at: now)) ?? []
