@@ -32,6 +32,7 @@ struct ServiceRunner: Service {
         leading.cancel()
         following.cancel()
         await leading.value  // another worker leads at once
+        await following.value
         let inFlight = service.runs.liveCount
         logger.info("stopping: \(inFlight) run\(inFlight == 1 ? "" : "s") in flight will resume at the next start")
         await chat.shutdown()

@@ -332,9 +332,8 @@ public final class IncidentService: Sendable {
                 writes.append(.appendJournal([JournalEntry(incident: id, at: change.at, actor: "automator", kind: .sla, text: text)]))
                 try await store.write(.all(writes))
             }
-        } catch RunServiceError.store(let error) where error.kind == .conflict {
-            logger.debug("the SLA breach of \(id) is handled already (by another worker): \(error)")
-        } catch let error as StoreError where error.kind == .conflict {
+        } catch RunServiceError.store(let error) where error.kind == .conflict,
+                let error as StoreError where error.kind == .conflict {
             logger.debug("the SLA breach of \(id) is handled already (by another worker): \(error)")
         } catch {
             failedBreaches.withLock { _ = $0.insert(id) }
