@@ -293,4 +293,31 @@ struct ChatBotTests {
         #expect((uploads.first?.bytes ?? 0) > 1000)
         await bot.stop()
     }
+
+    @Test("A report due while no server ran (or while the workers' leader changed) is posted once when one starts, not again by the next")
+    func missedReport() async throws {
+        let bot = try await Bot()
+        let now = Date()
+        let minute = Int(now.timeIntervalSince1970.truncatingRemainder(dividingBy: 86400) / 60)
+        // Due a minute ago, then again tomorrow.
+        let schedule = ReportSchedule(channel: "#soc", minuteOfDay: (minute + 1439) % 1440, window: 86400)
+        func poster() -> ReportPoster { ReportPoster(schedule: schedule, store: bot.store, chat: bot.chat, logger: ChatBotTests.logger) }
+        let first = Task { await poster().run() }
+        var posted: [ChatPost] = []
+        for _ in 0..<100 where posted.isEmpty {
+            try await Task.sleep(for: .milliseconds(50))
+            posted = bot.network.takePosts()
+        }
+        #expect(posted.count == 1 && posted.first?.channel == "C1", "the missed report, at once")
+        first.cancel()
+        await first.value
+
+        let second = Task { await poster().run() }
+        try await Task.sleep(for: .milliseconds(500))
+        second.cancel()
+        await second.value
+        #expect(bot.network.takePosts().isEmpty, "posted once: the next leader knows")
+        #expect(bot.network.uploads.withLock { $0 }.count == 1)
+        await bot.stop()
+    }
 }

@@ -29,6 +29,9 @@ public struct ReportSchedule: Sendable, Hashable {
         let today = Date(timeIntervalSince1970: day + Double(minuteOfDay * 60))
         return today > now ? today : today.addingTimeInterval(86400)
     }
+
+    /// The last time the report was due, at or before `now`.
+    public func last(atOrBefore now: Date) -> Date { next(after: now).addingTimeInterval(-86400) }
 }
 
 /// Posts the scheduled report: renders it from the store and sends it through the bot.
@@ -55,15 +58,38 @@ public struct ReportPoster: Sendable {
         logger.info("report posted to \(schedule.channel)")
     }
 
-    /// Posts at every due time until cancelled; a failure is logged and the next day tries again.
+    /// How late a missed report is still posted: one due while no server ran, or while the
+    /// leader among several workers changed.
+    static let catchUp: TimeInterval = 12 * 3600
+
+    /// Where the last due time whose report was posted is kept (the chat state, in the store):
+    /// a server that starts, or a worker that takes the lead, after a due time posts that
+    /// report once, and not again.
+    private var postedKey: String { "report.\(schedule.network ?? "").\(schedule.channel).posted" }
+
+    /// Posts at every due time until cancelled, and first the last one if it was missed (up to
+    /// `catchUp` late); a failure is logged and the next day tries again. Kept after posting: a
+    /// server that dies between the two posts it again, rather than not at all.
     public func run() async {
         while !Task.isCancelled {
-            let due = schedule.next(after: Date())
-            try? await Task.sleep(for: .seconds(max(0, due.timeIntervalSinceNow)))
-            if Task.isCancelled { return }
-            do { try await post(at: due) } catch {
-                logger.error("the scheduled report to \(schedule.channel) failed: \(error)")
+            let due = schedule.last(atOrBefore: Date())
+            if Date().timeIntervalSince(due) < Self.catchUp, await notPosted(due) {
+                do {
+                    try await post(at: due)
+                    try await chat.store.setChatState(postedKey, to: String(due.millisecondsSince1970))
+                } catch {
+                    logger.error("the scheduled report to \(schedule.channel) failed: \(error)")
+                }
             }
+            let next = schedule.next(after: Date())
+            try? await Task.sleep(for: .seconds(max(0, next.timeIntervalSinceNow)))
         }
+    }
+
+    /// Whether the report due at `due` is still to be posted: the last one posted was due
+    /// before it, or none was.
+    private func notPosted(_ due: Date) async -> Bool {
+        guard let text = try? await chat.store.chatState(postedKey) else { return true }
+        return Int64(text).map { $0 < due.millisecondsSince1970 } ?? true
     }
 }
