@@ -7,7 +7,7 @@ import Testing
 struct IncidentStoreConformance {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case incidentRoundTrip, targetedChanges, links, tasks, journal, chains, queries, indicators, refusals,
-             togetherOrNot, slaBreachedOnce
+             togetherOrNot, slaBreachedOnce, journalAfterRefusals
 
         var testDescription: String { rawValue }
     }
@@ -28,6 +28,7 @@ struct IncidentStoreConformance {
         case .refusals: try await refusals(store)
         case .togetherOrNot: try await togetherOrNot(store)
         case .slaBreachedOnce: try await slaBreachedOnce(store)
+        case .journalAfterRefusals: try await journalAfterRefusals(store)
         }
         await store.close()
     }
@@ -284,6 +285,25 @@ struct IncidentStoreConformance {
         #expect(try await store.loadIncident(IncidentID(2))?.slaBreachedAt == nil)
         #expect(try await store.listIncidents(IncidentQuery(awaitingSLA: true)).isEmpty)
         #expect(try await overdue(at: 3601).isEmpty)
+    }
+
+    /// Appends refused with the write around them, in the same transactions as appends that are
+    /// kept: what the store remembers of the journal's tip between appends is what it holds, and
+    /// the chains verify.
+    private func journalAfterRefusals(_ store: any JournalStore) async throws {
+        for number in 1...2 { try await store.write(.createIncident(Self.incident(number))) }
+        let writes = (0..<300).map { index -> StoreWrite in
+            let entry = StoreWrite.appendJournal([JournalEntry(incident: IncidentID(index % 2 + 1), at: Self.time(index),
+                                                               actor: "x", kind: .note, text: "\(index)")])
+            // Every third is refused after its append: an unknown task.
+            return index % 3 == 0 ? .all([entry, .completeTask(TaskID(99), answer: "", by: "x", at: Date())]) : entry
+        }
+        let results = await StoreConformance.submitAll(writes, to: store)
+        #expect(results.enumerated().allSatisfy { index, result in (try? result.get()) == nil ? index % 3 == 0 : index % 3 != 0 })
+        let verification = try await store.verifyJournal(of: nil)
+        #expect(verification.problem == nil && verification.entries == 200,
+                "\(verification.problem.map(String.init(describing:)) ?? "") \(verification.entries)")
+        for number in 1...2 { #expect(try await store.verifyJournal(of: IncidentID(number)).problem == nil) }
     }
 
     /// `.all` commits every write or none: a refusal anywhere undoes the ones before it.

@@ -252,18 +252,33 @@ extension PostgresStore: IncidentStore, SharedNumbering {
     /// under the journal's lock (taken by `apply(_:to:)` for the batch): every worker appends to
     /// the one chain.
     private static func append(_ entry: inout JournalEntry, to session: PostgresSession) async throws {
-        let last = try await session.rows("SELECT sequence, chain FROM journal ORDER BY sequence DESC LIMIT 1").first
-        let previousHash = try await session.rows("""
-            SELECT hash FROM journal WHERE incident = \(entry.incident.number) ORDER BY sequence DESC LIMIT 1
-            """).first
-        entry.sequence = (try last?[0].decode(Int64.self) ?? 0) + 1
-        let hash = JournalChain.hash(of: entry, after: try previousHash?.data(0) ?? JournalChain.origin)
-        let chain = JournalChain.chain(Array(hash), after: try last?.data(1) ?? JournalChain.origin)
+        let incident = entry.incident.number
+        let tip: (sequence: Int64, chain: Data)
+        if let known = session.journalTip {
+            tip = known
+        } else {
+            let last = try await session.rows("SELECT sequence, chain FROM journal ORDER BY sequence DESC LIMIT 1").first
+            tip = (try last?[0].decode(Int64.self) ?? 0, try last?.data(1) ?? JournalChain.origin)
+        }
+        let previousHash: Data
+        if let known = session.journalHeads[incident] {
+            previousHash = known
+        } else {
+            previousHash = try await session.rows("""
+                SELECT hash FROM journal WHERE incident = \(incident) ORDER BY sequence DESC LIMIT 1
+                """).first?.data(0) ?? JournalChain.origin
+        }
+        entry.sequence = tip.sequence + 1
+        let hash = JournalChain.hash(of: entry, after: previousHash)
+        let chain = JournalChain.chain(Array(hash), after: tip.chain)
         try await session.changes("""
             INSERT INTO journal (sequence, incident, at, actor, kind, text, hash, chain)
-            VALUES (\(entry.sequence), \(entry.incident.number), \(entry.at.millisecondsSince1970), \(entry.actor),
+            VALUES (\(entry.sequence), \(incident), \(entry.at.millisecondsSince1970), \(entry.actor),
                     \(entry.kind.rawValue), \(entry.text), \(hash.buffer), \(chain.buffer))
             """)
+        // Only once the insert has succeeded.
+        session.journalTip = (entry.sequence, chain)
+        session.journalHeads[incident] = hash
     }
 
     private static func exists(_ id: IncidentID, in session: PostgresSession) async throws -> Bool {
