@@ -17,9 +17,15 @@ final class PostgresSession {
     var journalTip: (sequence: Int64, chain: Data)?
     var journalHeads: [Int: Data] = [:]
 
-    init(_ connection: PostgresConnection, lease: RunLease? = nil, logger: Logger) {
+    /// Whether a write of several statements runs in a savepoint (`inSavepoint`). Without, a
+    /// refused one cannot be undone alone: it fails the transaction (`RefusedWithoutSavepoint`),
+    /// which the committer then applies again with savepoints.
+    let savepoints: Bool
+
+    init(_ connection: PostgresConnection, lease: RunLease? = nil, savepoints: Bool = true, logger: Logger) {
         self.connection = connection
         self.lease = lease
+        self.savepoints = savepoints
         self.logger = logger
     }
 
@@ -36,8 +42,13 @@ final class PostgresSession {
     }
 
     /// Runs `body` in a savepoint, undone if it returns a refusal or throws: a write of several
-    /// statements is applied whole or not at all while the batch around it goes on.
+    /// statements is applied whole or not at all while the batch around it goes on. Without
+    /// `savepoints`, a refusal fails the transaction instead.
     func inSavepoint(_ body: () async throws -> StoreError?) async throws -> StoreError? {
+        guard savepoints else {
+            if let refusal = try await body() { throw RefusedWithoutSavepoint(refusal: refusal) }
+            return nil
+        }
         try await changes("SAVEPOINT automator")
         let refusal: StoreError?
         do { refusal = try await body() } catch {
@@ -52,6 +63,12 @@ final class PostgresSession {
         try await changes("RELEASE automator")
         return refusal
     }
+}
+
+/// A write of several statements was refused in a transaction without savepoints: what it had
+/// applied cannot be undone alone, so the transaction is rolled back and applied again with them.
+struct RefusedWithoutSavepoint: Error {
+    let refusal: StoreError
 }
 
 extension PostgresSession {

@@ -14,8 +14,10 @@ import Synchronization
 ///
 /// In PostgreSQL a failed statement aborts its transaction, where SQLite undoes only the
 /// statement: so refusals (a duplicate, an unknown run) are found without failing a statement
-/// (`ON CONFLICT DO NOTHING`, row counts, a look first), and only a write of several statements
-/// runs in a savepoint, undone when one of them is refused. Any other error fails the batch.
+/// (`ON CONFLICT DO NOTHING`, row counts, a look first). A write of several statements runs in a
+/// savepoint, undone when one of them is refused; since that costs two round trips and writes are
+/// seldom refused, a batch is applied without savepoints first, and again with them only if such
+/// a write was refused. Any other error fails the batch.
 ///
 /// A commit is durable when PostgreSQL says so (`synchronous_commit`, on by default): what a
 /// script has seen survives a crash of this process, of the server, or a power loss of either.
@@ -67,9 +69,19 @@ public final class PostgresStore: Store {
         committer = GroupCommitter(label: "automator.store.commit", maximumBatch: Self.maximumBatch) {
             [client, location, lease, logger] batch throws(StoreError) in
             try waitBlocking { () async throws(StoreError) in
+                func attempt(savepoints: Bool) async throws -> [Int: StoreError] {
+                    try await client.withTransaction(logger: logger) { connection in
+                        try await Self.apply(batch, to: PostgresSession(connection, lease: lease, savepoints: savepoints,
+                                                                        logger: logger))
+                    }
+                }
                 do {
-                    return try await client.withTransaction(logger: logger) { connection in
-                        try await Self.apply(batch, to: PostgresSession(connection, lease: lease, logger: logger))
+                    // Without savepoints first (two round trips fewer a write of several statements),
+                    // since writes are seldom refused; with them again if one was.
+                    do { return try await attempt(savepoints: false) } catch let error as PostgresTransactionError
+                        where error.closureError is RefusedWithoutSavepoint
+                    {
+                        return try await attempt(savepoints: true)
                     }
                 } catch {
                     throw Self.storeError(error, location: location)
