@@ -19,7 +19,11 @@ struct ServeCommand: AsyncParsableCommand {
             requests sent to it, and the runs of a worker that died move to the others within \
             --lease and a second, resumed where they were. The password comes from PGPASSWORD or \
             ~/.pgpass, never the command line. Evidence files are kept in that database too, \
-            so every worker reaches them (automator evidence ... --store).
+            so every worker reaches them (automator evidence ... --store). Give every worker the \
+            same --config: one of them leads (it receives from Matrix, posts the scheduled report \
+            and lifts expired actions; automator store check names it), and another takes over \
+            when it dies. A task completed or a question answered through any worker wakes the \
+            run waiting on it wherever it runs.
 
             The API, JSON in and out (errors are {"error": "what to do"}):
               POST /api/v1/runs          start a run; 201 {"id": ..., "status": ...}
