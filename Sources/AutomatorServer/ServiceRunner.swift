@@ -54,6 +54,6 @@ struct ServiceRunner: Service {
             _ = await (receiving, scheduled, expiries)
         }
         guard let shared = service.runs.store as? any LeasingStore else { return await duties() }
-        await shared.lead(retry: min(shared.leaseDuration / 3, .milliseconds(500)), duties)
+        await shared.lead(duties)
     }
 }

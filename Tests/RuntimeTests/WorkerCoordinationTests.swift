@@ -52,14 +52,13 @@ struct WorkerCoordinationTests {
     func leader() async throws {
         let (server, database, stores) = try await Self.stores("first", "second", "third")
         let leaders = Leaders()
-        let retry = Duration.milliseconds(200)
         var tasks: [String: Task<Void, Never>] = [:]
-        tasks["first"] = Task { await stores[0].lead(retry: retry, leaders.duties(of: "first")) }
+        tasks["first"] = Task { await stores[0].lead(leaders.duties(of: "first")) }
         #expect(try await Self.eventually { leaders.now == ["first"] })
         #expect(try await PostgresStore.health(of: stores[0].location, logger: Self.logger).leader == "first",
                 "automator store check names it")
-        tasks["second"] = Task { await stores[1].lead(retry: retry, leaders.duties(of: "second")) }
-        tasks["third"] = Task { await stores[2].lead(retry: retry, leaders.duties(of: "third")) }
+        tasks["second"] = Task { await stores[1].lead(leaders.duties(of: "second")) }
+        tasks["third"] = Task { await stores[2].lead(leaders.duties(of: "third")) }
         try await Task.sleep(for: .seconds(1))
         #expect(leaders.now == ["first"], "the others wait")
 

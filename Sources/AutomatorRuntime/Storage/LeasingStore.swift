@@ -36,8 +36,8 @@ public protocol LeasingStore: Store {
     /// Calls `duties` while this worker leads the workers, cancelling them when it stops leading
     /// (its hold on the store was lost), and waits to lead again; returns when the task is
     /// cancelled. One worker at a time leads; when it dies or stops, another takes over within
-    /// `retry` and the time the store takes to notice.
-    func lead(retry: Duration, _ duties: @escaping @Sendable () async -> Void) async
+    /// a third of a lease (half a second at most) and the time the store takes to notice.
+    func lead(_ duties: @escaping @Sendable () async -> Void) async
 
     /// Tells `changed` of each change made by any worker (this one included) that a worker may be
     /// waiting on, as it commits, until the task is cancelled. After a gap in which changes may

@@ -15,7 +15,10 @@ extension PostgresStore {
     /// Where the transactions tell of `SharedChange`s.
     static let changesChannel = "automator_changes"
 
-    public func lead(retry: Duration, _ duties: @escaping @Sendable () async -> Void) async {
+    public func lead(_ duties: @escaping @Sendable () async -> Void) async {
+        // A third of a lease at most: a live leader must look often enough never to be silent
+        // for the lease that ends its session (`holdLeadership`).
+        let retry = min(lease.duration / 3, .milliseconds(500))
         while !Task.isCancelled {
             do {
                 try await onOwnConnection { session in try await holdLeadership(on: session, retry: retry, duties) }
@@ -30,8 +33,7 @@ extension PostgresStore {
     /// Waits for the lock, then runs `duties` until the task is cancelled or the session ends: a
     /// leader cut off from the database stops leading, since the database gives the lock to
     /// another worker. A connection closed by either side ends it at once; one that stopped
-    /// answering, when a look (every `retry`, less than a third of a lease) gets no answer
-    /// within `retry`.
+    /// answering, when a look (every `retry`) gets no answer within `retry`.
     ///
     /// And a leader that dies without closing its connection (its machine lost power, a frozen
     /// VM) must not keep the lock until the server's TCP keepalive notices, two hours by default:
