@@ -97,6 +97,18 @@ struct RunCommandTests {
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "3\n")
     }
+
+    @Test("The README's example, scripts/examples/triage.lua, weighs the defanged alert's indicators")
+    func triageExample() throws {
+        let result = try AutomatorProcess.run(["run", "examples/triage.lua"], in: PlaybookTrialTests.scripts)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        #expect(lines.contains(["domain", "rnicrosoft-helpdesk.com", "malicious:", "look-alike", "of", "microsoft.com,",
+                                "reported", "2026-11-20"]))
+        #expect(lines.contains(["url", "https://rnicrosoft-helpdesk.com/reset?u=jdoe", "unknown"]))
+        #expect(!result.stdout.contains("10.0.4.17"), "an internal relay is not a finding")
+        #expect(result.stdout.hasSuffix(#"{"alert":"ALRT-20261129-0042","findings":4,"score":8,"verdict":"malicious"}"# + "\n"))
+    }
 }
 
 @Suite("Standard Lua stays standard")

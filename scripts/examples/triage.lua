@@ -1,10 +1,11 @@
--- Triage of a phishing alert, with what the Lua host offers today: json, log, time and
--- standard Lua. Run it with:
+-- Triage of a phishing alert as a standalone script: decode the alert, find its indicators, weigh
+-- them, decide. Run it with:
 --
 --   automator run scripts/examples/triage.lua
 --
--- Threat-intel lookups, incidents and tasks come with the next modules; this script shows
--- the shape a playbook step takes: decode the alert, find the indicators, weigh them, decide.
+-- `automator run` has no store and no configured sources, so the known-bad list is a table here;
+-- under `automator serve` a playbook asks `intel.reputation` and opens an incident instead
+-- (scripts/playbooks/phishing.lua).
 
 local alert = json.decode([[
 {
@@ -21,38 +22,11 @@ local alert = json.decode([[
 }
 ]])
 
--- Known-bad indicators a team keeps by hand (a local feed, in a later version).
+-- Known-bad indicators a team keeps by hand; under `serve` this is a local feed (docs/playbooks.md).
 local blocklist = {
   ["rnicrosoft-helpdesk.com"] = "look-alike of microsoft.com, reported 2026-11-20",
   ["203.0.113.45"] = "sender of 14 phishing mails this month",
 }
-
---- Undoes the defanging analysts use to make links unclickable.
-local function refang(text)
-  return (text:gsub("hxxp", "http"):gsub("%[%.%]", "."))
-end
-
---- Finds URLs, their host names, and IPv4 addresses in free text.
-local function indicators(text)
-  local found, seen = {}, {}
-  local function add(kind, value)
-    if not seen[value] then
-      seen[value] = true
-      found[#found + 1] = { kind = kind, value = value }
-    end
-  end
-  for url in text:gmatch("https?://[%w%-%.]+[^%s]*") do
-    add("url", url)
-    add("domain", url:match("^https?://([^/:?]+)"):lower())
-  end
-  for a, b, c, d in text:gmatch("(%d+)%.(%d+)%.(%d+)%.(%d+)") do
-    local octets = { tonumber(a), tonumber(b), tonumber(c), tonumber(d) }
-    local valid = true
-    for _, octet in ipairs(octets) do valid = valid and octet <= 255 end
-    if valid then add("ipv4", table.concat(octets, ".")) end
-  end
-  return found
-end
 
 --- True for addresses that never leave our own networks (RFC 1918).
 local function is_private(ip)
@@ -63,22 +37,28 @@ end
 
 local started = time.now()
 local findings, score = {}, 0
-for _, indicator in ipairs(indicators(refang(alert.body))) do
+local function find(kind, value, verdict)
+  findings[#findings + 1] = ("%-6s %-44s %s"):format(kind, value, verdict)
+end
+
+-- intel.extract reads defanged text (hxxps://, [.]) and gives each indicator once, normalised:
+-- lower-case hosts and hashes, a URL's host as a domain of its own.
+for _, indicator in ipairs(intel.extract(alert.body)) do
   local reason = blocklist[indicator.value]
-  if indicator.kind == "ipv4" and is_private(indicator.value) then
+  if indicator.type == "ipv4" and is_private(indicator.value) then
     log.debug("skipping internal address", { ip = indicator.value })
   elseif reason then
     score = score + 2
-    findings[#findings + 1] = ("%-6s %-40s malicious: %s"):format(indicator.kind, indicator.value, reason)
+    find(indicator.type, indicator.value, "malicious: " .. reason)
   else
-    findings[#findings + 1] = ("%-6s %-40s unknown"):format(indicator.kind, indicator.value)
+    find(indicator.type, indicator.value, "unknown")
   end
 end
 
 for _, attachment in ipairs(alert.attachments) do
   if attachment.name:match("%.%w+%.exe$") then
     score = score + 3
-    findings[#findings + 1] = ("%-6s %-40s suspicious: double extension"):format("file", attachment.name)
+    find("file", attachment.name, "suspicious: double extension")
   end
 end
 
