@@ -121,7 +121,7 @@ struct JournalChainTests {
         let queue = try DatabaseQueue(path: folder.path + "/automator.sqlite")
         let tip = JournalTip()
         try await queue.write { db in
-            try tip.begin(db)
+            tip.begin()
             for text in ["kept 1", "kept 2", "kept 3"] {
                 var entry = JournalEntry(incident: IncidentID(1), actor: "api", kind: .note, text: text)
                 try tip.append(&entry, to: db)
@@ -217,17 +217,19 @@ struct JournalChainTests {
             ]))
         }
         try await Self.note("after the undone", on: 1, to: store)
-        // Another process appends to the same file, then this one again.
+        // Another process appends to the same file, then this one again: first to another incident,
+        // whose head it still knows (only the taken sequence tells it), then to the one appended to.
         let other = try SQLiteStore(folder: folder.path)
         try await Self.note("from elsewhere", on: 2, to: other)
+        try await Self.note("from elsewhere again", on: 2, to: other)
         await other.close()
-        try await Self.note("after elsewhere", on: 2, to: store)
-        try await Self.note("and on", on: 1, to: store)
+        try await Self.note("after elsewhere", on: 1, to: store)
+        try await Self.note("and on", on: 2, to: store)
         let verified = try await store.verifyJournal(of: nil)
         #expect(verified.problem == nil, "\(verified.problem?.description ?? "")")
-        #expect(verified.entries == 8)
+        #expect(verified.entries == 9)
         let texts = try await store.journal(of: IncidentID(2)).map(\.text)
-        #expect(texts.suffix(2) == ["from elsewhere", "after elsewhere"])
+        #expect(texts.suffix(3) == ["from elsewhere", "from elsewhere again", "and on"])
         #expect(try await store.verifyJournal(of: IncidentID(2)).problem == nil)
         await store.close()
     }

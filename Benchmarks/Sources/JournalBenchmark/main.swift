@@ -2,17 +2,18 @@
 //
 //   swift run -c release --package-path Benchmarks JournalBenchmark [--entries N] [--batch N] [--repetitions N]
 //
-// (a) plain: journal entries appended with GRDB to the store's own `journal` table (schema of
-//     the current version, on a fresh SQLiteStore's file), synchronous = FULL, --batch entries
-//     per transaction, the statement the store ran before the chains.
-// (b) chained: the same appends through the store's own code (`JournalTip`, which the store's
-//     writer runs): the sequence, the entry's SHA-256 (`JournalChain`) after the remembered tip,
-//     the insert with it, and the transaction's link of the journal's chain. (b)/(a) is the figure, in wall-clock time and in this process's
-//     CPU time (which other processes on a busy machine inflate less): goal at most 1.10.
-// (c) for context: the same number of entries through the store itself (`.appendJournal`, 64
-//     writers at once, group-committed), entries/s.
-// (d) verification: `verifyJournal` over the whole journal, entries/s.
-// Entries spread over 1,000 incidents; each in a fresh folder; the median of --repetitions.
+// The figure, appends with the chains against the same appends without them (goal: at most 1.10),
+// in wall-clock time and in this process's CPU time (which other processes on a busy machine
+// inflate less), measured two ways:
+// (a)/(b) through the store, as every append in Automator is made: `.appendJournal` from 64 writers
+//     at once, one entry each time, group-committed, on a store whose journal appends without the
+//     chains (a: `JournalTip(chained: false)`, the statement the store ran before them) or with them (b).
+// (c)/(d) the appends alone, the strictest view of the chains' cost: GRDB on the store's file,
+//     --batch entries per transaction, without (c) and with (d) the store's `JournalTip` (the
+//     remembered tip, the entry's SHA-256, the insert with it, the transaction's link).
+// (e) verification: `verifyJournal` over the whole journal, entries/s.
+// Synchronous = FULL; entries spread over 1,000 incidents; each measurement in a fresh folder,
+// the sides alternating; the median of --repetitions.
 
 @_spi(Benchmarks) import AutomatorRuntime
 import Foundation
@@ -43,9 +44,9 @@ let incidents = 1_000
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
 /// A fresh store's folder with the incidents the entries go to.
-func freshStore() async throws -> (folder: String, store: SQLiteStore) {
+func freshStore(chained: Bool = true) async throws -> (folder: String, store: SQLiteStore) {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("journal-bench-\(UUID())").path
-    let store = try SQLiteStore(folder: folder)
+    let store = try SQLiteStore(folder: folder, journal: JournalTip(chained: chained))
     for number in 1...incidents {
         try await store.write(.createIncident(Incident(id: IncidentID(number), title: "Bench \(number)", type: "bench",
                                                        severity: .low)))
@@ -71,7 +72,7 @@ func processCPU() -> Double {
         + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
 
-/// Appends with GRDB directly, `chained` (the store's `JournalTip`) or not.
+/// Appends with GRDB directly through a `JournalTip`, `chained` or not.
 func direct(chained: Bool) async throws -> Cost {
     let (folder, store) = try await freshStore()
     await store.close()
@@ -79,24 +80,18 @@ func direct(chained: Bool) async throws -> Cost {
     var configuration = Configuration()
     configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
     let queue = try DatabaseQueue(path: folder + "/automator.sqlite", configuration: configuration)
-    let tip = JournalTip()
+    let tip = JournalTip(chained: chained)
     let start = (wall: Date(), cpu: processCPU())
     var first = 0
     while first < options.entries {
         let range = first..<min(first + options.batch, options.entries)
         try await queue.write { db in
-            if chained { try tip.begin(db) }
+            tip.begin()
             for index in range {
                 var appended = entry(index)
-                if chained {
-                    try tip.append(&appended, to: db)
-                } else {
-                    try db.cachedStatement(sql: "INSERT INTO journal (incident, at, actor, kind, text) VALUES (?, ?, ?, ?, ?)")
-                        .execute(arguments: [appended.incident.number, Int64(appended.at.timeIntervalSince1970 * 1000),
-                                             appended.actor, appended.kind.rawValue, appended.text])
-                }
+                try tip.append(&appended, to: db)
             }
-            if chained { try tip.link(db) }
+            try tip.link(db)
         }
         first = range.upperBound
     }
@@ -105,12 +100,12 @@ func direct(chained: Bool) async throws -> Cost {
     return cost
 }
 
-/// Appends through the store, 64 writers at once; then verifies. Seconds of each.
-func throughStore() async throws -> (append: Double, verify: Double) {
-    let (folder, store) = try await freshStore()
+/// Appends through the store, 64 writers at once, `chained` or not; then, chained, verifies.
+func throughStore(chained: Bool) async throws -> (append: Cost, verify: Double?) {
+    let (folder, store) = try await freshStore(chained: chained)
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let writers = 64
-    let start = Date()
+    let start = (wall: Date(), cpu: processCPU())
     try await withThrowingTaskGroup(of: Void.self) { group in
         for writer in 0..<writers {
             group.addTask {
@@ -121,7 +116,11 @@ func throughStore() async throws -> (append: Double, verify: Double) {
         }
         try await group.waitForAll()
     }
-    let append = Date().timeIntervalSince(start)
+    let append = Cost(wall: Date().timeIntervalSince(start.wall), cpu: processCPU() - start.cpu)
+    guard chained else {
+        await store.close()
+        return (append, nil)
+    }
     let verifying = Date()
     let verification = try await store.verifyJournal(of: nil)
     let verify = Date().timeIntervalSince(verifying)
@@ -130,31 +129,45 @@ func throughStore() async throws -> (append: Double, verify: Double) {
     return (append, verify)
 }
 
-print("Journal: \(options.entries) entries over \(incidents) incidents, \(options.batch) per transaction, "
+print("Journal: \(options.entries) entries over \(incidents) incidents, \(options.batch) per transaction in (c)/(d), "
     + "median of \(options.repetitions); load average \(String(format: "%.2f", loadAverage()))")
+var storePlain: [Cost] = []
+var storeChained: [Cost] = []
 var plain: [Cost] = []
 var chained: [Cost] = []
-var store: [Double] = []
 var verify: [Double] = []
 for _ in 0..<options.repetitions {
-    // Alternating, so that the machine's drift touches both alike.
+    // Alternating, so that the machine's drift touches both sides alike.
+    storePlain.append(try await throughStore(chained: false).append)
+    let (append, verified) = try await throughStore(chained: true)
+    storeChained.append(append)
+    verify.append(verified ?? 0)
     plain.append(try await direct(chained: false))
     chained.append(try await direct(chained: true))
-    let (append, verified) = try await throughStore()
-    store.append(append)
-    verify.append(verified)
 }
 let rate = { (seconds: Double) in Double(options.entries) / seconds }
-let wall = median(chained.map(\.wall)) / median(plain.map(\.wall))
-let cpu = median(chained.map(\.cpu)) / median(plain.map(\.cpu))
-print(String(format: "(a) plain appends:          %9.0f entries/s, %.2f µs of CPU each", rate(median(plain.map(\.wall))),
-             median(plain.map(\.cpu)) / Double(options.entries) * 1e6))
-print(String(format: "(b) chained appends:        %9.0f entries/s, %.2f µs of CPU each", rate(median(chained.map(\.wall))),
-             median(chained.map(\.cpu)) / Double(options.entries) * 1e6))
-print(String(format: "    (b)/(a) wall, CPU:      %9.3f, %.3f   goal <= 1.10  %@", wall, cpu,
-             max(wall, cpu) <= 1.10 ? "PASS" : "MISS"))
-print(String(format: "(c) through the store:      %9.0f entries/s (64 writers, group commit)", rate(median(store))))
-print(String(format: "(d) verification:           %9.0f entries/s", rate(median(verify))))
+
+/// Prints one side's rate and CPU per entry.
+func side(_ label: String, _ costs: [Cost]) {
+    print(String(format: "%@ %9.0f entries/s, %.2f µs of CPU each", label.padding(toLength: 36, withPad: " ", startingAt: 0),
+                 rate(median(costs.map(\.wall))), median(costs.map(\.cpu)) / Double(options.entries) * 1e6))
+}
+
+/// Prints the chained side against the plain one, wall and CPU, against the goal.
+func ratio(_ label: String, _ chained: [Cost], _ plain: [Cost]) {
+    let wall = median(chained.map(\.wall)) / median(plain.map(\.wall))
+    let cpu = median(chained.map(\.cpu)) / median(plain.map(\.cpu))
+    print(String(format: "%@ %9.3f, %.3f   goal <= 1.10  %@", label.padding(toLength: 36, withPad: " ", startingAt: 0),
+                 wall, cpu, max(wall, cpu) <= 1.10 ? "PASS" : "MISS"))
+}
+
+side("(a) through the store, plain:", storePlain)
+side("(b) through the store, chained:", storeChained)
+ratio("    (b)/(a) wall, CPU:", storeChained, storePlain)
+side("(c) appends alone, plain:", plain)
+side("(d) appends alone, chained:", chained)
+ratio("    (d)/(c) wall, CPU:", chained, plain)
+print(String(format: "(e) verification:                    %9.0f entries/s", rate(median(verify))))
 print("load average \(String(format: "%.2f", loadAverage()))")
 
 func loadAverage() -> Double {

@@ -9,12 +9,15 @@ import Foundation
 /// its link (`link`, before it commits).
 ///
 /// What it remembers must be what the file holds, so it forgets:
-/// - everything, when another connection has committed since its last transaction (`PRAGMA
-///   data_version` moved: another automator on the same data folder, such as `automator
-///   evidence add` beside `serve`), and when a transaction fails (`forget()`);
-/// - everything, when a savepoint rolls back (rare: a write that is refused), rather than
-///   keeping what each append replaced to put it back; the link then reads what the
-///   transaction kept.
+/// - everything, when another connection has appended since its last transaction (another
+///   automator on the same data folder, such as `automator evidence add` beside `serve`). That
+///   connection took the next sequence, so this one's insert at it is refused by the primary key:
+///   the tip is read again and the entry appended after theirs. An append can only follow the
+///   journal's end, so no other change can leave the tip stale, and no transaction pays a read
+///   to find out (`PRAGMA data_version` in each cost more than the link);
+/// - everything, when a transaction fails (`forget()`), or when a savepoint rolls back (rare: a
+///   write that is refused), rather than keeping what each append replaced to put it back; the
+///   link then reads what the transaction kept.
 ///
 /// Confined to the store's writer, whose transactions are serial (the group committer); public
 /// for the benchmark, which measures the store's own appends.
@@ -24,13 +27,12 @@ public final class JournalTip: @unchecked Sendable {
     /// for exclusive access at run time, at every access.
     private var state = State()
 
-    public init() {}
+    /// Without the chains, for JournalBenchmark only: the same appends as the store made before it
+    /// had them (no sequence, no hash, no link), the baseline the chains' cost is measured against.
+    public init(chained: Bool = true) { state.chained = chained }
 
-    /// Starts a transaction: forgets the tip if another connection committed since the last.
-    public func begin(_ db: Database) throws {
-        let version = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version"))
-        state.begin(dataVersion: version)
-    }
+    /// Starts a transaction.
+    public func begin() { state.appended = false }
 
     /// After a failed transaction or a rolled-back savepoint: the file may hold less than was
     /// remembered.
@@ -54,53 +56,60 @@ public final class JournalTip: @unchecked Sendable {
             var unlinked: [UInt8] = []
         }
 
-        /// Past this many incidents the heads start again: a year of incidents is not kept in
-        /// memory for the few that are being written to.
-        static let maximumHeads = 10_000
-
+        var chained = true
         var end: End?
-        var heads: [Int: Data] = [:]
-        var dataVersion: Int64?
+        var heads = Heads()
         /// This transaction has appended, so it needs a link (even if a savepoint undid them all:
         /// the link then finds nothing to cover).
         var appended = false
 
-        mutating func begin(dataVersion version: Int64?) {
-            appended = false
-            if version != dataVersion {
-                forget()
-                dataVersion = version
-            }
-        }
-
         mutating func forget() {
             end = nil
-            heads.removeAll()
+            heads = Heads()
         }
 
         mutating func append(_ entry: inout JournalEntry, to db: Database) throws {
             let incident = entry.incident.number
-            // Changed in place below: a copy taken out and put back copies the hashes each time.
+            guard chained else {
+                try db.cachedStatement(sql: "INSERT INTO journal (incident, at, actor, kind, text) VALUES (?, ?, ?, ?, ?)")
+                    .execute(arguments: [incident, entry.at.millisecondsSince1970, entry.actor, entry.kind.rawValue, entry.text])
+                entry.sequence = db.lastInsertedRowID
+                return
+            }
+            let hash: Data
+            do {
+                hash = try insert(&entry, to: db)
+            } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+                // Another connection appended since this one's last transaction (within one, none can).
+                guard !appended else { throw error }
+                forget()
+                hash = try insert(&entry, to: db)
+            }
+            // Only once the insert has succeeded: a refused one (an unknown incident) changes nothing.
+            appended = true
+            end?.sequence = entry.sequence
+            hash.withUnsafeBytes { end?.unlinked.append(contentsOf: $0) }
+            heads.remember(hash, of: incident)
+        }
+
+        /// Inserts `entry` after the remembered tip, reading what is not remembered; returns its hash.
+        private mutating func insert(_ entry: inout JournalEntry, to db: Database) throws -> Data {
+            // Changed in place by `append`: a copy taken out and put back copies the hashes each time.
             if end == nil { end = try Self.end(of: db) }
-            let previousHash = try heads[incident] ?? Self.lastHash(of: incident, in: db)
+            let previousHash = try heads.hash(of: entry.incident.number) ?? Self.lastHash(of: entry.incident.number, in: db)
             entry.sequence = (end?.sequence ?? 0) + 1
             let hash = JournalChain.hash(of: entry, after: previousHash ?? JournalChain.origin)
             try db.cachedStatement(sql: """
                 INSERT INTO journal (sequence, incident, at, actor, kind, text, hash) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [
-                    entry.sequence, incident, entry.at.millisecondsSince1970, entry.actor, entry.kind.rawValue,
+                    entry.sequence, entry.incident.number, entry.at.millisecondsSince1970, entry.actor, entry.kind.rawValue,
                     entry.text, hash,
                 ])
-            // Only once the insert has succeeded: a refused one (an unknown incident) changes nothing.
-            appended = true
-            end?.sequence = entry.sequence
-            hash.withUnsafeBytes { end?.unlinked.append(contentsOf: $0) }
-            if heads.count >= Self.maximumHeads { heads.removeAll() }
-            heads[incident] = hash
+            return hash
         }
 
         mutating func link(_ db: Database) throws {
-            guard appended else { return }
+            guard chained, appended else { return }
             if end == nil { end = try Self.end(of: db) }
             if let linked = end, !linked.unlinked.isEmpty {
                 let chain = JournalChain.chain(linked.unlinked, after: linked.chain)
@@ -109,6 +118,28 @@ public final class JournalTip: @unchecked Sendable {
                 end = End(sequence: linked.sequence, chain: chain)
             }
             appended = false
+        }
+
+        /// The last hash of the incidents written to lately, in a slot chosen by the incident's
+        /// number: an index rather than a dictionary's hashing and probing, which cost a quarter
+        /// of the chains' time an entry. An incident whose slot another took since is read from
+        /// the file; the few incidents being written to at a time rarely share one.
+        struct Heads {
+            private static let slots = 4096
+            /// -1 in an empty slot: no incident has that number.
+            private var incidents = [Int](repeating: -1, count: slots)
+            private var hashes = [Data](repeating: Data(), count: slots)
+
+            func hash(of incident: Int) -> Data? {
+                let slot = incident & (Self.slots - 1)
+                return incidents[slot] == incident ? hashes[slot] : nil
+            }
+
+            mutating func remember(_ hash: Data, of incident: Int) {
+                let slot = incident & (Self.slots - 1)
+                incidents[slot] = incident
+                hashes[slot] = hash
+            }
         }
 
         /// The journal's end as the file holds it: the last link, and the entries after it (this

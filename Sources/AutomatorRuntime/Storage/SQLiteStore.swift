@@ -52,7 +52,14 @@ public final class SQLiteStore: Store {
     /// - Throws: `StoreError` saying what is wrong and what to do: the folder is a file or
     ///   cannot be created, the file is not an Automator database or was written by a newer
     ///   version, the disk or folder is read-only or full.
-    public init(folder: String, durability: Durability = .full) throws(StoreError) {
+    public convenience init(folder: String, durability: Durability = .full) throws(StoreError) {
+        try self.init(folder: folder, durability: durability, journal: JournalTip())
+    }
+
+    /// With the journal's appends done by `journal`: JournalBenchmark measures the store's own
+    /// appends with the chains against the same appends without them (`JournalTip(chained: false)`).
+    @_spi(Benchmarks)
+    public init(folder: String, durability: Durability = .full, journal: JournalTip) throws(StoreError) {
         try DataFolder.prepare(folder)
         let path = URL(fileURLWithPath: folder).appendingPathComponent(Self.fileName).path
         self.path = path
@@ -73,12 +80,11 @@ public final class SQLiteStore: Store {
         } catch {
             throw Self.storeError(error, path: path)
         }
-        let journal = JournalTip()
         committer = GroupCommitter(label: "automator.store.commit", maximumBatch: Self.maximumBatch) {
             [pool] batch throws(StoreError) in
             do {
                 return try pool.write { db in
-                    try journal.begin(db)
+                    journal.begin()
                     let refused = try Self.apply(batch, to: db, journal: journal)
                     try journal.link(db)
                     return refused
