@@ -214,7 +214,7 @@ struct EvidenceTests {
         await service.store.close()
     }
 
-    @Test("PostgreSQL keeps each chunk once, also across files; an upload cut short leaves no object", arguments: [StoreUnderTest.postgres])
+    @Test("PostgreSQL keeps each chunk once, also across files; an upload cut short leaves nothing", arguments: [StoreUnderTest.postgres])
     func chunks(_ kind: StoreUnderTest) async throws {
         let storage = try await EvidenceStorage(kind)
         let service = try await storage.service()
@@ -236,7 +236,8 @@ struct EvidenceTests {
         try await service.copy(empty.id, to: copy, by: "cli:alice")
         #expect(try Data(contentsOf: URL(fileURLWithPath: copy)).isEmpty)
 
-        // The source fails after two chunks: they may stay, named by nothing; no object is.
+        // The source fails after two chunks: its transaction is rolled back, so neither they nor
+        // an object stay.
         let failed = await #expect(throws: EvidenceError.self) {
             var given = 0
             _ = try await service.vault.keep { () throws(EvidenceError) -> Data? in
@@ -246,7 +247,24 @@ struct EvidenceTests {
             }
         }
         #expect(failed?.description == "the disk went away")
-        #expect(try await storage.stored() == [3, 6])
+        #expect(try await storage.stored() == [3, 4])
+        await service.store.close()
+    }
+
+    @Test("A crash's temporary file in the folder's vault is removed by a later upload once a day old, not before")
+    func abandonedUploads() async throws {
+        let storage = try await EvidenceStorage(.sqlite)
+        let service = try await storage.service()
+        let objects = storage.folder.path + "/evidence/objects"
+        try FileManager.default.createDirectory(atPath: objects, withIntermediateDirectories: true)
+        for (name, age) in [("abandoned", FolderVault.abandonedAfter + 60), ("in-progress", FolderVault.abandonedAfter - 60)] {
+            let path = objects + "/.incoming-" + name
+            try Data(repeating: 7, count: 1024).write(to: URL(fileURLWithPath: path))
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -age)], ofItemAtPath: path)
+        }
+        _ = try await service.add(bytes: Array("a mail".utf8), to: IncidentID(1), name: "mail.eml", source: "cli", by: "cli:alice")
+        let left = try FileManager.default.contentsOfDirectory(atPath: objects).filter { $0.hasPrefix(".incoming-") }
+        #expect(left == [".incoming-in-progress"])
         await service.store.close()
     }
 

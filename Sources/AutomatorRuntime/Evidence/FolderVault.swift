@@ -2,8 +2,13 @@ public import Foundation
 
 /// Evidence content in the data folder, for the SQLite store: `DATA/evidence/objects/AB/CDEF...`,
 /// named by SHA-256. Objects are written to a temporary name and renamed once whole and synced:
-/// a crash leaves no partial object under a hash.
+/// a crash leaves no partial object under a hash. What a crash leaves under a temporary name is
+/// removed by a later upload once it is a day old (a younger one may be another process's
+/// upload in progress, on the same folder).
 public struct FolderVault: EvidenceVault {
+    /// How old a temporary file must be before an upload takes it for one a crash abandoned.
+    static let abandonedAfter: TimeInterval = 24 * 3600
+
     public let folder: String
 
     public init(dataFolder: String) { folder = dataFolder + "/evidence" }
@@ -19,6 +24,7 @@ public struct FolderVault: EvidenceVault {
         } catch {
             throw EvidenceError(.unavailable, "cannot create \(folder)/objects: \(error.localizedDescription)")
         }
+        removeAbandonedUploads()
         guard FileManager.default.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]),
               let output = FileHandle(forWritingAtPath: temporary)
         else { throw EvidenceError(.unavailable, "cannot write in \(folder)/objects: check the disk and its permissions") }
@@ -56,6 +62,19 @@ public struct FolderVault: EvidenceVault {
             throw EvidenceError(.unavailable, "the evidence could not be kept as \(final): \(error.localizedDescription)")
         }
         return (hashes, size)
+    }
+
+    /// Removes the temporary files of uploads a crash cut short (one that fails removes its own).
+    private func removeAbandonedUploads() {
+        let objects = folder + "/objects"
+        let files = FileManager.default
+        let before = Date(timeIntervalSinceNow: -Self.abandonedAfter)
+        for name in (try? files.contentsOfDirectory(atPath: objects)) ?? [] where name.hasPrefix(".incoming-") {
+            let path = objects + "/" + name
+            if let modified = (try? files.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < before {
+                try? files.removeItem(atPath: path)
+            }
+        }
     }
 
     public func chunks(of sha256: String, _ body: (Data) async throws(EvidenceError) -> Void) async throws(EvidenceError) {

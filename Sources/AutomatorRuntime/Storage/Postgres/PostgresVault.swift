@@ -10,38 +10,52 @@ import PostgresNIO
 /// SHA-256. The file's hash is known only at its end, so chunks are named by theirs: each is
 /// stored as it comes (one in memory at a time) and never rewritten under another name. A chunk
 /// already stored is not sent again, and the object's row, inserted after its last chunk, is
-/// what makes it exist: a crash mid-upload leaves chunks that nothing names, never an object
-/// (nor a record) pointing at half a file. On reading, each chunk must hash to its name before
-/// any byte of it is handed out, and the whole to the object's (`EvidenceVault.read`).
+/// what makes it exist. On reading, each chunk must hash to its name before any byte of it is
+/// handed out, and the whole to the object's (`EvidenceVault.read`).
+///
+/// A file is kept in one transaction, its chunks and its object: an upload cut short (a source
+/// that fails, a crash, a lost connection) is rolled back whole. Committed chunk by chunk, it
+/// left its chunks behind, named by nothing and never removed: a gigabyte of the database for
+/// each interrupted gigabyte. The transaction holds a connection of the pool for the upload.
+/// Two uploads at once that share chunks in opposite orders can deadlock; PostgreSQL ends one,
+/// whose caller is told and can add the file again.
 struct PostgresVault: EvidenceVault {
     let store: PostgresStore
 
     func keep(_ next: () throws(EvidenceError) -> Data?) async throws(EvidenceError) -> (FileHashes, Int64) {
-        var hasher = FileHashes.Hasher()
-        var size: Int64 = 0
-        var chunks: [String] = []
-        while let data = try next() {
-            hasher.update(data)
-            size += Int64(data.count)
-            let name = FileHashes.hex(SHA256.hash(data: data))
-            try await access { session in
-                let stored = try await session.rows("SELECT 1 FROM evidence_chunk WHERE sha256 = \(name)")
-                guard stored.isEmpty else { return }
+        let kept = try await access { session -> Result<(FileHashes, Int64), EvidenceError> in
+            try await session.changes("BEGIN")
+            do {
+                var hasher = FileHashes.Hasher()
+                var size: Int64 = 0
+                var chunks: [String] = []
+                while let data = try next() {
+                    hasher.update(data)
+                    size += Int64(data.count)
+                    let name = FileHashes.hex(SHA256.hash(data: data))
+                    if try await session.rows("SELECT 1 FROM evidence_chunk WHERE sha256 = \(name)").isEmpty {
+                        try await session.changes("""
+                            INSERT INTO evidence_chunk (sha256, data) VALUES (\(name), \(data.buffer))
+                            ON CONFLICT (sha256) DO NOTHING
+                            """)
+                    }
+                    chunks.append(name)
+                }
+                let hashes = hasher.finalize()
                 try await session.changes("""
-                    INSERT INTO evidence_chunk (sha256, data) VALUES (\(name), \(data.buffer))
+                    INSERT INTO evidence_object (sha256, size, chunks) VALUES (\(hashes.sha256), \(size), \(chunks))
                     ON CONFLICT (sha256) DO NOTHING
                     """)
+                try await session.changes("COMMIT")
+                return .success((hashes, size))
+            } catch {
+                _ = try? await session.changes("ROLLBACK")
+                // The source's own failure is the caller's to read as it was said.
+                if let error = error as? EvidenceError { return .failure(error) }
+                throw error
             }
-            chunks.append(name)
         }
-        let hashes = hasher.finalize()
-        _ = try await access { session in
-            try await session.changes("""
-                INSERT INTO evidence_object (sha256, size, chunks) VALUES (\(hashes.sha256), \(size), \(chunks))
-                ON CONFLICT (sha256) DO NOTHING
-                """)
-        }
-        return (hashes, size)
+        return try kept.get()
     }
 
     func chunks(of sha256: String, _ body: (Data) async throws(EvidenceError) -> Void) async throws(EvidenceError) {
