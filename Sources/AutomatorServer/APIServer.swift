@@ -98,7 +98,11 @@ public struct APIServer {
         let reputation = ReputationService(feeds: feeds, integrations: integrations, cache: store,
                                            ttl: configuration.intel.cacheTTL)
         let slack = configuration.chat.slack.map { SlackAdapter(configuration: $0, logger: self.logger) }
-        let matrix = configuration.chat.matrix.map { MatrixAdapter(configuration: $0, state: store, logger: self.logger) }
+        // On a shared store each worker is a device of its own, named by its machine and data folder.
+        let device = configuration.store.map { _ in ProcessInfo.processInfo.hostName + ":" + URL(fileURLWithPath: folder).standardizedFileURL.path }
+        let matrix = configuration.chat.matrix.map {
+            MatrixAdapter(configuration: $0, state: store, deviceOwner: device, logger: self.logger)
+        }
         // The console answers `automator repl --incident` through the API (`WarRoomRoutes`).
         let warRoomPosts = WarRoomPosts()
         let console = ConsoleAdapter(user: "api", lines: AsyncStream { _ in }, write: warRoomPosts.write,

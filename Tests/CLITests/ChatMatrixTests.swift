@@ -128,6 +128,17 @@ struct ChatMatrixTests {
         #expect(leader.log.contains("leads the workers"), "\(leader.log)")
         let other = try await start("second")
         let room = try await Self.room(with: bot, as: alice, on: synapse)
+        // Each worker logs in as a device of its own: a homeserver may log out the other sessions
+        // of a device that logs in again.
+        let database = try #require(URLComponents(string: store)?.path.dropFirst())
+        var devices: Set<Substring> = []
+        for _ in 0..<100 where devices.count < 2 {
+            devices = Set(try await PostgresServer.shared().psql(
+                "SELECT value FROM chat_state WHERE key LIKE 'matrix.%.device of %'", database: String(database)
+            ).split(whereSeparator: \.isNewline))
+            if devices.count < 2 { try await Task.sleep(for: .milliseconds(100)) }
+        }
+        #expect(devices.count == 2, "\(devices)")
         func verdicts() async throws -> Int {
             try await Self.botMessages(in: room, by: bot.id, as: alice, on: synapse) { _ in true }
                 .filter { (($0["content"] as? [String: Any])?["body"] as? String)?.contains("C2 of the Acme campaign") == true }

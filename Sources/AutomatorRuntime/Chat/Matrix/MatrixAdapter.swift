@@ -27,6 +27,8 @@ public final class MatrixAdapter: ChatAdapter {
     let configuration: MatrixConfiguration
     let client: MatrixClient
     let store: any ChatStateStore
+    /// Whose device a password login keeps, when the store is shared by several workers.
+    let deviceOwner: String?
     let logger: Logger
     /// The longest wait between two attempts to reach a homeserver that does not answer.
     let longestRetryDelay: Duration
@@ -44,20 +46,25 @@ public final class MatrixAdapter: ChatAdapter {
 
     /// - Parameters:
     ///   - state: where the sync's position and the device of a password login are kept.
+    ///   - deviceOwner: on a store shared by several workers, a name that is this worker's and
+    ///     stays so across its restarts (its machine and data folder): each worker logs in as a
+    ///     device of its own. A homeserver may end the other sessions of a device that logs in
+    ///     again, so workers sharing one would log each other out.
     ///   - httpClient: the client for the homeserver's requests; the shared one by default.
-    public convenience init(configuration: MatrixConfiguration, state: any ChatStateStore,
+    public convenience init(configuration: MatrixConfiguration, state: any ChatStateStore, deviceOwner: String? = nil,
                             httpClient: HTTPClient = .shared,
                             logger: Logger = Logger(label: "automator.matrix") { _ in SwiftLogNoOpLogHandler() })
     {
-        self.init(configuration: configuration, state: state, httpClient: httpClient, logger: logger,
-                  longestRetryDelay: .seconds(30))
+        self.init(configuration: configuration, state: state, deviceOwner: deviceOwner, httpClient: httpClient,
+                  logger: logger, longestRetryDelay: .seconds(30))
     }
 
-    init(configuration: MatrixConfiguration, state: any ChatStateStore, httpClient: HTTPClient = .shared,
-         logger: Logger, longestRetryDelay: Duration)
+    init(configuration: MatrixConfiguration, state: any ChatStateStore, deviceOwner: String? = nil,
+         httpClient: HTTPClient = .shared, logger: Logger, longestRetryDelay: Duration)
     {
         self.configuration = configuration
         store = state
+        self.deviceOwner = deviceOwner
         self.logger = logger
         self.longestRetryDelay = longestRetryDelay
         let token = if case .accessToken(let token) = configuration.credential { token } else { String?.none }
@@ -69,7 +76,7 @@ public final class MatrixAdapter: ChatAdapter {
 
     /// The state keys: per user, so that two bots can share a store.
     var batchKey: String { "matrix.\(configuration.userID).next_batch" }
-    var deviceKey: String { "matrix.\(configuration.userID).device" }
+    var deviceKey: String { "matrix.\(configuration.userID).device" + (deviceOwner.map { " of " + $0 } ?? "") }
 
     public func run(delivering inbox: any ChatInbox) async throws {
         var failures = 0
