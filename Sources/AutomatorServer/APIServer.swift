@@ -99,7 +99,9 @@ public struct APIServer {
                                            ttl: configuration.intel.cacheTTL)
         let slack = configuration.chat.slack.map { SlackAdapter(configuration: $0, logger: self.logger) }
         // On a shared store each worker is a device of its own, named by its machine and data folder.
-        let device = configuration.store.map { _ in ProcessInfo.processInfo.hostName + ":" + URL(fileURLWithPath: folder).standardizedFileURL.path }
+        let device = configuration.store.map { _ in
+            ProcessInfo.processInfo.hostName + ":" + URL(fileURLWithPath: folder).standardizedFileURL.path
+        }
         let matrix = configuration.chat.matrix.map {
             MatrixAdapter(configuration: $0, state: store, deviceOwner: device, logger: self.logger)
         }

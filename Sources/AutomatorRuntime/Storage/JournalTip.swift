@@ -72,7 +72,8 @@ public final class JournalTip: @unchecked Sendable {
             let incident = entry.incident.number
             guard chained else {
                 try db.cachedStatement(sql: "INSERT INTO journal (incident, at, actor, kind, text) VALUES (?, ?, ?, ?, ?)")
-                    .execute(arguments: [incident, entry.at.millisecondsSince1970, entry.actor, entry.kind.rawValue, entry.text])
+                    .execute(arguments: [incident, entry.at.millisecondsSince1970, entry.actor, entry.kind.rawValue,
+                                         entry.text])
                 entry.sequence = db.lastInsertedRowID
                 return
             }
