@@ -175,6 +175,14 @@ struct ChatBotTests {
         try await EvidenceService(store: bot.store, dataFolder: bot.folder.path + "/data")
             .copy(try #require(evidence.last).id, to: copy, by: "test")
         #expect(Array(try Data(contentsOf: URL(fileURLWithPath: copy))) == Array(ChatBotTests.malware))
+        // A message this process never received (Slack gave its event to another worker) is read
+        // from the network.
+        let elsewhere = ChatMessage(id: "m21", channel: Self.soc, user: Self.bob, text: "and this on web-2",
+                                    files: [ChatFile(id: "F3", name: "loader.bin", url: "https://files/malware.bin")])
+        bot.network.history.withLock { $0["m21"] = elsewhere }
+        let fetched = await bot.say("!evidence", in: Self.soc, thread: "m21")
+        #expect(fetched.first?.text.hasPrefix("Kept on INC-2:") == true, "\(fetched.map(\.text))")
+        #expect(try await bot.store.evidenceList(of: IncidentID(2)).map(\.name).suffix(2) == ["message-bob-m21.txt", "loader.bin"])
 
         let task = try await bot.incidents.ledger.store.listTasks(TaskQuery())
         #expect(task.isEmpty)

@@ -15,6 +15,8 @@ final class ChatTestNetwork: ChatAdapter, Sendable {
     let reactions = Mutex<[String]>([])
     let joined = Mutex<[String]>([])
     let uploads = Mutex<[(channel: String, name: String, bytes: Int)]>([])
+    /// Messages the network gives when asked by id, as if another process had received them.
+    let history = Mutex<[String: ChatMessage]>([:])
     private let counter = Mutex(0)
 
     init(channels: [ChatChannel] = [ChatChannel(id: "C1", name: "soc"), ChatChannel(id: "C2", name: "ir")],
@@ -53,6 +55,10 @@ final class ChatTestNetwork: ChatAdapter, Sendable {
     func download(_ file: ChatFile, limit: Int) async throws -> [UInt8] {
         guard let bytes = files[file.url] else { throw ChatError(.notFound, "no file \(file.url)") }
         return bytes
+    }
+
+    func message(_ id: String, in channel: ChatChannel) async throws -> ChatMessage? {
+        history.withLock { $0[id] }.flatMap { $0.channel.id == channel.id ? $0 : nil }
     }
 
     static let direct = ChatChannel(id: "D1", name: "alice", isDirect: true)

@@ -50,6 +50,15 @@ struct MatrixAdapterTests {
         #expect(missing?.kind == .notFound)
         try await Task.sleep(for: .milliseconds(300))
         #expect(inbox.messages.count == 4, "the notice is not delivered")
+
+        // Asked by id, as a command answering a message another process received does: the same
+        // message; nil for one that is not a message, or not there.
+        let channel = ChatChannel(id: room, name: "soc")
+        #expect(try await adapter.message(file, in: channel) == messages[1])
+        let notice = try #require(try await alice.timeline(room).last { $0["type"] as? String == "m.room.message"
+            && ($0["content"] as? [String: Any])?["msgtype"] as? String == "m.notice" }?["event_id"] as? String)
+        #expect(try await adapter.message(notice, in: channel) == nil)
+        #expect(try await adapter.message("$nothing:localhost", in: channel) == nil)
     }
 
     @Test("The bot's threaded reply, question, reaction and file reach alice")

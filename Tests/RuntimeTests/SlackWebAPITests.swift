@@ -77,6 +77,20 @@ struct SlackWebAPITests {
         #expect(fake.calls("conversations.list").count == 2)
     }
 
+    @Test("message reads one by its ts with conversations.replies, with its user and files; an unknown one is nil")
+    func messageByID() async throws {
+        let fake = try await FakeSlack()
+        let adapter = Self.adapter(fake)
+        try await adapter.run(delivering: RecordingInbox())
+        let soc = ChatChannel(id: "C0SOC", name: "soc")
+        let message = try #require(try await adapter.message(FakeSlack.history, in: soc))
+        #expect(message.id == FakeSlack.history && message.channel == soc && message.text == "found on web-1")
+        #expect(message.user == ChatUser(id: "U0BOB", name: "bob") && message.thread == nil)
+        #expect(message.files.map(\.name) == ["hidden.csv"])
+        #expect(fake.calls("conversations.replies").map { $0.arguments["limit"] } == ["1"])
+        #expect(try await adapter.message("1700000099.000100", in: soc) == nil)
+    }
+
     @Test("users.info names users, once per few minutes; an unknown user is nil")
     func users() async throws {
         let fake = try await FakeSlack()

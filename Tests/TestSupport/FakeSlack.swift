@@ -35,6 +35,8 @@ public final class FakeSlack: Sendable {
         "D0ALICE": ["id": "D0ALICE", "is_im": true, "user": "U0ALICE"],
     ]
     public static let users: [String: String] = ["U0ALICE": "alice", "U0BOB": "bob", "UBOT": "automator"]
+    /// A message in #soc that `conversations.replies` gives, with its file, and a reply to it.
+    public static let history = "1700000050.000100"
     public static let report = Array("203.0.113.7,phishing\n".utf8)
     public static let large = [UInt8](repeating: 0x41, count: 64 << 10)
 
@@ -148,6 +150,15 @@ public final class FakeSlack: Sendable {
         case "conversations.join", "conversations.leave":
             guard let channel = conversation("channel") else { return failure("channel_not_found") }
             return ["ok": true, "channel": channel]
+        case "conversations.replies":
+            guard conversation("channel") != nil else { return failure("channel_not_found") }
+            guard arguments["channel"] == "C0SOC", arguments["ts"] == history else { return failure("thread_not_found") }
+            return ["ok": true, "has_more": false, "messages": [
+                ["type": "message", "user": "U0BOB", "text": "found on web-1", "ts": history, "thread_ts": history,
+                 "reply_count": 1, "files": [["id": "F0HIDDEN", "name": "hidden.csv", "mimetype": "text/csv", "size": 21,
+                                              "url_private": "\(base)/files/F0HIDDEN/hidden.csv"]]],
+                ["type": "message", "user": "U0ALICE", "text": "!evidence", "ts": "1700000060.000100", "thread_ts": history],
+            ].prefix(Int(arguments["limit"] ?? "") ?? 2).map { $0 }]
         case "users.info":
             guard let id = arguments["user"], let name = users[id] else { return failure("user_not_found") }
             return ["ok": true, "user": ["id": id, "name": name, "real_name": name.capitalized,

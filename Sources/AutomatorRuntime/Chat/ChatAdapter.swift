@@ -43,6 +43,12 @@ public protocol ChatAdapter: AnyObject, Sendable {
     /// The file's bytes; throws `.tooLarge` past `limit` bytes without reading the rest.
     func download(_ file: ChatFile, limit: Int) async throws -> [UInt8]
 
+    /// A message of `channel`, asked of the network by its id: the one a command answers in its
+    /// thread (`!file`, `!evidence`) when this process did not receive it (Slack sends each
+    /// event to one of several workers; a restart forgets). Nil where the network has no such
+    /// message or cannot be asked.
+    func message(_ id: String, in channel: ChatChannel) async throws -> ChatMessage?
+
     /// Whether a post that names no network may go here (`chat.post("#soc", ...)`): true for
     /// the team's networks, false for the server's console, which only answers the
     /// investigation REPL's commands.
@@ -53,6 +59,7 @@ extension ChatAdapter {
     public var isDefaultNetwork: Bool { true }
     public var receivesOnOneWorker: Bool { false }
     public func connect() async throws {}
+    public func message(_ id: String, in channel: ChatChannel) async throws -> ChatMessage? { nil }
 }
 
 /// Where adapters deliver what they receive: the bot.

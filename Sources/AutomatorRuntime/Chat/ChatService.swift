@@ -207,9 +207,7 @@ public final class ChatService: ChatInbox, Sendable {
     private func start(_ path: String, _ source: [UInt8], _ message: ChatMessage, network: String, extra: String,
                        incident: IncidentID?, runs: RunService, adapter: any ChatAdapter) async
     {
-        let replied = (message.replyTo ?? message.thread).flatMap { id in
-            recent.withLock { $0.message(id, channel: message.channel.id, network: network) }
-        }
+        let replied = await self.replied(to: message, on: adapter)
         let arguments = "[" + Self.json(message, network: network, incident: incident, replied: replied) + "," + extra + "]"
         do {
             let run = try await runs.submit(script: path, source: source, arguments: arguments,
@@ -226,6 +224,19 @@ public final class ChatService: ChatInbox, Sendable {
         } catch {
             logger.error("chat: \(path) did not start: \(error)")
             await say("\(path) did not start: \(error)", answering: message, on: adapter)
+        }
+    }
+
+    /// The message `message` answers in its thread: from memory, else from the network (Slack
+    /// sends each event to one worker of several, and a restart forgets).
+    private func replied(to message: ChatMessage, on adapter: any ChatAdapter) async -> ChatMessage? {
+        guard let id = message.replyTo ?? message.thread else { return nil }
+        if let known = recent.withLock({ $0.message(id, channel: message.channel.id, network: adapter.network) }) {
+            return known
+        }
+        do { return try await adapter.message(id, in: message.channel) } catch {
+            logger.warning("chat \(adapter.network): \(message.user.name) answers the message \(id), unreadable: \(error)")
+            return nil
         }
     }
 

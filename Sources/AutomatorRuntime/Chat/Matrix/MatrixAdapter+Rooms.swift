@@ -54,6 +54,22 @@ extension MatrixAdapter {
         }
     }
 
+    /// `GET /rooms/{room}/event/{event}`: a message as the sync would have delivered it; nil for
+    /// an event that is not one, or that the homeserver does not show the bot.
+    public func message(_ id: String, in channel: ChatChannel) async throws -> ChatMessage? {
+        guard let event = try await event(id, in: channel.id), let sender = event.sender, sender != me?.id else { return nil }
+        let name = state.withLock { $0.rooms[channel.id]?.name(of: sender) } ?? MatrixID.localpart(sender)
+        return ChatMessage(matrix: event, channel: channel, user: ChatUser(id: sender, name: name))
+    }
+
+    private func event(_ id: String, in room: String) async throws(ChatError) -> MatrixEvent? {
+        do throws(ChatError) {
+            return try await client.call(.GET, "/_matrix/client/v3/rooms/\(MatrixID.segment(room))/event/\(MatrixID.segment(id))")
+        } catch where error.kind == .notFound {
+            return nil
+        }
+    }
+
     /// Joins a room by id or alias.
     public func join(_ channel: ChatChannel) async throws {
         let _: JoinAnswer = try await client.call(.POST, "/_matrix/client/v3/join/\(MatrixID.segment(channel.id))",

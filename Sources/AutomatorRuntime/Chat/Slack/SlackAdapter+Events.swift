@@ -78,10 +78,28 @@ extension SlackAdapter {
 
     /// Looks the names up and hands the message to the bot.
     private func deliver(_ incoming: SlackIncoming, to inbox: any ChatInbox) async {
+        await inbox.receive(await chatMessage(incoming), from: self)
+    }
+
+    /// A message asked of the Web API, as it would have been delivered (so not one of a bot's).
+    public func message(_ id: String, in channel: ChatChannel) async throws -> ChatMessage? {
+        guard let bot = me?.id, var event = try await api.message(id, in: channel.id) else { return nil }
+        event.channel = channel.id
+        guard let incoming = event.incoming(bot: bot) else { return nil }
+        return await chatMessage(incoming, in: channel)
+    }
+
+    /// The message with its user's and channel's names (unless its channel is known), and its
+    /// files described.
+    private func chatMessage(_ incoming: SlackIncoming, in known: ChatChannel? = nil) async -> ChatMessage {
         let user = await directory.userOrID(incoming.user)
-        let channel = incoming.isDirect
-            ? ChatChannel(id: incoming.channel, name: user.name, isDirect: true)
-            : await directory.channelOrID(incoming.channel)
+        let channel = if let known {
+            known
+        } else if incoming.isDirect {
+            ChatChannel(id: incoming.channel, name: user.name, isDirect: true)
+        } else {
+            await directory.channelOrID(incoming.channel)
+        }
         var files = [ChatFile]()
         for file in incoming.files {
             if let ready = file.chatFile {
@@ -94,9 +112,8 @@ extension SlackAdapter {
                 }
             }
         }
-        let message = ChatMessage(id: incoming.ts, channel: channel, user: user, text: incoming.text,
-                                  thread: incoming.thread, replyTo: incoming.thread, files: files,
-                                  at: Date(timeIntervalSince1970: TimeInterval(incoming.ts) ?? Date().timeIntervalSince1970))
-        await inbox.receive(message, from: self)
+        return ChatMessage(id: incoming.ts, channel: channel, user: user, text: incoming.text,
+                           thread: incoming.thread, replyTo: incoming.thread, files: files,
+                           at: Date(timeIntervalSince1970: TimeInterval(incoming.ts) ?? Date().timeIntervalSince1970))
     }
 }

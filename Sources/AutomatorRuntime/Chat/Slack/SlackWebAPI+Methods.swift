@@ -41,6 +41,15 @@ extension SlackWebAPI {
         return try await call("conversations.info", [("channel", id)], as: Answer.self).channel
     }
 
+    /// `conversations.replies` from the message `ts`: the message itself comes first (a thread's
+    /// parent, or a message without replies). Nil when the channel has no such message.
+    func message(_ ts: String, in channel: String) async throws(ChatError) -> SlackEvent? {
+        struct Answer: Decodable { var messages: [SlackEvent]? }
+        let answer = try await call("conversations.replies", [("channel", channel), ("ts", ts), ("limit", "1")],
+                                    as: Answer.self, harmless: ["thread_not_found"])
+        return answer.messages?.first { $0.ts == ts }
+    }
+
     /// `conversations.join`: public channels only; the bot is invited to private ones.
     func join(_ id: String) async throws(ChatError) {
         _ = try await call("conversations.join", [("channel", id)], as: SlackStatus.self)
