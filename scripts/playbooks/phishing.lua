@@ -17,11 +17,6 @@ local CAMPAIGN_REPORTS = 3
 -- Characters that phishers swap in for look-alike letters.
 local HOMOGLYPHS = { ["0"] = "o", ["1"] = "l", ["3"] = "e", ["5"] = "s" }
 
---- Undoes the defanging that reporting tools apply to make links unclickable.
-local function refang(text)
-  return (text:gsub("[hH][xX][xX][pP]", "http"):gsub("%[%.%]", "."))
-end
-
 --- True for private and loopback addresses (RFC 1918): our mail relays, not indicators.
 local function is_private(ip)
   local a, b = ip:match("^(%d+)%.(%d+)")
@@ -68,35 +63,19 @@ local function collect_strings(value, out)
   return out
 end
 
---- The URLs, domains, e-mail addresses and public IPv4 addresses in `text`, but our own, sorted.
+--- The indicators in `text` but our own and private addresses, sorted. `intel.extract` reads
+--- defanged text (hxxps://, [.]) and keeps a domain only under a real public suffix, so names
+--- under `.test` (the example's) are found in URLs only.
 local function indicators(text)
-  local found, seen = {}, {}
-  local function add(kind, value)
-    if not seen[kind .. " " .. value] then
-      seen[kind .. " " .. value] = true
-      found[#found + 1] = { kind = kind, value = value }
+  local found = {}
+  for _, indicator in ipairs(intel.extract(text)) do
+    local host = indicator.type == "url" and indicator.value:match("^%a+://([^/:?#]+)")
+      or indicator.type == "email" and indicator.value:match("@(.+)$")
+      or indicator.value
+    local private = indicator.type == "ipv4" and is_private(indicator.value)
+    if not private and not is_own(host:lower()) then
+      found[#found + 1] = { kind = indicator.type, value = indicator.value }
     end
-  end
-  for url in text:gmatch("https?://[^%s\"'<>]+") do
-    url = url:gsub("[.,;:!?)]+$", "")
-    local host = url:match("^https?://([^/:?#]+)")
-    if host and not is_own(host:lower()) then
-      add("url", url)
-      -- A bare address is found as an ipv4 below.
-      if not host:match("^[%d.]+$") then add("domain", host:lower()) end
-    end
-  end
-  for address, domain in text:gmatch("([%w._+-]+@([%w.-]+%.%a+))") do
-    domain = domain:lower()
-    if not is_own(domain) then
-      add("email", address:lower())
-      add("domain", domain)
-    end
-  end
-  for a, b, c, d in text:gmatch("%f[%d](%d+)%.(%d+)%.(%d+)%.(%d+)%f[^%d]") do
-    local octets = { tonumber(a), tonumber(b), tonumber(c), tonumber(d) }
-    local ip = table.concat(octets, ".")
-    if math.max(table.unpack(octets)) <= 255 and not is_private(ip) then add("ipv4", ip) end
   end
   -- `pairs` walks `raw` in a different order on each run: sorting keeps the note the same
   -- when a durable run is replayed.
@@ -134,7 +113,7 @@ return playbook {
     sender_domain = sender_domain and sender_domain:lower()
 
     local texts = collect_strings(inc.raw, { inc.details or "" })
-    local found = indicators(refang(table.concat(texts, "\n")))
+    local found = indicators(table.concat(texts, "\n"))
     local lines = { #found > 0 and ("Indicators (%d):"):format(#found) or "No indicators found." }
     for _, indicator in ipairs(found) do
       lines[#lines + 1] = ("  %-6s %s"):format(indicator.kind, indicator.value)

@@ -39,6 +39,22 @@ test("a lure the reporter did not expect is purged, and the incident closed", fu
   expect.equal(result.incident.close_reason, "Phishing: the message was purged from all mailboxes.")
 end)
 
+test("the report's indicators are noted, defanged or not, but not ours or private addresses", function()
+  stub.task("Confirm with the reporter", "phishing")
+  stub.task("Purge the message", "done")
+
+  local result = run(phishing, report({
+    details = "Also from billing@invoice-portal[.]com via 10.0.4.17, with an attachment whose MD5 is"
+      .. " 44d88612fea8a8f36de82e1278abb02f. Our notice: https://intranet.example.com/hr.",
+  }))
+
+  expect.note(result, "domain invoice-portal.com")
+  expect.note(result, "email  billing@invoice-portal.com")
+  expect.note(result, "md5    44d88612fea8a8f36de82e1278abb02f")
+  expect.no_note(result, "10.0.4.17")
+  expect.no_note(result, "example.com")
+end)
+
 test("a look-alike of our own domain raises the severity to high", function()
   stub.task("Confirm with the reporter", "phishing")
   stub.task("Purge the message", "done")
