@@ -39,6 +39,11 @@ extension Executor {
         /// the API could otherwise fill it without end.
         private var templates: [TemplateKey: ChunkTemplate] = [:]
         private static let templateLimit = 256
+        /// Integrations' chunks by chunk name, each bound once to one environment that all the
+        /// file's lookups and actions share: the `integrations` driver keeps the declaration the
+        /// chunk returns, so the file runs once, not for every call (see "Actions" in
+        /// ARCHITECTURE.md). A hit compares the source, usually the same array, instead of hashing it.
+        private var integrationChunks: [String: (source: [UInt8], environment: Environment, chunk: Chunk)] = [:]
 
         private struct TemplateKey: Hashable {
             var source: [UInt8]
@@ -64,8 +69,7 @@ extension Executor {
                 return
             }
             do {
-                let environment = try sandbox.makeEnvironment()
-                let chunk = try sandbox.load(try template(of: request), in: environment)
+                let (environment, chunk) = try chunk(of: request)
                 let run = switch request.entry {
                 case .script:
                     try LuaRun(state: sandbox.state, function: chunk.reference, jsonArguments: request.arguments)
@@ -111,10 +115,26 @@ extension Executor {
             }
         }
 
-        private func template(of request: RunRequest) throws(LuaError) -> ChunkTemplate {
-            let key = TemplateKey(source: request.source, chunkName: request.chunkName)
+        /// The run's chunk in its environment: new for each run, but an integration's, which its
+        /// runs share.
+        private func chunk(of request: RunRequest) throws(LuaError) -> (Environment, Chunk) {
+            let shared = request.entry == .reputation || request.entry == .action
+            if shared, let kept = integrationChunks[request.chunkName], kept.source == request.source {
+                return (kept.environment, kept.chunk)
+            }
+            let environment = try sandbox.makeEnvironment()
+            let chunk = try sandbox.load(try template(TemplateKey(source: request.source, chunkName: request.chunkName)),
+                                         in: environment)
+            if shared {
+                if integrationChunks.count >= Self.templateLimit { integrationChunks.removeAll() }
+                integrationChunks[request.chunkName] = (request.source, environment, chunk)
+            }
+            return (environment, chunk)
+        }
+
+        private func template(_ key: TemplateKey) throws(LuaError) -> ChunkTemplate {
             if let template = templates[key] { return template }
-            let template = try sandbox.compile(request.source, chunkName: request.chunkName)
+            let template = try sandbox.compile(key.source, chunkName: key.chunkName)
             if templates.count >= Self.templateLimit { templates.removeAll() }
             templates[key] = template
             return template
