@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 extension Executor {
     /// The state and the runs, touched only on the executor's thread.
@@ -30,6 +31,14 @@ extension Executor {
 
         let sandbox: Sandbox
         private let store: (any Store)?
+        /// Counts what may stop a run between two steps (a kill asked, a stop, a suspension), from
+        /// any thread. An action's send starts on the committer's thread only if the count has not
+        /// moved since the executor last took its messages (`interruptionsSeen`); otherwise the
+        /// executor decides, after the kill or the stop, as for any other wait.
+        let interruptions = Atomic<UInt64>(0)
+        /// The count when the executor last took its messages: every interruption before it is
+        /// handled, so a run stepped since then was not stopped.
+        var interruptionsSeen: UInt64 = 0
         private var runs: [RunID: ActiveRun] = [:]
         private var ready: [(ActiveRun, Result<[LuaValue], HostError>?)] = []
         /// Sleeping runs, with the wait each timer ends: a stale entry (the run was killed) is skipped.
@@ -202,6 +211,7 @@ extension Executor {
         }
 
         func kill(_ id: RunID, reason: String) {
+            interruptions.add(1, ordering: .releasing)
             guard let active = runs[id], active.killReason == nil else { return }
             active.killReason = reason
             active.wait += 1  // the wait it was in no longer counts
@@ -216,6 +226,7 @@ extension Executor {
         /// Stops taking runs and stepping them; runs whose host call is in flight stay until
         /// its outcome is recorded.
         func stop() {
+            interruptions.add(1, ordering: .releasing)
             stopping = true
             ready.removeAll()
             for active in runs.values where active.unrecorded == nil || active.awaitsEvent || active.looksUp {
@@ -232,6 +243,7 @@ extension Executor {
         /// A stop keeps what the run has not written yet (an action's outcome among it).
         private func suspend(_ active: ActiveRun, _ suspension: Suspension) {
             guard runs.removeValue(forKey: active.id) != nil else { return }
+            interruptions.add(1, ordering: .releasing)
             if case .stopping = suspension, let store, let recording = active.run.recording, recording.hasUnwritten {
                 store.write(.together(recording.takeUnwritten())) { _ in }
             }
@@ -373,7 +385,16 @@ extension Executor {
             guard let store else { return }
             let id = active.id
             let number = active.wait
-            store.write(.together(unwritten + writes)) { result in
+            let seen = interruptionsSeen
+            store.write(.together(unwritten + writes)) { [self] result in
+                if case .success = result, case .act(let start) = then,
+                   interruptions.load(ordering: .acquiring) == seen
+                {
+                    // Nothing could have stopped the run since it asked: the effect starts here,
+                    // without a trip through the executor's thread (one hand-off fewer an action).
+                    start { acted in post(.acted(id, wait: number, acted)) }
+                    return
+                }
                 guard case .failure(let error) = result, error.kind == .notFound || error.kind == .conflict else {
                     post(.written(id, wait: number, result, then: then))
                     return
