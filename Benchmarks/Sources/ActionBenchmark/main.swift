@@ -117,8 +117,17 @@ func measure(url: String) async throws {
     _ = try await timed(service, bare, incident: incident)  // warm-up: connections, the page cache
     if let side = arguments.firstIndex(of: "--only").map({ arguments[$0 + 1] }) {
         for _ in 0..<20 { _ = try await timed(service, side == "bare" ? bare : act, incident: incident) }
-        exit(0)
+    } else {
+        try await compare(service, bare: bare, act: act, incident: incident)
     }
+    await incidents.shutdown()
+    integrations.shutdown()
+    try? FileManager.default.removeItem(atPath: root)
+    exit(0)
+}
+
+/// Both sides, alternated; prints the best of 3 of each and the ratios.
+func compare(_ service: RunService, bare: String, act: String, incident: IncidentID) async throws {
     var bareTimes: [(wall: Double, cpu: Double)] = []
     var actionTimes: [(wall: Double, cpu: Double)] = []
     for _ in 0..<3 {  // alternated, so a slower moment of the machine hits both sides
@@ -137,10 +146,6 @@ func measure(url: String) async throws {
                  total / actionBest, actionCPU / total * 1e6))
     print(String(format: "ratio: %.2fx (goal at most 1.2x): %@; CPU %.2fx", actionBest / bareBest,
                  actionBest / bareBest <= 1.2 ? "PASS" : "MISS", actionCPU / bareCPU))
-    await incidents.shutdown()
-    integrations.shutdown()
-    try? FileManager.default.removeItem(atPath: root)
-    exit(0)
 }
 
 try await app.runService()
