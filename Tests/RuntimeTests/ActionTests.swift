@@ -485,6 +485,34 @@ struct ActionTests {
         await responder.stop()
     }
 
+    @Test("An integration's file runs once for all its actions: its top-level locals last from one action to the next")
+    func declarationKept() async throws {
+        let folder = try ScratchFolder()
+        try FileManager.default.createDirectory(atPath: folder.path + "/integrations", withIntermediateDirectories: true)
+        try #"""
+            local calls = 0
+            return integration {
+              name = "Counter",
+              actions = { count = { risk = "low", run = function(params, context)
+                calls = calls + 1
+                return { calls = calls, key = context.idempotency_key }
+              end } },
+            }
+            """#.write(toFile: folder.path + "/integrations/counter.lua", atomically: true, encoding: .utf8)
+        let integrations = await Integrations(folder: folder.path + "/integrations", settings: [:], environment: [:],
+                                              logger: Self.logger)
+        defer { integrations.shutdown() }
+        let actions = ActionService(integrations: integrations, store: try SQLiteStore(folder: folder.path + "/data"),
+                                    configuration: ActionConfiguration(), logger: Self.logger)
+        let plan = try actions.plan("counter.count", parameters: [:])
+        var results: [String] = []
+        for call in 1...3 {
+            let done = try await actions.perform(plan, key: "test/\(call)", incident: nil, requestedBy: "test", approvedBy: nil)
+            results.append(done.result ?? "")
+        }
+        #expect(results == [#"{"calls":1,"key":"test/1"}"#, #"{"calls":2,"key":"test/2"}"#, #"{"calls":3,"key":"test/3"}"#])
+    }
+
     @Test("An action's ttl lifts it by itself, also when the time passed while no server ran")
     func ttlAfterRestart() async throws {
         let scene = try await Scene(approvals: nil)

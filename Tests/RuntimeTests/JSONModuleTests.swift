@@ -463,4 +463,12 @@ struct JSONModuleTests {
             true, true, true, true, true, "integer", true, "json.array", "line\nbreak \"quoted\" é😀 tab\t/slash/ é",
         ])
     }
+
+    @Test("JSONText.string: text with nothing to escape is kept whole; quotes, controls and line separators escaped")
+    func textStrings() {
+        #expect(JSONText.string("ACT-3f9a0c12b4 é😀") == #""ACT-3f9a0c12b4 é😀""#)
+        #expect(JSONText.string("a \"b\" c\\d") == #""a \"b\" c\\d""#)
+        #expect(JSONText.string("line\nbreak\ttab\u{1}\u{7F}") == #""line\nbreak\ttab\u0001\u007f""#)
+        #expect(JSONText.string("x\u{2028}y\u{2029}z — …") == #""x\u2028y\u2029z — …""#)
+    }
 }

@@ -50,6 +50,67 @@ struct EffectModule: HostModule {
     }
 }
 
+/// A store whose writes, while it holds, wait until `release`: to act between a write's
+/// submission and its commit.
+final class HeldStore: Store {
+    let store: SQLiteStore
+    private let held = Mutex<(holding: Bool, writes: [(StoreWrite, @Sendable (Result<Void, StoreError>) -> Void)])>((false, []))
+
+    init(_ store: SQLiteStore) { self.store = store }
+
+    func hold() { held.withLock { $0.holding = true } }
+
+    var heldCount: Int { held.withLock { $0.writes.count } }
+
+    func release() {
+        let writes = held.withLock { held in
+            defer { held = (false, []) }
+            return held.writes
+        }
+        for (write, completion) in writes { store.write(write, completion: completion) }
+    }
+
+    func write(_ write: StoreWrite, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
+        let kept = held.withLock { held in
+            if held.holding { held.writes.append((write, completion)) }
+            return held.holding
+        }
+        if !kept { store.write(write, completion: completion) }
+    }
+
+    func loadRun(_ id: RunID) async throws(StoreError) -> RunRecord? { try await store.loadRun(id) }
+    func listRuns(status: RunRecord.Status?, limit: Int) async throws(StoreError) -> [RunRecord] {
+        try await store.listRuns(status: status, limit: limit)
+    }
+    func unfinishedRuns() async throws(StoreError) -> [UnfinishedRun] { try await store.unfinishedRuns() }
+    func hostCalls(of run: RunID) async throws(StoreError) -> [HostCallRecord] { try await store.hostCalls(of: run) }
+    func deleteFinishedRuns(finishedBefore cutoff: Date) async throws(StoreError) -> Int {
+        try await store.deleteFinishedRuns(finishedBefore: cutoff)
+    }
+    func close() async { await store.close() }
+}
+
+/// `act.send()`: an effect (`HostWait.act`) that counts how often it was started.
+struct ActModule: HostModule {
+    final class Sends: Sendable {
+        let count = Atomic<Int>(0)
+    }
+
+    let name = "act"
+    let store: any Store
+    let sends: Sends
+
+    func register(in table: inout ModuleTable) {
+        let (store, sends) = (self.store, self.sends)
+        table.waitingFunction("send") { _ in
+            .act(in: store, before: .together([])) { complete in
+                let count = sends.count.add(1, ordering: .relaxed).newValue
+                complete(Acted(change: .together([]), outcome: .success([.integer(Int64(count))])))
+            }
+        }
+    }
+}
+
 /// Log records, kept: message and metadata.
 struct CapturedLog: LogHandler {
     final class Records: Sendable {
@@ -313,6 +374,33 @@ struct ReplayTests {
         #expect(try await second.run(run.id)?.result == #"["done"]"#)
         #expect(world.performed.withLock { $0 } == ["before"] + (1...20).map { "step \($0)" }, "each effect once")
         await second.shutdown()
+    }
+
+    @Test("A run killed while its effect's first record commits never starts the effect; one not killed starts it once")
+    func killedBeforeActing() async throws {
+        let folder = try ScratchFolder()
+        let store = HeldStore(try SQLiteStore(folder: folder.path))
+        let sends = ActModule.Sends()
+        let executor = try Executor(modules: StandardModules.all(logger: Self.logger) + [ActModule(store: store, sends: sends)],
+                                    store: store)
+        defer { executor.shutdown() }
+        let outcomes = Outcomes()
+        let (killed, kept) = (RunID.make(), RunID.make())
+        store.hold()
+        executor.start(RunRequest(id: killed, source: Array("return act.send()".utf8), chunkName: "=act"),
+                       completion: outcomes.record(killed))
+        for _ in 0..<1000 where store.heldCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(store.heldCount == 1, "the effect's record is on its way")
+        executor.kill(killed, reason: "killed by analyst")
+        store.release()
+        executor.start(RunRequest(id: kept, source: Array("return act.send()".utf8), chunkName: "=act"),
+                       completion: outcomes.record(kept))
+        let results = await outcomes.wait(for: 2)
+        guard case .failed(let error) = results[killed] else { Issue.record("\(String(describing: results[killed]))"); return }
+        #expect(error.kind == .killed)
+        guard case .completed(let values) = results[kept] else { Issue.record("\(String(describing: results[kept]))"); return }
+        #expect(values == "[1]")
+        #expect(sends.count.load(ordering: .relaxed) == 1, "only the run that was not killed acted")
     }
 
     @Test("Recorded outcomes and argument digests encode exactly, tables in a canonical order")

@@ -60,7 +60,8 @@ public final class ActionService: Sendable {
 
     /// The id of the action with this idempotency key.
     static func id(key: String) -> String {
-        "ACT-" + SHA256.hash(data: Array(key.utf8)).prefix(5).map { String(format: "%02x", $0) }.joined()
+        // Not String(format:) per byte: Foundation formatting showed in the action path's profile.
+        "ACT-" + Hex.text(SHA256.hash(data: Array(key.utf8)).prefix(5).reduce(0) { $0 << 8 | UInt64($1) }, digits: 10)
     }
 
     /// Runs a checked action, or with `dryRun` only records what it would do.

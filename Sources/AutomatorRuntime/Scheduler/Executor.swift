@@ -82,6 +82,7 @@ public final class Executor: Sendable {
     /// `<close>` handlers run, and are stopped in turn if they do not finish. Unknown ids
     /// are ignored (the run may have just finished).
     public func kill(_ id: RunID, reason: String = "killed") {
+        core.interruptions.add(1, ordering: .releasing)  // before the message: see `Core.interruptions`
         if let ticket = slice.ticket(of: id) { core.sandbox.state.killSwitch.kill(ticket: ticket, reason: reason) }
         post(.kill(id, reason: reason))
     }
@@ -90,6 +91,7 @@ public final class Executor: Sendable {
     /// not ended (`.suspended`: a durable run resumes by replay at the next start), after the
     /// host calls in flight have answered and been recorded, for at most `stopGrace`.
     public func shutdown() {
+        core.interruptions.add(1, ordering: .releasing)
         post(.stop)
         finished.wait()
     }
@@ -104,6 +106,7 @@ public final class Executor: Sendable {
     private func loop() {
         var stopDeadline: UInt64?
         while true {
+            core.interruptionsSeen = core.interruptions.load(ordering: .acquiring)
             let messages = inbox.withLock { messages in
                 defer { messages.removeAll(keepingCapacity: true) }
                 return messages

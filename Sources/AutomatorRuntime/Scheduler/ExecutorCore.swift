@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 extension Executor {
     /// The state and the runs, touched only on the executor's thread.
@@ -30,6 +31,14 @@ extension Executor {
 
         let sandbox: Sandbox
         private let store: (any Store)?
+        /// Counts what may stop a run between two steps (a kill asked, a stop, a suspension), from
+        /// any thread. An action's send starts on the committer's thread only if the count has not
+        /// moved since the executor last took its messages (`interruptionsSeen`); otherwise the
+        /// executor decides, after the kill or the stop, as for any other wait.
+        let interruptions = Atomic<UInt64>(0)
+        /// The count when the executor last took its messages: every interruption before it is
+        /// handled, so a run stepped since then was not stopped.
+        var interruptionsSeen: UInt64 = 0
         private var runs: [RunID: ActiveRun] = [:]
         private var ready: [(ActiveRun, Result<[LuaValue], HostError>?)] = []
         /// Sleeping runs, with the wait each timer ends: a stale entry (the run was killed) is skipped.
@@ -39,6 +48,11 @@ extension Executor {
         /// the API could otherwise fill it without end.
         private var templates: [TemplateKey: ChunkTemplate] = [:]
         private static let templateLimit = 256
+        /// Integrations' chunks by chunk name, each bound once to one environment that all the
+        /// file's lookups and actions share: the `integrations` driver keeps the declaration the
+        /// chunk returns, so the file runs once, not for every call (see "Actions" in
+        /// ARCHITECTURE.md). A hit compares the source, usually the same array, instead of hashing it.
+        private var integrationChunks: [String: (source: [UInt8], environment: Environment, chunk: Chunk)] = [:]
 
         private struct TemplateKey: Hashable {
             var source: [UInt8]
@@ -64,8 +78,7 @@ extension Executor {
                 return
             }
             do {
-                let environment = try sandbox.makeEnvironment()
-                let chunk = try sandbox.load(try template(of: request), in: environment)
+                let (environment, chunk) = try chunk(of: request)
                 let run = switch request.entry {
                 case .script:
                     try LuaRun(state: sandbox.state, function: chunk.reference, jsonArguments: request.arguments)
@@ -111,10 +124,26 @@ extension Executor {
             }
         }
 
-        private func template(of request: RunRequest) throws(LuaError) -> ChunkTemplate {
-            let key = TemplateKey(source: request.source, chunkName: request.chunkName)
+        /// The run's chunk in its environment: new for each run, but an integration's, which its
+        /// runs share.
+        private func chunk(of request: RunRequest) throws(LuaError) -> (Environment, Chunk) {
+            let shared = request.entry == .reputation || request.entry == .action
+            if shared, let kept = integrationChunks[request.chunkName], kept.source == request.source {
+                return (kept.environment, kept.chunk)
+            }
+            let environment = try sandbox.makeEnvironment()
+            let chunk = try sandbox.load(try template(TemplateKey(source: request.source, chunkName: request.chunkName)),
+                                         in: environment)
+            if shared {
+                if integrationChunks.count >= Self.templateLimit { integrationChunks.removeAll() }
+                integrationChunks[request.chunkName] = (request.source, environment, chunk)
+            }
+            return (environment, chunk)
+        }
+
+        private func template(_ key: TemplateKey) throws(LuaError) -> ChunkTemplate {
             if let template = templates[key] { return template }
-            let template = try sandbox.compile(request.source, chunkName: request.chunkName)
+            let template = try sandbox.compile(key.source, chunkName: key.chunkName)
             if templates.count >= Self.templateLimit { templates.removeAll() }
             templates[key] = template
             return template
@@ -182,6 +211,7 @@ extension Executor {
         }
 
         func kill(_ id: RunID, reason: String) {
+            interruptions.add(1, ordering: .releasing)
             guard let active = runs[id], active.killReason == nil else { return }
             active.killReason = reason
             active.wait += 1  // the wait it was in no longer counts
@@ -196,6 +226,7 @@ extension Executor {
         /// Stops taking runs and stepping them; runs whose host call is in flight stay until
         /// its outcome is recorded.
         func stop() {
+            interruptions.add(1, ordering: .releasing)
             stopping = true
             ready.removeAll()
             for active in runs.values where active.unrecorded == nil || active.awaitsEvent || active.looksUp {
@@ -212,6 +243,7 @@ extension Executor {
         /// A stop keeps what the run has not written yet (an action's outcome among it).
         private func suspend(_ active: ActiveRun, _ suspension: Suspension) {
             guard runs.removeValue(forKey: active.id) != nil else { return }
+            interruptions.add(1, ordering: .releasing)
             if case .stopping = suspension, let store, let recording = active.run.recording, recording.hasUnwritten {
                 store.write(.together(recording.takeUnwritten())) { _ in }
             }
@@ -353,7 +385,16 @@ extension Executor {
             guard let store else { return }
             let id = active.id
             let number = active.wait
-            store.write(.together(unwritten + writes)) { result in
+            let seen = interruptionsSeen
+            store.write(.together(unwritten + writes)) { [self] result in
+                if case .success = result, case .act(let start) = then,
+                   interruptions.load(ordering: .acquiring) == seen
+                {
+                    // Nothing could have stopped the run since it asked: the effect starts here,
+                    // without a trip through the executor's thread (one hand-off fewer an action).
+                    start { acted in post(.acted(id, wait: number, acted)) }
+                    return
+                }
                 guard case .failure(let error) = result, error.kind == .notFound || error.kind == .conflict else {
                     post(.written(id, wait: number, result, then: then))
                     return

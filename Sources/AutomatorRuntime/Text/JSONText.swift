@@ -37,6 +37,11 @@ public enum JSONText {
 
     /// `text` as a JSON string.
     public static func string(_ text: String) -> String {
+        // Most text needs no escape: copied whole, where a scalar at a time showed in the action
+        // path's profile. 0xE2 leads U+2028 and U+2029 (and other punctuation, which the loop keeps).
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F || $0 == 0xE2 }) {
+            return "\"" + text + "\""
+        }
         var quoted = "\""
         for scalar in text.unicodeScalars {
             switch scalar {

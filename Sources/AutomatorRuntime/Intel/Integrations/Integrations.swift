@@ -51,6 +51,8 @@ public final class Integrations: Sendable {
     }
 
     private let integrations: [Integration]
+    /// The actions the integrations declare, by name (`checkpoint.block_ip`).
+    public let actions: [ActionDeclaration]
     public let problems: [Problem]
     private let logger: Logger
     /// How long one lookup may take, retries and the wait for a quota included.
@@ -86,6 +88,7 @@ public final class Integrations: Sendable {
             }
         }
         integrations = loaded
+        actions = loaded.flatMap(\.actions.values).sorted { $0.name < $1.name }
         self.problems = problems
     }
 
@@ -178,11 +181,6 @@ public final class Integrations: Sendable {
     /// The names of the integrations in use, with the kinds each handles.
     public var available: [(name: String, kinds: [String])] { integrations.map { ($0.name, $0.kinds.sorted()) } }
 
-    /// The actions the integrations declare, by name (`checkpoint.block_ip`).
-    public var actions: [ActionDeclaration] {
-        integrations.flatMap(\.actions.values).sorted { $0.name < $1.name }
-    }
-
     /// Runs an action of an integration, within its quota: its `run` gets the checked parameters
     /// and `context` (its configuration is added as `context.config`). `completion` gets what it
     /// returned, as JSON, on the integration's thread (no task in between when it has no quota);
@@ -204,7 +202,8 @@ public final class Integrations: Sendable {
             integration.scheduler.start(request) { outcome in
                 switch outcome {
                 case .completed(let json):
-                    completion(.success(Self.firstResult(json)))
+                    // `[result]`, keys sorted: the driver returns exactly one value.
+                    completion(.success(String(json.dropFirst().dropLast())))
                 case .failed(let error):
                     logger.warning("action \(action.name) failed: \(error.description)")
                     completion(.failure(ActionError(.failed, "\(action.name) failed: \(error.message)")))
@@ -221,15 +220,6 @@ public final class Integrations: Sendable {
             return
         }
         start()
-    }
-
-    /// The first of a run's results (a JSON array), with its keys sorted; null when it returned nothing.
-    private static func firstResult(_ json: String) -> String {
-        guard let results = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [Any], let first = results.first,
-              let data = try? JSONSerialization.data(withJSONObject: first,
-                                                    options: [.fragmentsAllowed, .sortedKeys, .withoutEscapingSlashes])
-        else { return "null" }
-        return String(decoding: data, as: UTF8.self)
     }
 
     /// Asks every integration that handles `kind` (`ip`, `domain`, `url`, `file`, `email`) about

@@ -18,10 +18,11 @@ public struct ActionsModule: HostModule {
     public func register(in table: inout ModuleTable) {
         let service = self.service
         let state = table.state
+        let checked = LastPlan()
         // run(name, params JSON) -> the plan as JSON; raises what the checks refuse, under the
         // name scripts called (`actions.run: ...`).
         table.function("run") { [unowned(unsafe) state] call in
-            let plan = try Self.plan(call, service, standing: state.activeRun?.standingApprovals ?? [])
+            let plan = try Self.plan(call, service, standing: state.activeRun?.standingApprovals ?? [], last: checked)
             var object = JSONText.Object()
             object["name"] = JSONText.string(plan.declaration.name)
             object["risk"] = JSONText.string(plan.declaration.risk.rawValue)
@@ -33,7 +34,7 @@ public struct ActionsModule: HostModule {
         }
         // perform(name, params JSON, incident, approved by, dry run) -> the action's record as JSON
         table.waitingFunction("perform") { [unowned(unsafe) state] call in
-            let plan = try Self.plan(call, service, standing: state.activeRun?.standingApprovals ?? [])
+            let plan = try Self.plan(call, service, standing: state.activeRun?.standingApprovals ?? [], last: checked)
             let incident = try Self.incident(call, 3)
             let approvedBy = call.isNoneOrNil(4) ? nil : try call.string(4).description
             let dryRun = call.boolean(5)
@@ -99,12 +100,29 @@ public struct ActionsModule: HostModule {
         run?.idempotencyKey ?? "local-" + UUID().uuidString.lowercased()
     }
 
-    private static func plan(_ call: LuaCall, _ service: ActionService, standing: Set<String>) throws(HostError) -> ActionPlan {
+    /// The plan `run` made last in this state: `actions.run` checks the same call again in
+    /// `perform` (a plan is the same for the same name, parameters and standing approvals).
+    private final class LastPlan {
+        var key: (name: String, parameters: String, standing: Set<String>)?
+        var plan: ActionPlan?
+    }
+
+    private static func plan(_ call: LuaCall, _ service: ActionService, standing: Set<String>, last: LastPlan? = nil)
+        throws(HostError) -> ActionPlan
+    {
         let name = try call.string(1).description
-        guard let parameters = ActionValue.members(json: try call.string(2).description) else {
+        let text = try call.string(2).description
+        if let last, let key = last.key, let plan = last.plan, key.name == name, key.parameters == text,
+           key.standing == standing
+        { return plan }
+        guard let parameters = ActionValue.members(json: text) else {
             throw HostError.argument(2, "the parameters must be a table of names and values")
         }
-        do { return try service.plan(name, parameters: parameters, standing: standing) } catch { throw HostError("\(error)") }
+        let plan: ActionPlan
+        do { plan = try service.plan(name, parameters: parameters, standing: standing) } catch { throw HostError("\(error)") }
+        last?.key = (name, text, standing)
+        last?.plan = plan
+        return plan
     }
 
     private static func incident(_ call: LuaCall, _ position: Int32) throws(HostError) -> IncidentID? {

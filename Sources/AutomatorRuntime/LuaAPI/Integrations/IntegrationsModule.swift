@@ -73,11 +73,18 @@ public struct IntegrationsModule: HostModule {
           return definition
         end
 
+        -- By chunk: an integration's executor binds each file once for all its calls (Executor.Core),
+        -- so the file runs, and builds its declaration, once and not for every lookup and action.
+        local definitions = setmetatable({}, { __mode = "k" })
+
         local function declaration(chunk, script)
-          local definition = chunk()
+          local definition = definitions[chunk]
+          if definition ~= nil then return definition end
+          definition = chunk()
           if declared[definition] ~= "integration" then
             error(("%s must return integration { name = ..., reputation = { ... }, actions = { ... } }"):format(script), 0)
           end
+          definitions[chunk] = definition
           return definition
         end
 
@@ -90,11 +97,12 @@ public struct IntegrationsModule: HostModule {
         end
 
         --- One action: its `run` gets the checked parameters and the context (`config`,
-        --- `idempotency_key`, `incident`, `requested_by`, `approved_by`).
+        --- `idempotency_key`, `incident`, `requested_by`, `approved_by`). Its one result (nil
+        --- when it returned none) is the action's: the run's JSON is `[result]`.
         local function run_action(chunk, script, name, params, context)
           local action = (declaration(chunk, script).actions or {})[name]
           if action == nil then error(("%s has no action %s"):format(script, name), 0) end
-          return action.run(params, context)
+          return (action.run(params, context))
         end
 
         return {}, { run_reputation = run_reputation, run_action = run_action,
