@@ -143,6 +143,53 @@ struct ChatBotTests {
         await bot.stop()
     }
 
+    @Test("The watcher's run records no host call; a message it had not answered when the server stopped is answered after the restart, once")
+    func watcherAfterRestart() async throws {
+        let folder = try ScratchFolder()
+        var bot = try await Bot(folder: folder)
+        #expect(await bot.say("join #soc").first?.text == "Watching #soc.")
+        let first = await bot.say("203.0.113.45", in: Self.soc, id: "m1")
+        #expect(first.count == 1 && first.first?.text.contains("malicious") == true, "\(first.map(\.text))")
+        let checked = try await bot.incidents.runs.runs(status: .completed).filter { $0.script == "commands/watch.lua" }
+        #expect(checked.count == 1)
+        #expect(try await bot.incidents.runs.store.hostCalls(of: try #require(checked.first).id).isEmpty)
+
+        // The network hangs while the watcher answers; the server stops, leaving what a crash leaves.
+        bot.network.holding.withLock { $0 = true }
+        await bot.chat.receive(ChatMessage(id: "m2", channel: Self.soc, user: Self.alice, text: "203.0.113.45 again"),
+                               from: bot.network)
+        while bot.network.held.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        let unanswered = try await bot.incidents.runs.runs(status: .running)
+        #expect(unanswered.count == 1)
+        await bot.stop()
+        bot.network.holding.withLock { $0 = false }
+        #expect(bot.network.takePosts().isEmpty)
+
+        bot = try await Bot(folder: folder)
+        let run = try #require(unanswered.first)
+        #expect(await bot.incidents.runs.waitForEnd(run.id)?.status == .completed)
+        let answer = bot.network.takePosts()
+        #expect(answer.count == 1 && answer.first?.thread == "m2" && answer.first?.text.contains("203.0.113.45") == true,
+                "\(answer.map(\.text))")
+        #expect(try await bot.incidents.runs.store.unfinishedRuns().isEmpty, "answered once: nothing left to check again")
+        await bot.stop()
+    }
+
+    @Test("A watcher that fails still answers, with its error")
+    func failingWatcher() async throws {
+        let folder = try ScratchFolder()
+        let commands = folder.path + "/scripts/commands/"
+        try FileManager.default.createDirectory(atPath: commands, withIntermediateDirectories: true)
+        try #"return watch { run = function(msg) error("the feed is down") end }"#
+            .write(toFile: commands + "watch.lua", atomically: true, encoding: .utf8)
+        let bot = try await Bot(folder: folder, scripts: folder.path + "/scripts")
+        let failed = await bot.say("is 203.0.113.45 bad?")
+        #expect(failed.count == 1)
+        #expect(failed.first?.text.hasPrefix("⚠️ commands/watch.lua failed: commands/watch.lua:1: the feed is down") == true,
+                "\(failed.map(\.text))")
+        await bot.stop()
+    }
+
     @Test("A war room: !incident new, messages journaled, !note, !evidence, !task, and the finding seen in a past incident",
           arguments: StoreUnderTest.allCases)
     func warRoom(_ kind: StoreUnderTest) async throws {

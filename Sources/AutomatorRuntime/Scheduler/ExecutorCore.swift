@@ -84,7 +84,7 @@ extension Executor {
                 }
                 run.id = request.id
                 if case .chat(let actor) = request.entry { run.actor = actor }
-                if store != nil { run.recording = RunRecording(runID: request.id, records: request.records) }
+                if store != nil, request.recorded { run.recording = RunRecording(runID: request.id, records: request.records) }
                 let active = ActiveRun(id: request.id, run: run, environment: environment, completion: completion)
                 runs[request.id] = active
                 ready.append((active, nil))
