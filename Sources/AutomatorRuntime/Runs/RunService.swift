@@ -295,19 +295,14 @@ public final class RunService: Sendable {
 /// on it, so any thread may use it in turn. A script that compiled is not compiled again (a
 /// playbook is submitted many times), up to a bound.
 private struct SyntaxChecker: @unchecked Sendable {
-    private struct Script: Hashable {
-        var source: [UInt8]
-        var chunkName: String
-    }
-
     private let state = try? LuaState()
-    private var compiled: Set<Script> = []
+    private var compiled: Set<ScriptKey> = []
 
     mutating func check(_ source: [UInt8], chunkName: String, arguments: [UInt8]) throws(RunServiceError) {
         guard let state else { throw .doesNotCompile("not enough memory to compile the script") }
         let top = lua_gettop(state.L)
         defer { lua_settop(state.L, top) }
-        let script = Script(source: source, chunkName: chunkName)
+        let script = ScriptKey(source: source, chunkName: chunkName)
         if !compiled.contains(script) {
             do { try state.load(source, chunkName: chunkName) } catch { throw .doesNotCompile(error.message) }
             if compiled.count >= 256 { compiled.removeAll() }

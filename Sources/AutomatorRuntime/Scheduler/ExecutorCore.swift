@@ -37,13 +37,8 @@ extension Executor {
         private var stopping = false
         /// Scripts compiled once for all their runs. Emptied when full: sources sent whole through
         /// the API could otherwise fill it without end.
-        private var templates: [TemplateKey: ChunkTemplate] = [:]
+        private var templates: [ScriptKey: ChunkTemplate] = [:]
         private static let templateLimit = 256
-
-        private struct TemplateKey: Hashable {
-            var source: [UInt8]
-            var chunkName: String
-        }
 
         init(sandbox: Sandbox, store: (any Store)?) {
             self.sandbox = sandbox
@@ -112,7 +107,7 @@ extension Executor {
         }
 
         private func template(of request: RunRequest) throws(LuaError) -> ChunkTemplate {
-            let key = TemplateKey(source: request.source, chunkName: request.chunkName)
+            let key = ScriptKey(source: request.source, chunkName: request.chunkName)
             if let template = templates[key] { return template }
             let template = try sandbox.compile(request.source, chunkName: request.chunkName)
             if templates.count >= Self.templateLimit { templates.removeAll() }
