@@ -77,6 +77,14 @@ struct ChatBotTests {
         }
     }
 
+    /// Writes `files` into `FOLDER/scripts/commands/`; returns the scripts folder.
+    static func commands(in folder: ScratchFolder, _ files: [String: String]) throws -> String {
+        let commands = folder.path + "/scripts/commands/"
+        try FileManager.default.createDirectory(atPath: commands, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(toFile: commands + name, atomically: true, encoding: .utf8) }
+        return folder.path + "/scripts"
+    }
+
     @Test("The server's console is no default network: a post that names none still needs Slack or Matrix")
     func consoleIsNoDefault() async throws {
         let folder = try ScratchFolder()
@@ -178,11 +186,8 @@ struct ChatBotTests {
     @Test("A watcher that fails still answers, with its error")
     func failingWatcher() async throws {
         let folder = try ScratchFolder()
-        let commands = folder.path + "/scripts/commands/"
-        try FileManager.default.createDirectory(atPath: commands, withIntermediateDirectories: true)
-        try #"return watch { run = function(msg) error("the feed is down") end }"#
-            .write(toFile: commands + "watch.lua", atomically: true, encoding: .utf8)
-        let bot = try await Bot(folder: folder, scripts: folder.path + "/scripts")
+        let scripts = try Self.commands(in: folder, ["watch.lua": #"return watch { run = function(msg) error("the feed is down") end }"#])
+        let bot = try await Bot(folder: folder, scripts: scripts)
         let failed = await bot.say("is 203.0.113.45 bad?")
         #expect(failed.count == 1)
         #expect(failed.first?.text.hasPrefix("⚠️ commands/watch.lua failed: commands/watch.lua:1: the feed is down") == true,
@@ -299,14 +304,12 @@ struct ChatBotTests {
     @Test("A command for a role refuses others; a command that fails says so where it was asked")
     func rolesAndFailures() async throws {
         let folder = try ScratchFolder()
-        let commands = folder.path + "/scripts/commands/"
-        try FileManager.default.createDirectory(atPath: commands, withIntermediateDirectories: true)
-        try #"return command { name = "contain", roles = { "responder" }, run = function(msg, args) msg:reply("contained " .. args[1]) end }"#
-            .write(toFile: commands + "contain.lua", atomically: true, encoding: .utf8)
-        try #"return command { name = "boom", run = function() error("the firewall said no") end }"#
-            .write(toFile: commands + "boom.lua", atomically: true, encoding: .utf8)
-        try "return command { name = 'broken' ".write(toFile: commands + "broken.lua", atomically: true, encoding: .utf8)
-        let bot = try await Bot(folder: folder, scripts: folder.path + "/scripts", roles: ["responder": ["alice"]])
+        let scripts = try Self.commands(in: folder, [
+            "contain.lua": #"return command { name = "contain", roles = { "responder" }, run = function(msg, args) msg:reply("contained " .. args[1]) end }"#,
+            "boom.lua": #"return command { name = "boom", run = function() error("the firewall said no") end }"#,
+            "broken.lua": "return command { name = 'broken' ",
+        ])
+        let bot = try await Bot(folder: folder, scripts: scripts, roles: ["responder": ["alice"]])
         #expect(await bot.say("!contain web-1", in: Self.soc, by: Self.bob).map(\.text)
             == ["!contain is for people with the role responder."])
         #expect(await bot.say("!contain web-1", in: Self.soc, by: Self.alice).map(\.text) == ["contained web-1"])
