@@ -430,7 +430,9 @@ extension Executor {
             case .act(let target, let before, let start):
                 Self.act(in: target, before: before, start, deliver)
             case .task(let work), .lookup(let work):
-                Task {
+                // Started on this thread, up to its first suspension: a lookup that answers from
+                // memory (a feed's verdict) is answered without a hop to another thread and back.
+                Task.immediate {
                     let result: Result<[LuaValue], HostError>
                     do { result = .success(try await work()) } catch let error as HostError {
                         result = .failure(error)
