@@ -8,12 +8,14 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "context.h"
 
 static const char BASE_KEY = 'b';          // registry: the frozen base
 static const char ENVMETA_KEY = 'e';       // registry: the environment metatable
 static const char PATHS_KEY = 'p';         // registry: folders `require` searches
 static const char LOADING_KEY = 'l';       // a sentinel while a module loads
+static const char MODULES_KEY = 'm';       // registry: module files compiled, by path
 
 enum { COPY_DEPTH_LIMIT = 8 };
 
@@ -180,6 +182,71 @@ static int find_module(lua_State *L, const char *name) {
     return 0;
 }
 
+// Pushes the module file at `path` as a function of its own, bound to `env`. Each file is
+// compiled once per state (a template, as scripts are: template.c), and again when its size or
+// modification time changes: the chat watcher's `require("lib.findings")` compiled it for every
+// message.
+static void load_module(lua_State *L, const char *name, const char *path, int env) {
+    struct stat info;
+    if (stat(path, &info) != 0)
+        luaL_error(L, "error loading module '%s' from file '%s':\n\tcannot read it", name, path);
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &MODULES_KEY) == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, &MODULES_KEY);
+    }
+    int modules = lua_gettop(L);
+    lua_Integer stamp[3] = {(lua_Integer)info.st_mtim.tv_sec, (lua_Integer)info.st_mtim.tv_nsec,
+                            (lua_Integer)info.st_size};
+    int fresh = lua_getfield(L, modules, path) == LUA_TTABLE;
+    for (int i = 0; fresh && i < 3; i++) {
+        fresh = lua_rawgeti(L, -1, i + 2) == LUA_TNUMBER && lua_tointeger(L, -1) == stamp[i];
+        lua_pop(L, 1);
+    }
+    if (!fresh) {
+        lua_pop(L, 1);
+        FILE *file = fopen(path, "rb");
+        if (file == NULL)
+            luaL_error(L, "error loading module '%s' from file '%s':\n\tcannot read it", name, path);
+        luaL_Buffer buffer;
+        luaL_buffinit(L, &buffer);
+        int first = getc(file);
+        if (first == '#') luaL_addstring(&buffer, "--");  // a first line such as #!/usr/bin/lua
+        if (first != EOF) ungetc(first, file);
+        size_t count;
+        do {
+            count = fread(luaL_prepbuffer(&buffer), 1, LUAL_BUFFERSIZE, file);
+            luaL_addsize(&buffer, count);
+        } while (count == LUAL_BUFFERSIZE);
+        int failed = ferror(file);
+        fclose(file);
+        if (failed) luaL_error(L, "error loading module '%s' from file '%s':\n\tcannot read it", name, path);
+        luaL_pushresult(&buffer);
+        size_t length;
+        const char *source = lua_tolstring(L, -1, &length);
+        const char *chunkname = lua_pushfstring(L, "@%s", path);
+        if (au_load_template(L, source, length, chunkname) != LUA_OK)
+            luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, path, lua_tostring(L, -1));
+        lua_createtable(L, 4, 0);
+        lua_insert(L, -2);
+        lua_rawseti(L, -2, 1);
+        for (int i = 0; i < 3; i++) {
+            lua_pushinteger(L, stamp[i]);
+            lua_rawseti(L, -2, i + 2);
+        }
+        lua_pushvalue(L, -1);
+        lua_setfield(L, modules, path);
+        lua_replace(L, modules + 1);
+        lua_settop(L, modules + 1);
+    }
+    lua_rawgeti(L, -1, 1);
+    lua_pushvalue(L, env);
+    if (au_instantiate(L) != LUA_OK) lua_error(L);
+    lua_replace(L, modules);
+    lua_settop(L, modules);
+}
+
 // require(name): the runtime's modules, then `NAME.lua` in the configured folders, as text,
 // with the run's `_ENV`. Upvalue 1 is the run's environment, upvalue 2 its loaded modules.
 static int sandbox_require(lua_State *L) {
@@ -204,11 +271,7 @@ static int sandbox_require(lua_State *L) {
         lua_settop(L, 1);
         if (!find_module(L, name)) return lua_error(L);
         const char *path = lua_tostring(L, 2);
-        if (luaL_loadfilex(L, path, "t") != LUA_OK)
-            return luaL_error(L, "error loading module '%s' from file '%s':\n\t%s", name, path,
-                              lua_tostring(L, -1));
-        lua_pushvalue(L, lua_upvalueindex(1));
-        lua_setupvalue(L, -2, 1);
+        load_module(L, name, path, lua_upvalueindex(1));
         lua_pushvalue(L, 1);
         lua_pushlightuserdata(L, (void *)&LOADING_KEY);
         lua_rawset(L, lua_upvalueindex(2));

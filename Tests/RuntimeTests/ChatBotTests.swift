@@ -77,6 +77,14 @@ struct ChatBotTests {
         }
     }
 
+    /// Writes `files` into `FOLDER/scripts/commands/`; returns the scripts folder.
+    static func commands(in folder: ScratchFolder, _ files: [String: String]) throws -> String {
+        let commands = folder.path + "/scripts/commands/"
+        try FileManager.default.createDirectory(atPath: commands, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(toFile: commands + name, atomically: true, encoding: .utf8) }
+        return folder.path + "/scripts"
+    }
+
     @Test("The server's console is no default network: a post that names none still needs Slack or Matrix")
     func consoleIsNoDefault() async throws {
         let folder = try ScratchFolder()
@@ -140,6 +148,50 @@ struct ChatBotTests {
         let settings = try await bot.store.chatChannels(network: "test")
         #expect(settings.map { "\($0.channel.name):\($0.watched):\($0.verbose)" } == ["ir:false:false", "soc:true:true"])
         #expect(settings.first?.changedBy == "test:alice")
+        await bot.stop()
+    }
+
+    @Test("The watcher's run records no host call; a message it had not answered when the server stopped is answered after the restart, once")
+    func watcherAfterRestart() async throws {
+        let folder = try ScratchFolder()
+        var bot = try await Bot(folder: folder)
+        #expect(await bot.say("join #soc").first?.text == "Watching #soc.")
+        let first = await bot.say("203.0.113.45", in: Self.soc, id: "m1")
+        #expect(first.count == 1 && first.first?.text.contains("malicious") == true, "\(first.map(\.text))")
+        let checked = try await bot.incidents.runs.runs(status: .completed).filter { $0.script == "commands/watch.lua" }
+        #expect(checked.count == 1)
+        #expect(try await bot.incidents.runs.store.hostCalls(of: try #require(checked.first).id).isEmpty)
+
+        // The network hangs while the watcher answers; the server stops, leaving what a crash leaves.
+        bot.network.holding.withLock { $0 = true }
+        await bot.chat.receive(ChatMessage(id: "m2", channel: Self.soc, user: Self.alice, text: "203.0.113.45 again"),
+                               from: bot.network)
+        while bot.network.held.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        let unanswered = try await bot.incidents.runs.runs(status: .running)
+        #expect(unanswered.count == 1)
+        await bot.stop()
+        bot.network.holding.withLock { $0 = false }
+        #expect(bot.network.takePosts().isEmpty)
+
+        bot = try await Bot(folder: folder)
+        let run = try #require(unanswered.first)
+        #expect(await bot.incidents.runs.waitForEnd(run.id)?.status == .completed)
+        let answer = bot.network.takePosts()
+        #expect(answer.count == 1 && answer.first?.thread == "m2" && answer.first?.text.contains("203.0.113.45") == true,
+                "\(answer.map(\.text))")
+        #expect(try await bot.incidents.runs.store.unfinishedRuns().isEmpty, "answered once: nothing left to check again")
+        await bot.stop()
+    }
+
+    @Test("A watcher that fails still answers, with its error")
+    func failingWatcher() async throws {
+        let folder = try ScratchFolder()
+        let scripts = try Self.commands(in: folder, ["watch.lua": #"return watch { run = function(msg) error("the feed is down") end }"#])
+        let bot = try await Bot(folder: folder, scripts: scripts)
+        let failed = await bot.say("is 203.0.113.45 bad?")
+        #expect(failed.count == 1)
+        #expect(failed.first?.text.hasPrefix("⚠️ commands/watch.lua failed: commands/watch.lua:1: the feed is down") == true,
+                "\(failed.map(\.text))")
         await bot.stop()
     }
 
@@ -260,14 +312,12 @@ struct ChatBotTests {
     @Test("A command for a role refuses others; a command that fails says so where it was asked")
     func rolesAndFailures() async throws {
         let folder = try ScratchFolder()
-        let commands = folder.path + "/scripts/commands/"
-        try FileManager.default.createDirectory(atPath: commands, withIntermediateDirectories: true)
-        try #"return command { name = "contain", roles = { "responder" }, run = function(msg, args) msg:reply("contained " .. args[1]) end }"#
-            .write(toFile: commands + "contain.lua", atomically: true, encoding: .utf8)
-        try #"return command { name = "boom", run = function() error("the firewall said no") end }"#
-            .write(toFile: commands + "boom.lua", atomically: true, encoding: .utf8)
-        try "return command { name = 'broken' ".write(toFile: commands + "broken.lua", atomically: true, encoding: .utf8)
-        let bot = try await Bot(folder: folder, scripts: folder.path + "/scripts", roles: ["responder": ["alice"]])
+        let scripts = try Self.commands(in: folder, [
+            "contain.lua": #"return command { name = "contain", roles = { "responder" }, run = function(msg, args) msg:reply("contained " .. args[1]) end }"#,
+            "boom.lua": #"return command { name = "boom", run = function() error("the firewall said no") end }"#,
+            "broken.lua": "return command { name = 'broken' ",
+        ])
+        let bot = try await Bot(folder: folder, scripts: scripts, roles: ["responder": ["alice"]])
         #expect(await bot.say("!contain web-1", in: Self.soc, by: Self.bob).map(\.text)
             == ["!contain is for people with the role responder."])
         #expect(await bot.say("!contain web-1", in: Self.soc, by: Self.alice).map(\.text) == ["contained web-1"])

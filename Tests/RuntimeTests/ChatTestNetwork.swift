@@ -18,6 +18,10 @@ final class ChatTestNetwork: ChatAdapter, Sendable {
     /// Messages the network gives when asked by id, as if another process had received them.
     let history = Mutex<[String: ChatMessage]>([:])
     private let counter = Mutex(0)
+    /// While true, posts are not answered (a network that hangs): they wait, counted in `held`,
+    /// and fail once it is false again.
+    let holding = Mutex(false)
+    let held = Mutex(0)
 
     init(channels: [ChatChannel] = [ChatChannel(id: "C1", name: "soc"), ChatChannel(id: "C2", name: "ir")],
          files: [String: [UInt8]] = [:])
@@ -29,6 +33,11 @@ final class ChatTestNetwork: ChatAdapter, Sendable {
     func run(delivering inbox: any ChatInbox) async throws {}
 
     func post(_ post: ChatPost) async throws -> ChatMessageRef {
+        if holding.withLock({ $0 }) {
+            held.withLock { $0 += 1 }
+            while holding.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+            throw ChatError(.unavailable, "the test network did not answer")
+        }
         posts.withLock { $0.append(post) }
         let number = counter.withLock { count in
             count += 1

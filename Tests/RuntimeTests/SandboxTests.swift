@@ -117,6 +117,16 @@ struct SandboxTests {
         #expect(try sandbox.value("return require('json') == json") == true)
         #expect(try sandbox.value("seen = 'mine' local h = require('lib.helpers') return h.twice(21) + (h.seen == 'mine' and 1 or 0)") == 43)
         #expect(try sandbox.value("return require('lib.helpers') == require('lib.helpers')") == true)
+        // Compiled once per state, but each run's copy sees that run's globals; an edited file is compiled again.
+        #expect(try sandbox.value("seen = 'other' return require('lib.helpers').seen") == .string(LuaString("other")))
+        try "return { twice = function(x) return 3 * x end }".write(
+            to: folder.appendingPathComponent("lib/helpers.lua"), atomically: true, encoding: .utf8)
+        #expect(try sandbox.value("return require('lib.helpers').twice(2)") == 6)
+        try "#!/usr/bin/env lua\nerror('on line two')".write(to: folder.appendingPathComponent("lib/oops.lua"),
+                                                              atomically: true, encoding: .utf8)
+        let oops = try sandbox.run("return pcall(require, 'lib.oops')")
+        let message = if case .string(let text)? = oops.last { text.description } else { "" }
+        #expect(message.hasSuffix("/lib/oops.lua:2: on line two"), "a first line #! is skipped, counted: \(oops)")
 
         let loop = try #require(throws: LuaError.self) { try sandbox.run("require('loop')") }
         #expect(loop.message.contains("module 'loop' requires itself"))

@@ -179,7 +179,7 @@ public final class ChatService: ChatInbox, Sendable {
         guard let watcher = await catalog.currentWatcher() else { return }
         let verbose = direct || channel?.verbose == true
         await start(watcher.path, watcher.source, message, network: network, extra: #"{"verbose":\#(verbose)}"#,
-                    incident: channel?.incident, runs: runs, adapter: adapter)
+                    incident: channel?.incident, runs: runs, adapter: adapter, recorded: false)
     }
 
     public func receive(_ answer: ChatAnswer, from adapter: any ChatAdapter) async {
@@ -204,24 +204,40 @@ public final class ChatService: ChatInbox, Sendable {
         return (name.lowercased(), rest)
     }
 
+    /// Starts the run of a command or of the watcher, answering `message`. A command's run is
+    /// recorded: it may change things, wait for people, and resumes by replay after a crash. The
+    /// watcher's is not (`recorded`): it only reads and answers, so it starts before its run's row
+    /// is committed and records no host call; a crash before its end makes it check the message
+    /// again and answer again (at least once, as Slack's own retries do).
     private func start(_ path: String, _ source: [UInt8], _ message: ChatMessage, network: String, extra: String,
-                       incident: IncidentID?, runs: RunService, adapter: any ChatAdapter) async
+                       incident: IncidentID?, runs: RunService, adapter: any ChatAdapter, recorded: Bool = true) async
     {
         let replied = await self.replied(to: message, on: adapter)
         let arguments = "[" + Self.json(message, network: network, incident: incident, replied: replied) + "," + extra + "]"
+        let id = RunID.make()
+        inFlight.withLock { _ = $0.runs.insert(id) }
         do {
-            let run = try await runs.submit(script: path, source: source, arguments: arguments,
-                                            entry: .chat(actor: Self.actor(message.user, on: adapter)))
-            inFlight.withLock { _ = $0.runs.insert(run.id) }
-            Task {
+            _ = try await runs.submit(id: id, script: path, source: source, arguments: arguments,
+                                      entry: .chat(actor: Self.actor(message.user, on: adapter)), recorded: recorded)
+            { [self] ended in
                 // A failure is told to whoever asked, not only logged: they are waiting for an answer.
-                if let ended = await runs.waitForEnd(run.id), ended.status == .failed {
-                    let reason = ended.error?.split(separator: "\n").first.map(String.init) ?? "it failed"
-                    await say("⚠️ \(path) failed: \(reason) (run \(run.id))", answering: message, on: adapter)
+                guard let ended, ended.status == .failed else {
+                    inFlight.withLock { _ = $0.runs.remove(id) }
+                    return
                 }
-                inFlight.withLock { _ = $0.runs.remove(run.id) }
+                let reason = ended.error?.split(separator: "\n").first.map(String.init) ?? "it failed"
+                Task {
+                    await say("⚠️ \(path) failed: \(reason) (run \(id))", answering: message, on: adapter)
+                    inFlight.withLock { _ = $0.runs.remove(id) }
+                }
             }
         } catch {
+            if case .store = error, !recorded {
+                // The watcher runs anyway: the message is answered, but a crash now would lose it.
+                logger.error("chat: the message of \(message.user.name) could not be kept: \(error)")
+                return
+            }
+            inFlight.withLock { _ = $0.runs.remove(id) }
             logger.error("chat: \(path) did not start: \(error)")
             await say("\(path) did not start: \(error)", answering: message, on: adapter)
         }

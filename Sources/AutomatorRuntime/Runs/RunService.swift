@@ -23,7 +23,7 @@ public final class RunService: Sendable {
     private let scheduler: Scheduler
     private let logger: Logger
     /// Runs started here and not yet ended in the store, with whoever waits for their end.
-    private let live = Locked<[RunID: [CheckedContinuation<RunUpdate?, Never>]]>([:])
+    private let live = Locked<[RunID: [@Sendable (RunUpdate?) -> Void]]>([:])
     /// The incidents the live runs of playbooks work on.
     private let incidents = Locked<[RunID: IncidentID]>([:])
     /// Runs a person asked to stop: they end as `killed`, not `failed`.
@@ -58,14 +58,20 @@ public final class RunService: Sendable {
     ///   - script: the script's name for people and errors: a path ending in `.lua` (errors
     ///     then read `path:line:`), or a label.
     ///   - arguments: the script's arguments (`...`), as a JSON array.
-    /// - Throws: `.doesNotCompile` or `.badArguments` before anything is stored; `.store` if
-    ///   the run could not be stored (it has not started).
     ///   - entry: how the script is called; a playbook's function gets the incident made from the
     ///     first argument.
     ///   - incident: the incident a playbook's run works on: its journal tells how the run ended.
     ///   - writes: changes committed with the run's creation (the incident it works on, say).
+    ///   - recorded: false for a run whose host calls are not recorded (the chat watcher's): it
+    ///     starts at once, while its creation is being committed (this returns once it is), and
+    ///     after a crash before its end it runs again from the start, acting again.
+    ///   - whenEnded: called once, like `waitForEnd`'s answer, when the run has ended and its end
+    ///     is stored, or has stopped unfinished (nil); on whichever thread wrote the end: keep it short.
+    /// - Throws: `.doesNotCompile` or `.badArguments` before anything is stored; `.store` if
+    ///   the run could not be stored (a recorded run has not started; one that is not goes on).
     public func submit(id: RunID = .make(), script: String, source: some Collection<UInt8>, arguments: String = "[]",
-                       entry: RunEntry = .script, incident: IncidentID? = nil, with writes: [StoreWrite] = [])
+                       entry: RunEntry = .script, incident: IncidentID? = nil, with writes: [StoreWrite] = [],
+                       recorded: Bool = true, whenEnded: (@Sendable (RunUpdate?) -> Void)? = nil)
         async throws(RunServiceError) -> RunRecord
     {
         let source = Array(source)
@@ -76,10 +82,14 @@ public final class RunService: Sendable {
         var run = RunRecord(id: id, script: script, source: source, arguments: arguments, entry: entry.stored,
                             incident: incident)
         run.status = .running
-        do { try await store.write(writes.isEmpty ? .createRun(run) : .all([.createRun(run)] + writes)) } catch {
-            throw .store(error)
+        let write: StoreWrite = writes.isEmpty ? .createRun(run) : .all([.createRun(run)] + writes)
+        let written = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, StoreError>, Never>) in
+            store.write(write) { continuation.resume(returning: $0) }
+            // Queued after its creation, the run's end cannot be committed before it.
+            if !recorded { start(run, records: [], recorded: false, whenEnded: whenEnded) }
         }
-        start(run, records: [])
+        if case .failure(let error) = written { throw .store(error) }
+        if recorded { start(run, records: [], whenEnded: whenEnded) }
         return run
     }
 
@@ -148,7 +158,7 @@ public final class RunService: Sendable {
         let ended = await withCheckedContinuation { (continuation: CheckedContinuation<RunUpdate?, Never>) in
             executing = live.withLock { live -> Bool in
                 guard live[id] != nil else { return false }
-                live[id]!.append(continuation)
+                live[id]!.append { continuation.resume(returning: $0) }
                 return true
             }
             if !executing { continuation.resume(returning: nil) }
@@ -210,13 +220,15 @@ public final class RunService: Sendable {
 
     // MARK: Running
 
-    private func start(_ run: RunRecord, records: [HostCallRecord]) {
+    private func start(_ run: RunRecord, records: [HostCallRecord], recorded: Bool = true,
+                       whenEnded: (@Sendable (RunUpdate?) -> Void)? = nil)
+    {
         let id = run.id
-        live.withLock { $0[id] = $0[id] ?? [] }
+        live.withLock { $0[id, default: []] += whenEnded.map { [$0] } ?? [] }
         if let incident = run.incident { incidents.withLock { $0[id] = incident } }
         let request = RunRequest(id: id, source: run.source, chunkName: Self.chunkName(for: run.script),
                                  arguments: Array(run.arguments.utf8), records: records,
-                                 entry: RunEntry(stored: run.entry))
+                                 entry: RunEntry(stored: run.entry), recorded: recorded)
         scheduler.start(request) { [self] outcome in finish(id, outcome) }
     }
 
@@ -264,7 +276,7 @@ public final class RunService: Sendable {
     }
 
     private func ended(_ id: RunID, _ update: RunUpdate?) {
-        for waiter in live.withLock({ $0.removeValue(forKey: id) ?? [] }) { waiter.resume(returning: update) }
+        for waiter in live.withLock({ $0.removeValue(forKey: id) ?? [] }) { waiter(update) }
     }
 
     private func isLive(_ id: RunID) -> Bool { live.withLock { $0[id] != nil } }
@@ -283,19 +295,14 @@ public final class RunService: Sendable {
 /// on it, so any thread may use it in turn. A script that compiled is not compiled again (a
 /// playbook is submitted many times), up to a bound.
 private struct SyntaxChecker: @unchecked Sendable {
-    private struct Script: Hashable {
-        var source: [UInt8]
-        var chunkName: String
-    }
-
     private let state = try? LuaState()
-    private var compiled: Set<Script> = []
+    private var compiled: Set<ScriptKey> = []
 
     mutating func check(_ source: [UInt8], chunkName: String, arguments: [UInt8]) throws(RunServiceError) {
         guard let state else { throw .doesNotCompile("not enough memory to compile the script") }
         let top = lua_gettop(state.L)
         defer { lua_settop(state.L, top) }
-        let script = Script(source: source, chunkName: chunkName)
+        let script = ScriptKey(source: source, chunkName: chunkName)
         if !compiled.contains(script) {
             do { try state.load(source, chunkName: chunkName) } catch { throw .doesNotCompile(error.message) }
             if compiled.count >= 256 { compiled.removeAll() }

@@ -46,18 +46,13 @@ extension Executor {
         private var stopping = false
         /// Scripts compiled once for all their runs. Emptied when full: sources sent whole through
         /// the API could otherwise fill it without end.
-        private var templates: [TemplateKey: ChunkTemplate] = [:]
+        private var templates: [ScriptKey: ChunkTemplate] = [:]
         private static let templateLimit = 256
         /// Integrations' chunks by chunk name, each bound once to one environment that all the
         /// file's lookups and actions share: the `integrations` driver keeps the declaration the
         /// chunk returns, so the file runs once, not for every call (see "Actions" in
         /// ARCHITECTURE.md). A hit compares the source, usually the same array, instead of hashing it.
         private var integrationChunks: [String: (source: [UInt8], environment: Environment, chunk: Chunk)] = [:]
-
-        private struct TemplateKey: Hashable {
-            var source: [UInt8]
-            var chunkName: String
-        }
 
         init(sandbox: Sandbox, store: (any Store)?) {
             self.sandbox = sandbox
@@ -97,7 +92,7 @@ extension Executor {
                 }
                 run.id = request.id
                 if case .chat(let actor) = request.entry { run.actor = actor }
-                if store != nil { run.recording = RunRecording(runID: request.id, records: request.records) }
+                if store != nil, request.recorded { run.recording = RunRecording(runID: request.id, records: request.records) }
                 let active = ActiveRun(id: request.id, run: run, environment: environment, completion: completion)
                 runs[request.id] = active
                 ready.append((active, nil))
@@ -132,7 +127,7 @@ extension Executor {
                 return (kept.environment, kept.chunk)
             }
             let environment = try sandbox.makeEnvironment()
-            let chunk = try sandbox.load(try template(TemplateKey(source: request.source, chunkName: request.chunkName)),
+            let chunk = try sandbox.load(try template(ScriptKey(source: request.source, chunkName: request.chunkName)),
                                          in: environment)
             if shared {
                 if integrationChunks.count >= Self.templateLimit { integrationChunks.removeAll() }
@@ -141,7 +136,7 @@ extension Executor {
             return (environment, chunk)
         }
 
-        private func template(_ key: TemplateKey) throws(LuaError) -> ChunkTemplate {
+        private func template(_ key: ScriptKey) throws(LuaError) -> ChunkTemplate {
             if let template = templates[key] { return template }
             let template = try sandbox.compile(key.source, chunkName: key.chunkName)
             if templates.count >= Self.templateLimit { templates.removeAll() }
@@ -476,7 +471,9 @@ extension Executor {
             case .act(let target, let before, let start):
                 Self.act(in: target, before: before, start, deliver)
             case .task(let work), .lookup(let work):
-                Task {
+                // Started on this thread, up to its first suspension: a lookup that answers from
+                // memory (a feed's verdict) is answered without a hop to another thread and back.
+                Task.immediate {
                     let result: Result<[LuaValue], HostError>
                     do { result = .success(try await work()) } catch let error as HostError {
                         result = .failure(error)

@@ -11,10 +11,14 @@ public struct RunRequest: Sendable {
     /// by an executor with a store.
     public var records: [HostCallRecord]
     public var entry: RunEntry
+    /// Whether its host calls are recorded, on an executor with a store. A run that is not
+    /// (the chat watcher's) starts again from the beginning after a crash, and its effects happen
+    /// again: what it did before is not known.
+    public var recorded: Bool
 
     public init(id: RunID = .make(), source: some Collection<UInt8>, chunkName: String,
                 arguments: some Collection<UInt8> = Array("[]".utf8), records: [HostCallRecord] = [],
-                entry: RunEntry = .script)
+                entry: RunEntry = .script, recorded: Bool = true)
     {
         self.id = id
         self.source = Array(source)
@@ -22,6 +26,7 @@ public struct RunRequest: Sendable {
         self.arguments = Array(arguments)
         self.records = records
         self.entry = entry
+        self.recorded = recorded
     }
 }
 

@@ -39,7 +39,7 @@ enum SlackSignature {
         var hmac = HMAC<SHA256>(key: SymmetricKey(data: Array(secret.utf8)))
         hmac.update(data: Array("v0:\(timestamp):".utf8))
         hmac.update(data: body)
-        return "v0=" + hmac.finalize().map { String(format: "%02x", $0) }.joined()
+        return "v0=" + FileHashes.hex(hmac.finalize())
     }
 
     /// Compares every byte whatever the first difference, so the time taken does not say how

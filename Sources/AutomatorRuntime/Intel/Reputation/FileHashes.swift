@@ -39,7 +39,16 @@ public struct FileHashes: Sendable, Hashable {
         self.sha256 = sha256
     }
 
+    /// Lower-case hexadecimal, two digits a byte.
     static func hex(_ digest: some Sequence<UInt8>) -> String {
-        digest.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        var text = [UInt8]()
+        text.reserveCapacity(digest.underestimatedCount * 2)
+        for byte in digest {
+            text.append(hexDigits[Int(byte >> 4)])
+            text.append(hexDigits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
