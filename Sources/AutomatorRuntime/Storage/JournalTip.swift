@@ -87,6 +87,7 @@ public final class JournalTip: @unchecked Sendable {
                 hash = try insert(&entry, to: db)
             }
             // Only once the insert has succeeded: a refused one (an unknown incident) changes nothing.
+            // Changed in place: a copy taken out and put back copies the hashes each time.
             appended = true
             end?.sequence = entry.sequence
             hash.withUnsafeBytes { end?.unlinked.append(contentsOf: $0) }
@@ -95,15 +96,15 @@ public final class JournalTip: @unchecked Sendable {
 
         /// Inserts `entry` after the remembered tip, reading what is not remembered; returns its hash.
         private mutating func insert(_ entry: inout JournalEntry, to db: Database) throws -> Data {
-            // Changed in place by `append`: a copy taken out and put back copies the hashes each time.
+            let incident = entry.incident.number
             if end == nil { end = try Self.end(of: db) }
-            let previousHash = try heads.hash(of: entry.incident.number) ?? Self.lastHash(of: entry.incident.number, in: db)
+            let previousHash = try heads.hash(of: incident) ?? Self.lastHash(of: incident, in: db)
             entry.sequence = (end?.sequence ?? 0) + 1
             let hash = JournalChain.hash(of: entry, after: previousHash ?? JournalChain.origin)
             try db.cachedStatement(sql: """
                 INSERT INTO journal (sequence, incident, at, actor, kind, text, hash) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [
-                    entry.sequence, entry.incident.number, entry.at.millisecondsSince1970, entry.actor, entry.kind.rawValue,
+                    entry.sequence, incident, entry.at.millisecondsSince1970, entry.actor, entry.kind.rawValue,
                     entry.text, hash,
                 ])
             return hash
