@@ -235,6 +235,10 @@ struct ChatBotTests {
         let fetched = await bot.say("!evidence", in: Self.soc, thread: "m21")
         #expect(fetched.first?.text.hasPrefix("Kept on INC-2:") == true, "\(fetched.map(\.text))")
         #expect(try await bot.store.evidenceList(of: IncidentID(2)).map(\.name).suffix(2) == ["message-bob-m21.txt", "loader.bin"])
+        // The watcher checks its own message: a finding in a thread costs no request for the thread's start.
+        let checked = await bot.say("is 198.51.100.7 bad?", thread: "m22")
+        #expect(checked.first?.text.contains("198.51.100.7") == true, "\(checked.map(\.text))")
+        #expect(bot.network.asked.withLock { $0 } == ["m21"])
 
         let task = try await bot.incidents.ledger.store.listTasks(TaskQuery())
         #expect(task.isEmpty)

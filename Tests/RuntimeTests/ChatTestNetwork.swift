@@ -15,8 +15,10 @@ final class ChatTestNetwork: ChatAdapter, Sendable {
     let reactions = Mutex<[String]>([])
     let joined = Mutex<[String]>([])
     let uploads = Mutex<[(channel: String, name: String, bytes: Int)]>([])
-    /// Messages the network gives when asked by id, as if another process had received them.
+    /// Messages the network gives when asked by id, as if another process had received them,
+    /// and the ids asked.
     let history = Mutex<[String: ChatMessage]>([:])
+    let asked = Mutex<[String]>([])
     private let counter = Mutex(0)
     /// While true, posts are not answered (a network that hangs): they wait, counted in `held`,
     /// and fail once it is false again.
@@ -67,7 +69,8 @@ final class ChatTestNetwork: ChatAdapter, Sendable {
     }
 
     func message(_ id: String, in channel: ChatChannel) async throws -> ChatMessage? {
-        history.withLock { $0[id] }.flatMap { $0.channel.id == channel.id ? $0 : nil }
+        asked.withLock { $0.append(id) }
+        return history.withLock { $0[id] }.flatMap { $0.channel.id == channel.id ? $0 : nil }
     }
 
     static let direct = ChatChannel(id: "D1", name: "alice", isDirect: true)

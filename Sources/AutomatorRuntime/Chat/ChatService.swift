@@ -212,7 +212,9 @@ public final class ChatService: ChatInbox, Sendable {
     private func start(_ path: String, _ source: [UInt8], _ message: ChatMessage, network: String, extra: String,
                        incident: IncidentID?, runs: RunService, adapter: any ChatAdapter, recorded: Bool = true) async
     {
-        let replied = await self.replied(to: message, on: adapter)
+        // A command may act on the message it answers (`!evidence`, `!file`), so it is looked for
+        // on the network too; the watcher checks its own message, and waits for no request.
+        let replied = await self.replied(to: message, on: adapter, askingTheNetwork: recorded)
         let arguments = "[" + Self.json(message, network: network, incident: incident, replied: replied) + "," + extra + "]"
         let id = RunID.make()
         inFlight.withLock { _ = $0.runs.insert(id) }
@@ -243,13 +245,16 @@ public final class ChatService: ChatInbox, Sendable {
         }
     }
 
-    /// The message `message` answers in its thread: from memory, else from the network (Slack
-    /// sends each event to one worker of several, and a restart forgets).
-    private func replied(to message: ChatMessage, on adapter: any ChatAdapter) async -> ChatMessage? {
+    /// The message `message` answers in its thread: from memory, else, `askingTheNetwork`, from
+    /// the network (Slack sends each event to one worker of several, and a restart forgets).
+    private func replied(to message: ChatMessage, on adapter: any ChatAdapter, askingTheNetwork: Bool) async
+        -> ChatMessage?
+    {
         guard let id = message.replyTo ?? message.thread else { return nil }
         if let known = recent.withLock({ $0.message(id, channel: message.channel.id, network: adapter.network) }) {
             return known
         }
+        guard askingTheNetwork else { return nil }
         do { return try await adapter.message(id, in: message.channel) } catch {
             logger.warning("chat \(adapter.network): \(message.user.name) answers the message \(id), unreadable: \(error)")
             return nil
