@@ -32,13 +32,13 @@ struct JournalChainTests {
         // int64 LE length ‖ UTF-8), then sha256(32 zero bytes ‖ that hash).
         let entry = JournalChain.Stored(sequence: 1, incident: 2, at: 1000, actor: "api", kind: "note", text: "héllo")
         let hash = JournalChain.hash(entry, after: JournalChain.origin)
-        #expect(JournalChain.hex(Array(hash)) == "b92fa4b3edd6a7286b0b6bdd638773c1d3a1d91ec80598e9baf93647b42df54a")
-        #expect(JournalChain.hex(Array(JournalChain.chain(Array(hash), after: JournalChain.origin)))
+        #expect(FileHashes.hex(hash) == "b92fa4b3edd6a7286b0b6bdd638773c1d3a1d91ec80598e9baf93647b42df54a")
+        #expect(FileHashes.hex(JournalChain.chain(Array(hash), after: JournalChain.origin))
             == "d2cc50686a251b325ac0b9c89823ca5c345fd1ffae428fb5035c68a3f7838ed8")
         // A text of 6,000 bytes, more than the encoding keeps on the stack.
         let long = JournalChain.Stored(sequence: 7, incident: 3, at: 1_700_000_000_000, actor: "playbook run-1", kind: "note",
                                        text: String(repeating: "é", count: 3000))
-        #expect(JournalChain.hex(Array(JournalChain.hash(long, after: JournalChain.origin)))
+        #expect(FileHashes.hex(JournalChain.hash(long, after: JournalChain.origin))
             == "e5a7fe64943762faa12451bc311fc5a0ff96429e5279c35a4463f57a21e4bf47")
     }
 

@@ -72,7 +72,7 @@ public struct HTTPModule: HostModule {
             let key = try HTTPRequestOptions.reveal(try call.string(1).description, module.secrets)
             let message = try call.string(2).bytes
             let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(key.utf8)))
-            return call.push(mac.map { String(format: "%02x", $0) }.joined())
+            return call.push(FileHashes.hex(mac))
         }
         table.waitingFunction("request") { [unowned(unsafe) state] call in
             try module.wait(for: try HTTPRequestOptions(call.value(1), position: 1), key: state.activeRun?.idempotencyKey)

@@ -85,8 +85,6 @@ public enum JournalChain {
         }
     }
 
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
-
     /// SHA-256 in one call (`CDigest`): swift-crypto's `SHA256` cost three times the hashing here.
     private static func digest(_ bytes: UnsafeRawBufferPointer) -> Data {
         var digest = Data(count: 32)

@@ -34,7 +34,7 @@ public struct JournalCheckpoint: Sendable, Hashable {
 
     /// What is signed.
     public static func message(sequence: Int64, chain: [UInt8], at: Date) -> [UInt8] {
-        Array("automator journal checkpoint\n\(sequence)\n\(JournalChain.hex(chain))\n\(at.millisecondsSince1970)\n".utf8)
+        Array("automator journal checkpoint\n\(sequence)\n\(FileHashes.hex(chain))\n\(at.millisecondsSince1970)\n".utf8)
     }
 }
 
