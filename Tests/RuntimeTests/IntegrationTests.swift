@@ -167,6 +167,37 @@ struct IntegrationTests {
         #expect(missing.problems.first?.message.contains("api_key is not set") == true, "\(missing.problems)")
     }
 
+    @Test("Integrations nobody set up share one line of the log; one the configuration names, or that is broken, warns")
+    func notSetUp() async throws {
+        let folder = try Self.folder(with: "unset", """
+            return integration {
+              name = "Unset", config = { url = { env = "UNSET_URL", required = true },
+                                         api_key = { secret = true, env = "UNSET_KEY", required = true },
+                                         region = { required = true } },
+              reputation = { ip = function() return { score = "unknown" } end },
+            }
+            """)
+        let other = #"return integration { name = "Other", config = { token = { required = true } }, "#
+            + #"reputation = { ip = function() return { score = "unknown" } end } }"#
+        for (file, source) in [("other.lua", other), ("broken.lua", "return integration {")] {
+            try source.write(toFile: folder.path + "/" + file, atomically: true, encoding: .utf8)
+        }
+        let records = CapturedLog.Records()
+        let logger = Logger(label: "test") { _ in CapturedLog(records: records) }
+        let integrations = await Integrations(folder: folder.path, settings: ["other": .init(values: ["unrelated": "x"])],
+                                              environment: [:], logger: logger)
+        let lines = records.lines.withLock { $0 }.map { ($0.level, $0.message) }
+        #expect(lines.count == 3, "\(lines)")
+        #expect(lines.contains { $0 == .warning && $1.hasPrefix("integration integrations/broken.lua is not used: ") })
+        #expect(lines.contains { $0 == .warning && $1 == "integration integrations/other.lua is not used: token is not set: "
+                + "set integrations.other.token in the configuration file" })
+        #expect(lines.contains { $0 == .info && $1.hasPrefix("integrations not set up, not used: unset (") })
+        // Every setting missing, named in the same order each time.
+        #expect(integrations.problems.first { $0.path == "integrations/unset.lua" }?.message
+            == "api_key, region and url are not set: set them under integrations.unset in the configuration file, "
+            + "or in the environment as UNSET_KEY, UNSET_URL")
+    }
+
     @Test("A lookup that times out is tried again, then fails with the timeout as its reason")
     func timeout() async throws {
         let log = Log()

@@ -111,10 +111,10 @@ struct ActModule: HostModule {
     }
 }
 
-/// Log records, kept: message and metadata.
+/// Log records, kept: level, message and metadata.
 struct CapturedLog: LogHandler {
     final class Records: Sendable {
-        let lines = Mutex<[(message: String, metadata: Logger.Metadata)]>([])
+        let lines = Mutex<[(level: Logger.Level, message: String, metadata: Logger.Metadata)]>([])
     }
 
     let records: Records
@@ -127,7 +127,7 @@ struct CapturedLog: LogHandler {
     }
 
     func log(event: LogEvent) {
-        records.lines.withLock { $0.append((event.message.description, event.metadata ?? [:])) }
+        records.lines.withLock { $0.append((event.level, event.message.description, event.metadata ?? [:])) }
     }
 }
 

@@ -60,7 +60,9 @@ public final class Integrations: Sendable {
 
     /// Reads the integrations in `folder` (`scripts/integrations`); one that cannot be used
     /// (it does not load, a required setting is missing) is left out, with its reason in
-    /// `problems` and the log.
+    /// `problems` and the log. Those the configuration does not name and that only lack their
+    /// settings (the shipped integrations nobody set up) share one line of the log: a warning
+    /// each, at every start and every `intel lookup`, buried the warnings that matter.
     public init(folder: String, settings: [String: IntelConfiguration.IntegrationSettings],
                 environment: [String: String] = ProcessInfo.processInfo.environment, retry: RetryPolicy = .integration,
                 logger: Logger) async
@@ -68,24 +70,35 @@ public final class Integrations: Sendable {
         self.logger = logger
         var loaded: [Integration] = []
         var problems: [Problem] = []
+        var notSetUp: [String] = []
         let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()])
         for file in Self.files(in: folder) {
             let key = String(file.dropLast(4))
             let path = "integrations/" + file
-            do throws(IncidentError) {
-                guard let evaluator else { throw IncidentError(.unavailable, "no Lua state for reading integrations") }
+            do throws(LeftOut) {
+                guard let evaluator else { throw .broken("no Lua state for reading integrations") }
                 let setting = settings[key] ?? IntelConfiguration.IntegrationSettings()
                 guard setting.enabled else { continue }
                 guard let source = FileManager.default.contents(atPath: folder + "/" + file).map(Array.init) else {
-                    throw IncidentError(.notFound, "cannot read the file")
+                    throw .broken("cannot read the file")
                 }
                 loaded.append(try await Self.load(key, path: path, source: source, setting: setting,
                                                   environment: environment, retry: retry, evaluator: evaluator,
                                                   logger: logger))
             } catch {
-                problems.append(Problem(path: path, message: error.description))
-                logger.warning("integration \(path) is not used: \(error.description)")
+                problems.append(Problem(path: path, message: error.message))
+                if case .unconfigured = error, settings[key] == nil {
+                    notSetUp.append(key)
+                } else {
+                    logger.warning("integration \(path) is not used: \(error.message)")
+                }
             }
+        }
+        if !notSetUp.isEmpty {
+            logger.info("""
+                integrations not set up, not used: \(notSetUp.joined(separator: ", ")) (each needs its settings in the \
+                environment or the configuration file; `automator check --config FILE` names them)
+                """)
         }
         integrations = loaded
         actions = loaded.flatMap(\.actions.values).sorted { $0.name < $1.name }
@@ -113,14 +126,28 @@ public final class Integrations: Sendable {
         return actions.sorted { $0.name < $1.name }
     }
 
+    /// Why an integration is left out.
+    private enum LeftOut: Error {
+        /// Required settings are missing: it is not set up here.
+        case unconfigured(String)
+        /// It does not load, or cannot run.
+        case broken(String)
+
+        var message: String {
+            switch self {
+            case .unconfigured(let message), .broken(let message): message
+            }
+        }
+    }
+
     private static func load(_ key: String, path: String, source: [UInt8],
                              setting: IntelConfiguration.IntegrationSettings, environment: [String: String],
                              retry: RetryPolicy, evaluator: ScriptEvaluator, logger: Logger)
-        async throws(IncidentError) -> Integration
+        async throws(LeftOut) -> Integration
     {
         let json: String
         do { (json, _) = try await evaluator.declaration("integration", source: source, path: path) } catch {
-            throw IncidentError(.invalid, error.description)
+            throw .broken(error.description)
         }
         let info = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
         let name = info["name"] as? String ?? key
@@ -128,14 +155,12 @@ public final class Integrations: Sendable {
         var secrets: [String: String] = [:]
         var hosts: [String] = []
         var mailServers: [String] = []
-        for (field, spec) in info["config"] as? [String: [String: Any]] ?? [:] {
+        var missing: [(field: String, env: String?)] = []
+        // By name, so that the settings missing are named in the same order every time.
+        for (field, spec) in (info["config"] as? [String: [String: Any]] ?? [:]).sorted(by: { $0.key < $1.key }) {
             let env = spec["env"] as? String
             guard let value = setting.values[field] ?? env.flatMap({ environment[$0] }) ?? spec["default"] as? String else {
-                if spec["required"] as? Bool == true {
-                    throw IncidentError(.invalid, "\(field) is not set: set "
-                        + (env.map { "the environment variable \($0), or " } ?? "")
-                        + "integrations.\(key).\(field) in the configuration file")
-                }
+                if spec["required"] as? Bool == true { missing.append((field, env)) }
                 continue
             }
             if spec["secret"] as? Bool == true {
@@ -151,6 +176,7 @@ public final class Integrations: Sendable {
                 }
             }
         }
+        if !missing.isEmpty { throw .unconfigured(Self.notSet(missing, of: key)) }
         let rate = info["rate"] as? [String: Any] ?? [:]
         var quotas: [RateLimiter.Quota] = []
         if let perMinute = setting.perMinute ?? (rate["per_minute"] as? NSNumber)?.intValue {
@@ -167,7 +193,7 @@ public final class Integrations: Sendable {
                                          SMTPModule(allowedServers: mailServers, secrets: secrets), IntegrationsModule()]
         let scheduler: Scheduler
         do { scheduler = try Scheduler(executors: 1, modules: modules, limits: limits) } catch {
-            throw IncidentError(.unavailable, "no Lua state for it: \(error)")
+            throw .broken("no Lua state for it: \(error)")
         }
         var object = JSONText.Object()
         for field in config.keys.sorted() { object[field] = JSONText.string(config[field]!) }
@@ -176,6 +202,19 @@ public final class Integrations: Sendable {
                            kinds: Set(info["kinds"] as? [String] ?? []),
                            actions: ActionDeclaration.all(in: info, integration: key), config: object.text,
                            limiter: RateLimiter(quotas), scheduler: scheduler)
+    }
+
+    /// What to set, all of it at once: `api_key is not set: set the environment variable
+    /// VIRUSTOTAL_API_KEY, or integrations.virustotal.api_key in the configuration file`.
+    private static func notSet(_ missing: [(field: String, env: String?)], of key: String) -> String {
+        if missing.count == 1, let (field, env) = missing.first {
+            return "\(field) is not set: set " + (env.map { "the environment variable \($0), or " } ?? "")
+                + "integrations.\(key).\(field) in the configuration file"
+        }
+        let fields = missing.dropLast().map(\.field).joined(separator: ", ") + " and " + missing.last!.field
+        let variables = missing.compactMap(\.env)
+        return "\(fields) are not set: set them under integrations.\(key) in the configuration file"
+            + (variables.isEmpty ? "" : ", or in the environment as " + variables.joined(separator: ", "))
     }
 
     /// The names of the integrations in use, with the kinds each handles.
