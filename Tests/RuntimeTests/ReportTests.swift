@@ -171,6 +171,10 @@ struct ReportTests {
         #expect(text.contains("| `examp1e.com` | domain | malicious | 2026-03-02 06:00 UTC |\n"))
         #expect(text.contains("| playbooks/malware.lua | 1 | 1 | 1 | 0 | 33% |\n"))
         #expect(text.contains("| (nobody) | 1 | 0 | 1 |\n"))
+        var one = report
+        one.statuses = [one.statuses[0]]
+        one.statuses[0].count = 1
+        #expect(ReportFormat.markdown.render(one).contains("\n1 incident opened, 5 closed.\n"))
     }
 
     @Test("CSV: one flat table, section,name,measure,value")

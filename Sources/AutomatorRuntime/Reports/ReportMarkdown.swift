@@ -10,7 +10,7 @@ enum ReportMarkdown {
             # Automator report
 
             \(ReportText.window(report.window)), made \(ReportText.time(report.generatedAt)).
-            \(opened) incidents opened, \(closed) closed.
+            \(opened) \(opened == 1 ? "incident" : "incidents") opened, \(closed) closed.
 
             ## Incidents per day
 
