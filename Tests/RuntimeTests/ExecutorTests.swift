@@ -314,4 +314,22 @@ struct SchedulerTests {
         guard case .failed(let error) = results[sleeper] else { Issue.record("the sleeper must be killed"); return }
         #expect(error.kind == .killed)
     }
+
+    @Test("Executors' threads carry their names, cut to the 15 bytes Linux keeps")
+    func threadNames() async throws {
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        let scheduler = try Scheduler(name: "probe", executors: 2, modules: StandardModules.all(logger: logger))
+        defer { scheduler.shutdown() }
+        let alone = try Scheduler(name: "an-integration-name", executors: 1, modules: StandardModules.all(logger: logger))
+        defer { alone.shutdown() }
+        let expected: Set = ["probe 1\n", "probe 2\n", "an-integration-\n"]
+        var names: Set<String> = []
+        // The threads name themselves as they start.
+        for _ in 0..<100 where !names.isSuperset(of: expected) {
+            try await Task.sleep(for: .milliseconds(10))
+            let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")
+            names = Set(tasks.compactMap { try? String(contentsOfFile: "/proc/self/task/\($0)/comm", encoding: .utf8) })
+        }
+        #expect(names.isSuperset(of: expected), "\(names.sorted())")
+    }
 }

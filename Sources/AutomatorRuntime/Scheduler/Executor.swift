@@ -46,14 +46,15 @@ public final class Executor: Sendable {
     private nonisolated(unsafe) let watchdog: (any DispatchSourceTimer)?
 
     /// - Parameters:
+    ///   - name: the thread's, as `top -H`, `perf` and debuggers show it; Linux keeps 15 bytes.
     ///   - modules: host modules every run sees.
     ///   - modulePaths: folders `require` searches.
     ///   - limits: `memory` caps the whole state (all its runs); `timeout` bounds each
     ///     stretch of computing between two waits.
     ///   - store: where runs' host calls are recorded, for durable runs (see `RunRequest`);
     ///     nil to record nothing.
-    public init(modules: [any HostModule], modulePaths: [String] = [], limits: Limits = Limits(memory: 1 << 30),
-                store: (any Store)? = nil) throws(LuaError)
+    public init(name: String = "executor", modules: [any HostModule], modulePaths: [String] = [],
+                limits: Limits = Limits(memory: 1 << 30), store: (any Store)? = nil) throws(LuaError)
     {
         let sandbox = try Sandbox(modules: modules, modulePaths: modulePaths)
         sandbox.state.memoryLimit = limits.memory
@@ -62,8 +63,10 @@ public final class Executor: Sendable {
             Self.startWatchdog(budget: UInt64(timeout.nanoseconds), slice: slice, killSwitch: core.sandbox.state.killSwitch,
                                reason: "timeout: the run computed for more than \(timeout.formatted) without waiting")
         }
-        let thread = Thread { [self] in self.loop() }
-        thread.name = "automator-executor"
+        let thread = Thread { [self] in
+            Self.nameThisThread(name)
+            self.loop()
+        }
         thread.stackSize = 16 << 20  // Lua's own C recursion (up to 200 levels) with room to spare
         thread.start()
     }
@@ -149,6 +152,17 @@ public final class Executor: Sendable {
                 wakeup.wait()
             }
         }
+    }
+
+    /// Names the calling thread as Linux shows it (`top -H`, `perf`, `/proc`). Foundation keeps
+    /// `Thread.name` to itself there, and Linux keeps 15 bytes of a name: without this, an
+    /// executor shows under the name of the thread that created it.
+    private static func nameThisThread(_ name: String) {
+        let file = open("/proc/thread-self/comm", O_WRONLY)
+        guard file >= 0 else { return }
+        defer { close(file) }
+        let bytes = Array(name.utf8.prefix(15))
+        _ = write(file, bytes, bytes.count)
     }
 
     private static func startWatchdog(budget: UInt64, slice: SliceTracker, killSwitch: KillSwitch, reason: String)

@@ -15,17 +15,21 @@ public final class Scheduler: Sendable {
     private let turn = Atomic<Int>(0)
 
     /// - Parameters:
+    ///   - name: the executors' threads are named after it (`executor 1`, `executor 2`; alone,
+    ///     the name itself).
     ///   - executors: how many; nil for one per core.
     ///   - modules: registered into every executor's state; their functions may be called from
     ///     several threads at once, so what they share must be thread-safe.
     ///   - store: where durable runs are recorded; see `Executor`.
-    public init(executors count: Int? = nil, modules: [any HostModule],
+    public init(name: String = "executor", executors count: Int? = nil, modules: [any HostModule],
                 modulePaths: [String] = [], limits: Limits = Limits(memory: 1 << 30), store: (any Store)? = nil)
         throws(LuaError)
     {
         var executors: [Executor] = []
-        for _ in 0..<max(1, count ?? ProcessInfo.processInfo.activeProcessorCount) {
-            executors.append(try Executor(modules: modules, modulePaths: modulePaths, limits: limits, store: store))
+        let count = max(1, count ?? ProcessInfo.processInfo.activeProcessorCount)
+        for index in 1...count {
+            executors.append(try Executor(name: count == 1 ? name : "\(name) \(index)", modules: modules,
+                                          modulePaths: modulePaths, limits: limits, store: store))
         }
         self.executors = executors
     }

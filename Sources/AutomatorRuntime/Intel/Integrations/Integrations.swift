@@ -192,7 +192,7 @@ public final class Integrations: Sendable {
                                          HTTPModule(allowedHosts: hosts, secrets: secrets, retry: retry),
                                          SMTPModule(allowedServers: mailServers, secrets: secrets), IntegrationsModule()]
         let scheduler: Scheduler
-        do { scheduler = try Scheduler(executors: 1, modules: modules, limits: limits) } catch {
+        do { scheduler = try Scheduler(name: key, executors: 1, modules: modules, limits: limits) } catch {
             throw .broken("no Lua state for it: \(error)")
         }
         var object = JSONText.Object()
