@@ -1,6 +1,7 @@
 // The journal's hash chains: what they cost on appends, and how fast a journal verifies.
 //
 //   swift run -c release --package-path Benchmarks JournalBenchmark [--entries N] [--batch N] [--repetitions N]
+//                                                                    [--only plain|chained]
 //
 // The figure, appends with the chains against the same appends without them (goal: at most 1.10),
 // in wall-clock time and in this process's CPU time (which other processes on a busy machine
@@ -24,16 +25,22 @@ struct Options {
     var entries = 100_000
     var batch = 64
     var repetitions = 5
+    /// One side alone, through the store (`plain` or `chained`), for a profiler: no figure.
+    var only: String?
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
         while let name = iterator.next() {
+            if name == "--only", let side = iterator.next(), ["plain", "chained"].contains(side) {
+                only = side
+                continue
+            }
             guard let value = iterator.next(), let number = Int(value), number > 0 else { fatalError("\(name) needs a number") }
             switch name {
             case "--entries": entries = number
             case "--batch": batch = number
             case "--repetitions": repetitions = number
-            default: fatalError("unknown option \(name): --entries N, --batch N, --repetitions N")
+            default: fatalError("unknown option \(name): --entries N, --batch N, --repetitions N, --only plain|chained")
             }
         }
     }
@@ -101,8 +108,9 @@ func direct(chained: Bool) async throws -> Cost {
     return cost
 }
 
-/// Appends through the store, 64 writers at once, `chained` or not; then, chained, verifies.
-func throughStore(chained: Bool) async throws -> (append: Cost, verify: Double?) {
+/// Appends through the store, 64 writers at once, `chained` or not; then, chained and
+/// `verifying`, verifies.
+func throughStore(chained: Bool, verifying: Bool = true) async throws -> (append: Cost, verify: Double?) {
     let (folder, store) = try await freshStore(chained: chained)
     defer { try? FileManager.default.removeItem(atPath: folder) }
     let writers = 64
@@ -118,7 +126,7 @@ func throughStore(chained: Bool) async throws -> (append: Cost, verify: Double?)
         try await group.waitForAll()
     }
     let append = Cost(wall: Date().timeIntervalSince(start.wall), cpu: processCPU() - start.cpu)
-    guard chained else {
+    guard chained, verifying else {
         await store.close()
         return (append, nil)
     }
@@ -128,6 +136,11 @@ func throughStore(chained: Bool) async throws -> (append: Cost, verify: Double?)
     precondition(verification.problem == nil && verification.entries == options.entries, "the journal did not verify")
     await store.close()
     return (append, verify)
+}
+
+if let only = options.only {
+    for _ in 0..<options.repetitions { _ = try await throughStore(chained: only == "chained", verifying: false) }
+    exit(0)
 }
 
 print("Journal: \(options.entries) entries over \(incidents) incidents, \(options.batch) per transaction in (c)/(d), "
