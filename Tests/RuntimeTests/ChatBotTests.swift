@@ -106,7 +106,7 @@ struct ChatBotTests {
         #expect(direct.first?.thread == nil, "a direct answer is not threaded")
 
         let inChannel = await bot.say("!ip 198.51.100.7", in: Self.soc, id: "m1")
-        #expect(inChannel.map(\.text) == ["⚪ `198.51.100.7`: unknown: no source handles it"])
+        #expect(inChannel.map(\.text) == ["⚪ `198.51.100.7`: unknown: no feed lists it, and no integration is set up for it"])
         #expect(inChannel.first?.thread == "m1", "a channel answer goes in the message's thread")
 
         #expect(await bot.say("!ip", in: Self.soc).first?.text.hasPrefix("Usage: !ip") == true)

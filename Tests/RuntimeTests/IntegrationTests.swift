@@ -297,7 +297,7 @@ struct VerdictTests {
 
     @Test("Unknown when no source knows it, or none handles it")
     func unknown() {
-        #expect(Verdict([]).summary == "unknown: no source handles it")
+        #expect(Verdict([]).summary == "unknown: no feed lists it, and no integration is set up for it")
         #expect(Verdict([Self.source("X", .unknown, .a)]).summary == "unknown: 1 source asked, none knows it")
     }
 }

@@ -78,7 +78,7 @@ public struct Verdict: Sendable, Hashable {
         let known = sources.filter { $0.score != .unknown }
         guard let best = known.map(\.reliability).min() else {
             score = .unknown
-            summary = sources.isEmpty ? "unknown: no source handles it" : "unknown: \(sources.count) source"
+            summary = sources.isEmpty ? "unknown: no feed lists it, and no integration is set up for it" : "unknown: \(sources.count) source"
                 + (sources.count == 1 ? "" : "s") + " asked, none knows it"
             return
         }
