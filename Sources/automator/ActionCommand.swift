@@ -81,7 +81,7 @@ extension ActionCommand {
 
         func run() async throws {
             let catalog = try await options.perform { service, _ in service.catalog }
-            if catalog.isEmpty { print("no integration in \(options.scripts)/integrations declares actions") }
+            if catalog.isEmpty { print("no integration in use in \(options.scripts)/integrations declares actions") }
             for action in catalog {
                 let parameters = action.parameters.map { "\($0.name)\($0.required ? "" : "?"):\($0.kind.rawValue)" }
                 var line = "\(action.name)  risk \(action.risk.rawValue)  " + parameters.joined(separator: " ")

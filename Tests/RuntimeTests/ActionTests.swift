@@ -513,6 +513,34 @@ struct ActionTests {
         #expect(results == [#"{"calls":1,"key":"test/1"}"#, #"{"calls":2,"key":"test/2"}"#, #"{"calls":3,"key":"test/3"}"#])
     }
 
+    @Test("An action of an integration that is not in use says what the integration lacks")
+    func integrationNotInUse() async throws {
+        let folder = try ScratchFolder()
+        try FileManager.default.createDirectory(atPath: folder.path + "/integrations", withIntermediateDirectories: true)
+        try #"""
+            return integration {
+              name = "Firewall", config = { api_key = { secret = true, env = "FIREWALL_KEY", required = true } },
+              actions = { block_ip = { risk = "low", params = { ip = { type = "ip" } }, run = function() end } },
+            }
+            """#.write(toFile: folder.path + "/integrations/firewall.lua", atomically: true, encoding: .utf8)
+        let integrations = await Integrations(folder: folder.path + "/integrations", settings: [:], environment: [:],
+                                              logger: Self.logger)
+        defer { integrations.shutdown() }
+        let actions = ActionService(integrations: integrations, store: try SQLiteStore(folder: folder.path + "/data"),
+                                    configuration: ActionConfiguration(), logger: Self.logger)
+        func refusal(_ name: String, _ parameters: [String: Any]) -> String {
+            do {
+                _ = try actions.plan(name, parameters: parameters)
+                return "accepted"
+            } catch { return error.description }
+        }
+        #expect(refusal("firewall.block_ip", ["ip": "198.51.100.7"]) == "firewall.block_ip cannot run: the integration "
+            + "firewall is not in use: api_key is not set: set the environment variable FIREWALL_KEY, or "
+            + "integrations.firewall.api_key in the configuration file")
+        #expect(refusal("router.reboot", [:])
+            == "there is no action router.reboot: no integration in use in scripts/integrations declares actions")
+    }
+
     @Test("An action's ttl lifts it by itself, also when the time passed while no server ran")
     func ttlAfterRestart() async throws {
         let scene = try await Scene(approvals: nil)

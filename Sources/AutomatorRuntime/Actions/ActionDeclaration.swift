@@ -48,12 +48,19 @@ public struct ActionParameter: Sendable, Hashable {
 }
 
 extension ActionDeclaration {
-    /// The action called `name` in `catalog`; an error that lists the actions when there is none.
-    static func named(_ name: String, in catalog: [ActionDeclaration]) throws(ActionError) -> ActionDeclaration {
+    /// The action called `name` in `catalog`; an error that lists the actions when there is none,
+    /// or says why its integration is not in use (`leftOut`).
+    static func named(_ name: String, in catalog: [ActionDeclaration], leftOut: [Integrations.Problem] = [])
+        throws(ActionError) -> ActionDeclaration
+    {
         guard let declaration = catalog.first(where: { $0.name == name }) else {
+            let integration = String(name.prefix { $0 != "." })
+            if let problem = leftOut.first(where: { $0.path == "integrations/\(integration).lua" }) {
+                throw ActionError(.invalid, "\(name) cannot run: the integration \(integration) is not in use: \(problem.message)")
+            }
             let names = catalog.map(\.name)
             throw ActionError(.invalid, "there is no action \(name): "
-                + (names.isEmpty ? "no integration in scripts/integrations declares actions"
+                + (names.isEmpty ? "no integration in use in scripts/integrations declares actions"
                                  : "the actions are " + names.joined(separator: ", ")))
         }
         return declaration

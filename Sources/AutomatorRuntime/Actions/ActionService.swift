@@ -38,7 +38,7 @@ public final class ActionService: Sendable {
     public var catalog: [ActionDeclaration] { integrations.actions }
 
     public func declaration(_ name: String) throws(ActionError) -> ActionDeclaration {
-        try ActionDeclaration.named(name, in: catalog)
+        try ActionDeclaration.named(name, in: catalog, leftOut: integrations.problems)
     }
 
     /// Checks an action's parameters and says whether it waits for an approval.
