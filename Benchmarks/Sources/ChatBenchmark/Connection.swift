@@ -33,7 +33,6 @@ final class Connection: ChannelInboundHandler, @unchecked Sendable {
 
     static func open(to port: Int, on loop: any EventLoop) async throws -> Connection {
         let channel = try await ClientBootstrap(group: loop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()

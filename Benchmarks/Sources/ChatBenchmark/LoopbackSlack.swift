@@ -29,8 +29,6 @@ final class LoopbackSlack: @unchecked Sendable {
     static func start(on loop: any EventLoop) async throws -> LoopbackSlack {
         let slack = LoopbackSlack(loop: loop)
         let server = try await ServerBootstrap(group: loop)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
