@@ -129,17 +129,15 @@ let package = Package(
         ),
         // The chat bot end to end through a real `automator serve`: messages answered per second
         // and the latency from event to reply, against Slack's Web API on loopback. Only the
-        // binary is needed, not the runtime.
+        // binary is needed, not the runtime; the sender and the API on plain SwiftNIO, lean.
         .executableTarget(
             name: "ChatBenchmark",
             dependencies: [
                 "BenchSupport",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
     ]

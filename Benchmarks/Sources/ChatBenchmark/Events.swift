@@ -12,6 +12,14 @@ enum Events {
         var body: String
         var timestamp: String
         var signature: String
+
+        /// Its POST to serve's `/slack/events`.
+        func request(to port: Int) -> Request {
+            .post("/slack/events", to: port, headers: [
+                ("Content-Type", "application/json"), ("X-Slack-Request-Timestamp", timestamp),
+                ("X-Slack-Signature", signature),
+            ], body: body)
+        }
     }
 
     /// A `message` event by alice in `channel` (`D…` is the direct conversation), signed now.

@@ -1,100 +1,65 @@
 import Foundation
-import Hummingbird
-import Logging
-import Synchronization
+import NIOCore
+import NIOHTTP1
+import NIOPosix
 
-/// Slack's Web API on loopback, in this process: the methods the bot calls while it watches a
-/// channel, answered as Slack answers them, with no checks beyond the token. It notes when
-/// each `chat.postMessage` arrives, by the `thread_ts` it answers; `reply(to:)` waits for one.
-final class LoopbackSlack: Sendable {
+/// Slack's Web API on loopback, on the harness's one event loop: the methods the bot calls
+/// while it watches a channel, answered as Slack answers them, with no checks beyond the token.
+/// Each `chat.postMessage` in a thread goes to `onReply` with the `thread_ts` it answers and
+/// when it arrived; the others (the answers in the direct conversation) are kept in order.
+/// Its state is touched on `loop` only.
+final class LoopbackSlack: @unchecked Sendable {
     static let token = "xoxb-bench-token"
     static let channel = "C0SOC"
     static let direct = "D0ALICE"
     static let user = "U0ALICE"
 
-    /// A reply that arrived, or a sender waiting for it.
-    private enum Slot {
-        case arrived(ContinuousClock.Instant)
-        case waiting(CheckedContinuation<ContinuousClock.Instant, Never>)
-    }
-
-    private let slots = Mutex<[String: Slot]>([:])
-    /// Posts outside a thread (the answers in the direct conversation), in order.
-    private let plain = Mutex<[String]>([])
-    private let posts = Atomic<Int>(0)
-    private let server: Task<Void, any Error>
-    let url: String
-
-    init() async throws {
-        let router = Router()
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let box = Box()
-        router.post("/api/{method}") { request, context -> Response in
-            let body = try await request.body.collect(upTo: 1 << 20)
-            guard request.headers[.authorization] == "Bearer \(Self.token)" else {
-                return Self.json(#"{"ok":false,"error":"invalid_auth"}"#)
-            }
-            return Self.json(box.slack?.answer(context.parameters.get("method") ?? "", body: Data(body.readableBytesView))
-                ?? #"{"ok":false,"error":"not_ready"}"#)
-        }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in
-                                  continuation.yield(channel.localAddress?.port ?? 0)
-                                  continuation.finish()
-                              },
-                              logger: Logger(label: "loopback-slack") { _ in SwiftLogNoOpLogHandler() })
-        server = Task { try await app.run() }
-        var iterator = ports.makeAsyncIterator()
-        url = "http://127.0.0.1:\(await iterator.next() ?? 0)/api"
-        box.slack = self
-    }
-
-    deinit { server.cancel() }
-
+    let loop: any EventLoop
+    private(set) var url = ""
+    /// Called for each post in a thread.
+    var onReply: (_ thread: String, _ arrived: NIODeadline) -> Void = { _, _ in }
+    /// Posts outside a thread, in order.
+    private(set) var plain = [String]()
     /// `chat.postMessage` calls so far.
-    var postCount: Int { posts.load(ordering: .relaxed) }
+    private(set) var posts = 0
+    private let decoder = JSONDecoder()
 
-    /// When the reply in the thread of `ts` arrived; waits for it.
-    func reply(to ts: String) async -> ContinuousClock.Instant {
-        await withCheckedContinuation { continuation in
-            let arrived: ContinuousClock.Instant? = slots.withLock { slots in
-                if case .arrived(let instant) = slots.removeValue(forKey: ts) { return instant }
-                slots[ts] = .waiting(continuation)
-                return nil
+    private init(loop: any EventLoop) { self.loop = loop }
+
+    static func start(on loop: any EventLoop) async throws -> LoopbackSlack {
+        let slack = LoopbackSlack(loop: loop)
+        let server = try await ServerBootstrap(group: loop)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    try channel.pipeline.syncOperations.addHandler(Handler(slack: slack))
+                }
             }
-            if let arrived { continuation.resume(returning: arrived) }
-        }
+            .bind(host: "127.0.0.1", port: 0).get()
+        slack.url = "http://127.0.0.1:\(server.localAddress?.port ?? 0)/api"
+        return slack
     }
 
-    /// Waits until `count` posts outside a thread have arrived; returns their texts.
-    func plainPosts(count: Int, timeout: Duration = .seconds(30)) async throws -> [String] {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            let texts = plain.withLock { $0 }
-            if texts.count >= count { return texts }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        throw BenchmarkError("the bot did not answer in the direct conversation within \(timeout)")
+    private struct Post: Decodable {
+        var channel: String?
+        var text: String?
+        var threadTs: String?
+
+        private enum CodingKeys: String, CodingKey { case channel, text, threadTs = "thread_ts" }
     }
 
-    private func answer(_ method: String, body: Data) -> String {
+    private func answer(_ method: Substring, body: ByteBuffer) -> String {
         switch method {
         case "chat.postMessage":
-            let now = ContinuousClock.now
-            let number = posts.add(1, ordering: .relaxed).newValue
-            let arguments = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
-            let channel = arguments["channel"] as? String ?? Self.channel
-            if let thread = arguments["thread_ts"] as? String {
-                let waiting: CheckedContinuation<ContinuousClock.Instant, Never>? = slots.withLock { slots in
-                    if case .waiting(let continuation) = slots.removeValue(forKey: thread) { return continuation }
-                    slots[thread] = .arrived(now)
-                    return nil
-                }
-                waiting?.resume(returning: now)
+            let now = NIODeadline.now()
+            posts += 1
+            let post = (try? decoder.decode(Post.self, from: Data(body.readableBytesView)))
+            if let thread = post?.threadTs {
+                onReply(thread, now)
             } else {
-                plain.withLock { $0.append(arguments["text"] as? String ?? "") }
+                plain.append(post?.text ?? "")
             }
-            return #"{"ok":true,"channel":"\#(channel)","ts":"1800000000.\#(number)"}"#
+            return #"{"ok":true,"channel":"\#(post?.channel ?? Self.channel)","ts":"1800000000.\#(posts)"}"#
         case "auth.test":
             return #"{"ok":true,"url":"https://bench.slack.com/","team":"Bench","user":"automator","team_id":"T0BENCH","user_id":"UBOT","bot_id":"B0BOT"}"#
         case "conversations.list":
@@ -120,22 +85,45 @@ final class LoopbackSlack: Sendable {
 
     private static let soc = #"{"id":"\#(channel)","name":"soc","is_channel":true,"is_private":false}"#
 
-    private static func json(_ text: String) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-                 body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    private static func form(_ body: Data) -> [String: String] {
+    private static func form(_ body: ByteBuffer) -> [String: String] {
         var fields = [String: String]()
-        for item in URLComponents(string: "?" + String(decoding: body, as: UTF8.self))?.queryItems ?? [] {
+        for item in URLComponents(string: "?" + String(buffer: body))?.queryItems ?? [] {
             fields[item.name] = item.value ?? ""
         }
         return fields
     }
 
-    /// The router's handler is made before `self` exists.
-    private final class Box: @unchecked Sendable {
-        // Written once, before anyone is told the server's address.
-        var slack: LoopbackSlack?
+    /// One connection from serve: a request's head and body gathered, answered at its end.
+    private final class Handler: ChannelInboundHandler {
+        typealias InboundIn = HTTPServerRequestPart
+        typealias OutboundOut = HTTPServerResponsePart
+
+        private let slack: LoopbackSlack
+        private var method: Substring = ""
+        private var authorized = false
+        private var body = ByteBuffer()
+
+        init(slack: LoopbackSlack) { self.slack = slack }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            switch unwrapInboundIn(data) {
+            case .head(let head):
+                // `/api/METHOD`, as the bot's `api_url` and the method name make it.
+                method = head.uri.split(separator: "/").last?.prefix(while: { $0 != "?" }) ?? ""
+                authorized = head.headers.first(name: "Authorization") == "Bearer \(LoopbackSlack.token)"
+                body.clear()
+            case .body(var part):
+                body.writeBuffer(&part)
+            case .end:
+                let answer = ByteBuffer(string: authorized ? slack.answer(method, body: body)
+                    : #"{"ok":false,"error":"invalid_auth"}"#)
+                let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: [
+                    "Content-Type": "application/json; charset=utf-8", "Content-Length": String(answer.readableBytes),
+                ])
+                context.write(wrapOutboundOut(.head(head)), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(answer))), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            }
+        }
     }
 }

@@ -10,22 +10,22 @@
 // loopback API. Seeds --incidents incidents mentioning some of the indicators (the bot says
 // "seen in INC-…"), sets the bot up as people do (`join #soc`, `verbose on #soc` in a direct
 // message: every finding is answered), warms up, then sends signed `message` events to
-// `/slack/events`, each with one indicator (IPv4, domain, MD5, SHA-256; half in the feed), with a
-// fixed number of messages in flight: a sender sends its next message when the reply to its last
-// one has arrived at the loopback API. Figures per repetition: replies per second over the
+// `/slack/events`, each with one indicator (IPv4, domain, MD5, SHA-256; half in the feed), over
+// --concurrency keep-alive connections, one message in flight on each: a connection sends its
+// next message when the reply to its last one has arrived at the loopback API. Figures per repetition: replies per second over the
 // repetition (first event sent to last reply posted), and the latency of each message from its
 // event sent to its reply's arrival (p50, p99, max); the medians of --repetitions are the result.
 // Goal: at least 5,000 messages/s and a p99 of at most 10 ms.
 //
-// The load generator and the loopback API share the machine's cores with the server: the CPU
-// time of each is printed beside the figure.
+// The sender and the loopback API share the machine's cores with the server: the CPU time of
+// each is printed beside the figure. Both run on one SwiftNIO event loop, callbacks without a
+// task per message, so that they take as little of the machine as they can.
 
-import AsyncHTTPClient
 import BenchSupport
 import Foundation
 import NIOCore
 import NIOHTTP1
-import Synchronization
+import NIOPosix
 
 struct BenchmarkError: Error, CustomStringConvertible {
     var description: String
@@ -76,11 +76,9 @@ struct Measurement {
 
 let options = Options(Array(CommandLine.arguments.dropFirst()))
 let indicators = Indicators()
-let client = HTTPClient(
-    eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-    configuration: HTTPClient.Configuration(
-        connectionPool: .init(idleTimeout: .seconds(60),
-                              concurrentHTTP1ConnectionsPerHostSoftLimit: max(8, options.concurrency))))
+/// The sender and the loopback API share one thread: a reply frees its sender's connection
+/// without a hop.
+let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1).next()
 
 /// Prints a line at once, also into a file (`print` buffers there): a repetition takes a while.
 func say(_ line: String) {
@@ -99,81 +97,34 @@ func processCPU() -> Double {
         + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
 }
 
-func milliseconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) * 1e3 + Double(duration.components.attoseconds) * 1e-15
-}
-
-/// POSTs a signed event; fails unless the server takes it (200).
-func send(_ event: Events.Signed, to server: String) async throws {
-    var request = HTTPClientRequest(url: server + "/slack/events")
-    request.method = .POST
-    request.headers.add(name: "Content-Type", value: "application/json")
-    request.headers.add(name: "X-Slack-Request-Timestamp", value: event.timestamp)
-    request.headers.add(name: "X-Slack-Signature", value: event.signature)
-    request.body = .bytes(ByteBuffer(string: event.body))
-    let response = try await client.execute(request, timeout: .seconds(30))
-    let answer = try await response.body.collect(upTo: 1 << 16)
-    guard response.status == .ok else {
-        throw BenchmarkError("/slack/events answered \(response.status.code): \(String(buffer: answer))")
+/// Sends a request on `connection` (set-up, not the load); fails unless the server takes it (`accepted`).
+func send(_ request: Request, on connection: Connection, accepted: Range<Int> = 200..<201) async throws {
+    let answer = try await loop.flatSubmit { connection.send(request) }.get()
+    guard accepted.contains(Int(answer.status.code)) else {
+        throw BenchmarkError("\(request.head.uri) answered \(answer.status.code): \(String(buffer: answer.body))")
     }
 }
 
-/// Sends messages `first..<first + count` with `options.concurrency` in flight; returns the
+/// Sends messages `first..<first + count` with one in flight on each connection; returns the
 /// latencies (ms) and the time from the first event sent to the last reply posted.
-func measure(from first: Int, count: Int, serve: ServeProcess, slack: LoopbackSlack) async throws
-    -> (latencies: [Double], elapsed: Duration)
+func measure(from first: Int, count: Int, over connections: [Connection], serve: ServeProcess, slack: LoopbackSlack)
+    async throws -> (latencies: [Double], elapsed: TimeAmount)
 {
     let tag = UUID().uuidString.prefix(8)
     // Signed before the clock starts, as fresh as the 5 minutes Slack's signature allows.
-    let events = (first..<first + count).map { number in
-        Events.message(indicators.text(number), ts: String(format: "1700000000.%06d", number % 1_000_000),
-                       channel: LoopbackSlack.channel, event: "Ev\(tag)\(number)")
-    }
     // Message ts repeat after a million: the bot keeps the last thousand, so no repeat is refused.
-    let next = Counter()
-    let server = serve.url
-    let log = serve.log.path
-    // A message without a reply would keep its sender waiting for ever.
-    let watchdog = Task {
-        try await Task.sleep(for: .seconds(60 + count / 100))
-        say("error: not every reply arrived within \(60 + count / 100) s; the server's log is \(log)")
-        exit(1)
+    let messages = (first..<first + count).map { number in
+        let event = Events.message(indicators.text(number), ts: String(format: "1700000000.%06d", number % 1_000_000),
+                                   channel: LoopbackSlack.channel, event: "Ev\(tag)\(number)")
+        return Load.Message(ts: event.ts, request: event.request(to: serve.port))
     }
-    defer { watchdog.cancel() }
-    let started = ContinuousClock.now
-    let latencies = try await withThrowingTaskGroup(of: ([Double], ContinuousClock.Instant).self) { group in
-        for _ in 0..<options.concurrency {
-            group.addTask {
-                var mine = [Double]()
-                var last = started
-                while true {
-                    let index = next.take()
-                    guard index < events.count else { break }
-                    let sent = ContinuousClock.now
-                    try await send(events[index], to: server)
-                    let arrived = await slack.reply(to: events[index].ts)
-                    mine.append(milliseconds(arrived - sent))
-                    last = max(last, arrived)
-                }
-                return (mine, last)
-            }
-        }
-        var all = [Double]()
-        var last = started
-        for try await (mine, ended) in group {
-            all += mine
-            last = max(last, ended)
-        }
-        return (all, last - started)
-    }
-    return latencies
+    let load = try await Load.run(messages, over: connections, slack: slack,
+                                  timeout: .seconds(Int64(60 + count / 100)), serveLog: serve.log.path)
+    return (load.latencies, load.ended - load.started)
 }
 
-/// Hands out message numbers to the senders.
-final class Counter: Sendable {
-    private let value = Atomic<Int>(0)
-
-    func take() -> Int { value.add(1, ordering: .relaxed).oldValue }
+extension ServeProcess {
+    var port: Int { URL(string: url)!.port! }
 }
 
 func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
@@ -199,30 +150,33 @@ func prepare(_ folder: URL, slack: LoopbackSlack) throws {
 }
 
 /// Incidents through the API, each mentioning one listed indicator: what `findings.seen` finds.
-func seedIncidents(_ count: Int, serve: ServeProcess) async throws {
+func seedIncidents(_ count: Int, on connection: Connection, serve: ServeProcess) async throws {
     for number in 0..<count {
         let value = indicators.listed[number % 4][number / 4 % Indicators.perKind]
-        var request = HTTPClientRequest(url: serve.url + "/api/v1/incidents")
-        request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(serve.token)")
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(string: #"{"title":"bench incident \#(number)","type":"bench","#
-            + #""severity":"low","details":"seen talking to \#(value) from the finance VLAN"}"#))
-        let response = try await client.execute(request, timeout: .seconds(30))
-        let answer = try await response.body.collect(upTo: 1 << 20)
-        guard (200..<300).contains(Int(response.status.code)) else {
-            throw BenchmarkError("creating an incident: \(response.status.code) \(String(buffer: answer))")
-        }
+        try await send(.post("/api/v1/incidents", to: serve.port, headers: [
+            ("Authorization", "Bearer \(serve.token)"), ("Content-Type", "application/json"),
+        ], body: #"{"title":"bench incident \#(number)","type":"bench","#
+            + #""severity":"low","details":"seen talking to \#(value) from the finance VLAN"}"#),
+        on: connection, accepted: 200..<300)
     }
 }
 
 /// `join #soc` and `verbose on #soc` in a direct message, as a person sets the bot up.
-func setUpBot(serve: ServeProcess, slack: LoopbackSlack) async throws {
+func setUpBot(on connection: Connection, serve: ServeProcess, slack: LoopbackSlack) async throws {
     let expected = ["Watching #soc.", "Verbose on in #soc."]
     for (number, text) in ["join #soc", "verbose on #soc"].enumerated() {
         try await send(Events.message(text, ts: "1600000000.00000\(number)", channel: LoopbackSlack.direct,
-                                      event: "EvSetUp\(number)"), to: serve.url)
-        let answers = try await slack.plainPosts(count: number + 1)
+                                      event: "EvSetUp\(number)").request(to: serve.port), on: connection)
+        let deadline = ContinuousClock.now + .seconds(30)
+        var answers = [String]()
+        while answers.count <= number {
+            guard ContinuousClock.now < deadline else {
+                throw BenchmarkError("the bot did not answer \"\(text)\" in the direct conversation within 30 s; "
+                    + "the server's log is \(serve.log.path)")
+            }
+            try await Task.sleep(for: .milliseconds(10))
+            answers = try await loop.submit { slack.plain }.get()
+        }
         guard answers[number] == expected[number] else {
             throw BenchmarkError("the bot answered \"\(text)\" with \"\(answers[number])\", expected \"\(expected[number])\"")
         }
@@ -235,7 +189,7 @@ func main() async throws {
     }
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chat-bench-\(UUID().uuidString)")
     defer { try? FileManager.default.removeItem(at: folder) }
-    let slack = try await LoopbackSlack()
+    let slack = try await LoopbackSlack.start(on: loop)
     try prepare(folder, slack: slack)
     let serve = try await ServeProcess(automator: options.automator, folder: folder, arguments: [
         "--scripts", options.scripts, "--config", folder.appendingPathComponent("automator.yml").path,
@@ -248,18 +202,21 @@ func main() async throws {
         \(ProcessInfo.processInfo.activeProcessorCount) cores shared by automator serve, the sender and the loopback \
         Slack API; load average \(loadAverage())
         """)
-    try await seedIncidents(options.incidents, serve: serve)
-    try await setUpBot(serve: serve, slack: slack)
-    _ = try await measure(from: 0, count: options.warmUp, serve: serve, slack: slack)
+    var connections = [Connection]()
+    for _ in 0..<options.concurrency { connections.append(try await Connection.open(to: serve.port, on: loop)) }
+    try await seedIncidents(options.incidents, on: connections[0], serve: serve)
+    try await setUpBot(on: connections[0], serve: serve, slack: slack)
+    _ = try await measure(from: 0, count: options.warmUp, over: connections, serve: serve, slack: slack)
 
     var measurements = [Measurement]()
     for repetition in 0..<options.repetitions {
         let (serverBefore, harnessBefore) = (serve.cpuSeconds, processCPU())
         let first = options.warmUp + repetition * options.messages
-        let (latencies, elapsed) = try await measure(from: first, count: options.messages, serve: serve, slack: slack)
+        let (latencies, elapsed) = try await measure(from: first, count: options.messages, over: connections,
+                                                     serve: serve, slack: slack)
         let sorted = latencies.sorted()
         let measurement = Measurement(
-            perSecond: Double(latencies.count) / (milliseconds(elapsed) / 1e3),
+            perSecond: Double(latencies.count) / (Double(elapsed.nanoseconds) / 1e9),
             p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.last ?? 0,
             serverCPU: (serve.cpuSeconds - serverBefore) * 1e3 / Double(latencies.count),
             harnessCPU: (processCPU() - harnessBefore) * 1e3 / Double(latencies.count))
@@ -269,7 +226,7 @@ func main() async throws {
             repetition + 1, measurement.perSecond, measurement.p50, measurement.p99, measurement.max,
             measurement.serverCPU, measurement.harnessCPU, loadAverage()))
     }
-    let posted = slack.postCount
+    let posted = try await loop.submit { slack.posts }.get()
     let expected = options.warmUp + options.repetitions * options.messages + 2
     guard posted == expected else {
         throw BenchmarkError("the loopback API got \(posted) posts, expected \(expected): some message had no reply or two")
@@ -285,7 +242,6 @@ func main() async throws {
         median(measurements.map(\.harnessCPU)), loadAverage()))
 }
 
-// The client lives as long as the process.
 do {
     try await main()
 } catch {
