@@ -10,7 +10,8 @@ struct EvidenceCommand: AsyncParsableCommand {
             A file added is copied into the data folder's vault (DATA/evidence/objects), or with \
             --store into the PostgreSQL database the workers share, named by its SHA-256, with its \
             MD5 and SHA-1 recorded too; a file of gigabytes is copied a megabyte at a time, and \
-            checked against its SHA-256 whenever it is read back. Every addition is journaled on \
+            checked against its SHA-256 whenever it is read back. Adding, exporting and verifying \
+            more than 256 MiB print their progress on standard error every 256 MiB. Every addition is journaled on \
             the incident; every view and export is a custody event. `export` writes a ZIP bundle \
             of the incident's evidence, its journal and a manifest of every hash, signed with the \
             data folder's Ed25519 key; `verify` checks a bundle anywhere, without the data folder.
@@ -87,9 +88,10 @@ extension EvidenceCommand {
 
         func run() async throws {
             let id = try EvidenceCommand.parseIncident(incident)
+            let progress = ProgressLine("evidence add \(file)")
             let evidence = try await folder.perform { service in
                 try await service.add(file: file, to: id, name: name, description: note, tags: tag, source: "cli",
-                                      by: EvidenceCommand.actor)
+                                      by: EvidenceCommand.actor, progress: progress.update)
             }
             print("\(evidence.id) added to \(id): \(evidence.name), \(evidence.size) bytes")
             print("  sha256 \(evidence.hashes.sha256)\n  sha1   \(evidence.hashes.sha1)\n  md5    \(evidence.hashes.md5)")
@@ -156,9 +158,10 @@ extension EvidenceCommand {
 
         func run() async throws {
             let id = try EvidenceCommand.parseIncident(incident)
+            let progress = ProgressLine("evidence export \(id)")
             let count = try await folder.perform { service in
                 try DataFolder.prepare(folder.data)  // with --store, for the signing key only
-                return try await service.export(id, to: output, by: EvidenceCommand.actor)
+                return try await service.export(id, to: output, by: EvidenceCommand.actor, progress: progress.update)
             }
             print("\(output): \(count) evidence file\(count == 1 ? "" : "s") of \(id), its journal and a signed manifest")
         }
@@ -176,7 +179,7 @@ extension EvidenceCommand {
 
         func run() async throws {
             do {
-                let verified = try EvidenceBundle.verify(bundle)
+                let verified = try EvidenceBundle.verify(bundle, progress: ProgressLine("evidence verify \(bundle)").update)
                 print("\(bundle) verified: \(verified.files) evidence file\(verified.files == 1 ? "" : "s") and "
                     + "\(verified.journalEntries) journal entries of \(verified.incident), signed by \(verified.publicKey)")
             } catch {

@@ -70,6 +70,9 @@ struct EvidenceCommandTests {
         let (added, peak) = try await AutomatorProcess.runMeasuringMemory(["evidence", "add", "INC-1", large, "--data", data])
         #expect(added.status == 0, "\(added.stderr)")
         #expect(added.stdout.contains("2147483648 bytes"))
+        // A line every 256 MiB, so that a person sees it move.
+        let progress = added.stderr.split(separator: "\n").filter { $0.hasPrefix("evidence add \(large): ") }
+        #expect(progress.count == 8 && progress.last?.hasSuffix(": 2048 of 2048 MiB (100%)") == true, "\(added.stderr)")
         // A megabyte at a time: the process's own size, well under the file's.
         #expect(peak > 0 && peak < 96 * 1024, "peak resident memory \(peak) KiB")
         print("evidence add of 2 GiB: peak resident memory \(peak / 1024) MiB")

@@ -125,6 +125,28 @@ struct EvidenceTests {
         await service.store.close()
     }
 
+    @Test("Adding, exporting and verifying tell their progress: bytes done, rising to the whole", arguments: StoreUnderTest.allCases)
+    func progress(_ kind: StoreUnderTest) async throws {
+        let storage = try await EvidenceStorage(kind)
+        let service = try await storage.service()
+        let size = 3 << 20 | 12_345  // three chunks and a part
+        let path = storage.folder.path + "/capture.pcap"
+        try Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7) }).write(to: URL(fileURLWithPath: path))
+        final class Reports: @unchecked Sendable { var list: [[Int64]] = [] }
+        let (added, exported, verified) = (Reports(), Reports(), Reports())
+        _ = try await service.add(file: path, to: IncidentID(1), source: "cli", by: "cli:alice") { added.list.append([$0, $1]) }
+        let bundle = storage.folder.path + "/INC-1.zip"
+        _ = try await service.export(IncidentID(1), to: bundle, by: "cli:alice") { exported.list.append([$0, $1]) }
+        _ = try EvidenceBundle.verify(bundle) { verified.list.append([$0, $1]) }
+        let chunks: [Int64] = [1 << 20, 2 << 20, 3 << 20, Int64(size)]
+        #expect(added.list == chunks.map { [$0, Int64(size)] })
+        #expect(exported.list.map(\.[0]).last == Int64(size) && exported.list.allSatisfy { $0[1] == Int64(size) })
+        #expect(exported.list.map(\.[0]) == exported.list.map(\.[0]).sorted())
+        // The journal is checked too: the total is the evidence and the journal.
+        let total = try #require(verified.list.last?[1])
+        #expect(total > Int64(size) && verified.list.last?[0] == total && verified.list.count >= 4)
+    }
+
     @Test("A bundle verifies; a changed byte, an added or removed file, or a changed manifest is caught and named",
           arguments: StoreUnderTest.allCases)
     func bundle(_ kind: StoreUnderTest) async throws {

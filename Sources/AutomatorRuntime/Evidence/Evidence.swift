@@ -1,5 +1,8 @@
 public import Foundation
 
+/// How far work on evidence of gigabytes has got: bytes done, of the total. The CLI shows it.
+public typealias EvidenceProgress = (_ done: Int64, _ total: Int64) -> Void
+
 /// A file kept as evidence on an incident: its content is in the vault under its SHA-256, and
 /// every look at it is a custody event.
 public struct Evidence: Sendable, Hashable {

@@ -58,8 +58,9 @@ public enum EvidenceBundle {
     }
 
     /// Checks the signature, then every file's size and hashes against the manifest; throws
-    /// `.tampered` naming the first file that differs, a file missing or one added.
-    public static func verify(_ path: String) throws(EvidenceError) -> Verification {
+    /// `.tampered` naming the first file that differs, a file missing or one added. `progress` is
+    /// told the bytes checked so far, of all the entries'.
+    public static func verify(_ path: String, progress: EvidenceProgress? = nil) throws(EvidenceError) -> Verification {
         let archive = try ZipArchive.Reader(path: path)
         func tampered(_ why: String) -> EvidenceError { EvidenceError(.tampered, "\(path) was tampered with: \(why)") }
         guard let manifestBytes = try archive.bytes(of: manifestPath),
@@ -84,12 +85,17 @@ public enum EvidenceBundle {
             expected[path] = (size, FileHashes(md5: md5, sha1: sha1, sha256: sha256))
         }
         guard let journalHash = journal["sha256"] as? String else { throw tampered("the manifest has no journal hash") }
-        for entry in archive.entries where ![manifestPath, signaturePath].contains(entry.name) {
+        let checked = archive.entries.filter { ![manifestPath, signaturePath].contains($0.name) }
+        let total = checked.reduce(Int64(0)) { $0 + Int64($1.size) }
+        var done: Int64 = 0
+        for entry in checked {
             var hasher = FileHashes.Hasher()
             var size: Int64 = 0
             try archive.content(of: entry) { chunk in
                 hasher.update(chunk)
                 size += Int64(chunk.count)
+                done += Int64(chunk.count)
+                progress?(done, max(total, done))
             }
             let hashes = hasher.finalize()
             if entry.name == journalPath {

@@ -18,12 +18,14 @@ public struct EvidenceService: Sendable {
         inbox = EvidenceInbox(dataFolder: dataFolder)
     }
 
-    /// Keeps the file at `path` as evidence on `incident`, and journals it there.
+    /// Keeps the file at `path` as evidence on `incident`, and journals it there; `progress` is
+    /// told the bytes kept so far.
     public func add(file path: String, to incident: IncidentID, name: String? = nil, description: String = "",
-                    tags: [String] = [], source: String, by actor: String) async throws(EvidenceError) -> Evidence
+                    tags: [String] = [], source: String, by actor: String, progress: EvidenceProgress? = nil)
+        async throws(EvidenceError) -> Evidence
     {
         try await requireIncident(incident)
-        let (hashes, size) = try await vault.add(file: path)
+        let (hashes, size) = try await vault.add(file: path, progress: progress)
         let evidence = Evidence(incident: incident, name: name ?? (path as NSString).lastPathComponent,
                                 description: description, source: source, collectedBy: actor, tags: tags, hashes: hashes,
                                 size: size)
@@ -74,8 +76,11 @@ public struct EvidenceService: Sendable {
     }
 
     /// Writes the incident's evidence, its journal and a signed manifest of their hashes to the
-    /// ZIP archive `path`; returns how many files went in.
-    public func export(_ incident: IncidentID, to path: String, by actor: String) async throws(EvidenceError) -> Int {
+    /// ZIP archive `path`; returns how many files went in. `progress` is told the bytes of
+    /// evidence written so far, of all of it.
+    public func export(_ incident: IncidentID, to path: String, by actor: String, progress: EvidenceProgress? = nil)
+        async throws(EvidenceError) -> Int
+    {
         let found: Incident?
         let files: [Evidence]
         let journal: [JournalEntry]
@@ -99,9 +104,15 @@ public struct EvidenceService: Sendable {
         do {
             let archive = try ZipArchive.Writer(path: temporary)
             let journalText = Array(IncidentJSON.list(journal).utf8)
+            let total = files.reduce(0) { $0 + $1.size }
+            var done: Int64 = 0
             for file in files {
                 try await archive.add(EvidenceBundle.path(of: file)) { write throws(EvidenceError) in
-                    try await vault.read(file.hashes.sha256) { data throws(EvidenceError) in try write(data) }
+                    try await vault.read(file.hashes.sha256) { data throws(EvidenceError) in
+                        try write(data)
+                        done += Int64(data.count)
+                        progress?(done, max(total, done))
+                    }
                 }
             }
             try archive.add(EvidenceBundle.journalPath, bytes: journalText)

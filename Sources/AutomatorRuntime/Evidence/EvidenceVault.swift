@@ -19,16 +19,24 @@ extension EvidenceVault {
     /// A chunk of content at a time, for both kinds.
     static var chunk: Int { 1 << 20 }
 
-    /// Keeps the file at `source`; its hashes and size.
-    public func add(file source: String) async throws(EvidenceError) -> (FileHashes, Int64) {
+    /// Keeps the file at `source`; its hashes and size. `progress` is told the bytes read, of
+    /// the file's size, after each chunk.
+    public func add(file source: String, progress: EvidenceProgress? = nil) async throws(EvidenceError)
+        -> (FileHashes, Int64)
+    {
         guard let input = FileHandle(forReadingAtPath: source) else {
             throw EvidenceError(.notFound, "cannot read \(source): check the path and its permissions")
         }
         defer { try? input.close() }
+        let total = (try? input.seekToEnd()).map(Int64.init) ?? 0
+        try? input.seek(toOffset: 0)
+        var done: Int64 = 0
         return try await keep { () throws(EvidenceError) -> Data? in
             do {
-                let data = try input.read(upToCount: Self.chunk)
-                return data?.isEmpty == false ? data : nil
+                guard let data = try input.read(upToCount: Self.chunk), !data.isEmpty else { return nil }
+                done += Int64(data.count)
+                progress?(done, max(total, done))
+                return data
             } catch {
                 throw EvidenceError(.unavailable, "reading \(source) failed: \(error.localizedDescription)")
             }
