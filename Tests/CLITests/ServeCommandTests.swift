@@ -283,10 +283,13 @@ struct ServeCommandTests {
         #expect(listed.stderr.contains("not a valid Automator database"), "\(listed.stderr)")
     }
 
-    @Test("A store failure (a full disk) is 503 with the store's message; the server stays up",
+    @Test("A store failure (a full disk) is 503 with the store's message, for a run and for an incident with its playbook; the server stays up",
           .enabled(if: Tmpfs.isAvailable))
     func storeFailure() async throws {
         let workspace = try Workspace()
+        try workspace.folder.write("scripts/playbooks/contain.lua", """
+            return playbook { name = "Contain", match = { type = "malware" }, run = function(inc) end }
+            """)
         let tmpfs = try Tmpfs(size: "2m")
         let server = try await ServerProcess.start(data: URL(fileURLWithPath: tmpfs.path + "/data"),
                                                    scripts: workspace.scripts)
@@ -295,6 +298,10 @@ struct ServeCommandTests {
         let refused = try await server.call("POST", "/api/v1/runs", body: #"{"source": "return 1"}"#)
         #expect(refused.status == 503, "\(refused.body)")
         #expect((refused.json["error"] as? String)?.contains("is full") == true, "\(refused.body)")
+        // Not a 400: the sender of an alert drops what is refused, and tries again later on a 503.
+        let incident = try await server.call("POST", "/api/v1/incidents",
+                                             body: #"{"title": "EDR alert", "type": "malware", "severity": "high"}"#)
+        #expect(incident.status == 503, "\(incident.body)")
         #expect(try await server.call("GET", "/healthz").status == 200)
 
         try FileManager.default.removeItem(atPath: tmpfs.path + "/filler")

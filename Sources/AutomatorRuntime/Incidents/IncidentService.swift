@@ -209,6 +209,9 @@ public final class IncidentService: Sendable {
                                          arguments: "[" + IncidentJSON.forScript(incident) + "]",
                                          entry: .playbook(entry), incident: incident.id, with: writes)
         } catch {
+            // A store that failed (a full disk, a lost database) is no fault of the request: the
+            // sender of an alert retries a 503, and drops what a 400 refused.
+            if case .store(let failure) = error { throw .store(failure) }
             throw IncidentError(.invalid, "playbook \(playbook.path): \(error)")
         }
     }
