@@ -236,7 +236,7 @@ struct IncidentServeTests {
         #expect(listed?.map { $0["name"] as? String } == ["Phishing", "Scan", "Catch-all"])
     }
 
-    @Test("Bad incidents get 400 naming the field, a 10 MB body 413, unknown things 404; the server keeps working")
+    @Test("Bad incidents get 400 naming the field, a 10 MB body 413, unknown things 404, an alert its mapper cannot read is kept; the server keeps working")
     func badInput() async throws {
         let workspace = try Workspace()
         let server = try await workspace.start()
@@ -262,10 +262,19 @@ struct IncidentServeTests {
 
         #expect(try await server.call("POST", "/api/v1/ingest/nosuch", body: "{}").status == 404)
         #expect(try await server.call("POST", "/api/v1/ingest/mailgw", body: "{oops").status == 400)
+        // An alert the mapper cannot read is kept, not refused: its sender would drop it.
         let unmapped = try await server.call("POST", "/api/v1/ingest/mailgw", body: #"{"id": "1", "level": "high"}"#)
-        #expect(unmapped.status == 400)
-        #expect(unmapped.body.contains("mappers/mailgw.lua returned no valid incident"), "\(unmapped.body)")
-        #expect(unmapped.body.contains(#"\"title\": required"#), "\(unmapped.body)")
+        #expect(unmapped.status == 201, "\(unmapped.body)")
+        let kept = try #require(unmapped.json["incident"] as? [String: Any])
+        #expect(kept["type"] as? String == "unmapped" && kept["severity"] as? String == "high", "\(kept)")
+        #expect((kept["details"] as? String)?.contains("mappers/mailgw.lua returned no valid incident: \"title\": required")
+            == true, "\(kept)")
+        #expect(kept["raw"] as? [String: String] == ["id": "1", "level": "high"], "\(kept)")
+        #expect(kept["source"] as? String == "mailgw")
+        let failing = try await server.call("POST", "/api/v1/ingest/mailgw", body: "42")
+        #expect(failing.status == 201, "\(failing.body)")
+        let failed = try #require(failing.json["incident"] as? [String: Any])
+        #expect((failed["details"] as? String)?.contains("the mapper mappers/mailgw.lua failed: ") == true, "\(failed)")
         #expect(try await server.call("GET", "/api/v1/incidents/INC-999").status == 404)
         #expect(try await server.call("GET", "/api/v1/incidents/nonsense").status == 400)
         #expect(try await server.call("POST", "/api/v1/tasks/T-42/complete", body: "{}").status == 404)
@@ -275,9 +284,9 @@ struct IncidentServeTests {
         #expect(created.status == 201)
         #expect(unknown.status == 404)
         #expect(unknown.body.contains("the playbooks are Phishing, Catch-all"), "\(unknown.body)")
-        // Nothing above was stored but the one good incident.
+        // Nothing above was stored but the unmapped alert and the one good incident.
         let list = try await server.call("GET", "/api/v1/incidents").json["incidents"] as? [[String: Any]]
-        #expect(list?.count == 1)
+        #expect(list?.compactMap { $0["type"] as? String }.sorted() == ["other", "unmapped", "unmapped"], "\(list ?? [])")
     }
 
     @Test("A playbook that fails halfway shows file:line on its incident; a retry after the fix replays to the step and goes on")

@@ -102,8 +102,10 @@ public final class IncidentService: Sendable {
 
     /// Turns an alert into an incident with `mappers/SOURCE.lua`, then as `create`.
     ///
-    /// - Throws: `.notFound` without a mapper, `.invalid` for an alert or a mapper's result that
-    ///   is not an incident (the message names the field).
+    /// An alert its mapper fails on, or maps to no valid incident, is kept as an incident of type
+    /// `unmapped` (`keepUnmapped`).
+    ///
+    /// - Throws: `.notFound` without a mapper, `.invalid` for an alert that is not JSON.
     public func ingest(source: String, alert: [UInt8], by actor: String) async throws(IncidentError) -> Ingested {
         guard !source.isEmpty, source.count <= 100,
               source.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
@@ -117,11 +119,13 @@ public final class IncidentService: Sendable {
         let alertText = String(decoding: alert, as: UTF8.self)
         let mapped: String
         do { mapped = try await evaluator.call("map", on: mapper.declaration, json: "[" + alertText + "]") } catch {
-            throw IncidentError(.invalid, "the mapper \(mapper.path) failed: \(error.description)")
+            return try await keepUnmapped(alertText, from: source, by: actor,
+                                          because: "the mapper \(mapper.path) failed: \(error.description)")
         }
         var draft: IncidentDraft
         do { draft = try IncidentDraft(json: Array(mapped.utf8)) } catch {
-            throw IncidentError(.invalid, "the mapper \(mapper.path) returned no valid incident: \(error.description)")
+            return try await keepUnmapped(alertText, from: source, by: actor,
+                                          because: "the mapper \(mapper.path) returned no valid incident: \(error.description)")
         }
         draft.source = source
         draft.raw = RawJSON.compact(alertText)
@@ -138,6 +142,23 @@ public final class IncidentService: Sendable {
             }
         }
         return try await create(draft, by: actor, window: mapper.dedupWindow ?? dedupWindow, isDuplicate: decide)
+    }
+
+    /// Opens an incident of type `unmapped` for an alert its mapper could not read, with the
+    /// alert as its raw data and why in its details (a playbook may match the type, to tell
+    /// someone). Refused, the alert would be lost: its sender drops what is refused, so a mapper
+    /// that breaks on a new shape of alert would lose every one of them.
+    private func keepUnmapped(_ alert: String, from source: String, by actor: String, because reason: String)
+        async throws(IncidentError) -> Ingested
+    {
+        logger.warning("an alert from \(source) is kept as an unmapped incident: \(reason)")
+        var draft = IncidentDraft(title: "An alert from \(source) that its mapper could not read", type: "unmapped",
+                                  severity: .high)
+        draft.details = reason + "\n\nThe alert is this incident's raw data: fix the mapper, then post it to "
+            + "/api/v1/ingest/\(source) again."
+        draft.raw = RawJSON.compact(alert)
+        draft.source = source
+        return try await open(draft, by: actor)
     }
 
     private func create(_ draft: IncidentDraft, by actor: String, window: TimeInterval,
