@@ -167,7 +167,7 @@ struct IntegrationTests {
         #expect(missing.problems.first?.message.contains("api_key is not set") == true, "\(missing.problems)")
     }
 
-    @Test("Integrations nobody set up share one line of the log; one the configuration names, or that is broken, warns")
+    @Test("Integrations nobody set up share one line of the log; one the configuration names (a misspelt setting too), or that is broken, warns")
     func notSetUp() async throws {
         let folder = try Self.folder(with: "unset", """
             return integration {
@@ -179,15 +179,18 @@ struct IntegrationTests {
             """)
         let other = #"return integration { name = "Other", config = { token = { required = true } }, "#
             + #"reputation = { ip = function() return { score = "unknown" } end } }"#
-        for (file, source) in [("other.lua", other), ("broken.lua", "return integration {")] {
+        for (file, source) in [("other.lua", other), ("misspelt.lua", other), ("broken.lua", "return integration {")] {
             try source.write(toFile: folder.path + "/" + file, atomically: true, encoding: .utf8)
         }
         let records = CapturedLog.Records()
         let logger = Logger(label: "test") { _ in CapturedLog(records: records) }
-        let integrations = await Integrations(folder: folder.path, settings: ["other": .init(values: ["unrelated": "x"])],
+        let integrations = await Integrations(folder: folder.path,
+                                              settings: ["other": .init(), "misspelt": .init(values: ["tokn": "x"])],
                                               environment: [:], logger: logger)
         let lines = records.lines.withLock { $0 }.map { ($0.level, $0.message) }
-        #expect(lines.count == 3, "\(lines)")
+        #expect(lines.count == 4, "\(lines)")
+        #expect(lines.contains { $0 == .warning && $1 == "integration integrations/misspelt.lua is not used: "
+                + "integrations.misspelt.tokn is not one of its settings: they are token" })
         #expect(lines.contains { $0 == .warning && $1.hasPrefix("integration integrations/broken.lua is not used: ") })
         #expect(lines.contains { $0 == .warning && $1 == "integration integrations/other.lua is not used: token is not set: "
                 + "set integrations.other.token in the configuration file" })

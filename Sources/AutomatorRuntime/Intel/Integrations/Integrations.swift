@@ -155,9 +155,15 @@ public final class Integrations: Sendable {
         var secrets: [String: String] = [:]
         var hosts: [String] = []
         var mailServers: [String] = []
+        let declared = info["config"] as? [String: [String: Any]] ?? [:]
+        // A misspelt setting would leave the one meant unset, and the message would name that one.
+        if let unknown = setting.values.keys.sorted().first(where: { declared[$0] == nil }) {
+            throw .broken("integrations.\(key).\(unknown) is not one of its settings: "
+                + (declared.isEmpty ? "it has none" : "they are " + declared.keys.sorted().joined(separator: ", ")))
+        }
         var missing: [(field: String, env: String?)] = []
         // By name, so that the settings missing are named in the same order every time.
-        for (field, spec) in (info["config"] as? [String: [String: Any]] ?? [:]).sorted(by: { $0.key < $1.key }) {
+        for (field, spec) in declared.sorted(by: { $0.key < $1.key }) {
             let env = spec["env"] as? String
             guard let value = setting.values[field] ?? env.flatMap({ environment[$0] }) ?? spec["default"] as? String else {
                 if spec["required"] as? Bool == true { missing.append((field, env)) }
