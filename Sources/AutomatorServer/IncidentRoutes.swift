@@ -15,6 +15,7 @@ struct IncidentRoutes: Sendable {
         group.post("incidents", use: create)
         group.get("incidents", use: list)
         group.get("incidents/{id}", use: show)
+        group.patch("incidents/{id}", use: update)
         group.get("incidents/{id}/journal", use: journal)
         group.post("incidents/{id}/journal", use: addToJournal)
         group.post("incidents/{id}/retry", use: retry)
@@ -65,6 +66,22 @@ struct IncidentRoutes: Sendable {
         do {
             let (incident, tasks, run) = try await service.details(id)
             return .json(IncidentJSON.forAPI(incident, tasks: tasks, run: run))
+        } catch {
+            throw APIError(error)
+        }
+    }
+
+    /// `PATCH /api/v1/incidents/{id}` with what a person changes (`IncidentChange.personFields`):
+    /// `{"owner": "alice"}`, `{"status": "closed", "reason": "false positive", "by": "bob"}` → the
+    /// incident as it is now.
+    @Sendable func update(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = try Self.incident(in: context)
+        let body = try await Self.body(of: request, what: "change")
+        let by = ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any])?["by"] as? String
+        do {
+            let incident = try await service.update(try IncidentChange(id, json: body),
+                                                    by: by.map { "api:\($0)" } ?? Self.actor(request))
+            return .json(IncidentJSON.forAPI(incident))
         } catch {
             throw APIError(error)
         }

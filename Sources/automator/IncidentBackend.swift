@@ -129,6 +129,25 @@ enum IncidentBackend {
         }
     }
 
+    /// Changes what a person may change (`change` is the JSON `PATCH /api/v1/incidents/ID`
+    /// takes); answers the incident.
+    func update(_ id: IncidentID, _ change: JSONText.Object) async throws(CommandFailure) -> String {
+        switch self {
+        case .server(let client):
+            var body = change
+            // The journal names them `api:alice` then, as `cli:alice` on the folder.
+            if let user = Self.user { body["by"] = JSONText.string(user) }
+            return try await client.call("PATCH", "/api/v1/incidents/\(id)", body: body.text)
+        case .store(let service, _, _):
+            do {
+                return IncidentJSON.forAPI(try await service.update(try IncidentChange(id, json: Array(change.text.utf8)),
+                                                                    by: Self.actor))
+            } catch {
+                throw CommandFailure("\(error)")
+            }
+        }
+    }
+
     /// Starts the incident's failed playbook run again; answers the run.
     func retry(_ id: IncidentID) async throws(CommandFailure) -> String {
         switch self {

@@ -5,7 +5,7 @@ import Foundation
 struct IncidentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incident",
-        abstract: "Open, list, show and retry the incidents of a data folder.",
+        abstract: "Open, list, show, change, close and retry the incidents of a data folder.",
         discussion: """
             When an automator serve holds the data folder, these commands go through its API: \
             the address is in DATA/serve.lock, the token in $AUTOMATOR_API_TOKEN or \
@@ -21,10 +21,12 @@ struct IncidentCommand: AsyncParsableCommand {
                   --type phishing --severity high
               automator incident list --status new,active
               automator incident show INC-7
+              automator incident update INC-7 --owner alice --severity critical
+              automator incident close INC-7 --reason "false positive: an internal test mail"
               automator incident retry INC-7
               automator incident list --json | jq -r '.incidents[].id'
             """,
-        subcommands: [Create.self, List.self, Show.self, Retry.self]
+        subcommands: [Create.self, List.self, Show.self, Update.self, Close.self, Retry.self]
     )
 }
 
@@ -302,6 +304,84 @@ extension IncidentCommand {
             } else {
                 print(try IncidentOutput.details(details, journal: journal))
             }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change an incident's owner, severity, status or labels; journaled on it.",
+            discussion: """
+                Each change is a line of the incident's journal, with who made it (cli:$USER). A \
+                status other than closed reopens a closed incident; to close one, use close.
+
+                Examples:
+                  automator incident update INC-7 --owner alice
+                  automator incident update INC-7 --severity critical --label ransomware --label vip
+                  automator incident update INC-7 --no-owner --status pending
+                """
+        )
+
+        @OptionGroup var options: IncidentOptions
+        @OptionGroup var incident: OneIncident
+        @Option(help: ArgumentHelp("Who owns it now: a person or a team.", valueName: "name")) var owner: String?
+        @Flag(help: "Nobody owns it any more.") var noOwner = false
+        @Option(help: ArgumentHelp("info, low, medium, high or critical.", valueName: "severity")) var severity: String?
+        @Option(help: ArgumentHelp("new, active or pending.", valueName: "status")) var status: String?
+        @Option(help: ArgumentHelp("A label; repeat for more. The labels given replace the incident's.",
+                                   valueName: "label"))
+        var label: [String] = []
+        @Flag(help: "Print the API's JSON: the incident.") var json = false
+
+        func validate() throws {
+            try options.requireDataFolder()
+            if owner != nil, noOwner { throw ValidationError("give --owner or --no-owner, not both") }
+            if status?.lowercased() == "closed" {
+                throw ValidationError("to close an incident: automator incident close \(incident.id) --reason TEXT")
+            }
+        }
+
+        func run() async throws {
+            var change = JSONText.Object()
+            if let owner { change["owner"] = JSONText.string(owner) }
+            if noOwner { change["owner"] = "null" }
+            if let severity { change["severity"] = JSONText.string(severity) }
+            if let status { change["status"] = JSONText.string(status) }
+            if !label.isEmpty { change["labels"] = JSONText.array(label.map(JSONText.string)) }
+            let text = try await IncidentBackend.perform(options) { [id = incident.incident] backend throws(CommandFailure) in
+                try await backend.update(id, change)
+            }
+            print(json ? text : try IncidentOutput.changed(text))
+        }
+    }
+
+    struct Close: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Close an incident, saying why; journaled on it.",
+            discussion: """
+                The reason is kept on the incident and in its journal, and reports count it as \
+                resolved. A playbook run still waiting on the incident is left as it is (stop it \
+                with automator runs kill RUN); `update --status active` reopens the incident.
+
+                Example:
+                  automator incident close INC-7 --reason "false positive: an internal test mail"
+                """
+        )
+
+        @OptionGroup var options: IncidentOptions
+        @OptionGroup var incident: OneIncident
+        @Option(help: ArgumentHelp("Why it is closed.", valueName: "text")) var reason: String
+        @Flag(help: "Print the API's JSON: the incident.") var json = false
+
+        func validate() throws { try options.requireDataFolder() }
+
+        func run() async throws {
+            var change = JSONText.Object()
+            change["status"] = JSONText.string("closed")
+            change["reason"] = JSONText.string(reason)
+            let text = try await IncidentBackend.perform(options) { [id = incident.incident] backend throws(CommandFailure) in
+                try await backend.update(id, change)
+            }
+            print(json ? text : try IncidentOutput.changed(text))
         }
     }
 

@@ -120,6 +120,14 @@ enum IncidentOutput {
         return "\(created.id) created (playbook \"\(playbook)\", run \(run))"
     }
 
+    /// An incident as a change left it: `INC-7 closed (false positive), owner alice, high`.
+    static func changed(_ json: String) throws -> String {
+        let incident = try decode(API.Incident.self, json)
+        return "\(incident.id) \(incident.status)" + (incident.closeReason.map { " (\($0))" } ?? "")
+            + ", owner \(incident.owner ?? "-"), \(incident.severity)"
+            + (incident.labels.isEmpty ? "" : ", labels " + incident.labels.joined(separator: ", "))
+    }
+
     static func incidents(_ json: String) throws -> String {
         let incidents = try decode(API.Incidents.self, json).incidents
         guard !incidents.isEmpty else { return "no incidents" }

@@ -39,6 +39,8 @@ struct ServeCommand: AsyncParsableCommand {
                                          open duplicate
               GET  /api/v1/incidents     newest first; ?status=new,active&type=&severity=&text=
               GET  /api/v1/incidents/ID  the incident, its SLA, tasks, progress, playbook run
+              PATCH /api/v1/incidents/ID {"owner", "severity", "status", "labels", "by"};
+                                         to close: {"status": "closed", "reason": ...}
               GET  /api/v1/incidents/ID/journal   what happened, in order
               POST /api/v1/incidents/ID/retry     the failed playbook run again, from its record
               POST /api/v1/incidents/ID/playbook  {"name": ...}: start that playbook on it

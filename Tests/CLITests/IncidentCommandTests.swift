@@ -66,6 +66,27 @@ struct IncidentCommandTests {
         #expect(playbooks.stdout.contains("Ask"), "\(playbooks.stdout)")
         #expect(playbooks.stdout.contains("playbooks/broken.lua"), "the broken file is listed: \(playbooks.stdout)")
 
+        // A person changes and closes it; each change is journaled, with who made it.
+        let updated = try await automator(["incident", "update", "INC-2", "--owner", "alice", "--severity", "critical",
+                                           "--label", "vip"])
+        #expect(updated.status == 0, "\(updated.stderr)")
+        #expect(updated.stdout == "INC-2 new, owner alice, critical, labels vip\n", "\(updated.stdout)")
+        let closed = try await automator(["incident", "close", "INC-2", "--reason", "false positive: a scanner we run"])
+        #expect(closed.stdout == "INC-2 closed (false positive: a scanner we run), owner alice, critical, labels vip\n",
+                "\(closed.stdout)\(closed.stderr)")
+        let journal = try await automator(["incident", "show", "INC-2"])
+        let lines = journal.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        #expect(lines.contains { $0.dropFirst(3).joined(separator: " ") == "update severity=critical, owner=alice, labels=vip" },
+                "\(journal.stdout)")
+        #expect(lines.contains { $0.dropFirst(3).joined(separator: " ") == "closed closed: false positive: a scanner we run" },
+                "\(journal.stdout)")
+        let reopened = try await automator(["incident", "update", "INC-2", "--status", "active", "--no-owner"])
+        #expect(reopened.stdout == "INC-2 active, owner -, critical, labels vip\n", "\(reopened.stdout)")
+        let nothing = try await automator(["incident", "update", "INC-2"])
+        #expect(nothing.status == 1 && nothing.stderr.contains("nothing to change"), "\(nothing.stderr)")
+        let wrongWay = try await automator(["incident", "update", "INC-2", "--status", "closed"])
+        #expect(wrongWay.status == 64 && wrongWay.stderr.contains("automator incident close INC-2 --reason"))
+
         let usage = try await automator(["incident", "show", "42x"])
         #expect(usage.status == 64)
         #expect(usage.stderr.contains("INC-42"), "\(usage.stderr)")
@@ -79,7 +100,7 @@ struct IncidentCommandTests {
         let folder = try Self.workspace()
         let data = folder.url.appendingPathComponent("data")
         let server = try await ServerProcess.start(data: data, scripts: folder.url.appendingPathComponent("scripts"))
-        let environment = ["AUTOMATOR_API_TOKEN": server.token]
+        let environment = ["AUTOMATOR_API_TOKEN": server.token, "USER": "dana"]
         func automator(_ arguments: [String]) async throws -> AutomatorProcess.Result {
             try await AutomatorProcess.run(arguments + ["--data", data.path], in: folder.url, environment: environment)
         }
@@ -100,5 +121,27 @@ struct IncidentCommandTests {
         #expect(phish.status == 0, "\(phish.stderr)")
         let mentioning = try await automator(["incident", "list", "--indicator", "evil-login.com"])
         #expect(mentioning.stdout.contains("INC-2") && !mentioning.stdout.contains("INC-1"), "\(mentioning.stdout)")
+
+        // Changes through the API: PATCH, the same checks and the same journal.
+        let assigned = try await automator(["incident", "update", "INC-2", "--owner", "bob"])
+        #expect(assigned.stdout == "INC-2 new, owner bob, low\n", "\(assigned.stdout)\(assigned.stderr)")
+        let closing = try await automator(["incident", "close", "INC-2", "--reason", "blocked at the proxy"])
+        #expect(closing.status == 0, "\(closing.stderr)")
+        let patched = try await server.call("PATCH", "/api/v1/incidents/INC-2", body: #"{"severity": "high", "by": "carol"}"#)
+        #expect(patched.status == 200 && patched.json["status"] as? String == "closed", "\(patched.body)")
+        #expect(patched.json["close_reason"] as? String == "blocked at the proxy")
+        for (body, message) in [(#"{"status": "closed"}"#, "closing needs a reason"),
+                                (#"{"reason": "x"}"#, #""reason": given only with"#),
+                                (#"{"colour": "red"}"#, #""colour": unknown field"#),
+                                (#"{"severity": "extreme"}"#, #""severity": one of"#),
+                                ("[]", "send a JSON object")] {
+            let refused = try await server.call("PATCH", "/api/v1/incidents/INC-2", body: body)
+            #expect(refused.status == 400 && (refused.json["error"] as? String)?.contains(message) == true,
+                    "\(body): \(refused.body)")
+        }
+        #expect(try await server.call("PATCH", "/api/v1/incidents/INC-9", body: #"{"owner": "x"}"#).status == 404)
+        let entries = try await server.call("GET", "/api/v1/incidents/INC-2/journal").json["journal"] as? [[String: Any]] ?? []
+        #expect(entries.suffix(3).map { "\($0["actor"] ?? "") \($0["text"] ?? "")" }
+            == ["api:dana owner=bob", "api:dana closed: blocked at the proxy", "api:carol severity=high"], "\(entries)")
     }
 }

@@ -45,3 +45,51 @@ public struct IncidentChange: Sendable, Hashable {
         return parts.joined(separator: ", ")
     }
 }
+
+extension IncidentChange {
+    /// What a person may change, as `PATCH /api/v1/incidents/ID` takes it: `{"owner": "alice"}`
+    /// (`null` to clear it), `"severity"`, `"status"` (`"closed"` with a `"reason"`), `"labels"`;
+    /// `"by"`, who asks, is the caller's to read.
+    public static let personFields = ["owner", "severity", "status", "reason", "labels", "by"]
+
+    /// The change `json` asks for `id`.
+    ///
+    /// - Throws: `.invalid` naming the field for a wrong value or an unknown field.
+    public init(_ id: IncidentID, json: [UInt8]) throws(IncidentError) {
+        self.init(id)
+        let example = #"{"owner": "alice", "severity": "high"} or {"status": "closed", "reason": "false positive"}"#
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(json))) as? [String: Any] else {
+            throw IncidentError(.invalid, "send a JSON object, such as \(example)")
+        }
+        if let unknown = object.keys.sorted().first(where: { !Self.personFields.contains($0) }) {
+            throw .invalid(unknown, "unknown field: a change takes " + Self.personFields.joined(separator: ", "))
+        }
+        func text(_ name: String) throws(IncidentError) -> String? {
+            guard let value = object[name] else { return nil }
+            guard let string = value as? String, !string.isEmpty, string.utf8.count <= 1000 else {
+                throw .invalid(name, "a non-empty string expected, as in \(example)")
+            }
+            return string
+        }
+        if let owner = object["owner"] { owner is NSNull ? (self.owner = .some(nil)) : (self.owner = .some(try text("owner"))) }
+        if let name = try text("severity") {
+            guard let severity = Incident.Severity(rawValue: name.lowercased()) else {
+                throw .invalid("severity", "one of " + Incident.Severity.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            self.severity = severity
+        }
+        if let name = try text("status") {
+            guard let status = Incident.Status(rawValue: name.lowercased()) else {
+                throw .invalid("status", "one of " + Incident.Status.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            self.status = status
+        }
+        _ = try text("by")
+        closeReason = try text("reason")
+        if closeReason != nil, status != .closed { throw .invalid("reason", "given only with \"status\": \"closed\"") }
+        if let labels = object["labels"] {
+            guard let strings = labels as? [String] else { throw .invalid("labels", "an array of strings expected") }
+            self.labels = strings
+        }
+    }
+}

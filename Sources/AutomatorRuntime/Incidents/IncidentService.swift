@@ -296,6 +296,30 @@ public final class IncidentService: Sendable {
         }
     }
 
+    // MARK: People's changes
+
+    /// Changes an incident as a person asks (`PATCH /api/v1/incidents/ID`, `automator incident
+    /// update` and `close`): journaled on it as a playbook's changes are, in one transaction.
+    /// Closing needs a reason; any other status reopens a closed incident. Its playbook's run, if
+    /// one still waits, is left as it is: it may be what closes the incident, and a person who
+    /// wants it stopped says so (`automator runs kill`).
+    public func update(_ change: IncidentChange, by actor: String) async throws(IncidentError) -> Incident {
+        guard !change.summary.isEmpty else {
+            throw IncidentError(.invalid, "nothing to change: give an owner, a severity, a status or labels")
+        }
+        let closing = change.status == .closed
+        if closing, change.closeReason?.trimmingCharacters(in: .whitespaces).isEmpty ?? true {
+            throw IncidentError(.invalid, "closing needs a reason, such as \"false positive: a test mail\"")
+        }
+        _ = try await load(change.id)
+        var text = change.summary
+        if closing { text = "closed: \(change.closeReason ?? "")" + (text == "status=closed" ? "" : " (\(text))") }
+        let entry = JournalEntry(incident: change.id, at: change.at, actor: actor, kind: closing ? .closed : .update,
+                                 text: text)
+        do { try await store.write(.all([.updateIncident(change), .appendJournal([entry])])) } catch { throw .store(error) }
+        return try await load(change.id)
+    }
+
     // MARK: Reading
 
     /// The incident with its tasks and its playbook's run.
