@@ -66,6 +66,15 @@ struct ExtractorTests {
             ("1.2.3[.]4", ["ipv4 1.2.3.4"]),
             ("1[.]2[.]3[.]4", ["ipv4 1.2.3.4"]),
             ("1(.)2(.)3(.)4", ["ipv4 1.2.3.4"]),
+            // Spaced, as some write them in prose; one space on each side, and only bracketed.
+            ("evil [.] com", ["domain evil.com"]),
+            ("evil [dot] co (.) uk", ["domain evil.co.uk"]),
+            ("hxxp://bad [.] com/x", ["url http://bad.com/x", "domain bad.com"]),
+            ("bob [at] evil [.] com", ["email bob@evil.com", "domain evil.com"]),
+            ("1.2.3 [.] 4", ["ipv4 1.2.3.4"]),
+            ("evil . com", []),
+            ("evil  [.]  com", []),
+            ("see [.] below", []),
         ])
     func defanged(text: String, expected: [String]) {
         #expect(Self.found(text) == expected)

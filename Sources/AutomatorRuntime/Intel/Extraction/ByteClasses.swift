@@ -5,6 +5,8 @@ extension UInt8 {
     var isASCIIAlphanumeric: Bool { isASCIIDigit || isASCIILetter }
     var isHexDigit: Bool { isASCIIDigit || (self | 0x20) &- UInt8(ascii: "a") < 6 }
     var asciiLowercased: UInt8 { self &- UInt8(ascii: "A") < 26 ? self | 0x20 : self }
+    /// `[`, `(` or `{`: a defanged dot or at sign may start here.
+    var isOpeningBracket: Bool { self == UInt8(ascii: "[") || self == UInt8(ascii: "(") || self == UInt8(ascii: "{") }
 
     /// The value of a hexadecimal digit (the caller has checked ``isHexDigit``).
     var hexValue: UInt8 { isASCIIDigit ? self &- UInt8(ascii: "0") : (self | 0x20) &- UInt8(ascii: "a") &+ 10 }

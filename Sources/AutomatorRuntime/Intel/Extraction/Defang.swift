@@ -2,12 +2,14 @@
 /// `user[at]evil(dot)com`, `hxxp[:]//`. Each function gives the length of the form at `i` as
 /// written (0 if none), so offsets stay those of the input while values are refanged.
 extension IndicatorScanner {
-    /// A dot: `.`, or `[.]`, `(.)`, `{.}`, `[dot]`, `(dot)`, `{dot}` in any case.
+    /// A dot: `.`, or `[.]`, `(.)`, `{.}`, `[dot]`, `(dot)`, `{dot}` in any case, the bracketed
+    /// forms also with a space on each side (`evil [.] com`, as some write it in prose).
     func dotLength(at i: Int) -> Int {
         self[i] == UInt8(ascii: ".") ? 1 : bracketedLength(at: i, symbol: UInt8(ascii: "."), word: "dot")
     }
 
-    /// An at sign: `@`, or `[@]`, `(@)`, `{@}`, `[at]`, `(at)`, `{at}` in any case.
+    /// An at sign: `@`, or `[@]`, `(@)`, `{@}`, `[at]`, `(at)`, `{at}` in any case, the bracketed
+    /// forms also with a space on each side.
     func atLength(at i: Int) -> Int {
         self[i] == UInt8(ascii: "@") ? 1 : bracketedLength(at: i, symbol: UInt8(ascii: "@"), word: "at")
     }
@@ -20,8 +22,17 @@ extension IndicatorScanner {
         return 0
     }
 
-    /// `symbol` or `word` between matching brackets: `[`…`]`, `(`…`)`, `{`…`}`.
+    /// `symbol` or `word` between matching brackets: `[`…`]`, `(`…`)`, `{`…`}`, or that with a
+    /// space before and after.
     private func bracketedLength(at i: Int, symbol: UInt8, word: StaticString) -> Int {
+        guard self[i] == UInt8(ascii: " ") else { return bracketsLength(at: i, symbol: symbol, word: word) }
+        guard self[i + 1].isOpeningBracket else { return 0 }
+        let bracketed = bracketsLength(at: i + 1, symbol: symbol, word: word)
+        return bracketed > 0 && self[i + 1 + bracketed] == UInt8(ascii: " ") ? bracketed + 2 : 0
+    }
+
+    /// `symbol` or `word` between matching brackets, with no space around them.
+    private func bracketsLength(at i: Int, symbol: UInt8, word: StaticString) -> Int {
         let close: UInt8
         switch self[i] {
         case UInt8(ascii: "["): close = UInt8(ascii: "]")

@@ -66,6 +66,9 @@ struct IndicatorScanner {
         case UInt8(ascii: "."), UInt8(ascii: ":"), UInt8(ascii: "@"), UInt8(ascii: "-"), UInt8(ascii: "["),
             UInt8(ascii: "("), UInt8(ascii: "{"), UInt8(ascii: "_"), UInt8(ascii: "%"), UInt8(ascii: "+"):
             break
+        case UInt8(ascii: " ") where self[wordEnd + 1].isOpeningBracket  // `evil [.] com`; the common space, at once
+            && (dotLength(at: wordEnd) > 0 || atLength(at: wordEnd) > 0):
+            break
         default:
             if let hash { emit(hash, start: i, end: wordEnd, value: lowercased(i..<wordEnd)) }
             return wordEnd
