@@ -2,7 +2,8 @@
 ///
 /// The value is refanged and normalised (lower-case host names in A-label form, compressed
 /// IPv6, lower-case hashes, upper-case CVE identifiers); `start` and `end` are the byte offsets
-/// of the indicator as written in the input, defanged form included, `end` exclusive.
+/// of the indicator as written in the input, defanged form included, `end` exclusive (for what
+/// a rewritten link carries, those of the link that carries it: `RewrittenLink`).
 public struct ExtractedIndicator: Hashable, Sendable {
     public var type: IndicatorType
     public var value: String

@@ -29,7 +29,7 @@ struct IndicatorScanner {
     static func indicators(in text: UnsafeBufferPointer<UInt8>) -> [ExtractedIndicator] {
         var scanner = IndicatorScanner(text: text, limit: text.count)
         scanner.scan(from: 0)
-        return scanner.found
+        return unwrappingRewrittenLinks(scanner.found)
     }
 
     /// The byte at `i`, or 0 (which nothing matches) outside the text or past ``limit``.
