@@ -71,8 +71,8 @@ struct ReplCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The scripts folder of the `!` commands (commands/, playbooks/).", valueName: "folder"))
     var scripts = "./scripts"
 
-    @Option(help: ArgumentHelp("The configuration file the `!` commands' lookups use (feeds, integrations).",
-                               valueName: "file"))
+    @Option(help: ArgumentHelp("The configuration file of lookups, intel.reputation's and the `!` commands' "
+        + "(feeds, integrations).", valueName: "file"))
     var config: String?
 
     @Option(help: ArgumentHelp("Investigate this incident: `inc` is bound to it, `!` commands run in its war room, "
@@ -104,7 +104,8 @@ struct ReplCommand: ParsableCommand {
         let session: ReplSession
         let bot: ReplBot
         do {
-            var modules = access.modules(logger: CommandLogging.logger(verbose: verbose))
+            // The folder's own, with its cache, when the REPL investigates on it (below).
+            var modules: [any HostModule]?
             var console: (any ReplBotBackend)?
             var served: String?
             if let investigation {
@@ -129,7 +130,10 @@ struct ReplCommand: ParsableCommand {
                 if let console { return console }
                 return try await opening()
             }, channel: investigation?.channel)
-            let sandbox = try Sandbox(modules: modules, modulePaths: ["."])
+            let logger = CommandLogging.logger(verbose: verbose)
+            let sandbox = try Sandbox(modules: try modules ?? access.modules(
+                logger: logger, reputation: LocalReputation.open(config: config, scripts: scripts, logger: logger)),
+                                      modulePaths: ["."])
             // What a line does to the incident (inc:note) is the investigator's act.
             sandbox.actor = investigation?.actor
             session = try ReplSession(sandbox: sandbox, limits: limits.limits,

@@ -45,9 +45,13 @@ struct RunCommand: ParsableCommand {
         + "standard input).", valueName: "file.json"))
     var incident: String?
 
-    @Option(help: ArgumentHelp("With --incident: the scripts folder, for sla.lua and incidents.find.",
-                               valueName: "folder"))
+    @Option(help: ArgumentHelp("The scripts folder: its integrations/ for intel.reputation (with --config); with "
+        + "--incident, its sla.lua and incidents for incidents.find.", valueName: "folder"))
     var scripts = "scripts"
+
+    @Option(help: ArgumentHelp("The configuration file whose feeds and integrations intel.reputation asks (as "
+        + "automator serve's); without it, intel.reputation fails.", valueName: "file"))
+    var config: String?
 
     @Flag(name: .shortAndLong, help: "Show log.debug messages too.")
     var verbose = false
@@ -67,13 +71,19 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("cannot read \(file): check its permissions")
         }
         let logger = CommandLogging.logger(verbose: verbose)
+        let reputation: ReputationService?
+        do { reputation = try LocalReputation.open(config: config, scripts: scripts, logger: logger) } catch {
+            CommandLogging.report(error)
+            throw ExitCode.failure
+        }
         if let incident {
-            try runPlaybook(Array(source), incident: incident, logger: logger)
+            try runPlaybook(Array(source), incident: incident, reputation: reputation, logger: logger)
             return
         }
         let folder = (file as NSString).deletingLastPathComponent
         do {
-            let sandbox = try Sandbox(modules: access.modules(logger: logger), modulePaths: [folder.isEmpty ? "." : folder])
+            let sandbox = try Sandbox(modules: access.modules(logger: logger, reputation: reputation),
+                                      modulePaths: [folder.isEmpty ? "." : folder])
             let environment = try sandbox.makeEnvironment()
             var argTable = LuaTable(array: arguments.map { .string(LuaString($0)) })
             argTable.fields[.integer(0)] = .string(LuaString(file))
@@ -87,7 +97,9 @@ struct RunCommand: ParsableCommand {
     }
 
     /// `--incident`: the async trial, waited for on this (main) thread.
-    private func runPlaybook(_ source: [UInt8], incident path: String, logger: Logger) throws {
+    private func runPlaybook(_ source: [UInt8], incident path: String, reputation: ReputationService?, logger: Logger)
+        throws
+    {
         let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
         guard let data else { throw ValidationError("cannot read the incident file \(path)") }
         let draft: IncidentDraft
@@ -96,7 +108,7 @@ struct RunCommand: ParsableCommand {
         }
         let access = self.access
         let trial = PlaybookTrial(file: file, source: source, incident: draft, scripts: scripts,
-                                  modules: { access.modules(logger: logger) + [IncidentsModule(ledger: $0)] },
+                                  modules: { access.modules(logger: logger, reputation: reputation) + [IncidentsModule(ledger: $0)] },
                                   limits: limits.limits)
         let outcome = Locked<Result<Bool, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)

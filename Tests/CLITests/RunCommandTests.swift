@@ -18,6 +18,22 @@ struct RunCommandTests {
         #expect(result.stderr.contains("count=2"))
     }
 
+    @Test("With --config, intel.reputation asks its feeds, in run and in the REPL; without, it says what to give")
+    func reputation() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("bad.txt", "203.0.113.45 sender of phishing\n")
+        try folder.write("automator.yml", "feeds:\n  - name: bad\n    path: bad.txt\n    verdict: malicious\n")
+        let script = try folder.write("look.lua", "print(intel.reputation(arg[1]).summary)\n")
+        let common = ["--config", "automator.yml", "--scripts", "scripts"]
+        let listed = try AutomatorProcess.run(["run", script] + common + ["--", "203.0.113.45"], in: folder.url)
+        #expect(listed.stdout == #"malicious: 1 of 1 source; local feed "bad" (sender of phishing)"# + "\n", "\(listed.stderr)")
+        let repl = try AutomatorProcess.run(["repl"] + common, in: folder.url,
+                                            input: #"intel.reputation("203.0.113.45").verdict"# + "\n")
+        #expect(repl.stdout == "\"malicious\"\n", "\(repl.stderr)")
+        let without = try AutomatorProcess.run(["run", script, "--", "203.0.113.45"], in: folder.url)
+        #expect(without.status == 1 && without.stderr.contains("give automator a --config"), "\(without.stderr)")
+    }
+
     @Test("A script error exits 1 with error: FILE:LINE: message and a traceback")
     func scriptError() throws {
         let folder = try TemporaryFolder()

@@ -1,0 +1,17 @@
+import AutomatorRuntime
+import Logging
+
+/// What `intel.reputation` asks in `automator run` and `repl`: the feeds and integrations of a
+/// configuration file, with no cache (they need no data folder). Without a file, nothing: a
+/// script's `intel.reputation` then says what to give.
+enum LocalReputation {
+    static func open(config: String?, scripts: String, logger: Logger) throws -> ReputationService? {
+        guard let config else { return nil }
+        let intel = try IntelConfiguration(file: config)
+        let integrations = ReplBot.wait {
+            await Integrations(folder: scripts + "/integrations", settings: intel.integrations, logger: logger)
+        }
+        return ReputationService(feeds: FeedSet(intel.feeds, logger: logger), integrations: integrations, cache: nil,
+                                 ttl: intel.cacheTTL)
+    }
+}
