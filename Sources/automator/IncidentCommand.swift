@@ -307,6 +307,14 @@ extension IncidentCommand {
         }
     }
 
+    /// Makes `change` (the API's JSON) and prints the incident as it left it.
+    static func apply(_ change: JSONText.Object, to id: IncidentID, options: IncidentOptions, json: Bool) async throws {
+        let text = try await IncidentBackend.perform(options) { backend throws(CommandFailure) in
+            try await backend.update(id, change)
+        }
+        print(json ? text : try IncidentOutput.changed(text))
+    }
+
     struct Update: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Change an incident's owner, severity, status or labels; journaled on it.",
@@ -347,10 +355,7 @@ extension IncidentCommand {
             if let severity { change["severity"] = JSONText.string(severity) }
             if let status { change["status"] = JSONText.string(status) }
             if !label.isEmpty { change["labels"] = JSONText.array(label.map(JSONText.string)) }
-            let text = try await IncidentBackend.perform(options) { [id = incident.incident] backend throws(CommandFailure) in
-                try await backend.update(id, change)
-            }
-            print(json ? text : try IncidentOutput.changed(text))
+            try await IncidentCommand.apply(change, to: incident.incident, options: options, json: json)
         }
     }
 
@@ -378,10 +383,7 @@ extension IncidentCommand {
             var change = JSONText.Object()
             change["status"] = JSONText.string("closed")
             change["reason"] = JSONText.string(reason)
-            let text = try await IncidentBackend.perform(options) { [id = incident.incident] backend throws(CommandFailure) in
-                try await backend.update(id, change)
-            }
-            print(json ? text : try IncidentOutput.changed(text))
+            try await IncidentCommand.apply(change, to: incident.incident, options: options, json: json)
         }
     }
 
