@@ -71,7 +71,11 @@ extension IncidentChange {
             }
             return string
         }
-        if let owner = object["owner"] { owner is NSNull ? (self.owner = .some(nil)) : (self.owner = .some(try text("owner"))) }
+        if object["owner"] is NSNull {
+            owner = .some(nil)
+        } else if let name = try text("owner") {
+            owner = .some(name)
+        }
         if let name = try text("severity") {
             guard let severity = Incident.Severity(rawValue: name.lowercased()) else {
                 throw .invalid("severity", "one of " + Incident.Severity.allCases.map(\.rawValue).joined(separator: ", "))
