@@ -56,9 +56,10 @@ extension IndicatorScanner {
             if let (range, host) = wrapper, range.contains(indicator.start), indicator.value != host { continue }
             if indicator.type == .url, let inner = RewrittenLink.inner(of: indicator.value) {
                 add(indicator)
-                let host = found.first { $0.type == .domain && $0.start > indicator.start && $0.start < indicator.end }?.value ?? ""
-                wrapper = (indicator.start..<indicator.end, host)
-                if let domain = found.first(where: { $0.type == .domain && $0.value == host }) { add(domain) }
+                // The gateway's own host, the first name in its link, stays where it is.
+                let host = found.first { $0.type == .domain && $0.start > indicator.start && $0.start < indicator.end }
+                wrapper = (indicator.start..<indicator.end, host?.value ?? "")
+                if let host { add(host) }
                 for carried in Extractor.extract(Array(inner.utf8)) {
                     add(ExtractedIndicator(type: carried.type, value: carried.value, start: indicator.start, end: indicator.end))
                 }
