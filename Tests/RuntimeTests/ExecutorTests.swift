@@ -39,6 +39,13 @@ struct WaitModule: HostModule {
                 return [.integer(value + 1)]
             }
         }
+        // A task that suspends until another thread resumes it: the thread it resumed on.
+        table.waitingFunction("resumedOn") { _ in
+            .task {
+                await withCheckedContinuation { continuation in Thread { continuation.resume() }.start() }
+                return [.integer(Int64(bitPattern: UInt64(pthread_self())))]
+            }
+        }
         // Completes before `start` returns.
         table.waitingFunction("now") { call in
             let value = try call.value(1)
@@ -46,6 +53,28 @@ struct WaitModule: HostModule {
         }
         table.waitingFunction("fail") { _ in
             .callback { complete in complete(.failure(HostError("the lookup failed"))) }
+        }
+    }
+}
+
+/// `gated.wait()`: a task that waits until the test opens the gate, then notes that it finished.
+struct GatedModule: HostModule {
+    final class Gate: Sendable {
+        let waiting = Mutex<CheckedContinuation<Void, Never>?>(nil)
+        let finished = Mutex(false)
+    }
+
+    let name = "gated"
+    let gate: Gate
+
+    func register(in table: inout ModuleTable) {
+        let gate = self.gate
+        table.waitingFunction("wait") { _ in
+            .task {
+                await withCheckedContinuation { continuation in gate.waiting.withLock { $0 = continuation } }
+                gate.finished.withLock { $0 = true }
+                return []
+            }
         }
     }
 }
@@ -111,6 +140,43 @@ struct ExecutorTests {
             guard case .completed(let values) = results[id], values == "[\(value)]" else { wrong += 1; continue }
         }
         #expect(wrong == 0)
+    }
+
+    @Test("A host call's task resumes on the executor's thread after it suspends, not in Swift's pool")
+    func tasksResumeOnTheExecutor() async throws {
+        let executor = try Self.makeExecutor()
+        defer { executor.shutdown() }
+        let outcomes = Outcomes()
+        let id = start(executor, "return wait.thread(), wait.resumedOn(), wait.thread()", outcomes)
+        guard case .completed(let json) = await outcomes.wait(for: 1)[id] else {
+            Issue.record("the run did not complete")
+            return
+        }
+        let threads = integers(json)
+        #expect(threads.count == 3 && Set(threads).count == 1, "\(threads)")
+    }
+
+    @Test("A host call's task still in flight when its executor stops finishes, in Swift's pool")
+    func tasksFinishAfterTheExecutor() async throws {
+        let gate = GatedModule.Gate()
+        let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+        let executor = try Executor(modules: StandardModules.all(logger: logger) + [GatedModule(gate: gate)])
+        let outcomes = Outcomes()
+        let id = start(executor, "gated.wait()", outcomes)
+        while gate.waiting.withLock({ $0 == nil }) { try await Task.sleep(for: .milliseconds(5)) }
+        // The stop waits for the call (up to its grace), then suspends the run and ends the thread.
+        await withCheckedContinuation { (stopped: CheckedContinuation<Void, Never>) in
+            Thread {
+                executor.shutdown()
+                stopped.resume()
+            }.start()
+        }
+        guard case .suspended = await outcomes.wait(for: 1)[id] else {
+            Issue.record("the run must be suspended by the stop")
+            return
+        }
+        gate.waiting.withLock { $0.take() }?.resume()
+        _ = try await RecordingInbox.eventually { gate.finished.withLock { $0 } ? true : nil }
     }
 
     @Test("A host wait inside the script's own coroutine suspends the run and comes back")

@@ -205,6 +205,28 @@ struct SlackEventsTests {
         #expect(try await slack.inbox.messages(count: 1).map(\.text) == ["ip 1.2.3.4"])
     }
 
+    @Test("Slow deliveries: each event's 200 goes out at its own deadline, none before it")
+    func eachAtItsDeadline() async throws {
+        let slack = try await Harness(answerWithin: .milliseconds(400))
+        slack.inbox.hold()
+        let clock = ContinuousClock()
+        let waits = try await withThrowingTaskGroup(of: Duration.self) { group in
+            for index in 0..<3 {
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(150 * index))
+                    let event = Harness.message("ip 1.2.3.\(index)", ts: "1700000005.00000\(index)")
+                    let sent = clock.now
+                    #expect(try await slack.post("/slack/events", Harness.callback(event, id: "EvSLOW\(index)")).status == 200)
+                    return clock.now - sent
+                }
+            }
+            return try await group.reduce(into: [Duration]()) { $0.append($1) }
+        }
+        #expect(waits.count == 3 && waits.allSatisfy { $0 >= .milliseconds(400) && $0 < .seconds(2) }, "\(waits)")
+        slack.inbox.release()
+        #expect(try await slack.inbox.messages(count: 3).count == 3)
+    }
+
     @Test("Before run has checked the token, events are refused with a 503 for Slack to try again")
     func notConnected() async throws {
         let slack = try await Harness(connect: false)

@@ -26,8 +26,9 @@ public struct EvidenceModule: HostModule {
             let data = call.isNoneOrNil(1) ? nil : try call.string(1).bytes
             let path = call.isNoneOrNil(2) ? nil : try service.inbox.file(try call.string(2).description)
             return .task {
-                let (hashes, size) = if let data { try await service.vault.add(bytes: data) } else {
-                    try await service.vault.add(file: path!)
+                // Hashing and copying a file of any size: not on the executor's thread.
+                let (hashes, size) = try await inSwiftsPool {
+                    if let data { try await service.vault.add(bytes: data) } else { try await service.vault.add(file: path!) }
                 }
                 return [.integer(size), .string(LuaString(hashes.md5)), .string(LuaString(hashes.sha1)),
                         .string(LuaString(hashes.sha256))]

@@ -22,6 +22,8 @@ public final class Executor: Sendable {
         case acted(RunID, wait: UInt64, Acted?)
         case kill(RunID, reason: String)
         case stop
+        /// A step of a host call's task (`Inbox`).
+        case job(UnownedJob)
     }
 
     /// What a run does once its records are durable.
@@ -37,8 +39,7 @@ public final class Executor: Sendable {
     /// How long a stopping executor waits for host calls in flight, to record their outcomes.
     static let stopGrace: Duration = .seconds(5)
 
-    private let inbox = Locked<[Message]>([])
-    private let wakeup = DispatchSemaphore(value: 0)
+    private let inbox = Inbox()
     private let slice = SliceTracker()
     private let core: Core
     private let finished = DispatchSemaphore(value: 0)
@@ -58,7 +59,7 @@ public final class Executor: Sendable {
     {
         let sandbox = try Sandbox(modules: modules, modulePaths: modulePaths)
         sandbox.state.memoryLimit = limits.memory
-        core = Core(sandbox: sandbox, store: store)
+        core = Core(sandbox: sandbox, store: store, tasks: inbox)
         watchdog = limits.timeout.map { [slice, core] timeout in
             Self.startWatchdog(budget: UInt64(timeout.nanoseconds), slice: slice, killSwitch: core.sandbox.state.killSwitch,
                                reason: "timeout: the run computed for more than \(timeout.formatted) without waiting")
@@ -100,8 +101,7 @@ public final class Executor: Sendable {
     }
 
     private func post(_ message: Message) {
-        inbox.withLock { $0.append(message) }
-        wakeup.signal()
+        inbox.post(message)
     }
 
     // MARK: The executor's thread
@@ -110,11 +110,7 @@ public final class Executor: Sendable {
         var stopDeadline: UInt64?
         while true {
             core.interruptionsSeen = core.interruptions.load(ordering: .acquiring)
-            let messages = inbox.withLock { messages in
-                defer { messages.removeAll(keepingCapacity: true) }
-                return messages
-            }
-            for message in messages {
+            for message in inbox.take() {
                 switch message {
                 case .start(let request, let completion):
                     core.start(request, completion: completion)
@@ -129,12 +125,15 @@ public final class Executor: Sendable {
                 case .stop:
                     stopDeadline = DispatchTime.now().uptimeNanoseconds + UInt64(Self.stopGrace.nanoseconds)
                     core.stop()
+                case .job(let job):
+                    job.runSynchronously(on: inbox.asUnownedTaskExecutor())
                 }
             }
             let now = DispatchTime.now().uptimeNanoseconds
             if let stopDeadline {
                 if now >= stopDeadline { core.suspendAll(.stopping) }
                 if core.isEmpty {
+                    inbox.close()
                     finished.signal()
                     return
                 }
@@ -145,11 +144,11 @@ public final class Executor: Sendable {
                 continue
             }
             if let stopDeadline {
-                _ = wakeup.wait(timeout: DispatchTime(uptimeNanoseconds: stopDeadline))
+                _ = inbox.wakeup.wait(timeout: DispatchTime(uptimeNanoseconds: stopDeadline))
             } else if let earliest = core.earliestTimer {
-                _ = wakeup.wait(timeout: DispatchTime(uptimeNanoseconds: earliest))
+                _ = inbox.wakeup.wait(timeout: DispatchTime(uptimeNanoseconds: earliest))
             } else {
-                wakeup.wait()
+                inbox.wakeup.wait()
             }
         }
     }

@@ -31,6 +31,8 @@ extension Executor {
 
         let sandbox: Sandbox
         private let store: (any Store)?
+        /// Where host calls' tasks resume after a suspension: the executor's thread (`Inbox`).
+        private let tasks: any TaskExecutor
         /// Counts what may stop a run between two steps (a kill asked, a stop, a suspension), from
         /// any thread. An action's send starts on the committer's thread only if the count has not
         /// moved since the executor last took its messages (`interruptionsSeen`); otherwise the
@@ -54,9 +56,10 @@ extension Executor {
         /// ARCHITECTURE.md). A hit compares the source, usually the same array, instead of hashing it.
         private var integrationChunks: [String: (source: [UInt8], environment: Environment, chunk: Chunk)] = [:]
 
-        init(sandbox: Sandbox, store: (any Store)?) {
+        init(sandbox: Sandbox, store: (any Store)?, tasks: any TaskExecutor) {
             self.sandbox = sandbox
             self.store = store
+            self.tasks = tasks
         }
 
         var hasReadyRuns: Bool { !ready.isEmpty }
@@ -473,7 +476,8 @@ extension Executor {
             case .task(let work), .lookup(let work):
                 // Started on this thread, up to its first suspension: a lookup that answers from
                 // memory (a feed's verdict) is answered without a hop to another thread and back.
-                Task.immediate {
+                // After one, it resumes on this thread too, sent by the thread that ends the wait.
+                Task.immediate(executorPreference: tasks) {
                     let result: Result<[LuaValue], HostError>
                     do { result = .success(try await work()) } catch let error as HostError {
                         result = .failure(error)

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Logging
 import Synchronization
@@ -51,27 +50,29 @@ extension SlackAdapter {
         }
     }
 
-    static var decoder: JSONDecoder {
+    /// One for every event and every answer of the Web API (a decoder reads its options under its
+    /// lock, so threads may share it).
+    static let decoder: JSONDecoder = {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return decoder
-    }
+    }()
 
     /// Runs `delivery` in a task of its own and waits for it, `answerWithin` at the longest:
     /// Slack's 200 goes out once the bot has the message (its run is stored: a crash after the
     /// 200 loses nothing), or at the deadline if the bot is slow (Slack wants its answer within
     /// 3 seconds, and retries after that), while the delivery goes on.
     ///
-    /// The delivery starts on this thread, up to its first suspension, and the deadline is a
-    /// timer that does nothing once the answer is out: a task less, and no hop, for each event.
+    /// The delivery starts on this thread, up to its first suspension, and the deadline joins the
+    /// adapter's queue of them (`SlackDeadlines`, one timer for all): a task less, no hop and no
+    /// timer of its own for each event.
     func handOver(_ delivery: @escaping @Sendable () async -> Void) async {
-        await withCheckedContinuation { (answer: CheckedContinuation<Void, Never>) in
-            let waiting = Mutex<CheckedContinuation<Void, Never>?>(answer)
-            let resume: @Sendable () -> Void = { waiting.withLock { $0.take() }?.resume() }
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(answerWithin.nanoseconds))) { resume() }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let answer = SlackDeadlines.Answer(continuation)
+            deadlines.add(answer)
             Task.immediate {
                 await delivery()
-                resume()
+                answer.give()
             }
         }
     }

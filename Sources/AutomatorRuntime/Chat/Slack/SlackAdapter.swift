@@ -26,8 +26,8 @@ public final class SlackAdapter: ChatAdapter {
     let api: SlackWebAPI
     let directory: SlackDirectory
     let logger: Logger
-    /// How long Slack's request waits for the bot to take the message before its 200 goes out.
-    let answerWithin: Duration
+    /// When Slack's requests get their 200 if the bot has not taken their message yet.
+    let deadlines: SlackDeadlines
     let state = Mutex(State())
 
     struct State {
@@ -49,7 +49,7 @@ public final class SlackAdapter: ChatAdapter {
                 logger: Logger)
     {
         self.configuration = configuration
-        self.answerWithin = answerWithin
+        deadlines = SlackDeadlines(within: answerWithin)
         api = SlackWebAPI(configuration: configuration, client: httpClient ?? SlackWebAPI.sharedClient)
         directory = SlackDirectory(api: api, logger: logger)
         self.logger = logger

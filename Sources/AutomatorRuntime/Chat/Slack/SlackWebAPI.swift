@@ -62,8 +62,7 @@ struct SlackWebAPI: Sendable {
         guard response.status == .ok else {
             throw ChatError(.unavailable, "Slack answered HTTP \(response.status.code) to \(method): try again later")
         }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let decoder = SlackAdapter.decoder
         let status: SlackStatus
         do { status = try decoder.decode(SlackStatus.self, from: text) } catch {
             throw ChatError(.unavailable, "Slack answered \(method) with something that is not its JSON: \(error)")

@@ -59,7 +59,10 @@ public struct ChatModule: HostModule {
             let file = try Self.file(call, 2)
             guard let reputation else { throw HostError(IntelModule.unconfigured) }
             return .task {
-                let (hashes, verdict) = await reputation.reputation(ofFile: try await service.download(file, on: network))
+                // Hashing a file of up to `fileLimit`: not on the executor's thread.
+                let (hashes, verdict) = try await inSwiftsPool {
+                    await reputation.reputation(ofFile: try await service.download(file, on: network))
+                }
                 guard case .table(var result) = IntelModule.table(verdict) else { return [] }
                 result.fields["md5"] = .string(LuaString(hashes.md5))
                 result.fields["sha1"] = .string(LuaString(hashes.sha1))
@@ -82,9 +85,12 @@ public struct ChatModule: HostModule {
             guard let evidence else { throw HostError("evidence is not available here: it needs a data folder") }
             let by = actor()
             return .task {
-                let bytes = if let file { try await service.download(file, on: network) } else { text }
-                let kept = try await evidence.add(bytes: bytes, to: incident, name: file?.name ?? name,
+                // Hashing and copying a file of up to `fileLimit`: not on the executor's thread.
+                let kept = try await inSwiftsPool {
+                    let bytes = if let file { try await service.download(file, on: network) } else { text }
+                    return try await evidence.add(bytes: bytes, to: incident, name: file?.name ?? name,
                                                   description: description, source: "chat", by: by)
+                }
                 return [.string(LuaString(EvidenceModule.json(kept, custody: [])))]
             }
         }
