@@ -28,12 +28,12 @@ struct PlaybookTrialTests {
     func answers() async throws {
         let arguments = ["run", "playbooks/phishing.lua", "--incident", "examples/incidents/phishing.json",
                          "--scripts", "."]
-        let retried = try await AutomatorProcess.run(arguments, in: Self.scripts, input: "maybe\nlegitimate\n")
+        let retried = try AutomatorProcess.run(arguments, in: Self.scripts, input: "maybe\nlegitimate\n")
         #expect(retried.status == 0, "\(retried.stderr)")
         #expect(retried.stdout.contains(#""answer": one of "phishing", "legitimate" expected, got "maybe""#),
                 "\(retried.stdout)")
 
-        let short = try await AutomatorProcess.run(arguments, in: Self.scripts, input: "phishing\n")
+        let short = try AutomatorProcess.run(arguments, in: Self.scripts, input: "phishing\n")
         #expect(short.status == 1)
         #expect(short.stderr.contains("task T-2 (Purge the message from all mailboxes) needs an answer"),
                 "\(short.stderr)")
