@@ -42,7 +42,7 @@ final class ReplBot: @unchecked Sendable {
 
     func close() {
         guard let bot else { return }
-        _ = Self.wait { await bot.close() }
+        Self.wait { await bot.close() }
     }
 
     /// Waits on this (the REPL's) thread for async work.

@@ -14,7 +14,7 @@ struct ChatCommandTests {
         try folder.write("upload.txt", "a harmless file\n")
         let arguments = ["chat", "--data", folder.url.appendingPathComponent("data").path, "--scripts", Self.scripts,
                          "--config", folder.url.appendingPathComponent("automator.yml").path, "--as", "alice"]
-        let first = try await AutomatorProcess.run(arguments, input: """
+        let first = try AutomatorProcess.run(arguments, input: """
             ip 203.0.113.45
             join #soc
             #soc nothing to see on 198.51.100.7
@@ -35,7 +35,7 @@ struct ChatCommandTests {
         #expect(lines.last == "I don't know the command nonsense: help lists what I can do.", "\(first.stdout)")
 
         // A second session on the same folder: the bot remembers the channel and the war room.
-        let second = try await AutomatorProcess.run(arguments, input: "status\nverbose on #soc\n#soc /file \(folder.url.appendingPathComponent("upload.txt").path)\n")
+        let second = try AutomatorProcess.run(arguments, input: "status\nverbose on #soc\n#soc /file \(folder.url.appendingPathComponent("upload.txt").path)\n")
         #expect(second.stdout.hasPrefix("Watching #soc (war room of INC-1)."), "\(second.stdout)")
         #expect(second.stdout.contains("upload.txt — ⚪"), "verbose: the unknown file is answered too")
         let journal = try await AutomatorProcess.run(["incident", "show", "INC-1", "--data",

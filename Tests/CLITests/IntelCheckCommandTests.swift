@@ -114,12 +114,12 @@ struct IntelCheckCommandTests {
     @Test("Without feeds it says what to give; --help shows examples")
     func usage() async throws {
         let folder = try Self.workspace()
-        let missing = try await AutomatorProcess.run(["intel", "check", "-"], in: folder.url, input: "198.51.100.7\n")
+        let missing = try AutomatorProcess.run(["intel", "check", "-"], in: folder.url, input: "198.51.100.7\n")
         #expect(missing.status == 64)
         #expect(missing.stderr.contains("give --config with the configuration file whose feeds to check against"),
                 "\(missing.stderr)")
         try folder.write("empty.yml", "cache:\n  malicious: 1h\n")
-        let empty = try await AutomatorProcess.run(["intel", "check", "-", "--config", "empty.yml"], in: folder.url,
+        let empty = try AutomatorProcess.run(["intel", "check", "-", "--config", "empty.yml"], in: folder.url,
                                                    input: "198.51.100.7\n")
         #expect(empty.stderr.contains("empty.yml declares no feeds"), "\(empty.stderr)")
         let help = try await AutomatorProcess.run(["intel", "check", "--help"])

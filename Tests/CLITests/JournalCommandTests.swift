@@ -27,7 +27,7 @@ struct JournalCommandTests {
 
         let database = try DatabaseQueue(path: data + "/automator.sqlite")
         try await database.write { try $0.execute(sql: "UPDATE journal SET text = 'low test: Beacom' WHERE sequence = 2") }
-        try await database.close()
+        try database.close()
         let broken = try await AutomatorProcess.run(["journal", "verify", "--data", data])
         #expect(broken.status == 1)
         #expect(broken.stdout.hasPrefix("journal broken: journal entry 2 (INC-2): its content does not match its hash"),

@@ -1,5 +1,5 @@
 internal import CLua
-public import Foundation
+import Foundation
 import Logging
 
 /// `automator check`: reads every script of a scripts folder as the runtime would, without

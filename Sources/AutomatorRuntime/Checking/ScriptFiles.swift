@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The Lua files a command works on (`check`, `test`): files as given, folders searched.
 public enum ScriptFiles {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Yams
 
 /// A configuration file that cannot be used, and where.

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Crypto
 
 /// An exported incident: a ZIP archive with its evidence files, its journal, `manifest.json`

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The REPL's `:help`: the API's documentation, read from the LuaLS annotations of
 /// `scripts/types/automator.lua`, the one place where the API is written down for editors and

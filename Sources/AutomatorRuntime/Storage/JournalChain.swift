@@ -79,7 +79,7 @@ public enum JournalChain {
     /// other, in sequence order), after `previous` (the link before).
     public static func chain(_ hashes: [UInt8], after previous: Data) -> Data {
         withUnsafeTemporaryAllocation(byteCount: previous.count + hashes.count, alignment: 8) { buffer in
-            previous.copyBytes(to: buffer.assumingMemoryBound(to: UInt8.self))
+            _ = previous.copyBytes(to: buffer.assumingMemoryBound(to: UInt8.self))
             UnsafeMutableRawBufferPointer(rebasing: buffer[previous.count...]).copyBytes(from: hashes)
             return digest(UnsafeRawBufferPointer(buffer))
         }

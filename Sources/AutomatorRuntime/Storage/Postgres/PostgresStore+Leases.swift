@@ -57,7 +57,7 @@ extension PostgresStore: LeasingStore {
     }
 
     public func releaseLease(of run: RunID) async throws(StoreError) {
-        try await read { session in
+        _ = try await read { session in
             try await session.changes("""
                 UPDATE run SET lease_expires_at = 0
                 WHERE id = \(run.rawValue) AND lease_owner = \(lease.worker) AND \(unescaped: RunLease.unfinished)

@@ -55,7 +55,7 @@ public final class PostgresStore: Store {
         let password = try PostgresPassword.find(for: location)
         // A first, lone connection: its failure carries the server's reason (no such user, bad
         // password, refused), where the pool only says that it could not connect.
-        try await Self.withConnection(to: location, password: password, application: lease.application, logger: logger) {
+        _ = try await Self.withConnection(to: location, password: password, application: lease.application, logger: logger) {
             session in
             try await Self.migrate(session, location: location)
         }
