@@ -54,6 +54,9 @@ public final class IncidentService: Sendable {
         catalog = PlaybookCatalog(folder: scripts, evaluator: evaluator, logger: logger)
         slaTimers = SLATimers()
         for case let module as IncidentsModule in modules { module.opener.attach(self) }
+        ledger.whenClosed { [runs] id, closer in
+            await runs.stop(runsOf: id, except: closer, reason: "\(id) was closed")
+        }
     }
 
     /// Reads the scripts, resumes the runs a stop or a crash left unfinished, and starts the SLA
@@ -300,9 +303,8 @@ public final class IncidentService: Sendable {
 
     /// Changes an incident as a person asks (`PATCH /api/v1/incidents/ID`, `automator incident
     /// update` and `close`): journaled on it as a playbook's changes are, in one transaction.
-    /// Closing needs a reason; any other status reopens a closed incident. Its playbook's run, if
-    /// one still waits, is left as it is: it may be what closes the incident, and a person who
-    /// wants it stopped says so (`automator runs kill`).
+    /// Closing needs a reason, cancels the open tasks and stops the incident's runs (`IncidentLedger
+    /// .closed`); any other status reopens a closed incident, but neither its tasks nor its runs.
     public func update(_ change: IncidentChange, by actor: String) async throws(IncidentError) -> Incident {
         guard !change.summary.isEmpty else {
             throw IncidentError(.invalid, "nothing to change: give an owner, a severity, a status or labels")
@@ -316,7 +318,10 @@ public final class IncidentService: Sendable {
         if closing { text = "closed: \(change.closeReason ?? "")" + (text == "status=closed" ? "" : " (\(text))") }
         let entry = JournalEntry(incident: change.id, at: change.at, actor: actor, kind: closing ? .closed : .update,
                                  text: text)
-        do { try await store.write(.all([.updateIncident(change), .appendJournal([entry])])) } catch { throw .store(error) }
+        var writes: [StoreWrite] = [.updateIncident(change), .appendJournal([entry])]
+        if closing { writes.append(.cancelOpenTasks(change.id, by: actor, at: change.at)) }
+        do { try await store.write(.all(writes)) } catch { throw .store(error) }
+        if closing { await ledger.closed(change.id, by: nil) }
         return try await load(change.id)
     }
 

@@ -305,7 +305,7 @@ public final class SQLiteStore: Store {
                 return true
             }
             return refusal
-        case .createIncident, .updateIncident, .linkIncidents, .createTask, .completeTask, .appendJournal:
+        case .createIncident, .updateIncident, .linkIncidents, .createTask, .completeTask, .cancelOpenTasks, .appendJournal:
             return try applyIncidentWrite(write, to: db, journal: journal)
         case .noteIndicator(let seen):
             try note(seen, in: db)
