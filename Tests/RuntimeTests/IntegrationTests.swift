@@ -254,6 +254,48 @@ struct IntegrationTests {
         integrations.shutdown()
     }
 
+    @Test("Workers on one store share an integration's quota, and a restart remembers what was spent")
+    func sharedQuota() async throws {
+        let log = Log()
+        let server = try await Self.servers(log)
+        defer { server.stop() }
+        let folder = try Self.folder(with: "slow", """
+            return integration {
+              name = "Slow", config = { base_url = "\(server.url)/api/v3", api_key = { secret = true } },
+              rate = { per_minute = 3 },
+              reputation = { ip = function(ip, config)
+                http.get(config.base_url .. "/ip_addresses/" .. ip, { headers = { ["x-apikey"] = config.api_key } })
+                return { score = "benign", reason = "asked" }
+              end },
+            }
+            """)
+        let data = try ScratchFolder()
+        let store = try SQLiteStore(folder: data.path)
+        func worker() async -> Integrations {
+            await Integrations(folder: folder.path, settings: ["slow": .init(values: ["api_key": Self.key])],
+                               environment: [:], quotas: store, logger: Self.logger)
+        }
+        let (one, two) = (await worker(), await worker())
+        for (index, integrations) in [one, two, one].enumerated() {
+            #expect(await integrations.reputation(kind: "ip", value: "192.0.2.\(index)").first?.reason == "asked")
+        }
+        // The minute's three are spent between them: a fourth lookup, on either, waits.
+        let waiting = Task { await two.reputation(kind: "ip", value: "192.0.2.9") }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(log.paths.withLock { $0.count } == 3, "\(log.paths.withLock { $0 })")
+        waiting.cancel()
+        one.shutdown()
+        two.shutdown()
+        // A restart remembers: the next process on the folder waits too.
+        let restarted = await worker()
+        let after = Task { await restarted.reputation(kind: "ip", value: "192.0.2.10") }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!log.paths.withLock { $0.contains { $0.hasSuffix("192.0.2.10") } }, "\(log.paths.withLock { $0 })")
+        after.cancel()
+        restarted.shutdown()
+        await store.close()
+    }
+
     @Test("Verdicts are cached in the store by score and survive a restart; failures are not cached")
     func cache() async throws {
         let log = Log()
