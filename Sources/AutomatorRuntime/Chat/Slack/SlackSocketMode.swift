@@ -16,18 +16,19 @@ extension SlackAdapter {
         var failures = 0
         while !Task.isCancelled {
             let started = ContinuousClock.now
+            var refreshed = false
             do throws(ChatError) {
                 let url = try await api.openConnection(appToken: appToken)
-                try await receive(over: url, delivering: inbox)
+                refreshed = try await receive(over: url, delivering: inbox)
             } catch where error.kind == .unauthorized {
                 throw error
             } catch {
                 if Task.isCancelled { return }
                 logger.warning("slack: socket mode: \(error.description)")
             }
-            // A connection that served a while is replaced at once; one that fails at once waits
-            // longer each time, up to 30 s, rather than hammering Slack.
-            failures = ContinuousClock.now - started > .seconds(10) ? 0 : failures + 1
+            // Replaced at once when Slack asked, or after serving a while; one that fails at once
+            // waits longer each time, up to 30 s, rather than hammering Slack.
+            failures = refreshed || ContinuousClock.now - started > .seconds(10) ? 0 : failures + 1
             guard failures > 0 else { continue }
             let pause = Duration.seconds(min(30, 1 << min(failures - 1, 5)))
             logger.info("slack: socket mode: connecting again in \(pause)")
@@ -35,14 +36,14 @@ extension SlackAdapter {
         }
     }
 
-    /// One connection: its envelopes until Slack closes it or asks for another.
-    private func receive(over url: String, delivering inbox: any ChatInbox) async throws(ChatError) {
+    /// One connection: its envelopes until Slack closes it, or asks for another (true).
+    private func receive(over url: String, delivering inbox: any ChatInbox) async throws(ChatError) -> Bool {
         guard let address = URL(string: url) else {
             throw ChatError(.unavailable, "apps.connections.open answered a URL that is not one: \(url)")
         }
         let socket = try await SlackWebSocket.connect(to: address)
         do {
-            try await socket.session { text, sender in self.take(text, answering: sender, delivering: inbox) }
+            return try await socket.session { text, sender in self.take(text, answering: sender, delivering: inbox) }
         } catch {
             throw ChatError(.unavailable, "the Socket Mode connection failed: \(error)")
         }

@@ -72,22 +72,26 @@ struct SlackWebSocket: Sendable {
     }
 
     /// Calls `receive` with each text message until the server closes the connection or
-    /// `receive` says to stop; `send` writes text messages meanwhile, from any task. The
-    /// connection is closed on return, with the closing handshake when the task is cancelled
-    /// (the server stopping).
-    func session(_ receive: (_ text: String, _ send: Sender) async throws -> Bool) async throws {
+    /// `receive` says to stop (then returns true); `send` writes text messages meanwhile, from any
+    /// task. The connection is closed on return, with the closing handshake when the task is
+    /// cancelled (the server stopping).
+    func session(_ receive: (_ text: String, _ send: Sender) async throws -> Bool) async throws -> Bool {
         try await channel.executeThenClose { inbound, outbound in
             let sender = Sender(outbound: outbound)
             do {
                 for try await frame in inbound {
                     switch frame.opcode {
                     case .text:
-                        guard try await receive(String(buffer: frame.unmaskedData), sender) else { return await sender.close() }
+                        guard try await receive(String(buffer: frame.unmaskedData), sender) else {
+                            await sender.close()
+                            return true
+                        }
                     case .ping:
                         try await outbound.write(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(),
                                                                 data: frame.unmaskedData))
                     case .connectionClose:
-                        return await sender.close()
+                        await sender.close()
+                        return false
                     default:
                         continue
                     }
@@ -95,6 +99,7 @@ struct SlackWebSocket: Sendable {
             } catch where Task.isCancelled {}
             // Written by a task that is not cancelled: a cancelled one cannot write.
             if Task.isCancelled { await Task { await sender.close() }.value }
+            return false
         }
     }
 
