@@ -39,15 +39,27 @@ struct ChatServeTests {
         return slack.calls("chat.postMessage")
     }
 
-    @Test("A message in a watched channel is checked and answered in its thread; a button approves a waiting run")
-    func slack() async throws {
-        let slack = try await FakeSlack()
+    /// `automator serve` whose configuration has the bad-ips feed and `chat` (the section's body,
+    /// indented), and the folder that holds them.
+    static func serve(chat: String) async throws -> (ServerProcess, TemporaryFolder) {
         let folder = try TemporaryFolder()
         try folder.write("feeds/bad.txt", "203.0.113.45 C2 of the Acme campaign\n")
         try folder.write("automator.yml", """
             feeds:
               - { name: bad-ips, path: feeds/bad.txt, verdict: malicious }
             chat:
+
+            """ + chat)
+        let server = try await ServerProcess.start(
+            data: folder.url.appendingPathComponent("data"), scripts: Self.scripts,
+            arguments: ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path])
+        return (server, folder)
+    }
+
+    @Test("A message in a watched channel is checked and answered in its thread; a button approves a waiting run")
+    func slack() async throws {
+        let slack = try await FakeSlack()
+        let (server, folder) = try await Self.serve(chat: """
               roles:
                 approver: [alice]
               slack:
@@ -55,9 +67,7 @@ struct ChatServeTests {
                 bot_token: \(FakeSlack.token)
                 api_url: \(slack.apiURL)
             """)
-        let server = try await ServerProcess.start(
-            data: folder.url.appendingPathComponent("data"), scripts: Self.scripts,
-            arguments: ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path])
+        defer { withExtendedLifetime(folder) {} }
 
         // A forged request is refused; Slack's challenge is answered.
         let forged = Self.message("!ip 203.0.113.45", ts: "1700000001.000100", event: "Ev0")
@@ -130,20 +140,13 @@ struct ChatServeTests {
         let slack = try await FakeSlack()
         let socket = try await FakeSlackSocket()
         slack.state.withLock { $0.socketURL = { socket.url } }
-        let folder = try TemporaryFolder()
-        try folder.write("feeds/bad.txt", "203.0.113.45 C2 of the Acme campaign\n")
-        try folder.write("automator.yml", """
-            feeds:
-              - { name: bad-ips, path: feeds/bad.txt, verdict: malicious }
-            chat:
+        let (server, folder) = try await Self.serve(chat: """
               slack:
                 bot_token: \(FakeSlack.token)
                 app_token: \(FakeSlack.appToken)
                 api_url: \(slack.apiURL)
             """)
-        let server = try await ServerProcess.start(
-            data: folder.url.appendingPathComponent("data"), scripts: Self.scripts,
-            arguments: ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path])
+        defer { withExtendedLifetime(folder) {} }
         let deadline = Date().addingTimeInterval(20)
         while socket.connections == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         #expect(socket.connections == 1)

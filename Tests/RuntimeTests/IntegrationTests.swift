@@ -225,21 +225,26 @@ struct IntegrationTests {
         integrations.shutdown()
     }
 
-    @Test("Over its quota, lookups wait their turn and all complete")
-    func quota() async throws {
-        let log = Log()
-        let server = try await Self.servers(log)
-        defer { server.stop() }
-        let folder = try Self.folder(with: "slow", """
+    /// An integration with the quota `rate` (`per_second = 2`) whose lookups ask VirusTotal's path.
+    static func slow(_ server: LoopbackServer, rate: String) throws -> ScratchFolder {
+        try folder(with: "slow", """
             return integration {
               name = "Slow", config = { base_url = "\(server.url)/api/v3", api_key = { secret = true } },
-              rate = { per_second = 2 },
+              rate = { \(rate) },
               reputation = { ip = function(ip, config)
                 http.get(config.base_url .. "/ip_addresses/" .. ip, { headers = { ["x-apikey"] = config.api_key } })
                 return { score = "benign", reason = "asked" }
               end },
             }
             """)
+    }
+
+    @Test("Over its quota, lookups wait their turn and all complete")
+    func quota() async throws {
+        let log = Log()
+        let server = try await Self.servers(log)
+        defer { server.stop() }
+        let folder = try Self.slow(server, rate: "per_second = 2")
         let integrations = await Integrations(folder: folder.path, settings: ["slow": .init(values: ["api_key": Self.key])],
                                               environment: [:], logger: Self.logger)
         let started = ContinuousClock.now
@@ -259,16 +264,7 @@ struct IntegrationTests {
         let log = Log()
         let server = try await Self.servers(log)
         defer { server.stop() }
-        let folder = try Self.folder(with: "slow", """
-            return integration {
-              name = "Slow", config = { base_url = "\(server.url)/api/v3", api_key = { secret = true } },
-              rate = { per_minute = 3 },
-              reputation = { ip = function(ip, config)
-                http.get(config.base_url .. "/ip_addresses/" .. ip, { headers = { ["x-apikey"] = config.api_key } })
-                return { score = "benign", reason = "asked" }
-              end },
-            }
-            """)
+        let folder = try Self.slow(server, rate: "per_minute = 3")
         let data = try ScratchFolder()
         let store = try SQLiteStore(folder: data.path)
         func worker() async -> Integrations {
