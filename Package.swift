@@ -22,6 +22,8 @@ let package = Package(
         // (URLSession links libcurl and some forty shared libraries: 6.5 ms on every start.)
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // Socket Mode's CONNECT through an outbound proxy (already built for async-http-client).
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         // STARTTLS for the smtp module (the http module's TLS comes through async-http-client).
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.30.0"),
         // The configuration file (`--config automator.yml`), with line numbers for its errors.
@@ -62,6 +64,7 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]

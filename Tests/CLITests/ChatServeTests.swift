@@ -41,7 +41,7 @@ struct ChatServeTests {
 
     /// `automator serve` whose configuration has the bad-ips feed and `chat` (the section's body,
     /// indented), and the folder that holds them.
-    static func serve(chat: String) async throws -> (ServerProcess, TemporaryFolder) {
+    static func serve(chat: String, environment: [String: String] = [:]) async throws -> (ServerProcess, TemporaryFolder) {
         let folder = try TemporaryFolder()
         try folder.write("feeds/bad.txt", "203.0.113.45 C2 of the Acme campaign\n")
         try folder.write("automator.yml", """
@@ -51,7 +51,7 @@ struct ChatServeTests {
 
             """ + chat)
         let server = try await ServerProcess.start(
-            data: folder.url.appendingPathComponent("data"), scripts: Self.scripts,
+            data: folder.url.appendingPathComponent("data"), scripts: Self.scripts, environment: environment,
             arguments: ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path])
         return (server, folder)
     }
@@ -135,17 +135,19 @@ struct ChatServeTests {
         _ = await server.waitForExit()
     }
 
-    @Test("Over Socket Mode: no address Slack must reach, the same answers, envelopes acknowledged")
+    @Test("Over Socket Mode, through the company's proxy: no address Slack must reach, the same answers")
     func socketMode() async throws {
         let slack = try await FakeSlack()
         let socket = try await FakeSlackSocket()
-        slack.state.withLock { $0.socketURL = { socket.url } }
+        // Names only the proxy can reach: the Web API and the WebSocket go through it, or nowhere.
+        slack.state.withLock { $0.socketURL = { "ws://wss-primary.slack.test:\(socket.port)/link/?ticket=1" } }
+        let proxy = try await LoopbackProxy()
         let (server, folder) = try await Self.serve(chat: """
               slack:
                 bot_token: \(FakeSlack.token)
                 app_token: \(FakeSlack.appToken)
-                api_url: \(slack.apiURL)
-            """)
+                api_url: http://slack.test:\(URL(string: slack.url)!.port!)/api
+            """, environment: ["HTTP_PROXY": proxy.url])
         defer { withExtendedLifetime(folder) {} }
         let deadline = Date().addingTimeInterval(20)
         while socket.connections == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
@@ -157,6 +159,8 @@ struct ChatServeTests {
         #expect(answers.first?.arguments["thread_ts"] == "1700000002.000200")
         #expect(answers.first?.arguments["text"]?.contains("C2 of the Acme campaign") == true, "\(answers)")
         #expect(socket.received.contains(#"{"envelope_id":"env-1"}"#), "\(socket.received)")
+        #expect(proxy.requests.contains("CONNECT wss-primary.slack.test:\(socket.port) HTTP/1.1"), "\(proxy.requests)")
+        #expect(proxy.requests.contains { $0.hasPrefix("CONNECT slack.test:") }, "\(proxy.requests)")
         // Without a signing secret, nothing is taken over HTTP, however it is signed.
         #expect(try await server.call("POST", "/slack/events", body: command, credentials: .none,
                                       headers: Self.signed(command)).status == 401)

@@ -237,7 +237,7 @@ struct SlackWebAPITests {
         }
         #expect(other.state.withLock { $0.downloads } == 0)
         let carries = SlackWebAPI(configuration: SlackConfiguration(signingSecret: "", botToken: ""),
-                                  client: SlackWebAPI.sharedClient).carriesToken
+                                  clients: SlackWebAPI.sharedClients).carriesToken
         #expect(carries("https://files.slack.com/files-pri/T0-F0/report.csv"))
         #expect(!carries("https://evilslack.com/files-pri/T0-F0/report.csv"))
     }
@@ -272,11 +272,10 @@ struct SlackWebAPITests {
 
     @Test("Slack unreachable is .unavailable; the adapter uses the HTTP client it is given")
     func unreachable() async throws {
-        let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-                                configuration: HTTPClient.Configuration(timeout: .init(connect: .milliseconds(300))))
+        let client = HTTPClients(configuration: HTTPClient.Configuration(timeout: .init(connect: .milliseconds(300))))
         let adapter = SlackAdapter(configuration: SlackConfiguration(signingSecret: "s", botToken: FakeSlack.token,
                                                                      apiURL: "http://127.0.0.1:1/api"),
-                                   httpClient: client, logger: Self.logger)
+                                   http: client, logger: Self.logger)
         let start = ContinuousClock.now
         let error = await Self.chatError { try await adapter.run(delivering: RecordingInbox()) }
         try await client.shutdown()

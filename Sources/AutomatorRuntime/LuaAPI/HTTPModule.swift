@@ -50,12 +50,10 @@ public struct HTTPModule: HostModule {
     /// not allowed, so the script sees the 3xx and decides. Connections per host are bounded,
     /// well above the default of 8 with which a few slow calls starved every other run's calls
     /// to that host.
-    static let client = HTTPClient(
-        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-        configuration: HTTPClient.Configuration(
-            redirectConfiguration: .disallow,
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)),
-        backgroundActivityLogger: Logger(label: "automator.http") { _ in SwiftLogNoOpLogHandler() })
+    /// Through the environment's proxy (`OutboundProxy`) where it names one.
+    static let clients = HTTPClients(configuration: HTTPClient.Configuration(
+        redirectConfiguration: .disallow,
+        connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
 
     public init(allowedHosts: [String], secrets: [String: String] = [:], retry: RetryPolicy = .none) {
         self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
@@ -110,7 +108,7 @@ public struct HTTPModule: HostModule {
                 let response: HTTPClientResponse
                 let body: ByteBuffer
                 do {
-                    response = try await Self.client.execute(request, timeout: timeout)
+                    response = try await Self.clients.client(for: request.url).execute(request, timeout: timeout)
                     body = try await response.body.collect(upTo: Self.maximumBody)
                 } catch let error as NIOTooManyBytesError {
                     _ = error

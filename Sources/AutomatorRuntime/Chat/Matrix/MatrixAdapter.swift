@@ -1,4 +1,3 @@
-public import AsyncHTTPClient
 import Foundation
 public import Logging
 import NIOCore
@@ -50,17 +49,18 @@ public final class MatrixAdapter: ChatAdapter {
     ///     stays so across its restarts (its machine and data folder): each worker logs in as a
     ///     device of its own. A homeserver may end the other sessions of a device that logs in
     ///     again, so workers sharing one would log each other out.
-    ///   - httpClient: the client for the homeserver's requests; the shared one by default.
+    ///   - http: the clients for the homeserver's requests (through the environment's proxy); the
+    ///     shared ones by default.
     public convenience init(configuration: MatrixConfiguration, state: any ChatStateStore, deviceOwner: String? = nil,
-                            httpClient: HTTPClient = .shared,
+                            http: HTTPClients = .shared,
                             logger: Logger = Logger(label: "automator.matrix") { _ in SwiftLogNoOpLogHandler() })
     {
-        self.init(configuration: configuration, state: state, deviceOwner: deviceOwner, httpClient: httpClient,
+        self.init(configuration: configuration, state: state, deviceOwner: deviceOwner, http: http,
                   logger: logger, longestRetryDelay: .seconds(30))
     }
 
     init(configuration: MatrixConfiguration, state: any ChatStateStore, deviceOwner: String? = nil,
-         httpClient: HTTPClient = .shared, logger: Logger, longestRetryDelay: Duration)
+         http: HTTPClients = .shared, logger: Logger, longestRetryDelay: Duration)
     {
         self.configuration = configuration
         store = state
@@ -68,7 +68,7 @@ public final class MatrixAdapter: ChatAdapter {
         self.logger = logger
         self.longestRetryDelay = longestRetryDelay
         let token = if case .accessToken(let token) = configuration.credential { token } else { String?.none }
-        client = MatrixClient(homeserver: configuration.homeserver, http: httpClient, accessToken: token)
+        client = MatrixClient(homeserver: configuration.homeserver, http: http, accessToken: token)
     }
 
     public var me: ChatUser? { state.withLock { $0.me } }

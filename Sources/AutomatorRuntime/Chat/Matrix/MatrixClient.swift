@@ -8,7 +8,7 @@ import Synchronization
 /// the homeserver's rate limits waited out, its refusals turned into `ChatError`s.
 final class MatrixClient: Sendable {
     let homeserver: String
-    private let http: HTTPClient
+    private let http: HTTPClients
     private let accessToken: Mutex<String?>
 
     /// How often a request the homeserver rate-limits is sent, and the longest wait between two.
@@ -17,7 +17,7 @@ final class MatrixClient: Sendable {
     /// The largest JSON answer read (a first `/sync` of a busy account is a few MiB).
     static let maximumAnswer = 64 << 20
 
-    init(homeserver: String, http: HTTPClient, accessToken: String?) {
+    init(homeserver: String, http: HTTPClients, accessToken: String?) {
         self.homeserver = homeserver
         self.http = http
         self.accessToken = Mutex(accessToken)
@@ -79,7 +79,7 @@ final class MatrixClient: Sendable {
         var attempt = 1
         while true {
             let response: HTTPClientResponse
-            do { response = try await http.execute(request, timeout: timeout) } catch {
+            do { response = try await http.client(for: request.url).execute(request, timeout: timeout) } catch {
                 throw unreachable(method, path, error)
             }
             if (200..<300).contains(response.status.code) || passing.contains(response.status.code) { return response }

@@ -1,4 +1,3 @@
-public import AsyncHTTPClient
 public import Logging
 import Synchronization
 
@@ -42,17 +41,17 @@ public final class SlackAdapter: ChatAdapter {
     }
 
     /// - Parameters:
-    ///   - httpClient: the client for the Web API and files; by default one shared by every
-    ///     Slack adapter. One passed in must follow no redirect: a redirect would carry the bot
-    ///     token along.
+    ///   - http: the clients for the Web API and files; by default those shared by every Slack
+    ///     adapter. Those passed in must follow no redirect: a redirect would carry the bot token
+    ///     along.
     ///   - answerWithin: the longest an event's 200 waits for the bot to have stored the message
     ///     (`handOver`); below Slack's 3 seconds.
-    public init(configuration: SlackConfiguration, httpClient: HTTPClient? = nil, answerWithin: Duration = .seconds(2),
+    public init(configuration: SlackConfiguration, http: HTTPClients? = nil, answerWithin: Duration = .seconds(2),
                 logger: Logger)
     {
         self.configuration = configuration
         deadlines = SlackDeadlines(within: answerWithin)
-        api = SlackWebAPI(configuration: configuration, client: httpClient ?? SlackWebAPI.sharedClient)
+        api = SlackWebAPI(configuration: configuration, clients: http ?? SlackWebAPI.sharedClients)
         directory = SlackDirectory(api: api, logger: logger)
         self.logger = logger
     }

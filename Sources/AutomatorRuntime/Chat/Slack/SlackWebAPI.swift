@@ -8,12 +8,9 @@ import NIOHTTP1
 /// to its file URLs. An answer with `ok: false` becomes a `ChatError`; a 429 is tried again after
 /// its `Retry-After`, a few times.
 struct SlackWebAPI: Sendable {
-    /// One client for the process, never shut down. It follows no redirect, so the bot token
-    /// cannot be carried to a host that is not Slack's.
-    static let sharedClient = HTTPClient(
-        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow),
-        backgroundActivityLogger: Logger(label: "automator.slack") { _ in SwiftLogNoOpLogHandler() })
+    /// The process's clients (through the environment's proxy where it names one). They follow
+    /// no redirect, so the bot token cannot be carried to a host that is not Slack's.
+    static let sharedClients = HTTPClients(configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
 
     /// Tries of one call when Slack keeps answering 429.
     static let attempts = 4
@@ -24,7 +21,7 @@ struct SlackWebAPI: Sendable {
     static let maximumAnswer = 8 << 20
 
     let configuration: SlackConfiguration
-    let client: HTTPClient
+    let clients: HTTPClients
 
     /// Calls `method` with form-encoded `arguments`, the content type every method takes, with
     /// the bot token unless `token` is another; an error code in `harmless` counts as success.
@@ -78,7 +75,7 @@ struct SlackWebAPI: Sendable {
         var attempt = 1
         while true {
             let response: HTTPClientResponse
-            do { response = try await client.execute(request, timeout: Self.timeout) } catch {
+            do { response = try await clients.client(for: request.url).execute(request, timeout: Self.timeout) } catch {
                 throw ChatError(.unavailable, "Slack \(what): \(error)")
             }
             guard response.status == .tooManyRequests else { return response }

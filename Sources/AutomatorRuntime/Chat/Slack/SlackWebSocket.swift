@@ -1,12 +1,14 @@
 import Foundation
 import NIOCore
+import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import NIOWebSocket
 
 /// A WebSocket client connection (RFC 6455) on SwiftNIO, for Socket Mode: `ws://` or `wss://`
-/// (TLS, the system's trust roots), fragmented messages joined, pings answered, frames masked
+/// (TLS, the system's trust roots), through the environment's proxy where it names one (a
+/// CONNECT tunnel, `OutboundProxy`), fragmented messages joined, pings answered, frames masked
 /// as a client's must be. No dependency of its own: swift-nio has the protocol.
 struct SlackWebSocket: Sendable {
     /// The largest message taken, fragments joined (Slack's envelopes are a few kilobytes).
@@ -20,7 +22,9 @@ struct SlackWebSocket: Sendable {
     }
 
     /// Connects to `url` and upgrades to a WebSocket.
-    static func connect(to url: URL, timeout: TimeAmount = .seconds(10)) async throws(ChatError) -> SlackWebSocket {
+    static func connect(to url: URL, proxy: OutboundProxy = .environment, timeout: TimeAmount = .seconds(10))
+        async throws(ChatError) -> SlackWebSocket
+    {
         guard let scheme = url.scheme?.lowercased(), scheme == "ws" || scheme == "wss", let host = url.host,
               !host.isEmpty
         else {
@@ -31,12 +35,19 @@ struct SlackWebSocket: Sendable {
         var path = url.path.isEmpty ? "/" : url.path
         if let query = url.query { path += "?" + query }
         let target = path
+        let through = proxy.server(scheme: scheme, host: host)
         do {
             let tls = secure ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
             let upgrade: EventLoopFuture<Upgrade> = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(timeout)
-                .connect(host: host, port: port) { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                .connect(host: through?.host ?? host, port: through?.port ?? port) { channel in
+                    // The initializer returns before the connection is made: the tunnel and the
+                    // upgrade are what its future's future waits for, `timeout` at most (a server
+                    // that takes the connection and never answers would hold the bot forever).
+                    let deadline = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+                    return channel.eventLoop.makeCompletedFuture {
+                        try tunnel(channel, through: through, to: host, port: port, within: timeout)
+                    }.map { tunnel in tunnel.flatMapThrowing {
                         if let tls {
                             try channel.pipeline.syncOperations.addHandler(
                                 try NIOSSLClientHandler(context: tls, serverHostname: host))
@@ -58,7 +69,7 @@ struct SlackWebSocket: Sendable {
                             notUpgradingCompletionHandler: { channel in channel.eventLoop.makeSucceededFuture(.refused) })
                         return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
                             configuration: .init(upgradeConfiguration: configuration))
-                    }
+                    }.flatMap { $0 }.always { _ in deadline.cancel() } }
                 }
             switch try await upgrade.get() {
             case .upgraded(let channel): return SlackWebSocket(channel: channel)
@@ -67,7 +78,33 @@ struct SlackWebSocket: Sendable {
         } catch let error as ChatError {
             throw error
         } catch {
-            throw ChatError(.unavailable, "cannot open the WebSocket to \(host): \(error)")
+            throw ChatError(.unavailable, "cannot open the WebSocket to \(host)"
+                + (through.map { " through the proxy \($0)" } ?? "") + ": \(error)")
+        }
+    }
+
+    /// Asks `proxy` for a tunnel to `host:port` (`CONNECT`) once `channel` is connected to it;
+    /// the future succeeds when the tunnel is open, at once without a proxy. The CONNECT's
+    /// handlers have left the pipeline by then.
+    private static func tunnel(_ channel: any Channel, through proxy: OutboundProxy.Server?, to host: String, port: Int,
+                               within timeout: TimeAmount) throws -> EventLoopFuture<Void>
+    {
+        guard let proxy else { return channel.eventLoop.makeSucceededVoidFuture() }
+        let opened = channel.eventLoop.makePromise(of: Void.self)
+        var headers = HTTPHeaders()
+        if let authorization = OutboundProxy.authorization(proxy) { headers.add(name: "Proxy-Authorization", value: authorization) }
+        let handlers: [(String, any ChannelHandler)] = [
+            ("proxy-encoder", HTTPRequestEncoder()),
+            ("proxy-decoder", ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes))),
+            ("proxy-connect", NIOHTTP1ProxyConnectHandler(targetHost: host, targetPort: port, headers: headers,
+                                                          deadline: .now() + timeout, promise: opened)),
+        ]
+        for (name, handler) in handlers { try channel.pipeline.syncOperations.addHandler(handler, name: name) }
+        // The CONNECT handler removes itself once the tunnel is open; the HTTP codec is ours to remove.
+        return opened.futureResult.flatMap {
+            channel.pipeline.removeHandler(name: "proxy-decoder")
+        }.flatMap {
+            channel.pipeline.removeHandler(name: "proxy-encoder")
         }
     }
 

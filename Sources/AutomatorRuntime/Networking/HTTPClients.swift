@@ -1,0 +1,49 @@
+public import AsyncHTTPClient
+import Foundation
+import Logging
+
+/// HTTP clients of one configuration, one a proxy (AsyncHTTPClient takes one proxy a client):
+/// `client(for:)` gives the one a URL goes through, by `OutboundProxy`. Made once for the
+/// process, never shut down.
+public final class HTTPClients: Sendable {
+    private let configuration: HTTPClient.Configuration
+    private let proxy: OutboundProxy
+    private let direct: HTTPClient
+    private let proxied = Locked<[OutboundProxy.Server: HTTPClient]>([:])
+
+    /// The default configuration: what Matrix uses.
+    public static let shared = HTTPClients(configuration: HTTPClient.Configuration())
+
+    public init(configuration: HTTPClient.Configuration, proxy: OutboundProxy = .environment) {
+        self.configuration = configuration
+        self.proxy = proxy
+        direct = Self.make(configuration)
+    }
+
+    /// The client `url` goes through.
+    public func client(for url: String) -> HTTPClient {
+        guard let parsed = URL(string: url), let scheme = parsed.scheme, let host = parsed.host,
+              let server = proxy.server(scheme: scheme, host: host)
+        else { return direct }
+        return proxied.withLock { clients in
+            if let client = clients[server] { return client }
+            var configuration = self.configuration
+            configuration.proxy = .server(host: server.host, port: server.port,
+                                          authorization: server.username.map { .basic(username: $0, password: server.password ?? "") })
+            let client = Self.make(configuration)
+            clients[server] = client
+            return client
+        }
+    }
+
+    /// For clients made for a while (a test's): the shared ones live as long as the process.
+    public func shutdown() async throws {
+        try await direct.shutdown()
+        for client in proxied.withLock({ Array($0.values) }) { try await client.shutdown() }
+    }
+
+    private static func make(_ configuration: HTTPClient.Configuration) -> HTTPClient {
+        HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration,
+                   backgroundActivityLogger: Logger(label: "automator.http") { _ in SwiftLogNoOpLogHandler() })
+    }
+}

@@ -1,0 +1,71 @@
+@testable import AutomatorRuntime
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import Testing
+import TestSupport
+
+@Suite("Outbound HTTP through the environment's proxy: HTTPS_PROXY, HTTP_PROXY, NO_PROXY", .timeLimit(.minutes(1)))
+struct OutboundProxyTests {
+    @Test("The variables are read as curl reads them; loopback and NO_PROXY's hosts are reached directly")
+    func reading() {
+        let proxy = OutboundProxy(environment: [
+            "HTTPS_PROXY": "http://alice:s%40cret@proxy.corp:3128", "http_proxy": "plain.corp",
+            "HTTP_PROXY": "ignored.corp:1", "NO_PROXY": " .internal.corp, vault.example ,10.1.2.3",
+        ])
+        let secure = OutboundProxy.Server(host: "proxy.corp", port: 3128, username: "alice", password: "s@cret")
+        #expect(proxy.server(scheme: "https", host: "www.virustotal.com") == secure)
+        #expect(proxy.server(scheme: "wss", host: "wss-primary.slack.com") == secure)
+        #expect(proxy.server(scheme: "http", host: "urlhaus.example") == OutboundProxy.Server(host: "plain.corp", port: 1080))
+        for direct in ["misp.internal.corp", "internal.corp", "vault.example", "api.vault.example", "10.1.2.3",
+                       "127.0.0.1", "localhost", "[::1]"] {
+            #expect(proxy.server(scheme: "https", host: direct) == nil, "\(direct)")
+        }
+        #expect(proxy.server(scheme: "https", host: "notvault.example") == secure, "a suffix of a name is not its domain")
+        #expect("\(secure)" == "proxy.corp:3128", "no password in logs")
+        #expect(OutboundProxy.authorization(secure) == "Basic " + Data("alice:s@cret".utf8).base64EncodedString())
+        #expect(OutboundProxy(environment: ["HTTPS_PROXY": "socks5://proxy:1080"]).https == nil)
+        #expect(OutboundProxy(environment: ["HTTPS_PROXY": "http://p:1", "NO_PROXY": "*"]).server(scheme: "https", host: "x") == nil)
+        #expect(OutboundProxy(environment: [:]).server(scheme: "https", host: "x") == nil)
+    }
+
+    @Test("HTTP goes through the proxy, which alone can reach a host that does not resolve")
+    func http() async throws {
+        let router = Router()
+        router.get("/api/v3/ip_addresses/{ip}") { _, context in "asked about \(context.parameters.get("ip") ?? "")" }
+        let api = try await LoopbackServer(router)
+        defer { api.stop() }
+        let proxy = try await LoopbackProxy()
+        let clients = HTTPClients(configuration: HTTPClient.Configuration(),
+                                  proxy: OutboundProxy(environment: ["HTTP_PROXY": proxy.url]))
+        let url = "http://virustotal.test:\(api.port)/api/v3/ip_addresses/198.51.100.7"
+        let response = try await clients.client(for: url).execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+        #expect(String(buffer: try await response.body.collect(upTo: 1024)) == "asked about 198.51.100.7")
+        #expect(proxy.requests == ["CONNECT virustotal.test:\(api.port) HTTP/1.1"], "a tunnel, as for https")
+        // Loopback is reached directly.
+        let local = "http://127.0.0.1:\(api.port)/api/v3/ip_addresses/192.0.2.1"
+        _ = try await clients.client(for: local).execute(HTTPClientRequest(url: local), timeout: .seconds(10))
+        #expect(proxy.requests.count == 1)
+        try await clients.shutdown()
+    }
+
+    @Test("Socket Mode's WebSocket is a CONNECT tunnel; a proxy that wants credentials gets them, or says so")
+    func socketMode() async throws {
+        let socket = try await FakeSlackSocket()
+        let proxy = try await LoopbackProxy(credentials: "soc:hunter2")
+        let url = try #require(URL(string: "ws://wss-primary.slack.test:\(socket.port)/link/?ticket=1"))
+        let through = OutboundProxy(environment: ["HTTP_PROXY": "http://soc:hunter2@127.0.0.1:\(proxy.port)"])
+        let connection = try await SlackWebSocket.connect(to: url, proxy: through)
+        let greeting = Task { try await connection.session { text, _ in !text.contains("hello") } }
+        #expect(try await greeting.value, "the hello arrived through the tunnel")
+        #expect(proxy.requests == ["CONNECT wss-primary.slack.test:\(socket.port) HTTP/1.1"])
+
+        let refused = OutboundProxy(environment: ["HTTP_PROXY": proxy.url])
+        do {
+            _ = try await SlackWebSocket.connect(to: url, proxy: refused)
+            Issue.record("the proxy let a request without credentials through")
+        } catch {
+            #expect(error.description.contains("through the proxy 127.0.0.1:\(proxy.port)"), "\(error)")
+        }
+    }
+}
