@@ -93,7 +93,7 @@ public struct APIServer {
         let token = try loadToken()
         let ledger = try await IncidentLedger(store: store)
         let integrations = await Integrations(folder: configuration.scriptsFolder + "/integrations",
-                                              settings: configuration.intel.integrations, logger: logger)
+                                              settings: configuration.intel.integrations, quotas: store, logger: logger)
         let feeds = FeedSet(configuration.intel.feeds, logger: logger)
         let reputation = ReputationService(feeds: feeds, integrations: integrations, cache: store,
                                            ttl: configuration.intel.cacheTTL)

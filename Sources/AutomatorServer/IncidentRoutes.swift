@@ -77,10 +77,9 @@ struct IncidentRoutes: Sendable {
     @Sendable func update(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try Self.incident(in: context)
         let body = try await Self.body(of: request, what: "change")
-        let by = ((try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any])?["by"] as? String
         do {
-            let incident = try await service.update(try IncidentChange(id, json: body),
-                                                    by: by.map { "api:\($0)" } ?? Self.actor(request))
+            let (change, by) = try IncidentChange.asked(id, json: body)
+            let incident = try await service.update(change, by: by.map { "api:\($0)" } ?? Self.actor(request))
             return .json(IncidentJSON.forAPI(incident))
         } catch {
             throw APIError(error)

@@ -47,7 +47,7 @@ struct ActionCommand: AsyncParsableCommand {
                 let chat = try config.map { try ChatConfiguration(file: $0) } ?? ChatConfiguration()
                 let store = try SQLiteStore(folder: data)
                 let integrations = await Integrations(folder: scripts + "/integrations", settings: intel.integrations,
-                                                      logger: logger)
+                                                      quotas: store, logger: logger)
                 defer { integrations.shutdown() }
                 let service = ActionService(integrations: integrations, store: store, configuration: actions, logger: logger)
                 let result = try await body(service, chat)

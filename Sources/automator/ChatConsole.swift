@@ -34,7 +34,8 @@ final class ChatConsole: Sendable {
         let intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
         store = try SQLiteStore(folder: data)
         ledger = try await IncidentLedger(store: store)
-        integrations = await Integrations(folder: scripts + "/integrations", settings: intel.integrations, logger: logger)
+        integrations = await Integrations(folder: scripts + "/integrations", settings: intel.integrations, quotas: store,
+                                          logger: logger)
         reputation = ReputationService(feeds: FeedSet(intel.feeds, logger: logger), integrations: integrations,
                                            cache: store, ttl: intel.cacheTTL)
         console = ConsoleAdapter(user: user, lines: lines, write: write, afterEach: afterEach)

@@ -11,7 +11,8 @@ struct CheckCommand: AsyncParsableCommand {
             runtime does not define is a typo or a missing local (incidnets.find, a helper \
             declared below its use), and assigning a global is a missing local. Playbooks and \
             chat commands are read as serve reads them: no run, an unknown match field, a bad \
-            sla, a name taken twice. With --config, integrations are loaded with their settings: one whose \
+            sla, a name taken twice. With --config, the file is read as serve reads it (every section: \
+            intel, chat, actions, store), and integrations are loaded with their settings: one whose \
             required setting is missing (serve would leave it out), a configured integration \
             with no script, and an actions.run("integration.action") no usable integration \
             declares are problems too. Nothing runs but what serve runs to read a \
@@ -36,7 +37,7 @@ struct CheckCommand: AsyncParsableCommand {
                                valueName: "folder"))
     var scripts = "scripts"
 
-    @Option(help: ArgumentHelp("The configuration file serve is given, to check the integrations' settings.",
+    @Option(help: ArgumentHelp("The configuration file serve is given, to check it and the integrations' settings.",
                                valueName: "file.yml"))
     var config: String?
 
@@ -47,14 +48,25 @@ struct CheckCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration: IntelConfiguration?
-        do { configuration = try config.map { try IntelConfiguration(file: $0) } } catch {
-            throw ValidationError("\(error)")
+        // Every section serve reads: a mistake in chat or store would otherwise be found at the
+        // deploy, when serve refuses to start.
+        var problems: [String] = []
+        var configuration: IntelConfiguration?
+        if let config {
+            do { configuration = try IntelConfiguration(file: config) } catch { problems.append("\(error)") }
+            let sections: [(String) throws -> Void] = [
+                { _ = try ChatConfiguration(file: $0) }, { _ = try ActionConfiguration(file: $0) },
+                { _ = try StoreConfiguration(file: $0) },
+            ]
+            for read in sections {
+                // A file that does not parse fails every section alike: said once.
+                do { try read(config) } catch where !problems.contains("\(error)") { problems.append("\(error)") }
+            }
         }
         let files = ScriptChecker.files(in: paths.isEmpty ? [scripts] : paths)
         guard !files.isEmpty else { throw ValidationError("no .lua files under \(paths.joined(separator: ", "))") }
         let checker = ScriptChecker(scripts: scripts, configuration: configuration, configurationFile: config)
-        let problems = await checker.check(files)
+        problems += await checker.check(files).map(\.description)
         for problem in problems { print(problem) }
         let checked = "\(files.count) file\(files.count == 1 ? "" : "s") checked"
         guard problems.isEmpty else {

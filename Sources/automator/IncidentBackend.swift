@@ -140,7 +140,7 @@ enum IncidentBackend {
             return try await client.call("PATCH", "/api/v1/incidents/\(id)", body: body.text)
         case .store(let service, _, _):
             do {
-                return IncidentJSON.forAPI(try await service.update(try IncidentChange(id, json: Array(change.text.utf8)),
+                return IncidentJSON.forAPI(try await service.update(try IncidentChange.asked(id, json: Array(change.text.utf8)).change,
                                                                     by: Self.actor))
             } catch {
                 throw CommandFailure("\(error)")

@@ -364,8 +364,9 @@ extension IncidentCommand {
             abstract: "Close an incident, saying why; journaled on it.",
             discussion: """
                 The reason is kept on the incident and in its journal, and reports count it as \
-                resolved. A playbook run still waiting on the incident is left as it is (stop it \
-                with automator runs kill RUN); `update --status active` reopens the incident.
+                resolved. Its open tasks are cancelled and its playbook's run, if it still waits, \
+                is stopped, each journaled. `update --status active` reopens the incident; it \
+                restarts neither (automator playbook run NAME --incident INC-7 starts a playbook again).
 
                 Example:
                   automator incident close INC-7 --reason "false positive: an internal test mail"

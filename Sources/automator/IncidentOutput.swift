@@ -59,6 +59,7 @@ enum IncidentOutput {
             var done: Int
             var total: Int
             var overdue: Int
+            var cancelled: Int
         }
 
         struct Entry: Decodable {
@@ -189,16 +190,15 @@ enum IncidentOutput {
         return lines
     }
 
-    /// `tasks: 1/2 done, 1 overdue`, then a line per task: id, status, owner, due, title, answer.
+    /// `tasks: 1/3 done, 1 overdue, 1 cancelled`, then a line per task: id, status, owner, due, title,
+    /// answer.
     private static func taskLines(_ incident: API.Incident) -> String {
         guard let tasks = incident.tasks, let progress = incident.progress, !tasks.isEmpty else { return "tasks: none" }
         let summary = "tasks: \(progress.done)/\(progress.total) done"
             + (progress.overdue > 0 ? ", \(progress.overdue) overdue" : "")
+            + (progress.cancelled > 0 ? ", \(progress.cancelled) cancelled" : "")
         let rows = tasks.map { task in
-            let outcome = task.status == "done"
-                ? "answer: \(task.answer ?? "")" + (task.completedBy.map { " (\($0))" } ?? "")
-                : task.choices.isEmpty ? "" : "choices: " + task.choices.joined(separator: ", ")
-            return [task.id, task.status, task.owner ?? "-", task.status == "done" ? "-" : due(task), task.title, outcome]
+            [task.id, task.status, task.owner ?? "-", task.status == "open" ? due(task) : "-", task.title, outcome(task)]
         }
         return summary + "\n" + table(rows, indent: "  ")
     }
@@ -232,10 +232,21 @@ enum IncidentOutput {
         let tasks = try decode(API.Tasks.self, json).tasks
         guard !tasks.isEmpty else { return includingDone ? "no tasks" : "no open tasks" }
         return table([["ID", "INCIDENT", "OWNER", "DUE", "TITLE", "CHOICES"]] + tasks.map { task in
-            let done = task.status == "done"
-            return [task.id, task.incident, task.owner ?? "-", done ? "done" : due(task), short(task.title),
-                    done ? "answer: \(task.answer ?? "")" : task.choices.joined(separator: ", ")]
+            let open = task.status == "open"
+            return [task.id, task.incident, task.owner ?? "-", open ? due(task) : task.status, short(task.title),
+                    open ? task.choices.joined(separator: ", ") : outcome(task)]
         })
+    }
+
+    /// A task's answer and who gave it, or who cancelled it (by closing its incident); its
+    /// choices while it is open.
+    private static func outcome(_ task: API.Task) -> String {
+        let by = task.completedBy.map { " (\($0))" } ?? ""
+        switch task.status {
+        case "done": return "answer: \(task.answer ?? "")" + by
+        case "cancelled": return "cancelled" + by
+        default: return task.choices.isEmpty ? "" : "choices: " + task.choices.joined(separator: ", ")
+        }
     }
 
     /// `T-3 done: phishing`.

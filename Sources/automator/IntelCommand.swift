@@ -127,7 +127,7 @@ extension IntelCommand {
                 let intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
                 let store = try SQLiteStore(folder: data)
                 let integrations = await Integrations(folder: scripts + "/integrations", settings: intel.integrations,
-                                                      logger: logger)
+                                                      quotas: store, logger: logger)
                 let service = ReputationService(feeds: FeedSet(intel.feeds, logger: logger), integrations: integrations,
                                                 cache: store, ttl: intel.cacheTTL)
                 let verdict = await service.reputation(of: type, normal)

@@ -61,7 +61,7 @@ final class Investigation: Sendable {
         guard let journal = journal.withLock({ $0 }) else { return }
         let entry = JournalEntry(incident: incident, actor: actor, kind: .command,
                                  text: ([input] + output).joined(separator: "\n"))
-        let failure = ReplBot.wait { () async -> String? in
+        let failure = waitBlocking { () async -> String? in
             do { try await journal(entry) } catch { return "\(error)" }
             return nil
         }

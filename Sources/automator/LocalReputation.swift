@@ -8,7 +8,7 @@ enum LocalReputation {
     static func open(config: String?, scripts: String, logger: Logger) throws -> ReputationService? {
         guard let config else { return nil }
         let intel = try IntelConfiguration(file: config)
-        let integrations = ReplBot.wait {
+        let integrations = waitBlocking {
             await Integrations(folder: scripts + "/integrations", settings: intel.integrations, logger: logger)
         }
         return ReputationService(feeds: FeedSet(intel.feeds, logger: logger), integrations: integrations, cache: nil,

@@ -20,7 +20,7 @@ final class ReplBot: @unchecked Sendable {
     /// Says `said` to the bot; false if the bot could not be opened or did not answer.
     func say(_ said: String) -> Bool {
         let opened = bot
-        let result = Self.wait { [opening, channel] () async -> Result<any ReplBotBackend, any Error> in
+        let result = waitBlocking { [opening, channel] () async -> Result<any ReplBotBackend, any Error> in
             do {
                 let bot = if let opened { opened } else { try await opening() }
                 try await bot.say(said, in: channel)
@@ -42,19 +42,6 @@ final class ReplBot: @unchecked Sendable {
 
     func close() {
         guard let bot else { return }
-        Self.wait { await bot.close() }
-    }
-
-    /// Waits on this (the REPL's) thread for async work.
-    static func wait<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
-        let done = DispatchSemaphore(value: 0)
-        let result = Locked<T?>(nil)
-        Task {
-            let value = await body()
-            result.withLock { $0 = value }
-            done.signal()
-        }
-        done.wait()
-        return result.withLock { $0 }!
+        waitBlocking { await bot.close() }
     }
 }

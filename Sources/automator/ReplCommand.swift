@@ -110,18 +110,14 @@ struct ReplCommand: ParsableCommand {
             var served: String?
             if let investigation {
                 if case .server(let client) = try FolderAccess.open(data) {
-                    served = try ReplBot.wait { () async -> Result<String, CommandFailure> in
-                        do throws(CommandFailure) { return .success(try await investigation.attach(client, user: IncidentBackend.user)) } catch {
-                            return .failure(error)
-                        }
-                    }.get()
+                    served = try waitBlocking { () async throws(CommandFailure) in
+                        try await investigation.attach(client, user: IncidentBackend.user)
+                    }
                     console = ServerWarRoom(client: client, incident: investigation.incident,
                                             user: IncidentBackend.user ?? "you", write: write)
                 } else {
                     // The bot's console first: the REPL's `inc` is an incident of the same store.
-                    let opened = try ReplBot.wait { () async -> Result<ChatConsole, any Error> in
-                        do { return .success(try await investigation.open(opening)) } catch { return .failure(error) }
-                    }.get()
+                    let opened = try waitBlocking { () async throws(any Error) in try await investigation.open(opening) }
                     console = opened
                     modules = opened.modules
                 }

@@ -110,17 +110,8 @@ struct RunCommand: ParsableCommand {
         let trial = PlaybookTrial(file: file, source: source, incident: draft, scripts: scripts,
                                   modules: { access.modules(logger: logger, reputation: reputation) + [IncidentsModule(ledger: $0)] },
                                   limits: limits.limits)
-        let outcome = Locked<Result<Bool, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            let result: Result<Bool, any Error>
-            do { result = .success(try await trial.run()) } catch { result = .failure(error) }
-            outcome.withLock { $0 = result }
-            done.signal()
-        }
-        done.wait()
         do {
-            guard try outcome.withLock({ $0 })!.get() else { throw ExitCode.failure }
+            guard try waitBlocking({ () async throws(any Error) in try await trial.run() }) else { throw ExitCode.failure }
         } catch let exit as ExitCode {
             throw exit
         } catch {

@@ -39,15 +39,27 @@ struct ChatServeTests {
         return slack.calls("chat.postMessage")
     }
 
-    @Test("A message in a watched channel is checked and answered in its thread; a button approves a waiting run")
-    func slack() async throws {
-        let slack = try await FakeSlack()
+    /// `automator serve` whose configuration has the bad-ips feed and `chat` (the section's body,
+    /// indented), and the folder that holds them.
+    static func serve(chat: String) async throws -> (ServerProcess, TemporaryFolder) {
         let folder = try TemporaryFolder()
         try folder.write("feeds/bad.txt", "203.0.113.45 C2 of the Acme campaign\n")
         try folder.write("automator.yml", """
             feeds:
               - { name: bad-ips, path: feeds/bad.txt, verdict: malicious }
             chat:
+
+            """ + chat)
+        let server = try await ServerProcess.start(
+            data: folder.url.appendingPathComponent("data"), scripts: Self.scripts,
+            arguments: ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path])
+        return (server, folder)
+    }
+
+    @Test("A message in a watched channel is checked and answered in its thread; a button approves a waiting run")
+    func slack() async throws {
+        let slack = try await FakeSlack()
+        let (server, folder) = try await Self.serve(chat: """
               roles:
                 approver: [alice]
               slack:
@@ -55,9 +67,7 @@ struct ChatServeTests {
                 bot_token: \(FakeSlack.token)
                 api_url: \(slack.apiURL)
             """)
-        let server = try await ServerProcess.start(
-            data: folder.url.appendingPathComponent("data"), scripts: Self.scripts,
-            arguments: ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path])
+        defer { withExtendedLifetime(folder) {} }
 
         // A forged request is refused; Slack's challenge is answered.
         let forged = Self.message("!ip 203.0.113.45", ts: "1700000001.000100", event: "Ev0")
@@ -123,6 +133,37 @@ struct ChatServeTests {
         #expect(try await server.call("POST", "/api/v1/questions/\(value)/answer", body: #"{"choice": "approve"}"#).status == 409)
         server.terminate()
         _ = await server.waitForExit()
+    }
+
+    @Test("Over Socket Mode: no address Slack must reach, the same answers, envelopes acknowledged")
+    func socketMode() async throws {
+        let slack = try await FakeSlack()
+        let socket = try await FakeSlackSocket()
+        slack.state.withLock { $0.socketURL = { socket.url } }
+        let (server, folder) = try await Self.serve(chat: """
+              slack:
+                bot_token: \(FakeSlack.token)
+                app_token: \(FakeSlack.appToken)
+                api_url: \(slack.apiURL)
+            """)
+        defer { withExtendedLifetime(folder) {} }
+        let deadline = Date().addingTimeInterval(20)
+        while socket.connections == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(socket.connections == 1)
+
+        let command = Self.message("!ip 203.0.113.45", ts: "1700000002.000200", event: "Ev1")
+        try await socket.send(#"{"envelope_id":"env-1","type":"events_api","retry_attempt":0,"payload":\#(command)}"#)
+        let answers = try await Self.posts(slack) { !$0.isEmpty }
+        #expect(answers.first?.arguments["thread_ts"] == "1700000002.000200")
+        #expect(answers.first?.arguments["text"]?.contains("C2 of the Acme campaign") == true, "\(answers)")
+        #expect(socket.received.contains(#"{"envelope_id":"env-1"}"#), "\(socket.received)")
+        // Without a signing secret, nothing is taken over HTTP, however it is signed.
+        #expect(try await server.call("POST", "/slack/events", body: command, credentials: .none,
+                                      headers: Self.signed(command)).status == 401)
+        server.terminate()
+        _ = await server.waitForExit()
+        for _ in 0..<100 where socket.closedByClient == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(socket.closedByClient == 1, "the connection is closed, with a closing frame, on the way out")
     }
 
     /// The seed's flow: `join all` and `verbose on` in a direct message, then an IP, a URL, an

@@ -62,7 +62,7 @@ struct CheckCommandTests {
               end,
             }
             """)
-        try folder.write("automator.yml", "integrations:\n  virustotl:\n    enabled: true\n")
+        try folder.write("automator.yml", "integrations:\n  virustotl:\n    enabled: true\nchat:\n  slack:\n    bot_token: x\n")
 
         let result = try await AutomatorProcess.run(["check", "--scripts", ".", "--config", "automator.yml"], in: folder.url)
         #expect(result.status == 1)
@@ -77,6 +77,7 @@ struct CheckCommandTests {
             "./lib/long.lua:301: reads the undefined global undefined_name",
             "./integrations/needs_key.lua: not used: api_key is not set",
             "automator.yml: integrations.virustotl configures an integration that ./integrations does not have",
+            "automator.yml:6: chat.slack: give signing_secret",
             "./playbooks/act.lua:5: runs the action needs_key.block, but its integration is not used: api_key is not set",
             "./playbooks/act.lua:6: runs the action nosuch.wipe, but no integration in ./integrations declares it",
         ] {
@@ -84,6 +85,6 @@ struct CheckCommandTests {
         }
         #expect(!result.stdout.contains("fine_test.lua"), "the test API is known in test files: \(result.stdout)")
         #expect(lines.filter { $0.hasPrefix("./playbooks/syntax.lua") }.count == 1, "\(result.stdout)")
-        #expect(result.stdout.contains("8 files checked: 11 problems"), "\(result.stdout)")
+        #expect(result.stdout.contains("8 files checked: 12 problems"), "\(result.stdout)")
     }
 }

@@ -143,5 +143,21 @@ struct IncidentCommandTests {
         let entries = try await server.call("GET", "/api/v1/incidents/INC-2/journal").json["journal"] as? [[String: Any]] ?? []
         #expect(entries.suffix(3).map { "\($0["actor"] ?? "") \($0["text"] ?? "")" }
             == ["api:dana owner=bob", "api:dana closed: blocked at the proxy", "api:carol severity=high"], "\(entries)")
+
+        // Closed while its playbook waits on a person: the task is cancelled and the run stopped.
+        let waiting = try await automator(["incident", "create", "--title", "Still asking", "--type", "question",
+                                           "--severity", "low"])
+        #expect(waiting.status == 0, "\(waiting.stderr)")
+        _ = try await server.waitForIncident("INC-3") { ($0["tasks"] as? [Any])?.count == 1 }
+        let dropped = try await automator(["incident", "close", "INC-3", "--reason", "asked elsewhere"])
+        #expect(dropped.status == 0, "\(dropped.stderr)")
+        let after = try await automator(["incident", "show", "INC-3"])
+        #expect(after.stdout.contains("tasks: 0/1 done, 1 cancelled"), "\(after.stdout)")
+        #expect(after.stdout.contains("cancelled (api:dana)"), "\(after.stdout)")
+        #expect(after.stdout.contains("killed"), "the playbook's run is stopped: \(after.stdout)")
+        let late = try await automator(["task", "done", "T-2", "--answer", "yes"])
+        #expect(late.status == 1 && late.stderr.contains("T-2 was cancelled: its incident INC-3 was closed"), "\(late.stderr)")
+        let open = try await automator(["task", "list"])
+        #expect(!open.stdout.contains("T-2"), "\(open.stdout)")
     }
 }

@@ -271,10 +271,22 @@ struct IncidentServeTests {
             == true, "\(kept)")
         #expect(kept["raw"] as? [String: String] == ["id": "1", "level": "high"], "\(kept)")
         #expect(kept["source"] as? String == "mailgw")
+        // The next ones from the source fold into it while it is open, each alert whole in its journal.
         let failing = try await server.call("POST", "/api/v1/ingest/mailgw", body: "42")
-        #expect(failing.status == 201, "\(failing.body)")
-        let failed = try #require(failing.json["incident"] as? [String: Any])
-        #expect((failed["details"] as? String)?.contains("the mapper mappers/mailgw.lua failed: ") == true, "\(failed)")
+        #expect(failing.status == 200, "\(failing.body)")
+        let folded = try #require(failing.json["incident"] as? [String: Any])
+        #expect(folded["id"] as? String == kept["id"] as? String && folded["alert_count"] as? Int == 2, "\(folded)")
+        let keptID = try #require(kept["id"] as? String)
+        let entries = try await server.call("GET", "/api/v1/incidents/\(keptID)/journal").json["journal"] as? [[String: Any]]
+        let last = try #require(entries?.last?["text"] as? String)
+        #expect(last.hasPrefix("another alert its mapper could not read: the mapper mappers/mailgw.lua failed: "), "\(last)")
+        #expect(last.hasSuffix("\n42"), "the alert is kept whole: \(last)")
+        // Closed (the mapper fixed), the next one opens an incident of its own.
+        let closed = try await server.call("PATCH", "/api/v1/incidents/\(keptID)",
+                                           body: #"{"status": "closed", "reason": "mapper fixed, alerts posted again"}"#)
+        #expect(closed.status == 200, "\(closed.body)")
+        let again = try await server.call("POST", "/api/v1/ingest/mailgw", body: #"{"id": "2"}"#)
+        #expect(again.status == 201 && (again.json["incident"] as? [String: Any])?["id"] as? String != keptID, "\(again.body)")
         #expect(try await server.call("GET", "/api/v1/incidents/INC-999").status == 404)
         #expect(try await server.call("GET", "/api/v1/incidents/nonsense").status == 400)
         #expect(try await server.call("POST", "/api/v1/tasks/T-42/complete", body: "{}").status == 404)

@@ -227,7 +227,9 @@ struct ChatBotTests {
         var old = IncidentDraft(title: "Beacon", type: "malware", severity: .high)
         old.details = "host beaconed to 203.0.113.45 every minute"
         let past = try await bot.incidents.create(old, by: "test", choosingPlaybook: false).incident.id
-        _ = await bot.say("!incident close \(past) contained", in: ChatChannel(id: "C2", name: "ir"))
+        try await bot.store.write(.createTask(IncidentTask(id: TaskID(1), incident: past, runID: nil, title: "Reimage")))
+        let closed = await bot.say("!incident close \(past) contained", in: ChatChannel(id: "C2", name: "ir"))
+        #expect(closed.first?.text == "Closed \(past): contained (1 open task cancelled)", "\(closed.map(\.text))")
 
         let opened = await bot.say("!incident new Phishing wave", in: Self.soc)
         #expect(opened.first?.text == "Opened INC-2: Phishing wave. This channel is its war room.")
@@ -265,7 +267,7 @@ struct ChatBotTests {
         #expect(checked.first?.text.contains("198.51.100.7") == true, "\(checked.map(\.text))")
         #expect(bot.network.asked.withLock { $0 } == ["m21"])
 
-        let task = try await bot.incidents.ledger.store.listTasks(TaskQuery())
+        let task = try await bot.incidents.ledger.store.listTasks(TaskQuery(status: .open))
         #expect(task.isEmpty)
         #expect(await bot.say("!task list", in: Self.soc).first?.text == "No open task on INC-2.")
         #expect(await bot.say("!incident show", in: Self.soc).first?.text.hasPrefix("*INC-2* Phishing wave") == true)

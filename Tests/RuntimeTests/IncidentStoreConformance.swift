@@ -6,8 +6,8 @@ import Testing
 /// alone, like `StoreConformance`, so that the PostgreSQL store runs the same checks.
 struct IncidentStoreConformance {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        case incidentRoundTrip, targetedChanges, links, tasks, journal, chains, queries, indicators, sightings,
-             refusals, togetherOrNot, slaBreachedOnce, journalAfterRefusals
+        case incidentRoundTrip, targetedChanges, links, tasks, cancelledTasks, journal, chains, queries, indicators,
+             sightings, refusals, togetherOrNot, slaBreachedOnce, journalAfterRefusals
 
         var testDescription: String { rawValue }
     }
@@ -21,6 +21,7 @@ struct IncidentStoreConformance {
         case .targetedChanges: try await targetedChanges(store)
         case .links: try await links(store)
         case .tasks: try await tasks(store)
+        case .cancelledTasks: try await cancelledTasks(store)
         case .journal: try await journal(store)
         case .chains: try await chains(store)
         case .queries: try await queries(store)
@@ -128,6 +129,28 @@ struct IncidentStoreConformance {
         #expect(try await store.listTasks(TaskQuery(status: .open)).map(\.id) == [TaskID(1)])
         #expect(try await store.listTasks(TaskQuery()).map(\.id) == [TaskID(1), TaskID(2)], "open ones first")
         #expect(try await store.highestNumbers() == (1, 2))
+    }
+
+    /// Closing cancels the incident's open tasks, each with a journal line; its done tasks and
+    /// other incidents' tasks are left as they are.
+    private func cancelledTasks(_ store: any IncidentStore) async throws {
+        for number in 1...2 { try await store.write(.createIncident(Self.incident(number, at: number))) }
+        for (number, incident) in [(1, 1), (2, 1), (3, 1), (4, 2)] {
+            try await store.write(.createTask(IncidentTask(id: TaskID(number), incident: IncidentID(incident), runID: nil,
+                                                           title: "Step \(number)", createdAt: Self.time(number))))
+        }
+        try await store.write(.completeTask(TaskID(2), answer: "ok", by: "alice", at: Self.time(10)))
+        try await store.write(.cancelOpenTasks(IncidentID(1), by: "cli:bob", at: Self.time(20)))
+        let tasks = try await store.listTasks(TaskQuery(limit: 10)).sorted { $0.id.number < $1.id.number }
+        #expect(tasks.map(\.status) == [.cancelled, .done, .cancelled, .open])
+        #expect(tasks[0].completedBy == "cli:bob" && tasks[0].completedAt == Self.time(20))
+        #expect(try await store.listTasks(TaskQuery(status: .cancelled)).map(\.id).sorted { $0.number < $1.number }
+            == [TaskID(1), TaskID(3)])
+        #expect(try await store.journal(of: IncidentID(1)).map { "\($0.actor) \($0.text)" }
+            == ["cli:bob T-1 Step 1: cancelled, the incident was closed", "cli:bob T-3 Step 3: cancelled, the incident was closed"])
+        // Nothing left to cancel: nothing written, nothing refused.
+        try await store.write(.cancelOpenTasks(IncidentID(1), by: "cli:bob", at: Self.time(30)))
+        #expect(try await store.journal(of: IncidentID(1)).count == 2)
     }
 
     /// The journal keeps entries in order, per incident.

@@ -103,4 +103,71 @@ struct IncidentsModuleTests {
         #expect(run.result == "[false]")
         #expect(journal.first { $0.kind == .note }?.text.contains("there is no incident INC-99") == true, "\(journal)")
     }
+
+    @Test("Closing cancels the open tasks and stops the incident's other runs, whoever closes it")
+    func closingEndsTheWork() async throws {
+        let desk = try await Desk()
+        let waiting = """
+            return playbook { name = "t", run = function(inc)
+              local contain = inc:task{ title = "Contain the host", owner = "tier2", due = "1h" }
+              inc:task{ title = "Call the user" }
+              contain:wait()
+              inc:note("never reached")
+            end }
+            """
+        /// Starts the waiting playbook on a new incident; returns them once both tasks exist.
+        func started() async throws -> (IncidentID, RunID) {
+            let id = try await desk.service.create(IncidentDraft(title: "Beacon", type: "c2", severity: .high), by: "test",
+                                                   choosingPlaybook: false).incident.id
+            let run = try await desk.service.runPlaybook(file: "playbooks/test.lua", source: Array(waiting.utf8), on: id,
+                                                         by: "test")
+            while try await desk.service.store.listTasks(TaskQuery(incident: id)).count < 2 {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return (id, run.id)
+        }
+
+        // A person closes it: the tasks are cancelled, the playbook's run is stopped, all journaled.
+        let (first, firstRun) = try await started()
+        var change = IncidentChange(first)
+        change.status = .closed
+        change.closeReason = "false positive: our scanner"
+        _ = try await desk.service.update(change, by: "cli:alice")
+        let stopped = try #require(try await desk.service.runs.run(firstRun))
+        #expect(stopped.status == .killed && stopped.error?.contains("\(first) was closed") == true, "\(stopped)")
+        let tasks = try await desk.service.store.listTasks(TaskQuery(incident: first))
+        #expect(tasks.map(\.status) == [.cancelled, .cancelled] && tasks.allSatisfy { $0.completedBy == "cli:alice" })
+        let journal = try await desk.service.store.journal(of: first).map(\.text)
+        #expect(journal.contains("T-1 Contain the host: cancelled, the incident was closed"), "\(journal)")
+        #expect(journal.contains { $0.hasPrefix("run \(firstRun) killed:") && $0.contains("\(first) was closed") }, "\(journal)")
+        #expect(!journal.contains("never reached"))
+        do {
+            _ = try await desk.service.ledger.complete(TaskID(1), answer: "", by: "bob")
+            Issue.record("a cancelled task was completed")
+        } catch {
+            #expect("\(error)".contains("task T-1 was cancelled: its incident \(first) was closed"), "\(error)")
+        }
+
+        // Another script closes it (as the bot's `!incident close` does): the same, and the closer goes on.
+        let (second, secondRun) = try await started()
+        let closer = try await desk.service.runs.submit(script: "close", source: Array("""
+            incidents.get("\(second)"):close{ reason = "duplicate" }
+            return "closed"
+            """.utf8))
+        await desk.service.runs.waitForEnd(closer.id)
+        #expect(try await desk.service.runs.run(closer.id)?.result == #"["closed"]"#)
+        #expect(try await desk.service.runs.run(secondRun)?.status == .killed)
+        #expect(try await desk.service.store.listTasks(TaskQuery(incident: second, status: .open)).isEmpty)
+
+        // A playbook that closes its own incident ends as it means to; its open task is cancelled.
+        let (run, ownJournal) = try await desk.run("""
+            return playbook { name = "t", run = function(inc)
+              inc:task{ title = "Review later" }
+              inc:close{ reason = "benign" }
+              return "done"
+            end }
+            """)
+        #expect(run.status == .completed && run.result == #"["done"]"#, "\(run.error ?? "")")
+        #expect(ownJournal.map(\.text).contains { $0.hasSuffix("Review later: cancelled, the incident was closed") }, "\(ownJournal)")
+    }
 }

@@ -225,21 +225,26 @@ struct IntegrationTests {
         integrations.shutdown()
     }
 
-    @Test("Over its quota, lookups wait their turn and all complete")
-    func quota() async throws {
-        let log = Log()
-        let server = try await Self.servers(log)
-        defer { server.stop() }
-        let folder = try Self.folder(with: "slow", """
+    /// An integration with the quota `rate` (`per_second = 2`) whose lookups ask VirusTotal's path.
+    static func slow(_ server: LoopbackServer, rate: String) throws -> ScratchFolder {
+        try folder(with: "slow", """
             return integration {
               name = "Slow", config = { base_url = "\(server.url)/api/v3", api_key = { secret = true } },
-              rate = { per_second = 2 },
+              rate = { \(rate) },
               reputation = { ip = function(ip, config)
                 http.get(config.base_url .. "/ip_addresses/" .. ip, { headers = { ["x-apikey"] = config.api_key } })
                 return { score = "benign", reason = "asked" }
               end },
             }
             """)
+    }
+
+    @Test("Over its quota, lookups wait their turn and all complete")
+    func quota() async throws {
+        let log = Log()
+        let server = try await Self.servers(log)
+        defer { server.stop() }
+        let folder = try Self.slow(server, rate: "per_second = 2")
         let integrations = await Integrations(folder: folder.path, settings: ["slow": .init(values: ["api_key": Self.key])],
                                               environment: [:], logger: Self.logger)
         let started = ContinuousClock.now
@@ -252,6 +257,39 @@ struct IntegrationTests {
         #expect(elapsed >= .seconds(2), "6 lookups at 2 a second take 2 s at least: \(elapsed)")
         #expect(elapsed < .seconds(6))
         integrations.shutdown()
+    }
+
+    @Test("Workers on one store share an integration's quota, and a restart remembers what was spent")
+    func sharedQuota() async throws {
+        let log = Log()
+        let server = try await Self.servers(log)
+        defer { server.stop() }
+        let folder = try Self.slow(server, rate: "per_minute = 3")
+        let data = try ScratchFolder()
+        let store = try SQLiteStore(folder: data.path)
+        func worker() async -> Integrations {
+            await Integrations(folder: folder.path, settings: ["slow": .init(values: ["api_key": Self.key])],
+                               environment: [:], quotas: store, logger: Self.logger)
+        }
+        let (one, two) = (await worker(), await worker())
+        for (index, integrations) in [one, two, one].enumerated() {
+            #expect(await integrations.reputation(kind: "ip", value: "192.0.2.\(index)").first?.reason == "asked")
+        }
+        // The minute's three are spent between them: a fourth lookup, on either, waits.
+        let waiting = Task { await two.reputation(kind: "ip", value: "192.0.2.9") }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(log.paths.withLock { $0.count } == 3, "\(log.paths.withLock { $0 })")
+        waiting.cancel()
+        one.shutdown()
+        two.shutdown()
+        // A restart remembers: the next process on the folder waits too.
+        let restarted = await worker()
+        let after = Task { await restarted.reputation(kind: "ip", value: "192.0.2.10") }
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(!log.paths.withLock { $0.contains { $0.hasSuffix("192.0.2.10") } }, "\(log.paths.withLock { $0 })")
+        after.cancel()
+        restarted.shutdown()
+        await store.close()
     }
 
     @Test("Verdicts are cached in the store by score and survive a restart; failures are not cached")

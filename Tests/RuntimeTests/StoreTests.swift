@@ -25,6 +25,24 @@ struct StoreTests {
         try await ActionStoreConformance(open: try await store.opener()).run(check)
     }
 
+    @Test("Quotas are counted in the store, by integration, and shared by a second store on the same storage",
+          .timeLimit(.minutes(1)), arguments: StoreUnderTest.allCases)
+    func quotas(_ kind: StoreUnderTest) async throws {
+        let open = try await kind.opener()
+        let first = try #require(try await open() as? any IntelStore)
+        let second = try #require(try await open() as? any IntelStore)
+        let quotas = [QuotaWindow(requests: 2, period: .seconds(60)), QuotaWindow(requests: 3, period: .seconds(86400))]
+        let start = Date(timeIntervalSince1970: 1_700_000_000)
+        #expect(try await first.takeQuota("virustotal", quotas, at: start) == nil)
+        #expect(try await second.takeQuota("virustotal", quotas, at: start + 1) == nil)
+        #expect(try await first.takeQuota("virustotal", quotas, at: start + 2) == start + 60, "the minute is spent, for both")
+        #expect(try await second.takeQuota("abuseipdb", quotas, at: start + 2) == nil, "each integration its own")
+        #expect(try await second.takeQuota("virustotal", quotas, at: start + 60) == nil, "the first request's slot is free")
+        #expect(try await first.takeQuota("virustotal", quotas, at: start + 200) == start + 86400, "three a day")
+        await first.close()
+        await second.close()
+    }
+
     // MARK: The data folder
 
     @Test("The data folder is created, private, with one database file in WAL mode")

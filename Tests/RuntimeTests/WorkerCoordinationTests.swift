@@ -112,7 +112,7 @@ struct WorkerCoordinationTests {
         try await writer.write(.answerQuestion(id: "Q1", choice: "yes", by: "ann", at: Date()))
         try await writer.write(.setChatChannel(ChatChannelSettings(network: "slack", channel: ChatChannel(id: "C1", name: "soc"),
                                                                    watched: true, changedBy: "ann")))
-        let expected: [SharedChange] = [.unknown, .taskDone(TaskID(1)), .questionAnswered("Q1"), .chatChannels(network: "slack")]
+        let expected: [SharedChange] = [.unknown, .taskEnded(TaskID(1)), .questionAnswered("Q1"), .chatChannels(network: "slack")]
         #expect(try await Self.eventually { heard.withLock { $0 } == expected }, "\(heard.withLock { $0 })")
         following.cancel()
         await following.value

@@ -9,6 +9,8 @@ import Synchronization
 /// the bearer token and the arguments, and records every call.
 public final class FakeSlack: Sendable {
     public static let token = "xoxb-1234-5678-fake"
+    /// The app-level token, which opens Socket Mode connections and nothing else.
+    public static let appToken = "xapp-1-A0APP-1234-fake"
     public static let signingSecret = "automator-test-secret"
 
     public struct Call: Sendable {
@@ -27,6 +29,8 @@ public final class FakeSlack: Sendable {
         /// The `Authorization` header of each upload (there should be none).
         public var uploadAuthorizations: [String?] = []
         public var downloads = 0
+        /// What `apps.connections.open` answers with the app token: a `FakeSlackSocket`'s URL.
+        public var socketURL: (@Sendable () -> String)?
     }
 
     nonisolated(unsafe) static let conversations: [String: [String: Any]] = [
@@ -74,6 +78,10 @@ public final class FakeSlack: Sendable {
             case nil: answer = ["ok": false, "error": "not_authed"]
             case "Bearer \(Self.token)":
                 answer = Self.answer(method, arguments, body: body, base: box.url, state: state)
+            case "Bearer \(Self.appToken)":
+                let socket = state.withLock { $0.socketURL }
+                answer = method != "apps.connections.open" ? ["ok": false, "error": "not_allowed_token_type"]
+                    : socket.map { ["ok": true, "url": $0()] } ?? ["ok": false, "error": "socket_mode_disabled"]
             default: answer = ["ok": false, "error": "invalid_auth"]
             }
             return Self.json(answer)
@@ -133,6 +141,8 @@ public final class FakeSlack: Sendable {
         func failure(_ code: String) -> [String: Any] { ["ok": false, "error": code] }
         func conversation(_ key: String) -> [String: Any]? { arguments[key].flatMap { conversations[$0] } }
         switch method {
+        case "apps.connections.open":
+            return failure("not_allowed_token_type")
         case "auth.test":
             return ["ok": true, "url": "https://example.slack.com/", "team": "Example", "user": "automator",
                     "team_id": "T0EXAMPLE", "user_id": "UBOT", "bot_id": "B0BOT"]

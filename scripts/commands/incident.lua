@@ -45,8 +45,11 @@ return command {
       if not id or text == "" then return msg:reply("Usage: !incident close [INC-12] REASON") end
       local inc = incidents.get(id)
       if not inc then return msg:reply("There is no incident " .. id) end
+      -- Closing cancels the open tasks (and stops the playbook): say so, for whoever owned them.
+      local open = #incidents.tasks(id, "open")
       inc:close{ reason = text }
-      return msg:reply(("Closed %s: %s"):format(id, text))
+      local cancelled = open == 0 and "" or (" (%d open task%s cancelled)"):format(open, open == 1 and "" or "s")
+      return msg:reply(("Closed %s: %s%s"):format(id, text, cancelled))
     end
     msg:reply(USAGE)
   end,

@@ -194,7 +194,8 @@ function Incident:task(options) end
 ---@field description? string what to do, for the person
 ---@field choices? string[] the answers allowed, such as `{ "yes", "no" }`; free text without
 
----Closes the incident.
+---Closes the incident: its open tasks are cancelled, and its other runs (a playbook waiting on
+---a person, say) are stopped; the run that closes it goes on.
 ---@param options { reason: string }
 function Incident:close(options) end
 
@@ -241,12 +242,13 @@ function Incident:link(other) end
 ---@field title string
 ---@field owner? string
 ---@field due? number seconds since the epoch
----@field status "open"|"done"
+---@field status "open"|"done"|"cancelled" cancelled when its incident was closed while it was open
 ---@field answer? string set by `t:wait()`
 local Task = {}
 
 ---Suspends the run until a person completes the task, and returns their answer: one of the
----choices, free text, or "" when they gave none. A durable run waits across restarts.
+---choices, free text, or "" when they gave none. A durable run waits across restarts. Raises
+---an error when the task is cancelled (its incident was closed).
 ---@return string
 function Task:wait() end
 
@@ -313,9 +315,10 @@ function incidents.create(spec) end
 ---@field created_at number seconds since the epoch
 ---@field completed_at? number
 
----Tasks, the most urgent first: of one incident or of all, open or done or both.
+---Tasks, the open ones first, the most urgent first: of one incident or of all, open, done,
+---cancelled or all.
 ---@param incident_id? string
----@param status? "open"|"done"
+---@param status? "open"|"done"|"cancelled"
 ---@return incidents.task[]
 function incidents.tasks(incident_id, status) end
 

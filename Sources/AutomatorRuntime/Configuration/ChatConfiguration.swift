@@ -10,8 +10,9 @@ import Yams
 ///     approver: [alice, "@alice:example.org"]   # chat.approve waits for one of them
 ///     responder: [alice, bob]            # command { roles = { "responder" } }
 ///   slack:
-///     signing_secret: ${SLACK_SIGNING_SECRET}
+///     signing_secret: ${SLACK_SIGNING_SECRET}   # events over HTTP, at /slack/events
 ///     bot_token: ${SLACK_BOT_TOKEN}
+///     app_token: ${SLACK_APP_TOKEN}      # or (and) over Socket Mode, for a server Slack cannot reach
 ///   matrix:
 ///     homeserver: https://matrix.example.org
 ///     user: "@automator:example.org"
@@ -50,10 +51,26 @@ public struct ChatConfiguration: Sendable {
         }
         if let node = chat["slack"] {
             let fields = try reader.mapping(node, key: "chat.slack")
-            try reader.only(["signing_secret", "bot_token", "api_url"], in: fields, key: "chat.slack")
+            try reader.only(["signing_secret", "bot_token", "app_token", "api_url"], in: fields, key: "chat.slack")
+            guard fields["signing_secret"] != nil || fields["app_token"] != nil else {
+                throw reader.error(node, "chat.slack", """
+                    give signing_secret (Slack sends events to /slack/events) or app_token (the bot opens a \
+                    Socket Mode connection: for a server Slack cannot reach), or both
+                    """)
+            }
             var settings = SlackConfiguration(
-                signingSecret: try reader.string(fields["signing_secret"], key: "chat.slack.signing_secret"),
-                botToken: try reader.string(fields["bot_token"], key: "chat.slack.bot_token"))
+                signingSecret: try fields["signing_secret"].map { node throws(ConfigurationError) in
+                    try reader.string(node, key: "chat.slack.signing_secret")
+                },
+                botToken: try reader.string(fields["bot_token"], key: "chat.slack.bot_token"),
+                appToken: try fields["app_token"].map { node throws(ConfigurationError) in
+                    let token = try reader.string(node, key: "chat.slack.app_token")
+                    guard token.hasPrefix("xapp-") else {
+                        throw reader.error(node, "chat.slack.app_token", "an app-level token (xapp-…, Basic Information, "
+                            + "App-Level Tokens, with the connections:write scope) expected")
+                    }
+                    return token
+                })
             if let url = fields["api_url"] { settings.apiURL = try reader.string(url, key: "chat.slack.api_url") }
             slack = settings
         }

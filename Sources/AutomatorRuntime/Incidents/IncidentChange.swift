@@ -52,11 +52,17 @@ extension IncidentChange {
     /// `"by"`, who asks, is the caller's to read.
     public static let personFields = ["owner", "severity", "status", "reason", "labels", "by"]
 
-    /// The change `json` asks for `id`.
+    /// The change `json` asks for `id`, and who asks (`"by"`), when it says.
     ///
     /// - Throws: `.invalid` naming the field for a wrong value or an unknown field.
-    public init(_ id: IncidentID, json: [UInt8]) throws(IncidentError) {
-        self.init(id)
+    public static func asked(_ id: IncidentID, json: [UInt8]) throws(IncidentError) -> (change: IncidentChange, by: String?) {
+        var change = IncidentChange(id)
+        let by = try change.read(json)
+        return (change, by)
+    }
+
+    /// Sets what `json` asks for; returns its `"by"`.
+    private mutating func read(_ json: [UInt8]) throws(IncidentError) -> String? {
         let example = #"{"owner": "alice", "severity": "high"} or {"status": "closed", "reason": "false positive"}"#
         guard let object = (try? JSONSerialization.jsonObject(with: Data(json))) as? [String: Any] else {
             throw IncidentError(.invalid, "send a JSON object, such as \(example)")
@@ -88,12 +94,12 @@ extension IncidentChange {
             }
             self.status = status
         }
-        _ = try text("by")
         closeReason = try text("reason")
         if closeReason != nil, status != .closed { throw .invalid("reason", "given only with \"status\": \"closed\"") }
         if let labels = object["labels"] {
             guard let strings = labels as? [String] else { throw .invalid("labels", "an array of strings expected") }
             self.labels = strings
         }
+        return try text("by")
     }
 }

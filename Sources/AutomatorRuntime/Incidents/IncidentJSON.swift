@@ -44,6 +44,7 @@ public enum IncidentJSON {
             progress["done"] = "\(tasks.count { $0.status == .done })"
             progress["total"] = "\(tasks.count)"
             progress["overdue"] = "\(tasks.count { $0.isOverdue(at: now) })"
+            progress["cancelled"] = "\(tasks.count { $0.status == .cancelled })"
             object["progress"] = progress.text
         }
         return object.text

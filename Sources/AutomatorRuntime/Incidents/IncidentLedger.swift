@@ -14,6 +14,9 @@ public final class IncidentLedger: Sendable {
     private let waiters = Locked<[TaskID: [@Sendable (Result<[LuaValue], HostError>) -> Void]]>([:])
     /// Who answers a task that a run waits on when no person will: `automator test`'s stubs.
     private let standIn: (any TaskStandIn)?
+    /// What stops a closed incident's runs (the incident service's runs), given the incident and
+    /// the run that closed it; nil where no runs are kept (`automator test`).
+    private let stopRuns = Locked<(@Sendable (IncidentID, _ closer: RunID?) async -> Void)?>(nil)
 
     public init(store: any IncidentStore, standIn: (any TaskStandIn)? = nil) async throws(StoreError) {
         self.store = store
@@ -67,8 +70,10 @@ public final class IncidentLedger: Sendable {
         guard let task = try await loadTask(id) else {
             throw IncidentError(.notFound, "there is no task \(id): `automator task list` shows the open tasks")
         }
-        guard task.status == .open else {
-            throw IncidentError(.conflict, "task \(id) is already done (answer: \(task.answer ?? ""))")
+        switch task.status {
+        case .open: break
+        case .done: throw IncidentError(.conflict, "task \(id) is already done (answer: \(task.answer ?? ""))")
+        case .cancelled: throw IncidentError(.conflict, "task \(id) was cancelled: its incident \(task.incident) was closed")
         }
         guard task.choices.isEmpty || task.choices.contains(answer) else {
             throw .invalid("answer", "one of " + task.choices.map { JSONText.string($0) }.joined(separator: ", ")
@@ -101,10 +106,9 @@ public final class IncidentLedger: Sendable {
                     resolve(id, .failure(HostError("there is no task \(id)")))
                     return
                 }
-                if task.status == .done {
-                    resolve(id, .success([.string(LuaString(task.answer ?? ""))]))
-                } else if let standIn {
-                    await answer(task, standIn: standIn)
+                switch task.status {
+                case .done, .cancelled: resolve(id, Self.outcome(of: task))
+                case .open: if let standIn { await answer(task, standIn: standIn) }
                 }
             } catch {
                 resolve(id, .failure(HostError("task \(id) could not be read: \(error)")))
@@ -112,7 +116,30 @@ public final class IncidentLedger: Sendable {
         }
     }
 
-    /// Tasks were completed by another worker sharing the store: `id`, or any when nil (changes
+    /// Sets what stops a closed incident's runs (`closed`).
+    func whenClosed(stop: @escaping @Sendable (IncidentID, _ closer: RunID?) async -> Void) {
+        stopRuns.withLock { $0 = stop }
+    }
+
+    /// `id` was closed and its open tasks cancelled (`StoreWrite.cancelOpenTasks`): its runs stop
+    /// here, but `closer`, the one that closed it, and a run still waiting on one of its tasks
+    /// (in `automator test`, or one that was not stopped) gets the error of a cancelled task.
+    /// A person who closes an incident means its automation to end with it: a playbook waiting
+    /// on an approval would otherwise act later on an incident nobody looks at any more.
+    func closed(_ id: IncidentID, by closer: RunID?) async {
+        await stopRuns.withLock { $0 }?(id, closer)
+        guard let cancelled = try? await store.listTasks(TaskQuery(incident: id, status: .cancelled)) else { return }
+        for task in cancelled { resolve(task.id, Self.outcome(of: task)) }
+    }
+
+    /// What `t:wait()` gives for a task no longer open: its answer, or an error when it was
+    /// cancelled, so that a run waiting on it goes no further on an incident that is closed.
+    private static func outcome(of task: IncidentTask) -> Result<[LuaValue], HostError> {
+        guard task.status == .cancelled else { return .success([.string(LuaString(task.answer ?? ""))]) }
+        return .failure(HostError("\(task.id) (\(task.title)) was cancelled: its incident \(task.incident) was closed"))
+    }
+
+    /// Tasks were completed (or cancelled) by another worker sharing the store: `id`, or any when nil (changes
     /// may have been missed). The runs here waiting on them go on.
     ///
     /// - Throws: the store's error when a task could not be read (the others are looked at): the
@@ -122,8 +149,8 @@ public final class IncidentLedger: Sendable {
         var failure: StoreError?
         for id in waited {
             do {
-                guard let task = try await store.loadTask(id), task.status == .done else { continue }
-                resolve(id, .success([.string(LuaString(task.answer ?? ""))]))
+                guard let task = try await store.loadTask(id), task.status != .open else { continue }
+                resolve(id, Self.outcome(of: task))
             } catch {
                 failure = error
             }

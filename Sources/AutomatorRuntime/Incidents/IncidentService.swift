@@ -54,6 +54,9 @@ public final class IncidentService: Sendable {
         catalog = PlaybookCatalog(folder: scripts, evaluator: evaluator, logger: logger)
         slaTimers = SLATimers()
         for case let module as IncidentsModule in modules { module.opener.attach(self) }
+        ledger.whenClosed { [runs] id, closer in
+            await runs.stop(runsOf: id, except: closer, reason: "\(id) was closed")
+        }
     }
 
     /// Reads the scripts, resumes the runs a stop or a crash left unfinished, and starts the SLA
@@ -148,17 +151,31 @@ public final class IncidentService: Sendable {
     /// alert as its raw data and why in its details (a playbook may match the type, to tell
     /// someone). Refused, the alert would be lost: its sender drops what is refused, so a mapper
     /// that breaks on a new shape of alert would lose every one of them.
+    ///
+    /// The next ones from the same source, while that incident is open and within the
+    /// deduplication window, are folded into it, each alert whole in a journal entry: a mapper
+    /// that breaks on every alert would otherwise page someone for each of them.
     private func keepUnmapped(_ alert: String, from source: String, by actor: String, because reason: String)
         async throws(IncidentError) -> Ingested
     {
         logger.warning("an alert from \(source) is kept as an unmapped incident: \(reason)")
-        var draft = IncidentDraft(title: "An alert from \(source) that its mapper could not read", type: "unmapped",
-                                  severity: .high)
-        draft.details = reason + "\n\nThe alert is this incident's raw data: fix the mapper, then post it to "
-            + "/api/v1/ingest/\(source) again."
-        draft.raw = RawJSON.compact(alert)
-        draft.source = source
-        return try await open(draft, by: actor)
+        let raw = RawJSON.compact(alert)
+        return try await ingestion.serialize(source + "\u{0}unmapped") { [self] () async throws(IncidentError) in
+            let query = IncidentQuery(statuses: IncidentQuery.open, type: "unmapped", source: source,
+                                      createdSince: Date().addingTimeInterval(-dedupWindow), limit: 1)
+            let existing: Incident?
+            do throws(StoreError) { existing = try await store.listIncidents(query).first } catch { throw .store(error) }
+            if let existing {
+                return try await fold(into: existing, by: actor, "another alert its mapper could not read: \(reason)\n\(raw)")
+            }
+            var draft = IncidentDraft(title: "An alert from \(source) that its mapper could not read", type: "unmapped",
+                                      severity: .high)
+            draft.details = reason + "\n\nThe alert is this incident's raw data, and the next ones from \(source) are in "
+                + "its journal while it is open: fix the mapper, then post them to /api/v1/ingest/\(source) again."
+            draft.raw = raw
+            draft.source = source
+            return try await open(draft, by: actor)
+        }
     }
 
     private func create(_ draft: IncidentDraft, by actor: String, window: TimeInterval,
@@ -175,19 +192,23 @@ public final class IncidentService: Sendable {
             let existing: Incident?
             do throws(StoreError) { existing = try await store.listIncidents(query).first } catch { throw .store(error) }
             if let existing, await isDuplicate?(existing) ?? true {
-                var change = IncidentChange(existing.id)
-                change.addsAlert = true
-                let entry = JournalEntry(incident: existing.id, at: change.at, actor: actor, kind: .alert,
-                                         text: "a duplicate alert arrived: \(draft.title)")
-                do throws(StoreError) { try await store.write(.all([.updateIncident(change), .appendJournal([entry])])) } catch {
-                    throw .store(error)
-                }
-                var linked = existing
-                linked.alertCount += 1
-                return Ingested(incident: linked, deduplicated: true, run: nil)
+                return try await fold(into: existing, by: actor, "a duplicate alert arrived: \(draft.title)")
             }
             return try await open(draft, by: actor)
         }
+    }
+
+    /// Counts one more alert on `existing`, journaled as `text`.
+    private func fold(into existing: Incident, by actor: String, _ text: String) async throws(IncidentError) -> Ingested {
+        var change = IncidentChange(existing.id)
+        change.addsAlert = true
+        let entry = JournalEntry(incident: existing.id, at: change.at, actor: actor, kind: .alert, text: text)
+        do throws(StoreError) { try await store.write(.all([.updateIncident(change), .appendJournal([entry])])) } catch {
+            throw .store(error)
+        }
+        var linked = existing
+        linked.alertCount += 1
+        return Ingested(incident: linked, deduplicated: true, run: nil)
     }
 
     /// Opens a new incident and starts its playbook, in one transaction.
@@ -300,9 +321,8 @@ public final class IncidentService: Sendable {
 
     /// Changes an incident as a person asks (`PATCH /api/v1/incidents/ID`, `automator incident
     /// update` and `close`): journaled on it as a playbook's changes are, in one transaction.
-    /// Closing needs a reason; any other status reopens a closed incident. Its playbook's run, if
-    /// one still waits, is left as it is: it may be what closes the incident, and a person who
-    /// wants it stopped says so (`automator runs kill`).
+    /// Closing needs a reason, cancels the open tasks and stops the incident's runs (`IncidentLedger
+    /// .closed`); any other status reopens a closed incident, but neither its tasks nor its runs.
     public func update(_ change: IncidentChange, by actor: String) async throws(IncidentError) -> Incident {
         guard !change.summary.isEmpty else {
             throw IncidentError(.invalid, "nothing to change: give an owner, a severity, a status or labels")
@@ -316,7 +336,10 @@ public final class IncidentService: Sendable {
         if closing { text = "closed: \(change.closeReason ?? "")" + (text == "status=closed" ? "" : " (\(text))") }
         let entry = JournalEntry(incident: change.id, at: change.at, actor: actor, kind: closing ? .closed : .update,
                                  text: text)
-        do { try await store.write(.all([.updateIncident(change), .appendJournal([entry])])) } catch { throw .store(error) }
+        var writes: [StoreWrite] = [.updateIncident(change), .appendJournal([entry])]
+        if closing { writes.append(.cancelOpenTasks(change.id, by: actor, at: change.at)) }
+        do { try await store.write(.all(writes)) } catch { throw .store(error) }
+        if closing { await ledger.closed(change.id, by: nil) }
         return try await load(change.id)
     }
 

@@ -5,6 +5,9 @@ public import Foundation
 public struct IncidentTask: Sendable, Hashable {
     public enum Status: String, Sendable, Hashable, CaseIterable {
         case open, done
+        /// Its incident was closed while it was open: nobody is to do it any more, and a run
+        /// that waits on it gets an error.
+        case cancelled
     }
 
     public var id: TaskID

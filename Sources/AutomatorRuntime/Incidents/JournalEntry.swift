@@ -28,3 +28,10 @@ public struct JournalEntry: Sendable, Hashable {
         self.text = text
     }
 }
+
+extension JournalEntry {
+    /// What a task cancelled with its incident leaves in the journal.
+    static func cancelled(_ task: TaskID, title: String, of incident: IncidentID, by actor: String, at: Date) -> JournalEntry {
+        JournalEntry(incident: incident, at: at, actor: actor, kind: .task, text: "\(task) \(title): cancelled, the incident was closed")
+    }
+}

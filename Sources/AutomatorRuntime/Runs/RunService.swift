@@ -148,6 +148,12 @@ public final class RunService: Sendable {
         return run
     }
 
+    /// Stops the runs working on `incident` that execute here, but `except`, as `kill` does.
+    public func stop(runsOf incident: IncidentID, except: RunID?, reason: String) async {
+        let ids = incidents.withLock { $0.filter { $0.value == incident && $0.key != except }.keys.sorted() }
+        for id in ids { _ = try? await kill(id, reason: reason) }
+    }
+
     /// Returns when the run has ended and its end is stored: how it ended, with no read of the
     /// store while it executes here. A run that ended before the wait began (a fast one, just
     /// submitted) is read back from the store. Nil for a run that stopped unfinished (it resumes

@@ -8,6 +8,11 @@ public protocol IntelStore: Store {
 
     /// Every indicator looked up, with its last verdict, in the order they were first seen.
     func seenIndicators() async throws(StoreError) -> [SeenIndicator]
+
+    /// Counts a request against the quotas named `key` (an integration's) at `now` if each has
+    /// room, and returns nil; otherwise counts nothing and returns when one will. One at a time
+    /// for every process and worker on the store, so that they share the quotas.
+    func takeQuota(_ key: String, _ quotas: [QuotaWindow], at now: Date) async throws(StoreError) -> Date?
 }
 
 /// An indicator that was looked up, and what its last lookup said.

@@ -48,8 +48,9 @@ public protocol LeasingStore: Store {
 /// A change that workers sharing a store are told of (`LeasingStore.followChanges`): what a run
 /// on another worker may be waiting for, or what another worker keeps a copy of.
 public enum SharedChange: Sendable, Hashable {
-    /// A task was completed: the run waiting in `t:wait()` goes on.
-    case taskDone(TaskID)
+    /// A task was completed, or cancelled with its incident: the run waiting in `t:wait()` goes
+    /// on, or fails.
+    case taskEnded(TaskID)
     /// A question (`chat.ask`, `chat.approve`) was answered.
     case questionAnswered(String)
     /// The bot was told to watch or leave channels of a network.

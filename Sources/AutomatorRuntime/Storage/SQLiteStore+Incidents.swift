@@ -102,7 +102,7 @@ extension SQLiteStore: IncidentStore {
         let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         arguments.append(query.limit)
         let sql = Self.selectTask + filter
-            + " ORDER BY status = 'done', due_at IS NULL, due_at, number LIMIT ?"
+            + " ORDER BY status <> 'open', due_at IS NULL, due_at, number LIMIT ?"
         let values = StatementArguments(arguments)
         return try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: sql), arguments: values).map(Self.task(from:))
@@ -269,6 +269,17 @@ extension SQLiteStore: IncidentStore {
                                              arguments: [id.number])
                 return known == nil ? .taskNotFound(id) : .taskAlreadyDone(id)
             }
+        case .cancelOpenTasks(let id, let by, let at):
+            let open = try Row.fetchAll(db.cachedStatement(sql: """
+                SELECT number, title FROM task WHERE incident = ? AND status = 'open' ORDER BY number
+                """), arguments: [id.number])
+            guard !open.isEmpty else { return nil }
+            try db.cachedStatement(sql: """
+                UPDATE task SET status = 'cancelled', completed_by = ?, completed_at = ?
+                WHERE incident = ? AND status = 'open'
+                """).execute(arguments: [by, at.millisecondsSince1970, id.number])
+            let entries = open.map { JournalEntry.cancelled(TaskID($0[0]), title: $0[1], of: id, by: by, at: at) }
+            return try applyIncidentWrite(.appendJournal(entries), to: db, journal: journal)
         case .appendJournal(let entries):
             // The foreign key refuses an entry for an unknown incident: no query to check first
             // (every change of a playbook writes one).

@@ -20,6 +20,18 @@ extension SQLiteStore: IntelStore {
         }
     }
 
+    public func takeQuota(_ key: String, _ quotas: [QuotaWindow], at now: Date) async throws(StoreError) -> Date? {
+        let time = now.millisecondsSince1970
+        let longest = quotas.map(\.milliseconds).max() ?? 0
+        return try await writeAlone { db in
+            try db.execute(sql: "DELETE FROM quota_use WHERE key = ? AND at <= ?", arguments: [key, time - longest])
+            let starts = try Int64.fetchAll(db, sql: "SELECT at FROM quota_use WHERE key = ? ORDER BY at", arguments: [key])
+            if let free = quotas.firstFree(after: starts, at: time) { return Date(millisecondsSince1970: free) }
+            try db.execute(sql: "INSERT INTO quota_use (key, at) VALUES (?, ?)", arguments: [key, time])
+            return nil
+        }
+    }
+
     static func note(_ seen: SeenIndicator, in db: Database) throws {
         try db.cachedStatement(sql: """
             INSERT INTO intel_seen (type, value, score, summary, first_seen, last_seen, stix_id) VALUES (?, ?, ?, ?, ?, ?, ?)

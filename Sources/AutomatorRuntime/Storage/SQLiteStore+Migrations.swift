@@ -287,6 +287,14 @@ extension SQLiteStore {
                 try index(IncidentIndicators.values(in: texts), of: IncidentID(row[0] as Int), in: db)
             }
         }
+        // The requests made against the integrations' quotas, by integration, while they count:
+        // shared by every process on the folder, and kept across restarts (`RateLimiter`).
+        migrator.registerMigration("v10") { db in
+            try db.execute(sql: """
+                CREATE TABLE quota_use (key TEXT NOT NULL, at INTEGER NOT NULL);
+                CREATE INDEX quota_use_by_key ON quota_use (key, at);
+                """)
+        }
         return migrator
     }
 

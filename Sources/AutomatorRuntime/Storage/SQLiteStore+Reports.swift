@@ -128,7 +128,8 @@ extension SQLiteStore: ReportStore {
         """
 
     /// Playbook runs (`RunEntry.playbook("run")`: not SLA hooks nor plain scripts) and tasks
-    /// created in the window; indicators last looked up in it.
+    /// created in the window (not those cancelled with their incident: nobody was to do them);
+    /// indicators last looked up in it.
     private static func tallyWork(_ db: Database, _ bounds: Bounds) throws -> ReportTally {
         var tally = ReportTally()
         let window: StatementArguments = [bounds.from, bounds.to]
@@ -137,7 +138,7 @@ extension SQLiteStore: ReportStore {
             """, arguments: window)
         while let row = try runs.next() { tally.run(playbook: row[0], status: row[1]) }
         let tasks = try Row.fetchCursor(db, sql: """
-            SELECT owner, status, due_at FROM task WHERE created_at >= ? AND created_at < ?
+            SELECT owner, status, due_at FROM task WHERE created_at >= ? AND created_at < ? AND status <> 'cancelled'
             """, arguments: window)
         while let row = try tasks.next() {
             let open = row[1] as String == IncidentTask.Status.open.rawValue

@@ -153,22 +153,17 @@ public final class SQLiteStore: Store {
     /// Deletes in slices of a few hundred runs, each its own transaction, so the group
     /// committer's batches go on between them.
     public func deleteFinishedRuns(finishedBefore cutoff: Date) async throws(StoreError) -> Int {
-        guard !isClosed.load(ordering: .acquiring) else { throw .closed }
         let cutoff = cutoff.millisecondsSince1970
         var deleted = 0
-        do {
-            while true {
-                let slice = try await pool.write { db in
-                    try db.execute(sql: """
-                        DELETE FROM run WHERE key IN (SELECT key FROM run WHERE finished_at < ? LIMIT 500)
-                        """, arguments: [cutoff])
-                    return db.changesCount
-                }
-                deleted += slice
-                if slice < 500 { return deleted }
+        while true {
+            let slice = try await writeAlone { db in
+                try db.execute(sql: """
+                    DELETE FROM run WHERE key IN (SELECT key FROM run WHERE finished_at < ? LIMIT 500)
+                    """, arguments: [cutoff])
+                return db.changesCount
             }
-        } catch {
-            throw Self.storeError(error, path: path)
+            deleted += slice
+            if slice < 500 { return deleted }
         }
     }
 
@@ -219,6 +214,17 @@ public final class SQLiteStore: Store {
         guard !isClosed.load(ordering: .acquiring) else { throw .closed }
         do {
             return try await pool.read(body)
+        } catch {
+            throw Self.storeError(error, path: path)
+        }
+    }
+
+    /// Runs `body` in a write transaction of its own, between the committer's batches: for a
+    /// write that reads what it decides on (a quota), or that must not make a batch wait.
+    func writeAlone<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        guard !isClosed.load(ordering: .acquiring) else { throw .closed }
+        do {
+            return try await pool.write(body)
         } catch {
             throw Self.storeError(error, path: path)
         }
@@ -305,7 +311,7 @@ public final class SQLiteStore: Store {
                 return true
             }
             return refusal
-        case .createIncident, .updateIncident, .linkIncidents, .createTask, .completeTask, .appendJournal:
+        case .createIncident, .updateIncident, .linkIncidents, .createTask, .completeTask, .cancelOpenTasks, .appendJournal:
             return try applyIncidentWrite(write, to: db, journal: journal)
         case .noteIndicator(let seen):
             try note(seen, in: db)

@@ -28,6 +28,9 @@ public indirect enum StoreWrite: Sendable {
     /// Marks an open task done. Refused (`.notFound`) for an unknown task, (`.conflict`) for
     /// one already done.
     case completeTask(TaskID, answer: String, by: String, at: Date)
+    /// Marks the incident's open tasks cancelled, each with a journal entry, when it is closed.
+    /// On a shared store, the other workers are told, as of a task done.
+    case cancelOpenTasks(IncidentID, by: String, at: Date)
     /// Refused (`.notFound`) if an entry's incident does not exist. Each entry is given the next
     /// sequence and its place in the hash chains (`JournalChain`).
     case appendJournal([JournalEntry])

@@ -18,7 +18,7 @@ final class PlaybookTestWorld {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-test-\(UUID().uuidString)").path
         store = try SQLiteStore(folder: folder, durability: .normal)
         let stubs = PlaybookTestStubs(store: store)
-        let ledger = try Self.wait { [store] in try await IncidentLedger(store: store, standIn: stubs) }
+        let ledger = try waitBlocking { [store] () async throws(StoreError) in try await IncidentLedger(store: store, standIn: stubs) }
         let quiet = Logger(label: "automator.test") { _ in SwiftLogNoOpLogHandler() }
         sandbox = try Sandbox(modules: StandardModules.all(logger: quiet)
                                   + [IncidentsModule(ledger: ledger), TestingModule(ledger: ledger, stubs: stubs, actions: actions)],
@@ -53,26 +53,12 @@ final class PlaybookTestWorld {
 
     /// The actions the integrations in the scripts folder declare.
     static func declaredActions(scripts: String) -> [ActionDeclaration] {
-        (try? wait { await Integrations.declaredActions(in: scripts + "/integrations") }) ?? []
+        waitBlocking { await Integrations.declaredActions(in: scripts + "/integrations") }
     }
 
     /// Closes the store and removes its folder.
     func close() {
-        try? Self.wait { [store] in await store.close() }
+        waitBlocking { [store] in await store.close() }
         try? FileManager.default.removeItem(atPath: folder)
-    }
-
-    /// Waits on this thread for async work (the store's set-up and close).
-    private static func wait<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
-        let outcome = Locked<Result<T, any Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            let result: Result<T, any Error>
-            do { result = .success(try await work()) } catch { result = .failure(error) }
-            outcome.withLock { $0 = result }
-            done.signal()
-        }
-        done.wait()
-        return try outcome.withLock { $0 }!.get()
     }
 }

@@ -46,7 +46,7 @@ public struct SharedChangeFollower: Sendable {
 
     private func apply(_ change: SharedChange) async throws(StoreError) {
         switch change {
-        case .taskDone(let id): try await ledger.completedElsewhere(id)
+        case .taskEnded(let id): try await ledger.completedElsewhere(id)
         case .questionAnswered(let id): try await chat.answeredElsewhere(id)
         case .chatChannels(let network): try await chat.settingsChangedElsewhere(in: network)
         case .unknown:

@@ -23,26 +23,41 @@ extension SlackAdapter {
             guard let challenge = envelope.challenge else { return .badRequest("url_verification without a challenge") }
             return .json(#"{"challenge":\#(JSONText.string(challenge))}"#)
         case "event_callback":
-            guard let event = envelope.event else { return .badRequest("event_callback without an event") }
-            guard let bot = me?.id else { return .notConnected }
+            guard envelope.event != nil else { return .badRequest("event_callback without an event") }
+            guard me != nil else { return .notConnected }
             if let retry = request.retry { logger.debug("slack: retry \(retry) of event \(envelope.eventId ?? "?")") }
-            guard let incoming = event.incoming(bot: bot) else { return .ok }
-            let first = state.withLock { state in
-                let newEvent = envelope.eventId.map { state.events.insert($0) } ?? true
-                return newEvent && state.messages.insert(incoming.channel + "/" + incoming.ts)
-            }
-            if first { await handOver { await self.deliver(incoming, to: inbox) } }
+            await take(envelope, delivering: inbox)
             return .ok
         default:
             return .ok
         }
     }
 
-    /// Nil if the request is signed by Slack, recently; the 401 otherwise (logged).
+    /// Hands the message of an `event_callback` to `inbox` (`handOver`), unless it is not one
+    /// the bot reads or it was delivered already (Slack's retries, a mention's two events);
+    /// returns once the bot has it, or at the deadline. Over HTTP and over Socket Mode alike.
+    func take(_ envelope: SlackEventEnvelope, delivering inbox: any ChatInbox) async {
+        guard let bot = me?.id, let incoming = envelope.event?.incoming(bot: bot) else { return }
+        let first = state.withLock { state in
+            let newEvent = envelope.eventId.map { state.events.insert($0) } ?? true
+            return newEvent && state.messages.insert(incoming.channel + "/" + incoming.ts)
+        }
+        if first { await handOver { await self.deliver(incoming, to: inbox) } }
+    }
+
+    /// Nil if the request is signed by Slack, recently; the 401 otherwise (logged). Without a
+    /// signing secret (a bot on Socket Mode alone) every request is refused.
     func refusal(of request: SlackHTTPRequest) -> SlackHTTPResponse? {
+        guard let secret = configuration.signingSecret else {
+            logger.warning("""
+                slack: refused a request to the Events API endpoint: this bot takes Slack's events over Socket Mode \
+                (chat.slack.app_token); set chat.slack.signing_secret to take them over HTTP
+                """)
+            return .unauthorized
+        }
         do throws(SlackSignature.Refusal) {
             try SlackSignature.verify(body: request.body, timestamp: request.timestamp, signature: request.signature,
-                                      secret: configuration.signingSecret)
+                                      secret: secret)
             return nil
         } catch {
             logger.warning("slack: refused a request: \(error)")

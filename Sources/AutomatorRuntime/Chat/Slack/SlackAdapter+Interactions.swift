@@ -18,9 +18,19 @@ extension SlackAdapter {
             return .badRequest("the payload is not a Slack interaction: \(error)")
         }
         guard interaction.type == "block_actions" else { return .ok }
-        guard let channel = interaction.channel?.id ?? interaction.container?.channelId else {
+        guard interaction.channel?.id ?? interaction.container?.channelId != nil else {
             return .badRequest("block_actions without a channel")
         }
+        await take(interaction, delivering: inbox)
+        return .ok
+    }
+
+    /// Delivers the answers a `block_actions` interaction carries (`handOver`); other
+    /// interactions, and clicks on other apps' buttons, are left. Over HTTP and over Socket Mode.
+    func take(_ interaction: SlackInteraction, delivering inbox: any ChatInbox) async {
+        guard interaction.type == "block_actions",
+              let channel = interaction.channel?.id ?? interaction.container?.channelId
+        else { return }
         let message = (interaction.container?.messageTs).map { ChatMessageRef(channel: channel, id: $0) }
         for action in interaction.actions ?? [] {
             guard let (question, choice) = SlackQuestionBlocks.answer(actionID: action.actionId, value: action.value)
@@ -32,7 +42,6 @@ extension SlackAdapter {
                 await inbox.receive(answer, from: self)
             }
         }
-        return .ok
     }
 
     /// The value of `name` in a form-encoded body.

@@ -3,7 +3,8 @@ public import Logging
 import Synchronization
 
 /// The bot on Slack: events arrive over HTTP (the Events API, at `/slack/events`), button
-/// clicks at `/slack/interactions`, and the bot speaks through the Web API.
+/// clicks at `/slack/interactions`, or both over Socket Mode (`SlackSocketMode.swift`) when the
+/// configuration has an app token; the bot speaks through the Web API.
 ///
 /// ```swift
 /// let slack = SlackAdapter(configuration: SlackConfiguration(signingSecret: secret, botToken: token),
@@ -17,6 +18,7 @@ import Synchronization
 /// `channels:history`, `groups:history`, `im:history`, `app_mentions:read`; the events
 /// `message.channels`, `message.groups`, `message.im`, `app_mention` sent to
 /// `https://HOST/slack/events`; and Interactivity on, with `https://HOST/slack/interactions`.
+/// Over Socket Mode instead: Socket Mode on, and an app-level token with `connections:write`.
 public final class SlackAdapter: ChatAdapter {
     public let network = "slack"
     /// Slack handles are unique in a workspace (display names are not, and are not used).
@@ -57,8 +59,9 @@ public final class SlackAdapter: ChatAdapter {
 
     public var me: ChatUser? { state.withLock { $0.me } }
 
-    /// Checks the token with `auth.test` and learns the bot's user, then returns: events come
-    /// through `handleEvents`.
+    /// Checks the token with `auth.test` and learns the bot's user; then receives over Socket
+    /// Mode until cancelled when there is an app token, or returns: events come through
+    /// `handleEvents`.
     public func run(delivering inbox: any ChatInbox) async throws {
         let me: ChatUser
         do { me = try await api.authTest() } catch {
@@ -66,6 +69,7 @@ public final class SlackAdapter: ChatAdapter {
         }
         state.withLock { $0.me = me }
         logger.info("slack: connected as \(me.name) (\(me.id))")
+        if let appToken = configuration.appToken { try await receiveOverSocket(appToken: appToken, delivering: inbox) }
     }
 
     public func post(_ post: ChatPost) async throws -> ChatMessageRef {

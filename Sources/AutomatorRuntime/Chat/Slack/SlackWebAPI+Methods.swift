@@ -17,6 +17,25 @@ extension SlackWebAPI {
         return ChatUser(id: answer.userId, name: answer.user)
     }
 
+    /// `apps.connections.open` with the app-level token: the URL of a new Socket Mode connection.
+    func openConnection(appToken: String) async throws(ChatError) -> String {
+        struct Answer: Decodable {
+            var url: String?
+            var error: String?
+        }
+        let refusals: Set = ["invalid_auth", "not_authed", "not_allowed_token_type", "account_inactive", "token_revoked",
+                             "token_expired"]
+        let answer = try await call("apps.connections.open", [], as: Answer.self, harmless: refusals, token: appToken)
+        guard let url = answer.url else {
+            throw ChatError(.unauthorized, """
+                Slack refused the app token for Socket Mode (\(answer.error ?? "no URL")): chat.slack.app_token must be \
+                an app-level token (xapp-…, Basic Information, App-Level Tokens) with connections:write, and Socket \
+                Mode must be on in the app's settings
+                """)
+        }
+        return url
+    }
+
     /// `conversations.list`, page after page: the public channels, and the private ones the bot
     /// is in; archived ones and direct conversations left out.
     func conversations() async throws(ChatError) -> [SlackConversation] {

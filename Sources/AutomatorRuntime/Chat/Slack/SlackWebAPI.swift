@@ -26,14 +26,14 @@ struct SlackWebAPI: Sendable {
     let configuration: SlackConfiguration
     let client: HTTPClient
 
-    /// Calls `method` with form-encoded `arguments`, the content type every method takes; an
-    /// error code in `harmless` counts as success.
+    /// Calls `method` with form-encoded `arguments`, the content type every method takes, with
+    /// the bot token unless `token` is another; an error code in `harmless` counts as success.
     func call<Answer: Decodable>(_ method: String, _ arguments: [(String, String)], as answer: Answer.Type,
-                                 harmless: Set<String> = []) async throws(ChatError) -> Answer
+                                 harmless: Set<String> = [], token: String? = nil) async throws(ChatError) -> Answer
     {
         let body = arguments.map { Self.formEncoded($0) + "=" + Self.formEncoded($1) }.joined(separator: "&")
         return try await call(method, body: Array(body.utf8), contentType: "application/x-www-form-urlencoded",
-                              as: answer, harmless: harmless)
+                              as: answer, harmless: harmless, token: token ?? configuration.botToken)
     }
 
     /// Calls `method` with a JSON body, for the methods that take structured arguments (blocks).
@@ -43,15 +43,15 @@ struct SlackWebAPI: Sendable {
         let body: Data
         do { body = try JSONEncoder().encode(json) } catch { throw ChatError(.unavailable, "Slack \(method): \(error)") }
         return try await call(method, body: Array(body), contentType: "application/json; charset=utf-8", as: answer,
-                              harmless: [])
+                              harmless: [], token: configuration.botToken)
     }
 
     private func call<Answer: Decodable>(_ method: String, body: [UInt8], contentType: String, as _: Answer.Type,
-                                         harmless: Set<String>) async throws(ChatError) -> Answer
+                                         harmless: Set<String>, token: String) async throws(ChatError) -> Answer
     {
         var request = HTTPClientRequest(url: configuration.apiURL + "/" + method)
         request.method = .POST
-        request.headers.add(name: "Authorization", value: "Bearer \(configuration.botToken)")
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
         request.headers.add(name: "Content-Type", value: contentType)
         request.body = .bytes(ByteBuffer(bytes: body))
         let response = try await send(request, what: method)

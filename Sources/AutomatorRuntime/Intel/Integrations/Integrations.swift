@@ -63,9 +63,12 @@ public final class Integrations: Sendable {
     /// `problems` and the log. Those the configuration does not name and that only lack their
     /// settings (the shipped integrations nobody set up) share one line of the log: a warning
     /// each, at every start and every `intel lookup`, buried the warnings that matter.
+    ///
+    /// - Parameter quotas: where the integrations' requests are counted against their quotas,
+    ///   shared with every process and worker on it; in memory when nil.
     public init(folder: String, settings: [String: IntelConfiguration.IntegrationSettings],
                 environment: [String: String] = ProcessInfo.processInfo.environment, retry: RetryPolicy = .integration,
-                logger: Logger) async
+                quotas: (any IntelStore)? = nil, logger: Logger) async
     {
         self.logger = logger
         var loaded: [Integration] = []
@@ -84,7 +87,7 @@ public final class Integrations: Sendable {
                 }
                 loaded.append(try await Self.load(key, path: path, source: source, setting: setting,
                                                   environment: environment, retry: retry, evaluator: evaluator,
-                                                  logger: logger))
+                                                  quotas: quotas, logger: logger))
             } catch {
                 problems.append(Problem(path: path, message: error.message))
                 if case .unconfigured = error, settings[key] == nil {
@@ -142,7 +145,8 @@ public final class Integrations: Sendable {
 
     private static func load(_ key: String, path: String, source: [UInt8],
                              setting: IntelConfiguration.IntegrationSettings, environment: [String: String],
-                             retry: RetryPolicy, evaluator: ScriptEvaluator, logger: Logger)
+                             retry: RetryPolicy, evaluator: ScriptEvaluator, quotas store: (any IntelStore)?,
+                             logger: Logger)
         async throws(LeftOut) -> Integration
     {
         let json: String
@@ -184,7 +188,7 @@ public final class Integrations: Sendable {
         }
         if !missing.isEmpty { throw .unconfigured(Self.notSet(missing, of: key)) }
         let rate = info["rate"] as? [String: Any] ?? [:]
-        var quotas: [RateLimiter.Quota] = []
+        var quotas: [QuotaWindow] = []
         if let perMinute = setting.perMinute ?? (rate["per_minute"] as? NSNumber)?.intValue {
             quotas.append(.init(requests: perMinute, period: .seconds(60)))
         }
@@ -207,7 +211,7 @@ public final class Integrations: Sendable {
         return Integration(name: name, path: path, source: source, reliability: reliability,
                            kinds: Set(info["kinds"] as? [String] ?? []),
                            actions: ActionDeclaration.all(in: info, integration: key), config: object.text,
-                           limiter: RateLimiter(quotas), scheduler: scheduler)
+                           limiter: RateLimiter(quotas, key: key, store: store, logger: logger), scheduler: scheduler)
     }
 
     /// What to set, all of it at once: `api_key is not set: set the environment variable
@@ -264,7 +268,9 @@ public final class Integrations: Sendable {
         }
         guard integration.limiter.isUnlimited else {
             Task {
-                await integration.limiter.acquire()
+                guard await integration.limiter.acquire() else {
+                    return completion(.failure(ActionError(.interrupted, "\(action.name) did not start: cancelled")))
+                }
                 start()
             }
             return
@@ -288,7 +294,10 @@ public final class Integrations: Sendable {
     }
 
     private func ask(_ integration: Integration, kind: String, value: String) async -> SourceVerdict? {
-        await integration.limiter.acquire()
+        guard await integration.limiter.acquire() else {
+            return SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
+                                 reason: "not asked: cancelled while waiting for its quota", failed: true)
+        }
         let arguments = JSONText.array([JSONText.string(kind), JSONText.string(value), integration.config])
         let request = RunRequest(source: integration.source, chunkName: "@" + integration.path,
                                  arguments: Array(arguments.utf8), entry: .reputation)

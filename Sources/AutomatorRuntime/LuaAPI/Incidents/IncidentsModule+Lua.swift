@@ -97,6 +97,7 @@ extension IncidentsModule {
           end
           host.close(self.id, reason)
           self.status, self.close_reason = "closed", reason
+          host.closed(self.id)
         end
 
         --- Keeps a file as evidence on the incident (the `evidence` module).

@@ -46,7 +46,17 @@ public struct IncidentsModule: HostModule {
             let entry = JournalEntry(incident: change.id, at: change.at, actor: actor(), kind: .closed,
                                      text: "closed: \(change.closeReason ?? "")")
             let closing = change
-            return .write(in: store) { (.all([.updateIncident(closing), .appendJournal([entry])]), []) }
+            let cancel = StoreWrite.cancelOpenTasks(change.id, by: entry.actor, at: change.at)
+            return .write(in: store) { (.all([.updateIncident(closing), .appendJournal([entry]), cancel]), []) }
+        }
+        // closed(id): after `close` committed, the incident's other runs stop (`IncidentLedger.closed`).
+        table.waitingFunction("closed") { [unowned(unsafe) state] call in
+            let id = try Self.incident(call, 1)
+            let closer = state.activeRun?.id
+            return .task {
+                await ledger.closed(id, by: closer)
+                return []
+            }
         }
         table.waitingFunction("link") { call in
             let id = try Self.incident(call, 1)
@@ -126,7 +136,7 @@ public struct IncidentsModule: HostModule {
             if !call.isNoneOrNil(1) { query.incident = try Self.incident(call, 1) }
             if !call.isNoneOrNil(2) {
                 guard let status = IncidentTask.Status(rawValue: try call.string(2).description) else {
-                    throw HostError.argument(2, "open or done expected")
+                    throw HostError.argument(2, "open, done or cancelled expected")
                 }
                 query.status = status
             }

@@ -84,7 +84,7 @@ extension PostgresStore: IncidentStore, SharedNumbering {
         if let dueBefore = query.dueBefore {
             filter.require("status = 'open' AND due_at < \(filter.parameter(dueBefore.millisecondsSince1970))")
         }
-        let statement = filter.query(Self.selectTask, order: "status = 'done', due_at IS NULL, due_at, number",
+        let statement = filter.query(Self.selectTask, order: "status <> 'open', due_at IS NULL, due_at, number",
                                      limit: query.limit)
         return try await read { session in try await session.rows(statement).map(Self.task(from:)) }
     }
@@ -250,7 +250,18 @@ extension PostgresStore: IncidentStore, SharedNumbering {
                 let known = try await session.rows("SELECT 1 FROM task WHERE number = \(id.number)")
                 return known.isEmpty ? .taskNotFound(id) : .taskAlreadyDone(id)
             }
-            try await notify(.taskDone(id), in: session)
+            try await notify(.taskEnded(id), in: session)
+        case .cancelOpenTasks(let id, let by, let at):
+            var cancelled = try await session.rows("""
+                UPDATE task SET status = 'cancelled', completed_by = \(by), completed_at = \(at.millisecondsSince1970)
+                WHERE incident = \(id.number) AND status = 'open'
+                RETURNING number, title
+                """).map { (TaskID(try $0[0].decode(Int.self)), try $0[1].decode(String.self)) }
+            guard !cancelled.isEmpty else { return nil }
+            cancelled.sort { $0.0.number < $1.0.number }
+            for (task, _) in cancelled { try await notify(.taskEnded(task), in: session) }
+            return try await applyIncidentWrite(
+                .appendJournal(cancelled.map { JournalEntry.cancelled($0, title: $1, of: id, by: by, at: at) }), to: session)
         case .appendJournal(let entries):
             for incident in Set(entries.map(\.incident)) where try await !exists(incident, in: session) {
                 return .incidentNotFound(incident)

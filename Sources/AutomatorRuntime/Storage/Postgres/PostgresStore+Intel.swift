@@ -35,6 +35,34 @@ extension PostgresStore: IntelStore {
         }
     }
 
+    /// Under a lock of its own, so that workers taking the same quota at once count one by one.
+    public func takeQuota(_ key: String, _ quotas: [QuotaWindow], at now: Date) async throws(StoreError) -> Date? {
+        let time = now.millisecondsSince1970
+        let longest = quotas.map(\.milliseconds).max() ?? 0
+        return try await read { session in
+            try await session.changes("BEGIN")
+            do {
+                try await session.changes("SELECT pg_advisory_xact_lock(\(Self.quotaLock))")
+                try await session.changes("DELETE FROM quota_use WHERE key = \(key) AND at <= \(time - longest)")
+                let starts = try await session.rows("SELECT at FROM quota_use WHERE key = \(key) ORDER BY at")
+                    .map { try $0[0].decode(Int64.self) }
+                var free: Date?
+                if let slot = quotas.firstFree(after: starts, at: time) {
+                    free = Date(millisecondsSince1970: slot)
+                } else {
+                    try await session.changes("INSERT INTO quota_use (key, at) VALUES (\(key), \(time))")
+                }
+                try await session.changes("COMMIT")
+                return free
+            } catch {
+                _ = try? await session.changes("ROLLBACK")
+                throw error
+            }
+        }
+    }
+
+    static let quotaLock: Int64 = 0x4155_544F_0000_0004
+
     static func applyIntelWrite(_ write: StoreWrite, to session: PostgresSession) async throws {
         switch write {
         case .noteIndicator(let seen):

@@ -257,6 +257,11 @@ extension PostgresStore {
                 chunks text[] NOT NULL
             );
             """),
+        // The requests made against the integrations' quotas, shared by the workers (`RateLimiter`).
+        ("v8", """
+            CREATE TABLE quota_use (key text NOT NULL, at bigint NOT NULL);
+            CREATE INDEX quota_use_by_key ON quota_use (key, at);
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.

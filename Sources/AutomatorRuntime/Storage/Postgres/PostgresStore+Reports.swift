@@ -75,7 +75,8 @@ extension PostgresStore: ReportStore {
         return tally
     }
 
-    /// Playbook runs and tasks created in the window, and indicators last looked up in it, in groups.
+    /// Playbook runs and tasks created in the window (not those cancelled), and indicators last
+    /// looked up in it, in groups.
     private static func tallyWork(_ session: PostgresSession, from: Int64, to: Int64, now: Int64) async throws
         -> ReportTally
     {
@@ -90,7 +91,7 @@ extension PostgresStore: ReportStore {
         }
         for row in try await session.rows("""
             SELECT owner, status = 'open', status = 'open' AND coalesce(due_at < \(now), false), count(*) FROM task
-            WHERE created_at >= \(from) AND created_at < \(to) GROUP BY 1, 2, 3
+            WHERE created_at >= \(from) AND created_at < \(to) AND status <> 'cancelled' GROUP BY 1, 2, 3
             """)
         {
             tally.task(owner: try row[0].decode(String?.self), open: try row[1].decode(Bool.self),

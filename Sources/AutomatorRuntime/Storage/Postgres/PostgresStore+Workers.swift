@@ -129,7 +129,7 @@ extension SharedChange {
     /// As a notification's text: `task:7`, `question:ID`, `channels:NETWORK`, `unknown`.
     var payload: String {
         switch self {
-        case .taskDone(let id): "task:\(id.number)"
+        case .taskEnded(let id): "task:\(id.number)"
         case .questionAnswered(let id): "question:\(id)"
         case .chatChannels(let network): "channels:\(network)"
         case .unknown: "unknown"
@@ -140,7 +140,7 @@ extension SharedChange {
         let (kind, value) = payload.firstIndex(of: ":").map { (payload[..<$0], String(payload[payload.index(after: $0)...])) }
             ?? (Substring(payload), "")
         switch kind {
-        case "task": guard let number = Int(value) else { return nil }; self = .taskDone(TaskID(number))
+        case "task": guard let number = Int(value) else { return nil }; self = .taskEnded(TaskID(number))
         case "question": self = .questionAnswered(value)
         case "channels": self = .chatChannels(network: value)
         case "unknown": self = .unknown

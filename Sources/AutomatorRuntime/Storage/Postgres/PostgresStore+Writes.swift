@@ -73,7 +73,7 @@ extension PostgresStore {
                 }
                 return nil
             }
-        case .createIncident, .updateIncident, .linkIncidents, .createTask, .completeTask, .appendJournal:
+        case .createIncident, .updateIncident, .linkIncidents, .createTask, .completeTask, .cancelOpenTasks, .appendJournal:
             return try await applyIncidentWrite(write, to: session)
         case .addCheckpoint(let checkpoint):
             try await session.changes("""

@@ -1,0 +1,122 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+import NIOWebSocket
+
+/// A WebSocket client connection (RFC 6455) on SwiftNIO, for Socket Mode: `ws://` or `wss://`
+/// (TLS, the system's trust roots), fragmented messages joined, pings answered, frames masked
+/// as a client's must be. No dependency of its own: swift-nio has the protocol.
+struct SlackWebSocket: Sendable {
+    /// The largest message taken, fragments joined (Slack's envelopes are a few kilobytes).
+    static let largestMessage = 4 << 20
+
+    private let channel: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>
+
+    private enum Upgrade: Sendable {
+        case upgraded(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>)
+        case refused
+    }
+
+    /// Connects to `url` and upgrades to a WebSocket.
+    static func connect(to url: URL, timeout: TimeAmount = .seconds(10)) async throws(ChatError) -> SlackWebSocket {
+        guard let scheme = url.scheme?.lowercased(), scheme == "ws" || scheme == "wss", let host = url.host,
+              !host.isEmpty
+        else {
+            throw ChatError(.unavailable, "\(url.absoluteString) is not a WebSocket URL (ws:// or wss://)")
+        }
+        let secure = scheme == "wss"
+        let port = url.port ?? (secure ? 443 : 80)
+        var path = url.path.isEmpty ? "/" : url.path
+        if let query = url.query { path += "?" + query }
+        let target = path
+        do {
+            let tls = secure ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+            let upgrade: EventLoopFuture<Upgrade> = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(timeout)
+                .connect(host: host, port: port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            try channel.pipeline.syncOperations.addHandler(
+                                try NIOSSLClientHandler(context: tls, serverHostname: host))
+                        }
+                        let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(maxFrameSize: largestMessage) { channel, _ in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(
+                                    NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
+                                                                maxAccumulatedFrameSize: largestMessage))
+                                return .upgraded(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
+                            }
+                        }
+                        var headers = HTTPHeaders()
+                        headers.add(name: "Host", value: url.port.map { "\(host):\($0)" } ?? host)
+                        headers.add(name: "Content-Length", value: "0")
+                        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target, headers: headers)
+                        let configuration = NIOTypedHTTPClientUpgradeConfiguration<Upgrade>(
+                            upgradeRequestHead: head, upgraders: [upgrader],
+                            notUpgradingCompletionHandler: { channel in channel.eventLoop.makeSucceededFuture(.refused) })
+                        return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
+                            configuration: .init(upgradeConfiguration: configuration))
+                    }
+                }
+            switch try await upgrade.get() {
+            case .upgraded(let channel): return SlackWebSocket(channel: channel)
+            case .refused: throw ChatError(.unavailable, "\(host) did not accept the WebSocket")
+            }
+        } catch let error as ChatError {
+            throw error
+        } catch {
+            throw ChatError(.unavailable, "cannot open the WebSocket to \(host): \(error)")
+        }
+    }
+
+    /// Calls `receive` with each text message until the server closes the connection or
+    /// `receive` says to stop (then returns true); `send` writes text messages meanwhile, from any
+    /// task. The connection is closed on return, with the closing handshake when the task is
+    /// cancelled (the server stopping).
+    func session(_ receive: (_ text: String, _ send: Sender) async throws -> Bool) async throws -> Bool {
+        try await channel.executeThenClose { inbound, outbound in
+            let sender = Sender(outbound: outbound)
+            do {
+                for try await frame in inbound {
+                    switch frame.opcode {
+                    case .text:
+                        guard try await receive(String(buffer: frame.unmaskedData), sender) else {
+                            await sender.close()
+                            return true
+                        }
+                    case .ping:
+                        try await outbound.write(WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(),
+                                                                data: frame.unmaskedData))
+                    case .connectionClose:
+                        await sender.close()
+                        return false
+                    default:
+                        continue
+                    }
+                }
+            } catch where Task.isCancelled {}
+            // Written by a task that is not cancelled: a cancelled one cannot write.
+            if Task.isCancelled { await Task { await sender.close() }.value }
+            return false
+        }
+    }
+
+    /// Writes text messages on the connection; those written after it closed are dropped.
+    struct Sender: Sendable {
+        let outbound: NIOAsyncChannelOutboundWriter<WebSocketFrame>
+
+        func send(_ text: String) async {
+            try? await outbound.write(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(),
+                                                     data: ByteBuffer(string: text)))
+        }
+
+        /// A normal closure (1000), as a client sends it.
+        func close() async {
+            var code = ByteBuffer()
+            code.write(webSocketErrorCode: .normalClosure)
+            try? await outbound.write(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: code))
+        }
+    }
+}
