@@ -195,6 +195,31 @@ struct ChatBotTests {
         await bot.stop()
     }
 
+    @Test("\"Seen in\" says what the incidents are now: created, closed, created by another process on the data folder")
+    func seenIn() async throws {
+        let bot = try await Bot()
+        let before = await bot.say("is 203.0.113.45 bad?")
+        #expect(before.first?.text.contains("malicious") == true && before.first?.text.contains("seen in") == false)
+
+        var draft = IncidentDraft(title: "Beacon", type: "malware", severity: .high)
+        draft.details = "host beaconed to 203.0.113.45"
+        let first = try await bot.incidents.create(draft, by: "test", choosingPlaybook: false).incident.id
+        let opened = await bot.say("is 203.0.113.45 bad?")
+        #expect(opened.first?.text.hasSuffix("(seen in \(first), new, opened today)") == true, "\(opened)")
+        _ = await bot.say("!incident close \(first) contained", in: ChatChannel(id: "C2", name: "ir"))
+        let closed = await bot.say("is 203.0.113.45 bad?")
+        #expect(closed.first?.text.hasSuffix("(seen in \(first), closed today)") == true, "\(closed)")
+
+        // The CLI on the same data folder while serve runs: its own store, its own commit.
+        let cli = try SQLiteStore(folder: bot.folder.path + "/data")
+        try await cli.write(.createIncident(Incident(id: IncidentID(100), title: "Same C2", type: "malware",
+                                                     severity: .high, details: "again 203.0.113.45")))
+        await cli.close()
+        let elsewhere = await bot.say("is 203.0.113.45 bad?")
+        #expect(elsewhere.first?.text.hasSuffix("(seen in INC-100, new, opened today)") == true, "\(elsewhere)")
+        await bot.stop()
+    }
+
     @Test("A war room: !incident new, messages journaled, !note, !evidence, !task, and the finding seen in a past incident",
           arguments: StoreUnderTest.allCases)
     func warRoom(_ kind: StoreUnderTest) async throws {

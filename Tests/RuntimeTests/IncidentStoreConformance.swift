@@ -6,8 +6,8 @@ import Testing
 /// alone, like `StoreConformance`, so that the PostgreSQL store runs the same checks.
 struct IncidentStoreConformance {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        case incidentRoundTrip, targetedChanges, links, tasks, cancelledTasks, journal, chains, queries, indicators, refusals,
-             togetherOrNot, slaBreachedOnce, journalAfterRefusals
+        case incidentRoundTrip, targetedChanges, links, tasks, cancelledTasks, journal, chains, queries, indicators,
+             sightings, refusals, togetherOrNot, slaBreachedOnce, journalAfterRefusals
 
         var testDescription: String { rawValue }
     }
@@ -26,6 +26,7 @@ struct IncidentStoreConformance {
         case .chains: try await chains(store)
         case .queries: try await queries(store)
         case .indicators: try await indicators(store)
+        case .sightings: try await sightings(store)
         case .refusals: try await refusals(store)
         case .togetherOrNot: try await togetherOrNot(store)
         case .slaBreachedOnce: try await slaBreachedOnce(store)
@@ -253,6 +254,45 @@ struct IncidentStoreConformance {
         #expect(try await ids("examp1e.com") == [3, 2, 1], "an address's domain")
         #expect(try await ids("10.0.0.1", IncidentQuery(createdSince: Self.time(150))) == [3])
         #expect(try await ids("203.0.113.9").isEmpty)
+    }
+
+    /// "Seen in": the newest incident that mentions an indicator, other than the one left out,
+    /// as it is now (created, closed); a reader for one thread, where the store has one, answers
+    /// the same at each step.
+    private func sightings(_ store: any IncidentStore) async throws {
+        let reader = store.sightingReader()
+        func seen(_ value: String, except: Int? = nil) async throws -> Sighting? {
+            let indicator = IncidentIndicators.normalized(value), except = except.map(IncidentID.init)
+            let answer = try await store.sighting(of: indicator, except: except)
+            if let reader {
+                #expect(try reader.sighting(of: indicator, except: except) == answer, "the reader answers as the store does")
+            }
+            return answer
+        }
+        #expect(try await seen("10.0.0.1") == nil)
+        var first = Self.incident(1, at: 0)
+        first.details = "beaconed to 10.0.0.1"
+        try await store.write(.createIncident(first))
+        #expect(try await seen("10.0.0.1") == Sighting(id: IncidentID(1), status: .new, createdAt: Self.time(0)))
+        #expect(try await seen("10.0.0.1", except: 1) == nil, "the incident left out")
+        #expect(try await seen("10.0.0.12") == nil, "exactly")
+
+        var second = Self.incident(2, at: 100)
+        second.details = "from 10.0.0.1 again"
+        try await store.write(.createIncident(second))
+        #expect(try await seen("10.0.0.1")?.id == IncidentID(2), "the newest")
+        #expect(try await seen("10.0.0.1", except: 2)?.id == IncidentID(1))
+
+        var close = IncidentChange(IncidentID(2), at: Self.time(150))
+        close.status = .closed
+        close.closeReason = "contained"
+        try await store.write(.updateIncident(close))
+        #expect(try await seen("10.0.0.1") == Sighting(id: IncidentID(2), status: .closed, createdAt: Self.time(100),
+                                                          closedAt: Self.time(150)))
+        var mentions = IncidentChange(IncidentID(1), at: Self.time(160))
+        mentions.fieldsPatch = #"{"c2": "evil-login.com"}"#
+        try await store.write(.updateIncident(mentions))
+        #expect(try await seen("evil-login[.]com")?.id == IncidentID(1), "what a change mentions, defanged")
     }
 
     /// Writes about what does not exist, or contradict what does, are refused with what is wrong.

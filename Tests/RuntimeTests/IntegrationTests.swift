@@ -312,6 +312,26 @@ struct IntegrationTests {
         #expect(log.count("/api/v3/ip_addresses/198.51.100.7") == 1, "the second life answered from the cache")
         #expect(log.count("/api/v3/ip_addresses/203.0.113.50") == 6, "a failure is asked again")
     }
+
+    @Test("The cache speaks for the integrations in use only: one taken out of the configuration is not heard")
+    func cacheOfIntegrationsInUse() async throws {
+        let server = try await Self.servers(Log())
+        defer { server.stop() }
+        let folder = try ScratchFolder()
+        let store = try SQLiteStore(folder: folder.path)
+        let gone = SourceVerdict(source: "Gone", score: .malicious, reliability: .a, reason: "listed")
+        try await store.write(.cacheVerdicts(type: "ipv4", value: "198.51.100.7", [(gone, expires: Date().addingTimeInterval(3600))]))
+
+        let none = await Integrations(folder: folder.path + "/none", settings: [:], logger: Self.logger)
+        let alone = await ReputationService(feeds: nil, integrations: none, cache: store).reputation(of: .ipv4, "198.51.100.7")
+        #expect(alone.sources.isEmpty && alone.score == .unknown, "no integration looks up IPs: \(alone.summary)")
+        let integrations = await Self.integrations(server)
+        let asked = await ReputationService(feeds: nil, integrations: integrations, cache: store).reputation(of: .ipv4, "198.51.100.7")
+        #expect(asked.sources.map(\.source) == ["AbuseIPDB", "VirusTotal"])
+        integrations.shutdown()
+        none.shutdown()
+        await store.close()
+    }
 }
 
 @Suite("Verdicts: one answer from many sources, with its reasons")

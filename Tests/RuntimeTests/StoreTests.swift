@@ -294,6 +294,33 @@ struct StoreTests {
         await store.close()
     }
 
+    // MARK: Sightings
+
+    @Test("A thread's reader of sightings sees what another store on the same folder commits (the CLI while serve runs)")
+    func sightingsAcrossStores() async throws {
+        let scratch = try ScratchFolder()
+        let serve = try SQLiteStore(folder: scratch.path)
+        let reader = try #require(serve.sightingReader())
+        #expect(try reader.sighting(of: "198.51.100.7", except: nil) == nil)
+
+        let cli = try SQLiteStore(folder: scratch.path)
+        var incident = IncidentStoreConformance.incident(1)
+        incident.details = "beaconed to 198.51.100.7"
+        try await cli.write(.createIncident(incident))
+        #expect(try reader.sighting(of: "198.51.100.7", except: nil)?.status == .new)
+        var close = IncidentChange(incident.id, at: IncidentStoreConformance.time(60))
+        close.status = .closed
+        try await cli.write(.updateIncident(close))
+        #expect(try reader.sighting(of: "198.51.100.7", except: nil)
+            == Sighting(id: incident.id, status: .closed, createdAt: incident.createdAt,
+                        closedAt: IncidentStoreConformance.time(60)))
+        await cli.close()
+
+        await serve.close()
+        let closed = #expect(throws: StoreError.self) { try reader.sighting(of: "198.51.100.7", except: nil) }
+        #expect(closed?.kind == .closed)
+    }
+
     // MARK: Group commit
 
     @Test("A lone write is committed at once, in a batch of its own")

@@ -17,15 +17,12 @@ end
 
 --- "seen in INC-12, closed 3 days ago": the latest other incident that mentions `value`, or nil.
 function findings.seen(value, current_incident)
-  for _, inc in ipairs(incidents.find{ indicator = value, limit = 2 }) do
-    if inc.id ~= current_incident then
-      if inc.status == "closed" and inc.closed_at then
-        return ("seen in %s, closed %s"):format(inc.id, ago(inc.closed_at))
-      end
-      return ("seen in %s, %s, opened %s"):format(inc.id, inc.status, ago(inc.created_at))
-    end
+  local inc = incidents.seen(value, current_incident)
+  if inc == nil then return nil end
+  if inc.status == "closed" and inc.closed_at then
+    return ("seen in %s, closed %s"):format(inc.id, ago(inc.closed_at))
   end
-  return nil
+  return ("seen in %s, %s, opened %s"):format(inc.id, inc.status, ago(inc.created_at))
 end
 
 --- One line for people: "🔴 evil.example: malicious: 2 of 3 sources; ... (seen in INC-12, ...)".

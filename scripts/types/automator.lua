@@ -272,6 +272,21 @@ incidents = {}
 ---@return Incident[]
 function incidents.find(query) end
 
+---The newest incident that mentions an indicator, what "seen in INC-12, closed 3 days ago" needs:
+---cheaper than `incidents.find{ indicator = ..., limit = 2 }`, which reads whole incidents.
+---@class incidents.sighting
+---@field id string such as "INC-12"
+---@field status incident.status
+---@field created_at number seconds since 1970
+---@field closed_at? number seconds since 1970, once closed
+
+---The newest incident that mentions `indicator` (as `find`'s `indicator`: exactly), leaving out
+---`except` (the incident a message is about), or nil.
+---@param indicator string an IP, domain, URL, e-mail address, hash or CVE
+---@param except? string an incident id such as "INC-42"
+---@return incidents.sighting?
+function incidents.seen(indicator, except) end
+
 ---The incident with this id, or nil.
 ---@param id string such as "INC-42"
 ---@return Incident?

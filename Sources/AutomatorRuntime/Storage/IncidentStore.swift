@@ -22,6 +22,18 @@ public protocol IncidentStore: Store {
 
     /// The highest incident and task numbers given so far (0 when none).
     func highestNumbers() async throws(StoreError) -> (incident: Int, task: Int)
+
+    /// The newest incident (by number) that mentions `indicator`, normalised as extraction gives
+    /// it (`IncidentQuery.indicator`), other than `except`; nil when there is none.
+    func sighting(of indicator: String, except: IncidentID?) async throws(StoreError) -> Sighting?
+
+    /// A reader of the same answer for one thread, which reads without waiting for another
+    /// thread; nil when the store can only answer by waiting (a server over the network).
+    func sightingReader() -> (any SightingReader)?
+}
+
+extension IncidentStore {
+    public func sightingReader() -> (any SightingReader)? { nil }
 }
 
 /// Which incidents to list. Every property set narrows the list.

@@ -44,7 +44,7 @@ public final class SQLiteStore: Store {
     public let path: String
     private let pool: DatabasePool
     private let committer: GroupCommitter<StoreWrite>
-    private let isClosed = Atomic<Bool>(false)
+    let isClosed = Atomic<Bool>(false)
 
     /// Opens the database in `folder` (`--data`), creating the folder (mode 0700) and the
     /// database if they do not exist, and bringing an older database's schema up to date.

@@ -67,11 +67,7 @@ extension SlackAdapter {
 
     /// One for every event and every answer of the Web API (a decoder reads its options under its
     /// lock, so threads may share it).
-    static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
-    }()
+    static let decoder = JSONDecoder()
 
     /// Runs `delivery` in a task of its own and waits for it, `answerWithin` at the longest:
     /// Slack's 200 goes out once the bot has the message (its run is stored: a crash after the

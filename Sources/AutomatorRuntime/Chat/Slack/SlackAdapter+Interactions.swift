@@ -55,16 +55,20 @@ extension SlackAdapter {
     }
 }
 
-/// A `block_actions` payload (decoded with `convertFromSnakeCase`), what the adapter reads of it.
+/// A `block_actions` payload, what the adapter reads of it.
 struct SlackInteraction: Decodable, Sendable {
     struct Reference: Decodable, Sendable { var id: String }
     struct Container: Decodable, Sendable {
         var messageTs: String?
         var channelId: String?
+
+        private enum CodingKeys: String, CodingKey { case messageTs = "message_ts", channelId = "channel_id" }
     }
     struct Action: Decodable, Sendable {
         var actionId: String
         var value: String?
+
+        private enum CodingKeys: String, CodingKey { case actionId = "action_id", value }
     }
 
     var type: String

@@ -1,10 +1,16 @@
-/// An Events API request's body (decoded with `convertFromSnakeCase`): `url_verification` with
-/// its `challenge`, or `event_callback` with its `event`.
+/// An Events API request's body: `url_verification` with its `challenge`, or `event_callback`
+/// with its `event`.
+///
+/// Slack's snake-case names are spelled in coding keys, here and in the adapter's other
+/// `Decodable` types: `convertFromSnakeCase` converted every key of every event and answer, each
+/// message, to find the few that differ.
 struct SlackEventEnvelope: Decodable {
     var type: String
     var challenge: String?
     var eventId: String?
     var event: SlackEvent?
+
+    private enum CodingKeys: String, CodingKey { case type, challenge, eventId = "event_id", event }
 }
 
 /// A `message` or `app_mention` event; other events decode too, and are left out by `incoming`.
@@ -21,6 +27,11 @@ struct SlackEvent: Decodable {
     var threadTs: String?
     var files: [SlackFile]?
     var hidden: Bool?
+
+    private enum CodingKeys: String, CodingKey {
+        case type, subtype, user, botId = "bot_id", text, channel, channelType = "channel_type", ts,
+             threadTs = "thread_ts", files, hidden
+    }
 
     /// Subtypes of messages people write; the others are edits, deletions, joins, bots' posts.
     static let spoken: Set<String?> = [nil, "file_share", "thread_broadcast"]

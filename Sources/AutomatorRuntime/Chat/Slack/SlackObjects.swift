@@ -1,4 +1,4 @@
-// The parts of the Web API's objects the adapter reads, decoded with `convertFromSnakeCase`.
+// The parts of the Web API's objects the adapter reads (Slack's snake-case names in coding keys).
 
 /// A channel, private channel or direct conversation (`conversations.info`, `conversations.list`).
 struct SlackConversation: Decodable {
@@ -8,6 +8,8 @@ struct SlackConversation: Decodable {
     var isIm: Bool?
     /// The other person, in a direct conversation.
     var user: String?
+
+    private enum CodingKeys: String, CodingKey { case id, name, isIm = "is_im", user }
 }
 
 /// A person or a bot (`users.info`). `name` is the workspace's unique handle, which only its
@@ -28,6 +30,10 @@ struct SlackFile: Decodable, Sendable {
     var urlPrivate: String?
     /// `check_file_info` when the event leaves the details out: `files.info` has them.
     var fileAccess: String?
+
+    private enum CodingKeys: String, CodingKey {
+        case id, name, title, size, mimetype, urlPrivate = "url_private", fileAccess = "file_access"
+    }
 
     /// The file for the bot; nil when the event did not say where to download it.
     var chatFile: ChatFile? {

@@ -10,6 +10,8 @@ extension SlackWebAPI {
         struct Answer: Decodable {
             var userId: String
             var user: String
+
+            private enum CodingKeys: String, CodingKey { case userId = "user_id", user }
         }
         let answer = try await call("auth.test", [], as: Answer.self)
         return ChatUser(id: answer.userId, name: answer.user)
@@ -38,9 +40,15 @@ extension SlackWebAPI {
     /// is in; archived ones and direct conversations left out.
     func conversations() async throws(ChatError) -> [SlackConversation] {
         struct Answer: Decodable {
-            struct Metadata: Decodable { var nextCursor: String? }
+            struct Metadata: Decodable {
+                var nextCursor: String?
+
+                private enum CodingKeys: String, CodingKey { case nextCursor = "next_cursor" }
+            }
             var channels: [SlackConversation]
             var responseMetadata: Metadata?
+
+            private enum CodingKeys: String, CodingKey { case channels, responseMetadata = "response_metadata" }
         }
         var all = [SlackConversation]()
         var cursor = ""
@@ -124,6 +132,8 @@ extension SlackWebAPI {
         struct Target: Decodable {
             var uploadUrl: String
             var fileId: String
+
+            private enum CodingKeys: String, CodingKey { case uploadUrl = "upload_url", fileId = "file_id" }
         }
         struct Uploaded: Encodable {
             var id: String

@@ -230,6 +230,11 @@ public final class Integrations: Sendable {
     /// The names of the integrations in use, with the kinds each handles.
     public var available: [(name: String, kinds: [String])] { integrations.map { ($0.name, $0.kinds.sorted()) } }
 
+    /// The names of the integrations in use that look up `kind` (`ip`, `domain`, `file`...).
+    public func sources(for kind: String) -> Set<String> {
+        Set(integrations.lazy.filter { $0.kinds.contains(kind) }.map(\.name))
+    }
+
     /// Runs an action of an integration, within its quota: its `run` gets the checked parameters
     /// and `context` (its configuration is added as `context.config`). `completion` gets what it
     /// returned, as JSON, on the integration's thread (no task in between when it has no quota);

@@ -26,13 +26,19 @@ public final class ReputationService: Sendable {
 
     /// The verdict on `value`, an indicator of `type` in normal form (as `Extractor` gives it).
     /// Feeds are read every time (they are local and may have changed); integrations answer from
-    /// the cache while their answers are fresh.
+    /// the cache while their answers are fresh. The cache speaks only for the integrations in use:
+    /// when none looks up this kind, it is not read at all (a read of the store for each message the
+    /// chat bot answered from its feeds alone), and an answer cached by an integration since taken
+    /// out of the configuration is not heard.
     public func reputation(of type: IndicatorType, _ value: String) async -> Verdict {
         // One index for the call: the indicator and a URL's host are looked up in the same feeds.
         var sources = feeds?.index.verdicts(for: [(type, value)])[0] ?? []
-        if let kind = Self.kind(of: type), let integrations {
+        if let kind = Self.kind(of: type), let integrations, case let inUse = integrations.sources(for: kind),
+           !inUse.isEmpty
+        {
             let now = Date()
-            let cached = (try? await cache?.cachedVerdicts(type: type.rawValue, value: value, at: now)) ?? []
+            let cached = ((try? await cache?.cachedVerdicts(type: type.rawValue, value: value, at: now)) ?? [])
+                .filter { inUse.contains($0.source) }
             let fresh = await integrations.reputation(kind: kind, value: value, excluding: Set(cached.map(\.source)))
             let keep = fresh.filter { !$0.failed }.map { ($0, now.addingTimeInterval(ttl[$0.score] ?? 3600)) }
             if let cache, !keep.isEmpty {

@@ -131,6 +131,14 @@ extension IncidentsModule {
           return found
         end
 
+        --- The newest incident that mentions `indicator`, other than `except` (an incident id):
+        --- `{ id, status, created_at, closed_at }`, or nil. What "seen in INC-12" needs, without
+        --- reading whole incidents.
+        function incidents.seen(indicator, except)
+          if type(indicator) ~= "string" then error("incidents.seen expects an indicator, got " .. type(indicator), 2) end
+          return host.seen(indicator, except)
+        end
+
         function incidents.get(id)
           local text = host.get(id)
           return text and incident(json.decode(text))

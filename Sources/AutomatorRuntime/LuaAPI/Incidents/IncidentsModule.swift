@@ -98,6 +98,24 @@ public struct IncidentsModule: HostModule {
                 return [.string(LuaString(JSONText.array(found.map(IncidentJSON.forScript))))]
             }
         }
+        // seen(indicator, except): a lookup too, of four columns of one incident. A store that can
+        // read on this thread answers without the run waiting (recorded as the clock is); one over
+        // the network answers as a lookup does.
+        if let reader = store.sightingReader() {
+            table.recordedFunction("seen") { call throws(HostError) in
+                let (indicator, except) = try Self.sightingQuery(call)
+                do throws(StoreError) {
+                    return [Self.sighting(try reader.sighting(of: indicator, except: except))]
+                } catch {
+                    throw HostError("\(error)")
+                }
+            }
+        } else {
+            table.waitingFunction("seen") { call in
+                let (indicator, except) = try Self.sightingQuery(call)
+                return .lookup { [Self.sighting(try await store.sighting(of: indicator, except: except))] }
+            }
+        }
         let opener = self.opener
         table.waitingFunction("create") { call in
             // The draft is the JSON `json.encode` made of the script's table: the checks and
@@ -244,6 +262,30 @@ public struct IncidentsModule: HostModule {
         }
         return IncidentTask(id: id, incident: incidentID, runID: run, title: title, owner: try text("owner"),
                             description: try text("description") ?? "", choices: choices, dueAt: due)
+    }
+
+    /// `seen(indicator [, except])`: the indicator as the index holds it, and the incident to leave
+    /// out (the one the message is about).
+    private static func sightingQuery(_ call: LuaCall) throws(HostError) -> (String, IncidentID?) {
+        let indicator = IncidentIndicators.normalized(try call.string(1).description)
+        return (indicator, call.isNoneOrNil(2) ? nil : try incident(call, 2))
+    }
+
+    /// `{ id, status, created_at, closed_at }` (seconds, as `find` gives them), or nil.
+    private static func sighting(_ sighting: Sighting?) -> LuaValue {
+        guard let sighting else { return .nil }
+        var fields: [LuaValue: LuaValue] = [
+            "id": .string(LuaString(sighting.id.description)), "status": .string(LuaString(sighting.status.rawValue)),
+            "created_at": seconds(sighting.createdAt),
+        ]
+        if let closed = sighting.closedAt { fields["closed_at"] = seconds(closed) }
+        return .table(LuaTable(fields: fields))
+    }
+
+    /// As `JSONText.seconds` writes them: whole seconds are integers.
+    private static func seconds(_ date: Date) -> LuaValue {
+        let milliseconds = date.millisecondsSince1970
+        return milliseconds % 1000 == 0 ? .integer(milliseconds / 1000) : .number(Double(milliseconds) / 1000)
     }
 
     /// `find{ type, severity, status, source, owner, text, since, limit }`.

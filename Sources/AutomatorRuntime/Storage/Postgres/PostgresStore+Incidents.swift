@@ -54,6 +54,22 @@ extension PostgresStore: IncidentStore, SharedNumbering {
         return try await read { session in try await session.rows(statement).map(Self.incident(from:)) }
     }
 
+    public func sighting(of indicator: String, except: IncidentID?) async throws(StoreError) -> Sighting? {
+        try await read { session in
+            guard let row = try await session.rows("""
+                SELECT number, status, created_at, closed_at FROM incident_indicator
+                JOIN incident ON number = incident
+                WHERE value = \(indicator) AND incident <> \(except?.number ?? 0) ORDER BY incident DESC LIMIT 1
+                """).first
+            else { return nil }
+            let number = try row[0].decode(Int.self), status = try row[1].decode(String.self)
+            guard let known = Incident.Status(rawValue: status) else {
+                throw StoreError.unknownValue(status, of: "incident INC-\(number)")
+            }
+            return Sighting(id: IncidentID(number), status: known, createdAt: try row.date(2)!, closedAt: try row.date(3))
+        }
+    }
+
     public func loadTask(_ id: TaskID) async throws(StoreError) -> IncidentTask? {
         try await read { session in
             try await session.rows("\(unescaped: Self.selectTask) WHERE number = \(id.number)").first.map(Self.task(from:))
