@@ -57,7 +57,9 @@ struct OutboundProxyTests {
         let through = OutboundProxy(environment: ["HTTP_PROXY": "http://soc:hunter2@127.0.0.1:\(proxy.port)"])
         let connection = try await SlackWebSocket.connect(to: url, proxy: through)
         let greeting = Task { try await connection.session { text, _ in !text.contains("hello") } }
+        let watchdog = Task { try await Task.sleep(for: .seconds(10)); greeting.cancel() }
         #expect(try await greeting.value, "the hello arrived through the tunnel")
+        watchdog.cancel()
         #expect(proxy.requests == ["CONNECT wss-primary.slack.test:\(socket.port) HTTP/1.1"])
 
         let refused = OutboundProxy(environment: ["HTTP_PROXY": proxy.url])
@@ -67,5 +69,6 @@ struct OutboundProxyTests {
         } catch {
             #expect(error.description.contains("through the proxy 127.0.0.1:\(proxy.port)"), "\(error)")
         }
+        withExtendedLifetime(socket) {}  // its server closes when it goes
     }
 }
