@@ -1,7 +1,10 @@
 @testable import AutomatorRuntime
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import Hummingbird
+import NIOCore
+import NIOPosix
 import Testing
 import TestSupport
 
@@ -70,5 +73,52 @@ struct OutboundProxyTests {
             #expect(error.description.contains("through the proxy 127.0.0.1:\(proxy.port)"), "\(error)")
         }
         withExtendedLifetime(socket) {}  // its server closes when it goes
+    }
+}
+
+@Suite("The WebSocket client keeps what the server sends in the read that brings its 101", .timeLimit(.minutes(1)))
+struct WebSocketOpeningTests {
+    /// A server that answers the upgrade and sends its first message in one write: the client
+    /// reads them together, and the message must not go with the HTTP decoder.
+    @Test("A first message in the same write as the 101 arrives")
+    func firstMessageWithTheUpgrade() async throws {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(EagerServer()) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { server.close(promise: nil) }
+        let url = try #require(URL(string: "ws://127.0.0.1:\(server.localAddress?.port ?? 0)/link"))
+        let connection = try await SlackWebSocket.connect(to: url, proxy: OutboundProxy(environment: [:]))
+        let first = Task { () -> String in
+            var seen = ""
+            _ = try await connection.session { text, _ in seen = text; return false }
+            return seen
+        }
+        let watchdog = Task { try await Task.sleep(for: .seconds(10)); first.cancel() }
+        #expect(try await first.value == #"{"type":"hello"}"#)
+        watchdog.cancel()
+    }
+
+    private final class EagerServer: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        var request = ""
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            request += String(buffer: unwrapInboundIn(data))
+            guard request.contains("\r\n\r\n"), let line = request.components(separatedBy: "\r\n")
+                .first(where: { $0.lowercased().hasPrefix("sec-websocket-key:") })
+            else { return }
+            let key = line.dropFirst("sec-websocket-key:".count).trimmingCharacters(in: .whitespaces)
+            let accept = Data(Insecure.SHA1.hash(data: Data((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8)))
+                .base64EncodedString()
+            let hello = Array(#"{"type":"hello"}"#.utf8)
+            var out = ByteBuffer(string: "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Accept: \(accept)\r\n\r\n")
+            out.writeBytes([0x81, UInt8(hello.count)] + hello)
+            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+            request = ""
+        }
     }
 }

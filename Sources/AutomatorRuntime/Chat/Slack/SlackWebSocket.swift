@@ -67,8 +67,12 @@ struct SlackWebSocket: Sendable {
                         let configuration = NIOTypedHTTPClientUpgradeConfiguration<Upgrade>(
                             upgradeRequestHead: head, upgraders: [upgrader],
                             notUpgradingCompletionHandler: { channel in channel.eventLoop.makeSucceededFuture(.refused) })
+                        // The server's first frames may come in the read that brings its 101:
+                        // they are the WebSocket's, not bytes to drop with the HTTP decoder.
+                        var pipeline = NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: configuration)
+                        pipeline.leftOverBytesStrategy = .forwardBytes
                         return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
-                            configuration: .init(upgradeConfiguration: configuration))
+                            configuration: pipeline)
                     }.flatMap { $0 }.always { _ in deadline.cancel() } }
                 }
             switch try await upgrade.get() {
