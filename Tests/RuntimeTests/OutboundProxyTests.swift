@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Testing
 import TestSupport
 
@@ -76,8 +77,47 @@ struct OutboundProxyTests {
     }
 }
 
-@Suite("The WebSocket client keeps what the server sends in the read that brings its 101", .timeLimit(.minutes(1)))
+@Suite("The WebSocket client: TLS, and what the server sends in the read that brings its 101", .timeLimit(.minutes(1)))
 struct WebSocketOpeningTests {
+    /// The first message of a session on `connection`, or "" if none came within 10 s.
+    static func firstMessage(_ connection: SlackWebSocket) async throws -> String {
+        let first = Task { () -> String in
+            var seen = ""
+            _ = try await connection.session { text, _ in seen = text; return false }
+            return seen
+        }
+        let watchdog = Task { try await Task.sleep(for: .seconds(10)); first.cancel() }
+        defer { watchdog.cancel() }
+        return try await first.value
+    }
+
+    @Test("wss:// as Slack's is: the certificate checked, directly and through the proxy's tunnel (SNI inside it)")
+    func tls() async throws {
+        let socket = try await FakeSlackSocket(tls: true)
+        var trusting = TLSConfiguration.makeClientConfiguration()
+        trusting.trustRoots = .certificates([try NIOSSLCertificate(bytes: Array(TestCertificate.certificate.utf8), format: .pem)])
+        let direct = try #require(URL(string: "wss://localhost:\(socket.port)/link/?ticket=1"))
+        let none = OutboundProxy(environment: [:])
+        #expect(try await Self.firstMessage(try await SlackWebSocket.connect(to: direct, proxy: none, tls: trusting))
+            .contains(#""type":"hello""#))
+
+        let proxy = try await LoopbackProxy()
+        let tunnelled = try #require(URL(string: "wss://wss-primary.slack.test:\(socket.port)/link/?ticket=2"))
+        let through = OutboundProxy(environment: ["HTTPS_PROXY": proxy.url])
+        #expect(try await Self.firstMessage(try await SlackWebSocket.connect(to: tunnelled, proxy: through, tls: trusting))
+            .contains(#""type":"hello""#))
+        #expect(proxy.requests == ["CONNECT wss-primary.slack.test:\(socket.port) HTTP/1.1"])
+
+        // A certificate the system does not trust is refused: the bot speaks to Slack or to no one.
+        do {
+            _ = try await SlackWebSocket.connect(to: direct, proxy: none)
+            Issue.record("an untrusted certificate was accepted")
+        } catch {
+            #expect(error.description.contains("cannot open the WebSocket to localhost"), "\(error)")
+        }
+        withExtendedLifetime(socket) {}
+    }
+
     /// A server that answers the upgrade and sends its first message in one write: the client
     /// reads them together, and the message must not go with the HTTP decoder.
     @Test("A first message in the same write as the 101 arrives")
@@ -90,14 +130,7 @@ struct WebSocketOpeningTests {
         defer { server.close(promise: nil) }
         let url = try #require(URL(string: "ws://127.0.0.1:\(server.localAddress?.port ?? 0)/link"))
         let connection = try await SlackWebSocket.connect(to: url, proxy: OutboundProxy(environment: [:]))
-        let first = Task { () -> String in
-            var seen = ""
-            _ = try await connection.session { text, _ in seen = text; return false }
-            return seen
-        }
-        let watchdog = Task { try await Task.sleep(for: .seconds(10)); first.cancel() }
-        #expect(try await first.value == #"{"type":"hello"}"#)
-        watchdog.cancel()
+        #expect(try await Self.firstMessage(connection) == #"{"type":"hello"}"#)
     }
 
     private final class EagerServer: ChannelInboundHandler, @unchecked Sendable {

@@ -1,13 +1,15 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import Synchronization
 
 /// Slack's Socket Mode end on loopback: a real WebSocket server (RFC 6455, on SwiftNIO) that
 /// greets each connection with `hello` as Slack does, sends the envelopes a test gives it on the
 /// newest connection, and records what the client sends back (the acknowledgements). The fake
-/// Web API's `apps.connections.open` hands out its URL (`FakeSlack.State.socketURL`).
+/// Web API's `apps.connections.open` hands out its URL (`FakeSlack.State.socketURL`). Over TLS
+/// (`wss://`, `TestCertificate`) when asked, as Slack's is.
 public final class FakeSlackSocket: Sendable {
     public let port: Int
     private let server: NIOAsyncChannel<EventLoopFuture<Connection>, Never>
@@ -30,10 +32,14 @@ public final class FakeSlackSocket: Sendable {
         case plain
     }
 
-    public init() async throws {
+    public init(tls: Bool = false) async throws {
+        let context = tls ? try NIOSSLContext(configuration: .makeServerConfiguration(
+            certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(TestCertificate.certificate.utf8), format: .pem))],
+            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(TestCertificate.key.utf8), format: .pem)))) : nil
         server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let context { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context)) }
                     let upgrader = NIOTypedWebSocketServerUpgrader<Connection>(
                         shouldUpgrade: { channel, _ in channel.eventLoop.makeSucceededFuture(HTTPHeaders()) },
                         upgradePipelineHandler: { channel, _ in

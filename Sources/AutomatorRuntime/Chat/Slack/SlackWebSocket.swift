@@ -22,7 +22,10 @@ struct SlackWebSocket: Sendable {
     }
 
     /// Connects to `url` and upgrades to a WebSocket.
-    static func connect(to url: URL, proxy: OutboundProxy = .environment, timeout: TimeAmount = .seconds(10))
+    ///
+    /// - Parameter tls: for `wss://`: the system's trust roots unless a test trusts its own.
+    static func connect(to url: URL, proxy: OutboundProxy = .environment,
+                        tls: TLSConfiguration = .makeClientConfiguration(), timeout: TimeAmount = .seconds(10))
         async throws(ChatError) -> SlackWebSocket
     {
         guard let scheme = url.scheme?.lowercased(), scheme == "ws" || scheme == "wss", let host = url.host,
@@ -37,7 +40,7 @@ struct SlackWebSocket: Sendable {
         let target = path
         let through = proxy.server(scheme: scheme, host: host)
         do {
-            let tls = secure ? try NIOSSLContext(configuration: .makeClientConfiguration()) : nil
+            let tls = secure ? try NIOSSLContext(configuration: tls) : nil
             let upgrade: EventLoopFuture<Upgrade> = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(timeout)
                 .connect(host: through?.host ?? host, port: through?.port ?? port) { channel in
