@@ -118,6 +118,27 @@ struct WebSocketOpeningTests {
         withExtendedLifetime(socket) {}
     }
 
+    @Test("A silent connection is pinged; one that answers lives on, one that does not is closed")
+    func idle() async throws {
+        let url = { (socket: FakeSlackSocket) in URL(string: "ws://127.0.0.1:\(socket.port)/link")! }
+        let none = OutboundProxy(environment: [:])
+        let alive = try await FakeSlackSocket()
+        let kept = try await SlackWebSocket.connect(to: url(alive), proxy: none)
+        let session = Task { try await kept.session(idle: .milliseconds(200)) { text, _ in !text.contains("still here") } }
+        try await Task.sleep(for: .seconds(1))  // five times the silence that is pinged
+        try await alive.send(#"{"type":"still here"}"#)
+        #expect(try await session.value, "the message after the silence arrived: the pongs kept it")
+
+        let dead = try await FakeSlackSocket(answersPings: false)
+        let lost = try await SlackWebSocket.connect(to: url(dead), proxy: none)
+        let started = ContinuousClock.now
+        let ended = Task { try? await lost.session(idle: .milliseconds(200)) { text, _ in true } }
+        let watchdog = Task { try await Task.sleep(for: .seconds(10)); ended.cancel() }
+        _ = await ended.value
+        watchdog.cancel()
+        #expect(ContinuousClock.now - started < .seconds(5), "closed after twice the silence, not at the watchdog")
+    }
+
     /// A server that answers the upgrade and sends its first message in one write: the client
     /// reads them together, and the message must not go with the HTTP decoder.
     @Test("A first message in the same write as the 101 arrives")

@@ -32,7 +32,8 @@ public final class FakeSlackSocket: Sendable {
         case plain
     }
 
-    public init(tls: Bool = false) async throws {
+    /// - Parameter answersPings: false for a connection that died without a word: nothing answers.
+    public init(tls: Bool = false, answersPings: Bool = true) async throws {
         let context = tls ? try NIOSSLContext(configuration: .makeServerConfiguration(
             certificateChain: [.certificate(try NIOSSLCertificate(bytes: Array(TestCertificate.certificate.utf8), format: .pem))],
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(TestCertificate.key.utf8), format: .pem)))) : nil
@@ -64,7 +65,7 @@ public final class FakeSlackSocket: Sendable {
                     for try await connection in connections {
                         group.addTask {
                             guard case .websocket(let socket) = try? await connection.get() else { return }
-                            try? await Self.serve(socket, state: state)
+                            try? await Self.serve(socket, state: state, answersPings: answersPings)
                         }
                     }
                 }
@@ -111,7 +112,9 @@ public final class FakeSlackSocket: Sendable {
 
     public struct NoConnection: Error {}
 
-    private static func serve(_ socket: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, state: Shared) async throws {
+    private static func serve(_ socket: NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, state: Shared,
+                              answersPings: Bool) async throws
+    {
         try await socket.executeThenClose { inbound, outbound in
             state.withLock { $0.writers.append(outbound) }
             try await outbound.write(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: """
@@ -123,6 +126,8 @@ public final class FakeSlackSocket: Sendable {
                 case .text:
                     let text = String(buffer: frame.unmaskedData)
                     state.withLock { $0.received.append(text) }
+                case .ping where answersPings:
+                    try await outbound.write(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData))
                 case .connectionClose:
                     state.withLock { $0.closedByClient += 1 }
                     return

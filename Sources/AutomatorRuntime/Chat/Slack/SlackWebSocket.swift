@@ -119,11 +119,29 @@ struct SlackWebSocket: Sendable {
     /// `receive` says to stop (then returns true); `send` writes text messages meanwhile, from any
     /// task. The connection is closed on return, with the closing handshake when the task is
     /// cancelled (the server stopping).
-    func session(_ receive: (_ text: String, _ send: Sender) async throws -> Bool) async throws -> Bool {
-        try await channel.executeThenClose { inbound, outbound in
+    ///
+    /// A connection silent for `idle` is pinged, and one silent for twice that is closed: a
+    /// connection that died without a word (a NAT or a proxy forgetting it) would otherwise keep
+    /// the bot deaf, waiting for envelopes that go elsewhere.
+    func session(idle: Duration = .seconds(60), _ receive: (_ text: String, _ send: Sender) async throws -> Bool)
+        async throws -> Bool
+    {
+        let connection = channel.channel
+        return try await channel.executeThenClose { inbound, outbound in
             let sender = Sender(outbound: outbound)
+            let heard = Locked(ContinuousClock.now)
+            let watchdog = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: idle / 2)
+                    let silence = ContinuousClock.now - heard.withLock { $0 }
+                    if silence >= idle * 2 { return connection.close(promise: nil) }
+                    if silence >= idle { await sender.ping() }
+                }
+            }
+            defer { watchdog.cancel() }
             do {
                 for try await frame in inbound {
+                    heard.withLock { $0 = .now }
                     switch frame.opcode {
                     case .text:
                         guard try await receive(String(buffer: frame.unmaskedData), sender) else {
@@ -154,6 +172,12 @@ struct SlackWebSocket: Sendable {
         func send(_ text: String) async {
             try? await outbound.write(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(),
                                                      data: ByteBuffer(string: text)))
+        }
+
+        /// Asks the server for a pong: any frame back says the connection lives.
+        func ping() async {
+            try? await outbound.write(WebSocketFrame(fin: true, opcode: .ping, maskKey: .random(),
+                                                     data: ByteBuffer(string: "automator")))
         }
 
         /// A normal closure (1000), as a client sends it.
