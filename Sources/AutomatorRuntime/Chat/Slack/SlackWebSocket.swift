@@ -9,7 +9,8 @@ import NIOWebSocket
 /// A WebSocket client connection (RFC 6455) on SwiftNIO, for Socket Mode: `ws://` or `wss://`
 /// (TLS, the system's trust roots), through the environment's proxy where it names one (a
 /// CONNECT tunnel, `OutboundProxy`), fragmented messages joined, pings answered, frames masked
-/// as a client's must be. No dependency of its own: swift-nio has the protocol.
+/// as a client's must be. No package of its own: swift-nio has the protocol, swift-nio-extras
+/// the CONNECT.
 struct SlackWebSocket: Sendable {
     /// The largest message taken, fragments joined (Slack's envelopes are a few kilobytes).
     static let largestMessage = 4 << 20
@@ -35,13 +36,10 @@ struct SlackWebSocket: Sendable {
         }
         let secure = scheme == "wss"
         let port = url.port ?? (secure ? 443 : 80)
-        var path = url.path.isEmpty ? "/" : url.path
-        if let query = url.query { path += "?" + query }
-        let target = path
         let through = proxy.server(scheme: scheme, host: host)
         do {
-            let tls = secure ? try NIOSSLContext(configuration: tls) : nil
-            let upgrade: EventLoopFuture<Upgrade> = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            let context = secure ? try NIOSSLContext(configuration: tls) : nil
+            let negotiation: EventLoopFuture<Upgrade> = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(timeout)
                 .connect(host: through?.host ?? host, port: through?.port ?? port) { channel in
                     // The initializer returns before the connection is made: the tunnel and the
@@ -50,35 +48,12 @@ struct SlackWebSocket: Sendable {
                     let deadline = channel.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
                     return channel.eventLoop.makeCompletedFuture {
                         try tunnel(channel, through: through, to: host, port: port, within: timeout)
-                    }.map { tunnel in tunnel.flatMapThrowing {
-                        if let tls {
-                            try channel.pipeline.syncOperations.addHandler(
-                                try NIOSSLClientHandler(context: tls, serverHostname: host))
-                        }
-                        let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(maxFrameSize: largestMessage) { channel, _ in
-                            channel.eventLoop.makeCompletedFuture {
-                                try channel.pipeline.syncOperations.addHandler(
-                                    NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
-                                                                maxAccumulatedFrameSize: largestMessage))
-                                return .upgraded(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
-                            }
-                        }
-                        var headers = HTTPHeaders()
-                        headers.add(name: "Host", value: url.port.map { "\(host):\($0)" } ?? host)
-                        headers.add(name: "Content-Length", value: "0")
-                        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target, headers: headers)
-                        let configuration = NIOTypedHTTPClientUpgradeConfiguration<Upgrade>(
-                            upgradeRequestHead: head, upgraders: [upgrader],
-                            notUpgradingCompletionHandler: { channel in channel.eventLoop.makeSucceededFuture(.refused) })
-                        // The server's first frames may come in the read that brings its 101:
-                        // they are the WebSocket's, not bytes to drop with the HTTP decoder.
-                        var pipeline = NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: configuration)
-                        pipeline.leftOverBytesStrategy = .forwardBytes
-                        return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
-                            configuration: pipeline)
-                    }.flatMap { $0 }.always { _ in deadline.cancel() } }
+                    }.map { tunnel in
+                        tunnel.flatMapThrowing { try upgrade(channel, to: url, tls: context) }
+                            .flatMap { $0 }.always { _ in deadline.cancel() }
+                    }
                 }
-            switch try await upgrade.get() {
+            switch try await negotiation.get() {
             case .upgraded(let channel): return SlackWebSocket(channel: channel)
             case .refused: throw ChatError(.unavailable, "\(host) did not accept the WebSocket")
             }
@@ -88,6 +63,37 @@ struct SlackWebSocket: Sendable {
             throw ChatError(.unavailable, "cannot open the WebSocket to \(host)"
                 + (through.map { " through the proxy \($0)" } ?? "") + ": \(error)")
         }
+    }
+
+    /// TLS (for `wss://`) and the HTTP upgrade, on a channel connected to the server (or through
+    /// the proxy's tunnel to it).
+    private static func upgrade(_ channel: any Channel, to url: URL, tls: NIOSSLContext?) throws
+        -> EventLoopFuture<Upgrade>
+    {
+        let host = url.host ?? ""
+        if let tls { try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: host)) }
+        let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(maxFrameSize: largestMessage) { channel, _ in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(
+                    NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
+                                                maxAccumulatedFrameSize: largestMessage))
+                return .upgraded(try NIOAsyncChannel(wrappingChannelSynchronously: channel))
+            }
+        }
+        var target = url.path.isEmpty ? "/" : url.path
+        if let query = url.query { target += "?" + query }
+        var headers = HTTPHeaders()
+        headers.add(name: "Host", value: url.port.map { "\(host):\($0)" } ?? host)
+        headers.add(name: "Content-Length", value: "0")
+        let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target, headers: headers)
+        let configuration = NIOTypedHTTPClientUpgradeConfiguration<Upgrade>(
+            upgradeRequestHead: head, upgraders: [upgrader],
+            notUpgradingCompletionHandler: { channel in channel.eventLoop.makeSucceededFuture(.refused) })
+        // The server's first frames may come in the read that brings its 101: they are the
+        // WebSocket's, not bytes to drop with the HTTP decoder (SwiftNIO's default).
+        var pipeline = NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: configuration)
+        pipeline.leftOverBytesStrategy = .forwardBytes
+        return try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(configuration: pipeline)
     }
 
     /// Asks `proxy` for a tunnel to `host:port` (`CONNECT`) once `channel` is connected to it;
