@@ -20,9 +20,10 @@ public final class HTTPClients: Sendable {
         direct = Self.make(configuration)
     }
 
-    /// The client `url` goes through.
+    /// The client `url` goes through. Without a proxy (most machines) the URL is not even read:
+    /// this is on every request's path.
     public func client(for url: String) -> HTTPClient {
-        guard let parsed = URL(string: url), let scheme = parsed.scheme, let host = parsed.host,
+        guard proxy.https != nil || proxy.http != nil, let parsed = URL(string: url), let scheme = parsed.scheme, let host = parsed.host,
               let server = proxy.server(scheme: scheme, host: host)
         else { return direct }
         return proxied.withLock { clients in
