@@ -30,36 +30,6 @@ struct EvidenceCommand: AsyncParsableCommand {
         subcommands: [Add.self, List.self, Get.self, Export.self, Verify.self]
     )
 
-    struct Folder: ParsableArguments {
-        @Option(help: ArgumentHelp("The data folder of automator serve (with --store: the bundles' signing key).",
-                                   valueName: "folder"))
-        var data = "./automator-data"
-
-        @Option(help: ArgumentHelp(StoreOption.help + " The store of automator serve --store; default: SQLite in --data.",
-                                   valueName: "url"))
-        var store: String?
-
-        func validate() throws {
-            guard let store else { return try FolderAccess.requireFolder(data) }
-            do { _ = try PostgresLocation(url: store) } catch { throw ValidationError("--store: \(error)") }
-        }
-
-        /// Runs `body` with the evidence service of the store; a failure prints `error: ...` and
-        /// exits 1.
-        func perform<T>(_ body: (EvidenceService) async throws -> T) async throws -> T {
-            try await CommandLogging.exitingOnFailure {
-                let opened: any EvidenceStore = if let store {
-                    try await PostgresStore(location: try PostgresLocation(url: store), dataFolder: data)
-                } else {
-                    try SQLiteStore(folder: data)
-                }
-                let result = try await body(EvidenceService(store: opened, dataFolder: data))
-                await opened.close()
-                return result
-            }
-        }
-    }
-
     static var actor: String { IncidentBackend.user.map { "cli:\($0)" } ?? "cli" }
 
     static func parseIncident(_ text: String) throws -> IncidentID {
@@ -77,7 +47,7 @@ extension EvidenceCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Keep a file as evidence on an incident.")
 
-        @OptionGroup var folder: Folder
+        @OptionGroup var folder: FolderOrStore
         @Argument(help: ArgumentHelp("The incident, such as INC-7.", valueName: "incident")) var incident: String
         @Argument(help: ArgumentHelp("The file.", valueName: "file")) var file: String
         @Option(help: ArgumentHelp("What it is, for the record.", valueName: "text")) var note = ""
@@ -89,7 +59,7 @@ extension EvidenceCommand {
         func run() async throws {
             let id = try EvidenceCommand.parseIncident(incident)
             let progress = ProgressLine("evidence add \(file)")
-            let evidence = try await folder.perform { service in
+            let evidence = try await folder.evidence { service in
                 try await service.add(file: file, to: id, name: name, description: note, tags: tag, source: "cli",
                                       by: EvidenceCommand.actor, progress: progress.update)
             }
@@ -101,14 +71,14 @@ extension EvidenceCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List evidence: of one incident, or all.")
 
-        @OptionGroup var folder: Folder
+        @OptionGroup var folder: FolderOrStore
         @Argument(help: ArgumentHelp("Only this incident's.", valueName: "incident")) var incident: String?
 
         func validate() throws { if let incident { _ = try EvidenceCommand.parseIncident(incident) } }
 
         func run() async throws {
             let id = try incident.map(EvidenceCommand.parseIncident)
-            let list = try await folder.perform { service in try await service.list(of: id) }
+            let list = try await folder.evidence { service in try await service.list(of: id) }
             guard !list.isEmpty else { return print("no evidence" + (id.map { " on \($0)" } ?? "")) }
             print(["ID", "INCIDENT", "BYTES", "SHA256", "NAME"].joined(separator: "  "))
             for evidence in list { print(EvidenceCommand.line(evidence)) }
@@ -119,12 +89,12 @@ extension EvidenceCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show evidence with its chain of custody; -o copies its content out (noted as an export).")
 
-        @OptionGroup var folder: Folder
+        @OptionGroup var folder: FolderOrStore
         @Argument(help: ArgumentHelp("The evidence, such as EV-3f9a2c1d4e5b.", valueName: "id")) var id: String
         @Option(name: .shortAndLong, help: ArgumentHelp("Copy the content to this file.", valueName: "file")) var output: String?
 
         func run() async throws {
-            let (evidence, custody) = try await folder.perform { service in
+            let (evidence, custody) = try await folder.evidence { service in
                 if let output { try await service.copy(id, to: output, by: EvidenceCommand.actor) }
                 return try await service.get(id, by: EvidenceCommand.actor)
             }
@@ -150,7 +120,7 @@ extension EvidenceCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write an incident's evidence, journal and signed manifest as a ZIP bundle.")
 
-        @OptionGroup var folder: Folder
+        @OptionGroup var folder: FolderOrStore
         @Argument(help: ArgumentHelp("The incident.", valueName: "incident")) var incident: String
         @Argument(help: ArgumentHelp("The bundle to write, such as INC-7.zip.", valueName: "out.zip")) var output: String
 
@@ -159,7 +129,7 @@ extension EvidenceCommand {
         func run() async throws {
             let id = try EvidenceCommand.parseIncident(incident)
             let progress = ProgressLine("evidence export \(id)")
-            let count = try await folder.perform { service in
+            let count = try await folder.evidence { service in
                 try DataFolder.prepare(folder.data)  // with --store, for the signing key only
                 return try await service.export(id, to: output, by: EvidenceCommand.actor, progress: progress.update)
             }
@@ -187,5 +157,13 @@ extension EvidenceCommand {
                 throw ExitCode.failure
             }
         }
+    }
+}
+
+extension FolderOrStore {
+    /// Runs `body` with the evidence service of the store; a failure prints `error: ...` and
+    /// exits 1.
+    func evidence<T>(_ body: (EvidenceService) async throws -> T) async throws -> T {
+        try await perform { store in try await body(EvidenceService(store: store, dataFolder: data)) }
     }
 }

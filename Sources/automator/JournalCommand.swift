@@ -64,37 +64,31 @@ extension JournalCommand {
             discussion: """
                 Prints `journal verified: N entries, M checkpoints` and exits 0, or names the first \
                 broken entry (its sequence, incident and what is wrong) and exits 1. With an incident, \
-                only its entries are checked. It reads the data folder's database directly, even \
-                while automator serve runs.
+                only its entries are checked. It reads the store directly, even while automator serve \
+                runs: the data folder's, or with --store the workers' PostgreSQL database (whose \
+                checkpoints are trusted when signed with the key of --data).
 
                 Examples:
                   automator journal verify
                   automator journal verify INC-7
+                  PGPASSWORD=... automator journal verify --store postgres://automator@db.example:5432/automator
                 """
         )
 
-        @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
-        var data = "./automator-data"
+        @OptionGroup var folder: FolderOrStore
 
         @Argument(help: ArgumentHelp("Only this incident's entries.", valueName: "id"))
         var incident: String?
 
         func validate() throws {
-            try FolderAccess.requireFolder(data)
             if let incident, IncidentID(incident) == nil {
                 throw ValidationError("'\(incident)' is not an incident id: write it as INC-42")
             }
         }
 
         func run() async throws {
-            let verification: JournalVerification
-            do {
-                let store = try SQLiteStore(folder: data)
-                verification = try await store.verifyJournal(of: incident.flatMap(IncidentID.init))
-                await store.close()
-            } catch {
-                CommandLogging.report(error)
-                throw ExitCode.failure
+            let verification = try await folder.perform { store in
+                try await store.verifyJournal(of: incident.flatMap(IncidentID.init))
             }
             if let problem = verification.problem {
                 print("journal broken: \(problem)")
@@ -112,32 +106,24 @@ extension JournalCommand {
             discussion: """
                 The key is DATA/journal-signing.key (Ed25519, mode 0600), made on first use; keep a \
                 copy of its public key (printed here) where the data folder's users cannot change \
-                it. automator serve signs a checkpoint every hour while the key exists.
+                it. automator serve signs a checkpoint every hour while the key exists. With --store, \
+                the workers' PostgreSQL journal is signed, with the key of --data.
                 """
         )
 
-        @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
-        var data = "./automator-data"
-
-        func validate() throws { try FolderAccess.requireFolder(data) }
+        @OptionGroup var folder: FolderOrStore
 
         func run() async throws {
-            do {
-                let store = try SQLiteStore(folder: data)
-                let signature = try JournalSignature.loadOrCreate(in: data)
-                guard let head = try await store.journalHead() else {
-                    print("the journal is empty: nothing to sign")
-                    return
-                }
+            let signed = try await folder.perform { store -> (JournalCheckpoint, [UInt8])? in
+                try DataFolder.prepare(folder.data)  // with --store, for the signing key only
+                let signature = try JournalSignature.loadOrCreate(in: folder.data)
+                guard let head = try await store.journalHead() else { return nil }
                 let checkpoint = try signature.checkpoint(sequence: head.sequence, chain: head.chain)
                 try await store.write(.addCheckpoint(checkpoint))
-                await store.close()
-                print("checkpoint of entry \(head.sequence) signed; public key "
-                    + Data(signature.publicKey).base64EncodedString())
-            } catch {
-                CommandLogging.report(error)
-                throw ExitCode.failure
+                return (checkpoint, signature.publicKey)
             }
+            guard let (checkpoint, publicKey) = signed else { return print("the journal is empty: nothing to sign") }
+            print("checkpoint of entry \(checkpoint.sequence) signed; public key " + Data(publicKey).base64EncodedString())
         }
     }
 }

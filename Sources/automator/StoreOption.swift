@@ -15,3 +15,41 @@ struct StoreOption: ParsableArguments {
 
     var location: PostgresLocation { get throws { try PostgresLocation(url: store) } }
 }
+
+/// `--data`, and `--store` for the workers' PostgreSQL: the commands that work on a store
+/// directly, also while automator serve runs (evidence, the journal's verification and
+/// checkpoints).
+struct FolderOrStore: ParsableArguments {
+    @Option(help: ArgumentHelp("The data folder of automator serve (with --store: the signing key's folder).",
+                               valueName: "folder"))
+    var data = "./automator-data"
+
+    @Option(help: ArgumentHelp(StoreOption.help + " The store of automator serve --store; default: SQLite in --data.",
+                               valueName: "url"))
+    var store: String?
+
+    func validate() throws {
+        guard let store else { return try FolderAccess.requireFolder(data) }
+        do { _ = try PostgresLocation(url: store) } catch { throw ValidationError("--store: \(error)") }
+    }
+
+    /// Runs `body` with the store the options name, closed after; a failure prints `error: ...`
+    /// and exits 1.
+    func perform<T>(_ body: (any EvidenceStore) async throws -> T) async throws -> T {
+        try await CommandLogging.exitingOnFailure {
+            let opened: any EvidenceStore = if let store {
+                try await PostgresStore(location: try PostgresLocation(url: store), dataFolder: data)
+            } else {
+                try SQLiteStore(folder: data)
+            }
+            do {
+                let result = try await body(opened)
+                await opened.close()
+                return result
+            } catch {
+                await opened.close()
+                throw error
+            }
+        }
+    }
+}

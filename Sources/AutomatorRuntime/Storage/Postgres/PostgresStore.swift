@@ -65,7 +65,9 @@ public final class PostgresStore: Store {
         self.client = client
         // The pool's background work, owned by the store and ended by `close()`: a store is usable
         // once opened, as SQLite's is, by callers that have no service group (the CLI, tests).
-        running = Task { await client.run() }
+        // Started in place: the pool counts as running from here, before the first lease, which
+        // postgres-nio otherwise warns about on standard error (every CLI command did).
+        running = Task.immediate { await client.run() }
         committer = GroupCommitter(label: "automator.store.commit", maximumBatch: Self.maximumBatch) {
             [client, location, lease, logger] batch throws(StoreError) in
             try waitBlocking { () async throws(StoreError) in
