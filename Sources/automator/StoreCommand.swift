@@ -1,13 +1,14 @@
 import ArgumentParser
 import AutomatorRuntime
+import AutomatorServer
 import Foundation
 import Logging
 
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
-        abstract: "Look at a shared PostgreSQL store.",
-        subcommands: [Check.self]
+        abstract: "Look at a shared PostgreSQL store, or move a data folder's store into one.",
+        subcommands: [Check.self, Copy.self]
     )
 
     struct Check: AsyncParsableCommand {
@@ -49,5 +50,94 @@ struct StoreCommand: AsyncParsableCommand {
             }
             if !health.isSchemaCurrent || stale { throw ExitCode.failure }
         }
+    }
+
+    struct Copy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy a data folder's SQLite store into an empty PostgreSQL database.",
+            discussion: """
+                For the day one machine is not enough: everything the folder's store holds (incidents, \
+                tasks, the journal with its hash chains, runs and the waits they are in, actions, \
+                evidence files, the chat bot's settings and questions, the intelligence seen) goes \
+                into the database, in one transaction: a copy that fails leaves the database empty. \
+                The journal is verified on both sides, and the incident and task numbers go on from \
+                the copied ones.
+
+                Stop automator serve on the folder first (the copy refuses while it runs), copy, then \
+                start the workers with --store and the same --data: the journal's signing key stays in \
+                the folder. The folder's automator.sqlite is left as it was: keep it as the backup of \
+                the move. The database must be empty (create it with createdb); its schema is made here.
+
+                Example:
+                  PGPASSWORD=... automator store copy --data ./automator-data \\
+                      --store postgres://automator@db.example:5432/automator
+                  automator serve --data ./automator-data \\
+                      --store postgres://automator@db.example:5432/automator
+                """
+        )
+
+        @Option(help: ArgumentHelp("The data folder whose store to copy.", valueName: "folder"))
+        var data = "./automator-data"
+
+        @OptionGroup var store: StoreOption
+
+        func run() async throws {
+            try FolderAccess.requireFolder(data)
+            let file = URL(fileURLWithPath: data).appendingPathComponent(SQLiteStore.fileName).path
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw ValidationError("\(data) has no store (\(SQLiteStore.fileName)): pass --data with the folder "
+                    + "automator serve used")
+            }
+            let copied = try await CommandLogging.exitingOnFailure {
+                // Held to the end: no server starts on the folder and writes what the copy would miss.
+                let lock: DataFolderLock?
+                switch DataFolderLock.occupancy(of: data) {
+                case .server(let holder):
+                    throw CommandFailure("automator serve\(holder.map { " (pid \($0.pid))" } ?? "") has \(data): stop "
+                        + "it first, so that nothing it writes after the copy starts is left behind")
+                case .nobody(let shared):
+                    lock = shared
+                }
+                let progress = CopyProgressLines()
+                let copied = try await PostgresStore.copy(folder: data, to: try store.location,
+                                                          logger: Logger(label: "automator.store")) {
+                    table, done, total in progress.update(table, done, of: total)
+                }
+                withExtendedLifetime(lock) {}
+                return copied
+            }
+            print("copied \(file) into \(try store.location):")
+            let width = copied.tables.map(\.name.count).max() ?? 0
+            for (name, rows) in copied.tables {
+                print("  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(rows) row\(rows == 1 ? "" : "s")")
+            }
+            print("  evidence files: \(copied.evidenceFiles) (\(copied.evidenceBytes >> 20) MiB)")
+            let journal = copied.journalAfter
+            if let problem = journal.problem {
+                print("journal: copied as it was in the folder, where it does not verify either: \(problem)")
+            } else {
+                print("journal: \(journal.entries) entries and \(journal.checkpoints) checkpoints verified")
+            }
+            print("next: automator serve --data \(data) --store \(try store.location)")
+        }
+    }
+}
+
+/// A line on standard error each time a table passes another 100,000 rows, or the evidence
+/// files another 256 MiB: a store of millions of rows takes minutes to copy.
+private final class CopyProgressLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var shown: [String: Int64] = [:]
+
+    func update(_ table: String, _ done: Int64, of total: Int64) {
+        let step: Int64 = table == "evidence files" ? ProgressLine.step : 100_000
+        let show = lock.withLock {
+            guard done / step > (shown[table] ?? 0) / step else { return false }
+            shown[table] = done
+            return true
+        }
+        guard show else { return }
+        let amount = table == "evidence files" ? "\(done >> 20) of \(total >> 20) MiB" : "\(done) of \(total) rows"
+        FileHandle.standardError.write(Data("copying \(table): \(amount) (\(done * 100 / max(total, 1))%)\n".utf8))
     }
 }

@@ -20,9 +20,10 @@ extension EvidenceVault {
     static var chunk: Int { 1 << 20 }
 
     /// Keeps the file at `source`; its hashes and size. `progress` is told the bytes read, of
-    /// the file's size, after each chunk.
-    public func add(file source: String, progress: EvidenceProgress? = nil) async throws(EvidenceError)
-        -> (FileHashes, Int64)
+    /// the file's size, after each chunk. With `expected`, a file that does not hash to it is
+    /// refused as `.tampered` and nothing of it is kept (a copy from another vault).
+    public func add(file source: String, expected sha256: String? = nil, progress: EvidenceProgress? = nil)
+        async throws(EvidenceError) -> (FileHashes, Int64)
     {
         guard let input = FileHandle(forReadingAtPath: source) else {
             throw EvidenceError(.notFound, "cannot read \(source): check the path and its permissions")
@@ -31,15 +32,24 @@ extension EvidenceVault {
         let total = (try? input.seekToEnd()).map(Int64.init) ?? 0
         try? input.seek(toOffset: 0)
         var done: Int64 = 0
+        var hasher = SHA256()
         return try await keep { () throws(EvidenceError) -> Data? in
-            do {
-                guard let data = try input.read(upToCount: Self.chunk), !data.isEmpty else { return nil }
-                done += Int64(data.count)
-                progress?(done, max(total, done))
-                return data
-            } catch {
+            let data: Data?
+            do { data = try input.read(upToCount: Self.chunk) } catch {
                 throw EvidenceError(.unavailable, "reading \(source) failed: \(error.localizedDescription)")
             }
+            guard let data, !data.isEmpty else {
+                // Thrown before the end, so the vault keeps nothing (`keep` rolls back what it has).
+                if let sha256, case let read = FileHashes.hex(hasher.finalize()), read != sha256 {
+                    throw EvidenceError(.tampered, "\(source) is damaged: it hashes to \(read), not to its name "
+                        + "\(sha256); restore it from an exported bundle or a backup")
+                }
+                return nil
+            }
+            if sha256 != nil { hasher.update(data: data) }
+            done += Int64(data.count)
+            progress?(done, max(total, done))
+            return data
         }
     }
 

@@ -210,6 +210,12 @@ public final class SQLiteStore: Store {
                        recordedAt: Date(millisecondsSince1970: try row.decode(atIndex: first + 4)))
     }
 
+    /// The database as it is now, which later commits do not change: what `PostgresStore.copy`
+    /// reads, in as many reads as it likes.
+    func snapshot() throws(StoreError) -> DatabaseSnapshot {
+        do { return try pool.makeSnapshot() } catch { throw Self.storeError(error, path: path) }
+    }
+
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         guard !isClosed.load(ordering: .acquiring) else { throw .closed }
         do {

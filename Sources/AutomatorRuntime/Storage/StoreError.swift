@@ -58,6 +58,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case leaseLost(RunID)
         case actionNotFound(String)
         case actionNotDone(String, status: String)
+        case copyTargetNotEmpty(String, tables: [String])
+        case copyRefused(String, reason: String)
         case closed
     }
 
@@ -75,7 +77,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .locked, .unavailable, .signingKey, .storeAddress, .serverUnreachable, .serverError: .unavailable
         case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound, .actionNotFound: .notFound
         case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone, .slaHandled,
-             .questionAnswered, .leaseLost, .actionNotDone: .conflict
+             .questionAnswered, .leaseLost, .actionNotDone, .copyTargetNotEmpty, .copyRefused: .conflict
         case .closed: .closed
         }
     }
@@ -156,6 +158,12 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
             "there is no action \(id): `automator action history` lists the actions run"
         case .actionNotDone(let id, let status):
             "action \(id) is \(status), not done: only a done action can be undone"
+        case .copyTargetNotEmpty(let address, let tables):
+            "the database \(address) holds data already (in \(tables.joined(separator: ", "))): a copy fills an empty "
+                + "database only, so that nothing in it is mixed with or lost under the copy; create a new one "
+                + "(createdb) and copy into it"
+        case .copyRefused(let address, let reason):
+            "could not copy the store (\(address)): \(reason)"
         case .closed:
             "the store is closed: requests after close() are refused (close the store last)"
         }
@@ -241,6 +249,14 @@ extension StoreError {
     }
 
     static func leaseLost(_ run: RunID) -> StoreError { StoreError(.leaseLost(run)) }
+
+    static func copyTargetNotEmpty(_ address: String, tables: [String]) -> StoreError {
+        StoreError(.copyTargetNotEmpty(address, tables: tables))
+    }
+
+    static func copyRefused(_ address: String, reason: String) -> StoreError {
+        StoreError(.copyRefused(address, reason: reason))
+    }
 
     static let closed = StoreError(.closed)
 }

@@ -7,7 +7,7 @@ import PostgresNIO
 /// statements return a few rows, or a count).
 final class PostgresSession {
     let connection: PostgresConnection
-    private let logger: Logger
+    let logger: Logger
     /// The worker whose writes these are, for the leases (the committer's sessions).
     let lease: RunLease?
     /// The journal's last entry and the last hash of each incident appended to, as this

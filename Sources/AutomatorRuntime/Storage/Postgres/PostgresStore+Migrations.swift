@@ -262,6 +262,13 @@ extension PostgresStore {
             CREATE TABLE quota_use (key text NOT NULL, at bigint NOT NULL);
             CREATE INDEX quota_use_by_key ON quota_use (key, at);
             """),
+        // A journal copied from SQLite (`automator store copy`) keeps its whole-journal chain as
+        // SQLite wrote it: a link on the last entry of each transaction, none on the entries before
+        // it (`JournalTip`). The workers go on writing a link on every entry, and the verifier
+        // reads both.
+        ("v9", """
+            ALTER TABLE journal ALTER COLUMN chain DROP NOT NULL;
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.

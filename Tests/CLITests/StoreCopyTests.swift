@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+import TestSupport
+import Testing
+
+/// `automator store copy`: a data folder's SQLite store into a real PostgreSQL, then the workers on it.
+@Suite("automator store copy, from a data folder into a real PostgreSQL", .timeLimit(.minutes(3)))
+struct StoreCopyTests {
+    /// A data folder with two incidents made by the CLI (one waiting on a person's task, one
+    /// closed), a piece of evidence and a signed checkpoint; a database for it.
+    struct Workspace {
+        let folder: TemporaryFolder
+        let postgres: PostgresServer
+        let store: String
+        var data: String { folder.url.appendingPathComponent("data").path }
+        var scripts: URL { folder.url.appendingPathComponent("scripts") }
+        var database: String { String(store.split(separator: "/").last!.split(separator: "?").first!) }
+
+        init() async throws {
+            folder = try TemporaryFolder()
+            postgres = try await PostgresServer.shared()
+            store = try postgres.makeDatabase()
+            try folder.write("scripts/playbooks/confirm.lua", """
+                return playbook {
+                  name = "Confirm", match = { type = "confirm" },
+                  run = function(inc)
+                    inc:note("asking the reporter:\\n\\tfrom C:\\\\Users\\\\ann") -- COPY escapes these
+                    local answer = inc:task{ title = "Confirm with the reporter", owner = "tier1" }:wait()
+                    inc:close{ reason = "confirmed: " .. answer }
+                  end,
+                }
+                """)
+            try await Self.expectSuccess(["incident", "create", "--data", data, "--scripts", scripts.path,
+                                    "--title", "Odd login", "--type", "confirm", "--severity", "low"])
+            try await Self.expectSuccess(["incident", "create", "--data", data, "--scripts", scripts.path,
+                                    "--title", "Printer on fire", "--type", "facilities", "--severity", "high"])
+            try await Self.expectSuccess(["incident", "close", "INC-2", "--data", data, "--reason", "not ours"])
+            let file = try folder.write("mail.eml", "Subject: win a prize\n\nclick http://bad.example/\n")
+            try await Self.expectSuccess(["evidence", "add", "INC-1", file, "--data", data, "--note", "the reported mail"])
+            try await Self.expectSuccess(["journal", "checkpoint", "--data", data])
+        }
+
+        func psql(_ sql: String) throws -> String {
+            try postgres.psql(sql, database: database).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        @discardableResult
+        static func expectSuccess(_ arguments: [String]) async throws -> AutomatorProcess.Result {
+            let result = try await AutomatorProcess.run(arguments)
+            #expect(result.status == 0, "automator \(arguments.joined(separator: " ")): \(result.stderr)")
+            return result
+        }
+    }
+
+    @Test("Everything moves, the journal verifies with its checkpoint, and a worker on the database finishes the run that waited")
+    func moveAndGoOn() async throws {
+        let workspace = try await Workspace()
+        let before = try await Workspace.expectSuccess(["incident", "show", "INC-1", "--data", workspace.data]).stdout
+
+        let copy = try await Workspace.expectSuccess(["store", "copy", "--data", workspace.data, "--store", workspace.store])
+        #expect(copy.stdout.contains("incident            2 rows"), "\(copy.stdout)")
+        #expect(copy.stdout.contains("evidence files: 1"), "\(copy.stdout)")
+        #expect(copy.stdout.contains("checkpoints verified") && copy.stdout.contains("1 checkpoints"), "\(copy.stdout)")
+        // Row for row: the journal's hashes and links as SQLite had them (a link on each
+        // transaction's last entry only).
+        let sqlite = try DatabaseQueue(path: workspace.data + "/automator.sqlite")
+        let journal = try await sqlite.read { db in
+            try Row.fetchAll(db, sql: "SELECT sequence, hash, chain FROM journal ORDER BY sequence")
+                .map { "\($0[0] as Int64)|\(($0[1] as Data).hex)|\(($0[2] as Data?)?.hex ?? "")" }
+        }
+        #expect(journal.count > 5)
+        #expect(try workspace.psql("""
+            SELECT string_agg(sequence || '|' || encode(hash, 'hex') || '|' || coalesce(encode(chain, 'hex'), ''), ','
+                              ORDER BY sequence) FROM journal
+            """) == journal.joined(separator: ","))
+        #expect(try await Workspace.expectSuccess(["journal", "verify", "--data", workspace.data, "--store", workspace.store])
+            .stdout.contains("journal verified: \(journal.count) entries, 1 checkpoint"))
+
+        // The evidence file comes back from the database as it was added.
+        let list = try await Workspace.expectSuccess(["evidence", "list", "INC-1", "--data", workspace.data, "--store", workspace.store])
+        let evidence = try #require(list.stdout.split(separator: "\n").last?.split(separator: " ").first.map(String.init))
+        let copied = workspace.folder.url.appendingPathComponent("copied.eml").path
+        try await Workspace.expectSuccess(["evidence", "get", evidence, "--data", workspace.data, "--store", workspace.store, "-o", copied])
+        #expect(try String(contentsOfFile: copied, encoding: .utf8).contains("click http://bad.example/"))
+
+        // A second copy is refused and changes nothing.
+        let again = try await AutomatorProcess.run(["store", "copy", "--data", workspace.data, "--store", workspace.store])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("holds data already (in incident, task, journal"), "\(again.stderr)")
+        #expect(try workspace.psql("SELECT count(*) FROM journal") == "\(journal.count)")
+
+        // A worker on the database: the run waiting on the task goes on, and numbers follow.
+        let worker = try await ServerProcess.start(data: URL(fileURLWithPath: workspace.data), scripts: workspace.scripts,
+                                                   arguments: ["--executors", "1", "--store", workspace.store])
+        let shown = try await worker.call("GET", "/api/v1/incidents/INC-1").json
+        #expect(before.contains("Odd login") && shown["title"] as? String == "Odd login")
+        let task = try #require((shown["tasks"] as? [[String: Any]])?.first?["id"] as? String, "\(shown)")
+        let done = try await worker.call("POST", "/api/v1/tasks/\(task)/complete", body: #"{"answer": "it was me", "by": "ann"}"#)
+        #expect(done.status == 200, "\(done.body)")
+        let closed = try await SharedServeTests.waitUntilClosed("INC-1", on: worker, timeout: 10)
+        #expect(closed["close_reason"] as? String == "confirmed: it was me", "\(closed)")
+        let next = try await worker.call("POST", "/api/v1/incidents", body: #"{"title": "Again", "type": "confirm", "severity": "low"}"#)
+        #expect(next.json["id"] as? String == "INC-3", "\(next.body)")
+        let waiting = try await worker.waitForIncident("INC-3") { ($0["tasks"] as? [[String: Any]])?.count == 1 }
+        #expect((waiting["tasks"] as? [[String: Any]])?.first?["id"] as? String == "T-2", "\(waiting)")
+
+        // The folder is the worker's now: a copy is refused while it runs.
+        let other = try workspace.postgres.makeDatabase()
+        let held = try await AutomatorProcess.run(["store", "copy", "--data", workspace.data, "--store", other])
+        #expect(held.status == 1)
+        #expect(held.stderr.contains("stop it first"), "\(held.stderr)")
+        worker.terminate()
+        #expect(await worker.waitForExit() == 0)
+    }
+
+    @Test("A row the database cannot take, or a damaged evidence file, fails the copy and leaves the database empty")
+    func refusals() async throws {
+        let workspace = try await Workspace()
+        let path = workspace.data + "/automator.sqlite"
+        let evidence = try await DatabaseQueue(path: path).read { db in
+            try String.fetchOne(db, sql: "SELECT sha256 FROM evidence")!
+        }
+        let object = workspace.data + "/evidence/objects/" + evidence.prefix(2) + "/" + evidence.dropFirst(2)
+        let original = try Data(contentsOf: URL(fileURLWithPath: object))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: object)
+        try Data("Subject: something else\n".utf8).write(to: URL(fileURLWithPath: object))
+        let damaged = try await AutomatorProcess.run(["store", "copy", "--data", workspace.data, "--store", workspace.store])
+        #expect(damaged.status == 1)
+        #expect(damaged.stderr.contains("is damaged"), "\(damaged.stderr)")
+        #expect(try workspace.psql("SELECT count(*) FROM incident") == "0")
+        try original.write(to: URL(fileURLWithPath: object))
+
+        // SQLite keeps text in an integer column; PostgreSQL does not.
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE incident SET sla_due_at = 'tomorrow' WHERE number = 2")
+        }
+        let refused = try await AutomatorProcess.run(["store", "copy", "--data", workspace.data, "--store", workspace.store])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("incident.sla_due_at of the row 2 holds \"tomorrow\""), "\(refused.stderr)")
+        for table in ["incident", "task", "journal", "run", "evidence"] {
+            #expect(try workspace.psql("SELECT count(*) FROM \(table)") == "0", "\(table)")
+        }
+        // The damaged file was not kept; the sound one, copied before the refusal, is found there
+        // by the next copy.
+        #expect(try workspace.psql("SELECT sha256 FROM evidence_object") == evidence)
+
+        let missing = try await AutomatorProcess.run(["store", "copy", "--data", workspace.folder.url.path, "--store", workspace.store])
+        #expect(missing.status == 64)
+        #expect(missing.stderr.contains("has no store (automator.sqlite)"), "\(missing.stderr)")
+    }
+}
+
+private extension Data {
+    var hex: String { map { String(format: "%02x", $0) }.joined() }
+}
