@@ -34,7 +34,10 @@ extension PostgresStore: JournalStore {
 
     public func journalHead() async throws(StoreError) -> (sequence: Int64, chain: [UInt8])? {
         try await read { session in
-            try await session.rows("SELECT sequence, chain FROM journal ORDER BY sequence DESC LIMIT 1").first.map { row in
+            // As SQLite's: a journal copied from SQLite has no link on some entries (v9).
+            try await session.rows("""
+                SELECT sequence, chain FROM journal WHERE chain IS NOT NULL ORDER BY sequence DESC LIMIT 1
+                """).first.map { row in
                 (try row[0].decode(Int64.self), try row.bytes(1))
             }
         }
