@@ -1,7 +1,7 @@
 import AutomatorRuntime
 import Hummingbird
 
-/// `POST /slack/events` and `POST /slack/interactions`: Slack's requests to the bot. Outside the
+/// `POST /slack/events`, `/slack/interactions` and `/slack/commands`: Slack's requests to the bot. Outside the
 /// API's bearer authentication: Slack signs its requests, and the adapter checks the signature.
 ///
 /// ```swift
@@ -17,6 +17,7 @@ struct SlackRoutes: Sendable {
     func add(to router: some RouterMethods<BasicRequestContext>) {
         router.post("slack/events", use: events)
         router.post("slack/interactions", use: interactions)
+        router.post("slack/commands", use: commands)
     }
 
     @Sendable func events(_ request: Request, context: BasicRequestContext) async throws -> Response {
@@ -25,6 +26,10 @@ struct SlackRoutes: Sendable {
 
     @Sendable func interactions(_ request: Request, context: BasicRequestContext) async throws -> Response {
         Self.response(await adapter.handleInteraction(try await Self.slackRequest(request), delivering: inbox))
+    }
+
+    @Sendable func commands(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        Self.response(await adapter.handleCommand(try await Self.slackRequest(request), delivering: inbox))
     }
 
     private static func slackRequest(_ request: Request) async throws -> SlackHTTPRequest {

@@ -39,6 +39,23 @@ struct ChatServeTests {
         return slack.calls("chat.postMessage")
     }
 
+    /// A slash command `/automator TEXT` of alice's in #soc, as Slack's form.
+    static func slashCommand(_ text: String, responseURL: String) -> String {
+        [("team_id", "T0EXAMPLE"), ("channel_id", "C0SOC"), ("channel_name", "soc"), ("user_id", "U0ALICE"),
+         ("user_name", "alice"), ("command", "/automator"), ("text", text), ("response_url", responseURL),
+         ("trigger_id", "13345224609.738474920.8088930838d88f008e0")]
+            .map { $0 + "=" + $1.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! }.joined(separator: "&")
+    }
+
+    /// The answers to slash commands, once `until` holds for them (or after `timeout` seconds).
+    static func commandAnswers(_ slack: FakeSlack, timeout: TimeInterval = 20,
+                               until done: ([FakeSlack.CommandAnswer]) -> Bool) async throws -> [FakeSlack.CommandAnswer]
+    {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline, !done(slack.commandAnswers) { try await Task.sleep(for: .milliseconds(20)) }
+        return slack.commandAnswers
+    }
+
     /// `automator serve` whose configuration has the bad-ips feed and `chat` (the section's body,
     /// indented), and the folder that holds them.
     static func serve(chat: String, environment: [String: String] = [:]) async throws -> (ServerProcess, TemporaryFolder) {
@@ -92,6 +109,17 @@ struct ChatServeTests {
         #expect(answers.first?.arguments["thread_ts"] == "1700000002.000200")
         #expect(answers.first?.arguments["text"]?.contains("malicious") == true)
         #expect(answers.first?.arguments["text"]?.contains("C2 of the Acme campaign") == true)
+
+        // The same as a slash command: answered to its response_url alone, for alice's eyes.
+        let slash = Self.slashCommand("ip 203.0.113.45", responseURL: slack.responseURL("s1"))
+        var slashHeaders = FakeSlack.signatureHeaders(for: slash)
+        slashHeaders["Content-Type"] = "application/x-www-form-urlencoded"
+        #expect(try await server.call("POST", "/slack/commands", body: slash, credentials: .none, headers: slashHeaders)
+            .status == 200)
+        let ephemeral = try await Self.commandAnswers(slack) { !$0.isEmpty }
+        #expect(ephemeral.first?.fields["response_type"] == "ephemeral")
+        #expect(ephemeral.first?.fields["text"]?.contains("C2 of the Acme campaign") == true, "\(ephemeral)")
+        #expect(slack.calls("chat.postMessage").count == 1, "nothing posted in the channel")
 
         // A run asks for an approval: buttons in #soc; bob's click is refused, alice's resumes it.
         let run = try await server.submit(#"{"source": "return chat.approve('#soc', 'Block 203.0.113.45?')"}"#)
@@ -159,6 +187,16 @@ struct ChatServeTests {
         #expect(answers.first?.arguments["thread_ts"] == "1700000002.000200")
         #expect(answers.first?.arguments["text"]?.contains("C2 of the Acme campaign") == true, "\(answers)")
         #expect(socket.received.contains(#"{"envelope_id":"env-1"}"#), "\(socket.received)")
+        let slash = Self.slashCommand("ip 203.0.113.45", responseURL: "http://slack.test:\(URL(string: slack.url)!.port!)/commands/s1")
+        let fields = slash.split(separator: "&").reduce(into: [String: String]()) { fields, pair in
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            fields[String(parts[0])] = String(parts[1]).removingPercentEncoding
+        }
+        let payload = String(decoding: try JSONSerialization.data(withJSONObject: fields), as: UTF8.self)
+        try await socket.send(#"{"envelope_id":"env-2","type":"slash_commands","accepts_response_payload":true,"payload":\#(payload)}"#)
+        let ephemeral = try await Self.commandAnswers(slack) { !$0.isEmpty }
+        #expect(ephemeral.first?.fields["text"]?.contains("C2 of the Acme campaign") == true, "\(ephemeral)")
+        #expect(socket.received.contains(#"{"envelope_id":"env-2"}"#), "\(socket.received)")
         #expect(proxy.requests.contains("CONNECT wss-primary.slack.test:\(socket.port) HTTP/1.1"), "\(proxy.requests)")
         #expect(proxy.requests.contains { $0.hasPrefix("CONNECT slack.test:") }, "\(proxy.requests)")
         // Without a signing secret, nothing is taken over HTTP, however it is signed.

@@ -273,4 +273,48 @@ struct SlackEventsTests {
         try await Task.sleep(for: .milliseconds(100))
         #expect(slack.inbox.answers.count == 1)
     }
+
+    /// A slash command's form, as Slack sends it (https://api.slack.com/interactivity/slash-commands).
+    static func command(_ text: String, responseURL: String, user: String = "U0ALICE") -> String {
+        [("token", "gIkuvaNzQIHg97ATvDxqgjtO"), ("team_id", "T0EXAMPLE"), ("team_domain", "example"),
+         ("channel_id", "C0SOC"), ("channel_name", "soc"), ("user_id", user), ("user_name", "alice"),
+         ("command", "/automator"), ("text", text), ("api_app_id", "A0APP"), ("is_enterprise_install", "false"),
+         ("response_url", responseURL), ("trigger_id", "13345224609.738474920.8088930838d88f008e0")]
+            .map { SlackWebAPI.formEncoded($0) + "=" + SlackWebAPI.formEncoded($1) }.joined(separator: "&")
+    }
+
+    @Test("A slash command arrives as a direct message from its user; the answers go to its response_url, for that person alone")
+    func slashCommand() async throws {
+        let slack = try await Harness()
+        let form = "application/x-www-form-urlencoded"
+        let answer = try await slack.post("/slack/commands", Self.command("ip 203.0.113.7", responseURL: slack.fake.responseURL("c1")),
+                                          contentType: form)
+        #expect(answer.status == 200 && answer.body.isEmpty)
+        let message = try #require(try await slack.inbox.messages(count: 1).first)
+        #expect(message.channel.isDirect && message.channel.id.hasPrefix("slash:") && message.channel.name == "soc")
+        #expect(message.user == ChatUser(id: "U0ALICE", name: "alice"))
+        #expect(message.text == "ip 203.0.113.7")
+
+        let posted = try await slack.adapter.post(ChatPost(channel: message.channel.id, text: "203.0.113.7: malicious"))
+        try await slack.adapter.react(to: posted, with: "rotating_light")
+        #expect(slack.fake.commandAnswers.map(\.command) == ["c1"])
+        #expect(slack.fake.commandAnswers.first?.fields == ["text": "203.0.113.7: malicious", "response_type": "ephemeral"])
+        #expect(slack.fake.commandAnswers.first?.authorization == nil, "the bot token goes to the Web API alone")
+        #expect(slack.fake.calls("chat.postMessage").isEmpty && slack.fake.calls("reactions.add").isEmpty)
+        await #expect(throws: ChatError.self) {
+            try await slack.adapter.upload(to: message.channel.id, name: "a.txt", data: [1], comment: nil)
+        }
+
+        // No text asks for help; forged, incomplete or pointed elsewhere, nothing is delivered.
+        #expect(try await slack.post("/slack/commands", Self.command(" ", responseURL: slack.fake.responseURL("c2")),
+                                     contentType: form).status == 200)
+        #expect(try await slack.inbox.messages(count: 2).last?.text == "help")
+        #expect(try await slack.post("/slack/commands", Self.command("ip 1.2.3.4", responseURL: slack.fake.responseURL("c3")),
+                                     contentType: form, secret: "guessed").status == 401)
+        #expect(try await slack.post("/slack/commands", "command=%2Fautomator&text=ip", contentType: form).status == 400)
+        #expect(try await slack.post("/slack/commands", Self.command("ip 1.2.3.4", responseURL: "http://169.254.169.254/latest"),
+                                     contentType: form).status == 400)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(slack.inbox.messages.count == 2)
+    }
 }

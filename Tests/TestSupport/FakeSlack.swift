@@ -31,6 +31,17 @@ public final class FakeSlack: Sendable {
         public var downloads = 0
         /// What `apps.connections.open` answers with the app token: a `FakeSlackSocket`'s URL.
         public var socketURL: (@Sendable () -> String)?
+        /// The answers to slash commands posted to their `response_url` (`responseURL(_:)`).
+        public var commandAnswers: [CommandAnswer] = []
+    }
+
+    public struct CommandAnswer: Sendable {
+        /// The command's id in its `response_url`.
+        public var command: String
+        /// The JSON body's top-level strings (`text`, `response_type`).
+        public var fields: [String: String]
+        /// The `Authorization` header (there should be none: the URL is its own).
+        public var authorization: String?
     }
 
     nonisolated(unsafe) static let conversations: [String: [String: Any]] = [
@@ -94,6 +105,14 @@ public final class FakeSlack: Sendable {
             }
             return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "OK - \(bytes.count)")))
         }
+        router.post("/commands/{id}") { request, context -> Response in
+            let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
+            state.withLock {
+                $0.commandAnswers.append(CommandAnswer(command: context.parameters.get("id") ?? "", fields: Self.strings(json: body),
+                                                       authorization: request.headers[.authorization]))
+            }
+            return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ok")))
+        }
         router.get("/files/{id}/{name}") { request, context -> Response in
             // Slack sends a request without the token to its sign-in page.
             guard request.headers[.authorization] == "Bearer \(Self.token)" else {
@@ -110,6 +129,11 @@ public final class FakeSlack: Sendable {
     deinit { server.stop() }
 
     public var url: String { server.url }
+
+    /// Where the answers to the slash command `id` go, as Slack's `response_url` (`https://hooks.slack.com/commands/…`).
+    public func responseURL(_ id: String) -> String { server.url + "/commands/" + id }
+
+    public var commandAnswers: [CommandAnswer] { state.withLock { $0.commandAnswers } }
     public var apiURL: String { server.url + "/api" }
 
     public func calls(_ method: String) -> [Call] { state.withLock { $0.calls.filter { $0.method == method } } }

@@ -10,7 +10,7 @@ extension SlackAdapter {
         -> SlackHTTPResponse
     {
         if let refusal = refusal(of: request) { return refusal }
-        guard let payload = Self.formField("payload", in: request.body) else {
+        guard let payload = Self.formFields(in: request.body)["payload"] else {
             return .badRequest("an interaction is a form with a payload field")
         }
         let interaction: SlackInteraction
@@ -42,16 +42,6 @@ extension SlackAdapter {
                 await inbox.receive(answer, from: self)
             }
         }
-    }
-
-    /// The value of `name` in a form-encoded body.
-    static func formField(_ name: String, in body: [UInt8]) -> String? {
-        for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard parts.count == 2, parts[0] == name else { continue }
-            return parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding
-        }
-        return nil
     }
 }
 

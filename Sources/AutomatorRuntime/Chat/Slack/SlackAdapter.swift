@@ -14,10 +14,11 @@ import Synchronization
 ///
 /// The app needs the bot scopes `channels:read`, `groups:read`, `im:read`, `users:read`,
 /// `channels:join`, `chat:write`, `reactions:write`, `files:read`, `files:write`,
-/// `channels:history`, `groups:history`, `im:history`, `app_mentions:read`; the events
-/// `message.channels`, `message.groups`, `message.im`, `app_mention` sent to
-/// `https://HOST/slack/events`; and Interactivity on, with `https://HOST/slack/interactions`.
-/// Over Socket Mode instead: Socket Mode on, and an app-level token with `connections:write`.
+/// `channels:history`, `groups:history`, `im:history`, `app_mentions:read`, `commands`; the
+/// events `message.channels`, `message.groups`, `message.im`, `app_mention` sent to
+/// `https://HOST/slack/events`; Interactivity on, with `https://HOST/slack/interactions`; and a
+/// slash command (`/automator`) with the request URL `https://HOST/slack/commands`. Over Socket
+/// Mode instead: Socket Mode on, and an app-level token with `connections:write`.
 public final class SlackAdapter: ChatAdapter {
     public let network = "slack"
     /// Slack handles are unique in a workspace (display names are not, and are not used).
@@ -38,6 +39,10 @@ public final class SlackAdapter: ChatAdapter {
         /// `CHANNEL/TS` of the messages delivered lately: a mention comes as `message` and as
         /// `app_mention`.
         var messages = RecentKeys(capacity: 1000)
+        /// Slash commands taken, to name each one's conversation (`slash:7`).
+        var commands = 0
+        /// Each slash command's conversation and where its answers go, while Slack takes them.
+        var commandConversations = ExpiringCache<CommandConversation>(lifetime: .seconds(30 * 60), capacity: 1000)
     }
 
     /// - Parameters:
@@ -72,11 +77,14 @@ public final class SlackAdapter: ChatAdapter {
     }
 
     public func post(_ post: ChatPost) async throws -> ChatMessageRef {
-        try await api.postMessage(post)
+        if post.channel.hasPrefix(Self.commandChannel) { return try await answerCommand(post) }
+        return try await api.postMessage(post)
     }
 
-    /// `emoji` is a name (`eyes`), with or without its colons.
+    /// `emoji` is a name (`eyes`), with or without its colons. An answer to a slash command takes
+    /// none (Slack's ephemeral messages cannot have reactions): the reaction is left out.
     public func react(to message: ChatMessageRef, with emoji: String) async throws {
+        guard !message.channel.hasPrefix(Self.commandChannel) else { return }
         var name = Substring(emoji)
         if name.hasPrefix(":") { name = name.dropFirst() }
         if name.hasSuffix(":") { name = name.dropLast() }
@@ -84,6 +92,9 @@ public final class SlackAdapter: ChatAdapter {
     }
 
     public func upload(to channel: String, name: String, data: [UInt8], comment: String?) async throws {
+        guard !channel.hasPrefix(Self.commandChannel) else {
+            throw ChatError(.notFound, "an answer to a slash command cannot carry a file: ask in a direct message to the bot")
+        }
         try await api.upload(to: channel, name: name, data: data, comment: comment)
     }
 
@@ -93,6 +104,7 @@ public final class SlackAdapter: ChatAdapter {
 
     public func channel(_ nameOrID: String) async throws -> ChatChannel? {
         let key = String(nameOrID.trimmingPrefix("#"))
+        if key.hasPrefix(Self.commandChannel) { return commandConversation(key)?.channel }
         if Self.looksLikeID(key) {
             do { return try await directory.channel(key) } catch where error.kind == .notFound { return nil }
         }

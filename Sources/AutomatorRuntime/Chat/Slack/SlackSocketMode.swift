@@ -80,8 +80,14 @@ extension SlackAdapter {
                     } else {
                         logger.warning("slack: socket mode: envelope \(id) carries no interaction the bot reads")
                     }
+                case "slash_commands":
+                    if let command = Self.payload(SlackCommand.self, of: bytes) {
+                        await take(command, delivering: inbox)
+                    } else {
+                        logger.warning("slack: socket mode: envelope \(id) carries no slash command the bot reads")
+                    }
                 default:
-                    break  // slash commands and the like: acknowledged, so that Slack does not send them again
+                    break  // shortcuts and the like: acknowledged, so that Slack does not send them again
                 }
                 await sender.send(acknowledgement)
             }

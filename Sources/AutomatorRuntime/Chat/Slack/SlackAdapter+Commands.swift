@@ -1,0 +1,146 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+extension SlackAdapter {
+    /// `POST /slack/commands`: a slash command (`/automator ip 203.0.113.7`), as a form. Checks the
+    /// signature (401), delivers it to `inbox` (`take`) and answers 200 once the bot has it (or
+    /// at the deadline: `handOver`). A form that is not a slash command is a 400.
+    package func handleCommand(_ request: SlackHTTPRequest, delivering inbox: any ChatInbox) async -> SlackHTTPResponse {
+        if let refusal = refusal(of: request) { return refusal }
+        guard let command = SlackCommand(form: Self.formFields(in: request.body)) else {
+            return .badRequest("a slash command is a form with command, text, user_id, channel_id and response_url")
+        }
+        guard me != nil else { return .notConnected }
+        return await take(command, delivering: inbox) ? .ok : .badRequest("the command's response_url is not Slack's")
+    }
+
+    /// Delivers a slash command as a direct message to the bot from its user, whatever channel it
+    /// was typed in: its text is read as a direct message is (`ip 203.0.113.7` runs `ip`, and an
+    /// address alone is checked), `help` when it has none. The bot's answers go to the command's
+    /// `response_url`, for that person's eyes only (Slack's ephemeral messages), so a command
+    /// works in any channel, the bot a member or not, without posting there. Over HTTP and over
+    /// Socket Mode. False, and nothing delivered, when the answers would go to a host that is
+    /// neither HTTPS nor the Web API's.
+    @discardableResult
+    func take(_ command: SlackCommand, delivering inbox: any ChatInbox) async -> Bool {
+        guard let url = URL(string: command.responseURL), Self.mayAnswer(at: url, apiURL: configuration.apiURL) else {
+            logger.warning("slack: refused the slash command \(command.command): its response_url is not Slack's")
+            return false
+        }
+        let channel = state.withLock { state in
+            state.commands += 1
+            let id = Self.commandChannel + String(state.commands)
+            let channel = ChatChannel(id: id, name: command.channelName ?? command.channelID, isDirect: true)
+            state.commandConversations.store(CommandConversation(channel: channel, responseURL: command.responseURL), for: id)
+            return channel
+        }
+        await handOver { [self] in
+            let message = ChatMessage(id: channel.id, channel: channel, user: await directory.userOrID(command.userID),
+                                      text: command.line)
+            await inbox.receive(message, from: self)
+        }
+        return true
+    }
+
+    /// The ids of the conversations that answer slash commands begin so (`slash:7`): no
+    /// Slack conversation id does.
+    static let commandChannel = "slash:"
+
+    /// The conversation of the slash command `id` (`slash:7`), while Slack takes its answers.
+    func commandConversation(_ id: String) -> CommandConversation? {
+        state.withLock { state in state.commandConversations[id] }
+    }
+
+    /// Slack's `response_url` is `https://hooks.slack.com/…`; tests answer on the loopback Web API.
+    private static func mayAnswer(at url: URL, apiURL: String) -> Bool {
+        guard let api = URL(string: apiURL) else { return false }
+        return url.scheme == "https" || (url.scheme == api.scheme && url.host == api.host && url.port == api.port)
+    }
+
+    /// Posts the bot's answer to a slash command to its `response_url`, seen by its user alone
+    /// (Slack takes five answers to a command, within half an hour). No token: the URL is its own
+    /// authorisation.
+    func answerCommand(_ post: ChatPost) async throws(ChatError) -> ChatMessageRef {
+        guard let url = commandConversation(post.channel)?.responseURL else {
+            throw ChatError(.notFound, "the slash command \(post.channel) can no longer be answered: Slack takes answers "
+                + "for half an hour; ask again")
+        }
+        struct Answer: Encodable {
+            var text: String
+            var responseType = "ephemeral"
+            var blocks: [SlackBlock]?
+
+            private enum CodingKeys: String, CodingKey { case text, responseType = "response_type", blocks }
+        }
+        let answer = Answer(text: post.text, blocks: post.question.map { SlackQuestionBlocks.blocks(text: post.text, question: $0) })
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        do { request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(answer))) } catch {
+            throw ChatError(.unavailable, "Slack: the answer to a slash command could not be encoded: \(error)")
+        }
+        let response = try await api.send(request, what: "the answer to a slash command")
+        _ = try? await response.body.collect(upTo: SlackWebAPI.maximumAnswer)
+        guard response.status == .ok else {
+            throw ChatError(.unavailable, "Slack answered HTTP \(response.status.code) to the answer of a slash command "
+                + "(it takes five, within half an hour)")
+        }
+        return ChatMessageRef(channel: post.channel, id: post.channel)
+    }
+
+    /// The fields of a form-encoded body.
+    static func formFields(in body: [UInt8]) -> [String: String] {
+        var fields: [String: String] = [:]
+        for pair in String(decoding: body, as: UTF8.self).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, let value = parts[1].replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+            else { continue }
+            fields[String(parts[0])] = value
+        }
+        return fields
+    }
+}
+
+/// The conversation a slash command opens with the bot, and where its answers go.
+struct CommandConversation: Sendable {
+    var channel: ChatChannel
+    var responseURL: String
+}
+
+/// A slash command, as Slack sends it: a form over HTTP, a JSON payload over Socket Mode.
+struct SlackCommand: Decodable, Sendable {
+    /// `/automator`.
+    var command: String
+    var text: String
+    var userID: String
+    var channelID: String
+    var channelName: String?
+    var responseURL: String
+
+    private enum CodingKeys: String, CodingKey {
+        case command, text, userID = "user_id", channelID = "channel_id", channelName = "channel_name",
+             responseURL = "response_url"
+    }
+
+    init?(form fields: [String: String]) {
+        guard let command = fields["command"], let userID = fields["user_id"], let channelID = fields["channel_id"],
+              let responseURL = fields["response_url"]
+        else { return nil }
+        self.command = command
+        text = fields["text"] ?? ""
+        self.userID = userID
+        self.channelID = channelID
+        channelName = fields["channel_name"]
+        self.responseURL = responseURL
+    }
+
+    /// What the bot reads: the command's text, `help` when there is none.
+    var line: String {
+        let line = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return line.isEmpty ? "help" : line
+    }
+}
