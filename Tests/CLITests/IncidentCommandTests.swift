@@ -62,6 +62,15 @@ struct IncidentCommandTests {
         #expect(done.status == 0, "\(done.stderr)")
         #expect(done.stdout.contains("T-1 done: yes"), "\(done.stdout)")
 
+        // Closed with no server while its playbook waits on a person: the run does not wait for
+        // the next serve to resume it.
+        let asking = try await automator(["incident", "create", "--title", "Still asking", "--type", "question",
+                                          "--severity", "low"])
+        #expect(asking.stdout.hasPrefix("INC-3 created"), "\(asking.stdout)")
+        #expect(try await automator(["incident", "close", "INC-3", "--reason", "asked elsewhere"]).status == 0)
+        let stopped = try await automator(["incident", "show", "INC-3"])
+        #expect(stopped.stdout.contains("killed") && stopped.stdout.contains("1 cancelled"), "\(stopped.stdout)")
+
         let playbooks = try await automator(["playbook", "list"])
         #expect(playbooks.stdout.contains("Ask"), "\(playbooks.stdout)")
         #expect(playbooks.stdout.contains("playbooks/broken.lua"), "the broken file is listed: \(playbooks.stdout)")

@@ -154,6 +154,24 @@ public final class RunService: Sendable {
         for id in ids { _ = try? await kill(id, reason: reason) }
     }
 
+    /// Marks killed the unfinished runs of `incident` that the store holds and that execute
+    /// nowhere: for a command on a data folder no server holds (`automator incident close`), whose
+    /// incident's waiting runs would otherwise resume at the next `serve`, on an incident closed
+    /// meanwhile, and act. Not for a server: its unfinished runs execute in it, or in another
+    /// worker (`stop(runsOf:except:reason:)` and the cancelled tasks stop those). Returns how many.
+    public func killStored(runsOf incident: IncidentID, reason: String) async throws(RunServiceError) -> Int {
+        var killed = 0
+        for status in [RunRecord.Status.pending, .running, .waiting] {
+            let runs: [RunRecord]
+            do { runs = try await store.listRuns(status: status, limit: Int(Int32.max)) } catch { throw .store(error) }
+            for run in runs where run.incident == incident && !isLive(run.id) {
+                _ = try await kill(run.id, reason: reason)
+                killed += 1
+            }
+        }
+        return killed
+    }
+
     /// Returns when the run has ended and its end is stored: how it ended, with no read of the
     /// store while it executes here. A run that ended before the wait began (a fast one, just
     /// submitted) is read back from the store. Nil for a run that stopped unfinished (it resumes
