@@ -47,6 +47,21 @@ public struct IncidentChange: Sendable, Hashable {
 }
 
 extension IncidentChange {
+    /// The change as one transaction, however it is asked for (the API, the CLI, a playbook's
+    /// `inc:update` and `inc:close`): the change, its journal line by `actor`, and when it closes
+    /// the incident, its open tasks cancelled (`StoreWrite.cancelOpenTasks`).
+    func write(by actor: String) -> StoreWrite {
+        let closing = status == .closed
+        var text = summary
+        if closing { text = "closed: \(closeReason ?? "")" + (text == "status=closed" ? "" : " (\(text))") }
+        let entry = JournalEntry(incident: id, at: at, actor: actor, kind: closing ? .closed : .update, text: text)
+        var writes: [StoreWrite] = [.updateIncident(self), .appendJournal([entry])]
+        if closing { writes.append(.cancelOpenTasks(id, by: actor, at: at)) }
+        return .all(writes)
+    }
+}
+
+extension IncidentChange {
     /// What a person may change, as `PATCH /api/v1/incidents/ID` takes it: `{"owner": "alice"}`
     /// (`null` to clear it), `"severity"`, `"status"` (`"closed"` with a `"reason"`), `"labels"`;
     /// `"by"`, who asks, is the caller's to read.

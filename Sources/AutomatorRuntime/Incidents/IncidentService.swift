@@ -332,13 +332,7 @@ public final class IncidentService: Sendable {
             throw IncidentError(.invalid, "closing needs a reason, such as \"false positive: a test mail\"")
         }
         _ = try await load(change.id)
-        var text = change.summary
-        if closing { text = "closed: \(change.closeReason ?? "")" + (text == "status=closed" ? "" : " (\(text))") }
-        let entry = JournalEntry(incident: change.id, at: change.at, actor: actor, kind: closing ? .closed : .update,
-                                 text: text)
-        var writes: [StoreWrite] = [.updateIncident(change), .appendJournal([entry])]
-        if closing { writes.append(.cancelOpenTasks(change.id, by: actor, at: change.at)) }
-        do { try await store.write(.all(writes)) } catch { throw .store(error) }
+        do { try await store.write(change.write(by: actor)) } catch { throw .store(error) }
         if closing { await ledger.closed(change.id, by: nil) }
         return try await load(change.id)
     }

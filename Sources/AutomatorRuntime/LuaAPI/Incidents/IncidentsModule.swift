@@ -35,19 +35,15 @@ public struct IncidentsModule: HostModule {
             return .write(in: store) { (.appendJournal([entry]), []) }
         }
         table.waitingFunction("update") { call in
-            let change = try Self.change(call)
-            let entry = JournalEntry(incident: change.id, at: change.at, actor: actor(), kind: .update, text: change.summary)
-            return .write(in: store) { (.all([.updateIncident(change), .appendJournal([entry])]), []) }
+            let write = try Self.change(call).write(by: actor())
+            return .write(in: store) { (write, []) }
         }
         table.waitingFunction("close") { call in
             var change = IncidentChange(try Self.incident(call, 1))
             change.status = .closed
             change.closeReason = try call.string(2).description
-            let entry = JournalEntry(incident: change.id, at: change.at, actor: actor(), kind: .closed,
-                                     text: "closed: \(change.closeReason ?? "")")
-            let closing = change
-            let cancel = StoreWrite.cancelOpenTasks(change.id, by: entry.actor, at: change.at)
-            return .write(in: store) { (.all([.updateIncident(closing), .appendJournal([entry]), cancel]), []) }
+            let write = change.write(by: actor())
+            return .write(in: store) { (write, []) }
         }
         // closed(id): after `close` committed, the incident's other runs stop (`IncidentLedger.closed`).
         table.waitingFunction("closed") { [unowned(unsafe) state] call in
