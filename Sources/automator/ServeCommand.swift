@@ -23,7 +23,8 @@ struct ServeCommand: AsyncParsableCommand {
             same --config: one of them leads (it receives from Matrix, posts the scheduled report \
             and lifts expired actions; automator store check names it), and another takes over \
             when it dies. A task completed or a question answered through any worker wakes the \
-            run waiting on it wherever it runs.
+            run waiting on it wherever it runs. A data folder used until now moves its history \
+            into the empty database with automator store copy.
 
             The API, JSON in and out (errors are {"error": "what to do"}):
               POST /api/v1/runs          start a run; 201 {"id": ..., "status": ...}
