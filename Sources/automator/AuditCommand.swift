@@ -13,7 +13,8 @@ struct AuditCommand: AsyncParsableCommand {
             of them, or a family: cli, api, slack, playbook.
 
             When an automator serve holds the data folder, the list comes through its API; \
-            otherwise from the folder's database.
+            otherwise from the folder's database. With --store, from the workers' PostgreSQL \
+            directly.
 
             Exit status: 0 when done; 1 when it failed; 64 for a usage error.
 
@@ -38,7 +39,6 @@ struct AuditCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        try FolderAccess.requireFolder(window.data)
         _ = try window.window(fallback: "7d")
         guard (1...100_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 100000, e.g. --limit 50") }
         if let actor, actor.isEmpty { throw ValidationError("--actor needs a name, e.g. --actor cli:alice") }
@@ -46,7 +46,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         let query = AuditQuery(window: try window.window(fallback: "7d"), actor: actor, limit: limit)
-        let text = try await ReportBackend.perform(in: window.data) { backend throws(CommandFailure) in
+        let text = try await ReportBackend.perform(window) { backend throws(CommandFailure) in
             try await backend.audit(query)
         }
         print(json ? text : try Self.table(text))

@@ -3,25 +3,34 @@ import AutomatorRuntime
 import AutomatorServer
 import Foundation
 
-/// Where `automator report` and `automator audit` read a data folder: the server that holds it,
-/// through its API (`GET /api/v1/report`, `/api/v1/audit`); with none, the folder's database.
+/// Where `automator report` and `automator audit` read: the workers' PostgreSQL with `--store`;
+/// else the server that holds the data folder, through its API (`GET /api/v1/report`,
+/// `/api/v1/audit`); with none, the folder's database.
 enum ReportBackend {
     case server(ServerClient)
-    /// With the folder's shared lock, so that no server starts on it meanwhile.
-    case store(SQLiteStore, DataFolderLock?)
+    /// With the folder's shared lock, so that no server starts on it meanwhile (none for PostgreSQL).
+    case store(any ReportStore, DataFolderLock?)
 
-    /// Runs `body` on the folder's backend, then closes it. A failure prints `error: ...` and
-    /// exits 1.
-    static func perform<Answer>(in folder: String, _ body: (ReportBackend) async throws(CommandFailure) -> Answer)
+    /// Runs `body` on the backend `options` name, then closes it. A failure prints `error: ...`
+    /// and exits 1.
+    static func perform<Answer>(_ options: WindowOptions, _ body: (ReportBackend) async throws(CommandFailure) -> Answer)
         async throws -> Answer
     {
         do {
             let backend: ReportBackend
-            switch try FolderAccess.open(folder) {
-            case .server(let client):
-                backend = .server(client)
-            case .direct(let lock):
-                do { backend = .store(try SQLiteStore(folder: folder), lock) } catch { throw CommandFailure("\(error)") }
+            if let store = options.store {
+                do { backend = .store(try await PostgresStore(location: try PostgresLocation(url: store)), nil) } catch {
+                    throw CommandFailure("\(error)")
+                }
+            } else {
+                switch try FolderAccess.open(options.data) {
+                case .server(let client):
+                    backend = .server(client)
+                case .direct(let lock):
+                    do { backend = .store(try SQLiteStore(folder: options.data), lock) } catch {
+                        throw CommandFailure("\(error)")
+                    }
+                }
             }
             let result: Result<Answer, CommandFailure>
             do { result = .success(try await body(backend)) } catch { result = .failure(error) }

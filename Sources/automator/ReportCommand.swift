@@ -20,7 +20,8 @@ struct ReportCommand: AsyncParsableCommand {
             unless --format does; the file is replaced whole, never left half written.
 
             When an automator serve holds the data folder, the report comes through its API; \
-            otherwise from the folder's database.
+            otherwise from the folder's database. With --store, from the workers' PostgreSQL \
+            directly (a laptop with access to the database needs no worker of its own).
 
             Exit status: 0 when done; 1 when it failed (the database, the server, the file); 64 \
             for a usage error (a date that cannot be read, say).
@@ -30,6 +31,7 @@ struct ReportCommand: AsyncParsableCommand {
               automator report --since 7d --format html -o week.html
               automator report --from 2026-03-01 --to 2026-03-31 -o march.csv
               automator report --since 24h --format json | jq .resolve
+              PGPASSWORD=... automator report --store postgres://automator@db.example:5432/automator
             """
     )
 
@@ -45,7 +47,6 @@ struct ReportCommand: AsyncParsableCommand {
     private static let formats = ReportFormat.allCases.map(\.rawValue).joined(separator: ", ")
 
     func validate() throws {
-        try FolderAccess.requireFolder(window.data)
         _ = try window.window(fallback: "30d")
         if let format, ReportFormat(rawValue: format) == nil {
             throw ValidationError("--format must be one of \(Self.formats), not '\(format)'")
@@ -56,7 +57,7 @@ struct ReportCommand: AsyncParsableCommand {
         let span = try window.window(fallback: "30d")
         let chosen = format.flatMap(ReportFormat.init(rawValue:)) ?? output.flatMap(ReportFormat.init(fileName:))
             ?? .markdown
-        let report = try await ReportBackend.perform(in: window.data) { backend throws(CommandFailure) in
+        let report = try await ReportBackend.perform(window) { backend throws(CommandFailure) in
             try await backend.report(span)
         }
         let text = chosen.render(report)

@@ -1,10 +1,14 @@
 import ArgumentParser
 import AutomatorRuntime
 
-/// The time `automator report` and `automator audit` cover, and the data folder they read.
+/// The time `automator report` and `automator audit` cover, and the store they read.
 struct WindowOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
     var data = "./automator-data"
+
+    @Option(help: ArgumentHelp(StoreOption.help + " The workers' store, read directly: no server or data folder "
+        + "needed.", valueName: "url"))
+    var store: String?
 
     @Option(help: ArgumentHelp("The last stretch of time until now: 12h, 7d, 2w (default: 30d for report, 7d for "
         + "audit).", valueName: "duration"))
@@ -17,6 +21,11 @@ struct WindowOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The end, with --from: a date (that day included) or a time (excluded); default: now.",
                                valueName: "date"))
     var to: String?
+
+    func validate() throws {
+        guard let store else { return try FolderAccess.requireFolder(data) }
+        do { _ = try PostgresLocation(url: store) } catch { throw ValidationError("--store: \(error)") }
+    }
 
     /// The window, or a usage error that says what to write.
     func window(fallback: String) throws -> ReportWindow {

@@ -76,6 +76,14 @@ struct StoreCopyTests {
         #expect(try await Workspace.expectSuccess(["journal", "verify", "--data", workspace.data, "--store", workspace.store])
             .stdout.contains("journal verified: \(journal.count) entries, 1 checkpoint"))
 
+        // Reports and the audit read the database directly: the copied history is theirs.
+        let report = try await Workspace.expectSuccess(["report", "--store", workspace.store, "--since", "1d", "--format", "csv"])
+        for line in ["type,confirm,opened,1", "type,facilities,opened,1", "status,closed,incidents,1"] {
+            #expect(report.stdout.contains(line), "\(line): \(report.stdout)")
+        }
+        let audit = try await Workspace.expectSuccess(["audit", "--store", workspace.store, "--since", "1d"])
+        #expect(audit.stdout.contains("closed: not ours"), "\(audit.stdout)")
+
         // The evidence file comes back from the database as it was added.
         let list = try await Workspace.expectSuccess(["evidence", "list", "INC-1", "--data", workspace.data, "--store", workspace.store])
         let evidence = try #require(list.stdout.split(separator: "\n").last?.split(separator: " ").first.map(String.init))
