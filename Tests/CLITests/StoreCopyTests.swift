@@ -38,6 +38,10 @@ struct StoreCopyTests {
             let file = try folder.write("mail.eml", "Subject: win a prize\n\nclick http://bad.example/\n")
             try await Self.expectSuccess(["evidence", "add", "INC-1", file, "--data", data, "--note", "the reported mail"])
             try await Self.expectSuccess(["journal", "checkpoint", "--data", data])
+            // The bot's settings: a channel watched, not verbose (SQLite's 1 and 0, PostgreSQL's booleans).
+            let chat = try await AutomatorProcess.run(["chat", "--data", data, "--scripts", ChatServeTests.scripts.path],
+                                                      input: "join #soc\nverbose off #soc\n")
+            #expect(chat.stdout.contains("Watching #soc."), "\(chat.stdout)\(chat.stderr)")
         }
 
         func psql(_ sql: String) throws -> String {
@@ -75,6 +79,8 @@ struct StoreCopyTests {
             """) == journal.joined(separator: ","))
         #expect(try await Workspace.expectSuccess(["journal", "verify", "--data", workspace.data, "--store", workspace.store])
             .stdout.contains("journal verified: \(journal.count) entries, 1 checkpoint"))
+
+        #expect(try workspace.psql(#"SELECT network, id, watched, "verbose" FROM chat_channel"#) == "console|#soc|t|f")
 
         // Reports and the audit read the database directly: the copied history is theirs.
         let report = try await Workspace.expectSuccess(["report", "--store", workspace.store, "--since", "1d", "--format", "csv"])
