@@ -31,12 +31,12 @@ extension SlackAdapter {
             logger.warning("slack: refused the slash command \(command.command): its response_url is not Slack's")
             return false
         }
-        let channel = state.withLock { state in
-            state.commands += 1
-            let id = Self.commandChannel + String(state.commands)
-            let channel = ChatChannel(id: id, name: command.channelName ?? command.channelID, isDirect: true)
+        // Random, not counted: a run replayed after a restart answers its own command or none,
+        // never the one that took its number since.
+        let id = Self.commandChannel + String(UInt64.random(in: 1...UInt64.max), radix: 16)
+        let channel = ChatChannel(id: id, name: command.channelName ?? command.channelID, isDirect: true)
+        state.withLock { state in
             state.commandConversations.store(CommandConversation(channel: channel, responseURL: command.responseURL), for: id)
-            return channel
         }
         await handOver { [self] in
             let message = ChatMessage(id: channel.id, channel: channel, user: await directory.userOrID(command.userID),
@@ -46,11 +46,11 @@ extension SlackAdapter {
         return true
     }
 
-    /// The ids of the conversations that answer slash commands begin so (`slash:7`): no
+    /// The ids of the conversations that answer slash commands begin so (`slash:9f0c…`): no
     /// Slack conversation id does.
     static let commandChannel = "slash:"
 
-    /// The conversation of the slash command `id` (`slash:7`), while Slack takes its answers.
+    /// The conversation of the slash command `id` (`slash:9f0c…`), while Slack takes its answers.
     func commandConversation(_ id: String) -> CommandConversation? {
         state.withLock { state in state.commandConversations[id] }
     }

@@ -39,8 +39,6 @@ public final class SlackAdapter: ChatAdapter {
         /// `CHANNEL/TS` of the messages delivered lately: a mention comes as `message` and as
         /// `app_mention`.
         var messages = RecentKeys(capacity: 1000)
-        /// Slash commands taken, to name each one's conversation (`slash:7`).
-        var commands = 0
         /// Each slash command's conversation and where its answers go, while Slack takes them.
         var commandConversations = ExpiringCache<CommandConversation>(lifetime: .seconds(30 * 60), capacity: 1000)
     }
