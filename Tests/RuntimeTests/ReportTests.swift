@@ -229,14 +229,15 @@ struct ReportTests {
     @Test("The window: --since, dates, times, and what is refused")
     func window() throws {
         let now = ReportFixture.hour(84.5)
-        let since = try ReportWindow(since: "30d", now: now)
-        #expect(since.to == now && since.from == now.addingTimeInterval(-30 * 86400))
+        // Until now: its second included (the end is excluded), so what was just done is counted.
+        let since = try ReportWindow(since: "30d", now: now.addingTimeInterval(0.25))
+        #expect(since.to == now.addingTimeInterval(1) && since.from == now.addingTimeInterval(-30 * 86400))
         #expect(try ReportWindow(since: "12h", now: now).from == ReportFixture.hour(72.5))
         let march = try ReportWindow(from: "2026-03-01", to: "2026-03-03", now: now)
         #expect(march == ReportWindow(from: ReportFixture.start, to: ReportFixture.hour(72)))
         let times = try ReportWindow(from: "2026-03-01T08:00:00Z", to: "2026-03-01T10:00:00+01:00", now: now)
         #expect(times == ReportWindow(from: ReportFixture.hour(8), to: ReportFixture.hour(9)))
-        #expect(try ReportWindow(from: "2026-03-03", to: nil, now: now).to == now)
+        #expect(try ReportWindow(from: "2026-03-03", to: nil, now: now).to == now.addingTimeInterval(1))
         #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(since: "soon", now: now) }
         #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(since: "0d", now: now) }
         #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(from: "March 1", to: nil, now: now) }

@@ -20,7 +20,7 @@ public struct ReportWindow: Sendable, Hashable, Codable {
         guard let seconds = DurationText.seconds(since), seconds > 0 else {
             throw Invalid("--since wants \(DurationText.expected), not '\(since)'")
         }
-        self.init(from: now.addingTimeInterval(-seconds), to: now)
+        self.init(from: now.addingTimeInterval(-seconds), to: Self.untilNow(now))
     }
 
     /// From `from` to `to`, each a date (`2026-03-01`, UTC) or a time in ISO 8601
@@ -33,7 +33,7 @@ public struct ReportWindow: Sendable, Hashable, Codable {
             guard let time = Self.time(to, endOfDay: true) else { throw Invalid(Self.unreadable("--to", to)) }
             end = time
         } else {
-            end = now
+            end = Self.untilNow(now)
         }
         guard start < end else {
             throw Invalid("the window is empty: --from \(from) is not before --to \(to ?? "now")")
@@ -76,6 +76,12 @@ public struct ReportWindow: Sendable, Hashable, Codable {
         }
         return (try? Date(text, strategy: Date.ISO8601FormatStyle()))
             ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+    }
+
+    /// The end of a window until now: the second after the current one, since `to` is excluded
+    /// and whole: an end rounded down to `now`'s second left out what was done in it, a moment ago.
+    private static func untilNow(_ now: Date) -> Date {
+        toTheSecond(now).addingTimeInterval(1)
     }
 
     private static func toTheSecond(_ date: Date) -> Date {
