@@ -3,6 +3,7 @@ import AutomatorRuntime
 import AutomatorServer
 import Foundation
 import Logging
+import Synchronization
 
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -116,7 +117,8 @@ struct StoreCommand: AsyncParsableCommand {
             if let problem = journal.problem {
                 print("journal: copied as it was in the folder, where it does not verify either: \(problem)")
             } else {
-                print("journal: \(journal.entries) entries and \(journal.checkpoints) checkpoints verified")
+                print("journal: \(journal.entries) entries and \(journal.checkpoints) "
+                    + "checkpoint\(journal.checkpoints == 1 ? "" : "s") verified")
             }
             print("next: automator serve --data \(data) --store \(try store.location)")
         }
@@ -124,20 +126,20 @@ struct StoreCommand: AsyncParsableCommand {
 }
 
 /// A line on standard error each time a table passes another 100,000 rows, or the evidence
-/// files another 256 MiB: a store of millions of rows takes minutes to copy.
-private final class CopyProgressLines: @unchecked Sendable {
-    private let lock = NSLock()
-    private var shown: [String: Int64] = [:]
+/// files another 256 MiB: a store of millions of rows takes a minute or more to copy.
+private final class CopyProgressLines: Sendable {
+    private let shown = Mutex<[String: Int64]>([:])
 
     func update(_ table: String, _ done: Int64, of total: Int64) {
-        let step: Int64 = table == "evidence files" ? ProgressLine.step : 100_000
-        let show = lock.withLock {
+        let files = table == PostgresStore.evidenceFiles
+        let step: Int64 = files ? ProgressLine.step : 100_000
+        let show = shown.withLock { shown in
             guard done / step > (shown[table] ?? 0) / step else { return false }
             shown[table] = done
             return true
         }
         guard show else { return }
-        let amount = table == "evidence files" ? "\(done >> 20) of \(total >> 20) MiB" : "\(done) of \(total) rows"
+        let amount = files ? "\(done >> 20) of \(total >> 20) MiB" : "\(done) of \(total) rows"
         FileHandle.standardError.write(Data("copying \(table): \(amount) (\(done * 100 / max(total, 1))%)\n".utf8))
     }
 }

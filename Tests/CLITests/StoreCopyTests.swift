@@ -64,7 +64,7 @@ struct StoreCopyTests {
         let copy = try await Workspace.expectSuccess(["store", "copy", "--data", workspace.data, "--store", workspace.store])
         #expect(copy.stdout.contains("incident            2 rows"), "\(copy.stdout)")
         #expect(copy.stdout.contains("evidence files: 1"), "\(copy.stdout)")
-        #expect(copy.stdout.contains("checkpoints verified") && copy.stdout.contains("1 checkpoints"), "\(copy.stdout)")
+        #expect(copy.stdout.contains("entries and 1 checkpoint verified"), "\(copy.stdout)")
         // Row for row: the journal's hashes and links as SQLite had them (a link on each
         // transaction's last entry only).
         let sqlite = try DatabaseQueue(path: workspace.data + "/automator.sqlite")

@@ -28,8 +28,11 @@ extension PostgresStore {
     }
 
     /// Where a copy is: `table` has `done` of `total` rows in the database, or the evidence's
-    /// files `done` of `total` bytes (`table` is then "evidence files").
+    /// files `done` of `total` bytes (`table` is then `evidenceFiles`).
     public typealias CopyProgress = @Sendable (_ table: String, _ done: Int64, _ total: Int64) -> Void
+
+    /// What `CopyProgress` names the evidence's files.
+    public static let evidenceFiles = "evidence files"
 
     /// The tables a copy fills, each after those it refers to. A table missing here but present in
     /// SQLite's schema fails the copy (`copyRefused`) rather than being left behind.
@@ -140,7 +143,7 @@ extension PostgresStore {
         var done: Int64 = 0
         for file in files {
             let (_, size) = try await into.add(file: from.path(of: file.sha256), expected: file.sha256) { read, _ in
-                progress("evidence files", done + read, total)
+                progress(evidenceFiles, done + read, total)
             }
             done += size
         }
