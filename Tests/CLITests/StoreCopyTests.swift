@@ -103,6 +103,11 @@ struct StoreCopyTests {
         #expect(again.stderr.contains("holds data already (in incident, task, journal"), "\(again.stderr)")
         #expect(try workspace.psql("SELECT count(*) FROM journal") == "\(journal.count)")
 
+        // Before any worker: the run waiting on the task waits for one, since it last changed.
+        let check = try await AutomatorProcess.run(["store", "check", "--store", workspace.store])
+        let waited = check.stdout.firstMatch(of: /1 run waiting for a worker, the oldest for (\d+) s/).map { Int($0.1)! }
+        #expect(waited.map { $0 < 300 } == true, "\(check.stdout)")
+
         // A worker on the database: the run waiting on the task goes on, and numbers follow.
         let worker = try await ServerProcess.start(data: URL(fileURLWithPath: workspace.data), scripts: workspace.scripts,
                                                    arguments: ["--executors", "1", "--store", workspace.store])

@@ -14,7 +14,7 @@ public struct StoreHealth: Sendable {
     /// Unfinished runs whose lease expired: a dead worker's, which a live worker adopts within a
     /// lease time. Old ones mean that no worker runs.
     public var expired: Int
-    /// How long ago the oldest of them expired.
+    /// How long ago the oldest of them expired (or, never leased, last changed).
     public var oldestExpiry: TimeInterval? = nil
     /// The worker that leads (`LeasingStore.lead`); nil when none does: no worker runs.
     public var leader: String? = nil
@@ -47,8 +47,10 @@ extension PostgresStore {
                 WHERE \(unescaped: RunLease.unfinished) AND lease_expires_at >= \(unescaped: RunLease.now)
                 GROUP BY lease_owner ORDER BY lease_owner
                 """).map { (try $0[0].decode(String.self), try $0[1].decode(Int.self)) }
+            // A run no worker ever held (one `automator store copy` brought) has waited since its
+            // last change.
             let expired = try await session.rows("""
-                SELECT count(*), (\(unescaped: RunLease.now) - min(coalesce(lease_expires_at, 0))) / 1000.0 FROM run
+                SELECT count(*), (\(unescaped: RunLease.now) - min(coalesce(lease_expires_at, updated_at))) / 1000.0 FROM run
                 WHERE \(unescaped: RunLease.unfinished)
                   AND (lease_expires_at IS NULL OR lease_expires_at < \(unescaped: RunLease.now))
                 """)[0]
