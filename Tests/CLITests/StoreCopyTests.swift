@@ -65,6 +65,11 @@ struct StoreCopyTests {
         #expect(copy.stdout.contains("incident            2 rows"), "\(copy.stdout)")
         #expect(copy.stdout.contains("evidence files: 1"), "\(copy.stdout)")
         #expect(copy.stdout.contains("entries and 1 checkpoint verified"), "\(copy.stdout)")
+        // The folder's own store is the backup of the move now: no command works on it by mistake.
+        let stale = try await AutomatorProcess.run(["incident", "list", "--data", workspace.data])
+        #expect(stale.status == 1 && stale.stderr.contains("was moved to \(workspace.store.split(separator: "?")[0])"),
+                "\(stale.stderr)")
+
         // Row for row: the journal's hashes and links as SQLite had them (a link on each
         // transaction's last entry only).
         let sqlite = try DatabaseQueue(path: workspace.data + "/automator.sqlite")
@@ -148,6 +153,8 @@ struct StoreCopyTests {
         #expect(damaged.stderr.contains("is damaged"), "\(damaged.stderr)")
         #expect(try workspace.psql("SELECT count(*) FROM incident") == "0")
         try original.write(to: URL(fileURLWithPath: object))
+        // Nothing was moved: the folder's store is still the one in use.
+        #expect(try await AutomatorProcess.run(["incident", "list", "--data", workspace.data]).status == 0)
 
         // SQLite keeps text in an integer column; PostgreSQL does not.
         try await DatabaseQueue(path: path).write { db in

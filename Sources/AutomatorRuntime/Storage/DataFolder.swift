@@ -19,4 +19,26 @@ public enum DataFolder {
             }
         }
     }
+
+    /// The file that says the folder's store was moved to PostgreSQL (`automator store copy`), and
+    /// where: from then on its `automator.sqlite` is the backup of the move, and opening it as the
+    /// store is refused (`SQLiteStore`). Otherwise a server started without `--store`, or a
+    /// command with no server on the folder, would work on the old store: an incident opened
+    /// there would be lost to the team.
+    static let movedFile = "store-moved"
+
+    /// Marks `folder`'s store as moved to `address`.
+    static func markMoved(_ folder: String, to address: String) throws(StoreError) {
+        let path = URL(fileURLWithPath: folder).appendingPathComponent(movedFile).path
+        let text = "\(address)\nmoved by automator store copy at \(Date().formatted(.iso8601))\n"
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        else { throw .readOnly(path, reason: "the file that marks the store as moved cannot be written") }
+    }
+
+    /// Where `folder`'s store was moved, if it was.
+    static func moved(_ folder: String) -> String? {
+        let path = URL(fileURLWithPath: folder).appendingPathComponent(movedFile).path
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "PostgreSQL"
+    }
 }

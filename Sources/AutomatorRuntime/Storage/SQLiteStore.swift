@@ -58,9 +58,15 @@ public final class SQLiteStore: Store {
 
     /// With the journal's appends done by `journal`: JournalBenchmark measures the store's own
     /// appends with the chains against the same appends without them (`JournalTip(chained: false)`).
+    ///
+    /// - Parameter evenIfMoved: opens a store that `automator store copy` moved to PostgreSQL
+    ///   (`DataFolder.movedFile`), which is refused otherwise: for copying it again.
     @_spi(Benchmarks)
-    public init(folder: String, durability: Durability = .full, journal: JournalTip) throws(StoreError) {
+    public init(folder: String, durability: Durability = .full, journal: JournalTip, evenIfMoved: Bool = false)
+        throws(StoreError)
+    {
         try DataFolder.prepare(folder)
+        if !evenIfMoved, let address = DataFolder.moved(folder) { throw .storeMoved(folder, to: address) }
         let path = URL(fileURLWithPath: folder).appendingPathComponent(Self.fileName).path
         self.path = path
         var configuration = Configuration()

@@ -29,6 +29,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 
     private enum Reason: Sendable {
         case dataFolderIsFile(path: String)
+        case storeMoved(folder: String, to: String)
         case cannotCreateDataFolder(path: String, reason: String)
         case notADatabase(path: String, reason: String)
         case foreignDatabase(path: String)
@@ -69,7 +70,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 
     public var kind: Kind {
         switch reason {
-        case .dataFolderIsFile, .cannotCreateDataFolder: .dataFolder
+        case .dataFolderIsFile, .cannotCreateDataFolder, .storeMoved: .dataFolder
         case .notADatabase, .foreignDatabase: .notADatabase
         case .newerSchema, .unknownStatus, .unknownValue: .newerVersion
         case .readOnly: .readOnly
@@ -86,6 +87,11 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         switch reason {
         case .dataFolderIsFile(let path):
             "the data folder \(path) is a file, not a folder: move the file aside, or pass --data with another folder"
+        case .storeMoved(let folder, let address):
+            "the store of \(folder) was moved to \(address) by automator store copy: its automator.sqlite is the "
+                + "backup of the move, no longer used. automator serve --store \(address) --data \(folder) works on "
+                + "the moved store (and the commands on this folder go through it); to use the folder's own store "
+                + "again, remove \(folder)/\(DataFolder.movedFile)"
         case .cannotCreateDataFolder(let path, let reason):
             "could not create the data folder \(path) (\(reason)): create it yourself, or pass --data with a "
                 + "folder this user can write"
@@ -172,6 +178,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 
 extension StoreError {
     static func dataFolderIsFile(_ path: String) -> StoreError { StoreError(.dataFolderIsFile(path: path)) }
+    static func storeMoved(_ folder: String, to address: String) -> StoreError { StoreError(.storeMoved(folder: folder, to: address)) }
 
     static func cannotCreateDataFolder(_ path: String, reason: String) -> StoreError {
         StoreError(.cannotCreateDataFolder(path: path, reason: reason))

@@ -15,6 +15,8 @@ import PostgresNIO
 /// incidents and tasks, which the database's sequences continue. Evidence files go from the
 /// folder's vault into the database's first, each in its own transaction and checked against its
 /// name on the way; a copy run again after a failure finds them there and sends nothing twice.
+/// A copy that succeeds marks the folder's store as moved (`DataFolder.movedFile`): it is the
+/// backup of the move from then on, and opening it as a store is refused.
 extension PostgresStore {
     /// What a copy moved.
     public struct Copied: Sendable {
@@ -54,7 +56,8 @@ extension PostgresStore {
     public static func copy(folder: String, to location: PostgresLocation, logger: Logger,
                             progress: @escaping CopyProgress = { _, _, _ in }) async throws -> Copied
     {
-        let source = try SQLiteStore(folder: folder)
+        // Again, into another database, when the first was not the right one.
+        let source = try SQLiteStore(folder: folder, journal: JournalTip(), evenIfMoved: true)
         let target = try await PostgresStore(location: location, dataFolder: folder, logger: logger)
         do {
             let copied = try await copy(source, folder: folder, into: target, progress: progress)
@@ -116,6 +119,7 @@ extension PostgresStore {
             throw StoreError.copyRefused(target.location.description, reason: "the copied journal does not verify "
                 + "(\(problem)) although the folder's did: the database changed a value it was given")
         }
+        try DataFolder.markMoved(folder, to: target.location.description)
         return copied
     }
 
