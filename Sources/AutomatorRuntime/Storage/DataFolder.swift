@@ -1,7 +1,7 @@
 import Foundation
 
 /// The data folder: the SQLite database, the API token, the server's lock, the journal's
-/// signing key, the evidence vault.
+/// signing key, the evidence vault, and once the store is moved to PostgreSQL, where it went.
 public enum DataFolder {
     /// Makes the folder (mode 0700, with its parents) unless it exists; refuses a file.
     public static func prepare(_ folder: String) throws(StoreError) {
