@@ -140,11 +140,8 @@ enum IncidentBackend {
             return try await client.call("PATCH", "/api/v1/incidents/\(id)", body: body.text)
         case .store(let service, _, _):
             do {
-                let asked = try IncidentChange.asked(id, json: Array(change.text.utf8)).change
-                let updated = try await service.update(asked, by: Self.actor)
-                // No server resumes them later, on an incident closed meanwhile.
-                if asked.status == .closed { _ = try await service.runs.killStored(runsOf: id, reason: "\(id) was closed") }
-                return IncidentJSON.forAPI(updated)
+                return IncidentJSON.forAPI(try await service.update(try IncidentChange.asked(id, json: Array(change.text.utf8)).change,
+                                                                    by: Self.actor))
             } catch {
                 throw CommandFailure("\(error)")
             }

@@ -70,6 +70,14 @@ struct IncidentCommandTests {
         #expect(try await automator(["incident", "close", "INC-3", "--reason", "asked elsewhere"]).status == 0)
         let stopped = try await automator(["incident", "show", "INC-3"])
         #expect(stopped.stdout.contains("killed") && stopped.stdout.contains("1 cancelled"), "\(stopped.stdout)")
+        // The same through the bot in the terminal (`automator chat`, the repository's commands).
+        #expect(try await automator(["incident", "create", "--title", "Asking again", "--type", "question",
+                                     "--severity", "low"]).stdout.hasPrefix("INC-4 created"))
+        let chat = try await AutomatorProcess.run(["chat", "--data", "data", "--scripts", ChatServeTests.scripts.path],
+                                                  in: folder.url, input: "!incident close INC-4 asked elsewhere\n")
+        #expect(chat.status == 0, "\(chat.stdout)\(chat.stderr)")
+        let closedInChat = try await automator(["incident", "show", "INC-4"])
+        #expect(closedInChat.stdout.contains("killed") && closedInChat.stdout.contains("1 cancelled"), "\(closedInChat.stdout)")
 
         let playbooks = try await automator(["playbook", "list"])
         #expect(playbooks.stdout.contains("Ask"), "\(playbooks.stdout)")

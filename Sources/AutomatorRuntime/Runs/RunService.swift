@@ -26,6 +26,9 @@ public final class RunService: Sendable {
     private let live = Locked<[RunID: [@Sendable (RunUpdate?) -> Void]]>([:])
     /// The incidents the live runs of playbooks work on.
     private let incidents = Locked<[RunID: IncidentID]>([:])
+    /// Whether `recover` resumed the store's unfinished runs here: a server's service, not a
+    /// command's (`stop(runsOf:except:reason:)`).
+    private let recovered = Locked(false)
     /// Runs a person asked to stop: they end as `killed`, not `failed`.
     private let killRequests = Locked<Set<RunID>>([])
     /// Runs stopped here because this worker lost their lease: another worker runs them now, so
@@ -148,28 +151,27 @@ public final class RunService: Sendable {
         return run
     }
 
-    /// Stops the runs working on `incident` that execute here, but `except`, as `kill` does.
+    /// Stops the runs working on `incident`, but `except`: those executing here, as `kill` does.
+    /// A service that did not resume its store's runs, on a store no other worker shares (a
+    /// command's, on a data folder whose lock keeps servers off: `automator incident close`,
+    /// `automator chat`), also marks killed the incident's unfinished runs the store holds: they
+    /// execute nowhere, and the next serve would resume them on an incident closed meanwhile, a
+    /// run waiting on an approval included. A server's unfinished runs execute in it (`recover`)
+    /// or in another worker, which the cancelled tasks stop.
     public func stop(runsOf incident: IncidentID, except: RunID?, reason: String) async {
         let ids = incidents.withLock { $0.filter { $0.value == incident && $0.key != except }.keys.sorted() }
         for id in ids { _ = try? await kill(id, reason: reason) }
-    }
-
-    /// Marks killed the unfinished runs of `incident` that the store holds and that execute
-    /// nowhere: for a command on a data folder no server holds (`automator incident close`), whose
-    /// incident's waiting runs would otherwise resume at the next `serve`, on an incident closed
-    /// meanwhile, and act. Not for a server: its unfinished runs execute in it, or in another
-    /// worker (`stop(runsOf:except:reason:)` and the cancelled tasks stop those). Returns how many.
-    public func killStored(runsOf incident: IncidentID, reason: String) async throws(RunServiceError) -> Int {
-        var killed = 0
+        guard !recovered.withLock({ $0 }), !(store is any LeasingStore) else { return }
         for status in [RunRecord.Status.pending, .running, .waiting] {
-            let runs: [RunRecord]
-            do { runs = try await store.listRuns(status: status, limit: Int(Int32.max)) } catch { throw .store(error) }
-            for run in runs where run.incident == incident && !isLive(run.id) {
-                _ = try await kill(run.id, reason: reason)
-                killed += 1
+            do {
+                for run in try await store.listRuns(status: status, limit: Int(Int32.max))
+                where run.incident == incident && run.id != except && !isLive(run.id) {
+                    _ = try await kill(run.id, reason: reason)
+                }
+            } catch {
+                logger.error("the runs of \(incident) left in the store could not be stopped: \(error)")
             }
         }
-        return killed
     }
 
     /// Returns when the run has ended and its end is stored: how it ended, with no read of the
@@ -201,6 +203,7 @@ public final class RunService: Sendable {
     /// its recorded host calls. Returns how many. On a store shared by several workers, only the
     /// runs no live worker holds (`adopt`).
     public func recover() async throws(StoreError) -> Int {
+        recovered.withLock { $0 = true }
         if let shared = store as? any LeasingStore { return try await adopt(from: shared, limit: Int(Int32.max)) }
         let unfinished = try await store.unfinishedRuns()
         for resumed in unfinished where !isLive(resumed.run.id) { start(resumed.run, records: resumed.records) }
