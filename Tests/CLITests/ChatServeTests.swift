@@ -30,13 +30,14 @@ struct ChatServeTests {
     static func posts(_ slack: FakeSlack, timeout: TimeInterval = 20, until done: ([FakeSlack.Call]) -> Bool)
         async throws -> [FakeSlack.Call]
     {
+        try await eventually(timeout: timeout, done) { slack.calls("chat.postMessage") }
+    }
+
+    /// `read()` once `done` holds for it, or after `timeout` seconds.
+    static func eventually<Value>(timeout: TimeInterval, _ done: (Value) -> Bool, _ read: () -> Value) async throws -> Value {
         let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let posts = slack.calls("chat.postMessage")
-            if done(posts) { return posts }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return slack.calls("chat.postMessage")
+        while Date() < deadline, !done(read()) { try await Task.sleep(for: .milliseconds(20)) }
+        return read()
     }
 
     /// A slash command `/automator TEXT` of alice's in #soc, as Slack's form.
@@ -51,9 +52,7 @@ struct ChatServeTests {
     static func commandAnswers(_ slack: FakeSlack, timeout: TimeInterval = 20,
                                until done: ([FakeSlack.CommandAnswer]) -> Bool) async throws -> [FakeSlack.CommandAnswer]
     {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline, !done(slack.commandAnswers) { try await Task.sleep(for: .milliseconds(20)) }
-        return slack.commandAnswers
+        try await eventually(timeout: timeout, done) { slack.commandAnswers }
     }
 
     /// `automator serve` whose configuration has the bad-ips feed and `chat` (the section's body,
