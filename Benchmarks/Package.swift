@@ -22,7 +22,14 @@ let package = Package(
     ],
     targets: [
         // What the harnesses that start `automator serve` and count CPU share.
-        .target(name: "BenchSupport"),
+        .target(
+            name: "BenchSupport",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // The C baseline of the host-call figure, and what the harness needs to reach Lua directly.
         // No Lua library of its own: it uses the one AutomatorRuntime's CLua links (one copy).
         .target(name: "CLuaBenchSupport"),
@@ -135,6 +142,19 @@ let package = Package(
             dependencies: [
                 "BenchSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // What an outbound call through AsyncHTTPClient costs, as the process's clients make it
+        // and with its default pool, against a plain SwiftNIO client.
+        .executableTarget(
+            name: "HTTPClientBenchmark",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "AutomatorRuntime", package: "automator"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

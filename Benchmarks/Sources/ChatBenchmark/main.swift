@@ -90,13 +90,6 @@ func loadAverage() -> String {
         .joined(separator: " ") ?? "?"
 }
 
-func processCPU() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
-}
-
 /// Sends a request on `connection` (set-up, not the load); fails unless the server takes it (`accepted`).
 func send(_ request: Request, on connection: Connection, accepted: Range<Int> = 200..<201) async throws {
     let answer = try await loop.flatSubmit { connection.send(request) }.get()

@@ -47,13 +47,9 @@ public struct HTTPModule: HostModule {
 
     /// One client for the process, never shut down. It keeps no cookies, so runs see nothing
     /// of each other's sessions. It follows no redirect: a redirect could lead to a host that is
-    /// not allowed, so the script sees the 3xx and decides. Connections per host are bounded,
-    /// well above the default of 8 with which a few slow calls starved every other run's calls
-    /// to that host.
+    /// not allowed, so the script sees the 3xx and decides.
     /// Through the environment's proxy (`OutboundProxy`) where it names one.
-    static let clients = HTTPClients(configuration: HTTPClient.Configuration(
-        redirectConfiguration: .disallow,
-        connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)))
+    static let clients = HTTPClients(configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
 
     public init(allowedHosts: [String], secrets: [String: String] = [:], retry: RetryPolicy = .none) {
         self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })

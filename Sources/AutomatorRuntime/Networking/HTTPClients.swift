@@ -1,11 +1,23 @@
 public import AsyncHTTPClient
 import Foundation
 import Logging
+import NIOCore
 
 /// HTTP clients of one configuration, one a proxy (AsyncHTTPClient takes one proxy a client):
 /// `client(for:)` gives the one a URL goes through, by `OutboundProxy`. Made once for the
 /// process, never shut down.
+///
+/// Each keeps up to 64 connections a host (`connectionPool`), whatever the configuration says.
+/// AsyncHTTPClient's default of 8 starves: a few slow calls to a host (an integration's
+/// timeouts, Slack's file downloads) held every other call to it in the pool's queue. And a
+/// queued request costs CPU besides its wait: 140 µs a request on loopback from 32 callers with
+/// 8 connections, 75 µs with 32 (`HTTPClientBenchmark`), which the bot pays for each answer it
+/// posts (docs/BENCHMARKS.md, "Chat").
 public final class HTTPClients: Sendable {
+    /// Connections kept per host, idle ones closed after a minute.
+    static let connectionPool = HTTPClient.Configuration.ConnectionPool(
+        idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+
     private let configuration: HTTPClient.Configuration
     private let proxy: OutboundProxy
     private let direct: HTTPClient
@@ -15,6 +27,8 @@ public final class HTTPClients: Sendable {
     public static let shared = HTTPClients(configuration: HTTPClient.Configuration())
 
     public init(configuration: HTTPClient.Configuration, proxy: OutboundProxy = .environment) {
+        var configuration = configuration
+        configuration.connectionPool = Self.connectionPool
         self.configuration = configuration
         self.proxy = proxy
         direct = Self.make(configuration)

@@ -1,37 +1,44 @@
-import NIOCore
-import NIOHTTP1
+public import NIOCore
+public import NIOHTTP1
 import NIOPosix
 
 /// A request as the sender writes it, made before it is needed (before the clock starts).
-struct Request: Sendable {
-    var head: HTTPRequestHead
-    var body: ByteBuffer
+public struct Request: Sendable {
+    public var head: HTTPRequestHead
+    public var body: ByteBuffer
 
-    static func post(_ path: String, to port: Int, headers: [(String, String)], body: String) -> Request {
+    public static func post(_ path: String, to port: Int, headers: [(String, String)], body: String) -> Request {
         let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: path, headers: HTTPHeaders(
             [("Host", "127.0.0.1:\(port)"), ("Content-Length", String(body.utf8.count))] + headers))
         return Request(head: head, body: ByteBuffer(string: body))
     }
 }
 
-/// What serve answered.
-struct Answer: Sendable {
-    var status: HTTPResponseStatus
-    var body: ByteBuffer
+/// What the server answered.
+public struct Answer: Sendable {
+    public var status: HTTPResponseStatus
+    public var body: ByteBuffer
 }
 
-/// A keep-alive HTTP/1.1 connection to serve, one request at a time. Its state is touched on
-/// its channel's loop only: `send` must be called there.
-final class Connection: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
+/// A keep-alive HTTP/1.1 connection to a loopback server, one request at a time, on plain
+/// SwiftNIO: the lightest client there is. Its state is touched on its channel's loop only:
+/// `send` must be called there.
+public final class Connection: ChannelInboundHandler, @unchecked Sendable {
+    public typealias InboundIn = HTTPClientResponsePart
+    public typealias OutboundOut = HTTPClientRequestPart
+
+    /// The server closed the connection with a request in flight: its log may say why.
+    public struct Closed: Error {}
 
     private var context: ChannelHandlerContext?
     private var status = HTTPResponseStatus.ok
     private var body = ByteBuffer()
     private var answer: EventLoopPromise<Answer>?
 
-    static func open(to port: Int, on loop: any EventLoop) async throws -> Connection {
+    /// The loop `send` must be called on.
+    public var loop: any EventLoop { context!.eventLoop }
+
+    public static func open(to port: Int, on loop: any EventLoop) async throws -> Connection {
         let channel = try await ClientBootstrap(group: loop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -43,7 +50,7 @@ final class Connection: ChannelInboundHandler, @unchecked Sendable {
         return try await channel.pipeline.handler(type: Connection.self).get()
     }
 
-    func send(_ request: Request) -> EventLoopFuture<Answer> {
+    public func send(_ request: Request) -> EventLoopFuture<Answer> {
         guard let context else { preconditionFailure("a connection is used before it is open") }
         context.eventLoop.preconditionInEventLoop()
         precondition(answer == nil, "one request at a time on a connection")
@@ -55,9 +62,9 @@ final class Connection: ChannelInboundHandler, @unchecked Sendable {
         return promise.futureResult
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { self.context = context }
+    public func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
             status = head.status
@@ -71,12 +78,12 @@ final class Connection: ChannelInboundHandler, @unchecked Sendable {
         }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        answer?.fail(BenchmarkError("serve closed a connection: its log may say why"))
+    public func channelInactive(context: ChannelHandlerContext) {
+        answer?.fail(Closed())
         answer = nil
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+    public func errorCaught(context: ChannelHandlerContext, error: any Error) {
         answer?.fail(error)
         answer = nil
         context.close(promise: nil)
