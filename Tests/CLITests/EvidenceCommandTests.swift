@@ -32,6 +32,15 @@ struct EvidenceCommandTests {
         #expect(got.stdout.contains("added  cli:alice") && got.stdout.contains("exported  cli:bob  \(copy)")
             && got.stdout.contains("viewed  cli:bob"), "\(got.stdout)")
         #expect(FileManager.default.contentsEqual(atPath: pcap, andPath: copy))
+        // A file is replaced; a folder is refused and left as it was, never emptied to make room.
+        try folder.write("copy.pcap", "an older copy")
+        #expect(try await AutomatorProcess.run(["evidence", "get", id, "-o", copy, "--data", data]).status == 0)
+        #expect(FileManager.default.contentsEqual(atPath: pcap, andPath: copy))
+        try folder.write("cases/keep.txt", "notes")
+        let cases = folder.url.appendingPathComponent("cases").path
+        let refused = try await AutomatorProcess.run(["evidence", "get", id, "-o", cases, "--data", data])
+        #expect(refused.status != 0 && refused.stderr.contains("it is a folder: give a file name"), "\(refused.stderr)")
+        #expect(try String(contentsOfFile: cases + "/keep.txt", encoding: .utf8) == "notes")
 
         let bundle = folder.url.appendingPathComponent("INC-1.zip").path
         #expect(try await AutomatorProcess.run(["evidence", "export", "INC-1", bundle, "--data", data]).status == 0)

@@ -93,12 +93,16 @@ extension EvidenceVault {
                     throw EvidenceError(.unavailable, "writing \(path) failed (is the disk full?): \(error.localizedDescription)")
                 }
             }
-            do {
-                try output.synchronize()
-                if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-                try FileManager.default.moveItem(atPath: temporary, toPath: path)
-            } catch {
+            do { try output.synchronize() } catch {
                 throw EvidenceError(.unavailable, "cannot copy to \(path): \(error.localizedDescription)")
+            }
+            // rename(2) replaces a file in one step and refuses a folder (EISDIR): a folder given
+            // as the output is never emptied to make room.
+            guard rename(temporary, path) == 0 else {
+                let reason = errno == EISDIR || errno == ENOTEMPTY || errno == EEXIST
+                    ? "it is a folder: give a file name, such as \(path)/NAME"
+                    : String(cString: strerror(errno))
+                throw EvidenceError(.unavailable, "cannot copy to \(path): \(reason)")
             }
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
