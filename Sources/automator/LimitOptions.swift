@@ -11,8 +11,14 @@ struct LimitOptions: ParsableArguments {
         + "each executor's, shared by its runs, default 1024).", valueName: "MiB"))
     var memory: Int?
 
+    /// A week: longer is a mistake, and far longer (1e10 s) overflows the deadline's nanoseconds.
+    static let longestTimeout = 7 * 86400.0
+
     func validate() throws {
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds, e.g. --timeout 5") }
+        guard timeout > 0, timeout <= Self.longestTimeout else {
+            throw ValidationError("--timeout must be a number of seconds above 0 and at most \(Int(Self.longestTimeout)) "
+                + "(a week), e.g. --timeout 5")
+        }
         if let memory, memory <= 0 || memory > 1 << 20 {
             throw ValidationError("--memory must be between 1 and 1048576 MiB, e.g. --memory 64")
         }

@@ -77,7 +77,9 @@ struct ReportCommandTests {
     func usage() async throws {
         let setting = try await Setting()
         for (arguments, message) in [
-            (["--since", "soon"], "--since wants a duration such as 90s, 15m, 4h, 2d or 1w, not 'soon'"),
+            (["--since", "soon"], "--since wants a duration such as 90s, 15m, 4h, 2d or 1w (at most 100 years), not 'soon'"),
+            // Once a crash: the window's start was a date before any the calendar has.
+            (["--since", "99999999999999999999d"], "--since wants a duration such as 90s, 15m, 4h, 2d or 1w (at most 100 years), not '99999999999999999999d'"),
             (["--from", "1 March"], "--from wants a date such as 2026-03-01 or a time such as 2026-03-01T08:00:00Z, not '1 March'"),
             (["--from", "2026-03-01", "--to", "2026-02-31"], "--to wants a date such as 2026-03-01 or a time such as 2026-03-01T08:00:00Z, not '2026-02-31'"),
             (["--from", "2026-03-05", "--to", "2026-03-01"], "the window is empty: --from 2026-03-05 is not before --to 2026-03-01"),
@@ -89,8 +91,10 @@ struct ReportCommandTests {
             #expect(result.status == 64, "\(arguments)")
             #expect(result.stderr.hasPrefix("Error: \(message)\n"), "\(result.stderr)")
         }
-        let audit = try await setting.automator(["audit", "--since", "0d"])
-        #expect(audit.status == 64 && audit.stderr.contains("--since wants a duration"), "\(audit.stderr)")
+        for since in ["0d", "9223372036854775807s"] {
+            let audit = try await setting.automator(["audit", "--since", since])
+            #expect(audit.status == 64 && audit.stderr.contains("--since wants a duration"), "\(audit.stderr)")
+        }
         let noFolder = try await AutomatorProcess.run(["report", "--data", setting.folder.url.path + "/nothing"])
         #expect(noFolder.status == 64 && noFolder.stderr.contains("there is no data folder"), "\(noFolder.stderr)")
     }
