@@ -95,7 +95,7 @@ extension JournalCommand {
                 print("(\(verification.entries) entries before it verified)")
                 throw ExitCode.failure
             }
-            print("journal verified: \(verification.entries) entries"
+            print("journal verified: \(verification.entries) entr\(verification.entries == 1 ? "y" : "ies")"
                 + (incident == nil ? ", \(verification.checkpoints) checkpoint\(verification.checkpoints == 1 ? "" : "s")" : ""))
         }
     }

@@ -34,4 +34,20 @@ struct JournalCommandTests {
                 "\(broken.stdout)")
         #expect(try await AutomatorProcess.run(["journal", "verify", "INC-1", "--data", data]).status == 0)
     }
+
+    @Test("A NUL in an alert's text is kept as U+FFFD: the journal verifies as stored, the title is whole")
+    func nul() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        // JSON's \u0000: SQLite's text ended there when read back, so the entry no longer matched its hash.
+        let alert = try folder.write("nul.json", #"{"title": "nul\u0000here", "type": "test", "severity": "low"}"#)
+        let created = try await AutomatorProcess.run(["incident", "create", "--data", data, "--scripts", folder.url.path,
+                                                      "--json", alert])
+        #expect(created.status == 0, "\(created.stderr)")
+        let verified = try await AutomatorProcess.run(["journal", "verify", "--data", data])
+        #expect(verified.status == 0 && verified.stdout == "journal verified: 1 entry, 0 checkpoints\n",
+                "\(verified.stdout)\(verified.stderr)")
+        let shown = try await AutomatorProcess.run(["journal", "show", "INC-1", "--data", data])
+        #expect(shown.stdout.contains("low test: nul\u{FFFD}here"), "\(shown.stdout)")
+    }
 }

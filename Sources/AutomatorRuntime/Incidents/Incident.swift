@@ -65,11 +65,12 @@ public struct Incident: Sendable, Hashable {
                 links: [IncidentID] = [])
     {
         self.id = id
-        self.title = title
-        self.type = type
+        // Without NUL, as the journal (`withoutNUL`): a mapped alert's title would end at one.
+        self.title = title.withoutNUL
+        self.type = type.withoutNUL
         self.severity = severity
         self.status = status
-        self.owner = owner
+        self.owner = owner?.withoutNUL
         self.labels = labels
         self.fields = fields
         self.details = details

@@ -19,13 +19,14 @@ public struct JournalEntry: Sendable, Hashable {
     public var kind: Kind
     public var text: String
 
+    /// `actor` and `text` are kept without NUL (`withoutNUL`): the entry is hashed as it is stored.
     public init(sequence: Int64 = 0, incident: IncidentID, at: Date = Date(), actor: String, kind: Kind, text: String) {
         self.sequence = sequence
         self.incident = incident
         self.at = at.roundedToMilliseconds
-        self.actor = actor
+        self.actor = actor.withoutNUL
         self.kind = kind
-        self.text = text
+        self.text = text.withoutNUL
     }
 }
 
