@@ -62,6 +62,12 @@ struct CheckCommandTests {
               end,
             }
             """)
+        try folder.write("playbooks/breech.lua", """
+            return playbook {
+              name = "Misspelt", match = { type = "w" }, run = function(inc) end,
+              on_sla_breech = function(inc) end,
+            }
+            """)
         try folder.write("automator.yml", "integrations:\n  virustotl:\n    enabled: true\nchat:\n  slack:\n    bot_token: x\n")
 
         let result = try await AutomatorProcess.run(["check", "--scripts", ".", "--config", "automator.yml"], in: folder.url)
@@ -74,6 +80,9 @@ struct CheckCommandTests {
             #"./playbooks/typo.lua:8: match names the unknown field "kind""#,
             "./playbooks/norun.lua:2: playbook: run must be function, got nil",
             "./commands/hello.lua:2: command: run must be function, got nil",
+            // A breach handler misspelt would never run.
+            "./playbooks/breech.lua:1: playbook: unknown field on_sla_breech: the fields are approvals, match, name, "
+                + "on_sla_breach, priority, run, sla",
             "./lib/long.lua:301: reads the undefined global undefined_name",
             "./integrations/needs_key.lua: not used: api_key is not set",
             "automator.yml: integrations.virustotl configures an integration that ./integrations does not have",
@@ -85,6 +94,6 @@ struct CheckCommandTests {
         }
         #expect(!result.stdout.contains("fine_test.lua"), "the test API is known in test files: \(result.stdout)")
         #expect(lines.filter { $0.hasPrefix("./playbooks/syntax.lua") }.count == 1, "\(result.stdout)")
-        #expect(result.stdout.contains("8 files checked: 12 problems"), "\(result.stdout)")
+        #expect(result.stdout.contains("9 files checked: 13 problems"), "\(result.stdout)")
     }
 }

@@ -8,9 +8,18 @@ enum LuaDeclarations {
 
         --- Checks `definition` against `fields` ({ name = { "type", ..., required = true } }) and
         --- marks it as `kind`; `example` shows the call in the error for a definition that is no table.
+        --- A field it does not know is refused: `on_sla_breech` would otherwise never run.
         local function declare(kind, definition, fields, example)
           if type(definition) ~= "table" then
             error(("%s expects a table, as in return %s"):format(kind, example or (kind .. " { ... }")), 3)
+          end
+          for name in pairs(definition) do
+            if fields[name] == nil then
+              local known = {}
+              for field in pairs(fields) do known[#known + 1] = field end
+              table.sort(known)
+              error(("%s: unknown field %s: the fields are %s"):format(kind, tostring(name), table.concat(known, ", ")), 3)
+            end
           end
           for name, expected in pairs(fields) do
             local value = definition[name]
