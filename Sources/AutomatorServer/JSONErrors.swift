@@ -10,8 +10,8 @@ struct JSONErrors<Context: RequestContext>: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as HTTPError where error.status == .notFound {
-            throw APIError.notFound("no endpoint \(request.method) \(request.uri.path): the API has POST and GET "
-                + "/api/v1/runs, GET /api/v1/runs/ID, POST /api/v1/runs/ID/kill and GET /healthz")
+            throw APIError.notFound("no endpoint \(request.method) \(request.uri.path): automator serve --help "
+                + "lists the API's")
         } catch let error as HTTPError {
             throw APIError(status: error.status, message: error.body ?? error.status.reasonPhrase)
         } catch let error where !(error is any HTTPResponseError) {

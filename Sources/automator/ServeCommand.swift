@@ -43,11 +43,20 @@ struct ServeCommand: AsyncParsableCommand {
               PATCH /api/v1/incidents/ID {"owner", "severity", "status", "labels", "by"};
                                          to close: {"status": "closed", "reason": ...}
               GET  /api/v1/incidents/ID/journal   what happened, in order
+              POST /api/v1/incidents/ID/journal   a note by hand: {"text", "by"}
+              POST /api/v1/incidents/ID/command   a bot command in the war room:
+                                         {"text": "!note ...", "by"}; 200 {"posts"}
               POST /api/v1/incidents/ID/retry     the failed playbook run again, from its record
               POST /api/v1/incidents/ID/playbook  {"name": ...}: start that playbook on it
               GET  /api/v1/tasks         open tasks first; ?owner=tier1&overdue=true&status=
               POST /api/v1/tasks/ID/complete      {"answer": "yes", "by": "alice"}
               GET  /api/v1/playbooks     in the order they are tried, and the broken files
+              POST /api/v1/questions/ID/answer    {"choice": "approve"}
+              GET  /api/v1/intel/reputation       ?value=203.0.113.7: the verdict
+              GET  /api/v1/intel/export  the indicators looked up, STIX 2.1
+              GET  /api/v1/report        ?since=30d, or ?from=2026-03-01&to=...
+              GET  /api/v1/audit         who did what; ?since=7d&actor=cli:alice
+              POST /slack/events, /slack/interactions, /slack/commands (signed)
               GET  /healthz              {"status": "ok"}, without a token
 
             The scripts folder holds playbooks/*.lua (return playbook { name, match, priority, \

@@ -130,7 +130,7 @@ struct ServeCommandTests {
         #expect(try await server.call("GET", "/api/v1/runs/run-0000").status == 404)
         let nowhere = try await server.call("GET", "/api/v1/nowhere")
         #expect(nowhere.status == 404)
-        #expect((nowhere.json["error"] as? String)?.contains("POST /api/v1/runs/ID/kill") == true)
+        #expect(nowhere.json["error"] as? String == "no endpoint GET /api/v1/nowhere: automator serve --help lists the API's")
 
         #expect(try await server.call("GET", "/api/v1/runs").body == #"{"runs":[]}"#)
     }
@@ -315,8 +315,19 @@ struct ServeCommandTests {
     func help() async throws {
         let result = try await AutomatorProcess.run(["serve", "--help"])
         #expect(result.status == 0)
-        for text in ["POST /api/v1/runs", "GET  /api/v1/runs/ID", "POST /api/v1/runs/ID/kill", "/healthz",
-                     "AUTOMATOR_API_TOKEN", "api-token", "SIGTERM", "resume", "--data", "--http", "--scripts",
+        // Every endpoint: a 404 sends people here.
+        for endpoint in ["POST /api/v1/runs", "GET  /api/v1/runs/ID", "GET  /api/v1/runs ", "POST /api/v1/runs/ID/kill",
+                         "POST /api/v1/incidents ", "POST /api/v1/ingest/SOURCE", "GET  /api/v1/incidents ",
+                         "GET  /api/v1/incidents/ID ", "PATCH /api/v1/incidents/ID ", "GET  /api/v1/incidents/ID/journal",
+                         "POST /api/v1/incidents/ID/journal", "POST /api/v1/incidents/ID/command",
+                         "POST /api/v1/incidents/ID/retry", "POST /api/v1/incidents/ID/playbook", "GET  /api/v1/tasks ",
+                         "POST /api/v1/tasks/ID/complete", "GET  /api/v1/playbooks", "POST /api/v1/questions/ID/answer",
+                         "GET  /api/v1/intel/reputation", "GET  /api/v1/intel/export", "GET  /api/v1/report",
+                         "GET  /api/v1/audit", "/slack/events", "/slack/interactions", "/slack/commands", "GET  /healthz"]
+        {
+            #expect(result.stdout.contains(endpoint), "serve --help should list \(endpoint)")
+        }
+        for text in ["AUTOMATOR_API_TOKEN", "api-token", "SIGTERM", "resume", "--data", "--http", "--scripts",
                      "--executors", "--timeout", "--memory", "--allow-http", "Exit status", "Examples"]
         {
             #expect(result.stdout.contains(text), "serve --help should mention \(text)")
