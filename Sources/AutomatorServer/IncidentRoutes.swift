@@ -173,7 +173,7 @@ struct IncidentRoutes: Sendable {
             query.incident = id
         }
         let found: [IncidentTask]
-        do throws(StoreError) { found = try await service.store.listTasks(query) } catch { throw APIError.store(error) }
+        do throws(IncidentError) { found = try await service.tasks(query) } catch { throw APIError(error) }
         return .json(IncidentJSON.list(found))
     }
 

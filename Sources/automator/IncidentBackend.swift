@@ -176,7 +176,7 @@ enum IncidentBackend {
             return try await client.call("GET", "/api/v1/tasks?" + Self.queryString(parameters))
         case .store(let service, _, _):
             let found: [IncidentTask]
-            do { found = try await service.store.listTasks(query) } catch { throw CommandFailure("\(error)") }
+            do { found = try await service.tasks(query) } catch { throw CommandFailure("\(error)") }
             return IncidentJSON.list(found)
         }
     }

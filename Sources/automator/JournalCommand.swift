@@ -95,6 +95,13 @@ extension JournalCommand {
                 print("(\(verification.entries) entries before it verified)")
                 throw ExitCode.failure
             }
+            if let id = incident.flatMap(IncidentID.init), verification.entries == 0 {
+                // An incident's journal starts with its creation: none is no such incident, or a cut.
+                CommandLogging.report(CommandFailure("\(id) has no journal entry: there is no such incident "
+                    + "(automator incident list shows them), or its entries were removed (automator journal verify "
+                    + "checks the whole journal)"))
+                throw ExitCode.failure
+            }
             print("journal verified: \(verification.entries) entr\(verification.entries == 1 ? "y" : "ies")"
                 + (incident == nil ? ", \(verification.checkpoints) checkpoint\(verification.checkpoints == 1 ? "" : "s")" : ""))
         }

@@ -25,6 +25,8 @@ struct EvidenceCommandTests {
 
         let listed = try await AutomatorProcess.run(["evidence", "list", "INC-1", "--data", data])
         #expect(listed.stdout.contains("\(id)  INC-1  21  "), "\(listed.stdout)")
+        let unknown = try await AutomatorProcess.run(["evidence", "list", "INC-999", "--data", data])
+        #expect(unknown.status != 0 && unknown.stderr.contains("there is no incident INC-999"), "\(unknown.stdout)\(unknown.stderr)")
         let copy = folder.url.appendingPathComponent("copy.pcap").path
         let got = try await AutomatorProcess.run(["evidence", "get", id, "-o", copy, "--data", data],
                                                  environment: ["USER": "bob"])

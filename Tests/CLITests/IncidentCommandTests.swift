@@ -54,6 +54,8 @@ struct IncidentCommandTests {
         let tasks = try await automator(["task", "list", "--owner", "tier1"])
         #expect(tasks.stdout.contains("T-1"), "\(tasks.stdout)")
         #expect(tasks.stdout.contains("yes, no"))
+        let unknown = try await automator(["task", "list", "--incident", "INC-999"])
+        #expect(unknown.status == 1 && unknown.stderr.contains("there is no incident INC-999"), "not \"no open tasks\": \(unknown.stdout)")
 
         let wrong = try await automator(["task", "done", "T-1", "--answer", "maybe"])
         #expect(wrong.status == 1)

@@ -74,6 +74,7 @@ struct IncidentServeTests {
         #expect((waiting["playbook"] as? [String: Any])?["status"] as? String == "running")
         let taskID = try #require(task["id"] as? String)
 
+        #expect(try await server.call("GET", "/api/v1/tasks?incident=INC-999").status == 404)
         let open = try await server.call("GET", "/api/v1/tasks?owner=tier1")
         #expect((open.json["tasks"] as? [[String: Any]])?.map { $0["id"] as? String } == [taskID])
 

@@ -33,6 +33,9 @@ struct JournalCommandTests {
         #expect(broken.stdout.hasPrefix("journal broken: journal entry 2 (INC-2): its content does not match its hash"),
                 "\(broken.stdout)")
         #expect(try await AutomatorProcess.run(["journal", "verify", "INC-1", "--data", data]).status == 0)
+        let unknown = try await AutomatorProcess.run(["journal", "verify", "inc-99", "--data", data])
+        #expect(unknown.status == 1 && unknown.stderr.hasPrefix("error: INC-99 has no journal entry: there is no such incident"),
+                "a mistyped id is not a verified journal: \(unknown.stdout)\(unknown.stderr)")
     }
 
     @Test("A NUL in an alert's text is kept as U+FFFD: the journal verifies as stored, the title is whole")

@@ -93,7 +93,8 @@ struct EvidenceTests {
         #expect(seen == first)
         #expect(custody.map { "\($0.action.rawValue) \($0.actor)" } == ["added cli:alice", "viewed cli:carol"])
         #expect(try await service.list(of: IncidentID(1)) == [first, second])
-        #expect(try await service.list(of: IncidentID(2)).isEmpty)
+        let mistyped = await #expect(throws: EvidenceError.self) { _ = try await service.list(of: IncidentID(2)) }
+        #expect(mistyped?.kind == .notFound, "no incident INC-2, rather than no evidence on it")
         #expect(try await service.list(of: nil).count == 2)
         let copy = folder.path + "/copy.eml"
         try await service.copy(first.id, to: copy, by: "cli:dave")

@@ -63,8 +63,12 @@ public struct EvidenceService: Sendable {
         } catch { throw Self.error(error) }
     }
 
+    /// Of an incident that does not exist, `.notFound` rather than none (a mistyped id).
     public func list(of incident: IncidentID?) async throws(EvidenceError) -> [Evidence] {
-        do { return try await store.evidenceList(of: incident) } catch { throw Self.error(error) }
+        let found: [Evidence]
+        do { found = try await store.evidenceList(of: incident) } catch { throw Self.error(error) }
+        if found.isEmpty, let incident { try await requireIncident(incident) }
+        return found
     }
 
     /// Copies the evidence's content to `path` (custody: exported there).

@@ -339,6 +339,15 @@ public final class IncidentService: Sendable {
 
     // MARK: Reading
 
+    /// The tasks `query` asks for; of an incident that does not exist, `.notFound` rather than
+    /// none, so a mistyped id is not read as "no open tasks".
+    public func tasks(_ query: TaskQuery) async throws(IncidentError) -> [IncidentTask] {
+        let found: [IncidentTask]
+        do { found = try await store.listTasks(query) } catch { throw .store(error) }
+        if found.isEmpty, let id = query.incident { _ = try await load(id) }
+        return found
+    }
+
     /// The incident with its tasks and its playbook's run.
     public func details(_ id: IncidentID) async throws(IncidentError)
         -> (incident: Incident, tasks: [IncidentTask], run: RunRecord?)
