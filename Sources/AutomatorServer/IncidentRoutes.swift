@@ -30,7 +30,7 @@ struct IncidentRoutes: Sendable {
     @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let body = try await Self.body(of: request, what: "incident")
         return try await Self.answer { () async throws(IncidentError) in
-            try await service.create(try IncidentDraft(json: body), by: Self.actor(request))
+            try await service.create(try IncidentDraft(json: body), by: RequestActor.of(request))
         }
     }
 
@@ -40,7 +40,7 @@ struct IncidentRoutes: Sendable {
         let source = context.parameters.get("source") ?? ""
         let body = try await Self.body(of: request, what: "alert")
         return try await Self.answer { () async throws(IncidentError) in
-            try await service.ingest(source: source, alert: body, by: Self.actor(request))
+            try await service.ingest(source: source, alert: body, by: RequestActor.of(request))
         }
     }
 
@@ -79,7 +79,7 @@ struct IncidentRoutes: Sendable {
         let body = try await Self.body(of: request, what: "change")
         do {
             let (change, by) = try IncidentChange.asked(id, json: body)
-            let incident = try await service.update(change, by: by.map { "api:\($0)" } ?? Self.actor(request))
+            let incident = try await service.update(change, by: RequestActor.of(request, by: by))
             return .json(IncidentJSON.forAPI(incident))
         } catch {
             throw APIError(error)
@@ -117,7 +117,7 @@ struct IncidentRoutes: Sendable {
         guard let kind = JournalEntry.Kind(rawValue: object["kind"] as? String ?? "note"), kinds.contains(kind) else {
             throw APIError.badRequest("kind must be note or command")
         }
-        let actor = (object["by"] as? String).map { "api:\($0)" } ?? Self.actor(request)
+        let actor = RequestActor.of(request, by: object["by"] as? String)
         let entry = JournalEntry(incident: id, actor: actor, kind: kind, text: text)
         do {
             _ = try await service.load(id)
@@ -134,7 +134,7 @@ struct IncidentRoutes: Sendable {
     @Sendable func retry(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try Self.incident(in: context)
         do {
-            let run = try await service.retry(id, by: Self.actor(request))
+            let run = try await service.retry(id, by: RequestActor.of(request))
             return .json(RunJSON.object(run))
         } catch {
             throw APIError(error)
@@ -149,7 +149,7 @@ struct IncidentRoutes: Sendable {
               let name = object["name"] as? String
         else { throw APIError.badRequest(#"send {"name": "PLAYBOOK NAME"}: `GET /api/v1/playbooks` lists them"#) }
         do {
-            let run = try await service.runPlaybook(name, on: id, by: Self.actor(request))
+            let run = try await service.runPlaybook(name, on: id, by: RequestActor.of(request))
             return .json(RunJSON.object(run), status: .created)
         } catch {
             throw APIError(error)
@@ -198,7 +198,7 @@ struct IncidentRoutes: Sendable {
         guard object["answer"] == nil || object["answer"] is String, object["by"] == nil || object["by"] is String else {
             throw APIError.badRequest(#""answer" and "by" are strings"#)
         }
-        let actor = (object["by"] as? String).map { "api:\($0)" } ?? Self.actor(request)
+        let actor = RequestActor.of(request, by: object["by"] as? String)
         do {
             let task = try await service.ledger.complete(id, answer: object["answer"] as? String ?? "", by: actor)
             return .json(IncidentJSON.forAPI(task))
@@ -238,8 +238,6 @@ struct IncidentRoutes: Sendable {
     }
 
     /// Who acts, for the journal: the API's caller.
-    private static func actor(_ request: Request) -> String { "api" }
-
     private static func incident(in context: BasicRequestContext) throws(APIError) -> IncidentID {
         guard let text = context.parameters.get("id"), let id = IncidentID(text) else {
             throw .badRequest("the path needs an incident id such as INC-42")

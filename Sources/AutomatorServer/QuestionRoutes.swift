@@ -20,7 +20,7 @@ struct QuestionRoutes: Sendable {
               let choice = object["choice"] as? String
         else { throw APIError.badRequest(#"the body must be {"choice": "approve"} (one of the question's choices)"#) }
         do {
-            try await chat.answer(id, choice: choice, by: "api")
+            try await chat.answer(id, choice: choice, by: RequestActor.of(request))
         } catch let error as ChatError {
             throw APIError.notFound(error.description)
         } catch let error as StoreError where error.kind == .conflict {

@@ -28,7 +28,7 @@ struct WarRoomRoutes: Sendable {
         else { throw APIError.badRequest(#"send {"text": "!note called the user", "by": "alice"}"#) }
         let channel = "#" + id.description.lowercased()
         do {
-            try await chat.ensureWarRoom(channel, on: console.network, for: id, by: "api:" + by)
+            try await chat.ensureWarRoom(channel, on: console.network, for: id, by: RequestActor.of(request, by: by))
         } catch let error as StoreError where error.kind == .notFound {
             throw APIError.notFound("there is no incident \(id)")
         }

@@ -8,7 +8,8 @@ struct AuditCommand: AsyncParsableCommand {
         abstract: "List who did what: the journal entries of a stretch of time, newest first.",
         discussion: """
             Every change to an incident is journaled with its actor: a person at a terminal \
-            (cli:alice), through the API (api, api:NAME) or in chat (slack:bob), a playbook's run \
+            (cli:alice, with or without a server), another API client (api, api:NAME) or in chat \
+            (slack:bob), a playbook's run \
             (playbook …), or automator itself (SLA breaches, playbooks started). --actor takes one \
             of them, or a family: cli, api, slack, playbook.
 

@@ -62,7 +62,7 @@ enum IncidentBackend {
 
     /// The person at the terminal, from `$USER`: the journal names them `cli:alice`.
     static let user = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 }
-    private static var actor: String { user.map { "cli:\($0)" } ?? "cli" }
+    static var actor: String { user.map { "cli:\($0)" } ?? "cli" }
 
     // MARK: Incidents
 

@@ -53,6 +53,8 @@ struct ServerClient {
         var request = HTTPClientRequest(url: url + path)
         request.method = HTTPMethod(rawValue: method)
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        // The journal names the person as without a server (`cli:alice`), not as an API client.
+        request.headers.add(name: "X-Automator-Actor", value: IncidentBackend.actor)
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(string: body))

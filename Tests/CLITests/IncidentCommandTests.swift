@@ -160,8 +160,10 @@ struct IncidentCommandTests {
         }
         #expect(try await server.call("PATCH", "/api/v1/incidents/INC-9", body: #"{"owner": "x"}"#).status == 404)
         let entries = try await server.call("GET", "/api/v1/incidents/INC-2/journal").json["journal"] as? [[String: Any]] ?? []
+        // The person at the terminal is cli:dana, as with no server (one name in the audit); an API client is api:.
+        #expect(entries.first?["actor"] as? String == "cli:dana", "the creation: \(entries)")
         #expect(entries.suffix(3).map { "\($0["actor"] ?? "") \($0["text"] ?? "")" }
-            == ["api:dana owner=bob", "api:dana closed: blocked at the proxy", "api:carol severity=high"], "\(entries)")
+            == ["cli:dana owner=bob", "cli:dana closed: blocked at the proxy", "api:carol severity=high"], "\(entries)")
 
         // Closed while its playbook waits on a person: the task is cancelled and the run stopped.
         let waiting = try await automator(["incident", "create", "--title", "Still asking", "--type", "question",
@@ -172,7 +174,7 @@ struct IncidentCommandTests {
         #expect(dropped.status == 0, "\(dropped.stderr)")
         let after = try await automator(["incident", "show", "INC-3"])
         #expect(after.stdout.contains("tasks: 0/1 done, 1 cancelled"), "\(after.stdout)")
-        #expect(after.stdout.contains("cancelled (api:dana)"), "\(after.stdout)")
+        #expect(after.stdout.contains("cancelled (cli:dana)"), "\(after.stdout)")
         #expect(after.stdout.contains("killed"), "the playbook's run is stopped: \(after.stdout)")
         let late = try await automator(["task", "done", "T-2", "--answer", "yes"])
         #expect(late.status == 1 && late.stderr.contains("T-2 was cancelled: its incident INC-3 was closed"), "\(late.stderr)")

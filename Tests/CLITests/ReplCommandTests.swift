@@ -65,7 +65,7 @@ struct ReplCommandTests {
         #expect(result.stdout.contains("I don't know the command !nonsense"), "\(result.stdout)")
 
         let journal = try await server.journal("INC-1")
-        let commands: [String] = journal.filter { $0.kind == "command" && $0.actor.hasPrefix("api") }.map(\.text)
+        let commands: [String] = journal.filter { $0.kind == "command" && $0.actor == "cli:alice" }.map(\.text)
         #expect(commands.contains("inc.fields.ip\n\"203.0.113.7\""), "\(journal)")
         #expect(commands.contains { (text: String) -> Bool in text.hasPrefix("!note called the user\n") }, "\(journal)")
         let notes: [String] = journal.filter { $0.kind == "note" && $0.actor == "console:alice" }.map(\.text)
