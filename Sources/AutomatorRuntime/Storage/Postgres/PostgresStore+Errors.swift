@@ -1,3 +1,5 @@
+import Foundation
+import NIOCore
 import PostgresNIO
 
 extension PostgresStore {
@@ -17,10 +19,18 @@ extension PostgresStore {
     /// The server's message and SQLSTATE when there is one (postgres-nio's description hides
     /// them, lest a log show bound values), else the error as it describes itself.
     static func reason(_ error: any Error) -> String {
+        // SwiftNIO describes a refused connection as "connection reset (error set): Connection
+        // refused (errno: 111)": the system's words are the ones to show.
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
+        if let error = error as? NIOConnectionError {
+            guard let failure = error.connectionErrors.first else { return "\(error.host) could not be resolved" }
+            let target = failure.target
+            return (target.ipAddress.map { "\($0):\(target.port ?? 0): " } ?? "") + reason(failure.error)
+        }
         guard let error = error as? PSQLError else { return "\(error)" }
         if let message = error.serverInfo?[.message] {
             return message + (error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? "")
         }
-        return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
+        return error.underlying.map(reason) ?? "\(error.code)"
     }
 }
