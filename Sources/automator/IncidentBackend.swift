@@ -77,7 +77,14 @@ enum IncidentBackend {
             do { created = try await service.create(try IncidentDraft(json: Array(draft.utf8)), by: Self.actor) } catch {
                 throw CommandFailure("\(error)")
             }
-            if let run = created.run { _ = await Self.settle(run, in: service.runs) }
+            if let run = created.run {
+                let settled = await Self.settle(run, in: service.runs)
+                // "created" alone would read as handled while its playbook failed at its first step.
+                if settled.status == .failed || settled.status == .diverged {
+                    Self.note("the playbook run \(settled.id) \(settled.status.rawValue): \(settled.error ?? "no reason given"); "
+                        + "fix the playbook, then automator incident retry \(created.incident.id)")
+                }
+            }
             return IncidentJSON.ingested(created)
         }
     }

@@ -114,6 +114,23 @@ struct IncidentCommandTests {
         #expect(missing.stderr.contains("there is no incident INC-9"), "\(missing.stderr)")
     }
 
+    @Test("A playbook that fails at once is said, with what to do, not only \"created\"")
+    func failingPlaybook() async throws {
+        let folder = try Self.workspace()
+        try folder.write("scripts/playbooks/fails.lua", """
+            return playbook {
+              name = "Fails", match = { type = "fails" },
+              run = function(inc) error("no such field: inc.fields.sender") end,
+            }
+            """)
+        let created = try await AutomatorProcess.run(["incident", "create", "--title", "Broken", "--type", "fails",
+                                                      "--severity", "low", "--data", "data", "--scripts", "scripts"],
+                                                     in: folder.url)
+        #expect(created.status == 0 && created.stdout.hasPrefix(#"INC-1 created (playbook "Fails", run run-"#), "\(created.stdout)")
+        #expect(created.stderr.contains("failed: playbooks/fails.lua:3: no such field: inc.fields.sender")
+            && created.stderr.contains("fix the playbook, then automator incident retry INC-1"), "\(created.stderr)")
+    }
+
     @Test("Through the server that holds the folder: the task done on the command line resumes the run at once")
     func throughTheServer() async throws {
         let folder = try Self.workspace()
