@@ -42,4 +42,34 @@ struct ChatCommandTests {
                                                      folder.url.appendingPathComponent("data").path])
         #expect(journal.stdout.contains("blocked at the proxy"), "\(journal.stdout)")
     }
+
+    @Test("!action works as under serve: the configuration's roles, protected networks and approvals")
+    func actions() async throws {
+        let folder = try TemporaryFolder()
+        // Nothing listens there: the dry runs send nothing, and the approved-or-not one is denied.
+        let config = try folder.write("automator.yml", """
+            integrations:
+              checkpoint: { base_url: "http://127.0.0.1:9/web_api", api_key: cp-key }
+            actions:
+              protected: { networks: [10.0.0.0/8] }
+            chat:
+              roles: { responder: [alice], approver: [alice] }
+            """)
+        let arguments = ["chat", "--data", folder.url.path, "--scripts", Self.scripts, "--config", config]
+        let alice = try await AutomatorProcess.run(arguments + ["--as", "alice"], input: """
+            action list
+            action checkpoint.block_ip ip=198.51.100.7 dry_run=true
+            action checkpoint.block_ip ip=10.1.1.1 dry_run=true
+            action checkpoint.block_ip ip=198.51.100.7
+            deny
+            """)
+        #expect(alice.status == 0, "\(alice.stderr)")
+        #expect(alice.stdout.contains("• checkpoint.block_ip (risk high) ip:ip reason?:string"), "\(alice.stdout)")
+        #expect(alice.stdout.contains("Dry run ACT-"), "\(alice.stdout)")
+        #expect(alice.stdout.contains("is in the protected network 10.0.0.0/8"), "\(alice.stdout)")
+        #expect(alice.stdout.contains("Approve checkpoint.block_ip"), "a high risk asks for an approval first")
+        #expect(alice.stdout.contains("Not run: denied by"), "\(alice.stdout)")
+        let bob = try await AutomatorProcess.run(arguments + ["--as", "bob"], input: "action list\n")
+        #expect(bob.stdout.contains("is for people with the role responder"), "\(bob.stdout)")
+    }
 }
