@@ -31,12 +31,14 @@ struct ActionCommand: AsyncParsableCommand {
 
     struct Options: ParsableArguments {
         @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
-        var data = "./automator-data"
+        var data = FolderAccess.defaultFolder
         @Option(help: ArgumentHelp("The folder of integrations/.", valueName: "folder"))
         var scripts = "./scripts"
         @Option(help: ArgumentHelp("The configuration file: integrations' settings, actions, chat roles.",
                                    valueName: "file"))
         var config: String?
+
+        func validate() throws { try FolderAccess.requireFolder(data) }
 
         /// Runs `body` with the folder's action service; a failure prints `error: ...` and exits 1.
         func perform<T>(_ body: (ActionService, ChatConfiguration) async throws -> T) async throws -> T {

@@ -29,6 +29,8 @@ final class ChatConsole: Sendable {
          lines: AsyncStream<String>, write: @escaping @Sendable (String) -> Void = { print($0) },
          afterEach: @escaping @Sendable () async -> Void = {}) async throws
     {
+        // `automator chat` makes its default folder first; any other missing one is a typo.
+        try FolderAccess.requireFolder(data)
         guard case .direct(let lock) = try FolderAccess.open(data) else {
             throw CommandFailure("automator serve holds \(data): talk to its bot in Slack or Matrix, or stop it to chat here")
         }

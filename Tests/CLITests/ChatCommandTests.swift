@@ -12,7 +12,7 @@ struct ChatCommandTests {
         try folder.write("feeds/bad.txt", "203.0.113.45 C2 of the Acme campaign\n")
         try folder.write("automator.yml", "feeds:\n  - { name: bad-ips, path: feeds/bad.txt, verdict: malicious }\n")
         try folder.write("upload.txt", "a harmless file\n")
-        let arguments = ["chat", "--data", folder.url.appendingPathComponent("data").path, "--scripts", Self.scripts,
+        let arguments = ["chat", "--data", folder.url.path, "--scripts", Self.scripts,
                          "--config", folder.url.appendingPathComponent("automator.yml").path, "--as", "alice"]
         let first = try AutomatorProcess.run(arguments, input: """
             ip 203.0.113.45
@@ -38,8 +38,7 @@ struct ChatCommandTests {
         let second = try AutomatorProcess.run(arguments, input: "status\nverbose on #soc\n#soc /file \(folder.url.appendingPathComponent("upload.txt").path)\n")
         #expect(second.stdout.hasPrefix("Watching #soc (war room of INC-1)."), "\(second.stdout)")
         #expect(second.stdout.contains("upload.txt — ⚪"), "verbose: the unknown file is answered too")
-        let journal = try await AutomatorProcess.run(["incident", "show", "INC-1", "--data",
-                                                     folder.url.appendingPathComponent("data").path])
+        let journal = try await AutomatorProcess.run(["incident", "show", "INC-1", "--data", folder.url.path])
         #expect(journal.stdout.contains("blocked at the proxy"), "\(journal.stdout)")
     }
 
@@ -71,5 +70,19 @@ struct ChatCommandTests {
         #expect(alice.stdout.contains("Not run: denied by"), "\(alice.stdout)")
         let bob = try await AutomatorProcess.run(arguments + ["--as", "bob"], input: "action list\n")
         #expect(bob.stdout.contains("is for people with the role responder"), "\(bob.stdout)")
+    }
+
+    @Test("--data naming no folder is refused as a typo; a first chat makes the default folder")
+    func missingFolder() async throws {
+        let folder = try TemporaryFolder()
+        let typo = try await AutomatorProcess.run(["chat", "--data", "typo-folder", "--scripts", Self.scripts],
+                                                  in: folder.url, input: "incident show INC-1\n")
+        #expect(typo.status != 0)
+        #expect(typo.stderr.contains("there is no data folder typo-folder: pass --data"), "\(typo.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("typo-folder").path))
+
+        let first = try await AutomatorProcess.run(["chat", "--scripts", Self.scripts], in: folder.url, input: "help\n")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("automator-data").path))
     }
 }
