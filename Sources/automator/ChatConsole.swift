@@ -54,6 +54,8 @@ final class ChatConsole: Sendable {
                                    chat: chat, actions: actions)
         let runs = try RunService(store: store, modules: modules, modulePaths: [scripts], executors: 1)
         incidents = try IncidentService(ledger: ledger, runs: runs, scripts: scripts, modules: modules)
+        // The console resumes no stored run: one waiting on a task done here waits for a server.
+        ledger.whenCompleted { await IncidentBackend.noteWaitingRun(of: $0, runs: runs) }
         try await chat.start(runs: runs, modules: modules)
     }
 

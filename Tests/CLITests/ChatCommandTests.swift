@@ -85,4 +85,19 @@ struct ChatCommandTests {
         #expect(first.status == 0, "\(first.stderr)")
         #expect(FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("automator-data").path))
     }
+
+    @Test("task done on a run no server resumes says, as the CLI does, that it goes on at the next serve")
+    func taskOfStoredRun() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        let created = try await AutomatorProcess.run(["incident", "create", "--data", data, "--scripts", Self.scripts,
+                                                      "--title", "Phishing reported", "--type", "phishing",
+                                                      "--severity", "medium"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let chat = try await AutomatorProcess.run(["chat", "--data", data, "--scripts", Self.scripts],
+                                                  input: "task done T-1 phishing\n")
+        #expect(chat.stdout.contains("T-1 done: phishing."), "\(chat.stdout)")
+        #expect(chat.stderr.contains("note: the playbook run "), "\(chat.stderr)")
+        #expect(chat.stderr.contains(" waiting on T-1 goes on at the next automator serve"), "\(chat.stderr)")
+    }
 }
