@@ -100,4 +100,28 @@ struct ChatCommandTests {
         #expect(chat.stderr.contains("note: the playbook run "), "\(chat.stderr)")
         #expect(chat.stderr.contains(" waiting on T-1 goes on at the next automator serve"), "\(chat.stderr)")
     }
+
+    @Test("join, leave and verbose: all means every channel, and a channel the bot is not in is said so")
+    func channelCommands() async throws {
+        let folder = try TemporaryFolder()
+        let result = try await AutomatorProcess.run(["chat", "--data", folder.url.path, "--scripts", Self.scripts], input: """
+            join all
+            join #soc, #ir
+            leave #zzz
+            verbose on #nope
+            verbose on all
+            leave all
+            leave all
+            """)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").map(String.init) == [
+            "I can see no channel to join here: name them, as in join #soc, #ir.",
+            "Watching #soc, #ir.",
+            "I am not in #zzz.",
+            "I do not watch #nope: join it first.",
+            "Verbose on in #ir, #soc.",
+            "Left #ir, #soc.",
+            "I am in no channel.",
+        ], "\(result.stdout)")
+    }
 }
