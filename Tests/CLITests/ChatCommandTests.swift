@@ -101,6 +101,16 @@ struct ChatCommandTests {
         #expect(chat.stderr.contains(" waiting on T-1 goes on at the next automator serve"), "\(chat.stderr)")
     }
 
+    @Test("/file naming a folder says so, in plain words")
+    func fileIsFolder() async throws {
+        let folder = try TemporaryFolder()
+        let result = try await AutomatorProcess.run(["chat", "--data", folder.url.path, "--scripts", Self.scripts],
+                                                    input: "/file \(folder.url.path)\n")
+        let output = result.stdout + result.stderr
+        #expect(output.contains("\(folder.url.path) is a folder, not a file"), "\(output)")
+        #expect(!output.contains("NSCocoaErrorDomain"))
+    }
+
     @Test("join, leave and verbose: all means every channel, and a channel the bot is not in is said so")
     func channelCommands() async throws {
         let folder = try TemporaryFolder()
