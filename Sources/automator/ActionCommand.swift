@@ -162,7 +162,11 @@ extension ActionCommand {
 
         func validate() throws {
             _ = try ActionCommand.parseIncident(incident)
-            guard (id == nil) != (incident == nil) else { throw ValidationError("give an action id or --incident, not both") }
+            switch (id, incident) {
+            case (nil, nil): throw ValidationError("give the action id to undo, or --incident INC-7 for all of an incident's")
+            case (_?, _?): throw ValidationError("give an action id or --incident, not both")
+            default: break
+            }
         }
 
         func run() async throws {
