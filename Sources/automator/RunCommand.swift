@@ -62,9 +62,10 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
             throw ValidationError("no such script: \(file)")
         }
+        guard !isDirectory.boolValue else { throw ValidationError("\(file) is a folder: name a .lua file in it") }
     }
 
     func run() throws {
@@ -93,6 +94,9 @@ struct RunCommand: ParsableCommand {
             var argTable = LuaTable(array: arguments.map { .string(LuaString($0)) })
             argTable.fields[.integer(0)] = .string(LuaString(file))
             try environment.set("arg", .table(argTable))
+            // A playbook's `playbook { ... }` says what it needs, not "attempt to call a nil value".
+            let playbook = try sandbox.load(Array(Self.playbookRefusal.utf8), chunkName: "=playbook", in: environment)
+            _ = try sandbox.run(playbook, arguments: [.string(LuaString(file))], limits: limits.limits)
             let chunk = try sandbox.load(source, chunkName: "@\(file)", in: environment)
             _ = try sandbox.run(chunk, arguments: arguments.map { .string(LuaString($0)) }, limits: limits.limits)
         } catch {
@@ -100,6 +104,15 @@ struct RunCommand: ParsableCommand {
             throw ExitCode.failure
         }
     }
+
+    /// Defines `playbook` for a plain run: a playbook needs an incident.
+    private static let playbookRefusal = #"""
+        local file = ...
+        function playbook()
+          error(file .. " is a playbook: run it on an incident with --incident FILE (the incident as JSON, "
+                .. "as in scripts/examples/incidents/)", 0)
+        end
+        """#
 
     /// `--incident`: the async trial, waited for on this (main) thread.
     private func runPlaybook(_ source: [UInt8], incident path: String, modulePaths: [String],
