@@ -115,8 +115,8 @@ public struct APIServer {
         let evidence = EvidenceService(store: store, dataFolder: folder)
         let actions = ActionService(integrations: integrations, store: store, configuration: configuration.actions,
                                     logger: logger)
-        let modules = modules(reputation) + [IncidentsModule(ledger: ledger), EvidenceModule(service: evidence),
-               ChatModule(service: chat, reputation: reputation, evidence: evidence), ActionsModule(service: actions)]
+        let modules = modules(reputation) + FolderModules.make(ledger: ledger, evidence: evidence, chat: chat,
+                                                               reputation: reputation, actions: actions)
         let runs = try RunService(store: store, modules: modules, modulePaths: [configuration.scriptsFolder],
                                   executors: configuration.executors, limits: configuration.limits, logger: logger)
         let service = try IncidentService(ledger: ledger, runs: runs, scripts: configuration.scriptsFolder,

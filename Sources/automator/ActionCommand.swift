@@ -31,12 +31,14 @@ struct ActionCommand: AsyncParsableCommand {
 
     struct Options: ParsableArguments {
         @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
-        var data = "./automator-data"
+        var data = FolderAccess.defaultFolder
         @Option(help: ArgumentHelp("The folder of integrations/.", valueName: "folder"))
         var scripts = "./scripts"
         @Option(help: ArgumentHelp("The configuration file: integrations' settings, actions, chat roles.",
                                    valueName: "file"))
         var config: String?
+
+        func validate() throws { try FolderAccess.requireFolder(data) }
 
         /// Runs `body` with the folder's action service; a failure prints `error: ...` and exits 1.
         func perform<T>(_ body: (ActionService, ChatConfiguration) async throws -> T) async throws -> T {
@@ -160,7 +162,11 @@ extension ActionCommand {
 
         func validate() throws {
             _ = try ActionCommand.parseIncident(incident)
-            guard (id == nil) != (incident == nil) else { throw ValidationError("give an action id or --incident, not both") }
+            switch (id, incident) {
+            case (nil, nil): throw ValidationError("give the action id to undo, or --incident INC-7 for all of an incident's")
+            case (_?, _?): throw ValidationError("give an action id or --incident, not both")
+            default: break
+            }
         }
 
         func run() async throws {

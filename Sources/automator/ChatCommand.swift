@@ -20,11 +20,15 @@ struct ChatCommand: AsyncParsableCommand {
             watcher is commands/watch.lua (return watch { ... }). The bot works on the data \
             folder as automator serve would, so incidents, notes and tasks are the server's; it \
             needs the folder to itself (stop automator serve first, or talk to the server's bot \
-            in Slack or Matrix). --config gives the feeds and integrations that checks ask.
+            in Slack or Matrix). A first chat makes the default folder ./automator-data; a \
+            folder named with --data must exist. --config gives what serve reads from it: the feeds and \
+            integrations that checks ask, chat.roles (who may run !action, who approves), and \
+            the actions' rules (protected networks and accounts, which risks need an approval).
 
             When the input is not a terminal, each line is answered before the next is read, and \
             the command ends with the input. A question a playbook asks here (chat.ask) waits, \
-            like any run, for an answer after a restart.
+            like any run, for an answer after a restart; so does an action whose risk needs an \
+            approval: the next line answers it, and only an approver's yes lets it run.
 
             Examples:
               automator chat --config automator.yml
@@ -34,7 +38,8 @@ struct ChatCommand: AsyncParsableCommand {
 
     @OptionGroup var options: IncidentOptions
 
-    @Option(help: ArgumentHelp("The configuration file: feeds, integrations' settings and secrets (YAML).",
+    @Option(help: ArgumentHelp("The configuration file: feeds, integrations' settings and secrets, chat roles, "
+                               + "actions (YAML).",
                                valueName: "file"))
     var config: String?
 
@@ -49,6 +54,8 @@ struct ChatCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = CommandLogging.logger(verbose: verbose)
         do {
+            // A first chat on a new machine starts the default folder (FolderAccess.requireFolder).
+            if options.data == FolderAccess.defaultFolder { try DataFolder.prepare(options.data) }
             let interactive = isatty(STDIN_FILENO) == 1
             let console = Locked<ChatConsole?>(nil)
             let opened = try await ChatConsole(

@@ -5,7 +5,8 @@ import Logging
 
 /// The bot on a data folder, with the terminal as its chat network: what `automator chat` and
 /// the REPL's `!` lines talk to. It works as `automator serve` would on the folder (incidents,
-/// notes and tasks are the server's), and so needs the folder to itself.
+/// notes, tasks and actions are the server's; the roles and the actions' rules are the
+/// configuration's), and so needs the folder to itself.
 final class ChatConsole: Sendable {
     private let chat: ChatService
     private let console: ConsoleAdapter
@@ -18,6 +19,7 @@ final class ChatConsole: Sendable {
     private let ledger: IncidentLedger
     private let reputation: ReputationService
     private let evidence: EvidenceService
+    private let actions: ActionService
 
     /// - Parameters:
     ///   - lines: what the console reads until it ends (none for the REPL, which says each line
@@ -27,11 +29,15 @@ final class ChatConsole: Sendable {
          lines: AsyncStream<String>, write: @escaping @Sendable (String) -> Void = { print($0) },
          afterEach: @escaping @Sendable () async -> Void = {}) async throws
     {
+        // `automator chat` makes its default folder first; any other missing one is a typo.
+        try FolderAccess.requireFolder(data)
         guard case .direct(let lock) = try FolderAccess.open(data) else {
             throw CommandFailure("automator serve holds \(data): talk to its bot in Slack or Matrix, or stop it to chat here")
         }
         self.lock = lock
         let intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
+        let roles = try config.map { try ChatConfiguration(file: $0) }?.roles ?? [:]
+        let rules = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration()
         store = try SQLiteStore(folder: data)
         ledger = try await IncidentLedger(store: store)
         integrations = await Integrations(folder: scripts + "/integrations", settings: intel.integrations, quotas: store,
@@ -39,13 +45,17 @@ final class ChatConsole: Sendable {
         reputation = ReputationService(feeds: FeedSet(intel.feeds, logger: logger), integrations: integrations,
                                            cache: store, ttl: intel.cacheTTL)
         console = ConsoleAdapter(user: user, lines: lines, write: write, afterEach: afterEach)
-        chat = ChatService(store: store, adapters: [console], scripts: scripts, logger: logger)
+        chat = ChatService(store: store, adapters: [console], scripts: scripts,
+                           configuration: ChatService.Configuration(roles: roles), logger: logger)
         evidence = EvidenceService(store: store, dataFolder: data)
+        actions = ActionService(integrations: integrations, store: store, configuration: rules, logger: logger)
         (options, self.logger) = (modules, logger)
         let modules = Self.modules(modules, logger: logger, reputation: reputation, ledger: ledger, evidence: evidence,
-                                   chat: chat)
+                                   chat: chat, actions: actions)
         let runs = try RunService(store: store, modules: modules, modulePaths: [scripts], executors: 1)
         incidents = try IncidentService(ledger: ledger, runs: runs, scripts: scripts, modules: modules)
+        // The console resumes no stored run: one waiting on a task done here waits for a server.
+        ledger.whenCompleted { await IncidentBackend.noteWaitingRun(of: $0, runs: runs) }
         try await chat.start(runs: runs, modules: modules)
     }
 
@@ -58,15 +68,16 @@ final class ChatConsole: Sendable {
     /// The modules of the bot's runs, over the folder's incidents: also the REPL's, when it
     /// investigates one of them.
     var modules: [any HostModule] {
-        Self.modules(options, logger: logger, reputation: reputation, ledger: ledger, evidence: evidence, chat: chat)
+        Self.modules(options, logger: logger, reputation: reputation, ledger: ledger, evidence: evidence, chat: chat,
+                     actions: actions)
     }
 
     private static func modules(_ options: ModuleOptions, logger: Logger, reputation: ReputationService,
-                                ledger: IncidentLedger, evidence: EvidenceService, chat: ChatService) -> [any HostModule]
+                                ledger: IncidentLedger, evidence: EvidenceService, chat: ChatService,
+                                actions: ActionService) -> [any HostModule]
     {
         options.modules(logger: logger, reputation: reputation)
-            + [IncidentsModule(ledger: ledger), EvidenceModule(service: evidence),
-               ChatModule(service: chat, reputation: reputation, evidence: evidence)]
+            + FolderModules.make(ledger: ledger, evidence: evidence, chat: chat, reputation: reputation, actions: actions)
     }
 
     /// Makes the console channel `channel` (`#inc-42`) the incident's war room: the bot's

@@ -201,10 +201,7 @@ enum IncidentBackend {
             do { task = try await service.ledger.complete(id, answer: answer, by: name.map { "cli:\($0)" } ?? "cli") } catch {
                 throw CommandFailure("\(error)")
             }
-            // No server holds the folder, so the run waiting on the task is not executing anywhere.
-            if let runID = task.runID, let run = try? await service.runs.run(runID), !run.status.isFinished {
-                Self.note("the playbook run \(runID) waiting on \(id) goes on at the next automator serve")
-            }
+            await Self.noteWaitingRun(of: task, runs: service.runs)
             return IncidentJSON.forAPI(task)
         }
     }
@@ -281,6 +278,14 @@ enum IncidentBackend {
     }
 
     /// Says on standard error what a person should know about a command that did its work.
+    /// Says when the run waiting on `task`, just completed on a folder no server holds, is not
+    /// executing here either: it goes on only when a server resumes it. Also `automator chat`'s.
+    static func noteWaitingRun(of task: IncidentTask, runs: RunService) async {
+        guard let runID = task.runID, !runs.isLive(runID), let run = try? await runs.run(runID), !run.status.isFinished
+        else { return }
+        note("the playbook run \(runID) waiting on \(task.id) goes on at the next automator serve")
+    }
+
     private static func note(_ message: String) {
         FileHandle.standardError.write(Data("note: \(message)\n".utf8))
     }

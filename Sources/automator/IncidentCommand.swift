@@ -33,7 +33,7 @@ struct IncidentCommand: AsyncParsableCommand {
 /// What every `automator incident`, `task` and `playbook` command takes.
 struct IncidentOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
-    var data = "./automator-data"
+    var data = FolderAccess.defaultFolder
 
     @Option(help: ArgumentHelp("The folder of playbooks/ and sla.lua, used when no automator serve holds the data "
         + "folder (a server has its own).", valueName: "folder"))

@@ -86,7 +86,7 @@ extension IntelCommand {
         var value: String
 
         @Option(help: ArgumentHelp("The data folder of automator serve (its cache).", valueName: "folder"))
-        var data = "./automator-data"
+        var data = FolderAccess.defaultFolder
 
         @Option(help: ArgumentHelp("The folder of integrations/, used when no server holds the data folder.",
                                    valueName: "folder"))
@@ -100,6 +100,7 @@ extension IntelCommand {
         var json = false
 
         func validate() throws {
+            try FolderAccess.requireFolder(data)
             guard ReputationService.indicator(value) != nil else {
                 throw ValidationError("'\(value)' is not an IP, domain, URL, e-mail address, hash or CVE")
             }
@@ -164,9 +165,10 @@ extension IntelCommand {
         var output: String?
 
         @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
-        var data = "./automator-data"
+        var data = FolderAccess.defaultFolder
 
         func validate() throws {
+            try FolderAccess.requireFolder(data)
             guard format == "stix" else { throw ValidationError("--format takes stix (STIX 2.1), not '\(format)'") }
         }
 

@@ -11,6 +11,8 @@ struct PlaybookTrial {
     let source: [UInt8]
     let incident: IncidentDraft
     let scripts: String
+    /// Where `require` looks.
+    let modulePaths: [String]
     let modules: (IncidentLedger) -> [any HostModule]
     let limits: Limits
 
@@ -21,7 +23,7 @@ struct PlaybookTrial {
         let store = try SQLiteStore(folder: folder, durability: .normal)
         let ledger = try await IncidentLedger(store: store)
         let modules = modules(ledger)
-        let runs = try RunService(store: store, modules: modules, executors: 1, limits: limits)
+        let runs = try RunService(store: store, modules: modules, modulePaths: modulePaths, executors: 1, limits: limits)
         let service = try IncidentService(ledger: ledger, runs: runs, scripts: scripts, modules: modules)
         let completed: Bool
         do {

@@ -66,13 +66,13 @@ struct ReplCommand: ParsableCommand {
     @OptionGroup var access: ModuleOptions
 
     @Option(help: ArgumentHelp("The data folder the `!` commands work on.", valueName: "folder"))
-    var data = "./automator-data"
+    var data = FolderAccess.defaultFolder
 
     @Option(help: ArgumentHelp("The scripts folder of the `!` commands (commands/, playbooks/).", valueName: "folder"))
     var scripts = "./scripts"
 
     @Option(help: ArgumentHelp("The configuration file of lookups, intel.reputation's and the `!` commands' "
-        + "(feeds, integrations).", valueName: "file"))
+        + "(feeds, integrations, chat roles, actions).", valueName: "file"))
     var config: String?
 
     @Option(help: ArgumentHelp("Investigate this incident: `inc` is bound to it, `!` commands run in its war room, "

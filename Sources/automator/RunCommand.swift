@@ -10,7 +10,8 @@ struct RunCommand: ParsableCommand {
         discussion: """
             The script sees its arguments in `arg` (arg[0] is the script's path) and as `...`. \
             `print` writes to standard output; `log.info(...)` and friends to standard error. \
-            `require("name")` loads name.lua from the script's folder.
+            `require("name")` loads name.lua from the script's folder (with --incident, from the \
+            scripts folder first, as automator serve does, then from the script's folder).
 
             Besides standard Lua (string, table, math, utf8, coroutine; os.time, os.clock, \
             os.date, os.difftime) a script has json (decode, encode, null, array), log (debug, \
@@ -61,9 +62,10 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
             throw ValidationError("no such script: \(file)")
         }
+        guard !isDirectory.boolValue else { throw ValidationError("\(file) is a folder: name a .lua file in it") }
     }
 
     func run() throws {
@@ -76,18 +78,25 @@ struct RunCommand: ParsableCommand {
             CommandLogging.report(error)
             throw ExitCode.failure
         }
+        let folder = (file as NSString).deletingLastPathComponent
+        let scriptFolder = folder.isEmpty ? "." : folder
         if let incident {
-            try runPlaybook(Array(source), incident: incident, reputation: reputation, logger: logger)
+            // Where serve looks (the scripts folder), then where a plain run does.
+            let modulePaths = scripts == scriptFolder ? [scripts] : [scripts, scriptFolder]
+            try runPlaybook(Array(source), incident: incident, modulePaths: modulePaths, reputation: reputation,
+                            logger: logger)
             return
         }
-        let folder = (file as NSString).deletingLastPathComponent
         do {
             let sandbox = try Sandbox(modules: access.modules(logger: logger, reputation: reputation),
-                                      modulePaths: [folder.isEmpty ? "." : folder])
+                                      modulePaths: [scriptFolder])
             let environment = try sandbox.makeEnvironment()
             var argTable = LuaTable(array: arguments.map { .string(LuaString($0)) })
             argTable.fields[.integer(0)] = .string(LuaString(file))
             try environment.set("arg", .table(argTable))
+            // A playbook's `playbook { ... }` says what it needs, not "attempt to call a nil value".
+            let playbook = try sandbox.load(Array(Self.playbookRefusal.utf8), chunkName: "=playbook", in: environment)
+            _ = try sandbox.run(playbook, arguments: [.string(LuaString(file))], limits: limits.limits)
             let chunk = try sandbox.load(source, chunkName: "@\(file)", in: environment)
             _ = try sandbox.run(chunk, arguments: arguments.map { .string(LuaString($0)) }, limits: limits.limits)
         } catch {
@@ -96,9 +105,18 @@ struct RunCommand: ParsableCommand {
         }
     }
 
+    /// Defines `playbook` for a plain run: a playbook needs an incident.
+    private static let playbookRefusal = #"""
+        local file = ...
+        function playbook()
+          error(file .. " is a playbook: run it on an incident with --incident FILE (the incident as JSON, "
+                .. "as in scripts/examples/incidents/)", 0)
+        end
+        """#
+
     /// `--incident`: the async trial, waited for on this (main) thread.
-    private func runPlaybook(_ source: [UInt8], incident path: String, reputation: ReputationService?, logger: Logger)
-        throws
+    private func runPlaybook(_ source: [UInt8], incident path: String, modulePaths: [String],
+                             reputation: ReputationService?, logger: Logger) throws
     {
         let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
         guard let data else { throw ValidationError("cannot read the incident file \(path)") }
@@ -107,7 +125,7 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("\(path) is not an incident: \(error)")
         }
         let access = self.access
-        let trial = PlaybookTrial(file: file, source: source, incident: draft, scripts: scripts,
+        let trial = PlaybookTrial(file: file, source: source, incident: draft, scripts: scripts, modulePaths: modulePaths,
                                   modules: { access.modules(logger: logger, reputation: reputation) + [IncidentsModule(ledger: $0)] },
                                   limits: limits.limits)
         do {

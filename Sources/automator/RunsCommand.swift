@@ -29,7 +29,7 @@ struct RunsCommand: AsyncParsableCommand {
 /// What every `automator runs` command takes.
 struct RunsOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
-    var data = "./automator-data"
+    var data = FolderAccess.defaultFolder
 
     func validate() throws { try FolderAccess.requireFolder(data) }
 }

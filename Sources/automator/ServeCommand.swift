@@ -92,7 +92,7 @@ struct ServeCommand: AsyncParsableCommand {
     )
 
     @Option(help: ArgumentHelp("The folder for the runs' database, the API token and the lock.", valueName: "folder"))
-    var data = "./automator-data"
+    var data = FolderAccess.defaultFolder
 
     @Option(help: ArgumentHelp(StoreOption.help + " Shared with other workers; default: SQLite in --data.",
                                valueName: "url"))

@@ -78,7 +78,7 @@ struct StoreCommand: AsyncParsableCommand {
         )
 
         @Option(help: ArgumentHelp("The data folder whose store to copy.", valueName: "folder"))
-        var data = "./automator-data"
+        var data = FolderAccess.defaultFolder
 
         @OptionGroup var store: StoreOption
 

@@ -22,7 +22,7 @@ struct StoreOption: ParsableArguments {
 struct FolderOrStore: ParsableArguments {
     @Option(help: ArgumentHelp("The data folder of automator serve (with --store: the signing key's folder).",
                                valueName: "folder"))
-    var data = "./automator-data"
+    var data = FolderAccess.defaultFolder
 
     @Option(help: ArgumentHelp(StoreOption.help + " The store of automator serve --store; default: SQLite in --data.",
                                valueName: "url"))

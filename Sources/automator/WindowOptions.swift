@@ -4,7 +4,7 @@ import AutomatorRuntime
 /// The time `automator report` and `automator audit` cover, and the store they read.
 struct WindowOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
-    var data = "./automator-data"
+    var data = FolderAccess.defaultFolder
 
     @Option(help: ArgumentHelp(StoreOption.help + " The workers' store, read directly: no server or data folder "
         + "needed.", valueName: "url"))

@@ -74,4 +74,26 @@ struct ActionCommandTests {
                 "\(journal.stdout)")
         #expect(journal.stdout.contains("undone by cli:bob with pagerduty.resolve"))
     }
+
+    @Test("undo says what is missing: neither an id nor --incident, an incident that does not exist, a data folder")
+    func undoRefusals() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        #expect(try await AutomatorProcess.run(["incident", "create", "--data", data, "--title", "C2", "--type", "c2",
+                                                           "--severity", "high"]).status == 0)
+        let common = ["--data", data, "--scripts", Self.scripts]
+
+        let neither = try await AutomatorProcess.run(["action", "undo"] + common)
+        #expect(neither.status == 64)
+        #expect(neither.stderr.contains("give the action id to undo, or --incident"), "\(neither.stderr)")
+        let unknown = try await AutomatorProcess.run(["action", "undo", "--incident", "INC-77"] + common)
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("there is no incident INC-77"), "\(unknown.stderr)")
+        let none = try await AutomatorProcess.run(["action", "undo", "--incident", "INC-1"] + common)
+        #expect(none.status == 0 && none.stdout == "nothing to undo\n", "\(none.stdout)\(none.stderr)")
+
+        let typo = try await AutomatorProcess.run(["action", "history", "--data", "nowhere"], in: folder.url)
+        #expect(typo.status == 64 && typo.stderr.contains("there is no data folder nowhere: pass --data"), "\(typo.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("nowhere").path))
+    }
 }

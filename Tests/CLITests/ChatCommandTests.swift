@@ -12,7 +12,7 @@ struct ChatCommandTests {
         try folder.write("feeds/bad.txt", "203.0.113.45 C2 of the Acme campaign\n")
         try folder.write("automator.yml", "feeds:\n  - { name: bad-ips, path: feeds/bad.txt, verdict: malicious }\n")
         try folder.write("upload.txt", "a harmless file\n")
-        let arguments = ["chat", "--data", folder.url.appendingPathComponent("data").path, "--scripts", Self.scripts,
+        let arguments = ["chat", "--data", folder.url.path, "--scripts", Self.scripts,
                          "--config", folder.url.appendingPathComponent("automator.yml").path, "--as", "alice"]
         let first = try AutomatorProcess.run(arguments, input: """
             ip 203.0.113.45
@@ -38,8 +38,100 @@ struct ChatCommandTests {
         let second = try AutomatorProcess.run(arguments, input: "status\nverbose on #soc\n#soc /file \(folder.url.appendingPathComponent("upload.txt").path)\n")
         #expect(second.stdout.hasPrefix("Watching #soc (war room of INC-1)."), "\(second.stdout)")
         #expect(second.stdout.contains("upload.txt — ⚪"), "verbose: the unknown file is answered too")
-        let journal = try await AutomatorProcess.run(["incident", "show", "INC-1", "--data",
-                                                     folder.url.appendingPathComponent("data").path])
+        let journal = try await AutomatorProcess.run(["incident", "show", "INC-1", "--data", folder.url.path])
         #expect(journal.stdout.contains("blocked at the proxy"), "\(journal.stdout)")
+    }
+
+    @Test("!action works as under serve: the configuration's roles, protected networks and approvals")
+    func actions() async throws {
+        let folder = try TemporaryFolder()
+        // Nothing listens there: the dry runs send nothing, and the approved-or-not one is denied.
+        let config = try folder.write("automator.yml", """
+            integrations:
+              checkpoint: { base_url: "http://127.0.0.1:9/web_api", api_key: cp-key }
+            actions:
+              protected: { networks: [10.0.0.0/8] }
+            chat:
+              roles: { responder: [alice], approver: [alice] }
+            """)
+        let arguments = ["chat", "--data", folder.url.path, "--scripts", Self.scripts, "--config", config]
+        let alice = try await AutomatorProcess.run(arguments + ["--as", "alice"], input: """
+            action list
+            action checkpoint.block_ip ip=198.51.100.7 dry_run=true
+            action checkpoint.block_ip ip=10.1.1.1 dry_run=true
+            action checkpoint.block_ip ip=198.51.100.7
+            deny
+            """)
+        #expect(alice.status == 0, "\(alice.stderr)")
+        #expect(alice.stdout.contains("• checkpoint.block_ip (risk high) ip:ip reason?:string"), "\(alice.stdout)")
+        #expect(alice.stdout.contains("Dry run ACT-"), "\(alice.stdout)")
+        #expect(alice.stdout.contains("is in the protected network 10.0.0.0/8"), "\(alice.stdout)")
+        #expect(alice.stdout.contains("Approve checkpoint.block_ip"), "a high risk asks for an approval first")
+        #expect(alice.stdout.contains("Not run: denied by"), "\(alice.stdout)")
+        let bob = try await AutomatorProcess.run(arguments + ["--as", "bob"], input: "action list\n")
+        #expect(bob.stdout.contains("is for people with the role responder"), "\(bob.stdout)")
+    }
+
+    @Test("--data naming no folder is refused as a typo; a first chat makes the default folder")
+    func missingFolder() async throws {
+        let folder = try TemporaryFolder()
+        let typo = try await AutomatorProcess.run(["chat", "--data", "typo-folder", "--scripts", Self.scripts],
+                                                  in: folder.url, input: "incident show INC-1\n")
+        #expect(typo.status != 0)
+        #expect(typo.stderr.contains("there is no data folder typo-folder: pass --data"), "\(typo.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("typo-folder").path))
+
+        let first = try await AutomatorProcess.run(["chat", "--scripts", Self.scripts], in: folder.url, input: "help\n")
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("automator-data").path))
+    }
+
+    @Test("task done on a run no server resumes says, as the CLI does, that it goes on at the next serve")
+    func taskOfStoredRun() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        let created = try await AutomatorProcess.run(["incident", "create", "--data", data, "--scripts", Self.scripts,
+                                                      "--title", "Phishing reported", "--type", "phishing",
+                                                      "--severity", "medium"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let chat = try await AutomatorProcess.run(["chat", "--data", data, "--scripts", Self.scripts],
+                                                  input: "task done T-1 phishing\n")
+        #expect(chat.stdout.contains("T-1 done: phishing."), "\(chat.stdout)")
+        #expect(chat.stderr.contains("note: the playbook run "), "\(chat.stderr)")
+        #expect(chat.stderr.contains(" waiting on T-1 goes on at the next automator serve"), "\(chat.stderr)")
+    }
+
+    @Test("/file naming a folder says so, in plain words")
+    func fileIsFolder() async throws {
+        let folder = try TemporaryFolder()
+        let result = try await AutomatorProcess.run(["chat", "--data", folder.url.path, "--scripts", Self.scripts],
+                                                    input: "/file \(folder.url.path)\n")
+        let output = result.stdout + result.stderr
+        #expect(output.contains("\(folder.url.path) is a folder, not a file"), "\(output)")
+        #expect(!output.contains("NSCocoaErrorDomain"))
+    }
+
+    @Test("join, leave and verbose: all means every channel, and a channel the bot is not in is said so")
+    func channelCommands() async throws {
+        let folder = try TemporaryFolder()
+        let result = try await AutomatorProcess.run(["chat", "--data", folder.url.path, "--scripts", Self.scripts], input: """
+            join all
+            join #soc, #ir
+            leave #zzz
+            verbose on #nope
+            verbose on all
+            leave all
+            leave all
+            """)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.split(separator: "\n").map(String.init) == [
+            "I can see no channel to join here: name them, as in join #soc, #ir.",
+            "Watching #soc, #ir.",
+            "I am not in #zzz.",
+            "I do not watch #nope: join it first.",
+            "Verbose on in #ir, #soc.",
+            "Left #ir, #soc.",
+            "I am in no channel.",
+        ], "\(result.stdout)")
     }
 }

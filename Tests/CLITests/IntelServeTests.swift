@@ -151,4 +151,16 @@ struct IntelServeTests {
         #expect(perLine.stdout.contains(#"{"type":"md5","value":"44d88612fea8a8f36de82e1278abb02f","start":5,"end":37,"line":2}"#),
                 "\(perLine.stdout)")
     }
+
+    @Test("intel lookup and export refuse a data folder that is not there, and do not make it")
+    func missingFolder() async throws {
+        let folder = try TemporaryFolder()
+        for arguments in [["intel", "export", "--data", "nowhere"], ["intel", "lookup", "203.0.113.7", "--data", "nowhere"]] {
+            let result = try await AutomatorProcess.run(arguments, in: folder.url)
+            #expect(result.status == 64, "\(arguments)")
+            #expect(result.stderr.contains("there is no data folder nowhere: pass --data"), "\(result.stderr)")
+            #expect(result.stdout.isEmpty, "no empty bundle")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("nowhere").path))
+    }
 }

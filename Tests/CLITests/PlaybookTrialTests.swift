@@ -39,6 +39,31 @@ struct PlaybookTrialTests {
                 "\(short.stderr)")
     }
 
+    @Test("require finds modules in the scripts folder, as under serve, and a missing one says where it looked")
+    func require() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("rq/lib/helper.lua", "return { greeting = 'hello from lib.helper' }\n")
+        try folder.write("rq/playbooks/r.lua", """
+            local helper = require("lib.helper")
+            return playbook { name = "r", run = function(inc) inc:note(helper.greeting) end }
+            """)
+        try folder.write("rq/playbooks/missing.lua", """
+            local gone = require("lib.gone")
+            return playbook { name = "missing", run = function(inc) end }
+            """)
+        try folder.write("rq/inc.json", #"{"title": "Require", "type": "test", "severity": "low"}"#)
+        let found = try await AutomatorProcess.run(["run", "rq/playbooks/r.lua", "--scripts", "rq", "--incident",
+                                                    "rq/inc.json"], in: folder.url)
+        #expect(found.status == 0, "\(found.stdout)\n\(found.stderr)")
+        #expect(found.stdout.contains("hello from lib.helper"), "\(found.stdout)")
+
+        let missing = try await AutomatorProcess.run(["run", "rq/playbooks/missing.lua", "--scripts", "rq",
+                                                      "--incident", "rq/inc.json"], in: folder.url)
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("no file 'rq/lib/gone.lua'"), "\(missing.stderr)")
+        #expect(missing.stderr.contains("no file 'rq/playbooks/lib/gone.lua'"), "\(missing.stderr)")
+    }
+
     @Test("An incident file that is not an incident is a usage error naming the field")
     func badIncident() async throws {
         let folder = try TemporaryFolder()

@@ -92,7 +92,7 @@ struct ReplCommandTests {
         let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts").path
         let result = try AutomatorProcess.run(
-            ["repl", "--data", folder.url.appendingPathComponent("data").path, "--scripts", scripts,
+            ["repl", "--data", folder.url.path, "--scripts", scripts,
              "--config", folder.url.appendingPathComponent("automator.yml").path],
             input: "x = 6\n!ip 203.0.113.45\nx * 7\nt = {\n!1 }\n!incident new Seen from the REPL\n!nonsense\n")
         #expect(result.stdout.split(separator: "\n") == [
@@ -375,5 +375,18 @@ private final class LiveRepl {
         stdout.waitUntilClosed(seconds: 5)
         stderr?.waitUntilClosed(seconds: 5)
         return process.terminationStatus
+    }
+
+    @Test("A --data that names no folder is refused, with --incident and at a ! line, and not made")
+    func missingFolder() async throws {
+        let folder = try TemporaryFolder()
+        let investigation = try await AutomatorProcess.run(["repl", "--data", "nonexist", "--incident", "INC-1"],
+                                                           in: folder.url, input: "1\n")
+        #expect(investigation.status != 0)
+        #expect(investigation.stderr.contains("there is no data folder nonexist: pass --data"), "\(investigation.stderr)")
+        let line = try await AutomatorProcess.run(["repl", "--data", "nonexist"], in: folder.url, input: "!help\n1 + 1\n")
+        #expect(line.stderr.contains("there is no data folder nonexist: pass --data"), "\(line.stderr)")
+        #expect(line.stdout == "2\n", "the Lua lines still run")
+        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("nonexist").path))
     }
 }

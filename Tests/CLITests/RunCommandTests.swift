@@ -78,6 +78,7 @@ struct RunCommandTests {
     @Test("Usage errors exit 64 and say what to do", arguments: [
         (["run"], "Missing expected argument"),
         (["run", "/nonexistent/script.lua"], "no such script: /nonexistent/script.lua"),
+        (["run", "."], ". is a folder: name a .lua file in it"),
         (["run", "--frobnicate", "ok.lua"], "Unknown option '--frobnicate'"),
         (["run", "ok.lua", "--timeout", "0"], "--timeout must be a number of seconds above 0 and at most 604800"),
         (["run", "ok.lua", "--timeout", "1e16"], "--timeout must be a number of seconds above 0 and at most 604800"),
@@ -92,6 +93,16 @@ struct RunCommandTests {
         #expect(result.stdout.isEmpty)
         #expect(result.status == 64, "\(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    @Test("A playbook run without --incident says to give one")
+    func playbookWithoutIncident() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("pb.lua", "return playbook { name = 'pb', run = function(inc) end }\n")
+        let result = try AutomatorProcess.run(["run", "pb.lua"], in: folder.url)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("pb.lua is a playbook: run it on an incident with --incident FILE"),
+                "\(result.stderr)")
     }
 
     @Test("--help teaches: what, exit codes, an example")

@@ -336,7 +336,7 @@ struct ChatBotTests {
 
         _ = bot.network.takePosts()
         let refused = await bot.say("!task done T-99 yes", in: Self.soc)
-        #expect(refused.map(\.text) == ["incidents.complete: there is no task T-99: `automator task list` shows the open tasks"])
+        #expect(refused.map(\.text) == ["incidents.complete_task: there is no task T-99: `automator task list` shows the open tasks"])
         await bot.stop()
     }
 

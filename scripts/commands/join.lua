@@ -1,4 +1,6 @@
 -- join all | join #ch1, #ch2: the bot joins the channels and checks what is posted there.
+-- "all" is every channel the network lets the bot see; a network that lists none (the
+-- terminal, where any #name is a channel) needs the channels named.
 local channels = require("lib.channels")
 
 return command {
@@ -8,9 +10,12 @@ return command {
   run = function(msg, args)
     local names = channels.names(args.text)
     if #names == 0 then return msg:reply("Usage: join all, or join #channel1, #channel2") end
-    if #names == 1 and names[1] == "all" then
+    if channels.all(names) then
       names = {}
       for _, channel in ipairs(chat.available(msg.network)) do names[#names + 1] = channel.name end
+      if #names == 0 then
+        return msg:reply("I can see no channel to join here: name them, as in join #soc, #ir.")
+      end
     end
     local joined, failed = {}, {}
     for _, name in ipairs(names) do
@@ -20,7 +25,6 @@ return command {
     local lines = {}
     if #joined > 0 then lines[#lines + 1] = "Watching " .. table.concat(joined, ", ") .. "." end
     if #failed > 0 then lines[#lines + 1] = "Could not join " .. table.concat(failed, "; ") end
-    if #lines == 0 then lines[1] = "There is no channel I could join." end
     msg:reply(table.concat(lines, "\n"))
   end,
 }

@@ -8,6 +8,24 @@ function channels.names(text)
   return names
 end
 
+--- Whether `names` is the word "all" alone: every channel, not one named all.
+function channels.all(names)
+  return #names == 1 and names[1] == "all"
+end
+
+--- The channels the bot is in on `network`: those it watches and the war rooms, as
+--- chat.channels gives them (sorted by name), and the same by name.
+function channels.joined(network)
+  local list, by_name = {}, {}
+  for _, settings in ipairs(chat.channels(network)) do
+    if settings.watched or settings.incident then
+      list[#list + 1] = settings
+      by_name[settings.name] = settings
+    end
+  end
+  return list, by_name
+end
+
 --- "#soc (verbose)", for the answers.
 function channels.describe(settings)
   local flags = {}

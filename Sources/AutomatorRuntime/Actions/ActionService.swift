@@ -199,9 +199,18 @@ public final class ActionService: Sendable {
 
     /// Reverses every done action of an incident that has an undo, the last one first; stops at
     /// the first that fails (the ones before it stay undone).
+    ///
+    /// - Throws: `.notFound` for an incident that does not exist (a mistyped id is not "nothing
+    ///   to undo").
     public func undoAll(on incident: IncidentID, by: String) async throws(ActionError) -> [ActionRecord] {
+        let records = try await history(on: incident)
+        if records.isEmpty {
+            let found: Bool
+            do { found = try await store.loadIncident(incident) != nil } catch { throw ActionError(.failed, error.description) }
+            guard found else { throw ActionError(.notFound, StoreError.incidentNotFound(incident).description) }
+        }
         var undone: [ActionRecord] = []
-        for record in try await history(on: incident) where record.status == .done {
+        for record in records where record.status == .done {
             guard (try? declaration(record.name))?.undo != nil else { continue }
             undone.append(try await undo(record.id, by: by))
         }

@@ -17,6 +17,8 @@ public final class IncidentLedger: Sendable {
     /// What stops a closed incident's runs (the incident service's runs), given the incident and
     /// the run that closed it; nil where no runs are kept (`automator test`).
     private let stopRuns = Locked<(@Sendable (IncidentID, _ closer: RunID?) async -> Void)?>(nil)
+    /// Told of each task completed here (`whenCompleted`).
+    private let completions = Locked<(@Sendable (IncidentTask) async -> Void)?>(nil)
 
     public init(store: any IncidentStore, standIn: (any TaskStandIn)? = nil) async throws(StoreError) {
         self.store = store
@@ -91,7 +93,14 @@ public final class IncidentLedger: Sendable {
         done.answer = answer
         done.completedBy = actor
         done.completedAt = now.roundedToMilliseconds
+        await completions.withLock { $0 }?(done)
         return done
+    }
+
+    /// Sets what is told of each task completed in this process, once the run waiting on it here
+    /// (if any) is resumed: `automator chat` says when that run is not here, and so waits for a server.
+    public func whenCompleted(_ observe: @escaping @Sendable (IncidentTask) async -> Void) {
+        completions.withLock { $0 = observe }
     }
 
     /// Calls `complete` with the task's answer once it is done: at once if it is already (done

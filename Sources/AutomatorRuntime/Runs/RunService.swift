@@ -306,7 +306,8 @@ public final class RunService: Sendable {
         for waiter in live.withLock({ $0.removeValue(forKey: id) ?? [] }) { waiter(update) }
     }
 
-    private func isLive(_ id: RunID) -> Bool { live.withLock { $0[id] != nil } }
+    /// Whether the run executes in this process: started or resumed here, and not ended.
+    public func isLive(_ id: RunID) -> Bool { live.withLock { $0[id] != nil } }
 
     private func load(_ id: RunID) async throws(RunServiceError) -> RunRecord? {
         do { return try await store.loadRun(id) } catch { throw .store(error) }

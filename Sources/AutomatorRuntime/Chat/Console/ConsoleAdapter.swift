@@ -119,11 +119,19 @@ public final class ConsoleAdapter: ChatAdapter, @unchecked Sendable {
     /// Files are local paths (`/file PATH`).
     public func download(_ file: ChatFile, limit: Int) async throws -> [UInt8] {
         let path = file.url.hasPrefix("file://") ? String(file.url.dropFirst("file://".count)) : file.url
+        // A folder opens, then fails to read with Foundation's "Code=256 (null)".
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw ChatError(.notFound, "\(path) is a folder, not a file: /file takes the path of a file")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw ChatError(.notFound, "cannot read \(path)")
         }
         defer { try? handle.close() }
-        let data = try handle.read(upToCount: limit + 1) ?? Data()
+        let data: Data
+        do { data = try handle.read(upToCount: limit + 1) ?? Data() } catch {
+            throw ChatError(.unavailable, "cannot read \(path): \(error.localizedDescription)")
+        }
         guard data.count <= limit else { throw ChatError(.tooLarge, "\(path) is larger than \(limit) bytes") }
         return Array(data)
     }

@@ -161,7 +161,7 @@ extension IncidentsModule {
 
         --- Completes a task with an answer (one of its choices, when it has some).
         function incidents.complete_task(task_id, answer)
-          return json.decode(host.complete(task_id, answer))
+          return json.decode(host.complete_task(task_id, answer))
         end
 
         \#(LuaDeclarations.source)

@@ -142,7 +142,7 @@ public struct IncidentsModule: HostModule {
                 return [.string(LuaString(JSONText.array(tasks.prefix(100).map { IncidentJSON.forScript($0) })))]
             }
         }
-        table.waitingFunction("complete") { call in
+        table.waitingFunction("complete_task") { call in
             guard let id = TaskID(try call.string(1).description) else {
                 throw HostError.argument(1, "a task id such as T-7 expected")
             }
