@@ -277,7 +277,6 @@ enum IncidentBackend {
         }
     }
 
-    /// Says on standard error what a person should know about a command that did its work.
     /// Says when the run waiting on `task`, just completed on a folder no server holds, is not
     /// executing here either: it goes on only when a server resumes it. Also `automator chat`'s.
     static func noteWaitingRun(of task: IncidentTask, runs: RunService) async {
@@ -286,6 +285,7 @@ enum IncidentBackend {
         note("the playbook run \(runID) waiting on \(task.id) goes on at the next automator serve")
     }
 
+    /// Says on standard error what a person should know about a command that did its work.
     private static func note(_ message: String) {
         FileHandle.standardError.write(Data("note: \(message)\n".utf8))
     }
