@@ -56,7 +56,22 @@ public struct ScriptChecker: Sendable {
         problems += await declarationProblems().filter { files.contains($0.file) && !unreadable.contains($0.file) }
         problems += await integrationProblems(in: files.filter { !unreadable.contains($0) })
             .filter { files.contains($0.file) || $0.file == configurationFile }
+        problems += feedProblems()
         return problems.sorted()
+    }
+
+    /// With a configuration: feeds that cannot be read, and the lines of a feed that are no
+    /// indicator (the first hundred). Serve leaves both out and only logs them, and a verdict
+    /// then says "no feed lists it".
+    private func feedProblems() -> [ScriptProblem] {
+        guard let configuration, !configuration.feeds.isEmpty else { return [] }
+        let feeds = FeedSet(configuration.feeds, logger: Logger(label: "automator.check") { _ in SwiftLogNoOpLogHandler() })
+        return feeds.statuses.flatMap { status in
+            let name = status.feed.name
+            return status.failure.map { [ScriptProblem(file: configurationFile ?? "the configuration", line: nil,
+                                                       message: "\($0)")] }
+                ?? status.problems.map { ScriptProblem(file: $0.file, line: $0.line, message: "feed \(name): \($0.message)") }
+        }
     }
 
     /// Syntax, then the globals the code reads and writes.
