@@ -36,7 +36,7 @@ struct IntelRoutes: Sendable {
             indicator = (type, ReputationService.indicator(value)?.value ?? value)
         } else {
             guard let found = ReputationService.indicator(value) else {
-                throw APIError.badRequest("\(JSONText.string(value)) is not an IP, domain, URL, e-mail address, hash or CVE")
+                throw APIError.badRequest("\(JSONText.string(value)) is not \(ReputationService.indicators)")
             }
             indicator = found
         }

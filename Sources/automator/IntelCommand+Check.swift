@@ -119,9 +119,8 @@ extension IntelCommand {
             guard let indicator = ReputationService.indicator(text) else {
                 bad += 1
                 let shown = text.count > 80 ? text.prefix(80) + "..." : text
-                FileHandle.standardError.write(Data(("line \(number): '\(shown)' is not an IP, domain, URL, e-mail "
-                    + "address, hash or CVE: write one indicator per line, or use --extract to find them in "
-                    + "text\n").utf8))
+                FileHandle.standardError.write(Data(("line \(number): '\(shown)' is not \(ReputationService.indicators); "
+                    + "write one indicator per line, or use --extract to find them in text\n").utf8))
                 return []
             }
             return [indicator]

@@ -102,7 +102,7 @@ extension IntelCommand {
         func validate() throws {
             try FolderAccess.requireFolder(data)
             guard ReputationService.indicator(value) != nil else {
-                throw ValidationError("'\(value)' is not an IP, domain, URL, e-mail address, hash or CVE")
+                throw ValidationError("'\(value)' is not \(ReputationService.indicators)")
             }
         }
 

@@ -163,4 +163,14 @@ struct IntelServeTests {
         }
         #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("nowhere").path))
     }
+
+    @Test("A name under no public suffix is refused, saying why: evil.example is not looked up")
+    func reservedName() async throws {
+        let folder = try TemporaryFolder()
+        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("data"), withIntermediateDirectories: true)
+        let result = try await AutomatorProcess.run(["intel", "lookup", "evil[.]example", "--data", "data"], in: folder.url)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("'evil[.]example' is not an IP, domain, URL, e-mail address, hash or CVE (a domain "
+            + "ends in a public suffix such as .com or .co.uk"), "\(result.stderr)")
+    }
 }
