@@ -274,6 +274,7 @@ public final class IncidentService: Sendable {
                 + (names.isEmpty ? "the playbooks folder has none" : "the playbooks are " + names.joined(separator: ", ")))
         }
         let incident = try await load(id)
+        try await refuseWhileRunning(incident)
         let runID = RunID.make()
         var change = IncidentChange(id)
         change.playbook = playbook.name
@@ -282,6 +283,17 @@ public final class IncidentService: Sendable {
                                  text: "playbook \(playbook.name) (\(playbook.path)) started: run \(runID)")
         return try await start(playbook, entry: "run", on: incident, id: runID,
                                with: [.updateIncident(change), .appendJournal([entry])])
+    }
+
+    /// A second playbook run beside an unfinished one would ask the same people twice, and the
+    /// incident would show the second only: the first must end (or be killed) first.
+    private func refuseWhileRunning(_ incident: Incident) async throws(IncidentError) {
+        guard let current = incident.runID else { return }
+        let run: RunRecord?
+        do { run = try await runs.run(current) } catch { throw .store(error) }
+        guard let run, !run.status.isFinished else { return }
+        throw IncidentError(.conflict, "\(incident.id)'s playbook run \(current) (\(incident.playbook ?? "a playbook")) is "
+            + "still \(run.status.rawValue): wait for it to end, or stop it first (automator runs kill \(current))")
     }
 
     /// Runs a playbook file on an incident (`automator run playbook.lua --incident FILE`).
