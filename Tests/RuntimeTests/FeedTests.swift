@@ -636,6 +636,27 @@ struct FeedTests {
         #expect(index.count == 5)
     }
 
+    @Test("One feed is one source, however many of its entries list the indicator: its comments are the reasons")
+    func oneSourceAFeed() throws {
+        let folder = try FeedFolder()
+        let path = try folder.write("feed2.txt", """
+            203.0.113.0/24 range
+            203.0.113.99 host
+            https://login.evil.top/x phishing
+            evil.top kit
+            """)
+        let other = try folder.write("other.txt", "203.0.113.99\n")
+        let index = FeedSet(feeds: [
+            Feed(name: "t", verdict: .malicious, path: path, format: .text),
+            Feed(name: "u", verdict: .malicious, path: other, format: .text),
+        ]).index
+        let verdicts = index.verdicts(for: [(.ipv4, "203.0.113.99"), (.url, "https://login.evil.top/x"), (.ipv4, "203.0.113.7")])
+        #expect(Verdict(verdicts[0]).summary == #"malicious: 2 of 2 sources; local feed "t" (range; host); local feed "u""#)
+        #expect(Verdict(verdicts[1]).summary
+            == #"malicious: 1 of 1 source; local feed "t" (phishing), lists its host login.evil.top (kit)"#)
+        #expect(Verdict(verdicts[2]).summary == #"malicious: 1 of 1 source; local feed "t" (range)"#)
+    }
+
     @Test("A hash with a character that is not a hex digit, anywhere, is not one")
     func hexDigits() throws {
         let md5 = "0123456789abcdefABCDEF0123456789"
