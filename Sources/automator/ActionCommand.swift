@@ -135,8 +135,8 @@ extension ActionCommand {
                                                  incident: try ActionCommand.parseIncident(incident),
                                                  requestedBy: ActionCommand.actor, approvedBy: approvedBy, dryRun: dryRun)
             }
-            print(ActionCommand.line(record))
-            if let result = record.result, record.status == .done { print(result) }
+            printVisible(ActionCommand.line(record))
+            if let result = record.result, record.status == .done { printVisible(result) }
         }
     }
 
@@ -175,7 +175,7 @@ extension ActionCommand {
                 return try await service.undoAll(on: try ActionCommand.parseIncident(incident)!, by: ActionCommand.actor)
             }
             if undone.isEmpty { print("nothing to undo") }
-            for record in undone { print(ActionCommand.line(record)) }
+            for record in undone { printVisible(ActionCommand.line(record)) }
         }
     }
 
@@ -192,7 +192,7 @@ extension ActionCommand {
             let records = try await options.perform { service, _ in
                 try await service.history(on: try ActionCommand.parseIncident(incident))
             }
-            for record in records { print(ActionCommand.line(record)) }
+            for record in records { printVisible(ActionCommand.line(record)) }
         }
     }
 }

@@ -50,7 +50,7 @@ struct AuditCommand: AsyncParsableCommand {
         let text = try await ReportBackend.perform(window) { backend throws(CommandFailure) in
             try await backend.audit(query)
         }
-        print(json ? text : try Self.table(text))
+        if json { print(text) } else { printVisible(try Self.table(text)) }
     }
 
     private struct Audit: Decodable {

@@ -26,7 +26,7 @@ final class ChatConsole: Sendable {
     ///     itself).
     ///   - write: shows what the bot posts (the REPL also journals it).
     init(data: String, scripts: String, config: String?, user: String, modules: ModuleOptions, logger: Logger,
-         lines: AsyncStream<String>, write: @escaping @Sendable (String) -> Void = { print($0) },
+         lines: AsyncStream<String>, write: @escaping @Sendable (String) -> Void = { printVisible($0) },
          afterEach: @escaping @Sendable () async -> Void = {}) async throws
     {
         // `automator chat` makes its default folder first; any other missing one is a typo.

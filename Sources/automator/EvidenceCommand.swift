@@ -63,7 +63,7 @@ extension EvidenceCommand {
                 try await service.add(file: file, to: id, name: name, description: note, tags: tag, source: "cli",
                                       by: EvidenceCommand.actor, progress: progress.update)
             }
-            print("\(evidence.id) added to \(id): \(evidence.name), \(evidence.size) bytes")
+            printVisible("\(evidence.id) added to \(id): \(evidence.name), \(evidence.size) bytes")
             print("  sha256 \(evidence.hashes.sha256)\n  sha1   \(evidence.hashes.sha1)\n  md5    \(evidence.hashes.md5)")
         }
     }
@@ -81,7 +81,7 @@ extension EvidenceCommand {
             let list = try await folder.evidence { service in try await service.list(of: id) }
             guard !list.isEmpty else { return print("no evidence" + (id.map { " on \($0)" } ?? "")) }
             print(["ID", "INCIDENT", "BYTES", "SHA256", "NAME"].joined(separator: "  "))
-            for evidence in list { print(EvidenceCommand.line(evidence)) }
+            for evidence in list { printVisible(EvidenceCommand.line(evidence)) }
         }
     }
 
@@ -98,7 +98,7 @@ extension EvidenceCommand {
                 if let output { try await service.copy(id, to: output, by: EvidenceCommand.actor) }
                 return try await service.get(id, by: EvidenceCommand.actor)
             }
-            print("""
+            printVisible("""
                 \(evidence.id) on \(evidence.incident): \(evidence.name)
                   \(evidence.size) bytes, collected by \(evidence.collectedBy) from \(evidence.source) at \
                 \(JSONText.time(evidence.collectedAt).dropFirst().dropLast())
@@ -106,11 +106,11 @@ extension EvidenceCommand {
                   sha1   \(evidence.hashes.sha1)
                   md5    \(evidence.hashes.md5)
                 """)
-            if !evidence.description.isEmpty { print("  " + evidence.description) }
-            if !evidence.tags.isEmpty { print("  tags: " + evidence.tags.joined(separator: ", ")) }
+            if !evidence.description.isEmpty { printVisible("  " + evidence.description) }
+            if !evidence.tags.isEmpty { printVisible("  tags: " + evidence.tags.joined(separator: ", ")) }
             print("custody:")
             for event in custody {
-                print("  \(JSONText.time(event.at).dropFirst().dropLast())  \(event.action.rawValue)  \(event.actor)"
+                printVisible("  \(JSONText.time(event.at).dropFirst().dropLast())  \(event.action.rawValue)  \(event.actor)"
                     + (event.detail.isEmpty ? "" : "  \(event.detail)"))
             }
         }

@@ -157,7 +157,7 @@ extension IncidentCommand {
             let text = try await IncidentBackend.perform(options) { backend throws(CommandFailure) in
                 try await backend.create(incident)
             }
-            print(printJSON ? text : try IncidentOutput.created(text))
+            if printJSON { print(text) } else { printVisible(try IncidentOutput.created(text)) }
         }
 
         /// The incident as POST /api/v1/incidents takes it; nil if the --json file cannot be read.
@@ -266,7 +266,7 @@ extension IncidentCommand {
             let text = try await IncidentBackend.perform(options) { backend throws(CommandFailure) in
                 try await backend.incidents(query)
             }
-            print(json ? text : try IncidentOutput.incidents(text))
+            if json { print(text) } else { printVisible(try IncidentOutput.incidents(text)) }
         }
     }
 
@@ -302,7 +302,7 @@ extension IncidentCommand {
                 // Both are JSON objects: the journal's member joins the incident's.
                 print(String(details.dropLast()) + "," + journal.dropFirst())
             } else {
-                print(try IncidentOutput.details(details, journal: journal))
+                printVisible(try IncidentOutput.details(details, journal: journal))
             }
         }
     }
@@ -312,7 +312,7 @@ extension IncidentCommand {
         let text = try await IncidentBackend.perform(options) { backend throws(CommandFailure) in
             try await backend.update(id, change)
         }
-        print(json ? text : try IncidentOutput.changed(text))
+        if json { print(text) } else { printVisible(try IncidentOutput.changed(text)) }
     }
 
     struct Update: AsyncParsableCommand {
@@ -414,7 +414,7 @@ extension IncidentCommand {
             let text = try await IncidentBackend.perform(options) { [id = incident.incident] backend throws(CommandFailure) in
                 try await backend.retry(id)
             }
-            print(json ? text : try IncidentOutput.run(text, on: incident.incident))
+            if json { print(text) } else { printVisible(try IncidentOutput.run(text, on: incident.incident)) }
         }
     }
 }

@@ -114,7 +114,7 @@ extension IntelCommand {
                 CommandLogging.report(error)
                 throw ExitCode.failure
             }
-            print(json ? text : try IntelOutput.verdict(text))
+            if json { print(text) } else { printVisible(try IntelOutput.verdict(text)) }
         }
 
         private func answer() async throws -> String {

@@ -24,7 +24,7 @@ final class Investigation: Sendable {
 
     /// Shows a post of the bot and keeps it for the journal.
     func write(_ text: String) {
-        print(text)
+        printVisible(text)
         posted.withLock { $0.append(text) }
     }
 

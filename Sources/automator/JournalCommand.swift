@@ -48,7 +48,7 @@ extension JournalCommand {
                     do { (text, newest) = try IncidentOutput.journal(json, after: last) } catch {
                         throw CommandFailure("the journal could not be read: \(error)")
                     }
-                    if !text.isEmpty { print(text) }
+                    if !text.isEmpty { printVisible(text) }
                     if last == 0 && newest == 0 && !follow { print("\(incident.incident): the journal is empty") }
                     last = newest
                     fflush(nil)

@@ -49,7 +49,7 @@ extension PlaybookCommand {
             let text = try await IncidentBackend.perform(options) { backend throws(CommandFailure) in
                 try await backend.playbooks()
             }
-            print(json ? text : try IncidentOutput.playbooks(text))
+            if json { print(text) } else { printVisible(try IncidentOutput.playbooks(text)) }
         }
     }
 
@@ -90,7 +90,7 @@ extension PlaybookCommand {
             let text = try await IncidentBackend.perform(options) { [name] backend throws(CommandFailure) in
                 try await backend.runPlaybook(name, on: id)
             }
-            print(json ? text : try IncidentOutput.run(text, on: id))
+            if json { print(text) } else { printVisible(try IncidentOutput.run(text, on: id)) }
         }
     }
 }

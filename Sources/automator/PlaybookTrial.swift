@@ -48,7 +48,7 @@ struct PlaybookTrial {
             // Tasks first: the journal read after them has their entries, printed before the question.
             let open = try await service.store.listTasks(TaskQuery(incident: incident, status: .open))
             let journal = try await service.store.journal(of: incident)
-            for entry in journal.dropFirst(printed) { print(Self.line(entry, since: started)) }
+            for entry in journal.dropFirst(printed) { printVisible(Self.line(entry, since: started)) }
             printed = journal.count
             guard let run = try await service.runs.run(runID), !run.status.isFinished else { break }
             if let task = open.first(where: { !asked.contains($0.id) }) {
@@ -59,7 +59,7 @@ struct PlaybookTrial {
             try await Task.sleep(for: .milliseconds(20))
         }
         let journal = try await service.store.journal(of: incident)
-        for entry in journal.dropFirst(printed) { print(Self.line(entry, since: started)) }
+        for entry in journal.dropFirst(printed) { printVisible(Self.line(entry, since: started)) }
         let (final, _, run) = try await service.details(incident)
         guard let run else { return false }
         let elapsed = String(format: "%.2f s", Date().timeIntervalSince(started))
@@ -76,9 +76,9 @@ struct PlaybookTrial {
 
     /// Asks a task until it gets an answer it takes; with no more input, the run is stopped.
     private func ask(_ task: IncidentTask, answers: AnswerReader, service: IncidentService) async throws {
-        print("task \(task.id)" + (task.owner.map { " for \($0)" } ?? "") + ": \(task.title)")
-        if !task.description.isEmpty { print("  " + task.description.replacingOccurrences(of: "\n", with: "\n  ")) }
-        if !task.choices.isEmpty { print("  choices: " + task.choices.joined(separator: ", ")) }
+        printVisible("task \(task.id)" + (task.owner.map { " for \($0)" } ?? "") + ": \(task.title)")
+        if !task.description.isEmpty { printVisible("  " + task.description.replacingOccurrences(of: "\n", with: "\n  ")) }
+        if !task.choices.isEmpty { printVisible("  choices: " + task.choices.joined(separator: ", ")) }
         while true {
             print("answer> ", terminator: "")
             fflush(nil)

@@ -93,7 +93,7 @@ struct ReplCommand: ParsableCommand {
             Investigation(incident: $0, actor: IncidentBackend.user.map { "cli:\($0)" } ?? "cli")
         }
         let write: @Sendable (String) -> Void = { [investigation] text in
-            if let investigation { investigation.write(text) } else { print(text) }
+            if let investigation { investigation.write(text) } else { printVisible(text) }
         }
         let (data, scripts, config, access, verbose) = (data, scripts, config, access, verbose)
         let opening: @Sendable () async throws -> ChatConsole = {

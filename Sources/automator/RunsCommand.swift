@@ -44,7 +44,7 @@ struct OneRun: ParsableArguments {
 
     /// Prints the run (the API's JSON text) as asked.
     func print(_ text: String) throws {
-        Swift.print(json ? text : try RunsOutput.details(text))
+        if json { Swift.print(text) } else { printVisible(try RunsOutput.details(text)) }
     }
 }
 
@@ -87,7 +87,7 @@ extension RunsCommand {
             let text = try await RunsBackend.perform(in: options.data) { backend throws(CommandFailure) in
                 try await backend.list(status: status, limit: limit)
             }
-            print(json ? text : try RunsOutput.table(text, status: status))
+            if json { print(text) } else { printVisible(try RunsOutput.table(text, status: status)) }
         }
     }
 

@@ -74,7 +74,7 @@ extension TaskCommand {
             let text = try await IncidentBackend.perform(options) { backend throws(CommandFailure) in
                 try await backend.tasks(query)
             }
-            print(json ? text : try IncidentOutput.tasks(text, includingDone: all))
+            if json { print(text) } else { printVisible(try IncidentOutput.tasks(text, includingDone: all)) }
         }
     }
 
@@ -116,7 +116,7 @@ extension TaskCommand {
                 [id = TaskID(id)!, answer, by = by ?? IncidentBackend.user] backend throws(CommandFailure) in
                 try await backend.complete(id, answer: answer, by: by)
             }
-            print(json ? text : try IncidentOutput.completed(text))
+            if json { print(text) } else { printVisible(try IncidentOutput.completed(text)) }
         }
     }
 }

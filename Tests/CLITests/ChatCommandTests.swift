@@ -134,4 +134,30 @@ struct ChatCommandTests {
             "I am in no channel.",
         ], "\(result.stdout)")
     }
+
+    @Test("Escape sequences, the bell and right-to-left overrides from chat show escaped in the console and the CLI")
+    func hiddenCharactersShowEscaped() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let chat = try AutomatorProcess.run(["chat", "--data", data, "--scripts", Self.scripts, "--as", "mallory"], input: """
+            #x !incident new EVIL\u{1B}[31mRED\u{1B}[0m \u{202E} txt.exe
+            #x hi \u{1B}]0;TITLE\u{07}
+            """)
+        #expect(chat.status == 0, "\(chat.stderr)")
+        let hidden: [Character] = ["\u{1B}", "\u{07}", "\u{202E}"]
+        let title = #"EVIL\27[31mRED\27[0m \u{202E} txt.exe"#
+        #expect(chat.stdout.contains("Opened INC-1: " + title), "\(chat.stdout)")
+        for command in [["journal", "show", "INC-1"], ["incident", "list"], ["incident", "show", "INC-1"], ["task", "list"]] {
+            let shown = try await AutomatorProcess.run(command + ["--data", data])
+            #expect(shown.status == 0, "\(command): \(shown.stderr)")
+            #expect(!shown.stdout.contains { hidden.contains($0) }, "\(command): \(shown.stdout)")
+            if command != ["task", "list"] { #expect(shown.stdout.contains(title), "\(command): \(shown.stdout)") }
+        }
+        let journal = try await AutomatorProcess.run(["journal", "show", "INC-1", "--data", data])
+        #expect(journal.stdout.contains(#"hi \27]0;TITLE\a"#), "\(journal.stdout)")
+        // JSON escapes the controls itself and is read by programs: printed as the API gives it.
+        let json = try await AutomatorProcess.run(["incident", "show", "INC-1", "--json", "--data", data])
+        #expect(json.stdout.contains(#"EVIL\u001b[31mRED"#) && json.stdout.contains("\u{202E}"), "\(json.stdout)")
+    }
 }

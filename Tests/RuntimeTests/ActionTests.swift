@@ -264,6 +264,47 @@ struct ActionTests {
         await responder.stop()
     }
 
+    @Test("An IPv4 address written as IPv6 (mapped, compatible, NAT64) is the IPv4 address to protected networks")
+    func protectedIPv4InIPv6() async throws {
+        let scene = try await Scene()
+        let responder = try await scene.responder()
+        func refusal(_ name: String, _ parameters: [String: Any], by actions: ActionService) -> String {
+            do {
+                _ = try actions.plan(name, parameters: parameters)
+                return "accepted"
+            } catch { return error.description }
+        }
+        for ip in ["::ffff:10.0.0.1", "0:0:0:0:0:ffff:10.0.0.1", "::ffff:0a00:0001", "::10.0.0.1", "64:ff9b::10.0.0.1"] {
+            #expect(refusal("firewall.block_ip", ["ip": ip], by: responder.actions)
+                == "firewall.block_ip: ip \(ip) is in the protected network 10.0.0.0/8 (actions.protected.networks "
+                + "in the configuration): no action may touch it")
+        }
+        for network in ["::ffff:10.0.0.0/104", "::ffff:10.1.0.0/112", "64:ff9b::/96", "::fffe:0:0/95", "::/64"] {
+            #expect(refusal("firewall.block_network", ["network": network], by: responder.actions) != "accepted",
+                    "\(network) covers addresses of 10.0.0.0/8")
+        }
+        #expect(refusal("firewall.block_network", ["network": "::ffff:0:0/96"], by: responder.actions)
+            .contains("covers 0.0.0.0/0 written as IPv6, wider than a /8"))
+        for allowed in ["::ffff:198.51.100.7", "64:ff9b::198.51.100.0/120", "::1", "2001:db8::1"] {
+            #expect(refusal("firewall.block_network", ["network": allowed], by: responder.actions) == "accepted", "\(allowed)")
+        }
+        await responder.stop()
+
+        // A protected network written as IPv6 protects the IPv4 form; 0.0.0.0/0 protects every IPv6 form of IPv4.
+        var configuration = ActionTests.configuration()
+        configuration.protectedNetworks = ["::ffff:192.0.2.0/120", "0.0.0.0/0"]
+        let guarded = try await Responder(folder: scene.folder, api: scene.api, configuration: configuration)
+        #expect(refusal("firewall.block_ip", ["ip": "192.0.2.7"], by: guarded.actions)
+            .contains("in the protected network ::ffff:192.0.2.0/120"))
+        for ip in ["::ffff:198.51.100.7", "64:ff9b::198.51.100.7", "::198.51.100.7"] {
+            #expect(refusal("firewall.block_ip", ["ip": ip], by: guarded.actions).contains("in the protected network 0.0.0.0/0"))
+        }
+        #expect(refusal("firewall.block_ip", ["ip": "2001:db8::7"], by: guarded.actions) == "accepted")
+        #expect(refusal("firewall.block_ip", ["ip": "::1"], by: guarded.actions) == "accepted", "loopback is not 0.0.0.1")
+        await guarded.stop()
+        #expect(scene.firewall.paths.isEmpty)
+    }
+
     @Test("The actions section of the configuration: the example file reads; a bad network names its line and key")
     func configurationFile() throws {
         let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -151,6 +151,22 @@ struct ChatBotTests {
         await bot.stop()
     }
 
+    @Test("The watcher looks up 20 indicators a message and says how many it left, in a quiet channel too")
+    func watcherCap() async throws {
+        let bot = try await Bot()
+        #expect(await bot.say("join #soc").first?.text == "Watching #soc.")
+        let unknown = (1...20).map { "198.51.100.\($0)" }
+        // The malicious address comes 21st: not looked up, but the answer says the message was not all checked.
+        let skipped = await bot.say((unknown + ["203.0.113.45"]).joined(separator: "\n"), in: Self.soc)
+        #expect(skipped.map(\.text) == ["Checked 20 of 21 indicators; ask !ip, !url, !domain or !hash for the others."])
+        let both = await bot.say((["203.0.113.45"] + unknown).joined(separator: " "), in: Self.soc)
+        #expect(both.count == 1 && both.first?.text.contains("203.0.113.45") == true)
+        #expect(both.first?.text.hasSuffix("\nChecked 20 of 21 indicators; ask !ip, !url, !domain or !hash for the others.") == true,
+                "\(both)")
+        #expect(await bot.say(unknown.joined(separator: " "), in: Self.soc).isEmpty, "20 unknown: all checked, quiet")
+        await bot.stop()
+    }
+
     @Test("The watcher's run records no host call; a message it had not answered when the server stopped is answered after the restart, once")
     func watcherAfterRestart() async throws {
         let folder = try ScratchFolder()

@@ -575,7 +575,7 @@ struct FeedTests {
         #expect(index.matches(.domain, "bü™cher.de").isEmpty)
     }
 
-    @Test("An IPv4-mapped IPv6 address matches the IPv4 entries and networks, and a mapped entry matches IPv4")
+    @Test("An IPv4 address written as IPv6 (mapped, compatible, NAT64) matches the IPv4 entries; a mapped entry matches IPv4")
     func mappedIPv4() throws {
         let folder = try FeedFolder()
         let path = try folder.write("mixed.txt", """
@@ -596,9 +596,11 @@ struct FeedTests {
         #expect(index.matches(.ipv6, "::ffff:192.0.2.255").lines == ["mixed (malicious): mapped net"])
         #expect(index.matches(.ipv4, "192.0.2.127").isEmpty)
         #expect(index.matches(.ipv6, "::ffff:203.0.114.1").isEmpty)
-        // IPv4-compatible (deprecated) and NAT64 addresses are other hosts.
-        #expect(index.matches(.ipv6, "::203.0.113.5").isEmpty)
-        #expect(index.matches(.ipv6, "64:ff9b::203.0.113.5").isEmpty)
+        // IPv4-compatible (deprecated) and NAT64 addresses are the IPv4 host too, as actions' protected networks see them.
+        #expect(index.matches(.ipv6, "::203.0.113.5").lines == ["mixed (malicious): net"])
+        #expect(index.matches(.ipv6, "64:ff9b::203.0.113.5").lines == ["mixed (malicious): net"])
+        #expect(index.matches(.ipv6, "64:ff9b::192.0.2.9").lines == ["mixed (malicious): mapped host"])
+        #expect(index.matches(.ipv6, "::1").isEmpty && index.matches(.ipv6, "64:ff9c::203.0.113.5").isEmpty)
         #expect(index.matches(.ipv6, "2001:db8::cb00:7105").lines == ["mixed (malicious): v6"])
         #expect(index.count == 5)
     }
@@ -632,6 +634,27 @@ struct FeedTests {
         #expect(index.matches(.cve, "CVE-2021-44228").lines == ["first (malicious)"])
         #expect(index.matches(.domain, "evil.example").isEmpty)
         #expect(index.count == 5)
+    }
+
+    @Test("One feed is one source, however many of its entries list the indicator: its comments are the reasons")
+    func oneSourceAFeed() throws {
+        let folder = try FeedFolder()
+        let path = try folder.write("feed2.txt", """
+            203.0.113.0/24 range
+            203.0.113.99 host
+            https://login.evil.top/x phishing
+            evil.top kit
+            """)
+        let other = try folder.write("other.txt", "203.0.113.99\n")
+        let index = FeedSet(feeds: [
+            Feed(name: "t", verdict: .malicious, path: path, format: .text),
+            Feed(name: "u", verdict: .malicious, path: other, format: .text),
+        ]).index
+        let verdicts = index.verdicts(for: [(.ipv4, "203.0.113.99"), (.url, "https://login.evil.top/x"), (.ipv4, "203.0.113.7")])
+        #expect(Verdict(verdicts[0]).summary == #"malicious: 2 of 2 sources; local feed "t" (range; host); local feed "u""#)
+        #expect(Verdict(verdicts[1]).summary
+            == #"malicious: 1 of 1 source; local feed "t" (phishing), lists its host login.evil.top (kit)"#)
+        #expect(Verdict(verdicts[2]).summary == #"malicious: 1 of 1 source; local feed "t" (range)"#)
     }
 
     @Test("A hash with a character that is not a hex digit, anywhere, is not one")

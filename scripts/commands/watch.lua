@@ -1,6 +1,7 @@
 -- The channel watcher: every IP, URL, domain and hash posted in a channel the bot watches (and
 -- in a direct message to it), and every file uploaded there, is checked. In a verbose channel
--- each result is answered in the message's thread; elsewhere only the malicious ones.
+-- each result is answered in the message's thread; elsewhere only the malicious ones, and a
+-- note when a long message had more indicators than one message may look up.
 --
 -- `join #soc` in a direct message to the bot makes it watch #soc; `verbose on #soc` makes it
 -- answer every finding there.
@@ -10,6 +11,7 @@ local findings = require("lib.findings")
 local CHECKED = { ipv4 = true, ipv6 = true, url = true, domain = true, md5 = true, sha1 = true, sha256 = true }
 
 -- At most this many lookups for one message: a pasted log should not exhaust the API quotas.
+-- The answer says when indicators were left unchecked, so a long paste never looks clean.
 local MAX_LOOKUPS = 20
 
 return watch {
@@ -20,17 +22,27 @@ return watch {
       if verdict.verdict == "malicious" then worst = "malicious" end
     end
 
-    local looked = 0
+    local looked, skipped = 0, 0
     for _, found in ipairs(intel.extract(msg.text)) do
-      if CHECKED[found.type] and looked < MAX_LOOKUPS then
-        looked = looked + 1
-        local verdict = intel.reputation(found.value, found.type)
-        report(findings.line(found.value, verdict, msg.incident), verdict)
+      if CHECKED[found.type] then
+        if looked < MAX_LOOKUPS then
+          looked = looked + 1
+          local verdict = intel.reputation(found.value, found.type)
+          report(findings.line(found.value, verdict, msg.incident), verdict)
+        else
+          skipped = skipped + 1
+        end
       end
     end
     for _, file in ipairs(msg.files) do
       local line, verdict = findings.file(msg, file)
       report(line, verdict)
+    end
+
+    -- Said in a quiet channel too: there, no answer reads as "nothing bad in it".
+    if skipped > 0 then
+      lines[#lines + 1] = string.format("Checked %d of %d indicators; ask !ip, !url, !domain or !hash for the others.",
+        looked, looked + skipped)
     end
 
     if #lines > 0 then msg:reply(table.concat(lines, "\n")) end

@@ -2,7 +2,8 @@ import Foundation
 
 /// Checks what an action is given against its declaration and the configuration, before
 /// anything is sent: each parameter's type and syntax, the required ones, none unknown, no
-/// protected network or account, no network wider than a /8 (IPv4) or a /32 (IPv6).
+/// protected network or account, no network wider than a /8 (IPv4) or a /32 (IPv6). An IPv4
+/// address written as IPv6 (`::ffff:10.0.0.1`) is checked as the IPv4 address it is.
 struct ActionParameters {
     let declaration: ActionDeclaration
     let policy: ActionConfiguration
@@ -94,6 +95,11 @@ struct ActionParameters {
             throw ActionError(.refused, "\(declaration.name): \(text) is wider than a /\(Self.widestIPv6): "
                 + "no action may cover that much of the Internet; name the addresses or a narrower network")
         }
+        if case .ipv6 = key, let v4 = key.ipv4Coverage, v4.prefixLength < Self.widestIPv4 {
+            throw ActionError(.refused, "\(declaration.name): \(text) covers \(IPAddress.text(v4: v4.network))/"
+                + "\(v4.prefixLength) written as IPv6, wider than a /\(Self.widestIPv4): no action may cover that much "
+                + "of the Internet; name the addresses or a narrower network")
+        }
         for network in policy.protectedNetworks {
             guard let protected = try? IndicatorKey.parse(network, as: .ip), key.overlaps(protected) else { continue }
             throw ActionError(.refused, "\(declaration.name): \(parameter.name) \(text) is in the protected network "
@@ -111,17 +117,32 @@ extension IndicatorKey {
         }
     }
 
-    /// Whether two addresses or networks of the same family share an address.
+    /// Whether two addresses or networks share an address, also when one is written as IPv6 and
+    /// the other as IPv4 (`::ffff:10.0.0.1`, `64:ff9b::10.0.0.1` are 10.0.0.1: `IPAddress.v4Embeddings`).
     func overlaps(_ other: IndicatorKey) -> Bool {
-        switch (self, other) {
-        case (.ipv4(let a, let aLength), .ipv4(let b, let bLength)):
+        if case .ipv6(let a, let aLength) = self, case .ipv6(let b, let bLength) = other {
             let length = Int(min(aLength, bLength))
-            return length == 0 || a >> (32 - length) == b >> (32 - length)
-        case (.ipv6(let a, let aLength), .ipv6(let b, let bLength)):
-            let length = Int(min(aLength, bLength))
-            return length == 0 || a >> (128 - length) == b >> (128 - length)
+            if length == 0 || a >> (128 - length) == b >> (128 - length) { return true }
+        }
+        guard let a = ipv4Coverage, let b = other.ipv4Coverage else { return false }
+        let length = min(a.prefixLength, b.prefixLength)
+        return length == 0 || a.network >> (32 - length) == b.network >> (32 - length)
+    }
+
+    /// The IPv4 addresses this key covers, as one network: an IPv4 key itself, an IPv6 one under
+    /// an IPv4 embedding the network it is written for, and all of IPv4 for an IPv6 network wider
+    /// than /96 that holds an embedding (`::/32` holds `::ffff:0:0/96`); nil when it covers none.
+    var ipv4Coverage: (network: UInt32, prefixLength: Int)? {
+        switch self {
+        case .ipv4(let network, let length):
+            return (network, Int(length))
+        case .ipv6(let network, let length) where length < 96:
+            let holdsEmbedding = IPAddress.v4Embeddings.contains { length == 0 || $0 >> (128 - length) == network >> (128 - length) }
+            return holdsEmbedding ? (0, 0) : nil
+        case .ipv6(let network, let length):
+            return IPAddress.embeddedV4(network, prefixLength: Int(length))
         default:
-            return false
+            return nil
         }
     }
 }

@@ -32,7 +32,7 @@ enum LuaDisplay {
         case LUA_TNUMBER:
             return au_isinteger(L, index) != 0
                 ? String(lua_tointegerx(L, index, nil)) : LuaNumberFormat.string(lua_tonumberx(L, index, nil))
-        case LUA_TSTRING: return quoted(stack.bytes(at: index) ?? [])
+        case LUA_TSTRING: return VisibleText.escaped(stack.bytes(at: index) ?? [], as: .literal)
         case LUA_TTABLE: return table(stack, at: index, indent: indent, visiting: &visiting)
         default:
             let address = lua_topointer(L, index).map { String(UInt(bitPattern: $0), radix: 16) } ?? "0"
@@ -116,67 +116,4 @@ enum LuaDisplay {
         "and", "break", "do", "else", "elseif", "end", "false", "for", "function", "goto", "if", "in",
         "local", "nil", "not", "or", "repeat", "return", "then", "true", "until", "while",
     ]
-
-    /// A string as a Lua literal that reads back to the same bytes.
-    ///
-    /// Valid UTF-8 shows as text (`"café"`, emoji included), so that indicators in any
-    /// language stay readable. What would not show, or would show as something else, is
-    /// escaped: control characters, invisible formatting characters such as right-to-left
-    /// overrides and zero-width spaces (the tricks of lookalike file names and hidden text),
-    /// and each byte that is not valid UTF-8 (`\255`). A decimal escape takes three digits
-    /// when a digit follows it, so `"\0" .. "1"` reads `"\0001"`, not `"\01"`.
-    static func quoted(_ bytes: [UInt8]) -> String {
-        var text = "\""
-        var parser = Unicode.UTF8.ForwardParser()
-        var input = bytes.makeIterator()
-        var offset = 0
-        /// A decimal escape, padded when the byte after it (`next`) is an ASCII digit.
-        func decimal(_ value: UInt8, before next: Int) -> String {
-            let digits = String(value)
-            let padded = next < bytes.count && (48...57).contains(bytes[next])
-            return "\\" + (padded ? String(repeating: "0", count: 3 - digits.count) + digits : digits)
-        }
-        loop: while true {
-            switch parser.parseScalar(from: &input) {
-            case .emptyInput:
-                break loop
-            case .error(let length):
-                for position in offset..<offset + length {
-                    text += decimal(bytes[position], before: position + 1)
-                }
-                offset += length
-            case .valid(let encoded):
-                let scalar = Unicode.UTF8.decode(encoded)
-                offset += encoded.count
-                switch scalar {
-                case "\"": text += "\\\""
-                case "\\": text += "\\\\"
-                case "\u{07}": text += "\\a"
-                case "\u{08}": text += "\\b"
-                case "\t": text += "\\t"
-                case "\n": text += "\\n"
-                case "\u{0B}": text += "\\v"
-                case "\u{0C}": text += "\\f"
-                case "\r": text += "\\r"
-                case _ where scalar.value < 0x80 && scalar.properties.generalCategory == .control:
-                    text += decimal(UInt8(scalar.value), before: offset)
-                case _ where isHidden(scalar):
-                    text += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-                default:
-                    text.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return text + "\""
-    }
-
-    /// Characters that would not show as themselves: controls, separators that break lines,
-    /// and format characters. Zero-width joiners stay, as emoji and several scripts need them.
-    private static func isHidden(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar.properties.generalCategory {
-        case .control, .lineSeparator, .paragraphSeparator: return true
-        case .format: return scalar != "\u{200C}" && scalar != "\u{200D}"
-        default: return false
-        }
-    }
 }

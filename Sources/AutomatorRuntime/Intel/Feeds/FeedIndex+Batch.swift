@@ -262,7 +262,7 @@ private struct Batch: ~Copyable {
                 let network = storage.ipv6Networks.ref(containing: address)
                 found.add(exact)
                 found.add(network)
-                if let v4 = IPAddress.mappedV4(address) { FeedIndex.collect(v4: v4, in: storage, into: &found) }
+                if let v4 = IPAddress.embeddedV4(address)?.network { FeedIndex.collect(v4: v4, in: storage, into: &found) }
             }
             answer(index, found)
         }

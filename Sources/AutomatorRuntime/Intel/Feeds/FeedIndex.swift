@@ -54,8 +54,8 @@ public struct FeedIndex: Sendable {
             let network = storage.ipv6Networks.ref(containing: address)
             found.add(exact)
             found.add(network)
-            // `::ffff:203.0.113.5` is 203.0.113.5: what the feeds list of it as IPv4 too.
-            if let v4 = IPAddress.mappedV4(address) { Self.collect(v4: v4, in: storage, into: &found) }
+            // `::ffff:203.0.113.5` is 203.0.113.5 (and `64:ff9b::203.0.113.5`): what the feeds list of it as IPv4 too.
+            if let v4 = IPAddress.embeddedV4(address)?.network { Self.collect(v4: v4, in: storage, into: &found) }
         case .domain:
             guard storage.domains.collect(value, into: &found) else {
                 // An internationalised name as written (`bücher.example`): feeds hold its A-labels.

@@ -80,10 +80,20 @@ enum IPAddress {
         return gap == 0 ? tail : (groups &>> after) &<< UInt128(16 * (8 - gap)) | tail
     }
 
-    /// The IPv4 address an IPv4-mapped IPv6 address (`::ffff:192.0.2.1`, RFC 4291 2.5.5.2) is:
-    /// how dual-stack sockets and their logs write IPv4 peers.
-    static func mappedV4(_ address: UInt128) -> UInt32? {
-        address >> 32 == 0xFFFF ? UInt32(truncatingIfNeeded: address) : nil
+    /// The /96 prefixes under which an IPv6 address is an IPv4 address in its last 32 bits:
+    /// IPv4-mapped `::ffff:0:0/96` (RFC 4291 2.5.5.2, how dual-stack sockets and their logs write
+    /// IPv4 peers), IPv4-compatible `::/96` (deprecated, still read by many stacks) and NAT64's
+    /// `64:ff9b::/96` (RFC 6052).
+    static let v4Embeddings: [UInt128] = [0xFFFF << 32, 0, 0x64_FF9B << 96]
+
+    /// The IPv4 address or network an IPv6 one is written for, when it lies under one of
+    /// `v4Embeddings`: `::ffff:192.0.2.1` is 192.0.2.1, `::ffff:10.0.0.0/104` is 10.0.0.0/8.
+    /// `::` and `::1` (unspecified, loopback) are themselves, not 0.0.0.0 and 0.0.0.1.
+    static func embeddedV4(_ network: UInt128, prefixLength: Int = 128) -> (network: UInt32, prefixLength: Int)? {
+        guard prefixLength >= 96, v4Embeddings.contains((network >> 32) << 32) else { return nil }
+        let v4 = UInt32(truncatingIfNeeded: network)
+        if network >> 32 == 0, prefixLength >= 127, v4 < 2 { return nil }
+        return (v4, prefixLength - 96)
     }
 
     static func text(v4 address: UInt32) -> String {

@@ -53,8 +53,8 @@ struct IndexRecords {
         case .ipv4(let address, 32): ipv4.append((address, origin))
         case .ipv4(let network, let length):
             ipv4Networks.append(NetworkRecord(network: network, prefixLength: length, origin: origin))
-        case .ipv6(let network, let length) where length >= 96 && IPAddress.mappedV4(network) != nil:
-            // IPv4-mapped: kept as the IPv4 address or network it is, which lookups of either form find.
+        case .ipv6(let network, let length) where IPAddress.embeddedV4(network, prefixLength: Int(length)) != nil:
+            // IPv4 written as IPv6: kept as the IPv4 address or network it is, which lookups of either form find.
             add(.ipv4(UInt32(truncatingIfNeeded: network), prefixLength: length - 96), origin: origin)
         case .ipv6(let address, 128): ipv6.append((IPv6Key(address), origin))
         case .ipv6(let network, let length):

@@ -17,26 +17,42 @@ extension FeedIndex {
         }
         let found = matches(queries)
         return indicators.indices.map { position in
-            var sources = found[position].map(Self.source)
-            if let host = hosts[position] {
-                sources += found[host].map { match in
-                    var onHost = Self.source(match)
-                    onHost.reason = "lists its host \(queries[host].value)"
-                        + (onHost.reason.isEmpty ? "" : " " + onHost.reason)
-                    return onHost
-                }
-            }
-            return sources
+            Self.sources(found[position], host: hosts[position].map { (queries[$0].value, found[$0]) })
         }
     }
 
-    private static func source(_ match: FeedMatch) -> SourceVerdict {
-        let score: Score = switch match.verdict {
-        case .malicious: .malicious
-        case .suspicious: .suspicious
-        case .benign: .benign
+    /// One source a feed, however many of its entries list the indicator (an address and a
+    /// network holding it, a URL and its host): a feed does not corroborate itself. Its comments
+    /// are that source's reasons: `(range; host)`, `(phishing), lists its host login.evil.top (kit)`.
+    private static func sources(_ own: FeedMatches, host: (value: String, matches: FeedMatches)?) -> [SourceVerdict] {
+        var listings: [(feed: Feed, comments: [String], hostComments: [String]?)] = []
+        func listing(of feed: Feed) -> Int {
+            if let index = listings.firstIndex(where: { $0.feed.name == feed.name }) { return index }
+            listings.append((feed, [], nil))
+            return listings.count - 1
         }
-        return SourceVerdict(source: "local feed \"\(match.feed.name)\"", score: score, reliability: .b,
-                             reason: match.comment.map { "(\($0))" } ?? "", allowlisted: match.verdict == .benign)
+        for match in own {
+            let index = listing(of: match.feed)
+            if let comment = match.comment { listings[index].comments.append(comment) }
+        }
+        for match in host.map({ Array($0.matches) }) ?? [] {
+            let index = listing(of: match.feed)
+            listings[index].hostComments = (listings[index].hostComments ?? []) + (match.comment.map { [$0] } ?? [])
+        }
+        return listings.map { listing in
+            var reasons: [String] = []
+            if !listing.comments.isEmpty { reasons.append("(" + listing.comments.joined(separator: "; ") + ")") }
+            if let comments = listing.hostComments, let host {
+                reasons.append("lists its host \(host.value)"
+                    + (comments.isEmpty ? "" : " (" + comments.joined(separator: "; ") + ")"))
+            }
+            let score: Score = switch listing.feed.verdict {
+            case .malicious: .malicious
+            case .suspicious: .suspicious
+            case .benign: .benign
+            }
+            return SourceVerdict(source: "local feed \"\(listing.feed.name)\"", score: score, reliability: .b,
+                                 reason: reasons.joined(separator: ", "), allowlisted: listing.feed.verdict == .benign)
+        }
     }
 }
