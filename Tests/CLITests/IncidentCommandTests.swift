@@ -98,6 +98,10 @@ struct IncidentCommandTests {
         let closed = try await automator(["incident", "close", "INC-2", "--reason", "false positive: a scanner we run"])
         #expect(closed.stdout == "INC-2 closed (false positive: a scanner we run), owner alice, critical, labels vip\n",
                 "\(closed.stdout)\(closed.stderr)")
+        // Closed again, its close time (time to resolve, in reports) would move.
+        let again = try await automator(["incident", "close", "INC-2", "--reason", "again"])
+        #expect(again.status == 1 && again.stderr.contains("INC-2 is closed already (false positive: a scanner we run): "
+            + "reopen it first"), "\(again.stderr)")
         let journal = try await automator(["incident", "show", "INC-2"])
         let lines = journal.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
         #expect(lines.contains { $0.dropFirst(3).joined(separator: " ") == "update severity=critical, owner=alice, labels=vip" },

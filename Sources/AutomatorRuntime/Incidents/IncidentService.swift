@@ -343,7 +343,12 @@ public final class IncidentService: Sendable {
         if closing, change.closeReason?.trimmingCharacters(in: .whitespaces).isEmpty ?? true {
             throw IncidentError(.invalid, "closing needs a reason, such as \"false positive: a test mail\"")
         }
-        _ = try await load(change.id)
+        let current = try await load(change.id)
+        // Closed again, its close time would move, and with it the time to resolve in reports.
+        if closing, current.status == .closed {
+            throw IncidentError(.conflict, "\(change.id) is closed already (\(current.closeReason ?? "no reason")): "
+                + "reopen it first (status active) to close it again")
+        }
         do { try await store.write(change.write(by: actor)) } catch { throw .store(error) }
         if closing { await ledger.closed(change.id, by: nil) }
         return try await load(change.id)
