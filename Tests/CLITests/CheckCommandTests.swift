@@ -68,6 +68,14 @@ struct CheckCommandTests {
               on_sla_breech = function(inc) end,
             }
             """)
+        try folder.write("playbooks/approves.lua", """
+            return playbook {
+              name = "Approves", match = { type = "c2" },
+              approvals = { "needs_key.block",
+                            "nosuch.wipe" },
+              run = function(inc) end,
+            }
+            """)
         try folder.write("feeds/bad.txt", "203.0.113.7\n999.1.1.1\n")
         try folder.write("automator.yml", "integrations:\n  virustotl:\n    enabled: true\nchat:\n  slack:\n    bot_token: x\n"
             + "feeds:\n  - name: gone\n    path: feeds/nope.txt\n    verdict: malicious\n"
@@ -92,6 +100,9 @@ struct CheckCommandTests {
             "automator.yml:6: chat.slack: give signing_secret",
             "./playbooks/act.lua:5: runs the action needs_key.block, but its integration is not used: api_key is not set",
             "./playbooks/act.lua:6: runs the action nosuch.wipe, but no integration in ./integrations declares it",
+            "./playbooks/approves.lua:3: approves in advance the action needs_key.block, but its integration is not used",
+            "./playbooks/approves.lua:4: approves in advance the action nosuch.wipe, but no integration in ./integrations "
+                + "declares it",
             // Serve would only log these, and say "no feed lists it".
             #"automator.yml: feed "gone": cannot read feeds/nope.txt"#,
             "feeds/bad.txt:2: feed bad: ",
@@ -100,6 +111,6 @@ struct CheckCommandTests {
         }
         #expect(!result.stdout.contains("fine_test.lua"), "the test API is known in test files: \(result.stdout)")
         #expect(lines.filter { $0.hasPrefix("./playbooks/syntax.lua") }.count == 1, "\(result.stdout)")
-        #expect(result.stdout.contains("9 files checked: 15 problems"), "\(result.stdout)")
+        #expect(result.stdout.contains("10 files checked: 17 problems"), "\(result.stdout)")
     }
 }

@@ -176,12 +176,14 @@ public struct ScriptChecker: Sendable {
         }
         let declared = Set(integrations.actions.map(\.name))
         for file in files {
-            for (line, action) in Self.actionCalls(in: file) where !declared.contains(action) {
+            let named = Self.actionCalls(in: file).map { ($0.line, $0.action, "runs") }
+                + Self.standingApprovals(in: file).map { ($0.line, $0.action, "approves in advance") }
+            for (line, action, verb) in named where !declared.contains(action) {
                 let integration = String(action.prefix { $0 != "." })
                 let why = integrations.problems.first { $0.path == "integrations/\(integration).lua" }
                     .map { "its integration is not used: \($0.message)" }
                     ?? "no integration in \(folder) declares it"
-                problems.append(ScriptProblem(file: file, line: line, message: "runs the action \(action), but \(why)"))
+                problems.append(ScriptProblem(file: file, line: line, message: "\(verb) the action \(action), but \(why)"))
             }
         }
         for name in configuration.integrations.keys.sorted()
@@ -190,6 +192,18 @@ public struct ScriptChecker: Sendable {
                 message: "integrations.\(name) configures an integration that \(folder) does not have (\(name).lua)"))
         }
         return problems
+    }
+
+    /// The actions a playbook's `approvals = { "integration.action", ... }` names, with their
+    /// lines: a misspelt one would leave the action it meant waiting for a person at every run.
+    static func standingApprovals(in file: String) -> [(line: Int, action: String)] {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8),
+              let list = text.range(of: #"approvals\s*=\s*\{[^}]*\}"#, options: .regularExpression)
+        else { return [] }
+        let firstLine = text[..<list.lowerBound].filter { $0 == "\n" }.count + 1
+        return text[list].components(separatedBy: "\n").enumerated().flatMap { offset, line in
+            line.matches(of: /["']([A-Za-z0-9_-]+\.[A-Za-z0-9_]+)["']/).map { (firstLine + offset, String($0.1)) }
+        }
     }
 
     /// The `actions.run("integration.action", ...)` calls of a file that name their action as
