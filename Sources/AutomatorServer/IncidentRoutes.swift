@@ -117,7 +117,7 @@ struct IncidentRoutes: Sendable {
         guard let kind = JournalEntry.Kind(rawValue: object["kind"] as? String ?? "note"), kinds.contains(kind) else {
             throw APIError.badRequest("kind must be note or command")
         }
-        let actor = RequestActor.of(request, by: object["by"] as? String)
+        let actor = RequestActor.of(request, by: try RequestActor.by(in: object))
         let entry = JournalEntry(incident: id, actor: actor, kind: kind, text: text)
         do {
             _ = try await service.load(id)
@@ -195,10 +195,10 @@ struct IncidentRoutes: Sendable {
         if let unknown = object.keys.sorted().first(where: { $0 != "answer" && $0 != "by" }) {
             throw APIError.badRequest("unknown field \(JSONText.string(unknown)): a completion takes answer and by")
         }
-        guard object["answer"] == nil || object["answer"] is String, object["by"] == nil || object["by"] is String else {
-            throw APIError.badRequest(#""answer" and "by" are strings"#)
+        guard object["answer"] == nil || object["answer"] is String else {
+            throw APIError.badRequest(#""answer" is a string"#)
         }
-        let actor = RequestActor.of(request, by: object["by"] as? String)
+        let actor = RequestActor.of(request, by: try RequestActor.by(in: object))
         do {
             let task = try await service.ledger.complete(id, answer: object["answer"] as? String ?? "", by: actor)
             return .json(IncidentJSON.forAPI(task))

@@ -291,6 +291,12 @@ struct IncidentServeTests {
         #expect(try await server.call("GET", "/api/v1/incidents/INC-999").status == 404)
         #expect(try await server.call("GET", "/api/v1/incidents/nonsense").status == 400)
         #expect(try await server.call("POST", "/api/v1/tasks/T-42/complete", body: "{}").status == 404)
+        // Who did it is a name: an empty one was journaled as "api:", a number ignored.
+        for (path, body) in [("/api/v1/tasks/T-42/complete", #"{"answer": "yes", "by": ""}"#),
+                             ("/api/v1/incidents/INC-999/journal", #"{"text": "x", "by": 123}"#)] {
+            let refused = try await server.call("POST", path, body: body)
+            #expect(refused.status == 400 && refused.body.contains("names who does it"), "\(path): \(refused.body)")
+        }
         let created = try await server.call("POST", "/api/v1/incidents",
                                             body: #"{"title": "x", "type": "other", "severity": "low"}"#)
         let unknown = try await server.call("POST", "/api/v1/incidents/INC-1/playbook", body: #"{"name": "Nope"}"#)
