@@ -153,8 +153,9 @@ enum IncidentOutput {
             lines.append(("closed", time(closed) + " UTC" + (incident.closeReason.map { ": \($0)" } ?? "")))
         }
         if let sla = incident.sla {
-            let distance = relative(sla.due) { "\($0) ago" }
-            lines.append(("sla", "\(sla.state), due \(time(sla.due)) UTC (\(distance))"
+            // How far the due time is from now says nothing once the incident is closed.
+            let distance = incident.closedAt == nil ? " (" + relative(sla.due) { "\($0) ago" } + ")" : ""
+            lines.append(("sla", "\(sla.state), due \(time(sla.due)) UTC\(distance)"
                 + (sla.breachedAt.map { ", breach handled \(time($0)) UTC" } ?? "")))
         }
         lines += playbookLines(incident)
