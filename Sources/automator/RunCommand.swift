@@ -22,7 +22,8 @@ struct RunCommand: ParsableCommand {
             function gets the incident read from the file (JSON, as POST /api/v1/incidents takes \
             it; - for standard input). The run is durable as under serve, in a temporary store: \
             its journal is printed as it grows, and each task it waits on is asked on the \
-            terminal, or read from standard input, one answer per line.
+            terminal, or read from standard input, one answer per line (so not with \
+            --incident -, whose standard input is the incident: give the incident as a file).
 
             Exit status: 0 when the script finished, 1 when it failed or went over a limit \
             (the error, with file:line and a traceback, goes to standard error), 64 for a usage error.
@@ -43,7 +44,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var access: ModuleOptions
 
     @Option(help: ArgumentHelp("Run the script as a playbook against the incident in this JSON file (- for "
-        + "standard input).", valueName: "file.json"))
+        + "standard input, which then cannot also answer its tasks).", valueName: "file.json"))
     var incident: String?
 
     @Option(help: ArgumentHelp("The scripts folder: its integrations/ for intel.reputation (with --config); with "
