@@ -190,7 +190,8 @@ struct ReplCommand: ParsableCommand {
             case .line(let line) where !session.isContinuing && line.hasPrefix("!"):
                 remember(line)
                 if bot.say(line) { record(line, nil) } else { succeeded = false }
-            case .line(let line) where !session.isContinuing && line.hasPrefix(":"):
+            // `:help`; `::label::` is Lua.
+            case .line(let line) where !session.isContinuing && line.hasPrefix(":") && !line.hasPrefix("::"):
                 remember(line)
                 let (text, found) = session.help(line)
                 print(text)

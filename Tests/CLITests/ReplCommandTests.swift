@@ -109,6 +109,12 @@ struct ReplCommandTests {
         #expect(result.status == 0)
     }
 
+    @Test("A line that starts with a Lua label is Lua, not a :command")
+    func label() throws {
+        let result = try AutomatorProcess.run(["repl"], input: "::start:: answer = 42\nanswer\n")
+        #expect(result.stdout == "42\n" && result.status == 0, "\(result.stdout)\(result.stderr)")
+    }
+
     @Test("An error goes to standard error, the next line still runs, and the exit status is 1")
     func errorThenRecovery() throws {
         let result = try AutomatorProcess.run(["repl"], input: "error('boom')\n'after'\n")
