@@ -17,6 +17,7 @@ struct PlaybookTestCommandTests {
         #expect(result.stdout.contains("✔ a lure the reporter did not expect is purged"), "\(result.stdout)")
         #expect(!result.stdout.contains("✘"), "\(result.stdout)")
         #expect(result.stdout.contains(" 0 failed"), "\(result.stdout)")
+        #expect(!result.stdout.contains("types/"), "the editors' ---@meta files are no tests: \(result.stdout)")
     }
 
     @Test("A broken copy of a playbook fails at the playbook's line, with the test's line that ran it; JUnit says so too")

@@ -29,10 +29,9 @@ public struct ScriptChecker: Sendable {
         self.configurationFile = configurationFile
     }
 
-    /// The Lua files under `paths` (folders searched, `types/` left out: its `---@meta` files
-    /// describe the API for editors and are never run), sorted.
+    /// The Lua files under `paths` (folders searched), sorted.
     public static func files(in paths: [String]) -> [String] {
-        ScriptFiles.find(in: paths) { $0.hasSuffix(".lua") && !$0.hasPrefix("types/") }
+        ScriptFiles.find(in: paths) { $0.hasSuffix(".lua") }
     }
 
     /// The problems of `files`, and of the scripts folder's playbooks and integrations among them.

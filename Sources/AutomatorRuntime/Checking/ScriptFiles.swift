@@ -3,7 +3,8 @@ import Foundation
 /// The Lua files a command works on (`check`, `test`): files as given, folders searched.
 public enum ScriptFiles {
     /// The files among `paths`, and those under its folders whose path (relative to the folder)
-    /// `include` takes; sorted.
+    /// `include` takes, but for a folder's `types/`: its `---@meta` files describe the API for
+    /// editors and are never run (`types/automator_test.lua` is no test file); sorted.
     public static func find(in paths: [String], where include: (String) -> Bool) -> [String] {
         var found: [String] = []
         for path in paths {
@@ -14,7 +15,7 @@ public enum ScriptFiles {
                 continue
             }
             let names = FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? []
-            found += names.filter(include).map { (path as NSString).appendingPathComponent($0) }
+            found += names.filter { !$0.hasPrefix("types/") && include($0) }.map { (path as NSString).appendingPathComponent($0) }
         }
         return found.sorted()
     }
