@@ -208,6 +208,13 @@ struct PlaybookTestCommandTests {
                 "\(result.stdout)")
     }
 
+    @Test("A file that declares no test fails: given by mistake, it would read as tested")
+    func noTest() async throws {
+        let result = try await Self.test(["hi.lua": "print('hi')\n"], arguments: ["test", "hi.lua", "--scripts", "."])
+        #expect(result.status == 1, "\(result.stdout)")
+        #expect(result.stdout.contains("hi.lua declares no test: a test file calls test("), "\(result.stdout)")
+    }
+
     /// Runs `automator test` in a scripts folder made of `files` (path: contents).
     private static func test(_ files: [String: String], arguments: [String] = ["test", "--scripts", "."]) async throws
         -> AutomatorProcess.Result

@@ -32,6 +32,11 @@ public struct PlaybookTestRunner: Sendable {
         do { names = try inWorld(actions) { try $0.run(file: file, source: source, index: 0, limits: limits) } } catch {
             return .init(path: file, problem: Self.message(error))
         }
+        // A file without a test passing would read as tested (`automator test hi.lua`: 0 failed).
+        guard !names.isEmpty else {
+            return .init(path: file, problem: "\(file) declares no test: a test file calls test(\"what it checks\", "
+                + "function() ... end), as in playbooks/phishing_test.lua")
+        }
         var cases: [PlaybookTestReport.Case] = []
         for (index, name) in names.enumerated() {
             let started = Date()
