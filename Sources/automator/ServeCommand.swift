@@ -145,7 +145,10 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = CommandLogging.logger(verbose: verbose)
         var isFolder: ObjCBool = false
         if !FileManager.default.fileExists(atPath: scripts, isDirectory: &isFolder) || !isFolder.boolValue {
-            logger.warning("there is no scripts folder \(scripts): runs by name will not be found (pass --scripts)")
+            logger.warning("""
+                there is no scripts folder \(scripts): no playbook, mapper or chat command will run, and runs by name \
+                will not be found (pass --scripts)
+                """)
         }
         let intel: IntelConfiguration
         let chat: ChatConfiguration
