@@ -37,9 +37,8 @@ struct EvidenceCommand: AsyncParsableCommand {
         return id
     }
 
-    static func line(_ evidence: Evidence) -> String {
+    static func columns(_ evidence: Evidence) -> [String] {
         [evidence.id, evidence.incident.description, "\(evidence.size)", evidence.hashes.sha256, evidence.name]
-            .joined(separator: "  ")
     }
 }
 
@@ -80,8 +79,8 @@ extension EvidenceCommand {
             let id = try incident.map(EvidenceCommand.parseIncident)
             let list = try await folder.evidence { service in try await service.list(of: id) }
             guard !list.isEmpty else { return print("no evidence" + (id.map { " on \($0)" } ?? "")) }
-            print(["ID", "INCIDENT", "BYTES", "SHA256", "NAME"].joined(separator: "  "))
-            for evidence in list { printVisible(EvidenceCommand.line(evidence)) }
+            printVisible(IncidentOutput.table([["ID", "INCIDENT", "BYTES", "SHA256", "NAME"]]
+                + list.map(EvidenceCommand.columns)))
         }
     }
 

@@ -24,7 +24,16 @@ struct EvidenceCommandTests {
         #expect(added.stdout.contains("sha256 \(try await Self.sha256(pcap))"), "\(added.stdout)")
 
         let listed = try await AutomatorProcess.run(["evidence", "list", "INC-1", "--data", data])
-        #expect(listed.stdout.contains("\(id)  INC-1  21  "), "\(listed.stdout)")
+        // In columns, aligned under the header.
+        let rows = listed.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(rows.first == ["ID", "INCIDENT", "BYTES", "SHA256", "NAME"], "\(listed.stdout)")
+        #expect(rows.dropFirst().first?.prefix(3) == [id, "INC-1", "21"], "\(listed.stdout)")
+        let lines = listed.stdout.split(separator: "\n").map(String.init)
+        let header: Int? = lines.first.flatMap { $0.range(of: "INCIDENT") }.map { lines[0].distance(from: lines[0].startIndex, to: $0.lowerBound) }
+        let column: Int? = lines.dropFirst().first.flatMap { line in
+            line.range(of: "INC-1").map { line.distance(from: line.startIndex, to: $0.lowerBound) }
+        }
+        #expect(header != nil && header == column, "aligned: \(listed.stdout)")
         let unknown = try await AutomatorProcess.run(["evidence", "list", "INC-999", "--data", data])
         #expect(unknown.status != 0 && unknown.stderr.contains("there is no incident INC-999"), "\(unknown.stdout)\(unknown.stderr)")
         let copy = folder.url.appendingPathComponent("copy.pcap").path
@@ -133,8 +142,9 @@ struct EvidenceCommandTests {
             == "\((Self.sharedSize >> 20) + 1) \(Self.sharedSize + headers.utf8.count)")
 
         let listed = try await AutomatorProcess.run(["evidence", "list", "INC-1"] + store)
-        #expect(listed.status == 0 && listed.stdout.contains("INC-1  19  ") && listed.stdout.contains("\(id)  INC-1  "),
-                "\(listed.stdout)\(listed.stderr)")
+        let rows = listed.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ").map(String.init) }
+        #expect(listed.status == 0 && rows.contains { $0.dropFirst().prefix(2) == ["INC-1", "19"] }
+            && rows.contains { $0.prefix(2) == [id, "INC-1"] }, "the headers and the image: \(listed.stdout)\(listed.stderr)")
         let copy = workspace.folder.url.appendingPathComponent("copy.img").path
         let (got, getPeak) = try await AutomatorProcess.runMeasuringMemory(["evidence", "get", id, "-o", copy] + store)
         #expect(got.status == 0 && got.stdout.contains("exported  cli"), "\(got.stdout)\(got.stderr)")
