@@ -179,6 +179,26 @@ struct ExecutorTests {
         _ = try await RecordingInbox.eventually { gate.finished.withLock { $0 } ? true : nil }
     }
 
+    @Test("A stop interrupts a run that computes: suspended to resume by replay, not failed, and at once")
+    func stopInterruptsComputing() async throws {
+        let executor = try Self.makeExecutor(timeout: nil)
+        let outcomes = Outcomes()
+        let computing = start(executor, "while true do pcall(function() while true do end end) end", outcomes)
+        try await Task.sleep(for: .milliseconds(100))
+        let started = ContinuousClock.now
+        await withCheckedContinuation { (stopped: CheckedContinuation<Void, Never>) in
+            Thread {
+                executor.shutdown()
+                stopped.resume()
+            }.start()
+        }
+        #expect(ContinuousClock.now - started < .seconds(3), "the stop waited for the run to compute its fill")
+        guard case .suspended = await outcomes.wait(for: 1, seconds: 10)[computing] else {
+            Issue.record("the run must be suspended by the stop, not ended")
+            return
+        }
+    }
+
     @Test("A host wait inside the script's own coroutine suspends the run and comes back")
     func waitInCoroutine() async throws {
         let executor = try Self.makeExecutor()

@@ -93,12 +93,21 @@ public final class Executor: Sendable {
 
     /// Stops taking work and returns when the thread has ended. Runs in flight are suspended,
     /// not ended (`.suspended`: a durable run resumes by replay at the next start), after the
-    /// host calls in flight have answered and been recorded, for at most `stopGrace`.
+    /// host calls in flight have answered and been recorded, for at most `stopGrace`. A run
+    /// computing is interrupted and suspended too: it held the thread until its time limit (a
+    /// `while true do end` kept `automator incident create` 30 s, `serve`'s stop as long).
     public func shutdown() {
         core.interruptions.add(1, ordering: .releasing)
         post(.stop)
-        finished.wait()
+        // Again while the thread runs, should the run stepped next compute too; once stopped, it
+        // steps none, and the kill finds nothing to stop.
+        while finished.wait(timeout: .now() + .milliseconds(20)) == .timedOut {
+            core.sandbox.state.killSwitch.kill(reason: Self.stopReason)
+        }
     }
+
+    /// The error a stop interrupts a computing run with; `Core` suspends the run it ends.
+    static let stopReason = "interrupted: the process is stopping"
 
     private func post(_ message: Message) {
         inbox.post(message)

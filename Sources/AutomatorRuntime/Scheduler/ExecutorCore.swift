@@ -265,6 +265,7 @@ extension Executor {
                 slice.begin(active.id, ticket: ticket)
                 if let reason = active.killReason { killSwitch.kill(ticket: ticket, reason: reason) }
                 let outcome: RunOutcome?
+                var stopped = false
                 do {
                     switch try active.run.resume(with: answer) {
                     case .finished:
@@ -274,11 +275,16 @@ extension Executor {
                         active.wait += 1
                         waiting(on: wait, active, post: post)
                     }
+                } catch let error as LuaError where error.message.hasSuffix(Executor.stopReason) {
+                    // Interrupted by `Executor.shutdown`: it resumes by replay, as the waiting ones do.
+                    outcome = nil
+                    stopped = true
                 } catch {
                     outcome = finished(active, .failed(error))
                 }
                 slice.end()
                 killSwitch.end()
+                if stopped { suspend(active, .stopping) }
                 if let outcome {
                     runs[active.id] = nil
                     active.completion(outcome)
