@@ -165,18 +165,23 @@ struct ExecutorTests {
         let id = start(executor, "gated.wait()", outcomes)
         while gate.waiting.withLock({ $0 == nil }) { try await Task.sleep(for: .milliseconds(5)) }
         // The stop waits for the call (up to its grace), then suspends the run and ends the thread.
-        await withCheckedContinuation { (stopped: CheckedContinuation<Void, Never>) in
-            Thread {
-                executor.shutdown()
-                stopped.resume()
-            }.start()
-        }
+        await Self.stop(executor)
         guard case .suspended = await outcomes.wait(for: 1)[id] else {
             Issue.record("the run must be suspended by the stop")
             return
         }
         gate.waiting.withLock { $0.take() }?.resume()
         _ = try await RecordingInbox.eventually { gate.finished.withLock { $0 } ? true : nil }
+    }
+
+    /// Stops `executor` from a thread of its own: `shutdown` blocks until the executor's ends.
+    private static func stop(_ executor: Executor) async {
+        await withCheckedContinuation { (stopped: CheckedContinuation<Void, Never>) in
+            Thread {
+                executor.shutdown()
+                stopped.resume()
+            }.start()
+        }
     }
 
     @Test("A stop interrupts a run that computes: suspended to resume by replay, not failed, and at once")
@@ -186,12 +191,7 @@ struct ExecutorTests {
         let computing = start(executor, "while true do pcall(function() while true do end end) end", outcomes)
         try await Task.sleep(for: .milliseconds(100))
         let started = ContinuousClock.now
-        await withCheckedContinuation { (stopped: CheckedContinuation<Void, Never>) in
-            Thread {
-                executor.shutdown()
-                stopped.resume()
-            }.start()
-        }
+        await Self.stop(executor)
         #expect(ContinuousClock.now - started < .seconds(3), "the stop waited for the run to compute its fill")
         guard case .suspended = await outcomes.wait(for: 1, seconds: 10)[computing] else {
             Issue.record("the run must be suspended by the stop, not ended")
