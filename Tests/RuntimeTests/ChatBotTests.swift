@@ -246,6 +246,8 @@ struct ChatBotTests {
         try await bot.store.write(.createTask(IncidentTask(id: TaskID(1), incident: past, runID: nil, title: "Reimage")))
         let closed = await bot.say("!incident close \(past) contained", in: ChatChannel(id: "C2", name: "ir"))
         #expect(closed.first?.text == "Closed \(past): contained (1 open task cancelled)", "\(closed.map(\.text))")
+        let again = await bot.say("!incident close \(past) twice", in: ChatChannel(id: "C2", name: "ir"))
+        #expect(again.first?.text == "\(past) is closed already (contained).", "\(again.map(\.text))")
 
         let opened = await bot.say("!incident new Phishing wave", in: Self.soc)
         #expect(opened.first?.text == "Opened INC-2: Phishing wave. This channel is its war room.")

@@ -45,6 +45,10 @@ return command {
       if not id or text == "" then return msg:reply("Usage: !incident close [INC-12] REASON") end
       local inc = incidents.get(id)
       if not inc then return msg:reply("There is no incident " .. id) end
+      -- Closed again, its close time would move, and with it its time to resolve in reports.
+      if inc.status == "closed" then
+        return msg:reply(("%s is closed already (%s)."):format(id, inc.close_reason or "no reason given"))
+      end
       -- Closing cancels the open tasks (and stops the playbook): say so, for whoever owned them.
       local open = #incidents.tasks(id, "open")
       inc:close{ reason = text }
