@@ -67,6 +67,9 @@ struct SlackSignatureTests {
                             secret: example.secret, now: now) == .missingHeaders)
         #expect(Self.verify(example.body, timestamp: nil, signature: example.signature,
                             secret: example.secret, now: now) == .missingHeaders)
+        // Signed with an empty key, as anyone can when the secret is empty.
+        let forged = SlackSignature.compute(body: Array(example.body.utf8), timestamp: example.timestamp, secret: "")
+        #expect(Self.verify(example.body, timestamp: example.timestamp, signature: forged, secret: "", now: now) == .mismatch)
     }
 
     @Test("A timestamp more than 5 minutes from now is refused, before or after; within, accepted")

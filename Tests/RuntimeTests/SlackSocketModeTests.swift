@@ -136,5 +136,12 @@ struct SlackSocketModeTests {
         do { _ = try read("    bot_token: xoxb-1\n") } catch {
             #expect("\(error)".contains("give signing_secret"), "\(error)")
         }
+        // A variable set to "" would let anyone sign events, commands and clicks.
+        for secret in ["\"\"", "short"] {
+            let refused = #expect(throws: ConfigurationError.self) { try read("    bot_token: xoxb-1\n    signing_secret: \(secret)\n") }
+            #expect("\(refused.map { "\($0)" } ?? "")".contains("a shorter one lets anyone sign requests"), "\(secret)")
+        }
+        #expect(try read("    bot_token: xoxb-1\n    signing_secret: 8f742231b10e8888abcd99yyyzzz85a5\n")?.slack?.signingSecret
+            == "8f742231b10e8888abcd99yyyzzz85a5")
     }
 }

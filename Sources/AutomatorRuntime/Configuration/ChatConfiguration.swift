@@ -31,6 +31,9 @@ public struct ChatConfiguration: Sendable {
 
     public init() {}
 
+    /// Slack's are 32 characters; an empty or short one is a mistake (an unset variable's "").
+    static let shortestSigningSecret = 16
+
     /// Reads the `chat` section of `path` (the other sections are `IntelConfiguration`'s).
     ///
     /// - Throws: `ConfigurationError` naming the file, the line and the key.
@@ -60,7 +63,13 @@ public struct ChatConfiguration: Sendable {
             }
             var settings = SlackConfiguration(
                 signingSecret: try fields["signing_secret"].map { node throws(ConfigurationError) in
-                    try reader.string(node, key: "chat.slack.signing_secret")
+                    let secret = try reader.string(node, key: "chat.slack.signing_secret")
+                    // Anyone can sign with an empty key (a variable set to ""): forged events, commands, clicks.
+                    guard secret.count >= Self.shortestSigningSecret else {
+                        throw reader.error(node, "chat.slack.signing_secret", "Slack's signing secret expected (Basic "
+                            + "Information, App Credentials: 32 characters); a shorter one lets anyone sign requests")
+                    }
+                    return secret
                 },
                 botToken: try reader.string(fields["bot_token"], key: "chat.slack.bot_token"),
                 appToken: try fields["app_token"].map { node throws(ConfigurationError) in

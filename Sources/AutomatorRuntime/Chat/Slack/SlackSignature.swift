@@ -28,6 +28,8 @@ enum SlackSignature {
         throws(Refusal)
     {
         guard let timestamp, let signature else { throw .missingHeaders }
+        // With no secret anyone could sign; the configuration refuses one, this never accepts it.
+        guard !secret.isEmpty else { throw .mismatch }
         guard let seconds = Int64(timestamp), abs(now.timeIntervalSince1970 - TimeInterval(seconds)) <= tolerance
         else { throw .staleTimestamp }
         guard equalInConstantTime(Array(signature.utf8), Array(compute(body: body, timestamp: timestamp, secret: secret).utf8))
