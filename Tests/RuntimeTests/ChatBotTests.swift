@@ -138,6 +138,11 @@ struct ChatBotTests {
         let upload = ChatFile(id: "F1", name: "invoice.bin", url: "https://files/malware.bin")
         let checked = await bot.say("", in: Self.soc, files: [upload])
         #expect(checked.first?.text.contains("invoice.bin") == true && checked.first?.text.contains("dropper") == true)
+        // A file that cannot be checked costs the message nothing else, and is said.
+        let gone = ChatFile(id: "F9", name: "gone.bin", url: "https://files/gone.bin")
+        let partly = await bot.say("from 203.0.113.45", in: Self.soc, files: [gone]).first?.text ?? ""
+        #expect(partly.contains("203.0.113.45") && partly.contains("⚠️ gone.bin was not checked: ")
+            && !partly.contains("findings.lua"), "\(partly)")
 
         // After a restart the bot remembers.
         await bot.stop()

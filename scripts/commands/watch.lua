@@ -35,8 +35,15 @@ return watch {
       end
     end
     for _, file in ipairs(msg.files) do
-      local line, verdict = findings.file(msg, file)
-      report(line, verdict)
+      -- A file that cannot be checked (too large, not Slack's) must not cost the message's other
+      -- findings, nor pass for clean: say so, in a quiet channel too.
+      local ok, line, verdict = pcall(findings.file, msg, file)
+      if ok then
+        report(line, verdict)
+      else
+        local reason = tostring(line):gsub("^.-:%d+: ", ""):gsub("^chat%.check: ", "")
+        lines[#lines + 1] = ("⚠️ %s was not checked: %s"):format(file.name, reason)
+      end
     end
 
     -- Said in a quiet channel too: there, no answer reads as "nothing bad in it".
