@@ -48,7 +48,7 @@ struct StoreCommandTests {
 
         let unreachable = try await AutomatorProcess.run(["migrate", "--store", "postgres://bob@127.0.0.1:1/db?sslmode=disable"])
         #expect(unreachable.status == 1)
-        #expect(unreachable.stderr.contains("could not connect to PostgreSQL at postgres://bob@127.0.0.1:1/db "
+        #expect(unreachable.stderr.contains("could not connect to PostgreSQL at postgres://bob@127.0.0.1:1/db?sslmode=disable "
             + "(127.0.0.1:1: Connection refused): check that the server runs"), "the system's words, not SwiftNIO's: \(unreachable.stderr)")
     }
 }

@@ -9,6 +9,10 @@ struct PostgresLocationTests {
         let full = try PostgresLocation(url: "postgres://soc@db.example:6432/automator?sslmode=verify-full")
         #expect(full.user == "soc" && full.host == "db.example" && full.port == 6432 && full.database == "automator")
         #expect(full.tls == .verifyFull)
+        // Shown as it connects: a pasted address keeps its TLS.
+        #expect(full.description == "postgres://soc@db.example:6432/automator?sslmode=verify-full")
+        let rooted = try PostgresLocation(url: "postgres://soc@db/a?sslmode=verify-ca&sslrootcert=/etc/ca.pem")
+        #expect(try PostgresLocation(url: rooted.description) == rooted)
         let short = try PostgresLocation(url: "postgresql://soc@db.example")
         #expect(short.port == 5432 && short.database == "soc" && short.tls == .prefer)
         let socket = try PostgresLocation(url: "postgres://soc@/automator?host=/run/postgresql")

@@ -80,10 +80,15 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The address without a password, as logs and errors show it.
+    /// With its parameters, so that an address shown (the next step `store copy` prints, a
+    /// moved folder's error) connects as the one given: without its `sslmode`, a pasted
+    /// `verify-full` address would connect with `prefer`, unverified.
     public var description: String {
-        var text = "postgres://\(user)@\(host):\(port)/\(database)"
-        if let socketFolder { text += "?host=\(socketFolder)" }
-        return text
+        var parameters: [String] = []
+        if let socketFolder { parameters.append("host=\(socketFolder)") }
+        if tls != .prefer { parameters.append("sslmode=\(tls.rawValue)") }
+        if let rootCertificate { parameters.append("sslrootcert=\(rootCertificate)") }
+        return "postgres://\(user)@\(host):\(port)/\(database)" + (parameters.isEmpty ? "" : "?" + parameters.joined(separator: "&"))
     }
 
     /// The pool's settings, with the password found for this location.
