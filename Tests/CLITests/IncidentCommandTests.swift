@@ -140,6 +140,31 @@ struct IncidentCommandTests {
             && created.stderr.contains("fix the playbook, then automator incident retry INC-1"), "\(created.stderr)")
     }
 
+    @Test("Killing a playbook's run cancels the tasks it asked: an answer would resume nothing")
+    func killedRunCancelsItsTasks() async throws {
+        let folder = try Self.workspace()
+        let data = folder.url.appendingPathComponent("data")
+        let server = try await ServerProcess.start(data: data, scripts: folder.url.appendingPathComponent("scripts"))
+        func automator(_ arguments: [String]) async throws -> AutomatorProcess.Result {
+            try await AutomatorProcess.run(arguments + ["--data", data.path], in: folder.url,
+                                           environment: ["AUTOMATOR_API_TOKEN": server.token])
+        }
+        let created = try await automator(["incident", "create", "--title", "Asked", "--type", "question", "--severity", "low"])
+        let run = try #require(created.stdout.firstMatch(of: /run (run-[0-9a-z-]+)/)?.1, "\(created.stdout)")
+        _ = try await server.waitForIncident("INC-1") { ($0["tasks"] as? [Any])?.count == 1 }
+
+        let kill = try await automator(["runs", "kill", String(run)])
+        #expect(kill.status == 0, "\(kill.stderr)")
+        // The reason as given, not where the run happened to be (host code) with a traceback.
+        #expect(kill.stdout.contains("error     killed on request\n") && !kill.stdout.contains("[host]"), "\(kill.stdout)")
+        let answered = try await automator(["task", "done", "T-1", "--answer", "yes"])
+        #expect(answered.status == 1 && answered.stderr.contains("task T-1 was cancelled: the run that asked it was killed"),
+                "\(answered.stdout)\(answered.stderr)")
+        let shown = try await automator(["incident", "show", "INC-1"])
+        #expect(shown.stdout.contains("T-1 Yes or no?: cancelled, its run was killed"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("run \(run) killed: killed on request\n"), "\(shown.stdout)")
+    }
+
     @Test("Through the server that holds the folder: the task done on the command line resumes the run at once")
     func throughTheServer() async throws {
         let folder = try Self.workspace()

@@ -56,7 +56,7 @@ extension IncidentChange {
         if closing { text = "closed: \(closeReason ?? "")" + (text == "status=closed" ? "" : " (\(text))") }
         let entry = JournalEntry(incident: id, at: at, actor: actor, kind: closing ? .closed : .update, text: text)
         var writes: [StoreWrite] = [.updateIncident(self), .appendJournal([entry])]
-        if closing { writes.append(.cancelOpenTasks(id, by: actor, at: at)) }
+        if closing { writes.append(.cancelOpenTasks(.incidentClosed(id), by: actor, at: at)) }
         return .all(writes)
     }
 }
