@@ -123,7 +123,7 @@ struct IncidentCommandTests {
         #expect(missing.stderr.contains("there is no incident INC-9"), "\(missing.stderr)")
     }
 
-    @Test("A playbook that fails at once is said, with what to do, not only \"created\"")
+    @Test("A playbook that fails at once is said, with what to do, not only \"created\" or \"running\"; a deleted one is not retried")
     func failingPlaybook() async throws {
         let folder = try Self.workspace()
         try folder.write("scripts/playbooks/fails.lua", """
@@ -138,6 +138,18 @@ struct IncidentCommandTests {
         #expect(created.status == 0 && created.stdout.hasPrefix(#"INC-1 created (playbook "Fails", run run-"#), "\(created.stdout)")
         #expect(created.stderr.contains("failed: playbooks/fails.lua:3: no such field: inc.fields.sender")
             && created.stderr.contains("fix the playbook, then automator incident retry INC-1"), "\(created.stderr)")
+
+        // Retried unfixed, it fails again at once: said as for create, not only "running".
+        let retried = try await AutomatorProcess.run(["incident", "retry", "INC-1", "--data", "data", "--scripts", "scripts"],
+                                                     in: folder.url)
+        #expect(retried.stderr.contains("failed: playbooks/fails.lua:3: no such field: inc.fields.sender")
+            && retried.stderr.contains("fix the playbook, then automator incident retry INC-1"), "\(retried.stdout)\(retried.stderr)")
+        // Deleted, it is not run again from the run's stored copy.
+        try FileManager.default.removeItem(at: folder.url.appendingPathComponent("scripts/playbooks/fails.lua"))
+        let deleted = try await AutomatorProcess.run(["incident", "retry", "INC-1", "--data", "data", "--scripts", "scripts"],
+                                                     in: folder.url)
+        #expect(deleted.status == 1 && deleted.stderr.contains("the playbook Fails is no longer in the scripts folder "
+            + "(playbooks/fails.lua): restore it, or start another with automator playbook run"), "\(deleted.stderr)")
     }
 
     @Test("Killing a playbook's run cancels the tasks it asked: an answer would resume nothing")
