@@ -343,6 +343,9 @@ extension IncidentCommand {
         func validate() throws {
             try options.requireDataFolder()
             if owner != nil, noOwner { throw ValidationError("give --owner or --no-owner, not both") }
+            if owner?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+                throw ValidationError("--owner needs a name, such as --owner alice; --no-owner leaves it to nobody")
+            }
             if status?.lowercased() == "closed" {
                 throw ValidationError("to close an incident: automator incident close \(incident.id) --reason TEXT")
             }
@@ -378,7 +381,12 @@ extension IncidentCommand {
         @Option(help: ArgumentHelp("Why it is closed.", valueName: "text")) var reason: String
         @Flag(help: "Print the API's JSON: the incident.") var json = false
 
-        func validate() throws { try options.requireDataFolder() }
+        func validate() throws {
+            try options.requireDataFolder()
+            if reason.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw ValidationError(#"--reason needs a reason, such as --reason "false positive: a test mail""#)
+            }
+        }
 
         func run() async throws {
             var change = JSONText.Object()

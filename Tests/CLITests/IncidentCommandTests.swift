@@ -114,6 +114,13 @@ struct IncidentCommandTests {
         #expect(nothing.status == 1 && nothing.stderr.contains("nothing to change"), "\(nothing.stderr)")
         let wrongWay = try await automator(["incident", "update", "INC-2", "--status", "closed"])
         #expect(wrongWay.status == 64 && wrongWay.stderr.contains("automator incident close INC-2 --reason"))
+        // Empty values are usage errors in the CLI's words, not the API's JSON example.
+        let noReason = try await automator(["incident", "close", "INC-2", "--reason", ""])
+        #expect(noReason.status == 64 && noReason.stderr.contains(#"--reason needs a reason, such as --reason "false positive"#)
+            && !noReason.stderr.contains("{"), "\(noReason.stderr)")
+        let noOwner = try await automator(["incident", "update", "INC-2", "--owner", ""])
+        #expect(noOwner.status == 64 && noOwner.stderr.contains("--owner needs a name") && !noOwner.stderr.contains("{"),
+                "\(noOwner.stderr)")
 
         let usage = try await automator(["incident", "show", "42x"])
         #expect(usage.status == 64)
