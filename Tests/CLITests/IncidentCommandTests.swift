@@ -121,6 +121,11 @@ struct IncidentCommandTests {
         let noOwner = try await automator(["incident", "update", "INC-2", "--owner", ""])
         #expect(noOwner.status == 64 && noOwner.stderr.contains("--owner needs a name") && !noOwner.stderr.contains("{"),
                 "\(noOwner.stderr)")
+        // Severity and status in any case: what creates or changes an incident also finds it; stored lowercase.
+        let upper = try await automator(["incident", "update", "INC-2", "--severity", "HIGH", "--status", "Pending"])
+        #expect(upper.stdout == "INC-2 pending, owner -, high, labels vip\n", "\(upper.stdout)\(upper.stderr)")
+        let found = try await automator(["incident", "list", "--severity", "HIGH", "--status", "PENDING,new"])
+        #expect(found.status == 0 && found.stdout.contains("INC-2"), "\(found.stdout)\(found.stderr)")
 
         let usage = try await automator(["incident", "show", "42x"])
         #expect(usage.status == 64)
@@ -229,6 +234,10 @@ struct IncidentCommandTests {
                     "\(body): \(refused.body)")
         }
         #expect(try await server.call("PATCH", "/api/v1/incidents/INC-9", body: #"{"owner": "x"}"#).status == 404)
+        // The API's filters read severity and status as its changes do, in any case.
+        let filtered = try await server.call("GET", "/api/v1/incidents?severity=HIGH&status=Closed")
+        #expect(filtered.status == 200 && filtered.body.contains(#""id":"INC-2""#) && !filtered.body.contains(#""id":"INC-1""#),
+                "\(filtered.body)")
         let entries = try await server.call("GET", "/api/v1/incidents/INC-2/journal").json["journal"] as? [[String: Any]] ?? []
         // The person at the terminal is cli:dana, as with no server (one name in the audit); an API client is api:.
         #expect(entries.first?["actor"] as? String == "cli:dana", "the creation: \(entries)")

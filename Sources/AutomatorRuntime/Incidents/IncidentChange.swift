@@ -98,14 +98,14 @@ extension IncidentChange {
             owner = .some(name)
         }
         if let name = try text("severity") {
-            guard let severity = Incident.Severity(rawValue: name.lowercased()) else {
-                throw .invalid("severity", "one of " + Incident.Severity.allCases.map(\.rawValue).joined(separator: ", "))
+            guard let severity = Incident.Severity(named: name) else {
+                throw .invalid("severity", "one of \(Incident.Severity.names)")
             }
             self.severity = severity
         }
         if let name = try text("status") {
-            guard let status = Incident.Status(rawValue: name.lowercased()) else {
-                throw .invalid("status", "one of " + Incident.Status.allCases.map(\.rawValue).joined(separator: ", "))
+            guard let status = Incident.Status(named: name) else {
+                throw .invalid("status", "one of \(Incident.Status.names)")
             }
             self.status = status
         }
