@@ -246,13 +246,12 @@ struct IncidentRoutes: Sendable {
     }
 
     /// `a,b` as values of `Value`, naming the unknown one with the known ones.
-    private static func list<Value: RawRepresentable & CaseIterable>(_ text: String?, of type: Value.Type, _ name: String)
-        throws(APIError) -> [Value]? where Value.RawValue == String
+    private static func list<Value: CaseInsensitiveName>(_ text: String?, of type: Value.Type, _ name: String)
+        throws(APIError) -> [Value]?
     {
         try text?.split(separator: ",").map { item throws(APIError) in
-            guard let value = Value(rawValue: String(item)) else {
-                throw .badRequest("unknown \(name) \(JSONText.string(String(item))): use "
-                    + Value.allCases.map(\.rawValue).joined(separator: ", "))
+            guard let value = Value(named: item) else {
+                throw .badRequest("unknown \(name) \(JSONText.string(String(item))): use \(Value.names)")
             }
             return value
         }

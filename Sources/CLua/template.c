@@ -38,6 +38,14 @@ int au_load_template(lua_State *L, const char *source, size_t length, const char
         // The factory itself reaches no globals: only the closures it makes get an _ENV.
         lua_pushnil(L);
         lua_setupvalue(L, -2, 1);
+    } else if (status == LUA_ERRSYNTAX) {
+        // The error as the source alone gives it: at its end, the factory's closing `end` would
+        // be blamed, a line past the file ("near 'end'" where Lua says "near <eof>"). Only on
+        // failure, so a script that compiles is still compiled once.
+        if (luaL_loadbufferx(L, source, length, chunkname, "t") == LUA_ERRSYNTAX)
+            lua_replace(L, -2);
+        else
+            lua_pop(L, 1);
     }
     return status;
 }

@@ -77,14 +77,7 @@ enum IncidentBackend {
             do { created = try await service.create(try IncidentDraft(json: Array(draft.utf8)), by: Self.actor) } catch {
                 throw CommandFailure("\(error)")
             }
-            if let run = created.run {
-                let settled = await Self.settle(run, in: service.runs)
-                // "created" alone would read as handled while its playbook failed at its first step.
-                if settled.status == .failed || settled.status == .diverged {
-                    Self.note("the playbook run \(settled.id) \(settled.status.rawValue): \(settled.error ?? "no reason given"); "
-                        + "fix the playbook, then automator incident retry \(created.incident.id)")
-                }
-            }
+            if let run = created.run { _ = await Self.settle(run, of: created.incident.id, in: service.runs) }
             return IncidentJSON.ingested(created)
         }
     }
@@ -164,7 +157,7 @@ enum IncidentBackend {
             Self.warnIfMissing(scripts)
             do {
                 let run = try await service.retry(id, by: Self.actor)
-                return RunJSON.object(await Self.settle(run, in: service.runs))
+                return RunJSON.object(await Self.settle(run, of: id, in: service.runs))
             } catch {
                 throw CommandFailure("\(error)")
             }
@@ -232,7 +225,7 @@ enum IncidentBackend {
             Self.warnIfMissing(scripts)
             do {
                 let run = try await service.runPlaybook(name, on: id, by: Self.actor)
-                return RunJSON.object(await Self.settle(run, in: service.runs))
+                return RunJSON.object(await Self.settle(run, of: id, in: service.runs))
             } catch {
                 throw CommandFailure("\(error)")
             }
@@ -245,7 +238,9 @@ enum IncidentBackend {
     /// task it waits on) is done when the command ends: returns the run once it has ended, or
     /// has recorded no host call for `quiet` (it waits on a person, a timer, a slow lookup), or
     /// after `patience`. Stopping it then is safe: its host calls in flight are recorded first.
-    private static func settle(_ run: RunRecord, in runs: RunService) async -> RunRecord {
+    /// A run that failed already is noted, with what to do: "created" or "running" alone would
+    /// read as handled while the playbook failed at its first step.
+    private static func settle(_ run: RunRecord, of incident: IncidentID, in runs: RunService) async -> RunRecord {
         let quiet = Duration.milliseconds(400)
         let patience = Duration.seconds(10)
         let deadline = ContinuousClock.now + patience
@@ -258,6 +253,10 @@ enum IncidentBackend {
             guard !stored.status.isFinished, let count = try? await runs.store.hostCalls(of: run.id).count, count != calls
             else { break }
             calls = count
+        }
+        if latest.status == .failed || latest.status == .diverged {
+            note("the playbook run \(latest.id) \(latest.status.rawValue): \(latest.error ?? "no reason given"); "
+                + "fix the playbook, then automator incident retry \(incident)")
         }
         return latest
     }

@@ -121,7 +121,7 @@ extension IncidentCommand {
         @Flag(help: "Print the API's JSON answer: {\"id\", \"deduplicated\", \"playbook\", \"run\", \"incident\"}.")
         var printJSON = false
 
-        private static let severities = Incident.Severity.allCases.map(\.rawValue).joined(separator: ", ")
+        private static let severities = Incident.Severity.names
 
         func validate() throws {
             if let json {
@@ -137,7 +137,7 @@ extension IncidentCommand {
             guard title != nil, type != nil, let severity else {
                 throw ValidationError("give --title, --type and --severity, or --json FILE with the incident")
             }
-            guard Incident.Severity(rawValue: severity.lowercased()) != nil else {
+            guard Incident.Severity(named: severity) != nil else {
                 throw ValidationError("--severity must be one of \(Self.severities), not '\(severity)'")
             }
             var keys: Set<String> = []
@@ -241,15 +241,15 @@ extension IncidentCommand {
         @Flag(help: "Print the API's JSON: {\"incidents\": [...]}.")
         var json = false
 
-        private static let statuses = Incident.Status.allCases.map(\.rawValue).joined(separator: ", ")
-        private static let severities = Incident.Severity.allCases.map(\.rawValue).joined(separator: ", ")
+        private static let statuses = Incident.Status.names
+        private static let severities = Incident.Severity.names
 
         func validate() throws {
             try options.requireDataFolder()
-            for name in status?.split(separator: ",") ?? [] where Incident.Status(rawValue: String(name)) == nil {
+            for name in status?.split(separator: ",") ?? [] where Incident.Status(named: name) == nil {
                 throw ValidationError("--status takes \(Self.statuses), comma-separated, not '\(name)'")
             }
-            for name in severity?.split(separator: ",") ?? [] where Incident.Severity(rawValue: String(name)) == nil {
+            for name in severity?.split(separator: ",") ?? [] where Incident.Severity(named: name) == nil {
                 throw ValidationError("--severity takes \(Self.severities), comma-separated, not '\(name)'")
             }
             guard (1...1000).contains(limit) else {
@@ -259,9 +259,9 @@ extension IncidentCommand {
 
         func run() async throws {
             let query = IncidentQuery(
-                statuses: status?.split(separator: ",").compactMap { Incident.Status(rawValue: String($0)) },
+                statuses: status?.split(separator: ",").compactMap { Incident.Status(named: $0) },
                 type: type,
-                severities: severity?.split(separator: ",").compactMap { Incident.Severity(rawValue: String($0)) },
+                severities: severity?.split(separator: ",").compactMap { Incident.Severity(named: $0) },
                 owner: owner, text: text, indicator: indicator.map(IncidentIndicators.normalized), limit: limit)
             let text = try await IncidentBackend.perform(options) { backend throws(CommandFailure) in
                 try await backend.incidents(query)
@@ -343,6 +343,9 @@ extension IncidentCommand {
         func validate() throws {
             try options.requireDataFolder()
             if owner != nil, noOwner { throw ValidationError("give --owner or --no-owner, not both") }
+            if owner?.trimmingCharacters(in: .whitespaces).isEmpty == true {
+                throw ValidationError("--owner needs a name, such as --owner alice; --no-owner leaves it to nobody")
+            }
             if status?.lowercased() == "closed" {
                 throw ValidationError("to close an incident: automator incident close \(incident.id) --reason TEXT")
             }
@@ -378,7 +381,12 @@ extension IncidentCommand {
         @Option(help: ArgumentHelp("Why it is closed.", valueName: "text")) var reason: String
         @Flag(help: "Print the API's JSON: the incident.") var json = false
 
-        func validate() throws { try options.requireDataFolder() }
+        func validate() throws {
+            try options.requireDataFolder()
+            if reason.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw ValidationError(#"--reason needs a reason, such as --reason "false positive: a test mail""#)
+            }
+        }
 
         func run() async throws {
             var change = JSONText.Object()

@@ -115,7 +115,9 @@ extension RunsCommand {
         static let configuration = CommandConfiguration(
             abstract: "Stop a run; shows it as it ended (killed).",
             discussion: """
-                A run that has already ended cannot be stopped: that fails with exit status 1.
+                The open tasks the run created are cancelled, each journaled on its incident: \
+                nothing would take their answers. A run that has already ended cannot be stopped: \
+                that fails with exit status 1.
 
                 Examples:
                   automator runs kill run-0192c3e4a5b6f7a8b9c0d1e2f3a4

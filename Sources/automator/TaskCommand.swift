@@ -84,7 +84,8 @@ extension TaskCommand {
             discussion: """
                 A task with choices takes one of them as its answer (automator task list shows \
                 them); one without takes any text, or none. The journal says who answered: \
-                --by, else $USER.
+                --by, else $USER. A task cancelled (its incident closed, its run killed) takes \
+                no answer: that fails with exit status 1.
 
                 Examples:
                   automator task done T-7 --answer phishing

@@ -52,6 +52,12 @@ struct EvidenceCommandTests {
         let refused = try await AutomatorProcess.run(["evidence", "get", id, "-o", cases, "--data", data])
         #expect(refused.status != 0 && refused.stderr.contains("it is a folder: give a file name"), "\(refused.stderr)")
         #expect(try String(contentsOfFile: cases + "/keep.txt", encoding: .utf8) == "notes")
+        // A folder given where a file is read is named as such, not as a Cocoa error number.
+        let folderAdded = try await AutomatorProcess.run(["evidence", "add", "INC-1", cases, "--data", data])
+        #expect(folderAdded.status == 1 && folderAdded.stderr.contains("\(cases) is a folder: give a file"), "\(folderAdded.stderr)")
+        let folderVerified = try await AutomatorProcess.run(["evidence", "verify", cases])
+        #expect(folderVerified.status == 1 && folderVerified.stdout.contains("\(cases) is a folder: give a file"),
+                "\(folderVerified.stdout)")
 
         let bundle = folder.url.appendingPathComponent("INC-1.zip").path
         #expect(try await AutomatorProcess.run(["evidence", "export", "INC-1", bundle, "--data", data]).status == 0)
@@ -60,6 +66,10 @@ struct EvidenceCommandTests {
         #expect(unzip.stdout == "None\n", "every CRC checks out for other tools: \(unzip.stdout)\(unzip.stderr)")
         let verified = try await AutomatorProcess.run(["evidence", "verify", bundle])
         #expect(verified.status == 0 && verified.stdout.contains("verified: 1 evidence file"), "\(verified.stdout)")
+        // A bundle is never written over; the error says what to do.
+        let again = try await AutomatorProcess.run(["evidence", "export", "INC-1", bundle, "--data", data])
+        #expect(again.status == 1 && again.stderr.contains("\(bundle) exists already: choose another name, or remove it first"),
+                "\(again.stderr)")
 
         // Python's zipfile repacks the bundle with one byte of the capture changed.
         let tampered = folder.url.appendingPathComponent("tampered.zip").path

@@ -114,6 +114,18 @@ struct IncidentCommandTests {
         #expect(nothing.status == 1 && nothing.stderr.contains("nothing to change"), "\(nothing.stderr)")
         let wrongWay = try await automator(["incident", "update", "INC-2", "--status", "closed"])
         #expect(wrongWay.status == 64 && wrongWay.stderr.contains("automator incident close INC-2 --reason"))
+        // Empty values are usage errors in the CLI's words, not the API's JSON example.
+        let noReason = try await automator(["incident", "close", "INC-2", "--reason", ""])
+        #expect(noReason.status == 64 && noReason.stderr.contains(#"--reason needs a reason, such as --reason "false positive"#)
+            && !noReason.stderr.contains("{"), "\(noReason.stderr)")
+        let noOwner = try await automator(["incident", "update", "INC-2", "--owner", ""])
+        #expect(noOwner.status == 64 && noOwner.stderr.contains("--owner needs a name") && !noOwner.stderr.contains("{"),
+                "\(noOwner.stderr)")
+        // Severity and status in any case: what creates or changes an incident also finds it; stored lowercase.
+        let upper = try await automator(["incident", "update", "INC-2", "--severity", "HIGH", "--status", "Pending"])
+        #expect(upper.stdout == "INC-2 pending, owner -, high, labels vip\n", "\(upper.stdout)\(upper.stderr)")
+        let found = try await automator(["incident", "list", "--severity", "HIGH", "--status", "PENDING,new"])
+        #expect(found.status == 0 && found.stdout.contains("INC-2"), "\(found.stdout)\(found.stderr)")
 
         let usage = try await automator(["incident", "show", "42x"])
         #expect(usage.status == 64)
@@ -123,7 +135,7 @@ struct IncidentCommandTests {
         #expect(missing.stderr.contains("there is no incident INC-9"), "\(missing.stderr)")
     }
 
-    @Test("A playbook that fails at once is said, with what to do, not only \"created\"")
+    @Test("A playbook that fails at once is said, with what to do, not only \"created\" or \"running\"; a deleted one is not retried")
     func failingPlaybook() async throws {
         let folder = try Self.workspace()
         try folder.write("scripts/playbooks/fails.lua", """
@@ -138,6 +150,43 @@ struct IncidentCommandTests {
         #expect(created.status == 0 && created.stdout.hasPrefix(#"INC-1 created (playbook "Fails", run run-"#), "\(created.stdout)")
         #expect(created.stderr.contains("failed: playbooks/fails.lua:3: no such field: inc.fields.sender")
             && created.stderr.contains("fix the playbook, then automator incident retry INC-1"), "\(created.stderr)")
+
+        // Retried unfixed, it fails again at once: said as for create, not only "running".
+        let retried = try await AutomatorProcess.run(["incident", "retry", "INC-1", "--data", "data", "--scripts", "scripts"],
+                                                     in: folder.url)
+        #expect(retried.stderr.contains("failed: playbooks/fails.lua:3: no such field: inc.fields.sender")
+            && retried.stderr.contains("fix the playbook, then automator incident retry INC-1"), "\(retried.stdout)\(retried.stderr)")
+        // Deleted, it is not run again from the run's stored copy.
+        try FileManager.default.removeItem(at: folder.url.appendingPathComponent("scripts/playbooks/fails.lua"))
+        let deleted = try await AutomatorProcess.run(["incident", "retry", "INC-1", "--data", "data", "--scripts", "scripts"],
+                                                     in: folder.url)
+        #expect(deleted.status == 1 && deleted.stderr.contains("the playbook Fails is no longer in the scripts folder "
+            + "(playbooks/fails.lua): restore it, or start another with automator playbook run"), "\(deleted.stderr)")
+    }
+
+    @Test("Killing a playbook's run cancels the tasks it asked: an answer would resume nothing")
+    func killedRunCancelsItsTasks() async throws {
+        let folder = try Self.workspace()
+        let data = folder.url.appendingPathComponent("data")
+        let server = try await ServerProcess.start(data: data, scripts: folder.url.appendingPathComponent("scripts"))
+        func automator(_ arguments: [String]) async throws -> AutomatorProcess.Result {
+            try await AutomatorProcess.run(arguments + ["--data", data.path], in: folder.url,
+                                           environment: ["AUTOMATOR_API_TOKEN": server.token])
+        }
+        let created = try await automator(["incident", "create", "--title", "Asked", "--type", "question", "--severity", "low"])
+        let run = try #require(created.stdout.firstMatch(of: /run (run-[0-9a-z-]+)/)?.1, "\(created.stdout)")
+        _ = try await server.waitForIncident("INC-1") { ($0["tasks"] as? [Any])?.count == 1 }
+
+        let kill = try await automator(["runs", "kill", String(run)])
+        #expect(kill.status == 0, "\(kill.stderr)")
+        // The reason as given, not where the run happened to be (host code) with a traceback.
+        #expect(kill.stdout.contains("error     killed on request\n") && !kill.stdout.contains("[host]"), "\(kill.stdout)")
+        let answered = try await automator(["task", "done", "T-1", "--answer", "yes"])
+        #expect(answered.status == 1 && answered.stderr.contains("task T-1 was cancelled: the run that asked it was killed"),
+                "\(answered.stdout)\(answered.stderr)")
+        let shown = try await automator(["incident", "show", "INC-1"])
+        #expect(shown.stdout.contains("T-1 Yes or no?: cancelled, its run was killed"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("run \(run) killed: killed on request\n"), "\(shown.stdout)")
     }
 
     @Test("Through the server that holds the folder: the task done on the command line resumes the run at once")
@@ -185,6 +234,10 @@ struct IncidentCommandTests {
                     "\(body): \(refused.body)")
         }
         #expect(try await server.call("PATCH", "/api/v1/incidents/INC-9", body: #"{"owner": "x"}"#).status == 404)
+        // The API's filters read severity and status as its changes do, in any case.
+        let filtered = try await server.call("GET", "/api/v1/incidents?severity=HIGH&status=Closed")
+        #expect(filtered.status == 200 && filtered.body.contains(#""id":"INC-2""#) && !filtered.body.contains(#""id":"INC-1""#),
+                "\(filtered.body)")
         let entries = try await server.call("GET", "/api/v1/incidents/INC-2/journal").json["journal"] as? [[String: Any]] ?? []
         // The person at the terminal is cli:dana, as with no server (one name in the audit); an API client is api:.
         #expect(entries.first?["actor"] as? String == "cli:dana", "the creation: \(entries)")

@@ -126,6 +126,17 @@ struct RunCommandTests {
         #expect(result.stdout == "3\n")
     }
 
+    @Test("A module that does not compile is blamed at its own line and token, as for a script")
+    func moduleSyntaxError() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("lua/badmod2.lua", "print(1)\nlocal y = 2\nfoo(\n")
+        try folder.write("lua/usebad2.lua", #"require("badmod2")"#)
+        let result = try AutomatorProcess.run(["run", "lua/usebad2.lua"], in: folder.url)
+        #expect(result.status != 0)
+        // Not line 5 near 'end': the end of the function require compiles the file into.
+        #expect(result.stderr.contains("lua/badmod2.lua:4: unexpected symbol near <eof>"), "\(result.stderr)")
+    }
+
     @Test("The README's example, scripts/examples/triage.lua, weighs the defanged alert's indicators")
     func triageExample() throws {
         let result = try AutomatorProcess.run(["run", "examples/triage.lua"], in: PlaybookTrialTests.scripts)

@@ -53,6 +53,7 @@ struct RunsCommandTests {
         let kill = try await setting.runs(["kill", sleeping])
         #expect(kill.status == 0, "\(kill.stderr)")
         #expect(kill.stdout.contains("status    killed\n"), "\(kill.stdout)")
+        #expect(kill.stdout.hasSuffix("error     killed on request\n"), "the reason alone, no traceback: \(kill.stdout)")
         #expect(try await setting.server.waitForRun(sleeping)["status"] as? String == "killed")
 
         let again = try await setting.runs(["kill", sleeping])

@@ -97,7 +97,7 @@ struct ChatBotTests {
         #expect(error?.description.hasPrefix("no chat network is configured") == true, "\(String(describing: error))")
     }
 
-    @Test("!ip in a channel and ip in a direct message answer with the verdict and its reasons")
+    @Test("!ip in a channel and ip in a direct message answer with the verdict and its reasons, for each address")
     func lookups() async throws {
         let bot = try await Bot()
         let direct = await bot.say("ip 203.0.113.45")
@@ -110,6 +110,13 @@ struct ChatBotTests {
         #expect(inChannel.first?.thread == "m1", "a channel answer goes in the message's thread")
 
         #expect(await bot.say("!ip", in: Self.soc).first?.text.hasPrefix("Usage: !ip") == true)
+        // Each address given is checked, in one answer, up to the watcher's cap, with a note beyond it.
+        let two = await bot.say("ip 203.0.113.45 198.51.100.5")
+        #expect(two.count == 1 && two.first?.text.split(separator: "\n").count == 2, "\(two)")
+        #expect(two.first?.text.contains("`203.0.113.45`: malicious") == true && two.first?.text.contains("`198.51.100.5`: unknown") == true)
+        let many = await bot.say("!ip " + (1...21).map { "198.51.100.\($0)" }.joined(separator: " "), in: Self.soc)
+        #expect(many.first?.text.split(separator: "\n").count == 21, "\(many)")
+        #expect(many.first?.text.hasSuffix("\nChecked the first 20 of 21; ask again with the others.") == true, "\(many)")
         #expect(await bot.say("!nonsense 1", in: Self.soc).first?.text.contains("!help") == true)
         #expect(await bot.say("no command, no indicator").first?.text.contains("help") == true)
         let question = await bot.say("is 203.0.113.45 bad?")

@@ -132,7 +132,7 @@ struct IncidentStoreConformance {
     }
 
     /// Closing cancels the incident's open tasks, each with a journal line; its done tasks and
-    /// other incidents' tasks are left as they are.
+    /// other incidents' tasks are left as they are. Killing a run cancels the open tasks it created.
     private func cancelledTasks(_ store: any IncidentStore) async throws {
         for number in 1...2 { try await store.write(.createIncident(Self.incident(number, at: number))) }
         for (number, incident) in [(1, 1), (2, 1), (3, 1), (4, 2)] {
@@ -140,7 +140,7 @@ struct IncidentStoreConformance {
                                                            title: "Step \(number)", createdAt: Self.time(number))))
         }
         try await store.write(.completeTask(TaskID(2), answer: "ok", by: "alice", at: Self.time(10)))
-        try await store.write(.cancelOpenTasks(IncidentID(1), by: "cli:bob", at: Self.time(20)))
+        try await store.write(.cancelOpenTasks(.incidentClosed(IncidentID(1)), by: "cli:bob", at: Self.time(20)))
         let tasks = try await store.listTasks(TaskQuery(limit: 10)).sorted { $0.id.number < $1.id.number }
         #expect(tasks.map(\.status) == [.cancelled, .done, .cancelled, .open])
         #expect(tasks[0].completedBy == "cli:bob" && tasks[0].completedAt == Self.time(20))
@@ -149,8 +149,20 @@ struct IncidentStoreConformance {
         #expect(try await store.journal(of: IncidentID(1)).map { "\($0.actor) \($0.text)" }
             == ["cli:bob T-1 Step 1: cancelled, the incident was closed", "cli:bob T-3 Step 3: cancelled, the incident was closed"])
         // Nothing left to cancel: nothing written, nothing refused.
-        try await store.write(.cancelOpenTasks(IncidentID(1), by: "cli:bob", at: Self.time(30)))
+        try await store.write(.cancelOpenTasks(.incidentClosed(IncidentID(1)), by: "cli:bob", at: Self.time(30)))
         #expect(try await store.journal(of: IncidentID(1)).count == 2)
+
+        // A killed run's open tasks are cancelled, journaled on their incident; another run's stay open.
+        for (number, run) in [(5, "run-a"), (6, "run-b")] {
+            try await store.write(.createTask(IncidentTask(id: TaskID(number), incident: IncidentID(2), runID: RunID(run),
+                                                           title: "Step \(number)", createdAt: Self.time(number))))
+        }
+        try await store.write(.cancelOpenTasks(.runKilled(RunID("run-a")), by: "automator", at: Self.time(40)))
+        #expect(try await store.loadTask(TaskID(5))?.status == .cancelled)
+        #expect(try await store.loadTask(TaskID(4))?.status == .open)
+        #expect(try await store.loadTask(TaskID(6))?.status == .open)
+        #expect(try await store.journal(of: IncidentID(2)).map { "\($0.actor) \($0.text)" }
+            == ["automator T-5 Step 5: cancelled, its run was killed"])
     }
 
     /// The journal keeps entries in order, per incident.

@@ -1,16 +1,15 @@
--- !url hxxp://evil[.]example/login: the verdict on a URL (defanged or not), and on its host.
+-- !url hxxp://evil[.]example/login: the verdict on each URL given (defanged or not).
 local findings = require("lib.findings")
 
 return command {
   name = "url",
-  usage = "!url URL",
-  help = "the reputation of a URL (defanged URLs are fine)",
+  usage = "!url URL...",
+  help = "the reputation of URLs (defanged URLs are fine)",
   run = function(msg, args)
     -- Chat clients wrap links (<http://x|x> on Slack): the extractor reads them, and refangs.
-    local found = intel.extract(args.text)
-    for _, each in ipairs(found) do
-      if each.type == "url" then return findings.answer(msg, each.value, "url") end
+    -- One answer, a line a URL (up to findings.MAX_LOOKUPS, then a note of the others).
+    if findings.answer_each(msg, args.text, { url = true }) == 0 then
+      msg:reply("Usage: !url URL..., as in !url hxxps://login-example[.]com/reset")
     end
-    msg:reply("Usage: !url URL, as in !url hxxps://login-example[.]com/reset")
   end,
 }

@@ -10,10 +10,6 @@ local findings = require("lib.findings")
 -- The indicator types worth a lookup: e-mail addresses and CVEs are not judged by reputation.
 local CHECKED = { ipv4 = true, ipv6 = true, url = true, domain = true, md5 = true, sha1 = true, sha256 = true }
 
--- At most this many lookups for one message: a pasted log should not exhaust the API quotas.
--- The answer says when indicators were left unchecked, so a long paste never looks clean.
-local MAX_LOOKUPS = 20
-
 return watch {
   run = function(msg, options)
     local lines, worst = {}, "unknown"
@@ -22,10 +18,13 @@ return watch {
       if verdict.verdict == "malicious" then worst = "malicious" end
     end
 
+    -- At most findings.MAX_LOOKUPS lookups a message, as for a command: a pasted log should not
+    -- exhaust the API quotas. The answer says when indicators were left unchecked, so a long
+    -- paste never looks clean.
     local looked, skipped = 0, 0
     for _, found in ipairs(intel.extract(msg.text)) do
       if CHECKED[found.type] then
-        if looked < MAX_LOOKUPS then
+        if looked < findings.MAX_LOOKUPS then
           looked = looked + 1
           local verdict = intel.reputation(found.value, found.type)
           report(findings.line(found.value, verdict, msg.incident), verdict)

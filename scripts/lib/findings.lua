@@ -33,11 +33,28 @@ function findings.line(value, verdict, current_incident)
   return line
 end
 
---- Looks `value` up (of the type `intel.extract` gave it) and answers `msg` with the finding.
-function findings.answer(msg, value, type)
-  local verdict = intel.reputation(value, type)
-  msg:reply(findings.line(value, verdict, msg.incident))
-  return verdict
+-- At most this many lookups for one message, the watcher's and a command's alike: a pasted log
+-- should not exhaust the API quotas. Whoever stops there says so, so a long paste never looks clean.
+findings.MAX_LOOKUPS = 20
+
+--- Looks up each indicator of `text` whose type (as `intel.extract` gives it) is in `wanted`, and
+--- answers `msg` with a line for each, up to MAX_LOOKUPS, then a note of those left. Returns how
+--- many it found: 0 means there was nothing to look up (the caller says how to ask).
+function findings.answer_each(msg, text, wanted)
+  local lines, found = {}, 0
+  for _, each in ipairs(intel.extract(text)) do
+    if wanted[each.type] then
+      found = found + 1
+      if found <= findings.MAX_LOOKUPS then
+        lines[#lines + 1] = findings.line(each.value, intel.reputation(each.value, each.type), msg.incident)
+      end
+    end
+  end
+  if found > findings.MAX_LOOKUPS then
+    lines[#lines + 1] = ("Checked the first %d of %d; ask again with the others."):format(findings.MAX_LOOKUPS, found)
+  end
+  if found > 0 then msg:reply(table.concat(lines, "\n")) end
+  return found
 end
 
 --- Hashes and checks a file of a message; returns the line naming it, and the verdict.

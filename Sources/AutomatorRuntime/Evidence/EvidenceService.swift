@@ -98,6 +98,11 @@ public struct EvidenceService: Sendable {
         guard let details = found else {
             throw EvidenceError(.notFound, "there is no incident \(incident): `automator incident list` shows them")
         }
+        // A bundle is evidence handed on: never written over, which the move at the end would refuse anyway,
+        // after all the work, in words that say nothing of what to do.
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw EvidenceError(.invalid, "\(path) exists already: choose another name, or remove it first")
+        }
         let signature: JournalSignature
         do { signature = try JournalSignature.loadOrCreate(in: dataFolder) } catch { throw Self.error(error) }
         let now = Date()

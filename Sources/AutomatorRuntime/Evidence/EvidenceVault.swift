@@ -25,9 +25,7 @@ extension EvidenceVault {
     public func add(file source: String, expected sha256: String? = nil, progress: EvidenceProgress? = nil)
         async throws(EvidenceError) -> (FileHashes, Int64)
     {
-        guard let input = FileHandle(forReadingAtPath: source) else {
-            throw EvidenceError(.notFound, "cannot read \(source): check the path and its permissions")
-        }
+        let input = try FileHandle.evidenceInput(source)
         defer { try? input.close() }
         let total = (try? input.seekToEnd()).map(Int64.init) ?? 0
         try? input.seek(toOffset: 0)
@@ -121,5 +119,20 @@ public struct EvidenceError: Error, CustomStringConvertible, Sendable {
     public init(_ kind: Kind, _ description: String) {
         self.kind = kind
         self.description = description
+    }
+}
+
+extension FileHandle {
+    /// A file a person named (evidence to add, a bundle to verify), opened to read. A folder is
+    /// refused by name: it opens, and reading it fails with a Cocoa error that names nothing.
+    static func evidenceInput(_ path: String) throws(EvidenceError) -> FileHandle {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+            throw EvidenceError(.invalid, "\(path) is a folder: give a file")
+        }
+        guard let input = FileHandle(forReadingAtPath: path) else {
+            throw EvidenceError(.notFound, "cannot read \(path): check the path and its permissions")
+        }
+        return input
     }
 }

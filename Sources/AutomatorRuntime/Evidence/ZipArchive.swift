@@ -148,9 +148,7 @@ enum ZipArchive {
         private let handle: FileHandle
 
         init(path: String) throws(EvidenceError) {
-            guard let handle = FileHandle(forReadingAtPath: path) else {
-                throw EvidenceError(.notFound, "cannot read \(path): check the path")
-            }
+            let handle = try FileHandle.evidenceInput(path)
             self.path = path
             self.handle = handle
             func bad(_ why: String) -> EvidenceError { EvidenceError(.tampered, "\(path) is not an evidence bundle: \(why)") }

@@ -56,7 +56,7 @@ extension IncidentChange {
         if closing { text = "closed: \(closeReason ?? "")" + (text == "status=closed" ? "" : " (\(text))") }
         let entry = JournalEntry(incident: id, at: at, actor: actor, kind: closing ? .closed : .update, text: text)
         var writes: [StoreWrite] = [.updateIncident(self), .appendJournal([entry])]
-        if closing { writes.append(.cancelOpenTasks(id, by: actor, at: at)) }
+        if closing { writes.append(.cancelOpenTasks(.incidentClosed(id), by: actor, at: at)) }
         return .all(writes)
     }
 }
@@ -98,14 +98,14 @@ extension IncidentChange {
             owner = .some(name)
         }
         if let name = try text("severity") {
-            guard let severity = Incident.Severity(rawValue: name.lowercased()) else {
-                throw .invalid("severity", "one of " + Incident.Severity.allCases.map(\.rawValue).joined(separator: ", "))
+            guard let severity = Incident.Severity(named: name) else {
+                throw .invalid("severity", "one of \(Incident.Severity.names)")
             }
             self.severity = severity
         }
         if let name = try text("status") {
-            guard let status = Incident.Status(rawValue: name.lowercased()) else {
-                throw .invalid("status", "one of " + Incident.Status.allCases.map(\.rawValue).joined(separator: ", "))
+            guard let status = Incident.Status(named: name) else {
+                throw .invalid("status", "one of \(Incident.Status.names)")
             }
             self.status = status
         }

@@ -64,9 +64,8 @@ public struct IncidentDraft: Sendable, Hashable {
         title = try text("title", required: true)!
         type = try text("type", required: true, limit: 100)!
         guard let severityName = try text("severity", required: true, limit: 100) else { throw .invalid("severity", "") }
-        guard let severity = Incident.Severity(rawValue: severityName.lowercased()) else {
-            throw .invalid("severity", "one of " + Incident.Severity.allCases.map(\.rawValue).joined(separator: ", ")
-                + " expected, got \(JSONText.string(severityName))")
+        guard let severity = Incident.Severity(named: severityName) else {
+            throw .invalid("severity", "one of \(Incident.Severity.names) expected, got \(JSONText.string(severityName))")
         }
         self.severity = severity
         owner = try text("owner", limit: 200)

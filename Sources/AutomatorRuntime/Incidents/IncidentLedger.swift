@@ -75,7 +75,11 @@ public final class IncidentLedger: Sendable {
         switch task.status {
         case .open: break
         case .done: throw IncidentError(.conflict, "task \(id) is already done (answer: \(task.answer ?? ""))")
-        case .cancelled: throw IncidentError(.conflict, "task \(id) was cancelled: its incident \(task.incident) was closed")
+        case .cancelled:
+            // The store keeps no reason: an incident still open means the run that asked was killed.
+            let closed = (try? await store.loadIncident(task.incident))?.status == .closed
+            throw IncidentError(.conflict, "task \(id) was cancelled: " + (closed ? "its incident \(task.incident) was closed"
+                : "the run that asked it was killed; nothing waits for an answer"))
         }
         guard task.choices.isEmpty || task.choices.contains(answer) else {
             throw .invalid("answer", "one of " + task.choices.map { JSONText.string($0) }.joined(separator: ", ")

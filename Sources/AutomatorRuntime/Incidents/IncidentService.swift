@@ -315,15 +315,29 @@ public final class IncidentService: Sendable {
 
     /// Starts the incident's failed playbook run again, with the playbook as it is now: it
     /// replays to the step that failed and goes on.
+    ///
+    /// - Throws: `.conflict` when the playbook is no longer in the scripts folder or no longer
+    ///   loads: the run's stored source would run code that was deleted or is being fixed.
     public func retry(_ id: IncidentID, by actor: String) async throws(IncidentError) -> RunRecord {
         let incident = try await load(id)
         guard let runID = incident.runID else {
             throw IncidentError(.conflict, "incident \(id) has no playbook run to retry")
         }
-        let current = await incident.playbook.asyncMap { await catalog.playbook(named: $0) }
+        var source: [UInt8]?
+        if let name = incident.playbook {
+            guard let current = await catalog.playbook(named: name) else {
+                let file = (try? await runs.run(runID))?.script
+                if let problem = await catalog.problems.first(where: { $0.path == file }) {
+                    throw IncidentError(.conflict, "the playbook \(name) does not load: \(problem.message); fix it, then retry")
+                }
+                throw IncidentError(.conflict, "the playbook \(name) is no longer in the scripts folder"
+                    + (file.map { " (\($0))" } ?? "") + ": restore it, or start another with automator playbook run")
+            }
+            source = current.source
+        }
         let entry = JournalEntry(incident: id, actor: actor, kind: .playbook, text: "run \(runID) retried")
         do {
-            return try await runs.retry(runID, source: current??.source, with: [.appendJournal([entry])])
+            return try await runs.retry(runID, source: source, with: [.appendJournal([entry])])
         } catch {
             throw IncidentError(error.isConflict ? .conflict : .invalid, "\(error)")
         }

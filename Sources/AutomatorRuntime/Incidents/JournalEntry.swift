@@ -31,8 +31,13 @@ public struct JournalEntry: Sendable, Hashable {
 }
 
 extension JournalEntry {
-    /// What a task cancelled with its incident leaves in the journal.
-    static func cancelled(_ task: TaskID, title: String, of incident: IncidentID, by actor: String, at: Date) -> JournalEntry {
-        JournalEntry(incident: incident, at: at, actor: actor, kind: .task, text: "\(task) \(title): cancelled, the incident was closed")
+    /// What a task cancelled with its incident or its run leaves in the journal.
+    static func cancelled(_ task: TaskID, title: String, of incident: IncidentID, because cancellation: TaskCancellation,
+                          by actor: String, at: Date) -> JournalEntry {
+        let why = switch cancellation {
+        case .incidentClosed: "the incident was closed"
+        case .runKilled: "its run was killed"
+        }
+        return JournalEntry(incident: incident, at: at, actor: actor, kind: .task, text: "\(task) \(title): cancelled, \(why)")
     }
 }

@@ -179,10 +179,10 @@ actor PlaybookCatalog {
             for (type, severities) in table {
                 for (severity, value) in severities {
                     let text = value as? String ?? (value as? NSNumber)?.stringValue ?? ""
-                    guard Incident.Severity(rawValue: severity) != nil, let seconds = DurationText.seconds(text) else {
+                    guard let known = Incident.Severity(named: severity), let seconds = DurationText.seconds(text) else {
                         throw IncidentError(.invalid, "\(type).\(severity): a severity and \(DurationText.expected)")
                     }
-                    policy[type, default: [:]][severity] = seconds
+                    policy[type, default: [:]][known.rawValue] = seconds
                 }
             }
             return policy

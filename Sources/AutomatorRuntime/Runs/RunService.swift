@@ -29,8 +29,9 @@ public final class RunService: Sendable {
     /// Whether `recover` resumed the store's unfinished runs here: a server's service, not a
     /// command's (`stop(runsOf:except:reason:)`).
     private let recovered = Locked(false)
-    /// Runs a person asked to stop: they end as `killed`, not `failed`.
-    private let killRequests = Locked<Set<RunID>>([])
+    /// Runs a person asked to stop, with why: they end as `killed`, not `failed`, with the reason
+    /// as their error (not where the run happened to be when it stopped, in host code as often as not).
+    private let killRequests = Locked<[RunID: String]>([:])
     /// Runs stopped here because this worker lost their lease: another worker runs them now, so
     /// nothing of their end is written here.
     private let abandoned = Locked<Set<RunID>>([])
@@ -132,18 +133,20 @@ public final class RunService: Sendable {
     }
 
     /// Stops a run and returns it as it ended (`killed`). A run that is not executing here (no
-    /// server has it) but unfinished in the store is marked `killed` there.
+    /// server has it) but unfinished in the store is marked `killed` there. Either way the open
+    /// tasks it created are cancelled with its end: nothing would take their answers.
     ///
     /// - Throws: `.notFound`; `.alreadyFinished` for a run that had ended.
     public func kill(_ id: RunID, reason: String = "killed on request") async throws(RunServiceError) -> RunRecord {
         if isLive(id) {
-            killRequests.withLock { _ = $0.insert(id) }
+            killRequests.withLock { $0[id] = reason }
             scheduler.kill(id, reason: reason)
             await waitForEnd(id)
         } else {
             guard let run = try await load(id) else { throw .notFound(id) }
             guard !run.status.isFinished else { throw .alreadyFinished(run) }
-            do { try await store.write(.updateRun(RunUpdate(id, status: .killed, error: reason))) } catch {
+            let update = RunUpdate(id, status: .killed, error: reason)
+            do { try await store.write(.all([.updateRun(update), Self.cancelTasks(of: update)])) } catch {
                 throw .store(error)
             }
         }
@@ -261,7 +264,7 @@ public final class RunService: Sendable {
 
     /// Stores how a run ended (on the executor's thread: short), then tells who waits.
     private func finish(_ id: RunID, _ outcome: RunOutcome) {
-        let killed = killRequests.withLock { $0.remove(id) != nil }
+        let killReason = killRequests.withLock { $0.removeValue(forKey: id) }
         if abandoned.withLock({ $0.remove(id) != nil }) {
             incidents.withLock { _ = $0.removeValue(forKey: id) }
             ended(id, nil)
@@ -272,12 +275,11 @@ public final class RunService: Sendable {
         case .completed(let results):
             update = RunUpdate(id, status: .completed, result: results)
         case .failed(let error):
-            let status: RunRecord.Status = switch error.kind {
-            case .diverged: .diverged
-            case .killed where killed: .killed
-            default: .failed
+            update = switch error.kind {
+            case .diverged: RunUpdate(id, status: .diverged, error: error.description)
+            case .killed where killReason != nil: RunUpdate(id, status: .killed, error: killReason)
+            default: RunUpdate(id, status: .failed, error: error.description)
             }
-            update = RunUpdate(id, status: status, error: error.description)
         case .suspended(let suspension):
             // Unfinished in the store: the next start resumes it; on a shared store, the next claim
             // of any worker (this one too): a failed batch (a deadlock, a dropped connection) is no
@@ -290,8 +292,9 @@ public final class RunService: Sendable {
             }
             return
         }
+        let cancel = update.status == .killed ? [Self.cancelTasks(of: update)] : []
         guard let incident = incidents.withLock({ $0.removeValue(forKey: id) }) else {
-            store.write(.updateRun(update)) { [self] _ in ended(id, update) }
+            store.write(.together([.updateRun(update)] + cancel)) { [self] _ in ended(id, update) }
             return
         }
         let text = switch update.status {
@@ -299,7 +302,12 @@ public final class RunService: Sendable {
         default: "run \(id) \(update.status.rawValue): \(update.error ?? "")"
         }
         let entry = JournalEntry(incident: incident, at: update.at, actor: "automator", kind: .playbook, text: text)
-        store.write(.all([.updateRun(update), .appendJournal([entry])])) { [self] _ in ended(id, update) }
+        store.write(.all([.updateRun(update), .appendJournal([entry])] + cancel)) { [self] _ in ended(id, update) }
+    }
+
+    /// The open tasks of a run killed by `update`, cancelled with its end.
+    private static func cancelTasks(of update: RunUpdate) -> StoreWrite {
+        .cancelOpenTasks(.runKilled(update.id), by: "automator", at: update.at)
     }
 
     private func ended(_ id: RunID, _ update: RunUpdate?) {

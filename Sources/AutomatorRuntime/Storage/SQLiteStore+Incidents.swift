@@ -269,16 +269,22 @@ extension SQLiteStore: IncidentStore {
                                              arguments: [id.number])
                 return known == nil ? .taskNotFound(id) : .taskAlreadyDone(id)
             }
-        case .cancelOpenTasks(let id, let by, let at):
+        case .cancelOpenTasks(let cancellation, let by, let at):
+            let (column, value): (String, any DatabaseValueConvertible) = switch cancellation {
+            case .incidentClosed(let id): ("incident", id.number)
+            case .runKilled(let run): ("run_id", run.rawValue)
+            }
             let open = try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT number, title FROM task WHERE incident = ? AND status = 'open' ORDER BY number
-                """), arguments: [id.number])
+                SELECT number, title, incident FROM task WHERE \(column) = ? AND status = 'open' ORDER BY number
+                """), arguments: [value])
             guard !open.isEmpty else { return nil }
             try db.cachedStatement(sql: """
                 UPDATE task SET status = 'cancelled', completed_by = ?, completed_at = ?
-                WHERE incident = ? AND status = 'open'
-                """).execute(arguments: [by, at.millisecondsSince1970, id.number])
-            let entries = open.map { JournalEntry.cancelled(TaskID($0[0]), title: $0[1], of: id, by: by, at: at) }
+                WHERE \(column) = ? AND status = 'open'
+                """).execute(arguments: [by, at.millisecondsSince1970, value])
+            let entries = open.map {
+                JournalEntry.cancelled(TaskID($0[0]), title: $0[1], of: IncidentID($0[2] as Int), because: cancellation, by: by, at: at)
+            }
             return try applyIncidentWrite(.appendJournal(entries), to: db, journal: journal)
         case .appendJournal(let entries):
             // The foreign key refuses an entry for an unknown incident: no query to check first

@@ -28,9 +28,10 @@ public indirect enum StoreWrite: Sendable {
     /// Marks an open task done. Refused (`.notFound`) for an unknown task, (`.conflict`) for
     /// one already done.
     case completeTask(TaskID, answer: String, by: String, at: Date)
-    /// Marks the incident's open tasks cancelled, each with a journal entry, when it is closed.
-    /// On a shared store, the other workers are told, as of a task done.
-    case cancelOpenTasks(IncidentID, by: String, at: Date)
+    /// Marks open tasks cancelled, each with a journal entry on its incident: an incident's when
+    /// it is closed, a run's when it is killed. On a shared store, the other workers are told, as
+    /// of a task done.
+    case cancelOpenTasks(TaskCancellation, by: String, at: Date)
     /// Refused (`.notFound`) if an entry's incident does not exist. Each entry is given the next
     /// sequence and its place in the hash chains (`JournalChain`).
     case appendJournal([JournalEntry])
@@ -68,6 +69,14 @@ public indirect enum StoreWrite: Sendable {
     case undoAction(id: String, by: String, at: Date)
     /// Several writes, applied together or not at all (the first refusal refuses them all).
     case all([StoreWrite])
+}
+
+/// Whose open tasks `StoreWrite.cancelOpenTasks` cancels, and so why.
+public enum TaskCancellation: Sendable, Hashable {
+    /// The incident's: it was closed, nobody needs their answers.
+    case incidentClosed(IncidentID)
+    /// Those the run created: it was killed, nothing waits for their answers.
+    case runKilled(RunID)
 }
 
 extension StoreWrite {

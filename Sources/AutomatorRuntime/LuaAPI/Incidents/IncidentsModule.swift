@@ -191,13 +191,12 @@ public struct IncidentsModule: HostModule {
             case "details": change.details = try text()
             case "owner": change.owner = .some(try text())
             case "severity":
-                guard let severity = Incident.Severity(rawValue: try text()) else {
-                    throw HostError("severity must be one of "
-                        + Incident.Severity.allCases.map(\.rawValue).joined(separator: ", "))
+                guard let severity = Incident.Severity(named: try text()) else {
+                    throw HostError("severity must be one of \(Incident.Severity.names)")
                 }
                 change.severity = severity
             case "status":
-                guard let status = Incident.Status(rawValue: try text()), status != .closed else {
+                guard let status = Incident.Status(named: try text()), status != .closed else {
                     throw HostError("status must be new, active or pending (use inc:close{ reason = ... })")
                 }
                 change.status = status
@@ -317,7 +316,7 @@ public struct IncidentsModule: HostModule {
         query.indicator = try strings("indicator")?.first.map(IncidentIndicators.normalized)
         if let names = try strings("severity") {
             query.severities = try names.map { name throws(HostError) in
-                guard let severity = Incident.Severity(rawValue: name) else {
+                guard let severity = Incident.Severity(named: name) else {
                     throw HostError("unknown severity \"\(name)\"")
                 }
                 return severity
@@ -325,7 +324,7 @@ public struct IncidentsModule: HostModule {
         }
         if let names = try strings("status") {
             query.statuses = try names.map { name throws(HostError) in
-                guard let status = Incident.Status(rawValue: name) else {
+                guard let status = Incident.Status(named: name) else {
                     throw HostError("unknown status \"\(name)\"")
                 }
                 return status

@@ -251,17 +251,22 @@ extension PostgresStore: IncidentStore, SharedNumbering {
                 return known.isEmpty ? .taskNotFound(id) : .taskAlreadyDone(id)
             }
             try await notify(.taskEnded(id), in: session)
-        case .cancelOpenTasks(let id, let by, let at):
+        case .cancelOpenTasks(let cancellation, let by, let at):
+            let (column, value): (String, any PostgresEncodable & Sendable) = switch cancellation {
+            case .incidentClosed(let id): ("incident", id.number)
+            case .runKilled(let run): ("run_id", run.rawValue)
+            }
             var cancelled = try await session.rows("""
                 UPDATE task SET status = 'cancelled', completed_by = \(by), completed_at = \(at.millisecondsSince1970)
-                WHERE incident = \(id.number) AND status = 'open'
-                RETURNING number, title
-                """).map { (TaskID(try $0[0].decode(Int.self)), try $0[1].decode(String.self)) }
+                WHERE \(unescaped: column) = \(value) AND status = 'open'
+                RETURNING number, title, incident
+                """).map { (TaskID(try $0[0].decode(Int.self)), try $0[1].decode(String.self), IncidentID(try $0[2].decode(Int.self))) }
             guard !cancelled.isEmpty else { return nil }
             cancelled.sort { $0.0.number < $1.0.number }
-            for (task, _) in cancelled { try await notify(.taskEnded(task), in: session) }
-            return try await applyIncidentWrite(
-                .appendJournal(cancelled.map { JournalEntry.cancelled($0, title: $1, of: id, by: by, at: at) }), to: session)
+            for (task, _, _) in cancelled { try await notify(.taskEnded(task), in: session) }
+            return try await applyIncidentWrite(.appendJournal(cancelled.map {
+                JournalEntry.cancelled($0, title: $1, of: $2, because: cancellation, by: by, at: at)
+            }), to: session)
         case .appendJournal(let entries):
             for incident in Set(entries.map(\.incident)) where try await !exists(incident, in: session) {
                 return .incidentNotFound(incident)
