@@ -180,6 +180,12 @@ public struct APIServer {
         try DataFolder.prepare(folder)
         let store = try await PostgresStore(location: location, lease: RunLease(duration: configuration.lease),
                                             dataFolder: folder, logger: logger)
+        if try !DataFolder.markWorker(folder, of: location.description), DataFolder.moved(folder) == nil {
+            logger.warning("""
+                \(folder) holds a store of its own (automator.sqlite), which this worker does not use: \
+                automator store copy --data \(folder) --store \(location) moves its history into the database
+                """)
+        }
         logger.info("worker \(store.worker) on \(location), leases of \(configuration.lease)")
         return (store, location.description)
     }

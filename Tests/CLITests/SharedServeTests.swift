@@ -98,6 +98,13 @@ struct SharedServeTests {
         second.terminate()
         #expect(await first.waitForExit() == 0)
         #expect(await second.waitForExit() == 0)
+        // With the worker stopped, a command on its folder is sent to the database, not answered
+        // from an empty SQLite store made there ("journal verified: 0 entries").
+        let folder = workspace.folder.url.appendingPathComponent("first").path
+        let verified = try await AutomatorProcess.run(["journal", "verify", "--data", folder])
+        #expect(verified.status != 0 && verified.stderr.contains("is the data folder of a worker of postgres://")
+            && verified.stderr.contains("give them --store"), "\(verified.stdout)\(verified.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/automator.sqlite"))
     }
 
     @Test("A task completed through one worker resumes the run waiting on another; an SLA breaches once, and the others breach a dead worker's")

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The data folder: the SQLite database, the API token, the server's lock, the journal's
-/// signing key, the evidence vault, and once the store is moved to PostgreSQL, where it went.
+/// signing key, the evidence vault, and where the store is when it is PostgreSQL's: moved there,
+/// or the folder a worker's.
 public enum DataFolder {
     /// Makes the folder (mode 0700, with its parents) unless it exists; refuses a file.
     public static func prepare(_ folder: String) throws(StoreError) {
@@ -36,8 +37,32 @@ public enum DataFolder {
     }
 
     /// Where `folder`'s store was moved, if it was.
-    static func moved(_ folder: String) -> String? {
-        let path = URL(fileURLWithPath: folder).appendingPathComponent(movedFile).path
+    public static func moved(_ folder: String) -> String? { address(in: folder, movedFile) }
+
+    /// The file that says the folder is a worker's of a PostgreSQL store (`automator serve
+    /// --store`), written when the worker starts on a folder with no store of its own. Otherwise
+    /// a command on the folder while the worker is stopped opened an empty SQLite store there
+    /// and answered from it: `journal verify` verified 0 entries.
+    static let workerFile = "store-worker"
+
+    /// Marks `folder` as a worker's of `address`, unless it holds a store of its own (whose
+    /// history `automator store copy` would move: it is not hidden). Returns whether it did.
+    public static func markWorker(_ folder: String, of address: String) throws(StoreError) -> Bool {
+        let own = URL(fileURLWithPath: folder).appendingPathComponent(SQLiteStore.fileName).path
+        guard !FileManager.default.fileExists(atPath: own) else { return false }
+        let path = URL(fileURLWithPath: folder).appendingPathComponent(workerFile).path
+        let text = "\(address)\nthe data folder of a worker of this store (automator serve --store)\n"
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        else { throw .readOnly(path, reason: "the file that marks the folder as a worker's cannot be written") }
+        return true
+    }
+
+    /// The PostgreSQL store `folder` is a worker's of, if it is.
+    static func worker(_ folder: String) -> String? { address(in: folder, workerFile) }
+
+    /// The first line of `file` in `folder`: an address.
+    private static func address(in folder: String, _ file: String) -> String? {
+        let path = URL(fileURLWithPath: folder).appendingPathComponent(file).path
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         return String(decoding: data, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "PostgreSQL"
     }

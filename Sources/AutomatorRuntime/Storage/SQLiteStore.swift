@@ -67,6 +67,7 @@ public final class SQLiteStore: Store {
     {
         try DataFolder.prepare(folder)
         if !evenIfMoved, let address = DataFolder.moved(folder) { throw .storeMoved(folder, to: address) }
+        if let address = DataFolder.worker(folder) { throw .workerFolder(folder, of: address) }
         let path = URL(fileURLWithPath: folder).appendingPathComponent(Self.fileName).path
         self.path = path
         var configuration = Configuration()

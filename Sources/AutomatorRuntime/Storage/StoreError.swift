@@ -30,6 +30,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     private enum Reason: Sendable {
         case dataFolderIsFile(path: String)
         case storeMoved(folder: String, to: String)
+        case workerFolder(folder: String, of: String)
         case cannotCreateDataFolder(path: String, reason: String)
         case notADatabase(path: String, reason: String)
         case foreignDatabase(path: String)
@@ -70,7 +71,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 
     public var kind: Kind {
         switch reason {
-        case .dataFolderIsFile, .cannotCreateDataFolder, .storeMoved: .dataFolder
+        case .dataFolderIsFile, .cannotCreateDataFolder, .storeMoved, .workerFolder: .dataFolder
         case .notADatabase, .foreignDatabase: .notADatabase
         case .newerSchema, .unknownStatus, .unknownValue: .newerVersion
         case .readOnly: .readOnly
@@ -92,6 +93,10 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
                 + "backup of the move, no longer used. automator serve --store \(address) --data \(folder) works on "
                 + "the moved store (and the commands on this folder go through it); to use the folder's own store "
                 + "again, remove \(folder)/\(DataFolder.movedFile)"
+        case .workerFolder(let folder, let address):
+            "\(folder) is the data folder of a worker of \(address) (automator serve --store): its incidents, runs and "
+                + "journal are in that database, not in the folder. While the worker runs, the commands on this folder "
+                + "go through it; otherwise give them --store \(address)"
         case .cannotCreateDataFolder(let path, let reason):
             "could not create the data folder \(path) (\(reason)): create it yourself, or pass --data with a "
                 + "folder this user can write"
@@ -179,6 +184,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 extension StoreError {
     static func dataFolderIsFile(_ path: String) -> StoreError { StoreError(.dataFolderIsFile(path: path)) }
     static func storeMoved(_ folder: String, to address: String) -> StoreError { StoreError(.storeMoved(folder: folder, to: address)) }
+    static func workerFolder(_ folder: String, of address: String) -> StoreError {
+        StoreError(.workerFolder(folder: folder, of: address))
+    }
 
     static func cannotCreateDataFolder(_ path: String, reason: String) -> StoreError {
         StoreError(.cannotCreateDataFolder(path: path, reason: reason))
