@@ -54,8 +54,6 @@ struct ChatCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = CommandLogging.logger(verbose: verbose)
         do {
-            // A first chat on a new machine starts the default folder (FolderAccess.requireFolder).
-            if options.data == FolderAccess.defaultFolder { try DataFolder.prepare(options.data) }
             let interactive = isatty(STDIN_FILENO) == 1
             let console = Locked<ChatConsole?>(nil)
             let opened = try await ChatConsole(

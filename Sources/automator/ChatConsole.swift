@@ -29,8 +29,9 @@ final class ChatConsole: Sendable {
          lines: AsyncStream<String>, write: @escaping @Sendable (String) -> Void = { printVisible($0) },
          afterEach: @escaping @Sendable () async -> Void = {}) async throws
     {
-        // `automator chat` makes its default folder first; any other missing one is a typo.
-        try FolderAccess.requireFolder(data)
+        // A first chat on a new machine (`automator chat`, the REPL's `!` lines) starts the default
+        // folder; any other missing one is a typo (FolderAccess.requireFolder).
+        if data == FolderAccess.defaultFolder { try DataFolder.prepare(data) } else { try FolderAccess.requireFolder(data) }
         guard case .direct(let lock) = try FolderAccess.open(data) else {
             throw CommandFailure("automator serve holds \(data): talk to its bot in Slack or Matrix, or stop it to chat here")
         }

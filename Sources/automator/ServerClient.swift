@@ -16,10 +16,11 @@ enum FolderAccess {
     static let defaultFolder = "./automator-data"
 
     /// Refuses a data folder that is not there. The rule: a command makes its data folder only
-    /// when starting one is what it is for (`serve`, `incident create`, and `chat` on the
-    /// default folder, so that a first chat on a new machine works). Every other command, and
-    /// `chat --data` naming a folder, reads or investigates what is there: a folder that is not
-    /// there is a typo, which would otherwise show an empty folder made by mistake.
+    /// when starting one is what it is for (`serve`, `incident create`, and the terminal's bot,
+    /// `chat` and the REPL's `!` lines, on the default folder, so that a first chat on a new
+    /// machine works). Every other command, and the bot with `--data` naming a folder, reads or
+    /// investigates what is there: a folder that is not there is a typo, which would otherwise
+    /// show an empty folder made by mistake.
     static func requireFolder(_ folder: String) throws {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {

@@ -394,5 +394,10 @@ private final class LiveRepl {
         #expect(line.stderr.contains("there is no data folder nonexist: pass --data"), "\(line.stderr)")
         #expect(line.stdout == "2\n", "the Lua lines still run")
         #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("nonexist").path))
+        // On a new machine the bot's default folder is started, as by automator chat.
+        let first = try await AutomatorProcess.run(["repl", "--scripts", PlaybookTrialTests.scripts.path], in: folder.url,
+                                                   input: "!help\n")
+        #expect(first.status == 0 && first.stdout.contains("!ip"), "\(first.stdout)\(first.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("automator-data").path))
     }
 }
