@@ -22,8 +22,9 @@ struct ChatCommand: AsyncParsableCommand {
             needs the folder to itself (stop automator serve first, or talk to the server's bot \
             in Slack or Matrix). A first chat makes the default folder ./automator-data; a \
             folder named with --data must exist. --config gives what serve reads from it: the feeds and \
-            integrations that checks ask, chat.roles (who may run !action, who approves), and \
-            the actions' rules (protected networks and accounts, which risks need an approval).
+            integrations that checks ask, chat.roles.approver (who approves), and the actions' \
+            rules (protected networks and accounts, which risks need an approval). The terminal \
+            holds the data folder, so its person needs no role to run a command, as with the CLI.
 
             When the input is not a terminal, each line is answered before the next is read, and \
             the command ends with the input. A question a playbook asks here (chat.ask) waits, \
@@ -38,7 +39,7 @@ struct ChatCommand: AsyncParsableCommand {
 
     @OptionGroup var options: IncidentOptions
 
-    @Option(help: ArgumentHelp("The configuration file: feeds, integrations' settings and secrets, chat roles, "
+    @Option(help: ArgumentHelp("The configuration file: feeds, integrations' settings and secrets, approvers, "
                                + "actions (YAML).",
                                valueName: "file"))
     var config: String?

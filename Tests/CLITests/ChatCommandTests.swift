@@ -42,7 +42,7 @@ struct ChatCommandTests {
         #expect(journal.stdout.contains("blocked at the proxy"), "\(journal.stdout)")
     }
 
-    @Test("!action works as under serve: the configuration's roles, protected networks and approvals")
+    @Test("!action works as under serve: protected networks and approvals; the terminal needs no role to ask")
     func actions() async throws {
         let folder = try TemporaryFolder()
         // Nothing listens there: the dry runs send nothing, and the approved-or-not one is denied.
@@ -68,8 +68,11 @@ struct ChatCommandTests {
         #expect(alice.stdout.contains("is in the protected network 10.0.0.0/8"), "\(alice.stdout)")
         #expect(alice.stdout.contains("Approve checkpoint.block_ip"), "a high risk asks for an approval first")
         #expect(alice.stdout.contains("Not run: denied by"), "\(alice.stdout)")
-        let bob = try await AutomatorProcess.run(arguments + ["--as", "bob"], input: "action list\n")
-        #expect(bob.stdout.contains("is for people with the role responder"), "\(bob.stdout)")
+        // The terminal holds the data folder, as the CLI does; an approval is still an approver's.
+        let bob = try await AutomatorProcess.run(arguments + ["--as", "bob"],
+                                                 input: "action checkpoint.block_ip ip=198.51.100.7\napprove\n")
+        #expect(bob.stdout.contains("Approve checkpoint.block_ip"), "\(bob.stdout)")
+        #expect(bob.stdout.contains("bob, only people with the role approver may answer this."), "\(bob.stdout)")
     }
 
     @Test("--data naming no folder is refused as a typo; a first chat makes the default folder")

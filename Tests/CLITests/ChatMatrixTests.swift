@@ -55,6 +55,7 @@ struct ChatMatrixTests {
               - { name: bad-ips, path: feeds/bad.txt, verdict: malicious }
             chat:
               roles:
+                analyst: ["\(alice.id)"]
                 approver: ["\(alice.id)"]
               matrix:
                 homeserver: \(synapse.url)

@@ -77,6 +77,7 @@ struct ChatServeTests {
         let slack = try await FakeSlack()
         let (server, folder) = try await Self.serve(chat: """
               roles:
+                analyst: [alice]
                 approver: [alice]
               slack:
                 signing_secret: \(FakeSlack.signingSecret)
@@ -170,6 +171,7 @@ struct ChatServeTests {
         slack.state.withLock { $0.socketURL = { "ws://wss-primary.slack.test:\(socket.port)/link/?ticket=1" } }
         let proxy = try await LoopbackProxy()
         let (server, folder) = try await Self.serve(chat: """
+              roles: { analyst: [alice] }
               slack:
                 bot_token: \(FakeSlack.token)
                 app_token: \(FakeSlack.appToken)
@@ -231,6 +233,7 @@ struct ChatServeTests {
               - { name: bad, path: feeds/bad.txt, verdict: malicious }
               - { name: ours, path: feeds/ours.txt, verdict: allowlist }
             chat:
+              roles: { analyst: [alice] }
               slack: { signing_secret: \(FakeSlack.signingSecret), bot_token: \(FakeSlack.token), api_url: "\(slack.apiURL)" }
             """)
         let server = try await ServerProcess.start(

@@ -47,8 +47,9 @@ struct ChatBotTests {
             let feeds = FeedSet([IntelConfiguration.FeedSettings(name: "bad", path: feed, verdict: "malicious")],
                                 logger: ChatBotTests.logger)
             let reputation = ReputationService(feeds: feeds, integrations: integrations, cache: store)
+            // Alice may change things (join, close, note...) in every test bot, as a team sets up.
             chat = ChatService(store: store, adapters: [network], scripts: scripts,
-                               configuration: ChatService.Configuration(roles: roles))
+                               configuration: ChatService.Configuration(roles: ["analyst": ["alice"]].merging(roles) { $1 }))
             let evidence = EvidenceService(store: store, dataFolder: folder.path + "/data")
             let modules = StandardModules.all(logger: ChatBotTests.logger, reputation: reputation)
                 + [IncidentsModule(ledger: ledger), EvidenceModule(service: evidence),
@@ -388,6 +389,41 @@ struct ChatBotTests {
                 "\(failed.map(\.text))")
         #expect(await bot.say("!broken", in: Self.soc).first?.text.contains("I don't know the command !broken") == true,
                 "a file that does not load is left out")
+        await bot.stop()
+    }
+
+    @Test("What changes things needs its role in a team's network: by first word, said, logged and journaled in a war room")
+    func rolesByWord() async throws {
+        let folder = try ScratchFolder()
+        try FileManager.default.copyItem(atPath: Self.scripts, toPath: folder.path + "/scripts")
+        let scripts = try Self.commands(in: folder, [
+            "bad.lua": #"return command { name = "bad", roles = { close = "analyst" }, run = function() end }"#,
+            "lift.lua": #"return command { name = "lift", roles = { "lead" }, run = function(msg) msg:reply("lifted") end }"#,
+        ])
+        let bot = try await Bot(folder: folder, scripts: scripts)
+        #expect(await bot.say("!incident new Phishing wave", in: Self.soc).first?.text.hasPrefix("Opened INC-1") == true)
+
+        // bob reads, and is refused what changes things, in the war room and in a direct message.
+        #expect(await bot.say("!incident show", in: Self.soc, by: Self.bob).first?.text.hasPrefix("*INC-1* Phishing wave") == true)
+        #expect(await bot.say("!incident close false alarm", in: Self.soc, by: Self.bob).map(\.text)
+            == ["!incident close is for people with the role analyst."])
+        #expect(await bot.say("leave #soc", by: Self.bob).map(\.text) == ["!leave is for people with the role analyst."])
+        #expect(await bot.say("task done 1", by: Self.bob).map(\.text) == ["!task done is for people with the role analyst."])
+        #expect(try await bot.store.loadIncident(IncidentID(1))?.status != .closed)
+        let refused = try await bot.store.journal(of: IncidentID(1)).filter { $0.kind == .refused }
+        #expect(refused.map { "\($0.actor) \($0.text)" } == ["test:bob !incident close, for the role analyst"],
+                "the direct messages' refusals are not the war room's")
+
+        // A role no one holds says where to name people; a malformed declaration is left out.
+        #expect(await bot.say("!lift", in: Self.soc).map(\.text)
+            == ["!lift is for people with the role lead, and no one has it yet: the configuration names them in chat.roles.lead."])
+        #expect(await bot.say("!bad", in: Self.soc).first?.text.contains("I don't know the command !bad") == true)
+        let help = try #require(await bot.say("help").first?.text)
+        #expect(help.contains("• !incident new|show|close: open an incident here (this channel becomes its war room), "
+            + "show one, or close one (close: analyst; new: analyst)"), "\(help)")
+        #expect(help.contains("• !lift: ") && help.contains(" (lead)"), "\(help)")
+
+        #expect(await bot.say("!incident close false alarm", in: Self.soc).first?.text == "Closed INC-1: false alarm")
         await bot.stop()
     }
 

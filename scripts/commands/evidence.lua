@@ -7,6 +7,7 @@ return command {
   name = "evidence",
   usage = "!evidence [INC-12] (in the thread of the message or file to keep)",
   help = "keep the message or file this answers as evidence on the incident",
+  roles = { "analyst" },
   run = function(msg, args)
     local id = incident_ref.take(msg, args)
     local kept = msg.replied or (#msg.files > 0 and msg) or nil

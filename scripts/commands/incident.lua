@@ -18,6 +18,7 @@ return command {
   name = "incident",
   usage = "!incident new|show|close",
   help = "open an incident here (this channel becomes its war room), show one, or close one",
+  roles = { new = { "analyst" }, close = { "analyst" } },
   run = function(msg, args)
     local action = args[1]
     local rest = { text = args.text:gsub("^%s*%S+%s*", "", 1) }

@@ -7,6 +7,7 @@ return command {
   name = "join",
   usage = "join all | join #channel1, #channel2",
   help = "join channels and check every indicator and file posted there",
+  roles = { "analyst" },
   run = function(msg, args)
     local names = channels.names(args.text)
     if #names == 0 then return msg:reply("Usage: join all, or join #channel1, #channel2") end

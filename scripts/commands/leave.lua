@@ -7,6 +7,7 @@ return command {
   name = "leave",
   usage = "leave #channel1, #channel2 | leave all",
   help = "stop checking channels and leave them",
+  roles = { "analyst" },
   run = function(msg, args)
     local names = channels.names(args.text)
     if #names == 0 then return msg:reply("Usage: leave #channel1, #channel2, or leave all") end

@@ -5,6 +5,7 @@ return command {
   name = "note",
   usage = "!note [INC-12] TEXT",
   help = "add a note to an incident (this war room's, or the one named)",
+  roles = { "analyst" },
   run = function(msg, args)
     local id, text = incident_ref.take(msg, args)
     if not id or text == "" then

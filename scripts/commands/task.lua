@@ -6,6 +6,7 @@ return command {
   name = "task",
   usage = "!task list [INC-12] | !task done T-7 [ANSWER]",
   help = "list open tasks, or complete one",
+  roles = { done = { "analyst" } },
   run = function(msg, args)
     if args[1] == "done" and args[2] then
       local answer = args.text:gsub("^%s*%S+%s+%S+%s*", "", 1)

@@ -7,6 +7,7 @@ return command {
   name = "verbose",
   usage = "verbose on|off #channel1, #channel2 | verbose on|off all",
   help = "answer every finding in the channels (on), or only the malicious ones (off)",
+  roles = { "analyst" },
   run = function(msg, args)
     local mode = args[1]
     local names = channels.names(args.text:gsub("^%s*%S+", "", 1))

@@ -53,10 +53,16 @@ public protocol ChatAdapter: AnyObject, Sendable {
     /// the team's networks, false for the server's console, which only answers the
     /// investigation REPL's commands.
     var isDefaultNetwork: Bool { get }
+
+    /// Whether commands' roles govern the people who write here: true for a team's network, where
+    /// anyone in the workspace can write to the bot; false for the console, whose person holds the
+    /// data folder and may do as much with the CLI. Who may answer a question is checked everywhere.
+    var commandsNeedRoles: Bool { get }
 }
 
 extension ChatAdapter {
     public var isDefaultNetwork: Bool { true }
+    public var commandsNeedRoles: Bool { true }
     public var receivesOnOneWorker: Bool { false }
     public func connect() async throws {}
     public func message(_ id: String, in channel: ChatChannel) async throws -> ChatMessage? { nil }

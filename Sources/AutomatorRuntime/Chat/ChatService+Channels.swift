@@ -167,6 +167,11 @@ extension ChatService {
             object["usage"] = JSONText.string(command.usage)
             object["help"] = JSONText.string(command.help)
             object["roles"] = JSONText.array(command.roles.map(JSONText.string))
+            var byWord = JSONText.Object()
+            for (word, roles) in command.rolesByWord.sorted(by: { $0.key < $1.key }) {
+                byWord[word] = JSONText.array(roles.map(JSONText.string))
+            }
+            object["roles_by_word"] = byWord.text
             return object.text
         })
     }

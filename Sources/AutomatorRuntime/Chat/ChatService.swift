@@ -158,9 +158,9 @@ public final class ChatService: ChatInbox, Sendable {
                         + "can do.", answering: message, on: adapter)
                     return
                 }
-                guard allowed(message.user, roles: command.roles, on: adapter) else {
-                    await say("\(command.usage) is for people with the role \(command.roles.joined(separator: " or ")).",
-                              answering: message, on: adapter)
+                let (roles, what) = command.requirement(for: rest)
+                guard !adapter.commandsNeedRoles || allowed(message.user, roles: roles, on: adapter) else {
+                    await refuse(what, roles: roles, to: message, in: channel?.incident, on: adapter)
                     return
                 }
                 await start(command.path, command.source, message, network: network, extra: JSONText.string(rest),
@@ -296,6 +296,24 @@ public final class ChatService: ChatInbox, Sendable {
                                  text: text)
         do { try await store.write(.appendJournal([entry])) } catch {
             logger.error("chat: the message of \(message.user.name) could not be journaled on \(incident): \(error)")
+        }
+    }
+
+    /// Says why a command was refused, and keeps the attempt: in the war room's journal when
+    /// the channel is one, in the log always.
+    private func refuse(_ what: String, roles: [String], to message: ChatMessage, in incident: IncidentID?,
+                        on adapter: any ChatAdapter) async {
+        let named = roles.joined(separator: " or ")
+        let nobody = roles.allSatisfy { configuration.roles[$0] == nil }
+        await say("\(what) is for people with the role \(named)" + (nobody
+            ? ", and no one has it yet: the configuration names them in chat.roles.\(roles[0])." : "."),
+                  answering: message, on: adapter)
+        let actor = Self.actor(message.user, on: adapter)
+        logger.notice("chat: \(what) refused to \(actor), who has no role \(named)")
+        guard let incident else { return }
+        let entry = JournalEntry(incident: incident, actor: actor, kind: .refused, text: "\(what), for the role \(named)")
+        do { try await store.write(.appendJournal([entry])) } catch {
+            logger.error("chat: the refusal of \(what) to \(actor) could not be journaled on \(incident): \(error)")
         }
     }
 

@@ -8,8 +8,19 @@ public struct ChatCommand: Sendable, Hashable {
     public var help: String
     /// Who may run it: people with one of these roles; anyone when empty.
     public var roles: [String]
+    /// Roles for a first word in place of `roles`: `close` of `!incident close` changes things
+    /// where `!incident show` only reads.
+    public var rolesByWord: [String: [String]]
     public var path: String
     var source: [UInt8]
+
+    /// The roles `!name rest` needs, and how a refusal names it (`!incident close`).
+    func requirement(for rest: String) -> (roles: [String], what: String) {
+        if let word = rest.split(whereSeparator: \.isWhitespace).first?.lowercased(), let roles = rolesByWord[word] {
+            return (roles, "!\(name) \(word)")
+        }
+        return (roles, "!" + name)
+    }
 }
 
 /// `scripts/commands/` as the bot reads it: the commands (`command { ... }`) and the channel
@@ -68,6 +79,7 @@ actor CommandCatalog {
                 if let other = commands[name] { throw ChatError(.unavailable, "the name \"\(name)\" is taken by \(other.path)") }
                 commands[name] = ChatCommand(name: name, usage: info["usage"] as? String ?? "!" + name,
                                              help: info["help"] as? String ?? "", roles: info["roles"] as? [String] ?? [],
+                                             rolesByWord: info["roles_by_word"] as? [String: [String]] ?? [:],
                                              path: path, source: source)
             } catch {
                 problems.append("\(path): \(error)")

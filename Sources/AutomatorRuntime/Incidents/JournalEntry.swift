@@ -8,6 +8,8 @@ public struct JournalEntry: Sendable, Hashable {
              action
         /// A line typed in the investigation REPL (`automator repl --incident`), with what it showed.
         case command
+        /// A command refused in the war room to someone without its role.
+        case refused
     }
 
     /// Its position in the whole journal (assigned by the store; 0 before).

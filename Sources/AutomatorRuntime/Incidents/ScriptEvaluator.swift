@@ -169,10 +169,12 @@ final class ScriptEvaluator: @unchecked Sendable {
           local definition = chunk()
           local kind = declared(definition)
           if kind == "command" then
-            local roles = json.array({})
-            for i, role in ipairs(definition.roles or {}) do roles[i] = tostring(role) end
+            local roles, by_word = json.array({}), {}
+            for key, value in pairs(definition.roles or {}) do
+              if type(key) == "string" then by_word[key:lower()] = json.array(value) else roles[#roles + 1] = value end
+            end
             return json.encode({ kind = kind, name = definition.name, usage = definition.usage or ("!" .. definition.name),
-                                 help = definition.help or "", roles = roles }), definition
+                                 help = definition.help or "", roles = roles, roles_by_word = by_word }), definition
           end
           if kind == "watch" then return json.encode({ kind = kind }), definition end
           error("the file must return command { name = ..., run = function(msg, args) ... end } "

@@ -23,6 +23,8 @@ public final class ConsoleAdapter: ChatAdapter, @unchecked Sendable {
     private var openQuestions: [String: String] = [:]
 
     public let isDefaultNetwork: Bool
+    /// The person at the terminal holds the data folder: what the CLI lets them do, so does `!`.
+    public var commandsNeedRoles: Bool { false }
 
     /// - Parameter isDefaultNetwork: false for the server's console, which answers only the
     ///   investigation REPL's commands (`ChatAdapter.isDefaultNetwork`).

@@ -116,7 +116,7 @@ extension ChatModule {
         function chat.verbose(network, channel, on) return json.decode(host.verbose(network, channel, on and true or false)) end
         --- Makes the channel the war room of an incident: its messages are journaled there.
         function chat.warroom(network, channel, incident_id) return json.decode(host.warroom(network, channel, incident_id)) end
-        --- The commands: `name`, `usage`, `help`, `roles`.
+        --- The commands: `name`, `usage`, `help`, `roles` (a list), `roles_by_word` (`close` → a list).
         function chat.commands() return json.decode(host.commands()) end
 
         \#(LuaDeclarations.source)
@@ -128,6 +128,15 @@ extension ChatModule {
           }, 'command { name = "ip", run = function(msg, args) ... end }')
           if not definition.name:match("^[%w_%-]+$") then
             error(("command: the name %q must be one word of letters, digits, - and _"):format(definition.name), 2)
+          end
+          for key, value in pairs(definition.roles or {}) do
+            local roles = math.type(key) == "integer" and { value } or type(key) == "string" and value
+            local ok = type(roles) == "table" and #roles > 0
+            for _, role in pairs(ok and roles or {}) do ok = ok and type(role) == "string" end
+            if not ok then
+              error("command: roles lists the roles that may run the command, and by a first word those that may "
+                    .. 'run it: roles = { "responder" }, or roles = { close = { "analyst" } }', 2)
+            end
           end
           return definition
         end
