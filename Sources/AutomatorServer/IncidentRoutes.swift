@@ -101,7 +101,7 @@ struct IncidentRoutes: Sendable {
     }
 
     /// `POST /api/v1/incidents/{id}/journal` with `{"kind": "note", "text": "...", "by": "alice"}`
-    /// → 201 with the entry. What people add by hand: a note, or a `command` of an investigation
+    /// → 201 with the entry, without its sequence (`GET` shows it). What people add by hand: a note, or a `command` of an investigation
     /// (`automator repl --incident` against this server); the rest of the journal is the work of
     /// the service.
     @Sendable func addToJournal(_ request: Request, context: BasicRequestContext) async throws -> Response {

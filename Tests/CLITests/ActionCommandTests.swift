@@ -65,6 +65,10 @@ struct ActionCommandTests {
         let history = try await AutomatorProcess.run(["action", "history", "--incident", "INC-1"] + common)
         #expect(history.stdout.split(separator: "\n").map { $0.split(separator: " ").dropFirst().first ?? "" }
             == ["done", "planned"], "\(history.stdout)")
+        // Without the configuration the integration cannot undo: said, not "nothing to undo".
+        let unconfigured = try await AutomatorProcess.run(["action", "undo", "--incident", "INC-1", "--data", data,
+                                                           "--scripts", Self.scripts])
+        #expect(unconfigured.status == 1 && unconfigured.stderr.contains("pagerduty"), "\(unconfigured.stdout)\(unconfigured.stderr)")
         let undone = try await AutomatorProcess.run(["action", "undo", id] + common, environment: ["USER": "bob"])
         #expect(undone.status == 0 && undone.stdout.hasPrefix("\(id)  undone"), "\(undone.stderr)")
         #expect(events.withLock { $0.map { $0.contains(#""event_action":"resolve""#) } } == [false, true])

@@ -198,7 +198,8 @@ public final class ActionService: Sendable {
     }
 
     /// Reverses every done action of an incident that has an undo, the last one first; stops at
-    /// the first that fails (the ones before it stay undone).
+    /// the first that fails (the ones before it stay undone), or whose integration is not in use
+    /// (it cannot say whether there is an undo: skipped, a block would stay under "nothing to undo").
     ///
     /// - Throws: `.notFound` for an incident that does not exist (a mistyped id is not "nothing
     ///   to undo").
@@ -211,7 +212,7 @@ public final class ActionService: Sendable {
         }
         var undone: [ActionRecord] = []
         for record in records where record.status == .done {
-            guard (try? declaration(record.name))?.undo != nil else { continue }
+            guard try declaration(record.name).undo != nil else { continue }
             undone.append(try await undo(record.id, by: by))
         }
         return undone

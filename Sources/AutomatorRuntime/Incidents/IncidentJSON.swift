@@ -77,9 +77,11 @@ public enum IncidentJSON {
         return object
     }
 
+    /// `sequence` is left out of an entry the store has not numbered (one just added, whose
+    /// number the group commit gave without a read back).
     public static func forAPI(_ entry: JournalEntry) -> String {
         var object = JSONText.Object()
-        object["sequence"] = "\(entry.sequence)"
+        if entry.sequence > 0 { object["sequence"] = "\(entry.sequence)" }
         object["at"] = JSONText.time(entry.at)
         object["actor"] = JSONText.string(entry.actor)
         object["kind"] = JSONText.string(entry.kind.rawValue)
