@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Automator: AsyncParsableCommand {
@@ -29,4 +30,37 @@ struct Automator: AsyncParsableCommand {
                       JournalCommand.self, EvidenceCommand.self, ActionCommand.self, ReportCommand.self, AuditCommand.self,
                       MigrateCommand.self, StoreCommand.self]
     )
+
+    /// ArgumentParser's, except for a `ValidationError` that a command throws while it runs (a
+    /// file it cannot read, an option it needs): the default shows the usage of `automator`
+    /// itself there, which the command's own usage replaces.
+    static func main() async {
+        var command: any ParsableCommand
+        do { command = try await asyncParseAsRoot(nil) } catch { exit(withError: error) }
+        do {
+            if var running = command as? any AsyncParsableCommand { try await running.run() } else { try command.run() }
+        } catch let error as ValidationError {
+            let ran = type(of: command)
+            let name = (["automator"] + path(to: ran, in: Automator.self)).joined(separator: " ")
+            FileHandle.standardError.write(Data("""
+                Error: \(error.message)
+                Usage: \(usageString(for: ran))
+                  See '\(name) --help' for more information.
+
+                """.utf8))
+            exit(withError: ExitCode.validationFailure)
+        } catch {
+            exit(withError: error)
+        }
+    }
+
+    /// The subcommands' names from `root` down to `command`: `["intel", "check"]`.
+    private static func path(to command: any ParsableCommand.Type, in root: any ParsableCommand.Type) -> [String] {
+        for sub in root.configuration.subcommands {
+            if sub == command { return [sub._commandName] }
+            let below = path(to: command, in: sub)
+            if !below.isEmpty { return [sub._commandName] + below }
+        }
+        return []
+    }
 }

@@ -119,6 +119,8 @@ struct IntelCheckCommandTests {
         #expect(missing.status == 64)
         #expect(missing.stderr.contains("give --config with the configuration file whose feeds to check against"),
                 "\(missing.stderr)")
+        #expect(missing.stderr.contains("Usage: automator intel check [<file>]")
+            && missing.stderr.contains("See 'automator intel check --help'"), "the command's usage, not automator's: \(missing.stderr)")
         try folder.write("empty.yml", "cache:\n  malicious: 1h\n")
         let empty = try AutomatorProcess.run(["intel", "check", "-", "--config", "empty.yml"], in: folder.url,
                                                    input: "198.51.100.7\n")
