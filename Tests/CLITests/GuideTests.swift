@@ -45,4 +45,23 @@ struct GuideTests {
         #expect(result.stdout.contains("\(count) tests, 0 failed"), "\(result.stdout)")
         for test in tests { #expect(result.stdout.contains(test.file!), "\(result.stdout)") }
     }
+
+    @Test("\"Try it\" runs the first playbook as written, with the configuration it shows")
+    func tryIt() async throws {
+        let text = try String(contentsOf: Self.guide, encoding: .utf8)
+        let block = try #require(text.components(separatedBy: "```sh try-it\n").dropFirst().first?
+            .components(separatedBy: "\n```").first)
+        let folder = try TemporaryFolder()
+        for example in try Self.examples() { try folder.write("scripts/" + (example.file ?? ""), example.text) }
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-e", "-c", block]
+        shell.currentDirectoryURL = folder.url
+        shell.environment = AutomatorProcess.environment(adding: [
+            "PATH": AutomatorProcess.executable.deletingLastPathComponent().path + ":/usr/bin:/bin"])
+        let result = try await AutomatorProcess.collect(shell, input: "not me\n")
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("203.0.113.7: malicious"), "\(result.stdout)")
+        #expect(result.stdout.contains("account-compromise") || result.stdout.contains("iam-team"), "\(result.stdout)")
+    }
 }

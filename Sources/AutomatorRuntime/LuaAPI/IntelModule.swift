@@ -70,8 +70,8 @@ public struct IntelModule: HostModule {
         }
     }
 
-    static let unconfigured = "no reputation source is configured: give automator a --config with feeds, or "
-        + "integrations in scripts/integrations"
+    static let unconfigured = "no reputation source is configured: give automator --config with a file that "
+        + "lists feeds or sets integrations (scripts/examples/automator.yml shows both)"
 
     /// A verdict as scripts see it.
     static func table(_ verdict: Verdict) -> LuaValue {
