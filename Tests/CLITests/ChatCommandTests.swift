@@ -87,6 +87,8 @@ struct ChatCommandTests {
         let first = try await AutomatorProcess.run(["chat", "--scripts", Self.scripts], in: folder.url, input: "help\n")
         #expect(first.status == 0, "\(first.stderr)")
         #expect(FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("automator-data").path))
+        let noScripts = try await AutomatorProcess.run(["chat"], in: folder.url, input: "help\n")
+        #expect(noScripts.stdout.contains("I have no commands: ./scripts/commands holds none"), "\(noScripts.stdout)")
     }
 
     @Test("task done on a run no server resumes says, as the CLI does, that it goes on at the next serve")

@@ -154,8 +154,11 @@ public final class ChatService: ChatInbox, Sendable {
             // message with an indicator ("is 203.0.113.7 bad?"), is a question for the watcher.
             if command != nil || !direct || !checkable || message.text.hasPrefix("!") {
                 guard let command else {
-                    await say("I don't know the command \(direct ? "" : "!")\(name): \(direct ? "" : "!")help lists what I "
-                        + "can do.", answering: message, on: adapter)
+                    let none = await catalog.commands.isEmpty
+                    await say(none ? "I have no commands: \(catalog.folder)/commands holds none (give the bot the scripts "
+                        + "folder that holds commands/, as --scripts)."
+                        : "I don't know the command \(direct ? "" : "!")\(name): \(direct ? "" : "!")help lists what I can do.",
+                              answering: message, on: adapter)
                     return
                 }
                 let (roles, what) = command.requirement(for: rest)

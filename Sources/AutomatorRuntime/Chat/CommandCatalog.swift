@@ -27,7 +27,8 @@ public struct ChatCommand: Sendable, Hashable {
 /// watcher (`watch { ... }`). Looked at again at most once a second, so an edited command is
 /// taken without a restart; a file that does not load is logged and left out.
 actor CommandCatalog {
-    private let folder: String
+    /// The scripts folder, which holds `commands/`.
+    nonisolated let folder: String
     private let evaluator: ScriptEvaluator
     private let logger: Logger
     private(set) var commands: [String: ChatCommand] = [:]
