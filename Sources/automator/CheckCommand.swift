@@ -66,8 +66,13 @@ struct CheckCommand: AsyncParsableCommand {
         let files = ScriptChecker.files(in: paths.isEmpty ? [scripts] : paths)
         guard !files.isEmpty else { throw ValidationError("no .lua files under \(paths.joined(separator: ", "))") }
         let checker = ScriptChecker(scripts: scripts, configuration: configuration, configurationFile: config)
-        problems += await checker.check(files).map(\.description)
+        let found = await checker.check(files)
+        problems += found.problems.map(\.description)
         for problem in problems { print(problem) }
+        if !found.notSetUp.isEmpty {
+            print("off, nothing sets them up: " + found.notSetUp.joined(separator: ", ")
+                + " (each is used once the configuration or the environment gives its settings)")
+        }
         let checked = "\(files.count) file\(files.count == 1 ? "" : "s") checked"
         guard problems.isEmpty else {
             print("\(checked): \(problems.count) problem\(problems.count == 1 ? "" : "s")")

@@ -52,6 +52,14 @@ struct CheckCommandTests {
               actions = { block = { risk = "low", params = { ip = { type = "ip" } }, run = function() end } },
             }
             """)
+        // Shipped and not used: nothing names it, so it is off, not a problem.
+        try folder.write("integrations/spare.lua", """
+            return integration {
+              name = "Spare",
+              config = { token = { secret = true, required = true } },
+              reputation = { ip = function(ip, config) return { verdict = "unknown" } end },
+            }
+            """)
         try folder.write("playbooks/act.lua", """
             return playbook {
               name = "Act",
@@ -77,7 +85,8 @@ struct CheckCommandTests {
             }
             """)
         try folder.write("feeds/bad.txt", "203.0.113.7\n999.1.1.1\n")
-        try folder.write("automator.yml", "integrations:\n  virustotl:\n    enabled: true\nchat:\n  slack:\n    bot_token: x\n"
+        try folder.write("automator.yml", "integrations:\n  virustotl:\n    enabled: true\n  needs_key:\n    rate: { per_minute: 4 }\n"
+            + "chat:\n  slack:\n    bot_token: x\n"
             + "feeds:\n  - name: gone\n    path: feeds/nope.txt\n    verdict: malicious\n"
             + "  - name: bad\n    path: feeds/bad.txt\n    verdict: malicious\n")
 
@@ -97,7 +106,7 @@ struct CheckCommandTests {
             "./lib/long.lua:301: reads the undefined global undefined_name",
             "./integrations/needs_key.lua: not used: api_key is not set",
             "automator.yml: integrations.virustotl configures an integration that ./integrations does not have",
-            "automator.yml:6: chat.slack: give signing_secret",
+            "automator.yml:8: chat.slack: give signing_secret",
             "./playbooks/act.lua:5: runs the action needs_key.block, but its integration is not used: api_key is not set",
             "./playbooks/act.lua:6: runs the action nosuch.wipe, but no integration in ./integrations declares it",
             "./playbooks/approves.lua:3: approves in advance the action needs_key.block, but its integration is not used",
@@ -111,6 +120,8 @@ struct CheckCommandTests {
         }
         #expect(!result.stdout.contains("fine_test.lua"), "the test API is known in test files: \(result.stdout)")
         #expect(lines.filter { $0.hasPrefix("./playbooks/syntax.lua") }.count == 1, "\(result.stdout)")
-        #expect(result.stdout.contains("10 files checked: 17 problems"), "\(result.stdout)")
+        #expect(!result.stdout.contains("spare.lua"), "\(result.stdout)")
+        #expect(lines.contains { $0.hasPrefix("off, nothing sets them up: spare (") }, "\(result.stdout)")
+        #expect(result.stdout.contains("11 files checked: 17 problems"), "\(result.stdout)")
     }
 }

@@ -34,13 +34,22 @@ public struct ScriptChecker: Sendable {
         ScriptFiles.find(in: paths) { $0.hasSuffix(".lua") }
     }
 
+    /// What `check` found: the problems, and the integrations that are off because nothing sets
+    /// them up (the shipped ones a team does not use), which are not problems.
+    public struct Findings: Sendable {
+        public var problems: [ScriptProblem] = []
+        public var notSetUp: [String] = []
+    }
+
     /// The problems of `files`, and of the scripts folder's playbooks and integrations among them.
-    public func check(_ files: [String]) async -> [ScriptProblem] {
+    public func check(_ files: [String]) async -> Findings {
         var problems: [ScriptProblem] = []
         var unreadable: Set<String> = []
         let known = (try? Self.baseGlobals()) ?? []
         let state: LuaState
-        do { state = try LuaState() } catch { return [ScriptProblem(file: scripts, line: nil, message: "\(error)")] }
+        do { state = try LuaState() } catch {
+            return Findings(problems: [ScriptProblem(file: scripts, line: nil, message: "\(error)")])
+        }
         for file in files {
             guard let source = FileManager.default.contents(atPath: file) else {
                 problems.append(ScriptProblem(file: file, line: nil, message: "cannot read the file"))
@@ -53,10 +62,11 @@ public struct ScriptChecker: Sendable {
         }
         // A file that does not compile is reported once, by its syntax error.
         problems += await declarationProblems().filter { files.contains($0.file) && !unreadable.contains($0.file) }
-        problems += await integrationProblems(in: files.filter { !unreadable.contains($0) })
-            .filter { files.contains($0.file) || $0.file == configurationFile }
+        let integrations = await integrationProblems(in: files.filter { !unreadable.contains($0) })
+        problems += integrations.problems.filter { files.contains($0.file) || $0.file == configurationFile }
         problems += feedProblems()
-        return problems.sorted()
+        let notSetUp = integrations.notSetUp.filter { files.contains(scripts + "/integrations/\($0).lua") }
+        return Findings(problems: problems.sorted(), notSetUp: notSetUp)
     }
 
     /// With a configuration: feeds that cannot be read, and the lines of a feed that are no
@@ -161,16 +171,18 @@ public struct ScriptChecker: Sendable {
         return lines.firstIndex { $0.range(of: pattern, options: .regularExpression) != nil }.map { $0 + 1 }
     }
 
-    /// With a configuration: integrations whose required settings it lacks (serve would leave
-    /// them out), integrations it configures that have no script, and `actions.run` calls in
-    /// `files` that name an action no usable integration declares.
-    private func integrationProblems(in files: [String]) async -> [ScriptProblem] {
-        guard let configuration else { return [] }
+    /// With a configuration: integrations it names whose required settings are missing (serve
+    /// would leave them out), integrations it configures that have no script, and `actions.run`
+    /// calls in `files` that name an action no usable integration declares; and the integrations
+    /// nothing sets up.
+    private func integrationProblems(in files: [String]) async -> Findings {
+        guard let configuration else { return Findings() }
         let quiet = Logger(label: "automator.check") { _ in SwiftLogNoOpLogHandler() }
         let folder = scripts + "/integrations"
         let integrations = await Integrations(folder: folder, settings: configuration.integrations, logger: quiet)
         integrations.shutdown()
-        var problems = integrations.problems.map { problem in
+        let off = Set(integrations.notSetUp.map { "integrations/\($0).lua" })
+        var problems = integrations.problems.filter { !off.contains($0.path) }.map { problem in
             ScriptProblem(file: scripts + "/" + problem.path, line: nil, message: "not used: " + problem.message)
         }
         let declared = Set(integrations.actions.map(\.name))
@@ -190,7 +202,7 @@ public struct ScriptChecker: Sendable {
             problems.append(ScriptProblem(file: configurationFile ?? "the configuration", line: nil,
                 message: "integrations.\(name) configures an integration that \(folder) does not have (\(name).lua)"))
         }
-        return problems
+        return Findings(problems: problems, notSetUp: integrations.notSetUp)
     }
 
     /// The actions a playbook's `approvals = { "integration.action", ... }` names, with their

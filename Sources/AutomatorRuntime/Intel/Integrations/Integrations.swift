@@ -54,6 +54,9 @@ public final class Integrations: Sendable {
     /// The actions the integrations declare, by name (`checkpoint.block_ip`).
     public let actions: [ActionDeclaration]
     public let problems: [Problem]
+    /// The integrations left out only because nothing sets them up: the configuration does not
+    /// name them and the environment lacks their settings (`virustotal`). Off, not broken.
+    public let notSetUp: [String]
     private let logger: Logger
     /// How long one lookup may take, retries and the wait for a quota included.
     private static let limits = Limits(memory: 64 << 20, timeout: .seconds(30))
@@ -106,6 +109,7 @@ public final class Integrations: Sendable {
         integrations = loaded
         actions = loaded.flatMap(\.actions.values).sorted { $0.name < $1.name }
         self.problems = problems
+        self.notSetUp = notSetUp
     }
 
     /// The integrations' files in `folder`, by name.
