@@ -4,8 +4,9 @@ import Logging
 
 /// `automator run PLAYBOOK --incident FILE`: a playbook against an incident from a file, with no
 /// server, for development. The run is as durable as under `serve` (a store in a temporary
-/// folder, removed at the end), the journal is printed as it grows, and each task the playbook
-/// waits on is asked on the terminal, or read from standard input, one answer per line.
+/// folder, removed at the end, with the evidence it keeps), the journal is printed as it grows,
+/// and each task the playbook waits on is asked on the terminal, or read from standard input,
+/// one answer per line.
 struct PlaybookTrial {
     let file: String
     let source: [UInt8]
@@ -22,7 +23,7 @@ struct PlaybookTrial {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = try SQLiteStore(folder: folder, durability: .normal)
         let ledger = try await IncidentLedger(store: store)
-        let modules = modules(ledger)
+        let modules = modules(ledger) + [EvidenceModule(service: EvidenceService(store: store, dataFolder: folder))]
         let runs = try RunService(store: store, modules: modules, modulePaths: modulePaths, executors: 1, limits: limits)
         let service = try IncidentService(ledger: ledger, runs: runs, scripts: scripts, modules: modules)
         let completed: Bool

@@ -22,6 +22,10 @@ struct PlaybookTrialTests {
         #expect(result.stdout.contains("playbook completed in"), "\(result.stdout)")
         #expect(result.stdout.contains("INC-1 is closed"), "\(result.stdout)")
         if let reason { #expect(result.stdout.contains("closed: \(reason)"), "\(result.stdout)") }
+        if name == "phishing" {
+            #expect(result.stdout.contains("evidence  evidence EV-") && result.stdout.contains("reported-message.json"),
+                    "the trial keeps evidence as serve does: \(result.stdout)")
+        }
     }
 
     @Test("An answer outside the choices is asked again; with no more answers the run stops and says why")

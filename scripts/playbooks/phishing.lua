@@ -120,6 +120,17 @@ return playbook {
     end
     inc:note(table.concat(lines, "\n"))
 
+    -- The message as reported is what the purge and any later case rest on: kept, hashed and in
+    -- its chain of custody before a copy is deleted.
+    if type(inc.raw) == "table" and inc.raw.message then
+      inc:evidence{
+        name = "reported-message.json",
+        data = json.encode(inc.raw.message),
+        description = "the message as " .. reporter .. " reported it",
+        tags = { "phishing", "reported" },
+      }
+    end
+
     if sender_domain then
       local earlier = earlier_reports(inc, sender_domain)
       if #earlier > 0 then

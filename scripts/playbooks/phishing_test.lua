@@ -39,6 +39,18 @@ test("a lure the reporter did not expect is purged, and the incident closed", fu
   expect.equal(result.incident.close_reason, "Phishing: the message was purged from all mailboxes.")
 end)
 
+test("the reported message is kept as evidence before anything is purged", function()
+  stub.task("Confirm with the reporter", "legitimate")
+
+  local message = { from = "payroll@examp1e-hr.test", subject = "Payroll update required", body = "Confirm now." }
+  local result = run(phishing, report{ raw = { message = message } })
+
+  expect.equal(#result.evidence, 1)
+  expect.equal(result.evidence[1].name, "reported-message.json")
+  expect.equal(result.evidence[1].description, "the message as a.nguyen@example.com reported it")
+  expect.equal(#run(phishing, report()).evidence, 0, "a report without the message keeps nothing")
+end)
+
 test("the report's indicators are noted, defanged or not, but not ours or private addresses", function()
   stub.task("Confirm with the reporter", "phishing")
   stub.task("Purge the message", "done")

@@ -53,6 +53,7 @@ function stub.action(name, outcome, reason) end
 ---@field tasks incidents.task[] in the order they were created
 ---@field journal { kind: string, actor: string, text: string }[] oldest first
 ---@field notes string[] the notes' texts, oldest first
+---@field evidence { id: string, name: string, description: string, sha256: string, size: integer, tags: string[] }[] kept on the incident, oldest first
 ---@field posts { channel: string, text: string }[] chat posts
 ---@field questions { channel: string, text: string, choices: string[] }[] chat.ask and chat.approve questions
 ---@field intel string[] the indicators looked up

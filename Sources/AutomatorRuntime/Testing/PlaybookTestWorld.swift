@@ -2,8 +2,8 @@ import Foundation
 import Logging
 
 /// Everything one playbook test runs in, made fresh for each test: a store in a temporary folder,
-/// the incidents over it, the stubs, and a sandbox with the standard modules, `incidents` and
-/// the test API. Its `run` blocks the calling thread (the sandbox performs host waits by
+/// the incidents over it, the stubs, and a sandbox with the standard modules, `incidents`,
+/// `evidence` (kept in that folder) and the test API. Its `run` blocks the calling thread (the sandbox performs host waits by
 /// blocking), so it is for a thread of its own, not Swift's cooperative pool.
 final class PlaybookTestWorld {
     private let folder: String
@@ -21,7 +21,9 @@ final class PlaybookTestWorld {
         let ledger = try waitBlocking { [store] () async throws(StoreError) in try await IncidentLedger(store: store, standIn: stubs) }
         let quiet = Logger(label: "automator.test") { _ in SwiftLogNoOpLogHandler() }
         sandbox = try Sandbox(modules: StandardModules.all(logger: quiet)
-                                  + [IncidentsModule(ledger: ledger), TestingModule(ledger: ledger, stubs: stubs, actions: actions)],
+                                  + [IncidentsModule(ledger: ledger),
+                                     TestingModule(ledger: ledger, stubs: stubs, actions: actions, evidence: store),
+                                     EvidenceModule(service: EvidenceService(store: store, dataFolder: folder))],
                               modulePaths: [scripts])
     }
 

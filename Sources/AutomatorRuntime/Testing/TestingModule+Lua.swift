@@ -224,8 +224,8 @@ extension TestingModule {
           local tasks = incidents.tasks(id)
           table.sort(tasks, function(a, b) return tonumber(a.id:match("%d+")) < tonumber(b.id:match("%d+")) end)
           return { incident = incidents.get(id), tasks = tasks, journal = journal, notes = notes,
-                   posts = seen.posts, questions = seen.questions, intel = seen.intel, http = seen.http,
-                   actions = seen.actions }
+                   evidence = host.evidence(id), posts = seen.posts, questions = seen.questions, intel = seen.intel,
+                   http = seen.http, actions = seen.actions }
         end
 
         --- Opens an incident for the test (title, type and severity have defaults).

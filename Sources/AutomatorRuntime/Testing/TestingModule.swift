@@ -12,9 +12,11 @@ struct TestingModule: HostModule {
     let stubs: PlaybookTestStubs
     /// What the scripts' integrations declare: calls are checked as a real call's would be.
     let actions: [ActionDeclaration]
+    /// Where the test's evidence is kept, for the outcome's `evidence`.
+    let evidence: any EvidenceStore
 
     func register(in table: inout ModuleTable) {
-        let (ledger, stubs, actions) = (ledger, stubs, actions)
+        let (ledger, stubs, actions, evidence) = (ledger, stubs, actions, evidence)
         let store = ledger.store
         // open(incident_json, sla): the incident as the API takes it; its SLA as the server gives it.
         table.waitingFunction("open") { call in
@@ -43,6 +45,20 @@ struct TestingModule: HostModule {
                                              "text": .string(LuaString(entry.text))]))
                 }
                 return [.table(LuaTable(array: entries))]
+            }
+        }
+        // evidence(incident id) -> what the playbook kept on it, oldest first
+        table.waitingFunction("evidence") { call in
+            guard let id = IncidentID(try call.string(1).description) else { throw HostError("an incident id expected") }
+            return .task {
+                let kept = try await evidence.evidenceList(of: id).sorted { $0.collectedAt < $1.collectedAt }.map { item in
+                    LuaValue.table(LuaTable(fields: [
+                        "id": .string(LuaString(item.id)), "name": .string(LuaString(item.name)),
+                        "description": .string(LuaString(item.description)), "sha256": .string(LuaString(item.hashes.sha256)),
+                        "size": .integer(item.size), "tags": .table(LuaTable(array: item.tags.map { .string(LuaString($0)) })),
+                    ]))
+                }
+                return [.table(LuaTable(array: kept))]
             }
         }
         table.function("answer_task") { call in
