@@ -23,4 +23,9 @@ enum CommandLogging {
     static func report(_ error: any Error) {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
     }
+
+    /// Prints `note: ...` on standard error: something the person should know, not a failure.
+    static func note(_ message: String) {
+        FileHandle.standardError.write(Data("note: \(message)\n".utf8))
+    }
 }

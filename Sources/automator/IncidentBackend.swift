@@ -255,7 +255,7 @@ enum IncidentBackend {
             calls = count
         }
         if latest.status == .failed || latest.status == .diverged {
-            note("the playbook run \(latest.id) \(latest.status.rawValue): \(latest.error ?? "no reason given"); "
+            CommandLogging.note("the playbook run \(latest.id) \(latest.status.rawValue): \(latest.error ?? "no reason given"); "
                 + "fix the playbook, then automator incident retry \(incident)")
         }
         return latest
@@ -271,7 +271,7 @@ enum IncidentBackend {
     private static func warnIfMissing(_ scripts: String) {
         var isFolder: ObjCBool = false
         if !FileManager.default.fileExists(atPath: scripts, isDirectory: &isFolder) || !isFolder.boolValue {
-            note("there is no scripts folder \(scripts): no playbook is found (pass --scripts with the folder "
+            CommandLogging.note("there is no scripts folder \(scripts): no playbook is found (pass --scripts with the folder "
                 + "automator serve uses)")
         }
     }
@@ -281,11 +281,6 @@ enum IncidentBackend {
     static func noteWaitingRun(of task: IncidentTask, runs: RunService) async {
         guard let runID = task.runID, !runs.isLive(runID), let run = try? await runs.run(runID), !run.status.isFinished
         else { return }
-        note("the playbook run \(runID) waiting on \(task.id) goes on at the next automator serve")
-    }
-
-    /// Says on standard error what a person should know about a command that did its work.
-    private static func note(_ message: String) {
-        FileHandle.standardError.write(Data("note: \(message)\n".utf8))
+        CommandLogging.note("the playbook run \(runID) waiting on \(task.id) goes on at the next automator serve")
     }
 }

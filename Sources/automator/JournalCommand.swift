@@ -14,7 +14,9 @@ struct JournalCommand: AsyncParsableCommand {
             an entry changed, removed or reordered in the database breaks the hashes from there on: \
             `journal verify` recomputes them and names the first broken entry. `journal checkpoint` \
             signs the chain's head with the data folder's Ed25519 key (journal-signing.key, made on \
-            first use), which also catches entries cut from the end.
+            first use), which also catches entries cut from the end. Whoever holds the data folder \
+            can also cut the checkpoints, or sign with a key of their own: keep what `journal \
+            checkpoint` prints where they cannot change it, and give it to `journal verify`.
             """,
         subcommands: [Show.self, Verify.self, Checkpoint.self]
     )
@@ -68,9 +70,15 @@ extension JournalCommand {
                 runs: the data folder's, or with --store the workers' PostgreSQL database (whose \
                 checkpoints are trusted when signed with the key of --data).
 
+                The stored checkpoints prove that no entry before them changed, as long as they are \
+                there and signed by the right key: --public-key and --checkpoint give what `journal \
+                checkpoint` printed, kept outside the data folder, so that a journal cut with its \
+                checkpoints, or signed again with another key, fails too.
+
                 Examples:
                   automator journal verify
                   automator journal verify INC-7
+                  automator journal verify --public-key MCowBQYDK2Vw... --checkpoint 1234:9f86d081884c7d65...
                   PGPASSWORD=... automator journal verify --store postgres://automator@db.example:5432/automator
                 """
         )
@@ -80,19 +88,50 @@ extension JournalCommand {
         @Argument(help: ArgumentHelp("Only this incident's entries.", valueName: "id"))
         var incident: String?
 
+        @Option(help: ArgumentHelp("The signing key's public half as `journal checkpoint` printed it (base64): every "
+                                   + "stored checkpoint must be signed with it.", valueName: "base64"))
+        var publicKey: String?
+
+        @Option(help: ArgumentHelp("A checkpoint as `journal checkpoint` printed it (SEQUENCE:CHAIN): the journal must "
+                                   + "still hold it. Repeatable.", valueName: "sequence:chain"))
+        var checkpoint: [String] = []
+
         func validate() throws {
             if let incident, IncidentID(incident) == nil {
                 throw ValidationError("'\(incident)' is not an incident id: write it as INC-42")
             }
+            if incident != nil, publicKey != nil || !checkpoint.isEmpty {
+                throw ValidationError("--public-key and --checkpoint check the whole journal: leave out the incident")
+            }
+            _ = try kept()
+        }
+
+        /// What the person kept, from the options.
+        private func kept() throws -> JournalKept {
+            let key = try publicKey.map { text in
+                guard let key = Data(base64Encoded: text), key.count == 32 else {
+                    throw ValidationError("--public-key takes the 32-byte key in base64 that journal checkpoint printed")
+                }
+                return Array(key)
+            }
+            let anchors = try checkpoint.map { text in
+                guard let anchor = JournalKept.Anchor(text) else {
+                    throw ValidationError("--checkpoint takes SEQUENCE:CHAIN as journal checkpoint printed it "
+                        + "(1234: then 64 hexadecimal digits), not '\(text)'")
+                }
+                return anchor
+            }
+            return JournalKept(publicKey: key, checkpoints: anchors)
         }
 
         func run() async throws {
+            let kept = try kept()
             let verification = try await folder.perform { store in
-                try await store.verifyJournal(of: incident.flatMap(IncidentID.init))
+                try await store.verifyJournal(of: incident.flatMap(IncidentID.init), expecting: kept)
             }
             if let problem = verification.problem {
                 print("journal broken: \(problem)")
-                print("(\(verification.entries) entries before it verified)")
+                print("(\(verification.entries) entr\(verification.entries == 1 ? "y" : "ies") before it verified)")
                 throw ExitCode.failure
             }
             if let id = incident.flatMap(IncidentID.init), verification.entries == 0 {
@@ -103,7 +142,17 @@ extension JournalCommand {
                 throw ExitCode.failure
             }
             print("journal verified: \(verification.entries) entr\(verification.entries == 1 ? "y" : "ies")"
-                + (incident == nil ? ", \(verification.checkpoints) checkpoint\(verification.checkpoints == 1 ? "" : "s")" : ""))
+                + (incident == nil ? ", \(verification.checkpoints) checkpoint\(verification.checkpoints == 1 ? "" : "s")" : "")
+                + (incident == nil ? verification.lastCheckpoint.map {
+                    " (the last signed " + JSONText.time($0.at).dropFirst().dropLast() + ", at entry \($0.sequence))"
+                } ?? "" : "")
+                + (kept.checkpoints.isEmpty ? "" : "; the kept checkpoints hold"))
+            if incident == nil, verification.checkpoints == 0, verification.entries > 0,
+               FileManager.default.fileExists(atPath: JournalSignature.path(in: folder.data))
+            {
+                CommandLogging.note("\(JournalSignature.path(in: folder.data)) exists but no checkpoint is stored: they "
+                    + "were removed, or none was signed yet (automator journal checkpoint signs one)")
+            }
         }
     }
 
@@ -130,7 +179,12 @@ extension JournalCommand {
                 return (checkpoint, signature.publicKey)
             }
             guard let (checkpoint, publicKey) = signed else { return print("the journal is empty: nothing to sign") }
-            print("checkpoint of entry \(checkpoint.sequence) signed; public key " + Data(publicKey).base64EncodedString())
+            let anchor = JournalKept.Anchor(sequence: checkpoint.sequence, chain: checkpoint.chain)
+            print("""
+                checkpoint of entry \(checkpoint.sequence) signed; public key \(Data(publicKey).base64EncodedString())
+                to check the journal against it later, keep this command where the data folder's users cannot change it:
+                  automator journal verify --public-key \(Data(publicKey).base64EncodedString()) --checkpoint \(anchor.description)
+                """)
         }
     }
 }

@@ -19,7 +19,7 @@ struct JournalCommandTests {
         let signed = try await AutomatorProcess.run(["journal", "checkpoint", "--data", data])
         #expect(signed.status == 0 && signed.stdout.hasPrefix("checkpoint of entry 2 signed; public key "), "\(signed.stderr)")
         #expect(try await AutomatorProcess.run(["journal", "verify", "--data", data]).stdout
-            == "journal verified: 2 entries, 1 checkpoint\n")
+            .hasPrefix("journal verified: 2 entries, 1 checkpoint (the last signed 20"))
 
         let shown = try await AutomatorProcess.run(["journal", "show", "INC-2", "--data", data])
         #expect(shown.status == 0 && shown.stdout.contains("created") && shown.stdout.contains("low test: Beacon"),
@@ -36,6 +36,47 @@ struct JournalCommandTests {
         let unknown = try await AutomatorProcess.run(["journal", "verify", "inc-99", "--data", data])
         #expect(unknown.status == 1 && unknown.stderr.hasPrefix("error: INC-99 has no journal entry: there is no such incident"),
                 "a mistyped id is not a verified journal: \(unknown.stdout)\(unknown.stderr)")
+    }
+
+    @Test("A checkpoint kept outside the folder catches what the stored ones cannot: a cut with them, another key")
+    func kept() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        func create(_ title: String) async throws {
+            let created = try await AutomatorProcess.run(["incident", "create", "--data", data, "--scripts", folder.url.path,
+                                                          "--title", title, "--type", "test", "--severity", "low"])
+            #expect(created.status == 0, "\(created.stderr)")
+        }
+        try await create("Phishing wave")
+        let signed = try await AutomatorProcess.run(["journal", "checkpoint", "--data", data])
+        let command = try #require(signed.stdout.split(separator: "\n").last.map(String.init), "\(signed.stdout)")
+        let words = command.split(separator: " ").map(String.init)
+        #expect(Array(words.prefix(3)) == ["automator", "journal", "verify"], "\(signed.stdout)")
+        let verify = Array(words.dropFirst()) + ["--data", data]
+        try await create("Beacon")
+        let holds = try await AutomatorProcess.run(verify)
+        #expect(holds.status == 0 && holds.stdout.hasSuffix("; the kept checkpoints hold\n"), "\(holds.stdout)\(holds.stderr)")
+
+        // Whoever holds the folder cuts the end and the checkpoints with it: the stored ones say nothing.
+        let database = try DatabaseQueue(path: data + "/automator.sqlite")
+        try await database.write { try $0.execute(sql: "DELETE FROM journal WHERE sequence >= 1; DELETE FROM journal_checkpoint") }
+        try database.close()
+        try await create("Decoy")
+        let alone = try await AutomatorProcess.run(["journal", "verify", "--data", data])
+        #expect(alone.status == 0 && alone.stderr.contains("journal-signing.key exists but no checkpoint is stored"),
+                "\(alone.stdout)\(alone.stderr)")
+        let caught = try await AutomatorProcess.run(verify)
+        #expect(caught.status == 1 && caught.stdout.hasPrefix("journal broken: journal entry 1: the kept checkpoint no "
+            + "longer matches"), "\(caught.stdout)\(caught.stderr)")
+
+        // ...or signs a checkpoint with a key of their own.
+        try FileManager.default.removeItem(atPath: data + "/journal-signing.key")
+        #expect(try await AutomatorProcess.run(["journal", "checkpoint", "--data", data]).status == 0)
+        let resigned = try await AutomatorProcess.run(Array(verify.prefix(4)) + ["--data", data])
+        #expect(resigned.status == 1 && resigned.stdout.contains("is signed by another key than the public key given"),
+                "\(resigned.stdout)\(resigned.stderr)")
+        let typo = try await AutomatorProcess.run(["journal", "verify", "--checkpoint", "12:abc", "--data", data])
+        #expect(typo.status == 64 && typo.stderr.contains("--checkpoint takes SEQUENCE:CHAIN"), "\(typo.stderr)")
     }
 
     @Test("A NUL in an alert's text is kept as U+FFFD: the journal verifies as stored, the title is whole")

@@ -4,14 +4,59 @@ public import Foundation
 /// checkpoints that fix the chain at a sequence (`JournalChain`).
 public protocol JournalStore: IncidentStore {
     /// Recomputes the hash chains of the whole journal, or of one incident's entries, and checks
-    /// every checkpoint; stops at the first broken entry.
-    func verifyJournal(of incident: IncidentID?) async throws(StoreError) -> JournalVerification
+    /// every checkpoint, and the whole journal against what a person kept outside the store;
+    /// stops at the first broken entry.
+    func verifyJournal(of incident: IncidentID?, expecting kept: JournalKept) async throws(StoreError)
+        -> JournalVerification
 
     /// The last link of the journal's chain (the last entry, once its transaction committed): its
     /// sequence and the chain there; nil for an empty journal.
     func journalHead() async throws(StoreError) -> (sequence: Int64, chain: [UInt8])?
 
     func journalCheckpoints() async throws(StoreError) -> [JournalCheckpoint]
+}
+
+extension JournalStore {
+    public func verifyJournal(of incident: IncidentID?) async throws(StoreError) -> JournalVerification {
+        try await verifyJournal(of: incident, expecting: JournalKept())
+    }
+}
+
+/// What a person kept where the data folder's users cannot change it, as `journal checkpoint`
+/// prints it: whoever holds the folder can delete the stored checkpoints with the entries after
+/// them, or sign new ones with a key of their own, and only a copy kept elsewhere shows it.
+public struct JournalKept: Sendable, Hashable {
+    /// The signing key's public half: every stored checkpoint must be signed with it (nil: the
+    /// data folder's key, when it has one).
+    public var publicKey: [UInt8]?
+    /// Checkpoints (a sequence and the chain there) the journal must still hold.
+    public var checkpoints: [Anchor] = []
+
+    public struct Anchor: Sendable, Hashable {
+        public var sequence: Int64
+        public var chain: [UInt8]
+
+        public init(sequence: Int64, chain: [UInt8]) {
+            self.sequence = sequence
+            self.chain = chain
+        }
+
+        /// `1234:9f86d0…` (the sequence, then the chain's 64 hexadecimal digits); nil otherwise.
+        public init?(_ text: String) {
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+            guard parts.count == 2, let sequence = Int64(parts[0]), sequence > 0, parts[1].utf8.count == 64,
+                  let chain = FileHashes.bytes(hex: String(parts[1]))
+            else { return nil }
+            self.init(sequence: sequence, chain: chain)
+        }
+
+        public var description: String { "\(sequence):\(FileHashes.hex(chain))" }
+    }
+
+    public init(publicKey: [UInt8]? = nil, checkpoints: [Anchor] = []) {
+        self.publicKey = publicKey
+        self.checkpoints = checkpoints
+    }
 }
 
 /// A signature over the journal's chain at a sequence: removing entries after it, or rewriting
@@ -42,6 +87,8 @@ public struct JournalCheckpoint: Sendable, Hashable {
 public struct JournalVerification: Sendable, Hashable {
     public var entries = 0
     public var checkpoints = 0
+    /// The newest stored checkpoint that verified.
+    public var lastCheckpoint: JournalCheckpoint?
     /// The first broken entry or checkpoint; nil when everything verified.
     public var problem: Problem?
 
@@ -124,17 +171,44 @@ struct JournalVerifier {
     }
 
     /// Checks a checkpoint against the chain stored at its sequence (nil when no entry has it).
-    mutating func check(_ checkpoint: JournalCheckpoint, chainThere: [UInt8]?, trusted key: [UInt8]?) -> Bool {
+    ///
+    /// - Parameters:
+    ///   - key: the public key it must be signed with, and where that key comes from.
+    mutating func check(_ checkpoint: JournalCheckpoint, chainThere: [UInt8]?,
+                        trusted key: (key: [UInt8], origin: String)?) -> Bool
+    {
         func broken(_ reason: String) -> Bool {
             verification.problem = .init(sequence: checkpoint.sequence, incident: nil, reason: "the checkpoint of "
                 + "\(JSONText.time(checkpoint.at).dropFirst().dropLast()) " + reason)
             return false
         }
         guard JournalSignature.isValid(checkpoint) else { return broken("has a bad signature: it was forged or changed") }
-        if let key, key != checkpoint.publicKey { return broken("is signed by another key than the data folder's") }
+        if let key, key.key != checkpoint.publicKey { return broken("is signed by another key than \(key.origin)") }
         guard let chainThere else { return broken("covers entries that are gone: the journal was cut after it") }
         guard chainThere == checkpoint.chain else { return broken("no longer matches: the journal was rewritten before it") }
         verification.checkpoints += 1
+        verification.lastCheckpoint = checkpoint
         return true
+    }
+
+    /// Checks a checkpoint a person kept against the chain stored at its sequence.
+    mutating func check(kept anchor: JournalKept.Anchor, chainThere: [UInt8]?) -> Bool {
+        func broken(_ reason: String) -> Bool {
+            verification.problem = .init(sequence: anchor.sequence, incident: nil, reason: "the kept checkpoint " + reason)
+            return false
+        }
+        guard let chainThere else {
+            return broken("covers entries that are gone: the journal was cut after it (its stored checkpoints too, "
+                + "if it shows none)")
+        }
+        guard chainThere == anchor.chain else { return broken("no longer matches: the journal was rewritten before it") }
+        return true
+    }
+
+    /// The key stored checkpoints must be signed with: the kept one, else the data folder's.
+    static func trustedKey(kept: JournalKept, folder: String?) throws(StoreError) -> (key: [UInt8], origin: String)? {
+        if let key = kept.publicKey { return (key, "the public key given") }
+        return try folder.flatMap { folder throws(StoreError) in try JournalSignature.load(from: folder) }
+            .map { ($0.publicKey, "the data folder's") }
     }
 }

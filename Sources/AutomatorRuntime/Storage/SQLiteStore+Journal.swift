@@ -2,8 +2,10 @@ import Foundation
 import GRDB
 
 extension SQLiteStore: JournalStore {
-    public func verifyJournal(of incident: IncidentID?) async throws(StoreError) -> JournalVerification {
-        let trusted = try JournalSignature.load(from: (path as NSString).deletingLastPathComponent)?.publicKey
+    public func verifyJournal(of incident: IncidentID?, expecting kept: JournalKept) async throws(StoreError)
+        -> JournalVerification
+    {
+        let trusted = try JournalVerifier.trustedKey(kept: kept, folder: (path as NSString).deletingLastPathComponent)
         return try await read { db in
             var verifier = JournalVerifier(wholeJournal: incident == nil)
             let rows = if let incident {
@@ -19,10 +21,16 @@ extension SQLiteStore: JournalStore {
                 guard verifier.check(try Self.storedEntry(row), hash: row[6], chain: row[7]) else { return verifier.verification }
             }
             guard incident == nil, verifier.finish() else { return verifier.verification }
+            func chain(at sequence: Int64) throws -> [UInt8]? {
+                try Data.fetchOne(db, sql: "SELECT chain FROM journal WHERE sequence = ?", arguments: [sequence]).map(Array.init)
+            }
             for checkpoint in try Self.checkpoints(db) {
-                let chainThere = try Data.fetchOne(db, sql: "SELECT chain FROM journal WHERE sequence = ?",
-                                                   arguments: [checkpoint.sequence]).map(Array.init)
-                guard verifier.check(checkpoint, chainThere: chainThere, trusted: trusted) else { break }
+                guard verifier.check(checkpoint, chainThere: try chain(at: checkpoint.sequence), trusted: trusted) else {
+                    return verifier.verification
+                }
+            }
+            for anchor in kept.checkpoints {
+                guard verifier.check(kept: anchor, chainThere: try chain(at: anchor.sequence)) else { break }
             }
             return verifier.verification
         }

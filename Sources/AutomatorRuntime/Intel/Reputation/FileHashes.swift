@@ -50,5 +50,19 @@ public struct FileHashes: Sendable, Hashable {
         return String(decoding: text, as: UTF8.self)
     }
 
+    /// The bytes `hex` writes (two digits a byte, either case); nil for anything else.
+    static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count.isMultiple(of: 2) else { return nil }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(digits.count / 2)
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            let (high, low) = (Hex.digit(digits[index]), Hex.digit(digits[index + 1]))
+            guard high < 16, low < 16 else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
+    }
+
     private static let hexDigits = Array("0123456789abcdef".utf8)
 }

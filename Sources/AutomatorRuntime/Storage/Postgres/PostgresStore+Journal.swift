@@ -4,8 +4,10 @@ import PostgresNIO
 /// The journal's hash chains, verified as SQLite's are (`JournalVerifier`): the entries are
 /// streamed in sequence order, not loaded whole.
 extension PostgresStore: JournalStore {
-    public func verifyJournal(of incident: IncidentID?) async throws(StoreError) -> JournalVerification {
-        let trusted = try dataFolder.flatMap { folder throws(StoreError) in try JournalSignature.load(from: folder) }?.publicKey
+    public func verifyJournal(of incident: IncidentID?, expecting kept: JournalKept) async throws(StoreError)
+        -> JournalVerification
+    {
+        let trusted = try JournalVerifier.trustedKey(kept: kept, folder: dataFolder)
         return try await read { session in
             var verifier = JournalVerifier(wholeJournal: incident == nil)
             let query: PostgresQuery = if let incident {
@@ -23,10 +25,16 @@ extension PostgresStore: JournalStore {
                 }
             }
             guard incident == nil, verifier.finish() else { return verifier.verification }
+            func chain(at sequence: Int64) async throws -> [UInt8]? {
+                try await session.rows("SELECT chain FROM journal WHERE sequence = \(sequence)").first?.bytes(0)
+            }
             for checkpoint in try await Self.checkpoints(session) {
-                let chainThere = try await session.rows("SELECT chain FROM journal WHERE sequence = \(checkpoint.sequence)")
-                    .first?.bytes(0)
-                guard verifier.check(checkpoint, chainThere: chainThere, trusted: trusted) else { break }
+                guard verifier.check(checkpoint, chainThere: try await chain(at: checkpoint.sequence), trusted: trusted) else {
+                    return verifier.verification
+                }
+            }
+            for anchor in kept.checkpoints {
+                guard verifier.check(kept: anchor, chainThere: try await chain(at: anchor.sequence)) else { break }
             }
             return verifier.verification
         }
