@@ -106,7 +106,7 @@ extension ActionCommand {
         var param: [String] = []
         @Option(help: ArgumentHelp("The incident it is for: it is journaled there.", valueName: "id"))
         var incident: String?
-        @Flag(help: "Check and record the action, send nothing.")
+        @Flag(help: "Check and record the action, send nothing (the integration's settings may still be missing).")
         var dryRun = false
         @Flag(help: "Approve it yourself, for an action whose risk needs an approval (approvers only).")
         var approve = false
@@ -125,7 +125,7 @@ extension ActionCommand {
                 parameters[String(parts[0])] = String(parts[1])
             }
             let record = try await options.perform { service, chat in
-                let plan = try service.plan(name, parameters: parameters)
+                let plan = try service.plan(name, parameters: parameters, dryRun: dryRun)
                 var approvedBy: String?
                 if approve {
                     try ActionCommand.requireApprover(chat)

@@ -6,7 +6,7 @@ import Logging
 /// server, for development. The run is as durable as under `serve` (a store in a temporary
 /// folder, removed at the end, with the evidence it keeps), the journal is printed as it grows,
 /// and each task the playbook waits on is asked on the terminal, or read from standard input,
-/// one answer per line.
+/// one answer per line. Its actions are dry runs: checked, planned and journaled, never sent.
 struct PlaybookTrial {
     let file: String
     let source: [UInt8]
@@ -15,7 +15,11 @@ struct PlaybookTrial {
     /// Where `require` looks.
     let modulePaths: [String]
     let modules: (IncidentLedger) -> [any HostModule]
+    /// Whose actions the playbook may plan, and the rules they are checked against.
+    let integrations: Integrations
+    let actionRules: ActionConfiguration
     let limits: Limits
+    let logger: Logger
 
     /// Runs it; returns whether the playbook completed.
     func run() async throws -> Bool {
@@ -23,7 +27,9 @@ struct PlaybookTrial {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = try SQLiteStore(folder: folder, durability: .normal)
         let ledger = try await IncidentLedger(store: store)
-        let modules = modules(ledger) + [EvidenceModule(service: EvidenceService(store: store, dataFolder: folder))]
+        let actions = ActionService(integrations: integrations, store: store, configuration: actionRules, logger: logger)
+        let modules = modules(ledger) + [EvidenceModule(service: EvidenceService(store: store, dataFolder: folder)),
+                                         ActionsModule(service: actions, dryRunsOnly: true)]
         let runs = try RunService(store: store, modules: modules, modulePaths: modulePaths, executors: 1, limits: limits)
         let service = try IncidentService(ledger: ledger, runs: runs, scripts: scripts, modules: modules)
         let completed: Bool

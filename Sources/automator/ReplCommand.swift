@@ -128,7 +128,7 @@ struct ReplCommand: ParsableCommand {
             }, channel: investigation?.channel)
             let logger = CommandLogging.logger(verbose: verbose)
             let sandbox = try Sandbox(modules: try modules ?? access.modules(
-                logger: logger, reputation: LocalReputation.open(config: config, scripts: scripts, logger: logger)),
+                logger: logger, reputation: LocalReputation.open(config: config, scripts: scripts, logger: logger)?.reputation),
                                       modulePaths: ["."])
             // What a line does to the incident (inc:note) is the investigator's act.
             sandbox.actor = investigation?.actor

@@ -23,7 +23,10 @@ struct RunCommand: ParsableCommand {
             it; - for standard input). The run is durable as under serve, in a temporary store: \
             its journal is printed as it grows, and each task it waits on is asked on the \
             terminal, or read from standard input, one answer per line (so not with \
-            --incident -, whose standard input is the incident: give the incident as a file).
+            --incident -, whose standard input is the incident: give the incident as a file). \
+            It keeps evidence in that store, and its actions.run calls are dry runs: checked against \
+            the integrations' declarations and --config's rules, journaled, never sent (a try does \
+            not touch the firewall; automator serve acts).
 
             Exit status: 0 when the script finished, 1 when it failed or went over a limit \
             (the error, with file:line and a traceback, goes to standard error), 64 for a usage error.
@@ -74,18 +77,28 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("cannot read \(file): check its permissions")
         }
         let logger = CommandLogging.logger(verbose: verbose)
-        let reputation: ReputationService?
-        do { reputation = try LocalReputation.open(config: config, scripts: scripts, logger: logger) } catch {
+        let local: (reputation: ReputationService, integrations: Integrations)?
+        let rules: ActionConfiguration
+        do {
+            local = try LocalReputation.open(config: config, scripts: scripts, logger: logger)
+            rules = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration()
+        } catch {
             CommandLogging.report(error)
             throw ExitCode.failure
         }
+        let reputation = local?.reputation
         let folder = (file as NSString).deletingLastPathComponent
         let scriptFolder = folder.isEmpty ? "." : folder
         if let incident {
             // Where serve looks (the scripts folder), then where a plain run does.
             let modulePaths = scripts == scriptFolder ? [scripts] : [scripts, scriptFolder]
+            // Without a configuration, the integrations' declarations only: their actions are dry runs.
+            let integrations = local?.integrations ?? waitBlocking {
+                await Integrations(folder: scripts + "/integrations", settings: [:],
+                                   logger: Logger(label: "automator") { _ in SwiftLogNoOpLogHandler() })
+            }
             try runPlaybook(Array(source), incident: incident, modulePaths: modulePaths, reputation: reputation,
-                            logger: logger)
+                            actions: (integrations, rules), logger: logger)
             return
         }
         do {
@@ -117,7 +130,8 @@ struct RunCommand: ParsableCommand {
 
     /// `--incident`: the async trial, waited for on this (main) thread.
     private func runPlaybook(_ source: [UInt8], incident path: String, modulePaths: [String],
-                             reputation: ReputationService?, logger: Logger) throws
+                             reputation: ReputationService?, actions: (Integrations, ActionConfiguration), logger: Logger)
+        throws
     {
         let data = path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
         guard let data else { throw ValidationError("cannot read the incident file \(path)") }
@@ -128,7 +142,7 @@ struct RunCommand: ParsableCommand {
         let access = self.access
         let trial = PlaybookTrial(file: file, source: source, incident: draft, scripts: scripts, modulePaths: modulePaths,
                                   modules: { access.modules(logger: logger, reputation: reputation) + [IncidentsModule(ledger: $0)] },
-                                  limits: limits.limits)
+                                  integrations: actions.0, actionRules: actions.1, limits: limits.limits, logger: logger)
         do {
             guard try waitBlocking({ () async throws(any Error) in try await trial.run() }) else { throw ExitCode.failure }
         } catch let exit as ExitCode {

@@ -79,12 +79,33 @@ struct ActionCommandTests {
         #expect(journal.stdout.contains("undone by cli:bob with pagerduty.resolve"))
     }
 
-    @Test("undo says what is missing: neither an id nor --incident, an incident that does not exist, a data folder")
-    func undoRefusals() async throws {
+    /// A data folder (in `data` of the folder) with one incident, INC-1.
+    static func folderWithIncident() async throws -> (TemporaryFolder, String) {
         let folder = try TemporaryFolder()
         let data = folder.url.appendingPathComponent("data").path
         #expect(try await AutomatorProcess.run(["incident", "create", "--data", data, "--title", "C2", "--type", "c2",
-                                                           "--severity", "high"]).status == 0)
+                                                "--severity", "high"]).status == 0)
+        return (folder, data)
+    }
+
+    @Test("A dry run plans an action whose integration has no credentials yet; the real run says what to set")
+    func dryRunWithoutSettings() async throws {
+        let (folder, data) = try await Self.folderWithIncident()
+        defer { withExtendedLifetime(folder) {} }
+        let arguments = ["action", "run", "checkpoint.block_ip", "--param", "ip=198.51.100.7", "--data", data,
+                         "--scripts", Self.scripts]
+        let dry = try await AutomatorProcess.run(arguments + ["--dry-run"])
+        #expect(dry.status == 0 && dry.stdout.contains("  planned  checkpoint.block_ip"), "\(dry.stdout)\(dry.stderr)")
+        let bad = try await AutomatorProcess.run(["action", "run", "checkpoint.block_ip", "--param", "ip=not-an-ip",
+                                                  "--data", data, "--scripts", Self.scripts, "--dry-run"])
+        #expect(bad.status == 1 && bad.stderr.contains("ip"), "still checked against its declaration: \(bad.stderr)")
+        let real = try await AutomatorProcess.run(arguments)
+        #expect(real.status == 1 && real.stderr.contains("the integration checkpoint is not in use"), "\(real.stderr)")
+    }
+
+    @Test("undo says what is missing: neither an id nor --incident, an incident that does not exist, a data folder")
+    func undoRefusals() async throws {
+        let (folder, data) = try await Self.folderWithIncident()
         let common = ["--data", data, "--scripts", Self.scripts]
 
         let neither = try await AutomatorProcess.run(["action", "undo"] + common)

@@ -28,6 +28,39 @@ struct PlaybookTrialTests {
         }
     }
 
+    @Test("A trial's actions are dry runs: checked against the configuration, journaled, never sent")
+    func actions() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("act/playbooks/contain.lua", """
+            return playbook {
+              name = "Contain", match = { type = "c2" },
+              run = function(inc)
+                local planned = actions.run("checkpoint.block_ip", { ip = inc.fields.ip }, { incident = inc })
+                inc:note("block: " .. planned.status)
+                local ok, refused = pcall(actions.run, "checkpoint.block_ip", { ip = "10.1.2.3" }, { incident = inc })
+                inc:note("protected: " .. tostring(refused))
+              end,
+            }
+            """)
+        try FileManager.default.copyItem(at: Self.scripts.appendingPathComponent("integrations"),
+                                         to: folder.url.appendingPathComponent("act/integrations"))
+        try folder.write("act/inc.json", #"{"title": "C2", "type": "c2", "severity": "high", "fields": {"ip": "198.51.100.7"}}"#)
+        // Settings that reach nothing: a send would fail, and there is none.
+        try folder.write("act/automator.yml", """
+            integrations:
+              checkpoint: { base_url: "http://127.0.0.1:9/web_api", api_key: cp-key }
+            actions:
+              protected: { networks: [10.0.0.0/8] }
+            """)
+        let result = try await AutomatorProcess.run(["run", "act/playbooks/contain.lua", "--scripts", "act", "--incident",
+                                                     "act/inc.json", "--config", "act/automator.yml"], in: folder.url)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("dry run, nothing sent: would run checkpoint.block_ip ip=198.51.100.7"), "\(result.stdout)")
+        #expect(result.stdout.contains("block: planned"), "\(result.stdout)")
+        #expect(result.stdout.contains("protected: actions.run: checkpoint.block_ip: ip 10.1.2.3 is in the protected network"),
+                "\(result.stdout)")
+    }
+
     @Test("An answer outside the choices is asked again; with no more answers the run stops and says why")
     func answers() async throws {
         let arguments = ["run", "playbooks/phishing.lua", "--incident", "examples/incidents/phishing.json",

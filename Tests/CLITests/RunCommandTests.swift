@@ -31,7 +31,7 @@ struct RunCommandTests {
                                             input: #"intel.reputation("203.0.113.45").verdict"# + "\n")
         #expect(repl.stdout == "\"malicious\"\n", "\(repl.stderr)")
         let without = try AutomatorProcess.run(["run", script, "--", "203.0.113.45"], in: folder.url)
-        #expect(without.status == 1 && without.stderr.contains("give automator a --config"), "\(without.stderr)")
+        #expect(without.status == 1 && without.stderr.contains("give automator --config"), "\(without.stderr)")
     }
 
     @Test("A script error exits 1 with error: FILE:LINE: message and a traceback")

@@ -37,8 +37,15 @@ public final class ActionService: Sendable {
     /// Every action the integrations in use declare.
     public var catalog: [ActionDeclaration] { integrations.actions }
 
-    public func declaration(_ name: String) throws(ActionError) -> ActionDeclaration {
-        try ActionDeclaration.named(name, in: catalog, leftOut: integrations.problems)
+    /// - Parameter dryRun: also an action of an integration that only lacks its settings: a dry
+    ///   run sends nothing, so it can be planned before the credentials are there.
+    public func declaration(_ name: String, dryRun: Bool = false) throws(ActionError) -> ActionDeclaration {
+        if dryRun, !catalog.contains(where: { $0.name == name }),
+           let declared = integrations.unconfiguredActions.first(where: { $0.name == name })
+        {
+            return declared
+        }
+        return try ActionDeclaration.named(name, in: catalog, leftOut: integrations.problems)
     }
 
     /// Checks an action's parameters and says whether it waits for an approval.
@@ -46,9 +53,12 @@ public final class ActionService: Sendable {
     /// - Parameters:
     ///   - parameters: values as `JSONSerialization` reads them, or text (`--param ip=…`).
     ///   - standing: the actions the playbook approved in its declaration.
+    ///   - dryRun: for a dry run (`declaration(_:dryRun:)`).
     /// - Throws: `ActionError` (`.invalid`, `.refused`): nothing was sent.
-    public func plan(_ name: String, parameters: [String: Any], standing: Set<String> = []) throws(ActionError) -> ActionPlan {
-        let declaration = try declaration(name)
+    public func plan(_ name: String, parameters: [String: Any], standing: Set<String> = [], dryRun: Bool = false)
+        throws(ActionError) -> ActionPlan
+    {
+        let declaration = try declaration(name, dryRun: dryRun)
         let checked = try ActionParameters(declaration: declaration, policy: configuration).check(parameters)
         let approval: ActionPlan.Approval = if let threshold = configuration.approvalRisk, declaration.risk >= threshold {
             standing.contains(name) ? .standing : .required

@@ -57,6 +57,9 @@ public final class Integrations: Sendable {
     /// The integrations left out only because nothing sets them up: the configuration does not
     /// name them and the environment lacks their settings (`virustotal`). Off, not broken.
     public let notSetUp: [String]
+    /// The actions of the integrations left out only for their missing settings: a dry run, which
+    /// sends nothing, can still check and plan them.
+    public let unconfiguredActions: [ActionDeclaration]
     private let logger: Logger
     /// How long one lookup may take, retries and the wait for a quota included.
     private static let limits = Limits(memory: 64 << 20, timeout: .seconds(30))
@@ -77,6 +80,7 @@ public final class Integrations: Sendable {
         var loaded: [Integration] = []
         var problems: [Problem] = []
         var notSetUp: [String] = []
+        var unconfiguredActions: [ActionDeclaration] = []
         let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()])
         for file in Self.files(in: folder) {
             let key = String(file.dropLast(4))
@@ -93,6 +97,7 @@ public final class Integrations: Sendable {
                                                   quotas: quotas, logger: logger))
             } catch {
                 problems.append(Problem(path: path, message: error.message))
+                if case .unconfigured(_, let actions) = error { unconfiguredActions += actions }
                 if case .unconfigured = error, settings[key] == nil {
                     notSetUp.append(key)
                 } else {
@@ -110,6 +115,7 @@ public final class Integrations: Sendable {
         actions = loaded.flatMap(\.actions.values).sorted { $0.name < $1.name }
         self.problems = problems
         self.notSetUp = notSetUp
+        self.unconfiguredActions = unconfiguredActions.sorted { $0.name < $1.name }
     }
 
     /// The integrations' files in `folder`, by name.
@@ -135,14 +141,14 @@ public final class Integrations: Sendable {
 
     /// Why an integration is left out.
     private enum LeftOut: Error {
-        /// Required settings are missing: it is not set up here.
-        case unconfigured(String)
+        /// Required settings are missing: it is not set up here. With the actions it declares.
+        case unconfigured(String, actions: [ActionDeclaration])
         /// It does not load, or cannot run.
         case broken(String)
 
         var message: String {
             switch self {
-            case .unconfigured(let message), .broken(let message): message
+            case .unconfigured(let message, _), .broken(let message): message
             }
         }
     }
@@ -190,7 +196,10 @@ public final class Integrations: Sendable {
                 }
             }
         }
-        if !missing.isEmpty { throw .unconfigured(Self.notSet(missing, of: key)) }
+        if !missing.isEmpty {
+            throw .unconfigured(Self.notSet(missing, of: key),
+                                actions: Array(ActionDeclaration.all(in: info, integration: key).values))
+        }
         let rate = info["rate"] as? [String: Any] ?? [:]
         var quotas: [QuotaWindow] = []
         if let perMinute = setting.perMinute ?? (rate["per_minute"] as? NSNumber)?.intValue {

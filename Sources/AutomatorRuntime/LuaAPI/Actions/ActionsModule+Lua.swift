@@ -34,8 +34,8 @@ extension ActionsModule {
           options = options or {}
           local encoded = params_of(params, "actions.run")
           local incident = incident_of(options.incident, "actions.run")
-          local dry_run = options.dry_run == true
-          local plan = json.decode(host.run(name, encoded))
+          local plan = json.decode(host.run(name, encoded, options.dry_run == true))
+          local dry_run = plan.dry_run
           local approved_by = nil
           if plan.approval == "standing" then
             approved_by = "standing approval of the playbook"

@@ -12,18 +12,27 @@ import Foundation
 public struct ActionsModule: HostModule {
     public let name = "actions"
     private let service: ActionService
+    /// Every action a dry run, whatever the script asks: `automator run --incident` tries a
+    /// playbook, and a try does not touch the firewall.
+    private let dryRunsOnly: Bool
 
-    public init(service: ActionService) { self.service = service }
+    public init(service: ActionService, dryRunsOnly: Bool = false) {
+        self.service = service
+        self.dryRunsOnly = dryRunsOnly
+    }
 
     public func register(in table: inout ModuleTable) {
-        let service = self.service
+        let (service, dryRunsOnly) = (self.service, self.dryRunsOnly)
         let state = table.state
         let checked = LastPlan()
-        // run(name, params JSON) -> the plan as JSON; raises what the checks refuse, under the
-        // name scripts called (`actions.run: ...`).
+        // run(name, params JSON, dry run) -> the plan as JSON, with whether it is a dry run;
+        // raises what the checks refuse, under the name scripts called (`actions.run: ...`).
         table.function("run") { [unowned(unsafe) state] call in
-            let plan = try Self.plan(call, service, standing: state.activeRun?.standingApprovals ?? [], last: checked)
+            let dryRun = dryRunsOnly || call.boolean(3)
+            let plan = try Self.plan(call, service, standing: state.activeRun?.standingApprovals ?? [], dryRun: dryRun,
+                                     last: checked)
             var object = JSONText.Object()
+            object["dry_run"] = dryRun ? "true" : "false"
             object["name"] = JSONText.string(plan.declaration.name)
             object["risk"] = JSONText.string(plan.declaration.risk.rawValue)
             object["approval"] = JSONText.string(plan.approval.rawValue)
@@ -34,10 +43,11 @@ public struct ActionsModule: HostModule {
         }
         // perform(name, params JSON, incident, approved by, dry run) -> the action's record as JSON
         table.waitingFunction("perform") { [unowned(unsafe) state] call in
-            let plan = try Self.plan(call, service, standing: state.activeRun?.standingApprovals ?? [], last: checked)
+            let dryRun = dryRunsOnly || call.boolean(5)
+            let plan = try Self.plan(call, service, standing: state.activeRun?.standingApprovals ?? [], dryRun: dryRun,
+                                     last: checked)
             let incident = try Self.incident(call, 3)
             let approvedBy = call.isNoneOrNil(4) ? nil : try call.string(4).description
-            let dryRun = call.boolean(5)
             let record: ActionRecord
             do {
                 record = try service.record(plan, key: Self.idempotencyKey(state.activeRun), incident: incident,
@@ -55,7 +65,7 @@ public struct ActionsModule: HostModule {
         }
         // decline(name, params JSON, incident, reason): journals an action nobody approved.
         table.waitingFunction("decline") { [unowned(unsafe) state] call in
-            let plan = try Self.plan(call, service, standing: [])
+            let plan = try Self.plan(call, service, standing: [], dryRun: false)
             let incident = try Self.incident(call, 3)
             let reason = try call.string(4).description
             let requestedBy = state.actor
@@ -103,24 +113,26 @@ public struct ActionsModule: HostModule {
     /// The plan `run` made last in this state: `actions.run` checks the same call again in
     /// `perform` (a plan is the same for the same name, parameters and standing approvals).
     private final class LastPlan {
-        var key: (name: String, parameters: String, standing: Set<String>)?
+        var key: (name: String, parameters: String, standing: Set<String>, dryRun: Bool)?
         var plan: ActionPlan?
     }
 
-    private static func plan(_ call: LuaCall, _ service: ActionService, standing: Set<String>, last: LastPlan? = nil)
-        throws(HostError) -> ActionPlan
+    private static func plan(_ call: LuaCall, _ service: ActionService, standing: Set<String>, dryRun: Bool,
+                             last: LastPlan? = nil) throws(HostError) -> ActionPlan
     {
         let name = try call.string(1).description
         let text = try call.string(2).description
         if let last, let key = last.key, let plan = last.plan, key.name == name, key.parameters == text,
-           key.standing == standing
+           key.standing == standing, key.dryRun == dryRun
         { return plan }
         guard let parameters = ActionValue.members(json: text) else {
             throw HostError.argument(2, "the parameters must be a table of names and values")
         }
         let plan: ActionPlan
-        do { plan = try service.plan(name, parameters: parameters, standing: standing) } catch { throw HostError("\(error)") }
-        last?.key = (name, text, standing)
+        do { plan = try service.plan(name, parameters: parameters, standing: standing, dryRun: dryRun) } catch {
+            throw HostError("\(error)")
+        }
+        last?.key = (name, text, standing, dryRun)
         last?.plan = plan
         return plan
     }
