@@ -185,8 +185,11 @@ struct ReplCommand: ParsableCommand {
     ) -> Bool {
         var succeeded = true
         var entry: [String] = []
+        var number = 0
         while true {
-            switch read(session.isContinuing ? ">> " : "> ") {
+            let input = read(session.isContinuing ? ">> " : "> ")
+            if case .line = input { number += 1 }
+            switch input {
             case .line(let line) where !session.isContinuing && line.hasPrefix("!"):
                 remember(line)
                 if bot.say(line) { record(line, nil) } else { succeeded = false }
@@ -198,7 +201,7 @@ struct ReplCommand: ParsableCommand {
                 succeeded = found && succeeded
             case .line(let line):
                 entry.append(line)
-                let outcome = session.submit(line)
+                let outcome = session.submit(line, number: number)
                 if case .needsMore = outcome { continue }
                 remember(entry.joined(separator: "\n"))
                 if case .empty = outcome {} else { record(entry.joined(separator: "\n"), shown(outcome)) }

@@ -46,6 +46,9 @@ public final class ReplSession {
     public var limits: Limits
     /// The lines of an unfinished input.
     private var pending: [String] = []
+    /// The input's number of the pending input's first line: the chunk starts as many lines
+    /// down, so that an error names the line read (`stdin:12:`), not `stdin:1:` every time.
+    private var firstLine = 1
     /// The reading of the pending input that could still complete, and why it does not yet:
     /// its error is the one to show if the input fails for good or ends.
     private var unfinished: (form: Form, error: LuaError)?
@@ -112,10 +115,13 @@ public final class ReplSession {
     public var interrupter: Interrupter { Interrupter(killHandle: sandbox.killHandle) }
 
     /// Compiles and runs `line`, or keeps it when the input is not finished yet.
-    public func submit(_ line: String) -> Outcome {
+    ///
+    /// - Parameter number: the line's number in the input, which errors name.
+    public func submit(_ line: String, number: Int = 1) -> Outcome {
         if pending.isEmpty, line.allSatisfy(\.isWhitespace) { return .empty }
+        if pending.isEmpty { firstLine = max(number, 1) }
         pending.append(line)
-        let source = pending.joined(separator: "\n")
+        let source = String(repeating: "\n", count: firstLine - 1) + pending.joined(separator: "\n")
 
         let expression: LuaError
         do {
