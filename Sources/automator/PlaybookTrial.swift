@@ -11,6 +11,8 @@ struct PlaybookTrial {
     let file: String
     let source: [UInt8]
     let incident: IncidentDraft
+    /// Whether the incident came on standard input (`--incident -`), which then has no answers.
+    let incidentOnStandardInput: Bool
     let scripts: String
     /// Where `require` looks.
     let modulePaths: [String]
@@ -91,8 +93,10 @@ struct PlaybookTrial {
             fflush(nil)
             guard let answer = await answers.next() else {
                 print()
-                let reason = "task \(task.id) (\(task.title)) needs an answer: run this in a terminal, or give the "
-                    + "answers on standard input, one per line"
+                let reason = "task \(task.id) (\(task.title)) needs an answer: " + (incidentOnStandardInput
+                    ? "standard input gave the incident, so give it as a file (--incident FILE) and the answers on "
+                        + "standard input, one per line"
+                    : "run this in a terminal, or give the answers on standard input, one per line")
                 if let runID = task.runID { _ = try? await service.runs.kill(runID, reason: reason) }
                 return
             }

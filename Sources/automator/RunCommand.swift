@@ -140,7 +140,8 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("\(path) is not an incident: \(error)")
         }
         let access = self.access
-        let trial = PlaybookTrial(file: file, source: source, incident: draft, scripts: scripts, modulePaths: modulePaths,
+        let trial = PlaybookTrial(file: file, source: source, incident: draft, incidentOnStandardInput: path == "-",
+                                  scripts: scripts, modulePaths: modulePaths,
                                   modules: { access.modules(logger: logger, reputation: reputation) + [IncidentsModule(ledger: $0)] },
                                   integrations: actions.0, actionRules: actions.1, limits: limits.limits, logger: logger)
         do {

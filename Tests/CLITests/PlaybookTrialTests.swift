@@ -74,6 +74,12 @@ struct PlaybookTrialTests {
         #expect(short.status == 1)
         #expect(short.stderr.contains("task T-2 (Purge the message from all mailboxes) needs an answer"),
                 "\(short.stderr)")
+        let piped = try await AutomatorProcess.run(["run", "playbooks/phishing.lua", "--incident", "-", "--scripts", "."],
+                                             in: Self.scripts,
+                                             input: try String(contentsOf: Self.scripts.appendingPathComponent(
+                                                 "examples/incidents/phishing.json"), encoding: .utf8))
+        #expect(piped.status == 1 && piped.stderr.contains("standard input gave the incident, so give it as a file"),
+                "\(piped.stderr)")
     }
 
     @Test("require finds modules in the scripts folder, as under serve, and a missing one says where it looked")
