@@ -60,6 +60,7 @@ struct ChatCommandTests {
             action checkpoint.block_ip ip=198.51.100.7 dry_run=true
             action checkpoint.block_ip ip=10.1.1.1 dry_run=true
             action checkpoint.block_ip ip=198.51.100.7
+            no
             deny
             """)
         #expect(alice.status == 0, "\(alice.stderr)")
@@ -67,7 +68,7 @@ struct ChatCommandTests {
         #expect(alice.stdout.contains("Dry run ACT-"), "\(alice.stdout)")
         #expect(alice.stdout.contains("is in the protected network 10.0.0.0/8"), "\(alice.stdout)")
         #expect(alice.stdout.contains("Approve checkpoint.block_ip"), "a high risk asks for an approval first")
-        #expect(alice.stdout.contains("Not run: denied by"), "\(alice.stdout)")
+        #expect(alice.stdout.contains("Not run: denied by"), "a line that is no choice leaves the question open: \(alice.stdout)")
         // The terminal holds the data folder, as the CLI does; an approval is still an approver's.
         let bob = try await AutomatorProcess.run(arguments + ["--as", "bob"],
                                                  input: "action checkpoint.block_ip ip=198.51.100.7\napprove\n")

@@ -19,8 +19,9 @@ public final class ConsoleAdapter: ChatAdapter, @unchecked Sendable {
     private let afterEach: @Sendable () async -> Void
     private let lock = NSLock()
     private var counter = 0
-    /// The last question posted in each channel, which the next line there answers.
-    private var openQuestions: [String: String] = [:]
+    /// The last question posted in each channel, and its choices: the next line there that is
+    /// one of them (or its number) answers it; another line leaves it open.
+    private var openQuestions: [String: (id: String, choices: [String])] = [:]
 
     public let isDefaultNetwork: Bool
     /// The person at the terminal holds the data folder: what the CLI lets them do, so does `!`.
@@ -73,9 +74,14 @@ public final class ConsoleAdapter: ChatAdapter, @unchecked Sendable {
             files = [ChatFile(id: path, name: (path as NSString).lastPathComponent, size: size, url: "file://" + path)]
             text = ""
         }
+        let answer = text.trimmingCharacters(in: .whitespaces)
         let (id, question) = lock.withLock { () -> (String, String?) in
             counter += 1
-            return ("m\(counter)", openQuestions.removeValue(forKey: channel.id))
+            guard let open = openQuestions[channel.id], open.choices.enumerated().contains(where: { number, choice in
+                choice.caseInsensitiveCompare(answer) == .orderedSame || answer == String(number + 1)
+            }) else { return ("m\(counter)", nil) }
+            openQuestions[channel.id] = nil
+            return ("m\(counter)", open.id)
         }
         return ChatMessage(id: id, channel: channel, user: user, text: String(text), replyTo: question, files: files)
     }
@@ -91,7 +97,7 @@ public final class ConsoleAdapter: ChatAdapter, @unchecked Sendable {
         if let question = post.question {
             text += "\n" + question.choices.enumerated().map { "  \($0 + 1). \($1)" }.joined(separator: "\n")
                 + "\n  (answer with the number or the choice)"
-            lock.withLock { openQuestions[post.channel] = id }
+            lock.withLock { openQuestions[post.channel] = (id, question.choices) }
         }
         write(place + indent + text.replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: place.count + indent.count)))
         return ChatMessageRef(channel: post.channel, id: id)
