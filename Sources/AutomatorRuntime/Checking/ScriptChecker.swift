@@ -158,11 +158,14 @@ public struct ScriptChecker: Sendable {
     }
 
     /// For a message without a line (the declaration is a tail call, whose frame Lua drops), the
-    /// line it is about: the field it quotes (`match names the unknown field "kind"`), else the
-    /// declaration it names (`playbook: run must be function`).
+    /// line it is about: the field it starts with (`sla must be a duration ... got "4 hours"`),
+    /// the field it quotes (`match names the unknown field "kind"`), else the declaration it
+    /// names (`playbook: run must be function`).
     private static func line(in file: String, naming message: String) -> Int? {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
-        let pattern = if let field = message.split(separator: "\"").dropFirst().first {
+        let pattern = if let field = message.prefixMatch(of: /(\w+)\smust\sbe\s/)?.1 {
+            "\\b\(field)\\s*="
+        } else if let field = message.split(separator: "\"").dropFirst().first {
             "\\b\(NSRegularExpression.escapedPattern(for: String(field)))\\s*="
         } else {
             "\\b\(NSRegularExpression.escapedPattern(for: String(message.prefix { $0 != ":" })))\\s*[{(]"
