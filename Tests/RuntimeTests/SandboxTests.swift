@@ -55,6 +55,19 @@ struct SandboxTests {
                 == ["number", "number", "string", 1.0])
     }
 
+    @Test("Reaching for what is left out says so, and what to use instead; other nil values read as before")
+    func hints() throws {
+        func message(_ source: String) -> String {
+            do { _ = try harness.run(source); return "" } catch { return error.message }
+        }
+        #expect(message("io.open('/etc/passwd')") == "test:1: attempt to index a nil value (global 'io'): io is not in "
+            + "the sandbox (scripts read and write no files: evidence.add keeps one, http asks the web)")
+        #expect(message("os.execute('id')").hasSuffix("(field 'execute'): os.execute is not in the sandbox (scripts start "
+            + "no processes: act through an integration's actions)"))
+        #expect(message("dofile('x.lua')").contains("dofile is not in the sandbox"))
+        #expect(message("incidnets.find()") == "test:1: attempt to index a nil value (global 'incidnets')")
+    }
+
     @Test("load reads text only, in the run's environment")
     func load() throws {
         let binary = try harness.run(#"return load("\27Lua\x54\0garbage")"#)

@@ -94,7 +94,7 @@ public final class LuaState {
             let limit = memoryLimit.map { " of \(Self.formatBytes($0))" } ?? ""
             return LuaError(.memory, "\(location) memory limit\(limit) exceeded", traceback: traceback)
         }
-        return LuaError(.runtime, message, traceback: traceback)
+        return LuaError(.runtime, SandboxHint.explain(message), traceback: traceback)
     }
 
     static func formatBytes(_ bytes: Int) -> String {
