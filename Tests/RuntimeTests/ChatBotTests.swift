@@ -282,7 +282,7 @@ struct ChatBotTests {
         #expect(evidence.last?.hashes == FileHashes(ChatBotTests.malware) && evidence.last?.collectedBy == "test:alice")
         let copy = bot.folder.path + "/dropper.copy"
         try await EvidenceService(store: bot.store, dataFolder: bot.folder.path + "/data")
-            .copy(try #require(evidence.last).id, to: copy, by: "test")
+            .copy(try #require(evidence.last).id, to: .file(copy), by: "test")
         #expect(Array(try Data(contentsOf: URL(fileURLWithPath: copy))) == Array(ChatBotTests.malware))
         // A message this process never received (Slack gave its event to another worker) is read
         // from the network.
