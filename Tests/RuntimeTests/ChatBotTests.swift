@@ -323,6 +323,7 @@ struct ChatBotTests {
         }
         let asked = try #require(question)
         #expect(asked.channel == "C1" && asked.question?.choices == ["approve", "deny"])
+        #expect(try await bot.incidents.runs.runs(status: .waiting).map(\.id) == [run.id], "on its question")
         #expect(asked.text.contains("(approver only)"))
         _ = bot.network.takePosts()
 
