@@ -19,7 +19,7 @@ import Testing
 /// called: the checks that close the store and open it again see what survived.
 struct StoreConformance {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        case runLifecycle, listing, waitingRuns, unfinishedRuns, hostCallsInOrder, refusedWrites,
+        case runLifecycle, listing, waitingRuns, lastRunOfIncident, unfinishedRuns, hostCallsInOrder, refusedWrites,
              refusedWriteFailsAlone, housekeeping, reopening, concurrentAppends, closing
 
         var testDescription: String { rawValue }
@@ -33,6 +33,7 @@ struct StoreConformance {
         case .runLifecycle: try await runLifecycle(store)
         case .listing: try await listing(store)
         case .waitingRuns: try await waitingRuns(store)
+        case .lastRunOfIncident: try await lastRunOfIncident(store)
         case .unfinishedRuns: try await unfinishedRuns(store)
         case .hostCallsInOrder: try await hostCallsInOrder(store)
         case .refusedWrites: try await refusedWrites(store)
@@ -136,6 +137,24 @@ struct StoreConformance {
         // The person answers: the run goes on.
         try await store.write(.completeTask(TaskID(1), answer: "done", by: "alice", at: Date()))
         #expect(try await store.loadRun(runs[1].id)?.status == .running)
+    }
+
+    /// An incident's newest run that calls one of the entries asked for (an SLA breach's hook).
+    private func lastRunOfIncident(_ store: any Store) async throws {
+        let entries: [(RunEntry, IncidentID?)] = [(.playbook("on_sla_breach"), IncidentID(1)), (.hook, IncidentID(1)),
+                                                  (.playbook("run"), IncidentID(1)), (.hook, IncidentID(2)), (.hook, nil)]
+        var runs: [RunRecord] = []
+        for (index, (entry, incident)) in entries.enumerated() {
+            let run = RunRecord(id: Self.run(index).id, script: "hooks/sla_breach.lua", source: Array("return 1".utf8),
+                                entry: entry.stored, incident: incident, createdAt: Self.time(index))
+            try await store.write(.createRun(run))
+            runs.append(run)
+        }
+        let hooks: [RunEntry] = [.playbook("on_sla_breach"), .hook]
+        #expect(try await store.lastRun(of: IncidentID(1), calling: hooks) == runs[1])
+        #expect(try await store.lastRun(of: IncidentID(1), calling: [.playbook("on_sla_breach")]) == runs[0])
+        #expect(try await store.lastRun(of: IncidentID(2), calling: hooks) == runs[3])
+        #expect(try await store.lastRun(of: IncidentID(3), calling: hooks) == nil)
     }
 
     /// Recovery sees pending, running and waiting runs, oldest first, with their source.

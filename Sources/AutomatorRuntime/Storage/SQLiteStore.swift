@@ -125,6 +125,16 @@ public final class SQLiteStore: Store {
         }
     }
 
+    public func lastRun(of incident: IncidentID, calling entries: [RunEntry]) async throws(StoreError) -> RunRecord? {
+        let stored = entries.compactMap(\.stored)
+        let placeholders = Array(repeating: "?", count: stored.count).joined(separator: ", ")
+        return try await read { db in
+            try Row.fetchOne(db, sql: Self.selectShownRun + """
+                 WHERE incident = ? AND entry IN (\(placeholders)) ORDER BY id DESC LIMIT 1
+                """, arguments: StatementArguments([incident.number] + stored)).map(Self.run(from:))
+        }
+    }
+
     public func unfinishedRuns() async throws(StoreError) -> [UnfinishedRun] {
         let unfinished = RunRecord.Status.allCases.filter { !$0.isFinished }.map(\.rawValue)
         return try await read { db in

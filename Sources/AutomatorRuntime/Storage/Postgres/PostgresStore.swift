@@ -134,6 +134,16 @@ public final class PostgresStore: Store {
         }
     }
 
+    public func lastRun(of incident: IncidentID, calling entries: [RunEntry]) async throws(StoreError) -> RunRecord? {
+        let stored = entries.compactMap(\.stored)
+        return try await read { session in
+            try await session.rows("""
+                \(unescaped: Self.selectShownRun) WHERE incident = \(incident.number) AND entry = ANY(\(stored))
+                ORDER BY id DESC LIMIT 1
+                """).first.map(Self.run(from:))
+        }
+    }
+
     public func unfinishedRuns() async throws(StoreError) -> [UnfinishedRun] {
         try await read { session in try await Self.runsToResume("\(unescaped: RunLease.unfinished)", in: session) }
     }
