@@ -64,8 +64,8 @@ struct IncidentRoutes: Sendable {
     @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try Self.incident(in: context)
         do {
-            let (incident, tasks, run) = try await service.details(id)
-            return .json(IncidentJSON.forAPI(incident, tasks: tasks, run: run))
+            let (incident, tasks, run, breachHook) = try await service.details(id)
+            return .json(IncidentJSON.forAPI(incident, tasks: tasks, run: run, breachHook: breachHook))
         } catch {
             throw APIError(error)
         }

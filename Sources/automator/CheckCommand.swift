@@ -11,11 +11,12 @@ struct CheckCommand: AsyncParsableCommand {
             runtime does not define is a typo or a missing local (incidnets.find, a helper \
             declared below its use), and assigning a global is a missing local. Playbooks and \
             chat commands are read as serve reads them: no run, an unknown match field, a bad \
-            sla, a name taken twice. With --config, the file is read as serve reads it (every section: \
-            intel, chat, actions, store), and integrations are loaded with their settings: one whose \
-            required setting is missing (serve would leave it out), a configured integration \
-            with no script, and an actions.run("integration.action") no usable integration \
-            declares are problems too. Nothing runs but what serve runs to read a \
+            sla, a name taken twice. With --config, the file is read as serve reads it (every \
+            section: intel, chat, actions, store; every bad value, at its own line), and \
+            integrations are loaded with their settings: one the file names whose required setting \
+            is missing (serve would leave it out), a configured integration with no script, and an \
+            actions.run("integration.action") no usable integration declares are problems too; \
+            integrations nothing sets up are listed as off. Nothing runs but what serve runs to read a \
             playbook or an integration (the file's top level, which declares it): no run, no \
             command, no lookup.
 
@@ -53,14 +54,10 @@ struct CheckCommand: AsyncParsableCommand {
         var problems: [String] = []
         var configuration: IntelConfiguration?
         if let config {
-            do { configuration = try IntelConfiguration(file: config) } catch { problems.append("\(error)") }
-            let sections: [(String) throws -> Void] = [
-                { _ = try ChatConfiguration(file: $0) }, { _ = try ActionConfiguration(file: $0) },
-                { _ = try StoreConfiguration(file: $0) },
-            ]
-            for read in sections {
-                // A file that does not parse fails every section alike: said once.
-                do { try read(config) } catch where !problems.contains("\(error)") { problems.append("\(error)") }
+            do { configuration = try ConfigurationFile(file: config).intel } catch {
+                problems += error.problems.map(\.description)
+                // The integrations' settings are still checked when only another section is wrong.
+                configuration = try? IntelConfiguration(file: config)
             }
         }
         let files = ScriptChecker.files(in: paths.isEmpty ? [scripts] : paths)

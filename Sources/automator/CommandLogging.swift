@@ -19,9 +19,11 @@ enum CommandLogging {
         }
     }
 
-    /// Prints `error: ...` (and a Lua traceback if there is one) on standard error.
+    /// Prints `error: ...` (and a Lua traceback if there is one) on standard error; a line each
+    /// for the bad values of a configuration file.
     static func report(_ error: any Error) {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        let lines = (error as? ConfigurationError)?.problems.map(\.description) ?? ["\(error)"]
+        FileHandle.standardError.write(Data(lines.map { "error: \($0)\n" }.joined().utf8))
     }
 
     /// Prints `note: ...` on standard error: something the person should know, not a failure.

@@ -23,6 +23,7 @@ struct EvidenceCommand: AsyncParsableCommand {
               automator evidence add INC-7 mail.eml --note "the reported message"
               automator evidence list INC-7
               automator evidence get EV-3f9a2c1d4e5b -o copy.eml
+              automator evidence get EV-3f9a2c1d4e5b -o - | sha256sum
               automator evidence export INC-7 INC-7.zip
               automator evidence verify INC-7.zip
               PGPASSWORD=... automator evidence list INC-7 --store postgres://automator@db.example:5432/automator
@@ -86,15 +87,27 @@ extension EvidenceCommand {
 
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show evidence with its chain of custody; -o copies its content out (noted as an export).")
+            abstract: "Show evidence with its chain of custody; -o copies its content out (noted as an export).",
+            discussion: """
+                With -o -, the content goes to standard output and nothing else does, for a pipe \
+                (`-o - | sha256sum`); the custody notes an export to standard output. The content is \
+                checked against its SHA-256 before its first byte is written.
+                """)
 
         @OptionGroup var folder: FolderOrStore
         @Argument(help: ArgumentHelp("The evidence, such as EV-3f9a2c1d4e5b.", valueName: "id")) var id: String
-        @Option(name: .shortAndLong, help: ArgumentHelp("Copy the content to this file.", valueName: "file")) var output: String?
+        @Option(name: .shortAndLong, help: ArgumentHelp("Copy the content to this file; - for standard output.",
+                                                        valueName: "file"))
+        var output: String?
 
         func run() async throws {
+            if output == "-" {
+                return try await folder.evidence { service in
+                    try await service.copy(id, to: .standardOutput, by: EvidenceCommand.actor)
+                }
+            }
             let (evidence, custody) = try await folder.evidence { service in
-                if let output { try await service.copy(id, to: output, by: EvidenceCommand.actor) }
+                if let output { try await service.copy(id, to: .file(output), by: EvidenceCommand.actor) }
                 return try await service.get(id, by: EvidenceCommand.actor)
             }
             printVisible("""

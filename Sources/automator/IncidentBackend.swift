@@ -105,8 +105,8 @@ enum IncidentBackend {
             return try await client.call("GET", "/api/v1/incidents/\(id)")
         case .store(let service, _, _):
             do {
-                let (incident, tasks, run) = try await service.details(id)
-                return IncidentJSON.forAPI(incident, tasks: tasks, run: run)
+                let (incident, tasks, run, breachHook) = try await service.details(id)
+                return IncidentJSON.forAPI(incident, tasks: tasks, run: run, breachHook: breachHook)
             } catch {
                 throw CommandFailure("\(error)")
             }

@@ -34,6 +34,15 @@ enum IncidentOutput {
             var due: String
             var state: String
             var breachedAt: String?
+            var hook: Hook?
+        }
+
+        /// The run of an SLA breach's hook.
+        struct Hook: Decodable {
+            var script: String
+            var run: String
+            var status: String
+            var error: String?
         }
 
         struct Playbook: Decodable {
@@ -156,7 +165,12 @@ enum IncidentOutput {
             // How far the due time is from now says nothing once the incident is closed.
             let distance = incident.closedAt == nil ? " (" + relative(sla.due) { "\($0) ago" } + ")" : ""
             lines.append(("sla", "\(sla.state), due \(time(sla.due)) UTC\(distance)"
-                + (sla.breachedAt.map { ", breach handled \(time($0)) UTC" } ?? "")))
+                + (sla.breachedAt.map { ", breach noted \(time($0)) UTC" } ?? "")))
+            // Noted is not handled: the hook may fail, or still run.
+            if let hook = sla.hook {
+                lines.append(("breach", "\(hook.script), run \(hook.run) \(hook.status)"
+                    + (hook.error.map { ": \($0)" } ?? "")))
+            }
         }
         lines += playbookLines(incident)
         if let fields = fieldLines(json) { lines.append(("fields", fields)) }

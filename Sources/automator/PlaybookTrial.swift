@@ -69,7 +69,7 @@ struct PlaybookTrial {
         }
         let journal = try await service.store.journal(of: incident)
         for entry in journal.dropFirst(printed) { printVisible(Self.line(entry, since: started)) }
-        let (final, _, run) = try await service.details(incident)
+        let (final, _, run, _) = try await service.details(incident)
         guard let run else { return false }
         let elapsed = String(format: "%.2f s", Date().timeIntervalSince(started))
         switch run.status {

@@ -53,6 +53,9 @@ extension RunsCommand {
         static let configuration = CommandConfiguration(
             abstract: "List runs, newest first: id, status, script, creation time, error.",
             discussion: """
+                A run is waiting while it waits on a person or a timer: a task it created is \
+                open, a question it asked (an approval too) is unanswered, or it sleeps.
+
                 Examples:
                   automator runs list
                   automator runs list --status waiting

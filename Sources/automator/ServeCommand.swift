@@ -150,16 +150,11 @@ struct ServeCommand: AsyncParsableCommand {
                 will not be found (pass --scripts)
                 """)
         }
-        let intel: IntelConfiguration
-        let chat: ChatConfiguration
-        let actions: ActionConfiguration
+        let configuration: ConfigurationFile
         let location: PostgresLocation?
         do {
-            intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
-            chat = try config.map { try ChatConfiguration(file: $0) } ?? ChatConfiguration()
-            actions = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration()
-            location = try store.map { try PostgresLocation(url: $0) }
-                ?? config.map { try StoreConfiguration(file: $0) }?.location
+            configuration = try config.map { try ConfigurationFile(file: $0) } ?? ConfigurationFile()
+            location = try store.map { try PostgresLocation(url: $0) } ?? configuration.store.location
         } catch {
             CommandLogging.report(error)
             throw ExitCode.failure
@@ -169,8 +164,8 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(dataFolder: data, store: location, lease: .seconds(DurationText.seconds(lease)!),
                                  host: http.host, port: http.port, scriptsFolder: scripts,
                                  executors: executors, limits: limits.executorLimits,
-                                 dedupWindow: DurationText.seconds(dedupWindow)!, intel: intel, chat: chat,
-                                 actions: actions),
+                                 dedupWindow: DurationText.seconds(dedupWindow)!, intel: configuration.intel,
+                                 chat: configuration.chat, actions: configuration.actions),
             modules: { access.modules(logger: logger, reputation: $0) }, logger: logger)
         do {
             try await server.run()

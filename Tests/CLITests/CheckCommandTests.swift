@@ -114,7 +114,7 @@ struct CheckCommandTests {
             #"./playbooks/slow.lua:3: sla must be a duration such as 90s"#,
             "./integrations/needs_key.lua: not used: api_key is not set",
             "automator.yml: integrations.virustotl configures an integration that ./integrations does not have",
-            "automator.yml:8: chat.slack: give signing_secret",
+            "automator.yml:7: chat.slack: give signing_secret",
             "./playbooks/act.lua:5: runs the action needs_key.block, but its integration is not used: api_key is not set",
             "./playbooks/act.lua:6: runs the action nosuch.wipe, but no integration in ./integrations declares it",
             "./playbooks/approves.lua:3: approves in advance the action needs_key.block, but its integration is not used",
@@ -131,5 +131,55 @@ struct CheckCommandTests {
         #expect(!result.stdout.contains("spare.lua"), "\(result.stdout)")
         #expect(lines.contains { $0.hasPrefix("off, nothing sets them up: spare (") }, "\(result.stdout)")
         #expect(result.stdout.contains("12 files checked: 18 problems"), "\(result.stdout)")
+    }
+
+    @Test("A configuration file's every bad value is reported at its own line, by check and by serve")
+    func configurationProblems() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("playbooks/fine.lua", "return playbook { name = \"Fine\", run = function(inc) end }\n")
+        try folder.write("automator.yml", """
+            actions:
+              approval:
+                risk: extreme
+                timeout: soon
+              protected:
+                networks: [10.0.0.0/8, 999.0.0.0/8]
+            chat:
+              slack:
+                bot_token: xoxb-1
+              report:
+                channel: "#soc"
+                daily_at: "25:00"
+                window: forever
+              matrix:
+                homeserver: https://matrix.example.org
+                access_token: x
+            cache:
+              malicious: soon
+            """)
+        let expected = [
+            "automator.yml:3: actions.approval.risk: low, medium, high, critical or none expected",
+            "automator.yml:4: actions.approval.timeout: ",
+            "automator.yml:6: actions.protected.networks[1]: an address or network such as 10.0.0.0/8 expected",
+            // A mapping's problems at its key's line, not at its first value's.
+            "automator.yml:8: chat.slack: give signing_secret",
+            "automator.yml:12: chat.report.daily_at: a time of day in UTC expected",
+            "automator.yml:13: chat.report.window: ",
+            "automator.yml:14: chat.matrix.user: missing",
+            "automator.yml:18: cache.malicious: ",
+        ]
+        let checked = try await AutomatorProcess.run(["check", "--scripts", ".", "--config", "automator.yml"], in: folder.url)
+        #expect(checked.status == 1)
+        let lines = checked.stdout.components(separatedBy: "\n")
+        #expect(zip(lines, expected).allSatisfy { $0.hasPrefix($1) }, "in the file's order:\n\(checked.stdout)")
+        #expect(checked.stdout.contains("1 file checked: \(expected.count) problems"), "\(checked.stdout)")
+
+        // serve refuses to start, naming them all.
+        let served = try await AutomatorProcess.run(["serve", "--scripts", ".", "--config", "automator.yml", "--data", "data"],
+                                                    in: folder.url)
+        #expect(served.status == 1)
+        let errors = served.stderr.components(separatedBy: "\n").filter { $0.hasPrefix("error: ") }
+        #expect(errors.count == expected.count && zip(errors, expected).allSatisfy { $0.hasPrefix("error: " + $1) },
+                "\(served.stderr)")
     }
 }

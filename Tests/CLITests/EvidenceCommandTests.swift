@@ -43,6 +43,13 @@ struct EvidenceCommandTests {
         #expect(got.stdout.contains("added  cli:alice") && got.stdout.contains("exported  cli:bob  \(copy)")
             && got.stdout.contains("viewed  cli:bob"), "\(got.stdout)")
         #expect(FileManager.default.contentsEqual(atPath: pcap, andPath: copy))
+        // `-o -` is standard output, for a pipe: the content alone, and the export in the custody.
+        let piped = try await AutomatorProcess.run(["evidence", "get", id, "-o", "-", "--data", data], in: folder.url,
+                                                   environment: ["USER": "carol"])
+        #expect(piped.status == 0 && piped.stdout == "GET /exfil HTTP/1.1\r\n", "\(piped.stdout)\(piped.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("-").path))
+        let custody = try await AutomatorProcess.run(["evidence", "get", id, "--data", data])
+        #expect(custody.stdout.contains("exported  cli:carol  standard output"), "\(custody.stdout)")
         // A file is replaced; a folder is refused and left as it was, never emptied to make room.
         try folder.write("copy.pcap", "an older copy")
         #expect(try await AutomatorProcess.run(["evidence", "get", id, "-o", copy, "--data", data]).status == 0)
@@ -84,6 +91,13 @@ struct EvidenceCommandTests {
         let caught = try await AutomatorProcess.run(["evidence", "verify", tampered])
         #expect(caught.status == 1)
         #expect(caught.stdout.contains("tampered with: evidence/\(id)/capture.pcap differs from the manifest"), "\(caught.stdout)")
+
+        // The vault's copy damaged: a pipe cannot take bytes back, so none of it reaches standard output.
+        let sha256 = try await Self.sha256(pcap)
+        try folder.write("data/evidence/objects/\(sha256.prefix(2))/\(sha256.dropFirst(2))", "GET /exfi1 HTTP/1.1\r\n")
+        let damaged = try await AutomatorProcess.run(["evidence", "get", id, "-o", "-", "--data", data])
+        #expect(damaged.status == 1 && damaged.stdout.isEmpty && damaged.stderr.contains("is damaged"),
+                "\(damaged.stdout)\(damaged.stderr)")
     }
 
     @Test("A 2 GB file is added with bounded memory")

@@ -57,7 +57,7 @@ struct IncidentCommandTests {
         // A second run of a playbook beside the one waiting on T-1 would ask tier1 twice.
         let twice = try await automator(["playbook", "run", "Ask", "--incident", "INC-1"])
         #expect(twice.status == 1 && twice.stderr.contains("INC-1's playbook run run-")
-            && twice.stderr.contains("is still running: wait for it to end, or stop it first (automator runs kill run-"),
+            && twice.stderr.contains("is still waiting: wait for it to end, or stop it first (automator runs kill run-"),
                 "\(twice.stdout)\(twice.stderr)")
         let unknown = try await automator(["task", "list", "--incident", "INC-999"])
         #expect(unknown.status == 1 && unknown.stderr.contains("there is no incident INC-999"), "not \"no open tasks\": \(unknown.stdout)")

@@ -71,7 +71,7 @@ struct IncidentServeTests {
         #expect(task["status"] as? String == "open")
         #expect(waiting["status"] as? String == "active")
         #expect((waiting["raw"] as? [String: Any])?["id"] as? String == "MG-1", "the alert is kept as raw")
-        #expect((waiting["playbook"] as? [String: Any])?["status"] as? String == "running")
+        #expect((waiting["playbook"] as? [String: Any])?["status"] as? String == "waiting", "on its task")
         let taskID = try #require(task["id"] as? String)
 
         #expect(try await server.call("GET", "/api/v1/tasks?incident=INC-999").status == 404)
@@ -198,6 +198,10 @@ struct IncidentServeTests {
         server = try await workspace.start()
         let breached = try await server.waitForIncident(id) { $0["owner"] as? String == "on-call" }
         #expect((breached["sla"] as? [String: Any])?["state"] as? String == "breached")
+        let hook = try await server.waitForIncident(id) {
+            (($0["sla"] as? [String: Any])?["hook"] as? [String: Any])?["status"] as? String == "completed"
+        }
+        #expect(((hook["sla"] as? [String: Any])?["hook"] as? [String: Any])?["script"] as? String == "playbooks/urgent.lua")
         #expect(breached["labels"] as? [String] == ["sla-breached"])
         server.terminate()
         #expect(await server.waitForExit() == 0)
@@ -208,6 +212,34 @@ struct IncidentServeTests {
         let journal = try await server.journal(id)
         #expect(journal.filter { $0.kind == "sla" }.count == 1, "\(journal)")
         #expect(journal.filter { $0.text == "breached, escalating" }.count == 1)
+    }
+
+    @Test("A breach hook that fails is shown failed, with why, not as a breach handled")
+    func failedBreachHook() async throws {
+        let workspace = try Workspace()
+        try workspace.folder.write("scripts/playbooks/urgent.lua", """
+            return playbook {
+              name = "Urgent", match = { type = "outage" }, sla = "1s",
+              run = function(inc) inc:task{ title = "Fix it" }:wait() end,
+              on_sla_breach = function(inc) error("the pager is down") end,
+            }
+            """)
+        let server = try await workspace.start()
+        let created = try await server.call("POST", "/api/v1/incidents",
+                                            body: #"{"title": "Site down", "type": "outage", "severity": "critical"}"#)
+        let id = try #require(created.json["id"] as? String)
+        let failed = try await server.waitForIncident(id) {
+            (($0["sla"] as? [String: Any])?["hook"] as? [String: Any])?["status"] as? String == "failed"
+        }
+        let hook = try #require((failed["sla"] as? [String: Any])?["hook"] as? [String: Any])
+        let run = try #require(hook["run"] as? String)
+        #expect((hook["error"] as? String)?.hasPrefix("playbooks/urgent.lua:4: the pager is down") == true, "\(hook)")
+
+        let shown = try await AutomatorProcess.run(["incident", "show", id, "--data", workspace.data.path])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.contains("breach    playbooks/urgent.lua, run \(run) failed: playbooks/urgent.lua:4: the pager is down"),
+                "\(shown.stdout)")
+        #expect(!shown.stdout.contains("handled"), "\(shown.stdout)")
     }
 
     @Test("A playbook changed on disk is used for the next incident without a restart")

@@ -215,6 +215,32 @@ struct PlaybookTestCommandTests {
         #expect(result.stdout.contains("hi.lua declares no test: a test file calls test("), "\(result.stdout)")
     }
 
+    @Test("A test declared inside another's body, or a name declared twice, fails at its lines: neither would run")
+    func misplacedTests() async throws {
+        let nested = try await Self.test([
+            "playbooks/nested_test.lua": """
+            test("outer", function()
+              test("inner", function() end)
+            end)
+            """,
+        ])
+        #expect(nested.status == 1, "\(nested.stdout)")
+        #expect(nested.stdout.contains("✘ outer"), "\(nested.stdout)")
+        #expect(nested.stdout.contains("./playbooks/nested_test.lua:2: test() inside test 'outer': declare tests at "
+            + "the top level of the file"), "\(nested.stdout)")
+
+        let twice = try await Self.test([
+            "playbooks/twice_test.lua": """
+            test("closes", function() end)
+
+            test("closes", function() end)
+            """,
+        ])
+        #expect(twice.status == 1, "\(twice.stdout)")
+        #expect(twice.stdout.contains("✘ the file failed: ./playbooks/twice_test.lua:3: test 'closes' is declared "
+            + "twice, at lines 1 and 3: give each test a name of its own"), "\(twice.stdout)")
+    }
+
     /// Runs `automator test` in a scripts folder made of `files` (path: contents).
     private static func test(_ files: [String: String], arguments: [String] = ["test", "--scripts", "."]) async throws
         -> AutomatorProcess.Result

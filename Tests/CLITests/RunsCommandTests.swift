@@ -19,6 +19,7 @@ struct RunsCommandTests {
             done = try await server.submit(#"{"script": "verdict.lua", "args": ["203.0.113.7"]}"#)
             _ = try await server.waitForRun(done)
             sleeping = try await server.submit(#"{"source": "time.sleep(3600)"}"#)
+            _ = try await server.waitForRun(sleeping, status: "waiting")
         }
 
         func runs(_ arguments: [String], environment: [String: String] = [:]) async throws -> AutomatorProcess.Result {
@@ -36,8 +37,12 @@ struct RunsCommandTests {
         let lines = list.stdout.split(separator: "\n")
         #expect(lines.first?.hasPrefix("ID") == true && lines.first?.contains("CREATED (UTC)") == true)
         #expect(lines.count == 3)
-        #expect(lines.dropFirst().first?.hasPrefix("\(sleeping)  running    api") == true, "\(list.stdout)")
+        #expect(lines.dropFirst().first?.hasPrefix("\(sleeping)  waiting    api") == true, "\(list.stdout)")
         #expect(lines.last?.hasPrefix("\(done)  completed  verdict.lua") == true, "\(list.stdout)")
+        let waiting = try await setting.runs(["list", "--status", "waiting"])
+        #expect(waiting.stdout.split(separator: "\n").dropFirst().map { $0.prefix(sleeping.count) } == [sleeping[...]],
+                "\(waiting.stdout)")
+        #expect(try await setting.runs(["list", "--status", "running"]).stdout == "no running runs\n")
 
         let completed = try await setting.runs(["list", "--status", "completed", "--json"])
         #expect(completed.stdout == (try await setting.server.call("GET", "/api/v1/runs?status=completed")).body + "\n")
@@ -79,7 +84,9 @@ struct RunsCommandTests {
 
         let list = try await setting.runs(["list"])
         #expect(list.status == 0, "\(list.stderr)")
-        #expect(list.stdout.contains("\(sleeping)  running"), "\(list.stdout)")
+        // Its sleep's deadline, recorded as it began, is ahead.
+        #expect(list.stdout.contains("\(sleeping)  waiting"), "\(list.stdout)")
+        #expect(try await setting.runs(["list", "--status", "waiting"]).stdout.contains(sleeping))
         #expect(list.stdout.contains("\(done)  completed"), "\(list.stdout)")
         let show = try await setting.runs(["show", done, "--json"])
         #expect(show.stdout.hasPrefix(#"{"id":"\#(done)","script":"verdict.lua","status":"completed""#))

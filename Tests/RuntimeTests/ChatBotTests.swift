@@ -283,7 +283,7 @@ struct ChatBotTests {
         #expect(evidence.last?.hashes == FileHashes(ChatBotTests.malware) && evidence.last?.collectedBy == "test:alice")
         let copy = bot.folder.path + "/dropper.copy"
         try await EvidenceService(store: bot.store, dataFolder: bot.folder.path + "/data")
-            .copy(try #require(evidence.last).id, to: copy, by: "test")
+            .copy(try #require(evidence.last).id, to: .file(copy), by: "test")
         #expect(Array(try Data(contentsOf: URL(fileURLWithPath: copy))) == Array(ChatBotTests.malware))
         // A message this process never received (Slack gave its event to another worker) is read
         // from the network.
@@ -324,6 +324,7 @@ struct ChatBotTests {
         }
         let asked = try #require(question)
         #expect(asked.channel == "C1" && asked.question?.choices == ["approve", "deny"])
+        #expect(try await bot.incidents.runs.runs(status: .waiting).map(\.id) == [run.id], "on its question")
         #expect(asked.text.contains("(approver only)"))
         _ = bot.network.takePosts()
 

@@ -97,7 +97,7 @@ struct EvidenceTests {
         #expect(mistyped?.kind == .notFound, "no incident INC-2, rather than no evidence on it")
         #expect(try await service.list(of: nil).count == 2)
         let copy = folder.path + "/copy.eml"
-        try await service.copy(first.id, to: copy, by: "cli:dave")
+        try await service.copy(first.id, to: .file(copy), by: "cli:dave")
         #expect(FileManager.default.contentsEqual(atPath: file, andPath: copy))
         #expect(try await service.store.custody(of: first.id).last.map { "\($0.action) \($0.actor) \($0.detail)" }
             == "exported cli:dave \(copy)")
@@ -217,12 +217,12 @@ struct EvidenceTests {
         let kept = try await service.add(bytes: content, to: IncidentID(1), name: "memory.dmp", source: "cli", by: "cli:alice")
         #expect(try await storage.stored()[1] == (kind == .postgres ? 3 : 1))
         let copy = folder.path + "/memory.dmp"
-        try await service.copy(kept.id, to: copy, by: "cli:alice")
+        try await service.copy(kept.id, to: .file(copy), by: "cli:alice")
         #expect(try Data(contentsOf: URL(fileURLWithPath: copy)) == Data(content))
 
         try await storage.damage(kept.hashes.sha256)
         try FileManager.default.removeItem(atPath: copy)
-        let refused = await #expect(throws: EvidenceError.self) { try await service.copy(kept.id, to: copy, by: "cli:alice") }
+        let refused = await #expect(throws: EvidenceError.self) { try await service.copy(kept.id, to: .file(copy), by: "cli:alice") }
         #expect(refused?.kind == .tampered)
         let expected = kind == .postgres ? "chunk 1 of \(kept.hashes.sha256) is damaged in the database's vault"
             : "the vault's copy of \(kept.hashes.sha256) is damaged: what was read hashes to"
@@ -256,7 +256,7 @@ struct EvidenceTests {
         let empty = try await service.add(bytes: [], to: IncidentID(1), name: "empty", source: "cli", by: "cli:alice")
         #expect(empty.size == 0 && empty.hashes == FileHashes([]))
         let copy = storage.folder.path + "/out"
-        try await service.copy(empty.id, to: copy, by: "cli:alice")
+        try await service.copy(empty.id, to: .file(copy), by: "cli:alice")
         #expect(try Data(contentsOf: URL(fileURLWithPath: copy)).isEmpty)
 
         // The source fails after two chunks: its transaction is rolled back, so neither they nor
@@ -369,7 +369,7 @@ struct EvidenceModuleTests {
         let notes = try await store.journal(of: created.incident.id).filter { $0.kind == .note }
         #expect(notes.map(\.text) == [FileHashes(Array("Received: from evil".utf8)).sha256 + " triage.zip 2"])
         let copy = folder.path + "/triage-copy.zip"
-        try await EvidenceService(store: store, dataFolder: folder.path).copy(kept[1].id, to: copy, by: "test")
+        try await EvidenceService(store: store, dataFolder: folder.path).copy(kept[1].id, to: .file(copy), by: "test")
         #expect(try String(contentsOfFile: copy, encoding: .utf8) == "collected by the EDR")
         await service.shutdown()
     }

@@ -129,6 +129,7 @@ struct IncidentsModuleTests {
 
         // A person closes it: the tasks are cancelled, the playbook's run is stopped, all journaled.
         let (first, firstRun) = try await started()
+        #expect(try await desk.service.runs.runs(status: .waiting).map(\.id) == [firstRun], "on its tasks")
         var change = IncidentChange(first)
         change.status = .closed
         change.closeReason = "false positive: our scanner"

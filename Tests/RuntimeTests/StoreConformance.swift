@@ -1,4 +1,4 @@
-import AutomatorRuntime
+@testable import AutomatorRuntime
 import Dispatch
 import Foundation
 import Synchronization
@@ -19,8 +19,8 @@ import Testing
 /// called: the checks that close the store and open it again see what survived.
 struct StoreConformance {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        case runLifecycle, listing, unfinishedRuns, hostCallsInOrder, refusedWrites, refusedWriteFailsAlone,
-             housekeeping, reopening, concurrentAppends, closing
+        case runLifecycle, listing, waitingRuns, lastRunOfIncident, unfinishedRuns, hostCallsInOrder, refusedWrites,
+             refusedWriteFailsAlone, housekeeping, reopening, concurrentAppends, closing
 
         var testDescription: String { rawValue }
     }
@@ -32,6 +32,8 @@ struct StoreConformance {
         switch check {
         case .runLifecycle: try await runLifecycle(store)
         case .listing: try await listing(store)
+        case .waitingRuns: try await waitingRuns(store)
+        case .lastRunOfIncident: try await lastRunOfIncident(store)
         case .unfinishedRuns: try await unfinishedRuns(store)
         case .hostCallsInOrder: try await hostCallsInOrder(store)
         case .refusedWrites: try await refusedWrites(store)
@@ -90,6 +92,69 @@ struct StoreConformance {
         #expect(try await store.listRuns(status: .failed, limit: 100) == newestFirst.filter { $0.status == .failed })
         #expect(try await store.listRuns(status: .failed, limit: 2).map(\.id) == [runs[5].id, runs[3].id])
         #expect(try await store.listRuns(status: .killed, limit: 100) == [])
+    }
+
+    /// A run stored `running` reads as `waiting` while what is stored says it waits on a person or a
+    /// timer (`ShownRunStatus`), in a listing, its filters and a load; recovery sees it as stored.
+    private func waitingRuns(_ store: any Store) async throws {
+        try await store.write(.createIncident(IncidentStoreConformance.incident(1)))
+        let runs = (0..<8).map { Self.run($0) }
+        for run in runs {
+            try await store.write(.createRun(run))
+            try await store.write(.updateRun(RunUpdate(run.id, status: run == runs[7] ? .completed : .running)))
+        }
+        func task(_ number: Int, of run: Int) -> IncidentTask {
+            IncidentTask(id: TaskID(number), incident: IncidentID(1), runID: runs[run].id, title: "Task \(number)")
+        }
+        func question(_ id: String, of run: Int) -> ChatQuestionRecord {
+            ChatQuestionRecord(id: id, runID: runs[run].id, network: "slack", channel: "C1", message: nil,
+                               text: "Block it?", choices: ["approve", "deny"], roles: [])
+        }
+        func sleep(_ run: Int, _ sequence: Int, until deadline: Date) -> HostCallRecord {
+            HostCallRecord(runID: runs[run].id, sequence: sequence, name: "time.sleep", argumentsDigest: Self.digest,
+                           result: RecordCoding.encode(.success([.integer(deadline.millisecondsSince1970)])))
+        }
+        let ahead = Date().addingTimeInterval(3600), passed = Date().addingTimeInterval(-1)
+        try await store.write(.all([
+            .createTask(task(1, of: 1)),                                 // 1 waits on a person
+            .askQuestion(question("Q-2", of: 2)),                        // 2 waits for an answer
+            .appendHostCalls([Self.record(runs[3].id, 1), sleep(3, 2, until: ahead)]),  // 3 sleeps
+            .appendHostCalls([sleep(4, 1, until: passed)]),              // 4 woke, computes
+            .appendHostCalls([sleep(5, 1, until: ahead), Self.record(runs[5].id, 2)]),  // 5's is no sleep
+            .createTask(task(6, of: 6)), .completeTask(TaskID(6), answer: "done", by: "alice", at: Date()),
+            .askQuestion(question("Q-6", of: 6)), .answerQuestion(id: "Q-6", choice: "deny", by: "bob", at: Date()),
+            .createTask(task(7, of: 7)),                                 // 7 has ended
+        ]))
+        let shown: [RunRecord.Status] = [.running, .waiting, .waiting, .waiting, .running, .running, .running, .completed]
+        #expect(try await store.listRuns(status: nil, limit: 100).map(\.status) == shown.reversed())
+        #expect(try await store.listRuns(status: .waiting, limit: 100).map(\.id) == [runs[3].id, runs[2].id, runs[1].id])
+        #expect(try await store.listRuns(status: .waiting, limit: 2).map(\.id) == [runs[3].id, runs[2].id])
+        #expect(try await store.listRuns(status: .running, limit: 100).map(\.id)
+            == [runs[6].id, runs[5].id, runs[4].id, runs[0].id])
+        #expect(try await store.loadRun(runs[1].id)?.status == .waiting)
+        #expect(try await store.unfinishedRuns().map(\.run.status) == Array(repeating: .running, count: 7))
+
+        // The person answers: the run goes on.
+        try await store.write(.completeTask(TaskID(1), answer: "done", by: "alice", at: Date()))
+        #expect(try await store.loadRun(runs[1].id)?.status == .running)
+    }
+
+    /// An incident's newest run that calls one of the entries asked for (an SLA breach's hook).
+    private func lastRunOfIncident(_ store: any Store) async throws {
+        let entries: [(RunEntry, IncidentID?)] = [(.playbook("on_sla_breach"), IncidentID(1)), (.hook, IncidentID(1)),
+                                                  (.playbook("run"), IncidentID(1)), (.hook, IncidentID(2)), (.hook, nil)]
+        var runs: [RunRecord] = []
+        for (index, (entry, incident)) in entries.enumerated() {
+            let run = RunRecord(id: Self.run(index).id, script: "hooks/sla_breach.lua", source: Array("return 1".utf8),
+                                entry: entry.stored, incident: incident, createdAt: Self.time(index))
+            try await store.write(.createRun(run))
+            runs.append(run)
+        }
+        let hooks: [RunEntry] = [.playbook("on_sla_breach"), .hook]
+        #expect(try await store.lastRun(of: IncidentID(1), calling: hooks) == runs[1])
+        #expect(try await store.lastRun(of: IncidentID(1), calling: [.playbook("on_sla_breach")]) == runs[0])
+        #expect(try await store.lastRun(of: IncidentID(2), calling: hooks) == runs[3])
+        #expect(try await store.lastRun(of: IncidentID(3), calling: hooks) == nil)
     }
 
     /// Recovery sees pending, running and waiting runs, oldest first, with their source.

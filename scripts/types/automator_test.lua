@@ -4,7 +4,8 @@
 
 ---Declares a test: `body` runs in a world of its own (a new store, new stubs, the clock at its
 ---start), so tests do not see each other's incidents. A failed `expect` stops it and names
----the test file's line.
+---the test file's line. Declare tests at the top level of the file, each under a name of its
+---own: a `test` inside another's body, or a name given twice, is an error.
 ---@param name string what the playbook should do, as a sentence
 ---@param body fun()
 function test(name, body) end

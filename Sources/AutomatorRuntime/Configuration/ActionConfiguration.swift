@@ -28,52 +28,42 @@ public struct ActionConfiguration: Sendable, Hashable {
 
     /// Reads the `actions` section of `path` (the other sections are read by their own types).
     ///
-    /// - Throws: `ConfigurationError` naming the file, the line and the key.
+    /// - Throws: `ConfigurationError` naming the file, the line and the key of every bad value.
     public init(file path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(ConfigurationError)
     {
-        guard let (reader, root) = try ConfigurationReader.root(of: path, environment: environment),
-              let section = root["actions"]
-        else { return }
-        let fields = try reader.mapping(section, key: "actions")
-        try reader.only(["approval", "protected"], in: fields, key: "actions")
-        if let node = fields["approval"] {
-            let approval = try reader.mapping(node, key: "actions.approval")
-            try reader.only(["risk", "channel", "timeout"], in: approval, key: "actions.approval")
-            if let risk = approval["risk"] {
-                let text = try reader.string(risk, key: "actions.approval.risk")
-                guard text == "none" || ActionRisk(rawValue: text) != nil else {
-                    throw reader.error(risk, "actions.approval.risk", "low, medium, high, critical or none expected")
+        self = try ConfigurationReader.read(path, environment: environment, Self.init(reading:with:)) ?? Self()
+    }
+
+    /// Reads the `actions` section of `root`, reporting its bad values to `reader`.
+    init(reading root: ConfigurationMapping, with reader: ConfigurationReader) {
+        guard let section = root["actions"], let fields = reader.mapping(section) else { return }
+        reader.only(["approval", "protected"], in: fields)
+        if let node = fields["approval"], let approval = reader.mapping(node) {
+            reader.only(["risk", "channel", "timeout"], in: approval)
+            if let risk = approval["risk"], let text = reader.string(risk) {
+                if text == "none" || ActionRisk(rawValue: text) != nil {
+                    approvalRisk = ActionRisk(rawValue: text)
+                } else {
+                    reader.report(risk, "low, medium, high, critical or none expected")
                 }
-                approvalRisk = ActionRisk(rawValue: text)
             }
-            if let channel = approval["channel"] {
-                approvalChannel = try reader.string(channel, key: "actions.approval.channel")
-            }
-            if let timeout = approval["timeout"] {
-                guard let seconds = DurationText.seconds(try reader.string(timeout, key: "actions.approval.timeout")),
-                      seconds > 0
-                else { throw reader.error(timeout, "actions.approval.timeout", DurationText.expected) }
-                approvalTimeout = seconds
-            }
+            if let channel = approval["channel"] { approvalChannel = reader.string(channel) }
+            if let timeout = approval["timeout"], let seconds = reader.duration(timeout) { approvalTimeout = seconds }
         }
-        if let node = fields["protected"] {
-            let protected = try reader.mapping(node, key: "actions.protected")
-            try reader.only(["networks", "accounts"], in: protected, key: "actions.protected")
+        if let node = fields["protected"], let protected = reader.mapping(node) {
+            reader.only(["networks", "accounts"], in: protected)
             if let networks = protected["networks"] {
-                for item in try reader.sequence(networks, key: "actions.protected.networks") {
-                    let text = try reader.string(item, key: "actions.protected.networks")
+                for item in reader.sequence(networks) ?? [] {
+                    guard let text = reader.string(item) else { continue }
                     guard (try? IndicatorKey.parse(text, as: .ip)) != nil else {
-                        throw reader.error(item, "actions.protected.networks", "an address or network such as 10.0.0.0/8 expected")
+                        reader.report(item, "an address or network such as 10.0.0.0/8 expected")
+                        continue
                     }
                     protectedNetworks.append(text)
                 }
             }
-            if let accounts = protected["accounts"] {
-                protectedAccounts = try reader.sequence(accounts, key: "actions.protected.accounts").map {
-                    item throws(ConfigurationError) in try reader.string(item, key: "actions.protected.accounts")
-                }
-            }
+            if let accounts = protected["accounts"] { protectedAccounts = reader.strings(accounts) ?? [] }
         }
     }
 }

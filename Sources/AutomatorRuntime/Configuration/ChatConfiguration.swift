@@ -34,96 +34,92 @@ public struct ChatConfiguration: Sendable {
     /// Slack's are 32 characters; an empty or short one is a mistake (an unset variable's "").
     static let shortestSigningSecret = 16
 
-    /// Reads the `chat` section of `path` (the other sections are `IntelConfiguration`'s).
+    /// Reads the `chat` section of `path` (the other sections are read by their own types).
     ///
-    /// - Throws: `ConfigurationError` naming the file, the line and the key.
+    /// - Throws: `ConfigurationError` naming the file, the line and the key of every bad value.
     public init(file path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(ConfigurationError)
     {
-        guard let (reader, root) = try ConfigurationReader.root(of: path, environment: environment),
-              let section = root["chat"]
-        else { return }
-        let chat = try reader.mapping(section, key: "chat")
-        try reader.only(["roles", "slack", "matrix", "report"], in: chat, key: "chat")
-        if let node = chat["roles"] {
-            for (role, members) in try reader.mapping(node, key: "chat.roles") {
-                roles[role] = try reader.sequence(members, key: "chat.roles." + role).map { member throws(ConfigurationError) in
-                    try reader.string(member, key: "chat.roles." + role)
-                }
-            }
+        self = try ConfigurationReader.read(path, environment: environment, Self.init(reading:with:)) ?? Self()
+    }
+
+    /// Reads the `chat` section of `root`, reporting its bad values to `reader`.
+    init(reading root: ConfigurationMapping, with reader: ConfigurationReader) {
+        guard let section = root["chat"], let chat = reader.mapping(section) else { return }
+        reader.only(["roles", "slack", "matrix", "report"], in: chat)
+        if let node = chat["roles"], let mapping = reader.mapping(node) {
+            for (role, members) in mapping.entries { roles[role] = reader.strings(members) }
         }
-        if let node = chat["slack"] {
-            let fields = try reader.mapping(node, key: "chat.slack")
-            try reader.only(["signing_secret", "bot_token", "app_token", "api_url"], in: fields, key: "chat.slack")
-            guard fields["signing_secret"] != nil || fields["app_token"] != nil else {
-                throw reader.error(node, "chat.slack", """
-                    give signing_secret (Slack sends events to /slack/events) or app_token (the bot opens a \
-                    Socket Mode connection: for a server Slack cannot reach), or both
-                    """)
-            }
-            var settings = SlackConfiguration(
-                signingSecret: try fields["signing_secret"].map { node throws(ConfigurationError) in
-                    let secret = try reader.string(node, key: "chat.slack.signing_secret")
-                    // Anyone can sign with an empty key (a variable set to ""): forged events, commands, clicks.
-                    guard secret.count >= Self.shortestSigningSecret else {
-                        throw reader.error(node, "chat.slack.signing_secret", "Slack's signing secret expected (Basic "
-                            + "Information, App Credentials: 32 characters); a shorter one lets anyone sign requests")
-                    }
-                    return secret
-                },
-                botToken: try reader.string(fields["bot_token"], key: "chat.slack.bot_token"),
-                appToken: try fields["app_token"].map { node throws(ConfigurationError) in
-                    let token = try reader.string(node, key: "chat.slack.app_token")
-                    guard token.hasPrefix("xapp-") else {
-                        throw reader.error(node, "chat.slack.app_token", "an app-level token (xapp-…, Basic Information, "
-                            + "App-Level Tokens, with the connections:write scope) expected")
-                    }
-                    return token
-                })
-            if let url = fields["api_url"] { settings.apiURL = try reader.string(url, key: "chat.slack.api_url") }
-            slack = settings
+        if let node = chat["slack"], let fields = reader.mapping(node) { slack = Self.slack(fields, reader) }
+        if let node = chat["report"], let fields = reader.mapping(node) { report = Self.report(fields, reader) }
+        if let node = chat["matrix"], let fields = reader.mapping(node) { matrix = Self.matrix(fields, reader) }
+    }
+
+    private static func slack(_ fields: ConfigurationMapping, _ reader: ConfigurationReader) -> SlackConfiguration? {
+        reader.only(["signing_secret", "bot_token", "app_token", "api_url"], in: fields)
+        if fields["signing_secret"] == nil && fields["app_token"] == nil {
+            reader.report(fields.value, """
+                give signing_secret (Slack sends events to /slack/events) or app_token (the bot opens a \
+                Socket Mode connection: for a server Slack cannot reach), or both
+                """)
         }
-        if let node = chat["report"] {
-            let fields = try reader.mapping(node, key: "chat.report")
-            try reader.only(["channel", "network", "daily_at", "window"], in: fields, key: "chat.report")
-            let time = try reader.string(fields["daily_at"], key: "chat.report.daily_at")
-            let parts = time.split(separator: ":").compactMap { Int($0) }
-            guard parts.count == 2, (0..<24).contains(parts[0]), (0..<60).contains(parts[1]) else {
-                throw reader.error(fields["daily_at"], "chat.report.daily_at", "a time of day in UTC expected, such as \"08:00\"")
-            }
-            let window = try fields["window"].map { node throws(ConfigurationError) in
-                let text = try reader.string(node, key: "chat.report.window")
-                guard let seconds = DurationText.seconds(text), seconds > 0 else {
-                    throw reader.error(node, "chat.report.window", DurationText.expected)
-                }
-                return seconds
-            } ?? TimeInterval(7 * 86400)
-            report = ReportSchedule(channel: try reader.string(fields["channel"], key: "chat.report.channel"),
-                                    network: try fields["network"].map { node throws(ConfigurationError) in
-                                        try reader.string(node, key: "chat.report.network")
-                                    },
-                                    minuteOfDay: parts[0] * 60 + parts[1], window: window)
-        }
-        if let node = chat["matrix"] {
-            let fields = try reader.mapping(node, key: "chat.matrix")
-            try reader.only(["homeserver", "user", "access_token", "password", "invites_from"], in: fields,
-                            key: "chat.matrix")
-            let credential: MatrixConfiguration.Credential
-            if let token = fields["access_token"] {
-                credential = .accessToken(try reader.string(token, key: "chat.matrix.access_token"))
-            } else if let password = fields["password"] {
-                credential = .password(try reader.string(password, key: "chat.matrix.password"))
+        var signingSecret: String?
+        if let node = fields["signing_secret"], let secret = reader.string(node) {
+            // Anyone can sign with an empty key (a variable set to ""): forged events, commands, clicks.
+            if secret.count >= Self.shortestSigningSecret {
+                signingSecret = secret
             } else {
-                throw reader.error(node, "chat.matrix", "give access_token or password")
+                reader.report(node, "Slack's signing secret expected (Basic Information, App Credentials: 32 "
+                    + "characters); a shorter one lets anyone sign requests")
             }
-            let invitesFrom = try fields["invites_from"].map { node throws(ConfigurationError) in
-                try reader.sequence(node, key: "chat.matrix.invites_from").map { entry throws(ConfigurationError) in
-                    try reader.string(entry, key: "chat.matrix.invites_from")
-                }
-            }
-            matrix = MatrixConfiguration(homeserver: try reader.string(fields["homeserver"], key: "chat.matrix.homeserver"),
-                                         userID: try reader.string(fields["user"], key: "chat.matrix.user"),
-                                         credential: credential, invitesFrom: invitesFrom)
         }
+        var appToken: String?
+        if let node = fields["app_token"], let token = reader.string(node) {
+            if token.hasPrefix("xapp-") {
+                appToken = token
+            } else {
+                reader.report(node, "an app-level token (xapp-…, Basic Information, App-Level Tokens, with the "
+                    + "connections:write scope) expected")
+            }
+        }
+        guard let botToken = reader.required("bot_token", in: fields).flatMap(reader.string) else { return nil }
+        var settings = SlackConfiguration(signingSecret: signingSecret, botToken: botToken, appToken: appToken)
+        if let url = fields["api_url"].flatMap(reader.string) { settings.apiURL = url }
+        return settings
+    }
+
+    private static func report(_ fields: ConfigurationMapping, _ reader: ConfigurationReader) -> ReportSchedule? {
+        reader.only(["channel", "network", "daily_at", "window"], in: fields)
+        var minuteOfDay: Int?
+        if let node = reader.required("daily_at", in: fields), let time = reader.string(node) {
+            let parts = time.split(separator: ":").compactMap { Int($0) }
+            if parts.count == 2, (0..<24).contains(parts[0]), (0..<60).contains(parts[1]) {
+                minuteOfDay = parts[0] * 60 + parts[1]
+            } else {
+                reader.report(node, "a time of day in UTC expected, such as \"08:00\"")
+            }
+        }
+        let window: TimeInterval? = if let node = fields["window"] { reader.duration(node) } else { 7 * 86400 }
+        let network = fields["network"].flatMap(reader.string)
+        guard let channel = reader.required("channel", in: fields).flatMap(reader.string), let minuteOfDay, let window
+        else { return nil }
+        return ReportSchedule(channel: channel, network: network, minuteOfDay: minuteOfDay, window: window)
+    }
+
+    private static func matrix(_ fields: ConfigurationMapping, _ reader: ConfigurationReader) -> MatrixConfiguration? {
+        reader.only(["homeserver", "user", "access_token", "password", "invites_from"], in: fields)
+        var credential: MatrixConfiguration.Credential?
+        if let token = fields["access_token"] {
+            credential = reader.string(token).map { .accessToken($0) }
+        } else if let password = fields["password"] {
+            credential = reader.string(password).map { .password($0) }
+        } else {
+            reader.report(fields.value, "give access_token or password")
+        }
+        let invitesFrom = fields["invites_from"].flatMap(reader.strings)
+        guard let homeserver = reader.required("homeserver", in: fields).flatMap(reader.string),
+              let user = reader.required("user", in: fields).flatMap(reader.string), let credential
+        else { return nil }
+        return MatrixConfiguration(homeserver: homeserver, userID: user, credential: credential, invitesFrom: invitesFrom)
     }
 }

@@ -67,80 +67,95 @@ public struct IntelConfiguration: Sendable, Hashable {
 
     /// Reads `path`.
     ///
-    /// - Throws: `ConfigurationError` naming the file, the line and the key.
+    /// - Throws: `ConfigurationError` naming the file, the line and the key of every bad value.
     public init(file path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) {
-        guard let (reader, root) = try ConfigurationReader.root(of: path, environment: environment) else { return }
-        let folder = (path as NSString).deletingLastPathComponent
-        for (key, value) in root {
-            switch key {
+        self = try ConfigurationReader.read(path, environment: environment, Self.init(reading:with:)) ?? Self()
+    }
+
+    /// Reads the intel sections of `root` (and refuses a section no type reads), reporting the bad
+    /// values to `reader`.
+    init(reading root: ConfigurationMapping, with reader: ConfigurationReader) {
+        let folder = (reader.file as NSString).deletingLastPathComponent
+        for (section, value) in root.entries {
+            switch section {
             case "feeds":
-                for (index, item) in try reader.sequence(value, key: "feeds").enumerated() {
-                    let key = "feeds[\(index)]"
-                    let fields = try reader.mapping(item, key: key)
-                    try reader.only(["name", "path", "verdict", "format", "options"], in: fields, key: key)
-                    let file = try reader.string(fields["path"], key: key + ".path")
-                    let verdict = try reader.string(fields["verdict"], key: key + ".verdict")
-                    guard ["malicious", "suspicious", "allowlist"].contains(verdict) else {
-                        throw reader.error(fields["verdict"], key + ".verdict", "malicious, suspicious or allowlist expected")
-                    }
-                    var options: [String: String] = [:]
-                    if let given = fields["options"] {
-                        for (name, value) in try reader.mapping(given, key: key + ".options") {
-                            let text = try reader.string(value, key: key + ".options." + name)
-                            let separator = name == "separator" ? CSVColumns.separator(named: text) : nil
-                            if name == "separator", !(separator.map(CSVColumns.canSeparate) ?? false) {
-                                throw reader.error(value, key + ".options.separator",
-                                                   "one ASCII character but a double quote (\";\", \"|\"), or tab, expected")
-                            }
-                            options[name] = text
-                        }
-                    }
-                    var format: String?
-                    if let given = fields["format"] { format = try reader.string(given, key: key + ".format") }
-                    feeds.append(FeedSettings(name: try reader.string(fields["name"], key: key + ".name"),
-                                              path: file.hasPrefix("/") || folder.isEmpty ? file : folder + "/" + file,
-                                              verdict: verdict, format: format, options: options))
+                for item in reader.sequence(value) ?? [] {
+                    if let feed = Self.feed(item, in: folder, reader) { feeds.append(feed) }
                 }
             case "integrations":
-                for (name, item) in try reader.mapping(value, key: "integrations") {
-                    let key = "integrations." + name
-                    var settings = IntegrationSettings()
-                    for (field, value) in try reader.mapping(item, key: key) {
-                        switch field {
-                        case "enabled": settings.enabled = try reader.bool(value, key: key + ".enabled")
-                        case "reliability":
-                            let text = try reader.string(value, key: key + ".reliability")
-                            guard let reliability = Reliability(rawValue: text.uppercased()) else {
-                                throw reader.error(value, key + ".reliability", "A, B, C, D, E or F expected")
-                            }
-                            settings.reliability = reliability
-                        case "rate":
-                            let rate = try reader.mapping(value, key: key + ".rate")
-                            try reader.only(["per_minute", "per_day"], in: rate, key: key + ".rate")
-                            if let given = rate["per_minute"] { settings.perMinute = try reader.count(given, key: key + ".rate.per_minute") }
-                            if let given = rate["per_day"] { settings.perDay = try reader.count(given, key: key + ".rate.per_day") }
-                        default: settings.values[field] = try reader.string(value, key: key + "." + field)
-                        }
-                    }
-                    integrations[name] = settings
+                for (name, item) in reader.mapping(value)?.entries ?? [] {
+                    integrations[name] = Self.integration(item, reader)
                 }
             case "cache":
-                for (name, value) in try reader.mapping(value, key: "cache") {
+                for (name, value) in reader.mapping(value)?.entries ?? [] {
                     guard let score = Score(name: name) else {
-                        throw reader.error(value, "cache." + name, "the cache is set by score: malicious, suspicious, benign, unknown")
+                        reader.report(value, "the cache is set by score: malicious, suspicious, benign, unknown")
+                        continue
                     }
-                    let text = try reader.string(value, key: "cache." + name)
+                    guard let text = reader.string(value) else { continue }
                     guard let seconds = DurationText.seconds(text) else {
-                        throw reader.error(value, "cache." + name, DurationText.expected)
+                        reader.report(value, DurationText.expected)
+                        continue
                     }
                     cacheTTL[score] = seconds
                 }
             case "chat", "actions", "store":
                 continue  // ChatConfiguration's, ActionConfiguration's, StoreConfiguration's
             default:
-                throw reader.error(value, key, "unknown section: the configuration has feeds, integrations, cache, "
-                    + "chat, actions and store")
+                reader.report(value, "unknown section: the configuration has feeds, integrations, cache, chat, actions "
+                    + "and store")
             }
         }
+    }
+
+    private static func feed(_ item: ConfigurationValue, in folder: String, _ reader: ConfigurationReader) -> FeedSettings? {
+        guard let fields = reader.mapping(item) else { return nil }
+        reader.only(["name", "path", "verdict", "format", "options"], in: fields)
+        var verdict: String?
+        if let node = reader.required("verdict", in: fields), let text = reader.string(node) {
+            if ["malicious", "suspicious", "allowlist"].contains(text) {
+                verdict = text
+            } else {
+                reader.report(node, "malicious, suspicious or allowlist expected")
+            }
+        }
+        var options: [String: String] = [:]
+        for (name, value) in fields["options"].flatMap(reader.mapping)?.entries ?? [] {
+            guard let text = reader.string(value) else { continue }
+            if name == "separator", !(CSVColumns.separator(named: text).map(CSVColumns.canSeparate) ?? false) {
+                reader.report(value, "one ASCII character but a double quote (\";\", \"|\"), or tab, expected")
+                continue
+            }
+            options[name] = text
+        }
+        let format = fields["format"].flatMap(reader.string)
+        guard let name = reader.required("name", in: fields).flatMap(reader.string),
+              let file = reader.required("path", in: fields).flatMap(reader.string), let verdict
+        else { return nil }
+        return FeedSettings(name: name, path: file.hasPrefix("/") || folder.isEmpty ? file : folder + "/" + file,
+                            verdict: verdict, format: format, options: options)
+    }
+
+    private static func integration(_ item: ConfigurationValue, _ reader: ConfigurationReader) -> IntegrationSettings {
+        var settings = IntegrationSettings()
+        for (field, value) in reader.mapping(item)?.entries ?? [] {
+            switch field {
+            case "enabled": settings.enabled = reader.bool(value) ?? settings.enabled
+            case "reliability":
+                guard let text = reader.string(value) else { continue }
+                guard let reliability = Reliability(rawValue: text.uppercased()) else {
+                    reader.report(value, "A, B, C, D, E or F expected")
+                    continue
+                }
+                settings.reliability = reliability
+            case "rate":
+                guard let rate = reader.mapping(value) else { continue }
+                reader.only(["per_minute", "per_day"], in: rate)
+                settings.perMinute = rate["per_minute"].flatMap(reader.count)
+                settings.perDay = rate["per_day"].flatMap(reader.count)
+            default: settings.values[field] = reader.string(value)
+            }
+        }
+        return settings
     }
 }

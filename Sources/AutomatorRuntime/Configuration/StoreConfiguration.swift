@@ -13,12 +13,12 @@ public struct StoreConfiguration: Sendable {
     public init(file path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(ConfigurationError)
     {
-        guard let (reader, root) = try ConfigurationReader.root(of: path, environment: environment),
-              let node = root["store"]
-        else { return }
-        let address = try reader.string(node, key: "store")
-        do { location = try PostgresLocation(url: address) } catch {
-            throw reader.error(node, "store", error.description)
-        }
+        self = try ConfigurationReader.read(path, environment: environment, Self.init(reading:with:)) ?? Self()
+    }
+
+    /// Reads the `store` key of `root`, reporting a bad address to `reader`.
+    init(reading root: ConfigurationMapping, with reader: ConfigurationReader) {
+        guard let node = root["store"], let address = reader.string(node) else { return }
+        do { location = try PostgresLocation(url: address) } catch { reader.report(node, error.description) }
     }
 }

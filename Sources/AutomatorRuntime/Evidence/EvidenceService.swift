@@ -71,11 +71,25 @@ public struct EvidenceService: Sendable {
         return found
     }
 
-    /// Copies the evidence's content to `path` (custody: exported there).
-    public func copy(_ id: String, to path: String, by actor: String) async throws(EvidenceError) {
-        let evidence = try await load(id)
-        try await vault.copy(evidence.hashes.sha256, to: path)
-        do { try await store.write(.noteCustody([CustodyEvent(evidence: id, actor: actor, action: .exported, detail: path)])) }
+    /// Copies the evidence's content to `destination` (custody: exported there).
+    public func copy(_ id: String, to destination: EvidenceDestination, by actor: String) async throws(EvidenceError) {
+        let sha256 = try await load(id).hashes.sha256
+        switch destination {
+        case .file(let path):
+            try await vault.copy(sha256, to: path)
+            try await noteExport(of: id, to: path, by: actor)
+        case .standardOutput:
+            // A pipe cannot take back what it was given, and a reader that closes it early ends this
+            // process (SIGPIPE): the content is checked whole first, and the export noted before its
+            // first byte leaves.
+            try await vault.read(sha256) { _ in }
+            try await noteExport(of: id, to: "standard output", by: actor)
+            try await vault.write(sha256, to: .standardOutput, named: "standard output")
+        }
+    }
+
+    private func noteExport(of id: String, to detail: String, by actor: String) async throws(EvidenceError) {
+        do { try await store.write(.noteCustody([CustodyEvent(evidence: id, actor: actor, action: .exported, detail: detail)])) }
         catch { throw Self.error(error) }
     }
 
@@ -162,4 +176,12 @@ public struct EvidenceService: Sendable {
     static func error(_ error: StoreError) -> EvidenceError {
         EvidenceError(error.kind == .notFound ? .notFound : .unavailable, error.description)
     }
+}
+
+/// Where `EvidenceService.copy` writes evidence content.
+public enum EvidenceDestination: Sendable {
+    /// A file, replaced whole once the content is checked.
+    case file(String)
+    /// This process's standard output, for a pipe (`| sha256sum`); noted as such in the custody.
+    case standardOutput
 }

@@ -86,11 +86,7 @@ extension EvidenceVault {
         else { throw EvidenceError(.unavailable, "cannot write \(temporary): check the folder and its permissions") }
         do throws(EvidenceError) {
             defer { try? output.close() }
-            try await read(sha256) { data throws(EvidenceError) in
-                do { try output.write(contentsOf: data) } catch {
-                    throw EvidenceError(.unavailable, "writing \(path) failed (is the disk full?): \(error.localizedDescription)")
-                }
-            }
+            try await write(sha256, to: output, named: path)
             do { try output.synchronize() } catch {
                 throw EvidenceError(.unavailable, "cannot copy to \(path): \(error.localizedDescription)")
             }
@@ -105,6 +101,16 @@ extension EvidenceVault {
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
+        }
+    }
+
+    /// Writes the content kept under `sha256` to `output` (`name` says what it is, for errors),
+    /// checked as it is read: on a throw, what was written is not the evidence.
+    func write(_ sha256: String, to output: FileHandle, named name: String) async throws(EvidenceError) {
+        try await read(sha256) { data throws(EvidenceError) in
+            do { try output.write(contentsOf: data) } catch {
+                throw EvidenceError(.unavailable, "writing \(name) failed (is the disk full?): \(error.localizedDescription)")
+            }
         }
     }
 }

@@ -14,9 +14,10 @@ public enum IncidentJSON {
         return object.textWithoutNulls
     }
 
-    /// The incident as the API shows it, with its tasks and its playbook's run when given.
+    /// The incident as the API shows it, with its tasks, its playbook's run and its SLA breach's
+    /// hook run when given.
     public static func forAPI(_ incident: Incident, tasks: [IncidentTask]? = nil, run: RunRecord? = nil,
-                              now: Date = Date()) -> String
+                              breachHook: RunRecord? = nil, now: Date = Date()) -> String
     {
         var object = common(incident)
         object["created_at"] = JSONText.time(incident.createdAt)
@@ -29,6 +30,14 @@ public enum IncidentJSON {
         sla["due"] = incident.slaDueAt.map(JSONText.time)
         sla["state"] = incident.slaState(at: now).map { JSONText.string($0.rawValue) }
         sla["breached_at"] = incident.slaBreachedAt.map(JSONText.time)
+        if let breachHook {
+            var hook = JSONText.Object()
+            hook["script"] = JSONText.string(breachHook.script)
+            hook["run"] = JSONText.string(breachHook.id.rawValue)
+            hook["status"] = JSONText.string(breachHook.status.rawValue)
+            hook["error"] = breachHook.error.map(JSONText.string)
+            sla["hook"] = hook.text
+        }
         object["sla"] = incident.slaDueAt == nil ? nil : sla.text
         var playbook = JSONText.Object()
         playbook["name"] = incident.playbook.map(JSONText.string)

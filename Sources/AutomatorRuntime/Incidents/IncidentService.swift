@@ -379,16 +379,21 @@ public final class IncidentService: Sendable {
         return found
     }
 
-    /// The incident with its tasks and its playbook's run.
+    /// The incident with its tasks, its playbook's run and, once its SLA is breached, the run of
+    /// the breach's hook (nil when there is no hook), which may have failed.
     public func details(_ id: IncidentID) async throws(IncidentError)
-        -> (incident: Incident, tasks: [IncidentTask], run: RunRecord?)
+        -> (incident: Incident, tasks: [IncidentTask], run: RunRecord?, breachHook: RunRecord?)
     {
         let incident = try await load(id)
         do throws(StoreError) {
             let tasks = try await store.listTasks(TaskQuery(incident: id))
             var run: RunRecord?
             if let runID = incident.runID { run = try await runs.run(runID) }
-            return (incident, tasks, run)
+            var hook: RunRecord?
+            if incident.slaBreachedAt != nil {
+                hook = try await store.lastRun(of: id, calling: [.playbook("on_sla_breach"), .hook])
+            }
+            return (incident, tasks, run, hook)
         } catch {
             throw .store(error)
         }

@@ -27,6 +27,17 @@ enum RecordCoding {
         return bytes
     }
 
+    /// How the record of one integer starts, as a sleep's (its deadline) is: the integer's 8
+    /// bytes follow, least significant first. PostgreSQL reads a deadline so, in SQL.
+    static let oneInteger: [UInt8] = [Tag.values.rawValue, 1, Tag.integer.rawValue]
+
+    /// The deadline a sleep's record keeps, in milliseconds since 1970; nil for another record.
+    static func deadline(ofSleep bytes: [UInt8]) -> Int64? {
+        guard case .success(let values) = try? decode(bytes), values.count == 1, case .integer(let deadline) = values[0]
+        else { return nil }
+        return deadline
+    }
+
     static func decode(_ bytes: [UInt8]) throws(RecordCodingError) -> Result<[LuaValue], HostError> {
         var reader = Reader(bytes: bytes)
         let outcome: Result<[LuaValue], HostError>

@@ -13,7 +13,8 @@ public struct RunRecord: Sendable, Hashable {
         case pending
         /// Computing, or between two steps.
         case running
-        /// Suspended in a host call that waits on the outside world (a person, a timer).
+        /// Suspended in a host call that waits on the outside world (a person, a timer). Runs are
+        /// stored `running` while they wait: the stores' reads derive it (`ShownRunStatus`).
         case waiting
         /// The script returned: `result` holds its values.
         case completed

@@ -75,6 +75,7 @@ public final class SQLiteStore: Store {
         // Another process on the same file (a second automator on the same --data) waits this
         // long for the lock before `.unavailable`.
         configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in db.add(function: Self.asleep) }
         do {
             pool = try DatabasePool(path: path, configuration: configuration)
             // GRDB sets NORMAL when it turns WAL on, after `prepareDatabase`: choose here.
@@ -111,20 +112,26 @@ public final class SQLiteStore: Store {
 
     public func loadRun(_ id: RunID) async throws(StoreError) -> RunRecord? {
         try await read { db in
-            try Row.fetchOne(db.cachedStatement(sql: Self.selectRun + " WHERE id = ?"), arguments: [id.rawValue])
+            try Row.fetchOne(db.cachedStatement(sql: Self.selectShownRun + " WHERE id = ?"), arguments: [id.rawValue])
                 .map(Self.run(from:))
         }
     }
 
     public func listRuns(status: RunRecord.Status?, limit: Int) async throws(StoreError) -> [RunRecord] {
-        try await read { db in
-            let rows = if let status {
-                try Row.fetchAll(db, sql: Self.selectRun + " WHERE status = ? ORDER BY id DESC LIMIT ?",
-                                 arguments: [status.rawValue, limit])
-            } else {
-                try Row.fetchAll(db, sql: Self.selectRun + " ORDER BY id DESC LIMIT ?", arguments: [limit])
-            }
-            return try rows.map(Self.run(from:))
+        let filter = status.map { " WHERE " + ShownRunStatus.condition($0, asleep: Self.asleepCall) } ?? ""
+        return try await read { db in
+            try Row.fetchAll(db, sql: Self.selectShownRun + filter + " ORDER BY id DESC LIMIT ?", arguments: [limit])
+                .map(Self.run(from:))
+        }
+    }
+
+    public func lastRun(of incident: IncidentID, calling entries: [RunEntry]) async throws(StoreError) -> RunRecord? {
+        let stored = entries.compactMap(\.stored)
+        let placeholders = Array(repeating: "?", count: stored.count).joined(separator: ", ")
+        return try await read { db in
+            try Row.fetchOne(db, sql: Self.selectShownRun + """
+                 WHERE incident = ? AND entry IN (\(placeholders)) ORDER BY id DESC LIMIT 1
+                """, arguments: StatementArguments([incident.number] + stored)).map(Self.run(from:))
         }
     }
 
@@ -187,10 +194,29 @@ public final class SQLiteStore: Store {
 
     // MARK: Reading
 
-    private static let selectRun = """
-        SELECT id, script, source, arguments, status, created_at, updated_at, finished_at, result, error, entry,
+    /// The columns `run(from:)` reads, with `status` for the status.
+    private static func selectRun(status: String) -> String {
+        """
+        SELECT id, script, source, arguments, \(status), created_at, updated_at, finished_at, result, error, entry,
                incident FROM run
         """
+    }
+
+    /// As stored: what recovery resumes.
+    private static let selectRun = selectRun(status: "status")
+    /// As people see it, `waiting` derived (`ShownRunStatus`).
+    private static let selectShownRun = selectRun(status: ShownRunStatus.column(asleep: asleepCall))
+
+    /// `automator_asleep(name, result)`: whether a host call's record is a sleep whose deadline is
+    /// ahead. A function of the connection: SQL cannot read the deadline out of the record.
+    private static let asleep = DatabaseFunction("automator_asleep", argumentCount: 2) { values in
+        guard String.fromDatabaseValue(values[0]) == ShownRunStatus.sleep,
+              let result = Data.fromDatabaseValue(values[1]),
+              let deadline = RecordCoding.deadline(ofSleep: Array(result))
+        else { return false }
+        return deadline > Date().millisecondsSince1970
+    }
+    private static let asleepCall = "automator_asleep(name, result)"
 
     private static func run(from row: Row) throws -> RunRecord {
         let id = RunID(try row.decode(String.self, atIndex: 0))

@@ -38,6 +38,10 @@ public protocol Store: Sendable {
     /// Runs, newest first: all of them, or those with `status`; at most `limit`.
     func listRuns(status: RunRecord.Status?, limit: Int) async throws(StoreError) -> [RunRecord]
 
+    /// The newest run of `incident` that calls one of `entries` (an SLA breach's hook), as
+    /// `loadRun` gives it; nil if there is none.
+    func lastRun(of incident: IncidentID, calling entries: [RunEntry]) async throws(StoreError) -> RunRecord?
+
     /// The runs to resume after a restart (pending, running, waiting), oldest first, each with
     /// its recorded host calls by sequence: what recovery needs, in one read.
     func unfinishedRuns() async throws(StoreError) -> [UnfinishedRun]

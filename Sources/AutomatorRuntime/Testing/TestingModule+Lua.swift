@@ -6,7 +6,8 @@ extension TestingModule {
     var lua: String? {
         #"""
         local host = ...
-        local json, error, type, pairs, ipairs, tostring, tonumber, next = json, error, type, pairs, ipairs, tostring, tonumber, next
+        local json, error, pcall, type, pairs, ipairs = json, error, pcall, type, pairs, ipairs
+        local tostring, tonumber, next = tostring, tonumber, next
         local table, math, os, incidents, intel, time, http = table, math, os, incidents, intel, time, http
 
         -- What the scripts under test did with the outside world, for the assertions.
@@ -352,14 +353,32 @@ extension TestingModule {
 
         -- MARK: The runner's side
 
-        local names, selected = {}, 0
+        -- The tests' names in the order declared, the line that declared each, the test to run
+        -- (its place in `names`; none for 0) and the name of the test whose body is running.
+        local names, lines, selected, running = {}, {}, 0, nil
 
         function test(name, body)
           if type(name) ~= "string" or type(body) ~= "function" then
             error('test expects a name and a function, as in test("closes a false positive", function() ... end)', 2)
           end
-          names[#names + 1] = name
-          if #names == selected then body() end
+          -- The runner learns the names with no body running: a test declared in a body would never run.
+          if running then
+            error(("test() inside test '%s': declare tests at the top level of the file"):format(running), 2)
+          end
+          -- Where error(..., 2) would point: "file_test.lua:12: " (error, pcall, this function, its caller;
+          -- none when the caller is not Lua).
+          local _, where = pcall(error, "", 3)
+          local line = where:match(":(%d+): $") or "?"
+          if lines[name] then
+            error(("test '%s' is declared twice, at lines %s and %s: give each test a name of its own")
+              :format(name, lines[name], line), 2)
+          end
+          names[#names + 1], lines[name] = name, line
+          if #names == selected then
+            running = name
+            body()
+            running = nil
+          end
         end
 
         --- Runs the test file `chunk` with its `index`-th test (none for 0); returns the names of

@@ -122,18 +122,25 @@ public final class PostgresStore: Store {
 
     public func loadRun(_ id: RunID) async throws(StoreError) -> RunRecord? {
         try await read { session in
-            try await session.rows("\(unescaped: Self.selectRun) WHERE id = \(id.rawValue)").first.map(Self.run(from:))
+            try await session.rows("\(unescaped: Self.selectShownRun) WHERE id = \(id.rawValue)").first.map(Self.run(from:))
         }
     }
 
     public func listRuns(status: RunRecord.Status?, limit: Int) async throws(StoreError) -> [RunRecord] {
-        try await read { session in
-            let rows = if let status {
-                try await session.rows("\(unescaped: Self.selectRun) WHERE status = \(status.rawValue) ORDER BY id DESC LIMIT \(limit)")
-            } else {
-                try await session.rows("\(unescaped: Self.selectRun) ORDER BY id DESC LIMIT \(limit)")
-            }
-            return try rows.map(Self.run(from:))
+        let filter = status.map { " WHERE " + ShownRunStatus.condition($0, asleep: Self.asleep) } ?? ""
+        return try await read { session in
+            try await session.rows("\(unescaped: Self.selectShownRun + filter) ORDER BY id DESC LIMIT \(limit)")
+                .map(Self.run(from:))
+        }
+    }
+
+    public func lastRun(of incident: IncidentID, calling entries: [RunEntry]) async throws(StoreError) -> RunRecord? {
+        let stored = entries.compactMap(\.stored)
+        return try await read { session in
+            try await session.rows("""
+                \(unescaped: Self.selectShownRun) WHERE incident = \(incident.number) AND entry = ANY(\(stored))
+                ORDER BY id DESC LIMIT 1
+                """).first.map(Self.run(from:))
         }
     }
 
@@ -192,10 +199,31 @@ public final class PostgresStore: Store {
 
     // MARK: Reading
 
-    static let selectRun = """
-        SELECT id, script, source, arguments, status, created_at, updated_at, finished_at, result, error, entry,
+    /// The columns `run(from:)` reads, with `status` for the status.
+    private static func selectRun(status: String) -> String {
+        """
+        SELECT id, script, source, arguments, \(status), created_at, updated_at, finished_at, result, error, entry,
                incident FROM run
         """
+    }
+
+    /// As stored: what recovery resumes.
+    static let selectRun = selectRun(status: "status")
+    /// As people see it, `waiting` derived (`ShownRunStatus`).
+    private static let selectShownRun = selectRun(status: ShownRunStatus.column(asleep: asleep))
+
+    /// Whether a `host_call` row is a sleep whose deadline is ahead: the deadline read out of the
+    /// record's bytes (`RecordCoding.oneInteger`, then 8 bytes, least significant first).
+    private static let asleep: String = {
+        let prefix = RecordCoding.oneInteger
+        let deadline = (0..<8).map { "(get_byte(result, \(prefix.count + $0))::bigint << \(8 * $0))" }
+            .joined(separator: " | ")
+        return """
+            CASE WHEN name = '\(ShownRunStatus.sleep)' AND length(result) = \(prefix.count + 8) \
+            AND substring(result FROM 1 FOR \(prefix.count)) = '\\x\(prefix.map { String(format: "%02x", $0) }.joined())'::bytea \
+            THEN (\(deadline)) > (extract(epoch FROM now()) * 1000)::bigint ELSE false END
+            """
+    }()
 
     static func run(from row: PostgresRandomAccessRow) throws -> RunRecord {
         let id = RunID(try row[0].decode(String.self))
