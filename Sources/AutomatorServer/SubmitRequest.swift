@@ -28,7 +28,7 @@ struct SubmitRequest {
     init(body: [UInt8]) throws(APIError) {
         let parsed: Any
         do { parsed = try JSONSerialization.jsonObject(with: Data(body)) } catch {
-            throw .badRequest("the body is not valid JSON: \(Self.example)")
+            throw .badRequest("the body is not valid JSON (\(JSONSerialization.reason(error))): \(Self.example)")
         }
         guard let object = parsed as? [String: Any] else {
             throw .badRequest("the body must be a JSON object: \(Self.example)")

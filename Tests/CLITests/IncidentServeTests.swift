@@ -280,7 +280,10 @@ struct IncidentServeTests {
             (#"{"title": "x", "type": "phishing", "severity": "high", "fields": [1]}"#, #""fields": a JSON object"#),
             (#"{"title": "x", "type": "phishing", "severity": "high", "labels": "a"}"#, #""labels": an array"#),
             (#"{"title": "x", "type": "p", "severity": "high", "colour": "red"}"#, #""colour": unknown field"#),
-            (#"{"title": "x""#, "not valid JSON"),
+            (#"{"title": "x""#, "not valid JSON (Unexpected end of file"),
+            // Valid JSON nested deeper than the parser goes: said, not "a syntax error" to hunt for.
+            (#"{"title": "x", "type": "p", "severity": "low", "fields": {"a": "# + String(repeating: "[", count: 600)
+                + String(repeating: "]", count: 600) + "}}", "not valid JSON (Too many nested arrays or dictionaries"),
             ("[1, 2]", "must be a JSON object"),
         ]
         for (body, message) in cases {

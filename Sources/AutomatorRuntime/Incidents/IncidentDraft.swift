@@ -38,7 +38,8 @@ public struct IncidentDraft: Sendable, Hashable {
     public init(json: [UInt8]) throws(IncidentError) {
         let parsed: Any
         do { parsed = try JSONSerialization.jsonObject(with: Data(json), options: [.fragmentsAllowed]) } catch {
-            throw IncidentError(.invalid, "the incident is not valid JSON: send an object such as \(Self.example)")
+            throw IncidentError(.invalid, "the incident is not valid JSON (\(JSONSerialization.reason(error))): send an "
+                + "object such as \(Self.example)")
         }
         guard let object = parsed as? [String: Any] else {
             throw IncidentError(.invalid, "the incident must be a JSON object, such as \(Self.example)")

@@ -116,8 +116,8 @@ public final class IncidentService: Sendable {
             throw IncidentError(.invalid, "the source \"\(source)\" is not a name: use letters, digits, - and _")
         }
         let mapper = try await catalog.mapper(for: source)
-        guard (try? JSONSerialization.jsonObject(with: Data(alert), options: [.fragmentsAllowed])) != nil else {
-            throw IncidentError(.invalid, "the alert is not valid JSON")
+        do { _ = try JSONSerialization.jsonObject(with: Data(alert), options: [.fragmentsAllowed]) } catch {
+            throw IncidentError(.invalid, "the alert is not valid JSON (\(JSONSerialization.reason(error)))")
         }
         let alertText = String(decoding: alert, as: UTF8.self)
         let mapped: String
