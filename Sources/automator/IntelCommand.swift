@@ -121,6 +121,11 @@ extension IntelCommand {
             let (type, normal) = ReputationService.indicator(value)!
             switch try FolderAccess.open(data) {
             case .server(let client):
+                // The server's feeds and integrations answer: a file given here would look used.
+                if let config {
+                    CommandLogging.note("automator serve holds \(data) and answers with its own configuration: "
+                        + "\(config) is not read (stop serve, or give serve --config \(config))")
+                }
                 return try await client.call("GET", "/api/v1/intel/reputation?type=\(type.rawValue)&value="
                     + ServerClient.pathSegment(normal))
             case .direct(let lock):

@@ -95,9 +95,11 @@ struct IntelServeTests {
                 "\(notes)")
         #expect(notes.contains { $0.hasPrefix("192.0.2.10 benign: allowlisted") }, "\(notes)")
 
-        let lookup = try await AutomatorProcess.run(["intel", "lookup", "198.51.100.7", "--data", workspace.data.path],
+        let lookup = try await AutomatorProcess.run(["intel", "lookup", "198.51.100.7", "--data", workspace.data.path,
+                                                     "--config", "other.yml"],
                                                     environment: ["AUTOMATOR_API_TOKEN": server.token])
         #expect(lookup.status == 0, "\(lookup.stderr)")
+        #expect(lookup.stderr.contains("answers with its own configuration: other.yml is not read"), "\(lookup.stderr)")
         #expect(lookup.stdout.hasPrefix("198.51.100.7 (ipv4): malicious\n"), "\(lookup.stdout)")
         #expect(lookup.stdout.contains("VirusTotal"), "\(lookup.stdout)")
         #expect(!server.log.contains(Self.key), "the key is not logged")
