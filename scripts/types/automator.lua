@@ -641,7 +641,8 @@ function chat.warroom(network, channel, incident_id) end
 ---@field name string
 ---@field usage string
 ---@field help string
----@field roles string[]
+---@field roles string[] who may run it (anyone when empty)
+---@field roles_by_word table<string, string[]> who may run it with this first word (`close`), in place of `roles`
 
 ---The commands of scripts/commands/, by name.
 ---@return chat.command_info[]
@@ -651,7 +652,7 @@ function chat.commands() end
 ---@field name string one word: `!name` in a channel, `name` in a direct message
 ---@field usage? string such as "!ip ADDRESS"; "!name" by default
 ---@field help? string one line for `help`
----@field roles? string[] only people with one of these roles (chat.roles in the configuration) may run it
+---@field roles? table<integer|string, string|string[]> in Slack and Matrix, only people with one of these roles (chat.roles in the configuration) may run it: { "responder" }; by first word, { close = { "analyst" } } guards `!name close` and leaves the rest open
 ---@field run fun(msg: Message, args: { text: string, [integer]: string }) args are the words after the name; args.text all of it
 
 ---Declares a chat command, in scripts/commands/NAME.lua: `return command { ... }`.
