@@ -271,6 +271,12 @@ extension StoreError {
         StoreError(.databaseAway(address, reason: reason))
     }
 
+    /// Whether the store's database went away: the store says so in the log once, and when it is
+    /// back, so that what fails meanwhile need not.
+    var isDatabaseAway: Bool {
+        if case .databaseAway = reason { true } else { false }
+    }
+
     static func serverError(_ address: String, reason: String) -> StoreError {
         StoreError(.serverError(address, reason: reason))
     }

@@ -49,8 +49,8 @@ public struct RunLeaseKeeper: Sendable {
                 if adopted > 0 { logger.info("resumed \(adopted) run\(adopted == 1 ? "" : "s") of other workers") }
                 failing = false
             } catch {
-                // Said once, not at every try while the store cannot be reached.
-                if !failing { logger.warning("could not renew the runs' leases: \(error)") }
+                // Said once, not at every try; not at all when the store says itself that its database is away.
+                if !failing, !error.isDatabaseAway { logger.warning("could not renew the runs' leases: \(error)") }
                 failing = true
                 let live = runs.liveRuns
                 if !live.isEmpty, ContinuousClock.now - renewed > store.leaseDuration - period {

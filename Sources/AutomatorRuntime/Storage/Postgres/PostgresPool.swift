@@ -127,8 +127,14 @@ final class PostgresPool: Sendable {
 
     // MARK: Whether the database is there
 
+    /// `failure`, or the database's absence when that is its cause: for what fails on a connection
+    /// of its own (the leader's, the listener's).
+    func cause(of failure: StoreError) async -> StoreError {
+        await away() ?? failure
+    }
+
     /// Fails at once while the database is known to be away; looks again when that is no longer recent.
-    private func admit() async throws(StoreError) {
+    func admit() async throws(StoreError) {
         guard state.withLock({ $0.away != nil }) else { return }
         if let away = await away() { throw away }
     }
