@@ -103,6 +103,14 @@ final class PostgresPool: Sendable {
         }
     }
 
+    /// Whether the database is there: nil, or why not. From what is known if it is recent (every
+    /// statement answered says it is there), else from a look.
+    func check() async -> StoreError? {
+        let (known, away) = state.withLock { ($0.known, $0.away?.error) }
+        if let known, ContinuousClock.now - known < Self.recheck { return away }
+        return await look()
+    }
+
     /// Ends the pool: its connections close, and what waits for one fails.
     func close() async {
         let pool = state.withLock { state in

@@ -65,6 +65,10 @@ extension PostgresStore: LeasingStore {
         }
     }
 
+    public func checkAvailability() async throws(StoreError) {
+        if let away = await pool.check() { throw away }
+    }
+
     public func waitForReleasedRuns(timeout: Duration) async {
         do {
             try await read { session in
@@ -81,7 +85,7 @@ extension PostgresStore: LeasingStore {
                 }
             }
         } catch {
-            // Waited out all the same (a pool that refuses at once): the keeper's loop would spin.
+            // Waited out all the same (the database away fails at once): the keeper's loop would spin.
             try? await Task.sleep(for: timeout)
         }
     }
