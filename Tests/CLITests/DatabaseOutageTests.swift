@@ -77,6 +77,35 @@ struct DatabaseOutageTests {
         #expect(status == 0, "SIGTERM did not stop the server within 15 s while its database was away")
     }
 
+    @Test("A database gone silent (frozen, its connections open) fails a request within seconds, and SIGTERM stops serve")
+    func silence() async throws {
+        let worker = try await Worker()
+        let (postgres, server) = (worker.postgres, worker.server)
+        #expect(try await server.call("GET", "/api/v1/runs").status == 200)
+        defer { postgres.thaw() }
+
+        postgres.freeze()
+        var started = ContinuousClock.now
+        let failed = try? await server.call("GET", "/api/v1/runs")
+        let firstFailure = ContinuousClock.now - started
+        #expect(failed?.status == 503, "\(failed?.body ?? "no answer")")
+        #expect(firstFailure < .seconds(15), "the first request after the database froze took \(firstFailure)")
+        let health = try? await server.call("GET", "/healthz", credentials: .none)
+        #expect(health?.json["status"] as? String == "unavailable", "\(health?.body ?? "no answer")")
+
+        postgres.thaw()
+        started = .now
+        while try await server.call("GET", "/api/v1/runs").status != 200 {
+            try #require(ContinuousClock.now - started < .seconds(20), "requests still fail after the database thawed")
+            try await Task.sleep(for: .milliseconds(200))
+        }
+
+        postgres.freeze()
+        try await Self.waitUntilUnhealthy(server)
+        let status = await Self.terminate(server, within: .seconds(15))
+        #expect(status == 0, "SIGTERM did not stop the server within 15 s while its database was frozen")
+    }
+
     /// Until `/healthz` says that the database is away, 15 s at most (the stop is checked all the same).
     static func waitUntilUnhealthy(_ server: ServerProcess) async throws {
         let started = ContinuousClock.now

@@ -81,7 +81,10 @@ final class PostgresPool: Sendable {
                 return state.pool
             }
             do {
-                let value = try await pool.lease(body)
+                // An operation still unanswered after the connect timeout may be on a connection to a
+                // database gone silent (a host powered off, a network cut): a look finds out, and
+                // ends the pool's connections if so.
+                let value = try await pool.lease(body, slow: { Task { [self] in _ = await look() } })
                 settle(nil)
                 return value
             } catch let error as NoConnection {
@@ -122,15 +125,16 @@ final class PostgresPool: Sendable {
 
     /// Replaces `old` if it is still the pool: its backoff after failing to connect may outlast an
     /// outage by a minute. Its waiting requests fail, and are tried again on the new one; it ends
-    /// once its leased connections are back.
-    private func renew(_ old: Generation) {
+    /// once its leased connections are back, or `now`.
+    private func renew(_ old: Generation, now: Bool = false) {
         let new = Generation(configuration, logger: logger)
         let replaced = state.withLock { state in
             guard !state.closed, state.pool === old else { return false }
             state.pool = new
             return true
         }
-        (replaced ? old : new).retire()
+        guard replaced else { return new.retire() }
+        if now { Task { await old.end() } } else { old.retire() }
     }
 
     // MARK: Whether the database is there
@@ -156,14 +160,20 @@ final class PostgresPool: Sendable {
     }
 
     /// Whether the database is there now, from a lone connection: nil, or why not. Whoever asks
-    /// meanwhile waits for the same look. When the database is back, the pool is made anew.
+    /// meanwhile waits for the same look. When the database is back, the pool is made anew; when
+    /// it went silent, too, and its connections end at once: what waits on them for an answer
+    /// would wait until the system gives the connection up, a quarter of an hour.
     private func look() async -> StoreError? {
         let look = state.withLock { current in
             if let looking = current.looking { return looking }
             let look = Task { [self] in
-                let away = await probe()
-                if case .back = settle(away, looked: true) { renew(state.withLock { $0.pool }) }
-                return away
+                let found = await probe()
+                switch settle(found?.away, looked: true) {
+                case .back?: renew(state.withLock { $0.pool })
+                case .went? where found?.silent == true: renew(state.withLock { $0.pool }, now: true)
+                default: break
+                }
+                return found?.away
             }
             current.looking = look
             return look
@@ -174,14 +184,15 @@ final class PostgresPool: Sendable {
     /// A connection made and closed, within the connect timeout: it tells the database's own reason
     /// for refusing (shutting down, a login refused) or the system's (connection refused, no route),
     /// where the pool only says that it could not connect.
-    private func probe() async -> StoreError? {
+    private func probe() async -> (away: StoreError, silent: Bool)? {
         do {
             let configuration = try location.connectionConfiguration(password: password, application: application)
             let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
             try? await connection.close()
             return nil
         } catch {
-            return .databaseAway(location.description, reason: PostgresStore.reason(error))
+            let silent = if case .connectTimeout = (error as? PSQLError)?.underlying as? ChannelError { true } else { false }
+            return (.databaseAway(location.description, reason: PostgresStore.reason(error)), silent)
         }
     }
 
@@ -244,10 +255,12 @@ extension PostgresPool {
         }
 
         /// Runs `body` on a connection, waiting at most the connect timeout for one
-        /// (`NoConnection`). The lease is taken by a task of its own, which holds the connection
-        /// until `body` is done, so that the wait can end without it: cancelled, the pool drops the
-        /// request.
-        func lease<T>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        /// (`NoConnection`); calls `slow` if `body` takes longer than that. The lease is taken by a
+        /// task of its own, which holds the connection until `body` is done, so that the wait can
+        /// end without it: cancelled, the pool drops the request.
+        func lease<T>(_ body: (PostgresConnection) async throws -> T, slow: @escaping @Sendable () -> Void) async throws
+            -> T
+        {
             let eventLoop = PostgresClient.defaultEventLoopGroup.any()
             let connection = eventLoop.makePromise(of: PostgresConnection.self)
             let done = eventLoop.makePromise(of: Void.self)
@@ -268,7 +281,10 @@ extension PostgresPool {
                     }
                 }
                 defer { done.succeed(()) }
-                return try await body(try await connection.futureResult.get())
+                let leased = try await connection.futureResult.get()
+                let unanswered = eventLoop.scheduleTask(in: Self.connectTimeout, slow)
+                defer { unanswered.cancel() }
+                return try await body(leased)
             }
         }
 
@@ -279,7 +295,7 @@ extension PostgresPool {
             if leases.withLock({ $0.retired = true; return $0.count == 0 }) { running.cancel() }
         }
 
-        /// Ends this pool now.
+        /// Ends this pool now, closing its connections, leased or not.
         func end() async {
             running.cancel()
             await running.value
