@@ -196,7 +196,15 @@ public struct APIServer {
     {
         let router = Router()
         router.add(middleware: JSONErrors())
-        router.get("healthz") { _, _ in Response.json(#"{"status":"ok"}"#) }
+        let shared = service.runs.store as? any LeasingStore
+        router.get("healthz") { _, _ in
+            // A worker whose database is away cannot serve: the load balancer or watchdog is told so.
+            do { try await shared?.checkAvailability() } catch {
+                return Response.json(#"{"status":"unavailable","reason":\#(JSONText.string("\(error)"))}"#,
+                                     status: .serviceUnavailable)
+            }
+            return Response.json(#"{"status":"ok"}"#)
+        }
         // Slack signs its requests instead of sending the API token.
         if let slack { SlackRoutes(adapter: slack, inbox: chat).add(to: router) }
         let api = router.group("api/v1").add(middleware: BearerAuthentication(token: token))

@@ -24,7 +24,9 @@ struct ServeCommand: AsyncParsableCommand {
             and lifts expired actions; automator store check names it), and another takes over \
             when it dies. A task completed or a question answered through any worker wakes the \
             run waiting on it wherever it runs. A data folder used until now moves its history \
-            into the empty database with automator store copy.
+            into the empty database with automator store copy. While the database cannot be \
+            reached, the requests that need it answer 503 within seconds saying why, the log says \
+            so once, and the worker works again when it is back, without a restart.
 
             The API, JSON in and out (errors are {"error": "what to do"}):
               POST /api/v1/runs          start a run; 201 {"id": ..., "status": ...}
@@ -57,7 +59,9 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /api/v1/report        ?since=30d, or ?from=2026-03-01&to=...
               GET  /api/v1/audit         who did what; ?since=7d&actor=cli:alice
               POST /slack/events, /slack/interactions, /slack/commands (signed)
-              GET  /healthz              {"status": "ok"}, without a token
+              GET  /healthz              {"status": "ok"}, without a token; 503
+                                         {"status": "unavailable", "reason": ...} while
+                                         the database (--store) cannot be reached
 
             The scripts folder holds playbooks/*.lua (return playbook { name, match, priority, \
             sla, run, on_sla_breach }), mappers/SOURCE.lua, sla.lua (SLAs by type and severity) \

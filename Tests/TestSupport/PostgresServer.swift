@@ -7,8 +7,9 @@ import Synchronization
 /// socket in the same folder), each test in a database of its own (`makeDatabase()`).
 ///
 /// The server runs under a small Python watchdog that stops it (immediate shutdown) and removes
-/// its folder once the test process is gone, however it ended. PostgreSQL refuses to run as
-/// root: as root, the server runs as the `postgres` user (Debian's package makes it).
+/// its folder once the test process is gone, however it ended, or the server of its own a test
+/// made (`own()`) is released. PostgreSQL refuses to run as root: as root, the server runs as the
+/// `postgres` user (Debian's package makes it).
 ///
 /// Needs Debian's `postgresql` (`make test` installs it).
 public final class PostgresServer: Sendable {
@@ -21,6 +22,10 @@ public final class PostgresServer: Sendable {
     /// The server of this test process.
     public static func shared() async throws -> PostgresServer { try await instance.value }
     private static let instance = Task { try PostgresServer() }
+
+    /// A server of the test's own, which it may stop and start again (`stop()`, `start()`); it
+    /// ends when released.
+    public static func own() throws -> PostgresServer { try PostgresServer() }
 
     private init() throws {
         let binaries = try Self.binaries()
@@ -44,10 +49,60 @@ public final class PostgresServer: Sendable {
         process.standardOutput = FileHandle(forWritingAtPath: log)
         process.standardError = FileHandle(forWritingAtPath: log)
         try process.run()
+        try waitUntilAnswering()
+    }
+
+    deinit {
+        kill(process.processIdentifier, SIGTERM)
+    }
+
+    /// Stops the server as `pg_ctl stop -m fast` does (its clients' sessions end); returns once
+    /// it no longer answers.
+    public func stop() throws {
+        kill(process.processIdentifier, SIGUSR1)
+        let deadline = Date().addingTimeInterval(60)
+        while (try? psql("SELECT 1")) != nil {
+            guard Date() < deadline else { throw PostgresServerError("PostgreSQL did not stop within 60 s") }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+    }
+
+    /// Starts the server again after `stop()`, with the same data; returns once it answers.
+    public func start() throws {
+        kill(process.processIdentifier, SIGUSR2)
+        try waitUntilAnswering()
+    }
+
+    /// Stops the server's processes (SIGSTOP) without closing anything: a database that no longer
+    /// answers, as one on a host powered off or behind a cut network looks. `thaw()` before the
+    /// server is released, or it cannot be ended.
+    public func freeze() { signalProcesses(SIGSTOP) }
+
+    /// Lets a frozen server go on (SIGCONT).
+    public func thaw() { signalProcesses(SIGCONT) }
+
+    /// `signal` to the postmaster, then to its children (the sessions and the background workers).
+    private func signalProcesses(_ signal: Int32) {
+        guard let text = try? String(contentsOfFile: folder + "/data/postmaster.pid", encoding: .utf8),
+              let postmaster = text.split(separator: "\n").first.flatMap({ Int32($0) })
+        else { return }
+        kill(postmaster, signal)
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            // /proc/PID/stat: "PID (NAME) STATE PPID ...", where NAME may hold spaces and parentheses.
+            guard let pid = Int32(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let end = stat.lastIndex(of: ")"),
+                  stat[stat.index(after: end)...].split(separator: " ").dropFirst().first == "\(postmaster)"
+            else { continue }
+            kill(pid, signal)
+        }
+    }
+
+    private func waitUntilAnswering() throws {
         let deadline = Date().addingTimeInterval(60)
         while (try? psql("SELECT 1")) == nil {
             guard process.isRunning, Date() < deadline else {
-                let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                let output = (try? String(contentsOfFile: folder + "/server.log", encoding: .utf8)) ?? ""
                 throw PostgresServerError("PostgreSQL did not start (its output below)\n\(output.suffix(3000))")
             }
             Thread.sleep(forTimeInterval: 0.1)
@@ -108,21 +163,38 @@ public final class PostgresServer: Sendable {
         return text
     }
 
-    /// Runs the server; once the test process (its parent) is gone, stops it at once (SIGQUIT to
-    /// the postmaster, whose pid is in postmaster.pid also when runuser started it) and removes
-    /// the folder.
+    /// Runs the server; once the test process (its parent) is gone, or on SIGTERM, stops it at once
+    /// (SIGQUIT to the postmaster, whose pid is in postmaster.pid also when runuser started it) and
+    /// removes the folder. SIGUSR1 stops the server (SIGINT, a fast shutdown), SIGUSR2 starts it
+    /// again; a server that ends otherwise ends the watchdog too. SIGHUP is ignored.
     private static let watchdog = """
         import os, shutil, signal, subprocess, sys, time
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         parent, folder = int(sys.argv[1]), sys.argv[2]
-        server = subprocess.Popen(sys.argv[3:])
-        while os.getppid() == parent and server.poll() is None:
-            time.sleep(0.2)
-        try:
-            with open(folder + "/data/postmaster.pid") as f:
-                os.kill(int(f.readline()), signal.SIGQUIT)
-        except (OSError, ValueError):
-            pass
+        asked = {"up": True, "end": False}
+        signal.signal(signal.SIGUSR1, lambda *_: asked.update(up=False))
+        signal.signal(signal.SIGUSR2, lambda *_: asked.update(up=True))
+        signal.signal(signal.SIGTERM, lambda *_: asked.update(end=True))
+        # The kernel hangs up a process group left without a parent while some of it is stopped (freeze()).
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        def postmaster(sig):
+            try:
+                with open(folder + "/data/postmaster.pid") as f:
+                    os.kill(int(f.readline()), sig)
+            except (OSError, ValueError):
+                pass
+        server, stopped = subprocess.Popen(sys.argv[3:]), False
+        while os.getppid() == parent and not asked["end"]:
+            if not asked["up"] and not stopped:
+                postmaster(signal.SIGINT)
+                server.wait()
+                stopped = True
+            elif asked["up"] and stopped:
+                server, stopped = subprocess.Popen(sys.argv[3:]), False
+            elif not stopped and server.poll() is not None:
+                break
+            time.sleep(0.1)
+        postmaster(signal.SIGQUIT)
         server.wait()
         shutil.rmtree(folder, ignore_errors=True)
         """

@@ -33,6 +33,11 @@ public protocol LeasingStore: Store {
     /// between two claims.
     func waitForReleasedRuns(timeout: Duration) async
 
+    /// Whether the store can be reached now (`/healthz`): throws why not. Answered from what the
+    /// store found within the last second when it has (every statement answered says so), so that
+    /// a health check opens no connection of its own on a busy worker.
+    func checkAvailability() async throws(StoreError)
+
     /// Calls `duties` while this worker leads the workers, cancelling them when it stops leading
     /// (its hold on the store was lost), and waits to lead again; returns when the task is
     /// cancelled. One worker at a time leads; when it dies or stops, another takes over within

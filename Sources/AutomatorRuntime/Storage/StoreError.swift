@@ -57,6 +57,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case storeAddress(String, reason: String)
         case serverUnreachable(String, reason: String)
         case serverError(String, reason: String)
+        case databaseAway(String, reason: String)
         case leaseLost(RunID)
         case actionNotFound(String)
         case actionNotDone(String, status: String)
@@ -76,7 +77,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .newerSchema, .unknownStatus, .unknownValue: .newerVersion
         case .readOnly: .readOnly
         case .diskFull: .diskFull
-        case .locked, .unavailable, .signingKey, .storeAddress, .serverUnreachable, .serverError: .unavailable
+        case .locked, .unavailable, .signingKey, .storeAddress, .serverUnreachable, .serverError,
+             .databaseAway: .unavailable
         case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound, .actionNotFound: .notFound
         case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone, .slaHandled,
              .questionAnswered, .leaseLost, .actionNotDone, .copyTargetNotEmpty, .copyRefused: .conflict
@@ -159,6 +161,10 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
             "could not connect to PostgreSQL at \(address) (\(reason)): check that the server runs and accepts "
                 + "connections from this machine, that the user and the database exist, and the password (PGPASSWORD "
                 + "or ~/.pgpass)"
+        case .databaseAway(let address, let reason):
+            "PostgreSQL at \(address) cannot be reached (\(reason)): nothing stored is lost, and this server works "
+                + "again once the database is back, without a restart; check that the database server runs and "
+                + "accepts connections from this machine (automator store check --store \(address))"
         case .serverError(let address, let reason):
             "PostgreSQL at \(address) refused the request (\(reason)): `automator store check --store \(address)` "
                 + "says whether the schema and the connection are sound"
@@ -257,6 +263,18 @@ extension StoreError {
 
     static func serverUnreachable(_ address: String, reason: String) -> StoreError {
         StoreError(.serverUnreachable(address, reason: reason))
+    }
+
+    /// The database of a running server went away (it answered before): unlike `serverUnreachable`
+    /// at the start, nothing of the address, user or password is in question.
+    static func databaseAway(_ address: String, reason: String) -> StoreError {
+        StoreError(.databaseAway(address, reason: reason))
+    }
+
+    /// Whether the store's database went away: the store says so in the log once, and when it is
+    /// back, so that what fails meanwhile need not.
+    var isDatabaseAway: Bool {
+        if case .databaseAway = reason { true } else { false }
     }
 
     static func serverError(_ address: String, reason: String) -> StoreError {

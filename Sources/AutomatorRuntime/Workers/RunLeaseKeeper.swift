@@ -31,6 +31,7 @@ public struct RunLeaseKeeper: Sendable {
     /// Keeps the leases until the task is cancelled.
     public func run() async {
         var renewed = ContinuousClock.now - period
+        var failing = false
         while !Task.isCancelled {
             do {
                 if ContinuousClock.now - renewed >= period {
@@ -46,15 +47,24 @@ public struct RunLeaseKeeper: Sendable {
                     adopted += claimed
                 } while claimed == 64 && !Task.isCancelled
                 if adopted > 0 { logger.info("resumed \(adopted) run\(adopted == 1 ? "" : "s") of other workers") }
+                failing = false
             } catch {
-                logger.warning("could not renew the runs' leases: \(error)")
-                if ContinuousClock.now - renewed > store.leaseDuration - period {
-                    logger.error("stopping the runs here: their leases expire before they can be renewed")
-                    runs.abandon(runs.liveRuns)
+                // Said once, not at every try; not at all when the store says itself that its database is away.
+                if !failing, !error.isDatabaseAway { logger.warning("could not renew the runs' leases: \(error)") }
+                failing = true
+                let live = runs.liveRuns
+                if !live.isEmpty, ContinuousClock.now - renewed > store.leaseDuration - period {
+                    logger.error("""
+                        stopping \(live.count) run\(live.count == 1 ? "" : "s") here, whose leases expire before they \
+                        can be renewed: a worker resumes them once the store is back
+                        """)
+                    runs.abandon(live)
                 }
             }
-            // Until the next claim, or the next renewal if it is due sooner.
-            await store.waitForReleasedRuns(timeout: max(.zero, min(claimPeriod, renewed + period - .now)))
+            // Until the next claim, or the next renewal if it is due sooner; after a failure, a
+            // claim's time: the store may fail at once, and the loop would spin.
+            let renewal = failing ? claimPeriod : max(.zero, renewed + period - .now)
+            await store.waitForReleasedRuns(timeout: min(claimPeriod, renewal))
         }
     }
 }

@@ -27,8 +27,10 @@ public struct SharedChangeFollower: Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask {
                 await store.followChanges { change in
-                    do { try await apply(change) } catch {
-                        logger.warning("a change made by another worker could not be read (\(error)); looking again in 1 s")
+                    do throws(StoreError) { try await apply(change) } catch {
+                        if !error.isDatabaseAway {
+                            logger.warning("a change made by another worker could not be read (\(error)); looking again in 1 s")
+                        }
                         missed.withLock { $0 = true }
                     }
                 }

@@ -106,10 +106,14 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
             configuration = .init(host: host, port: port, username: user, password: password, database: database,
                                   tls: mode)
         }
-        configuration.options.connectTimeout = .seconds(5)
+        configuration.options.connectTimeout = Self.connectTimeout
         configuration.options.additionalStartupParameters = [("application_name", application)]
         return configuration
     }
+
+    /// How long a connection may take to be made, its TLS and login included: a database that
+    /// has not answered by then is taken to be away.
+    static let connectTimeout: Duration = .seconds(5)
 
     /// The settings of a lone connection (the first contact, the listener of notifications).
     func connectionConfiguration(password: String?, application: String) throws(StoreError)
@@ -123,6 +127,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
             configuration = PostgresConnection.Configuration(host: host, port: port, username: user, password: password,
                                                              database: database, tls: try connectionTLS())
         }
+        configuration.options.connectTimeout = TimeAmount(Self.connectTimeout)
         configuration.options.additionalStartupParameters = [("application_name", application)]
         return configuration
     }

@@ -30,15 +30,26 @@ final class PostgresSession {
     }
 
     func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
-        let result: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
-        return try await result.get().rows.map { $0.makeRandomAccess() }
+        try await answer(to: query).rows.map { $0.makeRandomAccess() }
     }
 
     /// Runs a statement; returns how many rows it inserted, changed or deleted.
     @discardableResult
     func changes(_ query: PostgresQuery) async throws -> Int {
+        try await answer(to: query).metadata.rows ?? 0
+    }
+
+    /// A statement in flight cannot be cancelled: a task cancelled meanwhile (a stopping server)
+    /// closes the connection instead, or it would wait for a database gone silent as long as the
+    /// system keeps the connection, a quarter of an hour.
+    private func answer(to query: PostgresQuery) async throws -> PostgresQueryResult {
         let result: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
-        return try await result.get().metadata.rows ?? 0
+        return try await withTaskCancellationHandler {
+            try await result.get()
+        } onCancel: { [connection] in
+            let closing: EventLoopFuture<Void> = connection.close()
+            _ = closing
+        }
     }
 
     /// Runs `body` in a savepoint, undone if it returns a refusal or throws: a write of several

@@ -65,19 +65,28 @@ extension PostgresStore: LeasingStore {
         }
     }
 
+    public func checkAvailability() async throws(StoreError) {
+        if let away = await pool.check() { throw away }
+    }
+
     public func waitForReleasedRuns(timeout: Duration) async {
-        _ = try? await read { session in
-            let connection = session.connection
-            try await withThrowingTaskGroup { group in
-                group.addTask {
-                    try await connection.listen(on: Self.releasedChannel) { notifications in
-                        for try await _ in notifications { return }
+        do {
+            try await read { session in
+                let connection = session.connection
+                try await withThrowingTaskGroup { group in
+                    group.addTask {
+                        try await connection.listen(on: Self.releasedChannel) { notifications in
+                            for try await _ in notifications { return }
+                        }
                     }
+                    group.addTask { try await Task.sleep(for: timeout) }
+                    defer { group.cancelAll() }
+                    _ = try await group.next()
                 }
-                group.addTask { try await Task.sleep(for: timeout) }
-                defer { group.cancelAll() }
-                _ = try await group.next()
             }
+        } catch {
+            // Waited out all the same (the database away fails at once): the keeper's loop would spin.
+            try? await Task.sleep(for: timeout)
         }
     }
 }

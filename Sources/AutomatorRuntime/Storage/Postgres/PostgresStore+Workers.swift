@@ -19,12 +19,21 @@ extension PostgresStore {
         // A third of a lease at most: a live leader must look often enough never to be silent
         // for the lease that ends its session (`holdLeadership`).
         let retry = min(lease.duration / 3, .milliseconds(500))
+        // Whether the last try reached the database: tries that do not are said once, not twice a
+        // second while it is away.
+        var reached = true
         while !Task.isCancelled {
             do {
-                try await onOwnConnection { session in try await holdLeadership(on: session, retry: retry, duties) }
+                try await onOwnConnection { session in
+                    reached = true
+                    try await holdLeadership(on: session, retry: retry, duties)
+                }
             } catch {
                 if Task.isCancelled { return }
-                logger.warning("worker \(worker) stopped leading or could not try: \(error); trying again in \(retry)")
+                if reached {
+                    logger.warning("worker \(worker) stopped leading or could not try: \(error); trying again every \(retry)")
+                }
+                reached = false
             }
             try? await Task.sleep(for: retry)
         }
@@ -95,9 +104,12 @@ extension PostgresStore {
     }
 
     public func followChanges(_ changed: @escaping @Sendable (SharedChange) async -> Void) async {
+        // As in `lead`: tries that do not reach the database are said once, or not at all.
+        var reached = true
         while !Task.isCancelled {
             do {
                 try await onOwnConnection { session in
+                    reached = true
                     try await session.connection.listen(on: Self.changesChannel) { notifications in
                         // Listening from here on: whatever came before is looked at again.
                         await changed(.unknown)
@@ -108,7 +120,11 @@ extension PostgresStore {
                 }
             } catch {
                 if Task.isCancelled { return }
-                logger.warning("the other workers' changes cannot be followed: \(error); trying again in 1 s")
+                // The store says itself that its database is away.
+                if reached, !error.isDatabaseAway {
+                    logger.warning("the other workers' changes cannot be followed: \(error); trying again every 1 s")
+                }
+                reached = false
             }
             try? await Task.sleep(for: .seconds(1))
         }
@@ -119,9 +135,17 @@ extension PostgresStore {
         try await session.changes("SELECT pg_notify(\(changesChannel), \(change.payload))")
     }
 
+    /// Runs `body` on a connection of its own; none is tried while the database is known to be
+    /// away (the pool looks for everyone, once a second).
     private func onOwnConnection(_ body: (PostgresSession) async throws -> Void) async throws(StoreError) {
+        try await pool.admit()
         let password = try PostgresPassword.find(for: location)
-        try await Self.withConnection(to: location, password: password, application: lease.application, logger: logger, body)
+        do {
+            try await Self.withConnection(to: location, password: password, application: lease.application, logger: logger,
+                                          body)
+        } catch {
+            throw Task.isCancelled ? error : await pool.cause(of: error)
+        }
     }
 }
 

@@ -30,9 +30,11 @@ public final class PostgresStore: Store {
     public let lease: RunLease
     /// The data folder beside the database: where the journal's signing key is (`JournalSignature`).
     public let dataFolder: String?
-    let client: PostgresClient
+    /// The connections, and whether the database is there. Owned by the store and ended by
+    /// `close()`: a store is usable once opened, as SQLite's is, by callers that have no service
+    /// group (the CLI, tests).
+    let pool: PostgresPool
     let logger: Logger
-    private let running: Task<Void, Never>
     private let committer: GroupCommitter<StoreWrite>
     private let isClosed = Atomic<Bool>(false)
 
@@ -59,25 +61,19 @@ public final class PostgresStore: Store {
             session in
             try await Self.migrate(session, location: location)
         }
-        let client = PostgresClient(configuration: try location.clientConfiguration(password: password,
-                                                                                    application: lease.application),
-                                    backgroundLogger: logger)
-        self.client = client
-        // The pool's background work, owned by the store and ended by `close()`: a store is usable
-        // once opened, as SQLite's is, by callers that have no service group (the CLI, tests).
-        // Started in place: the pool counts as running from here, before the first lease, which
-        // postgres-nio otherwise warns about on standard error (every CLI command did).
-        running = Task.immediate { await client.run() }
+        let pool = try PostgresPool(location: location, password: password, application: lease.application,
+                                    logger: logger)
+        self.pool = pool
         committer = GroupCommitter(label: "automator.store.commit", maximumBatch: Self.maximumBatch) {
-            [client, location, lease, logger] batch throws(StoreError) in
+            [pool, lease, logger] batch throws(StoreError) in
             try waitBlocking { () async throws(StoreError) in
-                func attempt(savepoints: Bool) async throws -> [Int: StoreError] {
-                    try await client.withTransaction(logger: logger) { connection in
-                        try await Self.apply(batch, to: PostgresSession(connection, lease: lease, savepoints: savepoints,
-                                                                        logger: logger))
+                try await pool.withConnection { connection in
+                    func attempt(savepoints: Bool) async throws -> [Int: StoreError] {
+                        try await connection.withTransaction(logger: logger) { connection in
+                            try await Self.apply(batch, to: PostgresSession(connection, lease: lease, savepoints: savepoints,
+                                                                            logger: logger))
+                        }
                     }
-                }
-                do {
                     // Without savepoints first (two round trips fewer a write of several statements),
                     // since writes are seldom refused; with them again if one was.
                     do { return try await attempt(savepoints: false) } catch let error as PostgresTransactionError
@@ -85,8 +81,6 @@ public final class PostgresStore: Store {
                     {
                         return try await attempt(savepoints: true)
                     }
-                } catch {
-                    throw Self.storeError(error, location: location)
                 }
             }
         }
@@ -193,8 +187,7 @@ public final class PostgresStore: Store {
     public func close() async {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         await committer.close()
-        running.cancel()
-        await running.value
+        await pool.close()
     }
 
     // MARK: Reading
@@ -248,12 +241,6 @@ public final class PostgresStore: Store {
     /// Runs `body` on a connection of the pool, outside the committer's transactions.
     func read<T: Sendable>(_ body: (PostgresSession) async throws -> T) async throws(StoreError) -> T {
         guard !isClosed.load(ordering: .acquiring) else { throw .closed }
-        do {
-            return try await client.withConnection { connection in
-                try await body(PostgresSession(connection, logger: logger))
-            }
-        } catch {
-            throw Self.storeError(error, location: location)
-        }
+        return try await pool.withConnection { connection in try await body(PostgresSession(connection, logger: logger)) }
     }
 }
