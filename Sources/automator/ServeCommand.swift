@@ -54,7 +54,7 @@ struct ServeCommand: AsyncParsableCommand {
               POST /api/v1/questions/ID/answer    {"choice": "approve"}
               GET  /api/v1/intel/reputation       ?value=203.0.113.7: the verdict
               GET  /api/v1/intel/export  the indicators looked up, STIX 2.1
-              GET  /api/v1/report        ?since=30d, or ?from=2026-03-01&to=...
+              GET  /api/v1/report        ?since=30d, or ?from=2026-03-01&to=... (100 years at most)
               GET  /api/v1/audit         who did what; ?since=7d&actor=cli:alice
               POST /slack/events, /slack/interactions, /slack/commands (signed)
               GET  /healthz              {"status": "ok"}, without a token
