@@ -42,8 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /api/v1/incidents/ID  the incident, its SLA, tasks, progress, playbook run
               PATCH /api/v1/incidents/ID {"owner", "severity", "status", "labels", "by"};
                                          to close: {"status": "closed", "reason": ...}
-              GET  /api/v1/incidents/ID/journal   what happened, in order
-              POST /api/v1/incidents/ID/journal   a note by hand: {"text", "by"}
+              GET  /api/v1/incidents/ID/journal   what happened, in order, a page at a time:
+                                         ?after=SEQUENCE&limit=1000; {"journal", "more"}
+              POST /api/v1/incidents/ID/journal   a note by hand (at most 1 MiB): {"text", "by"}
               POST /api/v1/incidents/ID/command   a bot command in the war room:
                                          {"text": "!note ...", "by"}; 200 {"posts"}
               POST /api/v1/incidents/ID/retry     the failed playbook run again, from its record
