@@ -122,7 +122,10 @@ let package = Package(
         // indicator, over 1,000,000 indicators in text, CSV, STIX and MISP feeds.
         .executableTarget(
             name: "FeedBenchmark",
-            dependencies: [.product(name: "AutomatorRuntime", package: "automator")]
+            dependencies: [
+                .product(name: "AutomatorRuntime", package: "automator"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // The action path (checks, records, journal, the integration's run) against a bare
         // http.post to the same loopback API, in durable runs.

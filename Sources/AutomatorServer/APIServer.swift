@@ -94,7 +94,10 @@ public struct APIServer {
         let ledger = try await IncidentLedger(store: store)
         let integrations = await Integrations(folder: configuration.scriptsFolder + "/integrations",
                                               settings: configuration.intel.integrations, quotas: store, logger: logger)
-        let feeds = FeedSet(configuration.intel.feeds, logger: logger)
+        // Listening does not wait for the feeds: a feed of a million lines takes seconds to load. A
+        // lookup meanwhile waits for it, less than the CLI's 30 s for an answer, then says the feed
+        // is still loading.
+        let feeds = FeedSet(configuration.intel.feeds, logger: logger, firstLoad: .inBackground(wait: .seconds(20)))
         let reputation = ReputationService(feeds: feeds, integrations: integrations, cache: store,
                                            ttl: configuration.intel.cacheTTL)
         let slack = configuration.chat.slack.map { SlackAdapter(configuration: $0, logger: self.logger) }

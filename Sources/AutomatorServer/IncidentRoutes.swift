@@ -86,17 +86,21 @@ struct IncidentRoutes: Sendable {
         }
     }
 
-    /// `GET /api/v1/incidents/{id}/journal` → `{"journal": [...]}`, oldest first.
+    /// `GET /api/v1/incidents/{id}/journal?after=SEQUENCE&limit=N` → `{"journal": [...], "more": true}`:
+    /// the entries after that sequence (default 0), oldest first, at most `limit` (default and at
+    /// most 1000) and about 4 MiB of text. With `more`, ask again after the last entry's sequence.
     @Sendable func journal(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try Self.incident(in: context)
-        do {
-            _ = try await service.load(id)
-            let entries = try await service.store.journal(of: id)
-            return .json(IncidentJSON.list(entries))
-        } catch let error as IncidentError {
+        let parameters = request.uri.queryParameters
+        try Self.only(["after", "limit"], in: parameters)
+        let after = parameters.get("after").map { Int64($0) } ?? 0
+        guard let after, after >= 0 else { throw APIError.badRequest("after must be an entry's sequence: 0 or more") }
+        let limit = parameters.get("limit") == nil ? IncidentService.journalPageEntries : try Self.limit(parameters)
+        do throws(IncidentError) {
+            let (entries, more) = try await service.journal(of: id, after: after, limit: limit)
+            return .json(IncidentJSON.page(entries, more: more))
+        } catch {
             throw APIError(error)
-        } catch let error as StoreError {
-            throw APIError.store(error)
         }
     }
 
@@ -117,6 +121,7 @@ struct IncidentRoutes: Sendable {
         guard let kind = JournalEntry.Kind(rawValue: object["kind"] as? String ?? "note"), kinds.contains(kind) else {
             throw APIError.badRequest("kind must be note or command")
         }
+        if kind == .note, let refusal = JournalEntry.refusal(ofNote: text) { throw APIError.badRequest(refusal) }
         let actor = RequestActor.of(request, by: try RequestActor.by(in: object))
         let entry = JournalEntry(incident: id, actor: actor, kind: kind, text: text)
         do {

@@ -113,20 +113,39 @@ enum IncidentBackend {
         }
     }
 
-    /// `{"journal": [...]}`, oldest first.
-    func journal(of id: IncidentID) async throws(CommandFailure) -> String {
+    /// A page of the journal: `{"journal": [...], "more": false}`, the entries after sequence
+    /// `after`, oldest first (see `IncidentService.journal(of:after:limit:)`).
+    func journal(of id: IncidentID, after: Int64) async throws(CommandFailure) -> String {
         switch self {
         case .server(let client):
-            return try await client.call("GET", "/api/v1/incidents/\(id)/journal")
+            return try await client.call("GET", "/api/v1/incidents/\(id)/journal?after=\(after)")
         case .store(let service, _, _):
             do {
-                _ = try await service.load(id)
-                let entries = try await service.store.journal(of: id)
-                return IncidentJSON.list(entries)
+                let (entries, more) = try await service.journal(of: id, after: after,
+                                                                limit: IncidentService.journalPageEntries)
+                return IncidentJSON.page(entries, more: more)
             } catch {
                 throw CommandFailure("\(error)")
             }
         }
+    }
+
+    /// `{"journal": [...]}`: the whole journal, oldest first, read a page at a time, since a
+    /// journal of large alerts is more than one answer from a server may be.
+    func journal(of id: IncidentID) async throws(CommandFailure) -> String {
+        var entries: [Any] = []
+        var after: Int64 = 0
+        while true {
+            let json = try await journal(of: id, after: after)
+            guard let page = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+                  let found = page["journal"] as? [[String: Any]]
+            else { throw CommandFailure("the journal of \(id) could not be read: \(json.prefix(200))") }
+            entries += found as [Any]
+            guard page["more"] as? Bool == true, let last = (found.last?["sequence"] as? NSNumber)?.int64Value else { break }
+            after = last
+        }
+        let whole = try? JSONSerialization.data(withJSONObject: ["journal": entries], options: [.withoutEscapingSlashes])
+        return String(decoding: whole ?? Data(), as: UTF8.self)
     }
 
     /// Changes what a person may change (`change` is the JSON `PATCH /api/v1/incidents/ID`

@@ -109,6 +109,10 @@ enum IncidentOutput {
         struct Incidents: Decodable { var incidents: [Incident] }
         struct Tasks: Decodable { var tasks: [Task] }
         struct Journal: Decodable { var journal: [Entry] }
+        struct JournalPage: Decodable {
+            var journal: [Entry]
+            var more: Bool
+        }
         struct Playbooks: Decodable {
             var playbooks: [Listed]
             var problems: [Problem]
@@ -225,12 +229,13 @@ enum IncidentOutput {
         return "journal:\n" + table(entries.map { [time($0.at), $0.actor, $0.kind, $0.text] }, indent: "  ")
     }
 
-    /// The entries after `sequence`, a line each (time, actor, kind, text), and the last one's
-    /// sequence: what `journal show --follow` prints as entries arrive.
-    static func journal(_ json: String, after sequence: Int64) throws -> (text: String, last: Int64) {
-        let entries = try decode(API.Journal.self, json).journal.filter { $0.sequence > sequence }
-        guard let last = entries.last?.sequence else { return ("", sequence) }
-        return (table(entries.map { [time($0.at), $0.actor, $0.kind, $0.text] }), last)
+    /// A page of the journal, a line per entry (time, actor, kind, text); the last entry's
+    /// sequence (nil when there is none) and whether the next page may hold more: what `journal
+    /// show` prints as pages and entries arrive.
+    static func journalPage(_ json: String) throws -> (text: String, last: Int64?, more: Bool) {
+        let page = try decode(API.JournalPage.self, json)
+        guard let last = page.journal.last?.sequence else { return ("", nil, false) }
+        return (table(page.journal.map { [time($0.at), $0.actor, $0.kind, $0.text] }), last, page.more)
     }
 
     /// What `incident retry` and `playbook run` started: `INC-7: run run-… running (playbooks/phishing.lua)`,

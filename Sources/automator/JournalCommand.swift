@@ -45,14 +45,19 @@ extension JournalCommand {
             try await IncidentBackend.perform(options) { backend throws(CommandFailure) in
                 var last: Int64 = 0
                 repeat {
-                    let json = try await backend.journal(of: incident.incident)
-                    let (text, newest): (String, Int64)
-                    do { (text, newest) = try IncidentOutput.journal(json, after: last) } catch {
-                        throw CommandFailure("the journal could not be read: \(error)")
+                    // The entries after the last one printed, a page at a time, each printed as it comes.
+                    var more = true
+                    while more {
+                        let json = try await backend.journal(of: incident.incident, after: last)
+                        let page: (text: String, last: Int64?, more: Bool)
+                        do { page = try IncidentOutput.journalPage(json) } catch {
+                            throw CommandFailure("the journal could not be read: \(error)")
+                        }
+                        if !page.text.isEmpty { printVisible(page.text) }
+                        last = page.last ?? last
+                        more = page.more
                     }
-                    if !text.isEmpty { printVisible(text) }
-                    if last == 0 && newest == 0 && !follow { print("\(incident.incident): the journal is empty") }
-                    last = newest
+                    if last == 0 && !follow { print("\(incident.incident): the journal is empty") }
                     fflush(nil)
                     if follow { try? await Task.sleep(for: .seconds(1)) }
                 } while follow && !Task.isCancelled

@@ -44,8 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /api/v1/incidents/ID  the incident, its SLA, tasks, progress, playbook run
               PATCH /api/v1/incidents/ID {"owner", "severity", "status", "labels", "by"};
                                          to close: {"status": "closed", "reason": ...}
-              GET  /api/v1/incidents/ID/journal   what happened, in order
-              POST /api/v1/incidents/ID/journal   a note by hand: {"text", "by"}
+              GET  /api/v1/incidents/ID/journal   what happened, in order, a page at a time:
+                                         ?after=SEQUENCE&limit=1000; {"journal", "more"}
+              POST /api/v1/incidents/ID/journal   a note by hand (at most 1 MiB): {"text", "by"}
               POST /api/v1/incidents/ID/command   a bot command in the war room:
                                          {"text": "!note ...", "by"}; 200 {"posts"}
               POST /api/v1/incidents/ID/retry     the failed playbook run again, from its record
@@ -56,7 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
               POST /api/v1/questions/ID/answer    {"choice": "approve"}
               GET  /api/v1/intel/reputation       ?value=203.0.113.7: the verdict
               GET  /api/v1/intel/export  the indicators looked up, STIX 2.1
-              GET  /api/v1/report        ?since=30d, or ?from=2026-03-01&to=...
+              GET  /api/v1/report        ?since=30d, or ?from=2026-03-01&to=... (100 years at most)
               GET  /api/v1/audit         who did what; ?since=7d&actor=cli:alice
               POST /slack/events, /slack/interactions, /slack/commands (signed)
               GET  /healthz              {"status": "ok"}, without a token; 503

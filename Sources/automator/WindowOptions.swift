@@ -18,8 +18,8 @@ struct WindowOptions: ParsableArguments {
         + "(2026-03-01T08:00:00Z).", valueName: "date"))
     var from: String?
 
-    @Option(help: ArgumentHelp("The end, with --from: a date (that day included) or a time (excluded); default: now.",
-                               valueName: "date"))
+    @Option(help: ArgumentHelp("The end, with --from: a date (that day included) or a time (excluded); default: now. "
+        + "A window is at most 100 years.", valueName: "date"))
     var to: String?
 
     func validate() throws {

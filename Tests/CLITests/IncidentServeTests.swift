@@ -343,6 +343,67 @@ struct IncidentServeTests {
         #expect(list?.compactMap { $0["type"] as? String }.sorted() == ["other", "unmapped", "unmapped"], "\(list ?? [])")
     }
 
+    @Test("A journal larger than one answer of the server is read a page at a time; a note over 1 MiB is refused")
+    func largeJournal() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start()
+        // Alerts of 2 MB that the mapper cannot read: the first opens an unmapped incident, the
+        // others fold into its journal, each whole: 70 MB, more than the 64 MiB the CLI takes in
+        // one answer.
+        let alert = #"{"blob": ""# + String(repeating: "z", count: 2_000_000) + #""}"#
+        let compact = #"{"blob":""# + String(repeating: "z", count: 2_000_000) + #""}"#
+        var id = ""
+        for _ in 0..<36 {
+            let answer = try await server.call("POST", "/api/v1/ingest/mailgw", body: alert)
+            #expect([200, 201].contains(answer.status), "\(answer.body.prefix(300))")
+            id = (answer.json["incident"] as? [String: Any])?["id"] as? String ?? id
+        }
+        let folded = "another alert its mapper could not read"
+
+        // The API: pages of about 4 MiB, each alert whole, the next asked after the last sequence.
+        var after = 0
+        var alerts = 0
+        var pages = 0
+        while true {
+            let page = try await server.call("GET", "/api/v1/incidents/\(id)/journal?after=\(after)")
+            #expect(page.status == 200 && page.body.utf8.count < 8 << 20, "\(page.body.prefix(300))")
+            let entries = try #require(page.json["journal"] as? [[String: Any]])
+            alerts += entries.filter { ($0["text"] as? String)?.hasPrefix(folded) == true }.count
+            #expect(entries.allSatisfy { ($0["text"] as? String)?.hasPrefix(folded) != true
+                || ($0["text"] as? String)?.hasSuffix("\n" + compact) == true })
+            pages += 1
+            guard page.json["more"] as? Bool == true, let last = entries.last?["sequence"] as? Int else { break }
+            after = last
+        }
+        #expect(alerts == 35 && pages > 10, "\(alerts) alerts in \(pages) pages")
+        let two = try await server.call("GET", "/api/v1/incidents/\(id)/journal?limit=2")
+        #expect((two.json["journal"] as? [Any])?.count == 2 && two.json["more"] as? Bool == true, "\(two.body.prefix(300))")
+        #expect(try await server.call("GET", "/api/v1/incidents/\(id)/journal?after=x").status == 400)
+        #expect(try await server.call("GET", "/api/v1/incidents/\(id)/journal?page=2").status == 400)
+
+        // The CLI reads it all, through the server.
+        let shown = try await AutomatorProcess.run(["incident", "show", id, "--data", workspace.data.path])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect(shown.stdout.components(separatedBy: folded).count - 1 == 35)
+        let json = try await AutomatorProcess.run(["incident", "show", id, "--json", "--data", workspace.data.path])
+        let whole = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((whole?["journal"] as? [[String: Any]])?.filter { ($0["text"] as? String)?.hasPrefix(folded) == true }
+            .count == 35, "\(json.stderr)")
+        let journal = try await AutomatorProcess.run(["journal", "show", id, "--data", workspace.data.path])
+        #expect(journal.status == 0, "\(journal.stderr)")
+        #expect(journal.stdout.components(separatedBy: folded).count - 1 == 35)
+
+        // A note is at most 1 MiB.
+        func note(_ size: Int) async throws -> ServerProcess.Answer {
+            try await server.call("POST", "/api/v1/incidents/\(id)/journal",
+                                  body: #"{"text": ""# + String(repeating: "n", count: size) + #""}"#)
+        }
+        #expect(try await note(1 << 20).status == 201)
+        let refused = try await note((1 << 20) + 1)
+        #expect(refused.status == 400 && refused.body.contains("the note is 1048577 bytes, over the limit of 1 MiB"),
+                "\(refused.body.prefix(300))")
+    }
+
     @Test("A playbook that fails halfway shows file:line on its incident; a retry after the fix replays to the step and goes on")
     func failureAndRetry() async throws {
         let workspace = try Workspace()

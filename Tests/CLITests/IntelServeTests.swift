@@ -126,6 +126,42 @@ struct IntelServeTests {
         #expect(!validation.stdout.contains("Warning"), "\(validation.stdout)")
     }
 
+    @Test("serve listens before a large feed is loaded, and reloads it in the background: no lookup or run waits for it")
+    func largeFeed() async throws {
+        let folder = try TemporaryFolder()
+        let lines = 200_000
+        try folder.write("feeds/big.txt", LargeFeed.text(lines, first: "198.51.100.7 C2\n"))
+        let config = try folder.write("automator.yml", "feeds:\n  - name: big\n    path: feeds/big.txt\n    verdict: malicious\n")
+        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("scripts"),
+                                                withIntermediateDirectories: true)
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: folder.url.appendingPathComponent("scripts"),
+                                                   arguments: ["--executors", "1", "--config", config])
+        #expect(server.log.contains("loading feed big ("), "\(server.log)")
+        #expect(!server.log.contains("feed big loaded"), "listening waited for the feed: \(server.log)")
+        // A lookup meanwhile waits for the first load rather than say that no feed lists it.
+        let first = try await server.call("GET", "/api/v1/intel/reputation?value=198.51.100.7")
+        #expect(first.json["verdict"] as? String == "malicious", "\(first.body)")
+        #expect(server.log.contains("feed big loaded: \(lines + 1) entries in "), "\(server.log)")
+
+        // Changed: the run that notices answers from the previous version, and neither it nor the
+        // next run on its executor waits for the reload.
+        try folder.write("feeds/big.txt", LargeFeed.text(lines, first: "198.51.100.8 C2\n"))
+        try await Task.sleep(for: .milliseconds(1100))
+        let noticing = try await server.submit(#"{"source": "return intel.reputation('198.51.100.8').verdict"}"#)
+        let next = try await server.submit(#"{"source": "return 1 + 1"}"#)
+        #expect(try await server.waitForRun(noticing)["result"] as? [String] == ["unknown"])
+        #expect(try await server.waitForRun(next)["result"] as? [Int] == [2])
+        #expect(!server.log.contains("feed big reloaded"), "the runs waited for the reload: \(server.log)")
+        let deadline = Date().addingTimeInterval(60)
+        while !server.log.contains("feed big reloaded: \(lines + 1) entries in "), Date() < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(server.log.contains("reloading feed big ("), "\(server.log)")
+        let after = try await server.call("GET", "/api/v1/intel/reputation?value=198.51.100.8")
+        #expect(after.json["verdict"] as? String == "malicious", "\(after.body)")
+    }
+
     @Test("A configuration error stops serve at start, naming the file, the line and the key")
     func badConfiguration() async throws {
         let virusTotal = try await Self.virusTotal()

@@ -1,6 +1,8 @@
 @testable import AutomatorRuntime
 import Foundation
 import Logging
+import Synchronization
+import TestSupport
 import Testing
 
 /// A temporary folder for feed files, removed at the end of the test.
@@ -24,6 +26,13 @@ private final class FeedFolder {
                                                 withIntermediateDirectories: true)
         try Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic)
         return file
+    }
+}
+
+extension FeedSet {
+    /// Loaded now, logging nowhere: what most tests of the feeds' contents want.
+    convenience init(feeds: [Feed]) {
+        self.init(feeds: feeds, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
     }
 }
 
@@ -677,7 +686,7 @@ struct FeedTests {
 
     // MARK: Reload
 
-    @Test("A changed file is read again once asked after a second; refresh() looks at once")
+    @Test("A changed file is read again in the background once asked after a second; refresh() looks at once")
     func reloadOnChange() async throws {
         let folder = try FeedFolder()
         let text = try folder.write("list.txt", "198.51.100.7 old\n")
@@ -691,20 +700,77 @@ struct FeedTests {
         try folder.write("list.txt", "198.51.100.8 new\n")
         #expect(feeds.matches(.ipv4, "198.51.100.7").lines == ["text (malicious): old"], "looked at less than a second ago")
         try await Task.sleep(for: .milliseconds(1100))
+        #expect(feeds.matches(.ipv4, "198.51.100.7").lines == ["text (malicious): old"], "the reload has just started")
+        try await ReplayTests.eventually { feeds.matches(.ipv4, "198.51.100.8").lines == ["text (malicious): new"] }
         #expect(feeds.matches(.ipv4, "198.51.100.7").isEmpty)
-        #expect(feeds.matches(.ipv4, "198.51.100.8").lines == ["text (malicious): new"])
         #expect(feeds.matches(.domain, "evil.example").lines == ["csv (malicious)"], "the other feed is kept")
 
         try folder.write("list.csv", "value\nother.example\n")
-        feeds.refresh()
+        await feeds.refresh()
         #expect(feeds.matches(.domain, "evil.example").isEmpty)
         #expect(feeds.matches(.domain, "other.example").lines == ["csv (malicious)"])
         #expect(feeds.matches(.ipv4, "198.51.100.8").lines == ["text (malicious): new"])
         #expect(feeds.statuses.map(\.entryCount) == [1, 1])
     }
 
+    @Test("A large feed is reloaded in the background: lookups meanwhile answer from its previous version at once")
+    func backgroundReload() async throws {
+        let folder = try FeedFolder()
+        let count = 100_000
+        let path = try folder.write("big.txt", LargeFeed.text(count, first: "198.51.100.7 old C2\n"))
+        let records = CapturedLog.Records()
+        let feeds = FeedSet(feeds: [Feed(name: "big", verdict: .malicious, path: path, format: .text)],
+                            logger: Logger(label: "test") { _ in CapturedLog(records: records) })
+        let loadedAt = try #require(feeds.statuses[0].loadedAt)
+
+        try folder.write("big.txt", LargeFeed.text(count, first: "198.51.100.8 new C2\n"))
+        try await Task.sleep(for: .milliseconds(1100))
+        // The first lookup notices the change and starts the reload; neither it nor the next waits
+        // for the reload, which takes seconds.
+        #expect(feeds.matches(.ipv4, "198.51.100.7").lines == ["big (malicious): old C2"])
+        #expect(feeds.matches(.ipv4, "198.51.100.8").isEmpty)
+        #expect(feeds.statuses[0].loadedAt == loadedAt, "the reload goes on after the lookups answered")
+        try await ReplayTests.eventually { feeds.statuses[0].loadedAt != loadedAt }
+        #expect(feeds.matches(.ipv4, "198.51.100.8").lines == ["big (malicious): new C2"])
+        #expect(feeds.matches(.ipv4, "198.51.100.7").isEmpty)
+        var log = records.lines.withLock { $0.map(\.message) }
+        #expect(log.contains { $0.hasPrefix("reloading feed big (") && $0.contains(" MB), which changed") }, "\(log)")
+        #expect(log.contains { $0.hasPrefix("feed big reloaded: \(count + 1) entries in ") }, "\(log)")
+
+        // A reload that fails keeps the previous version, and says why.
+        try FileManager.default.removeItem(atPath: path)
+        await feeds.refresh()
+        #expect(feeds.matches(.ipv4, "198.51.100.8").lines == ["big (malicious): new C2"])
+        log = records.lines.withLock { $0.map(\.message) }
+        #expect(log.last == "feed \"big\": cannot read \(path): No such file or directory; check the feed's path and the "
+            + "file's permissions: the feed keeps the \(count + 1) entries of its previous version", "\(log)")
+    }
+
+    @Test("Loaded in the background: a lookup waits for the first load, then says the feed is still loading, never that no feed lists it")
+    func firstLoadInBackground() async throws {
+        let folder = try FeedFolder()
+        let path = try folder.write("big.txt", LargeFeed.text(100_000, first: "198.51.100.7 C2\n"))
+        let feed = Feed(name: "big", verdict: .malicious, path: path, format: .text)
+        let quiet = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+        let patient = FeedSet(feeds: [feed], logger: quiet, firstLoad: .inBackground(wait: .seconds(120)))
+        let waited = await ReputationService(feeds: patient, integrations: nil, cache: nil).reputation(of: .ipv4, "198.51.100.7")
+        #expect(waited.summary == #"malicious: 1 of 1 source; local feed "big" (C2)"#)
+
+        let impatient = FeedSet(feeds: [feed], logger: quiet, firstLoad: .inBackground(wait: .zero))
+        let service = ReputationService(feeds: impatient, integrations: nil, cache: nil)
+        let early = await service.reputation(of: .ipv4, "198.51.100.7")
+        #expect(early.score == .unknown)
+        #expect(early.summary == #"unknown: 1 source asked, none knows it; could not answer: local feed "big" still "#
+            + "loading since the server started: ask again in a minute")
+        await impatient.refresh()
+        #expect(await service.reputation(of: .ipv4, "198.51.100.7").score == .malicious)
+        #expect(await service.reputation(of: .ipv4, "198.51.100.9").summary
+            == "unknown: no feed lists it, and no integration is set up for it")
+    }
+
     @Test("A reload that fails keeps the feed's previous entries and says why; a fixed file is read again")
-    func failedReload() throws {
+    func failedReload() async throws {
         let folder = try FeedFolder()
         let stix = try folder.write("bundle.json", #"""
             {"type": "bundle", "objects": [{"type": "indicator", "id": "indicator--a", "name": "C2",
@@ -717,7 +783,7 @@ struct FeedTests {
 
         try folder.write("bundle.json", #"{"type": "bundle", "objects": [ truncated"#)
         try folder.write("list.txt", "evil.example\nbad.example\n")
-        feeds.refresh()
+        await feeds.refresh()
         #expect(feeds.matches(.ipv4, "198.51.100.7").lines == ["stix (malicious): C2"])
         #expect(feeds.matches(.domain, "bad.example").lines == ["text (suspicious)"])
         let status = feeds.statuses[0]
@@ -728,7 +794,7 @@ struct FeedTests {
         #expect(status.loadedAt == loadedAt)
 
         try FileManager.default.removeItem(atPath: stix)
-        feeds.refresh()
+        await feeds.refresh()
         #expect(feeds.matches(.ipv4, "198.51.100.7").lines == ["stix (malicious): C2"])
         #expect(feeds.statuses[0].failure == FeedError(feed, "cannot read \(stix): No such file or directory; check "
             + "the feed's path and the file's permissions"))
@@ -737,7 +803,7 @@ struct FeedTests {
             {"type": "bundle", "objects": [{"type": "indicator", "id": "indicator--b", "name": "C2 moved",
              "pattern": "[ipv4-addr:value = '198.51.100.9']"}]}
             """#)
-        feeds.refresh()
+        await feeds.refresh()
         #expect(feeds.matches(.ipv4, "198.51.100.7").isEmpty)
         #expect(feeds.matches(.ipv4, "198.51.100.9").lines == ["stix (malicious): C2 moved"])
         #expect(feeds.statuses[0].failure == nil)
@@ -745,7 +811,7 @@ struct FeedTests {
     }
 
     @Test("A feed missing at start loads once its file appears")
-    func missingAtStart() throws {
+    func missingAtStart() async throws {
         let folder = try FeedFolder()
         let path = folder.path + "/later.txt"
         let feed = Feed(name: "later", verdict: .malicious, path: path, format: .text)
@@ -754,12 +820,12 @@ struct FeedTests {
             + "the feed's path and the file's permissions"))
         #expect(feeds.statuses[0].loadedAt == nil)
         try folder.write("later.txt", "198.51.100.7\n")
-        feeds.refresh()
+        await feeds.refresh()
         #expect(feeds.matches(.ipv4, "198.51.100.7").lines == ["later (malicious)"])
     }
 
     @Test("A MISP feed reloads when its manifest changes")
-    func mispReload() throws {
+    func mispReload() async throws {
         let folder = try FeedFolder()
         let event = "5f4d1e2a-0000-4000-8000-000000000001"
         try folder.write("misp/manifest.json", "{}")
@@ -769,7 +835,7 @@ struct FeedTests {
         let feeds = FeedSet(feeds: [Feed(name: "misp", verdict: .malicious, path: folder.path + "/misp", format: .misp)])
         #expect(feeds.matches(.domain, "evil.example").isEmpty)
         try folder.write("misp/manifest.json", "{\"\(event)\": {\"info\": \"wave\"}}")
-        feeds.refresh()
+        await feeds.refresh()
         #expect(feeds.matches(.domain, "evil.example").lines == ["misp (malicious): wave"])
     }
 
@@ -790,7 +856,7 @@ struct FeedTests {
             }
             for round in 0..<5 {
                 try folder.write("list.txt", "198.51.100.0/24 net \(round)\n")
-                feeds.refresh()
+                await feeds.refresh()
             }
             for try await found in group { #expect(found == 20_000) }
         }

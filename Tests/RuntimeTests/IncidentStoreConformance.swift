@@ -7,7 +7,7 @@ import Testing
 struct IncidentStoreConformance {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case incidentRoundTrip, targetedChanges, links, tasks, cancelledTasks, journal, chains, queries, indicators,
-             sightings, refusals, togetherOrNot, slaBreachedOnce, journalAfterRefusals
+             sightings, refusals, togetherOrNot, slaBreachedOnce, journalAfterRefusals, journalPages
 
         var testDescription: String { rawValue }
     }
@@ -31,6 +31,7 @@ struct IncidentStoreConformance {
         case .togetherOrNot: try await togetherOrNot(store)
         case .slaBreachedOnce: try await slaBreachedOnce(store)
         case .journalAfterRefusals: try await journalAfterRefusals(store)
+        case .journalPages: try await journalPages(store)
         }
         await store.close()
     }
@@ -180,6 +181,30 @@ struct IncidentStoreConformance {
         #expect(first.map(\.sequence) == first.map(\.sequence).sorted())
         #expect(first.first?.at == Self.time(0))
         #expect(try await store.journal(of: IncidentID(9)).isEmpty)
+    }
+
+    /// A page of the journal: the entries after a sequence, at most so many, and none more once
+    /// their texts reach the page's bytes (so at least one, however large).
+    private func journalPages(_ store: any IncidentStore) async throws {
+        try await store.write(.createIncident(Self.incident(1)))
+        try await store.write(.createIncident(Self.incident(2)))
+        let sizes = [10, 3000, 7, 10, 5000, 7, 10]
+        try await store.write(.appendJournal(sizes.enumerated().map { index, size in
+            JournalEntry(incident: IncidentID(index % 3 == 2 ? 2 : 1), at: Self.time(index), actor: "api", kind: .note,
+                         text: String(repeating: "\(index)", count: size))
+        }))
+        let all = try await store.journal(of: IncidentID(1))
+        #expect(all.map(\.text.count) == [10, 3000, 10, 5000, 10])
+        func page(after: Int64, limit: Int = 100, bytes: Int = 1 << 20) async throws -> [Int] {
+            try await store.journal(of: IncidentID(1), after: after, limit: limit, bytes: bytes).map(\.text.count)
+        }
+        #expect(try await page(after: 0, limit: 2) == [10, 3000])
+        #expect(try await page(after: all[1].sequence) == [10, 5000, 10], "after a sequence, skipping incident 2's")
+        #expect(try await page(after: 0, bytes: 3000) == [10, 3000], "the entry that reaches the bytes ends the page")
+        #expect(try await page(after: 0, bytes: 3011) == [10, 3000, 10])
+        #expect(try await page(after: all[2].sequence, bytes: 100) == [5000], "one entry, larger than the page")
+        #expect(try await page(after: all[4].sequence).isEmpty)
+        #expect(try await store.journal(of: IncidentID(9), after: 0, limit: 10, bytes: 10).isEmpty)
     }
 
     /// Two stores on the same storage (two workers) appending at once still make one chain: every

@@ -79,12 +79,19 @@ struct IncidentsModuleTests {
             ("inc:update{ colour = 'red' }", "colour cannot be changed"),
             ("inc:task{ title = 'x', due = 'soon' }", "due must be a duration such as 90s"),
             ("incidents.find{ since = 'ages' }", "since must be a duration"),
+            // A note is at most 1 MiB: one of 100 MiB made the journal unreadable through a server.
+            ("inc:note(('Z'):rep(100 * 1024 * 1024))", "the note is 104857600 bytes, over the limit of 1 MiB (1048576 "
+                + "bytes): keep a large text as evidence (inc:evidence in a playbook, automator evidence add) and note its id"),
         ]
         for (line, message) in cases {
             let (run, _) = try await desk.run("return playbook {\n  name = 't', run = function(inc)\n    \(line)\n  end }")
             #expect(run.status == .failed)
             #expect(run.error?.contains(message) == true, "\(line): \(run.error ?? "")")
         }
+        let (largest, journal) = try await desk.run(
+            "return playbook { name = 't', run = function(inc) inc:note(('Z'):rep(1024 * 1024)) end }")
+        #expect(largest.status == .completed, "\(largest.error ?? "")")
+        #expect(journal.contains { $0.kind == .note && $0.text.utf8.count == 1 << 20 })
         let (notPlaybook, _) = try await desk.run("return { run = function() end }")
         #expect(notPlaybook.error?.hasPrefix("playbooks/test.lua must return playbook {") == true, "\(notPlaybook.error ?? "")")
     }

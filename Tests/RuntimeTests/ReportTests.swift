@@ -243,6 +243,11 @@ struct ReportTests {
         #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(from: "March 1", to: nil, now: now) }
         #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(from: "2026-03-01", to: "2026-13-01", now: now) }
         #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(from: "2026-02-31", to: nil, now: now) }
+        // At most 100 years, as --since: any hundred calendar years, leap days and all, and no more.
+        #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(from: "0001-01-01", to: "9999-12-31", now: now) }
+        #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(from: "1926-01-01", to: "2026-01-01", now: now) }
+        let century = try ReportWindow(from: "1926-01-01", to: "2025-12-31", now: now)
+        #expect(century.to.timeIntervalSince(century.from) == 36_525 * 86400)
         do {
             _ = try ReportWindow(from: "2026-03-05", to: "2026-03-01", now: now)
             Issue.record("an empty window was accepted")

@@ -151,7 +151,8 @@ function smtp.send(message) end
 ---@field close_reason? string set by `inc:close`
 local Incident = {}
 
----Adds a note to the incident's journal.
+---Adds a note to the incident's journal, at most 1 MiB. A larger text belongs in the evidence
+---(`inc:evidence`), noted by its id.
 ---@param text string
 function Incident:note(text) end
 

@@ -18,6 +18,7 @@
 
 import AutomatorRuntime
 import Foundation
+import Logging
 
 /// SplitMix64: the same feeds and queries on every run.
 struct Generator {
@@ -236,7 +237,7 @@ print("generated 1,000,000 indicators in 5 feeds (text, CSV, STIX 2.1, MISP) in 
 
 let before = residentBytes()
 clock = .now
-let set = FeedSet(feeds: feeds)
+let set = FeedSet(feeds: feeds, logger: Logger(label: "benchmark") { _ in SwiftLogNoOpLogHandler() })
 let loading = ContinuousClock.now - clock
 let after = residentBytes()
 let statuses = set.statuses

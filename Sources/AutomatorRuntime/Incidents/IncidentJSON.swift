@@ -124,6 +124,12 @@ public enum IncidentJSON {
         #"{"journal":"# + JSONText.array(journal.map(forAPI)) + "}"
     }
 
+    /// `{"journal": [...], "more": false}`: a page of a journal (`IncidentService.journal(of:after:limit:)`);
+    /// `more` when the next page, after the last entry's sequence, may hold more.
+    public static func page(_ journal: [JournalEntry], more: Bool) -> String {
+        #"{"journal":"# + JSONText.array(journal.map(forAPI)) + #","more":"# + (more ? "true" : "false") + "}"
+    }
+
     /// `{"playbooks": [...], "problems": [...]}`: in the order they are tried, then the files that
     /// could not be read.
     public static func playbooks(_ playbooks: [Playbook], problems: [PlaybookProblem]) -> String {

@@ -399,6 +399,32 @@ public final class IncidentService: Sendable {
         }
     }
 
+    /// The most text a page of a journal holds (`journal(of:after:limit:)`), in bytes: far below
+    /// what the CLI reads from a server in one answer (64 MiB), with room for JSON's escapes,
+    /// whatever an entry holds (an unreadable alert is kept whole in its entry, up to 2 MiB).
+    public static let journalPageBytes = 4 << 20
+    /// The most entries a page of a journal holds, and how many `GET …/journal` gives by default.
+    public static let journalPageEntries = 1000
+
+    /// A page of the incident's journal: the entries after sequence `after`, oldest first, at
+    /// most `limit` of them and about `journalPageBytes` of text; `more` when the page is full
+    /// (by either), so that the page after its last entry may hold more.
+    ///
+    /// - Throws: `.notFound` for an unknown incident.
+    public func journal(of id: IncidentID, after: Int64, limit: Int) async throws(IncidentError)
+        -> (entries: [JournalEntry], more: Bool)
+    {
+        _ = try await load(id)
+        let entries: [JournalEntry]
+        do {
+            entries = try await store.journal(of: id, after: after, limit: limit, bytes: Self.journalPageBytes)
+        } catch {
+            throw .store(error)
+        }
+        let size = entries.reduce(0) { $0 + $1.text.utf8.count }
+        return (entries, entries.count == limit || size >= Self.journalPageBytes)
+    }
+
     public func load(_ id: IncidentID) async throws(IncidentError) -> Incident {
         let incident: Incident?
         do { incident = try await store.loadIncident(id) } catch { throw .store(error) }

@@ -33,6 +33,19 @@ public struct JournalEntry: Sendable, Hashable {
 }
 
 extension JournalEntry {
+    /// The longest note, in bytes of UTF-8: 1 MiB, as an incident's details. A note of 100 MiB
+    /// made its incident's journal more than the CLI reads from a server in one answer; large
+    /// content belongs in the evidence vault, by reference.
+    public static let longestNote = 1 << 20
+
+    /// Why `text` cannot be a note, or nil when it can.
+    public static func refusal(ofNote text: String) -> String? {
+        let size = text.utf8.count
+        guard size > longestNote else { return nil }
+        return "the note is \(size) bytes, over the limit of 1 MiB (\(longestNote) bytes): keep a large text as evidence "
+            + "(inc:evidence in a playbook, automator evidence add) and note its id"
+    }
+
     /// What a task cancelled with its incident or its run leaves in the journal.
     static func cancelled(_ task: TaskID, title: String, of incident: IncidentID, because cancellation: TaskCancellation,
                           by actor: String, at: Date) -> JournalEntry {

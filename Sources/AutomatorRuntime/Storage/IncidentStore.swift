@@ -17,8 +17,10 @@ public protocol IncidentStore: Store {
     /// Tasks that match `query`: open ones by due time (the most urgent first), then done ones.
     func listTasks(_ query: TaskQuery) async throws(StoreError) -> [IncidentTask]
 
-    /// The incident's journal, oldest first; empty for an unknown incident.
-    func journal(of incident: IncidentID) async throws(StoreError) -> [JournalEntry]
+    /// The incident's entries after sequence `after`, oldest first: at most `limit`, and none
+    /// more once their texts reach `bytes` (so at least one), since one entry may hold a whole
+    /// alert; empty for an unknown incident.
+    func journal(of incident: IncidentID, after: Int64, limit: Int, bytes: Int) async throws(StoreError) -> [JournalEntry]
 
     /// The highest incident and task numbers given so far (0 when none).
     func highestNumbers() async throws(StoreError) -> (incident: Int, task: Int)
@@ -34,6 +36,11 @@ public protocol IncidentStore: Store {
 
 extension IncidentStore {
     public func sightingReader() -> (any SightingReader)? { nil }
+
+    /// The incident's whole journal, oldest first; empty for an unknown incident.
+    public func journal(of incident: IncidentID) async throws(StoreError) -> [JournalEntry] {
+        try await journal(of: incident, after: 0, limit: .max, bytes: .max)
+    }
 }
 
 /// Which incidents to list. Every property set narrows the list.

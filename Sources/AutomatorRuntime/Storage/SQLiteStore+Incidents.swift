@@ -116,17 +116,27 @@ extension SQLiteStore: IncidentStore {
                             kind: try row.decode(atIndex: 4), text: try row.decode(atIndex: 5))
     }
 
-    public func journal(of incident: IncidentID) async throws(StoreError) -> [JournalEntry] {
+    public func journal(of incident: IncidentID, after: Int64, limit: Int, bytes: Int) async throws(StoreError)
+        -> [JournalEntry]
+    {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: """
-                SELECT sequence, at, actor, kind, text FROM journal WHERE incident = ? ORDER BY sequence
-                """), arguments: [incident.number]).map { row in
+            // A cursor, so that the rows past the page's bytes are never read.
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: """
+                SELECT sequence, at, actor, kind, text FROM journal WHERE incident = ? AND sequence > ?
+                ORDER BY sequence LIMIT ?
+                """), arguments: [incident.number, after, limit])
+            var entries: [JournalEntry] = []
+            var size = 0
+            while size < bytes, let row = try rows.next() {
                 let kind: String = try row.decode(atIndex: 3)
-                return JournalEntry(sequence: try row.decode(atIndex: 0), incident: incident,
-                                    at: Date(millisecondsSince1970: try row.decode(atIndex: 1)),
-                                    actor: try row.decode(atIndex: 2), kind: JournalEntry.Kind(rawValue: kind) ?? .note,
-                                    text: try row.decode(atIndex: 4))
+                let entry = JournalEntry(sequence: try row.decode(atIndex: 0), incident: incident,
+                                         at: Date(millisecondsSince1970: try row.decode(atIndex: 1)),
+                                         actor: try row.decode(atIndex: 2), kind: JournalEntry.Kind(rawValue: kind) ?? .note,
+                                         text: try row.decode(atIndex: 4))
+                size += entry.text.utf8.count
+                entries.append(entry)
             }
+            return entries
         }
     }
 

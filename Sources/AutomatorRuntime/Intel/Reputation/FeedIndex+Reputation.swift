@@ -21,6 +21,13 @@ extension FeedIndex {
         }
     }
 
+    /// What a feed whose first load has not ended says: nothing yet, which is not "not listed".
+    /// `failed`, like a source that could not answer: the verdict names it and its reason.
+    static func stillLoading(_ feed: Feed) -> SourceVerdict {
+        SourceVerdict(source: "local feed \"\(feed.name)\"", score: .unknown, reliability: .b,
+                      reason: "still loading since the server started: ask again in a minute", failed: true)
+    }
+
     /// One source a feed, however many of its entries list the indicator (an address and a
     /// network holding it, a URL and its host): a feed does not corroborate itself. Its comments
     /// are that source's reasons: `(range; host)`, `(phishing), lists its host login.evil.top (kit)`.

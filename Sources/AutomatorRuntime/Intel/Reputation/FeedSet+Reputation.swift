@@ -1,12 +1,13 @@
 import Foundation
 public import Logging
 
-/// A reputation call takes the set's current `index`.
+/// A reputation call takes the set's `lookupIndex()`.
 extension FeedSet: FeedLookup {}
 
 extension FeedSet {
-    /// The feeds of the configuration file, loaded; what could not be read is logged.
-    public convenience init(_ settings: [IntelConfiguration.FeedSettings], logger: Logger) {
+    /// The feeds of the configuration file, loaded as `firstLoad` says; what could not be read
+    /// is logged.
+    public convenience init(_ settings: [IntelConfiguration.FeedSettings], logger: Logger, firstLoad: FirstLoad = .now) {
         self.init(feeds: settings.map { setting in
             let format: FeedFormat = switch setting.format ?? Self.format(of: setting.path) {
             // The configuration refused a separator that is not one character or `tab`.
@@ -20,11 +21,7 @@ extension FeedSet {
             return Feed(name: setting.name, verdict: setting.verdict == "allowlist" ? .benign
                             : FeedVerdict(rawValue: setting.verdict) ?? .malicious,
                         path: setting.path, format: format)
-        })
-        for status in statuses {
-            if let failure = status.failure { logger.error("feed \(status.feed.name) is not loaded: \(failure)") }
-            for problem in status.problems { logger.warning("feed \(status.feed.name): \(problem)") }
-        }
+        }, logger: logger, firstLoad: firstLoad)
     }
 
     /// The format a feed's path suggests: `.csv`, `.json` (STIX), a folder (MISP), else text.

@@ -2,8 +2,9 @@ public import Foundation
 
 /// The local feeds, as a `FeedSet` keeps them.
 public protocol FeedLookup: Sendable {
-    /// The current index: a reputation call takes it once and looks up in it without a lock.
-    var index: FeedIndex { get }
+    /// The current index, which a reputation call takes once and looks up in without a lock,
+    /// and the feeds it lacks because they are still loading (see `FeedSet.lookupIndex()`).
+    func lookupIndex() async -> (index: FeedIndex, loading: [Feed])
 }
 
 /// Is this IP, URL, domain, file or hash bad, and why: the local feeds and every integration
@@ -32,7 +33,10 @@ public final class ReputationService: Sendable {
     /// out of the configuration is not heard.
     public func reputation(of type: IndicatorType, _ value: String) async -> Verdict {
         // One index for the call: the indicator and a URL's host are looked up in the same feeds.
-        var sources = feeds?.index.verdicts(for: [(type, value)])[0] ?? []
+        var sources: [SourceVerdict] = []
+        if let (index, loading) = await feeds?.lookupIndex() {
+            sources = index.verdicts(for: [(type, value)])[0] + loading.map(FeedIndex.stillLoading)
+        }
         if let kind = Self.kind(of: type), let integrations, case let inUse = integrations.sources(for: kind),
            !inUse.isEmpty
         {

@@ -78,8 +78,11 @@ public struct Verdict: Sendable, Hashable {
         let known = sources.filter { $0.score != .unknown }
         guard let best = known.map(\.reliability).min() else {
             score = .unknown
+            // Those that could not answer say why: "none knows it" is not what they said.
+            let failed = sources.filter(\.failed)
             summary = sources.isEmpty ? "unknown: no feed lists it, and no integration is set up for it" : "unknown: \(sources.count) source"
                 + (sources.count == 1 ? "" : "s") + " asked, none knows it"
+                + (failed.isEmpty ? "" : "; could not answer: " + failed.map(\.said).joined(separator: "; "))
             return
         }
         let worst = known.filter { $0.reliability == best }.map(\.score).max()!

@@ -31,6 +31,7 @@ public struct IncidentsModule: HostModule {
         table.waitingFunction("note") { call in
             let id = try Self.incident(call, 1)
             let text = try call.string(2).description
+            if let refusal = JournalEntry.refusal(ofNote: text) { throw HostError.argument(2, refusal) }
             let entry = JournalEntry(incident: id, actor: actor(), kind: .note, text: text)
             return .write(in: store) { (.appendJournal([entry]), []) }
         }

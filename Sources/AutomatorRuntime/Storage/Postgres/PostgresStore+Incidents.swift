@@ -89,10 +89,19 @@ extension PostgresStore: IncidentStore, SharedNumbering {
         return try await read { session in try await session.rows(statement).map(Self.task(from:)) }
     }
 
-    public func journal(of incident: IncidentID) async throws(StoreError) -> [JournalEntry] {
+    public func journal(of incident: IncidentID, after: Int64, limit: Int, bytes: Int) async throws(StoreError)
+        -> [JournalEntry]
+    {
         try await read { session in
+            // The bytes of the entries before each, from `octet_length`, which reads a large text's
+            // stored length without fetching it: only the page's texts are read.
             try await session.rows("""
-                SELECT sequence, at, actor, kind, text FROM journal WHERE incident = \(incident.number) ORDER BY sequence
+                SELECT sequence, at, actor, kind, text FROM (
+                    SELECT sequence, at, actor, kind, text, sum(octet_length(text)) OVER (ORDER BY sequence ROWS
+                        BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) - octet_length(text) AS before
+                    FROM journal WHERE incident = \(incident.number) AND sequence > \(after)
+                    ORDER BY sequence LIMIT \(limit)
+                ) page WHERE before < \(bytes) ORDER BY sequence
                 """).map { row in
                 JournalEntry(sequence: try row[0].decode(Int64.self), incident: incident, at: try row.date(1)!,
                              actor: try row[2].decode(String.self),
