@@ -3,7 +3,8 @@ import Foundation
 /// One `automator serve` per data folder: an exclusive `flock` on `serve.lock` in it, held for
 /// the server's life. The system releases it when the process ends, however it ends, so a
 /// killed server leaves no stale lock behind. The file says who holds it and where it listens,
-/// so that a second server can name the first, and `automator runs` can reach it.
+/// so that a second server can name the first, and `automator runs` can reach it; a killed
+/// server's name stays in it, so a refused server checks that the process lives before naming it.
 ///
 /// ```swift
 /// let lock = try DataFolderLock(folder: "automator-data")  // or .dataFolderInUse, naming the holder
@@ -14,6 +15,17 @@ package final class DataFolderLock: Sendable {
     package struct Holder: Codable, Sendable {
         package var pid: Int32
         package var url: String?
+    }
+
+    /// What holds a folder that a server could not take.
+    package enum Occupant: Sendable {
+        /// A server, as its lock file says.
+        case server(Holder)
+        /// Another automator process: a command that holds the folder shared while it works on its
+        /// store (`automator chat`, the REPL, `incident list`), by its process and command line.
+        case process(pid: Int32, command: String)
+        /// Neither could be told.
+        case unknown
     }
 
     /// Who is on a data folder, as `automator runs` sees it.
@@ -41,9 +53,9 @@ package final class DataFolderLock: Sendable {
         guard descriptor >= 0 else { throw .lockFile(path, reason: String(cString: strerror(errno))) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let error = errno
-            let holder = Self.holder(in: descriptor)
+            let occupant = error == EWOULDBLOCK ? Self.occupant(of: path, open: descriptor) : .unknown
             close(descriptor)
-            if error == EWOULDBLOCK { throw .dataFolderInUse(folder, holder: holder) }
+            if error == EWOULDBLOCK { throw .dataFolderInUse(folder, by: occupant) }
             throw .lockFile(path, reason: String(cString: strerror(error)))
         }
         isExclusive = true
@@ -86,6 +98,39 @@ package final class DataFolderLock: Sendable {
         // Best effort: the lock is what matters; the text only helps people and `automator runs`.
         ftruncate(descriptor, 0)
         _ = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+    }
+
+    /// What holds the lock on the file at `path`, open at `descriptor`. The file names the last
+    /// server that held it, and a server killed with SIGKILL leaves its name there: it holds the
+    /// folder only while its process lives. Otherwise a command holds it, found in the kernel's
+    /// table of locks.
+    private static func occupant(of path: String, open descriptor: Int32) -> Occupant {
+        if let holder = holder(in: descriptor), kill(holder.pid, 0) == 0 || errno == EPERM { return .server(holder) }
+        guard let pid = lockHolders(of: path).first else { return .unknown }
+        let command = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8))
+            .map { $0.split(separator: "\0").joined(separator: " ") } ?? ""
+        return .process(pid: pid, command: command)
+    }
+
+    /// The processes holding a lock on the file at `path`, from `/proc/locks` (Linux): lines like
+    /// `1: FLOCK  ADVISORY  READ  4242 00:2d:1234 0 EOF`, the file by its device's major and minor
+    /// numbers (hexadecimal) and its inode; a process waiting for a lock has `->` after the number,
+    /// and is not a holder.
+    private static func lockHolders(of path: String) -> [Int32] {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let device = (attributes[.systemNumber] as? NSNumber)?.uint64Value,
+              let inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value,
+              let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8)
+        else { return [] }
+        // glibc's `major()` and `minor()`, which Swift does not import.
+        let major = (device >> 8) & 0xfff | (device >> 32) & ~0xfff
+        let minor = device & 0xff | (device >> 12) & ~0xff
+        let file = String(format: "%02llx:%02llx:%llu", major, minor, inode)
+        return table.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count > 5, fields[1] == "FLOCK", fields[5] == file else { return nil }
+            return Int32(fields[4])
+        }
     }
 
     private static func holder(in descriptor: Int32) -> Holder? {

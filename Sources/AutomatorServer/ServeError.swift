@@ -4,7 +4,7 @@
 /// token.
 public struct ServeError: Error, CustomStringConvertible, Sendable {
     private enum Reason: Sendable {
-        case dataFolderInUse(folder: String, holder: DataFolderLock.Holder?)
+        case dataFolderInUse(folder: String, occupant: DataFolderLock.Occupant)
         case lockFile(path: String, reason: String)
         case tokenFile(path: String, reason: String)
         case tokenFileEmpty(path: String)
@@ -18,11 +18,14 @@ public struct ServeError: Error, CustomStringConvertible, Sendable {
 
     public var description: String {
         switch reason {
-        case .dataFolderInUse(let folder, let holder?):
+        case .dataFolderInUse(let folder, .server(let holder)):
             "the data folder \(folder) is in use by another automator serve (pid \(holder.pid)"
                 + (holder.url.map { ", listening on \($0)" } ?? "")
                 + "): stop it first, or pass --data with another folder"
-        case .dataFolderInUse(let folder, nil):
+        case .dataFolderInUse(let folder, .process(let pid, let command)):
+            "the data folder \(folder) is in use by another automator process (pid \(pid)"
+                + (command.isEmpty ? "" : ": \(command)") + "): stop it first, or pass --data with another folder"
+        case .dataFolderInUse(let folder, .unknown):
             "the data folder \(folder) is in use by another automator process: stop it first, or pass --data with "
                 + "another folder"
         case .lockFile(let path, let reason):
@@ -44,8 +47,8 @@ public struct ServeError: Error, CustomStringConvertible, Sendable {
 }
 
 extension ServeError {
-    static func dataFolderInUse(_ folder: String, holder: DataFolderLock.Holder?) -> ServeError {
-        ServeError(.dataFolderInUse(folder: folder, holder: holder))
+    static func dataFolderInUse(_ folder: String, by occupant: DataFolderLock.Occupant) -> ServeError {
+        ServeError(.dataFolderInUse(folder: folder, occupant: occupant))
     }
 
     static func lockFile(_ path: String, reason: String) -> ServeError {

@@ -17,10 +17,12 @@ struct StoreCommand: AsyncParsableCommand {
             abstract: "Check the connection, the schema version and the workers' leases.",
             discussion: """
                 Prints the server, the schema versions, the unfinished runs each live worker holds, \
-                the runs whose lease expired (a dead worker's, which the others adopt within a \
-                lease time), and the worker that leads (it receives from Matrix, posts the scheduled \
-                report and lifts expired actions). Exits 1 when the schema is not this automator's, or when runs have \
-                waited more than a minute for a worker: then no worker runs on this database.
+                the runs waiting for a worker (a dead worker's, whose lease expired, and a stopped \
+                worker's, which it released: a live worker adopts them within a second) and how long \
+                the oldest has waited, and the worker that leads (it receives from Matrix, posts the \
+                scheduled report and lifts expired actions). Exits 1 when the schema is not this \
+                automator's, or when runs have waited more than a minute for a worker: then no worker \
+                runs on this database (all stopped or dead), or the workers fail to adopt them.
 
                 Example:
                   automator store check --store postgres://automator@db.example:5432/automator
@@ -43,11 +45,14 @@ struct StoreCommand: AsyncParsableCommand {
             for (worker, runs) in health.leases { print("worker \(worker): \(runs) run\(runs == 1 ? "" : "s")") }
             if health.leases.isEmpty { print("no worker holds a run") }
             print(health.leader.map { "leader: worker \($0)" } ?? "leader: none (no worker runs)")
+            // Runs wait a second at most while a worker lives: a minute means that none does (a stop
+            // of every worker included: their runs are not moving), or that the workers fail to claim.
             let stale = (health.oldestExpiry ?? 0) > 60
             if health.expired > 0 {
+                let why = health.leader == nil ? "no worker adopts them; start automator serve on this store"
+                    : "the workers do not adopt them; see their logs"
                 print("\(health.expired) run\(health.expired == 1 ? "" : "s") waiting for a worker, the oldest for "
-                    + String(format: "%.0f s", health.oldestExpiry ?? 0)
-                    + (stale ? ": no worker adopts them; start automator serve on this store" : ""))
+                    + String(format: "%.0f s", health.oldestExpiry ?? 0) + (stale ? ": \(why)" : ""))
             }
             if !health.isSchemaCurrent || stale { throw ExitCode.failure }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("automator incident, task and playbook, on the data folder and through a server", .timeLimit(.minutes(2)))
@@ -19,6 +20,34 @@ struct IncidentCommandTests {
             """)
         try folder.write("scripts/playbooks/broken.lua", "return playbook {\n")
         return folder
+    }
+
+    @Test("With no server, on a full disk: the commands that read work; one that writes says the disk is full",
+          .enabled(if: Tmpfs.isAvailable))
+    func fullDisk() async throws {
+        let folder = try Self.workspace()
+        let tmpfs = try Tmpfs(size: "4m")
+        let data = tmpfs.path + "/data"
+        let create = ["incident", "create", "--title", "Is this fine?", "--type", "question", "--severity", "low",
+                      "--data", data, "--scripts", "scripts"]
+        let created = try await AutomatorProcess.run(create, in: folder.url)
+        #expect(created.status == 0, "\(created.stderr)")
+        let file = try folder.write("note.txt", "seen on the proxy")
+        let added = try await AutomatorProcess.run(["evidence", "add", "INC-1", file, "--data", data])
+        #expect(added.status == 0, "\(added.stderr)")
+        tmpfs.fill(tmpfs.path + "/filler")
+
+        for command in [["incident", "list"], ["incident", "show", "INC-1"], ["task", "list"], ["runs", "list"],
+                        ["journal", "verify"], ["journal", "show", "INC-1"], ["evidence", "list"], ["report"], ["audit"]]
+        {
+            let read = try await AutomatorProcess.run(command + ["--data", data])
+            #expect(read.status == 0, "\(command): \(read.stderr)")
+        }
+        let listed = try await AutomatorProcess.run(["task", "list", "--data", data])
+        #expect(listed.stdout.contains("Yes or no?"), "\(listed.stdout)")
+        let refused = try await AutomatorProcess.run(create, in: folder.url)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("the disk holding \(data)/automator.sqlite is full"), "\(refused.stderr)")
     }
 
     @Test("With no server: create, list, show with progress, task list and done, playbook list")

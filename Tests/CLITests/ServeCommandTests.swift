@@ -268,6 +268,44 @@ struct ServeCommandTests {
         #expect(try await server.call("GET", "/healthz").status == 200, "the first server is unaffected")
     }
 
+    @Test("After a serve killed with SIGKILL, a command holding the folder is named, not the dead server the lock file names")
+    func deadServerInTheLock() async throws {
+        let workspace = try Workspace()
+        let dead = try await workspace.start()
+        dead.kill()
+        #expect(await dead.waitForExit() == SIGKILL)
+        let lock = try String(contentsOf: workspace.data.appendingPathComponent("serve.lock"), encoding: .utf8)
+        #expect(lock.contains("\(dead.pid)"), "the dead server's name stays in the file: \(lock)")
+
+        // `automator chat` holds the folder (shared) while its input is open.
+        let chat = Process()
+        chat.executableURL = AutomatorProcess.executable
+        chat.arguments = ["chat", "--data", workspace.data.path, "--scripts", workspace.scripts.path]
+        let input = Pipe()
+        chat.standardInput = input
+        chat.standardOutput = FileHandle.nullDevice
+        chat.standardError = FileHandle.nullDevice
+        let exit = ExitWatcher(chat)
+        try chat.run()
+        defer { try? input.fileHandleForWriting.close() }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !((try? String(contentsOfFile: "/proc/locks", encoding: .utf8))?.contains(" \(chat.processIdentifier) ") ?? false) {
+            #expect(ContinuousClock.now < deadline, "automator chat did not take the folder")
+            try await Task.sleep(for: .milliseconds(20))
+        }
+
+        let refused = try await AutomatorProcess.run(
+            ["serve", "--data", workspace.data.path, "--http", "127.0.0.1:0", "--scripts", workspace.scripts.path])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("""
+            is in use by another automator process (pid \(chat.processIdentifier): \(AutomatorProcess.executable.path) chat \
+            --data \(workspace.data.path)
+            """), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("\(dead.pid)"), "\(refused.stderr)")
+        try input.fileHandleForWriting.close()
+        #expect(await exit.status() == 0)
+    }
+
     @Test("A damaged database or a read-only data folder stops serve at start, saying what to do; nothing is changed")
     func badDataFolder() async throws {
         let workspace = try Workspace()

@@ -291,6 +291,42 @@ struct EvidenceTests {
         await service.store.close()
     }
 
+    @Test("On a full disk the error names it; content kept whose record then fails is removed, unless evidence names it",
+          .enabled(if: Tmpfs.isAvailable))
+    func fullDisk() async throws {
+        // The database on one disk and the vault on another, each filled in turn: real failures.
+        let disk = try Tmpfs(size: "4m"), vaultDisk = try Tmpfs(size: "1m")
+        let data = disk.path + "/data"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: data + "/evidence", withDestinationPath: vaultDisk.path)
+        let store = try SQLiteStore(folder: data)
+        try await store.write(.createIncident(IncidentDraft(title: "Phish", type: "phishing", severity: .high)
+            .incident(IncidentID(1), at: Date())))
+        let service = EvidenceService(store: store, dataFolder: data)
+        let vault = FolderVault(dataFolder: data)
+        func add(_ text: String) async throws -> Evidence {
+            try await service.add(bytes: Array(text.utf8), to: IncidentID(1), name: "mail.eml", source: "cli", by: "cli:alice")
+        }
+        let first = try await add("the phish, as first reported")
+
+        vaultDisk.fill(vaultDisk.path + "/filler")
+        let unkept = await #expect(throws: EvidenceError.self) { _ = try await add(String(repeating: "x", count: 1 << 16)) }
+        #expect(unkept?.description.hasPrefix("the disk holding \(data)/evidence/objects is full (") == true,
+                "\(String(describing: unkept))")
+        try FileManager.default.removeItem(atPath: vaultDisk.path + "/filler")
+
+        disk.fill(disk.path + "/filler")
+        let unrecorded = await #expect(throws: EvidenceError.self) { _ = try await add("a second phish") }
+        #expect(unrecorded?.description.contains("the disk holding \(data)/automator.sqlite is full") == true,
+                "\(String(describing: unrecorded))")
+        #expect(!FileManager.default.fileExists(atPath: vault.path(of: FileHashes(Array("a second phish".utf8)).sha256)),
+                "kept, then named by nothing: removed")
+        _ = await #expect(throws: EvidenceError.self) { _ = try await add("the phish, as first reported") }
+        #expect(FileManager.default.fileExists(atPath: vault.path(of: first.hashes.sha256)), "named by the first: kept")
+        #expect(try await service.list(of: IncidentID(1)).map(\.id) == [first.id])
+        await store.close()
+    }
+
     @Test("Scripts take files only from the inbox: no path out of it, not even through a link")
     func inbox() throws {
         let folder = try ScratchFolder()

@@ -51,10 +51,11 @@ struct EffectModule: HostModule {
 }
 
 /// A store whose writes, while it holds, wait until `release`: to act between a write's
-/// submission and its commit.
+/// submission and its commit. Those it is told to refuse fail as on a full disk.
 final class HeldStore: Store {
     let store: SQLiteStore
     private let held = Mutex<(holding: Bool, writes: [(StoreWrite, @Sendable (Result<Void, StoreError>) -> Void)])>((false, []))
+    private let refusing = Mutex<(@Sendable (StoreWrite) -> Bool)?>(nil)
 
     init(_ store: SQLiteStore) { self.store = store }
 
@@ -70,7 +71,13 @@ final class HeldStore: Store {
         for (write, completion) in writes { store.write(write, completion: completion) }
     }
 
+    /// Fails the writes `writes` picks from now on (none: nil) with a full disk's error.
+    func refuse(_ writes: (@Sendable (StoreWrite) -> Bool)?) { refusing.withLock { $0 = writes } }
+
     func write(_ write: StoreWrite, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
+        if refusing.withLock({ $0?(write) }) == true {
+            return completion(.failure(.diskFull(store.path, reason: "database or disk is full")))
+        }
         let kept = held.withLock { held in
             if held.holding { held.writes.append((write, completion)) }
             return held.holding
@@ -343,13 +350,14 @@ struct ReplayTests {
         await service.shutdown()
     }
 
-    @Test("A full disk suspends runs instead of losing them; the service goes on, and they finish after a restart",
+    @Test("A full disk suspends runs instead of losing them; the service goes on, and resumes them once there is room, each once",
           .enabled(if: Tmpfs.isAvailable))
     func fullDisk() async throws {
         let tmpfs = try Tmpfs(size: "4m")
         let world = EffectModule.World()
-        let first = try Self.service(folder: tmpfs.path, world: world)
-        let run = try await first.submit(script: "full.lua", source: Array("""
+        let service = try Self.service(folder: tmpfs.path, world: world)
+        #expect(try await service.recover() == 0, "a server's service, which resumes the store's runs")
+        let run = try await service.submit(script: "full.lua", source: Array("""
             effect.perform("before")
             effect.gate()        -- the disk fills up meanwhile: this call's record is refused
             for step = 1, 20 do effect.perform("step " .. step) end
@@ -359,24 +367,63 @@ struct ReplayTests {
         tmpfs.fill(tmpfs.path + "/filler")
         world.openGate()
 
-        try await Self.eventually { first.liveCount == 0 }
+        try await Self.eventually { service.liveCount == 0 }
         #expect(world.performed.withLock { $0 } == ["before"], "a suspended run acts no more")
         let refused = await #expect(throws: RunServiceError.self) {
-            _ = try await first.submit(script: "new.lua", source: Array("return 1".utf8))
+            _ = try await service.submit(script: "new.lua", source: Array("return 1".utf8))
         }
         #expect(refused?.description.contains("full") == true, "\(String(describing: refused))")
-        #expect(try await first.run(run.id)?.status == .running, "the run stays unfinished")
-        await first.shutdown()
+        #expect(try await service.run(run.id)?.status == .running, "the run stays unfinished")
+        // The disk is still full: tried (a write first), the run is not resumed, and does not act again.
+        try await Task.sleep(for: .seconds(2))
+        #expect(service.liveCount == 0 && world.gate.withLock { $0.count } == 0)
 
         try FileManager.default.removeItem(atPath: tmpfs.path + "/filler")
-        let second = try Self.service(folder: tmpfs.path, world: world)
-        #expect(try await second.recover() == 1)
+        let freed = ContinuousClock.now
         try await Self.eventually { world.gate.withLock { $0.count } == 1 }  // never recorded: waits again
+        #expect(ContinuousClock.now - freed < .seconds(10), "resumed within seconds, without a restart")
+        #expect(service.liveCount == 1, "resumed once")
         world.openGate()
-        await second.waitForEnd(run.id)
-        #expect(try await second.run(run.id)?.result == #"["done"]"#)
+        #expect(await service.waitForEnd(run.id)?.result == #"["done"]"#)
+        #expect(try await service.run(run.id)?.status == .completed)
         #expect(world.performed.withLock { $0 } == ["before"] + (1...20).map { "step \($0)" }, "each effect once")
-        await second.shutdown()
+        await service.shutdown()
+    }
+
+    @Test("A run whose end could not be stored is resumed once the store takes writes again, and ends once")
+    func endNotStored() async throws {
+        let folder = try ScratchFolder()
+        let store = HeldStore(try SQLiteStore(folder: folder.path))
+        let world = EffectModule.World()
+        let service = try RunService(store: store, modules: StandardModules.all(logger: Self.logger)
+                                         + [EffectModule(world: world)], executors: 2)
+        _ = try await service.recover()
+        let run = try await service.submit(script: "end.lua", source: Array("""
+            effect.perform("once")
+            effect.gate()
+            return "done"
+            """.utf8))
+        try await Self.eventually { world.gate.withLock { $0.count } == 1 }
+        store.refuse { write in
+            if case .updateRun(let update) = write { return update.status.isFinished }
+            return false
+        }
+        world.openGate()
+        try await Self.eventually { service.liveCount == 0 }
+        #expect(try await service.run(run.id)?.status == .running, "its end is not stored")
+        try await Task.sleep(for: .seconds(1))  // tried again meanwhile: replayed to its end, not stored again
+        #expect(try await service.run(run.id)?.status == .running)
+
+        store.refuse(nil)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while try await service.run(run.id)?.status != .completed {
+            guard ContinuousClock.now < deadline else { throw Timeout() }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(try await service.run(run.id)?.result == #"["done"]"#)
+        #expect(world.performed.withLock { $0 } == ["once"], "replayed, not done again")
+        #expect(world.gate.withLock { $0.count } == 0, "the recorded gate is replayed")
+        await service.shutdown()
     }
 
     @Test("A run killed while its effect's first record commits never starts the effect; one not killed starts it once")

@@ -99,6 +99,24 @@ struct SharedStoreTests {
         for worker in workers { await worker.close() }
     }
 
+    @Test("Runs a stopping worker released have waited since the release, and are claimed at once")
+    func releasedRunsWaitSinceTheRelease() async throws {
+        let location = try PostgresLocation(url: try await PostgresServer.shared().makeDatabase())
+        let stopping = try await Self.store(location, worker: "stopping", lease: .seconds(60))
+        let runs = (0..<3).map { StoreConformance.run($0) }
+        for run in runs { try await stopping.write(.createRun(run)) }
+        try await stopping.releaseLeases()
+        await stopping.close()
+
+        let health = try await PostgresStore.health(of: location, logger: Self.logger)
+        #expect(health.expired == 3 && health.leases.isEmpty)
+        let waited = try #require(health.oldestExpiry)
+        #expect(waited >= 0 && waited < 30, "since the release, not since 1970: \(waited) s")
+        let other = try await Self.store(location, worker: "other")
+        #expect(try await other.claimRuns(limit: 10).count == 3)
+        await other.close()
+    }
+
     /// Three workers; the first holds every run in `work.hold()` and stops renewing its leases, as
     /// a worker that died: the other two resume its runs by replay, each effect happens once.
     @Test("A dead worker's runs finish on the others, each effect once, within the lease time plus a renewal period")

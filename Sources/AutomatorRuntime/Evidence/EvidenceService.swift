@@ -29,7 +29,7 @@ public struct EvidenceService: Sendable {
         let evidence = Evidence(incident: incident, name: name ?? (path as NSString).lastPathComponent,
                                 description: description, source: source, collectedBy: actor, tags: tags, hashes: hashes,
                                 size: size)
-        do { try await store.write(Self.recording(evidence)) } catch { throw Self.error(error) }
+        try await record(evidence)
         return evidence
     }
 
@@ -41,8 +41,21 @@ public struct EvidenceService: Sendable {
         let (hashes, size) = try await vault.add(bytes: bytes)
         let evidence = Evidence(incident: incident, name: name, description: description, source: source, collectedBy: actor,
                                 tags: tags, hashes: hashes, size: size)
-        do { try await store.write(Self.recording(evidence)) } catch { throw Self.error(error) }
+        try await record(evidence)
         return evidence
+    }
+
+    /// Records evidence whose content the vault has just kept. If the record cannot be written (a
+    /// full disk), the content goes too, unless other evidence names it: content is kept once for
+    /// all the evidence that names it, and nothing would name this copy, nor remove it. (A playbook's
+    /// `keep` is not undone so: its replay records the content it kept.)
+    private func record(_ evidence: Evidence) async throws(EvidenceError) {
+        do { try await store.write(Self.recording(evidence)) } catch {
+            if case false? = try? await store.namesContent(evidence.hashes.sha256) {
+                await vault.discard(evidence.hashes.sha256)
+            }
+            throw Self.error(error)
+        }
     }
 
     /// The record of new evidence, and its journal entry, to commit together.

@@ -13,6 +13,10 @@ public protocol EvidenceVault: Sendable {
     /// Gives the content kept under `sha256` to `body`, a chunk at a time, as stored
     /// (`read(_:_:)` checks it against its name).
     func chunks(of sha256: String, _ body: (Data) async throws(EvidenceError) -> Void) async throws(EvidenceError)
+
+    /// Removes, if it can, the content kept under `sha256` for evidence whose record could not be
+    /// written, which no evidence names (the caller has looked): nothing else would remove it.
+    func discard(_ sha256: String) async
 }
 
 extension EvidenceVault {
@@ -109,7 +113,7 @@ extension EvidenceVault {
     func write(_ sha256: String, to output: FileHandle, named name: String) async throws(EvidenceError) {
         try await read(sha256) { data throws(EvidenceError) in
             do { try output.write(contentsOf: data) } catch {
-                throw EvidenceError(.unavailable, "writing \(name) failed (is the disk full?): \(error.localizedDescription)")
+                throw EvidenceError.writing(name, error, otherwise: "write it to another disk")
             }
         }
     }
@@ -125,6 +129,17 @@ public struct EvidenceError: Error, CustomStringConvertible, Sendable {
     public init(_ kind: Kind, _ description: String) {
         self.kind = kind
         self.description = description
+    }
+
+    /// Writing `path` failed with the file system's `error`. A full disk is named by the path, as
+    /// the store's errors name it, with `remedy` beside freeing space.
+    static func writing(_ path: String, _ error: any Error, otherwise remedy: String) -> EvidenceError {
+        let error = error as NSError
+        let full = error.domain == NSCocoaErrorDomain && error.code == CocoaError.fileWriteOutOfSpace.rawValue
+            || error.domain == NSPOSIXErrorDomain && error.code == Int(ENOSPC)
+        guard full else { return EvidenceError(.unavailable, "writing \(path) failed: \(error.localizedDescription)") }
+        return EvidenceError(.unavailable, "the disk holding \(path) is full (\(error.localizedDescription)): free some "
+            + "space or \(remedy); nothing of it was kept")
     }
 }
 

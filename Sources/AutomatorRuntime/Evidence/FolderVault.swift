@@ -36,8 +36,8 @@ public struct FolderVault: EvidenceVault {
                 hasher.update(data)
                 size += Int64(data.count)
                 do { try output.write(contentsOf: data) } catch {
-                    throw EvidenceError(.unavailable, "writing the evidence failed (is the disk full?): "
-                        + error.localizedDescription)
+                    throw EvidenceError.writing(folder + "/objects", error,
+                                                otherwise: "move the data folder to a larger disk")
                 }
             }
             do { try output.synchronize() } catch {
@@ -62,6 +62,11 @@ public struct FolderVault: EvidenceVault {
             throw EvidenceError(.unavailable, "the evidence could not be kept as \(final): \(error.localizedDescription)")
         }
         return (hashes, size)
+    }
+
+    /// A failure to remove is left for a person to notice: the object is whole, only unnamed.
+    public func discard(_ sha256: String) async {
+        try? FileManager.default.removeItem(atPath: path(of: sha256))
     }
 
     /// Removes the temporary files of uploads a crash cut short (one that fails removes its own).

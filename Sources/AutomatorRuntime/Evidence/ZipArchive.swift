@@ -15,6 +15,7 @@ enum ZipArchive {
 
     /// Writes entries one after the other, then the central directory (`finish`).
     final class Writer {
+        private let path: String
         private let output: FileHandle
         private var entries: [Entry] = []
         private var offset: UInt64 = 0
@@ -22,6 +23,7 @@ enum ZipArchive {
         init(path: String) throws(EvidenceError) {
             guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path)
             else { throw EvidenceError(.unavailable, "cannot write \(path): check the folder and its permissions") }
+            self.path = path
             output = handle
         }
 
@@ -134,7 +136,7 @@ enum ZipArchive {
 
         private func write(_ data: Data) throws(EvidenceError) {
             do { try output.write(contentsOf: data) } catch {
-                throw EvidenceError(.unavailable, "writing the archive failed (is the disk full?): \(error.localizedDescription)")
+                throw EvidenceError.writing(path, error, otherwise: "export to another disk")
             }
             offset += UInt64(data.count)
         }

@@ -38,6 +38,9 @@ public final class RunService: Sendable {
     /// Compiles submitted scripts to check them: one state, reused (a new one per check would
     /// cost more than the compilation).
     private let checker = Locked(SyntaxChecker())
+    /// Runs stopped here unfinished because the store refused a write (a full disk), to resume
+    /// by replay once it takes writes again. Taken before `live` when both are.
+    private let suspended = Locked(SuspendedRuns())
 
     /// - Parameters:
     ///   - executors: how many; nil for one per core.
@@ -133,25 +136,34 @@ public final class RunService: Sendable {
     }
 
     /// Stops a run and returns it as it ended (`killed`). A run that is not executing here (no
-    /// server has it) but unfinished in the store is marked `killed` there. Either way the open
-    /// tasks it created are cancelled with its end: nothing would take their answers.
+    /// server has it, or it is suspended: see `stoppedByStore`) but unfinished in the store is
+    /// marked `killed` there. Either way the open tasks it created are cancelled with its end:
+    /// nothing would take their answers.
     ///
     /// - Throws: `.notFound`; `.alreadyFinished` for a run that had ended.
     public func kill(_ id: RunID, reason: String = "killed on request") async throws(RunServiceError) -> RunRecord {
         if isLive(id) {
             killRequests.withLock { $0[id] = reason }
             scheduler.kill(id, reason: reason)
-            await waitForEnd(id)
-        } else {
-            guard let run = try await load(id) else { throw .notFound(id) }
+            // Nil: it stopped unfinished (the store failed) instead, and is marked killed below.
+            if await waitForEnd(id) != nil { return try await loadExisting(id) }
+            killRequests.withLock { _ = $0.removeValue(forKey: id) }
+        }
+        // A run suspended here is not resumed while it is being killed; one being resumed meanwhile
+        // executes here again, and is killed there.
+        guard let wasSuspended = forgetSuspended(id) else { return try await kill(id, reason: reason) }
+        do throws(RunServiceError) {
+            let run = try await loadExisting(id)
             guard !run.status.isFinished else { throw .alreadyFinished(run) }
             let update = RunUpdate(id, status: .killed, error: reason)
             do { try await store.write(.all([.updateRun(update), Self.cancelTasks(of: update)])) } catch {
                 throw .store(error)
             }
+        } catch {
+            if wasSuspended { keepSuspended(id) }
+            throw error
         }
-        guard let run = try await load(id) else { throw .notFound(id) }
-        return run
+        return try await loadExisting(id)
     }
 
     /// Stops the runs working on `incident`, but `except`: those executing here, as `kill` does.
@@ -180,7 +192,7 @@ public final class RunService: Sendable {
     /// Returns when the run has ended and its end is stored: how it ended, with no read of the
     /// store while it executes here. A run that ended before the wait began (a fast one, just
     /// submitted) is read back from the store. Nil for a run that stopped unfinished (it resumes
-    /// at the next start) and for one unfinished that does not execute here.
+    /// by replay: see `stoppedByStore`) and for one unfinished that does not execute here.
     @discardableResult
     public func waitForEnd(_ id: RunID) async -> RunUpdate? {
         var executing = true
@@ -236,6 +248,12 @@ public final class RunService: Sendable {
     /// Stops the executors (runs in flight stay unfinished in the store, after the host calls
     /// in flight are recorded), gives up their leases on a shared store, then closes the store.
     public func shutdown() async {
+        let resuming = suspended.withLock { suspended in
+            suspended.isStopping = true
+            return suspended.resuming
+        }
+        resuming?.cancel()
+        await resuming?.value  // no run starts once the executors stop
         let scheduler = self.scheduler
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             Thread {
@@ -280,29 +298,141 @@ public final class RunService: Sendable {
             case .killed where killReason != nil: RunUpdate(id, status: .killed, error: killReason)
             default: RunUpdate(id, status: .failed, error: error.description)
             }
-        case .suspended(let suspension):
-            // Unfinished in the store: the next start resumes it; on a shared store, the next claim
-            // of any worker (this one too): a failed batch (a deadlock, a dropped connection) is no
-            // reason to wait for a restart.
+        case .suspended(.stopping):
             incidents.withLock { _ = $0.removeValue(forKey: id) }
             ended(id, nil)
-            if case .storeFailed = suspension {
-                logger.warning("run \(id) suspended: \(suspension)")
-                if let shared = store as? any LeasingStore { Task { try? await shared.releaseLease(of: id) } }
-            }
+            return
+        case .suspended(.storeFailed(let error)):
+            stoppedByStore(id, "its host calls could not be recorded (\(error))", killReason: killReason)
             return
         }
         let cancel = update.status == .killed ? [Self.cancelTasks(of: update)] : []
-        guard let incident = incidents.withLock({ $0.removeValue(forKey: id) }) else {
-            store.write(.together([.updateRun(update)] + cancel)) { [self] _ in ended(id, update) }
-            return
+        let incident = incidents.withLock { $0[id] }
+        var write = StoreWrite.together([.updateRun(update)] + cancel)
+        if let incident {
+            let text = switch update.status {
+            case .completed: "run \(id) completed"
+            default: "run \(id) \(update.status.rawValue): \(update.error ?? "")"
+            }
+            let entry = JournalEntry(incident: incident, at: update.at, actor: "automator", kind: .playbook, text: text)
+            write = .all([.updateRun(update), .appendJournal([entry])] + cancel)
         }
-        let text = switch update.status {
-        case .completed: "run \(id) completed"
-        default: "run \(id) \(update.status.rawValue): \(update.error ?? "")"
+        store.write(write) { [self] written in
+            if case .failure(let error) = written {
+                // Resumed, it ends again as it did: its records replay to the same end.
+                stoppedByStore(id, "its end could not be stored (\(error))", killReason: killReason)
+                return
+            }
+            incidents.withLock { _ = $0.removeValue(forKey: id) }
+            ended(id, update)
         }
-        let entry = JournalEntry(incident: incident, at: update.at, actor: "automator", kind: .playbook, text: text)
-        store.write(.all([.updateRun(update), .appendJournal([entry])] + cancel)) { [self] _ in ended(id, update) }
+    }
+
+    /// A run stopped unfinished because the store refused a write: it stays unfinished there. On a
+    /// shared store its lease is given up, and the next claim of any worker (this one too) resumes
+    /// it; here, a service that resumes the store's runs resumes it once the store takes writes
+    /// again (`resumeSuspended`): a full disk that is cleared, a failed batch, are no reason to wait
+    /// for a restart. A command's service leaves it to the next start.
+    ///
+    /// - Parameter killReason: a kill asked of the run, asked again when it resumes here.
+    private func stoppedByStore(_ id: RunID, _ why: String, killReason: String?) {
+        let shared = store as? any LeasingStore
+        let resumedHere = shared == nil && recovered.withLock { $0 }
+        let when = shared != nil ? "on the worker that claims it" : resumedHere ? "once the store takes writes again"
+            : "at the next start"
+        logger.warning("run \(id) suspended: \(why); it resumes from its record \(when)")
+        if let shared { Task { try? await shared.releaseLease(of: id) } }
+        if resumedHere {
+            if let killReason { killRequests.withLock { $0[id] = killReason } }
+            // Kept with its incident, so that closing the incident meanwhile kills it (`stop(runsOf:)`);
+            // suspended before it stops being live, so that a kill meanwhile finds it one or the other.
+            keepSuspended(id)
+        } else {
+            incidents.withLock { _ = $0.removeValue(forKey: id) }
+        }
+        ended(id, nil)
+    }
+
+    /// Adds `id` to the runs to resume, and starts resuming them unless that is under way.
+    private func keep(_ id: RunID, in suspended: inout SuspendedRuns) {
+        guard !suspended.isStopping else { return }
+        suspended.runs.insert(id)
+        if suspended.resuming == nil { suspended.resuming = Task { await resumeSuspended() } }
+    }
+
+    /// Puts back among the runs to resume one that could not be resumed or killed (the store
+    /// still fails).
+    private func keepSuspended(_ id: RunID) { suspended.withLock { keep(id, in: &$0) } }
+
+    /// Takes `id` out of the suspended runs unless it executes here: nil when it does, otherwise
+    /// whether it was suspended. Under one lock with `live`, so that a run is either resumed or
+    /// killed in the store, not both.
+    private func forgetSuspended(_ id: RunID) -> Bool? {
+        suspended.withLock { suspended in
+            guard live.withLock({ $0[id] == nil }) else { return nil }
+            return suspended.runs.remove(id) != nil
+        }
+    }
+
+    /// Resumes by replay the runs suspended here by the store's failure, once it takes writes
+    /// again: tried after half a second, then twice as long each time up to 5 s, until none is
+    /// left. A write of each run's status first says whether it does: a replay on a store that
+    /// still fails would act again, at each try, for the live call whose record failed.
+    private func resumeSuspended() async {
+        var delay = Duration.milliseconds(500)
+        while true {
+            try? await Task.sleep(for: delay)
+            if Task.isCancelled { return }
+            let ids = suspended.withLock { $0.runs }
+            let resumed = await withTaskGroup(of: Bool.self) { group in
+                for id in ids { group.addTask { await self.resume(id) } }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            if resumed > 0 {
+                logger.info("the store takes writes again: resumed \(resumed) suspended run\(resumed == 1 ? "" : "s")")
+            }
+            let done = suspended.withLock { suspended in
+                guard suspended.runs.isEmpty || suspended.isStopping else { return false }
+                suspended.resuming = nil
+                return true
+            }
+            if done { return }
+            delay = min(delay * 2, .seconds(5))
+        }
+    }
+
+    /// Resumes one suspended run if the store takes its write; puts it back otherwise. Whether it
+    /// was resumed.
+    private func resume(_ id: RunID) async -> Bool {
+        // It executes here from now on: a kill meanwhile waits for it.
+        let claimed = suspended.withLock { suspended in
+            guard suspended.runs.contains(id), live.withLock({ live in
+                guard live[id] == nil else { return false }
+                live[id] = []
+                return true
+            }) else { return false }
+            suspended.runs.remove(id)
+            return true
+        }
+        guard claimed else { return false }
+        let run: RunRecord, records: [HostCallRecord]
+        do throws(StoreError) {
+            guard let found = try await store.loadRun(id), !found.status.isFinished else {
+                incidents.withLock { _ = $0.removeValue(forKey: id) }
+                ended(id, nil)
+                return false
+            }
+            try await store.write(.updateRun(RunUpdate(id, status: .running)))
+            (run, records) = (found, try await store.hostCalls(of: id))
+        } catch {
+            keepSuspended(id)
+            ended(id, nil)
+            return false
+        }
+        start(run, records: records)
+        // Asked while it was being resumed, or before its end failed to be stored.
+        if let reason = killRequests.withLock({ $0[id] }) { scheduler.kill(id, reason: reason) }
+        return true
     }
 
     /// The open tasks of a run killed by `update`, cancelled with its end.
@@ -321,10 +451,24 @@ public final class RunService: Sendable {
         do { return try await store.loadRun(id) } catch { throw .store(error) }
     }
 
+    private func loadExisting(_ id: RunID) async throws(RunServiceError) -> RunRecord {
+        guard let run = try await load(id) else { throw .notFound(id) }
+        return run
+    }
+
     /// `@path` for a script file, so that errors read `path:line:`; `=label` otherwise.
     static func chunkName(for script: String) -> String {
         script.hasSuffix(".lua") ? "@" + script : "=" + script
     }
+}
+
+/// The runs a service resumes once its store takes writes again, and the task that does it while
+/// there are any.
+private struct SuspendedRuns {
+    var runs: Set<RunID> = []
+    var resuming: Task<Void, Never>?
+    /// The service is stopping: nothing more is resumed.
+    var isStopping = false
 }
 
 /// A Lua state that only compiles scripts and decodes arguments, to check them: nothing runs

@@ -99,7 +99,7 @@ public enum Suspension: Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .stopping: "the executor stopped"
-        case .storeFailed(let error): "its host calls could not be recorded (\(error)); it resumes from its record at the next start"
+        case .storeFailed(let error): "its host calls could not be recorded (\(error))"
         }
     }
 }

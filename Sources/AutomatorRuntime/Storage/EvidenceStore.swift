@@ -8,4 +8,7 @@ public protocol EvidenceStore: JournalStore {
     /// Of one incident, or all; oldest first.
     func evidenceList(of incident: IncidentID?) async throws(StoreError) -> [Evidence]
     func custody(of evidence: String) async throws(StoreError) -> [CustodyEvent]
+    /// Whether any evidence names the content `sha256` (the vault keeps each content once, for all
+    /// the evidence that names it).
+    func namesContent(_ sha256: String) async throws(StoreError) -> Bool
 }

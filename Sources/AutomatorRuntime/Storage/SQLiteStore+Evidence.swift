@@ -30,6 +30,13 @@ extension SQLiteStore: EvidenceStore {
         }
     }
 
+    /// A scan (no index on the hash): asked only when a record could not be written.
+    public func namesContent(_ sha256: String) async throws(StoreError) -> Bool {
+        try await read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM evidence WHERE sha256 = ?)", arguments: [sha256]) ?? false
+        }
+    }
+
     private static func evidence(_ row: Row) throws -> Evidence {
         Evidence(id: row["id"], incident: IncidentID(row["incident"]), name: row["name"], description: row["description"],
                  source: row["source"], collectedBy: row["collected_by"],

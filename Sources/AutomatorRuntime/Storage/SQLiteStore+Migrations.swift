@@ -300,19 +300,23 @@ extension SQLiteStore {
 
     /// Brings the database up to the current schema, after checking that it is ours and not
     /// from a newer version (whose schema this version would misread).
-    static func migrate(_ pool: DatabasePool, path: String) throws {
+    /// Checks, reading through `readers`, that the file is ours and that no newer automator wrote
+    /// its schema, and brings the schema up to date with `writer` when a migration is due. A
+    /// current schema is only read: opening a store writes nothing then (a full disk).
+    static func migrate(reading readers: DatabasePool, path: String, writer: () throws -> DatabasePool) throws {
         let migrator = migrator
-        let unknown = try pool.read { db -> [String] in
+        let (unknown, due) = try readers.read { db -> ([String], Bool) in
             let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
             if applicationID != Self.applicationID {
                 let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
                 guard tables == 0 else { throw StoreError.foreignDatabase(path) }
-                return []
+                return ([], true)
             }
-            return try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted()
+            return (try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted(),
+                    try !migrator.hasCompletedMigrations(db))
         }
         guard unknown.isEmpty else { throw StoreError.newerSchema(path, unknown: unknown) }
-        try migrator.migrate(pool)
+        if due { try migrator.migrate(try writer()) }
     }
 
     /// Leaves at `path` a database with the schema only up to `version` (none if nil), and runs

@@ -1,15 +1,17 @@
 public import Foundation
 import GRDB
+import GRDBSQLite
 import Synchronization
 
 /// The embedded store: one SQLite file, `automator.sqlite`, in the data folder.
 ///
-/// It opens a GRDB `DatabasePool`, not a `DatabaseQueue`: the pool keeps the file in WAL mode
-/// and gives reads their own connections, so listing runs (the REST API, `automator serve`'s
-/// recovery) reads the last committed state while the group committer writes, instead of
-/// waiting behind each batch's flush. Writes stay serial: SQLite has one writer, and every
-/// write goes through one `GroupCommitter`, which batches the writes of all runs into one
-/// transaction per flush.
+/// It opens GRDB `DatabasePool`s, not a `DatabaseQueue`: the file is in WAL mode and reads have
+/// connections of their own, so listing runs (the REST API, `automator serve`'s recovery) reads
+/// the last committed state while the group committer writes, instead of waiting behind each
+/// batch's flush. Reads go through a read-only pool, which writes nothing as it opens, and writes
+/// through `SQLiteWriter`'s: a store whose schema is current opens and reads on a full disk.
+/// Writes stay serial: SQLite has one writer, and every write goes through one `GroupCommitter`,
+/// which batches the writes of all runs into one transaction per flush.
 ///
 /// What survives what, given that the scheduler hands a host call's result to the script only
 /// after the write's completion:
@@ -42,7 +44,9 @@ public final class SQLiteStore: Store {
 
     /// The database file.
     public let path: String
+    /// The readers: read-only connections.
     private let pool: DatabasePool
+    private let writer: SQLiteWriter
     private let committer: GroupCommitter<StoreWrite>
     let isClosed = Atomic<Bool>(false)
 
@@ -75,23 +79,43 @@ public final class SQLiteStore: Store {
         // Another process on the same file (a second automator on the same --data) waits this
         // long for the lock before `.unavailable`.
         configuration.busyMode = .timeout(5)
-        configuration.prepareDatabase { db in db.add(function: Self.asleep) }
+        configuration.prepareDatabase { db in
+            db.add(function: Self.asleep)
+            // The WAL index (`-shm`) stays when the last connection closes (the WAL too, emptied):
+            // made again, it takes 32 KB, which a full disk does not have, and no read could start.
+            var persist: Int32 = 1
+            sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)
+        }
+        let writer = SQLiteWriter(path: path, configuration: configuration, durability: durability)
+        self.writer = writer
+        // The writer opens first: it makes a new database. A full disk is no reason to refuse one
+        // whose schema is current: it is read, and written once there is room.
+        var full: DatabaseError?
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
-            // GRDB sets NORMAL when it turns WAL on, after `prepareDatabase`: choose here.
-            try pool.writeWithoutTransaction { db in
-                try db.execute(sql: durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
-                // Fails now, rather than at the first host call, if the file cannot be written.
-                try db.inTransaction(.immediate) { .rollback }
+            // Fails now, rather than at the first host call, if the file cannot be written.
+            try writer.pool().writeWithoutTransaction { db in try db.inTransaction(.immediate) { .rollback } }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL
+            && FileManager.default.fileExists(atPath: path)
+        {
+            full = error
+        } catch {
+            throw Self.storeError(error, path: path)
+        }
+        do {
+            var readOnly = configuration
+            readOnly.readonly = true
+            pool = try DatabasePool(path: path, configuration: readOnly)
+            try Self.migrate(reading: pool, path: path) {
+                if let full { throw full }
+                return try writer.pool()
             }
-            try Self.migrate(pool, path: path)
         } catch {
             throw Self.storeError(error, path: path)
         }
         committer = GroupCommitter(label: "automator.store.commit", maximumBatch: Self.maximumBatch) {
-            [pool] batch throws(StoreError) in
+            batch throws(StoreError) in
             do {
-                return try pool.write { db in
+                return try writer.pool().write { db in
                     journal.begin()
                     let refused = try Self.apply(batch, to: db, journal: journal)
                     try journal.link(db)
@@ -184,12 +208,8 @@ public final class SQLiteStore: Store {
     public func close() async {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         await committer.close()
-        // Moves the WAL's content into the database file, so that the file alone is complete (a
-        // copy of it is a backup). Ignoring a failure of this or of closing loses nothing: every
-        // commit is in the WAL, which SQLite replays at the next open, and the connections close
-        // when the pool is released.
-        _ = try? await pool.writeWithoutTransaction { try $0.checkpoint(.truncate) }
         try? pool.close()
+        await writer.close()
     }
 
     // MARK: Reading
@@ -263,7 +283,7 @@ public final class SQLiteStore: Store {
     func writeAlone<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         guard !isClosed.load(ordering: .acquiring) else { throw .closed }
         do {
-            return try await pool.write(body)
+            return try await writer.pool().write(body)
         } catch {
             throw Self.storeError(error, path: path)
         }

@@ -37,6 +37,13 @@ extension PostgresStore: EvidenceStore {
         }
     }
 
+    /// A scan (no index on the hash): asked only when a record could not be written.
+    public func namesContent(_ sha256: String) async throws(StoreError) -> Bool {
+        try await read { session in
+            try await session.rows("SELECT EXISTS (SELECT 1 FROM evidence WHERE sha256 = \(sha256))")[0][0].decode(Bool.self)
+        }
+    }
+
     private static let selectEvidence = """
         SELECT id, incident, name, description, source, collected_by, collected_at, tags, sha256, sha1, md5, size
         FROM evidence

@@ -11,10 +11,12 @@ public struct StoreHealth: Sendable {
     public var isSchemaCurrent: Bool
     /// The unfinished runs each live worker holds.
     public var leases: [(worker: String, runs: Int)]
-    /// Unfinished runs whose lease expired: a dead worker's, which a live worker adopts within a
-    /// lease time. Old ones mean that no worker runs.
+    /// Unfinished runs that no worker holds: a dead worker's, whose lease expired, and a stopped
+    /// worker's, which it released. A live worker adopts them within a second; old ones mean that
+    /// no worker runs, or that the workers do not adopt them.
     public var expired: Int
-    /// How long ago the oldest of them expired (or, never leased, last changed).
+    /// How long the oldest of them has waited: since its lease ended (expired or released), or,
+    /// never leased, since it last changed.
     public var oldestExpiry: TimeInterval? = nil
     /// The worker that leads (`LeasingStore.lead`); nil when none does: no worker runs.
     public var leader: String? = nil
@@ -44,7 +46,7 @@ extension PostgresStore {
             }
             let leases = try await session.rows("""
                 SELECT lease_owner, count(*) FROM run
-                WHERE \(unescaped: RunLease.unfinished) AND lease_expires_at >= \(unescaped: RunLease.now)
+                WHERE \(unescaped: RunLease.unfinished) AND lease_expires_at > \(unescaped: RunLease.now)
                 GROUP BY lease_owner ORDER BY lease_owner
                 """).map { (try $0[0].decode(String.self), try $0[1].decode(Int.self)) }
             // A run no worker ever held (one `automator store copy` brought) has waited since its
@@ -52,7 +54,7 @@ extension PostgresStore {
             let expired = try await session.rows("""
                 SELECT count(*), (\(unescaped: RunLease.now) - min(coalesce(lease_expires_at, updated_at))) / 1000.0 FROM run
                 WHERE \(unescaped: RunLease.unfinished)
-                  AND (lease_expires_at IS NULL OR lease_expires_at < \(unescaped: RunLease.now))
+                  AND (lease_expires_at IS NULL OR lease_expires_at <= \(unescaped: RunLease.now))
                 """)[0]
             // The session holding the leader's lock, by the name its worker gave it.
             let leader = try await session.rows("""

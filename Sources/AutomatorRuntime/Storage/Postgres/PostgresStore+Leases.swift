@@ -19,7 +19,7 @@ extension PostgresStore: LeasingStore {
                 WHERE key IN (
                     SELECT key FROM run
                     WHERE \(unescaped: RunLease.unfinished)
-                      AND (lease_expires_at IS NULL OR lease_expires_at < \(unescaped: RunLease.now))
+                      AND (lease_expires_at IS NULL OR lease_expires_at <= \(unescaped: RunLease.now))
                     ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
                 RETURNING id
                 """).map { try $0[0].decode(String.self) }
@@ -47,10 +47,13 @@ extension PostgresStore: LeasingStore {
         }
     }
 
+    /// A lease given up ends now: from then on the run waits for a worker, and `store check` says
+    /// since when.
     public func releaseLeases() async throws(StoreError) {
         try await read { session in
             let released = try await session.changes("""
-                UPDATE run SET lease_expires_at = 0 WHERE lease_owner = \(lease.worker) AND \(unescaped: RunLease.unfinished)
+                UPDATE run SET lease_expires_at = \(unescaped: RunLease.now)
+                WHERE lease_owner = \(lease.worker) AND \(unescaped: RunLease.unfinished)
                 """)
             if released > 0 { try await session.changes("SELECT pg_notify(\(Self.releasedChannel), \(lease.worker))") }
         }
@@ -59,7 +62,7 @@ extension PostgresStore: LeasingStore {
     public func releaseLease(of run: RunID) async throws(StoreError) {
         _ = try await read { session in
             try await session.changes("""
-                UPDATE run SET lease_expires_at = 0
+                UPDATE run SET lease_expires_at = \(unescaped: RunLease.now)
                 WHERE id = \(run.rawValue) AND lease_owner = \(lease.worker) AND \(unescaped: RunLease.unfinished)
                 """)
         }

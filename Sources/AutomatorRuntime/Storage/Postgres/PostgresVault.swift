@@ -86,6 +86,11 @@ struct PostgresVault: EvidenceVault {
         }
     }
 
+    /// Keeps it: chunks are shared between objects, and an upload in another transaction may rely
+    /// on a chunk it found here and did not send again; removing chunks safely would need a lock
+    /// that every upload takes. What is left is what a failed write leaves in the database anyway.
+    func discard(_ sha256: String) async {}
+
     /// Runs `body` on a connection of the store's pool; a failure says what PostgreSQL said.
     private func access<T: Sendable>(_ body: (PostgresSession) async throws -> T) async throws(EvidenceError) -> T {
         do { return try await store.read(body) } catch { throw EvidenceService.error(error) }

@@ -20,6 +20,8 @@ public struct RunLease: Sendable, Hashable {
     var milliseconds: Int64 { duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000 }
 
     /// The server's clock in milliseconds, in SQL: every worker's leases are timed by the one clock.
+    /// A lease is held while `lease_expires_at` is after it; from that time on (a release sets it
+    /// to the time of the release) the run waits for a worker to claim it.
     static let now = "(extract(epoch from clock_timestamp()) * 1000)::bigint"
 
     /// Unfinished statuses, in SQL: the runs that are leased.
