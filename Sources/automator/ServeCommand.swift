@@ -121,8 +121,8 @@ struct ServeCommand: AsyncParsableCommand {
                 + "its mapper says otherwise; 0 for never.", valueName: "duration"))
     var dedupWindow = "24h"
 
-    @Option(help: ArgumentHelp("The configuration file: feeds, integrations' settings and secrets, cache times "
-        + "(YAML).", valueName: "file"))
+    @Option(help: ArgumentHelp("The configuration file: feeds (loaded in the background: serve listens at once), "
+        + "integrations' settings and secrets, cache times (YAML).", valueName: "file"))
     var config: String?
 
     @OptionGroup var limits: LimitOptions
