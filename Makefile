@@ -49,9 +49,10 @@ demo: build
 	printf '$(DEMO_ANSWERS)' | .build/release/automator run $(DEMO_PLAYBOOK) --incident $(DEMO_INCIDENT)
 
 # From PyPI for the tests: the STIX 2.1 validator the intel export is checked with, Synapse, the
-# Matrix homeserver the bot is tested against, and aiosmtpd, the SMTP server the e-mail action
-# is tested against (the tests start both on loopback).
-PYTHON_TEST_PACKAGES := stix2-validator matrix-synapse aiosmtpd
+# Matrix homeserver the bot is tested against, aiosmtpd, the SMTP server the e-mail action is
+# tested against (the tests start both on loopback), and Prometheus's client, whose parser reads
+# GET /metrics.
+PYTHON_TEST_PACKAGES := stix2-validator matrix-synapse aiosmtpd prometheus-client
 
 test: test-deps
 	python3 -m pip install --quiet $(PYTHON_TEST_PACKAGES) 2>/dev/null \

@@ -141,7 +141,8 @@ public struct APIServer {
         let logger = logger
         let application = Application(
             router: router(service: service, reputation: reputation, store: store, token: token, chat: chat,
-                           slack: slack, warRoom: WarRoomRoutes(chat: chat, console: console, posts: warRoomPosts)),
+                           slack: slack, warRoom: WarRoomRoutes(chat: chat, console: console, posts: warRoomPosts),
+                           metrics: MetricsRoute(store: store, feeds: feeds, runs: runs)),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
             services: [ServiceRunner(service: service, chat: chat, integrations: integrations, actions: actions,
                                      checkpointer: JournalCheckpointer(store: store, folder: folder, logger: logger),
@@ -171,7 +172,7 @@ public struct APIServer {
     }
 
     /// What the server keeps, in one store: SQLite or PostgreSQL.
-    private typealias ServedStore = ChatStore & IntelStore & ReportStore & EvidenceStore & ActionStore
+    private typealias ServedStore = WorkloadStore & IntelStore & ReportStore & EvidenceStore & ActionStore
 
     /// The store, and where it is for the log.
     private func openStore() async throws(StoreError) -> (any ServedStore, String) {
@@ -195,7 +196,7 @@ public struct APIServer {
 
     private func router(service: IncidentService, reputation: ReputationService, store: any IntelStore & ReportStore,
                         token: String, chat: ChatService, slack: SlackAdapter?,
-                        warRoom: WarRoomRoutes) -> Router<BasicRequestContext>
+                        warRoom: WarRoomRoutes, metrics: MetricsRoute) -> Router<BasicRequestContext>
     {
         let router = Router()
         router.add(middleware: JSONErrors())
@@ -208,6 +209,7 @@ public struct APIServer {
             }
             return Response.json(#"{"status":"ok"}"#)
         }
+        metrics.add(to: router, token: token)
         // Slack signs its requests instead of sending the API token.
         if let slack { SlackRoutes(adapter: slack, inbox: chat).add(to: router) }
         let api = router.group("api/v1").add(middleware: BearerAuthentication(token: token))

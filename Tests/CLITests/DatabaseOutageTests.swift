@@ -51,6 +51,10 @@ struct DatabaseOutageTests {
         #expect(health.status == 503)
         #expect(health.json["status"] as? String == "unavailable", "\(health.body)")
         #expect((health.json["reason"] as? String)?.contains(store) == true, "\(health.body)")
+        // Prometheus still gets an answer, saying the store is away rather than nothing.
+        let metrics = try await server.call("GET", "/metrics")
+        #expect(metrics.status == 200 && metrics.body.contains("\nautomator_store_up 0\n"), "\(metrics.body)")
+        #expect(!metrics.body.contains("automator_incidents_open{"), "no counts from a store that did not answer")
         // What the log says over some seconds away: once, not at every try.
         try await Task.sleep(for: .seconds(5))
         let away = String(server.log.dropFirst(logBefore)).split(separator: "\n")
@@ -64,6 +68,7 @@ struct DatabaseOutageTests {
             try await Task.sleep(for: .milliseconds(200))
         }
         #expect(try await server.call("GET", "/healthz", credentials: .none).body == #"{"status":"ok"}"#)
+        #expect(try await server.call("GET", "/metrics").body.contains("\nautomator_store_up 1\n"))
         #expect(server.log.contains("answers again"))
         #expect(try await server.waitForRun(kept)["result"] as? [Int] == [7], "what was stored before is there")
         // The run that was waiting when the database went away is resumed from its record.

@@ -447,6 +447,42 @@ struct IncidentServeTests {
         let again = try await server.call("POST", "/api/v1/incidents/\(id)/retry")
         #expect(again.status == 409, "\(again.body)")
     }
+
+    @Test("GET /metrics needs the token, and shows the open incident, its waiting run and open task in Prometheus's text format")
+    func metrics() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start()
+        #expect(try await server.call("GET", "/metrics", credentials: .none).status == 401)
+        let alert = #"{"id": "MG-1", "subject": "Invoice overdue", "level": "high", "from": "billing@examp1e.com"}"#
+        let id = try #require(try await server.call("POST", "/api/v1/ingest/mailgw", body: alert).json["id"] as? String)
+        _ = try await server.waitForIncident(id) { ($0["tasks"] as? [[String: Any]])?.count == 1 }
+
+        let metrics = try await server.call("GET", "/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8")
+        // Prometheus's own parser, one sample a line: name, labels as JSON, value.
+        let parsed = try await AutomatorProcess.python("""
+            import json, sys
+            from prometheus_client.parser import text_string_to_metric_families
+            for family in text_string_to_metric_families(sys.argv[1]):
+                for sample in family.samples:
+                    print(sample.name, json.dumps(sample.labels, sort_keys=True, separators=(",", ":")), sample.value)
+            """, arguments: [metrics.body])
+        #expect(parsed.status == 0, "\(parsed.stderr)")
+        let samples = Set(parsed.stdout.split(separator: "\n").map(String.init))
+        for expected in [#"automator_store_up {} 1"#,
+                         #"automator_incidents_open {"severity":"high","status":"active"} 1"#,
+                         #"automator_incidents_open {"severity":"high","status":"new"} 0"#,
+                         #"automator_incidents_closed {} 0"#,
+                         #"automator_tasks_open {"owner":"tier1"} 1"#,
+                         #"automator_tasks_overdue {"owner":"tier1"} 0"#,
+                         #"automator_runs {"status":"waiting"} 1"#,
+                         #"automator_runs {"status":"failed"} 0"#,
+                         #"automator_runs_in_memory {} 1"#,
+                         #"automator_questions_open {} 0"#] {
+            #expect(samples.contains(expected), "\(expected) in \(metrics.body)")
+        }
+    }
 }
 
 extension ServerProcess {

@@ -96,4 +96,62 @@ struct ServeStoreConformance {
         await store.close()
         withExtendedLifetime(opener) {}
     }
+
+    @Test("The workload counts open incidents by status, severity and SLA, open and overdue tasks, runs by shown status, and open questions",
+          arguments: StoreUnderTest.allCases)
+    func workload(_ kind: StoreUnderTest) async throws {
+        let open = try await kind.opener()
+        let store = try #require(try await open() as? any WorkloadStore)
+        let time = IncidentStoreConformance.time
+        func change(_ number: Int, _ edit: (inout IncidentChange) -> Void) async throws {
+            var change = IncidentChange(IncidentID(number), at: time(10))
+            edit(&change)
+            try await store.write(.updateIncident(change))
+        }
+        // Due an hour after creation, 3,000 s gone: at risk.
+        try await store.write(.createIncident(IncidentStoreConformance.incident(1)))
+        try await store.write(.createIncident(IncidentStoreConformance.incident(2, type: "malware", severity: .critical)))
+        try await change(2) { $0.status = .active; $0.slaDueAt = time(10_000) }
+        try await store.write(.createIncident(IncidentStoreConformance.incident(3)))
+        try await change(3) { $0.status = .pending; $0.slaBreachedAt = time(100) }
+        try await store.write(.createIncident(IncidentStoreConformance.incident(4)))
+        try await change(4) { $0.status = .closed; $0.closeReason = "done" }
+        var noSLA = IncidentStoreConformance.incident(5, severity: .low)
+        noSLA.slaDueAt = nil
+        try await store.write(.createIncident(noSLA))
+
+        let waiting = RunRecord(script: "playbooks/phishing.lua", source: Array("return 1".utf8), createdAt: time(1))
+        let (pending, failed, completed) = (RunRecord(script: "a.lua", source: [], createdAt: time(2)),
+                                            RunRecord(script: "b.lua", source: [], createdAt: time(3)),
+                                            RunRecord(script: "c.lua", source: [], createdAt: time(4)))
+        for run in [waiting, pending, failed, completed] { try await store.write(.createRun(run)) }
+        try await store.write(.updateRun(RunUpdate(waiting.id, status: .running, at: time(5))))
+        try await store.write(.updateRun(RunUpdate(failed.id, status: .failed, error: "boom", at: time(5))))
+        try await store.write(.updateRun(RunUpdate(completed.id, status: .completed, result: "[]", at: time(5))))
+
+        for (number, owner, due) in [(1, "tier2", 1_000), (2, "tier2", 9_000), (3, nil, nil), (4, "tier1", nil)] as [(Int, String?, Int?)] {
+            try await store.write(.createTask(IncidentTask(id: TaskID(number), incident: IncidentID(1),
+                                                           runID: number == 1 ? waiting.id : nil, title: "Step \(number)",
+                                                           owner: owner, dueAt: due.map(time), createdAt: time(number))))
+        }
+        try await store.write(.completeTask(TaskID(4), answer: "done", by: "alice", at: time(20)))
+        for id in ["Q-1", "Q-2"] {
+            try await store.write(.askQuestion(ChatQuestionRecord(id: id, runID: nil, network: "slack", channel: "C1",
+                                                                   message: nil, text: "Block it?", choices: ["yes", "no"],
+                                                                   roles: [], askedAt: time(5))))
+        }
+        try await store.write(.answerQuestion(id: "Q-2", choice: "no", by: "carol", at: time(9)))
+
+        let workload = try await store.workload(at: time(3_000))
+        #expect(workload.openIncidents == [.init(status: .new, severity: .high): 1, .init(status: .active, severity: .critical): 1,
+                                           .init(status: .pending, severity: .high): 1, .init(status: .new, severity: .low): 1])
+        #expect(workload.sla == [.init(type: "phishing", state: .atRisk): 1, .init(type: "malware", state: .onTrack): 1,
+                                 .init(type: "phishing", state: .breached): 1], "a closed incident's SLA is not counted")
+        #expect(workload.closedIncidents == 1)
+        #expect(workload.openTasks == ["tier2": 2, "": 1])
+        #expect(workload.overdueTasks == ["tier2": 1])
+        #expect(workload.runs == [.waiting: 1, .pending: 1, .failed: 1], "a run with an open task waits; completed ones are not counted")
+        #expect(workload.openQuestions == 1)
+        await store.close()
+    }
 }

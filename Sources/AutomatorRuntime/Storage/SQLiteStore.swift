@@ -236,7 +236,7 @@ public final class SQLiteStore: Store {
         else { return false }
         return deadline > Date().millisecondsSince1970
     }
-    private static let asleepCall = "automator_asleep(name, result)"
+    static let asleepCall = "automator_asleep(name, result)"
 
     private static func run(from row: Row) throws -> RunRecord {
         let id = RunID(try row.decode(String.self, atIndex: 0))

@@ -207,7 +207,7 @@ public final class PostgresStore: Store {
 
     /// Whether a `host_call` row is a sleep whose deadline is ahead: the deadline read out of the
     /// record's bytes (`RecordCoding.oneInteger`, then 8 bytes, least significant first).
-    private static let asleep: String = {
+    static let asleep: String = {
         let prefix = RecordCoding.oneInteger
         let deadline = (0..<8).map { "(get_byte(result, \(prefix.count + $0))::bigint << \(8 * $0))" }
             .joined(separator: " | ")

@@ -1,0 +1,83 @@
+import AutomatorRuntime
+import Foundation
+import Hummingbird
+
+/// `GET /metrics`: what waits and what is failing, in Prometheus's text format, behind the API
+/// token (Prometheus sends it with `authorization: {credentials_file: ...}`). The store's counts
+/// are read at each scrape (`Workload`); while the database is away they are left out and
+/// `automator_store_up` is 0, so that an alert on it fires rather than the other alerts falling
+/// silent.
+struct MetricsRoute: Sendable {
+    let store: any WorkloadStore
+    let feeds: FeedSet
+    let runs: RunService
+    let startedAt = Date()
+
+    func add(to router: Router<BasicRequestContext>, token: String) {
+        router.group("metrics").add(middleware: BearerAuthentication(token: token)).get(use: metrics)
+    }
+
+    @Sendable func metrics(_ request: Request, context: BasicRequestContext) async -> Response {
+        var text = PrometheusText()
+        let workload: Workload?
+        do {
+            try await (store as? any LeasingStore)?.checkAvailability()
+            workload = try await store.workload(at: Date())
+        } catch {
+            workload = nil
+        }
+        text.gauge("automator_store_up", "1 when the store answered this scrape; 0 while it is away, "
+                   + "and then the store's metrics are left out.", workload == nil ? 0 : 1)
+        text.gauge("automator_start_time_seconds", "When this server started, in seconds since 1970.",
+                   startedAt.timeIntervalSince1970.rounded(.down))
+        text.gauge("automator_runs_in_memory", "Runs this server holds now: running, or waiting on it.",
+                   Double(runs.liveCount))
+        if let workload { Self.add(workload, to: &text) }
+        feedMetrics(to: &text)
+        return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: text.text)))
+    }
+
+    private static func add(_ workload: Workload, to text: inout PrometheusText) {
+        let open = Incident.Status.allCases.filter { $0 != .closed }
+        text.gauge("automator_incidents_open", "Open incidents by status and severity.", open.flatMap { status in
+            Incident.Severity.allCases.map { severity in
+                ([("status", status.rawValue), ("severity", severity.rawValue)],
+                 Double(workload.openIncidents[.init(status: status, severity: severity)] ?? 0))
+            }
+        })
+        text.gauge("automator_incidents_closed", "Closed incidents in the store.", Double(workload.closedIncidents))
+        let types = Set(workload.sla.keys.map(\.type)).sorted()
+        text.gauge("automator_incidents_sla", "Open incidents with an SLA, by type and state: on_track, at_risk "
+                   + "(three quarters of the time gone) or breached.", types.flatMap { type in
+            [SLAState.onTrack, .atRisk, .breached].map { state in
+                ([("type", type), ("state", state.rawValue)], Double(workload.sla[.init(type: type, state: state)] ?? 0))
+            }
+        })
+        text.gauge("automator_tasks_open", #"Open tasks by owner ("" for none)."#, workload.openTasks.sorted { $0.key < $1.key }
+            .map { ([("owner", $0.key)], Double($0.value)) })
+        text.gauge("automator_tasks_overdue", "Open tasks past their deadline, by owner.", workload.openTasks.keys.sorted()
+            .map { ([("owner", $0)], Double(workload.overdueTasks[$0] ?? 0)) })
+        text.gauge("automator_runs", "Runs in the store by status: pending, running, waiting (on a person or a "
+                   + "timer), and failed (kept until the runs' retention removes them).", Workload.countedRuns.map {
+            ([("status", $0.rawValue)], Double(workload.runs[$0] ?? 0))
+        })
+        text.gauge("automator_questions_open", "Questions and approvals asked in chat that nobody answered yet.",
+                   Double(workload.openQuestions))
+    }
+
+    /// Each feed's last load: a feed whose file broke keeps its previous entries, so only these say so.
+    private func feedMetrics(to text: inout PrometheusText) {
+        let statuses = feeds.statuses
+        text.gauge("automator_feed_entries", "Entries each feed's last successful load read.", statuses.map {
+            ([("feed", $0.feed.name)], Double($0.entryCount))
+        })
+        text.gauge("automator_feed_loaded_timestamp_seconds", "When each feed last loaded, in seconds since 1970; "
+                   + "0 if it never did.", statuses.map {
+            ([("feed", $0.feed.name)], ($0.loadedAt?.timeIntervalSince1970 ?? 0).rounded(.down))
+        })
+        text.gauge("automator_feed_failing", "1 when the last attempt to read the feed failed.", statuses.map {
+            ([("feed", $0.feed.name)], $0.failure == nil ? 0 : 1)
+        })
+    }
+}
