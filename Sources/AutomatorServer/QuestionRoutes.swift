@@ -2,25 +2,40 @@ import AutomatorRuntime
 import Foundation
 import Hummingbird
 
-/// `/api/v1/questions/{id}/answer`: answers a question a run waits on (`chat.ask`, the approval of
-/// an action) for whoever holds the API token, as a person in chat would.
+/// `/api/v1/questions`: the questions runs wait on (`chat.ask`, the approval of an action), and
+/// their answers from whoever holds the API token, as a person in chat would give them.
 struct QuestionRoutes: Sendable {
     let chat: ChatService
 
     func add(to group: RouterGroup<BasicRequestContext>) {
+        group.get("questions", use: list)
         group.post("questions/{id}/answer", use: answer)
     }
 
-    /// `POST /api/v1/questions/{id}/answer` with `{"choice": "approve"}` → 200 `{"id", "choice"}`;
-    /// 404 for an unknown question or choice, 409 when it is answered already.
+    /// `GET /api/v1/questions[?incident=INC-4]` → `{"questions": [...]}`, the open ones, oldest first.
+    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        var incident: IncidentID?
+        if let text = request.uri.queryParameters.get("incident") {
+            guard let id = IncidentID(text) else { throw APIError.badRequest("incident takes an id such as INC-42") }
+            incident = id
+        }
+        return .json(QuestionJSON.list(try await chat.store.openQuestions(of: incident)))
+    }
+
+    /// `POST /api/v1/questions/{id}/answer` with `{"choice": "approve", "by": "alice"}` → 200
+    /// `{"id", "choice"}`; 404 for an unknown question, 400 for a choice it does not take, 409
+    /// when it is answered already. `by` names the person for the journal (`api:alice`).
     @Sendable func answer(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         let body = try await request.body.collect(upTo: 1 << 16)
         guard let object = (try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))) as? [String: Any],
               let choice = object["choice"] as? String
-        else { throw APIError.badRequest(#"the body must be {"choice": "approve"} (one of the question's choices)"#) }
+        else { throw APIError.badRequest(#"the body must be {"choice": "approve", "by": "alice"} (one of the question's choices)"#) }
+        let chosen: String
         do {
-            try await chat.answer(id, choice: choice, by: RequestActor.of(request))
+            chosen = try await chat.answer(id, choice: choice, by: RequestActor.of(request, by: try RequestActor.by(in: object)))
+        } catch let error as ChatError where error.kind == .notAChoice {
+            throw APIError.badRequest(error.description)
         } catch let error as ChatError {
             throw APIError.notFound(error.description)
         } catch let error as StoreError where error.kind == .conflict {
@@ -28,7 +43,7 @@ struct QuestionRoutes: Sendable {
         }
         var answered = JSONText.Object()
         answered["id"] = JSONText.string(id)
-        answered["choice"] = JSONText.string(choice)
+        answered["choice"] = JSONText.string(chosen)
         return .json(answered.text)
     }
 }

@@ -26,7 +26,7 @@ struct Automator: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [RunCommand.self, TestCommand.self, CheckCommand.self, ReplCommand.self, ServeCommand.self, RunsCommand.self, IncidentCommand.self,
-                      TaskCommand.self, PlaybookCommand.self, IntelCommand.self, ChatCommand.self,
+                      TaskCommand.self, QuestionCommand.self, PlaybookCommand.self, IntelCommand.self, ChatCommand.self,
                       JournalCommand.self, EvidenceCommand.self, ActionCommand.self, ReportCommand.self, AuditCommand.self,
                       MigrateCommand.self, StoreCommand.self]
     )

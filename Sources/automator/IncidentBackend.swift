@@ -218,6 +218,49 @@ enum IncidentBackend {
         }
     }
 
+    // MARK: Questions
+
+    /// `{"questions": [...]}`: those nobody answered, oldest first, all or `incident`'s.
+    func questions(of incident: IncidentID?) async throws(CommandFailure) -> String {
+        switch self {
+        case .server(let client):
+            return try await client.call("GET", "/api/v1/questions" + (incident.map { "?incident=\($0)" } ?? ""))
+        case .store(let service, _, _):
+            do { return QuestionJSON.list(try await Self.chatStore(of: service).openQuestions(of: incident)) } catch {
+                throw CommandFailure("\(error)")
+            }
+        }
+    }
+
+    /// Answers a question as `name` (nil: anonymous): `{"id", "choice"}`. On a folder no server
+    /// holds, the run waiting on it goes on at the next `automator serve`.
+    func answer(_ id: String, choice: String, by name: String?) async throws(CommandFailure) -> String {
+        var answered = JSONText.Object()
+        answered["id"] = JSONText.string(id)
+        switch self {
+        case .server(let client):
+            var body = JSONText.Object()
+            body["choice"] = JSONText.string(choice)
+            if let name { body["by"] = JSONText.string(name) }
+            return try await client.call("POST", "/api/v1/questions/\(id)/answer", body: body.text)
+        case .store(let service, let scripts, _):
+            do {
+                let store = try Self.chatStore(of: service)
+                let chat = ChatService(store: store, adapters: [], scripts: scripts)
+                answered["choice"] = JSONText.string(try await chat.answer(id, choice: choice, by: name.map { "cli:\($0)" } ?? "cli"))
+                if let run = try await store.question(id)?.runID { CommandLogging.note("the run \(run) waiting on \(id) goes on at the next automator serve") }
+            } catch {
+                throw CommandFailure("\(error)")
+            }
+            return answered.text
+        }
+    }
+
+    private static func chatStore(of service: IncidentService) throws(CommandFailure) -> any ChatStore {
+        guard let store = service.store as? any ChatStore else { throw CommandFailure("this store keeps no questions") }
+        return store
+    }
+
     // MARK: Playbooks
 
     /// `{"playbooks": [...], "problems": [...]}`: in the order they are tried, then the files

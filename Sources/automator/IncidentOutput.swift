@@ -108,6 +108,16 @@ enum IncidentOutput {
 
         struct Incidents: Decodable { var incidents: [Incident] }
         struct Tasks: Decodable { var tasks: [Task] }
+        struct Question: Decodable {
+            var id: String
+            var text: String
+            var choices: [String]
+            var incident: String?
+            var channel: String
+            var posted: Bool
+            var askedAt: String
+        }
+        struct Questions: Decodable { var questions: [Question] }
         struct Journal: Decodable { var journal: [Entry] }
         struct JournalPage: Decodable {
             var journal: [Entry]
@@ -273,6 +283,19 @@ enum IncidentOutput {
     static func completed(_ json: String) throws -> String {
         let task = try decode(API.Task.self, json)
         return "\(task.id) done" + (task.answer.flatMap { $0.isEmpty ? nil : ": \($0)" } ?? "")
+    }
+
+    // MARK: Questions
+
+    /// Open questions, oldest first; one that was never posted in chat says so.
+    static func questions(_ json: String) throws -> String {
+        let questions = try decode(API.Questions.self, json).questions
+        guard !questions.isEmpty else { return "no open questions" }
+        return table([["ID", "INCIDENT", "ASKED", "QUESTION", "CHOICES"]] + questions.map { question in
+            [question.id, question.incident ?? "-", time(question.askedAt),
+             short(question.text) + (question.posted ? "" : " (not posted in \(question.channel))"),
+             question.choices.joined(separator: ", ")]
+        })
     }
 
     // MARK: Playbooks

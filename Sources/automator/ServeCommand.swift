@@ -54,7 +54,8 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /api/v1/tasks         open tasks first; ?owner=tier1&overdue=true&status=
               POST /api/v1/tasks/ID/complete      {"answer": "yes", "by": "alice"}
               GET  /api/v1/playbooks     in the order they are tried, and the broken files
-              POST /api/v1/questions/ID/answer    {"choice": "approve"}
+              GET  /api/v1/questions     the questions runs wait on; ?incident=INC-4
+              POST /api/v1/questions/ID/answer    {"choice": "approve", "by": "alice"}
               GET  /api/v1/intel/reputation       ?value=203.0.113.7: the verdict
               GET  /api/v1/intel/export  the indicators looked up, STIX 2.1
               GET  /api/v1/report        ?since=30d, or ?from=2026-03-01&to=... (100 years at most)
@@ -63,6 +64,8 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /healthz              {"status": "ok"}, without a token; 503
                                          {"status": "unavailable", "reason": ...} while
                                          the database (--store) cannot be reached
+              GET  /metrics              for Prometheus (with the token): open incidents,
+                                         SLAs, tasks, runs, questions, feeds
 
             The scripts folder holds playbooks/*.lua (return playbook { name, match, priority, \
             sla, run, on_sla_breach }), mappers/SOURCE.lua, sla.lua (SLAs by type and severity) \

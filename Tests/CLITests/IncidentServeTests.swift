@@ -448,6 +448,53 @@ struct IncidentServeTests {
         #expect(again.status == 409, "\(again.body)")
     }
 
+    @Test("With no chat network a playbook's approval waits: listed, journaled as not posted, answered from the CLI, the run goes on")
+    func approvalWithoutChat() async throws {
+        let workspace = try Workspace()
+        try workspace.folder.write("scripts/playbooks/ransomware.lua", """
+            return playbook {
+              name = "Ransomware", match = { type = "ransomware" },
+              run = function(inc)
+                local approved, by = chat.approve("#soc", "Isolate the host?")
+                inc:note(("isolation %s by %s"):format(approved and "approved" or "denied", by))
+              end,
+            }
+            """)
+        let server = try await workspace.start()
+        let created = try await server.call("POST", "/api/v1/incidents",
+                                            body: #"{"title": "Shares encrypted", "type": "ransomware", "severity": "critical"}"#)
+        let id = try #require(created.json["id"] as? String)
+        var questions: [[String: Any]] = []
+        let started = ContinuousClock.now
+        while questions.isEmpty {
+            try #require(ContinuousClock.now - started < .seconds(20), "the question was never listed")
+            try await Task.sleep(for: .milliseconds(100))
+            questions = try await server.call("GET", "/api/v1/questions?incident=\(id)").json["questions"] as? [[String: Any]] ?? []
+        }
+        #expect(questions.count == 1 && questions[0]["posted"] as? Bool == false && questions[0]["incident"] as? String == id,
+                "\(questions)")
+        let question = try #require(questions[0]["id"] as? String)
+        let asked = try await server.journal(id).filter { $0.kind == "approval" }
+        #expect(asked.count == 1 && asked[0].text.contains("not posted (no chat network is configured)")
+            && asked[0].text.contains("automator question answer \(question) CHOICE"), "\(asked)")
+
+        let data = ["--data", workspace.data.path]
+        let listed = try await AutomatorProcess.run(["question", "list"] + data)
+        #expect(listed.status == 0 && listed.stdout.contains(question) && listed.stdout.contains("Isolate the host? (not posted in #soc)"),
+                "\(listed.stdout) \(listed.stderr)")
+        let wrong = try await AutomatorProcess.run(["question", "answer", question, "perhaps"] + data)
+        #expect(wrong.status == 1 && wrong.stderr.contains("takes one of: approve, deny"), "\(wrong.stderr)")
+        let answered = try await AutomatorProcess.run(["question", "answer", question, "Approve", "--by", "alice"] + data)
+        #expect(answered.status == 0 && answered.stdout.contains("\(question) answered: approve"), "\(answered.stderr)")
+        _ = try await server.waitForIncident(id) { _ in true }
+        let started2 = ContinuousClock.now
+        while try await !server.journal(id).contains(where: { $0.text == "isolation approved by cli:alice" }) {
+            try #require(ContinuousClock.now - started2 < .seconds(20), "the run did not go on after the answer")
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(try await AutomatorProcess.run(["question", "list"] + data).stdout.contains("no open questions"))
+    }
+
     @Test("GET /metrics needs the token, and shows the open incident, its waiting run and open task in Prometheus's text format")
     func metrics() async throws {
         let workspace = try Workspace()

@@ -305,6 +305,33 @@ struct ChatBotTests {
         await bot.stop()
     }
 
+    @Test("A question that cannot be posted is kept: the run waits, the journal says how to answer, an answer from outside resumes it")
+    func unpostedQuestion() async throws {
+        let bot = try await Bot()
+        let incident = try await bot.incidents.create(IncidentDraft(title: "C2", type: "malware", severity: .high), by: "test",
+                                                      choosingPlaybook: false).incident.id
+        let script = ##"return chat.approve("#gone", "Block 203.0.113.45?")"##
+        let run = try await bot.incidents.runs.submit(script: "approve.lua", source: Array(script.utf8), incident: incident)
+        var open: [(question: ChatQuestionRecord, incident: IncidentID?)] = []
+        for _ in 0..<200 where open.isEmpty {
+            try await Task.sleep(for: .milliseconds(10))
+            open = try await bot.store.openQuestions(of: incident)
+        }
+        let question = try #require(open.first?.question)
+        #expect(open.first?.incident == incident && question.message == nil, "kept, not posted")
+        #expect(try await bot.incidents.runs.runs(status: .waiting).map(\.id) == [run.id], "the run waits on it")
+        let note = try await bot.store.journal(of: incident).filter { $0.kind == .approval }.map(\.text)
+        #expect(note.count == 1 && note[0].contains("not posted (there is no channel #gone")
+            && note[0].contains("automator question answer \(question.id) CHOICE"), "\(note)")
+
+        await #expect(throws: ChatError.self) { try await bot.chat.answer(question.id, choice: "maybe", by: "cli:alice") }
+        #expect(try await bot.chat.answer(question.id, choice: "APPROVE", by: "cli:alice") == "approve")
+        await bot.incidents.runs.waitForEnd(run.id)
+        #expect(try await bot.incidents.runs.run(run.id)?.result == #"[true,"cli:alice"]"#)
+        #expect(try await bot.store.openQuestions(of: nil).isEmpty)
+        await bot.stop()
+    }
+
     @Test("chat.approve waits, durably across a restart, for an approver's reply in its thread")
     func approvals() async throws {
         let folder = try ScratchFolder()
@@ -340,7 +367,11 @@ struct ChatBotTests {
         #expect(ended.status == .completed && ended.result == #"[true,"test:alice"]"#, "\(ended.error ?? "")")
         #expect(await bot.say("2", in: Self.soc, by: Self.alice, thread: "p1").isEmpty, "an answered question is closed")
         let decided = try await bot.store.journal(of: incident).filter { $0.kind == .approval }
-        #expect(decided.map { "\($0.actor) \($0.text)" } == ["test:alice Block 203.0.113.45 at the firewall?: approve"])
+        let id = try #require(decided.first?.text.firstMatch(of: /Q-[0-9a-f]{8}/).map { String($0.output) })
+        #expect(decided.map { "\($0.actor) \($0.text)" } == [
+            "automator asked \(id) in #soc: Block 203.0.113.45 at the firewall? (approve, deny) (approver only)",
+            "test:alice Block 203.0.113.45 at the firewall?: approve",
+        ], "who asked, where, and who decided")
         await bot.stop()
     }
 

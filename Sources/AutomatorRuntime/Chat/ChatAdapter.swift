@@ -85,6 +85,8 @@ public struct ChatError: Error, CustomStringConvertible, Sendable {
         case tooLarge
         /// The network failed, answered something unexpected, or kept rate-limiting.
         case unavailable
+        /// An answer that is none of a question's choices.
+        case notAChoice
     }
 
     public let kind: Kind

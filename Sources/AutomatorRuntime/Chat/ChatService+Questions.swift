@@ -6,23 +6,56 @@ import Logging
 extension ChatService {
     /// Records and posts a question; returns its id, which `waitForAnswer` takes.
     ///
+    /// A question that cannot be posted (no chat network is configured, the network is down, the
+    /// channel is gone) is kept all the same, and the run waits on it: someone answers it through
+    /// the API or `automator question answer`, and the incident's journal says so. Failing the
+    /// run instead would lose a playbook's progress to a chat outage.
+    ///
     /// - Parameters:
     ///   - roles: who may answer; nil for the default: anyone, or for an approval the role
     ///     `approver` when the configuration names it.
     func ask(_ text: String, choices: [String], roles: [String]?, approval: Bool, in channel: String,
              on network: String?, run: RunID?) async throws -> String
     {
-        let adapter = try adapter(network)
-        let target = try await resolve(channel, on: adapter)
+        // A network the playbook names must exist: that is a mistake in it, not an outage.
+        let adapter: (any ChatAdapter)? = network == nil ? try? adapter(nil) : try adapter(network)
         let roles = roles ?? (approval && configuration.roles["approver"] != nil ? ["approver"] : [])
         let id = "Q-" + UUID().uuidString.prefix(8).lowercased()
-        let question = ChatQuestionRecord(id: id, runID: run, network: adapter.network, channel: target.id, message: nil,
-                                          text: text, choices: choices, roles: roles)
+        var question = ChatQuestionRecord(id: id, runID: run, network: adapter?.network ?? "", channel: channel,
+                                          message: nil, text: text, choices: choices, roles: roles)
+        var target: ChatChannel?
+        var unposted = "no chat network is configured"
+        if let adapter {
+            do { target = try await resolve(channel, on: adapter) } catch { unposted = "\(error)" }
+        }
+        if let target { question.channel = target.id }
+        // Kept before it is posted: an answer may come as soon as it is.
         try await store.write(.askQuestion(question))
-        let who = roles.isEmpty ? "" : " (\(roles.joined(separator: " or ")) only)"
-        let posted = try await adapter.post(ChatPost(channel: target.id, text: text + who,
-                                                     question: ChatQuestion(id: id, choices: choices)))
-        try await store.write(.questionPosted(id: id, message: posted.id))
+
+        var incident: IncidentID?
+        if let run { incident = try? await store.loadRun(run)?.incident }
+        func journal(_ line: String) -> [StoreWrite] {
+            incident.map { [.appendJournal([JournalEntry(incident: $0, at: Date(), actor: "automator", kind: .approval,
+                                                         text: line)])] } ?? []
+        }
+        let asked = "asked \(id) in \(channel): \(text) (\(choices.joined(separator: ", ")))"
+        if let adapter, let target {
+            let who = roles.isEmpty ? "" : " (\(roles.joined(separator: " or ")) only)"
+            do {
+                let posted = try await adapter.post(ChatPost(channel: target.id, text: text + who,
+                                                             question: ChatQuestion(id: id, choices: choices)))
+                try await store.write(.all([.questionPosted(id: id, message: posted.id)] + journal(asked + who)))
+                return id
+            } catch let error as StoreError {
+                throw error
+            } catch {
+                unposted = "\(error)"
+            }
+        }
+        let answerIt = "answer it with automator question answer \(id) CHOICE, or POST /api/v1/questions/\(id)/answer"
+        logger.warning("chat: question \(id) was not posted in \(channel) (\(unposted)): \(answerIt)")
+        let kept = journal("\(asked); not posted (\(unposted)): \(answerIt)")
+        if !kept.isEmpty { try await store.write(.all(kept)) }
         return id
     }
 
@@ -79,7 +112,7 @@ extension ChatService {
                                                            message: root)
         else { return false }
         let text = message.text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let choice = question.choices.first { $0.caseInsensitiveCompare(text) == .orderedSame }
+        let choice = question.choice(matching: text)
             ?? Int(text).flatMap { question.choices.indices.contains($0 - 1) ? question.choices[$0 - 1] : nil }
         guard let choice else {
             guard message.thread != nil else { return false }
@@ -110,20 +143,27 @@ extension ChatService {
     /// Answers a question for someone outside the chat (`api`, `cli:alice`), who is trusted by
     /// the token or the folder they hold: the answer is recorded and said in the question's thread.
     ///
-    /// - Throws: `ChatError.notFound` for an unknown question or a choice it does not offer;
-    ///   `StoreError` (`.conflict`) when it is answered already.
-    public func answer(_ id: String, choice: String, by: String) async throws {
+    /// - Throws: `ChatError` (`.notFound`) for an unknown question, (`.notAChoice`) for a choice
+    ///   it does not offer; `StoreError` (`.conflict`) when it is answered already.
+    /// - Returns: the choice as the question spells it.
+    @discardableResult
+    public func answer(_ id: String, choice: String, by: String) async throws -> String {
         guard let question = try await store.question(id) else {
             throw ChatError(.notFound, "there is no question \(id)")
         }
-        guard let chosen = question.choices.first(where: { $0.caseInsensitiveCompare(choice) == .orderedSame }) else {
-            throw ChatError(.notFound, "\(id) takes one of: " + question.choices.joined(separator: ", "))
+        guard question.answer == nil else {
+            throw StoreError.questionAnswered(id, answer: question.answer ?? "")
+        }
+        guard let chosen = question.choice(matching: choice) else {
+            throw ChatError(.notAChoice, "\(id) takes one of: " + question.choices.joined(separator: ", "))
         }
         try await keep(chosen, to: question, by: by)
         if let adapter = try? adapter(question.network) {
             await post("\(by) answered: \(chosen)", in: question.channel, thread: question.message, on: adapter)
         }
+        return chosen
     }
+
 
     /// Records an answer (refused if there is one) and resumes the runs waiting for it.
     private func keep(_ choice: String, to question: ChatQuestionRecord, by: String) async throws(StoreError) {

@@ -11,6 +11,11 @@ public protocol ChatStore: ChatStateStore, IncidentStore {
     /// The open question that the message `message` of `channel` asked, if any: replies in its
     /// thread may answer it.
     func openQuestion(network: String, channel: String, message: String) async throws(StoreError) -> ChatQuestionRecord?
+
+    /// The questions nobody answered yet, oldest first, each with the incident of the run that
+    /// asked: all, or those of `incident`'s runs.
+    func openQuestions(of incident: IncidentID?) async throws(StoreError)
+        -> [(question: ChatQuestionRecord, incident: IncidentID?)]
 }
 
 /// What the bot does in one channel.
@@ -68,5 +73,10 @@ public struct ChatQuestionRecord: Sendable, Hashable {
         self.choices = choices
         self.roles = roles
         self.askedAt = askedAt.roundedToMilliseconds
+    }
+
+    /// The choice `answer` names, whatever its case; nil when it is none of them.
+    public func choice(matching answer: String) -> String? {
+        choices.first { $0.caseInsensitiveCompare(answer) == .orderedSame }
     }
 }

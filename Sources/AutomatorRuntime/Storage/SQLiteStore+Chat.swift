@@ -37,6 +37,20 @@ extension SQLiteStore: ChatStore {
         }
     }
 
+    public func openQuestions(of incident: IncidentID?) async throws(StoreError)
+        -> [(question: ChatQuestionRecord, incident: IncidentID?)]
+    {
+        let ofIncident = incident == nil ? "" : " AND run.incident = ?"
+        return try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT chat_question.*, run.incident AS of_incident FROM chat_question LEFT JOIN run ON run.id = run_id
+                WHERE answer IS NULL\(ofIncident) ORDER BY asked_at, chat_question.id
+                """, arguments: StatementArguments(incident.map { [$0.number] } ?? [])).map { row in
+                (try Self.question(row), (row["of_incident"] as Int?).map(IncidentID.init))
+            }
+        }
+    }
+
     private static func question(_ row: Row) throws -> ChatQuestionRecord {
         var question = ChatQuestionRecord(
             id: row["id"], runID: (row["run_id"] as String?).map(RunID.init), network: row["network"],

@@ -46,6 +46,26 @@ extension PostgresStore: ChatStore {
         }
     }
 
+    public func openQuestions(of incident: IncidentID?) async throws(StoreError)
+        -> [(question: ChatQuestionRecord, incident: IncidentID?)]
+    {
+        try await read { session in
+            let select = """
+                SELECT q.id, q.run_id, q.network, q.channel, q.message, q.text, q.choices, q.roles, q.asked_at, q.answer,
+                       q.answered_by, q.answered_at, run.incident
+                FROM chat_question q LEFT JOIN run ON run.id = q.run_id WHERE q.answer IS NULL
+                """
+            let rows = if let incident {
+                try await session.rows("\(unescaped: select) AND run.incident = \(incident.number) ORDER BY q.asked_at, q.id")
+            } else {
+                try await session.rows("\(unescaped: select) ORDER BY q.asked_at, q.id")
+            }
+            return try rows.map { row in
+                (try Self.question(from: row), try row[12].decode(Int?.self).map(IncidentID.init))
+            }
+        }
+    }
+
     private static let selectQuestion = """
         SELECT id, run_id, network, channel, message, text, choices, roles, asked_at, answer, answered_by, answered_at
         FROM chat_question

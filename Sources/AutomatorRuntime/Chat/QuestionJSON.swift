@@ -1,0 +1,26 @@
+import Foundation
+
+/// Open questions as `GET /api/v1/questions` and `automator question list --json` give them:
+/// `{"questions": [{"id", "text", "choices", "roles", "incident", "run", "network", "channel",
+/// "posted", "asked_at"}]}`.
+public enum QuestionJSON {
+    public static func list(_ questions: [(question: ChatQuestionRecord, incident: IncidentID?)]) -> String {
+        #"{"questions":"# + JSONText.array(questions.map { object($0.question, incident: $0.incident) }) + "}"
+    }
+
+    static func object(_ question: ChatQuestionRecord, incident: IncidentID?) -> String {
+        var object = JSONText.Object()
+        object["id"] = JSONText.string(question.id)
+        object["text"] = JSONText.string(question.text)
+        object["choices"] = JSONText.array(question.choices.map(JSONText.string))
+        // Anyone with the token may answer through the API; in chat only these roles.
+        object["roles"] = JSONText.array(question.roles.map(JSONText.string))
+        object["incident"] = incident.map { JSONText.string($0.description) }
+        object["run"] = question.runID.map { JSONText.string($0.description) }
+        object["network"] = question.network.isEmpty ? nil : JSONText.string(question.network)
+        object["channel"] = JSONText.string(question.channel)
+        object["posted"] = question.message == nil ? "false" : "true"
+        object["asked_at"] = JSONText.time(question.askedAt)
+        return object.text
+    }
+}
