@@ -465,16 +465,17 @@ struct IncidentServeTests {
                                             body: #"{"title": "Shares encrypted", "type": "ransomware", "severity": "critical"}"#)
         let id = try #require(created.json["id"] as? String)
         var questions: [[String: Any]] = []
+        var asked: [ServerProcess.Entry] = []
         let started = ContinuousClock.now
-        while questions.isEmpty {
-            try #require(ContinuousClock.now - started < .seconds(20), "the question was never listed")
+        while questions.isEmpty || asked.isEmpty {
+            try #require(ContinuousClock.now - started < .seconds(20), "the question was never listed and journaled")
             try await Task.sleep(for: .milliseconds(100))
             questions = try await server.call("GET", "/api/v1/questions?incident=\(id)").json["questions"] as? [[String: Any]] ?? []
+            asked = try await server.journal(id).filter { $0.kind == "approval" }
         }
         #expect(questions.count == 1 && questions[0]["posted"] as? Bool == false && questions[0]["incident"] as? String == id,
                 "\(questions)")
         let question = try #require(questions[0]["id"] as? String)
-        let asked = try await server.journal(id).filter { $0.kind == "approval" }
         #expect(asked.count == 1 && asked[0].text.contains("not posted (no chat network is configured)")
             && asked[0].text.contains("automator question answer \(question) CHOICE"), "\(asked)")
 

@@ -101,6 +101,16 @@ struct ActionStoreConformance {
         let early = await refusal(.undoAction(id: "ACT-1", by: "x", at: Date()))
         #expect(early?.kind == .conflict && early?.description.contains("sending") == true, "\(String(describing: early))")
         #expect(try await store.action("ACT-1")?.status == .sending)
+
+        // Closed: nothing is sent on it any more (an approval that came late), a dry run is still planned.
+        var close = IncidentChange(IncidentID(1), at: IncidentStoreConformance.time(50))
+        close.status = .closed
+        close.closeReason = "contained by hand"
+        try await store.write(.updateIncident(close))
+        let late = await refusal(.recordAction(Self.action("2")))
+        #expect(late?.kind == .conflict && late?.description.contains("INC-1 is closed") == true, "\(String(describing: late))")
+        #expect(try await store.action("ACT-2") == nil)
+        try await store.write(.recordAction(Self.action("3", status: .planned)))
     }
 
     /// An action's record commits with its journal entry, or neither does.

@@ -312,15 +312,17 @@ struct ChatBotTests {
                                                       choosingPlaybook: false).incident.id
         let script = ##"return chat.approve("#gone", "Block 203.0.113.45?")"##
         let run = try await bot.incidents.runs.submit(script: "approve.lua", source: Array(script.utf8), incident: incident)
+        // Kept first, then journaled: an answer may come as soon as it is kept.
         var open: [(question: ChatQuestionRecord, incident: IncidentID?)] = []
-        for _ in 0..<200 where open.isEmpty {
+        var note: [String] = []
+        for _ in 0..<200 where open.isEmpty || note.isEmpty {
             try await Task.sleep(for: .milliseconds(10))
             open = try await bot.store.openQuestions(of: incident)
+            note = try await bot.store.journal(of: incident).filter { $0.kind == .approval }.map(\.text)
         }
         let question = try #require(open.first?.question)
         #expect(open.first?.incident == incident && question.message == nil, "kept, not posted")
         #expect(try await bot.incidents.runs.runs(status: .waiting).map(\.id) == [run.id], "the run waits on it")
-        let note = try await bot.store.journal(of: incident).filter { $0.kind == .approval }.map(\.text)
         #expect(note.count == 1 && note[0].contains("not posted (there is no channel #gone")
             && note[0].contains("automator question answer \(question.id) CHOICE"), "\(note)")
 

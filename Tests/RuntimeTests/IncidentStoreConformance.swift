@@ -6,7 +6,7 @@ import Testing
 /// alone, like `StoreConformance`, so that the PostgreSQL store runs the same checks.
 struct IncidentStoreConformance {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        case incidentRoundTrip, targetedChanges, links, tasks, cancelledTasks, journal, chains, queries, indicators,
+        case incidentRoundTrip, targetedChanges, links, tasks, cancelledTasks, cancelledQuestions, journal, chains, queries, indicators,
              sightings, refusals, togetherOrNot, slaBreachedOnce, journalAfterRefusals, journalPages
 
         var testDescription: String { rawValue }
@@ -22,6 +22,7 @@ struct IncidentStoreConformance {
         case .links: try await links(store)
         case .tasks: try await tasks(store)
         case .cancelledTasks: try await cancelledTasks(store)
+        case .cancelledQuestions: try await cancelledQuestions(store)
         case .journal: try await journal(store)
         case .chains: try await chains(store)
         case .queries: try await queries(store)
@@ -164,6 +165,32 @@ struct IncidentStoreConformance {
         #expect(try await store.loadTask(TaskID(6))?.status == .open)
         #expect(try await store.journal(of: IncidentID(2)).map { "\($0.actor) \($0.text)" }
             == ["automator T-5 Step 5: cancelled, its run was killed"])
+    }
+
+    /// Closing an incident and killing a run answer their runs' open questions `cancelled`, each
+    /// journaled: no approval may come for work nobody does any more. Other runs' stay open.
+    private func cancelledQuestions(_ store: any IncidentStore) async throws {
+        let chat = try #require(store as? any ChatStore)
+        for number in 1...2 { try await store.write(.createIncident(Self.incident(number, at: number))) }
+        let (closed, killed, other) = (RunRecord(script: "a.lua", source: [], incident: IncidentID(1)),
+                                       RunRecord(script: "b.lua", source: [], incident: IncidentID(2)),
+                                       RunRecord(script: "c.lua", source: [], incident: IncidentID(2)))
+        for (id, run) in [("Q-1", closed), ("Q-2", killed), ("Q-3", other)] {
+            try await store.write(.createRun(run))
+            try await store.write(.askQuestion(ChatQuestionRecord(id: id, runID: run.id, network: "slack", channel: "C1",
+                                                                   message: nil, text: "Block it?", choices: ["approve", "deny"],
+                                                                   roles: [], askedAt: Self.time(5))))
+        }
+        try await store.write(.cancelOpenTasks(.incidentClosed(IncidentID(1)), by: "cli:bob", at: Self.time(20)))
+        try await store.write(.cancelOpenTasks(.runKilled(killed.id), by: "automator", at: Self.time(30)))
+        let first = try await chat.question("Q-1")
+        #expect(first?.answer == ChatQuestionRecord.cancelled && first?.answeredBy == "cli:bob" && first?.answeredAt == Self.time(20))
+        #expect(try await chat.question("Q-2")?.answer == ChatQuestionRecord.cancelled)
+        #expect(try await chat.openQuestions(of: nil).map(\.question.id) == ["Q-3"])
+        #expect(try await store.journal(of: IncidentID(1)).map { "\($0.actor) \($0.text)" }
+            == ["cli:bob Q-1 Block it?: cancelled, the incident was closed"])
+        #expect(try await store.journal(of: IncidentID(2)).map { "\($0.actor) \($0.text)" }
+            == ["automator Q-2 Block it?: cancelled, its run was killed"])
     }
 
     /// The journal keeps entries in order, per incident.

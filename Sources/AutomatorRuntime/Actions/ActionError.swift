@@ -3,7 +3,8 @@ public struct ActionError: Error, CustomStringConvertible, Sendable {
     public enum Kind: Sendable, Hashable {
         /// No such action, or its parameters do not fit its declaration.
         case invalid
-        /// The parameters touch what the configuration protects.
+        /// The parameters touch what the configuration protects, or the store refused it (its
+        /// incident is closed).
         case refused
         case notFound
         /// Nobody with the role approved it (denied, or timed out).

@@ -273,8 +273,12 @@ public final class ActionService: Sendable {
 
     private func write(_ write: StoreWrite) async throws(ActionError) {
         do { try await store.write(write) } catch {
-            throw ActionError(error.kind == .notFound ? .notFound : .failed,
-                              error.kind == .notFound ? error.description : "the action's record: \(error)")
+            switch error.kind {
+            case .notFound: throw ActionError(.notFound, error.description)
+            // An incident closed, an action undone meanwhile: the store's reason says what to do.
+            case .conflict: throw ActionError(.refused, error.description)
+            default: throw ActionError(.failed, "the action's record: \(error)")
+            }
         }
     }
 }

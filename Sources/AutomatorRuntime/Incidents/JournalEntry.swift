@@ -49,10 +49,12 @@ extension JournalEntry {
     /// What a task cancelled with its incident or its run leaves in the journal.
     static func cancelled(_ task: TaskID, title: String, of incident: IncidentID, because cancellation: TaskCancellation,
                           by actor: String, at: Date) -> JournalEntry {
-        let why = switch cancellation {
-        case .incidentClosed: "the incident was closed"
-        case .runKilled: "its run was killed"
-        }
-        return JournalEntry(incident: incident, at: at, actor: actor, kind: .task, text: "\(task) \(title): cancelled, \(why)")
+        JournalEntry(incident: incident, at: at, actor: actor, kind: .task, text: "\(task) \(title): cancelled, \(cancellation.why)")
+    }
+
+    /// What a question cancelled with its incident or its run leaves in the journal.
+    static func cancelled(question id: String, text: String, of incident: IncidentID, because cancellation: TaskCancellation,
+                          by actor: String, at: Date) -> JournalEntry {
+        JournalEntry(incident: incident, at: at, actor: actor, kind: .approval, text: "\(id) \(text): cancelled, \(cancellation.why)")
     }
 }

@@ -75,6 +75,9 @@ public struct ChatQuestionRecord: Sendable, Hashable {
         self.askedAt = askedAt.roundedToMilliseconds
     }
 
+    /// The answer of a question whose run was killed or whose incident was closed: nobody waits for it.
+    public static let cancelled = "cancelled"
+
     /// The choice `answer` names, whatever its case; nil when it is none of them.
     public func choice(matching answer: String) -> String? {
         choices.first { $0.caseInsensitiveCompare(answer) == .orderedSame }

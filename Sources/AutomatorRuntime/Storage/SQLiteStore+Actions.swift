@@ -46,7 +46,15 @@ extension SQLiteStore: ActionStore {
     static func applyActionWrite(_ write: StoreWrite, to db: Database) throws -> StoreError? {
         switch write {
         case .recordAction(let action):
-            if let incident = action.incident, try !exists(incident, in: db) { return .incidentNotFound(incident) }
+            if let incident = action.incident {
+                // What closing an incident promises: nothing more is done on it, an approval given late included.
+                switch try String.fetchOne(db.cachedStatement(sql: "SELECT status FROM incident WHERE number = ?"),
+                                           arguments: [incident.number]) {
+                case nil: return .incidentNotFound(incident)
+                case Incident.Status.closed.rawValue? where action.status == .sending: return .incidentClosedToActions(incident)
+                default: break
+                }
+            }
             try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO action (id, key, name, parameters, incident, requested_by, approved_by, status,
                                               result, at, expires_at)

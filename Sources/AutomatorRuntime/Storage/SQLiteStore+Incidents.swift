@@ -287,14 +287,15 @@ extension SQLiteStore: IncidentStore {
             let open = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT number, title, incident FROM task WHERE \(column) = ? AND status = 'open' ORDER BY number
                 """), arguments: [value])
-            guard !open.isEmpty else { return nil }
+            let questions = try cancelOpenQuestions(cancellation, by: by, at: at, in: db)
+            guard !open.isEmpty || !questions.isEmpty else { return nil }
             try db.cachedStatement(sql: """
                 UPDATE task SET status = 'cancelled', completed_by = ?, completed_at = ?
                 WHERE \(column) = ? AND status = 'open'
                 """).execute(arguments: [by, at.millisecondsSince1970, value])
             let entries = open.map {
                 JournalEntry.cancelled(TaskID($0[0]), title: $0[1], of: IncidentID($0[2] as Int), because: cancellation, by: by, at: at)
-            }
+            } + questions
             return try applyIncidentWrite(.appendJournal(entries), to: db, journal: journal)
         case .appendJournal(let entries):
             // The foreign key refuses an entry for an unknown incident: no query to check first
@@ -324,6 +325,30 @@ extension SQLiteStore: IncidentStore {
         for value in indicators {
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO incident_indicator (value, incident) VALUES (?, ?)")
                 .execute(arguments: [value, incident.number])
+        }
+    }
+
+    /// Answers `cancelled` the open questions of a killed run, or of a closed incident's runs: an
+    /// approval must not be given, in chat or anywhere, for work nobody does any more. Returns
+    /// the journal entries of those asked on an incident.
+    private static func cancelOpenQuestions(_ cancellation: TaskCancellation, by: String, at: Date,
+                                            in db: Database) throws -> [JournalEntry]
+    {
+        let (scope, value): (String, any DatabaseValueConvertible) = switch cancellation {
+        case .incidentClosed(let id): ("incident = ?", id.number)
+        case .runKilled(let run): ("id = ?", run.rawValue)
+        }
+        let runs = "run_id IN (SELECT id FROM run WHERE \(scope))"
+        let open = try Row.fetchAll(db, sql: """
+            SELECT chat_question.id, text, incident FROM chat_question JOIN run ON run.id = run_id
+            WHERE answer IS NULL AND \(runs) ORDER BY asked_at, chat_question.id
+            """, arguments: [value])
+        guard !open.isEmpty else { return [] }
+        try db.execute(sql: "UPDATE chat_question SET answer = ?, answered_by = ?, answered_at = ? WHERE answer IS NULL AND \(runs)",
+                       arguments: [ChatQuestionRecord.cancelled, by, at.millisecondsSince1970, value])
+        return open.compactMap { row in
+            (row[2] as Int?).map { JournalEntry.cancelled(question: row[0], text: row[1], of: IncidentID($0),
+                                                          because: cancellation, by: by, at: at) }
         }
     }
 

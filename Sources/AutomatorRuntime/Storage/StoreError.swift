@@ -61,6 +61,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case leaseLost(RunID)
         case actionNotFound(String)
         case actionNotDone(String, status: String)
+        case incidentClosedToActions(IncidentID)
         case copyTargetNotEmpty(String, tables: [String])
         case copyRefused(String, reason: String)
         case closed
@@ -81,7 +82,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
              .databaseAway: .unavailable
         case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound, .actionNotFound: .notFound
         case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone, .slaHandled,
-             .questionAnswered, .leaseLost, .actionNotDone, .copyTargetNotEmpty, .copyRefused: .conflict
+             .questionAnswered, .leaseLost, .actionNotDone, .incidentClosedToActions, .copyTargetNotEmpty, .copyRefused:
+            .conflict
         case .closed: .closed
         }
     }
@@ -175,6 +177,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
             "there is no action \(id): `automator action history` lists the actions run"
         case .actionNotDone(let id, let status):
             "action \(id) is \(status), not done: only a done action can be undone"
+        case .incidentClosedToActions(let id):
+            "\(id) is closed: no action is taken on a closed incident. Reopen it first (automator incident update "
+                + "\(id) --status active), if acting is still right"
         case .copyTargetNotEmpty(let address, let tables):
             "the database \(address) holds data already (in \(tables.joined(separator: ", "))): a copy fills an empty "
                 + "database only, so that nothing in it is mixed with or lost under the copy; create a new one "
@@ -240,6 +245,8 @@ extension StoreError {
     static func actionNotDone(_ id: String, status: String) -> StoreError {
         StoreError(.actionNotDone(id, status: status))
     }
+
+    static func incidentClosedToActions(_ id: IncidentID) -> StoreError { StoreError(.incidentClosedToActions(id)) }
 
     static func locked(_ path: String, reason: String) -> StoreError { StoreError(.locked(path: path, reason: reason)) }
 

@@ -71,12 +71,19 @@ public indirect enum StoreWrite: Sendable {
     case all([StoreWrite])
 }
 
-/// Whose open tasks `StoreWrite.cancelOpenTasks` cancels, and so why.
+/// Whose open tasks and questions `StoreWrite.cancelOpenTasks` cancels, and so why.
 public enum TaskCancellation: Sendable, Hashable {
-    /// The incident's: it was closed, nobody needs their answers.
+    /// The incident's (its runs' questions): it was closed, nobody needs their answers.
     case incidentClosed(IncidentID)
-    /// Those the run created: it was killed, nothing waits for their answers.
+    /// Those the run created or asked: it was killed, nothing waits for their answers.
     case runKilled(RunID)
+
+    var why: String {
+        switch self {
+        case .incidentClosed: "the incident was closed"
+        case .runKilled: "its run was killed"
+        }
+    }
 }
 
 extension StoreWrite {

@@ -56,9 +56,16 @@ extension PostgresStore: ActionStore {
     static func applyActionWrite(_ write: StoreWrite, to session: PostgresSession) async throws -> StoreError? {
         switch write {
         case .recordAction(let action):
-            if let incident = action.incident,
-               try await session.rows("SELECT 1 FROM incident WHERE number = \(incident.number)").isEmpty
-            { return .incidentNotFound(incident) }
+            if let incident = action.incident {
+                // What closing an incident promises: nothing more is done on it, an approval given late included.
+                let status = try await session.rows("SELECT status FROM incident WHERE number = \(incident.number)")
+                    .first.map { try $0[0].decode(String.self) }
+                switch status {
+                case nil: return .incidentNotFound(incident)
+                case Incident.Status.closed.rawValue? where action.status == .sending: return .incidentClosedToActions(incident)
+                default: break
+                }
+            }
             try await session.changes("""
                 INSERT INTO action (id, key, name, parameters, incident, requested_by, approved_by, status, result, at,
                                     expires_at)

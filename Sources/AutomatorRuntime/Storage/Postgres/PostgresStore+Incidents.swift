@@ -270,11 +270,28 @@ extension PostgresStore: IncidentStore, SharedNumbering {
                 WHERE \(unescaped: column) = \(value) AND status = 'open'
                 RETURNING number, title, incident
                 """).map { (TaskID(try $0[0].decode(Int.self)), try $0[1].decode(String.self), IncidentID(try $0[2].decode(Int.self))) }
-            guard !cancelled.isEmpty else { return nil }
+            // The open questions of a killed run or a closed incident's runs too: an approval must
+            // not be given, in chat or anywhere, for work nobody does any more.
+            let (scope, key): (String, any PostgresEncodable & Sendable) = switch cancellation {
+            case .incidentClosed(let id): ("incident", id.number)
+            case .runKilled(let run): ("id", run.rawValue)
+            }
+            let questions = try await session.rows("""
+                UPDATE chat_question q SET answer = \(ChatQuestionRecord.cancelled), answered_by = \(by),
+                                           answered_at = \(at.millisecondsSince1970)
+                FROM run WHERE run.id = q.run_id AND run.\(unescaped: scope) = \(key) AND q.answer IS NULL
+                RETURNING q.id, q.text, run.incident, q.asked_at
+                """).map { (try $0[0].decode(String.self), try $0[1].decode(String.self), try $0[2].decode(Int?.self),
+                            try $0[3].decode(Int64.self)) }
+                .sorted { ($0.3, $0.0) < ($1.3, $1.0) }
+            guard !cancelled.isEmpty || !questions.isEmpty else { return nil }
             cancelled.sort { $0.0.number < $1.0.number }
             for (task, _, _) in cancelled { try await notify(.taskEnded(task), in: session) }
             return try await applyIncidentWrite(.appendJournal(cancelled.map {
                 JournalEntry.cancelled($0, title: $1, of: $2, because: cancellation, by: by, at: at)
+            } + questions.compactMap { id, text, incident, _ in
+                incident.map { JournalEntry.cancelled(question: id, text: text, of: IncidentID($0), because: cancellation,
+                                                      by: by, at: at) }
             }), to: session)
         case .appendJournal(let entries):
             for incident in Set(entries.map(\.incident)) where try await !exists(incident, in: session) {
