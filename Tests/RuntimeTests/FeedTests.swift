@@ -824,6 +824,19 @@ struct FeedTests {
         #expect(feeds.matches(.ipv4, "198.51.100.7").lines == ["later (malicious)"])
     }
 
+    @Test("A file a feed lists by its three hashes is one source, not three")
+    func fileByEveryHash() async throws {
+        let folder = try FeedFolder()
+        let file = Array("X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*".utf8)
+        let hashes = FileHashes(file)
+        let path = try folder.write("bad.txt", "\(hashes.sha256) EICAR\n\(hashes.sha1) EICAR\n\(hashes.md5) EICAR\n")
+        let feeds = FeedSet(feeds: [Feed(name: "bad", verdict: .malicious, path: path, format: .text)],
+                            logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let (_, verdict) = await ReputationService(feeds: feeds, integrations: nil, cache: nil).reputation(ofFile: file)
+        #expect(verdict.score == .malicious)
+        #expect(verdict.summary == #"malicious: 1 of 1 source; local feed "bad" (EICAR)"#)
+    }
+
     @Test("A MISP feed reloads when its manifest changes")
     func mispReload() async throws {
         let folder = try FeedFolder()

@@ -64,7 +64,18 @@ public final class ReputationService: Sendable {
         let hashes = FileHashes(bytes)
         var sources: [SourceVerdict] = []
         for (type, value) in [(IndicatorType.sha256, hashes.sha256), (.sha1, hashes.sha1), (.md5, hashes.md5)] {
-            sources += await reputation(of: type, value).sources
+            for source in await reputation(of: type, value).sources {
+                // A source that knows the file by several of its hashes is one source about one
+                // file: it does not corroborate itself ("3 of 3 sources" from one feed). Its
+                // answer for the strongest hash it knows stands.
+                guard let known = sources.firstIndex(where: { $0.source == source.source }) else {
+                    sources.append(source)
+                    continue
+                }
+                if sources[known].failed || sources[known].score == .unknown, !source.failed, source.score != .unknown {
+                    sources[known] = source
+                }
+            }
         }
         return (hashes, Verdict(sources))
     }
