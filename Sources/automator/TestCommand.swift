@@ -27,6 +27,13 @@ struct TestCommand: ParsableCommand {
             after a while, on time.sleep or advance("5h"), and an SLA it passes breaches at once. \
             The guide is docs/playbooks.md.
 
+            Response actions are never sent: each actions.run is checked against its \
+            integration's declaration and recorded for expect.action. One at or above the risk \
+            that needs an approval (high, or the actions section of --config) asks for it, as on \
+            the server: stub.chat("Approve checkpoint.block_ip", "approve") answers, unless the \
+            playbook's approvals = { ... } holds it. With --config, its protected networks and \
+            accounts refuse what they refuse on the server.
+
             Exit status: 0 when every test passed; 1 when one failed (its file:line is printed); \
             64 for a usage error.
 
@@ -34,6 +41,7 @@ struct TestCommand: ParsableCommand {
               automator test
               automator test scripts/playbooks/phishing_test.lua
               automator test --junit test-results.xml
+              automator test --config /etc/automator/automator.yml
             """
     )
 
@@ -49,6 +57,11 @@ struct TestCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp("Stop a test after this many seconds.", valueName: "seconds"))
     var timeout: Double = 30
+
+    @Option(help: ArgumentHelp("The server's configuration file: its actions section (protected networks and "
+                               + "accounts, the risk that needs an approval) applies to the playbooks' actions.",
+                               valueName: "file"))
+    var config: String?
 
     func validate() throws {
         guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
@@ -67,7 +80,12 @@ struct TestCommand: ParsableCommand {
             throw ValidationError("no *_test.lua under \(paths.isEmpty ? scripts : paths.joined(separator: ", ")): "
                 + "write one beside a playbook (docs/playbooks.md shows how)")
         }
-        let runner = PlaybookTestRunner(scripts: scripts, limits: Limits(timeout: .milliseconds(Int64(timeout * 1000))))
+        let policy: ActionConfiguration
+        do { policy = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration() } catch {
+            throw ValidationError("\(error)")
+        }
+        let runner = PlaybookTestRunner(scripts: scripts, limits: Limits(timeout: .milliseconds(Int64(timeout * 1000))),
+                                        actionPolicy: policy)
         var report = PlaybookTestReport(files: [])
         for file in files {
             print(file)

@@ -190,6 +190,66 @@ struct PlaybookTestCommandTests {
         #expect(result.stdout.contains("6 tests, 4 failed"), "\(result.stdout)")
     }
 
+    @Test("An action that needs an approval asks for it as on the server; --config's protected networks refuse")
+    func approvalsAndProtection() async throws {
+        let files = [
+            "integrations/checkpoint.lua": """
+            return integration { name = "Check Point", actions = { block_ip = { risk = "high",
+              params = { ip = { type = "ip", required = true } }, run = function() end } } }
+            """,
+            "playbooks/contain.lua": """
+            return playbook {
+              name = "Contain",
+              run = function(inc)
+                local blocked, why = actions.run("checkpoint.block_ip", { ip = inc.fields.ip }, { incident = inc })
+                inc:note(blocked and ("block " .. blocked.status .. " by " .. blocked.approved_by) or ("not blocked: " .. why))
+              end,
+            }
+            """,
+            "playbooks/contain_test.lua": """
+            local contain = require("playbooks.contain")
+            test("approved", function()
+              stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
+              local result = run(contain, { fields = { ip = "203.0.113.7" } })
+              expect.note(result, "block planned by slack:alice")
+              expect.contains(result.questions[1].text, "Approve checkpoint.block_ip ip=203.0.113.7? (risk high, INC-1)")
+            end)
+            test("denied", function()
+              stub.chat("Approve checkpoint.block_ip", "deny", "slack:bob")
+              expect.note(run(contain, { fields = { ip = "203.0.113.7" } }), "not blocked: denied by slack:bob")
+            end)
+            test("standing", function()
+              local standing = { name = "Standing", approvals = { "checkpoint.block_ip" }, run = contain.run }
+              local result = run(standing, { fields = { ip = "203.0.113.7" } })
+              expect.note(result, "block planned by standing approval of the playbook")
+              expect.equal(#result.questions, 0)
+            end)
+            test("nobody answers", function()
+              run(contain, { fields = { ip = "203.0.113.7" } })
+            end)
+            test("protected", function()
+              stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
+              run(contain, { fields = { ip = "10.1.2.3" } })
+            end)
+            """,
+            "automator.yml": """
+            actions:
+              protected: { networks: [10.0.0.0/8] }
+            """,
+        ]
+        let plain = try await Self.test(files)
+        #expect(plain.stdout.contains("✔ approved") && plain.stdout.contains("✔ denied") && plain.stdout.contains("✔ standing"),
+                "\(plain.stdout)")
+        #expect(plain.stdout.contains(#"./playbooks/contain.lua:4: the question "Approve checkpoint.block_ip ip=203.0.113.7? "#
+            + #"(risk high, INC-1)" is not answered: add stub.chat("#), "\(plain.stdout)")
+        #expect(plain.stdout.contains("✔ protected"), "without --config nothing is protected: \(plain.stdout)")
+
+        let configured = try await Self.test(files, arguments: ["test", "--scripts", ".", "--config", "automator.yml"])
+        #expect(configured.stdout.contains("./playbooks/contain.lua:4: actions.run: checkpoint.block_ip: ip 10.1.2.3 is in "),
+                "\(configured.stdout)")
+        #expect(configured.stdout.contains("5 tests, 2 failed"), "\(configured.stdout)")
+    }
+
     @Test("A task the test gives no answer fails at its wait, saying which stub to add")
     func missingTaskAnswer() async throws {
         let result = try await Self.test([

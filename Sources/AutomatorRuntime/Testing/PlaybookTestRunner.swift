@@ -11,8 +11,13 @@ public struct PlaybookTestRunner: Sendable {
     /// The folder `require` reads (`require("playbooks.phishing")`), with `sla.lua` and `hooks/`.
     public let scripts: String
     public let limits: Limits
+    /// The configuration's `actions` section: protected networks and accounts, the risk that needs
+    /// an approval. Tests check a playbook's actions against it, as the server does.
+    public let actionPolicy: ActionConfiguration
 
-    public init(scripts: String, limits: Limits = Limits(timeout: .seconds(30))) {
+    public init(scripts: String, limits: Limits = Limits(timeout: .seconds(30)),
+                actionPolicy: ActionConfiguration = ActionConfiguration()) {
+        self.actionPolicy = actionPolicy
         self.scripts = scripts
         self.limits = limits
     }
@@ -50,7 +55,7 @@ public struct PlaybookTestRunner: Sendable {
     }
 
     private func inWorld<T>(_ actions: [ActionDeclaration], _ body: (PlaybookTestWorld) throws -> T) throws -> T {
-        let world = try PlaybookTestWorld(scripts: scripts, actions: actions)
+        let world = try PlaybookTestWorld(scripts: scripts, actions: actions, actionPolicy: actionPolicy)
         defer { world.close() }
         return try body(world)
     }

@@ -11,9 +11,11 @@ final class PlaybookTestWorld {
     private let sandbox: Sandbox
     private let scripts: String
 
-    /// - Parameter actions: the actions the scripts' integrations declare (`declaredActions`), which
-    ///   `actions.run`, `stub.action` and `expect.action` check their calls against.
-    init(scripts: String, actions: [ActionDeclaration]) throws {
+    /// - Parameters:
+    ///   - actions: the actions the scripts' integrations declare (`declaredActions`), which
+    ///     `actions.run`, `stub.action` and `expect.action` check their calls against.
+    ///   - actionPolicy: the configuration's rules for them (protected values, approvals).
+    init(scripts: String, actions: [ActionDeclaration], actionPolicy: ActionConfiguration) throws {
         self.scripts = scripts
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-test-\(UUID().uuidString)").path
         store = try SQLiteStore(folder: folder, durability: .normal)
@@ -22,7 +24,8 @@ final class PlaybookTestWorld {
         let quiet = Logger(label: "automator.test") { _ in SwiftLogNoOpLogHandler() }
         sandbox = try Sandbox(modules: StandardModules.all(logger: quiet)
                                   + [IncidentsModule(ledger: ledger),
-                                     TestingModule(ledger: ledger, stubs: stubs, actions: actions, evidence: store),
+                                     TestingModule(ledger: ledger, stubs: stubs, actions: actions, policy: actionPolicy,
+                                                   evidence: store),
                                      EvidenceModule(service: EvidenceService(store: store, dataFolder: folder))],
                               modulePaths: [scripts])
     }

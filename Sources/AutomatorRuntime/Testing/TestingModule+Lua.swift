@@ -148,12 +148,13 @@ extension TestingModule {
           return response
         end
 
-        local function answer(channel, question, choices)
+        --- The stubbed answer to a question; raised at `level` (the caller of chat.ask by default) when none.
+        local function answer(channel, question, choices, level)
           seen.questions[#seen.questions + 1] = { channel = channel, text = question, choices = choices }
           for _, stubbed in ipairs(canned.chat) do
             if tostring(question):find(stubbed.question, 1, true) then return stubbed.answer, stubbed.by end
           end
-          error(("the question %q is not answered: add stub.chat(%q, %q)"):format(question, question, choices[1]), 3)
+          error(("the question %q is not answered: add stub.chat(%q, %q)"):format(question, question, choices[1]), level or 3)
         end
 
         chat = {}
@@ -172,6 +173,9 @@ extension TestingModule {
           return choice == "approve", by
         end
 
+        -- The running playbook's standing approvals (`approvals = { ... }`), by action name.
+        local standing = {}
+
         -- Response actions are never sent from a test: each call is checked against the integration's
         -- declaration, as a real one is, and recorded for `expect.action`.
         actions = {}
@@ -185,16 +189,34 @@ extension TestingModule {
             error('actions.run expects an action name, as in actions.run("checkpoint.block_ip", { ip = "198.51.100.7" })', 2)
           end
           if params ~= nil and type(params) ~= "table" then error('actions.run: params must be a table, as in { ip = "198.51.100.7" }', 2) end
-          local problem = host.check_action(name, encoded(params))
+          local problem, plan = host.check_action(name, encoded(params))
           if problem then error("actions.run: " .. problem, 2) end
+          plan = json.decode(plan)
           options = options or {}
           local incident = type(options.incident) == "table" and options.incident.id or options.incident
           local call = { name = name, params = params or {}, incident = incident, dry_run = options.dry_run == true }
           seen.actions[#seen.actions + 1] = call
+          -- An action at the configured risk asks its approval as a real one does, unless the
+          -- playbook holds a standing approval for it: stub.chat answers the question.
+          local approved_by
+          if plan.approval == "required" and not call.dry_run then
+            if standing[name] then
+              approved_by = "standing approval of the playbook"
+            else
+              local question = ("Approve %s? (risk %s%s)"):format(plan.summary, plan.risk, incident and (", " .. incident) or "")
+              local choice, by = answer(options.channel or plan.channel or "actions.approval.channel", question,
+                                        { "approve", "deny" }, 3)
+              if choice ~= "approve" then
+                call.denied = "denied by " .. tostring(by)
+                return nil, call.denied
+              end
+              approved_by = by
+            end
+          end
           local stubbed = canned.actions[name]
           if stubbed and stubbed.outcome == false then return nil, stubbed.reason or "denied (stub.action)" end
           local record = { id = ("ACT-test%d"):format(#seen.actions), name = name, parameters = call.params,
-                           incident = incident, status = "planned" }
+                           incident = incident, status = "planned", approved_by = approved_by }
           for key, value in pairs(stubbed and stubbed.outcome or {}) do record[key] = value end
           return record
         end
@@ -255,7 +277,10 @@ extension TestingModule {
             id = incident(with_sla).id
           end
           books[id] = book
+          standing = {}
+          for _, action in ipairs(book.approvals or {}) do standing[action] = true end
           book.run(incidents.get(id))
+          standing = {}
           breach_hooks()
           return outcome(id)
         end

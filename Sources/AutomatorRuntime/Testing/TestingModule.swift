@@ -12,11 +12,13 @@ struct TestingModule: HostModule {
     let stubs: PlaybookTestStubs
     /// What the scripts' integrations declare: calls are checked as a real call's would be.
     let actions: [ActionDeclaration]
+    /// The configuration's rules for actions: what is protected, what needs an approval.
+    let policy: ActionConfiguration
     /// Where the test's evidence is kept, for the outcome's `evidence`.
     let evidence: any EvidenceStore
 
     func register(in table: inout ModuleTable) {
-        let (ledger, stubs, actions, evidence) = (ledger, stubs, actions, evidence)
+        let (ledger, stubs, actions, policy, evidence) = (ledger, stubs, actions, policy, evidence)
         let store = ledger.store
         // open(incident_json, sla): the incident as the API takes it; its SLA as the server gives it.
         table.waitingFunction("open") { call in
@@ -66,18 +68,26 @@ struct TestingModule: HostModule {
                          after: try Self.duration(call.value(3), "after") ?? 0)
             return 0
         }
-        // check_action(name, params JSON or nil) -> nil, or why a real call would be refused (an
-        // unknown action; with parameters, what the checks before sending refuse).
+        // check_action(name, params JSON or nil) -> why a real call would be refused (an unknown
+        // action; with parameters, what the checks before sending refuse), or nil and, with
+        // parameters, the plan as actions.run reads it: risk, whether it needs an approval, summary.
         table.function("check_action") { call in
             let name = try call.string(1).description
             let parameters = call.isNoneOrNil(2) ? nil : ActionValue.members(json: try call.string(2).description) ?? [:]
+            let plan: ActionPlan
             do throws(ActionError) {
                 let declaration = try ActionDeclaration.named(name, in: actions)
-                if let parameters {
-                    _ = try ActionParameters(declaration: declaration, policy: ActionConfiguration()).check(parameters)
-                }
-                return 0
+                guard let parameters else { return 0 }
+                let checked = try ActionParameters(declaration: declaration, policy: policy).check(parameters)
+                plan = ActionPlan(declaration: declaration, parameters: checked,
+                                  approval: policy.approvalRisk.map { declaration.risk >= $0 } == true ? .required : .notNeeded)
             } catch { return call.push(error.description) }
+            var object = JSONText.Object()
+            object["risk"] = JSONText.string(plan.declaration.risk.rawValue)
+            object["approval"] = JSONText.string(plan.approval.rawValue)
+            object["summary"] = JSONText.string(plan.summary)
+            object["channel"] = policy.approvalChannel.map(JSONText.string)
+            return try call.push(.nil) + call.push(object.textWithoutNulls)
         }
         table.function("now") { call in call.push(number: stubs.now.timeIntervalSince1970) }
         table.waitingFunction("advance") { call in
