@@ -225,7 +225,7 @@ public final class SQLiteStore: Store {
     /// As stored: what recovery resumes.
     private static let selectRun = selectRun(status: "status")
     /// As people see it, `waiting` derived (`ShownRunStatus`).
-    private static let selectShownRun = selectRun(status: ShownRunStatus.column(asleep: asleepCall))
+    static let selectShownRun = selectRun(status: ShownRunStatus.column(asleep: asleepCall))
 
     /// `automator_asleep(name, result)`: whether a host call's record is a sleep whose deadline is
     /// ahead. A function of the connection: SQL cannot read the deadline out of the record.
@@ -236,7 +236,7 @@ public final class SQLiteStore: Store {
         else { return false }
         return deadline > Date().millisecondsSince1970
     }
-    private static let asleepCall = "automator_asleep(name, result)"
+    static let asleepCall = "automator_asleep(name, result)"
 
     private static func run(from row: Row) throws -> RunRecord {
         let id = RunID(try row.decode(String.self, atIndex: 0))

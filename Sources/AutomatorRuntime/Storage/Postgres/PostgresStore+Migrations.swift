@@ -269,6 +269,12 @@ extension PostgresStore {
         ("v9", """
             ALTER TABLE journal ALTER COLUMN chain DROP NOT NULL;
             """),
+        // A run's open tasks and unanswered questions, looked for at every read of a run
+        // (`ShownRunStatus`), as SQLite's v11.
+        ("v10", """
+            CREATE INDEX task_open_by_run ON task (run_id) WHERE status = 'open';
+            CREATE INDEX chat_question_unanswered_by_run ON chat_question (run_id) WHERE answer IS NULL;
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.
