@@ -162,7 +162,7 @@ extension PostgresStore {
             CREATE INDEX action_by_incident ON action (incident, at);
             CREATE INDEX action_by_expiry ON action (expires_at) WHERE status = 'done' AND expires_at IS NOT NULL;
             """),
-        // Incident and task numbers for several workers (`SharedNumbering`), on from those stored.
+        // Incident and task numbers for several workers (`takeNumber`), on from those stored.
         ("v5", """
             CREATE SEQUENCE incident_number AS bigint;
             CREATE SEQUENCE task_number AS bigint;
