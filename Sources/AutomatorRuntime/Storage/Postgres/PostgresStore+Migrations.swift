@@ -293,32 +293,40 @@ extension PostgresStore {
     static func migrate(_ session: PostgresSession, location: PostgresLocation) async throws -> [String] {
         try await session.changes("BEGIN")
         do {
-            try await session.changes("SELECT pg_advisory_xact_lock(\(migrationLock))")
-            try await session.changes("""
-                CREATE TABLE IF NOT EXISTS automator_schema (version text PRIMARY KEY, applied_at bigint NOT NULL)
-                """)
-            let applied = Set(try await session.rows("SELECT version FROM automator_schema").map {
-                try $0[0].decode(String.self)
-            })
-            let unknown = applied.subtracting(migrations.map(\.version)).sorted()
-            guard unknown.isEmpty else { throw StoreError.newerSchema(location.description, unknown: unknown) }
-            let missing = migrations.filter { !applied.contains($0.version) }
-            for migration in missing {
-                for statement in migration.sql.components(separatedBy: ";\n")
-                where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                    try await session.changes(PostgresQuery(unsafeSQL: statement))
-                }
-                if migration.version == "v3" { try await indexIncidents(session) }
-                try await session.changes("""
-                    INSERT INTO automator_schema (version, applied_at)
-                    VALUES (\(migration.version), \(Date().millisecondsSince1970))
-                    """)
-            }
+            let applied = try await migrate(inTransaction: session, location: location)
             try await session.changes("COMMIT")
-            return missing.map(\.version)
+            return applied
         } catch {
             _ = try? await session.changes("ROLLBACK")
             throw error
         }
+    }
+
+    /// As `migrate`, in the transaction open on `session`, which its owner commits or rolls back
+    /// (`store copy`'s: the schema comes with the rows, or not at all). The migration lock is
+    /// held to its end: workers starting meanwhile wait for it.
+    static func migrate(inTransaction session: PostgresSession, location: PostgresLocation) async throws -> [String] {
+        try await session.changes("SELECT pg_advisory_xact_lock(\(migrationLock))")
+        try await session.changes("""
+            CREATE TABLE IF NOT EXISTS automator_schema (version text PRIMARY KEY, applied_at bigint NOT NULL)
+            """)
+        let applied = Set(try await session.rows("SELECT version FROM automator_schema").map {
+            try $0[0].decode(String.self)
+        })
+        let unknown = applied.subtracting(migrations.map(\.version)).sorted()
+        guard unknown.isEmpty else { throw StoreError.newerSchema(location.description, unknown: unknown) }
+        let missing = migrations.filter { !applied.contains($0.version) }
+        for migration in missing {
+            for statement in migration.sql.components(separatedBy: ";\n")
+            where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                try await session.changes(PostgresQuery(unsafeSQL: statement))
+            }
+            if migration.version == "v3" { try await indexIncidents(session) }
+            try await session.changes("""
+                INSERT INTO automator_schema (version, applied_at)
+                VALUES (\(migration.version), \(Date().millisecondsSince1970))
+                """)
+        }
+        return missing.map(\.version)
     }
 }
