@@ -91,7 +91,7 @@ public struct APIServer {
         let (store, storeName) = try await openStore()
         let lock = try DataFolderLock(folder: folder)
         let token = try loadToken()
-        let ledger = try await IncidentLedger(store: store)
+        let ledger = IncidentLedger(store: store)
         let integrations = await Integrations(folder: configuration.scriptsFolder + "/integrations",
                                               settings: configuration.intel.integrations, quotas: store, logger: logger)
         // Listening does not wait for the feeds: a feed of a million lines takes seconds to load. A

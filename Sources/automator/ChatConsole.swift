@@ -40,7 +40,7 @@ final class ChatConsole: Sendable {
         let roles = try config.map { try ChatConfiguration(file: $0) }?.roles ?? [:]
         let rules = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration()
         store = try SQLiteStore(folder: data)
-        ledger = try await IncidentLedger(store: store)
+        ledger = IncidentLedger(store: store)
         integrations = await Integrations(folder: scripts + "/integrations", settings: intel.integrations, quotas: store,
                                           logger: logger)
         reputation = ReputationService(feeds: FeedSet(intel.feeds, logger: logger), integrations: integrations,

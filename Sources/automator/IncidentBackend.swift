@@ -48,7 +48,7 @@ enum IncidentBackend {
             do {
                 // The store first: it makes the data folder (for `incident create`).
                 let store = try SQLiteStore(folder: folder)
-                let ledger = try await IncidentLedger(store: store)
+                let ledger = IncidentLedger(store: store)
                 let modules = StandardModules.all(logger: CommandLogging.logger(verbose: false))
                     + [IncidentsModule(ledger: ledger), EvidenceModule(service: EvidenceService(store: store, dataFolder: folder))]
                 let runs = try RunService(store: store, modules: modules, modulePaths: [options.scripts], executors: 1)

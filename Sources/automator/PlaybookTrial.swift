@@ -28,7 +28,7 @@ struct PlaybookTrial {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-trial-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = try SQLiteStore(folder: folder, durability: .normal)
-        let ledger = try await IncidentLedger(store: store)
+        let ledger = IncidentLedger(store: store)
         let actions = ActionService(integrations: integrations, store: store, configuration: actionRules, logger: logger)
         let modules = modules(ledger) + [EvidenceModule(service: EvidenceService(store: store, dataFolder: folder)),
                                          ActionsModule(service: actions, dryRunsOnly: true)]

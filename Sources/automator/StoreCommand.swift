@@ -65,9 +65,10 @@ struct StoreCommand: AsyncParsableCommand {
                 For the day one machine is not enough: everything the folder's store holds (incidents, \
                 tasks, the journal with its hash chains, runs and the waits they are in, actions, \
                 evidence files, the chat bot's settings and questions, the intelligence seen) goes \
-                into the database, in one transaction: a copy that fails leaves the database empty. \
-                The journal is verified on both sides, and the incident and task numbers go on from \
-                the copied ones.
+                into the database, in one transaction with the schema: a copy that fails or is \
+                stopped leaves the database as it found it, without even the tables, and can simply \
+                be run again. The journal is verified on both sides, and the incident and task \
+                numbers go on from the copied ones.
 
                 Stop automator serve on the folder first (the copy refuses while it runs), copy, then \
                 start the workers with --store and the same --data: the journal's signing key stays in \

@@ -113,7 +113,7 @@ struct ActionTests {
             try FileManager.default.createDirectory(atPath: scripts + "/playbooks", withIntermediateDirectories: true)
             try ActionTests.firewall.write(toFile: scripts + "/integrations/firewall.lua", atomically: true, encoding: .utf8)
             store = try SQLiteStore(folder: folder.path + "/data")
-            let ledger = try await IncidentLedger(store: store)
+            let ledger = IncidentLedger(store: store)
             integrations = await Integrations(folder: scripts + "/integrations",
                                               settings: ["firewall": .init(values: ["base_url": api.url])],
                                               environment: [:], logger: ActionTests.logger)

@@ -42,7 +42,7 @@ struct ChatBotTests {
             } else {
                 try SQLiteStore(folder: folder.path + "/data")
             }
-            let ledger = try await IncidentLedger(store: store)
+            let ledger = IncidentLedger(store: store)
             integrations = await Integrations(folder: folder.path + "/none", settings: [:], logger: ChatBotTests.logger)
             let feeds = FeedSet([IntelConfiguration.FeedSettings(name: "bad", path: feed, verdict: "malicious")],
                                 logger: ChatBotTests.logger)

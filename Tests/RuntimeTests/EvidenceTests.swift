@@ -351,7 +351,7 @@ struct EvidenceModuleTests {
     /// The incident service of `storage`, whose playbook keeps evidence, then waits on a task.
     static func desk(_ storage: EvidenceStorage) async throws -> IncidentService {
         let store = try await storage.open()
-        let ledger = try await IncidentLedger(store: store)
+        let ledger = IncidentLedger(store: store)
         let modules: [any HostModule] = [JSONModule(), TimeModule(), IncidentsModule(ledger: ledger),
                                          EvidenceModule(service: EvidenceService(store: store, dataFolder: storage.folder.path))]
         let service = try IncidentService(ledger: ledger, runs: try RunService(store: store, modules: modules, executors: 1),

@@ -13,7 +13,7 @@ struct IncidentsModuleTests {
         init() async throws {
             folder = try ScratchFolder()
             let store = try SQLiteStore(folder: folder.path + "/data")
-            let ledger = try await IncidentLedger(store: store)
+            let ledger = IncidentLedger(store: store)
             let modules: [any HostModule] = [JSONModule(), TimeModule(), IncidentsModule(ledger: ledger)]
             service = try IncidentService(ledger: ledger, runs: try RunService(store: store, modules: modules, executors: 1),
                                           scripts: folder.path + "/scripts", modules: modules)

@@ -178,8 +178,8 @@ struct SharedStoreTests {
     @Test("Two workers creating incidents and tasks at once never give one number twice")
     func sharedNumbers() async throws {
         let location = try PostgresLocation(url: try await PostgresServer.shared().makeDatabase())
-        let ledgers = [try await IncidentLedger(store: try await Self.store(location, worker: "first")),
-                       try await IncidentLedger(store: try await Self.store(location, worker: "second"))]
+        let ledgers = [IncidentLedger(store: try await Self.store(location, worker: "first")),
+                       IncidentLedger(store: try await Self.store(location, worker: "second"))]
         let perWorker = 100
         // Incidents as the API opens them (awaiting the number), tasks as a playbook makes them
         // (on a thread that cannot await), both workers at once.

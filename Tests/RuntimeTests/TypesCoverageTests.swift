@@ -41,7 +41,7 @@ struct TypesCoverageTests {
     func runtimeAPI() async throws {
         let folder = try ScratchFolder()
         let store = try SQLiteStore(folder: folder.path)
-        let ledger = try await IncidentLedger(store: store)
+        let ledger = IncidentLedger(store: store)
         let chat = ChatService(store: store, adapters: [], scripts: folder.path)
         let evidence = EvidenceService(store: store, dataFolder: folder.path)
         let sandbox = try Sandbox(modules: StandardModules.all(logger: Self.logger)
@@ -62,7 +62,7 @@ struct TypesCoverageTests {
         let folder = try ScratchFolder()
         let store = try SQLiteStore(folder: folder.path)
         let stubs = PlaybookTestStubs(store: store)
-        let ledger = try await IncidentLedger(store: store, standIn: stubs)
+        let ledger = IncidentLedger(store: store, standIn: stubs)
         let sandbox = try Sandbox(modules: StandardModules.all(logger: Self.logger)
             + [IncidentsModule(ledger: ledger), TestingModule(ledger: ledger, stubs: stubs, actions: [], policy: ActionConfiguration(), evidence: store)])
         let tables = ["stub", "expect"]

@@ -122,7 +122,7 @@ struct WorkerCoordinationTests {
     @Test("A run waiting here on a task, or on a question, goes on when another worker's API answers it; the bot's settings follow")
     func waitsAcrossWorkers() async throws {
         let (_, _, stores) = try await Self.stores("first", "second")
-        let here = try await IncidentLedger(store: stores[0]), there = try await IncidentLedger(store: stores[1])
+        let here = IncidentLedger(store: stores[0]), there = IncidentLedger(store: stores[1])
         let adapter = ConsoleAdapter(user: "ann", lines: AsyncStream { _ in }, write: { _ in })
         let chatHere = ChatService(store: stores[0], adapters: [adapter], scripts: "/nonexistent")
         let chatThere = ChatService(store: stores[1], adapters: [adapter], scripts: "/nonexistent")

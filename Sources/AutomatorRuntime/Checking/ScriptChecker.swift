@@ -131,7 +131,7 @@ public struct ScriptChecker: Sendable {
             // The declarations come from the incidents and chat modules, whose functions need a
             // store and a chat service; neither is used.
             store = try SQLiteStore(folder: folder, durability: .normal)
-            let ledger = try await IncidentLedger(store: store)
+            let ledger = IncidentLedger(store: store)
             let chat = ChatService(store: store, adapters: [], scripts: scripts, logger: quiet)
             evaluator = try ScriptEvaluator(modules: StandardModules.all(logger: quiet)
                 + [IncidentsModule(ledger: ledger), ChatModule(service: chat, reputation: nil, evidence: nil)],

@@ -3,13 +3,10 @@ import Foundation
 /// Incidents, tasks and journals in the store, for the services and the `incidents` module
 /// alike: the numbers to give (`INC-42`, `T-7`), task completion, and the runs waiting on tasks.
 ///
-/// Numbers are given here, before the write, so that a playbook's write (a new task) and the
-/// record of the call that made it commit in one transaction with the number in both. On SQLite
-/// one process owns the data folder (the lock of `automator serve`), so counters loaded from the
-/// store at start stay right; a store several workers share gives them itself (`SharedNumbering`).
+/// Numbers are taken from the store before the write, so that a playbook's write (a new task)
+/// and the record of the call that made it commit in one transaction with the number in both.
 public final class IncidentLedger: Sendable {
     public let store: any IncidentStore
-    private let numbers: Numbers
     /// Completions of the runs waiting in `t:wait()`, by task.
     private let waiters = Locked<[TaskID: [@Sendable (Result<[LuaValue], HostError>) -> Void]]>([:])
     /// Who answers a task that a run waits on when no person will: `automator test`'s stubs.
@@ -20,48 +17,18 @@ public final class IncidentLedger: Sendable {
     /// Told of each task completed here (`whenCompleted`).
     private let completions = Locked<(@Sendable (IncidentTask) async -> Void)?>(nil)
 
-    public init(store: any IncidentStore, standIn: (any TaskStandIn)? = nil) async throws(StoreError) {
+    public init(store: any IncidentStore, standIn: (any TaskStandIn)? = nil) {
         self.store = store
         self.standIn = standIn
-        if let shared = store as? any SharedNumbering {
-            numbers = .shared(shared)
-        } else {
-            numbers = .counted(Locked(try await store.highestNumbers()))
-        }
-    }
-
-    private enum Numbers {
-        /// On from the highest stored, in this process alone.
-        case counted(Locked<(incident: Int, task: Int)>)
-        case shared(any SharedNumbering)
     }
 
     /// The next number of `kind`.
-    func take(_ kind: NumberedKind) async throws(StoreError) -> Int {
-        switch numbers {
-        case .counted(let counters): count(kind, counters)
-        case .shared(let store): try await store.takeNumber(kind)
-        }
-    }
+    func take(_ kind: NumberedKind) async throws(StoreError) -> Int { try await store.takeNumber(kind) }
 
     /// The next number of `kind`, for a `HostWait.write` change, which is called on an executor's
-    /// thread and cannot await: on a shared store the thread waits for the round trip (tasks are
-    /// made for people, a few per incident, so the executor's other runs seldom notice).
-    func takeNow(_ kind: NumberedKind) throws(StoreError) -> Int {
-        switch numbers {
-        case .counted(let counters): count(kind, counters)
-        case .shared(let store): try waitBlocking { () async throws(StoreError) in try await store.takeNumber(kind) }
-        }
-    }
-
-    private func count(_ kind: NumberedKind, _ counters: Locked<(incident: Int, task: Int)>) -> Int {
-        counters.withLock { numbers in
-            switch kind {
-            case .incident: numbers.incident += 1; return numbers.incident
-            case .task: numbers.task += 1; return numbers.task
-            }
-        }
-    }
+    /// thread and cannot await: on PostgreSQL the thread waits for the round trip (tasks are made
+    /// for people, a few per incident, so the executor's other runs seldom notice).
+    func takeNow(_ kind: NumberedKind) throws(StoreError) -> Int { try store.takeNumberNow(kind) }
 
     /// Completes an open task with `answer` (one of its choices, when it has some), journals it,
     /// and resumes the run waiting on it.

@@ -6,7 +6,7 @@ public import Logging
 /// SLA is timed, and people complete the tasks its run waits on.
 ///
 /// ```swift
-/// let ledger = try await IncidentLedger(store: store)
+/// let ledger = IncidentLedger(store: store)
 /// let modules = StandardModules.all(logger: logger) + [IncidentsModule(ledger: ledger)]
 /// let service = try IncidentService(ledger: ledger, runs: try RunService(store: store, modules: modules),
 ///                                   scripts: "scripts", modules: modules)

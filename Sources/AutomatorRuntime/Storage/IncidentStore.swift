@@ -25,6 +25,14 @@ public protocol IncidentStore: Store {
     /// The highest incident and task numbers given so far (0 when none).
     func highestNumbers() async throws(StoreError) -> (incident: Int, task: Int)
 
+    /// A number of `kind` for a new incident or task, given to no one before. It is taken before
+    /// the write, which holds it in several places (the journal, the record of the call that made
+    /// it); how a write that fails leaves a gap or not is the store's (see docs/ARCHITECTURE.md).
+    func takeNumber(_ kind: NumberedKind) async throws(StoreError) -> Int
+
+    /// `takeNumber` on a thread that cannot await: a `HostWait.write` change, on an executor's.
+    func takeNumberNow(_ kind: NumberedKind) throws(StoreError) -> Int
+
     /// The newest incident (by number) that mentions `indicator`, normalised as extraction gives
     /// it (`IncidentQuery.indicator`), other than `except`; nil when there is none.
     func sighting(of indicator: String, except: IncidentID?) async throws(StoreError) -> Sighting?

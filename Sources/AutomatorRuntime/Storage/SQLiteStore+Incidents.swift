@@ -141,11 +141,19 @@ extension SQLiteStore: IncidentStore {
     }
 
     public func highestNumbers() async throws(StoreError) -> (incident: Int, task: Int) {
-        try await read { db in
-            (try Int.fetchOne(db, sql: "SELECT ifnull(max(number), 0) FROM incident") ?? 0,
-             try Int.fetchOne(db, sql: "SELECT ifnull(max(number), 0) FROM task") ?? 0)
-        }
+        try await read { try Self.highestNumbers(in: $0) }
     }
+
+    static func highestNumbers(in db: Database) throws -> (incident: Int, task: Int) {
+        (try Int.fetchOne(db, sql: "SELECT ifnull(max(number), 0) FROM incident") ?? 0,
+         try Int.fetchOne(db, sql: "SELECT ifnull(max(number), 0) FROM task") ?? 0)
+    }
+
+    /// Counted here, on from the highest stored at opening: one process owns the data folder (the
+    /// lock of `automator serve`). A write that does not commit gives its numbers back (`NumberCounters`).
+    public func takeNumber(_ kind: NumberedKind) async throws(StoreError) -> Int { numbers.take(kind) }
+
+    public func takeNumberNow(_ kind: NumberedKind) throws(StoreError) -> Int { numbers.take(kind) }
 
     private static let selectIncident = """
         SELECT number, title, type, severity, status, owner, labels, fields, details, raw, source, source_ref,

@@ -295,6 +295,15 @@ extension SQLiteStore {
                 CREATE INDEX quota_use_by_key ON quota_use (key, at);
                 """)
         }
+        // A run reads as waiting while it has an open task or an unanswered question
+        // (`ShownRunStatus`): every read of a run looks for them by run. Partial, so that the
+        // indexes hold only what is open, a small part of the tables.
+        migrator.registerMigration("v11") { db in
+            try db.execute(sql: """
+                CREATE INDEX task_open_by_run ON task (run_id) WHERE status = 'open';
+                CREATE INDEX chat_question_unanswered_by_run ON chat_question (run_id) WHERE answer IS NULL;
+                """)
+        }
         return migrator
     }
 

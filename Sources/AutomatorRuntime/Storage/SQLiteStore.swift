@@ -48,6 +48,7 @@ public final class SQLiteStore: Store {
     private let pool: DatabasePool
     private let writer: SQLiteWriter
     private let committer: GroupCommitter<StoreWrite>
+    let numbers: NumberCounters
     let isClosed = Atomic<Bool>(false)
 
     /// Opens the database in `folder` (`--data`), creating the folder (mode 0700) and the
@@ -109,6 +110,7 @@ public final class SQLiteStore: Store {
                 if let full { throw full }
                 return try writer.pool()
             }
+            numbers = NumberCounters(highest: try pool.read { try Self.highestNumbers(in: $0) })
         } catch {
             throw Self.storeError(error, path: path)
         }
@@ -131,7 +133,13 @@ public final class SQLiteStore: Store {
     // MARK: Store
 
     public func write(_ write: StoreWrite, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
-        committer.submit(write, completion: completion)
+        let numbered = write.newNumbers
+        guard !numbered.isEmpty else { return committer.submit(write, completion: completion) }
+        committer.submit(write) { [numbers] result in
+            // A conflict is a number stored already: not one to give again.
+            if case .failure(let error) = result, error.kind != .conflict { numbers.giveBack(numbered) }
+            completion(result)
+        }
     }
 
     public func loadRun(_ id: RunID) async throws(StoreError) -> RunRecord? {
@@ -225,7 +233,7 @@ public final class SQLiteStore: Store {
     /// As stored: what recovery resumes.
     private static let selectRun = selectRun(status: "status")
     /// As people see it, `waiting` derived (`ShownRunStatus`).
-    private static let selectShownRun = selectRun(status: ShownRunStatus.column(asleep: asleepCall))
+    static let selectShownRun = selectRun(status: ShownRunStatus.column(asleep: asleepCall))
 
     /// `automator_asleep(name, result)`: whether a host call's record is a sleep whose deadline is
     /// ahead. A function of the connection: SQL cannot read the deadline out of the record.

@@ -32,10 +32,12 @@ enum ShownRunStatus {
     }
 
     /// Whether the run waits on a person or a timer; never NULL, so that `NOT` selects the others.
+    /// `EXISTS` for this run's rows, not `IN` the list of all open tasks: SQLite reads that list
+    /// whole for every statement, where `EXISTS` is one search of the partial indexes on `run_id`.
     private static func waits(asleep: String) -> String {
         """
-        (run.id IN (SELECT run_id FROM task WHERE status = 'open' AND run_id IS NOT NULL) \
-        OR run.id IN (SELECT run_id FROM chat_question WHERE answer IS NULL AND run_id IS NOT NULL) \
+        (EXISTS (SELECT 1 FROM task WHERE task.run_id = run.id AND task.status = 'open') \
+        OR EXISTS (SELECT 1 FROM chat_question WHERE chat_question.run_id = run.id AND chat_question.answer IS NULL) \
         OR COALESCE((SELECT \(asleep) FROM host_call WHERE run_key = run.key ORDER BY sequence DESC LIMIT 1), false))
         """
     }

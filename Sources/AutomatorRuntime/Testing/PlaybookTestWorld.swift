@@ -20,7 +20,7 @@ final class PlaybookTestWorld {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-test-\(UUID().uuidString)").path
         store = try SQLiteStore(folder: folder, durability: .normal)
         let stubs = PlaybookTestStubs(store: store)
-        let ledger = try waitBlocking { [store] () async throws(StoreError) in try await IncidentLedger(store: store, standIn: stubs) }
+        let ledger = IncidentLedger(store: store, standIn: stubs)
         let quiet = Logger(label: "automator.test") { _ in SwiftLogNoOpLogHandler() }
         sandbox = try Sandbox(modules: StandardModules.all(logger: quiet)
                                   + [IncidentsModule(ledger: ledger),

@@ -8,15 +8,15 @@ import PostgresNIO
 /// team that outgrew one machine and would otherwise start its shared store with no history.
 ///
 /// The rows are read from one snapshot of the SQLite file (a command writing meanwhile changes
-/// nothing the copy sees), and written with `COPY ... FROM STDIN` in one transaction: a copy that
-/// fails leaves the database as empty as it found it. Every column keeps its value: the journal's
-/// hashes and chains (verified on both sides), the runs with their records (a waiting run is
-/// adopted by a worker, as a dead worker's is, and goes on from where it waited), the numbers of
-/// incidents and tasks, which the database's sequences continue. Evidence files go from the
-/// folder's vault into the database's first, each in its own transaction and checked against its
-/// name on the way; a copy run again after a failure finds them there and sends nothing twice.
-/// A copy that succeeds marks the folder's store as moved (`DataFolder.movedFile`): it is the
-/// backup of the move from then on, and opening it as a store is refused.
+/// nothing the copy sees). Everything is written in one transaction, the schema, the evidence
+/// files and the rows (`COPY ... FROM STDIN`): a copy that fails or is killed leaves the database
+/// as it found it, without even the tables, and the next copy starts afresh. Every column keeps
+/// its value: the journal's hashes and chains (verified on both sides), the runs with their
+/// records (a waiting run is adopted by a worker, as a dead worker's is, and goes on from where it
+/// waited), the numbers of incidents and tasks, which the database's sequences continue. Evidence
+/// files are checked against their names on the way. A copy that succeeds marks the folder's
+/// store as moved (`DataFolder.movedFile`): it is the backup of the move from then on, and
+/// opening it as a store is refused.
 extension PostgresStore {
     /// What a copy moved.
     public struct Copied: Sendable {
@@ -47,59 +47,65 @@ extension PostgresStore {
     /// Rows read from SQLite at a time.
     static let page = 5_000
 
-    /// Copies the store of `folder` into the empty database at `location`, whose schema is brought
-    /// up to date first.
+    /// Copies the store of `folder` into the empty database at `location`, with the schema.
     ///
     /// - Throws: `StoreError` (the database holds data already, cannot be reached, or refused a
     ///   row; the folder's store cannot be read) or `EvidenceError` (a file of the folder's vault is
-    ///   missing or damaged). The database's tables are then as they were.
+    ///   missing or damaged). The database is then as it was.
     public static func copy(folder: String, to location: PostgresLocation, logger: Logger,
                             progress: @escaping CopyProgress = { _, _, _ in }) async throws -> Copied
     {
         // Again, into another database, when the first was not the right one.
         let source = try SQLiteStore(folder: folder, journal: JournalTip(), evenIfMoved: true)
-        let target = try await PostgresStore(location: location, dataFolder: folder, logger: logger)
+        var copied: Copied
         do {
-            let copied = try await copy(source, folder: folder, into: target, progress: progress)
-            await target.close()
-            await source.close()
-            return copied
+            copied = try await copy(source, folder: folder, into: location, logger: logger, progress: progress)
         } catch {
-            await target.close()
             await source.close()
             throw error
         }
+        await source.close()
+        let target = try await PostgresStore(location: location, dataFolder: folder, logger: logger)
+        do { copied.journalAfter = try await target.verifyJournal(of: nil) } catch {
+            await target.close()
+            throw error
+        }
+        await target.close()
+        if copied.journalBefore.problem == nil, let problem = copied.journalAfter.problem {
+            throw StoreError.copyRefused(location.description, reason: "the copied journal does not verify "
+                + "(\(problem)) although the folder's did: the database changed a value it was given")
+        }
+        try DataFolder.markMoved(folder, to: location.description)
+        return copied
     }
 
-    private static func copy(_ source: SQLiteStore, folder: String, into target: PostgresStore,
+    /// Everything but the journal's verification in the database, which reads what was committed.
+    private static func copy(_ source: SQLiteStore, folder: String, into location: PostgresLocation, logger: Logger,
                              progress: @escaping CopyProgress) async throws -> Copied
     {
         let snapshot = try source.snapshot()
         let plan = try await snapshot.read { [path = source.path] db in try TablePlan.all(in: db, path: path) }
-        let holding = try await target.read { session in try await nonEmpty(in: session) }
-        guard holding.isEmpty else { throw StoreError.copyTargetNotEmpty(target.location.description, tables: holding) }
-
         var copied = Copied()
         copied.journalBefore = try await source.verifyJournal(of: nil)
-        (copied.evidenceFiles, copied.evidenceBytes) = try await copyEvidence(snapshot, folder: folder, into: target,
-                                                                             progress: progress)
-        let password = try PostgresPassword.find(for: target.location)
-        copied.tables = try await withConnection(to: target.location, password: password,
-                                                 application: "automator store copy", logger: target.logger)
+        let password = try PostgresPassword.find(for: location)
+        let address = location.description
+        return try await withConnection(to: location, password: password, application: "automator store copy",
+                                        logger: logger)
         { session in
             try await session.changes("BEGIN")
             do {
+                _ = try await migrate(inTransaction: session, location: location)
                 // Workers started on the database meanwhile wait until the copy is committed.
                 try await session.changes(PostgresQuery(unsafeSQL: "LOCK TABLE "
                     + copiedTables.joined(separator: ", ") + " IN EXCLUSIVE MODE"))
                 let holding = try await nonEmpty(in: session)
-                guard holding.isEmpty else {
-                    throw StoreError.copyTargetNotEmpty(target.location.description, tables: holding)
-                }
-                var tables: [(String, Int)] = []
+                guard holding.isEmpty else { throw StoreError.copyTargetNotEmpty(address, tables: holding) }
+                let vault = PostgresVault(transaction: session.connection, location: location, logger: logger)
+                (copied.evidenceFiles, copied.evidenceBytes) = try await copyEvidence(snapshot, folder: folder,
+                                                                                     into: vault, progress: progress)
                 for table in plan {
-                    tables.append((table.name, try await copy(table, from: snapshot, to: session,
-                                                              address: target.location.description, progress: progress)))
+                    copied.tables.append((table.name, try await copy(table, from: snapshot, to: session,
+                                                                     address: address, progress: progress)))
                 }
                 // The numbers given next follow the copied ones.
                 try await session.changes("SELECT setval('incident_number', coalesce(max(number), 0) + 1, false) FROM incident")
@@ -108,19 +114,12 @@ extension PostgresStore {
                     SELECT setval(pg_get_serial_sequence('run', 'key'), coalesce(max(key), 0) + 1, false) FROM run
                     """)
                 try await session.changes("COMMIT")
-                return tables
+                return copied
             } catch {
                 _ = try? await session.changes("ROLLBACK")
                 throw error
             }
         }
-        copied.journalAfter = try await target.verifyJournal(of: nil)
-        if copied.journalBefore.problem == nil, let problem = copied.journalAfter.problem {
-            throw StoreError.copyRefused(target.location.description, reason: "the copied journal does not verify "
-                + "(\(problem)) although the folder's did: the database changed a value it was given")
-        }
-        try DataFolder.markMoved(folder, to: target.location.description)
-        return copied
     }
 
     /// The copied tables that hold a row already.
@@ -133,8 +132,8 @@ extension PostgresStore {
     }
 
     /// Each evidence file of the folder's vault into the database's, checked on the way: a file
-    /// that does not hash to the name the records give it fails the copy, and is not kept.
-    private static func copyEvidence(_ snapshot: DatabaseSnapshot, folder: String, into target: PostgresStore,
+    /// that does not hash to the name the records give it fails the copy.
+    private static func copyEvidence(_ snapshot: DatabaseSnapshot, folder: String, into: PostgresVault,
                                      progress: @escaping CopyProgress) async throws -> (Int, Int64)
     {
         let files = try await snapshot.read { db in
@@ -143,7 +142,6 @@ extension PostgresStore {
         }
         let total = files.reduce(0) { $0 + $1.size }
         let from = FolderVault(dataFolder: folder)
-        let into = PostgresVault(store: target)
         var done: Int64 = 0
         for file in files {
             let (_, size) = try await into.add(file: from.path(of: file.sha256), expected: file.sha256) { read, _ in

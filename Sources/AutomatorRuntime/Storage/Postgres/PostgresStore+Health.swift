@@ -41,9 +41,10 @@ extension PostgresStore {
             else {
                 return StoreHealth(server: server, schema: [], isSchemaCurrent: false, leases: [], expired: 0)
             }
-            let schema = try await session.rows("SELECT version FROM automator_schema ORDER BY version").map {
-                try $0[0].decode(String.self)
-            }
+            // In the order applied: as text, v10 would sort before v2.
+            let schema = try await session.rows("""
+                SELECT version FROM automator_schema ORDER BY length(version), version
+                """).map { try $0[0].decode(String.self) }
             let leases = try await session.rows("""
                 SELECT lease_owner, count(*) FROM run
                 WHERE \(unescaped: RunLease.unfinished) AND lease_expires_at > \(unescaped: RunLease.now)

@@ -3,7 +3,7 @@ import PostgresNIO
 
 /// Incidents, tasks and the journal in PostgreSQL: what `IncidentStore` asks, and the incident
 /// writes applied inside the committer's transaction.
-extension PostgresStore: IncidentStore, SharedNumbering {
+extension PostgresStore: IncidentStore {
     /// Serialises the journal's appends across workers: each entry's sequence and chain follow
     /// the last committed entry (`pg_advisory_xact_lock`, held until the commit).
     static let journalLock: Int64 = 0x4155_544F_0000_0002
@@ -113,11 +113,16 @@ extension PostgresStore: IncidentStore, SharedNumbering {
 
     /// One `nextval` per number, not a block per worker: a round trip is little beside the
     /// incident's own writes, and numbers then follow the order incidents were opened in, whichever
-    /// worker opened them (lists are newest first by number).
+    /// worker opened them (lists are newest first by number). A sequence never goes back: a number
+    /// whose write fails is a gap (docs/ARCHITECTURE.md, "Numbers").
     public func takeNumber(_ kind: NumberedKind) async throws(StoreError) -> Int {
         try await read { session in
             try await session.rows("SELECT nextval('\(unescaped: kind.rawValue)_number')")[0][0].decode(Int.self)
         }
+    }
+
+    public func takeNumberNow(_ kind: NumberedKind) throws(StoreError) -> Int {
+        try waitBlocking { [self] () async throws(StoreError) in try await takeNumber(kind) }
     }
 
     public func highestNumbers() async throws(StoreError) -> (incident: Int, task: Int) {

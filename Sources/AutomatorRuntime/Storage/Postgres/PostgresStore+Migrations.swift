@@ -162,7 +162,7 @@ extension PostgresStore {
             CREATE INDEX action_by_incident ON action (incident, at);
             CREATE INDEX action_by_expiry ON action (expires_at) WHERE status = 'done' AND expires_at IS NOT NULL;
             """),
-        // Incident and task numbers for several workers (`SharedNumbering`), on from those stored.
+        // Incident and task numbers for several workers (`takeNumber`), on from those stored.
         ("v5", """
             CREATE SEQUENCE incident_number AS bigint;
             CREATE SEQUENCE task_number AS bigint;
@@ -269,6 +269,12 @@ extension PostgresStore {
         ("v9", """
             ALTER TABLE journal ALTER COLUMN chain DROP NOT NULL;
             """),
+        // A run's open tasks and unanswered questions, looked for at every read of a run
+        // (`ShownRunStatus`), as SQLite's v11.
+        ("v10", """
+            CREATE INDEX task_open_by_run ON task (run_id) WHERE status = 'open';
+            CREATE INDEX chat_question_unanswered_by_run ON chat_question (run_id) WHERE answer IS NULL;
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.
@@ -287,32 +293,40 @@ extension PostgresStore {
     static func migrate(_ session: PostgresSession, location: PostgresLocation) async throws -> [String] {
         try await session.changes("BEGIN")
         do {
-            try await session.changes("SELECT pg_advisory_xact_lock(\(migrationLock))")
-            try await session.changes("""
-                CREATE TABLE IF NOT EXISTS automator_schema (version text PRIMARY KEY, applied_at bigint NOT NULL)
-                """)
-            let applied = Set(try await session.rows("SELECT version FROM automator_schema").map {
-                try $0[0].decode(String.self)
-            })
-            let unknown = applied.subtracting(migrations.map(\.version)).sorted()
-            guard unknown.isEmpty else { throw StoreError.newerSchema(location.description, unknown: unknown) }
-            let missing = migrations.filter { !applied.contains($0.version) }
-            for migration in missing {
-                for statement in migration.sql.components(separatedBy: ";\n")
-                where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                    try await session.changes(PostgresQuery(unsafeSQL: statement))
-                }
-                if migration.version == "v3" { try await indexIncidents(session) }
-                try await session.changes("""
-                    INSERT INTO automator_schema (version, applied_at)
-                    VALUES (\(migration.version), \(Date().millisecondsSince1970))
-                    """)
-            }
+            let applied = try await migrate(inTransaction: session, location: location)
             try await session.changes("COMMIT")
-            return missing.map(\.version)
+            return applied
         } catch {
             _ = try? await session.changes("ROLLBACK")
             throw error
         }
+    }
+
+    /// As `migrate`, in the transaction open on `session`, which its owner commits or rolls back
+    /// (`store copy`'s: the schema comes with the rows, or not at all). The migration lock is
+    /// held to its end: workers starting meanwhile wait for it.
+    static func migrate(inTransaction session: PostgresSession, location: PostgresLocation) async throws -> [String] {
+        try await session.changes("SELECT pg_advisory_xact_lock(\(migrationLock))")
+        try await session.changes("""
+            CREATE TABLE IF NOT EXISTS automator_schema (version text PRIMARY KEY, applied_at bigint NOT NULL)
+            """)
+        let applied = Set(try await session.rows("SELECT version FROM automator_schema").map {
+            try $0[0].decode(String.self)
+        })
+        let unknown = applied.subtracting(migrations.map(\.version)).sorted()
+        guard unknown.isEmpty else { throw StoreError.newerSchema(location.description, unknown: unknown) }
+        let missing = migrations.filter { !applied.contains($0.version) }
+        for migration in missing {
+            for statement in migration.sql.components(separatedBy: ";\n")
+            where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                try await session.changes(PostgresQuery(unsafeSQL: statement))
+            }
+            if migration.version == "v3" { try await indexIncidents(session) }
+            try await session.changes("""
+                INSERT INTO automator_schema (version, applied_at)
+                VALUES (\(migration.version), \(Date().millisecondsSince1970))
+                """)
+        }
+        return missing.map(\.version)
     }
 }

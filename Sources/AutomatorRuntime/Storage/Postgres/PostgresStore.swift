@@ -203,7 +203,7 @@ public final class PostgresStore: Store {
     /// As stored: what recovery resumes.
     static let selectRun = selectRun(status: "status")
     /// As people see it, `waiting` derived (`ShownRunStatus`).
-    private static let selectShownRun = selectRun(status: ShownRunStatus.column(asleep: asleep))
+    static let selectShownRun = selectRun(status: ShownRunStatus.column(asleep: asleep))
 
     /// Whether a `host_call` row is a sleep whose deadline is ahead: the deadline read out of the
     /// record's bytes (`RecordCoding.oneInteger`, then 8 bytes, least significant first).

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Logging
 import PostgresNIO
 
 /// Evidence content in PostgreSQL, for the shared store: every worker reaches it, where each
@@ -20,11 +21,26 @@ import PostgresNIO
 /// Two uploads at once that share chunks in opposite orders can deadlock; PostgreSQL ends one,
 /// whose caller is told and can add the file again.
 struct PostgresVault: EvidenceVault {
-    let store: PostgresStore
+    /// Where the files go.
+    enum Target: Sendable {
+        /// The store's pool: each file in a transaction of its own.
+        case store(PostgresStore)
+        /// A connection in a transaction that its owner commits (`store copy`'s, with the rows):
+        /// the files are kept with everything else, or not at all.
+        case transaction(PostgresConnection, PostgresLocation, Logger)
+    }
+
+    let target: Target
+
+    init(store: PostgresStore) { target = .store(store) }
+
+    init(transaction connection: PostgresConnection, location: PostgresLocation, logger: Logger) {
+        target = .transaction(connection, location, logger)
+    }
 
     func keep(_ next: () throws(EvidenceError) -> Data?) async throws(EvidenceError) -> (FileHashes, Int64) {
-        let kept = try await access { session -> Result<(FileHashes, Int64), EvidenceError> in
-            try await session.changes("BEGIN")
+        let kept = try await access { [ownsTransaction] session -> Result<(FileHashes, Int64), EvidenceError> in
+            if ownsTransaction { try await session.changes("BEGIN") }
             do {
                 var hasher = FileHashes.Hasher()
                 var size: Int64 = 0
@@ -46,10 +62,10 @@ struct PostgresVault: EvidenceVault {
                     INSERT INTO evidence_object (sha256, size, chunks) VALUES (\(hashes.sha256), \(size), \(chunks))
                     ON CONFLICT (sha256) DO NOTHING
                     """)
-                try await session.changes("COMMIT")
+                if ownsTransaction { try await session.changes("COMMIT") }
                 return .success((hashes, size))
             } catch {
-                _ = try? await session.changes("ROLLBACK")
+                if ownsTransaction { _ = try? await session.changes("ROLLBACK") }
                 // The source's own failure is the caller's to read as it was said.
                 if let error = error as? EvidenceError { return .failure(error) }
                 throw error
@@ -91,8 +107,21 @@ struct PostgresVault: EvidenceVault {
     /// that every upload takes. What is left is what a failed write leaves in the database anyway.
     func discard(_ sha256: String) async {}
 
-    /// Runs `body` on a connection of the store's pool; a failure says what PostgreSQL said.
+    /// Whether each file is kept in a transaction of its own.
+    private var ownsTransaction: Bool {
+        if case .store = target { true } else { false }
+    }
+
+    /// Runs `body` on a connection of the store's pool, or on the transaction's; a failure says
+    /// what PostgreSQL said.
     private func access<T: Sendable>(_ body: (PostgresSession) async throws -> T) async throws(EvidenceError) -> T {
-        do { return try await store.read(body) } catch { throw EvidenceService.error(error) }
+        switch target {
+        case .store(let store):
+            do { return try await store.read(body) } catch { throw EvidenceService.error(error) }
+        case .transaction(let connection, let location, let logger):
+            do { return try await body(PostgresSession(connection, logger: logger)) } catch {
+                throw EvidenceService.error(PostgresStore.storeError(error, location: location))
+            }
+        }
     }
 }
