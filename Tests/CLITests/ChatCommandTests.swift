@@ -76,6 +76,33 @@ struct ChatCommandTests {
         #expect(bob.stdout.contains("bob, only people with the role approver may answer this."), "\(bob.stdout)")
     }
 
+    @Test("A bare answer goes to the one question open in a channel; a refused answer leaves it open to the next")
+    func answersElsewhere() async throws {
+        let folder = try TemporaryFolder()
+        let config = try folder.write("automator.yml", """
+            integrations:
+              checkpoint: { base_url: "http://127.0.0.1:9/web_api", api_key: cp-key }
+            actions:
+              approval: { channel: "#ir" }
+            chat:
+              roles: { approver: [alice] }
+            """)
+        let arguments = ["chat", "--data", folder.url.path, "--scripts", Self.scripts, "--config", config]
+        let bob = try await AutomatorProcess.run(arguments + ["--as", "bob"], input: """
+            #ir !action checkpoint.block_ip ip=198.51.100.7
+            approve
+            #ir 1
+            """)
+        #expect(bob.stdout.contains("[#ir] Approve checkpoint.block_ip"), "\(bob.stdout)")
+        let refusals = bob.stdout.components(separatedBy: "bob, only people with the role approver may answer this.").count - 1
+        #expect(refusals == 2, "each answer refused, the bare one and the one in #ir: \(bob.stdout)")
+        let alice = try await AutomatorProcess.run(arguments + ["--as", "alice"], input: """
+            #ir !action checkpoint.block_ip ip=198.51.100.7
+            2
+            """)
+        #expect(alice.stdout.contains("alice answered: deny") && alice.stdout.contains("Not run: denied by"), "\(alice.stdout)")
+    }
+
     @Test("--data naming no folder is refused as a typo; a first chat makes the default folder")
     func missingFolder() async throws {
         let folder = try TemporaryFolder()

@@ -75,14 +75,24 @@ public final class ConsoleAdapter: ChatAdapter, @unchecked Sendable {
             text = ""
         }
         let answer = text.trimmingCharacters(in: .whitespaces)
+        let addressed = channel.id != Self.direct.id
         let (id, question) = lock.withLock { () -> (String, String?) in
             counter += 1
-            guard let open = openQuestions[channel.id], open.choices.enumerated().contains(where: { number, choice in
-                choice.caseInsensitiveCompare(answer) == .orderedSame || answer == String(number + 1)
-            }) else { return ("m\(counter)", nil) }
-            openQuestions[channel.id] = nil
-            return ("m\(counter)", open.id)
+            func takes(_ open: (id: String, choices: [String])) -> Bool {
+                open.choices.enumerated().contains { number, choice in
+                    choice.caseInsensitiveCompare(answer) == .orderedSame || answer == String(number + 1)
+                }
+            }
+            if let open = openQuestions[channel.id], takes(open) { return ("m\(counter)", open.id) }
+            // A bare "1" answers the one question open elsewhere, as the prompt invites.
+            if !addressed, openQuestions.count == 1, let (place, open) = openQuestions.first, takes(open) {
+                channel = ChatChannel(id: place, name: String(place.dropFirst()))
+                return ("m\(counter)", open.id)
+            }
+            return ("m\(counter)", nil)
         }
+        // The question stays open here until another replaces it: an answer refused (a role it
+        // needs) leaves it to someone else, and the bot says so to each.
         return ChatMessage(id: id, channel: channel, user: user, text: String(text), replyTo: question, files: files)
     }
 
