@@ -23,9 +23,12 @@ struct WarRoomRoutes: Sendable {
         }
         let body = try await request.body.collect(upTo: 1 << 16)
         guard let object = (try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))) as? [String: Any],
-              let line = object["text"] as? String, !line.trimmingCharacters(in: .whitespaces).isEmpty,
-              let by = object["by"] as? String, !by.isEmpty
+              let line = object["text"] as? String, !line.trimmingCharacters(in: .whitespaces).isEmpty
         else { throw APIError.badRequest(#"send {"text": "!note called the user", "by": "alice"}"#) }
+        // The bot's roles and the journal name the person: a command from nobody is refused.
+        guard let by = try RequestActor.by(in: object) else {
+            throw APIError.badRequest(#""by" is missing: it names who types the command, as in {"text": "!note called the user", "by": "alice"}"#)
+        }
         let channel = "#" + id.description.lowercased()
         do {
             try await chat.ensureWarRoom(channel, on: console.network, for: id, by: RequestActor.of(request, by: by))

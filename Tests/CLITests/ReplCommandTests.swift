@@ -77,6 +77,8 @@ struct ReplCommandTests {
         #expect(refused.status == 400, "\(refused.body)")
         let unknown = try await server.call("POST", "/api/v1/incidents/INC-9/command", body: #"{"text": "!note x", "by": "alice"}"#)
         #expect(unknown.status == 404, "\(unknown.body)")
+        let nobody = try await server.call("POST", "/api/v1/incidents/INC-1/command", body: #"{"text": "!note x"}"#)
+        #expect(nobody.status == 400 && nobody.body.contains(#"\"by\" is missing"#), "\(nobody.body)")
     }
 
     @Test("Piped lines print their results, tab-separated, and exit 0 when all succeed")
