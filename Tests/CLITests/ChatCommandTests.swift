@@ -96,7 +96,10 @@ struct ChatCommandTests {
         #expect(bob.stdout.contains("[#ir] Approve checkpoint.block_ip"), "\(bob.stdout)")
         let refusals = bob.stdout.components(separatedBy: "bob, only people with the role approver may answer this.").count - 1
         #expect(refusals == 2, "each answer refused, the bare one and the one in #ir: \(bob.stdout)")
-        let alice = try await AutomatorProcess.run(arguments + ["--as", "alice"], input: """
+        // A folder of her own: bob's question, still open in his, would be asked again in hers.
+        let hers = try TemporaryFolder()
+        let alice = try await AutomatorProcess.run(["chat", "--data", hers.url.path, "--scripts", Self.scripts,
+                                                    "--config", config, "--as", "alice"], input: """
             #ir !action checkpoint.block_ip ip=198.51.100.7
             2
             """)
