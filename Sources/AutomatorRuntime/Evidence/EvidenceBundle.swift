@@ -60,7 +60,7 @@ public enum EvidenceBundle {
     /// Checks the signature, then every file's size and hashes against the manifest; throws
     /// `.tampered` naming the first file that differs, a file missing or one added. `progress` is
     /// told the bytes checked so far, of all the entries'.
-    public static func verify(_ path: String, progress: EvidenceProgress? = nil) throws(EvidenceError) -> Verification {
+    public static func verify(_ path: LocalPath, progress: EvidenceProgress? = nil) throws(EvidenceError) -> Verification {
         let archive = try ZipArchive.Reader(path: path)
         func tampered(_ why: String) -> EvidenceError { EvidenceError(.tampered, "\(path) was tampered with: \(why)") }
         guard let manifestBytes = try archive.bytes(of: manifestPath),

@@ -145,11 +145,11 @@ enum ZipArchive {
     /// The entries of an archive this writer made (stored entries, no ZIP64), read from its
     /// central directory; `content` streams one.
     struct Reader {
-        let path: String
+        let path: LocalPath
         let entries: [Entry]
         private let handle: FileHandle
 
-        init(path: String) throws(EvidenceError) {
+        init(path: LocalPath) throws(EvidenceError) {
             let handle = try FileHandle.evidenceInput(path)
             self.path = path
             self.handle = handle
