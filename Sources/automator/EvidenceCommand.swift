@@ -165,7 +165,10 @@ extension EvidenceCommand {
             abstract: "Check a bundle: the manifest's signature, and every file's hashes against it.",
             discussion: """
                 Needs no data folder. Exits 0 and prints the key that signed it (compare it with the \
-                one `automator journal checkpoint` printed), or names what was changed and exits 1.
+                one `automator journal checkpoint` printed), or names what was changed and exits 1. \
+                A bundle zipped again (compressed, folders added) whose every file still matches the \
+                signed manifest verifies, with a note that it was repacked: its evidence is intact, \
+                but a hash taken of the .zip itself at export no longer matches it.
                 """)
 
         @Argument(help: ArgumentHelp("The bundle.", valueName: "bundle.zip")) var bundle: String
@@ -178,6 +181,11 @@ extension EvidenceCommand {
                 let verified = try EvidenceBundle.verify(path, progress: ProgressLine("evidence verify \(path)").update)
                 print("\(path) verified: \(verified.files) evidence file\(verified.files == 1 ? "" : "s") and "
                     + "\(verified.journalEntries) journal entries of \(verified.incident), signed by \(verified.publicKey)")
+                if let repacked = verified.repacked {
+                    print("note: \(path) was repacked (\(repacked)): every file's content matches the signed "
+                        + "manifest, but the archive is not the one exported: a hash of the .zip taken at export no "
+                        + "longer matches it")
+                }
             } catch {
                 print("\(error)")
                 throw ExitCode.failure

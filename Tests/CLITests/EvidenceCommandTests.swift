@@ -139,6 +139,46 @@ struct EvidenceCommandTests {
                 "\(refused)")
     }
 
+    @Test("A bundle repacked with compression verifies, saying it was repacked; one with a file changed names the file")
+    func repacked() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        try await Self.incident(in: data)
+        // 3 MiB that compress well: one chunk read inflates to several.
+        let log = try folder.write("proxy.log", String(repeating: "GET /exfil HTTP/1.1 200 from 10.0.0.7\n", count: 80_000))
+        #expect(try await AutomatorProcess.run(["evidence", "add", "INC-1", log, "--data", data]).status == 0)
+        let bundle = folder.url.appendingPathComponent("INC-1.zip").path
+        #expect(try await AutomatorProcess.run(["evidence", "export", "INC-1", bundle, "--data", data]).status == 0)
+        // A colleague's re-zip, as Python's zipfile makes it: every entry deflated, a folder's entry as
+        // `zip -r` adds, one file changed if asked.
+        let repack = """
+            import zipfile, sys
+            source = zipfile.ZipFile(sys.argv[1])
+            target = zipfile.ZipFile(sys.argv[2], "w", compression=zipfile.ZIP_DEFLATED)
+            target.mkdir("evidence")
+            for item in source.infolist():
+                content = source.read(item.filename)
+                if item.filename.endswith(sys.argv[3]):
+                    content = content.replace(b"10.0.0.7", b"10.0.0.8", 1)
+                target.writestr(item.filename, content)
+            target.close()
+            """
+        let rezipped = folder.url.appendingPathComponent("rezipped.zip").path
+        let changed = folder.url.appendingPathComponent("changed.zip").path
+        _ = try await AutomatorProcess.python(repack, arguments: [bundle, rezipped, "nothing"])
+        _ = try await AutomatorProcess.python(repack, arguments: [bundle, changed, "proxy.log"])
+
+        let intact = try await AutomatorProcess.run(["evidence", "verify", rezipped])
+        #expect(intact.status == 0 && intact.stdout.contains("verified: 1 evidence file"), "\(intact.stdout)")
+        #expect(intact.stdout.contains("\(rezipped) was repacked (4 entries compressed, 1 folder entry added): every file's content matches "
+            + "the signed manifest"), "\(intact.stdout)")
+        let caught = try await AutomatorProcess.run(["evidence", "verify", changed])
+        #expect(caught.status == 1 && caught.stdout.contains("/proxy.log differs from the manifest"), "\(caught.stdout)")
+        // The bundle as exported says nothing of a repack.
+        let exported = try await AutomatorProcess.run(["evidence", "verify", bundle])
+        #expect(exported.status == 0 && !exported.stdout.contains("repacked"), "\(exported.stdout)")
+    }
+
     @Test("A 2 GB file is added with bounded memory")
     func large() async throws {
         let folder = try TemporaryFolder()
