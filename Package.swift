@@ -47,6 +47,8 @@ let package = Package(
         .target(name: "CPrefetch"),
         // Line editing for the REPL (BSD libedit, Debian's libedit-dev).
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit"),
+        // Inflating a bundle someone repacked with compression (`evidence verify`): Debian's zlib1g-dev.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib"),
         .target(
             name: "AutomatorRuntime",
             dependencies: [
@@ -54,6 +56,7 @@ let package = Package(
                 "CDigest",
                 "CHexDigits",
                 "CPrefetch",
+                "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API, for what GRDB does not wrap (keeping the WAL at close).

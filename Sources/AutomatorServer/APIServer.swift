@@ -111,7 +111,7 @@ public struct APIServer {
         // The console answers `automator repl --incident` through the API (`WarRoomRoutes`).
         let warRoomPosts = WarRoomPosts()
         let console = ConsoleAdapter(user: "api", lines: AsyncStream { _ in }, write: warRoomPosts.write,
-                                     isDefaultNetwork: false)
+                                     isDefaultNetwork: false, readsLocalFiles: false)
         let adapters: [any ChatAdapter] = [slack as (any ChatAdapter)?, matrix, console].compactMap { $0 }
         let chat = ChatService(store: store, adapters: adapters, scripts: configuration.scriptsFolder,
                                configuration: ChatService.Configuration(roles: configuration.chat.roles), logger: logger)

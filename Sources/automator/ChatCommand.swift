@@ -14,7 +14,12 @@ struct ChatCommand: AsyncParsableCommand {
             starts with #NAME is said in that channel instead, where commands take a `!` \
             (`#soc !ip 203.0.113.7`), and where the bot checks every indicator once told \
             `join #soc` (every result once told `verbose on #soc`). `/file PATH` uploads a local \
-            file, which the bot hashes and checks (in a channel: `#soc /file PATH`).
+            file, which the bot hashes and checks (in a channel: `#soc /file PATH`). A command's \
+            words that are paths (starting with /, ./, ../ or ~/) attach those files, as a command \
+            sent with a file does in Slack: `file /tmp/dropper.bin` checks it, `evidence INC-3 \
+            /tmp/dropper.bin` keeps it on INC-3. The terminal has no threads, so a line answers \
+            the latest file of its channel: after `/file PATH` or `file PATH`, `evidence INC-3` \
+            keeps that file.
 
             The commands are the scripts in SCRIPTS/commands/ (return command { ... }), the \
             watcher is commands/watch.lua (return watch { ... }). The bot works on the data \
@@ -34,6 +39,7 @@ struct ChatCommand: AsyncParsableCommand {
             Examples:
               automator chat --config automator.yml
               printf 'join #soc\\n#soc seen 203.0.113.7 beaconing\\n' | automator chat
+              printf 'file ./dropper.bin\\nevidence INC-3\\n' | automator chat
             """
     )
 

@@ -49,18 +49,24 @@ extension EvidenceCommand {
 
         @OptionGroup var folder: FolderOrStore
         @Argument(help: ArgumentHelp("The incident, such as INC-7.", valueName: "incident")) var incident: String
-        @Argument(help: ArgumentHelp("The file.", valueName: "file")) var file: String
+        @Argument(help: ArgumentHelp("The file. A name that is not UTF-8 (an attacker's) is recorded with each such "
+                                     + "byte escaped (\\255) and a backslash doubled.", valueName: "file"))
+        var file: String
         @Option(help: ArgumentHelp("What it is, for the record.", valueName: "text")) var note = ""
         @Option(help: ArgumentHelp("Its name in the record (default: the file's).", valueName: "name")) var name: String?
         @Option(help: ArgumentHelp("A tag; repeat for more.", valueName: "tag")) var tag: [String] = []
 
-        func validate() throws { _ = try EvidenceCommand.parseIncident(incident) }
+        func validate() throws {
+            _ = try EvidenceCommand.parseIncident(incident)
+            _ = try RawArguments.path(file)
+        }
 
         func run() async throws {
             let id = try EvidenceCommand.parseIncident(incident)
-            let progress = ProgressLine("evidence add \(file)")
+            let path = try RawArguments.path(file)
+            let progress = ProgressLine("evidence add \(path)")
             let evidence = try await folder.evidence { service in
-                try await service.add(file: file, to: id, name: name, description: note, tags: tag, source: "cli",
+                try await service.add(file: path, to: id, name: name, description: note, tags: tag, source: "cli",
                                       by: EvidenceCommand.actor, progress: progress.update)
             }
             printVisible("\(evidence.id) added to \(id): \(evidence.name), \(evidence.size) bytes")
@@ -100,6 +106,8 @@ extension EvidenceCommand {
                                                         valueName: "file"))
         var output: String?
 
+        func validate() throws { if let output { _ = try RawArguments.outputPath(output) } }
+
         func run() async throws {
             if output == "-" {
                 return try await folder.evidence { service in
@@ -136,7 +144,10 @@ extension EvidenceCommand {
         @Argument(help: ArgumentHelp("The incident.", valueName: "incident")) var incident: String
         @Argument(help: ArgumentHelp("The bundle to write, such as INC-7.zip.", valueName: "out.zip")) var output: String
 
-        func validate() throws { _ = try EvidenceCommand.parseIncident(incident) }
+        func validate() throws {
+            _ = try EvidenceCommand.parseIncident(incident)
+            _ = try RawArguments.outputPath(output)
+        }
 
         func run() async throws {
             let id = try EvidenceCommand.parseIncident(incident)
@@ -154,16 +165,27 @@ extension EvidenceCommand {
             abstract: "Check a bundle: the manifest's signature, and every file's hashes against it.",
             discussion: """
                 Needs no data folder. Exits 0 and prints the key that signed it (compare it with the \
-                one `automator journal checkpoint` printed), or names what was changed and exits 1.
+                one `automator journal checkpoint` printed), or names what was changed and exits 1. \
+                A bundle zipped again (compressed, folders added) whose every file still matches the \
+                signed manifest verifies, with a note that it was repacked: its evidence is intact, \
+                but a hash taken of the .zip itself at export no longer matches it.
                 """)
 
         @Argument(help: ArgumentHelp("The bundle.", valueName: "bundle.zip")) var bundle: String
 
+        func validate() throws { _ = try RawArguments.path(bundle) }
+
         func run() async throws {
+            let path = try RawArguments.path(bundle)
             do {
-                let verified = try EvidenceBundle.verify(bundle, progress: ProgressLine("evidence verify \(bundle)").update)
-                print("\(bundle) verified: \(verified.files) evidence file\(verified.files == 1 ? "" : "s") and "
+                let verified = try EvidenceBundle.verify(path, progress: ProgressLine("evidence verify \(path)").update)
+                print("\(path) verified: \(verified.files) evidence file\(verified.files == 1 ? "" : "s") and "
                     + "\(verified.journalEntries) journal entries of \(verified.incident), signed by \(verified.publicKey)")
+                if let repacked = verified.repacked {
+                    print("note: \(path) was repacked (\(repacked)): every file's content matches the signed "
+                        + "manifest, but the archive is not the one exported: a hash of the .zip taken at export no "
+                        + "longer matches it")
+                }
             } catch {
                 print("\(error)")
                 throw ExitCode.failure

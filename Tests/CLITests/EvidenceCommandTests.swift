@@ -100,6 +100,85 @@ struct EvidenceCommandTests {
                 "\(damaged.stdout)\(damaged.stderr)")
     }
 
+    @Test(#"A file whose name is not UTF-8 (an attacker's) is added by its bytes, named with \255, exported and verified"#)
+    func undecodableName() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        try await Self.incident(in: data)
+        // Foundation's Process passes arguments as UTF-8: Python passes the bytes, as a shell would.
+        let steps = try await AutomatorProcess.python(#"""
+            import json, os, shutil, subprocess, sys
+            automator, folder, data = sys.argv[1], sys.argv[2].encode(), sys.argv[3]
+            dropped = os.path.join(folder, b"drop\\per\xff.bin")
+            open(dropped, "wb").write(b"MZ payload")
+            def run(*arguments):
+                done = subprocess.run([automator, *arguments], capture_output=True)
+                print(json.dumps([done.returncode, done.stdout.decode(), done.stderr.decode()]))
+            run("evidence", "add", "INC-1", dropped, "--data", data)
+            bundle = os.path.join(folder, b"INC-1.zip")
+            run("evidence", "export", "INC-1", bundle, "--data", data)
+            shutil.copy(bundle, os.path.join(folder, b"INC-1\xff.zip"))
+            run("evidence", "verify", os.path.join(folder, b"INC-1\xff.zip"))
+            run("evidence", "export", "INC-1", os.path.join(folder, b"again\xff.zip"), "--data", data)
+            """#, arguments: [AutomatorProcess.executable.path, folder.url.path, data])
+        let results = try steps.stdout.split(separator: "\n").map { line -> [Any] in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [Any])
+        }
+        try #require(results.count == 4, "\(steps.stdout)\(steps.stderr)")
+        let (added, exported, verified, refused) = (results[0], results[1], results[2], results[3])
+        // The name as it is, its undecodable byte and its backslash escaped: neither reads as the other.
+        #expect(added[0] as? Int == 0 && (added[1] as? String)?.contains(#"drop\\per\255.bin, 10 bytes"#) == true,
+                "\(added)")
+        #expect(exported[0] as? Int == 0, "\(exported)")
+        #expect(verified[0] as? Int == 0 && (verified[1] as? String)?.contains(#"INC-1\255.zip verified: 1 evidence file"#)
+            == true, "\(verified)")
+        let listed = try await AutomatorProcess.run(["evidence", "list", "INC-1", "--data", data])
+        #expect(listed.stdout.contains(#"drop\\per\255.bin"#), "\(listed.stdout)")
+        // A bundle is written under the name given, or not at all.
+        #expect(refused[0] as? Int == 64 && (refused[2] as? String)?.contains(#"again\255.zip is not UTF-8"#) == true,
+                "\(refused)")
+    }
+
+    @Test("A bundle repacked with compression verifies, saying it was repacked; one with a file changed names the file")
+    func repacked() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        try await Self.incident(in: data)
+        // 3 MiB that compress well: one chunk read inflates to several.
+        let log = try folder.write("proxy.log", String(repeating: "GET /exfil HTTP/1.1 200 from 10.0.0.7\n", count: 80_000))
+        #expect(try await AutomatorProcess.run(["evidence", "add", "INC-1", log, "--data", data]).status == 0)
+        let bundle = folder.url.appendingPathComponent("INC-1.zip").path
+        #expect(try await AutomatorProcess.run(["evidence", "export", "INC-1", bundle, "--data", data]).status == 0)
+        // A colleague's re-zip, as Python's zipfile makes it: every entry deflated, a folder's entry as
+        // `zip -r` adds, one file changed if asked.
+        let repack = """
+            import zipfile, sys
+            source = zipfile.ZipFile(sys.argv[1])
+            target = zipfile.ZipFile(sys.argv[2], "w", compression=zipfile.ZIP_DEFLATED)
+            target.mkdir("evidence")
+            for item in source.infolist():
+                content = source.read(item.filename)
+                if item.filename.endswith(sys.argv[3]):
+                    content = content.replace(b"10.0.0.7", b"10.0.0.8", 1)
+                target.writestr(item.filename, content)
+            target.close()
+            """
+        let rezipped = folder.url.appendingPathComponent("rezipped.zip").path
+        let changed = folder.url.appendingPathComponent("changed.zip").path
+        _ = try await AutomatorProcess.python(repack, arguments: [bundle, rezipped, "nothing"])
+        _ = try await AutomatorProcess.python(repack, arguments: [bundle, changed, "proxy.log"])
+
+        let intact = try await AutomatorProcess.run(["evidence", "verify", rezipped])
+        #expect(intact.status == 0 && intact.stdout.contains("verified: 1 evidence file"), "\(intact.stdout)")
+        #expect(intact.stdout.contains("\(rezipped) was repacked (4 entries compressed, 1 folder entry added): every file's content matches "
+            + "the signed manifest"), "\(intact.stdout)")
+        let caught = try await AutomatorProcess.run(["evidence", "verify", changed])
+        #expect(caught.status == 1 && caught.stdout.contains("/proxy.log differs from the manifest"), "\(caught.stdout)")
+        // The bundle as exported says nothing of a repack.
+        let exported = try await AutomatorProcess.run(["evidence", "verify", bundle])
+        #expect(exported.status == 0 && !exported.stdout.contains("repacked"), "\(exported.stdout)")
+    }
+
     @Test("A 2 GB file is added with bounded memory")
     func large() async throws {
         let folder = try TemporaryFolder()

@@ -86,6 +86,20 @@ struct ChatBotTests {
         return folder.path + "/scripts"
     }
 
+    @Test("The server's console attaches no file of the server: an API client reads none through !evidence")
+    func serverConsoleReadsNoFiles() async throws {
+        let inbox = RecordingInbox()
+        for reads in [true, false] {
+            let console = ConsoleAdapter(user: "api", lines: AsyncStream { $0.finish() }, write: { _ in },
+                                         isDefaultNetwork: reads, readsLocalFiles: reads)
+            await console.say("#inc-1 !evidence INC-1 /etc/hostname", by: "alice", to: inbox)
+            await console.say("#inc-1 /file /etc/hostname", by: "alice", to: inbox)
+        }
+        let files = inbox.messages.map { $0.files.map(\.url) }
+        #expect(files == [["file:///etc/hostname"], ["file:///etc/hostname"], [], []], "\(files)")
+        #expect(inbox.messages.last?.text == "/file /etc/hostname", "plain text on the server")
+    }
+
     @Test("The server's console is no default network: a post that names none still needs Slack or Matrix")
     func consoleIsNoDefault() async throws {
         let folder = try ScratchFolder()

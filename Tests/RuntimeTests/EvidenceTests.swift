@@ -77,7 +77,7 @@ struct EvidenceTests {
         let service = try await storage.service()
         let file = folder.path + "/mail.eml"
         try "Subject: invoice\n\nclick here\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let first = try await service.add(file: file, to: IncidentID(1), description: "reported", source: "cli", by: "cli:alice")
+        let first = try await service.add(file: LocalPath(file), to: IncidentID(1), description: "reported", source: "cli", by: "cli:alice")
         let second = try await service.add(bytes: Array("Subject: invoice\n\nclick here\n".utf8), to: IncidentID(1),
                                            name: "copy.eml", source: "chat", by: "slack:bob")
         #expect(first.hashes == second.hashes && first.id != second.id)
@@ -106,11 +106,11 @@ struct EvidenceTests {
         #expect(try await service.store.verifyJournal(of: nil).problem == nil)
 
         let unknown = await #expect(throws: EvidenceError.self) {
-            _ = try await service.add(file: file, to: IncidentID(9), source: "cli", by: "cli:alice")
+            _ = try await service.add(file: LocalPath(file), to: IncidentID(9), source: "cli", by: "cli:alice")
         }
         #expect(unknown?.kind == .notFound)
         await #expect(throws: EvidenceError.self) {
-            _ = try await service.add(file: folder.path + "/missing", to: IncidentID(1), source: "cli", by: "cli:alice")
+            _ = try await service.add(file: LocalPath(folder.path + "/missing"), to: IncidentID(1), source: "cli", by: "cli:alice")
         }
         try await service.store.write(.addEvidence(first))  // recorded again: the first record stays
         #expect(try await service.list(of: nil).count == 2)
@@ -135,10 +135,10 @@ struct EvidenceTests {
         try Data((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7) }).write(to: URL(fileURLWithPath: path))
         final class Reports: @unchecked Sendable { var list: [[Int64]] = [] }
         let (added, exported, verified) = (Reports(), Reports(), Reports())
-        _ = try await service.add(file: path, to: IncidentID(1), source: "cli", by: "cli:alice") { added.list.append([$0, $1]) }
+        _ = try await service.add(file: LocalPath(path), to: IncidentID(1), source: "cli", by: "cli:alice") { added.list.append([$0, $1]) }
         let bundle = storage.folder.path + "/INC-1.zip"
         _ = try await service.export(IncidentID(1), to: bundle, by: "cli:alice") { exported.list.append([$0, $1]) }
-        _ = try EvidenceBundle.verify(bundle) { verified.list.append([$0, $1]) }
+        _ = try EvidenceBundle.verify(LocalPath(bundle)) { verified.list.append([$0, $1]) }
         let chunks: [Int64] = [1 << 20, 2 << 20, 3 << 20, Int64(size)]
         #expect(added.list == chunks.map { [$0, Int64(size)] })
         #expect(exported.list.map(\.[0]).last == Int64(size) && exported.list.allSatisfy { $0[1] == Int64(size) })
@@ -160,7 +160,7 @@ struct EvidenceTests {
                                   by: "cli:alice")
         let bundle = folder.path + "/INC-1.zip"
         #expect(try await service.export(IncidentID(1), to: bundle, by: "cli:alice") == 2)
-        let verified = try EvidenceBundle.verify(bundle)
+        let verified = try EvidenceBundle.verify(LocalPath(bundle))
         #expect(verified.files == 2 && verified.incident == "INC-1" && verified.journalEntries == 2)
         #expect(verified.publicKey == Data(try #require(try JournalSignature.load(from: folder.path)).publicKey)
             .base64EncodedString())
@@ -172,8 +172,8 @@ struct EvidenceTests {
         bytes[offset] ^= 0x20
         let changed = folder.path + "/changed.zip"
         try Data(bytes).write(to: URL(fileURLWithPath: changed))
-        #expect(throws: EvidenceError.self) { try EvidenceBundle.verify(changed) }
-        do { _ = try EvidenceBundle.verify(changed) } catch {
+        #expect(throws: EvidenceError.self) { try EvidenceBundle.verify(LocalPath(changed)) }
+        do { _ = try EvidenceBundle.verify(LocalPath(changed)) } catch {
             #expect(error.kind == .tampered && error.description.contains("capture.pcap differs from the manifest"))
         }
 
@@ -182,14 +182,14 @@ struct EvidenceTests {
         let name = try #require(Self.find(Array("\"title\" : \"Phish\"".utf8), in: bytes))
         bytes[name + 12] = UInt8(ascii: "F")
         try Data(bytes).write(to: URL(fileURLWithPath: changed))
-        #expect(throws: EvidenceError.self) { try EvidenceBundle.verify(changed) }
-        do { _ = try EvidenceBundle.verify(changed) } catch {
+        #expect(throws: EvidenceError.self) { try EvidenceBundle.verify(LocalPath(changed)) }
+        do { _ = try EvidenceBundle.verify(LocalPath(changed)) } catch {
             #expect(error.description.contains("signature does not match"))
         }
-        #expect(throws: EvidenceError.self) { try EvidenceBundle.verify(folder.path + "/nothing.zip") }
+        #expect(throws: EvidenceError.self) { try EvidenceBundle.verify(LocalPath(folder.path + "/nothing.zip")) }
 
         // Repacked with a file more, or one less.
-        let original = try ZipArchive.Reader(path: bundle)
+        let original = try ZipArchive.Reader(path: LocalPath(bundle))
         for (name, keep, added, reason) in [("added.zip", { (_: String) in true }, true, "is not in the manifest"),
                                             ("removed.zip", { !$0.hasSuffix("capture.pcap") }, false, "is missing")] {
             let writer = try ZipArchive.Writer(path: folder.path + "/" + name)
@@ -198,8 +198,8 @@ struct EvidenceTests {
             }
             if added { try writer.add("evidence/EV-000000000000/planted.exe", bytes: Array("MZ".utf8)) }
             try writer.finish()
-            #expect(throws: EvidenceError.self) { try EvidenceBundle.verify(folder.path + "/" + name) }
-            do { _ = try EvidenceBundle.verify(folder.path + "/" + name) } catch {
+            #expect(throws: EvidenceError.self) { try EvidenceBundle.verify(LocalPath(folder.path + "/" + name)) }
+            do { _ = try EvidenceBundle.verify(LocalPath(folder.path + "/" + name)) } catch {
                 #expect(error.description.contains(reason), "\(error)")
             }
         }

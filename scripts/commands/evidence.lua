@@ -1,18 +1,22 @@
 -- !evidence [INC-12], in the thread of a message or an upload: keeps that message (as text, with
 -- who wrote it, where and when) and each of its files as evidence on the incident, hashed and in
--- its chain of custody. The seed's one-click evidence.
+-- its chain of custody. The seed's one-click evidence. In the terminal (automator chat), a path
+-- attaches a local file (`!evidence INC-12 /path/to/file`), and the line after `!file PATH` or
+-- `/file PATH` answers that upload.
 local incident_ref = require("lib.incident_ref")
 
 return command {
   name = "evidence",
-  usage = "!evidence [INC-12] (in the thread of the message or file to keep)",
+  usage = "!evidence [INC-12] (in the thread of the message or file to keep; in the terminal: !evidence INC-12 PATH)",
   help = "keep the message or file this answers as evidence on the incident",
   roles = { "analyst" },
   run = function(msg, args)
     local id = incident_ref.take(msg, args)
     local kept = msg.replied or (#msg.files > 0 and msg) or nil
     if not id then return msg:reply("Usage: !evidence INC-12, in the thread of the message to keep") end
-    if not kept then
+    if not kept and msg.network == "console" then
+      return msg:reply("Give the file's path: !evidence " .. id .. " /path/to/file")
+    elseif not kept then
       return msg:reply("Reply with !evidence in the thread of the message or upload to keep (or attach the file).")
     end
     if not incidents.get(id) then return msg:reply("There is no incident " .. id) end

@@ -55,12 +55,17 @@ public enum EvidenceBundle {
         public var journalEntries: Int
         /// The signing key, base64: compare it with the one the data folder printed.
         public var publicKey: String
+        /// How the archive differs from the one exported while every content matches the manifest
+        /// (`4 entries compressed`), for people; nil when it does not.
+        public var repacked: String?
     }
 
     /// Checks the signature, then every file's size and hashes against the manifest; throws
-    /// `.tampered` naming the first file that differs, a file missing or one added. `progress` is
-    /// told the bytes checked so far, of all the entries'.
-    public static func verify(_ path: String, progress: EvidenceProgress? = nil) throws(EvidenceError) -> Verification {
+    /// `.tampered` naming the first file that differs, a file missing or one added. A bundle zipped
+    /// again (its entries deflated, folders' entries added) verifies, and says so in `repacked`:
+    /// the signature covers the contents' hashes, never the container. `progress` is told the bytes
+    /// checked so far, of all the entries'.
+    public static func verify(_ path: LocalPath, progress: EvidenceProgress? = nil) throws(EvidenceError) -> Verification {
         let archive = try ZipArchive.Reader(path: path)
         func tampered(_ why: String) -> EvidenceError { EvidenceError(.tampered, "\(path) was tampered with: \(why)") }
         guard let manifestBytes = try archive.bytes(of: manifestPath),
@@ -85,7 +90,7 @@ public enum EvidenceBundle {
             expected[path] = (size, FileHashes(md5: md5, sha1: sha1, sha256: sha256))
         }
         guard let journalHash = journal["sha256"] as? String else { throw tampered("the manifest has no journal hash") }
-        let checked = archive.entries.filter { ![manifestPath, signaturePath].contains($0.name) }
+        let checked = archive.entries.filter { ![manifestPath, signaturePath].contains($0.name) && !$0.isFolder }
         let total = checked.reduce(Int64(0)) { $0 + Int64($1.size) }
         var done: Int64 = 0
         for entry in checked {
@@ -112,6 +117,16 @@ public enum EvidenceBundle {
         if let missing = expected.keys.sorted().first { throw tampered("\(missing) is missing") }
         guard archive.entries.contains(where: { $0.name == journalPath }) else { throw tampered("\(journalPath) is missing") }
         return Verification(incident: manifest["incident"] as? String ?? "?", files: files.count,
-                            journalEntries: (journal["entries"] as? NSNumber)?.intValue ?? 0, publicKey: keyText)
+                            journalEntries: (journal["entries"] as? NSNumber)?.intValue ?? 0, publicKey: keyText,
+                            repacked: repacking(of: archive.entries))
+    }
+
+    /// What a repack changed in the container, for people: nil for the archive as exported.
+    private static func repacking(of entries: [ZipArchive.Entry]) -> String? {
+        let deflated = entries.count(where: \.isDeflated)
+        let folders = entries.count(where: \.isFolder)
+        let changes = [deflated > 0 ? "\(deflated) entr\(deflated == 1 ? "y" : "ies") compressed" : nil,
+                       folders > 0 ? "\(folders) folder entr\(folders == 1 ? "y" : "ies") added" : nil].compactMap { $0 }
+        return changes.isEmpty ? nil : changes.joined(separator: ", ")
     }
 }

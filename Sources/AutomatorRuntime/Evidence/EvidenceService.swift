@@ -19,14 +19,15 @@ public struct EvidenceService: Sendable {
     }
 
     /// Keeps the file at `path` as evidence on `incident`, and journals it there; `progress` is
-    /// told the bytes kept so far.
-    public func add(file path: String, to incident: IncidentID, name: String? = nil, description: String = "",
+    /// told the bytes kept so far. Without `name`, it is the file's, its bytes that are not UTF-8
+    /// written `\xNN` (`LocalPath.fileName`).
+    public func add(file path: LocalPath, to incident: IncidentID, name: String? = nil, description: String = "",
                     tags: [String] = [], source: String, by actor: String, progress: EvidenceProgress? = nil)
         async throws(EvidenceError) -> Evidence
     {
         try await requireIncident(incident)
         let (hashes, size) = try await vault.add(file: path, progress: progress)
-        let evidence = Evidence(incident: incident, name: name ?? (path as NSString).lastPathComponent,
+        let evidence = Evidence(incident: incident, name: name ?? path.fileName,
                                 description: description, source: source, collectedBy: actor, tags: tags, hashes: hashes,
                                 size: size)
         try await record(evidence)

@@ -26,7 +26,7 @@ extension EvidenceVault {
     /// Keeps the file at `source`; its hashes and size. `progress` is told the bytes read, of
     /// the file's size, after each chunk. With `expected`, a file that does not hash to it is
     /// refused as `.tampered` and nothing of it is kept (a copy from another vault).
-    public func add(file source: String, expected sha256: String? = nil, progress: EvidenceProgress? = nil)
+    public func add(file source: LocalPath, expected sha256: String? = nil, progress: EvidenceProgress? = nil)
         async throws(EvidenceError) -> (FileHashes, Int64)
     {
         let input = try FileHandle.evidenceInput(source)
@@ -144,15 +144,17 @@ public struct EvidenceError: Error, CustomStringConvertible, Sendable {
 }
 
 extension FileHandle {
-    /// A file a person named (evidence to add, a bundle to verify), opened to read. A folder is
-    /// refused by name: it opens, and reading it fails with a Cocoa error that names nothing.
-    static func evidenceInput(_ path: String) throws(EvidenceError) -> FileHandle {
-        var isFolder: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
-            throw EvidenceError(.invalid, "\(path) is a folder: give a file")
-        }
-        guard let input = FileHandle(forReadingAtPath: path) else {
+    /// A file a person named (evidence to add, a bundle to verify), opened to read by its bytes. A
+    /// folder is refused by name: it opens, and reading it fails with a Cocoa error that names nothing.
+    static func evidenceInput(_ path: LocalPath) throws(EvidenceError) -> FileHandle {
+        let descriptor = path.withCString { open($0, O_RDONLY | O_CLOEXEC) }
+        guard descriptor >= 0 else {
             throw EvidenceError(.notFound, "cannot read \(path): check the path and its permissions")
+        }
+        let input = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
+        var status = stat()
+        if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            throw EvidenceError(.invalid, "\(path) is a folder: give a file")
         }
         return input
     }

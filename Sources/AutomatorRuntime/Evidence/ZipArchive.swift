@@ -2,7 +2,8 @@ import Foundation
 
 /// A ZIP archive of stored (uncompressed) files, written and read a chunk at a time: an evidence
 /// bundle holds files of gigabytes, and every tool opens it (`unzip`, Windows, forensic suites).
-/// Entries over 4 GiB would need ZIP64, which this does not write: they are refused.
+/// Entries over 4 GiB would need ZIP64, which this does not write: they are refused. The reader
+/// also inflates deflated entries, for a bundle someone zipped again.
 enum ZipArchive {
     static let chunk = 1 << 20
 
@@ -11,6 +12,13 @@ enum ZipArchive {
         var crc: UInt32
         var size: UInt32
         var offset: UInt32
+        /// Whether its data is deflated (method 8) rather than stored: the bundle was repacked.
+        var isDeflated = false
+        /// The size of its data in the archive: `size` when stored.
+        var storedSize: UInt32
+
+        /// A folder's entry, which `zip -r` adds and nothing in a bundle needs.
+        var isFolder: Bool { name.hasSuffix("/") && size == 0 }
     }
 
     /// Writes entries one after the other, then the central directory (`finish`).
@@ -89,7 +97,8 @@ enum ZipArchive {
             } catch {
                 throw EvidenceError(.unavailable, "writing the archive failed: \(error.localizedDescription)")
             }
-            entries.append(Entry(name: name, crc: crc, size: UInt32(size), offset: UInt32(start)))
+            entries.append(Entry(name: name, crc: crc, size: UInt32(size), offset: UInt32(start),
+                                 storedSize: UInt32(size)))
         }
 
         func finish() throws(EvidenceError) {
@@ -142,14 +151,14 @@ enum ZipArchive {
         }
     }
 
-    /// The entries of an archive this writer made (stored entries, no ZIP64), read from its
-    /// central directory; `content` streams one.
+    /// The entries of an archive this writer made, or one zipped again with DEFLATE (no ZIP64),
+    /// read from its central directory; `content` streams one, inflated.
     struct Reader {
-        let path: String
+        let path: LocalPath
         let entries: [Entry]
         private let handle: FileHandle
 
-        init(path: String) throws(EvidenceError) {
+        init(path: LocalPath) throws(EvidenceError) {
             let handle = try FileHandle.evidenceInput(path)
             self.path = path
             self.handle = handle
@@ -172,13 +181,21 @@ enum ZipArchive {
                     guard at + 46 <= directory.bytes.count, directory.u32(at: at) == 0x0201_4B50 else {
                         throw bad("its directory is damaged")
                     }
-                    guard directory.u16(at: at + 10) == 0 else { throw bad("an entry is compressed: it was repacked") }
+                    let method = directory.u16(at: at + 10)
+                    guard method == 0 || method == 8 else {
+                        throw bad("an entry is compressed with method \(method), which verify does not read (only stored "
+                            + "and deflated): ask for the bundle as it was exported, or zip it again with `zip`")
+                    }
+                    guard directory.u16(at: at + 8) & 1 == 0 else {
+                        throw bad("an entry is encrypted: decrypt it, or ask for the bundle as it was exported")
+                    }
                     let nameLength = Int(directory.u16(at: at + 28))
                     let skip = Int(directory.u16(at: at + 30)) + Int(directory.u16(at: at + 32))
                     guard at + 46 + nameLength <= directory.bytes.count else { throw bad("its directory is damaged") }
                     let name = String(decoding: directory.bytes[(at + 46)..<(at + 46 + nameLength)], as: UTF8.self)
                     entries.append(Entry(name: name, crc: directory.u32(at: at + 16), size: directory.u32(at: at + 24),
-                                         offset: directory.u32(at: at + 42)))
+                                         offset: directory.u32(at: at + 42), isDeflated: method == 8,
+                                         storedSize: directory.u32(at: at + 20)))
                     at += 46 + nameLength + skip
                 }
                 self.entries = entries
@@ -189,8 +206,11 @@ enum ZipArchive {
             }
         }
 
-        /// Streams an entry's content a chunk at a time.
+        /// Streams an entry's content a chunk at a time, inflated if it is deflated.
         func content(of entry: Entry, _ body: (Data) throws(EvidenceError) -> Void) throws(EvidenceError) {
+            func damaged(_ why: String) -> EvidenceError {
+                EvidenceError(.tampered, "\(path): the entry \(entry.name) \(why)")
+            }
             do {
                 try handle.seek(toOffset: UInt64(entry.offset))
                 let header = ZipBytes(bytes: Array(try handle.read(upToCount: 30) ?? Data()))
@@ -198,14 +218,30 @@ enum ZipArchive {
                     throw EvidenceError(.tampered, "\(path): the entry \(entry.name) is damaged")
                 }
                 try handle.seek(toOffset: UInt64(entry.offset) + 30 + UInt64(header.u16(at: 26)) + UInt64(header.u16(at: 28)))
-                var left = Int(entry.size)
+                let inflater = entry.isDeflated ? try Inflater() : nil
+                var inflated = 0
+                var left = Int(entry.storedSize)
                 while left > 0 {
                     guard let data = try handle.read(upToCount: min(left, chunk)), !data.isEmpty else {
-                        throw EvidenceError(.tampered, "\(path): the entry \(entry.name) is cut short")
+                        throw damaged("is cut short")
                     }
                     left -= data.count
-                    try body(data)
+                    guard let inflater else {
+                        try body(data)
+                        continue
+                    }
+                    let inflates = try inflater.inflate(data) { part throws(EvidenceError) in
+                        // Never more than the directory says: a small entry made to inflate without end is
+                        // not hashed for hours.
+                        inflated += part.count
+                        guard inflated <= Int(entry.size) else {
+                            throw damaged("inflates to more than its \(entry.size) bytes")
+                        }
+                        try body(part)
+                    }
+                    guard inflates else { throw damaged("is damaged: its compressed data does not inflate") }
                 }
+                if let inflater, !inflater.ended { throw damaged("is cut short") }
             } catch let error as EvidenceError {
                 throw error
             } catch {

@@ -28,7 +28,8 @@ public struct EvidenceModule: HostModule {
             return .task {
                 // Hashing and copying a file of any size: not on the executor's thread.
                 let (hashes, size) = try await inSwiftsPool {
-                    if let data { try await service.vault.add(bytes: data) } else { try await service.vault.add(file: path!) }
+                    if let data { return try await service.vault.add(bytes: data) }
+                    return try await service.vault.add(file: LocalPath(path!))
                 }
                 return [.integer(size), .string(LuaString(hashes.md5)), .string(LuaString(hashes.sha1)),
                         .string(LuaString(hashes.sha256))]

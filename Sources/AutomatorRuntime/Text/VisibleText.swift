@@ -19,6 +19,10 @@ package enum VisibleText {
         /// Lines as they are, newlines and tabs kept, quotes and backslashes unescaped: readable
         /// text that can hold no terminal control.
         case lines
+        /// One line that reads back to the same bytes, a literal without its quotes: backslashes,
+        /// newlines and tabs escaped, quotes not. A file's name that need not be UTF-8 (evidence
+        /// from a compromised host), kept as text.
+        case name
     }
 
     /// `text` with what would not show as itself escaped as in a Lua literal (`\27`, `\u{202E}`).
@@ -80,8 +84,8 @@ package enum VisibleText {
 
     private static func needsEscape(_ scalar: Unicode.Scalar, _ style: Style) -> Bool {
         switch scalar {
-        case "\"", "\\": style == .literal
-        case "\n", "\t": style == .literal
+        case "\"": style == .literal
+        case "\\", "\n", "\t": style != .lines
         default: isHidden(scalar)
         }
     }

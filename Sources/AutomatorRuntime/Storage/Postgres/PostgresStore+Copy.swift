@@ -144,7 +144,8 @@ extension PostgresStore {
         let from = FolderVault(dataFolder: folder)
         var done: Int64 = 0
         for file in files {
-            let (_, size) = try await into.add(file: from.path(of: file.sha256), expected: file.sha256) { read, _ in
+            let object = LocalPath(from.path(of: file.sha256))
+            let (_, size) = try await into.add(file: object, expected: file.sha256) { read, _ in
                 progress(evidenceFiles, done + read, total)
             }
             done += size
