@@ -141,7 +141,8 @@ public struct APIServer {
         let logger = logger
         let application = Application(
             router: router(service: service, reputation: reputation, store: store, token: token, chat: chat,
-                           slack: slack, warRoom: WarRoomRoutes(chat: chat, console: console, posts: warRoomPosts)),
+                           slack: slack, warRoom: WarRoomRoutes(chat: chat, console: console, posts: warRoomPosts),
+                           actions: ActionRoutes(actions: actions, approvers: configuration.chat.roles["approver"])),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
             services: [ServiceRunner(service: service, chat: chat, integrations: integrations, actions: actions,
                                      checkpointer: JournalCheckpointer(store: store, folder: folder, logger: logger),
@@ -195,7 +196,7 @@ public struct APIServer {
 
     private func router(service: IncidentService, reputation: ReputationService, store: any IntelStore & ReportStore,
                         token: String, chat: ChatService, slack: SlackAdapter?,
-                        warRoom: WarRoomRoutes) -> Router<BasicRequestContext>
+                        warRoom: WarRoomRoutes, actions: ActionRoutes) -> Router<BasicRequestContext>
     {
         let router = Router()
         router.add(middleware: JSONErrors())
@@ -217,6 +218,7 @@ public struct APIServer {
         ReportRoutes(store: store).add(to: api)
         QuestionRoutes(chat: chat).add(to: api)
         warRoom.add(to: api)
+        actions.add(to: api)
         return router
     }
 

@@ -91,16 +91,19 @@ struct ActionCommandTests {
     @Test("A dry run plans an action whose integration has no credentials yet; the real run says what to set")
     func dryRunWithoutSettings() async throws {
         let (folder, data) = try await Self.folderWithIncident()
-        defer { withExtendedLifetime(folder) {} }
+        let config = try folder.write("automator.yml", "actions:\n  protected: { networks: [10.0.0.0/8] }\n")
         let arguments = ["action", "run", "checkpoint.block_ip", "--param", "ip=198.51.100.7", "--data", data,
-                         "--scripts", Self.scripts]
+                         "--scripts", Self.scripts, "--config", config]
         let dry = try await AutomatorProcess.run(arguments + ["--dry-run"])
         #expect(dry.status == 0 && dry.stdout.contains("  planned  checkpoint.block_ip"), "\(dry.stdout)\(dry.stderr)")
         let bad = try await AutomatorProcess.run(["action", "run", "checkpoint.block_ip", "--param", "ip=not-an-ip",
-                                                  "--data", data, "--scripts", Self.scripts, "--dry-run"])
+                                                  "--data", data, "--scripts", Self.scripts, "--config", config, "--dry-run"])
         #expect(bad.status == 1 && bad.stderr.contains("ip"), "still checked against its declaration: \(bad.stderr)")
         let real = try await AutomatorProcess.run(arguments)
         #expect(real.status == 1 && real.stderr.contains("the integration checkpoint is not in use"), "\(real.stderr)")
+        // Checked against no configuration, "planned" would read as a passed check.
+        let unchecked = try await AutomatorProcess.run(Array(arguments.dropLast(2)) + ["--dry-run"])
+        #expect(unchecked.status == 1 && unchecked.stderr.contains("pass --config automator.yml"), "\(unchecked.stderr)")
     }
 
     @Test("undo says what is missing: neither an id nor --incident, an incident that does not exist, a data folder")
