@@ -554,6 +554,35 @@ struct ActionTests {
         #expect(results == [#"{"calls":1,"key":"test/1"}"#, #"{"calls":2,"key":"test/2"}"#, #"{"calls":3,"key":"test/3"}"#])
     }
 
+    @Test("An action's ttl that is not a duration leaves its integration out; a good one is kept")
+    func invalidTTL() async throws {
+        let folder = try ScratchFolder()
+        try FileManager.default.createDirectory(atPath: folder.path + "/integrations", withIntermediateDirectories: true)
+        func load(ttl: String) async throws -> (ActionDeclaration?, [String]) {
+            try """
+                return integration {
+                  name = "Firewall",
+                  actions = {
+                    block_ip = { risk = "low", undo = "unblock_ip", ttl = \(ttl), run = function() end },
+                    unblock_ip = { risk = "low", run = function() end },
+                  },
+                }
+                """.write(toFile: folder.path + "/integrations/firewall.lua", atomically: true, encoding: .utf8)
+            let integrations = await Integrations(folder: folder.path + "/integrations", settings: [:], environment: [:],
+                                                  logger: Self.logger)
+            defer { integrations.shutdown() }
+            return (integrations.actions.first { $0.name == "firewall.block_ip" }, integrations.problems.map(\.message))
+        }
+        for ttl in [#""forever""#, #""1 h""#, #""-5m""#, #""24 h""#, "-60", #""""#] {
+            let (action, problems) = try await load(ttl: ttl)
+            #expect(action == nil, "ttl = \(ttl) must not load as an action without an expiry")
+            #expect(problems.first?.contains("actions.block_ip.ttl must be a duration such as 90s, 15m, 4h") == true,
+                    "ttl = \(ttl): \(problems)")
+        }
+        #expect(try await load(ttl: #""24h""#).0?.ttl == 86400)
+        #expect(try await load(ttl: "3600").0?.ttl == 3600)
+    }
+
     @Test("An action of an integration that is not in use says what the integration lacks")
     func integrationNotInUse() async throws {
         let folder = try ScratchFolder()
