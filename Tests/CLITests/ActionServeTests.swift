@@ -98,4 +98,42 @@ struct ActionServeTests {
         #expect(configured.status == 1 && configured.stderr.contains("is in the protected network 10.0.0.0/8"))
         #expect(firewall.sent.count == 2)
     }
+
+    @Test("!action from an incident's war room asks its approval in actions.approval.channel, for approvers only")
+    func warRoomApproval() async throws {
+        let firewall = FirewallAPI()
+        let api = try await firewall.start()
+        defer { api.stop() }
+        let slack = try await FakeSlack()
+        let folder = try TemporaryFolder()
+        _ = try folder.write("scripts/integrations/firewall.lua", Self.firewall)
+        for file in ["commands/action.lua", "lib/incident_ref.lua"] {
+            _ = try folder.write("scripts/" + file, String(contentsOfFile: ActionCommandTests.scripts + "/" + file,
+                                                           encoding: .utf8))
+        }
+        let config = try folder.write("automator.yml", """
+            actions:
+              approval: { channel: "#soc" }
+            chat:
+              roles: { approver: [U0ALICE] }
+              slack:
+                signing_secret: \(FakeSlack.signingSecret)
+                bot_token: \(FakeSlack.token)
+                api_url: \(slack.apiURL)
+            """)
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: folder.url.appendingPathComponent("scripts"),
+                                                   environment: ["FW_URL": api.url],
+                                                   arguments: ["--executors", "1", "--config", config])
+        #expect(try await server.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#).status == 201)
+        let said = try await server.call("POST", "/api/v1/incidents/INC-1/command",
+                                         body: #"{"text": "!action firewall.block_ip ip=198.51.100.7", "by": "alice"}"#)
+        #expect(said.status == 200 && !said.body.contains("no channel"), "\(said.body)")
+        let questions = slack.calls("chat.postMessage").filter { $0.arguments["text"]?.contains("Approve firewall.block_ip") == true }
+        #expect(questions.map { $0.arguments["channel"] } == ["C0SOC"], "\(questions.map(\.body))")
+        #expect(questions.first?.arguments["text"]?.contains("approver only") == true, "only an approver may answer")
+        #expect(firewall.sent.isEmpty, "nothing sent before the approval")
+        server.terminate()
+        _ = await server.waitForExit()
+    }
 }
