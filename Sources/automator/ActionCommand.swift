@@ -171,6 +171,11 @@ extension ActionCommand {
             if let bad = param.first(where: { !$0.contains("=") }) {
                 throw ValidationError("'\(bad)' is not a parameter: write --param name=value")
             }
+            // The last of two values would win silently: the first may be the one meant.
+            var given: Set<Substring> = []
+            if let twice = param.map({ $0.prefix { $0 != "=" } }).first(where: { !given.insert($0).inserted }) {
+                throw ValidationError("--param \(twice) is given twice: give each parameter once")
+            }
         }
 
         func run() async throws {

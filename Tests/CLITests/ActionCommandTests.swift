@@ -117,6 +117,9 @@ struct ActionCommandTests {
         let unknown = try await AutomatorProcess.run(["action", "undo", "--incident", "INC-77"] + common)
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("there is no incident INC-77"), "\(unknown.stderr)")
+        let twice = try await AutomatorProcess.run(["action", "run", "checkpoint.block_ip", "--param", "ip=203.0.113.9",
+                                                    "--param", "ip=203.0.113.10", "--dry-run"] + common)
+        #expect(twice.status == 64 && twice.stderr.contains("--param ip is given twice"), "\(twice.stdout)\(twice.stderr)")
         let none = try await AutomatorProcess.run(["action", "undo", "--incident", "INC-1"] + common)
         #expect(none.status == 0 && none.stdout == "nothing to undo\n", "\(none.stdout)\(none.stderr)")
 
