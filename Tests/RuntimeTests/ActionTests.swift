@@ -264,6 +264,31 @@ struct ActionTests {
         await responder.stop()
     }
 
+    @Test("A protected account is matched as an identity admin would: case, DOMAIN\\ prefix, trailing dot, bare name")
+    func protectedAccountForms() async throws {
+        let scene = try await Scene()
+        var configuration = Self.configuration()
+        configuration.protectedAccounts = ["administrator@example.com", "breakglass"]
+        let responder = try await Responder(folder: scene.folder, api: scene.api, configuration: configuration)
+        func refused(_ user: String) -> Bool {
+            do {
+                _ = try responder.actions.plan("firewall.disable_user", parameters: ["user": user])
+                return false
+            } catch { return error.kind == .refused }
+        }
+        for user in ["administrator@example.com", "Administrator@EXAMPLE.COM", "administrator@example.com.",
+                     "EXAMPLE\\administrator", "example\\Administrator", "administrator", " administrator@example.com ",
+                     "breakglass", "BreakGlass", "breakglass@example.com", "breakglass@other.example", "CORP\\breakglass",
+                     "breakglass."] {
+            #expect(refused(user), "\(user) is protected")
+        }
+        for user in ["administrator@other.example", "administrator2@example.com", "admin@example.com", "breakglass2",
+                     "breakglass-test@example.com", "alice@example.com", "EXAMPLE\\alice", "mallory"] {
+            #expect(!refused(user), "\(user) is not protected")
+        }
+        await responder.stop()
+    }
+
     @Test("An IPv4 address written as IPv6 (mapped, compatible, NAT64) is the IPv4 address to protected networks")
     func protectedIPv4InIPv6() async throws {
         let scene = try await Scene()

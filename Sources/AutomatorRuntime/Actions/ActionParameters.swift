@@ -72,9 +72,10 @@ struct ActionParameters {
         case .account:
             let account = text.trimmingCharacters(in: .whitespaces)
             guard !account.isEmpty else { throw invalid("an account") }
-            if policy.protectedAccounts.contains(where: { $0.caseInsensitiveCompare(account) == .orderedSame }) {
-                throw ActionError(.refused, "\(declaration.name): \(account) is a protected account "
-                    + "(actions.protected.accounts in the configuration): no action may touch it")
+            let name = AccountName(account)
+            if let protected = policy.protectedAccounts.first(where: { name.mayBe(AccountName($0)) }) {
+                throw ActionError(.refused, "\(declaration.name): \(account) is a protected account (\(protected) in "
+                    + "actions.protected.accounts of the configuration): no action may touch it")
             }
             return .string(account)
         case .host:
