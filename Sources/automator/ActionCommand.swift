@@ -139,7 +139,7 @@ extension ActionCommand {
                 let parameters = action.parameters.map { "\($0.name)\($0.required ? "" : "?"):\($0.kind.rawValue)" }
                 var line = "\(action.name)  risk \(action.risk.rawValue)  " + parameters.joined(separator: " ")
                 if let undo = action.undo { line += "  undo \(undo)" }
-                if let ttl = action.ttl { line += "  ttl \(Int(ttl))s" }
+                if let ttl = action.ttlAsWritten { line += "  ttl \(ttl)" }
                 print(line)
                 if !action.description.isEmpty { print("    " + action.description) }
             }

@@ -244,7 +244,7 @@ struct ActionTests {
         #expect(refusal("firewall.block_network", ["network": "198.51.100.0/24"]) == "accepted")
         #expect(refusal("firewall.block_ip", ["ip": "198.51.100.0/24"]).contains("must be one IP address, not a network"))
         #expect(refusal("firewall.block_ip", ["ip": "999.1.1.1"]).hasPrefix("firewall.block_ip: ip must be an IP address"))
-        #expect(refusal("firewall.block_ip", [:]) == "firewall.block_ip needs ip (ip)")
+        #expect(refusal("firewall.block_ip", [:]) == "firewall.block_ip needs ip (ip): it takes ip, reason")
         #expect(refusal("firewall.block_ip", ["ip": "198.51.100.7", "port": "22"])
             == #"firewall.block_ip has no parameter "port": it takes ip, reason"#)
         #expect(refusal("firewall.disable_user", ["user": "administrator@EXAMPLE.com"]).contains("is a protected account"))
@@ -642,10 +642,15 @@ struct ActionTests {
         let firewall = scene.firewall
         var responder = try await scene.responder()
         let plan = try responder.actions.plan("firewall.shun", parameters: ["ip": "198.51.100.7"])
-        let shunned = try await responder.actions.perform(plan, key: "test/ttl", incident: nil, requestedBy: "cli:alice",
-                                                          approvedBy: nil)
+        let (incident, _) = try await responder.open()
+        let shunned = try await responder.actions.perform(plan, key: "test/ttl", incident: incident, requestedBy: "cli:alice",
+                                                          approvedBy: "api")
         let expiresAt = try #require(shunned.expiresAt)
         #expect(abs(expiresAt.timeIntervalSinceNow - 2) < 0.5)
+        // The time is the ttl's, not the approval's.
+        let ran = try #require(try await responder.journal(incident).first)
+        #expect(ran.contains("approved by api") && ran.contains("its undo runs by itself at 20") && ran.contains("(ttl 2s)")
+                && !ran.contains("until"), "\(ran)")
         #expect(await responder.actions.expireDue() == 0, "not yet")
         await responder.stop()
 

@@ -21,14 +21,14 @@ struct ActionParameters {
     func check(_ given: [String: Any]) throws(ActionError) -> [String: ActionValue] {
         var values: [String: ActionValue] = [:]
         let known = Set(declaration.parameters.map(\.name))
+        let takes = "it takes " + (known.isEmpty ? "none" : known.sorted().joined(separator: ", "))
         if let unknown = given.keys.sorted().first(where: { !known.contains($0) }) {
-            throw ActionError(.invalid, "\(declaration.name) has no parameter \"\(unknown)\": it takes "
-                + (known.isEmpty ? "none" : known.sorted().joined(separator: ", ")))
+            throw ActionError(.invalid, "\(declaration.name) has no parameter \"\(unknown)\": \(takes)")
         }
         for parameter in declaration.parameters {
             guard let value = given[parameter.name] else {
                 if parameter.required {
-                    throw ActionError(.invalid, "\(declaration.name) needs \(parameter.name) (\(parameter.kind.rawValue))")
+                    throw ActionError(.invalid, "\(declaration.name) needs \(parameter.name) (\(parameter.kind.rawValue)): \(takes)")
                 }
                 continue
             }
