@@ -40,8 +40,10 @@ struct ActionCommand: AsyncParsableCommand {
         var data = FolderAccess.defaultFolder
         @Option(help: ArgumentHelp("The folder of integrations/.", valueName: "folder"))
         var scripts = "./scripts"
-        @Option(help: ArgumentHelp("The configuration file: integrations' settings, actions, chat roles.",
-                                   valueName: "file"))
+        @Option(help: ArgumentHelp("""
+            The configuration file: integrations' settings, protected networks and accounts, approvers. \
+            Needed by run with no automator serve on --data; while one runs, its own is used.
+            """, valueName: "file"))
         var config: String?
 
         func validate() throws { try FolderAccess.requireFolder(data) }
@@ -153,7 +155,7 @@ extension ActionCommand {
         @OptionGroup var options: Options
         @Argument(help: ArgumentHelp("The action, as `automator action list` names it.", valueName: "name"))
         var name: String
-        @Option(help: ArgumentHelp("A parameter; repeat for more.", valueName: "name=value"))
+        @Option(help: ArgumentHelp("A parameter; repeat for more, each name once.", valueName: "name=value"))
         var param: [String] = []
         @Option(help: ArgumentHelp("The incident it is for: it is journaled there.", valueName: "id"))
         var incident: String?

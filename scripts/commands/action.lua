@@ -1,9 +1,9 @@
 -- !action NAME [INC-12] key=value ...: runs an action an integration declares, for whoever
--- asked. Its parameters are checked first; one whose risk needs an approval is asked in the
--- configured channel (actions.approval.channel), where the approvers are, whichever channel it
--- was said in (when none is configured, in the channel it was said in: the terminal of
--- automator chat, where its user answers), and waits for an approver's yes. In an incident's war room (or with INC-12
--- first) the action is journaled on the incident. !action list shows what there is.
+-- asked. Its parameters are checked first. One whose risk needs an approval waits for an
+-- approver's yes, asked in actions.approval.channel whichever channel it was said in (a war
+-- room is not where the approvers are); with no channel configured, it is asked where it was
+-- said (automator chat's terminal, whose user answers). In an incident's war room (or with
+-- INC-12 first) the action is journaled on the incident. !action list shows what there is.
 --   !action checkpoint.block_ip ip=198.51.100.7 reason=C2
 --   !action checkpoint.block_ip INC-12 ip=198.51.100.7 dry_run=true
 --   !action undo ACT-3f9a0c12b4
