@@ -142,7 +142,8 @@ public struct APIServer {
         let application = Application(
             router: router(service: service, reputation: reputation, store: store, token: token, chat: chat,
                            slack: slack, warRoom: WarRoomRoutes(chat: chat, console: console, posts: warRoomPosts),
-                           metrics: MetricsRoute(store: store, feeds: feeds, runs: runs)),
+                           metrics: MetricsRoute(store: store, feeds: feeds, runs: runs),
+                           actions: ActionRoutes(actions: actions, approvers: configuration.chat.roles["approver"])),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
             services: [ServiceRunner(service: service, chat: chat, integrations: integrations, actions: actions,
                                      checkpointer: JournalCheckpointer(store: store, folder: folder, logger: logger),
@@ -196,7 +197,7 @@ public struct APIServer {
 
     private func router(service: IncidentService, reputation: ReputationService, store: any IntelStore & ReportStore,
                         token: String, chat: ChatService, slack: SlackAdapter?,
-                        warRoom: WarRoomRoutes, metrics: MetricsRoute) -> Router<BasicRequestContext>
+                        warRoom: WarRoomRoutes, metrics: MetricsRoute, actions: ActionRoutes) -> Router<BasicRequestContext>
     {
         let router = Router()
         router.add(middleware: JSONErrors())
@@ -219,6 +220,7 @@ public struct APIServer {
         ReportRoutes(store: store).add(to: api)
         QuestionRoutes(chat: chat).add(to: api)
         warRoom.add(to: api)
+        actions.add(to: api)
         return router
     }
 

@@ -15,8 +15,14 @@ struct ActionCommand: AsyncParsableCommand {
             (anyone when that role is not configured). Every action is recorded with who asked \
             and who approved, and journaled on its incident.
 
-            These commands work on the data folder directly, also while automator serve runs \
-            (which lifts the actions whose ttl has passed).
+            While automator serve holds the data folder, run and undo go through it: they act with \
+            the server's configuration (its protected networks and accounts, its approvers), its \
+            integrations and journal, and --config and --scripts are not read. With no server, run \
+            acts on the folder with the configuration --config names, and refuses to run without \
+            one: forgetting it would skip the protections. list and history read the folder.
+
+            You are whoever runs the command ($USER, journaled as cli:$USER): as for every command \
+            on a data folder, its owner is trusted.
 
             Examples:
               automator action list
@@ -34,32 +40,60 @@ struct ActionCommand: AsyncParsableCommand {
         var data = FolderAccess.defaultFolder
         @Option(help: ArgumentHelp("The folder of integrations/.", valueName: "folder"))
         var scripts = "./scripts"
-        @Option(help: ArgumentHelp("The configuration file: integrations' settings, actions, chat roles.",
-                                   valueName: "file"))
+        @Option(help: ArgumentHelp("""
+            The configuration file: integrations' settings, protected networks and accounts, approvers. \
+            Needed by run with no automator serve on --data; while one runs, its own is used.
+            """, valueName: "file"))
         var config: String?
 
         func validate() throws { try FolderAccess.requireFolder(data) }
 
         /// Runs `body` with the folder's action service; a failure prints `error: ...` and exits 1.
-        func perform<T>(_ body: (ActionService, ChatConfiguration) async throws -> T) async throws -> T {
+        func perform<T>(_ body: (ActionService) async throws -> T) async throws -> T {
+            try await CommandLogging.exitingOnFailure { try await onFolder { service, _ in try await body(service) } }
+        }
+
+        /// Runs `body` where actions are run: through the server that holds the folder, else on the
+        /// folder with `--config`, which `requiringConfiguration` refuses to do without. A failure
+        /// prints `error: ...` and exits 1.
+        func act<T>(requiringConfiguration: Bool, _ body: (ActionBackend) async throws -> T) async throws -> T {
             try await CommandLogging.exitingOnFailure {
-                let logger = CommandLogging.logger(verbose: false)
-                let intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
-                let actions = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration()
-                let chat = try config.map { try ChatConfiguration(file: $0) } ?? ChatConfiguration()
-                let store = try SQLiteStore(folder: data)
-                let integrations = await Integrations(folder: scripts + "/integrations", settings: intel.integrations,
-                                                      quotas: store, logger: logger)
-                defer { integrations.shutdown() }
-                let service = ActionService(integrations: integrations, store: store, configuration: actions, logger: logger)
-                let result = try await body(service, chat)
-                await store.close()
-                return result
+                switch try FolderAccess.open(data) {
+                case .server(let client):
+                    if let config {
+                        CommandLogging.note("automator serve holds \(data) and acts with its own configuration: "
+                            + "\(config) is not read (stop serve, or give serve --config \(config))")
+                    }
+                    return try await body(.server(client))
+                case .direct(let lock):
+                    if requiringConfiguration, config == nil {
+                        throw CommandFailure("no automator serve holds \(data), and no configuration was given: pass "
+                            + "--config automator.yml (the file serve uses), whose actions.protected networks and "
+                            + "accounts every action is checked against; a file without them protects nothing")
+                    }
+                    return try await onFolder { service, chat in
+                        try await body(.folder(service, approvers: chat.roles["approver"], lock))
+                    }
+                }
             }
         }
-    }
 
-    static var actor: String { IncidentBackend.user.map { "cli:\($0)" } ?? "cli" }
+        /// Runs `body` with an action service on the folder: `--config`'s rules, `--scripts`' integrations.
+        private func onFolder<T>(_ body: (ActionService, ChatConfiguration) async throws -> T) async throws -> T {
+            let logger = CommandLogging.logger(verbose: false)
+            let intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
+            let actions = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration()
+            let chat = try config.map { try ChatConfiguration(file: $0) } ?? ChatConfiguration()
+            let store = try SQLiteStore(folder: data)
+            let integrations = await Integrations(folder: scripts + "/integrations", settings: intel.integrations,
+                                                  quotas: store, logger: logger)
+            defer { integrations.shutdown() }
+            let service = ActionService(integrations: integrations, store: store, configuration: actions, logger: logger)
+            let result = try await body(service, chat)
+            await store.close()
+            return result
+        }
+    }
 
     static func parseIncident(_ text: String?) throws -> IncidentID? {
         guard let text else { return nil }
@@ -67,10 +101,29 @@ struct ActionCommand: AsyncParsableCommand {
         return id
     }
 
-    static func line(_ record: ActionRecord) -> String {
-        let approval = record.approvedBy.map { "approved by \($0)" } ?? ""
-        return [record.id, record.status.rawValue, record.name, record.incident?.description ?? "-", record.parameters,
-                "by \(record.requestedBy)", approval].filter { !$0.isEmpty }.joined(separator: "  ")
+    /// One action as the API gives it (`ActionsModule.json`), on a line: id, status, name,
+    /// incident, parameters, who asked and who approved.
+    static func line(_ action: [String: Any]) -> String {
+        let text = { (key: String) in action[key] as? String ?? "" }
+        let approval = action["approved_by"] is String ? "approved by \(text("approved_by"))" : ""
+        return [text("id"), text("status"), text("name"), action["incident"] as? String ?? "-", json(action["params"]),
+                "by \(text("requested_by"))", approval].filter { !$0.isEmpty }.joined(separator: "  ")
+    }
+
+    /// `value` as compact JSON with sorted keys, as the record keeps parameters and results.
+    static func json(_ value: Any?) -> String {
+        guard let value, JSONSerialization.isValidJSONObject([value]),
+              let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes,
+                                                                                      .fragmentsAllowed])
+        else { return "" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The API's JSON of one action (or of `{"actions": [...]}`), read back for `line`.
+    static func actions(in json: String) throws -> [[String: Any]] {
+        let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        guard let object else { throw CommandFailure("the answer could not be read: \(json.prefix(200))") }
+        return object["actions"] as? [[String: Any]] ?? [object]
     }
 }
 
@@ -82,13 +135,13 @@ extension ActionCommand {
         @OptionGroup var options: Options
 
         func run() async throws {
-            let catalog = try await options.perform { service, _ in service.catalog }
+            let catalog = try await options.perform { service in service.catalog }
             if catalog.isEmpty { print("no integration in use in \(options.scripts)/integrations declares actions") }
             for action in catalog {
                 let parameters = action.parameters.map { "\($0.name)\($0.required ? "" : "?"):\($0.kind.rawValue)" }
                 var line = "\(action.name)  risk \(action.risk.rawValue)  " + parameters.joined(separator: " ")
                 if let undo = action.undo { line += "  undo \(undo)" }
-                if let ttl = action.ttl { line += "  ttl \(Int(ttl))s" }
+                if let ttl = action.ttlAsWritten { line += "  ttl \(ttl)" }
                 print(line)
                 if !action.description.isEmpty { print("    " + action.description) }
             }
@@ -102,13 +155,17 @@ extension ActionCommand {
         @OptionGroup var options: Options
         @Argument(help: ArgumentHelp("The action, as `automator action list` names it.", valueName: "name"))
         var name: String
-        @Option(help: ArgumentHelp("A parameter; repeat for more.", valueName: "name=value"))
+        @Option(help: ArgumentHelp("A parameter; repeat for more, each name once.", valueName: "name=value"))
         var param: [String] = []
         @Option(help: ArgumentHelp("The incident it is for: it is journaled there.", valueName: "id"))
         var incident: String?
         @Flag(help: "Check and record the action, send nothing (the integration's settings may still be missing).")
         var dryRun = false
-        @Flag(help: "Approve it yourself, for an action whose risk needs an approval (approvers only).")
+        @Flag(help: """
+            Approve it yourself, for an action whose risk needs an approval: only the people \
+            chat.roles.approver names may (as USER or cli:USER; anyone when the role is not set). \
+            You are $USER, whoever runs the command: the data folder's owner is trusted.
+            """)
         var approve = false
 
         func validate() throws {
@@ -116,37 +173,26 @@ extension ActionCommand {
             if let bad = param.first(where: { !$0.contains("=") }) {
                 throw ValidationError("'\(bad)' is not a parameter: write --param name=value")
             }
+            // The last of two values would win silently: the first may be the one meant.
+            var given: Set<Substring> = []
+            if let twice = param.map({ $0.prefix { $0 != "=" } }).first(where: { !given.insert($0).inserted }) {
+                throw ValidationError("--param \(twice) is given twice: give each parameter once")
+            }
         }
 
         func run() async throws {
-            var parameters: [String: Any] = [:]
+            var parameters: [String: String] = [:]
             for pair in param {
                 let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 parameters[String(parts[0])] = String(parts[1])
             }
-            let record = try await options.perform { service, chat in
-                let plan = try service.plan(name, parameters: parameters, dryRun: dryRun)
-                var approvedBy: String?
-                if approve {
-                    try ActionCommand.requireApprover(chat)
-                    approvedBy = ActionCommand.actor
-                }
-                return try await service.perform(plan, key: "cli-" + UUID().uuidString.lowercased(),
-                                                 incident: try ActionCommand.parseIncident(incident),
-                                                 requestedBy: ActionCommand.actor, approvedBy: approvedBy, dryRun: dryRun)
+            let incident = try ActionCommand.parseIncident(incident)
+            let action = try await options.act(requiringConfiguration: true) { backend in
+                try ActionCommand.actions(in: try await backend.run(name, parameters: parameters, incident: incident,
+                                                                    dryRun: dryRun, approve: approve))[0]
             }
-            printVisible(ActionCommand.line(record))
-            if let result = record.result, record.status == .done { printVisible(result) }
-        }
-    }
-
-    /// Refuses a CLI approval from someone the configuration does not name an approver.
-    static func requireApprover(_ chat: ChatConfiguration) throws {
-        guard let approvers = chat.roles["approver"] else { return }
-        let user = IncidentBackend.user ?? ""
-        guard approvers.contains(user) || approvers.contains("cli:\(user)") else {
-            throw ActionError(.notApproved, "\(user.isEmpty ? "you" : user) may not approve actions: "
-                + "chat.roles.approver in the configuration names who may")
+            printVisible(ActionCommand.line(action))
+            if action["status"] as? String == "done", let result = action["result"] { printVisible(ActionCommand.json(result)) }
         }
     }
 
@@ -170,12 +216,13 @@ extension ActionCommand {
         }
 
         func run() async throws {
-            let undone = try await options.perform { service, _ in
-                if let id { return [try await service.undo(id, by: ActionCommand.actor)] }
-                return try await service.undoAll(on: try ActionCommand.parseIncident(incident)!, by: ActionCommand.actor)
+            let incident = try ActionCommand.parseIncident(incident)
+            let undone = try await options.act(requiringConfiguration: false) { backend in
+                if let id { return try ActionCommand.actions(in: try await backend.undo(id)) }
+                return try ActionCommand.actions(in: try await backend.undoAll(on: incident!))
             }
             if undone.isEmpty { print("nothing to undo") }
-            for record in undone { printVisible(ActionCommand.line(record)) }
+            for action in undone { printVisible(ActionCommand.line(action)) }
         }
     }
 
@@ -189,10 +236,10 @@ extension ActionCommand {
         func validate() throws { _ = try ActionCommand.parseIncident(incident) }
 
         func run() async throws {
-            let records = try await options.perform { service, _ in
+            let records = try await options.perform { service in
                 try await service.history(on: try ActionCommand.parseIncident(incident))
             }
-            for record in records { printVisible(ActionCommand.line(record)) }
+            for record in records { printVisible(ActionCommand.line(try ActionCommand.actions(in: ActionsModule.json(record))[0])) }
         }
     }
 }

@@ -39,7 +39,7 @@ struct ActionCommandTests {
         #expect(created.status == 0, "\(created.stderr)")
 
         let listed = try await AutomatorProcess.run(["action", "list"] + common)
-        #expect(listed.stdout.contains("checkpoint.block_ip  risk high  ip:ip reason?:string  undo unblock_ip  ttl 86400s"),
+        #expect(listed.stdout.contains("checkpoint.block_ip  risk high  ip:ip reason?:string  undo unblock_ip  ttl 24h"),
                 "\(listed.stdout)")
         #expect(listed.stdout.contains("pagerduty.trigger  risk low"))
 
@@ -91,16 +91,29 @@ struct ActionCommandTests {
     @Test("A dry run plans an action whose integration has no credentials yet; the real run says what to set")
     func dryRunWithoutSettings() async throws {
         let (folder, data) = try await Self.folderWithIncident()
-        defer { withExtendedLifetime(folder) {} }
+        let config = try folder.write("automator.yml", "actions:\n  protected: { networks: [10.0.0.0/8] }\n")
         let arguments = ["action", "run", "checkpoint.block_ip", "--param", "ip=198.51.100.7", "--data", data,
-                         "--scripts", Self.scripts]
+                         "--scripts", Self.scripts, "--config", config]
         let dry = try await AutomatorProcess.run(arguments + ["--dry-run"])
         #expect(dry.status == 0 && dry.stdout.contains("  planned  checkpoint.block_ip"), "\(dry.stdout)\(dry.stderr)")
         let bad = try await AutomatorProcess.run(["action", "run", "checkpoint.block_ip", "--param", "ip=not-an-ip",
-                                                  "--data", data, "--scripts", Self.scripts, "--dry-run"])
+                                                  "--data", data, "--scripts", Self.scripts, "--config", config, "--dry-run"])
         #expect(bad.status == 1 && bad.stderr.contains("ip"), "still checked against its declaration: \(bad.stderr)")
         let real = try await AutomatorProcess.run(arguments)
         #expect(real.status == 1 && real.stderr.contains("the integration checkpoint is not in use"), "\(real.stderr)")
+        // Checked against no configuration, "planned" would read as a passed check.
+        let unchecked = try await AutomatorProcess.run(Array(arguments.dropLast(2)) + ["--dry-run"])
+        #expect(unchecked.status == 1 && unchecked.stderr.contains("pass --config automator.yml"), "\(unchecked.stderr)")
+    }
+
+    @Test("Without $USER the CLI still names the person at the terminal, in a dry run as in a real one")
+    func actorWithoutUser() async throws {
+        let (folder, data) = try await Self.folderWithIncident()
+        let config = try folder.write("automator.yml", "actions:\n  protected: { networks: [10.0.0.0/8] }\n")
+        let dry = try await AutomatorProcess.run(["action", "run", "checkpoint.block_ip", "--param", "ip=198.51.100.7",
+                                                  "--data", data, "--scripts", Self.scripts, "--config", config, "--dry-run"],
+                                                 environment: ["USER": "", "LOGNAME": ""])
+        #expect(dry.status == 0 && dry.stdout.contains("  by cli:"), "\(dry.stdout)\(dry.stderr)")
     }
 
     @Test("undo says what is missing: neither an id nor --incident, an incident that does not exist, a data folder")
@@ -114,6 +127,11 @@ struct ActionCommandTests {
         let unknown = try await AutomatorProcess.run(["action", "undo", "--incident", "INC-77"] + common)
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("there is no incident INC-77"), "\(unknown.stderr)")
+        let noHistory = try await AutomatorProcess.run(["action", "history", "--incident", "INC-77"] + common)
+        #expect(noHistory.status == 1 && noHistory.stderr.contains("there is no incident INC-77"), "\(noHistory.stderr)")
+        let twice = try await AutomatorProcess.run(["action", "run", "checkpoint.block_ip", "--param", "ip=203.0.113.9",
+                                                    "--param", "ip=203.0.113.10", "--dry-run"] + common)
+        #expect(twice.status == 64 && twice.stderr.contains("--param ip is given twice"), "\(twice.stdout)\(twice.stderr)")
         let none = try await AutomatorProcess.run(["action", "undo", "--incident", "INC-1"] + common)
         #expect(none.status == 0 && none.stdout == "nothing to undo\n", "\(none.stdout)\(none.stderr)")
 

@@ -133,6 +133,31 @@ struct CheckCommandTests {
         #expect(result.stdout.contains("12 files checked: 18 problems"), "\(result.stdout)")
     }
 
+    @Test("An action's ttl that is not a duration is reported at its line, as a playbook's sla is")
+    func actionTTL() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("integrations/fw.lua", """
+            return integration {
+              name = "Firewall",
+              actions = {
+                unblock_ip = { risk = "low", run = function() end },
+                block_ip = {
+                  risk = "high", undo = "unblock_ip",
+                  ttl = "24 h",
+                  run = function() end,
+                },
+              },
+            }
+            """)
+        try folder.write("automator.yml", "integrations:\n  fw:\n    enabled: true\n")
+        let result = try await AutomatorProcess.run(["check", "--scripts", ".", "--config", "automator.yml"], in: folder.url)
+        #expect(result.status == 1)
+        let problem = try #require(result.stdout.split(separator: "\n").first { $0.contains("fw.lua") }, "\(result.stdout)")
+        #expect(problem.hasPrefix("./integrations/fw.lua:7: not used: "), "\(problem)")
+        #expect(problem.hasSuffix(#"integration: actions.block_ip.ttl must be a duration such as 90s, 15m, 4h, 2d or 1w "#
+            + #"(at most 100 years), got "24 h""#), "\(problem)")
+    }
+
     @Test("A configuration file's every bad value is reported at its own line, by check and by serve")
     func configurationProblems() async throws {
         let folder = try TemporaryFolder()

@@ -244,7 +244,7 @@ struct ActionTests {
         #expect(refusal("firewall.block_network", ["network": "198.51.100.0/24"]) == "accepted")
         #expect(refusal("firewall.block_ip", ["ip": "198.51.100.0/24"]).contains("must be one IP address, not a network"))
         #expect(refusal("firewall.block_ip", ["ip": "999.1.1.1"]).hasPrefix("firewall.block_ip: ip must be an IP address"))
-        #expect(refusal("firewall.block_ip", [:]) == "firewall.block_ip needs ip (ip)")
+        #expect(refusal("firewall.block_ip", [:]) == "firewall.block_ip needs ip (ip): it takes ip, reason")
         #expect(refusal("firewall.block_ip", ["ip": "198.51.100.7", "port": "22"])
             == #"firewall.block_ip has no parameter "port": it takes ip, reason"#)
         #expect(refusal("firewall.disable_user", ["user": "administrator@EXAMPLE.com"]).contains("is a protected account"))
@@ -261,6 +261,31 @@ struct ActionTests {
             + "the protected network") == true, "\(failed.error ?? "")")
         #expect(firewall.paths.isEmpty && responder.network.posts.withLock { $0.isEmpty }, "nothing sent, nobody asked")
         #expect(try await responder.journal(incident).isEmpty)
+        await responder.stop()
+    }
+
+    @Test("A protected account is matched as an identity admin would: case, DOMAIN\\ prefix, trailing dot, bare name")
+    func protectedAccountForms() async throws {
+        let scene = try await Scene()
+        var configuration = Self.configuration()
+        configuration.protectedAccounts = ["administrator@example.com", "breakglass"]
+        let responder = try await Responder(folder: scene.folder, api: scene.api, configuration: configuration)
+        func refused(_ user: String) -> Bool {
+            do {
+                _ = try responder.actions.plan("firewall.disable_user", parameters: ["user": user])
+                return false
+            } catch { return error.kind == .refused }
+        }
+        for user in ["administrator@example.com", "Administrator@EXAMPLE.COM", "administrator@example.com.",
+                     "EXAMPLE\\administrator", "example\\Administrator", "administrator", " administrator@example.com ",
+                     "breakglass", "BreakGlass", "breakglass@example.com", "breakglass@other.example", "CORP\\breakglass",
+                     "breakglass."] {
+            #expect(refused(user), "\(user) is protected")
+        }
+        for user in ["administrator@other.example", "administrator2@example.com", "admin@example.com", "breakglass2",
+                     "breakglass-test@example.com", "alice@example.com", "EXAMPLE\\alice", "mallory"] {
+            #expect(!refused(user), "\(user) is not protected")
+        }
         await responder.stop()
     }
 
@@ -554,6 +579,35 @@ struct ActionTests {
         #expect(results == [#"{"calls":1,"key":"test/1"}"#, #"{"calls":2,"key":"test/2"}"#, #"{"calls":3,"key":"test/3"}"#])
     }
 
+    @Test("An action's ttl that is not a duration leaves its integration out; a good one is kept")
+    func invalidTTL() async throws {
+        let folder = try ScratchFolder()
+        try FileManager.default.createDirectory(atPath: folder.path + "/integrations", withIntermediateDirectories: true)
+        func load(ttl: String) async throws -> (ActionDeclaration?, [String]) {
+            try """
+                return integration {
+                  name = "Firewall",
+                  actions = {
+                    block_ip = { risk = "low", undo = "unblock_ip", ttl = \(ttl), run = function() end },
+                    unblock_ip = { risk = "low", run = function() end },
+                  },
+                }
+                """.write(toFile: folder.path + "/integrations/firewall.lua", atomically: true, encoding: .utf8)
+            let integrations = await Integrations(folder: folder.path + "/integrations", settings: [:], environment: [:],
+                                                  logger: Self.logger)
+            defer { integrations.shutdown() }
+            return (integrations.actions.first { $0.name == "firewall.block_ip" }, integrations.problems.map(\.message))
+        }
+        for ttl in [#""forever""#, #""1 h""#, #""-5m""#, #""24 h""#, "-60", #""""#] {
+            let (action, problems) = try await load(ttl: ttl)
+            #expect(action == nil, "ttl = \(ttl) must not load as an action without an expiry")
+            #expect(problems.first?.contains("actions.block_ip.ttl must be a duration such as 90s, 15m, 4h") == true,
+                    "ttl = \(ttl): \(problems)")
+        }
+        #expect(try await load(ttl: #""24h""#).0?.ttl == 86400)
+        #expect(try await load(ttl: "3600").0?.ttl == 3600)
+    }
+
     @Test("An action of an integration that is not in use says what the integration lacks")
     func integrationNotInUse() async throws {
         let folder = try ScratchFolder()
@@ -588,10 +642,15 @@ struct ActionTests {
         let firewall = scene.firewall
         var responder = try await scene.responder()
         let plan = try responder.actions.plan("firewall.shun", parameters: ["ip": "198.51.100.7"])
-        let shunned = try await responder.actions.perform(plan, key: "test/ttl", incident: nil, requestedBy: "cli:alice",
-                                                          approvedBy: nil)
+        let (incident, _) = try await responder.open()
+        let shunned = try await responder.actions.perform(plan, key: "test/ttl", incident: incident, requestedBy: "cli:alice",
+                                                          approvedBy: "api")
         let expiresAt = try #require(shunned.expiresAt)
         #expect(abs(expiresAt.timeIntervalSinceNow - 2) < 0.5)
+        // The time is the ttl's, not the approval's.
+        let ran = try #require(try await responder.journal(incident).first)
+        #expect(ran.contains("approved by api") && ran.contains("its undo runs by itself at 20") && ran.contains("(ttl 2s)")
+                && !ran.contains("until"), "\(ran)")
         #expect(await responder.actions.expireDue() == 0, "not yet")
         await responder.stop()
 

@@ -1,7 +1,9 @@
 -- !action NAME [INC-12] key=value ...: runs an action an integration declares, for whoever
--- asked. Its parameters are checked first; one whose risk needs an approval is asked in the
--- configured channel, and waits for an approver. In an incident's war room (or with INC-12
--- first) the action is journaled on the incident. !action list shows what there is.
+-- asked. Its parameters are checked first. One whose risk needs an approval waits for an
+-- approver's yes, asked in actions.approval.channel whichever channel it was said in (a war
+-- room is not where the approvers are); with no channel configured, it is asked where it was
+-- said (automator chat's terminal, whose user answers). In an incident's war room (or with
+-- INC-12 first) the action is journaled on the incident. !action list shows what there is.
 --   !action checkpoint.block_ip ip=198.51.100.7 reason=C2
 --   !action checkpoint.block_ip INC-12 ip=198.51.100.7 dry_run=true
 --   !action undo ACT-3f9a0c12b4
@@ -49,7 +51,8 @@ return command {
     rest.text = args.text:gsub("^%s*%S+%s*", "", 1)
     local incident, text = incident_ref.take(msg, rest)
     local params, dry_run = parameters(text or rest.text)
-    local done, why = actions.run(name, params, { incident = incident, dry_run = dry_run, channel = msg.channel.id })
+    local done, why = actions.run(name, params, { incident = incident, dry_run = dry_run,
+                                                  default_channel = msg.channel.id })
     if not done then return msg:reply(("Not run: %s."):format(why)) end
     if done.status == "planned" then return msg:reply(("Dry run %s: checked and recorded, nothing sent."):format(done.id)) end
     msg:reply(("%s %s: done%s."):format(done.id, name, done.expires_at and (", lifts at " .. done.expires_at) or ""))

@@ -691,7 +691,7 @@ actions = {}
 ---action, or nil and why when nobody approved it. A refused parameter is an error.
 ---@param name string
 ---@param params? table<string, string|number|boolean>
----@param options? { incident?: Incident|string, dry_run?: boolean, channel?: string }
+---@param options? { incident?: Incident|string, dry_run?: boolean, channel?: string, default_channel?: string }
 ---@return actions.record?
 ---@return string? why
 function actions.run(name, params, options) end

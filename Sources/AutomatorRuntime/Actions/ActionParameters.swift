@@ -21,14 +21,14 @@ struct ActionParameters {
     func check(_ given: [String: Any]) throws(ActionError) -> [String: ActionValue] {
         var values: [String: ActionValue] = [:]
         let known = Set(declaration.parameters.map(\.name))
+        let takes = "it takes " + (known.isEmpty ? "none" : known.sorted().joined(separator: ", "))
         if let unknown = given.keys.sorted().first(where: { !known.contains($0) }) {
-            throw ActionError(.invalid, "\(declaration.name) has no parameter \"\(unknown)\": it takes "
-                + (known.isEmpty ? "none" : known.sorted().joined(separator: ", ")))
+            throw ActionError(.invalid, "\(declaration.name) has no parameter \"\(unknown)\": \(takes)")
         }
         for parameter in declaration.parameters {
             guard let value = given[parameter.name] else {
                 if parameter.required {
-                    throw ActionError(.invalid, "\(declaration.name) needs \(parameter.name) (\(parameter.kind.rawValue))")
+                    throw ActionError(.invalid, "\(declaration.name) needs \(parameter.name) (\(parameter.kind.rawValue)): \(takes)")
                 }
                 continue
             }
@@ -72,9 +72,10 @@ struct ActionParameters {
         case .account:
             let account = text.trimmingCharacters(in: .whitespaces)
             guard !account.isEmpty else { throw invalid("an account") }
-            if policy.protectedAccounts.contains(where: { $0.caseInsensitiveCompare(account) == .orderedSame }) {
-                throw ActionError(.refused, "\(declaration.name): \(account) is a protected account "
-                    + "(actions.protected.accounts in the configuration): no action may touch it")
+            let name = AccountName(account)
+            if let protected = policy.protectedAccounts.first(where: { name.mayBe(AccountName($0)) }) {
+                throw ActionError(.refused, "\(declaration.name): \(account) is a protected account (\(protected) in "
+                    + "actions.protected.accounts of the configuration): no action may touch it")
             }
             return .string(account)
         case .host:

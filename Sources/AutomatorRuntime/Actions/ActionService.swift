@@ -151,10 +151,12 @@ public final class ActionService: Sendable {
             record.status = .done
             record.result = result
             record.expiresAt = plan.declaration.ttl.map { Date().addingTimeInterval($0).roundedToMilliseconds }
-            let lasting = record.expiresAt.map { " until \(JSONText.time($0).dropFirst().dropLast())" } ?? ""
+            let lifting = record.expiresAt.map {
+                "; its undo runs by itself at \(JSONText.time($0).dropFirst().dropLast()) (ttl \(plan.declaration.ttlAsWritten ?? ""))"
+            } ?? ""
             let change = journaled(.finishAction(id: record.id, status: .done, result: result, expiresAt: record.expiresAt),
                                    on: record.incident, by: record.requestedBy,
-                                   "\(record.id): ran \(plan.summary)\(approval)\(lasting): \(result)")
+                                   "\(record.id): ran \(plan.summary)\(approval): \(result)\(lifting)")
             return (change, .success(record))
         case .failure(let error) where error.kind == .interrupted:
             return nil
@@ -215,11 +217,6 @@ public final class ActionService: Sendable {
     ///   to undo").
     public func undoAll(on incident: IncidentID, by: String) async throws(ActionError) -> [ActionRecord] {
         let records = try await history(on: incident)
-        if records.isEmpty {
-            let found: Bool
-            do { found = try await store.loadIncident(incident) != nil } catch { throw ActionError(.failed, error.description) }
-            guard found else { throw ActionError(.notFound, StoreError.incidentNotFound(incident).description) }
-        }
         var undone: [ActionRecord] = []
         for record in records where record.status == .done {
             guard try declaration(record.name).undo != nil else { continue }
@@ -229,8 +226,19 @@ public final class ActionService: Sendable {
     }
 
     /// Actions newest first, all of them or those of an incident.
+    ///
+    /// - Throws: `.notFound` for an incident that does not exist (a mistyped id is not "no
+    ///   actions").
     public func history(on incident: IncidentID? = nil, limit: Int = 1000) async throws(ActionError) -> [ActionRecord] {
-        do { return try await store.actions(on: incident, limit: limit) } catch { throw ActionError(.failed, error.description) }
+        do {
+            let records = try await store.actions(on: incident, limit: limit)
+            if let incident, records.isEmpty, try await store.loadIncident(incident) == nil {
+                throw ActionError(.notFound, StoreError.incidentNotFound(incident).description)
+            }
+            return records
+        } catch let error as ActionError {
+            throw error
+        } catch { throw ActionError(.failed, "\(error)") }
     }
 
     /// Undoes the actions whose ttl has passed; returns how many. Reads the store, so an expiry

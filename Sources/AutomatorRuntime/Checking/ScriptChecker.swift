@@ -174,6 +174,20 @@ public struct ScriptChecker: Sendable {
         return lines.firstIndex { $0.range(of: pattern, options: .regularExpression) != nil }.map { $0 + 1 }
     }
 
+    /// For an integration's message about a field of one of its actions (`actions.block_ip.ttl
+    /// must be ...`: the declaration is a tail call, so Lua gives no line), the field's first line
+    /// after the action's name.
+    private static func line(in file: String, namingAction message: String) -> Int? {
+        guard let (action, field) = message.firstMatch(of: #/actions\.(\w+)\.(\w+) must be /#).map({ ($0.1, $0.2) }),
+              let text = try? String(contentsOfFile: file, encoding: .utf8)
+        else { return nil }
+        let lines = text.components(separatedBy: "\n")
+        guard let start = lines.firstIndex(where: { $0.range(of: "\\b\(action)\\s*=", options: .regularExpression) != nil })
+        else { return nil }
+        return lines[start...].firstIndex { $0.range(of: "\\b\(field)\\s*=", options: .regularExpression) != nil }
+            .map { $0 + 1 }
+    }
+
     /// With a configuration: integrations it names whose required settings are missing (serve
     /// would leave them out), integrations it configures that have no script, and `actions.run`
     /// calls in `files` that name an action no usable integration declares; and the integrations
@@ -186,7 +200,9 @@ public struct ScriptChecker: Sendable {
         integrations.shutdown()
         let off = Set(integrations.notSetUp.map { "integrations/\($0).lua" })
         var problems = integrations.problems.filter { !off.contains($0.path) }.map { problem in
-            ScriptProblem(file: scripts + "/" + problem.path, line: nil, message: "not used: " + problem.message)
+            let file = scripts + "/" + problem.path
+            return ScriptProblem(file: file, line: Self.line(in: file, namingAction: problem.message),
+                                 message: "not used: " + problem.message)
         }
         let declared = Set(integrations.actions.map(\.name))
         for file in files {

@@ -21,7 +21,8 @@ public struct ActionConfiguration: Sendable, Hashable {
     public var approvalTimeout: TimeInterval = 3600
     /// Addresses and networks (`10.0.0.0/8`) that an `ip` or `cidr` parameter may not touch.
     public var protectedNetworks: [String] = []
-    /// Accounts that an `account` parameter may not name, compared without case.
+    /// Accounts that an `account` parameter may not name, compared as `AccountName`s (without
+    /// case, a `DOMAIN\` prefix or a trailing dot; a bare name at any domain).
     public var protectedAccounts: [String] = []
 
     public init() {}

@@ -24,7 +24,8 @@ extension ActionsModule {
         --- Runs an action an integration declares, such as "checkpoint.block_ip", once its parameters
         --- pass the checks. `options`: `incident` (inc, or "INC-42": the action is journaled there),
         --- `dry_run` (check and record, send nothing), `channel` (where the approval is asked, if the
-        --- action's risk needs one; else the configuration's actions.approval.channel).
+        --- action's risk needs one; else the configuration's actions.approval.channel, else
+        --- `default_channel`).
         --- Returns the action (`id`, `status`, `result`...), or nil and why when it was not approved.
         function actions.run(name, params, options)
           if type(name) ~= "string" then
@@ -40,7 +41,7 @@ extension ActionsModule {
           if plan.approval == "standing" then
             approved_by = "standing approval of the playbook"
           elseif plan.approval == "required" and not dry_run then
-            local channel = options.channel or plan.channel
+            local channel = options.channel or plan.channel or options.default_channel
             if chat == nil or channel == nil then
               error(("actions.run: %s is %s risk and needs an approval in chat: set actions.approval.channel "
                      .. "and chat in the configuration (or pass { channel = \"#soc\" }), or declare it in the "

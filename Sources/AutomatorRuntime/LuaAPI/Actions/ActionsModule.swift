@@ -144,7 +144,7 @@ public struct ActionsModule: HostModule {
         return id
     }
 
-    static func json(_ record: ActionRecord) -> String {
+    package static func json(_ record: ActionRecord) -> String {
         var object = JSONText.Object()
         object["id"] = JSONText.string(record.id)
         object["name"] = JSONText.string(record.name)

@@ -7,11 +7,18 @@ public struct IntegrationsModule: HostModule {
 
     public init() {}
 
-    public func register(in table: inout ModuleTable) {}
+    public func register(in table: inout ModuleTable) {
+        // A ttl is read as a playbook's sla is, by the same parser: one it cannot read would
+        // leave the action with no expiry, a block that never lifts.
+        table.function("is_duration") { call in
+            call.push(boolean: DurationText.seconds(try call.string(1).description) != nil)
+        }
+    }
 
     public var lua: String? {
         #"""
-        local error, type, pairs, setmetatable = error, type, pairs, setmetatable
+        local host = ...
+        local error, type, pairs, setmetatable, tostring = error, type, pairs, setmetatable, tostring
         local declared = setmetatable({}, { __mode = "k" })
         local kinds = { ip = true, domain = true, url = true, file = true, email = true }
 
@@ -34,8 +41,8 @@ public struct IntegrationsModule: HostModule {
             error(where .. ".undo must name another action of this integration", 3)
           end
           if action.ttl ~= nil then
-            if type(action.ttl) ~= "string" and type(action.ttl) ~= "number" then
-              error(where .. '.ttl must be a duration such as "24h"', 3)
+            if (type(action.ttl) ~= "string" and type(action.ttl) ~= "number") or not host.is_duration(tostring(action.ttl)) then
+              error(('%s.ttl must be \#(DurationText.expected), got "%s"'):format(where, tostring(action.ttl)), 3)
             end
             if action.undo == nil then error(where .. ".ttl needs an undo: it is what runs when the time is up", 3) end
           end

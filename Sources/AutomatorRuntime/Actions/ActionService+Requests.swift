@@ -1,0 +1,34 @@
+import Foundation
+
+/// Actions a person asks for outside a playbook: `automator action run`, and `POST /api/v1/actions`
+/// for the CLI beside a server (and other API clients).
+extension ActionService {
+    /// Checks and runs an action for `actor`, who approves it themselves when `approving`.
+    ///
+    /// - Parameters:
+    ///   - parameters: values as `JSONSerialization` reads them, or text (`--param ip=…`).
+    ///   - actor: who asks, as the journal names them (`cli:alice`, `api:bob`); the idempotency
+    ///     key starts with its kind (`cli-…`).
+    ///   - approvers: `chat.roles.approver`, who may approve; anyone when nil, as in chat.
+    /// - Throws: `ActionError`: what `plan` and `perform` throw, and `.notApproved` when `actor`
+    ///   approves and is no approver.
+    public func run(_ name: String, parameters: [String: Any], incident: IncidentID?, by actor: String,
+                    approving: Bool, approvers: [String]?, dryRun: Bool) async throws(ActionError) -> ActionRecord
+    {
+        let plan = try plan(name, parameters: parameters, dryRun: dryRun)
+        if approving { try Self.requireApprover(actor, approvers: approvers) }
+        let key = actor.prefix { $0 != ":" } + "-" + UUID().uuidString.lowercased()
+        return try await perform(plan, key: key, incident: incident, requestedBy: actor,
+                                 approvedBy: approving ? actor : nil, dryRun: dryRun)
+    }
+
+    /// Refuses an approval from someone `approvers` does not name, by their name (`alice`) or as
+    /// the journal names them (`cli:alice`).
+    static func requireApprover(_ actor: String, approvers: [String]?) throws(ActionError) {
+        guard let approvers else { return }
+        let name = actor.split(separator: ":", maxSplits: 1).dropFirst().first.map(String.init)
+        guard !approvers.contains(actor), name.map({ !approvers.contains($0) }) ?? true else { return }
+        throw ActionError(.notApproved, "\(name ?? "you") may not approve actions: chat.roles.approver in the "
+            + "configuration names who may")
+    }
+}

@@ -1,0 +1,77 @@
+import AutomatorRuntime
+import Foundation
+import Hummingbird
+
+/// `/api/v1/actions`: runs and undoes actions with this server's configuration (its protected
+/// networks and accounts, its approvers), integrations and journal. `automator action run` and
+/// `undo` come here when a server holds the data folder, so that a command that forgot `--config`
+/// cannot act without the protections the server was given.
+struct ActionRoutes: Sendable {
+    let actions: ActionService
+    /// `chat.roles.approver`: who may approve what they ask for (`"approve": true`); anyone when nil.
+    let approvers: [String]?
+
+    func add(to group: RouterGroup<BasicRequestContext>) {
+        group.post("actions", use: run)
+        group.post("actions/{id}/undo", use: undo)
+        group.post("incidents/{id}/actions/undo", use: undoAll)
+    }
+
+    /// `POST /api/v1/actions` with `{"name": "checkpoint.block_ip", "params": {"ip": "198.51.100.7"},
+    /// "incident": "INC-7", "dry_run": false, "approve": true, "by": "alice"}` → 201 with the action.
+    /// With `approve`, the one asking approves it, if they are an approver. 400 for what the
+    /// declaration refuses, 403 for what is protected or not approved, 502 when the integration failed.
+    @Sendable func run(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let body = try await request.body.collect(upTo: 1 << 16)
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))) as? [String: Any],
+              let name = object["name"] as? String,
+              let parameters = object["params"] == nil ? [:] : object["params"] as? [String: Any]
+        else { throw APIError.badRequest(#"send {"name": "checkpoint.block_ip", "params": {"ip": "198.51.100.7"}}"#) }
+        var incident: IncidentID?
+        if let text = object["incident"], !(text is NSNull) {
+            guard let id = (text as? String).flatMap(IncidentID.init) else {
+                throw APIError.badRequest(#""incident" is an incident id such as "INC-42""#)
+            }
+            incident = id
+        }
+        let actor = RequestActor.of(request, by: try RequestActor.by(in: object))
+        do throws(ActionError) {
+            let record = try await actions.run(name, parameters: parameters, incident: incident, by: actor,
+                                               approving: object["approve"] as? Bool == true, approvers: approvers,
+                                               dryRun: object["dry_run"] as? Bool == true)
+            return .json(ActionsModule.json(record), status: .created)
+        } catch { throw Self.refusal(error) }
+    }
+
+    /// `POST /api/v1/actions/{id}/undo` → the action, undone.
+    @Sendable func undo(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        do throws(ActionError) {
+            return .json(ActionsModule.json(try await actions.undo(id, by: RequestActor.of(request))))
+        } catch { throw Self.refusal(error) }
+    }
+
+    /// `POST /api/v1/incidents/{id}/actions/undo` → `{"actions": [...]}`: every done action of the
+    /// incident undone, the last one first.
+    @Sendable func undoAll(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        guard let text = context.parameters.get("id"), let incident = IncidentID(text) else {
+            throw APIError.badRequest("the path needs an incident id such as INC-42")
+        }
+        do throws(ActionError) {
+            let undone = try await actions.undoAll(on: incident, by: RequestActor.of(request))
+            return .json(#"{"actions":"# + JSONText.array(undone.map(ActionsModule.json)) + "}")
+        } catch { throw Self.refusal(error) }
+    }
+
+    private static func refusal(_ error: ActionError) -> APIError {
+        let status: HTTPResponse.Status = switch error.kind {
+        case .invalid: .badRequest
+        case .refused, .notApproved: .forbidden
+        case .notFound: .notFound
+        case .conflict: .conflict
+        case .failed: .badGateway
+        case .interrupted: .serviceUnavailable
+        }
+        return APIError(status: status, message: error.description)
+    }
+}

@@ -1,0 +1,56 @@
+import AutomatorRuntime
+import AutomatorServer
+import Foundation
+
+/// Where `automator action run` and `undo` act: through the `automator serve` that holds the data
+/// folder, with the server's configuration (its protected networks and accounts, its approvers),
+/// integrations and journal; or, with no server, on the folder with the configuration `--config`
+/// names. Either way the answer is the API's JSON, so that one code path prints it.
+enum ActionBackend {
+    case server(ServerClient)
+    /// With the folder's shared lock, so that no server starts on it meanwhile.
+    case folder(ActionService, approvers: [String]?, DataFolderLock?)
+
+    /// Checks and runs an action (or plans it, with `dryRun`); answers the action.
+    func run(_ name: String, parameters: [String: String], incident: IncidentID?, dryRun: Bool, approve: Bool)
+        async throws -> String
+    {
+        switch self {
+        case .server(let client):
+            var body = JSONText.Object()
+            body["name"] = JSONText.string(name)
+            var params = JSONText.Object()
+            for (key, value) in parameters { params[key] = JSONText.string(value) }
+            body["params"] = params.text
+            body["incident"] = incident.map { JSONText.string($0.description) }
+            body["dry_run"] = dryRun ? "true" : "false"
+            body["approve"] = approve ? "true" : "false"
+            return try await client.call("POST", "/api/v1/actions", body: body.textWithoutNulls)
+        case .folder(let service, let approvers, _):
+            return ActionsModule.json(try await service.run(name, parameters: parameters, incident: incident,
+                                                            by: IncidentBackend.actor, approving: approve,
+                                                            approvers: approvers, dryRun: dryRun))
+        }
+    }
+
+    /// Undoes one action; answers it.
+    func undo(_ id: String) async throws -> String {
+        switch self {
+        case .server(let client):
+            return try await client.call("POST", "/api/v1/actions/\(ServerClient.pathSegment(id))/undo")
+        case .folder(let service, _, _):
+            return ActionsModule.json(try await service.undo(id, by: IncidentBackend.actor))
+        }
+    }
+
+    /// Undoes every done action of an incident, the last one first; answers `{"actions": [...]}`.
+    func undoAll(on incident: IncidentID) async throws -> String {
+        switch self {
+        case .server(let client):
+            return try await client.call("POST", "/api/v1/incidents/\(incident)/actions/undo")
+        case .folder(let service, _, _):
+            let undone = try await service.undoAll(on: incident, by: IncidentBackend.actor)
+            return #"{"actions":"# + JSONText.array(undone.map(ActionsModule.json)) + "}"
+        }
+    }
+}

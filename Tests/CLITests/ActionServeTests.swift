@@ -1,0 +1,139 @@
+import Foundation
+import Hummingbird
+import Synchronization
+import TestSupport
+import Testing
+
+@Suite("automator action beside automator serve: the server's configuration, approvals and journal",
+       .serialized, .timeLimit(.minutes(3)))
+struct ActionServeTests {
+    /// A firewall set up through the environment (`FW_URL`), as integrations.md suggests.
+    static let firewall = #"""
+        return integration {
+          name = "Test firewall",
+          config = { base_url = { env = "FW_URL", required = true } },
+          actions = {
+            block_ip = {
+              risk = "high", undo = "unblock_ip",
+              params = { ip = { type = "ip", required = true } },
+              run = function(params, context) return json.decode(http.post(context.config.base_url .. "/block", json.encode(params)).body) end,
+            },
+            unblock_ip = {
+              risk = "low", params = { ip = { type = "ip", required = true } },
+              run = function(params, context) return json.decode(http.post(context.config.base_url .. "/unblock", json.encode(params)).body) end,
+            },
+          },
+        }
+        """#
+
+    /// The firewall's API on loopback, recording the paths and bodies it is sent.
+    final class FirewallAPI: Sendable {
+        private let requests = Mutex<[String]>([])
+        var sent: [String] { requests.withLock { $0 } }
+
+        func start() async throws -> LoopbackServer {
+            let router = Router()
+            router.post("/{command}") { request, context -> Response in
+                let body = String(buffer: try await request.body.collect(upTo: 1 << 16))
+                self.requests.withLock { $0.append("/" + (context.parameters.get("command") ?? "") + " " + body) }
+                return Response(status: .ok, headers: [.contentType: "application/json"],
+                                body: .init(byteBuffer: ByteBuffer(string: #"{"rule": "r-1"}"#)))
+            }
+            return try await LoopbackServer(router)
+        }
+    }
+
+    @Test("Without --config, run and undo go through the server, which refuses its protected networks; with none, a real run needs --config")
+    func throughTheServer() async throws {
+        let firewall = FirewallAPI()
+        let api = try await firewall.start()
+        defer { api.stop() }
+        let folder = try TemporaryFolder()
+        _ = try folder.write("scripts/integrations/firewall.lua", Self.firewall)
+        let config = try folder.write("automator.yml", """
+            actions:
+              protected: { networks: [10.0.0.0/8] }
+            chat:
+              roles: { approver: [alice] }
+            """)
+        let data = folder.url.appendingPathComponent("data")
+        let scripts = folder.url.appendingPathComponent("scripts")
+        let environment = ["FW_URL": api.url, "USER": "alice"]
+        let server = try await ServerProcess.start(data: data, scripts: scripts, environment: environment,
+                                                   arguments: ["--executors", "1", "--config", config])
+        #expect(try await server.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#).status == 201)
+        let common = ["--data", data.path, "--scripts", scripts.path]
+
+        let protected = try await AutomatorProcess.run(["action", "run", "firewall.block_ip", "--param", "ip=10.1.2.3",
+                                                        "--approve"] + common, environment: environment)
+        #expect(protected.status == 1 && protected.stderr.contains("is in the protected network 10.0.0.0/8"),
+                "\(protected.stdout)\(protected.stderr)")
+        let dry = try await AutomatorProcess.run(["action", "run", "firewall.block_ip", "--param", "ip=10.1.2.3",
+                                                  "--dry-run"] + common, environment: environment)
+        #expect(dry.status == 1 && dry.stderr.contains("is in the protected network 10.0.0.0/8"), "\(dry.stdout)\(dry.stderr)")
+        #expect(firewall.sent.isEmpty)
+
+        let notApprover = try await AutomatorProcess.run(["action", "run", "firewall.block_ip", "--param", "ip=198.51.100.7",
+                                                          "--approve"] + common, environment: ["FW_URL": api.url, "USER": "bob"])
+        #expect(notApprover.status == 1 && notApprover.stderr.contains("bob may not approve actions"), "\(notApprover.stderr)")
+        let blocked = try await AutomatorProcess.run(["action", "run", "firewall.block_ip", "--param", "ip=198.51.100.7",
+                                                      "--incident", "INC-1", "--approve"] + common, environment: environment)
+        #expect(blocked.status == 0 && blocked.stdout.contains("  done  firewall.block_ip  INC-1"), "\(blocked.stderr)")
+        #expect(blocked.stdout.contains("by cli:alice  approved by cli:alice"), "\(blocked.stdout)")
+        let id = try #require(blocked.stdout.split(separator: " ").first.map(String.init))
+        let undone = try await AutomatorProcess.run(["action", "undo", id] + common, environment: environment)
+        #expect(undone.status == 0 && undone.stdout.hasPrefix("\(id)  undone"), "\(undone.stderr)")
+        #expect(firewall.sent == [#"/block {"ip":"198.51.100.7"}"#, #"/unblock {"ip":"198.51.100.7"}"#])
+        let journal = try await server.call("GET", "/api/v1/incidents/INC-1/journal").body
+        #expect(journal.contains("approved by cli:alice") && journal.contains("undone by cli:alice"), "\(journal)")
+        server.terminate()
+        _ = await server.waitForExit()
+
+        // No server: no configuration given at all is refused for a real action, and said how to pass it.
+        let unprotected = try await AutomatorProcess.run(["action", "run", "firewall.block_ip", "--param", "ip=10.1.2.3",
+                                                          "--approve"] + common, environment: environment)
+        #expect(unprotected.status == 1 && unprotected.stderr.contains("--config"), "\(unprotected.stderr)")
+        let configured = try await AutomatorProcess.run(["action", "run", "firewall.block_ip", "--param", "ip=10.1.2.3",
+                                                         "--approve", "--config", config] + common, environment: environment)
+        #expect(configured.status == 1 && configured.stderr.contains("is in the protected network 10.0.0.0/8"))
+        #expect(firewall.sent.count == 2)
+    }
+
+    @Test("!action from an incident's war room asks its approval in actions.approval.channel, for approvers only")
+    func warRoomApproval() async throws {
+        let firewall = FirewallAPI()
+        let api = try await firewall.start()
+        defer { api.stop() }
+        let slack = try await FakeSlack()
+        let folder = try TemporaryFolder()
+        _ = try folder.write("scripts/integrations/firewall.lua", Self.firewall)
+        for file in ["commands/action.lua", "lib/incident_ref.lua"] {
+            _ = try folder.write("scripts/" + file, String(contentsOfFile: ActionCommandTests.scripts + "/" + file,
+                                                           encoding: .utf8))
+        }
+        let config = try folder.write("automator.yml", """
+            actions:
+              approval: { channel: "#soc" }
+            chat:
+              roles: { approver: [U0ALICE] }
+              slack:
+                signing_secret: \(FakeSlack.signingSecret)
+                bot_token: \(FakeSlack.token)
+                api_url: \(slack.apiURL)
+            """)
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: folder.url.appendingPathComponent("scripts"),
+                                                   environment: ["FW_URL": api.url],
+                                                   arguments: ["--executors", "1", "--config", config])
+        #expect(try await server.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#).status == 201)
+        let said = try await server.call("POST", "/api/v1/incidents/INC-1/command",
+                                         body: #"{"text": "!action firewall.block_ip ip=198.51.100.7", "by": "alice"}"#)
+        #expect(said.status == 200 && !said.body.contains("no channel"), "\(said.body)")
+        let questions = slack.calls("chat.postMessage").filter { $0.arguments["text"]?.contains("Approve firewall.block_ip") == true }
+        #expect(questions.map { $0.arguments["channel"] } == ["C0SOC"], "\(questions.map(\.body))")
+        #expect(questions.first?.arguments["text"]?.contains("approver only") == true, "only an approver may answer")
+        #expect(firewall.sent.isEmpty, "nothing sent before the approval")
+        server.terminate()
+        _ = await server.waitForExit()
+    }
+}
