@@ -292,6 +292,36 @@ struct IntegrationTests {
         await store.close()
     }
 
+    @Test("A quota used up for longer than a few seconds answers unknown at once, saying until when, logged once")
+    func quotaUsedUp() async throws {
+        let log = Log()
+        let server = try await Self.servers(log)
+        defer { server.stop() }
+        let folder = try Self.slow(server, rate: "per_day = 1")
+        let data = try ScratchFolder()
+        let store = try SQLiteStore(folder: data.path)
+        let records = CapturedLog.Records()
+        let integrations = await Integrations(folder: folder.path, settings: ["slow": .init(values: ["api_key": Self.key])],
+                                              environment: [:], quotas: store,
+                                              logger: Logger(label: "test") { _ in CapturedLog(records: records) })
+        #expect(await integrations.reputation(kind: "ip", value: "192.0.2.1").first?.reason == "asked")
+        let started = ContinuousClock.now
+        for index in 2...3 {
+            let answer = try #require(await integrations.reputation(kind: "ip", value: "192.0.2.\(index)").first)
+            #expect(answer.score == .unknown && answer.failed)
+            #expect(answer.reason.hasPrefix("not checked: its quota of 1 a day used up until "), "\(answer.reason)")
+            #expect(answer.reason.hasSuffix(" UTC (in 23h 59m)") || answer.reason.hasSuffix(" UTC (in 1d)"), "\(answer.reason)")
+        }
+        #expect(ContinuousClock.now - started < .seconds(1), "no wait for a slot a day away")
+        #expect(log.paths.withLock { $0.count } == 1)
+        let warnings = records.lines.withLock { $0.map(\.message) }.filter { $0.contains("quota of 1 a day") }
+        #expect(warnings.count == 1, "once until the quota frees, not once a lookup: \(warnings)")
+        #expect(Verdict(await integrations.reputation(kind: "ip", value: "192.0.2.4")).summary
+            .contains("could not answer: Slow not checked: its quota of 1 a day used up until "))
+        integrations.shutdown()
+        await store.close()
+    }
+
     @Test("Verdicts are cached in the store by score and survive a restart; failures are not cached")
     func cache() async throws {
         let log = Log()

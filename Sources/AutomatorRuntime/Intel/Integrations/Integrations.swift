@@ -61,7 +61,7 @@ public final class Integrations: Sendable {
     /// sends nothing, can still check and plan them.
     public let unconfiguredActions: [ActionDeclaration]
     private let logger: Logger
-    /// How long one lookup may take, retries and the wait for a quota included.
+    /// How long one lookup may take, retries included (a quota's wait, at most a few seconds, comes before).
     private static let limits = Limits(memory: 64 << 20, timeout: .seconds(30))
 
     /// Reads the integrations in `folder` (`scripts/integrations`); one that cannot be used
@@ -281,10 +281,12 @@ public final class Integrations: Sendable {
         }
         guard integration.limiter.isUnlimited else {
             Task {
-                guard await integration.limiter.acquire() else {
-                    return completion(.failure(ActionError(.interrupted, "\(action.name) did not start: cancelled")))
+                switch await integration.limiter.acquire() {
+                case .granted: start()
+                case .cancelled: completion(.failure(ActionError(.interrupted, "\(action.name) did not start: cancelled")))
+                case .usedUp(let usedUp):
+                    completion(.failure(ActionError(.failed, "\(action.name) did not start: its \(usedUp)")))
                 }
-                start()
             }
             return
         }
@@ -293,8 +295,8 @@ public final class Integrations: Sendable {
 
     /// Asks every integration that handles `kind` (`ip`, `domain`, `url`, `file`, `email`) about
     /// `value`, all at once, but those named in `excluding` (answered from a cache); each answers
-    /// within its quota. An integration that fails answers `unknown`, with the failure as its
-    /// reason (its secrets blanked out).
+    /// within its quota. An integration that fails, or whose quota is used up for longer than a
+    /// few seconds, answers `unknown`, with the failure as its reason (its secrets blanked out).
     public func reputation(kind: String, value: String, excluding answered: Set<String> = []) async -> [SourceVerdict] {
         await withTaskGroup(of: SourceVerdict?.self) { group in
             for integration in integrations where integration.kinds.contains(kind) && !answered.contains(integration.name) {
@@ -307,9 +309,14 @@ public final class Integrations: Sendable {
     }
 
     private func ask(_ integration: Integration, kind: String, value: String) async -> SourceVerdict? {
-        guard await integration.limiter.acquire() else {
+        switch await integration.limiter.acquire() {
+        case .granted: break
+        case .cancelled:
             return SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
                                  reason: "not asked: cancelled while waiting for its quota", failed: true)
+        case .usedUp(let usedUp):
+            return SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
+                                 reason: "not checked: its \(usedUp)", failed: true)
         }
         let arguments = JSONText.array([JSONText.string(kind), JSONText.string(value), integration.config])
         let request = RunRequest(source: integration.source, chunkName: "@" + integration.path,
