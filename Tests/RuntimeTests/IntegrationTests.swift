@@ -140,6 +140,32 @@ struct IntegrationTests {
         integrations.shutdown()
     }
 
+    @Test("A reputation function that returns no table, or a bad score, is that integration's error at its file:line")
+    func badAnswers() async throws {
+        let folder = try Self.folder(with: "sloppy", """
+            return integration {
+              name = "Sloppy",
+              reputation = {
+                ip = function(ip) if ip == "192.0.2.1" then return nil end return "malicious" end,
+                domain = function() return { score = "evil" } end,
+              },
+            }
+            """)
+        let integrations = await Integrations(folder: folder.path, settings: [:], environment: [:], logger: Self.logger)
+        let nothing = try #require(await integrations.reputation(kind: "ip", value: "192.0.2.1").first)
+        #expect(nothing.source == "Sloppy" && nothing.failed && nothing.score == .unknown)
+        #expect(nothing.reason == "failed: integrations/sloppy.lua:4: reputation.ip returned nil: return a table, "
+            + #"as in { score = "malicious", reason = "..." }"#, "\(nothing.reason)")
+        let text = try #require(await integrations.reputation(kind: "ip", value: "192.0.2.2").first)
+        #expect(text.reason.hasPrefix("failed: integrations/sloppy.lua:4: reputation.ip returned a string: "), "\(text.reason)")
+        let score = try #require(await integrations.reputation(kind: "domain", value: "evil.example").first)
+        #expect(score.reason == #"failed: integrations/sloppy.lua:5: reputation.domain returned score = "evil": "#
+            + "score must be unknown, benign, suspicious or malicious (or 0 to 3)", "\(score.reason)")
+        let verdict = Verdict([nothing])
+        #expect(verdict.summary.contains("could not answer: Sloppy failed: integrations/sloppy.lua:4"), "\(verdict.summary)")
+        integrations.shutdown()
+    }
+
     @Test("The secret never reaches the script: it sees a placeholder, and an echo of the key comes back blanked")
     func secrets() async throws {
         let log = Log()

@@ -337,9 +337,8 @@ public final class Integrations: Sendable {
             let score: Score? = if let name = answer["score"] as? String { Score(name: name) } else {
                 (answer["score"] as? NSNumber).flatMap { Score(rawValue: $0.intValue) }
             }
-            guard let score else {
-                return failed("score must be unknown, benign, suspicious or malicious (or 0 to 3)")
-            }
+            // The driver refused any other score, at the function's line.
+            guard let score else { return failed("its score is not one of unknown, benign, suspicious, malicious") }
             return SourceVerdict(source: integration.name, score: score, reliability: integration.reliability,
                                  reason: answer["reason"] as? String ?? score.name)
         case .failed(let error):

@@ -1,3 +1,5 @@
+internal import CLua
+
 /// The `integration { ... }` declaration of `scripts/integrations/*.lua`, and the drivers that
 /// call an integration's `reputation` functions and its `actions`. An integration runs on an executor of its own,
 /// whose `http` reaches only the hosts of its configured URLs and puts its secrets in for it
@@ -7,11 +9,16 @@ public struct IntegrationsModule: HostModule {
 
     public init() {}
 
-    public func register(in table: inout ModuleTable) {}
+    /// `defined_at`, for the Lua part only (scripts see an empty table): where a reputation
+    /// function that answered wrong is, for its error.
+    public func register(in table: inout ModuleTable) {
+        table.cFunction("defined_at", au_defined_at)
+    }
 
     public var lua: String? {
         #"""
-        local error, type, pairs, setmetatable = error, type, pairs, setmetatable
+        local host = ...
+        local error, type, pairs, setmetatable, tostring = error, type, pairs, setmetatable, tostring
         local declared = setmetatable({}, { __mode = "k" })
         local kinds = { ip = true, domain = true, url = true, file = true, email = true }
 
@@ -88,12 +95,28 @@ public struct IntegrationsModule: HostModule {
           return definition
         end
 
+        local scores = { unknown = true, benign = true, suspicious = true, malicious = true,
+                         [0] = true, [1] = true, [2] = true, [3] = true }
+
         --- One lookup: the file returns its declaration, whose reputation function for `kind`
-        --- gets the indicator and the configuration (secrets in it are placeholders).
+        --- gets the indicator and the configuration (secrets in it are placeholders). An answer
+        --- that is no table, or whose score is none, is the function's mistake, told at its line.
         local function run_reputation(chunk, script, kind, value, config)
           local lookup = (declaration(chunk, script).reputation or {})[kind]
           if lookup == nil then return nil end
-          return lookup(value, config)
+          local answer = lookup(value, config)
+          local where = ("%s: reputation.%s"):format(host.defined_at(lookup) or script, kind)
+          if type(answer) ~= "table" then
+            error(('%s returned %s: return a table, as in { score = "malicious", reason = "..." }')
+                  :format(where, answer == nil and "nil" or "a " .. type(answer)), 0)
+          end
+          if not scores[answer.score] then
+            local score = type(answer.score) == "string" and ('score = "%s"'):format(answer.score)
+                          or answer.score == nil and "no score" or "score = " .. tostring(answer.score)
+            error(("%s returned %s: score must be unknown, benign, suspicious or malicious (or 0 to 3)")
+                  :format(where, score), 0)
+          end
+          return answer
         end
 
         --- One action: its `run` gets the checked parameters and the context (`config`,
