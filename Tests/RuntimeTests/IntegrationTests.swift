@@ -166,6 +166,60 @@ struct IntegrationTests {
         integrations.shutdown()
     }
 
+    @Test("Internal addresses and names are not sent to a third party; the documentation ranges are")
+    func internalIndicators() async throws {
+        let log = Log()
+        let server = try await Self.servers(log)
+        defer { server.stop() }
+        let folder = try Self.folder(with: "slow", """
+            local function ask(value, config)
+              http.get(config.base_url .. "/ip_addresses/" .. value, { headers = { ["x-apikey"] = config.api_key } })
+              return { score = "benign", reason = "asked" }
+            end
+            return integration {
+              name = "Slow", config = { base_url = "\(server.url)/api/v3", api_key = { secret = true } },
+              reputation = { ip = ask, url = ask, domain = ask, email = ask },
+            }
+            """)
+        let integrations = await Integrations(folder: folder.path, settings: ["slow": .init(values: ["api_key": Self.key])],
+                                              environment: [:], logger: Self.logger)
+        let kept: [(kind: String, value: String, why: String)] = [
+            ("ip", "10.1.2.3", "10.1.2.3 is in 10.0.0.0/8 (private)"),
+            ("ip", "172.31.0.9", "172.31.0.9 is in 172.16.0.0/12 (private)"),
+            ("ip", "192.168.1.1", "192.168.1.1 is in 192.168.0.0/16 (private)"),
+            ("ip", "127.0.0.1", "127.0.0.1 is in 127.0.0.0/8 (loopback)"),
+            ("ip", "169.254.1.1", "169.254.1.1 is in 169.254.0.0/16 (link-local)"),
+            ("ip", "100.64.3.4", "100.64.3.4 is in 100.64.0.0/10 (carrier-grade NAT)"),
+            ("ip", "::1", "::1 is in ::1/128 (loopback)"),
+            ("ip", "fd12::1", "fd12::1 is in fc00::/7 (unique local)"),
+            ("ip", "fe80::1", "fe80::1 is in fe80::/10 (link-local)"),
+            ("ip", "::ffff:10.0.0.1", "::ffff:10.0.0.1 is in 10.0.0.0/8 (private)"),
+            ("url", "http://10.1.2.3/admin", "10.1.2.3 is in 10.0.0.0/8 (private)"),
+            ("url", "https://dc01.corp.local/x", "dc01.corp.local is an internal name (.local)"),
+            ("url", "http://[fd00::5]:8080/", "fd00::5 is in fc00::/7 (unique local)"),
+            ("domain", "intranet.corp.internal", "intranet.corp.internal is an internal name (.internal)"),
+            ("email", "alice@nas.lan", "nas.lan is an internal name (.lan)"),
+        ]
+        for (kind, value, why) in kept {
+            let answer = try #require(await integrations.reputation(kind: kind, value: value).first, "\(value)")
+            #expect(answer.score == .unknown && answer.failed, "\(value)")
+            #expect(answer.reason.hasPrefix("not sent: \(why); "), "\(answer.reason)")
+        }
+        #expect(log.paths.withLock { $0 }.isEmpty, "\(log.paths.withLock { $0 })")
+        for address in ["192.0.2.1", "198.51.100.1", "203.0.113.1", "8.8.8.8", "2001:db8::1"] {
+            #expect(await integrations.reputation(kind: "ip", value: address).first?.reason == "asked", "\(address)")
+        }
+        integrations.shutdown()
+
+        // One on the organisation's network (an on-premises MISP) is asked, once the configuration says so.
+        var onPremises = IntelConfiguration.IntegrationSettings(values: ["api_key": Self.key])
+        onPremises.isInternal = true
+        let onNetwork = await Integrations(folder: folder.path, settings: ["slow": onPremises], environment: [:],
+                                           logger: Self.logger)
+        #expect(await onNetwork.reputation(kind: "ip", value: "10.1.2.3").first?.reason == "asked")
+        onNetwork.shutdown()
+    }
+
     @Test("The secret never reaches the script: it sees a placeholder, and an echo of the key comes back blanked")
     func secrets() async throws {
         let log = Log()

@@ -35,6 +35,8 @@ public final class Integrations: Sendable {
         var path: String
         var source: [UInt8]
         var reliability: Reliability
+        /// It runs on the organisation's network (`internal: true`): internal indicators may be sent.
+        var isInternal: Bool
         var kinds: Set<String>
         /// By action name (`block_ip`).
         var actions: [String: ActionDeclaration]
@@ -222,7 +224,7 @@ public final class Integrations: Sendable {
         for field in config.keys.sorted() { object[field] = JSONText.string(config[field]!) }
         let reliability = setting.reliability ?? (info["reliability"] as? String).flatMap { Reliability(rawValue: $0) } ?? .c
         return Integration(name: name, path: path, source: source, reliability: reliability,
-                           kinds: Set(info["kinds"] as? [String] ?? []),
+                           isInternal: setting.isInternal, kinds: Set(info["kinds"] as? [String] ?? []),
                            actions: ActionDeclaration.all(in: info, integration: key), config: object.text,
                            limiter: RateLimiter(quotas, key: key, store: store, logger: logger), scheduler: scheduler)
     }
@@ -297,9 +299,22 @@ public final class Integrations: Sendable {
     /// `value`, all at once, but those named in `excluding` (answered from a cache); each answers
     /// within its quota. An integration that fails, or whose quota is used up for longer than a
     /// few seconds, answers `unknown`, with the failure as its reason (its secrets blanked out).
+    /// An internal address or name (`InternalIndicator`) is sent only to integrations on the
+    /// organisation's network; the others answer `unknown`, saying why.
     public func reputation(kind: String, value: String, excluding answered: Set<String> = []) async -> [SourceVerdict] {
-        await withTaskGroup(of: SourceVerdict?.self) { group in
+        let staysInside = InternalIndicator.reason(kind: kind, value: value)
+        return await withTaskGroup(of: SourceVerdict?.self) { group in
             for integration in integrations where integration.kinds.contains(kind) && !answered.contains(integration.name) {
+                if let staysInside, !integration.isInternal {
+                    let key = integration.path.dropFirst("integrations/".count).dropLast(4)
+                    let reason = "not sent: \(staysInside); \(integration.name) is a third party (set "
+                        + "integrations.\(key).internal: true if it runs on your network)"
+                    group.addTask {
+                        SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
+                                      reason: reason, failed: true)
+                    }
+                    continue
+                }
                 group.addTask { await self.ask(integration, kind: kind, value: value) }
             }
             var verdicts: [SourceVerdict] = []
