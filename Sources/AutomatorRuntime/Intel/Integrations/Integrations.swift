@@ -162,8 +162,9 @@ public final class Integrations: Sendable {
         async throws(LeftOut) -> Integration
     {
         let json: String
+        // Its message: each mistake of the declaration, one a line (a traceback says nothing here).
         do { (json, _) = try await evaluator.declaration("integration", source: source, path: path) } catch {
-            throw .broken(error.description)
+            throw .broken(error.message.replacingOccurrences(of: "\n", with: "; "))
         }
         let info = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
         let name = info["name"] as? String ?? key
