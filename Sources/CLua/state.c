@@ -194,6 +194,16 @@ int au_push_error_report(lua_State *L, lua_State *co) {
     return status;
 }
 
+int au_defined_at(lua_State *L) {
+    lua_Debug function;
+    if (lua_type(L, 1) != LUA_TFUNCTION) return 0;
+    lua_pushvalue(L, 1);
+    lua_getinfo(L, ">S", &function);
+    if (function.linedefined <= 0) return 0;
+    lua_pushfstring(L, "%s:%d", function.short_src, function.linedefined);
+    return 1;
+}
+
 // MARK: - Host functions
 
 // Raises the message on top at the script's line that made the call. Frames of the host's own

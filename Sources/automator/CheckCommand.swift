@@ -11,7 +11,9 @@ struct CheckCommand: AsyncParsableCommand {
             runtime does not define is a typo or a missing local (incidnets.find, a helper \
             declared below its use), and assigning a global is a missing local. Playbooks and \
             chat commands are read as serve reads them: no run, an unknown match field, a bad \
-            sla, a name taken twice. With --config, the file is read as serve reads it (every \
+            sla, a name taken twice. Integration declarations are read as serve reads them, every mistake \
+            at its line: an unknown field (requird, rn), a bad risk, a reputation kind that is none. \
+            With --config, the file is read as serve reads it (every \
             section: intel, chat, actions, store; every bad value, at its own line), and \
             integrations are loaded with their settings: one the file names whose required setting \
             is missing (serve would leave it out), a configured integration with no script, and an \

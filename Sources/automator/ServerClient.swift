@@ -74,7 +74,8 @@ struct ServerClient {
             status = response.status.code
             data = Data(Array(buffer: try await response.body.collect(upTo: 64 << 20)))
         } catch {
-            throw CommandFailure("the automator serve holding \(folder) did not answer at \(url) (\(error)): check that "
+            let why = HTTPFailure.describe(error, timeout: .seconds(30))
+            throw CommandFailure("the automator serve holding \(folder) did not answer at \(url) (\(why)): check that "
                 + "it is running, or that \(folder)/serve.lock names its address")
         }
         let text = String(decoding: data, as: UTF8.self)

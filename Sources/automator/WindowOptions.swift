@@ -10,8 +10,8 @@ struct WindowOptions: ParsableArguments {
         + "needed.", valueName: "url"))
     var store: String?
 
-    @Option(help: ArgumentHelp("The last stretch of time until now: 12h, 7d, 2w (default: 30d for report, 7d for "
-        + "audit).", valueName: "duration"))
+    @Option(help: ArgumentHelp("The last stretch of time until now, with its unit (s, m, h, d, w): 12h, 7d, 2w "
+        + "(default: 30d for report, 7d for audit).", valueName: "duration"))
     var since: String?
 
     @Option(help: ArgumentHelp("The start instead: a UTC date (2026-03-01) or an ISO 8601 time "

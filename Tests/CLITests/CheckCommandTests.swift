@@ -153,9 +153,53 @@ struct CheckCommandTests {
         let result = try await AutomatorProcess.run(["check", "--scripts", ".", "--config", "automator.yml"], in: folder.url)
         #expect(result.status == 1)
         let problem = try #require(result.stdout.split(separator: "\n").first { $0.contains("fw.lua") }, "\(result.stdout)")
-        #expect(problem.hasPrefix("./integrations/fw.lua:7: not used: "), "\(problem)")
+        #expect(problem.hasPrefix("./integrations/fw.lua:7: integration: "), "\(problem)")
         #expect(problem.hasSuffix(#"integration: actions.block_ip.ttl must be a duration such as 90s, 15m, 4h, 2d or 1w "#
             + #"(at most 100 years), got "24 h""#), "\(problem)")
+    }
+
+    @Test("An integration's declaration is checked with or without --config: every mistake at its line, typos too")
+    func integrationDeclarations() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("integrations/oops.lua", """
+            return integration {
+              name = "Oops",
+              descripton = "misspelt",
+              config = {
+                token = { secret = true, requird = true },
+              },
+              reputation = {
+                ipv4 = function(ip) return { score = "unknown" } end,
+              },
+              actions = {
+                block = {
+                  risk = "extreme",
+                  rn = function(params) end,
+                },
+              },
+            }
+            """)
+        try folder.write("automator.yml", "integrations:\n  oops:\n    token: x\n")
+        for configuration in [[], ["--config", "automator.yml"]] {
+            let result = try await AutomatorProcess.run(["check", "--scripts", "."] + configuration, in: folder.url)
+            #expect(result.status == 1, "\(configuration): \(result.stdout)")
+            for expected in [
+                "./integrations/oops.lua:3: integration: unknown field descripton: the fields are actions, config, name, "
+                    + "rate, reliability, reputation",
+                "./integrations/oops.lua:5: integration: config.token: unknown field requird: the fields are default, "
+                    + "env, required, secret",
+                "./integrations/oops.lua:8: integration: reputation.ipv4: unknown kind: the kinds are domain, email, file, "
+                    + "ip, url",
+                "./integrations/oops.lua:11: integration: actions.block.run must be a function(params, context)",
+                #"./integrations/oops.lua:12: integration: actions.block.risk must be low, medium, high or critical, got "extreme""#,
+                "./integrations/oops.lua:13: integration: actions.block: unknown field rn: the fields are description, "
+                    + "params, risk, run, ttl, undo",
+            ] {
+                #expect(result.stdout.contains(expected + "\n"), "\(configuration): \(expected)\n\(result.stdout)")
+            }
+            #expect(!result.stdout.contains("[host]") && !result.stdout.contains("traceback"), "\(result.stdout)")
+            #expect(result.stdout.contains("1 file checked: 6 problems"), "\(configuration): \(result.stdout)")
+        }
     }
 
     @Test("A configuration file's every bad value is reported at its own line, by check and by serve")

@@ -80,6 +80,9 @@ struct ReportCommandTests {
             (["--since", "soon"], "--since wants a duration such as 90s, 15m, 4h, 2d or 1w (at most 100 years), not 'soon'"),
             // Once a crash: the window's start was a date before any the calendar has.
             (["--since", "99999999999999999999d"], "--since wants a duration such as 90s, 15m, 4h, 2d or 1w (at most 100 years), not '99999999999999999999d'"),
+            // Once a 7-second window, and exit 0: a bare number reads as days to some, seconds to others.
+            (["--since", "7"], "--since wants its unit, as in 7d (days); the units are s, m, h, d and w: "
+                + "90s, 15m, 4h, 2d, 1w"),
             (["--from", "1 March"], "--from wants a date such as 2026-03-01 or a time such as 2026-03-01T08:00:00Z, not '1 March'"),
             (["--from", "2026-03-01", "--to", "2026-02-31"], "--to wants a date such as 2026-03-01 or a time such as 2026-03-01T08:00:00Z, not '2026-02-31'"),
             (["--from", "2026-03-05", "--to", "2026-03-01"], "the window is empty: --from 2026-03-05 is not before --to 2026-03-01"),
@@ -94,6 +97,8 @@ struct ReportCommandTests {
             #expect(result.status == 64, "\(arguments)")
             #expect(result.stderr.hasPrefix("Error: \(message)\n"), "\(result.stderr)")
         }
+        let bare = try await setting.automator(["audit", "--since", "24"])
+        #expect(bare.status == 64 && bare.stderr.contains("--since wants its unit, as in 24d (days)"), "\(bare.stderr)")
         for since in ["0d", "9223372036854775807s"] {
             let audit = try await setting.automator(["audit", "--since", since])
             #expect(audit.status == 64 && audit.stderr.contains("--since wants a duration"), "\(audit.stderr)")

@@ -663,4 +663,25 @@ struct ActionTests {
         #expect(await responder.actions.expireDue() == 0, "once")
         await responder.stop()
     }
+
+    @Test("An action whose ttl lift fails says so in its incident's journal, once, not only in the log")
+    func failedLiftJournaled() async throws {
+        let scene = try await Scene(approvals: nil)
+        let responder = try await scene.responder()
+        let (incident, _) = try await responder.open()
+        let plan = try responder.actions.plan("firewall.shun", parameters: ["ip": "198.51.100.7"])
+        let shunned = try await responder.actions.perform(plan, key: "test/lift", incident: incident,
+                                                          requestedBy: "cli:alice", approvedBy: nil)
+        scene.api.stop()
+        try await Task.sleep(for: .seconds(2.2))
+        #expect(await responder.actions.expireDue() == 0)
+        #expect(await responder.actions.expireDue(at: Date().addingTimeInterval(120)) == 0, "tried again, failed again")
+        let failures = try await responder.journal(incident).filter { $0.contains("did not lift") }
+        #expect(failures.count == 1, "\(failures)")
+        #expect(failures.first?.hasPrefix("automator: \(shunned.id) (firewall.shun) did not lift at the end of its ttl: ")
+            == true, "\(failures)")
+        #expect(failures.first?.hasSuffix("automator tries again every minute; or undo it: automator action undo "
+            + "\(shunned.id)") == true, "\(failures)")
+        await responder.stop()
+    }
 }

@@ -127,6 +127,23 @@ struct HTTPModuleTests {
                                         allowing: ["127.0.0.1"])
         #expect(values.first == false)
         guard case .string(let error) = values.last else { Issue.record("an error message expected"); return }
-        #expect(error.description.hasPrefix("http.get: GET http://127.0.0.1:\(port)/hello: "), "\(error)")
+        #expect(error.description.hasSuffix("http.get: GET http://127.0.0.1:\(port)/hello: the connection was refused: "
+            + "is the service running, and are the host and port right?"), "\(error)")
+    }
+
+    @Test("A server that answers too late is a timeout that says how long it waited")
+    func lateAnswer() async throws {
+        let router = Router()
+        router.get("/late") { _, _ -> String in
+            try await Task.sleep(for: .seconds(2))
+            return "late"
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let values = try await Self.run("return pcall(http.get, '\(server.url)/late', { timeout = 0.3 })",
+                                        allowing: ["127.0.0.1"])
+        #expect(values.first == false)
+        guard case .string(let error) = values.last else { Issue.record("an error message expected"); return }
+        #expect(error.description.hasSuffix("http.get: GET \(server.url)/late: timed out after 0.3 s"), "\(error)")
     }
 }

@@ -140,6 +140,86 @@ struct IntegrationTests {
         integrations.shutdown()
     }
 
+    @Test("A reputation function that returns no table, or a bad score, is that integration's error at its file:line")
+    func badAnswers() async throws {
+        let folder = try Self.folder(with: "sloppy", """
+            return integration {
+              name = "Sloppy",
+              reputation = {
+                ip = function(ip) if ip == "192.0.2.1" then return nil end return "malicious" end,
+                domain = function() return { score = "evil" } end,
+              },
+            }
+            """)
+        let integrations = await Integrations(folder: folder.path, settings: [:], environment: [:], logger: Self.logger)
+        let nothing = try #require(await integrations.reputation(kind: "ip", value: "192.0.2.1").first)
+        #expect(nothing.source == "Sloppy" && nothing.failed && nothing.score == .unknown)
+        #expect(nothing.reason == "failed: integrations/sloppy.lua:4: reputation.ip returned nil: return a table, "
+            + #"as in { score = "malicious", reason = "..." }"#, "\(nothing.reason)")
+        let text = try #require(await integrations.reputation(kind: "ip", value: "192.0.2.2").first)
+        #expect(text.reason.hasPrefix("failed: integrations/sloppy.lua:4: reputation.ip returned a string: "), "\(text.reason)")
+        let score = try #require(await integrations.reputation(kind: "domain", value: "evil.example").first)
+        #expect(score.reason == #"failed: integrations/sloppy.lua:5: reputation.domain returned score = "evil": "#
+            + "score must be unknown, benign, suspicious or malicious (or 0 to 3)", "\(score.reason)")
+        let verdict = Verdict([nothing])
+        #expect(verdict.summary.contains("could not answer: Sloppy failed: integrations/sloppy.lua:4"), "\(verdict.summary)")
+        integrations.shutdown()
+    }
+
+    @Test("Internal addresses and names are not sent to a third party; the documentation ranges are")
+    func internalIndicators() async throws {
+        let log = Log()
+        let server = try await Self.servers(log)
+        defer { server.stop() }
+        let folder = try Self.folder(with: "slow", """
+            local function ask(value, config)
+              http.get(config.base_url .. "/ip_addresses/" .. value, { headers = { ["x-apikey"] = config.api_key } })
+              return { score = "benign", reason = "asked" }
+            end
+            return integration {
+              name = "Slow", config = { base_url = "\(server.url)/api/v3", api_key = { secret = true } },
+              reputation = { ip = ask, url = ask, domain = ask, email = ask },
+            }
+            """)
+        let integrations = await Integrations(folder: folder.path, settings: ["slow": .init(values: ["api_key": Self.key])],
+                                              environment: [:], logger: Self.logger)
+        let kept: [(kind: String, value: String, why: String)] = [
+            ("ip", "10.1.2.3", "10.1.2.3 is in 10.0.0.0/8 (private)"),
+            ("ip", "172.31.0.9", "172.31.0.9 is in 172.16.0.0/12 (private)"),
+            ("ip", "192.168.1.1", "192.168.1.1 is in 192.168.0.0/16 (private)"),
+            ("ip", "127.0.0.1", "127.0.0.1 is in 127.0.0.0/8 (loopback)"),
+            ("ip", "169.254.1.1", "169.254.1.1 is in 169.254.0.0/16 (link-local)"),
+            ("ip", "100.64.3.4", "100.64.3.4 is in 100.64.0.0/10 (carrier-grade NAT)"),
+            ("ip", "::1", "::1 is in ::1/128 (loopback)"),
+            ("ip", "fd12::1", "fd12::1 is in fc00::/7 (unique local)"),
+            ("ip", "fe80::1", "fe80::1 is in fe80::/10 (link-local)"),
+            ("ip", "::ffff:10.0.0.1", "::ffff:10.0.0.1 is in 10.0.0.0/8 (private)"),
+            ("url", "http://10.1.2.3/admin", "10.1.2.3 is in 10.0.0.0/8 (private)"),
+            ("url", "https://dc01.corp.local/x", "dc01.corp.local is an internal name (.local)"),
+            ("url", "http://[fd00::5]:8080/", "fd00::5 is in fc00::/7 (unique local)"),
+            ("domain", "intranet.corp.internal", "intranet.corp.internal is an internal name (.internal)"),
+            ("email", "alice@nas.lan", "nas.lan is an internal name (.lan)"),
+        ]
+        for (kind, value, why) in kept {
+            let answer = try #require(await integrations.reputation(kind: kind, value: value).first, "\(value)")
+            #expect(answer.score == .unknown && answer.failed, "\(value)")
+            #expect(answer.reason.hasPrefix("not sent: \(why); "), "\(answer.reason)")
+        }
+        #expect(log.paths.withLock { $0 }.isEmpty, "\(log.paths.withLock { $0 })")
+        for address in ["192.0.2.1", "198.51.100.1", "203.0.113.1", "8.8.8.8", "2001:db8::1"] {
+            #expect(await integrations.reputation(kind: "ip", value: address).first?.reason == "asked", "\(address)")
+        }
+        integrations.shutdown()
+
+        // One on the organisation's network (an on-premises MISP) is asked, once the configuration says so.
+        var onPremises = IntelConfiguration.IntegrationSettings(values: ["api_key": Self.key])
+        onPremises.isInternal = true
+        let onNetwork = await Integrations(folder: folder.path, settings: ["slow": onPremises], environment: [:],
+                                           logger: Self.logger)
+        #expect(await onNetwork.reputation(kind: "ip", value: "10.1.2.3").first?.reason == "asked")
+        onNetwork.shutdown()
+    }
+
     @Test("The secret never reaches the script: it sees a placeholder, and an echo of the key comes back blanked")
     func secrets() async throws {
         let log = Log()
@@ -220,7 +300,8 @@ struct IntegrationTests {
         let answer = try #require(await integrations.reputation(kind: "ip", value: "192.0.2.1").first)
         #expect(answer.failed && answer.score == .unknown)
         #expect(answer.reason.hasPrefix("failed: "), "\(answer.reason)")
-        #expect(answer.reason.contains("/slow"), "\(answer.reason)")
+        #expect(answer.reason.contains("/slow: timed out after 0.2 s (attempt 3 of 3)"), "\(answer.reason)")
+        #expect(!answer.reason.contains("HTTPClientError"), "\(answer.reason)")
         #expect(log.count("/slow") == 3, "three attempts")
         integrations.shutdown()
     }
@@ -289,6 +370,36 @@ struct IntegrationTests {
         #expect(!log.paths.withLock { $0.contains { $0.hasSuffix("192.0.2.10") } }, "\(log.paths.withLock { $0 })")
         after.cancel()
         restarted.shutdown()
+        await store.close()
+    }
+
+    @Test("A quota used up for longer than a few seconds answers unknown at once, saying until when, logged once")
+    func quotaUsedUp() async throws {
+        let log = Log()
+        let server = try await Self.servers(log)
+        defer { server.stop() }
+        let folder = try Self.slow(server, rate: "per_day = 1")
+        let data = try ScratchFolder()
+        let store = try SQLiteStore(folder: data.path)
+        let records = CapturedLog.Records()
+        let integrations = await Integrations(folder: folder.path, settings: ["slow": .init(values: ["api_key": Self.key])],
+                                              environment: [:], quotas: store,
+                                              logger: Logger(label: "test") { _ in CapturedLog(records: records) })
+        #expect(await integrations.reputation(kind: "ip", value: "192.0.2.1").first?.reason == "asked")
+        let started = ContinuousClock.now
+        for index in 2...3 {
+            let answer = try #require(await integrations.reputation(kind: "ip", value: "192.0.2.\(index)").first)
+            #expect(answer.score == .unknown && answer.failed)
+            #expect(answer.reason.hasPrefix("not checked: its quota of 1 a day used up until "), "\(answer.reason)")
+            #expect(answer.reason.hasSuffix(" UTC (in 23h 59m)") || answer.reason.hasSuffix(" UTC (in 1d)"), "\(answer.reason)")
+        }
+        #expect(ContinuousClock.now - started < .seconds(1), "no wait for a slot a day away")
+        #expect(log.paths.withLock { $0.count } == 1)
+        let warnings = records.lines.withLock { $0.map(\.message) }.filter { $0.contains("quota of 1 a day") }
+        #expect(warnings.count == 1, "once until the quota frees, not once a lookup: \(warnings)")
+        #expect(Verdict(await integrations.reputation(kind: "ip", value: "192.0.2.4")).summary
+            .contains("could not answer: Slow not checked: its quota of 1 a day used up until "))
+        integrations.shutdown()
         await store.close()
     }
 

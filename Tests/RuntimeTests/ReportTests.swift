@@ -240,6 +240,7 @@ struct ReportTests {
         #expect(try ReportWindow(from: "2026-03-03", to: nil, now: now).to == now.addingTimeInterval(1))
         #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(since: "soon", now: now) }
         #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(since: "0d", now: now) }
+        #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(since: "7", now: now) }
         #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(from: "March 1", to: nil, now: now) }
         #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(from: "2026-03-01", to: "2026-13-01", now: now) }
         #expect(throws: ReportWindow.Invalid.self) { try ReportWindow(from: "2026-02-31", to: nil, now: now) }

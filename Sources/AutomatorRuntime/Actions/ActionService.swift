@@ -255,11 +255,20 @@ public final class ActionService: Sendable {
                 retries.withLock { _ = $0.removeValue(forKey: record.id) }
                 count += 1
             } catch {
-                retries.withLock { $0[record.id] = now.addingTimeInterval(Self.expiryRetry) }
+                let retry = now.addingTimeInterval(Self.expiryRetry)
+                let first = retries.withLock { $0.updateValue(retry, forKey: record.id) == nil }
                 logger.error("""
                     action \(record.id) (\(record.name)) did not lift at the end of its ttl: \(error); trying again \
                     in a minute (or undo it: automator action undo \(record.id))
                     """)
+                // The journal is what the team reads of an incident: with the log alone, it said the
+                // action was done and nothing more. Once, not at every retry.
+                if first, let incident = record.incident {
+                    try? await store.write(journaled(nil, on: incident, by: "automator", """
+                        \(record.id) (\(record.name)) did not lift at the end of its ttl: \(error); automator tries \
+                        again every minute; or undo it: automator action undo \(record.id)
+                        """))
+                }
             }
         }
         return count

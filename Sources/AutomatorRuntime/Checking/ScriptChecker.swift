@@ -6,7 +6,8 @@ import Logging
 /// running a playbook, command or integration, and lists the mistakes with their `file:line`:
 /// syntax errors, globals read or written that the runtime does not define (a typo, a missing
 /// `local`), playbook and chat command declarations the catalogs refuse (no `run`, an unknown
-/// `match` field, a bad `sla`, a name taken twice), and, given the configuration, integrations
+/// `match` field, a bad `sla`, a name taken twice), integration declarations `serve` would refuse
+/// (every mistake, an unknown field too, at its line), and, given the configuration, integrations
 /// whose settings are missing or that the configuration names but the folder lacks, and
 /// `actions.run` calls of actions no usable integration declares.
 public struct ScriptChecker: Sendable {
@@ -62,8 +63,14 @@ public struct ScriptChecker: Sendable {
         }
         // A file that does not compile is reported once, by its syntax error.
         problems += await declarationProblems().filter { files.contains($0.file) && !unreadable.contains($0.file) }
+        let declarations = await integrationDeclarationProblems(in: files.filter { !unreadable.contains($0) })
+        problems += declarations
+        // An integration whose declaration is wrong is reported once, by its mistakes, not again as not used.
         let integrations = await integrationProblems(in: files.filter { !unreadable.contains($0) })
-        problems += integrations.problems.filter { files.contains($0.file) || $0.file == configurationFile }
+        problems += integrations.problems.filter { problem in
+            (files.contains(problem.file) || problem.file == configurationFile)
+                && !(problem.line == nil && declarations.contains { $0.file == problem.file })
+        }
         problems += feedProblems()
         let notSetUp = integrations.notSetUp.filter { files.contains(scripts + "/integrations/\($0).lua") }
         return Findings(problems: problems.sorted(), notSetUp: notSetUp)
@@ -174,17 +181,58 @@ public struct ScriptChecker: Sendable {
         return lines.firstIndex { $0.range(of: pattern, options: .regularExpression) != nil }.map { $0 + 1 }
     }
 
-    /// For an integration's message about a field of one of its actions (`actions.block_ip.ttl
-    /// must be ...`: the declaration is a tail call, so Lua gives no line), the field's first line
-    /// after the action's name.
-    private static func line(in file: String, namingAction message: String) -> Int? {
-        guard let (action, field) = message.firstMatch(of: #/actions\.(\w+)\.(\w+) must be /#).map({ ($0.1, $0.2) }),
-              let text = try? String(contentsOfFile: file, encoding: .utf8)
-        else { return nil }
-        let lines = text.components(separatedBy: "\n")
-        guard let start = lines.firstIndex(where: { $0.range(of: "\\b\(action)\\s*=", options: .regularExpression) != nil })
-        else { return nil }
-        return lines[start...].firstIndex { $0.range(of: "\\b\(field)\\s*=", options: .regularExpression) != nil }
+    /// What `integration { ... }` refuses in the integrations among `files`, with or without a
+    /// configuration: every mistake of a declaration (`Integrations` reads them alike, and leaves
+    /// the integration out), each at its line.
+    private func integrationDeclarationProblems(in files: [String]) async -> [ScriptProblem] {
+        let folder = scripts + "/integrations/"
+        let declarations = files.filter {
+            $0.hasPrefix(folder) && !$0.hasSuffix("_test.lua") && !$0.dropFirst(folder.count).contains("/")
+        }
+        guard !declarations.isEmpty, let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()])
+        else { return [] }
+        var problems: [ScriptProblem] = []
+        for file in declarations {
+            guard let source = FileManager.default.contents(atPath: file) else { continue }
+            do {
+                _ = try await evaluator.declaration("integration", source: Array(source),
+                                                    path: "integrations/" + file.dropFirst(folder.count))
+            } catch {
+                let lines = (try? String(contentsOfFile: file, encoding: .utf8))?.components(separatedBy: "\n") ?? []
+                for message in error.message.split(separator: "\n") {
+                    var problem = ScriptProblem(file: file, error: String(message))
+                    if problem.line == nil { problem.line = Self.line(in: lines, following: problem.message) }
+                    problems.append(problem)
+                }
+            }
+        }
+        return problems
+    }
+
+    /// The line an integration's mistake is about, found by the path it starts with
+    /// (`integration: actions.block.risk must be ...`): each part searched for as `part =` from
+    /// the line of the one before; an unknown field adds its name. Else the declaration's line.
+    static func line(in lines: [String], following message: String) -> Int? {
+        var rest = Substring(message.hasPrefix("integration: ") ? message.dropFirst("integration: ".count) : "")
+        var path: [String] = []
+        if !rest.hasPrefix("unknown field ") {
+            let head = rest.prefix { $0 != " " && $0 != ":" }
+            path = head.split(separator: ".").map(String.init)
+            rest = rest.dropFirst(head.count).drop { $0 == ":" || $0 == " " }
+        }
+        if rest.hasPrefix("unknown field ") {
+            path.append(String(rest.dropFirst("unknown field ".count).prefix { $0 != ":" }))
+        }
+        var found: Int?
+        for part in path {
+            // On the same line as the part before, too: `token = { secret = true, requird = true }`.
+            let pattern = "(^|[^\\w.])" + NSRegularExpression.escapedPattern(for: part) + "\\s*=(?!=)"
+            guard let index = lines[(found.map { $0 - 1 } ?? 0)...]
+                .firstIndex(where: { $0.range(of: pattern, options: .regularExpression) != nil })
+            else { break }
+            found = index + 1
+        }
+        return found ?? lines.firstIndex { $0.range(of: "\\bintegration\\s*[{(]", options: .regularExpression) != nil }
             .map { $0 + 1 }
     }
 
@@ -200,9 +248,7 @@ public struct ScriptChecker: Sendable {
         integrations.shutdown()
         let off = Set(integrations.notSetUp.map { "integrations/\($0).lua" })
         var problems = integrations.problems.filter { !off.contains($0.path) }.map { problem in
-            let file = scripts + "/" + problem.path
-            return ScriptProblem(file: file, line: Self.line(in: file, namingAction: problem.message),
-                                 message: "not used: " + problem.message)
+            ScriptProblem(file: scripts + "/" + problem.path, line: nil, message: "not used: " + problem.message)
         }
         let declared = Set(integrations.actions.map(\.name))
         for file in files {

@@ -20,6 +20,8 @@ import Yams
 ///     rate: { per_minute: 4, per_day: 500 }
 ///   abuseipdb:
 ///     enabled: false
+///   misp:
+///     internal: true                 # on our network: may be asked about 10.1.2.3, dc01.corp.local
 /// cache:                             # how long a verdict is kept, by score
 ///   malicious: 6h
 ///   unknown: 1h
@@ -52,6 +54,9 @@ public struct IntelConfiguration: Sendable, Hashable {
         public var perMinute: Int?
         public var perDay: Int?
         public var reliability: Reliability?
+        /// `internal: true`: it runs on the organisation's network (an on-premises MISP), so it may
+        /// be asked about internal addresses and names, which third parties never are.
+        public var isInternal = false
 
         public init(values: [String: String] = [:]) { self.values = values }
     }
@@ -141,6 +146,7 @@ public struct IntelConfiguration: Sendable, Hashable {
         for (field, value) in reader.mapping(item)?.entries ?? [] {
             switch field {
             case "enabled": settings.enabled = reader.bool(value) ?? settings.enabled
+            case "internal": settings.isInternal = reader.bool(value) ?? settings.isInternal
             case "reliability":
                 guard let text = reader.string(value) else { continue }
                 guard let reliability = Reliability(rawValue: text.uppercased()) else {

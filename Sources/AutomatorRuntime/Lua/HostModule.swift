@@ -43,6 +43,13 @@ public struct ModuleTable {
         add(name, HostFunctionBox(name: "\(moduleName).\(name)", recorded: body, state: state))
     }
 
+    /// Adds a C function (`au_defined_at`), for the module's Lua part.
+    mutating func cFunction(_ name: String, _ function: lua_CFunction) {
+        state.stack.push(name)
+        lua_pushcclosure(state.L, function, 0)
+        lua_rawset(state.L, -3)
+    }
+
     private mutating func add(_ name: String, _ box: HostFunctionBox) {
         state.stack.push(name)
         state.push(box)

@@ -111,7 +111,9 @@ public struct HTTPModule: HostModule {
                     throw HostError("\(what): the response is over \(Self.maximumBody >> 20) MiB")
                 } catch {
                     guard let delay = retry.delay(after: attempt, status: nil, retryAfter: nil) else {
-                        throw HostError(Self.conceal(secrets, in: "\(what): \(error)"))
+                        let attempts = retry.attempts > 1 ? " (attempt \(attempt) of \(retry.attempts))" : ""
+                        let why = HTTPFailure.describe(error, timeout: timeout)
+                        throw HostError(Self.conceal(secrets, in: "\(what): \(why)\(attempts)"))
                     }
                     try await Task.sleep(for: delay)
                     attempt += 1

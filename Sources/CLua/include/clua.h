@@ -104,6 +104,10 @@ void au_push_object(lua_State *L, void *object, int metatable);
 /// The Swift object held by the userdata at `index`, or NULL if it is not a host object.
 void *au_to_object(lua_State *L, int index);
 
+/// A Lua C function for the host's own Lua, which has no `debug` library: given a Lua function,
+/// returns where it is defined (`integrations/acme.lua:12`), or nil for any other value.
+int au_defined_at(lua_State *L);
+
 // MARK: - Macros Swift cannot call
 
 static inline void au_pop(lua_State *L, int n) { lua_settop(L, -(n)-1); }

@@ -119,7 +119,8 @@ final class MatrixClient: Sendable {
     }
 
     private func unreachable(_ method: HTTPMethod, _ path: String, _ error: any Error) -> ChatError {
-        ChatError(.unavailable, "cannot reach the Matrix homeserver \(homeserver) (\(method) \(path): \(error)): "
+        ChatError(.unavailable, "cannot reach the Matrix homeserver \(homeserver) (\(method) \(path): "
+            + "\(HTTPFailure.describe(error, timeout: nil))): "
             + "check its URL and that it is running")
     }
 

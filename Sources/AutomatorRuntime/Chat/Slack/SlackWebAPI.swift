@@ -76,7 +76,7 @@ struct SlackWebAPI: Sendable {
         while true {
             let response: HTTPClientResponse
             do { response = try await clients.client(for: request.url).execute(request, timeout: Self.timeout) } catch {
-                throw ChatError(.unavailable, "Slack \(what): \(error)")
+                throw ChatError(.unavailable, "Slack \(what): \(HTTPFailure.describe(error, timeout: Self.timeout))")
             }
             guard response.status == .tooManyRequests else { return response }
             _ = try? await response.body.collect(upTo: Self.maximumAnswer)

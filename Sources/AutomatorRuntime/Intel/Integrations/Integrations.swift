@@ -35,6 +35,8 @@ public final class Integrations: Sendable {
         var path: String
         var source: [UInt8]
         var reliability: Reliability
+        /// It runs on the organisation's network (`internal: true`): internal indicators may be sent.
+        var isInternal: Bool
         var kinds: Set<String>
         /// By action name (`block_ip`).
         var actions: [String: ActionDeclaration]
@@ -61,7 +63,7 @@ public final class Integrations: Sendable {
     /// sends nothing, can still check and plan them.
     public let unconfiguredActions: [ActionDeclaration]
     private let logger: Logger
-    /// How long one lookup may take, retries and the wait for a quota included.
+    /// How long one lookup may take, retries included (a quota's wait, at most a few seconds, comes before).
     private static let limits = Limits(memory: 64 << 20, timeout: .seconds(30))
 
     /// Reads the integrations in `folder` (`scripts/integrations`); one that cannot be used
@@ -160,8 +162,9 @@ public final class Integrations: Sendable {
         async throws(LeftOut) -> Integration
     {
         let json: String
+        // Its message: each mistake of the declaration, one a line (a traceback says nothing here).
         do { (json, _) = try await evaluator.declaration("integration", source: source, path: path) } catch {
-            throw .broken(error.description)
+            throw .broken(error.message.replacingOccurrences(of: "\n", with: "; "))
         }
         let info = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
         let name = info["name"] as? String ?? key
@@ -222,7 +225,7 @@ public final class Integrations: Sendable {
         for field in config.keys.sorted() { object[field] = JSONText.string(config[field]!) }
         let reliability = setting.reliability ?? (info["reliability"] as? String).flatMap { Reliability(rawValue: $0) } ?? .c
         return Integration(name: name, path: path, source: source, reliability: reliability,
-                           kinds: Set(info["kinds"] as? [String] ?? []),
+                           isInternal: setting.isInternal, kinds: Set(info["kinds"] as? [String] ?? []),
                            actions: ActionDeclaration.all(in: info, integration: key), config: object.text,
                            limiter: RateLimiter(quotas, key: key, store: store, logger: logger), scheduler: scheduler)
     }
@@ -281,10 +284,12 @@ public final class Integrations: Sendable {
         }
         guard integration.limiter.isUnlimited else {
             Task {
-                guard await integration.limiter.acquire() else {
-                    return completion(.failure(ActionError(.interrupted, "\(action.name) did not start: cancelled")))
+                switch await integration.limiter.acquire() {
+                case .granted: start()
+                case .cancelled: completion(.failure(ActionError(.interrupted, "\(action.name) did not start: cancelled")))
+                case .usedUp(let usedUp):
+                    completion(.failure(ActionError(.failed, "\(action.name) did not start: its \(usedUp)")))
                 }
-                start()
             }
             return
         }
@@ -293,11 +298,24 @@ public final class Integrations: Sendable {
 
     /// Asks every integration that handles `kind` (`ip`, `domain`, `url`, `file`, `email`) about
     /// `value`, all at once, but those named in `excluding` (answered from a cache); each answers
-    /// within its quota. An integration that fails answers `unknown`, with the failure as its
-    /// reason (its secrets blanked out).
+    /// within its quota. An integration that fails, or whose quota is used up for longer than a
+    /// few seconds, answers `unknown`, with the failure as its reason (its secrets blanked out).
+    /// An internal address or name (`InternalIndicator`) is sent only to integrations on the
+    /// organisation's network; the others answer `unknown`, saying why.
     public func reputation(kind: String, value: String, excluding answered: Set<String> = []) async -> [SourceVerdict] {
-        await withTaskGroup(of: SourceVerdict?.self) { group in
+        let staysInside = InternalIndicator.reason(kind: kind, value: value)
+        return await withTaskGroup(of: SourceVerdict?.self) { group in
             for integration in integrations where integration.kinds.contains(kind) && !answered.contains(integration.name) {
+                if let staysInside, !integration.isInternal {
+                    let key = integration.path.dropFirst("integrations/".count).dropLast(4)
+                    let reason = "not sent: \(staysInside); \(integration.name) is a third party (set "
+                        + "integrations.\(key).internal: true if it runs on your network)"
+                    group.addTask {
+                        SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
+                                      reason: reason, failed: true)
+                    }
+                    continue
+                }
                 group.addTask { await self.ask(integration, kind: kind, value: value) }
             }
             var verdicts: [SourceVerdict] = []
@@ -307,9 +325,14 @@ public final class Integrations: Sendable {
     }
 
     private func ask(_ integration: Integration, kind: String, value: String) async -> SourceVerdict? {
-        guard await integration.limiter.acquire() else {
+        switch await integration.limiter.acquire() {
+        case .granted: break
+        case .cancelled:
             return SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
                                  reason: "not asked: cancelled while waiting for its quota", failed: true)
+        case .usedUp(let usedUp):
+            return SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
+                                 reason: "not checked: its \(usedUp)", failed: true)
         }
         let arguments = JSONText.array([JSONText.string(kind), JSONText.string(value), integration.config])
         let request = RunRequest(source: integration.source, chunkName: "@" + integration.path,
@@ -330,9 +353,8 @@ public final class Integrations: Sendable {
             let score: Score? = if let name = answer["score"] as? String { Score(name: name) } else {
                 (answer["score"] as? NSNumber).flatMap { Score(rawValue: $0.intValue) }
             }
-            guard let score else {
-                return failed("score must be unknown, benign, suspicious or malicious (or 0 to 3)")
-            }
+            // The driver refused any other score, at the function's line.
+            guard let score else { return failed("its score is not one of unknown, benign, suspicious, malicious") }
             return SourceVerdict(source: integration.name, score: score, reliability: integration.reliability,
                                  reason: answer["reason"] as? String ?? score.name)
         case .failed(let error):

@@ -2,8 +2,12 @@ import Foundation
 import Logging
 
 /// A provider's quotas (VirusTotal's public key: 4 requests a minute and 500 a day): a request
-/// over quota waits for a slot instead of failing. A sliding window per quota, so a burst never
-/// goes over, whatever the phase of the clock.
+/// over quota waits for a slot when one frees within `longestWait`, and is refused otherwise.
+/// A sliding window per quota, so a burst never goes over, whatever the phase of the clock.
+///
+/// Refused rather than waiting for hours: a daily quota used up would stall a playbook past its
+/// SLA and leave the chat bot silent, where an answer saying "not checked, quota used up until
+/// 14:02 UTC" lets a person decide.
 ///
 /// The requests are counted in the store when there is one (`IntelStore.takeQuota`): every
 /// worker sharing it, and `automator intel lookup` beside a server, then spend one quota between
@@ -18,6 +22,11 @@ actor RateLimiter {
     /// When the requests counted in memory started (milliseconds since 1970), oldest first.
     private var starts: [Int64] = []
     private var storeFailed = false
+    /// How long a request may wait for a slot: a burst over a minute's quota waits its turn, a
+    /// day's quota used up answers at once.
+    private static let longestWait = Duration.seconds(5)
+    /// Until when the log has said the quota is used up: once a window, not once a lookup.
+    private var reportedUntil: Date?
 
     init(_ quotas: [QuotaWindow], key: String, store: (any IntelStore)?, logger: Logger) {
         self.quotas = quotas.filter { $0.requests > 0 }
@@ -29,15 +38,41 @@ actor RateLimiter {
     /// No quota: a request never waits, and need not ask.
     nonisolated var isUnlimited: Bool { quotas.isEmpty }
 
-    /// Returns true when a request may start, and counts it; false if the task was cancelled
-    /// while it waited (nothing counted: the request is not to be made).
-    func acquire() async -> Bool {
+    /// Whether a request may start.
+    enum Permit: Sendable {
+        /// Counted: make the request.
+        case granted
+        /// The task was cancelled while it waited; nothing counted.
+        case cancelled
+        /// No slot frees within `longestWait`; nothing counted.
+        case usedUp(QuotaUsedUp)
+    }
+
+    /// Counts a request and grants it, after waiting for a slot if one frees within
+    /// `longestWait`; otherwise refuses it at once, saying until when the quota is used up.
+    func acquire() async -> Permit {
+        let deadline = Date().addingTimeInterval(Double(Self.longestWait.nanoseconds) / 1e9)
         while !Task.isCancelled {
             let now = Date()
-            guard let free = await take(at: now) else { return true }
+            guard let free = await take(at: now) else { return .granted }
+            guard free <= deadline else { return .usedUp(usedUp(until: free, at: now)) }
             try? await Task.sleep(for: .milliseconds(max(1, free.millisecondsSince1970 - now.millisecondsSince1970)))
         }
-        return false
+        return .cancelled
+    }
+
+    /// Which quota is used up, told to the log once until it frees. The store says only when the
+    /// next slot frees, not for which quota: the shortest window that lasts that long is the one
+    /// (a wait of hours is the day's quota), which is right but at the very end of a longer window.
+    private func usedUp(until free: Date, at now: Date) -> QuotaUsedUp {
+        let wait = free.millisecondsSince1970 - now.millisecondsSince1970
+        let quota = quotas.sorted { $0.milliseconds < $1.milliseconds }.first { $0.milliseconds >= wait } ?? quotas[0]
+        let usedUp = QuotaUsedUp(quota: quota, until: free, now: now)
+        if reportedUntil.map({ now >= $0 }) ?? true {
+            logger.warning("integration \(key): \(usedUp); its lookups answer unknown until then")
+            reportedUntil = free
+        }
+        return usedUp
     }
 
     /// Nil when the request is counted; otherwise when to ask again.
@@ -72,6 +107,33 @@ public struct QuotaWindow: Sendable, Hashable {
     public init(requests: Int, period: Duration) {
         self.requests = requests
         milliseconds = period.components.seconds * 1000 + period.components.attoseconds / 1_000_000_000_000_000
+    }
+}
+
+extension QuotaWindow: CustomStringConvertible {
+    /// `500 a day`, `4 a minute`, `2 a second`.
+    public var description: String {
+        switch milliseconds {
+        case 86_400_000: "\(requests) a day"
+        case 3_600_000: "\(requests) an hour"
+        case 60_000: "\(requests) a minute"
+        case 1000: "\(requests) a second"
+        default: "\(requests) in \(milliseconds) ms"
+        }
+    }
+}
+
+/// A request refused because `quota` has no slot until `until`.
+struct QuotaUsedUp: Sendable, CustomStringConvertible {
+    var quota: QuotaWindow
+    var until: Date
+    /// When it was refused, for how long it is to wait.
+    var now: Date
+
+    /// `quota of 500 a day used up until 14:02:07 UTC (in 3h 12m)`.
+    var description: String {
+        let time = until.formatted(Date.ISO8601FormatStyle()).dropFirst(11).prefix(8)
+        return "quota of \(quota) used up until \(time) UTC (in \(ReportText.duration(until.timeIntervalSince(now))))"
     }
 }
 

@@ -1,3 +1,5 @@
+internal import CLua
+
 /// The `integration { ... }` declaration of `scripts/integrations/*.lua`, and the drivers that
 /// call an integration's `reputation` functions and its `actions`. An integration runs on an executor of its own,
 /// whose `http` reaches only the hosts of its configured URLs and puts its secrets in for it
@@ -7,9 +9,12 @@ public struct IntegrationsModule: HostModule {
 
     public init() {}
 
+    /// For the Lua part only (scripts see an empty table): `defined_at`, where a reputation
+    /// function that answered wrong is, for its error; `is_duration`, a ttl read as a playbook's
+    /// sla is, by the same parser: one it cannot read would leave the action with no expiry, a
+    /// block that never lifts.
     public func register(in table: inout ModuleTable) {
-        // A ttl is read as a playbook's sla is, by the same parser: one it cannot read would
-        // leave the action with no expiry, a block that never lifts.
+        table.cFunction("defined_at", au_defined_at)
         table.function("is_duration") { call in
             call.push(boolean: DurationText.seconds(try call.string(1).description) != nil)
         }
@@ -18,64 +23,143 @@ public struct IntegrationsModule: HostModule {
     public var lua: String? {
         #"""
         local host = ...
-        local error, type, pairs, setmetatable, tostring = error, type, pairs, setmetatable, tostring
+        local error, type, pairs, ipairs, setmetatable, tostring = error, type, pairs, ipairs, setmetatable, tostring
         local declared = setmetatable({}, { __mode = "k" })
         local kinds = { ip = true, domain = true, url = true, file = true, email = true }
-
         local risks = { low = true, medium = true, high = true, critical = true }
+        local reliabilities = { A = true, B = true, C = true, D = true, E = true, F = true }
         local parameter_types = { string = true, integer = true, number = true, boolean = true, ip = true, cidr = true,
                                   account = true, host = true }
-
-        local function check_action(actions, name, action)
-          local where = ("integration: actions.%s"):format(tostring(name))
-          if type(name) ~= "string" or not name:match("^[%a_][%w_]*$") then
-            error(where .. ": an action's name is a word of letters, digits and _", 3)
-          end
-          if type(action) ~= "table" or type(action.run) ~= "function" then
-            error(where .. " must be a table with run = function(params, context) ... end", 3)
-          end
-          if action.risk ~= nil and not risks[action.risk] then
-            error(where .. ".risk must be low, medium, high or critical", 3)
-          end
-          if action.undo ~= nil and (type(action.undo) ~= "string" or type(actions[action.undo]) ~= "table") then
-            error(where .. ".undo must name another action of this integration", 3)
-          end
-          if action.ttl ~= nil then
-            if (type(action.ttl) ~= "string" and type(action.ttl) ~= "number") or not host.is_duration(tostring(action.ttl)) then
-              error(('%s.ttl must be \#(DurationText.expected), got "%s"'):format(where, tostring(action.ttl)), 3)
-            end
-            if action.undo == nil then error(where .. ".ttl needs an undo: it is what runs when the time is up", 3) end
-          end
-          if action.params ~= nil and type(action.params) ~= "table" then
-            error(where .. '.params must be a table, as in params = { ip = { type = "ip", required = true } }', 3)
-          end
-          for param, spec in pairs(action.params or {}) do
-            local kind = type(spec) == "table" and spec.type or spec
-            if type(param) ~= "string" or not parameter_types[kind] then
-              error(("%s.params.%s: type must be string, integer, number, boolean, ip, cidr, account or host")
-                    :format(where, tostring(param)), 3)
-            end
-          end
+        -- The fields each part takes: one misspelt (requird, rn) would otherwise be ignored, and a
+        -- safety declaration with it.
+        local fields = {
+          integration = { "actions", "config", "name", "rate", "reliability", "reputation" },
+          action = { "description", "params", "risk", "run", "ttl", "undo" },
+          setting = { "default", "env", "required", "secret" },
+          param = { "description", "required", "type" },
+          rate = { "per_day", "per_minute", "per_second" },
+        }
+        local known = {}
+        for part, names in pairs(fields) do
+          known[part] = {}
+          for _, name in ipairs(names) do known[part][name] = true end
         end
 
-        function integration(definition)
-          if type(definition) ~= "table" then error("integration expects a table, as in return integration { ... }", 2) end
-          if type(definition.name) ~= "string" then error("integration: name must be a string", 2) end
+        --- The keys of `t`, sorted, so that problems come in the same order every time.
+        local function keys(t)
+          local list = {}
+          for key in pairs(t) do list[#list + 1] = key end
+          table.sort(list, function(a, b) return tostring(a) < tostring(b) end)
+          return list
+        end
+
+        --- Every problem of a declaration, each starting with the path of what it is about
+        --- (`actions.block.risk must be ...`), which `automator check` finds the line of.
+        local function problems_of(definition)
+          local problems = {}
+          local function add(text, ...) problems[#problems + 1] = "integration: " .. text:format(...) end
+          local function unknown_fields(where, t, part)
+            for _, key in ipairs(keys(t)) do
+              if not known[part][key] then
+                add("%sunknown field %s: the fields are %s", where == "" and "" or where .. ": ", tostring(key),
+                    table.concat(fields[part], ", "))
+              end
+            end
+          end
+          unknown_fields("", definition, "integration")
+          if type(definition.name) ~= "string" then add("name must be a string, got %s", type(definition.name)) end
+          if definition.reliability ~= nil and not reliabilities[definition.reliability] then
+            add("reliability must be A, B, C, D, E or F (A the most reliable), got %s", tostring(definition.reliability))
+          end
           if definition.reputation == nil and definition.actions == nil then
-            error("integration: give reputation = { ip = function ... }, actions = { block_ip = { ... } }, or both", 2)
+            add("give reputation = { ip = function ... }, actions = { block_ip = { ... } }, or both")
+          end
+          if definition.config ~= nil and type(definition.config) ~= "table" then
+            add("config must be a table of settings by name, as in config = { token = { env = \"TOKEN\" } }")
+          end
+          for _, key in ipairs(keys(type(definition.config) == "table" and definition.config or {})) do
+            local spec, where = definition.config[key], "config." .. tostring(key)
+            if type(spec) == "table" then
+              unknown_fields(where, spec, "setting")
+              if spec.env ~= nil and type(spec.env) ~= "string" then add("%s.env must be a variable's name", where) end
+              for _, flag in ipairs({ "required", "secret" }) do
+                if spec[flag] ~= nil and type(spec[flag]) ~= "boolean" then add("%s.%s must be true or false", where, flag) end
+              end
+            elseif type(spec) ~= "string" and type(spec) ~= "number" and type(spec) ~= "boolean" then
+              add("%s must be a default value or a table such as { env = \"NAME\", required = true }", where)
+            end
+          end
+          if definition.rate ~= nil and type(definition.rate) ~= "table" then
+            add("rate must be a table, as in rate = { per_minute = 4, per_day = 500 }")
+          elseif definition.rate ~= nil then
+            unknown_fields("rate", definition.rate, "rate")
+            for _, period in ipairs(fields.rate) do
+              local count = definition.rate[period]
+              if count ~= nil and (math.type(count) ~= "integer" or count < 1) then
+                add("rate.%s must be a whole number of requests above 0, got %s", period, tostring(count))
+              end
+            end
           end
           if definition.reputation ~= nil and type(definition.reputation) ~= "table" then
-            error("integration: reputation must be a table of functions by kind (ip, domain, url, file, email)", 2)
+            add("reputation must be a table of functions by kind (ip, domain, url, file, email)")
           end
-          for kind, fn in pairs(definition.reputation or {}) do
-            if not kinds[kind] or type(fn) ~= "function" then
-              error(("integration: reputation.%s must be a function of ip, domain, url, file or email"):format(tostring(kind)), 2)
+          for _, kind in ipairs(keys(type(definition.reputation) == "table" and definition.reputation or {})) do
+            if not kinds[kind] then
+              add("reputation.%s: unknown kind: the kinds are domain, email, file, ip, url", tostring(kind))
+            elseif type(definition.reputation[kind]) ~= "function" then
+              add("reputation.%s must be a function(%s, config)", kind, kind)
             end
           end
           if definition.actions ~= nil and type(definition.actions) ~= "table" then
-            error("integration: actions must be a table of actions by name", 2)
+            add("actions must be a table of actions by name")
           end
-          for name, action in pairs(definition.actions or {}) do check_action(definition.actions, name, action) end
+          local actions = type(definition.actions) == "table" and definition.actions or {}
+          for _, name in ipairs(keys(actions)) do
+            local action, where = actions[name], "actions." .. tostring(name)
+            if type(name) ~= "string" or not name:match("^[%a_][%w_]*$") then
+              add("%s: an action's name is a word of letters, digits and _", where)
+            elseif type(action) ~= "table" then
+              add("%s must be a table with run = function(params, context) ... end", where)
+            else
+              unknown_fields(where, action, "action")
+              if type(action.run) ~= "function" then add("%s.run must be a function(params, context)", where) end
+              if action.risk ~= nil and not risks[action.risk] then
+                add("%s.risk must be low, medium, high or critical, got %s", where,
+                    type(action.risk) == "string" and ('"%s"'):format(action.risk) or tostring(action.risk))
+              end
+              if action.undo ~= nil and (type(action.undo) ~= "string" or type(actions[action.undo]) ~= "table") then
+                add("%s.undo must name another action of this integration", where)
+              end
+              if action.ttl ~= nil and ((type(action.ttl) ~= "string" and type(action.ttl) ~= "number")
+                                        or not host.is_duration(tostring(action.ttl))) then
+                add('%s.ttl must be \#(DurationText.expected), got "%s"', where, tostring(action.ttl))
+              elseif action.ttl ~= nil and action.undo == nil then
+                add("%s.ttl needs an undo: it is what runs when the time is up", where)
+              end
+              if action.params ~= nil and type(action.params) ~= "table" then
+                add('%s.params must be a table, as in params = { ip = { type = "ip", required = true } }', where)
+              end
+              local params = type(action.params) == "table" and action.params or {}
+              for _, param in ipairs(keys(params)) do
+                local spec, at = params[param], ("%s.params.%s"):format(where, tostring(param))
+                if type(spec) == "table" then unknown_fields(at, spec, "param") end
+                local kind = type(spec) == "table" and spec.type or spec
+                if type(param) ~= "string" or not parameter_types[kind] then
+                  add("%s: type must be string, integer, number, boolean, ip, cidr, account or host", at)
+                end
+              end
+            end
+          end
+          return problems
+        end
+
+        --- Declares an integration. Every mistake at once, one a line, without a place: the
+        --- declaration is a tail call (`return integration { ... }`), whose line Lua no longer
+        --- knows; `automator check` finds each one's line by the path it starts with.
+        function integration(definition)
+          if type(definition) ~= "table" then error("integration expects a table, as in return integration { ... }", 2) end
+          local problems = problems_of(definition)
+          if #problems > 0 then error(table.concat(problems, "\n"), 0) end
           declared[definition] = "integration"
           return definition
         end
@@ -95,12 +179,28 @@ public struct IntegrationsModule: HostModule {
           return definition
         end
 
+        local scores = { unknown = true, benign = true, suspicious = true, malicious = true,
+                         [0] = true, [1] = true, [2] = true, [3] = true }
+
         --- One lookup: the file returns its declaration, whose reputation function for `kind`
-        --- gets the indicator and the configuration (secrets in it are placeholders).
+        --- gets the indicator and the configuration (secrets in it are placeholders). An answer
+        --- that is no table, or whose score is none, is the function's mistake, told at its line.
         local function run_reputation(chunk, script, kind, value, config)
           local lookup = (declaration(chunk, script).reputation or {})[kind]
           if lookup == nil then return nil end
-          return lookup(value, config)
+          local answer = lookup(value, config)
+          local where = ("%s: reputation.%s"):format(host.defined_at(lookup) or script, kind)
+          if type(answer) ~= "table" then
+            error(('%s returned %s: return a table, as in { score = "malicious", reason = "..." }')
+                  :format(where, answer == nil and "nil" or "a " .. type(answer)), 0)
+          end
+          if not scores[answer.score] then
+            local score = type(answer.score) == "string" and ('score = "%s"'):format(answer.score)
+                          or answer.score == nil and "no score" or "score = " .. tostring(answer.score)
+            error(("%s returned %s: score must be unknown, benign, suspicious or malicious (or 0 to 3)")
+                  :format(where, score), 0)
+          end
+          return answer
         end
 
         --- One action: its `run` gets the checked parameters and the context (`config`,
