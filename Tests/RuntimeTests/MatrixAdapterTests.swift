@@ -252,6 +252,51 @@ struct MatrixAdapterTests {
         #expect(second.messages.map(\.text) == ["two", "three"])
     }
 
+    @Test("After a stop, more messages than one sync's timeline holds are all delivered, in order")
+    func gapAfterDowntime() async throws {
+        let matrix = try await Homeserver()
+        let (bot, alice) = (try await matrix.register("bot"), try await matrix.person("alice"))
+        let room = try await alice.createRoom(["name": "war-room", "invite": [bot.id]])
+        try await matrix.synapse.call("POST", "/_matrix/client/v3/join/\(segment(room))", token: bot.accessToken, json: [:])
+        let store = MemoryChatState()
+        let (_, first, task, _) = try await matrix.start(bot, store: store)
+        let before = try await alice.send(room, ["msgtype": "m.text", "body": "before the stop"])
+        #expect(try await first.wait(for: 1).map(\.id) == [before])
+        task.cancel()
+        _ = await task.result
+
+        var sent: [String] = []
+        for number in 1...112 { sent.append(try await alice.send(room, ["msgtype": "m.text", "body": "message \(number)"])) }
+        let (_, inbox, again, _) = try await matrix.start(bot, store: store)
+        defer { again.cancel() }
+        #expect(try await inbox.wait(for: 112, within: .seconds(30)).map(\.id) == sent)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(inbox.messages.count == 112, "nothing from before the stop again")
+    }
+
+    @Test("A gap too long to read back is logged and told in its room")
+    func unfilledGap() async throws {
+        let matrix = try await Homeserver()
+        let (bot, alice) = (try await matrix.register("bot"), try await matrix.person("alice"))
+        let room = try await alice.createRoom(["name": "war-room", "invite": [bot.id]])
+        try await matrix.synapse.call("POST", "/_matrix/client/v3/join/\(segment(room))", token: bot.accessToken, json: [:])
+        let store = MemoryChatState()
+        let (_, _, task, _) = try await matrix.start(bot, store: store, longestGap: 5)
+        task.cancel()
+        _ = await task.result
+
+        for number in 1...110 { try await alice.send(room, ["msgtype": "m.text", "body": "message \(number)"]) }
+        let (_, inbox, again, _) = try await matrix.start(bot, store: store, longestGap: 5)
+        defer { again.cancel() }
+        let delivered = try await inbox.wait(for: 105, within: .seconds(30))
+        #expect(delivered.suffix(105).map(\.text) == (6...110).map { "message \($0)" }, "the gap's newest 5, then the timeline")
+        try await Task.sleep(for: .milliseconds(500))
+        // Every message is delivered or counted. Synapse may answer the restarted bot's first sync
+        // with the response it cached for the stopped one's pending long poll: message 1 alone.
+        let told = try await alice.timeline(room).compactMap { ($0["content"] as? [String: Any])?["body"] as? String }
+        #expect(told.last == "⚠️ \(110 - delivered.count) messages sent here while I was away were not checked.")
+    }
+
     @Test("Cancelling the task ends run within a second, in the middle of a long poll")
     func cancellation() async throws {
         let matrix = try await Homeserver()
@@ -289,21 +334,21 @@ struct Homeserver {
     func person(_ name: String) async throws -> Person { Person(synapse: synapse, account: try await register(name)) }
 
     func adapter(_ bot: Synapse.Account, _ credential: MatrixConfiguration.Credential? = nil,
-                 store: MemoryChatState, invitesFrom: [String]? = nil) -> MatrixAdapter
+                 store: MemoryChatState, invitesFrom: [String]? = nil, longestGap: Int = 1000) -> MatrixAdapter
     {
         let configuration = MatrixConfiguration(homeserver: synapse.url, userID: bot.id,
                                                 credential: credential ?? .accessToken(bot.accessToken),
                                                 invitesFrom: invitesFrom)
         return MatrixAdapter(configuration: configuration, state: store,
                              logger: .init(label: "test") { _ in SwiftLogNoOpLogHandler() },
-                             longestRetryDelay: .milliseconds(500))
+                             longestRetryDelay: .milliseconds(500), longestGap: longestGap)
     }
 
     /// Runs the bot's adapter; returns once its first sync is done, so that what follows is new.
-    func start(_ bot: Synapse.Account, store: MemoryChatState = MemoryChatState(), invitesFrom: [String]? = nil)
-        async throws -> (MatrixAdapter, TestInbox, Task<Void, any Error>, MemoryChatState)
+    func start(_ bot: Synapse.Account, store: MemoryChatState = MemoryChatState(), invitesFrom: [String]? = nil,
+               longestGap: Int = 1000) async throws -> (MatrixAdapter, TestInbox, Task<Void, any Error>, MemoryChatState)
     {
-        let adapter = adapter(bot, store: store, invitesFrom: invitesFrom)
+        let adapter = adapter(bot, store: store, invitesFrom: invitesFrom, longestGap: longestGap)
         let inbox = TestInbox()
         let task = Task { try await adapter.run(delivering: inbox) }
         try await waitUntilSynced(adapter, store, task)

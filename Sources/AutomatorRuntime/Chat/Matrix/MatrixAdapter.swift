@@ -31,6 +31,9 @@ public final class MatrixAdapter: ChatAdapter {
     let logger: Logger
     /// The longest wait between two attempts to reach a homeserver that does not answer.
     let longestRetryDelay: Duration
+    /// The most events of a room read back after a stop (`fillGaps`); older messages are told
+    /// in the room as not checked.
+    let longestGap: Int
     let state = Mutex(State())
 
     struct State {
@@ -60,13 +63,14 @@ public final class MatrixAdapter: ChatAdapter {
     }
 
     init(configuration: MatrixConfiguration, state: any ChatStateStore, deviceOwner: String? = nil,
-         http: HTTPClients = .shared, logger: Logger, longestRetryDelay: Duration)
+         http: HTTPClients = .shared, logger: Logger, longestRetryDelay: Duration, longestGap: Int = 1000)
     {
         self.configuration = configuration
         store = state
         self.deviceOwner = deviceOwner
         self.logger = logger
         self.longestRetryDelay = longestRetryDelay
+        self.longestGap = longestGap
         let token = if case .accessToken(let token) = configuration.credential { token } else { String?.none }
         client = MatrixClient(homeserver: configuration.homeserver, http: http, accessToken: token)
     }
@@ -92,11 +96,12 @@ public final class MatrixAdapter: ChatAdapter {
         var since = try await store.chatState(batchKey)
         failures = 0
         while !Task.isCancelled {
-            let batch: MatrixSync
+            var batch: MatrixSync
             do throws(ChatError) {
                 batch = try await sync(since: since)
                 try await loadRooms(of: batch, initial: since == nil)
                 try await acceptInvites(batch.invited)
+                if let since { try await fillGaps(in: &batch, since: since) }
             } catch {
                 if error.kind != .unavailable, !Task.isCancelled { throw error }
                 failures += 1
