@@ -107,14 +107,14 @@ struct ChatBotTests {
         #expect(direct.first?.thread == nil, "a direct answer is not threaded")
 
         let inChannel = await bot.say("!ip 198.51.100.7", in: Self.soc, id: "m1")
-        #expect(inChannel.map(\.text) == ["⚪ `198.51.100.7`: unknown: no feed lists it, and no integration is set up for it"])
+        #expect(inChannel.map(\.text) == ["⚪ `198.51.100[.]7`: unknown: no feed lists it, and no integration is set up for it"])
         #expect(inChannel.first?.thread == "m1", "a channel answer goes in the message's thread")
 
         #expect(await bot.say("!ip", in: Self.soc).first?.text.hasPrefix("Usage: !ip") == true)
         // Each address given is checked, in one answer, up to the watcher's cap, with a note beyond it.
         let two = await bot.say("ip 203.0.113.45 198.51.100.5")
         #expect(two.count == 1 && two.first?.text.split(separator: "\n").count == 2, "\(two)")
-        #expect(two.first?.text.contains("`203.0.113.45`: malicious") == true && two.first?.text.contains("`198.51.100.5`: unknown") == true)
+        #expect(two.first?.text.contains("`203.0.113[.]45`: malicious") == true && two.first?.text.contains("`198.51.100[.]5`: unknown") == true)
         let many = await bot.say("!ip " + (1...21).map { "198.51.100.\($0)" }.joined(separator: " "), in: Self.soc)
         #expect(many.first?.text.split(separator: "\n").count == 21, "\(many)")
         #expect(many.first?.text.hasSuffix("\nChecked the first 20 of 21; ask again with the others.") == true, "\(many)")
@@ -123,6 +123,18 @@ struct ChatBotTests {
         let question = await bot.say("is 203.0.113.45 bad?")
         #expect(question.first?.text.contains("malicious") == true, "a question with an indicator goes to the watcher")
         #expect(await bot.say("plain chatter in a channel not watched 203.0.113.45", in: Self.soc).isEmpty)
+        await bot.stop()
+    }
+
+    @Test("The bot's answers never hold a live link: the indicators they name are defanged")
+    func defangedAnswers() async throws {
+        let bot = try await Bot()
+        let url = try #require(await bot.say("url hxxp://evil-login[.]com/reset").first?.text)
+        #expect(url.contains("`hxxp://evil-login[.]com/reset`") && !url.contains("http://"), "\(url)")
+        let domain = try #require(await bot.say("domain www.evil-login.com").first?.text)
+        #expect(domain.contains("`www.evil-login[.]com`"), "\(domain)")
+        let address = try #require(await bot.say("ip 203.0.113.45").first?.text)
+        #expect(address.hasPrefix("🔴 `203.0.113[.]45`: malicious"), "\(address)")
         await bot.stop()
     }
 
@@ -135,7 +147,7 @@ struct ChatBotTests {
 
         let quiet = await bot.say("from 203.0.113.45 and 198.51.100.7", in: Self.soc, id: "m2")
         #expect(quiet.count == 1)
-        #expect(quiet.first?.text.contains("203.0.113.45") == true && quiet.first?.text.contains("198.51.100.7") == false)
+        #expect(quiet.first?.text.contains("203.0.113[.]45") == true && quiet.first?.text.contains("198.51.100[.]7") == false)
         #expect(bot.network.reactions.withLock { $0 } == ["m2:rotating_light"])
         #expect(await bot.say("only 198.51.100.7 here", in: Self.soc).isEmpty, "unknown findings stay quiet")
 
@@ -149,7 +161,7 @@ struct ChatBotTests {
         // A file that cannot be checked costs the message nothing else, and is said.
         let gone = ChatFile(id: "F9", name: "gone.bin", url: "https://files/gone.bin")
         let partly = await bot.say("from 203.0.113.45", in: Self.soc, files: [gone]).first?.text ?? ""
-        #expect(partly.contains("203.0.113.45") && partly.contains("⚠️ gone.bin was not checked: ")
+        #expect(partly.contains("203.0.113[.]45") && partly.contains("⚠️ gone.bin was not checked: ")
             && !partly.contains("findings.lua"), "\(partly)")
 
         // After a restart the bot remembers.
@@ -173,7 +185,7 @@ struct ChatBotTests {
         let skipped = await bot.say((unknown + ["203.0.113.45"]).joined(separator: "\n"), in: Self.soc)
         #expect(skipped.map(\.text) == ["Checked 20 of 21 indicators; ask !ip, !url, !domain or !hash for the others."])
         let both = await bot.say((["203.0.113.45"] + unknown).joined(separator: " "), in: Self.soc)
-        #expect(both.count == 1 && both.first?.text.contains("203.0.113.45") == true)
+        #expect(both.count == 1 && both.first?.text.contains("203.0.113[.]45") == true)
         #expect(both.first?.text.hasSuffix("\nChecked 20 of 21 indicators; ask !ip, !url, !domain or !hash for the others.") == true,
                 "\(both)")
         #expect(await bot.say(unknown.joined(separator: " "), in: Self.soc).isEmpty, "20 unknown: all checked, quiet")
@@ -206,7 +218,7 @@ struct ChatBotTests {
         let run = try #require(unanswered.first)
         #expect(await bot.incidents.runs.waitForEnd(run.id)?.status == .completed)
         let answer = bot.network.takePosts()
-        #expect(answer.count == 1 && answer.first?.thread == "m2" && answer.first?.text.contains("203.0.113.45") == true,
+        #expect(answer.count == 1 && answer.first?.thread == "m2" && answer.first?.text.contains("203.0.113[.]45") == true,
                 "\(answer.map(\.text))")
         #expect(try await bot.incidents.runs.store.unfinishedRuns().isEmpty, "answered once: nothing left to check again")
         await bot.stop()
@@ -295,7 +307,7 @@ struct ChatBotTests {
         #expect(try await bot.store.evidenceList(of: IncidentID(2)).map(\.name).suffix(2) == ["message-bob-m21.txt", "loader.bin"])
         // The watcher checks its own message: a finding in a thread costs no request for the thread's start.
         let checked = await bot.say("is 198.51.100.7 bad?", thread: "m22")
-        #expect(checked.first?.text.contains("198.51.100.7") == true, "\(checked.map(\.text))")
+        #expect(checked.first?.text.contains("198.51.100[.]7") == true, "\(checked.map(\.text))")
         #expect(bot.network.asked.withLock { $0 } == ["m21"])
 
         let task = try await bot.incidents.ledger.store.listTasks(TaskQuery(status: .open))

@@ -80,8 +80,17 @@ struct MatrixAdapterTests {
                                  comment: "the report")
         #expect(answer.channel == room && question.channel == room)
 
+        let formatted = try await adapter.post(ChatPost(channel: room, text: "*INC-1* opened: `203.0.113[.]7` <b>\nnext"))
+
         let events = try await alice.timeline(room)
         let threadReply = try #require(events.first { $0["event_id"] as? String == answer.id })
+        #expect((threadReply["content"] as? [String: Any])?["msgtype"] as? String == "m.notice",
+                "bots send notices, which other bots do not answer")
+        let markup = try #require(events.first { $0["event_id"] as? String == formatted.id }?["content"] as? [String: Any])
+        #expect(markup["body"] as? String == "*INC-1* opened: `203.0.113[.]7` <b>\nnext")
+        #expect(markup["format"] as? String == "org.matrix.custom.html")
+        #expect(markup["formatted_body"] as? String
+            == "<strong>INC-1</strong> opened: <code>203.0.113[.]7</code> &lt;b&gt;<br>next")
         let relation = try #require((threadReply["content"] as? [String: Any])?["m.relates_to"] as? [String: Any])
         #expect(relation["rel_type"] as? String == "m.thread")
         #expect(relation["event_id"] as? String == hello)
