@@ -145,6 +145,8 @@ struct CheckCommandTests {
               protected:
                 networks: [10.0.0.0/8, 999.0.0.0/8]
             chat:
+              roles:
+                analyst: [alice, "@bob"]
               slack:
                 bot_token: xoxb-1
               report:
@@ -162,11 +164,12 @@ struct CheckCommandTests {
             "automator.yml:4: actions.approval.timeout: ",
             "automator.yml:6: actions.protected.networks[1]: an address or network such as 10.0.0.0/8 expected",
             // A mapping's problems at its key's line, not at its first value's.
-            "automator.yml:8: chat.slack: give signing_secret",
-            "automator.yml:12: chat.report.daily_at: a time of day in UTC expected",
-            "automator.yml:13: chat.report.window: ",
-            "automator.yml:14: chat.matrix.user: missing",
-            "automator.yml:18: cache.malicious: ",
+            "automator.yml:9: chat.roles.analyst[1]: a Matrix user id is @name:server, as in @bob:example.org",
+            "automator.yml:10: chat.slack: give signing_secret",
+            "automator.yml:14: chat.report.daily_at: a time of day in UTC expected",
+            "automator.yml:15: chat.report.window: ",
+            "automator.yml:16: chat.matrix.user: missing",
+            "automator.yml:20: cache.malicious: ",
         ]
         let checked = try await AutomatorProcess.run(["check", "--scripts", ".", "--config", "automator.yml"], in: folder.url)
         #expect(checked.status == 1)

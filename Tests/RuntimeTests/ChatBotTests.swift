@@ -28,7 +28,7 @@ struct ChatBotTests {
         let integrations: Integrations
 
         init(folder: ScratchFolder? = nil, scripts: String = ChatBotTests.scripts, roles: [String: [String]] = [:],
-             on kind: StoreUnderTest = .sqlite) async throws
+             on kind: StoreUnderTest = .sqlite, namesAreUnique: Bool = true) async throws
         {
             let folder = try folder ?? ScratchFolder()
             self.folder = folder
@@ -36,7 +36,8 @@ struct ChatBotTests {
             let digest = SHA256.hash(data: ChatBotTests.malware).map { String(format: "%02x", $0) }.joined()
             try "203.0.113.45 C2 of the test campaign\n\(digest) dropper\n".write(toFile: feed, atomically: true,
                                                                                   encoding: .utf8)
-            network = ChatTestNetwork(files: ["https://files/malware.bin": ChatBotTests.malware])
+            network = ChatTestNetwork(files: ["https://files/malware.bin": ChatBotTests.malware],
+                                      namesAreUnique: namesAreUnique)
             store = if kind == .postgres {
                 try await PostgresStore(location: try PostgresLocation(url: try await PostgresServer.shared().makeDatabase()))
             } else {
@@ -314,6 +315,15 @@ struct ChatBotTests {
         #expect(task.isEmpty)
         #expect(await bot.say("!task list", in: Self.soc).first?.text == "No open task on INC-2.")
         #expect(await bot.say("!incident show", in: Self.soc).first?.text.hasPrefix("*INC-2* Phishing wave") == true)
+        await bot.stop()
+    }
+
+    @Test("Where roles name people by id, a refusal tells the person theirs")
+    func refusalNamesTheID() async throws {
+        let bot = try await Bot(namesAreUnique: false)
+        let eve = ChatUser(id: "@eve:test", name: "alice")
+        #expect(await bot.say("!incident new Phishing", in: Self.soc, by: eve).map(\.text)
+            == ["!incident new is for people with the role analyst; you are @eve:test."])
         await bot.stop()
     }
 

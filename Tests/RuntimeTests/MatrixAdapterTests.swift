@@ -210,6 +210,25 @@ struct MatrixAdapterTests {
         #expect(try await adapter.user("@nobody-\(alias):localhost") == nil)
     }
 
+    @Test("Roles name Matrix people by id, or by name for the bot's own server; never by display name")
+    func rolesByName() async throws {
+        let folder = try ScratchFolder()
+        let configuration = MatrixConfiguration(homeserver: "http://127.0.0.1:9", userID: "@bot:example.org",
+                                                credential: .accessToken("unused"))
+        let matrix = MatrixAdapter(configuration: configuration, state: MemoryChatState())
+        let roles = ChatService.Configuration(roles: ["analyst": ["alice", "@carol:partner.example"]])
+        let chat = ChatService(store: try SQLiteStore(folder: folder.path), adapters: [matrix], scripts: folder.path,
+                               configuration: roles)
+        func analyst(_ id: String, shown name: String) -> Bool {
+            chat.allowed(ChatUser(id: id, name: name), roles: ["analyst"], on: matrix)
+        }
+        #expect(analyst("@alice:example.org", shown: "Alice Analyst"), "a bare name is a user of the bot's server")
+        #expect(analyst("@carol:partner.example", shown: "Carol"), "a full id, of any server")
+        #expect(!analyst("@alice:elsewhere.example", shown: "alice"), "another server's alice is someone else")
+        #expect(!analyst("@mallory:example.org", shown: "alice"), "display names are anyone's")
+        #expect(!analyst("@alicex:example.org", shown: "alicex"))
+    }
+
     @Test("A password logs in; a wrong password or token is unauthorized")
     func login() async throws {
         let matrix = try await Homeserver()

@@ -308,8 +308,10 @@ public final class ChatService: ChatInbox, Sendable {
                         on adapter: any ChatAdapter) async {
         let named = roles.joined(separator: " or ")
         let nobody = roles.allSatisfy { configuration.roles[$0] == nil }
+        // Where roles name people by id, the person learns theirs: what the configuration needs.
+        let who = adapter.namesAreUnique ? "" : "; you are \(message.user.id)"
         await say("\(what) is for people with the role \(named)" + (nobody
-            ? ", and no one has it yet: the configuration names them in chat.roles.\(roles[0])." : "."),
+            ? ", and no one has it yet: the configuration names them in chat.roles.\(roles[0])." : "\(who)."),
                   answering: message, on: adapter)
         let actor = Self.actor(message.user, on: adapter)
         logger.notice("chat: \(what) refused to \(actor), who has no role \(named)")
@@ -342,11 +344,11 @@ public final class ChatService: ChatInbox, Sendable {
         adapter.network + ":" + (adapter.namesAreUnique ? user.name : user.id)
     }
 
-    /// Whether `user` holds one of `roles` (anyone, when there are none): by id, or by name where
-    /// the network's names are unique.
+    /// Whether `user` holds one of `roles` (anyone, when there are none), as the network names
+    /// people (`ChatAdapter.names`).
     func allowed(_ user: ChatUser, roles: [String], on adapter: any ChatAdapter) -> Bool {
         roles.isEmpty || roles.contains { role in
-            configuration.roles[role]?.contains { $0 == user.id || (adapter.namesAreUnique && $0 == user.name) } ?? false
+            configuration.roles[role]?.contains { adapter.names(user, as: $0) } ?? false
         }
     }
 

@@ -6,7 +6,7 @@ import Yams
 ///
 /// ```yaml
 /// chat:
-///   roles:                               # Slack user names or ids; Matrix user ids only
+///   roles:                               # Slack user names or ids; Matrix user ids, or names on the bot's server
 ///     approver: [alice, "@alice:example.org"]   # chat.approve waits for one of them
 ///     responder: [alice, bob]            # command { roles = { "responder" } }
 ///   slack:
@@ -48,11 +48,25 @@ public struct ChatConfiguration: Sendable {
         guard let section = root["chat"], let chat = reader.mapping(section) else { return }
         reader.only(["roles", "slack", "matrix", "report"], in: chat)
         if let node = chat["roles"], let mapping = reader.mapping(node) {
-            for (role, members) in mapping.entries { roles[role] = reader.strings(members) }
+            for (role, members) in mapping.entries {
+                roles[role] = reader.sequence(members)?.compactMap { Self.member($0, reader) }
+            }
         }
         if let node = chat["slack"], let fields = reader.mapping(node) { slack = Self.slack(fields, reader) }
         if let node = chat["report"], let fields = reader.mapping(node) { report = Self.report(fields, reader) }
         if let node = chat["matrix"], let fields = reader.mapping(node) { matrix = Self.matrix(fields, reader) }
+    }
+
+    /// A person of a role. `@bob` names nobody: not a Slack name (written without the @), not a
+    /// Matrix id (which has its server).
+    private static func member(_ node: ConfigurationValue, _ reader: ConfigurationReader) -> String? {
+        guard let member = reader.string(node) else { return nil }
+        if member.hasPrefix("@"), !member.contains(":") {
+            reader.report(node, "a Matrix user id is @name:server, as in \(member):example.org; a bare name "
+                + "(\(member.dropFirst())) is a Slack user, or a Matrix user of the bot's own server")
+            return nil
+        }
+        return member
     }
 
     private static func slack(_ fields: ConfigurationMapping, _ reader: ConfigurationReader) -> SlackConfiguration? {

@@ -21,7 +21,7 @@ import Synchronization
 /// the bot has no keys (it logs a warning for each such room).
 public final class MatrixAdapter: ChatAdapter {
     public let network = "matrix"
-    /// Display names are anyone's to take: roles name Matrix users by their full id.
+    /// Display names are anyone's to take: roles name Matrix users by their id (`names`).
     public let namesAreUnique = false
     let configuration: MatrixConfiguration
     let client: MatrixClient
@@ -76,6 +76,14 @@ public final class MatrixAdapter: ChatAdapter {
     }
 
     public var me: ChatUser? { state.withLock { $0.me } }
+
+    /// A full id (`@alice:example.org`), or a bare name for the user of that localpart on the
+    /// bot's own server (`alice`): ids never change hands, whereas anyone may call themselves
+    /// "alice", so display names never match.
+    public func names(_ user: ChatUser, as member: String) -> Bool {
+        member == user.id || (member == MatrixID.localpart(user.id) && user.id.hasPrefix("@")
+            && MatrixID.server(user.id) == MatrixID.server(configuration.userID))
+    }
     public var receivesOnOneWorker: Bool { true }
 
     /// The state keys: per user, so that two bots can share a store.
