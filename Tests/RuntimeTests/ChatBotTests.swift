@@ -327,6 +327,30 @@ struct ChatBotTests {
         await bot.stop()
     }
 
+    @Test("Where display names are anyone's, what is kept names people by their id: evidence, fields, journal")
+    func forgedNames() async throws {
+        let bot = try await Bot(roles: ["analyst": ["@mallory:test"]], namesAreUnique: false)
+        let mallory = ChatUser(id: "@mallory:test", name: "alice")
+        _ = await bot.say("!incident new Phishing wave", in: Self.soc, by: mallory)
+        let incident = try #require(try await bot.store.loadIncident(IncidentID(1)))
+        #expect(incident.fields.contains(#""reported_by":"@mallory:test""#), "\(incident.fields)")
+        let journal = try await bot.store.journal(of: IncidentID(1))
+        #expect(journal.contains { $0.text == "opened from chat by @mallory:test (alice): !incident new Phishing wave" },
+                "\(journal.map(\.text))")
+
+        _ = await bot.say("the invoice link is fine", in: Self.soc, by: mallory, id: "m1")
+        let kept = try #require(await bot.say("!evidence", in: Self.soc, by: mallory, thread: "m1").first?.text)
+        #expect(kept.contains(": the message of @mallory:test (alice) (sha256 "), "\(kept)")
+        let evidence = try #require(try await bot.store.evidenceList(of: IncidentID(1)).first)
+        #expect(evidence.name == "message-mallory_test-m1.txt")
+        let copy = bot.folder.path + "/message.copy"
+        try await EvidenceService(store: bot.store, dataFolder: bot.folder.path + "/data").copy(evidence.id, to: .file(copy),
+                                                                                               by: "test")
+        let text = try String(contentsOfFile: copy, encoding: .utf8)
+        #expect(text.hasPrefix("@mallory:test (alice) wrote in #soc at "), "\(text)")
+        await bot.stop()
+    }
+
     @Test("chat.approve waits, durably across a restart, for an approver's reply in its thread")
     func approvals() async throws {
         let folder = try ScratchFolder()

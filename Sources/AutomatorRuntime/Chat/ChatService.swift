@@ -218,7 +218,7 @@ public final class ChatService: ChatInbox, Sendable {
         // A command may act on the message it answers (`!evidence`, `!file`), so it is looked for
         // on the network too; the watcher checks its own message, and waits for no request.
         let replied = await self.replied(to: message, on: adapter, askingTheNetwork: recorded)
-        let arguments = "[" + Self.json(message, network: network, incident: incident, replied: replied) + "," + extra + "]"
+        let arguments = "[" + Self.json(message, on: adapter, incident: incident, replied: replied) + "," + extra + "]"
         let id = RunID.make()
         inFlight.withLock { _ = $0.runs.insert(id) }
         do {
@@ -265,10 +265,12 @@ public final class ChatService: ChatInbox, Sendable {
     }
 
     /// A message as the scripts see it (`msg`).
-    static func json(_ message: ChatMessage, network: String, incident: IncidentID?, replied: ChatMessage?) -> String {
+    static func json(_ message: ChatMessage, on adapter: any ChatAdapter, incident: IncidentID?, replied: ChatMessage?)
+        -> String
+    {
         var object = JSONText.Object()
         object["id"] = JSONText.string(message.id)
-        object["network"] = JSONText.string(network)
+        object["network"] = JSONText.string(adapter.network)
         object["text"] = JSONText.string(message.text)
         var channel = JSONText.Object()
         channel["id"] = JSONText.string(message.channel.id)
@@ -278,13 +280,15 @@ public final class ChatService: ChatInbox, Sendable {
         var user = JSONText.Object()
         user["id"] = JSONText.string(message.user.id)
         user["name"] = JSONText.string(message.user.name)
+        user["handle"] = JSONText.string(handle(message.user, on: adapter))
+        user["who"] = JSONText.string(who(message.user, on: adapter))
         object["user"] = user.text
         object["thread"] = message.thread.map(JSONText.string)
         object["reply_to"] = message.replyTo.map(JSONText.string)
         object["files"] = JSONText.array(message.files.map(fileJSON))
         object["at"] = JSONText.seconds(message.at)
         object["incident"] = incident.map { JSONText.string($0.description) }
-        object["replied"] = replied.map { json($0, network: network, incident: incident, replied: nil) }
+        object["replied"] = replied.map { json($0, on: adapter, incident: incident, replied: nil) }
         return object.textWithoutNulls
     }
 
@@ -338,10 +342,22 @@ public final class ChatService: ChatInbox, Sendable {
         }
     }
 
-    /// Who acted, for the journal and the runs: `slack:alice`; on a network where names are not
-    /// unique, the id (`matrix:@alice:example.org`).
+    /// Who acted, for the journal and the runs: `slack:alice`, `matrix:@alice:example.org`.
     static func actor(_ user: ChatUser, on adapter: any ChatAdapter) -> String {
-        adapter.network + ":" + (adapter.namesAreUnique ? user.name : user.id)
+        adapter.network + ":" + handle(user, on: adapter)
+    }
+
+    /// What names a person for good: their name where names are unique (a Slack handle), else
+    /// their id (`@alice:example.org`), since anyone may take a display name such as "alice".
+    static func handle(_ user: ChatUser, on adapter: any ChatAdapter) -> String {
+        adapter.namesAreUnique ? user.name : user.id
+    }
+
+    /// A person as the bot writes them in what is kept (notes, evidence, answers): their handle,
+    /// and their display name beside it when it differs (`@mallory:example.org (alice)`).
+    static func who(_ user: ChatUser, on adapter: any ChatAdapter) -> String {
+        let handle = handle(user, on: adapter)
+        return handle == user.name ? handle : "\(handle) (\(user.name))"
     }
 
     /// Whether `user` holds one of `roles` (anyone, when there are none), as the network names
