@@ -414,7 +414,7 @@ struct ChatBotTests {
 
         _ = bot.network.takePosts()
         let refused = await bot.say("!task done T-99 yes", in: Self.soc)
-        #expect(refused.map(\.text) == ["incidents.complete_task: there is no task T-99: `automator task list` shows the open tasks"])
+        #expect(refused.map(\.text) == ["T-99 is not an open task: !task list shows them."])
         await bot.stop()
     }
 
@@ -439,6 +439,18 @@ struct ChatBotTests {
         await bot.stop()
     }
 
+    @Test("A person's mistake is answered plainly, not as a crashed script")
+    func mistakes() async throws {
+        let bot = try await Bot()
+        let long = try #require(await bot.say("!incident new " + String(repeating: "x", count: 1001), in: Self.soc).first?.text)
+        #expect(!long.contains(".lua") && !long.contains("(run "), "\(long)")
+        #expect(long.contains("1000"), "\(long)")
+        let missing = try #require(await bot.say("!task done T-999", in: Self.soc).first?.text)
+        #expect(!missing.contains(".lua") && !missing.contains("automator task"), "\(missing)")
+        #expect(missing.contains("T-999") && missing.contains("!task list"), "\(missing)")
+        await bot.stop()
+    }
+
     @Test("What changes things needs its role in a team's network: by first word, said, logged and journaled in a war room")
     func rolesByWord() async throws {
         let folder = try ScratchFolder()
@@ -454,8 +466,9 @@ struct ChatBotTests {
         #expect(await bot.say("!incident show", in: Self.soc, by: Self.bob).first?.text.hasPrefix("*INC-1* Phishing wave") == true)
         #expect(await bot.say("!incident close false alarm", in: Self.soc, by: Self.bob).map(\.text)
             == ["!incident close is for people with the role analyst."])
-        #expect(await bot.say("leave #soc", by: Self.bob).map(\.text) == ["!leave is for people with the role analyst."])
-        #expect(await bot.say("task done 1", by: Self.bob).map(\.text) == ["!task done is for people with the role analyst."])
+        #expect(await bot.say("leave #soc", by: Self.bob).map(\.text) == ["leave is for people with the role analyst."],
+                "a direct message takes no !")
+        #expect(await bot.say("task done 1", by: Self.bob).map(\.text) == ["task done is for people with the role analyst."])
         #expect(try await bot.store.loadIncident(IncidentID(1))?.status != .closed)
         let refused = try await bot.store.journal(of: IncidentID(1)).filter { $0.kind == .refused }
         #expect(refused.map { "\($0.actor) \($0.text)" } == ["test:bob !incident close, for the role analyst"],

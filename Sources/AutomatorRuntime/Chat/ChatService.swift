@@ -230,9 +230,8 @@ public final class ChatService: ChatInbox, Sendable {
                     inFlight.withLock { _ = $0.runs.remove(id) }
                     return
                 }
-                let reason = ended.error?.split(separator: "\n").first.map(String.init) ?? "it failed"
                 Task {
-                    await say("⚠️ \(path) failed: \(reason) (run \(id))", answering: message, on: adapter)
+                    await say(FailedCommand.answer(path, error: ended.error, run: id), answering: message, on: adapter)
                     inFlight.withLock { _ = $0.runs.remove(id) }
                 }
             }
@@ -310,11 +309,13 @@ public final class ChatService: ChatInbox, Sendable {
     /// the channel is one, in the log always.
     private func refuse(_ what: String, roles: [String], to message: ChatMessage, in incident: IncidentID?,
                         on adapter: any ChatAdapter) async {
+        // A direct message takes no `!`: the command as it is typed there.
+        let typed = message.channel.isDirect && what.hasPrefix("!") ? String(what.dropFirst()) : what
         let named = roles.joined(separator: " or ")
         let nobody = roles.allSatisfy { configuration.roles[$0] == nil }
         // Where roles name people by id, the person learns theirs: what the configuration needs.
         let who = adapter.namesAreUnique ? "" : "; you are \(message.user.id)"
-        await say("\(what) is for people with the role \(named)" + (nobody
+        await say("\(typed) is for people with the role \(named)" + (nobody
             ? ", and no one has it yet: the configuration names them in chat.roles.\(roles[0])." : "\(who)."),
                   answering: message, on: adapter)
         let actor = Self.actor(message.user, on: adapter)
