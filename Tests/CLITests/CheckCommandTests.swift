@@ -154,7 +154,7 @@ struct CheckCommandTests {
                 daily_at: "25:00"
                 window: forever
               matrix:
-                homeserver: https://matrix.example.org
+                homeserver: 127.0.0.1:18448
                 access_token: x
             cache:
               malicious: soon
@@ -169,6 +169,7 @@ struct CheckCommandTests {
             "automator.yml:14: chat.report.daily_at: a time of day in UTC expected",
             "automator.yml:15: chat.report.window: ",
             "automator.yml:16: chat.matrix.user: missing",
+            "automator.yml:17: chat.matrix.homeserver: a URL with its scheme expected: https://127.0.0.1:18448",
             "automator.yml:20: cache.malicious: ",
         ]
         let checked = try await AutomatorProcess.run(["check", "--scripts", ".", "--config", "automator.yml"], in: folder.url)

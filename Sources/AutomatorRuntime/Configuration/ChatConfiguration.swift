@@ -131,8 +131,17 @@ public struct ChatConfiguration: Sendable {
             reader.report(fields.value, "give access_token or password")
         }
         let invitesFrom = fields["invites_from"].flatMap(reader.strings)
-        guard let homeserver = reader.required("homeserver", in: fields).flatMap(reader.string),
-              let user = reader.required("user", in: fields).flatMap(reader.string), let credential
+        var homeserver: String?
+        if let node = reader.required("homeserver", in: fields), let url = reader.string(node) {
+            // Without a scheme every request fails (invalidURL), again and again: said here instead.
+            if url.hasPrefix("https://") || url.hasPrefix("http://") {
+                homeserver = url
+            } else {
+                reader.report(node, "a URL with its scheme expected: https://\(url) (or http:// on loopback)")
+            }
+        }
+        let user = reader.required("user", in: fields).flatMap(reader.string)
+        guard let homeserver, let user, let credential
         else { return nil }
         return MatrixConfiguration(homeserver: homeserver, userID: user, credential: credential, invitesFrom: invitesFrom)
     }
