@@ -6,6 +6,21 @@ struct ChatCommandTests {
     static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("scripts").path
 
+    @Test("The terminal connects to no network: their unset secrets in the configuration are no error there")
+    func networksLeftOut() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("automator.yml", """
+            chat:
+              roles: { analyst: [alice] }
+              matrix: { homeserver: "https://matrix.example.org", user: "@automator:example.org",
+                        access_token: "${AUTOMATOR_TEST_UNSET_TOKEN}" }
+            """)
+        let chat = try AutomatorProcess.run(["chat", "--data", folder.url.path, "--scripts", Self.scripts, "--config",
+                                             folder.url.appendingPathComponent("automator.yml").path, "--as", "alice"],
+                                            input: "status\n")
+        #expect(chat.status == 0, "\(chat.stderr)")
+    }
+
     @Test("Lines piped in are answered one by one: commands, the watcher, a war room, a file; settings last")
     func console() async throws {
         let folder = try TemporaryFolder()

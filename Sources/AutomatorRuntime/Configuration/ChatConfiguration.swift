@@ -43,18 +43,36 @@ public struct ChatConfiguration: Sendable {
         self = try ConfigurationReader.read(path, environment: environment, Self.init(reading:with:)) ?? Self()
     }
 
+    /// Only the roles of `path`'s `chat` section: for the terminal (`automator chat`, the REPL),
+    /// which connects to no network, so that a network's secret unset there
+    /// (`${MATRIX_ACCESS_TOKEN}`) is no error.
+    ///
+    /// - Throws: `ConfigurationError` naming the file, the line and the key of every bad role.
+    public static func roles(file path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigurationError) -> [String: [String]]
+    {
+        try ConfigurationReader.read(path, environment: environment) { root, reader in
+            guard let section = root["chat"], let chat = reader.mapping(section), let node = chat["roles"] else { return [:] }
+            return roles(node, reader)
+        } ?? [:]
+    }
+
     /// Reads the `chat` section of `root`, reporting its bad values to `reader`.
     init(reading root: ConfigurationMapping, with reader: ConfigurationReader) {
         guard let section = root["chat"], let chat = reader.mapping(section) else { return }
         reader.only(["roles", "slack", "matrix", "report"], in: chat)
-        if let node = chat["roles"], let mapping = reader.mapping(node) {
-            for (role, members) in mapping.entries {
-                roles[role] = reader.sequence(members)?.compactMap { Self.member($0, reader) }
-            }
-        }
+        if let node = chat["roles"] { roles = Self.roles(node, reader) }
         if let node = chat["slack"], let fields = reader.mapping(node) { slack = Self.slack(fields, reader) }
         if let node = chat["report"], let fields = reader.mapping(node) { report = Self.report(fields, reader) }
         if let node = chat["matrix"], let fields = reader.mapping(node) { matrix = Self.matrix(fields, reader) }
+    }
+
+    private static func roles(_ node: ConfigurationValue, _ reader: ConfigurationReader) -> [String: [String]] {
+        var roles: [String: [String]] = [:]
+        for (role, members) in reader.mapping(node)?.entries ?? [] {
+            roles[role] = reader.sequence(members)?.compactMap { member($0, reader) }
+        }
+        return roles
     }
 
     /// A person of a role. `@bob` names nobody: not a Slack name (written without the @), not a
