@@ -52,7 +52,9 @@ public struct ChatConfiguration: Sendable {
         throws(ConfigurationError) -> [String: [String]]
     {
         try ConfigurationReader.read(path, environment: environment) { root, reader in
-            guard let section = root["chat"], let chat = reader.mapping(section), let node = chat["roles"] else { return [:] }
+            guard let section = root["chat"], let chat = reader.mapping(section), let node = chat["roles"] else {
+                return [:]
+            }
             return roles(node, reader)
         } ?? [:]
     }

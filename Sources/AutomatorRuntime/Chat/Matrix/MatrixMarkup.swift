@@ -30,8 +30,8 @@ enum MatrixMarkup {
         guard let close = text.firstIndex(where: { $0 == mark || $0 == "\n" }), text[close] == mark,
               close > text.startIndex
         else { return nil }
-        if mark == "*", text[text.startIndex].isWhitespace || text[text.index(before: close)].isWhitespace { return nil }
-        return close
+        let spaced = text[text.startIndex].isWhitespace || text[text.index(before: close)].isWhitespace
+        return mark == "*" && spaced ? nil : close
     }
 
     /// HTML-escaped, line breaks as `<br>`.

@@ -63,7 +63,7 @@ struct LookAlikeCharacters {
         guard let base = UnsafeRawPointer(text.baseAddress) else { return nil }
         var i = 0
         while i < text.count {
-            if i + 8 <= text.count, base.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+            if i + 8 <= text.count, base.loadUnaligned(fromByteOffset: i, as: UInt64.self) & Self.highBits == 0 {
                 i += 8
             } else if text[i] >= 0xC2, replacement(in: text, at: i) != nil {
                 return i
@@ -73,6 +73,8 @@ struct LookAlikeCharacters {
         }
         return nil
     }
+
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
 
     /// The length of the character at `i` and the byte it becomes (nil: none, it is removed), if
     /// it is one to replace.
