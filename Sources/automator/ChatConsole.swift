@@ -37,7 +37,7 @@ final class ChatConsole: Sendable {
         }
         self.lock = lock
         let intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
-        let roles = try config.map { try ChatConfiguration(file: $0) }?.roles ?? [:]
+        let roles = try config.map { try ChatConfiguration.roles(file: $0) } ?? [:]
         let rules = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration()
         store = try SQLiteStore(folder: data)
         ledger = IncidentLedger(store: store)

@@ -6,6 +6,21 @@ struct ChatCommandTests {
     static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("scripts").path
 
+    @Test("The terminal connects to no network: their unset secrets in the configuration are no error there")
+    func networksLeftOut() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("automator.yml", """
+            chat:
+              roles: { analyst: [alice] }
+              matrix: { homeserver: "https://matrix.example.org", user: "@automator:example.org",
+                        access_token: "${AUTOMATOR_TEST_UNSET_TOKEN}" }
+            """)
+        let chat = try AutomatorProcess.run(["chat", "--data", folder.url.path, "--scripts", Self.scripts, "--config",
+                                             folder.url.appendingPathComponent("automator.yml").path, "--as", "alice"],
+                                            input: "status\n")
+        #expect(chat.status == 0, "\(chat.stderr)")
+    }
+
     @Test("Lines piped in are answered one by one: commands, the watcher, a war room, a file; settings last")
     func console() async throws {
         let folder = try TemporaryFolder()
@@ -26,10 +41,10 @@ struct ChatCommandTests {
             """)
         #expect(first.status == 0, "\(first.stderr)")
         let lines = first.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first?.hasPrefix("🔴 `203.0.113.45`: malicious") == true, "\(first.stdout)")
+        #expect(lines.first?.hasPrefix("🔴 `203.0.113[.]45`: malicious") == true, "\(first.stdout)")
         #expect(lines.contains("Watching #soc."))
         #expect(!first.stdout.contains("198.51.100.7"), "an unknown finding is quiet where not verbose")
-        #expect(lines.contains { $0.hasPrefix("[#soc]   ↳ 🔴 `203.0.113.45`") })
+        #expect(lines.contains { $0.hasPrefix("[#soc]   ↳ 🔴 `203.0.113[.]45`") })
         #expect(lines.contains("[#soc]   ↳ Opened INC-1: Beaconing from 203.0.113.45. This channel is its war room."))
         #expect(lines.contains("[#soc]   :memo:"))
         #expect(lines.last == "I don't know the command nonsense: help lists what I can do.", "\(first.stdout)")

@@ -214,6 +214,8 @@ struct CheckCommandTests {
               protected:
                 networks: [10.0.0.0/8, 999.0.0.0/8]
             chat:
+              roles:
+                analyst: [alice, "@bob"]
               slack:
                 bot_token: xoxb-1
               report:
@@ -221,7 +223,7 @@ struct CheckCommandTests {
                 daily_at: "25:00"
                 window: forever
               matrix:
-                homeserver: https://matrix.example.org
+                homeserver: 127.0.0.1:18448
                 access_token: x
             cache:
               malicious: soon
@@ -231,11 +233,13 @@ struct CheckCommandTests {
             "automator.yml:4: actions.approval.timeout: ",
             "automator.yml:6: actions.protected.networks[1]: an address or network such as 10.0.0.0/8 expected",
             // A mapping's problems at its key's line, not at its first value's.
-            "automator.yml:8: chat.slack: give signing_secret",
-            "automator.yml:12: chat.report.daily_at: a time of day in UTC expected",
-            "automator.yml:13: chat.report.window: ",
-            "automator.yml:14: chat.matrix.user: missing",
-            "automator.yml:18: cache.malicious: ",
+            "automator.yml:9: chat.roles.analyst[1]: a Matrix user id is @name:server, as in @bob:example.org",
+            "automator.yml:10: chat.slack: give signing_secret",
+            "automator.yml:14: chat.report.daily_at: a time of day in UTC expected",
+            "automator.yml:15: chat.report.window: ",
+            "automator.yml:16: chat.matrix.user: missing",
+            "automator.yml:17: chat.matrix.homeserver: a URL with its scheme expected: https://127.0.0.1:18448",
+            "automator.yml:20: cache.malicious: ",
         ]
         let checked = try await AutomatorProcess.run(["check", "--scripts", ".", "--config", "automator.yml"], in: folder.url)
         #expect(checked.status == 1)

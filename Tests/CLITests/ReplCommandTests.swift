@@ -101,7 +101,7 @@ struct ReplCommandTests {
              "--config", folder.url.appendingPathComponent("automator.yml").path],
             input: "x = 6\n!ip 203.0.113.45\nx * 7\nt = {\n!1 }\n!incident new Seen from the REPL\n!nonsense\n")
         #expect(result.stdout.split(separator: "\n") == [
-            "🔴 `203.0.113.45`: malicious: 1 of 1 source; local feed \"bad\" (C2 of the Acme campaign)", "42",
+            "🔴 `203.0.113[.]45`: malicious: 1 of 1 source; local feed \"bad\" (C2 of the Acme campaign)", "42",
             "Opened INC-1: Seen from the REPL", "I don't know the command nonsense: help lists what I can do.",
         ], "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("unexpected symbol near '!'"), "`!1 }` inside a table is Lua: \(result.stderr)")

@@ -28,7 +28,7 @@ struct ChatBotTests {
         let integrations: Integrations
 
         init(folder: ScratchFolder? = nil, scripts: String = ChatBotTests.scripts, roles: [String: [String]] = [:],
-             on kind: StoreUnderTest = .sqlite) async throws
+             on kind: StoreUnderTest = .sqlite, namesAreUnique: Bool = true) async throws
         {
             let folder = try folder ?? ScratchFolder()
             self.folder = folder
@@ -36,7 +36,8 @@ struct ChatBotTests {
             let digest = SHA256.hash(data: ChatBotTests.malware).map { String(format: "%02x", $0) }.joined()
             try "203.0.113.45 C2 of the test campaign\n\(digest) dropper\n".write(toFile: feed, atomically: true,
                                                                                   encoding: .utf8)
-            network = ChatTestNetwork(files: ["https://files/malware.bin": ChatBotTests.malware])
+            network = ChatTestNetwork(files: ["https://files/malware.bin": ChatBotTests.malware],
+                                      namesAreUnique: namesAreUnique)
             store = if kind == .postgres {
                 try await PostgresStore(location: try PostgresLocation(url: try await PostgresServer.shared().makeDatabase()))
             } else {
@@ -121,14 +122,14 @@ struct ChatBotTests {
         #expect(direct.first?.thread == nil, "a direct answer is not threaded")
 
         let inChannel = await bot.say("!ip 198.51.100.7", in: Self.soc, id: "m1")
-        #expect(inChannel.map(\.text) == ["⚪ `198.51.100.7`: unknown: no feed lists it, and no integration is set up for it"])
+        #expect(inChannel.map(\.text) == ["⚪ `198.51.100[.]7`: unknown: no feed lists it, and no integration is set up for it"])
         #expect(inChannel.first?.thread == "m1", "a channel answer goes in the message's thread")
 
         #expect(await bot.say("!ip", in: Self.soc).first?.text.hasPrefix("Usage: !ip") == true)
         // Each address given is checked, in one answer, up to the watcher's cap, with a note beyond it.
         let two = await bot.say("ip 203.0.113.45 198.51.100.5")
         #expect(two.count == 1 && two.first?.text.split(separator: "\n").count == 2, "\(two)")
-        #expect(two.first?.text.contains("`203.0.113.45`: malicious") == true && two.first?.text.contains("`198.51.100.5`: unknown") == true)
+        #expect(two.first?.text.contains("`203.0.113[.]45`: malicious") == true && two.first?.text.contains("`198.51.100[.]5`: unknown") == true)
         let many = await bot.say("!ip " + (1...21).map { "198.51.100.\($0)" }.joined(separator: " "), in: Self.soc)
         #expect(many.first?.text.split(separator: "\n").count == 21, "\(many)")
         #expect(many.first?.text.hasSuffix("\nChecked the first 20 of 21; ask again with the others.") == true, "\(many)")
@@ -137,6 +138,18 @@ struct ChatBotTests {
         let question = await bot.say("is 203.0.113.45 bad?")
         #expect(question.first?.text.contains("malicious") == true, "a question with an indicator goes to the watcher")
         #expect(await bot.say("plain chatter in a channel not watched 203.0.113.45", in: Self.soc).isEmpty)
+        await bot.stop()
+    }
+
+    @Test("The bot's answers never hold a live link: the indicators they name are defanged")
+    func defangedAnswers() async throws {
+        let bot = try await Bot()
+        let url = try #require(await bot.say("url hxxp://evil-login[.]com/reset").first?.text)
+        #expect(url.contains("`hxxp://evil-login[.]com/reset`") && !url.contains("http://"), "\(url)")
+        let domain = try #require(await bot.say("domain www.evil-login.com").first?.text)
+        #expect(domain.contains("`www.evil-login[.]com`"), "\(domain)")
+        let address = try #require(await bot.say("ip 203.0.113.45").first?.text)
+        #expect(address.hasPrefix("🔴 `203.0.113[.]45`: malicious"), "\(address)")
         await bot.stop()
     }
 
@@ -149,7 +162,7 @@ struct ChatBotTests {
 
         let quiet = await bot.say("from 203.0.113.45 and 198.51.100.7", in: Self.soc, id: "m2")
         #expect(quiet.count == 1)
-        #expect(quiet.first?.text.contains("203.0.113.45") == true && quiet.first?.text.contains("198.51.100.7") == false)
+        #expect(quiet.first?.text.contains("203.0.113[.]45") == true && quiet.first?.text.contains("198.51.100[.]7") == false)
         #expect(bot.network.reactions.withLock { $0 } == ["m2:rotating_light"])
         #expect(await bot.say("only 198.51.100.7 here", in: Self.soc).isEmpty, "unknown findings stay quiet")
 
@@ -163,7 +176,7 @@ struct ChatBotTests {
         // A file that cannot be checked costs the message nothing else, and is said.
         let gone = ChatFile(id: "F9", name: "gone.bin", url: "https://files/gone.bin")
         let partly = await bot.say("from 203.0.113.45", in: Self.soc, files: [gone]).first?.text ?? ""
-        #expect(partly.contains("203.0.113.45") && partly.contains("⚠️ gone.bin was not checked: ")
+        #expect(partly.contains("203.0.113[.]45") && partly.contains("⚠️ gone.bin was not checked: ")
             && !partly.contains("findings.lua"), "\(partly)")
 
         // After a restart the bot remembers.
@@ -187,7 +200,7 @@ struct ChatBotTests {
         let skipped = await bot.say((unknown + ["203.0.113.45"]).joined(separator: "\n"), in: Self.soc)
         #expect(skipped.map(\.text) == ["Checked 20 of 21 indicators; ask !ip, !url, !domain or !hash for the others."])
         let both = await bot.say((["203.0.113.45"] + unknown).joined(separator: " "), in: Self.soc)
-        #expect(both.count == 1 && both.first?.text.contains("203.0.113.45") == true)
+        #expect(both.count == 1 && both.first?.text.contains("203.0.113[.]45") == true)
         #expect(both.first?.text.hasSuffix("\nChecked 20 of 21 indicators; ask !ip, !url, !domain or !hash for the others.") == true,
                 "\(both)")
         #expect(await bot.say(unknown.joined(separator: " "), in: Self.soc).isEmpty, "20 unknown: all checked, quiet")
@@ -220,7 +233,7 @@ struct ChatBotTests {
         let run = try #require(unanswered.first)
         #expect(await bot.incidents.runs.waitForEnd(run.id)?.status == .completed)
         let answer = bot.network.takePosts()
-        #expect(answer.count == 1 && answer.first?.thread == "m2" && answer.first?.text.contains("203.0.113.45") == true,
+        #expect(answer.count == 1 && answer.first?.thread == "m2" && answer.first?.text.contains("203.0.113[.]45") == true,
                 "\(answer.map(\.text))")
         #expect(try await bot.incidents.runs.store.unfinishedRuns().isEmpty, "answered once: nothing left to check again")
         await bot.stop()
@@ -309,7 +322,7 @@ struct ChatBotTests {
         #expect(try await bot.store.evidenceList(of: IncidentID(2)).map(\.name).suffix(2) == ["message-bob-m21.txt", "loader.bin"])
         // The watcher checks its own message: a finding in a thread costs no request for the thread's start.
         let checked = await bot.say("is 198.51.100.7 bad?", thread: "m22")
-        #expect(checked.first?.text.contains("198.51.100.7") == true, "\(checked.map(\.text))")
+        #expect(checked.first?.text.contains("198.51.100[.]7") == true, "\(checked.map(\.text))")
         #expect(bot.network.asked.withLock { $0 } == ["m21"])
 
         let task = try await bot.incidents.ledger.store.listTasks(TaskQuery(status: .open))
@@ -345,6 +358,39 @@ struct ChatBotTests {
         await bot.incidents.runs.waitForEnd(run.id)
         #expect(try await bot.incidents.runs.run(run.id)?.result == #"[true,"cli:alice"]"#)
         #expect(try await bot.store.openQuestions(of: nil).isEmpty)
+        await bot.stop()
+    }
+
+    @Test("Where roles name people by id, a refusal tells the person theirs")
+    func refusalNamesTheID() async throws {
+        let bot = try await Bot(namesAreUnique: false)
+        let eve = ChatUser(id: "@eve:test", name: "alice")
+        #expect(await bot.say("!incident new Phishing", in: Self.soc, by: eve).map(\.text)
+            == ["!incident new is for people with the role analyst; you are @eve:test."])
+        await bot.stop()
+    }
+
+    @Test("Where display names are anyone's, what is kept names people by their id: evidence, fields, journal")
+    func forgedNames() async throws {
+        let bot = try await Bot(roles: ["analyst": ["@mallory:test"]], namesAreUnique: false)
+        let mallory = ChatUser(id: "@mallory:test", name: "alice")
+        _ = await bot.say("!incident new Phishing wave", in: Self.soc, by: mallory)
+        let incident = try #require(try await bot.store.loadIncident(IncidentID(1)))
+        #expect(incident.fields.contains(#""reported_by":"@mallory:test""#), "\(incident.fields)")
+        let journal = try await bot.store.journal(of: IncidentID(1))
+        #expect(journal.contains { $0.text == "opened from chat by @mallory:test (alice): !incident new Phishing wave" },
+                "\(journal.map(\.text))")
+
+        _ = await bot.say("the invoice link is fine", in: Self.soc, by: mallory, id: "m1")
+        let kept = try #require(await bot.say("!evidence", in: Self.soc, by: mallory, thread: "m1").first?.text)
+        #expect(kept.contains(": the message of @mallory:test (alice) (sha256 "), "\(kept)")
+        let evidence = try #require(try await bot.store.evidenceList(of: IncidentID(1)).first)
+        #expect(evidence.name == "message-mallory_test-m1.txt")
+        let copy = bot.folder.path + "/message.copy"
+        try await EvidenceService(store: bot.store, dataFolder: bot.folder.path + "/data").copy(evidence.id, to: .file(copy),
+                                                                                               by: "test")
+        let text = try String(contentsOfFile: copy, encoding: .utf8)
+        #expect(text.hasPrefix("@mallory:test (alice) wrote in #soc at "), "\(text)")
         await bot.stop()
     }
 
@@ -415,7 +461,7 @@ struct ChatBotTests {
 
         _ = bot.network.takePosts()
         let refused = await bot.say("!task done T-99 yes", in: Self.soc)
-        #expect(refused.map(\.text) == ["incidents.complete_task: there is no task T-99: `automator task list` shows the open tasks"])
+        #expect(refused.map(\.text) == ["T-99 is not an open task: !task list shows them."])
         await bot.stop()
     }
 
@@ -440,6 +486,18 @@ struct ChatBotTests {
         await bot.stop()
     }
 
+    @Test("A person's mistake is answered plainly, not as a crashed script")
+    func mistakes() async throws {
+        let bot = try await Bot()
+        let long = try #require(await bot.say("!incident new " + String(repeating: "x", count: 1001), in: Self.soc).first?.text)
+        #expect(!long.contains(".lua") && !long.contains("(run "), "\(long)")
+        #expect(long.contains("1000"), "\(long)")
+        let missing = try #require(await bot.say("!task done T-999", in: Self.soc).first?.text)
+        #expect(!missing.contains(".lua") && !missing.contains("automator task"), "\(missing)")
+        #expect(missing.contains("T-999") && missing.contains("!task list"), "\(missing)")
+        await bot.stop()
+    }
+
     @Test("What changes things needs its role in a team's network: by first word, said, logged and journaled in a war room")
     func rolesByWord() async throws {
         let folder = try ScratchFolder()
@@ -455,8 +513,9 @@ struct ChatBotTests {
         #expect(await bot.say("!incident show", in: Self.soc, by: Self.bob).first?.text.hasPrefix("*INC-1* Phishing wave") == true)
         #expect(await bot.say("!incident close false alarm", in: Self.soc, by: Self.bob).map(\.text)
             == ["!incident close is for people with the role analyst."])
-        #expect(await bot.say("leave #soc", by: Self.bob).map(\.text) == ["!leave is for people with the role analyst."])
-        #expect(await bot.say("task done 1", by: Self.bob).map(\.text) == ["!task done is for people with the role analyst."])
+        #expect(await bot.say("leave #soc", by: Self.bob).map(\.text) == ["leave is for people with the role analyst."],
+                "a direct message takes no !")
+        #expect(await bot.say("task done 1", by: Self.bob).map(\.text) == ["task done is for people with the role analyst."])
         #expect(try await bot.store.loadIncident(IncidentID(1))?.status != .closed)
         let refused = try await bot.store.journal(of: IncidentID(1)).filter { $0.kind == .refused }
         #expect(refused.map { "\($0.actor) \($0.text)" } == ["test:bob !incident close, for the role analyst"],

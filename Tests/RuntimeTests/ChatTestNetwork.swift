@@ -7,7 +7,7 @@ import Synchronization
 /// test (the Slack and Matrix adapters have their own); the bot is.
 final class ChatTestNetwork: ChatAdapter, Sendable {
     let network = "test"
-    let namesAreUnique = true
+    let namesAreUnique: Bool
     let me: ChatUser? = ChatUser(id: "UBOT", name: "automator")
     let known: [ChatChannel]
     let files: [String: [UInt8]]
@@ -26,10 +26,11 @@ final class ChatTestNetwork: ChatAdapter, Sendable {
     let held = Mutex(0)
 
     init(channels: [ChatChannel] = [ChatChannel(id: "C1", name: "soc"), ChatChannel(id: "C2", name: "ir")],
-         files: [String: [UInt8]] = [:])
+         files: [String: [UInt8]] = [:], namesAreUnique: Bool = true)
     {
         known = channels
         self.files = files
+        self.namesAreUnique = namesAreUnique
     }
 
     func run(delivering inbox: any ChatInbox) async throws {}

@@ -28,6 +28,20 @@ struct ExtractorTests {
         ])
     }
 
+    @Test("Invisible characters and look-alike dots and digits hide nothing; offsets stay those of the text")
+    func lookAlikes() {
+        // A zero-width space (3 bytes) inside; the offsets cover it.
+        #expect(Extractor.extract("C2 203.0.113\u{200B}.45 seen".utf8) == [Self.indicator(.ipv4, "203.0.113.45", 3, 18)])
+        // Ideographic full stops (3 bytes each), a fullwidth one, a halfwidth one.
+        #expect(Extractor.extract("203\u{3002}0\u{FF0E}113\u{FF61}45".utf8) == [Self.indicator(.ipv4, "203.0.113.45", 0, 18)])
+        #expect(Self.found("\u{FF12}\u{FF10}\u{FF13}.0.113.45") == ["ipv4 203.0.113.45"], "fullwidth digits")
+        #expect(Self.found("hxxp://evil\u{00AD}-login\u{2060}[.]com/reset\u{FEFF}") == [
+            "url http://evil-login.com/reset", "domain evil-login.com",
+        ], "a soft hyphen, a word joiner, a byte order mark")
+        #expect(Self.found("ev\u{200C}il\u{200D}.com") == ["domain evil.com"], "zero-width non-joiner and joiner")
+        #expect(Self.found("plain text, é and 日本語。 no indicator") == [])
+    }
+
     @Test("Each (type, value) once, where it first appears; the same value as another type stays")
     func deduplication() {
         #expect(Extractor.extract("see evil.com and EVIL.com and evil[.]com then 1.2.3.4, 1.2.3[.]4".utf8) == [

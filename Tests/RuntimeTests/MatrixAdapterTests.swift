@@ -80,8 +80,17 @@ struct MatrixAdapterTests {
                                  comment: "the report")
         #expect(answer.channel == room && question.channel == room)
 
+        let formatted = try await adapter.post(ChatPost(channel: room, text: "*INC-1* opened: `203.0.113[.]7` <b>\nnext"))
+
         let events = try await alice.timeline(room)
         let threadReply = try #require(events.first { $0["event_id"] as? String == answer.id })
+        #expect((threadReply["content"] as? [String: Any])?["msgtype"] as? String == "m.notice",
+                "bots send notices, which other bots do not answer")
+        let markup = try #require(events.first { $0["event_id"] as? String == formatted.id }?["content"] as? [String: Any])
+        #expect(markup["body"] as? String == "*INC-1* opened: `203.0.113[.]7` <b>\nnext")
+        #expect(markup["format"] as? String == "org.matrix.custom.html")
+        #expect(markup["formatted_body"] as? String
+            == "<strong>INC-1</strong> opened: <code>203.0.113[.]7</code> &lt;b&gt;<br>next")
         let relation = try #require((threadReply["content"] as? [String: Any])?["m.relates_to"] as? [String: Any])
         #expect(relation["rel_type"] as? String == "m.thread")
         #expect(relation["event_id"] as? String == hello)
@@ -201,6 +210,25 @@ struct MatrixAdapterTests {
         #expect(try await adapter.user("@nobody-\(alias):localhost") == nil)
     }
 
+    @Test("Roles name Matrix people by id, or by name for the bot's own server; never by display name")
+    func rolesByName() async throws {
+        let folder = try ScratchFolder()
+        let configuration = MatrixConfiguration(homeserver: "http://127.0.0.1:9", userID: "@bot:example.org",
+                                                credential: .accessToken("unused"))
+        let matrix = MatrixAdapter(configuration: configuration, state: MemoryChatState())
+        let roles = ChatService.Configuration(roles: ["analyst": ["alice", "@carol:partner.example"]])
+        let chat = ChatService(store: try SQLiteStore(folder: folder.path), adapters: [matrix], scripts: folder.path,
+                               configuration: roles)
+        func analyst(_ id: String, shown name: String) -> Bool {
+            chat.allowed(ChatUser(id: id, name: name), roles: ["analyst"], on: matrix)
+        }
+        #expect(analyst("@alice:example.org", shown: "Alice Analyst"), "a bare name is a user of the bot's server")
+        #expect(analyst("@carol:partner.example", shown: "Carol"), "a full id, of any server")
+        #expect(!analyst("@alice:elsewhere.example", shown: "alice"), "another server's alice is someone else")
+        #expect(!analyst("@mallory:example.org", shown: "alice"), "display names are anyone's")
+        #expect(!analyst("@alicex:example.org", shown: "alicex"))
+    }
+
     @Test("A password logs in; a wrong password or token is unauthorized")
     func login() async throws {
         let matrix = try await Homeserver()
@@ -252,6 +280,51 @@ struct MatrixAdapterTests {
         #expect(second.messages.map(\.text) == ["two", "three"])
     }
 
+    @Test("After a stop, more messages than one sync's timeline holds are all delivered, in order")
+    func gapAfterDowntime() async throws {
+        let matrix = try await Homeserver()
+        let (bot, alice) = (try await matrix.register("bot"), try await matrix.person("alice"))
+        let room = try await alice.createRoom(["name": "war-room", "invite": [bot.id]])
+        try await matrix.synapse.call("POST", "/_matrix/client/v3/join/\(segment(room))", token: bot.accessToken, json: [:])
+        let store = MemoryChatState()
+        let (_, first, task, _) = try await matrix.start(bot, store: store)
+        let before = try await alice.send(room, ["msgtype": "m.text", "body": "before the stop"])
+        #expect(try await first.wait(for: 1).map(\.id) == [before])
+        task.cancel()
+        _ = await task.result
+
+        var sent: [String] = []
+        for number in 1...112 { sent.append(try await alice.send(room, ["msgtype": "m.text", "body": "message \(number)"])) }
+        let (_, inbox, again, _) = try await matrix.start(bot, store: store)
+        defer { again.cancel() }
+        #expect(try await inbox.wait(for: 112, within: .seconds(30)).map(\.id) == sent)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(inbox.messages.count == 112, "nothing from before the stop again")
+    }
+
+    @Test("A gap too long to read back is logged and told in its room")
+    func unfilledGap() async throws {
+        let matrix = try await Homeserver()
+        let (bot, alice) = (try await matrix.register("bot"), try await matrix.person("alice"))
+        let room = try await alice.createRoom(["name": "war-room", "invite": [bot.id]])
+        try await matrix.synapse.call("POST", "/_matrix/client/v3/join/\(segment(room))", token: bot.accessToken, json: [:])
+        let store = MemoryChatState()
+        let (_, _, task, _) = try await matrix.start(bot, store: store, longestGap: 5)
+        task.cancel()
+        _ = await task.result
+
+        for number in 1...110 { try await alice.send(room, ["msgtype": "m.text", "body": "message \(number)"]) }
+        let (_, inbox, again, _) = try await matrix.start(bot, store: store, longestGap: 5)
+        defer { again.cancel() }
+        let delivered = try await inbox.wait(for: 105, within: .seconds(30))
+        #expect(delivered.suffix(105).map(\.text) == (6...110).map { "message \($0)" }, "the gap's newest 5, then the timeline")
+        try await Task.sleep(for: .milliseconds(500))
+        // Every message is delivered or counted. Synapse may answer the restarted bot's first sync
+        // with the response it cached for the stopped one's pending long poll: message 1 alone.
+        let told = try await alice.timeline(room).compactMap { ($0["content"] as? [String: Any])?["body"] as? String }
+        #expect(told.last == "⚠️ \(110 - delivered.count) messages sent here while I was away were not checked.")
+    }
+
     @Test("Cancelling the task ends run within a second, in the middle of a long poll")
     func cancellation() async throws {
         let matrix = try await Homeserver()
@@ -289,21 +362,21 @@ struct Homeserver {
     func person(_ name: String) async throws -> Person { Person(synapse: synapse, account: try await register(name)) }
 
     func adapter(_ bot: Synapse.Account, _ credential: MatrixConfiguration.Credential? = nil,
-                 store: MemoryChatState, invitesFrom: [String]? = nil) -> MatrixAdapter
+                 store: MemoryChatState, invitesFrom: [String]? = nil, longestGap: Int = 1000) -> MatrixAdapter
     {
         let configuration = MatrixConfiguration(homeserver: synapse.url, userID: bot.id,
                                                 credential: credential ?? .accessToken(bot.accessToken),
                                                 invitesFrom: invitesFrom)
         return MatrixAdapter(configuration: configuration, state: store,
                              logger: .init(label: "test") { _ in SwiftLogNoOpLogHandler() },
-                             longestRetryDelay: .milliseconds(500))
+                             longestRetryDelay: .milliseconds(500), longestGap: longestGap)
     }
 
     /// Runs the bot's adapter; returns once its first sync is done, so that what follows is new.
-    func start(_ bot: Synapse.Account, store: MemoryChatState = MemoryChatState(), invitesFrom: [String]? = nil)
-        async throws -> (MatrixAdapter, TestInbox, Task<Void, any Error>, MemoryChatState)
+    func start(_ bot: Synapse.Account, store: MemoryChatState = MemoryChatState(), invitesFrom: [String]? = nil,
+               longestGap: Int = 1000) async throws -> (MatrixAdapter, TestInbox, Task<Void, any Error>, MemoryChatState)
     {
-        let adapter = adapter(bot, store: store, invitesFrom: invitesFrom)
+        let adapter = adapter(bot, store: store, invitesFrom: invitesFrom, longestGap: longestGap)
         let inbox = TestInbox()
         let task = Task { try await adapter.run(delivering: inbox) }
         try await waitUntilSynced(adapter, store, task)

@@ -23,10 +23,10 @@ return command {
     local lines = {}
     if kept ~= msg and kept.text ~= "" then
       local evidence = kept:keep(nil, id, "message in #" .. msg.channel.name)
-      lines[#lines + 1] = ("%s: the message of %s (sha256 %s)"):format(evidence.id, kept.user.name, evidence.sha256)
+      lines[#lines + 1] = ("%s: the message of %s (sha256 %s)"):format(evidence.id, kept.user.who, evidence.sha256)
     end
     for _, file in ipairs(kept.files) do
-      local evidence = kept:keep(file, id, "uploaded in #" .. msg.channel.name .. " by " .. kept.user.name)
+      local evidence = kept:keep(file, id, "uploaded in #" .. msg.channel.name .. " by " .. kept.user.who)
       lines[#lines + 1] = ("%s: %s, %d bytes (sha256 %s)"):format(evidence.id, file.name, evidence.size, evidence.sha256)
     end
     msg:reply(("Kept on %s:\n%s"):format(id, table.concat(lines, "\n")))

@@ -28,10 +28,10 @@ return command {
       if rest.text == "" then return msg:reply("Usage: !incident new TITLE") end
       local inc = incidents.create{
         title = rest.text, type = "chat", severity = "medium",
-        fields = { reported_by = msg.user.name, channel = msg.channel.name },
+        fields = { reported_by = msg.user.handle, channel = msg.channel.name },
       }
       if not msg.channel.direct then chat.warroom(msg.network, msg.channel.id, inc.id) end
-      inc:note(("opened from chat by %s: %s"):format(msg.user.name, msg.text))
+      inc:note(("opened from chat by %s: %s"):format(msg.user.who, msg.text))
       return msg:reply(("Opened %s: %s%s"):format(inc.id, inc.title,
         msg.channel.direct and "" or ". This channel is its war room."))
     end

@@ -2,6 +2,14 @@
 -- waiting on it goes on). `!task done 7` is T-7: the number is what people read out.
 local incident_ref = require("lib.incident_ref")
 
+--- The open task `id` ("T-7"), or nil.
+local function open_task(id)
+  for _, task in ipairs(incidents.tasks(nil, "open")) do
+    if task.id == id then return task end
+  end
+  return nil
+end
+
 return command {
   name = "task",
   usage = "!task list [INC-12] | !task done T-7 [ANSWER]",
@@ -12,9 +20,10 @@ return command {
       local answer = args.text:gsub("^%s*%S+%s+%S+%s*", "", 1)
       local id = args[2]:upper()
       if id:match("^%d+$") then id = "T-" .. id end
-      local ok, result = pcall(incidents.complete_task, id, answer)
-      if not ok then return msg:reply(tostring(result)) end
-      return msg:reply(("%s done%s."):format(result.id, answer ~= "" and (": " .. answer) or ""))
+      if not open_task(id) then return msg:reply(("%s is not an open task: !task list shows them."):format(id)) end
+      -- An answer that is not one of the task's choices is refused by the host, which names them.
+      local done = incidents.complete_task(id, answer)
+      return msg:reply(("%s done%s."):format(done.id, answer ~= "" and (": " .. answer) or ""))
     end
     if args[1] == "list" then
       local id = incident_ref.take(msg, { text = args.text:gsub("^%s*%S+%s*", "", 1), args[2] })

@@ -505,7 +505,9 @@ chat = {}
 
 ---@class chat.user
 ---@field id string
----@field name string
+---@field name string as shown: on Matrix a display name, which anyone may take ("alice")
+---@field handle string what names them for good: a Slack user name, a Matrix id (@alice:example.org)
+---@field who string how the bot writes them in what it keeps: the handle, the name beside it if it differs
 
 ---@class chat.file
 ---@field id string

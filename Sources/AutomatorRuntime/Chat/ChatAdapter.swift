@@ -28,6 +28,10 @@ public protocol ChatAdapter: AnyObject, Sendable {
     /// handle). Where anyone can take a name (a Matrix display name), roles match ids only.
     var namesAreUnique: Bool { get }
 
+    /// Whether `member`, a person as the configuration's roles write them, is `user`: their id,
+    /// or their name where names are unique (`namesAreUnique`).
+    func names(_ user: ChatUser, as member: String) -> Bool
+
     func post(_ post: ChatPost) async throws -> ChatMessageRef
     func react(to message: ChatMessageRef, with emoji: String) async throws
     func upload(to channel: String, name: String, data: [UInt8], comment: String?) async throws
@@ -61,6 +65,10 @@ public protocol ChatAdapter: AnyObject, Sendable {
 }
 
 extension ChatAdapter {
+    public func names(_ user: ChatUser, as member: String) -> Bool {
+        member == user.id || (namesAreUnique && member == user.name)
+    }
+
     public var isDefaultNetwork: Bool { true }
     public var commandsNeedRoles: Bool { true }
     public var receivesOnOneWorker: Bool { false }

@@ -128,7 +128,8 @@ extension ChatService {
     /// answered in the question's thread.
     func record(_ choice: String, to question: ChatQuestionRecord, by user: ChatUser, on adapter: any ChatAdapter) async {
         guard allowed(user, roles: question.roles, on: adapter) else {
-            await post("\(user.name), only people with the role \(question.roles.joined(separator: " or ")) may answer this.",
+            let roles = question.roles.joined(separator: " or ")
+            await post("\(Self.who(user, on: adapter)), only people with the role \(roles) may answer this.",
                        in: question.channel, thread: question.message, on: adapter)
             return
         }
@@ -137,7 +138,8 @@ extension ChatService {
             if error.kind != .conflict { logger.error("chat: the answer to \(question.id) was not recorded: \(error)") }
             return
         }
-        await post("\(user.name) answered: \(choice)", in: question.channel, thread: question.message, on: adapter)
+        await post("\(Self.who(user, on: adapter)) answered: \(choice)", in: question.channel, thread: question.message,
+                   on: adapter)
     }
 
     /// Answers a question for someone outside the chat (`api`, `cli:alice`), who is trusted by

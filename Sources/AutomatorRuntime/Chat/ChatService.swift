@@ -218,7 +218,7 @@ public final class ChatService: ChatInbox, Sendable {
         // A command may act on the message it answers (`!evidence`, `!file`), so it is looked for
         // on the network too; the watcher checks its own message, and waits for no request.
         let replied = await self.replied(to: message, on: adapter, askingTheNetwork: recorded)
-        let arguments = "[" + Self.json(message, network: network, incident: incident, replied: replied) + "," + extra + "]"
+        let arguments = "[" + Self.json(message, on: adapter, incident: incident, replied: replied) + "," + extra + "]"
         let id = RunID.make()
         inFlight.withLock { _ = $0.runs.insert(id) }
         do {
@@ -230,9 +230,8 @@ public final class ChatService: ChatInbox, Sendable {
                     inFlight.withLock { _ = $0.runs.remove(id) }
                     return
                 }
-                let reason = ended.error?.split(separator: "\n").first.map(String.init) ?? "it failed"
                 Task {
-                    await say("⚠️ \(path) failed: \(reason) (run \(id))", answering: message, on: adapter)
+                    await say(FailedCommand.answer(path, error: ended.error, run: id), answering: message, on: adapter)
                     inFlight.withLock { _ = $0.runs.remove(id) }
                 }
             }
@@ -265,10 +264,12 @@ public final class ChatService: ChatInbox, Sendable {
     }
 
     /// A message as the scripts see it (`msg`).
-    static func json(_ message: ChatMessage, network: String, incident: IncidentID?, replied: ChatMessage?) -> String {
+    static func json(_ message: ChatMessage, on adapter: any ChatAdapter, incident: IncidentID?, replied: ChatMessage?)
+        -> String
+    {
         var object = JSONText.Object()
         object["id"] = JSONText.string(message.id)
-        object["network"] = JSONText.string(network)
+        object["network"] = JSONText.string(adapter.network)
         object["text"] = JSONText.string(message.text)
         var channel = JSONText.Object()
         channel["id"] = JSONText.string(message.channel.id)
@@ -278,13 +279,15 @@ public final class ChatService: ChatInbox, Sendable {
         var user = JSONText.Object()
         user["id"] = JSONText.string(message.user.id)
         user["name"] = JSONText.string(message.user.name)
+        user["handle"] = JSONText.string(handle(message.user, on: adapter))
+        user["who"] = JSONText.string(who(message.user, on: adapter))
         object["user"] = user.text
         object["thread"] = message.thread.map(JSONText.string)
         object["reply_to"] = message.replyTo.map(JSONText.string)
         object["files"] = JSONText.array(message.files.map(fileJSON))
         object["at"] = JSONText.seconds(message.at)
         object["incident"] = incident.map { JSONText.string($0.description) }
-        object["replied"] = replied.map { json($0, network: network, incident: incident, replied: nil) }
+        object["replied"] = replied.map { json($0, on: adapter, incident: incident, replied: nil) }
         return object.textWithoutNulls
     }
 
@@ -306,10 +309,14 @@ public final class ChatService: ChatInbox, Sendable {
     /// the channel is one, in the log always.
     private func refuse(_ what: String, roles: [String], to message: ChatMessage, in incident: IncidentID?,
                         on adapter: any ChatAdapter) async {
+        // A direct message takes no `!`: the command as it is typed there.
+        let typed = message.channel.isDirect && what.hasPrefix("!") ? String(what.dropFirst()) : what
         let named = roles.joined(separator: " or ")
         let nobody = roles.allSatisfy { configuration.roles[$0] == nil }
-        await say("\(what) is for people with the role \(named)" + (nobody
-            ? ", and no one has it yet: the configuration names them in chat.roles.\(roles[0])." : "."),
+        // Where roles name people by id, the person learns theirs: what the configuration needs.
+        let who = adapter.namesAreUnique ? "" : "; you are \(message.user.id)"
+        await say("\(typed) is for people with the role \(named)" + (nobody
+            ? ", and no one has it yet: the configuration names them in chat.roles.\(roles[0])." : "\(who)."),
                   answering: message, on: adapter)
         let actor = Self.actor(message.user, on: adapter)
         logger.notice("chat: \(what) refused to \(actor), who has no role \(named)")
@@ -336,17 +343,29 @@ public final class ChatService: ChatInbox, Sendable {
         }
     }
 
-    /// Who acted, for the journal and the runs: `slack:alice`; on a network where names are not
-    /// unique, the id (`matrix:@alice:example.org`).
+    /// Who acted, for the journal and the runs: `slack:alice`, `matrix:@alice:example.org`.
     static func actor(_ user: ChatUser, on adapter: any ChatAdapter) -> String {
-        adapter.network + ":" + (adapter.namesAreUnique ? user.name : user.id)
+        adapter.network + ":" + handle(user, on: adapter)
     }
 
-    /// Whether `user` holds one of `roles` (anyone, when there are none): by id, or by name where
-    /// the network's names are unique.
+    /// What names a person for good: their name where names are unique (a Slack handle), else
+    /// their id (`@alice:example.org`), since anyone may take a display name such as "alice".
+    static func handle(_ user: ChatUser, on adapter: any ChatAdapter) -> String {
+        adapter.namesAreUnique ? user.name : user.id
+    }
+
+    /// A person as the bot writes them in what is kept (notes, evidence, answers): their handle,
+    /// and their display name beside it when it differs (`@mallory:example.org (alice)`).
+    static func who(_ user: ChatUser, on adapter: any ChatAdapter) -> String {
+        let handle = handle(user, on: adapter)
+        return handle == user.name ? handle : "\(handle) (\(user.name))"
+    }
+
+    /// Whether `user` holds one of `roles` (anyone, when there are none), as the network names
+    /// people (`ChatAdapter.names`).
     func allowed(_ user: ChatUser, roles: [String], on adapter: any ChatAdapter) -> Bool {
         roles.isEmpty || roles.contains { role in
-            configuration.roles[role]?.contains { $0 == user.id || (adapter.namesAreUnique && $0 == user.name) } ?? false
+            configuration.roles[role]?.contains { adapter.names(user, as: $0) } ?? false
         }
     }
 

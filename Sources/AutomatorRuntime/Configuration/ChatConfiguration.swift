@@ -6,7 +6,7 @@ import Yams
 ///
 /// ```yaml
 /// chat:
-///   roles:                               # Slack user names or ids; Matrix user ids only
+///   roles:                               # Slack user names or ids; Matrix user ids, or names on the bot's server
 ///     approver: [alice, "@alice:example.org"]   # chat.approve waits for one of them
 ///     responder: [alice, bob]            # command { roles = { "responder" } }
 ///   slack:
@@ -43,16 +43,50 @@ public struct ChatConfiguration: Sendable {
         self = try ConfigurationReader.read(path, environment: environment, Self.init(reading:with:)) ?? Self()
     }
 
+    /// Only the roles of `path`'s `chat` section: for the terminal (`automator chat`, the REPL),
+    /// which connects to no network, so that a network's secret unset there
+    /// (`${MATRIX_ACCESS_TOKEN}`) is no error.
+    ///
+    /// - Throws: `ConfigurationError` naming the file, the line and the key of every bad role.
+    public static func roles(file path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigurationError) -> [String: [String]]
+    {
+        try ConfigurationReader.read(path, environment: environment) { root, reader in
+            guard let section = root["chat"], let chat = reader.mapping(section), let node = chat["roles"] else {
+                return [:]
+            }
+            return roles(node, reader)
+        } ?? [:]
+    }
+
     /// Reads the `chat` section of `root`, reporting its bad values to `reader`.
     init(reading root: ConfigurationMapping, with reader: ConfigurationReader) {
         guard let section = root["chat"], let chat = reader.mapping(section) else { return }
         reader.only(["roles", "slack", "matrix", "report"], in: chat)
-        if let node = chat["roles"], let mapping = reader.mapping(node) {
-            for (role, members) in mapping.entries { roles[role] = reader.strings(members) }
-        }
+        if let node = chat["roles"] { roles = Self.roles(node, reader) }
         if let node = chat["slack"], let fields = reader.mapping(node) { slack = Self.slack(fields, reader) }
         if let node = chat["report"], let fields = reader.mapping(node) { report = Self.report(fields, reader) }
         if let node = chat["matrix"], let fields = reader.mapping(node) { matrix = Self.matrix(fields, reader) }
+    }
+
+    private static func roles(_ node: ConfigurationValue, _ reader: ConfigurationReader) -> [String: [String]] {
+        var roles: [String: [String]] = [:]
+        for (role, members) in reader.mapping(node)?.entries ?? [] {
+            roles[role] = reader.sequence(members)?.compactMap { member($0, reader) }
+        }
+        return roles
+    }
+
+    /// A person of a role. `@bob` names nobody: not a Slack name (written without the @), not a
+    /// Matrix id (which has its server).
+    private static func member(_ node: ConfigurationValue, _ reader: ConfigurationReader) -> String? {
+        guard let member = reader.string(node) else { return nil }
+        if member.hasPrefix("@"), !member.contains(":") {
+            reader.report(node, "a Matrix user id is @name:server, as in \(member):example.org; a bare name "
+                + "(\(member.dropFirst())) is a Slack user, or a Matrix user of the bot's own server")
+            return nil
+        }
+        return member
     }
 
     private static func slack(_ fields: ConfigurationMapping, _ reader: ConfigurationReader) -> SlackConfiguration? {
@@ -117,8 +151,17 @@ public struct ChatConfiguration: Sendable {
             reader.report(fields.value, "give access_token or password")
         }
         let invitesFrom = fields["invites_from"].flatMap(reader.strings)
-        guard let homeserver = reader.required("homeserver", in: fields).flatMap(reader.string),
-              let user = reader.required("user", in: fields).flatMap(reader.string), let credential
+        var homeserver: String?
+        if let node = reader.required("homeserver", in: fields), let url = reader.string(node) {
+            // Without a scheme every request fails (invalidURL), again and again: said here instead.
+            if url.hasPrefix("https://") || url.hasPrefix("http://") {
+                homeserver = url
+            } else {
+                reader.report(node, "a URL with its scheme expected: https://\(url) (or http:// on loopback)")
+            }
+        }
+        let user = reader.required("user", in: fields).flatMap(reader.string)
+        guard let homeserver, let user, let credential
         else { return nil }
         return MatrixConfiguration(homeserver: homeserver, userID: user, credential: credential, invitesFrom: invitesFrom)
     }

@@ -3,8 +3,10 @@ import NIOCore
 import NIOHTTP1
 
 extension MatrixAdapter {
-    /// Sends `m.text`; in a thread, as a threaded reply to its first message. A question lists its
-    /// choices, numbered, and asks for the answer as a reply in its thread.
+    /// Sends `m.notice`, the message type of bots (which other bots do not answer, as this one
+    /// does not), with the Slack-style markup as HTML too; in a thread, as a threaded reply to its
+    /// first message. A question lists its choices, numbered, and asks for the answer as a reply
+    /// in its thread.
     public func post(_ post: ChatPost) async throws -> ChatMessageRef {
         var text = post.text
         if let question = post.question {
@@ -12,7 +14,8 @@ extension MatrixAdapter {
             text += "\n\n" + choices.joined(separator: "\n") + "\n\nReply in this thread with the number or the name of "
                 + "your choice."
         }
-        var content = MatrixContent(msgtype: "m.text", body: text)
+        var content = MatrixContent(msgtype: "m.notice", body: text, format: "org.matrix.custom.html",
+                                    formattedBody: MatrixMarkup.html(text))
         if let thread = post.thread {
             // The reply fallback is for clients that do not show threads.
             content.relatesTo = .init(relType: "m.thread", eventID: thread, isFallingBack: true,

@@ -20,9 +20,10 @@ extension MatrixAdapter {
         }
     }
 
-    /// Delivers the batch's messages, room by room in the order they were sent, with each
-    /// room's state as it was when they were sent. Nothing at the first start; nothing the bot
-    /// sent; nothing from before the bot joined.
+    /// Delivers the batch's messages, room by room in the order they were sent (a gap read back
+    /// first), with each room's state as it was when they were sent. Nothing at the first start;
+    /// nothing the bot sent; nothing from before the bot joined. Then says where messages of a gap
+    /// too long were not checked.
     func deliver(_ batch: MatrixSync, initial: Bool, to inbox: any ChatInbox) async {
         guard let me = me?.id else { return }
         for (id, joined) in batch.joined {
@@ -31,7 +32,7 @@ extension MatrixAdapter {
                 // The state before the timeline; for a room just read whole, already in it.
                 for event in joined.state { room.apply(event) }
                 var messages: [ChatMessage] = []
-                for event in joined.timeline {
+                for event in joined.gap + joined.timeline {
                     room.apply(event)
                     if event.type == "m.room.member", event.stateKey == me, event.content.membership == "join",
                        event.previousMembership != "join"
@@ -52,6 +53,7 @@ extension MatrixAdapter {
                 return messages
             }
             for message in messages { await inbox.receive(message, from: self) }
+            if joined.unchecked > 0 { await tellUnchecked(joined.unchecked, in: id) }
         }
     }
 

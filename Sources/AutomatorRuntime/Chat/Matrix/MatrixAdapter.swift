@@ -21,7 +21,7 @@ import Synchronization
 /// the bot has no keys (it logs a warning for each such room).
 public final class MatrixAdapter: ChatAdapter {
     public let network = "matrix"
-    /// Display names are anyone's to take: roles name Matrix users by their full id.
+    /// Display names are anyone's to take: roles name Matrix users by their id (`names`).
     public let namesAreUnique = false
     let configuration: MatrixConfiguration
     let client: MatrixClient
@@ -31,6 +31,9 @@ public final class MatrixAdapter: ChatAdapter {
     let logger: Logger
     /// The longest wait between two attempts to reach a homeserver that does not answer.
     let longestRetryDelay: Duration
+    /// The most events of a room read back after a stop (`fillGaps`); older messages are told
+    /// in the room as not checked.
+    let longestGap: Int
     let state = Mutex(State())
 
     struct State {
@@ -60,18 +63,27 @@ public final class MatrixAdapter: ChatAdapter {
     }
 
     init(configuration: MatrixConfiguration, state: any ChatStateStore, deviceOwner: String? = nil,
-         http: HTTPClients = .shared, logger: Logger, longestRetryDelay: Duration)
+         http: HTTPClients = .shared, logger: Logger, longestRetryDelay: Duration, longestGap: Int = 1000)
     {
         self.configuration = configuration
         store = state
         self.deviceOwner = deviceOwner
         self.logger = logger
         self.longestRetryDelay = longestRetryDelay
+        self.longestGap = longestGap
         let token = if case .accessToken(let token) = configuration.credential { token } else { String?.none }
         client = MatrixClient(homeserver: configuration.homeserver, http: http, accessToken: token)
     }
 
     public var me: ChatUser? { state.withLock { $0.me } }
+
+    /// A full id (`@alice:example.org`), or a bare name for the user of that localpart on the
+    /// bot's own server (`alice`): ids never change hands, whereas anyone may call themselves
+    /// "alice", so display names never match.
+    public func names(_ user: ChatUser, as member: String) -> Bool {
+        member == user.id || (member == MatrixID.localpart(user.id) && user.id.hasPrefix("@")
+            && MatrixID.server(user.id) == MatrixID.server(configuration.userID))
+    }
     public var receivesOnOneWorker: Bool { true }
 
     /// The state keys: per user, so that two bots can share a store.
@@ -92,11 +104,12 @@ public final class MatrixAdapter: ChatAdapter {
         var since = try await store.chatState(batchKey)
         failures = 0
         while !Task.isCancelled {
-            let batch: MatrixSync
+            var batch: MatrixSync
             do throws(ChatError) {
                 batch = try await sync(since: since)
                 try await loadRooms(of: batch, initial: since == nil)
                 try await acceptInvites(batch.invited)
+                if let since { try await fillGaps(in: &batch, since: since) }
             } catch {
                 if error.kind != .unavailable, !Task.isCancelled { throw error }
                 failures += 1

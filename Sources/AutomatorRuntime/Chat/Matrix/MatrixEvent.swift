@@ -41,6 +41,9 @@ struct MatrixContent: Codable, Sendable {
     // m.room.message
     var msgtype: String?
     var body: String?
+    /// `org.matrix.custom.html` when `formattedBody` is `body` in HTML.
+    var format: String?
+    var formattedBody: String?
     /// A file's name when `body` is its caption (Matrix 1.10).
     var filename: String?
     /// A file's `mxc://` URI.
@@ -85,7 +88,8 @@ struct MatrixContent: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case msgtype, body, filename, url, info, membership, displayname, name, alias
+        case msgtype, body, format, filename, url, info, membership, displayname, name, alias
+        case formattedBody = "formatted_body"
         case relatesTo = "m.relates_to"
     }
 }

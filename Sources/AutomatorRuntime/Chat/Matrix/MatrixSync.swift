@@ -14,14 +14,33 @@ struct MatrixSync: Decodable {
         /// the batch).
         var state: [MatrixEvent]
         var timeline: [MatrixEvent]
+        /// True when the timeline left out events since the previous batch (more than the filter's
+        /// limit); `previousBatch` is where paging back to them starts.
+        var limited: Bool
+        var previousBatch: String?
+        /// The events left out, oldest first, once `MatrixAdapter.fillGaps` has read them back.
+        var gap: [MatrixEvent] = []
+        /// The messages left out that were not read back: too many.
+        var unchecked = 0
 
         enum CodingKeys: String, CodingKey { case state, timeline }
-        private struct Events: Decodable { var events: [Lenient<MatrixEvent>]? }
+        private struct Events: Decodable {
+            var events: [Lenient<MatrixEvent>]?
+            var limited: Bool?
+            var previousBatch: String?
+            enum CodingKeys: String, CodingKey {
+                case events, limited
+                case previousBatch = "prev_batch"
+            }
+        }
 
         init(from decoder: any Decoder) throws {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             state = try container.decodeIfPresent(Events.self, forKey: .state)?.events?.compactMap(\.value) ?? []
-            timeline = try container.decodeIfPresent(Events.self, forKey: .timeline)?.events?.compactMap(\.value) ?? []
+            let events = try container.decodeIfPresent(Events.self, forKey: .timeline)
+            timeline = events?.events?.compactMap(\.value) ?? []
+            limited = events?.limited ?? false
+            previousBatch = events?.previousBatch
         }
     }
 
@@ -71,7 +90,13 @@ struct MatrixSync: Decodable {
         {"presence":{"types":[]},"account_data":{"types":["m.direct"]},\
         "room":{"ephemeral":{"types":[]},"account_data":{"types":[]},\
         "state":{"types":["m.room.member","m.room.name","m.room.canonical_alias"],"lazy_load_members":false},\
-        "timeline":{"limit":100,"types":["m.room.message","m.room.encrypted","m.room.member","m.room.name",\
-        "m.room.canonical_alias"]}}}
+        "timeline":{"limit":100,\(timelineTypes)}}}
+        """
+
+    /// The events of a room the adapter reads, for a page of `/messages` as for the sync's timeline.
+    static let roomEventFilter = "{\(timelineTypes)}"
+
+    private static let timelineTypes = """
+        "types":["m.room.message","m.room.encrypted","m.room.member","m.room.name","m.room.canonical_alias"]
         """
 }

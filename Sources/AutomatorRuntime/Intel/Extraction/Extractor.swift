@@ -16,9 +16,15 @@ public enum Extractor {
     /// The indicators in `text`, in order of appearance, each `(type, value)` once (where it
     /// first appears).
     public static func extract(_ text: some Collection<UInt8>) -> [ExtractedIndicator] {
-        if let found = text.withContiguousStorageIfAvailable({ IndicatorScanner.indicators(in: $0) }) {
-            return found
-        }
-        return Array(text).withUnsafeBufferPointer { IndicatorScanner.indicators(in: $0) }
+        if let found = text.withContiguousStorageIfAvailable(indicators) { return found }
+        return Array(text).withUnsafeBufferPointer(indicators)
+    }
+
+    /// Characters that hide an indicator from the scanner (`LookAlikeCharacters`) are taken out
+    /// first, in a copy, only for a text that holds some.
+    private static func indicators(in text: UnsafeBufferPointer<UInt8>) -> [ExtractedIndicator] {
+        guard let replaced = LookAlikeCharacters(text) else { return IndicatorScanner.indicators(in: text) }
+        return replaced.bytes.withUnsafeBufferPointer { IndicatorScanner.indicators(in: $0) }
+            .map { replaced.inOriginal($0, of: text) }
     }
 }

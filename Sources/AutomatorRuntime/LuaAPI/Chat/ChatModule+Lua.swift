@@ -51,8 +51,9 @@ extension ChatModule {
         --- on an incident; returns the evidence (`id`, `sha256`...).
         function Message:keep(file, incident_id, description)
           check(self, "keep")
-          local name = ("message-%s-%s.txt"):format(self.user.name, tostring(self.id):gsub("[^%w%.%-]", "_"))
-          local text = ("%s wrote in #%s at %s:\n%s\n"):format(self.user.name, self.channel.name,
+          local function safe(part) return (tostring(part):gsub("^@", ""):gsub("[^%w%.%-]", "_")) end
+          local name = ("message-%s-%s.txt"):format(safe(self.user.handle), safe(self.id))
+          local text = ("%s wrote in #%s at %s:\n%s\n"):format(self.user.who, self.channel.name,
                                                               os.date("!%Y-%m-%d %H:%M:%SZ", math.floor(self.at)), self.text)
           return json.decode(host.keep(self.network, file and file_of(file, "keep"), text, name, incident_id,
                                        tostring(description or "")))
