@@ -2,8 +2,9 @@
 
 SWIFT ?= swift
 # Debian packages the build needs: Lua 5.4 (library and the stock interpreter the tests compare
-# against), libedit for the REPL, SQLite for the store, pkg-config.
-DEBIAN_PACKAGES := liblua5.4-dev lua5.4 libedit-dev libsqlite3-dev pkg-config
+# against), libedit for the REPL, SQLite for the store, zlib for evidence bundles zipped again
+# with compression, pkg-config.
+DEBIAN_PACKAGES := liblua5.4-dev lua5.4 libedit-dev libsqlite3-dev zlib1g-dev pkg-config
 # And the tests: Chromium opens the HTML report headless (a minute or two to install); the
 # PostgreSQL store's tests start a private PostgreSQL server.
 TEST_DEBIAN_PACKAGES := chromium postgresql
