@@ -531,6 +531,8 @@ struct ChatBotTests {
         #expect(help.contains("• !lift: ") && help.contains(" (lead)"), "\(help)")
 
         #expect(await bot.say("!incident close false alarm", in: Self.soc).first?.text == "Closed INC-1: false alarm")
+        #expect(await bot.say("status").first?.text.hasSuffix("War rooms: #soc (war room of INC-1, closed).") == true,
+                "a war room says when its incident is closed")
         await bot.stop()
     }
 

@@ -26,11 +26,16 @@ function channels.joined(network)
   return list, by_name
 end
 
---- "#soc (verbose)", for the answers.
+--- "#soc (verbose)", "#ir (war room of INC-4, closed)", for the answers: a war room outlives
+--- its incident's close (people talk there after), and says so.
 function channels.describe(settings)
   local flags = {}
   if settings.verbose then flags[#flags + 1] = "verbose" end
-  if settings.incident then flags[#flags + 1] = "war room of " .. settings.incident end
+  if settings.incident then
+    local inc = incidents.get(settings.incident)
+    local closed = inc ~= nil and inc.status == "closed"
+    flags[#flags + 1] = "war room of " .. settings.incident .. (closed and ", closed" or "")
+  end
   local text = "#" .. settings.name
   if #flags > 0 then text = text .. " (" .. table.concat(flags, ", ") .. ")" end
   return text
