@@ -99,6 +99,7 @@ struct PlaybookTrialTests {
                                                     "rq/inc.json"], in: folder.url)
         #expect(found.status == 0, "\(found.stdout)\n\(found.stderr)")
         #expect(found.stdout.contains("hello from lib.helper"), "\(found.stdout)")
+        #expect(found.stdout.contains("INC-1 is active"), "a playbook at work, as under serve: \(found.stdout)")
 
         let missing = try await AutomatorProcess.run(["run", "rq/playbooks/missing.lua", "--scripts", "rq",
                                                       "--incident", "rq/inc.json"], in: folder.url)

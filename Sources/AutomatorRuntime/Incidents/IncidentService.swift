@@ -276,13 +276,22 @@ public final class IncidentService: Sendable {
         let incident = try await load(id)
         try await refuseWhileRunning(incident)
         let runID = RunID.make()
-        var change = IncidentChange(id)
-        change.playbook = playbook.name
-        change.runID = runID
+        let change = Self.starting(playbook.name, run: runID, on: incident)
         let entry = JournalEntry(incident: id, at: change.at, actor: actor, kind: .playbook,
                                  text: "playbook \(playbook.name) (\(playbook.path)) started: run \(runID)")
         return try await start(playbook, entry: "run", on: incident, id: runID,
                                with: [.updateIncident(change), .appendJournal([entry])])
+    }
+
+    /// The change that starts a playbook's run on an incident: a new one becomes active, as one
+    /// does when a playbook starts on it as it opens (`automator run --incident` showed `new`
+    /// where the server shows `active`).
+    private static func starting(_ playbook: String, run: RunID, on incident: Incident) -> IncidentChange {
+        var change = IncidentChange(incident.id)
+        change.playbook = playbook
+        change.runID = run
+        if incident.status == .new { change.status = .active }
+        return change
     }
 
     /// A second playbook run beside an unfinished one would ask the same people twice, and the
@@ -304,9 +313,7 @@ public final class IncidentService: Sendable {
         let playbook = Playbook(name: path, path: path, source: source, priority: 0, match: nil, sla: nil,
                                 handlesBreach: false)
         let runID = RunID.make()
-        var change = IncidentChange(id)
-        change.playbook = path
-        change.runID = runID
+        let change = Self.starting(path, run: runID, on: incident)
         let entry = JournalEntry(incident: id, at: change.at, actor: actor, kind: .playbook,
                                  text: "playbook \(path) started: run \(runID)")
         return try await start(playbook, entry: "run", on: incident, id: runID,
