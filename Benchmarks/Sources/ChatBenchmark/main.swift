@@ -138,6 +138,8 @@ func prepare(_ folder: URL, slack: LoopbackSlack) throws {
             signing_secret: \(Events.signingSecret)
             bot_token: \(LoopbackSlack.token)
             api_url: \(slack.url)
+          roles:
+            analyst: [\(LoopbackSlack.user)]
 
         """.utf8).write(to: folder.appendingPathComponent("automator.yml"))
 }
