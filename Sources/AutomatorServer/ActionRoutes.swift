@@ -3,18 +3,38 @@ import Foundation
 import Hummingbird
 
 /// `/api/v1/actions`: runs and undoes actions with this server's configuration (its protected
-/// networks and accounts, its approvers), integrations and journal. `automator action run` and
-/// `undo` come here when a server holds the data folder, so that a command that forgot `--config`
-/// cannot act without the protections the server was given.
+/// networks and accounts, its approvers), integrations and journal, and lists them. `automator
+/// action` comes here when a server holds the data folder, so that a command that forgot `--config`
+/// cannot act without the protections the server was given, and lists what the server has and did
+/// (on PostgreSQL, the folder holds neither).
 struct ActionRoutes: Sendable {
     let actions: ActionService
     /// `chat.roles.approver`: who may approve what they ask for (`"approve": true`); anyone when nil.
     let approvers: [String]?
 
     func add(to group: RouterGroup<BasicRequestContext>) {
+        group.get("actions", use: history)
+        group.get("actions/catalog", use: catalog)
         group.post("actions", use: run)
         group.post("actions/{id}/undo", use: undo)
         group.post("incidents/{id}/actions/undo", use: undoAll)
+    }
+
+    /// `GET /api/v1/actions[?incident=INC-7&limit=100]` → `{"actions": [...]}`, the newest first.
+    @Sendable func history(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        try parameters.allowOnly(["incident", "limit"])
+        let (incident, limit) = (try parameters.incident(), try parameters.limit())
+        do throws(ActionError) {
+            let records = try await actions.history(on: incident, limit: limit)
+            return .json(ActionsModule.json(records))
+        } catch { throw Self.refusal(error) }
+    }
+
+    /// `GET /api/v1/actions/catalog` → `{"actions": [...]}`: what the integrations in use declare,
+    /// as `actions.list()` gives it to Lua.
+    @Sendable func catalog(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        .json(ActionsModule.json(actions.catalog))
     }
 
     /// `POST /api/v1/actions` with `{"name": "checkpoint.block_ip", "params": {"ip": "198.51.100.7"},
@@ -59,7 +79,7 @@ struct ActionRoutes: Sendable {
         }
         do throws(ActionError) {
             let undone = try await actions.undoAll(on: incident, by: RequestActor.of(request))
-            return .json(#"{"actions":"# + JSONText.array(undone.map(ActionsModule.json)) + "}")
+            return .json(ActionsModule.json(undone))
         } catch { throw Self.refusal(error) }
     }
 

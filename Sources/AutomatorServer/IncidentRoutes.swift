@@ -48,11 +48,11 @@ struct IncidentRoutes: Sendable {
     /// `{"incidents": [...]}`.
     @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
-        try Self.only(["status", "type", "severity", "owner", "text", "indicator", "limit"], in: parameters)
+        try parameters.allowOnly(["status", "type", "severity", "owner", "text", "indicator", "limit"])
         var query = IncidentQuery(type: parameters.get("type"), owner: parameters.get("owner"),
                                   text: parameters.get("text"),
                                   indicator: parameters.get("indicator").map(IncidentIndicators.normalized),
-                                  limit: try Self.limit(parameters))
+                                  limit: try parameters.limit())
         query.statuses = try Self.list(parameters.get("status"), of: Incident.Status.self, "status")
         query.severities = try Self.list(parameters.get("severity"), of: Incident.Severity.self, "severity")
         let found: [Incident]
@@ -92,10 +92,10 @@ struct IncidentRoutes: Sendable {
     @Sendable func journal(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let id = try Self.incident(in: context)
         let parameters = request.uri.queryParameters
-        try Self.only(["after", "limit"], in: parameters)
+        try parameters.allowOnly(["after", "limit"])
         let after = parameters.get("after").map { Int64($0) } ?? 0
         guard let after, after >= 0 else { throw APIError.badRequest("after must be an entry's sequence: 0 or more") }
-        let limit = parameters.get("limit") == nil ? IncidentService.journalPageEntries : try Self.limit(parameters)
+        let limit = parameters.get("limit") == nil ? IncidentService.journalPageEntries : try parameters.limit()
         do throws(IncidentError) {
             let (entries, more) = try await service.journal(of: id, after: after, limit: limit)
             return .json(IncidentJSON.page(entries, more: more))
@@ -164,8 +164,8 @@ struct IncidentRoutes: Sendable {
     /// `GET /api/v1/tasks?owner=&status=&overdue=true&incident=` → `{"tasks": [...]}`.
     @Sendable func tasks(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
-        try Self.only(["owner", "status", "overdue", "incident", "limit"], in: parameters)
-        var query = TaskQuery(owner: parameters.get("owner"), limit: try Self.limit(parameters))
+        try parameters.allowOnly(["owner", "status", "overdue", "incident", "limit"])
+        var query = TaskQuery(owner: parameters.get("owner"), limit: try parameters.limit())
         if let status = parameters.get("status") {
             guard let known = IncidentTask.Status(rawValue: status) else {
                 throw APIError.badRequest("unknown status \(JSONText.string(status)): use open or done")
@@ -173,10 +173,7 @@ struct IncidentRoutes: Sendable {
             query.status = known
         }
         if parameters.get("overdue") == "true" { query.dueBefore = Date() }
-        if let incident = parameters.get("incident") {
-            guard let id = IncidentID(incident) else { throw APIError.badRequest("incident must be an id such as INC-42") }
-            query.incident = id
-        }
+        query.incident = try parameters.incident()
         let found: [IncidentTask]
         do throws(IncidentError) { found = try await service.tasks(query) } catch { throw APIError(error) }
         return .json(IncidentJSON.list(found))
@@ -242,7 +239,7 @@ struct IncidentRoutes: Sendable {
         }
     }
 
-    /// Who acts, for the journal: the API's caller.
+    /// The incident the path names (`{id}`).
     private static func incident(in context: BasicRequestContext) throws(APIError) -> IncidentID {
         guard let text = context.parameters.get("id"), let id = IncidentID(text) else {
             throw .badRequest("the path needs an incident id such as INC-42")
@@ -260,20 +257,6 @@ struct IncidentRoutes: Sendable {
             }
             return value
         }
-    }
-
-    private static func only(_ names: [String], in parameters: Parameters) throws(APIError) {
-        if let unknown = parameters.map({ String($0.key) }).first(where: { !names.contains($0) }) {
-            throw .badRequest("unknown parameter \(JSONText.string(unknown)): use " + names.joined(separator: ", "))
-        }
-    }
-
-    private static func limit(_ parameters: Parameters) throws(APIError) -> Int {
-        guard let text = parameters.get("limit") else { return 100 }
-        guard let limit = Int(text), (1...1000).contains(limit) else {
-            throw .badRequest("limit must be a whole number from 1 to 1000, not \(JSONText.string(text))")
-        }
-        return limit
     }
 }
 

@@ -14,12 +14,9 @@ struct QuestionRoutes: Sendable {
 
     /// `GET /api/v1/questions[?incident=INC-4]` → `{"questions": [...]}`, the open ones, oldest first.
     @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
-        var incident: IncidentID?
-        if let text = request.uri.queryParameters.get("incident") {
-            guard let id = IncidentID(text) else { throw APIError.badRequest("incident takes an id such as INC-42") }
-            incident = id
-        }
-        return .json(QuestionJSON.list(try await chat.store.openQuestions(of: incident)))
+        let parameters = request.uri.queryParameters
+        try parameters.allowOnly(["incident"])
+        return .json(QuestionJSON.list(try await chat.store.openQuestions(of: try parameters.incident())))
     }
 
     /// `POST /api/v1/questions/{id}/answer` with `{"choice": "approve", "by": "alice"}` → 200

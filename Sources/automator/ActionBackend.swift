@@ -2,10 +2,10 @@ import AutomatorRuntime
 import AutomatorServer
 import Foundation
 
-/// Where `automator action run` and `undo` act: through the `automator serve` that holds the data
+/// Where `automator action` acts and reads: through the `automator serve` that holds the data
 /// folder, with the server's configuration (its protected networks and accounts, its approvers),
-/// integrations and journal; or, with no server, on the folder with the configuration `--config`
-/// names. Either way the answer is the API's JSON, so that one code path prints it.
+/// integrations, store and journal; or, with no server, on the folder with the configuration
+/// `--config` names. Either way the answer is the API's JSON, so that one code path prints it.
 enum ActionBackend {
     case server(ServerClient)
     /// With the folder's shared lock, so that no server starts on it meanwhile.
@@ -49,8 +49,25 @@ enum ActionBackend {
         case .server(let client):
             return try await client.call("POST", "/api/v1/incidents/\(incident)/actions/undo")
         case .folder(let service, _, _):
-            let undone = try await service.undoAll(on: incident, by: IncidentBackend.actor)
-            return #"{"actions":"# + JSONText.array(undone.map(ActionsModule.json)) + "}"
+            return ActionsModule.json(try await service.undoAll(on: incident, by: IncidentBackend.actor))
+        }
+    }
+
+    /// The actions run, the newest first (of one incident, with `incident`): `{"actions": [...]}`.
+    func history(on incident: IncidentID?) async throws -> String {
+        switch self {
+        case .server(let client):
+            return try await client.call("GET", "/api/v1/actions?limit=1000" + (incident.map { "&incident=\($0)" } ?? ""))
+        case .folder(let service, _, _):
+            return ActionsModule.json(try await service.history(on: incident))
+        }
+    }
+
+    /// What the integrations in use declare: `{"actions": [...]}`.
+    func catalog() async throws -> String {
+        switch self {
+        case .server(let client): try await client.call("GET", "/api/v1/actions/catalog")
+        case .folder(let service, _, _): ActionsModule.json(service.catalog)
         }
     }
 }

@@ -17,9 +17,10 @@ struct ActionCommand: AsyncParsableCommand {
 
             While automator serve holds the data folder, run and undo go through it: they act with \
             the server's configuration (its protected networks and accounts, its approvers), its \
-            integrations and journal, and --config and --scripts are not read. With no server, run \
-            acts on the folder with the configuration --config names, and refuses to run without \
-            one: forgetting it would skip the protections. list and history read the folder.
+            integrations and journal, and --config and --scripts are not read; list and history \
+            show the server's integrations and store (on PostgreSQL, not the folder). With no \
+            server, run acts on the folder with the configuration --config names, and refuses to \
+            run without one: forgetting it would skip the protections.
 
             You are whoever runs the command ($USER, journaled as cli:$USER): as for every command \
             on a data folder, its owner is trusted.
@@ -47,11 +48,6 @@ struct ActionCommand: AsyncParsableCommand {
         var config: String?
 
         func validate() throws { try FolderAccess.requireFolder(data) }
-
-        /// Runs `body` with the folder's action service; a failure prints `error: ...` and exits 1.
-        func perform<T>(_ body: (ActionService) async throws -> T) async throws -> T {
-            try await CommandLogging.exitingOnFailure { try await onFolder { service, _ in try await body(service) } }
-        }
 
         /// Runs `body` where actions are run: through the server that holds the folder, else on the
         /// folder with `--config`, which `requiringConfiguration` refuses to do without. A failure
@@ -110,6 +106,19 @@ struct ActionCommand: AsyncParsableCommand {
                 "by \(text("requested_by"))", approval].filter { !$0.isEmpty }.joined(separator: "  ")
     }
 
+    /// One declared action as the API gives it, on a line: name, risk, parameters (`reason?` when
+    /// optional), undo and ttl.
+    static func declarationLine(_ action: [String: Any]) -> String {
+        let parameters = (action["params"] as? [String: [String: Any]] ?? [:]).sorted { $0.key < $1.key }.map {
+            "\($0.key)\($0.value["required"] as? Bool == true ? "" : "?"):\($0.value["type"] as? String ?? "string")"
+        }
+        var line = "\(action["name"] as? String ?? "")  risk \(action["risk"] as? String ?? "")  "
+            + parameters.joined(separator: " ")
+        if let undo = action["undo"] as? String { line += "  undo \(undo)" }
+        if let ttl = action["ttl"] as? Double { line += "  ttl \(DurationText.text(ttl))" }
+        return line
+    }
+
     /// `value` as compact JSON with sorted keys, as the record keeps parameters and results.
     static func json(_ value: Any?) -> String {
         guard let value, JSONSerialization.isValidJSONObject([value]),
@@ -135,15 +144,17 @@ extension ActionCommand {
         @OptionGroup var options: Options
 
         func run() async throws {
-            let catalog = try await options.perform { service in service.catalog }
-            if catalog.isEmpty { print("no integration in use in \(options.scripts)/integrations declares actions") }
+            let (catalog, source) = try await options.act(requiringConfiguration: false) { backend in
+                let place = if case .server = backend { "automator serve's integrations" }
+                    else { "\(options.scripts)/integrations" }
+                return (try ActionCommand.actions(in: try await backend.catalog()), place)
+            }
+            if catalog.isEmpty { print("no integration in use in \(source) declares actions") }
             for action in catalog {
-                let parameters = action.parameters.map { "\($0.name)\($0.required ? "" : "?"):\($0.kind.rawValue)" }
-                var line = "\(action.name)  risk \(action.risk.rawValue)  " + parameters.joined(separator: " ")
-                if let undo = action.undo { line += "  undo \(undo)" }
-                if let ttl = action.ttlAsWritten { line += "  ttl \(ttl)" }
-                print(line)
-                if !action.description.isEmpty { print("    " + action.description) }
+                printVisible(ActionCommand.declarationLine(action))
+                if let description = action["description"] as? String, !description.isEmpty {
+                    printVisible("    " + description)
+                }
             }
         }
     }
@@ -236,10 +247,11 @@ extension ActionCommand {
         func validate() throws { _ = try ActionCommand.parseIncident(incident) }
 
         func run() async throws {
-            let records = try await options.perform { service in
-                try await service.history(on: try ActionCommand.parseIncident(incident))
+            let incident = try ActionCommand.parseIncident(incident)
+            let records = try await options.act(requiringConfiguration: false) { backend in
+                try ActionCommand.actions(in: try await backend.history(on: incident))
             }
-            for record in records { printVisible(ActionCommand.line(try ActionCommand.actions(in: ActionsModule.json(record))[0])) }
+            for record in records { printVisible(ActionCommand.line(record)) }
         }
     }
 }

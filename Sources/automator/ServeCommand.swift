@@ -56,6 +56,11 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /api/v1/playbooks     in the order they are tried, and the broken files
               GET  /api/v1/questions     the questions runs wait on; ?incident=INC-4
               POST /api/v1/questions/ID/answer    {"choice": "approve", "by": "alice"}
+              GET  /api/v1/actions       the actions run, newest first; ?incident=INC-7
+              GET  /api/v1/actions/catalog        what the integrations in use declare
+              POST /api/v1/actions       {"name", "params", "incident", "by",
+                                         "dry_run", "approve"}
+              POST /api/v1/actions/ID/undo, /api/v1/incidents/ID/actions/undo
               GET  /api/v1/intel/reputation       ?value=203.0.113.7: the verdict
               GET  /api/v1/intel/export  the indicators looked up, STIX 2.1
               GET  /api/v1/report        ?since=30d, or ?from=2026-03-01&to=... (100 years at most)

@@ -39,7 +39,7 @@ struct ActionCommandTests {
         #expect(created.status == 0, "\(created.stderr)")
 
         let listed = try await AutomatorProcess.run(["action", "list"] + common)
-        #expect(listed.stdout.contains("checkpoint.block_ip  risk high  ip:ip reason?:string  undo unblock_ip  ttl 24h"),
+        #expect(listed.stdout.contains("checkpoint.block_ip  risk high  ip:ip reason?:string  undo unblock_ip  ttl 1d"),
                 "\(listed.stdout)")
         #expect(listed.stdout.contains("pagerduty.trigger  risk low"))
 

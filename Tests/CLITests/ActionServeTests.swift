@@ -99,6 +99,42 @@ struct ActionServeTests {
         #expect(firewall.sent.count == 2)
     }
 
+    @Test("list and history show the server's integrations and store: on PostgreSQL, not the folder's")
+    func listAndHistoryThroughTheServer() async throws {
+        let firewall = FirewallAPI()
+        let api = try await firewall.start()
+        defer { api.stop() }
+        let folder = try TemporaryFolder()
+        _ = try folder.write("scripts/integrations/firewall.lua", Self.firewall)
+        let store = try await PostgresServer.shared().makeDatabase()
+        let data = folder.url.appendingPathComponent("data")
+        let environment = ["FW_URL": api.url, "USER": "alice"]
+        let server = try await ServerProcess.start(data: data, scripts: folder.url.appendingPathComponent("scripts"),
+                                                   environment: environment,
+                                                   arguments: ["--executors", "1", "--store", store])
+        #expect(try await server.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#).status == 201)
+        // The command's own --scripts has no integration: what it lists is the server's.
+        let common = ["--data", data.path, "--scripts", folder.url.appendingPathComponent("elsewhere").path]
+        let listed = try await AutomatorProcess.run(["action", "list"] + common, environment: environment)
+        #expect(listed.status == 0 && listed.stdout.contains("firewall.block_ip  risk high  ip:ip  undo unblock_ip"),
+                "\(listed.stdout)\(listed.stderr)")
+
+        let blocked = try await AutomatorProcess.run(["action", "run", "firewall.block_ip", "--param", "ip=198.51.100.7",
+                                                      "--incident", "INC-1", "--approve"] + common, environment: environment)
+        #expect(blocked.status == 0, "\(blocked.stderr)")
+        let history = try await AutomatorProcess.run(["action", "history", "--incident", "INC-1"] + common,
+                                                     environment: environment)
+        #expect(history.status == 0 && history.stdout.contains("  done  firewall.block_ip  INC-1"),
+                "\(history.stdout)\(history.stderr)")
+        let other = try await AutomatorProcess.run(["action", "history", "--incident", "INC-2"] + common,
+                                                   environment: environment)
+        #expect(other.status == 1 && other.stderr.contains("INC-2"), "\(other.stdout)\(other.stderr)")
+        let unknown = try await server.call("GET", "/api/v1/actions?incdent=INC-1")
+        #expect(unknown.status == 400 && unknown.body.contains("use incident, limit"), "\(unknown.body)")
+        server.terminate()
+        _ = await server.waitForExit()
+    }
+
     @Test("!action from an incident's war room asks its approval in actions.approval.channel, for approvers only")
     func warRoomApproval() async throws {
         let firewall = FirewallAPI()

@@ -14,8 +14,6 @@ public struct ActionDeclaration: Sendable, Hashable {
     public var undo: String?
     /// How long the action lasts before its undo runs by itself.
     public var ttl: TimeInterval?
-    /// The ttl as the integration wrote it (`24h`; `3600s` for a bare number), for people.
-    public var ttlAsWritten: String?
 }
 
 /// How much harm an action can do when it is wrong; at or above the configured level, it waits
@@ -82,8 +80,7 @@ extension ActionDeclaration {
                 name: integration + "." + action, integration: integration, action: action,
                 description: spec["description"] as? String ?? "",
                 risk: (spec["risk"] as? String).flatMap(ActionRisk.init) ?? .high, parameters: parameters,
-                undo: spec["undo"] as? String, ttl: (spec["ttl"] as? String).flatMap { DurationText.seconds($0) },
-                ttlAsWritten: (spec["ttl"] as? String).map { $0.last?.isLetter == true ? $0 : $0 + "s" })
+                undo: spec["undo"] as? String, ttl: (spec["ttl"] as? String).flatMap { DurationText.seconds($0) })
         }
         return actions
     }

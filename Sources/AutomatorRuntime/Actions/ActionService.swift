@@ -152,7 +152,7 @@ public final class ActionService: Sendable {
             record.result = result
             record.expiresAt = plan.declaration.ttl.map { Date().addingTimeInterval($0).roundedToMilliseconds }
             let lifting = record.expiresAt.map {
-                "; its undo runs by itself at \(JSONText.time($0).dropFirst().dropLast()) (ttl \(plan.declaration.ttlAsWritten ?? ""))"
+                "; its undo runs by itself at \(JSONText.time($0).dropFirst().dropLast()) (ttl \(plan.declaration.ttl.map(DurationText.text) ?? ""))"
             } ?? ""
             let change = journaled(.finishAction(id: record.id, status: .done, result: result, expiresAt: record.expiresAt),
                                    on: record.incident, by: record.requestedBy,

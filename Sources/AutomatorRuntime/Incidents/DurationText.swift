@@ -25,6 +25,15 @@ public enum DurationText {
         return value * (scale ?? 1)
     }
 
+    /// `seconds` in the largest unit that holds it whole (`86400` is `1d`, `5400` is `90m`), as
+    /// people write it.
+    public static func text(_ seconds: Double) -> String {
+        let units: [(String, Double)] = [("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60)]
+        guard let (unit, scale) = units.first(where: { seconds >= $0.1 && seconds.remainder(dividingBy: $0.1) == 0 })
+        else { return seconds.rounded() == seconds ? "\(Int(seconds))s" : "\(seconds)s" }
+        return "\(Int(seconds / scale))\(unit)"
+    }
+
     /// What the parsers say about text that is not a duration.
     public static let expected = "a duration such as 90s, 15m, 4h, 2d or 1w (at most 100 years)"
 }

@@ -162,7 +162,18 @@ public struct ActionsModule: HostModule {
         return object.textWithoutNulls
     }
 
-    static func json(_ declaration: ActionDeclaration) -> String {
+    /// `{"actions": [...]}`, as the API lists actions run.
+    package static func json(_ records: [ActionRecord]) -> String {
+        #"{"actions":"# + JSONText.array(records.map(json)) + "}"
+    }
+
+    /// `{"actions": [...]}`, as the API lists what the integrations declare.
+    package static func json(_ declarations: [ActionDeclaration]) -> String {
+        #"{"actions":"# + JSONText.array(declarations.map(json)) + "}"
+    }
+
+    /// An action's declaration: its parameters by name, its risk, its undo and ttl (in seconds).
+    package static func json(_ declaration: ActionDeclaration) -> String {
         var parameters = JSONText.Object()
         for parameter in declaration.parameters {
             var object = JSONText.Object()
