@@ -51,8 +51,14 @@ return command {
     rest.text = args.text:gsub("^%s*%S+%s*", "", 1)
     local incident, text = incident_ref.take(msg, rest)
     local params, dry_run = parameters(text or rest.text)
-    local done, why = actions.run(name, params, { incident = incident, dry_run = dry_run,
-                                                  default_channel = msg.channel.id })
+    local options = { incident = incident, dry_run = dry_run, default_channel = msg.channel.id }
+    local plan = actions.plan(name, params, options)
+    if plan.approval == "required" and not plan.dry_run
+        and plan.channel ~= msg.channel.id and plan.channel ~= "#" .. msg.channel.name then
+      -- The question is asked elsewhere: say so here, or the asker hears nothing until it is answered.
+      msg:reply(("Waiting for an approver in %s: %s."):format(plan.channel, plan.summary))
+    end
+    local done, why = actions.run(name, params, options)
     if not done then return msg:reply(("Not run: %s."):format(why)) end
     if done.status == "planned" then return msg:reply(("Dry run %s: checked and recorded, nothing sent."):format(done.id)) end
     msg:reply(("%s %s: done%s."):format(done.id, name, done.expires_at and (", lifts at " .. done.expires_at) or ""))

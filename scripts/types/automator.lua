@@ -698,6 +698,22 @@ actions = {}
 ---@return string? why
 function actions.run(name, params, options) end
 
+---@class actions.plan
+---@field name string
+---@field risk "low"|"medium"|"high"|"critical"
+---@field summary string what it would do, in words
+---@field dry_run boolean
+---@field approval "not needed"|"standing"|"required"
+---@field channel? string where its approval would be asked
+
+---What actions.run would do, without doing it: the parameters checked (a refusal is an error, as
+---in actions.run), whether it needs an approval, and where that would be asked.
+---@param name string
+---@param params? table<string, string|number|boolean>
+---@param options? { dry_run?: boolean, channel?: string, default_channel?: string }
+---@return actions.plan
+function actions.plan(name, params, options) end
+
 ---Reverses a done action with its undo.
 ---@param id string
 ---@return actions.record

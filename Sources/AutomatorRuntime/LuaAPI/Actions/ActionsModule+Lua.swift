@@ -15,10 +15,32 @@ extension ActionsModule {
           error(name .. ': incident must be an incident (inc) or an id such as "INC-42"', 3)
         end
 
+        -- Called by `planned`: its errors point at the script's call.
         local function params_of(params, name)
           if params == nil or (type(params) == "table" and next(params) == nil) then return "{}" end
-          if type(params) ~= "table" then error(name .. ': params must be a table, as in { ip = "198.51.100.7" }', 3) end
+          if type(params) ~= "table" then error(name .. ': params must be a table, as in { ip = "198.51.100.7" }', 4) end
           return json.encode(params)
+        end
+
+        -- The checks of `fn` (actions.run or actions.plan): the plan as the host made it, with the
+        -- channel its approval is asked in; the parameters as JSON.
+        local function planned(fn, name, params, options)
+          if type(name) ~= "string" then
+            error(('%s expects an action name, as in %s("checkpoint.block_ip", { ip = "198.51.100.7" })'):format(fn, fn), 3)
+          end
+          if options ~= nil and type(options) ~= "table" then error(fn .. ": options must be a table", 3) end
+          options = options or {}
+          local encoded = params_of(params, fn)
+          local plan = json.decode(host.run(name, encoded, options.dry_run == true))
+          plan.channel = options.channel or plan.channel or options.default_channel
+          return plan, encoded, options
+        end
+
+        --- What actions.run would do, without doing it: the parameters checked (a refusal is an
+        --- error, as in actions.run), then `name`, `risk`, `summary`, `dry_run` and `approval`
+        --- ("not needed", "standing" or "required") with the `channel` it would be asked in.
+        function actions.plan(name, params, options)
+          return (planned("actions.plan", name, params, options))
         end
 
         --- Runs an action an integration declares, such as "checkpoint.block_ip", once its parameters
@@ -28,20 +50,15 @@ extension ActionsModule {
         --- `default_channel`).
         --- Returns the action (`id`, `status`, `result`...), or nil and why when it was not approved.
         function actions.run(name, params, options)
-          if type(name) ~= "string" then
-            error('actions.run expects an action name, as in actions.run("checkpoint.block_ip", { ip = "198.51.100.7" })', 2)
-          end
-          if options ~= nil and type(options) ~= "table" then error("actions.run: options must be a table", 2) end
-          options = options or {}
-          local encoded = params_of(params, "actions.run")
+          local plan, encoded
+          plan, encoded, options = planned("actions.run", name, params, options)
           local incident = incident_of(options.incident, "actions.run")
-          local plan = json.decode(host.run(name, encoded, options.dry_run == true))
           local dry_run = plan.dry_run
           local approved_by = nil
           if plan.approval == "standing" then
             approved_by = "standing approval of the playbook"
           elseif plan.approval == "required" and not dry_run then
-            local channel = options.channel or plan.channel or options.default_channel
+            local channel = plan.channel
             if chat == nil or channel == nil then
               error(("actions.run: %s is %s risk and needs an approval in chat: set actions.approval.channel "
                      .. "and chat in the configuration (or pass { channel = \"#soc\" }), or declare it in the "
