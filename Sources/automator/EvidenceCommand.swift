@@ -143,6 +143,11 @@ extension EvidenceCommand {
         @OptionGroup var folder: FolderOrStore
         @Argument(help: ArgumentHelp("The incident.", valueName: "incident")) var incident: String
         @Argument(help: ArgumentHelp("The bundle to write, such as INC-7.zip.", valueName: "out.zip")) var output: String
+        @Flag(help: """
+            Export even when the incident's journal does not verify, with where it breaks written in the \
+            signed manifest (evidence verify then fails on it). Without it, such a journal is refused.
+            """)
+        var brokenJournal = false
 
         func validate() throws {
             _ = try EvidenceCommand.parseIncident(incident)
@@ -154,7 +159,8 @@ extension EvidenceCommand {
             let progress = ProgressLine("evidence export \(id)")
             let count = try await folder.evidence { service in
                 try DataFolder.prepare(folder.data)  // with --store, for the signing key only
-                return try await service.export(id, to: output, by: EvidenceCommand.actor, progress: progress.update)
+                return try await service.export(id, to: output, by: EvidenceCommand.actor, brokenJournal: brokenJournal,
+                                                progress: progress.update)
             }
             print("\(output): \(count) evidence file\(count == 1 ? "" : "s") of \(id), its journal and a signed manifest")
         }
@@ -186,6 +192,13 @@ extension EvidenceCommand {
                         + "manifest, but the archive is not the one exported: a hash of the .zip taken at export no "
                         + "longer matches it")
                 }
+                if let broken = verified.journalBroken {
+                    print("error: the journal in \(path) did not verify when it was exported (\(broken)): its entries "
+                        + "are not the record")
+                    throw ExitCode.failure
+                }
+            } catch let exit as ExitCode {
+                throw exit
             } catch {
                 print("\(error)")
                 throw ExitCode.failure

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @Suite("automator evidence: add, list, get, export, verify; 2 GB in bounded memory", .serialized, .timeLimit(.minutes(3)))
@@ -137,6 +138,30 @@ struct EvidenceCommandTests {
         // A bundle is written under the name given, or not at all.
         #expect(refused[0] as? Int == 64 && (refused[2] as? String)?.contains(#"again\255.zip is not UTF-8"#) == true,
                 "\(refused)")
+    }
+
+    @Test("A journal that does not verify is not exported as the record: refused, or with --broken-journal written in the manifest, which verify fails on")
+    func brokenJournal() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        try await Self.incident(in: data)
+        let mail = try folder.write("mail.eml", "From: payroll@examp1e-hr.test\n")
+        #expect(try await AutomatorProcess.run(["evidence", "add", "INC-1", mail, "--data", data]).status == 0)
+        let database = try DatabaseQueue(path: data + "/automator.sqlite")
+        try await database.write { try $0.execute(sql: "UPDATE journal SET text = 'nothing happened' WHERE sequence = 1") }
+
+        let bundle = folder.url.appendingPathComponent("INC-1.zip").path
+        let refused = try await AutomatorProcess.run(["evidence", "export", "INC-1", bundle, "--data", data])
+        #expect(refused.status == 1 && refused.stderr.contains("INC-1's journal does not verify (journal entry 1")
+                && refused.stderr.contains("--broken-journal"), "\(refused.stdout)\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: bundle))
+
+        let exported = try await AutomatorProcess.run(["evidence", "export", "INC-1", bundle, "--broken-journal", "--data", data])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        let verified = try await AutomatorProcess.run(["evidence", "verify", bundle])
+        #expect(verified.status == 1 && verified.stdout.contains("1 evidence file and")
+                && verified.stdout.contains("did not verify when it was exported (journal entry 1"),
+                "\(verified.stdout)\(verified.stderr)")
     }
 
     @Test("A bundle repacked with compression verifies, saying it was repacked; one with a file changed names the file")

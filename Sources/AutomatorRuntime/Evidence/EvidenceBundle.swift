@@ -16,9 +16,14 @@ public enum EvidenceBundle {
         return "evidence/\(evidence.id)/" + String(safe.isEmpty ? ["_"] : safe)
     }
 
+    /// - Parameter broken: where the incident's journal chain broke when it was exported; the
+    ///   manifest says `"verified": false` and why, or `"verified": true`.
     static func manifest(of incident: Incident, files: [Evidence], custody: [String: [CustodyEvent]], journal: [UInt8],
-                         entries: Int, exportedAt: Date, by actor: String) -> [UInt8]
+                         entries: Int, broken: JournalVerification.Problem?, exportedAt: Date, by actor: String) -> [UInt8]
     {
+        var journalItem: [String: Any] = ["path": journalPath, "entries": entries, "sha256": FileHashes(journal).sha256,
+                                          "verified": broken == nil]
+        journalItem["broken"] = broken?.description
         let items: [[String: Any]] = files.map { file in
             [
                 "id": file.id, "path": path(of: file), "name": file.name, "description": file.description,
@@ -34,7 +39,7 @@ public enum EvidenceBundle {
         let manifest: [String: Any] = [
             "format": format, "incident": incident.id.description, "title": incident.title,
             "exported_at": JSONText.time(exportedAt).trimmingCharacters(in: ["\""]), "exported_by": actor, "files": items,
-            "journal": ["path": journalPath, "entries": entries, "sha256": FileHashes(journal).sha256],
+            "journal": journalItem,
         ]
         let data = (try? JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])) ?? Data()
         return Array(data)
@@ -58,6 +63,9 @@ public enum EvidenceBundle {
         /// How the archive differs from the one exported while every content matches the manifest
         /// (`4 entries compressed`), for people; nil when it does not.
         public var repacked: String?
+        /// Where the journal's chain was broken when the bundle was exported (`--broken-journal`),
+        /// as the signed manifest says; nil when it verified then.
+        public var journalBroken: String?
     }
 
     /// Checks the signature, then every file's size and hashes against the manifest; throws
@@ -118,7 +126,8 @@ public enum EvidenceBundle {
         guard archive.entries.contains(where: { $0.name == journalPath }) else { throw tampered("\(journalPath) is missing") }
         return Verification(incident: manifest["incident"] as? String ?? "?", files: files.count,
                             journalEntries: (journal["entries"] as? NSNumber)?.intValue ?? 0, publicKey: keyText,
-                            repacked: repacking(of: archive.entries))
+                            repacked: repacking(of: archive.entries),
+                            journalBroken: journal["verified"] as? Bool == false ? journal["broken"] as? String ?? "" : nil)
     }
 
     /// What a repack changed in the container, for people: nil for the archive as exported.

@@ -110,21 +110,32 @@ public struct EvidenceService: Sendable {
     /// Writes the incident's evidence, its journal and a signed manifest of their hashes to the
     /// ZIP archive `path`; returns how many files went in. `progress` is told the bytes of
     /// evidence written so far, of all of it.
-    public func export(_ incident: IncidentID, to path: String, by actor: String, progress: EvidenceProgress? = nil)
-        async throws(EvidenceError) -> Int
+    ///
+    /// The incident's journal is verified first: a bundle is signed as the record, so a journal
+    /// whose chain is broken is refused, or, with `brokenJournal`, exported with the break written
+    /// in the signed manifest, which `verify` then reports.
+    public func export(_ incident: IncidentID, to path: String, by actor: String, brokenJournal: Bool = false,
+                       progress: EvidenceProgress? = nil) async throws(EvidenceError) -> Int
     {
         let found: Incident?
         let files: [Evidence]
         let journal: [JournalEntry]
+        let verification: JournalVerification
         var custody: [String: [CustodyEvent]] = [:]
         do throws(StoreError) {
             found = try await store.loadIncident(incident)
             files = try await store.evidenceList(of: incident)
             journal = try await store.journal(of: incident)
+            verification = try await store.verifyJournal(of: incident)
             for file in files { custody[file.id] = try await store.custody(of: file.id) }
         } catch { throw Self.error(error) }
         guard let details = found else {
             throw EvidenceError(.notFound, "there is no incident \(incident): `automator incident list` shows them")
+        }
+        if let problem = verification.problem, !brokenJournal {
+            throw EvidenceError(.tampered, "\(incident)'s journal does not verify (\(problem)): a bundle would hand "
+                + "the changed entries on as the record. `automator journal verify \(incident)` names the break; to "
+                + "export all the same, with the break written in the signed manifest, add --broken-journal")
         }
         // A bundle is evidence handed on: never written over, which the move at the end would refuse anyway,
         // after all the work, in words that say nothing of what to do.
@@ -154,7 +165,8 @@ public struct EvidenceService: Sendable {
             }
             try archive.add(EvidenceBundle.journalPath, bytes: journalText)
             let manifest = EvidenceBundle.manifest(of: details, files: files, custody: custody, journal: journalText,
-                                                   entries: journal.count, exportedAt: now, by: actor)
+                                                   entries: journal.count, broken: verification.problem,
+                                                   exportedAt: now, by: actor)
             try archive.add(EvidenceBundle.manifestPath, bytes: manifest)
             try archive.add(EvidenceBundle.signaturePath, bytes: try EvidenceBundle.sign(manifest, with: signature))
             try archive.finish()
