@@ -45,7 +45,7 @@ struct StoreTests {
 
     // MARK: The data folder
 
-    @Test("The data folder is created, private, with one database file in WAL mode")
+    @Test("The data folder is created, private, with one database file in WAL mode, private too")
     func dataFolder() async throws {
         let scratch = try ScratchFolder()
         let folder = scratch.path + "/nested/automator-data"
@@ -55,6 +55,10 @@ struct StoreTests {
         #expect((attributes[.posixPermissions] as? Int).map { $0 & 0o777 } == 0o700)
         #expect(store.path == folder + "/automator.sqlite")
         #expect(FileManager.default.fileExists(atPath: store.path + "-wal"))
+        for file in [store.path, store.path + "-wal", store.path + "-shm"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int
+            #expect(mode.map { $0 & 0o777 } == 0o600, "\(file) is \(String(mode ?? 0, radix: 8))")
+        }
         await store.close()
     }
 

@@ -75,6 +75,10 @@ public final class SQLiteStore: Store {
         if let address = DataFolder.worker(folder) { throw .workerFolder(folder, of: address) }
         let path = URL(fileURLWithPath: folder).appendingPathComponent(Self.fileName).path
         self.path = path
+        // A new database is its owner's alone, as the folder, the token and the key are: SQLite would
+        // make it 0644 (with the umask), and its -wal and -shm files take its mode.
+        let made = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+        if made >= 0 { Glibc.close(made) }
         var configuration = Configuration()
         configuration.label = "automator.store"
         // Another process on the same file (a second automator on the same --data) waits this
