@@ -224,7 +224,8 @@ public struct APIServer {
         return router
     }
 
-    /// The token, saying where it comes from; the token itself is shown once, when it is made.
+    /// The token, saying where it comes from. The token itself is never logged: logs are shipped to
+    /// a SIEM and read by more people than the token's file.
     private func loadToken() throws(ServeError) -> String {
         let (token, source) = try APIToken.forServer(folder: configuration.dataFolder,
                                                      environment: ProcessInfo.processInfo.environment)
@@ -233,8 +234,8 @@ public struct APIServer {
             logger.info("API token: from \(APIToken.environmentVariable)")
         case .file(let path, created: true):
             logger.notice("""
-                API token (made now, kept in \(path), mode 0600; clients send it as Authorization: Bearer TOKEN, \
-                and automator runs reads it from there): \(token)
+                API token made now and kept in \(path), mode 0600: clients send it as \
+                Authorization: Bearer $(cat \(path)), and the commands on this folder read it there
                 """)
         case .file(let path, created: false):
             logger.info("API token: in \(path)")

@@ -80,9 +80,10 @@ struct ServeCommand: AsyncParsableCommand {
 
             A script named in a run request is a file in the scripts folder (--scripts), which is \
             also where require() looks. Every /api/ request needs Authorization: Bearer TOKEN. \
-            The token is $AUTOMATOR_API_TOKEN if set; otherwise the first start makes one, \
-            prints it, and keeps it in DATA/api-token (mode 0600) for later starts and for \
-            `automator runs`.
+            The token is $AUTOMATOR_API_TOKEN if set; otherwise the first start makes one and \
+            keeps it in DATA/api-token (mode 0600) for later starts and for the commands on the \
+            folder; it is never logged. Several workers on one --store each make their own: give \
+            them all the same $AUTOMATOR_API_TOKEN, so that a load balancer and Prometheus need one.
 
             --timeout bounds each stretch of computing between two waits; --memory caps the \
             Lua memory of each executor, which all the runs on it share (default 1024 MiB: \
