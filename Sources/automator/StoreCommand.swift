@@ -8,9 +8,49 @@ import Synchronization
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
-        abstract: "Look at a shared PostgreSQL store, or move a data folder's store into one.",
-        subcommands: [Check.self, Copy.self]
+        abstract: "Back up a data folder, look at a shared PostgreSQL store, or move a data folder's store into one.",
+        subcommands: [Backup.self, Check.self, Copy.self]
     )
+
+    struct Backup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy a data folder, even while automator serve runs on it, into a new folder a server can start on.",
+            discussion: """
+                A data folder's parts are needed together: the database, the evidence files it names \
+                (DATA/evidence/objects), the journal's signing key (its checkpoints verify with that \
+                key only) and the API token. A copy of automator.sqlite alone loses the evidence and \
+                the key. The database is copied as one consistent snapshot (SQLite's VACUUM INTO) while \
+                serve goes on writing, then the evidence files and the two files beside it.
+
+                To restore: stop automator serve, then start it with --data on the backup (or put the \
+                backup where the folder was). `automator journal verify --data BACKUP` checks it.
+
+                With a PostgreSQL store (serve --store), back up the database with pg_dump instead (the \
+                evidence is in it), and each worker's journal-signing.key.
+
+                Example:
+                  automator store backup /backups/automator-$(date +%F) --data ./automator-data
+                """
+        )
+
+        @Option(help: ArgumentHelp("The data folder to back up.", valueName: "folder"))
+        var data = FolderAccess.defaultFolder
+        @Argument(help: ArgumentHelp("The backup: a new folder, or an empty one.", valueName: "folder"))
+        var destination: String
+
+        func run() async throws {
+            try FolderAccess.requireFolder(data)
+            let progress = ProgressLine("store backup")
+            let copied = try await CommandLogging.exitingOnFailure {
+                try FolderBackup.copy(folder: data, to: destination, alongside: [APIToken.fileName],
+                                      progress: progress.update)
+            }
+            print("backed up \(data) into \(destination): the database (\(copied.databaseBytes >> 10) KiB), "
+                + "\(copied.evidenceFiles) evidence file\(copied.evidenceFiles == 1 ? "" : "s") "
+                + "(\(copied.evidenceBytes >> 20) MiB)" + copied.files.map { ", " + $0 }.joined())
+            print("check it: automator journal verify --data \(destination)")
+        }
+    }
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+
+@Suite("automator store backup: a folder copied while serve writes to it, and started again", .timeLimit(.minutes(2)))
+struct StoreBackupTests {
+    @Test("A backup taken while serve journals notes verifies, keeps the evidence, the key and the token, and serves")
+    func whileServing() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data")
+        let scripts = folder.url.appendingPathComponent("scripts")
+        try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
+        let created = try await AutomatorProcess.run(["incident", "create", "--data", data.path, "--title", "Exfiltration",
+                                                      "--type", "dlp", "--severity", "high"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let mail = try folder.write("mail.eml", "From: payroll@examp1e-hr.test\n")
+        #expect(try await AutomatorProcess.run(["evidence", "add", "INC-1", mail, "--data", data.path]).status == 0)
+        #expect(try await AutomatorProcess.run(["journal", "checkpoint", "--data", data.path]).status == 0)
+
+        let server = try await ServerProcess.start(data: data, scripts: scripts)
+        // Notes written all through the backup: its snapshot must hold whole transactions only.
+        let writing = Task {
+            for number in 1...60 {
+                _ = try await server.call("POST", "/api/v1/incidents/INC-1/journal",
+                                          body: #"{"text": "note \#(number)", "by": "alice"}"#)
+            }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        let backup = folder.url.appendingPathComponent("backup").path
+        let backedUp = try await AutomatorProcess.run(["store", "backup", backup, "--data", data.path])
+        try await writing.value
+        server.terminate()
+        _ = await server.waitForExit()
+        #expect(backedUp.status == 0 && backedUp.stdout.contains("1 evidence file")
+                && backedUp.stdout.contains("journal-signing.key, api-token"), "\(backedUp.stdout)\(backedUp.stderr)")
+
+        let verified = try await AutomatorProcess.run(["journal", "verify", "--data", backup])
+        #expect(verified.status == 0 && verified.stdout.contains("1 checkpoint"), "\(verified.stdout)\(verified.stderr)")
+        let bundle = folder.url.appendingPathComponent("INC-1.zip").path
+        let exported = try await AutomatorProcess.run(["evidence", "export", "INC-1", bundle, "--data", backup])
+        #expect(exported.status == 0, "\(exported.stderr)")
+
+        let restored = try await ServerProcess.start(data: URL(fileURLWithPath: backup), scripts: scripts)
+        #expect(restored.token == server.token, "the token goes with the folder")
+        #expect(try await restored.call("GET", "/api/v1/incidents/INC-1").status == 200)
+        restored.terminate()
+        _ = await restored.waitForExit()
+
+        let again = try await AutomatorProcess.run(["store", "backup", backup, "--data", data.path])
+        #expect(again.status == 1 && again.stderr.contains("is not an empty folder"), "\(again.stderr)")
+    }
+}
