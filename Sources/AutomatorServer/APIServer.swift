@@ -180,6 +180,8 @@ public struct APIServer {
         let folder = configuration.dataFolder
         guard let location = configuration.store else {
             let store = try SQLiteStore(folder: folder)
+            // A full disk is waited out; a database this user may not write is no server's.
+            if let error = store.unwritable, error.kind == .readOnly { throw error }
             return (store, store.path)
         }
         try DataFolder.prepare(folder)

@@ -48,4 +48,41 @@ struct StoreBackupTests {
         let again = try await AutomatorProcess.run(["store", "backup", backup, "--data", data.path])
         #expect(again.status == 1 && again.stderr.contains("is not an empty folder"), "\(again.stderr)")
     }
+
+    @Test("A folder this user may only read (a backup, an auditor's snapshot) is listed, verified and reported on; a write says why it cannot be made")
+    func readOnly() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        let created = try await AutomatorProcess.run(["incident", "create", "--data", data, "--title", "Exfiltration",
+                                                      "--type", "dlp", "--severity", "high"])
+        #expect(created.status == 0, "\(created.stderr)")
+        // Readable by all, writable by none; root writes anyway, so it reads as nobody.
+        let paths = [folder.url.path, data] + (try FileManager.default.contentsOfDirectory(atPath: data)).map { data + "/" + $0 }
+        for path in paths {
+            var isFolder: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder)
+            try FileManager.default.setAttributes([.posixPermissions: isFolder.boolValue ? 0o555 : 0o444], ofItemAtPath: path)
+        }
+        defer { for path in paths { try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path) } }
+        func reader(_ arguments: [String]) async throws -> AutomatorProcess.Result {
+            let process = Process()
+            if geteuid() == 0 {
+                process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+                process.arguments = ["-u", "nobody", "--", AutomatorProcess.executable.path] + arguments
+            } else {
+                process.executableURL = AutomatorProcess.executable
+                process.arguments = arguments
+            }
+            return try await AutomatorProcess.collect(process, input: nil)
+        }
+
+        let listed = try await reader(["incident", "list", "--data", data])
+        #expect(listed.status == 0 && listed.stdout.contains("Exfiltration"), "\(listed.stdout)\(listed.stderr)")
+        let verified = try await reader(["journal", "verify", "--data", data])
+        #expect(verified.status == 0 && verified.stdout.contains("journal verified: 1 entry"), "\(verified.stdout)\(verified.stderr)")
+        let report = try await reader(["report", "--data", data, "--format", "json"])
+        #expect(report.status == 0 && report.stdout.contains("\"opened\""), "\(report.stdout)\(report.stderr)")
+        let write = try await reader(["incident", "create", "--data", data, "--title", "x", "--type", "y", "--severity", "low"])
+        #expect(write.status == 1 && write.stderr.contains("cannot be written"), "\(write.stdout)\(write.stderr)")
+    }
 }

@@ -44,6 +44,9 @@ public final class SQLiteStore: Store {
 
     /// The database file.
     public let path: String
+    /// Why the database cannot be written, when it was opened to be read only: a full disk, or a
+    /// file this user may not write (a backup, a snapshot). Its writes fail with this error.
+    public let unwritable: StoreError?
     /// The readers: read-only connections.
     private let pool: DatabasePool
     private let writer: SQLiteWriter
@@ -93,25 +96,27 @@ public final class SQLiteStore: Store {
         }
         let writer = SQLiteWriter(path: path, configuration: configuration, durability: durability)
         self.writer = writer
-        // The writer opens first: it makes a new database. A full disk is no reason to refuse one
-        // whose schema is current: it is read, and written once there is room.
-        var full: DatabaseError?
+        // The writer opens first: it makes a new database. A full disk, or a folder this user may
+        // only read (a backup, a snapshot an auditor verifies), is no reason to refuse one whose
+        // schema is current: it is read, and a write says why it cannot be made.
+        var found: DatabaseError?
         do {
             // Fails now, rather than at the first host call, if the file cannot be written.
             try writer.pool().writeWithoutTransaction { db in try db.inTransaction(.immediate) { .rollback } }
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL
+        } catch let error as DatabaseError where [.SQLITE_FULL, .SQLITE_READONLY].contains(error.resultCode)
             && FileManager.default.fileExists(atPath: path)
         {
-            full = error
+            found = error
         } catch {
             throw Self.storeError(error, path: path)
         }
+        unwritable = found.map { Self.storeError($0, path: path) }
         do {
             var readOnly = configuration
             readOnly.readonly = true
             pool = try DatabasePool(path: path, configuration: readOnly)
             try Self.migrate(reading: pool, path: path) {
-                if let full { throw full }
+                if let found { throw found }
                 return try writer.pool()
             }
             numbers = NumberCounters(highest: try pool.read { try Self.highestNumbers(in: $0) })
