@@ -24,7 +24,8 @@ struct FolderOrStore: ParsableArguments {
                                valueName: "folder"))
     var data = FolderAccess.defaultFolder
 
-    @Option(help: ArgumentHelp(StoreOption.help + " The store of automator serve --store; default: SQLite in --data.",
+    @Option(help: ArgumentHelp(StoreOption.help + " The store of automator serve --store; default: the one --data's "
+                               + "worker uses, else SQLite in --data.",
                                valueName: "url"))
     var store: String?
 
@@ -34,11 +35,16 @@ struct FolderOrStore: ParsableArguments {
     }
 
     /// Runs `body` with the store the options name, closed after; a failure prints `error: ...`
-    /// and exits 1.
+    /// and exits 1. Without `--store`, a worker's folder (or one whose store was moved) is read in
+    /// its PostgreSQL store, as its worker reads it: the folder holds none of it.
     func perform<T>(_ body: (any EvidenceStore) async throws -> T) async throws -> T {
         try await CommandLogging.exitingOnFailure {
-            let opened: any EvidenceStore = if let store {
-                try await PostgresStore(location: try PostgresLocation(url: store), dataFolder: data)
+            let shared = store ?? DataFolder.sharedStore(of: data)
+            if store == nil, let shared {
+                CommandLogging.note("\(data)'s store is \(shared): reading it there (as --store \(shared))")
+            }
+            let opened: any EvidenceStore = if let shared {
+                try await PostgresStore(location: try PostgresLocation(url: shared), dataFolder: data)
             } else {
                 try SQLiteStore(folder: data)
             }

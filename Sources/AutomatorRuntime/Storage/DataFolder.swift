@@ -60,6 +60,10 @@ public enum DataFolder {
     /// The PostgreSQL store `folder` is a worker's of, if it is.
     static func worker(_ folder: String) -> String? { address(in: folder, workerFile) }
 
+    /// The PostgreSQL store whose data `folder` no longer holds: it is a worker's of it, or its
+    /// store was moved there.
+    public static func sharedStore(of folder: String) -> String? { worker(folder) ?? moved(folder) }
+
     /// The first line of `file` in `folder`: an address.
     private static func address(in folder: String, _ file: String) -> String? {
         let path = URL(fileURLWithPath: folder).appendingPathComponent(file).path

@@ -99,8 +99,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
                 + "again, remove \(folder)/\(DataFolder.movedFile)"
         case .workerFolder(let folder, let address):
             "\(folder) is the data folder of a worker of \(address) (automator serve --store): its incidents, runs and "
-                + "journal are in that database, not in the folder. While the worker runs, the commands on this folder "
-                + "go through it; otherwise give them --store \(address)"
+                + "journal are in that database, not in the folder. While the worker runs, the incident, task, runs, "
+                + "question and action commands on this folder go through it; otherwise give them --store \(address)"
         case .cannotCreateDataFolder(let path, let reason):
             "could not create the data folder \(path) (\(reason)): create it yourself, or pass --data with a "
                 + "folder this user can write"
