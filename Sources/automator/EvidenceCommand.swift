@@ -171,15 +171,24 @@ extension EvidenceCommand {
             abstract: "Check a bundle: the manifest's signature, and every file's hashes against it.",
             discussion: """
                 Needs no data folder. Exits 0 and prints the key that signed it (compare it with the \
-                one `automator journal checkpoint` printed), or names what was changed and exits 1. \
+                one `automator journal checkpoint` printed, or give that key as --public-key to have it \
+                compared), or names what was changed and exits 1. \
                 A bundle zipped again (compressed, folders added) whose every file still matches the \
                 signed manifest verifies, with a note that it was repacked: its evidence is intact, \
                 but a hash taken of the .zip itself at export no longer matches it.
                 """)
 
         @Argument(help: ArgumentHelp("The bundle.", valueName: "bundle.zip")) var bundle: String
+        @Option(help: ArgumentHelp("The data folder's public key, as journal checkpoint printed it: a bundle "
+                                   + "signed by any other key fails.", valueName: "base64"))
+        var publicKey: String?
 
-        func validate() throws { _ = try RawArguments.path(bundle) }
+        func validate() throws {
+            _ = try RawArguments.path(bundle)
+            if let publicKey, Data(base64Encoded: publicKey)?.count != 32 {
+                throw ValidationError("--public-key takes the 32-byte key in base64 that journal checkpoint printed")
+            }
+        }
 
         func run() async throws {
             let path = try RawArguments.path(bundle)
@@ -191,6 +200,11 @@ extension EvidenceCommand {
                     print("note: \(path) was repacked (\(repacked)): every file's content matches the signed "
                         + "manifest, but the archive is not the one exported: a hash of the .zip taken at export no "
                         + "longer matches it")
+                }
+                if let publicKey, Data(base64Encoded: publicKey) != Data(base64Encoded: verified.publicKey) {
+                    print("error: \(path) is signed by \(verified.publicKey), not by the key given (--public-key): it "
+                        + "was not exported by that data folder, or its manifest was signed again")
+                    throw ExitCode.failure
                 }
                 if let broken = verified.journalBroken {
                     print("error: the journal in \(path) did not verify when it was exported (\(broken)): its entries "

@@ -74,6 +74,13 @@ struct EvidenceCommandTests {
         #expect(unzip.stdout == "None\n", "every CRC checks out for other tools: \(unzip.stdout)\(unzip.stderr)")
         let verified = try await AutomatorProcess.run(["evidence", "verify", bundle])
         #expect(verified.status == 0 && verified.stdout.contains("verified: 1 evidence file"), "\(verified.stdout)")
+        // Pinned to the folder's key, it verifies; to another key (a forger's folder), it does not.
+        let key = try #require(verified.stdout.split(separator: " ").last.map { String($0.dropLast()) })
+        let pinned = try await AutomatorProcess.run(["evidence", "verify", bundle, "--public-key", key])
+        #expect(pinned.status == 0, "\(pinned.stdout)")
+        let other = Data((0..<32).map { UInt8($0) }).base64EncodedString()
+        let forged = try await AutomatorProcess.run(["evidence", "verify", bundle, "--public-key", other])
+        #expect(forged.status == 1 && forged.stdout.contains("not by the key given (--public-key)"), "\(forged.stdout)")
         // A bundle is never written over; the error says what to do.
         let again = try await AutomatorProcess.run(["evidence", "export", "INC-1", bundle, "--data", data])
         #expect(again.status == 1 && again.stderr.contains("\(bundle) exists already: choose another name, or remove it first"),
