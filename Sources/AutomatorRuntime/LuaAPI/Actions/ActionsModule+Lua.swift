@@ -35,11 +35,11 @@ extension ActionsModule {
           options = options or {}
           local encoded = params_of(params, "actions.run")
           local incident = incident_of(options.incident, "actions.run")
-          local plan = json.decode(host.run(name, encoded, options.dry_run == true))
+          local plan = json.decode(host.run(name, encoded, options.dry_run == true, incident))
           local dry_run = plan.dry_run
           local approved_by = nil
           if plan.approval == "standing" then
-            approved_by = "standing approval of the playbook"
+            approved_by = "\#(ActionRecord.standingApproval)"
           elseif plan.approval == "required" and not dry_run then
             local channel = options.channel or plan.channel or options.default_channel
             if chat == nil or channel == nil then
@@ -52,7 +52,7 @@ extension ActionsModule {
             local approved, by = chat.approve(channel, question, { timeout = plan.timeout })
             if not approved then
               -- Only a question nobody answered in time is answered by automator.
-              local reason = by == "automator" and "nobody approved it in time" or ("denied by " .. tostring(by))
+              local reason = by == "automator" and "\#(ActionService.nobodyApproved)" or ("denied by " .. tostring(by))
               host.decline(name, encoded, incident, reason)
               return nil, reason
             end
