@@ -105,8 +105,8 @@ public enum ReportFixture {
 
     /// What each status of `actions` keeps as its result.
     private static let results: [ActionRecord.Status: String] = [
-        .done: "{}", .failed: "the firewall answered 503", .refused: "host dc-1 is protected", .denied: "denied by slack:dave",
-        .timedOut: "nobody approved it in time",
+        .done: "{}", .failed: "the firewall answered 503", .refused: "host dc-1 is protected",
+        .denied: "denied by slack:dave",        .timedOut: "nobody approved it in time",
     ]
 
     /// (action, by, hours): undone by a person, or by automator at the end of its ttl.
@@ -148,7 +148,8 @@ public enum ReportFixture {
                                      completedAt: completed.map(hour)))
         }
         writes += runs.map { script, entry, incident, created, status, playbook in
-            .createRun(RunRecord(id: script == "enrich.lua" ? RunID("run-enrich") : .make(), script: script, source: Array("return".utf8), arguments: "[]",
+            .createRun(RunRecord(id: script == "enrich.lua" ? RunID("run-enrich") : .make(), script: script,
+                                 source: Array("return".utf8), arguments: "[]",
                                  status: status, createdAt: hour(created), updatedAt: hour(created + 1),
                                  finishedAt: status.isFinished ? hour(created + 1) : nil, result: nil, error: nil,
                                  entry: entry, incident: incident.map(IncidentID.init), playbook: playbook))

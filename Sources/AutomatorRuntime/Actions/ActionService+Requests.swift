@@ -33,8 +33,9 @@ extension ActionService {
 
     /// Parameters as asked, as JSON: what a refusal's record keeps.
     private static func asked(_ parameters: [String: Any]) -> String {
+        let options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
         guard JSONSerialization.isValidJSONObject(parameters),
-              let data = try? JSONSerialization.data(withJSONObject: parameters, options: [.sortedKeys, .withoutEscapingSlashes])
+              let data = try? JSONSerialization.data(withJSONObject: parameters, options: options)
         else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }

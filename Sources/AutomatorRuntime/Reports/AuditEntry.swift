@@ -31,10 +31,12 @@ public struct AuditEntry: Sendable, Hashable {
     /// An action, by who asked for it: `ACT-… done: firewall.block_ip {"ip":"198.51.100.7"},
     /// approved by slack:bob: {"rule":"r-1"}`.
     static func action(_ record: ActionRecord) -> AuditEntry {
-        AuditEntry(incident: record.incident, at: record.at, actor: record.requestedBy, kind: .action, text: "\(record.id) "
-            + "\(record.status == .undone ? ActionRecord.Status.done.rawValue : record.status.rawValue): \(record.name) "
-            + record.parameters + (record.approvedBy.map { ", approved by \($0)" } ?? "")
-            + (record.result.map { ": \($0)" } ?? ""))
+        // What happened then: an action undone since was done.
+        let status = record.status == .undone ? ActionRecord.Status.done : record.status
+        return AuditEntry(incident: record.incident, at: record.at, actor: record.requestedBy, kind: .action,
+                          text: "\(record.id) \(status.rawValue): \(record.name) \(record.parameters)"
+                              + (record.approvedBy.map { ", approved by \($0)" } ?? "")
+                              + (record.result.map { ": \($0)" } ?? ""))
     }
 
     /// The undo of an action on no incident, by who undid it (`automator` at the end of its ttl).

@@ -175,7 +175,8 @@ enum ReportHTML {
         .met{fill:var(--met);background:var(--met)}.breached{fill:var(--breached);background:var(--breached)}
         .at-risk{fill:var(--at-risk);background:var(--at-risk)}.on-track{fill:var(--on-track);background:var(--on-track)}
         .action-done{fill:#16a34a;background:#16a34a}.action-failed{fill:#dc2626;background:#dc2626}
-        .action-refused{fill:#7c2d12;background:#7c2d12}.action-denied{fill:#9333ea;background:#9333ea}.action-timed-out{fill:#d97706;background:#d97706}
+        .action-refused{fill:#7c2d12;background:#7c2d12}.action-denied{fill:#9333ea;background:#9333ea}
+        .action-timed-out{fill:#d97706;background:#d97706}
         .action-dry-run{fill:#94a3b8;background:#94a3b8}.action-undone{fill:#2563eb;background:#2563eb}
         .action-expired{fill:#0891b2;background:#0891b2}.action-in-flight{fill:#facc15;background:#facc15}
         .legend{font-size:.85em;margin:.3em 0 .6em}.legend span{margin-right:1em;white-space:nowrap}

@@ -56,7 +56,8 @@ extension SQLiteStore: ReportStore {
         var entries: [AuditEntry] = []
         for row in try Row.fetchAll(db, sql: """
             SELECT * FROM action
-            WHERE (incident IS NULL OR status = 'refused') AND ((at >= ? AND at < ?) OR (undone_at >= ? AND undone_at < ?))
+            WHERE (incident IS NULL OR status = 'refused')
+              AND ((at >= ? AND at < ?) OR (undone_at >= ? AND undone_at < ?))
             """, arguments: window + window)
         {
             let record = try action(row)
@@ -198,7 +199,9 @@ extension SQLiteStore: ReportStore {
             if let approver: String = row[3] { tally.approved(by: approver) }
             if let waited: Int64 = row[4] { tally.approved(after: waited) }
         }
-        let inForce = try Row.fetchCursor(db, sql: "SELECT name, expires_at IS NOT NULL, at FROM action WHERE status = 'done'")
+        let inForce = try Row.fetchCursor(db, sql: """
+            SELECT name, expires_at IS NOT NULL, at FROM action WHERE status = 'done'
+            """)
         while let row = try inForce.next() { tally.inForce(name: row[0], lifting: row[1], since: row[2]) }
         return tally
     }
