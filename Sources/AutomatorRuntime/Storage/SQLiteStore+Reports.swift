@@ -36,14 +36,13 @@ extension SQLiteStore: ReportStore {
         sql += " ORDER BY at DESC, sequence DESC LIMIT ?"
         arguments += [query.limit]
         let (statement, values) = (sql, arguments)
-        let bounds = Bounds(from: query.window.from.millisecondsSince1970, to: query.window.to.millisecondsSince1970,
-                            now: 0)
+        let (from, to) = (query.window.from.millisecondsSince1970, query.window.to.millisecondsSince1970)
         return try await read { db in
             let journal = try Row.fetchAll(db, sql: statement, arguments: values).map { row in
                 AuditEntry(sequence: row[0], incident: IncidentID(row[1] as Int), at: Date(millisecondsSince1970: row[2]),
                            actor: row[3], kind: JournalEntry.Kind(rawValue: row[4]) ?? .note, text: row[5])
             }
-            return query.merged(journal, try Self.offTheJournal(db, bounds))
+            return query.merged(journal, try Self.offTheJournal(db, from: from, to: to))
         }
     }
 
@@ -51,8 +50,9 @@ extension SQLiteStore: ReportStore {
     /// undone in the window, those its checks refused (never journaled), and questions answered
     /// in it for no incident (the others are in their incident's journal; a question whose run
     /// was deleted since is left out, as it may be).
-    private static func offTheJournal(_ db: Database, _ bounds: Bounds) throws -> [AuditEntry] {
-        let window: StatementArguments = [bounds.from, bounds.to]
+    private static func offTheJournal(_ db: Database, from: Int64, to: Int64) throws -> [AuditEntry] {
+        let window: StatementArguments = [from, to]
+        let contains = { (time: Date) in (from..<to).contains(time.millisecondsSince1970) }
         var entries: [AuditEntry] = []
         for row in try Row.fetchAll(db, sql: """
             SELECT * FROM action
@@ -61,8 +61,8 @@ extension SQLiteStore: ReportStore {
             """, arguments: window + window)
         {
             let record = try action(row)
-            if bounds.contains(record.at.millisecondsSince1970) { entries.append(.action(record)) }
-            if let by = record.undoneBy, let at = record.undoneAt, bounds.contains(at.millisecondsSince1970) {
+            if contains(record.at) { entries.append(.action(record)) }
+            if let by = record.undoneBy, let at = record.undoneAt, contains(at) {
                 entries.append(.undo(of: record, by: by, at: at))
             }
         }
