@@ -5,13 +5,16 @@ import Foundation
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "List who did what: the journal entries of a stretch of time, newest first.",
+        abstract: "List who did what, newest first: the journal, and the actions and answers on no incident.",
         discussion: """
             Every change to an incident is journaled with its actor: a person at a terminal \
             (cli:alice, with or without a server), another API client (api, api:NAME) or in chat \
             (slack:bob), a playbook's run \
             (playbook …), or automator itself (SLA breaches, playbooks started). --actor takes one \
-            of them, or a family: cli, api, slack, playbook.
+            of them, or a family: cli, api, slack, playbook. Actions (who asked, who approved, \
+            what, the result) and answers to questions (approvals too) are in their incident's \
+            journal; those on no incident (automator action run without --incident, a chat \
+            command's run) are listed too, with - for the incident.
 
             When an automator serve holds the data folder, the list comes through its API; \
             otherwise from the folder's database. With --store, from the workers' PostgreSQL \
@@ -36,7 +39,7 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("At most this many entries, from 1 to 100000.", valueName: "n"))
     var limit = 1000
 
-    @Flag(help: "Print the API's JSON: {\"audit\": [{\"at\", \"actor\", \"incident\", \"kind\", \"text\"}]}.")
+    @Flag(help: "Print the API's JSON: {\"audit\": [{\"at\", \"actor\", \"incident\" (null on none), \"kind\", \"text\"}]}.")
     var json = false
 
     func validate() throws {
@@ -57,7 +60,8 @@ struct AuditCommand: AsyncParsableCommand {
         struct Entry: Decodable {
             var at: String
             var actor: String
-            var incident: String
+            /// Nil for what happened on no incident.
+            var incident: String?
             var kind: String
             var text: String
         }
@@ -70,7 +74,7 @@ struct AuditCommand: AsyncParsableCommand {
         let entries = try JSONDecoder().decode(Audit.self, from: Data(json.utf8)).audit
         guard !entries.isEmpty else { return "nothing in the journal in that time" }
         return IncidentOutput.table([["TIME (UTC)", "ACTOR", "INCIDENT", "KIND", "TEXT"]] + entries.map {
-            [IncidentOutput.time($0.at), $0.actor, $0.incident, $0.kind, $0.text]
+            [IncidentOutput.time($0.at), $0.actor, $0.incident ?? "-", $0.kind, $0.text]
         })
     }
 }

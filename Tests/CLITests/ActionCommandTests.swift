@@ -63,8 +63,12 @@ struct ActionCommandTests {
         #expect(paged.status == 0 && paged.stdout.contains("  done  pagerduty.trigger  INC-1"), "\(paged.stderr)")
         let id = try #require(paged.stdout.split(separator: " ").first.map(String.init))
         let history = try await AutomatorProcess.run(["action", "history", "--incident", "INC-1"] + common)
+        // The protected address's refusal is kept, for the report and the audit; the approvals
+        // missing or refused are not: the checks passed, the CLI refused to send it.
         #expect(history.stdout.split(separator: "\n").map { $0.split(separator: " ").dropFirst().first ?? "" }
-            == ["done", "planned"], "\(history.stdout)")
+            == ["done", "planned", "refused"], "\(history.stdout)")
+        #expect(history.stdout.contains(#"refused  checkpoint.block_ip  INC-1  {"ip":"10.1.1.1"}  by cli:alice"#),
+                "\(history.stdout)")
         // Without the configuration the integration cannot undo: said, not "nothing to undo".
         let unconfigured = try await AutomatorProcess.run(["action", "undo", "--incident", "INC-1", "--data", data,
                                                            "--scripts", Self.scripts])

@@ -26,8 +26,9 @@ struct ReportCommandTests {
 
     /// What does not depend on when the report is made (the SLA and overdue tasks do).
     static func settled(_ report: Report) -> [String] {
-        [report.days, report.types, report.severities, report.statuses, report.verdicts, report.playbooks]
-            .map { "\($0)" } + ["\(report.window)", "\(report.acknowledge)", "\(report.resolve)"]
+        [report.days, report.types, report.severities, report.statuses, report.verdicts, report.playbooks,
+         report.actions, report.approvers, report.inForce]
+            .map { "\($0)" } + ["\(report.window)", "\(report.acknowledge)", "\(report.resolve)", "\(report.approval)"]
     }
 
     @Test("Each format on standard output, from the folder's database")
@@ -115,7 +116,10 @@ struct ReportCommandTests {
         #expect(cli.stdout == """
             TIME (UTC)           ACTOR      INCIDENT  KIND       TEXT
             2026-03-03 23:00:00  cli:dave   INC-9     note       note by cli:dave
+            2026-03-03 18:00:00  cli:alice  -         approval   Q-8 Approve?: approve
             2026-03-03 02:00:00  cli:alice  INC-12    note       note by cli:alice
+            2026-03-02 17:00:00  cli:carol  -         action     ACT-13 undone: firewall.block_ip {}
+            2026-03-02 16:00:00  cli:carol  -         action     ACT-13 done: firewall.block_ip {}, approved by cli:carol: {}
             2026-03-02 12:00:00  cli:carol  INC-6     update     update by cli:carol
             2026-03-01 03:00:00  cli:alice  INC-1     task_done  task_done by cli:alice
 
@@ -148,6 +152,7 @@ struct ReportCommandTests {
 
         let audit = try await setting.automator(["audit", "--actor", "slack:bob", "--json"] + Setting.window)
         #expect(audit.status == 0, "\(audit.stderr)")
-        #expect(audit.stdout.components(separatedBy: #""actor":"slack:bob""#).count - 1 == 2, "\(audit.stdout)")
+        // INC-2's and INC-12's chat, Q-9's answer (on no incident).
+        #expect(audit.stdout.components(separatedBy: #""actor":"slack:bob""#).count - 1 == 3, "\(audit.stdout)")
     }
 }

@@ -394,7 +394,7 @@ struct ActionTests {
         await responder.stop()
     }
 
-    @Test("Denied, or unanswered within the timeout: nothing is sent, and the journal says why")
+    @Test("Denied, or unanswered within the timeout: nothing is sent, the journal says why, the record is kept")
     func deniedAndTimedOut() async throws {
         let scene = try await Scene()
         let firewall = scene.firewall
@@ -408,6 +408,8 @@ struct ActionTests {
         #expect(try await responder.journal(denied).last?.hasSuffix(
             "not run: firewall.block_ip ip=198.51.100.7 reason=C2 (asked by playbook \(runID)): denied by test:alice")
             == true)
+        let refusal = try #require(try await responder.actions.history(on: denied).first, "kept for the report and the audit")
+        #expect([refusal.status.rawValue, refusal.result, refusal.approvedBy] == ["denied", "denied by test:alice", nil])
         await responder.stop()
 
         responder = try await scene.responder(timeout: 0.5)
@@ -418,7 +420,9 @@ struct ActionTests {
         await responder.answer("approve")
         #expect(try await responder.notes(unanswered).count == 1, "a late answer changes nothing")
         #expect(firewall.paths.isEmpty)
-        #expect(try await responder.actions.history().isEmpty)
+        #expect(try await responder.actions.history(on: unanswered).map(\.status) == [.timedOut])
+        #expect(try await responder.actions.history().allSatisfy { $0.status == .denied || $0.status == .timedOut },
+                "nothing sent")
         await responder.stop()
     }
 
@@ -466,6 +470,10 @@ struct ActionTests {
         #expect(await responder.say("!action list", by: Self.bob).first?.contains("responder") == true, "bob is no responder")
         let refused = await responder.say("!action firewall.block_network network=10.0.0.0/16")
         #expect(refused.first?.contains("is in the protected network 10.0.0.0/8") == true, "\(refused)")
+        let kept = try #require(try await responder.actions.history().first, "the refusal is kept for the report")
+        #expect([kept.status.rawValue, kept.name, kept.parameters] == ["refused", "firewall.block_network",
+                                                                      #"{"network":"10.0.0.0/16"}"#])
+        #expect(kept.result?.contains("is in the protected network 10.0.0.0/8") == true, "\(kept.result ?? "")")
         let done = await responder.say("!action firewall.block_network network=198.51.100.0/24")
         let id = try #require(done.first?.split(separator: " ").first.map(String.init))
         #expect(done.first == "\(id) firewall.block_network: done.", "\(done)")

@@ -95,12 +95,14 @@ struct ReportTests {
         #expect(report.indicators.first == Report.TopIndicator(type: "domain", value: "examp1e.com", verdict: "malicious",
                                                                summary: "malicious: fixture",
                                                                lastSeen: ReportFixture.hour(30)))
-        // Playbook runs started in the window: phishing completed (INC-1), failed (INC-2),
-        // waiting (INC-3); malware completed (INC-4), diverged (INC-6), killed (INC-7). Not
-        // counted: INC-10's run (at -24), a plain script, an SLA hook.
+        // Playbook runs started in the window, by the playbook's name whatever its file:
+        // phishing completed (INC-1), failed (INC-2), waiting (INC-3); malware completed
+        // (INC-4), diverged (INC-6), killed (INC-7); a run stored before names were kept, by its
+        // file (INC-8). Not counted: INC-10's run (at -24), a plain script, an SLA hook.
         #expect(report.playbooks == [
-            Report.PlaybookOutcome(playbook: "playbooks/malware.lua", completed: 1, failed: 1, killed: 1),
-            Report.PlaybookOutcome(playbook: "playbooks/phishing.lua", completed: 1, failed: 1, unfinished: 1),
+            Report.PlaybookOutcome(playbook: "malware", completed: 1, failed: 1, killed: 1),
+            Report.PlaybookOutcome(playbook: "phishing", completed: 1, failed: 1, unfinished: 1),
+            Report.PlaybookOutcome(playbook: "playbooks/access.lua", completed: 1),
         ])
         // Tasks created in the window (T-6, at -10, is not): tier1 T-1 done, T-2 open due 50 <
         // 84, overdue; tier2 T-3 open due 100, T-4 open without a due time, T-7 done; nobody's
@@ -108,6 +110,36 @@ struct ReportTests {
         #expect(report.owners == [Report.OwnerTasks(owner: "tier1", open: 1, done: 1, overdue: 1),
                                   Report.OwnerTasks(owner: "tier2", open: 2, done: 1, overdue: 0),
                                   Report.OwnerTasks(owner: nil, open: 1, done: 0, overdue: 1)])
+    }
+
+    @Test("Response actions: outcomes, approvers, time to approval, in force", arguments: StoreUnderTest.allCases)
+    func actions(_ store: StoreUnderTest) async throws {
+        let report = try await Self.fixture(store)
+        // Asked for in [0, 72) (ACT-10 at -10 and ACT-11 at 73 are outside): isolate_host done
+        // (ACT-4), failed (ACT-5), refused (ACT-14), denied (ACT-6); block_ip done and still in force (ACT-1,
+        // ACT-12), expired (ACT-2, undone by automator), undone (ACT-3 by cli:alice, ACT-13 by
+        // cli:carol), timed out (ACT-7), a dry run (ACT-8), in flight (ACT-9).
+        #expect(report.actions == [
+            Report.ActionOutcome(action: "edr.isolate_host", done: 1, failed: 1, refused: 1, denied: 1),
+            Report.ActionOutcome(action: "firewall.block_ip", done: 2, timedOut: 1, dryRun: 1, undone: 2, expired: 1,
+                                 inFlight: 1),
+        ])
+        // slack:bob ACT-1 and ACT-5; slack:carol ACT-2; cli:alice ACT-3 and cli:carol ACT-13
+        // (with --approve); the playbook's standing approval ACT-4. Most first, then by name.
+        #expect(report.approvers == [Report.Tally(name: "slack:bob", count: 2), Report.Tally(name: "cli:alice", count: 1),
+                                     Report.Tally(name: "cli:carol", count: 1), Report.Tally(name: "slack:carol", count: 1),
+                                     Report.Tally(name: ActionRecord.standingApproval, count: 1)])
+        // The run's approval answered last before its action: ACT-1 Q-1 0.5 h (not Q-0, before,
+        // nor Q-6, after); ACT-2 Q-2 2 h; ACT-5 Q-3 3 h (Q-3a is no approval). Not ACT-3 (no
+        // question at a terminal, nor ACT-13) nor ACT-4 (standing, though its run had approved Q-7).
+        // 3 actions, 5.5 h: mean 6,600 s; p90 at rank ceil(2.7) = 3: 3 h = 10,800 s.
+        #expect(report.approval == Report.Timing(count: 3, mean: 6_600, p90: 10_800))
+        // Done and not undone, whenever run: block_ip ACT-1 and ACT-12 with a ttl, ACT-10 (at
+        // -10) without; isolate_host ACT-11 (at 73) with, ACT-4 without.
+        #expect(report.inForce == [
+            Report.ActionsInForce(action: "edr.isolate_host", lifting: 1, untilUndone: 1, since: ReportFixture.hour(21)),
+            Report.ActionsInForce(action: "firewall.block_ip", lifting: 2, untilUndone: 1, since: ReportFixture.hour(-10)),
+        ])
     }
 
     @Test("A window with nothing in it: every day at zero, no timings", arguments: StoreUnderTest.allCases)
@@ -118,6 +150,8 @@ struct ReportTests {
         #expect(report.days.allSatisfy { $0.opened == 0 && $0.closed == 0 })
         #expect(report.types.isEmpty && report.sla.isEmpty && report.playbooks.isEmpty && report.owners.isEmpty)
         #expect(report.acknowledge == Report.Timing() && report.resolve == Report.Timing())
+        #expect(report.actions.isEmpty && report.approvers.isEmpty && report.approval == Report.Timing())
+        #expect(report.inForce.map(\.action) == ["edr.isolate_host", "firewall.block_ip"], "in force whenever run")
         for format in ReportFormat.allCases { #expect(!format.render(report).isEmpty) }
     }
 
@@ -128,18 +162,30 @@ struct ReportTests {
 
     static func audit(_ store: any ReportStore) async throws {
         let all = try await store.audit(AuditQuery(window: ReportFixture.window))
-        // 10 `created` entries (not INC-10's at -24 nor INC-11's at 73) and 15 others in [0, 72).
-        #expect(all.count == 25)
+        // 10 `created` entries (not INC-10's at -24 nor INC-11's at 73) and 15 others in [0, 72);
+        // not in a journal: ACT-7 (on no incident) at 52, ACT-13 run at 40 and undone at 41,
+        // ACT-14 refused at 15 (on INC-5: refusals are not journaled), Q-8 answered at 66 (of no
+        // run), Q-9 at 6 (of a run on no incident). Not the other questions, whose runs are not
+        // kept (on an incident, they are in its journal).
+        #expect(all.count == 31)
         #expect(all.map(\.at) == all.map(\.at).sorted(by: >))
-        #expect(all.first.map { [$0.incident.description, $0.actor] } == ["INC-9", "cli:dave"])
-        // cli:dave at 71, cli:alice at 50 (INC-12), cli:carol at 36, cli:alice at 3 (INC-1); not
-        // cli:alice at 80 nor at -20.
+        #expect(all.first.map { [$0.incident?.description, $0.actor] } == ["INC-9", "cli:dave"])
+        #expect(all.filter { $0.sequence == nil }.map(\.text) == [
+            "Q-8 Approve?: approve", "ACT-7 timed_out: firewall.block_ip {}: \(ActionService.nobodyApproved)",
+            "ACT-13 undone: firewall.block_ip {}", "ACT-13 done: firewall.block_ip {}, approved by cli:carol: {}",
+            "ACT-14 refused: edr.isolate_host {}: host dc-1 is protected", "Q-9 Approve?: yes",
+        ])
+        #expect(all.filter { $0.sequence == nil }.map(\.incident) == [nil, nil, nil, nil, IncidentID(5), nil])
+        // cli:dave at 71, cli:alice answering Q-8 at 66, cli:alice at 50 (INC-12), cli:carol
+        // undoing ACT-13 at 41 and running it at 40, cli:carol at 36, cli:alice at 3 (INC-1);
+        // not cli:alice at 80 nor at -20.
         let cli = try await store.audit(AuditQuery(window: ReportFixture.window, actor: "cli"))
-        #expect(cli.map(\.actor) == ["cli:dave", "cli:alice", "cli:carol", "cli:alice"])
+        #expect(cli.map(\.actor) == ["cli:dave", "cli:alice", "cli:alice", "cli:carol", "cli:carol", "cli:carol",
+                                     "cli:alice"])
         let bob = try await store.audit(AuditQuery(window: ReportFixture.window, actor: "slack:bob"))
-        #expect(bob.map(\.at) == [ReportFixture.hour(44), ReportFixture.hour(4)])
+        #expect(bob.map(\.at) == [ReportFixture.hour(44), ReportFixture.hour(6), ReportFixture.hour(4)])
         let playbooks = try await store.audit(AuditQuery(window: ReportFixture.window, actor: "playbook"))
-        #expect(playbooks.map(\.incident) == [IncidentID(8), IncidentID(1)])
+        #expect(playbooks.map(\.incident) == [IncidentID(8), nil, IncidentID(5), IncidentID(1)])
         // `api` itself: 10 creations, INC-4's note, INC-5's alert; `ap` is nobody.
         #expect(try await store.audit(AuditQuery(window: ReportFixture.window, actor: "api")).count == 12)
         #expect(try await store.audit(AuditQuery(window: ReportFixture.window, actor: "ap")).isEmpty)
@@ -169,8 +215,14 @@ struct ReportTests {
         #expect(text.contains("| phishing | 1 | 1 | 1 | 0 | 50% |\n"))
         #expect(text.contains("| Acknowledge | 7 | 6h 30m | 1d 6h |\n| Resolve | 6 | 16h 40m | 1d 11h |\n"))
         #expect(text.contains("| `examp1e.com` | domain | malicious | 2026-03-02 06:00 UTC |\n"))
-        #expect(text.contains("| playbooks/malware.lua | 1 | 1 | 1 | 0 | 33% |\n"))
+        #expect(text.contains("| malware | 1 | 1 | 1 | 0 | 33% |\n"))
         #expect(text.contains("| (nobody) | 1 | 0 | 1 |\n"))
+        #expect(text.contains("| Action | Done | Failed | Refused | Denied | Timed out | Dry run | Undone | Expired "
+            + "| In flight |\n"))
+        #expect(text.contains("| firewall.block_ip | 2 | 0 | 0 | 0 | 1 | 1 | 2 | 1 | 1 |\n"))
+        #expect(text.contains("| slack:bob | 2 |\n"))
+        #expect(text.contains("| Approval in chat | 3 | 1h 50m | 3h |\n"))
+        #expect(text.contains("| firewall.block_ip | 2 | 1 | 2026-02-28 14:00 UTC |\n"))
         var one = report
         one.statuses = [one.statuses[0]]
         one.statuses[0].count = 1
@@ -187,8 +239,11 @@ struct ReportTests {
         for line in ["window,,from,2026-03-01T00:00:00Z", "day,2026-03-02,opened,3", "type,access,closed,1",
                      "severity,info,opened,1", "status,closed,incidents,6", "sla,phishing,at_risk,1",
                      "acknowledge,,p90_seconds,108000", "resolve,,mean_seconds,60000", "verdict,malicious,indicators,2",
-                     "indicator,examp1e.com,verdict,malicious", "playbook,playbooks/phishing.lua,unfinished,1",
-                     "owner,,overdue,1"]
+                     "indicator,examp1e.com,verdict,malicious", "playbook,phishing,unfinished,1",
+                     "owner,,overdue,1", "action,edr.isolate_host,denied,1", "action,firewall.block_ip,timed_out,1",
+                     "action,firewall.block_ip,in_flight,1", "approver,slack:bob,actions,2",
+                     "approval,,mean_seconds,6600", "in_force,firewall.block_ip,until_undone,1",
+                     "in_force,edr.isolate_host,since,2026-03-01T21:00:00Z"]
         {
             #expect(lines.contains(line), "\(line)")
         }
@@ -217,6 +272,7 @@ struct ReportTests {
         // Bars per day: day 1 has 4 opened and 3 closed, on an axis up to 5.
         #expect(html.contains("<title>2026-03-01: 4 opened</title>") && html.contains("<title>2026-03-01: 3 closed</title>"))
         #expect(html.contains("<title>phishing: 1 at risk</title>"))
+        #expect(html.contains("<title>edr.isolate_host: 1 denied</title>"))
     }
 
     @Test("Axis maxima read as 1, 2 or 5 times a power of ten")

@@ -1,7 +1,8 @@
 public import AutomatorRuntime
 public import Foundation
 
-/// A dozen incidents with known times, SLAs, tasks, journals, runs and indicators, around a window
+/// A dozen incidents with known times, SLAs, tasks, journals, runs, indicators, response actions
+/// and their approvals in chat, around a window
 /// of three UTC days (2026-03-01 to 2026-03-04), looked at on 2026-03-04 at 12:00. Every figure
 /// of its report is computed by hand in `Tests/RuntimeTests/ReportTests.swift`.
 ///
@@ -60,17 +61,20 @@ public enum ReportFixture {
         (7, 7, "tier2", 51, nil, 79),
     ]
 
-    /// (script, entry, incident, created, status).
-    private static let runs: [(String, String?, Int?, Double, RunRecord.Status)] = [
-        ("playbooks/phishing.lua", "playbook:run", 1, 1, .completed),
-        ("playbooks/phishing.lua", "playbook:run", 2, 2, .failed),
-        ("playbooks/phishing.lua", "playbook:run", 3, 10, .waiting),
-        ("playbooks/malware.lua", "playbook:run", 4, 20, .completed),
-        ("playbooks/malware.lua", "playbook:run", 6, 30, .diverged),
-        ("playbooks/malware.lua", "playbook:run", 7, 50, .killed),
-        ("playbooks/phishing.lua", "playbook:run", 10, -24, .completed),
-        ("enrich.lua", nil, nil, 5, .completed),
-        ("hooks/sla_breach.lua", "hook", 2, 26, .failed),
+    /// (script, entry, incident, created, status, playbook): the phishing playbook moved to
+    /// another folder between its runs; a run stored before runs kept their playbook's name has
+    /// only its file.
+    private static let runs: [(String, String?, Int?, Double, RunRecord.Status, String?)] = [
+        ("playbooks/phishing.lua", "playbook:run", 1, 1, .completed, "phishing"),
+        ("playbooks/email/phishing.lua", "playbook:run", 2, 2, .failed, "phishing"),
+        ("playbooks/email/phishing.lua", "playbook:run", 3, 10, .waiting, "phishing"),
+        ("playbooks/malware.lua", "playbook:run", 4, 20, .completed, "malware"),
+        ("playbooks/malware.lua", "playbook:run", 6, 30, .diverged, "malware"),
+        ("playbooks/malware.lua", "playbook:run", 7, 50, .killed, "malware"),
+        ("playbooks/access.lua", "playbook:run", 8, 60, .completed, nil),
+        ("playbooks/phishing.lua", "playbook:run", 10, -24, .completed, "phishing"),
+        ("enrich.lua", nil, nil, 5, .completed, nil),
+        ("hooks/sla_breach.lua", "hook", 2, 26, .failed, nil),
     ]
 
     /// (type, value, score, last seen).
@@ -78,6 +82,48 @@ public enum ReportFixture {
         (.ipv4, "203.0.113.7", .malicious, 10), (.domain, "examp1e.com", .malicious, 30),
         (.url, "http://examp1e.com/login", .suspicious, 40), (.sha256, String(repeating: "ab", count: 32), .benign, 20),
         (.ipv4, "198.51.100.1", .unknown, 50), (.domain, "old.example", .malicious, -5),
+    ]
+
+    /// (id, name, key, incident, requested by, approved by, status, at, expires): the undone
+    /// ones done first; keyed `run-…/N` as a run's call, `cli-…` at a terminal.
+    private static let actions: [(String, String, String, Int?, String, String?, ActionRecord.Status, Double, Double?)] = [
+        ("ACT-1", "firewall.block_ip", "run-a/3", 1, "playbook run-a", "slack:bob", .done, 2, 200),
+        ("ACT-2", "firewall.block_ip", "run-b/4", 2, "playbook run-b", "slack:carol", .done, 5, 29),
+        ("ACT-3", "firewall.block_ip", "cli-3", 3, "cli:alice", "cli:alice", .done, 12, nil),
+        ("ACT-4", "edr.isolate_host", "run-c/2", 4, "playbook run-c", ActionRecord.standingApproval, .done, 21, nil),
+        ("ACT-5", "edr.isolate_host", "run-d/5", 6, "playbook run-d", "slack:bob", .failed, 34, nil),
+        ("ACT-6", "edr.isolate_host", "run-e/3", 12, "playbook run-e", nil, .denied, 45, nil),
+        ("ACT-7", "firewall.block_ip", "run-f/3", nil, "playbook run-f", nil, .timedOut, 52, nil),
+        ("ACT-8", "firewall.block_ip", "run-g/2", 7, "playbook run-g", nil, .planned, 55, nil),
+        ("ACT-9", "firewall.block_ip", "run-h/2", 9, "playbook run-h", nil, .sending, 70, nil),
+        ("ACT-10", "firewall.block_ip", "cli-10", 10, "cli:alice", nil, .done, -10, nil),
+        ("ACT-11", "edr.isolate_host", "run-k/2", 11, "playbook run-k", "slack:bob", .done, 73, 300),
+        ("ACT-12", "firewall.block_ip", "run-m/2", 8, "playbook run-m", nil, .done, 65, 90),
+        ("ACT-13", "firewall.block_ip", "cli-13", nil, "cli:carol", "cli:carol", .done, 40, nil),
+        ("ACT-14", "edr.isolate_host", "run-n/2/refused", 5, "playbook run-n", nil, .refused, 15, nil),
+    ]
+
+    /// What each status of `actions` keeps as its result.
+    private static let results: [ActionRecord.Status: String] = [
+        .done: "{}", .failed: "the firewall answered 503", .refused: "host dc-1 is protected",
+        .denied: "denied by slack:dave",        .timedOut: "nobody approved it in time",
+    ]
+
+    /// (action, by, hours): undone by a person, or by automator at the end of its ttl.
+    private static let undone: [(String, String, Double)] = [
+        ("ACT-2", "automator", 29), ("ACT-3", "cli:alice", 20), ("ACT-13", "cli:carol", 41),
+    ]
+
+    /// (question, run, asked, answered, answer, by): the approvals runs asked in chat, and a
+    /// question that is no approval; Q-8 of no run, Q-9 of the run of `enrich.lua` (on no
+    /// incident); the others' runs are not kept.
+    private static let questions: [(String, String?, Double, Double, String, String)] = [
+        ("Q-0", "run-a", 0.2, 0.5, "approve", "slack:bob"), ("Q-1", "run-a", 1.5, 2, "approve", "slack:bob"),
+        ("Q-6", "run-a", 60, 61, "approve", "slack:bob"), ("Q-2", "run-b", 3, 5, "approve", "slack:carol"),
+        ("Q-7", "run-c", 20.2, 20.5, "approve", "slack:bob"), ("Q-3a", "run-d", 30.5, 31, "yes", "slack:bob"),
+        ("Q-3", "run-d", 31, 34, "approve", "slack:bob"), ("Q-4", "run-e", 44, 45, "deny", "slack:dave"),
+        ("Q-5", "run-f", 50, 52, "timeout", "automator"), ("Q-8", nil, 65, 66, "approve", "cli:alice"),
+        ("Q-9", "run-enrich", 5.5, 6, "yes", "slack:bob"),
     ]
 
     private static var writes: [StoreWrite] {
@@ -101,15 +147,28 @@ public enum ReportFixture {
                                      answer: completed == nil ? nil : "done", createdAt: hour(created),
                                      completedAt: completed.map(hour)))
         }
-        writes += runs.map { script, entry, incident, created, status in
-            .createRun(RunRecord(id: .make(), script: script, source: Array("return".utf8), arguments: "[]",
+        writes += runs.map { script, entry, incident, created, status, playbook in
+            .createRun(RunRecord(id: script == "enrich.lua" ? RunID("run-enrich") : .make(), script: script,
+                                 source: Array("return".utf8), arguments: "[]",
                                  status: status, createdAt: hour(created), updatedAt: hour(created + 1),
                                  finishedAt: status.isFinished ? hour(created + 1) : nil, result: nil, error: nil,
-                                 entry: entry, incident: incident.map(IncidentID.init)))
+                                 entry: entry, incident: incident.map(IncidentID.init), playbook: playbook))
         }
         writes += indicators.map { type, value, score, seen in
             .noteIndicator(SeenIndicator(type: type, value: value, score: score, summary: "\(score.name): fixture",
                                          firstSeen: hour(seen - 1), lastSeen: hour(seen)))
+        }
+        writes += actions.map { id, name, key, incident, requestedBy, approvedBy, status, at, expires in
+            .recordAction(ActionRecord(id: id, key: key, name: name, parameters: "{}", incident: incident.map(IncidentID.init),
+                                       requestedBy: requestedBy, approvedBy: approvedBy, status: status,
+                                       result: results[status], at: hour(at), expiresAt: expires.map(hour)))
+        }
+        writes += undone.map { id, by, at in .undoAction(id: id, by: by, at: hour(at)) }
+        for (id, run, asked, answered, answer, by) in questions {
+            writes.append(.askQuestion(ChatQuestionRecord(id: id, runID: run.map(RunID.init), network: "slack", channel: "C1",
+                                                          message: nil, text: "Approve?", choices: ["approve", "deny"],
+                                                          roles: [], askedAt: hour(asked))))
+            writes.append(.answerQuestion(id: id, choice: answer, by: by, at: hour(answered)))
         }
         return writes
     }

@@ -679,14 +679,14 @@ actions = {}
 ---@field id string ACT-…
 ---@field name string
 ---@field params table<string, any>
----@field status "planned"|"sending"|"done"|"failed"|"undone"
+---@field status "planned"|"sending"|"done"|"failed"|"undone"|"refused"|"denied"|"timed_out" the last three not run
 ---@field incident? string
 ---@field requested_by string
 ---@field approved_by? string
 ---@field idempotency_key string
 ---@field at string
 ---@field expires_at? string when its ttl lifts it
----@field result any what the integration returned (its error's text when it failed)
+---@field result any what the integration returned (its error's text when it failed; why when not run)
 
 ---Runs an action ("checkpoint.block_ip") once its parameters pass the checks; one whose risk
 ---needs an approval asks in chat first (unless the playbook's `approvals` lists it). Returns the
@@ -707,10 +707,11 @@ function actions.run(name, params, options) end
 ---@field channel? string where its approval would be asked
 
 ---What actions.run would do, without doing it: the parameters checked (a refusal is an error, as
----in actions.run), whether it needs an approval, and where that would be asked.
+---in actions.run, and recorded on the incident), whether it needs an approval, and where that
+---would be asked.
 ---@param name string
 ---@param params? table<string, string|number|boolean>
----@param options? { dry_run?: boolean, channel?: string, default_channel?: string }
+---@param options? { incident?: Incident|string, dry_run?: boolean, channel?: string, default_channel?: string }
 ---@return actions.plan
 function actions.plan(name, params, options) end
 

@@ -15,11 +15,29 @@ extension ActionService {
     public func run(_ name: String, parameters: [String: Any], incident: IncidentID?, by actor: String,
                     approving: Bool, approvers: [String]?, dryRun: Bool) async throws(ActionError) -> ActionRecord
     {
-        let plan = try plan(name, parameters: parameters, dryRun: dryRun)
-        if approving { try Self.requireApprover(actor, approvers: approvers) }
         let key = actor.prefix { $0 != ":" } + "-" + UUID().uuidString.lowercased()
+        let plan: ActionPlan
+        do { plan = try self.plan(name, parameters: parameters, dryRun: dryRun) } catch {
+            // Kept before the refusal is told: a CLI exits as soon as it has printed it.
+            if !dryRun, let refusal = refusal(name, parameters: Self.asked(parameters), key: key, incident: incident,
+                                              requestedBy: actor, error)
+            {
+                try? await store.write(refusal)
+            }
+            throw error
+        }
+        if approving { try Self.requireApprover(actor, approvers: approvers) }
         return try await perform(plan, key: key, incident: incident, requestedBy: actor,
                                  approvedBy: approving ? actor : nil, dryRun: dryRun)
+    }
+
+    /// Parameters as asked, as JSON: what a refusal's record keeps.
+    private static func asked(_ parameters: [String: Any]) -> String {
+        let options: JSONSerialization.WritingOptions = [.sortedKeys, .withoutEscapingSlashes]
+        guard JSONSerialization.isValidJSONObject(parameters),
+              let data = try? JSONSerialization.data(withJSONObject: parameters, options: options)
+        else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Refuses an approval from someone `approvers` does not name, by their name (`alice`) or as

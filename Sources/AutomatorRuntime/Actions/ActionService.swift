@@ -68,6 +68,20 @@ public final class ActionService: Sendable {
         return ActionPlan(declaration: declaration, parameters: checked, approval: approval)
     }
 
+    /// The record of an action its checks refused (`ActionError.invalid` or `.refused`; nothing was
+    /// sent), `refused` with why: for the report and the audit. Not journaled: whoever asked gets
+    /// the same words (a run fails with them, and its end is journaled). Nil for other errors.
+    ///
+    /// - Parameter parameters: the parameters as asked, JSON.
+    public func refusal(_ name: String, parameters: String, key: String, incident: IncidentID?, requestedBy: String,
+                        _ error: ActionError) -> StoreWrite?
+    {
+        guard error.kind == .invalid || error.kind == .refused else { return nil }
+        return .recordAction(ActionRecord(id: Self.id(key: key), key: key, name: name, parameters: parameters,
+                                          incident: incident, requestedBy: requestedBy, approvedBy: nil, status: .refused,
+                                          result: error.description))
+    }
+
     /// The id of the action with this idempotency key.
     static func id(key: String) -> String {
         // Not String(format:) per byte: Foundation formatting showed in the action path's profile.
@@ -168,14 +182,23 @@ public final class ActionService: Sendable {
         }
     }
 
-    /// Journals an action that was not run because nobody approved it.
-    public func decline(_ plan: ActionPlan, incident: IncidentID?, requestedBy: String, reason: String)
+    /// Records and journals an action that was not run because nobody approved it: `timed_out`
+    /// when the reason is `nobodyApproved`, else `denied`. The report counts them, the audit
+    /// lists them.
+    public func decline(_ plan: ActionPlan, key: String, incident: IncidentID?, requestedBy: String, reason: String)
         async throws(ActionError)
     {
-        guard let incident else { return }
-        try await write(journaled(nil, on: incident, by: requestedBy,
-                                  "not run: \(plan.summary) (asked by \(requestedBy)): \(reason)"))
+        let record = ActionRecord(id: Self.id(key: key), key: key, name: plan.declaration.name,
+                                  parameters: plan.parametersJSON, incident: incident, requestedBy: requestedBy,
+                                  approvedBy: nil, status: reason == Self.nobodyApproved ? .timedOut : .denied,
+                                  result: reason)
+        try await write(journaled(.recordAction(record), on: incident, by: requestedBy,
+                                  "\(record.id): not run: \(plan.summary) (asked by \(requestedBy)): \(reason)"))
     }
+
+    /// Why an action is not run when its approval was asked and nobody answered in time; else
+    /// `denied by NAME`. `actions.run` passes it to `decline`, as runs recorded it.
+    static let nobodyApproved = "nobody approved it in time"
 
     /// Reverses a done action with its undo, given the same parameters.
     ///

@@ -249,7 +249,8 @@ public final class IncidentService: Sendable {
         do {
             return try await runs.submit(id: id, script: playbook.path, source: playbook.source,
                                          arguments: "[" + IncidentJSON.forScript(incident) + "]",
-                                         entry: .playbook(entry), incident: incident.id, with: writes)
+                                         entry: .playbook(entry), incident: incident.id, playbook: playbook.name,
+                                         with: writes)
         } catch {
             // A store that failed (a full disk, a lost database) is no fault of the request: the
             // sender of an alert retries a 503, and drops what a 400 refused.
@@ -465,7 +466,8 @@ public final class IncidentService: Sendable {
                 text += "; on_sla_breach of \(playbook.path) started"
                 writes.append(.appendJournal([JournalEntry(incident: id, at: change.at, actor: "automator", kind: .sla, text: text)]))
                 _ = try await runs.submit(script: playbook.path, source: playbook.source, arguments: arguments,
-                                          entry: .playbook("on_sla_breach"), incident: id, with: writes)
+                                          entry: .playbook("on_sla_breach"), incident: id, playbook: playbook.name,
+                                          with: writes)
             } else if let hook = await catalog.breachHook {
                 text += "; \(hook.path) started"
                 writes.append(.appendJournal([JournalEntry(incident: id, at: change.at, actor: "automator", kind: .sla, text: text)]))

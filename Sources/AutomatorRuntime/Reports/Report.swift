@@ -38,11 +38,21 @@ public struct Report: Sendable, Hashable, Codable {
     public var playbooks: [PlaybookOutcome]
     /// Tasks created in the window, by owner.
     public var owners: [OwnerTasks]
+    /// Response actions asked for in the window, by action and outcome.
+    public var actions: [ActionOutcome]
+    /// Who approved those actions (a playbook's standing approval too), most first.
+    public var approvers: [Tally]
+    /// From an approval asked in chat to its yes, for the actions of the window approved there.
+    public var approval: Timing
+    /// Actions in force when the report is made, whenever they ran: done and not undone.
+    public var inForce: [ActionsInForce]
 
     public init(window: ReportWindow, generatedAt: Date, days: [Day] = [], types: [Breakdown] = [],
                 severities: [Breakdown] = [], statuses: [Tally] = [], sla: [SLATally] = [],
                 acknowledge: Timing = Timing(), resolve: Timing = Timing(), verdicts: [Tally] = [],
-                indicators: [TopIndicator] = [], playbooks: [PlaybookOutcome] = [], owners: [OwnerTasks] = [])
+                indicators: [TopIndicator] = [], playbooks: [PlaybookOutcome] = [], owners: [OwnerTasks] = [],
+                actions: [ActionOutcome] = [], approvers: [Tally] = [], approval: Timing = Timing(),
+                inForce: [ActionsInForce] = [])
     {
         self.window = window
         self.generatedAt = generatedAt
@@ -57,6 +67,10 @@ public struct Report: Sendable, Hashable, Codable {
         self.indicators = indicators
         self.playbooks = playbooks
         self.owners = owners
+        self.actions = actions
+        self.approvers = approvers
+        self.approval = approval
+        self.inForce = inForce
     }
 
     /// A UTC day: `2026-03-01`.
@@ -184,6 +198,55 @@ public struct Report: Sendable, Hashable, Codable {
             self.open = open
             self.done = done
             self.overdue = overdue
+        }
+    }
+
+    /// An action's outcomes, each action counted once, as it stands now: `done` is done and not
+    /// undone since; `undone` by a person, `expired` by its ttl; `refused` by its checks (the
+    /// configuration's protected networks and accounts, parameters that do not fit), `denied` by
+    /// an approver, `timedOut` when nobody answered its approval in time; `dryRun` planned only;
+    /// `inFlight` sent with no answer recorded yet.
+    public struct ActionOutcome: Sendable, Hashable, Codable {
+        public var action: String
+        public var done: Int
+        public var failed: Int
+        public var refused: Int
+        public var denied: Int
+        public var timedOut: Int
+        public var dryRun: Int
+        public var undone: Int
+        public var expired: Int
+        public var inFlight: Int
+
+        public init(action: String, done: Int = 0, failed: Int = 0, refused: Int = 0, denied: Int = 0, timedOut: Int = 0,
+                    dryRun: Int = 0, undone: Int = 0, expired: Int = 0, inFlight: Int = 0)
+        {
+            self.action = action
+            self.done = done
+            self.failed = failed
+            self.refused = refused
+            self.denied = denied
+            self.timedOut = timedOut
+            self.dryRun = dryRun
+            self.undone = undone
+            self.expired = expired
+            self.inFlight = inFlight
+        }
+    }
+
+    /// An action's runs still in force: `lifting` undo themselves at the end of their ttl,
+    /// `untilUndone` stay until someone undoes them; `since` is when the oldest ran.
+    public struct ActionsInForce: Sendable, Hashable, Codable {
+        public var action: String
+        public var lifting: Int
+        public var untilUndone: Int
+        public var since: Date
+
+        public init(action: String, lifting: Int = 0, untilUndone: Int = 0, since: Date) {
+            self.action = action
+            self.lifting = lifting
+            self.untilUndone = untilUndone
+            self.since = since
         }
     }
 }

@@ -13,7 +13,10 @@ import Foundation
 /// A spreadsheet's pivot table (or `grep '^day,'`) gives back any section as a table. Sections:
 /// `window`, `day`, `type`, `severity`, `status`, `sla`, `acknowledge`, `resolve`, `verdict`,
 /// `indicator` (name: the value; measures `type`, `verdict`, `last_seen`), `playbook`, `owner`
-/// (an empty name: tasks nobody owns). Durations in seconds, times in ISO 8601 (UTC).
+/// (an empty name: tasks nobody owns), `action` (measures `done`, `failed`, `refused`, `denied`,
+/// `timed_out`, `dry_run`, `undone`, `expired`, `in_flight`), `approver`, `approval` (the wait
+/// for an approval in chat), `in_force` (measures `lifting`, `until_undone`, `since`).
+/// Durations in seconds, times in ISO 8601 (UTC).
 enum ReportCSV {
     static func render(_ report: Report) -> String {
         var rows: [[String]] = [["section", "name", "measure", "value"]]
@@ -31,7 +34,8 @@ enum ReportCSV {
             add("sla", sla.type, [("met", "\(sla.met)"), ("breached", "\(sla.breached)"), ("at_risk", "\(sla.atRisk)"),
                                   ("on_track", "\(sla.onTrack)")])
         }
-        for (section, timing) in [("acknowledge", report.acknowledge), ("resolve", report.resolve)] {
+        for (section, timing) in [("acknowledge", report.acknowledge), ("resolve", report.resolve),
+                                  ("approval", report.approval)] {
             add(section, "", [("count", "\(timing.count)"), ("mean_seconds", seconds(timing.mean)),
                               ("p90_seconds", seconds(timing.p90))])
         }
@@ -47,6 +51,16 @@ enum ReportCSV {
         for owner in report.owners {
             add("owner", owner.owner ?? "", [("open", "\(owner.open)"), ("done", "\(owner.done)"),
                                              ("overdue", "\(owner.overdue)")])
+        }
+        for action in report.actions {
+            add("action", action.action, ReportText.outcomes(action).map {
+                ($0.name.replacingOccurrences(of: " ", with: "_"), "\($0.count)")
+            })
+        }
+        for approver in report.approvers { add("approver", approver.name, [("actions", "\(approver.count)")]) }
+        for action in report.inForce {
+            add("in_force", action.action, [("lifting", "\(action.lifting)"), ("until_undone", "\(action.untilUndone)"),
+                                            ("since", time(action.since))])
         }
         return rows.map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }

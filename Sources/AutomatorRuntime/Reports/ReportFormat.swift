@@ -48,4 +48,17 @@ enum ReportText {
     }
 
     static func owner(_ owner: String?) -> String { owner ?? "(nobody)" }
+
+    /// An action's outcomes, named and in the order every format shows them.
+    static func outcomes(_ action: Report.ActionOutcome) -> [(name: String, count: Int)] {
+        [("done", action.done), ("failed", action.failed), ("refused", action.refused), ("denied", action.denied),
+         ("timed out", action.timedOut),
+         ("dry run", action.dryRun), ("undone", action.undone), ("expired", action.expired),
+         ("in flight", action.inFlight)]
+    }
+
+    static let outcomeNames = outcomes(Report.ActionOutcome(action: "")).map(\.name)
+
+    /// The outcomes as a table's columns: `Timed out`.
+    static let outcomeHeaders = outcomeNames.map { $0.prefix(1).uppercased() + $0.dropFirst() }
 }

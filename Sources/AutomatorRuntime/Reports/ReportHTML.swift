@@ -5,9 +5,11 @@ import Foundation
 /// backgrounds but the bars, sections kept whole on a page).
 ///
 /// Charts, by `id`: `chart-days` (opened and closed per day), `chart-types`, `chart-severities`,
-/// `chart-sla` (met, breached, at risk, on track per type), `chart-playbooks` (run outcomes).
+/// `chart-sla` (met, breached, at risk, on track per type), `chart-playbooks` (run outcomes),
+/// `chart-actions` (response actions' outcomes).
 enum ReportHTML {
-    static let chartIDs = ["chart-days", "chart-types", "chart-severities", "chart-sla", "chart-playbooks"]
+    static let chartIDs = ["chart-days", "chart-types", "chart-severities", "chart-sla", "chart-playbooks",
+                           "chart-actions"]
 
     static func render(_ report: Report) -> String {
         let opened = report.statuses.reduce(0) { $0 + $1.count }
@@ -77,6 +79,7 @@ enum ReportHTML {
         body += section("Tasks by owner", table(["Owner", "Open", "Done", "Overdue"], report.owners.map {
             [ReportText.owner($0.owner), "\($0.open)", "\($0.done)", "\($0.overdue)"]
         }))
+        body += actions(report)
         return """
             <!DOCTYPE html>
             <html lang="en">
@@ -91,6 +94,29 @@ enum ReportHTML {
             </html>
 
             """
+    }
+
+    /// What the actions did: outcomes, who approved and how fast, what is in force now.
+    private static func actions(_ report: Report) -> String {
+        let outcomes = ReportText.outcomeNames.map {
+            ReportChart.Series(name: $0, className: "action-" + $0.replacingOccurrences(of: " ", with: "-"))
+        }
+        // Across both columns: ten columns of outcomes do not fit in one.
+        return section("Response actions", wide: true, ReportChart.rows(
+            id: "chart-actions", title: "Response actions by outcome", labels: report.actions.map(\.action),
+            series: outcomes, values: report.actions.map { ReportText.outcomes($0).map(\.count) }, stacked: true)
+            + ReportChart.legend(outcomes)
+            + table(["Action"] + ReportText.outcomeHeaders, names: true, report.actions.map { action in
+                [action.action] + ReportText.outcomes(action).map { "\($0.count)" }
+            })
+            + table(["Approved by", "Actions"], names: true, report.approvers.map { [$0.name, "\($0.count)"] })
+            + table(["", "Actions", "Mean", "p90"], names: true, [
+                ["Approval in chat", "\(report.approval.count)", ReportText.duration(report.approval.mean),
+                 ReportText.duration(report.approval.p90)],
+            ])
+            + table(["In force now", "Lifting at their ttl", "Until undone", "Since"], names: true, report.inForce.map {
+                [$0.action, "\($0.lifting)", "\($0.untilUndone)", ReportText.time($0.since)]
+            }))
     }
 
     static func escape(_ text: String) -> String {
@@ -108,12 +134,14 @@ enum ReportHTML {
         return escaped
     }
 
-    private static func section(_ title: String, _ content: String) -> String {
-        "<section><h2>\(escape(title))</h2>\n\(content)</section>\n"
+    /// - Parameter wide: across both columns of a wide screen.
+    private static func section(_ title: String, wide: Bool = false, _ content: String) -> String {
+        "<section\(wide ? #" class="wide""# : "")><h2>\(escape(title))</h2>\n\(content)</section>\n"
     }
 
-    /// A table in a box that scrolls sideways on a narrow screen; the first column is a header.
-    private static func table(_ header: [String], _ rows: [[String]]) -> String {
+    /// A table in a box that scrolls sideways on a narrow screen; the first column is a header,
+    /// broken anywhere (a URL, a hash) unless it holds `names`, kept whole (the box scrolls).
+    private static func table(_ header: [String], names: Bool = false, _ rows: [[String]]) -> String {
         guard !rows.isEmpty else { return "<p class=\"none\">None.</p>\n" }
         let head = "<tr>" + header.map { "<th scope=\"col\">\(escape($0))</th>" }.joined() + "</tr>"
         let lines = rows.map { row in
@@ -121,7 +149,8 @@ enum ReportHTML {
                 index == 0 ? "<th scope=\"row\">\(escape(cell))</th>" : "<td>\(escape(cell))</td>"
             }.joined() + "</tr>"
         }
-        return "<div class=\"scroll\"><table><thead>\(head)</thead><tbody>\n" + lines.joined(separator: "\n")
+        let open = names ? #"<table class="names">"# : "<table>"
+        return "<div class=\"scroll\">\(open)<thead>\(head)</thead><tbody>\n" + lines.joined(separator: "\n")
             + "\n</tbody></table></div>\n"
     }
 
@@ -138,19 +167,25 @@ enum ReportHTML {
         .summary div{border:1px solid #e5e7eb;border-radius:.4em;padding:.5em .7em}
         .summary dt{font-size:.8em;color:#4b5563}.summary dd{margin:0;font-size:1.4em;font-weight:600}
         body>section{border-top:1px solid #e5e7eb;padding:1em 0}
-        @media (min-width:60em){body{display:grid;grid-template-columns:1fr 1fr;column-gap:2em}
-        header,.summary{grid-column:1/-1}}
+        @media (min-width:60em){body{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);column-gap:2em}
+        header,.summary,.wide{grid-column:1/-1}}
         .chart{display:block;width:100%;max-width:40em;height:auto;font-size:10px;fill:#374151}
         .chart .axis{stroke:#9ca3af}.chart .grid{stroke:#e5e7eb}
         .opened{fill:var(--opened);background:var(--opened)}.closed{fill:var(--closed);background:var(--closed)}
         .met{fill:var(--met);background:var(--met)}.breached{fill:var(--breached);background:var(--breached)}
         .at-risk{fill:var(--at-risk);background:var(--at-risk)}.on-track{fill:var(--on-track);background:var(--on-track)}
+        .action-done{fill:#16a34a;background:#16a34a}.action-failed{fill:#dc2626;background:#dc2626}
+        .action-refused{fill:#7c2d12;background:#7c2d12}.action-denied{fill:#9333ea;background:#9333ea}
+        .action-timed-out{fill:#d97706;background:#d97706}
+        .action-dry-run{fill:#94a3b8;background:#94a3b8}.action-undone{fill:#2563eb;background:#2563eb}
+        .action-expired{fill:#0891b2;background:#0891b2}.action-in-flight{fill:#facc15;background:#facc15}
         .legend{font-size:.85em;margin:.3em 0 .6em}.legend span{margin-right:1em;white-space:nowrap}
         .legend i{display:inline-block;width:.8em;height:.8em;margin-right:.3em;vertical-align:-.05em}
         .scroll{overflow-x:auto}
         table{border-collapse:collapse;font-size:.9em;margin:.3em 0}
         th,td{padding:.2em .6em;border-bottom:1px solid #f3f4f6;text-align:right;white-space:nowrap}
         th[scope=row],thead th:first-child{text-align:left;font-weight:normal;word-break:break-all;white-space:normal}
+        .names th[scope=row],.names thead th:first-child{word-break:normal;white-space:nowrap}
         thead th{font-weight:600;border-bottom:1px solid #d1d5db}
         .none{color:#6b7280}
         @media print{body{max-width:none;padding:0;font-size:10pt;display:block}

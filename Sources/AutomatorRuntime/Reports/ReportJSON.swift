@@ -28,15 +28,16 @@ public enum ReportJSON {
 }
 
 extension ReportJSON {
-    /// `{"audit": [...]}`: journal entries with their incident, as `automator audit --json`
-    /// prints them and `GET /api/v1/audit` answers.
-    public static func audit(_ entries: [JournalEntry]) -> String {
+    /// `{"audit": [...]}`: journal entries with their incident, and what happened on no incident
+    /// (`incident` and `sequence` null), as `automator audit --json` prints them and
+    /// `GET /api/v1/audit` answers.
+    public static func audit(_ entries: [AuditEntry]) -> String {
         #"{"audit":"# + JSONText.array(entries.map { entry in
             var object = JSONText.Object()
-            object["sequence"] = "\(entry.sequence)"
+            object["sequence"] = entry.sequence.map { "\($0)" }
             object["at"] = JSONText.time(entry.at)
             object["actor"] = JSONText.string(entry.actor)
-            object["incident"] = JSONText.string(entry.incident.description)
+            object["incident"] = entry.incident.map { JSONText.string($0.description) }
             object["kind"] = JSONText.string(entry.kind.rawValue)
             object["text"] = JSONText.string(entry.text)
             return object.text

@@ -49,6 +49,20 @@ enum ReportMarkdown {
         out += table(["Owner", "Open", "Done", "Overdue"], report.owners.map { owner in
             [ReportText.owner(owner.owner), "\(owner.open)", "\(owner.done)", "\(owner.overdue)"]
         })
+        out += "\n## Response actions\n\n"
+        out += table(["Action"] + ReportText.outcomeHeaders, report.actions.map { action in
+            [action.action] + ReportText.outcomes(action).map { "\($0.count)" }
+        })
+        out += "\nApproved by:\n\n"
+        out += table(["Approver", "Actions"], report.approvers.map { [$0.name, "\($0.count)"] })
+        out += "\n" + table(["", "Actions", "Mean", "p90"], [
+            ["Approval in chat", "\(report.approval.count)", ReportText.duration(report.approval.mean),
+             ReportText.duration(report.approval.p90)],
+        ])
+        out += "\nIn force now:\n\n"
+        out += table(["Action", "Lifting at their ttl", "Until undone", "Since"], report.inForce.map { action in
+            [action.action, "\(action.lifting)", "\(action.untilUndone)", ReportText.time(action.since)]
+        })
         return out
     }
 

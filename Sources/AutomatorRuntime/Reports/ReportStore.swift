@@ -10,8 +10,9 @@ public protocol ReportStore: Store {
     /// The report of `window`, with the SLA states and overdue tasks as of `now`.
     func report(_ window: ReportWindow, at now: Date) async throws(StoreError) -> Report
 
-    /// Who did what: the journal entries of the window, newest first.
-    func audit(_ query: AuditQuery) async throws(StoreError) -> [JournalEntry]
+    /// Who did what: the journal entries of the window, and what happened on no incident
+    /// (`AuditEntry`), newest first.
+    func audit(_ query: AuditQuery) async throws(StoreError) -> [AuditEntry]
 }
 
 /// Which journal entries `audit` lists.

@@ -20,6 +20,14 @@ struct ReportTally: Sendable {
         var owner: String?, open: Bool, overdue: Bool
     }
 
+    private struct Action: Hashable {
+        var name: String, status: String, expired: Bool
+    }
+
+    private struct InForce: Hashable {
+        var name: String, lifting: Bool
+    }
+
     private var opened: [Opened: Int] = [:]
     private var closed: [Closed: Int] = [:]
     private var acknowledge: [Int64] = []
@@ -28,6 +36,10 @@ struct ReportTally: Sendable {
     private var indicators: [Report.TopIndicator] = []
     private var runs: [Run: Int] = [:]
     private var tasks: [Task: Int] = [:]
+    private var actions: [Action: Int] = [:]
+    private var approvers: [String: Int] = [:]
+    private var approval: [Int64] = []
+    private var inForce: [InForce: (count: Int, since: Int64)] = [:]
 
     /// Incidents opened in the window: their UTC day (`at / day`), type, severity, status and
     /// SLA state now.
@@ -61,6 +73,24 @@ struct ReportTally: Sendable {
         tasks[Task(owner: owner, open: open, overdue: overdue), default: 0] += count
     }
 
+    /// Actions asked for in the window, by name and `ActionRecord.Status` raw value; `expired`:
+    /// undone by automator, at the end of its ttl.
+    mutating func action(name: String, status: String, expired: Bool, count: Int = 1) {
+        actions[Action(name: name, status: status, expired: expired), default: 0] += count
+    }
+
+    /// Actions of the window approved by `approver`.
+    mutating func approved(by approver: String, count: Int = 1) { approvers[approver, default: 0] += count }
+
+    /// Milliseconds from an approval asked in chat to its yes.
+    mutating func approved(after milliseconds: Int64) { approval.append(milliseconds) }
+
+    /// Actions done and not undone: `lifting` at the end of a ttl or not; the oldest ran at `since`.
+    mutating func inForce(name: String, lifting: Bool, since: Int64, count: Int = 1) {
+        let known = inForce[InForce(name: name, lifting: lifting)] ?? (0, since)
+        inForce[InForce(name: name, lifting: lifting)] = (known.count + count, min(known.since, since))
+    }
+
     /// Adds what `other` counted.
     mutating func merge(_ other: ReportTally) {
         opened.merge(other.opened, uniquingKeysWith: +)
@@ -71,6 +101,10 @@ struct ReportTally: Sendable {
         if indicators.isEmpty { indicators = other.indicators }
         runs.merge(other.runs, uniquingKeysWith: +)
         tasks.merge(other.tasks, uniquingKeysWith: +)
+        actions.merge(other.actions, uniquingKeysWith: +)
+        approvers.merge(other.approvers, uniquingKeysWith: +)
+        approval += other.approval
+        inForce.merge(other.inForce) { ($0.count + $1.count, min($0.since, $1.since)) }
     }
 
     /// The report, every list in the order the renderers show it.
@@ -139,7 +173,41 @@ struct ReportTally: Sendable {
         report.owners = owners.values.sorted { lhs, rhs in
             lhs.owner.map { name in rhs.owner.map { name < $0 } ?? true } ?? false
         }
+        report.actions = actionOutcomes()
+        report.approvers = approvers.map { Report.Tally(name: $0.key, count: $0.value) }
+            .sorted { ($0.count, $1.name) > ($1.count, $0.name) }
+        report.approval = Report.Timing(durations: approval.map { Double($0) / 1000 })
+        var inForce: [String: Report.ActionsInForce] = [:]
+        for (group, value) in self.inForce {
+            let since = Date(millisecondsSince1970: value.since)
+            var action = inForce[group.name, default: Report.ActionsInForce(action: group.name, since: since)]
+            if group.lifting { action.lifting += value.count } else { action.untilUndone += value.count }
+            action.since = min(action.since, since)
+            inForce[group.name] = action
+        }
+        report.inForce = inForce.values.sorted { $0.action < $1.action }
         return report
+    }
+
+    /// The actions by name, each outcome counted.
+    private func actionOutcomes() -> [Report.ActionOutcome] {
+        var outcomes: [String: Report.ActionOutcome] = [:]
+        for (action, count) in actions {
+            var outcome = outcomes[action.name, default: Report.ActionOutcome(action: action.name)]
+            switch ActionRecord.Status(rawValue: action.status) {
+            case .done: outcome.done += count
+            case .failed: outcome.failed += count
+            case .refused: outcome.refused += count
+            case .denied: outcome.denied += count
+            case .timedOut: outcome.timedOut += count
+            case .planned: outcome.dryRun += count
+            case .undone where action.expired: outcome.expired += count
+            case .undone: outcome.undone += count
+            case .sending, nil: outcome.inFlight += count
+            }
+            outcomes[action.name] = outcome
+        }
+        return outcomes.values.sorted { $0.action < $1.action }
     }
 
     /// Milliseconds in a day: `at / day` is the UTC day of `at`.

@@ -68,6 +68,7 @@ public final class RunService: Sendable {
     ///   - entry: how the script is called; a playbook's function gets the incident made from the
     ///     first argument.
     ///   - incident: the incident a playbook's run works on: its journal tells how the run ended.
+    ///   - playbook: a playbook's name, for the reports.
     ///   - writes: changes committed with the run's creation (the incident it works on, say).
     ///   - recorded: false for a run whose host calls are not recorded (the chat watcher's): it
     ///     starts at once, while its creation is being committed (this returns once it is), and
@@ -77,7 +78,8 @@ public final class RunService: Sendable {
     /// - Throws: `.doesNotCompile` or `.badArguments` before anything is stored; `.store` if
     ///   the run could not be stored (a recorded run has not started; one that is not goes on).
     public func submit(id: RunID = .make(), script: String, source: some Collection<UInt8>, arguments: String = "[]",
-                       entry: RunEntry = .script, incident: IncidentID? = nil, with writes: [StoreWrite] = [],
+                       entry: RunEntry = .script, incident: IncidentID? = nil, playbook: String? = nil,
+                       with writes: [StoreWrite] = [],
                        recorded: Bool = true, whenEnded: (@Sendable (RunUpdate?) -> Void)? = nil)
         async throws(RunServiceError) -> RunRecord
     {
@@ -87,7 +89,7 @@ public final class RunService: Sendable {
             try checker.check(source, chunkName: chunkName, arguments: Array(arguments.utf8))
         }
         var run = RunRecord(id: id, script: script, source: source, arguments: arguments, entry: entry.stored,
-                            incident: incident)
+                            incident: incident, playbook: playbook)
         run.status = .running
         let write: StoreWrite = writes.isEmpty ? .createRun(run) : .all([.createRun(run)] + writes)
         let written = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, StoreError>, Never>) in

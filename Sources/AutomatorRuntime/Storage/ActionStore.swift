@@ -22,6 +22,10 @@ public struct ActionRecord: Sendable, Hashable {
         case done, failed
         /// Reversed by its undo (by a person, or its ttl).
         case undone
+        /// Not run: its checks refused it, an approver said no, or nobody approved it in time.
+        /// Kept for the audit and the report; why is in `result`.
+        case refused, denied
+        case timedOut = "timed_out"
     }
 
     /// `ACT-` and 10 hexadecimal digits of the idempotency key's SHA-256: the same key always
@@ -36,10 +40,12 @@ public struct ActionRecord: Sendable, Hashable {
     public var parameters: String
     public var incident: IncidentID?
     public var requestedBy: String
-    /// Nil when no approval was needed; `standing` for a playbook's standing approval.
+    /// Nil when no approval was needed; `standingApproval` for a playbook's standing approval.
     public var approvedBy: String?
+    /// Who approved an action its playbook approves in its declaration (`approvals = { ... }`).
+    public static let standingApproval = "standing approval of the playbook"
     public var status: Status
-    /// What the integration returned (JSON), or its error.
+    /// What the integration returned (JSON); its error when failed; why when not run.
     public var result: String?
     public var at: Date
     public var expiresAt: Date?

@@ -56,21 +56,25 @@ public struct RunRecord: Sendable, Hashable {
     public var entry: String?
     /// The incident a playbook's run works on.
     public var incident: IncidentID?
+    /// For a playbook's run, the playbook's name (`playbook { name = ... }`, else its file), as
+    /// `automator incident playbook` takes it: reports count runs by it, so that a playbook moved
+    /// to another folder stays one.
+    public var playbook: String?
 
     /// A new pending run.
     public init(id: RunID = .make(), script: String, source: some Collection<UInt8>, arguments: String = "[]",
-                entry: String? = nil, incident: IncidentID? = nil, createdAt: Date = Date())
+                entry: String? = nil, incident: IncidentID? = nil, playbook: String? = nil, createdAt: Date = Date())
     {
         let createdAt = createdAt.roundedToMilliseconds
         self.init(id: id, script: script, source: Array(source), arguments: arguments, status: .pending,
                   createdAt: createdAt, updatedAt: createdAt, finishedAt: nil, result: nil, error: nil,
-                  entry: entry, incident: incident)
+                  entry: entry, incident: incident, playbook: playbook)
     }
 
     /// A run with every field given, as a store reads it back.
     public init(id: RunID, script: String, source: [UInt8], arguments: String, status: Status, createdAt: Date,
                 updatedAt: Date, finishedAt: Date?, result: String?, error: String?, entry: String? = nil,
-                incident: IncidentID? = nil)
+                incident: IncidentID? = nil, playbook: String? = nil)
     {
         self.id = id
         self.script = script
@@ -84,6 +88,7 @@ public struct RunRecord: Sendable, Hashable {
         self.error = error
         self.entry = entry
         self.incident = incident
+        self.playbook = playbook
     }
 
     /// The record after `update`, as the store applies it.

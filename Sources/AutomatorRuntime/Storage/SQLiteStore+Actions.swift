@@ -27,7 +27,7 @@ extension SQLiteStore: ActionStore {
         }
     }
 
-    private static func action(_ row: Row) throws -> ActionRecord {
+    static func action(_ row: Row) throws -> ActionRecord {
         let id: String = row["id"]
         let status: String = row["status"]
         guard let known = ActionRecord.Status(rawValue: status) else {

@@ -304,6 +304,20 @@ extension SQLiteStore {
                 CREATE INDEX chat_question_unanswered_by_run ON chat_question (run_id) WHERE answer IS NULL;
                 """)
         }
+        // Reports: a playbook's runs by its name (the runs before keep their file's); the actions
+        // of a window by time; those in force (done: a small part of the table); the approval a
+        // run's action waited for, by run and time answered. The audit: actions undone and
+        // questions answered in a window.
+        migrator.registerMigration("v12") { db in
+            try db.execute(sql: """
+                ALTER TABLE run ADD COLUMN playbook TEXT;
+                CREATE INDEX action_by_time ON action (at);
+                CREATE INDEX action_in_force ON action (at) WHERE status = 'done';
+                CREATE INDEX chat_question_by_run ON chat_question (run_id, answered_at);
+                CREATE INDEX action_undone_by_time ON action (undone_at) WHERE undone_at IS NOT NULL;
+                CREATE INDEX chat_question_by_answered_at ON chat_question (answered_at) WHERE answered_at IS NOT NULL;
+                """)
+        }
         return migrator
     }
 

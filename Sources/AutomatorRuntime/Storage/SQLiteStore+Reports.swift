@@ -22,7 +22,7 @@ extension SQLiteStore: ReportStore {
         return tally.finish(window: window, generatedAt: now)
     }
 
-    public func audit(_ query: AuditQuery) async throws(StoreError) -> [JournalEntry] {
+    public func audit(_ query: AuditQuery) async throws(StoreError) -> [AuditEntry] {
         var sql = "SELECT sequence, incident, at, actor, kind, text FROM journal WHERE at >= ? AND at < ?"
         var arguments: StatementArguments = [query.window.from.millisecondsSince1970,
                                              query.window.to.millisecondsSince1970]
@@ -36,13 +36,46 @@ extension SQLiteStore: ReportStore {
         sql += " ORDER BY at DESC, sequence DESC LIMIT ?"
         arguments += [query.limit]
         let (statement, values) = (sql, arguments)
+        let (from, to) = (query.window.from.millisecondsSince1970, query.window.to.millisecondsSince1970)
         return try await read { db in
-            try Row.fetchAll(db, sql: statement, arguments: values).map { row in
-                JournalEntry(sequence: row[0], incident: IncidentID(row[1] as Int),
-                             at: Date(millisecondsSince1970: row[2]), actor: row[3],
-                             kind: JournalEntry.Kind(rawValue: row[4]) ?? .note, text: row[5])
+            let journal = try Row.fetchAll(db, sql: statement, arguments: values).map { row in
+                AuditEntry(sequence: row[0], incident: IncidentID(row[1] as Int), at: Date(millisecondsSince1970: row[2]),
+                           actor: row[3], kind: JournalEntry.Kind(rawValue: row[4]) ?? .note, text: row[5])
+            }
+            return query.merged(journal, try Self.offTheJournal(db, from: from, to: to))
+        }
+    }
+
+    /// What the audit lists besides the journal, newest first: actions on no incident run or
+    /// undone in the window, those its checks refused (never journaled), and questions answered
+    /// in it for no incident (the others are in their incident's journal; a question whose run
+    /// was deleted since is left out, as it may be).
+    private static func offTheJournal(_ db: Database, from: Int64, to: Int64) throws -> [AuditEntry] {
+        let window: StatementArguments = [from, to]
+        let contains = { (time: Date) in (from..<to).contains(time.millisecondsSince1970) }
+        var entries: [AuditEntry] = []
+        for row in try Row.fetchAll(db, sql: """
+            SELECT * FROM action
+            WHERE (incident IS NULL OR status = 'refused')
+              AND ((at >= ? AND at < ?) OR (undone_at >= ? AND undone_at < ?))
+            """, arguments: window + window)
+        {
+            let record = try action(row)
+            if contains(record.at) { entries.append(.action(record)) }
+            if let by = record.undoneBy, let at = record.undoneAt, contains(at) {
+                entries.append(.undo(of: record, by: by, at: at))
             }
         }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT id, text, answer, answered_by, answered_at FROM chat_question
+            WHERE answered_at >= ? AND answered_at < ?
+              AND (run_id IS NULL OR EXISTS (SELECT 1 FROM run WHERE run.id = chat_question.run_id AND run.incident IS NULL))
+            """, arguments: window)
+        {
+            entries.append(.answer(question: row[0], text: row[1], answer: row[2], by: row[3],
+                                   at: Date(millisecondsSince1970: row[4])))
+        }
+        return entries.sorted { $0.at > $1.at }
     }
 
     // MARK: Reading the tables
@@ -129,12 +162,13 @@ extension SQLiteStore: ReportStore {
 
     /// Playbook runs (`RunEntry.playbook("run")`: not SLA hooks nor plain scripts) and tasks
     /// created in the window (not those cancelled with their incident: nobody was to do them);
-    /// indicators last looked up in it.
+    /// indicators last looked up in it; actions asked for in it, and those in force now.
     private static func tallyWork(_ db: Database, _ bounds: Bounds) throws -> ReportTally {
         var tally = ReportTally()
         let window: StatementArguments = [bounds.from, bounds.to]
         let runs = try Row.fetchCursor(db, sql: """
-            SELECT script, status FROM run WHERE entry = 'playbook:run' AND created_at >= ? AND created_at < ?
+            SELECT coalesce(playbook, script), status FROM run
+            WHERE entry = 'playbook:run' AND created_at >= ? AND created_at < ?
             """, arguments: window)
         while let row = try runs.next() { tally.run(playbook: row[0], status: row[1]) }
         let tasks = try Row.fetchCursor(db, sql: """
@@ -158,6 +192,32 @@ extension SQLiteStore: ReportStore {
             Report.TopIndicator(type: row[0], value: row[1], verdict: Score(rawValue: row[2])?.name ?? "unknown",
                                 summary: row[3], lastSeen: Date(millisecondsSince1970: row[4]))
         })
+        let actions = try Row.fetchCursor(db, sql: actionsOfWindow,
+                                           arguments: [ActionRecord.standingApproval, bounds.from, bounds.to])
+        while let row = try actions.next() {
+            tally.action(name: row[0], status: row[1], expired: row[2])
+            if let approver: String = row[3] { tally.approved(by: approver) }
+            if let waited: Int64 = row[4] { tally.approved(after: waited) }
+        }
+        let inForce = try Row.fetchCursor(db, sql: """
+            SELECT name, expires_at IS NOT NULL, at FROM action WHERE status = 'done'
+            """)
+        while let row = try inForce.next() { tally.inForce(name: row[0], lifting: row[1], since: row[2]) }
         return tally
     }
+
+    /// Each action asked for in the window: its name, status, whether automator undid it (its
+    /// ttl), who approved it and, approved in chat by a run, how long that took: the run's
+    /// approval answered last before the action was recorded (`actions.run` records it as soon
+    /// as the yes comes; its key is the run's id and the call's number). PostgreSQL's store asks
+    /// the same.
+    private static let actionsOfWindow = """
+        SELECT name, status, coalesce(undone_by = 'automator', 0), approved_by,
+               CASE WHEN approved_by <> ? AND instr(key, '/') > 0 THEN
+                 (SELECT answered_at - asked_at FROM chat_question
+                  WHERE run_id = substr(key, 1, instr(key, '/') - 1) AND answered_at <= action.at AND answer = 'approve'
+                  ORDER BY answered_at DESC LIMIT 1)
+               END
+        FROM action WHERE at >= ? AND at < ?
+        """
 }

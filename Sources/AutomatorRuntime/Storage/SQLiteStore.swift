@@ -235,7 +235,7 @@ public final class SQLiteStore: Store {
     private static func selectRun(status: String) -> String {
         """
         SELECT id, script, source, arguments, \(status), created_at, updated_at, finished_at, result, error, entry,
-               incident FROM run
+               incident, playbook FROM run
         """
     }
 
@@ -268,7 +268,8 @@ public final class SQLiteStore: Store {
                          finishedAt: finishedAt.map(Date.init(millisecondsSince1970:)),
                          result: try row.decode(atIndex: 8), error: try row.decode(atIndex: 9),
                          entry: try row.decode(atIndex: 10),
-                         incident: (try row.decode(Int?.self, atIndex: 11)).map(IncidentID.init))
+                         incident: (try row.decode(Int?.self, atIndex: 11)).map(IncidentID.init),
+                         playbook: try row.decode(atIndex: 12))
     }
 
     /// A host call from the columns sequence, name, arguments_digest, result, recorded_at,
@@ -325,12 +326,13 @@ public final class SQLiteStore: Store {
             do {
                 try db.cachedStatement(sql: """
                     INSERT INTO run (id, script, source, arguments, status, created_at, updated_at, finished_at,
-                                     result, error, entry, incident)
-                    VALUES (?, ?, ifnull(?, x''), ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     result, error, entry, incident, playbook)
+                    VALUES (?, ?, ifnull(?, x''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """).execute(arguments: [
                         run.id.rawValue, run.script, Data(run.source), run.arguments, run.status.rawValue,
                         run.createdAt.millisecondsSince1970, run.updatedAt.millisecondsSince1970,
                         run.finishedAt?.millisecondsSince1970, run.result, run.error, run.entry, run.incident?.number,
+                        run.playbook,
                     ])
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
                 return .duplicateRun(run.id)

@@ -8,11 +8,12 @@ extension ActionsModule {
 
         local actions = {}
 
-        local function incident_of(value, name)
+        -- `level`: where the error points, 3 (the script's call) unless called through `planned`.
+        local function incident_of(value, name, level)
           if value == nil then return nil end
           if type(value) == "table" and type(value.id) == "string" then return value.id end
           if type(value) == "string" then return value end
-          error(name .. ': incident must be an incident (inc) or an id such as "INC-42"', 3)
+          error(name .. ': incident must be an incident (inc) or an id such as "INC-42"', level or 3)
         end
 
         -- Called by `planned`: its errors point at the script's call.
@@ -22,8 +23,9 @@ extension ActionsModule {
           return json.encode(params)
         end
 
-        -- The checks of `fn` (actions.run or actions.plan): the plan as the host made it, with the
-        -- channel its approval is asked in; the parameters as JSON.
+        -- The checks of `fn` (actions.run or actions.plan; a refusal is recorded on the incident):
+        -- the plan as the host made it, with the channel its approval is asked in; the parameters
+        -- as JSON; the incident's id.
         local function planned(fn, name, params, options)
           if type(name) ~= "string" then
             error(('%s expects an action name, as in %s("checkpoint.block_ip", { ip = "198.51.100.7" })'):format(fn, fn), 3)
@@ -31,9 +33,10 @@ extension ActionsModule {
           if options ~= nil and type(options) ~= "table" then error(fn .. ": options must be a table", 3) end
           options = options or {}
           local encoded = params_of(params, fn)
-          local plan = json.decode(host.run(name, encoded, options.dry_run == true))
+          local incident = incident_of(options.incident, fn, 4)
+          local plan = json.decode(host.run(name, encoded, options.dry_run == true, incident))
           plan.channel = options.channel or plan.channel or options.default_channel
-          return plan, encoded, options
+          return plan, encoded, incident
         end
 
         --- What actions.run would do, without doing it: the parameters checked (a refusal is an
@@ -50,13 +53,11 @@ extension ActionsModule {
         --- `default_channel`).
         --- Returns the action (`id`, `status`, `result`...), or nil and why when it was not approved.
         function actions.run(name, params, options)
-          local plan, encoded
-          plan, encoded, options = planned("actions.run", name, params, options)
-          local incident = incident_of(options.incident, "actions.run")
+          local plan, encoded, incident = planned("actions.run", name, params, options)
           local dry_run = plan.dry_run
           local approved_by = nil
           if plan.approval == "standing" then
-            approved_by = "standing approval of the playbook"
+            approved_by = "\#(ActionRecord.standingApproval)"
           elseif plan.approval == "required" and not dry_run then
             local channel = plan.channel
             if chat == nil or channel == nil then
@@ -69,7 +70,7 @@ extension ActionsModule {
             local approved, by = chat.approve(channel, question, { timeout = plan.timeout })
             if not approved then
               -- Only a question nobody answered in time is answered by automator.
-              local reason = by == "automator" and "nobody approved it in time" or ("denied by " .. tostring(by))
+              local reason = by == "automator" and "\#(ActionService.nobodyApproved)" or ("denied by " .. tostring(by))
               host.decline(name, encoded, incident, reason)
               return nil, reason
             end

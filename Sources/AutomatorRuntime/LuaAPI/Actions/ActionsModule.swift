@@ -25,12 +25,21 @@ public struct ActionsModule: HostModule {
         let (service, dryRunsOnly) = (self.service, self.dryRunsOnly)
         let state = table.state
         let checked = LastPlan()
-        // run(name, params JSON, dry run) -> the plan as JSON, with whether it is a dry run;
-        // raises what the checks refuse, under the name scripts called (`actions.run: ...`).
+        // run(name, params JSON, dry run, incident) -> the plan as JSON, with whether it is a dry
+        // run; raises what the checks refuse, under the name scripts called (`actions.run: ...`),
+        // and records it (not a dry run's). Not a recorded call: a replay checks again, and its
+        // refusal, keyed by the call that would have come next, is the one already recorded.
         table.function("run") { [unowned(unsafe) state] call in
             let dryRun = dryRunsOnly || call.boolean(3)
+            let incident = try Self.incident(call, 4)
+            let (key, requestedBy) = (Self.idempotencyKey(state.activeRun) + "/refused", state.actor)
             let plan = try Self.plan(call, service, standing: state.activeRun?.standingApprovals ?? [], dryRun: dryRun,
-                                     last: checked)
+                                     last: checked) { name, parameters, error in
+                guard !dryRun, let refusal = service.refusal(name, parameters: parameters, key: key, incident: incident,
+                                                             requestedBy: requestedBy, error)
+                else { return }
+                service.store.write(refusal) { _ in }
+            }
             var object = JSONText.Object()
             object["dry_run"] = dryRun ? "true" : "false"
             object["name"] = JSONText.string(plan.declaration.name)
@@ -63,16 +72,16 @@ public struct ActionsModule: HostModule {
                 }
             }
         }
-        // decline(name, params JSON, incident, reason): journals an action nobody approved.
+        // decline(name, params JSON, incident, reason): records and journals an action nobody approved.
         table.waitingFunction("decline") { [unowned(unsafe) state] call in
             let plan = try Self.plan(call, service, standing: [], dryRun: false)
             let incident = try Self.incident(call, 3)
             let reason = try call.string(4).description
-            let requestedBy = state.actor
+            let (key, requestedBy) = (Self.idempotencyKey(state.activeRun), state.actor)
             return .task {
-                do { try await service.decline(plan, incident: incident, requestedBy: requestedBy, reason: reason) } catch {
-                    throw HostError("\(error)")
-                }
+                do {
+                    try await service.decline(plan, key: key, incident: incident, requestedBy: requestedBy, reason: reason)
+                } catch { throw HostError("\(error)") }
                 return []
             }
         }
@@ -117,8 +126,11 @@ public struct ActionsModule: HostModule {
         var plan: ActionPlan?
     }
 
+    /// - Parameter refused: called with the name, the parameters' JSON and the error when the
+    ///   checks refuse them.
     private static func plan(_ call: LuaCall, _ service: ActionService, standing: Set<String>, dryRun: Bool,
-                             last: LastPlan? = nil) throws(HostError) -> ActionPlan
+                             last: LastPlan? = nil, refused: ((String, String, ActionError) -> Void)? = nil)
+        throws(HostError) -> ActionPlan
     {
         let name = try call.string(1).description
         let text = try call.string(2).description
@@ -130,6 +142,7 @@ public struct ActionsModule: HostModule {
         }
         let plan: ActionPlan
         do { plan = try service.plan(name, parameters: parameters, standing: standing, dryRun: dryRun) } catch {
+            refused?(name, text, error)
             throw HostError("\(error)")
         }
         last?.key = (name, text, standing, dryRun)
@@ -157,8 +170,9 @@ public struct ActionsModule: HostModule {
         object["at"] = JSONText.time(record.at)
         object["expires_at"] = record.expiresAt.map(JSONText.time)
         object["undone_by"] = record.undoneBy.map(JSONText.string)
-        // What the integration answered: JSON when it succeeded, the error's text when it failed.
-        object["result"] = record.status == .failed ? record.result.map(JSONText.string) : record.result
+        // What the integration answered: JSON when it succeeded; text when it failed or did not run.
+        let inWords: Set<ActionRecord.Status> = [.failed, .refused, .denied, .timedOut]
+        object["result"] = inWords.contains(record.status) ? record.result.map(JSONText.string) : record.result
         return object.textWithoutNulls
     }
 

@@ -5,13 +5,13 @@ import PostgresNIO
 /// migration v4. Refusals are found by reading, never by a failing statement, which would abort
 /// the batch's transaction.
 extension PostgresStore: ActionStore {
-    private static let columns = """
+    static let actionColumns = """
         id, key, name, parameters, incident, requested_by, approved_by, status, result, at, expires_at, undone_by, undone_at
         """
 
     public func action(_ id: String) async throws(StoreError) -> ActionRecord? {
         try await read { session in
-            try await session.rows("SELECT \(unescaped: Self.columns) FROM action WHERE id = \(id)").first.map(Self.action)
+            try await session.rows("SELECT \(unescaped: Self.actionColumns) FROM action WHERE id = \(id)").first.map(Self.action)
         }
     }
 
@@ -19,11 +19,11 @@ extension PostgresStore: ActionStore {
         try await read { session in
             let query: PostgresQuery = if let incident {
                 """
-                SELECT \(unescaped: Self.columns) FROM action WHERE incident = \(incident.number)
+                SELECT \(unescaped: Self.actionColumns) FROM action WHERE incident = \(incident.number)
                 ORDER BY at DESC, id DESC LIMIT \(limit)
                 """
             } else {
-                "SELECT \(unescaped: Self.columns) FROM action ORDER BY at DESC, id DESC LIMIT \(limit)"
+                "SELECT \(unescaped: Self.actionColumns) FROM action ORDER BY at DESC, id DESC LIMIT \(limit)"
             }
             return try await session.rows(query).map(Self.action)
         }
@@ -32,13 +32,13 @@ extension PostgresStore: ActionStore {
     public func expiringActions() async throws(StoreError) -> [ActionRecord] {
         try await read { session in
             try await session.rows("""
-                SELECT \(unescaped: Self.columns) FROM action WHERE status = 'done' AND expires_at IS NOT NULL
+                SELECT \(unescaped: Self.actionColumns) FROM action WHERE status = 'done' AND expires_at IS NOT NULL
                 ORDER BY expires_at
                 """).map(Self.action)
         }
     }
 
-    private static func action(_ row: PostgresRandomAccessRow) throws -> ActionRecord {
+    static func action(_ row: PostgresRandomAccessRow) throws -> ActionRecord {
         let id = try row[0].decode(String.self)
         let status = try row[7].decode(String.self)
         guard let known = ActionRecord.Status(rawValue: status) else { throw StoreError.unknownValue(status, of: "action \(id)") }

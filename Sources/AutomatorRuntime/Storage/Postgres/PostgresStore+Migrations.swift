@@ -275,6 +275,17 @@ extension PostgresStore {
             CREATE INDEX task_open_by_run ON task (run_id) WHERE status = 'open';
             CREATE INDEX chat_question_unanswered_by_run ON chat_question (run_id) WHERE answer IS NULL;
             """),
+        // Reports: a playbook's runs by its name, actions by time, those in force, a run's
+        // approvals by time answered; the audit: actions undone and questions answered by time
+        // (SQLite's v12).
+        ("v11", """
+            ALTER TABLE run ADD COLUMN playbook text;
+            CREATE INDEX action_by_time ON action (at);
+            CREATE INDEX action_in_force ON action (at) WHERE status = 'done';
+            CREATE INDEX chat_question_by_run ON chat_question (run_id, answered_at);
+            CREATE INDEX action_undone_by_time ON action (undone_at) WHERE undone_at IS NOT NULL;
+            CREATE INDEX chat_question_by_answered_at ON chat_question (answered_at) WHERE answered_at IS NOT NULL;
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.

@@ -15,7 +15,7 @@ extension PostgresStore: ReportStore {
         return tally.finish(window: window, generatedAt: Date(millisecondsSince1970: now))
     }
 
-    public func audit(_ query: AuditQuery) async throws(StoreError) -> [JournalEntry] {
+    public func audit(_ query: AuditQuery) async throws(StoreError) -> [AuditEntry] {
         var filter = PostgresFilter()
         filter.require("at >= \(filter.parameter(query.window.from.millisecondsSince1970))")
         filter.require("at < \(filter.parameter(query.window.to.millisecondsSince1970))")
@@ -26,14 +26,48 @@ extension PostgresStore: ReportStore {
         }
         let statement = filter.query("SELECT sequence, incident, at, actor, kind, text FROM journal",
                                      order: "at DESC, sequence DESC", limit: query.limit)
+        let (from, to) = (query.window.from.millisecondsSince1970, query.window.to.millisecondsSince1970)
         return try await read { session in
-            try await session.rows(statement).map { row in
-                JournalEntry(sequence: try row[0].decode(Int64.self), incident: IncidentID(try row[1].decode(Int.self)),
-                             at: try row.date(2)!, actor: try row[3].decode(String.self),
-                             kind: JournalEntry.Kind(rawValue: try row[4].decode(String.self)) ?? .note,
-                             text: try row[5].decode(String.self))
+            let journal = try await session.rows(statement).map { row in
+                AuditEntry(sequence: try row[0].decode(Int64.self), incident: IncidentID(try row[1].decode(Int.self)),
+                           at: try row.date(2)!, actor: try row[3].decode(String.self),
+                           kind: JournalEntry.Kind(rawValue: try row[4].decode(String.self)) ?? .note,
+                           text: try row[5].decode(String.self))
+            }
+            return query.merged(journal, try await Self.offTheJournal(session, from: from, to: to))
+        }
+    }
+
+    /// What the audit lists besides the journal, newest first, as in SQLite
+    /// (`SQLiteStore.offTheJournal`).
+    private static func offTheJournal(_ session: PostgresSession, from: Int64, to: Int64) async throws -> [AuditEntry] {
+        var entries: [AuditEntry] = []
+        for row in try await session.rows("""
+            SELECT \(unescaped: actionColumns) FROM action
+            WHERE (incident IS NULL OR status = 'refused')
+              AND ((at >= \(from) AND at < \(to)) OR (undone_at >= \(from) AND undone_at < \(to)))
+            """)
+        {
+            let record = try action(row)
+            let at = record.at.millisecondsSince1970
+            if at >= from, at < to { entries.append(.action(record)) }
+            if let by = record.undoneBy, let undone = record.undoneAt,
+               undone.millisecondsSince1970 >= from, undone.millisecondsSince1970 < to
+            {
+                entries.append(.undo(of: record, by: by, at: undone))
             }
         }
+        for row in try await session.rows("""
+            SELECT id, text, answer, answered_by, answered_at FROM chat_question
+            WHERE answered_at >= \(from) AND answered_at < \(to)
+              AND (run_id IS NULL OR EXISTS (SELECT 1 FROM run WHERE run.id = chat_question.run_id AND run.incident IS NULL))
+            """)
+        {
+            entries.append(.answer(question: try row[0].decode(String.self), text: try row[1].decode(String.self),
+                                   answer: try row[2].decode(String.self), by: try row[3].decode(String.self),
+                                   at: try row.date(4)!))
+        }
+        return entries.sorted { $0.at > $1.at }
     }
 
     private func attempt<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) async throws -> T) async
@@ -75,15 +109,15 @@ extension PostgresStore: ReportStore {
         return tally
     }
 
-    /// Playbook runs and tasks created in the window (not those cancelled), and indicators last
-    /// looked up in it, in groups.
+    /// Playbook runs and tasks created in the window (not those cancelled), indicators last
+    /// looked up in it, and actions in force now, in groups; the actions asked for in the window.
     private static func tallyWork(_ session: PostgresSession, from: Int64, to: Int64, now: Int64) async throws
         -> ReportTally
     {
         var tally = ReportTally()
         for row in try await session.rows("""
-            SELECT script, status, count(*) FROM run
-            WHERE entry = 'playbook:run' AND created_at >= \(from) AND created_at < \(to) GROUP BY script, status
+            SELECT coalesce(playbook, script), status, count(*) FROM run
+            WHERE entry = 'playbook:run' AND created_at >= \(from) AND created_at < \(to) GROUP BY 1, 2
             """)
         {
             tally.run(playbook: try row[0].decode(String.self), status: try row[1].decode(String.self),
@@ -111,6 +145,29 @@ extension PostgresStore: ReportStore {
                                 verdict: Score(rawValue: try row[2].decode(Int.self))?.name ?? "unknown",
                                 summary: try row[3].decode(String.self), lastSeen: try row.date(4)!)
         })
+        // The approval's wait as in SQLite (`SQLiteStore.actionsOfWindow`), each action on its own.
+        for row in try await session.rows("""
+            SELECT name, status, coalesce(undone_by = 'automator', false), approved_by,
+                   CASE WHEN approved_by <> \(ActionRecord.standingApproval) AND strpos(key, '/') > 0 THEN
+                     (SELECT answered_at - asked_at FROM chat_question
+                      WHERE run_id = split_part(key, '/', 1) AND answered_at <= action.at AND answer = 'approve'
+                      ORDER BY answered_at DESC LIMIT 1)
+                   END
+            FROM action WHERE at >= \(from) AND at < \(to)
+            """)
+        {
+            tally.action(name: try row[0].decode(String.self), status: try row[1].decode(String.self),
+                         expired: try row[2].decode(Bool.self))
+            if let approver = try row[3].decode(String?.self) { tally.approved(by: approver) }
+            if let waited = try row[4].decode(Int64?.self) { tally.approved(after: waited) }
+        }
+        for row in try await session.rows("""
+            SELECT name, expires_at IS NOT NULL, count(*), min(at) FROM action WHERE status = 'done' GROUP BY 1, 2
+            """)
+        {
+            tally.inForce(name: try row[0].decode(String.self), lifting: try row[1].decode(Bool.self),
+                          since: try row[3].decode(Int64.self), count: try row[2].decode(Int.self))
+        }
         return tally
     }
 }

@@ -26,11 +26,11 @@ extension PostgresStore {
             // The worker that creates a run executes it: it holds its lease from the start.
             let inserted = try await session.changes("""
                 INSERT INTO run (id, script, source, arguments, status, created_at, updated_at, finished_at, result,
-                                 error, entry, incident, lease_owner, lease_expires_at)
+                                 error, entry, incident, playbook, lease_owner, lease_expires_at)
                 VALUES (\(run.id.rawValue), \(run.script), \(run.source.buffer), \(run.arguments), \(run.status.rawValue),
                         \(run.createdAt.millisecondsSince1970), \(run.updatedAt.millisecondsSince1970),
                         \(run.finishedAt?.millisecondsSince1970), \(run.result), \(run.error), \(run.entry),
-                        \(run.incident?.number), \(session.lease?.worker),
+                        \(run.incident?.number), \(run.playbook), \(session.lease?.worker),
                         \(unescaped: RunLease.now) + \(session.lease?.milliseconds ?? 0))
                 ON CONFLICT (id) DO NOTHING
                 """)

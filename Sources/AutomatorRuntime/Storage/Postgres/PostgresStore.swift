@@ -196,7 +196,7 @@ public final class PostgresStore: Store {
     private static func selectRun(status: String) -> String {
         """
         SELECT id, script, source, arguments, \(status), created_at, updated_at, finished_at, result, error, entry,
-               incident FROM run
+               incident, playbook FROM run
         """
     }
 
@@ -227,7 +227,8 @@ public final class PostgresStore: Store {
                          updatedAt: try row.date(6)!, finishedAt: try row.date(7),
                          result: try row[8].decode(String?.self), error: try row[9].decode(String?.self),
                          entry: try row[10].decode(String?.self),
-                         incident: try row[11].decode(Int?.self).map(IncidentID.init))
+                         incident: try row[11].decode(Int?.self).map(IncidentID.init),
+                         playbook: try row[12].decode(String?.self))
     }
 
     /// A host call from the columns sequence, name, arguments_digest, result, recorded_at,

@@ -1,0 +1,73 @@
+public import Foundation
+
+/// One line of `automator audit`: a journal entry, or what no incident's journal holds: an action
+/// on no incident run (or denied, or planned) or undone, an action its checks refused, a question
+/// answered for a run on no incident (a chat command's, a scheduled script's) or for no run.
+public struct AuditEntry: Sendable, Hashable {
+    /// Its place in the whole journal; nil for what the journal does not hold.
+    public var sequence: Int64?
+    public var incident: IncidentID?
+    public var at: Date
+    public var actor: String
+    public var kind: JournalEntry.Kind
+    public var text: String
+
+    public init(sequence: Int64? = nil, incident: IncidentID?, at: Date, actor: String, kind: JournalEntry.Kind,
+                text: String)
+    {
+        self.sequence = sequence
+        self.incident = incident
+        self.at = at.roundedToMilliseconds
+        self.actor = actor
+        self.kind = kind
+        self.text = text
+    }
+
+    public init(_ entry: JournalEntry) {
+        self.init(sequence: entry.sequence, incident: entry.incident, at: entry.at, actor: entry.actor, kind: entry.kind,
+                  text: entry.text)
+    }
+
+    /// An action, by who asked for it: `ACT-… done: firewall.block_ip {"ip":"198.51.100.7"},
+    /// approved by slack:bob: {"rule":"r-1"}`.
+    static func action(_ record: ActionRecord) -> AuditEntry {
+        // What happened then: an action undone since was done.
+        let status = record.status == .undone ? ActionRecord.Status.done : record.status
+        return AuditEntry(incident: record.incident, at: record.at, actor: record.requestedBy, kind: .action,
+                          text: "\(record.id) \(status.rawValue): \(record.name) \(record.parameters)"
+                              + (record.approvedBy.map { ", approved by \($0)" } ?? "")
+                              + (record.result.map { ": \($0)" } ?? ""))
+    }
+
+    /// The undo of an action on no incident, by who undid it (`automator` at the end of its ttl).
+    static func undo(of record: ActionRecord, by actor: String, at: Date) -> AuditEntry {
+        AuditEntry(incident: nil, at: at, actor: actor, kind: .action,
+                   text: "\(record.id) undone: \(record.name) \(record.parameters)"
+                       + (actor == "automator" ? " (its ttl ended)" : ""))
+    }
+
+    /// A question's answer, by who answered: `Q-… Approve firewall.block_ip ...?: approve`.
+    static func answer(question id: String, text: String, answer: String, by actor: String, at: Date) -> AuditEntry {
+        AuditEntry(incident: nil, at: at, actor: actor, kind: .approval, text: "\(id) \(text): \(answer)")
+    }
+}
+
+extension AuditQuery {
+    /// Whether `actor` is the query's, or of its family (`slack` for `slack:bob`): as the stores'
+    /// SQL reads the journal, for what they read besides it.
+    func matches(_ actor: String) -> Bool {
+        guard let wanted = self.actor else { return true }
+        return actor == wanted || actor.hasPrefix(wanted + ":") || actor.hasPrefix(wanted + " ")
+    }
+
+    /// The journal's entries and the others (each newest first) as one list, newest first, at
+    /// most `limit`; the others only as far as the query names their actor.
+    func merged(_ journal: [AuditEntry], _ others: [AuditEntry]) -> [AuditEntry] {
+        let others = others.filter { matches($0.actor) }
+        guard !others.isEmpty else { return journal }
+        // Stable: at the same time, the journal's entry first, as it was written first.
+        return (journal + others).enumerated().sorted { lhs, rhs in
+            lhs.element.at != rhs.element.at ? lhs.element.at > rhs.element.at : lhs.offset < rhs.offset
+        }.prefix(limit).map(\.element)
+    }
+}
