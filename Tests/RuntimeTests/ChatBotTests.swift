@@ -465,6 +465,51 @@ struct ChatBotTests {
         await bot.stop()
     }
 
+    @Test("In a question's thread, what is no answer is the channel's: journaled in a war room, checked where watched; a refused answer is journaled")
+    func questionThreads() async throws {
+        let bot = try await Bot(roles: ["approver": ["alice"]])
+        #expect(await bot.say("join #soc").first?.text == "Watching #soc.")
+        #expect(await bot.say("!incident new C2 beacon", in: Self.soc).first?.text.hasPrefix("Opened INC-1") == true)
+        let script = ##"return chat.approve("#soc", "Block 203.0.113.45 at the firewall?")"##
+        let run = try await bot.incidents.runs.submit(script: "approve.lua", source: Array(script.utf8),
+                                                      incident: IncidentID(1))
+        var open: [(question: ChatQuestionRecord, incident: IncidentID?)] = []
+        for _ in 0..<200 where open.first?.question.message == nil {
+            try await Task.sleep(for: .milliseconds(10))
+            open = try await bot.store.openQuestions(of: IncidentID(1))
+        }
+        let question = try #require(open.first?.question)
+        let thread = try #require(question.message)
+        _ = bot.network.takePosts()
+
+        // A discussion with an indicator in it: journaled on the war room's incident, and checked.
+        let discussed = await bot.say("careful, 203.0.113.45 is what web-1 beacons to", in: Self.soc, by: Self.bob,
+                                      thread: thread)
+        #expect(discussed.first?.text.contains("203.0.113[.]45") == true, "\(discussed.map(\.text))")
+        var journal = try await bot.store.journal(of: IncidentID(1))
+        #expect(journal.contains { $0.kind == .chat && $0.text == "careful, 203.0.113.45 is what web-1 beacons to" },
+                "\(journal.map(\.text))")
+        // A word that is no choice was meant as an answer: the choices are said, and it is journaled too.
+        #expect(await bot.say("ok", in: Self.soc, by: Self.bob, thread: thread).map(\.text)
+            == ["Answer with one of: 1. approve, 2. deny"])
+
+        // bob may not approve: he is told, and the journal keeps the attempt.
+        let refused = await bot.say("approve", in: Self.soc, by: Self.bob, thread: thread)
+        #expect(refused.map(\.text) == ["bob, only people with the role approver may answer this."])
+        journal = try await bot.store.journal(of: IncidentID(1))
+        #expect(journal.contains { $0.kind == .chat && $0.actor == "test:bob" && $0.text == "ok" })
+        #expect(journal.filter { $0.kind == .refused }.map { "\($0.actor) \($0.text)" } == [
+            "test:bob answer approve to \(question.id) (Block 203.0.113.45 at the firewall?), for the role approver",
+        ])
+        #expect(!journal.contains { $0.kind == .chat && $0.text == "approve" }, "an answer is no chat")
+        #expect(try await bot.store.question(question.id)?.answer == nil)
+
+        #expect(await bot.say("1", in: Self.soc, by: Self.alice, thread: thread).map(\.text) == ["alice answered: approve"])
+        await bot.incidents.runs.waitForEnd(run.id)
+        #expect(try await bot.incidents.runs.run(run.id)?.result == #"[true,"test:alice"]"#)
+        await bot.stop()
+    }
+
     @Test("A command for a role refuses others; a command that fails says so where it was asked")
     func rolesAndFailures() async throws {
         let folder = try ScratchFolder()
