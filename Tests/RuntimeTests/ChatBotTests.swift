@@ -582,6 +582,12 @@ struct ChatBotTests {
         ], "\(answer)")
         #expect(bot.network.joined.withLock { $0 } == ["soc"])
         #expect(await bot.say("status").first?.text == "Watching #soc.")
+
+        // Watched, then muted: joined again, it is refused, and watched no more.
+        bot.network.readOnly.withLock { $0["C1"] = "it is read-only" }
+        #expect(await bot.say("join #soc").first?.text.hasPrefix("Could not join #soc: the bot may not post") == true)
+        #expect(bot.network.joined.withLock { $0 }.isEmpty)
+        #expect(await bot.say("status").first?.text == "Watching no channel: tell me join #channel, or join all.")
         await bot.stop()
     }
 

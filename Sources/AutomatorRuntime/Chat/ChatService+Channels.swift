@@ -95,8 +95,14 @@ extension ChatService {
         let target = try await resolve(channel, on: adapter)
         try await adapter.join(target)
         if let refusal = try await adapter.postingRefusal(in: target) {
-            if settings.withLock({ $0[Self.key(adapter.network, target.id)]?.incident }) == nil {
-                try await adapter.leave(target)
+            let known = settings.withLock { $0[Self.key(adapter.network, target.id)] }
+            if known?.incident == nil { try await adapter.leave(target) }
+            // Watched once, muted since: it is watched no more, as `status` then says.
+            if known?.watched == true {
+                _ = try await change(target, on: adapter.network, by: actor) {
+                    $0.watched = false
+                    $0.verbose = false
+                }
             }
             throw ChatError(.forbidden, "the bot may not post in \(Self.named(target)), so its verdicts would go unsaid "
                 + "there: \(refusal), then join it again")
