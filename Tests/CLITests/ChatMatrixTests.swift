@@ -66,29 +66,47 @@ struct ChatMatrixTests {
         return folder
     }
 
-    /// Alice's new room `soc`, once the bot has accepted her invitation.
-    static func room(with bot: Synapse.Account, as alice: Synapse.Account, on synapse: Synapse) async throws -> String {
-        let room = try #require(try await call(synapse, alice, "POST", "/createRoom",
-                                               ["name": "soc", "invite": [bot.id], "preset": "private_chat"])["room_id"]
-            as? String)
+    /// Alice's new room (`soc` unless named), once the bot has accepted her invitation;
+    /// `options` go to `/createRoom` too.
+    static func room(_ name: String = "soc", with bot: Synapse.Account, as alice: Synapse.Account, on synapse: Synapse,
+                     options: [String: any Sendable] = [:]) async throws -> String
+    {
+        let create = (["name": name, "invite": [bot.id], "preset": "private_chat"] as [String: any Sendable])
+            .merging(options) { $1 }
+        let room = try #require(try await call(synapse, alice, "POST", "/createRoom", create)["room_id"] as? String)
         for _ in 0..<400 {
-            let members = try await call(synapse, alice, "GET", "/rooms/\(segment(room))/joined_members")
-            if (members["joined"] as? [String: Any])?[bot.id] != nil { return room }
+            if try await isMember(bot, of: room, as: alice, on: synapse) { return room }
             try await Task.sleep(for: .milliseconds(50))
         }
         Issue.record("the bot did not accept the invitation")
         return room
     }
 
-    @Test("Invited to a room, the bot answers !ip in the thread, and an approval waits for alice's reply")
-    func matrix() async throws {
+    static func isMember(_ bot: Synapse.Account, of room: String, as alice: Synapse.Account, on synapse: Synapse)
+        async throws -> Bool
+    {
+        let members = try await call(synapse, alice, "GET", "/rooms/\(segment(room))/joined_members")
+        return (members["joined"] as? [String: Any])?[bot.id] != nil
+    }
+
+    /// A new bot and alice on the shared Synapse, and a server with the bot, configured as
+    /// `configured` does (its folder kept alive with it).
+    static func served() async throws
+        -> (synapse: Synapse, bot: Synapse.Account, alice: Synapse.Account, server: ServerProcess, folder: TemporaryFolder)
+    {
         let synapse = try await Synapse.shared()
         let bot = try await synapse.register("bot\(UInt16.random(in: 1000...9999))")
         let alice = try await synapse.register("alice\(UInt16.random(in: 1000...9999))")
-        let folder = try Self.configured(bot: bot, alice: alice, on: synapse)
+        let folder = try configured(bot: bot, alice: alice, on: synapse)
         let server = try await ServerProcess.start(
-            data: folder.url.appendingPathComponent("data"), scripts: Self.scripts,
+            data: folder.url.appendingPathComponent("data"), scripts: scripts,
             arguments: ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path])
+        return (synapse, bot, alice, server, folder)
+    }
+
+    @Test("Invited to a room, the bot answers !ip in the thread, and an approval waits for alice's reply")
+    func matrix() async throws {
+        let (synapse, bot, alice, server, folder) = try await Self.served()
 
         let room = try await Self.room(with: bot, as: alice, on: synapse)
         let asked = try await Self.say("!ip 203.0.113.45", in: room, as: alice, on: synapse)
@@ -107,7 +125,35 @@ struct ChatMatrixTests {
         let result = ended["result"] as? [Any]
         #expect(result?.first as? Bool == true && result?.last as? String == "matrix:" + alice.id,
                 "approved by alice: \(ended)")
-        server.terminate()
+        withExtendedLifetime(folder) { server.terminate() }
+        _ = await server.waitForExit()
+    }
+
+    @Test("join refuses a room whose power levels keep the bot from posting, and leaves it; a name two rooms share takes an id")
+    func joinRefusals() async throws {
+        let (synapse, bot, alice, server, folder) = try await Self.served()
+        let soc = try await Self.room(with: bot, as: alice, on: synapse)
+        let muted = ["power_level_content_override": ["events": ["m.room.message": 50]] as [String: any Sendable]]
+        let ops = try await Self.room("ops", with: bot, as: alice, on: synapse, options: muted)
+        let twins = [try await Self.room("dup", with: bot, as: alice, on: synapse),
+                     try await Self.room("dup", with: bot, as: alice, on: synapse)].sorted()
+
+        func answer(to command: String) async throws -> String {
+            let before = try await Self.botMessages(in: soc, by: bot.id, as: alice, on: synapse) { _ in true }.count
+            _ = try await Self.say(command, in: soc, as: alice, on: synapse)
+            let after = try await Self.botMessages(in: soc, by: bot.id, as: alice, on: synapse) { $0.count > before }
+            return (after.last?["content"] as? [String: Any])?["body"] as? String ?? "(no answer)\n\(server.log)"
+        }
+        let muzzled = try await answer(to: "!join #ops")
+        #expect(muzzled.hasPrefix("Could not join #ops: ") && muzzled.contains("the bot may not post in #ops (\(ops))")
+            && muzzled.contains("its power levels ask 50 to send a message, and the bot has 0"), "\(muzzled)")
+        #expect(try await !Self.isMember(bot, of: ops, as: alice, on: synapse), "left again")
+
+        let shared = try await answer(to: "!join #dup")
+        #expect(shared.contains("2 channels on matrix are named #dup: \(twins[0]), \(twins[1])"), "\(shared)")
+        #expect(try await answer(to: "!join \(twins[1])") == "Watching #dup.")
+        #expect(try await answer(to: "!status") == "Watching #dup.")
+        withExtendedLifetime(folder) { server.terminate() }
         _ = await server.waitForExit()
     }
 

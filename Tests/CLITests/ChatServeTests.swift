@@ -262,6 +262,11 @@ struct ChatServeTests {
 
         #expect(try await send("join all", in: "D0ALICE") == "Watching #secret-ops, #soc.")
         #expect(slack.calls("conversations.join").map { $0.arguments["channel"] ?? "" }.sorted() == ["C0SOC", "G0OPS"])
+        // An announcement channel would swallow the verdicts: refused, and left again.
+        let news = try await send("join C0NEWS", in: "D0ALICE") ?? ""
+        #expect(news.hasPrefix("Could not join C0NEWS: ") && news.contains("the bot may not post in #news (C0NEWS)")
+            && news.contains("posting permissions"), "\(news)")
+        #expect(slack.calls("conversations.leave").map { $0.arguments["channel"] } == ["C0NEWS"])
         #expect(try await send("verbose on #soc", in: "D0ALICE") == "Verbose on in #soc.")
         let checks: [(String, String)] = [
             ("who is 203.0.113.45?", "C2 of the Acme campaign"),

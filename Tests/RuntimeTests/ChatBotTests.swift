@@ -465,6 +465,132 @@ struct ChatBotTests {
         await bot.stop()
     }
 
+    @Test("In a question's thread, what is no answer is the channel's: journaled in a war room, checked where watched; a refused answer is journaled")
+    func questionThreads() async throws {
+        let bot = try await Bot(roles: ["approver": ["alice"]])
+        #expect(await bot.say("join #soc").first?.text == "Watching #soc.")
+        #expect(await bot.say("!incident new C2 beacon", in: Self.soc).first?.text.hasPrefix("Opened INC-1") == true)
+        let script = ##"return chat.approve("#soc", "Block 203.0.113.45 at the firewall?")"##
+        let run = try await bot.incidents.runs.submit(script: "approve.lua", source: Array(script.utf8),
+                                                      incident: IncidentID(1))
+        var open: [(question: ChatQuestionRecord, incident: IncidentID?)] = []
+        for _ in 0..<200 where open.first?.question.message == nil {
+            try await Task.sleep(for: .milliseconds(10))
+            open = try await bot.store.openQuestions(of: IncidentID(1))
+        }
+        let question = try #require(open.first?.question)
+        let thread = try #require(question.message)
+        _ = bot.network.takePosts()
+
+        // A discussion with an indicator in it: journaled on the war room's incident, and checked.
+        let discussed = await bot.say("careful, 203.0.113.45 is what web-1 beacons to", in: Self.soc, by: Self.bob,
+                                      thread: thread)
+        #expect(discussed.first?.text.contains("203.0.113[.]45") == true, "\(discussed.map(\.text))")
+        var journal = try await bot.store.journal(of: IncidentID(1))
+        #expect(journal.contains { $0.kind == .chat && $0.text == "careful, 203.0.113.45 is what web-1 beacons to" },
+                "\(journal.map(\.text))")
+        // A word that is no choice was meant as an answer: the choices are said, and it is journaled too.
+        #expect(await bot.say("ok", in: Self.soc, by: Self.bob, thread: thread).map(\.text)
+            == ["Answer with one of: 1. approve, 2. deny"])
+
+        // bob may not approve: he is told, and the journal keeps the attempt.
+        let refused = await bot.say("approve", in: Self.soc, by: Self.bob, thread: thread)
+        #expect(refused.map(\.text) == ["bob, only people with the role approver may answer this."])
+        journal = try await bot.store.journal(of: IncidentID(1))
+        #expect(journal.contains { $0.kind == .chat && $0.actor == "test:bob" && $0.text == "ok" })
+        #expect(journal.filter { $0.kind == .refused }.map { "\($0.actor) \($0.text)" } == [
+            "test:bob answer approve to \(question.id) (Block 203.0.113.45 at the firewall?), for the role approver",
+        ])
+        #expect(!journal.contains { $0.kind == .chat && $0.text == "approve" }, "an answer is no chat")
+        #expect(try await bot.store.question(question.id)?.answer == nil)
+
+        #expect(await bot.say("1", in: Self.soc, by: Self.alice, thread: thread).map(\.text) == ["alice answered: approve"])
+        await bot.incidents.runs.waitForEnd(run.id)
+        #expect(try await bot.incidents.runs.run(run.id)?.result == #"[true,"test:alice"]"#)
+        await bot.stop()
+    }
+
+    @Test("leave ends a war room; !incident new takes a closed incident's war room, not an open one's; both journals say so")
+    func warRoomsEnd() async throws {
+        let bot = try await Bot()
+        #expect(await bot.say("!incident new Phishing", in: Self.soc).first?.text == "Opened INC-1: Phishing. This channel is its war room.")
+        #expect(await bot.say("!incident new Laptop lost", in: Self.soc).first?.text
+            == "Opened INC-2: Laptop lost. This channel stays the war room of INC-1, which is open.")
+        _ = await bot.say("!incident close INC-1 contained", in: Self.soc)
+        #expect(await bot.say("!incident new Second wave", in: Self.soc).first?.text
+            == "Opened INC-3: Second wave. This channel is its war room.")
+        _ = await bot.say("they clicked again", in: Self.soc, by: Self.bob)
+        let first = try await bot.store.journal(of: IncidentID(1)).map(\.text)
+        let third = try await bot.store.journal(of: IncidentID(3)).map(\.text)
+        #expect(first.contains("#soc (C1) on test is no longer the war room: it is INC-3's now"), "\(first)")
+        #expect(!first.contains("they clicked again") && third.contains("they clicked again"), "\(third)")
+        #expect(third.contains("#soc (C1) on test is the war room"), "\(third)")
+
+        #expect(await bot.say("status").first?.text == "Watching no channel: tell me join #channel, or join all.\n"
+            + "War rooms: #soc (war room of INC-3).")
+        #expect(await bot.say("leave #soc").first?.text
+            == "Left #soc.\n#soc is no longer the war room of INC-3: its journal keeps what was said there.")
+        _ = await bot.say("after the bot left", in: Self.soc, by: Self.bob)
+        let ended = try await bot.store.journal(of: IncidentID(3)).map(\.text)
+        #expect(ended.contains("#soc (C1) on test is no longer the war room: the bot left it") && !ended.contains("after the bot left"),
+                "\(ended)")
+        #expect(try await bot.store.chatChannels(network: "test").allSatisfy { $0.incident == nil })
+        #expect(await bot.say("status").first?.text == "Watching no channel: tell me join #channel, or join all.")
+        await bot.stop()
+    }
+
+    @Test("Channels that share a name are told apart by id: join, leave, status, war rooms, posts")
+    func sharedNames() async throws {
+        let bot = try await Bot()
+        let other = ChatChannel(id: "C3", name: "soc")
+        bot.network.known.withLock { $0.append(other) }
+        let refused = try #require(await bot.say("join #soc").first?.text)
+        #expect(refused.hasPrefix("Could not join #soc: ") && refused.contains("2 channels on test are named #soc: C1, C3; "
+            + "name the one you mean by its id, as in join C1"), "\(refused)")
+        #expect(bot.network.joined.withLock { $0 }.isEmpty)
+        #expect(await bot.say("join C3").first?.text == "Watching #soc.")
+        #expect(await bot.say("join C1").first?.text == "Watching #soc (C1).")
+        #expect(await bot.say("status").first?.text == "Watching #soc (C1), #soc (C3).")
+        #expect(await bot.say("verbose on #soc").first?.text
+            == "#soc names 2 channels: say which, verbose on C1 or verbose on C3.")
+
+        #expect(await bot.say("!incident new Phishing", in: other).first?.text.hasSuffix("This channel is its war room.") == true)
+        let settings = try await bot.store.chatChannels(network: "test")
+        #expect(settings.map { "\($0.channel.id):\($0.incident?.description ?? "-")" }.sorted() == ["C1:-", "C3:INC-1"])
+        _ = await bot.say("in the other soc", in: Self.soc, by: Self.bob)
+        #expect(!(try await bot.store.journal(of: IncidentID(1))).contains { $0.text == "in the other soc" })
+
+        let posted = try await bot.incidents.runs.submit(script: "post.lua", source: Array(##"chat.post("#soc", "hello")"##.utf8))
+        await bot.incidents.runs.waitForEnd(posted.id)
+        #expect(try await bot.incidents.runs.run(posted.id)?.error?.contains("2 channels on test are named #soc") == true)
+
+        #expect(await bot.say("leave soc").first?.text == "#soc names 2 channels: say which, leave C1 or leave C3.")
+        #expect(await bot.say("leave C3").first?.text
+            == "Left #soc (C3).\n#soc (C3) is no longer the war room of INC-1: its journal keeps what was said there.")
+        #expect(await bot.say("status").first?.text == "Watching #soc.")
+        await bot.stop()
+    }
+
+    @Test("join refuses a channel where the bot may not post, and leaves it again: its verdicts would go unsaid")
+    func readOnlyChannels() async throws {
+        let bot = try await Bot()
+        bot.network.readOnly.withLock { $0["C2"] = "it is read-only" }
+        let answer = await bot.say("join #soc, #ir").map(\.text)
+        #expect(answer == [
+            "Watching #soc.\nCould not join #ir: the bot may not post in #ir (C2), so its verdicts would go unsaid there: "
+                + "it is read-only, then join it again",
+        ], "\(answer)")
+        #expect(bot.network.joined.withLock { $0 } == ["soc"])
+        #expect(await bot.say("status").first?.text == "Watching #soc.")
+
+        // Watched, then muted: joined again, it is refused, and watched no more.
+        bot.network.readOnly.withLock { $0["C1"] = "it is read-only" }
+        #expect(await bot.say("join #soc").first?.text.hasPrefix("Could not join #soc: the bot may not post") == true)
+        #expect(bot.network.joined.withLock { $0 }.isEmpty)
+        #expect(await bot.say("status").first?.text == "Watching no channel: tell me join #channel, or join all.")
+        await bot.stop()
+    }
+
     @Test("A command for a role refuses others; a command that fails says so where it was asked")
     func rolesAndFailures() async throws {
         let folder = try ScratchFolder()

@@ -9,7 +9,7 @@ final class ChatTestNetwork: ChatAdapter, Sendable {
     let network = "test"
     let namesAreUnique: Bool
     let me: ChatUser? = ChatUser(id: "UBOT", name: "automator")
-    let known: [ChatChannel]
+    let known: Mutex<[ChatChannel]>
     let files: [String: [UInt8]]
     let posts = Mutex<[ChatPost]>([])
     let reactions = Mutex<[String]>([])
@@ -24,11 +24,13 @@ final class ChatTestNetwork: ChatAdapter, Sendable {
     /// and fail once it is false again.
     let holding = Mutex(false)
     let held = Mutex(0)
+    /// The channels where the bot may not post, and why.
+    let readOnly = Mutex<[String: String]>([:])
 
     init(channels: [ChatChannel] = [ChatChannel(id: "C1", name: "soc"), ChatChannel(id: "C2", name: "ir")],
          files: [String: [UInt8]] = [:], namesAreUnique: Bool = true)
     {
-        known = channels
+        known = Mutex(channels)
         self.files = files
         self.namesAreUnique = namesAreUnique
     }
@@ -56,13 +58,14 @@ final class ChatTestNetwork: ChatAdapter, Sendable {
     func upload(to channel: String, name: String, data: [UInt8], comment: String?) async throws {
         uploads.withLock { $0.append((channel, name, data.count)) }
     }
-    func channels() async throws -> [ChatChannel] { known }
-    func channel(_ nameOrID: String) async throws -> ChatChannel? {
-        known.first { $0.id == nameOrID || $0.name == nameOrID } ?? (nameOrID == "D1" ? Self.direct : nil)
+    func channels() async throws -> [ChatChannel] { known.withLock { $0 } }
+    func channels(named nameOrID: String) async throws -> [ChatChannel] {
+        nameOrID == "D1" ? [Self.direct] : known.withLock { $0.filter { $0.id == nameOrID || $0.name == nameOrID } }
     }
     func user(_ id: String) async throws -> ChatUser? { ChatUser(id: id, name: id) }
     func join(_ channel: ChatChannel) async throws { joined.withLock { $0.append(channel.name) } }
     func leave(_ channel: ChatChannel) async throws { joined.withLock { $0.removeAll { $0 == channel.name } } }
+    func postingRefusal(in channel: ChatChannel) async throws -> String? { readOnly.withLock { $0[channel.id] } }
 
     func download(_ file: ChatFile, limit: Int) async throws -> [UInt8] {
         guard let bytes = files[file.url] else { throw ChatError(.notFound, "no file \(file.url)") }

@@ -191,20 +191,20 @@ struct MatrixAdapterTests {
                                                "room_alias_name": alias])
 
         // Not joined yet: the alias still resolves, so the bot can join by it.
-        #expect(try await adapter.channel("#\(alias):localhost") == ChatChannel(id: room, name: alias))
-        #expect(try await adapter.channel("Security Operations") == nil)
-        #expect(try await adapter.channel("#nowhere-\(alias):localhost") == nil)
+        #expect(try await adapter.channels(named: "#\(alias):localhost") == [ChatChannel(id: room, name: alias)])
+        #expect(try await adapter.channels(named: "Security Operations").isEmpty)
+        #expect(try await adapter.channels(named: "#nowhere-\(alias):localhost").isEmpty)
         try await adapter.join(ChatChannel(id: "#\(alias):localhost", name: alias))
 
         let joined = ChatChannel(id: room, name: "Security Operations")
-        #expect(try await adapter.channel("#\(alias):localhost") == joined)
-        #expect(try await adapter.channel(room) == joined)
-        #expect(try await adapter.channel("security operations") == joined)
-        #expect(try await adapter.channel(alias) == joined)
+        #expect(try await adapter.channels(named: "#\(alias):localhost") == [joined])
+        #expect(try await adapter.channels(named: room) == [joined])
+        #expect(try await adapter.channels(named: "security operations") == [joined])
+        #expect(try await adapter.channels(named: alias) == [joined])
         #expect(try await adapter.channels() == [joined])
         try await adapter.leave(joined)
         #expect(try await adapter.channels() == [])
-        #expect(try await adapter.channel(room) == nil)
+        #expect(try await adapter.channels(named: room).isEmpty)
 
         #expect(try await adapter.user(alice.id) == ChatUser(id: alice.id, name: "Alice Analyst"))
         #expect(try await adapter.user("@nobody-\(alias):localhost") == nil)

@@ -58,23 +58,34 @@ struct SlackWebAPITests {
         #expect(pages.allSatisfy { $0.arguments["types"] == "public_channel,private_channel" })
         #expect(pages.allSatisfy { $0.contentType == "application/x-www-form-urlencoded" })
 
-        #expect(try await adapter.channel("#secret-ops") == ChatChannel(id: "G0OPS", name: "secret-ops"))
-        #expect(try await adapter.channel("SOC") == ChatChannel(id: "C0SOC", name: "soc"))
+        #expect(try await adapter.channels(named: "#secret-ops") == [ChatChannel(id: "G0OPS", name: "secret-ops")])
+        #expect(try await adapter.channels(named: "SOC") == [ChatChannel(id: "C0SOC", name: "soc")])
         #expect(fake.calls("conversations.list").count == 2)
         #expect(fake.calls("conversations.info").isEmpty)
     }
 
-    @Test("channel takes an id (conversations.info) or a name; one the bot cannot see is nil")
+    @Test("channels(named:) takes an id (conversations.info) or a name; one the bot cannot see gives none")
     func channelLookups() async throws {
         let fake = try await FakeSlack()
         let adapter = Self.adapter(fake)
-        #expect(try await adapter.channel("C0SOC") == ChatChannel(id: "C0SOC", name: "soc"))
+        #expect(try await adapter.channels(named: "C0SOC") == [ChatChannel(id: "C0SOC", name: "soc")])
         #expect(fake.calls("conversations.info").map { $0.arguments["channel"] } == ["C0SOC"])
-        #expect(try await adapter.channel("D0ALICE") == ChatChannel(id: "D0ALICE", name: "alice", isDirect: true))
-        #expect(try await adapter.channel("C0GONE") == nil)
+        #expect(try await adapter.channels(named: "D0ALICE") == [ChatChannel(id: "D0ALICE", name: "alice", isDirect: true)])
+        #expect(try await adapter.channels(named: "C0GONE").isEmpty)
         #expect(fake.calls("conversations.list").isEmpty)
-        #expect(try await adapter.channel("random") == nil)
+        #expect(try await adapter.channels(named: "random").isEmpty)
         #expect(fake.calls("conversations.list").count == 2)
+    }
+
+    @Test("postingRefusal reads the channel fresh: a read-only or archived one says why the bot may not post")
+    func postingRefusals() async throws {
+        let fake = try await FakeSlack()
+        let adapter = Self.adapter(fake)
+        #expect(try await adapter.postingRefusal(in: ChatChannel(id: "C0SOC", name: "soc")) == nil)
+        #expect(try await adapter.postingRefusal(in: ChatChannel(id: "C0NEWS", name: "news"))?
+            .contains("posting permissions let only some members post") == true)
+        #expect(try await adapter.postingRefusal(in: ChatChannel(id: "C0OLD", name: "old-soc")) == "it is archived: unarchive it first")
+        await #expect(throws: ChatError.self) { _ = try await adapter.post(ChatPost(channel: "C0NEWS", text: "hello")) }
     }
 
     @Test("message reads one by its ts with conversations.replies, with its user and files; an unknown one is nil")

@@ -48,6 +48,9 @@ public final class FakeSlack: Sendable {
         "C0SOC": ["id": "C0SOC", "name": "soc", "is_channel": true, "is_private": false],
         "G0OPS": ["id": "G0OPS", "name": "secret-ops", "is_channel": true, "is_private": true],
         "D0ALICE": ["id": "D0ALICE", "is_im": true, "user": "U0ALICE"],
+        // Where the bot may not post: an announcement channel, and an archived one.
+        "C0NEWS": ["id": "C0NEWS", "name": "news", "is_channel": true, "is_read_only": true],
+        "C0OLD": ["id": "C0OLD", "name": "old-soc", "is_channel": true, "is_archived": true],
     ]
     public static let users: [String: String] = ["U0ALICE": "alice", "U0BOB": "bob", "UBOT": "automator"]
     /// A message in #soc that `conversations.replies` gives, with its file, and a reply to it.
@@ -202,6 +205,8 @@ public final class FakeSlack: Sendable {
                 return failure("channel_not_found")
             }
             guard arguments["text"] != nil else { return failure("no_text") }
+            if channel == "C0NEWS" { return failure("restricted_action") }
+            if channel == "C0OLD" { return failure("is_archived") }
             return ["ok": true, "channel": channel, "ts": "1700000100.000200",
                     "message": ["type": "message", "text": arguments["text"]!, "user": "UBOT", "bot_id": "B0BOT"]]
         case "reactions.add":

@@ -1,6 +1,7 @@
 -- !incident new TITLE | !incident show [INC-12] | !incident close [INC-12] REASON
 -- A new incident opened from a channel makes that channel its war room: what is said there is
--- journaled on it.
+-- journaled on it. The war room of an open incident stays that incident's; a closed one's
+-- becomes the new incident's (both journals say so).
 local incident_ref = require("lib.incident_ref")
 
 local USAGE = "Usage: !incident new TITLE, !incident show [INC-12], !incident close [INC-12] REASON"
@@ -30,10 +31,16 @@ return command {
         title = rest.text, type = "chat", severity = "medium",
         fields = { reported_by = msg.user.handle, channel = msg.channel.name },
       }
-      if not msg.channel.direct then chat.warroom(msg.network, msg.channel.id, inc.id) end
       inc:note(("opened from chat by %s: %s"):format(msg.user.who, msg.text))
-      return msg:reply(("Opened %s: %s%s"):format(inc.id, inc.title,
-        msg.channel.direct and "" or ". This channel is its war room."))
+      if msg.channel.direct then return msg:reply(("Opened %s: %s"):format(inc.id, inc.title)) end
+      -- An open incident keeps its war room; a closed one's passes to the new incident.
+      local current = msg.incident and incidents.get(msg.incident)
+      if current and current.status ~= "closed" then
+        return msg:reply(("Opened %s: %s. This channel stays the war room of %s, which is open."):format(
+          inc.id, inc.title, current.id))
+      end
+      chat.warroom(msg.network, msg.channel.id, inc.id)
+      return msg:reply(("Opened %s: %s. This channel is its war room."):format(inc.id, inc.title))
     end
 
     local id, text = incident_ref.take(msg, rest)

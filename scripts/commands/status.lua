@@ -7,9 +7,10 @@ return command {
   help = "the channels I watch, and which are verbose",
   run = function(msg)
     local watched, rooms = {}, {}
-    for _, settings in ipairs(chat.channels(msg.network)) do
-      if settings.watched then watched[#watched + 1] = channels.describe(settings)
-      elseif settings.incident then rooms[#rooms + 1] = channels.describe(settings) end
+    local list = channels.joined(msg.network)
+    for _, settings in ipairs(list) do
+      if settings.watched then watched[#watched + 1] = channels.describe(settings, list)
+      else rooms[#rooms + 1] = channels.describe(settings, list) end
     end
     local lines = { #watched > 0 and "Watching " .. table.concat(watched, ", ") .. "."
                     or "Watching no channel: tell me join #channel, or join all." }

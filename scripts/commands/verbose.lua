@@ -16,27 +16,30 @@ return command {
     end
     local watched = {}
     for _, settings in ipairs(channels.joined(msg.network)) do
-      if settings.watched then watched[#watched + 1] = settings.name end
+      if settings.watched then watched[#watched + 1] = settings end
     end
+    local targets, unwatched, unsure = {}, {}, {}
     if channels.all(names) then
       if #watched == 0 then return msg:reply("I watch no channel: join #channel first.") end
-      names = watched
-    end
-    local is_watched = {}
-    for _, name in ipairs(watched) do is_watched[name] = true end
-    local done, unwatched = {}, {}
-    for _, name in ipairs(names) do
-      if is_watched[name] then
-        done[#done + 1] = "#" .. chat.verbose(msg.network, name, mode == "on").name
-      else
-        unwatched[#unwatched + 1] = "#" .. name
+      targets = watched
+    else
+      for _, name in ipairs(names) do
+        local found = channels.find(watched, name)
+        if #found == 1 then targets[#targets + 1] = found[1]
+        elseif #found == 0 then unwatched[#unwatched + 1] = channels.typed(name)
+        else unsure[#unsure + 1] = channels.which(found, "verbose " .. mode) end
       end
+    end
+    local done = {}
+    for _, settings in ipairs(targets) do
+      done[#done + 1] = channels.label(chat.verbose(msg.network, settings.id, mode == "on"), watched)
     end
     local lines = {}
     if #done > 0 then lines[#lines + 1] = ("Verbose %s in %s."):format(mode, table.concat(done, ", ")) end
     if #unwatched > 0 then
       lines[#lines + 1] = ("I do not watch %s: join it first."):format(table.concat(unwatched, ", "))
     end
+    for _, line in ipairs(unsure) do lines[#lines + 1] = line end
     msg:reply(table.concat(lines, "\n"))
   end,
 }

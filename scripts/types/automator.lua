@@ -614,13 +614,15 @@ function chat.channels(network) end
 ---@return chat.channel[]
 function chat.available(network) end
 
----Joins a channel (by name or id) and watches it.
+---Joins a channel (by name or id) and watches it. Raises an error for a name several channels
+---share (it lists their ids), and for a channel where the bot may not post (it leaves it again,
+---unless it is a war room).
 ---@param network? string
 ---@param channel string
 ---@return chat.settings
 function chat.join(network, channel) end
 
----Stops watching a channel and leaves it.
+---Stops watching a channel and leaves it; a war room stops being one (its journal says so).
 ---@param network? string
 ---@param channel string
 ---@return chat.settings
@@ -633,7 +635,8 @@ function chat.leave(network, channel) end
 ---@return chat.settings
 function chat.verbose(network, channel, on) end
 
----Makes a channel the war room of an incident: what is said there is journaled on it.
+---Makes a channel the war room of an incident: what is said there is journaled on it. The war
+---room of another incident passes to this one, both journals saying so.
 ---@param network? string
 ---@param channel string
 ---@param incident_id string

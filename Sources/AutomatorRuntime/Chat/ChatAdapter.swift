@@ -38,11 +38,16 @@ public protocol ChatAdapter: AnyObject, Sendable {
 
     /// The channels the bot could join (`join all`), direct conversations excluded.
     func channels() async throws -> [ChatChannel]
-    /// A channel by name (`soc`, without `#`) or id; nil if the network has none.
-    func channel(_ nameOrID: String) async throws -> ChatChannel?
+    /// The channels `nameOrID` names: the one of an id, or every channel of a name (`soc`,
+    /// without `#`), several when channels share it; empty if the network has none.
+    func channels(named nameOrID: String) async throws -> [ChatChannel]
     func user(_ id: String) async throws -> ChatUser?
     func join(_ channel: ChatChannel) async throws
     func leave(_ channel: ChatChannel) async throws
+
+    /// Why the bot may not post in `channel`, a channel it is in (the power level Matrix asks for
+    /// a message, a Slack channel that is read-only or archived); nil when it may.
+    func postingRefusal(in channel: ChatChannel) async throws -> String?
 
     /// The file's bytes; throws `.tooLarge` past `limit` bytes without reading the rest.
     func download(_ file: ChatFile, limit: Int) async throws -> [UInt8]
@@ -73,6 +78,7 @@ extension ChatAdapter {
     public var commandsNeedRoles: Bool { true }
     public var receivesOnOneWorker: Bool { false }
     public func connect() async throws {}
+    public func postingRefusal(in channel: ChatChannel) async throws -> String? { nil }
     public func message(_ id: String, in channel: ChatChannel) async throws -> ChatMessage? { nil }
 }
 
@@ -95,6 +101,10 @@ public struct ChatError: Error, CustomStringConvertible, Sendable {
         case unavailable
         /// An answer that is none of a question's choices.
         case notAChoice
+        /// A channel's name that several channels share: it takes the id of one.
+        case ambiguous
+        /// The bot may not post in the channel.
+        case forbidden
     }
 
     public let kind: Kind

@@ -20,18 +20,25 @@ extension ChatService {
         return found.adapter
     }
 
-    /// A channel by `#name`, name or id: a known one first, then the network's.
+    /// A channel by id, `#name` or name. A name is asked of the network first (a channel may
+    /// have been renamed since the bot was told about it), else of what the bot was told; a name
+    /// that several channels share is refused with their ids, since a guess would post a verdict
+    /// or journal a war room in the wrong one.
     func resolve(_ channel: String, on adapter: any ChatAdapter) async throws -> ChatChannel {
         let name = channel.hasPrefix("#") && adapter.network != "matrix" ? String(channel.dropFirst()) : channel
-        if let known = settings.withLock({ all in
-            all.values.first { $0.network == adapter.network && ($0.channel.id == name || $0.channel.name == name) }
-        }) {
-            return known.channel
+        let known = settings.withLock { all in all.values.filter { $0.network == adapter.network }.map(\.channel) }
+        if let byID = known.first(where: { $0.id == name }) { return byID }
+        var found = try await adapter.channels(named: name)
+        if found.isEmpty { found = known.filter { $0.name == name } }
+        guard found.count < 2 else {
+            let ids = found.map(\.id).sorted()
+            throw ChatError(.ambiguous, "\(found.count) channels on \(adapter.network) are named #\(found[0].name): "
+                + ids.joined(separator: ", ") + "; name the one you mean by its id, as in join \(ids[0])")
         }
-        guard let found = try await adapter.channel(name) else {
+        guard let only = found.first else {
             throw ChatError(.notFound, "there is no channel \(channel) on \(adapter.network) that the bot can see")
         }
-        return found
+        return only
     }
 
     func post(_ text: String, to channel: String, on network: String?, thread: String?) async throws -> String {
@@ -66,7 +73,8 @@ extension ChatService {
     func channelsJSON(on network: String?) async throws -> String {
         let network = try adapter(network).network
         let known = settings.withLock { $0.values.filter { $0.network == network } }
-        return JSONText.array(known.sorted { $0.channel.name < $1.channel.name }.map(Self.json))
+        return JSONText.array(known.sorted { ($0.channel.name, $0.channel.id) < ($1.channel.name, $1.channel.id) }
+            .map(Self.json))
     }
 
     func availableJSON(on network: String?) async throws -> String {
@@ -79,22 +87,44 @@ extension ChatService {
         })
     }
 
-    /// Joins the channel and watches it.
+    /// Joins the channel and watches it, if the bot may post there: a watcher whose verdicts
+    /// go unsaid would leave the channel's silence reading as "nothing bad". Refused, it leaves
+    /// again, unless the channel is a war room (journaling needs no post).
     func join(_ channel: String, on network: String?, by actor: String) async throws -> String {
         let adapter = try adapter(network)
         let target = try await resolve(channel, on: adapter)
         try await adapter.join(target)
+        if let refusal = try await adapter.postingRefusal(in: target) {
+            let known = settings.withLock { $0[Self.key(adapter.network, target.id)] }
+            if known?.incident == nil { try await adapter.leave(target) }
+            // Watched once, muted since: it is watched no more, as `status` then says.
+            if known?.watched == true {
+                _ = try await change(target, on: adapter.network, by: actor) {
+                    $0.watched = false
+                    $0.verbose = false
+                }
+            }
+            throw ChatError(.forbidden, "the bot may not post in \(Self.named(target)), so its verdicts would go unsaid "
+                + "there: \(refusal), then join it again")
+        }
         return try await change(target, on: adapter.network, by: actor) { $0.watched = true }
     }
 
-    /// Stops watching the channel and leaves it (a war room stays one).
+    /// Stops watching the channel and leaves it; a war room stops being one (its incident's
+    /// journal says so, and keeps what was said).
     func leave(_ channel: String, on network: String?, by actor: String) async throws -> String {
         let adapter = try adapter(network)
         let target = try await resolve(channel, on: adapter)
         try await adapter.leave(target)
+        if let incident = settings.withLock({ $0[Self.key(adapter.network, target.id)]?.incident }) {
+            try await store.write(.appendJournal([JournalEntry(
+                incident: incident, actor: actor, kind: .chat,
+                text: "\(Self.named(target)) on \(adapter.network) is no longer the war room: the bot left it")]))
+        }
         return try await change(target, on: adapter.network, by: actor) {
             $0.watched = false
             $0.verbose = false
+            $0.incident = nil
         }
     }
 
@@ -116,21 +146,32 @@ extension ChatService {
     public func ensureWarRoom(_ channel: String, on network: String, for incident: IncidentID, by actor: String)
         async throws
     {
-        let current = settings.withLock { all in
-            all.values.first { $0.network == network && ($0.channel.id == channel || $0.channel.name == channel) }?.incident
-        }
-        if current != incident { _ = try await makeWarRoom(channel, on: network, for: incident, by: actor) }
+        let target = try await resolve(channel, on: try adapter(network))
+        let current = settings.withLock { $0[Self.key(network, target.id)]?.incident }
+        if current != incident { _ = try await makeWarRoom(target.id, on: network, for: incident, by: actor) }
     }
 
+    /// Makes `channel` the incident's war room, journaled on it, and on the incident whose war
+    /// room it was, if any: that journal ends there.
     public func makeWarRoom(_ channel: String, on network: String?, for incident: IncidentID, by actor: String) async throws
         -> String
     {
         let adapter = try adapter(network)
         let target = try await resolve(channel, on: adapter)
-        let entry = JournalEntry(incident: incident, actor: actor, kind: .chat,
-                                 text: "#\(target.name) on \(adapter.network) is the war room")
-        try await store.write(.appendJournal([entry]))
+        let place = "\(Self.named(target)) on \(adapter.network)"
+        var entries = [JournalEntry(incident: incident, actor: actor, kind: .chat, text: "\(place) is the war room")]
+        if let previous = settings.withLock({ $0[Self.key(adapter.network, target.id)]?.incident }), previous != incident {
+            entries.append(JournalEntry(incident: previous, actor: actor, kind: .chat,
+                                        text: "\(place) is no longer the war room: it is \(incident)'s now"))
+        }
+        try await store.write(.appendJournal(entries))
         return try await change(target, on: adapter.network, by: actor) { $0.incident = incident }
+    }
+
+    /// `#soc (C0123)`, `#ops (!abc:example.org)`: a channel as what is kept names it, by its id
+    /// too, since names change and may be shared; `#soc` on the console, whose ids are names.
+    static func named(_ channel: ChatChannel) -> String {
+        channel.id == "#" + channel.name ? channel.id : "#\(channel.name) (\(channel.id))"
     }
 
     private func change(_ channel: ChatChannel, on network: String, by actor: String,

@@ -103,9 +103,11 @@ extension ChatService {
         }
     }
 
-    /// Takes a reply in a question's thread (or a reply to it) as its answer: a choice, or its
-    /// number. A threaded reply that is neither is told the choices; returns true when the
-    /// message was about the question.
+    /// Takes a reply in a question's thread (or a reply to it) that is one of its choices, or
+    /// its number, as its answer, and returns true. Any other message there is the channel's,
+    /// as anywhere in it (journaled in a war room, checked where watched): people discuss a
+    /// question in its thread. One word that is no choice was meant as an answer, though, and
+    /// is told the choices.
     func answered(by message: ChatMessage, on adapter: any ChatAdapter) async -> Bool {
         guard let root = message.thread ?? message.replyTo,
               let question = try? await store.openQuestion(network: adapter.network, channel: message.channel.id,
@@ -115,25 +117,35 @@ extension ChatService {
         let choice = question.choice(matching: text)
             ?? Int(text).flatMap { question.choices.indices.contains($0 - 1) ? question.choices[$0 - 1] : nil }
         guard let choice else {
-            guard message.thread != nil else { return false }
-            await post("Answer with one of: " + question.choices.enumerated().map { "\($0 + 1). \($1)" }
-                .joined(separator: ", "), in: message.channel.id, thread: root, on: adapter)
-            return true
+            let oneWord = !text.isEmpty && !text.contains(where: \.isWhitespace) && !text.hasPrefix("!")
+            if message.thread != nil, oneWord, message.files.isEmpty, Extractor.extract(Array(text.utf8)).isEmpty {
+                await post("Answer with one of: " + question.choices.enumerated().map { "\($0 + 1). \($1)" }
+                    .joined(separator: ", "), in: message.channel.id, thread: root, on: adapter)
+            }
+            return false
         }
         await record(choice, to: question, by: message.user, on: adapter)
         return true
     }
 
     /// Records an answer from someone allowed to give it, resumes the runs waiting, and says who
-    /// answered in the question's thread.
+    /// answered in the question's thread. Someone else is told, and the incident's journal keeps
+    /// the attempt, as for a refused command.
     func record(_ choice: String, to question: ChatQuestionRecord, by user: ChatUser, on adapter: any ChatAdapter) async {
+        let by = Self.actor(user, on: adapter)
         guard allowed(user, roles: question.roles, on: adapter) else {
             let roles = question.roles.joined(separator: " or ")
             await post("\(Self.who(user, on: adapter)), only people with the role \(roles) may answer this.",
                        in: question.channel, thread: question.message, on: adapter)
+            logger.notice("chat: the answer \(choice) to \(question.id) refused to \(by), who has no role \(roles)")
+            guard let incident = await incident(of: question) else { return }
+            let entry = JournalEntry(incident: incident, actor: by, kind: .refused,
+                                     text: "answer \(choice) to \(question.id) (\(question.text)), for the role \(roles)")
+            do { try await store.write(.appendJournal([entry])) } catch {
+                logger.error("chat: the refused answer of \(by) could not be journaled on \(incident): \(error)")
+            }
             return
         }
-        let by = Self.actor(user, on: adapter)
         do { try await keep(choice, to: question, by: by) } catch {
             if error.kind != .conflict { logger.error("chat: the answer to \(question.id) was not recorded: \(error)") }
             return
@@ -166,18 +178,23 @@ extension ChatService {
         return chosen
     }
 
-
     /// Records an answer (refused if there is one) and resumes the runs waiting for it.
     private func keep(_ choice: String, to question: ChatQuestionRecord, by: String) async throws(StoreError) {
         let now = Date()
         var writes: [StoreWrite] = [.answerQuestion(id: question.id, choice: choice, by: by, at: now)]
         // A playbook's question is part of its incident's story: who decided what.
-        if let run = question.runID, let incident = try? await store.loadRun(run)?.incident {
+        if let incident = await incident(of: question) {
             writes.append(.appendJournal([JournalEntry(incident: incident, at: now, actor: by, kind: .approval,
                                                        text: "\(question.text): \(choice)")]))
         }
         try await store.write(.all(writes))
         resolve(question.id, .success(Self.results(choice, by)))
+    }
+
+    /// The incident of the run that asked, whose journal tells what was decided.
+    private func incident(of question: ChatQuestionRecord) async -> IncidentID? {
+        guard let run = question.runID else { return nil }
+        return try? await store.loadRun(run)?.incident
     }
 
     /// Questions were answered through another worker sharing the store: `id`, or any when nil

@@ -167,10 +167,10 @@ public final class ConsoleAdapter: ChatAdapter, @unchecked Sendable {
     /// Every channel exists on the console: it is a name to write after `#`.
     public func channels() async throws -> [ChatChannel] { [] }
 
-    public func channel(_ nameOrID: String) async throws -> ChatChannel? {
-        if nameOrID == Self.direct.id { return Self.direct }
+    public func channels(named nameOrID: String) async throws -> [ChatChannel] {
+        if nameOrID == Self.direct.id { return [Self.direct] }
         let name = nameOrID.hasPrefix("#") ? String(nameOrID.dropFirst()) : nameOrID
-        return name.isEmpty ? nil : ChatChannel(id: "#" + name, name: name)
+        return name.isEmpty ? [] : [ChatChannel(id: "#" + name, name: name)]
     }
 
     public func user(_ id: String) async throws -> ChatUser? { ChatUser(id: id, name: id) }

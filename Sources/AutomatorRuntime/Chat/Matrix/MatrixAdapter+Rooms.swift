@@ -13,30 +13,42 @@ extension MatrixAdapter {
         return channels
     }
 
-    /// A room the bot is in, by id (`!abc:example.org`) or by name (`soc`: its `m.room.name` or
-    /// its alias' localpart); or any room by alias (`#soc:example.org`), through the directory,
-    /// to join it.
-    public func channel(_ nameOrID: String) async throws -> ChatChannel? {
+    /// The room of an id (`!abc:example.org`) the bot is in; the rooms it is in of a name (`soc`:
+    /// their `m.room.name` or their alias' localpart), several when rooms share it; or any room
+    /// by alias (`#soc:example.org`), through the directory, to join it.
+    public func channels(named nameOrID: String) async throws -> [ChatChannel] {
         if nameOrID.hasPrefix("!") {
-            guard try await joinedRooms().contains(nameOrID) else { return nil }
-            return try await channel(for: nameOrID)
+            guard try await joinedRooms().contains(nameOrID) else { return [] }
+            return [try await channel(for: nameOrID)]
         }
         if nameOrID.hasPrefix("#"), nameOrID.contains(":") {
-            guard let id = try await resolve(alias: nameOrID) else { return nil }
+            guard let id = try await resolve(alias: nameOrID) else { return [] }
             guard try await joinedRooms().contains(id) else {
-                return ChatChannel(id: id, name: MatrixID.localpart(nameOrID))
+                return [ChatChannel(id: id, name: MatrixID.localpart(nameOrID))]
             }
-            return try await channel(for: id)
+            return [try await channel(for: id)]
         }
         let name = nameOrID.hasPrefix("#") ? String(nameOrID.dropFirst()) : nameOrID
+        var found: [ChatChannel] = []
         for id in try await joinedRooms().sorted() {
             let channel = try await channel(for: id)
             let alias = state.withLock { $0.rooms[id]?.alias }.map(MatrixID.localpart)
             if !channel.isDirect, channel.name.caseInsensitiveCompare(name) == .orderedSame || alias == name {
-                return channel
+                found.append(channel)
             }
         }
-        return nil
+        return found
+    }
+
+    /// Refused when the room's power levels ask more for `m.room.message` than the bot has.
+    public func postingRefusal(in channel: ChatChannel) async throws -> String? {
+        // A room without power levels lets every member post.
+        guard let levels = try await powerLevels(of: channel.id) else { return nil }
+        let mine = levels.users?[configuration.userID] ?? levels.usersDefault ?? 0
+        let needed = levels.events?["m.room.message"] ?? levels.eventsDefault ?? 0
+        guard mine < needed else { return nil }
+        return "its power levels ask \(needed) to send a message, and the bot has \(mine): a moderator of the room "
+            + "raises the bot's level, or lowers the one of messages"
     }
 
     /// The person's display name, else their localpart; nil for a user the homeserver does not
@@ -126,6 +138,14 @@ extension MatrixAdapter {
         return answer.rooms
     }
 
+    private func powerLevels(of room: String) async throws(ChatError) -> PowerLevels? {
+        do throws(ChatError) {
+            return try await client.call(.GET, "/_matrix/client/v3/rooms/\(MatrixID.segment(room))/state/m.room.power_levels")
+        } catch where error.kind == .notFound {
+            return nil
+        }
+    }
+
     /// The room an alias names, or nil if the directory has no such alias.
     private func resolve(alias: String) async throws(ChatError) -> String? {
         do throws(ChatError) {
@@ -145,6 +165,20 @@ private struct JoinedRooms: Decodable {
 private struct Alias: Decodable {
     var roomID: String
     enum CodingKeys: String, CodingKey { case roomID = "room_id" }
+}
+
+/// `m.room.power_levels`, the fields that say who may send a message.
+private struct PowerLevels: Decodable {
+    var events: [String: Int]?
+    var eventsDefault: Int?
+    var users: [String: Int]?
+    var usersDefault: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case events, users
+        case eventsDefault = "events_default"
+        case usersDefault = "users_default"
+    }
 }
 
 private struct Profile: Decodable {

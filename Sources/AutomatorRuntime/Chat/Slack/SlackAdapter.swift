@@ -100,13 +100,25 @@ public final class SlackAdapter: ChatAdapter {
         try await directory.list()
     }
 
-    public func channel(_ nameOrID: String) async throws -> ChatChannel? {
+    public func channels(named nameOrID: String) async throws -> [ChatChannel] {
         let key = String(nameOrID.trimmingPrefix("#"))
-        if key.hasPrefix(Self.commandChannel) { return commandConversation(key)?.channel }
-        if Self.looksLikeID(key) {
-            do { return try await directory.channel(key) } catch where error.kind == .notFound { return nil }
+        if key.hasPrefix(Self.commandChannel) { return commandConversation(key).map { [$0.channel] } ?? [] }
+        if Self.looksLikeID(key) { return try await channel(id: key).map { [$0] } ?? [] }
+        return try await directory.channels(named: key)
+    }
+
+    private func channel(id: String) async throws(ChatError) -> ChatChannel? {
+        do { return try await directory.channel(id) } catch where error.kind == .notFound { return nil }
+    }
+
+    /// Read fresh: an archived channel, or one whose posting permissions leave the bot out.
+    public func postingRefusal(in channel: ChatChannel) async throws -> String? {
+        let found = try await api.conversation(channel.id)
+        if found.isArchived == true { return "it is archived: unarchive it first" }
+        if found.isReadOnly == true {
+            return "its posting permissions let only some members post: let the bot post in the channel's settings"
         }
-        return try await directory.channel(named: key)
+        return nil
     }
 
     public func user(_ id: String) async throws -> ChatUser? {

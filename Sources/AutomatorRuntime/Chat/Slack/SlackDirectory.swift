@@ -10,7 +10,7 @@ final class SlackDirectory: Sendable {
     private let logger: Logger
     private let channels = Mutex(ExpiringCache<ChatChannel>(lifetime: lifetime))
     /// Channel ids by lower-cased name, from `conversations.list`.
-    private let channelIDs = Mutex(ExpiringCache<String>(lifetime: lifetime))
+    private let channelIDs = Mutex(ExpiringCache<[String]>(lifetime: lifetime))
     private let users = Mutex(ExpiringCache<ChatUser>(lifetime: lifetime))
 
     init(api: SlackWebAPI, logger: Logger) {
@@ -39,18 +39,23 @@ final class SlackDirectory: Sendable {
         return channel
     }
 
-    /// A channel by name, case aside; nil if the bot sees none of that name.
-    func channel(named name: String) async throws(ChatError) -> ChatChannel? {
+    /// The channels of a name, case aside: several when channels share it (a channel shared
+    /// from another workspace); empty if the bot sees none.
+    func channels(named name: String) async throws(ChatError) -> [ChatChannel] {
         let key = name.lowercased()
-        if let id = channelIDs.withLock({ $0[key] }), let cached = channels.withLock({ $0[id] }) { return cached }
-        return try await list().first { $0.name.lowercased() == key }
+        if let ids = channelIDs.withLock({ $0[key] }) {
+            let cached = channels.withLock { cache in ids.compactMap { cache[$0] } }
+            if cached.count == ids.count { return cached }
+        }
+        return try await list().filter { $0.name.lowercased() == key }
     }
 
     /// Every channel the bot could join, fresh from `conversations.list`.
     func list() async throws(ChatError) -> [ChatChannel] {
         let list = try await api.conversations().map { ChatChannel(id: $0.id, name: $0.name ?? $0.id) }
         channels.withLock { cache in for channel in list { cache.store(channel, for: channel.id) } }
-        channelIDs.withLock { cache in for channel in list { cache.store(channel.id, for: channel.name.lowercased()) } }
+        let byName = Dictionary(grouping: list) { $0.name.lowercased() }
+        channelIDs.withLock { cache in for (name, named) in byName { cache.store(named.map(\.id), for: name) } }
         return list
     }
 

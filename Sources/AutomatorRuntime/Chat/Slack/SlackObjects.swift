@@ -8,8 +8,14 @@ struct SlackConversation: Decodable {
     var isIm: Bool?
     /// The other person, in a direct conversation.
     var user: String?
+    var isArchived: Bool?
+    /// Posting permissions that let only some members post (an announcement channel).
+    var isReadOnly: Bool?
 
-    private enum CodingKeys: String, CodingKey { case id, name, isIm = "is_im", user }
+    private enum CodingKeys: String, CodingKey {
+        case id, name, user
+        case isIm = "is_im", isArchived = "is_archived", isReadOnly = "is_read_only"
+    }
 }
 
 /// A person or a bot (`users.info`). `name` is the workspace's unique handle, which only its

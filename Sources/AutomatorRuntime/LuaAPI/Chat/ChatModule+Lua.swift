@@ -111,11 +111,13 @@ extension ChatModule {
         --- The channels the bot could join.
         function chat.available(network) return json.decode(host.available(network)) end
         --- Joins a channel (by name or id) and checks what is posted there; returns its settings.
+        --- A name several channels share, or a channel where the bot may not post, is an error.
         function chat.join(network, channel) return json.decode(host.join(network, channel)) end
         function chat.leave(network, channel) return json.decode(host.leave(network, channel)) end
         --- Posts every result in the channel (`on`), or only the malicious ones.
         function chat.verbose(network, channel, on) return json.decode(host.verbose(network, channel, on and true or false)) end
         --- Makes the channel the war room of an incident: its messages are journaled there.
+        --- (`chat.leave` ends a war room.)
         function chat.warroom(network, channel, incident_id) return json.decode(host.warroom(network, channel, incident_id)) end
         --- The commands: `name`, `usage`, `help`, `roles` (a list), `roles_by_word` (`close` → a list).
         function chat.commands() return json.decode(host.commands()) end
