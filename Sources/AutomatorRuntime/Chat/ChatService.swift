@@ -39,8 +39,9 @@ public final class ChatService: ChatInbox, Sendable {
     /// Recent messages, for a command that answers one (`!file`, `!evidence` in its thread).
     private let recent = Locked<RecentMessages>(RecentMessages(capacity: 2000))
     private let tasks = Locked<[Task<Void, Never>]>([])
-    /// The runs started here that have not ended, and those of them waiting for an answer.
-    let inFlight = Locked<(runs: Set<RunID>, asking: Set<RunID>)>(([], []))
+    /// The runs started here that have not ended, those of them waiting for an answer, and the
+    /// watcher's (not recorded: `shutdown` lets them end).
+    let inFlight = Locked<(runs: Set<RunID>, asking: Set<RunID>, watching: Set<RunID>)>(([], [], []))
 
     public init(store: any ChatStore, adapters: [any ChatAdapter], scripts: String,
                 configuration: Configuration = Configuration(),
@@ -111,12 +112,23 @@ public final class ChatService: ChatInbox, Sendable {
         for task in tasks.withLock({ $0 }) { await task.value }
     }
 
-    /// Disconnects the adapters; runs in progress are the run service's to stop.
+    /// Disconnects the adapters, then gives the watcher's runs in flight `watcherGrace` to end;
+    /// the other runs in progress are the run service's to stop. A watcher's run is not recorded:
+    /// stopped, it would check its message again at the next start, and answer it twice if its
+    /// answer was out already.
     public func shutdown() async {
         let running = tasks.withLock { tasks in defer { tasks = [] }; return tasks }
         for task in running { task.cancel() }
         for task in running { await task.value }
+        let deadline = ContinuousClock.now + Self.watcherGrace
+        while inFlight.withLock({ !$0.watching.isEmpty }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
     }
+
+    /// How long a stop waits for the watcher's runs: a lookup that hangs longer is made again
+    /// at the next start, its message checked then.
+    static let watcherGrace: Duration = .seconds(5)
 
     /// Runs `connection` (an adapter's `run` or `connect`) until it returns (Slack's once its
     /// token is checked, the console's at the end of its input), again after each failure.
@@ -220,19 +232,22 @@ public final class ChatService: ChatInbox, Sendable {
         let replied = await self.replied(to: message, on: adapter, askingTheNetwork: recorded)
         let arguments = "[" + Self.json(message, on: adapter, incident: incident, replied: replied) + "," + extra + "]"
         let id = RunID.make()
-        inFlight.withLock { _ = $0.runs.insert(id) }
+        inFlight.withLock { inFlight in
+            inFlight.runs.insert(id)
+            if !recorded { inFlight.watching.insert(id) }
+        }
         do {
             _ = try await runs.submit(id: id, script: path, source: source, arguments: arguments,
                                       entry: .chat(actor: Self.actor(message.user, on: adapter)), recorded: recorded)
             { [self] ended in
                 // A failure is told to whoever asked, not only logged: they are waiting for an answer.
                 guard let ended, ended.status == .failed else {
-                    inFlight.withLock { _ = $0.runs.remove(id) }
+                    forget(id)
                     return
                 }
                 Task {
                     await say(FailedCommand.answer(path, error: ended.error, run: id), answering: message, on: adapter)
-                    inFlight.withLock { _ = $0.runs.remove(id) }
+                    forget(id)
                 }
             }
         } catch {
@@ -241,9 +256,17 @@ public final class ChatService: ChatInbox, Sendable {
                 logger.error("chat: the message of \(message.user.name) could not be kept: \(error)")
                 return
             }
-            inFlight.withLock { _ = $0.runs.remove(id) }
+            forget(id)
             logger.error("chat: \(path) did not start: \(error)")
             await say("\(path) did not start: \(error)", answering: message, on: adapter)
+        }
+    }
+
+    /// Forgets a run that ended, or stopped unfinished.
+    private func forget(_ id: RunID) {
+        inFlight.withLock { inFlight in
+            inFlight.runs.remove(id)
+            inFlight.watching.remove(id)
         }
     }
 
