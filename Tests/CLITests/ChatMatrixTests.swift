@@ -265,6 +265,56 @@ struct ChatMatrixTests {
         server.terminate()
         #expect(await server.waitForExit() == 0)
     }
+
+    @Test("An edit's added indicator is answered in the message's thread, the others not again; a link under a label is checked by its target")
+    func editsAndLinks() async throws {
+        let (synapse, bot, alice) = try await Self.accounts()
+        let folder = try Self.configured(bot: bot, alice: alice, on: synapse)
+        let server = try await ServerProcess.start(
+            data: folder.url.appendingPathComponent("data"), scripts: Self.scripts,
+            arguments: ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path])
+        let room = try await Self.watchedRoom(with: bot, as: alice, on: synapse)
+        func send(_ content: [String: any Sendable]) async throws -> String {
+            let path = "/rooms/\(Self.segment(room))/send/m.room.message/\(UUID().uuidString)"
+            return try #require(try await Self.call(synapse, alice, "PUT", path, content)["event_id"] as? String)
+        }
+        /// The bot's answers in the thread of `root`, once there are `count`.
+        func thread(_ root: String, count: Int) async throws -> [String] {
+            func answers(_ messages: [[String: Any]]) -> [String] {
+                messages.compactMap { message in
+                    let content = message["content"] as? [String: Any]
+                    guard (content?["m.relates_to"] as? [String: Any])?["event_id"] as? String == root else { return nil }
+                    return content?["body"] as? String
+                }
+            }
+            return answers(try await Self.botMessages(in: room, by: bot.id, as: alice, on: synapse) { answers($0).count >= count })
+        }
+
+        let seen = try await Self.say("the proxy saw 198.51.100.9", in: room, as: alice, on: synapse)
+        let first = try await thread(seen, count: 1)
+        #expect(first.count == 1 && first[0].contains("198.51.100[.]9"), "\(first)")
+        // Element's edit: the fallback body for old clients, the new text in m.new_content.
+        _ = try await send(["msgtype": "m.text", "body": "* the proxy saw 198.51.100.9 and 203.0.113.45",
+                            "m.new_content": ["msgtype": "m.text", "body": "the proxy saw 198.51.100.9 and 203.0.113.45"]
+                                as [String: any Sendable],
+                            "m.relates_to": ["rel_type": "m.replace", "event_id": seen] as [String: any Sendable]])
+        let both = try await thread(seen, count: 2)
+        #expect(both.count == 2, "\(both): \(server.log)")
+        let added = both.last ?? ""
+        #expect(added.contains("203.0.113[.]45") && added.contains("C2 of the Acme campaign"), "\(added)")
+        #expect(!added.contains("198.51.100[.]9"), "what the message had is not answered again: \(added)")
+
+        let linked = try await send(["msgtype": "m.text", "body": "reset your password at the portal",
+                                     "format": "org.matrix.custom.html",
+                                     "formatted_body": #"reset your password at <a href="http://203.0.113.45/reset">the portal</a>"#])
+        let checked = try await thread(linked, count: 1)
+        #expect(checked.count == 1 && checked[0].contains("hxxp://203.0.113[.]45/reset"), "defanged: \(checked)")
+        #expect(checked.first?.contains("C2 of the Acme campaign") == true, "\(checked)")
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await thread(seen, count: 2).count == 2, "the edit answered once")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
 }
 
 /// True the first time only.

@@ -37,7 +37,7 @@ public final class ChatService: ChatInbox, Sendable {
     let settings = Locked<[String: ChatChannelSettings]>([:])
     let answerWaiters = Locked<[String: [@Sendable (Result<[LuaValue], HostError>) -> Void]]>([:])
     /// Recent messages, for a command that answers one (`!file`, `!evidence` in its thread).
-    private let recent = Locked<RecentMessages>(RecentMessages(capacity: 2000))
+    let recent = Locked<RecentMessages>(RecentMessages(capacity: 2000))
     private let tasks = Locked<[Task<Void, Never>]>([])
     /// The runs started here that have not ended, those of them waiting for an answer, and the
     /// watcher's (not recorded: `shutdown` lets them end).
@@ -151,6 +151,7 @@ public final class ChatService: ChatInbox, Sendable {
 
     public func receive(_ message: ChatMessage, from adapter: any ChatAdapter) async {
         if let me = adapter.me, message.user.id == me.id { return }
+        if message.edit != nil { return await receive(edit: message, from: adapter) }
         let network = adapter.network
         if await answered(by: message, on: adapter) { return }
         recent.withLock { $0.remember(message, network: network) }
@@ -159,7 +160,7 @@ public final class ChatService: ChatInbox, Sendable {
         guard let (runs, catalog) = attached.withLock({ $0 }) else { return }
 
         let direct = message.channel.isDirect
-        let checkable = !message.files.isEmpty || !Extractor.extract(Array(message.text.utf8)).isEmpty
+        let checkable = !message.files.isEmpty || Self.hasIndicators(message)
         if let (name, rest) = Self.command(in: message) {
             let command = await catalog.command(name)
             // In a direct message any first word reads as a command: one that is not, in a
@@ -191,10 +192,23 @@ public final class ChatService: ChatInbox, Sendable {
             }
             return
         }
+        await watch(message, in: channel, runs: runs, catalog: catalog, adapter: adapter)
+    }
+
+    /// Whether the message's text, or a link it carries, holds an indicator.
+    static func hasIndicators(_ message: ChatMessage) -> Bool {
+        !Extractor.extract(Array(([message.text] + message.links).joined(separator: "\n").utf8)).isEmpty
+    }
+
+    /// Starts the watcher on a message of a channel it watches (`settings`) or of a direct message.
+    func watch(_ message: ChatMessage, in settings: ChatChannelSettings?, runs: RunService, catalog: CommandCatalog,
+               adapter: any ChatAdapter) async
+    {
         guard let watcher = await catalog.currentWatcher() else { return }
-        let verbose = direct || channel?.verbose == true
-        await start(watcher.path, watcher.source, message, network: network, extra: #"{"verbose":\#(verbose)}"#,
-                    incident: channel?.incident, runs: runs, adapter: adapter, recorded: false)
+        let verbose = message.channel.isDirect || settings?.verbose == true
+        await start(watcher.path, watcher.source, message, network: adapter.network,
+                    extra: #"{"verbose":\#(verbose)}"#, incident: settings?.incident, runs: runs, adapter: adapter,
+                    recorded: false)
     }
 
     public func receive(_ answer: ChatAnswer, from adapter: any ChatAdapter) async {
@@ -276,12 +290,19 @@ public final class ChatService: ChatInbox, Sendable {
         -> ChatMessage?
     {
         guard let id = message.replyTo ?? message.thread else { return nil }
-        if let known = recent.withLock({ $0.message(id, channel: message.channel.id, network: adapter.network) }) {
+        return await self.message(id, in: message.channel, on: adapter, askingTheNetwork: askingTheNetwork)
+    }
+
+    /// A message of `channel` from memory, else, `askingTheNetwork`, from the network.
+    func message(_ id: String, in channel: ChatChannel, on adapter: any ChatAdapter, askingTheNetwork: Bool = true) async
+        -> ChatMessage?
+    {
+        if let known = recent.withLock({ $0.message(id, channel: channel.id, network: adapter.network) }) {
             return known
         }
         guard askingTheNetwork else { return nil }
-        do { return try await adapter.message(id, in: message.channel) } catch {
-            logger.warning("chat \(adapter.network): \(message.user.name) answers the message \(id), unreadable: \(error)")
+        do { return try await adapter.message(id, in: channel) } catch {
+            logger.warning("chat \(adapter.network): the message \(id) of \(channel.name) is unreadable: \(error)")
             return nil
         }
     }
@@ -308,6 +329,12 @@ public final class ChatService: ChatInbox, Sendable {
         object["thread"] = message.thread.map(JSONText.string)
         object["reply_to"] = message.replyTo.map(JSONText.string)
         object["files"] = JSONText.array(message.files.map(fileJSON))
+        object["links"] = JSONText.array(message.links.map(JSONText.string))
+        object["edit"] = message.edit.map { edit in
+            var object = JSONText.Object()
+            object["previous"] = edit.previousText.map(JSONText.string)
+            return object.textWithoutNulls
+        }
         object["at"] = JSONText.seconds(message.at)
         object["incident"] = incident.map { JSONText.string($0.description) }
         object["replied"] = replied.map { json($0, on: adapter, incident: incident, replied: nil) }
@@ -318,9 +345,13 @@ public final class ChatService: ChatInbox, Sendable {
         String(decoding: (try? JSONEncoder().encode(file)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
-    private func journal(_ message: ChatMessage, on incident: IncidentID, from adapter: any ChatAdapter) async {
+    /// Keeps a war room's message, or a message's edit, in its incident's journal: the text, and
+    /// what the text does not show (the files, a link's target).
+    func journal(_ message: ChatMessage, on incident: IncidentID, from adapter: any ChatAdapter) async {
         let files = message.files.map(\.name).joined(separator: ", ")
-        let text = message.text + (files.isEmpty ? "" : " [files: \(files)]")
+        let links = message.links.joined(separator: " ")
+        let text = (message.edit == nil ? "" : "edited: ") + message.text + (files.isEmpty ? "" : " [files: \(files)]")
+            + (links.isEmpty ? "" : " [links: \(links)]")
         let entry = JournalEntry(incident: incident, at: message.at, actor: Self.actor(message.user, on: adapter), kind: .chat,
                                  text: text)
         do { try await store.write(.appendJournal([entry])) } catch {
