@@ -33,9 +33,9 @@ struct ServiceRunner: Service {
         following.cancel()
         await leading.value  // another worker leads at once
         await following.value
+        await chat.shutdown()  // the watcher's runs in flight end first
         let inFlight = service.runs.liveCount
         logger.info("stopping: \(inFlight) run\(inFlight == 1 ? "" : "s") in flight will resume at the next start")
-        await chat.shutdown()
         await checkpointer.checkpoint()  // before the store closes with the service
         await service.shutdown()
         integrations.shutdown()

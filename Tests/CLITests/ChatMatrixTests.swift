@@ -1,4 +1,6 @@
 import Foundation
+import Hummingbird
+import Synchronization
 import TestSupport
 import Testing
 
@@ -46,8 +48,12 @@ struct ChatMatrixTests {
         return messages
     }
 
-    /// A folder with the bad-IP feed and a configuration for `bot`, whose approver is alice.
-    static func configured(bot: Synapse.Account, alice: Synapse.Account, on synapse: Synapse) throws -> TemporaryFolder {
+    /// A folder with the bad-IP feed and a configuration for `bot`, whose approver is alice;
+    /// `homeserver` is the URL the bot reaches Synapse by, when not Synapse's own; `more` is more
+    /// of the configuration.
+    static func configured(bot: Synapse.Account, alice: Synapse.Account, on synapse: Synapse,
+                           homeserver: String? = nil, more: String = "") throws -> TemporaryFolder
+    {
         let folder = try TemporaryFolder()
         try folder.write("feeds/bad.txt", "203.0.113.45 C2 of the Acme campaign\n")
         try folder.write("automator.yml", """
@@ -58,10 +64,11 @@ struct ChatMatrixTests {
                 analyst: ["\(alice.id)"]
                 approver: ["\(alice.id)"]
               matrix:
-                homeserver: \(synapse.url)
+                homeserver: \(homeserver ?? synapse.url)
                 user: "\(bot.id)"
                 password: "\(bot.password)"
                 invites_from: ["\(alice.id)"]
+            \(more)
             """)
         return folder
     }
@@ -82,6 +89,26 @@ struct ChatMatrixTests {
         return room
     }
 
+    /// Alice's new room `soc`, where the bot checks every message and answers every finding.
+    static func watchedRoom(with bot: Synapse.Account, as alice: Synapse.Account, on synapse: Synapse) async throws
+        -> String
+    {
+        let room = try await room(with: bot, as: alice, on: synapse)
+        _ = try await say("!join all", in: room, as: alice, on: synapse)
+        _ = try await botMessages(in: room, by: bot.id, as: alice, on: synapse) { $0.count >= 1 }
+        _ = try await say("!verbose on all", in: room, as: alice, on: synapse)
+        let set = try await botMessages(in: room, by: bot.id, as: alice, on: synapse) { $0.count >= 2 }
+        #expect(set.count == 2, "watching, verbosely")
+        return room
+    }
+
+    /// A bot and alice, new on the shared Synapse.
+    static func accounts() async throws -> (Synapse, bot: Synapse.Account, alice: Synapse.Account) {
+        let synapse = try await Synapse.shared()
+        return (synapse, try await synapse.register("bot\(UInt16.random(in: 1000...9999))"),
+                try await synapse.register("alice\(UInt16.random(in: 1000...9999))"))
+    }
+
     static func isMember(_ bot: Synapse.Account, of room: String, as alice: Synapse.Account, on synapse: Synapse)
         async throws -> Bool
     {
@@ -94,9 +121,7 @@ struct ChatMatrixTests {
     static func served() async throws
         -> (synapse: Synapse, bot: Synapse.Account, alice: Synapse.Account, server: ServerProcess, folder: TemporaryFolder)
     {
-        let synapse = try await Synapse.shared()
-        let bot = try await synapse.register("bot\(UInt16.random(in: 1000...9999))")
-        let alice = try await synapse.register("alice\(UInt16.random(in: 1000...9999))")
+        let (synapse, bot, alice) = try await accounts()
         let folder = try configured(bot: bot, alice: alice, on: synapse)
         let server = try await ServerProcess.start(
             data: folder.url.appendingPathComponent("data"), scripts: scripts,
@@ -159,9 +184,7 @@ struct ChatMatrixTests {
 
     @Test("Two workers on one PostgreSQL: the leader alone receives from Matrix, an approval asked on the other is answered through it, and when the leader dies the other receives")
     func twoWorkers() async throws {
-        let synapse = try await Synapse.shared()
-        let bot = try await synapse.register("bot\(UInt16.random(in: 1000...9999))")
-        let alice = try await synapse.register("alice\(UInt16.random(in: 1000...9999))")
+        let (synapse, bot, alice) = try await Self.accounts()
         let folder = try Self.configured(bot: bot, alice: alice, on: synapse)
         let store = try await PostgresServer.shared().makeDatabase()
         func start(_ name: String) async throws -> ServerProcess {
@@ -216,5 +239,138 @@ struct ChatMatrixTests {
         #expect(answered == 2, "the other worker leads and answers: \(other.log)")
         other.terminate()
         #expect(await other.waitForExit() == 0)
+    }
+
+    /// The bot's answers to each of `asked`, by the message they answer (in its thread), once each
+    /// has one (20 s at most).
+    static func answers(to asked: [String], in room: String, by bot: Synapse.Account, as alice: Synapse.Account,
+                        on synapse: Synapse) async throws -> [String: Int]
+    {
+        func count(_ messages: [[String: Any]]) -> [String: Int] {
+            var answers: [String: Int] = [:]
+            for message in messages {
+                let relation = (message["content"] as? [String: Any])?["m.relates_to"] as? [String: Any]
+                if let id = relation?["event_id"] as? String, asked.contains(id) { answers[id, default: 0] += 1 }
+            }
+            return answers
+        }
+        return count(try await botMessages(in: room, by: bot.id, as: alice, on: synapse) { count($0).count == asked.count })
+    }
+
+    @Test("Stopped with SIGTERM while its answers are on their way, then started again, the bot answers each message once: those it was answering, and those sent while it was stopped")
+    func gracefulRestart() async throws {
+        let (synapse, bot, alice) = try await Self.accounts()
+        let relay = try await LoopbackRelay(to: synapse.url)
+        defer { relay.stop() }
+        // VirusTotal's first answer about 198.51.100.66 takes longer than a stop waits.
+        let first = FirstTime()
+        let router = Router()
+        router.get("/api/v3/ip_addresses/:ip") { _, context -> Response in
+            if context.parameters.get("ip") == "198.51.100.66", first.take() { try await Task.sleep(for: .seconds(10)) }
+            let body = #"{"data": {"attributes": {"last_analysis_stats": {"malicious": 0, "harmless": 50}}}}"#
+            return Response(status: .ok, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        let virusTotal = try await LoopbackServer(router)
+        defer { virusTotal.stop() }
+        let folder = try Self.configured(bot: bot, alice: alice, on: synapse, homeserver: relay.url, more: """
+            integrations:
+              virustotal: { base_url: "\(virusTotal.url)/api/v3", api_key: vt-test-key }
+            """)
+        func start() async throws -> ServerProcess {
+            try await ServerProcess.start(
+                data: folder.url.appendingPathComponent("data"), scripts: Self.scripts,
+                arguments: ["--config", folder.url.appendingPathComponent("automator.yml").path])
+        }
+        var server = try await start()
+        let room = try await Self.watchedRoom(with: bot, as: alice, on: synapse)
+
+        // From now on the bot's messages take 2 s to reach the homeserver: the stop comes while
+        // the first answer is on its way, and while a lookup hangs.
+        relay.hold({ method, path in method == "PUT" && path.contains("/send/m.room.message/") }, for: .seconds(2))
+        var asked: [String] = []
+        for ip in ["198.51.100.66", "203.0.113.45", "198.51.100.1", "198.51.100.2"] {
+            asked.append(try await Self.say("seen \(ip) on the proxy", in: room, as: alice, on: synapse))
+        }
+        for _ in 0..<400 where relay.held == 0 { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(relay.held > 0, "an answer on its way: \(server.log)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0, "\(server.log)")
+        relay.hold(nil)
+        for ip in ["198.51.100.3", "198.51.100.4"] {
+            asked.append(try await Self.say("and \(ip) while it was down", in: room, as: alice, on: synapse))
+        }
+
+        server = try await start()
+        _ = try await Self.answers(to: asked, in: room, by: bot, as: alice, on: synapse)
+        try await Task.sleep(for: .seconds(3))  // time for an answer given twice to show
+        let answers = try await Self.answers(to: asked, in: room, by: bot, as: alice, on: synapse)
+        for (number, id) in asked.enumerated() {
+            #expect(answers[id] == 1, "message \(number + 1) answered \(answers[id] ?? 0) times: \(server.log)")
+        }
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("An edit's added indicator is answered in the message's thread, the others not again; a link under a label is checked by its target")
+    func editsAndLinks() async throws {
+        let (synapse, bot, alice) = try await Self.accounts()
+        let folder = try Self.configured(bot: bot, alice: alice, on: synapse)
+        let server = try await ServerProcess.start(
+            data: folder.url.appendingPathComponent("data"), scripts: Self.scripts,
+            arguments: ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path])
+        let room = try await Self.watchedRoom(with: bot, as: alice, on: synapse)
+        func send(_ content: [String: any Sendable]) async throws -> String {
+            let path = "/rooms/\(Self.segment(room))/send/m.room.message/\(UUID().uuidString)"
+            return try #require(try await Self.call(synapse, alice, "PUT", path, content)["event_id"] as? String)
+        }
+        /// The bot's answers in the thread of `root`, once there are `count`.
+        func thread(_ root: String, count: Int) async throws -> [String] {
+            func answers(_ messages: [[String: Any]]) -> [String] {
+                messages.compactMap { message in
+                    let content = message["content"] as? [String: Any]
+                    guard (content?["m.relates_to"] as? [String: Any])?["event_id"] as? String == root else { return nil }
+                    return content?["body"] as? String
+                }
+            }
+            return answers(try await Self.botMessages(in: room, by: bot.id, as: alice, on: synapse) { answers($0).count >= count })
+        }
+
+        let seen = try await Self.say("the proxy saw 198.51.100.9", in: room, as: alice, on: synapse)
+        let first = try await thread(seen, count: 1)
+        #expect(first.count == 1 && first[0].contains("198.51.100[.]9"), "\(first)")
+        // Element's edit: the fallback body for old clients, the new text in m.new_content.
+        _ = try await send(["msgtype": "m.text", "body": "* the proxy saw 198.51.100.9 and 203.0.113.45",
+                            "m.new_content": ["msgtype": "m.text", "body": "the proxy saw 198.51.100.9 and 203.0.113.45"]
+                                as [String: any Sendable],
+                            "m.relates_to": ["rel_type": "m.replace", "event_id": seen] as [String: any Sendable]])
+        let both = try await thread(seen, count: 2)
+        #expect(both.count == 2, "\(both): \(server.log)")
+        let added = both.last ?? ""
+        #expect(added.contains("203.0.113[.]45") && added.contains("C2 of the Acme campaign"), "\(added)")
+        #expect(!added.contains("198.51.100[.]9"), "what the message had is not answered again: \(added)")
+
+        let linked = try await send(["msgtype": "m.text", "body": "reset your password at the portal",
+                                     "format": "org.matrix.custom.html",
+                                     "formatted_body": #"reset your password at <a href="http://203.0.113.45/reset">the portal</a>"#])
+        let checked = try await thread(linked, count: 1)
+        #expect(checked.count == 1 && checked[0].contains("hxxp://203.0.113[.]45/reset"), "defanged: \(checked)")
+        #expect(checked.first?.contains("C2 of the Acme campaign") == true, "\(checked)")
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await thread(seen, count: 2).count == 2, "the edit answered once")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+}
+
+/// True the first time only.
+private final class FirstTime: Sendable {
+    private let first = Mutex(true)
+
+    func take() -> Bool {
+        first.withLock { first in
+            defer { first = false }
+            return first
+        }
     }
 }

@@ -298,4 +298,65 @@ struct ChatServeTests {
         server.terminate()
         _ = await server.waitForExit()
     }
+
+    @Test("An edit in a war room: journaled as an edit, what it added answered in the message's thread, the rest not again; <url|label> checks the URL, not the label")
+    func edits() async throws {
+        let slack = try await FakeSlack()
+        let (server, folder) = try await Self.serve(chat: """
+              roles: { analyst: [alice] }
+              slack: { signing_secret: \(FakeSlack.signingSecret), bot_token: \(FakeSlack.token), api_url: "\(slack.apiURL)" }
+            """)
+        defer { withExtendedLifetime(folder) {} }
+        var events = 0
+        /// Posts the event, and returns the bot's answers since (once there are `expecting`).
+        func send(_ event: [String: Any], expecting: Int = 1) async throws -> [FakeSlack.Call] {
+            events += 1
+            let before = slack.calls("chat.postMessage").count
+            let envelope: [String: Any] = ["type": "event_callback", "team_id": "T0EXAMPLE", "event": event,
+                                           "event_id": "Ev\(events)", "event_time": 1_700_000_000]
+            let body = String(decoding: try JSONSerialization.data(withJSONObject: envelope), as: UTF8.self)
+            #expect(try await server.call("POST", "/slack/events", body: body, credentials: .none,
+                                          headers: Self.signed(body)).status == 200)
+            return Array(try await Self.posts(slack) { $0.count >= before + expecting }.dropFirst(before))
+        }
+        func say(_ text: String, in channel: String = "C0SOC", ts: String) async throws -> [FakeSlack.Call] {
+            try await send(["type": "message", "channel": channel, "user": "U0ALICE", "text": text, "ts": ts,
+                            "channel_type": channel.hasPrefix("D") ? "im" : "channel"])
+        }
+
+        _ = try await say("join all", in: "D0ALICE", ts: "1700000001.000100")
+        _ = try await say("verbose on #soc", in: "D0ALICE", ts: "1700000002.000100")
+        let opened = try await say("!incident new Phishing wave", ts: "1700000003.000100")
+        #expect(opened.first?.arguments["text"]?.hasPrefix("Opened INC-1") == true, "\(opened)")
+
+        let seen = "1700000004.000100"
+        let first = try await say("the proxy saw 198.51.100.9", ts: seen)
+        #expect(first.first?.arguments["text"]?.contains("198.51.100[.]9") == true, "\(first)")
+        let edit: [String: Any] = [
+            "type": "message", "subtype": "message_changed", "hidden": true, "channel": "C0SOC", "channel_type": "channel",
+            "ts": "1700000005.000100",
+            "message": ["type": "message", "user": "U0ALICE", "text": "the proxy saw 198.51.100.9 and 203.0.113.45",
+                        "ts": seen, "edited": ["user": "U0ALICE", "ts": "1700000005.000100"]] as [String: Any],
+            "previous_message": ["type": "message", "user": "U0ALICE", "text": "the proxy saw 198.51.100.9", "ts": seen],
+        ]
+        let added = try await send(edit)
+        #expect(added.count == 1 && added.first?.arguments["thread_ts"] == seen, "in the message's thread: \(added)")
+        let text = added.first?.arguments["text"] ?? ""
+        #expect(text.contains("203.0.113[.]45") && text.contains("C2 of the Acme campaign"), "\(text)")
+        #expect(!text.contains("198.51.100[.]9"), "answered for the message already: \(text)")
+        let journal = try await server.call("GET", "/api/v1/incidents/INC-1/journal").json["journal"] as? [[String: Any]]
+        #expect(journal?.contains {
+            $0["kind"] as? String == "chat" && $0["actor"] as? String == "slack:alice"
+                && $0["text"] as? String == "edited: the proxy saw 198.51.100.9 and 203.0.113.45"
+        } == true, "\(journal ?? [])")
+
+        let labelled = try await say("reset it at <http://203.0.113.45/reset|the wiki at docs.example.org>",
+                                     ts: "1700000006.000100")
+        let checked = labelled.first?.arguments["text"] ?? ""
+        #expect(checked.contains("hxxp://203.0.113[.]45/reset") && !checked.contains("docs"), "\(checked)")
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(slack.calls("chat.postMessage").count == 6, "one answer each")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
 }

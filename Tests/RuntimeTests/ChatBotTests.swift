@@ -239,6 +239,26 @@ struct ChatBotTests {
         await bot.stop()
     }
 
+    @Test("Stopped while the watcher's answer is on its way, the bot lets it go out: answered once, nothing to check again at the next start")
+    func watcherStoppedWhileAnswering() async throws {
+        let folder = try ScratchFolder()
+        var bot = try await Bot(folder: folder)
+        #expect(await bot.say("join #soc").first?.text == "Watching #soc.")
+        bot.network.slowness.withLock { $0 = .seconds(1) }
+        await bot.chat.receive(ChatMessage(id: "m1", channel: Self.soc, user: Self.alice, text: "203.0.113.45 again"),
+                               from: bot.network)
+        while bot.network.onTheirWay.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        await bot.stop()
+        let answer = bot.network.takePosts()
+        #expect(answer.count == 1 && answer.first?.thread == "m1", "\(answer.map(\.text))")
+
+        bot = try await Bot(folder: folder)
+        #expect(try await bot.incidents.runs.store.unfinishedRuns().isEmpty, "the watcher's run ended before the stop")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(bot.network.takePosts().isEmpty, "not answered again")
+        await bot.stop()
+    }
+
     @Test("A watcher that fails still answers, with its error")
     func failingWatcher() async throws {
         let folder = try ScratchFolder()

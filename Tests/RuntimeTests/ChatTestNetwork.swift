@@ -26,6 +26,9 @@ final class ChatTestNetwork: ChatAdapter, Sendable {
     let held = Mutex(0)
     /// The channels where the bot may not post, and why.
     let readOnly = Mutex<[String: String]>([:])
+    /// How long each post takes to go through (a slow network), and how many are on their way.
+    let slowness = Mutex(Duration.zero)
+    let onTheirWay = Mutex(0)
 
     init(channels: [ChatChannel] = [ChatChannel(id: "C1", name: "soc"), ChatChannel(id: "C2", name: "ir")],
          files: [String: [UInt8]] = [:], namesAreUnique: Bool = true)
@@ -42,6 +45,12 @@ final class ChatTestNetwork: ChatAdapter, Sendable {
             held.withLock { $0 += 1 }
             while holding.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
             throw ChatError(.unavailable, "the test network did not answer")
+        }
+        let slowness = slowness.withLock { $0 }
+        if slowness > .zero {
+            onTheirWay.withLock { $0 += 1 }
+            try await Task.sleep(for: slowness)
+            onTheirWay.withLock { $0 -= 1 }
         }
         posts.withLock { $0.append(post) }
         let number = counter.withLock { count in

@@ -61,6 +61,34 @@ struct MatrixAdapterTests {
         #expect(try await adapter.message("$nothing:localhost", in: channel) == nil)
     }
 
+    @Test("An edit arrives as the message it edits, with its new text; the targets of HTML links arrive as links, mentions and a reply's quote not")
+    func editsAndLinks() async throws {
+        let matrix = try await Homeserver()
+        let (bot, alice) = (try await matrix.register("bot"), try await matrix.person("alice"))
+        let (_, inbox, task, _) = try await matrix.start(bot)
+        defer { task.cancel() }
+        let room = try await alice.createRoom(["name": "soc", "invite": [bot.id]])
+        try await alice.waitUntilJoined(bot.id, room)
+
+        let original = try await alice.send(room, ["msgtype": "m.text", "body": "seen 203.0.113.7"])
+        try await alice.send(room, ["msgtype": "m.text", "body": "* seen 203.0.113.7 and 198.51.100.7",
+                                    "m.new_content": ["msgtype": "m.text", "body": "seen 203.0.113.7 and 198.51.100.7"]
+                                        as [String: any Sendable],
+                                    "m.relates_to": ["rel_type": "m.replace", "event_id": original] as [String: any Sendable]])
+        let html = #"""
+            <mx-reply><blockquote><a href="https://matrix.to/#/!r:localhost/$e">In reply to</a>             <a href="https://quoted.example/">an older link</a></blockquote></mx-reply>            <a href="https://matrix.to/#/\#(alice.id)">Alice</a>: log in at <a href="http://203.0.113.9/a?b=1&amp;c=2">the portal</a>             or <a href='https://shown.example/'>https://shown.example/</a>
+            """#
+        let linked = try await alice.send(room, ["msgtype": "m.text", "body": "Alice: log in at the portal or https://shown.example/",
+                                                 "format": "org.matrix.custom.html", "formatted_body": html])
+
+        let messages = try await inbox.wait(for: 3)
+        #expect(messages.map(\.id) == [original, original, linked])
+        #expect(messages.map(\.text) == ["seen 203.0.113.7", "seen 203.0.113.7 and 198.51.100.7",
+                                         "Alice: log in at the portal or https://shown.example/"])
+        #expect(messages.map(\.edit) == [nil, ChatEdit(), nil], "Matrix does not tell the text before")
+        #expect(messages.map(\.links) == [[], [], ["http://203.0.113.9/a?b=1&c=2"]])
+    }
+
     @Test("The bot's threaded reply, question, reaction and file reach alice")
     func posts() async throws {
         let matrix = try await Homeserver()

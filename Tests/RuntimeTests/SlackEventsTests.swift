@@ -148,15 +148,55 @@ struct SlackEventsTests {
         #expect(SlackEvent.command("<@U0ALICE> ip 1.2.3.4", mentioning: "UBOT") == "<@U0ALICE> ip 1.2.3.4")
     }
 
-    @Test("The bot's own messages, other bots', edits, deletions and joins are not delivered")
+    /// A `message_changed` event: alice's message `ts` now reads `text`, and read `previous`.
+    static func edit(_ ts: String, to text: String, from previous: String, at editedAt: String,
+                     user: String = "U0ALICE", thread: String? = nil) -> [String: Any]
+    {
+        var event = Harness.message("", ts: editedAt)
+        event["subtype"] = "message_changed"
+        event["hidden"] = true
+        event["user"] = nil
+        var message: [String: Any] = ["type": "message", "user": user, "text": text, "ts": ts,
+                                      "edited": ["user": user, "ts": editedAt]]
+        message["thread_ts"] = thread
+        event["message"] = message
+        event["previous_message"] = ["type": "message", "user": user, "text": previous, "ts": ts]
+        return event
+    }
+
+    @Test("An edit arrives as the message it edits, with its new text and the text before, once; one that leaves the text as it was (a link's preview) and a bot's do not")
+    func edits() async throws {
+        let slack = try await Harness()
+        let original = "1700000000.000100"
+        let edit = Self.edit(original, to: "seen 203.0.113.7 and 198.51.100.7", from: "seen 203.0.113.7",
+                             at: "1700000005.000100", thread: "1699999999.000100")
+        for id in ["EvEDIT", "EvEDIT"] {
+            #expect(try await slack.post("/slack/events", Harness.callback(edit, id: id)).status == 200)
+        }
+        #expect(try await slack.post("/slack/events", Harness.callback(
+            Self.edit(original, to: "seen 203.0.113.7 and 198.51.100.8", from: "seen 203.0.113.7 and 198.51.100.7",
+                      at: "1700000006.000100"), id: "EvEDIT2")).status == 200)
+        let unfurled = Self.edit(original, to: "seen 203.0.113.7", from: "seen 203.0.113.7", at: "1700000007.000100")
+        var bots = Self.edit("1700000001.000100", to: "alert 2", from: "alert", at: "1700000008.000100", user: "U0OTHERBOT")
+        var botMessage = bots["message"] as? [String: Any] ?? [:]
+        botMessage["bot_id"] = "B0OTHER"
+        bots["message"] = botMessage
+        for (index, event) in [unfurled, bots].enumerated() {
+            #expect(try await slack.post("/slack/events", Harness.callback(event, id: "EvSAME\(index)")).status == 200)
+        }
+        #expect(try await Self.delivered(slack, besides: 2)
+            == ["seen 203.0.113.7 and 198.51.100.7", "seen 203.0.113.7 and 198.51.100.8"])
+        let edited = try #require(slack.inbox.messages.first { $0.text == "seen 203.0.113.7 and 198.51.100.7" })
+        #expect(edited.id == original && edited.thread == "1699999999.000100")
+        #expect(edited.edit == ChatEdit(previousText: "seen 203.0.113.7"))
+        #expect(edited.at == Date(timeIntervalSince1970: 1_700_000_005.0001), "when it was edited")
+    }
+
+    @Test("The bot's own messages, other bots', deletions and joins are not delivered")
     func skipped() async throws {
         let slack = try await Harness()
         var bots = Harness.message("alert!", user: "U0OTHERBOT", ts: "1700000003.000001")
         bots["bot_id"] = "B0OTHER"
-        var edit = Harness.message("", ts: "1700000003.000002")
-        edit["subtype"] = "message_changed"
-        edit["user"] = nil
-        edit["message"] = ["type": "message", "user": "U0ALICE", "text": "ip 1.2.3.4", "ts": "1700000000.000100"]
         var deleted = Harness.message("", ts: "1700000003.000003")
         deleted["subtype"] = "message_deleted"
         var join = Harness.message("<@U0BOB> has joined the channel", user: "U0BOB", ts: "1700000003.000004")
@@ -165,7 +205,7 @@ struct SlackEventsTests {
         group["channel_type"] = "mpim"
         let reaction: [String: Any] = ["type": "reaction_added", "user": "U0ALICE", "reaction": "eyes",
                                        "item": ["type": "message", "channel": "C0SOC", "ts": "1700000000.000100"]]
-        for (index, event) in [Harness.message("ip 1.2.3.4", user: "UBOT"), bots, edit, deleted, join, group, reaction]
+        for (index, event) in [Harness.message("ip 1.2.3.4", user: "UBOT"), bots, deleted, join, group, reaction]
             .enumerated()
         {
             #expect(try await slack.post("/slack/events", Harness.callback(event, id: "EvSKIP\(index)")).status == 200)

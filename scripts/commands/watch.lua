@@ -1,7 +1,9 @@
 -- The channel watcher: every IP, URL, domain and hash posted in a channel the bot watches (and
 -- in a direct message to it), and every file uploaded there, is checked. In a verbose channel
 -- each result is answered in the message's thread; elsewhere only the malicious ones, and a
--- note when a long message had more indicators than one message may look up.
+-- note when a long message had more indicators than one message may look up. A link's target
+-- is checked even where only its label shows; an edited message is checked again for what the
+-- edit added, answered in the same thread.
 --
 -- `join #soc` in a direct message to the bot makes it watch #soc; `verbose on #soc` makes it
 -- answer every finding there.
@@ -22,7 +24,7 @@ return watch {
     -- exhaust the API quotas. The answer says when indicators were left unchecked, so a long
     -- paste never looks clean.
     local looked, skipped = 0, 0
-    for _, found in ipairs(intel.extract(msg.text)) do
+    for _, found in ipairs(findings.indicators(msg)) do
       if CHECKED[found.type] then
         if looked < findings.MAX_LOOKUPS then
           looked = looked + 1

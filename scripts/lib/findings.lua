@@ -45,6 +45,22 @@ function findings.line(value, verdict, current_incident)
   return line
 end
 
+--- What a message gives the watcher to check: the indicators of its text and of the links it
+--- carries without showing them (`msg.links`: a label in a Matrix message's HTML), each once; for
+--- an edit, only those it added, since the text before was checked when it was posted.
+function findings.indicators(msg)
+  local before = {}
+  if msg.edit and msg.edit.previous then
+    for _, found in ipairs(intel.extract(msg.edit.previous)) do before[found.type .. " " .. found.value] = true end
+  end
+  local added = {}
+  local text = table.concat({ msg.text, table.unpack(msg.links or {}) }, "\n")
+  for _, found in ipairs(intel.extract(text)) do
+    if not before[found.type .. " " .. found.value] then added[#added + 1] = found end
+  end
+  return added
+end
+
 -- At most this many lookups for one message, the watcher's and a command's alike: a pasted log
 -- should not exhaust the API quotas. Whoever stops there says so, so a long paste never looks clean.
 findings.MAX_LOOKUPS = 20

@@ -516,9 +516,13 @@ chat = {}
 ---@field mimeType? string
 ---@field url string where the network serves it
 
+---What is known of an edit besides its new text.
+---@class chat.edit
+---@field previous? string the text before the edit, when the bot has it
+
 ---A message the bot received: what `command` and `watch` functions get.
 ---@class Message
----@field id string
+---@field id string an edit's is the id of the message it edits
 ---@field network string "slack", "matrix" or "console"
 ---@field text string as written (Slack's <url|text> markup included: `intel.extract` reads it)
 ---@field channel chat.channel
@@ -526,6 +530,8 @@ chat = {}
 ---@field thread? string the thread's first message, for a reply in a thread
 ---@field reply_to? string the message it answers
 ---@field files chat.file[]
+---@field links string[] targets of links the text does not show (a Matrix message's HTML `<a href>`)
+---@field edit? chat.edit set when the message is an edit of an earlier one (the watcher's only)
 ---@field at number seconds since the epoch
 ---@field incident? string the incident whose war room the channel is
 ---@field replied? Message the message it answers, when it had files and is recent

@@ -51,7 +51,8 @@ public struct ChatFile: Sendable, Hashable, Codable {
 
 /// A message the bot received.
 public struct ChatMessage: Sendable, Hashable, Codable {
-    /// Its id within the channel: Slack's `ts`, a Matrix event id.
+    /// Its id within the channel: Slack's `ts`, a Matrix event id. An edit has the id of the
+    /// message it edits: it is that message, with a new text.
     public var id: String
     public var channel: ChatChannel
     public var user: ChatUser
@@ -64,10 +65,17 @@ public struct ChatMessage: Sendable, Hashable, Codable {
     /// answers the thread's first message).
     public var replyTo: String?
     public var files: [ChatFile]
+    /// The targets of links the text does not show: a Matrix message's HTML links whose label is
+    /// not their URL (`<a href="https://evil.example/">the portal</a>`). Slack's `<url|label>` is
+    /// in `text`, URL and all.
+    public var links: [String]
+    /// Set when the message is an edit of an earlier one (whose `id` it has).
+    public var edit: ChatEdit?
     public var at: Date
 
     public init(id: String, channel: ChatChannel, user: ChatUser, text: String, thread: String? = nil,
-                replyTo: String? = nil, files: [ChatFile] = [], at: Date = Date())
+                replyTo: String? = nil, files: [ChatFile] = [], links: [String] = [], edit: ChatEdit? = nil,
+                at: Date = Date())
     {
         self.id = id
         self.channel = channel
@@ -76,8 +84,19 @@ public struct ChatMessage: Sendable, Hashable, Codable {
         self.thread = thread
         self.replyTo = replyTo
         self.files = files
+        self.links = links
+        self.edit = edit
         self.at = at
     }
+}
+
+/// What is known of an edit besides the new text.
+public struct ChatEdit: Sendable, Hashable, Codable {
+    /// The text before the edit: Slack sends it; for Matrix, which sends only the new text, the
+    /// bot fills it in from the message it remembers or reads back.
+    public var previousText: String?
+
+    public init(previousText: String? = nil) { self.previousText = previousText }
 }
 
 /// A question with choices that suspends a run until an authorised person answers

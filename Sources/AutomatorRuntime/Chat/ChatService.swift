@@ -37,10 +37,11 @@ public final class ChatService: ChatInbox, Sendable {
     let settings = Locked<[String: ChatChannelSettings]>([:])
     let answerWaiters = Locked<[String: [@Sendable (Result<[LuaValue], HostError>) -> Void]]>([:])
     /// Recent messages, for a command that answers one (`!file`, `!evidence` in its thread).
-    private let recent = Locked<RecentMessages>(RecentMessages(capacity: 2000))
+    let recent = Locked<RecentMessages>(RecentMessages(capacity: 2000))
     private let tasks = Locked<[Task<Void, Never>]>([])
-    /// The runs started here that have not ended, and those of them waiting for an answer.
-    let inFlight = Locked<(runs: Set<RunID>, asking: Set<RunID>)>(([], []))
+    /// The runs started here that have not ended, those of them waiting for an answer, and the
+    /// watcher's (not recorded: `shutdown` lets them end).
+    let inFlight = Locked<(runs: Set<RunID>, asking: Set<RunID>, watching: Set<RunID>)>(([], [], []))
 
     public init(store: any ChatStore, adapters: [any ChatAdapter], scripts: String,
                 configuration: Configuration = Configuration(),
@@ -111,12 +112,23 @@ public final class ChatService: ChatInbox, Sendable {
         for task in tasks.withLock({ $0 }) { await task.value }
     }
 
-    /// Disconnects the adapters; runs in progress are the run service's to stop.
+    /// Disconnects the adapters, then gives the watcher's runs in flight `watcherGrace` to end;
+    /// the other runs in progress are the run service's to stop. A watcher's run is not recorded:
+    /// stopped, it would check its message again at the next start, and answer it twice if its
+    /// answer was out already.
     public func shutdown() async {
         let running = tasks.withLock { tasks in defer { tasks = [] }; return tasks }
         for task in running { task.cancel() }
         for task in running { await task.value }
+        let deadline = ContinuousClock.now + Self.watcherGrace
+        while inFlight.withLock({ !$0.watching.isEmpty }), ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
     }
+
+    /// How long a stop waits for the watcher's runs: a lookup that hangs longer is made again
+    /// at the next start, its message checked then.
+    static let watcherGrace: Duration = .seconds(5)
 
     /// Runs `connection` (an adapter's `run` or `connect`) until it returns (Slack's once its
     /// token is checked, the console's at the end of its input), again after each failure.
@@ -139,6 +151,7 @@ public final class ChatService: ChatInbox, Sendable {
 
     public func receive(_ message: ChatMessage, from adapter: any ChatAdapter) async {
         if let me = adapter.me, message.user.id == me.id { return }
+        if message.edit != nil { return await receive(edit: message, from: adapter) }
         let network = adapter.network
         if await answered(by: message, on: adapter) { return }
         recent.withLock { $0.remember(message, network: network) }
@@ -147,7 +160,7 @@ public final class ChatService: ChatInbox, Sendable {
         guard let (runs, catalog) = attached.withLock({ $0 }) else { return }
 
         let direct = message.channel.isDirect
-        let checkable = !message.files.isEmpty || !Extractor.extract(Array(message.text.utf8)).isEmpty
+        let checkable = !message.files.isEmpty || Self.hasIndicators(message)
         if let (name, rest) = Self.command(in: message) {
             let command = await catalog.command(name)
             // In a direct message any first word reads as a command: one that is not, in a
@@ -179,10 +192,23 @@ public final class ChatService: ChatInbox, Sendable {
             }
             return
         }
+        await watch(message, in: channel, runs: runs, catalog: catalog, adapter: adapter)
+    }
+
+    /// Whether the message's text, or a link it carries, holds an indicator.
+    static func hasIndicators(_ message: ChatMessage) -> Bool {
+        !Extractor.extract(Array(([message.text] + message.links).joined(separator: "\n").utf8)).isEmpty
+    }
+
+    /// Starts the watcher on a message of a channel it watches (`settings`) or of a direct message.
+    func watch(_ message: ChatMessage, in settings: ChatChannelSettings?, runs: RunService, catalog: CommandCatalog,
+               adapter: any ChatAdapter) async
+    {
         guard let watcher = await catalog.currentWatcher() else { return }
-        let verbose = direct || channel?.verbose == true
-        await start(watcher.path, watcher.source, message, network: network, extra: #"{"verbose":\#(verbose)}"#,
-                    incident: channel?.incident, runs: runs, adapter: adapter, recorded: false)
+        let verbose = message.channel.isDirect || settings?.verbose == true
+        await start(watcher.path, watcher.source, message, network: adapter.network,
+                    extra: #"{"verbose":\#(verbose)}"#, incident: settings?.incident, runs: runs, adapter: adapter,
+                    recorded: false)
     }
 
     public func receive(_ answer: ChatAnswer, from adapter: any ChatAdapter) async {
@@ -220,19 +246,22 @@ public final class ChatService: ChatInbox, Sendable {
         let replied = await self.replied(to: message, on: adapter, askingTheNetwork: recorded)
         let arguments = "[" + Self.json(message, on: adapter, incident: incident, replied: replied) + "," + extra + "]"
         let id = RunID.make()
-        inFlight.withLock { _ = $0.runs.insert(id) }
+        inFlight.withLock { inFlight in
+            inFlight.runs.insert(id)
+            if !recorded { inFlight.watching.insert(id) }
+        }
         do {
             _ = try await runs.submit(id: id, script: path, source: source, arguments: arguments,
                                       entry: .chat(actor: Self.actor(message.user, on: adapter)), recorded: recorded)
             { [self] ended in
                 // A failure is told to whoever asked, not only logged: they are waiting for an answer.
                 guard let ended, ended.status == .failed else {
-                    inFlight.withLock { _ = $0.runs.remove(id) }
+                    forget(id)
                     return
                 }
                 Task {
                     await say(FailedCommand.answer(path, error: ended.error, run: id), answering: message, on: adapter)
-                    inFlight.withLock { _ = $0.runs.remove(id) }
+                    forget(id)
                 }
             }
         } catch {
@@ -241,9 +270,17 @@ public final class ChatService: ChatInbox, Sendable {
                 logger.error("chat: the message of \(message.user.name) could not be kept: \(error)")
                 return
             }
-            inFlight.withLock { _ = $0.runs.remove(id) }
+            forget(id)
             logger.error("chat: \(path) did not start: \(error)")
             await say("\(path) did not start: \(error)", answering: message, on: adapter)
+        }
+    }
+
+    /// Forgets a run that ended, or stopped unfinished.
+    private func forget(_ id: RunID) {
+        inFlight.withLock { inFlight in
+            inFlight.runs.remove(id)
+            inFlight.watching.remove(id)
         }
     }
 
@@ -253,12 +290,19 @@ public final class ChatService: ChatInbox, Sendable {
         -> ChatMessage?
     {
         guard let id = message.replyTo ?? message.thread else { return nil }
-        if let known = recent.withLock({ $0.message(id, channel: message.channel.id, network: adapter.network) }) {
+        return await self.message(id, in: message.channel, on: adapter, askingTheNetwork: askingTheNetwork)
+    }
+
+    /// A message of `channel` from memory, else, `askingTheNetwork`, from the network.
+    func message(_ id: String, in channel: ChatChannel, on adapter: any ChatAdapter, askingTheNetwork: Bool = true) async
+        -> ChatMessage?
+    {
+        if let known = recent.withLock({ $0.message(id, channel: channel.id, network: adapter.network) }) {
             return known
         }
         guard askingTheNetwork else { return nil }
-        do { return try await adapter.message(id, in: message.channel) } catch {
-            logger.warning("chat \(adapter.network): \(message.user.name) answers the message \(id), unreadable: \(error)")
+        do { return try await adapter.message(id, in: channel) } catch {
+            logger.warning("chat \(adapter.network): the message \(id) of \(channel.name) is unreadable: \(error)")
             return nil
         }
     }
@@ -285,6 +329,12 @@ public final class ChatService: ChatInbox, Sendable {
         object["thread"] = message.thread.map(JSONText.string)
         object["reply_to"] = message.replyTo.map(JSONText.string)
         object["files"] = JSONText.array(message.files.map(fileJSON))
+        object["links"] = JSONText.array(message.links.map(JSONText.string))
+        object["edit"] = message.edit.map { edit in
+            var object = JSONText.Object()
+            object["previous"] = edit.previousText.map(JSONText.string)
+            return object.textWithoutNulls
+        }
         object["at"] = JSONText.seconds(message.at)
         object["incident"] = incident.map { JSONText.string($0.description) }
         object["replied"] = replied.map { json($0, on: adapter, incident: incident, replied: nil) }
@@ -295,9 +345,13 @@ public final class ChatService: ChatInbox, Sendable {
         String(decoding: (try? JSONEncoder().encode(file)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
-    private func journal(_ message: ChatMessage, on incident: IncidentID, from adapter: any ChatAdapter) async {
+    /// Keeps a war room's message, or a message's edit, in its incident's journal: the text, and
+    /// what the text does not show (the files, a link's target).
+    func journal(_ message: ChatMessage, on incident: IncidentID, from adapter: any ChatAdapter) async {
         let files = message.files.map(\.name).joined(separator: ", ")
-        let text = message.text + (files.isEmpty ? "" : " [files: \(files)]")
+        let links = message.links.joined(separator: " ")
+        let text = (message.edit == nil ? "" : "edited: ") + message.text + (files.isEmpty ? "" : " [files: \(files)]")
+            + (links.isEmpty ? "" : " [links: \(links)]")
         let entry = JournalEntry(incident: incident, at: message.at, actor: Self.actor(message.user, on: adapter), kind: .chat,
                                  text: text)
         do { try await store.write(.appendJournal([entry])) } catch {

@@ -1,22 +1,33 @@
 import Foundation
 
 extension ChatMessage {
-    /// The message an `m.room.message` event carries: text, or a file (`m.file`, `m.image`,
-    /// `m.video`, `m.audio`) with its caption as text. Nil for what the bot does not read:
-    /// notices (what bots send, the bot's own included), emotes, edits (`m.replace`: a command
-    /// is not run again because its text was corrected), redacted events.
+    /// The message an `m.room.message` event carries: text, with the targets of its HTML links
+    /// that the text does not show, or a file (`m.file`, `m.image`, `m.video`, `m.audio`) with its
+    /// caption as text; or an edit of a text (`m.replace`), as the message it edits with its new
+    /// text (in whose thread it is, the bot finds out). Nil for what the bot does not read:
+    /// notices (what bots send, the bot's own included), emotes, redacted events.
     init?(matrix event: MatrixEvent, channel: ChatChannel, user: ChatUser) {
         guard event.type == "m.room.message", let id = event.eventID, let body = event.content.body else { return nil }
         let relation = event.content.relatesTo
-        guard relation?.relType != "m.replace" else { return nil }
+        let at = event.originServerTS.map { Date(timeIntervalSince1970: Double($0) / 1000) } ?? Date()
+        if relation?.relType == "m.replace" {
+            guard let original = relation?.eventID, let new = event.content.newContent, new.msgtype == "m.text",
+                  let text = new.body
+            else { return nil }
+            self.init(id: original, channel: channel, user: user, text: text,
+                      links: Self.hiddenLinks(html: new.format == MatrixMarkup.format ? new.formattedBody : nil, text: text),
+                      edit: ChatEdit(), at: at)
+            return
+        }
         let thread = relation?.relType == "m.thread" ? relation?.eventID : nil
         // In a thread, a reply that is only a fallback for clients without threads answers nothing.
         let replyTo = thread != nil && relation?.isFallingBack == true ? nil : relation?.inReplyTo?.eventID
-        let at = event.originServerTS.map { Date(timeIntervalSince1970: Double($0) / 1000) } ?? Date()
         switch event.content.msgtype {
         case "m.text":
             let text = replyTo == nil ? body : Self.withoutReplyFallback(body)
-            self.init(id: id, channel: channel, user: user, text: text, thread: thread, replyTo: replyTo, at: at)
+            let html = event.content.format == MatrixMarkup.format ? event.content.formattedBody : nil
+            self.init(id: id, channel: channel, user: user, text: text, thread: thread, replyTo: replyTo,
+                      links: Self.hiddenLinks(html: html, text: text), at: at)
         case "m.file", "m.image", "m.video", "m.audio":
             guard let url = event.content.url, MatrixID.media(url) != nil else { return nil }
             // Since Matrix 1.10 a `filename` makes `body` a caption; before, `body` is the name.
@@ -28,6 +39,19 @@ extension ChatMessage {
         default:
             return nil
         }
+    }
+
+    /// The targets of the HTML's links that `text` does not hold: what a client shows as a label
+    /// ("the portal") and opens elsewhere. Mentions and room links (`https://matrix.to/#/...`) are
+    /// not; a reply's quote of the message it answers (`<mx-reply>`) is not this message's.
+    static func hiddenLinks(html: String?, text: String) -> [String] {
+        guard let html else { return [] }
+        var links: [String] = []
+        for target in MatrixMarkup.linkTargets(MatrixMarkup.withoutReplyQuote(html))
+        where !target.hasPrefix("https://matrix.to/") && !text.contains(target) && !links.contains(target) {
+            links.append(target)
+        }
+        return links
     }
 
     /// A reply's text without the quote of the message it answers that older clients put first

@@ -45,7 +45,7 @@ extension MatrixAdapter {
                                    deviceName: configuration.deviceName)
         let answer: LoginAnswer
         do throws(ChatError) {
-            answer = try await client.call(.POST, "/_matrix/client/v3/login", body: request)
+            answer = try await client.call(.POST, "/_matrix/client/v3/login", body: request, anonymous: true)
         } catch {
             guard error.kind == .unavailable else {
                 // M_FORBIDDEN (403): the password or the user is wrong.

@@ -14,7 +14,7 @@ extension MatrixAdapter {
             text += "\n\n" + choices.joined(separator: "\n") + "\n\nReply in this thread with the number or the name of "
                 + "your choice."
         }
-        var content = MatrixContent(msgtype: "m.notice", body: text, format: "org.matrix.custom.html",
+        var content = MatrixContent(msgtype: "m.notice", body: text, format: MatrixMarkup.format,
                                     formattedBody: MatrixMarkup.html(text))
         if let thread = post.thread {
             // The reply fallback is for clients that do not show threads.

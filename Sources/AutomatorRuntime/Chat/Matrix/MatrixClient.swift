@@ -16,6 +16,9 @@ final class MatrixClient: Sendable {
     static let longestRateLimitWait = Duration.seconds(60)
     /// The largest JSON answer read (a first `/sync` of a busy account is a few MiB).
     static let maximumAnswer = 64 << 20
+    /// How long a request waits for the password login to give a token: at a start, runs resumed
+    /// from the store post while the adapter is still logging in, and failed without a token.
+    static let loginWait = Duration.seconds(30)
 
     init(homeserver: String, http: HTTPClients, accessToken: String?) {
         self.homeserver = homeserver
@@ -25,9 +28,9 @@ final class MatrixClient: Sendable {
 
     func use(accessToken token: String) { accessToken.withLock { $0 = token } }
 
-    /// Sends `body` as JSON and decodes the answer.
+    /// Sends `body` as JSON and decodes the answer; `anonymous` for the login, which needs no token.
     func call<Answer: Decodable>(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
-                                 body: (any Encodable)? = nil, timeout: TimeAmount = .seconds(30))
+                                 body: (any Encodable)? = nil, timeout: TimeAmount = .seconds(30), anonymous: Bool = false)
         async throws(ChatError) -> Answer
     {
         var payload: ByteBuffer?
@@ -37,7 +40,8 @@ final class MatrixClient: Sendable {
             }
         }
         let response = try await send(method, path, query: query, body: payload,
-                                      contentType: payload == nil ? nil : "application/json", timeout: timeout)
+                                      contentType: payload == nil ? nil : "application/json", timeout: timeout,
+                                      anonymous: anonymous)
         return try await decode(response, method, path)
     }
 
@@ -66,14 +70,16 @@ final class MatrixClient: Sendable {
 
     /// Sends a request and returns its successful (2xx) response, or one with a status in
     /// `passing`, body unread. A 429 is sent again after the wait it asks for (`retry_after_ms`);
-    /// other refusals throw.
+    /// other refusals throw. Before the login, a request waits for it (`loginWait`), but the
+    /// login's own (`anonymous`).
     func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: ByteBuffer? = nil,
-              contentType: String? = nil, timeout: TimeAmount = .seconds(30), passing: Set<UInt> = [])
+              contentType: String? = nil, timeout: TimeAmount = .seconds(30), passing: Set<UInt> = [],
+              anonymous: Bool = false)
         async throws(ChatError) -> HTTPClientResponse
     {
         var request = HTTPClientRequest(url: homeserver + path + Self.queryString(query))
         request.method = method
-        if let token = accessToken.withLock({ $0 }) { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if !anonymous, let token = await token() { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
         if let body { request.body = .bytes(body) }
         var attempt = 1
@@ -97,6 +103,17 @@ final class MatrixClient: Sendable {
                 continue
             }
             throw refused(method, path, status: response.status, refusal)
+        }
+    }
+
+    /// The access token, once there is one (`loginWait` at most); nil if the login has not given
+    /// one by then, or the task is cancelled.
+    private func token() async -> String? {
+        let deadline = ContinuousClock.now + Self.loginWait
+        while true {
+            if let token = accessToken.withLock({ $0 }) { return token }
+            guard ContinuousClock.now < deadline else { return nil }
+            do { try await Task.sleep(for: .milliseconds(50)) } catch { return nil }
         }
     }
 

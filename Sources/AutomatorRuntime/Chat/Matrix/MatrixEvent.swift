@@ -51,6 +51,8 @@ struct MatrixContent: Codable, Sendable {
     var info: FileInfo?
     // m.room.message and m.reaction
     var relatesTo: Relation?
+    /// An edit's (`m.replace`) new text.
+    var newContent: NewContent?
     // m.room.member
     var membership: String?
     var displayname: String?
@@ -82,6 +84,19 @@ struct MatrixContent: Codable, Sendable {
         }
     }
 
+    /// What an edit makes of the message's text (its `m.relates_to` stays the original's).
+    struct NewContent: Codable, Sendable {
+        var msgtype: String?
+        var body: String?
+        var format: String?
+        var formattedBody: String?
+
+        enum CodingKeys: String, CodingKey {
+            case msgtype, body, format
+            case formattedBody = "formatted_body"
+        }
+    }
+
     struct Reply: Codable, Sendable {
         var eventID: String
         enum CodingKeys: String, CodingKey { case eventID = "event_id" }
@@ -91,6 +106,7 @@ struct MatrixContent: Codable, Sendable {
         case msgtype, body, format, filename, url, info, membership, displayname, name, alias
         case formattedBody = "formatted_body"
         case relatesTo = "m.relates_to"
+        case newContent = "m.new_content"
     }
 }
 

@@ -4,6 +4,29 @@ import Foundation
 /// line breaks), which Matrix clients show as typed: the same text as the HTML of a message's
 /// `formatted_body`, everything else escaped.
 enum MatrixMarkup {
+    /// The `format` of a message whose `formatted_body` is HTML.
+    static let format = "org.matrix.custom.html"
+
+    /// The targets of the HTML's links (`<a href="...">`), in order, entities decoded.
+    static func linkTargets(_ html: String) -> [String] {
+        html.matches(of: /<a\s[^>]*?href\s*=\s*(?:"([^"]*)"|'([^']*)')/.ignoresCase()).compactMap { match in
+            (match.output.1 ?? match.output.2).map { unescaped(String($0)) }
+        }
+    }
+
+    /// The HTML without the quote of the message a reply answers (`<mx-reply>...</mx-reply>`).
+    static func withoutReplyQuote(_ html: String) -> String {
+        html.replacing(/<mx-reply>.*?<\/mx-reply>/.ignoresCase().dotMatchesNewlines(), with: "")
+    }
+
+    /// An attribute's value as written, with XML's five entities decoded.
+    private static func unescaped(_ value: String) -> String {
+        guard value.contains("&") else { return value }
+        return value.replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(of: "&gt;", with: ">")
+            .replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
+            .replacingOccurrences(of: "&amp;", with: "&")
+    }
+
     /// `*bold*` as `<strong>`, `` `code` `` as `<code>`, each closed on its own line; a `*` or a
     /// `` ` `` left open stays as written.
     static func html(_ text: String) -> String {

@@ -9,9 +9,9 @@ extension SlackAdapter {
     /// Events API's is a 400, and nothing is delivered.
     ///
     /// Delivered: people's messages in channels, private channels and direct conversations,
-    /// with their files and threads, and mentions of the bot. Not: the bot's own messages, other
-    /// bots', edits, deletions, joins. Slack's retries and the `app_mention` twin of a message
-    /// are delivered once.
+    /// with their files and threads, their edits, and mentions of the bot. Not: the bot's own
+    /// messages, other bots', deletions, joins. Slack's retries and the `app_mention` twin of a
+    /// message are delivered once.
     package func handleEvents(_ request: SlackHTTPRequest, delivering inbox: any ChatInbox) async -> SlackHTTPResponse {
         if let refusal = refusal(of: request) { return refusal }
         let envelope: SlackEventEnvelope
@@ -40,7 +40,7 @@ extension SlackAdapter {
         guard let bot = me?.id, let incoming = envelope.event?.incoming(bot: bot) else { return }
         let first = state.withLock { state in
             let newEvent = envelope.eventId.map { state.events.insert($0) } ?? true
-            return newEvent && state.messages.insert(incoming.channel + "/" + incoming.ts)
+            return newEvent && state.messages.insert(incoming.key)
         }
         if first { await handOver { await self.deliver(incoming, to: inbox) } }
     }
@@ -126,6 +126,8 @@ extension SlackAdapter {
         }
         return ChatMessage(id: incoming.ts, channel: channel, user: user, text: incoming.text,
                            thread: incoming.thread, replyTo: incoming.thread, files: files,
-                           at: Date(timeIntervalSince1970: TimeInterval(incoming.ts) ?? Date().timeIntervalSince1970))
+                           edit: incoming.edit.map { ChatEdit(previousText: $0.previousText) },
+                           at: Date(timeIntervalSince1970: TimeInterval(incoming.edit?.at ?? incoming.ts)
+                               ?? Date().timeIntervalSince1970))
     }
 }

@@ -27,11 +27,26 @@ struct SlackEvent: Decodable {
     var threadTs: String?
     var files: [SlackFile]?
     var hidden: Bool?
+    /// A `message_changed`'s message, as it is now, and its text before.
+    var message: ChangedMessage?
+    var previousMessage: PreviousMessage?
 
     private enum CodingKeys: String, CodingKey {
         case type, subtype, user, botId = "bot_id", text, channel, channelType = "channel_type", ts,
-             threadTs = "thread_ts", files, hidden
+             threadTs = "thread_ts", files, hidden, message, previousMessage = "previous_message"
     }
+
+    struct ChangedMessage: Decodable {
+        var user: String?
+        var botId: String?
+        var text: String?
+        var ts: String?
+        var threadTs: String?
+
+        private enum CodingKeys: String, CodingKey { case user, botId = "bot_id", text, ts, threadTs = "thread_ts" }
+    }
+
+    struct PreviousMessage: Decodable { var text: String? }
 
     /// Subtypes of messages people write; the others are edits, deletions, joins, bots' posts.
     static let spoken: Set<String?> = [nil, "file_share", "thread_broadcast"]
@@ -39,6 +54,7 @@ struct SlackEvent: Decodable {
 
     /// The message for the bot, whose user is `bot`; nil for anything else.
     func incoming(bot: String) -> SlackIncoming? {
+        if type == "message", subtype == "message_changed" { return edit(bot: bot) }
         guard type == "message" || type == "app_mention", Self.spoken.contains(subtype), botId == nil, hidden != true,
               let user, user != bot, let channel, let ts
         else { return nil }
@@ -46,6 +62,18 @@ struct SlackEvent: Decodable {
         return SlackIncoming(channel: channel, isDirect: channelType == "im", user: user,
                              text: Self.command(text ?? "", mentioning: bot), ts: ts,
                              thread: threadTs == ts ? nil : threadTs, files: files ?? [])
+    }
+
+    /// A person's edit of their message (`message_changed`), as that message with its new text;
+    /// nil when the text did not change (Slack sends the event for a link's preview too).
+    private func edit(bot: String) -> SlackIncoming? {
+        guard let message, message.botId == nil, let user = message.user, user != bot, let text = message.text,
+              let channel, let ts = message.ts, let editedAt = self.ts, text != previousMessage?.text
+        else { return nil }
+        if let channelType, !Self.conversations.contains(channelType) { return nil }
+        return SlackIncoming(channel: channel, isDirect: channelType == "im", user: user, text: text, ts: ts,
+                             thread: message.threadTs == ts ? nil : message.threadTs, files: [],
+                             edit: SlackIncoming.Edit(at: editedAt, previousText: previousMessage?.text))
     }
 
     /// A message that begins by mentioning the bot (`<@UBOT> ip 1.2.3.4`) is a command to it:
@@ -74,4 +102,14 @@ struct SlackIncoming: Sendable {
     var ts: String
     var thread: String?
     var files: [SlackFile]
+    var edit: Edit? = nil
+
+    struct Edit: Sendable {
+        /// The `message_changed` event's own `ts`: each edit of a message is delivered once.
+        var at: String
+        var previousText: String?
+    }
+
+    /// What tells a repeat of this message from a first: Slack's retries, a mention's two events.
+    var key: String { channel + "/" + ts + (edit.map { "/" + $0.at } ?? "") }
 }
