@@ -106,8 +106,9 @@ struct ServeCommand: AsyncParsableCommand {
                                valueName: "url"))
     var store: String?
 
-    @Option(help: ArgumentHelp("With --store: how long a worker's runs stay its own unless renewed; after it dies, "
-        + "the others resume them within this time and a second.", valueName: "duration"))
+    @Option(help: ArgumentHelp("With --store: how long a worker's runs stay its own unless renewed, with its unit "
+        + "(s, m, h): 10s, 1m; after it dies, the others resume them within this time and a second.",
+                               valueName: "duration"))
     var lease = "10s"
 
     @Option(help: ArgumentHelp("Listen on this address; port 0 lets the system pick one.", valueName: "host:port"))
@@ -121,7 +122,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("dedup-window"),
             help: ArgumentHelp("How long an open incident takes the alerts with its source and reference, unless "
-                + "its mapper says otherwise; 0 for never.", valueName: "duration"))
+                + "its mapper says otherwise, with its unit (s, m, h, d, w): 30m, 24h, 7d; 0 for never.",
+                               valueName: "duration"))
     var dedupWindow = "24h"
 
     @Option(help: ArgumentHelp("The configuration file: feeds (loaded in the background: serve listens at once), "
@@ -140,6 +142,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let store {
             do { _ = try PostgresLocation(url: store) } catch { throw ValidationError("--store: \(error)") }
+        }
+        if let missingUnit = DurationText.missingUnit("--lease", lease, likely: "s")
+            ?? DurationText.missingUnit("--dedup-window", dedupWindow, likely: "s")
+        {
+            throw ValidationError(missingUnit)
         }
         guard let seconds = DurationText.seconds(lease), seconds >= 1 else {
             throw ValidationError("--lease takes \(DurationText.expected) of at least 1 s, not '\(lease)'")

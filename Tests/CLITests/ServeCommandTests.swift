@@ -353,6 +353,29 @@ struct ServeCommandTests {
         #expect(await server.waitForExit() == 0)
     }
 
+    @Test("--lease and --dedup-window take durations with their unit: a bare number is refused with a hint, as --since is")
+    func durationOptions() async throws {
+        let workspace = try Workspace()
+        for (arguments, hint) in [(["--lease", "30"], "--lease wants its unit, as in 30s (seconds)"),
+                                  (["--dedup-window", "60"], "--dedup-window wants its unit, as in 60s (seconds)")]
+        {
+            // A configuration that is not there: a serve that took the option would stop at once, not serve.
+            let result = try await AutomatorProcess.run(["serve", "--data", workspace.data.path, "--config", "nowhere.yml"]
+                                                        + arguments)
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains(hint + "; the units are s, m, h, d and w: 90s, 15m, 4h, 2d, 1w"),
+                    "\(result.stderr)")
+        }
+        let server = try await ServerProcess.start(data: workspace.data, scripts: workspace.scripts,
+                                                   arguments: ["--executors", "1", "--dedup-window", "0",
+                                                               "--lease", "2m"])
+        #expect(try await server.call("GET", "/healthz").status == 200, "a bare 0 needs no unit")
+        let help = try await AutomatorProcess.run(["serve", "--help"])
+        let unwrapped = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(unwrapped.contains("with its unit (s, m, h): 10s, 1m"), "\(help.stdout)")
+        #expect(unwrapped.contains("with its unit (s, m, h, d, w): 30m, 24h, 7d; 0 for never"), "\(help.stdout)")
+    }
+
     @Test("--help teaches: the API, the token, stopping, examples")
     func help() async throws {
         let result = try await AutomatorProcess.run(["serve", "--help"])
