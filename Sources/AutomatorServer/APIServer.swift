@@ -142,7 +142,7 @@ public struct APIServer {
         let application = Application(
             router: router(service: service, reputation: reputation, store: store, token: token, chat: chat,
                            slack: slack, warRoom: WarRoomRoutes(chat: chat, console: console, posts: warRoomPosts),
-                           metrics: MetricsRoute(store: store, feeds: feeds, runs: runs),
+                           metrics: MetricsRoute(store: store, feeds: feeds, runs: runs, logger: logger),
                            actions: ActionRoutes(actions: actions, approvers: configuration.chat.roles["approver"])),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
             services: [ServiceRunner(service: service, chat: chat, integrations: integrations, actions: actions,

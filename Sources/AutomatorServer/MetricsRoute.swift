@@ -1,17 +1,22 @@
 import AutomatorRuntime
 import Foundation
 import Hummingbird
+import Logging
 
 /// `GET /metrics`: what waits and what is failing, in Prometheus's text format, behind the API
 /// token (Prometheus sends it with `authorization: {credentials_file: ...}`). The store's counts
 /// are read at each scrape (`Workload`); while the database is away they are left out and
 /// `automator_store_up` is 0, so that an alert on it fires rather than the other alerts falling
-/// silent.
+/// silent. A store error that is not an outage (a damaged table, a full disk) sets it to 0 too,
+/// and is logged once until the store answers again: the pool logs an outage itself.
 struct MetricsRoute: Sendable {
     let store: any WorkloadStore
     let feeds: FeedSet
     let runs: RunService
+    let logger: Logger
     let startedAt = Date()
+    /// The store errors logged since the store last answered a scrape.
+    private let logged = Locked<Set<String>>([])
 
     func add(to router: Router<BasicRequestContext>, token: String) {
         router.group("metrics").add(middleware: BearerAuthentication(token: token)).get(use: metrics)
@@ -20,9 +25,10 @@ struct MetricsRoute: Sendable {
     @Sendable func metrics(_ request: Request, context: BasicRequestContext) async -> Response {
         var text = PrometheusText()
         let workload: Workload?
-        do {
+        do throws(StoreError) {
+            // An outage, which the pool logs once, throws here; only other errors are logged below.
             try await (store as? any LeasingStore)?.checkAvailability()
-            workload = try await store.workload(at: Date())
+            workload = await readWorkload()
         } catch {
             workload = nil
         }
@@ -36,6 +42,22 @@ struct MetricsRoute: Sendable {
         feedMetrics(to: &text)
         return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: text.text)))
+    }
+
+    /// The store's counts; nil when it fails, each error logged once until it answers again.
+    private func readWorkload() async -> Workload? {
+        do {
+            let workload = try await store.workload(at: Date())
+            logged.withLock { $0 = [] }
+            return workload
+        } catch {
+            if logged.withLock({ $0.insert(error.description).inserted }) {
+                logger.error("""
+                    /metrics: the store's counts cannot be read, so automator_store_up is 0 until they can: \(error)
+                    """)
+            }
+            return nil
+        }
     }
 
     private static func add(_ workload: Workload, to text: inout PrometheusText) {

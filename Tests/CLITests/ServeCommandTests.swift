@@ -353,6 +353,28 @@ struct ServeCommandTests {
         #expect(await server.waitForExit() == 0)
     }
 
+    @Test("/metrics logs a store error that is not an outage once, not at every scrape; another error once more")
+    func metricsStoreError() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start()
+        func scrape() async throws -> String { try await server.call("GET", "/metrics").body }
+        #expect(try await scrape().contains("\nautomator_store_up 1\n"))
+        let told = "/metrics: the store's counts cannot be read, so automator_store_up is 0 until they can"
+        for table in ["chat_question", "task"] {
+            let dropped = try await AutomatorProcess.python("""
+                import sqlite3, sys
+                database = sqlite3.connect(sys.argv[1], timeout=10)
+                database.execute("DROP TABLE " + sys.argv[2])
+                database.commit()
+                """, arguments: [workspace.data.appendingPathComponent("automator.sqlite").path, table])
+            #expect(dropped.status == 0, "\(dropped.stderr)")
+            for _ in 0..<3 { #expect(try await scrape().contains("\nautomator_store_up 0\n")) }
+            let lines = server.log.split(separator: "\n").filter { $0.contains(told) }
+            #expect(lines.count == (table == "task" ? 2 : 1), "\(server.log)")
+            #expect(lines.last?.contains(table) == true, "the store's error names the table: \(lines)")
+        }
+    }
+
     @Test("--lease and --dedup-window take durations with their unit: a bare number is refused with a hint, as --since is")
     func durationOptions() async throws {
         let workspace = try Workspace()
