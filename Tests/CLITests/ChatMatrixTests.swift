@@ -66,6 +66,22 @@ struct ChatMatrixTests {
         return folder
     }
 
+    /// A bot and alice, newly registered on the shared Synapse, and a folder configured for them.
+    static func newTeam() async throws
+        -> (synapse: Synapse, bot: Synapse.Account, alice: Synapse.Account, folder: TemporaryFolder)
+    {
+        let synapse = try await Synapse.shared()
+        let bot = try await synapse.register("bot\(UInt16.random(in: 1000...9999))")
+        let alice = try await synapse.register("alice\(UInt16.random(in: 1000...9999))")
+        return (synapse, bot, alice, try configured(bot: bot, alice: alice, on: synapse))
+    }
+
+    /// `automator serve` with the folder's configuration and its own data folder.
+    static func serve(_ folder: TemporaryFolder) async throws -> ServerProcess {
+        try await ServerProcess.start(data: folder.url.appendingPathComponent("data"), scripts: scripts, arguments:
+            ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path])
+    }
+
     /// Alice's new room `soc`, once the bot has accepted her invitation.
     static func room(with bot: Synapse.Account, as alice: Synapse.Account, on synapse: Synapse) async throws -> String {
         let room = try #require(try await call(synapse, alice, "POST", "/createRoom",
@@ -82,13 +98,8 @@ struct ChatMatrixTests {
 
     @Test("Invited to a room, the bot answers !ip in the thread, and an approval waits for alice's reply")
     func matrix() async throws {
-        let synapse = try await Synapse.shared()
-        let bot = try await synapse.register("bot\(UInt16.random(in: 1000...9999))")
-        let alice = try await synapse.register("alice\(UInt16.random(in: 1000...9999))")
-        let folder = try Self.configured(bot: bot, alice: alice, on: synapse)
-        let server = try await ServerProcess.start(
-            data: folder.url.appendingPathComponent("data"), scripts: Self.scripts,
-            arguments: ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path])
+        let (synapse, bot, alice, folder) = try await Self.newTeam()
+        let server = try await Self.serve(folder)
 
         let room = try await Self.room(with: bot, as: alice, on: synapse)
         let asked = try await Self.say("!ip 203.0.113.45", in: room, as: alice, on: synapse)
@@ -113,10 +124,7 @@ struct ChatMatrixTests {
 
     @Test("Two workers on one PostgreSQL: the leader alone receives from Matrix, an approval asked on the other is answered through it, and when the leader dies the other receives")
     func twoWorkers() async throws {
-        let synapse = try await Synapse.shared()
-        let bot = try await synapse.register("bot\(UInt16.random(in: 1000...9999))")
-        let alice = try await synapse.register("alice\(UInt16.random(in: 1000...9999))")
-        let folder = try Self.configured(bot: bot, alice: alice, on: synapse)
+        let (synapse, bot, alice, folder) = try await Self.newTeam()
         let store = try await PostgresServer.shared().makeDatabase()
         func start(_ name: String) async throws -> ServerProcess {
             try await ServerProcess.start(
@@ -170,5 +178,65 @@ struct ChatMatrixTests {
         #expect(answered == 2, "the other worker leads and answers: \(other.log)")
         other.terminate()
         #expect(await other.waitForExit() == 0)
+    }
+
+    /// Matrix's entry in `/healthz` once `done` holds for it (30 s at most).
+    static func matrixHealth(_ server: ServerProcess, until done: ([String: Any]) -> Bool) async throws -> [String: Any] {
+        var matrix: [String: Any] = [:]
+        for _ in 0..<300 {
+            let health = try await server.call("GET", "/healthz", credentials: .none)
+            matrix = (health.json["chat"] as? [[String: Any]])?.first { $0["network"] as? String == "matrix" } ?? [:]
+            if done(matrix) { return matrix }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("/healthz never said \(matrix) as expected; the server's log:\n\(server.log)")
+        return matrix
+    }
+
+    @Test("""
+        The homeserver goes away and comes back: the log says so once with the real wait, then that it is back; \
+        /healthz and /metrics show the connection and the last event
+        """)
+    func homeserverAway() async throws {
+        let (synapse, bot, alice, folder) = try await Self.newTeam()
+        let server = try await Self.serve(folder)
+        let connected = try await Self.matrixHealth(server) { $0["connected"] as? Bool == true }
+        let since = try #require(connected["since"] as? String)
+        _ = try await Self.room(with: bot, as: alice, on: synapse)
+        let invited = try await Self.matrixHealth(server) { $0["last_event"] is String }
+        #expect(invited["connected"] as? Bool == true && invited["problem"] is NSNull, "\(invited)")
+
+        let restarting = Task { try await synapse.restart() }
+        let away = try await Self.matrixHealth(server) { $0["connected"] as? Bool == false }
+        #expect((away["problem"] as? String)?.contains("Matrix homeserver") == true, "\(away)")
+        #expect(try await server.call("GET", "/metrics").body.contains(#"automator_chat_connected{network="matrix"} 0"#))
+        try await restarting.value
+        let back = try await Self.matrixHealth(server) { $0["connected"] as? Bool == true }
+        #expect((back["since"] as? String).map { $0 > since } == true, "connected since it came back: \(back)")
+        let metrics = try await server.call("GET", "/metrics").body
+        #expect(metrics.contains(#"automator_chat_connected{network="matrix"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"automator_chat_last_event_timestamp_seconds{network="matrix"} 1"#), "\(metrics)")
+
+        let lost = server.log.split(separator: "\n").filter { $0.contains("Matrix: ") && $0.contains("trying again in") }
+        #expect(lost.count == 1, "the loss is told once: \(server.log)")
+        #expect(lost.first?.contains("trying again in 1s, then less and less often") == true, "\(lost)")
+        #expect(server.log.components(separatedBy: "Matrix: connected again, after ").count == 2, "\(server.log)")
+        #expect(!server.log.contains("chat matrix:"), "one line, not one per loop: \(server.log)")
+    }
+
+    @Test("A homeserver that does not answer at the start is told once, not once per loop, and /healthz says why")
+    func homeserverDownAtStart() async throws {
+        let (synapse, _, _, folder) = try await Self.newTeam()
+        let config = folder.url.appendingPathComponent("automator.yml")
+        let nowhere = "http://127.0.0.1:\(try FreePort.onLoopback())"
+        try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: synapse.url, with: nowhere)
+            .write(to: config, atomically: true, encoding: .utf8)
+        let server = try await Self.serve(folder)
+        let away = try await Self.matrixHealth(server) { $0["problem"] is String }
+        #expect(away["connected"] as? Bool == false && away["last_event"] is NSNull, "\(away)")
+        try await Task.sleep(for: .seconds(4))  // the attempts at 1 s, 2 s and 4 s
+        let told = server.log.split(separator: "\n").filter { $0.contains("cannot reach the Matrix homeserver") }
+        #expect(told.count == 1, "\(server.log)")
+        #expect(told.first?.contains("trying again in 1s") == true, "\(told)")
     }
 }

@@ -40,4 +40,17 @@ public enum DurationText {
             + "90s, 15m, 4h, 2d, 1w"
     }
 
+    /// A duration in its two largest units: `40s`, `5m`, `1h 20m`, `2d 3h`.
+    public static func span(_ seconds: Double) -> String {
+        let whole = Int(seconds)
+        func unit(_ value: Int, _ name: String, then rest: Int, _ restName: String) -> String {
+            "\(value)\(name)" + (rest > 0 ? " \(rest)\(restName)" : "")
+        }
+        switch whole {
+        case ..<60: return "\(whole)s"
+        case ..<3600: return "\(whole / 60)m"
+        case ..<86400: return unit(whole / 3600, "h", then: whole % 3600 / 60, "m")
+        default: return unit(whole / 86400, "d", then: whole % 86400 / 3600, "h")
+        }
+    }
 }
