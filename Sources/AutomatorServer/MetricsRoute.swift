@@ -12,6 +12,8 @@ import Logging
 struct MetricsRoute: Sendable {
     let store: any WorkloadStore
     let feeds: FeedSet
+    let integrations: Integrations
+    let chat: ChatService
     let runs: RunService
     let logger: Logger
     let startedAt = Date()
@@ -40,6 +42,8 @@ struct MetricsRoute: Sendable {
                    Double(runs.liveCount))
         if let workload { Self.add(workload, to: &text) }
         feedMetrics(to: &text)
+        integrationMetrics(to: &text)
+        chatMetrics(to: &text)
         return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: text.text)))
     }
@@ -100,6 +104,32 @@ struct MetricsRoute: Sendable {
         })
         text.gauge("automator_feed_failing", "1 when the last attempt to read the feed failed.", statuses.map {
             ([("feed", $0.feed.name)], $0.failure == nil ? 0 : 1)
+        })
+    }
+
+    /// Each chat network whose adapter tells its connection (Matrix).
+    private func chatMetrics(to text: inout PrometheusText) {
+        let connections = chat.connections
+        text.gauge("automator_chat_connected", "1 while the bot is connected to the chat network.", connections.map {
+            ([("network", $0.network)], $0.connected ? 1 : 0)
+        })
+        text.gauge("automator_chat_last_event_timestamp_seconds", "When the chat network last delivered an event to "
+                   + "this worker, in seconds since 1970; 0 if it has not.", connections.map {
+            ([("network", $0.network)], ($0.lastEvent?.timeIntervalSince1970 ?? 0).rounded(.down))
+        })
+    }
+
+    /// Each integration in use or failing: an edited file that does not load keeps its previous
+    /// version in use, so only these say so.
+    private func integrationMetrics(to text: inout PrometheusText) {
+        let statuses = integrations.statuses
+        text.gauge("automator_integration_loaded_timestamp_seconds", "When the version of each integration in use "
+                   + "was loaded, in seconds since 1970; 0 if none is.", statuses.map {
+            ([("integration", $0.key)], ($0.loadedAt?.timeIntervalSince1970 ?? 0).rounded(.down))
+        })
+        text.gauge("automator_integration_failing", "1 when the integration's file does not load as it is now "
+                   + "(the log and automator check say why).", statuses.map {
+            ([("integration", $0.key)], $0.failure == nil ? 0 : 1)
         })
     }
 }

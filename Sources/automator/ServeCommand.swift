@@ -61,17 +61,19 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /api/v1/report        ?since=30d, or ?from=2026-03-01&to=... (100 years at most)
               GET  /api/v1/audit         who did what; ?since=7d&actor=cli:alice
               POST /slack/events, /slack/interactions, /slack/commands (signed)
-              GET  /healthz              {"status": "ok"}, without a token; 503
-                                         {"status": "unavailable", "reason": ...} while
-                                         the database (--store) cannot be reached
+              GET  /healthz              {"status": "ok", "chat": [...], "integrations_failing":
+                                         [...]}, without a token; 503 {"status": "unavailable",
+                                         "reason": ...} while the database (--store) cannot be
+                                         reached
               GET  /metrics              for Prometheus (with the token): open incidents,
-                                         SLAs, tasks, runs, questions, feeds
+                                         SLAs, tasks, runs, questions, feeds, integrations, chat
 
             The scripts folder holds playbooks/*.lua (return playbook { name, match, priority, \
             sla, run, on_sla_breach }), mappers/SOURCE.lua, sla.lua (SLAs by type and severity) \
             and hooks/sla_breach.lua. The playbook that matches a new incident (highest \
             priority, then name) runs on it; files changed on disk are read again within a \
-            second. SLA deadlines that pass while the server is down fire at the next start.
+            second, integrations too (a file that no longer loads leaves its previous version in \
+            use, and /healthz says so). SLA deadlines that pass while the server is down fire at the next start.
 
             A script named in a run request is a file in the scripts folder (--scripts), which is \
             also where require() looks. Every /api/ request needs Authorization: Bearer TOKEN. \
