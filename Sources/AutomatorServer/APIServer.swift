@@ -142,7 +142,9 @@ public struct APIServer {
         let application = Application(
             router: router(service: service, reputation: reputation, store: store, token: token, chat: chat,
                            slack: slack, warRoom: WarRoomRoutes(chat: chat, console: console, posts: warRoomPosts),
-                           metrics: MetricsRoute(store: store, feeds: feeds, runs: runs),
+                           health: HealthRoute(store: store as? any LeasingStore, chat: chat, integrations: integrations),
+                           metrics: MetricsRoute(store: store, feeds: feeds, integrations: integrations, chat: chat,
+                                                runs: runs, logger: logger),
                            actions: ActionRoutes(actions: actions, approvers: configuration.chat.roles["approver"])),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
             services: [ServiceRunner(service: service, chat: chat, integrations: integrations, actions: actions,
@@ -199,19 +201,12 @@ public struct APIServer {
 
     private func router(service: IncidentService, reputation: ReputationService, store: any IntelStore & ReportStore,
                         token: String, chat: ChatService, slack: SlackAdapter?,
-                        warRoom: WarRoomRoutes, metrics: MetricsRoute, actions: ActionRoutes) -> Router<BasicRequestContext>
+                        warRoom: WarRoomRoutes, health: HealthRoute, metrics: MetricsRoute,
+                        actions: ActionRoutes) -> Router<BasicRequestContext>
     {
         let router = Router()
         router.add(middleware: JSONErrors())
-        let shared = service.runs.store as? any LeasingStore
-        router.get("healthz") { _, _ in
-            // A worker whose database is away cannot serve: the load balancer or watchdog is told so.
-            do { try await shared?.checkAvailability() } catch {
-                return Response.json(#"{"status":"unavailable","reason":\#(JSONText.string("\(error)"))}"#,
-                                     status: .serviceUnavailable)
-            }
-            return Response.json(#"{"status":"ok"}"#)
-        }
+        health.add(to: router)
         metrics.add(to: router, token: token)
         // Slack signs its requests instead of sending the API token.
         if let slack { SlackRoutes(adapter: slack, inbox: chat).add(to: router) }

@@ -1,17 +1,24 @@
 import AutomatorRuntime
 import Foundation
 import Hummingbird
+import Logging
 
 /// `GET /metrics`: what waits and what is failing, in Prometheus's text format, behind the API
 /// token (Prometheus sends it with `authorization: {credentials_file: ...}`). The store's counts
 /// are read at each scrape (`Workload`); while the database is away they are left out and
 /// `automator_store_up` is 0, so that an alert on it fires rather than the other alerts falling
-/// silent.
+/// silent. A store error that is not an outage (a damaged table, a full disk) sets it to 0 too,
+/// and is logged once until the store answers again: the pool logs an outage itself.
 struct MetricsRoute: Sendable {
     let store: any WorkloadStore
     let feeds: FeedSet
+    let integrations: Integrations
+    let chat: ChatService
     let runs: RunService
+    let logger: Logger
     let startedAt = Date()
+    /// The store errors logged since the store last answered a scrape.
+    private let logged = Locked<Set<String>>([])
 
     func add(to router: Router<BasicRequestContext>, token: String) {
         router.group("metrics").add(middleware: BearerAuthentication(token: token)).get(use: metrics)
@@ -20,9 +27,10 @@ struct MetricsRoute: Sendable {
     @Sendable func metrics(_ request: Request, context: BasicRequestContext) async -> Response {
         var text = PrometheusText()
         let workload: Workload?
-        do {
+        do throws(StoreError) {
+            // An outage, which the pool logs once, throws here; only other errors are logged below.
             try await (store as? any LeasingStore)?.checkAvailability()
-            workload = try await store.workload(at: Date())
+            workload = await readWorkload()
         } catch {
             workload = nil
         }
@@ -34,8 +42,26 @@ struct MetricsRoute: Sendable {
                    Double(runs.liveCount))
         if let workload { Self.add(workload, to: &text) }
         feedMetrics(to: &text)
+        integrationMetrics(to: &text)
+        chatMetrics(to: &text)
         return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
                         body: ResponseBody(byteBuffer: ByteBuffer(string: text.text)))
+    }
+
+    /// The store's counts; nil when it fails, each error logged once until it answers again.
+    private func readWorkload() async -> Workload? {
+        do {
+            let workload = try await store.workload(at: Date())
+            logged.withLock { $0 = [] }
+            return workload
+        } catch {
+            if logged.withLock({ $0.insert(error.description).inserted }) {
+                logger.error("""
+                    /metrics: the store's counts cannot be read, so automator_store_up is 0 until they can: \(error)
+                    """)
+            }
+            return nil
+        }
     }
 
     private static func add(_ workload: Workload, to text: inout PrometheusText) {
@@ -78,6 +104,32 @@ struct MetricsRoute: Sendable {
         })
         text.gauge("automator_feed_failing", "1 when the last attempt to read the feed failed.", statuses.map {
             ([("feed", $0.feed.name)], $0.failure == nil ? 0 : 1)
+        })
+    }
+
+    /// Each chat network whose adapter tells its connection (Matrix).
+    private func chatMetrics(to text: inout PrometheusText) {
+        let connections = chat.connections
+        text.gauge("automator_chat_connected", "1 while the bot is connected to the chat network.", connections.map {
+            ([("network", $0.network)], $0.connected ? 1 : 0)
+        })
+        text.gauge("automator_chat_last_event_timestamp_seconds", "When the chat network last delivered an event to "
+                   + "this worker, in seconds since 1970; 0 if it has not.", connections.map {
+            ([("network", $0.network)], ($0.lastEvent?.timeIntervalSince1970 ?? 0).rounded(.down))
+        })
+    }
+
+    /// Each integration in use or failing: an edited file that does not load keeps its previous
+    /// version in use, so only these say so.
+    private func integrationMetrics(to text: inout PrometheusText) {
+        let statuses = integrations.statuses
+        text.gauge("automator_integration_loaded_timestamp_seconds", "When the version of each integration in use "
+                   + "was loaded, in seconds since 1970; 0 if none is.", statuses.map {
+            ([("integration", $0.key)], ($0.loadedAt?.timeIntervalSince1970 ?? 0).rounded(.down))
+        })
+        text.gauge("automator_integration_failing", "1 when the integration's file does not load as it is now "
+                   + "(the log and automator check say why).", statuses.map {
+            ([("integration", $0.key)], $0.failure == nil ? 0 : 1)
         })
     }
 }

@@ -25,14 +25,18 @@ struct ServiceRunner: Service {
         let leading = Task { await lead() }
         let keeper = Task { await leases?.run() }
         let following = Task { await changes?.run() }
+        // Every worker reads its own files: an edited integration is used without a restart.
+        let watching = Task { await integrations.watch(every: .seconds(1)) }
         try? await gracefulShutdown()
         keeper.cancel()
         await keeper.value  // no adoption after the executors stop
         checkpoints.cancel()
         leading.cancel()
         following.cancel()
+        watching.cancel()
         await leading.value  // another worker leads at once
         await following.value
+        await watching.value  // no reload while the executors stop
         await chat.shutdown()  // the watcher's runs in flight end first
         let inFlight = service.runs.liveCount
         logger.info("stopping: \(inFlight) run\(inFlight == 1 ? "" : "s") in flight will resume at the next start")

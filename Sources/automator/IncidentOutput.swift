@@ -364,7 +364,7 @@ enum IncidentOutput {
     private static func relative(_ iso: String, late: (String) -> String) -> String {
         guard let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(iso) else { return iso }
         let seconds = date.timeIntervalSinceNow
-        return seconds >= 0 ? "in " + span(seconds) : late(span(-seconds))
+        return seconds >= 0 ? "in " + DurationText.span(seconds) : late(DurationText.span(-seconds))
     }
 
     /// A duration as a playbook declares it, in the largest unit that divides it: `90s`, `4h`, `2d`.
@@ -374,17 +374,4 @@ enum IncidentOutput {
         return "\(seconds / size)\(name)"
     }
 
-    /// A duration in its two largest units: `40s`, `5m`, `1h 20m`, `2d 3h`.
-    private static func span(_ seconds: Double) -> String {
-        let whole = Int(seconds)
-        func unit(_ value: Int, _ name: String, then rest: Int, _ restName: String) -> String {
-            "\(value)\(name)" + (rest > 0 ? " \(rest)\(restName)" : "")
-        }
-        switch whole {
-        case ..<60: return "\(whole)s"
-        case ..<3600: return "\(whole / 60)m"
-        case ..<86400: return unit(whole / 3600, "h", then: whole % 3600 / 60, "m")
-        default: return unit(whole / 86400, "d", then: whole % 86400 / 3600, "h")
-        }
-    }
 }

@@ -66,17 +66,19 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /api/v1/report        ?since=30d, or ?from=2026-03-01&to=... (100 years at most)
               GET  /api/v1/audit         who did what; ?since=7d&actor=cli:alice
               POST /slack/events, /slack/interactions, /slack/commands (signed)
-              GET  /healthz              {"status": "ok"}, without a token; 503
-                                         {"status": "unavailable", "reason": ...} while
-                                         the database (--store) cannot be reached
+              GET  /healthz              {"status": "ok", "chat": [...], "integrations_failing":
+                                         [...]}, without a token; 503 {"status": "unavailable",
+                                         "reason": ...} while the database (--store) cannot be
+                                         reached
               GET  /metrics              for Prometheus (with the token): open incidents,
-                                         SLAs, tasks, runs, questions, feeds
+                                         SLAs, tasks, runs, questions, feeds, integrations, chat
 
             The scripts folder holds playbooks/*.lua (return playbook { name, match, priority, \
             sla, run, on_sla_breach }), mappers/SOURCE.lua, sla.lua (SLAs by type and severity) \
             and hooks/sla_breach.lua. The playbook that matches a new incident (highest \
             priority, then name) runs on it; files changed on disk are read again within a \
-            second. SLA deadlines that pass while the server is down fire at the next start.
+            second, integrations too (a file that no longer loads leaves its previous version in \
+            use, and /healthz says so). SLA deadlines that pass while the server is down fire at the next start.
 
             A script named in a run request is a file in the scripts folder (--scripts), which is \
             also where require() looks. Every /api/ request needs Authorization: Bearer TOKEN. \
@@ -112,8 +114,9 @@ struct ServeCommand: AsyncParsableCommand {
                                valueName: "url"))
     var store: String?
 
-    @Option(help: ArgumentHelp("With --store: how long a worker's runs stay its own unless renewed; after it dies, "
-        + "the others resume them within this time and a second.", valueName: "duration"))
+    @Option(help: ArgumentHelp("With --store: how long a worker's runs stay its own unless renewed, with its unit "
+        + "(s, m, h): 10s, 1m; after it dies, the others resume them within this time and a second.",
+                               valueName: "duration"))
     var lease = "10s"
 
     @Option(help: ArgumentHelp("Listen on this address; port 0 lets the system pick one.", valueName: "host:port"))
@@ -127,7 +130,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("dedup-window"),
             help: ArgumentHelp("How long an open incident takes the alerts with its source and reference, unless "
-                + "its mapper says otherwise; 0 for never.", valueName: "duration"))
+                + "its mapper says otherwise, with its unit (s, m, h, d, w): 30m, 24h, 7d; 0 for never.",
+                               valueName: "duration"))
     var dedupWindow = "24h"
 
     @Option(help: ArgumentHelp("The configuration file: feeds (loaded in the background: serve listens at once), "
@@ -146,6 +150,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let store {
             do { _ = try PostgresLocation(url: store) } catch { throw ValidationError("--store: \(error)") }
+        }
+        if let missingUnit = DurationText.missingUnit("--lease", lease, likely: "s")
+            ?? DurationText.missingUnit("--dedup-window", dedupWindow, likely: "s")
+        {
+            throw ValidationError(missingUnit)
         }
         guard let seconds = DurationText.seconds(lease), seconds >= 1 else {
             throw ValidationError("--lease takes \(DurationText.expected) of at least 1 s, not '\(lease)'")

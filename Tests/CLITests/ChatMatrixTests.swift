@@ -372,5 +372,76 @@ private final class FirstTime: Sendable {
             defer { first = false }
             return first
         }
+    /// Matrix's entry in `/healthz` once `done` holds for it (30 s at most); nil, when not `required`, if it never does.
+    @discardableResult
+    static func matrixHealth(_ server: ServerProcess, required: Bool = true, until done: ([String: Any]) -> Bool)
+        async throws -> [String: Any]?
+    {
+        var matrix: [String: Any] = [:]
+        for _ in 0..<300 {
+            let health = try await server.call("GET", "/healthz", credentials: .none)
+            matrix = (health.json["chat"] as? [[String: Any]])?.first { $0["network"] as? String == "matrix" } ?? [:]
+            if done(matrix) { return matrix }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        if required { Issue.record("/healthz never said \(matrix) as expected; the server's log:\n\(server.log)") }
+        return required ? matrix : nil
+    }
+
+    @Test("""
+        The homeserver goes away and comes back: the log says so once with the real wait, then that it is back; \
+        /healthz and /metrics show the connection and the last event
+        """)
+    func homeserverAway() async throws {
+        let (synapse, bot, alice, server, folder) = try await Self.served()
+        defer { withExtendedLifetime(folder) {} }
+        let connected = try await Self.matrixHealth(server) { $0["connected"] as? Bool == true }
+        let since = try #require(connected?["since"] as? String)
+        _ = try await Self.room(with: bot, as: alice, on: synapse)
+        let invited = try await Self.matrixHealth(server) { $0["last_event"] is String }
+        #expect(invited?["connected"] as? Bool == true && invited?["problem"] is NSNull, "\(String(describing: invited))")
+
+        // A restart the bot does not notice is tried again: a sync sent while Synapse is down waits in the
+        // HTTP client's connection retries, and fails only if Synapse stays away past its deadline.
+        var away: [String: Any]?
+        for _ in 0..<3 where away == nil {
+            let restarting = Task { try await synapse.restart() }
+            away = try await Self.matrixHealth(server, required: false) { $0["connected"] as? Bool == false }
+            if away != nil {
+                #expect(try await server.call("GET", "/metrics").body
+                    .contains(#"automator_chat_connected{network="matrix"} 0"#))
+            }
+            try await restarting.value
+        }
+        #expect((away?["problem"] as? String)?.contains("Matrix homeserver") == true, "\(String(describing: away))")
+        let back = try await Self.matrixHealth(server) { $0["connected"] as? Bool == true }
+        #expect((back?["since"] as? String).map { $0 > since } == true, "connected since it came back: \(String(describing: back))")
+        let metrics = try await server.call("GET", "/metrics").body
+        #expect(metrics.contains(#"automator_chat_connected{network="matrix"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"automator_chat_last_event_timestamp_seconds{network="matrix"} 1"#), "\(metrics)")
+
+        let lost = server.log.split(separator: "\n").filter { $0.contains("Matrix: ") && $0.contains("trying again in") }
+        #expect(lost.count == 1, "the loss is told once: \(server.log)")
+        #expect(lost.first?.contains("trying again in 1s, then less and less often") == true, "\(lost)")
+        #expect(server.log.components(separatedBy: "Matrix: connected again, after ").count == 2, "\(server.log)")
+        #expect(!server.log.contains("chat matrix:"), "one line, not one per loop: \(server.log)")
+    }
+
+    @Test("A homeserver that does not answer at the start is told once, not once per loop, and /healthz says why")
+    func homeserverDownAtStart() async throws {
+        let (synapse, bot, alice) = try await Self.accounts()
+        let folder = try Self.configured(bot: bot, alice: alice, on: synapse)
+        let config = folder.url.appendingPathComponent("automator.yml")
+        let nowhere = "http://127.0.0.1:\(try FreePort.onLoopback())"
+        try String(contentsOf: config, encoding: .utf8).replacingOccurrences(of: synapse.url, with: nowhere)
+            .write(to: config, atomically: true, encoding: .utf8)
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"), scripts: Self.scripts,
+                                                   arguments: ["--executors", "1", "--config", config.path])
+        let away = try await Self.matrixHealth(server) { $0["problem"] is String }
+        #expect(away?["connected"] as? Bool == false && away?["last_event"] is NSNull, "\(String(describing: away))")
+        try await Task.sleep(for: .seconds(4))  // the attempts at 1 s, 2 s and 4 s
+        let told = server.log.split(separator: "\n").filter { $0.contains("cannot reach the Matrix homeserver") }
+        #expect(told.count == 1, "\(server.log)")
+        #expect(told.first?.contains("trying again in 1s") == true, "\(told)")
     }
 }

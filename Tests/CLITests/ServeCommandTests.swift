@@ -87,7 +87,7 @@ struct ServeCommandTests {
 
         let health = try await server.call("GET", "/healthz", credentials: .none)
         #expect(health.status == 200)
-        #expect(health.body == #"{"status":"ok"}"#)
+        #expect(health.body == #"{"status":"ok","chat":[],"integrations_failing":[]}"#)
     }
 
     @Test("Bad requests get the right status and a message that says what to do; none starts a run")
@@ -351,6 +351,51 @@ struct ServeCommandTests {
         #expect(try await server.waitForRun(id)["status"] as? String == "completed")
         server.terminate()
         #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("/metrics logs a store error that is not an outage once, not at every scrape; another error once more")
+    func metricsStoreError() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start()
+        func scrape() async throws -> String { try await server.call("GET", "/metrics").body }
+        #expect(try await scrape().contains("\nautomator_store_up 1\n"))
+        let told = "/metrics: the store's counts cannot be read, so automator_store_up is 0 until they can"
+        for table in ["chat_question", "task"] {
+            let dropped = try await AutomatorProcess.python("""
+                import sqlite3, sys
+                database = sqlite3.connect(sys.argv[1], timeout=10)
+                database.execute("DROP TABLE " + sys.argv[2])
+                database.commit()
+                """, arguments: [workspace.data.appendingPathComponent("automator.sqlite").path, table])
+            #expect(dropped.status == 0, "\(dropped.stderr)")
+            for _ in 0..<3 { #expect(try await scrape().contains("\nautomator_store_up 0\n")) }
+            let lines = server.log.split(separator: "\n").filter { $0.contains(told) }
+            #expect(lines.count == (table == "task" ? 2 : 1), "\(server.log)")
+            #expect(lines.last?.contains(table) == true, "the store's error names the table: \(lines)")
+        }
+    }
+
+    @Test("--lease and --dedup-window take durations with their unit: a bare number is refused with a hint, as --since is")
+    func durationOptions() async throws {
+        let workspace = try Workspace()
+        for (arguments, hint) in [(["--lease", "30"], "--lease wants its unit, as in 30s (seconds)"),
+                                  (["--dedup-window", "60"], "--dedup-window wants its unit, as in 60s (seconds)")]
+        {
+            // A configuration that is not there: a serve that took the option would stop at once, not serve.
+            let result = try await AutomatorProcess.run(["serve", "--data", workspace.data.path, "--config", "nowhere.yml"]
+                                                        + arguments)
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains(hint + "; the units are s, m, h, d and w: 90s, 15m, 4h, 2d, 1w"),
+                    "\(result.stderr)")
+        }
+        let server = try await ServerProcess.start(data: workspace.data, scripts: workspace.scripts,
+                                                   arguments: ["--executors", "1", "--dedup-window", "0",
+                                                               "--lease", "2m"])
+        #expect(try await server.call("GET", "/healthz").status == 200, "a bare 0 needs no unit")
+        let help = try await AutomatorProcess.run(["serve", "--help"])
+        let unwrapped = help.stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(unwrapped.contains("with its unit (s, m, h): 10s, 1m"), "\(help.stdout)")
+        #expect(unwrapped.contains("with its unit (s, m, h, d, w): 30m, 24h, 7d; 0 for never"), "\(help.stdout)")
     }
 
     @Test("--help teaches: the API, the token, stopping, examples")

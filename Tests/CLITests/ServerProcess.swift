@@ -75,6 +75,16 @@ final class ServerProcess: Sendable {
     /// What the server has written on standard error so far.
     var log: String { stderr.textSoFar }
 
+    /// Returns once the log holds `text` `count` times; false after `timeout` seconds.
+    func waitForLog(_ text: String, count: Int = 1, timeout: TimeInterval = 15) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while log.components(separatedBy: text).count - 1 < count {
+            guard Date() < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return true
+    }
+
     var pid: Int32 { process.processIdentifier }
 
     /// SIGTERM: a graceful stop.

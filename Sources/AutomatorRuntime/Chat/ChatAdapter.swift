@@ -24,6 +24,10 @@ public protocol ChatAdapter: AnyObject, Sendable {
     /// The bot's own user, known once `run` has connected; messages from it are not delivered.
     var me: ChatUser? { get }
 
+    /// Whether it is connected, since when, and its last event, for `/healthz` and `/metrics`;
+    /// nil where the adapter does not tell.
+    var connection: ChatConnection? { get }
+
     /// Whether a user's name is theirs alone, so that roles may name people by it (a Slack
     /// handle). Where anyone can take a name (a Matrix display name), roles match ids only.
     var namesAreUnique: Bool { get }
@@ -77,6 +81,7 @@ extension ChatAdapter {
     public var isDefaultNetwork: Bool { true }
     public var commandsNeedRoles: Bool { true }
     public var receivesOnOneWorker: Bool { false }
+    public var connection: ChatConnection? { nil }
     public func connect() async throws {}
     public func postingRefusal(in channel: ChatChannel) async throws -> String? { nil }
     public func message(_ id: String, in channel: ChatChannel) async throws -> ChatMessage? { nil }

@@ -75,7 +75,7 @@ public final class ChatService: ChatInbox, Sendable {
         attached.withLock { $0 = (runs, catalog) }
         for (network, adapter) in adapters {
             let task = Task { [self] in
-                await keepConnected(network) {
+                await keepConnected(network, adapter.connection) {
                     if adapter.receivesOnOneWorker { try await adapter.connect() } else { try await adapter.run(delivering: self) }
                 }
             }
@@ -88,7 +88,9 @@ public final class ChatService: ChatInbox, Sendable {
     public func receiveOnThisWorker() async {
         await withDiscardingTaskGroup { group in
             for (network, adapter) in adapters where adapter.receivesOnOneWorker {
-                group.addTask { [self] in await keepConnected(network) { try await adapter.run(delivering: self) } }
+                group.addTask { [self] in
+                    await keepConnected(network, adapter.connection) { try await adapter.run(delivering: self) }
+                }
             }
         }
     }
@@ -106,6 +108,9 @@ public final class ChatService: ChatInbox, Sendable {
             for each in known { all[Self.key(network, each.channel.id)] = each }
         }
     }
+
+    /// The connections of the networks whose adapter tells (Matrix), for `/healthz` and `/metrics`.
+    public var connections: [ChatConnection.Status] { adapters.compactMap { $0.adapter.connection?.status } }
 
     /// Returns when every adapter's connection has ended for good (the console's input ended).
     public func waitForAdapters() async {
@@ -130,17 +135,24 @@ public final class ChatService: ChatInbox, Sendable {
     /// at the next start, its message checked then.
     static let watcherGrace: Duration = .seconds(5)
 
-    /// Runs `connection` (an adapter's `run` or `connect`) until it returns (Slack's once its
-    /// token is checked, the console's at the end of its input), again after each failure.
-    private func keepConnected(_ network: String, _ connection: () async throws -> Void) async {
+    /// Runs `connecting` (an adapter's `run` or `connect`) until it returns (Slack's once its
+    /// token is checked, the console's at the end of its input), again after each failure, which
+    /// the adapter's `connection` logs when it has one.
+    private func keepConnected(_ network: String, _ connection: ChatConnection?,
+                               _ connecting: () async throws -> Void) async
+    {
         var pause: Duration = .seconds(1)
         while !Task.isCancelled {
             do {
-                try await connection()
+                try await connecting()
                 return
             } catch {
                 if Task.isCancelled { return }
-                logger.error("chat \(network): \(error); connecting again in \(pause)")
+                if let connection {
+                    connection.failed(error, retryingIn: pause)
+                } else {
+                    logger.error("chat \(network): \(error); connecting again in \(pause.formatted)")
+                }
             }
             try? await Task.sleep(for: pause)
             pause = min(pause * 2, .seconds(60))

@@ -36,4 +36,30 @@ public enum DurationText {
 
     /// What the parsers say about text that is not a duration.
     public static let expected = "a duration such as 90s, 15m, 4h, 2d or 1w (at most 100 years)"
+
+    /// What to tell of a bare number given to a command-line option that takes a duration, nil
+    /// for anything else (a bare 0 needs no unit): `--since 7` meant a week to the one who typed
+    /// it and made a 7-second report, without a word. The options take what they mean with its
+    /// unit; `unit` is the one the number most likely meant (`d` for a report, `s` for a lease).
+    public static func missingUnit(_ option: String, _ text: String, likely unit: Character) -> String? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard let number = Double(trimmed), number != 0 else { return nil }
+        let name = ["s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"][unit] ?? ""
+        return "\(option) wants its unit, as in \(trimmed)\(unit) (\(name)); the units are s, m, h, d and w: "
+            + "90s, 15m, 4h, 2d, 1w"
+    }
+
+    /// A duration in its two largest units: `40s`, `5m`, `1h 20m`, `2d 3h`.
+    public static func span(_ seconds: Double) -> String {
+        let whole = Int(seconds)
+        func unit(_ value: Int, _ name: String, then rest: Int, _ restName: String) -> String {
+            "\(value)\(name)" + (rest > 0 ? " \(rest)\(restName)" : "")
+        }
+        switch whole {
+        case ..<60: return "\(whole)s"
+        case ..<3600: return "\(whole / 60)m"
+        case ..<86400: return unit(whole / 3600, "h", then: whole % 3600 / 60, "m")
+        default: return unit(whole / 86400, "d", then: whole % 86400 / 3600, "h")
+        }
+    }
 }

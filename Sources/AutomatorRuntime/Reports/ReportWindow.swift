@@ -26,11 +26,7 @@ public struct ReportWindow: Sendable, Hashable, Codable {
     /// The `since` before `now` (`30d`, `12h`, `2w`). A bare number is refused: `--since 7`
     /// meant a week to the one who typed it and made a 7-second report, without a word.
     public init(since: String, now: Date = Date()) throws(Invalid) {
-        let trimmed = since.trimmingCharacters(in: .whitespaces)
-        if !trimmed.isEmpty, Double(trimmed) != nil {
-            throw Invalid("--since wants its unit, as in \(trimmed)d (days); the units are s, m, h, d and w: "
-                + "90s, 15m, 4h, 2d, 1w")
-        }
+        if let missingUnit = DurationText.missingUnit("--since", since, likely: "d") { throw Invalid(missingUnit) }
         guard let seconds = DurationText.seconds(since), seconds > 0 else {
             throw Invalid("--since wants \(DurationText.expected), not '\(since)'")
         }

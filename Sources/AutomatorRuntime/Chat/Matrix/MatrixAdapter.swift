@@ -35,6 +35,7 @@ public final class MatrixAdapter: ChatAdapter {
     /// in the room as not checked.
     let longestGap: Int
     let state = Mutex(State())
+    public let connection: ChatConnection?
 
     struct State {
         var me: ChatUser?
@@ -71,6 +72,7 @@ public final class MatrixAdapter: ChatAdapter {
         self.logger = logger
         self.longestRetryDelay = longestRetryDelay
         self.longestGap = longestGap
+        connection = ChatConnection(network: network, name: "Matrix", logger: logger)
         let token = if case .accessToken(let token) = configuration.credential { token } else { String?.none }
         client = MatrixClient(homeserver: configuration.homeserver, http: http, accessToken: token)
     }
@@ -117,6 +119,10 @@ public final class MatrixAdapter: ChatAdapter {
                 continue
             }
             failures = 0
+            connection?.connected()
+            if !batch.invited.isEmpty || batch.joined.values.contains(where: { !$0.timeline.isEmpty }) {
+                connection?.received()
+            }
             await deliver(batch, initial: since == nil, to: inbox)
             since = batch.nextBatch
             do { try await store.setChatState(batchKey, to: batch.nextBatch) } catch {
@@ -131,7 +137,7 @@ public final class MatrixAdapter: ChatAdapter {
     private func wait(after failures: Int, _ error: any Error) async -> Bool {
         guard !Task.isCancelled else { return false }
         let delay = min(Duration.seconds(1 << min(failures - 1, 10)), longestRetryDelay)
-        logger.warning("Matrix: \(error); trying again in \(delay)")
+        connection?.failed(error, retryingIn: delay)
         do { try await Task.sleep(for: delay) } catch { return false }
         return true
     }

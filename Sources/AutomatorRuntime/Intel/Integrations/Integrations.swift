@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import Synchronization
 
 /// The integrations of `scripts/integrations/*.lua`: threat-intel services written in Lua,
 /// each on an executor of its own whose `http` reaches only the hosts of its configured URLs and
@@ -43,26 +44,45 @@ public final class Integrations: Sendable {
         /// The configuration the script sees, as JSON (secrets as placeholders).
         var config: String
         var limiter: RateLimiter
-        var scheduler: Scheduler
+        var executor: IntegrationExecutor
+        var loadedAt: Date
     }
 
-    /// An integration that is not used, and why.
+    /// An integration's file that is not used as it is now, and why (its previous version may be).
     public struct Problem: Sendable, Hashable {
         public var path: String
         public var message: String
     }
 
-    private let integrations: [Integration]
-    /// The actions the integrations declare, by name (`checkpoint.block_ip`).
-    public let actions: [ActionDeclaration]
-    public let problems: [Problem]
-    /// The integrations left out only because nothing sets them up: the configuration does not
-    /// name them and the environment lacks their settings (`virustotal`). Off, not broken.
-    public let notSetUp: [String]
-    /// The actions of the integrations left out only for their missing settings: a dry run, which
-    /// sends nothing, can still check and plan them.
-    public let unconfiguredActions: [ActionDeclaration]
+    /// An integration in use or failing, as `/healthz` and `/metrics` show it.
+    public struct Status: Sendable {
+        /// `integrations/virustotal.lua`.
+        public var path: String
+        /// Its name in the configuration: the file's, `virustotal`.
+        public var key: String { String(path.dropFirst("integrations/".count).dropLast(".lua".count)) }
+        /// When the version in use was loaded; nil when none is.
+        public var loadedAt: Date?
+        /// Why the file as it is now is not used; nil when it is the version in use.
+        public var failure: String?
+    }
+
+    /// What the folder held at the last look; replaced whole when a file changed.
+    private struct Loaded: Sendable {
+        var integrations: [Integration] = []
+        var problems: [Problem] = []
+        var notSetUp: [String] = []
+        var unconfiguredActions: [ActionDeclaration] = []
+    }
+
+    private let folder: String
+    private let settings: [String: IntelConfiguration.IntegrationSettings]
+    private let environment: [String: String]
+    private let retry: RetryPolicy
+    private let quotas: (any IntelStore)?
     private let logger: Logger
+    private let loaded = Mutex(Loaded())
+    /// The files' sizes and modification times at the last look, and whether a look is under way.
+    private let watch: Mutex<(files: ScriptFolderWatch, looking: Bool)>
     /// How long one lookup may take, retries included (a quota's wait, at most a few seconds, comes before).
     private static let limits = Limits(memory: 64 << 20, timeout: .seconds(30))
 
@@ -78,52 +98,138 @@ public final class Integrations: Sendable {
                 environment: [String: String] = ProcessInfo.processInfo.environment, retry: RetryPolicy = .integration,
                 quotas: (any IntelStore)? = nil, logger: Logger) async
     {
+        self.folder = folder
+        self.settings = settings
+        self.environment = environment
+        self.retry = retry
+        self.quotas = quotas
         self.logger = logger
-        var loaded: [Integration] = []
-        var problems: [Problem] = []
-        var notSetUp: [String] = []
-        var unconfiguredActions: [ActionDeclaration] = []
-        let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()])
-        for file in Self.files(in: folder) {
-            let key = String(file.dropLast(4))
-            let path = "integrations/" + file
-            do throws(LeftOut) {
-                guard let evaluator else { throw .broken("no Lua state for reading integrations") }
-                let setting = settings[key] ?? IntelConfiguration.IntegrationSettings()
-                guard setting.enabled else { continue }
-                guard let source = FileManager.default.contents(atPath: folder + "/" + file).map(Array.init) else {
-                    throw .broken("cannot read the file")
-                }
-                loaded.append(try await Self.load(key, path: path, source: source, setting: setting,
-                                                  environment: environment, retry: retry, evaluator: evaluator,
-                                                  quotas: quotas, logger: logger))
-            } catch {
-                problems.append(Problem(path: path, message: error.message))
-                if case .unconfigured(_, let actions) = error { unconfiguredActions += actions }
-                if case .unconfigured = error, settings[key] == nil {
-                    notSetUp.append(key)
-                } else {
-                    logger.warning("integration \(path) is not used: \(error.message)")
-                }
+        var files = ScriptFolderWatch(folder: folder)
+        _ = files.changed(Self.files(in: folder))
+        watch = Mutex((files, false))
+        await reload(initial: true)
+    }
+
+    /// The actions the integrations in use declare, by name (`checkpoint.block_ip`).
+    public var actions: [ActionDeclaration] {
+        loaded.withLock { $0.integrations.flatMap(\.actions.values) }.sorted { $0.name < $1.name }
+    }
+    public var problems: [Problem] { loaded.withLock { $0.problems } }
+    /// The integrations left out only because nothing sets them up: the configuration does not
+    /// name them and the environment lacks their settings (`virustotal`). Off, not broken.
+    public var notSetUp: [String] { loaded.withLock { $0.notSetUp } }
+    /// The actions of the integrations left out only for their missing settings: a dry run, which
+    /// sends nothing, can still check and plan them.
+    public var unconfiguredActions: [ActionDeclaration] { loaded.withLock { $0.unconfiguredActions } }
+
+    /// Each integration in use, and each file that fails to load (those not set up left out), by path.
+    public var statuses: [Status] {
+        loaded.withLock { loaded in
+            let off = Set(loaded.notSetUp.map { "integrations/\($0).lua" })
+            var statuses: [String: Status] = [:]
+            for integration in loaded.integrations {
+                statuses[integration.path] = Status(path: integration.path, loadedAt: integration.loadedAt)
             }
+            for problem in loaded.problems where !off.contains(problem.path) {
+                statuses[problem.path, default: Status(path: problem.path)].failure = problem.message
+            }
+            return statuses.values.sorted { $0.path < $1.path }
         }
-        if !notSetUp.isEmpty {
-            logger.info("""
-                integrations not set up, not used: \(notSetUp.joined(separator: ", ")) (each needs its settings in the \
-                environment or the configuration file; `automator check --config FILE` names them)
-                """)
+    }
+
+    /// Looks at the folder every `interval` until cancelled, and reads it again when a file
+    /// changed, appeared or went away (`serve`): an edited integration is used without a restart.
+    public func watch(every interval: Duration) async {
+        while (try? await Task.sleep(for: interval)) != nil { await refresh() }
+    }
+
+    /// Reads the folder again if a file changed since the last look. A file that changed is
+    /// loaded again; while the new version does not load, the previous one stays in use and the
+    /// problem is logged once. The lookups and actions in flight finish on the version they
+    /// started with.
+    public func refresh() async {
+        let due = watch.withLock { watch in
+            guard !watch.looking, watch.files.changed(Self.files(in: folder)) else { return false }
+            watch.looking = true
+            return true
         }
-        integrations = loaded
-        actions = loaded.flatMap(\.actions.values).sorted { $0.name < $1.name }
-        self.problems = problems
-        self.notSetUp = notSetUp
-        self.unconfiguredActions = unconfiguredActions.sorted { $0.name < $1.name }
+        guard due else { return }
+        await reload(initial: false)
+        watch.withLock { $0.looking = false }
     }
 
     /// The integrations' files in `folder`, by name.
     private static func files(in folder: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { $0.hasSuffix(".lua") && !$0.hasSuffix("_test.lua") }.sorted()
+    }
+
+    /// Reads every file, keeping the integrations whose text is unchanged as they are; logs what
+    /// changed since the last reading (at the first, every problem).
+    private func reload(initial: Bool) async {
+        let before = loaded.withLock { $0 }
+        var next = Loaded()
+        var retired: [Integration] = []
+        // One for this reading: the declarations it keeps go with it.
+        let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()])
+        for file in Self.files(in: folder) {
+            let key = String(file.dropLast(4))
+            let path = "integrations/" + file
+            let setting = settings[key] ?? IntelConfiguration.IntegrationSettings()
+            guard setting.enabled else { continue }
+            let previous = before.integrations.first { $0.path == path }
+            do throws(LeftOut) {
+                guard let evaluator else { throw .broken("no Lua state for reading integrations") }
+                guard let source = FileManager.default.contents(atPath: folder + "/" + file).map(Array.init) else {
+                    throw .broken("cannot read the file")
+                }
+                if let previous, previous.source == source {
+                    next.integrations.append(previous)
+                    continue
+                }
+                next.integrations.append(try await Self.load(key, path: path, source: source, setting: setting,
+                                                             environment: environment, retry: retry,
+                                                             evaluator: evaluator, quotas: quotas, logger: logger))
+                if let previous {
+                    retired.append(previous)
+                    logger.info("integration \(path) changed: the new version is in use")
+                } else if !initial {
+                    logger.info("integration \(path) is new: it is in use")
+                }
+            } catch {
+                if let previous {
+                    next.integrations.append(previous)
+                    next.problems.append(Problem(path: path, message: error.message
+                        + " (the previous version stays in use until the file loads)"))
+                    continue
+                }
+                next.problems.append(Problem(path: path, message: error.message))
+                if case .unconfigured(_, let actions) = error { next.unconfiguredActions += actions }
+                if case .unconfigured = error, settings[key] == nil { next.notSetUp.append(key) }
+            }
+        }
+        next.unconfiguredActions.sort { $0.name < $1.name }
+        let kept = Set(next.integrations.map(\.path))
+        for gone in before.integrations where !kept.contains(gone.path) {
+            retired.append(gone)
+            logger.info("integration \(gone.path) is no longer used: its file is gone or disabled")
+        }
+        let off = Set(next.notSetUp.map { "integrations/\($0).lua" })
+        for problem in next.problems where !off.contains(problem.path) && !before.problems.contains(problem) {
+            let kept = next.integrations.contains { $0.path == problem.path }
+            logger.warning("integration \(problem.path) \(kept ? "did not load again" : "is not used"): \(problem.message)")
+        }
+        let newlyOff = next.notSetUp.filter { !before.notSetUp.contains($0) }
+        if !newlyOff.isEmpty {
+            logger.info("""
+                integrations not set up, not used: \(newlyOff.joined(separator: ", ")) (each needs its settings in the \
+                environment or the configuration file; `automator check --config FILE` names them)
+                """)
+        }
+        // Swapped under the lock in which requests take their integration: one taken before
+        // holds the executor it runs on, which then stops after it.
+        loaded.withLock { $0 = next }
+        for integration in retired { integration.executor.retire() }
     }
 
     /// The actions the integrations in `folder` declare, whatever their settings: what a playbook
@@ -217,8 +323,8 @@ public final class Integrations: Sendable {
         let modules: [any HostModule] = [JSONModule(), LogModule(logger: logger), TimeModule(),
                                          HTTPModule(allowedHosts: hosts, secrets: secrets, retry: retry),
                                          SMTPModule(allowedServers: mailServers, secrets: secrets), IntegrationsModule()]
-        let scheduler: Scheduler
-        do { scheduler = try Scheduler(name: key, executors: 1, modules: modules, limits: limits) } catch {
+        let executor: IntegrationExecutor
+        do { executor = IntegrationExecutor(try Scheduler(name: key, executors: 1, modules: modules, limits: limits)) } catch {
             throw .broken("no Lua state for it: \(error)")
         }
         var object = JSONText.Object()
@@ -227,7 +333,8 @@ public final class Integrations: Sendable {
         return Integration(name: name, path: path, source: source, reliability: reliability,
                            isInternal: setting.isInternal, kinds: Set(info["kinds"] as? [String] ?? []),
                            actions: ActionDeclaration.all(in: info, integration: key), config: object.text,
-                           limiter: RateLimiter(quotas, key: key, store: store, logger: logger), scheduler: scheduler)
+                           limiter: RateLimiter(quotas, key: key, store: store, logger: logger), executor: executor,
+                           loadedAt: Date())
     }
 
     /// What to set, all of it at once: `api_key is not set: set the environment variable
@@ -244,11 +351,13 @@ public final class Integrations: Sendable {
     }
 
     /// The names of the integrations in use, with the kinds each handles.
-    public var available: [(name: String, kinds: [String])] { integrations.map { ($0.name, $0.kinds.sorted()) } }
+    public var available: [(name: String, kinds: [String])] {
+        loaded.withLock { $0.integrations.map { ($0.name, $0.kinds.sorted()) } }
+    }
 
     /// The names of the integrations in use that look up `kind` (`ip`, `domain`, `file`...).
     public func sources(for kind: String) -> Set<String> {
-        Set(integrations.lazy.filter { $0.kinds.contains(kind) }.map(\.name))
+        loaded.withLock { Set($0.integrations.lazy.filter { $0.kinds.contains(kind) }.map(\.name)) }
     }
 
     /// Runs an action of an integration, within its quota: its `run` gets the checked parameters
@@ -258,9 +367,20 @@ public final class Integrations: Sendable {
     func perform(_ action: ActionDeclaration, parameters: String, context: JSONText.Object,
                  completion: @escaping @Sendable (Result<String, ActionError>) -> Void)
     {
-        guard let integration = integrations.first(where: { $0.path == "integrations/\(action.integration).lua" }) else {
+        let integration = loaded.withLock { loaded in
+            let found = loaded.integrations.first { $0.path == "integrations/\(action.integration).lua" }
+            found?.executor.hold()
+            return found
+        }
+        guard let integration else {
             return completion(.failure(ActionError(.notFound, "the integration \(action.integration) is not in use: "
                                                        + "see the log for why")))
+        }
+        // Its file changed since the action was planned, and no longer declares it.
+        guard integration.actions[action.action] != nil else {
+            integration.executor.release()
+            return completion(.failure(ActionError(.notFound, "\(integration.path) no longer declares the action "
+                                                       + "\(action.action): see its actions in the file")))
         }
         var context = context
         context["config"] = integration.config
@@ -269,7 +389,7 @@ public final class Integrations: Sendable {
                                  arguments: Array(arguments.utf8), entry: .action)
         let logger = logger
         let start: @Sendable () -> Void = {
-            integration.scheduler.start(request) { outcome in
+            integration.executor.run(request) { outcome in
                 switch outcome {
                 case .completed(let json):
                     // `[result]`, keys sorted: the driver returns exactly one value.
@@ -284,8 +404,11 @@ public final class Integrations: Sendable {
         }
         guard integration.limiter.isUnlimited else {
             Task {
-                switch await integration.limiter.acquire() {
-                case .granted: start()
+                let permit = await integration.limiter.acquire()
+                if case .granted = permit { return start() }
+                integration.executor.release()
+                switch permit {
+                case .granted: break
                 case .cancelled: completion(.failure(ActionError(.interrupted, "\(action.name) did not start: cancelled")))
                 case .usedUp(let usedUp):
                     completion(.failure(ActionError(.failed, "\(action.name) did not start: its \(usedUp)")))
@@ -304,9 +427,17 @@ public final class Integrations: Sendable {
     /// organisation's network; the others answer `unknown`, saying why.
     public func reputation(kind: String, value: String, excluding answered: Set<String> = []) async -> [SourceVerdict] {
         let staysInside = InternalIndicator.reason(kind: kind, value: value)
+        // Each one sent the indicator holds the version it is asked with.
+        let asked = loaded.withLock { loaded in
+            loaded.integrations.filter { $0.kinds.contains(kind) && !answered.contains($0.name) }.map { integration in
+                let sent = staysInside == nil || integration.isInternal
+                if sent { integration.executor.hold() }
+                return (integration, sent)
+            }
+        }
         return await withTaskGroup(of: SourceVerdict?.self) { group in
-            for integration in integrations where integration.kinds.contains(kind) && !answered.contains(integration.name) {
-                if let staysInside, !integration.isInternal {
+            for (integration, sent) in asked {
+                if let staysInside, !sent {
                     let key = integration.path.dropFirst("integrations/".count).dropLast(4)
                     let reason = "not sent: \(staysInside); \(integration.name) is a third party (set "
                         + "integrations.\(key).internal: true if it runs on your network)"
@@ -324,8 +455,11 @@ public final class Integrations: Sendable {
         }
     }
 
+    /// Asks an integration whose executor is held for it.
     private func ask(_ integration: Integration, kind: String, value: String) async -> SourceVerdict? {
-        switch await integration.limiter.acquire() {
+        let permit = await integration.limiter.acquire()
+        if case .granted = permit {} else { integration.executor.release() }
+        switch permit {
         case .granted: break
         case .cancelled:
             return SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
@@ -338,7 +472,7 @@ public final class Integrations: Sendable {
         let request = RunRequest(source: integration.source, chunkName: "@" + integration.path,
                                  arguments: Array(arguments.utf8), entry: .reputation)
         let outcome = await withCheckedContinuation { continuation in
-            integration.scheduler.start(request) { continuation.resume(returning: $0) }
+            integration.executor.run(request) { continuation.resume(returning: $0) }
         }
         func failed(_ reason: String) -> SourceVerdict {
             SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
@@ -366,7 +500,7 @@ public final class Integrations: Sendable {
     }
 
     public func shutdown() {
-        for integration in integrations { integration.scheduler.shutdown() }
+        for integration in loaded.withLock({ $0.integrations }) { integration.executor.stop() }
     }
 }
 

@@ -1,0 +1,74 @@
+public import Foundation
+import Logging
+import Synchronization
+
+/// A chat network's connection as an operator needs to see it: whether the bot is connected,
+/// since when, and when the network last delivered an event (`/healthz`, `/metrics`). It keeps
+/// the log to one line when the connection is lost, with the real wait before the next attempt,
+/// and one when it is back: a homeserver down for an hour said so at every attempt, twice (the
+/// receiving loop and the connecting one), and never that it was back. A problem of another kind
+/// meanwhile (the password refused once it answers) is logged too.
+public final class ChatConnection: Sendable {
+    public struct Status: Sendable {
+        /// `matrix`.
+        public var network: String
+        public var connected = false
+        /// When it connected, or lost the connection; when the server started, before either.
+        public var since = Date()
+        /// When the network last delivered an event (a message, an invite); nil before the first.
+        public var lastEvent: Date?
+        /// Why the last attempt failed; nil while connected or before the first attempt.
+        public var problem: String?
+    }
+
+    /// How the log names the network: `Matrix`.
+    private let name: String
+    /// The status, and the kind of problem last logged (`unavailable`); nil while connected.
+    private let state: Mutex<(status: Status, logged: String?)>
+    private let logger: Logger
+
+    init(network: String, name: String, logger: Logger) {
+        self.name = name
+        self.logger = logger
+        state = Mutex((Status(network: network), nil))
+    }
+
+    public var status: Status { state.withLock { $0.status } }
+
+    /// The network answered: logged when it comes back after a problem.
+    func connected() {
+        let away = state.withLock { state -> TimeInterval? in
+            guard !state.status.connected else { return nil }
+            defer {
+                (state.status.connected, state.status.since, state.status.problem) = (true, Date(), nil)
+                state.logged = nil
+            }
+            return state.logged == nil ? nil : Date().timeIntervalSince(state.status.since)
+        }
+        if let away { logger.notice("\(name): connected again, after \(DurationText.span(away)) without it") }
+    }
+
+    /// An attempt failed; the next is in `delay`. Logged when the connection was there, or the
+    /// problem is of another kind than the one logged: not at each attempt while the network is away.
+    func failed(_ error: any Error, retryingIn delay: Duration) {
+        let problem = "\(error)"
+        let kind = (error as? ChatError).map { "\($0.kind)" } ?? "\(type(of: error))"
+        let isNew = state.withLock { state in
+            if state.status.connected { (state.status.connected, state.status.since) = (false, Date()) }
+            state.status.problem = problem
+            defer { state.logged = kind }
+            return state.logged != kind
+        }
+        if isNew {
+            logger.warning("""
+                \(name): \(problem); trying again in \(delay.formatted), then less and less often while it \
+                fails (the log says when it is back)
+                """)
+        }
+    }
+
+    /// The network delivered an event.
+    func received() {
+        state.withLock { $0.status.lastEvent = Date() }
+    }
+}

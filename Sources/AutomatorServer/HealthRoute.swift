@@ -1,0 +1,45 @@
+import AutomatorRuntime
+import Foundation
+import Hummingbird
+
+/// `GET /healthz`, without a token: whether this worker can serve, and what has stopped working
+/// while it does. A worker whose database is away cannot serve: 503
+/// `{"status":"unavailable","reason":...}`, for the load balancer or watchdog. Otherwise 200
+/// `{"status":"ok",...}` with each chat network's connection (`chat`: connected, since when, the
+/// last event, the problem while it is away) and the integrations whose file does not load as it
+/// is now (`integrations_failing`: the previous version of an edited file stays in use meanwhile).
+struct HealthRoute: Sendable {
+    let store: (any LeasingStore)?
+    let chat: ChatService
+    let integrations: Integrations
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.get("healthz") { _, _ in await health() }
+    }
+
+    private func health() async -> Response {
+        do { try await store?.checkAvailability() } catch {
+            return Response.json(#"{"status":"unavailable","reason":\#(JSONText.string("\(error)"))}"#,
+                                 status: .serviceUnavailable)
+        }
+        var health = JSONText.Object()
+        health["status"] = JSONText.string("ok")
+        health["chat"] = JSONText.array(chat.connections.map { connection in
+            var network = JSONText.Object()
+            network["network"] = JSONText.string(connection.network)
+            network["connected"] = connection.connected ? "true" : "false"
+            network["since"] = JSONText.time(connection.since)
+            network["last_event"] = connection.lastEvent.map(JSONText.time)
+            network["problem"] = connection.problem.map(JSONText.string)
+            return network.text
+        })
+        health["integrations_failing"] = JSONText.array(integrations.statuses.compactMap { status in
+            guard let failure = status.failure else { return nil }
+            var failing = JSONText.Object()
+            failing["file"] = JSONText.string(status.path)
+            failing["error"] = JSONText.string(failure)
+            return failing.text
+        })
+        return Response.json(health.text)
+    }
+}
