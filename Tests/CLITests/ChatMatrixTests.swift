@@ -361,17 +361,7 @@ struct ChatMatrixTests {
         server.terminate()
         #expect(await server.waitForExit() == 0)
     }
-}
 
-/// True the first time only.
-private final class FirstTime: Sendable {
-    private let first = Mutex(true)
-
-    func take() -> Bool {
-        first.withLock { first in
-            defer { first = false }
-            return first
-        }
     /// Matrix's entry in `/healthz` once `done` holds for it (30 s at most); nil, when not `required`, if it never does.
     @discardableResult
     static func matrixHealth(_ server: ServerProcess, required: Bool = true, until done: ([String: Any]) -> Bool)
@@ -443,5 +433,17 @@ private final class FirstTime: Sendable {
         let told = server.log.split(separator: "\n").filter { $0.contains("cannot reach the Matrix homeserver") }
         #expect(told.count == 1, "\(server.log)")
         #expect(told.first?.contains("trying again in 1s") == true, "\(told)")
+    }
+}
+
+/// True the first time only.
+private final class FirstTime: Sendable {
+    private let first = Mutex(true)
+
+    func take() -> Bool {
+        first.withLock { first in
+            defer { first = false }
+            return first
+        }
     }
 }
