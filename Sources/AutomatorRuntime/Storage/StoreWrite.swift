@@ -18,7 +18,9 @@ public indirect enum StoreWrite: Sendable {
     case createIncident(Incident)
     /// Refused (`.notFound`) if the incident does not exist. A change that marks the SLA breached
     /// is refused (`.conflict`) if it was marked already or the incident is closed: of the workers
-    /// that see a deadline pass, one handles it.
+    /// that see a deadline pass, one handles it. A close of an incident closed already is refused
+    /// (`.conflict`): the first close's reason and time stay, whoever closes it later (a playbook's
+    /// step that was under way, on any worker).
     case updateIncident(IncidentChange)
     /// Links two incidents (either way; linking again changes nothing). Refused (`.notFound`)
     /// if either does not exist.
