@@ -324,7 +324,7 @@ extension SQLiteStore: IncidentStore {
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
                 return .incidentNotFound(current?.incident ?? IncidentID(0))
             }
-        case .createRun, .updateRun, .appendHostCalls, .restartRun, .cacheVerdicts, .noteIndicator, .all,
+        case .createRun, .updateRun, .appendHostCalls, .restartRun, .askToKill, .cacheVerdicts, .noteIndicator, .all,
              .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion, .addCheckpoint,
              .addEvidence, .noteCustody, .recordAction, .finishAction, .undoAction:
             return try apply(write, to: db, journal: journal)

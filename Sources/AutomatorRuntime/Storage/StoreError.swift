@@ -296,6 +296,11 @@ extension StoreError {
 
     static func leaseLost(_ run: RunID) -> StoreError { StoreError(.leaseLost(run)) }
 
+    /// Whether another worker holds the run written: only that worker may change it.
+    var isLeaseLost: Bool {
+        if case .leaseLost = reason { true } else { false }
+    }
+
     static func copyTargetNotEmpty(_ address: String, tables: [String]) -> StoreError {
         StoreError(.copyTargetNotEmpty(address, tables: tables))
     }

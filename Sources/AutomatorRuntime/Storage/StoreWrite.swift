@@ -34,6 +34,12 @@ public indirect enum StoreWrite: Sendable {
     /// it is closed, a run's when it is killed. On a shared store, the other workers are told, as
     /// of a task done.
     case cancelOpenTasks(TaskCancellation, by: String, at: Date)
+    /// Asks whoever executes the unfinished runs `scope` names to kill them with `reason`, on a
+    /// store that workers share (`LeasingStore`): kept with each run until it ends, and told to the
+    /// workers as a task done is, so that the worker executing the run stops it, or the worker that
+    /// claims it next if that one died. There, refused (`.notFound`) for an unknown run. Nothing on
+    /// a store of one process: its service stops its runs itself once the write that asks commits.
+    case askToKill(RunsToKill, reason: String)
     /// Refused (`.notFound`) if an entry's incident does not exist. Each entry is given the next
     /// sequence and its place in the hash chains (`JournalChain`).
     case appendJournal([JournalEntry])
@@ -86,6 +92,13 @@ public enum TaskCancellation: Sendable, Hashable {
         case .runKilled: "its run was killed"
         }
     }
+}
+
+/// Which runs `StoreWrite.askToKill` asks to stop.
+public enum RunsToKill: Sendable, Hashable {
+    case run(RunID)
+    /// The runs working on the incident (it was closed), but the one that closed it.
+    case incident(IncidentID, except: RunID?)
 }
 
 extension StoreWrite {

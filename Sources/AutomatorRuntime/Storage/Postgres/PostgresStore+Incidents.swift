@@ -305,7 +305,7 @@ extension PostgresStore: IncidentStore {
                 return .incidentNotFound(incident)
             }
             for var entry in entries { try await append(&entry, to: session) }
-        case .createRun, .updateRun, .appendHostCalls, .restartRun, .cacheVerdicts, .noteIndicator, .all,
+        case .createRun, .updateRun, .appendHostCalls, .restartRun, .askToKill, .cacheVerdicts, .noteIndicator, .all,
              .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion, .addCheckpoint,
              .addEvidence, .noteCustody, .recordAction, .finishAction, .undoAction:
             return try await apply(write, to: session)

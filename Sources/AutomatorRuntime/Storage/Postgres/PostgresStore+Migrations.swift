@@ -275,6 +275,13 @@ extension PostgresStore {
             CREATE INDEX task_open_by_run ON task (run_id) WHERE status = 'open';
             CREATE INDEX chat_question_unanswered_by_run ON chat_question (run_id) WHERE answer IS NULL;
             """),
+        // A kill asked of a run that another worker executes (`StoreWrite.askToKill`), kept until the
+        // run ends: the worker that executes it, or the next to claim it, stops it. Closing an
+        // incident asks it of the incident's unfinished runs, found through the index.
+        ("v11", """
+            ALTER TABLE run ADD COLUMN kill_reason text;
+            CREATE INDEX run_unfinished_by_incident ON run (incident) WHERE status IN ('pending', 'running', 'waiting');
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.
