@@ -153,7 +153,8 @@ public struct APIServer {
                                          ReportPoster(schedule: $0, store: store, chat: chat, logger: logger)
                                      },
                                      leases: RunLeaseKeeper(runs: runs, logger: logger),
-                                     changes: SharedChangeFollower(ledger: ledger, chat: chat, logger: logger),
+                                     changes: SharedChangeFollower(runs: runs, ledger: ledger, chat: chat,
+                                                                   logger: logger),
                                      logger: logger)],
             onServerRunning: { channel in
                 let url = Self.url(host: host, port: channel.localAddress?.port ?? 0)

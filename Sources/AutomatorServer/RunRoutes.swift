@@ -108,6 +108,8 @@ extension APIError {
             self = .notFound("no run \(id): GET /api/v1/runs lists the runs")
         case .alreadyFinished, .notRetryable:
             self.init(status: .conflict, message: "\(error)")
+        case .killAsked:
+            self.init(status: .serviceUnavailable, message: "\(error)")
         case .store(let error):
             self = .store(error)
         }

@@ -174,6 +174,86 @@ struct SharedServeTests {
         #expect(await second.waitForExit() == 0)
     }
 
+    @Test("Closing an incident through one worker stops its playbook's run on another: killed, not failed by its cancelled task, and the person's close stays")
+    func closeStopsRunsElsewhere() async throws {
+        let workspace = try await Workspace()
+        try workspace.folder.write("scripts/playbooks/slow.lua", """
+            return playbook {
+              name = "Slow", match = { type = "slow" },
+              run = function(inc)
+                time.sleep(2)
+                inc:note("step 2 computed")
+                time.sleep(1)
+                inc:note("step 3 computed")
+                inc:close{ reason = "closed by the playbook" }
+              end,
+            }
+            """)
+        try workspace.folder.write("scripts/playbooks/confirm.lua", """
+            return playbook {
+              name = "Confirm", match = { type = "confirm" },
+              run = function(inc) inc:task{ title = "Confirm with the reporter" }:wait() end,
+            }
+            """)
+        let first = try await workspace.start("first", lease: "2s"), second = try await workspace.start("second", lease: "2s")
+
+        for type in ["slow", "confirm"] {
+            // Opened through the second worker, which executes the playbook; closed through the first.
+            let created = try await second.call("POST", "/api/v1/incidents",
+                                                body: #"{"title": "Odd login", "type": "\#(type)", "severity": "low"}"#)
+            let id = try #require(created.json["id"] as? String, "\(created.body)")
+            let run = try #require(created.json["run"] as? String, "\(created.body)")
+            try await Task.sleep(for: .seconds(1))
+            let closed = try await first.call("PATCH", "/api/v1/incidents/\(id)",
+                                              body: #"{"status": "closed", "reason": "not needed", "by": "ann"}"#)
+            #expect(closed.status == 200, "\(closed.body)")
+            let ended = try await first.waitForRun(run, timeout: 5)
+            #expect(ended["status"] as? String == "killed" && ended["error"] as? String == "\(id) was closed",
+                    "\(type): as on one server, not \(ended)")
+            // Past the playbook's last step: it took none after the close.
+            try await Task.sleep(for: .seconds(2.5))
+            let incident = try await first.call("GET", "/api/v1/incidents/\(id)").json
+            #expect(incident["close_reason"] as? String == "not needed", "\(incident)")
+            #expect(incident["closed_at"] as? String == closed.json["closed_at"] as? String, "\(incident)")
+            let texts = try await first.journal(id).map(\.text)
+            #expect(!texts.contains { $0.contains("computed") || $0.contains("closed by the playbook") }, "\(texts)")
+            #expect(texts.contains("run \(run) killed: \(id) was closed"), "\(texts)")
+        }
+        first.terminate()
+        second.terminate()
+        #expect(await first.waitForExit() == 0)
+        #expect(await second.waitForExit() == 0)
+    }
+
+    @Test("A run is killed through any worker: the one that executes it stops it at once; one that died, the worker that claims it")
+    func killThroughAnyWorker() async throws {
+        let workspace = try await Workspace()
+        let first = try await workspace.start("first", lease: "2s"), second = try await workspace.start("second", lease: "2s")
+
+        let run = try await second.submit(#"{"source": "time.sleep(60)"}"#)
+        try await Task.sleep(for: .milliseconds(300))
+        let started = ContinuousClock.now
+        let killed = try await first.call("POST", "/api/v1/runs/\(run)/kill")
+        #expect(killed.status == 200 && killed.json["status"] as? String == "killed"
+            && killed.json["error"] as? String == "killed on request", "\(killed.body)")
+        #expect(ContinuousClock.now - started < .seconds(1), "at once, not after a lease")
+        let again = try await first.call("POST", "/api/v1/runs/\(run)/kill")
+        #expect(again.status == 409 && again.body.contains("has already ended (killed)"), "\(again.body)")
+
+        // Its worker stops answering before it could stop the run, and dies: the kill is kept, and
+        // the worker that claims the run kills it instead of resuming it.
+        let orphan = try await second.submit(#"{"source": "time.sleep(60)"}"#)
+        try await Task.sleep(for: .milliseconds(300))
+        second.freeze()
+        let asked = try await first.call("POST", "/api/v1/runs/\(orphan)/kill")
+        second.kill()
+        #expect(asked.status == 200 && asked.json["status"] as? String == "killed", "\(asked.body)")
+        try await Task.sleep(for: .seconds(1))
+        #expect(try await first.waitForRun(orphan)["status"] as? String == "killed", "not resumed")
+        first.terminate()
+        #expect(await first.waitForExit() == 0)
+    }
+
     @Test("A leader that freezes with its connections open (a stalled VM) loses the lead within its lease; woken, it does not lead")
     func frozenLeader() async throws {
         let workspace = try await Workspace()

@@ -92,6 +92,14 @@ struct IncidentStoreConformance {
         #expect(changed.closedAt == Self.time(20))
         #expect(changed.closeReason == "false positive")
         #expect(changed.owner == nil)
+        // Closed again (a playbook's late inc:close, on any worker): refused, the first close stays.
+        var late = IncidentChange(incident.id, at: Self.time(25))
+        late.status = .closed
+        late.closeReason = "closed by the playbook"
+        let refused = await #expect(throws: StoreError.self) { try await store.write(.updateIncident(late)) }
+        #expect(refused?.kind == .conflict && "\(refused!)".contains("reopen it first"), "\(String(describing: refused))")
+        changed = try #require(try await store.loadIncident(incident.id))
+        #expect(changed.closeReason == "false positive" && changed.closedAt == Self.time(20))
         var reopen = IncidentChange(incident.id, at: Self.time(30))
         reopen.status = .active
         try await store.write(.updateIncident(reopen))

@@ -89,7 +89,7 @@ struct WorkerCoordinationTests {
         for store in stores { await store.close() }
     }
 
-    @Test("A worker is told of the tasks completed, questions answered and channels set through another, once committed")
+    @Test("A worker is told of the tasks completed, questions answered, channels set and kills asked through another, once committed")
     func changes() async throws {
         let (_, _, stores) = try await Self.stores("first", "second")
         let (listener, writer) = (stores[0], stores[1])
@@ -112,7 +112,18 @@ struct WorkerCoordinationTests {
         try await writer.write(.answerQuestion(id: "Q1", choice: "yes", by: "ann", at: Date()))
         try await writer.write(.setChatChannel(ChatChannelSettings(network: "slack", channel: ChatChannel(id: "C1", name: "soc"),
                                                                    watched: true, changedBy: "ann")))
-        let expected: [SharedChange] = [.unknown, .taskEnded(TaskID(1)), .questionAnswered("Q1"), .chatChannels(network: "slack")]
+        // A kill is kept with the run until it ends, with the first reason asked; a closed incident's
+        // runs are asked, but the one that closed it.
+        for id in ["run-a", "run-b"] {
+            try await writer.write(.createRun(RunRecord(id: RunID(id), script: "a.lua", source: Array("return 1".utf8),
+                                                        incident: IncidentID(1))))
+        }
+        try await writer.write(.askToKill(.run(RunID("run-a")), reason: "killed on request"))
+        try await writer.write(.askToKill(.incident(IncidentID(1), except: RunID("run-b")), reason: "INC-1 was closed"))
+        await #expect(throws: StoreError.self) { try await writer.write(.askToKill(.run(RunID("run-z")), reason: "no such run")) }
+        #expect(try await listener.killsAsked(of: [RunID("run-a"), RunID("run-b")]) == [RunID("run-a"): "killed on request"])
+        let expected: [SharedChange] = [.unknown, .taskEnded(TaskID(1)), .questionAnswered("Q1"), .chatChannels(network: "slack"),
+                                        .killAsked(RunID("run-a")), .killAsked(RunID("run-a"))]
         #expect(try await Self.eventually { heard.withLock { $0 } == expected }, "\(heard.withLock { $0 })")
         following.cancel()
         await following.value
@@ -126,7 +137,8 @@ struct WorkerCoordinationTests {
         let adapter = ConsoleAdapter(user: "ann", lines: AsyncStream { _ in }, write: { _ in })
         let chatHere = ChatService(store: stores[0], adapters: [adapter], scripts: "/nonexistent")
         let chatThere = ChatService(store: stores[1], adapters: [adapter], scripts: "/nonexistent")
-        let follower = try #require(SharedChangeFollower(ledger: here, chat: chatHere, logger: Self.logger))
+        let runs = try RunService(store: stores[0], modules: [], executors: 1)
+        let follower = try #require(SharedChangeFollower(runs: runs, ledger: here, chat: chatHere, logger: Self.logger))
         let following = Task { await follower.run() }
 
         try await stores[1].write(.createIncident(IncidentStoreConformance.incident(1)))
@@ -151,6 +163,7 @@ struct WorkerCoordinationTests {
         })
         following.cancel()
         await following.value
+        await runs.shutdown()
         for store in stores { await store.close() }
     }
 }

@@ -196,7 +196,8 @@ function Incident:task(options) end
 ---@field choices? string[] the answers allowed, such as `{ "yes", "no" }`; free text without
 
 ---Closes the incident: its open tasks are cancelled, and its other runs (a playbook waiting on
----a person, say) are stopped; the run that closes it goes on.
+---a person, say) are stopped, on whichever worker executes them; the run that closes it goes on.
+---Fails on an incident closed already (by a person, say): its close reason and time stay.
 ---@param options { reason: string }
 function Incident:close(options) end
 

@@ -49,16 +49,27 @@ public struct IncidentChange: Sendable, Hashable {
 extension IncidentChange {
     /// The change as one transaction, however it is asked for (the API, the CLI, a playbook's
     /// `inc:update` and `inc:close`): the change, its journal line by `actor`, and when it closes
-    /// the incident, its open tasks cancelled (`StoreWrite.cancelOpenTasks`).
-    func write(by actor: String) -> StoreWrite {
+    /// the incident, its other runs asked to stop wherever they execute (`StoreWrite.askToKill`;
+    /// asked before the tasks are cancelled, so that a worker is told of the kill first, and the
+    /// run waiting on one of them ends killed, not failed by the cancelled task), and its open
+    /// tasks cancelled (`StoreWrite.cancelOpenTasks`).
+    ///
+    /// - Parameter closer: the run that closes it (a playbook's `inc:close`), which goes on.
+    func write(by actor: String, closer: RunID? = nil) -> StoreWrite {
         let closing = status == .closed
         var text = summary
         if closing { text = "closed: \(closeReason ?? "")" + (text == "status=closed" ? "" : " (\(text))") }
         let entry = JournalEntry(incident: id, at: at, actor: actor, kind: closing ? .closed : .update, text: text)
         var writes: [StoreWrite] = [.updateIncident(self), .appendJournal([entry])]
-        if closing { writes.append(.cancelOpenTasks(.incidentClosed(id), by: actor, at: at)) }
+        if closing {
+            writes.append(.askToKill(.incident(id, except: closer), reason: Self.stopReason(closing: id)))
+            writes.append(.cancelOpenTasks(.incidentClosed(id), by: actor, at: at))
+        }
         return .all(writes)
     }
+
+    /// What a closed incident's runs end `killed` with.
+    static func stopReason(closing id: IncidentID) -> String { "\(id) was closed" }
 }
 
 extension IncidentChange {

@@ -55,7 +55,7 @@ public final class IncidentService: Sendable {
         slaTimers = SLATimers()
         for case let module as IncidentsModule in modules { module.opener.attach(self) }
         ledger.whenClosed { [runs] id, closer in
-            await runs.stop(runsOf: id, except: closer, reason: "\(id) was closed")
+            await runs.stop(runsOf: id, except: closer, reason: IncidentChange.stopReason(closing: id))
         }
     }
 

@@ -139,14 +139,14 @@ public final class RunService: Sendable {
 
     /// Stops a run and returns it as it ended (`killed`). A run that is not executing here (no
     /// server has it, or it is suspended: see `stoppedByStore`) but unfinished in the store is
-    /// marked `killed` there. Either way the open tasks it created are cancelled with its end:
-    /// nothing would take their answers.
+    /// marked `killed` there; one that another worker executes, that worker is asked to stop
+    /// (`askToKill`). Either way the open tasks it created are cancelled with its end: nothing
+    /// would take their answers.
     ///
-    /// - Throws: `.notFound`; `.alreadyFinished` for a run that had ended.
+    /// - Throws: `.notFound`; `.alreadyFinished` for a run that had ended; `.killAsked` for one
+    ///   that another worker was asked to stop and has not stopped yet.
     public func kill(_ id: RunID, reason: String = "killed on request") async throws(RunServiceError) -> RunRecord {
-        if isLive(id) {
-            killRequests.withLock { $0[id] = reason }
-            scheduler.kill(id, reason: reason)
+        if stopHere(id, reason: reason) {
             // Nil: it stopped unfinished (the store failed) instead, and is marked killed below.
             if await waitForEnd(id) != nil { return try await loadExisting(id) }
             killRequests.withLock { _ = $0.removeValue(forKey: id) }
@@ -157,15 +157,58 @@ public final class RunService: Sendable {
         do throws(RunServiceError) {
             let run = try await loadExisting(id)
             guard !run.status.isFinished else { throw .alreadyFinished(run) }
-            let update = RunUpdate(id, status: .killed, error: reason)
-            do { try await store.write(.all([.updateRun(update), Self.cancelTasks(of: update)])) } catch {
-                throw .store(error)
+            do {
+                try await store.write(Self.end(RunUpdate(id, status: .killed, error: reason), of: run.incident))
+            } catch {
+                guard error.isLeaseLost, let shared = store as? any LeasingStore else { throw .store(error) }
+                return try await askToKill(id, reason: reason, on: shared)
             }
         } catch {
             if wasSuspended { keepSuspended(id) }
             throw error
         }
         return try await loadExisting(id)
+    }
+
+    /// Asks the worker that executes `id` to kill it (`StoreWrite.askToKill`), as a task done
+    /// through one worker resumes the run waiting on another, and waits for its end: at once when
+    /// that worker lives; when it died, once its lease has expired and a worker has claimed the
+    /// run, which kills it instead of resuming it. A lease and two seconds at most.
+    private func askToKill(_ id: RunID, reason: String, on shared: any LeasingStore)
+        async throws(RunServiceError) -> RunRecord
+    {
+        do { try await store.write(.askToKill(.run(id), reason: reason)) } catch { throw .store(error) }
+        let deadline = ContinuousClock.now + shared.leaseDuration + .seconds(2)
+        while true {
+            let run = try await loadExisting(id)
+            if run.status == .killed { return run }
+            if run.status.isFinished { throw .alreadyFinished(run) }
+            guard ContinuousClock.now < deadline else { throw .killAsked(run) }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    /// Kills here, without waiting for their ends, the runs that another worker asked to stop
+    /// (`StoreWrite.askToKill`): `id` if it executes here, or any run here when nil (asks may have
+    /// been missed).
+    ///
+    /// - Throws: the store's error when the asks could not be read: the caller looks again later.
+    public func killAskedElsewhere(_ id: RunID?) async throws(StoreError) {
+        guard let shared = store as? any LeasingStore else { return }
+        let here = id.map { isLive($0) ? [$0] : [] } ?? liveRuns
+        for (id, reason) in try await shared.killsAsked(of: here) { _ = stopHere(id, reason: reason) }
+    }
+
+    /// Tells the executor to stop `id` if it executes here, to end `killed` with `reason`. Whether
+    /// it executes here.
+    private func stopHere(_ id: RunID, reason: String) -> Bool {
+        let executing = live.withLock { live in
+            guard live[id] != nil else { return false }
+            killRequests.withLock { $0[id] = reason }
+            return true
+        }
+        if executing { scheduler.kill(id, reason: reason) }
+        return executing
     }
 
     /// Stops the runs working on `incident`, but `except`: those executing here, as `kill` does.
@@ -229,9 +272,21 @@ public final class RunService: Sendable {
 
     /// Claims up to `limit` runs that no worker holds (their worker died or stopped) and
     /// resumes them here by replay. Returns how many.
+    ///
+    /// A run that a worker was asked to kill (`StoreWrite.askToKill`) and did not (it died first)
+    /// is killed instead, as it would have been there.
     func adopt(from store: any LeasingStore, limit: Int) async throws(StoreError) -> Int {
         let claimed = try await store.claimRuns(limit: limit)
-        for resumed in claimed where !isLive(resumed.run.id) { start(resumed.run, records: resumed.records) }
+        let kills = try await store.killsAsked(of: Set(claimed.map(\.run.id)))
+        for resumed in claimed where !isLive(resumed.run.id) {
+            if let reason = kills[resumed.run.id] {
+                do { _ = try await kill(resumed.run.id, reason: reason) } catch {
+                    logger.error("run \(resumed.run.id) was asked to stop (\(reason)) and could not be: \(error)")
+                }
+            } else {
+                start(resumed.run, records: resumed.records)
+            }
+        }
         return claimed.count
     }
 
@@ -308,18 +363,7 @@ public final class RunService: Sendable {
             stoppedByStore(id, "its host calls could not be recorded (\(error))", killReason: killReason)
             return
         }
-        let cancel = update.status == .killed ? [Self.cancelTasks(of: update)] : []
-        let incident = incidents.withLock { $0[id] }
-        var write = StoreWrite.together([.updateRun(update)] + cancel)
-        if let incident {
-            let text = switch update.status {
-            case .completed: "run \(id) completed"
-            default: "run \(id) \(update.status.rawValue): \(update.error ?? "")"
-            }
-            let entry = JournalEntry(incident: incident, at: update.at, actor: "automator", kind: .playbook, text: text)
-            write = .all([.updateRun(update), .appendJournal([entry])] + cancel)
-        }
-        store.write(write) { [self] written in
+        store.write(Self.end(update, of: incidents.withLock { $0[id] })) { [self] written in
             if case .failure(let error) = written {
                 // Resumed, it ends again as it did: its records replay to the same end.
                 stoppedByStore(id, "its end could not be stored (\(error))", killReason: killReason)
@@ -437,9 +481,18 @@ public final class RunService: Sendable {
         return true
     }
 
-    /// The open tasks of a run killed by `update`, cancelled with its end.
-    private static func cancelTasks(of update: RunUpdate) -> StoreWrite {
-        .cancelOpenTasks(.runKilled(update.id), by: "automator", at: update.at)
+    /// How a run's end is stored: its status, the line that tells it in its incident's journal
+    /// (a playbook's run), and, killed, its open tasks cancelled.
+    private static func end(_ update: RunUpdate, of incident: IncidentID?) -> StoreWrite {
+        let cancel: [StoreWrite] = update.status == .killed
+            ? [.cancelOpenTasks(.runKilled(update.id), by: "automator", at: update.at)] : []
+        guard let incident else { return .together([.updateRun(update)] + cancel) }
+        let text = switch update.status {
+        case .completed: "run \(update.id) completed"
+        default: "run \(update.id) \(update.status.rawValue): \(update.error ?? "")"
+        }
+        let entry = JournalEntry(incident: incident, at: update.at, actor: "automator", kind: .playbook, text: text)
+        return .all([.updateRun(update), .appendJournal([entry])] + cancel)
     }
 
     private func ended(_ id: RunID, _ update: RunUpdate?) {
@@ -502,6 +555,7 @@ public enum RunServiceError: Error, CustomStringConvertible, Sendable {
     case badArguments(String)
     case notFound(RunID)
     case alreadyFinished(RunRecord)
+    case killAsked(RunRecord)
     case notRetryable(RunRecord)
     case store(StoreError)
 
@@ -511,6 +565,10 @@ public enum RunServiceError: Error, CustomStringConvertible, Sendable {
         case .badArguments(let message): message
         case .notFound(let id): "no run \(id): `automator runs list` shows the runs"
         case .alreadyFinished(let run): "run \(run.id) has already ended (\(run.status.rawValue))"
+        case .killAsked(let run):
+            "run \(run.id) executes on another worker, which has not stopped it yet (the database may be away from "
+                + "it): the kill is kept, and that worker stops it, or the worker that resumes the run; "
+                + "`automator runs show \(run.id)` says when it has ended"
         case .notRetryable(let run):
             "run \(run.id) is \(run.status.rawValue): only a failed or diverged run can be retried"
         case .store(let error): "\(error)"

@@ -29,6 +29,10 @@ public protocol LeasingStore: Store {
     /// a worker claims it and resumes it; nothing if another worker holds it.
     func releaseLease(of run: RunID) async throws(StoreError)
 
+    /// The kills asked of `runs` (`StoreWrite.askToKill`) that are unfinished, with their reasons:
+    /// the worker that executes a run, or claims it, carries its kill out.
+    func killsAsked(of runs: Set<RunID>) async throws(StoreError) -> [RunID: String]
+
     /// Returns when another worker released runs, or after `timeout`: an idle worker waits here
     /// between two claims.
     func waitForReleasedRuns(timeout: Duration) async
@@ -56,6 +60,8 @@ public enum SharedChange: Sendable, Hashable {
     /// A task was completed, or cancelled with its incident: the run waiting in `t:wait()` goes
     /// on, or fails.
     case taskEnded(TaskID)
+    /// A run was asked to stop (`StoreWrite.askToKill`): the worker that executes it kills it.
+    case killAsked(RunID)
     /// A question (`chat.ask`, `chat.approve`) was answered.
     case questionAnswered(String)
     /// The bot was told to watch or leave channels of a network.

@@ -243,6 +243,7 @@ extension SQLiteStore: IncidentStore {
                     sla_due_at = ifnull(?, sla_due_at), sla_breached_at = ifnull(?, sla_breached_at),
                     alert_count = alert_count + ?, updated_at = ?
                 WHERE number = ? AND (? OR (sla_breached_at IS NULL AND closed_at IS NULL))
+                  AND NOT (? AND status = 'closed')
                 """).execute(arguments: [
                     change.title, change.type, change.severity?.rawValue, change.status?.rawValue,
                     closing, change.at.millisecondsSince1970, change.status?.rawValue,
@@ -252,9 +253,12 @@ extension SQLiteStore: IncidentStore {
                     change.details, change.playbook, change.runID?.rawValue,
                     change.slaDueAt?.millisecondsSince1970, change.slaBreachedAt?.millisecondsSince1970,
                     change.addsAlert ? 1 : 0, change.at.millisecondsSince1970, change.id.number,
-                    change.slaBreachedAt == nil,
+                    change.slaBreachedAt == nil, closing,
                 ])
-            if db.changesCount == 0 { return try exists(change.id, in: db) ? .slaHandled(change.id) : .incidentNotFound(change.id) }
+            if db.changesCount == 0 {
+                guard try exists(change.id, in: db) else { return .incidentNotFound(change.id) }
+                return closing ? .closedAlready(change.id) : .slaHandled(change.id)
+            }
             try index(IncidentIndicators.of(change), of: change.id, in: db)
         case .linkIncidents(let first, let second):
             for id in [first, second] where try !exists(id, in: db) { return .incidentNotFound(id) }
@@ -320,7 +324,7 @@ extension SQLiteStore: IncidentStore {
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_FOREIGNKEY {
                 return .incidentNotFound(current?.incident ?? IncidentID(0))
             }
-        case .createRun, .updateRun, .appendHostCalls, .restartRun, .cacheVerdicts, .noteIndicator, .all,
+        case .createRun, .updateRun, .appendHostCalls, .restartRun, .askToKill, .cacheVerdicts, .noteIndicator, .all,
              .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion, .addCheckpoint,
              .addEvidence, .noteCustody, .recordAction, .finishAction, .undoAction:
             return try apply(write, to: db, journal: journal)

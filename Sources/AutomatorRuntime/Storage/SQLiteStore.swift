@@ -379,6 +379,9 @@ public final class SQLiteStore: Store {
             try db.cachedStatement(sql: """
                 DELETE FROM host_call WHERE run_key = (SELECT key FROM run WHERE id = ?) AND sequence > ?
                 """).execute(arguments: [id.rawValue, keepingCalls])
+        case .askToKill:
+            // One process executes every run: its service stops them itself (`RunService.stop(runsOf:)`).
+            break
         case .all(let writes):
             var refusal: StoreError?
             try inSavepoint(db, journal: journal) {

@@ -51,6 +51,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case duplicateTask(TaskID)
         case taskAlreadyDone(TaskID)
         case slaHandled(IncidentID)
+        case closedAlready(IncidentID)
         case signingKey(path: String, reason: String)
         case questionNotFound(String)
         case questionAnswered(String, answer: String)
@@ -82,7 +83,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
              .databaseAway: .unavailable
         case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound, .actionNotFound: .notFound
         case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone, .slaHandled,
-             .questionAnswered, .leaseLost, .actionNotDone, .incidentClosedToActions, .copyTargetNotEmpty, .copyRefused:
+             .closedAlready, .questionAnswered, .leaseLost, .actionNotDone, .incidentClosedToActions, .copyTargetNotEmpty, .copyRefused:
             .conflict
         case .closed: .closed
         }
@@ -151,6 +152,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .slaHandled(let incident):
             "the SLA of \(incident) is handled already: it was marked breached (by another worker perhaps), or the "
                 + "incident is closed"
+        case .closedAlready(let incident):
+            "\(incident) is closed already, and keeps the reason and the time it was closed with: reopen it first "
+                + "(automator incident update \(incident) --status active) to close it again"
         case .signingKey(let path, let reason):
             "the journal signing key \(path) \(reason)"
         case .questionNotFound(let id):
@@ -235,6 +239,8 @@ extension StoreError {
     static func duplicateTask(_ id: TaskID) -> StoreError { StoreError(.duplicateTask(id)) }
     static func taskAlreadyDone(_ id: TaskID) -> StoreError { StoreError(.taskAlreadyDone(id)) }
     static func slaHandled(_ id: IncidentID) -> StoreError { StoreError(.slaHandled(id)) }
+
+    static func closedAlready(_ id: IncidentID) -> StoreError { StoreError(.closedAlready(id)) }
     static func signingKey(_ path: String, _ reason: String) -> StoreError { StoreError(.signingKey(path: path, reason: reason)) }
     static func questionNotFound(_ id: String) -> StoreError { StoreError(.questionNotFound(id)) }
     static func questionAnswered(_ id: String, answer: String) -> StoreError {
@@ -289,6 +295,11 @@ extension StoreError {
     }
 
     static func leaseLost(_ run: RunID) -> StoreError { StoreError(.leaseLost(run)) }
+
+    /// Whether another worker holds the run written: only that worker may change it.
+    var isLeaseLost: Bool {
+        if case .leaseLost = reason { true } else { false }
+    }
 
     static func copyTargetNotEmpty(_ address: String, tables: [String]) -> StoreError {
         StoreError(.copyTargetNotEmpty(address, tables: tables))

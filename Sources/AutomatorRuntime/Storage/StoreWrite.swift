@@ -18,7 +18,9 @@ public indirect enum StoreWrite: Sendable {
     case createIncident(Incident)
     /// Refused (`.notFound`) if the incident does not exist. A change that marks the SLA breached
     /// is refused (`.conflict`) if it was marked already or the incident is closed: of the workers
-    /// that see a deadline pass, one handles it.
+    /// that see a deadline pass, one handles it. A close of an incident closed already is refused
+    /// (`.conflict`): the first close's reason and time stay, whoever closes it later (a playbook's
+    /// step that was under way, on any worker).
     case updateIncident(IncidentChange)
     /// Links two incidents (either way; linking again changes nothing). Refused (`.notFound`)
     /// if either does not exist.
@@ -32,6 +34,12 @@ public indirect enum StoreWrite: Sendable {
     /// it is closed, a run's when it is killed. On a shared store, the other workers are told, as
     /// of a task done.
     case cancelOpenTasks(TaskCancellation, by: String, at: Date)
+    /// Asks whoever executes the unfinished runs `scope` names to kill them with `reason`, on a
+    /// store that workers share (`LeasingStore`): kept with each run until it ends, and told to the
+    /// workers as a task done is, so that the worker executing the run stops it, or the worker that
+    /// claims it next if that one died. There, refused (`.notFound`) for an unknown run. Nothing on
+    /// a store of one process: its service stops its runs itself once the write that asks commits.
+    case askToKill(RunsToKill, reason: String)
     /// Refused (`.notFound`) if an entry's incident does not exist. Each entry is given the next
     /// sequence and its place in the hash chains (`JournalChain`).
     case appendJournal([JournalEntry])
@@ -84,6 +92,13 @@ public enum TaskCancellation: Sendable, Hashable {
         case .runKilled: "its run was killed"
         }
     }
+}
+
+/// Which runs `StoreWrite.askToKill` asks to stop.
+public enum RunsToKill: Sendable, Hashable {
+    case run(RunID)
+    /// The runs working on the incident (it was closed), but the one that closed it.
+    case incident(IncidentID, except: RunID?)
 }
 
 extension StoreWrite {

@@ -39,11 +39,11 @@ public struct IncidentsModule: HostModule {
             let write = try Self.change(call).write(by: actor())
             return .write(in: store) { (write, []) }
         }
-        table.waitingFunction("close") { call in
+        table.waitingFunction("close") { [unowned(unsafe) state] call in
             var change = IncidentChange(try Self.incident(call, 1))
             change.status = .closed
             change.closeReason = try call.string(2).description
-            let write = change.write(by: actor())
+            let write = change.write(by: actor(), closer: state.activeRun?.id)
             return .write(in: store) { (write, []) }
         }
         // closed(id): after `close` committed, the incident's other runs stop (`IncidentLedger.closed`).

@@ -230,9 +230,11 @@ extension PostgresStore: IncidentStore {
                     updated_at = \(change.at.millisecondsSince1970)
                 WHERE number = \(change.id.number)
                   AND (\(change.slaBreachedAt == nil) OR (sla_breached_at IS NULL AND closed_at IS NULL))
+                  AND NOT (\(closing) AND status = 'closed')
                 """)
             if changed == 0 {
-                return try await exists(change.id, in: session) ? .slaHandled(change.id) : .incidentNotFound(change.id)
+                guard try await exists(change.id, in: session) else { return .incidentNotFound(change.id) }
+                return closing ? .closedAlready(change.id) : .slaHandled(change.id)
             }
             try await index(IncidentIndicators.of(change), of: change.id, in: session)
         case .linkIncidents(let first, let second):
@@ -303,7 +305,7 @@ extension PostgresStore: IncidentStore {
                 return .incidentNotFound(incident)
             }
             for var entry in entries { try await append(&entry, to: session) }
-        case .createRun, .updateRun, .appendHostCalls, .restartRun, .cacheVerdicts, .noteIndicator, .all,
+        case .createRun, .updateRun, .appendHostCalls, .restartRun, .askToKill, .cacheVerdicts, .noteIndicator, .all,
              .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion, .addCheckpoint,
              .addEvidence, .noteCustody, .recordAction, .finishAction, .undoAction:
             return try await apply(write, to: session)

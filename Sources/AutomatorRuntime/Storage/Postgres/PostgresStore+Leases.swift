@@ -68,6 +68,16 @@ extension PostgresStore: LeasingStore {
         }
     }
 
+    public func killsAsked(of runs: Set<RunID>) async throws(StoreError) -> [RunID: String] {
+        guard !runs.isEmpty else { return [:] }
+        return try await read { session in
+            Dictionary(uniqueKeysWithValues: try await session.rows("""
+                SELECT id, kill_reason FROM run
+                WHERE id = ANY(\(runs.map(\.rawValue))) AND kill_reason IS NOT NULL AND \(unescaped: RunLease.unfinished)
+                """).map { (RunID(try $0[0].decode(String.self)), try $0[1].decode(String.self)) })
+        }
+    }
+
     public func checkAvailability() async throws(StoreError) {
         if let away = await pool.check() { throw away }
     }

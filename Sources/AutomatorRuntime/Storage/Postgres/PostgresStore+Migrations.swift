@@ -286,6 +286,13 @@ extension PostgresStore {
             CREATE INDEX action_undone_by_time ON action (undone_at) WHERE undone_at IS NOT NULL;
             CREATE INDEX chat_question_by_answered_at ON chat_question (answered_at) WHERE answered_at IS NOT NULL;
             """),
+        // A kill asked of a run that another worker executes (`StoreWrite.askToKill`), kept until the
+        // run ends: the worker that executes it, or the next to claim it, stops it. Closing an
+        // incident asks it of the incident's unfinished runs, found through the index.
+        ("v12", """
+            ALTER TABLE run ADD COLUMN kill_reason text;
+            CREATE INDEX run_unfinished_by_incident ON run (incident) WHERE status IN ('pending', 'running', 'waiting');
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.

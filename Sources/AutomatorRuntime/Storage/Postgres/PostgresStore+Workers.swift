@@ -150,10 +150,11 @@ extension PostgresStore {
 }
 
 extension SharedChange {
-    /// As a notification's text: `task:7`, `question:ID`, `channels:NETWORK`, `unknown`.
+    /// As a notification's text: `task:7`, `kill:RUN`, `question:ID`, `channels:NETWORK`, `unknown`.
     var payload: String {
         switch self {
         case .taskEnded(let id): "task:\(id.number)"
+        case .killAsked(let run): "kill:\(run)"
         case .questionAnswered(let id): "question:\(id)"
         case .chatChannels(let network): "channels:\(network)"
         case .unknown: "unknown"
@@ -165,6 +166,7 @@ extension SharedChange {
             ?? (Substring(payload), "")
         switch kind {
         case "task": guard let number = Int(value) else { return nil }; self = .taskEnded(TaskID(number))
+        case "kill": self = .killAsked(RunID(value))
         case "question": self = .questionAnswered(value)
         case "channels": self = .chatChannels(network: value)
         case "unknown": self = .unknown

@@ -56,7 +56,7 @@ extension PostgresStore {
             let changed = try await session.changes("""
                 UPDATE run SET status = 'running', source = \(source.buffer), result = NULL, error = NULL,
                                updated_at = \(at.millisecondsSince1970), finished_at = NULL,
-                               lease_owner = \(session.lease?.worker),
+                               lease_owner = \(session.lease?.worker), kill_reason = NULL,
                                lease_expires_at = \(unescaped: RunLease.now) + \(session.lease?.milliseconds ?? 0)
                 WHERE id = \(id.rawValue)
                   AND (lease_owner IS NULL OR lease_owner = \(session.lease?.worker) OR NOT \(unescaped: RunLease.unfinished))
@@ -66,6 +66,27 @@ extension PostgresStore {
                 DELETE FROM host_call WHERE run_key = (SELECT key FROM run WHERE id = \(id.rawValue))
                 AND sequence > \(keepingCalls)
                 """)
+        case .askToKill(let runs, let reason):
+            // The first reason asked stays: the run ends with it.
+            let asked = switch runs {
+            case .run(let id):
+                try await session.rows("""
+                    UPDATE run SET kill_reason = coalesce(kill_reason, \(reason))
+                    WHERE id = \(id.rawValue) AND \(unescaped: RunLease.unfinished) RETURNING id
+                    """)
+            case .incident(let incident, let except):
+                try await session.rows("""
+                    UPDATE run SET kill_reason = coalesce(kill_reason, \(reason))
+                    WHERE incident = \(incident.number) AND \(unescaped: RunLease.unfinished)
+                      AND id IS DISTINCT FROM \(except?.rawValue) RETURNING id
+                    """)
+            }
+            if case .run(let id) = runs, asked.isEmpty,
+               try await session.rows("SELECT 1 FROM run WHERE id = \(id.rawValue)").isEmpty
+            {
+                return .runNotFound(id)
+            }
+            for row in asked { try await notify(.killAsked(RunID(try row[0].decode(String.self))), in: session) }
         case .all(let writes):
             return try await session.inSavepoint {
                 for write in writes {
