@@ -9,12 +9,12 @@ import UnixSignals
 /// `automator serve`: durable runs behind an HTTP API, until SIGTERM or SIGINT.
 ///
 /// Starting, in order: open the store (it makes the data folder), lock the folder against a
-/// second server, find or make the API token, resume the runs a previous life left unfinished,
-/// then listen, logging `listening on http://HOST:PORT` and writing that address into the lock
-/// file for `automator runs`. Stopping, on a signal: stop taking connections and let the
-/// requests in flight answer, then stop the executors (runs in flight stay unfinished in the
-/// store, after their host calls in flight are recorded; the next start resumes them), close the
-/// store, release the lock.
+/// second server, find or make the API token, check that the address can be listened on, resume
+/// the runs a previous life left unfinished, then listen, logging `listening on http://HOST:PORT`
+/// and writing that address into the lock file for `automator runs`. Stopping, on a signal: stop
+/// taking connections and let the requests in flight answer, then stop the executors (runs in
+/// flight stay unfinished in the store, after their host calls in flight are recorded; the next
+/// start resumes them), close the store, release the lock.
 ///
 /// ```swift
 /// let server = APIServer(configuration: .init(dataFolder: "automator-data", scriptsFolder: "scripts"),
@@ -91,6 +91,7 @@ public struct APIServer {
         let (store, storeName) = try await openStore()
         let lock = try DataFolderLock(folder: folder)
         let token = try loadToken()
+        try await Self.checkListening(host: configuration.host, port: configuration.port)
         let ledger = IncidentLedger(store: store)
         let integrations = await Integrations(folder: configuration.scriptsFolder + "/integrations",
                                               settings: configuration.intel.integrations, quotas: store, logger: logger)
@@ -168,8 +169,7 @@ public struct APIServer {
             try await group.run()
         } catch {
             // Only the HTTP server fails in the group: it could not bind, or not resolve the host.
-            let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
-            throw ServeError.cannotListen(Self.address(host: host, port: configuration.port), reason: reason)
+            throw Self.cannotListen(host: host, port: configuration.port, error)
         }
         withExtendedLifetime(lock) {}
         logger.info("stopped")

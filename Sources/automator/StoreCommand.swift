@@ -59,10 +59,11 @@ struct StoreCommand: AsyncParsableCommand {
                 Prints the server, the schema versions, the unfinished runs each live worker holds, \
                 the runs waiting for a worker (a dead worker's, whose lease expired, and a stopped \
                 worker's, which it released: a live worker adopts them within a second) and how long \
-                the oldest has waited, and the worker that leads (it receives from Matrix, posts the \
-                scheduled report and lifts expired actions). Exits 1 when the schema is not this \
-                automator's, or when runs have waited more than a minute for a worker: then no worker \
-                runs on this database (all stopped or dead), or the workers fail to adopt them.
+                the oldest has waited, the workers connected, and the worker that leads (it receives \
+                from Matrix, posts the scheduled report and lifts expired actions). Exits 1 when the \
+                schema is not this automator's; when runs have waited more than a minute for a worker: \
+                then no worker runs on this database (all stopped or dead), or the workers fail to adopt \
+                them; or when workers run but none has led for 5 s: they fail to take the lead.
 
                 Example:
                   automator store check --store postgres://automator@db.example:5432/automator
@@ -71,30 +72,54 @@ struct StoreCommand: AsyncParsableCommand {
 
         @OptionGroup var store: StoreOption
 
+        /// How long the workers may be without a leader before the check fails: one takes the lead
+        /// within half a second of the last one's end.
+        static let leaderlessGrace: Duration = .seconds(5)
+
         func run() async throws {
-            let health: StoreHealth
-            do {
-                health = try await PostgresStore.health(of: try store.location, logger: Logger(label: "automator.store"))
-            } catch {
-                CommandLogging.report(error)
-                throw ExitCode.failure
+            var health = try await look()
+            // Looked at again while workers run without a leader: one may just have died or stopped.
+            let started = ContinuousClock.now
+            while health.leader == nil, !health.workers.isEmpty, ContinuousClock.now - started < Self.leaderlessGrace {
+                try await Task.sleep(for: .milliseconds(250))
+                health = try await look()
             }
             print("server: \(health.server)")
             print("schema: \(health.schema.isEmpty ? "none" : health.schema.joined(separator: ", "))"
                 + (health.isSchemaCurrent ? " (current)" : " (not this automator's: run automator migrate)"))
             for (worker, runs) in health.leases { print("worker \(worker): \(runs) run\(runs == 1 ? "" : "s")") }
             if health.leases.isEmpty { print("no worker holds a run") }
-            print(health.leader.map { "leader: worker \($0)" } ?? "leader: none (no worker runs)")
+            let workers = health.workers
+            print("workers connected: " + (workers.isEmpty ? "none" : workers.joined(separator: ", ")))
+            let leaderless = health.leader == nil && !workers.isEmpty
+            if let leader = health.leader {
+                print("leader: worker \(leader)")
+            } else if leaderless {
+                let run = workers.count == 1 ? "1 worker runs" : "\(workers.count) workers run"
+                print("leader: none for \(Self.leaderlessGrace.components.seconds) s, although \(run): they fail to take "
+                    + "the lead (Matrix, the scheduled report and expired actions wait); see their logs")
+            } else {
+                print("leader: none (no worker runs)")
+            }
             // Runs wait a second at most while a worker lives: a minute means that none does (a stop
             // of every worker included: their runs are not moving), or that the workers fail to claim.
             let stale = (health.oldestExpiry ?? 0) > 60
             if health.expired > 0 {
-                let why = health.leader == nil ? "no worker adopts them; start automator serve on this store"
+                let why = health.workers.isEmpty ? "no worker adopts them; start automator serve on this store"
                     : "the workers do not adopt them; see their logs"
                 print("\(health.expired) run\(health.expired == 1 ? "" : "s") waiting for a worker, the oldest for "
                     + String(format: "%.0f s", health.oldestExpiry ?? 0) + (stale ? ": \(why)" : ""))
             }
-            if !health.isSchemaCurrent || stale { throw ExitCode.failure }
+            if !health.isSchemaCurrent || stale || leaderless { throw ExitCode.failure }
+        }
+
+        private func look() async throws -> StoreHealth {
+            do {
+                return try await PostgresStore.health(of: try store.location, logger: Logger(label: "automator.store"))
+            } catch {
+                CommandLogging.report(error)
+                throw ExitCode.failure
+            }
         }
     }
 

@@ -13,11 +13,17 @@ struct DatabaseOutageTests {
         let folder: TemporaryFolder
         let server: ServerProcess
 
-        init(arguments: [String] = []) async throws {
+        /// - Parameter signing: a journal signing key in the data folder, so that the stop signs a checkpoint.
+        init(arguments: [String] = [], signing: Bool = false) async throws {
             postgres = try PostgresServer.own()
             store = try postgres.makeDatabase()
             folder = try TemporaryFolder()
             try folder.write("scripts/.keep", "")
+            let data = folder.url.appendingPathComponent("data").path
+            if signing {
+                let made = try await AutomatorProcess.run(["journal", "checkpoint", "--data", data, "--store", store])
+                try #require(FileManager.default.fileExists(atPath: data + "/journal-signing.key"), "\(made.stderr)")
+            }
             server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
                                                    scripts: folder.url.appendingPathComponent("scripts"),
                                                    arguments: ["--executors", "1", "--store", store] + arguments)
@@ -109,6 +115,32 @@ struct DatabaseOutageTests {
         try await Self.waitUntilUnhealthy(server)
         let status = await Self.terminate(server, within: .seconds(15))
         #expect(status == 0, "SIGTERM did not stop the server within 15 s while its database was frozen")
+    }
+
+    @Test("A worker stopped after an outage stops as it would before: its runs' leases given up, no errors logged")
+    func stopAfterOutage() async throws {
+        let worker = try await Worker(arguments: ["--lease", "10s"], signing: true)
+        let (postgres, server) = (worker.postgres, worker.server)
+        _ = try await server.submit(#"{"source": "time.sleep(60) return 1"}"#)
+
+        try postgres.stop()
+        try await Self.waitUntilUnhealthy(server)
+        try postgres.start()
+        let started = ContinuousClock.now
+        while try await server.call("GET", "/api/v1/runs").status != 200 {
+            try #require(ContinuousClock.now - started < .seconds(20), "requests still fail after the database is back")
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let logBefore = server.log.count
+        let status = await Self.terminate(server, within: .seconds(15))
+        #expect(status == 0)
+        let stop = String(server.log.dropFirst(logBefore))
+        #expect(!stop.contains(" error "), "the stop:\n\(stop)")
+        let database = String(worker.store.split(separator: "/").last!.split(separator: "?")[0])
+        let held = try postgres.psql("""
+            SELECT count(*) FROM run WHERE lease_expires_at > (extract(epoch from clock_timestamp()) * 1000)::bigint
+            """, database: database)
+        #expect(held.hasPrefix("0"), "the run's lease was given up, for another worker to take at once")
     }
 
     /// Until `/healthz` says that the database is away, 15 s at most (the stop is checked all the same).

@@ -268,6 +268,29 @@ struct ServeCommandTests {
         #expect(try await server.call("GET", "/healthz").status == 200, "the first server is unaffected")
     }
 
+    @Test("A serve that cannot listen says so and exits before resuming its folder's runs, with no errors from its stop")
+    func portInUseResumesNothing() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start()
+        // Another folder, with a signing key (the stop signs a checkpoint) and a run left unfinished.
+        let other = workspace.folder.url.appendingPathComponent("other")
+        let killed = try await ServerProcess.start(data: other, scripts: workspace.scripts)
+        _ = try await killed.submit(#"{"source": "time.sleep(60) return 1"}"#)
+        killed.kill()
+        _ = await killed.waitForExit()
+        #expect(try await AutomatorProcess.run(["journal", "checkpoint", "--data", other.path]).status == 0)
+
+        let address = String(server.url.dropFirst("http://".count))
+        let samePort = try await AutomatorProcess.run(
+            ["serve", "--data", other.path, "--http", address, "--scripts", workspace.scripts.path])
+        #expect(samePort.status == 1)
+        #expect(samePort.stderr.contains("error: could not listen on \(address) (Address already in use)"),
+                "\(samePort.stderr)")
+        #expect(!samePort.stderr.contains("resumed"), "nothing resumed: \(samePort.stderr)")
+        #expect(samePort.stderr.split(separator: "\n").filter { $0.contains("error") }.count == 1,
+                "only the reason it stops: \(samePort.stderr)")
+    }
+
     @Test("After a serve killed with SIGKILL, a command holding the folder is named, not the dead server the lock file names")
     func deadServerInTheLock() async throws {
         let workspace = try Workspace()

@@ -16,9 +16,10 @@ struct SharedServeTests {
         let store: String
         var scripts: URL { folder.url.appendingPathComponent("scripts") }
 
-        init(effects: String = "http://127.0.0.1:9") async throws {
+        /// - Parameter ownServer: a PostgreSQL of the test's own, which it may stop and start again.
+        init(effects: String = "http://127.0.0.1:9", ownServer: Bool = false) async throws {
             folder = try TemporaryFolder()
-            postgres = try await PostgresServer.shared()
+            postgres = ownServer ? try PostgresServer.own() : try await PostgresServer.shared()
             store = try postgres.makeDatabase()
             try folder.write("scripts/playbooks/effect.lua", """
                 return playbook {
@@ -55,6 +56,40 @@ struct SharedServeTests {
         /// `sql`'s answer in the workers' database.
         func psql(_ sql: String) throws -> String {
             try postgres.psql(sql, database: database).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        /// The worker `automator store check` names as the leader, if any.
+        func leader() async throws -> String? {
+            let check = try await AutomatorProcess.run(["store", "check", "--store", store])
+            return check.stdout.split(separator: "\n").first { $0.hasPrefix("leader: worker ") }.map { String($0.dropFirst(15)) }
+        }
+
+        /// Polls `leader()` until it is one of `workers`, `timeout` at most; returns the last answer and
+        /// how long it took.
+        func waitForLeader(among workers: String..., timeout: Duration = .seconds(10)) async throws -> (String?, Duration) {
+            let started = ContinuousClock.now
+            var now = try await leader()
+            while !workers.contains(where: { $0 == now }), ContinuousClock.now - started < timeout {
+                try await Task.sleep(for: .milliseconds(100))
+                now = try await leader()
+            }
+            return (now, ContinuousClock.now - started)
+        }
+    }
+
+    /// The name a worker gives itself in its log.
+    static func name(of server: ServerProcess) -> String? {
+        server.log.split(separator: "\n").lazy.compactMap { line in
+            line.range(of: "worker ").flatMap { start in
+                line[start.upperBound...].split(separator: " ").first.map(String.init)
+            }
+        }.first
+    }
+
+    /// Waits until `server`'s log says `count` times that it leads, 10 s at most.
+    static func waitUntilLeading(_ server: ServerProcess, count: Int = 1) async throws {
+        for _ in 0..<200 where server.log.components(separatedBy: "leads the workers").count - 1 < count {
+            try await Task.sleep(for: .milliseconds(50))
         }
     }
 
@@ -257,44 +292,62 @@ struct SharedServeTests {
     @Test("A leader that freezes with its connections open (a stalled VM) loses the lead within its lease; woken, it does not lead")
     func frozenLeader() async throws {
         let workspace = try await Workspace()
-        /// The worker `automator store check` names as the leader, if any.
-        func leader() async throws -> String? {
-            let check = try await AutomatorProcess.run(["store", "check", "--store", workspace.store])
-            return check.stdout.split(separator: "\n").first { $0.hasPrefix("leader: worker ") }.map { String($0.dropFirst(15)) }
-        }
-        /// The name a worker gives itself in its log.
-        func name(of server: ServerProcess) -> String? {
-            server.log.split(separator: "\n").lazy.compactMap { line in
-                line.range(of: "worker ").flatMap { start in
-                    line[start.upperBound...].split(separator: " ").first.map(String.init)
-                }
-            }.first
-        }
         let first = try await workspace.start("first", lease: "2s")
-        for _ in 0..<200 where !first.log.contains("leads the workers") { try await Task.sleep(for: .milliseconds(50)) }
+        try await Self.waitUntilLeading(first)
         let second = try await workspace.start("second", lease: "2s")
-        let (firstName, secondName) = (try #require(name(of: first)), try #require(name(of: second)))
-        #expect(try await leader() == firstName, "\(first.log)")
+        let (firstName, secondName) = (try #require(Self.name(of: first)), try #require(Self.name(of: second)))
+        #expect(try await workspace.leader() == firstName, "\(first.log)")
 
         first.freeze()
-        let frozen = ContinuousClock.now
-        var now = try await leader()
-        while now != secondName, ContinuousClock.now - frozen < .seconds(10) {
-            try await Task.sleep(for: .milliseconds(100))
-            now = try await leader()
-        }
-        let handover = ContinuousClock.now - frozen
+        let (now, handover) = try await workspace.waitForLeader(among: secondName)
         #expect(now == secondName, "\(second.log)")
         #expect(handover < .seconds(4), "within the 2 s lease and a second or so: \(handover)")
 
         first.thaw()
         try await Task.sleep(for: .seconds(1.5))
-        #expect(try await leader() == secondName, "woken, the old leader does not take it back")
+        #expect(try await workspace.leader() == secondName, "woken, the old leader does not take it back")
         #expect(first.log.contains("stopped leading"), "and it knows: \(first.log)")
         first.terminate()
         second.terminate()
         #expect(await first.waitForExit() == 0)
         #expect(await second.waitForExit() == 0)
+    }
+
+    @Test("After PostgreSQL restarts, the worker that did not lead takes the lead when the leader dies, and stops on SIGTERM")
+    func failoverAfterRestart() async throws {
+        let workspace = try await Workspace(ownServer: true)
+        let first = try await workspace.start("first", lease: "2s")
+        try await Self.waitUntilLeading(first)
+        let second = try await workspace.start("second", lease: "2s")
+        let (firstName, secondName) = (try #require(Self.name(of: first)), try #require(Self.name(of: second)))
+        #expect(try await workspace.leader() == firstName, "\(first.log)")
+
+        // A fast restart, as `pg_ctl -m fast restart` does: every session ends, the leader's lock with it.
+        try workspace.postgres.stop()
+        try workspace.postgres.start()
+        for worker in [first, second] {
+            let started = ContinuousClock.now
+            while (try? await worker.call("GET", "/api/v1/runs"))?.status != 200 {
+                try #require(ContinuousClock.now - started < .seconds(20), "requests still fail after the restart: \(worker.log)")
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        }
+        // One of them leads again; the other waits for the lock.
+        let (again, _) = try await workspace.waitForLeader(among: firstName, secondName)
+        try #require(again != nil, "no worker leads after the restart")
+        let (leader, follower) = again == firstName ? (first, second) : (second, first)
+        let followerName = again == firstName ? secondName : firstName
+
+        leader.kill()
+        let (now, handover) = try await workspace.waitForLeader(among: followerName)
+        #expect(now == followerName, "the other worker never took the lead: \(follower.log)")
+        #expect(handover < .seconds(3), "within half a second and store check's polling: \(handover)")
+
+        let stopped = ContinuousClock.now
+        let status = await DatabaseOutageTests.terminate(follower, within: .seconds(10))
+        #expect(status == 0, "SIGTERM did not stop the worker within 10 s: \(follower.log)")
+        #expect(ContinuousClock.now - stopped < .seconds(3), "stopped in \(ContinuousClock.now - stopped)")
+        #expect(await leader.waitForExit() == SIGKILL)
     }
 
     /// A value the tasks of a test share.

@@ -24,6 +24,7 @@ struct StoreCommandTests {
         #expect(check.stdout.contains("server: PostgreSQL"))
         #expect(check.stdout.contains("schema: v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12 (current)"))
         #expect(check.stdout.contains("no worker holds a run"))
+        #expect(check.stdout.contains("workers connected: none\nleader: none (no worker runs)"), "\(check.stdout)")
 
         // Two runs of a worker alive, one of a worker dead for ten minutes.
         try server.psql("""
@@ -37,6 +38,35 @@ struct StoreCommandTests {
         #expect(check.status == 1)
         #expect(check.stdout.contains("worker alive: 2 runs"))
         #expect(check.stdout.contains("1 run waiting for a worker, the oldest for 600 s: no worker adopts them"))
+    }
+
+    @Test("A worker connected while none leads is told apart from no worker, and fails the check after a grace period")
+    func workerWithoutLeader() async throws {
+        let server = try await PostgresServer.shared()
+        let url = try server.makeDatabase()
+        let database = String(url.split(separator: "/").last!.split(separator: "?")[0])
+        #expect(try await AutomatorProcess.run(["migrate", "--store", url]).status == 0)
+        // A session named as a worker's that never tries for the lead: a worker whose leading is stuck.
+        let stuck = Process()
+        stuck.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        stuck.arguments = ["-X", "-q", "-h", server.folder, "-p", String(server.port), "-U", "automator",
+                           "-d", "dbname=\(database) application_name='automator stuck-1'", "-c", "SELECT pg_sleep(50)"]
+        try stuck.run()
+        defer { stuck.terminate() }
+        for _ in 0..<100 where try server.psql("""
+            SELECT count(*) FROM pg_stat_activity WHERE application_name = 'automator stuck-1'
+            """).hasPrefix("0") {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+
+        let started = ContinuousClock.now
+        let check = try await AutomatorProcess.run(["store", "check", "--store", url])
+        #expect(ContinuousClock.now - started >= .seconds(5), "a grace period, for a leader that just died")
+        #expect(check.status == 1, "\(check.stdout)")
+        #expect(check.stdout.contains("workers connected: stuck-1\n"), "\(check.stdout)")
+        #expect(check.stdout.contains("leader: none for 5 s, although 1 worker runs: they fail to take the lead"),
+                "\(check.stdout)")
+        #expect(!check.stdout.contains("no worker runs"), "\(check.stdout)")
     }
 
     @Test("A password in the address is refused before anything is sent, and an unreachable server is named")

@@ -248,10 +248,16 @@ extension PostgresPool {
 
         /// Started in place: the pool counts as running from here, before the first lease, which
         /// postgres-nio otherwise warns about on standard error (every CLI command did).
+        ///
+        /// Detached, without the task-local values of whoever made it: `PostgresClient` is a
+        /// service that ends at its group's graceful shutdown, and a pool made anew inside
+        /// `serve`'s group (after an outage) ended at SIGTERM, before the stop could record the
+        /// calls in flight, give the leases up and sign the checkpoint (`poolShutdown`). The
+        /// store's life is the server's to end (`close()`).
         init(_ configuration: PostgresClient.Configuration, logger: Logger) {
             let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
             self.client = client
-            running = Task.immediate { await client.run() }
+            running = Task.immediateDetached { await client.run() }
         }
 
         /// Runs `body` on a connection, waiting at most the connect timeout for one

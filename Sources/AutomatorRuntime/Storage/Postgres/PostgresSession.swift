@@ -42,8 +42,19 @@ final class PostgresSession {
     /// A statement in flight cannot be cancelled: a task cancelled meanwhile (a stopping server)
     /// closes the connection instead, or it would wait for a database gone silent as long as the
     /// system keeps the connection, a quarter of an hour.
+    ///
+    /// And a statement sent on a connection the server has closed (a restart, while the leader's
+    /// or a follower's own connection sat between two looks) is never answered: postgres-nio drops
+    /// it without failing it once the connection's handlers are gone, and the wait, cancellation
+    /// included, lasted for ever. So it is sent from the connection's event loop, where the close
+    /// happens too, and only while the connection is open: an open connection fails what it was
+    /// sent when it closes.
     private func answer(to query: PostgresQuery) async throws -> PostgresQueryResult {
-        let result: EventLoopFuture<PostgresQueryResult> = connection.query(query, logger: logger)
+        let (connection, logger) = (connection, logger)
+        let result = connection.eventLoop.flatSubmit { () -> EventLoopFuture<PostgresQueryResult> in
+            guard !connection.isClosed else { return connection.eventLoop.makeFailedFuture(ConnectionClosed()) }
+            return connection.query(query, logger: logger)
+        }
         return try await withTaskCancellationHandler {
             try await result.get()
         } onCancel: { [connection] in
@@ -74,6 +85,11 @@ final class PostgresSession {
         try await changes("RELEASE automator")
         return refusal
     }
+}
+
+/// The connection was closed before the statement could be sent.
+struct ConnectionClosed: Error, CustomStringConvertible {
+    var description: String { "the connection closed" }
 }
 
 /// A write of several statements was refused in a transaction without savepoints: what it had

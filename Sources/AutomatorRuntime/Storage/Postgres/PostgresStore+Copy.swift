@@ -89,9 +89,7 @@ extension PostgresStore {
         copied.journalBefore = try await source.verifyJournal(of: nil)
         let password = try PostgresPassword.find(for: location)
         let address = location.description
-        return try await withConnection(to: location, password: password, application: "automator store copy",
-                                        logger: logger)
-        { session in
+        return try await withConnection(to: location, password: password, logger: logger) { session in
             try await session.changes("BEGIN")
             do {
                 _ = try await migrate(inTransaction: session, location: location)

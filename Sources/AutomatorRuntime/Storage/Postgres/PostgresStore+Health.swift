@@ -18,7 +18,10 @@ public struct StoreHealth: Sendable {
     /// How long the oldest of them has waited: since its lease ended (expired or released), or,
     /// never leased, since it last changed.
     public var oldestExpiry: TimeInterval? = nil
-    /// The worker that leads (`LeasingStore.lead`); nil when none does: no worker runs.
+    /// The workers connected to the database, by the name each gives its connections.
+    public var workers: [String] = []
+    /// The worker that leads (`LeasingStore.lead`); nil when none does: no worker runs, or those
+    /// that run fail to take the lead.
     public var leader: String? = nil
 }
 
@@ -57,6 +60,11 @@ extension PostgresStore {
                 WHERE \(unescaped: RunLease.unfinished)
                   AND (lease_expires_at IS NULL OR lease_expires_at <= \(unescaped: RunLease.now))
                 """)[0]
+            let workers = try await session.rows("""
+                SELECT DISTINCT application_name FROM pg_stat_activity
+                WHERE datname = current_database() AND application_name LIKE \(RunLease.applicationPrefix + "%")
+                ORDER BY application_name
+                """).map { String(try $0[0].decode(String.self).dropFirst(RunLease.applicationPrefix.count)) }
             // The session holding the leader's lock, by the name its worker gave it.
             let leader = try await session.rows("""
                 SELECT activity.application_name FROM pg_locks AS lock JOIN pg_stat_activity AS activity USING (pid)
@@ -68,7 +76,7 @@ extension PostgresStore {
                                isSchemaCurrent: schema == Self.migrations.map(\.version), leases: leases,
                                expired: try expired[0].decode(Int.self),
                                oldestExpiry: try expired[1].decode(Decimal?.self).map { ($0 as NSDecimalNumber).doubleValue },
-                               leader: leader)
+                               workers: workers, leader: leader)
         }
     }
 }

@@ -141,7 +141,7 @@ extension PostgresStore {
         try await pool.admit()
         let password = try PostgresPassword.find(for: location)
         do {
-            try await Self.withConnection(to: location, password: password, application: lease.application, logger: logger,
+            try await Self.withConnection(to: location, password: password, application: application, logger: logger,
                                           body)
         } catch {
             throw Task.isCancelled ? error : await pool.cause(of: error)

@@ -28,6 +28,8 @@ public final class PostgresStore: Store {
     public let location: PostgresLocation
     /// This worker's leases on the runs it executes (`LeasingStore`).
     public let lease: RunLease
+    /// What its connections are named in `pg_stat_activity`: the worker's name, or a command's.
+    let application: String
     /// The data folder beside the database: where the journal's signing key is (`JournalSignature`).
     public let dataFolder: String?
     /// The connections, and whether the database is there. Owned by the store and ended by
@@ -41,31 +43,34 @@ public final class PostgresStore: Store {
     /// Connects to the database at `location` and brings its schema up to date.
     ///
     /// - Parameters:
-    ///   - lease: this worker's name and lease time: the runs it creates or claims are its own.
+    ///   - lease: this worker's name and lease time: the runs it creates or claims are its own. Nil
+    ///     for a command (`journal verify --store`...), whose connections are not named as a
+    ///     worker's (`automator store check` counts the workers by their connections).
     ///   - dataFolder: the folder of the journal's signing key, whose checkpoints
     ///     `verifyJournal` trusts; nil to check signatures only.
     ///
     /// - Throws: `StoreError` saying what is wrong and what to do: the server cannot be reached or
     ///   refuses the login (with PostgreSQL's reason), the schema is from a newer automator.
-    public init(location: PostgresLocation, lease: RunLease = RunLease(), dataFolder: String? = nil,
+    public init(location: PostgresLocation, lease: RunLease? = nil, dataFolder: String? = nil,
                 logger: Logger = Logger(label: "automator.store")) async throws(StoreError)
     {
         self.location = location
-        self.lease = lease
+        self.lease = lease ?? RunLease()
+        let application = lease?.application ?? RunLease.commandApplication
+        self.application = application
         self.dataFolder = dataFolder
         self.logger = logger
         let password = try PostgresPassword.find(for: location)
         // A first, lone connection: its failure carries the server's reason (no such user, bad
         // password, refused), where the pool only says that it could not connect.
-        _ = try await Self.withConnection(to: location, password: password, application: lease.application, logger: logger) {
+        _ = try await Self.withConnection(to: location, password: password, application: application, logger: logger) {
             session in
             try await Self.migrate(session, location: location)
         }
-        let pool = try PostgresPool(location: location, password: password, application: lease.application,
-                                    logger: logger)
+        let pool = try PostgresPool(location: location, password: password, application: application, logger: logger)
         self.pool = pool
         committer = GroupCommitter(label: "automator.store.commit", maximumBatch: Self.maximumBatch) {
-            [pool, lease, logger] batch throws(StoreError) in
+            [pool, lease = self.lease, logger] batch throws(StoreError) in
             try waitBlocking { () async throws(StoreError) in
                 try await pool.withConnection { connection in
                     func attempt(savepoints: Bool) async throws -> [Int: StoreError] {
@@ -88,7 +93,8 @@ public final class PostgresStore: Store {
 
     /// Runs `body` on a connection of its own, closed after; `application` names it in
     /// `pg_stat_activity` (a worker's, or a command's).
-    static func withConnection<T>(to location: PostgresLocation, password: String?, application: String = "automator",
+    static func withConnection<T>(to location: PostgresLocation, password: String?,
+                                  application: String = RunLease.commandApplication,
                                   logger: Logger, _ body: (PostgresSession) async throws -> T) async throws(StoreError) -> T
     {
         let configuration = try location.connectionConfiguration(password: password, application: application)

@@ -13,9 +13,12 @@ public struct RunLease: Sendable, Hashable {
     }
 
     /// The worker's connections' `application_name`, which `pg_stat_activity` shows (PostgreSQL
-    /// keeps 63 bytes of it).
+    /// keeps 63 bytes of it): `store check` finds the workers by it.
     var application: String { Self.applicationPrefix + worker }
     static let applicationPrefix = "automator "
+    /// A command's connections (`migrate`, `store check`, `journal verify --store`...): not a
+    /// worker's, so that `store check` does not count it as one.
+    static let commandApplication = "automator"
 
     var milliseconds: Int64 { duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000 }
 
