@@ -38,8 +38,8 @@ struct ServeCommand: AsyncParsableCommand {
               POST /api/v1/incidents     open an incident: {"title", "type", "severity", ...};
                                          201 {"id": "INC-7", "playbook": ..., "run": ...}
               POST /api/v1/ingest/SOURCE any alert JSON, made an incident by mappers/SOURCE.lua
-                                         (type unmapped if it cannot); 200 when linked to an
-                                         open duplicate
+                                         (type unmapped, with a "warning", if there is none
+                                         or it cannot); 200 when linked to an open duplicate
               GET  /api/v1/incidents     newest first; ?status=new,active&type=&severity=&text=
               GET  /api/v1/incidents/ID  the incident, its SLA, tasks, progress, playbook run
               PATCH /api/v1/incidents/ID {"owner", "severity", "status", "labels", "by"};

@@ -296,7 +296,7 @@ struct IncidentServeTests {
         #expect(tooLarge.status == 413, "\(tooLarge.body.prefix(200))")
         #expect(tooLarge.body.contains("over the limit"))
 
-        #expect(try await server.call("POST", "/api/v1/ingest/nosuch", body: "{}").status == 404)
+        #expect(try await server.call("POST", "/api/v1/ingest/nosuch", body: "{oops").status == 400)
         #expect(try await server.call("POST", "/api/v1/ingest/mailgw", body: "{oops").status == 400)
         // An alert the mapper cannot read is kept, not refused: its sender would drop it.
         let unmapped = try await server.call("POST", "/api/v1/ingest/mailgw", body: #"{"id": "1", "level": "high"}"#)

@@ -23,6 +23,9 @@ public final class IncidentService: Sendable {
     /// The SLA breaches that could not be handled, left for the next start.
     private let failedBreaches = Locked<Set<IncidentID>>([])
     private let ingestion = KeyedSerializer()
+    /// The sources whose mapper is missing or does not load, each said once in the log: every
+    /// alert from them is kept unmapped, and a line an alert would fill the log.
+    private let sourcesWithoutMapper = Locked<Set<String>>([])
     private let dedupWindow: TimeInterval
     private let logger: Logger
 
@@ -34,6 +37,9 @@ public final class IncidentService: Sendable {
         public var deduplicated: Bool
         /// The playbook's run started on it.
         public var run: RunRecord?
+        /// What its sender should know: why an alert was kept unmapped (its mapper is missing,
+        /// or failed), so that it is fixed.
+        public var warning: String?
     }
 
     /// - Parameters:
@@ -105,21 +111,28 @@ public final class IncidentService: Sendable {
 
     /// Turns an alert into an incident with `mappers/SOURCE.lua`, then as `create`.
     ///
-    /// An alert its mapper fails on, or maps to no valid incident, is kept as an incident of type
-    /// `unmapped` (`keepUnmapped`).
+    /// An alert with no mapper (or one that does not load), or that its mapper fails on or maps
+    /// to no valid incident, is kept as an incident of type `unmapped` (`keepUnmapped`).
     ///
-    /// - Throws: `.notFound` without a mapper, `.invalid` for an alert that is not JSON.
+    /// - Throws: `.invalid` for an alert that is not JSON, or a source that is not a name.
     public func ingest(source: String, alert: [UInt8], by actor: String) async throws(IncidentError) -> Ingested {
         guard !source.isEmpty, source.count <= 100,
               source.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
         else {
             throw IncidentError(.invalid, "the source \"\(source)\" is not a name: use letters, digits, - and _")
         }
-        let mapper = try await catalog.mapper(for: source)
         do { _ = try JSONSerialization.jsonObject(with: Data(alert), options: [.fragmentsAllowed]) } catch {
             throw IncidentError(.invalid, "the alert is not valid JSON (\(JSONSerialization.reason(error)))")
         }
         let alertText = String(decoding: alert, as: UTF8.self)
+        let mapper: PlaybookCatalog.Mapper
+        do {
+            mapper = try await catalog.mapper(for: source)
+            sourcesWithoutMapper.withLock { _ = $0.remove(source) }
+        } catch {
+            let first = sourcesWithoutMapper.withLock { $0.insert(source).inserted }
+            return try await keepUnmapped(alertText, from: source, by: actor, because: error.description, logging: first)
+        }
         let mapped: String
         do { mapped = try await evaluator.call("map", on: mapper.declaration, json: "[" + alertText + "]") } catch {
             return try await keepUnmapped(alertText, from: source, by: actor,
@@ -155,12 +168,14 @@ public final class IncidentService: Sendable {
     /// The next ones from the same source, while that incident is open and within the
     /// deduplication window, are folded into it, each alert whole in a journal entry: a mapper
     /// that breaks on every alert would otherwise page someone for each of them.
-    private func keepUnmapped(_ alert: String, from source: String, by actor: String, because reason: String)
-        async throws(IncidentError) -> Ingested
+    ///
+    /// - Parameter logging: false to leave it out of the log (said already for the source).
+    private func keepUnmapped(_ alert: String, from source: String, by actor: String, because reason: String,
+                              logging: Bool = true) async throws(IncidentError) -> Ingested
     {
-        logger.warning("an alert from \(source) is kept as an unmapped incident: \(reason)")
+        if logging { logger.warning("an alert from \(source) is kept as an unmapped incident: \(reason)") }
         let raw = RawJSON.compact(alert)
-        return try await ingestion.serialize(source + "\u{0}unmapped") { [self] () async throws(IncidentError) in
+        var kept = try await ingestion.serialize(source + "\u{0}unmapped") { [self] () async throws(IncidentError) in
             let query = IncidentQuery(statuses: IncidentQuery.open, type: "unmapped", source: source,
                                       createdSince: Date().addingTimeInterval(-dedupWindow), limit: 1)
             let existing: Incident?
@@ -176,6 +191,8 @@ public final class IncidentService: Sendable {
             draft.source = source
             return try await open(draft, by: actor)
         }
+        kept.warning = "the alert is kept as \(kept.incident.id), of type unmapped: \(reason)"
+        return kept
     }
 
     private func create(_ draft: IncidentDraft, by actor: String, window: TimeInterval,
