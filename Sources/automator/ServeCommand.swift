@@ -43,7 +43,8 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /api/v1/incidents     newest first; ?status=new,active&type=&severity=&text=
               GET  /api/v1/incidents/ID  the incident, its SLA, tasks, progress, playbook run
               PATCH /api/v1/incidents/ID {"owner", "severity", "status", "labels", "by"};
-                                         to close: {"status": "closed", "reason": ...}
+                                         to close: {"status": "closed", "reason": ...};
+                                         a severity moves the SLA, from the opening
               GET  /api/v1/incidents/ID/journal   what happened, in order, a page at a time:
                                          ?after=SEQUENCE&limit=1000; {"journal", "more"}
               POST /api/v1/incidents/ID/journal   a note by hand (at most 1 MiB): {"text", "by"}

@@ -63,6 +63,109 @@ struct IncidentSLATests {
         }
     }
 
+    static func due(_ incident: Incident, after seconds: TimeInterval) -> Date {
+        incident.createdAt.addingTimeInterval(seconds)
+    }
+
+    /// `SLA now due 2026-03-01 14:30 UTC`.
+    static func dueText(_ date: Date) -> String {
+        let iso = date.formatted(Date.ISO8601FormatStyle())
+        return "SLA now due " + iso.prefix(10) + " " + iso.dropFirst(11).prefix(5) + " UTC"
+    }
+
+    @Test("A severity change moves the SLA from the opening, by the policy for the type, journaled; lower lengthens it",
+          arguments: StoreUnderTest.allCases)
+    func severityMovesTheSLA(_ kind: StoreUnderTest) async throws {
+        let desk = try await Desk(kind)
+        let incident = try await desk.create("malware", .low)
+        #expect(try await desk.service.load(incident.id).slaDueAt == Self.due(incident, after: 3 * 86400))
+
+        let raised = try await desk.change(incident.id, to: .critical)
+        #expect(raised.slaDueAt == Self.due(incident, after: 1800))
+        #expect(raised.slaState() == .onTrack)
+        let lowered = try await desk.change(incident.id, to: .medium)
+        #expect(lowered.slaDueAt == Self.due(incident, after: 86400))
+        #expect(try await desk.slaLines(incident.id) == [
+            Self.dueText(Self.due(incident, after: 1800)) + ": critical malware, 30m",
+            Self.dueText(Self.due(incident, after: 86400)) + ": medium malware, 1d",
+        ])
+        // Another change that leaves the SLA where it is says nothing of it.
+        _ = try await desk.change(incident.id, to: .medium)
+        #expect(try await desk.slaLines(incident.id).count == 2)
+        await desk.service.shutdown()
+    }
+
+    @Test("Raised past its new due time, an incident is breached at once with its hook, once; lowered, the breach stays",
+          arguments: StoreUnderTest.allCases)
+    func raisedPastItsDueTime(_ kind: StoreUnderTest) async throws {
+        let desk = try await Desk(kind)
+        let incident = try await desk.create("outage", .low)
+        // Raised two seconds after its new due time: the breach says why it came late.
+        try await Task.sleep(for: .seconds(3.2))
+        let raised = try await desk.change(incident.id, to: .critical)
+        #expect(raised.slaDueAt == Self.due(incident, after: 1))
+        #expect(raised.slaState() == .breached)
+        #expect(try await desk.eventually { try await desk.service.load(incident.id).slaBreachedAt != nil })
+        #expect(try await desk.eventually {
+            try await desk.service.store.journal(of: incident.id).contains { $0.text == "the breach hook ran" }
+        })
+        try await Task.sleep(for: .seconds(1.5))
+        let lines = try await desk.slaLines(incident.id)
+        #expect(lines.count == 2, "one move, one breach: \(lines)")
+        #expect(lines.first == Self.dueText(Self.due(incident, after: 1)) + ": critical outage, 1s, already past")
+        #expect(lines.last?.contains("(a change moved it into the past); hooks/sla_breach.lua started") == true, "\(lines)")
+
+        let breachedAt = try await desk.service.load(incident.id).slaBreachedAt
+        let lowered = try await desk.change(incident.id, to: .low)
+        #expect(lowered.slaDueAt == Self.due(incident, after: 3600))
+        #expect(lowered.slaBreachedAt == breachedAt && lowered.slaState() == .breached)
+        await desk.service.shutdown()
+    }
+
+    @Test("Lowered before its deadline, an incident is not breached when the old deadline passes",
+          arguments: StoreUnderTest.allCases)
+    func loweredBeforeItsDeadline(_ kind: StoreUnderTest) async throws {
+        let desk = try await Desk(kind)
+        let incident = try await desk.create("outage", .critical)
+        #expect(try await desk.service.load(incident.id).slaDueAt == Self.due(incident, after: 1))
+        _ = try await desk.change(incident.id, to: .low)
+        try await Task.sleep(for: .seconds(2.5))
+        let now = try await desk.service.load(incident.id)
+        let lines = try await desk.slaLines(incident.id)
+        #expect(now.slaBreachedAt == nil && now.slaState() == .onTrack, "\(lines)")
+        #expect(now.slaDueAt == Self.due(incident, after: 3600))
+        await desk.service.shutdown()
+    }
+
+    @Test("A playbook's raise moves the SLA as a person's change does, and inc.sla_due follows; past, it breaches at once")
+    func playbookRaise() async throws {
+        let desk = try await Desk()
+        let playbook = """
+            return playbook { name = "t", run = function(inc)
+              local before = inc.sla_due
+              inc:raise("critical", "the EDR left the file free to run")
+              return math.floor(inc.sla_due - before + 0.5)
+            end }
+            """
+        let malware = try await desk.create("malware", .low)
+        let run = try await desk.service.runPlaybook(file: "playbooks/t.lua", source: Array(playbook.utf8), on: malware.id,
+                                                     by: "test")
+        await desk.service.runs.waitForEnd(run.id)
+        let ended = try #require(try await desk.service.runs.run(run.id))
+        #expect(ended.status == .completed && ended.result == "[\(1800 - 3 * 86400)]", "\(ended.error ?? ended.result ?? "")")
+        #expect(try await desk.service.load(malware.id).slaDueAt == Self.due(malware, after: 1800))
+        #expect(try await desk.slaLines(malware.id) == [Self.dueText(Self.due(malware, after: 1800)) + ": critical malware, 30m"])
+
+        let outage = try await desk.create("outage", .low)
+        try await Task.sleep(for: .seconds(1.2))
+        let late = try await desk.service.runPlaybook(file: "playbooks/t.lua", source: Array(playbook.utf8), on: outage.id,
+                                                      by: "test")
+        await desk.service.runs.waitForEnd(late.id)
+        #expect(try await desk.eventually { try await desk.service.load(outage.id).slaBreachedAt != nil })
+        #expect(try await desk.slaLines(outage.id).count == 2)
+        await desk.service.shutdown()
+    }
+
     @Test("An alert from a source with no mapper is kept as an unmapped incident with a warning, logged once per source")
     func sourceWithoutMapper() async throws {
         let desk = try await Desk()

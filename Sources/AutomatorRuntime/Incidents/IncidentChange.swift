@@ -48,14 +48,16 @@ public struct IncidentChange: Sendable, Hashable {
 
 extension IncidentChange {
     /// The change as one transaction, however it is asked for (the API, the CLI, a playbook's
-    /// `inc:update` and `inc:close`): the change, its journal line by `actor`, and when it closes
-    /// the incident, its open tasks cancelled (`StoreWrite.cancelOpenTasks`).
-    func write(by actor: String) -> StoreWrite {
+    /// `inc:update` and `inc:close`): the change, its journal line by `actor`, the line of the SLA
+    /// it moved (`SLAPolicy.move`), and when it closes the incident, its open tasks cancelled
+    /// (`StoreWrite.cancelOpenTasks`).
+    func write(by actor: String, movingSLA sla: String? = nil) -> StoreWrite {
         let closing = status == .closed
         var text = summary
         if closing { text = "closed: \(closeReason ?? "")" + (text == "status=closed" ? "" : " (\(text))") }
-        let entry = JournalEntry(incident: id, at: at, actor: actor, kind: closing ? .closed : .update, text: text)
-        var writes: [StoreWrite] = [.updateIncident(self), .appendJournal([entry])]
+        var entries = [JournalEntry(incident: id, at: at, actor: actor, kind: closing ? .closed : .update, text: text)]
+        if let sla { entries.append(JournalEntry(incident: id, at: at, actor: "automator", kind: .sla, text: sla)) }
+        var writes: [StoreWrite] = [.updateIncident(self), .appendJournal(entries)]
         if closing { writes.append(.cancelOpenTasks(.incidentClosed(id), by: actor, at: at)) }
         return .all(writes)
     }

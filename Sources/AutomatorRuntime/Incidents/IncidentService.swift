@@ -57,9 +57,11 @@ public final class IncidentService: Sendable {
         self.dedupWindow = dedupWindow
         self.logger = logger
         evaluator = try ScriptEvaluator(modules: modules, modulePaths: [scripts])
-        catalog = PlaybookCatalog(folder: scripts, evaluator: evaluator, logger: logger)
-        slaTimers = SLATimers()
+        catalog = PlaybookCatalog(folder: scripts, evaluator: evaluator, policy: ledger.slaPolicy, logger: logger)
+        let slaTimers = SLATimers()
+        self.slaTimers = slaTimers
         for case let module as IncidentsModule in modules { module.opener.attach(self) }
+        ledger.whenSLAMoved { id, due in slaTimers.schedule(id, at: due) }
         ledger.whenClosed { [runs] id, closer in
             await runs.stop(runsOf: id, except: closer, reason: "\(id) was closed")
         }
@@ -237,8 +239,10 @@ public final class IncidentService: Sendable {
         do { number = try await ledger.take(.incident) } catch { throw .store(error) }
         var incident = draft.incident(IncidentID(number), at: now)
         let playbook = choosingPlaybook ? await catalog.choose(for: incident) : nil
-        let policy = await catalog.sla(type: incident.type, severity: incident.severity)
-        if let sla = playbook?.sla ?? policy { incident.slaDueAt = now.addingTimeInterval(sla) }
+        let policy = await catalog.slaPolicy()
+        if let (sla, _) = policy.sla(type: incident.type, severity: incident.severity, playbook: playbook?.name) {
+            incident.slaDueAt = incident.createdAt.addingTimeInterval(sla)
+        }
         var journal = [JournalEntry(incident: incident.id, at: now, actor: actor, kind: .created,
                                     text: "\(incident.severity.rawValue) \(incident.type): \(incident.title)")]
         var run: RunRecord?
@@ -373,6 +377,7 @@ public final class IncidentService: Sendable {
     /// update` and `close`): journaled on it as a playbook's changes are, in one transaction.
     /// Closing needs a reason, cancels the open tasks and stops the incident's runs (`IncidentLedger
     /// .closed`); any other status reopens a closed incident, but neither its tasks nor its runs.
+    /// Another severity moves the SLA (`SLAPolicy.move`), breached at once when already past.
     public func update(_ change: IncidentChange, by actor: String) async throws(IncidentError) -> Incident {
         guard !change.summary.isEmpty else {
             throw IncidentError(.invalid, "nothing to change: give an owner, a severity, a status or labels")
@@ -387,8 +392,11 @@ public final class IncidentService: Sendable {
             throw IncidentError(.conflict, "\(change.id) is closed already (\(current.closeReason ?? "no reason")): "
                 + "reopen it first (status active) to close it again")
         }
-        do { try await store.write(change.write(by: actor)) } catch { throw .store(error) }
+        var change = change
+        let sla = await catalog.slaPolicy().move(&change, of: current)
+        do { try await store.write(change.write(by: actor, movingSLA: sla)) } catch { throw .store(error) }
         if closing { await ledger.closed(change.id, by: nil) }
+        if sla != nil, let due = change.slaDueAt { slaTimers.schedule(change.id, at: due) }
         return try await load(change.id)
     }
 
@@ -462,21 +470,27 @@ public final class IncidentService: Sendable {
 
     /// The SLA of an open incident ran out: marked breached, and its hook (the playbook's
     /// `on_sla_breach`, else `hooks/sla_breach.lua`) started, in one transaction, so that a
-    /// restart neither loses nor repeats it.
+    /// restart neither loses nor repeats it. A deadline that a change moved later is timed again.
     private func breach(_ id: IncidentID) async {
         do {
             guard let incident = try await store.loadIncident(id), incident.status != .closed,
                   incident.slaBreachedAt == nil, let due = incident.slaDueAt
             else { return }
             var change = IncidentChange(id)
+            guard due <= change.at else {
+                slaTimers.schedule(id, at: due)
+                return
+            }
             change.slaBreachedAt = change.at
             let late = Int(change.at.timeIntervalSince(due))
             var writes: [StoreWrite] = [.updateIncident(change)]
             var breached = incident
             breached.slaBreachedAt = change.at
             let arguments = "[" + IncidentJSON.forScript(breached) + "]"
+            // Changed after its due time and not breached then: the change moved it into the past.
+            let why = incident.updatedAt > due ? "a change moved it into the past" : "the server was down"
             var text = "SLA breached: due \(JSONText.time(due).dropFirst().dropLast())"
-                + (late > 1 ? ", handled \(late) s late (the server was down)" : "")
+                + (late > 1 ? ", handled \(late) s late (\(why))" : "")
             let playbook = await incident.playbook.asyncMap { await catalog.playbook(named: $0) } ?? nil
             if let playbook, playbook.handlesBreach {
                 text += "; on_sla_breach of \(playbook.path) started"
