@@ -38,12 +38,13 @@ struct ServeCommand: AsyncParsableCommand {
               POST /api/v1/incidents     open an incident: {"title", "type", "severity", ...};
                                          201 {"id": "INC-7", "playbook": ..., "run": ...}
               POST /api/v1/ingest/SOURCE any alert JSON, made an incident by mappers/SOURCE.lua
-                                         (type unmapped if it cannot); 200 when linked to an
-                                         open duplicate
+                                         (type unmapped, with a "warning", if there is none
+                                         or it cannot); 200 when linked to an open duplicate
               GET  /api/v1/incidents     newest first; ?status=new,active&type=&severity=&text=
               GET  /api/v1/incidents/ID  the incident, its SLA, tasks, progress, playbook run
               PATCH /api/v1/incidents/ID {"owner", "severity", "status", "labels", "by"};
-                                         to close: {"status": "closed", "reason": ...}
+                                         to close: {"status": "closed", "reason": ...};
+                                         a severity moves the SLA, from the opening
               GET  /api/v1/incidents/ID/journal   what happened, in order, a page at a time:
                                          ?after=SEQUENCE&limit=1000; {"journal", "more"}
               POST /api/v1/incidents/ID/journal   a note by hand (at most 1 MiB): {"text", "by"}

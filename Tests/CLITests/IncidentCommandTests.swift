@@ -164,6 +164,29 @@ struct IncidentCommandTests {
         #expect(missing.stderr.contains("there is no incident INC-9"), "\(missing.stderr)")
     }
 
+    @Test("With no server, a new severity moves the SLA from the opening, journaled, as through the API")
+    func severityMovesTheSLA() async throws {
+        let folder = try Self.workspace()
+        try folder.write("scripts/sla.lua", #"return { default = { low = "3d" }, malware = { critical = "30m" } }"#)
+        func automator(_ arguments: [String]) async throws -> AutomatorProcess.Result {
+            try await AutomatorProcess.run(arguments + ["--data", "data", "--scripts", "scripts"], in: folder.url)
+        }
+        let created = try await automator(["incident", "create", "--title", "sla test", "--type", "malware",
+                                           "--severity", "low"])
+        #expect(created.status == 0, "\(created.stderr)")
+        let updated = try await automator(["incident", "update", "INC-1", "--severity", "critical"])
+        #expect(updated.status == 0, "\(updated.stderr)")
+        let listed = try await automator(["incident", "list", "--json"])
+        let incident = try #require((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any])?["incidents"]
+            as? [[String: Any]]).first
+        let formatter = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        let opened = try formatter.parse(try #require(incident?["created_at"] as? String))
+        let sla = try #require(incident?["sla"] as? [String: Any])
+        #expect(try formatter.parse(try #require(sla["due"] as? String)) == opened.addingTimeInterval(1800), "\(sla)")
+        let shown = try await automator(["incident", "show", "INC-1"])
+        #expect(shown.stdout.contains(" UTC: critical malware, 30m"), "\(shown.stdout)")
+    }
+
     @Test("A playbook that fails at once is said, with what to do, not only \"created\" or \"running\"; a deleted one is not retried")
     func failingPlaybook() async throws {
         let folder = try Self.workspace()

@@ -242,6 +242,33 @@ struct IncidentServeTests {
         #expect(!shown.stdout.contains("handled"), "\(shown.stdout)")
     }
 
+    @Test("A severity changed through the API moves the SLA from the opening; an alert with no mapper is kept, with a warning")
+    func slaMovesAndNoMapper() async throws {
+        let workspace = try Workspace()
+        try workspace.folder.write("scripts/sla.lua", """
+            return { default = { critical = "1h", low = "3d" }, malware = { critical = "30m" } }
+            """)
+        let server = try await workspace.start()
+        let created = try await server.call("POST", "/api/v1/incidents",
+                                            body: #"{"title": "sla test", "type": "malware", "severity": "low"}"#)
+        let id = try #require(created.json["id"] as? String)
+        let patched = try await server.call("PATCH", "/api/v1/incidents/\(id)", body: #"{"severity": "critical", "by": "alice"}"#)
+        #expect(patched.status == 200, "\(patched.body)")
+        let formatter = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        let opened = try formatter.parse(try #require(patched.json["created_at"] as? String))
+        let sla = try #require(patched.json["sla"] as? [String: Any])
+        #expect(try formatter.parse(try #require(sla["due"] as? String)) == opened.addingTimeInterval(1800), "\(sla)")
+        #expect(sla["state"] as? String == "on_track")
+        let moved = try await server.journal(id).filter { $0.kind == "sla" }.map(\.text)
+        #expect(moved.count == 1 && moved.first?.hasSuffix(" UTC: critical malware, 30m") == true, "\(moved)")
+
+        let alert = try await server.call("POST", "/api/v1/ingest/siem", body: #"{"rule": "odd login"}"#)
+        #expect(alert.status == 201, "\(alert.body)")
+        #expect((alert.json["warning"] as? String)?.contains("scripts/mappers/siem.lua") == true, "\(alert.body)")
+        let kept = try #require(alert.json["incident"] as? [String: Any])
+        #expect(kept["type"] as? String == "unmapped" && kept["raw"] as? [String: String] == ["rule": "odd login"], "\(kept)")
+    }
+
     @Test("A playbook changed on disk is used for the next incident without a restart")
     func changedPlaybook() async throws {
         let workspace = try Workspace()
@@ -296,7 +323,7 @@ struct IncidentServeTests {
         #expect(tooLarge.status == 413, "\(tooLarge.body.prefix(200))")
         #expect(tooLarge.body.contains("over the limit"))
 
-        #expect(try await server.call("POST", "/api/v1/ingest/nosuch", body: "{}").status == 404)
+        #expect(try await server.call("POST", "/api/v1/ingest/nosuch", body: "{oops").status == 400)
         #expect(try await server.call("POST", "/api/v1/ingest/mailgw", body: "{oops").status == 400)
         // An alert the mapper cannot read is kept, not refused: its sender would drop it.
         let unmapped = try await server.call("POST", "/api/v1/ingest/mailgw", body: #"{"id": "1", "level": "high"}"#)

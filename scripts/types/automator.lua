@@ -158,6 +158,8 @@ function Incident:note(text) end
 
 ---Changes the fields given and keeps the others: `fields` is merged into the custom fields,
 ---`labels` replaces the whole list. This table is updated too. Returns the incident.
+---A new `severity` or `type` moves the SLA (`sla_due`) to what sla.lua gives them, counted from
+---the opening, and breaches it at once if that is already past.
 ---@param changes incident.changes
 ---@return Incident
 function Incident:update(changes) end
@@ -173,7 +175,7 @@ function Incident:update(changes) end
 ---@field details? string
 
 ---Raises the severity to `severity`, with a note saying why; never lowers it. Returns whether
----it changed.
+---it changed. The SLA moves with it, as with `inc:update`.
 ---@param severity incident.severity
 ---@param why string
 ---@return boolean

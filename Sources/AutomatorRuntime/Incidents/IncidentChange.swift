@@ -48,19 +48,20 @@ public struct IncidentChange: Sendable, Hashable {
 
 extension IncidentChange {
     /// The change as one transaction, however it is asked for (the API, the CLI, a playbook's
-    /// `inc:update` and `inc:close`): the change, its journal line by `actor`, and when it closes
-    /// the incident, its other runs asked to stop wherever they execute (`StoreWrite.askToKill`;
-    /// asked before the tasks are cancelled, so that a worker is told of the kill first, and the
-    /// run waiting on one of them ends killed, not failed by the cancelled task), and its open
-    /// tasks cancelled (`StoreWrite.cancelOpenTasks`).
+    /// `inc:update` and `inc:close`): the change, its journal line by `actor`, the line of the SLA
+    /// it moved (`SLAPolicy.move`), and when it closes the incident, its other runs asked to stop
+    /// wherever they execute (`StoreWrite.askToKill`; asked before the tasks are cancelled, so that
+    /// a worker is told of the kill first, and the run waiting on one of them ends killed, not
+    /// failed by the cancelled task), and its open tasks cancelled (`StoreWrite.cancelOpenTasks`).
     ///
     /// - Parameter closer: the run that closes it (a playbook's `inc:close`), which goes on.
-    func write(by actor: String, closer: RunID? = nil) -> StoreWrite {
+    func write(by actor: String, closer: RunID? = nil, movingSLA sla: String? = nil) -> StoreWrite {
         let closing = status == .closed
         var text = summary
         if closing { text = "closed: \(closeReason ?? "")" + (text == "status=closed" ? "" : " (\(text))") }
-        let entry = JournalEntry(incident: id, at: at, actor: actor, kind: closing ? .closed : .update, text: text)
-        var writes: [StoreWrite] = [.updateIncident(self), .appendJournal([entry])]
+        var entries = [JournalEntry(incident: id, at: at, actor: actor, kind: closing ? .closed : .update, text: text)]
+        if let sla { entries.append(JournalEntry(incident: id, at: at, actor: "automator", kind: .sla, text: sla)) }
+        var writes: [StoreWrite] = [.updateIncident(self), .appendJournal(entries)]
         if closing {
             writes.append(.askToKill(.incident(id, except: closer), reason: Self.stopReason(closing: id)))
             writes.append(.cancelOpenTasks(.incidentClosed(id), by: actor, at: at))

@@ -105,6 +105,7 @@ public enum IncidentJSON {
         object["deduplicated"] = ingested.deduplicated ? "true" : "false"
         object["playbook"] = ingested.incident.playbook.map(JSONText.string)
         object["run"] = ingested.run.map { JSONText.string($0.id.rawValue) }
+        object["warning"] = ingested.warning.map(JSONText.string)
         object["incident"] = forAPI(ingested.incident)
         return object.text
     }

@@ -16,6 +16,11 @@ public final class IncidentLedger: Sendable {
     private let stopRuns = Locked<(@Sendable (IncidentID, _ closer: RunID?) async -> Void)?>(nil)
     /// Told of each task completed here (`whenCompleted`).
     private let completions = Locked<(@Sendable (IncidentTask) async -> Void)?>(nil)
+    /// The SLA policy the incident service read last (`PlaybookCatalog`); empty where no service
+    /// reads the scripts folder (`automator test`), and then no change moves an SLA.
+    let slaPolicy = Locked(SLAPolicy())
+    /// What times an SLA that a change moved (the incident service's timers).
+    private let slaTimer = Locked<(@Sendable (IncidentID, _ due: Date) -> Void)?>(nil)
 
     public init(store: any IncidentStore, standIn: (any TaskStandIn)? = nil) {
         self.store = store
@@ -94,6 +99,28 @@ public final class IncidentLedger: Sendable {
                 resolve(id, .failure(HostError("task \(id) could not be read: \(error)")))
             }
         }
+    }
+
+    /// Sets what times an SLA that a change moved (`slaMoved`).
+    func whenSLAMoved(_ schedule: @escaping @Sendable (IncidentID, _ due: Date) -> Void) {
+        slaTimer.withLock { $0 = schedule }
+    }
+
+    /// A change that committed moved `id`'s SLA to `due`: it is timed again, and breached at
+    /// once when `due` is past, as the timers breach any SLA.
+    func slaMoved(_ id: IncidentID, due: Date) { slaTimer.withLock { $0 }?(id, due) }
+
+    /// Sets the due time `change` gives its incident (`SLAPolicy.move`), for a `HostWait.write`
+    /// change, which is called on an executor's thread and cannot await: the thread waits for the
+    /// incident's read, only for a change of type or severity. Returns the journal's line.
+    func moveSLANow(_ change: inout IncidentChange) throws(StoreError) -> String? {
+        guard change.type != nil || change.severity != nil else { return nil }
+        let policy = slaPolicy.withLock { $0 }
+        guard !policy.table.isEmpty || !policy.playbooks.isEmpty else { return nil }
+        let id = change.id
+        guard let incident = try waitBlocking({ [store] () async throws(StoreError) in try await store.loadIncident(id) })
+        else { return nil }
+        return policy.move(&change, of: incident)
     }
 
     /// Sets what stops a closed incident's runs (`closed`).

@@ -23,6 +23,9 @@ public final class IncidentService: Sendable {
     /// The SLA breaches that could not be handled, left for the next start.
     private let failedBreaches = Locked<Set<IncidentID>>([])
     private let ingestion = KeyedSerializer()
+    /// The sources whose mapper is missing or does not load, each said once in the log: every
+    /// alert from them is kept unmapped, and a line an alert would fill the log.
+    private let sourcesWithoutMapper = Locked<Set<String>>([])
     private let dedupWindow: TimeInterval
     private let logger: Logger
 
@@ -34,6 +37,9 @@ public final class IncidentService: Sendable {
         public var deduplicated: Bool
         /// The playbook's run started on it.
         public var run: RunRecord?
+        /// What its sender should know: why an alert was kept unmapped (its mapper is missing,
+        /// or failed), so that it is fixed.
+        public var warning: String?
     }
 
     /// - Parameters:
@@ -51,9 +57,11 @@ public final class IncidentService: Sendable {
         self.dedupWindow = dedupWindow
         self.logger = logger
         evaluator = try ScriptEvaluator(modules: modules, modulePaths: [scripts])
-        catalog = PlaybookCatalog(folder: scripts, evaluator: evaluator, logger: logger)
-        slaTimers = SLATimers()
+        catalog = PlaybookCatalog(folder: scripts, evaluator: evaluator, policy: ledger.slaPolicy, logger: logger)
+        let slaTimers = SLATimers()
+        self.slaTimers = slaTimers
         for case let module as IncidentsModule in modules { module.opener.attach(self) }
+        ledger.whenSLAMoved { id, due in slaTimers.schedule(id, at: due) }
         ledger.whenClosed { [runs] id, closer in
             await runs.stop(runsOf: id, except: closer, reason: IncidentChange.stopReason(closing: id))
         }
@@ -105,21 +113,28 @@ public final class IncidentService: Sendable {
 
     /// Turns an alert into an incident with `mappers/SOURCE.lua`, then as `create`.
     ///
-    /// An alert its mapper fails on, or maps to no valid incident, is kept as an incident of type
-    /// `unmapped` (`keepUnmapped`).
+    /// An alert with no mapper (or one that does not load), or that its mapper fails on or maps
+    /// to no valid incident, is kept as an incident of type `unmapped` (`keepUnmapped`).
     ///
-    /// - Throws: `.notFound` without a mapper, `.invalid` for an alert that is not JSON.
+    /// - Throws: `.invalid` for an alert that is not JSON, or a source that is not a name.
     public func ingest(source: String, alert: [UInt8], by actor: String) async throws(IncidentError) -> Ingested {
         guard !source.isEmpty, source.count <= 100,
               source.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
         else {
             throw IncidentError(.invalid, "the source \"\(source)\" is not a name: use letters, digits, - and _")
         }
-        let mapper = try await catalog.mapper(for: source)
         do { _ = try JSONSerialization.jsonObject(with: Data(alert), options: [.fragmentsAllowed]) } catch {
             throw IncidentError(.invalid, "the alert is not valid JSON (\(JSONSerialization.reason(error)))")
         }
         let alertText = String(decoding: alert, as: UTF8.self)
+        let mapper: PlaybookCatalog.Mapper
+        do {
+            mapper = try await catalog.mapper(for: source)
+            sourcesWithoutMapper.withLock { _ = $0.remove(source) }
+        } catch {
+            let first = sourcesWithoutMapper.withLock { $0.insert(source).inserted }
+            return try await keepUnmapped(alertText, from: source, by: actor, because: error.description, logging: first)
+        }
         let mapped: String
         do { mapped = try await evaluator.call("map", on: mapper.declaration, json: "[" + alertText + "]") } catch {
             return try await keepUnmapped(alertText, from: source, by: actor,
@@ -155,12 +170,14 @@ public final class IncidentService: Sendable {
     /// The next ones from the same source, while that incident is open and within the
     /// deduplication window, are folded into it, each alert whole in a journal entry: a mapper
     /// that breaks on every alert would otherwise page someone for each of them.
-    private func keepUnmapped(_ alert: String, from source: String, by actor: String, because reason: String)
-        async throws(IncidentError) -> Ingested
+    ///
+    /// - Parameter logging: false to leave it out of the log (said already for the source).
+    private func keepUnmapped(_ alert: String, from source: String, by actor: String, because reason: String,
+                              logging: Bool = true) async throws(IncidentError) -> Ingested
     {
-        logger.warning("an alert from \(source) is kept as an unmapped incident: \(reason)")
+        if logging { logger.warning("an alert from \(source) is kept as an unmapped incident: \(reason)") }
         let raw = RawJSON.compact(alert)
-        return try await ingestion.serialize(source + "\u{0}unmapped") { [self] () async throws(IncidentError) in
+        var kept = try await ingestion.serialize(source + "\u{0}unmapped") { [self] () async throws(IncidentError) in
             let query = IncidentQuery(statuses: IncidentQuery.open, type: "unmapped", source: source,
                                       createdSince: Date().addingTimeInterval(-dedupWindow), limit: 1)
             let existing: Incident?
@@ -176,6 +193,8 @@ public final class IncidentService: Sendable {
             draft.source = source
             return try await open(draft, by: actor)
         }
+        kept.warning = "the alert is kept as \(kept.incident.id), of type unmapped: \(reason)"
+        return kept
     }
 
     private func create(_ draft: IncidentDraft, by actor: String, window: TimeInterval,
@@ -220,8 +239,10 @@ public final class IncidentService: Sendable {
         do { number = try await ledger.take(.incident) } catch { throw .store(error) }
         var incident = draft.incident(IncidentID(number), at: now)
         let playbook = choosingPlaybook ? await catalog.choose(for: incident) : nil
-        let policy = await catalog.sla(type: incident.type, severity: incident.severity)
-        if let sla = playbook?.sla ?? policy { incident.slaDueAt = now.addingTimeInterval(sla) }
+        let policy = await catalog.slaPolicy()
+        if let (sla, _) = policy.sla(type: incident.type, severity: incident.severity, playbook: playbook?.name) {
+            incident.slaDueAt = incident.createdAt.addingTimeInterval(sla)
+        }
         var journal = [JournalEntry(incident: incident.id, at: now, actor: actor, kind: .created,
                                     text: "\(incident.severity.rawValue) \(incident.type): \(incident.title)")]
         var run: RunRecord?
@@ -357,6 +378,7 @@ public final class IncidentService: Sendable {
     /// update` and `close`): journaled on it as a playbook's changes are, in one transaction.
     /// Closing needs a reason, cancels the open tasks and stops the incident's runs (`IncidentLedger
     /// .closed`); any other status reopens a closed incident, but neither its tasks nor its runs.
+    /// Another severity moves the SLA (`SLAPolicy.move`), breached at once when already past.
     public func update(_ change: IncidentChange, by actor: String) async throws(IncidentError) -> Incident {
         guard !change.summary.isEmpty else {
             throw IncidentError(.invalid, "nothing to change: give an owner, a severity, a status or labels")
@@ -371,8 +393,11 @@ public final class IncidentService: Sendable {
             throw IncidentError(.conflict, "\(change.id) is closed already (\(current.closeReason ?? "no reason")): "
                 + "reopen it first (status active) to close it again")
         }
-        do { try await store.write(change.write(by: actor)) } catch { throw .store(error) }
+        var change = change
+        let sla = await catalog.slaPolicy().move(&change, of: current)
+        do { try await store.write(change.write(by: actor, movingSLA: sla)) } catch { throw .store(error) }
         if closing { await ledger.closed(change.id, by: nil) }
+        if sla != nil, let due = change.slaDueAt { slaTimers.schedule(change.id, at: due) }
         return try await load(change.id)
     }
 
@@ -446,21 +471,27 @@ public final class IncidentService: Sendable {
 
     /// The SLA of an open incident ran out: marked breached, and its hook (the playbook's
     /// `on_sla_breach`, else `hooks/sla_breach.lua`) started, in one transaction, so that a
-    /// restart neither loses nor repeats it.
+    /// restart neither loses nor repeats it. A deadline that a change moved later is timed again.
     private func breach(_ id: IncidentID) async {
         do {
             guard let incident = try await store.loadIncident(id), incident.status != .closed,
                   incident.slaBreachedAt == nil, let due = incident.slaDueAt
             else { return }
             var change = IncidentChange(id)
+            guard due <= change.at else {
+                slaTimers.schedule(id, at: due)
+                return
+            }
             change.slaBreachedAt = change.at
             let late = Int(change.at.timeIntervalSince(due))
             var writes: [StoreWrite] = [.updateIncident(change)]
             var breached = incident
             breached.slaBreachedAt = change.at
             let arguments = "[" + IncidentJSON.forScript(breached) + "]"
+            // Changed after its due time and not breached then: the change moved it into the past.
+            let why = incident.updatedAt > due ? "a change moved it into the past" : "the server was down"
             var text = "SLA breached: due \(JSONText.time(due).dropFirst().dropLast())"
-                + (late > 1 ? ", handled \(late) s late (the server was down)" : "")
+                + (late > 1 ? ", handled \(late) s late (\(why))" : "")
             let playbook = await incident.playbook.asyncMap { await catalog.playbook(named: $0) } ?? nil
             if let playbook, playbook.handlesBreach {
                 text += "; on_sla_breach of \(playbook.path) started"

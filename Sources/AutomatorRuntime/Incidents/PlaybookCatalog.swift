@@ -23,13 +23,15 @@ actor PlaybookCatalog {
     private(set) var problems: [PlaybookProblem] = []
     private var declarations: [String: ScriptEvaluator.Declaration] = [:]
     private var mappers: [String: Mapper] = [:]
-    private var policy: [String: [String: TimeInterval]] = [:]
+    /// Where the SLA policy read last is kept (`IncidentLedger.slaPolicy`).
+    private let policy: Locked<SLAPolicy>
     private(set) var breachHook: (path: String, source: [UInt8])?
     private var watch: ScriptFolderWatch
 
-    init(folder: String, evaluator: ScriptEvaluator, logger: Logger) {
+    init(folder: String, evaluator: ScriptEvaluator, policy: Locked<SLAPolicy> = Locked(SLAPolicy()), logger: Logger) {
         self.folder = folder
         self.evaluator = evaluator
+        self.policy = policy
         self.logger = logger
         watch = ScriptFolderWatch(folder: folder)
     }
@@ -67,9 +69,10 @@ actor PlaybookCatalog {
         return playbooks.first { $0.name == name }
     }
 
-    /// The incident SLA for a type and severity from `sla.lua`: the type's own, else the default's.
-    func sla(type: String, severity: Incident.Severity) -> TimeInterval? {
-        policy[type]?[severity.rawValue] ?? policy["default"]?[severity.rawValue]
+    /// The SLA policy as the folder says it now.
+    func slaPolicy() async -> SLAPolicy {
+        await refresh()
+        return policy.withLock { $0 }
     }
 
     /// The mapper of `mappers/SOURCE.lua`.
@@ -131,7 +134,8 @@ actor PlaybookCatalog {
         playbooks = loaded.sorted { ($0.priority, $1.name) > ($1.priority, $0.name) }
         self.declarations = declarations
         self.problems = problems
-        policy = await loadPolicy()
+        let table = await loadPolicy()
+        policy.withLock { $0 = SLAPolicy(table: table, playbooks: playbooks.reduce(into: [:]) { $0[$1.name] = $1.sla }) }
         breachHook = FileManager.default.contents(atPath: folder + "/hooks/sla_breach.lua").map {
             ("hooks/sla_breach.lua", Array($0))
         }

@@ -13,6 +13,15 @@ extension IncidentsModule {
 
         local function incident(data) return setmetatable(data, incident_class) end
 
+        -- Sends a change; a new type or severity may move the SLA, which is then timed again.
+        local function change(self, changes, fields_json)
+          local due = host.update(self.id, changes, fields_json)
+          if due then
+            self.sla_due = due
+            host.sla_moved(self.id, due)
+          end
+        end
+
         local function check(self, method)
           if type(self) ~= "table" or type(self.id) ~= "string" then
             error(("call it as inc:%s(...), with a colon"):format(method), 3)
@@ -40,7 +49,7 @@ extension IncidentsModule {
             if key ~= "fields" then rest[key] = value end
           end
           if fields then rest.fields = true end
-          host.update(self.id, rest, fields and json.encode(fields))
+          change(self, rest, fields and json.encode(fields))
           for key, value in pairs(changes) do
             if key == "fields" then
               for name, field in pairs(value) do
@@ -63,7 +72,7 @@ extension IncidentsModule {
           end
           if SEVERITY_RANK[severity] <= SEVERITY_RANK[self.severity] then return false end
           host.note(self.id, ("Severity %s -> %s: %s."):format(self.severity, severity, tostring(why or "no reason given")))
-          host.update(self.id, { severity = severity })
+          change(self, { severity = severity })
           self.severity = severity
           return true
         end
@@ -78,7 +87,7 @@ extension IncidentsModule {
             if not have[label] then labels[#labels + 1], have[label], added = label, true, true end
           end
           if added then
-            host.update(self.id, { labels = labels })
+            change(self, { labels = labels })
             self.labels = labels
           end
         end

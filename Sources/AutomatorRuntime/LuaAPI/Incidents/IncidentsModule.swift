@@ -35,9 +35,22 @@ public struct IncidentsModule: HostModule {
             let entry = JournalEntry(incident: id, actor: actor(), kind: .note, text: text)
             return .write(in: store) { (.appendJournal([entry]), []) }
         }
+        // update(id, changes, fields_json) → the new SLA due time, when the change moved it.
         table.waitingFunction("update") { call in
-            let write = try Self.change(call).write(by: actor())
-            return .write(in: store) { (write, []) }
+            let asked = try Self.change(call)
+            let by = actor()
+            return .write(in: store) { () throws(StoreError) in
+                var change = asked
+                let sla = try ledger.moveSLANow(&change)
+                let due: [LuaValue] = sla == nil ? [] : change.slaDueAt.map { [Self.seconds($0)] } ?? []
+                return (change.write(by: by, movingSLA: sla), due)
+            }
+        }
+        // sla_moved(id, due): after `update` committed, the new due time is timed here.
+        table.function("sla_moved") { call in
+            let id = try Self.incident(call, 1)
+            ledger.slaMoved(id, due: Date(timeIntervalSince1970: try call.number(2)))
+            return 0
         }
         table.waitingFunction("close") { [unowned(unsafe) state] call in
             var change = IncidentChange(try Self.incident(call, 1))
