@@ -229,7 +229,7 @@ struct ReportTests {
         #expect(ReportFormat.markdown.render(one).contains("\n1 incident opened, 5 closed.\n"))
     }
 
-    @Test("CSV: one flat table, section,name,measure,value")
+    @Test("CSV: one flat table, section,name,measure,value; no formula a spreadsheet would run")
     func csv() async throws {
         let report = try await Self.fixture()
         let lines = ReportFormat.csv.render(report).components(separatedBy: "\r\n")
@@ -250,6 +250,12 @@ struct ReportTests {
         var quoted = report
         quoted.types = [Report.Breakdown(name: #"a,"b""#, opened: 1, closed: 0)]
         #expect(ReportFormat.csv.render(quoted).contains("type,\"a,\"\"b\"\"\",opened,1\r\n"))
+        // A formula from whoever posts alerts is text to a spreadsheet; a negative number stays one.
+        quoted.types = [Report.Breakdown(name: "=1+2|x", opened: 1, closed: 0),
+                        Report.Breakdown(name: "@SUM(A1)", opened: 1, closed: 0)]
+        let formulas = ReportFormat.csv.render(quoted)
+        #expect(formulas.contains("type,'=1+2|x,opened,1\r\n") && formulas.contains("type,'@SUM(A1),opened,1\r\n"), "\(formulas)")
+        #expect(ReportCSV.field("-3") == "-3" && ReportCSV.field("-cmd") == "'-cmd")
     }
 
     @Test("HTML: one file, every chart as inline SVG, no script, nothing fetched, text escaped")

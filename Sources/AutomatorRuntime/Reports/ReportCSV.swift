@@ -65,8 +65,12 @@ enum ReportCSV {
         return rows.map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }
 
-    /// RFC 4180: quoted when it holds a comma, a quote or a line break, its quotes doubled.
-    private static func field(_ text: String) -> String {
+    /// RFC 4180: quoted when it holds a comma, a quote or a line break, its quotes doubled. Text
+    /// that a spreadsheet would run as a formula (`=HYPERLINK(...)` as an incident's type or owner,
+    /// from whoever posts alerts) starts with `'`, which spreadsheets show as text.
+    static func field(_ text: String) -> String {
+        var text = text
+        if let first = text.first, "=+-@\t\r".contains(first), Double(text) == nil { text = "'" + text }
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
