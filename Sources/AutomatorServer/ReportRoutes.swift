@@ -23,7 +23,8 @@ struct ReportRoutes: Sendable {
         }
     }
 
-    /// `GET /api/v1/audit?since=7d[&actor=cli:alice][&limit=1000]` → `{"audit": [...]}`, newest first.
+    /// `GET /api/v1/audit?since=7d[&actor=cli:alice][&limit=1000]` → `{"more": false, "audit": [...]}`,
+    /// newest first; `more` when the window holds entries past the limit.
     @Sendable func audit(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
         let window = try Self.window(request, fallback: "7d")
@@ -33,7 +34,8 @@ struct ReportRoutes: Sendable {
         }
         let query = AuditQuery(window: window, actor: parameters.get("actor"), limit: limit)
         do throws(StoreError) {
-            return .json(ReportJSON.audit(try await store.audit(query)))
+            let (entries, more) = try await store.auditPage(query)
+            return .json(ReportJSON.audit(entries, more: more))
         } catch {
             throw APIError.store(error)
         }

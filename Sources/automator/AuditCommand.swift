@@ -39,7 +39,7 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("At most this many entries, from 1 to 100000.", valueName: "n"))
     var limit = 1000
 
-    @Flag(help: "Print the API's JSON: {\"audit\": [{\"at\", \"actor\", \"incident\" (null on none), \"kind\", \"text\"}]}.")
+    @Flag(help: "Print the API's JSON: {\"more\", \"audit\": [{\"at\", \"actor\", \"incident\" (null on none), \"kind\", \"text\"}]}; \"more\" is true when the window holds entries past --limit.")
     var json = false
 
     func validate() throws {
@@ -54,6 +54,10 @@ struct AuditCommand: AsyncParsableCommand {
             try await backend.audit(query)
         }
         if json { print(text) } else { printVisible(try Self.table(text)) }
+        if (try? JSONDecoder().decode(Audit.self, from: Data(text.utf8)))?.more == true {
+            CommandLogging.note("these are the newest \(limit) entries of the window, which holds more: narrow it "
+                + "(--from, --to, --actor) or raise --limit (at most 100000)")
+        }
     }
 
     private struct Audit: Decodable {
@@ -67,6 +71,8 @@ struct AuditCommand: AsyncParsableCommand {
         }
 
         var audit: [Entry]
+        /// The window holds entries past the limit (nil from a server before it said so).
+        var more: Bool?
     }
 
     /// A line per entry: time, actor, incident, kind, text.

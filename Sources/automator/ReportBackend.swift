@@ -57,7 +57,7 @@ enum ReportBackend {
         }
     }
 
-    /// `{"audit": [...]}`, newest first.
+    /// `{"more": false, "audit": [...]}`, newest first.
     func audit(_ query: AuditQuery) async throws(CommandFailure) -> String {
         switch self {
         case .server(let client):
@@ -67,7 +67,10 @@ enum ReportBackend {
             }
             return try await client.call("GET", "/api/v1/audit?" + parameters)
         case .store(let store, _):
-            do { return ReportJSON.audit(try await store.audit(query)) } catch { throw CommandFailure("\(error)") }
+            do {
+                let (entries, more) = try await store.auditPage(query)
+                return ReportJSON.audit(entries, more: more)
+            } catch { throw CommandFailure("\(error)") }
         }
     }
 

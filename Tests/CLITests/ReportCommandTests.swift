@@ -108,7 +108,7 @@ struct ReportCommandTests {
         #expect(noFolder.status == 64 && noFolder.stderr.contains("there is no data folder"), "\(noFolder.stderr)")
     }
 
-    @Test("audit lists who did what, newest first; --actor narrows, --json for scripts")
+    @Test("audit lists who did what, newest first; --actor narrows, --json for scripts; a window cut at --limit says so")
     func audit() async throws {
         let setting = try await Setting()
         let cli = try await setting.automator(["audit", "--actor", "cli"] + Setting.window)
@@ -128,6 +128,8 @@ struct ReportCommandTests {
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])["audit"]
             as? [[String: Any]]
         #expect(entries?.map { $0["incident"] as? String } == ["INC-9", "INC-9"])
+        #expect(json.stdout.hasPrefix(#"{"more":true,"#) && json.stderr.contains("which holds more"), "\(json.stderr)")
+        #expect(!cli.stdout.contains("more") && !cli.stderr.contains("which holds more"), "all of cli's fit: \(cli.stderr)")
         let nobody = try await setting.automator(["audit", "--actor", "mallory"] + Setting.window)
         #expect(nobody.stdout == "nothing in the journal in that time\n")
     }

@@ -71,3 +71,14 @@ extension AuditQuery {
         }.prefix(limit).map(\.element)
     }
 }
+
+extension ReportStore {
+    /// The entries `query` asks for, and whether the window holds more than its limit: an audit cut
+    /// at its limit must say so, or "who did what last week" reads as the whole of it.
+    public func auditPage(_ query: AuditQuery) async throws(StoreError) -> (entries: [AuditEntry], more: Bool) {
+        var asked = query
+        asked.limit += 1
+        let entries = try await audit(asked)
+        return (Array(entries.prefix(query.limit)), entries.count > query.limit)
+    }
+}

@@ -31,8 +31,9 @@ extension ReportJSON {
     /// `{"audit": [...]}`: journal entries with their incident, and what happened on no incident
     /// (`incident` and `sequence` null), as `automator audit --json` prints them and
     /// `GET /api/v1/audit` answers.
-    public static func audit(_ entries: [AuditEntry]) -> String {
-        #"{"audit":"# + JSONText.array(entries.map { entry in
+    /// `more`: the window holds entries past the limit.
+    public static func audit(_ entries: [AuditEntry], more: Bool) -> String {
+        #"{"more":\#(more),"audit":"# + JSONText.array(entries.map { entry in
             var object = JSONText.Object()
             object["sequence"] = entry.sequence.map { "\($0)" }
             object["at"] = JSONText.time(entry.at)
