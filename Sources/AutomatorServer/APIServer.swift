@@ -143,7 +143,8 @@ public struct APIServer {
         let application = Application(
             router: router(service: service, reputation: reputation, store: store, token: token, chat: chat,
                            slack: slack, warRoom: WarRoomRoutes(chat: chat, console: console, posts: warRoomPosts),
-                           health: HealthRoute(store: store as? any LeasingStore, chat: chat, integrations: integrations),
+                           health: HealthRoute(store: store as? any LeasingStore, writes: store as? any WriteRefusingStore,
+                                               chat: chat, integrations: integrations),
                            metrics: MetricsRoute(store: store, feeds: feeds, integrations: integrations, chat: chat,
                                                 runs: runs, logger: logger),
                            actions: ActionRoutes(actions: actions, approvers: configuration.chat.roles["approver"])),

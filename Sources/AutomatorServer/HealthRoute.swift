@@ -5,11 +5,14 @@ import Hummingbird
 /// `GET /healthz`, without a token: whether this worker can serve, and what has stopped working
 /// while it does. A worker whose database is away cannot serve: 503
 /// `{"status":"unavailable","reason":...}`, for the load balancer or watchdog. Otherwise 200
-/// `{"status":"ok",...}` with each chat network's connection (`chat`: connected, since when, the
+/// `{"status":"ok",...}`, or `"degraded"` with `store_problem` while SQLite refuses writes (a
+/// full disk: reads go on, and the runs resume once it takes writes), with each chat network's connection (`chat`: connected, since when, the
 /// last event, the problem while it is away) and the integrations whose file does not load as it
 /// is now (`integrations_failing`: the previous version of an edited file stays in use meanwhile).
 struct HealthRoute: Sendable {
     let store: (any LeasingStore)?
+    /// SQLite's, which reads on while it refuses writes (a full disk): `"status": "degraded"`.
+    let writes: (any WriteRefusingStore)?
     let chat: ChatService
     let integrations: Integrations
 
@@ -23,7 +26,9 @@ struct HealthRoute: Sendable {
                                  status: .serviceUnavailable)
         }
         var health = JSONText.Object()
-        health["status"] = JSONText.string("ok")
+        let problem = writes?.writeProblem
+        health["status"] = JSONText.string(problem == nil ? "ok" : "degraded")
+        health["store_problem"] = problem.map { JSONText.string("nothing new can be kept: \($0)") }
         health["chat"] = JSONText.array(chat.connections.map { connection in
             var network = JSONText.Object()
             network["network"] = JSONText.string(connection.network)
@@ -40,6 +45,6 @@ struct HealthRoute: Sendable {
             failing["error"] = JSONText.string(failure)
             return failing.text
         })
-        return Response.json(health.text)
+        return Response.json(health.textWithoutNulls)
     }
 }

@@ -36,6 +36,10 @@ struct MetricsRoute: Sendable {
         }
         text.gauge("automator_store_up", "1 when the store answered this scrape; 0 while it is away, "
                    + "and then the store's metrics are left out.", workload == nil ? 0 : 1)
+        if let writes = store as? any WriteRefusingStore {
+            text.gauge("automator_store_writable", "0 while the store refuses writes (a full disk): nothing new is "
+                       + "kept, reads and this scrape go on.", writes.writeProblem == nil ? 1 : 0)
+        }
         text.gauge("automator_start_time_seconds", "When this server started, in seconds since 1970.",
                    startedAt.timeIntervalSince1970.rounded(.down))
         text.gauge("automator_runs_in_memory", "Runs this server holds now: running, or waiting on it.",

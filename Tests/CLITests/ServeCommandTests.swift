@@ -348,7 +348,7 @@ struct ServeCommandTests {
         #expect(listed.stderr.contains("not a valid Automator database"), "\(listed.stderr)")
     }
 
-    @Test("A store failure (a full disk) is 503 with the store's message, for a run and for an incident with its playbook; the server stays up",
+    @Test("A store failure (a full disk) is 503 with the store's message, for a run and for an incident with its playbook; the server stays up, degraded in /healthz and /metrics",
           .enabled(if: Tmpfs.isAvailable))
     func storeFailure() async throws {
         let workspace = try Workspace()
@@ -367,11 +367,18 @@ struct ServeCommandTests {
         let incident = try await server.call("POST", "/api/v1/incidents",
                                              body: #"{"title": "EDR alert", "type": "malware", "severity": "high"}"#)
         #expect(incident.status == 503, "\(incident.body)")
-        #expect(try await server.call("GET", "/healthz").status == 200)
+        // Up, reading, and saying why nothing new is kept: for the monitoring, not the load balancer.
+        let degraded = try await server.call("GET", "/healthz")
+        #expect(degraded.status == 200 && degraded.json["status"] as? String == "degraded"
+                && (degraded.json["store_problem"] as? String)?.contains("is full") == true, "\(degraded.body)")
+        #expect(try await server.call("GET", "/metrics").body.contains("\nautomator_store_writable 0\n"))
 
         try FileManager.default.removeItem(atPath: tmpfs.path + "/filler")
         let id = try await server.submit(#"{"source": "return 1"}"#)
         #expect(try await server.waitForRun(id)["status"] as? String == "completed")
+        let healthy = try await server.call("GET", "/healthz")
+        #expect(healthy.json["status"] as? String == "ok" && healthy.json["store_problem"] == nil, "\(healthy.body)")
+        #expect(try await server.call("GET", "/metrics").body.contains("\nautomator_store_writable 1\n"))
         server.terminate()
         #expect(await server.waitForExit() == 0)
     }

@@ -47,6 +47,8 @@ public final class SQLiteStore: Store {
     /// Why the database cannot be written, when it was opened to be read only: a full disk, or a
     /// file this user may not write (a backup, a snapshot). Its writes fail with this error.
     public let unwritable: StoreError?
+    /// Why the last batch failed, while it was for want of room or permission (`writeProblem`).
+    private let refusing: Locked<StoreError?>
     /// The readers: read-only connections.
     private let pool: DatabasePool
     private let writer: SQLiteWriter
@@ -123,18 +125,24 @@ public final class SQLiteStore: Store {
         } catch {
             throw Self.storeError(error, path: path)
         }
+        let refusing = Locked<StoreError?>(unwritable)
+        self.refusing = refusing
         committer = GroupCommitter(label: "automator.store.commit", maximumBatch: Self.maximumBatch) {
             batch throws(StoreError) in
             do {
-                return try writer.pool().write { db in
+                let refused = try writer.pool().write { db in
                     journal.begin()
                     let refused = try Self.apply(batch, to: db, journal: journal)
                     try journal.link(db)
                     return refused
                 }
+                refusing.withLock { $0 = nil }
+                return refused
             } catch {
                 journal.forget()
-                throw Self.storeError(error, path: path)
+                let failure = Self.storeError(error, path: path)
+                if [.diskFull, .readOnly].contains(failure.kind) { refusing.withLock { $0 = failure } }
+                throw failure
             }
         }
     }
@@ -453,4 +461,8 @@ public final class SQLiteStore: Store {
                 record.recordedAt.millisecondsSince1970,
             ])
     }
+}
+
+extension SQLiteStore: WriteRefusingStore {
+    public var writeProblem: StoreError? { refusing.withLock { $0 } }
 }
