@@ -5,7 +5,7 @@ import Foundation
 
 /// Where `automator report` and `automator audit` read: the workers' PostgreSQL with `--store`;
 /// else the server that holds the data folder, through its API (`GET /api/v1/report`,
-/// `/api/v1/audit`); with none, the folder's database.
+/// `/api/v1/audit`); with none, the folder's database, or the PostgreSQL store of a worker's folder.
 enum ReportBackend {
     case server(ServerClient)
     /// With the folder's shared lock, so that no server starts on it meanwhile (none for PostgreSQL).
@@ -27,7 +27,13 @@ enum ReportBackend {
                 case .server(let client):
                     backend = .server(client)
                 case .direct(let lock):
-                    do { backend = .store(try SQLiteStore(folder: options.data), lock) } catch {
+                    do {
+                        if let shared = StoreOption.shared(by: options.data) {
+                            backend = .store(try await PostgresStore(location: try PostgresLocation(url: shared)), nil)
+                        } else {
+                            backend = .store(try SQLiteStore(folder: options.data), lock)
+                        }
+                    } catch {
                         throw CommandFailure("\(error)")
                     }
                 }

@@ -14,6 +14,14 @@ struct StoreOption: ParsableArguments {
     }
 
     var location: PostgresLocation { get throws { try PostgresLocation(url: store) } }
+
+    /// The PostgreSQL store of a worker's folder (or of one whose store was moved), said on
+    /// standard error: the folder holds none of it, so a command reads it where the worker does.
+    static func shared(by folder: String) -> String? {
+        guard let shared = DataFolder.sharedStore(of: folder) else { return nil }
+        CommandLogging.note("\(folder)'s store is \(shared): reading it there (as --store \(shared))")
+        return shared
+    }
 }
 
 /// `--data`, and `--store` for the workers' PostgreSQL: the commands that work on a store
@@ -39,10 +47,7 @@ struct FolderOrStore: ParsableArguments {
     /// its PostgreSQL store, as its worker reads it: the folder holds none of it.
     func perform<T>(_ body: (any EvidenceStore) async throws -> T) async throws -> T {
         try await CommandLogging.exitingOnFailure {
-            let shared = store ?? DataFolder.sharedStore(of: data)
-            if store == nil, let shared {
-                CommandLogging.note("\(data)'s store is \(shared): reading it there (as --store \(shared))")
-            }
+            let shared = store ?? StoreOption.shared(by: data)
             let opened: any EvidenceStore = if let shared {
                 try await PostgresStore(location: try PostgresLocation(url: shared), dataFolder: data)
             } else {

@@ -139,12 +139,14 @@ struct SharedServeTests {
         #expect(await first.waitForExit() == 0)
         #expect(await second.waitForExit() == 0)
         // With the worker stopped, a command on its folder is not answered from an empty SQLite store
-        // made there ("journal verified: 0 entries"): the journal's commands read the database, the
-        // others say how to.
+        // made there ("journal verified: 0 entries"): the journal's, evidence's and report's commands
+        // read the database, the others say how to.
         let folder = workspace.folder.url.appendingPathComponent("first").path
         let verified = try await AutomatorProcess.run(["journal", "verify", "--data", folder])
         #expect(verified.status == 0 && verified.stderr.contains("reading it there (as --store postgres://")
             && !verified.stdout.contains("verified: 0 entries"), "\(verified.stdout)\(verified.stderr)")
+        let audit = try await AutomatorProcess.run(["audit", "--data", folder, "--json"])
+        #expect(audit.status == 0 && audit.stdout.contains("And me"), "\(audit.stdout)\(audit.stderr)")
         let listed = try await AutomatorProcess.run(["incident", "list", "--data", folder])
         #expect(listed.status != 0 && listed.stderr.contains("is the data folder of a worker of postgres://")
             && listed.stderr.contains("give them --store"), "\(listed.stdout)\(listed.stderr)")
