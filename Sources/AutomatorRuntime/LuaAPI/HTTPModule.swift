@@ -32,14 +32,15 @@ import NIOHTTP1
 ///
 /// An integration's `http` (see `Integrations`) also has secrets and retries: `{{secret:NAME}}`
 /// in a URL, a header or a body is replaced by the secret when the request is sent, and every
-/// secret is blanked out of what comes back (a server that echoes a key gives `[secret]`), so a
-/// script can use a key without ever reading it; and 429 (after its `Retry-After`), 5xx,
-/// timeouts and refused connections are tried again with backoff.
+/// secret is blanked out of what comes back (a server that echoes a key gives `[secret]`, in the
+/// forms `SecretConcealer` finds), so a script can use a key without ever reading it; and 429
+/// (after its `Retry-After`), 5xx, timeouts and refused connections are tried again with backoff.
 public struct HTTPModule: HostModule {
     public let name = "http"
     /// Hosts scripts may reach: `host` (any port) or `host:port`, lower case.
     let allowedHosts: Set<String>
     let secrets: [String: String]
+    let concealer: SecretConcealer
     let retry: RetryPolicy
     /// The largest response body taken, in bytes.
     static let maximumBody = 16 << 20
@@ -49,11 +50,19 @@ public struct HTTPModule: HostModule {
     /// of each other's sessions. It follows no redirect: a redirect could lead to a host that is
     /// not allowed, so the script sees the 3xx and decides.
     /// Through the environment's proxy (`OutboundProxy`) where it names one.
-    static let clients = HTTPClients(configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+    /// A connection refused fails the request at once: AsyncHTTPClient's own retries would go
+    /// on for its 10-second connect timeout, so a service that is down took 10 s to say so to a
+    /// script, and 33 s over an integration's three attempts, whose `RetryPolicy` decides instead.
+    static let clients: HTTPClients = {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClients(configuration: configuration)
+    }()
 
     public init(allowedHosts: [String], secrets: [String: String] = [:], retry: RetryPolicy = .none) {
         self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
         self.secrets = secrets
+        concealer = SecretConcealer(secrets.values)
         self.retry = retry
     }
 
@@ -95,7 +104,7 @@ public struct HTTPModule: HostModule {
         }
         let request = try options.revealing(secrets).clientRequest(allowed: allowedHosts)
         let timeout = TimeAmount.nanoseconds(Int64(options.timeout * 1e9))
-        let (secrets, retry) = (self.secrets, self.retry)
+        let (concealer, retry) = (self.concealer, self.retry)
         // What the script wrote, placeholders and all: the secrets stay out of errors.
         let what = "\(options.method) \(options.url)"
         return .task {
@@ -113,7 +122,7 @@ public struct HTTPModule: HostModule {
                     guard let delay = retry.delay(after: attempt, status: nil, retryAfter: nil) else {
                         let attempts = retry.attempts > 1 ? " (attempt \(attempt) of \(retry.attempts))" : ""
                         let why = HTTPFailure.describe(error, timeout: timeout)
-                        throw HostError(Self.conceal(secrets, in: "\(what): \(why)\(attempts)"))
+                        throw HostError(concealer.conceal("\(what): \(why)\(attempts)"))
                     }
                     try await Task.sleep(for: delay)
                     attempt += 1
@@ -129,12 +138,11 @@ public struct HTTPModule: HostModule {
                 var headers = LuaTable()
                 for (name, value) in response.headers {
                     let key = LuaValue.string(LuaString(name.lowercased()))
-                    let value = Self.conceal(secrets, in: value)
+                    let value = concealer.conceal(value)
                     let joined = if case .string(let earlier) = headers.fields[key] { "\(earlier), \(value)" } else { value }
                     headers.fields[key] = .string(LuaString(joined))
                 }
-                var text = Array(buffer: body)
-                if !secrets.isEmpty { text = Array(Self.conceal(secrets, in: String(decoding: text, as: UTF8.self)).utf8) }
+                let text = concealer.conceal(Array(buffer: body))
                 return [.table(LuaTable(fields: [
                     "status": .integer(Int64(response.status.code)),
                     "headers": .table(headers),
@@ -142,11 +150,6 @@ public struct HTTPModule: HostModule {
                 ]))]
             }
         }
-    }
-
-    /// `text` with every secret's value replaced by `[secret]`.
-    static func conceal(_ secrets: [String: String], in text: String) -> String {
-        secrets.values.filter { !$0.isEmpty }.reduce(text) { $0.replacingOccurrences(of: $1, with: "[secret]") }
     }
 }
 

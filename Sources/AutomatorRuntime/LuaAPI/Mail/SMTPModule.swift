@@ -29,6 +29,7 @@ public struct SMTPModule: HostModule {
     public func register(in table: inout ModuleTable) {
         let allowed = allowedServers
         let secrets = secrets
+        let concealer = SecretConcealer(secrets.values)
         table.waitingFunction("send") { call in
             let message = try SMTPMessage(try call.value(1), secrets: secrets)
             guard allowed.contains("\(message.host):\(message.port)") else {
@@ -37,7 +38,7 @@ public struct SMTPModule: HostModule {
             }
             return .task {
                 do { try await SMTPSession.deliver(message) } catch let error as HostError {
-                    throw HostError(HTTPModule.conceal(secrets, in: error.message))
+                    throw HostError(concealer.conceal(error.message))
                 }
                 return [.string(LuaString(message.messageID))]
             }
