@@ -165,6 +165,46 @@ int au_close_run(lua_State *L, lua_State *co) {
     return status;
 }
 
+// A table raised as an error (`error{ code = 42, message = "denied" }`), shown by its scalar
+// fields, the first eight: `{code = 42, message = "denied"}`. Read raw: no metamethod of a
+// script's runs in the error path. Leaves the text on top.
+static void au_push_table_error(lua_State *L, int table) {
+    int shown = 0;
+    lua_pushliteral(L, "{");
+    int text = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, table) != 0) {
+        int key = lua_type(L, -2), value = lua_type(L, -1);
+        if (shown == 8) {
+            lua_pop(L, 2);
+            lua_pushfstring(L, "%s, ...", lua_tostring(L, text));
+            lua_replace(L, text);
+            break;
+        }
+        if ((key == LUA_TSTRING || key == LUA_TNUMBER) &&
+            (value == LUA_TSTRING || value == LUA_TNUMBER || value == LUA_TBOOLEAN)) {
+            lua_pushvalue(L, -2);  // a copy: lua_tostring on the key itself would break lua_next
+            lua_pushvalue(L, -2);
+            const char *name = lua_tostring(L, -2);
+            const char *shape = value == LUA_TSTRING ? "%s%s%s = \"%s\"" : "%s%s%s = %s";
+            const char *shown_value = value == LUA_TBOOLEAN ? (lua_toboolean(L, -1) ? "true" : "false")
+                                                            : lua_tostring(L, -1);
+            lua_pushfstring(L, shape, lua_tostring(L, text), shown ? ", " : "", name, shown_value);
+            lua_replace(L, text);
+            lua_pop(L, 2);
+            shown++;
+        }
+        lua_pop(L, 1);
+    }
+    if (shown == 0) {
+        lua_pushliteral(L, "(error object is a table value)");
+        lua_replace(L, text);
+    } else {
+        lua_pushfstring(L, "%s}", lua_tostring(L, text));
+        lua_replace(L, text);
+    }
+}
+
 static int au_error_report(lua_State *L) {
     lua_State *co = lua_touserdata(L, 1);
     lua_Debug frame;
@@ -179,6 +219,17 @@ static int au_error_report(lua_State *L) {
     if (!located) lua_pushliteral(L, "");
     if (lua_type(co, -1) == LUA_TSTRING || lua_type(co, -1) == LUA_TNUMBER) {
         lua_pushstring(L, lua_tostring(co, -1));
+    } else if (lua_type(co, -1) == LUA_TTABLE && lua_checkstack(co, 1)) {
+        lua_pushvalue(co, -1);
+        lua_xmove(co, L, 1);
+        int table = lua_gettop(L);
+        au_push_table_error(L, table);
+        lua_remove(L, table);
+        // error() gives a string its position; a table has none, so the report adds it.
+        if (located) {
+            lua_pushfstring(L, "%s %s", lua_tostring(L, -2), lua_tostring(L, -1));
+            lua_remove(L, -2);
+        }
     } else {
         lua_pushfstring(L, "(error object is a %s value)", luaL_typename(co, -1));
     }

@@ -68,6 +68,18 @@ struct BridgeTests {
         #expect(error.traceback.contains("in function 'error'"))
     }
 
+    @Test("A table raised as an error shows its fields and where it was raised; one with none says what it was")
+    func tableError() throws {
+        let error = try #require(throws: LuaError.self) {
+            try harness.run("local x = 1\nerror({ code = 42, message = 'denied', retry = false, detail = {} })", name: "@action.lua")
+        }
+        #expect(error.kind == .runtime)
+        let fields = try #require(error.message.firstMatch(of: /^action.lua:2: \{(.*)\}$/)?.1, "\(error.message)")
+        #expect(Set(fields.split(separator: ", ")) == [#"code = 42"#, #"message = "denied""#, "retry = false"])
+        let empty = try #require(throws: LuaError.self) { try harness.run("error({ {} })", name: "@action.lua") }
+        #expect(empty.message == "action.lua:1: (error object is a table value)")
+    }
+
     @Test("A syntax error names the file and line")
     func syntaxError() throws {
         let error = try #require(throws: LuaError.self) { try harness.run("local x = \n\n(", name: "@bad.lua") }
