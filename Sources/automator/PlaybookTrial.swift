@@ -78,7 +78,10 @@ struct PlaybookTrial {
                 + (final.closeReason.map { ": \($0)" } ?? ""))
             return true
         default:
-            FileHandle.standardError.write(Data("error: the run ended \(run.status.rawValue) after \(elapsed): \(run.error ?? "")\n".utf8))
+            // The journal just printed holds the error with its traceback: the error alone here, after it.
+            let error = run.error.map { $0.components(separatedBy: "\nstack traceback:").first ?? $0 } ?? ""
+            fflush(nil)
+            FileHandle.standardError.write(Data("error: the run ended \(run.status.rawValue) after \(elapsed): \(error)\n".utf8))
             return false
         }
     }

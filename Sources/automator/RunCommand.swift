@@ -29,7 +29,8 @@ struct RunCommand: ParsableCommand {
             not touch the firewall; automator serve acts).
 
             Exit status: 0 when the script finished, 1 when it failed or went over a limit \
-            (the error, with file:line and a traceback, goes to standard error), 64 for a usage error.
+            (the error, with file:line and a traceback, goes to standard error; a playbook's \
+            traceback is in its journal, printed before), 64 for a usage error.
 
             Examples:
               automator run scripts/examples/triage.lua

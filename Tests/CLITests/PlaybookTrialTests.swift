@@ -106,6 +106,9 @@ struct PlaybookTrialTests {
         #expect(missing.status == 1)
         #expect(missing.stderr.contains("no file 'rq/lib/gone.lua'"), "\(missing.stderr)")
         #expect(missing.stderr.contains("no file 'rq/playbooks/lib/gone.lua'"), "\(missing.stderr)")
+        // The traceback once, in the journal printed, not again with the error.
+        #expect(missing.stdout.contains("stack traceback:"), "\(missing.stdout)")
+        #expect(!missing.stderr.contains("stack traceback:"), "\(missing.stderr)")
     }
 
     @Test("An incident file that is not an incident is a usage error naming the field")
