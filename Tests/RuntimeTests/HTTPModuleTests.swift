@@ -103,6 +103,8 @@ struct HTTPModuleTests {
               ("http.get('file:///etc/passwd')", ["127.0.0.1"], "'file:///etc/passwd' is not an http or https URL"),
               ("http.request{ url = 'http://127.0.0.1:PORT/', verb = 'GET' }", ["127.0.0.1"], "unknown option 'verb'; known: body, headers, method, timeout, url"),
               ("http.request{ url = 'http://127.0.0.1:PORT/', timeout = -1 }", ["127.0.0.1"], "timeout must be a positive number"),
+              (#"http.request{ url = 'http://127.0.0.1:PORT/hello', method = 'GET /admin HTTP/1.1\r\nHost: internal\r\n\r\nGET' }"#,
+               ["127.0.0.1"], "method must be a word such as GET or POST, got 'GET /ADMIN HTTP/1.1"),
           ])
     func refused(_ call: String, hosts: [String], message: String) async throws {
         let received = Received()

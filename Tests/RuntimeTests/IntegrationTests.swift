@@ -39,6 +39,7 @@ struct IntegrationTests {
         router.get("/api/v3/:collection/:id") { request, context -> Response in
             let id = context.parameters.get("id") ?? ""
             log.paths.withLock { $0.append(request.uri.path) }
+            if let title = request.headers[.init("x-title")!] { log.paths.withLock { $0.append("x-title: " + title) } }
             guard request.headers[.init("x-apikey")!] == key else { return json(vtError("WrongCredentialsError"), .unauthorized) }
             switch id {
             case "198.51.100.7", "evil.example", "44d88612fea8a8f36de82e1278abb02f": return json(stats(malicious: 14))
@@ -220,7 +221,7 @@ struct IntegrationTests {
         onNetwork.shutdown()
     }
 
-    @Test("The secret never reaches the script: it sees a placeholder, and an echo of the key comes back blanked")
+    @Test("The secret never reaches the script: it sees a placeholder, only which is filled in, and an echo of the key comes back blanked")
     func secrets() async throws {
         let log = Log()
         let server = try await Self.servers(log)
@@ -229,7 +230,10 @@ struct IntegrationTests {
             return integration {
               name = "Leaky", config = { base_url = "\(server.url)/api/v3", api_key = { secret = true, required = true } },
               reputation = { ip = function(ip, config)
-                local response = http.get(config.base_url .. "/ip_addresses/" .. ip, { headers = { ["x-apikey"] = config.api_key } })
+                -- Text from elsewhere (an incident's title) that looks like a placeholder is sent as written.
+                local title = "Suspicious login for {{secret:api_key}}"
+                local response = http.get(config.base_url .. "/ip_addresses/" .. ip,
+                                          { headers = { ["x-apikey"] = config.api_key, ["x-title"] = title } })
                 log.info("key " .. config.api_key)
                 return { score = "unknown", reason = config.api_key .. " " .. response.body }
               end },
@@ -239,8 +243,9 @@ struct IntegrationTests {
                                               environment: [:], retry: .none, logger: Self.logger)
         let answer = try #require(await integrations.reputation(kind: "ip", value: "203.0.113.77").first)
         #expect(!answer.reason.contains(Self.key), "\(answer.reason)")
-        #expect(answer.reason.hasPrefix("{{secret:api_key}} "), "\(answer.reason)")
+        #expect(answer.reason.firstMatch(of: #/^\{\{secret:api_key:[0-9a-f]{16}\}\} /#) != nil, "\(answer.reason)")
         #expect(answer.reason.contains(#""echo": "[secret]""#), "\(answer.reason)")
+        #expect(log.paths.withLock { $0 }.contains("x-title: Suspicious login for {{secret:api_key}}"), "\(log.paths.withLock { $0 })")
         integrations.shutdown()
 
         let missing = await Integrations(folder: folder.path, settings: [:], environment: [:], logger: Self.logger)

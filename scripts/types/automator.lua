@@ -436,7 +436,7 @@ function intel.file(bytes) end
 
 ---@class integration.setting
 ---@field default? string
----@field secret? boolean the script sees `{{secret:NAME}}`, which only `http` replaces
+---@field secret? boolean the script sees a placeholder (`{{secret:NAME:TAG}}`), which only `http` and `smtp` replace
 ---@field env? string the environment variable that gives it
 ---@field required? boolean the integration is not used without it
 

@@ -30,8 +30,9 @@ import NIOHTTP1
 /// crash can make twice (sent, its record not yet committed) carries the same key both times,
 /// so a receiver that keeps keys acts once.
 ///
-/// An integration's `http` (see `Integrations`) also has secrets and retries: `{{secret:NAME}}`
-/// in a URL, a header or a body is replaced by the secret when the request is sent, and every
+/// An integration's `http` (see `Integrations`) also has secrets and retries: a secret's
+/// placeholder (`IntegrationSecrets`) in a URL, a header or a body is replaced by the secret when
+/// the request is sent, and every
 /// secret is blanked out of what comes back (a server that echoes a key gives `[secret]`, in the
 /// forms `SecretConcealer` finds), so a script can use a key without ever reading it; and 429
 /// (after its `Retry-After`), 5xx, timeouts and refused connections are tried again with backoff.
@@ -39,7 +40,7 @@ public struct HTTPModule: HostModule {
     public let name = "http"
     /// Hosts scripts may reach: `host` (any port) or `host:port`, lower case.
     let allowedHosts: Set<String>
-    let secrets: [String: String]
+    let secrets: IntegrationSecrets
     let concealer: SecretConcealer
     let retry: RetryPolicy
     /// The largest response body taken, in bytes.
@@ -59,10 +60,10 @@ public struct HTTPModule: HostModule {
         return HTTPClients(configuration: configuration)
     }()
 
-    public init(allowedHosts: [String], secrets: [String: String] = [:], retry: RetryPolicy = .none) {
+    public init(allowedHosts: [String], secrets: IntegrationSecrets = IntegrationSecrets(), retry: RetryPolicy = .none) {
         self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
         self.secrets = secrets
-        concealer = SecretConcealer(secrets.values)
+        concealer = SecretConcealer(secrets.secrets)
         self.retry = retry
     }
 
@@ -70,9 +71,9 @@ public struct HTTPModule: HostModule {
         let module = self
         let state = table.state
         // hmac_sha256(key, message) -> hex: signs with a secret the script cannot read (the key
-        // may be a {{secret:NAME}} placeholder); the signature does not give the secret away.
+        // may be a secret's placeholder); the signature does not give the secret away.
         table.function("hmac_sha256") { call in
-            let key = try HTTPRequestOptions.reveal(try call.string(1).description, module.secrets)
+            let key = module.secrets.reveal(try call.string(1).description)
             let message = try call.string(2).bytes
             let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(key.utf8)))
             return call.push(FileHashes.hex(mac))
@@ -191,6 +192,14 @@ struct HTTPRequestOptions {
 
     static let known: Set<String> = ["url", "method", "headers", "body", "timeout"]
 
+    static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "a")...UInt8(ascii: "z"): true
+        default: Array("!#$%&'*+-.^_`|~".utf8).contains(byte)
+        }
+    }
+
     init(_ value: LuaValue, position: Int32) throws(HostError) {
         guard case .table(let table) = value else { throw .argument(position, "options table expected, got \(value.typeName)") }
         for key in table.fields.keys {
@@ -208,6 +217,11 @@ struct HTTPRequestOptions {
         }
         url = try string("url") ?? ""
         method = try string("method")?.uppercased() ?? method
+        // A method is a token (RFC 9110): a space or CR LF in one would write a request of the
+        // script's own framing to the allowed host, without the run's Idempotency-Key.
+        guard !method.isEmpty, method.utf8.allSatisfy(Self.isTokenCharacter) else {
+            throw .argument(position, "method must be a word such as GET or POST, got '\(method)'")
+        }
         body = try string("body").map { Array($0.utf8) }
         switch table["timeout"] {
         case .nil: break
@@ -228,28 +242,13 @@ struct HTTPRequestOptions {
         }
     }
 
-    /// `text` with `{{secret:NAME}}` replaced by the secrets' values.
-    static func reveal(_ text: String, _ secrets: [String: String]) throws(HostError) -> String {
-        var text = text
-        while let range = text.range(of: "{{secret:") {
-            guard let end = text.range(of: "}}", range: range.upperBound..<text.endIndex) else { break }
-            let name = String(text[range.upperBound..<end.lowerBound])
-            guard let value = secrets[name] else {
-                throw HostError("there is no secret \(name): set it in the configuration of this integration")
-            }
-            text.replaceSubrange(range.lowerBound..<end.upperBound, with: value)
-        }
-        return text
-    }
-
-    /// The options with `{{secret:NAME}}` replaced by the secrets' values.
-    func revealing(_ secrets: [String: String]) throws(HostError) -> HTTPRequestOptions {
+    /// The options with the secrets' placeholders replaced by the secrets.
+    func revealing(_ secrets: IntegrationSecrets) -> HTTPRequestOptions {
         guard !secrets.isEmpty else { return self }
-        func reveal(_ text: String) throws(HostError) -> String { try Self.reveal(text, secrets) }
         var revealed = self
-        revealed.url = try reveal(url)
-        revealed.headers = try headers.map { name, value throws(HostError) in (name, try reveal(value)) }
-        if let body { revealed.body = Array(try reveal(String(decoding: body, as: UTF8.self)).utf8) }
+        revealed.url = secrets.reveal(url)
+        revealed.headers = headers.map { name, value in (name, secrets.reveal(value)) }
+        revealed.body = body.map(secrets.reveal)
         return revealed
     }
 

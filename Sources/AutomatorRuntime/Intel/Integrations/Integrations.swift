@@ -27,8 +27,8 @@ import Synchronization
 ///
 /// A setting comes from the configuration file (`integrations.NAME.KEY`, NAME the file's name),
 /// else from the environment variable the declaration names, else from its default. A secret
-/// reaches the script as the placeholder `{{secret:KEY}}`, which only the integration's `http`
-/// replaces: a script can pass it on, never read, print or log it.
+/// reaches the script as a placeholder (`{{secret:KEY:TAG}}`, `IntegrationSecrets`), which only the
+/// integration's `http` and `smtp` replace: a script can pass it on, never read, print or log it.
 public final class Integrations: Sendable {
     /// An integration ready to be asked.
     struct Integration: Sendable {
@@ -275,7 +275,7 @@ public final class Integrations: Sendable {
         let info = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
         let name = info["name"] as? String ?? key
         var config: [String: String] = [:]
-        var secrets: [String: String] = [:]
+        var secrets = IntegrationSecrets()
         var hosts: [String] = []
         var mailServers: [String] = []
         let declared = info["config"] as? [String: [String: Any]] ?? [:]
@@ -293,8 +293,7 @@ public final class Integrations: Sendable {
                 continue
             }
             if spec["secret"] as? Bool == true {
-                secrets[field] = value
-                config[field] = "{{secret:\(field)}}"
+                config[field] = secrets.add(field, value: value)
             } else {
                 config[field] = value
                 if let url = URLComponents(string: value), let host = url.host, ["http", "https"].contains(url.scheme) {

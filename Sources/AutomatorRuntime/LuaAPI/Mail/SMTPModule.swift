@@ -13,15 +13,15 @@ import Foundation
 /// TLS by STARTTLS (`required` by default, `opportunistic`, or `off` for a relay on a network
 /// you trust), the certificate checked against the system's trust store or `ca_file`; a login
 /// (AUTH PLAIN or LOGIN) only over TLS. The password is the integration's secret: the script
-/// holds its placeholder, `{{secret:password}}`, which only this module replaces. Every call
+/// holds its placeholder (`IntegrationSecrets`), which only this module replaces. Every call
 /// suspends the run while the message is sent.
 public struct SMTPModule: HostModule {
     public let name = "smtp"
     /// `host:port`, lower case.
     let allowedServers: Set<String>
-    let secrets: [String: String]
+    let secrets: IntegrationSecrets
 
-    public init(allowedServers: [String], secrets: [String: String] = [:]) {
+    public init(allowedServers: [String], secrets: IntegrationSecrets = IntegrationSecrets()) {
         self.allowedServers = Set(allowedServers.map { $0.lowercased() })
         self.secrets = secrets
     }
@@ -29,7 +29,7 @@ public struct SMTPModule: HostModule {
     public func register(in table: inout ModuleTable) {
         let allowed = allowedServers
         let secrets = secrets
-        let concealer = SecretConcealer(secrets.values)
+        let concealer = SecretConcealer(secrets.secrets)
         table.waitingFunction("send") { call in
             let message = try SMTPMessage(try call.value(1), secrets: secrets)
             guard allowed.contains("\(message.host):\(message.port)") else {
@@ -77,8 +77,8 @@ struct SMTPMessage: Sendable {
     var messageID: String
     var security = SMTPSecurity()
 
-    /// - Parameter secrets: what `{{secret:NAME}}` placeholders in the login stand for.
-    init(_ value: LuaValue, secrets: [String: String]) throws(HostError) {
+    /// - Parameter secrets: what the placeholders in the login stand for.
+    init(_ value: LuaValue, secrets: IntegrationSecrets) throws(HostError) {
         guard case .table(let table) = value else { throw .argument(1, "a table expected, as in smtp.send{ server, from, to, subject, text }") }
         func string(_ name: String) throws(HostError) -> String {
             guard case .string(let text) = table[.string(LuaString(name))] else { throw .argument(1, "\(name) must be a string") }
@@ -112,8 +112,8 @@ struct SMTPMessage: Sendable {
             security.startTLS = known
         }
         security.caFile = try optional("ca_file")
-        security.username = try optional("username").map { text throws(HostError) in try HTTPRequestOptions.reveal(text, secrets) }
-        security.password = try optional("password").map { text throws(HostError) in try HTTPRequestOptions.reveal(text, secrets) }
+        security.username = try optional("username").map(secrets.reveal)
+        security.password = try optional("password").map(secrets.reveal)
         let id = (try? string("message_id")) ?? UUID().uuidString
         // Letters, digits, - and _ as they are, anything else (the key's /) a dot: an id-left part.
         messageID = "<" + String(id.map { $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) ? $0 : "." })
