@@ -203,7 +203,8 @@ public struct APIServer {
     }
 
     private func router(service: IncidentService, reputation: ReputationService,
-                        store: any IntelStore & ReportStore & PersonalTokenStore, token: String, chat: ChatService, slack: SlackAdapter?,
+                        store: any IntelStore & ReportStore & PersonalTokenStore, token: String, chat: ChatService,
+                        slack: SlackAdapter?,
                         warRoom: WarRoomRoutes, health: HealthRoute, metrics: MetricsRoute,
                         actions: ActionRoutes) -> Router<APIRequestContext>
     {

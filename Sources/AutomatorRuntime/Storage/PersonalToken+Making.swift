@@ -3,7 +3,9 @@ public import Foundation
 
 extension PersonalToken {
     /// A new token for `name`: the secret to hand over once, and the record the store keeps.
-    public static func make(name: String, by creator: String, at now: Date = Date()) -> (secret: String, token: PersonalToken) {
+    public static func make(name: String, by creator: String, at now: Date = Date())
+        -> (secret: String, token: PersonalToken)
+    {
         let secret = newSecret()
         return (secret, PersonalToken(name: name, sha256: digest(of: secret), createdAt: now, createdBy: creator))
     }

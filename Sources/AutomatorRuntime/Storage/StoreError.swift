@@ -83,9 +83,11 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .diskFull: .diskFull
         case .locked, .unavailable, .signingKey, .storeAddress, .serverUnreachable, .serverError,
              .databaseAway: .unavailable
-        case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound, .actionNotFound, .tokenNotFound: .notFound
+        case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound, .actionNotFound, .tokenNotFound:
+            .notFound
         case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone, .slaHandled,
-             .closedAlready, .questionAnswered, .leaseLost, .actionNotDone, .incidentClosedToActions, .tokenExists, .copyTargetNotEmpty, .copyRefused:
+             .closedAlready, .questionAnswered, .leaseLost, .actionNotDone, .incidentClosedToActions, .copyTargetNotEmpty, .copyRefused,
+             .tokenExists:
             .conflict
         case .closed: .closed
         }
