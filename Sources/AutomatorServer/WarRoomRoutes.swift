@@ -16,7 +16,8 @@ struct WarRoomRoutes: Sendable {
     }
 
     /// `{"text": "!note called the user", "by": "alice"}` → 200 `{"posts": ["..."]}`, once every
-    /// run the command started has ended or waits for a person.
+    /// run the command started has ended or waits for a person. With a personal token, `by` is
+    /// its holder, and the command needs its roles (`chat.roles`), as in chat: a refusal is posted.
     @Sendable func command(_ request: Request, context: APIRequestContext) async throws -> Response {
         guard let text = context.parameters.get("id"), let id = IncidentID(text) else {
             throw APIError.badRequest("the path needs an incident id such as INC-42")
@@ -38,7 +39,9 @@ struct WarRoomRoutes: Sendable {
             throw APIError.notFound("there is no incident \(id)")
         }
         let said = await posts.collect(in: channel) {
-            await console.say("\(channel) \(line)", by: by, to: chat)
+            // A personal token's holder needs the command's roles, as in chat; the shared token's
+            // is the operator, exempt as the terminal is.
+            await console.say("\(channel) \(line)", by: by, rolesApply: context.authenticated.person != nil, to: chat)
             await chat.settle()
         }
         return .json(#"{"posts":"# + JSONText.array(said.map(JSONText.string)) + "}")

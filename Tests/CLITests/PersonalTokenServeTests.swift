@@ -103,6 +103,33 @@ struct PersonalTokenServeTests {
         #expect(await server.waitForExit() == 0)
     }
 
+    @Test("A war-room command from a personal token needs its roles, as in chat; the shared token's stays exempt")
+    func warRoomRoles() async throws {
+        let folder = try TemporaryFolder()
+        let config = try folder.write("automator.yml", "chat:\n  roles: { analyst: [alice] }\n")
+        let data = folder.url.appendingPathComponent("data")
+        let server = try await ServerProcess.start(data: data, scripts: PlaybookTrialTests.scripts,
+                                                   arguments: ["--executors", "1", "--config", config])
+        let alice = try await Self.add("alice", data: data)
+        let bob = try await Self.add("bob", data: data)
+        let created = try await server.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#)
+        let id = try #require(created.json["id"] as? String, "\(created.body)")
+
+        let refused = try await server.call("POST", "/api/v1/incidents/\(id)/command", body: #"{"text": "!note by bob"}"#,
+                                            credentials: .bearer(bob))
+        #expect(refused.status == 200 && refused.body.contains("is for people with the role analyst"), "\(refused.body)")
+        for (credentials, by) in [(ServerProcess.Credentials.bearer(alice), ""), (.serverToken, #", "by": "carol""#)] {
+            let said = try await server.call("POST", "/api/v1/incidents/\(id)/command", body: #"{"text": "!note noted""# + by + "}",
+                                             credentials: credentials)
+            #expect(said.status == 200 && !said.body.contains("is for people with the role"), "\(said.body)")
+        }
+        let journal = try await server.journal(id)
+        #expect(journal.filter { $0.kind == "note" }.map(\.actor) == ["console:alice", "console:carol"], "\(journal)")
+        #expect(journal.contains { $0.kind == "refused" && $0.actor == "console:bob" }, "\(journal)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
     @Test("token add, list and revoke on a free folder and through its serve; a revoked token is refused at its next request")
     func managementAndRevocation() async throws {
         let folder = try TemporaryFolder()
