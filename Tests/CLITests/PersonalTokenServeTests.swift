@@ -180,7 +180,7 @@ struct PersonalTokenServeTests {
         #expect(await server.waitForExit() == 0)
     }
 
-    @Test("On PostgreSQL, a token added through one worker authenticates on another, and its revocation reaches it",
+    @Test("On PostgreSQL, a token added through one worker authenticates on another, and its revocation on the first's stopped folder reaches it",
           .timeLimit(.minutes(3)))
     func sharedStore() async throws {
         let workspace = try await SharedServeTests.Workspace()
@@ -191,10 +191,13 @@ struct PersonalTokenServeTests {
         let created = try await worker2.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#,
                                              credentials: .bearer(alice))
         #expect(created.status == 201, "\(created.body)")
+        worker1.terminate()
+        #expect(await worker1.waitForExit() == 0)
+        // No server on worker-1's folder: the command works on the workers' PostgreSQL.
         let revoked = try await AutomatorProcess.run(["token", "revoke", "alice", "--data", worker1.data.path])
-        #expect(revoked.status == 0, "\(revoked.stderr)")
+        #expect(revoked.status == 0 && revoked.stderr.contains("reading it there"), "\(revoked.stderr)")
         #expect(try await worker2.call("GET", "/api/v1/incidents", credentials: .bearer(alice)).status == 401)
-        for worker in [worker1, worker2] { worker.terminate() }
-        for worker in [worker1, worker2] { #expect(await worker.waitForExit() == 0) }
+        worker2.terminate()
+        #expect(await worker2.waitForExit() == 0)
     }
 }
