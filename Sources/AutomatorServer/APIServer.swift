@@ -178,6 +178,7 @@ public struct APIServer {
 
     /// What the server keeps, in one store: SQLite or PostgreSQL.
     private typealias ServedStore = WorkloadStore & IntelStore & ReportStore & EvidenceStore & ActionStore
+        & PersonalTokenStore
 
     /// The store, and where it is for the log.
     private func openStore() async throws(StoreError) -> (any ServedStore, String) {
@@ -201,18 +202,20 @@ public struct APIServer {
         return (store, location.description)
     }
 
-    private func router(service: IncidentService, reputation: ReputationService, store: any IntelStore & ReportStore,
-                        token: String, chat: ChatService, slack: SlackAdapter?,
+    private func router(service: IncidentService, reputation: ReputationService,
+                        store: any IntelStore & ReportStore & PersonalTokenStore, token: String, chat: ChatService,
+                        slack: SlackAdapter?,
                         warRoom: WarRoomRoutes, health: HealthRoute, metrics: MetricsRoute,
-                        actions: ActionRoutes) -> Router<BasicRequestContext>
+                        actions: ActionRoutes) -> Router<APIRequestContext>
     {
-        let router = Router()
+        let router = Router(context: APIRequestContext.self)
         router.add(middleware: JSONErrors())
         health.add(to: router)
-        metrics.add(to: router, token: token)
+        let authentication = BearerAuthentication(token: token, personal: store)
+        metrics.add(to: router, authentication: authentication)
         // Slack signs its requests instead of sending the API token.
         if let slack { SlackRoutes(adapter: slack, inbox: chat).add(to: router) }
-        let api = router.group("api/v1").add(middleware: BearerAuthentication(token: token))
+        let api = router.group("api/v1").add(middleware: authentication)
         RunRoutes(runs: service.runs, scripts: ScriptFolder(path: configuration.scriptsFolder)).add(to: api)
         IncidentRoutes(service: service).add(to: api)
         IntelRoutes(reputation: reputation, store: store).add(to: api)
@@ -220,6 +223,7 @@ public struct APIServer {
         QuestionRoutes(chat: chat).add(to: api)
         warRoom.add(to: api)
         actions.add(to: api)
+        TokenRoutes(store: store).add(to: api)
         return router
     }
 

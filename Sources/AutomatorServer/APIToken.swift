@@ -1,3 +1,4 @@
+import AutomatorRuntime
 import Foundation
 
 /// The secret every `/api/` request carries as `Authorization: Bearer TOKEN`.
@@ -46,9 +47,7 @@ package enum APIToken {
         if descriptor < 0, errno == EEXIST { return nil }
         guard descriptor >= 0 else { throw .tokenFile(path, reason: String(cString: strerror(errno))) }
         defer { close(descriptor) }
-        var generator = SystemRandomNumberGenerator()  // the system's cryptographic source
-        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }
-            .joined()
+        let token = PersonalToken.newSecret()
         let line = Array((token + "\n").utf8)
         guard write(descriptor, line, line.count) == line.count, fsync(descriptor) == 0 else {
             let reason = String(cString: strerror(errno))

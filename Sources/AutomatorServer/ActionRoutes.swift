@@ -12,7 +12,7 @@ struct ActionRoutes: Sendable {
     /// `chat.roles.approver`: who may approve what they ask for (`"approve": true`); anyone when nil.
     let approvers: [String]?
 
-    func add(to group: RouterGroup<BasicRequestContext>) {
+    func add(to group: RouterGroup<APIRequestContext>) {
         group.get("actions", use: history)
         group.get("actions/catalog", use: catalog)
         group.post("actions", use: run)
@@ -21,7 +21,7 @@ struct ActionRoutes: Sendable {
     }
 
     /// `GET /api/v1/actions[?incident=INC-7&limit=100]` → `{"actions": [...]}`, the newest first.
-    @Sendable func history(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func history(_ request: Request, context: APIRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
         try parameters.allowOnly(["incident", "limit"])
         let (incident, limit) = (try parameters.incident(), try parameters.limit())
@@ -33,7 +33,7 @@ struct ActionRoutes: Sendable {
 
     /// `GET /api/v1/actions/catalog` → `{"actions": [...]}`: what the integrations in use declare,
     /// as `actions.list()` gives it to Lua.
-    @Sendable func catalog(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func catalog(_ request: Request, context: APIRequestContext) async throws -> Response {
         .json(ActionsModule.json(actions.catalog))
     }
 
@@ -41,7 +41,7 @@ struct ActionRoutes: Sendable {
     /// "incident": "INC-7", "dry_run": false, "approve": true, "by": "alice"}` → 201 with the action.
     /// With `approve`, the one asking approves it, if they are an approver. 400 for what the
     /// declaration refuses, 403 for what is protected or not approved, 502 when the integration failed.
-    @Sendable func run(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func run(_ request: Request, context: APIRequestContext) async throws -> Response {
         let body = try await request.body.collect(upTo: 1 << 16)
         guard let object = (try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))) as? [String: Any],
               let name = object["name"] as? String,
@@ -54,7 +54,7 @@ struct ActionRoutes: Sendable {
             }
             incident = id
         }
-        let actor = RequestActor.of(request, by: try RequestActor.by(in: object))
+        let actor = try RequestActor.of(request, context, by: try RequestActor.by(in: object))
         do throws(ActionError) {
             let record = try await actions.run(name, parameters: parameters, incident: incident, by: actor,
                                                approving: object["approve"] as? Bool == true, approvers: approvers,
@@ -64,21 +64,23 @@ struct ActionRoutes: Sendable {
     }
 
     /// `POST /api/v1/actions/{id}/undo` → the action, undone.
-    @Sendable func undo(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func undo(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
+        let actor = try RequestActor.of(request, context)
         do throws(ActionError) {
-            return .json(ActionsModule.json(try await actions.undo(id, by: RequestActor.of(request))))
+            return .json(ActionsModule.json(try await actions.undo(id, by: actor)))
         } catch { throw Self.refusal(error) }
     }
 
     /// `POST /api/v1/incidents/{id}/actions/undo` → `{"actions": [...]}`: every done action of the
     /// incident undone, the last one first.
-    @Sendable func undoAll(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func undoAll(_ request: Request, context: APIRequestContext) async throws -> Response {
         guard let text = context.parameters.get("id"), let incident = IncidentID(text) else {
             throw APIError.badRequest("the path needs an incident id such as INC-42")
         }
+        let actor = try RequestActor.of(request, context)
         do throws(ActionError) {
-            let undone = try await actions.undoAll(on: incident, by: RequestActor.of(request))
+            let undone = try await actions.undoAll(on: incident, by: actor)
             return .json(ActionsModule.json(undone))
         } catch { throw Self.refusal(error) }
     }

@@ -1,26 +1,52 @@
+import AutomatorRuntime
 import Hummingbird
 
-/// Lets a request through only with `Authorization: Bearer TOKEN` and the server's token;
-/// otherwise 401 with `WWW-Authenticate: Bearer`, before any route runs.
-struct BearerAuthentication<Context: RequestContext>: RouterMiddleware {
-    private let token: [UInt8]
+/// Lets a request through only with `Authorization: Bearer TOKEN` and a token the server knows,
+/// naming its caller in the context; otherwise 401 with `WWW-Authenticate: Bearer`, before any
+/// route runs.
+///
+/// The server's shared token is the operator's (`Caller.operator`), compared in constant time. Any
+/// other token is looked up in the store by its SHA-256 (`PersonalTokenStore`), at every request
+/// and without a cache: a revocation holds at the next request, on every worker sharing the store.
+/// The lookup's timing says nothing of the token: it compares the hash of a guess, not the guess.
+struct BearerAuthentication: RouterMiddleware {
+    typealias Context = APIRequestContext
 
-    init(token: String) { self.token = Array(token.utf8) }
+    private let token: [UInt8]
+    private let personal: any PersonalTokenStore
+
+    init(token: String, personal: any PersonalTokenStore) {
+        self.token = Array(token.utf8)
+        self.personal = personal
+    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        guard let header = request.headers[.authorization], header.count > 7,
-              header.prefix(7).lowercased() == "bearer ",
-              Self.equalInConstantTime(Array(header.dropFirst(7).utf8), token)
-        else {
-            throw APIError(status: .unauthorized,
-                           message: "this needs the API token: send Authorization: Bearer TOKEN, with the token from "
-                               + "AUTOMATOR_API_TOKEN or the api-token file in the server's data folder",
-                           headers: [.wwwAuthenticate: #"Bearer realm="automator""#])
+        guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer "
+        else { throw Self.unauthorized }
+        let given = String(header.dropFirst(7))
+        var context = context
+        if Self.equalInConstantTime(Array(given.utf8), token) {
+            context.caller = .operator
+        } else {
+            let found: PersonalToken?
+            do throws(StoreError) {
+                found = try await personal.livePersonalToken(sha256: PersonalToken.digest(of: given))
+            } catch {
+                throw APIError.store(error)
+            }
+            guard let found else { throw Self.unauthorized }
+            context.caller = .person(found.name)
         }
         return try await next(request, context)
     }
+
+    private static let unauthorized = APIError(
+        status: .unauthorized,
+        message: "this needs an API token: send Authorization: Bearer TOKEN, with your personal token (automator token "
+            + "add NAME makes one) or the server's, from AUTOMATOR_API_TOKEN or the api-token file in its data folder",
+        headers: [.wwwAuthenticate: #"Bearer realm="automator""#])
 
     /// Compares every byte whatever the first difference, so the time taken does not say how
     /// much of a guess was right (only whether its length was).

@@ -16,7 +16,7 @@ struct HealthRoute: Sendable {
     let chat: ChatService
     let integrations: Integrations
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<APIRequestContext>) {
         router.get("healthz") { _, _ in await health() }
     }
 

@@ -11,7 +11,7 @@ struct IncidentRoutes: Sendable {
 
     let service: IncidentService
 
-    func add(to group: RouterGroup<BasicRequestContext>) {
+    func add(to group: RouterGroup<APIRequestContext>) {
         group.post("incidents", use: create)
         group.get("incidents", use: list)
         group.get("incidents/{id}", use: show)
@@ -27,26 +27,28 @@ struct IncidentRoutes: Sendable {
     }
 
     /// `POST /api/v1/incidents` → 201 with the incident (200 when it was linked to an open one).
-    @Sendable func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func create(_ request: Request, context: APIRequestContext) async throws -> Response {
         let body = try await Self.body(of: request, what: "incident")
+        let actor = try RequestActor.of(request, context)
         return try await Self.answer { () async throws(IncidentError) in
-            try await service.create(try IncidentDraft(json: body), by: RequestActor.of(request))
+            try await service.create(try IncidentDraft(json: body), by: actor)
         }
     }
 
     /// `POST /api/v1/ingest/{source}`: any alert JSON, turned into an incident by
     /// `mappers/SOURCE.lua`.
-    @Sendable func ingest(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func ingest(_ request: Request, context: APIRequestContext) async throws -> Response {
         let source = context.parameters.get("source") ?? ""
         let body = try await Self.body(of: request, what: "alert")
+        let actor = try RequestActor.of(request, context)
         return try await Self.answer { () async throws(IncidentError) in
-            try await service.ingest(source: source, alert: body, by: RequestActor.of(request))
+            try await service.ingest(source: source, alert: body, by: actor)
         }
     }
 
     /// `GET /api/v1/incidents?status=&type=&severity=&owner=&text=&indicator=&limit=` →
     /// `{"incidents": [...]}`.
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
         try parameters.allowOnly(["status", "type", "severity", "owner", "text", "indicator", "limit"])
         var query = IncidentQuery(type: parameters.get("type"), owner: parameters.get("owner"),
@@ -61,7 +63,7 @@ struct IncidentRoutes: Sendable {
     }
 
     /// `GET /api/v1/incidents/{id}` → the incident with its tasks, progress and playbook run.
-    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.incident(in: context)
         do {
             let (incident, tasks, run, breachHook) = try await service.details(id)
@@ -74,13 +76,14 @@ struct IncidentRoutes: Sendable {
     /// `PATCH /api/v1/incidents/{id}` with what a person changes (`IncidentChange.personFields`):
     /// `{"owner": "alice"}`, `{"status": "closed", "reason": "false positive", "by": "bob"}` → the
     /// incident as it is now.
-    @Sendable func update(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func update(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.incident(in: context)
         let body = try await Self.body(of: request, what: "change")
+        let asked: (change: IncidentChange, by: String?)
+        do { asked = try IncidentChange.asked(id, json: body) } catch { throw APIError(error) }
+        let actor = try RequestActor.of(request, context, by: asked.by)
         do {
-            let (change, by) = try IncidentChange.asked(id, json: body)
-            let incident = try await service.update(change, by: RequestActor.of(request, by: by))
-            return .json(IncidentJSON.forAPI(incident))
+            return .json(IncidentJSON.forAPI(try await service.update(asked.change, by: actor)))
         } catch {
             throw APIError(error)
         }
@@ -89,7 +92,7 @@ struct IncidentRoutes: Sendable {
     /// `GET /api/v1/incidents/{id}/journal?after=SEQUENCE&limit=N` → `{"journal": [...], "more": true}`:
     /// the entries after that sequence (default 0), oldest first, at most `limit` (default and at
     /// most 1000) and about 4 MiB of text. With `more`, ask again after the last entry's sequence.
-    @Sendable func journal(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func journal(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.incident(in: context)
         let parameters = request.uri.queryParameters
         try parameters.allowOnly(["after", "limit"])
@@ -108,7 +111,7 @@ struct IncidentRoutes: Sendable {
     /// → 201 with the entry, without its sequence (`GET` shows it). What people add by hand: a note, or a `command` of an investigation
     /// (`automator repl --incident` against this server); the rest of the journal is the work of
     /// the service.
-    @Sendable func addToJournal(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func addToJournal(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.incident(in: context)
         let body = try await Self.body(of: request, what: "entry")
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
@@ -122,7 +125,7 @@ struct IncidentRoutes: Sendable {
             throw APIError.badRequest("kind must be note or command")
         }
         if kind == .note, let refusal = JournalEntry.refusal(ofNote: text) { throw APIError.badRequest(refusal) }
-        let actor = RequestActor.of(request, by: try RequestActor.by(in: object))
+        let actor = try RequestActor.of(request, context, by: try RequestActor.by(in: object))
         let entry = JournalEntry(incident: id, actor: actor, kind: kind, text: text)
         do {
             _ = try await service.load(id)
@@ -136,10 +139,11 @@ struct IncidentRoutes: Sendable {
     }
 
     /// `POST /api/v1/incidents/{id}/retry`: the failed playbook run again, from its record.
-    @Sendable func retry(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func retry(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.incident(in: context)
+        let actor = try RequestActor.of(request, context)
         do {
-            let run = try await service.retry(id, by: RequestActor.of(request))
+            let run = try await service.retry(id, by: actor)
             return .json(RunJSON.object(run))
         } catch {
             throw APIError(error)
@@ -147,14 +151,15 @@ struct IncidentRoutes: Sendable {
     }
 
     /// `POST /api/v1/incidents/{id}/playbook` with `{"name": "..."}`: starts that playbook on it.
-    @Sendable func runPlaybook(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func runPlaybook(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.incident(in: context)
         let body = try await Self.body(of: request, what: "request")
         guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
               let name = object["name"] as? String
         else { throw APIError.badRequest(#"send {"name": "PLAYBOOK NAME"}: `GET /api/v1/playbooks` lists them"#) }
+        let actor = try RequestActor.of(request, context)
         do {
-            let run = try await service.runPlaybook(name, on: id, by: RequestActor.of(request))
+            let run = try await service.runPlaybook(name, on: id, by: actor)
             return .json(RunJSON.object(run), status: .created)
         } catch {
             throw APIError(error)
@@ -162,7 +167,7 @@ struct IncidentRoutes: Sendable {
     }
 
     /// `GET /api/v1/tasks?owner=&status=&overdue=true&incident=` → `{"tasks": [...]}`.
-    @Sendable func tasks(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func tasks(_ request: Request, context: APIRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
         try parameters.allowOnly(["owner", "status", "overdue", "incident", "limit"])
         var query = TaskQuery(owner: parameters.get("owner"), limit: try parameters.limit())
@@ -180,7 +185,7 @@ struct IncidentRoutes: Sendable {
     }
 
     /// `POST /api/v1/tasks/{id}/complete` with `{"answer": "...", "by": "alice"}` → the task.
-    @Sendable func complete(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func complete(_ request: Request, context: APIRequestContext) async throws -> Response {
         guard let text = context.parameters.get("id"), let id = TaskID(text) else {
             throw APIError.badRequest("the path needs a task id such as T-7")
         }
@@ -200,7 +205,7 @@ struct IncidentRoutes: Sendable {
         guard object["answer"] == nil || object["answer"] is String else {
             throw APIError.badRequest(#""answer" is a string"#)
         }
-        let actor = RequestActor.of(request, by: try RequestActor.by(in: object))
+        let actor = try RequestActor.of(request, context, by: try RequestActor.by(in: object))
         do {
             let task = try await service.ledger.complete(id, answer: object["answer"] as? String ?? "", by: actor)
             return .json(IncidentJSON.forAPI(task))
@@ -211,7 +216,7 @@ struct IncidentRoutes: Sendable {
 
     /// `GET /api/v1/playbooks` → the playbooks in the order they are tried, and the files that
     /// could not be read.
-    @Sendable func playbooks(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func playbooks(_ request: Request, context: APIRequestContext) async throws -> Response {
         let (playbooks, problems) = await service.playbooks()
         return .json(IncidentJSON.playbooks(playbooks, problems: problems))
     }
@@ -240,7 +245,7 @@ struct IncidentRoutes: Sendable {
     }
 
     /// The incident the path names (`{id}`).
-    private static func incident(in context: BasicRequestContext) throws(APIError) -> IncidentID {
+    private static func incident(in context: APIRequestContext) throws(APIError) -> IncidentID {
         guard let text = context.parameters.get("id"), let id = IncidentID(text) else {
             throw .badRequest("the path needs an incident id such as INC-42")
         }

@@ -6,13 +6,13 @@ struct IntelRoutes: Sendable {
     let reputation: ReputationService
     let store: any IntelStore
 
-    func add(to group: RouterGroup<BasicRequestContext>) {
+    func add(to group: RouterGroup<APIRequestContext>) {
         group.get("intel/reputation", use: lookup)
         group.get("intel/export", use: export)
     }
 
     /// `GET /api/v1/intel/export?format=stix` → a STIX 2.1 bundle of the indicators looked up.
-    @Sendable func export(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func export(_ request: Request, context: APIRequestContext) async throws -> Response {
         guard (request.uri.queryParameters.get("format") ?? "stix") == "stix" else {
             throw APIError.badRequest("the export's format is stix (STIX 2.1)")
         }
@@ -22,7 +22,7 @@ struct IntelRoutes: Sendable {
     }
 
     /// `GET /api/v1/intel/reputation?value=203.0.113.7[&type=ipv4]` → the verdict with its sources.
-    @Sendable func lookup(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func lookup(_ request: Request, context: APIRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
         guard let value = parameters.get("value"), !value.isEmpty else {
             throw APIError.badRequest("the lookup needs ?value=, as in /api/v1/intel/reputation?value=203.0.113.7")

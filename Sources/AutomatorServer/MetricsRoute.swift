@@ -20,11 +20,11 @@ struct MetricsRoute: Sendable {
     /// The store errors logged since the store last answered a scrape.
     private let logged = Locked<Set<String>>([])
 
-    func add(to router: Router<BasicRequestContext>, token: String) {
-        router.group("metrics").add(middleware: BearerAuthentication(token: token)).get(use: metrics)
+    func add(to router: Router<APIRequestContext>, authentication: BearerAuthentication) {
+        router.group("metrics").add(middleware: authentication).get(use: metrics)
     }
 
-    @Sendable func metrics(_ request: Request, context: BasicRequestContext) async -> Response {
+    @Sendable func metrics(_ request: Request, context: APIRequestContext) async -> Response {
         var text = PrometheusText()
         let workload: Workload?
         do throws(StoreError) {

@@ -3,17 +3,19 @@ import Foundation
 import Hummingbird
 
 /// `/api/v1/questions`: the questions runs wait on (`chat.ask`, the approval of an action), and
-/// their answers from whoever holds the API token, as a person in chat would give them.
+/// their answers, as a person in chat would give them: from a personal token, only if its name
+/// has the question's role (`chat.roles.approver` for an approval); from the server's shared
+/// token, the operator's, as from the data folder.
 struct QuestionRoutes: Sendable {
     let chat: ChatService
 
-    func add(to group: RouterGroup<BasicRequestContext>) {
+    func add(to group: RouterGroup<APIRequestContext>) {
         group.get("questions", use: list)
         group.post("questions/{id}/answer", use: answer)
     }
 
     /// `GET /api/v1/questions[?incident=INC-4]` → `{"questions": [...]}`, the open ones, oldest first.
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
         try parameters.allowOnly(["incident"])
         return .json(QuestionJSON.list(try await chat.store.openQuestions(of: try parameters.incident())))
@@ -21,18 +23,22 @@ struct QuestionRoutes: Sendable {
 
     /// `POST /api/v1/questions/{id}/answer` with `{"choice": "approve", "by": "alice"}` → 200
     /// `{"id", "choice"}`; 404 for an unknown question, 400 for a choice it does not take, 409
-    /// when it is answered already. `by` names the person for the journal (`api:alice`).
-    @Sendable func answer(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    /// when it is answered already, 403 for a personal token without the question's role. `by` names
+    /// the person for the journal (`api:alice`); a personal token names its own.
+    @Sendable func answer(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         let body = try await request.body.collect(upTo: 1 << 16)
         guard let object = (try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))) as? [String: Any],
               let choice = object["choice"] as? String
         else { throw APIError.badRequest(#"the body must be {"choice": "approve", "by": "alice"} (one of the question's choices)"#) }
+        let actor = try RequestActor.of(request, context, by: try RequestActor.by(in: object))
         let chosen: String
         do {
-            chosen = try await chat.answer(id, choice: choice, by: RequestActor.of(request, by: try RequestActor.by(in: object)))
+            chosen = try await chat.answer(id, choice: choice, by: actor, person: context.authenticated.person)
         } catch let error as ChatError where error.kind == .notAChoice {
             throw APIError.badRequest(error.description)
+        } catch let error as ChatError where error.kind == .notAllowed {
+            throw APIError(status: .forbidden, message: error.description)
         } catch let error as ChatError {
             throw APIError.notFound(error.description)
         } catch let error as StoreError where error.kind == .conflict {

@@ -7,14 +7,14 @@ import Hummingbird
 struct ReportRoutes: Sendable {
     let store: any ReportStore
 
-    func add(to group: RouterGroup<BasicRequestContext>) {
+    func add(to group: RouterGroup<APIRequestContext>) {
         group.get("report", use: report)
         group.get("audit", use: audit)
     }
 
     /// `GET /api/v1/report?since=30d` or `?from=2026-03-01&to=2026-03-31` → the report as
     /// `ReportJSON` writes it.
-    @Sendable func report(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func report(_ request: Request, context: APIRequestContext) async throws -> Response {
         let window = try Self.window(request, fallback: "30d")
         do throws(StoreError) {
             return .json(ReportJSON.encode(try await store.report(window, at: Date())))
@@ -25,7 +25,7 @@ struct ReportRoutes: Sendable {
 
     /// `GET /api/v1/audit?since=7d[&actor=cli:alice][&limit=1000]` → `{"more": false, "audit": [...]}`,
     /// newest first; `more` when the window holds entries past the limit.
-    @Sendable func audit(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func audit(_ request: Request, context: APIRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
         let window = try Self.window(request, fallback: "7d")
         let limit = parameters.get("limit").map { Int($0) } ?? 1000

@@ -12,7 +12,7 @@ struct RunRoutes: Sendable {
     let runs: RunService
     let scripts: ScriptFolder
 
-    func add(to group: RouterGroup<BasicRequestContext>) {
+    func add(to group: RouterGroup<APIRequestContext>) {
         group.post("runs", use: submit)
         group.get("runs", use: list)
         group.get("runs/{id}", use: show)
@@ -20,7 +20,7 @@ struct RunRoutes: Sendable {
     }
 
     /// `POST /api/v1/runs` → 201 `{"id": ..., "status": ...}`.
-    @Sendable func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func submit(_ request: Request, context: APIRequestContext) async throws -> Response {
         let body: ByteBuffer
         do { body = try await request.body.collect(upTo: Self.maximumBody) } catch let error as any HTTPResponseError
             where error.status == .contentTooLarge
@@ -46,7 +46,7 @@ struct RunRoutes: Sendable {
     }
 
     /// `GET /api/v1/runs?status=...&limit=...` → `{"runs": [...]}`, newest first.
-    @Sendable func list(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         if let unknown = query.map({ String($0.key) }).first(where: { $0 != "status" && $0 != "limit" }) {
             throw APIError.badRequest("unknown parameter \(JSONText.string(unknown)): the list takes status and limit, "
@@ -74,7 +74,7 @@ struct RunRoutes: Sendable {
     }
 
     /// `GET /api/v1/runs/{id}` → the run.
-    @Sendable func show(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.id(in: context)
         let run: RunRecord?
         do { run = try await runs.run(id) } catch { throw APIError.store(error) }
@@ -83,7 +83,7 @@ struct RunRoutes: Sendable {
     }
 
     /// `POST /api/v1/runs/{id}/kill` → the run as it ended.
-    @Sendable func kill(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    @Sendable func kill(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.id(in: context)
         do {
             return .json(RunJSON.object(try await runs.kill(id)))
@@ -92,7 +92,7 @@ struct RunRoutes: Sendable {
         }
     }
 
-    private static func id(in context: BasicRequestContext) throws(APIError) -> RunID {
+    private static func id(in context: APIRequestContext) throws(APIError) -> RunID {
         guard let id = context.parameters.get("id") else { throw .badRequest("the path needs a run id") }
         return RunID(id)
     }

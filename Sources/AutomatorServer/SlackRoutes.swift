@@ -14,21 +14,21 @@ struct SlackRoutes: Sendable {
     let adapter: SlackAdapter
     let inbox: any ChatInbox
 
-    func add(to router: some RouterMethods<BasicRequestContext>) {
-        router.post("slack/events", use: events)
-        router.post("slack/interactions", use: interactions)
-        router.post("slack/commands", use: commands)
+    func add<Context: RequestContext>(to router: some RouterMethods<Context>) {
+        router.post("slack/events") { request, _ in try await events(request) }
+        router.post("slack/interactions") { request, _ in try await interactions(request) }
+        router.post("slack/commands") { request, _ in try await commands(request) }
     }
 
-    @Sendable func events(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    func events(_ request: Request) async throws -> Response {
         Self.response(await adapter.handleEvents(try await Self.slackRequest(request), delivering: inbox))
     }
 
-    @Sendable func interactions(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    func interactions(_ request: Request) async throws -> Response {
         Self.response(await adapter.handleInteraction(try await Self.slackRequest(request), delivering: inbox))
     }
 
-    @Sendable func commands(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    func commands(_ request: Request) async throws -> Response {
         Self.response(await adapter.handleCommand(try await Self.slackRequest(request), delivering: inbox))
     }
 

@@ -11,13 +11,14 @@ struct WarRoomRoutes: Sendable {
     let console: ConsoleAdapter
     let posts: WarRoomPosts
 
-    func add(to group: RouterGroup<BasicRequestContext>) {
+    func add(to group: RouterGroup<APIRequestContext>) {
         group.post("incidents/{id}/command", use: command)
     }
 
     /// `{"text": "!note called the user", "by": "alice"}` → 200 `{"posts": ["..."]}`, once every
-    /// run the command started has ended or waits for a person.
-    @Sendable func command(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    /// run the command started has ended or waits for a person. With a personal token, `by` is
+    /// its holder, and the command needs its roles (`chat.roles`), as in chat: a refusal is posted.
+    @Sendable func command(_ request: Request, context: APIRequestContext) async throws -> Response {
         guard let text = context.parameters.get("id"), let id = IncidentID(text) else {
             throw APIError.badRequest("the path needs an incident id such as INC-42")
         }
@@ -25,18 +26,22 @@ struct WarRoomRoutes: Sendable {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))) as? [String: Any],
               let line = object["text"] as? String, !line.trimmingCharacters(in: .whitespaces).isEmpty
         else { throw APIError.badRequest(#"send {"text": "!note called the user", "by": "alice"}"#) }
-        // The bot's roles and the journal name the person: a command from nobody is refused.
-        guard let by = try RequestActor.by(in: object) else {
+        // The bot's roles and the journal name the person: a command from nobody is refused. A
+        // personal token names its holder.
+        guard let by = try RequestActor.by(in: object) ?? context.authenticated.person else {
             throw APIError.badRequest(#""by" is missing: it names who types the command, as in {"text": "!note called the user", "by": "alice"}"#)
         }
         let channel = "#" + id.description.lowercased()
         do {
-            try await chat.ensureWarRoom(channel, on: console.network, for: id, by: RequestActor.of(request, by: by))
+            try await chat.ensureWarRoom(channel, on: console.network, for: id,
+                                         by: try RequestActor.of(request, context, by: by))
         } catch let error as StoreError where error.kind == .notFound {
             throw APIError.notFound("there is no incident \(id)")
         }
         let said = await posts.collect(in: channel) {
-            await console.say("\(channel) \(line)", by: by, to: chat)
+            // A personal token's holder needs the command's roles, as in chat; the shared token's
+            // is the operator, exempt as the terminal is.
+            await console.say("\(channel) \(line)", by: by, rolesApply: context.authenticated.person != nil, to: chat)
             await chat.settle()
         }
         return .json(#"{"posts":"# + JSONText.array(said.map(JSONText.string)) + "}")

@@ -28,7 +28,7 @@ struct Automator: AsyncParsableCommand {
         subcommands: [RunCommand.self, TestCommand.self, CheckCommand.self, ReplCommand.self, ServeCommand.self, RunsCommand.self, IncidentCommand.self,
                       TaskCommand.self, QuestionCommand.self, PlaybookCommand.self, IntelCommand.self, ChatCommand.self,
                       JournalCommand.self, EvidenceCommand.self, ActionCommand.self, ReportCommand.self, AuditCommand.self,
-                      MigrateCommand.self, StoreCommand.self]
+                      MigrateCommand.self, StoreCommand.self, TokenCommand.self]
     )
 
     /// ArgumentParser's, except for a `ValidationError` that a command throws while it runs (a

@@ -14,8 +14,9 @@ struct QuestionCommand: AsyncParsableCommand {
             goes on at once; otherwise the answer is kept in the folder, and the run goes on at \
             the next automator serve.
 
-            Anyone who can run these commands holds the data folder or the API token, so the \
-            roles a question names apply in chat only; the journal names who answered.
+            Anyone who can run these commands holds the data folder or the server's shared \
+            token, so the roles a question names apply in chat, and to personal API tokens, \
+            only; the journal names who answered.
 
             Exit status: 0 when done; 1 when it failed (no such question, an answer not among its \
             choices, a question answered already, the server refused or could not be reached); \

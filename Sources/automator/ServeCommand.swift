@@ -66,6 +66,10 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /api/v1/intel/export  the indicators looked up, STIX 2.1
               GET  /api/v1/report        ?since=30d, or ?from=2026-03-01&to=... (100 years at most)
               GET  /api/v1/audit         who did what; ?since=7d&actor=cli:alice
+              GET  /api/v1/tokens        the personal tokens (never the tokens themselves)
+              POST /api/v1/tokens        {"name": "alice"}: 201 with the token, shown once
+              POST /api/v1/tokens/NAME/revoke     refused from the next request on
+                                         (the three with the shared token only)
               POST /slack/events, /slack/interactions, /slack/commands (signed)
               GET  /healthz              {"status": "ok", "chat": [...], "integrations_failing":
                                          [...]}, without a token; 503 {"status": "unavailable",
@@ -83,10 +87,16 @@ struct ServeCommand: AsyncParsableCommand {
 
             A script named in a run request is a file in the scripts folder (--scripts), which is \
             also where require() looks. Every /api/ request needs Authorization: Bearer TOKEN. \
-            The token is $AUTOMATOR_API_TOKEN if set; otherwise the first start makes one and \
-            keeps it in DATA/api-token (mode 0600) for later starts and for the commands on the \
-            folder; it is never logged. Several workers on one --store each make their own: give \
-            them all the same $AUTOMATOR_API_TOKEN, so that a load balancer and Prometheus need one.
+            Give each person and integration a personal token (automator token add alice): its \
+            requests are api:alice in the journal, may not claim another "by", and \
+            chat.roles apply to alice, so an approval needs a real approver. The shared token \
+            is the operator's, as powerful as the data folder (it names anyone and manages \
+            tokens): keep it to the people who run the server. It is $AUTOMATOR_API_TOKEN if \
+            set; otherwise the first start makes one and keeps it in DATA/api-token (mode 0600) \
+            for later starts and for the commands on the folder; it is never logged. Several \
+            workers on one --store each make their own: give them all the same \
+            $AUTOMATOR_API_TOKEN, so that a load balancer and Prometheus need one; personal \
+            tokens are kept in the database, so every worker knows them.
 
             --timeout bounds each stretch of computing between two waits; --memory caps the \
             Lua memory of each executor, which all the runs on it share (default 1024 MiB: \

@@ -440,11 +440,12 @@ struct ServeCommandTests {
                          "POST /api/v1/incidents/ID/retry", "POST /api/v1/incidents/ID/playbook", "GET  /api/v1/tasks ",
                          "POST /api/v1/tasks/ID/complete", "GET  /api/v1/playbooks", "GET  /api/v1/questions ", "POST /api/v1/questions/ID/answer",
                          "GET  /api/v1/intel/reputation", "GET  /api/v1/intel/export", "GET  /api/v1/report",
-                         "GET  /api/v1/audit", "/slack/events", "/slack/interactions", "/slack/commands", "GET  /healthz", "GET  /metrics"]
+                         "GET  /api/v1/audit", "GET  /api/v1/tokens", "POST /api/v1/tokens ",
+                         "POST /api/v1/tokens/NAME/revoke", "/slack/events", "/slack/interactions", "/slack/commands", "GET  /healthz", "GET  /metrics"]
         {
             #expect(result.stdout.contains(endpoint), "serve --help should list \(endpoint)")
         }
-        for text in ["AUTOMATOR_API_TOKEN", "api-token", "SIGTERM", "resume", "--data", "--http", "--scripts",
+        for text in ["AUTOMATOR_API_TOKEN", "api-token", "personal token", "SIGTERM", "resume", "--data", "--http", "--scripts",
                      "--executors", "--timeout", "--memory", "--allow-http", "Exit status", "Examples"]
         {
             #expect(result.stdout.contains(text), "serve --help should mention \(text)")

@@ -110,6 +110,8 @@ public struct ChatError: Error, CustomStringConvertible, Sendable {
         case ambiguous
         /// The bot may not post in the channel.
         case forbidden
+        /// Someone without the role a question asks for answered it.
+        case notAllowed
     }
 
     public let kind: Kind

@@ -72,6 +72,10 @@ public struct ChatMessage: Sendable, Hashable, Codable {
     /// Set when the message is an edit of an earlier one (whose `id` it has).
     public var edit: ChatEdit?
     public var at: Date
+    /// True when commands' roles govern its author on a network that exempts its people
+    /// (`ChatAdapter.commandsNeedRoles`): a command sent to the server's console with a personal
+    /// API token, whose holder is a person like any in chat, not the holder of the data folder.
+    public var rolesApply: Bool?
 
     public init(id: String, channel: ChatChannel, user: ChatUser, text: String, thread: String? = nil,
                 replyTo: String? = nil, files: [ChatFile] = [], links: [String] = [], edit: ChatEdit? = nil,

@@ -137,13 +137,7 @@ extension ChatService {
             let roles = question.roles.joined(separator: " or ")
             await post("\(Self.who(user, on: adapter)), only people with the role \(roles) may answer this.",
                        in: question.channel, thread: question.message, on: adapter)
-            logger.notice("chat: the answer \(choice) to \(question.id) refused to \(by), who has no role \(roles)")
-            guard let incident = await incident(of: question) else { return }
-            let entry = JournalEntry(incident: incident, actor: by, kind: .refused,
-                                     text: "answer \(choice) to \(question.id) (\(question.text)), for the role \(roles)")
-            do { try await store.write(.appendJournal([entry])) } catch {
-                logger.error("chat: the refused answer of \(by) could not be journaled on \(incident): \(error)")
-            }
+            await journalRefusal(of: choice, to: question, by: by)
             return
         }
         do { try await keep(choice, to: question, by: by) } catch {
@@ -154,14 +148,18 @@ extension ChatService {
                    on: adapter)
     }
 
-    /// Answers a question for someone outside the chat (`api`, `cli:alice`), who is trusted by
-    /// the token or the folder they hold: the answer is recorded and said in the question's thread.
+    /// Answers a question for someone outside the chat (`api:alice`, `cli:alice`): the answer is
+    /// recorded and said in the question's thread.
     ///
+    /// - Parameter person: the name a personal API token proves, checked against the question's
+    ///   roles as a person in chat is (a refusal is journaled as there); nil for the holder of the
+    ///   data folder or of the server's shared token, who is trusted as the CLI's `--approve` is.
     /// - Throws: `ChatError` (`.notFound`) for an unknown question, (`.notAChoice`) for a choice
-    ///   it does not offer; `StoreError` (`.conflict`) when it is answered already.
+    ///   it does not offer, (`.notAllowed`) for a person without its role; `StoreError`
+    ///   (`.conflict`) when it is answered already.
     /// - Returns: the choice as the question spells it.
     @discardableResult
-    public func answer(_ id: String, choice: String, by: String) async throws -> String {
+    public func answer(_ id: String, choice: String, by: String, person: String? = nil) async throws -> String {
         guard let question = try await store.question(id) else {
             throw ChatError(.notFound, "there is no question \(id)")
         }
@@ -171,11 +169,30 @@ extension ChatService {
         guard let chosen = question.choice(matching: choice) else {
             throw ChatError(.notAChoice, "\(id) takes one of: " + question.choices.joined(separator: ", "))
         }
+        if let person, !question.roles.isEmpty,
+           !question.roles.contains(where: { configuration.roles[$0]?.contains(person) ?? false })
+        {
+            await journalRefusal(of: chosen, to: question, by: by)
+            throw ChatError(.notAllowed, "\(person) may not answer \(id): only people with the role "
+                + question.roles.joined(separator: " or ") + " may (chat.roles in the server's configuration)")
+        }
         try await keep(chosen, to: question, by: by)
         if let adapter = try? adapter(question.network) {
             await post("\(by) answered: \(chosen)", in: question.channel, thread: question.message, on: adapter)
         }
         return chosen
+    }
+
+    /// Logs and journals an answer refused to someone without the question's role, as for a refused command.
+    private func journalRefusal(of choice: String, to question: ChatQuestionRecord, by: String) async {
+        let roles = question.roles.joined(separator: " or ")
+        logger.notice("chat: the answer \(choice) to \(question.id) refused to \(by), who has no role \(roles)")
+        guard let incident = await incident(of: question) else { return }
+        let entry = JournalEntry(incident: incident, actor: by, kind: .refused,
+                                 text: "answer \(choice) to \(question.id) (\(question.text)), for the role \(roles)")
+        do { try await store.write(.appendJournal([entry])) } catch {
+            logger.error("chat: the refused answer of \(by) could not be journaled on \(incident): \(error)")
+        }
     }
 
     /// Records an answer (refused if there is one) and resumes the runs waiting for it.

@@ -187,7 +187,8 @@ public final class ChatService: ChatInbox, Sendable {
                     return
                 }
                 let (roles, what) = command.requirement(for: rest)
-                guard !adapter.commandsNeedRoles || allowed(message.user, roles: roles, on: adapter) else {
+                let rolesApply = adapter.commandsNeedRoles || message.rolesApply == true
+                guard !rolesApply || allowed(message.user, roles: roles, on: adapter) else {
                     await refuse(what, roles: roles, to: message, in: channel?.incident, on: adapter)
                     return
                 }

@@ -318,6 +318,20 @@ extension SQLiteStore {
                 CREATE INDEX chat_question_by_answered_at ON chat_question (answered_at) WHERE answered_at IS NOT NULL;
                 """)
         }
+        // Personal API tokens (`PersonalTokenStore`), found by their SHA-256: the token itself is
+        // never kept. One live token per name; revoked ones stay, for the audit.
+        migrator.registerMigration("v13") { db in
+            try db.execute(sql: """
+                CREATE TABLE personal_token (
+                    sha256 TEXT PRIMARY KEY,       -- of the token, hexadecimal
+                    name TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    created_by TEXT NOT NULL,
+                    revoked_at INTEGER
+                ) WITHOUT ROWID;
+                CREATE UNIQUE INDEX personal_token_live ON personal_token (name) WHERE revoked_at IS NULL;
+                """)
+        }
         return migrator
     }
 

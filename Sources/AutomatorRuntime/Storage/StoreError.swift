@@ -63,6 +63,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case actionNotFound(String)
         case actionNotDone(String, status: String)
         case incidentClosedToActions(IncidentID)
+        case tokenExists(String)
+        case tokenNotFound(String)
         case copyTargetNotEmpty(String, tables: [String])
         case copyRefused(String, reason: String)
         case closed
@@ -81,9 +83,11 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .diskFull: .diskFull
         case .locked, .unavailable, .signingKey, .storeAddress, .serverUnreachable, .serverError,
              .databaseAway: .unavailable
-        case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound, .actionNotFound: .notFound
+        case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound, .actionNotFound, .tokenNotFound:
+            .notFound
         case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone, .slaHandled,
-             .closedAlready, .questionAnswered, .leaseLost, .actionNotDone, .incidentClosedToActions, .copyTargetNotEmpty, .copyRefused:
+             .closedAlready, .questionAnswered, .leaseLost, .actionNotDone, .incidentClosedToActions, .copyTargetNotEmpty, .copyRefused,
+             .tokenExists:
             .conflict
         case .closed: .closed
         }
@@ -184,6 +188,10 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .incidentClosedToActions(let id):
             "\(id) is closed: no action is taken on a closed incident. Reopen it first (automator incident update "
                 + "\(id) --status active), if acting is still right"
+        case .tokenExists(let name):
+            "\(name) has a token already: revoke it first (automator token revoke \(name)), then add the new one"
+        case .tokenNotFound(let name):
+            "\(name) has no token to revoke: automator token list shows the tokens"
         case .copyTargetNotEmpty(let address, let tables):
             "the database \(address) holds data already (in \(tables.joined(separator: ", "))): a copy fills an empty "
                 + "database only, so that nothing in it is mixed with or lost under the copy; create a new one "
@@ -253,6 +261,10 @@ extension StoreError {
     }
 
     static func incidentClosedToActions(_ id: IncidentID) -> StoreError { StoreError(.incidentClosedToActions(id)) }
+
+    static func tokenExists(_ name: String) -> StoreError { StoreError(.tokenExists(name)) }
+
+    static func tokenNotFound(_ name: String) -> StoreError { StoreError(.tokenNotFound(name)) }
 
     static func locked(_ path: String, reason: String) -> StoreError { StoreError(.locked(path: path, reason: reason)) }
 

@@ -64,10 +64,12 @@ public final class ConsoleAdapter: ChatAdapter, @unchecked Sendable {
         }
     }
 
-    /// Delivers one line as if it had been read (the REPL's `!` lines), from `user` if given.
-    public func say(_ line: String, by user: String? = nil, to inbox: any ChatInbox) async {
+    /// Delivers one line as if it had been read (the REPL's `!` lines), from `user` if given;
+    /// with `rolesApply`, its commands need their roles as in chat (`ChatMessage.rolesApply`).
+    public func say(_ line: String, by user: String? = nil, rolesApply: Bool = false, to inbox: any ChatInbox) async {
         let speaker = user.map { ChatUser(id: $0, name: $0) } ?? self.user
-        guard let message = message(from: line, by: speaker) else { return }
+        guard var message = message(from: line, by: speaker) else { return }
+        if rolesApply { message.rolesApply = true }
         await inbox.receive(message, from: self)
     }
 

@@ -293,6 +293,17 @@ extension PostgresStore {
             ALTER TABLE run ADD COLUMN kill_reason text;
             CREATE INDEX run_unfinished_by_incident ON run (incident) WHERE status IN ('pending', 'running', 'waiting');
             """),
+        // Personal API tokens by their SHA-256, one live token per name (SQLite's v13).
+        ("v13", """
+            CREATE TABLE personal_token (
+                sha256 text COLLATE "C" PRIMARY KEY,
+                name text NOT NULL,
+                created_at bigint NOT NULL,
+                created_by text NOT NULL,
+                revoked_at bigint
+            );
+            CREATE UNIQUE INDEX personal_token_live ON personal_token (name) WHERE revoked_at IS NULL;
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.

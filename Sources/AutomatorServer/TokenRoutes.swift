@@ -1,0 +1,64 @@
+import AutomatorRuntime
+import Foundation
+import Hummingbird
+
+/// `/api/v1/tokens`: the personal API tokens, managed with the server's shared token only (the
+/// operator's, as powerful as the data folder): a personal token would otherwise make a token in
+/// another's name, or revoke the others'. `automator token` comes here when a server holds the
+/// data folder.
+struct TokenRoutes: Sendable {
+    let store: any PersonalTokenStore
+
+    func add(to group: RouterGroup<APIRequestContext>) {
+        group.get("tokens", use: list)
+        group.post("tokens", use: make)
+        group.post("tokens/{name}/revoke", use: revoke)
+    }
+
+    /// `GET /api/v1/tokens` → `{"tokens": [{"name", "created_at", "created_by", "revoked_at"}]}`.
+    @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try Self.requireOperator(context)
+        return try await Self.answer { try await PersonalTokens.list(in: store) }
+    }
+
+    /// `POST /api/v1/tokens` with `{"name": "alice"}` → 201 with the token, shown this once.
+    @Sendable func make(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try Self.requireOperator(context)
+        let body = try await request.body.collect(upTo: 1 << 16)
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))) as? [String: Any],
+              let name = object["name"] as? String, object.count == 1
+        else { throw APIError.badRequest(#"send {"name": "alice"}: the person or integration the token is for"#) }
+        let creator = try RequestActor.of(request, context)
+        return try await Self.answer(status: .created) { try await PersonalTokens.add(name, by: creator, in: store) }
+    }
+
+    /// `POST /api/v1/tokens/{name}/revoke` → `{"name", "revoked_at"}`; 404 when it has no live token.
+    @Sendable func revoke(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try Self.requireOperator(context)
+        let name = context.parameters.get("name") ?? ""
+        return try await Self.answer { try await PersonalTokens.revoke(name, in: store) }
+    }
+
+    private static func requireOperator(_ context: APIRequestContext) throws(APIError) {
+        guard let person = context.authenticated.person else { return }
+        throw APIError(status: .forbidden, message: "a personal token (this one is \(person)'s) cannot manage tokens: "
+            + "that takes the server's shared token, from AUTOMATOR_API_TOKEN or the api-token file in its data folder")
+    }
+
+    private static func answer(status: HTTPResponse.Status = .ok, _ work: () async throws -> String) async throws
+        -> Response
+    {
+        do {
+            return .json(try await work(), status: status)
+        } catch let refusal as PersonalTokens.Refusal {
+            let status: HTTPResponse.Status = switch refusal.kind {
+            case .invalid: .badRequest
+            case .conflict: .conflict
+            case .notFound: .notFound
+            }
+            throw APIError(status: status, message: refusal.description)
+        } catch let error as StoreError {
+            throw APIError.store(error)
+        }
+    }
+}

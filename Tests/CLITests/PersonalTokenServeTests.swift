@@ -1,0 +1,203 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Personal API tokens through a real `automator serve`: each authenticates as its name, which
+/// the journal, the approver role and the questions' roles see; the shared token stays the operator's.
+@Suite("Personal API tokens beside automator serve", .serialized, .timeLimit(.minutes(3)))
+struct PersonalTokenServeTests {
+    /// `automator token add NAME --json` on `data` (through its server when one holds it): the token.
+    static func add(_ name: String, data: URL) async throws -> String {
+        let made = try await AutomatorProcess.run(["token", "add", name, "--json", "--data", data.path])
+        #expect(made.status == 0, "\(made.stdout)\(made.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: Any]
+        return try #require(json?["token"] as? String, "\(made.stdout)")
+    }
+
+    @Test("A personal token journals as api:NAME, whatever X-Automator-Actor says, and cannot claim another by; a wrong token is 401; only the shared token manages tokens")
+    func identity() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data")
+        let server = try await ServerProcess.start(data: data, scripts: folder.url)
+        let alice = try await Self.add("alice", data: data)
+
+        let created = try await server.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#,
+                                            credentials: .bearer(alice))
+        #expect(created.status == 201, "\(created.body)")
+        let id = try #require(created.json["id"] as? String, "\(created.body)")
+        let note = try await server.call("POST", "/api/v1/incidents/\(id)/journal", body: #"{"text": "called the user"}"#,
+                                         credentials: .bearer(alice), headers: ["X-Automator-Actor": "cli:ciso"])
+        #expect(note.status == 201, "\(note.body)")
+        let claimed = try await server.call("POST", "/api/v1/incidents/\(id)/journal",
+                                            body: #"{"text": "as bob", "by": "bob"}"#, credentials: .bearer(alice))
+        #expect(claimed.status == 403 && claimed.body.contains("this token is alice's"), "\(claimed.body)")
+        let own = try await server.call("POST", "/api/v1/incidents/\(id)/journal",
+                                        body: #"{"text": "as myself", "by": "alice"}"#, credentials: .bearer(alice))
+        #expect(own.status == 201, "\(own.body)")
+        let journal = try await server.journal(id)
+        #expect(journal.filter { $0.kind != "playbook" }.map(\.actor) == ["api:alice", "api:alice", "api:alice"],
+                "\(journal)")
+        #expect(!journal.contains { $0.text == "as bob" })
+
+        let wrong = try await server.call("GET", "/api/v1/incidents", credentials: .bearer(alice.uppercased()))
+        #expect(wrong.status == 401 && wrong.headers["www-authenticate"] != nil, "\(wrong.body)")
+        #expect(try await server.call("GET", "/api/v1/incidents", credentials: .bearer(alice)).status == 200)
+        for (method, path, body) in [("GET", "/api/v1/tokens", nil), ("POST", "/api/v1/tokens", #"{"name": "mallory"}"#),
+                                     ("POST", "/api/v1/tokens/alice/revoke", nil)]
+        {
+            let refused = try await server.call(method, path, body: body, credentials: .bearer(alice))
+            #expect(refused.status == 403 && refused.body.contains("cannot manage tokens"), "\(path): \(refused.body)")
+        }
+        // The operator's shared token names anyone, as before.
+        let operatorNote = try await server.call("POST", "/api/v1/incidents/\(id)/journal",
+                                                 body: #"{"text": "for carol", "by": "carol"}"#)
+        #expect(operatorNote.status == 201, "\(operatorNote.body)")
+        #expect(try await server.journal(id).last?.actor == "api:carol")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("chat.roles.approver applies to the token's holder: bob's token cannot approve a high-risk action nor an approval question, alice's can")
+    func approvals() async throws {
+        let firewall = ActionServeTests.FirewallAPI()
+        let api = try await firewall.start()
+        defer { api.stop() }
+        let folder = try TemporaryFolder()
+        _ = try folder.write("scripts/integrations/firewall.lua", ActionServeTests.firewall)
+        let config = try folder.write("automator.yml", "chat:\n  roles: { approver: [alice] }\n")
+        let data = folder.url.appendingPathComponent("data")
+        let server = try await ServerProcess.start(data: data, scripts: folder.url.appendingPathComponent("scripts"),
+                                                   environment: ["FW_URL": api.url],
+                                                   arguments: ["--executors", "1", "--config", config])
+        let alice = try await Self.add("alice", data: data)
+        let bob = try await Self.add("bob", data: data)
+
+        let block = #"{"name": "firewall.block_ip", "params": {"ip": "198.51.100.7"}, "approve": true"#
+        let asBob = try await server.call("POST", "/api/v1/actions", body: block + "}", credentials: .bearer(bob))
+        #expect(asBob.status == 403 && asBob.body.contains("bob may not approve actions"), "\(asBob.body)")
+        let bobAsAlice = try await server.call("POST", "/api/v1/actions", body: block + #", "by": "alice"}"#,
+                                               credentials: .bearer(bob))
+        #expect(bobAsAlice.status == 403 && bobAsAlice.body.contains("this token is bob's"), "\(bobAsAlice.body)")
+        #expect(firewall.sent.isEmpty)
+        let asAlice = try await server.call("POST", "/api/v1/actions", body: block + "}", credentials: .bearer(alice))
+        #expect(asAlice.status == 201 && asAlice.json["approved_by"] as? String == "api:alice", "\(asAlice.body)")
+        #expect(firewall.sent.count == 1)
+
+        // A playbook's approval, with no chat network: answered through the API.
+        let run = try await server.submit(#"{"source": "return chat.approve('#soc', 'Disable mallory?')"}"#)
+        var open: [[String: Any]] = []
+        for _ in 0..<100 where open.isEmpty {
+            open = try await server.call("GET", "/api/v1/questions").json["questions"] as? [[String: Any]] ?? []
+            if open.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let question = try #require(open.first?["id"] as? String, "\(open)")
+        let bobAnswers = try await server.call("POST", "/api/v1/questions/\(question)/answer", body: #"{"choice": "approve"}"#,
+                                               credentials: .bearer(bob))
+        #expect(bobAnswers.status == 403 && bobAnswers.body.contains("bob may not answer"), "\(bobAnswers.body)")
+        let aliceAnswers = try await server.call("POST", "/api/v1/questions/\(question)/answer",
+                                                 body: #"{"choice": "approve"}"#, credentials: .bearer(alice))
+        #expect(aliceAnswers.status == 200, "\(aliceAnswers.body)")
+        let ended = try await server.waitForRun(run)
+        #expect("\(ended["result"] ?? "")".contains("api:alice"), "\(ended)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("A war-room command from a personal token needs its roles, as in chat; the shared token's stays exempt")
+    func warRoomRoles() async throws {
+        let folder = try TemporaryFolder()
+        let config = try folder.write("automator.yml", "chat:\n  roles: { analyst: [alice] }\n")
+        let data = folder.url.appendingPathComponent("data")
+        let server = try await ServerProcess.start(data: data, scripts: PlaybookTrialTests.scripts,
+                                                   arguments: ["--executors", "1", "--config", config])
+        let alice = try await Self.add("alice", data: data)
+        let bob = try await Self.add("bob", data: data)
+        let created = try await server.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#)
+        let id = try #require(created.json["id"] as? String, "\(created.body)")
+
+        let refused = try await server.call("POST", "/api/v1/incidents/\(id)/command", body: #"{"text": "!note by bob"}"#,
+                                            credentials: .bearer(bob))
+        #expect(refused.status == 200 && refused.body.contains("is for people with the role analyst"), "\(refused.body)")
+        for (credentials, by) in [(ServerProcess.Credentials.bearer(alice), ""), (.serverToken, #", "by": "carol""#)] {
+            let said = try await server.call("POST", "/api/v1/incidents/\(id)/command", body: #"{"text": "!note noted""# + by + "}",
+                                             credentials: credentials)
+            #expect(said.status == 200 && !said.body.contains("is for people with the role"), "\(said.body)")
+        }
+        let journal = try await server.journal(id)
+        #expect(journal.filter { $0.kind == "note" }.map(\.actor) == ["console:alice", "console:carol"], "\(journal)")
+        #expect(journal.contains { $0.kind == "refused" && $0.actor == "console:bob" }, "\(journal)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("token add, list and revoke on a free folder and through its serve; a revoked token is refused at its next request")
+    func managementAndRevocation() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data")
+        let free = try await AutomatorProcess.run(["token", "list", "--data", data.path])
+        #expect(free.status == 64 && free.stderr.contains("there is no data folder"), "\(free.stderr)")
+        var server = try await ServerProcess.start(data: data, scripts: folder.url)
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+
+        // No server: on the folder's store.
+        let made = try await AutomatorProcess.run(["token", "add", "alice", "--data", data.path])
+        #expect(made.status == 0 && made.stdout.contains("shown only this once")
+                && made.stdout.contains("automator token revoke alice"), "\(made.stdout)\(made.stderr)")
+        let alice = try #require(made.stdout.firstMatch(of: /\n  ([0-9a-f]{64})\n/).map { String($0.output.1) }, "\(made.stdout)")
+        let again = try await AutomatorProcess.run(["token", "add", "alice", "--data", data.path])
+        #expect(again.status == 1 && again.stderr.contains("alice has a token already"), "\(again.stderr)")
+        let badName = try await AutomatorProcess.run(["token", "add", "alice smith", "--data", data.path])
+        #expect(badName.status == 64 && badName.stderr.contains("cannot name a token"), "\(badName.stderr)")
+        let folderFile = try String(contentsOf: data.appendingPathComponent("automator.sqlite"), encoding: .isoLatin1)
+        #expect(!folderFile.contains(alice), "the store keeps the token's SHA-256 only")
+
+        server = try await ServerProcess.start(data: data, scripts: folder.url)
+        #expect(try await server.call("GET", "/api/v1/runs", credentials: .bearer(alice)).status == 200)
+        // Through the server: with the folder's shared token.
+        let bob = try await Self.add("bob", data: data)
+        #expect(try await server.call("GET", "/api/v1/runs", credentials: .bearer(bob)).status == 200)
+        let listed = try await AutomatorProcess.run(["token", "list", "--data", data.path])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let lines = listed.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        #expect(lines.map { $0.first.map(String.init) } == ["NAME", "alice", "bob"], "\(listed.stdout)")
+        #expect(!listed.stdout.contains(alice) && !listed.stdout.contains(bob))
+
+        let revoked = try await AutomatorProcess.run(["token", "revoke", "alice", "--data", data.path])
+        #expect(revoked.status == 0 && revoked.stdout.contains("Revoked the token of alice"), "\(revoked.stderr)")
+        let refused = try await server.call("GET", "/api/v1/runs", credentials: .bearer(alice))
+        #expect(refused.status == 401, "refused at once: \(refused.body)")
+        #expect(try await server.call("GET", "/api/v1/runs", credentials: .bearer(bob)).status == 200)
+        let twice = try await AutomatorProcess.run(["token", "revoke", "alice", "--data", data.path])
+        #expect(twice.status == 1 && twice.stderr.contains("alice has no token to revoke"), "\(twice.stderr)")
+        let after = try await AutomatorProcess.run(["token", "list", "--data", data.path, "--json"])
+        let tokens = (try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [String: Any])?["tokens"]
+            as? [[String: Any]] ?? []
+        #expect(tokens.map { $0["name"] as? String } == ["alice", "bob"], "\(after.stdout)")
+        #expect(tokens.first?["revoked_at"] is String && tokens.last?["revoked_at"] is NSNull, "\(after.stdout)")
+        #expect(tokens.allSatisfy { ($0["created_by"] as? String)?.hasPrefix("cli") == true }, "\(after.stdout)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("On PostgreSQL, a token added through one worker authenticates on another, and its revocation on the first's stopped folder reaches it",
+          .timeLimit(.minutes(3)))
+    func sharedStore() async throws {
+        let workspace = try await SharedServeTests.Workspace()
+        let worker1 = try await workspace.start("worker-1")
+        let worker2 = try await workspace.start("worker-2")
+        let alice = try await Self.add("alice", data: worker1.data)
+        #expect(try workspace.psql("SELECT count(*) FROM personal_token WHERE sha256 = '\(alice)'") == "0")
+        let created = try await worker2.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#,
+                                             credentials: .bearer(alice))
+        #expect(created.status == 201, "\(created.body)")
+        worker1.terminate()
+        #expect(await worker1.waitForExit() == 0)
+        // No server on worker-1's folder: the command works on the workers' PostgreSQL.
+        let revoked = try await AutomatorProcess.run(["token", "revoke", "alice", "--data", worker1.data.path])
+        #expect(revoked.status == 0 && revoked.stderr.contains("reading it there"), "\(revoked.stderr)")
+        #expect(try await worker2.call("GET", "/api/v1/incidents", credentials: .bearer(alice)).status == 401)
+        worker2.terminate()
+        #expect(await worker2.waitForExit() == 0)
+    }
+}

@@ -1,0 +1,37 @@
+import AutomatorRuntime
+import Foundation
+import Testing
+
+@Suite("Personal API tokens in the store: SQLite and PostgreSQL")
+struct PersonalTokenStoreTests {
+    @Test("A token is kept by its SHA-256, found by it from a second store on the same storage, one live per name, and not found once revoked", .timeLimit(.minutes(1)), arguments: StoreUnderTest.allCases)
+    func lifecycle(_ kind: StoreUnderTest) async throws {
+        let open = try await kind.opener()
+        let worker1 = try #require(try await open() as? any PersonalTokenStore)
+        let worker2 = try #require(try await open() as? any PersonalTokenStore)
+        let (secret, alice) = PersonalToken.make(name: "alice", by: "cli:root", at: IncidentStoreConformance.time(0))
+        #expect(alice.sha256 == PersonalToken.digest(of: secret) && alice.sha256.count == 64 && !alice.sha256.contains(secret))
+        try await worker1.addPersonalToken(alice)
+        #expect(try await worker2.livePersonalToken(sha256: PersonalToken.digest(of: secret)) == alice)
+        #expect(try await worker2.livePersonalToken(sha256: PersonalToken.digest(of: secret + "0")) == nil)
+
+        let second = PersonalToken.make(name: "alice", by: "api", at: IncidentStoreConformance.time(5)).token
+        await #expect { try await worker2.addPersonalToken(second) } throws: {
+            ($0 as? StoreError)?.kind == .conflict && "\($0)".contains("automator token revoke alice")
+        }
+        try await worker2.revokePersonalToken(named: "alice", at: IncidentStoreConformance.time(9))
+        #expect(try await worker1.livePersonalToken(sha256: alice.sha256) == nil, "revoked, for every worker")
+        await #expect { try await worker1.revokePersonalToken(named: "alice", at: IncidentStoreConformance.time(10)) } throws: {
+            ($0 as? StoreError)?.kind == .notFound
+        }
+        try await worker1.addPersonalToken(second)
+        let bob = PersonalToken.make(name: "bob", by: "cli:root", at: IncidentStoreConformance.time(7)).token
+        try await worker1.addPersonalToken(bob)
+
+        var revoked = alice
+        revoked.revokedAt = IncidentStoreConformance.time(9)
+        #expect(try await worker2.personalTokens() == [second, revoked, bob], "by name, the newest of a name first")
+        await worker1.close()
+        await worker2.close()
+    }
+}
