@@ -30,11 +30,15 @@ enum RequestActor {
     }
 
     /// A body's `"by"`: absent, or who does it. An empty or non-text one is refused rather than
-    /// journaled as `api:` or ignored.
+    /// journaled as `api:` or ignored, and so is one with a control character: a newline in it
+    /// made a line of its own in `journal show` and `audit`, another actor's entry to read.
     static func by(in object: [String: Any]) throws(APIError) -> String? {
         guard let value = object["by"] else { return nil }
         guard let name = value as? String, !name.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw .badRequest(#""by" names who does it, such as "by": "alice""#)
+        }
+        guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw .badRequest(#""by" is a name on one line, without control characters, such as "by": "alice""#)
         }
         return name
     }

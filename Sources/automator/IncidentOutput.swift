@@ -333,6 +333,9 @@ enum IncidentOutput {
     /// not padded; its further lines are indented to where it starts.
     static func table(_ rows: [[String]], indent: String = "") -> String {
         guard let columns = rows.first?.count else { return "" }
+        // Each column but the last on one line: a newline in an actor's name ("by" from the API)
+        // printed a line of its own, a forged entry in `journal show` and `audit`.
+        let rows = rows.map { row in row.indices.map { $0 < columns - 1 ? VisibleText.escaped(row[$0], as: .name) : row[$0] } }
         let widths = (0..<columns - 1).map { column in rows.map { $0[column].count }.max() ?? 0 }
         let continuation = "\n" + String(repeating: " ", count: indent.count + widths.reduce(0) { $0 + $1 + 2 })
         return rows.map { row in

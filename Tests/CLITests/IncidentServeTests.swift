@@ -359,6 +359,13 @@ struct IncidentServeTests {
             let refused = try await server.call("POST", path, body: body)
             #expect(refused.status == 400 && refused.body.contains("names who does it"), "\(path): \(refused.body)")
         }
+        // A newline in it would print a forged line in journal show and audit.
+        let forged = #"intern\n2026-11-30 19:12:41  cli:soc-lead"#
+        for (method, path, body) in [("POST", "/api/v1/incidents/INC-1/journal", #"{"text": "x", "by": "\#(forged)"}"#),
+                                     ("PATCH", "/api/v1/incidents/INC-1", #"{"owner": "x", "by": "\#(forged)"}"#)] {
+            let refused = try await server.call(method, path, body: body)
+            #expect(refused.status == 400 && refused.body.contains("without control characters"), "\(path): \(refused.body)")
+        }
         let created = try await server.call("POST", "/api/v1/incidents",
                                             body: #"{"title": "x", "type": "other", "severity": "low"}"#)
         let unknown = try await server.call("POST", "/api/v1/incidents/INC-1/playbook", body: #"{"name": "Nope"}"#)

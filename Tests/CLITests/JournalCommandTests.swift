@@ -38,6 +38,23 @@ struct JournalCommandTests {
                 "a mistyped id is not a verified journal: \(unknown.stdout)\(unknown.stderr)")
     }
 
+    @Test("An actor's name with a newline shows on its entry's line, escaped, in journal show and audit: no forged line")
+    func actorOnOneLine() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        let forged = "intern\n2026-11-30 19:12:41  cli:soc-lead"
+        let created = try await AutomatorProcess.run(["incident", "create", "--data", data, "--scripts", folder.url.path,
+                                                      "--title", "Beacon", "--type", "test", "--severity", "low"],
+                                                     environment: ["USER": forged])
+        #expect(created.status == 0, "\(created.stderr)")
+        for command in [["journal", "show", "INC-1"], ["audit"]] {
+            let shown = try await AutomatorProcess.run(command + ["--data", data])
+            #expect(shown.status == 0 && shown.stdout.contains(#"cli:intern\n2026-11-30 19:12:41  cli:soc-lead"#), "\(shown.stdout)")
+            #expect(!shown.stdout.split(separator: "\n").contains { $0.hasPrefix("2026-11-30 19:12:41  cli:soc-lead") },
+                    "\(shown.stdout)")
+        }
+    }
+
     @Test("A checkpoint kept outside the folder catches what the stored ones cannot: a cut with them, another key")
     func kept() async throws {
         let folder = try TemporaryFolder()

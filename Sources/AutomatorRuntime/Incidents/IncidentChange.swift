@@ -127,6 +127,11 @@ extension IncidentChange {
             guard let strings = labels as? [String] else { throw .invalid("labels", "an array of strings expected") }
             self.labels = strings
         }
-        return try text("by")
+        let by = try text("by")
+        // A newline in it made a line of its own in `journal show` and `audit`: another actor's entry.
+        if let by, by.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw .invalid("by", "a name on one line, without control characters")
+        }
+        return by
     }
 }
