@@ -7,16 +7,16 @@ import NIOCore
 /// `client(for:)` gives the one a URL goes through, by `OutboundProxy`. Made once for the
 /// process, never shut down.
 ///
-/// Each keeps up to 64 connections a host (`connectionPool`), whatever the configuration says.
+/// Each keeps up to 64 connections a host (`connectionsPerHost`), whatever the configuration says.
 /// AsyncHTTPClient's default of 8 starves: a few slow calls to a host (an integration's
 /// timeouts, Slack's file downloads) held every other call to it in the pool's queue. And a
 /// queued request costs CPU besides its wait: 140 µs a request on loopback from 32 callers with
 /// 8 connections, 75 µs with 32 (`HTTPClientBenchmark`), which the bot pays for each answer it
 /// posts (docs/BENCHMARKS.md, "Chat").
 public final class HTTPClients: Sendable {
-    /// Connections kept per host, idle ones closed after a minute.
-    static let connectionPool = HTTPClient.Configuration.ConnectionPool(
-        idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+    /// Connections kept per host, and how long an idle one stays open.
+    static let connectionsPerHost = 64
+    static let idleTimeout = TimeAmount.seconds(60)
 
     private let configuration: HTTPClient.Configuration
     private let proxy: OutboundProxy
@@ -28,7 +28,9 @@ public final class HTTPClients: Sendable {
 
     public init(configuration: HTTPClient.Configuration, proxy: OutboundProxy = .environment) {
         var configuration = configuration
-        configuration.connectionPool = Self.connectionPool
+        // The pool's other settings are the configuration's (retryConnectionEstablishment: Matrix's long poll).
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Self.connectionsPerHost
+        configuration.connectionPool.idleTimeout = Self.idleTimeout
         self.configuration = configuration
         self.proxy = proxy
         direct = Self.make(configuration)
