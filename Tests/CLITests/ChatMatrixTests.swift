@@ -154,7 +154,7 @@ struct ChatMatrixTests {
         _ = await server.waitForExit()
     }
 
-    @Test("join refuses a room whose power levels keep the bot from posting, and leaves it; a name two rooms share takes an id")
+    @Test("join refuses a room whose power levels keep the bot from posting, and leaves it; a name two rooms share takes an id; an alias keeps its #")
     func joinRefusals() async throws {
         let (synapse, bot, alice, server, folder) = try await Self.served()
         let soc = try await Self.room(with: bot, as: alice, on: synapse)
@@ -178,6 +178,15 @@ struct ChatMatrixTests {
         #expect(shared.contains("2 channels on matrix are named #dup: \(twins[0]), \(twins[1])"), "\(shared)")
         #expect(try await answer(to: "!join \(twins[1])") == "Watching #dup.")
         #expect(try await answer(to: "!status") == "Watching #dup.")
+
+        // A room by its alias, as Matrix writes it: the bot need not be invited to a public room.
+        let alias = "lobby-\(UUID().uuidString.prefix(6).lowercased())"
+        try await Self.call(synapse, alice, "POST", "/createRoom",
+                            ["name": "lobby", "preset": "public_chat", "room_alias_name": alias])
+        let lobby = try await answer(to: "!join #\(alias):localhost")
+        #expect(lobby == "Watching #\(alias).", "\(lobby)")
+        let nowhere = try await answer(to: "!join #nowhere-\(alias):localhost")
+        #expect(nowhere.hasPrefix("Could not join #nowhere-\(alias):localhost: "), "\(nowhere)")
         withExtendedLifetime(folder) { server.terminate() }
         _ = await server.waitForExit()
     }
