@@ -321,7 +321,7 @@ struct ChatMatrixTests {
         #expect(await server.waitForExit() == 0)
     }
 
-    @Test("An edit's added indicator is answered in the message's thread, the others not again; a link under a label is checked by its target")
+    @Test("An edit's added indicator is answered in the message's thread, the others not again, after a restart too; a link under a label is checked by its target")
     func editsAndLinks() async throws {
         let (synapse, bot, alice) = try await Self.accounts()
         let folder = try Self.configured(bot: bot, alice: alice, on: synapse)
@@ -369,6 +369,21 @@ struct ChatMatrixTests {
         #expect(try await thread(seen, count: 2).count == 2, "the edit answered once")
         server.terminate()
         #expect(await server.waitForExit() == 0)
+
+        // After a restart, a second edit is compared with the first, not with the message the homeserver gives.
+        let again = try await ServerProcess.start(
+            data: folder.url.appendingPathComponent("data"), scripts: Self.scripts,
+            arguments: ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path])
+        try await Self.matrixHealth(again) { $0["connected"] as? Bool == true }
+        let text = "the proxy saw 198.51.100.9 and 203.0.113.45 and 198.51.100.23"
+        _ = try await send(["msgtype": "m.text", "body": "* " + text,
+                            "m.new_content": ["msgtype": "m.text", "body": text] as [String: any Sendable],
+                            "m.relates_to": ["rel_type": "m.replace", "event_id": seen] as [String: any Sendable]])
+        let third = try await thread(seen, count: 3)
+        #expect(third.count == 3 && third[2].contains("198.51.100[.]23"), "\(third): \(again.log)")
+        #expect(!(third.last ?? "").contains("203.0.113[.]45"), "what the first edit added is not answered again: \(third)")
+        again.terminate()
+        #expect(await again.waitForExit() == 0)
     }
 
     /// Matrix's entry in `/healthz` once `done` holds for it (30 s at most); nil, when not `required`, if it never does.
