@@ -45,7 +45,7 @@ struct ChatCommandTests {
         #expect(lines.contains("Watching #soc."))
         #expect(!first.stdout.contains("198.51.100.7"), "an unknown finding is quiet where not verbose")
         #expect(lines.contains { $0.hasPrefix("[#soc]   ↳ 🔴 `203.0.113[.]45`") })
-        #expect(lines.contains("[#soc]   ↳ Opened INC-1: Beaconing from 203.0.113.45. This channel is its war room."))
+        #expect(lines.contains("[#soc]   ↳ Opened INC-1: Beaconing from 203.0.113[.]45. This channel is its war room."))
         #expect(lines.contains("[#soc]   :memo:"))
         #expect(lines.last == "I don't know the command nonsense: help lists what I can do.", "\(first.stdout)")
 

@@ -299,7 +299,7 @@ struct ChatServeTests {
         _ = await server.waitForExit()
     }
 
-    @Test("An edit in a war room: journaled as an edit, what it added answered in the message's thread, the rest not again; <url|label> checks the URL, not the label")
+    @Test("An edit in a war room: journaled as an edit, what it added answered in the message's thread, the rest not again; <url|label> checks the URL and the label, each indicator once")
     func edits() async throws {
         let slack = try await FakeSlack()
         let (server, folder) = try await Self.serve(chat: """
@@ -352,10 +352,17 @@ struct ChatServeTests {
 
         let labelled = try await say("reset it at <http://203.0.113.45/reset|the wiki at docs.example.org>",
                                      ts: "1700000006.000100")
-        let checked = labelled.first?.arguments["text"] ?? ""
-        #expect(checked.contains("hxxp://203.0.113[.]45/reset") && !checked.contains("docs"), "\(checked)")
+        let checked = labelled.first?.arguments["text"]?.split(separator: "\n") ?? []
+        #expect(checked.count == 3 && checked[0].contains("`hxxp://203.0.113[.]45/reset`")
+                    && checked[1].contains("`203.0.113[.]45`") && checked[2].contains("`docs.example[.]org`"),
+                "the URL, its host and the label's domain: \(checked)")
+        // Slack's own link of a name typed: the label repeats the host, answered once.
+        let linked = try await say("see <http://wiki.example.org|wiki.example.org>", ts: "1700000007.000100")
+        let once = linked.first?.arguments["text"]?.split(separator: "\n") ?? []
+        #expect(once.count == 2 && once[0].contains("`hxxp://wiki.example[.]org`") && once[1].contains("`wiki.example[.]org`"),
+                "\(once)")
         try await Task.sleep(for: .milliseconds(500))
-        #expect(slack.calls("chat.postMessage").count == 6, "one answer each")
+        #expect(slack.calls("chat.postMessage").count == 7, "one answer each")
         server.terminate()
         #expect(await server.waitForExit() == 0)
     }

@@ -153,6 +153,37 @@ struct ChatBotTests {
         await bot.stop()
     }
 
+    @Test("What the bot echoes of incidents is defanged too: titles, owners, tasks and close reasons")
+    func defangedEchoes() async throws {
+        let bot = try await Bot()
+        let opened = await bot.say("!incident new Phish from http://evil.example/login", in: Self.soc)
+        #expect(opened.map(\.text) == ["Opened INC-1: Phish from hxxp://evil[.]example/login. This channel is its war room."])
+        // An alert's title, owner and task, as a mapper and a playbook make them.
+        let alert = try await bot.incidents.create(IncidentDraft(title: "Beacon to 203.0.113.45 and EVIL-login.com twice: evil-login.com",
+                                                                 type: "malware", severity: .high),
+                                                   by: "test", choosingPlaybook: false).incident.id
+        var owner = IncidentChange(alert)
+        owner.owner = "alice@corp-example.com"
+        _ = try await bot.incidents.update(owner, by: "test")
+        try await bot.store.write(.createTask(IncidentTask(id: TaskID(1), incident: alert, runID: nil,
+                                                           title: "Block https://203.0.113.45/c2 (sha256 of the dropper kept)",
+                                                           owner: "bob@corp-example.com")))
+        let shown = await bot.say("!incident show \(alert)", in: Self.soc).map(\.text)
+        #expect(shown == ["""
+            *\(alert)* Beacon to 203.0.113[.]45 and evil-login[.]com twice: evil-login[.]com — high, malware, new
+            Owner: alice@corp-example[.]com
+            • T-1 Block hxxps://203.0.113[.]45/c2 (sha256 of the dropper kept) (bob@corp-example[.]com)
+            """], "\(shown)")
+        let tasks = await bot.say("!task list \(alert)", in: Self.soc).map(\.text)
+        #expect(tasks == ["• T-1 Block hxxps://203.0.113[.]45/c2 (sha256 of the dropper kept) — \(alert), bob@corp-example[.]com"],
+                "\(tasks)")
+        let closed = await bot.say("!incident close \(alert) sinkholed evil-login.com", in: Self.soc).map(\.text)
+        #expect(closed == ["Closed \(alert): sinkholed evil-login[.]com (1 open task cancelled)"], "\(closed)")
+        let again = await bot.say("!incident close \(alert) twice", in: Self.soc).map(\.text)
+        #expect(again == ["\(alert) is closed already (sinkholed evil-login[.]com)."], "\(again)")
+        await bot.stop()
+    }
+
     @Test("join, verbose and leave: the watcher answers malicious findings, every one when verbose; settings persist")
     func watching() async throws {
         let folder = try ScratchFolder()

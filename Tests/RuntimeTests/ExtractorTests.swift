@@ -272,7 +272,7 @@ struct ExtractorTests {
         ])
     }
 
-    @Test("Slack markup: <link|label> is one link, its label skipped")
+    @Test("Slack markup: <link|label> gives the link, and what the label names besides, each once")
     func slack() {
         #expect(Extractor.extract("<http://x.com/a|x.com/a> and <mailto:A@B.com|a@b.com> and <https://evil.com>".utf8) == [
             Self.indicator(.url, "http://x.com/a", 1, 15),
@@ -282,7 +282,11 @@ struct ExtractorTests {
             Self.indicator(.url, "https://evil.com", 59, 75),
             Self.indicator(.domain, "evil.com", 67, 75),
         ])
-        #expect(Self.found("<https://evil.com/a|https://other.com/b>") == ["url https://evil.com/a", "domain evil.com"])
+        #expect(Self.found("<https://evil.com/a|https://other.com/b>")
+            == ["url https://evil.com/a", "domain evil.com", "url https://other.com/b", "domain other.com"])
+        #expect(Self.found("<https://wiki.example.org/x|the runbook, see 198.51.100.7 or 44d88612fea8a8f36de82e1278abb02f>")
+            == ["url https://wiki.example.org/x", "domain wiki.example.org", "ipv4 198.51.100.7",
+                "md5 44d88612fea8a8f36de82e1278abb02f"])
     }
 
     // MARK: E-mail

@@ -6,9 +6,9 @@ import Synchronization
 import TestSupport
 import Testing
 
-/// What the test Synapse never does (its rate limits are raised, it has authenticated media),
-/// from a loopback server that answers like a homeserver that does.
-@Suite("Matrix adapter: rate limits and homeservers without authenticated media", .timeLimit(.minutes(1)))
+/// What the test Synapse never does (its rate limits are raised, it has authenticated media, its
+/// stop cuts the long polls under way), from a loopback server that answers like a homeserver that does.
+@Suite("Matrix adapter: rate limits, homeservers without authenticated media, a homeserver gone between polls", .timeLimit(.minutes(1)))
 struct MatrixHomeserverQuirksTests {
     final class Requests: Sendable {
         let paths = Mutex<[String]>([])
@@ -60,6 +60,39 @@ struct MatrixHomeserverQuirksTests {
         }
         #expect(error?.kind == .unavailable)
         #expect(error?.description.contains("M_LIMIT_EXCEEDED") == true)
+    }
+
+    @Test("A homeserver that stops answering shows as lost within seconds, not after the HTTP client's connection retries")
+    func lostWithinSeconds() async throws {
+        let syncs = Requests()
+        let router = Router()
+        router.get("/_matrix/client/v3/account/whoami") { _, _ in Self.json(.ok, #"{"user_id":"@bot:localhost"}"#) }
+        router.get("/_matrix/client/v3/sync") { request, _ -> Response in
+            syncs.record(request)
+            // A short long poll, on a connection of its own: the next finds no one once the server
+            // stops accepting.
+            try await Task.sleep(for: .milliseconds(200))
+            return Response(status: .ok, headers: [.contentType: "application/json", .connection: "close"],
+                            body: .init(byteBuffer: ByteBuffer(string: #"{"next_batch":"s\#(syncs.all.count)"}"#)))
+        }
+        let server = try await LoopbackServer(router)
+        let adapter = Self.adapter(server)
+        let running = Task { try await adapter.run(delivering: RecordingInbox()) }
+        defer { running.cancel() }
+        let connection = try #require(adapter.connection)
+        let clock = ContinuousClock()
+        var deadline = clock.now + .seconds(10)
+        while syncs.all.count < 2, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(connection.status.connected, "\(connection.status)")
+
+        try await server.stopAccepting()
+        defer { server.stop() }
+        let stopped = clock.now
+        deadline = stopped + .seconds(30)
+        while connection.status.connected, clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        let lag = clock.now - stopped
+        #expect(!connection.status.connected && lag < .seconds(3), "still connected \(lag) after the homeserver stopped")
+        #expect(connection.status.problem?.contains("cannot reach the Matrix homeserver") == true, "\(connection.status)")
     }
 
     @Test("Media comes from the unauthenticated endpoint when the homeserver does not know the authenticated one")

@@ -1,24 +1,35 @@
 public import Hummingbird
+import NIOCore
+import Synchronization
 
 /// A real HTTP server on 127.0.0.1 and a port the system picks, for the duration of a test.
 public final class LoopbackServer: Sendable {
     public let port: Int
     private let task: Task<Void, any Error>
+    private let listener: Mutex<(any Channel)?>
 
     /// Starts a server answering with `router`; returns once it accepts connections.
     public init(_ router: Router<BasicRequestContext>) async throws {
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let (listeners, continuation) = AsyncStream<any Channel>.makeStream()
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in
-                                  continuation.yield(channel.localAddress?.port ?? 0)
+                                  continuation.yield(channel)
                                   continuation.finish()
                               })
         task = Task { try await app.run() }
-        var iterator = ports.makeAsyncIterator()
-        port = await iterator.next() ?? 0
+        var iterator = listeners.makeAsyncIterator()
+        let listener = await iterator.next()
+        port = listener?.localAddress?.port ?? 0
+        self.listener = Mutex(listener)
     }
 
     public var url: String { "http://127.0.0.1:\(port)" }
 
     public func stop() { task.cancel() }
+
+    /// Closes the listening socket: a new connection is refused, while the requests under way are
+    /// answered (`stop` cuts them), as from a server that went away between two requests.
+    public func stopAccepting() async throws {
+        try await listener.withLock { $0.take() }?.close()
+    }
 }

@@ -46,9 +46,22 @@ public final class Synapse: Sendable {
     /// Stops the homeserver and starts it again on the same port and database, for tests of
     /// clients that must survive a restart. Returns once it answers again.
     public func restart() async throws {
+        try await stopped {}
+    }
+
+    /// Stops the homeserver while `body` runs, for tests of clients that lose it, and starts it
+    /// again after (on the same port and database), whether `body` threw or not: the other tests
+    /// share it. Returns once it answers again.
+    public func stopped<Result>(while body: () async throws -> Result) async throws -> Result {
         process.withLock { $0?.terminate() }
         while process.withLock({ $0?.isRunning == true }) { try await Task.sleep(for: .milliseconds(50)) }
+        let result: Result
+        do { result = try await body() } catch {
+            try await start()
+            throw error
+        }
         try await start()
+        return result
     }
 
     private func start() async throws {

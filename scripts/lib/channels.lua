@@ -2,10 +2,13 @@
 local channels = {}
 
 --- The names in `text`, without their "#" ("#soc, #ir" gives { "soc", "ir" }); an id stays
---- as it is ("C0123", "!abc:example.org").
+--- as it is ("C0123", "!abc:example.org"), and so does a Matrix alias, whose "#" is its own
+--- ("#soc:example.org": the directory knows it by that, not by "soc:example.org").
 function channels.names(text)
   local names = {}
-  for name in text:gmatch("[^%s,]+") do names[#names + 1] = name:gsub("^#", "") end
+  for name in text:gmatch("[^%s,]+") do
+    names[#names + 1] = name:find(":", 1, true) and name or (name:gsub("^#", ""))
+  end
   return names
 end
 
@@ -48,10 +51,10 @@ function channels.label(settings, list)
   return "#" .. settings.name .. (shared(settings, list) and (" (" .. settings.id .. ")") or "")
 end
 
---- A name or an id as the person typed it: "#soc", "!abc:example.org" (Matrix), "C0123ABC"
---- (Slack's ids are upper case; its names are not).
+--- A name or an id as the person typed it: "#soc", "!abc:example.org" and "#soc:example.org"
+--- (Matrix), "C0123ABC" (Slack's ids are upper case; its names are not).
 function channels.typed(name)
-  return (name:match("^!") or name:match("^[CGD][%u%d]+$")) and name or "#" .. name
+  return (name:match("^[!#]") or name:match("^[CGD][%u%d]+$")) and name or "#" .. name
 end
 
 --- "Say which: leave !abc:example.org or leave !def:example.org", for a name several

@@ -1,6 +1,8 @@
 -- What the bot says about an indicator or a file: the verdict with its reasons, and the past
 -- incidents that mention it. Shared by the watcher (commands/watch.lua) and the commands that
 -- look things up (!ip, !url, !domain, !hash, !file).
+local defang = require("lib.defang")
+
 local findings = {}
 
 local MARKS = { malicious = "🔴", suspicious = "🟠", benign = "🟢", unknown = "⚪" }
@@ -25,21 +27,9 @@ function findings.seen(value, current_incident)
   return ("seen in %s, %s, opened %s"):format(inc.id, inc.status, ago(inc.created_at))
 end
 
---- An indicator as the bot writes it, defanged so that no chat client makes it a live link:
---- hxxp://evil-login[.]com/reset, evil-login[.]com, 203.0.113[.]45 (the last dot of the host, and
---- the scheme). Every indicator the bot names is written so, whatever its verdict: an answer
---- is not the place to click. Pasted back, it is read as the indicator (defanged forms are).
-function findings.defang(value)
-  local scheme, rest = value:match("^(%a[%w+.-]*://)(.*)$")
-  local host, path = (rest or value):match("^([^/?#]*)(.*)$")
-  host = host:gsub("%.([^.]*)$", "[.]%1")
-  if scheme then scheme = scheme:gsub("^http", "hxxp"):gsub("^ftp", "fxp") end
-  return (scheme or "") .. host .. path
-end
-
 --- One line for people: "🔴 `evil[.]example`: malicious: 2 of 3 sources; ... (seen in INC-12, ...)".
 function findings.line(value, verdict, current_incident)
-  local line = ("%s `%s`: %s"):format(MARKS[verdict.verdict] or "⚪", findings.defang(value), verdict.summary)
+  local line = ("%s `%s`: %s"):format(MARKS[verdict.verdict] or "⚪", defang.indicator(value), verdict.summary)
   local seen = findings.seen(value, current_incident)
   if seen then line = line .. " (" .. seen .. ")" end
   return line

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 extension ChatService {
     /// A person's edit of their message: kept in a war room's journal as an edit, and given to
@@ -7,11 +8,14 @@ extension ChatService {
     /// text was corrected.
     func receive(edit: ChatMessage, from adapter: any ChatAdapter) async {
         var message = edit
-        // Matrix sends only the new text: the message as the bot last saw it tells the rest.
+        // Matrix sends only the new text: the message as the bot last checked it tells the rest.
+        // That text is kept in the store too: after a restart the homeserver gives the original,
+        // and what an earlier edit added would be answered again.
         let unknown = edit.edit?.previousText == nil
+        let checkedKey = "edited.\(adapter.network).\(edit.channel.id).\(edit.id)"
         let before = await self.message(edit.id, in: edit.channel, on: adapter, askingTheNetwork: unknown)
         if unknown {
-            message.edit?.previousText = before?.text
+            message.edit?.previousText = (try? await store.chatState(checkedKey)) ?? before?.text
             message.thread = before?.thread
         }
         guard message.text != message.edit?.previousText else { return }
@@ -20,6 +24,11 @@ extension ChatService {
         edited.links = message.links
         edited.edit = nil
         recent.withLock { $0.remember(edited, network: adapter.network) }  // the next edit's text before
+        if unknown {
+            do { try await store.setChatState(checkedKey, to: message.text) } catch {
+                logger.error("chat: the text of an edit cannot be kept (after a restart, its next edit is compared with the message): \(error)")
+            }
+        }
 
         let channel = settings.withLock { $0[Self.key(adapter.network, message.channel.id)] }
         if let incident = channel?.incident { await journal(message, on: incident, from: adapter) }

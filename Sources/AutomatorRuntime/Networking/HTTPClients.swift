@@ -14,8 +14,9 @@ import NIOCore
 /// 8 connections, 75 µs with 32 (`HTTPClientBenchmark`), which the bot pays for each answer it
 /// posts (docs/BENCHMARKS.md, "Chat").
 public final class HTTPClients: Sendable {
-    /// Connections kept per host.
+    /// Connections kept per host, and how long an idle one stays open.
     static let connectionsPerHost = 64
+    static let idleTimeout = TimeAmount.seconds(60)
 
     private let configuration: HTTPClient.Configuration
     private let proxy: OutboundProxy
@@ -27,7 +28,10 @@ public final class HTTPClients: Sendable {
 
     public init(configuration: HTTPClient.Configuration, proxy: OutboundProxy = .environment) {
         var configuration = configuration
+        // The pool's other settings are the configuration's (retryConnectionEstablishment: the http
+        // module's requests, Matrix's long poll).
         configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = Self.connectionsPerHost
+        configuration.connectionPool.idleTimeout = Self.idleTimeout
         self.configuration = configuration
         self.proxy = proxy
         direct = Self.make(configuration)

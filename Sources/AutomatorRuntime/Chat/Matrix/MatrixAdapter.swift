@@ -54,7 +54,8 @@ public final class MatrixAdapter: ChatAdapter {
     ///     device of its own. A homeserver may end the other sessions of a device that logs in
     ///     again, so workers sharing one would log each other out.
     ///   - http: the clients for the homeserver's requests (through the environment's proxy); the
-    ///     shared ones by default.
+    ///     shared ones by default. The long poll has its own (`MatrixClient.pollingClients`), which fail
+    ///     within seconds when the homeserver is gone.
     public convenience init(configuration: MatrixConfiguration, state: any ChatStateStore, deviceOwner: String? = nil,
                             http: HTTPClients = .shared,
                             logger: Logger = Logger(label: "automator.matrix") { _ in SwiftLogNoOpLogHandler() })
@@ -147,6 +148,6 @@ public final class MatrixAdapter: ChatAdapter {
     private func sync(since: String?) async throws(ChatError) -> MatrixSync {
         var query = [("filter", MatrixSync.filter), ("timeout", since == nil ? "0" : "30000")]
         if let since { query.append(("since", since)) }
-        return try await client.call(.GET, "/_matrix/client/v3/sync", query: query, timeout: .seconds(90))
+        return try await client.call(.GET, "/_matrix/client/v3/sync", query: query, timeout: .seconds(90), polling: true)
     }
 }

@@ -19,6 +19,16 @@ final class MatrixClient: Sendable {
     /// How long a request waits for the password login to give a token: at a start, runs resumed
     /// from the store post while the adapter is still logging in, and failed without a token.
     static let loginWait = Duration.seconds(30)
+    /// The clients of the long poll (`/sync`), whose failure is what `/healthz` shows: a connection
+    /// not made within 5 s fails the request, and is not tried again (the adapter's loop does, with
+    /// its growing pause). AsyncHTTPClient otherwise tries a refused connection again until its
+    /// connect deadline, and a homeserver gone showed as connected all that time. The other
+    /// requests keep those retries: an answer posted during a homeserver's restart still goes out.
+    static let pollingClients: HTTPClients = {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(5)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClients(configuration: configuration)
+    }()
 
     init(homeserver: String, http: HTTPClients, accessToken: String?) {
         self.homeserver = homeserver
@@ -28,9 +38,11 @@ final class MatrixClient: Sendable {
 
     func use(accessToken token: String) { accessToken.withLock { $0 = token } }
 
-    /// Sends `body` as JSON and decodes the answer; `anonymous` for the login, which needs no token.
+    /// Sends `body` as JSON and decodes the answer; `anonymous` for the login, which needs no token;
+    /// `polling` for the long poll, through `pollingClients`.
     func call<Answer: Decodable>(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [],
-                                 body: (any Encodable)? = nil, timeout: TimeAmount = .seconds(30), anonymous: Bool = false)
+                                 body: (any Encodable)? = nil, timeout: TimeAmount = .seconds(30), anonymous: Bool = false,
+                                 polling: Bool = false)
         async throws(ChatError) -> Answer
     {
         var payload: ByteBuffer?
@@ -41,7 +53,7 @@ final class MatrixClient: Sendable {
         }
         let response = try await send(method, path, query: query, body: payload,
                                       contentType: payload == nil ? nil : "application/json", timeout: timeout,
-                                      anonymous: anonymous)
+                                      anonymous: anonymous, polling: polling)
         return try await decode(response, method, path)
     }
 
@@ -74,9 +86,10 @@ final class MatrixClient: Sendable {
     /// login's own (`anonymous`).
     func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: ByteBuffer? = nil,
               contentType: String? = nil, timeout: TimeAmount = .seconds(30), passing: Set<UInt> = [],
-              anonymous: Bool = false)
+              anonymous: Bool = false, polling: Bool = false)
         async throws(ChatError) -> HTTPClientResponse
     {
+        let clients = polling ? Self.pollingClients : http
         var request = HTTPClientRequest(url: homeserver + path + Self.queryString(query))
         request.method = method
         if !anonymous, let token = await token() { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
@@ -85,7 +98,7 @@ final class MatrixClient: Sendable {
         var attempt = 1
         while true {
             let response: HTTPClientResponse
-            do { response = try await http.client(for: request.url).execute(request, timeout: timeout) } catch {
+            do { response = try await clients.client(for: request.url).execute(request, timeout: timeout) } catch {
                 throw unreachable(method, path, error)
             }
             if (200..<300).contains(response.status.code) || passing.contains(response.status.code) { return response }

@@ -23,12 +23,12 @@ extension IndicatorScanner {
         }
     }
 
-    /// `mailto:` and the address after it (`<mailto:a@b.com|a@b.com>` in Slack is one address).
+    /// `mailto:` and the address after it (`<mailto:a@b.com|a@b.com>` in Slack is one address:
+    /// the label's is the same).
     mutating func mailto(at i: Int) -> Int? {
         guard matches("mailto:", at: i, ignoringCase: true), self[i + 7].isASCIIAlphanumeric else { return nil }
         noEmailBefore = i + 7
-        guard let end = email(at: i + 7) else { return nil }
-        return skippingSlackLabel(linkStart: i, linkEnd: end)
+        return email(at: i + 7)
     }
 
     /// Reports the address whose local part is `[start, localEnd)` if a public domain follows.

@@ -24,7 +24,8 @@ extension IndicatorScanner {
     /// and `&amp;` (HTML, Slack) unescaped. The path is then scanned for indicators of its own
     /// (`/gui/file/<sha256>`, `/vuln/detail/CVE-2021-44228`, `?u=http://next.example.com/`);
     /// a URL found there runs to the outer one's end, and only four are taken, so that the
-    /// work stays linear. In Slack's `<http://x.com|x.com>` the label is skipped.
+    /// work stays linear. In Slack's `<http://x.com/a|label>` the label is read on as any text:
+    /// it may name another indicator, and one it repeats (`<http://x.com|x.com>`) is given once.
     mutating func url(at i: Int) -> Int? {
         guard let (scheme, schemeEnd) = urlScheme(at: i), !insideURL || nestedURLs < 4 else { return nil }
         let separator = schemeSeparatorLength(at: schemeEnd)
@@ -48,7 +49,7 @@ extension IndicatorScanner {
             return pathStart
         }
         if pathStart < end { scanInside(pathStart..<end) }
-        return skippingSlackLabel(linkStart: i, linkEnd: end)
+        return end
     }
 
     /// The scheme at `i`, normalised (`hXXps` → `https`), and where it ends.
@@ -185,19 +186,5 @@ extension IndicatorScanner {
         (limit, insideURL, nestedURLs) = (range.upperBound, true, 0)
         scan(from: range.lowerBound)
         (limit, insideURL) = (outerLimit, false)
-    }
-
-    /// Past Slack's label when the link at `[linkStart, linkEnd)` is written `<link|label>`.
-    func skippingSlackLabel(linkStart: Int, linkEnd: Int) -> Int {
-        guard self[linkStart - 1] == UInt8(ascii: "<"), self[linkEnd] == UInt8(ascii: "|") else { return linkEnd }
-        var p = linkEnd + 1
-        while p < limit {
-            switch text[p] {
-            case UInt8(ascii: ">"): return p + 1
-            case UInt8(ascii: "<"), UInt8(ascii: "\n"): return linkEnd
-            default: p += 1
-            }
-        }
-        return linkEnd
     }
 }
