@@ -46,17 +46,18 @@ struct IncidentRoutes: Sendable {
         }
     }
 
-    /// `GET /api/v1/incidents?status=&type=&severity=&owner=&text=&indicator=&limit=` →
-    /// `{"incidents": [...]}`.
+    /// `GET /api/v1/incidents?status=&type=&severity=&sla=&owner=&text=&indicator=&limit=` →
+    /// `{"incidents": [...]}`; `sla` takes SLA states (`on_track,at_risk,breached,met`) as they are now.
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
-        try parameters.allowOnly(["status", "type", "severity", "owner", "text", "indicator", "limit"])
+        try parameters.allowOnly(["status", "type", "severity", "sla", "owner", "text", "indicator", "limit"])
         var query = IncidentQuery(type: parameters.get("type"), owner: parameters.get("owner"),
                                   text: parameters.get("text"),
                                   indicator: parameters.get("indicator").map(IncidentIndicators.normalized),
                                   limit: try parameters.limit())
         query.statuses = try Self.list(parameters.get("status"), of: Incident.Status.self, "status")
         query.severities = try Self.list(parameters.get("severity"), of: Incident.Severity.self, "severity")
+        query.slaStates = try Self.list(parameters.get("sla"), of: SLAState.self, "sla")
         let found: [Incident]
         do throws(StoreError) { found = try await service.store.listIncidents(query) } catch { throw APIError.store(error) }
         return .json(IncidentJSON.list(found))

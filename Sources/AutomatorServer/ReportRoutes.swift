@@ -15,9 +15,10 @@ struct ReportRoutes: Sendable {
     /// `GET /api/v1/report?since=30d` or `?from=2026-03-01&to=2026-03-31` → the report as
     /// `ReportJSON` writes it.
     @Sendable func report(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let window = try Self.window(request, fallback: "30d")
+        let now = Date()  // one time for the window's end and the report's
+        let window = try Self.window(request, fallback: "30d", now: now)
         do throws(StoreError) {
-            return .json(ReportJSON.encode(try await store.report(window, at: Date())))
+            return .json(ReportJSON.encode(try await store.report(window, at: now)))
         } catch {
             throw APIError.store(error)
         }
@@ -41,11 +42,11 @@ struct ReportRoutes: Sendable {
         }
     }
 
-    private static func window(_ request: Request, fallback: String) throws(APIError) -> ReportWindow {
+    private static func window(_ request: Request, fallback: String, now: Date = Date()) throws(APIError) -> ReportWindow {
         let parameters = request.uri.queryParameters
         do {
             return try ReportWindow(since: parameters.get("since"), from: parameters.get("from"), to: parameters.get("to"),
-                                    fallback: fallback)
+                                    fallback: fallback, now: now)
         } catch {
             throw APIError.badRequest(error.description)
         }

@@ -12,8 +12,9 @@ struct ActionCommand: AsyncParsableCommand {
             the parameters are checked against the declaration and the configuration's \
             actions.protected networks and accounts. An action at or above actions.approval.risk \
             (high by default) needs --approve, which only people in chat.roles.approver may give \
-            (anyone when that role is not configured). Every action is recorded with who asked \
-            and who approved, and journaled on its incident.
+            (anyone when that role is not configured; a refused --approve is journaled on the \
+            incident). Every action is recorded with who asked and who approved, and journaled on \
+            its incident.
 
             While automator serve holds the data folder, run and undo go through it: they act with \
             the server's configuration (its protected networks and accounts, its approvers), its \

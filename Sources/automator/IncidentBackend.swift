@@ -93,7 +93,8 @@ enum IncidentBackend {
         case .server(let client):
             let parameters: [(String, String?)] = [
                 ("status", query.statuses?.map(\.rawValue).joined(separator: ",")), ("type", query.type),
-                ("severity", query.severities?.map(\.rawValue).joined(separator: ",")), ("owner", query.owner),
+                ("severity", query.severities?.map(\.rawValue).joined(separator: ",")),
+                ("sla", query.slaStates?.map(\.rawValue).joined(separator: ",")), ("owner", query.owner),
                 ("text", query.text), ("indicator", query.indicator), ("limit", "\(query.limit)"),
             ]
             return try await client.call("GET", "/api/v1/incidents?" + Self.queryString(parameters))

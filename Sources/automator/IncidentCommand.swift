@@ -122,6 +122,7 @@ extension IncidentCommand {
         var printJSON = false
 
         private static let severities = Incident.Severity.names
+        private static let slaStates = SLAState.names
 
         func validate() throws {
             if let json {
@@ -198,11 +199,12 @@ extension IncidentCommand {
             discussion: """
                 The SLA column says where an incident stands against its deadline: on_track, \
                 at_risk (three quarters of the time gone), breached, met (closed in time), or - \
-                without an SLA.
+                without an SLA. --sla lists the incidents in those states now.
 
                 Examples:
                   automator incident list
                   automator incident list --status new,active --severity high,critical
+                  automator incident list --sla at_risk,breached --status new,active
                   automator incident list --text "password reset" --limit 20
                   automator incident list --indicator 'hxxp://examp1e-hr[.]test/login'
                   automator incident list --owner tier1 --json
@@ -221,6 +223,10 @@ extension IncidentCommand {
         @Option(help: ArgumentHelp("Only incidents with one of these severities, comma-separated: \(severities).",
                                    valueName: "severity"))
         var severity: String?
+
+        @Option(help: ArgumentHelp("Only incidents in one of these SLA states now, comma-separated: \(slaStates).",
+                                   valueName: "state"))
+        var sla: String?
 
         @Option(help: ArgumentHelp("Only incidents this person or team owns.", valueName: "owner"))
         var owner: String?
@@ -243,6 +249,7 @@ extension IncidentCommand {
 
         private static let statuses = Incident.Status.names
         private static let severities = Incident.Severity.names
+        private static let slaStates = SLAState.names
 
         func validate() throws {
             try options.requireDataFolder()
@@ -251,6 +258,10 @@ extension IncidentCommand {
             }
             for name in severity?.split(separator: ",") ?? [] where Incident.Severity(named: name) == nil {
                 throw ValidationError("--severity takes \(Self.severities), comma-separated, not '\(name)'")
+            }
+            for name in sla.map({ $0.split(separator: ",", omittingEmptySubsequences: false) }) ?? []
+            where SLAState(named: name) == nil {
+                throw ValidationError("--sla takes \(Self.slaStates), comma-separated, not '\(name)'")
             }
             guard (1...1000).contains(limit) else {
                 throw ValidationError("--limit must be from 1 to 1000, e.g. --limit 20")
@@ -262,7 +273,8 @@ extension IncidentCommand {
                 statuses: status?.split(separator: ",").compactMap { Incident.Status(named: $0) },
                 type: type,
                 severities: severity?.split(separator: ",").compactMap { Incident.Severity(named: $0) },
-                owner: owner, text: text, indicator: indicator.map(IncidentIndicators.normalized), limit: limit)
+                owner: owner, text: text, indicator: indicator.map(IncidentIndicators.normalized),
+                slaStates: sla?.split(separator: ",").compactMap { SLAState(named: $0) }, limit: limit)
             let text = try await IncidentBackend.perform(options) { backend throws(CommandFailure) in
                 try await backend.incidents(query)
             }

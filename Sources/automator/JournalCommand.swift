@@ -158,6 +158,13 @@ extension JournalCommand {
                 CommandLogging.note("\(JournalSignature.path(in: folder.data)) exists but no checkpoint is stored: they "
                     + "were removed, or none was signed yet (automator journal checkpoint signs one)")
             }
+            if incident == nil {
+                for key in (try? JournalRetiredKey.load(from: folder.data)) ?? [] {
+                    CommandLogging.note("the checkpoints up to entry \(key.through) are signed by the key "
+                        + "\(key.publicKey.base64EncodedString()), retired \(JSONText.time(key.retiredAt).dropFirst().dropLast()) "
+                        + "by \(key.retiredBy) when it was lost (\(JournalRetiredKey.path(in: folder.data)))")
+                }
+            }
         }
     }
 
@@ -169,15 +176,34 @@ extension JournalCommand {
                 copy of its public key (printed here) where the data folder's users cannot change \
                 it. automator serve signs a checkpoint every hour while the key exists. With --store, \
                 the workers' PostgreSQL journal is signed, with the key of --data.
+
+                A folder whose journal holds checkpoints but which has no key (restored without \
+                it) is refused a new one: restore journal-signing.key from the backup (automator \
+                store backup copies it). If it is lost, --new-key starts a new key on purpose: the \
+                old key is recorded as retired in DATA/journal-signing.retired (its public key, the \
+                last entry it signed, who retired it and when), so that its checkpoints still verify.
+
+                Examples:
+                  automator journal checkpoint
+                  automator journal checkpoint --new-key
                 """
         )
 
         @OptionGroup var folder: FolderOrStore
 
+        @Flag(help: "Start a new key in place of a lost one, retiring the key of the stored checkpoints.")
+        var newKey = false
+
         func run() async throws {
             let signed = try await folder.perform { store -> (JournalCheckpoint, [UInt8])? in
                 try DataFolder.prepare(folder.data)  // with --store, for the signing key only
-                let signature = try JournalSignature.loadOrCreate(in: folder.data)
+                let (signature, retired) = newKey
+                    ? try await JournalSignature.replaceLost(in: folder.data, for: store, by: IncidentBackend.actor)
+                    : (try await JournalSignature.loadOrCreate(in: folder.data, for: store), [])
+                for key in retired {
+                    CommandLogging.note("the key \(key.publicKey.base64EncodedString()) is retired: its checkpoints up "
+                        + "to entry \(key.through) still verify (\(JournalRetiredKey.path(in: folder.data)))")
+                }
                 guard let head = try await store.journalHead() else { return nil }
                 let checkpoint = try signature.checkpoint(sequence: head.sequence, chain: head.chain)
                 try await store.write(.addCheckpoint(checkpoint))

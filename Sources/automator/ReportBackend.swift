@@ -51,7 +51,8 @@ enum ReportBackend {
         }
     }
 
-    func report(_ window: ReportWindow) async throws(CommandFailure) -> Report {
+    /// The report over `window`, made at `now` when from the store (a server takes its own time).
+    func report(_ window: ReportWindow, at now: Date) async throws(CommandFailure) -> Report {
         switch self {
         case .server(let client):
             let json = try await client.call("GET", "/api/v1/report?" + Self.query(window))
@@ -59,7 +60,7 @@ enum ReportBackend {
                 throw CommandFailure("the server at \(client.url) sent \(error): is it the same version of automator?")
             }
         case .store(let store, _):
-            do { return try await store.report(window, at: Date()) } catch { throw CommandFailure("\(error)") }
+            do { return try await store.report(window, at: now) } catch { throw CommandFailure("\(error)") }
         }
     }
 

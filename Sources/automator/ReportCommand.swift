@@ -54,11 +54,12 @@ struct ReportCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let span = try window.window(fallback: "30d")
+        let now = Date()  // one time for the window's end and the report's
+        let span = try window.window(fallback: "30d", now: now)
         let chosen = format.flatMap(ReportFormat.init(rawValue:)) ?? output.flatMap(ReportFormat.init(fileName:))
             ?? .markdown
         let report = try await ReportBackend.perform(window) { backend throws(CommandFailure) in
-            try await backend.report(span)
+            try await backend.report(span, at: now)
         }
         let text = chosen.render(report)
         guard let output else { return print(text, terminator: "") }

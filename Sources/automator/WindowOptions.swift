@@ -1,5 +1,6 @@
 import ArgumentParser
 import AutomatorRuntime
+import Foundation
 
 /// The time `automator report` and `automator audit` cover, and the store they read.
 struct WindowOptions: ParsableArguments {
@@ -28,8 +29,8 @@ struct WindowOptions: ParsableArguments {
     }
 
     /// The window, or a usage error that says what to write.
-    func window(fallback: String) throws -> ReportWindow {
-        do { return try ReportWindow(since: since, from: from, to: to, fallback: fallback) } catch {
+    func window(fallback: String, now: Date = Date()) throws -> ReportWindow {
+        do { return try ReportWindow(since: since, from: from, to: to, fallback: fallback, now: now) } catch {
             throw ValidationError(error.description)
         }
     }

@@ -54,6 +54,10 @@ struct ActionCommandTests {
                                                           "--incident", "INC-1", "--approve"] + common,
                                                          environment: ["USER": "bob"])
         #expect(notApprover.status == 1 && notApprover.stderr.contains("bob may not approve actions"), "\(notApprover.stderr)")
+        // The attempt is journaled on the incident, as chat journals an answer refused for a role, so the audit has it.
+        let audit = try await AutomatorProcess.run(["audit", "--actor", "cli:bob", "--data", data, "--json"])
+        #expect(audit.stdout.contains(#""actor":"cli:bob","incident":"INC-1","kind":"refused","text":"approve "#
+            + #"checkpoint.block_ip ip=198.51.100.7, for the role approver""#), "\(audit.stdout)\(audit.stderr)")
         let dry = try await AutomatorProcess.run(["action", "run", "checkpoint.block_ip", "--param", "ip=198.51.100.7",
                                                   "--incident", "INC-1", "--dry-run"] + common, environment: ["USER": "bob"])
         #expect(dry.status == 0 && dry.stdout.contains("  planned  checkpoint.block_ip  INC-1"), "\(dry.stdout)\(dry.stderr)")

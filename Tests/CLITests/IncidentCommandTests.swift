@@ -187,6 +187,42 @@ struct IncidentCommandTests {
         #expect(shown.stdout.contains(" UTC: critical malware, 30m"), "\(shown.stdout)")
     }
 
+    @Test("incident list --sla lists the incidents in those SLA states now, with no server and through one")
+    func slaFilter() async throws {
+        let folder = try Self.workspace()
+        try folder.write("scripts/sla.lua", #"return { default = { low = "3d", critical = "1s" } }"#)
+        let data = folder.url.appendingPathComponent("data").path
+        func list(_ arguments: [String], environment: [String: String] = [:]) async throws -> AutomatorProcess.Result {
+            try await AutomatorProcess.run(["incident", "list"] + arguments + ["--data", data, "--scripts", "scripts"],
+                                           in: folder.url, environment: environment)
+        }
+        for severity in ["low", "critical", "info"] {  // info has no SLA
+            let created = try await AutomatorProcess.run(["incident", "create", "--title", severity, "--type", "malware",
+                                                          "--severity", severity, "--data", data, "--scripts", "scripts"],
+                                                         in: folder.url)
+            #expect(created.status == 0, "\(created.stderr)")
+        }
+        try await Task.sleep(for: .seconds(1.2))  // INC-2's second is gone
+        func ids(_ result: AutomatorProcess.Result) -> [String] {
+            result.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+                .filter { $0.hasPrefix("INC-") }
+        }
+        #expect(ids(try await list(["--sla", "breached"])) == ["INC-2"])
+        #expect(ids(try await list(["--sla", "on_track,met"])) == ["INC-1"])
+        #expect(ids(try await list(["--sla", "AT_RISK"])) == [])
+        let dashed = try await list(["--sla", "at-risk"])
+        #expect(dashed.status == 64 && dashed.stderr.contains("--sla takes on_track, at_risk, breached, met, comma-separated, "
+            + "not 'at-risk'"), "\(dashed.stderr)")
+
+        let server = try await ServerProcess.start(data: URL(fileURLWithPath: data),
+                                                   scripts: folder.url.appendingPathComponent("scripts"))
+        let through = try await list(["--sla", "on_track,breached"], environment: ["AUTOMATOR_API_TOKEN": server.token])
+        #expect(ids(through) == ["INC-2", "INC-1"], "\(through.stdout)\(through.stderr)")
+        let unknown = try await server.call("GET", "/api/v1/incidents?sla=late")
+        #expect(unknown.status == 400 && unknown.body.contains("unknown sla \\\"late\\\": use on_track, at_risk, breached, met"),
+                "\(unknown.body)")
+    }
+
     @Test("A playbook that fails at once is said, with what to do, not only \"created\" or \"running\"; a deleted one is not retried")
     func failingPlaybook() async throws {
         let folder = try Self.workspace()

@@ -59,11 +59,7 @@ struct JournalCommandTests {
     func kept() async throws {
         let folder = try TemporaryFolder()
         let data = folder.url.appendingPathComponent("data").path
-        func create(_ title: String) async throws {
-            let created = try await AutomatorProcess.run(["incident", "create", "--data", data, "--scripts", folder.url.path,
-                                                          "--title", title, "--type", "test", "--severity", "low"])
-            #expect(created.status == 0, "\(created.stderr)")
-        }
+        func create(_ title: String) async throws { try await Self.create(title, data: data, scripts: folder.url.path) }
         try await create("Phishing wave")
         let signed = try await AutomatorProcess.run(["journal", "checkpoint", "--data", data])
         let command = try #require(signed.stdout.split(separator: "\n").last.map(String.init), "\(signed.stdout)")
@@ -96,6 +92,46 @@ struct JournalCommandTests {
         #expect(typo.status == 64 && typo.stderr.contains("--checkpoint takes SEQUENCE:CHAIN"), "\(typo.stderr)")
     }
 
+    @Test("A folder restored without its key is refused a new one; --new-key starts one on purpose, the old checkpoints verify")
+    func lostKey() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        func create(_ title: String) async throws { try await Self.create(title, data: data, scripts: folder.url.path) }
+        try await create("Phishing wave")
+        let first = try await AutomatorProcess.run(["journal", "checkpoint", "--data", data])
+        let oldKey = try #require(first.stdout.split(separator: "\n").first?.split(separator: " ").last.map(String.init))
+
+        // Restored without the key: neither a checkpoint nor an export makes a new one silently.
+        try FileManager.default.removeItem(atPath: data + "/journal-signing.key")
+        try await create("Beacon")
+        let refused = try await AutomatorProcess.run(["journal", "checkpoint", "--data", data])
+        #expect(refused.status == 1 && refused.stderr.contains("journal-signing.key is missing, but the journal holds 1 "
+            + "checkpoint signed with the key \(oldKey) (the last at entry 1)"), "\(refused.stdout)\(refused.stderr)")
+        #expect(refused.stderr.contains("automator store backup") && refused.stderr.contains("journal checkpoint --new-key"))
+        let bundle = folder.url.appendingPathComponent("INC-1.zip").path
+        let export = try await AutomatorProcess.run(["evidence", "export", "INC-1", bundle, "--data", data])
+        #expect(export.status == 1 && export.stderr.contains("is missing, but the journal holds 1 checkpoint"),
+                "\(export.stdout)\(export.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: data + "/journal-signing.key"))
+
+        // On purpose: the old key is retired, on record, and its checkpoint still verifies beside the new key's.
+        let started = try await AutomatorProcess.run(["journal", "checkpoint", "--new-key", "--data", data])
+        #expect(started.status == 0 && started.stdout.hasPrefix("checkpoint of entry 2 signed; public key ")
+                && !started.stdout.contains(oldKey), "\(started.stdout)\(started.stderr)")
+        #expect(started.stderr.contains("the key \(oldKey) is retired: its checkpoints up to entry 1 still verify"),
+                "\(started.stderr)")
+        let retired = try String(contentsOfFile: data + "/journal-signing.retired", encoding: .utf8)
+        #expect(retired.contains(oldKey) && retired.contains("\"through\" : 1"), "\(retired)")
+        let verified = try await AutomatorProcess.run(["journal", "verify", "--data", data])
+        #expect(verified.status == 0 && verified.stdout.hasPrefix("journal verified: 2 entries, 2 checkpoints"),
+                "\(verified.stdout)\(verified.stderr)")
+        #expect(verified.stderr.contains("signed by the key \(oldKey), retired "), "\(verified.stderr)")
+        #expect(try await AutomatorProcess.run(["evidence", "export", "INC-1", bundle, "--data", data]).status == 0)
+        let again = try await AutomatorProcess.run(["journal", "checkpoint", "--new-key", "--data", data])
+        #expect(again.status == 1 && again.stderr.contains("journal-signing.key exists: a new key replaces a lost one"),
+                "\(again.stderr)")
+    }
+
     @Test("A NUL in an alert's text is kept as U+FFFD: the journal verifies as stored, the title is whole")
     func nul() async throws {
         let folder = try TemporaryFolder()
@@ -110,5 +146,12 @@ struct JournalCommandTests {
                 "\(verified.stdout)\(verified.stderr)")
         let shown = try await AutomatorProcess.run(["journal", "show", "INC-1", "--data", data])
         #expect(shown.stdout.contains("low test: nul\u{FFFD}here"), "\(shown.stdout)")
+    }
+
+    /// Creates an incident in `data` from the command line.
+    static func create(_ title: String, data: String, scripts: String) async throws {
+        let created = try await AutomatorProcess.run(["incident", "create", "--data", data, "--scripts", scripts,
+                                                      "--title", title, "--type", "test", "--severity", "low"])
+        #expect(created.status == 0, "\(created.stderr)")
     }
 }

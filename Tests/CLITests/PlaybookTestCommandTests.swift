@@ -122,6 +122,36 @@ struct PlaybookTestCommandTests {
         #expect(result.stdout.contains("3 tests, 1 failed"), "\(result.stdout)")
     }
 
+    @Test("A playbook that raises the severity moves the SLA as the server does: breached at once when already past")
+    func severityMovesTheSLA() async throws {
+        let result = try await Self.test([
+            "sla.lua": #"return { malware = { low = "3d", critical = "30m" } }"#,
+            "playbooks/escalate.lua": """
+            return playbook {
+              name = "Escalate", match = { type = "malware" },
+              run = function(inc)
+                time.sleep(tonumber(inc.fields.after))
+                inc:raise("critical", "the sample beacons")
+              end,
+              on_sla_breach = function(inc) inc:label("late") end,
+            }
+            """,
+            "playbooks/escalate_test.lua": """
+            local escalate = require("playbooks.escalate")
+            test("raised 10 minutes in, it is due 30 minutes after it opened", function()
+              local result = run(escalate, { type = "malware", severity = "low", fields = { after = 600 } })
+              expect.equal(math.floor(result.incident.sla_due - result.incident.created_at + 0.5), 1800)
+              expect.equal(#(result.incident.labels or {}), 0)
+            end)
+            test("raised 40 minutes in, it is breached at once and its hook runs", function()
+              local result = run(escalate, { type = "malware", severity = "low", fields = { after = 2400 } })
+              expect.contains(result.incident.labels, "late")
+            end)
+            """,
+        ])
+        #expect(result.status == 0 && result.stdout.contains("2 tests, 0 failed"), "\(result.stdout)\(result.stderr)")
+    }
+
     @Test("Response actions are recorded, never sent: planned by default, stubbed outcomes, refusals, checked parameters")
     func actions() async throws {
         func integration(_ name: String, _ action: String, _ params: String) -> String {

@@ -7,7 +7,7 @@ import Testing
 struct IncidentStoreConformance {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case incidentRoundTrip, targetedChanges, links, tasks, cancelledTasks, cancelledQuestions, journal, chains, queries, indicators,
-             sightings, refusals, togetherOrNot, slaBreachedOnce, journalAfterRefusals, journalPages
+             sightings, refusals, togetherOrNot, slaBreachedOnce, journalAfterRefusals, journalPages, slaStates
 
         var testDescription: String { rawValue }
     }
@@ -33,6 +33,7 @@ struct IncidentStoreConformance {
         case .slaBreachedOnce: try await slaBreachedOnce(store)
         case .journalAfterRefusals: try await journalAfterRefusals(store)
         case .journalPages: try await journalPages(store)
+        case .slaStates: try await slaStates(store)
         }
         await store.close()
     }
@@ -294,6 +295,40 @@ struct IncidentStoreConformance {
         #expect(try await ids(IncidentQuery(createdSince: Self.time(100))) == [3, 2])
         #expect(try await ids(IncidentQuery(limit: 1)) == [3])
         #expect(try await ids(IncidentQuery(awaitingSLA: true)) == [1, 3], "open ones, by due time")
+    }
+
+    /// Lists filter by where incidents stand against their SLA at a time, as `Incident.slaState` says.
+    private func slaStates(_ store: any IncidentStore) async throws {
+        try await store.write(.createIncident(Self.incident(1, at: 0)))  // due at 3600
+        try await store.write(.createIncident(Self.incident(2, at: 3000)))  // due at 6600
+        for (number, closedAt) in [(3, 60), (4, 4000)] {
+            try await store.write(.createIncident(Self.incident(number, at: 0)))
+            var close = IncidentChange(IncidentID(number), at: Self.time(closedAt))
+            close.status = .closed
+            close.closeReason = "done"
+            try await store.write(.updateIncident(close))
+        }
+        var handled = Self.incident(5, at: 3000)
+        handled.slaBreachedAt = Self.time(3000)  // handled as breached before its (later) deadline
+        try await store.write(.createIncident(handled))
+        var none = Self.incident(6, at: 0)
+        none.slaDueAt = nil
+        try await store.write(.createIncident(none))
+
+        func ids(_ states: [SLAState], at seconds: Int) async throws -> [Int] {
+            let found = try await store.listIncidents(IncidentQuery(slaStates: states, slaAt: Self.time(seconds)))
+            for incident in found {
+                #expect(incident.slaState(at: Self.time(seconds)).map(states.contains) == true, "\(incident.id)")
+            }
+            return found.map(\.id.number)
+        }
+        #expect(try await ids([.onTrack], at: 3000) == [2])
+        #expect(try await ids([.atRisk], at: 3000) == [1], "five sixths of its time gone")
+        #expect(try await ids([.breached], at: 3000) == [5, 4])
+        #expect(try await ids([.met], at: 3000) == [3])
+        #expect(try await ids([.atRisk, .breached], at: 3000) == [5, 4, 1])
+        #expect(try await ids([.breached], at: 3600) == [5, 4, 1], "due now")
+        #expect(try await ids([.onTrack, .atRisk, .breached, .met], at: 3000) == [5, 4, 3, 2, 1], "not the one without")
     }
 
     /// Incidents are found by the indicators they mention, exactly, as extraction normalises

@@ -146,7 +146,7 @@ struct JournalChainTests {
     func checkpoints() async throws {
         let folder = try ScratchFolder()
         let store = try await Self.journal(10, in: folder)
-        let signature = try JournalSignature.loadOrCreate(in: folder.path)
+        let signature = try await JournalSignature.loadOrCreate(in: folder.path, for: store)
         let attributes = try FileManager.default.attributesOfItem(atPath: JournalSignature.path(in: folder.path))
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let head = try #require(try await store.journalHead())
@@ -171,7 +171,9 @@ struct JournalChainTests {
         // A checkpoint signed by another key than the folder's.
         try Self.tamper(folder, "DELETE FROM journal_checkpoint")
         let elsewhere = try ScratchFolder()
-        let stranger = try JournalSignature.loadOrCreate(in: elsewhere.path)
+        let strangers = try SQLiteStore(folder: elsewhere.path)
+        let stranger = try await JournalSignature.loadOrCreate(in: elsewhere.path, for: strangers)
+        await strangers.close()
         reopened = try SQLiteStore(folder: folder.path)
         let eight = try #require(try await reopened.journalHead())
         try await reopened.write(.addCheckpoint(try stranger.checkpoint(sequence: eight.sequence, chain: eight.chain)))

@@ -288,6 +288,21 @@ struct ReportTests {
 
     // MARK: The window
 
+    @Test("A report until now ends its window when it says it was made: the CSV's to is its generated_at")
+    func untilNow() async throws {
+        let now = ReportFixture.hour(84.5).addingTimeInterval(0.25)
+        let report = try await Self.withFixture { store in try await store.report(ReportWindow(since: "30d", now: now), at: now) }
+        let rows = ReportFormat.csv.render(report).split(whereSeparator: \.isNewline)
+        func value(_ measure: String) -> String? {
+            rows.first { $0.hasPrefix("window,,\(measure),") }?.split(separator: ",").last.map(String.init)
+        }
+        #expect(value("to") != nil && value("to") == value("generated_at"), "\(rows.prefix(4))")
+        let scheduled = try await Self.withFixture { store in
+            try await store.report(ReportWindow(lasting: 86400, until: now), at: now)
+        }
+        #expect(scheduled.window.to == scheduled.generatedAt && scheduled.window.to > now)
+    }
+
     @Test("The window: --since, dates, times, and what is refused")
     func window() throws {
         let now = ReportFixture.hour(84.5)

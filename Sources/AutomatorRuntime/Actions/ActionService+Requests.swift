@@ -11,7 +11,7 @@ extension ActionService {
     ///     key starts with its kind (`cli-…`).
     ///   - approvers: `chat.roles.approver`, who may approve; anyone when nil, as in chat.
     /// - Throws: `ActionError`: what `plan` and `perform` throw, and `.notApproved` when `actor`
-    ///   approves and is no approver.
+    ///   approves and is no approver (journaled on the incident, kind `refused`).
     public func run(_ name: String, parameters: [String: Any], incident: IncidentID?, by actor: String,
                     approving: Bool, approvers: [String]?, dryRun: Bool) async throws(ActionError) -> ActionRecord
     {
@@ -26,7 +26,20 @@ extension ActionService {
             }
             throw error
         }
-        if approving { try Self.requireApprover(actor, approvers: approvers) }
+        if approving {
+            do throws(ActionError) { try Self.requireApprover(actor, approvers: approvers) } catch {
+                // Journaled on its incident, as chat journals an answer or a command refused for a
+                // role: an attempt to approve one's own action leaves a trace. Kept before the
+                // refusal is told, as above. Not an action's record: its checks passed, nothing
+                // was refused to send.
+                if let incident {
+                    try? await store.write(.appendJournal([JournalEntry(
+                        incident: incident, actor: actor, kind: .refused,
+                        text: "approve \(plan.summary), for the role approver")]))
+                }
+                throw error
+            }
+        }
         return try await perform(plan, key: key, incident: incident, requestedBy: actor,
                                  approvedBy: approving ? actor : nil, dryRun: dryRun)
     }

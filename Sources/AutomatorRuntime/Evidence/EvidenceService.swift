@@ -143,7 +143,7 @@ public struct EvidenceService: Sendable {
             throw EvidenceError(.invalid, "\(path) exists already: choose another name, or remove it first")
         }
         let signature: JournalSignature
-        do { signature = try JournalSignature.loadOrCreate(in: dataFolder) } catch { throw Self.error(error) }
+        do { signature = try await JournalSignature.loadOrCreate(in: dataFolder, for: store) } catch { throw Self.error(error) }
         let now = Date()
         let exported = files.map { CustodyEvent(evidence: $0.id, at: now, actor: actor, action: .exported, detail: path) }
         for event in exported { custody[event.evidence, default: []].append(event) }

@@ -13,3 +13,4 @@ extension CaseInsensitiveName {
 
 extension Incident.Severity: CaseInsensitiveName {}
 extension Incident.Status: CaseInsensitiveName {}
+extension SLAState: CaseInsensitiveName {}

@@ -98,7 +98,7 @@ public struct Incident: Sendable, Hashable {
 }
 
 /// An incident's or a task's standing against its deadline.
-public enum SLAState: String, Sendable, Hashable {
+public enum SLAState: String, Sendable, Hashable, CaseIterable {
     case onTrack = "on_track"
     /// Three quarters of the time is gone.
     case atRisk = "at_risk"

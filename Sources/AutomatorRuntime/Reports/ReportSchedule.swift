@@ -50,7 +50,7 @@ public struct ReportPoster: Sendable {
 
     /// Posts the report of the window that ends at `now`.
     public func post(at now: Date = Date()) async throws {
-        let report = try await store.report(ReportWindow(from: now.addingTimeInterval(-schedule.window), to: now), at: now)
+        let report = try await store.report(ReportWindow(lasting: schedule.window, until: now), at: now)
         let day = String(JSONText.time(now).dropFirst().prefix(10))
         _ = try await chat.post(ReportFormat.markdown.render(report), to: schedule.channel, on: schedule.network, thread: nil)
         try await chat.upload(Array(ReportFormat.html.render(report).utf8), named: "report-\(day).html", to: schedule.channel,

@@ -108,8 +108,11 @@ struct ReportTally: Sendable {
     }
 
     /// The report, every list in the order the renderers show it.
+    ///
+    /// - Parameter generatedAt: the report's time, given to the whole second after it, as a window
+    ///   until now ends (`ReportWindow.untilNow`): a CSV read `to` a second after `generated_at`.
     func finish(window: ReportWindow, generatedAt: Date) -> Report {
-        var report = Report(window: window, generatedAt: Date(timeIntervalSince1970: generatedAt.timeIntervalSince1970.rounded(.down)))
+        var report = Report(window: window, generatedAt: Date(timeIntervalSince1970: generatedAt.timeIntervalSince1970.rounded(.up)))
         var days: [Int64: (opened: Int, closed: Int)] = [:]
         var types: [String: Report.Breakdown] = [:]
         var severities: [String: Report.Breakdown] = [:]

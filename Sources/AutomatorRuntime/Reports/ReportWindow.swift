@@ -30,6 +30,11 @@ public struct ReportWindow: Sendable, Hashable, Codable {
         guard let seconds = DurationText.seconds(since), seconds > 0 else {
             throw Invalid("--since wants \(DurationText.expected), not '\(since)'")
         }
+        self.init(lasting: seconds, until: now)
+    }
+
+    /// The `seconds` until `now`, its second included (`untilNow`): what a report made now covers.
+    public init(lasting seconds: TimeInterval, until now: Date) {
         self.init(from: now.addingTimeInterval(-seconds), to: Self.untilNow(now))
     }
 

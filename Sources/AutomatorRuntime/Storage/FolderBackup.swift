@@ -3,8 +3,8 @@ import GRDB
 
 /// A data folder copied, while `automator serve` goes on writing to it, into a new folder that a
 /// server can be started on: a consistent snapshot of the database (SQLite's `VACUUM INTO`, in
-/// one read transaction), then the evidence files it names, the journal's signing key and the
-/// API token. A copy of `automator.sqlite` alone loses the evidence and the key, whose
+/// one read transaction), then the evidence files it names, the journal's signing key (with the
+/// keys it replaced, `JournalRetiredKey`) and the API token. A copy of `automator.sqlite` alone loses the evidence and the key, whose
 /// checkpoints no other key verifies.
 public enum FolderBackup {
     public struct Copied: Sendable {
@@ -73,8 +73,9 @@ public enum FolderBackup {
             copied.evidenceBytes += size(of: target)
             progress?(copied.evidenceBytes, max(total, copied.evidenceBytes))
         }
-        let key = URL(fileURLWithPath: JournalSignature.path(in: folder)).lastPathComponent
-        for name in [key] + alongside where FileManager.default.fileExists(atPath: folder + "/" + name) {
+        let keys = [JournalSignature.path(in: folder), JournalRetiredKey.path(in: folder)]
+            .map { URL(fileURLWithPath: $0).lastPathComponent }
+        for name in keys + alongside where FileManager.default.fileExists(atPath: folder + "/" + name) {
             do {
                 try FileManager.default.copyItem(atPath: folder + "/" + name, toPath: destination + "/" + name)
             } catch {

@@ -71,12 +71,16 @@ public struct IncidentQuery: Sendable, Hashable {
     public var awaitingSLA = false
     /// Incidents whose SLA deadline is before this date.
     public var slaDueBefore: Date?
+    /// Incidents in one of these states against their SLA (`SLAState`) at `slaAt`.
+    public var slaStates: [SLAState]?
+    /// When `slaStates` are taken; nil: at the query.
+    public var slaAt: Date?
     public var limit: Int
 
     public init(statuses: [Incident.Status]? = nil, type: String? = nil, severities: [Incident.Severity]? = nil,
                 source: String? = nil, sourceRef: String? = nil, owner: String? = nil, text: String? = nil,
                 indicator: String? = nil, createdSince: Date? = nil, awaitingSLA: Bool = false,
-                slaDueBefore: Date? = nil, limit: Int = 100)
+                slaDueBefore: Date? = nil, slaStates: [SLAState]? = nil, slaAt: Date? = nil, limit: Int = 100)
     {
         self.statuses = statuses
         self.type = type
@@ -89,6 +93,8 @@ public struct IncidentQuery: Sendable, Hashable {
         self.createdSince = createdSince
         self.awaitingSLA = awaitingSLA
         self.slaDueBefore = slaDueBefore
+        self.slaStates = slaStates
+        self.slaAt = slaAt
         self.limit = limit
     }
 

@@ -20,9 +20,61 @@ public struct JournalSignature: Sendable {
         return JournalSignature(key: key)
     }
 
-    /// The folder's key, made now if it has none.
-    public static func loadOrCreate(in folder: String) throws(StoreError) -> JournalSignature {
+    /// The folder's key, made now if it has none and the journal holds no checkpoint.
+    ///
+    /// Checkpoints with no key in the folder are a folder restored without it (or a key deleted):
+    /// a key made silently would sign the same journal with a second key from then on, and its
+    /// checkpoints would no longer verify against each other's. That takes a person's decision
+    /// (`replaceLost`).
+    ///
+    /// - Throws: `StoreError.signingKey` when the key is missing and checkpoints exist, saying
+    ///   where a backup holds it and how to start a new key on purpose.
+    public static func loadOrCreate(in folder: String, for journal: any JournalStore) async throws(StoreError)
+        -> JournalSignature
+    {
         if let existing = try load(from: folder) { return existing }
+        let checkpoints = try await journal.journalCheckpoints()
+        if let last = checkpoints.last {
+            throw StoreError.signingKey(path(in: folder), "is missing, but the journal holds \(checkpoints.count) "
+                + "checkpoint\(checkpoints.count == 1 ? "" : "s") signed with the key "
+                + "\(Data(last.publicKey).base64EncodedString()) (the last at entry \(last.sequence)): a key made now "
+                + "would sign the same journal with another. Restore the file from this folder's backup (automator store "
+                + "backup copies it as journal-signing.key into the backup folder), or, if it is lost, start a new key on "
+                + "purpose: automator journal checkpoint --new-key --data \(folder)")
+        }
+        return try create(in: folder)
+    }
+
+    /// A new key in place of a lost one: the keys of the journal's checkpoints are retired
+    /// (`JournalRetiredKey`: their checkpoints still verify, up to the last each signed), then
+    /// the new key is made.
+    ///
+    /// - Returns: the new key, and the keys it retired.
+    /// - Throws: `StoreError.signingKey` when the folder has a key: it is not lost.
+    public static func replaceLost(in folder: String, for journal: any JournalStore, by actor: String,
+                                   at now: Date = Date()) async throws(StoreError)
+        -> (signature: JournalSignature, retired: [JournalRetiredKey])
+    {
+        guard try load(from: folder) == nil else {
+            throw StoreError.signingKey(path(in: folder), "exists: a new key replaces a lost one. To stop trusting "
+                + "this one, move it out of the folder first; its checkpoints are then retired with it")
+        }
+        let known = Set(try JournalRetiredKey.load(from: folder).map(\.publicKey))
+        var retired: [JournalRetiredKey] = []
+        for checkpoint in try await journal.journalCheckpoints() where !known.contains(Data(checkpoint.publicKey)) {
+            let key = Data(checkpoint.publicKey)
+            if let index = retired.firstIndex(where: { $0.publicKey == key }) {
+                retired[index].through = max(retired[index].through, checkpoint.sequence)
+            } else {
+                retired.append(JournalRetiredKey(publicKey: key, through: checkpoint.sequence, retiredAt: now,
+                                                 retiredBy: actor))
+            }
+        }
+        try JournalRetiredKey.record(retired, in: folder)
+        return (try create(in: folder), retired)
+    }
+
+    private static func create(in folder: String) throws(StoreError) -> JournalSignature {
         let key = Curve25519.Signing.PrivateKey()
         let path = path(in: folder)
         guard FileManager.default.createFile(atPath: path, contents: key.rawRepresentation,

@@ -174,8 +174,7 @@ struct JournalVerifier {
     ///
     /// - Parameters:
     ///   - key: the public key it must be signed with, and where that key comes from.
-    mutating func check(_ checkpoint: JournalCheckpoint, chainThere: [UInt8]?,
-                        trusted key: (key: [UInt8], origin: String)?) -> Bool
+    mutating func check(_ checkpoint: JournalCheckpoint, chainThere: [UInt8]?, trusted key: TrustedKey?) -> Bool
     {
         func broken(_ reason: String) -> Bool {
             verification.problem = .init(sequence: checkpoint.sequence, incident: nil, reason: "the checkpoint of "
@@ -183,7 +182,7 @@ struct JournalVerifier {
             return false
         }
         guard JournalSignature.isValid(checkpoint) else { return broken("has a bad signature: it was forged or changed") }
-        if let key, key.key != checkpoint.publicKey { return broken("is signed by another key than \(key.origin)") }
+        if let key, !key.signed(checkpoint) { return broken("is signed by another key than \(key.origin)") }
         guard let chainThere else { return broken("covers entries that are gone: the journal was cut after it") }
         guard chainThere == checkpoint.chain else { return broken("no longer matches: the journal was rewritten before it") }
         verification.checkpoints += 1
@@ -205,10 +204,26 @@ struct JournalVerifier {
         return true
     }
 
-    /// The key stored checkpoints must be signed with: the kept one, else the data folder's.
-    static func trustedKey(kept: JournalKept, folder: String?) throws(StoreError) -> (key: [UInt8], origin: String)? {
-        if let key = kept.publicKey { return (key, "the public key given") }
+    /// The key stored checkpoints must be signed with, and the keys it replaced (`JournalRetiredKey`),
+    /// whose checkpoints are accepted up to the last each signed.
+    struct TrustedKey {
+        var key: [UInt8]
+        var origin: String
+        var retired: [JournalRetiredKey]
+
+        func signed(_ checkpoint: JournalCheckpoint) -> Bool {
+            checkpoint.publicKey == key || retired.contains {
+                $0.publicKey == Data(checkpoint.publicKey) && checkpoint.sequence <= $0.through
+            }
+        }
+    }
+
+    /// The key stored checkpoints must be signed with: the kept one, else the data folder's; with
+    /// the keys the folder retired either way.
+    static func trustedKey(kept: JournalKept, folder: String?) throws(StoreError) -> TrustedKey? {
+        let retired = try folder.map { folder throws(StoreError) in try JournalRetiredKey.load(from: folder) } ?? []
+        if let key = kept.publicKey { return TrustedKey(key: key, origin: "the public key given", retired: retired) }
         return try folder.flatMap { folder throws(StoreError) in try JournalSignature.load(from: folder) }
-            .map { ($0.publicKey, "the data folder's") }
+            .map { TrustedKey(key: $0.publicKey, origin: "the data folder's", retired: retired) }
     }
 }

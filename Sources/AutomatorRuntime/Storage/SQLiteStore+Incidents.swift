@@ -63,11 +63,16 @@ extension SQLiteStore: IncidentStore {
             conditions.append("sla_due_at < ?")
             arguments.append(due.millisecondsSince1970)
         }
+        if let states = query.slaStates {
+            // Named: `met` alone does not read the time, and an unread positional value is refused.
+            conditions.append(SLAState.condition(states, now: ":sla_now"))
+        }
         let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         let order = query.awaitingSLA ? " ORDER BY sla_due_at" : " ORDER BY number DESC"
         arguments.append(query.limit)
         let sql = Self.selectIncident + filter + order + " LIMIT ?"
         let values = StatementArguments(arguments)
+            + (query.slaStates == nil ? [:] : ["sla_now": (query.slaAt ?? Date()).millisecondsSince1970])
         return try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: sql), arguments: values).map(Self.incident(from:))
         }

@@ -33,8 +33,12 @@ public struct PlaybookTestRunner: Sendable {
             return .init(path: file, problem: "cannot read \(file): check that it exists and is readable")
         }
         let actions = PlaybookTestWorld.declaredActions(scripts: scripts)
+        let slaPolicy: SLAPolicy
+        do { slaPolicy = try PlaybookTestWorld.slaPolicy(scripts: scripts) } catch {
+            return .init(path: file, problem: Self.message(error))
+        }
         let names: [String]
-        do { names = try inWorld(actions) { try $0.run(file: file, source: source, index: 0, limits: limits) } } catch {
+        do { names = try inWorld(actions, slaPolicy) { try $0.run(file: file, source: source, index: 0, limits: limits) } } catch {
             return .init(path: file, problem: Self.message(error))
         }
         // A file without a test passing would read as tested (`automator test hi.lua`: 0 failed).
@@ -46,7 +50,7 @@ public struct PlaybookTestRunner: Sendable {
         for (index, name) in names.enumerated() {
             let started = Date()
             var failure: String?
-            do { _ = try inWorld(actions) { try $0.run(file: file, source: source, index: index + 1, limits: limits) } } catch {
+            do { _ = try inWorld(actions, slaPolicy) { try $0.run(file: file, source: source, index: index + 1, limits: limits) } } catch {
                 failure = Self.message(error, in: file)
             }
             cases.append(.init(name: name, failure: failure, seconds: Date().timeIntervalSince(started)))
@@ -54,8 +58,11 @@ public struct PlaybookTestRunner: Sendable {
         return .init(path: file, cases: cases)
     }
 
-    private func inWorld<T>(_ actions: [ActionDeclaration], _ body: (PlaybookTestWorld) throws -> T) throws -> T {
-        let world = try PlaybookTestWorld(scripts: scripts, actions: actions, actionPolicy: actionPolicy)
+    private func inWorld<T>(_ actions: [ActionDeclaration], _ slaPolicy: SLAPolicy,
+                            _ body: (PlaybookTestWorld) throws -> T) throws -> T
+    {
+        let world = try PlaybookTestWorld(scripts: scripts, actions: actions, actionPolicy: actionPolicy,
+                                          slaPolicy: slaPolicy)
         defer { world.close() }
         return try body(world)
     }

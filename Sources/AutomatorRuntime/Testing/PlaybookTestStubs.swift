@@ -46,6 +46,12 @@ final class PlaybookTestStubs: TaskStandIn {
     func advance(by seconds: TimeInterval) async {
         guard seconds > 0 else { return }
         state.withLock { $0.offset += seconds }
+        await breachDue()
+    }
+
+    /// Breaches the SLA of every open incident due by the virtual clock: after it moved, or after
+    /// a change moved a deadline (a higher severity), as the server's timers do at once.
+    func breachDue() async {
         let now = self.now
         let awaiting = (try? await store.listIncidents(IncidentQuery(awaitingSLA: true, limit: 1000))) ?? []
         for incident in awaiting {

@@ -15,12 +15,17 @@ final class PlaybookTestWorld {
     ///   - actions: the actions the scripts' integrations declare (`declaredActions`), which
     ///     `actions.run`, `stub.action` and `expect.action` check their calls against.
     ///   - actionPolicy: the configuration's rules for them (protected values, approvals).
-    init(scripts: String, actions: [ActionDeclaration], actionPolicy: ActionConfiguration) throws {
+    ///   - slaPolicy: `sla.lua` and the playbooks' `sla`, which move an incident's deadline when a
+    ///     playbook changes its type or severity, as on the server.
+    init(scripts: String, actions: [ActionDeclaration], actionPolicy: ActionConfiguration, slaPolicy: SLAPolicy) throws {
         self.scripts = scripts
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-test-\(UUID().uuidString)").path
         store = try SQLiteStore(folder: folder, durability: .normal)
         let stubs = PlaybookTestStubs(store: store)
         let ledger = IncidentLedger(store: store, standIn: stubs)
+        ledger.slaPolicy.withLock { $0 = slaPolicy }
+        // Called on the sandbox's thread, a thread of its own, which may wait.
+        ledger.whenSLAMoved { _, _ in waitBlocking { await stubs.breachDue() } }
         let quiet = Logger(label: "automator.test") { _ in SwiftLogNoOpLogHandler() }
         sandbox = try Sandbox(modules: StandardModules.all(logger: quiet)
                                   + [IncidentsModule(ledger: ledger),
@@ -54,6 +59,14 @@ final class PlaybookTestWorld {
         let path = scripts + "/" + name
         let source = FileManager.default.contents(atPath: path).map { Array($0) } ?? Array(fallback.utf8)
         return try sandbox.load(source, chunkName: "@\(path)", in: environment)
+    }
+
+    /// The SLA policy of the scripts folder, read as the server reads it (`PlaybookCatalog`).
+    static func slaPolicy(scripts: String) throws(LuaError) -> SLAPolicy {
+        let quiet = Logger(label: "automator.test") { _ in SwiftLogNoOpLogHandler() }
+        let evaluator = try ScriptEvaluator(modules: StandardModules.all(logger: quiet), modulePaths: [scripts])
+        let catalog = PlaybookCatalog(folder: scripts, evaluator: evaluator, logger: quiet)
+        return waitBlocking { await catalog.slaPolicy() }
     }
 
     /// The actions the integrations in the scripts folder declare.

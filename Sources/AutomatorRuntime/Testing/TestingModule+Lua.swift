@@ -251,14 +251,19 @@ extension TestingModule {
                    http = seen.http, actions = seen.actions }
         end
 
-        --- Opens an incident for the test (title, type and severity have defaults).
-        function incident(spec)
-          if type(spec) ~= "table" then error('incident expects a table, as in incident{ type = "phishing" }', 2) end
+        --- Opens an incident of `spec`, worked on by the playbook named `playbook` (or none).
+        local function open(spec, playbook)
           local copy = { title = "Test incident", type = "test", severity = "medium" }
           for key, value in pairs(spec) do if key ~= "sla" then copy[key] = value end end
           if type(copy.labels) == "table" then json.array(copy.labels) end
           local sla = spec.sla or (policy[copy.type] or {})[copy.severity] or (policy.default or {})[copy.severity]
-          return incidents.get(json.decode(host.open(json.encode(copy), sla)).id)
+          return incidents.get(json.decode(host.open(json.encode(copy), sla, playbook)).id)
+        end
+
+        --- Opens an incident for the test (title, type and severity have defaults).
+        function incident(spec)
+          if type(spec) ~= "table" then error('incident expects a table, as in incident{ type = "phishing" }', 2) end
+          return open(spec)
         end
 
         --- Runs `book.run` on a new incident made of `spec` (or on an incident from incident{}),
@@ -274,7 +279,8 @@ extension TestingModule {
             local with_sla = {}
             for key, value in pairs(spec or {}) do with_sla[key] = value end
             with_sla.sla = with_sla.sla or book.sla
-            id = incident(with_sla).id
+            -- Named as the server names it, so that a new severity moves its SLA as there.
+            id = open(with_sla, book.name).id
           end
           books[id] = book
           standing = {}

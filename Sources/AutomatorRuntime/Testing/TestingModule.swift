@@ -28,10 +28,12 @@ struct TestingModule: HostModule {
                 throw HostError("the test's incident is not an incident: \(error.description)")
             }
             let sla = try Self.duration(call.value(2), "sla")
+            let playbook = call.isNoneOrNil(3) ? nil : try call.string(3).description
             return .write(in: store) { () throws(StoreError) in
                 let now = Date()
                 var incident = draft.incident(IncidentID(try ledger.takeNow(.incident)), at: now)
                 incident.slaDueAt = sla.map { now.addingTimeInterval($0) }
+                incident.playbook = playbook
                 let entry = JournalEntry(incident: incident.id, at: now, actor: "test", kind: .created,
                                          text: "\(incident.severity.rawValue) \(incident.type): \(incident.title)")
                 return (.all([.createIncident(incident), .appendJournal([entry])]),

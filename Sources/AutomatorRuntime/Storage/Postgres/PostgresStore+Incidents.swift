@@ -49,6 +49,9 @@ extension PostgresStore: IncidentStore {
         if let since = query.createdSince { filter.require("created_at >= \(filter.parameter(since.millisecondsSince1970))") }
         if query.awaitingSLA { filter.require("sla_due_at IS NOT NULL AND sla_breached_at IS NULL AND closed_at IS NULL") }
         if let due = query.slaDueBefore { filter.require("sla_due_at < \(filter.parameter(due.millisecondsSince1970))") }
+        if let states = query.slaStates {
+            filter.require(SLAState.condition(states, now: filter.parameter((query.slaAt ?? Date()).millisecondsSince1970)))
+        }
         let statement = filter.query(Self.selectIncident, order: query.awaitingSLA ? "sla_due_at" : "number DESC",
                                      limit: query.limit)
         return try await read { session in try await session.rows(statement).map(Self.incident(from:)) }
