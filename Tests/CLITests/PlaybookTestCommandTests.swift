@@ -190,6 +190,38 @@ struct PlaybookTestCommandTests {
         #expect(result.stdout.contains("6 tests, 4 failed"), "\(result.stdout)")
     }
 
+    @Test("A typo in actions.run's options, or the incident where they belong, fails the test as it fails on a server")
+    func misspelledActionOptions() async throws {
+        let result = try await Self.test([
+            "integrations/vpn.lua": """
+            return integration { name = "VPN", actions = { disable = { risk = "low",
+              params = { account = { type = "account", required = true } }, run = function() end } } }
+            """,
+            "playbooks/disable.lua": """
+            return playbook {
+              name = "Disable",
+              run = function(inc)
+                if inc.fields.mistake == "typo" then
+                  actions.run("vpn.disable", { account = "j.doe" }, { incident = inc, dryrun = true })
+                else
+                  actions.run("vpn.disable", { account = "j.doe" }, inc)
+                end
+              end,
+            }
+            """,
+            "playbooks/disable_test.lua": """
+            local disable = require("playbooks.disable")
+            test("typo", function() run(disable, { fields = { mistake = "typo" } }) end)
+            test("incident", function() run(disable, { fields = { mistake = "incident" } }) end)
+            """,
+        ])
+        #expect(result.stdout.contains("./playbooks/disable.lua:5: actions.run: unknown option dryrun (did you mean "
+            + "dry_run?): the options are channel, default_channel, dry_run, incident"), "\(result.stdout)")
+        #expect(result.stdout.contains("./playbooks/disable.lua:7: actions.run: the third argument is the options, not "
+            + "the incident: write actions.run(name, params, { incident = inc })"), "\(result.stdout)")
+        #expect(result.stdout.contains("2 tests, 2 failed"), "\(result.stdout)")
+    }
+
     @Test("An action that needs an approval asks for it as on the server; --config's protected networks refuse")
     func approvalsAndProtection() async throws {
         let files = [

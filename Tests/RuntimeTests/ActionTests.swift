@@ -461,6 +461,41 @@ struct ActionTests {
         await responder.stop()
     }
 
+    @Test("A typo in actions.run's options, or the incident where they belong, is refused: nothing is sent")
+    func misspelledOptions() async throws {
+        let scene = try await Scene(approvals: nil)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, _) = try await responder.open()
+        func failure(_ call: String) async throws -> String {
+            let source = #"local inc = incidents.get("\#(incident)")"# + "\n" + call
+            let run = try await responder.incidents.runs.submit(script: "typo.lua", source: Array(source.utf8))
+            await responder.incidents.runs.waitForEnd(run.id)
+            let error = try #require(try await responder.incidents.runs.run(run.id)).error ?? "completed"
+            return String(error.prefix { $0 != "\n" })  // without the traceback
+        }
+        let block = #"actions.run("firewall.block_network", { network = "203.0.113.0/24" }, "#
+        let failures = [
+            try await failure(block + "{ incident = inc, dryrun = true })"),
+            try await failure(block + "inc)"),
+            try await failure(block + #"{ incident = inc, dry_run = "yes" })"#),
+            try await failure(block + #""INC-1")"#),
+            try await failure(#"actions.plan("firewall.block_ip", { ip = "203.0.113.9" }, { incidnet = inc })"#),
+        ]
+        #expect(failures == [
+            "typo.lua:2: actions.run: unknown option dryrun (did you mean dry_run?): the options are channel, "
+                + "default_channel, dry_run, incident",
+            "typo.lua:2: actions.run: the third argument is the options, not the incident: write "
+                + "actions.run(name, params, { incident = inc })",
+            "typo.lua:2: actions.run: option dry_run must be a boolean, got string",
+            "typo.lua:2: actions.run: options must be a table, as in actions.run(name, params, { incident = inc }), got string",
+            "typo.lua:2: actions.plan: unknown option incidnet (did you mean incident?): the options are channel, "
+                + "default_channel, dry_run, incident",
+        ], "\(failures)")
+        #expect(firewall.paths.isEmpty)
+        #expect(try await responder.journal(incident).isEmpty)
+        await responder.stop()
+    }
+
     @Test("!action in chat: for responders only; list, run with its checks, and undo")
     func chatCommand() async throws {
         let scene = try await Scene(approvals: nil)

@@ -702,7 +702,8 @@ actions = {}
 
 ---Runs an action ("checkpoint.block_ip") once its parameters pass the checks; one whose risk
 ---needs an approval asks in chat first (unless the playbook's `approvals` lists it). Returns the
----action, or nil and why when nobody approved it. A refused parameter is an error.
+---action, or nil and why when nobody approved it. A refused parameter is an error, and so is an
+---option it does not know (`dryrun`) or an incident where the options belong: write `{ incident = inc }`.
 ---@param name string
 ---@param params? table<string, string|number|boolean>
 ---@param options? { incident?: Incident|string, dry_run?: boolean, channel?: string, default_channel?: string }

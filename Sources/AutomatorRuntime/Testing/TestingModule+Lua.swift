@@ -179,6 +179,8 @@ extension TestingModule {
         -- Response actions are never sent from a test: each call is checked against the integration's
         -- declaration, as a real one is, and recorded for `expect.action`.
         actions = {}
+        \#(ActionOptions.source)
+
         --- Parameters as the real actions.run sends them to the checks.
         local function encoded(params)
           if params == nil or next(params) == nil then return "{}" end
@@ -189,10 +191,10 @@ extension TestingModule {
             error('actions.run expects an action name, as in actions.run("checkpoint.block_ip", { ip = "198.51.100.7" })', 2)
           end
           if params ~= nil and type(params) ~= "table" then error('actions.run: params must be a table, as in { ip = "198.51.100.7" }', 2) end
+          options = options_of("actions.run", options, 3)
           local problem, plan = host.check_action(name, encoded(params))
           if problem then error("actions.run: " .. problem, 2) end
           plan = json.decode(plan)
-          options = options or {}
           local incident = type(options.incident) == "table" and options.incident.id or options.incident
           local call = { name = name, params = params or {}, incident = incident, dry_run = options.dry_run == true }
           seen.actions[#seen.actions + 1] = call
