@@ -36,6 +36,9 @@ struct ActionTests {
                 let key = request.headers.first(where: { $0.name.canonicalName == "idempotency-key" })?.value ?? ""
                 let path = "/" + (context.parameters.get("command") ?? "")
                 self.requests.withLock { $0.append((path, key, body)) }
+                if body.contains("refuse@") {
+                    return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: "no such user")))
+                }
                 if path == "/block", self.hang.withLock({ hanging in defer { hanging = false }; return hanging }) {
                     for _ in 0..<6000 where self.holding.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
                 }
@@ -493,6 +496,40 @@ struct ActionTests {
         ], "\(failures)")
         #expect(firewall.paths.isEmpty)
         #expect(try await responder.journal(incident).isEmpty)
+        await responder.stop()
+    }
+
+    @Test("A failed action is an outcome, as a denied one: nil and why, recorded and journaled; the run goes on")
+    func failedAction() async throws {
+        let scene = try await Scene(approvals: nil)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, _) = try await responder.open()
+        let script = """
+            local done, why = actions.run("firewall.disable_user", { user = "refuse@example.com" }, { incident = "\(incident)" })
+            return done == nil, why
+            """
+        let run = try await responder.incidents.runs.submit(script: "fail.lua", source: Array(script.utf8))
+        await responder.incidents.runs.waitForEnd(run.id)
+        let ended = try #require(try await responder.incidents.runs.run(run.id))
+        #expect(ended.status == .completed, "\(ended.error ?? "")")
+        #expect(ended.result == #"[true,"firewall.disable_user failed: the firewall answered 400"]"#, "\(ended.result ?? "")")
+        #expect(firewall.paths == ["/disable"])
+        #expect(try await responder.store.hostCalls(of: run.id).map(\.name) == ["actions.perform"],
+                "recorded under the hidden function's name, as runs recorded before the errors named actions.run")
+        let record = try #require(try await responder.actions.history(on: incident).first)
+        #expect(record.status == .failed && record.result == "firewall.disable_user failed: the firewall answered 400")
+        let journal = try await responder.journal(incident)
+        #expect(journal.last?.hasSuffix(
+            "firewall.disable_user user=refuse@example.com failed: firewall.disable_user failed: the firewall answered 400")
+            == true, "\(journal)")
+
+        // What is an error names the function the script called, not the hidden one behind it.
+        let nowhere = try await responder.incidents.runs.submit(script: "nowhere.lua", source: Array("""
+            actions.run("firewall.block_network", { network = "203.0.113.0/24" }, { incident = "INC-99" })
+            """.utf8))
+        await responder.incidents.runs.waitForEnd(nowhere.id)
+        let refused = try #require(try await responder.incidents.runs.run(nowhere.id)?.error)
+        #expect(refused.hasPrefix("nowhere.lua:1: actions.run: there is no incident INC-99"), "\(refused)")
         await responder.stop()
     }
 

@@ -92,9 +92,11 @@ extension TestingModule {
           canned.chat[#canned.chat + 1] = { question = question, answer = answer, by = by or "stub" }
         end
 
-        --- stub.action("checkpoint.block_ip", { status = "done", result = { uid = "h-1" } }): what
-        --- actions.run returns for it; `false` and a reason: it was not approved. An action with
-        --- no stub is planned: recorded, nothing sent, as a dry run.
+        --- stub.action("checkpoint.block_ip", { status = "done", result = { uid = "h-1" } }): how the
+        --- action ends, as actions.run tells it: `done` (the record), `failed` (nil and the error,
+        --- `result`), `planned` (the record, as a dry run); `false` and a reason: it was not approved.
+        --- An action with no stub is planned: recorded, nothing sent, as a dry run.
+        local stubbed_fields = { status = true, result = true, expires_at = true }
         function stub.action(name, outcome, reason)
           if type(name) ~= "string" or (outcome ~= nil and outcome ~= false and type(outcome) ~= "table") then
             error('stub.action expects an action and its outcome, as in stub.action("checkpoint.block_ip", '
@@ -102,6 +104,16 @@ extension TestingModule {
           end
           local problem = host.check_action(name)
           if problem then error("stub.action: " .. problem, 2) end
+          for key in pairs(outcome or {}) do
+            if not stubbed_fields[key] then
+              error(("stub.action: unknown field %s: the fields are expires_at, result, status"):format(tostring(key)), 2)
+            end
+          end
+          local status = outcome and outcome.status
+          if outcome and status ~= "done" and status ~= "failed" and status ~= "planned" then
+            error(('stub.action: status must be "done", "failed" or "planned", got %s; an action nobody approved '
+                   .. 'is stub.action(name, false, "denied by alice")'):format(show(status)), 2)
+          end
           canned.actions[name] = { outcome = outcome, reason = reason }
         end
 
@@ -217,9 +229,10 @@ extension TestingModule {
           end
           local stubbed = canned.actions[name]
           if stubbed and stubbed.outcome == false then return nil, stubbed.reason or "denied (stub.action)" end
-          local record = { id = ("ACT-test%d"):format(#seen.actions), name = name, parameters = call.params,
+          local record = { id = ("ACT-test%d"):format(#seen.actions), name = name, params = call.params,
                            incident = incident, status = "planned", approved_by = approved_by }
           for key, value in pairs(stubbed and stubbed.outcome or {}) do record[key] = value end
+          if record.status == "failed" then return nil, ("%s failed: %s"):format(name, tostring(record.result)) end
           return record
         end
         function actions.undo(id) return { id = id, status = "undone" } end

@@ -52,7 +52,8 @@ extension ActionsModule {
         --- `dry_run` (check and record, send nothing), `channel` (where the approval is asked, if the
         --- action's risk needs one; else the configuration's actions.approval.channel, else
         --- `default_channel`); any other key is an error.
-        --- Returns the action (`id`, `status`, `result`...), or nil and why when it was not approved.
+        --- Returns the action (`id`, `status`, `result`...) when it was done, or planned in a dry run;
+        --- nil and why when it was not done: denied, not approved in time, or failed (its error).
         function actions.run(name, params, options)
           local plan, encoded, incident = planned("actions.run", name, params, options)
           local dry_run = plan.dry_run
@@ -77,7 +78,9 @@ extension ActionsModule {
             end
             approved_by = by
           end
-          return json.decode(host.perform(name, encoded, incident, approved_by, dry_run))
+          local action = json.decode(host.perform(name, encoded, incident, approved_by, dry_run))
+          if action.status == "failed" then return nil, action.result end
+          return action
         end
 
         --- Reverses a done action (by its id, "ACT-…") with the undo its integration declares.
