@@ -166,7 +166,10 @@ extension ActionCommand {
         @OptionGroup var options: Options
         @Argument(help: ArgumentHelp("The action, as `automator action list` names it.", valueName: "name"))
         var name: String
-        @Option(help: ArgumentHelp("A parameter; repeat for more, each name once.", valueName: "name=value"))
+        @Option(help: ArgumentHelp("""
+            A parameter; repeat for more, each name once. The value is read as the type the action \
+            declares: a whole number for an integer, true or false for a boolean.
+            """, valueName: "name=value"))
         var param: [String] = []
         @Option(help: ArgumentHelp("The incident it is for: it is journaled there.", valueName: "id"))
         var incident: String?

@@ -82,7 +82,7 @@ struct ActionTests {
               run = function(params, context) return post(context, "/unblock", params) end,
             },
             disable_user = {
-              risk = "medium", params = { user = { type = "account", required = true }, hours = "integer" },
+              risk = "medium", params = { user = { type = "account", required = true }, hours = "integer", notify = "boolean" },
               run = function(params, context) return post(context, "/disable", params) end,
             },
           },
@@ -264,6 +264,49 @@ struct ActionTests {
             + "the protected network") == true, "\(failed.error ?? "")")
         #expect(firewall.paths.isEmpty && responder.network.posts.withLock { $0.isEmpty }, "nothing sent, nobody asked")
         #expect(try await responder.journal(incident).isEmpty)
+        await responder.stop()
+    }
+
+    @Test("A value must be of its parameter's type: no number for text, no wildcard or newline in an account")
+    func strictTypes() async throws {
+        let scene = try await Scene(approvals: nil)
+        let responder = try await scene.responder()
+        /// What the checks say of parameters as a script's JSON gives them.
+        func refusal(_ name: String, _ json: String) throws -> String {
+            let parameters = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            do {
+                return try responder.actions.plan(name, parameters: parameters).parametersJSON
+            } catch { return error.description }
+        }
+        let refusals = try [
+            refusal("firewall.disable_user", #"{"user": 42}"#),
+            refusal("firewall.disable_user", #"{"user": "*"}"#),
+            refusal("firewall.disable_user", #"{"user": "a\nb"}"#),
+            refusal("firewall.disable_user", #"{"user": ["a"]}"#),
+            refusal("firewall.block_ip", #"{"ip": "198.51.100.7", "reason": true}"#),
+            refusal("firewall.block_ip", #"{"ip": "198.51.100.7", "reason": null}"#),
+            refusal("firewall.disable_user", #"{"user": "j.doe", "notify": "yes"}"#),
+            refusal("firewall.disable_user", #"{"user": "j.doe", "hours": true}"#),
+            refusal("firewall.disable_user", #"{"user": "j.doe", "notify": 1}"#),
+        ]
+        #expect(refusals == [
+            "firewall.disable_user: user must be an account as text, got 42 (a number)",
+            #"firewall.disable_user: user must be one account, without wildcards (*, ?, %) or control characters, got "*""#,
+            #"firewall.disable_user: user must be one account, without wildcards (*, ?, %) or control characters, got "a\nb""#,
+            "firewall.disable_user: user must be an account as text, got a list",
+            "firewall.block_ip: reason must be text, got true (a boolean)",
+            "firewall.block_ip: reason must be text, got null",
+            #"firewall.disable_user: notify must be true or false, got "yes""#,
+            "firewall.disable_user: hours must be a whole number, got true (a boolean)",
+            "firewall.disable_user: notify must be true or false, got 1 (a number)",
+        ], "\(refusals)")
+        // What is right passes: a script's values of the type, the CLI's text read as the type.
+        #expect(try refusal("firewall.disable_user", #"{"user": "j.doe", "hours": 2, "notify": true}"#)
+            == #"{"hours":2,"notify":true,"user":"j.doe"}"#)
+        #expect(try refusal("firewall.disable_user", #"{"user": "j.doe", "hours": "2", "notify": "false"}"#)
+            == #"{"hours":2,"notify":false,"user":"j.doe"}"#)
+        #expect(try refusal("firewall.block_ip", #"{"ip": "198.51.100.7", "reason": "C2\nsee INC-7"}"#)
+            == #"{"ip":"198.51.100.7","reason":"C2\nsee INC-7"}"#)
         await responder.stop()
     }
 
