@@ -576,6 +576,37 @@ struct ActionTests {
         await responder.stop()
     }
 
+    @Test("A retry of a run that failed after its approved action failed does not send it again on that approval")
+    func retryAfterFailedAction() async throws {
+        let scene = try await Scene()
+        try """
+            return playbook {
+              name = "Block C2", match = { type = "c2" },
+              run = function(inc)
+                local done = actions.run("firewall.block_ip", { ip = "198.51.100.7", reason = "refuse@" }, { incident = inc })
+                inc:note("blocked: " .. done.id)
+              end,
+            }
+            """.write(toFile: scene.folder.path + "/scripts/playbooks/block.lua", atomically: true, encoding: .utf8)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, run) = try await responder.open()
+        let runID = try #require(run).id
+        _ = try await responder.question()
+        await responder.answer("approve")
+        await responder.incidents.runs.waitForEnd(runID)
+        #expect(try await responder.incidents.runs.run(runID)?.status == .failed, "the playbook indexed the nil it got")
+        #expect(firewall.paths == ["/block"])
+
+        _ = try await responder.incidents.retry(incident, by: "cli:alice")
+        await responder.incidents.runs.waitForEnd(runID)
+        let retried = try #require(try await responder.incidents.runs.run(runID))
+        #expect(retried.status == .failed && retried.error?.contains("attempt to index a nil value") == true,
+                "\(retried.error ?? "")")
+        #expect(firewall.paths == ["/block"], "the failure is the call's recorded outcome: nothing is sent again")
+        #expect(responder.network.posts.withLock { $0.filter { $0.question != nil }.count } == 1)
+        await responder.stop()
+    }
+
     @Test("!action in chat: for responders only; list, run with its checks, and undo")
     func chatCommand() async throws {
         let scene = try await Scene(approvals: nil)
