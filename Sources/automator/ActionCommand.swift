@@ -178,7 +178,8 @@ extension ActionCommand {
         @Flag(help: """
             Approve it yourself, for an action whose risk needs an approval: only the people \
             chat.roles.approver names may (as USER or cli:USER; anyone when the role is not set). \
-            You are $USER, whoever runs the command: the data folder's owner is trusted.
+            You are $USER, whoever runs the command: the data folder's owner is trusted. A dry run \
+            needs no approval: with --dry-run, --approve is ignored.
             """)
         var approve = false
 

@@ -26,6 +26,8 @@ extension ActionService {
             }
             throw error
         }
+        // A dry run sends nothing, so it needs no approval, nor an approver's role to say --approve.
+        let approving = approving && !dryRun
         if approving { try Self.requireApprover(actor, approvers: approvers) }
         return try await perform(plan, key: key, incident: incident, requestedBy: actor,
                                  approvedBy: approving ? actor : nil, dryRun: dryRun)
