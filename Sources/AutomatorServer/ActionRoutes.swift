@@ -47,6 +47,14 @@ struct ActionRoutes: Sendable {
               let name = object["name"] as? String,
               let parameters = object["params"] == nil ? [:] : object["params"] as? [String: Any]
         else { throw APIError.badRequest(#"send {"name": "checkpoint.block_ip", "params": {"ip": "198.51.100.7"}}"#) }
+        // Ignored, {"parms": ...} was refused as "needs ip", and {"dryrun": true} would be sent for real.
+        if let unknown = object.keys.sorted().first(where: { !Self.runFields.contains($0) }) {
+            throw APIError.badRequest("unknown field \(JSONText.string(unknown)): an action takes "
+                + Self.runFields.joined(separator: ", "))
+        }
+        if let flag = ["dry_run", "approve"].first(where: { object[$0] != nil && !(object[$0] is Bool) }) {
+            throw APIError.badRequest("\"\(flag)\" is true or false")
+        }
         var incident: IncidentID?
         if let text = object["incident"], !(text is NSNull) {
             guard let id = (text as? String).flatMap(IncidentID.init) else {
@@ -62,6 +70,9 @@ struct ActionRoutes: Sendable {
             return .json(ActionsModule.json(record), status: .created)
         } catch { throw Self.refusal(error) }
     }
+
+    /// What `POST /api/v1/actions` takes.
+    private static let runFields = ["name", "params", "incident", "dry_run", "approve", "by"]
 
     /// `POST /api/v1/actions/{id}/undo` → the action, undone.
     @Sendable func undo(_ request: Request, context: APIRequestContext) async throws -> Response {

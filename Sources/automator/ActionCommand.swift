@@ -167,7 +167,10 @@ extension ActionCommand {
         @OptionGroup var options: Options
         @Argument(help: ArgumentHelp("The action, as `automator action list` names it.", valueName: "name"))
         var name: String
-        @Option(help: ArgumentHelp("A parameter; repeat for more, each name once.", valueName: "name=value"))
+        @Option(help: ArgumentHelp("""
+            A parameter; repeat for more, each name once. The value is read as the type the action \
+            declares: a whole number for an integer, true or false for a boolean.
+            """, valueName: "name=value"))
         var param: [String] = []
         @Option(help: ArgumentHelp("The incident it is for: it is journaled there.", valueName: "id"))
         var incident: String?
@@ -176,7 +179,8 @@ extension ActionCommand {
         @Flag(help: """
             Approve it yourself, for an action whose risk needs an approval: only the people \
             chat.roles.approver names may (as USER or cli:USER; anyone when the role is not set). \
-            You are $USER, whoever runs the command: the data folder's owner is trusted.
+            You are $USER, whoever runs the command: the data folder's owner is trusted. A dry run \
+            needs no approval: with --dry-run, --approve is ignored.
             """)
         var approve = false
 

@@ -414,7 +414,10 @@ extension IncidentCommand {
             discussion: """
                 The run replays what it did before the failure, with the playbook as it is now, \
                 and goes on live from the step that failed. Only a failed (or diverged) run can \
-                be retried: anything else fails with exit status 1.
+                be retried: anything else fails with exit status 1. An action the run sent is \
+                replayed as it ended, failed too: nothing is sent again on the approval given for \
+                that attempt. To try it again, run it with a new approval: automator action run \
+                NAME --param ... --incident ID --approve.
 
                 Examples:
                   automator incident retry INC-7

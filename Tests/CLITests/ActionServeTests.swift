@@ -76,6 +76,25 @@ struct ActionServeTests {
         let notApprover = try await AutomatorProcess.run(["action", "run", "firewall.block_ip", "--param", "ip=198.51.100.7",
                                                           "--approve"] + common, environment: ["FW_URL": api.url, "USER": "bob"])
         #expect(notApprover.status == 1 && notApprover.stderr.contains("bob may not approve actions"), "\(notApprover.stderr)")
+        // A dry run sends nothing: it needs no approval, so --approve from anyone is no refusal.
+        let dryByBob = try await AutomatorProcess.run(["action", "run", "firewall.block_ip", "--param", "ip=198.51.100.7",
+                                                       "--dry-run", "--approve"] + common,
+                                                      environment: ["FW_URL": api.url, "USER": "bob"])
+        #expect(dryByBob.status == 0 && dryByBob.stdout.contains("  planned  firewall.block_ip"),
+                "\(dryByBob.stdout)\(dryByBob.stderr)")
+        #expect(!dryByBob.stdout.contains("approved by"), "\(dryByBob.stdout)")
+        let audit = try await AutomatorProcess.run(["audit", "--since", "1h", "--data", data.path], environment: environment)
+        #expect(audit.stdout.contains(#"planned: firewall.block_ip {"ip":"198.51.100.7"}: dry run, nothing sent"#),
+                "\(audit.stdout)\(audit.stderr)")
+        // A misspelled field is refused, not read as no parameters (nor as a real run for "dryrun").
+        let misspelled = try await server.call("POST", "/api/v1/actions",
+                                               body: #"{"name": "firewall.block_ip", "parms": {"ip": "198.51.100.7"}}"#)
+        #expect(misspelled.status == 400 && misspelled.body.contains(#"unknown field \"parms\": an action takes name, "#
+            + "params, incident, dry_run, approve, by"), "\(misspelled.body)")
+        let textFlag = try await server.call("POST", "/api/v1/actions", body: #"{"name": "firewall.block_ip", "#
+            + #""params": {"ip": "198.51.100.7"}, "dry_run": "true"}"#)
+        #expect(textFlag.status == 400 && textFlag.body.contains(#"\"dry_run\" is true or false"#), "\(textFlag.body)")
+        #expect(firewall.sent.isEmpty)
         let blocked = try await AutomatorProcess.run(["action", "run", "firewall.block_ip", "--param", "ip=198.51.100.7",
                                                       "--incident", "INC-1", "--approve"] + common, environment: environment)
         #expect(blocked.status == 0 && blocked.stdout.contains("  done  firewall.block_ip  INC-1"), "\(blocked.stderr)")

@@ -83,7 +83,7 @@ struct ChatCommandTests {
         #expect(alice.stdout.contains("Dry run ACT-"), "\(alice.stdout)")
         #expect(alice.stdout.contains("is in the protected network 10.0.0.0/8"), "\(alice.stdout)")
         #expect(alice.stdout.contains("Approve checkpoint.block_ip"), "a high risk asks for an approval first")
-        #expect(alice.stdout.contains("Not run: denied by"), "a line that is no choice leaves the question open: \(alice.stdout)")
+        #expect(alice.stdout.contains("Not done: denied by"), "a line that is no choice leaves the question open: \(alice.stdout)")
         // The terminal holds the data folder, as the CLI does; an approval is still an approver's.
         let bob = try await AutomatorProcess.run(arguments + ["--as", "bob"],
                                                  input: "action checkpoint.block_ip ip=198.51.100.7\napprove\n")
@@ -118,7 +118,7 @@ struct ChatCommandTests {
             #ir !action checkpoint.block_ip ip=198.51.100.7
             2
             """)
-        #expect(alice.stdout.contains("alice answered: deny") && alice.stdout.contains("Not run: denied by"), "\(alice.stdout)")
+        #expect(alice.stdout.contains("alice answered: deny") && alice.stdout.contains("Not done: denied by"), "\(alice.stdout)")
     }
 
     @Test("--data naming no folder is refused as a typo; a first chat makes the default folder")

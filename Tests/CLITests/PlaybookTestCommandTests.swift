@@ -220,6 +220,71 @@ struct PlaybookTestCommandTests {
         #expect(result.stdout.contains("6 tests, 4 failed"), "\(result.stdout)")
     }
 
+    @Test("A typo in actions.run's options, or the incident where they belong, fails the test as it fails on a server")
+    func misspelledActionOptions() async throws {
+        let result = try await Self.test([
+            "integrations/vpn.lua": Self.vpn,
+            "playbooks/disable.lua": """
+            return playbook {
+              name = "Disable",
+              run = function(inc)
+                if inc.fields.mistake == "typo" then
+                  actions.run("vpn.disable", { account = "j.doe" }, { incident = inc, dryrun = true })
+                else
+                  actions.run("vpn.disable", { account = "j.doe" }, inc)
+                end
+              end,
+            }
+            """,
+            "playbooks/disable_test.lua": """
+            local disable = require("playbooks.disable")
+            test("typo", function() run(disable, { fields = { mistake = "typo" } }) end)
+            test("incident", function() run(disable, { fields = { mistake = "incident" } }) end)
+            """,
+        ])
+        #expect(result.stdout.contains("./playbooks/disable.lua:5: actions.run: unknown option dryrun (did you mean "
+            + "dry_run?): the options are channel, default_channel, dry_run, incident"), "\(result.stdout)")
+        #expect(result.stdout.contains("./playbooks/disable.lua:7: actions.run: the third argument is the options, not "
+            + "the incident: write actions.run(name, params, { incident = inc })"), "\(result.stdout)")
+        #expect(result.stdout.contains("2 tests, 2 failed"), "\(result.stdout)")
+    }
+
+    @Test("stub.action's outcome is told as on a server: done and planned return the action, failed nil and why")
+    func stubbedOutcomes() async throws {
+        let result = try await Self.test([
+            "integrations/vpn.lua": Self.vpn,
+            "playbooks/disable.lua": """
+            return playbook {
+              name = "Disable",
+              run = function(inc)
+                local done, why = actions.run("vpn.disable", { account = "j.doe" }, { incident = inc })
+                inc:note(done and ("disabled: " .. done.status .. " " .. done.params.account) or ("not disabled: " .. why))
+              end,
+            }
+            """,
+            "playbooks/disable_test.lua": """
+            local disable = require("playbooks.disable")
+            test("planned", function() expect.note(run(disable, {}), "disabled: planned j.doe") end)
+            test("done", function()
+              stub.action("vpn.disable", { status = "done", result = { id = "d-1" } })
+              expect.note(run(disable, {}), "disabled: done j.doe")
+            end)
+            test("failed", function()
+              stub.action("vpn.disable", { status = "failed", result = "the VPN answered 500" })
+              expect.note(run(disable, {}), "not disabled: vpn.disable failed: the VPN answered 500")
+            end)
+            test("a field no record has", function()
+              stub.action("vpn.disable", { status = "failed", error = "the VPN answered 500" })
+            end)
+            """,
+        ])
+        #expect(result.stdout.contains("✔ planned") && result.stdout.contains("✔ done") && result.stdout.contains("✔ failed"),
+                "\(result.stdout)")
+        #expect(result.stdout.contains("./playbooks/disable_test.lua:12: stub.action: unknown field error: the fields are "
+            + "expires_at, result, status"), "\(result.stdout)")
+        #expect(result.stdout.contains("4 tests, 1 failed"), "\(result.stdout)")
+    }
+
     @Test("An action that needs an approval asks for it as on the server; --config's protected networks refuse")
     func approvalsAndProtection() async throws {
         let files = [
@@ -330,6 +395,12 @@ struct PlaybookTestCommandTests {
         #expect(twice.stdout.contains("✘ the file failed: ./playbooks/twice_test.lua:3: test 'closes' is declared "
             + "twice, at lines 1 and 3: give each test a name of its own"), "\(twice.stdout)")
     }
+
+    /// An integration with one low-risk action, `vpn.disable { account }`.
+    private static let vpn = """
+        return integration { name = "VPN", actions = { disable = { risk = "low",
+          params = { account = { type = "account", required = true } }, run = function() end } } }
+        """
 
     /// Runs `automator test` in a scripts folder made of `files` (path: contents).
     private static func test(_ files: [String: String], arguments: [String] = ["test", "--scripts", "."]) async throws

@@ -36,6 +36,9 @@ struct ActionTests {
                 let key = request.headers.first(where: { $0.name.canonicalName == "idempotency-key" })?.value ?? ""
                 let path = "/" + (context.parameters.get("command") ?? "")
                 self.requests.withLock { $0.append((path, key, body)) }
+                if body.contains("refuse@") {
+                    return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: "no such user")))
+                }
                 if path == "/block", self.hang.withLock({ hanging in defer { hanging = false }; return hanging }) {
                     for _ in 0..<6000 where self.holding.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(10)) }
                 }
@@ -79,7 +82,7 @@ struct ActionTests {
               run = function(params, context) return post(context, "/unblock", params) end,
             },
             disable_user = {
-              risk = "medium", params = { user = { type = "account", required = true }, hours = "integer" },
+              risk = "medium", params = { user = { type = "account", required = true }, hours = "integer", notify = "boolean" },
               run = function(params, context) return post(context, "/disable", params) end,
             },
           },
@@ -261,6 +264,49 @@ struct ActionTests {
             + "the protected network") == true, "\(failed.error ?? "")")
         #expect(firewall.paths.isEmpty && responder.network.posts.withLock { $0.isEmpty }, "nothing sent, nobody asked")
         #expect(try await responder.journal(incident).isEmpty)
+        await responder.stop()
+    }
+
+    @Test("A value must be of its parameter's type: no number for text, no wildcard or newline in an account")
+    func strictTypes() async throws {
+        let scene = try await Scene(approvals: nil)
+        let responder = try await scene.responder()
+        /// What the checks say of parameters as a script's JSON gives them.
+        func refusal(_ name: String, _ json: String) throws -> String {
+            let parameters = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            do {
+                return try responder.actions.plan(name, parameters: parameters).parametersJSON
+            } catch { return error.description }
+        }
+        let refusals = try [
+            refusal("firewall.disable_user", #"{"user": 42}"#),
+            refusal("firewall.disable_user", #"{"user": "*"}"#),
+            refusal("firewall.disable_user", #"{"user": "a\nb"}"#),
+            refusal("firewall.disable_user", #"{"user": ["a"]}"#),
+            refusal("firewall.block_ip", #"{"ip": "198.51.100.7", "reason": true}"#),
+            refusal("firewall.block_ip", #"{"ip": "198.51.100.7", "reason": null}"#),
+            refusal("firewall.disable_user", #"{"user": "j.doe", "notify": "yes"}"#),
+            refusal("firewall.disable_user", #"{"user": "j.doe", "hours": true}"#),
+            refusal("firewall.disable_user", #"{"user": "j.doe", "notify": 1}"#),
+        ]
+        #expect(refusals == [
+            "firewall.disable_user: user must be an account as text, got 42 (a number)",
+            #"firewall.disable_user: user must be one account, without wildcards (*, ?, %) or control characters, got "*""#,
+            #"firewall.disable_user: user must be one account, without wildcards (*, ?, %) or control characters, got "a\nb""#,
+            "firewall.disable_user: user must be an account as text, got a list",
+            "firewall.block_ip: reason must be text, got true (a boolean)",
+            "firewall.block_ip: reason must be text, got null",
+            #"firewall.disable_user: notify must be true or false, got "yes""#,
+            "firewall.disable_user: hours must be a whole number, got true (a boolean)",
+            "firewall.disable_user: notify must be true or false, got 1 (a number)",
+        ], "\(refusals)")
+        // What is right passes: a script's values of the type, the CLI's text read as the type.
+        #expect(try refusal("firewall.disable_user", #"{"user": "j.doe", "hours": 2, "notify": true}"#)
+            == #"{"hours":2,"notify":true,"user":"j.doe"}"#)
+        #expect(try refusal("firewall.disable_user", #"{"user": "j.doe", "hours": "2", "notify": "false"}"#)
+            == #"{"hours":2,"notify":false,"user":"j.doe"}"#)
+        #expect(try refusal("firewall.block_ip", #"{"ip": "198.51.100.7", "reason": "C2\nsee INC-7"}"#)
+            == #"{"ip":"198.51.100.7","reason":"C2\nsee INC-7"}"#)
         await responder.stop()
     }
 
@@ -458,6 +504,106 @@ struct ActionTests {
                 "\(refused.error ?? "")")
         #expect(firewall.paths == ["/block"])
         #expect(try await responder.actions.history().count == 2)
+        await responder.stop()
+    }
+
+    @Test("A typo in actions.run's options, or the incident where they belong, is refused: nothing is sent")
+    func misspelledOptions() async throws {
+        let scene = try await Scene(approvals: nil)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, _) = try await responder.open()
+        func failure(_ call: String) async throws -> String {
+            let source = #"local inc = incidents.get("\#(incident)")"# + "\n" + call
+            let run = try await responder.incidents.runs.submit(script: "typo.lua", source: Array(source.utf8))
+            await responder.incidents.runs.waitForEnd(run.id)
+            let error = try #require(try await responder.incidents.runs.run(run.id)).error ?? "completed"
+            return String(error.prefix { $0 != "\n" })  // without the traceback
+        }
+        let block = #"actions.run("firewall.block_network", { network = "203.0.113.0/24" }, "#
+        let failures = [
+            try await failure(block + "{ incident = inc, dryrun = true })"),
+            try await failure(block + "inc)"),
+            try await failure(block + #"{ incident = inc, dry_run = "yes" })"#),
+            try await failure(block + #""INC-1")"#),
+            try await failure(#"actions.plan("firewall.block_ip", { ip = "203.0.113.9" }, { incidnet = inc })"#),
+        ]
+        #expect(failures == [
+            "typo.lua:2: actions.run: unknown option dryrun (did you mean dry_run?): the options are channel, "
+                + "default_channel, dry_run, incident",
+            "typo.lua:2: actions.run: the third argument is the options, not the incident: write "
+                + "actions.run(name, params, { incident = inc })",
+            "typo.lua:2: actions.run: option dry_run must be a boolean, got string",
+            "typo.lua:2: actions.run: options must be a table, as in actions.run(name, params, { incident = inc }), got string",
+            "typo.lua:2: actions.plan: unknown option incidnet (did you mean incident?): the options are channel, "
+                + "default_channel, dry_run, incident",
+        ], "\(failures)")
+        #expect(firewall.paths.isEmpty)
+        #expect(try await responder.journal(incident).isEmpty)
+        await responder.stop()
+    }
+
+    @Test("A failed action is an outcome, as a denied one: nil and why, recorded and journaled; the run goes on")
+    func failedAction() async throws {
+        let scene = try await Scene(approvals: nil)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, _) = try await responder.open()
+        let script = """
+            local done, why = actions.run("firewall.disable_user", { user = "refuse@example.com" }, { incident = "\(incident)" })
+            return done == nil, why
+            """
+        let run = try await responder.incidents.runs.submit(script: "fail.lua", source: Array(script.utf8))
+        await responder.incidents.runs.waitForEnd(run.id)
+        let ended = try #require(try await responder.incidents.runs.run(run.id))
+        #expect(ended.status == .completed, "\(ended.error ?? "")")
+        #expect(ended.result == #"[true,"firewall.disable_user failed: the firewall answered 400"]"#, "\(ended.result ?? "")")
+        #expect(firewall.paths == ["/disable"])
+        #expect(try await responder.store.hostCalls(of: run.id).map(\.name) == ["actions.perform"],
+                "recorded under the hidden function's name, as runs recorded before the errors named actions.run")
+        let record = try #require(try await responder.actions.history(on: incident).first)
+        #expect(record.status == .failed && record.result == "firewall.disable_user failed: the firewall answered 400")
+        let journal = try await responder.journal(incident)
+        #expect(journal.last?.hasSuffix(
+            "firewall.disable_user user=refuse@example.com failed: firewall.disable_user failed: the firewall answered 400")
+            == true, "\(journal)")
+
+        // What is an error names the function the script called, not the hidden one behind it.
+        let nowhere = try await responder.incidents.runs.submit(script: "nowhere.lua", source: Array("""
+            actions.run("firewall.block_network", { network = "203.0.113.0/24" }, { incident = "INC-99" })
+            """.utf8))
+        await responder.incidents.runs.waitForEnd(nowhere.id)
+        let refused = try #require(try await responder.incidents.runs.run(nowhere.id)?.error)
+        #expect(refused.hasPrefix("nowhere.lua:1: actions.run: there is no incident INC-99"), "\(refused)")
+        await responder.stop()
+    }
+
+    @Test("A retry of a run that failed after its approved action failed does not send it again on that approval")
+    func retryAfterFailedAction() async throws {
+        let scene = try await Scene()
+        try """
+            return playbook {
+              name = "Block C2", match = { type = "c2" },
+              run = function(inc)
+                local done = actions.run("firewall.block_ip", { ip = "198.51.100.7", reason = "refuse@" }, { incident = inc })
+                inc:note("blocked: " .. done.id)
+              end,
+            }
+            """.write(toFile: scene.folder.path + "/scripts/playbooks/block.lua", atomically: true, encoding: .utf8)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, run) = try await responder.open()
+        let runID = try #require(run).id
+        _ = try await responder.question()
+        await responder.answer("approve")
+        await responder.incidents.runs.waitForEnd(runID)
+        #expect(try await responder.incidents.runs.run(runID)?.status == .failed, "the playbook indexed the nil it got")
+        #expect(firewall.paths == ["/block"])
+
+        _ = try await responder.incidents.retry(incident, by: "cli:alice")
+        await responder.incidents.runs.waitForEnd(runID)
+        let retried = try #require(try await responder.incidents.runs.run(runID))
+        #expect(retried.status == .failed && retried.error?.contains("attempt to index a nil value") == true,
+                "\(retried.error ?? "")")
+        #expect(firewall.paths == ["/block"], "the failure is the call's recorded outcome: nothing is sent again")
+        #expect(responder.network.posts.withLock { $0.filter { $0.question != nil }.count } == 1)
         await responder.stop()
     }
 

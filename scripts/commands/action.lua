@@ -59,7 +59,7 @@ return command {
       msg:reply(("Waiting for an approver in %s: %s."):format(plan.channel, plan.summary))
     end
     local done, why = actions.run(name, params, options)
-    if not done then return msg:reply(("Not run: %s."):format(why)) end
+    if not done then return msg:reply(("Not done: %s."):format(why)) end
     if done.status == "planned" then return msg:reply(("Dry run %s: checked and recorded, nothing sent."):format(done.id)) end
     msg:reply(("%s %s: done%s."):format(done.id, name, done.expires_at and (", lifts at " .. done.expires_at) or ""))
   end,

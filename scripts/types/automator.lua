@@ -698,11 +698,17 @@ actions = {}
 ---@field idempotency_key string
 ---@field at string
 ---@field expires_at? string when its ttl lifts it
----@field result any what the integration returned (its error's text when it failed; why when not run)
+---@field result any what the integration returned; in `history`, the error's text of a failed one, why for one not run
 
 ---Runs an action ("checkpoint.block_ip") once its parameters pass the checks; one whose risk
----needs an approval asks in chat first (unless the playbook's `approvals` lists it). Returns the
----action, or nil and why when nobody approved it. A refused parameter is an error.
+---needs an approval asks in chat first (unless the playbook's `approvals` lists it).
+---Returns the action when it was done (status "done"), or planned in a dry run (status
+---"planned": yours, each one in `automator run`, one a test does not stub), so that a trial goes on
+---as if it worked. When it was not done, nil and why: "denied by slack:bob", "nobody approved it in
+---time", or "checkpoint.block_ip failed: the API's error" (recorded and journaled as failed):
+---  local done, why = actions.run(...); if not done then inc:note("not blocked: " .. why) end
+---A refused parameter is an error at the script's line, and so is an
+---option it does not know (`dryrun`) or an incident where the options belong: write `{ incident = inc }`.
 ---@param name string
 ---@param params? table<string, string|number|boolean>
 ---@param options? { incident?: Incident|string, dry_run?: boolean, channel?: string, default_channel?: string }

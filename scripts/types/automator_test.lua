@@ -39,12 +39,13 @@ function stub.http(request, response) end
 ---@param by? string who answers, "stub" by default
 function stub.chat(question, answer, by) end
 
----What `actions.run` returns for the action `name` (the record's fields to set, such as
----`{ status = "done", result = {...} }`), or `false` and a reason: nobody approved it. An action
----with no stub is planned: recorded in the outcome, nothing sent, as a dry run. `name` must be an
----action an integration in scripts/integrations declares.
+---How the action `name` ends, told by `actions.run` as on a server: `{ status = "done", result =
+---{...} }` returns the record; `{ status = "failed", result = "the API answered 500" }` returns nil
+---and "NAME failed: the API answered 500"; `false` and a reason: nobody approved it (nil and the
+---reason). An action with no stub is planned: the record as a dry run's, recorded in the outcome,
+---nothing sent. `name` must be an action an integration in scripts/integrations declares.
 ---@param name string such as "checkpoint.block_ip"
----@param outcome table|false
+---@param outcome { status: "done"|"failed"|"planned", result?: any, expires_at?: string }|false
 ---@param reason? string with `false`: what `actions.run` returns second, such as "denied by alice"
 function stub.action(name, outcome, reason) end
 

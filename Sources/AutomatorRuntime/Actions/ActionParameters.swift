@@ -1,7 +1,8 @@
 import Foundation
 
 /// Checks what an action is given against its declaration and the configuration, before
-/// anything is sent: each parameter's type and syntax, the required ones, none unknown, no
+/// anything is sent: each parameter's type (a script's value of it, text read as it) and syntax,
+/// no wildcard or control character in an account, the required ones, none unknown, no
 /// protected network or account, no network wider than a /8 (IPv4) or a /32 (IPv6). An IPv4
 /// address written as IPv6 (`::ffff:10.0.0.1`) is checked as the IPv4 address it is.
 struct ActionParameters {
@@ -38,29 +39,44 @@ struct ActionParameters {
     }
 
     private func check(_ value: Any, as parameter: ActionParameter) throws(ActionError) -> ActionValue {
-        let text = (value as? String) ?? (value as? NSNumber)?.stringValue ?? ""
+        let given = Given(value)
         func invalid(_ expected: String) -> ActionError {
-            ActionError(.invalid, "\(declaration.name): \(parameter.name) must be \(expected), got \"\(text.prefix(80))\"")
+            ActionError(.invalid, "\(declaration.name): \(parameter.name) must be \(expected), got \(given.shown)")
         }
-        switch parameter.kind {
-        case .string:
-            guard !(value is [Any]), !(value is [String: Any]) else { throw invalid("text") }
+        // Text from the CLI and chat is read as the declared type; a script's value must be of it:
+        // 42 for an account was sent as "42", true as "1", json.null as "".
+        switch (parameter.kind, given) {
+        case (.string, .text(let text)):
+            guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control && !"\n\r\t".unicodeScalars.contains($0) })
+            else { throw invalid("text without control characters") }
             return .string(text)
-        case .integer:
-            guard let integer = Int64(text) ?? (value as? NSNumber).flatMap({ Int64(exactly: $0.doubleValue) }) else {
-                throw invalid("a whole number")
-            }
+        case (.string, _):
+            throw invalid("text")
+        case (.integer, .text(let text)):
+            guard let integer = Int64(text) else { throw invalid("a whole number") }
             return .integer(integer)
-        case .number:
+        case (.integer, .number(let number)):
+            guard let integer = Int64(exactly: number) else { throw invalid("a whole number") }
+            return .integer(integer)
+        case (.integer, _):
+            throw invalid("a whole number")
+        case (.number, .text(let text)):
             guard let number = Double(text), number.isFinite else { throw invalid("a number") }
             return .number(number)
-        case .boolean:
-            switch text.lowercased() {
-            case "true", "yes", "1": return .boolean(true)
-            case "false", "no", "0": return .boolean(false)
-            default: throw invalid("true or false")
-            }
-        case .ip, .cidr:
+        case (.number, .number(let number)):
+            guard number.isFinite else { throw invalid("a number") }
+            return .number(number)
+        case (.number, _):
+            throw invalid("a number")
+        case (.boolean, .boolean(let flag)):
+            return .boolean(flag)
+        case (.boolean, .text("true")):
+            return .boolean(true)
+        case (.boolean, .text("false")):
+            return .boolean(false)
+        case (.boolean, _):
+            throw invalid("true or false")
+        case (.ip, .text(let text)), (.cidr, .text(let text)):
             let trimmed = text.trimmingCharacters(in: .whitespaces)
             guard let key = try? IndicatorKey.parse(trimmed, as: .ip) else {
                 throw invalid(parameter.kind == .ip ? "an IP address (198.51.100.7, 2001:db8::1)"
@@ -69,21 +85,69 @@ struct ActionParameters {
             if parameter.kind == .ip, !key.isSingleAddress { throw invalid("one IP address, not a network") }
             try refuseProtected(key, text: trimmed, parameter: parameter)
             return .string(trimmed)
-        case .account:
+        case (.account, .text(let text)):
             let account = text.trimmingCharacters(in: .whitespaces)
-            guard !account.isEmpty else { throw invalid("an account") }
+            // A wildcard is a pattern to a directory: disabling "*" is everyone.
+            guard !account.isEmpty, !account.unicodeScalars.contains(where: Self.unfitForAName) else {
+                throw invalid("one account, without wildcards (*, ?, %) or control characters")
+            }
             let name = AccountName(account)
             if let protected = policy.protectedAccounts.first(where: { name.mayBe(AccountName($0)) }) {
                 throw ActionError(.refused, "\(declaration.name): \(account) is a protected account (\(protected) in "
                     + "actions.protected.accounts of the configuration): no action may touch it")
             }
             return .string(account)
-        case .host:
+        case (.host, .text(let text)):
             let host = text.trimmingCharacters(in: .whitespaces)
             guard !host.isEmpty, host.allSatisfy({ $0.isLetter || $0.isNumber || "-._:".contains($0) }) else {
                 throw invalid("a host name or device id")
             }
             return .string(host)
+        case (.ip, _), (.cidr, _):
+            throw invalid(parameter.kind == .ip ? "an IP address as text" : "an address or network as text")
+        case (.account, _):
+            throw invalid("an account as text")
+        case (.host, _):
+            throw invalid("a host name or device id as text")
+        }
+    }
+
+    private static func unfitForAName(_ scalar: Unicode.Scalar) -> Bool {
+        "*?%".unicodeScalars.contains(scalar) || scalar.properties.generalCategory == .control
+    }
+
+    /// A parameter's value as given: text (the CLI, chat, or a script's string), or what a
+    /// script's JSON holds.
+    private enum Given {
+        case text(String)
+        case number(Double)
+        case boolean(Bool)
+        case other(String)
+
+        init(_ value: Any) {
+            if let text = value as? String {
+                self = .text(text)
+            } else if let number = value as? NSNumber {
+                // JSONSerialization reads true as an NSNumber, told apart by its type (a C char).
+                self = String(cString: number.objCType) == "c" ? .boolean(number.boolValue) : .number(number.doubleValue)
+            } else if value is NSNull {
+                self = .other("null")
+            } else if value is [Any] {
+                self = .other("a list")
+            } else {
+                self = .other("a table")
+            }
+        }
+
+        /// The value as the error quotes it: text quoted and escaped, else its value and kind.
+        var shown: String {
+            switch self {
+            case .text(let text): JSONText.string(String(text.prefix(80)))
+            case .number(let number):
+                (number.rounded() == number && abs(number) < 1e15 ? String(Int64(number)) : String(number)) + " (a number)"
+            case .boolean(let flag): "\(flag) (a boolean)"
+            case .other(let kind): kind
+            }
         }
     }
 

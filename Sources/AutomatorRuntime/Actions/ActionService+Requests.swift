@@ -26,6 +26,8 @@ extension ActionService {
             }
             throw error
         }
+        // A dry run sends nothing, so it needs no approval, nor an approver's role to say --approve.
+        let approving = approving && !dryRun
         if approving {
             do throws(ActionError) { try Self.requireApprover(actor, approvers: approvers) } catch {
                 // Journaled on its incident, as chat journals an answer or a command refused for a

@@ -111,11 +111,12 @@ public final class ActionService: Sendable {
         }
         try await write(.recordAction(record))
         let sent = await withCheckedContinuation { continuation in send(record, plan) { continuation.resume(returning: $0) } }
-        guard let (change, outcome) = outcome(of: record, plan, sent) else {
+        guard let (change, ended) = outcome(of: record, plan, sent) else {
             throw ActionError(.interrupted, "\(plan.declaration.name) did not finish: the process is stopping")
         }
         try await write(change)
-        return try outcome.get()
+        guard ended.status == .done else { throw ActionError(.failed, ended.result ?? "") }
+        return ended
     }
 
     /// The record of an action about to be sent (`sending`), or planned in a dry run.
@@ -153,10 +154,10 @@ public final class ActionService: Sendable {
     }
 
     /// What keeps a sent action's outcome (its record's end and its journal entry), and the action
-    /// as it ended or the error it failed with; nil when it was interrupted (not recorded: its run
-    /// sends it again when it resumes).
+    /// as it ended: `done`, or `failed` with the integration's error as its result; nil when it was
+    /// interrupted (not recorded: its run sends it again when it resumes).
     func outcome(of record: ActionRecord, _ plan: ActionPlan, _ sent: Result<String, ActionError>)
-        -> (change: StoreWrite, outcome: Result<ActionRecord, ActionError>)?
+        -> (change: StoreWrite, ended: ActionRecord)?
     {
         var record = record
         let approval = record.approvedBy.map { ", approved by \($0)" } ?? ""
@@ -171,14 +172,16 @@ public final class ActionService: Sendable {
             let change = journaled(.finishAction(id: record.id, status: .done, result: result, expiresAt: record.expiresAt),
                                    on: record.incident, by: record.requestedBy,
                                    "\(record.id): ran \(plan.summary)\(approval): \(result)\(lifting)")
-            return (change, .success(record))
+            return (change, record)
         case .failure(let error) where error.kind == .interrupted:
             return nil
         case .failure(let error):
+            record.status = .failed
+            record.result = error.description
             let change = journaled(.finishAction(id: record.id, status: .failed, result: error.description, expiresAt: nil),
                                    on: record.incident, by: record.requestedBy,
                                    "\(record.id): \(plan.summary)\(approval) failed: \(error.description)")
-            return (change, .failure(error))
+            return (change, record)
         }
     }
 

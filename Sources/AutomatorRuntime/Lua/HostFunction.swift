@@ -120,25 +120,30 @@ public struct LuaCall {
 /// One stored closure, called through `_withUnsafeGuaranteedRef`: no retain or release per
 /// call (the hot path is a few dozen nanoseconds, so it shows).
 final class HostFunctionBox {
+    /// The name its calls are recorded under.
     let name: String
+    /// The name its errors give: `name`, or the function scripts called when a module's Lua part
+    /// calls this one for it.
+    let shown: String
     let body: HostFunction
 
-    init(name: String, body: @escaping HostFunction) {
+    init(name: String, shown: String? = nil, body: @escaping HostFunction) {
         self.name = name
+        self.shown = shown ?? name
         self.body = body
     }
 
     /// A box for a waiting host function: it hands the wait to `state` and returns AU_HOST_WAIT.
     /// Whoever steps the run records the wait's outcome, when the run is durable.
-    convenience init(name: String, waiting: @escaping WaitingHostFunction, state: LuaState) {
-        self.init(name: name) { [unowned(unsafe) state] call in
+    convenience init(name: String, shown: String? = nil, waiting: @escaping WaitingHostFunction, state: LuaState) {
+        self.init(name: name, shown: shown) { [unowned(unsafe) state] call in
             guard lua_isyieldable(call.stack.L) != 0 else {
                 throw HostError("cannot wait inside a metamethod, an iterator, or a function the host calls "
                     + "(such as a table.sort comparison): call it from plain code")
             }
             let digest = state.activeRun?.recording == nil ? "" : call.argumentsDigest()
             state.pendingWait = try waiting(call)
-            state.pendingCall = (name, digest)
+            state.pendingCall = (name, digest, shown ?? name)
             return AU_HOST_WAIT
         }
     }
@@ -186,12 +191,12 @@ final class HostFunctionBox {
             return try body(LuaCall(L: L, function: Unmanaged.passUnretained(self)))
         } catch let error as HostError {
             if let position = error.argument {
-                LuaStack(L: L).push("bad argument #\(position) to '\(name)' (\(error.message))")
+                LuaStack(L: L).push("bad argument #\(position) to '\(shown)' (\(error.message))")
             } else {
-                LuaStack(L: L).push("\(name): \(error.message)")
+                LuaStack(L: L).push("\(shown): \(error.message)")
             }
         } catch {
-            LuaStack(L: L).push("\(name): \(error)")
+            LuaStack(L: L).push("\(shown): \(error)")
         }
         return AU_HOST_ERROR
     }

@@ -33,8 +33,13 @@ public struct ModuleTable {
     }
 
     /// Adds a function that suspends the run until what it returns is over (`HostWait`).
-    public mutating func waitingFunction(_ name: String, _ body: @escaping WaitingHostFunction) {
-        add(name, HostFunctionBox(name: "\(moduleName).\(name)", waiting: body, state: state))
+    ///
+    /// - Parameter shownAs: the name its errors give, when the module's Lua part calls it for a
+    ///   function of another name (`perform` for `run`): scripts never see the hidden one. Its
+    ///   calls are recorded under `name`, as runs recorded before recorded them.
+    public mutating func waitingFunction(_ name: String, shownAs: String? = nil, _ body: @escaping WaitingHostFunction) {
+        add(name, HostFunctionBox(name: "\(moduleName).\(name)", shown: shownAs.map { "\(moduleName).\($0)" },
+                                  waiting: body, state: state))
     }
 
     /// Adds a function that reads the outside world without waiting (the clock, say). In a

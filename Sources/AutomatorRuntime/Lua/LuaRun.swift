@@ -36,8 +36,8 @@ final class LuaRun {
         guard let id, let recording else { return nil }
         return "\(id)/\(recording.nextSequence)"
     }
-    /// The name and argument digest of the waiting host function the run is suspended in.
-    private(set) var waitingCall: (name: String, digest: String)?
+    /// The name, argument digest and shown name of the waiting host function the run is suspended in.
+    private(set) var waitingCall: (name: String, digest: String, shown: String)?
     /// Keeps the coroutine alive between steps.
     private let reference: LuaReference
     private var pendingArguments: Int32
@@ -132,7 +132,7 @@ final class LuaRun {
                 count = Int32(values.count) + 1
             case .failure(let error):
                 lua_pushboolean(thread, 0)
-                stack.push(waitingCall.map { "\($0.name): \(error.message)" } ?? error.message)
+                stack.push(waitingCall.map { "\($0.shown): \(error.message)" } ?? error.message)
                 count = 2
             }
         }

@@ -8,10 +8,10 @@ public final class LuaState {
     let killSwitch: KillSwitch
     /// Host functions live as long as the state: Lua holds raw pointers to them.
     private var functions: [HostFunctionBox] = []
-    /// What the waiting host function that just returned AU_HOST_WAIT waits for, its name, and
-    /// its arguments' digest (empty unless the run is recorded).
+    /// What the waiting host function that just returned AU_HOST_WAIT waits for, its name, its
+    /// arguments' digest (empty unless the run is recorded) and the name its errors give.
     var pendingWait: HostWait?
-    var pendingCall: (name: String, digest: String)?
+    var pendingCall: (name: String, digest: String, shown: String)?
     /// The run being stepped: where recorded host functions find its record.
     unowned(unsafe) var activeRun: LuaRun?
 

@@ -36,7 +36,7 @@ public struct AuditEntry: Sendable, Hashable {
         return AuditEntry(incident: record.incident, at: record.at, actor: record.requestedBy, kind: .action,
                           text: "\(record.id) \(status.rawValue): \(record.name) \(record.parameters)"
                               + (record.approvedBy.map { ", approved by \($0)" } ?? "")
-                              + (record.result.map { ": \($0)" } ?? ""))
+                              + (record.status == .planned ? ": dry run, nothing sent" : record.result.map { ": \($0)" } ?? ""))
     }
 
     /// The undo of an action on no incident, by who undid it (`automator` at the end of its ttl).

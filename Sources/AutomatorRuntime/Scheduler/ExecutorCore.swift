@@ -314,7 +314,7 @@ extension Executor {
                 begin(wait, for: active, post: post)
                 return
             }
-            let call = active.run.waitingCall ?? (name: "?", digest: "")
+            let call = active.run.waitingCall ?? (name: "?", digest: "", shown: "?")
             switch recording.next(call.name, arguments: call.digest) {
             case nil:
                 kill(active.id, reason: "diverged: \(recording.divergence ?? call.name)")

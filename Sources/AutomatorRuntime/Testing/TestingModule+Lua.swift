@@ -92,9 +92,11 @@ extension TestingModule {
           canned.chat[#canned.chat + 1] = { question = question, answer = answer, by = by or "stub" }
         end
 
-        --- stub.action("checkpoint.block_ip", { status = "done", result = { uid = "h-1" } }): what
-        --- actions.run returns for it; `false` and a reason: it was not approved. An action with
-        --- no stub is planned: recorded, nothing sent, as a dry run.
+        --- stub.action("checkpoint.block_ip", { status = "done", result = { uid = "h-1" } }): how the
+        --- action ends, as actions.run tells it: `done` (the record), `failed` (nil and the error,
+        --- `result`), `planned` (the record, as a dry run); `false` and a reason: it was not approved.
+        --- An action with no stub is planned: recorded, nothing sent, as a dry run.
+        local stubbed_fields = { status = true, result = true, expires_at = true }
         function stub.action(name, outcome, reason)
           if type(name) ~= "string" or (outcome ~= nil and outcome ~= false and type(outcome) ~= "table") then
             error('stub.action expects an action and its outcome, as in stub.action("checkpoint.block_ip", '
@@ -102,6 +104,16 @@ extension TestingModule {
           end
           local problem = host.check_action(name)
           if problem then error("stub.action: " .. problem, 2) end
+          for key in pairs(outcome or {}) do
+            if not stubbed_fields[key] then
+              error(("stub.action: unknown field %s: the fields are expires_at, result, status"):format(tostring(key)), 2)
+            end
+          end
+          local status = outcome and outcome.status
+          if outcome and status ~= "done" and status ~= "failed" and status ~= "planned" then
+            error(('stub.action: status must be "done", "failed" or "planned", got %s; an action nobody approved '
+                   .. 'is stub.action(name, false, "denied by alice")'):format(show(status)), 2)
+          end
           canned.actions[name] = { outcome = outcome, reason = reason }
         end
 
@@ -179,6 +191,8 @@ extension TestingModule {
         -- Response actions are never sent from a test: each call is checked against the integration's
         -- declaration, as a real one is, and recorded for `expect.action`.
         actions = {}
+        \#(ActionOptions.source)
+
         --- Parameters as the real actions.run sends them to the checks.
         local function encoded(params)
           if params == nil or next(params) == nil then return "{}" end
@@ -189,10 +203,10 @@ extension TestingModule {
             error('actions.run expects an action name, as in actions.run("checkpoint.block_ip", { ip = "198.51.100.7" })', 2)
           end
           if params ~= nil and type(params) ~= "table" then error('actions.run: params must be a table, as in { ip = "198.51.100.7" }', 2) end
+          options = options_of("actions.run", options, 3)
           local problem, plan = host.check_action(name, encoded(params))
           if problem then error("actions.run: " .. problem, 2) end
           plan = json.decode(plan)
-          options = options or {}
           local incident = type(options.incident) == "table" and options.incident.id or options.incident
           local call = { name = name, params = params or {}, incident = incident, dry_run = options.dry_run == true }
           seen.actions[#seen.actions + 1] = call
@@ -215,9 +229,10 @@ extension TestingModule {
           end
           local stubbed = canned.actions[name]
           if stubbed and stubbed.outcome == false then return nil, stubbed.reason or "denied (stub.action)" end
-          local record = { id = ("ACT-test%d"):format(#seen.actions), name = name, parameters = call.params,
+          local record = { id = ("ACT-test%d"):format(#seen.actions), name = name, params = call.params,
                            incident = incident, status = "planned", approved_by = approved_by }
           for key, value in pairs(stubbed and stubbed.outcome or {}) do record[key] = value end
+          if record.status == "failed" then return nil, ("%s failed: %s"):format(name, tostring(record.result)) end
           return record
         end
         function actions.undo(id) return { id = id, status = "undone" } end

@@ -8,6 +8,8 @@ extension ActionsModule {
 
         local actions = {}
 
+        \#(ActionOptions.source)
+
         -- `level`: where the error points, 3 (the script's call) unless called through `planned`.
         local function incident_of(value, name, level)
           if value == nil then return nil end
@@ -30,8 +32,7 @@ extension ActionsModule {
           if type(name) ~= "string" then
             error(('%s expects an action name, as in %s("checkpoint.block_ip", { ip = "198.51.100.7" })'):format(fn, fn), 3)
           end
-          if options ~= nil and type(options) ~= "table" then error(fn .. ": options must be a table", 3) end
-          options = options or {}
+          options = options_of(fn, options, 4)
           local encoded = params_of(params, fn)
           local incident = incident_of(options.incident, fn, 4)
           local plan = json.decode(host.run(name, encoded, options.dry_run == true, incident))
@@ -50,8 +51,9 @@ extension ActionsModule {
         --- pass the checks. `options`: `incident` (inc, or "INC-42": the action is journaled there),
         --- `dry_run` (check and record, send nothing), `channel` (where the approval is asked, if the
         --- action's risk needs one; else the configuration's actions.approval.channel, else
-        --- `default_channel`).
-        --- Returns the action (`id`, `status`, `result`...), or nil and why when it was not approved.
+        --- `default_channel`); any other key is an error.
+        --- Returns the action (`id`, `status`, `result`...) when it was done, or planned in a dry run;
+        --- nil and why when it was not done: denied, not approved in time, or failed (its error).
         function actions.run(name, params, options)
           local plan, encoded, incident = planned("actions.run", name, params, options)
           local dry_run = plan.dry_run
@@ -76,7 +78,9 @@ extension ActionsModule {
             end
             approved_by = by
           end
-          return json.decode(host.perform(name, encoded, incident, approved_by, dry_run))
+          local action = json.decode(host.perform(name, encoded, incident, approved_by, dry_run))
+          if action.status == "failed" then return nil, action.result end
+          return action
         end
 
         --- Reverses a done action (by its id, "ACT-…") with the undo its integration declares.

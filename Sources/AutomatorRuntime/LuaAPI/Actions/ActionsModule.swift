@@ -50,8 +50,9 @@ public struct ActionsModule: HostModule {
             object["timeout"] = String(service.configuration.approvalTimeout)
             return call.push(object.textWithoutNulls)
         }
-        // perform(name, params JSON, incident, approved by, dry run) -> the action's record as JSON
-        table.waitingFunction("perform") { [unowned(unsafe) state] call in
+        // perform(name, params JSON, incident, approved by, dry run) -> the action's record as JSON:
+        // planned, done or failed. Its errors (an unknown or closed incident) are actions.run's.
+        table.waitingFunction("perform", shownAs: "run") { [unowned(unsafe) state] call in
             let dryRun = dryRunsOnly || call.boolean(5)
             let plan = try Self.plan(call, service, standing: state.activeRun?.standingApprovals ?? [], dryRun: dryRun,
                                      last: checked)
@@ -65,15 +66,15 @@ public struct ActionsModule: HostModule {
             if dryRun { return .write(in: service.store) { (service.planned(record, plan), [.string(LuaString(Self.json(record)))]) } }
             return .act(in: service.store, before: .recordAction(record)) { complete in
                 service.send(record, plan) { sent in
-                    complete(service.outcome(of: record, plan, sent).map { change, outcome in
-                        Acted(change: change, outcome: outcome.map { [.string(LuaString(Self.json($0)))] }
-                            .mapError { HostError("\($0)") })
+                    // A failed action is a record too: actions.run returns nil and why, as for a denied one.
+                    complete(service.outcome(of: record, plan, sent).map { change, ended in
+                        Acted(change: change, outcome: .success([.string(LuaString(Self.json(ended)))]))
                     })
                 }
             }
         }
         // decline(name, params JSON, incident, reason): records and journals an action nobody approved.
-        table.waitingFunction("decline") { [unowned(unsafe) state] call in
+        table.waitingFunction("decline", shownAs: "run") { [unowned(unsafe) state] call in
             let plan = try Self.plan(call, service, standing: [], dryRun: false)
             let incident = try Self.incident(call, 3)
             let reason = try call.string(4).description
