@@ -175,7 +175,9 @@ extension EvidenceCommand {
                 compared), or names what was changed and exits 1. \
                 A bundle zipped again (compressed, folders added) whose every file still matches the \
                 signed manifest verifies, with a note that it was repacked: its evidence is intact, \
-                but a hash taken of the .zip itself at export no longer matches it.
+                but a hash taken of the .zip itself at export no longer matches it. An entry the \
+                manifest does not cover fails, a second copy of manifest.json (which unzip would \
+                extract in place of the signed one) included.
                 """)
 
         @Argument(help: ArgumentHelp("The bundle.", valueName: "bundle.zip")) var bundle: String

@@ -69,7 +69,8 @@ public enum EvidenceBundle {
     }
 
     /// Checks the signature, then every file's size and hashes against the manifest; throws
-    /// `.tampered` naming the first file that differs, a file missing or one added. A bundle zipped
+    /// `.tampered` naming the first file that differs, a file missing or one added (a second copy of
+    /// an entry included, and an entry whose headers disagree on its name). A bundle zipped
     /// again (its entries deflated, folders' entries added) verifies, and says so in `repacked`:
     /// the signature covers the contents' hashes, never the container. `progress` is told the bytes
     /// checked so far, of all the entries'.
@@ -98,6 +99,12 @@ public enum EvidenceBundle {
             expected[path] = (size, FileHashes(md5: md5, sha1: sha1, sha256: sha256))
         }
         guard let journalHash = journal["sha256"] as? String else { throw tampered("the manifest has no journal hash") }
+        // A repack adds entries for the files' folders (`evidence/`); any other entry the manifest does not
+        // list was added. The reader refused a second copy of an entry, so only the signed manifest is skipped.
+        let folders = Set(expected.keys.flatMap { file in file.indices.filter { file[$0] == "/" }.map { String(file[...$0]) } })
+        if let added = archive.entries.first(where: { $0.isFolder && !folders.contains($0.name) }) {
+            throw tampered("\(added.name) is not in the manifest: it was added")
+        }
         let checked = archive.entries.filter { ![manifestPath, signaturePath].contains($0.name) && !$0.isFolder }
         let total = checked.reduce(Int64(0)) { $0 + Int64($1.size) }
         var done: Int64 = 0
