@@ -142,7 +142,8 @@ extension EvidenceCommand {
 
         @OptionGroup var folder: FolderOrStore
         @Argument(help: ArgumentHelp("The incident.", valueName: "incident")) var incident: String
-        @Argument(help: ArgumentHelp("The bundle to write, such as INC-7.zip.", valueName: "out.zip")) var output: String
+        @Argument(help: ArgumentHelp("The bundle to write, such as INC-7.zip, with mode 0600 (only you "
+                                     + "read it, as the vault's files).", valueName: "out.zip")) var output: String
         @Flag(help: """
             Export even when the incident's journal does not verify, with where it breaks written in the \
             signed manifest (evidence verify then fails on it). Without it, such a journal is refused.

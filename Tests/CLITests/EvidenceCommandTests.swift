@@ -69,6 +69,8 @@ struct EvidenceCommandTests {
 
         let bundle = folder.url.appendingPathComponent("INC-1.zip").path
         #expect(try await AutomatorProcess.run(["evidence", "export", "INC-1", bundle, "--data", data]).status == 0)
+        // Kept from other users, as the vault's objects are, whatever the umask (022 here).
+        #expect(try FileManager.default.attributesOfItem(atPath: bundle)[.posixPermissions] as? Int == 0o600)
         let unzip = try await AutomatorProcess.python("import zipfile, sys; print(zipfile.ZipFile(sys.argv[1]).testzip())",
                                                       arguments: [bundle])
         #expect(unzip.stdout == "None\n", "every CRC checks out for other tools: \(unzip.stdout)\(unzip.stderr)")

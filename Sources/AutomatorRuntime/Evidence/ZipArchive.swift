@@ -21,7 +21,8 @@ enum ZipArchive {
         var isFolder: Bool { name.hasSuffix("/") && size == 0 }
     }
 
-    /// Writes entries one after the other, then the central directory (`finish`).
+    /// Writes entries one after the other, then the central directory (`finish`), to a file of mode
+    /// 0600: a bundle is evidence, kept from other users as the vault's objects are.
     final class Writer {
         private let path: String
         private let output: FileHandle
@@ -29,7 +30,8 @@ enum ZipArchive {
         private var offset: UInt64 = 0
 
         init(path: String) throws(EvidenceError) {
-            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path)
+            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
+                  let handle = FileHandle(forWritingAtPath: path)
             else { throw EvidenceError(.unavailable, "cannot write \(path): check the folder and its permissions") }
             self.path = path
             output = handle
