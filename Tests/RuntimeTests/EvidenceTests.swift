@@ -267,6 +267,26 @@ struct EvidenceTests {
         await service.store.close()
     }
 
+    @Test("Evidence named `.`, `..` or nothing is written under a name unzip keeps (`_`, `__`), and verifies")
+    func dotNames() async throws {
+        let storage = try await EvidenceStorage(.sqlite)
+        let service = try await storage.service()
+        var kept: [String: String] = [:]
+        for name in [".", "..", ""] {
+            let evidence = try await service.add(bytes: Array("named \(name)".utf8), to: IncidentID(1), name: name,
+                                                 source: "cli", by: "cli:alice")
+            kept[evidence.id] = name
+        }
+        let bundle = storage.folder.path + "/INC-1.zip"
+        _ = try await service.export(IncidentID(1), to: bundle, by: "cli:alice")
+        let written = try ZipArchive.Reader(path: LocalPath(bundle)).entries.map(\.name).filter { $0.hasPrefix("evidence/") }
+        #expect(Set(written) == Set(kept.map { id, name in
+            "evidence/\(id)/" + ["": "_", ".": "_", "..": "__"][name, default: "?"]
+        }))
+        #expect(try EvidenceBundle.verify(LocalPath(bundle)).files == 3)
+        await service.store.close()
+    }
+
     @Test("Content read back must hash to its name: a damaged object is refused, and nothing of it handed out",
           arguments: StoreUnderTest.allCases)
     func damaged(_ kind: StoreUnderTest) async throws {

@@ -11,9 +11,13 @@ public enum EvidenceBundle {
     static let journalPath = "journal.json"
     static let format = "automator-evidence-bundle/1"
 
+    /// Where the evidence's content is in the bundle: under its name, each character that unzip would
+    /// read as part of a path (`/`, `\`, `:`, NUL) written as `_`, and a name that unzip would rename
+    /// (`.`, `..`, none) as `_` or `__`.
     static func path(of evidence: Evidence) -> String {
-        let safe = evidence.name.map { "/\\:\u{0}".contains($0) ? "_" : $0 }
-        return "evidence/\(evidence.id)/" + String(safe.isEmpty ? ["_"] : safe)
+        let safe = String(evidence.name.map { "/\\:\u{0}".contains($0) ? "_" : $0 })
+        let name = ["", ".", ".."].contains(safe) ? String(repeating: "_", count: max(safe.count, 1)) : safe
+        return "evidence/\(evidence.id)/" + name
     }
 
     /// - Parameter broken: where the incident's journal chain broke when it was exported; the
