@@ -142,7 +142,8 @@ extension EvidenceCommand {
 
         @OptionGroup var folder: FolderOrStore
         @Argument(help: ArgumentHelp("The incident.", valueName: "incident")) var incident: String
-        @Argument(help: ArgumentHelp("The bundle to write, such as INC-7.zip.", valueName: "out.zip")) var output: String
+        @Argument(help: ArgumentHelp("The bundle to write, such as INC-7.zip, with mode 0600 (only you "
+                                     + "read it, as the vault's files).", valueName: "out.zip")) var output: String
         @Flag(help: """
             Export even when the incident's journal does not verify, with where it breaks written in the \
             signed manifest (evidence verify then fails on it). Without it, such a journal is refused.
@@ -175,7 +176,9 @@ extension EvidenceCommand {
                 compared), or names what was changed and exits 1. \
                 A bundle zipped again (compressed, folders added) whose every file still matches the \
                 signed manifest verifies, with a note that it was repacked: its evidence is intact, \
-                but a hash taken of the .zip itself at export no longer matches it.
+                but a hash taken of the .zip itself at export no longer matches it. An entry the \
+                manifest does not cover fails, a second copy of manifest.json (which unzip would \
+                extract in place of the signed one) included.
                 """)
 
         @Argument(help: ArgumentHelp("The bundle.", valueName: "bundle.zip")) var bundle: String

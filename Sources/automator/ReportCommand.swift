@@ -17,7 +17,8 @@ struct ReportCommand: AsyncParsableCommand {
             Formats: md (Markdown, the default), html (one self-contained file with charts, for \
             a browser, a phone or a printer), json (as GET /api/v1/report answers), csv (one flat \
             table: section,name,measure,value). With -o, the file's extension chooses the format \
-            unless --format does; the file is replaced whole, never left half written.
+            unless --format does; the file is replaced whole, never left half written, with mode \
+            0600 (only you read it: chmod it to share it).
 
             When an automator serve holds the data folder, the report comes through its API; \
             otherwise from the folder's database. With --store, from the workers' PostgreSQL \
@@ -40,7 +41,7 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("md, html, json or csv (default: from -o's extension, else md).", valueName: "format"))
     var format: String?
 
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write to this file instead of standard output.",
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Write to this file (mode 0600) instead of standard output.",
                                                                       valueName: "file"))
     var output: String?
 

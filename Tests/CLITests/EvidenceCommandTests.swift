@@ -69,6 +69,8 @@ struct EvidenceCommandTests {
 
         let bundle = folder.url.appendingPathComponent("INC-1.zip").path
         #expect(try await AutomatorProcess.run(["evidence", "export", "INC-1", bundle, "--data", data]).status == 0)
+        // Kept from other users, as the vault's objects are, whatever the umask (022 here).
+        #expect(try FileManager.default.attributesOfItem(atPath: bundle)[.posixPermissions] as? Int == 0o600)
         let unzip = try await AutomatorProcess.python("import zipfile, sys; print(zipfile.ZipFile(sys.argv[1]).testzip())",
                                                       arguments: [bundle])
         #expect(unzip.stdout == "None\n", "every CRC checks out for other tools: \(unzip.stdout)\(unzip.stderr)")
@@ -171,7 +173,7 @@ struct EvidenceCommandTests {
                 "\(verified.stdout)\(verified.stderr)")
     }
 
-    @Test("A bundle repacked with compression verifies, saying it was repacked; one with a file changed names the file")
+    @Test("A bundle repacked with compression verifies, saying it was repacked; one with a file changed names the file; a forged manifest appended is refused")
     func repacked() async throws {
         let folder = try TemporaryFolder()
         let data = folder.url.appendingPathComponent("data").path
@@ -209,6 +211,18 @@ struct EvidenceCommandTests {
         // The bundle as exported says nothing of a repack.
         let exported = try await AutomatorProcess.run(["evidence", "verify", bundle])
         #expect(exported.status == 0 && !exported.stdout.contains("repacked"), "\(exported.stdout)")
+
+        // A forged manifest appended, which unzip and zipfile extract in place of the signed one.
+        let appended = folder.url.appendingPathComponent("appended.zip").path
+        try FileManager.default.copyItem(atPath: bundle, toPath: appended)
+        _ = try await AutomatorProcess.python("""
+            import zipfile, sys
+            archive = zipfile.ZipFile(sys.argv[1], "a")
+            archive.writestr("manifest.json", archive.read("manifest.json").replace(b"cli", b"cli:mallory"))
+            archive.close()
+            """, arguments: [appended])
+        let forged = try await AutomatorProcess.run(["evidence", "verify", appended])
+        #expect(forged.status == 1 && forged.stdout.contains("tampered with: it holds manifest.json twice"), "\(forged.stdout)")
     }
 
     @Test("A 2 GB file is added with bounded memory")

@@ -66,6 +66,9 @@ struct ReportCommandTests {
         #expect(again.status == 0, "\(again.stderr)")
         let markdown = try String(contentsOf: setting.folder.url.appendingPathComponent("march.html"), encoding: .utf8)
         #expect(markdown.hasPrefix("# Automator report"))
+        // Only its owner reads it, whatever the umask (022 here): it names incidents and people.
+        let mode = try FileManager.default.attributesOfItem(atPath: setting.folder.url.appendingPathComponent("march.html").path)
+        #expect(mode[.posixPermissions] as? Int == 0o600)
         let files = try FileManager.default.contentsOfDirectory(atPath: setting.folder.url.path).sorted()
         #expect(files == ["data", "march.html"])
 

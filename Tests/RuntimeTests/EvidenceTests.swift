@@ -206,6 +206,87 @@ struct EvidenceTests {
         await service.store.close()
     }
 
+    @Test("What unzip would extract otherwise than verify checked is refused by name: a second copy of an entry, an entry named otherwise in its own header, a folder the manifest does not imply")
+    func ambiguous() async throws {
+        let storage = try await EvidenceStorage(.sqlite)
+        let folder = storage.folder
+        let service = try await storage.service()
+        _ = try await service.add(bytes: Array("pcap bytes".utf8), to: IncidentID(1), name: "capture.pcap", source: "cli",
+                                  by: "cli:alice")
+        let bundle = folder.path + "/INC-1.zip"
+        _ = try await service.export(IncidentID(1), to: bundle, by: "cli:alice")
+        let original = try ZipArchive.Reader(path: LocalPath(bundle))
+        /// The bundle written again with `extra` entries after its own, as `zipfile.ZipFile(path, "a")` appends.
+        func rewritten(_ name: String, adding extra: [(String, [UInt8])]) throws -> LocalPath {
+            let writer = try ZipArchive.Writer(path: folder.path + "/" + name)
+            for entry in original.entries {
+                try writer.add(entry.name, bytes: try #require(try original.bytes(of: entry.name)))
+            }
+            for (entry, bytes) in extra { try writer.add(entry, bytes: bytes) }
+            try writer.finish()
+            return LocalPath(folder.path + "/" + name)
+        }
+        func refusal(_ path: LocalPath) -> String {
+            do { _ = try EvidenceBundle.verify(path) } catch { return error.kind == .tampered ? error.description : "\(error)" }
+            return "verified"
+        }
+
+        let manifest = String(decoding: try #require(try original.bytes(of: "manifest.json")), as: UTF8.self)
+        let forged = Array(manifest.replacingOccurrences(of: "cli:alice", with: "cli:mallory").utf8)
+        for (entry, bytes) in [("manifest.json", forged), ("manifest.sig", try #require(try original.bytes(of: "manifest.sig"))),
+                               ("journal.json", Array("[]".utf8))] {
+            let path = try rewritten("twice.zip", adding: [(entry, bytes)])
+            #expect(refusal(path) == "\(path) was tampered with: it holds \(entry) twice: a copy was added, and unzip "
+                + "extracts the last one, not the one verify checks")
+            try FileManager.default.removeItem(atPath: path.description)
+        }
+
+        // The first entry's local header names another file than the central directory does.
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: bundle)))
+        let local = try #require(Self.find(Array("capture.pcap".utf8), in: bytes))
+        #expect(local < 100, "the first occurrence is in the first entry's local header")
+        bytes[local + 11] = UInt8(ascii: "q")
+        let renamed = folder.path + "/renamed.zip"
+        try Data(bytes).write(to: URL(fileURLWithPath: renamed))
+        let name = try #require(original.entries.first?.name)
+        #expect(refusal(LocalPath(renamed)) == "\(renamed) was tampered with: the entry \(name) is named "
+            + "\(name.dropLast())q in its own header: unzip would extract it under that name")
+        // Named alike in both headers, but not in UTF-8: bytes that would decode alike are refused too.
+        bytes[local + 11] = 0xFF
+        let central = try #require((0..<bytes.count).last { bytes[$0...].starts(with: Array("capture.pcap".utf8)) })
+        bytes[central + 11] = 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: renamed))
+        #expect(refusal(LocalPath(renamed)) == "\(renamed) is not an evidence bundle: an entry's name is not UTF-8 "
+            + "(Automator writes every name in UTF-8)")
+
+        // A repack's folder entry for the files' folder verifies; a folder of its own was added.
+        #expect(try EvidenceBundle.verify(try rewritten("folders.zip", adding: [("evidence/", [])])).repacked
+            == "1 folder entry added")
+        let stray = try rewritten("stray.zip", adding: [("tools/", [])])
+        #expect(refusal(stray) == "\(stray) was tampered with: tools/ is not in the manifest: it was added")
+        await service.store.close()
+    }
+
+    @Test("Evidence named `.`, `..` or nothing is written under a name unzip keeps (`_`, `__`), and verifies")
+    func dotNames() async throws {
+        let storage = try await EvidenceStorage(.sqlite)
+        let service = try await storage.service()
+        var kept: [String: String] = [:]
+        for name in [".", "..", ""] {
+            let evidence = try await service.add(bytes: Array("named \(name)".utf8), to: IncidentID(1), name: name,
+                                                 source: "cli", by: "cli:alice")
+            kept[evidence.id] = name
+        }
+        let bundle = storage.folder.path + "/INC-1.zip"
+        _ = try await service.export(IncidentID(1), to: bundle, by: "cli:alice")
+        let written = try ZipArchive.Reader(path: LocalPath(bundle)).entries.map(\.name).filter { $0.hasPrefix("evidence/") }
+        #expect(Set(written) == Set(kept.map { id, name in
+            "evidence/\(id)/" + ["": "_", ".": "_", "..": "__"][name, default: "?"]
+        }))
+        #expect(try EvidenceBundle.verify(LocalPath(bundle)).files == 3)
+        await service.store.close()
+    }
+
     @Test("Content read back must hash to its name: a damaged object is refused, and nothing of it handed out",
           arguments: StoreUnderTest.allCases)
     func damaged(_ kind: StoreUnderTest) async throws {

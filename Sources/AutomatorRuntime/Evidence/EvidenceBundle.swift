@@ -11,9 +11,13 @@ public enum EvidenceBundle {
     static let journalPath = "journal.json"
     static let format = "automator-evidence-bundle/1"
 
+    /// Where the evidence's content is in the bundle: under its name, each character that unzip would
+    /// read as part of a path (`/`, `\`, `:`, NUL) written as `_`, and a name that unzip would rename
+    /// (`.`, `..`, none) as `_` or `__`.
     static func path(of evidence: Evidence) -> String {
-        let safe = evidence.name.map { "/\\:\u{0}".contains($0) ? "_" : $0 }
-        return "evidence/\(evidence.id)/" + String(safe.isEmpty ? ["_"] : safe)
+        let safe = String(evidence.name.map { "/\\:\u{0}".contains($0) ? "_" : $0 })
+        let name = ["", ".", ".."].contains(safe) ? String(repeating: "_", count: max(safe.count, 1)) : safe
+        return "evidence/\(evidence.id)/" + name
     }
 
     /// - Parameter broken: where the incident's journal chain broke when it was exported; the
@@ -69,7 +73,8 @@ public enum EvidenceBundle {
     }
 
     /// Checks the signature, then every file's size and hashes against the manifest; throws
-    /// `.tampered` naming the first file that differs, a file missing or one added. A bundle zipped
+    /// `.tampered` naming the first file that differs, a file missing or one added (a second copy of
+    /// an entry included, and an entry whose headers disagree on its name). A bundle zipped
     /// again (its entries deflated, folders' entries added) verifies, and says so in `repacked`:
     /// the signature covers the contents' hashes, never the container. `progress` is told the bytes
     /// checked so far, of all the entries'.
@@ -98,6 +103,12 @@ public enum EvidenceBundle {
             expected[path] = (size, FileHashes(md5: md5, sha1: sha1, sha256: sha256))
         }
         guard let journalHash = journal["sha256"] as? String else { throw tampered("the manifest has no journal hash") }
+        // A repack adds entries for the files' folders (`evidence/`); any other entry the manifest does not
+        // list was added. The reader refused a second copy of an entry, so only the signed manifest is skipped.
+        let folders = Set(expected.keys.flatMap { file in file.indices.filter { file[$0] == "/" }.map { String(file[...$0]) } })
+        if let added = archive.entries.first(where: { $0.isFolder && !folders.contains($0.name) }) {
+            throw tampered("\(added.name) is not in the manifest: it was added")
+        }
         let checked = archive.entries.filter { ![manifestPath, signaturePath].contains($0.name) && !$0.isFolder }
         let total = checked.reduce(Int64(0)) { $0 + Int64($1.size) }
         var done: Int64 = 0

@@ -21,7 +21,8 @@ enum ZipArchive {
         var isFolder: Bool { name.hasSuffix("/") && size == 0 }
     }
 
-    /// Writes entries one after the other, then the central directory (`finish`).
+    /// Writes entries one after the other, then the central directory (`finish`), to a file of mode
+    /// 0600: a bundle is evidence, kept from other users as the vault's objects are.
     final class Writer {
         private let path: String
         private let output: FileHandle
@@ -29,7 +30,8 @@ enum ZipArchive {
         private var offset: UInt64 = 0
 
         init(path: String) throws(EvidenceError) {
-            guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path)
+            guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]),
+                  let handle = FileHandle(forWritingAtPath: path)
             else { throw EvidenceError(.unavailable, "cannot write \(path): check the folder and its permissions") }
             self.path = path
             output = handle
@@ -192,12 +194,14 @@ enum ZipArchive {
                     let nameLength = Int(directory.u16(at: at + 28))
                     let skip = Int(directory.u16(at: at + 30)) + Int(directory.u16(at: at + 32))
                     guard at + 46 + nameLength <= directory.bytes.count else { throw bad("its directory is damaged") }
-                    let name = String(decoding: directory.bytes[(at + 46)..<(at + 46 + nameLength)], as: UTF8.self)
+                    guard let name = String(validating: directory.bytes[(at + 46)..<(at + 46 + nameLength)], as: UTF8.self)
+                    else { throw bad("an entry's name is not UTF-8 (Automator writes every name in UTF-8)") }
                     entries.append(Entry(name: name, crc: directory.u32(at: at + 16), size: directory.u32(at: at + 24),
                                          offset: directory.u32(at: at + 42), isDeflated: method == 8,
                                          storedSize: directory.u32(at: at + 20)))
                     at += 46 + nameLength + skip
                 }
+                try Self.requireOneNamePerEntry(entries, in: handle, of: path)
                 self.entries = entries
             } catch let error as EvidenceError {
                 throw error
@@ -206,17 +210,45 @@ enum ZipArchive {
             }
         }
 
+        /// Refuses an archive whose entries can be read as other files: two entries of one name (unzip
+        /// and Python's zipfile extract the last, this reader would check the first), or an entry whose
+        /// local header names another file than the directory does (the name unzip extracts it under).
+        private static func requireOneNamePerEntry(_ entries: [Entry], in handle: FileHandle, of path: LocalPath)
+            throws
+        {
+            func tampered(_ why: String) -> EvidenceError { EvidenceError(.tampered, "\(path) was tampered with: \(why)") }
+            var seen: Set<String> = []
+            for entry in entries {
+                guard seen.insert(entry.name).inserted else {
+                    throw tampered("it holds \(entry.name) twice: a copy was added, and unzip extracts the last one, not "
+                        + "the one verify checks")
+                }
+                let header = try localHeader(of: entry, in: handle, of: path)
+                let local = try handle.read(upToCount: Int(header.u16(at: 26))) ?? Data()
+                guard local.elementsEqual(entry.name.utf8) else {
+                    throw tampered("the entry \(entry.name) is named \(String(decoding: local, as: UTF8.self)) in its own "
+                        + "header: unzip would extract it under that name")
+                }
+            }
+        }
+
+        /// The fixed 30 bytes of an entry's local header; the handle is left at the name that follows.
+        private static func localHeader(of entry: Entry, in handle: FileHandle, of path: LocalPath) throws -> ZipBytes {
+            try handle.seek(toOffset: UInt64(entry.offset))
+            let header = ZipBytes(bytes: Array(try handle.read(upToCount: 30) ?? Data()))
+            guard header.bytes.count == 30, header.u32(at: 0) == 0x0403_4B50 else {
+                throw EvidenceError(.tampered, "\(path): the entry \(entry.name) is damaged")
+            }
+            return header
+        }
+
         /// Streams an entry's content a chunk at a time, inflated if it is deflated.
         func content(of entry: Entry, _ body: (Data) throws(EvidenceError) -> Void) throws(EvidenceError) {
             func damaged(_ why: String) -> EvidenceError {
                 EvidenceError(.tampered, "\(path): the entry \(entry.name) \(why)")
             }
             do {
-                try handle.seek(toOffset: UInt64(entry.offset))
-                let header = ZipBytes(bytes: Array(try handle.read(upToCount: 30) ?? Data()))
-                guard header.bytes.count == 30, header.u32(at: 0) == 0x0403_4B50 else {
-                    throw EvidenceError(.tampered, "\(path): the entry \(entry.name) is damaged")
-                }
+                let header = try Self.localHeader(of: entry, in: handle, of: path)
                 try handle.seek(toOffset: UInt64(entry.offset) + 30 + UInt64(header.u16(at: 26)) + UInt64(header.u16(at: 28)))
                 let inflater = entry.isDeflated ? try Inflater() : nil
                 var inflated = 0
