@@ -205,6 +205,37 @@ struct ReportTests {
         #expect(throws: ReportJSON.DecodingFailure.self) { try ReportJSON.decode(#"{"window": 1}"#) }
     }
 
+    @Test("An older server's report, without the response actions: read, shown as not reported, passed on as sent")
+    func olderServer() async throws {
+        let report = try ReportJSON.decode(ReportFixture.olderServerJSON)
+        #expect(report.absent == [.actions])
+        #expect(report.days.map(\.opened) == [2, 0] && report.playbooks.first?.completed == 2)
+        #expect(report.acknowledge == Report.Timing(count: 2, mean: 5400, p90: 7200))
+        let note = "The server that made this report is older than its response actions section: upgrade it to see them."
+        #expect(ReportFormat.markdown.render(report).hasSuffix("## Response actions\n\n\(note)\n"))
+        #expect(ReportFormat.html.render(report).contains("<p>\(note)</p>"))
+        let csv = ReportFormat.csv.render(report)
+        #expect(csv.contains("absent,actions,note,\(note)\r\n") && !csv.contains("approval,"), "\(csv)")
+        // Written back without the section, rather than with zeros nobody counted.
+        let json = ReportJSON.encode(report)
+        #expect(!json.contains("\"actions\"") && !json.contains("\"approval\""))
+        #expect(try ReportJSON.decode(json) == report)
+        #expect(try ReportJSON.decode(ReportJSON.encode(try await Self.fixture())).absent.isEmpty)
+    }
+
+    @Test("A body that is no report says what is wrong with it, by its JSON key")
+    func notReport() {
+        func failure(_ json: String) -> String {
+            do { _ = try ReportJSON.decode(json) } catch { return error.description }
+            return "decoded"
+        }
+        #expect(failure("<html>") == "not a report: not JSON")
+        #expect(failure(#"{"window": {"from": "2026-03-01T00:00:00Z", "to": "2026-03-02T00:00:00Z"}}"#)
+            == "not a report: no generated_at")
+        let badDay = ReportFixture.olderServerJSON.replacingOccurrences(of: #""opened" : 0"#, with: #""opened" : "none""#)
+        #expect(failure(badDay) == "not a report: days.1.opened is not a number")
+    }
+
     @Test("Markdown: a table per figure")
     func markdown() async throws {
         let report = try await Self.fixture()

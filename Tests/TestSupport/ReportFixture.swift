@@ -172,4 +172,30 @@ public enum ReportFixture {
         }
         return writes
     }
+
+    /// `GET /api/v1/report` as a server from before the response actions section answered it
+    /// (the shape of `Report` before commit 9f6f2cb): a newer CLI reads it during a rolling upgrade.
+    public static let olderServerJSON = """
+        {
+          "acknowledge" : { "count" : 2, "mean" : 5400, "p90" : 7200 },
+          "days" : [
+            { "closed" : 1, "date" : "2026-03-01", "opened" : 2 },
+            { "closed" : 0, "date" : "2026-03-02", "opened" : 0 }
+          ],
+          "generated_at" : "2026-03-03T12:00:00Z",
+          "indicators" : [
+            { "last_seen" : "2026-03-01T06:00:00Z", "summary" : "malicious: seen", "type" : "domain",
+              "value" : "examp1e.com", "verdict" : "malicious" }
+          ],
+          "owners" : [ { "done" : 1, "open" : 1, "overdue" : 0, "owner" : "tier1" } ],
+          "playbooks" : [ { "completed" : 2, "failed" : 0, "killed" : 0, "playbook" : "phishing.lua", "unfinished" : 0 } ],
+          "resolve" : { "count" : 1, "mean" : 14400, "p90" : 14400 },
+          "severities" : [ { "closed" : 1, "name" : "high", "opened" : 2 } ],
+          "sla" : [ { "at_risk" : 0, "breached" : 0, "met" : 1, "on_track" : 1, "type" : "phishing" } ],
+          "statuses" : [ { "count" : 1, "name" : "closed" }, { "count" : 1, "name" : "active" } ],
+          "types" : [ { "closed" : 1, "name" : "phishing", "opened" : 2 } ],
+          "verdicts" : [ { "count" : 1, "name" : "malicious" } ],
+          "window" : { "from" : "2026-03-01T00:00:00Z", "to" : "2026-03-03T00:00:00Z" }
+        }
+        """
 }
