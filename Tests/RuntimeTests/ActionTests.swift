@@ -141,12 +141,15 @@ struct ActionTests {
             return (created.incident.id, created.run)
         }
 
-        /// The question the bot posted, once it has and it takes answers (the message that asked
-        /// is recorded just after the post).
-        func question() async throws -> ChatPost {
+        /// The `nth` question the bot posted, once it has and it takes answers (the message that
+        /// asked is recorded just after the post).
+        func question(_ nth: Int = 1) async throws -> ChatPost {
             for _ in 0..<300 {
-                if let post = network.posts.withLock({ $0.first(where: { $0.question != nil }) }),
-                   try await store.openQuestion(network: "test", channel: "C1", message: "p1") != nil
+                let posted = network.posts.withLock { posts in
+                    posts.indices.filter { posts[$0].question != nil }.dropFirst(nth - 1).first.map { (posts[$0], "p\($0 + 1)") }
+                }
+                if let (post, message) = posted,
+                   try await store.openQuestion(network: "test", channel: "C1", message: message) != nil
                 { return post }
                 try await Task.sleep(for: .milliseconds(10))
             }
@@ -373,6 +376,42 @@ struct ActionTests {
         let journal = try await responder.journal(incident)
         #expect(journal == ["playbook \(runID): \(record.id): ran firewall.block_ip ip=198.51.100.7 "
             + #"reason=C2, approved by test:alice: {"rule":"r-1"}"#], "\(journal)")
+        await responder.stop()
+    }
+
+    @Test("Time to approval is the wait of the approval's own question, not of a chat.ask the run answered before")
+    func approvalLinkedToItsQuestion() async throws {
+        let scene = try await Scene()
+        try """
+            return playbook {
+              name = "Block C2",
+              match = { type = "c2" },
+              run = function(inc)
+                local ours = chat.ask("#soc", "Is 198.51.100.7 one of ours?", { "no", "yes" })
+                if ours == "no" then actions.run("firewall.block_ip", { ip = "198.51.100.7" }, { incident = inc }) end
+              end,
+            }
+            """.write(toFile: scene.folder.path + "/scripts/playbooks/block.lua", atomically: true, encoding: .utf8)
+        let responder = try await scene.responder()
+        let (incident, run) = try await responder.open()
+        let asked = try #require(try await responder.question(1).question)
+        try await Task.sleep(for: .milliseconds(600))
+        await responder.answer("no")
+        let approval = try #require(try await responder.question(2).question)
+        try await Task.sleep(for: .milliseconds(150))
+        try await responder.chat.answer(approval.id, choice: "approve", by: "test:alice")
+        await responder.incidents.runs.waitForEnd(try #require(run).id)
+
+        let record = try #require(try await responder.actions.history(on: incident).first)
+        #expect(record.status == .done && record.question == approval.id, "\(record)")
+        let question = try #require(try await responder.store.question(approval.id))
+        let wait = try #require(question.answeredAt).timeIntervalSince(question.askedAt)
+        let first = try #require(try await responder.store.question(asked.id))
+        #expect(try #require(first.answeredAt).timeIntervalSince(first.askedAt) >= 0.6)
+        let report = try await responder.store.report(ReportWindow(from: record.at.addingTimeInterval(-60),
+                                                                   to: record.at.addingTimeInterval(60)), at: Date())
+        #expect(report.approval.count == 1 && abs((report.approval.mean ?? 0) - wait) < 0.001,
+                "the approval's \(wait) s: \(report.approval)")
         await responder.stop()
     }
 

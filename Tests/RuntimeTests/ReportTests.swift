@@ -129,9 +129,10 @@ struct ReportTests {
         #expect(report.approvers == [Report.Tally(name: "slack:bob", count: 2), Report.Tally(name: "cli:alice", count: 1),
                                      Report.Tally(name: "cli:carol", count: 1), Report.Tally(name: "slack:carol", count: 1),
                                      Report.Tally(name: ActionRecord.standingApproval, count: 1)])
-        // The run's approval answered last before its action: ACT-1 Q-1 0.5 h (not Q-0, before,
-        // nor Q-6, after); ACT-2 Q-2 2 h; ACT-5 Q-3 3 h (Q-3a is no approval). Not ACT-3 (no
-        // question at a terminal, nor ACT-13) nor ACT-4 (standing, though its run had approved Q-7).
+        // The question each action names: ACT-1 Q-1 0.5 h (not Q-0, before, nor Q-6, after, of
+        // the same run); ACT-2 Q-2 2 h (answered after ACT-2 was recorded, by another worker's
+        // clock); ACT-5 Q-3 3 h (not Q-3a, the run's chat.ask). Not ACT-3 (no question at a
+        // terminal, nor ACT-13) nor ACT-4 (standing, though its run had approved Q-7).
         // 3 actions, 5.5 h: mean 6,600 s; p90 at rank ceil(2.7) = 3: 3 h = 10,800 s.
         #expect(report.approval == Report.Timing(count: 3, mean: 6_600, p90: 10_800))
         // Done and not undone, whenever run: block_ip ACT-1 and ACT-12 with a ttl, ACT-10 (at

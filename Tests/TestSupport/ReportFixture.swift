@@ -103,6 +103,9 @@ public enum ReportFixture {
         ("ACT-14", "edr.isolate_host", "run-n/2/refused", 5, "playbook run-n", nil, .refused, 15, nil),
     ]
 
+    /// The question whose yes approved each action approved in chat.
+    private static let approvedIn = ["ACT-1": "Q-1", "ACT-2": "Q-2", "ACT-5": "Q-3"]
+
     /// What each status of `actions` keeps as its result.
     private static let results: [ActionRecord.Status: String] = [
         .done: "{}", .failed: "the firewall answered 503", .refused: "host dc-1 is protected",
@@ -116,10 +119,11 @@ public enum ReportFixture {
 
     /// (question, run, asked, answered, answer, by): the approvals runs asked in chat, and a
     /// question that is no approval; Q-8 of no run, Q-9 of the run of `enrich.lua` (on no
-    /// incident); the others' runs are not kept.
+    /// incident); the others' runs are not kept. Q-2's yes was recorded by a worker whose clock
+    /// runs 36 s ahead of the one that recorded ACT-2: after it.
     private static let questions: [(String, String?, Double, Double, String, String)] = [
         ("Q-0", "run-a", 0.2, 0.5, "approve", "slack:bob"), ("Q-1", "run-a", 1.5, 2, "approve", "slack:bob"),
-        ("Q-6", "run-a", 60, 61, "approve", "slack:bob"), ("Q-2", "run-b", 3, 5, "approve", "slack:carol"),
+        ("Q-6", "run-a", 60, 61, "approve", "slack:bob"), ("Q-2", "run-b", 3.01, 5.01, "approve", "slack:carol"),
         ("Q-7", "run-c", 20.2, 20.5, "approve", "slack:bob"), ("Q-3a", "run-d", 30.5, 31, "yes", "slack:bob"),
         ("Q-3", "run-d", 31, 34, "approve", "slack:bob"), ("Q-4", "run-e", 44, 45, "deny", "slack:dave"),
         ("Q-5", "run-f", 50, 52, "timeout", "automator"), ("Q-8", nil, 65, 66, "approve", "cli:alice"),
@@ -159,9 +163,11 @@ public enum ReportFixture {
                                          firstSeen: hour(seen - 1), lastSeen: hour(seen)))
         }
         writes += actions.map { id, name, key, incident, requestedBy, approvedBy, status, at, expires in
-            .recordAction(ActionRecord(id: id, key: key, name: name, parameters: "{}", incident: incident.map(IncidentID.init),
-                                       requestedBy: requestedBy, approvedBy: approvedBy, status: status,
-                                       result: results[status], at: hour(at), expiresAt: expires.map(hour)))
+            var record = ActionRecord(id: id, key: key, name: name, parameters: "{}", incident: incident.map(IncidentID.init),
+                                      requestedBy: requestedBy, approvedBy: approvedBy, status: status,
+                                      result: results[status], at: hour(at), expiresAt: expires.map(hour))
+            record.question = approvedIn[id]
+            return .recordAction(record)
         }
         writes += undone.map { id, by, at in .undoAction(id: id, by: by, at: hour(at)) }
         for (id, run, asked, answered, answer, by) in questions {

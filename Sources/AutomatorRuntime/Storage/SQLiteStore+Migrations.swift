@@ -318,6 +318,21 @@ extension SQLiteStore {
                 CREATE INDEX chat_question_by_answered_at ON chat_question (answered_at) WHERE answered_at IS NOT NULL;
                 """)
         }
+        // The question whose yes approved an action, so that the report's time to approval is its
+        // wait. The actions recorded before get the run's approval answered last before them, as
+        // the report guessed until then, through the index that served the guess, dropped after.
+        // PostgreSQL's v13.
+        migrator.registerMigration("v13") { db in
+            try db.execute(sql: """
+                ALTER TABLE action ADD COLUMN question TEXT;
+                UPDATE action SET question = (
+                    SELECT id FROM chat_question
+                    WHERE run_id = substr(key, 1, instr(key, '/') - 1) AND answered_at <= action.at AND answer = 'approve'
+                    ORDER BY answered_at DESC LIMIT 1)
+                WHERE approved_by IS NOT NULL AND approved_by <> ? AND instr(key, '/') > 0;
+                DROP INDEX chat_question_by_run;
+                """, arguments: [ActionRecord.standingApproval])
+        }
         return migrator
     }
 
