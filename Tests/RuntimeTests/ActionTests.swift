@@ -206,8 +206,12 @@ struct ActionTests {
         deinit { api.stop() }
     }
 
-    /// A playbook for incidents of type `c2` that blocks the address in the title.
-    static func playbook(in folder: ScratchFolder, approvals: String = "") throws {
+    /// A playbook for incidents of type `c2` that blocks the address in the title, or runs `body`.
+    static func playbook(in folder: ScratchFolder, approvals: String = "", running body: String = """
+        local done, why = actions.run("firewall.block_ip", { ip = inc.title:match("%d+%.%d+%.%d+%.%d+"), reason = "C2" },
+                                      { incident = inc })
+        if done then inc:note("blocked: " .. done.id .. " " .. done.status) else inc:note("not blocked: " .. why) end
+        """) throws {
         try FileManager.default.createDirectory(atPath: folder.path + "/scripts/playbooks", withIntermediateDirectories: true)
         let source = """
             return playbook {
@@ -215,9 +219,7 @@ struct ActionTests {
               match = { type = "c2" },
               \(approvals)
               run = function(inc)
-                local done, why = actions.run("firewall.block_ip", { ip = inc.title:match("%d+%.%d+%.%d+%.%d+"), reason = "C2" },
-                                              { incident = inc })
-                if done then inc:note("blocked: " .. done.id .. " " .. done.status) else inc:note("not blocked: " .. why) end
+            \(body)
               end,
             }
             """
@@ -264,6 +266,28 @@ struct ActionTests {
             + "the protected network") == true, "\(failed.error ?? "")")
         #expect(firewall.paths.isEmpty && responder.network.posts.withLock { $0.isEmpty }, "nothing sent, nobody asked")
         #expect(try await responder.journal(incident).isEmpty)
+        await responder.stop()
+    }
+
+    @Test("A refusal inside a playbook is kept with the run's next write, whatever incident it names")
+    func refusalKeptWithTheRun() async throws {
+        let scene = try await Scene()
+        try Self.playbook(in: scene.folder, running: """
+            local ok = pcall(actions.run, "firewall.block_ip", { ip = "10.1.2.3" }, { incident = "INC-999" })
+            inc:note(ok and "sent" or "refused")
+            """)
+        let responder = try await scene.responder()
+        let (incident, run) = try await responder.open()
+        let runID = try #require(run).id
+        await responder.incidents.runs.waitForEnd(runID)
+        #expect(try await responder.incidents.runs.run(runID)?.status == .completed)
+        #expect(try await responder.notes(incident) == ["refused"])
+        // Written with the note, in one transaction: before, in a task of its own, the store's
+        // refusal of INC-999 (which does not exist) lost it without a word.
+        let refusal = try #require(try await responder.actions.history().first)
+        #expect(refusal.status == .refused && refusal.incident == IncidentID(999) && refusal.key.hasPrefix(runID.rawValue + "/"),
+                "\(refusal)")
+        #expect(scene.firewall.paths.isEmpty)
         await responder.stop()
     }
 
@@ -382,16 +406,10 @@ struct ActionTests {
     @Test("Time to approval is the wait of the approval's own question, not of a chat.ask the run answered before")
     func approvalLinkedToItsQuestion() async throws {
         let scene = try await Scene()
-        try """
-            return playbook {
-              name = "Block C2",
-              match = { type = "c2" },
-              run = function(inc)
-                local ours = chat.ask("#soc", "Is 198.51.100.7 one of ours?", { "no", "yes" })
-                if ours == "no" then actions.run("firewall.block_ip", { ip = "198.51.100.7" }, { incident = inc }) end
-              end,
-            }
-            """.write(toFile: scene.folder.path + "/scripts/playbooks/block.lua", atomically: true, encoding: .utf8)
+        try Self.playbook(in: scene.folder, running: """
+            local ours = chat.ask("#soc", "Is 198.51.100.7 one of ours?", { "no", "yes" })
+            if ours == "no" then actions.run("firewall.block_ip", { ip = "198.51.100.7" }, { incident = inc }) end
+            """)
         let responder = try await scene.responder()
         let (incident, run) = try await responder.open()
         let asked = try #require(try await responder.question(1).question)

@@ -82,6 +82,14 @@ public final class ActionService: Sendable {
                                           result: error.description))
     }
 
+    /// Writes a refusal outside a durable run (the REPL), which nobody waits for: a failure is logged.
+    func keep(_ refusal: StoreWrite) {
+        store.write(refusal) { [logger] result in
+            guard case .failure(let error) = result else { return }
+            logger.error("a refused action was not recorded, so the report and the audit will not show it: \(error)")
+        }
+    }
+
     /// The id of the action with this idempotency key.
     static func id(key: String) -> String {
         // Not String(format:) per byte: Foundation formatting showed in the action path's profile.

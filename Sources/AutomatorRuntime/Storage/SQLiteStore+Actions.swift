@@ -47,7 +47,9 @@ extension SQLiteStore: ActionStore {
     static func applyActionWrite(_ write: StoreWrite, to db: Database) throws -> StoreError? {
         switch write {
         case .recordAction(let action):
-            if let incident = action.incident {
+            // A refusal keeps what was asked, on whatever incident it names: nothing was done. It is
+            // written with its run's next write, which an unknown incident would otherwise fail.
+            if let incident = action.incident, action.status != .refused {
                 // What closing an incident promises: nothing more is done on it, an approval given late included.
                 switch try String.fetchOne(db.cachedStatement(sql: "SELECT status FROM incident WHERE number = ?"),
                                            arguments: [incident.number]) {

@@ -29,7 +29,9 @@ public struct ActionsModule: HostModule {
         // run(name, params JSON, dry run, incident) -> the plan as JSON, with whether it is a dry
         // run; raises what the checks refuse, under the name scripts called (`actions.run: ...`),
         // and records it (not a dry run's). Not a recorded call: a replay checks again, and its
-        // refusal, keyed by the call that would have come next, is the one already recorded.
+        // refusal, keyed by the call that would have come next, is the one already recorded. In a
+        // durable run the record goes with the run's next write, as an action's outcome does
+        // (`HostWait.act`): a store that refuses it stops the run as any of its writes would.
         table.function("run") { [unowned(unsafe) state] call in
             approval.id = nil
             let dryRun = dryRunsOnly || call.boolean(3)
@@ -40,7 +42,11 @@ public struct ActionsModule: HostModule {
                 guard !dryRun, let refusal = service.refusal(name, parameters: parameters, key: key, incident: incident,
                                                              requestedBy: requestedBy, error)
                 else { return }
-                service.store.write(refusal) { _ in }
+                if let recording = state.activeRun?.recording {
+                    recording.unwrittenChanges.append(refusal)
+                } else {
+                    service.keep(refusal)
+                }
             }
             var object = JSONText.Object()
             object["dry_run"] = dryRun ? "true" : "false"

@@ -58,7 +58,8 @@ extension PostgresStore: ActionStore {
     static func applyActionWrite(_ write: StoreWrite, to session: PostgresSession) async throws -> StoreError? {
         switch write {
         case .recordAction(let action):
-            if let incident = action.incident {
+            // A refusal is kept whatever incident it names, as in SQLite.
+            if let incident = action.incident, action.status != .refused {
                 // What closing an incident promises: nothing more is done on it, an approval given late included.
                 let status = try await session.rows("SELECT status FROM incident WHERE number = \(incident.number)")
                     .first.map { try $0[0].decode(String.self) }
