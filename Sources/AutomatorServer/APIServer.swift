@@ -148,7 +148,8 @@ public struct APIServer {
                            metrics: MetricsRoute(store: store, feeds: feeds, integrations: integrations, chat: chat,
                                                 runs: runs, logger: logger),
                            actions: ActionRoutes(actions: actions, approvers: configuration.chat.roles["approver"])),
-            configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port)),
+            configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port),
+                                                    serverName: AutomatorVersion.serverHeader),
             services: [ServiceRunner(service: service, chat: chat, integrations: integrations, actions: actions,
                                      checkpointer: JournalCheckpointer(store: store, folder: folder, logger: logger),
                                      reports: configuration.chat.report.map {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AutomatorServer
 import Foundation
 
 @main
@@ -24,7 +25,7 @@ struct Automator: AsyncParsableCommand {
               automator check
               automator repl
             """,
-        version: "0.1.0",
+        version: AutomatorVersion.current,
         subcommands: [RunCommand.self, TestCommand.self, CheckCommand.self, ReplCommand.self, ServeCommand.self, RunsCommand.self, IncidentCommand.self,
                       TaskCommand.self, QuestionCommand.self, PlaybookCommand.self, IntelCommand.self, ChatCommand.self,
                       JournalCommand.self, EvidenceCommand.self, ActionCommand.self, ReportCommand.self, AuditCommand.self,

@@ -55,10 +55,17 @@ enum ReportBackend {
     func report(_ window: ReportWindow, at now: Date) async throws(CommandFailure) -> Report {
         switch self {
         case .server(let client):
-            let json = try await client.call("GET", "/api/v1/report?" + Self.query(window))
-            do { return try ReportJSON.decode(json) } catch {
-                throw CommandFailure("the server at \(client.url) sent \(error): is it the same version of automator?")
+            let answer = try await client.answer("GET", "/api/v1/report?" + Self.query(window))
+            let report: Report
+            do { report = try ReportJSON.decode(answer.body) } catch {
+                throw CommandFailure("the server at \(client.url) (\(answer.server)) sent \(error): this automator is "
+                    + "\(AutomatorVersion.current); upgrade the older of the two")
             }
+            for section in Report.Section.allCases where report.absent.contains(section) {
+                CommandLogging.note("the server at \(client.url) (\(answer.server)) does not report "
+                    + "\(section.title): upgrade it to see them")
+            }
+            return report
         case .store(let store, _):
             do { return try await store.report(window, at: now) } catch { throw CommandFailure("\(error)") }
         }

@@ -21,7 +21,9 @@ struct ReportCommand: AsyncParsableCommand {
             0600 (only you read it: chmod it to share it).
 
             When an automator serve holds the data folder, the report comes through its API; \
-            otherwise from the folder's database. With --store, from the workers' PostgreSQL \
+            otherwise from the folder's database. A server older than this command may lack a \
+            section (the response actions): the report says so in its place, and a note names \
+            the server and its version. With --store, from the workers' PostgreSQL \
             directly (a laptop with access to the database needs no worker of its own).
 
             Exit status: 0 when done; 1 when it failed (the database, the server, the file); 64 \

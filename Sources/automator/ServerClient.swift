@@ -53,10 +53,27 @@ struct ServerClient {
     /// The data folder, to say which server failed.
     let folder: String
 
+    /// A 200 or 201 answer: its body, and the server's version if it says it.
+    struct Answer {
+        var body: String
+        var version: String?
+
+        /// `automator 0.1.0`, or what a server too old to say its version is.
+        var server: String { version.map { "automator " + $0 } ?? "an automator too old to say its version" }
+    }
+
     /// The body of a 200 or 201 answer to `METHOD PATH`, sending `body` as JSON. A 404 about
     /// `run` says there is no such run.
     func call(_ method: String, _ path: String, body: String? = nil, run: RunID? = nil) async throws(CommandFailure)
         -> String
+    {
+        try await answer(method, path, body: body, run: run).body
+    }
+
+    /// `call`'s answer with the server's version, for a command that reads what a newer or older
+    /// server may shape differently.
+    func answer(_ method: String, _ path: String, body: String? = nil, run: RunID? = nil) async throws(CommandFailure)
+        -> Answer
     {
         var request = HTTPClientRequest(url: url + path)
         request.method = HTTPMethod(rawValue: method)
@@ -69,9 +86,11 @@ struct ServerClient {
         }
         let status: UInt
         let data: Data
+        let version: String?
         do {
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
             status = response.status.code
+            version = AutomatorVersion.version(inServerHeader: response.headers.first(name: "Server"))
             data = Data(Array(buffer: try await response.body.collect(upTo: 64 << 20)))
         } catch {
             let why = HTTPFailure.describe(error, timeout: .seconds(30))
@@ -80,7 +99,7 @@ struct ServerClient {
         }
         let text = String(decoding: data, as: UTF8.self)
         switch status {
-        case 200, 201: return text
+        case 200, 201: return Answer(body: text, version: version)
         case 401:
             throw CommandFailure("the server at \(url) refused the API token: set \(APIToken.environmentVariable) to the "
                 + "token it uses")

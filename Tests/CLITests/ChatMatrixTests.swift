@@ -147,9 +147,9 @@ struct ChatMatrixTests {
         _ = try await Self.say("1", in: room, as: alice, on: synapse, thread: try #require(question["event_id"] as? String))
         let ended = try await server.waitForRun(run)
         #expect(ended["status"] as? String == "completed", "\(ended)")
-        let result = ended["result"] as? [Any]
-        #expect(result?.first as? Bool == true && result?.last as? String == "matrix:" + alice.id,
-                "approved by alice: \(ended)")
+        let result = ended["result"] as? [Any] ?? []
+        #expect(result.count == 3 && result[0] as? Bool == true && result[1] as? String == "matrix:" + alice.id
+            && (result[2] as? String)?.hasPrefix("Q-") == true, "approved by alice, the question named: \(ended)")
         withExtendedLifetime(folder) { server.terminate() }
         _ = await server.waitForExit()
     }

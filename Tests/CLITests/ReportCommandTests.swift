@@ -1,5 +1,6 @@
 import AutomatorRuntime
 import Foundation
+import Hummingbird
 import TestSupport
 import Testing
 
@@ -149,6 +150,8 @@ struct ReportCommandTests {
         let api = try await server.call("GET", "/api/v1/report?from=2026-03-01&to=2026-03-03")
         #expect(api.status == 200)
         #expect(Self.settled(try ReportJSON.decode(json.stdout)) == Self.settled(try ReportJSON.decode(api.body)))
+        #expect(json.stderr.isEmpty, "a server as new as the CLI sends every section: \(json.stderr)")
+        #expect(api.headers["server"]?.hasPrefix("automator/") == true, "\(api.headers)")
         let refused = try await server.call("GET", "/api/v1/report?since=forever")
         #expect(refused.status == 400 && refused.body.contains("--since wants a duration"), "\(refused.body)")
         let unbounded = try await server.call("GET", "/api/v1/report?from=0001-01-01&to=9999-12-31")
@@ -159,5 +162,42 @@ struct ReportCommandTests {
         #expect(audit.status == 0, "\(audit.stderr)")
         // INC-2's and INC-12's chat, Q-9's answer (on no incident).
         #expect(audit.stdout.components(separatedBy: #""actor":"slack:bob""#).count - 1 == 3, "\(audit.stdout)")
+    }
+
+    @Test("A server older than the CLI: its report read all the same, the section it lacks said, the server named")
+    func olderServer() async throws {
+        let setting = try await Setting()
+        // Held as a server holds its folder, so that the CLI asks the server named in the file.
+        let lock = open(setting.data + "/serve.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        #expect(flock(lock, LOCK_EX | LOCK_NB) == 0)
+        defer { close(lock) }
+        try "older-token".write(toFile: setting.data + "/api-token", atomically: true, encoding: .utf8)
+        // The first servers sent no Server header.
+        for version in [nil, "0.0.9"] as [String?] {
+            let router = Router()
+            router.get("api/v1/report") { request, _ -> Response in
+                guard request.headers[.authorization] == "Bearer older-token" else { return Response(status: .unauthorized) }
+                var response = Response(status: .ok, headers: [.contentType: "application/json"],
+                                        body: .init(byteBuffer: ByteBuffer(string: ReportFixture.olderServerJSON)))
+                if let version { response.headers[.server] = "automator/" + version }
+                return response
+            }
+            let server = try await LoopbackServer(router)
+            defer { server.stop() }
+            let holder = Data(#"{"pid":\#(getpid()),"url":"\#(server.url)"}"#.utf8)
+            ftruncate(lock, 0)
+            _ = holder.withUnsafeBytes { pwrite(lock, $0.baseAddress, $0.count, 0) }
+
+            let markdown = try await setting.automator(["report"] + Setting.window)
+            #expect(markdown.status == 0, "\(markdown.stderr)")
+            #expect(markdown.stdout.contains("| 2026-03-01 | 2 | 1 |\n"))
+            #expect(markdown.stdout.hasSuffix("## Response actions\n\nThe server that made this report is older than its "
+                + "response actions section: upgrade it to see them.\n"))
+            let named = version.map { "automator " + $0 } ?? "an automator too old to say its version"
+            #expect(markdown.stderr == "note: the server at \(server.url) (\(named)) does not report response actions: "
+                + "upgrade it to see them\n")
+            let json = try await setting.automator(["report", "--format", "json"] + Setting.window)
+            #expect(json.status == 0 && !json.stdout.contains("\"actions\""), "\(json.stderr)")
+        }
     }
 }

@@ -144,12 +144,15 @@ struct ActionTests {
             return (created.incident.id, created.run)
         }
 
-        /// The question the bot posted, once it has and it takes answers (the message that asked
-        /// is recorded just after the post).
-        func question() async throws -> ChatPost {
+        /// The `nth` question the bot posted, once it has and it takes answers (the message that
+        /// asked is recorded just after the post).
+        func question(_ nth: Int = 1) async throws -> ChatPost {
             for _ in 0..<300 {
-                if let post = network.posts.withLock({ $0.first(where: { $0.question != nil }) }),
-                   try await store.openQuestion(network: "test", channel: "C1", message: "p1") != nil
+                let posted = network.posts.withLock { posts in
+                    posts.indices.filter { posts[$0].question != nil }.dropFirst(nth - 1).first.map { (posts[$0], "p\($0 + 1)") }
+                }
+                if let (post, message) = posted,
+                   try await store.openQuestion(network: "test", channel: "C1", message: message) != nil
                 { return post }
                 try await Task.sleep(for: .milliseconds(10))
             }
@@ -206,8 +209,12 @@ struct ActionTests {
         deinit { api.stop() }
     }
 
-    /// A playbook for incidents of type `c2` that blocks the address in the title.
-    static func playbook(in folder: ScratchFolder, approvals: String = "") throws {
+    /// A playbook for incidents of type `c2` that blocks the address in the title, or runs `body`.
+    static func playbook(in folder: ScratchFolder, approvals: String = "", running body: String = """
+        local done, why = actions.run("firewall.block_ip", { ip = inc.title:match("%d+%.%d+%.%d+%.%d+"), reason = "C2" },
+                                      { incident = inc })
+        if done then inc:note("blocked: " .. done.id .. " " .. done.status) else inc:note("not blocked: " .. why) end
+        """) throws {
         try FileManager.default.createDirectory(atPath: folder.path + "/scripts/playbooks", withIntermediateDirectories: true)
         let source = """
             return playbook {
@@ -215,9 +222,7 @@ struct ActionTests {
               match = { type = "c2" },
               \(approvals)
               run = function(inc)
-                local done, why = actions.run("firewall.block_ip", { ip = inc.title:match("%d+%.%d+%.%d+%.%d+"), reason = "C2" },
-                                              { incident = inc })
-                if done then inc:note("blocked: " .. done.id .. " " .. done.status) else inc:note("not blocked: " .. why) end
+            \(body)
               end,
             }
             """
@@ -307,6 +312,28 @@ struct ActionTests {
             == #"{"hours":2,"notify":false,"user":"j.doe"}"#)
         #expect(try refusal("firewall.block_ip", #"{"ip": "198.51.100.7", "reason": "C2\nsee INC-7"}"#)
             == #"{"ip":"198.51.100.7","reason":"C2\nsee INC-7"}"#)
+        await responder.stop()
+    }
+
+    @Test("A refusal inside a playbook is kept with the run's next write, whatever incident it names")
+    func refusalKeptWithTheRun() async throws {
+        let scene = try await Scene()
+        try Self.playbook(in: scene.folder, running: """
+            local ok = pcall(actions.run, "firewall.block_ip", { ip = "10.1.2.3" }, { incident = "INC-999" })
+            inc:note(ok and "sent" or "refused")
+            """)
+        let responder = try await scene.responder()
+        let (incident, run) = try await responder.open()
+        let runID = try #require(run).id
+        await responder.incidents.runs.waitForEnd(runID)
+        #expect(try await responder.incidents.runs.run(runID)?.status == .completed)
+        #expect(try await responder.notes(incident) == ["refused"])
+        // Written with the note, in one transaction: before, in a task of its own, the store's
+        // refusal of INC-999 (which does not exist) lost it without a word.
+        let refusal = try #require(try await responder.actions.history().first)
+        #expect(refusal.status == .refused && refusal.incident == IncidentID(999) && refusal.key.hasPrefix(runID.rawValue + "/"),
+                "\(refusal)")
+        #expect(scene.firewall.paths.isEmpty)
         await responder.stop()
     }
 
@@ -419,6 +446,36 @@ struct ActionTests {
         let journal = try await responder.journal(incident)
         #expect(journal == ["playbook \(runID): \(record.id): ran firewall.block_ip ip=198.51.100.7 "
             + #"reason=C2, approved by test:alice: {"rule":"r-1"}"#], "\(journal)")
+        await responder.stop()
+    }
+
+    @Test("Time to approval is the wait of the approval's own question, not of a chat.ask the run answered before")
+    func approvalLinkedToItsQuestion() async throws {
+        let scene = try await Scene()
+        try Self.playbook(in: scene.folder, running: """
+            local ours = chat.ask("#soc", "Is 198.51.100.7 one of ours?", { "no", "yes" })
+            if ours == "no" then actions.run("firewall.block_ip", { ip = "198.51.100.7" }, { incident = inc }) end
+            """)
+        let responder = try await scene.responder()
+        let (incident, run) = try await responder.open()
+        let asked = try #require(try await responder.question(1).question)
+        try await Task.sleep(for: .milliseconds(600))
+        await responder.answer("no")
+        let approval = try #require(try await responder.question(2).question)
+        try await Task.sleep(for: .milliseconds(150))
+        try await responder.chat.answer(approval.id, choice: "approve", by: "test:alice")
+        await responder.incidents.runs.waitForEnd(try #require(run).id)
+
+        let record = try #require(try await responder.actions.history(on: incident).first)
+        #expect(record.status == .done && record.question == approval.id, "\(record)")
+        let question = try #require(try await responder.store.question(approval.id))
+        let wait = try #require(question.answeredAt).timeIntervalSince(question.askedAt)
+        let first = try #require(try await responder.store.question(asked.id))
+        #expect(try #require(first.answeredAt).timeIntervalSince(first.askedAt) >= 0.6)
+        let report = try await responder.store.report(ReportWindow(from: record.at.addingTimeInterval(-60),
+                                                                   to: record.at.addingTimeInterval(60)), at: Date())
+        #expect(report.approval.count == 1 && abs((report.approval.mean ?? 0) - wait) < 0.001,
+                "the approval's \(wait) s: \(report.approval)")
         await responder.stop()
     }
 

@@ -407,7 +407,7 @@ struct ChatBotTests {
         await #expect(throws: ChatError.self) { try await bot.chat.answer(question.id, choice: "maybe", by: "cli:alice") }
         #expect(try await bot.chat.answer(question.id, choice: "APPROVE", by: "cli:alice") == "approve")
         await bot.incidents.runs.waitForEnd(run.id)
-        #expect(try await bot.incidents.runs.run(run.id)?.result == #"[true,"cli:alice"]"#)
+        #expect(try await bot.incidents.runs.run(run.id)?.result == #"[true,"cli:alice","\#(question.id)"]"#)
         #expect(try await bot.store.openQuestions(of: nil).isEmpty)
         await bot.stop()
     }
@@ -508,7 +508,7 @@ struct ChatBotTests {
         await bot.chat.receive(ChatAnswer(question: question.id, choice: "web-2", user: Self.alice, channel: Self.soc),
                                from: bot.network)
         await bot.incidents.runs.waitForEnd(run.id)
-        #expect(try await bot.incidents.runs.run(run.id)?.result == #"["web-2","test:alice"]"#)
+        #expect(try await bot.incidents.runs.run(run.id)?.result == #"["web-2","test:alice","\#(question.id)"]"#)
 
         _ = bot.network.takePosts()
         let refused = await bot.say("!task done T-99 yes", in: Self.soc)
@@ -557,7 +557,7 @@ struct ChatBotTests {
 
         #expect(await bot.say("1", in: Self.soc, by: Self.alice, thread: thread).map(\.text) == ["alice answered: approve"])
         await bot.incidents.runs.waitForEnd(run.id)
-        #expect(try await bot.incidents.runs.run(run.id)?.result == #"[true,"test:alice"]"#)
+        #expect(try await bot.incidents.runs.run(run.id)?.result == #"[true,"test:alice","\#(question.id)"]"#)
         await bot.stop()
     }
 

@@ -129,9 +129,10 @@ struct ReportTests {
         #expect(report.approvers == [Report.Tally(name: "slack:bob", count: 2), Report.Tally(name: "cli:alice", count: 1),
                                      Report.Tally(name: "cli:carol", count: 1), Report.Tally(name: "slack:carol", count: 1),
                                      Report.Tally(name: ActionRecord.standingApproval, count: 1)])
-        // The run's approval answered last before its action: ACT-1 Q-1 0.5 h (not Q-0, before,
-        // nor Q-6, after); ACT-2 Q-2 2 h; ACT-5 Q-3 3 h (Q-3a is no approval). Not ACT-3 (no
-        // question at a terminal, nor ACT-13) nor ACT-4 (standing, though its run had approved Q-7).
+        // The question each action names: ACT-1 Q-1 0.5 h (not Q-0, before, nor Q-6, after, of
+        // the same run); ACT-2 Q-2 2 h (answered after ACT-2 was recorded, by another worker's
+        // clock); ACT-5 Q-3 3 h (not Q-3a, the run's chat.ask). Not ACT-3 (no question at a
+        // terminal, nor ACT-13) nor ACT-4 (standing, though its run had approved Q-7).
         // 3 actions, 5.5 h: mean 6,600 s; p90 at rank ceil(2.7) = 3: 3 h = 10,800 s.
         #expect(report.approval == Report.Timing(count: 3, mean: 6_600, p90: 10_800))
         // Done and not undone, whenever run: block_ip ACT-1 and ACT-12 with a ttl, ACT-10 (at
@@ -203,6 +204,37 @@ struct ReportTests {
         #expect(json.contains(#""p90" : 108000"#))
         #expect(try ReportJSON.decode(json) == report)
         #expect(throws: ReportJSON.DecodingFailure.self) { try ReportJSON.decode(#"{"window": 1}"#) }
+    }
+
+    @Test("An older server's report, without the response actions: read, shown as not reported, passed on as sent")
+    func olderServer() async throws {
+        let report = try ReportJSON.decode(ReportFixture.olderServerJSON)
+        #expect(report.absent == [.actions])
+        #expect(report.days.map(\.opened) == [2, 0] && report.playbooks.first?.completed == 2)
+        #expect(report.acknowledge == Report.Timing(count: 2, mean: 5400, p90: 7200))
+        let note = "The server that made this report is older than its response actions section: upgrade it to see them."
+        #expect(ReportFormat.markdown.render(report).hasSuffix("## Response actions\n\n\(note)\n"))
+        #expect(ReportFormat.html.render(report).contains("<p>\(note)</p>"))
+        let csv = ReportFormat.csv.render(report)
+        #expect(csv.contains("absent,actions,note,\(note)\r\n") && !csv.contains("approval,"), "\(csv)")
+        // Written back without the section, rather than with zeros nobody counted.
+        let json = ReportJSON.encode(report)
+        #expect(!json.contains("\"actions\"") && !json.contains("\"approval\""))
+        #expect(try ReportJSON.decode(json) == report)
+        #expect(try ReportJSON.decode(ReportJSON.encode(try await Self.fixture())).absent.isEmpty)
+    }
+
+    @Test("A body that is no report says what is wrong with it, by its JSON key")
+    func notReport() {
+        func failure(_ json: String) -> String {
+            do { _ = try ReportJSON.decode(json) } catch { return error.description }
+            return "decoded"
+        }
+        #expect(failure("<html>") == "not a report: not JSON")
+        #expect(failure(#"{"window": {"from": "2026-03-01T00:00:00Z", "to": "2026-03-02T00:00:00Z"}}"#)
+            == "not a report: no generated_at")
+        let badDay = ReportFixture.olderServerJSON.replacingOccurrences(of: #""opened" : 0"#, with: #""opened" : "none""#)
+        #expect(failure(badDay) == "not a report: days.1.opened is not a number")
     }
 
     @Test("Markdown: a table per figure")

@@ -103,6 +103,9 @@ public enum ReportFixture {
         ("ACT-14", "edr.isolate_host", "run-n/2/refused", 5, "playbook run-n", nil, .refused, 15, nil),
     ]
 
+    /// The question whose yes approved each action approved in chat.
+    private static let approvedIn = ["ACT-1": "Q-1", "ACT-2": "Q-2", "ACT-5": "Q-3"]
+
     /// What each status of `actions` keeps as its result.
     private static let results: [ActionRecord.Status: String] = [
         .done: "{}", .failed: "the firewall answered 503", .refused: "host dc-1 is protected",
@@ -116,10 +119,11 @@ public enum ReportFixture {
 
     /// (question, run, asked, answered, answer, by): the approvals runs asked in chat, and a
     /// question that is no approval; Q-8 of no run, Q-9 of the run of `enrich.lua` (on no
-    /// incident); the others' runs are not kept.
+    /// incident); the others' runs are not kept. Q-2's yes was recorded by a worker whose clock
+    /// runs 36 s ahead of the one that recorded ACT-2: after it.
     private static let questions: [(String, String?, Double, Double, String, String)] = [
         ("Q-0", "run-a", 0.2, 0.5, "approve", "slack:bob"), ("Q-1", "run-a", 1.5, 2, "approve", "slack:bob"),
-        ("Q-6", "run-a", 60, 61, "approve", "slack:bob"), ("Q-2", "run-b", 3, 5, "approve", "slack:carol"),
+        ("Q-6", "run-a", 60, 61, "approve", "slack:bob"), ("Q-2", "run-b", 3.01, 5.01, "approve", "slack:carol"),
         ("Q-7", "run-c", 20.2, 20.5, "approve", "slack:bob"), ("Q-3a", "run-d", 30.5, 31, "yes", "slack:bob"),
         ("Q-3", "run-d", 31, 34, "approve", "slack:bob"), ("Q-4", "run-e", 44, 45, "deny", "slack:dave"),
         ("Q-5", "run-f", 50, 52, "timeout", "automator"), ("Q-8", nil, 65, 66, "approve", "cli:alice"),
@@ -159,9 +163,11 @@ public enum ReportFixture {
                                          firstSeen: hour(seen - 1), lastSeen: hour(seen)))
         }
         writes += actions.map { id, name, key, incident, requestedBy, approvedBy, status, at, expires in
-            .recordAction(ActionRecord(id: id, key: key, name: name, parameters: "{}", incident: incident.map(IncidentID.init),
-                                       requestedBy: requestedBy, approvedBy: approvedBy, status: status,
-                                       result: results[status], at: hour(at), expiresAt: expires.map(hour)))
+            var record = ActionRecord(id: id, key: key, name: name, parameters: "{}", incident: incident.map(IncidentID.init),
+                                      requestedBy: requestedBy, approvedBy: approvedBy, status: status,
+                                      result: results[status], at: hour(at), expiresAt: expires.map(hour))
+            record.question = approvedIn[id]
+            return .recordAction(record)
         }
         writes += undone.map { id, by, at in .undoAction(id: id, by: by, at: hour(at)) }
         for (id, run, asked, answered, answer, by) in questions {
@@ -172,4 +178,30 @@ public enum ReportFixture {
         }
         return writes
     }
+
+    /// `GET /api/v1/report` as a server from before the response actions section answered it
+    /// (the shape of `Report` before commit 9f6f2cb): a newer CLI reads it during a rolling upgrade.
+    public static let olderServerJSON = """
+        {
+          "acknowledge" : { "count" : 2, "mean" : 5400, "p90" : 7200 },
+          "days" : [
+            { "closed" : 1, "date" : "2026-03-01", "opened" : 2 },
+            { "closed" : 0, "date" : "2026-03-02", "opened" : 0 }
+          ],
+          "generated_at" : "2026-03-03T12:00:00Z",
+          "indicators" : [
+            { "last_seen" : "2026-03-01T06:00:00Z", "summary" : "malicious: seen", "type" : "domain",
+              "value" : "examp1e.com", "verdict" : "malicious" }
+          ],
+          "owners" : [ { "done" : 1, "open" : 1, "overdue" : 0, "owner" : "tier1" } ],
+          "playbooks" : [ { "completed" : 2, "failed" : 0, "killed" : 0, "playbook" : "phishing.lua", "unfinished" : 0 } ],
+          "resolve" : { "count" : 1, "mean" : 14400, "p90" : 14400 },
+          "severities" : [ { "closed" : 1, "name" : "high", "opened" : 2 } ],
+          "sla" : [ { "at_risk" : 0, "breached" : 0, "met" : 1, "on_track" : 1, "type" : "phishing" } ],
+          "statuses" : [ { "count" : 1, "name" : "closed" }, { "count" : 1, "name" : "active" } ],
+          "types" : [ { "closed" : 1, "name" : "phishing", "opened" : 2 } ],
+          "verdicts" : [ { "count" : 1, "name" : "malicious" } ],
+          "window" : { "from" : "2026-03-01T00:00:00Z", "to" : "2026-03-03T00:00:00Z" }
+        }
+        """
 }

@@ -586,23 +586,26 @@ function chat.upload(channel, name, data, options) end
 
 ---Asks in a channel and suspends the run until someone answers (a button on Slack, a reply in
 ---the question's thread elsewhere: a choice or its number). The question is kept in the store:
----a run waits across restarts. Returns the choice and who made it ("slack:alice").
+---a run waits across restarts. Returns the choice, who made it ("slack:alice") and the
+---question's id ("Q-…", as `automator question answer` takes it).
 ---@param channel string
 ---@param question string
 ---@param choices string[]
 ---@param options? { network?: string, roles?: string[], timeout?: number } only people with one of `roles` may answer; unanswered after `timeout` seconds: "timeout", "automator"
 ---@return string choice
 ---@return string by
+---@return string question
 function chat.ask(channel, question, choices, options) end
 
----Asks for an approval ("approve" or "deny"); returns true if approved, and who decided
----("automator" when nobody answered within `options.timeout` seconds). When the configuration
+---Asks for an approval ("approve" or "deny"); returns true if approved, who decided
+---("automator" when nobody answered within `options.timeout` seconds) and the question's id. When the configuration
 ---names the role `approver`, only its people may answer (or `options.roles`).
 ---@param channel string
 ---@param question string
 ---@param options? { network?: string, roles?: string[], timeout?: number }
 ---@return boolean approved
 ---@return string by
+---@return string question
 function chat.approve(channel, question, options) end
 
 ---@class chat.settings

@@ -82,6 +82,14 @@ public final class ActionService: Sendable {
                                           result: error.description))
     }
 
+    /// Writes a refusal outside a durable run (the REPL), which nobody waits for: a failure is logged.
+    func keep(_ refusal: StoreWrite) {
+        store.write(refusal) { [logger] result in
+            guard case .failure(let error) = result else { return }
+            logger.error("a refused action was not recorded, so the report and the audit will not show it: \(error)")
+        }
+    }
+
     /// The id of the action with this idempotency key.
     static func id(key: String) -> String {
         // Not String(format:) per byte: Foundation formatting showed in the action path's profile.
@@ -121,17 +129,20 @@ public final class ActionService: Sendable {
 
     /// The record of an action about to be sent (`sending`), or planned in a dry run.
     ///
+    /// - Parameter question: the chat question whose yes approved it.
     /// - Throws: `ActionError.notApproved` when the plan needs an approval nobody gave.
     func record(_ plan: ActionPlan, key: String, incident: IncidentID?, requestedBy: String, approvedBy: String?,
-                dryRun: Bool) throws(ActionError) -> ActionRecord
+                question: String? = nil, dryRun: Bool) throws(ActionError) -> ActionRecord
     {
         if plan.approval == .required, approvedBy == nil, !dryRun {
             throw ActionError(.notApproved, "\(plan.declaration.name) is \(plan.declaration.risk.rawValue) risk and needs "
                 + "an approver's yes: ask in chat (chat.approve), or run it with automator action run --approve")
         }
-        return ActionRecord(id: Self.id(key: key), key: key, name: plan.declaration.name, parameters: plan.parametersJSON,
-                            incident: incident, requestedBy: requestedBy, approvedBy: approvedBy,
-                            status: dryRun ? .planned : .sending, result: dryRun ? "null" : nil)
+        var record = ActionRecord(id: Self.id(key: key), key: key, name: plan.declaration.name,
+                                  parameters: plan.parametersJSON, incident: incident, requestedBy: requestedBy,
+                                  approvedBy: approvedBy, status: dryRun ? .planned : .sending, result: dryRun ? "null" : nil)
+        record.question = question
+        return record
     }
 
     /// A dry run's record and the journal entry of its plan. The store refuses an unknown incident.

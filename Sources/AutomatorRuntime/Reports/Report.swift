@@ -13,7 +13,7 @@ public import Foundation
 /// let report = try await store.report(window, at: Date())
 /// print(ReportFormat.markdown.render(report))
 /// ```
-public struct Report: Sendable, Hashable, Codable {
+public struct Report: Sendable, Hashable {
     public var window: ReportWindow
     /// When it was made: open incidents' SLA states and overdue tasks are as of then.
     public var generatedAt: Date
@@ -46,6 +46,9 @@ public struct Report: Sendable, Hashable, Codable {
     public var approval: Timing
     /// Actions in force when the report is made, whenever they ran: done and not undone.
     public var inForce: [ActionsInForce]
+    /// The sections the server that made this report did not send, being older than them
+    /// (`Report+Codable.swift`): empty for a report made by this automator.
+    public var absent: Set<Section> = []
 
     public init(window: ReportWindow, generatedAt: Date, days: [Day] = [], types: [Breakdown] = [],
                 severities: [Breakdown] = [], statuses: [Tally] = [], sla: [SLATally] = [],

@@ -15,7 +15,8 @@ import Foundation
 /// `indicator` (name: the value; measures `type`, `verdict`, `last_seen`), `playbook`, `owner`
 /// (an empty name: tasks nobody owns), `action` (measures `done`, `failed`, `refused`, `denied`,
 /// `timed_out`, `dry_run`, `undone`, `expired`, `in_flight`), `approver`, `approval` (the wait
-/// for an approval in chat), `in_force` (measures `lifting`, `until_undone`, `since`).
+/// for an approval in chat), `in_force` (measures `lifting`, `until_undone`, `since`); `absent`
+/// (name: a section an older server did not send, such as `actions`; measure `note`).
 /// Durations in seconds, times in ISO 8601 (UTC).
 enum ReportCSV {
     static func render(_ report: Report) -> String {
@@ -34,8 +35,8 @@ enum ReportCSV {
             add("sla", sla.type, [("met", "\(sla.met)"), ("breached", "\(sla.breached)"), ("at_risk", "\(sla.atRisk)"),
                                   ("on_track", "\(sla.onTrack)")])
         }
-        for (section, timing) in [("acknowledge", report.acknowledge), ("resolve", report.resolve),
-                                  ("approval", report.approval)] {
+        let approval = report.absent.contains(.actions) ? [] : [("approval", report.approval)]
+        for (section, timing) in [("acknowledge", report.acknowledge), ("resolve", report.resolve)] + approval {
             add(section, "", [("count", "\(timing.count)"), ("mean_seconds", seconds(timing.mean)),
                               ("p90_seconds", seconds(timing.p90))])
         }
@@ -61,6 +62,9 @@ enum ReportCSV {
         for action in report.inForce {
             add("in_force", action.action, [("lifting", "\(action.lifting)"), ("until_undone", "\(action.untilUndone)"),
                                             ("since", time(action.since))])
+        }
+        for section in Report.Section.allCases where report.absent.contains(section) {
+            add("absent", section.rawValue, [("note", ReportText.absent(section))])
         }
         return rows.map { $0.map(field).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
     }

@@ -49,6 +49,11 @@ enum ReportText {
 
     static func owner(_ owner: String?) -> String { owner ?? "(nobody)" }
 
+    /// In place of a section an older server did not send.
+    static func absent(_ section: Report.Section) -> String {
+        "The server that made this report is older than its \(section.title) section: upgrade it to see them."
+    }
+
     /// An action's outcomes, named and in the order every format shows them.
     static func outcomes(_ action: Report.ActionOutcome) -> [(name: String, count: Int)] {
         [("done", action.done), ("failed", action.failed), ("refused", action.refused), ("denied", action.denied),

@@ -98,6 +98,9 @@ enum ReportHTML {
 
     /// What the actions did: outcomes, who approved and how fast, what is in force now.
     private static func actions(_ report: Report) -> String {
+        if report.absent.contains(.actions) {
+            return section("Response actions", wide: true, "<p>\(escape(ReportText.absent(.actions)))</p>\n")
+        }
         let outcomes = ReportText.outcomeNames.map {
             ReportChart.Series(name: $0, className: "action-" + $0.replacingOccurrences(of: " ", with: "-"))
         }

@@ -50,6 +50,7 @@ enum ReportMarkdown {
             [ReportText.owner(owner.owner), "\(owner.open)", "\(owner.done)", "\(owner.overdue)"]
         })
         out += "\n## Response actions\n\n"
+        if report.absent.contains(.actions) { return out + ReportText.absent(.actions) + "\n" }
         out += table(["Action"] + ReportText.outcomeHeaders, report.actions.map { action in
             [action.action] + ReportText.outcomes(action).map { "\($0.count)" }
         })

@@ -51,6 +51,9 @@ public struct ActionRecord: Sendable, Hashable {
     public var expiresAt: Date?
     public var undoneBy: String?
     public var undoneAt: Date?
+    /// The chat question whose yes approved it (`chat.approve` in `actions.run`): the report's time
+    /// to approval is that question's wait, linked rather than guessed from the run's answers.
+    public var question: String?
 
     public init(id: String, key: String, name: String, parameters: String, incident: IncidentID?, requestedBy: String,
                 approvedBy: String?, status: Status, result: String? = nil, at: Date = Date(), expiresAt: Date? = nil)

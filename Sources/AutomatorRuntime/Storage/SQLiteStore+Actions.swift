@@ -40,13 +40,16 @@ extension SQLiteStore: ActionStore {
                                   expiresAt: (row["expires_at"] as Int64?).map(Date.init(millisecondsSince1970:)))
         action.undoneBy = row["undone_by"]
         action.undoneAt = (row["undone_at"] as Int64?).map(Date.init(millisecondsSince1970:))
+        action.question = row["question"]
         return action
     }
 
     static func applyActionWrite(_ write: StoreWrite, to db: Database) throws -> StoreError? {
         switch write {
         case .recordAction(let action):
-            if let incident = action.incident {
+            // A refusal keeps what was asked, on whatever incident it names: nothing was done. It is
+            // written with its run's next write, which an unknown incident would otherwise fail.
+            if let incident = action.incident, action.status != .refused {
                 // What closing an incident promises: nothing more is done on it, an approval given late included.
                 switch try String.fetchOne(db.cachedStatement(sql: "SELECT status FROM incident WHERE number = ?"),
                                            arguments: [incident.number]) {
@@ -57,12 +60,12 @@ extension SQLiteStore: ActionStore {
             }
             try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO action (id, key, name, parameters, incident, requested_by, approved_by, status,
-                                              result, at, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                              result, at, expires_at, question)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [
                     action.id, action.key, action.name, action.parameters, action.incident?.number, action.requestedBy,
                     action.approvedBy, action.status.rawValue, action.result, action.at.millisecondsSince1970,
-                    action.expiresAt?.millisecondsSince1970,
+                    action.expiresAt?.millisecondsSince1970, action.question,
                 ])
         case .finishAction(let id, let status, let result, let expiresAt):
             try db.cachedStatement(sql: "UPDATE action SET status = ?, result = ?, expires_at = ? WHERE id = ?")

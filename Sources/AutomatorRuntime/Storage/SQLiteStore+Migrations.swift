@@ -332,6 +332,21 @@ extension SQLiteStore {
                 CREATE UNIQUE INDEX personal_token_live ON personal_token (name) WHERE revoked_at IS NULL;
                 """)
         }
+        // The question whose yes approved an action, so that the report's time to approval is its
+        // wait. The actions recorded before get the run's approval answered last before them, as
+        // the report guessed until then, through the index that served the guess, dropped after.
+        // PostgreSQL's v14.
+        migrator.registerMigration("v14") { db in
+            try db.execute(sql: """
+                ALTER TABLE action ADD COLUMN question TEXT;
+                UPDATE action SET question = (
+                    SELECT id FROM chat_question
+                    WHERE run_id = substr(key, 1, instr(key, '/') - 1) AND answered_at <= action.at AND answer = 'approve'
+                    ORDER BY answered_at DESC LIMIT 1)
+                WHERE approved_by IS NOT NULL AND approved_by <> ? AND instr(key, '/') > 0;
+                DROP INDEX chat_question_by_run;
+                """, arguments: [ActionRecord.standingApproval])
+        }
         return migrator
     }
 

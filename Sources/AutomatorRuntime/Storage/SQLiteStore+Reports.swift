@@ -192,8 +192,7 @@ extension SQLiteStore: ReportStore {
             Report.TopIndicator(type: row[0], value: row[1], verdict: Score(rawValue: row[2])?.name ?? "unknown",
                                 summary: row[3], lastSeen: Date(millisecondsSince1970: row[4]))
         })
-        let actions = try Row.fetchCursor(db, sql: actionsOfWindow,
-                                           arguments: [ActionRecord.standingApproval, bounds.from, bounds.to])
+        let actions = try Row.fetchCursor(db, sql: actionsOfWindow, arguments: [bounds.from, bounds.to])
         while let row = try actions.next() {
             tally.action(name: row[0], status: row[1], expired: row[2])
             if let approver: String = row[3] { tally.approved(by: approver) }
@@ -207,17 +206,11 @@ extension SQLiteStore: ReportStore {
     }
 
     /// Each action asked for in the window: its name, status, whether automator undid it (its
-    /// ttl), who approved it and, approved in chat by a run, how long that took: the run's
-    /// approval answered last before the action was recorded (`actions.run` records it as soon
-    /// as the yes comes; its key is the run's id and the call's number). PostgreSQL's store asks
-    /// the same.
+    /// ttl), who approved it and, approved in chat, how long its question waited for the yes
+    /// (`action.question`). PostgreSQL's store asks the same.
     private static let actionsOfWindow = """
         SELECT name, status, coalesce(undone_by = 'automator', 0), approved_by,
-               CASE WHEN approved_by <> ? AND instr(key, '/') > 0 THEN
-                 (SELECT answered_at - asked_at FROM chat_question
-                  WHERE run_id = substr(key, 1, instr(key, '/') - 1) AND answered_at <= action.at AND answer = 'approve'
-                  ORDER BY answered_at DESC LIMIT 1)
-               END
+               (SELECT answered_at - asked_at FROM chat_question WHERE id = action.question)
         FROM action WHERE at >= ? AND at < ?
         """
 }

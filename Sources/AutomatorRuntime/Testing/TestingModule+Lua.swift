@@ -160,11 +160,14 @@ extension TestingModule {
           return response
         end
 
-        --- The stubbed answer to a question; raised at `level` (the caller of chat.ask by default) when none.
+        --- The stubbed answer to a question, who gave it and the question's id (`Q-1` for the test's
+        --- first); raised at `level` (the caller of chat.ask by default) when none.
         local function answer(channel, question, choices, level)
           seen.questions[#seen.questions + 1] = { channel = channel, text = question, choices = choices }
           for _, stubbed in ipairs(canned.chat) do
-            if tostring(question):find(stubbed.question, 1, true) then return stubbed.answer, stubbed.by end
+            if tostring(question):find(stubbed.question, 1, true) then
+              return stubbed.answer, stubbed.by, "Q-" .. #seen.questions
+            end
           end
           error(("the question %q is not answered: add stub.chat(%q, %q)"):format(question, question, choices[1]), level or 3)
         end
@@ -177,12 +180,12 @@ extension TestingModule {
           seen.posts[#seen.posts + 1] = { channel = channel, text = "(file " .. tostring(name) .. ")" }
         end
         function chat.ask(channel, question, choices)
-          local choice, by = answer(channel, question, choices)
-          return choice, by
+          local choice, by, id = answer(channel, question, choices)
+          return choice, by, id
         end
         function chat.approve(channel, question)
-          local choice, by = answer(channel, question, { "approve", "deny" })
-          return choice == "approve", by
+          local choice, by, id = answer(channel, question, { "approve", "deny" })
+          return choice == "approve", by, id
         end
 
         -- The running playbook's standing approvals (`approvals = { ... }`), by action name.

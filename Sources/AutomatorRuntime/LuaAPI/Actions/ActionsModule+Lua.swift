@@ -67,9 +67,8 @@ extension ActionsModule {
                      .. "and chat in the configuration (or pass { channel = \"#soc\" }), or declare it in the "
                      .. "playbook's approvals"):format(name, plan.risk), 2)
             end
-            local question = ("Approve %s? (risk %s%s)"):format(plan.summary, plan.risk,
-                                                                incident and (", " .. incident) or "")
-            local approved, by = chat.approve(channel, question, { timeout = plan.timeout })
+            local text = ("Approve %s? (risk %s%s)"):format(plan.summary, plan.risk, incident and (", " .. incident) or "")
+            local approved, by, question = chat.approve(channel, text, { timeout = plan.timeout })
             if not approved then
               -- Only a question nobody answered in time is answered by automator.
               local reason = by == "automator" and "\#(ActionService.nobodyApproved)" or ("denied by " .. tostring(by))
@@ -77,6 +76,8 @@ extension ActionsModule {
               return nil, reason
             end
             approved_by = by
+            -- The report's time to approval is this question's wait.
+            if question ~= nil then host.approved_in(question) end
           end
           local action = json.decode(host.perform(name, encoded, incident, approved_by, dry_run))
           if action.status == "failed" then return nil, action.result end

@@ -25,11 +25,15 @@ public struct ActionsModule: HostModule {
         let (service, dryRunsOnly) = (self.service, self.dryRunsOnly)
         let state = table.state
         let checked = LastPlan()
+        let approval = ApprovalQuestion()
         // run(name, params JSON, dry run, incident) -> the plan as JSON, with whether it is a dry
         // run; raises what the checks refuse, under the name scripts called (`actions.run: ...`),
         // and records it (not a dry run's). Not a recorded call: a replay checks again, and its
-        // refusal, keyed by the call that would have come next, is the one already recorded.
+        // refusal, keyed by the call that would have come next, is the one already recorded. In a
+        // durable run the record goes with the run's next write, as an action's outcome does
+        // (`HostWait.act`): a store that refuses it stops the run as any of its writes would.
         table.function("run") { [unowned(unsafe) state] call in
+            approval.id = nil
             let dryRun = dryRunsOnly || call.boolean(3)
             let incident = try Self.incident(call, 4)
             let (key, requestedBy) = (Self.idempotencyKey(state.activeRun) + "/refused", state.actor)
@@ -38,7 +42,11 @@ public struct ActionsModule: HostModule {
                 guard !dryRun, let refusal = service.refusal(name, parameters: parameters, key: key, incident: incident,
                                                              requestedBy: requestedBy, error)
                 else { return }
-                service.store.write(refusal) { _ in }
+                if let recording = state.activeRun?.recording {
+                    recording.unwrittenChanges.append(refusal)
+                } else {
+                    service.keep(refusal)
+                }
             }
             var object = JSONText.Object()
             object["dry_run"] = dryRun ? "true" : "false"
@@ -50,9 +58,18 @@ public struct ActionsModule: HostModule {
             object["timeout"] = String(service.configuration.approvalTimeout)
             return call.push(object.textWithoutNulls)
         }
+        // approved_in(question id): the chat question whose yes approves the next `perform`. Not an
+        // argument of `perform`, whose arguments a replay compares with the runs recorded before
+        // it; not a recorded call either: a replay passes the same id, its `ask`'s recorded answer.
+        table.function("approved_in") { call in
+            approval.id = try call.string(1).description
+            return 0
+        }
         // perform(name, params JSON, incident, approved by, dry run) -> the action's record as JSON:
         // planned, done or failed. Its errors (an unknown or closed incident) are actions.run's.
         table.waitingFunction("perform", shownAs: "run") { [unowned(unsafe) state] call in
+            let question = approval.id
+            approval.id = nil
             let dryRun = dryRunsOnly || call.boolean(5)
             let plan = try Self.plan(call, service, standing: state.activeRun?.standingApprovals ?? [], dryRun: dryRun,
                                      last: checked)
@@ -61,7 +78,8 @@ public struct ActionsModule: HostModule {
             let record: ActionRecord
             do {
                 record = try service.record(plan, key: Self.idempotencyKey(state.activeRun), incident: incident,
-                                            requestedBy: state.actor, approvedBy: approvedBy, dryRun: dryRun)
+                                            requestedBy: state.actor, approvedBy: approvedBy,
+                                            question: approvedBy == nil ? nil : question, dryRun: dryRun)
             } catch { throw HostError("\(error)") }
             if dryRun { return .write(in: service.store) { (service.planned(record, plan), [.string(LuaString(Self.json(record)))]) } }
             return .act(in: service.store, before: .recordAction(record)) { complete in
@@ -125,6 +143,11 @@ public struct ActionsModule: HostModule {
     private final class LastPlan {
         var key: (name: String, parameters: String, standing: Set<String>, dryRun: Bool)?
         var plan: ActionPlan?
+    }
+
+    /// The question `approved_in` named, taken by the `perform` after it in this state.
+    private final class ApprovalQuestion {
+        var id: String?
     }
 
     /// - Parameter refused: called with the name, the parameters' JSON and the error when the

@@ -85,12 +85,14 @@ extension ChatModule {
             error("options.timeout must be a number of seconds above 0", 3)
           end
           local id = host.ask(options.network, channel, tostring(question), json.encode(list), roles, approval)
-          return host.answer(id, options.timeout)
+          local answer, by = host.answer(id, options.timeout)
+          return answer, by, id
         end
 
         --- Asks a question and suspends the run until a person with one of `options.roles` (anyone
-        --- without) answers; returns the choice and who made it. With `options.timeout` (seconds),
-        --- a question nobody answered by then returns "timeout", "automator", and takes no answer after.
+        --- without) answers; returns the choice, who made it and the question's id ("Q-…"). With
+        --- `options.timeout` (seconds), a question nobody answered by then returns "timeout",
+        --- "automator", and takes no answer after.
         function chat.ask(channel, question, choices, options)
           if type(choices) ~= "table" or #choices == 0 then
             error('chat.ask expects a list of choices, as in chat.ask("#soc", "Block it?", { "yes", "no" })', 2)
@@ -98,12 +100,12 @@ extension ChatModule {
           return ask(channel, question, choices, options_of(options, "chat.ask"), false)
         end
 
-        --- Asks for an approval; returns true if approved, and who decided ("automator" when nobody
-        --- answered within `options.timeout` seconds). Only people with the
+        --- Asks for an approval; returns true if approved, who decided ("automator" when nobody
+        --- answered within `options.timeout` seconds) and the question's id. Only people with the
         --- role `approver` may answer when the configuration names that role (or `options.roles`).
         function chat.approve(channel, question, options)
-          local answer, by = ask(channel, question, { "approve", "deny" }, options_of(options, "chat.approve"), true)
-          return answer == "approve", by
+          local answer, by, id = ask(channel, question, { "approve", "deny" }, options_of(options, "chat.approve"), true)
+          return answer == "approve", by, id
         end
 
         --- The channels the bot was told about: `id`, `name`, `watched`, `verbose`, `incident`.

@@ -6,7 +6,8 @@ import PostgresNIO
 /// the batch's transaction.
 extension PostgresStore: ActionStore {
     static let actionColumns = """
-        id, key, name, parameters, incident, requested_by, approved_by, status, result, at, expires_at, undone_by, undone_at
+        id, key, name, parameters, incident, requested_by, approved_by, status, result, at, expires_at, undone_by, undone_at,
+        question
         """
 
     public func action(_ id: String) async throws(StoreError) -> ActionRecord? {
@@ -50,13 +51,15 @@ extension PostgresStore: ActionStore {
                                   expiresAt: try row.date(10))
         action.undoneBy = try row[11].decode(String?.self)
         action.undoneAt = try row.date(12)
+        action.question = try row[13].decode(String?.self)
         return action
     }
 
     static func applyActionWrite(_ write: StoreWrite, to session: PostgresSession) async throws -> StoreError? {
         switch write {
         case .recordAction(let action):
-            if let incident = action.incident {
+            // A refusal is kept whatever incident it names, as in SQLite.
+            if let incident = action.incident, action.status != .refused {
                 // What closing an incident promises: nothing more is done on it, an approval given late included.
                 let status = try await session.rows("SELECT status FROM incident WHERE number = \(incident.number)")
                     .first.map { try $0[0].decode(String.self) }
@@ -68,10 +71,10 @@ extension PostgresStore: ActionStore {
             }
             try await session.changes("""
                 INSERT INTO action (id, key, name, parameters, incident, requested_by, approved_by, status, result, at,
-                                    expires_at)
+                                    expires_at, question)
                 VALUES (\(action.id), \(action.key), \(action.name), \(action.parameters), \(action.incident?.number),
                         \(action.requestedBy), \(action.approvedBy), \(action.status.rawValue), \(action.result),
-                        \(action.at.millisecondsSince1970), \(action.expiresAt?.millisecondsSince1970))
+                        \(action.at.millisecondsSince1970), \(action.expiresAt?.millisecondsSince1970), \(action.question))
                 ON CONFLICT (id) DO NOTHING
                 """)
         case .finishAction(let id, let status, let result, let expiresAt):

@@ -304,6 +304,17 @@ extension PostgresStore {
             );
             CREATE UNIQUE INDEX personal_token_live ON personal_token (name) WHERE revoked_at IS NULL;
             """),
+        // The question whose yes approved an action, as SQLite's v14 (the actions before get the
+        // run's approval answered last before them, through the index then dropped).
+        ("v14", """
+            ALTER TABLE action ADD COLUMN question text;
+            UPDATE action SET question = (
+                SELECT id FROM chat_question
+                WHERE run_id = split_part(key, '/', 1) AND answered_at <= action.at AND answer = 'approve'
+                ORDER BY answered_at DESC LIMIT 1)
+            WHERE approved_by IS NOT NULL AND approved_by <> '\(ActionRecord.standingApproval)' AND strpos(key, '/') > 0;
+            DROP INDEX chat_question_by_run;
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.

@@ -148,11 +148,7 @@ extension PostgresStore: ReportStore {
         // The approval's wait as in SQLite (`SQLiteStore.actionsOfWindow`), each action on its own.
         for row in try await session.rows("""
             SELECT name, status, coalesce(undone_by = 'automator', false), approved_by,
-                   CASE WHEN approved_by <> \(ActionRecord.standingApproval) AND strpos(key, '/') > 0 THEN
-                     (SELECT answered_at - asked_at FROM chat_question
-                      WHERE run_id = split_part(key, '/', 1) AND answered_at <= action.at AND answer = 'approve'
-                      ORDER BY answered_at DESC LIMIT 1)
-                   END
+                   (SELECT answered_at - asked_at FROM chat_question WHERE id = action.question)
             FROM action WHERE at >= \(from) AND at < \(to)
             """)
         {

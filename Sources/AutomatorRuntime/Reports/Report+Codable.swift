@@ -1,0 +1,76 @@
+import Foundation
+
+extension Report {
+    /// A section added to the report after its first version. A server older than a section does
+    /// not send it: during a rolling upgrade the CLI on a laptop is often newer than the worker
+    /// that answers, and the rest of the report is still worth reading.
+    public enum Section: String, Sendable, Hashable, CaseIterable {
+        /// `actions`, `approvers`, `approval` and `in_force`.
+        case actions
+
+        /// As the report's readers see it: `response actions`.
+        public var title: String {
+            switch self {
+            case .actions: "response actions"
+            }
+        }
+    }
+}
+
+/// The sections of the first report are required; a later section's keys may be missing, and
+/// the report then says so (`absent`) instead of failing or showing zeros that were never counted.
+/// An absent section is not written back either, so `--format json` passes on what the server sent.
+extension Report: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case window, generatedAt, days, types, severities, statuses, sla, acknowledge, resolve, verdicts, indicators,
+             playbooks, owners, actions, approvers, approval, inForce
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(window: try container.decode(ReportWindow.self, forKey: .window),
+                  generatedAt: try container.decode(Date.self, forKey: .generatedAt),
+                  days: try container.decode([Day].self, forKey: .days),
+                  types: try container.decode([Breakdown].self, forKey: .types),
+                  severities: try container.decode([Breakdown].self, forKey: .severities),
+                  statuses: try container.decode([Tally].self, forKey: .statuses),
+                  sla: try container.decode([SLATally].self, forKey: .sla),
+                  acknowledge: try container.decode(Timing.self, forKey: .acknowledge),
+                  resolve: try container.decode(Timing.self, forKey: .resolve),
+                  verdicts: try container.decode([Tally].self, forKey: .verdicts),
+                  indicators: try container.decode([TopIndicator].self, forKey: .indicators),
+                  playbooks: try container.decode([PlaybookOutcome].self, forKey: .playbooks),
+                  owners: try container.decode([OwnerTasks].self, forKey: .owners))
+        if container.contains(.actions) {
+            actions = try container.decode([ActionOutcome].self, forKey: .actions)
+            approvers = try container.decode([Tally].self, forKey: .approvers)
+            approval = try container.decode(Timing.self, forKey: .approval)
+            inForce = try container.decode([ActionsInForce].self, forKey: .inForce)
+        } else {
+            absent.insert(.actions)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(window, forKey: .window)
+        try container.encode(generatedAt, forKey: .generatedAt)
+        try container.encode(days, forKey: .days)
+        try container.encode(types, forKey: .types)
+        try container.encode(severities, forKey: .severities)
+        try container.encode(statuses, forKey: .statuses)
+        try container.encode(sla, forKey: .sla)
+        try container.encode(acknowledge, forKey: .acknowledge)
+        try container.encode(resolve, forKey: .resolve)
+        try container.encode(verdicts, forKey: .verdicts)
+        try container.encode(indicators, forKey: .indicators)
+        try container.encode(playbooks, forKey: .playbooks)
+        try container.encode(owners, forKey: .owners)
+        if !absent.contains(.actions) {
+            try container.encode(actions, forKey: .actions)
+            try container.encode(approvers, forKey: .approvers)
+            try container.encode(approval, forKey: .approval)
+            try container.encode(inForce, forKey: .inForce)
+        }
+    }
+}
