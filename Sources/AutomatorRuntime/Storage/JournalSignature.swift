@@ -39,8 +39,9 @@ public struct JournalSignature: Sendable {
                 + "checkpoint\(checkpoints.count == 1 ? "" : "s") signed with the key "
                 + "\(Data(last.publicKey).base64EncodedString()) (the last at entry \(last.sequence)): a key made now "
                 + "would sign the same journal with another. Restore the file from this folder's backup (automator store "
-                + "backup copies it as journal-signing.key into the backup folder), or, if it is lost, start a new key on "
-                + "purpose: automator journal checkpoint --new-key --data \(folder)")
+                + "backup copies it as journal-signing.key into the backup folder); a worker sharing a PostgreSQL store "
+                + "takes a copy of the key of the worker that signed them; if it is lost, start a new key on purpose: "
+                + "automator journal checkpoint --new-key --data \(folder)")
         }
         return try create(in: folder)
     }
