@@ -32,7 +32,10 @@ struct TestCommand: ParsableCommand {
             that needs an approval (high, or the actions section of --config) asks for it, as on \
             the server: stub.chat("Approve checkpoint.block_ip", "approve") answers, unless the \
             playbook's approvals = { ... } holds it. With --config, its protected networks and \
-            accounts refuse what they refuse on the server.
+            accounts refuse what they refuse on the server, and only chat.roles.approver may \
+            approve: stub.chat("Approve ...", "approve", "slack:alice") names who answers; \
+            anyone else's answer is refused, and the approval times out (actions.approval.timeout \
+            on the virtual clock).
 
             Exit status: 0 when every test passed; 1 when one failed (its file:line is printed); \
             64 for a usage error.
@@ -81,11 +84,15 @@ struct TestCommand: ParsableCommand {
                 + "write one beside a playbook (docs/playbooks.md shows how)")
         }
         let policy: ActionConfiguration
-        do { policy = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration() } catch {
+        let roles: [String: [String]]
+        do {
+            policy = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration()
+            roles = try config.map { try ChatConfiguration.roles(file: $0) } ?? [:]
+        } catch {
             throw ValidationError("\(error)")
         }
         let runner = PlaybookTestRunner(scripts: scripts, limits: Limits(timeout: .milliseconds(Int64(timeout * 1000))),
-                                        actionPolicy: policy)
+                                        actionPolicy: policy, approvers: roles["approver"])
         var report = PlaybookTestReport(files: [])
         for file in files {
             print(file)

@@ -193,10 +193,7 @@ struct PlaybookTestCommandTests {
     @Test("An action that needs an approval asks for it as on the server; --config's protected networks refuse")
     func approvalsAndProtection() async throws {
         let files = [
-            "integrations/checkpoint.lua": """
-            return integration { name = "Check Point", actions = { block_ip = { risk = "high",
-              params = { ip = { type = "ip", required = true } }, run = function() end } } }
-            """,
+            "integrations/checkpoint.lua": Self.checkpoint,
             "playbooks/contain.lua": """
             return playbook {
               name = "Contain",
@@ -250,6 +247,61 @@ struct PlaybookTestCommandTests {
         #expect(configured.stdout.contains("5 tests, 2 failed"), "\(configured.stdout)")
     }
 
+    @Test("With --config, only chat.roles.approver approves: anyone else's yes is refused, and the approval times out")
+    func approverRoles() async throws {
+        let files = [
+            "integrations/checkpoint.lua": Self.checkpoint,
+            "playbooks/contain.lua": """
+            return playbook {
+              name = "Contain",
+              run = function(inc)
+                local blocked, why = actions.run("checkpoint.block_ip", { ip = inc.fields.ip }, { incident = inc })
+                inc:note(blocked and ("block " .. blocked.status .. " by " .. blocked.approved_by) or ("not blocked: " .. why))
+                if chat.approve("#soc", "Page the on-call?") then inc:note("paged") end
+              end,
+            }
+            """,
+            "playbooks/contain_test.lua": """
+            local contain = require("playbooks.contain")
+            test("an approver approves", function()
+              stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
+              stub.chat("Page the on-call", "approve", "alice")
+              local result = run(contain, { fields = { ip = "203.0.113.7" } })
+              expect.note(result, "block planned by slack:alice")
+              expect.note(result, "paged")
+            end)
+            test("another's yes is refused", function()
+              stub.chat("Approve checkpoint.block_ip", "approve", "slack:mallory")
+              stub.chat("Page the on-call", "approve", "slack:alice")
+              local result = run(contain, { fields = { ip = "203.0.113.7" } })
+              expect.note(result, "not blocked: nobody approved it in time")
+              expect.equal(time.now() - result.incident.created_at >= 1799, true, "the approval waited its timeout")
+            end)
+            test("chat.approve without a timeout", function()
+              stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
+              stub.chat("Page the on-call", "approve", "slack:mallory")
+              run(contain, { fields = { ip = "203.0.113.7" } })
+            end)
+            """,
+            "automator.yml": """
+            actions:
+              approval: { timeout: 30m }
+            chat:
+              roles: { approver: [alice] }
+            """,
+        ]
+        let result = try await Self.test(files, arguments: ["test", "--scripts", ".", "--config", "automator.yml"])
+        #expect(result.stdout.contains("✔ an approver approves"), "\(result.stdout)")
+        #expect(result.stdout.contains("✔ another's yes is refused"), "\(result.stdout)")
+        #expect(result.stdout.contains(#"./playbooks/contain.lua:6: the question "Page the on-call?" has no answer an "#
+            + #"approver gave (mallory may not approve actions: chat.roles.approver in the configuration names who may): "#
+            + #"add stub.chat("Page the on-call?", "approve", "slack:NAME")"#), "\(result.stdout)")
+        #expect(result.stdout.contains("3 tests, 1 failed"), "\(result.stdout)")
+        let plain = try await Self.test(files)
+        #expect(plain.stdout.contains("3 tests, 1 failed"), "without --config anyone approves: \(plain.stdout)")
+        #expect(plain.stdout.contains("✘ another's yes is refused"), "\(plain.stdout)")
+    }
+
     @Test("A task the test gives no answer fails at its wait, saying which stub to add")
     func missingTaskAnswer() async throws {
         let result = try await Self.test([
@@ -300,6 +352,12 @@ struct PlaybookTestCommandTests {
         #expect(twice.stdout.contains("✘ the file failed: ./playbooks/twice_test.lua:3: test 'closes' is declared "
             + "twice, at lines 1 and 3: give each test a name of its own"), "\(twice.stdout)")
     }
+
+    /// An integration with one action of high risk, which needs an approval.
+    private static let checkpoint = """
+        return integration { name = "Check Point", actions = { block_ip = { risk = "high",
+          params = { ip = { type = "ip", required = true } }, run = function() end } } }
+        """
 
     /// Runs `automator test` in a scripts folder made of `files` (path: contents).
     private static func test(_ files: [String: String], arguments: [String] = ["test", "--scripts", "."]) async throws

@@ -15,7 +15,8 @@ final class PlaybookTestWorld {
     ///   - actions: the actions the scripts' integrations declare (`declaredActions`), which
     ///     `actions.run`, `stub.action` and `expect.action` check their calls against.
     ///   - actionPolicy: the configuration's rules for them (protected values, approvals).
-    init(scripts: String, actions: [ActionDeclaration], actionPolicy: ActionConfiguration) throws {
+    ///   - approvers: `chat.roles.approver`, who may approve; anyone when nil.
+    init(scripts: String, actions: [ActionDeclaration], actionPolicy: ActionConfiguration, approvers: [String]?) throws {
         self.scripts = scripts
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-test-\(UUID().uuidString)").path
         store = try SQLiteStore(folder: folder, durability: .normal)
@@ -25,7 +26,7 @@ final class PlaybookTestWorld {
         sandbox = try Sandbox(modules: StandardModules.all(logger: quiet)
                                   + [IncidentsModule(ledger: ledger),
                                      TestingModule(ledger: ledger, stubs: stubs, actions: actions, policy: actionPolicy,
-                                                   evidence: store),
+                                                   approvers: approvers, evidence: store),
                                      EvidenceModule(service: EvidenceService(store: store, dataFolder: folder))],
                               modulePaths: [scripts])
     }

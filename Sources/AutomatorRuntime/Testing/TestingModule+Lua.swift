@@ -148,11 +148,26 @@ extension TestingModule {
           return response
         end
 
-        --- The stubbed answer to a question; raised at `level` (the caller of chat.ask by default) when none.
-        local function answer(channel, question, choices, level)
+        --- The stubbed answer to a question and who gave it; raised at `level` (the caller of chat.ask
+        --- by default) when none. An approval takes only an approver's answer (chat.roles.approver
+        --- of --config), as on the server, where anyone else's is refused and the question stays
+        --- open until its `timeout` (seconds), when automator answers "timeout".
+        local function answer(channel, question, choices, level, approval, timeout)
           seen.questions[#seen.questions + 1] = { channel = channel, text = question, choices = choices }
+          local refused
           for _, stubbed in ipairs(canned.chat) do
-            if tostring(question):find(stubbed.question, 1, true) then return stubbed.answer, stubbed.by end
+            if tostring(question):find(stubbed.question, 1, true) then
+              refused = approval and host.refused_approval(stubbed.by)
+              if not refused then return stubbed.answer, stubbed.by end
+            end
+          end
+          if refused and timeout then
+            host.advance(timeout)
+            return "timeout", "automator"
+          end
+          if refused then
+            error(("the question %q has no answer an approver gave (%s): add stub.chat(%q, %q, \"slack:NAME\") "
+                   .. "with a name chat.roles.approver holds"):format(question, refused, question, choices[1]), level or 3)
           end
           error(("the question %q is not answered: add stub.chat(%q, %q)"):format(question, question, choices[1]), level or 3)
         end
@@ -168,8 +183,8 @@ extension TestingModule {
           local choice, by = answer(channel, question, choices)
           return choice, by
         end
-        function chat.approve(channel, question)
-          local choice, by = answer(channel, question, { "approve", "deny" })
+        function chat.approve(channel, question, options)
+          local choice, by = answer(channel, question, { "approve", "deny" }, 3, true, options and options.timeout)
           return choice == "approve", by
         end
 
@@ -205,9 +220,10 @@ extension TestingModule {
             else
               local question = ("Approve %s? (risk %s%s)"):format(plan.summary, plan.risk, incident and (", " .. incident) or "")
               local choice, by = answer(options.channel or plan.channel or "actions.approval.channel", question,
-                                        { "approve", "deny" }, 3)
+                                        { "approve", "deny" }, 3, true, plan.timeout)
               if choice ~= "approve" then
-                call.denied = "denied by " .. tostring(by)
+                -- Only a question nobody answered in time is answered by automator.
+                call.denied = by == "automator" and "\#(ActionService.nobodyApproved)" or ("denied by " .. tostring(by))
                 return nil, call.denied
               end
               approved_by = by

@@ -14,11 +14,13 @@ struct TestingModule: HostModule {
     let actions: [ActionDeclaration]
     /// The configuration's rules for actions: what is protected, what needs an approval.
     let policy: ActionConfiguration
+    /// `chat.roles.approver`: whose yes to an approval counts; anyone's when nil.
+    let approvers: [String]?
     /// Where the test's evidence is kept, for the outcome's `evidence`.
     let evidence: any EvidenceStore
 
     func register(in table: inout ModuleTable) {
-        let (ledger, stubs, actions, policy, evidence) = (ledger, stubs, actions, policy, evidence)
+        let (ledger, stubs, actions, policy, approvers, evidence) = (ledger, stubs, actions, policy, approvers, evidence)
         let store = ledger.store
         // open(incident_json, sla): the incident as the API takes it; its SLA as the server gives it.
         table.waitingFunction("open") { call in
@@ -87,7 +89,17 @@ struct TestingModule: HostModule {
             object["approval"] = JSONText.string(plan.approval.rawValue)
             object["summary"] = JSONText.string(plan.summary)
             object["channel"] = policy.approvalChannel.map(JSONText.string)
+            object["timeout"] = String(policy.approvalTimeout)
             return try call.push(.nil) + call.push(object.textWithoutNulls)
+        }
+        // refused_approval(by) -> why `by`'s yes does not count (chat.roles.approver does not name
+        // them), or nothing: the server's rule, with the same words.
+        table.function("refused_approval") { call in
+            let by = try call.string(1).description
+            do throws(ActionError) { try ActionService.requireApprover(by, approvers: approvers) } catch {
+                return call.push(error.description)
+            }
+            return 0
         }
         table.function("now") { call in call.push(number: stubs.now.timeIntervalSince1970) }
         table.waitingFunction("advance") { call in
