@@ -302,6 +302,67 @@ struct PlaybookTestCommandTests {
         #expect(plain.stdout.contains("✘ another's yes is refused"), "\(plain.stdout)")
     }
 
+    @Test("The test's journal holds what the server's would: the approval asked and answered, the action's outcome")
+    func journalOfActions() async throws {
+        let result = try await Self.test([
+            "integrations/checkpoint.lua": Self.checkpoint,
+            "playbooks/contain.lua": """
+            return playbook {
+              name = "Contain",
+              run = function(inc)
+                local blocked, why = actions.run("checkpoint.block_ip", { ip = inc.fields.ip }, { incident = inc })
+              end,
+            }
+            """,
+            "playbooks/contain_test.lua": """
+            local contain = require("playbooks.contain")
+            local function lines(result)
+              local all = {}
+              for _, entry in ipairs(result.journal) do all[#all + 1] = entry.kind .. " " .. entry.actor .. " " .. entry.text end
+              return all
+            end
+            local question = "Approve checkpoint.block_ip ip=203.0.113.7? (risk high, INC-1)"
+            test("approved and done", function()
+              stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
+              stub.action("checkpoint.block_ip", { status = "done", result = { uid = "h-1" } })
+              local journal = lines(run(contain, { fields = { ip = "203.0.113.7" } }))
+              expect.contains(journal, "approval automator asked Q-test1 in #soc: " .. question .. " (approve, deny) "
+                              .. "(approver only)")
+              expect.contains(journal, "approval slack:alice " .. question .. ": approve")
+              expect.contains(journal, 'action script ACT-test1: ran checkpoint.block_ip ip=203.0.113.7, approved by '
+                              .. 'slack:alice: {"uid":"h-1"}')
+            end)
+            test("denied", function()
+              stub.chat("Approve checkpoint.block_ip", "deny", "slack:alice")
+              local journal = lines(run(contain, { fields = { ip = "203.0.113.7" } }))
+              expect.contains(journal, "approval slack:alice " .. question .. ": deny")
+              expect.contains(journal, "action script ACT-test1: not run: checkpoint.block_ip ip=203.0.113.7 "
+                              .. "(asked by script): denied by slack:alice")
+            end)
+            test("a non-approver's answer is refused", function()
+              stub.chat("Approve checkpoint.block_ip", "approve", "slack:mallory")
+              local journal = lines(run(contain, { fields = { ip = "203.0.113.7" } }))
+              expect.contains(journal, "refused slack:mallory answer approve to Q-test1 (" .. question .. "), for the "
+                              .. "role approver")
+              expect.contains(journal, "action script ACT-test1: not run: checkpoint.block_ip ip=203.0.113.7 "
+                              .. "(asked by script): nobody approved it in time")
+            end)
+            test("approved and failed", function()
+              stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
+              stub.action("checkpoint.block_ip", { status = "failed", error = "Check Point answered 500" })
+              local journal = lines(run(contain, { fields = { ip = "203.0.113.7" } }))
+              expect.contains(journal, "action script ACT-test1: checkpoint.block_ip ip=203.0.113.7, approved by "
+                              .. "slack:alice failed: Check Point answered 500")
+            end)
+            """,
+            "automator.yml": """
+            actions: { approval: { channel: "#soc" } }
+            chat: { roles: { approver: [alice] } }
+            """,
+        ], arguments: ["test", "--scripts", ".", "--config", "automator.yml"])
+        #expect(result.stdout.contains("4 tests, 0 failed"), "\(result.stdout)")
+    }
+
     @Test("A task the test gives no answer fails at its wait, saying which stub to add")
     func missingTaskAnswer() async throws {
         let result = try await Self.test([

@@ -14,6 +14,8 @@ extension TestingModule {
         local seen = { intel = {}, http = {}, posts = {}, questions = {}, actions = {} }
         -- Canned answers, by kind.
         local canned = { intel = {}, http = {}, chat = {}, actions = {} }
+        -- The id of the incident a playbook (or its SLA hook) runs on: its journal keeps the questions asked.
+        local playing
 
         --- A value as a message shows it: strings quoted on one line, tables in full (keys sorted).
         local function show(value, depth)
@@ -154,10 +156,15 @@ extension TestingModule {
         --- open until its `timeout` (seconds), when automator answers "timeout".
         local function answer(channel, question, choices, level, approval, timeout)
           seen.questions[#seen.questions + 1] = { channel = channel, text = question, choices = choices }
+          -- Journaled on the running playbook's incident, as the server's chat does.
+          local id, list = ("Q-test%d"):format(#seen.questions), json.encode(json.array(choices))
+          host.question(playing, id, tostring(channel), tostring(question), list, approval == true)
           local refused
           for _, stubbed in ipairs(canned.chat) do
             if tostring(question):find(stubbed.question, 1, true) then
               refused = approval and host.refused_approval(stubbed.by)
+              host.question(playing, id, tostring(channel), tostring(question), list, approval == true,
+                            stubbed.answer, stubbed.by, refused ~= nil)
               if not refused then return stubbed.answer, stubbed.by end
             end
           end
@@ -211,12 +218,13 @@ extension TestingModule {
           local incident = type(options.incident) == "table" and options.incident.id or options.incident
           local call = { name = name, params = params or {}, incident = incident, dry_run = options.dry_run == true }
           seen.actions[#seen.actions + 1] = call
+          local id = ("ACT-test%d"):format(#seen.actions)
           -- An action at the configured risk asks its approval as a real one does, unless the
           -- playbook holds a standing approval for it: stub.chat answers the question.
           local approved_by
           if plan.approval == "required" and not call.dry_run then
             if standing[name] then
-              approved_by = "standing approval of the playbook"
+              approved_by = "\#(ActionRecord.standingApproval)"
             else
               local question = ("Approve %s? (risk %s%s)"):format(plan.summary, plan.risk, incident and (", " .. incident) or "")
               local choice, by = answer(options.channel or plan.channel or "actions.approval.channel", question,
@@ -224,16 +232,24 @@ extension TestingModule {
               if choice ~= "approve" then
                 -- Only a question nobody answered in time is answered by automator.
                 call.denied = by == "automator" and "\#(ActionService.nobodyApproved)" or ("denied by " .. tostring(by))
+                host.decline(id, name, encoded(params), incident, call.denied)
                 return nil, call.denied
               end
               approved_by = by
             end
           end
           local stubbed = canned.actions[name]
-          if stubbed and stubbed.outcome == false then return nil, stubbed.reason or "denied (stub.action)" end
-          local record = { id = ("ACT-test%d"):format(#seen.actions), name = name, parameters = call.params,
+          if stubbed and stubbed.outcome == false then
+            local reason = stubbed.reason or "denied (stub.action)"
+            host.decline(id, name, encoded(params), incident, reason)
+            return nil, reason
+          end
+          local record = { id = id, name = name, parameters = call.params,
                            incident = incident, status = "planned", approved_by = approved_by }
           for key, value in pairs(stubbed and stubbed.outcome or {}) do record[key] = value end
+          local outcome = record.status == "failed" and tostring(record.error or record.result or "")
+                          or (record.result ~= nil and json.encode(record.result) or nil)
+          host.act(id, name, encoded(params), incident, approved_by, record.status, outcome)
           return record
         end
         function actions.undo(id) return { id = id, status = "undone" } end
@@ -250,7 +266,9 @@ extension TestingModule {
         local function breach_hooks()
           for _, id in ipairs(host.breaches()) do
             local book, inc = books[id], incidents.get(id)
+            playing = id
             if book and book.on_sla_breach then book.on_sla_breach(inc) elseif global_hook then global_hook(inc) end
+            playing = nil
           end
         end
 
@@ -295,7 +313,9 @@ extension TestingModule {
           books[id] = book
           standing = {}
           for _, action in ipairs(book.approvals or {}) do standing[action] = true end
+          playing = id
           book.run(incidents.get(id))
+          playing = nil
           standing = {}
           breach_hooks()
           return outcome(id)

@@ -62,10 +62,10 @@ public struct ActionsModule: HostModule {
                 record = try service.record(plan, key: Self.idempotencyKey(state.activeRun), incident: incident,
                                             requestedBy: state.actor, approvedBy: approvedBy, dryRun: dryRun)
             } catch { throw HostError("\(error)") }
-            if dryRun { return .write(in: service.store) { (service.planned(record, plan), [.string(LuaString(Self.json(record)))]) } }
+            if dryRun { return .write(in: service.store) { (ActionService.planned(record, plan), [.string(LuaString(Self.json(record)))]) } }
             return .act(in: service.store, before: .recordAction(record)) { complete in
                 service.send(record, plan) { sent in
-                    complete(service.outcome(of: record, plan, sent).map { change, outcome in
+                    complete(ActionService.outcome(of: record, plan, sent).map { change, outcome in
                         Acted(change: change, outcome: outcome.map { [.string(LuaString(Self.json($0)))] }
                             .mapError { HostError("\($0)") })
                     })
