@@ -228,6 +228,12 @@ struct PlaybookTestCommandTests {
               stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
               run(contain, { fields = { ip = "10.1.2.3" } })
             end)
+            test("an approval stubbed as timed out asks nothing", function()
+              stub.action("checkpoint.block_ip", false, "nobody approved it in time")
+              local result = run(contain, { fields = { ip = "203.0.113.7" } })
+              expect.note(result, "not blocked: nobody approved it in time")
+              expect.equal(#result.questions, 0)
+            end)
             """,
             "automator.yml": """
             actions:
@@ -240,11 +246,12 @@ struct PlaybookTestCommandTests {
         #expect(plain.stdout.contains(#"./playbooks/contain.lua:4: the question "Approve checkpoint.block_ip ip=203.0.113.7? "#
             + #"(risk high, INC-1)" is not answered: add stub.chat("#), "\(plain.stdout)")
         #expect(plain.stdout.contains("✔ protected"), "without --config nothing is protected: \(plain.stdout)")
+        #expect(plain.stdout.contains("✔ an approval stubbed as timed out asks nothing"), "\(plain.stdout)")
 
         let configured = try await Self.test(files, arguments: ["test", "--scripts", ".", "--config", "automator.yml"])
         #expect(configured.stdout.contains("./playbooks/contain.lua:4: actions.run: checkpoint.block_ip: ip 10.1.2.3 is in "),
                 "\(configured.stdout)")
-        #expect(configured.stdout.contains("5 tests, 2 failed"), "\(configured.stdout)")
+        #expect(configured.stdout.contains("6 tests, 2 failed"), "\(configured.stdout)")
     }
 
     @Test("With --config, only chat.roles.approver approves: anyone else's yes is refused, and the approval times out")

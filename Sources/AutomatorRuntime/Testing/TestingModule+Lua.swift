@@ -95,8 +95,10 @@ extension TestingModule {
         end
 
         --- stub.action("checkpoint.block_ip", { status = "done", result = { uid = "h-1" } }): what
-        --- actions.run returns for it; `false` and a reason: it was not approved. An action with
-        --- no stub is planned: recorded, nothing sent, as a dry run.
+        --- actions.run returns for it, once approved. `false` and a reason stand for an approval
+        --- denied or timed out: no question is asked, and actions.run returns nil and the reason
+        --- (`stub.action(name, false, "nobody approved it in time")`). An action with no stub is
+        --- planned: recorded, nothing sent, as a dry run.
         function stub.action(name, outcome, reason)
           if type(name) ~= "string" or (outcome ~= nil and outcome ~= false and type(outcome) ~= "table") then
             error('stub.action expects an action and its outcome, as in stub.action("checkpoint.block_ip", '
@@ -219,6 +221,13 @@ extension TestingModule {
           local call = { name = name, params = params or {}, incident = incident, dry_run = options.dry_run == true }
           seen.actions[#seen.actions + 1] = call
           local id = ("ACT-test%d"):format(#seen.actions)
+          -- stub.action(name, false, why) stands for an approval denied or timed out: no question.
+          local stubbed = canned.actions[name]
+          if stubbed and stubbed.outcome == false then
+            call.denied = stubbed.reason or "denied (stub.action)"
+            host.decline(id, name, encoded(params), incident, call.denied)
+            return nil, call.denied
+          end
           -- An action at the configured risk asks its approval as a real one does, unless the
           -- playbook holds a standing approval for it: stub.chat answers the question.
           local approved_by
@@ -237,12 +246,6 @@ extension TestingModule {
               end
               approved_by = by
             end
-          end
-          local stubbed = canned.actions[name]
-          if stubbed and stubbed.outcome == false then
-            local reason = stubbed.reason or "denied (stub.action)"
-            host.decline(id, name, encoded(params), incident, reason)
-            return nil, reason
           end
           local record = { id = id, name = name, parameters = call.params,
                            incident = incident, status = "planned", approved_by = approved_by }
