@@ -210,6 +210,7 @@ struct PlaybookTestCommandTests {
               local result = run(contain, { fields = { ip = "203.0.113.7" } })
               expect.note(result, "block planned by slack:alice")
               expect.contains(result.questions[1].text, "Approve checkpoint.block_ip ip=203.0.113.7? (risk high, INC-1)")
+              expect.equal(result.questions[1].channel, nil, "no channel is configured")
             end)
             test("denied", function()
               stub.chat("Approve checkpoint.block_ip", "deny", "slack:bob")

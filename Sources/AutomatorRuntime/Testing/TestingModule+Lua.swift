@@ -160,12 +160,13 @@ extension TestingModule {
           seen.questions[#seen.questions + 1] = { channel = channel, text = question, choices = choices }
           -- Journaled on the running playbook's incident, as the server's chat does.
           local id, list = ("Q-test%d"):format(#seen.questions), json.encode(json.array(choices))
-          host.question(playing, id, tostring(channel), tostring(question), list, approval == true)
+          local where = channel == nil and "(no channel)" or tostring(channel)
+          host.question(playing, id, where, tostring(question), list, approval == true)
           local refused
           for _, stubbed in ipairs(canned.chat) do
             if tostring(question):find(stubbed.question, 1, true) then
               refused = approval and host.refused_approval(stubbed.by)
-              host.question(playing, id, tostring(channel), tostring(question), list, approval == true,
+              host.question(playing, id, where, tostring(question), list, approval == true,
                             stubbed.answer, stubbed.by, refused ~= nil)
               if not refused then return stubbed.answer, stubbed.by end
             end
@@ -236,7 +237,8 @@ extension TestingModule {
               approved_by = "\#(ActionRecord.standingApproval)"
             else
               local question = ("Approve %s? (risk %s%s)"):format(plan.summary, plan.risk, incident and (", " .. incident) or "")
-              local choice, by = answer(options.channel or plan.channel or "actions.approval.channel", question,
+              -- No channel (none given, no --config): nil, where a server would refuse the action.
+              local choice, by = answer(options.channel or plan.channel, question,
                                         { "approve", "deny" }, 3, true, plan.timeout)
               if choice ~= "approve" then
                 -- Only a question nobody answered in time is answered by automator.
