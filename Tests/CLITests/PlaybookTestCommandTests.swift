@@ -190,6 +190,38 @@ struct PlaybookTestCommandTests {
         #expect(result.stdout.contains("6 tests, 4 failed"), "\(result.stdout)")
     }
 
+    @Test("expect.action compares the parameters it lists, and a mismatch shows what was called beside what was expected")
+    func expectedActionParameters() async throws {
+        let result = try await Self.test([
+            "integrations/checkpoint.lua": """
+            return integration { name = "Check Point", actions = { block_ip = { risk = "low",
+              params = { ip = { type = "ip", required = true }, comment = { type = "string" } }, run = function() end } } }
+            """,
+            "playbooks/contain.lua": """
+            return playbook {
+              name = "Contain",
+              run = function(inc)
+                actions.run("checkpoint.block_ip", { ip = inc.fields.ip, comment = inc.id .. ": C2" }, { incident = inc })
+              end,
+            }
+            """,
+            "playbooks/contain_test.lua": """
+            local contain = require("playbooks.contain")
+            test("the address listed", function()
+              expect.action(run(contain, { fields = { ip = "203.0.113.7" } }), "checkpoint.block_ip", { ip = "203.0.113.7" })
+            end)
+            test("another address", function()
+              expect.action(run(contain, { fields = { ip = "203.0.113.7" } }), "checkpoint.block_ip", { ip = "203.0.113.8" })
+            end)
+            """,
+        ])
+        #expect(result.stdout.contains("✔ the address listed"), "\(result.stdout)")
+        #expect(result.stdout.contains(#"./playbooks/contain_test.lua:6: checkpoint.block_ip was called, not with "#
+            + #"{ ip = "203.0.113.8" }: its parameters were { comment = "INC-1: C2", ip = "203.0.113.7" }"#),
+                "\(result.stdout)")
+        #expect(result.stdout.contains("2 tests, 1 failed"), "\(result.stdout)")
+    }
+
     @Test("An action that needs an approval asks for it as on the server; --config's protected networks refuse")
     func approvalsAndProtection() async throws {
         let files = [

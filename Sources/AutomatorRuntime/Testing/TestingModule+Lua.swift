@@ -395,15 +395,25 @@ extension TestingModule {
           error(("no post in %s contains %s; the posts are %s"):format(channel, show(part), show(result.posts)), 2)
         end
 
-        --- The playbook called `actions.run(name, ...)`, with these parameters if given; returns the call.
+        --- The playbook called `actions.run(name, ...)`; with `params`, with parameters that include
+        --- them (each one listed equal, those not listed not compared). Returns the call.
         function expect.action(result, name, params)
           local problem = host.check_action(name, params ~= nil and encoded(params) or nil)
           if problem then error("expect.action: " .. problem, 2) end
+          local called = {}
           for _, call in ipairs(result.actions) do
-            if call.name == name and (params == nil or same(call.params, params)) then return call end
+            if call.name == name then
+              local matches = true
+              for key, value in pairs(params or {}) do matches = matches and same(call.params[key], value) end
+              if matches then return call end
+              called[#called + 1] = call.params
+            end
           end
-          error(("no action %s%s; the actions are %s"):format(name, params and (" with " .. show(params)) or "",
-                                                            show(result.actions)), 2)
+          if #called > 0 then
+            error(("%s was called, not with %s: its parameters were %s"):format(name, show(params),
+                                                                               show(#called == 1 and called[1] or called)), 2)
+          end
+          error(("no action %s; the actions are %s"):format(name, show(result.actions)), 2)
         end
 
         --- `body` fails with an error that contains `part`; returns the message.
