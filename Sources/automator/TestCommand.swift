@@ -23,8 +23,8 @@ struct TestCommand: ParsableCommand {
             What is ours runs for real (incidents, tasks, the journal, in a store of each test's \
             own); the outside world is stubbed: stub.task(title, answer, { after = "3h" }), \
             stub.intel{ [value] = "malicious" }, stub.http("GET https://...", response), \
-            stub.chat(question, answer). Time is virtual: it moves only when a task is answered \
-            after a while, on time.sleep or advance("5h"), and an SLA it passes breaches at once. \
+            stub.chat(question, answer). Time is virtual, from Monday 5 January 2026 09:00 UTC in \
+            every test: it moves only when a task is answered after a while, on time.sleep or advance("5h"), and an SLA it passes breaches at once. \
             The guide is docs/playbooks.md.
 
             Response actions are never sent: each actions.run is checked against its \

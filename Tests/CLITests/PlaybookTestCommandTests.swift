@@ -403,6 +403,33 @@ struct PlaybookTestCommandTests {
         #expect(result.stdout.contains("4 tests, 0 failed"), "\(result.stdout)")
     }
 
+    @Test("The virtual clock starts at the same instant in every run: due dates and time.now() are exact")
+    func fixedClock() async throws {
+        let files = [
+            "playbooks/call.lua": """
+            return playbook {
+              name = "Call",
+              sla = "2h",
+              run = function(inc) inc:task{ title = "Call the user", due = "30m" }:wait() end,
+            }
+            """,
+            "playbooks/call_test.lua": """
+            test("the clock", function()
+              expect.equal(os.date("!%Y-%m-%dT%H:%M:%SZ", time.now()), "2026-01-05T09:00:00Z")
+              stub.task("Call the user", "done", { after = "10m" })
+              local result = run(require("playbooks.call"), {})
+              expect.equal(result.incident.created_at, 1767603600)
+              expect.equal(expect.task(result, "Call the user").due, 1767603600 + 1800)
+              expect.equal(time.now(), 1767603600 + 600)
+              print(result.journal[2].text)
+            end)
+            """,
+        ]
+        let result = try await Self.test(files)
+        #expect(result.stdout.contains("1 test, 0 failed"), "\(result.stdout)")
+        #expect(result.stdout.contains("T-1 Call the user, due 2026-01-05T09:30:00.000Z"), "\(result.stdout)")
+    }
+
     @Test("A task the test gives no answer fails at its wait, saying which stub to add")
     func missingTaskAnswer() async throws {
         let result = try await Self.test([

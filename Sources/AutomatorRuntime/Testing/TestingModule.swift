@@ -31,7 +31,7 @@ struct TestingModule: HostModule {
             }
             let sla = try Self.duration(call.value(2), "sla")
             return .write(in: store) { () throws(StoreError) in
-                let now = Date()
+                let now = stubs.now
                 var incident = draft.incident(IncidentID(try ledger.takeNow(.incident)), at: now)
                 incident.slaDueAt = sla.map { now.addingTimeInterval($0) }
                 let entry = JournalEntry(incident: incident.id, at: now, actor: "test", kind: .created,
