@@ -10,8 +10,9 @@ struct CheckCommand: AsyncParsableCommand {
             Every Lua file is compiled, and its code read for the globals it uses: a global the \
             runtime does not define is a typo or a missing local (incidnets.find, a helper \
             declared below its use), and assigning a global is a missing local. Playbooks and \
-            chat commands are read as serve reads them: no run, an unknown match field, a bad \
-            sla, a name taken twice. Integration declarations are read as serve reads them, every mistake \
+            chat commands are read as serve reads them, every mistake of a declaration at its \
+            field's line (an unknown field, with the one it likely meant: rn, did you mean run?): \
+            no run, an unknown match field, a bad sla, a name taken twice. Integration declarations are read as serve reads them, every mistake \
             at its line: an unknown field (requird, rn), a bad risk, a reputation kind that is none. \
             With --config, the file is read as serve reads it (every \
             section: intel, chat, actions, store; every bad value, at its own line), and \

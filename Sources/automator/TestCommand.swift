@@ -23,8 +23,8 @@ struct TestCommand: ParsableCommand {
             What is ours runs for real (incidents, tasks, the journal, in a store of each test's \
             own); the outside world is stubbed: stub.task(title, answer, { after = "3h" }), \
             stub.intel{ [value] = "malicious" }, stub.http("GET https://...", response), \
-            stub.chat(question, answer). Time is virtual: it moves only when a task is answered \
-            after a while, on time.sleep or advance("5h"), and an SLA it passes breaches at once. \
+            stub.chat(question, answer). Time is virtual, from Monday 5 January 2026 09:00 UTC in \
+            every test: it moves only when a task is answered after a while, on time.sleep or advance("5h"), and an SLA it passes breaches at once. \
             The guide is docs/playbooks.md.
 
             Response actions are never sent: each actions.run is checked against its \
@@ -32,7 +32,10 @@ struct TestCommand: ParsableCommand {
             that needs an approval (high, or the actions section of --config) asks for it, as on \
             the server: stub.chat("Approve checkpoint.block_ip", "approve") answers, unless the \
             playbook's approvals = { ... } holds it. With --config, its protected networks and \
-            accounts refuse what they refuse on the server.
+            accounts refuse what they refuse on the server, and only chat.roles.approver may \
+            approve: stub.chat("Approve ...", "approve", "slack:alice") names who answers; \
+            anyone else's answer is refused, and the approval times out (actions.approval.timeout \
+            on the virtual clock).
 
             Exit status: 0 when every test passed; 1 when one failed (its file:line is printed); \
             64 for a usage error.
@@ -81,11 +84,15 @@ struct TestCommand: ParsableCommand {
                 + "write one beside a playbook (docs/playbooks.md shows how)")
         }
         let policy: ActionConfiguration
-        do { policy = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration() } catch {
+        let roles: [String: [String]]
+        do {
+            policy = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration()
+            roles = try config.map { try ChatConfiguration.roles(file: $0) } ?? [:]
+        } catch {
             throw ValidationError("\(error)")
         }
         let runner = PlaybookTestRunner(scripts: scripts, limits: Limits(timeout: .milliseconds(Int64(timeout * 1000))),
-                                        actionPolicy: policy)
+                                        actionPolicy: policy, approvers: roles["approver"])
         var report = PlaybookTestReport(files: [])
         for file in files {
             print(file)

@@ -108,8 +108,8 @@ struct CheckCommandTests {
             "./playbooks/norun.lua:2: playbook: run must be function, got nil",
             "./commands/hello.lua:2: command: run must be function, got nil",
             // A breach handler misspelt would never run.
-            "./playbooks/breech.lua:1: playbook: unknown field on_sla_breech: the fields are approvals, match, name, "
-                + "on_sla_breach, priority, run, sla",
+            "./playbooks/breech.lua:3: playbook: unknown field on_sla_breech (did you mean on_sla_breach?): the fields "
+                + "are approvals, match, name, on_sla_breach, priority, run, sla",
             "./lib/long.lua:301: reads the undefined global undefined_name",
             #"./playbooks/slow.lua:3: sla must be a duration such as 90s"#,
             "./integrations/needs_key.lua: not used: api_key is not set",
@@ -131,6 +131,31 @@ struct CheckCommandTests {
         #expect(!result.stdout.contains("spare.lua"), "\(result.stdout)")
         #expect(lines.contains { $0.hasPrefix("off, nothing sets them up: spare (") }, "\(result.stdout)")
         #expect(result.stdout.contains("12 files checked: 18 problems"), "\(result.stdout)")
+    }
+
+    @Test("Every mistake of a playbook's declaration is reported in one run, each at its field's line, typos with the field meant")
+    func playbookDeclarationMistakes() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("playbooks/p1.lua", """
+            return playbook {
+              name = "P1",
+              match = { type = "suspicious_vpn_login" },
+              on_sla_breech = function(inc) end,
+              rn = function(inc) end,
+            }
+            """)
+        let result = try await AutomatorProcess.run(["check", "--scripts", "."], in: folder.url)
+        #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
+        let problems = result.stdout.components(separatedBy: "\n").filter { $0.hasPrefix("./playbooks/p1.lua:") }
+        #expect(problems.map { $0.prefix { $0 != "(" && $0 != "," } } == [
+            // A field not written is at the declaration's line.
+            "./playbooks/p1.lua:1: playbook: run must be function",
+            "./playbooks/p1.lua:4: playbook: unknown field on_sla_breech ",
+            "./playbooks/p1.lua:5: playbook: unknown field rn ",
+        ], "\(result.stdout)")
+        #expect(result.stdout.contains("unknown field on_sla_breech (did you mean on_sla_breach?): the fields are "),
+                "\(result.stdout)")
+        #expect(result.stdout.contains("unknown field rn (did you mean run?)"), "\(result.stdout)")
     }
 
     @Test("An action's ttl that is not a duration is reported at its line, as a playbook's sla is")

@@ -285,13 +285,42 @@ struct PlaybookTestCommandTests {
         #expect(result.stdout.contains("4 tests, 1 failed"), "\(result.stdout)")
     }
 
+    @Test("expect.action compares the parameters it lists, and a mismatch shows what was called beside what was expected")
+    func expectedActionParameters() async throws {
+        let result = try await Self.test([
+            "integrations/checkpoint.lua": """
+            return integration { name = "Check Point", actions = { block_ip = { risk = "low",
+              params = { ip = { type = "ip", required = true }, comment = { type = "string" } }, run = function() end } } }
+            """,
+            "playbooks/contain.lua": """
+            return playbook {
+              name = "Contain",
+              run = function(inc)
+                actions.run("checkpoint.block_ip", { ip = inc.fields.ip, comment = inc.id .. ": C2" }, { incident = inc })
+              end,
+            }
+            """,
+            "playbooks/contain_test.lua": """
+            local contain = require("playbooks.contain")
+            test("the address listed", function()
+              expect.action(run(contain, { fields = { ip = "203.0.113.7" } }), "checkpoint.block_ip", { ip = "203.0.113.7" })
+            end)
+            test("another address", function()
+              expect.action(run(contain, { fields = { ip = "203.0.113.7" } }), "checkpoint.block_ip", { ip = "203.0.113.8" })
+            end)
+            """,
+        ])
+        #expect(result.stdout.contains("✔ the address listed"), "\(result.stdout)")
+        #expect(result.stdout.contains(#"./playbooks/contain_test.lua:6: checkpoint.block_ip was called, not with "#
+            + #"{ ip = "203.0.113.8" }: its parameters were { comment = "INC-1: C2", ip = "203.0.113.7" }"#),
+                "\(result.stdout)")
+        #expect(result.stdout.contains("2 tests, 1 failed"), "\(result.stdout)")
+    }
+
     @Test("An action that needs an approval asks for it as on the server; --config's protected networks refuse")
     func approvalsAndProtection() async throws {
         let files = [
-            "integrations/checkpoint.lua": """
-            return integration { name = "Check Point", actions = { block_ip = { risk = "high",
-              params = { ip = { type = "ip", required = true } }, run = function() end } } }
-            """,
+            "integrations/checkpoint.lua": Self.checkpoint,
             "playbooks/contain.lua": """
             return playbook {
               name = "Contain",
@@ -308,6 +337,7 @@ struct PlaybookTestCommandTests {
               local result = run(contain, { fields = { ip = "203.0.113.7" } })
               expect.note(result, "block planned by slack:alice")
               expect.contains(result.questions[1].text, "Approve checkpoint.block_ip ip=203.0.113.7? (risk high, INC-1)")
+              expect.equal(result.questions[1].channel, nil, "no channel is configured")
             end)
             test("denied", function()
               stub.chat("Approve checkpoint.block_ip", "deny", "slack:bob")
@@ -326,6 +356,12 @@ struct PlaybookTestCommandTests {
               stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
               run(contain, { fields = { ip = "10.1.2.3" } })
             end)
+            test("an approval stubbed as timed out asks nothing", function()
+              stub.action("checkpoint.block_ip", false, "nobody approved it in time")
+              local result = run(contain, { fields = { ip = "203.0.113.7" } })
+              expect.note(result, "not blocked: nobody approved it in time")
+              expect.equal(#result.questions, 0)
+            end)
             """,
             "automator.yml": """
             actions:
@@ -338,11 +374,155 @@ struct PlaybookTestCommandTests {
         #expect(plain.stdout.contains(#"./playbooks/contain.lua:4: the question "Approve checkpoint.block_ip ip=203.0.113.7? "#
             + #"(risk high, INC-1)" is not answered: add stub.chat("#), "\(plain.stdout)")
         #expect(plain.stdout.contains("✔ protected"), "without --config nothing is protected: \(plain.stdout)")
+        #expect(plain.stdout.contains("✔ an approval stubbed as timed out asks nothing"), "\(plain.stdout)")
 
         let configured = try await Self.test(files, arguments: ["test", "--scripts", ".", "--config", "automator.yml"])
         #expect(configured.stdout.contains("./playbooks/contain.lua:4: actions.run: checkpoint.block_ip: ip 10.1.2.3 is in "),
                 "\(configured.stdout)")
-        #expect(configured.stdout.contains("5 tests, 2 failed"), "\(configured.stdout)")
+        #expect(configured.stdout.contains("6 tests, 2 failed"), "\(configured.stdout)")
+    }
+
+    @Test("With --config, only chat.roles.approver approves: anyone else's yes is refused, and the approval times out")
+    func approverRoles() async throws {
+        let files = [
+            "integrations/checkpoint.lua": Self.checkpoint,
+            "playbooks/contain.lua": """
+            return playbook {
+              name = "Contain",
+              run = function(inc)
+                local blocked, why = actions.run("checkpoint.block_ip", { ip = inc.fields.ip }, { incident = inc })
+                inc:note(blocked and ("block " .. blocked.status .. " by " .. blocked.approved_by) or ("not blocked: " .. why))
+                if chat.approve("#soc", "Page the on-call?") then inc:note("paged") end
+              end,
+            }
+            """,
+            "playbooks/contain_test.lua": """
+            local contain = require("playbooks.contain")
+            test("an approver approves", function()
+              stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
+              stub.chat("Page the on-call", "approve", "alice")
+              local result = run(contain, { fields = { ip = "203.0.113.7" } })
+              expect.note(result, "block planned by slack:alice")
+              expect.note(result, "paged")
+            end)
+            test("another's yes is refused", function()
+              stub.chat("Approve checkpoint.block_ip", "approve", "slack:mallory")
+              stub.chat("Page the on-call", "approve", "slack:alice")
+              local result = run(contain, { fields = { ip = "203.0.113.7" } })
+              expect.note(result, "not blocked: nobody approved it in time")
+              expect.equal(time.now() - result.incident.created_at >= 1799, true, "the approval waited its timeout")
+            end)
+            test("chat.approve without a timeout", function()
+              stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
+              stub.chat("Page the on-call", "approve", "slack:mallory")
+              run(contain, { fields = { ip = "203.0.113.7" } })
+            end)
+            """,
+            "automator.yml": """
+            actions:
+              approval: { timeout: 30m }
+            chat:
+              roles: { approver: [alice] }
+            """,
+        ]
+        let result = try await Self.test(files, arguments: ["test", "--scripts", ".", "--config", "automator.yml"])
+        #expect(result.stdout.contains("✔ an approver approves"), "\(result.stdout)")
+        #expect(result.stdout.contains("✔ another's yes is refused"), "\(result.stdout)")
+        #expect(result.stdout.contains(#"./playbooks/contain.lua:6: the question "Page the on-call?" has no answer an "#
+            + #"approver gave (mallory may not approve actions: chat.roles.approver in the configuration names who may): "#
+            + #"add stub.chat("Page the on-call?", "approve", "slack:NAME")"#), "\(result.stdout)")
+        #expect(result.stdout.contains("3 tests, 1 failed"), "\(result.stdout)")
+        let plain = try await Self.test(files)
+        #expect(plain.stdout.contains("3 tests, 1 failed"), "without --config anyone approves: \(plain.stdout)")
+        #expect(plain.stdout.contains("✘ another's yes is refused"), "\(plain.stdout)")
+    }
+
+    @Test("The test's journal holds what the server's would: the approval asked and answered, the action's outcome")
+    func journalOfActions() async throws {
+        let result = try await Self.test([
+            "integrations/checkpoint.lua": Self.checkpoint,
+            "playbooks/contain.lua": """
+            return playbook {
+              name = "Contain",
+              run = function(inc)
+                local blocked, why = actions.run("checkpoint.block_ip", { ip = inc.fields.ip }, { incident = inc })
+              end,
+            }
+            """,
+            "playbooks/contain_test.lua": """
+            local contain = require("playbooks.contain")
+            local function lines(result)
+              local all = {}
+              for _, entry in ipairs(result.journal) do all[#all + 1] = entry.kind .. " " .. entry.actor .. " " .. entry.text end
+              return all
+            end
+            local question = "Approve checkpoint.block_ip ip=203.0.113.7? (risk high, INC-1)"
+            test("approved and done", function()
+              stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
+              stub.action("checkpoint.block_ip", { status = "done", result = { uid = "h-1" } })
+              local journal = lines(run(contain, { fields = { ip = "203.0.113.7" } }))
+              expect.contains(journal, "approval automator asked Q-test1 in #soc: " .. question .. " (approve, deny) "
+                              .. "(approver only)")
+              expect.contains(journal, "approval slack:alice " .. question .. ": approve")
+              expect.contains(journal, 'action script ACT-test1: ran checkpoint.block_ip ip=203.0.113.7, approved by '
+                              .. 'slack:alice: {"uid":"h-1"}')
+            end)
+            test("denied", function()
+              stub.chat("Approve checkpoint.block_ip", "deny", "slack:alice")
+              local journal = lines(run(contain, { fields = { ip = "203.0.113.7" } }))
+              expect.contains(journal, "approval slack:alice " .. question .. ": deny")
+              expect.contains(journal, "action script ACT-test1: not run: checkpoint.block_ip ip=203.0.113.7 "
+                              .. "(asked by script): denied by slack:alice")
+            end)
+            test("a non-approver's answer is refused", function()
+              stub.chat("Approve checkpoint.block_ip", "approve", "slack:mallory")
+              local journal = lines(run(contain, { fields = { ip = "203.0.113.7" } }))
+              expect.contains(journal, "refused slack:mallory answer approve to Q-test1 (" .. question .. "), for the "
+                              .. "role approver")
+              expect.contains(journal, "action script ACT-test1: not run: checkpoint.block_ip ip=203.0.113.7 "
+                              .. "(asked by script): nobody approved it in time")
+            end)
+            test("approved and failed", function()
+              stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
+              stub.action("checkpoint.block_ip", { status = "failed", error = "Check Point answered 500" })
+              local journal = lines(run(contain, { fields = { ip = "203.0.113.7" } }))
+              expect.contains(journal, "action script ACT-test1: checkpoint.block_ip ip=203.0.113.7, approved by "
+                              .. "slack:alice failed: Check Point answered 500")
+            end)
+            """,
+            "automator.yml": """
+            actions: { approval: { channel: "#soc" } }
+            chat: { roles: { approver: [alice] } }
+            """,
+        ], arguments: ["test", "--scripts", ".", "--config", "automator.yml"])
+        #expect(result.stdout.contains("4 tests, 0 failed"), "\(result.stdout)")
+    }
+
+    @Test("The virtual clock starts at the same instant in every run: due dates and time.now() are exact")
+    func fixedClock() async throws {
+        let files = [
+            "playbooks/call.lua": """
+            return playbook {
+              name = "Call",
+              sla = "2h",
+              run = function(inc) inc:task{ title = "Call the user", due = "30m" }:wait() end,
+            }
+            """,
+            "playbooks/call_test.lua": """
+            test("the clock", function()
+              expect.equal(os.date("!%Y-%m-%dT%H:%M:%SZ", time.now()), "2026-01-05T09:00:00Z")
+              stub.task("Call the user", "done", { after = "10m" })
+              local result = run(require("playbooks.call"), {})
+              expect.equal(result.incident.created_at, 1767603600)
+              expect.equal(expect.task(result, "Call the user").due, 1767603600 + 1800)
+              expect.equal(time.now(), 1767603600 + 600)
+              print(result.journal[2].text)
+            end)
+            """,
+        ]
+        let result = try await Self.test(files)
+        #expect(result.stdout.contains("1 test, 0 failed"), "\(result.stdout)")
+        #expect(result.stdout.contains("T-1 Call the user, due 2026-01-05T09:30:00.000Z"), "\(result.stdout)")
     }
 
     @Test("A task the test gives no answer fails at its wait, saying which stub to add")
@@ -400,6 +580,12 @@ struct PlaybookTestCommandTests {
     private static let vpn = """
         return integration { name = "VPN", actions = { disable = { risk = "low",
           params = { account = { type = "account", required = true } }, run = function() end } } }
+        """
+
+    /// An integration with one action of high risk, which needs an approval.
+    private static let checkpoint = """
+        return integration { name = "Check Point", actions = { block_ip = { risk = "high",
+          params = { ip = { type = "ip", required = true } }, run = function() end } } }
         """
 
     /// Runs `automator test` in a scripts folder made of `files` (path: contents).

@@ -64,7 +64,8 @@ struct TypesCoverageTests {
         let stubs = PlaybookTestStubs(store: store)
         let ledger = IncidentLedger(store: store, standIn: stubs)
         let sandbox = try Sandbox(modules: StandardModules.all(logger: Self.logger)
-            + [IncidentsModule(ledger: ledger), TestingModule(ledger: ledger, stubs: stubs, actions: [], policy: ActionConfiguration(), evidence: store)])
+            + [IncidentsModule(ledger: ledger), TestingModule(ledger: ledger, stubs: stubs, actions: [], policy: ActionConfiguration(),
+                                                                               approvers: nil, evidence: store)])
         let tables = ["stub", "expect"]
         let functions = TestingModule.globals.subtracting(tables).sorted()
         let real = try Self.api(of: sandbox, tables: tables, functions: functions)

@@ -114,12 +114,12 @@ public final class ActionService: Sendable {
         let record = try record(plan, key: key, incident: incident, requestedBy: requestedBy, approvedBy: approvedBy,
                                 dryRun: dryRun)
         if dryRun {
-            try await write(planned(record, plan))
+            try await write(Self.planned(record, plan))
             return record
         }
         try await write(.recordAction(record))
         let sent = await withCheckedContinuation { continuation in send(record, plan) { continuation.resume(returning: $0) } }
-        guard let (change, ended) = outcome(of: record, plan, sent) else {
+        guard let (change, ended) = Self.outcome(of: record, plan, sent) else {
             throw ActionError(.interrupted, "\(plan.declaration.name) did not finish: the process is stopping")
         }
         try await write(change)
@@ -146,7 +146,8 @@ public final class ActionService: Sendable {
     }
 
     /// A dry run's record and the journal entry of its plan. The store refuses an unknown incident.
-    func planned(_ record: ActionRecord, _ plan: ActionPlan) -> StoreWrite {
+    /// (`automator test` keeps a test's actions with it too, so that its journal is the server's.)
+    static func planned(_ record: ActionRecord, _ plan: ActionPlan) -> StoreWrite {
         journaled(.recordAction(record), on: record.incident, by: record.requestedBy, "dry run, nothing sent: would run "
                   + "\(plan.summary) (risk \(plan.declaration.risk.rawValue), approval \(plan.approval.rawValue))")
     }
@@ -166,8 +167,9 @@ public final class ActionService: Sendable {
 
     /// What keeps a sent action's outcome (its record's end and its journal entry), and the action
     /// as it ended: `done`, or `failed` with the integration's error as its result; nil when it was
-    /// interrupted (not recorded: its run sends it again when it resumes).
-    func outcome(of record: ActionRecord, _ plan: ActionPlan, _ sent: Result<String, ActionError>)
+    /// interrupted (not recorded: its run sends it again when it resumes). `automator test` keeps a
+    /// stubbed outcome with it.
+    static func outcome(of record: ActionRecord, _ plan: ActionPlan, _ sent: Result<String, ActionError>)
         -> (change: StoreWrite, ended: ActionRecord)?
     {
         var record = record
@@ -202,12 +204,19 @@ public final class ActionService: Sendable {
     public func decline(_ plan: ActionPlan, key: String, incident: IncidentID?, requestedBy: String, reason: String)
         async throws(ActionError)
     {
-        let record = ActionRecord(id: Self.id(key: key), key: key, name: plan.declaration.name,
-                                  parameters: plan.parametersJSON, incident: incident, requestedBy: requestedBy,
-                                  approvedBy: nil, status: reason == Self.nobodyApproved ? .timedOut : .denied,
-                                  result: reason)
-        try await write(journaled(.recordAction(record), on: incident, by: requestedBy,
-                                  "\(record.id): not run: \(plan.summary) (asked by \(requestedBy)): \(reason)"))
+        try await write(Self.declined(plan, id: Self.id(key: key), key: key, incident: incident, requestedBy: requestedBy,
+                                      reason: reason))
+    }
+
+    /// The record of an action nobody approved and its journal entry (`decline`; `automator test`).
+    static func declined(_ plan: ActionPlan, id: String, key: String, incident: IncidentID?, requestedBy: String,
+                         reason: String) -> StoreWrite
+    {
+        let record = ActionRecord(id: id, key: key, name: plan.declaration.name, parameters: plan.parametersJSON,
+                                  incident: incident, requestedBy: requestedBy, approvedBy: nil,
+                                  status: reason == nobodyApproved ? .timedOut : .denied, result: reason)
+        return journaled(.recordAction(record), on: incident, by: requestedBy,
+                         "\(record.id): not run: \(plan.summary) (asked by \(requestedBy)): \(reason)")
     }
 
     /// Why an action is not run when its approval was asked and nobody answered in time; else
@@ -238,7 +247,7 @@ public final class ActionService: Sendable {
         }
         let result = try sent.get()
         let now = Date()
-        try await write(journaled(.undoAction(id: id, by: by, at: now), on: record.incident, by: by,
+        try await write(Self.journaled(.undoAction(id: id, by: by, at: now), on: record.incident, by: by,
                                   "\(id): undone by \(by) with \(inverse.name): \(result)"))
         record.status = .undone
         record.undoneBy = by
@@ -301,7 +310,7 @@ public final class ActionService: Sendable {
                 // The journal is what the team reads of an incident: with the log alone, it said the
                 // action was done and nothing more. Once, not at every retry.
                 if first, let incident = record.incident {
-                    try? await store.write(journaled(nil, on: incident, by: "automator", """
+                    try? await store.write(Self.journaled(nil, on: incident, by: "automator", """
                         \(record.id) (\(record.name)) did not lift at the end of its ttl: \(error); automator tries \
                         again every minute; or undo it: automator action undo \(record.id)
                         """))
@@ -320,7 +329,7 @@ public final class ActionService: Sendable {
     }
 
     /// `write` with, on an incident, the journal entry `text` by `actor`.
-    private func journaled(_ write: StoreWrite?, on incident: IncidentID?, by actor: String, _ text: String) -> StoreWrite {
+    private static func journaled(_ write: StoreWrite?, on incident: IncidentID?, by actor: String, _ text: String) -> StoreWrite {
         let entry = incident.map { StoreWrite.appendJournal([JournalEntry(incident: $0, actor: actor, kind: .action, text: text)]) }
         return .together([write, entry].compactMap(\.self))
     }

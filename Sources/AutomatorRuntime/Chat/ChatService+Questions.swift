@@ -38,9 +38,9 @@ extension ChatService {
             incident.map { [.appendJournal([JournalEntry(incident: $0, at: Date(), actor: "automator", kind: .approval,
                                                          text: line)])] } ?? []
         }
-        let asked = "asked \(id) in \(channel): \(text) (\(choices.joined(separator: ", ")))"
+        let asked = question.asked(in: channel)
         if let adapter, let target {
-            let who = roles.isEmpty ? "" : " (\(roles.joined(separator: " or ")) only)"
+            let who = question.whoMayAnswer
             do {
                 let posted = try await adapter.post(ChatPost(channel: target.id, text: text + who,
                                                              question: ChatQuestion(id: id, choices: choices)))
@@ -188,9 +188,7 @@ extension ChatService {
         let roles = question.roles.joined(separator: " or ")
         logger.notice("chat: the answer \(choice) to \(question.id) refused to \(by), who has no role \(roles)")
         guard let incident = await incident(of: question) else { return }
-        let entry = JournalEntry(incident: incident, actor: by, kind: .refused,
-                                 text: "answer \(choice) to \(question.id) (\(question.text)), for the role \(roles)")
-        do { try await store.write(.appendJournal([entry])) } catch {
+        do { try await store.write(.appendJournal([question.refused(choice, by: by, on: incident)])) } catch {
             logger.error("chat: the refused answer of \(by) could not be journaled on \(incident): \(error)")
         }
     }
@@ -201,8 +199,7 @@ extension ChatService {
         var writes: [StoreWrite] = [.answerQuestion(id: question.id, choice: choice, by: by, at: now)]
         // A playbook's question is part of its incident's story: who decided what.
         if let incident = await incident(of: question) {
-            writes.append(.appendJournal([JournalEntry(incident: incident, at: now, actor: by, kind: .approval,
-                                                       text: "\(question.text): \(choice)")]))
+            writes.append(.appendJournal([question.answered(choice, by: by, on: incident, at: now)]))
         }
         try await store.write(.all(writes))
         resolve(question.id, .success(Self.results(choice, by)))

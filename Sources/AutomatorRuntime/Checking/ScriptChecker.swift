@@ -156,29 +156,38 @@ public struct ScriptChecker: Sendable {
                 let path = String(problem.prefix { $0 != " " }.dropLast())  // "commands/x.lua: message"
                 return (path, String(problem.dropFirst(path.count + 2)))
             }
-        return refused.map { path, message in
+        // A declaration raises all its mistakes at once, a line each (its traceback after them),
+        // each at the declaration's line: the field it names is the place to show.
+        return refused.flatMap { path, message in
             let file = scripts + "/" + path
-            var found = ScriptProblem(file: file, error: message)
-            if found.line == nil { found.line = Self.line(in: file, naming: found.message) }
-            return found
+            return message.components(separatedBy: "\n").prefix { !$0.hasPrefix("stack traceback") }
+                .filter { !$0.isEmpty }.map { text in
+                    var found = ScriptProblem(file: file, error: text)
+                    let declaration = found.message.prefixMatch(of: /(playbook|mapper|command|watch):\s/) != nil
+                    if found.line == nil || declaration { found.line = Self.line(in: file, naming: found.message) ?? found.line }
+                    return found
+                }
         }
     }
 
-    /// For a message without a line (the declaration is a tail call, whose frame Lua drops), the
-    /// line it is about: the field it starts with (`sla must be a duration ... got "4 hours"`),
-    /// the field it quotes (`match names the unknown field "kind"`), else the declaration it
-    /// names (`playbook: run must be function`).
+    /// For a message without a line (the declaration is a tail call, whose frame Lua drops), or
+    /// at its declaration's, the line it is about: the field it names (`playbook: unknown field
+    /// rn`, `playbook: sla must be ...`, `sla must be a duration ... got "4 hours"`), the field it
+    /// quotes (`match names the unknown field "kind"`), else the declaration it names (`playbook:
+    /// run must be function`, a field not written).
     private static func line(in file: String, naming message: String) -> Int? {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
-        let pattern = if let field = message.prefixMatch(of: /(\w+)\smust\sbe\s/)?.1 {
-            "\\b\(field)\\s*="
-        } else if let field = message.split(separator: "\"").dropFirst().first {
-            "\\b\(NSRegularExpression.escapedPattern(for: String(field)))\\s*="
-        } else {
-            "\\b\(NSRegularExpression.escapedPattern(for: String(message.prefix { $0 != ":" })))\\s*[{(]"
-        }
+        let field = message.firstMatch(of: /unknown\sfield\s(\w+)/)?.1 ?? message.firstMatch(of: /^\w+:\s(\w+)\smust\sbe\s/)?.1
+            ?? message.prefixMatch(of: /(\w+)\smust\sbe\s/)?.1
+            ?? message.split(separator: "\"").dropFirst().first.map { Substring(NSRegularExpression.escapedPattern(for: String($0))) }
+        let declaration = "\\b\(NSRegularExpression.escapedPattern(for: String(message.prefix { $0 != ":" })))\\s*[{(]"
         let lines = text.components(separatedBy: "\n")
-        return lines.firstIndex { $0.range(of: pattern, options: .regularExpression) != nil }.map { $0 + 1 }
+        for pattern in [field.map { "\\b\($0)\\s*=" }, declaration].compactMap(\.self) {
+            if let index = lines.firstIndex(where: { $0.range(of: pattern, options: .regularExpression) != nil }) {
+                return index + 1
+            }
+        }
+        return nil
     }
 
     /// What `integration { ... }` refuses in the integrations among `files`, with or without a

@@ -22,6 +22,10 @@ public final class IncidentLedger: Sendable {
     /// What times an SLA that a change moved (the incident service's timers).
     private let slaTimer = Locked<(@Sendable (IncidentID, _ due: Date) -> Void)?>(nil)
 
+    /// The time tasks are created, due and answered by: the stand-in's (a test's virtual clock),
+    /// else the wall clock's.
+    var now: Date { standIn?.now ?? Date() }
+
     public init(store: any IncidentStore, standIn: (any TaskStandIn)? = nil) {
         self.store = store
         self.standIn = standIn
@@ -57,7 +61,7 @@ public final class IncidentLedger: Sendable {
             throw .invalid("answer", "one of " + task.choices.map { JSONText.string($0) }.joined(separator: ", ")
                 + " expected, got \(JSONText.string(answer))")
         }
-        let now = Date()
+        let now = self.now
         let entry = JournalEntry(incident: task.incident, at: now, actor: actor, kind: .taskDone,
                                  text: "\(id) \(task.title): \(answer.isEmpty ? "done" : answer)")
         do {

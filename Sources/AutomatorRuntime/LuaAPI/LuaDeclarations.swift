@@ -6,29 +6,56 @@ enum LuaDeclarations {
     static let source = #"""
         local declared = setmetatable({}, { __mode = "k" })
 
+        --- The name of `known` nearest `name`, two edits away at most: what a typo meant.
+        local function nearest(name, known)
+          local best, distance = nil, 3
+          for _, candidate in ipairs(known) do
+            local previous = {}
+            for j = 0, #candidate do previous[j] = j end
+            for i = 1, #name do
+              local current = { [0] = i }
+              for j = 1, #candidate do
+                local cost = name:byte(i) == candidate:byte(j) and 0 or 1
+                current[j] = math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+              end
+              previous = current
+            end
+            if previous[#candidate] < distance then best, distance = candidate, previous[#candidate] end
+          end
+          return best
+        end
+
         --- Checks `definition` against `fields` ({ name = { "type", ..., required = true } }) and
         --- marks it as `kind`; `example` shows the call in the error for a definition that is no table.
-        --- A field it does not know is refused: `on_sla_breech` would otherwise never run.
+        --- A field it does not know is refused: `on_sla_breech` would otherwise never run. Every
+        --- mistake is raised at once, a line each, in the order of the fields' names, so that
+        --- `automator check` reports them all, each at its field's line.
         local function declare(kind, definition, fields, example)
           if type(definition) ~= "table" then
             error(("%s expects a table, as in return %s"):format(kind, example or (kind .. " { ... }")), 3)
           end
-          for name in pairs(definition) do
+          local known, given, problems = {}, {}, {}
+          for field in pairs(fields) do known[#known + 1] = field end
+          table.sort(known)
+          for name in pairs(definition) do given[#given + 1] = tostring(name) end
+          table.sort(given)
+          for _, name in ipairs(given) do
             if fields[name] == nil then
-              local known = {}
-              for field in pairs(fields) do known[#known + 1] = field end
-              table.sort(known)
-              error(("%s: unknown field %s: the fields are %s"):format(kind, tostring(name), table.concat(known, ", ")), 3)
+              local meant = nearest(name, known)
+              problems[#problems + 1] = ("%s: unknown field %s%s: the fields are %s"):format(kind, name,
+                meant and (" (did you mean " .. meant .. "?)") or "", table.concat(known, ", "))
             end
           end
-          for name, expected in pairs(fields) do
-            local value = definition[name]
+          for _, name in ipairs(known) do
+            local expected, value = fields[name], definition[name]
             local ok = value == nil and not expected.required
             for _, allowed in ipairs(expected) do ok = ok or type(value) == allowed end
             if not ok then
-              error(("%s: %s must be %s, got %s"):format(kind, name, table.concat(expected, " or "), type(value)), 3)
+              problems[#problems + 1] = ("%s: %s must be %s, got %s"):format(kind, name, table.concat(expected, " or "),
+                type(value) == "string" and ("%q"):format(value) or type(value))
             end
           end
+          if #problems > 0 then error(table.concat(problems, "\n"), 3) end
           declared[definition] = kind
           return definition
         end

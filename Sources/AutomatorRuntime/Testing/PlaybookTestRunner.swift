@@ -14,10 +14,13 @@ public struct PlaybookTestRunner: Sendable {
     /// The configuration's `actions` section: protected networks and accounts, the risk that needs
     /// an approval. Tests check a playbook's actions against it, as the server does.
     public let actionPolicy: ActionConfiguration
+    /// The configuration's `chat.roles.approver`: who may approve; anyone when nil, as on the server.
+    public let approvers: [String]?
 
     public init(scripts: String, limits: Limits = Limits(timeout: .seconds(30)),
-                actionPolicy: ActionConfiguration = ActionConfiguration()) {
+                actionPolicy: ActionConfiguration = ActionConfiguration(), approvers: [String]? = nil) {
         self.actionPolicy = actionPolicy
+        self.approvers = approvers
         self.scripts = scripts
         self.limits = limits
     }
@@ -62,7 +65,7 @@ public struct PlaybookTestRunner: Sendable {
                             _ body: (PlaybookTestWorld) throws -> T) throws -> T
     {
         let world = try PlaybookTestWorld(scripts: scripts, actions: actions, actionPolicy: actionPolicy,
-                                          slaPolicy: slaPolicy)
+                                          slaPolicy: slaPolicy, approvers: approvers)
         defer { world.close() }
         return try body(world)
     }

@@ -17,12 +17,14 @@ final class PlaybookTestStubs: TaskStandIn {
         var breached: [IncidentID] = []
     }
 
-    /// The virtual clock's start: it stands still unless moved, so times a test sees are exact.
-    private let start = Date()
+    /// The virtual clock's start, the same in every test and every run, so that the times a test
+    /// sees (due dates, `time.now()`, `os.date()`) are exact: Monday 5 January 2026, 09:00 UTC.
+    /// It stands still unless moved.
+    static let start = Date(timeIntervalSince1970: 1_767_603_600)
 
     init(store: any IncidentStore) { self.store = store }
 
-    var now: Date { start.addingTimeInterval(state.withLock { $0.offset }) }
+    var now: Date { Self.start.addingTimeInterval(state.withLock { $0.offset }) }
 
     /// `stub.task(title, answer, { after = seconds })`: the task whose title is `title`, or
     /// starts with it, gets `answer` once `after` seconds have passed on the virtual clock.

@@ -14,6 +14,8 @@ extension TestingModule {
         local seen = { intel = {}, http = {}, posts = {}, questions = {}, actions = {} }
         -- Canned answers, by kind.
         local canned = { intel = {}, http = {}, chat = {}, actions = {} }
+        -- The id of the incident a playbook (or its SLA hook) runs on: its journal keeps the questions asked.
+        local playing
 
         --- A value as a message shows it: strings quoted on one line, tables in full (keys sorted).
         local function show(value, depth)
@@ -94,8 +96,10 @@ extension TestingModule {
 
         --- stub.action("checkpoint.block_ip", { status = "done", result = { uid = "h-1" } }): how the
         --- action ends, as actions.run tells it: `done` (the record), `failed` (nil and the error,
-        --- `result`), `planned` (the record, as a dry run); `false` and a reason: it was not approved.
-        --- An action with no stub is planned: recorded, nothing sent, as a dry run.
+        --- `result`), `planned` (the record, as a dry run). `false` and a reason stand for an approval
+        --- denied or timed out: no question is asked, and actions.run returns nil and the reason
+        --- (`stub.action(name, false, "nobody approved it in time")`). An action with no stub is
+        --- planned: recorded, nothing sent, as a dry run.
         local stubbed_fields = { status = true, result = true, expires_at = true }
         function stub.action(name, outcome, reason)
           if type(name) ~= "string" or (outcome ~= nil and outcome ~= false and type(outcome) ~= "table") then
@@ -160,14 +164,33 @@ extension TestingModule {
           return response
         end
 
-        --- The stubbed answer to a question, who gave it and the question's id (`Q-1` for the test's
-        --- first); raised at `level` (the caller of chat.ask by default) when none.
-        local function answer(channel, question, choices, level)
+        --- The stubbed answer to a question, who gave it and the question's id (`Q-test1` for the
+        --- test's first); raised at `level` (the caller of chat.ask by default) when none. An
+        --- approval takes only an approver's answer (chat.roles.approver of --config), as on the
+        --- server, where anyone else's is refused and the question stays open until its `timeout`
+        --- (seconds), when automator answers "timeout".
+        local function answer(channel, question, choices, level, approval, timeout)
           seen.questions[#seen.questions + 1] = { channel = channel, text = question, choices = choices }
+          -- Journaled on the running playbook's incident, as the server's chat does.
+          local id, list = ("Q-test%d"):format(#seen.questions), json.encode(json.array(choices))
+          local where = channel == nil and "(no channel)" or tostring(channel)
+          host.question(playing, id, where, tostring(question), list, approval == true)
+          local refused
           for _, stubbed in ipairs(canned.chat) do
             if tostring(question):find(stubbed.question, 1, true) then
-              return stubbed.answer, stubbed.by, "Q-" .. #seen.questions
+              refused = approval and host.refused_approval(stubbed.by)
+              host.question(playing, id, where, tostring(question), list, approval == true,
+                            stubbed.answer, stubbed.by, refused ~= nil)
+              if not refused then return stubbed.answer, stubbed.by, id end
             end
+          end
+          if refused and timeout then
+            host.advance(timeout)
+            return "timeout", "automator", id
+          end
+          if refused then
+            error(("the question %q has no answer an approver gave (%s): add stub.chat(%q, %q, \"slack:NAME\") "
+                   .. "with a name chat.roles.approver holds"):format(question, refused, question, choices[1]), level or 3)
           end
           error(("the question %q is not answered: add stub.chat(%q, %q)"):format(question, question, choices[1]), level or 3)
         end
@@ -183,8 +206,8 @@ extension TestingModule {
           local choice, by, id = answer(channel, question, choices)
           return choice, by, id
         end
-        function chat.approve(channel, question)
-          local choice, by, id = answer(channel, question, { "approve", "deny" })
+        function chat.approve(channel, question, options)
+          local choice, by, id = answer(channel, question, { "approve", "deny" }, 3, true, options and options.timeout)
           return choice == "approve", by, id
         end
 
@@ -213,28 +236,40 @@ extension TestingModule {
           local incident = type(options.incident) == "table" and options.incident.id or options.incident
           local call = { name = name, params = params or {}, incident = incident, dry_run = options.dry_run == true }
           seen.actions[#seen.actions + 1] = call
+          local id = ("ACT-test%d"):format(#seen.actions)
+          -- stub.action(name, false, why) stands for an approval denied or timed out: no question.
+          local stubbed = canned.actions[name]
+          if stubbed and stubbed.outcome == false then
+            call.denied = stubbed.reason or "denied (stub.action)"
+            host.decline(id, name, encoded(params), incident, call.denied)
+            return nil, call.denied
+          end
           -- An action at the configured risk asks its approval as a real one does, unless the
           -- playbook holds a standing approval for it: stub.chat answers the question.
           local approved_by
           if plan.approval == "required" and not call.dry_run then
             if standing[name] then
-              approved_by = "standing approval of the playbook"
+              approved_by = "\#(ActionRecord.standingApproval)"
             else
               local question = ("Approve %s? (risk %s%s)"):format(plan.summary, plan.risk, incident and (", " .. incident) or "")
-              local choice, by = answer(options.channel or plan.channel or "actions.approval.channel", question,
-                                        { "approve", "deny" }, 3)
+              -- No channel (none given, no --config): nil, where a server would refuse the action.
+              local choice, by = answer(options.channel or plan.channel, question,
+                                        { "approve", "deny" }, 3, true, plan.timeout)
               if choice ~= "approve" then
-                call.denied = "denied by " .. tostring(by)
+                -- Only a question nobody answered in time is answered by automator.
+                call.denied = by == "automator" and "\#(ActionService.nobodyApproved)" or ("denied by " .. tostring(by))
+                host.decline(id, name, encoded(params), incident, call.denied)
                 return nil, call.denied
               end
               approved_by = by
             end
           end
-          local stubbed = canned.actions[name]
-          if stubbed and stubbed.outcome == false then return nil, stubbed.reason or "denied (stub.action)" end
-          local record = { id = ("ACT-test%d"):format(#seen.actions), name = name, params = call.params,
+          local record = { id = id, name = name, params = call.params,
                            incident = incident, status = "planned", approved_by = approved_by }
           for key, value in pairs(stubbed and stubbed.outcome or {}) do record[key] = value end
+          local outcome = record.status == "failed" and tostring(record.result or "")
+                          or (record.result ~= nil and json.encode(record.result) or nil)
+          host.act(id, name, encoded(params), incident, approved_by, record.status, outcome)
           if record.status == "failed" then return nil, ("%s failed: %s"):format(name, tostring(record.result)) end
           return record
         end
@@ -252,7 +287,9 @@ extension TestingModule {
         local function breach_hooks()
           for _, id in ipairs(host.breaches()) do
             local book, inc = books[id], incidents.get(id)
+            playing = id
             if book and book.on_sla_breach then book.on_sla_breach(inc) elseif global_hook then global_hook(inc) end
+            playing = nil
           end
         end
 
@@ -303,7 +340,9 @@ extension TestingModule {
           books[id] = book
           standing = {}
           for _, action in ipairs(book.approvals or {}) do standing[action] = true end
+          playing = id
           book.run(incidents.get(id))
+          playing = nil
           standing = {}
           breach_hooks()
           return outcome(id)
@@ -378,15 +417,25 @@ extension TestingModule {
           error(("no post in %s contains %s; the posts are %s"):format(channel, show(part), show(result.posts)), 2)
         end
 
-        --- The playbook called `actions.run(name, ...)`, with these parameters if given; returns the call.
+        --- The playbook called `actions.run(name, ...)`; with `params`, with parameters that include
+        --- them (each one listed equal, those not listed not compared). Returns the call.
         function expect.action(result, name, params)
           local problem = host.check_action(name, params ~= nil and encoded(params) or nil)
           if problem then error("expect.action: " .. problem, 2) end
+          local called = {}
           for _, call in ipairs(result.actions) do
-            if call.name == name and (params == nil or same(call.params, params)) then return call end
+            if call.name == name then
+              local matches = true
+              for key, value in pairs(params or {}) do matches = matches and same(call.params[key], value) end
+              if matches then return call end
+              called[#called + 1] = call.params
+            end
           end
-          error(("no action %s%s; the actions are %s"):format(name, params and (" with " .. show(params)) or "",
-                                                            show(result.actions)), 2)
+          if #called > 0 then
+            error(("%s was called, not with %s: its parameters were %s"):format(name, show(params),
+                                                                               show(#called == 1 and called[1] or called)), 2)
+          end
+          error(("no action %s; the actions are %s"):format(name, show(result.actions)), 2)
         end
 
         --- `body` fails with an error that contains `part`; returns the message.

@@ -14,11 +14,13 @@ struct TestingModule: HostModule {
     let actions: [ActionDeclaration]
     /// The configuration's rules for actions: what is protected, what needs an approval.
     let policy: ActionConfiguration
+    /// `chat.roles.approver`: whose yes to an approval counts; anyone's when nil.
+    let approvers: [String]?
     /// Where the test's evidence is kept, for the outcome's `evidence`.
     let evidence: any EvidenceStore
 
     func register(in table: inout ModuleTable) {
-        let (ledger, stubs, actions, policy, evidence) = (ledger, stubs, actions, policy, evidence)
+        let (ledger, stubs, actions, policy, approvers, evidence) = (ledger, stubs, actions, policy, approvers, evidence)
         let store = ledger.store
         // open(incident_json, sla): the incident as the API takes it; its SLA as the server gives it.
         table.waitingFunction("open") { call in
@@ -30,7 +32,7 @@ struct TestingModule: HostModule {
             let sla = try Self.duration(call.value(2), "sla")
             let playbook = call.isNoneOrNil(3) ? nil : try call.string(3).description
             return .write(in: store) { () throws(StoreError) in
-                let now = Date()
+                let now = stubs.now
                 var incident = draft.incident(IncidentID(try ledger.takeNow(.incident)), at: now)
                 incident.slaDueAt = sla.map { now.addingTimeInterval($0) }
                 incident.playbook = playbook
@@ -80,16 +82,87 @@ struct TestingModule: HostModule {
             do throws(ActionError) {
                 let declaration = try ActionDeclaration.named(name, in: actions)
                 guard let parameters else { return 0 }
-                let checked = try ActionParameters(declaration: declaration, policy: policy).check(parameters)
-                plan = ActionPlan(declaration: declaration, parameters: checked,
-                                  approval: policy.approvalRisk.map { declaration.risk >= $0 } == true ? .required : .notNeeded)
+                plan = try Self.plan(declaration, parameters, policy: policy)
             } catch { return call.push(error.description) }
             var object = JSONText.Object()
             object["risk"] = JSONText.string(plan.declaration.risk.rawValue)
             object["approval"] = JSONText.string(plan.approval.rawValue)
             object["summary"] = JSONText.string(plan.summary)
             object["channel"] = policy.approvalChannel.map(JSONText.string)
+            object["timeout"] = String(policy.approvalTimeout)
             return try call.push(.nil) + call.push(object.textWithoutNulls)
+        }
+        // refused_approval(by) -> why `by`'s yes does not count (chat.roles.approver does not name
+        // them), or nothing: the server's rule, with the same words.
+        table.function("refused_approval") { call in
+            let by = try call.string(1).description
+            do throws(ActionError) { try ActionService.requireApprover(by, approvers: approvers) } catch {
+                return call.push(error.description)
+            }
+            return 0
+        }
+        // question(incident or nil, id, channel, text, choices JSON, approval, [answer, by, refused]):
+        // journals a question asked, or its answer (refused: someone without the role gave it), as
+        // the server's chat does on the run's incident.
+        table.waitingFunction("question") { call in
+            let incident = call.isNoneOrNil(1) ? nil : IncidentID(try call.string(1).description)
+            let choices = (try? JSONSerialization.jsonObject(with: Data(try call.string(5).bytes))) as? [String] ?? []
+            let roles = call.boolean(6) && approvers != nil ? ["approver"] : []
+            let question = ChatQuestionRecord(id: try call.string(2).description, runID: nil, network: "test",
+                                              channel: try call.string(3).description, message: nil,
+                                              text: try call.string(4).description, choices: choices, roles: roles)
+            let answer = call.isNoneOrNil(7) ? nil : (try call.string(7).description, try call.string(8).description)
+            let refused = call.boolean(9)
+            guard let incident else { return .task { [] } }
+            return .write(in: store) { () throws(StoreError) in
+                let entry = if let (choice, by) = answer {
+                    refused ? question.refused(choice, by: by, on: incident, at: stubs.now)
+                        : question.answered(choice, by: by, on: incident, at: stubs.now)
+                } else {
+                    JournalEntry(incident: incident, at: stubs.now, actor: "automator", kind: .approval,
+                                 text: question.asked(in: question.channel) + question.whoMayAnswer)
+                }
+                return (.appendJournal([entry]), [])
+            }
+        }
+        // act(id, name, params JSON, incident or nil, approved by or nil, stubbed status or nil, its
+        // result JSON or error): keeps an action with its journal entry as the server does: as a
+        // dry run (nothing is sent) unless stubbed done or failed.
+        table.waitingFunction("act") { call in
+            let (id, plan) = try Self.plan(call, actions: actions, policy: policy)
+            let incident = call.isNoneOrNil(4) ? nil : IncidentID(try call.string(4).description)
+            let approvedBy = call.isNoneOrNil(5) ? nil : try call.string(5).description
+            let status = call.isNoneOrNil(6) ? nil : try call.string(6).description
+            let outcome = call.isNoneOrNil(7) ? nil : try call.string(7).description
+            var record = ActionRecord(id: id, key: id, name: plan.declaration.name, parameters: plan.parametersJSON,
+                                      incident: incident, requestedBy: Self.actor, approvedBy: approvedBy,
+                                      status: .sending, result: nil)
+            let sent: Result<String, ActionError>? = switch status.flatMap(ActionRecord.Status.init(rawValue:)) {
+            case .done?: .success(outcome ?? "null")
+            case .failed?: .failure(ActionError(.failed, outcome ?? "failed (stub.action)"))
+            default: nil
+            }
+            let write: StoreWrite
+            if let sent, let (change, _) = ActionService.outcome(of: record, plan, sent) {
+                write = .all([.recordAction(record), change])
+            } else {
+                record.status = .planned
+                record.result = "null"
+                write = ActionService.planned(record, plan)
+            }
+            guard incident != nil else { return .task { [] } }
+            return .write(in: store) { () throws(StoreError) in (write, []) }
+        }
+        // decline(id, name, params JSON, incident or nil, reason): keeps an action nobody approved,
+        // with its journal entry, as the server does.
+        table.waitingFunction("decline") { call in
+            let (id, plan) = try Self.plan(call, actions: actions, policy: policy)
+            let incident = call.isNoneOrNil(4) ? nil : IncidentID(try call.string(4).description)
+            let reason = try call.string(5).description
+            guard let incident else { return .task { [] } }
+            return .write(in: store) { () throws(StoreError) in
+                (ActionService.declined(plan, id: id, key: id, incident: incident, requestedBy: Self.actor, reason: reason), [])
+            }
         }
         table.function("now") { call in call.push(number: stubs.now.timeIntervalSince1970) }
         table.waitingFunction("advance") { call in
@@ -102,6 +175,29 @@ struct TestingModule: HostModule {
         table.function("breaches") { call in
             try call.push(.table(LuaTable(array: stubs.takeBreaches().map { .string(LuaString($0.description)) })))
         }
+    }
+
+    /// Who runs a test's actions, as the journal names the playbook's other writes.
+    private static let actor = "script"
+
+    /// The plan of a checked call: parameters as the server checks them, and whether its risk needs an approval.
+    private static func plan(_ declaration: ActionDeclaration, _ parameters: [String: Any], policy: ActionConfiguration)
+        throws(ActionError) -> ActionPlan
+    {
+        let checked = try ActionParameters(declaration: declaration, policy: policy).check(parameters)
+        return ActionPlan(declaration: declaration, parameters: checked,
+                          approval: policy.approvalRisk.map { declaration.risk >= $0 } == true ? .required : .notNeeded)
+    }
+
+    /// The id (argument 1) and plan (name and parameters, arguments 2 and 3) of a call `check_action` passed.
+    private static func plan(_ call: LuaCall, actions: [ActionDeclaration], policy: ActionConfiguration)
+        throws(HostError) -> (String, ActionPlan)
+    {
+        let (id, name, parameters) = (try call.string(1).description, try call.string(2).description,
+                                      ActionValue.members(json: try call.string(3).description) ?? [:])
+        do throws(ActionError) {
+            return (id, try plan(ActionDeclaration.named(name, in: actions), parameters, policy: policy))
+        } catch { throw HostError(error.description) }
     }
 
     /// A duration as scripts write them: seconds, or text such as "4h"; nil for nil.

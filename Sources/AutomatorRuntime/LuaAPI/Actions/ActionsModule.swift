@@ -81,11 +81,11 @@ public struct ActionsModule: HostModule {
                                             requestedBy: state.actor, approvedBy: approvedBy,
                                             question: approvedBy == nil ? nil : question, dryRun: dryRun)
             } catch { throw HostError("\(error)") }
-            if dryRun { return .write(in: service.store) { (service.planned(record, plan), [.string(LuaString(Self.json(record)))]) } }
+            if dryRun { return .write(in: service.store) { (ActionService.planned(record, plan), [.string(LuaString(Self.json(record)))]) } }
             return .act(in: service.store, before: .recordAction(record)) { complete in
                 service.send(record, plan) { sent in
                     // A failed action is a record too: actions.run returns nil and why, as for a denied one.
-                    complete(service.outcome(of: record, plan, sent).map { change, ended in
+                    complete(ActionService.outcome(of: record, plan, sent).map { change, ended in
                         Acted(change: change, outcome: .success([.string(LuaString(Self.json(ended)))]))
                     })
                 }

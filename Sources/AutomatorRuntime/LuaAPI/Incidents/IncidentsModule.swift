@@ -77,7 +77,7 @@ public struct IncidentsModule: HostModule {
         }
         table.waitingFunction("task") { [unowned(unsafe) state] call in
             // Checked now, numbered only when the call acts: a replay takes no number.
-            let spec = try Self.task(call, id: TaskID(0), run: state.activeRun?.id)
+            let spec = try Self.task(call, id: TaskID(0), run: state.activeRun?.id, at: ledger.now)
             let by = actor()
             return .write(in: store) { () throws(StoreError) in
                 var task = spec
@@ -101,7 +101,7 @@ public struct IncidentsModule: HostModule {
             return .event { complete in ledger.waitForTask(id, complete) }
         }
         table.waitingFunction("find") { call in
-            let query = try Self.query(call)
+            let query = try Self.query(call, at: ledger.now)
             // A lookup: a search changes nothing.
             return .lookup {
                 let found = try await store.listIncidents(query)
@@ -231,8 +231,8 @@ public struct IncidentsModule: HostModule {
         return change
     }
 
-    /// `task(id, spec)`: `title` (required), `owner`, `due`, `description`, `choices`.
-    private static func task(_ call: LuaCall, id: TaskID, run: RunID?) throws(HostError) -> IncidentTask {
+    /// `task(id, spec)`: `title` (required), `owner`, `due`, `description`, `choices`; created `now`.
+    private static func task(_ call: LuaCall, id: TaskID, run: RunID?, at now: Date) throws(HostError) -> IncidentTask {
         let incidentID = try incident(call, 1)
         guard case .table(let spec) = try call.value(2) else {
             throw HostError("a table expected, as in inc:task{ title = \"Confirm with the reporter\" }")
@@ -254,9 +254,9 @@ public struct IncidentsModule: HostModule {
             guard let seconds = DurationText.seconds(text.description) else {
                 throw HostError("due must be \(DurationText.expected), got \"\(text)\"")
             }
-            due = Date().addingTimeInterval(seconds)
-        case .integer(let seconds): due = Date().addingTimeInterval(Double(seconds))
-        case .number(let seconds): due = Date().addingTimeInterval(seconds)
+            due = now.addingTimeInterval(seconds)
+        case .integer(let seconds): due = now.addingTimeInterval(Double(seconds))
+        case .number(let seconds): due = now.addingTimeInterval(seconds)
         case let other: throw HostError("due must be a duration, got \(other.typeName)")
         }
         var choices: [String] = []
@@ -270,7 +270,7 @@ public struct IncidentsModule: HostModule {
         default: throw HostError("choices must be a list of strings")
         }
         return IncidentTask(id: id, incident: incidentID, runID: run, title: title, owner: try text("owner"),
-                            description: try text("description") ?? "", choices: choices, dueAt: due)
+                            description: try text("description") ?? "", choices: choices, dueAt: due, createdAt: now)
     }
 
     /// `seen(indicator [, except])`: the indicator as the index holds it, and the incident to leave
@@ -297,8 +297,8 @@ public struct IncidentsModule: HostModule {
         return milliseconds % 1000 == 0 ? .integer(milliseconds / 1000) : .number(Double(milliseconds) / 1000)
     }
 
-    /// `find{ type, severity, status, source, owner, text, since, limit }`.
-    private static func query(_ call: LuaCall) throws(HostError) -> IncidentQuery {
+    /// `find{ type, severity, status, source, owner, text, since, limit }`, `since` back from `now`.
+    private static func query(_ call: LuaCall, at now: Date) throws(HostError) -> IncidentQuery {
         var query = IncidentQuery(limit: 20)
         guard !call.isNoneOrNil(1) else { return query }
         guard case .table(let spec) = try call.value(1) else { throw HostError("a table of criteria expected") }
@@ -348,7 +348,7 @@ public struct IncidentsModule: HostModule {
             guard let seconds = DurationText.seconds(since) else {
                 throw HostError("since must be \(DurationText.expected), got \"\(since)\"")
             }
-            query.createdSince = Date().addingTimeInterval(-seconds)
+            query.createdSince = now.addingTimeInterval(-seconds)
         }
         switch spec["limit"] {
         case .nil: break

@@ -1,0 +1,25 @@
+import Foundation
+
+/// What a question leaves in its incident's journal: who was asked what, who answered, whose
+/// answer was refused. The server's chat writes it, and `automator test` the same, so that a
+/// test sees the journal a server would keep.
+extension ChatQuestionRecord {
+    /// `asked Q-1a2b3c4d in #soc: Block 203.0.113.7? (approve, deny)`, `channel` as the playbook named it.
+    func asked(in channel: String) -> String {
+        "asked \(id) in \(channel): \(text) (\(choices.joined(separator: ", ")))"
+    }
+
+    /// Who may answer, as its post and the journal say it: ` (approver only)`; empty for anyone.
+    var whoMayAnswer: String { roles.isEmpty ? "" : " (\(roles.joined(separator: " or ")) only)" }
+
+    /// The entry of its answer: who decided what.
+    func answered(_ choice: String, by: String, on incident: IncidentID, at: Date) -> JournalEntry {
+        JournalEntry(incident: incident, at: at, actor: by, kind: .approval, text: "\(text): \(choice)")
+    }
+
+    /// The entry of an answer refused to someone who holds none of its roles.
+    func refused(_ choice: String, by: String, on incident: IncidentID, at: Date = Date()) -> JournalEntry {
+        JournalEntry(incident: incident, at: at, actor: by, kind: .refused,
+                     text: "answer \(choice) to \(id) (\(text)), for the role \(roles.joined(separator: " or "))")
+    }
+}
