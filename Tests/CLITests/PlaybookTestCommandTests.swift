@@ -484,7 +484,7 @@ struct PlaybookTestCommandTests {
             end)
             test("approved and failed", function()
               stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
-              stub.action("checkpoint.block_ip", { status = "failed", error = "Check Point answered 500" })
+              stub.action("checkpoint.block_ip", { status = "failed", result = "Check Point answered 500" })
               local journal = lines(run(contain, { fields = { ip = "203.0.113.7" } }))
               expect.contains(journal, "action script ACT-test1: checkpoint.block_ip ip=203.0.113.7, approved by "
                               .. "slack:alice failed: Check Point answered 500")
