@@ -9,20 +9,7 @@ enum ActionOptions {
         local action_options = { incident = "incident", dry_run = "boolean", channel = "string",
                                  default_channel = "string" }
 
-        --- The number of single-character edits from `a` to `b` (Levenshtein).
-        local function edits(a, b)
-          local previous = {}
-          for j = 0, #b do previous[j] = j end
-          for i = 1, #a do
-            local current = { [0] = i }
-            for j = 1, #b do
-              local cost = a:byte(i) == b:byte(j) and 0 or 1
-              current[j] = math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            end
-            previous = current
-          end
-          return previous[#b]
-        end
+        \#(LuaNearest.source)
 
         --- `options` as `fn` ("actions.run") takes them, checked; raised at `level`.
         local function options_of(fn, options, level)
@@ -40,11 +27,7 @@ enum ActionOptions {
           for key, value in pairs(options) do
             local expected = action_options[key]
             if expected == nil then
-              local near, distance = nil, 3
-              for _, name in ipairs(known) do
-                local d = type(key) == "string" and edits(key:lower(), name) or distance
-                if d < distance then near, distance = name, d end
-              end
+              local near = type(key) == "string" and nearest(key:lower(), known) or nil
               error(("%s: unknown option %s%s: the options are %s"):format(fn, tostring(key),
                 near and (" (did you mean " .. near .. "?)") or "", table.concat(known, ", ")), level)
             end
