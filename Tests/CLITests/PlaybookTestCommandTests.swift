@@ -336,7 +336,7 @@ struct PlaybookTestCommandTests {
               stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
               local result = run(contain, { fields = { ip = "203.0.113.7" } })
               expect.note(result, "block planned by slack:alice")
-              expect.contains(result.questions[1].text, "Approve checkpoint.block_ip ip=203.0.113.7? (risk high, INC-1)")
+              expect.contains(result.questions[1].text, "Approve checkpoint.block_ip ip=203.0.113[.]7? (risk high, INC-1)")
               expect.equal(result.questions[1].channel, nil, "no channel is configured")
             end)
             test("denied", function()
@@ -371,7 +371,7 @@ struct PlaybookTestCommandTests {
         let plain = try await Self.test(files)
         #expect(plain.stdout.contains("✔ approved") && plain.stdout.contains("✔ denied") && plain.stdout.contains("✔ standing"),
                 "\(plain.stdout)")
-        #expect(plain.stdout.contains(#"./playbooks/contain.lua:4: the question "Approve checkpoint.block_ip ip=203.0.113.7? "#
+        #expect(plain.stdout.contains(#"./playbooks/contain.lua:4: the question "Approve checkpoint.block_ip ip=203.0.113[.]7? "#
             + #"(risk high, INC-1)" is not answered: add stub.chat("#), "\(plain.stdout)")
         #expect(plain.stdout.contains("✔ protected"), "without --config nothing is protected: \(plain.stdout)")
         #expect(plain.stdout.contains("✔ an approval stubbed as timed out asks nothing"), "\(plain.stdout)")
@@ -456,7 +456,7 @@ struct PlaybookTestCommandTests {
               for _, entry in ipairs(result.journal) do all[#all + 1] = entry.kind .. " " .. entry.actor .. " " .. entry.text end
               return all
             end
-            local question = "Approve checkpoint.block_ip ip=203.0.113.7? (risk high, INC-1)"
+            local question = "Approve checkpoint.block_ip ip=203.0.113[.]7? (risk high, INC-1)"
             test("approved and done", function()
               stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
               stub.action("checkpoint.block_ip", { status = "done", result = { uid = "h-1" } })

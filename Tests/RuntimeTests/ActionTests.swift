@@ -432,7 +432,7 @@ struct ActionTests {
         let runID = try #require(run).id
         let question = try await responder.question()
         #expect(question.channel == "C1" && question.text.hasPrefix(
-            "Approve firewall.block_ip ip=198.51.100.7 reason=C2? (risk high, \(incident))"), "\(question.text)")
+            "Approve firewall.block_ip ip=198.51.100[.]7 reason=C2? (risk high, \(incident))"), "defanged: \(question.text)")
         #expect(firewall.paths.isEmpty, "nothing is sent before the approval")
         await responder.answer("approve")
         await responder.incidents.runs.waitForEnd(runID)

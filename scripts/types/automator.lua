@@ -404,6 +404,14 @@ intel = {}
 ---@return intel.indicator[]
 function intel.extract(text) end
 
+--- `text` with each URL, domain, IPv4 and e-mail address in it defanged, for what a script writes
+--- into chat, where a live link is a click away: "Phish from http://evil.example/login" gives
+--- "Phish from hxxp://evil[.]example/login" (the scheme, and the host's last dot). Hashes, CVEs
+--- and IPv6 addresses stay as written; `intel.extract` reads the defanged text back.
+---@param text string
+---@return string
+function intel.defang(text) end
+
 ---@class intel.source
 ---@field source string the feed or integration
 ---@field verdict intel.verdict

@@ -251,9 +251,8 @@ extension TestingModule {
             if standing[name] then
               approved_by = "\#(ActionRecord.standingApproval)"
             else
-              local question = ("Approve %s? (risk %s%s)"):format(plan.summary, plan.risk, incident and (", " .. incident) or "")
               -- No channel (none given, no --config): nil, where a server would refuse the action.
-              local choice, by = answer(options.channel or plan.channel, question,
+              local choice, by = answer(options.channel or plan.channel, approval_question(plan, incident),
                                         { "approve", "deny" }, 3, true, plan.timeout)
               if choice ~= "approve" then
                 -- Only a question nobody answered in time is answered by automator.
