@@ -634,6 +634,13 @@ function chat.channels(network) end
 ---@return chat.channel[]
 function chat.available(network) end
 
+---The channel a name, id or Matrix alias (`#soc:example.org`) names, as `chat.join` finds it. One
+---the bot cannot see, or a name several channels share, is an error.
+---@param network? string
+---@param channel string
+---@return chat.channel
+function chat.channel(network, channel) end
+
 ---Joins a channel (by name or id) and watches it. Raises an error for a name several channels
 ---share (it lists their ids), and for a channel where the bot may not post (it leaves it again,
 ---unless it is a war room).
