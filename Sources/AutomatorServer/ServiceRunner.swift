@@ -21,6 +21,7 @@ struct ServiceRunner: Service {
     /// Waits for the group to stop (or to be cancelled, when the HTTP server could not start),
     /// then stops the timers and the executors, and closes the store.
     func run() async {
+        await checkpointer.announce()
         let checkpoints = Task { await checkpointer.run(every: .seconds(3600)) }
         let leading = Task { await lead() }
         let keeper = Task { await leases?.run() }

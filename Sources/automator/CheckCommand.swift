@@ -13,13 +13,14 @@ struct CheckCommand: AsyncParsableCommand {
             chat commands are read as serve reads them, every mistake of a declaration at its \
             field's line (an unknown field, with the one it likely meant: rn, did you mean run?): \
             no run, an unknown match field, a bad sla, a name taken twice. Integration declarations are read as serve reads them, every mistake \
-            at its line: an unknown field (requird, rn), a bad risk, a reputation kind that is none. \
-            With --config, the file is read as serve reads it (every \
-            section: intel, chat, actions, store; every bad value, at its own line), and \
-            integrations are loaded with their settings: one the file names whose required setting \
-            is missing (serve would leave it out), a configured integration with no script, and an \
-            actions.run("integration.action") no usable integration declares are problems too; \
-            integrations nothing sets up are listed as off. Nothing runs but what serve runs to read a \
+            at its line: an unknown field (requird, rn), a bad risk, a reputation kind that is none, \
+            each bad value quoted. An actions.run("integration.action") (or a playbook's approvals) \
+            naming an action no integration of the folder declares is a problem. With --config, the \
+            file is read as serve reads it (every section: intel, chat, actions, store; every bad \
+            value, at its own line), and integrations are loaded with their settings: one the file \
+            names whose required setting is missing (serve would leave it out), a configured \
+            integration with no script, and an action only such an integration declares are problems \
+            too; integrations nothing sets up are listed as off. Nothing runs but what serve runs to read a \
             playbook or an integration (the file's top level, which declares it): no run, no \
             command, no lookup.
 

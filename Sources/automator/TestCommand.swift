@@ -27,15 +27,17 @@ struct TestCommand: ParsableCommand {
             every test: it moves only when a task is answered after a while, on time.sleep or advance("5h"), and an SLA it passes breaches at once. \
             The guide is docs/playbooks.md.
 
-            Response actions are never sent: each actions.run is checked against its \
-            integration's declaration and recorded for expect.action. One at or above the risk \
+            Response actions are never sent: each actions.run (and actions.plan) is checked \
+            against its integration's declaration, and each actions.run recorded for \
+            expect.action. One at or above the risk \
             that needs an approval (high, or the actions section of --config) asks for it, as on \
             the server: stub.chat("Approve checkpoint.block_ip", "approve") answers, unless the \
             playbook's approvals = { ... } holds it. With --config, its protected networks and \
-            accounts refuse what they refuse on the server, and only chat.roles.approver may \
-            approve: stub.chat("Approve ...", "approve", "slack:alice") names who answers; \
-            anyone else's answer is refused, and the approval times out (actions.approval.timeout \
-            on the virtual clock).
+            accounts refuse what they refuse on the server, and chat.roles says who may answer: \
+            only an approver approves, and a chat.ask with { roles = { "lead" } } takes only a \
+            lead's answer. stub.chat("Approve ...", "approve", "slack:alice") names who answers; \
+            anyone else's answer is refused, and the question times out (actions.approval.timeout, \
+            or the question's timeout, on the virtual clock).
 
             Exit status: 0 when every test passed; 1 when one failed (its file:line is printed); \
             64 for a usage error.
@@ -84,15 +86,15 @@ struct TestCommand: ParsableCommand {
                 + "write one beside a playbook (docs/playbooks.md shows how)")
         }
         let policy: ActionConfiguration
-        let roles: [String: [String]]
+        let roles: [String: [String]]?
         do {
             policy = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration()
-            roles = try config.map { try ChatConfiguration.roles(file: $0) } ?? [:]
+            roles = try config.map { try ChatConfiguration.roles(file: $0) }
         } catch {
             throw ValidationError("\(error)")
         }
         let runner = PlaybookTestRunner(scripts: scripts, limits: Limits(timeout: .milliseconds(Int64(timeout * 1000))),
-                                        actionPolicy: policy, approvers: roles["approver"])
+                                        actionPolicy: policy, roles: roles)
         var report = PlaybookTestReport(files: [])
         for file in files {
             print(file)

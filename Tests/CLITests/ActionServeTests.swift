@@ -183,10 +183,11 @@ struct ActionServeTests {
         #expect(try await server.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#).status == 201)
         let said = try await server.call("POST", "/api/v1/incidents/INC-1/command",
                                          body: #"{"text": "!action firewall.block_ip ip=198.51.100.7", "by": "alice"}"#)
-        #expect(said.status == 200 && said.body.contains("Waiting for an approver in #soc: firewall.block_ip ip=198.51.100.7."), "\(said.body)")
+        #expect(said.status == 200 && said.body.contains("Waiting for an approver in #soc: firewall.block_ip ip=198.51.100[.]7."), "\(said.body)")
         let questions = slack.calls("chat.postMessage").filter { $0.arguments["text"]?.contains("Approve firewall.block_ip") == true }
         #expect(questions.map { $0.arguments["channel"] } == ["C0SOC"], "\(questions.map(\.body))")
         #expect(questions.first?.arguments["text"]?.contains("approver only") == true, "only an approver may answer")
+        #expect(questions.first?.arguments["text"]?.contains("ip=198.51.100[.]7?") == true, "defanged, as the bot's answers")
         #expect(firewall.sent.isEmpty, "nothing sent before the approval")
         server.terminate()
         _ = await server.waitForExit()

@@ -152,10 +152,11 @@ struct ChatCommandTests {
         #expect(chat.stderr.contains(" waiting on T-1 goes on at the next automator serve"), "\(chat.stderr)")
     }
 
-    @Test("A local file by its path: !file checks it, !evidence keeps it, in the same line or the next")
+    @Test("A local file by its path: !file checks it, !evidence keeps it, in the same line or the next; its name is defanged")
     func localFiles() async throws {
         let folder = try TemporaryFolder()
-        let dropper = try folder.write("dropper.bin", "MZ dropped by the attacker\n")
+        // A name is the sender's to choose, and a .com one is a live link in chat.
+        let dropper = try folder.write("invoice.evil-login.com", "MZ dropped by the attacker\n")
         let notes = try folder.write("notes.txt", "what the analyst saw\n")
         let result = try await AutomatorProcess.run(["chat", "--data", folder.url.path, "--scripts", Self.scripts],
                                                     input: """
@@ -167,15 +168,15 @@ struct ChatCommandTests {
             """)
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.contains { $0.hasPrefix("dropper.bin — ") }, "checked: \(result.stdout)")
+        #expect(lines.contains { $0.hasPrefix("invoice.evil-login[.]com — ") }, "checked: \(result.stdout)")
         // The line after `file PATH` answers that upload, as a reply in its thread would: its file, not its text.
-        #expect(lines.contains { $0.hasPrefix("EV-") && $0.contains(": dropper.bin, 27 bytes (sha256 ") }, "\(result.stdout)")
+        #expect(lines.contains { $0.hasPrefix("EV-") && $0.contains(": invoice.evil-login[.]com, 27 bytes (sha256 ") }, "\(result.stdout)")
         #expect(!result.stdout.contains("the message of"), "\(result.stdout)")
         #expect(lines.contains { $0.contains(": notes.txt, 21 bytes (sha256 ") }, "\(result.stdout)")
         // Each channel answers its own latest upload; with none, the terminal's way is said.
         #expect(lines.contains("[#ir]   ↳ Give the file's path: !evidence INC-1 /path/to/file"), "\(result.stdout)")
         let listed = try await AutomatorProcess.run(["evidence", "list", "INC-1", "--data", folder.url.path])
-        #expect(listed.stdout.contains("dropper.bin") && listed.stdout.contains("notes.txt"), "\(listed.stdout)")
+        #expect(listed.stdout.contains("invoice.evil-login.com") && listed.stdout.contains("notes.txt"), "\(listed.stdout)")
     }
 
     @Test("/file naming a folder says so, in plain words")

@@ -154,7 +154,7 @@ struct ChatMatrixTests {
         _ = await server.waitForExit()
     }
 
-    @Test("join refuses a room whose power levels keep the bot from posting, and leaves it; a name two rooms share takes an id; an alias keeps its #")
+    @Test("join refuses a room whose power levels keep the bot from posting, and leaves it; a name two rooms share takes an id; an alias keeps its #, and verbose and leave take it too")
     func joinRefusals() async throws {
         let (synapse, bot, alice, server, folder) = try await Self.served()
         let soc = try await Self.room(with: bot, as: alice, on: synapse)
@@ -187,6 +187,10 @@ struct ChatMatrixTests {
         #expect(lobby == "Watching #\(alias).", "\(lobby)")
         let nowhere = try await answer(to: "!join #nowhere-\(alias):localhost")
         #expect(nowhere.hasPrefix("Could not join #nowhere-\(alias):localhost: "), "\(nowhere)")
+        // verbose and leave find a room by its alias as join does, not as a name the bot is not in.
+        #expect(try await answer(to: "!verbose on #\(alias):localhost") == "Verbose on in #\(alias).")
+        #expect(try await answer(to: "!leave #\(alias):localhost") == "Left #\(alias).")
+        #expect(try await answer(to: "!leave #nowhere-\(alias):localhost") == "I am not in #nowhere-\(alias):localhost.")
         withExtendedLifetime(folder) { server.terminate() }
         _ = await server.waitForExit()
     }

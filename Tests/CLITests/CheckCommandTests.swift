@@ -215,7 +215,7 @@ struct CheckCommandTests {
                     + "env, required, secret",
                 "./integrations/oops.lua:8: integration: reputation.ipv4: unknown kind: the kinds are domain, email, file, "
                     + "ip, url",
-                "./integrations/oops.lua:11: integration: actions.block.run must be a function(params, context)",
+                "./integrations/oops.lua:11: integration: actions.block.run must be a function(params, context), got nil",
                 #"./integrations/oops.lua:12: integration: actions.block.risk must be low, medium, high or critical, got "extreme""#,
                 "./integrations/oops.lua:13: integration: actions.block: unknown field rn: the fields are description, "
                     + "params, risk, run, ttl, undo",
@@ -225,6 +225,69 @@ struct CheckCommandTests {
             #expect(!result.stdout.contains("[host]") && !result.stdout.contains("traceback"), "\(result.stdout)")
             #expect(result.stdout.contains("1 file checked: 6 problems"), "\(configuration): \(result.stdout)")
         }
+    }
+
+    @Test("A field not written is at its action's line, not at the next action's; a bad value is quoted, as a playbook's")
+    func integrationFieldLines() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("integrations/fw.lua", """
+            return integration {
+              name = "Firewall",
+              rate = { per_minute = 0 },
+              actions = {
+                a1 = { run = function(params) end },
+                a3 = { risk = "low" },
+                a4 = {
+                  run = function(params) end,
+                  undo = 4,
+                  params = { ip = { type = "address" } },
+                },
+              },
+            }
+            """)
+        let result = try await AutomatorProcess.run(["check", "--scripts", "."], in: folder.url)
+        #expect(result.status == 1, "\(result.stdout)")
+        for expected in [
+            "./integrations/fw.lua:3: integration: rate.per_minute must be a whole number of requests above 0, got 0",
+            "./integrations/fw.lua:6: integration: actions.a3.run must be a function(params, context), got nil",
+            "./integrations/fw.lua:9: integration: actions.a4.undo must name another action of this integration, got 4",
+            #"./integrations/fw.lua:10: integration: actions.a4.params.ip: type must be string, integer, number, "#
+                + #"boolean, ip, cidr, account or host, got "address""#,
+        ] {
+            #expect(result.stdout.contains(expected + "\n"), "\(expected)\n\(result.stdout)")
+        }
+    }
+
+    @Test("Without --config, actions.run is checked against the actions the folder's integrations declare")
+    func actionNamesWithoutConfiguration() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("integrations/edr.lua", """
+            return integration {
+              name = "EDR",
+              config = { token = { env = "EDR_TOKEN", required = true } },
+              actions = { isolate = { params = { host = "host" }, run = function(params) end } },
+            }
+            """)
+        try folder.write("integrations/broken.lua", "return integration { name = 1, actions = {} }\n")
+        try folder.write("playbooks/contain.lua", """
+            return playbook {
+              name = "Contain",
+              run = function(inc)
+                actions.run("edr.isolate", { host = "pc-7" }, { incident = inc })
+                actions.run("edr.isolat", { host = "pc-7" }, { incident = inc })
+                actions.run("fw.block_ip", { ip = "203.0.113.7" }, { incident = inc })
+                actions.run("broken.block", {}, { incident = inc })
+              end,
+            }
+            """)
+        let result = try await AutomatorProcess.run(["check", "--scripts", "."], in: folder.url)
+        #expect(result.status == 1, "\(result.stdout)")
+        let problems = result.stdout.split(separator: "\n").filter { $0.hasPrefix("./playbooks/") }
+        #expect(problems == [
+            "./playbooks/contain.lua:5: runs the action edr.isolat, but ./integrations/edr.lua does not declare it",
+            "./playbooks/contain.lua:6: runs the action fw.block_ip, but no integration in ./integrations declares it",
+            "./playbooks/contain.lua:7: runs the action broken.block, but ./integrations/broken.lua does not load: see its problems",
+        ], "the settings it lacks do not matter: \(result.stdout)")
     }
 
     @Test("A configuration file's every bad value is reported at its own line, by check and by serve")

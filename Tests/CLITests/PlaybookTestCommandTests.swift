@@ -336,7 +336,7 @@ struct PlaybookTestCommandTests {
               stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
               local result = run(contain, { fields = { ip = "203.0.113.7" } })
               expect.note(result, "block planned by slack:alice")
-              expect.contains(result.questions[1].text, "Approve checkpoint.block_ip ip=203.0.113.7? (risk high, INC-1)")
+              expect.contains(result.questions[1].text, "Approve checkpoint.block_ip ip=203.0.113[.]7? (risk high, INC-1)")
               expect.equal(result.questions[1].channel, nil, "no channel is configured")
             end)
             test("denied", function()
@@ -371,7 +371,7 @@ struct PlaybookTestCommandTests {
         let plain = try await Self.test(files)
         #expect(plain.stdout.contains("✔ approved") && plain.stdout.contains("✔ denied") && plain.stdout.contains("✔ standing"),
                 "\(plain.stdout)")
-        #expect(plain.stdout.contains(#"./playbooks/contain.lua:4: the question "Approve checkpoint.block_ip ip=203.0.113.7? "#
+        #expect(plain.stdout.contains(#"./playbooks/contain.lua:4: the question "Approve checkpoint.block_ip ip=203.0.113[.]7? "#
             + #"(risk high, INC-1)" is not answered: add stub.chat("#), "\(plain.stdout)")
         #expect(plain.stdout.contains("✔ protected"), "without --config nothing is protected: \(plain.stdout)")
         #expect(plain.stdout.contains("✔ an approval stubbed as timed out asks nothing"), "\(plain.stdout)")
@@ -437,6 +437,46 @@ struct PlaybookTestCommandTests {
         #expect(plain.stdout.contains("✘ another's yes is refused"), "\(plain.stdout)")
     }
 
+    @Test("actions.plan works in a test as on a server; --config's chat.roles decide who answers a chat.ask for roles")
+    func planAndQuestionRoles() async throws {
+        let files = [
+            "integrations/checkpoint.lua": Self.checkpoint,
+            "playbooks/contain.lua": """
+            return playbook {
+              name = "Contain",
+              run = function(inc)
+                local plan = actions.plan("checkpoint.block_ip", { ip = inc.fields.ip }, { incident = inc })
+                inc:note(("plan: %s, approval %s, in %s"):format(plan.summary, plan.approval, tostring(plan.channel)))
+                local answer, by = chat.ask("#soc", "Wake the lead?", { "yes", "no" }, { roles = { "lead" }, timeout = 600 })
+                inc:note("lead: " .. answer .. " by " .. by)
+              end,
+            }
+            """,
+            "playbooks/contain_test.lua": """
+            local contain = require("playbooks.contain")
+            test("a lead answers", function()
+              stub.chat("Wake the lead?", "yes", "slack:alice")
+              local result = run(contain, { fields = { ip = "203.0.113.7" } })
+              expect.note(result, "plan: checkpoint.block_ip ip=203.0.113.7, approval required, in #soc")
+              expect.note(result, "lead: yes by slack:alice")
+            end)
+            test("another's answer is refused", function()
+              stub.chat("Wake the lead?", "yes", "slack:mallory")
+              expect.note(run(contain, { fields = { ip = "203.0.113.7" } }), "lead: timeout by automator")
+            end)
+            """,
+            "automator.yml": """
+            actions: { approval: { channel: "#soc" } }
+            chat: { roles: { lead: [alice] } }
+            """,
+        ]
+        let configured = try await Self.test(files, arguments: ["test", "--scripts", ".", "--config", "automator.yml"])
+        #expect(configured.stdout.contains("2 tests, 0 failed"), "\(configured.stdout)")
+        let plain = try await Self.test(files)
+        #expect(plain.stdout.contains("✘ another's answer is refused"), "without --config anyone answers: \(plain.stdout)")
+        #expect(plain.stdout.contains("2 tests, 2 failed"), "no channel without --config: \(plain.stdout)")
+    }
+
     @Test("The test's journal holds what the server's would: the approval asked and answered, the action's outcome")
     func journalOfActions() async throws {
         let result = try await Self.test([
@@ -456,7 +496,7 @@ struct PlaybookTestCommandTests {
               for _, entry in ipairs(result.journal) do all[#all + 1] = entry.kind .. " " .. entry.actor .. " " .. entry.text end
               return all
             end
-            local question = "Approve checkpoint.block_ip ip=203.0.113.7? (risk high, INC-1)"
+            local question = "Approve checkpoint.block_ip ip=203.0.113[.]7? (risk high, INC-1)"
             test("approved and done", function()
               stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
               stub.action("checkpoint.block_ip", { status = "done", result = { uid = "h-1" } })

@@ -291,6 +291,30 @@ struct ServeCommandTests {
                 "only the reason it stops: \(samePort.stderr)")
     }
 
+    @Test("A folder without a signing key is told once at start that no checkpoint is signed, and what makes the key")
+    func checkpointsOff() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start()
+        let off = "journal checkpoints are off: this data folder has no signing key"
+        #expect(try await server.waitForLog(off), "\(server.log)")
+        #expect(server.log.contains("automator journal checkpoint --data \(workspace.data.path) makes the key"), "\(server.log)")
+        let opened = try await server.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#)
+        #expect(opened.status == 201, "a journal entry to sign")
+        server.terminate()
+        _ = await server.waitForExit()
+        #expect(server.log.components(separatedBy: off).count == 2, "once: \(server.log)")
+
+        // Signed once, then the key lost: a new key is a person's decision, which the log names.
+        #expect(try await AutomatorProcess.run(["journal", "checkpoint", "--data", workspace.data.path]).status == 0)
+        try FileManager.default.removeItem(at: workspace.data.appendingPathComponent("journal-signing.key"))
+        let restarted = try await workspace.start()
+        #expect(try await restarted.waitForLog("but the journal holds 1 checkpoint signed with it"), "\(restarted.log)")
+        #expect(restarted.log.contains("automator journal checkpoint --new-key --data \(workspace.data.path)"),
+                "\(restarted.log)")
+        restarted.terminate()
+        _ = await restarted.waitForExit()
+    }
+
     @Test("After a serve killed with SIGKILL, a command holding the folder is named, not the dead server the lock file names")
     func deadServerInTheLock() async throws {
         let workspace = try Workspace()

@@ -432,7 +432,7 @@ struct ActionTests {
         let runID = try #require(run).id
         let question = try await responder.question()
         #expect(question.channel == "C1" && question.text.hasPrefix(
-            "Approve firewall.block_ip ip=198.51.100.7 reason=C2? (risk high, \(incident))"), "\(question.text)")
+            "Approve firewall.block_ip ip=198.51.100[.]7 reason=C2? (risk high, \(incident))"), "defanged: \(question.text)")
         #expect(firewall.paths.isEmpty, "nothing is sent before the approval")
         await responder.answer("approve")
         await responder.incidents.runs.waitForEnd(runID)
@@ -619,9 +619,8 @@ struct ActionTests {
         let record = try #require(try await responder.actions.history(on: incident).first)
         #expect(record.status == .failed && record.result == "firewall.disable_user failed: the firewall answered 400")
         let journal = try await responder.journal(incident)
-        #expect(journal.last?.hasSuffix(
-            "firewall.disable_user user=refuse@example.com failed: firewall.disable_user failed: the firewall answered 400")
-            == true, "\(journal)")
+        #expect(journal.last?.hasSuffix(": \(record.id): firewall.disable_user user=refuse@example.com failed: the firewall "
+            + "answered 400") == true, "the action named once: \(journal)")
 
         // What is an error names the function the script called, not the hidden one behind it.
         let nowhere = try await responder.incidents.runs.submit(script: "nowhere.lua", source: Array("""

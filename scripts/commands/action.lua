@@ -56,7 +56,7 @@ return command {
     if plan.approval == "required" and not plan.dry_run
         and plan.channel ~= msg.channel.id and plan.channel ~= "#" .. msg.channel.name then
       -- The question is asked elsewhere: say so here, or the asker hears nothing until it is answered.
-      msg:reply(("Waiting for an approver in %s: %s."):format(plan.channel, plan.summary))
+      msg:reply(("Waiting for an approver in %s: %s."):format(plan.channel, intel.defang(plan.summary)))
     end
     local done, why = actions.run(name, params, options)
     if not done then return msg:reply(("Not done: %s."):format(why)) end

@@ -2,7 +2,6 @@
 -- A new incident opened from a channel makes that channel its war room: what is said there is
 -- journaled on it. The war room of an open incident stays that incident's; a closed one's
 -- becomes the new incident's (both journals say so).
-local defang = require("lib.defang")
 local incident_ref = require("lib.incident_ref")
 
 local USAGE = "Usage: !incident new TITLE, !incident show [INC-12], !incident close [INC-12] REASON"
@@ -10,11 +9,11 @@ local USAGE = "Usage: !incident new TITLE, !incident show [INC-12], !incident cl
 -- What an incident holds came from alerts and people (a title is often the phishing URL): it
 -- is echoed defanged, as every indicator the bot writes.
 local function show(inc)
-  local lines = { ("*%s* %s — %s, %s, %s"):format(inc.id, defang.text(inc.title), inc.severity, inc.type, inc.status) }
-  if inc.owner then lines[#lines + 1] = "Owner: " .. defang.text(inc.owner) end
+  local lines = { ("*%s* %s — %s, %s, %s"):format(inc.id, intel.defang(inc.title), inc.severity, inc.type, inc.status) }
+  if inc.owner then lines[#lines + 1] = "Owner: " .. intel.defang(inc.owner) end
   for _, task in ipairs(incidents.tasks(inc.id, "open")) do
-    lines[#lines + 1] = ("• %s %s%s"):format(task.id, defang.text(task.title),
-      task.owner and (" (" .. defang.text(task.owner) .. ")") or "")
+    lines[#lines + 1] = ("• %s %s%s"):format(task.id, intel.defang(task.title),
+      task.owner and (" (" .. intel.defang(task.owner) .. ")") or "")
   end
   return table.concat(lines, "\n")
 end
@@ -36,7 +35,7 @@ return command {
         fields = { reported_by = msg.user.handle, channel = msg.channel.name },
       }
       inc:note(("opened from chat by %s: %s"):format(msg.user.who, msg.text))
-      local title = defang.text(inc.title)
+      local title = intel.defang(inc.title)
       if msg.channel.direct then return msg:reply(("Opened %s: %s"):format(inc.id, title)) end
       -- An open incident keeps its war room; a closed one's passes to the new incident.
       local current = msg.incident and incidents.get(msg.incident)
@@ -60,13 +59,13 @@ return command {
       if not inc then return msg:reply("There is no incident " .. id) end
       -- Closed again, its close time would move, and with it its time to resolve in reports.
       if inc.status == "closed" then
-        return msg:reply(("%s is closed already (%s)."):format(id, defang.text(inc.close_reason or "no reason given")))
+        return msg:reply(("%s is closed already (%s)."):format(id, intel.defang(inc.close_reason or "no reason given")))
       end
       -- Closing cancels the open tasks (and stops the playbook): say so, for whoever owned them.
       local open = #incidents.tasks(id, "open")
       inc:close{ reason = text }
       local cancelled = open == 0 and "" or (" (%d open task%s cancelled)"):format(open, open == 1 and "" or "s")
-      return msg:reply(("Closed %s: %s%s"):format(id, defang.text(text), cancelled))
+      return msg:reply(("Closed %s: %s%s"):format(id, intel.defang(text), cancelled))
     end
     msg:reply(USAGE)
   end,

@@ -1,7 +1,7 @@
--- leave #ch1, #ch2 | leave !abc:example.org | leave all: the bot stops checking the channels
--- and leaves them. "all" is every channel it is in (watched, or a war room); a channel it is
--- not in is said so, and left alone. A war room left is one no more: its incident's journal
--- keeps what was said, and ends there.
+-- leave #ch1, #ch2 | leave !abc:example.org | leave #soc:example.org | leave all: the bot stops
+-- checking the channels and leaves them. "all" is every channel it is in (watched, or a war
+-- room); a channel it is not in is said so, and left alone. A war room left is one no more: its
+-- incident's journal keeps what was said, and ends there. A Matrix alias names its room, as in join.
 local channels = require("lib.channels")
 
 return command {
@@ -19,7 +19,7 @@ return command {
       leaving = list
     else
       for _, name in ipairs(names) do
-        local found = channels.find(list, name)
+        local found = channels.find(list, name, msg.network)
         if #found == 1 then leaving[#leaving + 1] = found[1]
         elseif #found == 0 then absent[#absent + 1] = channels.typed(name)
         else unsure[#unsure + 1] = channels.which(found, "leave") end

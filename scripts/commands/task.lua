@@ -1,6 +1,5 @@
 -- !task list [INC-12] | !task done T-7 [ANSWER]: the open tasks, and completing one (the run
 -- waiting on it goes on). `!task done 7` is T-7: the number is what people read out.
-local defang = require("lib.defang")
 local incident_ref = require("lib.incident_ref")
 
 --- The open task `id` ("T-7"), or nil.
@@ -24,7 +23,7 @@ return command {
       if not open_task(id) then return msg:reply(("%s is not an open task: !task list shows them."):format(id)) end
       -- An answer that is not one of the task's choices is refused by the host, which names them.
       local done = incidents.complete_task(id, answer)
-      return msg:reply(("%s done%s."):format(done.id, answer ~= "" and (": " .. defang.text(answer)) or ""))
+      return msg:reply(("%s done%s."):format(done.id, answer ~= "" and (": " .. intel.defang(answer)) or ""))
     end
     if args[1] == "list" then
       local id = incident_ref.take(msg, { text = args.text:gsub("^%s*%S+%s*", "", 1), args[2] })
@@ -32,8 +31,8 @@ return command {
       if #tasks == 0 then return msg:reply("No open task" .. (id and (" on " .. id) or "") .. ".") end
       local lines = {}
       for _, task in ipairs(tasks) do
-        lines[#lines + 1] = ("• %s %s — %s%s%s"):format(task.id, defang.text(task.title), task.incident,
-          task.owner and (", " .. defang.text(task.owner)) or "", task.overdue and ", OVERDUE" or "")
+        lines[#lines + 1] = ("• %s %s — %s%s%s"):format(task.id, intel.defang(task.title), task.incident,
+          task.owner and (", " .. intel.defang(task.owner)) or "", task.overdue and ", OVERDUE" or "")
       end
       return msg:reply(table.concat(lines, "\n"))
     end

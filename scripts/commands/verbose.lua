@@ -1,6 +1,7 @@
--- verbose on #ch1, private1 | verbose off #ch1 | verbose on all: answer every finding in those
--- channels, or only the malicious ones. Only a channel the bot watches has findings to answer:
--- another is said so rather than watched from now on (a mistyped name would be).
+-- verbose on #ch1, private1 | verbose off #ch1 | verbose on #soc:example.org | verbose on all:
+-- answer every finding in those channels, or only the malicious ones. Only a channel the bot
+-- watches has findings to answer: another is said so rather than watched from now on (a
+-- mistyped name would be). A Matrix alias names its room, as in join.
 local channels = require("lib.channels")
 
 return command {
@@ -24,7 +25,7 @@ return command {
       targets = watched
     else
       for _, name in ipairs(names) do
-        local found = channels.find(watched, name)
+        local found = channels.find(watched, name, msg.network)
         if #found == 1 then targets[#targets + 1] = found[1]
         elseif #found == 0 then unwatched[#unwatched + 1] = channels.typed(name)
         else unsure[#unsure + 1] = channels.which(found, "verbose " .. mode) end

@@ -27,9 +27,15 @@ function channels.joined(network)
   return list
 end
 
---- The channels of `list` that `name` names: the one of that id, else all of that name
---- (several when channels share it).
-function channels.find(list, name)
+--- The channels of `list` that `name` names on `network`: the one of that id, else all of that
+--- name (several when channels share it). A Matrix alias ("#soc:example.org") is neither: the
+--- room directory gives its room's id, as it does to join.
+function channels.find(list, name, network)
+  if name:match("^#.+:") then
+    local ok, channel = pcall(chat.channel, network, name)
+    if not ok then return {} end
+    name = channel.id
+  end
   local found = {}
   for _, settings in ipairs(list) do
     if settings.id == name then return { settings } end

@@ -1,7 +1,6 @@
 -- What the bot says about an indicator or a file: the verdict with its reasons, and the past
 -- incidents that mention it. Shared by the watcher (commands/watch.lua) and the commands that
 -- look things up (!ip, !url, !domain, !hash, !file).
-local defang = require("lib.defang")
 
 local findings = {}
 
@@ -29,7 +28,7 @@ end
 
 --- One line for people: "🔴 `evil[.]example`: malicious: 2 of 3 sources; ... (seen in INC-12, ...)".
 function findings.line(value, verdict, current_incident)
-  local line = ("%s `%s`: %s"):format(MARKS[verdict.verdict] or "⚪", defang.indicator(value), verdict.summary)
+  local line = ("%s `%s`: %s"):format(MARKS[verdict.verdict] or "⚪", intel.defang(value), verdict.summary)
   local seen = findings.seen(value, current_incident)
   if seen then line = line .. " (" .. seen .. ")" end
   return line
@@ -78,7 +77,7 @@ end
 --- Hashes and checks a file of a message; returns the line naming it, and the verdict.
 function findings.file(msg, file)
   local checked = msg:check(file)
-  return ("%s — %s"):format(file.name, findings.line(checked.sha256, checked, msg.incident)), checked
+  return ("%s — %s"):format(intel.defang(file.name), findings.line(checked.sha256, checked, msg.incident)), checked
 end
 
 return findings

@@ -404,6 +404,14 @@ intel = {}
 ---@return intel.indicator[]
 function intel.extract(text) end
 
+--- `text` with each URL, domain, IPv4 and e-mail address in it defanged, for what a script writes
+--- into chat, where a live link is a click away: "Phish from http://evil.example/login" gives
+--- "Phish from hxxp://evil[.]example/login" (the scheme, and the host's last dot). Hashes, CVEs
+--- and IPv6 addresses stay as written; `intel.extract` reads the defanged text back.
+---@param text string
+---@return string
+function intel.defang(text) end
+
 ---@class intel.source
 ---@field source string the feed or integration
 ---@field verdict intel.verdict
@@ -625,6 +633,13 @@ function chat.channels(network) end
 ---@param network? string
 ---@return chat.channel[]
 function chat.available(network) end
+
+---The channel a name, id or Matrix alias (`#soc:example.org`) names, as `chat.join` finds it. One
+---the bot cannot see, or a name several channels share, is an error.
+---@param network? string
+---@param channel string
+---@return chat.channel
+function chat.channel(network, channel) end
 
 ---Joins a channel (by name or id) and watches it. Raises an error for a name several channels
 ---share (it lists their ids), and for a channel where the bot may not post (it leaves it again,

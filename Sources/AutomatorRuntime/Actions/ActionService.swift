@@ -191,9 +191,13 @@ public final class ActionService: Sendable {
         case .failure(let error):
             record.status = .failed
             record.result = error.description
+            // The integration's error names the action ("checkpoint.block_ip failed: …"): said once.
+            let name = plan.declaration.name + " "
+            let what = error.description.hasPrefix(name) ? String(error.description.dropFirst(name.count))
+                : "failed: \(error.description)"
             let change = journaled(.finishAction(id: record.id, status: .failed, result: error.description, expiresAt: nil),
                                    on: record.incident, by: record.requestedBy,
-                                   "\(record.id): \(plan.summary)\(approval) failed: \(error.description)")
+                                   "\(record.id): \(plan.summary)\(approval) \(what)")
             return (change, record)
         }
     }

@@ -79,12 +79,21 @@ extension ChatService {
 
     func availableJSON(on network: String?) async throws -> String {
         let channels = try await adapter(network).channels()
-        return JSONText.array(channels.sorted { $0.name < $1.name }.map { channel in
-            var object = JSONText.Object()
-            object["id"] = JSONText.string(channel.id)
-            object["name"] = JSONText.string(channel.name)
-            return object.text
-        })
+        return JSONText.array(channels.sorted { $0.name < $1.name }.map(Self.json))
+    }
+
+    /// The channel `channel` names as `join` finds it (by id, name, or a Matrix alias through the
+    /// room directory), for the commands that look it up among the bot's own by its id.
+    func channelJSON(_ channel: String, on network: String?) async throws -> String {
+        let adapter = try adapter(network)
+        return Self.json(try await resolve(channel, on: adapter))
+    }
+
+    private static func json(_ channel: ChatChannel) -> String {
+        var object = JSONText.Object()
+        object["id"] = JSONText.string(channel.id)
+        object["name"] = JSONText.string(channel.name)
+        return object.text
     }
 
     /// Joins the channel and watches it, if the bot may post there: a watcher whose verdicts

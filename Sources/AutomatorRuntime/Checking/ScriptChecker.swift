@@ -7,9 +7,10 @@ import Logging
 /// syntax errors, globals read or written that the runtime does not define (a typo, a missing
 /// `local`), playbook and chat command declarations the catalogs refuse (no `run`, an unknown
 /// `match` field, a bad `sla`, a name taken twice), integration declarations `serve` would refuse
-/// (every mistake, an unknown field too, at its line), and, given the configuration, integrations
-/// whose settings are missing or that the configuration names but the folder lacks, and
-/// `actions.run` calls of actions no usable integration declares.
+/// (every mistake, an unknown field too, at its line), `actions.run` calls of actions no
+/// integration of the folder declares, and, given the configuration, integrations whose settings
+/// are missing or that the configuration names but the folder lacks, and calls of actions no
+/// usable integration declares.
 public struct ScriptChecker: Sendable {
     public let scripts: String
     public let configuration: IntelConfiguration?
@@ -66,7 +67,8 @@ public struct ScriptChecker: Sendable {
         let declarations = await integrationDeclarationProblems(in: files.filter { !unreadable.contains($0) })
         problems += declarations
         // An integration whose declaration is wrong is reported once, by its mistakes, not again as not used.
-        let integrations = await integrationProblems(in: files.filter { !unreadable.contains($0) })
+        let integrations = await integrationProblems(in: files.filter { !unreadable.contains($0) },
+                                                     broken: Set(declarations.map(\.file)))
         problems += integrations.problems.filter { problem in
             (files.contains(problem.file) || problem.file == configurationFile)
                 && !(problem.line == nil && declarations.contains { $0.file == problem.file })
@@ -220,7 +222,9 @@ public struct ScriptChecker: Sendable {
 
     /// The line an integration's mistake is about, found by the path it starts with
     /// (`integration: actions.block.risk must be ...`): each part searched for as `part =` from
-    /// the line of the one before; an unknown field adds its name. Else the declaration's line.
+    /// the line of the one before to the end of its table (a field not written is then the
+    /// table's line, not the same field of the next action); an unknown field adds its name.
+    /// Else the declaration's line.
     static func line(in lines: [String], following message: String) -> Int? {
         var rest = Substring(message.hasPrefix("integration: ") ? message.dropFirst("integration: ".count) : "")
         var path: [String] = []
@@ -233,43 +237,69 @@ public struct ScriptChecker: Sendable {
             path.append(String(rest.dropFirst("unknown field ".count).prefix { $0 != ":" }))
         }
         var found: Int?
+        var last = lines.count - 1
         for part in path {
             // On the same line as the part before, too: `token = { secret = true, requird = true }`.
             let pattern = "(^|[^\\w.])" + NSRegularExpression.escapedPattern(for: part) + "\\s*=(?!=)"
-            guard let index = lines[(found.map { $0 - 1 } ?? 0)...]
-                .firstIndex(where: { $0.range(of: pattern, options: .regularExpression) != nil })
+            let first = found.map { $0 - 1 } ?? 0
+            guard first <= last, let index = lines[first...last].firstIndex(where: {
+                $0.range(of: pattern, options: .regularExpression) != nil
+            }), let value = lines[index].range(of: pattern, options: .regularExpression)?.upperBound
             else { break }
             found = index + 1
+            last = Self.end(ofValueAt: value, line: index, in: lines)
         }
         return found ?? lines.firstIndex { $0.range(of: "\\bintegration\\s*[{(]", options: .regularExpression) != nil }
             .map { $0 + 1 }
     }
 
+    /// The line where the value that starts at `start` of line `index` ends: its closing brace
+    /// when it is a table (`{ ... }`, over several lines perhaps), else that line.
+    private static func end(ofValueAt start: String.Index, line index: Int, in lines: [String]) -> Int {
+        var depth = 0
+        for (offset, line) in lines[index...].enumerated() {
+            let text = offset == 0 ? line[start...] : line[...]
+            for character in text {
+                switch character {
+                case "{": depth += 1
+                case "}": depth -= 1
+                case " ", "\t": continue
+                default: if depth == 0 { return index }  // not a table
+                }
+                if depth == 0 { return index + offset }
+            }
+        }
+        return lines.count - 1
+    }
+
     /// With a configuration: integrations it names whose required settings are missing (serve
     /// would leave them out), integrations it configures that have no script, and `actions.run`
     /// calls in `files` that name an action no usable integration declares; and the integrations
-    /// nothing sets up.
-    private func integrationProblems(in files: [String]) async -> Findings {
-        guard let configuration else { return Findings() }
-        let quiet = Logger(label: "automator.check") { _ in SwiftLogNoOpLogHandler() }
+    /// nothing sets up. Without one: the calls that name an action no integration of the folder
+    /// declares, whatever their settings (`broken`: the integrations whose declaration is wrong).
+    private func integrationProblems(in files: [String], broken: Set<String>) async -> Findings {
         let folder = scripts + "/integrations"
+        guard let configuration else {
+            let declared = Set(await Integrations.declaredActions(in: folder).map(\.name))
+            return Findings(problems: Self.actionProblems(in: files, declared: declared) { action in
+                let file = "\(folder)/\(action.prefix { $0 != "." }).lua"
+                if broken.contains(file) { return "\(file) does not load: see its problems" }
+                return FileManager.default.fileExists(atPath: file) ? "\(file) does not declare it"
+                    : "no integration in \(folder) declares it"
+            })
+        }
+        let quiet = Logger(label: "automator.check") { _ in SwiftLogNoOpLogHandler() }
         let integrations = await Integrations(folder: folder, settings: configuration.integrations, logger: quiet)
         integrations.shutdown()
         let off = Set(integrations.notSetUp.map { "integrations/\($0).lua" })
         var problems = integrations.problems.filter { !off.contains($0.path) }.map { problem in
             ScriptProblem(file: scripts + "/" + problem.path, line: nil, message: "not used: " + problem.message)
         }
-        let declared = Set(integrations.actions.map(\.name))
-        for file in files {
-            let named = Self.actionCalls(in: file).map { ($0.line, $0.action, "runs") }
-                + Self.standingApprovals(in: file).map { ($0.line, $0.action, "approves in advance") }
-            for (line, action, verb) in named where !declared.contains(action) {
-                let integration = String(action.prefix { $0 != "." })
-                let why = integrations.problems.first { $0.path == "integrations/\(integration).lua" }
-                    .map { "its integration is not used: \($0.message)" }
-                    ?? "no integration in \(folder) declares it"
-                problems.append(ScriptProblem(file: file, line: line, message: "\(verb) the action \(action), but \(why)"))
-            }
+        problems += Self.actionProblems(in: files, declared: Set(integrations.actions.map(\.name))) { action in
+            let integration = String(action.prefix { $0 != "." })
+            return integrations.problems.first { $0.path == "integrations/\(integration).lua" }
+                .map { "its integration is not used: \($0.message)" }
+                ?? "no integration in \(folder) declares it"
         }
         for name in configuration.integrations.keys.sorted()
         where !FileManager.default.fileExists(atPath: "\(folder)/\(name).lua") {
@@ -277,6 +307,21 @@ public struct ScriptChecker: Sendable {
                 message: "integrations.\(name) configures an integration that \(folder) does not have (\(name).lua)"))
         }
         return Findings(problems: problems, notSetUp: integrations.notSetUp)
+    }
+
+    /// The `actions.run` calls and standing approvals in `files` that name an action `declared`
+    /// lacks, each saying `why` there is none.
+    private static func actionProblems(in files: [String], declared: Set<String>, why: (String) -> String)
+        -> [ScriptProblem]
+    {
+        files.flatMap { file in
+            (actionCalls(in: file).map { ($0.line, $0.action, "runs") }
+                + standingApprovals(in: file).map { ($0.line, $0.action, "approves in advance") })
+                .filter { !declared.contains($0.1) }
+                .map { line, action, verb in
+                    ScriptProblem(file: file, line: line, message: "\(verb) the action \(action), but \(why(action))")
+                }
+        }
     }
 
     /// The actions a playbook's `approvals = { "integration.action", ... }` names, with their

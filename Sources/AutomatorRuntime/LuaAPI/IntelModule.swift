@@ -16,6 +16,8 @@
 ///   3), `summary` (the reasons, for people) and `sources` (`source`, `verdict`, `reliability`,
 ///   `reason` each). Suspends the run while the sources are asked; recorded in a durable run.
 /// - `intel.file(bytes)`: the file's `md5`, `sha1` and `sha256`, and the verdict on them.
+/// - `intel.defang(text)`: `text` with its URLs, domains, IPv4 and e-mail addresses defanged, for
+///   what a script writes into chat (the runtime's own approval questions included).
 public struct IntelModule: HostModule {
     public let name = "intel"
     private let reputation: ReputationService?
@@ -68,6 +70,49 @@ public struct IntelModule: HostModule {
                 return [.table(result)]
             }
         }
+    }
+
+    /// `intel.defang` over `intel.extract`: what chat clients would make a link, written so that
+    /// none does, and read back as the same indicators when pasted (the extractor reads
+    /// `hxxp://` and `[.]`).
+    public var lua: String? {
+        #"""
+        local intel = ...
+        local error, type, concat = error, type, table.concat
+
+        -- The kinds that chat clients turn into links; hashes, CVEs and IPv6 addresses stay as written.
+        local LINKED = { url = true, domain = true, ipv4 = true, email = true }
+
+        -- One indicator: hxxp://evil-login[.]com/reset, evil-login[.]com, 203.0.113[.]45,
+        -- alice@evil-login[.]com (the scheme, and the last dot of the host).
+        local function indicator(value)
+          local scheme, rest = value:match("^(%a[%w+.-]*://)(.*)$")
+          local host, path = (rest or value):match("^([^/?#]*)(.*)$")
+          host = host:gsub("%.([^.]*)$", "[.]%1")
+          if scheme then scheme = scheme:gsub("^http", "hxxp"):gsub("^ftp", "fxp") end
+          return (scheme or "") .. host .. path
+        end
+
+        --- `text` with each URL, domain, IPv4 and e-mail address in it defanged, the rest as written:
+        --- "Phish from http://evil.example/login" gives "Phish from hxxp://evil[.]example/login".
+        function intel.defang(text)
+          if type(text) ~= "string" then error("intel.defang expects text", 2) end
+          local parts, rest = {}, text
+          while true do
+            -- extract gives each indicator once: the first is where the next one starts, and the
+            -- text after it is read again for the others, a repeated one included.
+            local found = intel.extract(rest)[1]
+            if found == nil then break end
+            parts[#parts + 1] = rest:sub(1, found.first - 1)
+            parts[#parts + 1] = LINKED[found.type] and indicator(found.value) or rest:sub(found.first, found.last)
+            rest = rest:sub(found.last + 1)
+          end
+          parts[#parts + 1] = rest
+          return concat(parts)
+        end
+
+        return intel
+        """#
     }
 
     static let unconfigured = "no reputation source is configured: give automator --config with a file that "

@@ -33,6 +33,30 @@ public struct JournalCheckpointer: Sendable {
         }
     }
 
+    /// Says once, at the start, when no checkpoint will be signed, and what makes the key: without
+    /// it the hourly checkpoints are skipped in silence, and nobody learns it until a journal must
+    /// be proved untouched. Each checkpoint reads the key again, so one made later is used at once.
+    public func announce() async {
+        let path = JournalSignature.path(in: folder)
+        do throws(StoreError) {
+            guard try JournalSignature.load(from: folder) == nil else { return }
+            let signed = try await store.journalCheckpoints().count
+            guard signed == 0 else {
+                let lost = "\(path) is missing, but the journal holds \(signed) checkpoint\(signed == 1 ? "" : "s") "
+                    + "signed with it. Restore it from this folder's backup, or start a new key on purpose: "
+                    + "automator journal checkpoint --new-key --data \(folder)"
+                logger.error("journal checkpoints are off: \(lost)")
+                return
+            }
+            let none = "this data folder has no signing key (\(path)), so none is signed every hour. automator "
+                + "journal checkpoint --data \(folder) makes the key and signs the first; this server signs the next "
+                + "ones without a restart"
+            logger.warning("journal checkpoints are off: \(none)")
+        } catch {
+            logger.error("journal checkpoints are off: \(error)")
+        }
+    }
+
     /// Checkpoints every `interval` until cancelled.
     public func run(every interval: Duration) async {
         while !Task.isCancelled {

@@ -14,13 +14,14 @@ public struct PlaybookTestRunner: Sendable {
     /// The configuration's `actions` section: protected networks and accounts, the risk that needs
     /// an approval. Tests check a playbook's actions against it, as the server does.
     public let actionPolicy: ActionConfiguration
-    /// The configuration's `chat.roles.approver`: who may approve; anyone when nil, as on the server.
-    public let approvers: [String]?
+    /// The configuration's `chat.roles`: who may answer a question asked for roles, and who may
+    /// approve; anyone when nil (no configuration given).
+    public let roles: [String: [String]]?
 
     public init(scripts: String, limits: Limits = Limits(timeout: .seconds(30)),
-                actionPolicy: ActionConfiguration = ActionConfiguration(), approvers: [String]? = nil) {
+                actionPolicy: ActionConfiguration = ActionConfiguration(), roles: [String: [String]]? = nil) {
         self.actionPolicy = actionPolicy
-        self.approvers = approvers
+        self.roles = roles
         self.scripts = scripts
         self.limits = limits
     }
@@ -65,7 +66,7 @@ public struct PlaybookTestRunner: Sendable {
                             _ body: (PlaybookTestWorld) throws -> T) throws -> T
     {
         let world = try PlaybookTestWorld(scripts: scripts, actions: actions, actionPolicy: actionPolicy,
-                                          slaPolicy: slaPolicy, approvers: approvers)
+                                          slaPolicy: slaPolicy, roles: roles)
         defer { world.close() }
         return try body(world)
     }

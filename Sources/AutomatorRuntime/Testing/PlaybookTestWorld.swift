@@ -17,9 +17,10 @@ final class PlaybookTestWorld {
     ///   - actionPolicy: the configuration's rules for them (protected values, approvals).
     ///   - slaPolicy: `sla.lua` and the playbooks' `sla`, which move an incident's deadline when a
     ///     playbook changes its type or severity, as on the server.
-    ///   - approvers: `chat.roles.approver`, who may approve; anyone when nil.
+    ///   - roles: `chat.roles`, who may answer a question for roles and who may approve; anyone
+    ///     when nil.
     init(scripts: String, actions: [ActionDeclaration], actionPolicy: ActionConfiguration, slaPolicy: SLAPolicy,
-         approvers: [String]?) throws {
+         roles: [String: [String]]?) throws {
         self.scripts = scripts
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-test-\(UUID().uuidString)").path
         store = try SQLiteStore(folder: folder, durability: .normal)
@@ -32,7 +33,7 @@ final class PlaybookTestWorld {
         sandbox = try Sandbox(modules: StandardModules.all(logger: quiet)
                                   + [IncidentsModule(ledger: ledger),
                                      TestingModule(ledger: ledger, stubs: stubs, actions: actions, policy: actionPolicy,
-                                                   approvers: approvers, evidence: store),
+                                                   roles: roles, evidence: store),
                                      EvidenceModule(service: EvidenceService(store: store, dataFolder: folder))],
                               modulePaths: [scripts])
     }

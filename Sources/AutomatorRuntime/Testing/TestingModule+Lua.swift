@@ -165,34 +165,48 @@ extension TestingModule {
         end
 
         --- The stubbed answer to a question, who gave it and the question's id (`Q-test1` for the
-        --- test's first); raised at `level` (the caller of chat.ask by default) when none. An
-        --- approval takes only an approver's answer (chat.roles.approver of --config), as on the
-        --- server, where anyone else's is refused and the question stays open until its `timeout`
-        --- (seconds), when automator answers "timeout".
-        local function answer(channel, question, choices, level, approval, timeout)
+        --- test's first); raised at `level` (the caller of chat.ask by default) when none. With
+        --- --config, only the answer of someone chat.roles gives one of the question's `roles`
+        --- counts (for an approval asked for none, the role approver), as on the server, where
+        --- anyone else's is refused and the question stays open until its `timeout` (seconds),
+        --- when automator answers "timeout".
+        local function answer(channel, question, choices, level, approval, options)
           seen.questions[#seen.questions + 1] = { channel = channel, text = question, choices = choices }
           -- Journaled on the running playbook's incident, as the server's chat does.
           local id, list = ("Q-test%d"):format(#seen.questions), json.encode(json.array(choices))
+          local roles = options.roles ~= nil and json.encode(json.array(options.roles)) or nil
           local where = channel == nil and "(no channel)" or tostring(channel)
-          host.question(playing, id, where, tostring(question), list, approval == true)
-          local refused
+          host.question(playing, id, where, tostring(question), list, approval, roles)
+          local refused, holders
           for _, stubbed in ipairs(canned.chat) do
             if tostring(question):find(stubbed.question, 1, true) then
-              refused = approval and host.refused_approval(stubbed.by)
-              host.question(playing, id, where, tostring(question), list, approval == true,
+              refused, holders = host.refused(stubbed.by, approval, roles)
+              host.question(playing, id, where, tostring(question), list, approval, roles,
                             stubbed.answer, stubbed.by, refused ~= nil)
               if not refused then return stubbed.answer, stubbed.by, id end
             end
           end
-          if refused and timeout then
-            host.advance(timeout)
+          if refused and options.timeout then
+            host.advance(options.timeout)
             return "timeout", "automator", id
           end
           if refused then
-            error(("the question %q has no answer an approver gave (%s): add stub.chat(%q, %q, \"slack:NAME\") "
-                   .. "with a name chat.roles.approver holds"):format(question, refused, question, choices[1]), level or 3)
+            local who = holders == "approver" and "an approver" or ("someone with the role " .. holders)
+            error(("the question %q has no answer %s gave (%s): add stub.chat(%q, %q, \"slack:NAME\") "
+                   .. "with a name chat.roles gives the role %s"):format(question, who, refused, question, choices[1],
+                   holders), level or 3)
           end
           error(("the question %q is not answered: add stub.chat(%q, %q)"):format(question, question, choices[1]), level or 3)
+        end
+
+        --- chat.ask's and chat.approve's options, checked as the chat module checks them.
+        local function ask_options(options, name)
+          if options ~= nil and type(options) ~= "table" then error(name .. ": options must be a table", 3) end
+          options = options or {}
+          if options.timeout ~= nil and (type(options.timeout) ~= "number" or options.timeout <= 0) then
+            error("options.timeout must be a number of seconds above 0", 3)
+          end
+          return options
         end
 
         chat = {}
@@ -202,12 +216,13 @@ extension TestingModule {
         function chat.upload(channel, name)
           seen.posts[#seen.posts + 1] = { channel = channel, text = "(file " .. tostring(name) .. ")" }
         end
-        function chat.ask(channel, question, choices)
-          local choice, by, id = answer(channel, question, choices)
+        function chat.ask(channel, question, choices, options)
+          local choice, by, id = answer(channel, question, choices, 3, false, ask_options(options, "chat.ask"))
           return choice, by, id
         end
         function chat.approve(channel, question, options)
-          local choice, by, id = answer(channel, question, { "approve", "deny" }, 3, true, options and options.timeout)
+          local choice, by, id = answer(channel, question, { "approve", "deny" }, 3, true,
+                                        ask_options(options, "chat.approve"))
           return choice == "approve", by, id
         end
 
@@ -224,16 +239,31 @@ extension TestingModule {
           if params == nil or next(params) == nil then return "{}" end
           return json.encode(params)
         end
-        function actions.run(name, params, options)
+        --- The checks of `fn` (actions.run or actions.plan) as the real ones: the plan (its
+        --- approval standing when the running playbook holds it, the channel it is asked in),
+        --- the options, and the incident's id. A refusal is an error at the playbook's line.
+        local function planned(fn, name, params, options)
           if type(name) ~= "string" then
-            error('actions.run expects an action name, as in actions.run("checkpoint.block_ip", { ip = "198.51.100.7" })', 2)
+            error(('%s expects an action name, as in %s("checkpoint.block_ip", { ip = "198.51.100.7" })'):format(fn, fn), 3)
           end
-          if params ~= nil and type(params) ~= "table" then error('actions.run: params must be a table, as in { ip = "198.51.100.7" }', 2) end
-          options = options_of("actions.run", options, 3)
+          if params ~= nil and type(params) ~= "table" then
+            error(fn .. ': params must be a table, as in { ip = "198.51.100.7" }', 3)
+          end
+          options = options_of(fn, options, 4)
           local problem, plan = host.check_action(name, encoded(params))
-          if problem then error("actions.run: " .. problem, 2) end
+          if problem then error(fn .. ": " .. problem, 3) end
           plan = json.decode(plan)
-          local incident = type(options.incident) == "table" and options.incident.id or options.incident
+          plan.name, plan.dry_run = name, options.dry_run == true
+          if plan.approval == "required" and standing[name] then plan.approval = "standing" end
+          plan.channel = options.channel or plan.channel or options.default_channel
+          return plan, options, type(options.incident) == "table" and options.incident.id or options.incident
+        end
+        function actions.plan(name, params, options)
+          return (planned("actions.plan", name, params, options))
+        end
+        function actions.run(name, params, options)
+          local plan, incident
+          plan, options, incident = planned("actions.run", name, params, options)
           local call = { name = name, params = params or {}, incident = incident, dry_run = options.dry_run == true }
           seen.actions[#seen.actions + 1] = call
           local id = ("ACT-test%d"):format(#seen.actions)
@@ -247,22 +277,19 @@ extension TestingModule {
           -- An action at the configured risk asks its approval as a real one does, unless the
           -- playbook holds a standing approval for it: stub.chat answers the question.
           local approved_by
-          if plan.approval == "required" and not call.dry_run then
-            if standing[name] then
-              approved_by = "\#(ActionRecord.standingApproval)"
-            else
-              local question = ("Approve %s? (risk %s%s)"):format(plan.summary, plan.risk, incident and (", " .. incident) or "")
-              -- No channel (none given, no --config): nil, where a server would refuse the action.
-              local choice, by = answer(options.channel or plan.channel, question,
-                                        { "approve", "deny" }, 3, true, plan.timeout)
-              if choice ~= "approve" then
-                -- Only a question nobody answered in time is answered by automator.
-                call.denied = by == "automator" and "\#(ActionService.nobodyApproved)" or ("denied by " .. tostring(by))
-                host.decline(id, name, encoded(params), incident, call.denied)
-                return nil, call.denied
-              end
-              approved_by = by
+          if plan.approval == "standing" then
+            approved_by = "\#(ActionRecord.standingApproval)"
+          elseif plan.approval == "required" and not call.dry_run then
+            -- No channel (none given, no --config): nil, where a server would refuse the action.
+            local choice, by = answer(plan.channel, approval_question(plan, incident), { "approve", "deny" }, 3, true,
+                                      { timeout = plan.timeout })
+            if choice ~= "approve" then
+              -- Only a question nobody answered in time is answered by automator.
+              call.denied = by == "automator" and "\#(ActionService.nobodyApproved)" or ("denied by " .. tostring(by))
+              host.decline(id, name, encoded(params), incident, call.denied)
+              return nil, call.denied
             end
+            approved_by = by
           end
           local record = { id = id, name = name, params = call.params,
                            incident = incident, status = "planned", approved_by = approved_by }

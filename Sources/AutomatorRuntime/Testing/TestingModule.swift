@@ -14,13 +14,14 @@ struct TestingModule: HostModule {
     let actions: [ActionDeclaration]
     /// The configuration's rules for actions: what is protected, what needs an approval.
     let policy: ActionConfiguration
-    /// `chat.roles.approver`: whose yes to an approval counts; anyone's when nil.
-    let approvers: [String]?
+    /// `chat.roles` of `--config`: who may answer a question asked for roles, and whose yes to an
+    /// approval counts; anyone when nil (no configuration, as a test has by default).
+    let roles: [String: [String]]?
     /// Where the test's evidence is kept, for the outcome's `evidence`.
     let evidence: any EvidenceStore
 
     func register(in table: inout ModuleTable) {
-        let (ledger, stubs, actions, policy, approvers, evidence) = (ledger, stubs, actions, policy, approvers, evidence)
+        let (ledger, stubs, actions, policy, roles, evidence) = (ledger, stubs, actions, policy, roles, evidence)
         let store = ledger.store
         // open(incident_json, sla): the incident as the API takes it; its SLA as the server gives it.
         table.waitingFunction("open") { call in
@@ -92,27 +93,39 @@ struct TestingModule: HostModule {
             object["timeout"] = String(policy.approvalTimeout)
             return try call.push(.nil) + call.push(object.textWithoutNulls)
         }
-        // refused_approval(by) -> why `by`'s yes does not count (chat.roles.approver does not name
-        // them), or nothing: the server's rule, with the same words.
-        table.function("refused_approval") { call in
+        // refused(by, approval, roles JSON or nil) -> why `by`'s answer does not count (chat.roles
+        // gives them none of the question's roles) and those roles, or nothing: the server's rule.
+        table.function("refused") { call in
             let by = try call.string(1).description
-            do throws(ActionError) { try ActionService.requireApprover(by, approvers: approvers) } catch {
-                return call.push(error.description)
+            let asked = call.isNoneOrNil(3) ? nil : try Self.list(call, 3)
+            let who = Self.roles(asked: asked, approval: call.boolean(2), configured: roles)
+            guard let roles, !who.isEmpty else { return 0 }
+            if asked == nil {  // an approval: the rule of the server's actions, in its words
+                do throws(ActionError) { try ActionService.requireApprover(by, approvers: roles["approver"]) } catch {
+                    return call.push(error.description) + call.push("approver")
+                }
+                return 0
             }
-            return 0
+            let name = by.split(separator: ":", maxSplits: 1).last.map(String.init) ?? by
+            guard !who.contains(where: { roles[$0]?.contains(by) == true || roles[$0]?.contains(name) == true })
+            else { return 0 }
+            let holders = who.joined(separator: " or ")
+            return call.push("\(name) may not answer: only people with the role \(holders) may (chat.roles in the "
+                + "configuration)") + call.push(holders)
         }
-        // question(incident or nil, id, channel, text, choices JSON, approval, [answer, by, refused]):
+        // question(incident or nil, id, channel, text, choices JSON, approval, roles JSON or nil, [answer, by, refused]):
         // journals a question asked, or its answer (refused: someone without the role gave it), as
         // the server's chat does on the run's incident.
         table.waitingFunction("question") { call in
             let incident = call.isNoneOrNil(1) ? nil : IncidentID(try call.string(1).description)
-            let choices = (try? JSONSerialization.jsonObject(with: Data(try call.string(5).bytes))) as? [String] ?? []
-            let roles = call.boolean(6) && approvers != nil ? ["approver"] : []
+            let choices = try Self.list(call, 5)
+            let asked = call.isNoneOrNil(7) ? nil : try Self.list(call, 7)
             let question = ChatQuestionRecord(id: try call.string(2).description, runID: nil, network: "test",
                                               channel: try call.string(3).description, message: nil,
-                                              text: try call.string(4).description, choices: choices, roles: roles)
-            let answer = call.isNoneOrNil(7) ? nil : (try call.string(7).description, try call.string(8).description)
-            let refused = call.boolean(9)
+                                              text: try call.string(4).description, choices: choices,
+                                              roles: Self.roles(asked: asked, approval: call.boolean(6), configured: roles))
+            let answer = call.isNoneOrNil(8) ? nil : (try call.string(8).description, try call.string(9).description)
+            let refused = call.boolean(10)
             guard let incident else { return .task { [] } }
             return .write(in: store) { () throws(StoreError) in
                 let entry = if let (choice, by) = answer {
@@ -179,6 +192,17 @@ struct TestingModule: HostModule {
 
     /// Who runs a test's actions, as the journal names the playbook's other writes.
     private static let actor = "script"
+
+    /// Who may answer a question, as the server's chat has it: the roles it was asked for, else
+    /// for an approval the role approver when the configuration names it, else anyone (none).
+    private static func roles(asked: [String]?, approval: Bool, configured: [String: [String]]?) -> [String] {
+        asked ?? (approval && configured?["approver"] != nil ? ["approver"] : [])
+    }
+
+    /// The list of strings argument `index` holds as JSON.
+    private static func list(_ call: LuaCall, _ index: Int32) throws(HostError) -> [String] {
+        (try? JSONSerialization.jsonObject(with: Data(try call.string(index).bytes))) as? [String] ?? []
+    }
 
     /// The plan of a checked call: parameters as the server checks them, and whether its risk needs an approval.
     private static func plan(_ declaration: ActionDeclaration, _ parameters: [String: Any], policy: ActionConfiguration)

@@ -1,5 +1,6 @@
-/// The Lua that checks the options of `actions.run` and `actions.plan`, shared by the actions
-/// module and `automator test`'s stub of it, so that a test refuses what a server refuses.
+/// The Lua that checks the options of `actions.run` and `actions.plan`, and words an action's
+/// approval question, shared by the actions module and `automator test`'s stub of it, so that a
+/// test refuses what a server refuses and its stub.chat matches the question a server asks.
 ///
 /// A key it does not know is refused, and so is an incident where the options belong: ignored,
 /// `{ dryrun = true }` sent the action for real, and `actions.run(name, params, inc)` sent it off
@@ -39,6 +40,13 @@ enum ActionOptions {
             end
           end
           return options
+        end
+
+        --- "Approve checkpoint.block_ip ip=203.0.113[.]7? (risk high, INC-4)": its parameters are
+        --- often the attacker's URL or domain, defanged as all the bot says in chat.
+        local function approval_question(plan, incident)
+          return ("Approve %s? (risk %s%s)"):format(intel.defang(plan.summary), plan.risk,
+                                                    incident and (", " .. incident) or "")
         end
         """#
 }

@@ -67,8 +67,8 @@ extension ActionsModule {
                      .. "and chat in the configuration (or pass { channel = \"#soc\" }), or declare it in the "
                      .. "playbook's approvals"):format(name, plan.risk), 2)
             end
-            local text = ("Approve %s? (risk %s%s)"):format(plan.summary, plan.risk, incident and (", " .. incident) or "")
-            local approved, by, question = chat.approve(channel, text, { timeout = plan.timeout })
+            local approved, by, question = chat.approve(channel, approval_question(plan, incident),
+                                                        { timeout = plan.timeout })
             if not approved then
               -- Only a question nobody answered in time is answered by automator.
               local reason = by == "automator" and "\#(ActionService.nobodyApproved)" or ("denied by " .. tostring(by))

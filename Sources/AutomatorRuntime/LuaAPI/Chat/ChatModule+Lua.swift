@@ -112,6 +112,9 @@ extension ChatModule {
         function chat.channels(network) return json.decode(host.channels(network)) end
         --- The channels the bot could join.
         function chat.available(network) return json.decode(host.available(network)) end
+        --- The channel a name, id or Matrix alias names, as chat.join finds it: `id` and `name`.
+        --- One the bot cannot see, or a name several channels share, is an error.
+        function chat.channel(network, channel) return json.decode(host.channel(network, channel)) end
         --- Joins a channel (by name or id) and checks what is posted there; returns its settings.
         --- A name several channels share, or a channel where the bot may not post, is an error.
         function chat.join(network, channel) return json.decode(host.join(network, channel)) end

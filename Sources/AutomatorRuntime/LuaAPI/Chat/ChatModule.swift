@@ -137,6 +137,11 @@ public struct ChatModule: HostModule {
             let network = try Self.optionalString(call, 1)
             return .task { [.string(LuaString(try await service.availableJSON(on: network)))] }
         }
+        table.waitingFunction("channel") { call in
+            let network = try Self.optionalString(call, 1)
+            let channel = try call.string(2).description
+            return .task { [.string(LuaString(try await service.channelJSON(channel, on: network)))] }
+        }
         // join/leave(network, channel name or id)
         table.waitingFunction("join") { call in
             let network = try Self.optionalString(call, 1)

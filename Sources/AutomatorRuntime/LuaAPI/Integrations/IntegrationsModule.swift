@@ -58,6 +58,13 @@ public struct IntegrationsModule: HostModule {
         local function problems_of(definition)
           local problems = {}
           local function add(text, ...) problems[#problems + 1] = "integration: " .. text:format(...) end
+          -- The bad value as the playbook and command declarations quote it: a string quoted, a
+          -- number or boolean as written, anything else by its type.
+          local function got(value)
+            if type(value) == "string" then return ("%q"):format(value) end
+            if type(value) == "number" or type(value) == "boolean" then return tostring(value) end
+            return type(value)
+          end
           local function unknown_fields(where, t, part)
             for _, key in ipairs(keys(t)) do
               if not known[part][key] then
@@ -67,51 +74,54 @@ public struct IntegrationsModule: HostModule {
             end
           end
           unknown_fields("", definition, "integration")
-          if type(definition.name) ~= "string" then add("name must be a string, got %s", type(definition.name)) end
+          if type(definition.name) ~= "string" then add("name must be a string, got %s", got(definition.name)) end
           if definition.reliability ~= nil and not reliabilities[definition.reliability] then
-            add("reliability must be A, B, C, D, E or F (A the most reliable), got %s", tostring(definition.reliability))
+            add("reliability must be A, B, C, D, E or F (A the most reliable), got %s", got(definition.reliability))
           end
           if definition.reputation == nil and definition.actions == nil then
             add("give reputation = { ip = function ... }, actions = { block_ip = { ... } }, or both")
           end
           if definition.config ~= nil and type(definition.config) ~= "table" then
-            add("config must be a table of settings by name, as in config = { token = { env = \"TOKEN\" } }")
+            add("config must be a table of settings by name, as in config = { token = { env = \"TOKEN\" } }, got %s",
+                got(definition.config))
           end
           for _, key in ipairs(keys(type(definition.config) == "table" and definition.config or {})) do
             local spec, where = definition.config[key], "config." .. tostring(key)
             if type(spec) == "table" then
               unknown_fields(where, spec, "setting")
-              if spec.env ~= nil and type(spec.env) ~= "string" then add("%s.env must be a variable's name", where) end
+              if spec.env ~= nil and type(spec.env) ~= "string" then add("%s.env must be a variable's name, got %s", where, got(spec.env)) end
               for _, flag in ipairs({ "required", "secret" }) do
-                if spec[flag] ~= nil and type(spec[flag]) ~= "boolean" then add("%s.%s must be true or false", where, flag) end
+                if spec[flag] ~= nil and type(spec[flag]) ~= "boolean" then add("%s.%s must be true or false, got %s", where, flag, got(spec[flag])) end
               end
             elseif type(spec) ~= "string" and type(spec) ~= "number" and type(spec) ~= "boolean" then
-              add("%s must be a default value or a table such as { env = \"NAME\", required = true }", where)
+              add("%s must be a default value or a table such as { env = \"NAME\", required = true }, got %s", where,
+                  got(spec))
             end
           end
           if definition.rate ~= nil and type(definition.rate) ~= "table" then
-            add("rate must be a table, as in rate = { per_minute = 4, per_day = 500 }")
+            add("rate must be a table, as in rate = { per_minute = 4, per_day = 500 }, got %s", got(definition.rate))
           elseif definition.rate ~= nil then
             unknown_fields("rate", definition.rate, "rate")
             for _, period in ipairs(fields.rate) do
               local count = definition.rate[period]
               if count ~= nil and (math.type(count) ~= "integer" or count < 1) then
-                add("rate.%s must be a whole number of requests above 0, got %s", period, tostring(count))
+                add("rate.%s must be a whole number of requests above 0, got %s", period, got(count))
               end
             end
           end
           if definition.reputation ~= nil and type(definition.reputation) ~= "table" then
-            add("reputation must be a table of functions by kind (ip, domain, url, file, email)")
+            add("reputation must be a table of functions by kind (ip, domain, url, file, email), got %s",
+                got(definition.reputation))
           end
           for _, kind in ipairs(keys(type(definition.reputation) == "table" and definition.reputation or {})) do
             if not kinds[kind] then
               add("reputation.%s: unknown kind: the kinds are domain, email, file, ip, url", tostring(kind))
             elseif type(definition.reputation[kind]) ~= "function" then
-              add("reputation.%s must be a function(%s, config)", kind, kind)
+              add("reputation.%s must be a function(%s, config), got %s", kind, kind, got(definition.reputation[kind]))
             end
           end
           if definition.actions ~= nil and type(definition.actions) ~= "table" then
-            add("actions must be a table of actions by name")
+            add("actions must be a table of actions by name, got %s", got(definition.actions))
           end
           local actions = type(definition.actions) == "table" and definition.actions or {}
           for _, name in ipairs(keys(actions)) do
@@ -119,25 +129,27 @@ public struct IntegrationsModule: HostModule {
             if type(name) ~= "string" or not name:match("^[%a_][%w_]*$") then
               add("%s: an action's name is a word of letters, digits and _", where)
             elseif type(action) ~= "table" then
-              add("%s must be a table with run = function(params, context) ... end", where)
+              add("%s must be a table with run = function(params, context) ... end, got %s", where, got(action))
             else
               unknown_fields(where, action, "action")
-              if type(action.run) ~= "function" then add("%s.run must be a function(params, context)", where) end
+              if type(action.run) ~= "function" then
+                add("%s.run must be a function(params, context), got %s", where, got(action.run))
+              end
               if action.risk ~= nil and not risks[action.risk] then
-                add("%s.risk must be low, medium, high or critical, got %s", where,
-                    type(action.risk) == "string" and ('"%s"'):format(action.risk) or tostring(action.risk))
+                add("%s.risk must be low, medium, high or critical, got %s", where, got(action.risk))
               end
               if action.undo ~= nil and (type(action.undo) ~= "string" or type(actions[action.undo]) ~= "table") then
-                add("%s.undo must name another action of this integration", where)
+                add("%s.undo must name another action of this integration, got %s", where, got(action.undo))
               end
               if action.ttl ~= nil and ((type(action.ttl) ~= "string" and type(action.ttl) ~= "number")
                                         or not host.is_duration(tostring(action.ttl))) then
-                add('%s.ttl must be \#(DurationText.expected), got "%s"', where, tostring(action.ttl))
+                add('%s.ttl must be \#(DurationText.expected), got %s', where, got(action.ttl))
               elseif action.ttl ~= nil and action.undo == nil then
                 add("%s.ttl needs an undo: it is what runs when the time is up", where)
               end
               if action.params ~= nil and type(action.params) ~= "table" then
-                add('%s.params must be a table, as in params = { ip = { type = "ip", required = true } }', where)
+                add('%s.params must be a table, as in params = { ip = { type = "ip", required = true } }, got %s', where,
+                    got(action.params))
               end
               local params = type(action.params) == "table" and action.params or {}
               for _, param in ipairs(keys(params)) do
@@ -145,7 +157,7 @@ public struct IntegrationsModule: HostModule {
                 if type(spec) == "table" then unknown_fields(at, spec, "param") end
                 local kind = type(spec) == "table" and spec.type or spec
                 if type(param) ~= "string" or not parameter_types[kind] then
-                  add("%s: type must be string, integer, number, boolean, ip, cidr, account or host", at)
+                  add("%s: type must be string, integer, number, boolean, ip, cidr, account or host, got %s", at, got(kind))
                 end
               end
             end
