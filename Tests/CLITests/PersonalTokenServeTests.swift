@@ -193,9 +193,11 @@ struct PersonalTokenServeTests {
         #expect(created.status == 201, "\(created.body)")
         worker1.terminate()
         #expect(await worker1.waitForExit() == 0)
-        // No server on worker-1's folder: the command works on the workers' PostgreSQL.
+        // No server on worker-1's folder: the command works on the workers' PostgreSQL, and says
+        // so without saying it only reads there.
         let revoked = try await AutomatorProcess.run(["token", "revoke", "alice", "--data", worker1.data.path])
-        #expect(revoked.status == 0 && revoked.stderr.contains("reading it there"), "\(revoked.stderr)")
+        #expect(revoked.status == 0 && revoked.stderr.contains("working on it there (as --store postgres://")
+                && !revoked.stderr.contains("reading"), "\(revoked.stderr)")
         #expect(try await worker2.call("GET", "/api/v1/incidents", credentials: .bearer(alice)).status == 401)
         worker2.terminate()
         #expect(await worker2.waitForExit() == 0)
