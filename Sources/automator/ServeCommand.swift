@@ -31,7 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
             The API, JSON in and out (errors are {"error": "what to do"}):
               POST /api/v1/runs          start a run; 201 {"id": ..., "status": ...}
                                          {"script": "triage.lua", "args": ["203.0.113.7"]}
-                                         or {"source": "return 1 + 1"}
+                                         or {"source": "return 1 + 1"} (a personal token:
+                                         with chat.roles.author)
               GET  /api/v1/runs/ID       the run: status, args, result, error, times
               GET  /api/v1/runs          newest first; ?status=failed&limit=20
               POST /api/v1/runs/ID/kill  stop a run
@@ -89,7 +90,10 @@ struct ServeCommand: AsyncParsableCommand {
             also where require() looks. Every /api/ request needs Authorization: Bearer TOKEN. \
             Give each person and integration a personal token (automator token add alice): its \
             requests are api:alice in the journal, may not claim another "by", and \
-            chat.roles apply to alice, so an approval needs a real approver. The shared token \
+            chat.roles apply to alice, so an approval needs a real approver. A personal token \
+            reads, creates and triages incidents and starts the scripts folder's playbooks; it \
+            needs chat.roles.responder to run or undo an action and chat.roles.author to send \
+            Lua ({"source": ...}), else 403 naming the key. The shared token \
             is the operator's, as powerful as the data folder (it names anyone and manages \
             tokens): keep it to the people who run the server. It is $AUTOMATOR_API_TOKEN if \
             set; otherwise the first start makes one and keeps it in DATA/api-token (mode 0600) \

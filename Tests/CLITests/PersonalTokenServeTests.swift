@@ -64,7 +64,7 @@ struct PersonalTokenServeTests {
         defer { api.stop() }
         let folder = try TemporaryFolder()
         _ = try folder.write("scripts/integrations/firewall.lua", ActionServeTests.firewall)
-        let config = try folder.write("automator.yml", "chat:\n  roles: { approver: [alice] }\n")
+        let config = try folder.write("automator.yml", "chat:\n  roles: { approver: [alice], responder: [alice, bob] }\n")
         let data = folder.url.appendingPathComponent("data")
         let server = try await ServerProcess.start(data: data, scripts: folder.url.appendingPathComponent("scripts"),
                                                    environment: ["FW_URL": api.url],
@@ -201,5 +201,59 @@ struct PersonalTokenServeTests {
         #expect(try await worker2.call("GET", "/api/v1/incidents", credentials: .bearer(alice)).status == 401)
         worker2.terminate()
         #expect(await worker2.waitForExit() == 0)
+    }
+
+    @Test("Without a role, a personal token reads, creates, notes and runs the folder's playbooks; Lua of its own needs chat.roles.author and an action chat.roles.responder (403 naming the key, journaled on the incident); the shared token needs neither")
+    func roles() async throws {
+        let firewall = ActionServeTests.FirewallAPI()
+        let api = try await firewall.start()
+        defer { api.stop() }
+        let folder = try TemporaryFolder()
+        _ = try folder.write("scripts/integrations/firewall.lua", ActionServeTests.firewall)
+        _ = try folder.write("scripts/hello.lua", "return 'hello ' .. (args[1] or '')")
+        let config = try folder.write("automator.yml", "chat:\n  roles: { author: [alice], responder: [alice] }\n")
+        let data = folder.url.appendingPathComponent("data")
+        let server = try await ServerProcess.start(data: data, scripts: folder.url.appendingPathComponent("scripts"),
+                                                   environment: ["FW_URL": api.url],
+                                                   arguments: ["--executors", "1", "--config", config])
+        let alice = try await Self.add("alice", data: data)
+        let bob = try await Self.add("bob", data: data)
+
+        let created = try await server.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#,
+                                            credentials: .bearer(bob))
+        #expect(created.status == 201, "\(created.body)")
+        let id = try #require(created.json["id"] as? String, "\(created.body)")
+        #expect(try await server.call("POST", "/api/v1/incidents/\(id)/journal", body: #"{"text": "called the user"}"#,
+                                      credentials: .bearer(bob)).status == 201)
+        #expect(try await server.call("GET", "/api/v1/incidents/\(id)", credentials: .bearer(bob)).status == 200)
+        let playbook = try await server.call("POST", "/api/v1/runs", body: #"{"script": "hello.lua", "args": ["bob"]}"#,
+                                             credentials: .bearer(bob))
+        #expect(playbook.status == 201, "\(playbook.body)")
+
+        let source = #"{"source": "return 'mine'"}"#
+        let code = try await server.call("POST", "/api/v1/runs", body: source, credentials: .bearer(bob))
+        #expect(code.status == 403 && code.body.contains("the role author, which bob has not")
+                && code.body.contains("chat.roles.author") && code.body.contains(#"{\"script\": \"triage.lua\"}"#), "\(code.body)")
+        #expect(try await server.waitForLog("refused to api:bob, who has no role author"))
+        for credentials in [ServerProcess.Credentials.bearer(alice), .serverToken] {
+            let allowed = try await server.call("POST", "/api/v1/runs", body: source, credentials: credentials)
+            #expect(allowed.status == 201, "\(allowed.body)")
+        }
+
+        let block = #"{"name": "firewall.block_ip", "params": {"ip": "198.51.100.7"}, "incident": "\#(id)"}"#
+        let action = try await server.call("POST", "/api/v1/actions", body: block, credentials: .bearer(bob))
+        #expect(action.status == 403 && action.body.contains("running an action is for people with the role responder")
+                && action.body.contains("chat.roles.responder"), "\(action.body)")
+        let undo = try await server.call("POST", "/api/v1/incidents/\(id)/actions/undo", credentials: .bearer(bob))
+        #expect(undo.status == 403 && undo.body.contains("the role responder"), "\(undo.body)")
+        #expect(firewall.sent.isEmpty)
+        let refusals = try await server.journal(id).filter { $0.kind == "refused" }
+        #expect(refusals.map(\.actor) == ["api:bob", "api:bob"]
+                && refusals.first?.text == "running an action, for the role responder", "\(refusals)")
+        let planned = #"{"name": "firewall.block_ip", "params": {"ip": "198.51.100.7"}, "dry_run": true}"#
+        let byAlice = try await server.call("POST", "/api/v1/actions", body: planned, credentials: .bearer(alice))
+        #expect(byAlice.status == 201 && byAlice.json["requested_by"] as? String == "api:alice", "\(byAlice.body)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
     }
 }
