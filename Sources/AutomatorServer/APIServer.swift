@@ -213,11 +213,10 @@ public struct APIServer {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: JSONErrors())
         health.add(to: router)
-        let authentication = BearerAuthentication(token: token, personal: store)
-        metrics.add(to: router, authentication: authentication)
+        metrics.add(to: router, authentication: BearerAuthentication(token: token, personal: store, guarding: .metrics))
         // Slack signs its requests instead of sending the API token.
         if let slack { SlackRoutes(adapter: slack, inbox: chat).add(to: router) }
-        let api = router.group("api/v1").add(middleware: authentication)
+        let api = router.group("api/v1").add(middleware: BearerAuthentication(token: token, personal: store, guarding: .api))
         RunRoutes(runs: service.runs, scripts: ScriptFolder(path: configuration.scriptsFolder), roles: roles).add(to: api)
         IncidentRoutes(service: service).add(to: api)
         IntelRoutes(reputation: reputation, store: store).add(to: api)

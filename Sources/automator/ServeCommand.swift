@@ -68,15 +68,18 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /api/v1/report        ?since=30d, or ?from=2026-03-01&to=... (100 years at most)
               GET  /api/v1/audit         who did what; ?since=7d&actor=cli:alice
               GET  /api/v1/tokens        the personal tokens (never the tokens themselves)
-              POST /api/v1/tokens        {"name": "alice"}: 201 with the token, shown once
+              POST /api/v1/tokens        {"name": "alice"}: 201 with the token, shown once;
+                                         "metrics_only": true for Prometheus's
+              POST /api/v1/tokens/NAME/rotate     a new token, shown once; the old one refused
               POST /api/v1/tokens/NAME/revoke     refused from the next request on
-                                         (the three with the shared token only)
+                                         (the four with the shared token only)
               POST /slack/events, /slack/interactions, /slack/commands (signed)
               GET  /healthz              {"status": "ok", "chat": [...], "integrations_failing":
                                          [...]}, without a token; 503 {"status": "unavailable",
                                          "reason": ...} while the database (--store) cannot be
                                          reached
-              GET  /metrics              for Prometheus (with the token): open incidents,
+              GET  /metrics              for Prometheus (with any token: best its own,
+                                         token add prometheus --metrics-only): open incidents,
                                          SLAs, tasks, runs, questions, feeds, integrations, chat
 
             The scripts folder holds playbooks/*.lua (return playbook { name, match, priority, \
@@ -99,8 +102,8 @@ struct ServeCommand: AsyncParsableCommand {
             set; otherwise the first start makes one and keeps it in DATA/api-token (mode 0600) \
             for later starts and for the commands on the folder; it is never logged. Several \
             workers on one --store each make their own: give them all the same \
-            $AUTOMATOR_API_TOKEN, so that a load balancer and Prometheus need one; personal \
-            tokens are kept in the database, so every worker knows them.
+            $AUTOMATOR_API_TOKEN, so that a load balancer needs one; personal tokens (and \
+            Prometheus's metrics-only one) are kept in the database, so every worker knows them.
 
             --timeout bounds each stretch of computing between two waits; --memory caps the \
             Lua memory of each executor, which all the runs on it share (default 1024 MiB: \
