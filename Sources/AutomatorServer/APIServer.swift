@@ -147,7 +147,8 @@ public struct APIServer {
                                                chat: chat, integrations: integrations),
                            metrics: MetricsRoute(store: store, feeds: feeds, integrations: integrations, chat: chat,
                                                 runs: runs, logger: logger),
-                           actions: ActionRoutes(actions: actions, approvers: configuration.chat.roles["approver"])),
+                           roles: PersonalRoles(roles: configuration.chat.roles, journal: store, logger: logger),
+                           actions: actions),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port),
                                                     serverName: AutomatorVersion.serverHeader),
             services: [ServiceRunner(service: service, chat: chat, integrations: integrations, actions: actions,
@@ -207,23 +208,22 @@ public struct APIServer {
                         store: any IntelStore & ReportStore & PersonalTokenStore, token: String, chat: ChatService,
                         slack: SlackAdapter?,
                         warRoom: WarRoomRoutes, health: HealthRoute, metrics: MetricsRoute,
-                        actions: ActionRoutes) -> Router<APIRequestContext>
+                        roles: PersonalRoles, actions: ActionService) -> Router<APIRequestContext>
     {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: JSONErrors())
         health.add(to: router)
-        let authentication = BearerAuthentication(token: token, personal: store)
-        metrics.add(to: router, authentication: authentication)
+        metrics.add(to: router, authentication: BearerAuthentication(token: token, personal: store, guarding: .metrics))
         // Slack signs its requests instead of sending the API token.
         if let slack { SlackRoutes(adapter: slack, inbox: chat).add(to: router) }
-        let api = router.group("api/v1").add(middleware: authentication)
-        RunRoutes(runs: service.runs, scripts: ScriptFolder(path: configuration.scriptsFolder)).add(to: api)
+        let api = router.group("api/v1").add(middleware: BearerAuthentication(token: token, personal: store, guarding: .api))
+        RunRoutes(runs: service.runs, scripts: ScriptFolder(path: configuration.scriptsFolder), roles: roles).add(to: api)
         IncidentRoutes(service: service).add(to: api)
         IntelRoutes(reputation: reputation, store: store).add(to: api)
         ReportRoutes(store: store).add(to: api)
         QuestionRoutes(chat: chat).add(to: api)
         warRoom.add(to: api)
-        actions.add(to: api)
+        ActionRoutes(actions: actions, roles: roles).add(to: api)
         TokenRoutes(store: store).add(to: api)
         return router
     }

@@ -6,11 +6,12 @@ import Hummingbird
 /// networks and accounts, its approvers), integrations and journal, and lists them. `automator
 /// action` comes here when a server holds the data folder, so that a command that forgot `--config`
 /// cannot act without the protections the server was given, and lists what the server has and did
-/// (on PostgreSQL, the folder holds neither).
+/// (on PostgreSQL, the folder holds neither). Running and undoing an action take the role
+/// `responder` from a personal token, as `!action` does in chat; listing them does not.
 struct ActionRoutes: Sendable {
     let actions: ActionService
-    /// `chat.roles.approver`: who may approve what they ask for (`"approve": true`); anyone when nil.
-    let approvers: [String]?
+    /// `responder` for actions, and `approver` for who may approve what they ask for (`"approve": true`).
+    let roles: PersonalRoles
 
     func add(to group: RouterGroup<APIRequestContext>) {
         group.get("actions", use: history)
@@ -63,9 +64,10 @@ struct ActionRoutes: Sendable {
             incident = id
         }
         let actor = try RequestActor.of(request, context, by: try RequestActor.by(in: object))
+        try await roles.require(PersonalRoles.responder, to: "running an action", context, on: incident)
         do throws(ActionError) {
             let record = try await actions.run(name, parameters: parameters, incident: incident, by: actor,
-                                               approving: object["approve"] as? Bool == true, approvers: approvers,
+                                               approving: object["approve"] as? Bool == true, approvers: roles.approvers,
                                                dryRun: object["dry_run"] as? Bool == true)
             return .json(ActionsModule.json(record), status: .created)
         } catch { throw Self.refusal(error) }
@@ -78,6 +80,7 @@ struct ActionRoutes: Sendable {
     @Sendable func undo(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
         let actor = try RequestActor.of(request, context)
+        try await roles.require(PersonalRoles.responder, to: "undoing an action", context)
         do throws(ActionError) {
             return .json(ActionsModule.json(try await actions.undo(id, by: actor)))
         } catch { throw Self.refusal(error) }
@@ -90,6 +93,7 @@ struct ActionRoutes: Sendable {
             throw APIError.badRequest("the path needs an incident id such as INC-42")
         }
         let actor = try RequestActor.of(request, context)
+        try await roles.require(PersonalRoles.responder, to: "undoing an action", context, on: incident)
         do throws(ActionError) {
             let undone = try await actions.undoAll(on: incident, by: actor)
             return .json(ActionsModule.json(undone))

@@ -1,4 +1,5 @@
 import AutomatorRuntime
+import Foundation
 import Hummingbird
 
 /// Lets a request through only with `Authorization: Bearer TOKEN` and a token the server knows,
@@ -9,15 +10,23 @@ import Hummingbird
 /// other token is looked up in the store by its SHA-256 (`PersonalTokenStore`), at every request
 /// and without a cache: a revocation holds at the next request, on every worker sharing the store.
 /// The lookup's timing says nothing of the token: it compares the hash of a guess, not the guess.
+/// A token made for `/metrics` alone is refused (403) on the API. A personal token's use is noted
+/// for `automator token list` when the last note is a minute old, not at every request: a write
+/// a minute for a busy integration, and a dead token still stands out.
 struct BearerAuthentication: RouterMiddleware {
     typealias Context = APIRequestContext
 
+    /// What the middleware guards: the API, or `/metrics`, which metrics-only tokens may scrape.
+    enum Guarded { case api, metrics }
+
     private let token: [UInt8]
     private let personal: any PersonalTokenStore
+    private let guarded: Guarded
 
-    init(token: String, personal: any PersonalTokenStore) {
+    init(token: String, personal: any PersonalTokenStore, guarding guarded: Guarded) {
         self.token = Array(token.utf8)
         self.personal = personal
+        self.guarded = guarded
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
@@ -37,6 +46,15 @@ struct BearerAuthentication: RouterMiddleware {
                 throw APIError.store(error)
             }
             guard let found else { throw Self.unauthorized }
+            let now = Date()
+            // The request goes on without the note: a store that refuses writes (a full disk)
+            // still serves reads, and a minute's precision is all the note promises.
+            if found.useIsStale(at: now) { try? await personal.notePersonalTokenUse(sha256: found.sha256, at: now) }
+            if found.metricsOnly, guarded == .api {
+                throw APIError(status: .forbidden, message: "this token is \(found.name)'s, made for GET /metrics alone "
+                    + "(automator token add \(found.name) --metrics-only): give the API a personal token (automator "
+                    + "token add NAME)")
+            }
             context.caller = .person(found.name)
         }
         return try await next(request, context)

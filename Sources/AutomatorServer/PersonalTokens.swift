@@ -1,8 +1,8 @@
 package import AutomatorRuntime
 import Foundation
 
-/// Making, listing and revoking personal API tokens, as `/api/v1/tokens` and `automator token`
-/// on a folder no server holds both do it: the answers are the API's JSON, so that the CLI
+/// Making, listing, rotating and revoking personal API tokens, as `/api/v1/tokens` and `automator
+/// token` on a folder no server holds both do it: the answers are the API's JSON, so that the CLI
 /// prints one thing either way.
 package enum PersonalTokens {
     /// Why a request to manage tokens was refused.
@@ -12,24 +12,34 @@ package enum PersonalTokens {
         package let description: String
     }
 
-    /// Makes a token for `name`: `{"name", "token", "created_at", "created_by"}`, the only place
-    /// the token is ever seen.
+    /// Makes a token for `name`, for `/metrics` alone when `metricsOnly`: `{"name", "token",
+    /// "created_at", "created_by", "metrics_only"}`, the only place the token is ever seen.
     ///
     /// - Throws: `Refusal` for a name that cannot name a token or has one already; `StoreError`.
-    package static func add(_ name: String, by creator: String, in store: any PersonalTokenStore) async throws
-        -> String
+    package static func add(_ name: String, by creator: String, metricsOnly: Bool = false,
+                            in store: any PersonalTokenStore) async throws -> String
     {
         if let problem = PersonalToken.nameProblem(name) { throw Refusal(kind: .invalid, description: problem) }
-        let (secret, token) = PersonalToken.make(name: name, by: creator)
-        do throws(StoreError) { try await store.addPersonalToken(token) } catch {
-            throw error.kind == .conflict ? Refusal(kind: .conflict, description: error.description) : error
-        }
-        var json = object(token)
-        json["token"] = JSONText.string(secret)
-        return json.textWithoutNulls
+        let (secret, token) = PersonalToken.make(name: name, by: creator, metricsOnly: metricsOnly)
+        try await refusing { try await store.addPersonalToken(token) }
+        return made(token, secret)
     }
 
-    /// `{"tokens": [{"name", "created_at", "created_by", "revoked_at"}]}`: never a token, which the store does not have.
+    /// Gives `name` a new token in place of its live one, which is refused from the next request
+    /// on: as `add` answers.
+    ///
+    /// - Throws: `Refusal` when `name` has no live token; `StoreError`.
+    package static func rotate(_ name: String, by creator: String, in store: any PersonalTokenStore) async throws
+        -> String
+    {
+        let now = Date()
+        let (secret, token) = PersonalToken.make(name: name, by: creator, at: now)
+        let kept = try await refusing { try await store.rotatePersonalToken(to: token, at: now) }
+        return made(kept, secret)
+    }
+
+    /// `{"tokens": [{"name", "created_at", "created_by", "revoked_at", "metrics_only", "last_used_at"}]}`:
+    /// never a token, which the store does not have.
     package static func list(in store: any PersonalTokenStore) async throws -> String {
         #"{"tokens":"# + JSONText.array(try await store.personalTokens().map { object($0).text }) + "}"
     }
@@ -39,13 +49,26 @@ package enum PersonalTokens {
     /// - Throws: `Refusal` when `name` has no live token; `StoreError`.
     package static func revoke(_ name: String, in store: any PersonalTokenStore) async throws -> String {
         let now = Date()
-        do throws(StoreError) { try await store.revokePersonalToken(named: name, at: now) } catch {
-            throw error.kind == .notFound ? Refusal(kind: .notFound, description: error.description) : error
-        }
+        try await refusing { try await store.revokePersonalToken(named: name, at: now) }
         var json = JSONText.Object()
         json["name"] = JSONText.string(name)
         json["revoked_at"] = JSONText.time(now)
         return json.text
+    }
+
+    /// The store's refusals as `Refusal`s, which the API answers 409 and 404.
+    private static func refusing<T>(_ work: () async throws -> T) async throws -> T {
+        do { return try await work() } catch let error as StoreError where error.kind == .conflict {
+            throw Refusal(kind: .conflict, description: error.description)
+        } catch let error as StoreError where error.kind == .notFound {
+            throw Refusal(kind: .notFound, description: error.description)
+        }
+    }
+
+    private static func made(_ token: PersonalToken, _ secret: String) -> String {
+        var json = object(token)
+        json["token"] = JSONText.string(secret)
+        return json.textWithoutNulls
     }
 
     private static func object(_ token: PersonalToken) -> JSONText.Object {
@@ -54,6 +77,8 @@ package enum PersonalTokens {
         json["created_at"] = JSONText.time(token.createdAt)
         json["created_by"] = JSONText.string(token.createdBy)
         json["revoked_at"] = token.revokedAt.map(JSONText.time)
+        json["metrics_only"] = token.metricsOnly ? "true" : "false"
+        json["last_used_at"] = token.lastUsedAt.map(JSONText.time)
         return json
     }
 }

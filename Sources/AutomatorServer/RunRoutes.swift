@@ -11,6 +11,7 @@ struct RunRoutes: Sendable {
 
     let runs: RunService
     let scripts: ScriptFolder
+    let roles: PersonalRoles
 
     func add(to group: RouterGroup<APIRequestContext>) {
         group.post("runs", use: submit)
@@ -19,7 +20,8 @@ struct RunRoutes: Sendable {
         group.post("runs/{id}/kill", use: kill)
     }
 
-    /// `POST /api/v1/runs` → 201 `{"id": ..., "status": ...}`.
+    /// `POST /api/v1/runs` → 201 `{"id": ..., "status": ...}`. A personal token needs the role
+    /// `author` to send `source`: Lua of its own does all a playbook does.
     @Sendable func submit(_ request: Request, context: APIRequestContext) async throws -> Response {
         let body: ByteBuffer
         do { body = try await request.body.collect(upTo: Self.maximumBody) } catch let error as any HTTPResponseError
@@ -30,6 +32,11 @@ struct RunRoutes: Sendable {
                                + "folder and submit it by name, as {\"script\": \"triage.lua\"}")
         }
         let submission = try SubmitRequest(body: Array(buffer: body))
+        if case .source = submission.script {
+            try await roles.require(PersonalRoles.author, to: "running Lua sent with the request (\"source\")",
+                                    instead: #"a playbook of the scripts folder runs by name, as {"script": "triage.lua"}"#,
+                                    context)
+        }
         let (name, source) = switch submission.script {
         case .file(let name): try scripts.load(name)
         case .source(let text): ("api", Data(text.utf8))

@@ -4,7 +4,7 @@ import Hummingbird
 
 /// `/api/v1/tokens`: the personal API tokens, managed with the server's shared token only (the
 /// operator's, as powerful as the data folder): a personal token would otherwise make a token in
-/// another's name, or revoke the others'. `automator token` comes here when a server holds the
+/// another's name, or rotate or revoke the others'. `automator token` comes here when a server holds the
 /// data folder.
 struct TokenRoutes: Sendable {
     let store: any PersonalTokenStore
@@ -12,24 +12,42 @@ struct TokenRoutes: Sendable {
     func add(to group: RouterGroup<APIRequestContext>) {
         group.get("tokens", use: list)
         group.post("tokens", use: make)
+        group.post("tokens/{name}/rotate", use: rotate)
         group.post("tokens/{name}/revoke", use: revoke)
     }
 
-    /// `GET /api/v1/tokens` → `{"tokens": [{"name", "created_at", "created_by", "revoked_at"}]}`.
+    /// `GET /api/v1/tokens` → `{"tokens": [{"name", "created_at", "created_by", "revoked_at", "metrics_only",
+    /// "last_used_at"}]}`.
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         try Self.requireOperator(context)
         return try await Self.answer { try await PersonalTokens.list(in: store) }
     }
 
-    /// `POST /api/v1/tokens` with `{"name": "alice"}` → 201 with the token, shown this once.
+    /// `POST /api/v1/tokens` with `{"name": "alice"}` → 201 with the token, shown this once;
+    /// `{"name": "prometheus", "metrics_only": true}` for a token that scrapes `/metrics` alone.
     @Sendable func make(_ request: Request, context: APIRequestContext) async throws -> Response {
         try Self.requireOperator(context)
         let body = try await request.body.collect(upTo: 1 << 16)
         guard let object = (try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))) as? [String: Any],
-              let name = object["name"] as? String, object.count == 1
-        else { throw APIError.badRequest(#"send {"name": "alice"}: the person or integration the token is for"#) }
+              let name = object["name"] as? String, let metricsOnly = object["metrics_only"].map({ $0 as? Bool }) ?? false,
+              Set(object.keys).isSubset(of: ["name", "metrics_only"])
+        else {
+            throw APIError.badRequest(#"send {"name": "alice"}: the person or integration the token is for (and "#
+                + #""metrics_only": true for a token that scrapes /metrics alone)"#)
+        }
         let creator = try RequestActor.of(request, context)
-        return try await Self.answer(status: .created) { try await PersonalTokens.add(name, by: creator, in: store) }
+        return try await Self.answer(status: .created) {
+            try await PersonalTokens.add(name, by: creator, metricsOnly: metricsOnly, in: store)
+        }
+    }
+
+    /// `POST /api/v1/tokens/{name}/rotate` → the new token, shown this once, as `POST /api/v1/tokens`
+    /// answers; the old one is refused from the next request. 404 when the name has no live token.
+    @Sendable func rotate(_ request: Request, context: APIRequestContext) async throws -> Response {
+        try Self.requireOperator(context)
+        let name = context.parameters.get("name") ?? ""
+        let creator = try RequestActor.of(request, context)
+        return try await Self.answer { try await PersonalTokens.rotate(name, by: creator, in: store) }
     }
 
     /// `POST /api/v1/tokens/{name}/revoke` → `{"name", "revoked_at"}`; 404 when it has no live token.

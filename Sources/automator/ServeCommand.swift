@@ -31,7 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
             The API, JSON in and out (errors are {"error": "what to do"}):
               POST /api/v1/runs          start a run; 201 {"id": ..., "status": ...}
                                          {"script": "triage.lua", "args": ["203.0.113.7"]}
-                                         or {"source": "return 1 + 1"}
+                                         or {"source": "return 1 + 1"} (a personal token:
+                                         with chat.roles.author)
               GET  /api/v1/runs/ID       the run: status, args, result, error, times
               GET  /api/v1/runs          newest first; ?status=failed&limit=20
               POST /api/v1/runs/ID/kill  stop a run
@@ -67,15 +68,18 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /api/v1/report        ?since=30d, or ?from=2026-03-01&to=... (100 years at most)
               GET  /api/v1/audit         who did what; ?since=7d&actor=cli:alice
               GET  /api/v1/tokens        the personal tokens (never the tokens themselves)
-              POST /api/v1/tokens        {"name": "alice"}: 201 with the token, shown once
+              POST /api/v1/tokens        {"name": "alice"}: 201 with the token, shown once;
+                                         "metrics_only": true for Prometheus's
+              POST /api/v1/tokens/NAME/rotate     a new token, shown once; the old one refused
               POST /api/v1/tokens/NAME/revoke     refused from the next request on
-                                         (the three with the shared token only)
+                                         (the four with the shared token only)
               POST /slack/events, /slack/interactions, /slack/commands (signed)
               GET  /healthz              {"status": "ok", "chat": [...], "integrations_failing":
                                          [...]}, without a token; 503 {"status": "unavailable",
                                          "reason": ...} while the database (--store) cannot be
                                          reached
-              GET  /metrics              for Prometheus (with the token): open incidents,
+              GET  /metrics              for Prometheus (with any token: best its own,
+                                         token add prometheus --metrics-only): open incidents,
                                          SLAs, tasks, runs, questions, feeds, integrations, chat
 
             The scripts folder holds playbooks/*.lua (return playbook { name, match, priority, \
@@ -89,14 +93,17 @@ struct ServeCommand: AsyncParsableCommand {
             also where require() looks. Every /api/ request needs Authorization: Bearer TOKEN. \
             Give each person and integration a personal token (automator token add alice): its \
             requests are api:alice in the journal, may not claim another "by", and \
-            chat.roles apply to alice, so an approval needs a real approver. The shared token \
+            chat.roles apply to alice, so an approval needs a real approver. A personal token \
+            reads, creates and triages incidents and starts the scripts folder's playbooks; it \
+            needs chat.roles.responder to run or undo an action and chat.roles.author to send \
+            Lua ({"source": ...}), else 403 naming the key. The shared token \
             is the operator's, as powerful as the data folder (it names anyone and manages \
             tokens): keep it to the people who run the server. It is $AUTOMATOR_API_TOKEN if \
             set; otherwise the first start makes one and keeps it in DATA/api-token (mode 0600) \
             for later starts and for the commands on the folder; it is never logged. Several \
             workers on one --store each make their own: give them all the same \
-            $AUTOMATOR_API_TOKEN, so that a load balancer and Prometheus need one; personal \
-            tokens are kept in the database, so every worker knows them.
+            $AUTOMATOR_API_TOKEN, so that a load balancer needs one; personal tokens (and \
+            Prometheus's metrics-only one) are kept in the database, so every worker knows them.
 
             --timeout bounds each stretch of computing between two waits; --memory caps the \
             Lua memory of each executor, which all the runs on it share (default 1024 MiB: \

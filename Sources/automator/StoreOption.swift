@@ -16,10 +16,11 @@ struct StoreOption: ParsableArguments {
     var location: PostgresLocation { get throws { try PostgresLocation(url: store) } }
 
     /// The PostgreSQL store of a worker's folder (or of one whose store was moved), said on
-    /// standard error: the folder holds none of it, so a command reads it where the worker does.
+    /// standard error: the folder holds none of it, so a command works where the worker does,
+    /// reading or writing.
     static func shared(by folder: String) -> String? {
         guard let shared = DataFolder.sharedStore(of: folder) else { return nil }
-        CommandLogging.note("\(folder)'s store is \(shared): reading it there (as --store \(shared))")
+        CommandLogging.note("\(folder)'s store is \(shared): working on it there (as --store \(shared))")
         return shared
     }
 }

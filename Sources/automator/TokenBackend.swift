@@ -43,15 +43,26 @@ enum TokenBackend {
         }
     }
 
-    /// `{"name", "token", "created_at", "created_by"}`.
-    func add(_ name: String) async throws -> String {
+    /// `{"name", "token", "created_at", "created_by", "metrics_only"}`.
+    func add(_ name: String, metricsOnly: Bool) async throws -> String {
         switch self {
         case .server(let client):
             var body = JSONText.Object()
             body["name"] = JSONText.string(name)
+            if metricsOnly { body["metrics_only"] = "true" }
             return try await client.call("POST", "/api/v1/tokens", body: body.text)
         case .store(let store, _):
-            return try await PersonalTokens.add(name, by: IncidentBackend.actor, in: store)
+            return try await PersonalTokens.add(name, by: IncidentBackend.actor, metricsOnly: metricsOnly, in: store)
+        }
+    }
+
+    /// As `add` answers, with the name's new token.
+    func rotate(_ name: String) async throws -> String {
+        switch self {
+        case .server(let client):
+            try await client.call("POST", "/api/v1/tokens/\(ServerClient.pathSegment(name))/rotate")
+        case .store(let store, _):
+            try await PersonalTokens.rotate(name, by: IncidentBackend.actor, in: store)
         }
     }
 

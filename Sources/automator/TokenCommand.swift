@@ -5,7 +5,7 @@ import Foundation
 struct TokenCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "token",
-        abstract: "Give people and integrations personal API tokens, list them, revoke them.",
+        abstract: "Give people and integrations personal API tokens, list, rotate and revoke them.",
         discussion: """
             A personal token authenticates as its name: a request with alice's token is \
             journaled as api:alice, may not claim another "by" (403), and chat.roles apply to \
@@ -13,13 +13,20 @@ struct TokenCommand: AsyncParsableCommand {
             gets a token of their own, and the audit and the four-eyes rule on high-risk \
             actions hold.
 
+            Any personal token reads, creates and triages incidents, notes, completes tasks, \
+            ingests alerts and runs the scripts folder's playbooks. Beyond that it needs the \
+            role chat asks for the same thing, in the --config of automator serve: \
+            chat.roles.responder to run or undo an action, chat.roles.approver to approve, \
+            and chat.roles.author to run Lua sent with the request ({"source": ...}). A token \
+            made with --metrics-only scrapes GET /metrics and nothing else: Prometheus's.
+
             The server's shared token (AUTOMATOR_API_TOKEN, or DATA/api-token) stays the \
             operator's: it is as powerful as the data folder, names anyone, and manages tokens. \
             Keep it to the people who run the server.
 
             The store keeps each token's SHA-256 only: a token is shown once, when made, and \
-            cannot be shown again; a lost one is revoked and made anew. A name has one live \
-            token at a time. A revoked token is refused at its next request, on every worker \
+            cannot be shown again; a lost one is rotated: a new one in its place. A name has \
+            one live token at a time. A revoked token is refused at its next request, on every worker \
             sharing a PostgreSQL store.
 
             When an automator serve holds the data folder, these commands go through its API \
@@ -27,15 +34,18 @@ struct TokenCommand: AsyncParsableCommand {
             worker's folder: its PostgreSQL store), or on --store.
 
             Exit status: 0 when done; 1 when it failed (a name that has a token already, or \
-            none to revoke; the server refused or could not be reached); 64 for a usage error.
+            none to rotate or revoke; the server refused or could not be reached); 64 for a \
+            usage error.
 
             Examples:
               automator token add alice
               automator token add siem-connector --data /var/lib/automator
+              automator token add prometheus --metrics-only
               automator token list
+              automator token rotate alice
               automator token revoke alice
             """,
-        subcommands: [Add.self, List.self, Revoke.self]
+        subcommands: [Add.self, List.self, Rotate.self, Revoke.self]
     )
 }
 
@@ -71,48 +81,73 @@ extension TokenCommand {
             discussion: """
                 Hand the token to its holder over a private channel. They send it as \
                 Authorization: Bearer TOKEN; automator itself keeps only its SHA-256. To replace \
-                a token, revoke it first.
+                a token, rotate it.
 
                 Examples:
                   automator token add alice
                   automator token add alice --json | jq -r .token > alice.token
+                  automator token add prometheus --metrics-only --json | jq -r .token > /etc/prometheus/automator-token
                 """
         )
 
         @OptionGroup var options: TokenOptions
         @OptionGroup var token: TokenName
 
-        @Flag(help: "Print the API's JSON: {\"name\", \"token\", \"created_at\", \"created_by\"}.")
+        @Flag(help: ArgumentHelp("A token that scrapes GET /metrics and is refused everywhere else (403): for Prometheus, "
+                                 + "so that its credentials file opens nothing more."))
+        var metricsOnly = false
+
+        @Flag(help: "Print the API's JSON: {\"name\", \"token\", \"created_at\", \"created_by\", \"metrics_only\"}.")
         var json = false
 
         func run() async throws {
-            let text = try await TokenBackend.perform(options) { [name = token.name] in try await $0.add(name) }
-            if json { return print(text) }
-            let made = try JSONDecoder().decode(Made.self, from: Data(text.utf8))
-            printVisible("""
-                Token for \(made.name), shown only this once (automator keeps its SHA-256, not the token):
+            let text = try await TokenBackend.perform(options) { [name = token.name, metricsOnly] in
+                try await $0.add(name, metricsOnly: metricsOnly)
+            }
+            try TokenCommand.printMade(text, json: json)
+        }
+    }
 
-                  \(made.token)
-
+    /// Prints a token made by `add` or `rotate`, the once it is seen.
+    static func printMade(_ text: String, json: Bool) throws {
+        if json { return print(text) }
+        let made = try JSONDecoder().decode(Made.self, from: Data(text.utf8))
+        let use = made.metrics_only
+            ? "Prometheus sends it as Authorization: Bearer TOKEN (its credentials_file) to GET /metrics; the API refuses it."
+            : """
                 \(made.name) sends it as Authorization: Bearer TOKEN: the journal names them api:\(made.name),
-                and chat.roles apply to \(made.name). Revoke it with: automator token revoke \(made.name)
-                """)
-        }
+                and chat.roles apply to \(made.name).
+                """
+        printVisible("""
+            Token for \(made.name), shown only this once (automator keeps its SHA-256, not the token):
 
-        private struct Made: Decodable {
-            var name: String
-            var token: String
-        }
+              \(made.token)
+
+            \(use)
+            A new one in its place: automator token rotate \(made.name); none: automator token revoke \(made.name)
+            """)
+    }
+
+    private struct Made: Decodable {
+        var name: String
+        var token: String
+        var metrics_only: Bool
     }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the tokens by name: when made, by whom, when revoked. Never the tokens themselves."
+            abstract: "List the tokens by name: when made, by whom, when last used, when revoked. Never the tokens themselves.",
+            discussion: """
+                LAST USED is when a request last carried the token, to the minute (a busy token is \
+                noted once a minute): a live token unused for months is one to revoke. FOR is \
+                api, or metrics for a token that scrapes /metrics alone.
+                """
         )
 
         @OptionGroup var options: TokenOptions
 
-        @Flag(help: "Print the API's JSON: {\"tokens\": [{\"name\", \"created_at\", \"created_by\", \"revoked_at\"}]}.")
+        @Flag(help: ArgumentHelp("Print the API's JSON: {\"tokens\": [{\"name\", \"created_at\", \"created_by\", "
+                                 + "\"revoked_at\", \"metrics_only\", \"last_used_at\"}]}."))
         var json = false
 
         func run() async throws {
@@ -122,8 +157,9 @@ extension TokenCommand {
             guard !tokens.isEmpty else {
                 return print("No personal tokens: automator token add NAME makes one.")
             }
-            printVisible(IncidentOutput.table([["NAME", "CREATED", "CREATED BY", "REVOKED"]] + tokens.map {
-                [$0.name, IncidentOutput.time($0.created_at), $0.created_by, $0.revoked_at.map(IncidentOutput.time) ?? "-"]
+            printVisible(IncidentOutput.table([["NAME", "FOR", "CREATED", "CREATED BY", "LAST USED", "REVOKED"]] + tokens.map {
+                [$0.name, $0.metrics_only ? "metrics" : "api", IncidentOutput.time($0.created_at), $0.created_by,
+                 $0.last_used_at.map(IncidentOutput.time) ?? "never", $0.revoked_at.map(IncidentOutput.time) ?? "-"]
             }))
         }
 
@@ -133,9 +169,38 @@ extension TokenCommand {
                 var created_at: String
                 var created_by: String
                 var revoked_at: String?
+                var metrics_only: Bool
+                var last_used_at: String?
             }
 
             var tokens: [Token]
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give a name a new token in place of its live one, and print it, once.",
+            discussion: """
+                The old token is refused from its next request on, on every worker; the new one \
+                is for the same name (a metrics-only token stays one), so the journal and \
+                chat.roles see the same person. The old one stays listed, revoked. For a token \
+                that leaked, or a holder's yearly change.
+
+                Examples:
+                  automator token rotate alice
+                  automator token rotate prometheus --json | jq -r .token > /etc/prometheus/automator-token
+                """
+        )
+
+        @OptionGroup var options: TokenOptions
+        @OptionGroup var token: TokenName
+
+        @Flag(help: "Print the API's JSON: {\"name\", \"token\", \"created_at\", \"created_by\", \"metrics_only\"}.")
+        var json = false
+
+        func run() async throws {
+            let text = try await TokenBackend.perform(options) { [name = token.name] in try await $0.rotate(name) }
+            try TokenCommand.printMade(text, json: json)
         }
     }
 
@@ -144,7 +209,7 @@ extension TokenCommand {
             abstract: "Revoke a name's token: refused from its next request on, on every worker.",
             discussion: """
                 The token stays listed, revoked, for the audit. `automator token add NAME` then \
-                makes the name a new one.
+                makes the name a new one; `automator token rotate NAME` does both at once.
 
                 Example:
                   automator token revoke alice

@@ -14,6 +14,19 @@ struct PersonalTokenServeTests {
         return try #require(json?["token"] as? String, "\(made.stdout)")
     }
 
+    /// The token `automator token add` or `rotate` printed, on a line of its own.
+    static func printed(_ output: AutomatorProcess.Result) throws -> String {
+        try #require(output.stdout.firstMatch(of: /\n  ([0-9a-f]{64})\n/).map { String($0.output.1) }, "\(output.stdout)")
+    }
+
+    /// `automator token list --json` on `data`: the tokens.
+    static func listed(data: URL) async throws -> [[String: Any]] {
+        let listed = try await AutomatorProcess.run(["token", "list", "--json", "--data", data.path])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any]
+        return try #require(json?["tokens"] as? [[String: Any]], "\(listed.stdout)")
+    }
+
     @Test("A personal token journals as api:NAME, whatever X-Automator-Actor says, and cannot claim another by; a wrong token is 401; only the shared token manages tokens")
     func identity() async throws {
         let folder = try TemporaryFolder()
@@ -43,7 +56,7 @@ struct PersonalTokenServeTests {
         #expect(wrong.status == 401 && wrong.headers["www-authenticate"] != nil, "\(wrong.body)")
         #expect(try await server.call("GET", "/api/v1/incidents", credentials: .bearer(alice)).status == 200)
         for (method, path, body) in [("GET", "/api/v1/tokens", nil), ("POST", "/api/v1/tokens", #"{"name": "mallory"}"#),
-                                     ("POST", "/api/v1/tokens/alice/revoke", nil)]
+                                     ("POST", "/api/v1/tokens/alice/rotate", nil), ("POST", "/api/v1/tokens/alice/revoke", nil)]
         {
             let refused = try await server.call(method, path, body: body, credentials: .bearer(alice))
             #expect(refused.status == 403 && refused.body.contains("cannot manage tokens"), "\(path): \(refused.body)")
@@ -64,7 +77,7 @@ struct PersonalTokenServeTests {
         defer { api.stop() }
         let folder = try TemporaryFolder()
         _ = try folder.write("scripts/integrations/firewall.lua", ActionServeTests.firewall)
-        let config = try folder.write("automator.yml", "chat:\n  roles: { approver: [alice] }\n")
+        let config = try folder.write("automator.yml", "chat:\n  roles: { approver: [alice], responder: [alice, bob] }\n")
         let data = folder.url.appendingPathComponent("data")
         let server = try await ServerProcess.start(data: data, scripts: folder.url.appendingPathComponent("scripts"),
                                                    environment: ["FW_URL": api.url],
@@ -144,7 +157,7 @@ struct PersonalTokenServeTests {
         let made = try await AutomatorProcess.run(["token", "add", "alice", "--data", data.path])
         #expect(made.status == 0 && made.stdout.contains("shown only this once")
                 && made.stdout.contains("automator token revoke alice"), "\(made.stdout)\(made.stderr)")
-        let alice = try #require(made.stdout.firstMatch(of: /\n  ([0-9a-f]{64})\n/).map { String($0.output.1) }, "\(made.stdout)")
+        let alice = try Self.printed(made)
         let again = try await AutomatorProcess.run(["token", "add", "alice", "--data", data.path])
         #expect(again.status == 1 && again.stderr.contains("alice has a token already"), "\(again.stderr)")
         let badName = try await AutomatorProcess.run(["token", "add", "alice smith", "--data", data.path])
@@ -169,13 +182,11 @@ struct PersonalTokenServeTests {
         #expect(refused.status == 401, "refused at once: \(refused.body)")
         #expect(try await server.call("GET", "/api/v1/runs", credentials: .bearer(bob)).status == 200)
         let twice = try await AutomatorProcess.run(["token", "revoke", "alice", "--data", data.path])
-        #expect(twice.status == 1 && twice.stderr.contains("alice has no token to revoke"), "\(twice.stderr)")
-        let after = try await AutomatorProcess.run(["token", "list", "--data", data.path, "--json"])
-        let tokens = (try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [String: Any])?["tokens"]
-            as? [[String: Any]] ?? []
-        #expect(tokens.map { $0["name"] as? String } == ["alice", "bob"], "\(after.stdout)")
-        #expect(tokens.first?["revoked_at"] is String && tokens.last?["revoked_at"] is NSNull, "\(after.stdout)")
-        #expect(tokens.allSatisfy { ($0["created_by"] as? String)?.hasPrefix("cli") == true }, "\(after.stdout)")
+        #expect(twice.status == 1 && twice.stderr.contains("alice has no live token"), "\(twice.stderr)")
+        let tokens = try await Self.listed(data: data)
+        #expect(tokens.map { $0["name"] as? String } == ["alice", "bob"], "\(tokens)")
+        #expect(tokens.first?["revoked_at"] is String && tokens.last?["revoked_at"] is NSNull, "\(tokens)")
+        #expect(tokens.allSatisfy { ($0["created_by"] as? String)?.hasPrefix("cli") == true }, "\(tokens)")
         server.terminate()
         #expect(await server.waitForExit() == 0)
     }
@@ -193,11 +204,160 @@ struct PersonalTokenServeTests {
         #expect(created.status == 201, "\(created.body)")
         worker1.terminate()
         #expect(await worker1.waitForExit() == 0)
-        // No server on worker-1's folder: the command works on the workers' PostgreSQL.
+        // No server on worker-1's folder: the command works on the workers' PostgreSQL, and says
+        // so without saying it only reads there.
         let revoked = try await AutomatorProcess.run(["token", "revoke", "alice", "--data", worker1.data.path])
-        #expect(revoked.status == 0 && revoked.stderr.contains("reading it there"), "\(revoked.stderr)")
+        #expect(revoked.status == 0 && revoked.stderr.contains("working on it there (as --store postgres://")
+                && !revoked.stderr.contains("reading"), "\(revoked.stderr)")
         #expect(try await worker2.call("GET", "/api/v1/incidents", credentials: .bearer(alice)).status == 401)
         worker2.terminate()
         #expect(await worker2.waitForExit() == 0)
+    }
+
+    @Test("Without a role, a personal token reads, creates, notes and runs the folder's playbooks; Lua of its own needs chat.roles.author and an action chat.roles.responder (403 naming the key, journaled on the incident); the shared token needs neither")
+    func roles() async throws {
+        let firewall = ActionServeTests.FirewallAPI()
+        let api = try await firewall.start()
+        defer { api.stop() }
+        let folder = try TemporaryFolder()
+        _ = try folder.write("scripts/integrations/firewall.lua", ActionServeTests.firewall)
+        _ = try folder.write("scripts/hello.lua", "return 'hello ' .. (args[1] or '')")
+        let config = try folder.write("automator.yml", "chat:\n  roles: { author: [alice], responder: [alice] }\n")
+        let data = folder.url.appendingPathComponent("data")
+        let server = try await ServerProcess.start(data: data, scripts: folder.url.appendingPathComponent("scripts"),
+                                                   environment: ["FW_URL": api.url],
+                                                   arguments: ["--executors", "1", "--config", config])
+        let alice = try await Self.add("alice", data: data)
+        let bob = try await Self.add("bob", data: data)
+
+        let created = try await server.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#,
+                                            credentials: .bearer(bob))
+        #expect(created.status == 201, "\(created.body)")
+        let id = try #require(created.json["id"] as? String, "\(created.body)")
+        #expect(try await server.call("POST", "/api/v1/incidents/\(id)/journal", body: #"{"text": "called the user"}"#,
+                                      credentials: .bearer(bob)).status == 201)
+        #expect(try await server.call("GET", "/api/v1/incidents/\(id)", credentials: .bearer(bob)).status == 200)
+        let playbook = try await server.call("POST", "/api/v1/runs", body: #"{"script": "hello.lua", "args": ["bob"]}"#,
+                                             credentials: .bearer(bob))
+        #expect(playbook.status == 201, "\(playbook.body)")
+
+        let source = #"{"source": "return 'mine'"}"#
+        let code = try await server.call("POST", "/api/v1/runs", body: source, credentials: .bearer(bob))
+        #expect(code.status == 403 && code.body.contains("the role author, which bob has not")
+                && code.body.contains("chat.roles.author") && code.body.contains(#"{\"script\": \"triage.lua\"}"#), "\(code.body)")
+        #expect(try await server.waitForLog("refused to api:bob, who has no role author"))
+        for credentials in [ServerProcess.Credentials.bearer(alice), .serverToken] {
+            let allowed = try await server.call("POST", "/api/v1/runs", body: source, credentials: credentials)
+            #expect(allowed.status == 201, "\(allowed.body)")
+        }
+
+        let block = #"{"name": "firewall.block_ip", "params": {"ip": "198.51.100.7"}, "incident": "\#(id)"}"#
+        let action = try await server.call("POST", "/api/v1/actions", body: block, credentials: .bearer(bob))
+        #expect(action.status == 403 && action.body.contains("running an action is for people with the role responder")
+                && action.body.contains("chat.roles.responder"), "\(action.body)")
+        let undo = try await server.call("POST", "/api/v1/incidents/\(id)/actions/undo", credentials: .bearer(bob))
+        #expect(undo.status == 403 && undo.body.contains("the role responder"), "\(undo.body)")
+        #expect(firewall.sent.isEmpty)
+        let refusals = try await server.journal(id).filter { $0.kind == "refused" }
+        #expect(refusals.map(\.actor) == ["api:bob", "api:bob"]
+                && refusals.first?.text == "running an action, for the role responder", "\(refusals)")
+        let planned = #"{"name": "firewall.block_ip", "params": {"ip": "198.51.100.7"}, "dry_run": true}"#
+        let byAlice = try await server.call("POST", "/api/v1/actions", body: planned, credentials: .bearer(alice))
+        #expect(byAlice.status == 201 && byAlice.json["requested_by"] as? String == "api:alice", "\(byAlice.body)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("A --metrics-only token scrapes /metrics and is refused on the API; a personal token scrapes too; /healthz needs none; a role the configuration names no one for admits no personal token")
+    func metricsOnly() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data")
+        let server = try await ServerProcess.start(data: data, scripts: folder.url)
+        let made = try await AutomatorProcess.run(["token", "add", "prometheus", "--metrics-only", "--data", data.path])
+        #expect(made.status == 0 && made.stdout.contains("to GET /metrics; the API refuses it"), "\(made.stdout)\(made.stderr)")
+        let prometheus = try Self.printed(made)
+        let alice = try await Self.add("alice", data: data)
+        let code = try await server.call("POST", "/api/v1/runs", body: #"{"source": "return 1"}"#, credentials: .bearer(alice))
+        #expect(code.status == 403 && code.body.contains("the role author, and no one has it yet: chat.roles.author"),
+                "\(code.body)")
+
+        for token in [prometheus, alice] {
+            let scraped = try await server.call("GET", "/metrics", credentials: .bearer(token))
+            #expect(scraped.status == 200 && scraped.body.contains("automator_store_up 1"), "\(scraped.body)")
+        }
+        let api = try await server.call("GET", "/api/v1/incidents", credentials: .bearer(prometheus))
+        #expect(api.status == 403 && api.body.contains("made for GET /metrics alone"), "\(api.body)")
+        #expect(try await server.call("GET", "/healthz", credentials: .none).status == 200)
+        #expect(try await server.call("GET", "/metrics", credentials: .none).status == 401)
+
+        let listed = try await AutomatorProcess.run(["token", "list", "--data", data.path])
+        let rows = listed.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(rows.map { $0.prefix(2) } == [["NAME", "FOR"], ["alice", "api"], ["prometheus", "metrics"]], "\(listed.stdout)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("token rotate gives the name a new token, printed once, that keeps its name and metrics-only; the old one is refused at its next request")
+    func rotation() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data")
+        var server = try await ServerProcess.start(data: data, scripts: folder.url)
+        let old = try await Self.add("alice", data: data)
+        #expect(try await server.call("GET", "/api/v1/incidents", credentials: .bearer(old)).status == 200)
+
+        // Through the server.
+        let rotated = try await AutomatorProcess.run(["token", "rotate", "alice", "--data", data.path])
+        #expect(rotated.status == 0 && rotated.stdout.contains("shown only this once"), "\(rotated.stdout)\(rotated.stderr)")
+        let new = try Self.printed(rotated)
+        #expect(new != old)
+        #expect(try await server.call("GET", "/api/v1/incidents", credentials: .bearer(old)).status == 401)
+        let note = try await server.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#,
+                                         credentials: .bearer(new))
+        #expect(note.status == 201, "\(note.body)")
+        let id = try #require(note.json["id"] as? String)
+        #expect(try await server.journal(id).first?.actor == "api:alice")
+        let none = try await AutomatorProcess.run(["token", "rotate", "bob", "--data", data.path])
+        #expect(none.status == 1 && none.stderr.contains("bob has no live token"), "\(none.stderr)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+
+        // On the folder's store, with no server: a metrics-only token stays one.
+        _ = try await AutomatorProcess.run(["token", "add", "prometheus", "--metrics-only", "--data", data.path])
+        let again = try await AutomatorProcess.run(["token", "rotate", "prometheus", "--json", "--data", data.path])
+        let json = try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any]
+        #expect(again.status == 0 && json?["metrics_only"] as? Bool == true && json?["token"] is String, "\(again.stdout)")
+        let tokens = try await Self.listed(data: data)
+        #expect(tokens.map { "\($0["name"] ?? "") \($0["revoked_at"] is String ? "revoked" : "live")" }
+                == ["alice live", "alice revoked", "prometheus live", "prometheus revoked"], "\(tokens)")
+        server = try await ServerProcess.start(data: data, scripts: folder.url)
+        let scraped = try await server.call("GET", "/metrics", credentials: .bearer(try #require(json?["token"] as? String)))
+        #expect(scraped.status == 200)
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("token list says when each token was last used, noted at most once a minute, never for an unused one")
+    func lastUsed() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data")
+        let server = try await ServerProcess.start(data: data, scripts: folder.url)
+        let alice = try await Self.add("alice", data: data)
+        _ = try await Self.add("bob", data: data)
+        func used() async throws -> [String: String] {
+            Dictionary(uniqueKeysWithValues: try await Self.listed(data: data).map {
+                ($0["name"] as? String ?? "", $0["last_used_at"] as? String ?? "never")
+            })
+        }
+        #expect(try await used() == ["alice": "never", "bob": "never"])
+        #expect(try await server.call("GET", "/api/v1/incidents", credentials: .bearer(alice)).status == 200)
+        let first = try await used()
+        #expect(first["alice"] != "never" && first["bob"] == "never", "\(first)")
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(try await server.call("GET", "/api/v1/incidents", credentials: .bearer(alice)).status == 200)
+        #expect(try await used() == first, "the second use within the minute writes nothing")
+        let table = try await AutomatorProcess.run(["token", "list", "--data", data.path])
+        #expect(table.stdout.contains("LAST USED") && table.stdout.contains("never"), "\(table.stdout)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
     }
 }

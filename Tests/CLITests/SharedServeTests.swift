@@ -143,7 +143,7 @@ struct SharedServeTests {
         // read the database, the others say how to.
         let folder = workspace.folder.url.appendingPathComponent("first").path
         let verified = try await AutomatorProcess.run(["journal", "verify", "--data", folder])
-        #expect(verified.status == 0 && verified.stderr.contains("reading it there (as --store postgres://")
+        #expect(verified.status == 0 && verified.stderr.contains("working on it there (as --store postgres://")
             && !verified.stdout.contains("verified: 0 entries"), "\(verified.stdout)\(verified.stderr)")
         let audit = try await AutomatorProcess.run(["audit", "--data", folder, "--json"])
         #expect(audit.status == 0 && audit.stdout.contains("And me"), "\(audit.stdout)\(audit.stderr)")

@@ -34,4 +34,34 @@ struct PersonalTokenStoreTests {
         await worker1.close()
         await worker2.close()
     }
+
+    @Test("A rotation revokes the name's live token and keeps the new one at once, metrics-only as the old; a use is noted on the token", .timeLimit(.minutes(1)), arguments: StoreUnderTest.allCases)
+    func rotationAndUse(_ kind: StoreUnderTest) async throws {
+        let open = try await kind.opener()
+        let worker1 = try #require(try await open() as? any PersonalTokenStore)
+        let worker2 = try #require(try await open() as? any PersonalTokenStore)
+        let prometheus = PersonalToken.make(name: "prometheus", by: "cli:root", at: IncidentStoreConformance.time(0),
+                                            metricsOnly: true).token
+        try await worker1.addPersonalToken(prometheus)
+        #expect(try await worker2.livePersonalToken(sha256: prometheus.sha256)?.lastUsedAt == nil)
+        try await worker2.notePersonalTokenUse(sha256: prometheus.sha256, at: IncidentStoreConformance.time(3))
+        #expect(try await worker1.livePersonalToken(sha256: prometheus.sha256)?.lastUsedAt == IncidentStoreConformance.time(3))
+
+        let next = PersonalToken.make(name: "prometheus", by: "api", at: IncidentStoreConformance.time(5)).token
+        let kept = try await worker2.rotatePersonalToken(to: next, at: IncidentStoreConformance.time(5))
+        #expect(kept.metricsOnly && kept.sha256 == next.sha256 && kept.createdBy == "api")
+        #expect(try await worker1.livePersonalToken(sha256: prometheus.sha256) == nil, "the old one refused")
+        #expect(try await worker1.livePersonalToken(sha256: next.sha256) == kept)
+        let all = try await worker1.personalTokens()
+        #expect(all.map(\.sha256) == [next.sha256, prometheus.sha256]
+                && all.last?.revokedAt == IncidentStoreConformance.time(5) && all.last?.lastUsedAt == IncidentStoreConformance.time(3))
+
+        let nobody = PersonalToken.make(name: "bob", by: "api").token
+        await #expect { _ = try await worker1.rotatePersonalToken(to: nobody, at: Date()) } throws: {
+            ($0 as? StoreError)?.kind == .notFound && "\($0)".contains("automator token add bob")
+        }
+        #expect(try await worker1.livePersonalToken(sha256: nobody.sha256) == nil)
+        await worker1.close()
+        await worker2.close()
+    }
 }

@@ -3,11 +3,12 @@ public import Foundation
 
 extension PersonalToken {
     /// A new token for `name`: the secret to hand over once, and the record the store keeps.
-    public static func make(name: String, by creator: String, at now: Date = Date())
+    public static func make(name: String, by creator: String, at now: Date = Date(), metricsOnly: Bool = false)
         -> (secret: String, token: PersonalToken)
     {
         let secret = newSecret()
-        return (secret, PersonalToken(name: name, sha256: digest(of: secret), createdAt: now, createdBy: creator))
+        return (secret, PersonalToken(name: name, sha256: digest(of: secret), createdAt: now, createdBy: creator,
+                                      metricsOnly: metricsOnly))
     }
 
     /// 32 bytes from the system's cryptographic source, in hexadecimal: a token no one guesses.

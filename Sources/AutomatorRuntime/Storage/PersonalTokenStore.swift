@@ -9,6 +9,8 @@ public import Foundation
 /// let (secret, token) = PersonalToken.make(name: "alice", by: "cli:root")
 /// try await store.addPersonalToken(token)               // hand `secret` to alice, once
 /// try await store.livePersonalToken(sha256: PersonalToken.digest(of: secret))?.name  // "alice"
+/// let (next, rotated) = PersonalToken.make(name: "alice", by: "cli:root")
+/// try await store.rotatePersonalToken(to: rotated, at: Date())  // hand `next` to alice; the first is refused
 /// try await store.revokePersonalToken(named: "alice", at: Date())
 /// ```
 public protocol PersonalTokenStore: Store {
@@ -23,6 +25,16 @@ public protocol PersonalTokenStore: Store {
 
     /// Revokes the live token of `name`. Refused (`.notFound`) when it has none.
     func revokePersonalToken(named name: String, at: Date) async throws(StoreError)
+
+    /// Revokes the live token of `token.name` at `at` and keeps `token` in its place, at once: its
+    /// holder is never without one, and the old one never lives beside the new. The new one takes
+    /// the old one's `metricsOnly`. Refused (`.notFound`) when the name has no live token.
+    ///
+    /// - Returns: the token kept.
+    func rotatePersonalToken(to token: PersonalToken, at: Date) async throws(StoreError) -> PersonalToken
+
+    /// Notes that the token whose SHA-256 is `sha256` was used at `at`, for `automator token list`.
+    func notePersonalTokenUse(sha256: String, at: Date) async throws(StoreError)
 }
 
 /// A personal API token as the store keeps it: whose it is, and its SHA-256, never the token.
@@ -35,12 +47,30 @@ public struct PersonalToken: Sendable, Hashable {
     /// Who made it, as the journal names them (`cli:root`, `api`).
     public var createdBy: String
     public var revokedAt: Date?
+    /// A token for Prometheus: it scrapes `/metrics` and is refused everywhere else, so that the
+    /// file a monitoring host keeps it in opens nothing more.
+    public var metricsOnly: Bool
+    /// When a request last carried it, to the minute (`PersonalToken.useNoted`); nil if none has.
+    public var lastUsedAt: Date?
 
-    public init(name: String, sha256: String, createdAt: Date, createdBy: String, revokedAt: Date? = nil) {
+    public init(name: String, sha256: String, createdAt: Date, createdBy: String, revokedAt: Date? = nil,
+                metricsOnly: Bool = false, lastUsedAt: Date? = nil)
+    {
         self.name = name
         self.sha256 = sha256
         self.createdAt = createdAt.roundedToMilliseconds
         self.createdBy = createdBy
         self.revokedAt = revokedAt?.roundedToMilliseconds
+        self.metricsOnly = metricsOnly
+        self.lastUsedAt = lastUsedAt?.roundedToMilliseconds
+    }
+
+    /// How stale `lastUsedAt` may be: a request notes its use only when the last one noted is
+    /// older, so that a busy integration costs a write a minute, not a write a request.
+    public static let useNoted: TimeInterval = 60
+
+    /// Whether a request at `now` should note its use.
+    public func useIsStale(at now: Date) -> Bool {
+        lastUsedAt.map { now.timeIntervalSince($0) >= Self.useNoted } ?? true
     }
 }

@@ -347,6 +347,14 @@ extension SQLiteStore {
                 DROP INDEX chat_question_by_run;
                 """, arguments: [ActionRecord.standingApproval])
         }
+        // When each personal token was last used (noted at most once a minute), and the tokens made
+        // for /metrics alone. PostgreSQL's v15.
+        migrator.registerMigration("v15") { db in
+            try db.execute(sql: """
+                ALTER TABLE personal_token ADD COLUMN last_used_at INTEGER;
+                ALTER TABLE personal_token ADD COLUMN metrics_only INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 

@@ -189,9 +189,10 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
             "\(id) is closed: no action is taken on a closed incident. Reopen it first (automator incident update "
                 + "\(id) --status active), if acting is still right"
         case .tokenExists(let name):
-            "\(name) has a token already: revoke it first (automator token revoke \(name)), then add the new one"
+            "\(name) has a token already: automator token rotate \(name) makes a new one in its place (the old one "
+                + "refused from then on), automator token revoke \(name) only revokes it"
         case .tokenNotFound(let name):
-            "\(name) has no token to revoke: automator token list shows the tokens"
+            "\(name) has no live token: automator token list shows the tokens, automator token add \(name) makes one"
         case .copyTargetNotEmpty(let address, let tables):
             "the database \(address) holds data already (in \(tables.joined(separator: ", "))): a copy fills an empty "
                 + "database only, so that nothing in it is mixed with or lost under the copy; create a new one "

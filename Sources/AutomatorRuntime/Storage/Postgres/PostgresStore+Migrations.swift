@@ -315,6 +315,10 @@ extension PostgresStore {
             WHERE approved_by IS NOT NULL AND approved_by <> '\(ActionRecord.standingApproval)' AND strpos(key, '/') > 0;
             DROP INDEX chat_question_by_run;
             """),
+        // When each personal token was last used, and the tokens for /metrics alone (SQLite's v15).
+        ("v15", """
+            ALTER TABLE personal_token ADD COLUMN last_used_at bigint, ADD COLUMN metrics_only boolean NOT NULL DEFAULT false;
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.
