@@ -161,8 +161,13 @@ public struct APIServer {
                                      logger: logger)],
             onServerRunning: { channel in
                 let url = Self.url(host: host, port: channel.localAddress?.port ?? 0)
-                lock.publish(url: url)
                 logger.info("listening on \(url)")
+                if let problem = lock.publish(url: url) {
+                    logger.warning("""
+                        could not write this address into \(lock.path) (\(problem)): automator commands on \(folder) \
+                        cannot find this server; free some space on its disk and restart it
+                        """)
+                }
             },
             logger: quiet
         )

@@ -383,6 +383,25 @@ struct ServeCommandTests {
         #expect(await server.waitForExit() == 0)
     }
 
+    @Test("A serve restarted on a full disk writes its address into serve.lock all the same: the commands on its folder reach it",
+          .enabled(if: Tmpfs.isAvailable))
+    func fullDiskRestart() async throws {
+        let workspace = try Workspace()
+        let tmpfs = try Tmpfs(size: "2m")
+        let data = URL(fileURLWithPath: tmpfs.path + "/data")
+        let first = try await ServerProcess.start(data: data, scripts: workspace.scripts)
+        first.terminate()
+        #expect(await first.waitForExit() == 0)
+        tmpfs.fill(tmpfs.path + "/filler")
+
+        let server = try await ServerProcess.start(data: data, scripts: workspace.scripts)
+        let listed = try await AutomatorProcess.run(["runs", "list", "--data", data.path])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(!server.log.contains("could not write"), "\(server.log)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
     @Test("/metrics logs a store error that is not an outage once, not at every scrape; another error once more")
     func metricsStoreError() async throws {
         let workspace = try Workspace()
