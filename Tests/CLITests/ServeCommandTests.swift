@@ -205,6 +205,26 @@ struct ServeCommandTests {
         #expect(await restarted.waitForExit() == 0)
     }
 
+    @Test("SIGHUP does not stop serve: it reads --config again and logs whether the next start would take it")
+    func hangUp() async throws {
+        let workspace = try Workspace()
+        try workspace.folder.write("automator.yml", "chat:\n  roles:\n    approver: [alice]\n")
+        let config = workspace.folder.url.appendingPathComponent("automator.yml").path
+        let server = try await ServerProcess.start(data: workspace.data, scripts: workspace.scripts,
+                                                   arguments: ["--executors", "1", "--config", config])
+
+        server.hangUp()
+        #expect(try await server.waitForLog("SIGHUP: \(config) loads; serve reads it only at start"), "\(server.log)")
+        try workspace.folder.write("automator.yml", "chat:\n  roles: [\n")
+        server.hangUp()
+        #expect(try await server.waitForLog("SIGHUP: \(config) does not load, and serve would not start with it: \(config):"),
+                "\(server.log)")
+        #expect(server.log.contains("This serve goes on with the configuration it started with"))
+        #expect(try await server.call("GET", "/healthz").status == 200, "still serving")
+        server.terminate()
+        #expect(await server.waitForExit() == 0, "\(server.log)")
+    }
+
     @Test("The first start makes a 0600 token file and says where, never logging the token; later starts reuse it")
     func tokenFile() async throws {
         let workspace = try Workspace()
@@ -464,7 +484,7 @@ struct ServeCommandTests {
         {
             #expect(result.stdout.contains(endpoint), "serve --help should list \(endpoint)")
         }
-        for text in ["AUTOMATOR_API_TOKEN", "api-token", "personal token", "SIGTERM", "resume", "--data", "--http", "--scripts",
+        for text in ["AUTOMATOR_API_TOKEN", "api-token", "personal token", "SIGTERM", "SIGHUP", "resume", "--data", "--http", "--scripts",
                      "--executors", "--timeout", "--memory", "--allow-http", "Exit status", "Examples"]
         {
             #expect(result.stdout.contains(text), "serve --help should mention \(text)")
