@@ -158,6 +158,9 @@ public struct APIServer {
                                      leases: RunLeaseKeeper(runs: runs, logger: logger),
                                      changes: SharedChangeFollower(runs: runs, ledger: ledger, chat: chat,
                                                                    logger: logger),
+                                     writes: (store as? any WriteRefusingStore).map {
+                                         StoreWriteWatch(store: $0, logger: logger)
+                                     },
                                      logger: logger)],
             onServerRunning: { channel in
                 let url = Self.url(host: host, port: channel.localAddress?.port ?? 0)

@@ -368,7 +368,7 @@ struct ServeCommandTests {
         #expect(listed.stderr.contains("not a valid Automator database"), "\(listed.stderr)")
     }
 
-    @Test("A store failure (a full disk) is 503 with the store's message, for a run and for an incident with its playbook; the server stays up, degraded in /healthz and /metrics",
+    @Test("A store failure (a full disk) is 503 with the store's message, for a run and for an incident with its playbook; the server stays up, degraded in /healthz and /metrics, and says it in its log once",
           .enabled(if: Tmpfs.isAvailable))
     func storeFailure() async throws {
         let workspace = try Workspace()
@@ -392,6 +392,9 @@ struct ServeCommandTests {
         #expect(degraded.status == 200 && degraded.json["status"] as? String == "degraded"
                 && (degraded.json["store_problem"] as? String)?.contains("is full") == true, "\(degraded.body)")
         #expect(try await server.call("GET", "/metrics").body.contains("\nautomator_store_writable 0\n"))
+        // The log says it once, for the operator who reads it after the 503s.
+        #expect(try await server.waitForLog("error automator: [AutomatorServer] the store refuses writes: the disk holding"),
+                "\(server.log)")
 
         try FileManager.default.removeItem(atPath: tmpfs.path + "/filler")
         let id = try await server.submit(#"{"source": "return 1"}"#)
@@ -399,6 +402,8 @@ struct ServeCommandTests {
         let healthy = try await server.call("GET", "/healthz")
         #expect(healthy.json["status"] as? String == "ok" && healthy.json["store_problem"] == nil, "\(healthy.body)")
         #expect(try await server.call("GET", "/metrics").body.contains("\nautomator_store_writable 1\n"))
+        #expect(try await server.waitForLog("the store takes writes again, after"), "\(server.log)")
+        #expect(server.log.components(separatedBy: "the store refuses writes").count == 2, "once: \(server.log)")
         server.terminate()
         #expect(await server.waitForExit() == 0)
     }
