@@ -42,8 +42,9 @@ struct ServiceRunner: Service {
         await following.value
         await watching.value  // no reload while the executors stop
         await chat.shutdown()  // the watcher's runs in flight end first
-        let inFlight = service.runs.liveCount
-        logger.info("stopping: \(inFlight) run\(inFlight == 1 ? "" : "s") in flight will resume at the next start")
+        // Computing or waiting on a person: "in flight" made 18 runs waiting on tasks sound interrupted.
+        let unfinished = service.runs.liveCount
+        logger.info("stopping: \(unfinished) unfinished run\(unfinished == 1 ? "" : "s") will resume at the next start")
         await checkpointer.checkpoint()  // before the store closes with the service
         await service.shutdown()
         integrations.shutdown()

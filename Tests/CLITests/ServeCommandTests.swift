@@ -188,7 +188,7 @@ struct ServeCommandTests {
         server.terminate()
         #expect(await server.waitForExit() == 0, "\(server.log)")
         #expect(Date().timeIntervalSince(stopping) < 10)
-        #expect(server.log.contains("stopping: 1 run in flight will resume at the next start"), "\(server.log)")
+        #expect(server.log.contains("stopping: 1 unfinished run will resume at the next start"), "\(server.log)")
 
         let stored = try await AutomatorProcess.run(["runs", "show", id, "--json", "--data", workspace.data.path])
         #expect(stored.status == 0, "\(stored.stderr)")
