@@ -159,11 +159,19 @@ public struct APIServer {
                                      leases: RunLeaseKeeper(runs: runs, logger: logger),
                                      changes: SharedChangeFollower(runs: runs, ledger: ledger, chat: chat,
                                                                    logger: logger),
+                                     writes: (store as? any WriteRefusingStore).map {
+                                         StoreWriteWatch(store: $0, logger: logger)
+                                     },
                                      logger: logger)],
             onServerRunning: { channel in
                 let url = Self.url(host: host, port: channel.localAddress?.port ?? 0)
-                lock.publish(url: url)
                 logger.info("listening on \(url)")
+                if let problem = lock.publish(url: url) {
+                    logger.warning("""
+                        could not write this address into \(lock.path) (\(problem)): automator commands on \(folder) \
+                        cannot find this server; free some space on its disk and restart it
+                        """)
+                }
             },
             logger: quiet
         )

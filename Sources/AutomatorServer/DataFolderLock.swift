@@ -5,6 +5,9 @@ import Foundation
 /// killed server leaves no stale lock behind. The file says who holds it and where it listens,
 /// so that a second server can name the first, and `automator runs` can reach it; a killed
 /// server's name stays in it, so a refused server checks that the process lives before naming it.
+/// The file is rewritten in place and never shrinks below `reserved` bytes: a server started on
+/// a full disk still writes its address into the blocks its folder already has, so that the
+/// commands on the folder reach it.
 ///
 /// ```swift
 /// let lock = try DataFolderLock(folder: "automator-data")  // or .dataFolderInUse, naming the holder
@@ -38,6 +41,8 @@ package final class DataFolderLock: Sendable {
     }
 
     package static let fileName = "serve.lock"
+    /// What the file keeps of the disk, whoever holds it: a holder is written over the blanks.
+    static let reserved = 512
 
     package let path: String
     private let descriptor: Int32
@@ -81,23 +86,40 @@ package final class DataFolderLock: Sendable {
     }
 
     /// Records the address clients reach the server at.
-    package func publish(url: String) {
+    ///
+    /// - Returns: why the file could not be written (its disk is full and the file had no room
+    ///   yet), for the log; nil once written.
+    @discardableResult
+    package func publish(url: String) -> String? {
         write(Holder(pid: getpid(), url: url))
     }
 
-    /// A server empties the file (nobody listens any more); closing releases the lock.
+    /// A server blanks the file (nobody listens any more), keeping its room; closing releases the lock.
     deinit {
-        if isExclusive { ftruncate(descriptor, 0) }
+        if isExclusive { write(Data()) }
         close(descriptor)
     }
 
-    private func write(_ holder: Holder) {
+    @discardableResult
+    private func write(_ holder: Holder) -> String? {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(holder) else { return }
-        // Best effort: the lock is what matters; the text only helps people and `automator runs`.
-        ftruncate(descriptor, 0)
-        _ = data.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) }
+        guard let data = try? encoder.encode(holder) else { return "its JSON could not be made" }
+        return write(data)
+    }
+
+    /// Writes `text` over the file's start, blanks after it up to `reserved`: in place, so that it
+    /// needs no new block of the disk. Best effort: the lock is what matters; the text only helps
+    /// people and `automator runs`.
+    private func write(_ text: Data) -> String? {
+        var bytes = [UInt8](text)
+        if bytes.count < Self.reserved {
+            bytes += [UInt8](repeating: UInt8(ascii: " "), count: Self.reserved - bytes.count - 1) + [UInt8(ascii: "\n")]
+        }
+        guard pwrite(descriptor, bytes, bytes.count, 0) == bytes.count else { return String(cString: strerror(errno)) }
+        // A longer holder written before leaves no tail; shrinking needs no room.
+        ftruncate(descriptor, off_t(bytes.count))
+        return nil
     }
 
     /// What holds the lock on the file at `path`, open at `descriptor`. The file names the last

@@ -16,6 +16,8 @@ struct ServiceRunner: Service {
     let leases: RunLeaseKeeper?
     /// On a store shared with other workers: what they changed that runs here wait on.
     let changes: SharedChangeFollower?
+    /// On SQLite: the log's word when a full disk refuses writes, and when it is over.
+    let writes: StoreWriteWatch?
     let logger: Logger
 
     /// Waits for the group to stop (or to be cancelled, when the HTTP server could not start),
@@ -28,6 +30,7 @@ struct ServiceRunner: Service {
         let following = Task { await changes?.run() }
         // Every worker reads its own files: an edited integration is used without a restart.
         let watching = Task { await integrations.watch(every: .seconds(1)) }
+        let writing = Task { await writes?.run(every: .seconds(1)) }
         try? await gracefulShutdown()
         keeper.cancel()
         await keeper.value  // no adoption after the executors stop
@@ -35,12 +38,14 @@ struct ServiceRunner: Service {
         leading.cancel()
         following.cancel()
         watching.cancel()
+        writing.cancel()
         await leading.value  // another worker leads at once
         await following.value
         await watching.value  // no reload while the executors stop
         await chat.shutdown()  // the watcher's runs in flight end first
-        let inFlight = service.runs.liveCount
-        logger.info("stopping: \(inFlight) run\(inFlight == 1 ? "" : "s") in flight will resume at the next start")
+        // Computing or waiting on a person: "in flight" made 18 runs waiting on tasks sound interrupted.
+        let unfinished = service.runs.liveCount
+        logger.info("stopping: \(unfinished) unfinished run\(unfinished == 1 ? "" : "s") will resume at the next start")
         await checkpointer.checkpoint()  // before the store closes with the service
         await service.shutdown()
         integrations.shutdown()

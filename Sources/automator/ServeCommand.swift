@@ -111,8 +111,11 @@ struct ServeCommand: AsyncParsableCommand {
 
             SIGTERM or Ctrl-C stops gracefully: no new requests, the requests in flight answer, \
             runs in flight stay unfinished (after their host calls in flight are recorded) and \
-            resume at the next start. The log says `listening on http://HOST:PORT` once it \
-            accepts requests. Exit status: 0 after a stop, 1 when it could not start.
+            resume at the next start. The --config file is read at start only (the scripts, \
+            integrations and feed files are read again when they change): SIGHUP does not \
+            stop the server, it reads the file again and logs whether the next start would take \
+            it. The log says `listening on http://HOST:PORT` once it accepts requests. Exit \
+            status: 0 after a stop, 1 when it could not start.
 
             Examples:
               automator serve
@@ -201,6 +204,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let access = self.access
+        let recheck = ConfigurationRecheck(file: config, logger: logger)
+        defer { withExtendedLifetime(recheck) {} }
         let server = APIServer(
             configuration: .init(dataFolder: data, store: location, lease: .seconds(DurationText.seconds(lease)!),
                                  host: http.host, port: http.port, scriptsFolder: scripts,

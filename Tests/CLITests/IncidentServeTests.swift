@@ -146,15 +146,21 @@ struct IncidentServeTests {
         #expect(reopened.json["id"] as? String == "INC-3")
     }
 
-    @Test("A run waiting on a task survives a restart; the task completed while the server was down is seen")
-    func taskAcrossRestart() async throws {
-        let workspace = try Workspace()
-        var server = try await workspace.start()
+    /// Opens a high phishing incident from pay@examp1e.com; returns its id once its run waits on T-1.
+    static func payrollWaitingOnItsTask(_ server: ServerProcess) async throws -> String {
         let created = try await server.call("POST", "/api/v1/incidents", body: """
             {"title": "Payroll", "type": "phishing", "severity": "high", "fields": {"sender": "pay@examp1e.com"}}
             """)
         let id = try #require(created.json["id"] as? String)
         _ = try await server.waitForIncident(id) { ($0["tasks"] as? [[String: Any]])?.count == 1 }
+        return id
+    }
+
+    @Test("A run waiting on a task survives a restart; the task completed while the server was down is seen")
+    func taskAcrossRestart() async throws {
+        let workspace = try Workspace()
+        var server = try await workspace.start()
+        let id = try await Self.payrollWaitingOnItsTask(server)
         server.terminate()
         #expect(await server.waitForExit() == 0)
 
@@ -170,6 +176,28 @@ struct IncidentServeTests {
         let journal = try await server.journal(id)
         #expect(journal.filter { $0.kind == "note" }.map(\.text) == ["checking pay@examp1e.com", "seen 1 times"])
         #expect(journal.filter { $0.kind == "task" }.count == 1)
+    }
+
+    @Test("A run waiting in a playbook edited, then removed, goes on with the code it started with, across a restart")
+    func waitingRunKeepsItsCode() async throws {
+        let workspace = try Workspace()
+        var server = try await workspace.start()
+        let id = try await Self.payrollWaitingOnItsTask(server)
+        try workspace.folder.write("scripts/playbooks/phishing.lua", """
+            return playbook { name = "Phishing", match = { type = "phishing" },
+                              run = function(inc) inc:note("version 2") end }
+            """)
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+        try FileManager.default.removeItem(at: workspace.scripts.appendingPathComponent("playbooks/phishing.lua"))
+
+        server = try await workspace.start()
+        let done = try await server.call("POST", "/api/v1/tasks/T-1/complete", body: #"{"answer": "phishing"}"#)
+        #expect(done.status == 200, "\(done.body)")
+        let closed = try await server.waitForIncident(id) { $0["status"] as? String == "closed" }
+        #expect(closed["close_reason"] as? String == "confirmed phishing")
+        let journal = try await server.journal(id)
+        #expect(journal.filter { $0.kind == "note" }.map(\.text) == ["checking pay@examp1e.com", "seen 1 times"])
     }
 
     @Test("An SLA that ran out while the server was down is breached at the next start, once, and its hook runs")

@@ -188,7 +188,7 @@ struct ServeCommandTests {
         server.terminate()
         #expect(await server.waitForExit() == 0, "\(server.log)")
         #expect(Date().timeIntervalSince(stopping) < 10)
-        #expect(server.log.contains("stopping: 1 run in flight will resume at the next start"), "\(server.log)")
+        #expect(server.log.contains("stopping: 1 unfinished run will resume at the next start"), "\(server.log)")
 
         let stored = try await AutomatorProcess.run(["runs", "show", id, "--json", "--data", workspace.data.path])
         #expect(stored.status == 0, "\(stored.stderr)")
@@ -203,6 +203,26 @@ struct ServeCommandTests {
         #expect(run["result"] as? [String] == ["woke up"])
         restarted.terminate()
         #expect(await restarted.waitForExit() == 0)
+    }
+
+    @Test("SIGHUP does not stop serve: it reads --config again and logs whether the next start would take it")
+    func hangUp() async throws {
+        let workspace = try Workspace()
+        try workspace.folder.write("automator.yml", "chat:\n  roles:\n    approver: [alice]\n")
+        let config = workspace.folder.url.appendingPathComponent("automator.yml").path
+        let server = try await ServerProcess.start(data: workspace.data, scripts: workspace.scripts,
+                                                   arguments: ["--executors", "1", "--config", config])
+
+        server.hangUp()
+        #expect(try await server.waitForLog("SIGHUP: \(config) loads; serve reads it only at start"), "\(server.log)")
+        try workspace.folder.write("automator.yml", "chat:\n  roles: [\n")
+        server.hangUp()
+        #expect(try await server.waitForLog("SIGHUP: \(config) does not load, and serve would not start with it: \(config):"),
+                "\(server.log)")
+        #expect(server.log.contains("This serve goes on with the configuration it started with"))
+        #expect(try await server.call("GET", "/healthz").status == 200, "still serving")
+        server.terminate()
+        #expect(await server.waitForExit() == 0, "\(server.log)")
     }
 
     @Test("The first start makes a 0600 token file and says where, never logging the token; later starts reuse it")
@@ -372,7 +392,7 @@ struct ServeCommandTests {
         #expect(listed.stderr.contains("not a valid Automator database"), "\(listed.stderr)")
     }
 
-    @Test("A store failure (a full disk) is 503 with the store's message, for a run and for an incident with its playbook; the server stays up, degraded in /healthz and /metrics",
+    @Test("A store failure (a full disk) is 503 with the store's message, for a run and for an incident with its playbook; the server stays up, degraded in /healthz and /metrics, and says it in its log once",
           .enabled(if: Tmpfs.isAvailable))
     func storeFailure() async throws {
         let workspace = try Workspace()
@@ -396,6 +416,9 @@ struct ServeCommandTests {
         #expect(degraded.status == 200 && degraded.json["status"] as? String == "degraded"
                 && (degraded.json["store_problem"] as? String)?.contains("is full") == true, "\(degraded.body)")
         #expect(try await server.call("GET", "/metrics").body.contains("\nautomator_store_writable 0\n"))
+        // The log says it once, for the operator who reads it after the 503s.
+        #expect(try await server.waitForLog("error automator: [AutomatorServer] the store refuses writes: the disk holding"),
+                "\(server.log)")
 
         try FileManager.default.removeItem(atPath: tmpfs.path + "/filler")
         let id = try await server.submit(#"{"source": "return 1"}"#)
@@ -403,6 +426,27 @@ struct ServeCommandTests {
         let healthy = try await server.call("GET", "/healthz")
         #expect(healthy.json["status"] as? String == "ok" && healthy.json["store_problem"] == nil, "\(healthy.body)")
         #expect(try await server.call("GET", "/metrics").body.contains("\nautomator_store_writable 1\n"))
+        #expect(try await server.waitForLog("the store takes writes again, after"), "\(server.log)")
+        #expect(server.log.components(separatedBy: "the store refuses writes").count == 2, "once: \(server.log)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("A serve restarted on a full disk writes its address into serve.lock all the same: the commands on its folder reach it",
+          .enabled(if: Tmpfs.isAvailable))
+    func fullDiskRestart() async throws {
+        let workspace = try Workspace()
+        let tmpfs = try Tmpfs(size: "2m")
+        let data = URL(fileURLWithPath: tmpfs.path + "/data")
+        let first = try await ServerProcess.start(data: data, scripts: workspace.scripts)
+        first.terminate()
+        #expect(await first.waitForExit() == 0)
+        tmpfs.fill(tmpfs.path + "/filler")
+
+        let server = try await ServerProcess.start(data: data, scripts: workspace.scripts)
+        let listed = try await AutomatorProcess.run(["runs", "list", "--data", data.path])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(!server.log.contains("could not write"), "\(server.log)")
         server.terminate()
         #expect(await server.waitForExit() == 0)
     }
@@ -469,7 +513,7 @@ struct ServeCommandTests {
         {
             #expect(result.stdout.contains(endpoint), "serve --help should list \(endpoint)")
         }
-        for text in ["AUTOMATOR_API_TOKEN", "api-token", "personal token", "SIGTERM", "resume", "--data", "--http", "--scripts",
+        for text in ["AUTOMATOR_API_TOKEN", "api-token", "personal token", "SIGTERM", "SIGHUP", "resume", "--data", "--http", "--scripts",
                      "--executors", "--timeout", "--memory", "--allow-http", "Exit status", "Examples"]
         {
             #expect(result.stdout.contains(text), "serve --help should mention \(text)")

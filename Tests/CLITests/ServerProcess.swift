@@ -90,6 +90,9 @@ final class ServerProcess: Sendable {
     /// SIGTERM: a graceful stop.
     func terminate() { send(SIGTERM, to: process.processIdentifier) }
 
+    /// SIGHUP: what logrotate, `systemctl reload` and a closed terminal send.
+    func hangUp() { send(SIGHUP, to: process.processIdentifier) }
+
     /// SIGKILL: a crash, as far as the server can tell.
     func kill() { send(SIGKILL, to: process.processIdentifier) }
 
