@@ -1,7 +1,9 @@
 import AutomatorRuntime
 import Crypto
 import Foundation
+import Hummingbird
 import Logging
+import NIOCore
 import Synchronization
 import Testing
 import TestSupport
@@ -27,8 +29,9 @@ struct ChatBotTests {
         let incidents: IncidentService
         let integrations: Integrations
 
+        /// - Parameter intel: a folder of integrations to ask besides the feed; none when nil.
         init(folder: ScratchFolder? = nil, scripts: String = ChatBotTests.scripts, roles: [String: [String]] = [:],
-             on kind: StoreUnderTest = .sqlite, namesAreUnique: Bool = true) async throws
+             on kind: StoreUnderTest = .sqlite, namesAreUnique: Bool = true, intel: String? = nil) async throws
         {
             let folder = try folder ?? ScratchFolder()
             self.folder = folder
@@ -44,7 +47,8 @@ struct ChatBotTests {
                 try SQLiteStore(folder: folder.path + "/data")
             }
             let ledger = IncidentLedger(store: store)
-            integrations = await Integrations(folder: folder.path + "/none", settings: [:], logger: ChatBotTests.logger)
+            integrations = await Integrations(folder: intel ?? folder.path + "/none", settings: [:],
+                                              logger: ChatBotTests.logger)
             let feeds = FeedSet([IntelConfiguration.FeedSettings(name: "bad", path: feed, verdict: "malicious")],
                                 logger: ChatBotTests.logger)
             let reputation = ReputationService(feeds: feeds, integrations: integrations, cache: store)
@@ -235,6 +239,49 @@ struct ChatBotTests {
         #expect(both.first?.text.hasSuffix("\nChecked 20 of 21 indicators; ask !ip, !url, !domain or !hash for the others.") == true,
                 "\(both)")
         #expect(await bot.say(unknown.joined(separator: " "), in: Self.soc).isEmpty, "20 unknown: all checked, quiet")
+        await bot.stop()
+    }
+
+    @Test("A message's indicators are asked about at once, by the watcher and by !ip: a slow service is waited for once")
+    func lookupsAtOnce() async throws {
+        // A service that takes a second an answer, and counts the requests it holds at the same time.
+        let inFlight = Mutex((now: 0, most: 0))
+        let router = Router()
+        router.get("/ip/:address") { _, _ -> Response in
+            inFlight.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            defer { inFlight.withLock { $0.now -= 1 } }
+            try await Task.sleep(for: .seconds(1))
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: #"{"score": "benign"}"#)))
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let intel = try ScratchFolder()
+        try """
+            return integration {
+              name = "Slow", config = { base_url = "\(server.url)" },
+              reputation = {
+                ip = function(ip, config)
+                  return json.decode(http.get(config.base_url .. "/ip/" .. ip).body)
+                end,
+              },
+            }
+            """.write(toFile: intel.path + "/slow.lua", atomically: true, encoding: .utf8)
+        let bot = try await Bot(intel: intel.path)
+        #expect(await bot.say("join #soc").first?.text == "Watching #soc.")
+        #expect(await bot.say("verbose on #soc").first?.text == "Verbose on in #soc.")
+
+        let addresses = ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"]
+        let watched = await bot.say("senders: " + addresses.joined(separator: " "), in: Self.soc)
+        #expect(inFlight.withLock { $0.most } == addresses.count, "all asked at once")
+        #expect(watched.first?.text.split(separator: "\n").map { $0.split(separator: ":").first ?? "" }
+            == ["🟢 `198.51.100[.]1`", "🟢 `198.51.100[.]2`", "🟢 `198.51.100[.]3`", "🟢 `198.51.100[.]4`"],
+            "in the message's order: \(watched.map(\.text))")
+
+        inFlight.withLock { $0.most = 0 }
+        let more = ["198.51.100.11", "198.51.100.12", "198.51.100.13"]
+        let asked = await bot.say("ip " + more.joined(separator: ", "))
+        #expect(inFlight.withLock { $0.most } == more.count, "!ip too")
+        #expect(asked.first?.text.split(separator: "\n").count == more.count, "\(asked.map(\.text))")
         await bot.stop()
     }
 
