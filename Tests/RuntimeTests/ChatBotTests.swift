@@ -525,7 +525,13 @@ struct ChatBotTests {
         await bot.incidents.runs.waitForEnd(run.id)
         let ended = try #require(try await bot.incidents.runs.run(run.id))
         #expect(ended.status == .completed && ended.result == #"[true,"test:alice"]"#, "\(ended.error ?? "")")
-        #expect(await bot.say("2", in: Self.soc, by: Self.alice, thread: "p1").isEmpty, "an answered question is closed")
+        // A change of mind, or a second approver, comes too late: told so, the answer stands.
+        let late = await bot.say("2", in: Self.soc, by: Self.alice, thread: "p1").map(\.text)
+        #expect(late.count == 1 && late.first?.hasPrefix("Already answered: approve, by alice at ") == true
+            && late.first?.hasSuffix(" UTC. That answer stands; yours changes nothing.") == true, "\(late)")
+        let second = await bot.say("deny", in: Self.soc, by: Self.bob, thread: "p1").first?.text ?? ""
+        #expect(second.hasPrefix("Already answered: approve"), "whoever answers, without the role too: \(second)")
+        #expect(await bot.say("ok then", in: Self.soc, by: Self.alice, thread: "p1").isEmpty, "talk is the channel's")
         let decided = try await bot.store.journal(of: incident).filter { $0.kind == .approval }
         let id = try #require(decided.first?.text.firstMatch(of: /Q-[0-9a-f]{8}/).map { String($0.output) })
         #expect(decided.map { "\($0.actor) \($0.text)" } == [
