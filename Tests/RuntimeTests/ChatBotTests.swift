@@ -130,6 +130,11 @@ struct ChatBotTests {
         #expect(inChannel.first?.thread == "m1", "a channel answer goes in the message's thread")
 
         #expect(await bot.say("!ip", in: Self.soc).first?.text.hasPrefix("Usage: !ip") == true)
+        // A URL's host alone, as people paste it, is checked as the host; a URL as the URL alone.
+        #expect(await bot.say("url 203.0.113[.]45").map(\.text)
+            == ["🔴 `203.0.113[.]45`: malicious: 1 of 1 source; local feed \"bad\" (C2 of the test campaign)"])
+        #expect(await bot.say("url http://203.0.113.45/gate").first?.text.split(separator: "\n").count == 1)
+        #expect(await bot.say("url nothing here").first?.text.hasPrefix("Usage: !url") == true)
         // Each address given is checked, in one answer, up to the watcher's cap, with a note beyond it.
         let two = await bot.say("ip 203.0.113.45 198.51.100.5")
         #expect(two.count == 1 && two.first?.text.split(separator: "\n").count == 2, "\(two)")
