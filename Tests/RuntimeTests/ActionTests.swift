@@ -152,7 +152,7 @@ struct ActionTests {
                     posts.indices.filter { posts[$0].question != nil }.dropFirst(nth - 1).first.map { (posts[$0], "p\($0 + 1)") }
                 }
                 if let (post, message) = posted,
-                   try await store.openQuestion(network: "test", channel: "C1", message: message) != nil
+                   try await store.question(network: "test", channel: "C1", message: message) != nil
                 { return post }
                 try await Task.sleep(for: .milliseconds(10))
             }
@@ -486,7 +486,7 @@ struct ActionTests {
         let (incident, run) = try await responder.open()
         let runID = try #require(run).id
         _ = try await responder.question()
-        let question = try #require(try await responder.store.openQuestion(network: "test", channel: "C1", message: "p1"))
+        let question = try #require(try await responder.store.question(network: "test", channel: "C1", message: "p1"))
         await #expect(throws: ChatError.self) { try await responder.chat.answer(question.id, choice: "maybe", by: "api") }
         try await responder.chat.answer(question.id, choice: "Approve", by: "api")
         await responder.incidents.runs.waitForEnd(runID)

@@ -1,7 +1,9 @@
 import AutomatorRuntime
 import Crypto
 import Foundation
+import Hummingbird
 import Logging
+import NIOCore
 import Synchronization
 import Testing
 import TestSupport
@@ -27,8 +29,9 @@ struct ChatBotTests {
         let incidents: IncidentService
         let integrations: Integrations
 
+        /// - Parameter intel: a folder of integrations to ask besides the feed; none when nil.
         init(folder: ScratchFolder? = nil, scripts: String = ChatBotTests.scripts, roles: [String: [String]] = [:],
-             on kind: StoreUnderTest = .sqlite, namesAreUnique: Bool = true) async throws
+             on kind: StoreUnderTest = .sqlite, namesAreUnique: Bool = true, intel: String? = nil) async throws
         {
             let folder = try folder ?? ScratchFolder()
             self.folder = folder
@@ -44,7 +47,8 @@ struct ChatBotTests {
                 try SQLiteStore(folder: folder.path + "/data")
             }
             let ledger = IncidentLedger(store: store)
-            integrations = await Integrations(folder: folder.path + "/none", settings: [:], logger: ChatBotTests.logger)
+            integrations = await Integrations(folder: intel ?? folder.path + "/none", settings: [:],
+                                              logger: ChatBotTests.logger)
             let feeds = FeedSet([IntelConfiguration.FeedSettings(name: "bad", path: feed, verdict: "malicious")],
                                 logger: ChatBotTests.logger)
             let reputation = ReputationService(feeds: feeds, integrations: integrations, cache: store)
@@ -126,6 +130,11 @@ struct ChatBotTests {
         #expect(inChannel.first?.thread == "m1", "a channel answer goes in the message's thread")
 
         #expect(await bot.say("!ip", in: Self.soc).first?.text.hasPrefix("Usage: !ip") == true)
+        // A URL's host alone, as people paste it, is checked as the host; a URL as the URL alone.
+        #expect(await bot.say("url 203.0.113[.]45").map(\.text)
+            == ["🔴 `203.0.113[.]45`: malicious: 1 of 1 source; local feed \"bad\" (C2 of the test campaign)"])
+        #expect(await bot.say("url http://203.0.113.45/gate").first?.text.split(separator: "\n").count == 1)
+        #expect(await bot.say("url nothing here").first?.text.hasPrefix("Usage: !url") == true)
         // Each address given is checked, in one answer, up to the watcher's cap, with a note beyond it.
         let two = await bot.say("ip 203.0.113.45 198.51.100.5")
         #expect(two.count == 1 && two.first?.text.split(separator: "\n").count == 2, "\(two)")
@@ -235,6 +244,49 @@ struct ChatBotTests {
         #expect(both.first?.text.hasSuffix("\nChecked 20 of 21 indicators; ask !ip, !url, !domain or !hash for the others.") == true,
                 "\(both)")
         #expect(await bot.say(unknown.joined(separator: " "), in: Self.soc).isEmpty, "20 unknown: all checked, quiet")
+        await bot.stop()
+    }
+
+    @Test("A message's indicators are asked about at once, by the watcher and by !ip: a slow service is waited for once")
+    func lookupsAtOnce() async throws {
+        // A service that takes a second an answer, and counts the requests it holds at the same time.
+        let inFlight = Mutex((now: 0, most: 0))
+        let router = Router()
+        router.get("/ip/:address") { _, _ -> Response in
+            inFlight.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
+            defer { inFlight.withLock { $0.now -= 1 } }
+            try await Task.sleep(for: .seconds(1))
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: #"{"score": "benign"}"#)))
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let intel = try ScratchFolder()
+        try """
+            return integration {
+              name = "Slow", config = { base_url = "\(server.url)" },
+              reputation = {
+                ip = function(ip, config)
+                  return json.decode(http.get(config.base_url .. "/ip/" .. ip).body)
+                end,
+              },
+            }
+            """.write(toFile: intel.path + "/slow.lua", atomically: true, encoding: .utf8)
+        let bot = try await Bot(intel: intel.path)
+        #expect(await bot.say("join #soc").first?.text == "Watching #soc.")
+        #expect(await bot.say("verbose on #soc").first?.text == "Verbose on in #soc.")
+
+        let addresses = ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"]
+        let watched = await bot.say("senders: " + addresses.joined(separator: " "), in: Self.soc)
+        #expect(inFlight.withLock { $0.most } == addresses.count, "all asked at once")
+        #expect(watched.first?.text.split(separator: "\n").map { $0.split(separator: ":").first ?? "" }
+            == ["🟢 `198.51.100[.]1`", "🟢 `198.51.100[.]2`", "🟢 `198.51.100[.]3`", "🟢 `198.51.100[.]4`"],
+            "in the message's order: \(watched.map(\.text))")
+
+        inFlight.withLock { $0.most = 0 }
+        let more = ["198.51.100.11", "198.51.100.12", "198.51.100.13"]
+        let asked = await bot.say("ip " + more.joined(separator: ", "))
+        #expect(inFlight.withLock { $0.most } == more.count, "!ip too")
+        #expect(asked.first?.text.split(separator: "\n").count == more.count, "\(asked.map(\.text))")
         await bot.stop()
     }
 
@@ -478,7 +530,13 @@ struct ChatBotTests {
         await bot.incidents.runs.waitForEnd(run.id)
         let ended = try #require(try await bot.incidents.runs.run(run.id))
         #expect(ended.status == .completed && ended.result == #"[true,"test:alice"]"#, "\(ended.error ?? "")")
-        #expect(await bot.say("2", in: Self.soc, by: Self.alice, thread: "p1").isEmpty, "an answered question is closed")
+        // A change of mind, or a second approver, comes too late: told so, the answer stands.
+        let late = await bot.say("2", in: Self.soc, by: Self.alice, thread: "p1").map(\.text)
+        #expect(late.count == 1 && late.first?.hasPrefix("Already answered: approve, by alice at ") == true
+            && late.first?.hasSuffix(" UTC. That answer stands; yours changes nothing.") == true, "\(late)")
+        let second = await bot.say("deny", in: Self.soc, by: Self.bob, thread: "p1").first?.text ?? ""
+        #expect(second.hasPrefix("Already answered: approve"), "whoever answers, without the role too: \(second)")
+        #expect(await bot.say("ok then", in: Self.soc, by: Self.alice, thread: "p1").isEmpty, "talk is the channel's")
         let decided = try await bot.store.journal(of: incident).filter { $0.kind == .approval }
         let id = try #require(decided.first?.text.firstMatch(of: /Q-[0-9a-f]{8}/).map { String($0.output) })
         #expect(decided.map { "\($0.actor) \($0.text)" } == [

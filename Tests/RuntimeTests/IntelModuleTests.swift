@@ -56,4 +56,30 @@ struct IntelModuleTests {
         let file = try await Self.run("return intel.file('hello').sha256", reputation: service)
         #expect(file == [.string("2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824")])
     }
+
+    @Test("reputations takes values and what extract gives, answers in their order, and names a bad item")
+    func reputations() async throws {
+        let folder = try ScratchFolder()
+        try "203.0.113.7 scanner\nevil.example.com phishing\n".write(toFile: folder.path + "/bad.txt", atomically: true,
+                                                                      encoding: .utf8)
+        var settings = IntelConfiguration()
+        settings.feeds = [.init(name: "bad", path: folder.path + "/bad.txt", verdict: "malicious", format: nil, options: [:])]
+        let service = ReputationService(feeds: FeedSet(settings.feeds, logger: Logger(label: "t")), integrations: nil, cache: nil)
+        let values = try await Self.run("""
+            local list = intel.extract("from 198.51.100.7 to hxxps://evil[.]example.com/gate")
+            table.insert(list, 1, "203.0.113[.]7")
+            local out = {}
+            for i, verdict in ipairs(intel.reputations(list)) do
+              out[i] = (type(list[i]) == "table" and list[i].value or list[i]) .. " " .. verdict.verdict
+            end
+            return table.concat(out, ", "), #intel.reputations({})
+            """, reputation: service)
+        let verdicts = "203.0.113[.]7 malicious, 198.51.100.7 unknown, https://evil.example.com/gate malicious, "
+            + "evil.example.com malicious"
+        #expect(values == [.string(LuaString(verdicts)), .integer(0)])
+        let error = await #expect(throws: LuaError.self) {
+            try await Self.run("return intel.reputations({ '203.0.113.7', 'nothing' })", reputation: service)
+        }
+        #expect(error?.message.contains("'nothing' is not an IP, domain, URL") == true, "\(error?.message ?? "")")
+    }
 }

@@ -152,6 +152,25 @@ struct MatrixAdapterTests {
         #expect(messages.last?.thread == question.id)
     }
 
+    @Test("Reacting again with the same emoji is no error, and adds no second reaction")
+    func reactsOnce() async throws {
+        let matrix = try await Homeserver()
+        let (bot, alice) = (try await matrix.register("bot"), try await matrix.person("alice"))
+        let (adapter, inbox, task, _) = try await matrix.start(bot)
+        defer { task.cancel() }
+        let room = try await alice.createRoom(["name": "soc", "invite": [bot.id]])
+        try await alice.waitUntilJoined(bot.id, room)
+        let sender = try await alice.send(room, ["msgtype": "m.text", "body": "sender was 198.51.100.77"])
+        _ = try await inbox.wait(for: 1)
+
+        // The watcher reacts to the message, and again when an edit adds a malicious finding.
+        try await adapter.react(to: ChatMessageRef(channel: room, id: sender), with: "rotating_light")
+        try await adapter.react(to: ChatMessageRef(channel: room, id: sender), with: "rotating_light")
+
+        let reactions = try await alice.timeline(room).filter { $0["type"] as? String == "m.reaction" }
+        #expect(reactions.count == 1)
+    }
+
     @Test("Only whom invites_from names can invite the bot: another person's invite is declined, not joined")
     func invites() async throws {
         let matrix = try await Homeserver()

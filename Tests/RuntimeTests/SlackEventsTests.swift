@@ -82,6 +82,30 @@ struct SlackEventsTests {
         #expect(messages[1].replyTo == "1700000000.000100")
     }
 
+    @Test("A forwarded message arrives with what it shares quoted below the comment, other attachments left out")
+    func forwardedMessage() async throws {
+        let slack = try await Harness()
+        var forwarded = Harness.message("")
+        forwarded["attachments"] = [
+            ["is_share": true, "is_msg_unfurl": true, "author_name": "Carol", "fallback": "[Nov 30th] Carol: ...",
+             "text": "got this: reset at <http://evil-login.example.com/reset>\nfrom 203.0.113.45",
+             "from_url": "https://example.slack.com/archives/C0GEN/p1700000000000100"],
+        ]
+        #expect(try await slack.post("/slack/events", Harness.callback(forwarded, id: "Ev05")).status == 200)
+        var commented = Harness.message("phish reported by carol", ts: "1700000001.000100")
+        commented["attachments"] = [
+            ["is_share": true, "text": "198.51.100.9 keeps calling"],
+            ["title": "A link preview", "title_link": "https://news.example.com", "text": "203.0.113.200 in the news"],
+        ]
+        #expect(try await slack.post("/slack/events", Harness.callback(commented, id: "Ev06")).status == 200)
+
+        let messages = try await slack.inbox.messages(count: 2).sorted { $0.id < $1.id }
+        #expect(messages.map(\.text) == [
+            "> got this: reset at <http://evil-login.example.com/reset>\n> from 203.0.113.45",
+            "phish reported by carol\n> 198.51.100.9 keeps calling",
+        ])
+    }
+
     @Test("A direct message arrives as direct, named after the person")
     func directMessage() async throws {
         let slack = try await Harness()

@@ -23,17 +23,15 @@ return watch {
     -- At most findings.MAX_LOOKUPS lookups a message, as for a command: a pasted log should not
     -- exhaust the API quotas. The answer says when indicators were left unchecked, so a long
     -- paste never looks clean.
-    local looked, skipped = 0, 0
+    local checked, skipped = {}, 0
     for _, found in ipairs(findings.indicators(msg)) do
       if CHECKED[found.type] then
-        if looked < findings.MAX_LOOKUPS then
-          looked = looked + 1
-          local verdict = intel.reputation(found.value, found.type)
-          report(findings.line(found.value, verdict, msg.incident), verdict)
-        else
-          skipped = skipped + 1
-        end
+        if #checked < findings.MAX_LOOKUPS then checked[#checked + 1] = found else skipped = skipped + 1 end
       end
+    end
+    -- All at once: a service that is down costs the message one wait, not one per indicator.
+    for i, verdict in ipairs(intel.reputations(checked)) do
+      report(findings.line(checked[i].value, verdict, msg.incident), verdict)
     end
     for _, file in ipairs(msg.files) do
       -- A file that cannot be checked (too large, not Slack's) must not cost the message's other
@@ -50,7 +48,7 @@ return watch {
     -- Said in a quiet channel too: there, no answer reads as "nothing bad in it".
     if skipped > 0 then
       lines[#lines + 1] = string.format("Checked %d of %d indicators; ask !ip, !url, !domain or !hash for the others.",
-        looked, looked + skipped)
+        #checked, #checked + skipped)
     end
 
     if #lines > 0 then msg:reply(table.concat(lines, "\n")) end

@@ -58,14 +58,17 @@ findings.MAX_LOOKUPS = 20
 --- answers `msg` with a line for each, up to MAX_LOOKUPS, then a note of those left. Returns how
 --- many it found: 0 means there was nothing to look up (the caller says how to ask).
 function findings.answer_each(msg, text, wanted)
-  local lines, found = {}, 0
+  local checked, found = {}, 0
   for _, each in ipairs(intel.extract(text)) do
     if wanted[each.type] then
       found = found + 1
-      if found <= findings.MAX_LOOKUPS then
-        lines[#lines + 1] = findings.line(each.value, intel.reputation(each.value, each.type), msg.incident)
-      end
+      if found <= findings.MAX_LOOKUPS then checked[#checked + 1] = each end
     end
+  end
+  -- All at once, as the watcher does: a service that is down is waited for once.
+  local lines = {}
+  for i, verdict in ipairs(intel.reputations(checked)) do
+    lines[i] = findings.line(checked[i].value, verdict, msg.incident)
   end
   if found > findings.MAX_LOOKUPS then
     lines[#lines + 1] = ("Checked the first %d of %d; ask again with the others."):format(findings.MAX_LOOKUPS, found)

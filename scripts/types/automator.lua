@@ -432,6 +432,17 @@ function intel.defang(text) end
 ---@return intel.result
 function intel.reputation(value, type) end
 
+---The verdicts on several indicators, in their order, all asked at once: a source that is slow
+---or down (an integration's retries take up to a minute) is waited for once, not once per
+---indicator. What a message holds is looked up so.
+---```lua
+---local found = intel.extract(text)
+---for i, verdict in ipairs(intel.reputations(found)) do print(found[i].value, verdict.summary) end
+---```
+---@param indicators (string|{ type?: intel.type, value: string })[] values, or what `intel.extract` gives
+---@return intel.result[]
+function intel.reputations(indicators) end
+
 ---@class intel.file_result: intel.result
 ---@field md5 string
 ---@field sha1 string

@@ -14,7 +14,7 @@ function test(name, body) end
 ---@class stub
 stub = {}
 
----Verdicts `intel.reputation` gives, by indicator; any other indicator is `unknown`.
+---Verdicts `intel.reputation` (and `intel.reputations`) give, by indicator; any other indicator is `unknown`.
 ---Each is a verdict name, or `{ verdict = ..., summary = ... }`.
 ---@param verdicts table<string, "unknown"|"benign"|"suspicious"|"malicious"|{ verdict: string, summary?: string }>
 function stub.intel(verdicts) end

@@ -107,25 +107,45 @@ extension ChatService {
     /// its number, as its answer, and returns true. Any other message there is the channel's,
     /// as anywhere in it (journaled in a war room, checked where watched): people discuss a
     /// question in its thread. One word that is no choice was meant as an answer, though, and
-    /// is told the choices.
+    /// is told the choices. A choice given once the question is answered is told the answer,
+    /// which stands: whoever said "deny" after an "approve" must not think they stopped it.
     func answered(by message: ChatMessage, on adapter: any ChatAdapter) async -> Bool {
         guard let root = message.thread ?? message.replyTo,
-              let question = try? await store.openQuestion(network: adapter.network, channel: message.channel.id,
-                                                           message: root)
+              let question = try? await store.question(network: adapter.network, channel: message.channel.id,
+                                                       message: root)
         else { return false }
         let text = message.text.trimmingCharacters(in: .whitespacesAndNewlines)
         let choice = question.choice(matching: text)
             ?? Int(text).flatMap { question.choices.indices.contains($0 - 1) ? question.choices[$0 - 1] : nil }
         guard let choice else {
             let oneWord = !text.isEmpty && !text.contains(where: \.isWhitespace) && !text.hasPrefix("!")
-            if message.thread != nil, oneWord, message.files.isEmpty, Extractor.extract(Array(text.utf8)).isEmpty {
+            if question.answer == nil, message.thread != nil, oneWord, message.files.isEmpty,
+               Extractor.extract(Array(text.utf8)).isEmpty
+            {
                 await post("Answer with one of: " + question.choices.enumerated().map { "\($0 + 1). \($1)" }
                     .joined(separator: ", "), in: message.channel.id, thread: root, on: adapter)
             }
             return false
         }
+        guard question.answer == nil else {
+            await post(Self.closed(question, on: adapter), in: question.channel, thread: root, on: adapter)
+            return true
+        }
         await record(choice, to: question, by: message.user, on: adapter)
         return true
+    }
+
+    /// What a choice given too late is told: the answer that stands, by whom and when.
+    static func closed(_ question: ChatQuestionRecord, on adapter: any ChatAdapter) -> String {
+        guard let answer = question.answer, answer != ChatQuestionRecord.cancelled else {
+            return "Nobody waits for this answer any more: its run was stopped, or its incident closed."
+        }
+        // Who, as this network names them (`alice`), or as the CLI or the API did (`api:alice`).
+        let network = adapter.network + ":"
+        let by = question.answeredBy.map { $0.hasPrefix(network) ? String($0.dropFirst(network.count)) : $0 }
+        let at = question.answeredAt?.formatted(.iso8601.time(includingFractionalSeconds: false))
+        return "Already answered: \(answer)" + (by.map { ", by \($0)" } ?? "") + (at.map { " at \($0) UTC" } ?? "")
+            + ". That answer stands; yours changes nothing."
     }
 
     /// Records an answer from someone allowed to give it, resumes the runs waiting, and says who
@@ -141,7 +161,13 @@ extension ChatService {
             return
         }
         do { try await keep(choice, to: question, by: by) } catch {
-            if error.kind != .conflict { logger.error("chat: the answer to \(question.id) was not recorded: \(error)") }
+            // Someone answered first, a moment before (or through another worker).
+            if error.kind == .conflict, let answered = try? await store.question(question.id) {
+                await post(Self.closed(answered, on: adapter), in: question.channel, thread: question.message,
+                           on: adapter)
+            } else {
+                logger.error("chat: the answer to \(question.id) was not recorded: \(error)")
+            }
             return
         }
         await post("\(Self.who(user, on: adapter)) answered: \(choice)", in: question.channel, thread: question.message,

@@ -15,6 +15,9 @@
 ///   value when not given): `verdict` (unknown, benign, suspicious, malicious), `score` (0 to
 ///   3), `summary` (the reasons, for people) and `sources` (`source`, `verdict`, `reliability`,
 ///   `reason` each). Suspends the run while the sources are asked; recorded in a durable run.
+/// - `intel.reputations(indicators)`: the verdicts on a list of indicators (strings, or tables
+///   such as `intel.extract` gives), in its order, all asked at once: a slow or unreachable
+///   source is waited for once, not once per indicator.
 /// - `intel.file(bytes)`: the file's `md5`, `sha1` and `sha256`, and the verdict on them.
 /// - `intel.defang(text)`: `text` with its URLs, domains, IPv4 and e-mail addresses defanged, for
 ///   what a script writes into chat (the runtime's own approval questions included).
@@ -39,24 +42,32 @@ public struct IntelModule: HostModule {
         }
         let service = reputation
         table.waitingFunction("reputation") { call in
-            let text = try call.string(1).description
-            let indicator: (type: IndicatorType, value: String)
-            if call.isNoneOrNil(2) {
-                guard let found = ReputationService.indicator(text) else {
-                    throw HostError.argument(1, "'\(text)' is not an IP, domain, URL, e-mail address, hash or CVE")
-                }
-                indicator = found
-            } else {
-                let name = try call.string(2).description
-                guard let type = IndicatorType(rawValue: name) else {
-                    throw HostError.argument(2, "unknown type '\(name)': use "
-                        + IndicatorType.allCases.map(\.rawValue).joined(separator: ", "))
-                }
-                indicator = (type, ReputationService.indicator(text)?.value ?? text)
-            }
+            let type = call.isNoneOrNil(2) ? nil : try call.string(2).description
+            let indicator = try Self.indicator(try call.string(1).description, type: type, at: (1, 2))
             guard let service else { throw HostError(Self.unconfigured) }
             // A lookup: a verdict changes nothing outside (the cache is ours, and kept as it was).
             return .lookup { [Self.table(await service.reputation(of: indicator.type, indicator.value))] }
+        }
+        table.waitingFunction("reputations") { call in
+            guard case .table(let list) = try call.value(1) else { throw call.expected("table", at: 1) }
+            let indicators = try list.array.enumerated().map { index, element throws(HostError) in
+                switch element {
+                case .string(let text): return try Self.indicator(text.description, type: nil, at: (1, 1))
+                case .table(let found):
+                    guard case .string(let value) = found[LuaValue("value")] else {
+                        throw HostError.argument(1, "item \(index + 1) has no value: give strings, or tables such as "
+                            + "intel.extract gives ({ type = \"ipv4\", value = \"203.0.113.7\" })")
+                    }
+                    let type: String? = if case .string(let name) = found[LuaValue("type")] { name.description } else { nil }
+                    return try Self.indicator(value.description, type: type, at: (1, 1))
+                default:
+                    throw HostError.argument(1, "item \(index + 1) is a \(element.typeName): give strings or tables")
+                }
+            }
+            guard let service else { throw HostError(Self.unconfigured) }
+            return .lookup {
+                [.table(LuaTable(array: await service.reputations(of: indicators).map(Self.table)))]
+            }
         }
         table.waitingFunction("file") { call in
             let bytes = try call.string(1).bytes
@@ -113,6 +124,25 @@ public struct IntelModule: HostModule {
 
         return intel
         """#
+    }
+
+    /// The indicator `text` names, in normal form: of `type` when given, else the one the text is.
+    /// - Parameter positions: the arguments that gave the text and the type, for errors.
+    private static func indicator(_ text: String, type name: String?, at positions: (text: Int32, type: Int32))
+        throws(HostError) -> (type: IndicatorType, value: String)
+    {
+        guard let name else {
+            guard let found = ReputationService.indicator(text) else {
+                throw HostError.argument(positions.text,
+                                         "'\(text)' is not an IP, domain, URL, e-mail address, hash or CVE")
+            }
+            return found
+        }
+        guard let type = IndicatorType(rawValue: name) else {
+            throw HostError.argument(positions.type, "unknown type '\(name)': use "
+                + IndicatorType.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return (type, ReputationService.indicator(text)?.value ?? text)
     }
 
     static let unconfigured = "no reputation source is configured: give automator --config with a file that "

@@ -8,9 +8,9 @@ public protocol ChatStore: ChatStateStore, IncidentStore {
 
     func question(_ id: String) async throws(StoreError) -> ChatQuestionRecord?
 
-    /// The open question that the message `message` of `channel` asked, if any: replies in its
-    /// thread may answer it.
-    func openQuestion(network: String, channel: String, message: String) async throws(StoreError) -> ChatQuestionRecord?
+    /// The question that the message `message` of `channel` asked, if any, answered or not:
+    /// replies in its thread answer it, or are told that it was answered.
+    func question(network: String, channel: String, message: String) async throws(StoreError) -> ChatQuestionRecord?
 
     /// The questions nobody answered yet, oldest first, each with the incident of the run that
     /// asked: all, or those of `incident`'s runs.

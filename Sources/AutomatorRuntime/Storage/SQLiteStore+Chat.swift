@@ -29,10 +29,12 @@ extension SQLiteStore: ChatStore {
         }
     }
 
-    public func openQuestion(network: String, channel: String, message: String) async throws(StoreError) -> ChatQuestionRecord? {
+    public func question(network: String, channel: String, message: String) async throws(StoreError)
+        -> ChatQuestionRecord?
+    {
         try await read { db in
             try Row.fetchOne(db, sql: """
-                SELECT * FROM chat_question WHERE network = ? AND channel = ? AND message = ? AND answer IS NULL
+                SELECT * FROM chat_question WHERE network = ? AND channel = ? AND message = ?
                 """, arguments: [network, channel, message]).map(Self.question)
         }
     }

@@ -138,6 +138,14 @@ extension TestingModule {
           return canned.intel[value:lower()] or { verdict = "unknown", score = 0,
             summary = "unknown: the test stubs no verdict (stub.intel)", sources = {} }
         end
+        function intel.reputations(indicators)
+          if type(indicators) ~= "table" then error("intel.reputations expects a list of indicators", 2) end
+          local verdicts = {}
+          for i, each in ipairs(indicators) do
+            verdicts[i] = intel.reputation(type(each) == "table" and each.value or each)
+          end
+          return verdicts
+        end
 
         -- Each stub raises its errors at the line of the script that called it (level 3: the
         -- stub, then the module function; no tail calls, which would drop a level).

@@ -30,7 +30,10 @@ extension MatrixAdapter {
     public func react(to message: ChatMessageRef, with emoji: String) async throws {
         let key = Self.emoji[emoji] ?? emoji
         let relation = MatrixContent.Relation(relType: "m.annotation", eventID: message.id, key: key)
-        _ = try await send("m.reaction", MatrixContent(relatesTo: relation), to: message.channel)
+        // A homeserver refuses a second reaction with the same key, which the bot makes when a
+        // message is checked again: an edit that adds a finding, a check repeated after a crash.
+        try await client.call(.PUT, Self.sendPath("m.reaction", to: message.channel),
+                              body: MatrixContent(relatesTo: relation), harmless: ["M_DUPLICATE_ANNOTATION"])
     }
 
     static let emoji = ["rotating_light": "🚨", "memo": "📝", "eyes": "👀", "white_check_mark": "✅", "warning": "⚠️",
@@ -49,9 +52,13 @@ extension MatrixAdapter {
     /// Sends an event to a room and returns its id. The transaction id makes a request the
     /// homeserver already took (a retry after a rate limit) not send it twice.
     private func send(_ type: String, _ content: MatrixContent, to room: String) async throws(ChatError) -> String {
-        let path = "/_matrix/client/v3/rooms/\(MatrixID.segment(room))/send/\(type)/\(UUID().uuidString)"
-        let answer: SendAnswer = try await client.call(.PUT, path, body: content)
+        let answer: SendAnswer = try await client.call(.PUT, Self.sendPath(type, to: room), body: content)
         return answer.eventID
+    }
+
+    /// Where an event of `type` is sent to `room`, with a transaction id of its own.
+    private static func sendPath(_ type: String, to room: String) -> String {
+        "/_matrix/client/v3/rooms/\(MatrixID.segment(room))/send/\(type)/\(UUID().uuidString)"
     }
 }
 

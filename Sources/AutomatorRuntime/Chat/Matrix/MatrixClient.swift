@@ -45,16 +45,28 @@ final class MatrixClient: Sendable {
                                  polling: Bool = false)
         async throws(ChatError) -> Answer
     {
-        var payload: ByteBuffer?
-        if let body {
-            do { payload = ByteBuffer(bytes: try JSONEncoder().encode(body)) } catch {
-                throw ChatError(.unavailable, "\(method) \(path): cannot encode the request (\(error))")
-            }
-        }
+        let payload = try body.map { body throws(ChatError) in try Self.json(body, method, path) }
         let response = try await send(method, path, query: query, body: payload,
                                       contentType: payload == nil ? nil : "application/json", timeout: timeout,
                                       anonymous: anonymous, polling: polling)
         return try await decode(response, method, path)
+    }
+
+    /// Sends `body` as JSON for its effect, the answer unread. A refusal whose `errcode` is in
+    /// `harmless` says the effect is there already, and is no error.
+    func call(_ method: HTTPMethod, _ path: String, body: any Encodable, harmless: Set<String>)
+        async throws(ChatError)
+    {
+        _ = try await send(method, path, body: try Self.json(body, method, path), contentType: "application/json",
+                           harmless: harmless)
+    }
+
+    private static func json(_ body: any Encodable, _ method: HTTPMethod, _ path: String)
+        throws(ChatError) -> ByteBuffer
+    {
+        do { return ByteBuffer(bytes: try JSONEncoder().encode(body)) } catch {
+            throw ChatError(.unavailable, "\(method) \(path): cannot encode the request (\(error))")
+        }
     }
 
     /// Sends `raw` bytes (an upload) and decodes the answer.
@@ -81,12 +93,12 @@ final class MatrixClient: Sendable {
     }
 
     /// Sends a request and returns its successful (2xx) response, or one with a status in
-    /// `passing`, body unread. A 429 is sent again after the wait it asks for (`retry_after_ms`);
-    /// other refusals throw. Before the login, a request waits for it (`loginWait`), but the
-    /// login's own (`anonymous`).
+    /// `passing`, body unread, or a refusal whose `errcode` is in `harmless`, body read. A 429 is
+    /// sent again after the wait it asks for (`retry_after_ms`); other refusals throw. Before the
+    /// login, a request waits for it (`loginWait`), but the login's own (`anonymous`).
     func send(_ method: HTTPMethod, _ path: String, query: [(String, String)] = [], body: ByteBuffer? = nil,
               contentType: String? = nil, timeout: TimeAmount = .seconds(30), passing: Set<UInt> = [],
-              anonymous: Bool = false, polling: Bool = false)
+              harmless: Set<String> = [], anonymous: Bool = false, polling: Bool = false)
         async throws(ChatError) -> HTTPClientResponse
     {
         let clients = polling ? Self.pollingClients : http
@@ -105,6 +117,7 @@ final class MatrixClient: Sendable {
             let refusal = (try? await response.body.collect(upTo: 64 << 10)).flatMap {
                 try? JSONDecoder().decode(MatrixRefusal.self, from: Data(Array(buffer: $0)))
             }
+            if let code = refusal?.errcode, harmless.contains(code) { return response }
             if response.status == .tooManyRequests, attempt < Self.rateLimitAttempts {
                 let seconds = response.headers.first(name: "retry-after").flatMap(Double.init)
                 let wait = refusal?.retryAfterMilliseconds.map { Duration.milliseconds($0) }

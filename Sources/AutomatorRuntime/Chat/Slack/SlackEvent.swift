@@ -26,6 +26,7 @@ struct SlackEvent: Decodable {
     var ts: String?
     var threadTs: String?
     var files: [SlackFile]?
+    var attachments: [Attachment]?
     var hidden: Bool?
     /// A `message_changed`'s message, as it is now, and its text before.
     var message: ChangedMessage?
@@ -33,7 +34,16 @@ struct SlackEvent: Decodable {
 
     private enum CodingKeys: String, CodingKey {
         case type, subtype, user, botId = "bot_id", text, channel, channelType = "channel_type", ts,
-             threadTs = "thread_ts", files, hidden, message, previousMessage = "previous_message"
+             threadTs = "thread_ts", files, attachments, hidden, message, previousMessage = "previous_message"
+    }
+
+    /// A message shared into this one (Slack's "Forward"), `is_share`; other attachments are
+    /// apps' and link previews.
+    struct Attachment: Decodable {
+        var isShare: Bool?
+        var text: String?
+
+        private enum CodingKeys: String, CodingKey { case isShare = "is_share", text }
     }
 
     struct ChangedMessage: Decodable {
@@ -60,8 +70,17 @@ struct SlackEvent: Decodable {
         else { return nil }
         if let channelType, !Self.conversations.contains(channelType) { return nil }
         return SlackIncoming(channel: channel, isDirect: channelType == "im", user: user,
-                             text: Self.command(text ?? "", mentioning: bot), ts: ts,
-                             thread: threadTs == ts ? nil : threadTs, files: files ?? [])
+                             text: Self.quoting(attachments ?? [], below: Self.command(text ?? "", mentioning: bot)),
+                             ts: ts, thread: threadTs == ts ? nil : threadTs, files: files ?? [])
+    }
+
+    /// `text` with the messages shared in it quoted below, as Slack shows them: a phish reported
+    /// by forwarding it has its links and addresses there alone, with `text` empty or a comment.
+    static func quoting(_ attachments: [Attachment], below text: String) -> String {
+        let shared = attachments.filter { $0.isShare == true }.compactMap(\.text).filter { !$0.isEmpty }.map { shared in
+            shared.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(separator: "\n")
+        }
+        return ([text].filter { !$0.isEmpty } + shared).joined(separator: "\n")
     }
 
     /// A person's edit of their message (`message_changed`), as that message with its new text;

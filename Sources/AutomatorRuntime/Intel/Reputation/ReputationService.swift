@@ -59,6 +59,19 @@ public final class ReputationService: Sendable {
         return verdict
     }
 
+    /// The verdicts on `indicators`, in their order, all asked at once: a source that is slow or
+    /// down (an integration's retries take up to a minute) costs the wait once, not once each.
+    public func reputations(of indicators: [(type: IndicatorType, value: String)]) async -> [Verdict] {
+        await withTaskGroup(of: (Int, Verdict).self) { group in
+            for (index, indicator) in indicators.enumerated() {
+                group.addTask { (index, await self.reputation(of: indicator.type, indicator.value)) }
+            }
+            var verdicts = [Verdict?](repeating: nil, count: indicators.count)
+            for await (index, verdict) in group { verdicts[index] = verdict }
+            return verdicts.compactMap(\.self)
+        }
+    }
+
     /// The verdict on each hash of `bytes` (MD5, SHA-1, SHA-256), and the hashes.
     public func reputation(ofFile bytes: [UInt8]) async -> (hashes: FileHashes, verdict: Verdict) {
         let hashes = FileHashes(bytes)

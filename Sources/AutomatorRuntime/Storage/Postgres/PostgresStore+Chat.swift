@@ -35,13 +35,13 @@ extension PostgresStore: ChatStore {
         }
     }
 
-    public func openQuestion(network: String, channel: String, message: String) async throws(StoreError)
+    public func question(network: String, channel: String, message: String) async throws(StoreError)
         -> ChatQuestionRecord?
     {
         try await read { session in
             try await session.rows("""
                 \(unescaped: Self.selectQuestion)
-                WHERE network = \(network) AND channel = \(channel) AND message = \(message) AND answer IS NULL
+                WHERE network = \(network) AND channel = \(channel) AND message = \(message)
                 """).first.map(Self.question(from:))
         }
     }
