@@ -197,7 +197,7 @@ struct ServeCommand: AsyncParsableCommand {
         let server = APIServer(
             configuration: .init(dataFolder: data, store: location, lease: .seconds(DurationText.seconds(lease)!),
                                  host: http.host, port: http.port, scriptsFolder: scripts,
-                                 executors: executors, limits: limits.executorLimits,
+                                 executors: executors, limits: limits.limits,
                                  dedupWindow: DurationText.seconds(dedupWindow)!, intel: configuration.intel,
                                  chat: configuration.chat, actions: configuration.actions),
             modules: { access.modules(logger: logger, reputation: $0) }, logger: logger)
