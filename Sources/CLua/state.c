@@ -5,36 +5,123 @@
 
 // MARK: - Accounting allocator
 
-// Growth is refused over the cap only while Lua code runs (`enforcing`): host code, which
-// must never see a Lua error, is trusted to bound its own allocations.
+// Each block is charged to the account current when it was made or last grown: the run's
+// while the run is resumed (au_use_account), the shared account otherwise. Freeing or
+// shrinking it credits that account, whichever run is current: the collector frees one run's
+// garbage while another runs. A block whose run has ended (its account's generation moved)
+// is nobody's, and still counts in the state's `used` until it is freed.
 //
-// Once a growth has been refused, the state stays "near the limit" until usage falls below
-// 3/4 of the cap, and meanwhile refuses growth above 7/8 of it. Without this, a script that
-// fills memory with small objects makes Lua run an emergency full collection for nearly
-// every allocation near the cap (each freeing a few temporaries), and takes seconds to fail.
-static int au_refuses(au_context *c, size_t old, size_t nsize) {
-    if (!c->enforcing || c->limit == 0 || nsize <= old) return 0;
-    size_t after = c->used - old + nsize;
-    if (c->near_limit && c->used < c->limit - c->limit / 4) c->near_limit = 0;
-    size_t ceiling = c->near_limit ? c->limit - c->limit / 8 : c->limit;
+// Growth is refused over a cap only while Lua code runs (`enforcing`): host code, which
+// must never see a Lua error, is trusted to bound its own allocations. The run's cap is
+// checked first, then the state's, which all runs share.
+//
+// Once a growth has been refused, the account (or the state) stays "near the limit" until
+// its usage falls below 3/4 of the cap, and meanwhile refuses growth above 7/8 of it. Without
+// this, a script that fills memory with small objects makes Lua run an emergency full
+// collection for nearly every allocation near the cap (each freeing a few temporaries), and
+// takes seconds to fail.
+_Static_assert(sizeof(au_header) == 16, "the header must keep malloc's 16-byte alignment");
+
+static int au_over(size_t used, size_t after, size_t limit, int *near_limit) {
+    if (limit == 0) return 0;
+    if (*near_limit && used < limit - limit / 4) *near_limit = 0;
+    size_t ceiling = *near_limit ? limit - limit / 8 : limit;
     if (after <= ceiling) return 0;
-    c->near_limit = 1;
+    *near_limit = 1;
     return 1;
+}
+
+// `owner` is the account the block is charged to (NULL: a new block, or nobody's).
+static int au_refuses(au_context *c, au_account *owner, size_t old, size_t nsize) {
+    if (!c->enforcing || nsize <= old) return 0;
+    au_account *run = &c->accounts[c->current];
+    size_t mine = owner == run ? old : 0;
+    if (c->current != 0 && au_over(run->used, run->used - mine + nsize, c->run_limit, &run->near_limit)) {
+        c->refused = AU_REFUSED_RUN;
+        return 1;
+    }
+    if (au_over(c->used, c->used - old + nsize, c->limit, &c->near_limit)) {
+        c->refused = AU_REFUSED_STATE;
+        return 1;
+    }
+    return 0;
+}
+
+static au_account *au_owner(au_context *c, const au_header *block) {
+    au_account *account = &c->accounts[block->account];
+    return account->generation == block->generation ? account : NULL;
 }
 
 static void *au_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     au_context *c = ud;
+    au_header *block = ptr ? (au_header *)ptr - 1 : NULL;
     size_t old = ptr ? osize : 0;  // with ptr NULL, osize is a type tag
+    au_account *owner = block ? au_owner(c, block) : NULL;
     if (nsize == 0) {
-        free(ptr);
+        free(block);
         c->used -= old;
+        if (owner) owner->used -= old;
         return NULL;
     }
-    if (au_refuses(c, old, nsize)) return NULL;
-    void *block = realloc(ptr, nsize);
-    if (block != NULL) c->used = c->used - old + nsize;
-    return block;
+    if (au_refuses(c, owner, old, nsize)) return NULL;
+    au_header *moved = realloc(block, sizeof *moved + nsize);
+    if (moved == NULL) return NULL;
+    c->used = c->used - old + nsize;
+    if (owner) owner->used -= old;
+    if (nsize > old) {  // whoever grows a block pays for all of it
+        owner = &c->accounts[c->current];
+        moved->account = c->current;
+        moved->generation = owner->generation;
+    }
+    if (owner) owner->used += nsize;
+    return moved + 1;
 }
+
+uint32_t au_open_account(lua_State *L) {
+    au_context *c = au_ctx(L);
+    uint32_t slot = c->free_account;
+    if (slot != 0) {
+        c->free_account = c->accounts[slot].next_free;
+    } else {
+        if (c->account_count == c->account_capacity) {
+            if (c->account_capacity > UINT32_MAX / 2) return 0;
+            uint32_t capacity = c->account_capacity * 2;
+            au_account *grown = realloc(c->accounts, capacity * sizeof *grown);
+            if (grown == NULL) return 0;
+            c->accounts = grown;
+            c->account_capacity = capacity;
+        }
+        slot = c->account_count++;
+        c->accounts[slot].generation = 0;
+    }
+    au_account *account = &c->accounts[slot];
+    account->used = 0;
+    account->near_limit = 0;
+    account->next_free = 0;
+    c->open_accounts++;
+    return slot;
+}
+
+void au_close_account(lua_State *L, uint32_t slot) {
+    au_context *c = au_ctx(L);
+    au_account *account = &c->accounts[slot];
+    account->generation++;
+    account->used = 0;
+    account->next_free = c->free_account;
+    c->free_account = slot;
+    c->open_accounts--;
+    if (c->current == slot) c->current = 0;
+}
+
+uint32_t au_use_account(lua_State *L, uint32_t account) {
+    au_context *c = au_ctx(L);
+    uint32_t outer = c->current;
+    c->current = account;
+    return outer;
+}
+
+uint32_t au_open_accounts(lua_State *L) { return au_ctx(L)->open_accounts; }
+int au_memory_refusal(lua_State *L) { return au_ctx(L)->refused; }
 
 static int au_panic(lua_State *L) {
     const char *message = lua_tostring(L, -1);
@@ -46,10 +133,18 @@ static int au_panic(lua_State *L) {
 lua_State *au_newstate(au_dispatch_fn dispatch, au_release_fn release) {
     au_context *c = calloc(1, sizeof *c);
     if (c == NULL) return NULL;
+    c->account_capacity = 64;
+    c->accounts = calloc(c->account_capacity, sizeof *c->accounts);
+    if (c->accounts == NULL) {
+        free(c);
+        return NULL;
+    }
+    c->account_count = 1;  // the shared account, whose generation never moves
     c->dispatch = dispatch;
     c->release = release;
     lua_State *L = lua_newstate(au_alloc, c);
     if (L == NULL) {
+        free(c->accounts);
         free(c);
         return NULL;
     }
@@ -68,12 +163,14 @@ void au_close(lua_State *L) {
     au_context *c = au_ctx(L);
     c->enforcing = 0;
     lua_close(L);
+    free(c->accounts);
     free(c);
 }
 
-void au_set_memory_limit(lua_State *L, size_t bytes) {
+void au_set_memory_limits(lua_State *L, size_t state, size_t run) {
     au_context *c = au_ctx(L);
-    c->limit = bytes;
+    c->limit = state;
+    c->run_limit = run;
     c->near_limit = 0;
 }
 size_t au_memory_used(lua_State *L) { return au_ctx(L)->used; }
@@ -139,6 +236,7 @@ int au_resume(lua_State *L, lua_State *co, int nargs, int *nresults) {
     int outer_enforcing = c->enforcing;
     c->root = co;
     c->enforcing = 1;
+    c->refused = AU_REFUSED_NONE;
     au_enter_thread(c, co);
     int status = lua_resume(co, L, nargs, nresults);
     atomic_store(&c->running, NULL);

@@ -7,9 +7,9 @@ struct LimitOptions: ParsableArguments {
         + "(serve: of computing between two waits).", valueName: "seconds"))
     var timeout: Double = 30
 
-    @Option(name: .long, help: ArgumentHelp("Cap a run's Lua memory at this many MiB (default 256; serve: "
-        + "each executor's, shared by its runs, default 1024).", valueName: "MiB"))
-    var memory: Int?
+    @Option(name: .long, help: ArgumentHelp("Cap each run's Lua memory at this many MiB (serve: the runs of "
+        + "one executor hold 4 times that together, at least 1 GiB).", valueName: "MiB"))
+    var memory = 256
 
     /// A week: longer is a mistake, and far longer (1e10 s) overflows the deadline's nanoseconds.
     static let longestTimeout = 7 * 86400.0
@@ -19,19 +19,11 @@ struct LimitOptions: ParsableArguments {
             throw ValidationError("--timeout must be a number of seconds above 0 and at most \(Int(Self.longestTimeout)) "
                 + "(a week), e.g. --timeout 5")
         }
-        if let memory, memory <= 0 || memory > 1 << 20 {
+        if memory <= 0 || memory > 1 << 20 {
             throw ValidationError("--memory must be between 1 and 1048576 MiB, e.g. --memory 64")
         }
     }
 
-    /// The limits of one run (`run`, `repl`).
-    var limits: Limits { limits(defaultMemory: 256) }
-
-    /// The limits of an executor, whose state all its runs share (`serve`): thousands of runs
-    /// waiting at once need more than one run does.
-    var executorLimits: Limits { limits(defaultMemory: 1024) }
-
-    private func limits(defaultMemory: Int) -> Limits {
-        Limits(memory: (memory ?? defaultMemory) << 20, timeout: .milliseconds(Int64(timeout * 1000)))
-    }
+    /// The limits of each run.
+    var limits: Limits { Limits(memory: memory << 20, timeout: .milliseconds(Int64(timeout * 1000))) }
 }

@@ -105,9 +105,10 @@ struct ServeCommand: AsyncParsableCommand {
             $AUTOMATOR_API_TOKEN, so that a load balancer needs one; personal tokens (and \
             Prometheus's metrics-only one) are kept in the database, so every worker knows them.
 
-            --timeout bounds each stretch of computing between two waits; --memory caps the \
-            Lua memory of each executor, which all the runs on it share (default 1024 MiB: \
-            a waiting run takes about 2.4 KB). Scripts reach only the hosts --allow-http names.
+            --timeout bounds each stretch of computing between two waits; --memory caps each \
+            run's Lua memory, so that a run holding a big table while it waits never fails the \
+            others; the runs of one executor hold at most 4 times that together, at least 1 GiB \
+            (a waiting run takes about 2.4 KB). Scripts reach only the hosts --allow-http names.
 
             SIGTERM or Ctrl-C stops gracefully: no new requests, the requests in flight answer, \
             runs in flight stay unfinished (after their host calls in flight are recorded) and \
@@ -209,7 +210,7 @@ struct ServeCommand: AsyncParsableCommand {
         let server = APIServer(
             configuration: .init(dataFolder: data, store: location, lease: .seconds(DurationText.seconds(lease)!),
                                  host: http.host, port: http.port, scriptsFolder: scripts,
-                                 executors: executors, limits: limits.executorLimits,
+                                 executors: executors, limits: limits.limits,
                                  dedupWindow: DurationText.seconds(dedupWindow)!, intel: configuration.intel,
                                  chat: configuration.chat, actions: configuration.actions),
             modules: { access.modules(logger: logger, reputation: $0) }, logger: logger)

@@ -3,8 +3,9 @@ internal import CLua
 /// One call of a Lua function as a coroutine, stepped by its host: started, suspended at
 /// each host wait, resumed with the wait's answer, finished.
 ///
-/// The memory cap and the kill switch apply while it runs; whoever steps it (a blocking loop
-/// in `Sandbox.run`, the scheduler) decides how waits are performed.
+/// The memory caps and the kill switch apply while it runs; whoever steps it (a blocking loop
+/// in `Sandbox.run`, the scheduler) decides how waits are performed. What it allocates is
+/// charged to its own account in the state, whichever run frees it, until the run is released.
 final class LuaRun {
     enum Step {
         /// The function returned; its results are on the coroutine's stack (`results`).
@@ -40,14 +41,23 @@ final class LuaRun {
     private(set) var waitingCall: (name: String, digest: String, shown: String)?
     /// Keeps the coroutine alive between steps.
     private let reference: LuaReference
-    private var pendingArguments: Int32
+    /// The account its memory is charged to (`au_open_account`).
+    private let account: UInt32
+    private var pendingArguments: Int32 = 0
     private var resultCount: Int32 = 0
 
     /// Prepares `function` (a registry reference) to run with `arguments`; nothing runs yet.
     init(state: LuaState, function: LuaReference, arguments: [LuaValue]) throws(LuaError) {
         self.state = state
         let L = state.L
-        guard let thread = lua_newthread(L) else { throw LuaError(.memory, "could not create a coroutine") }
+        account = au_open_account(L)
+        guard account != 0 else { throw LuaError(.memory, "could not open a memory account for the run") }
+        let outer = au_use_account(L, account)  // the coroutine and its arguments are the run's
+        defer { _ = au_use_account(L, outer) }
+        guard let thread = lua_newthread(L) else {
+            au_close_account(L, account)
+            throw LuaError(.memory, "could not create a coroutine")
+        }
         self.thread = thread
         reference = state.reference()
         state.push(function)
@@ -57,6 +67,8 @@ final class LuaRun {
         pendingArguments = Int32(arguments.count)
     }
 
+    deinit { au_close_account(state.L, account) }
+
     /// Prepares `function` to run with the elements of `arguments`, a JSON array, as its
     /// arguments (`json.decode`'s values: `null` is `json.null`), after the `leading` ones (a
     /// chunk for the playbook driver, its name).
@@ -64,6 +76,8 @@ final class LuaRun {
         throws(LuaError)
     {
         try self.init(state: state, function: function, arguments: [])
+        let outer = au_use_account(state.L, account)
+        defer { _ = au_use_account(state.L, outer) }
         for argument in leading {
             switch argument {
             case .reference(let reference):
@@ -121,6 +135,8 @@ final class LuaRun {
     ///
     /// - Throws: the run's error (`LuaError`); its pending `<close>` variables are closed.
     func resume(with answer: Result<[LuaValue], HostError>? = nil) throws(LuaError) -> Step {
+        let outer = au_use_account(state.L, account)  // the answer, and all the run does, are the run's
+        defer { _ = au_use_account(state.L, outer) }
         let stack = LuaStack(L: thread)
         var count = pendingArguments
         pendingArguments = 0

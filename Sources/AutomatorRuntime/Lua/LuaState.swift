@@ -38,9 +38,20 @@ public final class LuaState {
 
     var stack: LuaStack { LuaStack(L: L) }
 
-    /// The cap on this state's memory while Lua code runs, in bytes; nil for none.
+    /// The cap on all this state's memory while Lua code runs, in bytes; nil for none. With one
+    /// run at a time (`Sandbox`), that run's cap; on an executor, what all its runs hold together.
     public var memoryLimit: Int? {
-        didSet { au_set_memory_limit(L, memoryLimit.map { max(0, $0) } ?? 0) }
+        didSet { applyMemoryLimits() }
+    }
+
+    /// The cap on each run's own memory while Lua code runs, in bytes; nil for none: what the
+    /// run allocated or grew and has not freed (see "Limits" in ARCHITECTURE.md).
+    public var runMemoryLimit: Int? {
+        didSet { applyMemoryLimits() }
+    }
+
+    private func applyMemoryLimits() {
+        au_set_memory_limits(L, memoryLimit.map { max(0, $0) } ?? 0, runMemoryLimit.map { max(0, $0) } ?? 0)
     }
 
     /// Bytes allocated by this state now.
@@ -91,10 +102,27 @@ public final class LuaState {
             return LuaError(.killed, "\(location) \(String(cString: reason))", traceback: traceback)
         }
         if status == LUA_ERRMEM {
-            let limit = memoryLimit.map { " of \(Self.formatBytes($0))" } ?? ""
-            return LuaError(.memory, "\(location) memory limit\(limit) exceeded", traceback: traceback)
+            return LuaError(.memory, "\(location) \(memoryRefusal)", traceback: traceback)
         }
         return LuaError(.runtime, SandboxHint.explain(message), traceback: traceback)
+    }
+
+    /// Which cap refused the memory a run asked for, and what to do about it.
+    private var memoryRefusal: String {
+        let runCap = { (limit: Int) in "memory limit of \(Self.formatBytes(limit)) exceeded (this run's cap: --memory sets it)" }
+        switch au_memory_refusal(L) {
+        case AU_REFUSED_RUN:
+            return runCap(runMemoryLimit ?? 0)
+        case AU_REFUSED_STATE where runMemoryLimit == nil:
+            return runCap(memoryLimit ?? 0)  // one run at a time: the state's cap is the run's
+        case AU_REFUSED_STATE:
+            let runs = au_open_accounts(L)
+            return "memory limit of \(Self.formatBytes(memoryLimit ?? 0)) exceeded: the executor's memory, shared by "
+                + "\(runs) run\(runs == 1 ? "" : "s"), is full (\(Limits.executorMemoryRule)); find the runs that "
+                + "hold memory, or raise --memory"
+        default:
+            return "out of memory: the machine has none left to give"
+        }
     }
 
     static func formatBytes(_ bytes: Int) -> String {

@@ -247,7 +247,7 @@ public struct KillHandle: Sendable {
 
 /// The limits one run is held to.
 public struct Limits: Sendable {
-    /// Bytes of Lua memory; nil for no cap.
+    /// Bytes of Lua memory each run may hold; nil for no cap.
     public var memory: Int?
     /// Wall-clock time; nil for none.
     public var timeout: Duration?
@@ -256,6 +256,14 @@ public struct Limits: Sendable {
         self.memory = memory
         self.timeout = timeout
     }
+
+    /// What all the runs of one executor may hold together: four runs at their cap, and at least
+    /// 1 GiB, which holds 100,000 waiting runs. A backstop, so that thousands of runs, each
+    /// within its cap, cannot take the machine; nil when runs have no cap.
+    public var executorMemory: Int? { memory.map { max(1 << 30, min($0, .max / 4) * 4) } }
+
+    /// `executorMemory` for the person whose run it refused.
+    static let executorMemoryRule = "4 times --memory, at least 1 GiB"
 }
 
 /// A run's `_ENV`: its globals, over the sandbox's frozen base.

@@ -44,11 +44,11 @@ public final class RunService: Sendable {
 
     /// - Parameters:
     ///   - executors: how many; nil for one per core.
-    ///   - limits: `memory` caps each executor's state; `timeout` bounds each stretch of
-    ///     computing between two waits.
+    ///   - limits: `memory` caps each run (`executorMemory` all of an executor's runs together);
+    ///     `timeout` bounds each stretch of computing between two waits.
     ///   - logger: where runs that had to be suspended are reported.
     public init(store: any Store, modules: [any HostModule], modulePaths: [String] = [], executors: Int? = nil,
-                limits: Limits = Limits(memory: 1 << 30),
+                limits: Limits = Limits(),
                 logger: Logger = Logger(label: "automator.runs") { _ in SwiftLogNoOpLogHandler() }) throws(LuaError)
     {
         self.store = store

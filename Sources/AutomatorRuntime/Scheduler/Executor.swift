@@ -50,15 +50,16 @@ public final class Executor: Sendable {
     ///   - name: the thread's, as `top -H`, `perf` and debuggers show it; Linux keeps 15 bytes.
     ///   - modules: host modules every run sees.
     ///   - modulePaths: folders `require` searches.
-    ///   - limits: `memory` caps the whole state (all its runs); `timeout` bounds each
-    ///     stretch of computing between two waits.
+    ///   - limits: `memory` caps each run's memory (and `executorMemory` all the runs'
+    ///     together); `timeout` bounds each stretch of computing between two waits.
     ///   - store: where runs' host calls are recorded, for durable runs (see `RunRequest`);
     ///     nil to record nothing.
     public init(name: String = "executor", modules: [any HostModule], modulePaths: [String] = [],
-                limits: Limits = Limits(memory: 1 << 30), store: (any Store)? = nil) throws(LuaError)
+                limits: Limits = Limits(), store: (any Store)? = nil) throws(LuaError)
     {
         let sandbox = try Sandbox(modules: modules, modulePaths: modulePaths)
-        sandbox.state.memoryLimit = limits.memory
+        sandbox.state.runMemoryLimit = limits.memory
+        sandbox.state.memoryLimit = limits.executorMemory
         core = Core(sandbox: sandbox, store: store, tasks: inbox)
         watchdog = limits.timeout.map { [slice, core] timeout in
             Self.startWatchdog(budget: UInt64(timeout.nanoseconds), slice: slice, killSwitch: core.sandbox.state.killSwitch,

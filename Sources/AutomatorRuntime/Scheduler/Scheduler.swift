@@ -22,7 +22,7 @@ public final class Scheduler: Sendable {
     ///     several threads at once, so what they share must be thread-safe.
     ///   - store: where durable runs are recorded; see `Executor`.
     public init(name: String = "executor", executors count: Int? = nil, modules: [any HostModule],
-                modulePaths: [String] = [], limits: Limits = Limits(memory: 1 << 30), store: (any Store)? = nil)
+                modulePaths: [String] = [], limits: Limits = Limits(), store: (any Store)? = nil)
         throws(LuaError)
     {
         var executors: [Executor] = []

@@ -8,6 +8,7 @@
 #define AUTOMATOR_CLUA_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <lua5.4/lua.h>
 #include <lua5.4/lauxlib.h>
 #include <lua5.4/lualib.h>
@@ -39,14 +40,35 @@ typedef void (*au_release_fn)(void *object);
 lua_State *au_newstate(au_dispatch_fn dispatch, au_release_fn release);
 void au_close(lua_State *L);
 
-/// The memory cap in bytes (0: none). It applies while Lua code runs, not while the host does.
-void au_set_memory_limit(lua_State *L, size_t bytes);
+/// The memory caps in bytes (0: none): `state` on all the state's memory, `run` on each run's
+/// account. They apply while Lua code runs, not while the host does.
+void au_set_memory_limits(lua_State *L, size_t state, size_t run);
 size_t au_memory_used(lua_State *L);
+
+/// Opens an account for a run's memory: while it is current (au_use_account), what is
+/// allocated, and whatever is grown, is charged to it, and freeing a block credits the account
+/// it was charged to. Returns 0 when memory runs out.
+uint32_t au_open_account(lua_State *L);
+/// Closes a run's account: the blocks charged to it that are still alive belong to nobody
+/// (their bytes still count in the state's memory until they are freed).
+void au_close_account(lua_State *L, uint32_t account);
+/// Makes `account` (0: the shared one) the one charged from now on; returns the one it replaces.
+uint32_t au_use_account(lua_State *L, uint32_t account);
+/// How many runs have an account now.
+uint32_t au_open_accounts(lua_State *L);
+
+/// Which cap refused the last memory error of au_resume (AU_REFUSED_NONE: none did; the
+/// machine itself ran out).
+#define AU_REFUSED_NONE 0
+#define AU_REFUSED_RUN 1
+#define AU_REFUSED_STATE 2
+int au_memory_refusal(lua_State *L);
 
 // MARK: - Running code
 
-/// Resumes `co` with `nargs` arguments on its stack, with the memory cap enforced and the
-/// kill switch watching it. Returns lua_resume's status; `*nresults` as lua_resume.
+/// Resumes `co` with `nargs` arguments on its stack, with the memory caps enforced (on the
+/// current account: the run's) and the kill switch watching it. Returns lua_resume's status;
+/// `*nresults` as lua_resume.
 /// LUA_YIELD means a host function waits (AU_HOST_WAIT), possibly from inside one of the
 /// script's own coroutines, or the run was killed (au_is_killed): a script's
 /// `coroutine.yield` never reaches the host.
