@@ -62,8 +62,11 @@ public final class IncidentService: Sendable {
         self.slaTimers = slaTimers
         for case let module as IncidentsModule in modules { module.opener.attach(self) }
         ledger.whenSLAMoved { id, due in slaTimers.schedule(id, at: due) }
-        ledger.whenClosed { [runs] id, closer in
-            await runs.stop(runsOf: id, except: closer, reason: IncidentChange.stopReason(closing: id))
+        ledger.whenClosed { [runs] stopping, reason in
+            switch stopping {
+            case .incident(let id, let closer): await runs.stop(runsOf: id, except: closer, reason: reason)
+            case .run(let id): _ = try? await runs.kill(id, reason: reason)
+            }
         }
     }
 
@@ -396,7 +399,7 @@ public final class IncidentService: Sendable {
         var change = change
         let sla = await catalog.slaPolicy().move(&change, of: current)
         do { try await store.write(change.write(by: actor, movingSLA: sla)) } catch { throw .store(error) }
-        if closing { await ledger.closed(change.id, by: nil) }
+        if closing { await ledger.closed(change.id, by: nil, reason: change.stopReason(by: actor)) }
         if sla != nil, let due = change.slaDueAt { slaTimers.schedule(change.id, at: due) }
         return try await load(change.id)
     }
