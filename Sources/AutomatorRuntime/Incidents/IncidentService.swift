@@ -249,22 +249,35 @@ public final class IncidentService: Sendable {
         var journal = [JournalEntry(incident: incident.id, at: now, actor: actor, kind: .created,
                                     text: "\(incident.severity.rawValue) \(incident.type): \(incident.title)")]
         var run: RunRecord?
+        var warning: String?
         if let playbook {
+            var started = incident
             let runID = RunID.make()
-            incident.playbook = playbook.name
-            incident.runID = runID
-            incident.status = .active
-            journal.append(JournalEntry(incident: incident.id, at: now, actor: "automator", kind: .playbook,
-                                        text: "playbook \(playbook.name) (\(playbook.path)) started: run \(runID)"))
-            run = try await start(playbook, entry: "run", on: incident, id: runID,
-                                  with: [.createIncident(incident), .appendJournal(journal)])
-        } else {
+            started.playbook = playbook.name
+            started.runID = runID
+            started.status = .active
+            let entry = JournalEntry(incident: incident.id, at: now, actor: "automator", kind: .playbook,
+                                     text: "playbook \(playbook.name) (\(playbook.path)) started: run \(runID)")
+            do {
+                run = try await start(playbook, entry: "run", on: started, id: runID,
+                                      with: [.createIncident(started), .appendJournal(journal + [entry])])
+                incident = started
+            } catch where error.kind == .invalid {
+                // Refused with its run, the incident would be lost (a sender drops what is refused)
+                // and its number with it: it opens without the run, which says why.
+                warning = "\(incident.id) is open, but \(error): fix it, then automator playbook run \(playbook.name) "
+                    + "\(incident.id)"
+                journal.append(JournalEntry(incident: incident.id, at: now, actor: "automator", kind: .playbook,
+                                            text: "playbook \(playbook.name) (\(playbook.path)) did not start: \(error)"))
+            }
+        }
+        if run == nil {
             do { try await store.write(.all([.createIncident(incident), .appendJournal(journal)])) } catch {
                 throw .store(error)
             }
         }
         if let due = incident.slaDueAt { slaTimers.schedule(incident.id, at: due) }
-        return Ingested(incident: incident, deduplicated: false, run: run)
+        return Ingested(incident: incident, deduplicated: false, run: run, warning: warning)
     }
 
     private func start(_ playbook: Playbook, entry: String, on incident: Incident, id: RunID = .make(),
