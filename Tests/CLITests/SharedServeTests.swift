@@ -255,7 +255,7 @@ struct SharedServeTests {
             #expect(incident["closed_at"] as? String == closed.json["closed_at"] as? String, "\(incident)")
             let texts = try await first.journal(id).map(\.text)
             #expect(!texts.contains { $0.contains("computed") || $0.contains("closed by the playbook") }, "\(texts)")
-            #expect(texts.contains("run \(run) killed: \(id) was closed"), "\(texts)")
+            #expect(texts.contains("run \(run) killed: \(ended["error"] as? String ?? "")"), "\(texts)")
         }
         first.terminate()
         second.terminate()

@@ -209,5 +209,13 @@ struct IncidentsModuleTests {
         let journal = try await desk.service.store.journal(of: id).map(\.text)
         #expect(!journal.contains("never reached") && journal.last == "run \(run.id) killed: \(ended.error ?? "")",
                 "\(journal)")
+
+        // A script on no incident (a chat command's) is no run of it: the refusal is its error.
+        let script = try await desk.service.runs.submit(script: "close", source: Array("""
+            incidents.get("\(id)"):close{ reason = "again" }
+            """.utf8))
+        await desk.service.runs.waitForEnd(script.id)
+        let refused = try #require(try await desk.service.runs.run(script.id))
+        #expect(refused.status == .failed && refused.error?.contains("\(id) is closed already") == true, "\(refused)")
     }
 }

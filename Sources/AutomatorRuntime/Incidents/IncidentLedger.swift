@@ -11,9 +11,9 @@ public final class IncidentLedger: Sendable {
     private let waiters = Locked<[TaskID: [@Sendable (Result<[LuaValue], HostError>) -> Void]]>([:])
     /// Who answers a task that a run waits on when no person will: `automator test`'s stubs.
     private let standIn: (any TaskStandIn)?
-    /// What stops a closed incident's runs (the incident service's runs), with the reason they end
-    /// `killed` with; nil where no runs are kept (`automator test`).
-    private let stopRuns = Locked<(@Sendable (RunsToKill, _ reason: String) async -> Void)?>(nil)
+    /// What stops a closed incident's runs (the incident service's runs): all but the closer, or
+    /// only one, `killed` with the reason; nil where no runs are kept (`automator test`).
+    private let stopRuns = Locked<(@Sendable (IncidentID, _ closer: RunID?, _ only: RunID?, _ reason: String) async -> Void)?>(nil)
     /// Told of each task completed here (`whenCompleted`).
     private let completions = Locked<(@Sendable (IncidentTask) async -> Void)?>(nil)
     /// The SLA policy the incident service read last (`PlaybookCatalog`); empty where no service
@@ -128,7 +128,7 @@ public final class IncidentLedger: Sendable {
     }
 
     /// Sets what stops a closed incident's runs (`closed`, `closedFirst`).
-    func whenClosed(stop: @escaping @Sendable (RunsToKill, _ reason: String) async -> Void) {
+    func whenClosed(stop: @escaping @Sendable (IncidentID, _ closer: RunID?, _ only: RunID?, _ reason: String) async -> Void) {
         stopRuns.withLock { $0 = stop }
     }
 
@@ -139,7 +139,7 @@ public final class IncidentLedger: Sendable {
     /// automation to end with it: a playbook waiting on an approval would otherwise act later on
     /// an incident nobody looks at any more.
     func closed(_ id: IncidentID, by closer: RunID?, reason: String) async {
-        await stopRuns.withLock { $0 }?(.incident(id, except: closer), reason)
+        await stopRuns.withLock { $0 }?(id, closer, nil, reason)
         guard let cancelled = try? await store.listTasks(TaskQuery(incident: id, status: .cancelled)) else { return }
         for task in cancelled { resolve(task.id, Self.outcome(of: task)) }
     }
@@ -152,14 +152,14 @@ public final class IncidentLedger: Sendable {
     }
 
     /// The store refused `run`'s close of `id` (`inc:close`): when `id` is closed already, someone
-    /// closed it first, and their close stops `run` as it stops the incident's other runs. It is
-    /// stopped here, `killed` with that close's reason, whichever came first of the refusal and the
-    /// kill their close asked (from another worker, the kill comes later). Whether it was stopped:
-    /// not where no runs are kept (`automator test`), nor when `id` is not closed.
-    func closedFirst(_ id: IncidentID, under run: RunID) async throws(StoreError) -> Bool {
-        guard let stop = stopRuns.withLock({ $0 }), let reason = try await stopReason(ofClosed: id) else { return false }
-        await stop(.run(run), reason)
-        return true
+    /// closed it first, and their close stops `run`, a run of `id`, as it stops the incident's other
+    /// runs. It is stopped here, `killed` with that close's reason, whichever came first of the
+    /// refusal and the kill their close asked (from another worker, the kill comes later). A run
+    /// on no incident or another (a chat command's) goes on, and so does one where no runs are
+    /// kept (`automator test`): the refusal is its error.
+    func closedFirst(_ id: IncidentID, under run: RunID) async throws(StoreError) {
+        guard let stop = stopRuns.withLock({ $0 }), let reason = try await stopReason(ofClosed: id) else { return }
+        await stop(id, nil, run, reason)
     }
 
     /// What the close of `id` stopped its runs with (`IncidentChange.stopReason`), its closer read

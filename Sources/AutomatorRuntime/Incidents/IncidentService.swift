@@ -62,11 +62,8 @@ public final class IncidentService: Sendable {
         self.slaTimers = slaTimers
         for case let module as IncidentsModule in modules { module.opener.attach(self) }
         ledger.whenSLAMoved { id, due in slaTimers.schedule(id, at: due) }
-        ledger.whenClosed { [runs] stopping, reason in
-            switch stopping {
-            case .incident(let id, let closer): await runs.stop(runsOf: id, except: closer, reason: reason)
-            case .run(let id): _ = try? await runs.kill(id, reason: reason)
-            }
+        ledger.whenClosed { [runs] id, closer, only, reason in
+            await runs.stop(runsOf: id, except: closer, only: only, reason: reason)
         }
     }
 

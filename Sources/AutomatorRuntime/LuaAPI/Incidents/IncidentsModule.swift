@@ -75,7 +75,7 @@ public struct IncidentsModule: HostModule {
             let id = try Self.incident(call, 1)
             guard let run = state.activeRun?.id else { return .task { [] } }
             return .task {
-                _ = try await ledger.closedFirst(id, under: run)
+                try await ledger.closedFirst(id, under: run)
                 return []
             }
         }
