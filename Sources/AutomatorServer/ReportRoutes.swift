@@ -24,8 +24,9 @@ struct ReportRoutes: Sendable {
         }
     }
 
-    /// `GET /api/v1/audit?since=7d[&actor=cli:alice][&limit=1000]` → `{"more": false, "audit": [...]}`,
-    /// newest first; `more` when the window holds entries past the limit.
+    /// `GET /api/v1/audit?since=7d[&actor=cli:alice][&limit=1000][&after=NEXT]` → `{"more": true,
+    /// "next": "…", "audit": [...]}`, newest first; `more` when the window holds entries past the
+    /// limit, and `next` then, to pass back as `after` for the page after (the same window and actor).
     @Sendable func audit(_ request: Request, context: APIRequestContext) async throws -> Response {
         let parameters = request.uri.queryParameters
         let window = try Self.window(request, fallback: "7d")
@@ -33,10 +34,17 @@ struct ReportRoutes: Sendable {
         guard let limit, (1...100_000).contains(limit) else {
             throw APIError.badRequest("limit is a number from 1 to 100000")
         }
-        let query = AuditQuery(window: window, actor: parameters.get("actor"), limit: limit)
+        var after: AuditCursor?
+        if let text = parameters.get("after") {
+            guard let cursor = AuditCursor(text) else {
+                throw APIError.badRequest("after takes the \"next\" of the page before, as it is")
+            }
+            after = cursor
+        }
+        let query = AuditQuery(window: window, actor: parameters.get("actor"), limit: limit, after: after)
         do throws(StoreError) {
-            let (entries, more) = try await store.auditPage(query)
-            return .json(ReportJSON.audit(entries, more: more))
+            let (entries, next) = try await store.auditPage(query)
+            return .json(ReportJSON.audit(entries, next: next))
         } catch {
             throw APIError.store(error)
         }

@@ -22,10 +22,16 @@ struct AuditCommand: AsyncParsableCommand {
 
             Exit status: 0 when done; 1 when it failed; 64 for a usage error.
 
+            A window with more than --limit entries is read a page at a time: --all reads \
+            every page (--limit entries each), or --after takes the "next" a page gave (--json) to \
+            read the one after it. Pages follow a place in the list, not a count: entries written \
+            meanwhile move none of them, so an export of a month is read whole and once.
+
             Examples:
               automator audit
               automator audit --since 24h --actor cli:alice
               automator audit --from 2026-03-01 --to 2026-03-07 --actor slack
+              automator audit --from 2026-03-01 --to 2026-04-01 --all --json > march-audit.json
               automator audit --json | jq -r '.audit[] | [.at, .actor, .incident] | @tsv'
             """
     )
@@ -39,24 +45,42 @@ struct AuditCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("At most this many entries, from 1 to 100000.", valueName: "n"))
     var limit = 1000
 
-    @Flag(help: "Print the API's JSON: {\"more\", \"audit\": [{\"at\", \"actor\", \"incident\" (null on none), \"kind\", \"text\"}]}; \"more\" is true when the window holds entries past --limit.")
+    @Option(help: ArgumentHelp("Only the entries after the page that gave this \"next\" (--json), with the same window and --actor.",
+                               valueName: "next"))
+    var after: String?
+
+    @Flag(help: "Read every page of the window, --limit entries at a time, and print them as one list.")
+    var all = false
+
+    @Flag(help: "Print the API's JSON: {\"more\", \"next\", \"audit\": [{\"sequence\", \"at\", \"actor\", \"incident\" (null on none), \"kind\", \"text\"}]}; \"more\" is true when the window holds entries past --limit, from \"next\" (pass it to --after).")
     var json = false
 
     func validate() throws {
         _ = try window.window(fallback: "7d")
         guard (1...100_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 100000, e.g. --limit 50") }
         if let actor, actor.isEmpty { throw ValidationError("--actor needs a name, e.g. --actor cli:alice") }
+        if let after, AuditCursor(after) == nil {
+            throw ValidationError("--after takes the \"next\" of the page before (automator audit --json), as it is")
+        }
     }
 
     func run() async throws {
-        let query = AuditQuery(window: try window.window(fallback: "7d"), actor: actor, limit: limit)
-        let text = try await ReportBackend.perform(window) { backend throws(CommandFailure) in
-            try await backend.audit(query)
+        // One window for every page: "--since 7d" read again at each page would move under it.
+        var query = AuditQuery(window: try window.window(fallback: "7d"), actor: actor, limit: limit,
+                               after: after.flatMap(AuditCursor.init))
+        var pages: [String] = []
+        try await ReportBackend.perform(window) { backend throws(CommandFailure) in
+            repeat {
+                let text = try await backend.audit(query)
+                pages.append(text)
+                query.after = (try? Self.page(text))?.next.flatMap(AuditCursor.init)
+            } while all && query.after != nil
         }
+        let text = pages.count == 1 ? pages[0] : try Self.joined(pages)
         if json { print(text) } else { printVisible(try Self.table(text)) }
-        if (try? JSONDecoder().decode(Audit.self, from: Data(text.utf8)))?.more == true {
-            CommandLogging.note("these are the newest \(limit) entries of the window, which holds more: narrow it "
-                + "(--from, --to, --actor) or raise --limit (at most 100000)")
+        if let next = try Self.page(text).next {
+            CommandLogging.note("these are the newest \(limit) entries of the window, which holds more: --all reads "
+                + "them all, --after \(next) the next \(limit); or narrow it (--from, --to, --actor)")
         }
     }
 
@@ -71,13 +95,29 @@ struct AuditCommand: AsyncParsableCommand {
         }
 
         var audit: [Entry]
-        /// The window holds entries past the limit (nil from a server before it said so).
-        var more: Bool?
+        /// Where the page after this one starts; nil on the last page, and from a server before it said.
+        var next: String?
+    }
+
+    private static func page(_ json: String) throws -> Audit { try JSONDecoder().decode(Audit.self, from: Data(json.utf8)) }
+
+    /// The pages `--all` read as one page, the last: their entries, in order, as the API's JSON.
+    private static func joined(_ pages: [String]) throws -> String {
+        var entries: [Any] = []
+        for page in pages {
+            guard let object = try JSONSerialization.jsonObject(with: Data(page.utf8)) as? [String: Any],
+                  let audit = object["audit"] as? [Any]
+            else { throw CommandFailure("a page of the audit is not the API's JSON: \(page.prefix(200))") }
+            entries += audit
+        }
+        let data = try JSONSerialization.data(withJSONObject: ["more": false, "next": NSNull(), "audit": entries],
+                                              options: [.sortedKeys, .withoutEscapingSlashes])
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// A line per entry: time, actor, incident, kind, text.
     private static func table(_ json: String) throws -> String {
-        let entries = try JSONDecoder().decode(Audit.self, from: Data(json.utf8)).audit
+        let entries = try page(json).audit
         guard !entries.isEmpty else { return "nothing in the journal in that time" }
         return IncidentOutput.table([["TIME (UTC)", "ACTOR", "INCIDENT", "KIND", "TEXT"]] + entries.map {
             [IncidentOutput.time($0.at), $0.actor, $0.incident ?? "-", $0.kind, $0.text]

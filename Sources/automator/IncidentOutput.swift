@@ -84,6 +84,8 @@ enum IncidentOutput {
             var deduplicated: Bool
             var playbook: String?
             var run: String?
+            /// Why its playbook did not start, or why its alert was kept unmapped.
+            var warning: String?
         }
 
         struct Run: Decodable {
@@ -138,6 +140,7 @@ enum IncidentOutput {
     static func created(_ json: String) throws -> String {
         let created = try decode(API.Created.self, json)
         if created.deduplicated { return "\(created.id): linked as a duplicate alert" }
+        if let warning = created.warning { return "\(created.id) created; \(warning)" }
         guard let playbook = created.playbook, let run = created.run else {
             return "\(created.id) created (no playbook matches it)"
         }

@@ -71,19 +71,20 @@ enum ReportBackend {
         }
     }
 
-    /// `{"more": false, "audit": [...]}`, newest first.
+    /// `{"more": false, "next": null, "audit": [...]}`, newest first.
     func audit(_ query: AuditQuery) async throws(CommandFailure) -> String {
         switch self {
         case .server(let client):
             var parameters = Self.query(query.window) + "&limit=\(query.limit)"
-            if let actor = query.actor {
-                parameters += "&actor=" + (actor.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? actor)
+            for (name, value) in [("actor", query.actor), ("after", query.after?.description)] {
+                guard let value else { continue }
+                parameters += "&\(name)=" + (value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value)
             }
             return try await client.call("GET", "/api/v1/audit?" + parameters)
         case .store(let store, _):
             do {
-                let (entries, more) = try await store.auditPage(query)
-                return ReportJSON.audit(entries, more: more)
+                let (entries, next) = try await store.auditPage(query)
+                return ReportJSON.audit(entries, next: next)
             } catch { throw CommandFailure("\(error)") }
         }
     }

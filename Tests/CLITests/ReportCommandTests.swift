@@ -162,6 +162,24 @@ struct ReportCommandTests {
         #expect(audit.status == 0, "\(audit.stderr)")
         // INC-2's and INC-12's chat, Q-9's answer (on no incident).
         #expect(audit.stdout.components(separatedBy: #""actor":"slack:bob""#).count - 1 == 3, "\(audit.stdout)")
+
+        // Page by page: --all reads them all, 2 at a time, as one list; --after takes a page's next.
+        func texts(_ json: String) throws -> [String] {
+            let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+            return (object?["audit"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String }
+        }
+        let whole = try await setting.automator(["audit", "--json"] + Setting.window)
+        let paged = try await setting.automator(["audit", "--json", "--all", "--limit", "2"] + Setting.window)
+        #expect(paged.status == 0 && !paged.stderr.contains("which holds more"), "\(paged.stderr)")
+        let all = try texts(whole.stdout)
+        #expect(try texts(paged.stdout) == all && all.count > 2, "\(paged.stdout)")
+        let first = try await server.call("GET", "/api/v1/audit?from=2026-03-01&to=2026-03-03&limit=2")
+        let next = try #require((try JSONSerialization.jsonObject(with: Data(first.body.utf8)) as? [String: Any])?["next"]
+            as? String, "\(first.body)")
+        let second = try await setting.automator(["audit", "--json", "--limit", "2", "--after", next] + Setting.window)
+        #expect(try texts(second.stdout) == Array(all[2..<4]), "\(second.stdout)\(second.stderr)")
+        let wrong = try await server.call("GET", "/api/v1/audit?after=page-2")
+        #expect(wrong.status == 400 && wrong.body.contains("the \\\"next\\\" of the page before"), "\(wrong.body)")
     }
 
     @Test("A server older than the CLI: its report read all the same, the section it lacks said, the server named")

@@ -142,7 +142,8 @@ struct IncidentsModuleTests {
         change.closeReason = "false positive: our scanner"
         _ = try await desk.service.update(change, by: "cli:alice")
         let stopped = try #require(try await desk.service.runs.run(firstRun))
-        #expect(stopped.status == .killed && stopped.error?.contains("\(first) was closed") == true, "\(stopped)")
+        #expect(stopped.status == .killed && stopped.error?.hasPrefix("\(first) was closed by cli:alice at ") == true,
+                "\(stopped)")
         let tasks = try await desk.service.store.listTasks(TaskQuery(incident: first))
         #expect(tasks.map(\.status) == [.cancelled, .cancelled] && tasks.allSatisfy { $0.completedBy == "cli:alice" })
         let journal = try await desk.service.store.journal(of: first).map(\.text)
@@ -177,5 +178,44 @@ struct IncidentsModuleTests {
             """)
         #expect(run.status == .completed && run.result == #"["done"]"#, "\(run.error ?? "")")
         #expect(ownJournal.map(\.text).contains { $0.hasSuffix("Review later: cancelled, the incident was closed") }, "\(ownJournal)")
+    }
+
+    @Test("A playbook's close that someone else's close beat ends its run killed by that close, not failed")
+    func closedFirst() async throws {
+        let desk = try await Desk()
+        let id = try await desk.service.create(IncidentDraft(title: "Beacon", type: "c2", severity: .high), by: "test",
+                                               choosingPlaybook: false).incident.id
+        let run = try await desk.service.runPlaybook(file: "playbooks/test.lua", source: Array("""
+            return playbook { name = "t", run = function(inc)
+              time.sleep(0.5)
+              inc:close{ reason = "benign" }
+              inc:note("never reached")
+            end }
+            """.utf8), on: id, by: "test")
+        // Closed as another worker closes it: in the store, with no kill heard here before the
+        // playbook's own close is refused.
+        var change = IncidentChange(id)
+        change.status = .closed
+        change.closeReason = "false positive"
+        let entry = JournalEntry(incident: id, at: change.at, actor: "cli:alice", kind: .closed, text: "closed: false positive")
+        try await desk.service.store.write(.all([.updateIncident(change), .appendJournal([entry])]))
+        await desk.service.runs.waitForEnd(run.id)
+
+        let ended = try #require(try await desk.service.runs.run(run.id))
+        let when = JSONText.time(change.at).dropFirst().dropLast()
+        #expect(ended.status == .killed && ended.error == "\(id) was closed by cli:alice at \(when)", "\(ended)")
+        let incident = try await desk.service.load(id)
+        #expect(incident.closeReason == "false positive" && incident.closedAt == change.at)
+        let journal = try await desk.service.store.journal(of: id).map(\.text)
+        #expect(!journal.contains("never reached") && journal.last == "run \(run.id) killed: \(ended.error ?? "")",
+                "\(journal)")
+
+        // A script on no incident (a chat command's) is no run of it: the refusal is its error.
+        let script = try await desk.service.runs.submit(script: "close", source: Array("""
+            incidents.get("\(id)"):close{ reason = "again" }
+            """.utf8))
+        await desk.service.runs.waitForEnd(script.id)
+        let refused = try #require(try await desk.service.runs.run(script.id))
+        #expect(refused.status == .failed && refused.error?.contains("\(id) is closed already") == true, "\(refused)")
     }
 }

@@ -95,6 +95,39 @@ struct MatrixHomeserverQuirksTests {
         #expect(connection.status.problem?.contains("cannot reach the Matrix homeserver") == true, "\(connection.status)")
     }
 
+    @Test("A homeserver gone silent mid-poll (its host down, the connection never closed) shows as lost once the poll's time is out")
+    func silentHomeserver() async throws {
+        let router = Router()
+        router.get("/_matrix/client/v3/account/whoami") { _, _ in Self.json(.ok, #"{"user_id":"@bot:localhost"}"#) }
+        router.get("/_matrix/client/v3/sync") { request, _ -> Response in
+            // The first start's sync is answered; the long polls after it, accepted, never are.
+            guard request.uri.queryParameters.get("since") == nil else {
+                try await Task.sleep(for: .seconds(3600))
+                return Self.json(.ok, "{}")
+            }
+            return Self.json(.ok, #"{"next_batch":"s1"}"#)
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let adapter = MatrixAdapter(configuration: MatrixConfiguration(homeserver: server.url, userID: "@bot:localhost",
+                                                                       credential: .accessToken("token")),
+                                    state: MemoryChatState(), logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() },
+                                    longestRetryDelay: .milliseconds(500), pollTimeout: .seconds(1))
+        let running = Task { try await adapter.run(delivering: RecordingInbox()) }
+        defer { running.cancel() }
+        let connection = try #require(adapter.connection)
+        let clock = ContinuousClock()
+        let started = clock.now
+        while !connection.status.connected, clock.now < started + .seconds(5) { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(connection.status.connected, "\(connection.status)")
+        let polling = clock.now
+        while connection.status.connected, clock.now < polling + .seconds(10) { try await Task.sleep(for: .milliseconds(20)) }
+        let lag = clock.now - polling
+        // The poll's 1 s and a third: not the 90 s a poll had before it was given up.
+        #expect(!connection.status.connected && lag < .seconds(3), "still connected \(lag) into a silent poll")
+        #expect(connection.status.problem?.contains("cannot reach the Matrix homeserver") == true, "\(connection.status)")
+    }
+
     @Test("Media comes from the unauthenticated endpoint when the homeserver does not know the authenticated one")
     func olderMediaEndpoint() async throws {
         let requests = Requests()

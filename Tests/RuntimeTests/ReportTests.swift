@@ -191,6 +191,22 @@ struct ReportTests {
         #expect(try await store.audit(AuditQuery(window: ReportFixture.window, actor: "api")).count == 12)
         #expect(try await store.audit(AuditQuery(window: ReportFixture.window, actor: "ap")).isEmpty)
         #expect(try await store.audit(AuditQuery(window: ReportFixture.window, limit: 3)).count == 3)
+
+        // Page by page, 4 at a time, through the cursor's text as the API takes it: the same list,
+        // each entry once, though an entry is written at the top of the window after the first page.
+        var paged: [AuditEntry] = []
+        var query = AuditQuery(window: ReportFixture.window, limit: 4)
+        repeat {
+            let (page, next) = try await store.auditPage(query)
+            paged += page
+            if paged.count == 4 {
+                try await store.write(.appendJournal([JournalEntry(incident: IncidentID(1), at: ReportFixture.hour(71.5),
+                                                                   actor: "cli:erin", kind: .note, text: "meanwhile")]))
+            }
+            query.after = try next.map { try #require(AuditCursor($0.description)) }
+        } while query.after != nil
+        #expect(paged.map(\.text) == all.map(\.text))
+        #expect(AuditCursor("not a cursor") == nil && AuditCursor("12.x.") == nil)
     }
 
     // MARK: Renderers

@@ -199,7 +199,8 @@ function Incident:task(options) end
 
 ---Closes the incident: its open tasks are cancelled, and its other runs (a playbook waiting on
 ---a person, say) are stopped, on whichever worker executes them; the run that closes it goes on.
----Fails on an incident closed already (by a person, say): its close reason and time stay.
+---On an incident closed already (by a person, say), its close reason and time stay: a run of the
+---incident ends there, `killed` by that close as its other runs are; another script gets an error.
 ---@param options { reason: string }
 function Incident:close(options) end
 

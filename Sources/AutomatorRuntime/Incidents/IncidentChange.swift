@@ -63,14 +63,20 @@ extension IncidentChange {
         if let sla { entries.append(JournalEntry(incident: id, at: at, actor: "automator", kind: .sla, text: sla)) }
         var writes: [StoreWrite] = [.updateIncident(self), .appendJournal(entries)]
         if closing {
-            writes.append(.askToKill(.incident(id, except: closer), reason: Self.stopReason(closing: id)))
+            writes.append(.askToKill(.incident(id, except: closer), reason: stopReason(by: actor)))
             writes.append(.cancelOpenTasks(.incidentClosed(id), by: actor, at: at))
         }
         return .all(writes)
     }
 
-    /// What a closed incident's runs end `killed` with.
-    static func stopReason(closing id: IncidentID) -> String { "\(id) was closed" }
+    /// What the runs of the incident it closes end `killed` with: who closed it, and when.
+    func stopReason(by actor: String) -> String { Self.stopReason(closing: id, by: actor, at: at) }
+
+    /// What a closed incident's runs end `killed` with: `INC-7 was closed by cli:alice at
+    /// 2026-11-30T03:12:04.120Z`, so that the run's end says whose close stopped it.
+    static func stopReason(closing id: IncidentID, by actor: String, at: Date) -> String {
+        "\(id) was closed by \(actor) at \(JSONText.time(at).dropFirst().dropLast())"
+    }
 }
 
 extension IncidentChange {

@@ -11,9 +11,9 @@ public final class IncidentLedger: Sendable {
     private let waiters = Locked<[TaskID: [@Sendable (Result<[LuaValue], HostError>) -> Void]]>([:])
     /// Who answers a task that a run waits on when no person will: `automator test`'s stubs.
     private let standIn: (any TaskStandIn)?
-    /// What stops a closed incident's runs (the incident service's runs), given the incident and
-    /// the run that closed it; nil where no runs are kept (`automator test`).
-    private let stopRuns = Locked<(@Sendable (IncidentID, _ closer: RunID?) async -> Void)?>(nil)
+    /// What stops a closed incident's runs (the incident service's runs): all but the closer, or
+    /// only one, `killed` with the reason; nil where no runs are kept (`automator test`).
+    private let stopRuns = Locked<(@Sendable (IncidentID, _ closer: RunID?, _ only: RunID?, _ reason: String) async -> Void)?>(nil)
     /// Told of each task completed here (`whenCompleted`).
     private let completions = Locked<(@Sendable (IncidentTask) async -> Void)?>(nil)
     /// The SLA policy the incident service read last (`PlaybookCatalog`); empty where no service
@@ -127,20 +127,56 @@ public final class IncidentLedger: Sendable {
         return policy.move(&change, of: incident)
     }
 
-    /// Sets what stops a closed incident's runs (`closed`).
-    func whenClosed(stop: @escaping @Sendable (IncidentID, _ closer: RunID?) async -> Void) {
+    /// Sets what stops a closed incident's runs (`closed`, `closedFirst`).
+    func whenClosed(stop: @escaping @Sendable (IncidentID, _ closer: RunID?, _ only: RunID?, _ reason: String) async -> Void) {
         stopRuns.withLock { $0 = stop }
     }
 
     /// `id` was closed and its open tasks cancelled (`StoreWrite.cancelOpenTasks`): its runs stop
-    /// here, but `closer`, the one that closed it, and a run still waiting on one of its tasks
-    /// (in `automator test`, or one that was not stopped) gets the error of a cancelled task.
-    /// A person who closes an incident means its automation to end with it: a playbook waiting
-    /// on an approval would otherwise act later on an incident nobody looks at any more.
-    func closed(_ id: IncidentID, by closer: RunID?) async {
-        await stopRuns.withLock { $0 }?(id, closer)
+    /// here, `killed` with `reason` (`IncidentChange.stopReason`), but `closer`, the one that closed
+    /// it, and a run still waiting on one of its tasks (in `automator test`, or one that was not
+    /// stopped) gets the error of a cancelled task. A person who closes an incident means its
+    /// automation to end with it: a playbook waiting on an approval would otherwise act later on
+    /// an incident nobody looks at any more.
+    func closed(_ id: IncidentID, by closer: RunID?, reason: String) async {
+        await stopRuns.withLock { $0 }?(id, closer, nil, reason)
         guard let cancelled = try? await store.listTasks(TaskQuery(incident: id, status: .cancelled)) else { return }
         for task in cancelled { resolve(task.id, Self.outcome(of: task)) }
+    }
+
+    /// `id` was closed by `closer`'s `inc:close`, as `actor`: as `closed(_:by:reason:)`, its other
+    /// runs killed with that close's reason.
+    func closed(_ id: IncidentID, by closer: RunID?, as actor: String) async {
+        let at = (try? await store.loadIncident(id))?.closedAt ?? now
+        await closed(id, by: closer, reason: IncidentChange.stopReason(closing: id, by: actor, at: at))
+    }
+
+    /// The store refused `run`'s close of `id` (`inc:close`): when `id` is closed already, someone
+    /// closed it first, and their close stops `run`, a run of `id`, as it stops the incident's other
+    /// runs. It is stopped here, `killed` with that close's reason, whichever came first of the
+    /// refusal and the kill their close asked (from another worker, the kill comes later). A run
+    /// on no incident or another (a chat command's) goes on, and so does one where no runs are
+    /// kept (`automator test`): the refusal is its error.
+    func closedFirst(_ id: IncidentID, under run: RunID) async throws(StoreError) {
+        guard let stop = stopRuns.withLock({ $0 }), let reason = try await stopReason(ofClosed: id) else { return }
+        await stop(id, nil, run, reason)
+    }
+
+    /// What the close of `id` stopped its runs with (`IncidentChange.stopReason`), its closer read
+    /// from the journal's entry of the close; nil when `id` is not closed.
+    private func stopReason(ofClosed id: IncidentID) async throws(StoreError) -> String? {
+        guard let incident = try await store.loadIncident(id), incident.status == .closed, let at = incident.closedAt else {
+            return nil
+        }
+        var closer = "someone"
+        var after: Int64 = 0
+        while true {
+            let page = try await store.journal(of: id, after: after, limit: 1000, bytes: IncidentService.journalPageBytes)
+            guard let last = page.last else { break }
+            if let entry = page.last(where: { $0.kind == .closed && $0.at == at }) { closer = entry.actor }
+            after = last.sequence
+        }
+        return IncidentChange.stopReason(closing: id, by: closer, at: at)
     }
 
     /// What `t:wait()` gives for a task no longer open: its answer, or an error when it was

@@ -62,8 +62,8 @@ public final class IncidentService: Sendable {
         self.slaTimers = slaTimers
         for case let module as IncidentsModule in modules { module.opener.attach(self) }
         ledger.whenSLAMoved { id, due in slaTimers.schedule(id, at: due) }
-        ledger.whenClosed { [runs] id, closer in
-            await runs.stop(runsOf: id, except: closer, reason: IncidentChange.stopReason(closing: id))
+        ledger.whenClosed { [runs] id, closer, only, reason in
+            await runs.stop(runsOf: id, except: closer, only: only, reason: reason)
         }
     }
 
@@ -246,22 +246,35 @@ public final class IncidentService: Sendable {
         var journal = [JournalEntry(incident: incident.id, at: now, actor: actor, kind: .created,
                                     text: "\(incident.severity.rawValue) \(incident.type): \(incident.title)")]
         var run: RunRecord?
+        var warning: String?
         if let playbook {
+            var started = incident
             let runID = RunID.make()
-            incident.playbook = playbook.name
-            incident.runID = runID
-            incident.status = .active
-            journal.append(JournalEntry(incident: incident.id, at: now, actor: "automator", kind: .playbook,
-                                        text: "playbook \(playbook.name) (\(playbook.path)) started: run \(runID)"))
-            run = try await start(playbook, entry: "run", on: incident, id: runID,
-                                  with: [.createIncident(incident), .appendJournal(journal)])
-        } else {
+            started.playbook = playbook.name
+            started.runID = runID
+            started.status = .active
+            let entry = JournalEntry(incident: incident.id, at: now, actor: "automator", kind: .playbook,
+                                     text: "playbook \(playbook.name) (\(playbook.path)) started: run \(runID)")
+            do {
+                run = try await start(playbook, entry: "run", on: started, id: runID,
+                                      with: [.createIncident(started), .appendJournal(journal + [entry])])
+                incident = started
+            } catch where error.kind == .invalid {
+                // Refused with its run, the incident would be lost (a sender drops what is refused)
+                // and its number with it: it opens without the run, which says why.
+                warning = "\(incident.id) is open, but \(error): fix it, then automator playbook run \(playbook.name) "
+                    + "\(incident.id)"
+                journal.append(JournalEntry(incident: incident.id, at: now, actor: "automator", kind: .playbook,
+                                            text: "playbook \(playbook.name) (\(playbook.path)) did not start: \(error)"))
+            }
+        }
+        if run == nil {
             do { try await store.write(.all([.createIncident(incident), .appendJournal(journal)])) } catch {
                 throw .store(error)
             }
         }
         if let due = incident.slaDueAt { slaTimers.schedule(incident.id, at: due) }
-        return Ingested(incident: incident, deduplicated: false, run: run)
+        return Ingested(incident: incident, deduplicated: false, run: run, warning: warning)
     }
 
     private func start(_ playbook: Playbook, entry: String, on incident: Incident, id: RunID = .make(),
@@ -396,7 +409,7 @@ public final class IncidentService: Sendable {
         var change = change
         let sla = await catalog.slaPolicy().move(&change, of: current)
         do { try await store.write(change.write(by: actor, movingSLA: sla)) } catch { throw .store(error) }
-        if closing { await ledger.closed(change.id, by: nil) }
+        if closing { await ledger.closed(change.id, by: nil, reason: change.stopReason(by: actor)) }
         if sla != nil, let due = change.slaDueAt { slaTimers.schedule(change.id, at: due) }
         return try await load(change.id)
     }

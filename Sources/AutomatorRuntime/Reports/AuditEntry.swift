@@ -11,11 +11,15 @@ public struct AuditEntry: Sendable, Hashable {
     public var actor: String
     public var kind: JournalEntry.Kind
     public var text: String
+    /// What it is, for what the journal does not hold: `ACT-…`, `ACT-… undone`, `Q-…` (one place
+    /// each in the audit's order, `AuditCursor`).
+    public var reference: String?
 
-    public init(sequence: Int64? = nil, incident: IncidentID?, at: Date, actor: String, kind: JournalEntry.Kind,
-                text: String)
+    public init(sequence: Int64? = nil, reference: String? = nil, incident: IncidentID?, at: Date, actor: String,
+                kind: JournalEntry.Kind, text: String)
     {
         self.sequence = sequence
+        self.reference = reference
         self.incident = incident
         self.at = at.roundedToMilliseconds
         self.actor = actor
@@ -33,7 +37,8 @@ public struct AuditEntry: Sendable, Hashable {
     static func action(_ record: ActionRecord) -> AuditEntry {
         // What happened then: an action undone since was done.
         let status = record.status == .undone ? ActionRecord.Status.done : record.status
-        return AuditEntry(incident: record.incident, at: record.at, actor: record.requestedBy, kind: .action,
+        return AuditEntry(reference: "\(record.id)", incident: record.incident, at: record.at, actor: record.requestedBy,
+                          kind: .action,
                           text: "\(record.id) \(status.rawValue): \(record.name) \(record.parameters)"
                               + (record.approvedBy.map { ", approved by \($0)" } ?? "")
                               + (record.status == .planned ? ": dry run, nothing sent" : record.result.map { ": \($0)" } ?? ""))
@@ -41,14 +46,14 @@ public struct AuditEntry: Sendable, Hashable {
 
     /// The undo of an action on no incident, by who undid it (`automator` at the end of its ttl).
     static func undo(of record: ActionRecord, by actor: String, at: Date) -> AuditEntry {
-        AuditEntry(incident: nil, at: at, actor: actor, kind: .action,
+        AuditEntry(reference: "\(record.id) undone", incident: nil, at: at, actor: actor, kind: .action,
                    text: "\(record.id) undone: \(record.name) \(record.parameters)"
                        + (actor == "automator" ? " (its ttl ended)" : ""))
     }
 
     /// A question's answer, by who answered: `Q-… Approve firewall.block_ip ...?: approve`.
     static func answer(question id: String, text: String, answer: String, by actor: String, at: Date) -> AuditEntry {
-        AuditEntry(incident: nil, at: at, actor: actor, kind: .approval, text: "\(id) \(text): \(answer)")
+        AuditEntry(reference: id, incident: nil, at: at, actor: actor, kind: .approval, text: "\(id) \(text): \(answer)")
     }
 }
 
@@ -60,25 +65,25 @@ extension AuditQuery {
         return actor == wanted || actor.hasPrefix(wanted + ":") || actor.hasPrefix(wanted + " ")
     }
 
-    /// The journal's entries and the others (each newest first) as one list, newest first, at
-    /// most `limit`; the others only as far as the query names their actor.
+    /// The journal's entries (read in the audit's order, after `after`) and the others as one
+    /// list in the audit's order (`AuditCursor`), at most `limit`; the others only as far as the
+    /// query names their actor, and after `after`.
     func merged(_ journal: [AuditEntry], _ others: [AuditEntry]) -> [AuditEntry] {
-        let others = others.filter { matches($0.actor) }
+        let others = others.filter { matches($0.actor) && after?.precedes($0) != false }
         guard !others.isEmpty else { return journal }
-        // Stable: at the same time, the journal's entry first, as it was written first.
-        return (journal + others).enumerated().sorted { lhs, rhs in
-            lhs.element.at != rhs.element.at ? lhs.element.at > rhs.element.at : lhs.offset < rhs.offset
-        }.prefix(limit).map(\.element)
+        return (journal + others).sorted { AuditCursor.ordered(AuditCursor($0), AuditCursor($1)) }.prefix(limit).map { $0 }
     }
 }
 
 extension ReportStore {
-    /// The entries `query` asks for, and whether the window holds more than its limit: an audit cut
-    /// at its limit must say so, or "who did what last week" reads as the whole of it.
-    public func auditPage(_ query: AuditQuery) async throws(StoreError) -> (entries: [AuditEntry], more: Bool) {
+    /// The entries `query` asks for, and where the next page starts when the window holds more
+    /// than its limit (nil otherwise): an audit cut at its limit must say so, or "who did what
+    /// last week" reads as the whole of it.
+    public func auditPage(_ query: AuditQuery) async throws(StoreError) -> (entries: [AuditEntry], next: AuditCursor?) {
         var asked = query
         asked.limit += 1
         let entries = try await audit(asked)
-        return (Array(entries.prefix(query.limit)), entries.count > query.limit)
+        let page = Array(entries.prefix(query.limit))
+        return (page, entries.count > query.limit ? page.last.map(AuditCursor.init) : nil)
     }
 }

@@ -73,9 +73,10 @@ extension ReportJSON {
     /// `{"audit": [...]}`: journal entries with their incident, and what happened on no incident
     /// (`incident` and `sequence` null), as `automator audit --json` prints them and
     /// `GET /api/v1/audit` answers.
-    /// `more`: the window holds entries past the limit.
-    public static func audit(_ entries: [AuditEntry], more: Bool) -> String {
-        #"{"more":\#(more),"audit":"# + JSONText.array(entries.map { entry in
+    /// `more`: the window holds entries past the limit, from `next` (`AuditQuery.after`).
+    public static func audit(_ entries: [AuditEntry], next: AuditCursor?) -> String {
+        #"{"more":\#(next != nil),"next":\#(next.map { JSONText.string($0.description) } ?? "null"),"audit":"#
+            + JSONText.array(entries.map { entry in
             var object = JSONText.Object()
             object["sequence"] = entry.sequence.map { "\($0)" }
             object["at"] = JSONText.time(entry.at)

@@ -22,10 +22,13 @@ public struct AuditQuery: Sendable, Hashable {
     /// Slack user, `playbook` every playbook's run, `cli` everyone at a terminal.
     public var actor: String?
     public var limit: Int
+    /// Only the entries after this place: the page after the one that ended there.
+    public var after: AuditCursor?
 
-    public init(window: ReportWindow, actor: String? = nil, limit: Int = 1000) {
+    public init(window: ReportWindow, actor: String? = nil, limit: Int = 1000, after: AuditCursor? = nil) {
         self.window = window
         self.actor = actor
         self.limit = limit
+        self.after = after
     }
 }

@@ -218,14 +218,17 @@ public final class RunService: Sendable {
     /// execute nowhere, and the next serve would resume them on an incident closed meanwhile, a
     /// run waiting on an approval included. A server's unfinished runs execute in it (`recover`)
     /// or in another worker, which the cancelled tasks stop.
-    public func stop(runsOf incident: IncidentID, except: RunID?, reason: String) async {
-        let ids = incidents.withLock { $0.filter { $0.value == incident && $0.key != except }.keys.sorted() }
+    ///
+    /// - Parameter only: that one of them alone (a run whose own close found it closed already).
+    public func stop(runsOf incident: IncidentID, except: RunID?, only: RunID? = nil, reason: String) async {
+        let stops = { (id: RunID) in id != except && (only == nil || id == only) }
+        let ids = incidents.withLock { $0.filter { $0.value == incident && stops($0.key) }.keys.sorted() }
         for id in ids { _ = try? await kill(id, reason: reason) }
         guard !recovered.withLock({ $0 }), !(store is any LeasingStore) else { return }
         for status in [RunRecord.Status.pending, .running, .waiting] {
             do {
                 for run in try await store.listRuns(status: status, limit: Int(Int32.max))
-                where run.incident == incident && run.id != except && !isLive(run.id) {
+                where run.incident == incident && stops(run.id) && !isLive(run.id) {
                     _ = try await kill(run.id, reason: reason)
                 }
             } catch {

@@ -31,6 +31,16 @@ extension SQLiteStore: ReportStore {
             sql += " AND (actor = ? OR substr(actor, 1, ?) IN (?, ?))"
             arguments += [actor, actor.count + 1, actor + ":", actor + " "]
         }
+        if let after = query.after {
+            // The journal's entries at the millisecond of a place off the journal came before it.
+            if let sequence = after.sequence {
+                sql += " AND (at < ? OR (at = ? AND sequence < ?))"
+                arguments += [after.at, after.at, sequence]
+            } else {
+                sql += " AND at < ?"
+                arguments += [after.at]
+            }
+        }
         // By time, then as recorded: entries a run wrote with an earlier time (a task's creation)
         // land where they happened.
         sql += " ORDER BY at DESC, sequence DESC LIMIT ?"

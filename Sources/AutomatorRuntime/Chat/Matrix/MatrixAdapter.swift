@@ -34,6 +34,8 @@ public final class MatrixAdapter: ChatAdapter {
     /// The most events of a room read back after a stop (`fillGaps`); older messages are told
     /// in the room as not checked.
     let longestGap: Int
+    /// How long the homeserver may hold a long poll with nothing to tell (`/sync`'s `timeout`).
+    let pollTimeout: Duration
     let state = Mutex(State())
     public let connection: ChatConnection?
 
@@ -65,7 +67,8 @@ public final class MatrixAdapter: ChatAdapter {
     }
 
     init(configuration: MatrixConfiguration, state: any ChatStateStore, deviceOwner: String? = nil,
-         http: HTTPClients = .shared, logger: Logger, longestRetryDelay: Duration, longestGap: Int = 1000)
+         http: HTTPClients = .shared, logger: Logger, longestRetryDelay: Duration, longestGap: Int = 1000,
+         pollTimeout: Duration = .seconds(30))
     {
         self.configuration = configuration
         store = state
@@ -73,6 +76,7 @@ public final class MatrixAdapter: ChatAdapter {
         self.logger = logger
         self.longestRetryDelay = longestRetryDelay
         self.longestGap = longestGap
+        self.pollTimeout = pollTimeout
         connection = ChatConnection(network: network, name: "Matrix", logger: logger)
         let token = if case .accessToken(let token) = configuration.credential { token } else { String?.none }
         client = MatrixClient(homeserver: configuration.homeserver, http: http, accessToken: token)
@@ -144,10 +148,15 @@ public final class MatrixAdapter: ChatAdapter {
     }
 
     /// One long poll: what happened since `since`, or the current state of every room at the
-    /// first start (without waiting).
+    /// first start (without waiting). The homeserver answers within `pollTimeout`, empty if need
+    /// be; the request gives up a third later: a homeserver gone without closing the connection
+    /// (its host down, no reset) is then told as lost, where a deadline of 90 s kept it connected
+    /// that long.
     private func sync(since: String?) async throws(ChatError) -> MatrixSync {
-        var query = [("filter", MatrixSync.filter), ("timeout", since == nil ? "0" : "30000")]
+        let wait = since == nil ? 0 : pollTimeout.nanoseconds / 1_000_000
+        var query = [("filter", MatrixSync.filter), ("timeout", "\(wait)")]
         if let since { query.append(("since", since)) }
-        return try await client.call(.GET, "/_matrix/client/v3/sync", query: query, timeout: .seconds(90), polling: true)
+        let deadline = TimeAmount.nanoseconds(Int64((pollTimeout + pollTimeout / 3).nanoseconds))
+        return try await client.call(.GET, "/_matrix/client/v3/sync", query: query, timeout: deadline, polling: true)
     }
 }

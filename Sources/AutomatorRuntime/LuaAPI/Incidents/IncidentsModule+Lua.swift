@@ -104,7 +104,12 @@ extension IncidentsModule {
           if type(reason) ~= "string" or reason == "" then
             error('inc:close needs a reason, as in inc:close{ reason = "false positive" }', 2)
           end
-          host.close(self.id, reason)
+          local closed, refusal = pcall(host.close, self.id, reason)
+          if not closed then
+            -- Closed by someone else first: their close ends this run, killed (never returns).
+            host.closed_first(self.id)
+            error(refusal, 0)
+          end
           self.status, self.close_reason = "closed", reason
           host.closed(self.id)
         end

@@ -63,8 +63,19 @@ public struct IncidentsModule: HostModule {
         table.waitingFunction("closed") { [unowned(unsafe) state] call in
             let id = try Self.incident(call, 1)
             let closer = state.activeRun?.id
+            let by = actor()
             return .task {
-                await ledger.closed(id, by: closer)
+                await ledger.closed(id, by: closer, as: by)
+                return []
+            }
+        }
+        // closed_first(id): `close` was refused. Someone closed the incident first: the run ends
+        // killed here, as their close ends it (`IncidentLedger.closedFirst`); otherwise it returns.
+        table.waitingFunction("closed_first") { [unowned(unsafe) state] call in
+            let id = try Self.incident(call, 1)
+            guard let run = state.activeRun?.id else { return .task { [] } }
+            return .task {
+                try await ledger.closedFirst(id, under: run)
                 return []
             }
         }

@@ -24,6 +24,15 @@ extension PostgresStore: ReportStore {
             filter.require("(actor = \(filter.parameter(actor)) OR left(actor, \(filter.parameter(actor.count + 1))::integer) "
                 + "IN (\(filter.parameter(actor + ":")), \(filter.parameter(actor + " "))))")
         }
+        if let after = query.after {
+            // As in SQLite (`SQLiteStore.audit`).
+            if let sequence = after.sequence {
+                let at = filter.parameter(after.at)
+                filter.require("(at < \(at) OR (at = \(at) AND sequence < \(filter.parameter(sequence))))")
+            } else {
+                filter.require("at < \(filter.parameter(after.at))")
+            }
+        }
         let statement = filter.query("SELECT sequence, incident, at, actor, kind, text FROM journal",
                                      order: "at DESC, sequence DESC", limit: query.limit)
         let (from, to) = (query.window.from.millisecondsSince1970, query.window.to.millisecondsSince1970)
