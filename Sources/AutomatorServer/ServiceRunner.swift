@@ -53,15 +53,17 @@ struct ServiceRunner: Service {
 
     /// What one worker does for all: receiving from the chat networks that every worker would
     /// receive from alike (Matrix), posting the scheduled report, lifting expired actions (twice
-    /// would undo twice). On a shared store, the leader among the workers does it; on SQLite, the
-    /// only one.
+    /// would undo twice), deleting the chat's old runs. On a shared store, the leader among the
+    /// workers does it; on SQLite, the only one.
     private func lead() async {
+        let sweeper = ChatRunSweeper(store: service.runs.store, logger: logger)
         let duties: @Sendable () async -> Void = { [chat, reports, actions] in
             async let receiving: Void = chat.receiveOnThisWorker()
             async let scheduled: Void? = reports?.run()
             // The expiries are in the store: one that passed while no server ran lifts at the first look.
             async let expiries: Void = actions.expire(every: .seconds(1))
-            _ = await (receiving, scheduled, expiries)
+            async let sweeping: Void = sweeper.run(every: .seconds(3600))
+            _ = await (receiving, scheduled, expiries, sweeping)
         }
         guard let shared = service.runs.store as? any LeasingStore else { return await duties() }
         await shared.lead(duties)

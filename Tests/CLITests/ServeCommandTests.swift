@@ -1,3 +1,4 @@
+import AutomatorRuntime
 import Foundation
 import TestSupport
 import Testing
@@ -333,6 +334,34 @@ struct ServeCommandTests {
                 "\(restarted.log)")
         restarted.terminate()
         _ = await restarted.waitForExit()
+    }
+
+    @Test("The chat's runs are deleted a week after they finish, from the start on; a playbook's stay for reports")
+    func chatRunsSwept() async throws {
+        let workspace = try Workspace()
+        let finished = Date() - ChatRunSweeper.kept - 3600
+        let recent = Date() - ChatRunSweeper.kept + 3600
+        do {
+            let store = try SQLiteStore(folder: workspace.data.path)
+            for (id, entry, at) in [("run-old-chat", "chat:alice", finished), ("run-old-playbook", "playbook:run", finished),
+                                    ("run-recent-chat", "chat:alice", recent)]
+            {
+                let run = RunRecord(id: RunID(id), script: "commands/watch.lua", source: Array("return 1".utf8),
+                                    entry: entry, createdAt: at)
+                try await store.write(.createRun(run))
+                try await store.write(.updateRun(RunUpdate(run.id, status: .completed, at: at)))
+            }
+            await store.close()
+        }
+        let server = try await workspace.start()
+        #expect(try await server.waitForLog("deleted 1 chat run finished over a week ago"), "\(server.log)")
+        server.terminate()
+        _ = await server.waitForExit()
+        let store = try SQLiteStore(folder: workspace.data.path)
+        #expect(try await store.loadRun(RunID("run-old-chat")) == nil)
+        #expect(try await store.loadRun(RunID("run-old-playbook")) != nil)
+        #expect(try await store.loadRun(RunID("run-recent-chat")) != nil)
+        await store.close()
     }
 
     @Test("After a serve killed with SIGKILL, a command holding the folder is named, not the dead server the lock file names")

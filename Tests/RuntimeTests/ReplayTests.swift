@@ -94,8 +94,8 @@ final class HeldStore: Store {
     }
     func unfinishedRuns() async throws(StoreError) -> [UnfinishedRun] { try await store.unfinishedRuns() }
     func hostCalls(of run: RunID) async throws(StoreError) -> [HostCallRecord] { try await store.hostCalls(of: run) }
-    func deleteFinishedRuns(finishedBefore cutoff: Date) async throws(StoreError) -> Int {
-        try await store.deleteFinishedRuns(finishedBefore: cutoff)
+    func deleteFinishedChatRuns(finishedBefore cutoff: Date) async throws(StoreError) -> Int {
+        try await store.deleteFinishedChatRuns(finishedBefore: cutoff)
     }
     func close() async { await store.close() }
 }

@@ -218,30 +218,39 @@ struct StoreConformance {
         #expect(try await store.hostCalls(of: run.id).map(\.sequence) == Array(1...200))
     }
 
-    /// Finished runs older than the cutoff go, with their host calls; the rest stays.
+    /// The chat's finished runs older than the cutoff go, with their host calls; the rest stays:
+    /// unfinished runs, newer ones, playbooks' and scripts' (reports count them, retries replay
+    /// them), and a chat run that asked a question (reports time its answer by its run).
     private func housekeeping(_ store: any Store) async throws {
         var writes: [StoreWrite] = []
         var old: [RunRecord] = [], kept: [RunRecord] = []
-        for index in 0..<1_200 {
-            let run = Self.run(index)
+        func add(_ index: Int, entry: String?, status: RunRecord.Status, at: Date) -> RunRecord {
+            var run = Self.run(index)
+            run.entry = entry
             writes.append(.createRun(run))
             writes.append(.appendHostCalls([Self.record(run.id, 1)]))
+            writes.append(.updateRun(RunUpdate(run.id, status: status, at: at)))
+            return run.applying(RunUpdate(run.id, status: status, at: at))
+        }
+        for index in 0..<1_200 {
             let status: RunRecord.Status = [.completed, .failed, .killed, .diverged][index % 4]
-            writes.append(.updateRun(RunUpdate(run.id, status: status, at: Self.time(10_000))))
-            old.append(run)
+            old.append(add(index, entry: "chat:alice", status: status, at: Self.time(10_000)))
         }
         for (index, status) in [RunRecord.Status.pending, .running, .waiting, .completed].enumerated() {
-            let run = Self.run(2_000 + index)
-            writes.append(.createRun(run))
-            writes.append(.appendHostCalls([Self.record(run.id, 1)]))
             // The unfinished ones were updated long ago; the completed one finished after the cutoff.
-            let at = Self.time(status.isFinished ? 30_000 : 1)
-            writes.append(.updateRun(RunUpdate(run.id, status: status, at: at)))
-            kept.append(run.applying(RunUpdate(run.id, status: status, at: at)))
+            kept.append(add(2_000 + index, entry: "chat:alice", status: status,
+                            at: Self.time(status.isFinished ? 30_000 : 1)))
         }
+        for (index, entry) in ["playbook:run", "hook", nil].enumerated() {
+            kept.append(add(3_000 + index, entry: entry, status: .completed, at: Self.time(10_000)))
+        }
+        let asking = add(4_000, entry: "chat:alice", status: .completed, at: Self.time(10_000))
+        kept.append(asking)
+        writes.append(.askQuestion(ChatQuestionRecord(id: "Q-kept", runID: asking.id, network: "slack", channel: "C1",
+                                                      message: nil, text: "Block?", choices: ["yes", "no"], roles: [])))
         for result in await Self.submitAll(writes, to: store) { try result.get() }
 
-        #expect(try await store.deleteFinishedRuns(finishedBefore: Self.time(20_000)) == old.count)
+        #expect(try await store.deleteFinishedChatRuns(finishedBefore: Self.time(20_000)) == old.count)
         for run in old.prefix(10) + old.suffix(10) {
             #expect(try await store.loadRun(run.id) == nil)
             #expect(try await store.hostCalls(of: run.id) == [])
@@ -250,7 +259,7 @@ struct StoreConformance {
             #expect(try await store.loadRun(run.id) == run)
             #expect(try await store.hostCalls(of: run.id) == [Self.record(run.id, 1)])
         }
-        #expect(try await store.deleteFinishedRuns(finishedBefore: Self.time(20_000)) == 0)
+        #expect(try await store.deleteFinishedChatRuns(finishedBefore: Self.time(20_000)) == 0)
     }
 
     /// Close, open again: runs, statuses and records are all there.

@@ -215,13 +215,15 @@ public final class SQLiteStore: Store {
 
     /// Deletes in slices of a few hundred runs, each its own transaction, so the group
     /// committer's batches go on between them.
-    public func deleteFinishedRuns(finishedBefore cutoff: Date) async throws(StoreError) -> Int {
+    public func deleteFinishedChatRuns(finishedBefore cutoff: Date) async throws(StoreError) -> Int {
         let cutoff = cutoff.millisecondsSince1970
         var deleted = 0
         while true {
             let slice = try await writeAlone { db in
                 try db.execute(sql: """
-                    DELETE FROM run WHERE key IN (SELECT key FROM run WHERE finished_at < ? LIMIT 500)
+                    DELETE FROM run WHERE key IN (SELECT key FROM run WHERE finished_at < ?
+                        AND entry LIKE 'chat:%' AND NOT EXISTS (SELECT 1 FROM chat_question WHERE run_id = run.id)
+                        LIMIT 500)
                     """, arguments: [cutoff])
                 return db.changesCount
             }

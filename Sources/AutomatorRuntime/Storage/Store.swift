@@ -49,9 +49,11 @@ public protocol Store: Sendable {
     /// The recorded host calls of a run, by sequence; empty for an unknown run.
     func hostCalls(of run: RunID) async throws(StoreError) -> [HostCallRecord]
 
-    /// Deletes the runs that finished before `cutoff`, with their host calls; returns how many
-    /// runs were deleted. Unfinished runs are never deleted.
-    func deleteFinishedRuns(finishedBefore cutoff: Date) async throws(StoreError) -> Int
+    /// Deletes the chat's runs (`chat:` entries: the watcher's, one a message, and the commands')
+    /// that finished before `cutoff`, with their host calls; returns how many were deleted. Kept:
+    /// unfinished runs, every other entry (reports count playbook runs, and `incident retry`
+    /// replays them), and a run that asked a question (reports time the answers by their run).
+    func deleteFinishedChatRuns(finishedBefore cutoff: Date) async throws(StoreError) -> Int
 
     /// Waits for the writes already submitted, then refuses everything (`.closed`).
     func close() async

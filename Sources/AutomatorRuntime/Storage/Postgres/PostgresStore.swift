@@ -176,13 +176,15 @@ public final class PostgresStore: Store {
 
     /// Deletes in slices of a few hundred runs, each its own transaction, so that the batches of
     /// the group committer (and of the other workers) go on between them.
-    public func deleteFinishedRuns(finishedBefore cutoff: Date) async throws(StoreError) -> Int {
+    public func deleteFinishedChatRuns(finishedBefore cutoff: Date) async throws(StoreError) -> Int {
         let cutoff = cutoff.millisecondsSince1970
         var deleted = 0
         while true {
             let slice = try await read { session in
                 try await session.changes("""
-                    DELETE FROM run WHERE key IN (SELECT key FROM run WHERE finished_at < \(cutoff) LIMIT 500)
+                    DELETE FROM run WHERE key IN (SELECT key FROM run WHERE finished_at < \(cutoff)
+                        AND entry LIKE 'chat:%' AND NOT EXISTS (SELECT 1 FROM chat_question WHERE run_id = run.id)
+                        LIMIT 500)
                     """)
             }
             deleted += slice
