@@ -207,10 +207,11 @@ struct MoreIntegrationTests {
     // MARK: - The shipped scripts, pointed at the server
 
     /// The integrations of scripts/integrations with settings for `key` alone: the others are left
-    /// out for their missing settings (and any other in the folder is told apart by `source`).
+    /// out for their missing settings (and any other in the folder is told apart by `source`). No
+    /// pause after a 5xx: each test asks on after one (IntegrationPauseTests tests the pause).
     static func integrations(_ key: String, _ values: [String: String]) async -> Integrations {
         await Integrations(folder: scripts, settings: [key: .init(values: values)], environment: [:], retry: fastRetries,
-                           logger: logger)
+                           pause: PausePolicy(first: .zero, longest: .zero), logger: logger)
     }
 
     static func xforce(_ server: LoopbackServer, credentials: String = xforceCredentials) async -> Integrations {

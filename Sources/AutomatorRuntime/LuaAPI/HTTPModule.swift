@@ -43,6 +43,8 @@ public struct HTTPModule: HostModule {
     let secrets: IntegrationSecrets
     let concealer: SecretConcealer
     let retry: RetryPolicy
+    /// An integration's rest after its service failed: told of each request's last outcome.
+    let pause: IntegrationPause?
     /// The largest response body taken, in bytes.
     static let maximumBody = 16 << 20
     static let defaultTimeout = 30.0
@@ -61,10 +63,15 @@ public struct HTTPModule: HostModule {
     }()
 
     public init(allowedHosts: [String], secrets: IntegrationSecrets = IntegrationSecrets(), retry: RetryPolicy = .none) {
+        self.init(allowedHosts: allowedHosts, secrets: secrets, retry: retry, pause: nil)
+    }
+
+    init(allowedHosts: [String], secrets: IntegrationSecrets, retry: RetryPolicy, pause: IntegrationPause?) {
         self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
         self.secrets = secrets
         concealer = SecretConcealer(secrets.secrets)
         self.retry = retry
+        self.pause = pause
     }
 
     public func register(in table: inout ModuleTable) {
@@ -105,7 +112,7 @@ public struct HTTPModule: HostModule {
         }
         let request = try options.revealing(secrets).clientRequest(allowed: allowedHosts)
         let timeout = TimeAmount.nanoseconds(Int64(options.timeout * 1e9))
-        let (concealer, retry) = (self.concealer, self.retry)
+        let (concealer, retry, pause) = (self.concealer, self.retry, self.pause)
         // What the script wrote, placeholders and all: the secrets stay out of errors.
         let what = "\(options.method) \(options.url)"
         return .task {
@@ -123,6 +130,7 @@ public struct HTTPModule: HostModule {
                     guard let delay = retry.delay(after: attempt, status: nil, retryAfter: nil) else {
                         let attempts = retry.attempts > 1 ? " (attempt \(attempt) of \(retry.attempts))" : ""
                         let why = HTTPFailure.describe(error, timeout: timeout)
+                        pause?.failed(why.hasPrefix("timed out") ? why : "could not be reached (\(why))")
                         throw HostError(concealer.conceal("\(what): \(why)\(attempts)"))
                     }
                     try await Task.sleep(for: delay)
@@ -135,6 +143,12 @@ public struct HTTPModule: HostModule {
                     try await Task.sleep(for: delay)
                     attempt += 1
                     continue
+                }
+                let status = response.status.code
+                if status == 429 || status >= 500 {
+                    pause?.failed("answered \(status)", retryAfter: response.headers.first(name: "retry-after"))
+                } else {
+                    pause?.answered()
                 }
                 var headers = LuaTable()
                 for (name, value) in response.headers {

@@ -44,6 +44,7 @@ public final class Integrations: Sendable {
         /// The configuration the script sees, as JSON (secrets as placeholders).
         var config: String
         var limiter: RateLimiter
+        var pause: IntegrationPause
         var executor: IntegrationExecutor
         var loadedAt: Date
     }
@@ -78,6 +79,7 @@ public final class Integrations: Sendable {
     private let settings: [String: IntelConfiguration.IntegrationSettings]
     private let environment: [String: String]
     private let retry: RetryPolicy
+    private let pausePolicy: PausePolicy
     private let quotas: (any IntelStore)?
     private let logger: Logger
     private let loaded = Mutex(Loaded())
@@ -94,14 +96,16 @@ public final class Integrations: Sendable {
     ///
     /// - Parameter quotas: where the integrations' requests are counted against their quotas,
     ///   shared with every process and worker on it; in memory when nil.
+    /// - Parameter pause: how long an integration rests after its service failed (`IntegrationPause`).
     public init(folder: String, settings: [String: IntelConfiguration.IntegrationSettings],
                 environment: [String: String] = ProcessInfo.processInfo.environment, retry: RetryPolicy = .integration,
-                quotas: (any IntelStore)? = nil, logger: Logger) async
+                pause: PausePolicy = .integration, quotas: (any IntelStore)? = nil, logger: Logger) async
     {
         self.folder = folder
         self.settings = settings
         self.environment = environment
         self.retry = retry
+        pausePolicy = pause
         self.quotas = quotas
         self.logger = logger
         var files = ScriptFolderWatch(folder: folder)
@@ -189,7 +193,7 @@ public final class Integrations: Sendable {
                 }
                 next.integrations.append(try await Self.load(key, path: path, source: source, setting: setting,
                                                              environment: environment, retry: retry,
-                                                             evaluator: evaluator, quotas: quotas, logger: logger))
+                                                             pause: pausePolicy, evaluator: evaluator, quotas: quotas, logger: logger))
                 if let previous {
                     retired.append(previous)
                     logger.info("integration \(path) changed: the new version is in use")
@@ -263,7 +267,7 @@ public final class Integrations: Sendable {
 
     private static func load(_ key: String, path: String, source: [UInt8],
                              setting: IntelConfiguration.IntegrationSettings, environment: [String: String],
-                             retry: RetryPolicy, evaluator: ScriptEvaluator, quotas store: (any IntelStore)?,
+                             retry: RetryPolicy, pause pausePolicy: PausePolicy, evaluator: ScriptEvaluator, quotas store: (any IntelStore)?,
                              logger: Logger)
         async throws(LeftOut) -> Integration
     {
@@ -319,8 +323,9 @@ public final class Integrations: Sendable {
         if let perSecond = (rate["per_second"] as? NSNumber)?.intValue {
             quotas.append(.init(requests: perSecond, period: .seconds(1)))
         }
+        let pause = IntegrationPause(name: name, policy: pausePolicy, logger: logger)
         let modules: [any HostModule] = [JSONModule(), LogModule(logger: logger), TimeModule(),
-                                         HTTPModule(allowedHosts: hosts, secrets: secrets, retry: retry),
+                                         HTTPModule(allowedHosts: hosts, secrets: secrets, retry: retry, pause: pause),
                                          SMTPModule(allowedServers: mailServers, secrets: secrets), IntegrationsModule()]
         let executor: IntegrationExecutor
         do { executor = IntegrationExecutor(try Scheduler(name: key, executors: 1, modules: modules, limits: limits)) } catch {
@@ -332,7 +337,7 @@ public final class Integrations: Sendable {
         return Integration(name: name, path: path, source: source, reliability: reliability,
                            isInternal: setting.isInternal, kinds: Set(info["kinds"] as? [String] ?? []),
                            actions: ActionDeclaration.all(in: info, integration: key), config: object.text,
-                           limiter: RateLimiter(quotas, key: key, store: store, logger: logger), executor: executor,
+                           limiter: RateLimiter(quotas, key: key, store: store, logger: logger), pause: pause, executor: executor,
                            loadedAt: Date())
     }
 
@@ -423,7 +428,8 @@ public final class Integrations: Sendable {
     /// within its quota. An integration that fails, or whose quota is used up for longer than a
     /// few seconds, answers `unknown`, with the failure as its reason (its secrets blanked out).
     /// An internal address or name (`InternalIndicator`) is sent only to integrations on the
-    /// organisation's network; the others answer `unknown`, saying why.
+    /// organisation's network; the others answer `unknown`, saying why. One resting after its
+    /// service failed (`IntegrationPause`) answers `unknown` at once, saying until when.
     public func reputation(kind: String, value: String, excluding answered: Set<String> = []) async -> [SourceVerdict] {
         let staysInside = InternalIndicator.reason(kind: kind, value: value)
         // Each one sent the indicator holds the version it is asked with.
@@ -436,10 +442,9 @@ public final class Integrations: Sendable {
         }
         return await withTaskGroup(of: SourceVerdict?.self) { group in
             for (integration, sent) in asked {
+                // Short, for every chat answer: `internal: true` is told in docs/integrations.md.
                 if let staysInside, !sent {
-                    let key = integration.path.dropFirst("integrations/".count).dropLast(4)
-                    let reason = "not sent: \(staysInside); \(integration.name) is a third party (set "
-                        + "integrations.\(key).internal: true if it runs on your network)"
+                    let reason = "\(staysInside), not looked up"
                     group.addTask {
                         SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
                                       reason: reason, failed: true)
@@ -456,6 +461,16 @@ public final class Integrations: Sendable {
 
     /// Asks an integration whose executor is held for it.
     private func ask(_ integration: Integration, kind: String, value: String) async -> SourceVerdict? {
+        let probe: Bool
+        switch integration.pause.admit() {
+        case .refused(let why):
+            integration.executor.release()
+            return SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
+                                 reason: why, failed: true)
+        case .ask: probe = false
+        case .probe: probe = true
+        }
+        defer { if probe { integration.pause.probeEnded() } }
         let permit = await integration.limiter.acquire()
         if case .granted = permit {} else { integration.executor.release() }
         switch permit {

@@ -1,0 +1,119 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// How long an integration rests after its service failed in a way that says "not now".
+public struct PausePolicy: Sendable {
+    /// The pause after the first failure; twice as long after each failed probe.
+    public var first: Duration
+    /// The longest pause, and the most a `Retry-After` is honoured.
+    public var longest: Duration
+
+    public init(first: Duration, longest: Duration) {
+        self.first = first
+        self.longest = longest
+    }
+
+    /// A minute, then two, four, up to five while it keeps failing.
+    public static let integration = PausePolicy(first: .seconds(60), longest: .seconds(300))
+}
+
+/// The rest of one integration whose service timed out, could not be reached, or answered 429 or
+/// 5xx, once its retries were spent: until it ends, lookups answer at once saying why rather than
+/// each waiting its timeout and retries again (with a 30 s timeout, minutes a chat message). When
+/// it ends one lookup probes while the others still answer at once; a response that is not 429 or
+/// 5xx ends it. Kept per process: a worker that finds the service down learns it itself, in one
+/// lookup.
+final class IntegrationPause: Sendable {
+    private struct State {
+        /// The failure that started the current pause (`timed out after 5 s at 21:05:40 UTC`).
+        var why = ""
+        var until: Date?
+        /// Failures in a row, for the pause's doubling.
+        var failures = 0
+        var probing = false
+    }
+
+    private let name: String
+    private let policy: PausePolicy
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    init(name: String, policy: PausePolicy, logger: Logger) {
+        self.name = name
+        self.policy = policy
+        self.logger = logger
+    }
+
+    /// Whether a lookup may ask the service now.
+    enum Admission {
+        /// It is paused: `not asked: QA Intel timed out after 5 s at 21:05:40 UTC; asked again
+        /// after 21:06:40 UTC`.
+        case refused(String)
+        case ask
+        /// The pause ended and this lookup is the one that asks; `probeEnded()` when it is done.
+        case probe
+    }
+
+    func admit(at now: Date = Date()) -> Admission {
+        state.withLock { state in
+            guard let until = state.until else { return .ask }
+            if until <= now, !state.probing {
+                state.probing = true
+                return .probe
+            }
+            let again = until <= now ? "being asked again now" : "asked again after \(Self.clock(until)) UTC"
+            return .refused("not asked: \(name) \(state.why); \(again)")
+        }
+    }
+
+    /// The probe ended: one that neither failed nor was answered (its script failed before
+    /// asking) leaves the next lookup to probe.
+    func probeEnded() {
+        state.withLock { $0.probing = false }
+    }
+
+    /// The service answered with something other than 429 or 5xx: it is back.
+    func answered() {
+        let was = state.withLock { state in
+            defer { state = State() }
+            return state.until
+        }
+        if was != nil { logger.info("integration \(name) answers again: lookups ask it again") }
+    }
+
+    /// The service failed, its retries spent: `what` happened (`timed out after 5 s`,
+    /// `answered 429`); `retryAfter` is a 429's or 503's `Retry-After`, in seconds.
+    func failed(_ what: String, retryAfter: String? = nil, at now: Date = Date()) {
+        let started: (until: Date, first: Bool)? = state.withLock { state in
+            // A lookup that set out before the pause began is not a new failure of the service.
+            if let until = state.until, until > now, !state.probing { return nil }
+            state.failures += 1
+            var pause = policy.first * (1 << min(state.failures - 1, 16))
+            if let seconds = retryAfter.flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), seconds > 0 {
+                pause = .milliseconds(Int64(seconds * 1000))
+            }
+            pause = min(pause, policy.longest)
+            let until = now.addingTimeInterval(Double(pause.components.seconds)
+                                                + Double(pause.components.attoseconds) / 1e18)
+            state.why = "\(what) at \(Self.clock(now)) UTC"
+            state.until = until
+            state.probing = false
+            return (until, state.failures == 1)
+        }
+        guard let started else { return }
+        if started.first {
+            logger.warning("""
+                integration \(name) \(what): not asked until \(Self.clock(started.until)) UTC, its lookups answer \
+                unknown at once meanwhile
+                """)
+        } else {
+            logger.warning("integration \(name) still \(what): not asked until \(Self.clock(started.until)) UTC")
+        }
+    }
+
+    /// `21:06:40`.
+    private static func clock(_ date: Date) -> Substring {
+        date.formatted(Date.ISO8601FormatStyle()).dropFirst(11).prefix(8)
+    }
+}
