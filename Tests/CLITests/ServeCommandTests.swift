@@ -226,6 +226,18 @@ struct ServeCommandTests {
         #expect(await server.waitForExit() == 0, "\(server.log)")
     }
 
+    @Test("The log's times are UTC whatever TZ says, as the CLI's, the journal's and the reports' are")
+    func logInUTC() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start(environment: ["TZ": "Asia/Kolkata"])
+        #expect(try await server.waitForLog("listening on"), "\(server.log)")
+        let stamps = server.log.split(separator: "\n").compactMap { $0.split(separator: " ").first }
+        #expect(!stamps.isEmpty && stamps.allSatisfy { $0.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/) != nil },
+                "\(server.log)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
     @Test("The first start makes a 0600 token file and says where, never logging the token; later starts reuse it")
     func tokenFile() async throws {
         let workspace = try Workspace()
