@@ -4,7 +4,8 @@ import Logging
 
 /// Says in the log once that the store refuses writes (a full disk), and once that it takes them
 /// again. `/healthz` and `/metrics` tell the monitoring; the log said nothing while every alert was
-/// answered 503, unless a run was suspended, so an operator reading it found no cause.
+/// answered 503, unless a run was suspended, so an operator reading it found no cause. While it
+/// refuses, each look tries a write, so that health and the log recover without traffic.
 struct StoreWriteWatch {
     let store: any WriteRefusingStore
     let logger: Logger
@@ -13,6 +14,7 @@ struct StoreWriteWatch {
     func run(every interval: Duration) async {
         var refusingSince: Date?
         while !Task.isCancelled {
+            if refusingSince != nil { store.probeWrites() }
             switch (store.writeProblem, refusingSince) {
             case (let problem?, nil):
                 refusingSince = Date()

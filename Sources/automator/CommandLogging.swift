@@ -6,7 +6,7 @@ import Logging
 /// How commands talk to the person at the terminal: logs and errors on standard error.
 enum CommandLogging {
     static func logger(verbose: Bool) -> Logger {
-        var logger = Logger(label: "automator") { label in StreamLogHandler.standardError(label: label) }
+        var logger = Logger(label: "automator") { label in UTCLogHandler(label: label) }
         logger.logLevel = verbose ? .debug : .info
         return logger
     }

@@ -115,7 +115,8 @@ struct ServeCommand: AsyncParsableCommand {
             resume at the next start. The --config file is read at start only (the scripts, \
             integrations and feed files are read again when they change): SIGHUP does not \
             stop the server, it reads the file again and logs whether the next start would take \
-            it. The log says `listening on http://HOST:PORT` once it accepts requests. Exit \
+            it. The log, on standard error, is timed in UTC whatever TZ is, as the journal and \
+            the reports are; it says `listening on http://HOST:PORT` once it accepts requests. Exit \
             status: 0 after a stop, 1 when it could not start.
 
             Examples:

@@ -510,6 +510,31 @@ struct IncidentServeTests {
         #expect(again.status == 409, "\(again.body)")
     }
 
+    @Test("With no chat network the log says once per channel that its questions are not posted, not once per question")
+    func unpostedQuestionsLoggedOnce() async throws {
+        let workspace = try Workspace()
+        try workspace.folder.write("scripts/playbooks/ransomware.lua", """
+            return playbook {
+              name = "Ransomware", match = { type = "ransomware" },
+              run = function(inc) chat.approve("#soc", "Isolate the host?") end,
+            }
+            """)
+        let server = try await workspace.start()
+        for host in ["ws-1", "ws-2", "ws-3"] {
+            let created = try await server.call("POST", "/api/v1/incidents",
+                                                body: #"{"title": "Shares encrypted on \#(host)", "type": "ransomware", "severity": "critical"}"#)
+            #expect(created.status == 201, "\(created.body)")
+        }
+        let data = ["--data", workspace.data.path]
+        let started = ContinuousClock.now
+        while try await AutomatorProcess.run(["question", "list"] + data).stdout.components(separatedBy: "(not posted in #soc)").count < 4 {
+            try #require(ContinuousClock.now - started < .seconds(20), "the three questions were never listed")
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(server.log.components(separatedBy: "was not posted in #soc (no chat network is configured)").count == 2,
+                "\(server.log)")
+    }
+
     @Test("With no chat network a playbook's approval waits: listed, journaled as not posted, answered from the CLI, the run goes on")
     func approvalWithoutChat() async throws {
         let workspace = try Workspace()

@@ -226,6 +226,18 @@ struct ServeCommandTests {
         #expect(await server.waitForExit() == 0, "\(server.log)")
     }
 
+    @Test("The log's times are UTC whatever TZ says, as the CLI's, the journal's and the reports' are")
+    func logInUTC() async throws {
+        let workspace = try Workspace()
+        let server = try await workspace.start(environment: ["TZ": "Asia/Kolkata"])
+        #expect(try await server.waitForLog("listening on"), "\(server.log)")
+        let stamps = server.log.split(separator: "\n").compactMap { $0.split(separator: " ").first }
+        #expect(!stamps.isEmpty && stamps.allSatisfy { $0.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ/) != nil },
+                "\(server.log)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
     @Test("The first start makes a 0600 token file and says where, never logging the token; later starts reuse it")
     func tokenFile() async throws {
         let workspace = try Workspace()
@@ -421,7 +433,7 @@ struct ServeCommandTests {
         #expect(listed.stderr.contains("not a valid Automator database"), "\(listed.stderr)")
     }
 
-    @Test("A store failure (a full disk) is 503 with the store's message, for a run and for an incident with its playbook; the server stays up, degraded in /healthz and /metrics, and says it in its log once",
+    @Test("A store failure (a full disk) is 503 with the store's message, for a run and for an incident with its playbook; the server stays up, degraded in /healthz and /metrics, and says it in its log once; freed space is seen without a write",
           .enabled(if: Tmpfs.isAvailable))
     func storeFailure() async throws {
         let workspace = try Workspace()
@@ -449,13 +461,14 @@ struct ServeCommandTests {
         #expect(try await server.waitForLog("error automator: [AutomatorServer] the store refuses writes: the disk holding"),
                 "\(server.log)")
 
+        // Freed while nothing writes (no alert comes in): health, the metric and the log recover on their own.
         try FileManager.default.removeItem(atPath: tmpfs.path + "/filler")
-        let id = try await server.submit(#"{"source": "return 1"}"#)
-        #expect(try await server.waitForRun(id)["status"] as? String == "completed")
+        #expect(try await server.waitForLog("the store takes writes again, after"), "\(server.log)")
         let healthy = try await server.call("GET", "/healthz")
         #expect(healthy.json["status"] as? String == "ok" && healthy.json["store_problem"] == nil, "\(healthy.body)")
         #expect(try await server.call("GET", "/metrics").body.contains("\nautomator_store_writable 1\n"))
-        #expect(try await server.waitForLog("the store takes writes again, after"), "\(server.log)")
+        let id = try await server.submit(#"{"source": "return 1"}"#)
+        #expect(try await server.waitForRun(id)["status"] as? String == "completed")
         #expect(server.log.components(separatedBy: "the store refuses writes").count == 2, "once: \(server.log)")
         server.terminate()
         #expect(await server.waitForExit() == 0)

@@ -53,7 +53,13 @@ extension ChatService {
             }
         }
         let answerIt = "answer it with automator question answer \(id) CHOICE, or POST /api/v1/questions/\(id)/answer"
-        logger.warning("chat: question \(id) was not posted in \(channel) (\(unposted)): \(answerIt)")
+        if let unsaid = unpostedWarnings.withLock({ $0.say(channel: channel, reason: unposted) }) {
+            let since = unsaid == 0 ? "" : "; \(unsaid) more were not posted there since the last warning"
+            logger.warning("""
+                chat: question \(id) was not posted in \(channel) (\(unposted)): \(answerIt)\(since) \
+                (said again when the reason changes, or in an hour with a count; `automator question list` shows them all)
+                """)
+        }
         let kept = journal("\(asked); not posted (\(unposted)): \(answerIt)")
         if !kept.isEmpty { try await store.write(.all(kept)) }
         return id

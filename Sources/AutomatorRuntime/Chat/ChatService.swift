@@ -38,6 +38,7 @@ public final class ChatService: ChatInbox, Sendable {
     let answerWaiters = Locked<[String: [@Sendable (Result<[LuaValue], HostError>) -> Void]]>([:])
     /// Recent messages, for a command that answers one (`!file`, `!evidence` in its thread).
     let recent = Locked<RecentMessages>(RecentMessages(capacity: 2000))
+    let unpostedWarnings = Locked<UnpostedQuestionWarnings>(UnpostedQuestionWarnings())
     private let tasks = Locked<[Task<Void, Never>]>([])
     /// The runs started here that have not ended, those of them waiting for an answer, and the
     /// watcher's (not recorded: `shutdown` lets them end).

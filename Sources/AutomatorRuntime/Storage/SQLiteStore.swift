@@ -466,5 +466,35 @@ public final class SQLiteStore: Store {
 }
 
 extension SQLiteStore: WriteRefusingStore {
+    /// The free space a full disk needs before a write is tried: a write that fits in the WAL's
+    /// blocks left by the failed batch would commit on a disk still full, and the store would
+    /// say it takes writes, then refuse the next batch again.
+    static let roomToTryAgain: UInt64 = 1 << 20
+
     public var writeProblem: StoreError? { refusing.withLock { $0 } }
+
+    public func probeWrites() {
+        guard let problem = writeProblem else { return }
+        if problem.kind == .diskFull, Self.freeSpace(around: path).map({ $0 < Self.roomToTryAgain }) ?? false {
+            return
+        }
+        do {
+            // Rewriting the header's user_version with its own value writes a page, and keeps nothing.
+            try writer.pool().write { db in
+                let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+                try db.execute(sql: "PRAGMA user_version = \(version)")
+            }
+            refusing.withLock { $0 = nil }
+        } catch {
+            let failure = Self.storeError(error, path: path)
+            if [.diskFull, .readOnly].contains(failure.kind) { refusing.withLock { $0 = failure } }
+        }
+    }
+
+    /// The bytes this user may still write on the file system holding `path`; nil when unknown.
+    private static func freeSpace(around path: String) -> UInt64? {
+        var stats = statvfs()
+        guard statvfs(path, &stats) == 0 else { return nil }
+        return UInt64(stats.f_bavail) * UInt64(stats.f_frsize)
+    }
 }
