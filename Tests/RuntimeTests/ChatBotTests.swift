@@ -403,6 +403,15 @@ struct ChatBotTests {
         let seen = await bot.say("ip 203.0.113.45")
         #expect(seen.first?.text.hasSuffix("(seen in \(past), closed today)") == true, "\(seen)")
 
+        // The bot's verdicts there are the incident's record too: the watcher's and a command's, not its help.
+        _ = await bot.say("join #soc")
+        _ = await bot.say("clicked by 3 users, all from 203.0.113.45", in: Self.soc, by: Self.bob)
+        _ = await bot.say("!ip 203.0.113.45", in: Self.soc)
+        _ = await bot.say("!help", in: Self.soc)
+        let answers = try await bot.store.journal(of: IncidentID(2)).filter { $0.actor == "automator" && $0.kind == .chat }
+        #expect(answers.count == 2 && answers.allSatisfy { $0.text.hasPrefix("🔴 `203.0.113[.]45`: malicious") },
+                "\(answers.map(\.text))")
+
         // One click: the upload and the message it answers become evidence on the war room's incident.
         let upload = ChatFile(id: "F2", name: "dropper.bin", url: "https://files/malware.bin")
         _ = await bot.say("found this on web-1", in: Self.soc, by: Self.bob, id: "m20", files: [upload])

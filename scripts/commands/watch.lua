@@ -51,7 +51,8 @@ return watch {
         #checked, #checked + skipped)
     end
 
-    if #lines > 0 then msg:reply(table.concat(lines, "\n")) end
+    -- In a war room the verdicts join the incident's journal: what the team acted on.
+    if #lines > 0 then msg:reply(table.concat(lines, "\n"), { journal = true }) end
     if worst == "malicious" then msg:react("rotating_light") end
   end,
 }

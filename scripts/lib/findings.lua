@@ -73,7 +73,7 @@ function findings.answer_each(msg, text, wanted)
   if found > findings.MAX_LOOKUPS then
     lines[#lines + 1] = ("Checked the first %d of %d; ask again with the others."):format(findings.MAX_LOOKUPS, found)
   end
-  if found > 0 then msg:reply(table.concat(lines, "\n")) end
+  if found > 0 then msg:reply(table.concat(lines, "\n"), { journal = true }) end
   return found
 end
 

@@ -561,9 +561,12 @@ chat = {}
 local Message = {}
 
 ---Answers in the message's thread (plainly in a direct conversation); returns the answer's id.
+---With `{ journal = true }`, an answer in a war room is kept in its incident's journal too, as
+---the bot's line (kind chat, by automator): for verdicts, not for every `!help`.
 ---@param text string
+---@param options? { journal?: boolean }
 ---@return string
-function Message:reply(text) end
+function Message:reply(text, options) end
 
 ---Adds a reaction: a name such as "eyes" (Slack), or the emoji (Matrix).
 ---@param emoji string
