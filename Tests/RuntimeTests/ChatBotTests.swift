@@ -162,6 +162,21 @@ struct ChatBotTests {
         await bot.stop()
     }
 
+    @Test("A name written with A-labels is answered with its Unicode beside them, defanged, and a word when it mixes scripts")
+    func unicodeNames() async throws {
+        let bot = try await Bot()
+        let homograph = try #require(await bot.say("domain аррӏе.com").first?.text)
+        #expect(homograph.contains("`xn--80ak6aa92e[.]com` (`аррӏе[.]com`, mixes Cyrillic and Latin): "), "\(homograph)")
+        let url = try #require(await bot.say("url https://xn--80ak6aa92e.com/login").first?.text)
+        #expect(url.contains("`hxxps://xn--80ak6aa92e[.]com/login` (`hxxps://аррӏе[.]com/login`, mixes Cyrillic and Latin)"),
+                "\(url)")
+        let german = try #require(await bot.say("domain bücher.de").first?.text)
+        #expect(german.contains("`xn--bcher-kva[.]de` (`bücher[.]de`): "), "\(german)")
+        let plain = try #require(await bot.say("domain evil-login.com").first?.text)
+        #expect(plain.contains("`evil-login[.]com`: "), "\(plain)")
+        await bot.stop()
+    }
+
     @Test("What the bot echoes of incidents is defanged too: titles, owners, tasks and close reasons")
     func defangedEchoes() async throws {
         let bot = try await Bot()

@@ -26,9 +26,17 @@ function findings.seen(value, current_incident)
   return ("seen in %s, %s, opened %s"):format(inc.id, inc.status, ago(inc.created_at))
 end
 
---- One line for people: "🔴 `evil[.]example`: malicious: 2 of 3 sources; ... (seen in INC-12, ...)".
+--- One line for people: "🔴 `evil[.]example`: malicious: 2 of 3 sources; ... (seen in INC-12, ...)";
+--- a name with A-labels shows its Unicode too: "🟢 `xn--80ak6aa92e[.]com` (`аррӏе[.]com`, mixes
+--- Cyrillic and Latin): benign".
 function findings.line(value, verdict, current_incident)
-  local line = ("%s `%s`: %s"):format(MARKS[verdict.verdict] or "⚪", intel.defang(value), verdict.summary)
+  local shown = ("`%s`"):format(intel.defang(value))
+  -- A look-alike's A-labels say nothing to people: its Unicode beside them, and its scripts' mix.
+  local unicode, mixed = intel.unicode(value)
+  if unicode then
+    shown = ("%s (`%s`%s)"):format(shown, unicode, mixed and ", mixes " .. mixed or "")
+  end
+  local line = ("%s %s: %s"):format(MARKS[verdict.verdict] or "⚪", shown, verdict.summary)
   local seen = findings.seen(value, current_incident)
   if seen then line = line .. " (" .. seen .. ")" end
   return line

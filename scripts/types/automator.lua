@@ -413,6 +413,14 @@ function intel.extract(text) end
 ---@return string
 function intel.defang(text) end
 
+--- A name or URL written with A-labels as people read it, defanged, and the look-alike scripts
+--- it mixes: `intel.unicode("xn--80ak6aa92e.com")` gives "аррӏе[.]com", "Cyrillic and Latin".
+--- Nil for an indicator without A-labels; the second value is nil when its letters are of one script.
+---@param value string
+---@return string? unicode
+---@return string? mixed
+function intel.unicode(value) end
+
 ---@class intel.source
 ---@field source string the feed or integration
 ---@field verdict intel.verdict
