@@ -140,8 +140,9 @@ struct ChatBotTests {
         #expect(two.count == 1 && two.first?.text.split(separator: "\n").count == 2, "\(two)")
         #expect(two.first?.text.contains("`203.0.113[.]45`: malicious") == true && two.first?.text.contains("`198.51.100[.]5`: unknown") == true)
         let many = await bot.say("!ip " + (1...21).map { "198.51.100.\($0)" }.joined(separator: " "), in: Self.soc)
-        #expect(many.first?.text.split(separator: "\n").count == 21, "\(many)")
-        #expect(many.first?.text.hasSuffix("\nChecked the first 20 of 21; ask again with the others.") == true, "\(many)")
+        #expect(many.first?.text.split(separator: "\n").count == 22, "\(many)")
+        #expect(many.first?.text.hasSuffix("\nChecked 20 of 21 indicators; the others, to ask about:\n`!ip 198.51.100[.]21`")
+            == true, "\(many)")
         #expect(await bot.say("!nonsense 1", in: Self.soc).first?.text.contains("!help") == true)
         #expect(await bot.say("no command, no indicator").first?.text.contains("help") == true)
         let question = await bot.say("is 203.0.113.45 bad?")
@@ -246,18 +247,23 @@ struct ChatBotTests {
         await bot.stop()
     }
 
-    @Test("The watcher looks up 20 indicators a message and says how many it left, in a quiet channel too")
+    @Test("The watcher looks up 20 indicators a message and names those it left, ready to paste, in a quiet channel too")
     func watcherCap() async throws {
         let bot = try await Bot()
         #expect(await bot.say("join #soc").first?.text == "Watching #soc.")
         let unknown = (1...20).map { "198.51.100.\($0)" }
         // The malicious address comes 21st: not looked up, but the answer says the message was not all checked.
         let skipped = await bot.say((unknown + ["203.0.113.45"]).joined(separator: "\n"), in: Self.soc)
-        #expect(skipped.map(\.text) == ["Checked 20 of 21 indicators; ask !ip, !url, !domain or !hash for the others."])
+        #expect(skipped.map(\.text) == ["Checked 20 of 21 indicators; the others, to ask about:\n`!ip 203.0.113[.]45`"])
         let both = await bot.say((["203.0.113.45"] + unknown).joined(separator: " "), in: Self.soc)
         #expect(both.count == 1 && both.first?.text.contains("203.0.113[.]45") == true)
-        #expect(both.first?.text.hasSuffix("\nChecked 20 of 21 indicators; ask !ip, !url, !domain or !hash for the others.") == true,
-                "\(both)")
+        #expect(both.first?.text.hasSuffix("\nChecked 20 of 21 indicators; the others, to ask about:\n`!ip 198.51.100[.]20`")
+            == true, "\(both)")
+        // Many left: the next 20, a command a type ready to paste, and how many come after them.
+        let more = (21...45).map { "198.51.100.\($0)" }
+        let long = await bot.say((unknown + ["evil-login.com"] + more).joined(separator: "\n"), in: Self.soc)
+        #expect(long.map(\.text) == ["Checked 20 of 46 indicators; the next 20, to ask about:\n`!domain evil-login[.]com`\n`!ip "
+            + (21...39).map { "198.51.100[.]\($0)" }.joined(separator: " ") + "`\nand 6 more after those."])
         #expect(await bot.say(unknown.joined(separator: " "), in: Self.soc).isEmpty, "20 unknown: all checked, quiet")
         await bot.stop()
     }

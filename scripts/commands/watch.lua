@@ -21,12 +21,12 @@ return watch {
     end
 
     -- At most findings.MAX_LOOKUPS lookups a message, as for a command: a pasted log should not
-    -- exhaust the API quotas. The answer says when indicators were left unchecked, so a long
-    -- paste never looks clean.
-    local checked, skipped = {}, 0
+    -- exhaust the API quotas. The answer names those left unchecked, so a long paste never looks
+    -- clean and the rest is one paste away.
+    local checked, left = {}, {}
     for _, found in ipairs(findings.indicators(msg)) do
       if CHECKED[found.type] then
-        if #checked < findings.MAX_LOOKUPS then checked[#checked + 1] = found else skipped = skipped + 1 end
+        if #checked < findings.MAX_LOOKUPS then checked[#checked + 1] = found else left[#left + 1] = found end
       end
     end
     -- All at once: a service that is down costs the message one wait, not one per indicator.
@@ -46,10 +46,7 @@ return watch {
     end
 
     -- Said in a quiet channel too: there, no answer reads as "nothing bad in it".
-    if skipped > 0 then
-      lines[#lines + 1] = string.format("Checked %d of %d indicators; ask !ip, !url, !domain or !hash for the others.",
-        #checked, #checked + skipped)
-    end
+    if #left > 0 then lines[#lines + 1] = findings.unchecked(#checked, left) end
 
     -- In a war room the verdicts join the incident's journal: what the team acted on.
     if #lines > 0 then msg:reply(table.concat(lines, "\n"), { journal = true }) end
