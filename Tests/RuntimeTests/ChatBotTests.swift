@@ -178,6 +178,16 @@ struct ChatBotTests {
         await bot.stop()
     }
 
+    @Test("incident show or close outside a war room, without an id, asks to name the incident as it is typed there")
+    func unnamedIncident() async throws {
+        let bot = try await Bot()
+        #expect(await bot.say("incident show").first?.text
+            == "Name the incident, as in incident show INC-12: a direct message is no incident's war room.")
+        #expect(await bot.say("!incident close", in: Self.soc).first?.text
+            == "Name the incident, as in !incident close INC-12 REASON: this channel is no incident's war room.")
+        await bot.stop()
+    }
+
     @Test("What the bot echoes of incidents is defanged too: titles, owners, tasks and close reasons")
     func defangedEchoes() async throws {
         let bot = try await Bot()
