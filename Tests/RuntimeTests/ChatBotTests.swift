@@ -234,6 +234,10 @@ struct ChatBotTests {
 
         #expect(await bot.say("verbose on #soc").first?.text == "Verbose on in #soc.")
         #expect(await bot.say("only 198.51.100.7 here", in: Self.soc).first?.text.contains("unknown") == true)
+        // A URL on a host the feed lists, and the host: answered once, the URL with its host's verdict.
+        let gate = await bot.say("beacons to http://203.0.113.45:8080/gate", in: Self.soc).map(\.text)
+        #expect(gate.count == 1 && gate[0].hasPrefix("🔴 `hxxp://203.0.113[.]45:8080/gate`: malicious: ")
+            && gate[0].contains("lists its host 203.0.113.45") && !gate[0].contains("\n"), "\(gate)")
 
         // A file: hashed (the bytes stay in the host) and its SHA-256 found in the feed.
         let upload = ChatFile(id: "F1", name: "invoice.bin", url: "https://files/malware.bin")

@@ -30,8 +30,24 @@ return watch {
       end
     end
     -- All at once: a service that is down costs the message one wait, not one per indicator.
-    for i, verdict in ipairs(intel.reputations(checked)) do
-      report(findings.line(checked[i].value, verdict, msg.incident), verdict)
+    local verdicts, of = intel.reputations(checked), {}
+    for i, found in ipairs(checked) do of[found.value] = verdicts[i] end
+    -- A URL whose host the message names too is answered once, with the host's verdict when the
+    -- host is what is known: an "unknown" URL right above its host's red line, or the same verdict
+    -- twice, is noise. A URL judged worse than its host keeps both lines.
+    local told = {}
+    for i, found in ipairs(checked) do
+      local host = found.type == "url" and findings.host(found.value)
+      local known = host and of[host]
+      if known and known.verdict ~= "unknown" then
+        if verdicts[i].verdict == "unknown" then
+          verdicts[i] = { verdict = known.verdict, summary = ("its host %s is %s"):format(intel.defang(host), known.summary) }
+        end
+        if verdicts[i].verdict == known.verdict then told[host] = true end
+      end
+    end
+    for i, found in ipairs(checked) do
+      if not told[found.value] then report(findings.line(found.value, verdicts[i], msg.incident), verdicts[i]) end
     end
     for _, file in ipairs(msg.files) do
       -- A file that cannot be checked (too large, not Slack's) must not cost the message's other

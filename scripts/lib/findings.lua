@@ -42,6 +42,14 @@ function findings.line(value, verdict, current_incident)
   return line
 end
 
+--- The host of a URL as `intel.extract` gives it (`http://user@evil.example:8080/x` → `evil.example`),
+--- to match the host's own finding; nil for an IPv6 host, written in brackets.
+function findings.host(url)
+  local authority = url:match("^%a[%w+.-]*://([^/?#]*)")
+  if authority == nil or authority:find("[", 1, true) then return nil end
+  return (authority:gsub("^.*@", ""):gsub(":%d*$", ""))
+end
+
 --- What a message gives the watcher to check: the indicators of its text and of the links it
 --- carries without showing them (`msg.links`: a label in a Matrix message's HTML), each once; for
 --- an edit, only those it added, since the text before was checked when it was posted.
