@@ -40,7 +40,7 @@ struct ReplCommand: ParsableCommand {
             shows it (a table: change it with the API or the chat bot), the lines are journaled \
             through the API, and `!` commands run on the server's bot, in the incident's war room.
 
-            Help: `:help` lists the documented API, `:help NAME` shows one entry (`:help \
+            Help: `:help` (or `help`) lists the documented API, `:help NAME` shows one entry (`:help \
             incidents.find`, `:help inc:task`), from the scripts folder's types/automator.lua. \
             Tab completes globals, module functions and, after `!`, command names.
 
@@ -193,10 +193,12 @@ struct ReplCommand: ParsableCommand {
             case .line(let line) where !session.isContinuing && line.hasPrefix("!"):
                 remember(line)
                 if bot.say(line) { record(line, nil) } else { succeeded = false }
-            // `:help`; `::label::` is Lua.
-            case .line(let line) where !session.isContinuing && line.hasPrefix(":") && !line.hasPrefix("::"):
+            // `:help`, and `help` as people type it first (Lua would show its global: nil);
+            // `::label::` is Lua.
+            case .line(let line) where !session.isContinuing
+                && (line.hasPrefix(":") && !line.hasPrefix("::") || line.trimmingCharacters(in: .whitespaces) == "help"):
                 remember(line)
-                let (text, found) = session.help(line)
+                let (text, found) = session.help(line.hasPrefix(":") ? line : ":help")
                 print(text)
                 succeeded = found && succeeded
             case .line(let line):

@@ -353,9 +353,9 @@ struct ChatServeTests {
         let labelled = try await say("reset it at <http://203.0.113.45/reset|the wiki at docs.example.org>",
                                      ts: "1700000006.000100")
         let checked = labelled.first?.arguments["text"]?.split(separator: "\n") ?? []
-        #expect(checked.count == 3 && checked[0].contains("`hxxp://203.0.113[.]45/reset`")
-                    && checked[1].contains("`203.0.113[.]45`") && checked[2].contains("`docs.example[.]org`"),
-                "the URL, its host and the label's domain: \(checked)")
+        #expect(checked.count == 2 && checked[0].contains("`hxxp://203.0.113[.]45/reset`: malicious")
+                    && checked[1].contains("`docs.example[.]org`"),
+                "the URL with its host's verdict, once, and the label's domain: \(checked)")
         // Slack's own link of a name typed: the label repeats the host, answered once.
         let linked = try await say("see <http://wiki.example.org|wiki.example.org>", ts: "1700000007.000100")
         let once = linked.first?.arguments["text"]?.split(separator: "\n") ?? []

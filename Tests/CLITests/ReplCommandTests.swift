@@ -129,6 +129,14 @@ struct ReplCommandTests {
         #expect(result.status == 1)
     }
 
+    @Test("help typed without its colon shows :help, not the value of a global help (nil)")
+    func bareHelp() throws {
+        let bare = try AutomatorProcess.run(["repl"], input: "help\n")
+        let colon = try AutomatorProcess.run(["repl"], input: ":help\n")
+        #expect(bare.stdout == colon.stdout && !bare.stdout.hasPrefix("nil"), "\(bare.stdout)")
+        #expect(bare.status == 0)
+    }
+
     @Test("Input that ends in the middle of a statement is an error")
     func unfinishedAtEnd() throws {
         let result = try AutomatorProcess.run(["repl"], input: "'before'\nfunction f()\n")

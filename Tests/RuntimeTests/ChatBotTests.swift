@@ -140,8 +140,9 @@ struct ChatBotTests {
         #expect(two.count == 1 && two.first?.text.split(separator: "\n").count == 2, "\(two)")
         #expect(two.first?.text.contains("`203.0.113[.]45`: malicious") == true && two.first?.text.contains("`198.51.100[.]5`: unknown") == true)
         let many = await bot.say("!ip " + (1...21).map { "198.51.100.\($0)" }.joined(separator: " "), in: Self.soc)
-        #expect(many.first?.text.split(separator: "\n").count == 21, "\(many)")
-        #expect(many.first?.text.hasSuffix("\nChecked the first 20 of 21; ask again with the others.") == true, "\(many)")
+        #expect(many.first?.text.split(separator: "\n").count == 22, "\(many)")
+        #expect(many.first?.text.hasSuffix("\nChecked 20 of 21 indicators; the others, to ask about:\n`!ip 198.51.100[.]21`")
+            == true, "\(many)")
         #expect(await bot.say("!nonsense 1", in: Self.soc).first?.text.contains("!help") == true)
         #expect(await bot.say("no command, no indicator").first?.text.contains("help") == true)
         let question = await bot.say("is 203.0.113.45 bad?")
@@ -159,6 +160,31 @@ struct ChatBotTests {
         #expect(domain.contains("`www.evil-login[.]com`"), "\(domain)")
         let address = try #require(await bot.say("ip 203.0.113.45").first?.text)
         #expect(address.hasPrefix("🔴 `203.0.113[.]45`: malicious"), "\(address)")
+        await bot.stop()
+    }
+
+    @Test("A name written with A-labels is answered with its Unicode beside them, defanged, and a word when it mixes scripts")
+    func unicodeNames() async throws {
+        let bot = try await Bot()
+        let homograph = try #require(await bot.say("domain аррӏе.com").first?.text)
+        #expect(homograph.contains("`xn--80ak6aa92e[.]com` (`аррӏе[.]com`, mixes Cyrillic and Latin): "), "\(homograph)")
+        let url = try #require(await bot.say("url https://xn--80ak6aa92e.com/login").first?.text)
+        #expect(url.contains("`hxxps://xn--80ak6aa92e[.]com/login` (`hxxps://аррӏе[.]com/login`, mixes Cyrillic and Latin)"),
+                "\(url)")
+        let german = try #require(await bot.say("domain bücher.de").first?.text)
+        #expect(german.contains("`xn--bcher-kva[.]de` (`bücher[.]de`): "), "\(german)")
+        let plain = try #require(await bot.say("domain evil-login.com").first?.text)
+        #expect(plain.contains("`evil-login[.]com`: "), "\(plain)")
+        await bot.stop()
+    }
+
+    @Test("incident show or close outside a war room, without an id, asks to name the incident as it is typed there")
+    func unnamedIncident() async throws {
+        let bot = try await Bot()
+        #expect(await bot.say("incident show").first?.text
+            == "Name the incident, as in incident show INC-12: a direct message is no incident's war room.")
+        #expect(await bot.say("!incident close", in: Self.soc).first?.text
+            == "Name the incident, as in !incident close INC-12 REASON: this channel is no incident's war room.")
         await bot.stop()
     }
 
@@ -208,6 +234,10 @@ struct ChatBotTests {
 
         #expect(await bot.say("verbose on #soc").first?.text == "Verbose on in #soc.")
         #expect(await bot.say("only 198.51.100.7 here", in: Self.soc).first?.text.contains("unknown") == true)
+        // A URL on a host the feed lists, and the host: answered once, the URL with its host's verdict.
+        let gate = await bot.say("beacons to http://203.0.113.45:8080/gate", in: Self.soc).map(\.text)
+        #expect(gate.count == 1 && gate[0].hasPrefix("🔴 `hxxp://203.0.113[.]45:8080/gate`: malicious: ")
+            && gate[0].contains("lists its host 203.0.113.45") && !gate[0].contains("\n"), "\(gate)")
 
         // A file: hashed (the bytes stay in the host) and its SHA-256 found in the feed.
         let upload = ChatFile(id: "F1", name: "invoice.bin", url: "https://files/malware.bin")
@@ -231,18 +261,23 @@ struct ChatBotTests {
         await bot.stop()
     }
 
-    @Test("The watcher looks up 20 indicators a message and says how many it left, in a quiet channel too")
+    @Test("The watcher looks up 20 indicators a message and names those it left, ready to paste, in a quiet channel too")
     func watcherCap() async throws {
         let bot = try await Bot()
         #expect(await bot.say("join #soc").first?.text == "Watching #soc.")
         let unknown = (1...20).map { "198.51.100.\($0)" }
         // The malicious address comes 21st: not looked up, but the answer says the message was not all checked.
         let skipped = await bot.say((unknown + ["203.0.113.45"]).joined(separator: "\n"), in: Self.soc)
-        #expect(skipped.map(\.text) == ["Checked 20 of 21 indicators; ask !ip, !url, !domain or !hash for the others."])
+        #expect(skipped.map(\.text) == ["Checked 20 of 21 indicators; the others, to ask about:\n`!ip 203.0.113[.]45`"])
         let both = await bot.say((["203.0.113.45"] + unknown).joined(separator: " "), in: Self.soc)
         #expect(both.count == 1 && both.first?.text.contains("203.0.113[.]45") == true)
-        #expect(both.first?.text.hasSuffix("\nChecked 20 of 21 indicators; ask !ip, !url, !domain or !hash for the others.") == true,
-                "\(both)")
+        #expect(both.first?.text.hasSuffix("\nChecked 20 of 21 indicators; the others, to ask about:\n`!ip 198.51.100[.]20`")
+            == true, "\(both)")
+        // Many left: the next 20, a command a type ready to paste, and how many come after them.
+        let more = (21...45).map { "198.51.100.\($0)" }
+        let long = await bot.say((unknown + ["evil-login.com"] + more).joined(separator: "\n"), in: Self.soc)
+        #expect(long.map(\.text) == ["Checked 20 of 46 indicators; the next 20, to ask about:\n`!domain evil-login[.]com`\n`!ip "
+            + (21...39).map { "198.51.100[.]\($0)" }.joined(separator: " ") + "`\nand 6 more after those."])
         #expect(await bot.say(unknown.joined(separator: " "), in: Self.soc).isEmpty, "20 unknown: all checked, quiet")
         await bot.stop()
     }
@@ -402,6 +437,15 @@ struct ChatBotTests {
 
         let seen = await bot.say("ip 203.0.113.45")
         #expect(seen.first?.text.hasSuffix("(seen in \(past), closed today)") == true, "\(seen)")
+
+        // The bot's verdicts there are the incident's record too: the watcher's and a command's, not its help.
+        _ = await bot.say("join #soc")
+        _ = await bot.say("clicked by 3 users, all from 203.0.113.45", in: Self.soc, by: Self.bob)
+        _ = await bot.say("!ip 203.0.113.45", in: Self.soc)
+        _ = await bot.say("!help", in: Self.soc)
+        let answers = try await bot.store.journal(of: IncidentID(2)).filter { $0.actor == "automator" && $0.kind == .chat }
+        #expect(answers.count == 2 && answers.allSatisfy { $0.text.hasPrefix("🔴 `203.0.113[.]45`: malicious") },
+                "\(answers.map(\.text))")
 
         // One click: the upload and the message it answers become evidence on the war room's incident.
         let upload = ChatFile(id: "F2", name: "dropper.bin", url: "https://files/malware.bin")

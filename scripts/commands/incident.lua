@@ -48,13 +48,20 @@ return command {
     end
 
     local id, text = incident_ref.take(msg, rest)
+    -- Outside a war room the incident must be named: say so, rather than the usage of every action.
+    if (action == "show" or action == "close") and not id then
+      local typed = msg.channel.direct and "incident" or "!incident"
+      local example = action == "show" and typed .. " show INC-12" or typed .. " close INC-12 REASON"
+      local where = msg.channel.direct and "a direct message" or "this channel"
+      return msg:reply(("Name the incident, as in %s: %s is no incident's war room."):format(example, where))
+    end
     if action == "show" then
-      local inc = id and incidents.get(id)
-      if not inc then return msg:reply(id and ("There is no incident " .. id) or USAGE) end
+      local inc = incidents.get(id)
+      if not inc then return msg:reply("There is no incident " .. id) end
       return msg:reply(show(inc))
     end
     if action == "close" then
-      if not id or text == "" then return msg:reply("Usage: !incident close [INC-12] REASON") end
+      if text == "" then return msg:reply("Usage: !incident close [INC-12] REASON") end
       local inc = incidents.get(id)
       if not inc then return msg:reply("There is no incident " .. id) end
       -- Closed again, its close time would move, and with it its time to resolve in reports.

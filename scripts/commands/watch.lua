@@ -21,17 +21,33 @@ return watch {
     end
 
     -- At most findings.MAX_LOOKUPS lookups a message, as for a command: a pasted log should not
-    -- exhaust the API quotas. The answer says when indicators were left unchecked, so a long
-    -- paste never looks clean.
-    local checked, skipped = {}, 0
+    -- exhaust the API quotas. The answer names those left unchecked, so a long paste never looks
+    -- clean and the rest is one paste away.
+    local checked, left = {}, {}
     for _, found in ipairs(findings.indicators(msg)) do
       if CHECKED[found.type] then
-        if #checked < findings.MAX_LOOKUPS then checked[#checked + 1] = found else skipped = skipped + 1 end
+        if #checked < findings.MAX_LOOKUPS then checked[#checked + 1] = found else left[#left + 1] = found end
       end
     end
     -- All at once: a service that is down costs the message one wait, not one per indicator.
-    for i, verdict in ipairs(intel.reputations(checked)) do
-      report(findings.line(checked[i].value, verdict, msg.incident), verdict)
+    local verdicts, of = intel.reputations(checked), {}
+    for i, found in ipairs(checked) do of[found.value] = verdicts[i] end
+    -- A URL whose host the message names too is answered once, with the host's verdict when the
+    -- host is what is known: an "unknown" URL right above its host's red line, or the same verdict
+    -- twice, is noise. A URL judged worse than its host keeps both lines.
+    local told = {}
+    for i, found in ipairs(checked) do
+      local host = found.type == "url" and findings.host(found.value)
+      local known = host and of[host]
+      if known and known.verdict ~= "unknown" then
+        if verdicts[i].verdict == "unknown" then
+          verdicts[i] = { verdict = known.verdict, summary = ("its host %s is %s"):format(intel.defang(host), known.summary) }
+        end
+        if verdicts[i].verdict == known.verdict then told[host] = true end
+      end
+    end
+    for i, found in ipairs(checked) do
+      if not told[found.value] then report(findings.line(found.value, verdicts[i], msg.incident), verdicts[i]) end
     end
     for _, file in ipairs(msg.files) do
       -- A file that cannot be checked (too large, not Slack's) must not cost the message's other
@@ -46,12 +62,10 @@ return watch {
     end
 
     -- Said in a quiet channel too: there, no answer reads as "nothing bad in it".
-    if skipped > 0 then
-      lines[#lines + 1] = string.format("Checked %d of %d indicators; ask !ip, !url, !domain or !hash for the others.",
-        #checked, #checked + skipped)
-    end
+    if #left > 0 then lines[#lines + 1] = findings.unchecked(#checked, left) end
 
-    if #lines > 0 then msg:reply(table.concat(lines, "\n")) end
+    -- In a war room the verdicts join the incident's journal: what the team acted on.
+    if #lines > 0 then msg:reply(table.concat(lines, "\n"), { journal = true }) end
     if worst == "malicious" then msg:react("rotating_light") end
   end,
 }

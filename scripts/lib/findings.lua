@@ -26,12 +26,28 @@ function findings.seen(value, current_incident)
   return ("seen in %s, %s, opened %s"):format(inc.id, inc.status, ago(inc.created_at))
 end
 
---- One line for people: "🔴 `evil[.]example`: malicious: 2 of 3 sources; ... (seen in INC-12, ...)".
+--- One line for people: "🔴 `evil[.]example`: malicious: 2 of 3 sources; ... (seen in INC-12, ...)";
+--- a name with A-labels shows its Unicode too: "🟢 `xn--80ak6aa92e[.]com` (`аррӏе[.]com`, mixes
+--- Cyrillic and Latin): benign".
 function findings.line(value, verdict, current_incident)
-  local line = ("%s `%s`: %s"):format(MARKS[verdict.verdict] or "⚪", intel.defang(value), verdict.summary)
+  local shown = ("`%s`"):format(intel.defang(value))
+  -- A look-alike's A-labels say nothing to people: its Unicode beside them, and its scripts' mix.
+  local unicode, mixed = intel.unicode(value)
+  if unicode then
+    shown = ("%s (`%s`%s)"):format(shown, unicode, mixed and ", mixes " .. mixed or "")
+  end
+  local line = ("%s %s: %s"):format(MARKS[verdict.verdict] or "⚪", shown, verdict.summary)
   local seen = findings.seen(value, current_incident)
   if seen then line = line .. " (" .. seen .. ")" end
   return line
+end
+
+--- The host of a URL as `intel.extract` gives it (`http://user@evil.example:8080/x` → `evil.example`),
+--- to match the host's own finding; nil for an IPv6 host, written in brackets.
+function findings.host(url)
+  local authority = url:match("^%a[%w+.-]*://([^/?#]*)")
+  if authority == nil or authority:find("[", 1, true) then return nil end
+  return (authority:gsub("^.*@", ""):gsub(":%d*$", ""))
 end
 
 --- What a message gives the watcher to check: the indicators of its text and of the links it
@@ -54,26 +70,54 @@ end
 -- should not exhaust the API quotas. Whoever stops there says so, so a long paste never looks clean.
 findings.MAX_LOOKUPS = 20
 
+-- The command that looks up each type of indicator the bot checks.
+local COMMANDS = { ipv4 = "!ip", ipv6 = "!ip", url = "!url", domain = "!domain", md5 = "!hash", sha1 = "!hash",
+                   sha256 = "!hash" }
+
+--- The note for a message with indicators left unchecked (`left`, as `intel.extract` gives them):
+--- how many were checked, then those left as commands ready to paste, defanged, one a type:
+---   Checked 20 of 23 indicators; the others, to ask about:
+---   `!ip 198.51.100[.]21 198.51.100[.]22`
+---   `!domain evil-login[.]com`
+--- At most MAX_LOOKUPS of them, what one more command checks, and how many come after.
+function findings.unchecked(checked, left)
+  local shown = math.min(#left, findings.MAX_LOOKUPS)
+  local commands, values = {}, {}
+  for i = 1, shown do
+    local command = COMMANDS[left[i].type]
+    if values[command] == nil then
+      commands[#commands + 1] = command
+      values[command] = {}
+    end
+    table.insert(values[command], intel.defang(left[i].value))
+  end
+  local which = shown < #left and ("the next %d"):format(shown) or "the others"
+  local lines = { ("Checked %d of %d indicators; %s, to ask about:"):format(checked, checked + #left, which) }
+  for _, command in ipairs(commands) do
+    lines[#lines + 1] = ("`%s %s`"):format(command, table.concat(values[command], " "))
+  end
+  if shown < #left then lines[#lines + 1] = ("and %d more after those."):format(#left - shown) end
+  return table.concat(lines, "\n")
+end
+
 --- Looks up each indicator of `text` whose type (as `intel.extract` gives it) is in `wanted`, and
---- answers `msg` with a line for each, up to MAX_LOOKUPS, then a note of those left. Returns how
+--- answers `msg` with a line for each, up to MAX_LOOKUPS, then the note of those left. Returns how
 --- many it found: 0 means there was nothing to look up (the caller says how to ask).
 function findings.answer_each(msg, text, wanted)
-  local checked, found = {}, 0
+  local checked, left = {}, {}
   for _, each in ipairs(intel.extract(text)) do
     if wanted[each.type] then
-      found = found + 1
-      if found <= findings.MAX_LOOKUPS then checked[#checked + 1] = each end
+      if #checked < findings.MAX_LOOKUPS then checked[#checked + 1] = each else left[#left + 1] = each end
     end
   end
+  local found = #checked + #left
   -- All at once, as the watcher does: a service that is down is waited for once.
   local lines = {}
   for i, verdict in ipairs(intel.reputations(checked)) do
     lines[i] = findings.line(checked[i].value, verdict, msg.incident)
   end
-  if found > findings.MAX_LOOKUPS then
-    lines[#lines + 1] = ("Checked the first %d of %d; ask again with the others."):format(findings.MAX_LOOKUPS, found)
-  end
-  if found > 0 then msg:reply(table.concat(lines, "\n")) end
+  if #left > 0 then lines[#lines + 1] = findings.unchecked(#checked, left) end
+  if found > 0 then msg:reply(table.concat(lines, "\n"), { journal = true }) end
   return found
 end
 

@@ -413,6 +413,14 @@ function intel.extract(text) end
 ---@return string
 function intel.defang(text) end
 
+--- A name or URL written with A-labels as people read it, defanged, and the look-alike scripts
+--- it mixes: `intel.unicode("xn--80ak6aa92e.com")` gives "аррӏе[.]com", "Cyrillic and Latin".
+--- Nil for an indicator without A-labels; the second value is nil when its letters are of one script.
+---@param value string
+---@return string? unicode
+---@return string? mixed
+function intel.unicode(value) end
+
 ---@class intel.source
 ---@field source string the feed or integration
 ---@field verdict intel.verdict
@@ -561,9 +569,12 @@ chat = {}
 local Message = {}
 
 ---Answers in the message's thread (plainly in a direct conversation); returns the answer's id.
+---With `{ journal = true }`, an answer in a war room is kept in its incident's journal too, as
+---the bot's line (kind chat, by automator): for verdicts, not for every `!help`.
 ---@param text string
+---@param options? { journal?: boolean }
 ---@return string
-function Message:reply(text) end
+function Message:reply(text, options) end
 
 ---Adds a reaction: a name such as "eyes" (Slack), or the emoji (Matrix).
 ---@param emoji string

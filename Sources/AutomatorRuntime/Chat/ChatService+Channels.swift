@@ -41,10 +41,20 @@ extension ChatService {
         return only
     }
 
-    func post(_ text: String, to channel: String, on network: String?, thread: String?) async throws -> String {
+    /// Posts a script's message; with `journaling`, the war room's incident, keeps it in that
+    /// incident's journal as the bot's line: the verdict the team acted on belongs to its record.
+    func post(_ text: String, to channel: String, on network: String?, thread: String?,
+              journaling incident: IncidentID? = nil) async throws -> String {
         let adapter = try adapter(network)
         let target = try await resolve(channel, on: adapter)
-        return try await adapter.post(ChatPost(channel: target.id, text: text, thread: thread)).id
+        let id = try await adapter.post(ChatPost(channel: target.id, text: text, thread: thread)).id
+        guard let incident else { return id }
+        let entry = JournalEntry(incident: incident, actor: "automator", kind: .chat, text: text)
+        // Said already: a journal that cannot be written is logged, not told as a failed answer.
+        do { try await store.write(.appendJournal([entry])) } catch {
+            logger.error("chat: the bot's answer could not be journaled on \(incident): \(error)")
+        }
+        return id
     }
 
     /// A post of the host's own (a refusal, who answered); failures are logged.

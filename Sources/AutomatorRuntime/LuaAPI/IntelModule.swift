@@ -21,6 +21,8 @@
 /// - `intel.file(bytes)`: the file's `md5`, `sha1` and `sha256`, and the verdict on them.
 /// - `intel.defang(text)`: `text` with its URLs, domains, IPv4 and e-mail addresses defanged, for
 ///   what a script writes into chat (the runtime's own approval questions included).
+/// - `intel.unicode(value)`: a name or URL with A-labels as people read it, defanged, and the
+///   look-alike scripts it mixes (`аррӏе[.]com`, `Cyrillic and Latin`).
 public struct IntelModule: HostModule {
     public let name = "intel"
     private let reputation: ReputationService?
@@ -39,6 +41,13 @@ public struct IntelModule: HostModule {
                 ]))
             }
             return try call.push(.table(LuaTable(array: found)))
+        }
+        // unicode(value) -> its Unicode form, and the look-alike scripts it mixes ("Cyrillic and Latin")
+        table.function("unicode") { call in
+            guard let shown = Punycode.uLabels(of: try call.string(1).description) else { return try call.push(.nil) }
+            let mixed = LookAlikeScripts.mixed(in: shown)
+            call.push(shown)
+            return mixed.isEmpty ? 1 : call.push(mixed.joined(separator: " and ")) + 1
         }
         let service = reputation
         table.waitingFunction("reputation") { call in
@@ -120,6 +129,17 @@ public struct IntelModule: HostModule {
           end
           parts[#parts + 1] = rest
           return concat(parts)
+        end
+
+        local unicode = intel.unicode
+        --- The Unicode form of a name or URL written with A-labels, defanged, and the look-alike
+        --- scripts it mixes: "xn--80ak6aa92e.com" gives "аррӏе[.]com", "Cyrillic and Latin".
+        --- Nil for an indicator without A-labels.
+        function intel.unicode(value)
+          if type(value) ~= "string" then error("intel.unicode expects text", 2) end
+          local shown, mixed = unicode(value)
+          if shown == nil then return nil end
+          return indicator(shown), mixed
         end
 
         return intel

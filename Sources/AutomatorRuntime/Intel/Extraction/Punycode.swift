@@ -1,5 +1,7 @@
-/// Punycode (RFC 3492), the encoding direction only: how an IDN label becomes the A-label that
-/// DNS, feeds and reputation services use (`bücher` → `xn--bcher-kva`).
+import Foundation
+
+/// Punycode (RFC 3492): how an IDN label becomes the A-label that DNS, feeds and reputation
+/// services use (`bücher` → `xn--bcher-kva`), and back, for people to read what a name says.
 enum Punycode {
     private static let base = 36, tMin = 1, tMax = 26, skew = 38, damp = 700
     private static let initialBias = 72, initialN = 128
@@ -27,6 +29,78 @@ enum Punycode {
             labels.append(aLabel)
         }
         return labels.joined(separator: ".")
+    }
+
+    /// `text` (a name, a URL) with each A-label in it as the Unicode it encodes
+    /// (`xn--80ak6aa92e.com` → `аррӏе.com`); nil when it has none, or one that does not decode.
+    static func uLabels(of text: String) -> String? {
+        var decodedAny = false
+        var parts: [String] = []
+        var rest = Substring(text)
+        while let start = rest.range(of: "xn--", options: .caseInsensitive) {
+            let before = rest[..<start.lowerBound]
+            // An A-label starts a label: after a dot, a scheme's `//`, userinfo's `@`, or at the start.
+            guard before.last.map({ "./@".contains($0) }) ?? true else {
+                parts.append(String(rest[..<start.upperBound]))
+                rest = rest[start.upperBound...]
+                continue
+            }
+            let label = rest[start.upperBound...].prefix { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+            guard let scalars = decode(Array(label.utf8)) else { return nil }
+            parts.append(String(before))
+            parts.append(String(String.UnicodeScalarView(scalars)))
+            rest = rest[label.endIndex...]
+            decodedAny = true
+        }
+        parts.append(String(rest))
+        return decodedAny ? parts.joined() : nil
+    }
+
+    /// RFC 3492 section 6.2, with its overflow checks: the code points of a label's Punycode
+    /// (what follows `xn--`); nil if it is malformed or encodes only ASCII.
+    static func decode(_ input: [UInt8]) -> [Unicode.Scalar]? {
+        let delimiter = input.lastIndex(of: UInt8(ascii: "-"))
+        var output: [UInt32] = delimiter.map { input[..<$0].map(UInt32.init) } ?? []
+        guard output.allSatisfy({ $0 < 0x80 }) else { return nil }
+        var p = delimiter.map { $0 + 1 } ?? 0
+        var n = initialN, i = 0, bias = initialBias
+        while p < input.count {
+            let oldI = i
+            var w = 1
+            var k = base
+            while true {
+                guard p < input.count, let digit = value(of: input[p]) else { return nil }
+                p += 1
+                let (step, overflow) = digit.multipliedReportingOverflow(by: w)
+                guard !overflow, i <= Int(Int32.max) - step else { return nil }
+                i += step
+                let t = k <= bias ? tMin : k >= bias + tMax ? tMax : k - bias
+                if digit < t { break }
+                guard w <= Int(Int32.max) / (base - t) else { return nil }
+                w *= base - t
+                k += base
+            }
+            let points = output.count + 1
+            bias = adapt(i - oldI, points: points, first: oldI == 0)
+            guard i / points <= Int(Int32.max) - n else { return nil }
+            n += i / points
+            i %= points
+            guard n >= 0x80, Unicode.Scalar(UInt32(n)) != nil else { return nil }
+            output.insert(UInt32(n), at: i)
+            i += 1
+        }
+        guard output.contains(where: { $0 >= 0x80 }) else { return nil }
+        return output.compactMap(Unicode.Scalar.init)
+    }
+
+    /// A Punycode digit's value: `a`-`z` 0 to 25, `0`-`9` 26 to 35, either case.
+    private static func value(of byte: UInt8) -> Int? {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): Int(byte - UInt8(ascii: "a"))
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): Int(byte - UInt8(ascii: "A"))
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(byte - UInt8(ascii: "0")) + 26
+        default: nil
+        }
     }
 
     /// RFC 3492 section 6.3, with its overflow checks.

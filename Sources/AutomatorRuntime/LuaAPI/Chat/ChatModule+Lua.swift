@@ -17,10 +17,14 @@ extension ChatModule {
         end
 
         --- Answers the message: in its thread in a channel, plainly in a direct conversation.
-        function Message:reply(text)
+        --- With `{ journal = true }`, an answer in an incident's war room is kept in its journal
+        --- too, as the bot's line: for the verdicts the team acts on, not for every `!help`.
+        function Message:reply(text, options)
           check(self, "reply")
+          if options ~= nil and type(options) ~= "table" then error("msg:reply: options must be a table", 2) end
           local thread = not self.channel.direct and (self.thread or self.id) or nil
-          return host.post(self.network, self.channel.id, tostring(text), thread)
+          local incident = options and options.journal and self.incident or nil
+          return host.post(self.network, self.channel.id, tostring(text), thread, incident)
         end
 
         --- Adds a reaction (an emoji name such as "eyes", or the emoji itself on Matrix).

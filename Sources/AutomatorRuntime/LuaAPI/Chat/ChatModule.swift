@@ -26,13 +26,22 @@ public struct ChatModule: HostModule {
         let service = self.service
         let state = table.state
         let actor: () -> String = { [unowned(unsafe) state] in state.actor }
-        // post(network, channel, text, thread) -> message id
+        // post(network, channel, text, thread, incident id to journal it on) -> message id
         table.waitingFunction("post") { call in
             let network = try Self.optionalString(call, 1)
             let channel = try call.string(2).description
             let text = try call.string(3).description
             let thread = try Self.optionalString(call, 4)
-            return .task { [.string(LuaString(try await service.post(text, to: channel, on: network, thread: thread)))] }
+            let incident = try Self.optionalString(call, 5).map { text throws(HostError) in
+                guard let incident = IncidentID(text) else {
+                    throw HostError.argument(5, "an incident id such as INC-42 expected, got \"\(text)\"")
+                }
+                return incident
+            }
+            return .task {
+                [.string(LuaString(try await service.post(text, to: channel, on: network, thread: thread,
+                                                          journaling: incident)))]
+            }
         }
         // react(network, channel id, message id, emoji)
         table.waitingFunction("react") { call in
