@@ -107,6 +107,8 @@ struct ChatServeTests {
                 api_url: \(slack.apiURL)
             """)
         defer { withExtendedLifetime(folder) {} }
+        #expect(server.log.contains("chat: chat.roles.approver names no one, so no one in Slack may approve: approvals "
+            + "wait for an operator"), "\(server.log)")
 
         let run = try await server.submit(#"{"source": "return chat.approve('#soc', 'Block 203.0.113.45?')"}"#)
         let question = try #require(try await Self.posts(slack) { $0.count == 1 }.last)
