@@ -11,11 +11,15 @@ extension ChatQuestionRecord {
 
     /// Who may answer, as its post and the journal say it: ` (approver only)`, and who answers
     /// while no one has its roles (`UnassignedRole`); empty for anyone.
-    func whoMayAnswer(roles configured: [String: [String]]) -> String {
+    ///
+    /// - Parameter atTerminal: whether it is asked at a terminal, whose person is the operator
+    ///   and answers it there.
+    func whoMayAnswer(roles configured: [String: [String]], atTerminal: Bool = false) -> String {
         guard !roles.isEmpty else { return "" }
         let only = " (\(roles.joined(separator: " or ")) only)"
         guard UnassignedRole.none(of: roles, in: configured) else { return only }
-        return only + "; no one has that role yet: " + UnassignedRole.operatorAnswers(self)
+        return only + "; no one has that role yet: "
+            + (atTerminal ? "the operator answers here" : UnassignedRole.operatorAnswers(self))
     }
 
     /// The entry of its answer: who decided what.

@@ -40,7 +40,7 @@ extension ChatService {
         }
         let asked = question.asked(in: channel)
         if let adapter, let target {
-            let who = question.whoMayAnswer(roles: configuration.roles)
+            let who = question.whoMayAnswer(roles: configuration.roles, atTerminal: !adapter.commandsNeedRoles)
             do {
                 let posted = try await adapter.post(ChatPost(channel: target.id, text: text + who,
                                                              question: ChatQuestion(id: id, choices: choices)))
