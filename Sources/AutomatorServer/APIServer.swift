@@ -116,6 +116,7 @@ public struct APIServer {
         let adapters: [any ChatAdapter] = [slack as (any ChatAdapter)?, matrix, console].compactMap { $0 }
         let chat = ChatService(store: store, adapters: adapters, scripts: configuration.scriptsFolder,
                                configuration: ChatService.Configuration(roles: configuration.chat.roles), logger: logger)
+        if let waiting = configuration.chat.approvalsWaitForAnOperator { logger.warning("chat: \(waiting)") }
         let evidence = EvidenceService(store: store, dataFolder: folder)
         let actions = ActionService(integrations: integrations, store: store, configuration: configuration.actions,
                                     logger: logger)

@@ -40,7 +40,8 @@ struct ActionRoutes: Sendable {
 
     /// `POST /api/v1/actions` with `{"name": "checkpoint.block_ip", "params": {"ip": "198.51.100.7"},
     /// "incident": "INC-7", "dry_run": false, "approve": true, "by": "alice"}` → 201 with the action.
-    /// With `approve`, the one asking approves it, if they are an approver. 400 for what the
+    /// With `approve`, the one asking approves it, if they are an approver (with no approver
+    /// named, only the shared token's holder may: `UnassignedRole`). 400 for what the
     /// declaration refuses, 403 for what is protected or not approved, 502 when the integration failed.
     @Sendable func run(_ request: Request, context: APIRequestContext) async throws -> Response {
         let body = try await request.body.collect(upTo: 1 << 16)
@@ -68,6 +69,7 @@ struct ActionRoutes: Sendable {
         do throws(ActionError) {
             let record = try await actions.run(name, parameters: parameters, incident: incident, by: actor,
                                                approving: object["approve"] as? Bool == true, approvers: roles.approvers,
+                                               byOperator: context.authenticated.person == nil,
                                                dryRun: object["dry_run"] as? Bool == true)
             return .json(ActionsModule.json(record), status: .created)
         } catch { throw Self.refusal(error) }

@@ -48,6 +48,6 @@ struct PersonalRoles: Sendable {
             + ": chat.roles.\(role) in the server's configuration (--config) names them" + (instead.map { "; \($0)" } ?? ""))
     }
 
-    /// `chat.roles.approver`: who may approve; anyone when nil, as in chat.
+    /// `chat.roles.approver`: who may approve; while it names no one, only the operator (`UnassignedRole`).
     var approvers: [String]? { roles["approver"] }
 }

@@ -8,7 +8,8 @@ import Foundation
 /// `--config` names. Either way the answer is the API's JSON, so that one code path prints it.
 enum ActionBackend {
     case server(ServerClient)
-    /// With the folder's shared lock, so that no server starts on it meanwhile.
+    /// With the folder's shared lock, so that no server starts on it meanwhile. Its holder is the
+    /// operator: with no approver named, their `--approve` counts (`ActionService.run`'s `byOperator`).
     case folder(ActionService, approvers: [String]?, DataFolderLock?)
 
     /// Checks and runs an action (or plans it, with `dryRun`); answers the action.
@@ -29,7 +30,7 @@ enum ActionBackend {
         case .folder(let service, let approvers, _):
             return ActionsModule.json(try await service.run(name, parameters: parameters, incident: incident,
                                                             by: IncidentBackend.actor, approving: approve,
-                                                            approvers: approvers, dryRun: dryRun))
+                                                            approvers: approvers, byOperator: true, dryRun: dryRun))
         }
     }
 

@@ -12,9 +12,10 @@ struct ActionCommand: AsyncParsableCommand {
             the parameters are checked against the declaration and the configuration's \
             actions.protected networks and accounts. An action at or above actions.approval.risk \
             (high by default) needs --approve, which only people in chat.roles.approver may give \
-            (anyone when that role is not configured; a refused --approve is journaled on the \
-            incident). Every action is recorded with who asked and who approved, and journaled on \
-            its incident.
+            (a refused --approve is journaled on the incident). While that role names no one, \
+            only the operator approves: whoever holds the data folder or the server's shared \
+            token, never a personal token, as no one in chat. Every action is recorded with who \
+            asked and who approved, and journaled on its incident.
 
             While automator serve holds the data folder, run and undo go through it: they act with \
             the server's configuration (its protected networks and accounts, its approvers), its \
@@ -178,7 +179,8 @@ extension ActionCommand {
         var dryRun = false
         @Flag(help: """
             Approve it yourself, for an action whose risk needs an approval: only the people \
-            chat.roles.approver names may (as USER or cli:USER; anyone when the role is not set). \
+            chat.roles.approver names may (as USER or cli:USER), or, while it names no one, the \
+            operator on the data folder or with the server's shared token (not a personal token). \
             You are $USER, whoever runs the command: the data folder's owner is trusted. A dry run \
             needs no approval: with --dry-run, --approve is ignored.
             """)

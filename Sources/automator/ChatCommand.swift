@@ -34,7 +34,8 @@ struct ChatCommand: AsyncParsableCommand {
             When the input is not a terminal, each line is answered before the next is read, and \
             the command ends with the input. A question a playbook asks here (chat.ask) waits, \
             like any run, for an answer after a restart; so does an action whose risk needs an \
-            approval: the next line answers it, and only an approver's yes lets it run.
+            approval: the next line answers it, and only an approver's yes lets it run (while \
+            chat.roles.approver names no one, the terminal's: its person is the operator).
 
             Examples:
               automator chat --config automator.yml

@@ -20,9 +20,10 @@ struct CheckCommand: AsyncParsableCommand {
             value, at its own line), and integrations are loaded with their settings: one the file \
             names whose required setting is missing (serve would leave it out), a configured \
             integration with no script, and an action only such an integration declares are problems \
-            too; integrations nothing sets up are listed as off. Nothing runs but what serve runs to read a \
-            playbook or an integration (the file's top level, which declares it): no run, no \
-            command, no lookup.
+            too; integrations nothing sets up are listed as off, and a chat network with no one in \
+            chat.roles.approver is noted (approvals there wait for an operator). Nothing runs but \
+            what serve runs to read a playbook or an integration (the file's top level, which \
+            declares it): no run, no command, no lookup.
 
             Each problem is printed as file:line: message.
 
@@ -57,8 +58,13 @@ struct CheckCommand: AsyncParsableCommand {
         // deploy, when serve refuses to start.
         var problems: [String] = []
         var configuration: IntelConfiguration?
+        var approvals: String?
         if let config {
-            do { configuration = try ConfigurationFile(file: config).intel } catch {
+            do {
+                let file = try ConfigurationFile(file: config)
+                configuration = file.intel
+                approvals = file.chat.approvalsWaitForAnOperator.map { "\(config): \($0)" }
+            } catch {
                 problems += error.problems.map(\.description)
                 // The integrations' settings are still checked when only another section is wrong.
                 configuration = try? IntelConfiguration(file: config)
@@ -70,6 +76,7 @@ struct CheckCommand: AsyncParsableCommand {
         let found = await checker.check(files)
         problems += found.problems.map(\.description)
         for problem in problems { print(problem) }
+        if let approvals { print(approvals) }
         if !found.notSetUp.isEmpty {
             print("off, nothing sets them up: " + found.notSetUp.joined(separator: ", ")
                 + " (each is used once the configuration or the environment gives its settings)")

@@ -16,7 +16,9 @@ struct QuestionCommand: AsyncParsableCommand {
 
             Anyone who can run these commands holds the data folder or the server's shared \
             token, so the roles a question names apply in chat, and to personal API tokens, \
-            only; the journal names who answered.
+            only; the journal names who answered. A question for a role the configuration names \
+            no one for (an approval while chat.roles.approver is unset) is refused to everyone \
+            in chat: it is answered here.
 
             Exit status: 0 when done; 1 when it failed (no such question, an answer not among its \
             choices, a question answered already, the server refused or could not be reached); \

@@ -93,7 +93,8 @@ struct ServeCommand: AsyncParsableCommand {
             also where require() looks. Every /api/ request needs Authorization: Bearer TOKEN. \
             Give each person and integration a personal token (automator token add alice): its \
             requests are api:alice in the journal, may not claim another "by", and \
-            chat.roles apply to alice, so an approval needs a real approver. A personal token \
+            chat.roles apply to alice, so an approval needs a real approver (with none named, \
+            only the shared token approves, and serve warns at start). A personal token \
             reads, creates and triages incidents and starts the scripts folder's playbooks; it \
             needs chat.roles.responder to run or undo an action and chat.roles.author to send \
             Lua ({"source": ...}), else 403 naming the key. The shared token \

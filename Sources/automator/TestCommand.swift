@@ -34,10 +34,13 @@ struct TestCommand: ParsableCommand {
             the server: stub.chat("Approve checkpoint.block_ip", "approve") answers, unless the \
             playbook's approvals = { ... } holds it. With --config, its protected networks and \
             accounts refuse what they refuse on the server, and chat.roles says who may answer: \
-            only an approver approves, and a chat.ask with { roles = { "lead" } } takes only a \
-            lead's answer. stub.chat("Approve ...", "approve", "slack:alice") names who answers; \
-            anyone else's answer is refused, and the question times out (actions.approval.timeout, \
-            or the question's timeout, on the virtual clock).
+            only an approver approves (no one, while chat.roles.approver names no one: on the \
+            server an operator answers then), and a chat.ask with { roles = { "lead" } } takes \
+            only a lead's answer. stub.chat("Approve ...", "approve", "slack:alice") names who \
+            answers; anyone else's answer is refused, and the question times out \
+            (actions.approval.timeout, or the question's timeout, on the virtual clock). Without \
+            --config the test answers as the operator, whose answer the server takes from anyone \
+            holding its data folder: every stubbed answer counts.
 
             Exit status: 0 when every test passed; 1 when one failed (its file:line is printed); \
             64 for a usage error.

@@ -9,7 +9,8 @@ struct TokenCommand: AsyncParsableCommand {
         discussion: """
             A personal token authenticates as its name: a request with alice's token is \
             journaled as api:alice, may not claim another "by" (403), and chat.roles apply to \
-            alice (an approval needs alice among the approvers). So each analyst of a team \
+            alice (an approval needs alice among the approvers; with none named, no personal token \
+            approves). So each analyst of a team \
             gets a token of their own, and the audit and the four-eyes rule on high-risk \
             actions hold.
 

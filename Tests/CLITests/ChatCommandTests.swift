@@ -91,6 +91,23 @@ struct ChatCommandTests {
         #expect(bob.stdout.contains("bob, only people with the role approver may answer this."), "\(bob.stdout)")
     }
 
+    @Test("With no approver named, the terminal's person answers an approval: they hold the data folder, the operator's authority")
+    func operatorApproves() async throws {
+        let folder = try TemporaryFolder()
+        let config = try folder.write("automator.yml", """
+            integrations:
+              checkpoint: { base_url: "http://127.0.0.1:9/web_api", api_key: cp-key }
+            chat:
+              roles: { responder: [alice] }
+            """)
+        let bob = try await AutomatorProcess.run(["chat", "--data", folder.url.path, "--scripts", Self.scripts,
+                                                  "--config", config, "--as", "bob"],
+                                                 input: "action checkpoint.block_ip ip=198.51.100.7\ndeny\n")
+        #expect(bob.stdout.contains("(approver only); no one has that role yet: the operator answers here"), "\(bob.stdout)")
+        #expect(bob.stdout.contains("bob answered: deny") && bob.stdout.contains("Not done: denied by console:bob"),
+                "\(bob.stdout)")
+    }
+
     @Test("A bare answer goes to the one question open in a channel; a refused answer leaves it open to the next")
     func answersElsewhere() async throws {
         let folder = try TemporaryFolder()

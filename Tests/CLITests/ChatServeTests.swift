@@ -72,6 +72,68 @@ struct ChatServeTests {
         return (server, folder)
     }
 
+    /// The approve button of a question the bot posted.
+    static func approveButton(of question: FakeSlack.Call) throws -> [String: Any] {
+        let blocks = try JSONSerialization.jsonObject(with: Data(question.body.utf8)) as? [String: Any]
+        let buttons = ((blocks?["blocks"] as? [[String: Any]])?.last?["elements"] as? [[String: Any]]) ?? []
+        return try #require(buttons.first { ($0["value"] as? String)?.contains("approve") == true }, "\(question.body)")
+    }
+
+    /// A signed click of `button` in #soc by the Slack user `user` (`name`), as Slack sends it.
+    static func click(_ button: [String: Any], by user: String, _ name: String, on server: ServerProcess) async throws
+        -> ServerProcess.Answer
+    {
+        let payload: [String: Any] = [
+            "type": "block_actions", "user": ["id": user, "username": name], "channel": ["id": "C0SOC", "name": "soc"],
+            "message": ["ts": "1700000100.000200"], "container": ["message_ts": "1700000100.000200"],
+            "actions": [["action_id": button["action_id"]!, "value": button["value"]!, "type": "button"]],
+        ]
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: payload), as: UTF8.self)
+        let form = "payload=" + json.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        var headers = FakeSlack.signatureHeaders(for: form)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        return try await server.call("POST", "/slack/interactions", body: form, credentials: .none, headers: headers)
+    }
+
+    @Test("With no approver named, serve warns at start, a click in Slack is refused saying who answers, and the run waits for the operator's automator question answer")
+    func noApprover() async throws {
+        let slack = try await FakeSlack()
+        let (server, folder) = try await Self.serve(chat: """
+              roles:
+                analyst: [alice]
+              slack:
+                signing_secret: \(FakeSlack.signingSecret)
+                bot_token: \(FakeSlack.token)
+                api_url: \(slack.apiURL)
+            """)
+        defer { withExtendedLifetime(folder) {} }
+        #expect(server.log.contains("chat: chat.roles.approver names no one, so no one in Slack may approve: approvals "
+            + "wait for an operator"), "\(server.log)")
+
+        let run = try await server.submit(#"{"source": "return chat.approve('#soc', 'Block 203.0.113.45?')"}"#)
+        let question = try #require(try await Self.posts(slack) { $0.count == 1 }.last)
+        let id = try #require(question.body.firstMatch(of: /Q-[0-9a-f]{8}/).map { String($0.output) }, "\(question.body)")
+        #expect(question.arguments["text"]?.contains("(approver only); no one has that role yet: an operator answers "
+            + "with automator question answer \(id) CHOICE (approve or deny)") == true, "\(question.body)")
+
+        // alice is in #soc, and an analyst: her click approves nothing.
+        #expect(try await Self.click(try Self.approveButton(of: question), by: "U0ALICE", "alice", on: server).status == 200)
+        let refusal = try await Self.posts(slack) { $0.count == 2 }.last?.arguments["text"] ?? ""
+        #expect(refusal.contains("alice, no one has the role approver yet: chat.roles.approver in the server's "
+            + "configuration (--config) names them; meanwhile an operator answers with automator question answer \(id)"),
+                "\(refusal)")
+        #expect(try await server.waitForLog("refused to slack:alice, who has no role approver"), "\(server.log)")
+        #expect(try await server.call("GET", "/api/v1/runs/\(run)").json["status"] as? String == "waiting")
+
+        let answered = try await AutomatorProcess.run(["question", "answer", id, "approve", "--by", "carol",
+                                                       "--data", server.data.path])
+        #expect(answered.status == 0, "\(answered.stdout)\(answered.stderr)")
+        let ended = try await server.waitForRun(run)
+        #expect(ended["status"] as? String == "completed" && "\(ended["result"] ?? "")".contains("cli:carol"), "\(ended)")
+        server.terminate()
+        _ = await server.waitForExit()
+    }
+
     @Test("A message in a watched channel is checked and answered in its thread; a button approves a waiting run")
     func slack() async throws {
         let slack = try await FakeSlack()
@@ -125,21 +187,9 @@ struct ChatServeTests {
         let run = try await server.submit(#"{"source": "return chat.approve('#soc', 'Block 203.0.113.45?')"}"#)
         let question = try #require(try await Self.posts(slack) { $0.count == 2 }.last)
         #expect(question.arguments["channel"] == "C0SOC" && question.body.contains("automator.answer."))
-        let blocks = try JSONSerialization.jsonObject(with: Data(question.body.utf8)) as? [String: Any]
-        let buttons = ((blocks?["blocks"] as? [[String: Any]])?.last?["elements"] as? [[String: Any]]) ?? []
-        let approve = try #require(buttons.first { $0["value"] as? String != nil && ($0["value"] as! String).contains("approve") })
+        let approve = try Self.approveButton(of: question)
         for (user, name) in [("U0BOB", "bob"), ("U0ALICE", "alice")] {
-            let payload: [String: Any] = [
-                "type": "block_actions", "user": ["id": user, "username": name], "channel": ["id": "C0SOC", "name": "soc"],
-                "message": ["ts": "1700000100.000200"], "container": ["message_ts": "1700000100.000200"],
-                "actions": [["action_id": approve["action_id"]!, "value": approve["value"]!, "type": "button"]],
-            ]
-            let json = String(decoding: try JSONSerialization.data(withJSONObject: payload), as: UTF8.self)
-            let form = "payload=" + json.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-            var headers = FakeSlack.signatureHeaders(for: form)
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-            #expect(try await server.call("POST", "/slack/interactions", body: form, credentials: .none, headers: headers)
-                .status == 200)
+            #expect(try await Self.click(approve, by: user, name, on: server).status == 200)
             if name == "bob" {
                 let refusal = try await Self.posts(slack) { $0.count == 3 }.last?.arguments["text"] ?? ""
                 #expect(refusal.contains("only people with the role approver"), "\(refusal)")

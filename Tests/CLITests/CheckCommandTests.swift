@@ -343,4 +343,26 @@ struct CheckCommandTests {
         #expect(errors.count == expected.count && zip(errors, expected).allSatisfy { $0.hasPrefix("error: " + $1) },
                 "\(served.stderr)")
     }
+
+    @Test("check --config says, without failing, that approvals wait for an operator when Slack is configured and no one is an approver")
+    func noApprover() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("playbooks/fine.lua", "return playbook { name = \"Fine\", run = function(inc) end }\n")
+        let slack = """
+            chat:
+              slack: { signing_secret: 0123456789abcdef0123456789abcdef, bot_token: xoxb-1 }
+              roles:
+                analyst: [alice]
+
+            """
+        try folder.write("automator.yml", slack)
+        let checked = try await AutomatorProcess.run(["check", "--scripts", ".", "--config", "automator.yml"], in: folder.url)
+        #expect(checked.status == 0, "\(checked.stdout)")
+        #expect(checked.stdout.contains("automator.yml: chat.roles.approver names no one, so no one in Slack may approve: "
+            + "approvals wait for an operator"), "\(checked.stdout)")
+
+        try folder.write("automator.yml", slack + "    approver: [alice]\n")
+        let named = try await AutomatorProcess.run(["check", "--scripts", ".", "--config", "automator.yml"], in: folder.url)
+        #expect(named.status == 0 && !named.stdout.contains("approver"), "\(named.stdout)")
+    }
 }

@@ -27,6 +27,27 @@ struct PersonalTokenServeTests {
         return try #require(json?["tokens"] as? [[String: Any]], "\(listed.stdout)")
     }
 
+    /// `automator serve` with the firewall integration, whose API `api` serves, and `chat.roles`
+    /// as `roles` (YAML flow).
+    static func serve(roles: String, api: LoopbackServer, in folder: TemporaryFolder) async throws -> ServerProcess
+    {
+        _ = try folder.write("scripts/integrations/firewall.lua", ActionServeTests.firewall)
+        let config = try folder.write("automator.yml", "chat:\n  roles: \(roles)\n")
+        return try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                             scripts: folder.url.appendingPathComponent("scripts"),
+                                             environment: ["FW_URL": api.url], arguments: ["--executors", "1", "--config", config])
+    }
+
+    /// The id of the one question a run waits on, once it is asked.
+    static func openQuestion(on server: ServerProcess) async throws -> String {
+        var open: [[String: Any]] = []
+        for _ in 0..<100 where open.isEmpty {
+            open = try await server.call("GET", "/api/v1/questions").json["questions"] as? [[String: Any]] ?? []
+            if open.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        return try #require(open.first?["id"] as? String, "\(open)")
+    }
+
     @Test("A personal token journals as api:NAME, whatever X-Automator-Actor says, and cannot claim another by; a wrong token is 401; only the shared token manages tokens")
     func identity() async throws {
         let folder = try TemporaryFolder()
@@ -76,14 +97,9 @@ struct PersonalTokenServeTests {
         let api = try await firewall.start()
         defer { api.stop() }
         let folder = try TemporaryFolder()
-        _ = try folder.write("scripts/integrations/firewall.lua", ActionServeTests.firewall)
-        let config = try folder.write("automator.yml", "chat:\n  roles: { approver: [alice], responder: [alice, bob] }\n")
-        let data = folder.url.appendingPathComponent("data")
-        let server = try await ServerProcess.start(data: data, scripts: folder.url.appendingPathComponent("scripts"),
-                                                   environment: ["FW_URL": api.url],
-                                                   arguments: ["--executors", "1", "--config", config])
-        let alice = try await Self.add("alice", data: data)
-        let bob = try await Self.add("bob", data: data)
+        let server = try await Self.serve(roles: "{ approver: [alice], responder: [alice, bob] }", api: api, in: folder)
+        let alice = try await Self.add("alice", data: server.data)
+        let bob = try await Self.add("bob", data: server.data)
 
         let block = #"{"name": "firewall.block_ip", "params": {"ip": "198.51.100.7"}, "approve": true"#
         let asBob = try await server.call("POST", "/api/v1/actions", body: block + "}", credentials: .bearer(bob))
@@ -98,12 +114,7 @@ struct PersonalTokenServeTests {
 
         // A playbook's approval, with no chat network: answered through the API.
         let run = try await server.submit(#"{"source": "return chat.approve('#soc', 'Disable mallory?')"}"#)
-        var open: [[String: Any]] = []
-        for _ in 0..<100 where open.isEmpty {
-            open = try await server.call("GET", "/api/v1/questions").json["questions"] as? [[String: Any]] ?? []
-            if open.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        let question = try #require(open.first?["id"] as? String, "\(open)")
+        let question = try await Self.openQuestion(on: server)
         let bobAnswers = try await server.call("POST", "/api/v1/questions/\(question)/answer", body: #"{"choice": "approve"}"#,
                                                credentials: .bearer(bob))
         #expect(bobAnswers.status == 403 && bobAnswers.body.contains("bob may not answer"), "\(bobAnswers.body)")
@@ -112,6 +123,42 @@ struct PersonalTokenServeTests {
         #expect(aliceAnswers.status == 200, "\(aliceAnswers.body)")
         let ended = try await server.waitForRun(run)
         #expect("\(ended["result"] ?? "")".contains("api:alice"), "\(ended)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("With no approver named, no personal token approves an action nor answers an approval (403 saying what to do, journaled); the shared token does")
+    func noApprover() async throws {
+        let firewall = ActionServeTests.FirewallAPI()
+        let api = try await firewall.start()
+        defer { api.stop() }
+        let folder = try TemporaryFolder()
+        let server = try await Self.serve(roles: "{ responder: [alice] }", api: api, in: folder)
+        let alice = try await Self.add("alice", data: server.data)
+        let incident = try #require(try await server.call("POST", "/api/v1/incidents",
+                                                          body: #"{"title": "C2", "type": "c2", "severity": "high"}"#)
+            .json["id"] as? String)
+
+        let block = #"{"name": "firewall.block_ip", "params": {"ip": "198.51.100.7"}, "approve": true, "incident": "\#(incident)"}"#
+        let refused = try await server.call("POST", "/api/v1/actions", body: block, credentials: .bearer(alice))
+        #expect(refused.status == 403 && refused.body.contains("no one has the role approver yet: chat.roles.approver "
+            + "in the server's configuration (--config) names them; meanwhile an operator approves with automator action "
+            + "run --approve"), "\(refused.body)")
+        #expect(firewall.sent.isEmpty)
+        #expect(try await server.journal(incident).contains { $0.kind == "refused" && $0.actor == "api:alice" })
+        let approved = try await server.call("POST", "/api/v1/actions", body: block)
+        #expect(approved.status == 201 && firewall.sent.count == 1, "the operator's token approves: \(approved.body)")
+
+        let run = try await server.submit(#"{"source": "return chat.approve('#soc', 'Disable mallory?')"}"#)
+        let question = try await Self.openQuestion(on: server)
+        let answer = try await server.call("POST", "/api/v1/questions/\(question)/answer", body: #"{"choice": "approve"}"#,
+                                           credentials: .bearer(alice))
+        #expect(answer.status == 403 && answer.body.contains("alice may not answer \(question): no one has the role "
+            + "approver yet") && answer.body.contains("automator question answer \(question)"), "\(answer.body)")
+        let operatorAnswer = try await server.call("POST", "/api/v1/questions/\(question)/answer",
+                                                   body: #"{"choice": "approve", "by": "carol"}"#)
+        #expect(operatorAnswer.status == 200, "\(operatorAnswer.body)")
+        #expect("\(try await server.waitForRun(run)["result"] ?? "")".contains("api:carol"))
         server.terminate()
         #expect(await server.waitForExit() == 0)
     }

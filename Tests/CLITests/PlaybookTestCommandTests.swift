@@ -366,6 +366,8 @@ struct PlaybookTestCommandTests {
             "automator.yml": """
             actions:
               protected: { networks: [10.0.0.0/8] }
+            chat:
+              roles: { approver: [alice, bob] }
             """,
         ]
         let plain = try await Self.test(files)
@@ -382,9 +384,9 @@ struct PlaybookTestCommandTests {
         #expect(configured.stdout.contains("6 tests, 2 failed"), "\(configured.stdout)")
     }
 
-    @Test("With --config, only chat.roles.approver approves: anyone else's yes is refused, and the approval times out")
+    @Test("With --config, only chat.roles.approver approves: anyone else's yes is refused, and the approval times out; with none named, no one's")
     func approverRoles() async throws {
-        let files = [
+        var files = [
             "integrations/checkpoint.lua": Self.checkpoint,
             "playbooks/contain.lua": """
             return playbook {
@@ -433,8 +435,16 @@ struct PlaybookTestCommandTests {
             + #"add stub.chat("Page the on-call?", "approve", "slack:NAME")"#), "\(result.stdout)")
         #expect(result.stdout.contains("3 tests, 1 failed"), "\(result.stdout)")
         let plain = try await Self.test(files)
-        #expect(plain.stdout.contains("3 tests, 1 failed"), "without --config anyone approves: \(plain.stdout)")
+        #expect(plain.stdout.contains("3 tests, 1 failed"), "without --config the test is the operator: \(plain.stdout)")
         #expect(plain.stdout.contains("✘ another's yes is refused"), "\(plain.stdout)")
+
+        // With no approver named, no one's yes counts, as on a server, where an operator then answers.
+        files["automator.yml"] = "actions:\n  approval: { timeout: 30m }\n"
+        let unnamed = try await Self.test(files, arguments: ["test", "--scripts", ".", "--config", "automator.yml"])
+        #expect(unnamed.stdout.contains(#"./playbooks/contain.lua:6: the question "Page the on-call?" has no answer "#
+            + #"an approver gave (no one has the role approver yet: chat.roles.approver in the server's configuration "#
+            + #"(--config) names them; meanwhile an operator answers with automator question answer): "#), "\(unnamed.stdout)")
+        #expect(unnamed.stdout.contains("3 tests, 3 failed"), "\(unnamed.stdout)")
     }
 
     @Test("actions.plan works in a test as on a server; --config's chat.roles decide who answers a chat.ask for roles")

@@ -629,8 +629,9 @@ function chat.upload(channel, name, data, options) end
 function chat.ask(channel, question, choices, options) end
 
 ---Asks for an approval ("approve" or "deny"); returns true if approved, who decided
----("automator" when nobody answered within `options.timeout` seconds) and the question's id. When the configuration
----names the role `approver`, only its people may answer (or `options.roles`).
+---("automator" when nobody answered within `options.timeout` seconds) and the question's id. Only the people
+---`chat.roles.approver` names may answer (`options.roles` names other roles instead); while no one holds the
+---role, no one in chat may, and an operator answers with `automator question answer`.
 ---@param channel string
 ---@param question string
 ---@param options? { network?: string, roles?: string[], timeout?: number }

@@ -9,11 +9,14 @@ extension ActionService {
     ///   - parameters: values as `JSONSerialization` reads them, or text (`--param ip=…`).
     ///   - actor: who asks, as the journal names them (`cli:alice`, `api:bob`); the idempotency
     ///     key starts with its kind (`cli-…`).
-    ///   - approvers: `chat.roles.approver`, who may approve; anyone when nil, as in chat.
+    ///   - approvers: `chat.roles.approver`, who may approve (nil or empty: no one yet).
+    ///   - byOperator: whether `actor` holds the data folder or the server's shared token, and so
+    ///     approves when no one has the role approver (`UnassignedRole`); false for a personal token.
     /// - Throws: `ActionError`: what `plan` and `perform` throw, and `.notApproved` when `actor`
     ///   approves and is no approver (journaled on the incident, kind `refused`).
     public func run(_ name: String, parameters: [String: Any], incident: IncidentID?, by actor: String,
-                    approving: Bool, approvers: [String]?, dryRun: Bool) async throws(ActionError) -> ActionRecord
+                    approving: Bool, approvers: [String]?, byOperator: Bool, dryRun: Bool) async throws(ActionError)
+        -> ActionRecord
     {
         let key = actor.prefix { $0 != ":" } + "-" + UUID().uuidString.lowercased()
         let plan: ActionPlan
@@ -29,7 +32,9 @@ extension ActionService {
         // A dry run sends nothing, so it needs no approval, nor an approver's role to say --approve.
         let approving = approving && !dryRun
         if approving {
-            do throws(ActionError) { try Self.requireApprover(actor, approvers: approvers) } catch {
+            do throws(ActionError) {
+                try Self.requireApprover(actor, approvers: approvers, byOperator: byOperator)
+            } catch {
                 // Journaled on its incident, as chat journals an answer or a command refused for a
                 // role: an attempt to approve one's own action leaves a trace. Kept before the
                 // refusal is told, as above. Not an action's record: its checks passed, nothing
@@ -56,9 +61,15 @@ extension ActionService {
     }
 
     /// Refuses an approval from someone `approvers` does not name, by their name (`alice`) or as
-    /// the journal names them (`cli:alice`).
-    static func requireApprover(_ actor: String, approvers: [String]?) throws(ActionError) {
-        guard let approvers else { return }
+    /// the journal names them (`cli:alice`); when it names no one, from anyone but the operator
+    /// (`byOperator`, `UnassignedRole`).
+    static func requireApprover(_ actor: String, approvers: [String]?, byOperator: Bool) throws(ActionError) {
+        let approvers = approvers ?? []
+        guard !approvers.isEmpty else {
+            if byOperator { return }
+            throw ActionError(.notApproved, UnassignedRole.refusal(["approver"], meanwhile: "an operator approves "
+                + "with automator action run --approve on the server's data folder, or with its shared token"))
+        }
         let name = actor.split(separator: ":", maxSplits: 1).dropFirst().first.map(String.init)
         guard !approvers.contains(actor), name.map({ !approvers.contains($0) }) ?? true else { return }
         throw ActionError(.notApproved, "\(name ?? "you") may not approve actions: chat.roles.approver in the "

@@ -9,8 +9,18 @@ extension ChatQuestionRecord {
         "asked \(id) in \(channel): \(text) (\(choices.joined(separator: ", ")))"
     }
 
-    /// Who may answer, as its post and the journal say it: ` (approver only)`; empty for anyone.
-    var whoMayAnswer: String { roles.isEmpty ? "" : " (\(roles.joined(separator: " or ")) only)" }
+    /// Who may answer, as its post and the journal say it: ` (approver only)`, and who answers
+    /// while no one has its roles (`UnassignedRole`); empty for anyone.
+    ///
+    /// - Parameter atTerminal: whether it is asked at a terminal, whose person is the operator
+    ///   and answers it there.
+    func whoMayAnswer(roles configured: [String: [String]], atTerminal: Bool = false) -> String {
+        guard !roles.isEmpty else { return "" }
+        let only = " (\(roles.joined(separator: " or ")) only)"
+        guard UnassignedRole.none(of: roles, in: configured) else { return only }
+        return only + "; no one has that role yet: "
+            + (atTerminal ? "the operator answers here" : UnassignedRole.operatorAnswers(self))
+    }
 
     /// The entry of its answer: who decided what.
     func answered(_ choice: String, by: String, on incident: IncidentID, at: Date) -> JournalEntry {

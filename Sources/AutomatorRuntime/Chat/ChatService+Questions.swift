@@ -13,13 +13,13 @@ extension ChatService {
     ///
     /// - Parameters:
     ///   - roles: who may answer; nil for the default: anyone, or for an approval the role
-    ///     `approver` when the configuration names it.
+    ///     `approver`, whether or not the configuration names someone for it (`UnassignedRole`).
     func ask(_ text: String, choices: [String], roles: [String]?, approval: Bool, in channel: String,
              on network: String?, run: RunID?) async throws -> String
     {
         // A network the playbook names must exist: that is a mistake in it, not an outage.
         let adapter: (any ChatAdapter)? = network == nil ? try? adapter(nil) : try adapter(network)
-        let roles = roles ?? (approval && configuration.roles["approver"] != nil ? ["approver"] : [])
+        let roles = roles ?? (approval ? ["approver"] : [])
         let id = "Q-" + UUID().uuidString.prefix(8).lowercased()
         var question = ChatQuestionRecord(id: id, runID: run, network: adapter?.network ?? "", channel: channel,
                                           message: nil, text: text, choices: choices, roles: roles)
@@ -40,7 +40,7 @@ extension ChatService {
         }
         let asked = question.asked(in: channel)
         if let adapter, let target {
-            let who = question.whoMayAnswer
+            let who = question.whoMayAnswer(roles: configuration.roles, atTerminal: !adapter.commandsNeedRoles)
             do {
                 let posted = try await adapter.post(ChatPost(channel: target.id, text: text + who,
                                                              question: ChatQuestion(id: id, choices: choices)))
@@ -137,7 +137,8 @@ extension ChatService {
             await post(Self.closed(question, on: adapter), in: question.channel, thread: root, on: adapter)
             return true
         }
-        await record(choice, to: question, by: message.user, on: adapter)
+        await record(choice, to: question, by: message.user, rolesApply: Self.rolesApply(to: message, on: adapter),
+                     on: adapter)
         return true
     }
 
@@ -157,11 +158,20 @@ extension ChatService {
     /// Records an answer from someone allowed to give it, resumes the runs waiting, and says who
     /// answered in the question's thread. Someone else is told, and the incident's journal keeps
     /// the attempt, as for a refused command.
-    func record(_ choice: String, to question: ChatQuestionRecord, by user: ChatUser, on adapter: any ChatAdapter) async {
+    ///
+    /// - Parameter rolesApply: false for the operator at a terminal (`rolesApply(to:on:)`), who
+    ///   answers a question whose roles no one holds (`UnassignedRole`).
+    func record(_ choice: String, to question: ChatQuestionRecord, by user: ChatUser, rolesApply: Bool,
+                on adapter: any ChatAdapter) async
+    {
         let by = Self.actor(user, on: adapter)
-        guard allowed(user, roles: question.roles, on: adapter) else {
+        let unassigned = UnassignedRole.none(of: question.roles, in: configuration.roles)
+        guard allowed(user, roles: question.roles, on: adapter) || (unassigned && !rolesApply) else {
             let roles = question.roles.joined(separator: " or ")
-            await post("\(Self.who(user, on: adapter)), only people with the role \(roles) may answer this.",
+            let refusal = unassigned
+                ? UnassignedRole.refusal(question.roles, meanwhile: UnassignedRole.operatorAnswers(question))
+                : "only people with the role \(roles) may answer this"
+            await post("\(Self.who(user, on: adapter)), \(refusal).",
                        in: question.channel, thread: question.message, on: adapter)
             await journalRefusal(of: choice, to: question, by: by)
             return
@@ -205,8 +215,11 @@ extension ChatService {
            !question.roles.contains(where: { configuration.roles[$0]?.contains(person) ?? false })
         {
             await journalRefusal(of: chosen, to: question, by: by)
-            throw ChatError(.notAllowed, "\(person) may not answer \(id): only people with the role "
-                + question.roles.joined(separator: " or ") + " may (chat.roles in the server's configuration)")
+            let refusal = UnassignedRole.none(of: question.roles, in: configuration.roles)
+                ? UnassignedRole.refusal(question.roles, meanwhile: UnassignedRole.operatorAnswers(question))
+                : "only people with the role " + question.roles.joined(separator: " or ")
+                    + " may (chat.roles in the server's configuration)"
+            throw ChatError(.notAllowed, "\(person) may not answer \(id): \(refusal)")
         }
         try await keep(chosen, to: question, by: by)
         if let adapter = try? adapter(question.network) {

@@ -188,8 +188,8 @@ public final class ChatService: ChatInbox, Sendable {
                     return
                 }
                 let (roles, what) = command.requirement(for: rest)
-                let rolesApply = adapter.commandsNeedRoles || message.rolesApply == true
-                guard !rolesApply || allowed(message.user, roles: roles, on: adapter) else {
+                guard !Self.rolesApply(to: message, on: adapter) || allowed(message.user, roles: roles, on: adapter)
+                else {
                     await refuse(what, roles: roles, to: message, in: channel?.incident, on: adapter)
                     return
                 }
@@ -233,7 +233,7 @@ public final class ChatService: ChatInbox, Sendable {
         }
         guard let question, question.answer == nil else { return }
         guard question.choices.contains(answer.choice) else { return }
-        await record(answer.choice, to: question, by: answer.user, on: adapter)
+        await record(answer.choice, to: question, by: answer.user, rolesApply: adapter.commandsNeedRoles, on: adapter)
     }
 
     /// The command a message gives, and what follows its name: `!name ...` anywhere, or
@@ -380,7 +380,7 @@ public final class ChatService: ChatInbox, Sendable {
         // A direct message takes no `!`: the command as it is typed there.
         let typed = message.channel.isDirect && what.hasPrefix("!") ? String(what.dropFirst()) : what
         let named = roles.joined(separator: " or ")
-        let nobody = roles.allSatisfy { configuration.roles[$0] == nil }
+        let nobody = UnassignedRole.none(of: roles, in: configuration.roles)
         // Where roles name people by id, the person learns theirs: what the configuration needs.
         let who = adapter.namesAreUnique ? "" : "; you are \(message.user.id)"
         await say("\(typed) is for people with the role \(named)" + (nobody
@@ -435,6 +435,13 @@ public final class ChatService: ChatInbox, Sendable {
         roles.isEmpty || roles.contains { role in
             configuration.roles[role]?.contains { adapter.names(user, as: $0) } ?? false
         }
+    }
+
+    /// Whether roles apply to who sent `message`: always in Slack and Matrix; at a terminal only
+    /// to a personal token's line (`ChatMessage.rolesApply`), since whoever else types there holds
+    /// the data folder or the server's shared token, the operator's authority.
+    static func rolesApply(to message: ChatMessage, on adapter: any ChatAdapter) -> Bool {
+        adapter.commandsNeedRoles || message.rolesApply == true
     }
 
     static func key(_ network: String, _ channel: String) -> String { network + "\u{0}" + channel }

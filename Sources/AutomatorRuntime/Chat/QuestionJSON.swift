@@ -13,7 +13,7 @@ public enum QuestionJSON {
         object["id"] = JSONText.string(question.id)
         object["text"] = JSONText.string(question.text)
         object["choices"] = JSONText.array(question.choices.map(JSONText.string))
-        // Anyone with the token may answer through the API; in chat only these roles.
+        // The shared token may answer through the API; in chat and with a personal token only these roles.
         object["roles"] = JSONText.array(question.roles.map(JSONText.string))
         object["incident"] = incident.map { JSONText.string($0.description) }
         object["run"] = question.runID.map { JSONText.string($0.description) }

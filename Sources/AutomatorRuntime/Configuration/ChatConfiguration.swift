@@ -31,6 +31,17 @@ public struct ChatConfiguration: Sendable {
 
     public init() {}
 
+    /// What `automator serve` warns at start and `automator check --config` says, when a chat
+    /// network is configured and no one has the role approver: everyone there is refused an
+    /// approval (`UnassignedRole`), so each waits for an operator.
+    public var approvalsWaitForAnOperator: String? {
+        let networks = [slack.map { _ in "Slack" }, matrix.map { _ in "Matrix" }].compactMap(\.self)
+        guard !networks.isEmpty, UnassignedRole.none(of: ["approver"], in: roles) else { return nil }
+        return "chat.roles.approver names no one, so no one in \(networks.joined(separator: " or ")) may approve: "
+            + "approvals wait for an operator (automator question answer Q-… CHOICE, automator action run "
+            + "--approve); name the approvers in chat.roles.approver"
+    }
+
     /// Slack's are 32 characters; an empty or short one is a mistake (an unset variable's "").
     static let shortestSigningSecret = 16
 

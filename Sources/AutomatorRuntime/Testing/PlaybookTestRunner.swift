@@ -15,7 +15,7 @@ public struct PlaybookTestRunner: Sendable {
     /// an approval. Tests check a playbook's actions against it, as the server does.
     public let actionPolicy: ActionConfiguration
     /// The configuration's `chat.roles`: who may answer a question asked for roles, and who may
-    /// approve; anyone when nil (no configuration given).
+    /// approve; anyone when nil (no configuration given: the test plays the operator).
     public let roles: [String: [String]]?
 
     public init(scripts: String, limits: Limits = Limits(timeout: .seconds(30)),

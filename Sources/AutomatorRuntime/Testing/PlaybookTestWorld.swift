@@ -18,7 +18,7 @@ final class PlaybookTestWorld {
     ///   - slaPolicy: `sla.lua` and the playbooks' `sla`, which move an incident's deadline when a
     ///     playbook changes its type or severity, as on the server.
     ///   - roles: `chat.roles`, who may answer a question for roles and who may approve; anyone
-    ///     when nil.
+    ///     when nil, the test playing the operator (`TestingModule.roles`).
     init(scripts: String, actions: [ActionDeclaration], actionPolicy: ActionConfiguration, slaPolicy: SLAPolicy,
          roles: [String: [String]]?) throws {
         self.scripts = scripts

@@ -15,7 +15,10 @@ struct TestingModule: HostModule {
     /// The configuration's rules for actions: what is protected, what needs an approval.
     let policy: ActionConfiguration
     /// `chat.roles` of `--config`: who may answer a question asked for roles, and whose yes to an
-    /// approval counts; anyone when nil (no configuration, as a test has by default).
+    /// approval counts, as on the server (`UnassignedRole`: with no approver named, no person's).
+    /// Anyone's when nil: a test given no configuration plays the operator, who answers anything
+    /// on a server too (`automator question answer`), so that a playbook is tested before its
+    /// team has a configuration.
     let roles: [String: [String]]?
     /// Where the test's evidence is kept, for the outcome's `evidence`.
     let evidence: any EvidenceStore
@@ -98,10 +101,18 @@ struct TestingModule: HostModule {
         table.function("refused") { call in
             let by = try call.string(1).description
             let asked = call.isNoneOrNil(3) ? nil : try Self.list(call, 3)
-            let who = Self.roles(asked: asked, approval: call.boolean(2), configured: roles)
+            let who = Self.roles(asked: asked, approval: call.boolean(2))
             guard let roles, !who.isEmpty else { return 0 }
+            let holders = who.joined(separator: " or ")
+            // A stubbed answer is a person's in chat, never the operator's: refused when no one holds the role.
+            if UnassignedRole.none(of: who, in: roles) {
+                return call.push(UnassignedRole.refusal(who, meanwhile: "an operator answers with automator question "
+                    + "answer")) + call.push(holders)
+            }
             if asked == nil {  // an approval: the rule of the server's actions, in its words
-                do throws(ActionError) { try ActionService.requireApprover(by, approvers: roles["approver"]) } catch {
+                do throws(ActionError) {
+                    try ActionService.requireApprover(by, approvers: roles["approver"], byOperator: false)
+                } catch {
                     return call.push(error.description) + call.push("approver")
                 }
                 return 0
@@ -109,7 +120,6 @@ struct TestingModule: HostModule {
             let name = by.split(separator: ":", maxSplits: 1).last.map(String.init) ?? by
             guard !who.contains(where: { roles[$0]?.contains(by) == true || roles[$0]?.contains(name) == true })
             else { return 0 }
-            let holders = who.joined(separator: " or ")
             return call.push("\(name) may not answer: only people with the role \(holders) may (chat.roles in the "
                 + "configuration)") + call.push(holders)
         }
@@ -123,7 +133,7 @@ struct TestingModule: HostModule {
             let question = ChatQuestionRecord(id: try call.string(2).description, runID: nil, network: "test",
                                               channel: try call.string(3).description, message: nil,
                                               text: try call.string(4).description, choices: choices,
-                                              roles: Self.roles(asked: asked, approval: call.boolean(6), configured: roles))
+                                              roles: Self.roles(asked: asked, approval: call.boolean(6)))
             let answer = call.isNoneOrNil(8) ? nil : (try call.string(8).description, try call.string(9).description)
             let refused = call.boolean(10)
             guard let incident else { return .task { [] } }
@@ -133,7 +143,8 @@ struct TestingModule: HostModule {
                         : question.answered(choice, by: by, on: incident, at: stubs.now)
                 } else {
                     JournalEntry(incident: incident, at: stubs.now, actor: "automator", kind: .approval,
-                                 text: question.asked(in: question.channel) + question.whoMayAnswer)
+                                 text: question.asked(in: question.channel)
+                                     + question.whoMayAnswer(roles: roles ?? [:]))
                 }
                 return (.appendJournal([entry]), [])
             }
@@ -194,9 +205,9 @@ struct TestingModule: HostModule {
     private static let actor = "script"
 
     /// Who may answer a question, as the server's chat has it: the roles it was asked for, else
-    /// for an approval the role approver when the configuration names it, else anyone (none).
-    private static func roles(asked: [String]?, approval: Bool, configured: [String: [String]]?) -> [String] {
-        asked ?? (approval && configured?["approver"] != nil ? ["approver"] : [])
+    /// for an approval the role approver, else anyone (none).
+    private static func roles(asked: [String]?, approval: Bool) -> [String] {
+        asked ?? (approval ? ["approver"] : [])
     }
 
     /// The list of strings argument `index` holds as JSON.

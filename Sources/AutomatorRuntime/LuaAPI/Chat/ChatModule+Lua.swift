@@ -105,8 +105,10 @@ extension ChatModule {
         end
 
         --- Asks for an approval; returns true if approved, who decided ("automator" when nobody
-        --- answered within `options.timeout` seconds) and the question's id. Only people with the
-        --- role `approver` may answer when the configuration names that role (or `options.roles`).
+        --- answered within `options.timeout` seconds) and the question's id. Only the people
+        --- `chat.roles.approver` names may answer (`options.roles` names other roles instead); while
+        --- no one holds the role, no one in chat may, and an operator answers with `automator
+        --- question answer`.
         function chat.approve(channel, question, options)
           local answer, by, id = ask(channel, question, { "approve", "deny" }, options_of(options, "chat.approve"), true)
           return answer == "approve", by, id
