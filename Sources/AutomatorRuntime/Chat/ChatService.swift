@@ -202,7 +202,7 @@ public final class ChatService: ChatInbox, Sendable {
         await watch(message, in: channel, runs: runs, catalog: catalog, adapter: adapter)
     }
 
-    /// Answers a command name that names none, with the command it likely meant (`CommandTypo`).
+    /// Answers a command name that names none, with the command it likely meant (`Typo`).
     /// False, and nothing said, for a `!word` in a shared channel that is no typo of a command:
     /// people there type `!important` or `!wow` to one another, and the watcher may still check
     /// the message.
@@ -215,7 +215,7 @@ public final class ChatService: ChatInbox, Sendable {
                 + "holds commands/, as --scripts).", answering: message, on: adapter)
             return true
         }
-        let meant = CommandTypo.meant(by: name, among: commands)
+        let meant = Typo.meant(by: name, among: commands)
         guard meant != nil || message.channel.isDirect || !adapter.channelsAreShared else { return false }
         let bang = message.channel.isDirect ? "" : "!"
         await say("No command \(bang)\(name). " + (meant.map { "Did you mean \(bang)\($0)? " } ?? "")

@@ -1,33 +1,35 @@
 import Foundation
 
-/// The command a mistyped name meant: `incdent` → `incident`, `hsah` → `hash`.
+/// The name a mistyped one meant: the chat command (`incdent` → `incident`, `hsah` → `hash`), a
+/// declaration's field (`on_sla_breech` → `on_sla_breach`), an option (`dryrun` → `dry_run`).
+/// The Lua that refuses an unknown name asks it too (`LuaNearest`): one measure everywhere.
 ///
-/// Strict on purpose, since in a channel it decides whether the bot speaks at all: a `!word`
-/// that is no command and no typo of one is people talking, and gets no answer there. So a
-/// swap of two neighbouring letters counts as one edit (the commonest typo, `hsah`), and the
-/// edits allowed grow with the command's length: none for `ip` (`!is`, `!it` are words), one up
-/// to five letters (`!nite` → `!note`, but `!nice` and `!hello` are left alone), two beyond
-/// (`!incidnet`, `!stauts`). (Lua's refusals of an unknown field or option use `LuaNearest`,
-/// which runs inside the sandbox and only words an error, where any two edits may be named.)
+/// Strict on purpose, since in a chat channel it decides whether the bot speaks at all: a `!word`
+/// that is no command and no typo of one is people talking, and gets no answer there. So a swap
+/// of two neighbouring letters counts as one edit (the commonest typo, `hsah`), and the edits
+/// allowed grow with the name's length: none for `ip` (`!is`, `!it` are words), one up to five
+/// letters (`!nite` → `!note`, but `!nice` and `!hello` are left alone), two beyond
+/// (`!incidnet`, `!stauts`).
 ///
 /// ```swift
-/// CommandTypo.meant(by: "incdent", among: ["incident", "ip", "note"])  // "incident"
-/// CommandTypo.meant(by: "nice", among: ["incident", "ip", "note"])     // nil
+/// Typo.meant(by: "incdent", among: ["incident", "ip", "note"])  // "incident"
+/// Typo.meant(by: "nice", among: ["incident", "ip", "note"])     // nil
 /// ```
-enum CommandTypo {
-    /// The name of `commands` nearest `typed` within its allowed edits, the first in order on a tie.
-    static func meant(by typed: String, among commands: some Sequence<String>) -> String? {
+enum Typo {
+    /// The name of `names` nearest `typed` (in any case) within its allowed edits, the first in
+    /// order on a tie.
+    static func meant(by typed: String, among names: some Sequence<String>) -> String? {
         let typed = Array(typed.lowercased())
         var best: (name: String, edits: Int)?
-        for name in commands.sorted() {
+        for name in names.sorted() {
             let edits = edits(typed, Array(name))
             if edits <= allowedEdits(name), edits < best?.edits ?? .max { best = (name, edits) }
         }
         return best?.name
     }
 
-    static func allowedEdits(_ command: String) -> Int {
-        switch command.count {
+    static func allowedEdits(_ name: String) -> Int {
+        switch name.count {
         case ...2: 0
         case ...5: 1
         default: 2
