@@ -9,6 +9,10 @@ DEBIAN_PACKAGES := liblua5.4-dev lua5.4 libedit-dev libsqlite3-dev zlib1g-dev pk
 # PostgreSQL store's tests start a private PostgreSQL server.
 TEST_DEBIAN_PACKAGES := chromium postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The Swift driver leaves a folder in TMPDIR at each build, never removed (`TemporaryDirectory.*`,
+# holding only `.keep-directory`): thousands in /tmp after a few weeks of work. Ours stay under
+# .build, which `make clean` removes.
+SWIFT_BUILD = mkdir -p $(CURDIR)/.build/tmp && TMPDIR=$(CURDIR)/.build/tmp $(SWIFT) build
 # The demo: the phishing playbook on an example incident, with the answers of its two tasks.
 DEMO_PLAYBOOK ?= scripts/playbooks/phishing.lua
 DEMO_INCIDENT ?= scripts/examples/incidents/phishing.json
@@ -44,7 +48,7 @@ test-deps: deps
 # The Swift runtime linked in: no dynamic loading of two dozen Swift libraries at each start
 # (a few milliseconds on every `automator run`).
 build: deps
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT_BUILD) -c release --static-swift-stdlib
 
 demo: build
 	printf '$(DEMO_ANSWERS)' | .build/release/automator run $(DEMO_PLAYBOOK) --incident $(DEMO_INCIDENT)
@@ -58,7 +62,7 @@ PYTHON_TEST_PACKAGES := stix2-validator matrix-synapse aiosmtpd prometheus-clien
 test: test-deps
 	python3 -m pip install --quiet $(PYTHON_TEST_PACKAGES) 2>/dev/null \
 	  || python3 -m pip install --quiet --break-system-packages $(PYTHON_TEST_PACKAGES)
-	$(SWIFT) build --build-tests
+	$(SWIFT_BUILD) --build-tests
 	Tests/PatternHarness/run.sh
 	# One test at a time: many tests hold a thread of Swift's small cooperative pool (a process
 	# they wait for, a Lua run with a time limit), and in parallel on 2 cores the others starved
@@ -66,7 +70,7 @@ test: test-deps
 	$(SWIFT) test --skip-build --no-parallel
 
 bench: build
-	$(SWIFT) build -c release --package-path Benchmarks
+	$(SWIFT_BUILD) -c release --package-path Benchmarks
 	Benchmarks/.build/release/LuaHostBenchmarks --automator $(CURDIR)/.build/release/automator
 	Benchmarks/.build/release/SchedulerBenchmarks
 	Benchmarks/.build/release/StoreBenchmarks

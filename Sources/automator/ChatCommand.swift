@@ -19,7 +19,8 @@ struct ChatCommand: AsyncParsableCommand {
             sent with a file does in Slack: `file /tmp/dropper.bin` checks it, `evidence INC-3 \
             /tmp/dropper.bin` keeps it on INC-3. The terminal has no threads, so a line answers \
             the latest file of its channel: after `/file PATH` or `file PATH`, `evidence INC-3` \
-            keeps that file.
+            keeps that file. A mistyped command is answered with the one it likely meant \
+            (`incdent show` gets "No command incdent. Did you mean incident?").
 
             The commands are the scripts in SCRIPTS/commands/ (return command { ... }), the \
             watcher is commands/watch.lua (return watch { ... }). The bot works on the data \

@@ -38,6 +38,7 @@ struct ChatCommandTests {
             #soc !note blocked at the proxy
             #soc /file \(folder.url.appendingPathComponent("upload.txt").path)
             nonsense
+            #soc !incdent show
             """)
         #expect(first.status == 0, "\(first.stderr)")
         let lines = first.stdout.split(separator: "\n").map(String.init)
@@ -47,7 +48,9 @@ struct ChatCommandTests {
         #expect(lines.contains { $0.hasPrefix("[#soc]   ↳ 🔴 `203.0.113[.]45`") })
         #expect(lines.contains("[#soc]   ↳ Opened INC-1: Beaconing from 203.0.113[.]45. This channel is its war room."))
         #expect(lines.contains("[#soc]   :memo:"))
-        #expect(lines.last == "I don't know the command nonsense: help lists what I can do.", "\(first.stdout)")
+        #expect(lines.suffix(2) == ["No command nonsense. help lists them.",
+                                    "[#soc]   ↳ No command !incdent. Did you mean !incident? !help lists them."],
+                "the terminal's lines are all said to the bot, a channel's too: \(first.stdout)")
 
         // A second session on the same folder: the bot remembers the channel and the war room.
         let second = try AutomatorProcess.run(arguments, input: "status\nverbose on #soc\n#soc /file \(folder.url.appendingPathComponent("upload.txt").path)\n")

@@ -58,11 +58,12 @@ struct ReplCommandTests {
 
         let result = try await AutomatorProcess.run(
             ["repl", "--incident", "INC-1", "--data", server.data.path, "--scripts", PlaybookTrialTests.scripts.path],
-            input: "inc.fields.ip\n!note called the user\n!nonsense\n", environment: ["USER": "alice"])
+            input: "inc.fields.ip\n!note called the user\n!nonsense\n!taks list\n", environment: ["USER": "alice"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("\"203.0.113.7\"\n"), "\(result.stdout)")
         #expect(result.stdout.contains(":memo:"), "the bot's reaction to !note: \(result.stdout)")
-        #expect(result.stdout.contains("I don't know the command !nonsense"), "\(result.stdout)")
+        #expect(result.stdout.contains("No command !nonsense. !help lists them."), "\(result.stdout)")
+        #expect(result.stdout.contains("No command !taks. Did you mean !task? !help lists them."), "\(result.stdout)")
 
         let journal = try await server.journal("INC-1")
         let commands: [String] = journal.filter { $0.kind == "command" && $0.actor == "cli:alice" }.map(\.text)
@@ -99,10 +100,11 @@ struct ReplCommandTests {
         let result = try AutomatorProcess.run(
             ["repl", "--data", folder.url.path, "--scripts", scripts,
              "--config", folder.url.appendingPathComponent("automator.yml").path],
-            input: "x = 6\n!ip 203.0.113.45\nx * 7\nt = {\n!1 }\n!incident new Seen from the REPL\n!nonsense\n")
+            input: "x = 6\n!ip 203.0.113.45\nx * 7\nt = {\n!1 }\n!incident new Seen from the REPL\n!nonsense\n!incdent show\n")
         #expect(result.stdout.split(separator: "\n") == [
             "🔴 `203.0.113[.]45`: malicious: 1 of 1 source; local feed \"bad\" (C2 of the Acme campaign)", "42",
-            "Opened INC-1: Seen from the REPL", "I don't know the command nonsense: help lists what I can do.",
+            "Opened INC-1: Seen from the REPL", "No command nonsense. help lists them.",
+            "No command incdent. Did you mean incident? help lists them.",
         ], "\(result.stdout)\(result.stderr)")
         #expect(result.stderr.contains("unexpected symbol near '!'"), "`!1 }` inside a table is Lua: \(result.stderr)")
     }

@@ -348,7 +348,7 @@ struct ServeCommandTests {
         _ = await restarted.waitForExit()
     }
 
-    @Test("The chat's runs are deleted a week after they finish, from the start on; a playbook's stay for reports")
+    @Test("The chat's runs and edited messages' texts are deleted a week after, from the start on; a playbook's runs stay for reports")
     func chatRunsSwept() async throws {
         let workspace = try Workspace()
         let finished = Date() - ChatRunSweeper.kept - 3600
@@ -363,16 +363,23 @@ struct ServeCommandTests {
                 try await store.write(.createRun(run))
                 try await store.write(.updateRun(RunUpdate(run.id, status: .completed, at: at)))
             }
+            for (message, at) in [("$old", finished), ("$recent", recent)] {
+                try await store.write(.keepEditedText(ChatEditedText(network: "matrix", channel: "!r:example.org",
+                                                                     message: message, text: "edited", at: at)))
+            }
             await store.close()
         }
         let server = try await workspace.start()
         #expect(try await server.waitForLog("deleted 1 chat run finished over a week ago"), "\(server.log)")
+        #expect(try await server.waitForLog("deleted the texts of 1 edited message kept over a week"), "\(server.log)")
         server.terminate()
         _ = await server.waitForExit()
         let store = try SQLiteStore(folder: workspace.data.path)
         #expect(try await store.loadRun(RunID("run-old-chat")) == nil)
         #expect(try await store.loadRun(RunID("run-old-playbook")) != nil)
         #expect(try await store.loadRun(RunID("run-recent-chat")) != nil)
+        #expect(try await store.editedText(network: "matrix", channel: "!r:example.org", message: "$old") == nil)
+        #expect(try await store.editedText(network: "matrix", channel: "!r:example.org", message: "$recent") == "edited")
         await store.close()
     }
 

@@ -583,6 +583,7 @@ struct ActionTests {
             try await failure(block + #"{ incident = inc, dry_run = "yes" })"#),
             try await failure(block + #""INC-1")"#),
             try await failure(#"actions.plan("firewall.block_ip", { ip = "203.0.113.9" }, { incidnet = inc })"#),
+            try await failure(block + #"{ incident = inc, defualt_chanenl = "ops" })"#),
         ]
         #expect(failures == [
             "typo.lua:2: actions.run: unknown option dryrun (did you mean dry_run?): the options are channel, "
@@ -593,7 +594,9 @@ struct ActionTests {
             "typo.lua:2: actions.run: options must be a table, as in actions.run(name, params, { incident = inc }), got string",
             "typo.lua:2: actions.plan: unknown option incidnet (did you mean incident?): the options are channel, "
                 + "default_channel, dry_run, incident",
-        ], "\(failures)")
+            "typo.lua:2: actions.run: unknown option defualt_chanenl (did you mean default_channel?): the options are "
+                + "channel, default_channel, dry_run, incident",
+        ], "two letters swapped are one typo, as in chat: \(failures)")
         #expect(firewall.paths.isEmpty)
         #expect(try await responder.journal(incident).isEmpty)
         await responder.stop()

@@ -41,16 +41,11 @@ struct ApprovalQuestionMigrationTests {
 
     @Test("PostgreSQL: a store at v13 migrates")
     func postgres() async throws {
-        let server = try await PostgresServer.shared()
-        let url = try server.makeDatabase()
-        let database = String(try #require(URLComponents(string: url)?.path.dropFirst()))
-        let location = try PostgresLocation(url: url)
-        await (try await PostgresStore(location: location)).close()
-        try server.psql("""
+        let (location, _) = try await PostgresServer.shared().databaseAtOlderSchema("""
             ALTER TABLE action DROP COLUMN question;
             CREATE INDEX chat_question_by_run ON chat_question (run_id, answered_at);
             DELETE FROM automator_schema WHERE version = 'v14';
-            """ + Self.approvals, database: database)
+            """ + Self.approvals)
         let store = try await PostgresStore(location: location)
         #expect(try await Self.questions(store) == ["Q-1", nil, nil])
         await store.close()

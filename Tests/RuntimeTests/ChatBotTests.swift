@@ -143,11 +143,35 @@ struct ChatBotTests {
         #expect(many.first?.text.split(separator: "\n").count == 22, "\(many)")
         #expect(many.first?.text.hasSuffix("\nChecked 20 of 21 indicators; the others, to ask about:\n`!ip 198.51.100[.]21`")
             == true, "\(many)")
-        #expect(await bot.say("!nonsense 1", in: Self.soc).first?.text.contains("!help") == true)
         #expect(await bot.say("no command, no indicator").first?.text.contains("help") == true)
         let question = await bot.say("is 203.0.113.45 bad?")
         #expect(question.first?.text.contains("malicious") == true, "a question with an indicator goes to the watcher")
         #expect(await bot.say("plain chatter in a channel not watched 203.0.113.45", in: Self.soc).isEmpty)
+        await bot.stop()
+    }
+
+    @Test("A mistyped command is answered with the one it likely meant; in a channel, a !word that is no typo of one is left to people")
+    func typos() async throws {
+        let bot = try await Bot()
+        let typo = await bot.say("!incdent show INC-3", in: Self.soc, id: "m1")
+        #expect(typo.map(\.text) == ["No command !incdent. Did you mean !incident? !help lists them."])
+        #expect(typo.first?.thread == "m1", "answered in the message's thread")
+        #expect(await bot.say("!hsah 44d88612fea8a8f36de82e1278abb02f", in: Self.soc).map(\.text)
+            == ["No command !hsah. Did you mean !hash? !help lists them."], "two letters swapped are one typo")
+        #expect(await bot.say("!Stauts", in: Self.soc).map(\.text)
+            == ["No command !stauts. Did you mean !status? !help lists them."])
+        for chatter in ["!important the deploy is at 5", "!wow", "!nice", "!hello all", "!is this on?", "!it works"] {
+            #expect(await bot.say(chatter, in: Self.soc).isEmpty, "people talking: \(chatter)")
+        }
+        // Where the bot watches, a !word that names nothing is a message like any: it is checked.
+        #expect(await bot.say("join #soc").first?.text == "Watching #soc.")
+        #expect(await bot.say("!lookup 203.0.113.45", in: Self.soc).first?.text.contains("malicious") == true)
+
+        // In a direct message every first word is said to the bot: it is answered, with the
+        // command meant when one is close.
+        #expect(await bot.say("incidnet new Phish").map(\.text) == ["No command incidnet. Did you mean incident? help lists them."])
+        #expect(await bot.say("!nite called the user").map(\.text) == ["No command nite. Did you mean note? help lists them."])
+        #expect(await bot.say("hello").map(\.text) == ["No command hello. help lists them."])
         await bot.stop()
     }
 
@@ -760,7 +784,7 @@ struct ChatBotTests {
         #expect(failed.count == 1 && failed.first?.thread == "m9")
         #expect(failed.first?.text.hasPrefix("⚠️ commands/boom.lua failed: commands/boom.lua:1: the firewall said no") == true,
                 "\(failed.map(\.text))")
-        #expect(await bot.say("!broken", in: Self.soc).first?.text.contains("I don't know the command !broken") == true,
+        #expect(await bot.say("broken").map(\.text) == ["No command broken. help lists them."],
                 "a file that does not load is left out")
         await bot.stop()
     }
@@ -803,7 +827,7 @@ struct ChatBotTests {
         // A role no one holds says where to name people; a malformed declaration is left out.
         #expect(await bot.say("!lift", in: Self.soc).map(\.text)
             == ["!lift is for people with the role lead, and no one has it yet: the configuration names them in chat.roles.lead."])
-        #expect(await bot.say("!bad", in: Self.soc).first?.text.contains("I don't know the command !bad") == true)
+        #expect(await bot.say("bad").map(\.text) == ["No command bad. help lists them."])
         let help = try #require(await bot.say("help").first?.text)
         #expect(help.contains("• !incident new|show|close: open an incident here (this channel becomes its war room), "
             + "show one, or close one (close: analyst; new: analyst)"), "\(help)")

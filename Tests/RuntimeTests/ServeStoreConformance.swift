@@ -1,5 +1,6 @@
 import AutomatorRuntime
 import Foundation
+import Logging
 import Testing
 
 /// What `automator serve` keeps besides runs and incidents, against both stores: the chat bot's
@@ -57,6 +58,37 @@ struct ServeStoreConformance {
             try await store.write(.questionPosted(id: "Q-9", message: "1"))
         }
         #expect(unknown?.kind == .notFound)
+        await store.close()
+        withExtendedLifetime(opener) {}
+    }
+
+    @Test("An edited message's text is kept with when it was checked, replaced by the next edit, and swept a week after",
+          arguments: StoreUnderTest.allCases)
+    func editedTexts(_ kind: StoreUnderTest) async throws {
+        let (store, opener) = try await Self.open(kind)
+        let runs = try #require(store as? any Store)
+        let now = IncidentStoreConformance.time(0)
+        let weekAgo = now - ChatRunSweeper.kept - 60
+        func keep(_ message: String, _ text: String, at: Date) async throws {
+            try await store.write(.keepEditedText(ChatEditedText(network: "matrix", channel: "!r:example.org",
+                                                                 message: message, text: text, at: at)))
+        }
+        func kept(_ message: String, network: String = "matrix") async throws -> String? {
+            try await store.editedText(network: network, channel: "!r:example.org", message: message)
+        }
+        try await keep("$old", "seen once", at: weekAgo)
+        try await keep("$again", "seen once", at: weekAgo)
+        try await keep("$again", "seen twice", at: now - 60)
+        try await store.setChatState("matrix.@bot:example.org.next_batch", to: "s1")
+        #expect(try await kept("$again") == "seen twice")
+        #expect(try await kept("$again", network: "slack") == nil)
+
+        let sweeper = ChatRunSweeper(runs: runs, chat: store, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        #expect(await sweeper.sweep(now: now).editedTexts == 1)
+        #expect(try await kept("$old") == nil, "checked over a week ago")
+        #expect(try await kept("$again") == "seen twice", "edited again since: kept a week from its last edit")
+        #expect(try await store.chatState("matrix.@bot:example.org.next_batch") == "s1", "an adapter's state is no edit's")
+        #expect(await sweeper.sweep(now: now).editedTexts == 0)
         await store.close()
         withExtendedLifetime(opener) {}
     }

@@ -44,15 +44,11 @@ struct ShownRunStatusTests {
     @Test("PostgreSQL: a store at v9 migrates, and a run is read through the indexes")
     func postgres() async throws {
         let server = try await PostgresServer.shared()
-        let url = try server.makeDatabase()
-        let database = String(try #require(URLComponents(string: url)?.path.dropFirst()))
-        let location = try PostgresLocation(url: url)
-        await (try await PostgresStore(location: location)).close()
         // Back to v9 as it shipped: v10 only adds the indexes.
-        try server.psql("""
+        let (location, database) = try await server.databaseAtOlderSchema("""
             DROP INDEX task_open_by_run; DROP INDEX chat_question_unanswered_by_run;
             DELETE FROM automator_schema WHERE version = 'v10';
-            """ + Self.waitingRun.replacingOccurrences(of: "x''", with: "''"), database: database)
+            """ + Self.waitingRun.replacingOccurrences(of: "x''", with: "''"))
 
         let store = try await PostgresStore(location: location)
         #expect(try await store.loadRun(RunID("run-a"))?.status == .waiting)

@@ -71,6 +71,11 @@ public protocol ChatAdapter: AnyObject, Sendable {
     /// anyone in the workspace can write to the bot; false for the console, whose person holds the
     /// data folder and may do as much with the CLI. Who may answer a question is checked everywhere.
     var commandsNeedRoles: Bool { get }
+
+    /// Whether people talk to one another in this network's channels: true for a team's
+    /// network, where a `!word` that names no command and no typo of one is chatter the bot
+    /// leaves alone; false for the console, where every line is said to the bot.
+    var channelsAreShared: Bool { get }
 }
 
 extension ChatAdapter {
@@ -80,6 +85,7 @@ extension ChatAdapter {
 
     public var isDefaultNetwork: Bool { true }
     public var commandsNeedRoles: Bool { true }
+    public var channelsAreShared: Bool { true }
     public var receivesOnOneWorker: Bool { false }
     public var connection: ChatConnection? { nil }
     public func connect() async throws {}

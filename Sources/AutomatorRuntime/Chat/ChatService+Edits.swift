@@ -9,13 +9,13 @@ extension ChatService {
     func receive(edit: ChatMessage, from adapter: any ChatAdapter) async {
         var message = edit
         // Matrix sends only the new text: the message as the bot last checked it tells the rest.
-        // That text is kept in the store too: after a restart the homeserver gives the original,
-        // and what an earlier edit added would be answered again.
+        // That text is kept in the store too (a week: `ChatRunSweeper`): after a restart the
+        // homeserver gives the original, and what an earlier edit added would be answered again.
         let unknown = edit.edit?.previousText == nil
-        let checkedKey = "edited.\(adapter.network).\(edit.channel.id).\(edit.id)"
         let before = await self.message(edit.id, in: edit.channel, on: adapter, askingTheNetwork: unknown)
         if unknown {
-            message.edit?.previousText = (try? await store.chatState(checkedKey)) ?? before?.text
+            message.edit?.previousText = (try? await store.editedText(network: adapter.network, channel: edit.channel.id,
+                                                                      message: edit.id)) ?? before?.text
             message.thread = before?.thread
         }
         guard message.text != message.edit?.previousText else { return }
@@ -25,7 +25,9 @@ extension ChatService {
         edited.edit = nil
         recent.withLock { $0.remember(edited, network: adapter.network) }  // the next edit's text before
         if unknown {
-            do { try await store.setChatState(checkedKey, to: message.text) } catch {
+            let kept = ChatEditedText(network: adapter.network, channel: edit.channel.id, message: edit.id,
+                                      text: message.text)
+            do { try await store.write(.keepEditedText(kept)) } catch {
                 logger.error("chat: the text of an edit cannot be kept (after a restart, its next edit is compared with the message): \(error)")
             }
         }

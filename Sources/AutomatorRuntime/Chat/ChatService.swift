@@ -175,18 +175,7 @@ public final class ChatService: ChatInbox, Sendable {
         let direct = message.channel.isDirect
         let checkable = !message.files.isEmpty || Self.hasIndicators(message)
         if let (name, rest) = Self.command(in: message) {
-            let command = await catalog.command(name)
-            // In a direct message any first word reads as a command: one that is not, in a
-            // message with an indicator ("is 203.0.113.7 bad?"), is a question for the watcher.
-            if command != nil || !direct || !checkable || message.text.hasPrefix("!") {
-                guard let command else {
-                    let none = await catalog.commands.isEmpty
-                    await say(none ? "I have no commands: \(catalog.folder)/commands holds none (give the bot the scripts "
-                        + "folder that holds commands/, as --scripts)."
-                        : "I don't know the command \(direct ? "" : "!")\(name): \(direct ? "" : "!")help lists what I can do.",
-                              answering: message, on: adapter)
-                    return
-                }
+            if let command = await catalog.command(name) {
                 let (roles, what) = command.requirement(for: rest)
                 guard !Self.rolesApply(to: message, on: adapter) || allowed(message.user, roles: roles, on: adapter)
                 else {
@@ -197,6 +186,10 @@ public final class ChatService: ChatInbox, Sendable {
                             incident: channel?.incident, runs: runs, adapter: adapter)
                 return
             }
+            // In a direct message any first word reads as a command: one that is not, in a
+            // message with an indicator ("is 203.0.113.7 bad?"), is a question for the watcher.
+            let question = direct && checkable && !message.text.hasPrefix("!")
+            if !question, await answerUnknownCommand(name, in: message, catalog: catalog, on: adapter) { return }
         }
         guard direct || channel?.watched == true else { return }
         guard checkable else {
@@ -207,6 +200,27 @@ public final class ChatService: ChatInbox, Sendable {
             return
         }
         await watch(message, in: channel, runs: runs, catalog: catalog, adapter: adapter)
+    }
+
+    /// Answers a command name that names none, with the command it likely meant (`Typo`).
+    /// False, and nothing said, for a `!word` in a shared channel that is no typo of a command:
+    /// people there type `!important` or `!wow` to one another, and the watcher may still check
+    /// the message.
+    private func answerUnknownCommand(_ name: String, in message: ChatMessage, catalog: CommandCatalog,
+                                      on adapter: any ChatAdapter) async -> Bool
+    {
+        let commands = await catalog.commands.keys
+        guard !commands.isEmpty else {
+            await say("I have no commands: \(catalog.folder)/commands holds none (give the bot the scripts folder that "
+                + "holds commands/, as --scripts).", answering: message, on: adapter)
+            return true
+        }
+        let meant = Typo.meant(by: name, among: commands)
+        guard meant != nil || message.channel.isDirect || !adapter.channelsAreShared else { return false }
+        let bang = message.channel.isDirect ? "" : "!"
+        await say("No command \(bang)\(name). " + (meant.map { "Did you mean \(bang)\($0)? " } ?? "")
+            + "\(bang)help lists them.", answering: message, on: adapter)
+        return true
     }
 
     /// Whether the message's text, or a link it carries, holds an indicator.

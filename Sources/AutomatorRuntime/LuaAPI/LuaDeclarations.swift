@@ -1,7 +1,7 @@
 /// The Lua that modules declaring script kinds share (`playbook { }`, `mapper { }`,
 /// `command { }`, `watch { }`): a weak table that marks declarations, so the host can tell them
 /// from any table, and `declare`, which checks a definition's fields and marks it. Each module's
-/// Lua part includes it, so each has its own `declared` table.
+/// Lua part includes it, so each has its own `declared` table, and registers `LuaNearest`.
 enum LuaDeclarations {
     static let source = #"""
         local declared = setmetatable({}, { __mode = "k" })

@@ -1,24 +1,20 @@
-/// The Lua that finds what a misspelt name meant, included where Lua code refuses a name it does
-/// not know (`declare` of `LuaDeclarations`, `actions.run`'s options): one measure of a typo.
+import Foundation
+
+/// What a misspelt name meant, for the Lua that refuses a name it does not know (`declare` of
+/// `LuaDeclarations`, `actions.run`'s options): `Typo`, as a host function of the module whose
+/// Lua part includes `source`, which registers it with `register(in:)`.
 enum LuaNearest {
+    /// `host.nearest(name, known)`: the name of the list `known` that `name` likely meant, or nil.
+    static func register(in table: inout ModuleTable) {
+        table.function("nearest") { call in
+            guard case .table(let known) = try call.value(2) else { throw call.expected("table", at: 2) }
+            let names = known.array.compactMap { name in if case .string(let text) = name { text.description } else { nil } }
+            return Typo.meant(by: try call.string(1).description, among: names).map(call.push) ?? 0
+        }
+    }
+
     static let source = #"""
-        --- The name of `known` nearest `name`, two edits away at most: what a typo meant.
-        local function nearest(name, known)
-          local best, distance = nil, 3
-          for _, candidate in ipairs(known) do
-            local previous = {}
-            for j = 0, #candidate do previous[j] = j end
-            for i = 1, #name do
-              local current = { [0] = i }
-              for j = 1, #candidate do
-                local cost = name:byte(i) == candidate:byte(j) and 0 or 1
-                current[j] = math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-              end
-              previous = current
-            end
-            if previous[#candidate] < distance then best, distance = candidate, previous[#candidate] end
-          end
-          return best
-        end
+        --- The name of `known` (a list) that `name` likely meant, or nil.
+        local nearest = host.nearest
         """#
 }

@@ -1,19 +1,24 @@
 public import Foundation
 public import Logging
 
-/// Deletes the chat's runs a week after they finished (`Store.deleteFinishedChatRuns`): the
-/// watcher stores a run for every message it reads, with its script's source, so a busy channel
-/// would grow the store without end. What they leave that matters is kept elsewhere: a war room's
-/// messages in its incident's journal, the verdicts in the intel tables, questions with their runs.
+/// Deletes what the chat keeps for every message a week after: the chat's finished runs
+/// (`Store.deleteFinishedChatRuns`), since the watcher stores a run for every message it reads,
+/// with its script's source, and the texts of edited messages (`ChatStore.deleteEditedTexts`).
+/// Kept, a busy channel would grow the store without end. What they leave that matters is kept
+/// elsewhere: a war room's messages in its incident's journal, the verdicts in the intel tables,
+/// questions with their runs. An edit made later than a week after the previous one is compared
+/// with the message as the network gives it, so what the earlier edit added is answered again.
 public struct ChatRunSweeper: Sendable {
-    /// How long a finished chat run stays for `automator runs list`.
+    /// How long a finished chat run, or an edited message's text, stays.
     public static let kept: TimeInterval = 7 * 24 * 3600
 
-    let store: any Store
+    let runs: any Store
+    let chat: any ChatStore
     let logger: Logger
 
-    public init(store: any Store, logger: Logger) {
-        self.store = store
+    public init(runs: any Store, chat: any ChatStore, logger: Logger) {
+        self.runs = runs
+        self.chat = chat
         self.logger = logger
     }
 
@@ -25,16 +30,26 @@ public struct ChatRunSweeper: Sendable {
         }
     }
 
-    /// Deletes the chat's runs that finished more than `kept` before `now`; returns how many.
+    /// Deletes the chat's runs that finished more than `kept` before `now`, and the edited texts
+    /// kept for as long; returns how many of each.
     @discardableResult
-    public func sweep(now: Date = Date()) async -> Int {
+    public func sweep(now: Date = Date()) async -> (runs: Int, editedTexts: Int) {
+        var deleted = (runs: 0, editedTexts: 0)
         do throws(StoreError) {
-            let deleted = try await store.deleteFinishedChatRuns(finishedBefore: now - Self.kept)
-            if deleted > 0 { logger.info("deleted \(deleted) chat run\(deleted == 1 ? "" : "s") finished over a week ago") }
-            return deleted
+            deleted.runs = try await runs.deleteFinishedChatRuns(finishedBefore: now - Self.kept)
+            if deleted.runs > 0 {
+                logger.info("deleted \(deleted.runs) chat run\(deleted.runs == 1 ? "" : "s") finished over a week ago")
+            }
         } catch {
             logger.warning("the chat's runs finished over a week ago could not be deleted (tried again in an hour): \(error)")
-            return 0
         }
+        do throws(StoreError) {
+            deleted.editedTexts = try await chat.deleteEditedTexts(keptBefore: now - Self.kept)
+            let count = deleted.editedTexts
+            if count > 0 { logger.info("deleted the texts of \(count) edited message\(count == 1 ? "" : "s") kept over a week") }
+        } catch {
+            logger.warning("the texts of edited messages kept over a week could not be deleted (tried again in an hour): \(error)")
+        }
+        return deleted
     }
 }

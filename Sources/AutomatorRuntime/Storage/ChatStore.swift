@@ -16,6 +16,33 @@ public protocol ChatStore: ChatStateStore, IncidentStore {
     /// asked: all, or those of `incident`'s runs.
     func openQuestions(of incident: IncidentID?) async throws(StoreError)
         -> [(question: ChatQuestionRecord, incident: IncidentID?)]
+
+    /// The text the message `message` of `channel` was last checked with after an edit
+    /// (`StoreWrite.keepEditedText`), if it is kept.
+    func editedText(network: String, channel: String, message: String) async throws(StoreError) -> String?
+
+    /// Deletes the edited texts kept before `cutoff`; returns how many were deleted.
+    func deleteEditedTexts(keptBefore cutoff: Date) async throws(StoreError) -> Int
+}
+
+/// The text a message was last checked with after an edit, on a network that sends an edit's new
+/// text alone (Matrix): the next edit is compared with it, after a restart too, so that what an
+/// earlier edit added is not answered again. Kept a week (`ChatRunSweeper`).
+public struct ChatEditedText: Sendable, Hashable {
+    public var network: String
+    public var channel: String
+    public var message: String
+    public var text: String
+    /// When the edit was checked.
+    public var at: Date
+
+    public init(network: String, channel: String, message: String, text: String, at: Date = Date()) {
+        self.network = network
+        self.channel = channel
+        self.message = message
+        self.text = text
+        self.at = at.roundedToMilliseconds
+    }
 }
 
 /// What the bot does in one channel.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import GRDB
 
 extension SQLiteStore: ChatStore {
@@ -53,6 +53,20 @@ extension SQLiteStore: ChatStore {
         }
     }
 
+    public func editedText(network: String, channel: String, message: String) async throws(StoreError) -> String? {
+        try await read { db in
+            try String.fetchOne(db, sql: "SELECT text FROM chat_edit WHERE network = ? AND channel = ? AND message = ?",
+                                arguments: [network, channel, message])
+        }
+    }
+
+    public func deleteEditedTexts(keptBefore cutoff: Date) async throws(StoreError) -> Int {
+        try await writeAlone { db in
+            try db.execute(sql: "DELETE FROM chat_edit WHERE at < ?", arguments: [cutoff.millisecondsSince1970])
+            return db.changesCount
+        }
+    }
+
     private static func question(_ row: Row) throws -> ChatQuestionRecord {
         var question = ChatQuestionRecord(
             id: row["id"], runID: (row["run_id"] as String?).map(RunID.init), network: row["network"],
@@ -79,6 +93,10 @@ extension SQLiteStore: ChatStore {
         case .setChatState(let key, let value):
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO chat_state (key, value) VALUES (?, ?)")
                 .execute(arguments: [key, value])
+        case .keepEditedText(let edited):
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO chat_edit (network, channel, message, text, at) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [edited.network, edited.channel, edited.message, edited.text,
+                                     edited.at.millisecondsSince1970])
         case .askQuestion(let question):
             try db.cachedStatement(sql: """
                 INSERT INTO chat_question (id, run_id, network, channel, message, text, choices, roles, asked_at)

@@ -355,6 +355,21 @@ extension SQLiteStore {
                 ALTER TABLE personal_token ADD COLUMN metrics_only INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        // The texts of edited messages, with when they were checked, so that the sweep of the chat's
+        // runs deletes them a week after. Those kept before in chat_state had no time, and their
+        // keys cannot be split into network, channel and message (ids hold dots): they go, and the
+        // next edit of such a message is compared with the message, as one a week old is.
+        // PostgreSQL's v16.
+        migrator.registerMigration("v16") { db in
+            try db.execute(sql: """
+                CREATE TABLE chat_edit (
+                    network TEXT NOT NULL, channel TEXT NOT NULL, message TEXT NOT NULL, text TEXT NOT NULL,
+                    at INTEGER NOT NULL, PRIMARY KEY (network, channel, message)
+                ) WITHOUT ROWID;
+                CREATE INDEX chat_edit_by_time ON chat_edit (at);
+                DELETE FROM chat_state WHERE key LIKE 'edited.%';
+                """)
+        }
         return migrator
     }
 

@@ -59,6 +59,8 @@ public indirect enum StoreWrite: Sendable {
     case setChatChannel(ChatChannelSettings)
     /// Keeps an adapter's state under `key` (Matrix's `next_batch`).
     case setChatState(key: String, value: String)
+    /// Keeps the text a message was last checked with after an edit, replacing what was kept.
+    case keepEditedText(ChatEditedText)
     /// Records a question a run waits on.
     case askQuestion(ChatQuestionRecord)
     /// Notes the message that asked the question, once posted.

@@ -24,6 +24,7 @@ struct TestingModule: HostModule {
     let evidence: any EvidenceStore
 
     func register(in table: inout ModuleTable) {
+        LuaNearest.register(in: &table)
         let (ledger, stubs, actions, policy, roles, evidence) = (ledger, stubs, actions, policy, roles, evidence)
         let store = ledger.store
         // open(incident_json, sla): the incident as the API takes it; its SLA as the server gives it.

@@ -35,6 +35,7 @@ public final class ConsoleAdapter: ChatAdapter, @unchecked Sendable {
     private let readsLocalFiles: Bool
     /// The person at the terminal holds the data folder: what the CLI lets them do, so does `!`.
     public var commandsNeedRoles: Bool { false }
+    public var channelsAreShared: Bool { false }
 
     /// - Parameters:
     ///   - isDefaultNetwork: false for the server's console, which answers only the investigation

@@ -4,7 +4,8 @@
 ///
 /// A key it does not know is refused, and so is an incident where the options belong: ignored,
 /// `{ dryrun = true }` sent the action for real, and `actions.run(name, params, inc)` sent it off
-/// its incident (no journal entry, no undo by incident).
+/// its incident (no journal entry, no undo by incident). The modules that include it register
+/// `LuaNearest`.
 enum ActionOptions {
     static let source = #"""
         local action_options = { incident = "incident", dry_run = "boolean", channel = "string",

@@ -22,6 +22,7 @@ public struct ActionsModule: HostModule {
     }
 
     public func register(in table: inout ModuleTable) {
+        LuaNearest.register(in: &table)
         let (service, dryRunsOnly) = (self.service, self.dryRunsOnly)
         let state = table.state
         let checked = LastPlan()

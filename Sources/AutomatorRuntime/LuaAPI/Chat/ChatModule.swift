@@ -23,6 +23,7 @@ public struct ChatModule: HostModule {
     }
 
     public func register(in table: inout ModuleTable) {
+        LuaNearest.register(in: &table)
         let service = self.service
         let state = table.state
         let actor: () -> String = { [unowned(unsafe) state] in state.actor }

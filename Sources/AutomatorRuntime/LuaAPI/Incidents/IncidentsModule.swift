@@ -16,6 +16,7 @@ public struct IncidentsModule: HostModule {
     public init(ledger: IncidentLedger) { self.ledger = ledger }
 
     public func register(in table: inout ModuleTable) {
+        LuaNearest.register(in: &table)
         let ledger = self.ledger
         let store = ledger.store
         let state = table.state

@@ -1,8 +1,8 @@
-import Foundation
+public import Foundation
 import PostgresNIO
 
 /// The chat bot's state in PostgreSQL, as in SQLite: settings per channel, the adapters' state
-/// (key and value), the questions runs wait on. `verbose` is a keyword of PostgreSQL's: quoted.
+/// (key and value), edited messages' texts, the questions runs wait on. `verbose` is a keyword of PostgreSQL's: quoted.
 extension PostgresStore: ChatStore {
     public func chatState(_ key: String) async throws(StoreError) -> String? {
         try await read { session in
@@ -12,6 +12,20 @@ extension PostgresStore: ChatStore {
 
     public func setChatState(_ key: String, to value: String) async throws(StoreError) {
         try await write(.setChatState(key: key, value: value))
+    }
+
+    public func editedText(network: String, channel: String, message: String) async throws(StoreError) -> String? {
+        try await read { session in
+            try await session.rows("""
+                SELECT text FROM chat_edit WHERE network = \(network) AND channel = \(channel) AND message = \(message)
+                """).first?[0].decode(String.self)
+        }
+    }
+
+    public func deleteEditedTexts(keptBefore cutoff: Date) async throws(StoreError) -> Int {
+        try await read { session in
+            try await session.changes("DELETE FROM chat_edit WHERE at < \(cutoff.millisecondsSince1970)")
+        }
     }
 
     public func chatChannels(network: String) async throws(StoreError) -> [ChatChannelSettings] {
@@ -101,6 +115,12 @@ extension PostgresStore: ChatStore {
             try await session.changes("""
                 INSERT INTO chat_state (key, value) VALUES (\(key), \(value))
                 ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                """)
+        case .keepEditedText(let edited):
+            try await session.changes("""
+                INSERT INTO chat_edit (network, channel, message, text, at)
+                VALUES (\(edited.network), \(edited.channel), \(edited.message), \(edited.text), \(edited.at.millisecondsSince1970))
+                ON CONFLICT (network, channel, message) DO UPDATE SET text = excluded.text, at = excluded.at
                 """)
         case .askQuestion(let question):
             try await session.changes("""

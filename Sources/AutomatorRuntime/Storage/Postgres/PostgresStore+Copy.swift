@@ -40,8 +40,8 @@ extension PostgresStore {
     /// SQLite's schema fails the copy (`copyRefused`) rather than being left behind.
     static let copiedTables = [
         "incident", "incident_link", "incident_indicator", "task", "journal", "journal_checkpoint", "run", "host_call",
-        "action", "evidence", "custody", "intel_seen", "intel_cache", "chat_channel", "chat_state", "chat_question",
-        "quota_use", "personal_token",
+        "action", "evidence", "custody", "intel_seen", "intel_cache", "chat_channel", "chat_state", "chat_edit",
+        "chat_question", "quota_use", "personal_token",
     ]
 
     /// Rows read from SQLite at a time.

@@ -309,8 +309,8 @@ extension PostgresStore: IncidentStore {
             }
             for var entry in entries { try await append(&entry, to: session) }
         case .createRun, .updateRun, .appendHostCalls, .restartRun, .askToKill, .cacheVerdicts, .noteIndicator, .all,
-             .setChatChannel, .setChatState, .askQuestion, .questionPosted, .answerQuestion, .addCheckpoint,
-             .addEvidence, .noteCustody, .recordAction, .finishAction, .undoAction:
+             .setChatChannel, .setChatState, .keepEditedText, .askQuestion, .questionPosted, .answerQuestion,
+             .addCheckpoint, .addEvidence, .noteCustody, .recordAction, .finishAction, .undoAction:
             return try await apply(write, to: session)
         }
         return nil

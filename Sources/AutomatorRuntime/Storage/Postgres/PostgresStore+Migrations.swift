@@ -319,6 +319,16 @@ extension PostgresStore {
         ("v15", """
             ALTER TABLE personal_token ADD COLUMN last_used_at bigint, ADD COLUMN metrics_only boolean NOT NULL DEFAULT false;
             """),
+        // The texts of edited messages, with when they were checked, for the sweep; those kept in
+        // chat_state had no time and go (SQLite's v16).
+        ("v16", """
+            CREATE TABLE chat_edit (
+                network text NOT NULL, channel text NOT NULL, message text NOT NULL, text text NOT NULL,
+                at bigint NOT NULL, PRIMARY KEY (network, channel, message)
+            );
+            CREATE INDEX chat_edit_by_time ON chat_edit (at);
+            DELETE FROM chat_state WHERE key LIKE 'edited.%';
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.
