@@ -96,7 +96,13 @@ struct ReportCommandTests {
                 + "longer than 100 years, the longest a report covers: move --from or --to closer"),
             (["--since", "7d", "--from", "2026-03-01"], "give --since or --from, not both"),
             (["--to", "2026-03-01"], "--to goes with --from, as in --from 2026-03-01 --to 2026-03-31"),
-            (["--format", "pdf"], "--format must be one of md, html, json, csv, not 'pdf'"),
+            (["--format", "pdf"], "--format must be one of md, html, json, csv, not 'pdf'; for a PDF, write the html "
+                + "and print it from a browser"),
+            // Once Markdown in week.pdf, and exit 0.
+            (["-o", "week.pdf"], "-o week.pdf: a .pdf file is not one automator writes: name it .md, .html, .json or "
+                + ".csv, or give --format; for a PDF, write the html and print it from a browser"),
+            (["-o", "week.xlsx"], "-o week.xlsx: a .xlsx file is not one automator writes: name it .md, .html, .json "
+                + "or .csv, or give --format"),
         ] {
             let result = try await setting.automator(["report"] + arguments)
             #expect(result.status == 64, "\(arguments)")
@@ -108,6 +114,7 @@ struct ReportCommandTests {
             let audit = try await setting.automator(["audit", "--since", since])
             #expect(audit.status == 64 && audit.stderr.contains("--since wants a duration"), "\(audit.stderr)")
         }
+        #expect(!FileManager.default.fileExists(atPath: setting.folder.url.appendingPathComponent("week.pdf").path))
         let noFolder = try await AutomatorProcess.run(["report", "--data", setting.folder.url.path + "/nothing"])
         #expect(noFolder.status == 64 && noFolder.stderr.contains("there is no data folder"), "\(noFolder.stderr)")
     }
