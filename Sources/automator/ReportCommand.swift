@@ -8,7 +8,7 @@ struct ReportCommand: AsyncParsableCommand {
         abstract: "Report what the team and its playbooks did over a stretch of time.",
         discussion: """
             For the incidents opened in the window: how many per day, type, severity and status; \
-            their SLA (met, breached, at risk, on track) per type; the mean and 90th percentile \
+            their SLA (met, breached, at risk, on track) per type; the median, mean and 90th percentile \
             of the time to acknowledge (the first act of a person, not of a playbook) and to \
             resolve (to closing). Also: incidents closed in the window, the indicators looked up \
             and their verdicts, playbook runs by outcome, tasks per owner (open, done, overdue). \

@@ -49,7 +49,7 @@ struct ReportCommandTests {
         let markdown = try await setting.automator(["report"] + Setting.window)
         #expect(markdown.status == 0, "\(markdown.stderr)")
         #expect(markdown.stdout.hasPrefix("# Automator report\n\n2026-03-01 00:00 UTC to 2026-03-04 00:00 UTC, made "))
-        #expect(markdown.stdout.contains("| Acknowledge | 7 | 6h 30m | 1d 6h |"))
+        #expect(markdown.stdout.contains("| Acknowledge | 7 | 2h | 6h 30m | 1d 6h |"))
         let csv = try await setting.automator(["report", "--format", "csv"] + Setting.window)
         #expect(csv.stdout.hasPrefix("section,name,measure,value\r\n"))
         #expect(csv.stdout.contains("\r\nresolve,,p90_seconds,126000\r\n"))

@@ -67,7 +67,7 @@ struct ReportTests {
                                Report.SLATally(type: "phishing", met: 1, breached: 1, atRisk: 1)])
     }
 
-    @Test("Time to acknowledge and to resolve: mean and p90", arguments: StoreUnderTest.allCases)
+    @Test("Time to acknowledge and to resolve: median, mean and p90", arguments: StoreUnderTest.allCases)
     func timings(_ store: StoreUnderTest) async throws {
         let report = try await Self.fixture(store)
         // The first act of a person, from creation: INC-1 cli:alice at 3 (the playbook's note at
@@ -75,12 +75,13 @@ struct ReportTests {
         // INC-6 cli:carol at 36: 6 h; INC-7 cli:alice at 80 (automator at 50 does not count):
         // 30 h; INC-9 cli:dave at 71: 1 h; INC-12 slack:bob at 44: 4 h. Never: INC-3 (automator,
         // script), INC-5 (a duplicate alert by api), INC-8 (its playbook closed it).
-        // 7 incidents, 45.5 h in all: mean 6.5 h = 23,400 s; sorted 0.5 1 2 2 4 6 30, p90 at
-        // rank ceil(6.3) = 7: 30 h = 108,000 s.
-        #expect(report.acknowledge == Report.Timing(count: 7, mean: 23_400, p90: 108_000))
+        // 7 incidents, 45.5 h in all: mean 6.5 h = 23,400 s; sorted 0.5 1 2 2 4 6 30, the median
+        // the 4th: 2 h = 7,200 s; p90 at rank ceil(6.3) = 7: 30 h = 108,000 s.
+        #expect(report.acknowledge == Report.Timing(count: 7, median: 7_200, mean: 23_400, p90: 108_000))
         // Closed: INC-1 4 h, INC-2 28 h, INC-4 2 h, INC-7 30 h, INC-8 1 h, INC-12 35 h: 100 h in
-        // all, mean 60,000 s; sorted 1 2 4 28 30 35, p90 at rank ceil(5.4) = 6: 35 h = 126,000 s.
-        #expect(report.resolve == Report.Timing(count: 6, mean: 60_000, p90: 126_000))
+        // all, mean 60,000 s; sorted 1 2 4 28 30 35, the median between the 3rd and the 4th: 16 h =
+        // 57,600 s; p90 at rank ceil(5.4) = 6: 35 h = 126,000 s.
+        #expect(report.resolve == Report.Timing(count: 6, median: 57_600, mean: 60_000, p90: 126_000))
     }
 
     @Test("Indicators, playbook runs and tasks per owner", arguments: StoreUnderTest.allCases)
@@ -133,8 +134,8 @@ struct ReportTests {
         // the same run); ACT-2 Q-2 2 h (answered after ACT-2 was recorded, by another worker's
         // clock); ACT-5 Q-3 3 h (not Q-3a, the run's chat.ask). Not ACT-3 (no question at a
         // terminal, nor ACT-13) nor ACT-4 (standing, though its run had approved Q-7).
-        // 3 actions, 5.5 h: mean 6,600 s; p90 at rank ceil(2.7) = 3: 3 h = 10,800 s.
-        #expect(report.approval == Report.Timing(count: 3, mean: 6_600, p90: 10_800))
+        // 3 actions, 5.5 h: median 2 h = 7,200 s; mean 6,600 s; p90 at rank ceil(2.7) = 3: 3 h = 10,800 s.
+        #expect(report.approval == Report.Timing(count: 3, median: 7_200, mean: 6_600, p90: 10_800))
         // Done and not undone, whenever run: block_ip ACT-1 and ACT-12 with a ttl, ACT-10 (at
         // -10) without; isolate_host ACT-11 (at 73) with, ACT-4 without.
         #expect(report.inForce == [
@@ -217,7 +218,7 @@ struct ReportTests {
         let json = ReportJSON.encode(report)
         #expect(json.contains(#""generated_at" : "2026-03-04T12:00:00Z""#))
         #expect(json.contains(#""at_risk" : 1"#))
-        #expect(json.contains(#""p90" : 108000"#))
+        #expect(json.contains(#""median" : 7200"#) && json.contains(#""p90" : 108000"#))
         #expect(try ReportJSON.decode(json) == report)
         #expect(throws: ReportJSON.DecodingFailure.self) { try ReportJSON.decode(#"{"window": 1}"#) }
     }
@@ -261,7 +262,8 @@ struct ReportTests {
             + "10 incidents opened, 5 closed.\n"))
         #expect(text.contains("| 2026-03-01 | 4 | 3 |\n"))
         #expect(text.contains("| phishing | 1 | 1 | 1 | 0 | 50% |\n"))
-        #expect(text.contains("| Acknowledge | 7 | 6h 30m | 1d 6h |\n| Resolve | 6 | 16h 40m | 1d 11h |\n"))
+        #expect(text.contains("|  | Incidents | Median | Mean | p90 |\n"))
+        #expect(text.contains("| Acknowledge | 7 | 2h | 6h 30m | 1d 6h |\n| Resolve | 6 | 16h | 16h 40m | 1d 11h |\n"))
         #expect(text.contains("| `examp1e.com` | domain | malicious | 2026-03-02 06:00 UTC |\n"))
         #expect(text.contains("| malware | 1 | 1 | 1 | 0 | 33% |\n"))
         #expect(text.contains("| (nobody) | 1 | 0 | 1 |\n"))
@@ -269,7 +271,7 @@ struct ReportTests {
             + "| In flight |\n"))
         #expect(text.contains("| firewall.block_ip | 2 | 0 | 0 | 0 | 1 | 1 | 2 | 1 | 1 |\n"))
         #expect(text.contains("| slack:bob | 2 |\n"))
-        #expect(text.contains("| Approval in chat | 3 | 1h 50m | 3h |\n"))
+        #expect(text.contains("| Approval in chat | 3 | 2h | 1h 50m | 3h |\n"))
         #expect(text.contains("| firewall.block_ip | 2 | 1 | 2026-02-28 14:00 UTC |\n"))
         var one = report
         one.statuses = [one.statuses[0]]
@@ -286,7 +288,8 @@ struct ReportTests {
         #expect(lines.allSatisfy { $0.isEmpty || $0.split(separator: ",", omittingEmptySubsequences: false).count == 4 })
         for line in ["window,,from,2026-03-01T00:00:00Z", "day,2026-03-02,opened,3", "type,access,closed,1",
                      "severity,info,opened,1", "status,closed,incidents,6", "sla,phishing,at_risk,1",
-                     "acknowledge,,p90_seconds,108000", "resolve,,mean_seconds,60000", "verdict,malicious,indicators,2",
+                     "acknowledge,,median_seconds,7200", "acknowledge,,p90_seconds,108000",
+                     "resolve,,median_seconds,57600", "resolve,,mean_seconds,60000", "verdict,malicious,indicators,2",
                      "indicator,examp1e.com,verdict,malicious", "playbook,phishing,unfinished,1",
                      "owner,,overdue,1", "action,edr.isolate_host,denied,1", "action,firewall.block_ip,timed_out,1",
                      "action,firewall.block_ip,in_flight,1", "approver,slack:bob,actions,2",
@@ -327,6 +330,8 @@ struct ReportTests {
         #expect(html.contains("<title>2026-03-01: 4 opened</title>") && html.contains("<title>2026-03-01: 3 closed</title>"))
         #expect(html.contains("<title>phishing: 1 at risk</title>"))
         #expect(html.contains("<title>edr.isolate_host: 1 denied</title>"))
+        // The summary's times say which figure they are: the median, the typical incident.
+        #expect(html.contains("<dt>Acknowledged in (median)</dt><dd>2h</dd>") && html.contains("<dt>Resolved in (median)</dt><dd>16h</dd>"))
     }
 
     @Test("Axis maxima read as 1, 2 or 5 times a power of ten")

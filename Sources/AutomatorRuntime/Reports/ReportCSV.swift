@@ -37,8 +37,8 @@ enum ReportCSV {
         }
         let approval = report.absent.contains(.actions) ? [] : [("approval", report.approval)]
         for (section, timing) in [("acknowledge", report.acknowledge), ("resolve", report.resolve)] + approval {
-            add(section, "", [("count", "\(timing.count)"), ("mean_seconds", seconds(timing.mean)),
-                              ("p90_seconds", seconds(timing.p90))])
+            add(section, "", [("count", "\(timing.count)"), ("median_seconds", seconds(timing.median)),
+                              ("mean_seconds", seconds(timing.mean)), ("p90_seconds", seconds(timing.p90))])
         }
         for verdict in report.verdicts { add("verdict", verdict.name, [("indicators", "\(verdict.count)")]) }
         for indicator in report.indicators {

@@ -33,8 +33,8 @@ enum ReportHTML {
             <div><dt>Opened</dt><dd>\(opened)</dd></div>
             <div><dt>Closed</dt><dd>\(closed)</dd></div>
             <div><dt>SLA met</dt><dd>\(ReportText.share(met, of: met + breached))</dd></div>
-            <div><dt>Acknowledged in</dt><dd>\(ReportText.duration(report.acknowledge.mean))</dd></div>
-            <div><dt>Resolved in</dt><dd>\(ReportText.duration(report.resolve.mean))</dd></div>
+            <div><dt>Acknowledged in (median)</dt><dd>\(ReportText.duration(report.acknowledge.median))</dd></div>
+            <div><dt>Resolved in (median)</dt><dd>\(ReportText.duration(report.resolve.median))</dd></div>
             </dl>
 
             """
@@ -58,10 +58,10 @@ enum ReportHTML {
             + table(["Type", "Met", "Breached", "At risk", "On track"], report.sla.map {
                 [$0.type, "\($0.met)", "\($0.breached)", "\($0.atRisk)", "\($0.onTrack)"]
             }))
-        body += section("Response times", table(["", "Incidents", "Mean", "p90"], [
+        body += section("Response times", table(["", "Incidents"] + ReportText.timingHeaders, [
             ("Acknowledge", report.acknowledge), ("Resolve", report.resolve),
         ].map { name, timing in
-            [name, "\(timing.count)", ReportText.duration(timing.mean), ReportText.duration(timing.p90)]
+            [name, "\(timing.count)"] + ReportText.durations(timing)
         }))
         body += section("Indicators looked up", table(["Verdict", "Indicators"], report.verdicts.map {
             [$0.name, "\($0.count)"]
@@ -113,9 +113,8 @@ enum ReportHTML {
                 [action.action] + ReportText.outcomes(action).map { "\($0.count)" }
             })
             + table(["Approved by", "Actions"], names: true, report.approvers.map { [$0.name, "\($0.count)"] })
-            + table(["", "Actions", "Mean", "p90"], names: true, [
-                ["Approval in chat", "\(report.approval.count)", ReportText.duration(report.approval.mean),
-                 ReportText.duration(report.approval.p90)],
+            + table(["", "Actions"] + ReportText.timingHeaders, names: true, [
+                ["Approval in chat", "\(report.approval.count)"] + ReportText.durations(report.approval),
             ])
             + table(["In force now", "Lifting at their ttl", "Until undone", "Since"], names: true, report.inForce.map {
                 [$0.action, "\($0.lifting)", "\($0.untilUndone)", ReportText.time($0.since)]
