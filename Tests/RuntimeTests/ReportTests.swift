@@ -279,6 +279,27 @@ struct ReportTests {
         #expect(ReportFormat.markdown.render(one).contains("\n1 incident opened, 5 closed.\n"))
     }
 
+    @Test("Chat: the main figures in a few plain lines, no Markdown table or heading")
+    func chat() async throws {
+        // The fixture's figures, as the tests above count them: still open are new, active and
+        // pending; the SLA share of met among met and breached; runs, tasks and actions summed.
+        #expect(ReportChat.summary(try await Self.fixture()) == """
+            Automator report, 2026-03-01 00:00 UTC to 2026-03-04 00:00 UTC
+            Incidents: 10 opened (4 still open), 5 closed.
+            SLA: 50% met (3 met, 3 breached, 1 at risk, 1 on track). Breached: access 1, malware 1, phishing 1.
+            Time to acknowledge: median 2h, p90 1d 6h (7 incidents). To resolve: median 16h, p90 1d 11h (6 incidents).
+            Playbook runs: 3 completed, 2 failed, 1 killed, 1 unfinished. Overdue tasks: 2.
+            Response actions: 3 done, 1 failed, 1 refused, 1 denied, 1 timed out, 1 dry run, 2 undone, 1 expired, \
+            1 in flight; 5 in force now.
+            """)
+        let quiet = Report(window: ReportFixture.window, generatedAt: ReportFixture.now)
+        #expect(ReportChat.summary(quiet) == """
+            Automator report, 2026-03-01 00:00 UTC to 2026-03-04 00:00 UTC
+            Incidents: 0 opened, 0 closed.
+            Time to acknowledge: none measured. To resolve: none measured.
+            """)
+    }
+
     @Test("CSV: one flat table, section,name,measure,value; no formula a spreadsheet would run")
     func csv() async throws {
         let report = try await Self.fixture()
