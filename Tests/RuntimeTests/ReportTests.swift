@@ -212,10 +212,11 @@ struct ReportTests {
 
     // MARK: Renderers
 
-    @Test("JSON: snake_case keys, ISO 8601 times, seconds; read back equal")
+    @Test("JSON: a schema version, snake_case keys, ISO 8601 times, seconds; read back equal")
     func json() async throws {
         let report = try await Self.fixture()
         let json = ReportJSON.encode(report)
+        #expect(json.hasPrefix("{\n  \"acknowledge\" : {") && json.contains(#""schema_version" : 1,"#))
         #expect(json.contains(#""generated_at" : "2026-03-04T12:00:00Z""#))
         #expect(json.contains(#""at_risk" : 1"#))
         #expect(json.contains(#""median" : 7200"#) && json.contains(#""p90" : 108000"#))

@@ -21,9 +21,13 @@ extension Report {
 /// the report then says so (`absent`) instead of failing or showing zeros that were never counted.
 /// An absent section is not written back either, so `--format json` passes on what the server sent.
 extension Report: Codable {
+    /// `schema_version` in the JSON, for the BI tools and scripts that read it: raised when a
+    /// field is renamed, removed or changes its meaning or unit, not when one is added.
+    public static let schemaVersion = 1
+
     private enum CodingKeys: String, CodingKey {
-        case window, generatedAt, days, types, severities, statuses, sla, acknowledge, resolve, verdicts, indicators,
-             playbooks, owners, actions, approvers, approval, inForce
+        case schemaVersion, window, generatedAt, days, types, severities, statuses, sla, acknowledge, resolve, verdicts,
+             indicators, playbooks, owners, actions, approvers, approval, inForce
     }
 
     public init(from decoder: any Decoder) throws {
@@ -53,6 +57,7 @@ extension Report: Codable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(Self.schemaVersion, forKey: .schemaVersion)
         try container.encode(window, forKey: .window)
         try container.encode(generatedAt, forKey: .generatedAt)
         try container.encode(days, forKey: .days)
