@@ -10,7 +10,8 @@ struct ReportCommand: AsyncParsableCommand {
             For the incidents opened in the window: how many per day, type, severity and status; \
             their SLA (met, breached, at risk, on track) per type; the median, mean and 90th percentile \
             of the time to acknowledge (the first act of a person, not of a playbook) and to \
-            resolve (to closing). Also: incidents closed in the window, the indicators looked up \
+            resolve (to closing). Also: incidents closed in the window, those open at its start \
+            and at its end (the backlog), the indicators looked up \
             and their verdicts, playbook runs by outcome, tasks per owner (open, done, overdue). \
             Days are UTC days. docs/ARCHITECTURE.md ("Reports") defines each figure.
 

@@ -220,7 +220,8 @@ struct ReportCommandTests {
                 + "response actions section: upgrade it to see them.\n"))
             let named = version.map { "automator " + $0 } ?? "an automator too old to say its version"
             #expect(markdown.stderr == "note: the server at \(server.url) (\(named)) does not report response actions: "
-                + "upgrade it to see them\n")
+                + "upgrade it to see them\nnote: the server at \(server.url) (\(named)) does not report backlog (incidents "
+                + "open at the start and at the end): upgrade it to see them\n")
             let json = try await setting.automator(["report", "--format", "json"] + Setting.window)
             #expect(json.status == 0 && !json.stdout.contains("\"actions\""), "\(json.stderr)")
         }

@@ -833,7 +833,7 @@ struct ChatBotTests {
         // Plain lines Slack and Matrix show as they are: the Markdown report's headings and
         // tables were some ninety lines of `| --- |` in a week's post.
         let text = posted.first?.text ?? ""
-        #expect(text.hasPrefix("Automator report, ") && text.contains("\nIncidents: 1 opened (1 still open), 0 closed.\n"),
+        #expect(text.hasPrefix("Automator report, ") && text.contains("\nIncidents: 1 opened, 0 closed; 0 open at the start, 1 at the end.\n"),
                 "\(text)")
         #expect(text.split(separator: "\n").count <= 6 && !text.contains("|") && !text.contains("#"), "\(text)")
         let uploads = bot.network.uploads.withLock { $0 }

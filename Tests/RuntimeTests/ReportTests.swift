@@ -52,6 +52,9 @@ struct ReportTests {
         // new: 5; active: 3, 9; pending: 6; closed: 1, 2, 4, 7, 8, 12 (INC-12 after the window).
         #expect(report.statuses == [Report.Tally(name: "new", count: 1), Report.Tally(name: "active", count: 2),
                                     Report.Tally(name: "pending", count: 1), Report.Tally(name: "closed", count: 6)])
+        // Open at 0: INC-10 (opened at -24, closed at 12). Open at 72: INC-3, 5, 6 and 9, INC-7
+        // (closed at 80) and INC-12 (at 75); not INC-11, opened at 73.
+        #expect(report.openAtStart == 1 && report.openAtEnd == 6)
     }
 
     @Test("SLA met, breached, at risk and on track per type", arguments: StoreUnderTest.allCases)
@@ -150,6 +153,8 @@ struct ReportTests {
         let report = try await Self.withFixture(store) { store in try await store.report(window, at: ReportFixture.now) }
         #expect(report.days.map(\.date) == ["2026-03-31", "2026-04-01"])
         #expect(report.days.allSatisfy { $0.opened == 0 && $0.closed == 0 })
+        // Nothing opened nor closed, but a backlog: INC-3, 5, 6, 9 and 11, open across the window.
+        #expect(report.openAtStart == 5 && report.openAtEnd == 5)
         #expect(report.types.isEmpty && report.sla.isEmpty && report.playbooks.isEmpty && report.owners.isEmpty)
         #expect(report.acknowledge == Report.Timing() && report.resolve == Report.Timing())
         #expect(report.actions.isEmpty && report.approvers.isEmpty && report.approval == Report.Timing())
@@ -217,6 +222,7 @@ struct ReportTests {
         let report = try await Self.fixture()
         let json = ReportJSON.encode(report)
         #expect(json.hasPrefix("{\n  \"acknowledge\" : {") && json.contains(#""schema_version" : 1,"#))
+        #expect(json.contains(#""open_at_end" : 6,"#) && json.contains(#""open_at_start" : 1,"#))
         #expect(json.contains(#""generated_at" : "2026-03-04T12:00:00Z""#))
         #expect(json.contains(#""at_risk" : 1"#))
         #expect(json.contains(#""median" : 7200"#) && json.contains(#""p90" : 108000"#))
@@ -227,17 +233,21 @@ struct ReportTests {
     @Test("An older server's report, without the response actions: read, shown as not reported, passed on as sent")
     func olderServer() async throws {
         let report = try ReportJSON.decode(ReportFixture.olderServerJSON)
-        #expect(report.absent == [.actions])
+        #expect(report.absent == [.actions, .backlog])
         #expect(report.days.map(\.opened) == [2, 0] && report.playbooks.first?.completed == 2)
         #expect(report.acknowledge == Report.Timing(count: 2, mean: 5400, p90: 7200))
         let note = "The server that made this report is older than its response actions section: upgrade it to see them."
         #expect(ReportFormat.markdown.render(report).hasSuffix("## Response actions\n\n\(note)\n"))
         #expect(ReportFormat.html.render(report).contains("<p>\(note)</p>"))
+        // Without the backlog: not said to be zero.
+        #expect(ReportFormat.markdown.render(report).contains("\n2 incidents opened, 1 closed.\n"))
+        #expect(!ReportFormat.html.render(report).contains("Open at the start"))
         let csv = ReportFormat.csv.render(report)
         #expect(csv.contains("absent,actions,note,\(note)\r\n") && !csv.contains("approval,"), "\(csv)")
+        #expect(csv.contains("absent,backlog,note,") && !csv.contains("backlog,,"), "\(csv)")
         // Written back without the section, rather than with zeros nobody counted.
         let json = ReportJSON.encode(report)
-        #expect(!json.contains("\"actions\"") && !json.contains("\"approval\""))
+        #expect(!json.contains("\"actions\"") && !json.contains("\"approval\"") && !json.contains("open_at_start"))
         #expect(try ReportJSON.decode(json) == report)
         #expect(try ReportJSON.decode(ReportJSON.encode(try await Self.fixture())).absent.isEmpty)
     }
@@ -260,7 +270,7 @@ struct ReportTests {
         let report = try await Self.fixture()
         let text = ReportFormat.markdown.render(report)
         #expect(text.hasPrefix("# Automator report\n\n2026-03-01 00:00 UTC to 2026-03-04 00:00 UTC, made 2026-03-04 12:00 UTC.\n"
-            + "10 incidents opened, 5 closed.\n"))
+            + "10 incidents opened, 5 closed; 1 open at the start, 6 at the end.\n"))
         #expect(text.contains("| 2026-03-01 | 4 | 3 |\n"))
         #expect(text.contains("| phishing | 1 | 1 | 1 | 0 | 50% |\n"))
         #expect(text.contains("|  | Incidents | Median | Mean | p90 |\n"))
@@ -277,7 +287,7 @@ struct ReportTests {
         var one = report
         one.statuses = [one.statuses[0]]
         one.statuses[0].count = 1
-        #expect(ReportFormat.markdown.render(one).contains("\n1 incident opened, 5 closed.\n"))
+        #expect(ReportFormat.markdown.render(one).contains("\n1 incident opened, 5 closed; 1 open at the start, 6 at the end.\n"))
     }
 
     @Test("Chat: the main figures in a few plain lines, no Markdown table or heading")
@@ -286,7 +296,7 @@ struct ReportTests {
         // pending; the SLA share of met among met and breached; runs, tasks and actions summed.
         #expect(ReportChat.summary(try await Self.fixture()) == """
             Automator report, 2026-03-01 00:00 UTC to 2026-03-04 00:00 UTC
-            Incidents: 10 opened (4 still open), 5 closed.
+            Incidents: 10 opened, 5 closed; 1 open at the start, 6 at the end.
             SLA: 50% met (3 met, 3 breached, 1 at risk, 1 on track). Breached: access 1, malware 1, phishing 1.
             Time to acknowledge: median 2h, p90 1d 6h (7 incidents). To resolve: median 16h, p90 1d 11h (6 incidents).
             Playbook runs: 3 completed, 2 failed, 1 killed, 1 unfinished. Overdue tasks: 2.
@@ -296,7 +306,7 @@ struct ReportTests {
         let quiet = Report(window: ReportFixture.window, generatedAt: ReportFixture.now)
         #expect(ReportChat.summary(quiet) == """
             Automator report, 2026-03-01 00:00 UTC to 2026-03-04 00:00 UTC
-            Incidents: 0 opened, 0 closed.
+            Incidents: 0 opened, 0 closed; 0 open at the start, 0 at the end.
             Time to acknowledge: none measured. To resolve: none measured.
             """)
     }
@@ -309,6 +319,7 @@ struct ReportTests {
         #expect(lines.last == "")
         #expect(lines.allSatisfy { $0.isEmpty || $0.split(separator: ",", omittingEmptySubsequences: false).count == 4 })
         for line in ["window,,from,2026-03-01T00:00:00Z", "day,2026-03-02,opened,3", "type,access,closed,1",
+                     "backlog,,open_at_start,1", "backlog,,open_at_end,6",
                      "severity,info,opened,1", "status,closed,incidents,6", "sla,phishing,at_risk,1",
                      "acknowledge,,median_seconds,7200", "acknowledge,,p90_seconds,108000",
                      "resolve,,median_seconds,57600", "resolve,,mean_seconds,60000", "verdict,malicious,indicators,2",
@@ -353,6 +364,7 @@ struct ReportTests {
         #expect(html.contains("<title>phishing: 1 at risk</title>"))
         #expect(html.contains("<title>edr.isolate_host: 1 denied</title>"))
         // The summary's times say which figure they are: the median, the typical incident.
+        #expect(html.contains("<dt>Open at the start</dt><dd>1</dd>") && html.contains("<dt>Open at the end</dt><dd>6</dd>"))
         #expect(html.contains("<dt>Acknowledged in (median)</dt><dd>2h</dd>") && html.contains("<dt>Resolved in (median)</dt><dd>16h</dd>"))
     }
 

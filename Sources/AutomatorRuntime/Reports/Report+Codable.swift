@@ -7,11 +7,14 @@ extension Report {
     public enum Section: String, Sendable, Hashable, CaseIterable {
         /// `actions`, `approvers`, `approval` and `in_force`.
         case actions
+        /// `open_at_start` and `open_at_end`.
+        case backlog
 
         /// As the report's readers see it: `response actions`.
         public var title: String {
             switch self {
             case .actions: "response actions"
+            case .backlog: "backlog (incidents open at the start and at the end)"
             }
         }
     }
@@ -27,7 +30,7 @@ extension Report: Codable {
 
     private enum CodingKeys: String, CodingKey {
         case schemaVersion, window, generatedAt, days, types, severities, statuses, sla, acknowledge, resolve, verdicts,
-             indicators, playbooks, owners, actions, approvers, approval, inForce
+             indicators, playbooks, owners, actions, approvers, approval, inForce, openAtStart, openAtEnd
     }
 
     public init(from decoder: any Decoder) throws {
@@ -53,6 +56,12 @@ extension Report: Codable {
         } else {
             absent.insert(.actions)
         }
+        if container.contains(.openAtStart) {
+            openAtStart = try container.decode(Int.self, forKey: .openAtStart)
+            openAtEnd = try container.decode(Int.self, forKey: .openAtEnd)
+        } else {
+            absent.insert(.backlog)
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -76,6 +85,10 @@ extension Report: Codable {
             try container.encode(approvers, forKey: .approvers)
             try container.encode(approval, forKey: .approval)
             try container.encode(inForce, forKey: .inForce)
+        }
+        if !absent.contains(.backlog) {
+            try container.encode(openAtStart, forKey: .openAtStart)
+            try container.encode(openAtEnd, forKey: .openAtEnd)
         }
     }
 }

@@ -24,6 +24,10 @@ public struct Report: Sendable, Hashable {
     public var severities: [Breakdown]
     /// The incidents opened in the window by their status now.
     public var statuses: [Tally]
+    /// The backlog: incidents open at the window's start (opened before it, not closed by then)
+    /// and at its end (now, for a window until now), by their last closing when reopened.
+    public var openAtStart = 0
+    public var openAtEnd = 0
     /// The incidents opened in the window with an SLA, per type, by their SLA state now.
     public var sla: [SLATally]
     /// From creation to the first act of a person, for the acknowledged incidents of the window.

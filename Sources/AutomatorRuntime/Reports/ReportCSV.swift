@@ -11,8 +11,9 @@ import Foundation
 ///     owner,tier1,overdue,1
 ///
 /// A spreadsheet's pivot table (or `grep '^day,'`) gives back any section as a table. Sections:
-/// `window`, `day`, `type`, `severity`, `status`, `sla`, `acknowledge`, `resolve`, `verdict`,
-/// `indicator` (name: the value; measures `type`, `verdict`, `last_seen`), `playbook`, `owner`
+/// `window`, `day`, `type`, `severity`, `backlog` (measures `open_at_start`, `open_at_end`),
+/// `status`, `sla`, `acknowledge`, `resolve`, `verdict`, `indicator` (name: the value; measures
+/// `type`, `verdict`, `last_seen`), `playbook`, `owner`
 /// (an empty name: tasks nobody owns), `action` (measures `done`, `failed`, `refused`, `denied`,
 /// `timed_out`, `dry_run`, `undone`, `expired`, `in_flight`), `approver`, `approval` (the wait
 /// for an approval in chat), `in_force` (measures `lifting`, `until_undone`, `since`); `absent`
@@ -29,6 +30,9 @@ enum ReportCSV {
         for day in report.days { add("day", day.date, [("opened", "\(day.opened)"), ("closed", "\(day.closed)")]) }
         for (section, breakdowns) in [("type", report.types), ("severity", report.severities)] {
             for item in breakdowns { add(section, item.name, [("opened", "\(item.opened)"), ("closed", "\(item.closed)")]) }
+        }
+        if !report.absent.contains(.backlog) {
+            add("backlog", "", [("open_at_start", "\(report.openAtStart)"), ("open_at_end", "\(report.openAtEnd)")])
         }
         for status in report.statuses { add("status", status.name, [("incidents", "\(status.count)")]) }
         for sla in report.sla {

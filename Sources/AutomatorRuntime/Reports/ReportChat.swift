@@ -7,20 +7,21 @@ import Foundation
 /// was some ninety lines of `| --- |` in the channel.
 ///
 ///     Automator report, 2026-11-23 08:00 UTC to 2026-11-30 08:00 UTC
-///     Incidents: 26 opened (3 still open), 24 closed.
+///     Incidents: 26 opened, 24 closed; 56 open at the start, 58 at the end.
 ///     SLA: 35% met (9 met, 17 breached, 1 on track). Breached: malware 9, phishing 5, ddos 3.
-///     Time to acknowledge: median 25m, p90 1h 15m (25 incidents). To resolve: median 4h 32m, p90 17h 24m (23 incidents).
+///     Time to acknowledge: median 25m, p90 1h 15m (25 incidents). To resolve: median 4h 32m,
+///     p90 17h 24m (23 incidents).
 ///     Playbook runs: 45 completed, 3 failed. Overdue tasks: 2.
 ///     Response actions: 5 done, 1 denied; 2 in force now.
 enum ReportChat {
     static func summary(_ report: Report) -> String {
         let opened = report.statuses.reduce(0) { $0 + $1.count }
-        let stillOpen = report.statuses.filter { $0.name != Incident.Status.closed.rawValue }.reduce(0) { $0 + $1.count }
         let closed = report.days.reduce(0) { $0 + $1.closed }
         var lines = ["Automator report, " + ReportText.window(report.window)]
-        lines.append("Incidents: \(opened) opened" + (stillOpen > 0 ? " (\(stillOpen) still open)" : "") + ", \(closed) closed.")
+        let backlog = ReportText.backlog(report).map { "; " + $0 } ?? ""
+        lines.append("Incidents: \(opened) opened, \(closed) closed\(backlog).")
         if let sla = sla(report) { lines.append(sla) }
-        lines.append("Time to acknowledge: " + timing(report.acknowledge) + ". To resolve: " + timing(report.resolve) + ".")
+        lines.append("Time to acknowledge: \(timing(report.acknowledge)). To resolve: \(timing(report.resolve)).")
         var work: [String] = []
         let runs = [("completed", report.playbooks.reduce(0) { $0 + $1.completed }),
                     ("failed", report.playbooks.reduce(0) { $0 + $1.failed }),
@@ -43,7 +44,8 @@ enum ReportChat {
                       ("on track", report.sla.reduce(0) { $0 + $1.onTrack })]
         guard let listed = listed(states) else { return nil }
         let (met, breached) = (states[0].1, states[1].1)
-        var line = met + breached == 0 ? "SLA: \(listed)." : "SLA: \(ReportText.share(met, of: met + breached)) met (\(listed))."
+        var line = met + breached == 0 ? "SLA: \(listed)."
+            : "SLA: \(ReportText.share(met, of: met + breached)) met (\(listed))."
         let worst = report.sla.filter { $0.breached > 0 }.sorted { ($0.breached, $1.type) > ($1.breached, $0.type) }
         if !worst.isEmpty {
             line += " Breached: " + worst.prefix(3).map { "\($0.type) \($0.breached)" }.joined(separator: ", ") + "."

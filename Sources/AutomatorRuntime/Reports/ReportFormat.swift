@@ -57,6 +57,12 @@ enum ReportText {
 
     static func owner(_ owner: String?) -> String { owner ?? "(nobody)" }
 
+    /// `56 open at the start, 58 at the end`; nil from a server older than the backlog.
+    static func backlog(_ report: Report) -> String? {
+        guard !report.absent.contains(.backlog) else { return nil }
+        return "\(report.openAtStart) open at the start, \(report.openAtEnd) at the end"
+    }
+
     /// In place of a section an older server did not send.
     static func absent(_ section: Report.Section) -> String {
         "The server that made this report is older than its \(section.title) section: upgrade it to see them."

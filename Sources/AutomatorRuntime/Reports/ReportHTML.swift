@@ -16,6 +16,9 @@ enum ReportHTML {
         let closed = report.days.reduce(0) { $0 + $1.closed }
         let met = report.sla.reduce(0) { $0 + $1.met }
         let breached = report.sla.reduce(0) { $0 + $1.breached }
+        let backlog = report.absent.contains(.backlog) ? ""
+            : "<div><dt>Open at the start</dt><dd>\(report.openAtStart)</dd></div>"
+                + "<div><dt>Open at the end</dt><dd>\(report.openAtEnd)</dd></div>"
         let flow = [ReportChart.Series(name: "opened", className: "opened"),
                     ReportChart.Series(name: "closed", className: "closed")]
         let slaStates = [ReportChart.Series(name: "met", className: "met"),
@@ -32,6 +35,7 @@ enum ReportHTML {
             <dl class="summary">
             <div><dt>Opened</dt><dd>\(opened)</dd></div>
             <div><dt>Closed</dt><dd>\(closed)</dd></div>
+            \(backlog)
             <div><dt>SLA met</dt><dd>\(ReportText.share(met, of: met + breached))</dd></div>
             <div><dt>Acknowledged in (median)</dt><dd>\(ReportText.duration(report.acknowledge.median))</dd></div>
             <div><dt>Resolved in (median)</dt><dd>\(ReportText.duration(report.resolve.median))</dd></div>

@@ -6,11 +6,12 @@ enum ReportMarkdown {
     static func render(_ report: Report) -> String {
         let opened = report.statuses.reduce(0) { $0 + $1.count }
         let closed = report.days.reduce(0) { $0 + $1.closed }
+        let backlog = ReportText.backlog(report).map { "; " + $0 } ?? ""
         var out = """
             # Automator report
 
             \(ReportText.window(report.window)), made \(ReportText.time(report.generatedAt)).
-            \(opened) \(opened == 1 ? "incident" : "incidents") opened, \(closed) closed.
+            \(opened) \(opened == 1 ? "incident" : "incidents") opened, \(closed) closed\(backlog).
 
             ## Incidents per day
 
