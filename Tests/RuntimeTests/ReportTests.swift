@@ -160,6 +160,11 @@ struct ReportTests {
         #expect(report.actions.isEmpty && report.approvers.isEmpty && report.approval == Report.Timing())
         #expect(report.inForce.map(\.action) == ["edr.isolate_host", "firewall.block_ip"], "in force whenever run")
         for format in ReportFormat.allCases { #expect(!format.render(report).isEmpty) }
+        // Each empty part of the actions says which it is: "None." thrice read as nothing at all.
+        var none = report
+        none.inForce = []
+        let html = ReportFormat.html.render(none)
+        #expect(html.contains("<p class=\"none\">Approved by nobody.</p>") && html.contains("<p class=\"none\">None in force now.</p>"))
     }
 
     @Test("The audit: who did what in the window, newest first, by actor or family of actors", arguments: StoreUnderTest.allCases)

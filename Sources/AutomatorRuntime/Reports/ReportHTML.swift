@@ -116,11 +116,13 @@ enum ReportHTML {
             + table(["Action"] + ReportText.outcomeHeaders, names: true, report.actions.map { action in
                 [action.action] + ReportText.outcomes(action).map { "\($0.count)" }
             })
-            + table(["Approved by", "Actions"], names: true, report.approvers.map { [$0.name, "\($0.count)"] })
+            + table(["Approved by", "Actions"], names: true, empty: "Approved by nobody.",
+                    report.approvers.map { [$0.name, "\($0.count)"] })
             + table(["", "Actions"] + ReportText.timingHeaders, names: true, [
                 ["Approval in chat", "\(report.approval.count)"] + ReportText.durations(report.approval),
             ])
-            + table(["In force now", "Lifting at their ttl", "Until undone", "Since"], names: true, report.inForce.map {
+            + table(["In force now", "Lifting at their ttl", "Until undone", "Since"], names: true,
+                    empty: "None in force now.", report.inForce.map {
                 [$0.action, "\($0.lifting)", "\($0.untilUndone)", ReportText.time($0.since)]
             }))
     }
@@ -147,8 +149,12 @@ enum ReportHTML {
 
     /// A table in a box that scrolls sideways on a narrow screen; the first column is a header,
     /// broken anywhere (a URL, a hash) unless it holds `names`, kept whole (the box scrolls).
-    private static func table(_ header: [String], names: Bool = false, _ rows: [[String]]) -> String {
-        guard !rows.isEmpty else { return "<p class=\"none\">None.</p>\n" }
+    /// - Parameter empty: what shows without rows; a table below a section's first says which one
+    ///   it stands for, as its header would.
+    private static func table(_ header: [String], names: Bool = false, empty: String = "None.", _ rows: [[String]])
+        -> String
+    {
+        guard !rows.isEmpty else { return "<p class=\"none\">\(escape(empty))</p>\n" }
         let head = "<tr>" + header.map { "<th scope=\"col\">\(escape($0))</th>" }.joined() + "</tr>"
         let lines = rows.map { row in
             "<tr>" + row.enumerated().map { index, cell in
