@@ -8,17 +8,20 @@ struct ReportCommand: AsyncParsableCommand {
         abstract: "Report what the team and its playbooks did over a stretch of time.",
         discussion: """
             For the incidents opened in the window: how many per day, type, severity and status; \
-            their SLA (met, breached, at risk, on track) per type; the mean and 90th percentile \
+            their SLA (met, breached, at risk, on track) per type; the median, mean and 90th percentile \
             of the time to acknowledge (the first act of a person, not of a playbook) and to \
-            resolve (to closing). Also: incidents closed in the window, the indicators looked up \
+            resolve (to closing). Also: incidents closed in the window, those open at its start \
+            and at its end (the backlog), the indicators looked up \
             and their verdicts, playbook runs by outcome, tasks per owner (open, done, overdue). \
             Days are UTC days. docs/ARCHITECTURE.md ("Reports") defines each figure.
 
             Formats: md (Markdown, the default), html (one self-contained file with charts, for \
             a browser, a phone or a printer), json (as GET /api/v1/report answers), csv (one flat \
-            table: section,name,measure,value). With -o, the file's extension chooses the format \
-            unless --format does; the file is replaced whole, never left half written, with mode \
-            0600 (only you read it: chmod it to share it).
+            table: section,name,measure,value). With -o, the file's extension (.md, .html, .json, \
+            .csv) chooses the format unless --format does; another extension is refused rather \
+            than given Markdown (for a PDF, print the html one from a browser). The file is \
+            replaced whole, never left half written, with mode 0600 (only you read it: chmod it \
+            to share it).
 
             When an automator serve holds the data folder, the report comes through its API; \
             otherwise from the folder's database. A server older than this command may lack a \
@@ -52,8 +55,20 @@ struct ReportCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try window.window(fallback: "30d")
         if let format, ReportFormat(rawValue: format) == nil {
-            throw ValidationError("--format must be one of \(Self.formats), not '\(format)'")
+            throw ValidationError("--format must be one of \(Self.formats), not '\(format)'" + Self.advice(for: format))
         }
+        // `-o week.pdf` once wrote Markdown into week.pdf, which no PDF reader opens, and exited 0.
+        if format == nil, let output, case let ext = (output as NSString).pathExtension, !ext.isEmpty,
+           ReportFormat(fileName: output) == nil
+        {
+            throw ValidationError("-o \(output): a .\(ext) file is not one automator writes: name it .md, .html, .json "
+                + "or .csv, or give --format" + Self.advice(for: ext))
+        }
+    }
+
+    /// What someone who asked for a PDF does instead.
+    private static func advice(for format: String) -> String {
+        format.lowercased() == "pdf" ? "; for a PDF, write the html and print it from a browser" : ""
     }
 
     func run() async throws {

@@ -49,7 +49,7 @@ struct ReportCommandTests {
         let markdown = try await setting.automator(["report"] + Setting.window)
         #expect(markdown.status == 0, "\(markdown.stderr)")
         #expect(markdown.stdout.hasPrefix("# Automator report\n\n2026-03-01 00:00 UTC to 2026-03-04 00:00 UTC, made "))
-        #expect(markdown.stdout.contains("| Acknowledge | 7 | 6h 30m | 1d 6h |"))
+        #expect(markdown.stdout.contains("| Acknowledge | 7 | 2h | 6h 30m | 1d 6h |"))
         let csv = try await setting.automator(["report", "--format", "csv"] + Setting.window)
         #expect(csv.stdout.hasPrefix("section,name,measure,value\r\n"))
         #expect(csv.stdout.contains("\r\nresolve,,p90_seconds,126000\r\n"))
@@ -96,7 +96,13 @@ struct ReportCommandTests {
                 + "longer than 100 years, the longest a report covers: move --from or --to closer"),
             (["--since", "7d", "--from", "2026-03-01"], "give --since or --from, not both"),
             (["--to", "2026-03-01"], "--to goes with --from, as in --from 2026-03-01 --to 2026-03-31"),
-            (["--format", "pdf"], "--format must be one of md, html, json, csv, not 'pdf'"),
+            (["--format", "pdf"], "--format must be one of md, html, json, csv, not 'pdf'; for a PDF, write the html "
+                + "and print it from a browser"),
+            // Once Markdown in week.pdf, and exit 0.
+            (["-o", "week.pdf"], "-o week.pdf: a .pdf file is not one automator writes: name it .md, .html, .json or "
+                + ".csv, or give --format; for a PDF, write the html and print it from a browser"),
+            (["-o", "week.xlsx"], "-o week.xlsx: a .xlsx file is not one automator writes: name it .md, .html, .json "
+                + "or .csv, or give --format"),
         ] {
             let result = try await setting.automator(["report"] + arguments)
             #expect(result.status == 64, "\(arguments)")
@@ -108,6 +114,7 @@ struct ReportCommandTests {
             let audit = try await setting.automator(["audit", "--since", since])
             #expect(audit.status == 64 && audit.stderr.contains("--since wants a duration"), "\(audit.stderr)")
         }
+        #expect(!FileManager.default.fileExists(atPath: setting.folder.url.appendingPathComponent("week.pdf").path))
         let noFolder = try await AutomatorProcess.run(["report", "--data", setting.folder.url.path + "/nothing"])
         #expect(noFolder.status == 64 && noFolder.stderr.contains("there is no data folder"), "\(noFolder.stderr)")
     }
@@ -213,7 +220,8 @@ struct ReportCommandTests {
                 + "response actions section: upgrade it to see them.\n"))
             let named = version.map { "automator " + $0 } ?? "an automator too old to say its version"
             #expect(markdown.stderr == "note: the server at \(server.url) (\(named)) does not report response actions: "
-                + "upgrade it to see them\n")
+                + "upgrade it to see them\nnote: the server at \(server.url) (\(named)) does not report backlog (incidents "
+                + "open at the start and at the end): upgrade it to see them\n")
             let json = try await setting.automator(["report", "--format", "json"] + Setting.window)
             #expect(json.status == 0 && !json.stdout.contains("\"actions\""), "\(json.stderr)")
         }

@@ -122,6 +122,30 @@ struct IncidentSLATests {
         await desk.service.shutdown()
     }
 
+    @Test("Breached, lowered and closed within its new time, an incident stays breached: its state, the lists, the report",
+          arguments: StoreUnderTest.allCases)
+    func closedAfterItsBreachWasLowered(_ kind: StoreUnderTest) async throws {
+        let desk = try await Desk(kind)
+        let incident = try await desk.create("outage", .critical)
+        #expect(try await desk.eventually { try await desk.service.load(incident.id).slaBreachedAt != nil })
+        // Now due an hour after its opening: closed well before it, but an hour too late for the second it had.
+        _ = try await desk.change(incident.id, to: .low)
+        var close = IncidentChange(incident.id)
+        close.status = .closed
+        close.closeReason = "contained"
+        let closed = try await desk.service.update(close, by: "alice")
+        #expect(closed.closedAt! < closed.slaDueAt!)
+        #expect(closed.slaState() == .breached)
+
+        let store = desk.service.store
+        #expect(try await store.listIncidents(IncidentQuery(slaStates: [.breached])).map(\.id) == [incident.id])
+        #expect(try await store.listIncidents(IncidentQuery(slaStates: [.met])).isEmpty)
+        let reports = try #require(store as? any ReportStore)
+        let report = try await reports.report(ReportWindow(lasting: 3600, until: Date()), at: Date())
+        #expect(report.sla == [Report.SLATally(type: "outage", breached: 1)])
+        await desk.service.shutdown()
+    }
+
     @Test("Lowered before its deadline, an incident is not breached when the old deadline passes",
           arguments: StoreUnderTest.allCases)
     func loweredBeforeItsDeadline(_ kind: StoreUnderTest) async throws {

@@ -52,6 +52,9 @@ struct ReportTests {
         // new: 5; active: 3, 9; pending: 6; closed: 1, 2, 4, 7, 8, 12 (INC-12 after the window).
         #expect(report.statuses == [Report.Tally(name: "new", count: 1), Report.Tally(name: "active", count: 2),
                                     Report.Tally(name: "pending", count: 1), Report.Tally(name: "closed", count: 6)])
+        // Open at 0: INC-10 (opened at -24, closed at 12). Open at 72: INC-3, 5, 6 and 9, INC-7
+        // (closed at 80) and INC-12 (at 75); not INC-11, opened at 73.
+        #expect(report.openAtStart == 1 && report.openAtEnd == 6)
     }
 
     @Test("SLA met, breached, at risk and on track per type", arguments: StoreUnderTest.allCases)
@@ -67,7 +70,7 @@ struct ReportTests {
                                Report.SLATally(type: "phishing", met: 1, breached: 1, atRisk: 1)])
     }
 
-    @Test("Time to acknowledge and to resolve: mean and p90", arguments: StoreUnderTest.allCases)
+    @Test("Time to acknowledge and to resolve: median, mean and p90", arguments: StoreUnderTest.allCases)
     func timings(_ store: StoreUnderTest) async throws {
         let report = try await Self.fixture(store)
         // The first act of a person, from creation: INC-1 cli:alice at 3 (the playbook's note at
@@ -75,12 +78,13 @@ struct ReportTests {
         // INC-6 cli:carol at 36: 6 h; INC-7 cli:alice at 80 (automator at 50 does not count):
         // 30 h; INC-9 cli:dave at 71: 1 h; INC-12 slack:bob at 44: 4 h. Never: INC-3 (automator,
         // script), INC-5 (a duplicate alert by api), INC-8 (its playbook closed it).
-        // 7 incidents, 45.5 h in all: mean 6.5 h = 23,400 s; sorted 0.5 1 2 2 4 6 30, p90 at
-        // rank ceil(6.3) = 7: 30 h = 108,000 s.
-        #expect(report.acknowledge == Report.Timing(count: 7, mean: 23_400, p90: 108_000))
+        // 7 incidents, 45.5 h in all: mean 6.5 h = 23,400 s; sorted 0.5 1 2 2 4 6 30, the median
+        // the 4th: 2 h = 7,200 s; p90 at rank ceil(6.3) = 7: 30 h = 108,000 s.
+        #expect(report.acknowledge == Report.Timing(count: 7, median: 7_200, mean: 23_400, p90: 108_000))
         // Closed: INC-1 4 h, INC-2 28 h, INC-4 2 h, INC-7 30 h, INC-8 1 h, INC-12 35 h: 100 h in
-        // all, mean 60,000 s; sorted 1 2 4 28 30 35, p90 at rank ceil(5.4) = 6: 35 h = 126,000 s.
-        #expect(report.resolve == Report.Timing(count: 6, mean: 60_000, p90: 126_000))
+        // all, mean 60,000 s; sorted 1 2 4 28 30 35, the median between the 3rd and the 4th: 16 h =
+        // 57,600 s; p90 at rank ceil(5.4) = 6: 35 h = 126,000 s.
+        #expect(report.resolve == Report.Timing(count: 6, median: 57_600, mean: 60_000, p90: 126_000))
     }
 
     @Test("Indicators, playbook runs and tasks per owner", arguments: StoreUnderTest.allCases)
@@ -133,8 +137,8 @@ struct ReportTests {
         // the same run); ACT-2 Q-2 2 h (answered after ACT-2 was recorded, by another worker's
         // clock); ACT-5 Q-3 3 h (not Q-3a, the run's chat.ask). Not ACT-3 (no question at a
         // terminal, nor ACT-13) nor ACT-4 (standing, though its run had approved Q-7).
-        // 3 actions, 5.5 h: mean 6,600 s; p90 at rank ceil(2.7) = 3: 3 h = 10,800 s.
-        #expect(report.approval == Report.Timing(count: 3, mean: 6_600, p90: 10_800))
+        // 3 actions, 5.5 h: median 2 h = 7,200 s; mean 6,600 s; p90 at rank ceil(2.7) = 3: 3 h = 10,800 s.
+        #expect(report.approval == Report.Timing(count: 3, median: 7_200, mean: 6_600, p90: 10_800))
         // Done and not undone, whenever run: block_ip ACT-1 and ACT-12 with a ttl, ACT-10 (at
         // -10) without; isolate_host ACT-11 (at 73) with, ACT-4 without.
         #expect(report.inForce == [
@@ -149,11 +153,18 @@ struct ReportTests {
         let report = try await Self.withFixture(store) { store in try await store.report(window, at: ReportFixture.now) }
         #expect(report.days.map(\.date) == ["2026-03-31", "2026-04-01"])
         #expect(report.days.allSatisfy { $0.opened == 0 && $0.closed == 0 })
+        // Nothing opened nor closed, but a backlog: INC-3, 5, 6, 9 and 11, open across the window.
+        #expect(report.openAtStart == 5 && report.openAtEnd == 5)
         #expect(report.types.isEmpty && report.sla.isEmpty && report.playbooks.isEmpty && report.owners.isEmpty)
         #expect(report.acknowledge == Report.Timing() && report.resolve == Report.Timing())
         #expect(report.actions.isEmpty && report.approvers.isEmpty && report.approval == Report.Timing())
         #expect(report.inForce.map(\.action) == ["edr.isolate_host", "firewall.block_ip"], "in force whenever run")
         for format in ReportFormat.allCases { #expect(!format.render(report).isEmpty) }
+        // Each empty part of the actions says which it is: "None." thrice read as nothing at all.
+        var none = report
+        none.inForce = []
+        let html = ReportFormat.html.render(none)
+        #expect(html.contains("<p class=\"none\">Approved by nobody.</p>") && html.contains("<p class=\"none\">None in force now.</p>"))
     }
 
     @Test("The audit: who did what in the window, newest first, by actor or family of actors", arguments: StoreUnderTest.allCases)
@@ -211,13 +222,15 @@ struct ReportTests {
 
     // MARK: Renderers
 
-    @Test("JSON: snake_case keys, ISO 8601 times, seconds; read back equal")
+    @Test("JSON: a schema version, snake_case keys, ISO 8601 times, seconds; read back equal")
     func json() async throws {
         let report = try await Self.fixture()
         let json = ReportJSON.encode(report)
+        #expect(json.hasPrefix("{\n  \"acknowledge\" : {") && json.contains(#""schema_version" : 1,"#))
+        #expect(json.contains(#""open_at_end" : 6,"#) && json.contains(#""open_at_start" : 1,"#))
         #expect(json.contains(#""generated_at" : "2026-03-04T12:00:00Z""#))
         #expect(json.contains(#""at_risk" : 1"#))
-        #expect(json.contains(#""p90" : 108000"#))
+        #expect(json.contains(#""median" : 7200"#) && json.contains(#""p90" : 108000"#))
         #expect(try ReportJSON.decode(json) == report)
         #expect(throws: ReportJSON.DecodingFailure.self) { try ReportJSON.decode(#"{"window": 1}"#) }
     }
@@ -225,17 +238,21 @@ struct ReportTests {
     @Test("An older server's report, without the response actions: read, shown as not reported, passed on as sent")
     func olderServer() async throws {
         let report = try ReportJSON.decode(ReportFixture.olderServerJSON)
-        #expect(report.absent == [.actions])
+        #expect(report.absent == [.actions, .backlog])
         #expect(report.days.map(\.opened) == [2, 0] && report.playbooks.first?.completed == 2)
         #expect(report.acknowledge == Report.Timing(count: 2, mean: 5400, p90: 7200))
         let note = "The server that made this report is older than its response actions section: upgrade it to see them."
         #expect(ReportFormat.markdown.render(report).hasSuffix("## Response actions\n\n\(note)\n"))
         #expect(ReportFormat.html.render(report).contains("<p>\(note)</p>"))
+        // Without the backlog: not said to be zero.
+        #expect(ReportFormat.markdown.render(report).contains("\n2 incidents opened, 1 closed.\n"))
+        #expect(!ReportFormat.html.render(report).contains("Open at the start"))
         let csv = ReportFormat.csv.render(report)
         #expect(csv.contains("absent,actions,note,\(note)\r\n") && !csv.contains("approval,"), "\(csv)")
+        #expect(csv.contains("absent,backlog,note,") && !csv.contains("backlog,,"), "\(csv)")
         // Written back without the section, rather than with zeros nobody counted.
         let json = ReportJSON.encode(report)
-        #expect(!json.contains("\"actions\"") && !json.contains("\"approval\""))
+        #expect(!json.contains("\"actions\"") && !json.contains("\"approval\"") && !json.contains("open_at_start"))
         #expect(try ReportJSON.decode(json) == report)
         #expect(try ReportJSON.decode(ReportJSON.encode(try await Self.fixture())).absent.isEmpty)
     }
@@ -258,10 +275,11 @@ struct ReportTests {
         let report = try await Self.fixture()
         let text = ReportFormat.markdown.render(report)
         #expect(text.hasPrefix("# Automator report\n\n2026-03-01 00:00 UTC to 2026-03-04 00:00 UTC, made 2026-03-04 12:00 UTC.\n"
-            + "10 incidents opened, 5 closed.\n"))
+            + "10 incidents opened, 5 closed; 1 open at the start, 6 at the end.\n"))
         #expect(text.contains("| 2026-03-01 | 4 | 3 |\n"))
         #expect(text.contains("| phishing | 1 | 1 | 1 | 0 | 50% |\n"))
-        #expect(text.contains("| Acknowledge | 7 | 6h 30m | 1d 6h |\n| Resolve | 6 | 16h 40m | 1d 11h |\n"))
+        #expect(text.contains("|  | Incidents | Median | Mean | p90 |\n"))
+        #expect(text.contains("| Acknowledge | 7 | 2h | 6h 30m | 1d 6h |\n| Resolve | 6 | 16h | 16h 40m | 1d 11h |\n"))
         #expect(text.contains("| `examp1e.com` | domain | malicious | 2026-03-02 06:00 UTC |\n"))
         #expect(text.contains("| malware | 1 | 1 | 1 | 0 | 33% |\n"))
         #expect(text.contains("| (nobody) | 1 | 0 | 1 |\n"))
@@ -269,12 +287,33 @@ struct ReportTests {
             + "| In flight |\n"))
         #expect(text.contains("| firewall.block_ip | 2 | 0 | 0 | 0 | 1 | 1 | 2 | 1 | 1 |\n"))
         #expect(text.contains("| slack:bob | 2 |\n"))
-        #expect(text.contains("| Approval in chat | 3 | 1h 50m | 3h |\n"))
+        #expect(text.contains("| Approval in chat | 3 | 2h | 1h 50m | 3h |\n"))
         #expect(text.contains("| firewall.block_ip | 2 | 1 | 2026-02-28 14:00 UTC |\n"))
         var one = report
         one.statuses = [one.statuses[0]]
         one.statuses[0].count = 1
-        #expect(ReportFormat.markdown.render(one).contains("\n1 incident opened, 5 closed.\n"))
+        #expect(ReportFormat.markdown.render(one).contains("\n1 incident opened, 5 closed; 1 open at the start, 6 at the end.\n"))
+    }
+
+    @Test("Chat: the main figures in a few plain lines, no Markdown table or heading")
+    func chat() async throws {
+        // The fixture's figures, as the tests above count them: still open are new, active and
+        // pending; the SLA share of met among met and breached; runs, tasks and actions summed.
+        #expect(ReportChat.summary(try await Self.fixture()) == """
+            Automator report, 2026-03-01 00:00 UTC to 2026-03-04 00:00 UTC
+            Incidents: 10 opened, 5 closed; 1 open at the start, 6 at the end.
+            SLA: 50% met (3 met, 3 breached, 1 at risk, 1 on track). Breached: access 1, malware 1, phishing 1.
+            Time to acknowledge: median 2h, p90 1d 6h (7 incidents). To resolve: median 16h, p90 1d 11h (6 incidents).
+            Playbook runs: 3 completed, 2 failed, 1 killed, 1 unfinished. Overdue tasks: 2.
+            Response actions: 3 done, 1 failed, 1 refused, 1 denied, 1 timed out, 1 dry run, 2 undone, 1 expired, \
+            1 in flight; 5 in force now.
+            """)
+        let quiet = Report(window: ReportFixture.window, generatedAt: ReportFixture.now)
+        #expect(ReportChat.summary(quiet) == """
+            Automator report, 2026-03-01 00:00 UTC to 2026-03-04 00:00 UTC
+            Incidents: 0 opened, 0 closed; 0 open at the start, 0 at the end.
+            Time to acknowledge: none measured. To resolve: none measured.
+            """)
     }
 
     @Test("CSV: one flat table, section,name,measure,value; no formula a spreadsheet would run")
@@ -285,8 +324,10 @@ struct ReportTests {
         #expect(lines.last == "")
         #expect(lines.allSatisfy { $0.isEmpty || $0.split(separator: ",", omittingEmptySubsequences: false).count == 4 })
         for line in ["window,,from,2026-03-01T00:00:00Z", "day,2026-03-02,opened,3", "type,access,closed,1",
+                     "backlog,,open_at_start,1", "backlog,,open_at_end,6",
                      "severity,info,opened,1", "status,closed,incidents,6", "sla,phishing,at_risk,1",
-                     "acknowledge,,p90_seconds,108000", "resolve,,mean_seconds,60000", "verdict,malicious,indicators,2",
+                     "acknowledge,,median_seconds,7200", "acknowledge,,p90_seconds,108000",
+                     "resolve,,median_seconds,57600", "resolve,,mean_seconds,60000", "verdict,malicious,indicators,2",
                      "indicator,examp1e.com,verdict,malicious", "playbook,phishing,unfinished,1",
                      "owner,,overdue,1", "action,edr.isolate_host,denied,1", "action,firewall.block_ip,timed_out,1",
                      "action,firewall.block_ip,in_flight,1", "approver,slack:bob,actions,2",
@@ -327,6 +368,9 @@ struct ReportTests {
         #expect(html.contains("<title>2026-03-01: 4 opened</title>") && html.contains("<title>2026-03-01: 3 closed</title>"))
         #expect(html.contains("<title>phishing: 1 at risk</title>"))
         #expect(html.contains("<title>edr.isolate_host: 1 denied</title>"))
+        // The summary's times say which figure they are: the median, the typical incident.
+        #expect(html.contains("<dt>Open at the start</dt><dd>1</dd>") && html.contains("<dt>Open at the end</dt><dd>6</dd>"))
+        #expect(html.contains("<dt>Acknowledged in (median)</dt><dd>2h</dd>") && html.contains("<dt>Resolved in (median)</dt><dd>16h</dd>"))
     }
 
     @Test("Axis maxima read as 1, 2 or 5 times a power of ten")

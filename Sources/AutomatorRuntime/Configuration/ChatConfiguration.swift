@@ -18,7 +18,7 @@ import Yams
 ///     user: "@automator:example.org"
 ///     access_token: ${MATRIX_ACCESS_TOKEN}   # or password: ${MATRIX_PASSWORD}
 ///     invites_from: [example.org, "@alice:partner.example"]   # default: the bot's own server
-///   report:                              # automator serve posts it every day
+///   report:                              # automator serve posts its figures every day, HTML attached
 ///     channel: "#soc"
 ///     daily_at: "08:00"                  # UTC
 ///     window: 7d                         # the report covers the last 7 days

@@ -103,7 +103,7 @@ public enum SLAState: String, Sendable, Hashable, CaseIterable {
     /// Three quarters of the time is gone.
     case atRisk = "at_risk"
     case breached
-    /// Closed in time.
+    /// Closed in time, never breached.
     case met
 
     /// The share of the time after which an open incident is at risk.
@@ -111,11 +111,15 @@ public enum SLAState: String, Sendable, Hashable, CaseIterable {
 
     /// The state at `now` of an incident's SLA, from its times in milliseconds since 1970 (as the
     /// stores keep them, so that a report reads them without making dates); nil without an SLA.
+    /// A breach noted stays: lowering the severity afterwards moves the due time later, and an
+    /// incident closed by the new one was still late by the one it had.
     init?(created: Int64, closed: Int64?, due: Int64?, breached: Int64?, now: Int64) {
         guard let due else { return nil }
-        if let closed {
+        if breached != nil {
+            self = .breached
+        } else if let closed {
             self = closed <= due ? .met : .breached
-        } else if breached != nil || now >= due {
+        } else if now >= due {
             self = .breached
         } else {
             self = Double(now - created) >= Double(due - created) * Self.atRiskShare ? .atRisk : .onTrack

@@ -7,11 +7,14 @@ extension Report {
     public enum Section: String, Sendable, Hashable, CaseIterable {
         /// `actions`, `approvers`, `approval` and `in_force`.
         case actions
+        /// `open_at_start` and `open_at_end`.
+        case backlog
 
         /// As the report's readers see it: `response actions`.
         public var title: String {
             switch self {
             case .actions: "response actions"
+            case .backlog: "backlog (incidents open at the start and at the end)"
             }
         }
     }
@@ -21,9 +24,13 @@ extension Report {
 /// the report then says so (`absent`) instead of failing or showing zeros that were never counted.
 /// An absent section is not written back either, so `--format json` passes on what the server sent.
 extension Report: Codable {
+    /// `schema_version` in the JSON, for the BI tools and scripts that read it: raised when a
+    /// field is renamed, removed or changes its meaning or unit, not when one is added.
+    public static let schemaVersion = 1
+
     private enum CodingKeys: String, CodingKey {
-        case window, generatedAt, days, types, severities, statuses, sla, acknowledge, resolve, verdicts, indicators,
-             playbooks, owners, actions, approvers, approval, inForce
+        case schemaVersion, window, generatedAt, days, types, severities, statuses, sla, acknowledge, resolve, verdicts,
+             indicators, playbooks, owners, actions, approvers, approval, inForce, openAtStart, openAtEnd
     }
 
     public init(from decoder: any Decoder) throws {
@@ -49,10 +56,17 @@ extension Report: Codable {
         } else {
             absent.insert(.actions)
         }
+        if container.contains(.openAtStart) {
+            openAtStart = try container.decode(Int.self, forKey: .openAtStart)
+            openAtEnd = try container.decode(Int.self, forKey: .openAtEnd)
+        } else {
+            absent.insert(.backlog)
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(Self.schemaVersion, forKey: .schemaVersion)
         try container.encode(window, forKey: .window)
         try container.encode(generatedAt, forKey: .generatedAt)
         try container.encode(days, forKey: .days)
@@ -71,6 +85,10 @@ extension Report: Codable {
             try container.encode(approvers, forKey: .approvers)
             try container.encode(approval, forKey: .approval)
             try container.encode(inForce, forKey: .inForce)
+        }
+        if !absent.contains(.backlog) {
+            try container.encode(openAtStart, forKey: .openAtStart)
+            try container.encode(openAtEnd, forKey: .openAtEnd)
         }
     }
 }

@@ -24,6 +24,10 @@ public struct Report: Sendable, Hashable {
     public var severities: [Breakdown]
     /// The incidents opened in the window by their status now.
     public var statuses: [Tally]
+    /// The backlog: incidents open at the window's start (opened before it, not closed by then)
+    /// and at its end (now, for a window until now), by their last closing when reopened.
+    public var openAtStart = 0
+    public var openAtEnd = 0
     /// The incidents opened in the window with an SLA, per type, by their SLA state now.
     public var sla: [SLATally]
     /// From creation to the first act of a person, for the acknowledged incidents of the window.
@@ -129,15 +133,21 @@ public struct Report: Sendable, Hashable {
         }
     }
 
-    /// Durations in seconds; nil mean and p90 when nothing was measured.
+    /// Durations in seconds; nil median, mean and p90 when nothing was measured (and a nil median
+    /// from a server older than it). The median is the typical case a manager quotes: a few
+    /// incidents left open for days make the mean twice the median and more.
     public struct Timing: Sendable, Hashable, Codable {
         public var count: Int
+        /// The middle duration of the sorted ones, or the mean of the two middle ones, as a
+        /// spreadsheet's MEDIAN gives it.
+        public var median: Double?
         public var mean: Double?
         /// The nearest-rank 90th percentile: the duration at rank ⌈0.9 n⌉ of the n sorted ones.
         public var p90: Double?
 
-        public init(count: Int = 0, mean: Double? = nil, p90: Double? = nil) {
+        public init(count: Int = 0, median: Double? = nil, mean: Double? = nil, p90: Double? = nil) {
             self.count = count
+            self.median = median
             self.mean = mean
             self.p90 = p90
         }
@@ -149,8 +159,11 @@ public struct Report: Sendable, Hashable {
                 return
             }
             let sorted = durations.sorted()
+            let middle = sorted.count / 2
+            let median = sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
             let rank = Int((0.9 * Double(sorted.count)).rounded(.up))
-            self.init(count: sorted.count, mean: sorted.reduce(0, +) / Double(sorted.count), p90: sorted[rank - 1])
+            self.init(count: sorted.count, median: median, mean: sorted.reduce(0, +) / Double(sorted.count),
+                      p90: sorted[rank - 1])
         }
     }
 

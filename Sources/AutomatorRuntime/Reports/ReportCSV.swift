@@ -11,8 +11,9 @@ import Foundation
 ///     owner,tier1,overdue,1
 ///
 /// A spreadsheet's pivot table (or `grep '^day,'`) gives back any section as a table. Sections:
-/// `window`, `day`, `type`, `severity`, `status`, `sla`, `acknowledge`, `resolve`, `verdict`,
-/// `indicator` (name: the value; measures `type`, `verdict`, `last_seen`), `playbook`, `owner`
+/// `window`, `day`, `type`, `severity`, `backlog` (measures `open_at_start`, `open_at_end`),
+/// `status`, `sla`, `acknowledge`, `resolve`, `verdict`, `indicator` (name: the value; measures
+/// `type`, `verdict`, `last_seen`), `playbook`, `owner`
 /// (an empty name: tasks nobody owns), `action` (measures `done`, `failed`, `refused`, `denied`,
 /// `timed_out`, `dry_run`, `undone`, `expired`, `in_flight`), `approver`, `approval` (the wait
 /// for an approval in chat), `in_force` (measures `lifting`, `until_undone`, `since`); `absent`
@@ -30,6 +31,9 @@ enum ReportCSV {
         for (section, breakdowns) in [("type", report.types), ("severity", report.severities)] {
             for item in breakdowns { add(section, item.name, [("opened", "\(item.opened)"), ("closed", "\(item.closed)")]) }
         }
+        if !report.absent.contains(.backlog) {
+            add("backlog", "", [("open_at_start", "\(report.openAtStart)"), ("open_at_end", "\(report.openAtEnd)")])
+        }
         for status in report.statuses { add("status", status.name, [("incidents", "\(status.count)")]) }
         for sla in report.sla {
             add("sla", sla.type, [("met", "\(sla.met)"), ("breached", "\(sla.breached)"), ("at_risk", "\(sla.atRisk)"),
@@ -37,8 +41,8 @@ enum ReportCSV {
         }
         let approval = report.absent.contains(.actions) ? [] : [("approval", report.approval)]
         for (section, timing) in [("acknowledge", report.acknowledge), ("resolve", report.resolve)] + approval {
-            add(section, "", [("count", "\(timing.count)"), ("mean_seconds", seconds(timing.mean)),
-                              ("p90_seconds", seconds(timing.p90))])
+            add(section, "", [("count", "\(timing.count)"), ("median_seconds", seconds(timing.median)),
+                              ("mean_seconds", seconds(timing.mean)), ("p90_seconds", seconds(timing.p90))])
         }
         for verdict in report.verdicts { add("verdict", verdict.name, [("indicators", "\(verdict.count)")]) }
         for indicator in report.indicators {

@@ -33,6 +33,14 @@ enum ReportText {
         return minutes > 0 ? "\(minutes)m" : "\(total)s"
     }
 
+    /// A timing's columns, in the order every table shows them.
+    static let timingHeaders = ["Median", "Mean", "p90"]
+
+    /// A timing's figures under `timingHeaders`: `4h`, `6h 30m`, `1d 6h`.
+    static func durations(_ timing: Report.Timing) -> [String] {
+        [duration(timing.median), duration(timing.mean), duration(timing.p90)]
+    }
+
     /// `2026-03-01 08:00 UTC`.
     static func time(_ date: Date) -> String {
         let iso = date.formatted(Date.ISO8601FormatStyle())
@@ -48,6 +56,12 @@ enum ReportText {
     }
 
     static func owner(_ owner: String?) -> String { owner ?? "(nobody)" }
+
+    /// `56 open at the start, 58 at the end`; nil from a server older than the backlog.
+    static func backlog(_ report: Report) -> String? {
+        guard !report.absent.contains(.backlog) else { return nil }
+        return "\(report.openAtStart) open at the start, \(report.openAtEnd) at the end"
+    }
 
     /// In place of a section an older server did not send.
     static func absent(_ section: Report.Section) -> String {

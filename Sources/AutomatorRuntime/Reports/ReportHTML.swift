@@ -16,6 +16,9 @@ enum ReportHTML {
         let closed = report.days.reduce(0) { $0 + $1.closed }
         let met = report.sla.reduce(0) { $0 + $1.met }
         let breached = report.sla.reduce(0) { $0 + $1.breached }
+        let backlog = report.absent.contains(.backlog) ? ""
+            : "<div><dt>Open at the start</dt><dd>\(report.openAtStart)</dd></div>"
+                + "<div><dt>Open at the end</dt><dd>\(report.openAtEnd)</dd></div>"
         let flow = [ReportChart.Series(name: "opened", className: "opened"),
                     ReportChart.Series(name: "closed", className: "closed")]
         let slaStates = [ReportChart.Series(name: "met", className: "met"),
@@ -32,9 +35,10 @@ enum ReportHTML {
             <dl class="summary">
             <div><dt>Opened</dt><dd>\(opened)</dd></div>
             <div><dt>Closed</dt><dd>\(closed)</dd></div>
+            \(backlog)
             <div><dt>SLA met</dt><dd>\(ReportText.share(met, of: met + breached))</dd></div>
-            <div><dt>Acknowledged in</dt><dd>\(ReportText.duration(report.acknowledge.mean))</dd></div>
-            <div><dt>Resolved in</dt><dd>\(ReportText.duration(report.resolve.mean))</dd></div>
+            <div><dt>Acknowledged in (median)</dt><dd>\(ReportText.duration(report.acknowledge.median))</dd></div>
+            <div><dt>Resolved in (median)</dt><dd>\(ReportText.duration(report.resolve.median))</dd></div>
             </dl>
 
             """
@@ -58,10 +62,10 @@ enum ReportHTML {
             + table(["Type", "Met", "Breached", "At risk", "On track"], report.sla.map {
                 [$0.type, "\($0.met)", "\($0.breached)", "\($0.atRisk)", "\($0.onTrack)"]
             }))
-        body += section("Response times", table(["", "Incidents", "Mean", "p90"], [
+        body += section("Response times", table(["", "Incidents"] + ReportText.timingHeaders, [
             ("Acknowledge", report.acknowledge), ("Resolve", report.resolve),
         ].map { name, timing in
-            [name, "\(timing.count)", ReportText.duration(timing.mean), ReportText.duration(timing.p90)]
+            [name, "\(timing.count)"] + ReportText.durations(timing)
         }))
         body += section("Indicators looked up", table(["Verdict", "Indicators"], report.verdicts.map {
             [$0.name, "\($0.count)"]
@@ -112,12 +116,13 @@ enum ReportHTML {
             + table(["Action"] + ReportText.outcomeHeaders, names: true, report.actions.map { action in
                 [action.action] + ReportText.outcomes(action).map { "\($0.count)" }
             })
-            + table(["Approved by", "Actions"], names: true, report.approvers.map { [$0.name, "\($0.count)"] })
-            + table(["", "Actions", "Mean", "p90"], names: true, [
-                ["Approval in chat", "\(report.approval.count)", ReportText.duration(report.approval.mean),
-                 ReportText.duration(report.approval.p90)],
+            + table(["Approved by", "Actions"], names: true, empty: "Approved by nobody.",
+                    report.approvers.map { [$0.name, "\($0.count)"] })
+            + table(["", "Actions"] + ReportText.timingHeaders, names: true, [
+                ["Approval in chat", "\(report.approval.count)"] + ReportText.durations(report.approval),
             ])
-            + table(["In force now", "Lifting at their ttl", "Until undone", "Since"], names: true, report.inForce.map {
+            + table(["In force now", "Lifting at their ttl", "Until undone", "Since"], names: true,
+                    empty: "None in force now.", report.inForce.map {
                 [$0.action, "\($0.lifting)", "\($0.untilUndone)", ReportText.time($0.since)]
             }))
     }
@@ -144,8 +149,12 @@ enum ReportHTML {
 
     /// A table in a box that scrolls sideways on a narrow screen; the first column is a header,
     /// broken anywhere (a URL, a hash) unless it holds `names`, kept whole (the box scrolls).
-    private static func table(_ header: [String], names: Bool = false, _ rows: [[String]]) -> String {
-        guard !rows.isEmpty else { return "<p class=\"none\">None.</p>\n" }
+    /// - Parameter empty: what shows without rows; a table below a section's first says which one
+    ///   it stands for, as its header would.
+    private static func table(_ header: [String], names: Bool = false, empty: String = "None.", _ rows: [[String]])
+        -> String
+    {
+        guard !rows.isEmpty else { return "<p class=\"none\">\(escape(empty))</p>\n" }
         let head = "<tr>" + header.map { "<th scope=\"col\">\(escape($0))</th>" }.joined() + "</tr>"
         let lines = rows.map { row in
             "<tr>" + row.enumerated().map { index, cell in

@@ -6,11 +6,12 @@ enum ReportMarkdown {
     static func render(_ report: Report) -> String {
         let opened = report.statuses.reduce(0) { $0 + $1.count }
         let closed = report.days.reduce(0) { $0 + $1.closed }
+        let backlog = ReportText.backlog(report).map { "; " + $0 } ?? ""
         var out = """
             # Automator report
 
             \(ReportText.window(report.window)), made \(ReportText.time(report.generatedAt)).
-            \(opened) \(opened == 1 ? "incident" : "incidents") opened, \(closed) closed.
+            \(opened) \(opened == 1 ? "incident" : "incidents") opened, \(closed) closed\(backlog).
 
             ## Incidents per day
 
@@ -28,9 +29,9 @@ enum ReportMarkdown {
              ReportText.share(sla.met, of: sla.met + sla.breached)]
         })
         out += "\n## Response times\n\n"
-        out += table(["", "Incidents", "Mean", "p90"], [("Acknowledge", report.acknowledge),
-                                                        ("Resolve", report.resolve)].map { name, timing in
-            [name, "\(timing.count)", ReportText.duration(timing.mean), ReportText.duration(timing.p90)]
+        out += table(["", "Incidents"] + ReportText.timingHeaders, [("Acknowledge", report.acknowledge),
+                                                                   ("Resolve", report.resolve)].map { name, timing in
+            [name, "\(timing.count)"] + ReportText.durations(timing)
         })
         out += "\n## Indicators looked up\n\n"
         out += table(["Verdict", "Indicators"], report.verdicts.map { [$0.name, "\($0.count)"] })
@@ -56,9 +57,8 @@ enum ReportMarkdown {
         })
         out += "\nApproved by:\n\n"
         out += table(["Approver", "Actions"], report.approvers.map { [$0.name, "\($0.count)"] })
-        out += "\n" + table(["", "Actions", "Mean", "p90"], [
-            ["Approval in chat", "\(report.approval.count)", ReportText.duration(report.approval.mean),
-             ReportText.duration(report.approval.p90)],
+        out += "\n" + table(["", "Actions"] + ReportText.timingHeaders, [
+            ["Approval in chat", "\(report.approval.count)"] + ReportText.durations(report.approval),
         ])
         out += "\nIn force now:\n\n"
         out += table(["Action", "Lifting at their ttl", "Until undone", "Since"], report.inForce.map { action in

@@ -2,7 +2,7 @@ public import Foundation
 public import Logging
 
 /// The report `automator serve` posts to a chat channel every day at a time (UTC): the report of
-/// the last `window`, as Markdown in the channel with the HTML version attached.
+/// the last `window`, its main figures in a few lines (`ReportChat`) with the HTML report attached.
 ///
 /// ```yaml
 /// chat:
@@ -52,7 +52,7 @@ public struct ReportPoster: Sendable {
     public func post(at now: Date = Date()) async throws {
         let report = try await store.report(ReportWindow(lasting: schedule.window, until: now), at: now)
         let day = String(JSONText.time(now).dropFirst().prefix(10))
-        _ = try await chat.post(ReportFormat.markdown.render(report), to: schedule.channel, on: schedule.network, thread: nil)
+        _ = try await chat.post(ReportChat.summary(report), to: schedule.channel, on: schedule.network, thread: nil)
         try await chat.upload(Array(ReportFormat.html.render(report).utf8), named: "report-\(day).html", to: schedule.channel,
                               on: schedule.network, comment: "The report with its charts")
         logger.info("report posted to \(schedule.channel)")

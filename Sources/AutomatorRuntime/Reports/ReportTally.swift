@@ -40,11 +40,19 @@ struct ReportTally: Sendable {
     private var approvers: [String: Int] = [:]
     private var approval: [Int64] = []
     private var inForce: [InForce: (count: Int, since: Int64)] = [:]
+    private var openAtStart = 0
+    private var openAtEnd = 0
 
     /// Incidents opened in the window: their UTC day (`at / day`), type, severity, status and
     /// SLA state now.
     mutating func opened(day: Int64, type: String, severity: String, status: String, sla: SLAState?, count: Int = 1) {
         opened[Opened(day: day, type: type, severity: severity, status: status, sla: sla), default: 0] += count
+    }
+
+    /// Incidents open at the window's start, and at its end.
+    mutating func backlog(atStart: Int, atEnd: Int) {
+        openAtStart += atStart
+        openAtEnd += atEnd
     }
 
     /// Incidents closed in the window.
@@ -105,6 +113,7 @@ struct ReportTally: Sendable {
         approvers.merge(other.approvers, uniquingKeysWith: +)
         approval += other.approval
         inForce.merge(other.inForce) { ($0.count + $1.count, min($0.since, $1.since)) }
+        backlog(atStart: other.openAtStart, atEnd: other.openAtEnd)
     }
 
     /// The report, every list in the order the renderers show it.
@@ -147,6 +156,7 @@ struct ReportTally: Sendable {
         report.severities = Incident.Severity.allCases.reversed().map { severity in
             severities[severity.rawValue] ?? Report.Breakdown(name: severity.rawValue, opened: 0, closed: 0)
         }
+        (report.openAtStart, report.openAtEnd) = (openAtStart, openAtEnd)
         report.statuses = Incident.Status.allCases.map { Report.Tally(name: $0.rawValue, count: statuses[$0.rawValue] ?? 0) }
         report.sla = sla.values.sorted { $0.type < $1.type }
         report.acknowledge = Report.Timing(durations: acknowledge.map { Double($0) / 1000 })

@@ -106,17 +106,20 @@ extension SQLiteStore: ReportStore {
         var number: Int, createdAt: Int64
     }
 
-    /// The incidents opened or closed in the window, and those opened in it by number.
+    /// The incidents open at some time in the window (opened in it, closed in it, or open across
+    /// it), and those opened in it by number.
     private static func scanIncidents(_ db: Database, _ bounds: Bounds) throws -> (ReportTally, [Opening]) {
         var tally = ReportTally()
         var cohort: [Opening] = []
         let rows = try Row.fetchCursor(db, sql: """
             SELECT number, created_at, closed_at, sla_due_at, sla_breached_at, type, severity, status FROM incident
-            WHERE (created_at >= ? AND created_at < ?) OR (closed_at >= ? AND closed_at < ?) ORDER BY number
-            """, arguments: [bounds.from, bounds.to, bounds.from, bounds.to])
+            WHERE created_at < ? AND (closed_at IS NULL OR closed_at >= ?) ORDER BY number
+            """, arguments: [bounds.to, bounds.from])
         while let row = try rows.next() {
             let (number, createdAt, closedAt): (Int, Int64, Int64?) = (row[0], row[1], row[2])
             let (type, severity): (String, String) = (row[5], row[6])
+            func open(at time: Int64) -> Int { createdAt < time && closedAt.map { $0 >= time } != false ? 1 : 0 }
+            tally.backlog(atStart: open(at: bounds.from), atEnd: open(at: bounds.to))
             if bounds.contains(createdAt) {
                 let sla = SLAState(created: createdAt, closed: closedAt, due: row[3], breached: row[4], now: bounds.now)
                 tally.opened(day: createdAt / ReportTally.day, type: type, severity: severity, status: row[7], sla: sla)

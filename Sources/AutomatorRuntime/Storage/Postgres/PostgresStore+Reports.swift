@@ -118,12 +118,21 @@ extension PostgresStore: ReportStore {
         return tally
     }
 
-    /// Playbook runs and tasks created in the window (not those cancelled), indicators last
-    /// looked up in it, and actions in force now, in groups; the actions asked for in the window.
+    /// The incidents open at the window's start and at its end; playbook runs and tasks created
+    /// in the window (not those cancelled), indicators last looked up in it, and actions in force
+    /// now, in groups; the actions asked for in the window.
     private static func tallyWork(_ session: PostgresSession, from: Int64, to: Int64, now: Int64) async throws
         -> ReportTally
     {
         var tally = ReportTally()
+        for row in try await session.rows("""
+            SELECT count(*) FILTER (WHERE created_at < \(from)),
+                   count(*) FILTER (WHERE closed_at IS NULL OR closed_at >= \(to))
+            FROM incident WHERE created_at < \(to) AND (closed_at IS NULL OR closed_at >= \(from))
+            """)
+        {
+            tally.backlog(atStart: try row[0].decode(Int.self), atEnd: try row[1].decode(Int.self))
+        }
         for row in try await session.rows("""
             SELECT coalesce(playbook, script), status, count(*) FROM run
             WHERE entry = 'playbook:run' AND created_at >= \(from) AND created_at < \(to) GROUP BY 1, 2
