@@ -36,6 +36,8 @@ import NIOHTTP1
 /// secret is blanked out of what comes back (a server that echoes a key gives `[secret]`, in the
 /// forms `SecretConcealer` finds), so a script can use a key without ever reading it; and 429
 /// (after its `Retry-After`), 5xx, timeouts and refused connections are tried again with backoff.
+/// A lookup's last failure pauses the integration's lookups (`IntegrationPause`), and a lookup
+/// does not wait out a `Retry-After` longer than what is left of its call's `timeout`.
 public struct HTTPModule: HostModule {
     public let name = "http"
     /// Hosts scripts may reach: `host` (any port) or `host:port`, lower case.
@@ -102,9 +104,10 @@ public struct HTTPModule: HostModule {
         }
     }
 
-    /// `run`'s idempotency key for this call is sent with a request that may change something. Only
-    /// a lookup's requests tell the integration's pause: an action reaches another endpoint (a
-    /// firewall's API, not the reputation service), and its failure says nothing of the lookups'.
+    /// `run` gives the idempotency key for this call, sent with a request that may change
+    /// something, and says whether it is a lookup: only a lookup's requests tell the integration's
+    /// pause, since an action reaches another endpoint (a firewall's API, not the reputation
+    /// service), and its failure says nothing of the lookups'.
     private func wait(for options: HTTPRequestOptions, in run: LuaRun?) throws(HostError) -> HostWait {
         let key = run?.idempotencyKey
         let pause = run?.entry == .reputation ? self.pause : nil
@@ -147,7 +150,8 @@ public struct HTTPModule: HostModule {
                 let retryAfter = response.headers.first(name: "retry-after")
                 // A lookup does not sleep out a 429's Retry-After past its call's timeout: its
                 // integration pauses for that long instead, and the lookup answers now (a
-                // Retry-After of a minute held the chat message that met it a minute, then two).
+                // Retry-After of a minute held the chat message that met it two minutes, over its
+                // retries).
                 if let delay = retry.delay(after: attempt, status: status, retryAfter: retryAfter),
                    pause == nil || status != 429 || ContinuousClock.now - started + delay <= budget
                 {
