@@ -497,6 +497,13 @@ struct VerdictTests {
         let failed = SourceVerdict(source: "OTX", score: .unknown, reliability: .c, reason: "failed: OTX answered 500", failed: true)
         #expect(Verdict([failed, paused]).summary == "unknown: 1 source asked, none knows it; could not answer: OTX failed: "
             + "OTX answered 500; not asked: VirusTotal, paused until 21:06:40 UTC (timed out after 30 s at 21:05:40 UTC)")
+        let inside = ["AbuseIPDB", "OTX", "VirusTotal"].map {
+            SourceVerdict(source: $0, score: .unknown, reliability: .b, reason: "private address (10.0.0.0/8), not looked up",
+                          asked: false)
+        }
+        #expect(Verdict(inside).summary
+            == "unknown: no feed lists it; not asked: AbuseIPDB, OTX and VirusTotal, private address (10.0.0.0/8), not looked up",
+            "one reason, said once")
         let listed = Self.source(#"local feed "bad""#, .malicious, .b)
         #expect(Verdict([listed, paused]).summary
             == #"malicious: 1 of 1 source; local feed "bad" says malicious; not asked: VirusTotal"#)

@@ -99,7 +99,7 @@ public struct Verdict: Sendable, Hashable {
             }
             summary = "unknown: " + answered
                 + (failed.isEmpty ? "" : "; could not answer: " + failed.map(\.said).joined(separator: "; "))
-                + (notAsked.isEmpty ? "" : "; not asked: " + notAsked.map { "\($0.source), \($0.reason)" }.joined(separator: "; "))
+                + (notAsked.isEmpty ? "" : "; not asked: " + Self.why(notAsked))
             return
         }
         let worst = known.filter { $0.reliability == best }.map(\.score).max()!
@@ -109,5 +109,22 @@ public struct Verdict: Sendable, Hashable {
         summary = "\(worst.name): \(agreeing.count) of \(asked.count) source\(asked.count == 1 ? "" : "s"); "
             + agreeing.map(\.said).joined(separator: "; ")
             + (notAsked.isEmpty ? "" : "; not asked: " + notAsked.map(\.source).joined(separator: ", "))
+    }
+
+    /// `VirusTotal, paused until 21:06:40 UTC (...)`; those with the same reason (an internal
+    /// address's, each integration's) named once: `AbuseIPDB and VirusTotal, private address
+    /// (10.0.0.0/8), not looked up`.
+    private static func why(_ notAsked: [SourceVerdict]) -> String {
+        var reasons: [String] = []
+        var names: [String: [String]] = [:]
+        for source in notAsked {
+            if names[source.reason] == nil { reasons.append(source.reason) }
+            names[source.reason, default: []].append(source.source)
+        }
+        return reasons.map { reason in
+            let sources = names[reason]!
+            let named = sources.count == 1 ? sources[0] : sources.dropLast().joined(separator: ", ") + " and " + sources.last!
+            return "\(named), \(reason)"
+        }.joined(separator: "; ")
     }
 }
