@@ -7,8 +7,10 @@ import Hummingbird
 /// `{"status":"unavailable","reason":...}`, for the load balancer or watchdog. Otherwise 200
 /// `{"status":"ok",...}`, or `"degraded"` with `store_problem` while SQLite refuses writes (a
 /// full disk: reads go on, and the runs resume once it takes writes), with each chat network's connection (`chat`: connected, since when, the
-/// last event, the problem while it is away) and the integrations whose file does not load as it
-/// is now (`integrations_failing`: the previous version of an edited file stays in use meanwhile).
+/// last event, the problem while it is away), the integrations whose file does not load as it
+/// is now (`integrations_failing`: the previous version of an edited file stays in use meanwhile),
+/// and those whose service failed, whose lookups answer `unknown` without asking it
+/// (`integrations_paused`: why, since when, until when; `IntegrationPause`).
 struct HealthRoute: Sendable {
     let store: (any LeasingStore)?
     /// SQLite's, which reads on while it refuses writes (a full disk): `"status": "degraded"`.
@@ -44,6 +46,15 @@ struct HealthRoute: Sendable {
             failing["file"] = JSONText.string(status.path)
             failing["error"] = JSONText.string(failure)
             return failing.text
+        })
+        health["integrations_paused"] = JSONText.array(integrations.statuses.compactMap { status in
+            guard let pause = status.pause else { return nil }
+            var paused = JSONText.Object()
+            paused["integration"] = JSONText.string(status.key)
+            paused["reason"] = JSONText.string(pause.reason)
+            paused["since"] = JSONText.time(pause.since)
+            paused["until"] = JSONText.time(pause.until)
+            return paused.text
         })
         return Response.json(health.textWithoutNulls)
     }

@@ -124,7 +124,7 @@ struct MetricsRoute: Sendable {
     }
 
     /// Each integration in use or failing: an edited file that does not load keeps its previous
-    /// version in use, so only these say so.
+    /// version in use, and a paused one answers every lookup `unknown`, so only these say so.
     private func integrationMetrics(to text: inout PrometheusText) {
         let statuses = integrations.statuses
         text.gauge("automator_integration_loaded_timestamp_seconds", "When the version of each integration in use "
@@ -135,5 +135,11 @@ struct MetricsRoute: Sendable {
                    + "(the log and automator check say why).", statuses.map {
             ([("integration", $0.key)], $0.failure == nil ? 0 : 1)
         })
+        text.gauge("automator_integration_paused", "1 from a failure of the integration's service (a timeout, no "
+                   + "connection, 429, 5xx) until it answers again: its lookups answer unknown without asking it.",
+                   statuses.map { ([("integration", $0.key)], $0.pause == nil ? 0 : 1) })
+        text.gauge("automator_integration_paused_until_timestamp_seconds", "When the integration's current pause "
+                   + "ends and a lookup asks its service again, in seconds since 1970; 0 if it is not paused.",
+                   statuses.map { ([("integration", $0.key)], ($0.pause?.until.timeIntervalSince1970 ?? 0).rounded(.up)) })
     }
 }

@@ -75,12 +75,13 @@ struct ServeCommand: AsyncParsableCommand {
                                          (the four with the shared token only)
               POST /slack/events, /slack/interactions, /slack/commands (signed)
               GET  /healthz              {"status": "ok", "chat": [...], "integrations_failing":
-                                         [...]}, without a token; 503 {"status": "unavailable",
-                                         "reason": ...} while the database (--store) cannot be
-                                         reached
+                                         [...], "integrations_paused": [...]}, without a token;
+                                         503 {"status": "unavailable", "reason": ...} while the
+                                         database (--store) cannot be reached
               GET  /metrics              for Prometheus (with any token: best its own,
                                          token add prometheus --metrics-only): open incidents,
-                                         SLAs, tasks, runs, questions, feeds, integrations, chat
+                                         SLAs, tasks, runs, questions, feeds, integrations (failing,
+                                         paused), chat
 
             The scripts folder holds playbooks/*.lua (return playbook { name, match, priority, \
             sla, run, on_sla_breach }), mappers/SOURCE.lua, sla.lua (SLAs by type and severity) \

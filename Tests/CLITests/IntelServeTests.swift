@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Synchronization
 import TestSupport
 import Testing
 
@@ -124,6 +125,56 @@ struct IntelServeTests {
             """, arguments: [file.path])
         #expect(validation.status == 0, "stix2-validator: \(validation.stdout) \(validation.stderr)")
         #expect(!validation.stdout.contains("Warning"), "\(validation.stdout)")
+    }
+
+    @Test("A paused VirusTotal shows in /healthz and /metrics, with why and until when, and intel lookup says it was not asked")
+    func pausedIntegration() async throws {
+        // VirusTotal over its quota for two minutes: the first lookup meets it, and pauses it for as long.
+        let requests = Mutex(0)
+        let router = Router()
+        router.get("/api/v3/ip_addresses/:ip") { _, _ -> Response in
+            requests.withLock { $0 += 1 }
+            return Response(status: .tooManyRequests, headers: [.retryAfter: "120"])
+        }
+        let virusTotal = try await LoopbackServer(router)
+        defer { virusTotal.stop() }
+        let workspace = try Workspace(virusTotal: virusTotal)
+        let server = try await workspace.start()
+        let healthy = try await server.call("GET", "/healthz", credentials: .none)
+        #expect((healthy.json["integrations_paused"] as? [Any])?.isEmpty == true, "\(healthy.body)")
+        #expect(try await server.call("GET", "/metrics").body.contains(#"automator_integration_paused{integration="virustotal"} 0"#))
+
+        let before = Date()
+        let first = try await server.call("GET", "/api/v1/intel/reputation?value=198.51.100.20")
+        #expect(first.json["summary"] as? String
+            == "unknown: 1 source asked, none knows it; could not answer: VirusTotal failed: VirusTotal's quota is used up (429)",
+            "not waited for: \(first.body)")
+        #expect(Date().timeIntervalSince(before) < 5, "the Retry-After is not slept out")
+
+        let health = try await server.call("GET", "/healthz", credentials: .none)
+        #expect(health.status == 200 && health.json["status"] as? String == "ok", "\(health.body)")
+        let paused = try #require((health.json["integrations_paused"] as? [[String: String]])?.first, "\(health.body)")
+        #expect(paused["integration"] == "virustotal")
+        #expect(paused["reason"]?.hasPrefix("answered 429 at ") == true, "\(health.body)")
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let since = try #require(paused["since"].flatMap(formatter.date(from:)), "\(health.body)")
+        let until = try #require(paused["until"].flatMap(formatter.date(from:)), "\(health.body)")
+        #expect(abs(until.timeIntervalSince(since) - 120) < 0.01, "\(health.body)")
+
+        let metrics = try await server.call("GET", "/metrics").body
+        #expect(metrics.contains(#"automator_integration_paused{integration="virustotal"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"automator_integration_paused_until_timestamp_seconds{integration="virustotal"} "#
+            + "\(Int(until.timeIntervalSince1970.rounded(.up)))"), "\(metrics)")
+
+        let lookup = try await AutomatorProcess.run(["intel", "lookup", "198.51.100.21", "--data", workspace.data.path],
+                                                    environment: ["AUTOMATOR_API_TOKEN": server.token])
+        #expect(lookup.status == 0, "\(lookup.stderr)")
+        let lines = lookup.stdout.split(separator: "\n")
+        #expect(lines.count == 3 && lines[1].hasPrefix("  unknown: no feed lists it; not asked: VirusTotal, paused until "),
+                "\(lookup.stdout)")
+        #expect(lines.last?.hasPrefix("  VirusTotal  B  unknown    paused until ") == true, "\(lookup.stdout)")
+        #expect(requests.withLock { $0 } == 1, "nothing reached VirusTotal while it was paused")
     }
 
     @Test("serve listens before a large feed is loaded, and reloads it in the background: no lookup or run waits for it")

@@ -349,6 +349,51 @@ struct ChatBotTests {
         await bot.stop()
     }
 
+    @Test("A paused integration: a message in a verbose watched channel is answered at once, saying it was not asked and why, and nothing reaches it")
+    func pausedIntegration() async throws {
+        let requests = Mutex(0)
+        let router = Router()
+        router.get("/ip/:address") { _, _ -> Response in
+            requests.withLock { $0 += 1 }
+            return Response(status: .tooManyRequests, headers: [.retryAfter: "120"])
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let intel = try ScratchFolder()
+        try """
+            return integration {
+              name = "Busy", config = { base_url = "\(server.url)" },
+              reputation = {
+                ip = function(ip, config)
+                  local answer = http.get(config.base_url .. "/ip/" .. ip)
+                  if answer.status ~= 200 then error(("Busy answered %d"):format(answer.status), 0) end
+                  return json.decode(answer.body)
+                end,
+              },
+            }
+            """.write(toFile: intel.path + "/busy.lua", atomically: true, encoding: .utf8)
+        let bot = try await Bot(intel: intel.path)
+        #expect(await bot.say("join #soc").first?.text == "Watching #soc.")
+        #expect(await bot.say("verbose on #soc").first?.text == "Verbose on in #soc.")
+
+        // The first lookup meets the 429: answered at once, not after its Retry-After; Busy pauses for it.
+        var started = ContinuousClock.now
+        #expect(await bot.say("!ip 198.51.100.7", in: Self.soc).map(\.text)
+            == ["⚪ `198.51.100[.]7`: unknown: 1 source asked, none knows it; could not answer: Busy failed: Busy answered 429"])
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(requests.withLock { $0 } == 1)
+
+        started = ContinuousClock.now
+        let watched = await bot.say("beacons from 198.51.100.8", in: Self.soc).map(\.text)
+        #expect(ContinuousClock.now - started < .seconds(1), "answered at once")
+        #expect(watched.count == 1 && watched[0].hasPrefix("⚪ `198.51.100[.]8`: unknown: no feed lists it; not asked: Busy, paused until ")
+            && watched[0].hasSuffix(" UTC)") && watched[0].contains(" UTC (answered 429 at "), "\(watched)")
+        #expect(await bot.say("ip 203.0.113.45").map(\.text)
+            == ["🔴 `203.0.113[.]45`: malicious: 1 of 1 source; local feed \"bad\" (C2 of the test campaign); not asked: Busy"])
+        #expect(requests.withLock { $0 } == 1, "nothing reached the paused service")
+        await bot.stop()
+    }
+
     @Test("The watcher's run records no host call; a message it had not answered when the server stopped is answered after the restart, once")
     func watcherAfterRestart() async throws {
         let folder = try ScratchFolder()

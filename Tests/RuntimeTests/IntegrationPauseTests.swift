@@ -10,12 +10,15 @@ import Testing
        .timeLimit(.minutes(1)))
 struct IntegrationPauseTests {
     /// How the loopback service answers `/lookup` now.
-    enum Mode: Sendable { case hang, busy, broken, slowlyAnswers, answers }
+    enum Mode: Sendable { case hang, busy(retryAfter: Int), broken, slowlyAnswers, answers }
 
     /// What the loopback service is told to do, and the requests it received.
     final class Behaviour: Sendable {
         let mode = Mutex(Mode.answers)
         let requests = Mutex(0)
+        /// Whether `POST /block`, the firewall's endpoint, answers 500; and the blocks it received.
+        let blockFails = Mutex(false)
+        let blocks = Mutex(0)
     }
 
     final class Service: Sendable {
@@ -29,21 +32,30 @@ struct IntegrationPauseTests {
                 behaviour.requests.withLock { $0 += 1 }
                 switch behaviour.mode.withLock({ $0 }) {
                 case .hang: try await Task.sleep(for: .seconds(3))
-                case .busy: return Response(status: .tooManyRequests, headers: [.retryAfter: "1"])
+                case .busy(let seconds): return Response(status: .tooManyRequests, headers: [.retryAfter: "\(seconds)"])
                 case .broken: return Response(status: .internalServerError)
                 case .slowlyAnswers: try await Task.sleep(for: .milliseconds(150))
                 case .answers: break
                 }
                 return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "{}")))
             }
+            router.post("/block") { _, _ -> Response in
+                behaviour.blocks.withLock { $0 += 1 }
+                return Response(status: behaviour.blockFails.withLock { $0 } ? .internalServerError : .created)
+            }
             server = try await LoopbackServer(router)
         }
 
         var count: Int { behaviour.requests.withLock { $0 } }
+        var blocks: Int { behaviour.blocks.withLock { $0 } }
         func set(_ mode: Mode) { behaviour.mode.withLock { $0 = mode } }
     }
 
-    static func integrations(_ service: Service, pause: PausePolicy) async throws -> (Integrations, ScratchFolder) {
+    /// QA Intel: a lookup that waits 0.2 s for its answer, and an action that blocks at the same service.
+    static func integrations(_ service: Service, pause: PausePolicy,
+                             retry: RetryPolicy = RetryPolicy(attempts: 1, firstDelay: .zero, longestWait: .zero))
+        async throws -> (Integrations, ScratchFolder)
+    {
         let folder = try IntegrationTests.folder(with: "qaintel", """
             return integration {
               name = "QA Intel", config = { base_url = "\(service.server.url)" },
@@ -52,10 +64,14 @@ struct IntegrationPauseTests {
                 if answer.status ~= 200 then error("QA Intel answered " .. answer.status, 0) end
                 return { score = "benign", reason = "answered" }
               end },
+              actions = { block = { risk = "low", run = function(params, context)
+                local answer = http.post(context.config.base_url .. "/block", "{}", { timeout = 0.2 })
+                if answer.status ~= 201 then error("the firewall answered " .. answer.status, 0) end
+                return { blocked = true }
+              end } },
             }
             """)
-        let integrations = await Integrations(folder: folder.path, settings: [:], environment: [:],
-                                              retry: RetryPolicy(attempts: 1, firstDelay: .zero, longestWait: .zero),
+        let integrations = await Integrations(folder: folder.path, settings: [:], environment: [:], retry: retry,
                                               pause: pause, logger: IntegrationTests.logger)
         return (integrations, folder)
     }
@@ -78,9 +94,12 @@ struct IntegrationPauseTests {
         let paused = try await Self.ask(integrations)
         #expect(ContinuousClock.now - started < .milliseconds(100))
         #expect(paused.failed && paused.score == .unknown)
-        #expect(paused.reason.hasPrefix("not asked: QA Intel timed out after 0.2 s at "), "\(paused.reason)")
-        #expect(paused.reason.contains(" UTC; asked again after "), "\(paused.reason)")
+        #expect(paused.failed && !paused.asked)
+        #expect(paused.reason.hasPrefix("paused until "), "\(paused.reason)")
+        #expect(paused.reason.contains(" UTC (timed out after 0.2 s at "), "\(paused.reason)")
         #expect(service.count == 1, "nothing reached the service during the pause")
+        let state = try #require(integrations.statuses.first?.pause)
+        #expect(state.reason.hasPrefix("timed out after 0.2 s at ") && state.until.timeIntervalSince(state.since) == 1)
 
         // The pause ends: of two lookups at once, one asks; the other answers at once.
         service.set(.slowlyAnswers)
@@ -88,9 +107,11 @@ struct IntegrationPauseTests {
         async let first = Self.ask(integrations)
         try await Task.sleep(for: .milliseconds(50))
         let second = try await Self.ask(integrations)
-        #expect(second.reason.hasSuffix("being asked again now"), "\(second.reason)")
+        #expect(second.reason.hasPrefix("paused while another lookup asks it again (timed out"), "\(second.reason)")
+        #expect(integrations.statuses.first?.pause == state, "still paused while the probe is under way")
         #expect(try await first.reason == "answered")
         #expect(service.count == 2, "one probe")
+        #expect(integrations.statuses.first?.pause == nil, "the service answered")
 
         // Answered: the next lookups ask again at once.
         service.set(.answers)
@@ -104,10 +125,11 @@ struct IntegrationPauseTests {
         defer { service.server.stop() }
         let (integrations, folder) = try await Self.integrations(service, pause: PausePolicy(first: .seconds(20), longest: .seconds(40)))
         defer { integrations.shutdown(); _ = folder }
-        service.set(.busy)
+        service.set(.busy(retryAfter: 1))
         #expect(try await Self.ask(integrations).reason == "failed: QA Intel answered 429")
         let paused = try await Self.ask(integrations)
-        #expect(paused.reason.hasPrefix("not asked: QA Intel answered 429 at "), "\(paused.reason)")
+        #expect(paused.reason.hasPrefix("paused until "), "\(paused.reason)")
+        #expect(paused.reason.contains(" (answered 429 at "), "\(paused.reason)")
         #expect(service.count == 1)
         service.set(.answers)
         try await Task.sleep(for: .milliseconds(1100))
@@ -123,16 +145,81 @@ struct IntegrationPauseTests {
         defer { integrations.shutdown(); _ = folder }
         service.set(.broken)
         #expect(try await Self.ask(integrations).reason == "failed: QA Intel answered 500")
-        #expect(try await Self.ask(integrations).reason.hasPrefix("not asked: QA Intel answered 500 at "))
+        #expect(try await Self.ask(integrations).reason.contains(" (answered 500 at "))
+        let first = try #require(integrations.statuses.first?.pause)
         try await Task.sleep(for: .milliseconds(600))
         #expect(try await Self.ask(integrations).reason == "failed: QA Intel answered 500", "the probe")
         #expect(service.count == 2)
+        let again = try #require(integrations.statuses.first?.pause)
+        #expect(again.since == first.since && again.until > first.until, "paused since the first failure, for longer")
         try await Task.sleep(for: .milliseconds(600))
-        #expect(try await Self.ask(integrations).reason.hasPrefix("not asked: "), "paused for a second now")
+        #expect(try await Self.ask(integrations).reason.hasPrefix("paused until "), "paused for a second now")
         #expect(service.count == 2)
         service.set(.answers)
         try await Task.sleep(for: .milliseconds(500))
         #expect(try await Self.ask(integrations).reason == "answered")
         #expect(service.count == 3)
+    }
+
+    @Test("A 429 whose Retry-After is past the call's timeout is not slept out: the lookup answers at once and the pause lasts it")
+    func retryAfterPastTimeout() async throws {
+        let service = try await Service()
+        defer { service.server.stop() }
+        let (integrations, folder) = try await Self.integrations(
+            service, pause: PausePolicy(first: .seconds(1), longest: .seconds(300)),
+            retry: RetryPolicy(attempts: 3, firstDelay: .milliseconds(50), longestWait: .seconds(60)))
+        defer { integrations.shutdown(); _ = folder }
+        service.set(.busy(retryAfter: 120))
+        let started = ContinuousClock.now
+        #expect(try await Self.ask(integrations).reason == "failed: QA Intel answered 429")
+        #expect(ContinuousClock.now - started < .seconds(1), "not two minutes of Retry-After, nor a retry")
+        #expect(service.count == 1)
+        let pause = try #require(integrations.statuses.first?.pause)
+        #expect(abs(pause.until.timeIntervalSince(pause.since) - 120) < 0.01, "the pause lasts the Retry-After")
+        #expect(try await Self.ask(integrations).reason.hasPrefix("paused until "))
+        #expect(service.count == 1)
+    }
+
+    @Test("An action's 5xx pauses no lookup, and a lookups' pause holds no action back; nor does an action end it")
+    func actionsApart() async throws {
+        let service = try await Service()
+        defer { service.server.stop() }
+        let (integrations, folder) = try await Self.integrations(service, pause: PausePolicy(first: .seconds(20), longest: .seconds(40)))
+        defer { integrations.shutdown(); _ = folder }
+        let (actions, store) = try await ResponseIntegrationTests.service(integrations, in: folder)
+        defer { _ = store }
+        service.behaviour.blockFails.withLock { $0 = true }
+        guard case .failure(let error) = await ResponseIntegrationTests.run(actions, "qaintel.block", [:], key: "k/1") else {
+            Issue.record("the firewall's 500 fails the action")
+            return
+        }
+        #expect(error.description.contains("the firewall answered 500"), "\(error)")
+        #expect(integrations.statuses.first?.pause == nil)
+        #expect(try await Self.ask(integrations).reason == "answered", "the lookup asks the service")
+        #expect(service.count == 1)
+
+        // The lookups' service fails: they pause; an action still reaches the firewall, and its success ends nothing.
+        service.set(.broken)
+        #expect(try await Self.ask(integrations).reason == "failed: QA Intel answered 500")
+        service.behaviour.blockFails.withLock { $0 = false }
+        let done = try await ResponseIntegrationTests.run(actions, "qaintel.block", [:], key: "k/2").get()
+        #expect(done.status == .done, "\(done)")
+        #expect(service.blocks == 2)
+        #expect(try await Self.ask(integrations).reason.hasPrefix("paused until "))
+        #expect(service.count == 2)
+    }
+
+    @Test("A verdict with its only integration paused says it was not asked, and why, not that a source was asked")
+    func pausedVerdict() async throws {
+        let service = try await Service()
+        defer { service.server.stop() }
+        let (integrations, folder) = try await Self.integrations(service, pause: PausePolicy(first: .seconds(20), longest: .seconds(40)))
+        defer { integrations.shutdown(); _ = folder }
+        service.set(.broken)
+        _ = try await Self.ask(integrations)
+        let verdict = Verdict(await integrations.reputation(kind: "ip", value: "203.0.113.99"))
+        #expect(verdict.summary.hasPrefix("unknown: no feed lists it; not asked: QA Intel, paused until "), "\(verdict.summary)")
+        #expect(verdict.summary.contains(" UTC (answered 500 at ") && verdict.summary.hasSuffix(" UTC)"), "\(verdict.summary)")
+        #expect(!verdict.summary.contains("source"), "\(verdict.summary)")
     }
 }

@@ -401,7 +401,7 @@ struct IntegrationTests {
         for index in 2...3 {
             let answer = try #require(await integrations.reputation(kind: "ip", value: "192.0.2.\(index)").first)
             #expect(answer.score == .unknown && answer.failed)
-            #expect(answer.reason.hasPrefix("not checked: its quota of 1 a day used up until "), "\(answer.reason)")
+            #expect(answer.reason.hasPrefix("its quota of 1 a day used up until "), "\(answer.reason)")
             #expect(answer.reason.hasSuffix(" UTC (in 23h 59m)") || answer.reason.hasSuffix(" UTC (in 1d)"), "\(answer.reason)")
         }
         #expect(ContinuousClock.now - started < .seconds(1), "no wait for a slot a day away")
@@ -409,7 +409,7 @@ struct IntegrationTests {
         let warnings = records.lines.withLock { $0.map(\.message) }.filter { $0.contains("quota of 1 a day") }
         #expect(warnings.count == 1, "once until the quota frees, not once a lookup: \(warnings)")
         #expect(Verdict(await integrations.reputation(kind: "ip", value: "192.0.2.4")).summary
-            .contains("could not answer: Slow not checked: its quota of 1 a day used up until "))
+            .hasPrefix("unknown: no feed lists it; not asked: Slow, its quota of 1 a day used up until "))
         integrations.shutdown()
         await store.close()
     }
@@ -482,5 +482,30 @@ struct VerdictTests {
     func unknown() {
         #expect(Verdict([]).summary == "unknown: no feed lists it, and no integration is set up for it")
         #expect(Verdict([Self.source("X", .unknown, .a)]).summary == "unknown: 1 source asked, none knows it")
+    }
+
+    @Test("A source not asked (paused, over quota) is not counted as asked: the summary names it apart, with why")
+    func notAsked() {
+        let paused = SourceVerdict(source: "VirusTotal", score: .unknown, reliability: .b,
+                                   reason: "paused until 21:06:40 UTC (timed out after 30 s at 21:05:40 UTC)", asked: false)
+        #expect(paused.failed, "not cached")
+        #expect(Verdict([paused]).summary
+            == "unknown: no feed lists it; not asked: VirusTotal, paused until 21:06:40 UTC (timed out after 30 s at 21:05:40 UTC)")
+        #expect(Verdict([Self.source("AbuseIPDB", .unknown, .b), paused]).summary
+            == "unknown: 1 source asked, none knows it; not asked: VirusTotal, paused until 21:06:40 UTC "
+            + "(timed out after 30 s at 21:05:40 UTC)")
+        let failed = SourceVerdict(source: "OTX", score: .unknown, reliability: .c, reason: "failed: OTX answered 500", failed: true)
+        #expect(Verdict([failed, paused]).summary == "unknown: 1 source asked, none knows it; could not answer: OTX failed: "
+            + "OTX answered 500; not asked: VirusTotal, paused until 21:06:40 UTC (timed out after 30 s at 21:05:40 UTC)")
+        let inside = ["AbuseIPDB", "OTX", "VirusTotal"].map {
+            SourceVerdict(source: $0, score: .unknown, reliability: .b, reason: "private address (10.0.0.0/8), not looked up",
+                          asked: false)
+        }
+        #expect(Verdict(inside).summary
+            == "unknown: no feed lists it; not asked: AbuseIPDB, OTX and VirusTotal, private address (10.0.0.0/8), not looked up",
+            "one reason, said once")
+        let listed = Self.source(#"local feed "bad""#, .malicious, .b)
+        #expect(Verdict([listed, paused]).summary
+            == #"malicious: 1 of 1 source; local feed "bad" says malicious; not asked: VirusTotal"#)
     }
 }

@@ -20,7 +20,7 @@ local function search(value, config)
   if response.status == 401 or response.status == 403 then
     error(("MISP refused the API key (%d): check api_key"):format(response.status), 0)
   end
-  if response.status == 429 then error("MISP is limiting requests (429), even after waiting", 0) end
+  if response.status == 429 then error("MISP is limiting requests (429)", 0) end
   if response.status ~= 200 then error(("MISP answered %d"):format(response.status), 0) end
   local ok, answer = pcall(json.decode, response.body)
   local attributes = ok and type(answer) == "table" and type(answer.response) == "table" and answer.response.Attribute

@@ -26,7 +26,7 @@ local function ask(config, type_, value)
     error(("OTX refused the API key (%d): check api_key"):format(response.status), 0)
   end
   if response.status == 400 then return { score = "unknown", reason = "not an indicator OTX checks" } end
-  if response.status == 429 then error("OTX is limiting requests (429), even after waiting", 0) end
+  if response.status == 429 then error("OTX is limiting requests (429)", 0) end
   if response.status ~= 200 then error(("OTX answered %d"):format(response.status), 0) end
   local ok, answer = pcall(json.decode, response.body)
   local pulses = ok and type(answer) == "table" and type(answer.pulse_info) == "table" and answer.pulse_info.count

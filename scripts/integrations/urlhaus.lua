@@ -34,7 +34,7 @@ local function query(config, endpoint, field, value)
   if response.status == 401 or response.status == 403 or status == "unknown_auth_key" then
     error(("URLhaus refused the Auth-Key (%d): check auth_key"):format(response.status), 0)
   end
-  if response.status == 429 then error("URLhaus is limiting requests (429), even after waiting", 0) end
+  if response.status == 429 then error("URLhaus is limiting requests (429)", 0) end
   if response.status ~= 200 then error(("URLhaus answered %d"):format(response.status), 0) end
   if not status then error("URLhaus answered 200 without query_status", 0) end
   return status, answer

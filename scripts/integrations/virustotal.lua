@@ -42,7 +42,7 @@ local function lookup(config, path)
   if response.status == 401 or response.status == 403 then
     error(("VirusTotal refused the API key (%d): check api_key"):format(response.status), 0)
   end
-  if response.status == 429 then error("VirusTotal's quota is used up (429), even after waiting", 0) end
+  if response.status == 429 then error("VirusTotal's quota is used up (429)", 0) end
   if response.status ~= 200 then error(("VirusTotal answered %d"):format(response.status), 0) end
   local ok, answer = pcall(json.decode, response.body)
   local attributes = ok and type(answer) == "table" and type(answer.data) == "table" and answer.data.attributes

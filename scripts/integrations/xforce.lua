@@ -31,7 +31,7 @@ local function lookup(config, path)
   if response.status == 401 or response.status == 403 then
     error(("X-Force refused the credentials (%d): check credentials"):format(response.status), 0)
   end
-  if response.status == 429 then error("X-Force's quota is used up (429), even after waiting", 0) end
+  if response.status == 429 then error("X-Force's quota is used up (429)", 0) end
   if response.status ~= 200 then error(("X-Force answered %d"):format(response.status), 0) end
   local ok, answer = pcall(json.decode, response.body)
   return ok and type(answer) == "table" and answer or nil

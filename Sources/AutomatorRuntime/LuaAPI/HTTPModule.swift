@@ -36,6 +36,8 @@ import NIOHTTP1
 /// secret is blanked out of what comes back (a server that echoes a key gives `[secret]`, in the
 /// forms `SecretConcealer` finds), so a script can use a key without ever reading it; and 429
 /// (after its `Retry-After`), 5xx, timeouts and refused connections are tried again with backoff.
+/// A lookup's last failure pauses the integration's lookups (`IntegrationPause`), and a lookup
+/// does not wait out a `Retry-After` longer than what is left of its call's `timeout`.
 public struct HTTPModule: HostModule {
     public let name = "http"
     /// Hosts scripts may reach: `host` (any port) or `host:port`, lower case.
@@ -86,24 +88,29 @@ public struct HTTPModule: HostModule {
             return call.push(FileHashes.hex(mac))
         }
         table.waitingFunction("request") { [unowned(unsafe) state] call in
-            try module.wait(for: try HTTPRequestOptions(call.value(1), position: 1), key: state.activeRun?.idempotencyKey)
+            try module.wait(for: try HTTPRequestOptions(call.value(1), position: 1), in: state.activeRun)
         }
         table.waitingFunction("get") { [unowned(unsafe) state] call in
             var options = try HTTPRequestOptions(call.isNoneOrNil(2) ? .table(LuaTable()) : call.value(2), position: 2)
             options.url = try call.string(1).description
-            return try module.wait(for: options, key: state.activeRun?.idempotencyKey)
+            return try module.wait(for: options, in: state.activeRun)
         }
         table.waitingFunction("post") { [unowned(unsafe) state] call in
             var options = try HTTPRequestOptions(call.isNoneOrNil(3) ? .table(LuaTable()) : call.value(3), position: 3)
             options.url = try call.string(1).description
             options.method = "POST"
             options.body = try call.string(2).bytes
-            return try module.wait(for: options, key: state.activeRun?.idempotencyKey)
+            return try module.wait(for: options, in: state.activeRun)
         }
     }
 
-    /// `key`: the run's idempotency key for this call, sent with a request that may change something.
-    private func wait(for options: HTTPRequestOptions, key: String?) throws(HostError) -> HostWait {
+    /// `run` gives the idempotency key for this call, sent with a request that may change
+    /// something, and says whether it is a lookup: only a lookup's requests tell the integration's
+    /// pause, since an action reaches another endpoint (a firewall's API, not the reputation
+    /// service), and its failure says nothing of the lookups'.
+    private func wait(for options: HTTPRequestOptions, in run: LuaRun?) throws(HostError) -> HostWait {
+        let key = run?.idempotencyKey
+        let pause = run?.entry == .reputation ? self.pause : nil
         var options = options
         if let key, !["GET", "HEAD", "OPTIONS"].contains(options.method),
            !options.headers.contains(where: { $0.0.lowercased() == "idempotency-key" })
@@ -112,10 +119,12 @@ public struct HTTPModule: HostModule {
         }
         let request = try options.revealing(secrets).clientRequest(allowed: allowedHosts)
         let timeout = TimeAmount.nanoseconds(Int64(options.timeout * 1e9))
-        let (concealer, retry, pause) = (self.concealer, self.retry, self.pause)
+        let (concealer, retry) = (self.concealer, self.retry)
         // What the script wrote, placeholders and all: the secrets stay out of errors.
         let what = "\(options.method) \(options.url)"
+        let budget = Duration.milliseconds(Int64(options.timeout * 1000))
         return .task {
+            let started = ContinuousClock.now
             var attempt = 1
             while true {
                 let response: HTTPClientResponse
@@ -137,16 +146,21 @@ public struct HTTPModule: HostModule {
                     attempt += 1
                     continue
                 }
-                if let delay = retry.delay(after: attempt, status: response.status.code,
-                                           retryAfter: response.headers.first(name: "retry-after"))
+                let status = response.status.code
+                let retryAfter = response.headers.first(name: "retry-after")
+                // A lookup does not sleep out a 429's Retry-After past its call's timeout: its
+                // integration pauses for that long instead, and the lookup answers now (a
+                // Retry-After of a minute held the chat message that met it two minutes, over its
+                // retries).
+                if let delay = retry.delay(after: attempt, status: status, retryAfter: retryAfter),
+                   pause == nil || status != 429 || ContinuousClock.now - started + delay <= budget
                 {
                     try await Task.sleep(for: delay)
                     attempt += 1
                     continue
                 }
-                let status = response.status.code
                 if status == 429 || status >= 500 {
-                    pause?.failed("answered \(status)", retryAfter: response.headers.first(name: "retry-after"))
+                    pause?.failed("answered \(status)", retryAfter: retryAfter)
                 } else {
                     pause?.answered()
                 }

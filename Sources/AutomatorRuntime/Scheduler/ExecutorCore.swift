@@ -94,6 +94,7 @@ extension Executor {
                                jsonArguments: request.arguments)
                 }
                 run.id = request.id
+                run.entry = request.entry
                 if case .chat(let actor) = request.entry { run.actor = actor }
                 if store != nil, request.recorded { run.recording = RunRecording(runID: request.id, records: request.records) }
                 let active = ActiveRun(id: request.id, run: run, environment: environment, completion: completion)

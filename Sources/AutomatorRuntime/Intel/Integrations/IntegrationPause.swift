@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Logging
 import Synchronization
 
@@ -18,8 +18,21 @@ public struct PausePolicy: Sendable {
     public static let integration = PausePolicy(first: .seconds(60), longest: .seconds(300))
 }
 
-/// The rest of one integration whose service timed out, could not be reached, or answered 429 or
-/// 5xx, once its retries were spent: until it ends, lookups answer at once saying why rather than
+/// An integration's pause as `/healthz` and `/metrics` show it: from its service's first failure
+/// until the service answers again, the probes' windows included, so that an alert on it does not
+/// flap while a probe is under way or no lookup has come to make one.
+public struct PauseState: Sendable, Hashable {
+    /// The failure that started the current pause: `timed out after 5 s at 21:05:40 UTC`.
+    public var reason: String
+    /// When the service first failed since it last answered.
+    public var since: Date
+    /// When the current pause ends and one lookup asks again; past while none has yet.
+    public var until: Date
+}
+
+/// The rest of one integration's lookups after their service timed out, could not be reached, or
+/// answered 429 or 5xx, once its retries were spent (its actions' requests tell it nothing, and it
+/// holds none back): until it ends, lookups answer at once saying why rather than
 /// each waiting its timeout and retries again (with a 30 s timeout, minutes a chat message). When
 /// it ends one lookup probes while the others still answer at once; a response that is not 429 or
 /// 5xx ends it. Kept per process: a worker that finds the service down learns it itself, in one
@@ -28,6 +41,8 @@ final class IntegrationPause: Sendable {
     private struct State {
         /// The failure that started the current pause (`timed out after 5 s at 21:05:40 UTC`).
         var why = ""
+        /// The first failure since the service last answered.
+        var since: Date?
         var until: Date?
         /// Failures in a row, for the pause's doubling.
         var failures = 0
@@ -45,10 +60,18 @@ final class IntegrationPause: Sendable {
         self.logger = logger
     }
 
+    /// The pause under way, if any.
+    var current: PauseState? {
+        state.withLock { state in
+            guard let since = state.since, let until = state.until else { return nil }
+            return PauseState(reason: state.why, since: since, until: until)
+        }
+    }
+
     /// Whether a lookup may ask the service now.
     enum Admission {
-        /// It is paused: `not asked: QA Intel timed out after 5 s at 21:05:40 UTC; asked again
-        /// after 21:06:40 UTC`.
+        /// It is paused, and why, to read after its name: `paused until 21:06:40 UTC (timed out
+        /// after 5 s at 21:05:40 UTC)`.
         case refused(String)
         case ask
         /// The pause ended and this lookup is the one that asks; `probeEnded()` when it is done.
@@ -62,8 +85,8 @@ final class IntegrationPause: Sendable {
                 state.probing = true
                 return .probe
             }
-            let again = until <= now ? "being asked again now" : "asked again after \(Self.clock(until)) UTC"
-            return .refused("not asked: \(name) \(state.why); \(again)")
+            let paused = until <= now ? "paused while another lookup asks it again" : "paused until \(Self.clock(until)) UTC"
+            return .refused("\(paused) (\(state.why))")
         }
     }
 
@@ -89,6 +112,7 @@ final class IntegrationPause: Sendable {
             // A lookup that set out before the pause began is not a new failure of the service.
             if let until = state.until, until > now, !state.probing { return nil }
             state.failures += 1
+            if state.since == nil { state.since = now }
             var pause = policy.first * (1 << min(state.failures - 1, 16))
             if let seconds = retryAfter.flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), seconds > 0 {
                 pause = .milliseconds(Int64(seconds * 1000))

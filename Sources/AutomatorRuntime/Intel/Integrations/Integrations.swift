@@ -65,6 +65,8 @@ public final class Integrations: Sendable {
         public var loadedAt: Date?
         /// Why the file as it is now is not used; nil when it is the version in use.
         public var failure: String?
+        /// Its lookups' pause after its service failed (`IntegrationPause`); nil while it answers.
+        public var pause: PauseState?
     }
 
     /// What the folder held at the last look; replaced whole when a file changed.
@@ -132,7 +134,8 @@ public final class Integrations: Sendable {
             let off = Set(loaded.notSetUp.map { "integrations/\($0).lua" })
             var statuses: [String: Status] = [:]
             for integration in loaded.integrations {
-                statuses[integration.path] = Status(path: integration.path, loadedAt: integration.loadedAt)
+                statuses[integration.path] = Status(path: integration.path, loadedAt: integration.loadedAt,
+                                                    pause: integration.pause.current)
             }
             for problem in loaded.problems where !off.contains(problem.path) {
                 statuses[problem.path, default: Status(path: problem.path)].failure = problem.message
@@ -447,7 +450,7 @@ public final class Integrations: Sendable {
                     let reason = "\(staysInside), not looked up"
                     group.addTask {
                         SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
-                                      reason: reason, failed: true)
+                                      reason: reason, asked: false)
                     }
                     continue
                 }
@@ -466,7 +469,7 @@ public final class Integrations: Sendable {
         case .refused(let why):
             integration.executor.release()
             return SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
-                                 reason: why, failed: true)
+                                 reason: why, asked: false)
         case .ask: probe = false
         case .probe: probe = true
         }
@@ -477,10 +480,10 @@ public final class Integrations: Sendable {
         case .granted: break
         case .cancelled:
             return SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
-                                 reason: "not asked: cancelled while waiting for its quota", failed: true)
+                                 reason: "cancelled while waiting for its quota", asked: false)
         case .usedUp(let usedUp):
             return SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
-                                 reason: "not checked: its \(usedUp)", failed: true)
+                                 reason: "its \(usedUp)", asked: false)
         }
         let arguments = JSONText.array([JSONText.string(kind), JSONText.string(value), integration.config])
         let request = RunRequest(source: integration.source, chunkName: "@" + integration.path,

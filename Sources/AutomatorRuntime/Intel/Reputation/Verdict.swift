@@ -39,19 +39,25 @@ public struct SourceVerdict: Sendable, Hashable, Codable {
     public var allowlisted: Bool
     /// The source could not answer (an error, a timeout): not cached, asked again next time.
     public var failed: Bool
+    /// False for an integration not asked at all, failed too: paused after its service failed,
+    /// over its quota, or kept from an internal address. A verdict counts it apart.
+    public var asked: Bool
 
     /// `VirusTotal 14/92 engines`, `local feed "bad-ips" (C2 of the Acme campaign)`.
     var said: String { reason.isEmpty ? source : source + " " + reason }
 
+    /// - Parameter asked: false for a source not asked (`failed` then too), its `reason` saying
+    ///   why in words that follow its name: `paused until 21:06:40 UTC (answered 503 at ...)`.
     public init(source: String, score: Score, reliability: Reliability, reason: String, allowlisted: Bool = false,
-                failed: Bool = false)
+                failed: Bool = false, asked: Bool = true)
     {
         self.source = source
         self.score = score
         self.reliability = reliability
         self.reason = reason
         self.allowlisted = allowlisted
-        self.failed = failed
+        self.failed = failed || !asked
+        self.asked = asked
     }
 }
 
@@ -60,14 +66,19 @@ public struct SourceVerdict: Sendable, Hashable, Codable {
 /// An allowlist wins and says so. Otherwise the most reliable sources that know the indicator
 /// decide, and among them the worst score: a reliable "malicious" is not outvoted by
 /// unreliable "benign" answers, and two equally reliable sources that disagree give the worse.
+/// The sources not asked (`SourceVerdict.asked`) are not counted: the summary names them apart.
 public struct Verdict: Sendable, Hashable {
     public var score: Score
-    /// `malicious: 2 of 3 sources; VirusTotal 14/92 engines; local feed "bad-ips"`.
+    /// `malicious: 2 of 3 sources; VirusTotal 14/92 engines; local feed "bad-ips"`;
+    /// `unknown: no feed lists it; not asked: VirusTotal, paused until 21:06:40 UTC (timed out
+    /// after 30 s at 21:05:40 UTC)`.
     public var summary: String
     public var sources: [SourceVerdict]
 
     public init(_ sources: [SourceVerdict]) {
         self.sources = sources
+        let asked = sources.filter(\.asked)
+        let notAsked = sources.filter { !$0.asked }
         if let allow = sources.first(where: \.allowlisted) {
             score = .benign
             let others = sources.filter { !$0.allowlisted && $0.score > .benign }
@@ -78,17 +89,42 @@ public struct Verdict: Sendable, Hashable {
         let known = sources.filter { $0.score != .unknown }
         guard let best = known.map(\.reliability).min() else {
             score = .unknown
-            // Those that could not answer say why: "none knows it" is not what they said.
-            let failed = sources.filter(\.failed)
-            summary = sources.isEmpty ? "unknown: no feed lists it, and no integration is set up for it" : "unknown: \(sources.count) source"
-                + (sources.count == 1 ? "" : "s") + " asked, none knows it"
+            // Those that could not answer say why, and so do those not asked: "none knows it" is
+            // not what they said, and a source paused was not asked at all.
+            let failed = asked.filter(\.failed)
+            let answered = switch (asked.isEmpty, notAsked.isEmpty) {
+            case (false, _): "\(asked.count) source\(asked.count == 1 ? "" : "s") asked, none knows it"
+            case (true, false): "no feed lists it"
+            case (true, true): "no feed lists it, and no integration is set up for it"
+            }
+            summary = "unknown: " + answered
                 + (failed.isEmpty ? "" : "; could not answer: " + failed.map(\.said).joined(separator: "; "))
+                + (notAsked.isEmpty ? "" : "; not asked: " + Self.why(notAsked))
             return
         }
         let worst = known.filter { $0.reliability == best }.map(\.score).max()!
         score = worst
         let agreeing = known.filter { $0.score == worst }
-        summary = "\(worst.name): \(agreeing.count) of \(sources.count) source\(sources.count == 1 ? "" : "s"); "
+        // The verdict stands on those asked; the others are named, their reasons in `sources`.
+        summary = "\(worst.name): \(agreeing.count) of \(asked.count) source\(asked.count == 1 ? "" : "s"); "
             + agreeing.map(\.said).joined(separator: "; ")
+            + (notAsked.isEmpty ? "" : "; not asked: " + notAsked.map(\.source).joined(separator: ", "))
+    }
+
+    /// `VirusTotal, paused until 21:06:40 UTC (...)`; those with the same reason (an internal
+    /// address's, each integration's) named once: `AbuseIPDB and VirusTotal, private address
+    /// (10.0.0.0/8), not looked up`.
+    private static func why(_ notAsked: [SourceVerdict]) -> String {
+        var reasons: [String] = []
+        var names: [String: [String]] = [:]
+        for source in notAsked {
+            if names[source.reason] == nil { reasons.append(source.reason) }
+            names[source.reason, default: []].append(source.source)
+        }
+        return reasons.map { reason in
+            let sources = names[reason]!
+            let named = sources.count == 1 ? sources[0] : sources.dropLast().joined(separator: ", ") + " and " + sources.last!
+            return "\(named), \(reason)"
+        }.joined(separator: "; ")
     }
 }
