@@ -204,7 +204,7 @@ struct EvidenceCommandTests {
 
         let intact = try await AutomatorProcess.run(["evidence", "verify", rezipped])
         #expect(intact.status == 0 && intact.stdout.contains("verified: 1 evidence file"), "\(intact.stdout)")
-        #expect(intact.stdout.contains("\(rezipped) was repacked (4 entries compressed, 1 folder entry added): every file's content matches "
+        #expect(intact.stdout.contains("\(rezipped) was repacked (7 entries compressed, 1 folder entry added): every file's content matches "
             + "the signed manifest"), "\(intact.stdout)")
         let caught = try await AutomatorProcess.run(["evidence", "verify", changed])
         #expect(caught.status == 1 && caught.stdout.contains("/proxy.log differs from the manifest"), "\(caught.stdout)")
