@@ -27,37 +27,41 @@ extension JournalCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print an incident's journal; with --follow, go on printing entries as they come.",
             discussion: """
+                It reads the store directly, as journal verify does, also while automator serve runs: \
+                the data folder's, or the workers' PostgreSQL database (the one --data's worker uses, \
+                or --store from any machine that reaches it). So it needs no worker running, and \
+                --follow goes on while workers stop, die and start, as long as the database answers.
+
                 Examples:
                   automator journal show INC-7
                   automator journal show INC-7 --follow
+                  PGPASSWORD=... automator journal show INC-7 --follow --store postgres://automator@db.example:5432/automator
                 """
         )
 
-        @OptionGroup var options: IncidentOptions
+        @OptionGroup var folder: FolderOrStore
         @OptionGroup var incident: OneIncident
 
         @Flag(help: "Keep printing new entries (every second) until interrupted.")
         var follow = false
 
-        func validate() throws { try options.requireDataFolder() }
-
         func run() async throws {
-            try await IncidentBackend.perform(options) { backend throws(CommandFailure) in
+            let id = incident.incident
+            try await folder.perform { store in
+                guard try await store.loadIncident(id) != nil else {
+                    throw CommandFailure("there is no incident \(id): `automator incident list` shows the incidents")
+                }
                 var last: Int64 = 0
                 repeat {
                     // The entries after the last one printed, a page at a time, each printed as it comes.
-                    var more = true
-                    while more {
-                        let json = try await backend.journal(of: incident.incident, after: last)
-                        let page: (text: String, last: Int64?, more: Bool)
-                        do { page = try IncidentOutput.journalPage(json) } catch {
-                            throw CommandFailure("the journal could not be read: \(error)")
-                        }
-                        if !page.text.isEmpty { printVisible(page.text) }
-                        last = page.last ?? last
-                        more = page.more
+                    while true {
+                        let entries = try await store.journal(of: id, after: last, limit: IncidentService.journalPageEntries,
+                                                              bytes: IncidentService.journalPageBytes)
+                        guard let page = entries.last?.sequence else { break }
+                        printVisible(try IncidentOutput.journalPage(IncidentJSON.page(entries, more: false)).text)
+                        last = page
                     }
-                    if last == 0 && !follow { print("\(incident.incident): the journal is empty") }
+                    if last == 0 && !follow { print("\(id): the journal is empty") }
                     fflush(nil)
                     if follow { try? await Task.sleep(for: .seconds(1)) }
                 } while follow && !Task.isCancelled
