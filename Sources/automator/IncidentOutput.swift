@@ -121,10 +121,6 @@ enum IncidentOutput {
         }
         struct Questions: Decodable { var questions: [Question] }
         struct Journal: Decodable { var journal: [Entry] }
-        struct JournalPage: Decodable {
-            var journal: [Entry]
-            var more: Bool
-        }
         struct Playbooks: Decodable {
             var playbooks: [Listed]
             var problems: [Problem]
@@ -235,20 +231,21 @@ enum IncidentOutput {
         return summary + "\n" + TextTable.render(rows, indent: "  ")
     }
 
-    /// `journal:`, then a line per entry: time, actor, kind, text (its further lines indented).
+    /// `journal:`, then the entries as `journal(_:heading:indent:)` prints them.
     private static func journalLines(_ json: String) throws -> String {
-        let entries = try decode(API.Journal.self, json).journal
-        guard !entries.isEmpty else { return "journal: empty" }
-        return "journal:\n" + TextTable.render(entries.map { [time($0.at), $0.actor, $0.kind, $0.text] }, indent: "  ")
+        let journal = try self.journal(json, indent: "  ")
+        return journal.isEmpty ? "journal: empty" : "journal:\n" + journal
     }
 
-    /// A page of the journal, a line per entry (time, actor, kind, text); the last entry's
-    /// sequence (nil when there is none) and whether the next page may hold more: what `journal
-    /// show` prints as pages and entries arrive.
-    static func journalPage(_ json: String) throws -> (text: String, last: Int64?, more: Bool) {
-        let page = try decode(API.JournalPage.self, json)
-        guard let last = page.journal.last?.sequence else { return ("", nil, false) }
-        return (TextTable.render(page.journal.map { [time($0.at), $0.actor, $0.kind, $0.text] }), last, page.more)
+    /// The entries of `{"journal": [...]}`, a line each (time, actor, kind, text, its further lines
+    /// indented), under `TIME (UTC)  ACTOR  KIND  TEXT` unless `heading` is false (the pages after
+    /// the first of `journal show --follow`): a journal pasted into a report for HR or counsel says
+    /// its times' zone. Empty for no entry.
+    static func journal(_ json: String, heading: Bool = true, indent: String = "") throws -> String {
+        let entries = try decode(API.Journal.self, json).journal
+        guard !entries.isEmpty else { return "" }
+        return TextTable.render((heading ? [["TIME (UTC)", "ACTOR", "KIND", "TEXT"]] : [])
+            + entries.map { [time($0.at), $0.actor, $0.kind, $0.text] }, indent: indent)
     }
 
     /// What `incident retry` and `playbook run` started: `INC-7: run run-… running (playbooks/phishing.lua)`,

@@ -58,7 +58,7 @@ extension JournalCommand {
                         let entries = try await store.journal(of: id, after: last, limit: IncidentService.journalPageEntries,
                                                               bytes: IncidentService.journalPageBytes)
                         guard let page = entries.last?.sequence else { break }
-                        printVisible(try IncidentOutput.journalPage(IncidentJSON.page(entries, more: false)).text)
+                        printVisible(try IncidentOutput.journal(IncidentJSON.page(entries, more: false), heading: last == 0))
                         last = page
                     }
                     if last == 0 && !follow { print("\(id): the journal is empty") }

@@ -24,6 +24,10 @@ struct JournalCommandTests {
         let shown = try await AutomatorProcess.run(["journal", "show", "INC-2", "--data", data])
         #expect(shown.status == 0 && shown.stdout.contains("created") && shown.stdout.contains("low test: Beacon"),
                 "\(shown.stdout)\(shown.stderr)")
+        // Pasted into a report for HR or counsel, the journal says its times' zone.
+        #expect(shown.stdout.hasPrefix("TIME (UTC)  "), "\(shown.stdout)")
+        let details = try await AutomatorProcess.run(["incident", "show", "INC-2", "--data", data])
+        #expect(details.stdout.contains("journal:\n  TIME (UTC)  "), "\(details.stdout)")
 
         let database = try DatabaseQueue(path: data + "/automator.sqlite")
         try await database.write { try $0.execute(sql: "UPDATE journal SET text = 'low test: Beacom' WHERE sequence = 2") }
