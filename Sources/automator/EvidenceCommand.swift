@@ -12,7 +12,8 @@ struct EvidenceCommand: AsyncParsableCommand {
             MD5 and SHA-1 recorded too; a file of gigabytes is copied a megabyte at a time, and \
             checked against its SHA-256 whenever it is read back. Adding, exporting and verifying \
             more than 256 MiB print their progress on standard error every 256 MiB. Every addition is journaled on \
-            the incident; every view and export is a custody event. `export` writes a ZIP bundle \
+            the incident; every view and export is a custody event, by whoever runs the command \
+            (cli:$USER, or cli:$SUDO_USER through sudo). `export` writes a ZIP bundle \
             of the incident's evidence, its journal and a manifest of every hash, signed with the \
             data folder's Ed25519 key; `verify` checks a bundle anywhere, without the data folder, \
             and the bundle's README.txt tells whoever receives it (counsel, HR) how to check it \
