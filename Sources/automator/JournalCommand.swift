@@ -77,7 +77,9 @@ extension JournalCommand {
                 broken entry (its sequence, incident and what is wrong) and exits 1. With an incident, \
                 only its entries are checked. It reads the store directly, even while automator serve \
                 runs: the data folder's, or with --store the workers' PostgreSQL database (whose \
-                checkpoints are trusted when signed with the key of --data).
+                checkpoints are trusted when signed with the key of --data). With neither that key nor \
+                --public-key, each checkpoint is checked against the key it names only, and a note \
+                says so: anyone can sign with a key of their own.
 
                 The stored checkpoints prove that no entry before them changed, as long as they are \
                 there and signed by the right key: --public-key and --checkpoint give what `journal \
@@ -156,10 +158,20 @@ extension JournalCommand {
                     " (the last signed " + JSONText.time($0.at).dropFirst().dropLast() + ", at entry \($0.sequence))"
                 } ?? "" : "")
                 + (kept.checkpoints.isEmpty ? "" : "; the kept checkpoints hold"))
-            if incident == nil, verification.checkpoints == 0, verification.entries > 0,
-               FileManager.default.fileExists(atPath: JournalSignature.path(in: folder.data))
+            let keyFile = JournalSignature.path(in: folder.data)
+            if incident == nil, kept.publicKey == nil, let last = verification.lastCheckpoint,
+               !FileManager.default.fileExists(atPath: keyFile)
             {
-                CommandLogging.note("\(JournalSignature.path(in: folder.data)) exists but no checkpoint is stored: they "
+                // Each checkpoint matches the key it names, but nothing says that key is the right one.
+                CommandLogging.note("the checkpoints were checked against the key they name, "
+                    + "\(Data(last.publicKey).base64EncodedString()), not a key you trust: \(keyFile) is missing. "
+                    + "Give --public-key with the key journal checkpoint printed (or verify with the signing "
+                    + "worker's --data)")
+            }
+            if incident == nil, verification.checkpoints == 0, verification.entries > 0,
+               FileManager.default.fileExists(atPath: keyFile)
+            {
+                CommandLogging.note("\(keyFile) exists but no checkpoint is stored: they "
                     + "were removed, or none was signed yet (automator journal checkpoint signs one)")
             }
             if incident == nil {
