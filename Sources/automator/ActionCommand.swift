@@ -24,7 +24,7 @@ struct ActionCommand: AsyncParsableCommand {
             server, run acts on the folder with the configuration --config names, and refuses to \
             run without one: forgetting it would skip the protections.
 
-            You are whoever runs the command ($USER, journaled as cli:$USER): as for every command \
+            You are whoever runs the command ($USER, or $SUDO_USER through sudo; journaled as cli:$USER): as for every command \
             on a data folder, its owner is trusted.
 
             Examples:
@@ -181,8 +181,8 @@ extension ActionCommand {
             Approve it yourself, for an action whose risk needs an approval: only the people \
             chat.roles.approver names may (as USER or cli:USER), or, while it names no one, the \
             operator on the data folder or with the server's shared token (not a personal token). \
-            You are $USER, whoever runs the command: the data folder's owner is trusted. A dry run \
-            needs no approval: with --dry-run, --approve is ignored.
+            You are $USER ($SUDO_USER through sudo), whoever runs the command: the data folder's owner \
+            is trusted. A dry run needs no approval: with --dry-run, --approve is ignored.
             """)
         var approve = false
 

@@ -119,7 +119,7 @@ struct AuditCommand: AsyncParsableCommand {
     private static func table(_ json: String) throws -> String {
         let entries = try page(json).audit
         guard !entries.isEmpty else { return "nothing in the journal in that time" }
-        return IncidentOutput.table([["TIME (UTC)", "ACTOR", "INCIDENT", "KIND", "TEXT"]] + entries.map {
+        return TextTable.render([["TIME (UTC)", "ACTOR", "INCIDENT", "KIND", "TEXT"]] + entries.map {
             [IncidentOutput.time($0.at), $0.actor, $0.incident ?? "-", $0.kind, $0.text]
         })
     }

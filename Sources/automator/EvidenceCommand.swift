@@ -12,9 +12,12 @@ struct EvidenceCommand: AsyncParsableCommand {
             MD5 and SHA-1 recorded too; a file of gigabytes is copied a megabyte at a time, and \
             checked against its SHA-256 whenever it is read back. Adding, exporting and verifying \
             more than 256 MiB print their progress on standard error every 256 MiB. Every addition is journaled on \
-            the incident; every view and export is a custody event. `export` writes a ZIP bundle \
+            the incident; every view and export is a custody event, by whoever runs the command \
+            (cli:$USER, or cli:$SUDO_USER through sudo). `export` writes a ZIP bundle \
             of the incident's evidence, its journal and a manifest of every hash, signed with the \
-            data folder's Ed25519 key; `verify` checks a bundle anywhere, without the data folder.
+            data folder's Ed25519 key; `verify` checks a bundle anywhere, without the data folder, \
+            and the bundle's README.txt tells whoever receives it (counsel, HR) how to check it \
+            without Automator, with OpenSSL and sha256sum.
 
             These commands work on the data folder (or the database) directly, also while \
             automator serve runs.
@@ -86,7 +89,7 @@ extension EvidenceCommand {
             let id = try incident.map(EvidenceCommand.parseIncident)
             let list = try await folder.evidence { service in try await service.list(of: id) }
             guard !list.isEmpty else { return print("no evidence" + (id.map { " on \($0)" } ?? "")) }
-            printVisible(IncidentOutput.table([["ID", "INCIDENT", "BYTES", "SHA256", "NAME"]]
+            printVisible(TextTable.render([["ID", "INCIDENT", "BYTES", "SHA256", "NAME"]]
                 + list.map(EvidenceCommand.columns)))
         }
     }
@@ -138,7 +141,15 @@ extension EvidenceCommand {
 
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write an incident's evidence, journal and signed manifest as a ZIP bundle.")
+            abstract: "Write an incident's evidence, journal and signed manifest as a ZIP bundle.",
+            discussion: """
+                For whoever it is handed to, who may have no Automator: journal.txt is the journal to \
+                read (times in UTC, as everywhere in the bundle), SHA256SUMS every file's hash for \
+                sha256sum -c, and README.txt what the bundle holds and how to check its signature with \
+                OpenSSL. The signed manifest covers them all. Give the recipient the public key apart \
+                from the bundle (as `journal checkpoint` prints it): the README names the key that \
+                signed, which anyone can make.
+                """)
 
         @OptionGroup var folder: FolderOrStore
         @Argument(help: ArgumentHelp("The incident.", valueName: "incident")) var incident: String
@@ -163,7 +174,8 @@ extension EvidenceCommand {
                 return try await service.export(id, to: output, by: EvidenceCommand.actor, brokenJournal: brokenJournal,
                                                 progress: progress.update)
             }
-            print("\(output): \(count) evidence file\(count == 1 ? "" : "s") of \(id), its journal and a signed manifest")
+            print("\(output): \(count) evidence file\(count == 1 ? "" : "s") of \(id), its journal and a signed manifest; "
+                + "its README.txt says how to check it without Automator")
         }
     }
 

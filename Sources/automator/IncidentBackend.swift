@@ -60,12 +60,15 @@ enum IncidentBackend {
         }
     }
 
-    /// The person at the terminal: `$USER`, else `$LOGNAME`, else the account the process runs as
-    /// (cron, `env -i`, a container's shell set neither): the journal names them `cli:alice`, and
-    /// not plain `cli` in one shell and `cli:alice` in another.
+    /// The person at the terminal: `$SUDO_USER` (sudo sets `USER` to root, so the journal and the
+    /// evidence's custody named every analyst of a worker `cli:root`), else `$USER`, else `$LOGNAME`,
+    /// else the account the process runs as (cron, `env -i`, a container's shell set neither): the
+    /// journal names them `cli:alice`, and not plain `cli` in one shell and `cli:alice` in another.
     static let user: String? = {
         let environment = ProcessInfo.processInfo.environment
-        if let name = ["USER", "LOGNAME"].lazy.compactMap({ environment[$0] }).first(where: { !$0.isEmpty }) { return name }
+        if let name = ["SUDO_USER", "USER", "LOGNAME"].lazy.compactMap({ environment[$0] }).first(where: { !$0.isEmpty }) {
+            return name
+        }
         return getpwuid(getuid()).map { String(cString: $0.pointee.pw_name) }
     }()
     static var actor: String { user.map { "cli:\($0)" } ?? "cli" }

@@ -121,10 +121,6 @@ enum IncidentOutput {
         }
         struct Questions: Decodable { var questions: [Question] }
         struct Journal: Decodable { var journal: [Entry] }
-        struct JournalPage: Decodable {
-            var journal: [Entry]
-            var more: Bool
-        }
         struct Playbooks: Decodable {
             var playbooks: [Listed]
             var problems: [Problem]
@@ -158,7 +154,7 @@ enum IncidentOutput {
     static func incidents(_ json: String) throws -> String {
         let incidents = try decode(API.Incidents.self, json).incidents
         guard !incidents.isEmpty else { return "no incidents" }
-        return table([["ID", "SEVERITY", "STATUS", "SLA", "OWNER", "TYPE", "TITLE"]] + incidents.map {
+        return TextTable.render([["ID", "SEVERITY", "STATUS", "SLA", "OWNER", "TYPE", "TITLE"]] + incidents.map {
             [$0.id, $0.severity, $0.status, $0.sla?.state ?? "-", $0.owner ?? "-", $0.type, short($0.title)]
         })
     }
@@ -232,23 +228,24 @@ enum IncidentOutput {
         let rows = tasks.map { task in
             [task.id, task.status, task.owner ?? "-", task.status == "open" ? due(task) : "-", task.title, outcome(task)]
         }
-        return summary + "\n" + table(rows, indent: "  ")
+        return summary + "\n" + TextTable.render(rows, indent: "  ")
     }
 
-    /// `journal:`, then a line per entry: time, actor, kind, text (its further lines indented).
+    /// `journal:`, then the entries as `journal(_:heading:indent:)` prints them.
     private static func journalLines(_ json: String) throws -> String {
-        let entries = try decode(API.Journal.self, json).journal
-        guard !entries.isEmpty else { return "journal: empty" }
-        return "journal:\n" + table(entries.map { [time($0.at), $0.actor, $0.kind, $0.text] }, indent: "  ")
+        let journal = try self.journal(json, indent: "  ")
+        return journal.isEmpty ? "journal: empty" : "journal:\n" + journal
     }
 
-    /// A page of the journal, a line per entry (time, actor, kind, text); the last entry's
-    /// sequence (nil when there is none) and whether the next page may hold more: what `journal
-    /// show` prints as pages and entries arrive.
-    static func journalPage(_ json: String) throws -> (text: String, last: Int64?, more: Bool) {
-        let page = try decode(API.JournalPage.self, json)
-        guard let last = page.journal.last?.sequence else { return ("", nil, false) }
-        return (table(page.journal.map { [time($0.at), $0.actor, $0.kind, $0.text] }), last, page.more)
+    /// The entries of `{"journal": [...]}`, a line each (time, actor, kind, text, its further lines
+    /// indented), under `TIME (UTC)  ACTOR  KIND  TEXT` unless `heading` is false (the pages after
+    /// the first of `journal show --follow`): a journal pasted into a report for HR or counsel says
+    /// its times' zone. Empty for no entry.
+    static func journal(_ json: String, heading: Bool = true, indent: String = "") throws -> String {
+        let entries = try decode(API.Journal.self, json).journal
+        guard !entries.isEmpty else { return "" }
+        return TextTable.render((heading ? [["TIME (UTC)", "ACTOR", "KIND", "TEXT"]] : [])
+            + entries.map { [time($0.at), $0.actor, $0.kind, $0.text] }, indent: indent)
     }
 
     /// What `incident retry` and `playbook run` started: `INC-7: run run-… running (playbooks/phishing.lua)`,
@@ -264,7 +261,7 @@ enum IncidentOutput {
     static func tasks(_ json: String, includingDone: Bool) throws -> String {
         let tasks = try decode(API.Tasks.self, json).tasks
         guard !tasks.isEmpty else { return includingDone ? "no tasks" : "no open tasks" }
-        return table([["ID", "INCIDENT", "OWNER", "DUE", "TITLE", "CHOICES"]] + tasks.map { task in
+        return TextTable.render([["ID", "INCIDENT", "OWNER", "DUE", "TITLE", "CHOICES"]] + tasks.map { task in
             let open = task.status == "open"
             return [task.id, task.incident, task.owner ?? "-", open ? due(task) : task.status, short(task.title),
                     open ? task.choices.joined(separator: ", ") : outcome(task)]
@@ -294,7 +291,7 @@ enum IncidentOutput {
     static func questions(_ json: String) throws -> String {
         let questions = try decode(API.Questions.self, json).questions
         guard !questions.isEmpty else { return "no open questions" }
-        return table([["ID", "INCIDENT", "ASKED", "QUESTION", "CHOICES"]] + questions.map { question in
+        return TextTable.render([["ID", "INCIDENT", "ASKED", "QUESTION", "CHOICES"]] + questions.map { question in
             [question.id, question.incident ?? "-", time(question.askedAt),
              short(question.text) + (question.posted ? "" : " (not posted in \(question.channel))"),
              question.choices.joined(separator: ", ")]
@@ -306,7 +303,7 @@ enum IncidentOutput {
     /// The playbooks in the order they are tried, then the files that could not be read.
     static func playbooks(_ json: String) throws -> String {
         let answer = try decode(API.Playbooks.self, json)
-        var text = answer.playbooks.isEmpty ? "no playbooks" : table([["NAME", "FILE", "PRIORITY", "MATCH", "SLA"]]
+        var text = answer.playbooks.isEmpty ? "no playbooks" : TextTable.render([["NAME", "FILE", "PRIORITY", "MATCH", "SLA"]]
             + answer.playbooks.map { [$0.name, $0.file, "\($0.priority)", $0.match, $0.sla.map(declared) ?? "-"] })
         if !answer.problems.isEmpty {
             text += "\n\nnot used, they could not be read:\n"
@@ -331,24 +328,6 @@ enum IncidentOutput {
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return decoder
     }()
-
-    /// Rows in columns, each as wide as its widest cell, two spaces apart. The last column is
-    /// not padded; its further lines are indented to where it starts.
-    static func table(_ rows: [[String]], indent: String = "") -> String {
-        guard let columns = rows.first?.count else { return "" }
-        // Each column but the last on one line: a newline in an actor's name ("by" from the API)
-        // printed a line of its own, a forged entry in `journal show` and `audit`.
-        let rows = rows.map { row in row.indices.map { $0 < columns - 1 ? VisibleText.escaped(row[$0], as: .name) : row[$0] } }
-        let widths = (0..<columns - 1).map { column in rows.map { $0[column].count }.max() ?? 0 }
-        let continuation = "\n" + String(repeating: " ", count: indent.count + widths.reduce(0) { $0 + $1 + 2 })
-        return rows.map { row in
-            var line = indent + (0..<columns - 1).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ") + "  " + row[columns - 1].replacingOccurrences(of: "\n", with: continuation)
-            while line.hasSuffix(" ") { line.removeLast() }
-            return line
-        }
-        .joined(separator: "\n")
-    }
 
     /// The first line of a text, cut to fit a table.
     private static func short(_ text: String) -> String {

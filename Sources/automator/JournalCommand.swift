@@ -27,37 +27,41 @@ extension JournalCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print an incident's journal; with --follow, go on printing entries as they come.",
             discussion: """
+                It reads the store directly, as journal verify does, also while automator serve runs: \
+                the data folder's, or the workers' PostgreSQL database (the one --data's worker uses, \
+                or --store from any machine that reaches it). So it needs no worker running, and \
+                --follow goes on while workers stop, die and start, as long as the database answers.
+
                 Examples:
                   automator journal show INC-7
                   automator journal show INC-7 --follow
+                  PGPASSWORD=... automator journal show INC-7 --follow --store postgres://automator@db.example:5432/automator
                 """
         )
 
-        @OptionGroup var options: IncidentOptions
+        @OptionGroup var folder: FolderOrStore
         @OptionGroup var incident: OneIncident
 
         @Flag(help: "Keep printing new entries (every second) until interrupted.")
         var follow = false
 
-        func validate() throws { try options.requireDataFolder() }
-
         func run() async throws {
-            try await IncidentBackend.perform(options) { backend throws(CommandFailure) in
+            let id = incident.incident
+            try await folder.perform { store in
+                guard try await store.loadIncident(id) != nil else {
+                    throw CommandFailure("there is no incident \(id): `automator incident list` shows the incidents")
+                }
                 var last: Int64 = 0
                 repeat {
                     // The entries after the last one printed, a page at a time, each printed as it comes.
-                    var more = true
-                    while more {
-                        let json = try await backend.journal(of: incident.incident, after: last)
-                        let page: (text: String, last: Int64?, more: Bool)
-                        do { page = try IncidentOutput.journalPage(json) } catch {
-                            throw CommandFailure("the journal could not be read: \(error)")
-                        }
-                        if !page.text.isEmpty { printVisible(page.text) }
-                        last = page.last ?? last
-                        more = page.more
+                    while true {
+                        let entries = try await store.journal(of: id, after: last, limit: IncidentService.journalPageEntries,
+                                                              bytes: IncidentService.journalPageBytes)
+                        guard let page = entries.last?.sequence else { break }
+                        printVisible(try IncidentOutput.journal(IncidentJSON.page(entries, more: false), heading: last == 0))
+                        last = page
                     }
-                    if last == 0 && !follow { print("\(incident.incident): the journal is empty") }
+                    if last == 0 && !follow { print("\(id): the journal is empty") }
                     fflush(nil)
                     if follow { try? await Task.sleep(for: .seconds(1)) }
                 } while follow && !Task.isCancelled
@@ -73,7 +77,9 @@ extension JournalCommand {
                 broken entry (its sequence, incident and what is wrong) and exits 1. With an incident, \
                 only its entries are checked. It reads the store directly, even while automator serve \
                 runs: the data folder's, or with --store the workers' PostgreSQL database (whose \
-                checkpoints are trusted when signed with the key of --data).
+                checkpoints are trusted when signed with the key of --data). With neither that key nor \
+                --public-key, each checkpoint is checked against the key it names only, and a note \
+                says so: anyone can sign with a key of their own.
 
                 The stored checkpoints prove that no entry before them changed, as long as they are \
                 there and signed by the right key: --public-key and --checkpoint give what `journal \
@@ -152,10 +158,20 @@ extension JournalCommand {
                     " (the last signed " + JSONText.time($0.at).dropFirst().dropLast() + ", at entry \($0.sequence))"
                 } ?? "" : "")
                 + (kept.checkpoints.isEmpty ? "" : "; the kept checkpoints hold"))
-            if incident == nil, verification.checkpoints == 0, verification.entries > 0,
-               FileManager.default.fileExists(atPath: JournalSignature.path(in: folder.data))
+            let keyFile = JournalSignature.path(in: folder.data)
+            if incident == nil, kept.publicKey == nil, let last = verification.lastCheckpoint,
+               !FileManager.default.fileExists(atPath: keyFile)
             {
-                CommandLogging.note("\(JournalSignature.path(in: folder.data)) exists but no checkpoint is stored: they "
+                // Each checkpoint matches the key it names, but nothing says that key is the right one.
+                CommandLogging.note("the checkpoints were checked against the key they name, "
+                    + "\(Data(last.publicKey).base64EncodedString()), not a key you trust: \(keyFile) is missing. "
+                    + "Give --public-key with the key journal checkpoint printed (or verify with the signing "
+                    + "worker's --data)")
+            }
+            if incident == nil, verification.checkpoints == 0, verification.entries > 0,
+               FileManager.default.fileExists(atPath: keyFile)
+            {
+                CommandLogging.note("\(keyFile) exists but no checkpoint is stored: they "
                     + "were removed, or none was signed yet (automator journal checkpoint signs one)")
             }
             if incident == nil {

@@ -158,7 +158,7 @@ extension TokenCommand {
             guard !tokens.isEmpty else {
                 return print("No personal tokens: automator token add NAME makes one.")
             }
-            printVisible(IncidentOutput.table([["NAME", "FOR", "CREATED", "CREATED BY", "LAST USED", "REVOKED"]] + tokens.map {
+            printVisible(TextTable.render([["NAME", "FOR", "CREATED", "CREATED BY", "LAST USED", "REVOKED"]] + tokens.map {
                 [$0.name, $0.metrics_only ? "metrics" : "api", IncidentOutput.time($0.created_at), $0.created_by,
                  $0.last_used_at.map(IncidentOutput.time) ?? "never", $0.revoked_at.map(IncidentOutput.time) ?? "-"]
             }))

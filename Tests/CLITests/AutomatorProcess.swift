@@ -149,11 +149,13 @@ extension AutomatorProcess {
         return Result(status: status, stdout: await stdout.text(), stderr: await stderr.text())
     }
 
-    /// This process's environment with `added`, without `AUTOMATOR_API_TOKEN` unless `added`
-    /// names it, so that a token set where the tests run cannot change them.
+    /// This process's environment with `added`, without `AUTOMATOR_API_TOKEN` and `SUDO_USER`
+    /// unless `added` names them, so that a token set where the tests run, or `sudo make test`,
+    /// cannot change them.
     static func environment(adding added: [String: String]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["AUTOMATOR_API_TOKEN"] = nil
+        environment["SUDO_USER"] = nil
         environment.merge(added) { _, new in new }
         return environment
     }

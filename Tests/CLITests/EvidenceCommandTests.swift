@@ -49,8 +49,12 @@ struct EvidenceCommandTests {
                                                    environment: ["USER": "carol"])
         #expect(piped.status == 0 && piped.stdout == "GET /exfil HTTP/1.1\r\n", "\(piped.stdout)\(piped.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("-").path))
-        let custody = try await AutomatorProcess.run(["evidence", "get", id, "--data", data])
+        // Through sudo (USER root), custody names the person, not root.
+        let custody = try await AutomatorProcess.run(["evidence", "get", id, "--data", data],
+                                                     environment: ["USER": "root", "LOGNAME": "root", "SUDO_USER": "dave"])
         #expect(custody.stdout.contains("exported  cli:carol  standard output"), "\(custody.stdout)")
+        let viewed = try await AutomatorProcess.run(["evidence", "get", id, "--data", data], environment: ["USER": "erin"])
+        #expect(viewed.stdout.contains("viewed  cli:dave") && !viewed.stdout.contains("cli:root"), "\(viewed.stdout)")
         // A file is replaced; a folder is refused and left as it was, never emptied to make room.
         try folder.write("copy.pcap", "an older copy")
         #expect(try await AutomatorProcess.run(["evidence", "get", id, "-o", copy, "--data", data]).status == 0)
@@ -204,7 +208,7 @@ struct EvidenceCommandTests {
 
         let intact = try await AutomatorProcess.run(["evidence", "verify", rezipped])
         #expect(intact.status == 0 && intact.stdout.contains("verified: 1 evidence file"), "\(intact.stdout)")
-        #expect(intact.stdout.contains("\(rezipped) was repacked (4 entries compressed, 1 folder entry added): every file's content matches "
+        #expect(intact.stdout.contains("\(rezipped) was repacked (7 entries compressed, 1 folder entry added): every file's content matches "
             + "the signed manifest"), "\(intact.stdout)")
         let caught = try await AutomatorProcess.run(["evidence", "verify", changed])
         #expect(caught.status == 1 && caught.stdout.contains("/proxy.log differs from the manifest"), "\(caught.stdout)")

@@ -20,10 +20,26 @@ struct JournalCommandTests {
         #expect(signed.status == 0 && signed.stdout.hasPrefix("checkpoint of entry 2 signed; public key "), "\(signed.stderr)")
         #expect(try await AutomatorProcess.run(["journal", "verify", "--data", data]).stdout
             .hasPrefix("journal verified: 2 entries, 1 checkpoint (the last signed 20"))
+        // From a folder without the key (a second worker's, a laptop's), nothing says the key that
+        // signed is the right one: verify says so and what to give.
+        let key = data + "/journal-signing.key"
+        try FileManager.default.moveItem(atPath: key, toPath: key + ".away")
+        let unkeyed = try await AutomatorProcess.run(["journal", "verify", "--data", data])
+        let publicKey = try #require(signed.stdout.split(separator: "\n").first?.split(separator: " ").last)
+        #expect(unkeyed.status == 0 && unkeyed.stderr.contains("note: the checkpoints were checked against the key they "
+            + "name, \(publicKey), not a key you "
+            + "trust: \(key) is missing. Give --public-key"), "\(unkeyed.stderr)")
+        try FileManager.default.moveItem(atPath: key + ".away", toPath: key)
+        let keyed = try await AutomatorProcess.run(["journal", "verify", "--data", data])
+        #expect(!keyed.stderr.contains("not a key you trust"), "\(keyed.stderr)")
 
         let shown = try await AutomatorProcess.run(["journal", "show", "INC-2", "--data", data])
         #expect(shown.status == 0 && shown.stdout.contains("created") && shown.stdout.contains("low test: Beacon"),
                 "\(shown.stdout)\(shown.stderr)")
+        // Pasted into a report for HR or counsel, the journal says its times' zone.
+        #expect(shown.stdout.hasPrefix("TIME (UTC)  "), "\(shown.stdout)")
+        let details = try await AutomatorProcess.run(["incident", "show", "INC-2", "--data", data])
+        #expect(details.stdout.contains("journal:\n  TIME (UTC)  "), "\(details.stdout)")
 
         let database = try DatabaseQueue(path: data + "/automator.sqlite")
         try await database.write { try $0.execute(sql: "UPDATE journal SET text = 'low test: Beacom' WHERE sequence = 2") }

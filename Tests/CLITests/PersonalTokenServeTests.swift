@@ -101,6 +101,12 @@ struct PersonalTokenServeTests {
         let alice = try await Self.add("alice", data: server.data)
         let bob = try await Self.add("bob", data: server.data)
 
+        // Not approved: the refusal says how bob gets an approver's yes through the API.
+        let unapproved = try await server.call("POST", "/api/v1/actions",
+                                               body: #"{"name": "firewall.block_ip", "params": {"ip": "198.51.100.7"}}"#,
+                                               credentials: .bearer(bob))
+        #expect(unapproved.status == 403 && unapproved.body.contains(#"POST /api/v1/incidents/ID/command {\"text\": "#
+            + #"\"!action firewall.block_ip ...\"}, which waits for an approver's answer"#), "\(unapproved.body)")
         let block = #"{"name": "firewall.block_ip", "params": {"ip": "198.51.100.7"}, "approve": true"#
         let asBob = try await server.call("POST", "/api/v1/actions", body: block + "}", credentials: .bearer(bob))
         #expect(asBob.status == 403 && asBob.body.contains("bob may not approve actions"), "\(asBob.body)")

@@ -149,8 +149,58 @@ struct SharedServeTests {
         #expect(audit.status == 0 && audit.stdout.contains("And me"), "\(audit.stdout)\(audit.stderr)")
         let listed = try await AutomatorProcess.run(["incident", "list", "--data", folder])
         #expect(listed.status != 0 && listed.stderr.contains("is the data folder of a worker of postgres://")
-            && listed.stderr.contains("give them --store"), "\(listed.stdout)\(listed.stderr)")
+            && listed.stderr.contains("journal show, journal verify, evidence, report and audit read the database"),
+            "\(listed.stdout)\(listed.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder + "/automator.sqlite"))
+    }
+
+    @Test("journal show --follow on a worker's folder goes on when that worker dies, and journal show needs no worker running")
+    func followThroughDeath() async throws {
+        let workspace = try await Workspace()
+        let first = try await workspace.start("first"), second = try await workspace.start("second")
+        let created = try await first.call("POST", "/api/v1/incidents",
+                                           body: #"{"title": "Beacon from WS-042", "type": "manual", "severity": "high"}"#)
+        let id = try #require(created.json["id"] as? String)
+        let folder = workspace.folder.url.appendingPathComponent("first").path
+
+        let follow = Process()
+        follow.executableURL = AutomatorProcess.executable
+        follow.arguments = ["journal", "show", id, "--follow", "--data", folder]
+        follow.environment = AutomatorProcess.environment(adding: [:])
+        let output = PipeCollector(), errors = PipeCollector()
+        follow.standardOutput = output.pipe
+        follow.standardError = errors.pipe
+        let exit = ExitWatcher(follow)
+        try follow.run()
+        /// Polls what `follow` printed until it holds `text`, 15 s at most.
+        func followed(_ text: String) async throws -> Bool {
+            for _ in 0..<150 where !output.textSoFar.contains(text) && !exit.hasExited {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            return output.textSoFar.contains(text)
+        }
+        #expect(try await followed("Beacon from WS-042"), "\(output.textSoFar)\(errors.textSoFar)")
+
+        // The worker whose folder it follows dies; the other goes on writing the journal.
+        first.kill()
+        _ = await first.waitForExit()
+        let noted = try await second.call("POST", "/api/v1/incidents/\(id)/journal",
+                                          body: #"{"text": "C2 blocked after the first worker died"}"#)
+        #expect(noted.status == 201, "\(noted.body)")
+        #expect(try await followed("C2 blocked after the first worker died"), "\(output.textSoFar)\(errors.textSoFar)")
+        #expect(!exit.hasExited, "\(errors.textSoFar)")
+        follow.terminate()
+        _ = await exit.status()
+
+        // With no worker running on the folder, the journal is read in the database all the same.
+        second.terminate()
+        #expect(await second.waitForExit() == 0)
+        let shown = try await AutomatorProcess.run(["journal", "show", id, "--data", folder])
+        #expect(shown.status == 0 && shown.stdout.contains("C2 blocked after the first worker died"),
+                "\(shown.stdout)\(shown.stderr)")
+        let elsewhere = try await AutomatorProcess.run(["journal", "show", id, "--store", workspace.store,
+                                                        "--data", workspace.folder.url.appendingPathComponent("laptop").path])
+        #expect(elsewhere.status == 0 && elsewhere.stdout.contains("Beacon from WS-042"), "\(elsewhere.stdout)\(elsewhere.stderr)")
     }
 
     @Test("A task completed through one worker resumes the run waiting on another; an SLA breaches once, and the others breach a dead worker's")

@@ -206,6 +206,93 @@ struct EvidenceTests {
         await service.store.close()
     }
 
+    @Test("A bundle is checked without Automator: its README's OpenSSL and sha256sum commands pass, its journal reads in UTC, and each of its documents is signed")
+    func checkedWithoutAutomator() async throws {
+        let storage = try await EvidenceStorage(.sqlite)
+        let folder = storage.folder
+        let service = try await storage.service()
+        _ = try await service.add(bytes: Array("pcap bytes".utf8), to: IncidentID(1), name: "capture.pcap", source: "cli",
+                                  by: "cli:alice")
+        _ = try await service.add(bytes: Array("From: x".utf8), to: IncidentID(1), name: "the mail.eml", source: "cli",
+                                  by: "cli:alice")
+        let bundle = folder.path + "/INC-1.zip"
+        _ = try await service.export(IncidentID(1), to: bundle, by: "cli:alice")
+        #expect(try EvidenceBundle.verify(LocalPath(bundle)).files == 2)
+
+        // Unzipped on counsel's machine.
+        let original = try ZipArchive.Reader(path: LocalPath(bundle))
+        let unzipped = folder.path + "/unzipped"
+        for entry in original.entries {
+            let path = unzipped + "/" + entry.name
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                    withIntermediateDirectories: true)
+            try Data(try #require(try original.bytes(of: entry.name))).write(to: URL(fileURLWithPath: path))
+        }
+        let readme = try String(contentsOfFile: unzipped + "/README.txt", encoding: .utf8)
+        #expect(readme.contains("Every time in this bundle is in UTC"))
+        let key = Data(try #require(try JournalSignature.load(from: folder.path)).publicKey).base64EncodedString()
+        #expect(readme.contains(key))
+        let journal = try String(contentsOfFile: unzipped + "/journal.txt", encoding: .utf8)
+        #expect(journal.hasPrefix("INC-1: Phish\nJournal as exported "))
+        #expect(journal.contains("every time in UTC"))
+        #expect(journal.contains("TIME (UTC)"))
+        #expect(journal.contains("cli:alice  evidence  evidence EV-"))
+
+        // The README's commands, as it gives them: the lines indented as commands under "How to check it".
+        let steps = try #require(readme.components(separatedBy: "How to check it").last)
+        let commands = steps.split(separator: "\n").filter { $0.hasPrefix(String(repeating: " ", count: 5)) }
+            .joined(separator: "\n")
+        #expect(commands.contains("openssl pkeyutl") && commands.contains("sha256sum -c SHA256SUMS"))
+        let (status, output) = try Self.shell(commands, in: unzipped)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("Signature Verified Successfully"))
+        #expect(output.contains("evidence/") && output.contains("capture.pcap: OK") && output.contains("the mail.eml: OK"))
+        #expect(output.contains("journal.txt: OK") && output.contains("README.txt: OK"))
+        // Step 2: the SHA256SUMS that was checked is the one the signed manifest names.
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath:
+            unzipped + "/manifest.json"))) as? [String: Any])
+        let documents = try #require(manifest["documents"] as? [[String: Any]])
+        let sums = try #require(documents.first { $0["path"] as? String == "SHA256SUMS" }?["sha256"] as? String)
+        #expect(FileHashes(Array(try Data(contentsOf: URL(fileURLWithPath: unzipped + "/SHA256SUMS")))).sha256 == sums)
+
+        // A changed byte of a file fails the same commands.
+        try Data("pcap bytez".utf8).write(to: URL(fileURLWithPath: unzipped + "/" + (try #require(
+            original.entries.first { $0.name.hasSuffix("capture.pcap") }?.name))))
+        #expect(try Self.shell(commands, in: unzipped).status != 0)
+
+        // The documents are part of the record: one changed or left out fails verify, by name.
+        for (name, content, reason) in [("README.txt", Array("Nothing to check here.".utf8), "README.txt differs from the manifest's hash"),
+                                        ("journal.txt", nil, "journal.txt is missing")] {
+            let writer = try ZipArchive.Writer(path: folder.path + "/document.zip")
+            for entry in original.entries where entry.name != name {
+                try writer.add(entry.name, bytes: try #require(try original.bytes(of: entry.name)))
+            }
+            if let content { try writer.add(name, bytes: content) }
+            try writer.finish()
+            do {
+                _ = try EvidenceBundle.verify(LocalPath(folder.path + "/document.zip"))
+                Issue.record("\(name) changed, and the bundle verified")
+            } catch { #expect(error.description.contains(reason), "\(error)") }
+            try FileManager.default.removeItem(atPath: folder.path + "/document.zip")
+        }
+        await service.store.close()
+    }
+
+    /// Runs `script` with /bin/sh in `folder`: its status and what it printed, standard error too.
+    static func shell(_ script: String, in folder: String) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-e", "-c", script]
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
     @Test("What unzip would extract otherwise than verify checked is refused by name: a second copy of an entry, an entry named otherwise in its own header, a folder the manifest does not imply")
     func ambiguous() async throws {
         let storage = try await EvidenceStorage(.sqlite)

@@ -135,8 +135,12 @@ public final class ActionService: Sendable {
                 question: String? = nil, dryRun: Bool) throws(ActionError) -> ActionRecord
     {
         if plan.approval == .required, approvedBy == nil, !dryRun {
+            // Said to the CLI and the API alike: each way to get the yes, for whoever asked.
             throw ActionError(.notApproved, "\(plan.declaration.name) is \(plan.declaration.risk.rawValue) risk and needs "
-                + "an approver's yes: ask in chat (chat.approve), or run it with automator action run --approve")
+                + "an approver's yes: an approver runs it with automator action run --approve (or \"approve\": true in "
+                + "POST /api/v1/actions); anyone else asks with !action in chat, or in the incident's war room through "
+                + "POST /api/v1/incidents/\(incident?.description ?? "ID")/command {\"text\": \"!action "
+                + "\(plan.declaration.name) ...\"}, which waits for an approver's answer")
         }
         var record = ActionRecord(id: Self.id(key: key), key: key, name: plan.declaration.name,
                                   parameters: plan.parametersJSON, incident: incident, requestedBy: requestedBy,

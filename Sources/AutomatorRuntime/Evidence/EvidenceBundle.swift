@@ -1,15 +1,19 @@
 import Foundation
 import Crypto
 
-/// An exported incident: a ZIP archive with its evidence files, its journal, `manifest.json`
-/// (every file's size, SHA-256, SHA-1 and MD5, and its chain of custody) and `manifest.sig`
-/// (the manifest signed with the data folder's Ed25519 key). Anyone can check it with
-/// `automator evidence verify`, without the data folder.
+/// An exported incident: a ZIP archive with its evidence files, its journal (`journal.json`, and
+/// `journal.txt` to read), `manifest.json` (every file's size, SHA-256, SHA-1 and MD5, and its chain
+/// of custody), `manifest.sig` (the manifest signed with the data folder's Ed25519 key), and for
+/// people without Automator `SHA256SUMS` and a `README.txt` that says how to check it all with
+/// OpenSSL and sha256sum. `automator evidence verify` checks it without the data folder.
 public enum EvidenceBundle {
     static let manifestPath = "manifest.json"
     static let signaturePath = "manifest.sig"
     static let journalPath = "journal.json"
-    static let format = "automator-evidence-bundle/1"
+    /// Version 2 added the documents for people (`journal.txt`, `SHA256SUMS`, `README.txt`): a
+    /// verifier of version 1 would call them added files, so the version says they belong.
+    static let format = "automator-evidence-bundle/2"
+    static let formats: Set<String> = ["automator-evidence-bundle/1", format]
 
     /// Where the evidence's content is in the bundle: under its name, each character that unzip would
     /// read as part of a path (`/`, `\`, `:`, NUL) written as `_`, and a name that unzip would rename
@@ -20,10 +24,13 @@ public enum EvidenceBundle {
         return "evidence/\(evidence.id)/" + name
     }
 
-    /// - Parameter broken: where the incident's journal chain broke when it was exported; the
-    ///   manifest says `"verified": false` and why, or `"verified": true`.
+    /// - Parameters:
+    ///   - broken: where the incident's journal chain broke when it was exported; the manifest says
+    ///     `"verified": false` and why, or `"verified": true`.
+    ///   - documents: the files for people (`documents(of:…)`), listed with their hashes.
     static func manifest(of incident: Incident, files: [Evidence], custody: [String: [CustodyEvent]], journal: [UInt8],
-                         entries: Int, broken: JournalVerification.Problem?, exportedAt: Date, by actor: String) -> [UInt8]
+                         entries: Int, broken: JournalVerification.Problem?, documents: [(path: String, bytes: [UInt8])],
+                         exportedAt: Date, by actor: String) -> [UInt8]
     {
         var journalItem: [String: Any] = ["path": journalPath, "entries": entries, "sha256": FileHashes(journal).sha256,
                                           "verified": broken == nil]
@@ -44,6 +51,7 @@ public enum EvidenceBundle {
             "format": format, "incident": incident.id.description, "title": incident.title,
             "exported_at": JSONText.time(exportedAt).trimmingCharacters(in: ["\""]), "exported_by": actor, "files": items,
             "journal": journalItem,
+            "documents": documents.map { ["path": $0.path, "size": $0.bytes.count, "sha256": FileHashes($0.bytes).sha256] },
         ]
         let data = (try? JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])) ?? Data()
         return Array(data)
@@ -54,7 +62,8 @@ public enum EvidenceBundle {
             "public_key": Data(signature.publicKey).base64EncodedString(),
             "signature": Data(try signature.sign(manifest)).base64EncodedString(),
         ]
-        return Array(try JSONSerialization.data(withJSONObject: signed, options: [.sortedKeys]))
+        // Slashes unescaped, so that README.txt's grep and base64 -d read the key and signature as they are.
+        return Array(try JSONSerialization.data(withJSONObject: signed, options: [.sortedKeys, .withoutEscapingSlashes]))
     }
 
     /// What `verify` found: the files checked, the key that signed, and the first problem.
@@ -91,7 +100,8 @@ public enum EvidenceBundle {
               publicKey.isValidSignature(signature, for: Data(manifestBytes))
         else { throw tampered("the manifest's signature does not match it") }
         guard let manifest = try? JSONSerialization.jsonObject(with: Data(manifestBytes)) as? [String: Any],
-              manifest["format"] as? String == format, let files = manifest["files"] as? [[String: Any]],
+              let version = manifest["format"] as? String, formats.contains(version),
+              let files = manifest["files"] as? [[String: Any]],
               let journal = manifest["journal"] as? [String: Any]
         else { throw tampered("the manifest is not one Automator writes") }
 
@@ -103,6 +113,15 @@ public enum EvidenceBundle {
             expected[path] = (size, FileHashes(md5: md5, sha1: sha1, sha256: sha256))
         }
         guard let journalHash = journal["sha256"] as? String else { throw tampered("the manifest has no journal hash") }
+        var documents: [String: String] = [:]
+        for document in manifest["documents"] as? [[String: Any]] ?? [] {
+            guard let path = document["path"] as? String, let sha256 = document["sha256"] as? String
+            else { throw tampered("the manifest lists a document without its hash") }
+            documents[path] = sha256
+        }
+        if version == format, let missing = [readableJournalPath, readmePath, checksumsPath].first(where: { documents[$0] == nil }) {
+            throw tampered("the manifest does not list \(missing)")
+        }
         // A repack adds entries for the files' folders (`evidence/`); any other entry the manifest does not
         // list was added. The reader refused a second copy of an entry, so only the signed manifest is skipped.
         let folders = Set(expected.keys.flatMap { file in file.indices.filter { file[$0] == "/" }.map { String(file[...$0]) } })
@@ -126,6 +145,10 @@ public enum EvidenceBundle {
                 guard hashes.sha256 == journalHash else { throw tampered("\(journalPath) differs from the manifest's hash") }
                 continue
             }
+            if let want = documents.removeValue(forKey: entry.name) {
+                guard hashes.sha256 == want else { throw tampered("\(entry.name) differs from the manifest's hash") }
+                continue
+            }
             guard let want = expected.removeValue(forKey: entry.name) else {
                 throw tampered("\(entry.name) is not in the manifest: it was added")
             }
@@ -133,7 +156,7 @@ public enum EvidenceBundle {
                 throw tampered("\(entry.name) differs from the manifest: sha256 \(hashes.sha256), expected \(want.hashes.sha256)")
             }
         }
-        if let missing = expected.keys.sorted().first { throw tampered("\(missing) is missing") }
+        if let missing = (Array(expected.keys) + Array(documents.keys)).sorted().first { throw tampered("\(missing) is missing") }
         guard archive.entries.contains(where: { $0.name == journalPath }) else { throw tampered("\(journalPath) is missing") }
         return Verification(incident: manifest["incident"] as? String ?? "?", files: files.count,
                             journalEntries: (journal["entries"] as? NSNumber)?.intValue ?? 0, publicKey: keyText,

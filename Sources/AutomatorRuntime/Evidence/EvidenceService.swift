@@ -107,8 +107,9 @@ public struct EvidenceService: Sendable {
         catch { throw Self.error(error) }
     }
 
-    /// Writes the incident's evidence, its journal and a signed manifest of their hashes to the
-    /// ZIP archive `path`; returns how many files went in. `progress` is told the bytes of
+    /// Writes the incident's evidence, its journal, a signed manifest of their hashes and the files
+    /// that tell people how to check them (`EvidenceBundle.documents`) to the ZIP archive `path`;
+    /// returns how many evidence files went in. `progress` is told the bytes of
     /// evidence written so far, of all of it.
     ///
     /// The incident's journal is verified first: a bundle is signed as the record, so a journal
@@ -164,9 +165,13 @@ public struct EvidenceService: Sendable {
                 }
             }
             try archive.add(EvidenceBundle.journalPath, bytes: journalText)
+            let documents = EvidenceBundle.documents(of: details, files: files, journal: journal, journalJSON: journalText,
+                                                     broken: verification.problem, publicKey: signature.publicKey,
+                                                     exportedAt: now, by: actor)
+            for document in documents { try archive.add(document.path, bytes: document.bytes) }
             let manifest = EvidenceBundle.manifest(of: details, files: files, custody: custody, journal: journalText,
                                                    entries: journal.count, broken: verification.problem,
-                                                   exportedAt: now, by: actor)
+                                                   documents: documents, exportedAt: now, by: actor)
             try archive.add(EvidenceBundle.manifestPath, bytes: manifest)
             try archive.add(EvidenceBundle.signaturePath, bytes: try EvidenceBundle.sign(manifest, with: signature))
             try archive.finish()
