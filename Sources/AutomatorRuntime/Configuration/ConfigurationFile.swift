@@ -8,7 +8,7 @@ public import Foundation
 /// let configuration = try ConfigurationFile(file: "automator.yml")
 /// let server = APIServer(configuration: .init(..., intel: configuration.intel, chat: configuration.chat, ...))
 /// ```
-public struct ConfigurationFile: Sendable {
+public struct ConfigurationFile: Sendable, Hashable {
     public var intel = IntelConfiguration()
     public var chat = ChatConfiguration()
     public var actions = ActionConfiguration()

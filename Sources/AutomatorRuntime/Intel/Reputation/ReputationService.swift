@@ -1,4 +1,5 @@
 public import Foundation
+import Synchronization
 
 /// The local feeds, as a `FeedSet` keeps them.
 public protocol FeedLookup: Sendable {
@@ -14,7 +15,8 @@ public final class ReputationService: Sendable {
     private let feeds: (any FeedLookup)?
     private let integrations: Integrations?
     private let cache: (any IntelStore)?
-    private let ttl: [Score: TimeInterval]
+    /// Seconds a verdict is cached, by score; replaced by `reconfigure(ttl:)`.
+    private let ttl: Mutex<[Score: TimeInterval]>
 
     public init(feeds: (any FeedLookup)?, integrations: Integrations?, cache: (any IntelStore)?,
                 ttl: [Score: TimeInterval] = IntelConfiguration().cacheTTL)
@@ -22,8 +24,12 @@ public final class ReputationService: Sendable {
         self.feeds = feeds
         self.integrations = integrations
         self.cache = cache
-        self.ttl = ttl
+        self.ttl = Mutex(ttl)
     }
+
+    /// Caches the verdicts from now on for `ttl` (serve's SIGHUP, `cache` in the configuration);
+    /// those cached already keep the time they were given.
+    public func reconfigure(ttl: [Score: TimeInterval]) { self.ttl.withLock { $0 = ttl } }
 
     /// The verdict on `value`, an indicator of `type` in normal form (as `Extractor` gives it).
     /// Feeds are read every time (they are local and may have changed); integrations answer from
@@ -44,6 +50,7 @@ public final class ReputationService: Sendable {
             let cached = ((try? await cache?.cachedVerdicts(type: type.rawValue, value: value, at: now)) ?? [])
                 .filter { inUse.contains($0.source) }
             let fresh = await integrations.reputation(kind: kind, value: value, excluding: Set(cached.map(\.source)))
+            let ttl = self.ttl.withLock { $0 }
             let keep = fresh.filter { !$0.failed }.map { ($0, now.addingTimeInterval(ttl[$0.score] ?? 3600)) }
             if let cache, !keep.isEmpty {
                 _ = try? await cache.write(.cacheVerdicts(type: type.rawValue, value: value, keep))

@@ -1,0 +1,88 @@
+import AutomatorRuntime
+import Foundation
+
+/// What differs between the configuration a server runs with and its file read again on SIGHUP,
+/// sorted into what a running server takes and what waits for the next start, each said as the
+/// log says it (`chat.roles (approver: +dave, -bob)`). Never a value that may be a secret: an
+/// integration's settings are named, not shown.
+///
+/// Taken at once: who holds which role, the actions' approvals and protected networks and
+/// accounts, the cache's durations, the integrations' settings; each is read where it is used.
+/// At the next start: the chat networks (their connections are made with them), the daily
+/// report (its poster sleeps until the time it was given), the feeds (each loads in the
+/// background, and a lookup may not find half a list), the store.
+///
+/// ```swift
+/// let changes = ConfigurationChanges(from: running, to: try ConfigurationFile(file: path))
+/// changes.running  // running, with what changes now taken from the file
+/// ```
+struct ConfigurationChanges {
+    /// What is put in use now.
+    private(set) var applied: [String] = []
+    /// What changed but is used as it was until the next start.
+    private(set) var atNextStart: [String] = []
+    /// The configuration in use after the change: the new file's reloadable parts, the rest as before.
+    private(set) var running: ConfigurationFile
+
+    init(from old: ConfigurationFile, to new: ConfigurationFile) {
+        running = old
+        if let roles = Self.roles(old.chat.roles, new.chat.roles) {
+            applied.append("chat.roles (\(roles))")
+            running.chat.roles = new.chat.roles
+        }
+        if old.actions != new.actions {
+            let (before, after) = (old.actions, new.actions)
+            if (before.approvalRisk, before.approvalChannel, before.approvalTimeout)
+                != (after.approvalRisk, after.approvalChannel, after.approvalTimeout)
+            {
+                applied.append("actions.approval")
+            }
+            for (key, was, now) in [("networks", before.protectedNetworks, after.protectedNetworks),
+                                    ("accounts", before.protectedAccounts, after.protectedAccounts)]
+            where was != now {
+                applied.append("actions.protected.\(key) (\(Self.members(was, now)))")
+            }
+            running.actions = new.actions
+        }
+        if old.intel.cacheTTL != new.intel.cacheTTL {
+            applied.append("cache")
+            running.intel.cacheTTL = new.intel.cacheTTL
+        }
+        let integrations = Set(old.intel.integrations.keys).union(new.intel.integrations.keys)
+        for name in integrations.sorted() where old.intel.integrations[name] != new.intel.integrations[name] {
+            applied.append("integrations.\(name)")
+        }
+        running.intel.integrations = new.intel.integrations
+        atNextStart = [("feeds", old.intel.feeds != new.intel.feeds), ("chat.slack", old.chat.slack != new.chat.slack),
+                       ("chat.matrix", old.chat.matrix != new.chat.matrix),
+                       ("chat.report", old.chat.report != new.chat.report), ("store", old.store != new.store)]
+            .filter(\.1).map(\.0)
+    }
+
+    /// The line of the log: `chat.roles (approver: +dave), cache changed; chat.slack needs a restart`.
+    func summary(of file: String) -> String {
+        let now = applied.isEmpty ? "\(file) read again, nothing to change now" : applied.joined(separator: ", ") + " changed"
+        guard !atNextStart.isEmpty else { return now }
+        return now + "; " + atNextStart.joined(separator: ", ") + (atNextStart.count == 1 ? " needs" : " need")
+            + " a restart (SIGTERM, then start serve) to take effect"
+    }
+
+    /// `approver: +dave, -bob; author: unset`, or nil when no role changed. A role unset admits
+    /// anyone where the role is optional (approvals), which is worth reading in the log.
+    private static func roles(_ old: [String: [String]], _ new: [String: [String]]) -> String? {
+        let changed = Set(old.keys).union(new.keys).sorted().compactMap { role -> String? in
+            switch (old[role], new[role]) {
+            case let (was, now) where was == now: nil
+            case (_, nil): "\(role): unset"
+            case let (was, now?): "\(role): " + (was == nil && now.isEmpty ? "set, empty" : members(was ?? [], now))
+            }
+        }
+        return changed.isEmpty ? nil : changed.joined(separator: "; ")
+    }
+
+    /// `+dave, -bob`: who is in `new` and not in `old`, then who left.
+    private static func members(_ old: [String], _ new: [String]) -> String {
+        let change = new.filter { !old.contains($0) }.map { "+" + $0 } + old.filter { !new.contains($0) }.map { "-" + $0 }
+        return change.isEmpty ? "reordered" : change.joined(separator: ", ")
+    }
+}
