@@ -1,4 +1,6 @@
 import Foundation
+import Hummingbird
+import Synchronization
 import TestSupport
 import Testing
 
@@ -68,6 +70,42 @@ struct ConfigurationReloadTests {
         await setup.stop()
     }
 
+    @Test("A Slack user given a role on SIGHUP runs its command, refused before; the Slack connection stays as it is")
+    func slackRoles() async throws {
+        let slack = try await FakeSlack()
+        let chat = { (analysts: String) in """
+              roles: { analyst: [\(analysts)] }
+              slack:
+                signing_secret: \(FakeSlack.signingSecret)
+                bot_token: \(FakeSlack.token)
+                api_url: \(slack.apiURL)
+            """ }
+        let (server, folder) = try await ChatServeTests.serve(chat: chat("alice"))
+        let join = { (ts: String) in ChatServeTests.message("!join #soc", ts: ts, user: "U0BOB", event: "Ev" + ts) }
+        let first = join("1700000001.000100")
+        #expect(try await server.call("POST", "/slack/events", body: first, credentials: .none,
+                                      headers: ChatServeTests.signed(first)).status == 200)
+        let refused = try await ChatServeTests.posts(slack) { !$0.isEmpty }.last?.arguments["text"] ?? ""
+        #expect(refused.contains("!join is for people with the role analyst"), "\(refused)")
+
+        let config = try folder.write("automator.yml", """
+            feeds:
+              - { name: bad-ips, path: feeds/bad.txt, verdict: malicious }
+            chat:
+
+            """ + chat("alice, bob"))
+        server.hangUp()
+        #expect(try await server.waitForLog("SIGHUP: chat.roles (analyst: +bob) changed"), "\(server.log)")
+        #expect(!server.log.contains("\(config) read again") && !server.log.contains("needs a restart"), "\(server.log)")
+        let second = join("1700000002.000200")
+        #expect(try await server.call("POST", "/slack/events", body: second, credentials: .none,
+                                      headers: ChatServeTests.signed(second)).status == 200)
+        let joined = try await ChatServeTests.posts(slack) { $0.count == 2 }.last?.arguments["text"] ?? ""
+        #expect(joined.contains("Watching"), "\(joined)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0, "\(server.log)")
+    }
+
     @Test("A network added to actions.protected is refused after SIGHUP; what needs a restart is named, and kept as it was")
     func protectedNetworks() async throws {
         let setup = try await Setup("actions:\n  protected: { networks: [10.0.0.0/8] }\n")
@@ -90,6 +128,45 @@ struct ConfigurationReloadTests {
         #expect(try await server.waitForLog("SIGHUP: \(setup.config) read again, nothing to change now; "
             + "chat.report needs a restart"), "\(server.log)")
         await setup.stop()
+    }
+
+    @Test("A shorter cache time applies to the verdicts cached after SIGHUP")
+    func cacheTimes() async throws {
+        // Each answer numbered: a verdict from the cache repeats its number.
+        let answers = Atomic<Int>(0)
+        let router = Router()
+        router.get("/count") { _, _ in String(answers.add(1, ordering: .sequentiallyConsistent).newValue) }
+        let api = try await LoopbackServer(router)
+        defer { api.stop() }
+        let folder = try TemporaryFolder()
+        try folder.write("scripts/integrations/counter.lua", """
+            return integration {
+              name = "Counter",
+              config = { base_url = { default = "\(api.url)" } },
+              reputation = {
+                ip = function(ip, config)
+                  return { score = "suspicious", reason = "answer " .. http.get(config.base_url .. "/count").body }
+                end,
+              },
+            }
+            """)
+        let config = try folder.write("automator.yml", "cache: { suspicious: 1h }\n")
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: folder.url.appendingPathComponent("scripts"),
+                                                   arguments: ["--executors", "1", "--config", config])
+        let lookUp = { (ip: String) in try await server.call("GET", "/api/v1/intel/reputation?value=\(ip)").body }
+        #expect(try await lookUp("198.51.100.1").contains("answer 1"))
+        #expect(try await lookUp("198.51.100.1").contains("answer 1"), "cached for an hour")
+
+        try folder.write("automator.yml", "cache: { suspicious: 1s }\n")
+        server.hangUp()
+        #expect(try await server.waitForLog("SIGHUP: cache changed"), "\(server.log)")
+        #expect(try await lookUp("198.51.100.2").contains("answer 2"))
+        try await Task.sleep(for: .milliseconds(1500))
+        let again = try await lookUp("198.51.100.2")
+        #expect(again.contains("answer 3"), "cached for a second only: \(again)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0, "\(server.log)")
     }
 
     @Test("An integration set enabled: false is left out after SIGHUP, as when its file changes")
