@@ -120,7 +120,9 @@ public struct APIServer {
         let evidence = EvidenceService(store: store, dataFolder: folder)
         let actions = ActionService(integrations: integrations, store: store, configuration: sections.actions,
                                     logger: logger)
-        reload.start(applyingTo: .init(chat: chat, actions: actions, reputation: reputation, integrations: integrations))
+        let reports = ReportPoster(schedule: sections.chat.report, store: store, chat: chat, logger: logger)
+        reload.start(applyingTo: .init(chat: chat, actions: actions, reputation: reputation, integrations: integrations,
+                                       reports: reports))
         let modules = modules(reputation) + FolderModules.make(ledger: ledger, evidence: evidence, chat: chat,
                                                                reputation: reputation, actions: actions)
         let runs = try RunService(store: store, modules: modules, modulePaths: [configuration.scriptsFolder],
@@ -155,9 +157,7 @@ public struct APIServer {
                                                     serverName: AutomatorVersion.serverHeader),
             services: [ServiceRunner(service: service, chat: chat, integrations: integrations, actions: actions,
                                      checkpointer: JournalCheckpointer(store: store, folder: folder, logger: logger),
-                                     reports: sections.chat.report.map {
-                                         ReportPoster(schedule: $0, store: store, chat: chat, logger: logger)
-                                     },
+                                     reports: reports,
                                      leases: RunLeaseKeeper(runs: runs, logger: logger),
                                      changes: SharedChangeFollower(runs: runs, ledger: ledger, chat: chat,
                                                                    logger: logger),

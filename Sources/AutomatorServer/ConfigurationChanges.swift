@@ -7,10 +7,9 @@ import Foundation
 /// integration's settings are named, not shown.
 ///
 /// Taken at once: who holds which role, the actions' approvals and protected networks and
-/// accounts, the cache's durations, the integrations' settings; each is read where it is used.
-/// At the next start: the chat networks (their connections are made with them), the daily
-/// report (its poster sleeps until the time it was given), the feeds (each loads in the
-/// background, and a lookup may not find half a list), the store.
+/// accounts, the cache's durations, the integrations' settings, the daily report; each is read
+/// where it is used. At the next start: the chat networks (their connections are made with
+/// them), the feeds (`FeedSet` indexes its list once, at start), the store.
 ///
 /// ```swift
 /// let changes = ConfigurationChanges(from: running, to: try ConfigurationFile(file: path))
@@ -53,18 +52,21 @@ struct ConfigurationChanges {
             applied.append("integrations.\(name)")
         }
         running.intel.integrations = new.intel.integrations
+        if old.chat.report != new.chat.report {
+            applied.append("chat.report")
+            running.chat.report = new.chat.report
+        }
         atNextStart = [("feeds", old.intel.feeds != new.intel.feeds), ("chat.slack", old.chat.slack != new.chat.slack),
-                       ("chat.matrix", old.chat.matrix != new.chat.matrix),
-                       ("chat.report", old.chat.report != new.chat.report), ("store", old.store != new.store)]
+                       ("chat.matrix", old.chat.matrix != new.chat.matrix), ("store", old.store != new.store)]
             .filter(\.1).map(\.0)
     }
 
-    /// The line of the log: `chat.roles (approver: +dave), cache changed; chat.slack needs a restart`.
+    /// The line of the log: `chat.roles (approver: +dave), cache changed; waiting for a restart
+    /// (SIGTERM, then start serve): chat.slack`.
     func summary(of file: String) -> String {
         let now = applied.isEmpty ? "\(file) read again, nothing to change now" : applied.joined(separator: ", ") + " changed"
         guard !atNextStart.isEmpty else { return now }
-        return now + "; " + atNextStart.joined(separator: ", ") + (atNextStart.count == 1 ? " needs" : " need")
-            + " a restart (SIGTERM, then start serve) to take effect"
+        return now + "; waiting for a restart (SIGTERM, then start serve): " + atNextStart.joined(separator: ", ")
     }
 
     /// `approver: +dave, -bob; author: unset`, or nil when no role changed. A role unset admits

@@ -14,7 +14,8 @@ import Logging
 ///
 /// ```swift
 /// let reload = ConfigurationReload(file: "automator.yml", running: configuration, logger: logger)
-/// reload.start(applyingTo: .init(chat: chat, actions: actions, reputation: reputation, integrations: integrations))
+/// reload.start(applyingTo: .init(chat: chat, actions: actions, reputation: reputation, integrations: integrations,
+///                                reports: reports))
 /// withExtendedLifetime(reload) { ... }  // until the server stops
 /// ```
 final class ConfigurationReload {
@@ -24,6 +25,7 @@ final class ConfigurationReload {
         let actions: ActionService
         let reputation: ReputationService
         let integrations: Integrations
+        let reports: ReportPoster
     }
 
     private let reloader: Reloader
@@ -110,6 +112,7 @@ private struct Reloader: Sendable {
         targets.actions.reconfigure(running.actions)
         targets.reputation.reconfigure(ttl: running.intel.cacheTTL)
         targets.integrations.reconfigure(settings: running.intel.integrations)
+        targets.reports.reconfigure(schedule: running.chat.report)
         logger.notice("SIGHUP: \(changes.summary(of: file))")
     }
 }

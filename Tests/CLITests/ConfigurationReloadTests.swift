@@ -96,12 +96,41 @@ struct ConfigurationReloadTests {
             """ + chat("alice, bob"))
         server.hangUp()
         #expect(try await server.waitForLog("SIGHUP: chat.roles (analyst: +bob) changed"), "\(server.log)")
-        #expect(!server.log.contains("\(config) read again") && !server.log.contains("needs a restart"), "\(server.log)")
+        #expect(!server.log.contains("\(config) read again") && !server.log.contains("waiting for a restart"),
+                "\(server.log)")
         let second = join("1700000002.000200")
         #expect(try await server.call("POST", "/slack/events", body: second, credentials: .none,
                                       headers: ChatServeTests.signed(second)).status == 200)
         let joined = try await ChatServeTests.posts(slack) { $0.count == 2 }.last?.arguments["text"] ?? ""
         #expect(joined.contains("Watching"), "\(joined)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0, "\(server.log)")
+    }
+
+    @Test("A daily report set on SIGHUP is posted, the one due a minute ago at once, as at a start")
+    func reportSchedule() async throws {
+        let slack = try await FakeSlack()
+        let chat = """
+              slack:
+                signing_secret: \(FakeSlack.signingSecret)
+                bot_token: \(FakeSlack.token)
+                api_url: \(slack.apiURL)
+            """
+        let (server, folder) = try await ChatServeTests.serve(chat: chat)
+        let minute = Int(Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 86400) / 60)
+        let due = (minute + 1439) % 1440
+        try folder.write("automator.yml", """
+            feeds:
+              - { name: bad-ips, path: feeds/bad.txt, verdict: malicious }
+            chat:
+              report: { channel: "#soc", daily_at: "\(String(format: "%02d:%02d", due / 60, due % 60))" }
+
+            """ + chat)
+        server.hangUp()
+        #expect(try await server.waitForLog("SIGHUP: chat.report changed"), "\(server.log)")
+        let posted = try await ChatServeTests.posts(slack) { !$0.isEmpty }
+        #expect(posted.count == 1 && posted.first?.arguments["channel"] == "C0SOC", "\(posted)")
+        #expect(try await server.waitForLog("report posted to #soc"), "\(server.log)")
         server.terminate()
         #expect(await server.waitForExit() == 0, "\(server.log)")
     }
@@ -116,17 +145,18 @@ struct ConfigurationReloadTests {
         try await setup.reload("""
             actions:
               protected: { networks: [10.0.0.0/8, 192.0.2.0/24] }
-            chat:
-              report: { channel: "#soc", daily_at: "08:00" }
-            """, expecting: "SIGHUP: actions.protected.networks (+192.0.2.0/24) changed; chat.report needs a restart")
+            feeds:
+              - { name: partners, path: feeds/partners.txt, verdict: allowlist }
+            """, expecting: "SIGHUP: actions.protected.networks (+192.0.2.0/24) changed; waiting for a restart "
+                + "(SIGTERM, then start serve): feeds")
         let refused = try await server.call("POST", "/api/v1/actions", body: dryRun)
         #expect(refused.status == 403 && refused.body.contains("is in the protected network 192.0.2.0/24"), "\(refused.body)")
         #expect(setup.firewall.sent.isEmpty)
 
-        // The report still waits for the restart: the next SIGHUP says so again.
+        // The feeds still wait for the restart: the next SIGHUP says so again.
         setup.server.hangUp()
         #expect(try await server.waitForLog("SIGHUP: \(setup.config) read again, nothing to change now; "
-            + "chat.report needs a restart"), "\(server.log)")
+            + "waiting for a restart (SIGTERM, then start serve): feeds"), "\(server.log)")
         await setup.stop()
     }
 
