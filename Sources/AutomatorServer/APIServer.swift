@@ -149,7 +149,7 @@ public struct APIServer {
                            slack: slack, warRoom: WarRoomRoutes(chat: chat, console: console, posts: warRoomPosts),
                            health: HealthRoute(store: store as? any LeasingStore, writes: store as? any WriteRefusingStore,
                                                chat: chat, integrations: integrations),
-                           metrics: MetricsRoute(store: store, feeds: feeds, integrations: integrations, chat: chat,
+                           metrics: MetricsRoute(store: store, reputation: reputation, integrations: integrations, chat: chat,
                                                 runs: runs, logger: logger),
                            roles: PersonalRoles(chat: chat, journal: store, logger: logger),
                            actions: actions),

@@ -7,9 +7,9 @@ import Foundation
 /// integration's settings are named, not shown.
 ///
 /// Taken at once: who holds which role, the actions' approvals and protected networks and
-/// accounts, the cache's durations, the integrations' settings, the daily report; each is read
-/// where it is used. At the next start: the chat networks (their connections are made with
-/// them), the feeds (`FeedSet` indexes its list once, at start), the store.
+/// accounts, the cache's durations, the integrations' settings, the daily report, the list of
+/// feeds; each is read where it is used. At the next start: the chat networks (their
+/// connections are made with them), the store.
 ///
 /// ```swift
 /// let changes = ConfigurationChanges(from: running, to: try ConfigurationFile(file: path))
@@ -52,12 +52,16 @@ struct ConfigurationChanges {
             applied.append("integrations.\(name)")
         }
         running.intel.integrations = new.intel.integrations
+        if old.intel.feeds != new.intel.feeds {
+            applied.append("feeds (the previous list answers until the new one is loaded)")
+            running.intel.feeds = new.intel.feeds
+        }
         if old.chat.report != new.chat.report {
             applied.append("chat.report")
             running.chat.report = new.chat.report
         }
-        atNextStart = [("feeds", old.intel.feeds != new.intel.feeds), ("chat.slack", old.chat.slack != new.chat.slack),
-                       ("chat.matrix", old.chat.matrix != new.chat.matrix), ("store", old.store != new.store)]
+        atNextStart = [("chat.slack", old.chat.slack != new.chat.slack), ("chat.matrix", old.chat.matrix != new.chat.matrix),
+                       ("store", old.store != new.store)]
             .filter(\.1).map(\.0)
     }
 

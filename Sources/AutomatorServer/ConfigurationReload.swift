@@ -37,7 +37,7 @@ final class ConfigurationReload {
     ///   - file: the configuration file (`--config`); nil when serve has none.
     ///   - running: what was read from it at start.
     init(file: String?, running: ConfigurationFile, logger: Logger) {
-        let reloader = Reloader(file: file, logger: logger, state: Locked((running, .starting(hungUp: false))))
+        let reloader = Reloader(file: file, logger: logger, state: Locked((running, .starting(hungUp: false), 0)))
         self.reloader = reloader
         // Ignored by the process, so that only the source receives it: no Swift in a signal handler.
         signal(SIGHUP, SIG_IGN)
@@ -61,8 +61,9 @@ private struct Reloader: Sendable {
 
     let file: String?
     let logger: Logger
-    /// The configuration in use, and what takes a new one.
-    let state: Locked<(running: ConfigurationFile, phase: Phase)>
+    /// The configuration in use, what takes a new one, and how many lists of feeds were given
+    /// since the start (the last one given wins, whichever loads first).
+    let state: Locked<(running: ConfigurationFile, phase: Phase, feedLists: Int)>
     let queue = DispatchQueue(label: "automator.reload")
 
     func start(applyingTo targets: ConfigurationReload.Targets) {
@@ -102,10 +103,11 @@ private struct Reloader: Sendable {
                 then send SIGHUP again (systemctl reload)
                 """)
         }
-        let changes = state.withLock { state in
+        let (changes, feedsChanged) = state.withLock { state in
             let changes = ConfigurationChanges(from: state.running, to: new)
+            let feedsChanged = changes.running.intel.feeds != state.running.intel.feeds
             state.running = changes.running
-            return changes
+            return (changes, feedsChanged)
         }
         let running = changes.running
         targets.chat.reconfigure(roles: running.chat.roles)
@@ -114,5 +116,26 @@ private struct Reloader: Sendable {
         targets.integrations.reconfigure(settings: running.intel.integrations)
         targets.reports.reconfigure(schedule: running.chat.report)
         logger.notice("SIGHUP: \(changes.summary(of: file))")
+        if feedsChanged { load(running.intel.feeds, into: targets.reputation) }
+    }
+
+    /// Loads `feeds` in the background (each file read again: a new list is a new index) and
+    /// puts them in use once loaded: lookups answer from the previous list until then, where a
+    /// list swapped in at once would answer that every feed is still loading.
+    private func load(_ feeds: [IntelConfiguration.FeedSettings], into reputation: ReputationService) {
+        let list = state.withLock { state in
+            state.feedLists += 1
+            return state.feedLists
+        }
+        let loading = FeedSet(feeds, logger: logger, firstLoad: .inBackground(wait: .zero))
+        Task {
+            await loading.refresh()
+            let taken = state.withLock { state in
+                guard state.feedLists == list else { return false }
+                reputation.reconfigure(feeds: loading)
+                return true
+            }
+            if taken { logger.notice("SIGHUP: the new list of feeds is in use (\(feeds.map(\.name).joined(separator: ", ")))") }
+        }
     }
 }

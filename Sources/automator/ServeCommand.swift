@@ -115,8 +115,9 @@ struct ServeCommand: AsyncParsableCommand {
             resume at the next start. SIGHUP (systemctl reload) reads the --config file again \
             without a restart: when the whole file loads, chat.roles, actions, cache, the \
             integrations' settings and chat.report apply from the next request, message or lookup \
-            on, and one line of the log names what changed and what waits for the next start \
-            (feeds, chat.slack, chat.matrix, store); a file that does not load changes \
+            on, and a new list of feeds once it is loaded (the previous list answers meanwhile); \
+            one line of the log names what changed and what waits for the next start \
+            (chat.slack, chat.matrix, store); a file that does not load changes \
             nothing, and the log says why (automator check --config FILE finds it first). Each \
             worker on a shared --store reads its own file: reload every one. The scripts, \
             integrations and feed files need no signal: they are read again when they change. The log, on standard error, is timed in UTC whatever TZ is, as the journal and \

@@ -145,18 +145,17 @@ struct ConfigurationReloadTests {
         try await setup.reload("""
             actions:
               protected: { networks: [10.0.0.0/8, 192.0.2.0/24] }
-            feeds:
-              - { name: partners, path: feeds/partners.txt, verdict: allowlist }
+            store: postgres://automator@db.example:5432/automator
             """, expecting: "SIGHUP: actions.protected.networks (+192.0.2.0/24) changed; waiting for a restart "
-                + "(SIGTERM, then start serve): feeds")
+                + "(SIGTERM, then start serve): store")
         let refused = try await server.call("POST", "/api/v1/actions", body: dryRun)
         #expect(refused.status == 403 && refused.body.contains("is in the protected network 192.0.2.0/24"), "\(refused.body)")
         #expect(setup.firewall.sent.isEmpty)
 
-        // The feeds still wait for the restart: the next SIGHUP says so again.
+        // The store still waits for the restart: the next SIGHUP says so again.
         setup.server.hangUp()
         #expect(try await server.waitForLog("SIGHUP: \(setup.config) read again, nothing to change now; "
-            + "waiting for a restart (SIGTERM, then start serve): feeds"), "\(server.log)")
+            + "waiting for a restart (SIGTERM, then start serve): store"), "\(server.log)")
         await setup.stop()
     }
 
@@ -195,6 +194,33 @@ struct ConfigurationReloadTests {
         try await Task.sleep(for: .milliseconds(1500))
         let again = try await lookUp("198.51.100.2")
         #expect(again.contains("answer 3"), "cached for a second only: \(again)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0, "\(server.log)")
+    }
+
+    @Test("A feed added on SIGHUP answers once loaded, beside those listed before")
+    func feedList() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("feeds/bad.txt", "203.0.113.45 C2 of the Acme campaign\n")
+        try folder.write("feeds/kits.txt", "198.51.100.77 phishing kit host\n")
+        let bad = "feeds:\n  - { name: bad-ips, path: feeds/bad.txt, verdict: malicious }\n"
+        let config = try folder.write("automator.yml", bad)
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: folder.url.appendingPathComponent("scripts"),
+                                                   arguments: ["--executors", "1", "--config", config])
+        let lookUp = { (ip: String) in try await server.call("GET", "/api/v1/intel/reputation?value=\(ip)").body }
+        #expect(try await lookUp("203.0.113.45").contains("C2 of the Acme campaign"))
+        #expect(!(try await lookUp("198.51.100.77")).contains("phishing kit host"))
+
+        try folder.write("automator.yml", bad + "  - { name: kits, path: feeds/kits.txt, verdict: suspicious }\n")
+        server.hangUp()
+        #expect(try await server.waitForLog("SIGHUP: feeds (the previous list answers until the new one is loaded) changed"),
+                "\(server.log)")
+        #expect(try await server.waitForLog("SIGHUP: the new list of feeds is in use (bad-ips, kits)"), "\(server.log)")
+        #expect(try await lookUp("198.51.100.77").contains("phishing kit host"))
+        #expect(try await lookUp("203.0.113.45").contains("C2 of the Acme campaign"))
+        let metrics = try await server.call("GET", "/metrics").body
+        #expect(metrics.contains(#"automator_feed_entries{feed="kits"} 1"#), "\(metrics)")
         server.terminate()
         #expect(await server.waitForExit() == 0, "\(server.log)")
     }

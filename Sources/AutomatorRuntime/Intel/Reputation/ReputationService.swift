@@ -6,13 +6,16 @@ public protocol FeedLookup: Sendable {
     /// The current index, which a reputation call takes once and looks up in without a lock,
     /// and the feeds it lacks because they are still loading (see `FeedSet.lookupIndex()`).
     func lookupIndex() async -> (index: FeedIndex, loading: [Feed])
+    /// Each feed's last load, for `/metrics`.
+    var statuses: [FeedStatus] { get }
 }
 
 /// Is this IP, URL, domain, file or hash bad, and why: the local feeds and every integration
 /// that handles the indicator's kind, asked at once, their answers cached in the store (a
 /// restart keeps them) for as long as their score says, aggregated into one `Verdict`.
 public final class ReputationService: Sendable {
-    private let feeds: (any FeedLookup)?
+    /// Replaced whole by `reconfigure(feeds:)`; a call takes it once.
+    private let feeds: Mutex<(any FeedLookup)?>
     private let integrations: Integrations?
     private let cache: (any IntelStore)?
     /// Seconds a verdict is cached, by score; replaced by `reconfigure(ttl:)`.
@@ -21,7 +24,7 @@ public final class ReputationService: Sendable {
     public init(feeds: (any FeedLookup)?, integrations: Integrations?, cache: (any IntelStore)?,
                 ttl: [Score: TimeInterval] = IntelConfiguration().cacheTTL)
     {
-        self.feeds = feeds
+        self.feeds = Mutex(feeds)
         self.integrations = integrations
         self.cache = cache
         self.ttl = Mutex(ttl)
@@ -30,6 +33,13 @@ public final class ReputationService: Sendable {
     /// Caches the verdicts from now on for `ttl` (serve's SIGHUP, `cache` in the configuration);
     /// those cached already keep the time they were given.
     public func reconfigure(ttl: [Score: TimeInterval]) { self.ttl.withLock { $0 = ttl } }
+
+    /// Looks up in `feeds` from the next call on (serve's SIGHUP, a new list of feeds, loaded
+    /// before it is given here); the calls in flight finish on the feeds they took.
+    public func reconfigure(feeds: (any FeedLookup)?) { self.feeds.withLock { $0 = feeds } }
+
+    /// Each feed's last load: entries, problems, failures.
+    public var feedStatuses: [FeedStatus] { feeds.withLock { $0 }?.statuses ?? [] }
 
     /// The verdict on `value`, an indicator of `type` in normal form (as `Extractor` gives it).
     /// Feeds are read every time (they are local and may have changed); integrations answer from
@@ -40,7 +50,7 @@ public final class ReputationService: Sendable {
     public func reputation(of type: IndicatorType, _ value: String) async -> Verdict {
         // One index for the call: the indicator and a URL's host are looked up in the same feeds.
         var sources: [SourceVerdict] = []
-        if let (index, loading) = await feeds?.lookupIndex() {
+        if let (index, loading) = await feeds.withLock({ $0 })?.lookupIndex() {
             sources = index.verdicts(for: [(type, value)])[0] + loading.map(FeedIndex.stillLoading)
         }
         if let kind = Self.kind(of: type), let integrations, case let inUse = integrations.sources(for: kind),
