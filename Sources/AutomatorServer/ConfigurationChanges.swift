@@ -73,13 +73,13 @@ struct ConfigurationChanges {
         return now + "; waiting for a restart (SIGTERM, then start serve): " + atNextStart.joined(separator: ", ")
     }
 
-    /// `approver: +dave, -bob; author: unset`, or nil when no role changed. A role unset admits
-    /// anyone where the role is optional (approvals), which is worth reading in the log.
+    /// `approver: +dave, -bob; author: unset`, or nil when no role changed. `approver` unset
+    /// lets anyone approve (no other role does), which the log says in so many words.
     private static func roles(_ old: [String: [String]], _ new: [String: [String]]) -> String? {
         let changed = Set(old.keys).union(new.keys).sorted().compactMap { role -> String? in
             switch (old[role], new[role]) {
             case let (was, now) where was == now: nil
-            case (_, nil): "\(role): unset"
+            case (_, nil): role == "approver" ? "approver: unset, so anyone may approve" : "\(role): unset"
             case let (was, now?): "\(role): " + (was == nil && now.isEmpty ? "set, empty" : members(was ?? [], now))
             }
         }
