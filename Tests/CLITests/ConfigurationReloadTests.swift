@@ -66,6 +66,12 @@ struct ConfigurationReloadTests {
                                expecting: "SIGHUP: \(setup.config) does not load, so nothing changed")
         let still = try await server.call("POST", "/api/v1/actions", body: Self.block, credentials: .bearer(bob))
         #expect(still.status == 201, "the roles read before stay in use: \(still.body)")
+
+        // No approver at all opens approvals to everyone: the log says so in so many words.
+        try await setup.reload("chat:\n  roles: { responder: [alice, bob] }\n",
+                               expecting: "SIGHUP: chat.roles (approver: unset, so anyone may approve) changed")
+        let anyone = try await server.call("POST", "/api/v1/actions", body: Self.block, credentials: .bearer(alice))
+        #expect(anyone.status == 201, "\(anyone.body)")
         #expect(server.log.components(separatedBy: "listening on").count == 2, "one start: \(server.log)")
         await setup.stop()
     }
