@@ -40,18 +40,17 @@ public struct APIServer {
         public var limits: Limits
         /// Seconds an open incident takes the alerts with its source and reference (0: never).
         public var dedupWindow: TimeInterval
-        /// Feeds, integrations' settings, cache times (`--config`).
-        public var intel: IntelConfiguration
-        /// The chat networks the bot joins, and the roles.
-        public var chat: ChatConfiguration
-        /// Which actions wait for an approval, and what they may never touch.
-        public var actions: ActionConfiguration
+        /// The configuration file's sections: feeds, integrations' settings, cache times, the
+        /// chat networks the bot joins and the roles, which actions wait for an approval and what
+        /// they may never touch.
+        public var file: ConfigurationFile
+        /// Where `file` was read (`--config`), to read it again on SIGHUP; nil when it was not.
+        public var filePath: String?
 
         public init(dataFolder: String, store: PostgresLocation? = nil, lease: Duration = .seconds(10),
                     host: String = "127.0.0.1", port: Int = 8080, scriptsFolder: String,
                     executors: Int? = nil, limits: Limits = Limits(), dedupWindow: TimeInterval = 86400,
-                    intel: IntelConfiguration = IntelConfiguration(), chat: ChatConfiguration = ChatConfiguration(),
-                    actions: ActionConfiguration = ActionConfiguration())
+                    file: ConfigurationFile = ConfigurationFile(), filePath: String? = nil)
         {
             self.dataFolder = dataFolder
             self.store = store
@@ -62,9 +61,8 @@ public struct APIServer {
             self.executors = executors
             self.limits = limits
             self.dedupWindow = dedupWindow
-            self.intel = intel
-            self.chat = chat
-            self.actions = actions
+            self.file = file
+            self.filePath = filePath
         }
     }
 
@@ -87,6 +85,9 @@ public struct APIServer {
     ///   use, the token file, the address), `LuaError` (the executors' states).
     public func run() async throws {
         let folder = configuration.dataFolder
+        let sections = configuration.file
+        let reload = ConfigurationReload(file: configuration.filePath, running: sections, logger: logger)
+        defer { withExtendedLifetime(reload) {} }
         // The store first: it makes the data folder, and says clearly what is wrong with one.
         let (store, storeName) = try await openStore()
         let lock = try DataFolderLock(folder: folder)
@@ -94,19 +95,19 @@ public struct APIServer {
         try await Self.checkListening(host: configuration.host, port: configuration.port)
         let ledger = IncidentLedger(store: store)
         let integrations = await Integrations(folder: configuration.scriptsFolder + "/integrations",
-                                              settings: configuration.intel.integrations, quotas: store, logger: logger)
+                                              settings: sections.intel.integrations, quotas: store, logger: logger)
         // Listening does not wait for the feeds: a feed of a million lines takes seconds to load. A
         // lookup meanwhile waits for it, less than the CLI's 30 s for an answer, then says the feed
         // is still loading.
-        let feeds = FeedSet(configuration.intel.feeds, logger: logger, firstLoad: .inBackground(wait: .seconds(20)))
+        let feeds = FeedSet(sections.intel.feeds, logger: logger, firstLoad: .inBackground(wait: .seconds(20)))
         let reputation = ReputationService(feeds: feeds, integrations: integrations, cache: store,
-                                           ttl: configuration.intel.cacheTTL)
-        let slack = configuration.chat.slack.map { SlackAdapter(configuration: $0, logger: self.logger) }
+                                           ttl: sections.intel.cacheTTL)
+        let slack = sections.chat.slack.map { SlackAdapter(configuration: $0, logger: self.logger) }
         // On a shared store each worker is a device of its own, named by its machine and data folder.
         let device = configuration.store.map { _ in
             ProcessInfo.processInfo.hostName + ":" + URL(fileURLWithPath: folder).standardizedFileURL.path
         }
-        let matrix = configuration.chat.matrix.map {
+        let matrix = sections.chat.matrix.map {
             MatrixAdapter(configuration: $0, state: store, deviceOwner: device, logger: self.logger)
         }
         // The console answers `automator repl --incident` through the API (`WarRoomRoutes`).
@@ -115,11 +116,14 @@ public struct APIServer {
                                      isDefaultNetwork: false, readsLocalFiles: false)
         let adapters: [any ChatAdapter] = [slack as (any ChatAdapter)?, matrix, console].compactMap { $0 }
         let chat = ChatService(store: store, adapters: adapters, scripts: configuration.scriptsFolder,
-                               configuration: ChatService.Configuration(roles: configuration.chat.roles), logger: logger)
-        if let waiting = configuration.chat.approvalsWaitForAnOperator { logger.warning("chat: \(waiting)") }
+                               configuration: ChatService.Configuration(roles: sections.chat.roles), logger: logger)
+        if let waiting = sections.chat.approvalsWaitForAnOperator { logger.warning("chat: \(waiting)") }
         let evidence = EvidenceService(store: store, dataFolder: folder)
-        let actions = ActionService(integrations: integrations, store: store, configuration: configuration.actions,
+        let actions = ActionService(integrations: integrations, store: store, configuration: sections.actions,
                                     logger: logger)
+        let reports = ReportPoster(schedule: sections.chat.report, store: store, chat: chat, logger: logger)
+        reload.start(applyingTo: .init(chat: chat, actions: actions, reputation: reputation, integrations: integrations,
+                                       reports: reports))
         let modules = modules(reputation) + FolderModules.make(ledger: ledger, evidence: evidence, chat: chat,
                                                                reputation: reputation, actions: actions)
         let runs = try RunService(store: store, modules: modules, modulePaths: [configuration.scriptsFolder],
@@ -146,17 +150,15 @@ public struct APIServer {
                            slack: slack, warRoom: WarRoomRoutes(chat: chat, console: console, posts: warRoomPosts),
                            health: HealthRoute(store: store as? any LeasingStore, writes: store as? any WriteRefusingStore,
                                                chat: chat, integrations: integrations),
-                           metrics: MetricsRoute(store: store, feeds: feeds, integrations: integrations, chat: chat,
+                           metrics: MetricsRoute(store: store, reputation: reputation, integrations: integrations, chat: chat,
                                                 runs: runs, logger: logger),
-                           roles: PersonalRoles(roles: configuration.chat.roles, journal: store, logger: logger),
+                           roles: PersonalRoles(chat: chat, journal: store, logger: logger),
                            actions: actions),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port),
                                                     serverName: AutomatorVersion.serverHeader),
             services: [ServiceRunner(service: service, chat: chat, integrations: integrations, actions: actions,
                                      checkpointer: JournalCheckpointer(store: store, folder: folder, logger: logger),
-                                     reports: configuration.chat.report.map {
-                                         ReportPoster(schedule: $0, store: store, chat: chat, logger: logger)
-                                     },
+                                     reports: reports,
                                      leases: RunLeaseKeeper(runs: runs, logger: logger),
                                      changes: SharedChangeFollower(runs: runs, ledger: ledger, chat: chat,
                                                                    logger: logger),

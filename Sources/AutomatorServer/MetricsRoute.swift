@@ -11,7 +11,8 @@ import Logging
 /// and is logged once until the store answers again: the pool logs an outage itself.
 struct MetricsRoute: Sendable {
     let store: any WorkloadStore
-    let feeds: FeedSet
+    /// Where the feeds in use are.
+    let reputation: ReputationService
     let integrations: Integrations
     let chat: ChatService
     let runs: RunService
@@ -98,7 +99,7 @@ struct MetricsRoute: Sendable {
 
     /// Each feed's last load: a feed whose file broke keeps its previous entries, so only these say so.
     private func feedMetrics(to text: inout PrometheusText) {
-        let statuses = feeds.statuses
+        let statuses = reputation.feedStatuses
         text.gauge("automator_feed_entries", "Entries each feed's last successful load read.", statuses.map {
             ([("feed", $0.feed.name)], Double($0.entryCount))
         })

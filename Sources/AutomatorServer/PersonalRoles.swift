@@ -17,8 +17,8 @@ struct PersonalRoles: Sendable {
     static let responder = "responder"
     static let author = "author"
 
-    /// `chat.roles` of the server's configuration.
-    let roles: [String: [String]]
+    /// Where `chat.roles` are kept as they are now (they change on SIGHUP).
+    let chat: ChatService
     /// Where a refusal about an incident is journaled.
     let journal: any Store
     let logger: Logger
@@ -33,7 +33,7 @@ struct PersonalRoles: Sendable {
                  on incident: IncidentID? = nil) async throws(APIError)
     {
         guard let holder = context.authenticated.person else { return }
-        let members = roles[role] ?? []
+        let members = chat.roles[role] ?? []
         let actor = "api:" + holder
         if members.contains(holder) || members.contains(actor) { return }
         logger.notice("api: \(what) refused to \(actor), who has no role \(role)")
@@ -49,5 +49,5 @@ struct PersonalRoles: Sendable {
     }
 
     /// `chat.roles.approver`: who may approve; while it names no one, only the operator (`UnassignedRole`).
-    var approvers: [String]? { roles["approver"] }
+    var approvers: [String]? { chat.roles["approver"] }
 }

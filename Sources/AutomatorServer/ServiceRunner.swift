@@ -11,7 +11,8 @@ struct ServiceRunner: Service {
     let integrations: Integrations
     let actions: ActionService
     let checkpointer: JournalCheckpointer
-    let reports: ReportPoster?
+    /// The daily report (`chat.report`), posted by the leader when one is set.
+    let reports: ReportPoster
     /// On a store shared with other workers: this worker's share of the runs.
     let leases: RunLeaseKeeper?
     /// On a store shared with other workers: what they changed that runs here wait on.
@@ -59,7 +60,7 @@ struct ServiceRunner: Service {
         let sweeper = ChatRunSweeper(runs: service.runs.store, chat: chat.store, logger: logger)
         let duties: @Sendable () async -> Void = { [chat, reports, actions] in
             async let receiving: Void = chat.receiveOnThisWorker()
-            async let scheduled: Void? = reports?.run()
+            async let scheduled: Void = reports.run()
             // The expiries are in the store: one that passed while no server ran lifts at the first look.
             async let expiries: Void = actions.expire(every: .seconds(1))
             async let sweeping: Void = sweeper.run(every: .seconds(3600))

@@ -114,10 +114,15 @@ struct ServeCommand: AsyncParsableCommand {
 
             SIGTERM or Ctrl-C stops gracefully: no new requests, the requests in flight answer, \
             runs in flight stay unfinished (after their host calls in flight are recorded) and \
-            resume at the next start. The --config file is read at start only (the scripts, \
-            integrations and feed files are read again when they change): SIGHUP does not \
-            stop the server, it reads the file again and logs whether the next start would take \
-            it. The log, on standard error, is timed in UTC whatever TZ is, as the journal and \
+            resume at the next start. SIGHUP (systemctl reload) reads the --config file again \
+            without a restart: when the whole file loads, chat.roles, actions, cache, the \
+            integrations' settings and chat.report apply from the next request, message or lookup \
+            on, and a new list of feeds once it is loaded (the previous list answers meanwhile); \
+            one line of the log names what changed and what waits for the next start \
+            (chat.slack, chat.matrix, store); a file that does not load changes \
+            nothing, and the log says why (automator check --config FILE finds it first). Each \
+            worker on a shared --store reads its own file: reload every one. The scripts, \
+            integrations and feed files need no signal: they are read again when they change. The log, on standard error, is timed in UTC whatever TZ is, as the journal and \
             the reports are; it says `listening on http://HOST:PORT` once it accepts requests. Exit \
             status: 0 after a stop, 1 when it could not start.
 
@@ -160,7 +165,8 @@ struct ServeCommand: AsyncParsableCommand {
     var dedupWindow = "24h"
 
     @Option(help: ArgumentHelp("The configuration file: feeds (loaded in the background: serve listens at once), "
-        + "integrations' settings and secrets, cache times (YAML).", valueName: "file"))
+        + "integrations' settings and secrets, cache times, chat, actions (YAML); read again on SIGHUP.",
+                               valueName: "file"))
     var config: String?
 
     @OptionGroup var limits: LimitOptions
@@ -208,14 +214,12 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let access = self.access
-        let recheck = ConfigurationRecheck(file: config, logger: logger)
-        defer { withExtendedLifetime(recheck) {} }
         let server = APIServer(
             configuration: .init(dataFolder: data, store: location, lease: .seconds(DurationText.seconds(lease)!),
                                  host: http.host, port: http.port, scriptsFolder: scripts,
                                  executors: executors, limits: limits.limits,
-                                 dedupWindow: DurationText.seconds(dedupWindow)!, intel: configuration.intel,
-                                 chat: configuration.chat, actions: configuration.actions),
+                                 dedupWindow: DurationText.seconds(dedupWindow)!, file: configuration,
+                                 filePath: config),
             modules: { access.modules(logger: logger, reputation: $0) }, logger: logger)
         do {
             try await server.run()

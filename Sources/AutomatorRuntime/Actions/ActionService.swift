@@ -20,7 +20,8 @@ import Synchronization
 public final class ActionService: Sendable {
     private let integrations: Integrations
     let store: any ActionStore
-    public let configuration: ActionConfiguration
+    /// Replaced whole by `reconfigure(_:)`; each plan reads it once.
+    private let live: Mutex<ActionConfiguration>
     private let logger: Logger
     /// Expired actions whose undo failed, and when to try again: an API that is down is not
     /// asked (nor logged about) every second.
@@ -30,9 +31,16 @@ public final class ActionService: Sendable {
     public init(integrations: Integrations, store: any ActionStore, configuration: ActionConfiguration, logger: Logger) {
         self.integrations = integrations
         self.store = store
-        self.configuration = configuration
+        live = Mutex(configuration)
         self.logger = logger
     }
+
+    /// The `actions` section in use: approvals, protected networks and accounts.
+    public var configuration: ActionConfiguration { live.withLock { $0 } }
+
+    /// Puts `configuration` in use (serve's SIGHUP): the next plan is checked against it; an
+    /// approval already asked keeps the channel and timeout it was asked with.
+    public func reconfigure(_ configuration: ActionConfiguration) { live.withLock { $0 = configuration } }
 
     /// Every action the integrations in use declare.
     public var catalog: [ActionDeclaration] { integrations.actions }
@@ -59,6 +67,7 @@ public final class ActionService: Sendable {
         throws(ActionError) -> ActionPlan
     {
         let declaration = try declaration(name, dryRun: dryRun)
+        let configuration = configuration
         let checked = try ActionParameters(declaration: declaration, policy: configuration).check(parameters)
         let approval: ActionPlan.Approval = if let threshold = configuration.approvalRisk, declaration.risk >= threshold {
             standing.contains(name) ? .standing : .required

@@ -211,8 +211,8 @@ extension ChatService {
         guard let chosen = question.choice(matching: choice) else {
             throw ChatError(.notAChoice, "\(id) takes one of: " + question.choices.joined(separator: ", "))
         }
-        if let person, !question.roles.isEmpty,
-           !question.roles.contains(where: { configuration.roles[$0]?.contains(person) ?? false })
+        if let person, !question.roles.isEmpty, case let held = configuration.roles,
+           !question.roles.contains(where: { held[$0]?.contains(person) ?? false })
         {
             await journalRefusal(of: chosen, to: question, by: by)
             let refusal = UnassignedRole.none(of: question.roles, in: configuration.roles)

@@ -29,7 +29,8 @@ public final class ChatService: ChatInbox, Sendable {
     public let store: any ChatStore
     /// By network, in the order given: the first is the default of `chat.post` and the others.
     let adapters: [(network: String, adapter: any ChatAdapter)]
-    let configuration: Configuration
+    /// Replaced whole by `reconfigure(roles:)`; each decision reads it once.
+    private let live: Locked<Configuration>
     private let scripts: String
     let logger: Logger
     let attached = Locked<(runs: RunService, catalog: CommandCatalog)?>(nil)
@@ -51,9 +52,19 @@ public final class ChatService: ChatInbox, Sendable {
         self.store = store
         self.adapters = adapters.map { ($0.network, $0) }
         self.scripts = scripts
-        self.configuration = configuration
+        live = Locked(configuration)
         self.logger = logger
     }
+
+    /// The configuration in use.
+    var configuration: Configuration { live.withLock { $0 } }
+
+    /// `chat.roles` as they are now: who may run which command, answer which question, approve.
+    public var roles: [String: [String]] { configuration.roles }
+
+    /// Puts `roles` in use (serve's SIGHUP): the next command, answer or approval is decided by
+    /// them; a question already asked keeps the roles it named.
+    public func reconfigure(roles: [String: [String]]) { live.withLock { $0.roles = roles } }
 
     /// Reads the commands and the settings, then connects every adapter (each reconnects on its
     /// own after a failure, with a growing pause) and receives from it, except from those that
@@ -446,9 +457,8 @@ public final class ChatService: ChatInbox, Sendable {
     /// Whether `user` holds one of `roles` (anyone, when there are none), as the network names
     /// people (`ChatAdapter.names`).
     func allowed(_ user: ChatUser, roles: [String], on adapter: any ChatAdapter) -> Bool {
-        roles.isEmpty || roles.contains { role in
-            configuration.roles[role]?.contains { adapter.names(user, as: $0) } ?? false
-        }
+        let held = configuration.roles
+        return roles.isEmpty || roles.contains { role in held[role]?.contains { adapter.names(user, as: $0) } ?? false }
     }
 
     /// Whether roles apply to who sent `message`: always in Slack and Matrix; at a terminal only

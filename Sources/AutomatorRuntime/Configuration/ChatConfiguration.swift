@@ -23,7 +23,7 @@ import Yams
 ///     daily_at: "08:00"                  # UTC
 ///     window: 7d                         # the report covers the last 7 days
 /// ```
-public struct ChatConfiguration: Sendable {
+public struct ChatConfiguration: Sendable, Hashable {
     public var roles: [String: [String]] = [:]
     public var slack: SlackConfiguration?
     public var matrix: MatrixConfiguration?

@@ -2,13 +2,13 @@ public import Foundation
 
 /// Every section of the configuration file `automator serve --config` is given, read in one pass,
 /// so that a file with mistakes in several sections names them all at once (serve refusing to
-/// start, `automator check --config` reporting).
+/// start, or changing nothing on SIGHUP; `automator check --config` reporting).
 ///
 /// ```swift
 /// let configuration = try ConfigurationFile(file: "automator.yml")
-/// let server = APIServer(configuration: .init(..., intel: configuration.intel, chat: configuration.chat, ...))
+/// let server = APIServer(configuration: .init(..., file: configuration, filePath: "automator.yml"), ...)
 /// ```
-public struct ConfigurationFile: Sendable {
+public struct ConfigurationFile: Sendable, Hashable {
     public var intel = IntelConfiguration()
     public var chat = ChatConfiguration()
     public var actions = ActionConfiguration()

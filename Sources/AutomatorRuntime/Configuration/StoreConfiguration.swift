@@ -2,7 +2,7 @@ public import Foundation
 
 /// The `store` key of the configuration file: the PostgreSQL store's address, as `--store`
 /// takes it (`store: postgres://automator@db.example:5432/automator`), the password never in it.
-public struct StoreConfiguration: Sendable {
+public struct StoreConfiguration: Sendable, Hashable {
     public var location: PostgresLocation?
 
     public init() {}

@@ -1,5 +1,6 @@
 public import Foundation
 public import Logging
+import Synchronization
 
 /// The report `automator serve` posts to a chat channel every day at a time (UTC): the report of
 /// the last `window`, its main figures in a few lines (`ReportChat`) with the HTML report attached.
@@ -35,21 +36,31 @@ public struct ReportSchedule: Sendable, Hashable {
 }
 
 /// Posts the scheduled report: renders it from the store and sends it through the bot.
-public struct ReportPoster: Sendable {
-    let schedule: ReportSchedule
+public final class ReportPoster: Sendable {
+    /// `chat.report`; nil while none is set. Replaced by `reconfigure(schedule:)`.
+    private let schedule: Mutex<ReportSchedule?>
     let store: any ReportStore
     let chat: ChatService
     let logger: Logger
 
-    public init(schedule: ReportSchedule, store: any ReportStore, chat: ChatService, logger: Logger) {
-        self.schedule = schedule
+    public init(schedule: ReportSchedule?, store: any ReportStore, chat: ChatService, logger: Logger) {
+        self.schedule = Mutex(schedule)
         self.store = store
         self.chat = chat
         self.logger = logger
     }
 
-    /// Posts the report of the window that ends at `now`.
+    /// Posts by `schedule` from now on (serve's SIGHUP), or stops posting when nil: `run` takes
+    /// it within a second, and posts the last report due at once if it was not posted (as at a start).
+    public func reconfigure(schedule: ReportSchedule?) { self.schedule.withLock { $0 = schedule } }
+
+    /// Posts the report of the window that ends at `now`, if a schedule is set.
     public func post(at now: Date = Date()) async throws {
+        guard let schedule = schedule.withLock({ $0 }) else { return }
+        try await post(schedule, at: now)
+    }
+
+    private func post(_ schedule: ReportSchedule, at now: Date) async throws {
         let report = try await store.report(ReportWindow(lasting: schedule.window, until: now), at: now)
         let day = String(JSONText.time(now).dropFirst().prefix(10))
         _ = try await chat.post(ReportChat.summary(report), to: schedule.channel, on: schedule.network, thread: nil)
@@ -65,31 +76,39 @@ public struct ReportPoster: Sendable {
     /// Where the last due time whose report was posted is kept (the chat state, in the store):
     /// a server that starts, or a worker that takes the lead, after a due time posts that
     /// report once, and not again.
-    private var postedKey: String { "report.\(schedule.network ?? "").\(schedule.channel).posted" }
+    private static func postedKey(_ schedule: ReportSchedule) -> String {
+        "report.\(schedule.network ?? "").\(schedule.channel).posted"
+    }
 
     /// Posts at every due time until cancelled, and first the last one if it was missed (up to
     /// `catchUp` late); a failure is logged and the next day tries again. Kept after posting: a
-    /// server that dies between the two posts it again, rather than not at all.
+    /// server that dies between the two posts it again, rather than not at all. The schedule is
+    /// looked at every second while it waits, so that a new one is taken at once.
     public func run() async {
         while !Task.isCancelled {
-            let due = schedule.last(atOrBefore: Date())
-            if Date().timeIntervalSince(due) < Self.catchUp, await notPosted(due) {
-                do {
-                    try await post(at: due)
-                    try await chat.store.setChatState(postedKey, to: String(due.millisecondsSince1970))
-                } catch {
-                    logger.error("the scheduled report to \(schedule.channel) failed: \(error)")
+            let schedule = self.schedule.withLock { $0 }
+            if let schedule {
+                let due = schedule.last(atOrBefore: Date())
+                if Date().timeIntervalSince(due) < Self.catchUp, await notPosted(due, by: schedule) {
+                    do {
+                        try await post(schedule, at: due)
+                        try await chat.store.setChatState(Self.postedKey(schedule), to: String(due.millisecondsSince1970))
+                    } catch {
+                        logger.error("the scheduled report to \(schedule.channel) failed: \(error)")
+                    }
                 }
             }
-            let next = schedule.next(after: Date())
-            try? await Task.sleep(for: .seconds(max(0, next.timeIntervalSinceNow)))
+            let next = schedule?.next(after: Date()) ?? .distantFuture
+            while Date() < next, self.schedule.withLock({ $0 }) == schedule {
+                do { try await Task.sleep(for: .seconds(1)) } catch { return }
+            }
         }
     }
 
     /// Whether the report due at `due` is still to be posted: the last one posted was due
     /// before it, or none was.
-    private func notPosted(_ due: Date) async -> Bool {
-        guard let text = try? await chat.store.chatState(postedKey) else { return true }
+    private func notPosted(_ due: Date, by schedule: ReportSchedule) async -> Bool {
+        guard let text = try? await chat.store.chatState(Self.postedKey(schedule)) else { return true }
         return Int64(text).map { $0 < due.millisecondsSince1970 } ?? true
     }
 }

@@ -5,9 +5,9 @@
 ///                                         userID: "@automator:example.org",
 ///                                         credential: .password(secret))
 /// ```
-public struct MatrixConfiguration: Sendable {
+public struct MatrixConfiguration: Sendable, Hashable {
     /// How the bot proves it is `userID`.
-    public enum Credential: Sendable {
+    public enum Credential: Sendable, Hashable {
         /// A token from an earlier login (Element's "Access Token", or the admin API's).
         case accessToken(String)
         /// Logged in with `m.login.password` on each start; the token it returns is kept in memory.

@@ -7,7 +7,7 @@
 /// let configuration = SlackConfiguration(signingSecret: secret, botToken: "xoxb-…")
 /// let behindTheFirewall = SlackConfiguration(botToken: "xoxb-…", appToken: "xapp-…")
 /// ```
-public struct SlackConfiguration: Sendable {
+public struct SlackConfiguration: Sendable, Hashable {
     /// Checks that requests to `/slack/events` and `/slack/interactions` come from Slack; without
     /// it they are all refused.
     public var signingSecret: String?

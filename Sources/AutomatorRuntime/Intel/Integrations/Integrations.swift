@@ -35,6 +35,8 @@ public final class Integrations: Sendable {
         var name: String
         var path: String
         var source: [UInt8]
+        /// Its settings in the configuration file, when it was loaded.
+        var setting: IntelConfiguration.IntegrationSettings
         var reliability: Reliability
         /// It runs on the organisation's network (`internal: true`): internal indicators may be sent.
         var isInternal: Bool
@@ -78,15 +80,17 @@ public final class Integrations: Sendable {
     }
 
     private let folder: String
-    private let settings: [String: IntelConfiguration.IntegrationSettings]
+    /// `integrations` of the configuration file; replaced by `reconfigure(settings:)`.
+    private let settings: Mutex<[String: IntelConfiguration.IntegrationSettings]>
     private let environment: [String: String]
     private let retry: RetryPolicy
     private let pausePolicy: PausePolicy
     private let quotas: (any IntelStore)?
     private let logger: Logger
     private let loaded = Mutex(Loaded())
-    /// The files' sizes and modification times at the last look, and whether a look is under way.
-    private let watch: Mutex<(files: ScriptFolderWatch, looking: Bool)>
+    /// The files' sizes and modification times at the last look, whether the settings changed
+    /// since, and whether a look is under way.
+    private let watch: Mutex<(files: ScriptFolderWatch, settingsChanged: Bool, looking: Bool)>
     /// How long one lookup may take, retries included (a quota's wait, at most a few seconds, comes before).
     private static let limits = Limits(memory: 64 << 20, timeout: .seconds(30))
 
@@ -104,7 +108,7 @@ public final class Integrations: Sendable {
                 pause: PausePolicy = .integration, quotas: (any IntelStore)? = nil, logger: Logger) async
     {
         self.folder = folder
-        self.settings = settings
+        self.settings = Mutex(settings)
         self.environment = environment
         self.retry = retry
         pausePolicy = pause
@@ -112,7 +116,7 @@ public final class Integrations: Sendable {
         self.logger = logger
         var files = ScriptFolderWatch(folder: folder)
         _ = files.changed(Self.files(in: folder))
-        watch = Mutex((files, false))
+        watch = Mutex((files, false, false))
         await reload(initial: true)
     }
 
@@ -150,19 +154,28 @@ public final class Integrations: Sendable {
         while (try? await Task.sleep(for: interval)) != nil { await refresh() }
     }
 
-    /// Reads the folder again if a file changed since the last look. A file that changed is
-    /// loaded again; while the new version does not load, the previous one stays in use and the
-    /// problem is logged once. The lookups and actions in flight finish on the version they
-    /// started with.
+    /// Reads the folder again if a file or the settings changed since the last look. A file
+    /// that changed, or whose settings did, is loaded again; while the new version does not load,
+    /// the previous one stays in use and the problem is logged once. The lookups and actions in
+    /// flight finish on the version they started with.
     public func refresh() async {
         let due = watch.withLock { watch in
-            guard !watch.looking, watch.files.changed(Self.files(in: folder)) else { return false }
+            guard !watch.looking, watch.files.changed(Self.files(in: folder)) || watch.settingsChanged else { return false }
+            watch.settingsChanged = false
             watch.looking = true
             return true
         }
         guard due else { return }
         await reload(initial: false)
         watch.withLock { $0.looking = false }
+    }
+
+    /// Puts `settings` in use (serve's SIGHUP) at the next look (`refresh`, `watch`'s within its
+    /// interval), as an edited file is: the integrations whose settings changed are loaded again
+    /// with them, and those now `enabled: false` left out.
+    public func reconfigure(settings: [String: IntelConfiguration.IntegrationSettings]) {
+        self.settings.withLock { $0 = settings }
+        watch.withLock { $0.settingsChanged = true }
     }
 
     /// The integrations' files in `folder`, by name.
@@ -175,6 +188,7 @@ public final class Integrations: Sendable {
     /// changed since the last reading (at the first, every problem).
     private func reload(initial: Bool) async {
         let before = loaded.withLock { $0 }
+        let settings = self.settings.withLock { $0 }
         var next = Loaded()
         var retired: [Integration] = []
         // One for this reading: the declarations it keeps go with it.
@@ -190,7 +204,7 @@ public final class Integrations: Sendable {
                 guard let source = FileManager.default.contents(atPath: folder + "/" + file).map(Array.init) else {
                     throw .broken("cannot read the file")
                 }
-                if let previous, previous.source == source {
+                if let previous, previous.source == source, previous.setting == setting {
                     next.integrations.append(previous)
                     continue
                 }
@@ -199,7 +213,8 @@ public final class Integrations: Sendable {
                                                              pause: pausePolicy, evaluator: evaluator, quotas: quotas, logger: logger))
                 if let previous {
                     retired.append(previous)
-                    logger.info("integration \(path) changed: the new version is in use")
+                    let what = previous.source == source ? "its settings changed" : "changed"
+                    logger.info("integration \(path) \(what): the new version is in use")
                 } else if !initial {
                     logger.info("integration \(path) is new: it is in use")
                 }
@@ -337,7 +352,7 @@ public final class Integrations: Sendable {
         var object = JSONText.Object()
         for field in config.keys.sorted() { object[field] = JSONText.string(config[field]!) }
         let reliability = setting.reliability ?? (info["reliability"] as? String).flatMap { Reliability(rawValue: $0) } ?? .c
-        return Integration(name: name, path: path, source: source, reliability: reliability,
+        return Integration(name: name, path: path, source: source, setting: setting, reliability: reliability,
                            isInternal: setting.isInternal, kinds: Set(info["kinds"] as? [String] ?? []),
                            actions: ActionDeclaration.all(in: info, integration: key), config: object.text,
                            limiter: RateLimiter(quotas, key: key, store: store, logger: logger), pause: pause, executor: executor,

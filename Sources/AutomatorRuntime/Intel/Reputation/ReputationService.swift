@@ -1,29 +1,45 @@
 public import Foundation
+import Synchronization
 
 /// The local feeds, as a `FeedSet` keeps them.
 public protocol FeedLookup: Sendable {
     /// The current index, which a reputation call takes once and looks up in without a lock,
     /// and the feeds it lacks because they are still loading (see `FeedSet.lookupIndex()`).
     func lookupIndex() async -> (index: FeedIndex, loading: [Feed])
+    /// Each feed's last load, for `/metrics`.
+    var statuses: [FeedStatus] { get }
 }
 
 /// Is this IP, URL, domain, file or hash bad, and why: the local feeds and every integration
 /// that handles the indicator's kind, asked at once, their answers cached in the store (a
 /// restart keeps them) for as long as their score says, aggregated into one `Verdict`.
 public final class ReputationService: Sendable {
-    private let feeds: (any FeedLookup)?
+    /// Replaced whole by `reconfigure(feeds:)`; a call takes it once.
+    private let feeds: Mutex<(any FeedLookup)?>
     private let integrations: Integrations?
     private let cache: (any IntelStore)?
-    private let ttl: [Score: TimeInterval]
+    /// Seconds a verdict is cached, by score; replaced by `reconfigure(ttl:)`.
+    private let ttl: Mutex<[Score: TimeInterval]>
 
     public init(feeds: (any FeedLookup)?, integrations: Integrations?, cache: (any IntelStore)?,
                 ttl: [Score: TimeInterval] = IntelConfiguration().cacheTTL)
     {
-        self.feeds = feeds
+        self.feeds = Mutex(feeds)
         self.integrations = integrations
         self.cache = cache
-        self.ttl = ttl
+        self.ttl = Mutex(ttl)
     }
+
+    /// Caches the verdicts from now on for `ttl` (serve's SIGHUP, `cache` in the configuration);
+    /// those cached already keep the time they were given.
+    public func reconfigure(ttl: [Score: TimeInterval]) { self.ttl.withLock { $0 = ttl } }
+
+    /// Looks up in `feeds` from the next call on (serve's SIGHUP, a new list of feeds, loaded
+    /// before it is given here); the calls in flight finish on the feeds they took.
+    public func reconfigure(feeds: (any FeedLookup)?) { self.feeds.withLock { $0 = feeds } }
+
+    /// Each feed's last load: entries, problems, failures.
+    public var feedStatuses: [FeedStatus] { feeds.withLock { $0 }?.statuses ?? [] }
 
     /// The verdict on `value`, an indicator of `type` in normal form (as `Extractor` gives it).
     /// Feeds are read every time (they are local and may have changed); integrations answer from
@@ -34,7 +50,7 @@ public final class ReputationService: Sendable {
     public func reputation(of type: IndicatorType, _ value: String) async -> Verdict {
         // One index for the call: the indicator and a URL's host are looked up in the same feeds.
         var sources: [SourceVerdict] = []
-        if let (index, loading) = await feeds?.lookupIndex() {
+        if let (index, loading) = await feeds.withLock({ $0 })?.lookupIndex() {
             sources = index.verdicts(for: [(type, value)])[0] + loading.map(FeedIndex.stillLoading)
         }
         if let kind = Self.kind(of: type), let integrations, case let inUse = integrations.sources(for: kind),
@@ -44,6 +60,7 @@ public final class ReputationService: Sendable {
             let cached = ((try? await cache?.cachedVerdicts(type: type.rawValue, value: value, at: now)) ?? [])
                 .filter { inUse.contains($0.source) }
             let fresh = await integrations.reputation(kind: kind, value: value, excluding: Set(cached.map(\.source)))
+            let ttl = self.ttl.withLock { $0 }
             let keep = fresh.filter { !$0.failed }.map { ($0, now.addingTimeInterval(ttl[$0.score] ?? 3600)) }
             if let cache, !keep.isEmpty {
                 _ = try? await cache.write(.cacheVerdicts(type: type.rawValue, value: value, keep))

@@ -55,8 +55,9 @@ public struct ActionsModule: HostModule {
             object["risk"] = JSONText.string(plan.declaration.risk.rawValue)
             object["approval"] = JSONText.string(plan.approval.rawValue)
             object["summary"] = JSONText.string(plan.summary)
-            object["channel"] = service.configuration.approvalChannel.map(JSONText.string)
-            object["timeout"] = String(service.configuration.approvalTimeout)
+            let approvals = service.configuration
+            object["channel"] = approvals.approvalChannel.map(JSONText.string)
+            object["timeout"] = String(approvals.approvalTimeout)
             return call.push(object.textWithoutNulls)
         }
         // approved_in(question id): the chat question whose yes approves the next `perform`. Not an
