@@ -23,21 +23,27 @@ struct Options {
     var folder = FileManager.default.temporaryDirectory.path
     var keep = false
 
+    static let usage = "usage: ReportBenchmark [--incidents N] [--repetitions N] [--folder DIR] [--keep]"
+
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
         while let name = iterator.next() {
-            if name == "--keep" {
-                keep = true
-                continue
-            }
-            guard let value = iterator.next() else { fatalError("\(name) needs a value") }
             switch name {
-            case "--incidents": incidents = Int(value)!
-            case "--repetitions": repetitions = Int(value)!
-            case "--folder": folder = value
-            default: fatalError("unknown option \(name): --incidents N, --repetitions N, --folder DIR, --keep")
+            case "--help", "-h": Self.exit(0, Self.usage)
+            case "--keep": keep = true
+            case "--incidents", "--repetitions", "--folder":
+                guard let value = iterator.next() else { Self.exit(64, "\(name) needs a value\n\(Self.usage)") }
+                if name == "--folder" { folder = value; continue }
+                guard let count = Int(value), count > 0 else { Self.exit(64, "\(name) takes a positive number, not \(value)") }
+                if name == "--incidents" { incidents = count } else { repetitions = count }
+            default: Self.exit(64, "unknown option \(name)\n\(Self.usage)")
             }
         }
+    }
+
+    private static func exit(_ status: Int32, _ message: String) -> Never {
+        FileHandle(fileDescriptor: status == 0 ? 1 : 2).write(Data((message + "\n").utf8))
+        Foundation.exit(status)
     }
 }
 
