@@ -20,14 +20,24 @@ extension PostgresStore {
         return refused
     }
 
+    /// Stores `source` in `script_source` unless it is there; returns its digest, for the run's row.
+    private static func keep(_ source: [UInt8], in session: PostgresSession) async throws -> ByteBuffer {
+        let digest = ScriptSource.digest(of: source).buffer
+        try await session.changes("""
+            INSERT INTO script_source (digest, source) VALUES (\(digest), \(source.buffer)) ON CONFLICT DO NOTHING
+            """)
+        return digest
+    }
+
     static func apply(_ write: StoreWrite, to session: PostgresSession) async throws -> StoreError? {
         switch write {
         case .createRun(let run):
             // The worker that creates a run executes it: it holds its lease from the start.
+            let digest = try await keep(run.source, in: session)
             let inserted = try await session.changes("""
-                INSERT INTO run (id, script, source, arguments, status, created_at, updated_at, finished_at, result,
-                                 error, entry, incident, playbook, lease_owner, lease_expires_at)
-                VALUES (\(run.id.rawValue), \(run.script), \(run.source.buffer), \(run.arguments), \(run.status.rawValue),
+                INSERT INTO run (id, script, source, source_digest, arguments, status, created_at, updated_at,
+                                 finished_at, result, error, entry, incident, playbook, lease_owner, lease_expires_at)
+                VALUES (\(run.id.rawValue), \(run.script), '', \(digest), \(run.arguments), \(run.status.rawValue),
                         \(run.createdAt.millisecondsSince1970), \(run.updatedAt.millisecondsSince1970),
                         \(run.finishedAt?.millisecondsSince1970), \(run.result), \(run.error), \(run.entry),
                         \(run.incident?.number), \(run.playbook), \(session.lease?.worker),
@@ -53,8 +63,9 @@ extension PostgresStore {
             }
         case .restartRun(let id, let source, let keepingCalls, let at):
             // A finished run may be retried on any worker, which takes its lease.
+            let digest = try await keep(source, in: session)
             let changed = try await session.changes("""
-                UPDATE run SET status = 'running', source = \(source.buffer), result = NULL, error = NULL,
+                UPDATE run SET status = 'running', source = '', source_digest = \(digest), result = NULL, error = NULL,
                                updated_at = \(at.millisecondsSince1970), finished_at = NULL,
                                lease_owner = \(session.lease?.worker), kill_reason = NULL,
                                lease_expires_at = \(unescaped: RunLease.now) + \(session.lease?.milliseconds ?? 0)
