@@ -4,11 +4,11 @@ import Foundation
 /// `http://evil.example/x`): what verdicts and incidents are looked up by.
 ///
 /// The values asked about are mostly those `intel.extract` has just given, already normal, and
-/// each is asked several times for one chat message (its verdict, the incidents that mention it):
-/// the extractor ran four times a message. So what extraction gave is remembered, and a value
-/// remembered is answered without a scan. Extraction is idempotent (a value it gives is, read
-/// again, that same indicator: `ExtractorTests`), so the answer is the scan's. A few hundred
-/// values are kept, the latest: those of the messages in flight.
+/// each is asked several times for one chat message (its verdict, the incidents that mention it),
+/// each time scanned again. So what extraction gave is remembered, and a value remembered is
+/// answered without a scan. Extraction is idempotent (a value it gives is, read again, that same
+/// indicator: `NormalFormsTests`), so the answer is the scan's. A few hundred values are kept,
+/// the latest: those of the messages in flight.
 public enum NormalForms {
     /// The indicator `text` is, as a whole, once trimmed (`203.0.113.7`, `hxxps://evil[.]com/x`,
     /// a hash), in normal form; nil when it is none, or more than one.
