@@ -33,9 +33,9 @@ struct IntelRoutes: Sendable {
                 throw APIError.badRequest("unknown type \(JSONText.string(name)): use "
                     + IndicatorType.allCases.map(\.rawValue).joined(separator: ", "))
             }
-            indicator = (type, ReputationService.indicator(value)?.value ?? value)
+            indicator = (type, NormalForms.indicator(value)?.value ?? value)
         } else {
-            guard let found = ReputationService.indicator(value) else {
+            guard let found = NormalForms.indicator(value) else {
                 throw APIError.badRequest("\(JSONText.string(value)) is not \(ReputationService.indicators)")
             }
             indicator = found

@@ -116,7 +116,7 @@ extension IntelCommand {
             if extract { return Extractor.extract(line).map { ($0.type, $0.value) } }
             let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             if text.isEmpty || text.hasPrefix("#") { return [] }
-            guard let indicator = ReputationService.indicator(text) else {
+            guard let indicator = NormalForms.indicator(text) else {
                 bad += 1
                 let shown = text.count > 80 ? text.prefix(80) + "..." : text
                 FileHandle.standardError.write(Data(("line \(number): '\(shown)' is not \(ReputationService.indicators); "

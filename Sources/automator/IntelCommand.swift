@@ -101,7 +101,7 @@ extension IntelCommand {
 
         func validate() throws {
             try FolderAccess.requireFolder(data)
-            guard ReputationService.indicator(value) != nil else {
+            guard NormalForms.indicator(value) != nil else {
                 throw ValidationError("'\(value)' is not \(ReputationService.indicators)")
             }
         }
@@ -118,7 +118,7 @@ extension IntelCommand {
         }
 
         private func answer() async throws -> String {
-            let (type, normal) = ReputationService.indicator(value)!
+            let (type, normal) = NormalForms.indicator(value)!
             switch try FolderAccess.open(data) {
             case .server(let client):
                 // The server's feeds and integrations answer: a file given here would look used.

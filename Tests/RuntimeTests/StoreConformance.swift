@@ -20,7 +20,7 @@ import Testing
 struct StoreConformance {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case runLifecycle, listing, waitingRuns, lastRunOfIncident, unfinishedRuns, hostCallsInOrder, refusedWrites,
-             refusedWriteFailsAlone, housekeeping, reopening, concurrentAppends, closing
+             refusedWriteFailsAlone, housekeeping, reopening, concurrentAppends, closing, sharedSources
 
         var testDescription: String { rawValue }
     }
@@ -42,6 +42,7 @@ struct StoreConformance {
         case .reopening: try await reopening(store)
         case .concurrentAppends: try await concurrentAppends(store)
         case .closing: try await closing(store)
+        case .sharedSources: try await sharedSources(store)
         }
         await store.close()
     }
@@ -73,6 +74,22 @@ struct StoreConformance {
 
         #expect(try await store.loadRun(RunID("run-none")) == nil)
         #expect(try await store.hostCalls(of: RunID("run-none")) == [])
+    }
+
+    /// Runs of one script share its source in the store (`ScriptSource`): each reads back its
+    /// own, one restarted with a new source reads that, and the others keep theirs.
+    private func sharedSources(_ store: any Store) async throws {
+        let watcher = Array(String(repeating: "-- the watcher\n", count: 120).utf8) + [0x00, 0xff]
+        let runs = (0..<3).map { Self.run($0, source: watcher) } + [Self.run(3, source: []), Self.run(4)]
+        try await store.write(.all(runs.map(StoreWrite.createRun)))
+        for run in runs { #expect(try await store.loadRun(run.id)?.source == run.source) }
+
+        let fixed = watcher + Array("-- fixed".utf8)
+        try await store.write(.restartRun(runs[1].id, source: fixed, keepingCalls: 0, at: Self.time(10)))
+        #expect(try await store.loadRun(runs[1].id)?.source == fixed)
+        #expect(try await store.loadRun(runs[0].id)?.source == watcher)
+        #expect(try await store.loadRun(runs[2].id)?.source == watcher)
+        #expect(try await store.unfinishedRuns().map(\.run.source) == [watcher, fixed, watcher, [], Array("return 1".utf8)])
     }
 
     /// Newest first, filtered by status, cut at the limit.

@@ -1,6 +1,7 @@
 @testable import AutomatorRuntime
 import Dispatch
 import Foundation
+import GRDB
 import Synchronization
 import TestSupport
 import Testing
@@ -76,6 +77,22 @@ struct StoreTests {
         #expect(under?.kind == .dataFolder)
         let expected = "could not create the data folder \(file)/inside (Not a directory)"
         #expect(under?.description.hasPrefix(expected) == true, "\(String(describing: under))")
+    }
+
+    @Test("Runs of one script write its source once: a run's row names it by digest")
+    func sourcesStoredOnce() async throws {
+        let scratch = try ScratchFolder()
+        let store = try SQLiteStore(folder: scratch.path)
+        let watcher = Array(String(repeating: "-- the chat watcher, 1.7 KB a message\n", count: 45).utf8)
+        try await store.write(.all((0..<100).map { .createRun(StoreConformance.run($0, source: watcher)) }))
+        let (sources, inline) = try await store.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM script_source"),
+             try Int.fetchOne(db, sql: "SELECT sum(length(source)) FROM run"))
+        }
+        #expect(sources == 1)
+        #expect(inline == 0)
+        #expect(try await store.loadRun(StoreConformance.run(99).id)?.source == watcher)
+        await store.close()
     }
 
     // MARK: Damaged and foreign files

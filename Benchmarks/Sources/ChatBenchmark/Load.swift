@@ -45,21 +45,11 @@ final class Load: @unchecked Sendable {
     static func run(_ messages: [Message], over connections: [Connection], slack: LoopbackSlack,
                     timeout: TimeAmount, serveLog: String) async throws -> Load {
         let load = Load(messages, connections: connections, slack: slack)
-        try await slack.loop.flatSubmit {
-            slack.onReply = load.replied
-            let watchdog = slack.loop.scheduleTask(in: timeout) {
-                load.done.fail(BenchmarkError("not every reply arrived within \(timeout.nanoseconds / 1_000_000_000) s; "
-                    + "the server's log is \(serveLog)"))
-            }
+        try await slack.drive(until: load.done, timeout: timeout, serveLog: serveLog, replies: load.replied) {
             load.started = .now()
             load.ended = load.started
             for slot in load.slots.indices { load.send(on: slot) }
-            load.done.futureResult.whenComplete { _ in
-                watchdog.cancel()
-                slack.onReply = { _, _ in }
-            }
-            return load.done.futureResult
-        }.get()
+        }
         return load
     }
 
@@ -101,5 +91,28 @@ final class Load: @unchecked Sendable {
         ended = max(ended, replied)
         running -= 1
         send(on: slot)
+    }
+}
+
+extension LoopbackSlack {
+    /// Runs a load on the loop: `start` sends, each reply in a thread goes to `replies`, until
+    /// `done` completes or `timeout` has passed.
+    func drive(until done: EventLoopPromise<Void>, timeout: TimeAmount, serveLog: String,
+               replies: @escaping (_ thread: String, _ arrived: NIODeadline) -> Void, start: @escaping () -> Void)
+        async throws
+    {
+        try await loop.flatSubmit { [self] in
+            onReply = replies
+            let watchdog = loop.scheduleTask(in: timeout) {
+                done.fail(BenchmarkError("not every reply arrived within \(timeout.nanoseconds / 1_000_000_000) s; "
+                    + "the server's log is \(serveLog)"))
+            }
+            start()
+            done.futureResult.whenComplete { _ in
+                watchdog.cancel()
+                self.onReply = { _, _ in }
+            }
+            return done.futureResult
+        }.get()
     }
 }

@@ -3,7 +3,7 @@
 //
 //   swift build -c release --package-path Benchmarks --product ChatBenchmark
 //   Benchmarks/.build/release/ChatBenchmark --automator .build/release/automator [--messages N]
-//       [--concurrency N] [--repetitions N] [--incidents N] [--executors N] [--scripts DIR]
+//       [--concurrency N] [--repetitions N] [--incidents N] [--executors N] [--scripts DIR] [--rate N]
 //
 // Starts Slack's Web API on loopback in this process, and `automator serve` on a fresh data
 // folder with a local feed (so every verdict comes from memory) and `chat.slack` pointing at the
@@ -16,6 +16,12 @@
 // repetition (first event sent to last reply posted), and the latency of each message from its
 // event sent to its reply's arrival (p50, p99, max); the medians of --repetitions are the result.
 // Goal: at least 5,000 messages/s and a p99 of at most 10 ms.
+//
+// With 32 messages in flight at saturation the latency is mostly the queue (32 / the rate), so
+// --rate N adds a second figure after the first: the same repetitions sent at N messages a
+// second whatever the server does (an open loop, over 128 connections), each
+// message's latency counted from when it was due, so a stall of the server shows in every
+// message due meanwhile. That is the p99 at a stated rate; the goal's is --rate 5000.
 //
 // The sender and the loopback API share the machine's cores with the server: the CPU time of
 // each is printed beside the figure. Both run on one SwiftNIO event loop, callbacks without a
@@ -41,6 +47,8 @@ struct Options {
     var repetitions = 5
     var incidents = 1_000
     var executors: Int?
+    /// Messages a second of the open loop; none without it.
+    var rate: Int?
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
@@ -55,9 +63,10 @@ struct Options {
             case "--repetitions": repetitions = Int(value)!
             case "--incidents": incidents = Int(value)!
             case "--executors": executors = Int(value)!
+            case "--rate": rate = Int(value)!
             default:
                 fatalError("unknown option \(name): --automator PATH, --scripts DIR, --messages N, --warm-up N, "
-                    + "--concurrency N, --repetitions N, --incidents N, --executors N")
+                    + "--concurrency N, --repetitions N, --incidents N, --executors N, --rate N")
             }
         }
     }
@@ -98,23 +107,42 @@ func send(_ request: Request, on connection: Connection, accepted: Range<Int> = 
     }
 }
 
+/// Messages `first..<first + count`, signed now: before the clock starts, as fresh as the 5
+/// minutes Slack's signature allows. Their ts repeat after a million: the bot keeps the last
+/// thousand, so no repeat is refused.
+func messages(from first: Int, count: Int, serve: ServeProcess) -> [Load.Message] {
+    let tag = UUID().uuidString.prefix(8)
+    return (first..<first + count).map { number in
+        let event = Events.message(indicators.text(number), ts: String(format: "1700000000.%06d", number % 1_000_000),
+                                   channel: LoopbackSlack.channel, event: "Ev\(tag)\(number)")
+        return Load.Message(ts: event.ts, request: event.request(to: serve.port))
+    }
+}
+
 /// Sends messages `first..<first + count` with one in flight on each connection; returns the
 /// latencies (ms) and the time from the first event sent to the last reply posted.
 func measure(from first: Int, count: Int, over connections: [Connection], serve: ServeProcess, slack: LoopbackSlack)
     async throws -> (latencies: [Double], elapsed: TimeAmount)
 {
-    let tag = UUID().uuidString.prefix(8)
-    // Signed before the clock starts, as fresh as the 5 minutes Slack's signature allows.
-    // Message ts repeat after a million: the bot keeps the last thousand, so no repeat is refused.
-    let messages = (first..<first + count).map { number in
-        let event = Events.message(indicators.text(number), ts: String(format: "1700000000.%06d", number % 1_000_000),
-                                   channel: LoopbackSlack.channel, event: "Ev\(tag)\(number)")
-        return Load.Message(ts: event.ts, request: event.request(to: serve.port))
-    }
-    let load = try await Load.run(messages, over: connections, slack: slack,
+    let load = try await Load.run(messages(from: first, count: count, serve: serve), over: connections, slack: slack,
                                   timeout: .seconds(Int64(60 + count / 100)), serveLog: serve.log.path)
     return (load.latencies, load.ended - load.started)
 }
+
+/// Sends messages `first..<first + count` at `rate` a second (`OpenLoad`); returns the latencies
+/// (ms, each from when its message was due) and the time from the first due to the last reply.
+func measure(from first: Int, count: Int, rate: Int, over connections: [Connection], serve: ServeProcess,
+             slack: LoopbackSlack) async throws -> (latencies: [Double], elapsed: TimeAmount)
+{
+    let load = try await OpenLoad.run(messages(from: first, count: count, serve: serve), rate: rate,
+                                      over: connections, slack: slack,
+                                      timeout: .seconds(Int64(60 + count / max(1, rate / 10))), serveLog: serve.log.path)
+    return (load.latencies, load.ended - load.started)
+}
+
+/// Connections of the open loop: enough that a message due rarely waits for one (each is busy
+/// from its event sent to serve's 200, a millisecond or two).
+let openLoopConnections = 128
 
 extension ServeProcess {
     var port: Int { URL(string: url)!.port! }
@@ -205,36 +233,73 @@ func main() async throws {
 
     var measurements = [Measurement]()
     for repetition in 0..<options.repetitions {
-        let (serverBefore, harnessBefore) = (serve.cpuSeconds, processCPU())
         let first = options.warmUp + repetition * options.messages
-        let (latencies, elapsed) = try await measure(from: first, count: options.messages, over: connections,
-                                                     serve: serve, slack: slack)
-        let sorted = latencies.sorted()
-        let measurement = Measurement(
-            perSecond: Double(latencies.count) / (Double(elapsed.nanoseconds) / 1e9),
-            p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.last ?? 0,
-            serverCPU: (serve.cpuSeconds - serverBefore) * 1e3 / Double(latencies.count),
-            harnessCPU: (processCPU() - harnessBefore) * 1e3 / Double(latencies.count))
+        let measurement = try await measured(repetition, serve: serve) {
+            try await measure(from: first, count: options.messages, over: connections, serve: serve, slack: slack)
+        }
         measurements.append(measurement)
-        say(String(format: "  #%d  %6.0f messages/s   p50 %6.2f ms   p99 %6.2f ms   max %7.2f ms   "
-                + "CPU per message: serve %.3f ms, sender and API %.3f ms   load %@",
-            repetition + 1, measurement.perSecond, measurement.p50, measurement.p99, measurement.max,
-            measurement.serverCPU, measurement.harnessCPU, loadAverage()))
+    }
+    var sent = options.warmUp + options.repetitions * options.messages
+    var offered = [Measurement]()
+    if let rate = options.rate {
+        say("open loop: \(options.messages) messages a repetition sent at \(rate)/s whatever the server does, over "
+            + "\(openLoopConnections) connections; each latency from when its message was due")
+        var open = [Connection]()
+        for _ in 0..<openLoopConnections { open.append(try await Connection.open(to: serve.port, on: loop)) }
+        for repetition in 0..<options.repetitions {
+            let first = sent + repetition * options.messages
+            offered.append(try await measured(repetition, serve: serve) {
+                try await measure(from: first, count: options.messages, rate: rate, over: open, serve: serve,
+                                  slack: slack)
+            })
+        }
+        sent += options.repetitions * options.messages
     }
     let posted = try await loop.submit { slack.posts }.get()
-    let expected = options.warmUp + options.repetitions * options.messages + 2
-    guard posted == expected else {
-        throw BenchmarkError("the loopback API got \(posted) posts, expected \(expected): some message had no reply or two")
+    guard posted == sent + 2 else {
+        throw BenchmarkError("the loopback API got \(posted) posts, expected \(sent + 2): some message had no reply or two")
     }
 
     let rate = median(measurements.map(\.perSecond))
     let p99 = median(measurements.map(\.p99))
+    say("saturation, \(options.concurrency) in flight:")
     say(String(format: "messages answered per second: %6.0f   goal >= 5000    %@", rate, rate >= 5_000 ? "PASS" : "MISS"))
     say(String(format: "p99 event to reply:           %6.2f ms goal <= 10 ms   %@", p99, p99 <= 10 ? "PASS" : "MISS"))
-    say(String(format: "(p50 %.2f ms, max %.2f ms; CPU per message: serve %.3f ms, sender and API %.3f ms; "
+    say(summary(of: measurements))
+    if let offeredRate = options.rate {
+        let p99 = median(offered.map(\.p99))
+        let kept = median(offered.map(\.perSecond))
+        say("open loop, \(offeredRate) messages/s offered (\(String(format: "%.0f", kept))/s answered):")
+        say(String(format: "p99 due to reply:             %6.2f ms goal <= 10 ms   %@", p99,
+                   p99 <= 10 && offeredRate >= 5_000 ? "PASS" : offeredRate >= 5_000 ? "MISS" : "(below the goal's rate)"))
+        say(summary(of: offered))
+    }
+}
+
+/// One repetition of `run`, with the CPU each process spent on it, printed as it ends.
+func measured(_ repetition: Int, serve: ServeProcess,
+              _ run: () async throws -> (latencies: [Double], elapsed: TimeAmount)) async throws -> Measurement
+{
+    let (serverBefore, harnessBefore) = (serve.cpuSeconds, processCPU())
+    let (latencies, elapsed) = try await run()
+    let sorted = latencies.sorted()
+    let measurement = Measurement(
+        perSecond: Double(latencies.count) / (Double(elapsed.nanoseconds) / 1e9),
+        p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), max: sorted.last ?? 0,
+        serverCPU: (serve.cpuSeconds - serverBefore) * 1e3 / Double(latencies.count),
+        harnessCPU: (processCPU() - harnessBefore) * 1e3 / Double(latencies.count))
+    say(String(format: "  #%d  %6.0f messages/s   p50 %6.2f ms   p99 %6.2f ms   max %7.2f ms   "
+            + "CPU per message: serve %.3f ms, sender and API %.3f ms   load %@",
+        repetition + 1, measurement.perSecond, measurement.p50, measurement.p99, measurement.max,
+        measurement.serverCPU, measurement.harnessCPU, loadAverage()))
+    return measurement
+}
+
+func summary(of measurements: [Measurement]) -> String {
+    String(format: "(p50 %.2f ms, max %.2f ms; CPU per message: serve %.3f ms, sender and API %.3f ms; "
             + "load average now %@)",
         median(measurements.map(\.p50)), median(measurements.map(\.max)), median(measurements.map(\.serverCPU)),
-        median(measurements.map(\.harnessCPU)), loadAverage()))
+        median(measurements.map(\.harnessCPU)), loadAverage())
 }
 
 do {

@@ -264,7 +264,9 @@ public final class ChatService: ChatInbox, Sendable {
     /// The command a message gives, and what follows its name: `!name ...` anywhere, or
     /// `name ...` in a direct message.
     static func command(in message: ChatMessage) -> (name: String, rest: String)? {
-        var text = Substring(message.text.trimmingCharacters(in: .whitespacesAndNewlines))
+        // Only the start is read: most messages are no command, and trimming each whole (with
+        // Foundation's `CharacterSet`) was 1% of the server's time.
+        var text = message.text.drop(while: \.isWhitespace)
         if text.hasPrefix("!") { text = text.dropFirst() } else if !message.channel.isDirect { return nil }
         let name = text.prefix { !$0.isWhitespace }
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else { return nil }

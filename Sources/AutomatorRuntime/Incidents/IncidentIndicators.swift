@@ -19,10 +19,7 @@ public enum IncidentIndicators {
     /// `value` as the index holds it: `hxxp://evil[.]example/x` as `http://evil.example/x`, an
     /// upper-case hash in lower case. A value that is no indicator stays as it is (and finds
     /// nothing).
-    public static func normalized(_ value: String) -> String {
-        let bytes = Array(value.utf8)
-        return Extractor.extract(bytes).first { $0.start == 0 && $0.end == bytes.count }?.value ?? value
-    }
+    public static func normalized(_ value: String) -> String { NormalForms.indicator(value)?.value ?? value }
 
     /// The extracted values, and the host of each URL and e-mail address even where extraction
     /// does not take it for a domain (`examp1e-hr.test`: no public suffix), since playbooks look

@@ -33,8 +33,10 @@ public struct IntelModule: HostModule {
 
     public func register(in table: inout ModuleTable) {
         table.function("extract") { call in
-            let text = try call.string(1).bytes
-            let found = Extractor.extract(text).map { indicator -> LuaValue in
+            let indicators = Extractor.extract(try call.string(1).bytes)
+            // Looked up next, each several times: `NormalForms` answers those without a scan.
+            NormalForms.remember(indicators)
+            let found = indicators.map { indicator -> LuaValue in
                 .table(LuaTable(fields: [
                     "type": .string(LuaString(indicator.type.rawValue)), "value": .string(LuaString(indicator.value)),
                     "first": .integer(Int64(indicator.start + 1)), "last": .integer(Int64(indicator.end)),
@@ -152,7 +154,7 @@ public struct IntelModule: HostModule {
         throws(HostError) -> (type: IndicatorType, value: String)
     {
         guard let name else {
-            guard let found = ReputationService.indicator(text) else {
+            guard let found = NormalForms.indicator(text) else {
                 throw HostError.argument(positions.text,
                                          "'\(text)' is not an IP, domain, URL, e-mail address, hash or CVE")
             }
@@ -162,7 +164,7 @@ public struct IntelModule: HostModule {
             throw HostError.argument(positions.type, "unknown type '\(name)': use "
                 + IndicatorType.allCases.map(\.rawValue).joined(separator: ", "))
         }
-        return (type, ReputationService.indicator(text)?.value ?? text)
+        return (type, NormalForms.indicator(text)?.value ?? text)
     }
 
     static let unconfigured = "no reputation source is configured: give automator --config with a file that "

@@ -370,6 +370,15 @@ extension SQLiteStore {
                 DELETE FROM chat_state WHERE key LIKE 'edited.%';
                 """)
         }
+        // Runs' sources once per distinct text, by SHA-256 (`ScriptSource`): the chat watcher's
+        // 1.7 KB was most of each of its runs' row, written twice a message. Runs stored before
+        // keep theirs inline. PostgreSQL's v17.
+        migrator.registerMigration("v17") { db in
+            try db.execute(sql: """
+                CREATE TABLE script_source (digest BLOB PRIMARY KEY, source BLOB NOT NULL) WITHOUT ROWID;
+                ALTER TABLE run ADD COLUMN source_digest BLOB;
+                """)
+        }
         return migrator
     }
 

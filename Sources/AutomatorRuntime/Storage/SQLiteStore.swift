@@ -244,8 +244,8 @@ public final class SQLiteStore: Store {
     /// The columns `run(from:)` reads, with `status` for the status.
     private static func selectRun(status: String) -> String {
         """
-        SELECT id, script, source, arguments, \(status), created_at, updated_at, finished_at, result, error, entry,
-               incident, playbook FROM run
+        SELECT id, script, \(ScriptSource.column), arguments, \(status), created_at, updated_at, finished_at, result,
+               error, entry, incident, playbook FROM run
         """
     }
 
@@ -330,16 +330,25 @@ public final class SQLiteStore: Store {
         return refused
     }
 
+    /// Stores `source` in `script_source` unless it is there; returns its digest, for the run's row.
+    private static func keep(_ source: [UInt8], in db: Database) throws -> Data {
+        let digest = ScriptSource.digest(of: source)
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO script_source (digest, source) VALUES (?, ifnull(?, x''))")
+            .execute(arguments: [digest, Data(source)])
+        return digest
+    }
+
     static func apply(_ write: StoreWrite, to db: Database, journal: JournalTip) throws -> StoreError? {
         switch write {
         case .createRun(let run):
             do {
+                let digest = try keep(run.source, in: db)
                 try db.cachedStatement(sql: """
-                    INSERT INTO run (id, script, source, arguments, status, created_at, updated_at, finished_at,
-                                     result, error, entry, incident, playbook)
-                    VALUES (?, ?, ifnull(?, x''), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO run (id, script, source, source_digest, arguments, status, created_at, updated_at,
+                                     finished_at, result, error, entry, incident, playbook)
+                    VALUES (?, ?, x'', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """).execute(arguments: [
-                        run.id.rawValue, run.script, Data(run.source), run.arguments, run.status.rawValue,
+                        run.id.rawValue, run.script, digest, run.arguments, run.status.rawValue,
                         run.createdAt.millisecondsSince1970, run.updatedAt.millisecondsSince1970,
                         run.finishedAt?.millisecondsSince1970, run.result, run.error, run.entry, run.incident?.number,
                         run.playbook,
@@ -382,9 +391,9 @@ public final class SQLiteStore: Store {
             }
         case .restartRun(let id, let source, let keepingCalls, let at):
             try db.cachedStatement(sql: """
-                UPDATE run SET status = 'running', source = ifnull(?, x''), result = NULL, error = NULL, updated_at = ?,
-                               finished_at = NULL WHERE id = ?
-                """).execute(arguments: [Data(source), at.millisecondsSince1970, id.rawValue])
+                UPDATE run SET status = 'running', source = x'', source_digest = ?, result = NULL, error = NULL,
+                               updated_at = ?, finished_at = NULL WHERE id = ?
+                """).execute(arguments: [try keep(source, in: db), at.millisecondsSince1970, id.rawValue])
             if db.changesCount == 0 { return .runNotFound(id) }
             try db.cachedStatement(sql: """
                 DELETE FROM host_call WHERE run_key = (SELECT key FROM run WHERE id = ?) AND sequence > ?

@@ -59,13 +59,14 @@ struct SlackWebAPI: Sendable {
         guard response.status == .ok else {
             throw ChatError(.unavailable, "Slack answered HTTP \(response.status.code) to \(method): try again later")
         }
-        let decoder = SlackAdapter.decoder
-        let status: SlackStatus
-        do { status = try decoder.decode(SlackStatus.self, from: text) } catch {
+        let reply: SlackReply<Answer>
+        do { reply = try SlackAdapter.decoder.decode(SlackReply<Answer>.self, from: text) } catch {
             throw ChatError(.unavailable, "Slack answered \(method) with something that is not its JSON: \(error)")
         }
-        guard status.ok || harmless.contains(status.error ?? "") else { throw Self.error(status, method: method) }
-        do { return try decoder.decode(Answer.self, from: text) } catch {
+        guard reply.status.ok || harmless.contains(reply.status.error ?? "") else {
+            throw Self.error(reply.status, method: method)
+        }
+        do { return try reply.answer.get() } catch {
             throw ChatError(.unavailable, "Slack answered \(method) in a form this adapter does not know: \(error)")
         }
     }
@@ -126,4 +127,17 @@ struct SlackStatus: Decodable {
     var ok: Bool
     var error: String?
     var needed: String?
+}
+
+/// A Web API answer read in one pass of the decoder: its status, and the method's own fields
+/// (or why they could not be read: an error answer has none). Read as two documents, every
+/// answer's JSON was parsed twice.
+struct SlackReply<Answer: Decodable>: Decodable {
+    var status: SlackStatus
+    var answer: Result<Answer, any Error>
+
+    init(from decoder: any Decoder) throws {
+        status = try SlackStatus(from: decoder)
+        answer = Result { try Answer(from: decoder) }
+    }
 }

@@ -127,18 +127,9 @@ public final class ReputationService: Sendable {
         Extractor.extract(Array(url.utf8)).first { [.domain, .ipv4, .ipv6].contains($0.type) }.map { ($0.type, $0.value) }
     }
 
-    /// What `indicator(_:)` takes, for the error when it finds none: a domain alone is one under
+    /// What `NormalForms.indicator(_:)` takes, for the error when it finds none: a domain alone is one under
     /// a public suffix, which surprises for names such as `evil.example` or `dc01.corp.local`.
     public static let indicators = "an IP, domain, URL, e-mail address, hash or CVE (a domain ends in a public "
         + "suffix such as .com or .co.uk: internal and reserved names such as dc01.corp.local or evil.example are not "
         + "looked up)"
-
-    /// The indicator `text` is, as a whole (`203.0.113.7`, `hxxps://evil[.]com/x`, a hash),
-    /// in normal form; nil when it is none, or more than one.
-    public static func indicator(_ text: String) -> (type: IndicatorType, value: String)? {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let found = Extractor.extract(Array(trimmed.utf8))
-        guard let whole = found.first(where: { $0.start == 0 && $0.end == trimmed.utf8.count }) else { return nil }
-        return (whole.type, whole.value)
-    }
 }

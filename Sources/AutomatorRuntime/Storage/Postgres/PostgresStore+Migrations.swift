@@ -329,6 +329,11 @@ extension PostgresStore {
             CREATE INDEX chat_edit_by_time ON chat_edit (at);
             DELETE FROM chat_state WHERE key LIKE 'edited.%';
             """),
+        // Runs' sources once per distinct text, by SHA-256 (`ScriptSource`; SQLite's v17).
+        ("v17", """
+            CREATE TABLE script_source (digest bytea PRIMARY KEY, source bytea NOT NULL);
+            ALTER TABLE run ADD COLUMN source_digest bytea;
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.

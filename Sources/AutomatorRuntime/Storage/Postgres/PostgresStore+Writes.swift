@@ -13,6 +13,10 @@ extension PostgresStore {
         if batch.contains(where: \.appendsJournal) {
             try await session.changes("SELECT pg_advisory_xact_lock(\(journalLock))")
         }
+        // The sources the batch's runs name, next and in the digests' order, on every worker: two
+        // workers storing one new source wait for each other there only, never while one holds a
+        // row the other wants (a deadlock).
+        try await keep(batch.flatMap(\.sources), in: session)
         var refused: [Int: StoreError] = [:]
         for (index, write) in batch.enumerated() {
             if let error = try await apply(write, to: session) { refused[index] = error }
@@ -20,14 +24,26 @@ extension PostgresStore {
         return refused
     }
 
+    /// Stores each of `sources` in `script_source` unless it is there.
+    private static func keep(_ sources: [[UInt8]], in session: PostgresSession) async throws {
+        let byDigest = Dictionary(sources.map { (ScriptSource.digest(of: $0), $0) }) { first, _ in first }
+        for (digest, source) in byDigest.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            try await session.changes("""
+                INSERT INTO script_source (digest, source) VALUES (\(digest.buffer), \(source.buffer))
+                ON CONFLICT DO NOTHING
+                """)
+        }
+    }
+
     static func apply(_ write: StoreWrite, to session: PostgresSession) async throws -> StoreError? {
         switch write {
         case .createRun(let run):
             // The worker that creates a run executes it: it holds its lease from the start.
+            let digest = ScriptSource.digest(of: run.source).buffer
             let inserted = try await session.changes("""
-                INSERT INTO run (id, script, source, arguments, status, created_at, updated_at, finished_at, result,
-                                 error, entry, incident, playbook, lease_owner, lease_expires_at)
-                VALUES (\(run.id.rawValue), \(run.script), \(run.source.buffer), \(run.arguments), \(run.status.rawValue),
+                INSERT INTO run (id, script, source, source_digest, arguments, status, created_at, updated_at,
+                                 finished_at, result, error, entry, incident, playbook, lease_owner, lease_expires_at)
+                VALUES (\(run.id.rawValue), \(run.script), '', \(digest), \(run.arguments), \(run.status.rawValue),
                         \(run.createdAt.millisecondsSince1970), \(run.updatedAt.millisecondsSince1970),
                         \(run.finishedAt?.millisecondsSince1970), \(run.result), \(run.error), \(run.entry),
                         \(run.incident?.number), \(run.playbook), \(session.lease?.worker),
@@ -53,8 +69,9 @@ extension PostgresStore {
             }
         case .restartRun(let id, let source, let keepingCalls, let at):
             // A finished run may be retried on any worker, which takes its lease.
+            let digest = ScriptSource.digest(of: source).buffer
             let changed = try await session.changes("""
-                UPDATE run SET status = 'running', source = \(source.buffer), result = NULL, error = NULL,
+                UPDATE run SET status = 'running', source = '', source_digest = \(digest), result = NULL, error = NULL,
                                updated_at = \(at.millisecondsSince1970), finished_at = NULL,
                                lease_owner = \(session.lease?.worker), kill_reason = NULL,
                                lease_expires_at = \(unescaped: RunLease.now) + \(session.lease?.milliseconds ?? 0)
@@ -149,6 +166,16 @@ extension StoreWrite {
         case .appendJournal: true
         case .all(let writes): writes.contains { $0.appendsJournal }
         default: false
+        }
+    }
+
+    /// The sources of the runs it creates or restarts, which `script_source` must hold first.
+    var sources: [[UInt8]] {
+        switch self {
+        case .createRun(let run): [run.source]
+        case .restartRun(_, let source, _, _): [source]
+        case .all(let writes): writes.flatMap(\.sources)
+        default: []
         }
     }
 }

@@ -203,8 +203,8 @@ public final class PostgresStore: Store {
     /// The columns `run(from:)` reads, with `status` for the status.
     private static func selectRun(status: String) -> String {
         """
-        SELECT id, script, source, arguments, \(status), created_at, updated_at, finished_at, result, error, entry,
-               incident, playbook FROM run
+        SELECT id, script, \(ScriptSource.column), arguments, \(status), created_at, updated_at, finished_at, result,
+               error, entry, incident, playbook FROM run
         """
     }
 
