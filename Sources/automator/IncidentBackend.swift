@@ -108,18 +108,14 @@ enum IncidentBackend {
         }
     }
 
-    /// The incident with its tasks, their progress and its playbook's run.
+    /// The case: the incident with its tasks, their progress, its playbook's run, its evidence
+    /// and its actions (`IncidentService.caseFile`).
     func incident(_ id: IncidentID) async throws(CommandFailure) -> String {
         switch self {
         case .server(let client):
             return try await client.call("GET", "/api/v1/incidents/\(id)")
         case .store(let service, _, _):
-            do {
-                let (incident, tasks, run, breachHook) = try await service.details(id)
-                return IncidentJSON.forAPI(incident, tasks: tasks, run: run, breachHook: breachHook)
-            } catch {
-                throw CommandFailure("\(error)")
-            }
+            do { return try await service.caseFile(id) } catch { throw CommandFailure("\(error)") }
         }
     }
 

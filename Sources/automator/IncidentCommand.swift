@@ -284,8 +284,14 @@ extension IncidentCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show an incident: its SLA, its playbook's run, its tasks and its journal.",
+            abstract: "Show the case: SLA, playbook run, tasks, evidence, actions and journal.",
             discussion: """
+                What HR or counsel ask for one case: each evidence file with the start of its \
+                SHA-256, its size, who collected it and when, and its custody (how many views and \
+                exports, the last); each action with its parameters, its state (undone, by whom), \
+                who asked and who approved, and when. `automator evidence get EV-…` shows a file's \
+                whole custody; `automator evidence export INC-7 INC-7.zip` hands the case on, signed.
+
                 A playbook run that failed is shown with its error (file:line); once the \
                 playbook is fixed, automator incident retry ID goes on from the step that failed. \
                 The alert's payload (raw) is in --json only, which prints the API's incident JSON \
@@ -300,7 +306,7 @@ extension IncidentCommand {
         @OptionGroup var options: IncidentOptions
         @OptionGroup var incident: OneIncident
 
-        @Flag(help: "Print the API's JSON: the incident, with its journal added.")
+        @Flag(help: "Print the API's JSON: the incident with its tasks, evidence and actions, and its journal added.")
         var json = false
 
         func validate() throws { try options.requireDataFolder() }
