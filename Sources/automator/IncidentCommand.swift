@@ -11,7 +11,7 @@ struct IncidentCommand: AsyncParsableCommand {
             the address is in DATA/serve.lock, the token in $AUTOMATOR_API_TOKEN or \
             DATA/api-token. Otherwise they work on the folder's database directly, with the \
             playbooks of --scripts; a playbook run they start goes on while the command waits \
-            for it, and what is left resumes at the next automator serve.
+            for it, and what is left resumes at the next automator serve. \(CaseOptions.withoutWorker)
 
             Exit status: 0 when done; 1 when it failed (no such incident, an invalid incident, \
             the server refused or could not be reached); 64 for a usage error.
@@ -32,15 +32,15 @@ struct IncidentCommand: AsyncParsableCommand {
 
 /// What every `automator incident`, `task` and `playbook` command takes.
 struct IncidentOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
-    var data = FolderAccess.defaultFolder
+    @OptionGroup var place: CaseOptions
+    var data: String { place.data }
 
     @Option(help: ArgumentHelp("The folder of playbooks/ and sla.lua, used when no automator serve holds the data "
         + "folder (a server has its own).", valueName: "folder"))
     var scripts = "./scripts"
 
     /// For every command but `incident create`, which makes the folder.
-    func requireDataFolder() throws { try FolderAccess.requireFolder(data) }
+    func requireDataFolder() throws { try place.requireFolder() }
 }
 
 /// The incident that `show` and `retry` act on.
