@@ -146,7 +146,7 @@ public struct APIServer {
         let host = configuration.host
         let logger = logger
         let application = Application(
-            router: router(service: service, reputation: reputation, store: store, token: token, chat: chat,
+            router: router(service: service, evidence: evidence, reputation: reputation, store: store, token: token, chat: chat,
                            slack: slack, warRoom: WarRoomRoutes(chat: chat, console: console, posts: warRoomPosts),
                            health: HealthRoute(store: store as? any LeasingStore, writes: store as? any WriteRefusingStore,
                                                chat: chat, integrations: integrations),
@@ -215,7 +215,7 @@ public struct APIServer {
         return (store, location.description)
     }
 
-    private func router(service: IncidentService, reputation: ReputationService,
+    private func router(service: IncidentService, evidence: EvidenceService, reputation: ReputationService,
                         store: any IntelStore & ReportStore & PersonalTokenStore, token: String, chat: ChatService,
                         slack: SlackAdapter?,
                         warRoom: WarRoomRoutes, health: HealthRoute, metrics: MetricsRoute,
@@ -230,6 +230,7 @@ public struct APIServer {
         let api = router.group("api/v1").add(middleware: BearerAuthentication(token: token, personal: store, guarding: .api))
         RunRoutes(runs: service.runs, scripts: ScriptFolder(path: configuration.scriptsFolder), roles: roles).add(to: api)
         IncidentRoutes(service: service).add(to: api)
+        EvidenceRoutes(evidence: evidence).add(to: api)
         IntelRoutes(reputation: reputation, store: store).add(to: api)
         ReportRoutes(store: store).add(to: api)
         QuestionRoutes(chat: chat).add(to: api)

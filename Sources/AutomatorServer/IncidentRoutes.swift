@@ -63,15 +63,11 @@ struct IncidentRoutes: Sendable {
         return .json(IncidentJSON.list(found))
     }
 
-    /// `GET /api/v1/incidents/{id}` → the incident with its tasks, progress and playbook run.
+    /// `GET /api/v1/incidents/{id}` → the case: the incident with its tasks, progress, playbook
+    /// run, evidence and actions (`IncidentService.caseFile`).
     @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.incident(in: context)
-        do {
-            let (incident, tasks, run, breachHook) = try await service.details(id)
-            return .json(IncidentJSON.forAPI(incident, tasks: tasks, run: run, breachHook: breachHook))
-        } catch {
-            throw APIError(error)
-        }
+        do { return .json(try await service.caseFile(id)) } catch { throw APIError(error) }
     }
 
     /// `PATCH /api/v1/incidents/{id}` with what a person changes (`IncidentChange.personFields`):

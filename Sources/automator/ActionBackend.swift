@@ -4,13 +4,15 @@ import Foundation
 
 /// Where `automator action` acts and reads: through the `automator serve` that holds the data
 /// folder, with the server's configuration (its protected networks and accounts, its approvers),
-/// integrations, store and journal; or, with no server, on the folder with the configuration
-/// `--config` names. Either way the answer is the API's JSON, so that one code path prints it.
+/// integrations, store and journal; or, with no server, on the store (`CaseAccess`) with the
+/// configuration `--config` names: acting there on the folder's own SQLite, reading only on the
+/// workers' PostgreSQL (`CaseStore.requireWritable`). Either way the answer is the API's JSON, so
+/// that one code path prints it.
 enum ActionBackend {
     case server(ServerClient)
-    /// With the folder's shared lock, so that no server starts on it meanwhile. Its holder is the
-    /// operator: with no approver named, their `--approve` counts (`ActionService.run`'s `byOperator`).
-    case folder(ActionService, approvers: [String]?, DataFolderLock?)
+    /// Its holder is the operator: with no approver named, their `--approve` counts
+    /// (`ActionService.run`'s `byOperator`).
+    case store(ActionService, approvers: [String]?, CaseStore)
 
     /// Checks and runs an action (or plans it, with `dryRun`); answers the action.
     func run(_ name: String, parameters: [String: String], incident: IncidentID?, dryRun: Bool, approve: Bool)
@@ -27,7 +29,8 @@ enum ActionBackend {
             body["dry_run"] = dryRun ? "true" : "false"
             body["approve"] = approve ? "true" : "false"
             return try await client.call("POST", "/api/v1/actions", body: body.textWithoutNulls)
-        case .folder(let service, let approvers, _):
+        case .store(let service, let approvers, let place):
+            try place.requireWritable(dryRun ? "planning \(name)" : "running \(name)")
             return ActionsModule.json(try await service.run(name, parameters: parameters, incident: incident,
                                                             by: IncidentBackend.actor, approving: approve,
                                                             approvers: approvers, byOperator: true, dryRun: dryRun))
@@ -39,7 +42,8 @@ enum ActionBackend {
         switch self {
         case .server(let client):
             return try await client.call("POST", "/api/v1/actions/\(ServerClient.pathSegment(id))/undo")
-        case .folder(let service, _, _):
+        case .store(let service, _, let place):
+            try place.requireWritable("undoing \(id)")
             return ActionsModule.json(try await service.undo(id, by: IncidentBackend.actor))
         }
     }
@@ -49,7 +53,8 @@ enum ActionBackend {
         switch self {
         case .server(let client):
             return try await client.call("POST", "/api/v1/incidents/\(incident)/actions/undo")
-        case .folder(let service, _, _):
+        case .store(let service, _, let place):
+            try place.requireWritable("undoing the actions of \(incident)")
             return ActionsModule.json(try await service.undoAll(on: incident, by: IncidentBackend.actor))
         }
     }
@@ -59,7 +64,7 @@ enum ActionBackend {
         switch self {
         case .server(let client):
             return try await client.call("GET", "/api/v1/actions?limit=1000" + (incident.map { "&incident=\($0)" } ?? ""))
-        case .folder(let service, _, _):
+        case .store(let service, _, _):
             return ActionsModule.json(try await service.history(on: incident))
         }
     }
@@ -68,7 +73,7 @@ enum ActionBackend {
     func catalog() async throws -> String {
         switch self {
         case .server(let client): try await client.call("GET", "/api/v1/actions/catalog")
-        case .folder(let service, _, _): ActionsModule.json(service.catalog)
+        case .store(let service, _, _): ActionsModule.json(service.catalog)
         }
     }
 }

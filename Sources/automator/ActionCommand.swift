@@ -22,7 +22,7 @@ struct ActionCommand: AsyncParsableCommand {
             integrations and journal, and --config and --scripts are not read; list and history \
             show the server's integrations and store (on PostgreSQL, not the folder). With no \
             server, run acts on the folder with the configuration --config names, and refuses to \
-            run without one: forgetting it would skip the protections.
+            run without one: forgetting it would skip the protections. \(CaseOptions.withoutWorker)
 
             You are whoever runs the command ($USER, or $SUDO_USER through sudo; journaled as cli:$USER): as for every command \
             on a data folder, its owner is trusted.
@@ -39,8 +39,7 @@ struct ActionCommand: AsyncParsableCommand {
     )
 
     struct Options: ParsableArguments {
-        @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
-        var data = FolderAccess.defaultFolder
+        @OptionGroup var place: CaseOptions
         @Option(help: ArgumentHelp("The folder of integrations/.", valueName: "folder"))
         var scripts = "./scripts"
         @Option(help: ArgumentHelp("""
@@ -49,47 +48,54 @@ struct ActionCommand: AsyncParsableCommand {
             """, valueName: "file"))
         var config: String?
 
-        func validate() throws { try FolderAccess.requireFolder(data) }
+        func validate() throws { try place.requireFolder() }
 
-        /// Runs `body` where actions are run: through the server that holds the folder, else on the
-        /// folder with `--config`, which `requiringConfiguration` refuses to do without. A failure
-        /// prints `error: ...` and exits 1.
+        /// Runs `body` where actions are run (`CaseAccess`): through the server that holds the folder,
+        /// else on the store with `--config`, which `requiringConfiguration` refuses to do without. A
+        /// failure prints `error: ...` and exits 1.
         func act<T>(requiringConfiguration: Bool, _ body: (ActionBackend) async throws -> T) async throws -> T {
             try await CommandLogging.exitingOnFailure {
-                switch try FolderAccess.open(data) {
+                switch try await CaseAccess.open(place) {
                 case .server(let client):
                     if let config {
-                        CommandLogging.note("automator serve holds \(data) and acts with its own configuration: "
+                        CommandLogging.note("automator serve holds \(place.data) and acts with its own configuration: "
                             + "\(config) is not read (stop serve, or give serve --config \(config))")
                     }
                     return try await body(.server(client))
-                case .direct(let lock):
-                    if requiringConfiguration, config == nil {
-                        throw CommandFailure("no automator serve holds \(data), and no configuration was given: pass "
-                            + "--config automator.yml (the file serve uses), whose actions.protected networks and "
+                case .store(let store):
+                    if requiringConfiguration, store.shared == nil, config == nil {
+                        throw CommandFailure("no automator serve holds \(place.data), and no configuration was given: "
+                            + "pass --config automator.yml (the file serve uses), whose actions.protected networks and "
                             + "accounts every action is checked against; a file without them protects nothing")
                     }
-                    return try await onFolder { service, chat in
-                        try await body(.folder(service, approvers: chat.roles["approver"], lock))
+                    return try await onStore(store) { service, chat in
+                        try await body(.store(service, approvers: chat.roles["approver"], store))
                     }
                 }
             }
         }
 
-        /// Runs `body` with an action service on the folder: `--config`'s rules, `--scripts`' integrations.
-        private func onFolder<T>(_ body: (ActionService, ChatConfiguration) async throws -> T) async throws -> T {
+        /// Runs `body` with an action service on the store: `--config`'s rules, `--scripts`' integrations.
+        private func onStore<T>(_ place: CaseStore, _ body: (ActionService, ChatConfiguration) async throws -> T)
+            async throws -> T
+        {
             let logger = CommandLogging.logger(verbose: false)
-            let intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
-            let actions = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration()
-            let chat = try config.map { try ChatConfiguration(file: $0) } ?? ChatConfiguration()
-            let store = try SQLiteStore(folder: data)
-            let integrations = await Integrations(folder: scripts + "/integrations", settings: intel.integrations,
-                                                  quotas: store, logger: logger)
-            defer { integrations.shutdown() }
-            let service = ActionService(integrations: integrations, store: store, configuration: actions, logger: logger)
-            let result = try await body(service, chat)
-            await store.close()
-            return result
+            let store = place.store
+            do {
+                let intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
+                let actions = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration()
+                let chat = try config.map { try ChatConfiguration(file: $0) } ?? ChatConfiguration()
+                let integrations = await Integrations(folder: scripts + "/integrations", settings: intel.integrations,
+                                                      quotas: store, logger: logger)
+                defer { integrations.shutdown() }
+                let service = ActionService(integrations: integrations, store: store, configuration: actions, logger: logger)
+                let result = try await body(service, chat)
+                await store.close()
+                return result
+            } catch {
+                await store.close()
+                throw error
+            }
         }
     }
 

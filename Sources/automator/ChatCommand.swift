@@ -60,6 +60,14 @@ struct ChatCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Show log.debug messages too.")
     var verbose = false
 
+    func validate() throws {
+        if let store = options.place.store {
+            throw ValidationError("the terminal's bot works on a data folder's own store, not on --store: for the "
+                + "workers' chat, talk to their bot in Slack or Matrix; automator incident list --store \(store) reads "
+                + "their cases")
+        }
+    }
+
     func run() async throws {
         let logger = CommandLogging.logger(verbose: verbose)
         do {

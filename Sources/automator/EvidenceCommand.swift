@@ -131,11 +131,10 @@ extension EvidenceCommand {
                 """)
             if !evidence.description.isEmpty { printVisible("  " + evidence.description) }
             if !evidence.tags.isEmpty { printVisible("  tags: " + evidence.tags.joined(separator: ", ")) }
-            print("custody:")
-            for event in custody {
-                printVisible("  \(JSONText.time(event.at).dropFirst().dropLast())  \(event.action.rawValue)  \(event.actor)"
-                    + (event.detail.isEmpty ? "" : "  \(event.detail)"))
-            }
+            printVisible("custody:\n" + TextTable.render([["TIME (UTC)", "ACTION", "ACTOR", "DETAIL"]] + custody.map { event in
+                [IncidentOutput.time(JSONText.time(event.at).dropFirst().dropLast().description), event.action.rawValue,
+                 event.actor, event.detail]
+            }, indent: "  "))
         }
     }
 

@@ -6,18 +6,18 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// Where `automator incident`, `task` and `playbook` find the incidents of a data folder: the
-/// server that holds the folder, through its API; with none, the folder's database, through an
-/// incident service of their own. Either way the answer is the API's JSON, so that one code path
-/// prints it.
+/// Where `automator incident`, `task`, `playbook` and `question` find the incidents of a data
+/// folder (`CaseAccess`): the server that holds the folder, through its API; with none, the store,
+/// through an incident service of their own. Either way the answer is the API's JSON, so that one
+/// code path prints it.
 ///
-/// The service of a command has no SLA timers and resumes no run: that is the server's work. A
-/// playbook run it starts goes on while the command lives (see `settle`); what is left of it
-/// resumes at the next `automator serve`.
+/// The service of a command has no SLA timers and resumes no run: that is the server's work. On
+/// the folder's own SQLite, a playbook run it starts goes on while the command lives (see
+/// `settle`); what is left of it resumes at the next `automator serve`. On the workers'
+/// PostgreSQL it only reads (`CaseStore.requireWritable`).
 enum IncidentBackend {
     case server(ServerClient)
-    /// With the folder's shared lock, so that no server starts on it meanwhile.
-    case store(IncidentService, scripts: String, DataFolderLock?)
+    case store(IncidentService, scripts: String, CaseStore)
 
     /// Runs `body` on the folder's backend, then closes it. A failure prints `error: ...` and
     /// exits 1.
@@ -28,9 +28,9 @@ enum IncidentBackend {
             let backend = try await open(options)
             let result: Result<Answer, CommandFailure>
             do { result = .success(try await body(backend)) } catch { result = .failure(error) }
-            if case .store(let service, _, let lock) = backend {
+            if case .store(let service, _, let place) = backend {
                 await service.shutdown()
-                withExtendedLifetime(lock) {}
+                withExtendedLifetime(place) {}
             }
             return try result.get()
         } catch {
@@ -40,20 +40,19 @@ enum IncidentBackend {
     }
 
     private static func open(_ options: IncidentOptions) async throws(CommandFailure) -> IncidentBackend {
-        let folder = options.data
-        switch try FolderAccess.open(folder) {
+        switch try await CaseAccess.open(options.place) {
         case .server(let client):
             return .server(client)
-        case .direct(let lock):
+        case .store(let place):
             do {
-                // The store first: it makes the data folder (for `incident create`).
-                let store = try SQLiteStore(folder: folder)
+                let store = place.store
                 let ledger = IncidentLedger(store: store)
                 let modules = StandardModules.all(logger: CommandLogging.logger(verbose: false))
-                    + [IncidentsModule(ledger: ledger), EvidenceModule(service: EvidenceService(store: store, dataFolder: folder))]
+                    + [IncidentsModule(ledger: ledger), EvidenceModule(service: EvidenceService(store: store,
+                                                                                                dataFolder: place.folder))]
                 let runs = try RunService(store: store, modules: modules, modulePaths: [options.scripts], executors: 1)
                 let service = try IncidentService(ledger: ledger, runs: runs, scripts: options.scripts, modules: modules)
-                return .store(service, scripts: options.scripts, lock)
+                return .store(service, scripts: options.scripts, place)
             } catch {
                 throw CommandFailure("\(error)")
             }
@@ -80,7 +79,8 @@ enum IncidentBackend {
         switch self {
         case .server(let client):
             return try await client.call("POST", "/api/v1/incidents", body: draft)
-        case .store(let service, let scripts, _):
+        case .store(let service, let scripts, let place):
+            try place.requireWritable("opening an incident (its playbook's run)")
             Self.warnIfMissing(scripts)
             let created: IncidentService.Ingested
             do { created = try await service.create(try IncidentDraft(json: Array(draft.utf8)), by: Self.actor) } catch {
@@ -108,18 +108,14 @@ enum IncidentBackend {
         }
     }
 
-    /// The incident with its tasks, their progress and its playbook's run.
+    /// The case: the incident with its tasks, their progress, its playbook's run, its evidence
+    /// and its actions (`IncidentService.caseFile`).
     func incident(_ id: IncidentID) async throws(CommandFailure) -> String {
         switch self {
         case .server(let client):
             return try await client.call("GET", "/api/v1/incidents/\(id)")
         case .store(let service, _, _):
-            do {
-                let (incident, tasks, run, breachHook) = try await service.details(id)
-                return IncidentJSON.forAPI(incident, tasks: tasks, run: run, breachHook: breachHook)
-            } catch {
-                throw CommandFailure("\(error)")
-            }
+            do { return try await service.caseFile(id) } catch { throw CommandFailure("\(error)") }
         }
     }
 
@@ -167,7 +163,8 @@ enum IncidentBackend {
             // The journal names them `api:alice` then, as `cli:alice` on the folder.
             if let user = Self.user { body["by"] = JSONText.string(user) }
             return try await client.call("PATCH", "/api/v1/incidents/\(id)", body: body.text)
-        case .store(let service, _, _):
+        case .store(let service, _, let place):
+            try place.requireWritable("changing \(id)")
             do {
                 return IncidentJSON.forAPI(try await service.update(try IncidentChange.asked(id, json: Array(change.text.utf8)).change,
                                                                     by: Self.actor))
@@ -182,7 +179,8 @@ enum IncidentBackend {
         switch self {
         case .server(let client):
             return try await client.call("POST", "/api/v1/incidents/\(id)/retry")
-        case .store(let service, let scripts, _):
+        case .store(let service, let scripts, let place):
+            try place.requireWritable("retrying \(id)'s run")
             Self.warnIfMissing(scripts)
             do {
                 let run = try await service.retry(id, by: Self.actor)
@@ -218,7 +216,8 @@ enum IncidentBackend {
             body["answer"] = JSONText.string(answer)
             if let name { body["by"] = JSONText.string(name) }
             return try await client.call("POST", "/api/v1/tasks/\(id)/complete", body: body.text)
-        case .store(let service, _, _):
+        case .store(let service, _, let place):
+            try place.requireWritable("completing \(id)")
             let task: IncidentTask
             do { task = try await service.ledger.complete(id, answer: answer, by: name.map { "cli:\($0)" } ?? "cli") } catch {
                 throw CommandFailure("\(error)")
@@ -253,7 +252,8 @@ enum IncidentBackend {
             body["choice"] = JSONText.string(choice)
             if let name { body["by"] = JSONText.string(name) }
             return try await client.call("POST", "/api/v1/questions/\(id)/answer", body: body.text)
-        case .store(let service, let scripts, _):
+        case .store(let service, let scripts, let place):
+            try place.requireWritable("answering \(id)")
             do {
                 let store = try Self.chatStore(of: service)
                 let chat = ChatService(store: store, adapters: [], scripts: scripts)
@@ -293,7 +293,8 @@ enum IncidentBackend {
             var body = JSONText.Object()
             body["name"] = JSONText.string(name)
             return try await client.call("POST", "/api/v1/incidents/\(id)/playbook", body: body.text)
-        case .store(let service, let scripts, _):
+        case .store(let service, let scripts, let place):
+            try place.requireWritable("starting a playbook on \(id)")
             Self.warnIfMissing(scripts)
             do {
                 let run = try await service.runPlaybook(name, on: id, by: Self.actor)

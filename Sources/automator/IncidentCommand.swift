@@ -11,7 +11,7 @@ struct IncidentCommand: AsyncParsableCommand {
             the address is in DATA/serve.lock, the token in $AUTOMATOR_API_TOKEN or \
             DATA/api-token. Otherwise they work on the folder's database directly, with the \
             playbooks of --scripts; a playbook run they start goes on while the command waits \
-            for it, and what is left resumes at the next automator serve.
+            for it, and what is left resumes at the next automator serve. \(CaseOptions.withoutWorker)
 
             Exit status: 0 when done; 1 when it failed (no such incident, an invalid incident, \
             the server refused or could not be reached); 64 for a usage error.
@@ -32,15 +32,15 @@ struct IncidentCommand: AsyncParsableCommand {
 
 /// What every `automator incident`, `task` and `playbook` command takes.
 struct IncidentOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
-    var data = FolderAccess.defaultFolder
+    @OptionGroup var place: CaseOptions
+    var data: String { place.data }
 
     @Option(help: ArgumentHelp("The folder of playbooks/ and sla.lua, used when no automator serve holds the data "
         + "folder (a server has its own).", valueName: "folder"))
     var scripts = "./scripts"
 
     /// For every command but `incident create`, which makes the folder.
-    func requireDataFolder() throws { try FolderAccess.requireFolder(data) }
+    func requireDataFolder() throws { try place.requireFolder() }
 }
 
 /// The incident that `show` and `retry` act on.
@@ -284,8 +284,14 @@ extension IncidentCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show an incident: its SLA, its playbook's run, its tasks and its journal.",
+            abstract: "Show the case: SLA, playbook run, tasks, evidence, actions and journal.",
             discussion: """
+                What HR or counsel ask for one case: each evidence file with the start of its \
+                SHA-256, its size, who collected it and when, and its custody (how many views and \
+                exports, the last); each action with its parameters, its state (undone, by whom), \
+                who asked and who approved, and when. `automator evidence get EV-…` shows a file's \
+                whole custody; `automator evidence export INC-7 INC-7.zip` hands the case on, signed.
+
                 A playbook run that failed is shown with its error (file:line); once the \
                 playbook is fixed, automator incident retry ID goes on from the step that failed. \
                 The alert's payload (raw) is in --json only, which prints the API's incident JSON \
@@ -300,7 +306,7 @@ extension IncidentCommand {
         @OptionGroup var options: IncidentOptions
         @OptionGroup var incident: OneIncident
 
-        @Flag(help: "Print the API's JSON: the incident, with its journal added.")
+        @Flag(help: "Print the API's JSON: the incident with its tasks, evidence and actions, and its journal added.")
         var json = false
 
         func validate() throws { try options.requireDataFolder() }

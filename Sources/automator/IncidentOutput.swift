@@ -28,6 +28,49 @@ enum IncidentOutput {
             var playbook: Playbook?
             var tasks: [Task]?
             var progress: Progress?
+            /// Absent from a server older than the case file.
+            var evidence: [Evidence]?
+            var actions: [Action]?
+        }
+
+        struct Evidence: Decodable {
+            var id: String
+            var name: String
+            var size: Int64
+            var sha256: String
+            var collectedBy: String
+            var collectedAt: String
+            var custodyEvents: Int
+            var lastCustody: Custody?
+        }
+
+        /// A checked parameter as its text: a string, a number or a boolean.
+        struct Parameter: Decodable {
+            var text: String
+
+            init(from decoder: any Decoder) throws {
+                let value = try decoder.singleValueContainer()
+                if let string = try? value.decode(String.self) { text = string }
+                else if let number = try? value.decode(Double.self) { text = number.formatted(.number.grouping(.never)) }
+                else { text = String(try value.decode(Bool.self)) }
+            }
+        }
+
+        struct Custody: Decodable {
+            var at: String
+            var actor: String
+            var action: String
+        }
+
+        struct Action: Decodable {
+            var id: String
+            var name: String
+            var params: [String: Parameter]
+            var status: String
+            var requestedBy: String
+            var approvedBy: String?
+            var at: String
+            var undoneBy: String?
         }
 
         struct SLA: Decodable {
@@ -191,8 +234,36 @@ enum IncidentOutput {
         let header = lines.map { key, value in
             key.padding(toLength: 10, withPad: " ", startingAt: 0) + value.replacingOccurrences(of: "\n", with: "\n          ")
         }
-        return (header + ["", taskLines(incident), "", try journalLines(journal)]).joined(separator: "\n")
+        return (header + ["", taskLines(incident), "", evidenceLines(incident), "", actionLines(incident),
+                          "", try journalLines(journal)]).joined(separator: "\n")
     }
+
+    /// `evidence:`, then a line per file: id, name, the start of its SHA-256, its size, who
+    /// collected it and when, and its custody (how many events, the last).
+    private static func evidenceLines(_ incident: API.Incident) -> String {
+        guard let evidence = incident.evidence, !evidence.isEmpty else { return "evidence: none" }
+        let rows = evidence.map { file in
+            [file.id, short(file.name), String(file.sha256.prefix(16)) + "…", "\(file.size) bytes", file.collectedBy,
+             time(file.collectedAt),
+             "custody: \(file.custodyEvents)" + (file.lastCustody.map { ", last \($0.action) by \($0.actor) \(time($0.at))" } ?? "")]
+        }
+        return "evidence:\n" + TextTable.render([["ID", "NAME", "SHA256", "SIZE", "COLLECTED BY", "AT (UTC)", "CUSTODY"]] + rows,
+                                                 indent: "  ")
+    }
+
+    /// `actions:`, then a line per action, oldest first: id, action, its parameters in short, its
+    /// state (undone, by whom), who asked, who approved, when.
+    private static func actionLines(_ incident: API.Incident) -> String {
+        guard let actions = incident.actions, !actions.isEmpty else { return "actions: none" }
+        let rows = actions.map { action in
+            [action.id, action.name, short(action.params.keys.sorted().map { "\($0)=\(action.params[$0]!.text)" }
+                .joined(separator: " ")), action.status + (action.undoneBy.map { " by \($0)" } ?? ""),
+             action.requestedBy, action.approvedBy ?? "-", time(action.at)]
+        }
+        return "actions:\n" + TextTable.render([["ID", "ACTION", "PARAMETERS", "STATE", "ASKED BY", "APPROVED BY", "AT (UTC)"]]
+            + rows, indent: "  ")
+    }
+
 
     /// The custom fields, one a line, by name: `sender: payroll@examp1e-hr.test`. Values other
     /// than strings as they were sent (`1.0` stays `1.0`).

@@ -9,7 +9,7 @@ struct PlaybookCommand: AsyncParsableCommand {
             Playbooks are the files of the scripts folder's playbooks/ that return playbook { \
             ... }: an arriving incident gets the first whose match takes it. When an automator \
             serve holds the data folder, these commands ask it (its --scripts); otherwise they \
-            read --scripts.
+            read --scripts. \(CaseOptions.withoutWorker)
 
             Exit status: 0 when done; 1 when it failed (no such playbook or incident, the server \
             refused or could not be reached); 64 for a usage error.

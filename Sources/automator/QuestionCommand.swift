@@ -12,7 +12,7 @@ struct QuestionCommand: AsyncParsableCommand {
             the network down) waits here too, and its incident's journal says so. When an \
             automator serve holds the data folder, these commands go through its API and the run \
             goes on at once; otherwise the answer is kept in the folder, and the run goes on at \
-            the next automator serve.
+            the next automator serve. \(CaseOptions.withoutWorker)
 
             Anyone who can run these commands holds the data folder or the server's shared \
             token, so the roles a question names apply in chat, and to personal API tokens, \

@@ -3,26 +3,25 @@ import AutomatorRuntime
 import AutomatorServer
 import Foundation
 
-/// Where `automator runs` finds the runs of a data folder: the server that holds the folder,
-/// through its API; with none, the folder's database, through a run service of its own. Either
+/// Where `automator runs` finds the runs of a data folder (`CaseAccess`): the server that holds
+/// the folder, through its API; with none, the store, through a run service of its own. Either
 /// way the answer is the API's JSON.
 enum RunsBackend {
     case server(ServerClient)
-    /// With the folder's shared lock, so that no server starts on it meanwhile.
-    case store(RunService, DataFolderLock?)
+    case store(RunService, CaseStore)
 
     /// Runs `body` on the folder's backend, then closes it. A failure prints `error: ...` and
     /// exits 1.
-    static func perform(in folder: String, _ body: (RunsBackend) async throws(CommandFailure) -> String)
+    static func perform(_ options: CaseOptions, _ body: (RunsBackend) async throws(CommandFailure) -> String)
         async throws -> String
     {
         do {
-            let backend = try open(folder)
+            let backend = try await open(options)
             let result: Result<String, CommandFailure>
             do { result = .success(try await body(backend)) } catch { result = .failure(error) }
-            if case .store(let runs, let lock) = backend {
+            if case .store(let runs, let place) = backend {
                 await runs.shutdown()
-                withExtendedLifetime(lock) {}
+                withExtendedLifetime(place) {}
             }
             return try result.get()
         } catch {
@@ -31,15 +30,12 @@ enum RunsBackend {
         }
     }
 
-    private static func open(_ folder: String) throws(CommandFailure) -> RunsBackend {
-        switch try FolderAccess.open(folder) {
+    private static func open(_ options: CaseOptions) async throws(CommandFailure) -> RunsBackend {
+        switch try await CaseAccess.open(options) {
         case .server(let client):
             return .server(client)
-        case .direct(let lock):
-            do {
-                let runs = try RunService(store: try SQLiteStore(folder: folder), modules: [], executors: 1)
-                return .store(runs, lock)
-            } catch {
+        case .store(let place):
+            do { return .store(try RunService(store: place.store, modules: [], executors: 1), place) } catch {
                 throw CommandFailure("\(error)")
             }
         }
@@ -74,7 +70,8 @@ enum RunsBackend {
         case .server(let client):
             return try await client.call("POST", "/api/v1/runs/" + ServerClient.pathSegment(id.rawValue) + "/kill",
                                          run: id)
-        case .store(let runs, _):
+        case .store(let runs, let place):
+            try place.requireWritable("killing \(id)")
             do { return RunJSON.object(try await runs.kill(id)) } catch { throw CommandFailure("\(error)") }
         }
     }

@@ -10,7 +10,8 @@ struct RunsCommand: AsyncParsableCommand {
             When an automator serve holds the data folder, these commands go through its API: \
             the address is in DATA/serve.lock, the token in $AUTOMATOR_API_TOKEN or \
             DATA/api-token. Otherwise they work on the folder's database directly; a kill then \
-            marks an unfinished run killed, so that the next serve does not resume it.
+            marks an unfinished run killed, so that the next serve does not resume it. \
+            \(CaseOptions.withoutWorker)
 
             Exit status: 0 when done; 1 when it failed (no such run, the run had already ended, \
             the server refused or could not be reached); 64 for a usage error.
@@ -28,10 +29,9 @@ struct RunsCommand: AsyncParsableCommand {
 
 /// What every `automator runs` command takes.
 struct RunsOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The data folder of automator serve.", valueName: "folder"))
-    var data = FolderAccess.defaultFolder
+    @OptionGroup var place: CaseOptions
 
-    func validate() throws { try FolderAccess.requireFolder(data) }
+    func validate() throws { try place.requireFolder() }
 }
 
 /// The run that `show` and `kill` act on, and how they print it.
@@ -87,7 +87,7 @@ extension RunsCommand {
 
         func run() async throws {
             let status = self.status.flatMap(RunRecord.Status.init(rawValue:))
-            let text = try await RunsBackend.perform(in: options.data) { backend throws(CommandFailure) in
+            let text = try await RunsBackend.perform(options.place) { backend throws(CommandFailure) in
                 try await backend.list(status: status, limit: limit)
             }
             if json { print(text) } else { printVisible(try RunsOutput.table(text, status: status)) }
@@ -108,7 +108,7 @@ extension RunsCommand {
         @OptionGroup var run: OneRun
 
         func run() async throws {
-            try await run.print(RunsBackend.perform(in: options.data) { [id = run.id] backend throws(CommandFailure) in
+            try await run.print(RunsBackend.perform(options.place) { [id = run.id] backend throws(CommandFailure) in
                 try await backend.show(RunID(id))
             })
         }
@@ -132,7 +132,7 @@ extension RunsCommand {
         @OptionGroup var run: OneRun
 
         func run() async throws {
-            try await run.print(RunsBackend.perform(in: options.data) { [id = run.id] backend throws(CommandFailure) in
+            try await run.print(RunsBackend.perform(options.place) { [id = run.id] backend throws(CommandFailure) in
                 try await backend.kill(RunID(id))
             })
         }

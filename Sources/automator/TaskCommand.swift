@@ -10,7 +10,8 @@ struct TaskCommand: AsyncParsableCommand {
             A playbook's run that creates a task waits until someone completes it, then goes on \
             with the answer. When an automator serve holds the data folder, these commands go \
             through its API (as automator incident does) and the run goes on at once; otherwise \
-            the answer is kept in the folder, and the run goes on at the next automator serve.
+            the answer is kept in the folder, and the run goes on at the next automator serve. \
+            \(CaseOptions.withoutWorker)
 
             Exit status: 0 when done; 1 when it failed (no such task, a task already done, an \
             answer not among its choices, the server refused or could not be reached); 64 for a \

@@ -41,8 +41,16 @@ struct EvidenceCommandTests {
         let got = try await AutomatorProcess.run(["evidence", "get", id, "-o", copy, "--data", data],
                                                  environment: ["USER": "bob"])
         #expect(got.status == 0 && got.stdout.contains("proxy capture") && got.stdout.contains("tags: network"))
-        #expect(got.stdout.contains("added  cli:alice") && got.stdout.contains("exported  cli:bob  \(copy)")
-            && got.stdout.contains("viewed  cli:bob"), "\(got.stdout)")
+        // The custody is a table: each event's action and actor start where the heading's do.
+        let custodyRows: [String] = got.stdout.split(separator: "\n").drop { !$0.hasPrefix("custody:") }.dropFirst().map(String.init)
+        let words: [[String]] = custodyRows.map { $0.split(separator: " ").map(String.init) }
+        #expect(words.map { $0.count > 2 ? $0[2] : "" } == ["ACTION", "added", "exported", "viewed"], "\(got.stdout)")
+        #expect(words.map { $0.count > 3 ? $0[3] : "" } == ["ACTOR", "cli:alice", "cli:bob", "cli:bob"], "\(got.stdout)")
+        #expect(custodyRows.count == 4 && custodyRows[2].hasSuffix(" \(copy)"), "the export's destination: \(got.stdout)")
+        let actorColumns = Set(custodyRows.compactMap { row in
+            row.range(of: row.contains("ACTOR") ? "ACTOR" : "cli:").map { row.distance(from: row.startIndex, to: $0.lowerBound) }
+        })
+        #expect(actorColumns.count == 1, "aligned: \(got.stdout)")
         #expect(FileManager.default.contentsEqual(atPath: pcap, andPath: copy))
         // `-o -` is standard output, for a pipe: the content alone, and the export in the custody.
         let piped = try await AutomatorProcess.run(["evidence", "get", id, "-o", "-", "--data", data], in: folder.url,
@@ -52,9 +60,9 @@ struct EvidenceCommandTests {
         // Through sudo (USER root), custody names the person, not root.
         let custody = try await AutomatorProcess.run(["evidence", "get", id, "--data", data],
                                                      environment: ["USER": "root", "LOGNAME": "root", "SUDO_USER": "dave"])
-        #expect(custody.stdout.contains("exported  cli:carol  standard output"), "\(custody.stdout)")
+        #expect(custody.stdout.contains(/exported +cli:carol +standard output/), "\(custody.stdout)")
         let viewed = try await AutomatorProcess.run(["evidence", "get", id, "--data", data], environment: ["USER": "erin"])
-        #expect(viewed.stdout.contains("viewed  cli:dave") && !viewed.stdout.contains("cli:root"), "\(viewed.stdout)")
+        #expect(viewed.stdout.contains(/viewed +cli:dave/) && !viewed.stdout.contains("cli:root"), "\(viewed.stdout)")
         // A file is replaced; a folder is refused and left as it was, never emptied to make room.
         try folder.write("copy.pcap", "an older copy")
         #expect(try await AutomatorProcess.run(["evidence", "get", id, "-o", copy, "--data", data]).status == 0)

@@ -164,6 +164,46 @@ struct IncidentCommandTests {
         #expect(missing.stderr.contains("there is no incident INC-9"), "\(missing.stderr)")
     }
 
+    @Test("incident show tells the whole case: its evidence with hashes, collector and custody, its actions with parameters, state and who asked, in text and --json")
+    func caseFile() async throws {
+        let (folder, data) = try await ActionCommandTests.folderWithIncident()
+        let file = try folder.write("mail.eml", "From: payroll@examp1e-hr.test\nSubject: urgent\n")
+        let added = try await AutomatorProcess.run(["evidence", "add", "INC-1", file, "--data", data],
+                                                   environment: ["USER": "alice"])
+        let evidence = try #require(added.stdout.split(separator: " ").first.map(String.init), "\(added.stderr)")
+        let sha256 = try #require(added.stdout.firstMatch(of: /sha256 ([0-9a-f]{64})/).map { String($0.output.1) })
+        #expect(try await AutomatorProcess.run(["evidence", "get", evidence, "--data", data],
+                                               environment: ["USER": "bob"]).status == 0)
+        let config = try folder.write("automator.yml", "actions:\n  protected: { networks: [10.0.0.0/8] }\n")
+        let planned = try await AutomatorProcess.run(["action", "run", "checkpoint.block_ip", "--param", "ip=198.51.100.7",
+                                                      "--param", "reason=C2", "--incident", "INC-1", "--dry-run",
+                                                      "--data", data, "--scripts", ActionCommandTests.scripts,
+                                                      "--config", config], environment: ["USER": "carol"])
+        let action = try #require(planned.stdout.split(separator: " ").first.map(String.init), "\(planned.stderr)")
+
+        let shown = try await AutomatorProcess.run(["incident", "show", "INC-1", "--data", data])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        let lines = shown.stdout.split(separator: "\n").map(String.init)
+        let fileLine = try #require(lines.first { $0.hasPrefix("  \(evidence)") }, "\(shown.stdout)")
+        for part in ["mail.eml", String(sha256.prefix(16)) + "…", "46 bytes", "cli:alice", "custody: 2, last viewed by cli:bob"] {
+            #expect(fileLine.contains(part), "\(part) in \(fileLine)")
+        }
+        #expect(lines.contains { $0.hasPrefix("  ID ") && $0.contains("SHA256") && $0.contains("COLLECTED BY") })
+        let actionLine = try #require(lines.first { $0.hasPrefix("  \(action)") }, "\(shown.stdout)")
+        for part in ["checkpoint.block_ip", "ip=198.51.100.7 reason=C2", "planned", "cli:carol"] {
+            #expect(actionLine.contains(part), "\(part) in \(actionLine)")
+        }
+
+        let json = try await AutomatorProcess.run(["incident", "show", "INC-1", "--data", data, "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let files = try #require(object["evidence"] as? [[String: Any]], "\(json.stdout)")
+        #expect(files.first?["sha256"] as? String == sha256 && files.first?["collected_by"] as? String == "cli:alice")
+        #expect((files.first?["last_custody"] as? [String: Any])?["actor"] as? String == "cli:bob")
+        let actions = try #require(object["actions"] as? [[String: Any]], "\(json.stdout)")
+        #expect(actions.first?["id"] as? String == action && actions.first?["requested_by"] as? String == "cli:carol")
+        #expect(object["journal"] != nil)
+    }
+
     @Test("With no server, a new severity moves the SLA from the opening, journaled, as through the API")
     func severityMovesTheSLA() async throws {
         let folder = try Self.workspace()

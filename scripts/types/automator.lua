@@ -227,6 +227,7 @@ function Incident:close(options) end
 ---@field md5 string
 ---@field sha1 string
 ---@field sha256 string
+---@field source string where it came from: "playbook", "cli", "chat", a tool's name
 ---@field collected_by string
 ---@field collected_at number
 ---@field custody evidence.custody[]

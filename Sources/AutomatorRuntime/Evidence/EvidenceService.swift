@@ -87,19 +87,34 @@ public struct EvidenceService: Sendable {
 
     /// Copies the evidence's content to `destination` (custody: exported there).
     public func copy(_ id: String, to destination: EvidenceDestination, by actor: String) async throws(EvidenceError) {
-        let sha256 = try await load(id).hashes.sha256
         switch destination {
         case .file(let path):
-            try await vault.copy(sha256, to: path)
+            try await vault.copy(try await load(id).hashes.sha256, to: path)
             try await noteExport(of: id, to: path, by: actor)
         case .standardOutput:
-            // A pipe cannot take back what it was given, and a reader that closes it early ends this
-            // process (SIGPIPE): the content is checked whole first, and the export noted before its
-            // first byte leaves.
-            try await vault.read(sha256) { _ in }
-            try await noteExport(of: id, to: "standard output", by: actor)
+            let sha256 = try await handOut(id, to: "standard output", by: actor).hashes.sha256
             try await vault.write(sha256, to: .standardOutput, named: "standard output")
         }
+    }
+
+    /// Readies the evidence's content to leave where it cannot be taken back (a pipe, a download),
+    /// and a reader that stops early has had it all the same: its content is checked whole first,
+    /// and its export to `detail` by `actor` noted, before the caller reads it out (`vault.read`).
+    /// Returns the evidence.
+    public func handOut(_ id: String, to detail: String, by actor: String) async throws(EvidenceError) -> Evidence {
+        let evidence = try await load(id)
+        try await vault.read(evidence.hashes.sha256) { _ in }
+        try await noteExport(of: id, to: detail, by: actor)
+        return evidence
+    }
+
+    /// The evidence of an incident as collected, each with its custody, oldest event first; of
+    /// an incident that does not exist, `.notFound`.
+    public func custodies(of incident: IncidentID) async throws(EvidenceError) -> [(Evidence, [CustodyEvent])] {
+        let found: [(Evidence, [CustodyEvent])]
+        do { found = try await store.evidenceWithCustody(of: incident) } catch { throw Self.error(error) }
+        if found.isEmpty { try await requireIncident(incident) }
+        return found
     }
 
     private func noteExport(of id: String, to detail: String, by actor: String) async throws(EvidenceError) {

@@ -14,10 +14,11 @@ public enum IncidentJSON {
         return object.textWithoutNulls
     }
 
-    /// The incident as the API shows it, with its tasks, its playbook's run and its SLA breach's
-    /// hook run when given.
+    /// The incident as the API shows it, with its tasks, its playbook's run, its SLA breach's
+    /// hook run, its evidence and its actions when given (`IncidentService.caseFile`).
     public static func forAPI(_ incident: Incident, tasks: [IncidentTask]? = nil, run: RunRecord? = nil,
-                              breachHook: RunRecord? = nil, now: Date = Date()) -> String
+                              breachHook: RunRecord? = nil, evidence: [(Evidence, [CustodyEvent])]? = nil,
+                              actions: [ActionRecord]? = nil, now: Date = Date()) -> String
     {
         var object = common(incident)
         object["created_at"] = JSONText.time(incident.createdAt)
@@ -56,6 +57,8 @@ public enum IncidentJSON {
             progress["cancelled"] = "\(tasks.count { $0.status == .cancelled })"
             object["progress"] = progress.text
         }
+        if let evidence { object["evidence"] = JSONText.array(evidence.map { EvidenceJSON.forAPI($0.0, custody: $0.1) }) }
+        if let actions { object["actions"] = JSONText.array(actions.map(ActionsModule.json)) }
         return object.text
     }
 

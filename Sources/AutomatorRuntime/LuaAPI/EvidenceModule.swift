@@ -50,7 +50,7 @@ public struct EvidenceModule: HostModule {
             return .write(in: service.store) {
                 let evidence = Evidence(incident: incident, name: name, description: description, source: "playbook",
                                         collectedBy: by, tags: tags, hashes: hashes, size: size)
-                return (EvidenceService.recording(evidence), [.string(LuaString(Self.json(evidence, custody: [])))])
+                return (EvidenceService.recording(evidence), [.string(LuaString(EvidenceJSON.forScript(evidence, custody: [])))])
             }
         }
         table.waitingFunction("get") { call in
@@ -58,7 +58,7 @@ public struct EvidenceModule: HostModule {
             let by = actor()
             return .task {
                 let (evidence, custody) = try await service.get(id, by: by)
-                return [.string(LuaString(Self.json(evidence, custody: custody)))]
+                return [.string(LuaString(EvidenceJSON.forScript(evidence, custody: custody)))]
             }
         }
     }
@@ -92,29 +92,5 @@ public struct EvidenceModule: HostModule {
 
         return evidence
         """#
-    }
-
-    static func json(_ evidence: Evidence, custody: [CustodyEvent]) -> String {
-        var object = JSONText.Object()
-        object["id"] = JSONText.string(evidence.id)
-        object["incident"] = JSONText.string(evidence.incident.description)
-        object["name"] = JSONText.string(evidence.name)
-        object["description"] = JSONText.string(evidence.description)
-        object["tags"] = JSONText.array(evidence.tags.map(JSONText.string))
-        object["size"] = "\(evidence.size)"
-        object["md5"] = JSONText.string(evidence.hashes.md5)
-        object["sha1"] = JSONText.string(evidence.hashes.sha1)
-        object["sha256"] = JSONText.string(evidence.hashes.sha256)
-        object["collected_by"] = JSONText.string(evidence.collectedBy)
-        object["collected_at"] = JSONText.seconds(evidence.collectedAt)
-        object["custody"] = JSONText.array(custody.map { event in
-            var item = JSONText.Object()
-            item["at"] = JSONText.seconds(event.at)
-            item["actor"] = JSONText.string(event.actor)
-            item["action"] = JSONText.string(event.action.rawValue)
-            item["detail"] = JSONText.string(event.detail)
-            return item.text
-        })
-        return object.text
     }
 }

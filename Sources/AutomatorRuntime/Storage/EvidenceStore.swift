@@ -12,3 +12,12 @@ public protocol EvidenceStore: JournalStore {
     /// the evidence that names it).
     func namesContent(_ sha256: String) async throws(StoreError) -> Bool
 }
+
+extension EvidenceStore {
+    /// An incident's evidence as collected, each with its custody, oldest event first.
+    public func evidenceWithCustody(of incident: IncidentID) async throws(StoreError) -> [(Evidence, [CustodyEvent])] {
+        var files: [(Evidence, [CustodyEvent])] = []
+        for file in try await evidenceList(of: incident) { files.append((file, try await custody(of: file.id))) }
+        return files
+    }
+}

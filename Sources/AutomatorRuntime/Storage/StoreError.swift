@@ -104,9 +104,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
                 + "again, remove \(folder)/\(DataFolder.movedFile)"
         case .workerFolder(let folder, let address):
             "\(folder) is the data folder of a worker of \(address) (automator serve --store): its incidents, runs and "
-                + "journal are in that database, not in the folder. While the worker runs, the incident, task, runs, "
-                + "question and action commands on this folder go through it: start it again (automator serve --store "
-                + "\(address) --data \(folder)). Meanwhile journal show, journal verify, evidence, report and audit read "
+                + "journal are in that database, not in the folder. While the worker runs, the commands on this folder go "
+                + "through it: start it again (automator serve --store \(address) --data \(folder)). Meanwhile the "
+                + "incident, task, runs, question and action commands (reading), journal, evidence, report and audit read "
                 + "the database with this folder or --store \(address), from any machine that reaches it"
         case .cannotCreateDataFolder(let path, let reason):
             "could not create the data folder \(path) (\(reason)): create it yourself, or pass --data with a "

@@ -101,7 +101,7 @@ public struct ChatModule: HostModule {
                     return try await evidence.add(bytes: bytes, to: incident, name: file?.name ?? name,
                                                   description: description, source: "chat", by: by)
                 }
-                return [.string(LuaString(EvidenceModule.json(kept, custody: [])))]
+                return [.string(LuaString(EvidenceJSON.forScript(kept, custody: [])))]
             }
         }
         // upload(network, channel, name, data, comment)
