@@ -104,9 +104,8 @@ public final class JournalTip: @unchecked Sendable {
             try db.cachedStatement(sql: """
                 INSERT INTO journal (sequence, incident, at, actor, kind, text, hash) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [
-                    entry.sequence, incident, entry.at.millisecondsSince1970, entry.actor, entry.kind.rawValue,
-                    entry.text, hash.data,
-                ])
+                    entry.sequence, incident, entry.at.millisecondsSince1970, entry.actor, entry.kind.rawValue, entry.text,
+                ], hash: hash)
             return hash
         }
 
@@ -115,8 +114,9 @@ public final class JournalTip: @unchecked Sendable {
             if end == nil { end = try Self.end(of: db) }
             if let linked = end, !linked.unlinked.isEmpty {
                 let chain = JournalChain.chain(linked.unlinked, after: linked.chain)
-                try db.cachedStatement(sql: "UPDATE journal SET chain = ? WHERE sequence = ?")
-                    .execute(arguments: [chain.data, linked.sequence])
+                // The chain last, for `execute(arguments:hash:)`.
+                try db.cachedStatement(sql: "UPDATE journal SET chain = ?2 WHERE sequence = ?1")
+                    .execute(arguments: [linked.sequence], hash: chain)
                 end = End(sequence: linked.sequence, chain: chain)
             }
             appended = false
