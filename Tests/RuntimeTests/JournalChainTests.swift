@@ -31,14 +31,14 @@ struct JournalChainTests {
         // Computed independently: sha256(32 zero bytes ‖ 1, 2, 1000 as int64 LE ‖ each text as
         // int64 LE length ‖ UTF-8), then sha256(32 zero bytes ‖ that hash).
         let entry = JournalChain.Stored(sequence: 1, incident: 2, at: 1000, actor: "api", kind: "note", text: "héllo")
-        let hash = JournalChain.hash(entry, after: JournalChain.origin)
-        #expect(FileHashes.hex(hash) == "b92fa4b3edd6a7286b0b6bdd638773c1d3a1d91ec80598e9baf93647b42df54a")
-        #expect(FileHashes.hex(JournalChain.chain(Array(hash), after: JournalChain.origin))
+        let hash = JournalChain.hash(entry, after: .origin)
+        #expect(FileHashes.hex(hash.data) == "b92fa4b3edd6a7286b0b6bdd638773c1d3a1d91ec80598e9baf93647b42df54a")
+        #expect(FileHashes.hex(JournalChain.chain(Array(hash.data), after: .origin).data)
             == "d2cc50686a251b325ac0b9c89823ca5c345fd1ffae428fb5035c68a3f7838ed8")
         // A text of 6,000 bytes, more than the encoding keeps on the stack.
         let long = JournalChain.Stored(sequence: 7, incident: 3, at: 1_700_000_000_000, actor: "playbook run-1", kind: "note",
                                        text: String(repeating: "é", count: 3000))
-        #expect(FileHashes.hex(JournalChain.hash(long, after: JournalChain.origin))
+        #expect(FileHashes.hex(JournalChain.hash(long, after: .origin).data)
             == "e5a7fe64943762faa12451bc311fc5a0ff96429e5279c35a4463f57a21e4bf47")
     }
 
@@ -117,6 +117,41 @@ struct JournalChainTests {
             #expect(try await reopened.verifyJournal(of: IncidentID(1)).problem == nil, "each incident's own hashes hold")
             await reopened.close()
         }
+    }
+
+    @Test("Each entry's hash and each transaction's link are stored as the 32 bytes they hash to, as BLOBs")
+    func storedHashes() async throws {
+        let folder = try ScratchFolder()
+        let store = try await Self.journal(1, in: folder)
+        try await store.write(.appendJournal((2...4).map { index in
+            JournalEntry(incident: IncidentID(1), actor: "cli:alice", kind: .note, text: "note \(index)")
+        }))
+        await store.close()
+        let queue = try DatabaseQueue(path: folder.path + "/automator.sqlite")
+        let rows = try await queue.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT sequence, incident, at, actor, kind, text, hash, chain, typeof(hash), typeof(chain)
+                FROM journal ORDER BY sequence
+                """)
+        }
+        try queue.close()
+        var heads: [Int: JournalHash] = [:]
+        var chain = JournalHash.origin
+        var unlinked: [UInt8] = []
+        for row in rows {
+            let entry = try SQLiteStore.storedEntry(row)
+            let expected = JournalChain.hash(entry, after: heads[entry.incident] ?? .origin)
+            #expect(row[8] == "blob" && row[6] == expected.data, "entry \(entry.sequence)")
+            heads[entry.incident] = expected
+            unlinked += expected.data
+            let linksHere = [1, 4].contains(row[0] as Int64)
+            #expect(row[9] == (linksHere ? "blob" : "null"), "entry \(row[0] as Int64)")
+            guard linksHere else { continue }
+            chain = JournalChain.chain(unlinked, after: chain)
+            unlinked = []
+            #expect(row[7] == chain.data, "the link on entry \(row[0] as Int64)")
+        }
+        #expect(rows.count == 4)
     }
 
     @Test("A link covers what the transaction kept when the tip forgot its appends midway")

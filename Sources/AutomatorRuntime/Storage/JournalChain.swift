@@ -1,4 +1,3 @@
-import CDigest
 public import Foundation
 
 /// The journal's tamper evidence. Each entry's `hash` covers its content and the hash of the
@@ -16,11 +15,8 @@ public import Foundation
 /// A signed checkpoint (`JournalCheckpoint`) fixes the chain at a sequence, so that removing the
 /// last entries (which leaves a shorter chain that still verifies) is caught too.
 public enum JournalChain {
-    /// What comes before the first entry, of an incident or of the journal.
-    public static let origin = Data(count: 32)
-
     /// The hash of an entry, after `previous` (the hash of its incident's entry before it).
-    public static func hash(of entry: JournalEntry, after previous: Data) -> Data {
+    public static func hash(of entry: JournalEntry, after previous: JournalHash) -> JournalHash {
         hash(Stored(sequence: entry.sequence, incident: entry.incident.number, at: entry.at.millisecondsSince1970,
                     actor: entry.actor, kind: entry.kind.rawValue, text: entry.text), after: previous)
     }
@@ -39,9 +35,9 @@ public enum JournalChain {
     /// UTF-8), so that no two entries encode alike. Encoded in one buffer (on the stack, for an
     /// entry of a usual size) and hashed at once: the append path runs this for every entry,
     /// and hashing field by field cost more than the hashing itself.
-    static func hash(_ entry: Stored, after previous: Data) -> Data {
+    static func hash(_ entry: Stored, after previous: JournalHash) -> JournalHash {
         let (actor, kind, text) = (entry.actor.utf8, entry.kind.utf8, entry.text.utf8)
-        let size = previous.count + 6 * 8 + actor.count + kind.count + text.count
+        let size = 32 + 6 * 8 + actor.count + kind.count + text.count
         return withUnsafeTemporaryAllocation(byteCount: size, alignment: 8) { buffer in
             var encoder = Encoder(buffer: buffer)
             previous.withUnsafeBytes { encoder.add($0) }
@@ -51,7 +47,7 @@ public enum JournalChain {
             encoder.add(actor)
             encoder.add(kind)
             encoder.add(text)
-            return digest(UnsafeRawBufferPointer(buffer))
+            return JournalHash(digesting: UnsafeRawBufferPointer(buffer))
         }
     }
 
@@ -77,18 +73,11 @@ public enum JournalChain {
 
     /// The whole journal's chain after a link's entries, whose hashes are `hashes` (one after the
     /// other, in sequence order), after `previous` (the link before).
-    public static func chain(_ hashes: [UInt8], after previous: Data) -> Data {
-        withUnsafeTemporaryAllocation(byteCount: previous.count + hashes.count, alignment: 8) { buffer in
-            _ = previous.copyBytes(to: buffer.assumingMemoryBound(to: UInt8.self))
-            UnsafeMutableRawBufferPointer(rebasing: buffer[previous.count...]).copyBytes(from: hashes)
-            return digest(UnsafeRawBufferPointer(buffer))
+    public static func chain(_ hashes: [UInt8], after previous: JournalHash) -> JournalHash {
+        withUnsafeTemporaryAllocation(byteCount: 32 + hashes.count, alignment: 8) { buffer in
+            previous.withUnsafeBytes { buffer.copyMemory(from: $0) }
+            UnsafeMutableRawBufferPointer(rebasing: buffer[32...]).copyBytes(from: hashes)
+            return JournalHash(digesting: UnsafeRawBufferPointer(buffer))
         }
-    }
-
-    /// SHA-256 in one call (`CDigest`): swift-crypto's `SHA256` cost three times the hashing here.
-    private static func digest(_ bytes: UnsafeRawBufferPointer) -> Data {
-        var digest = Data(count: 32)
-        digest.withUnsafeMutableBytes { cdigest_sha256(bytes.baseAddress, bytes.count, $0.bindMemory(to: UInt8.self).baseAddress) }
-        return digest
     }
 }

@@ -108,8 +108,8 @@ public struct JournalVerification: Sendable, Hashable {
 
 /// Walks the journal in sequence order and finds the first entry whose hashes do not follow.
 struct JournalVerifier {
-    private var heads: [Int: Data] = [:]
-    private var chain = JournalChain.origin
+    private var heads: [Int: JournalHash] = [:]
+    private var chain = JournalHash.origin
     private var lastSequence: Int64 = 0
     /// The entries after the last link: the first one's sequence, and their hashes.
     private var unlinked: (first: Int64, hashes: [UInt8])?
@@ -120,7 +120,7 @@ struct JournalVerifier {
     init(wholeJournal: Bool) { self.wholeJournal = wholeJournal }
 
     /// Checks the next entry; false once one is broken.
-    mutating func check(_ entry: JournalChain.Stored, hash: Data?, chain stored: Data?) -> Bool {
+    mutating func check(_ entry: JournalChain.Stored, hash storedHash: Data?, chain storedChain: Data?) -> Bool {
         let incident = IncidentID(entry.incident)
         func broken(_ reason: String, at sequence: Int64 = entry.sequence) -> Bool {
             verification.problem = .init(sequence: sequence, incident: incident, reason: reason)
@@ -130,9 +130,9 @@ struct JournalVerifier {
             return broken("the entries \(lastSequence + 1) to \(entry.sequence - 1) before it are missing: removed")
         }
         lastSequence = entry.sequence
-        guard let hash else { return broken("it has no hash: written outside Automator") }
-        let expected = JournalChain.hash(entry, after: heads[entry.incident] ?? JournalChain.origin)
-        guard expected == hash else {
+        guard let storedHash else { return broken("it has no hash: written outside Automator") }
+        let hash = JournalChain.hash(entry, after: heads[entry.incident] ?? .origin)
+        guard JournalHash(storedHash) == hash else {
             return broken("its content does not match its hash: it was changed after it was written, or an entry "
                 + "before it in \(incident) was removed or changed")
         }
@@ -140,13 +140,14 @@ struct JournalVerifier {
         verification.entries += 1
         guard wholeJournal else { return true }
         var link = unlinked ?? (entry.sequence, [])
-        link.hashes.append(contentsOf: hash)
-        guard let stored else {
+        hash.withUnsafeBytes { link.hashes.append(contentsOf: $0) }
+        guard let storedChain else {
             unlinked = link
             return true
         }
         unlinked = nil
-        guard JournalChain.chain(link.hashes, after: chain) == stored else {
+        let linked = JournalChain.chain(link.hashes, after: chain)
+        guard JournalHash(storedChain) == linked else {
             verification.entries -= Int(entry.sequence - link.first + 1)
             guard link.first == entry.sequence else {
                 verification.problem = .init(sequence: link.first, incident: nil, reason: "the journal's chain breaks "
@@ -156,7 +157,7 @@ struct JournalVerifier {
             }
             return broken("the journal's chain breaks here: an entry before it was removed, inserted or changed")
         }
-        chain = stored
+        chain = linked
         return true
     }
 

@@ -51,7 +51,7 @@ public final class JournalTip: @unchecked Sendable {
         /// The journal's end: its last entry, its last link and what follows the link.
         struct End {
             var sequence: Int64
-            var chain: Data
+            var chain: JournalHash
             /// The hashes of the entries after the link, 32 bytes each, in sequence order.
             var unlinked: [UInt8] = []
         }
@@ -77,7 +77,7 @@ public final class JournalTip: @unchecked Sendable {
                 entry.sequence = db.lastInsertedRowID
                 return
             }
-            let hash: Data
+            let hash: JournalHash
             do {
                 hash = try insert(&entry, to: db)
             } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
@@ -95,18 +95,17 @@ public final class JournalTip: @unchecked Sendable {
         }
 
         /// Inserts `entry` after the remembered tip, reading what is not remembered; returns its hash.
-        private mutating func insert(_ entry: inout JournalEntry, to db: Database) throws -> Data {
+        private mutating func insert(_ entry: inout JournalEntry, to db: Database) throws -> JournalHash {
             let incident = entry.incident.number
             if end == nil { end = try Self.end(of: db) }
             let previousHash = try heads.hash(of: incident) ?? Self.lastHash(of: incident, in: db)
             entry.sequence = (end?.sequence ?? 0) + 1
-            let hash = JournalChain.hash(of: entry, after: previousHash ?? JournalChain.origin)
+            let hash = JournalChain.hash(of: entry, after: previousHash ?? .origin)
             try db.cachedStatement(sql: """
                 INSERT INTO journal (sequence, incident, at, actor, kind, text, hash) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [
-                    entry.sequence, incident, entry.at.millisecondsSince1970, entry.actor, entry.kind.rawValue,
-                    entry.text, hash,
-                ])
+                    entry.sequence, incident, entry.at.millisecondsSince1970, entry.actor, entry.kind.rawValue, entry.text,
+                ], hash: hash)
             return hash
         }
 
@@ -115,8 +114,9 @@ public final class JournalTip: @unchecked Sendable {
             if end == nil { end = try Self.end(of: db) }
             if let linked = end, !linked.unlinked.isEmpty {
                 let chain = JournalChain.chain(linked.unlinked, after: linked.chain)
-                try db.cachedStatement(sql: "UPDATE journal SET chain = ? WHERE sequence = ?")
-                    .execute(arguments: [chain, linked.sequence])
+                // The chain last, for `execute(arguments:hash:)`.
+                try db.cachedStatement(sql: "UPDATE journal SET chain = ?2 WHERE sequence = ?1")
+                    .execute(arguments: [linked.sequence], hash: chain)
                 end = End(sequence: linked.sequence, chain: chain)
             }
             appended = false
@@ -130,14 +130,14 @@ public final class JournalTip: @unchecked Sendable {
             private static let slots = 4096
             /// -1 in an empty slot: no incident has that number.
             private var incidents = [Int](repeating: -1, count: slots)
-            private var hashes = [Data](repeating: Data(), count: slots)
+            private var hashes = [JournalHash](repeating: .origin, count: slots)
 
-            func hash(of incident: Int) -> Data? {
+            func hash(of incident: Int) -> JournalHash? {
                 let slot = incident & (Self.slots - 1)
                 return incidents[slot] == incident ? hashes[slot] : nil
             }
 
-            mutating func remember(_ hash: Data, of incident: Int) {
+            mutating func remember(_ hash: JournalHash, of incident: Int) {
                 let slot = incident & (Self.slots - 1)
                 incidents[slot] = incident
                 hashes[slot] = hash
@@ -150,7 +150,8 @@ public final class JournalTip: @unchecked Sendable {
             let link = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT sequence, chain FROM journal WHERE chain IS NOT NULL ORDER BY sequence DESC LIMIT 1
                 """))
-            var end = End(sequence: link?[0] ?? 0, chain: link?[1] ?? JournalChain.origin)
+            let chain: Data? = link?[1]
+            var end = End(sequence: link?[0] ?? 0, chain: chain.flatMap(JournalHash.init) ?? .origin)
             let after = try Row.fetchCursor(db.cachedStatement(sql: """
                 SELECT sequence, hash FROM journal WHERE sequence > ? ORDER BY sequence
                 """), arguments: [end.sequence])
@@ -161,10 +162,10 @@ public final class JournalTip: @unchecked Sendable {
             return end
         }
 
-        static func lastHash(of incident: Int, in db: Database) throws -> Data? {
+        static func lastHash(of incident: Int, in db: Database) throws -> JournalHash? {
             try Data.fetchOne(db.cachedStatement(sql: """
                 SELECT hash FROM journal WHERE incident = ? ORDER BY sequence DESC LIMIT 1
-                """), arguments: [incident])
+                """), arguments: [incident]).flatMap(JournalHash.init)
         }
     }
 }

@@ -191,20 +191,20 @@ extension SQLiteStore {
                     signature BLOB NOT NULL
                 );
                 """)
-            var heads: [Int: Data] = [:]
-            var chain = JournalChain.origin
+            var heads: [Int: JournalHash] = [:]
+            var chain = JournalHash.origin
             let rows = try Row.fetchCursor(db, sql: "SELECT sequence, incident, at, actor, kind, text FROM journal ORDER BY sequence")
-            var hashed: [(Int64, Data, Data)] = []
+            var hashed: [(Int64, JournalHash, JournalHash)] = []
             while let row = try rows.next() {
                 let entry = try storedEntry(row)
-                let hash = JournalChain.hash(entry, after: heads[entry.incident] ?? JournalChain.origin)
+                let hash = JournalChain.hash(entry, after: heads[entry.incident] ?? .origin)
                 heads[entry.incident] = hash
-                chain = JournalChain.chain(Array(hash), after: chain)
+                chain = JournalChain.chain(Array(hash.data), after: chain)
                 hashed.append((entry.sequence, hash, chain))
             }
             for (sequence, hash, chain) in hashed {
                 try db.execute(sql: "UPDATE journal SET hash = ?, chain = ? WHERE sequence = ?",
-                               arguments: [hash, chain, sequence])
+                               arguments: [hash.data, chain.data, sequence])
             }
         }
         // Evidence: the record of each file kept in the vault (DATA/evidence/objects, by SHA-256),

@@ -14,8 +14,8 @@ final class PostgresSession {
     /// transaction left them: read once under the journal's lock, then carried from one append
     /// to the next instead of read again for each (two round trips an entry). Forgotten when a
     /// savepoint rolls back.
-    var journalTip: (sequence: Int64, chain: Data)?
-    var journalHeads: [Int: Data] = [:]
+    var journalTip: (sequence: Int64, chain: JournalHash)?
+    var journalHeads: [Int: JournalHash] = [:]
 
     /// Whether a write of several statements runs in a savepoint (`inSavepoint`). Without, a
     /// refused one cannot be undone alone: it fails the transaction (`RefusedWithoutSavepoint`),

@@ -321,28 +321,28 @@ extension PostgresStore: IncidentStore {
     /// the one chain.
     private static func append(_ entry: inout JournalEntry, to session: PostgresSession) async throws {
         let incident = entry.incident.number
-        let tip: (sequence: Int64, chain: Data)
+        let tip: (sequence: Int64, chain: JournalHash)
         if let known = session.journalTip {
             tip = known
         } else {
             let last = try await session.rows("SELECT sequence, chain FROM journal ORDER BY sequence DESC LIMIT 1").first
-            tip = (try last?[0].decode(Int64.self) ?? 0, try last?.data(1) ?? JournalChain.origin)
+            tip = (try last?[0].decode(Int64.self) ?? 0, try last?.data(1).flatMap(JournalHash.init) ?? .origin)
         }
-        let previousHash: Data
+        let previousHash: JournalHash
         if let known = session.journalHeads[incident] {
             previousHash = known
         } else {
             previousHash = try await session.rows("""
                 SELECT hash FROM journal WHERE incident = \(incident) ORDER BY sequence DESC LIMIT 1
-                """).first?.data(0) ?? JournalChain.origin
+                """).first?.data(0).flatMap(JournalHash.init) ?? .origin
         }
         entry.sequence = tip.sequence + 1
         let hash = JournalChain.hash(of: entry, after: previousHash)
-        let chain = JournalChain.chain(Array(hash), after: tip.chain)
+        let chain = JournalChain.chain(Array(hash.data), after: tip.chain)
         try await session.changes("""
             INSERT INTO journal (sequence, incident, at, actor, kind, text, hash, chain)
             VALUES (\(entry.sequence), \(incident), \(entry.at.millisecondsSince1970), \(entry.actor),
-                    \(entry.kind.rawValue), \(entry.text), \(hash.buffer), \(chain.buffer))
+                    \(entry.kind.rawValue), \(entry.text), \(hash.data.buffer), \(chain.data.buffer))
             """)
         // Only once the insert has succeeded.
         session.journalTip = (entry.sequence, chain)
