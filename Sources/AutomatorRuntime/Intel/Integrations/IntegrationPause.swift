@@ -106,17 +106,15 @@ final class IntegrationPause: Sendable {
     }
 
     /// The service failed, its retries spent: `what` happened (`timed out after 5 s`,
-    /// `answered 429`); `retryAfter` is a 429's or 503's `Retry-After`, in seconds.
-    func failed(_ what: String, retryAfter: String? = nil, at now: Date = Date()) {
+    /// `answered 429`); `retryAfter` is the wait a 429's or 503's `Retry-After` asks for (`RetryAfter`).
+    func failed(_ what: String, retryAfter: Duration? = nil, at now: Date = Date()) {
         let started: (until: Date, first: Bool)? = state.withLock { state in
             // A lookup that set out before the pause began is not a new failure of the service.
             if let until = state.until, until > now, !state.probing { return nil }
             state.failures += 1
             if state.since == nil { state.since = now }
             var pause = policy.first * (1 << min(state.failures - 1, 16))
-            if let seconds = retryAfter.flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), seconds > 0 {
-                pause = .milliseconds(Int64(seconds * 1000))
-            }
+            if let retryAfter, retryAfter > .zero { pause = retryAfter }
             pause = min(pause, policy.longest)
             let until = now.addingTimeInterval(Double(pause.components.seconds)
                                                 + Double(pause.components.attoseconds) / 1e18)

@@ -343,7 +343,8 @@ public final class Integrations: Sendable {
         }
         let pause = IntegrationPause(name: name, policy: pausePolicy, logger: logger)
         let modules: [any HostModule] = [JSONModule(), LogModule(logger: logger), TimeModule(),
-                                         HTTPModule(allowedHosts: hosts, secrets: secrets, retry: retry, pause: pause),
+                                         HTTPModule(allowedHosts: hosts, secrets: secrets, retry: retry, pause: pause,
+                                                    logger: logger),
                                          SMTPModule(allowedServers: mailServers, secrets: secrets), IntegrationsModule()]
         let executor: IntegrationExecutor
         do { executor = IntegrationExecutor(try Scheduler(name: key, executors: 1, modules: modules, limits: limits)) } catch {
