@@ -26,8 +26,8 @@ struct ActionCommandTests {
         let data = folder.url.appendingPathComponent("data").path
         let config = try folder.write("automator.yml", """
             integrations:
-              pagerduty: { base_url: "\(api.url)", routing_key: pd-key }
-              checkpoint: { base_url: "\(api.url)/web_api", api_key: cp-key }
+              pagerduty: { base_url: "\(api.url)", routing_key: pd-routing-key }
+              checkpoint: { base_url: "\(api.url)/web_api", api_key: cp-api-key }
             actions:
               protected: { networks: [10.0.0.0/8], accounts: [admin@example.com] }
             chat:

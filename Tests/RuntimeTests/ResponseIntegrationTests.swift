@@ -173,7 +173,7 @@ struct ResponseIntegrationTests {
         let server = try await checkPoint.start()
         defer { server.stop() }
         let (wrongKey, folder) = try await Self.integrations("checkpoint", [
-            "base_url": server.url + "/web_api", "api_key": "wrong",
+            "base_url": server.url + "/web_api", "api_key": "wrong-api-key",
         ])
         let (service, store) = try await Self.service(wrongKey, in: folder)
         let refused = await Self.run(service, "checkpoint.block_ip", ["ip": "198.51.100.7"], key: "k/1")
@@ -316,7 +316,7 @@ struct ResponseIntegrationTests {
         integrations.shutdown()
 
         let (refused, other) = try await Self.integrations("crowdstrike", [
-            "base_url": server.url, "client_id": "falcon-client", "client_secret": "wrong",
+            "base_url": server.url, "client_id": "falcon-client", "client_secret": "wrong-secret",
         ])
         let (service2, store2) = try await Self.service(refused, in: other)
         guard case .failure(let error) = await Self.run(service2, "crowdstrike.contain_host", ["device_id": "0123abcd"], key: "k/2")
