@@ -175,6 +175,28 @@ struct ChatBotTests {
         await bot.stop()
     }
 
+    @Test("With no command loaded, a !word in a channel is people talking, checked where watched; only a direct message hears there are none")
+    func noCommands() async throws {
+        let folder = try ScratchFolder()
+        let scripts = try Self.commands(in: folder, [:])
+        try FileManager.default.copyItem(atPath: Self.scripts + "/lib", toPath: scripts + "/lib")
+        for command in ["watch.lua", "join.lua"] {
+            try FileManager.default.copyItem(atPath: Self.scripts + "/commands/" + command, toPath: scripts + "/commands/" + command)
+        }
+        let bot = try await Bot(folder: folder, scripts: scripts)
+        #expect(await bot.say("join #soc").first?.text == "Watching #soc.")
+        // The last command goes: the watcher alone is left.
+        try FileManager.default.removeItem(atPath: scripts + "/commands/join.lua")
+        try await Task.sleep(for: .milliseconds(1100))
+
+        #expect(await bot.say("!wow", in: Self.soc).isEmpty, "people talking")
+        #expect(await bot.say("!important: 203.0.113.45 beacons", in: Self.soc).first?.text.contains("malicious") == true,
+                "checked by the watcher")
+        #expect(await bot.say("!join #soc").map(\.text)
+            == ["I have no commands: \(scripts)/commands holds none (give the bot the scripts folder that holds commands/, as --scripts)."])
+        await bot.stop()
+    }
+
     @Test("The bot's answers never hold a live link: the indicators they name are defanged")
     func defangedAnswers() async throws {
         let bot = try await Bot()

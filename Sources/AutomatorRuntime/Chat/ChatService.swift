@@ -214,20 +214,22 @@ public final class ChatService: ChatInbox, Sendable {
     }
 
     /// Answers a command name that names none, with the command it likely meant (`Typo`).
-    /// False, and nothing said, for a `!word` in a shared channel that is no typo of a command:
-    /// people there type `!important` or `!wow` to one another, and the watcher may still check
-    /// the message.
+    /// False, and nothing said, for a `!word` in a shared channel that is no typo of a command
+    /// (none is, when the bot has no commands): people there type `!important` or `!wow` to one
+    /// another, and the watcher may still check the message.
     private func answerUnknownCommand(_ name: String, in message: ChatMessage, catalog: CommandCatalog,
                                       on adapter: any ChatAdapter) async -> Bool
     {
         let commands = await catalog.commands.keys
+        let toTheBot = message.channel.isDirect || !adapter.channelsAreShared
         guard !commands.isEmpty else {
+            guard toTheBot else { return false }
             await say("I have no commands: \(catalog.folder)/commands holds none (give the bot the scripts folder that "
                 + "holds commands/, as --scripts).", answering: message, on: adapter)
             return true
         }
         let meant = Typo.meant(by: name, among: commands)
-        guard meant != nil || message.channel.isDirect || !adapter.channelsAreShared else { return false }
+        guard meant != nil || toTheBot else { return false }
         let bang = message.channel.isDirect ? "" : "!"
         await say("No command \(bang)\(name). " + (meant.map { "Did you mean \(bang)\($0)? " } ?? "")
             + "\(bang)help lists them.", answering: message, on: adapter)
