@@ -40,6 +40,8 @@ public final class ChatService: ChatInbox, Sendable {
     /// Recent messages, for a command that answers one (`!file`, `!evidence` in its thread).
     let recent = Locked<RecentMessages>(RecentMessages(capacity: 2000))
     let unpostedWarnings = Locked<UnpostedQuestionWarnings>(UnpostedQuestionWarnings())
+    /// The keys scripts gave `msg:once`, by `network \0 channel id \0 key` (the last thousand).
+    private let said = Locked<RecentKeys>(RecentKeys(capacity: 1000))
     private let tasks = Locked<[Task<Void, Never>]>([])
     /// The runs started here that have not ended, those of them waiting for an answer, and the
     /// watcher's (not recorded: `shutdown` lets them end).
@@ -234,6 +236,13 @@ public final class ChatService: ChatInbox, Sendable {
         await say("No command \(bang)\(name). " + (meant.map { "Did you mean \(bang)\($0)? " } ?? "")
             + "\(bang)help lists them.", answering: message, on: adapter)
         return true
+    }
+
+    /// True the first time a script gives `key` for the channel since the bot started (`msg:once`):
+    /// for a note a channel needs once, not with every message. Per process, as what such notes
+    /// tell of (an integration's pause) is.
+    func once(_ key: String, network: String, channel: String) -> Bool {
+        said.withLock { $0.insert(network + "\0" + channel + "\0" + key) }
     }
 
     /// Whether the message's text, or a link it carries, holds an indicator.

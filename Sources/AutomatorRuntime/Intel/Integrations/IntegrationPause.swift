@@ -21,7 +21,7 @@ public struct PausePolicy: Sendable {
 /// An integration's pause as `/healthz` and `/metrics` show it: from its service's first failure
 /// until the service answers again, the probes' windows included, so that an alert on it does not
 /// flap while a probe is under way or no lookup has come to make one.
-public struct PauseState: Sendable, Hashable {
+public struct PauseState: Sendable, Hashable, Codable {
     /// The failure that started the current pause: `timed out after 5 s at 21:05:40 UTC`.
     public var reason: String
     /// When the service first failed since it last answered.
@@ -71,8 +71,8 @@ final class IntegrationPause: Sendable {
     /// Whether a lookup may ask the service now.
     enum Admission {
         /// It is paused, and why, to read after its name: `paused until 21:06:40 UTC (timed out
-        /// after 5 s at 21:05:40 UTC)`.
-        case refused(String)
+        /// after 5 s at 21:05:40 UTC)`; and the pause.
+        case refused(String, PauseState)
         case ask
         /// The pause ended and this lookup is the one that asks; `probeEnded()` when it is done.
         case probe
@@ -80,13 +80,13 @@ final class IntegrationPause: Sendable {
 
     func admit(at now: Date = Date()) -> Admission {
         state.withLock { state in
-            guard let until = state.until else { return .ask }
+            guard let until = state.until, let since = state.since else { return .ask }
             if until <= now, !state.probing {
                 state.probing = true
                 return .probe
             }
             let paused = until <= now ? "paused while another lookup asks it again" : "paused until \(Self.clock(until)) UTC"
-            return .refused("\(paused) (\(state.why))")
+            return .refused("\(paused) (\(state.why))", PauseState(reason: state.why, since: since, until: until))
         }
     }
 

@@ -491,10 +491,10 @@ public final class Integrations: Sendable {
     private func ask(_ integration: Integration, kind: String, value: String) async -> SourceVerdict? {
         let probe: Bool
         switch integration.pause.admit() {
-        case .refused(let why):
+        case .refused(let why, let pause):
             integration.executor.release()
             return SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
-                                 reason: why, asked: false)
+                                 reason: why, asked: false, pause: pause)
         case .ask: probe = false
         case .probe: probe = true
         }
@@ -516,9 +516,10 @@ public final class Integrations: Sendable {
         let outcome = await withCheckedContinuation { continuation in
             integration.executor.run(request) { continuation.resume(returning: $0) }
         }
+        // With the pause this failure began or prolonged, if it did: the lookups after it are not asked.
         func failed(_ reason: String) -> SourceVerdict {
             SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
-                          reason: "failed: " + reason, failed: true)
+                          reason: "failed: " + reason, failed: true, pause: integration.pause.current)
         }
         switch outcome {
         case .completed(let json):
