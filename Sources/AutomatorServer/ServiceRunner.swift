@@ -57,7 +57,7 @@ struct ServiceRunner: Service {
     /// would undo twice), deleting the chat's old runs and edited texts. On a shared store, the leader among the
     /// workers does it; on SQLite, the only one.
     private func lead() async {
-        let sweeper = ChatRunSweeper(runs: service.runs.store, chat: chat.store, logger: logger)
+        let sweeper = ChatSweeper(runs: service.runs.store, chat: chat.store, logger: logger)
         let duties: @Sendable () async -> Void = { [chat, reports, actions] in
             async let receiving: Void = chat.receiveOnThisWorker()
             async let scheduled: Void = reports.run()

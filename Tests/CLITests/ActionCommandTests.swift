@@ -26,8 +26,8 @@ struct ActionCommandTests {
         let data = folder.url.appendingPathComponent("data").path
         let config = try folder.write("automator.yml", """
             integrations:
-              pagerduty: { base_url: "\(api.url)", routing_key: pd-key }
-              checkpoint: { base_url: "\(api.url)/web_api", api_key: cp-key }
+              pagerduty: { base_url: "\(api.url)", routing_key: pd-routing-key }
+              checkpoint: { base_url: "\(api.url)/web_api", api_key: cp-api-key }
             actions:
               protected: { networks: [10.0.0.0/8], accounts: [admin@example.com] }
             chat:
@@ -39,8 +39,9 @@ struct ActionCommandTests {
         #expect(created.status == 0, "\(created.stderr)")
 
         let listed = try await AutomatorProcess.run(["action", "list"] + common)
-        #expect(listed.stdout.contains("checkpoint.block_ip  risk high  ip:ip reason?:string  undo unblock_ip  ttl 1d"),
+        #expect(listed.stdout.contains("checkpoint.block_ip  risk high  ip:ip reason?:string  undo unblock_ip\n"),
                 "\(listed.stdout)")
+        #expect(!listed.stdout.contains(" ttl "), "no shipped action lifts itself: \(listed.stdout)")
         #expect(listed.stdout.contains("pagerduty.trigger  risk low"))
 
         let protected = try await AutomatorProcess.run(["action", "run", "checkpoint.block_ip", "--param", "ip=10.1.1.1",

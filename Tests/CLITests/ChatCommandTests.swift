@@ -66,7 +66,7 @@ struct ChatCommandTests {
         // Nothing listens there: the dry runs send nothing, and the approved-or-not one is denied.
         let config = try folder.write("automator.yml", """
             integrations:
-              checkpoint: { base_url: "http://127.0.0.1:9/web_api", api_key: cp-key }
+              checkpoint: { base_url: "http://127.0.0.1:9/web_api", api_key: cp-api-key }
             actions:
               protected: { networks: [10.0.0.0/8] }
             chat:
@@ -99,7 +99,7 @@ struct ChatCommandTests {
         let folder = try TemporaryFolder()
         let config = try folder.write("automator.yml", """
             integrations:
-              checkpoint: { base_url: "http://127.0.0.1:9/web_api", api_key: cp-key }
+              checkpoint: { base_url: "http://127.0.0.1:9/web_api", api_key: cp-api-key }
             chat:
               roles: { responder: [alice] }
             """)
@@ -116,7 +116,7 @@ struct ChatCommandTests {
         let folder = try TemporaryFolder()
         let config = try folder.write("automator.yml", """
             integrations:
-              checkpoint: { base_url: "http://127.0.0.1:9/web_api", api_key: cp-key }
+              checkpoint: { base_url: "http://127.0.0.1:9/web_api", api_key: cp-api-key }
             actions:
               approval: { channel: "#ir" }
             chat:

@@ -183,6 +183,22 @@ struct CheckCommandTests {
             + #"(at most 100 years), got "24 h""#), "\(problem)")
     }
 
+    @Test("check --config refuses a secret too short to blank out of answers, naming its key")
+    func shortSecret() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("integrations/fw.lua", """
+            return integration {
+              name = "Firewall", config = { api_key = { secret = true, required = true } },
+              reputation = { ip = function(ip, config) return { score = "unknown" } end },
+            }
+            """)
+        try folder.write("automator.yml", "integrations:\n  fw:\n    api_key: k\n")
+        let result = try await AutomatorProcess.run(["check", "--scripts", ".", "--config", "automator.yml"], in: folder.url)
+        #expect(result.status == 1, "\(result.stdout)")
+        #expect(result.stdout.contains("./integrations/fw.lua: not used: integrations.fw.api_key is a secret of 1 character: too short "
+            + "to blank out of the service's answers without mangling them (the fewest is 8)"), "\(result.stdout)")
+    }
+
     @Test("An integration's declaration is checked with or without --config: every mistake at its line, typos too")
     func integrationDeclarations() async throws {
         let folder = try TemporaryFolder()

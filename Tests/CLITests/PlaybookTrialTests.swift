@@ -48,7 +48,7 @@ struct PlaybookTrialTests {
         // Settings that reach nothing: a send would fail, and there is none.
         try folder.write("act/automator.yml", """
             integrations:
-              checkpoint: { base_url: "http://127.0.0.1:9/web_api", api_key: cp-key }
+              checkpoint: { base_url: "http://127.0.0.1:9/web_api", api_key: cp-api-key }
             actions:
               protected: { networks: [10.0.0.0/8] }
             """)

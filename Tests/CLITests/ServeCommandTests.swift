@@ -351,8 +351,8 @@ struct ServeCommandTests {
     @Test("The chat's runs and edited messages' texts are deleted a week after, from the start on; a playbook's runs stay for reports")
     func chatRunsSwept() async throws {
         let workspace = try Workspace()
-        let finished = Date() - ChatRunSweeper.kept - 3600
-        let recent = Date() - ChatRunSweeper.kept + 3600
+        let finished = Date() - ChatSweeper.kept - 3600
+        let recent = Date() - ChatSweeper.kept + 3600
         do {
             let store = try SQLiteStore(folder: workspace.data.path)
             for (id, entry, at) in [("run-old-chat", "chat:alice", finished), ("run-old-playbook", "playbook:run", finished),

@@ -175,6 +175,28 @@ struct ChatBotTests {
         await bot.stop()
     }
 
+    @Test("With no command loaded, a !word in a channel is people talking, checked where watched; only a direct message hears there are none")
+    func noCommands() async throws {
+        let folder = try ScratchFolder()
+        let scripts = try Self.commands(in: folder, [:])
+        try FileManager.default.copyItem(atPath: Self.scripts + "/lib", toPath: scripts + "/lib")
+        for command in ["watch.lua", "join.lua"] {
+            try FileManager.default.copyItem(atPath: Self.scripts + "/commands/" + command, toPath: scripts + "/commands/" + command)
+        }
+        let bot = try await Bot(folder: folder, scripts: scripts)
+        #expect(await bot.say("join #soc").first?.text == "Watching #soc.")
+        // The last command goes: the watcher alone is left.
+        try FileManager.default.removeItem(atPath: scripts + "/commands/join.lua")
+        try await Task.sleep(for: .milliseconds(1100))
+
+        #expect(await bot.say("!wow", in: Self.soc).isEmpty, "people talking")
+        #expect(await bot.say("!important: 203.0.113.45 beacons", in: Self.soc).first?.text.contains("malicious") == true,
+                "checked by the watcher")
+        #expect(await bot.say("!join #soc").map(\.text)
+            == ["I have no commands: \(scripts)/commands holds none (give the bot the scripts folder that holds commands/, as --scripts)."])
+        await bot.stop()
+    }
+
     @Test("The bot's answers never hold a live link: the indicators they name are defanged")
     func defangedAnswers() async throws {
         let bot = try await Bot()
@@ -349,16 +371,15 @@ struct ChatBotTests {
         await bot.stop()
     }
 
-    @Test("A paused integration: a message in a verbose watched channel is answered at once, saying it was not asked and why, and nothing reaches it")
-    func pausedIntegration() async throws {
-        let requests = Mutex(0)
+    /// A folder of integrations with one, Busy, whose service answers every IP lookup 429 with a
+    /// Retry-After of two minutes (`answered` is told of each).
+    static func busyIntegration(answered: @escaping @Sendable () -> Void = {}) async throws -> (LoopbackServer, ScratchFolder) {
         let router = Router()
         router.get("/ip/:address") { _, _ -> Response in
-            requests.withLock { $0 += 1 }
+            answered()
             return Response(status: .tooManyRequests, headers: [.retryAfter: "120"])
         }
         let server = try await LoopbackServer(router)
-        defer { server.stop() }
         let intel = try ScratchFolder()
         try """
             return integration {
@@ -372,6 +393,14 @@ struct ChatBotTests {
               },
             }
             """.write(toFile: intel.path + "/busy.lua", atomically: true, encoding: .utf8)
+        return (server, intel)
+    }
+
+    @Test("A paused integration: a message in a verbose watched channel is answered at once, saying it was not asked and why, and nothing reaches it")
+    func pausedIntegration() async throws {
+        let requests = Mutex(0)
+        let (server, intel) = try await Self.busyIntegration { requests.withLock { $0 += 1 } }
+        defer { server.stop() }
         let bot = try await Bot(intel: intel.path)
         #expect(await bot.say("join #soc").first?.text == "Watching #soc.")
         #expect(await bot.say("verbose on #soc").first?.text == "Verbose on in #soc.")
@@ -391,6 +420,31 @@ struct ChatBotTests {
         #expect(await bot.say("ip 203.0.113.45").map(\.text)
             == ["🔴 `203.0.113[.]45`: malicious: 1 of 1 source; local feed \"bad\" (C2 of the test campaign); not asked: Busy"])
         #expect(requests.withLock { $0 } == 1, "nothing reached the paused service")
+        await bot.stop()
+    }
+
+    @Test("A paused integration in a quiet watched channel: said once a pause and channel, until when, so that silence does not read as checked")
+    func pausedIntegrationQuietChannel() async throws {
+        let (server, intel) = try await Self.busyIntegration()
+        defer { server.stop() }
+        let bot = try await Bot(intel: intel.path)
+        #expect(await bot.say("join #soc").first?.text == "Watching #soc.")
+        #expect(await bot.say("join #ir").first?.text == "Watching #ir.")
+
+        // The lookup that meets the 429 starts the pause: the channel hears it, in the message's thread.
+        let first = await bot.say("beacons from 198.51.100.7", in: Self.soc, id: "m1")
+        let pause = try #require(bot.integrations.statuses.first?.pause)
+        let ends = pause.until.addingTimeInterval(59).formatted(Date.ISO8601FormatStyle()).dropFirst(11).prefix(5)
+        let note = "⏸️ Busy is not checking what is posted here until \(ends) UTC: its service failed and it rests. "
+            + "The other sources still are."
+        #expect(first.map(\.text) == [note] && first.first?.thread == "m1", "\(first.map(\.text))")
+        // Once a pause: the next messages hear only what is malicious, as before.
+        #expect(await bot.say("and from 198.51.100.8", in: Self.soc).isEmpty)
+        #expect(await bot.say("and from 203.0.113.45", in: Self.soc).map(\.text)
+            == ["🔴 `203.0.113[.]45`: malicious: 1 of 1 source; local feed \"bad\" (C2 of the test campaign); not asked: Busy"])
+        // Once a channel: #ir has not heard it yet.
+        #expect(await bot.say("198.51.100.9 again", in: ChatChannel(id: "C2", name: "ir")).map(\.text) == [note])
+        #expect(await bot.say("198.51.100.10", in: ChatChannel(id: "C2", name: "ir")).isEmpty)
         await bot.stop()
     }
 

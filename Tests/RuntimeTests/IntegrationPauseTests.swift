@@ -10,7 +10,7 @@ import Testing
        .timeLimit(.minutes(1)))
 struct IntegrationPauseTests {
     /// How the loopback service answers `/lookup` now.
-    enum Mode: Sendable { case hang, busy(retryAfter: Int), broken, slowlyAnswers, answers }
+    enum Mode: Sendable { case hang, busy(retryAfter: String), broken, slowlyAnswers, answers }
 
     /// What the loopback service is told to do, and the requests it received.
     final class Behaviour: Sendable {
@@ -32,7 +32,7 @@ struct IntegrationPauseTests {
                 behaviour.requests.withLock { $0 += 1 }
                 switch behaviour.mode.withLock({ $0 }) {
                 case .hang: try await Task.sleep(for: .seconds(3))
-                case .busy(let seconds): return Response(status: .tooManyRequests, headers: [.retryAfter: "\(seconds)"])
+                case .busy(let wait): return Response(status: .tooManyRequests, headers: [.retryAfter: wait])
                 case .broken: return Response(status: .internalServerError)
                 case .slowlyAnswers: try await Task.sleep(for: .milliseconds(150))
                 case .answers: break
@@ -125,7 +125,7 @@ struct IntegrationPauseTests {
         defer { service.server.stop() }
         let (integrations, folder) = try await Self.integrations(service, pause: PausePolicy(first: .seconds(20), longest: .seconds(40)))
         defer { integrations.shutdown(); _ = folder }
-        service.set(.busy(retryAfter: 1))
+        service.set(.busy(retryAfter: "1"))
         #expect(try await Self.ask(integrations).reason == "failed: QA Intel answered 429")
         let paused = try await Self.ask(integrations)
         #expect(paused.reason.hasPrefix("paused until "), "\(paused.reason)")
@@ -161,23 +161,36 @@ struct IntegrationPauseTests {
         #expect(service.count == 3)
     }
 
-    @Test("A 429 whose Retry-After is past the call's timeout is not slept out: the lookup answers at once and the pause lasts it")
-    func retryAfterPastTimeout() async throws {
+    @Test("A 429 whose Retry-After is past the call's timeout is not slept out: the lookup answers at once and the pause lasts it",
+          arguments: [false, true])
+    func retryAfterPastTimeout(asDate: Bool) async throws {
         let service = try await Service()
         defer { service.server.stop() }
         let (integrations, folder) = try await Self.integrations(
             service, pause: PausePolicy(first: .seconds(1), longest: .seconds(300)),
             retry: RetryPolicy(attempts: 3, firstDelay: .milliseconds(50), longestWait: .seconds(60)))
         defer { integrations.shutdown(); _ = folder }
-        service.set(.busy(retryAfter: 120))
+        // Two minutes, in seconds or as an HTTP-date (whole seconds: the pause ends at that second).
+        let date = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + 120).rounded(.down))
+        service.set(.busy(retryAfter: asDate ? Self.httpDate(date) : "120"))
         let started = ContinuousClock.now
         #expect(try await Self.ask(integrations).reason == "failed: QA Intel answered 429")
         #expect(ContinuousClock.now - started < .seconds(1), "not two minutes of Retry-After, nor a retry")
         #expect(service.count == 1)
         let pause = try #require(integrations.statuses.first?.pause)
-        #expect(abs(pause.until.timeIntervalSince(pause.since) - 120) < 0.01, "the pause lasts the Retry-After")
+        let until = asDate ? date : pause.since.addingTimeInterval(120)
+        #expect(abs(pause.until.timeIntervalSince(until)) < 0.01, "the pause lasts the Retry-After")
         #expect(try await Self.ask(integrations).reason.hasPrefix("paused until "))
         #expect(service.count == 1)
+    }
+
+    /// `Wed, 21 Oct 2026 07:28:00 GMT`.
+    static func httpDate(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: date)
     }
 
     @Test("An action's 5xx pauses no lookup, and a lookups' pause holds no action back; nor does an action end it")

@@ -137,7 +137,7 @@ struct IntegrationTests {
         #expect(failing?.reason == "failed: VirusTotal answered 500", "\(String(describing: failing))")
         #expect(log.count("/api/v3/ip_addresses/203.0.113.50") == 3, "three attempts")
 
-        let refused = await Self.integrations(server, vtKey: "wrong").reputation(kind: "ip", value: "198.51.100.7").last
+        let refused = await Self.integrations(server, vtKey: "wrong-key").reputation(kind: "ip", value: "198.51.100.7").last
         #expect(refused?.reason == "failed: VirusTotal refused the API key (401): check api_key", "\(String(describing: refused))")
         integrations.shutdown()
     }
@@ -256,6 +256,28 @@ struct IntegrationTests {
 
         let missing = await Integrations(folder: folder.path, settings: [:], environment: [:], logger: Self.logger)
         #expect(missing.problems.first?.message.contains("api_key is not set") == true, "\(missing.problems)")
+    }
+
+    @Test("A secret too short to blank out of answers is refused when its integration loads, naming its key and where it came from")
+    func shortSecret() async throws {
+        let folder = try Self.folder(with: "leaky", """
+            return integration {
+              name = "Leaky", config = { api_key = { secret = true, env = "LEAKY_KEY", required = true } },
+              reputation = { ip = function(ip, config) return { score = "unknown" } end },
+            }
+            """)
+        func problems(_ settings: [String: String], environment: [String: String] = [:]) async -> [String] {
+            let integrations = await Integrations(folder: folder.path, settings: ["leaky": .init(values: settings)],
+                                                  environment: environment, logger: Self.logger)
+            defer { integrations.shutdown() }
+            return integrations.problems.map { "\($0.path): \($0.message)" }
+        }
+        #expect(await problems(["api_key": "1"]) == ["integrations/leaky.lua: integrations.leaky.api_key is a secret of "
+            + "1 character: too short to blank out of the service's answers without mangling them (the fewest is 8); "
+            + "set the whole key the service gave"])
+        #expect(await problems([:], environment: ["LEAKY_KEY": "abc1234"]).first?
+            .contains("integrations.leaky.api_key, set by LEAKY_KEY, is a secret of 7 characters: ") == true)
+        #expect(await problems([:], environment: ["LEAKY_KEY": "abcd1234"]).isEmpty)
     }
 
     @Test("Integrations nobody set up share one line of the log; one the configuration names (a misspelt setting too), or that is broken, warns")

@@ -231,8 +231,11 @@ struct MoreIntegrationTests {
     }
 
     /// What `source` answers about `value`, nil when it does not handle `kind`.
+    /// What `source` answers, without the pause a failure begins (IntegrationPauseTests tests it).
     static func ask(_ integrations: Integrations, _ source: String, _ kind: String, _ value: String) async -> SourceVerdict? {
-        await integrations.reputation(kind: kind, value: value).first { $0.source == source }
+        var verdict = await integrations.reputation(kind: kind, value: value).first { $0.source == source }
+        verdict?.pause = nil
+        return verdict
     }
 
     static func verdict(_ source: String, _ reliability: Reliability, _ score: Score, _ reason: String) -> SourceVerdict {

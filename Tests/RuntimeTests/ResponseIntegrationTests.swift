@@ -138,7 +138,7 @@ struct ResponseIntegrationTests {
         }
     }
 
-    @Test("Check Point: login, add-host, set-group, publish, logout to block; remove and delete-host to unblock")
+    @Test("Check Point: login, add-host, set-group, publish, logout to block, until undone; remove and delete-host to unblock")
     func checkPoint() async throws {
         let checkPoint = CheckPoint()
         let server = try await checkPoint.start()
@@ -148,9 +148,11 @@ struct ResponseIntegrationTests {
         ])
         let (service, store) = try await Self.service(integrations, in: folder)
         let declared = try service.declaration("checkpoint.block_ip")
-        #expect(declared.risk == .high && declared.undo == "unblock_ip" && declared.ttl == 86400)
+        #expect(declared.risk == .high && declared.undo == "unblock_ip")
+        #expect(declared.ttl == nil, "a block of a C2 address does not lift itself the next day")
 
         let blocked = try await Self.run(service, "checkpoint.block_ip", ["ip": "198.51.100.7", "reason": "C2"], key: "k/1").get()
+        #expect(blocked.expiresAt == nil, "in force until undone")
         #expect(checkPoint.commands == ["login", "add-host", "set-group", "publish", "logout"])
         #expect(checkPoint.blocked == ["automator-198.51.100.7"])
         #expect(blocked.result == #"{"group":"Automator_Blocked","host":"automator-198.51.100.7"}"#)
@@ -173,7 +175,7 @@ struct ResponseIntegrationTests {
         let server = try await checkPoint.start()
         defer { server.stop() }
         let (wrongKey, folder) = try await Self.integrations("checkpoint", [
-            "base_url": server.url + "/web_api", "api_key": "wrong",
+            "base_url": server.url + "/web_api", "api_key": "wrong-api-key",
         ])
         let (service, store) = try await Self.service(wrongKey, in: folder)
         let refused = await Self.run(service, "checkpoint.block_ip", ["ip": "198.51.100.7"], key: "k/1")
@@ -316,7 +318,7 @@ struct ResponseIntegrationTests {
         integrations.shutdown()
 
         let (refused, other) = try await Self.integrations("crowdstrike", [
-            "base_url": server.url, "client_id": "falcon-client", "client_secret": "wrong",
+            "base_url": server.url, "client_id": "falcon-client", "client_secret": "wrong-secret",
         ])
         let (service2, store2) = try await Self.service(refused, in: other)
         guard case .failure(let error) = await Self.run(service2, "crowdstrike.contain_host", ["device_id": "0123abcd"], key: "k/2")

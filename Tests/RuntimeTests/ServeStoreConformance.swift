@@ -68,7 +68,7 @@ struct ServeStoreConformance {
         let (store, opener) = try await Self.open(kind)
         let runs = try #require(store as? any Store)
         let now = IncidentStoreConformance.time(0)
-        let weekAgo = now - ChatRunSweeper.kept - 60
+        let weekAgo = now - ChatSweeper.kept - 60
         func keep(_ message: String, _ text: String, at: Date) async throws {
             try await store.write(.keepEditedText(ChatEditedText(network: "matrix", channel: "!r:example.org",
                                                                  message: message, text: text, at: at)))
@@ -83,7 +83,7 @@ struct ServeStoreConformance {
         #expect(try await kept("$again") == "seen twice")
         #expect(try await kept("$again", network: "slack") == nil)
 
-        let sweeper = ChatRunSweeper(runs: runs, chat: store, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let sweeper = ChatSweeper(runs: runs, chat: store, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         #expect(await sweeper.sweep(now: now).editedTexts == 1)
         #expect(try await kept("$old") == nil, "checked over a week ago")
         #expect(try await kept("$again") == "seen twice", "edited again since: kept a week from its last edit")

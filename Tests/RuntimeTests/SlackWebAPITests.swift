@@ -248,7 +248,7 @@ struct SlackWebAPITests {
         }
         #expect(other.state.withLock { $0.downloads } == 0)
         let carries = SlackWebAPI(configuration: SlackConfiguration(signingSecret: "", botToken: ""),
-                                  clients: SlackWebAPI.sharedClients).carriesToken
+                                  clients: SlackWebAPI.sharedClients, logger: Self.logger).carriesToken
         #expect(carries("https://files.slack.com/files-pri/T0-F0/report.csv"))
         #expect(!carries("https://evilslack.com/files-pri/T0-F0/report.csv"))
     }
@@ -257,7 +257,7 @@ struct SlackWebAPITests {
     func rateLimited() async throws {
         let fake = try await FakeSlack()
         let adapter = Self.adapter(fake)
-        fake.state.withLock { $0.rateLimits["users.info"] = (count: 1, retryAfter: 1) }
+        fake.state.withLock { $0.rateLimits["users.info"] = (count: 1, retryAfter: "1") }
         let start = ContinuousClock.now
         #expect(try await adapter.user("U0BOB") == ChatUser(id: "U0BOB", name: "bob"))
         #expect(ContinuousClock.now - start >= .seconds(1))
@@ -268,16 +268,33 @@ struct SlackWebAPITests {
     func rateLimitedForGood() async throws {
         let fake = try await FakeSlack()
         let adapter = Self.adapter(fake)
-        fake.state.withLock { $0.rateLimits["conversations.join"] = (count: 100, retryAfter: 0) }
+        fake.state.withLock { $0.rateLimits["conversations.join"] = (count: 100, retryAfter: "0") }
         let error = await Self.chatError { try await adapter.join(ChatChannel(id: "C0SOC", name: "soc")) }
         #expect(error?.kind == .unavailable)
         #expect(error?.description.contains("rate-limits conversations.join") == true)
         #expect(fake.calls("conversations.join").count == SlackWebAPI.attempts)
 
-        fake.state.withLock { $0.rateLimits["conversations.leave"] = (count: 1, retryAfter: 3600) }
+        fake.state.withLock { $0.rateLimits["conversations.leave"] = (count: 1, retryAfter: "3600") }
         let start = ContinuousClock.now
         #expect(await Self.chatError { try await adapter.leave(ChatChannel(id: "C0SOC", name: "soc")) }?.kind == .unavailable)
         #expect(ContinuousClock.now - start < .seconds(5))
+        #expect(fake.calls("conversations.leave").count == 1)
+    }
+
+    @Test("An HTTP-date Retry-After is read as one: a date past is tried again at once, an hour ahead fails at once")
+    func rateLimitedUntilDate() async throws {
+        let fake = try await FakeSlack()
+        let adapter = Self.adapter(fake)
+        fake.state.withLock { $0.rateLimits["users.info"] = (count: 1, retryAfter: "Wed, 21 Oct 2015 07:28:00 GMT") }
+        let start = ContinuousClock.now
+        #expect(try await adapter.user("U0BOB") == ChatUser(id: "U0BOB", name: "bob"))
+        #expect(ContinuousClock.now - start < .milliseconds(900), "not the second waited without a Retry-After")
+        #expect(fake.calls("users.info").count == 2)
+
+        let hour = IntegrationPauseTests.httpDate(Date().addingTimeInterval(3600))
+        fake.state.withLock { $0.rateLimits["conversations.leave"] = (count: 1, retryAfter: hour) }
+        let error = await Self.chatError { try await adapter.leave(ChatChannel(id: "C0SOC", name: "soc")) }
+        #expect(error?.description.contains("asked to wait 3600 s, 1 tries") == true, "\(String(describing: error))")
         #expect(fake.calls("conversations.leave").count == 1)
     }
 

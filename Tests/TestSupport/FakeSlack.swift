@@ -23,8 +23,9 @@ public final class FakeSlack: Sendable {
 
     public struct State {
         public var calls: [Call] = []
-        /// How many 429s a method answers before it works, and the `Retry-After` it sends.
-        public var rateLimits: [String: (count: Int, retryAfter: Int)] = [:]
+        /// How many 429s a method answers before it works, and the `Retry-After` it sends (seconds
+        /// or an HTTP-date).
+        public var rateLimits: [String: (count: Int, retryAfter: String)] = [:]
         public var uploads: [String: [UInt8]] = [:]
         /// The `Authorization` header of each upload (there should be none).
         public var uploadAuthorizations: [String?] = []
@@ -78,14 +79,14 @@ public final class FakeSlack: Sendable {
             let body = String(buffer: try await request.body.collect(upTo: 1 << 20))
             let contentType = request.headers[.contentType] ?? ""
             let arguments = contentType.hasPrefix("application/json") ? Self.strings(json: body) : Self.form(body)
-            let limit = state.withLock { state -> Int? in
+            let limit = state.withLock { state -> String? in
                 state.calls.append(Call(method: method, contentType: contentType, arguments: arguments, body: body))
                 guard let limit = state.rateLimits[method], limit.count > 0 else { return nil }
                 state.rateLimits[method]?.count -= 1
                 return limit.retryAfter
             }
             if let limit {
-                return Response(status: .tooManyRequests, headers: [.retryAfter: String(limit)])
+                return Response(status: .tooManyRequests, headers: [.retryAfter: limit])
             }
             let answer: [String: Any]
             switch request.headers[.authorization] {

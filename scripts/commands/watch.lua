@@ -1,9 +1,10 @@
 -- The channel watcher: every IP, URL, domain and hash posted in a channel the bot watches (and
 -- in a direct message to it), and every file uploaded there, is checked. In a verbose channel
--- each result is answered in the message's thread; elsewhere only the malicious ones, and a
--- note when a long message had more indicators than one message may look up. A link's target
--- is checked even where only its label shows; an edited message is checked again for what the
--- edit added, answered in the same thread.
+-- each result is answered in the message's thread; elsewhere only the malicious ones, a note
+-- when a long message had more indicators than one message may look up, and one, once a pause,
+-- when an integration rests after its service failed and checks nothing posted there meanwhile.
+-- A link's target is checked even where only its label shows; an edited message is checked
+-- again for what the edit added, answered in the same thread.
 --
 -- `join #soc` in a direct message to the bot makes it watch #soc; `verbose on #soc` makes it
 -- answer every finding there.
@@ -63,6 +64,15 @@ return watch {
 
     -- Said in a quiet channel too: there, no answer reads as "nothing bad in it".
     if #left > 0 then lines[#lines + 1] = findings.unchecked(#checked, left) end
+    -- Nor may an integration's pause pass for a check: a quiet channel hears it once a pause (a
+    -- verbose one reads it in every line's "not asked").
+    if not options.verbose then
+      for _, paused in ipairs(findings.paused(verdicts)) do
+        if msg:once(("paused %s %.3f"):format(paused.source, paused.since)) then
+          lines[#lines + 1] = findings.paused_note(paused)
+        end
+      end
+    end
 
     -- In a war room the verdicts join the incident's journal: what the team acted on.
     if #lines > 0 then msg:reply(table.concat(lines, "\n"), { journal = true }) end

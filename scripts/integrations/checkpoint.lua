@@ -80,11 +80,14 @@ return integration {
   },
   rate = { per_minute = 20 },
   actions = {
+    -- No ttl: a block lasts until someone undoes it (`automator action undo ACT-…`, or the
+    -- incident's revert). A block of a C2 address that lifted itself the next day would let the
+    -- beacons through again while the incident still read "blocked". A team that wants blocks to
+    -- expire adds `ttl = "24h"` here, knowing each one lifts by itself and the journal says when.
     block_ip = {
-      description = "Adds the address to the blocked group and publishes",
+      description = "Adds the address to the blocked group and publishes; stays until undone",
       risk = "high",
       undo = "unblock_ip",
-      ttl = "24h",
       params = address,
       run = function(params, context)
         return change_group(context, params.ip, function(config, sid, name)

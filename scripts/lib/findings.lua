@@ -100,6 +100,35 @@ function findings.unchecked(checked, left)
   return table.concat(lines, "\n")
 end
 
+--- The integrations that rest after their service failed (a 429, a timeout), as `verdicts` (from
+--- `intel.reputations`) tell it: not asked, or failing in this very lookup. Each once:
+---   { source = "VirusTotal", since = 1764556740.2, ends = 1764556800.2 }
+--- `since` stays the same while the service keeps failing: one pause, however many probes fail.
+function findings.paused(verdicts)
+  local paused, seen = {}, {}
+  for _, verdict in ipairs(verdicts) do
+    for _, source in ipairs(verdict.sources) do
+      if source.paused_since and not seen[source.source] then
+        seen[source.source] = true
+        paused[#paused + 1] = { source = source.source, since = source.paused_since, ends = source.paused_until }
+      end
+    end
+  end
+  return paused
+end
+
+--- The note for a channel that hears only what is malicious, while `paused` (one of
+--- `findings.paused`) is not asked: without it, what that integration would have flagged passes
+--- in silence and the channel believes it was checked.
+---   ⏸️ VirusTotal is not checking what is posted here until 21:06 UTC: its service failed and it
+---   rests. The other sources still are.
+function findings.paused_note(paused)
+  -- Rounded up to the minute (os.date takes whole seconds), so that it never reads as past already.
+  local ends = os.date("!%H:%M", math.floor(paused.ends) + 59)
+  return ("⏸️ %s is not checking what is posted here until %s UTC: its service failed and it rests. "
+    .. "The other sources still are."):format(paused.source, ends)
+end
+
 --- Looks up each indicator of `text` whose type (as `intel.extract` gives it) is in `wanted`, and
 --- answers `msg` with a line for each, up to MAX_LOOKUPS, then the note of those left. Returns how
 --- many it found: 0 means there was nothing to look up (the caller says how to ask).

@@ -427,6 +427,8 @@ function intel.unicode(value) end
 ---@field verdict intel.verdict
 ---@field reliability "A"|"B"|"C"|"D"|"E"|"F"
 ---@field reason string such as "14/92 engines"
+---@field paused_since? number seconds since 1970: the integration rests after its service failed (not asked, or failing in this lookup), since then
+---@field paused_until? number seconds since 1970: when its rest ends and one lookup asks it again
 
 ---@class intel.result
 ---@field verdict intel.verdict
@@ -593,6 +595,13 @@ function Message:check(file) end
 ---@param description? string
 ---@return evidence.record
 function Message:keep(file, incident_id, description) end
+
+---True the first time `key` is given for the message's channel since the bot started, false
+---after: for a note the channel needs once, not with every message (the watcher's word that a
+---paused integration is not checking what is posted there).
+---@param key string
+---@return boolean
+function Message:once(key) end
 
 ---The file's bytes. A durable run records them: to check a file, use `msg:check`.
 ---@param file chat.file

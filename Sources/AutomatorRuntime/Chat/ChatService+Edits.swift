@@ -9,7 +9,7 @@ extension ChatService {
     func receive(edit: ChatMessage, from adapter: any ChatAdapter) async {
         var message = edit
         // Matrix sends only the new text: the message as the bot last checked it tells the rest.
-        // That text is kept in the store too (a week: `ChatRunSweeper`): after a restart the
+        // That text is kept in the store too (a week: `ChatSweeper`): after a restart the
         // homeserver gives the original, and what an earlier edit added would be answered again.
         let unknown = edit.edit?.previousText == nil
         let before = await self.message(edit.id, in: edit.channel, on: adapter, askingTheNetwork: unknown)

@@ -40,6 +40,8 @@ public final class ChatService: ChatInbox, Sendable {
     /// Recent messages, for a command that answers one (`!file`, `!evidence` in its thread).
     let recent = Locked<RecentMessages>(RecentMessages(capacity: 2000))
     let unpostedWarnings = Locked<UnpostedQuestionWarnings>(UnpostedQuestionWarnings())
+    /// The keys scripts gave `msg:once`, by `network \0 channel id \0 key` (the last thousand).
+    private let said = Locked<RecentKeys>(RecentKeys(capacity: 1000))
     private let tasks = Locked<[Task<Void, Never>]>([])
     /// The runs started here that have not ended, those of them waiting for an answer, and the
     /// watcher's (not recorded: `shutdown` lets them end).
@@ -214,24 +216,33 @@ public final class ChatService: ChatInbox, Sendable {
     }
 
     /// Answers a command name that names none, with the command it likely meant (`Typo`).
-    /// False, and nothing said, for a `!word` in a shared channel that is no typo of a command:
-    /// people there type `!important` or `!wow` to one another, and the watcher may still check
-    /// the message.
+    /// False, and nothing said, for a `!word` in a shared channel that is no typo of a command
+    /// (none is, when the bot has no commands): people there type `!important` or `!wow` to one
+    /// another, and the watcher may still check the message.
     private func answerUnknownCommand(_ name: String, in message: ChatMessage, catalog: CommandCatalog,
                                       on adapter: any ChatAdapter) async -> Bool
     {
         let commands = await catalog.commands.keys
+        let toTheBot = message.channel.isDirect || !adapter.channelsAreShared
         guard !commands.isEmpty else {
+            guard toTheBot else { return false }
             await say("I have no commands: \(catalog.folder)/commands holds none (give the bot the scripts folder that "
                 + "holds commands/, as --scripts).", answering: message, on: adapter)
             return true
         }
         let meant = Typo.meant(by: name, among: commands)
-        guard meant != nil || message.channel.isDirect || !adapter.channelsAreShared else { return false }
+        guard meant != nil || toTheBot else { return false }
         let bang = message.channel.isDirect ? "" : "!"
         await say("No command \(bang)\(name). " + (meant.map { "Did you mean \(bang)\($0)? " } ?? "")
             + "\(bang)help lists them.", answering: message, on: adapter)
         return true
+    }
+
+    /// True the first time a script gives `key` for the channel since the bot started (`msg:once`):
+    /// for a note a channel needs once, not with every message. Per process, as what such notes
+    /// tell of (an integration's pause) is.
+    func once(_ key: String, network: String, channel: String) -> Bool {
+        said.withLock { $0.insert(network + "\0" + channel + "\0" + key) }
     }
 
     /// Whether the message's text, or a link it carries, holds an indicator.

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
-import Logging
+public import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -47,6 +47,8 @@ public struct HTTPModule: HostModule {
     let retry: RetryPolicy
     /// An integration's rest after its service failed: told of each request's last outcome.
     let pause: IntegrationPause?
+    /// Where an unreadable `Retry-After` is said.
+    let logger: Logger
     /// The largest response body taken, in bytes.
     static let maximumBody = 16 << 20
     static let defaultTimeout = 30.0
@@ -64,16 +66,21 @@ public struct HTTPModule: HostModule {
         return HTTPClients(configuration: configuration)
     }()
 
-    public init(allowedHosts: [String], secrets: IntegrationSecrets = IntegrationSecrets(), retry: RetryPolicy = .none) {
-        self.init(allowedHosts: allowedHosts, secrets: secrets, retry: retry, pause: nil)
+    public init(allowedHosts: [String], secrets: IntegrationSecrets = IntegrationSecrets(), retry: RetryPolicy = .none,
+                logger: Logger)
+    {
+        self.init(allowedHosts: allowedHosts, secrets: secrets, retry: retry, pause: nil, logger: logger)
     }
 
-    init(allowedHosts: [String], secrets: IntegrationSecrets, retry: RetryPolicy, pause: IntegrationPause?) {
+    init(allowedHosts: [String], secrets: IntegrationSecrets, retry: RetryPolicy, pause: IntegrationPause?,
+         logger: Logger)
+    {
         self.allowedHosts = Set(allowedHosts.map { $0.lowercased() })
         self.secrets = secrets
         concealer = SecretConcealer(secrets.secrets)
         self.retry = retry
         self.pause = pause
+        self.logger = logger
     }
 
     public func register(in table: inout ModuleTable) {
@@ -119,7 +126,7 @@ public struct HTTPModule: HostModule {
         }
         let request = try options.revealing(secrets).clientRequest(allowed: allowedHosts)
         let timeout = TimeAmount.nanoseconds(Int64(options.timeout * 1e9))
-        let (concealer, retry) = (self.concealer, self.retry)
+        let (concealer, retry, logger) = (self.concealer, self.retry, self.logger)
         // What the script wrote, placeholders and all: the secrets stay out of errors.
         let what = "\(options.method) \(options.url)"
         let budget = Duration.milliseconds(Int64(options.timeout * 1000))
@@ -147,7 +154,7 @@ public struct HTTPModule: HostModule {
                     continue
                 }
                 let status = response.status.code
-                let retryAfter = response.headers.first(name: "retry-after")
+                let retryAfter = RetryAfter.wait(response.headers.first(name: "retry-after"), logger: logger)
                 // A lookup does not sleep out a 429's Retry-After past its call's timeout: its
                 // integration pauses for that long instead, and the lookup answers now (a
                 // Retry-After of a minute held the chat message that met it two minutes, over its
@@ -200,12 +207,11 @@ public struct RetryPolicy: Sendable {
     public static let none = RetryPolicy(attempts: 1, firstDelay: .zero, longestWait: .zero)
 
     /// How long to wait before attempt `attempt + 1`, or nil to give the answer as it is.
-    func delay(after attempt: Int, status: UInt?, retryAfter: String?) -> Duration? {
+    /// `retryAfter` is the wait a 429's `Retry-After` asks for (`RetryAfter`).
+    func delay(after attempt: Int, status: UInt?, retryAfter: Duration?) -> Duration? {
         guard attempt < attempts else { return nil }
         if let status, status != 429, status < 500 { return nil }
-        if status == 429, let seconds = retryAfter.flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }) {
-            return min(.milliseconds(Int64(max(0, seconds) * 1000)), longestWait)
-        }
+        if status == 429, let retryAfter { return min(retryAfter, longestWait) }
         return firstDelay * (1 << (attempt - 1))
     }
 }

@@ -18,6 +18,10 @@ public struct IntegrationSecrets: Sendable {
     /// Placeholder to value.
     private var values: [String: String] = [:]
 
+    /// The fewest characters of a secret: a shorter one is refused when its integration loads,
+    /// since `SecretConcealer` would blank it out of ordinary text in every answer too.
+    static let shortest = 8
+
     public init() {}
 
     /// Keeps `value` as the secret `name`; returns the placeholder the script gets instead.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `intel`: indicators in text, and what the feeds and integrations say of them.
 ///
 /// ```lua
@@ -14,7 +16,9 @@
 /// - `intel.reputation(value [, type])`: the verdict on an indicator (its type found from the
 ///   value when not given): `verdict` (unknown, benign, suspicious, malicious), `score` (0 to
 ///   3), `summary` (the reasons, for people) and `sources` (`source`, `verdict`, `reliability`,
-///   `reason` each). Suspends the run while the sources are asked; recorded in a durable run.
+///   `reason` each; `paused_since` and `paused_until`, in seconds since the epoch, for an
+///   integration that rests after its service failed: not asked, or failing now and resting
+///   from this lookup on). Suspends the run while the sources are asked; recorded in a durable run.
 /// - `intel.reputations(indicators)`: the verdicts on a list of indicators (strings, or tables
 ///   such as `intel.extract` gives), in its order, all asked at once: a slow or unreachable
 ///   source is waited for once, not once per indicator.
@@ -173,11 +177,16 @@ public struct IntelModule: HostModule {
     /// A verdict as scripts see it.
     static func table(_ verdict: Verdict) -> LuaValue {
         let sources = verdict.sources.map { source -> LuaValue in
-            .table(LuaTable(fields: [
+            var fields: [LuaValue: LuaValue] = [
                 "source": .string(LuaString(source.source)), "verdict": .string(LuaString(source.score.name)),
                 "reliability": .string(LuaString(source.reliability.rawValue)),
                 "reason": .string(LuaString(source.reason)),
-            ]))
+            ]
+            if let pause = source.pause {
+                fields["paused_since"] = .number(pause.since.timeIntervalSince1970)
+                fields["paused_until"] = .number(pause.until.timeIntervalSince1970)
+            }
+            return .table(LuaTable(fields: fields))
         }
         return .table(LuaTable(fields: [
             "verdict": .string(LuaString(verdict.score.name)), "score": .integer(Int64(verdict.score.rawValue)),

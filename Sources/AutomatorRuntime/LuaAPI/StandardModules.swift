@@ -8,7 +8,7 @@ public enum StandardModules {
     public static func all(logger: Logger, allowedHTTPHosts: [String] = [], reputation: ReputationService? = nil)
         -> [any HostModule]
     {
-        [JSONModule(), LogModule(logger: logger), TimeModule(), HTTPModule(allowedHosts: allowedHTTPHosts),
+        [JSONModule(), LogModule(logger: logger), TimeModule(), HTTPModule(allowedHosts: allowedHTTPHosts, logger: logger),
          IntelModule(reputation: reputation)]
     }
 }

@@ -27,7 +27,7 @@ public protocol ChatStore: ChatStateStore, IncidentStore {
 
 /// The text a message was last checked with after an edit, on a network that sends an edit's new
 /// text alone (Matrix): the next edit is compared with it, after a restart too, so that what an
-/// earlier edit added is not answered again. Kept a week (`ChatRunSweeper`).
+/// earlier edit added is not answered again. Kept a week (`ChatSweeper`).
 public struct ChatEditedText: Sendable, Hashable {
     public var network: String
     public var channel: String

@@ -79,7 +79,7 @@ public final class MatrixAdapter: ChatAdapter {
         self.pollTimeout = pollTimeout
         connection = ChatConnection(network: network, name: "Matrix", logger: logger)
         let token = if case .accessToken(let token) = configuration.credential { token } else { String?.none }
-        client = MatrixClient(homeserver: configuration.homeserver, http: http, accessToken: token)
+        client = MatrixClient(homeserver: configuration.homeserver, http: http, accessToken: token, logger: logger)
     }
 
     public var me: ChatUser? { state.withLock { $0.me } }

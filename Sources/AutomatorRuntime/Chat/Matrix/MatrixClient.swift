@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -10,6 +11,8 @@ final class MatrixClient: Sendable {
     let homeserver: String
     private let http: HTTPClients
     private let accessToken: Mutex<String?>
+    /// Where an unreadable `Retry-After` is said.
+    private let logger: Logger
 
     /// How often a request the homeserver rate-limits is sent, and the longest wait between two.
     static let rateLimitAttempts = 5
@@ -30,10 +33,11 @@ final class MatrixClient: Sendable {
         return HTTPClients(configuration: configuration)
     }()
 
-    init(homeserver: String, http: HTTPClients, accessToken: String?) {
+    init(homeserver: String, http: HTTPClients, accessToken: String?, logger: Logger) {
         self.homeserver = homeserver
         self.http = http
         self.accessToken = Mutex(accessToken)
+        self.logger = logger
     }
 
     func use(accessToken token: String) { accessToken.withLock { $0 = token } }
@@ -119,9 +123,8 @@ final class MatrixClient: Sendable {
             }
             if let code = refusal?.errcode, harmless.contains(code) { return response }
             if response.status == .tooManyRequests, attempt < Self.rateLimitAttempts {
-                let seconds = response.headers.first(name: "retry-after").flatMap(Double.init)
                 let wait = refusal?.retryAfterMilliseconds.map { Duration.milliseconds($0) }
-                    ?? seconds.map { Duration.seconds($0) } ?? .seconds(attempt)
+                    ?? RetryAfter.wait(response.headers.first(name: "retry-after"), logger: logger) ?? .seconds(attempt)
                 do { try await Task.sleep(for: min(wait, Self.longestRateLimitWait)) } catch {
                     throw ChatError(.unavailable, "\(method) \(path): cancelled while rate-limited")
                 }

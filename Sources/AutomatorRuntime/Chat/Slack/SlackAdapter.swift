@@ -54,7 +54,7 @@ public final class SlackAdapter: ChatAdapter {
     {
         self.configuration = configuration
         deadlines = SlackDeadlines(within: answerWithin)
-        api = SlackWebAPI(configuration: configuration, clients: http ?? SlackWebAPI.sharedClients)
+        api = SlackWebAPI(configuration: configuration, clients: http ?? SlackWebAPI.sharedClients, logger: logger)
         directory = SlackDirectory(api: api, logger: logger)
         self.logger = logger
     }

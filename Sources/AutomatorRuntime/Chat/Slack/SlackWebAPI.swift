@@ -15,13 +15,15 @@ struct SlackWebAPI: Sendable {
     /// Tries of one call when Slack keeps answering 429.
     static let attempts = 4
     /// The longest `Retry-After` waited for; a longer one fails the call at once.
-    static let longestWait = 30
+    static let longestWait = Duration.seconds(30)
     static let timeout = TimeAmount.seconds(30)
     /// The largest Web API answer read (a page of `conversations.list` is far smaller).
     static let maximumAnswer = 8 << 20
 
     let configuration: SlackConfiguration
     let clients: HTTPClients
+    /// Where an unreadable `Retry-After` is said.
+    let logger: Logger
 
     /// Calls `method` with form-encoded `arguments`, the content type every method takes, with
     /// the bot token unless `token` is another; an error code in `harmless` counts as success.
@@ -81,11 +83,12 @@ struct SlackWebAPI: Sendable {
             }
             guard response.status == .tooManyRequests else { return response }
             _ = try? await response.body.collect(upTo: Self.maximumAnswer)
-            let wait = response.headers.first(name: "retry-after").flatMap { Int($0.trimmingCharacters(in: .whitespaces)) } ?? 1
+            let wait = RetryAfter.wait(response.headers.first(name: "retry-after"), logger: logger) ?? .seconds(1)
             guard attempt < Self.attempts, wait <= Self.longestWait else {
-                throw ChatError(.unavailable, "Slack rate-limits \(what) (asked to wait \(wait) s, \(attempt) tries): try again later")
+                throw ChatError(.unavailable, "Slack rate-limits \(what) (asked to wait \(Int((wait / .seconds(1)).rounded(.up))) s, "
+                    + "\(attempt) tries): try again later")
             }
-            do { try await Task.sleep(for: .seconds(max(0, wait))) } catch {
+            do { try await Task.sleep(for: wait) } catch {
                 throw ChatError(.unavailable, "Slack \(what): cancelled while waiting out a rate limit")
             }
             attempt += 1

@@ -21,7 +21,7 @@ public struct PausePolicy: Sendable {
 /// An integration's pause as `/healthz` and `/metrics` show it: from its service's first failure
 /// until the service answers again, the probes' windows included, so that an alert on it does not
 /// flap while a probe is under way or no lookup has come to make one.
-public struct PauseState: Sendable, Hashable {
+public struct PauseState: Sendable, Hashable, Codable {
     /// The failure that started the current pause: `timed out after 5 s at 21:05:40 UTC`.
     public var reason: String
     /// When the service first failed since it last answered.
@@ -71,8 +71,8 @@ final class IntegrationPause: Sendable {
     /// Whether a lookup may ask the service now.
     enum Admission {
         /// It is paused, and why, to read after its name: `paused until 21:06:40 UTC (timed out
-        /// after 5 s at 21:05:40 UTC)`.
-        case refused(String)
+        /// after 5 s at 21:05:40 UTC)`; and the pause.
+        case refused(String, PauseState)
         case ask
         /// The pause ended and this lookup is the one that asks; `probeEnded()` when it is done.
         case probe
@@ -80,13 +80,13 @@ final class IntegrationPause: Sendable {
 
     func admit(at now: Date = Date()) -> Admission {
         state.withLock { state in
-            guard let until = state.until else { return .ask }
+            guard let until = state.until, let since = state.since else { return .ask }
             if until <= now, !state.probing {
                 state.probing = true
                 return .probe
             }
             let paused = until <= now ? "paused while another lookup asks it again" : "paused until \(Self.clock(until)) UTC"
-            return .refused("\(paused) (\(state.why))")
+            return .refused("\(paused) (\(state.why))", PauseState(reason: state.why, since: since, until: until))
         }
     }
 
@@ -106,17 +106,15 @@ final class IntegrationPause: Sendable {
     }
 
     /// The service failed, its retries spent: `what` happened (`timed out after 5 s`,
-    /// `answered 429`); `retryAfter` is a 429's or 503's `Retry-After`, in seconds.
-    func failed(_ what: String, retryAfter: String? = nil, at now: Date = Date()) {
+    /// `answered 429`); `retryAfter` is the wait a 429's or 503's `Retry-After` asks for (`RetryAfter`).
+    func failed(_ what: String, retryAfter: Duration? = nil, at now: Date = Date()) {
         let started: (until: Date, first: Bool)? = state.withLock { state in
             // A lookup that set out before the pause began is not a new failure of the service.
             if let until = state.until, until > now, !state.probing { return nil }
             state.failures += 1
             if state.since == nil { state.since = now }
             var pause = policy.first * (1 << min(state.failures - 1, 16))
-            if let seconds = retryAfter.flatMap({ Double($0.trimmingCharacters(in: .whitespaces)) }), seconds > 0 {
-                pause = .milliseconds(Int64(seconds * 1000))
-            }
+            if let retryAfter, retryAfter > .zero { pause = retryAfter }
             pause = min(pause, policy.longest)
             let until = now.addingTimeInterval(Double(pause.components.seconds)
                                                 + Double(pause.components.attoseconds) / 1e18)

@@ -315,6 +315,15 @@ public final class Integrations: Sendable {
                 continue
             }
             if spec["secret"] as? Bool == true {
+                // Every answer has the secret blanked out of it: a short one would be blanked out of
+                // ordinary text too (a 1 read as "[secret]" in every number), and the script would
+                // fail on JSON it cannot read. A real key is longer.
+                if !value.isEmpty, value.count < IntegrationSecrets.shortest {
+                    let from = setting.values[field] == nil ? env.map { ", set by \($0)," } ?? "" : ""
+                    throw .broken("integrations.\(key).\(field)\(from) is a secret of \(value.count) character"
+                        + "\(value.count == 1 ? "" : "s"): too short to blank out of the service's answers without "
+                        + "mangling them (the fewest is \(IntegrationSecrets.shortest)); set the whole key the service gave")
+                }
                 config[field] = secrets.add(field, value: value)
             } else {
                 config[field] = value
@@ -343,7 +352,8 @@ public final class Integrations: Sendable {
         }
         let pause = IntegrationPause(name: name, policy: pausePolicy, logger: logger)
         let modules: [any HostModule] = [JSONModule(), LogModule(logger: logger), TimeModule(),
-                                         HTTPModule(allowedHosts: hosts, secrets: secrets, retry: retry, pause: pause),
+                                         HTTPModule(allowedHosts: hosts, secrets: secrets, retry: retry, pause: pause,
+                                                    logger: logger),
                                          SMTPModule(allowedServers: mailServers, secrets: secrets), IntegrationsModule()]
         let executor: IntegrationExecutor
         do { executor = IntegrationExecutor(try Scheduler(name: key, executors: 1, modules: modules, limits: limits)) } catch {
@@ -481,10 +491,10 @@ public final class Integrations: Sendable {
     private func ask(_ integration: Integration, kind: String, value: String) async -> SourceVerdict? {
         let probe: Bool
         switch integration.pause.admit() {
-        case .refused(let why):
+        case .refused(let why, let pause):
             integration.executor.release()
             return SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
-                                 reason: why, asked: false)
+                                 reason: why, asked: false, pause: pause)
         case .ask: probe = false
         case .probe: probe = true
         }
@@ -506,9 +516,10 @@ public final class Integrations: Sendable {
         let outcome = await withCheckedContinuation { continuation in
             integration.executor.run(request) { continuation.resume(returning: $0) }
         }
+        // With the pause this failure began or prolonged, if it did: the lookups after it are not asked.
         func failed(_ reason: String) -> SourceVerdict {
             SourceVerdict(source: integration.name, score: .unknown, reliability: integration.reliability,
-                          reason: "failed: " + reason, failed: true)
+                          reason: "failed: " + reason, failed: true, pause: integration.pause.current)
         }
         switch outcome {
         case .completed(let json):

@@ -42,6 +42,9 @@ public struct SourceVerdict: Sendable, Hashable, Codable {
     /// False for an integration not asked at all, failed too: paused after its service failed,
     /// over its quota, or kept from an internal address. A verdict counts it apart.
     public var asked: Bool
+    /// The pause it was not asked for, or that its failure began (`IntegrationPause`): a script
+    /// tells a channel until when the findings there go unchecked by it.
+    public var pause: PauseState?
 
     /// `VirusTotal 14/92 engines`, `local feed "bad-ips" (C2 of the Acme campaign)`.
     var said: String { reason.isEmpty ? source : source + " " + reason }
@@ -49,7 +52,7 @@ public struct SourceVerdict: Sendable, Hashable, Codable {
     /// - Parameter asked: false for a source not asked (`failed` then too), its `reason` saying
     ///   why in words that follow its name: `paused until 21:06:40 UTC (answered 503 at ...)`.
     public init(source: String, score: Score, reliability: Reliability, reason: String, allowlisted: Bool = false,
-                failed: Bool = false, asked: Bool = true)
+                failed: Bool = false, asked: Bool = true, pause: PauseState? = nil)
     {
         self.source = source
         self.score = score
@@ -58,6 +61,7 @@ public struct SourceVerdict: Sendable, Hashable, Codable {
         self.allowlisted = allowlisted
         self.failed = failed || !asked
         self.asked = asked
+        self.pause = pause
     }
 }
 

@@ -33,6 +33,15 @@ extension ChatModule {
           host.react(self.network, self.channel.id, self.id, tostring(emoji))
         end
 
+        --- True the first time `key` is given for the message's channel since the bot started, false
+        --- after: for a note the channel needs once rather than with every message (the watcher's
+        --- word that a paused source is not checking findings there).
+        function Message:once(key)
+          check(self, "once")
+          if type(key) ~= "string" then error("msg:once expects a key (a string)", 2) end
+          return host.once(self.network, self.channel.id, key)
+        end
+
         local function file_of(file, method)
           if type(file) ~= "table" or type(file.url) ~= "string" then error(("msg:%s expects one of msg.files"):format(method), 3) end
           return json.encode(file)

@@ -55,6 +55,12 @@ public struct ChatModule: HostModule {
                 return []
             }
         }
+        // once(network, channel id, key) -> true the first time the key is given for that channel
+        table.function("once") { call in
+            let (network, channel, key) = (try call.string(1).description, try call.string(2).description,
+                                           try call.string(3).description)
+            return call.push(boolean: service.once(key, network: network, channel: channel))
+        }
         // download(network, file as JSON) -> bytes
         table.waitingFunction("download") { call in
             let network = try call.string(1).description

@@ -8,7 +8,7 @@ public import Logging
 /// elsewhere: a war room's messages in its incident's journal, the verdicts in the intel tables,
 /// questions with their runs. An edit made later than a week after the previous one is compared
 /// with the message as the network gives it, so what the earlier edit added is answered again.
-public struct ChatRunSweeper: Sendable {
+public struct ChatSweeper: Sendable {
     /// How long a finished chat run, or an edited message's text, stays.
     public static let kept: TimeInterval = 7 * 24 * 3600
 
