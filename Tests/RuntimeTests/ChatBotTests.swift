@@ -435,8 +435,7 @@ struct ChatBotTests {
         let first = await bot.say("beacons from 198.51.100.7", in: Self.soc, id: "m1")
         let pause = try #require(bot.integrations.statuses.first?.pause)
         let ends = pause.until.addingTimeInterval(59).formatted(Date.ISO8601FormatStyle()).dropFirst(11).prefix(5)
-        let note = "⏸️ Busy is not checking what is posted here until \(ends) UTC: its service failed and it rests. "
-            + "The other sources still are."
+        let note = "⏸️ Busy is not checking what is posted here until \(ends) UTC: its service failed and it rests."
         #expect(first.map(\.text) == [note] && first.first?.thread == "m1", "\(first.map(\.text))")
         // Once a pause: the next messages hear only what is malicious, as before.
         #expect(await bot.say("and from 198.51.100.8", in: Self.soc).isEmpty)

@@ -121,12 +121,13 @@ end
 --- `findings.paused`) is not asked: without it, what that integration would have flagged passes
 --- in silence and the channel believes it was checked.
 ---   ⏸️ VirusTotal is not checking what is posted here until 21:06 UTC: its service failed and it
----   rests. The other sources still are.
+---   rests.
 function findings.paused_note(paused)
   -- Rounded up to the minute (os.date takes whole seconds), so that it never reads as past already.
   local ends = os.date("!%H:%M", math.floor(paused.ends) + 59)
-  return ("⏸️ %s is not checking what is posted here until %s UTC: its service failed and it rests. "
-    .. "The other sources still are."):format(paused.source, ends)
+  -- Nothing said of the other sources: this one may be the only one set up for the indicator.
+  return ("⏸️ %s is not checking what is posted here until %s UTC: its service failed and it rests.")
+    :format(paused.source, ends)
 end
 
 --- Looks up each indicator of `text` whose type (as `intel.extract` gives it) is in `wanted`, and
