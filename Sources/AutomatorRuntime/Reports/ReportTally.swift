@@ -15,6 +15,15 @@ struct ReportTally: Sendable {
     /// Times in milliseconds since 1970.
     private struct Breach {
         var number: Int, type: String, severity: String, due: Int64, closed: Int64?
+
+        /// Whether the report lists it before `other`: the open ones first (the earliest due,
+        /// the latest now), then the latest closed, then by number.
+        func listed(before other: Breach) -> Bool {
+            func key(_ breach: Breach) -> (Int, Int64, Int) {
+                (breach.closed == nil ? 1 : 0, breach.closed.map { $0 - breach.due } ?? -breach.due, -breach.number)
+            }
+            return key(self) > key(other)
+        }
     }
 
     private struct Run: Hashable {
@@ -35,6 +44,8 @@ struct ReportTally: Sendable {
 
     private var opened: [Opened: Int] = [:]
     private var closed: [Closed: Int] = [:]
+    /// The first `Report.breachedListed` in the list's order: kept as they come, rather than a
+    /// million incidents' breaches sorted for a hundred.
     private var breaches: [Breach] = []
     private var acknowledge: [Int64] = []
     private var resolve: [Int64] = []
@@ -67,8 +78,13 @@ struct ReportTally: Sendable {
     mutating func breached(number: Int, type: String, severity: String, due: Int64, breachedAt: Int64?, closed: Int64?) {
         // A breach noted before the due time now was noted by the due time it had then: the
         // severity was lowered since, which moved the due time later (`SLAState`).
-        breaches.append(Breach(number: number, type: type, severity: severity, due: min(due, breachedAt ?? due),
-                               closed: closed))
+        keep(Breach(number: number, type: type, severity: severity, due: min(due, breachedAt ?? due), closed: closed))
+    }
+
+    private mutating func keep(_ breach: Breach) {
+        if breaches.count == Report.breachedListed, let last = breaches.last, !breach.listed(before: last) { return }
+        breaches.insert(breach, at: breaches.firstIndex { breach.listed(before: $0) } ?? breaches.endIndex)
+        if breaches.count > Report.breachedListed { breaches.removeLast() }
     }
 
     /// Incidents closed in the window.
@@ -119,7 +135,7 @@ struct ReportTally: Sendable {
     mutating func merge(_ other: ReportTally) {
         opened.merge(other.opened, uniquingKeysWith: +)
         closed.merge(other.closed, uniquingKeysWith: +)
-        breaches += other.breaches
+        for breach in other.breaches { keep(breach) }
         acknowledge += other.acknowledge
         resolve += other.resolve
         verdicts.merge(other.verdicts, uniquingKeysWith: +)
@@ -235,15 +251,11 @@ struct ReportTally: Sendable {
         return outcomes.values.sorted { $0.action < $1.action }
     }
 
-    /// The breached incidents a manager acts on first, at most `Report.breachedListed`: those
-    /// still open, then the latest; late until they closed, or until `now`.
+    /// The breached incidents a manager acts on first: late until they closed, or until `now`.
     private func breached(at now: Date) -> [Report.BreachedIncident] {
         let now = now.millisecondsSince1970
         func late(_ breach: Breach) -> Int64 { (breach.closed ?? now) - breach.due }
-        let first = breaches.sorted {
-            ($0.closed == nil ? 1 : 0, late($0), $1.number) > ($1.closed == nil ? 1 : 0, late($1), $0.number)
-        }.prefix(Report.breachedListed)
-        return first.map { breach in
+        return breaches.map { breach in
             Report.BreachedIncident(id: IncidentID(breach.number).description, type: breach.type,
                                     severity: breach.severity, due: Date(millisecondsSince1970: breach.due),
                                     closedAt: breach.closed.map(Date.init(millisecondsSince1970:)),
