@@ -12,8 +12,9 @@ struct ReportRoutes: Sendable {
         group.get("audit", use: audit)
     }
 
-    /// `GET /api/v1/report?since=30d` or `?from=2026-03-01&to=2026-03-31` → the report as
-    /// `ReportJSON` writes it.
+    /// `GET /api/v1/report?since=30d`, `?from=2026-03-01&to=2026-03-31` or `?period=last-week`,
+    /// with `&tz=Europe/Berlin` for that zone's days (default UTC) → the report as `ReportJSON`
+    /// writes it.
     @Sendable func report(_ request: Request, context: APIRequestContext) async throws -> Response {
         let now = Date()  // one time for the window's end and the report's
         let window = try Self.window(request, fallback: "30d", now: now)
@@ -53,8 +54,11 @@ struct ReportRoutes: Sendable {
     private static func window(_ request: Request, fallback: String, now: Date = Date()) throws(APIError) -> ReportWindow {
         let parameters = request.uri.queryParameters
         do {
+            let zone = try parameters.get("tz").map { name throws(ReportWindow.Invalid) in
+                try ReportWindow.timeZone(named: name, option: "tz")
+            } ?? .gmt
             return try ReportWindow(since: parameters.get("since"), from: parameters.get("from"), to: parameters.get("to"),
-                                    fallback: fallback, now: now)
+                                    period: parameters.get("period"), timeZone: zone, fallback: fallback, now: now)
         } catch {
             throw APIError.badRequest(error.description)
         }

@@ -65,6 +65,10 @@ enum ReportBackend {
                 CommandLogging.note("the server at \(client.url) (\(answer.server)) does not report "
                     + "\(section.title): upgrade it to see them")
             }
+            if report.window.timeZone != window.timeZone {
+                CommandLogging.note("the server at \(client.url) (\(answer.server)) counts days in "
+                    + "\(report.window.timeZoneName), not \(window.timeZoneName): upgrade it for --tz")
+            }
             return report
         case .store(let store, _):
             do { return try await store.report(window, at: now) } catch { throw CommandFailure("\(error)") }
@@ -89,9 +93,10 @@ enum ReportBackend {
         }
     }
 
-    /// The window as the API reads it: its two ends, so that "now" is the command's.
+    /// The window as the API reads it: its two ends, so that "now" is the command's, and its zone.
     private static func query(_ window: ReportWindow) -> String {
         let format = Date.ISO8601FormatStyle()
-        return "from=\(window.from.formatted(format))&to=\(window.to.formatted(format))"
+        let zone = window.timeZoneName.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? window.timeZoneName
+        return "from=\(window.from.formatted(format))&to=\(window.to.formatted(format))&tz=\(zone)"
     }
 }

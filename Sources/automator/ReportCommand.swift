@@ -8,12 +8,20 @@ struct ReportCommand: AsyncParsableCommand {
         abstract: "Report what the team and its playbooks did over a stretch of time.",
         discussion: """
             For the incidents opened in the window: how many per day, type, severity and status; \
-            their SLA (met, breached, at risk, on track) per type; the median, mean and 90th percentile \
+            their SLA (met, breached, at risk, on track) per type and per severity, and the breached \
+            ones (the open first, then the latest: due, closed, late by how much); the median, mean and 90th percentile \
             of the time to acknowledge (the first act of a person, not of a playbook) and to \
             resolve (to closing). Also: incidents closed in the window, those open at its start \
             and at its end (the backlog), the indicators looked up \
             and their verdicts, playbook runs by outcome, tasks per owner (open, done, overdue). \
-            Days are UTC days. docs/ARCHITECTURE.md ("Reports") defines each figure.
+            docs/ARCHITECTURE.md ("Reports") defines each figure.
+
+            The window: --since is the time until now (--since 7d on a Monday at 07:00 is eight \
+            partial days); --period is whole calendar days, midnight to midnight: for a weekly \
+            report, --period last-week (Monday to Sunday, whatever the hour it runs), for a \
+            monthly one --period last-month. Days, --period and the dates of --from/--to are those \
+            of --tz (default UTC), the clocks' changes included (a day of 23 or 25 hours); every \
+            time printed says its zone, and the JSON names it (timezone).
 
             Formats: md (Markdown, the default), html (one self-contained file with charts, for \
             a browser, a phone or a printer), json (as GET /api/v1/report answers), csv (one flat \
@@ -35,6 +43,7 @@ struct ReportCommand: AsyncParsableCommand {
             Examples:
               automator report
               automator report --since 7d --format html -o week.html
+              automator report --period last-week --tz Europe/Berlin -o /srv/reports/week.html
               automator report --from 2026-03-01 --to 2026-03-31 -o march.csv
               automator report --since 24h --format json | jq .resolve
               PGPASSWORD=... automator report --store postgres://automator@db.example:5432/automator

@@ -339,7 +339,7 @@ struct CheckCommandTests {
             // A mapping's problems at its key's line, not at its first value's.
             "automator.yml:9: chat.roles.analyst[1]: a Matrix user id is @name:server, as in @bob:example.org",
             "automator.yml:10: chat.slack: give signing_secret",
-            "automator.yml:14: chat.report.daily_at: a time of day in UTC expected",
+            "automator.yml:14: chat.report.daily_at: a time of day expected, such as \"08:00\" (in tz, UTC by default)",
             "automator.yml:15: chat.report.window: ",
             "automator.yml:16: chat.matrix.user: missing",
             "automator.yml:17: chat.matrix.homeserver: a URL with its scheme expected: https://127.0.0.1:18448",

@@ -96,6 +96,12 @@ struct ReportCommandTests {
                 + "longer than 100 years, the longest a report covers: move --from or --to closer"),
             (["--since", "7d", "--from", "2026-03-01"], "give --since or --from, not both"),
             (["--to", "2026-03-01"], "--to goes with --from, as in --from 2026-03-01 --to 2026-03-31"),
+            (["--period", "last-week", "--since", "7d"], "give --period or --since or --from, one of them: --period "
+                + "last-week is a whole window"),
+            (["--period", "week"], "--period wants today, yesterday, this-week, last-week, this-month, last-month, "
+                + "not 'week'"),
+            (["--tz", "Berlin"], "--tz wants a time zone's name from the tz database, such as Europe/Berlin, "
+                + "America/New_York or UTC, not 'Berlin': did you mean Europe/Berlin?"),
             (["--format", "pdf"], "--format must be one of md, html, json, csv, not 'pdf'; for a PDF, write the html "
                 + "and print it from a browser"),
             // Once Markdown in week.pdf, and exit 0.
@@ -158,6 +164,18 @@ struct ReportCommandTests {
         #expect(api.status == 200)
         #expect(Self.settled(try ReportJSON.decode(json.stdout)) == Self.settled(try ReportJSON.decode(api.body)))
         #expect(json.stderr.isEmpty, "a server as new as the CLI sends every section: \(json.stderr)")
+        // Berlin's days through the server, as the folder's database counts them.
+        let berlin = try await setting.automator(["report", "--format", "json", "--tz", "Europe/Berlin"] + Setting.window)
+        let zoned = try ReportJSON.decode(berlin.stdout)
+        #expect(berlin.status == 0 && zoned.window.timeZoneName == "Europe/Berlin", "\(berlin.stderr)")
+        let direct = try await {
+            let store = try SQLiteStore(folder: setting.data)
+            defer { Task { await store.close() } }
+            return try await store.report(zoned.window, at: Date())
+        }()
+        #expect(Self.settled(zoned) == Self.settled(direct))
+        // Opened 2026-03-01 Berlin [-1, 23): INC-1, 2, 3, 4, and INC-10 closed at 12; INC-1 at 5, INC-4 at 22.
+        #expect(zoned.days.first == Report.Day(date: "2026-03-01", opened: 4, closed: 3))
         #expect(api.headers["server"]?.hasPrefix("automator/") == true, "\(api.headers)")
         let refused = try await server.call("GET", "/api/v1/report?since=forever")
         #expect(refused.status == 400 && refused.body.contains("--since wants a duration"), "\(refused.body)")
@@ -221,7 +239,12 @@ struct ReportCommandTests {
             let named = version.map { "automator " + $0 } ?? "an automator too old to say its version"
             #expect(markdown.stderr == "note: the server at \(server.url) (\(named)) does not report response actions: "
                 + "upgrade it to see them\nnote: the server at \(server.url) (\(named)) does not report backlog (incidents "
-                + "open at the start and at the end): upgrade it to see them\n")
+                + "open at the start and at the end): upgrade it to see them\nnote: the server at \(server.url) (\(named)) "
+                + "does not report SLA by severity and breached incidents: upgrade it to see them\n")
+            // Asked for Berlin's days, it made UTC's: said, rather than passed off as Berlin's.
+            let berlin = try await setting.automator(["report", "--tz", "Europe/Berlin"] + Setting.window)
+            #expect(berlin.stdout.contains("| Day (UTC) |") && berlin.stderr.hasSuffix("note: the server at \(server.url) "
+                + "(\(named)) counts days in UTC, not Europe/Berlin: upgrade it for --tz\n"), "\(berlin.stderr)")
             let json = try await setting.automator(["report", "--format", "json"] + Setting.window)
             #expect(json.status == 0 && !json.stdout.contains("\"actions\""), "\(json.stderr)")
         }

@@ -70,6 +70,52 @@ struct ReportTests {
                                Report.SLATally(type: "phishing", met: 1, breached: 1, atRisk: 1)])
     }
 
+    @Test("SLA by severity, and the breached incidents: the open ones first, then the latest, each late by how much",
+          arguments: StoreUnderTest.allCases)
+    func breaches(_ store: StoreUnderTest) async throws {
+        let report = try await Self.fixture(store)
+        // The states of `sla` above, by severity: critical INC-4 met; high INC-1 met, INC-6
+        // breached, INC-5 on track; medium INC-2 and INC-12 breached (INC-7 has no SLA); low
+        // INC-8 met, INC-3 at risk; info: INC-9 has no SLA.
+        #expect(report.slaBySeverity == [Report.SeveritySLA(severity: "critical", met: 1),
+                                         Report.SeveritySLA(severity: "high", met: 1, breached: 1, onTrack: 1),
+                                         Report.SeveritySLA(severity: "medium", breached: 2),
+                                         Report.SeveritySLA(severity: "low", met: 1, atRisk: 1)])
+        // INC-6 open, due 40, now 84: 44 h late; INC-12 closed 75, due 48: 27 h; INC-2 closed 30,
+        // due 26: 4 h.
+        #expect(report.breached == [
+            Report.BreachedIncident(id: "INC-6", type: "malware", severity: "high", due: ReportFixture.hour(40),
+                                    closedAt: nil, late: 44 * 3600),
+            Report.BreachedIncident(id: "INC-12", type: "access", severity: "medium", due: ReportFixture.hour(48),
+                                    closedAt: ReportFixture.hour(75), late: 27 * 3600),
+            Report.BreachedIncident(id: "INC-2", type: "phishing", severity: "medium", due: ReportFixture.hour(26),
+                                    closedAt: ReportFixture.hour(30), late: 4 * 3600),
+        ])
+    }
+
+    @Test("The breached list: late by the due time it breached when the severity was lowered since; at most 100, the open first")
+    func breachedList() {
+        var tally = ReportTally()
+        let ms = { (hours: Double) in ReportFixture.hour(hours).millisecondsSince1970 }
+        // Breached at 10, then its severity lowered moved the due time to 30; closed at 20: 10 h late.
+        tally.breached(number: 1, type: "phishing", severity: "low", due: ms(30), breachedAt: ms(10), closed: ms(20))
+        // 104 closed ones, 1 to 104 minutes late, and one still open, 1 minute late at 84.
+        for minutes in 1...104 {
+            tally.breached(number: 100 + minutes, type: "malware", severity: "high", due: ms(40),
+                           breachedAt: ms(40), closed: ms(40) + Int64(minutes) * 60_000)
+        }
+        tally.breached(number: 999, type: "access", severity: "info", due: ms(84) - 60_000, breachedAt: nil, closed: nil)
+        let report = tally.finish(window: ReportFixture.window, days: ReportDays(ReportFixture.window),
+                                  generatedAt: ReportFixture.now)
+        #expect(report.breached.count == Report.breachedListed)
+        #expect(report.breached.first == Report.BreachedIncident(id: "INC-999", type: "access", severity: "info",
+                                                                 due: ReportFixture.hour(84 - 1.0 / 60), closedAt: nil,
+                                                                 late: 60))
+        #expect(report.breached[1].id == "INC-1" && report.breached[1].due == ReportFixture.hour(10)
+            && report.breached[1].late == 10 * 3600)
+        #expect(report.breached.dropFirst(2).map(\.id) == (7...104).reversed().map { "INC-\(100 + $0)" })
+    }
+
     @Test("Time to acknowledge and to resolve: median, mean and p90", arguments: StoreUnderTest.allCases)
     func timings(_ store: StoreUnderTest) async throws {
         let report = try await Self.fixture(store)
@@ -231,6 +277,9 @@ struct ReportTests {
         #expect(json.contains(#""generated_at" : "2026-03-04T12:00:00Z""#))
         #expect(json.contains(#""at_risk" : 1"#))
         #expect(json.contains(#""median" : 7200"#) && json.contains(#""p90" : 108000"#))
+        #expect(json.contains(#""timezone" : "UTC","#))
+        #expect(json.contains(#""sla_by_severity" : ["#) && json.contains(#""breached_incidents" : ["#))
+        #expect(json.contains(#""due" : "2026-03-02T16:00:00Z""#) && json.contains(#""late" : 158400"#))
         #expect(try ReportJSON.decode(json) == report)
         #expect(throws: ReportJSON.DecodingFailure.self) { try ReportJSON.decode(#"{"window": 1}"#) }
     }
@@ -238,7 +287,8 @@ struct ReportTests {
     @Test("An older server's report, without the response actions: read, shown as not reported, passed on as sent")
     func olderServer() async throws {
         let report = try ReportJSON.decode(ReportFixture.olderServerJSON)
-        #expect(report.absent == [.actions, .backlog])
+        #expect(report.absent == [.actions, .backlog, .breaches])
+        #expect(report.window.timeZone == .gmt)
         #expect(report.days.map(\.opened) == [2, 0] && report.playbooks.first?.completed == 2)
         #expect(report.acknowledge == Report.Timing(count: 2, mean: 5400, p90: 7200))
         let note = "The server that made this report is older than its response actions section: upgrade it to see them."
@@ -247,12 +297,15 @@ struct ReportTests {
         // Without the backlog: not said to be zero.
         #expect(ReportFormat.markdown.render(report).contains("\n2 incidents opened, 1 closed.\n"))
         #expect(!ReportFormat.html.render(report).contains("Open at the start"))
+        #expect(ReportFormat.markdown.render(report).contains("## SLA by severity, breached incidents\n\nThe server that "
+            + "made this report is older than its SLA by severity and breached incidents section: upgrade it to see them.\n"))
         let csv = ReportFormat.csv.render(report)
         #expect(csv.contains("absent,actions,note,\(note)\r\n") && !csv.contains("approval,"), "\(csv)")
         #expect(csv.contains("absent,backlog,note,") && !csv.contains("backlog,,"), "\(csv)")
         // Written back without the section, rather than with zeros nobody counted.
         let json = ReportJSON.encode(report)
         #expect(!json.contains("\"actions\"") && !json.contains("\"approval\"") && !json.contains("open_at_start"))
+        #expect(!json.contains("sla_by_severity") && !json.contains("breached_incidents"))
         #expect(try ReportJSON.decode(json) == report)
         #expect(try ReportJSON.decode(ReportJSON.encode(try await Self.fixture())).absent.isEmpty)
     }
@@ -289,6 +342,11 @@ struct ReportTests {
         #expect(text.contains("| slack:bob | 2 |\n"))
         #expect(text.contains("| Approval in chat | 3 | 2h | 1h 50m | 3h |\n"))
         #expect(text.contains("| firewall.block_ip | 2 | 1 | 2026-02-28 14:00 UTC |\n"))
+        #expect(text.contains("## SLA by severity\n\n| Severity | Met | Breached | At risk | On track | Met (of ended) |\n"))
+        #expect(text.contains("| high | 1 | 1 | 0 | 1 | 50% |\n| medium | 0 | 2 | 0 | 0 | 0% |\n"))
+        #expect(text.contains("## Breached incidents\n\n| Incident | Type | Severity | Due | Closed | Late by |\n"))
+        #expect(text.contains("| INC-6 | malware | high | 2026-03-02 16:00 UTC | still open | 1d 20h |\n"
+            + "| INC-12 | access | medium | 2026-03-03 00:00 UTC | 2026-03-04 03:00 UTC | 1d 3h |\n"))
         var one = report
         one.statuses = [one.statuses[0]]
         one.statuses[0].count = 1
@@ -303,6 +361,7 @@ struct ReportTests {
             Automator report, 2026-03-01 00:00 UTC to 2026-03-04 00:00 UTC
             Incidents: 10 opened, 5 closed; 1 open at the start, 6 at the end.
             SLA: 50% met (3 met, 3 breached, 1 at risk, 1 on track). Breached: access 1, malware 1, phishing 1.
+            Breached and still open: INC-6 (1d 20h late).
             Time to acknowledge: median 2h, p90 1d 6h (7 incidents). To resolve: median 16h, p90 1d 11h (6 incidents).
             Playbook runs: 3 completed, 2 failed, 1 killed, 1 unfinished. Overdue tasks: 2.
             Response actions: 3 done, 1 failed, 1 refused, 1 denied, 1 timed out, 1 dry run, 2 undone, 1 expired, \
@@ -332,7 +391,10 @@ struct ReportTests {
                      "owner,,overdue,1", "action,edr.isolate_host,denied,1", "action,firewall.block_ip,timed_out,1",
                      "action,firewall.block_ip,in_flight,1", "approver,slack:bob,actions,2",
                      "approval,,mean_seconds,6600", "in_force,firewall.block_ip,until_undone,1",
-                     "in_force,edr.isolate_host,since,2026-03-01T21:00:00Z"]
+                     "in_force,edr.isolate_host,since,2026-03-01T21:00:00Z", "window,,timezone,UTC",
+                     "sla_by_severity,medium,breached,2", "sla_by_severity,low,at_risk,1",
+                     "breached,INC-6,due,2026-03-02T16:00:00Z", "breached,INC-6,closed_at,",
+                     "breached,INC-12,closed_at,2026-03-04T03:00:00Z", "breached,INC-12,late_seconds,97200"]
         {
             #expect(lines.contains(line), "\(line)")
         }
@@ -367,6 +429,12 @@ struct ReportTests {
         // Bars per day: day 1 has 4 opened and 3 closed, on an axis up to 5.
         #expect(html.contains("<title>2026-03-01: 4 opened</title>") && html.contains("<title>2026-03-01: 3 closed</title>"))
         #expect(html.contains("<title>phishing: 1 at risk</title>"))
+        // Per day, by severity, and the breached incidents in tables too, not only in the bars' tooltips.
+        #expect(html.contains(#"<th scope="col">Day (UTC)</th>"#)
+            && html.contains(#"<tr><th scope="row">2026-03-02</th><td>3</td><td>1</td></tr>"#), "\(html)")
+        #expect(html.contains(#"<tr><th scope="row">medium</th><td>0</td><td>2</td><td>0</td><td>0</td><td>0%</td></tr>"#))
+        #expect(html.contains(#"<tr><th scope="row">INC-6</th><td>malware</td><td>high</td><td>2026-03-02 16:00 UTC</td>"#
+            + "<td>still open</td><td>1d 20h</td></tr>"))
         #expect(html.contains("<title>edr.isolate_host: 1 denied</title>"))
         // The summary's times say which figure they are: the median, the typical incident.
         #expect(html.contains("<dt>Open at the start</dt><dd>1</dd>") && html.contains("<dt>Open at the end</dt><dd>6</dd>"))

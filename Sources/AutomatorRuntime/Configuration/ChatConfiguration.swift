@@ -20,7 +20,8 @@ import Yams
 ///     invites_from: [example.org, "@alice:partner.example"]   # default: the bot's own server
 ///   report:                              # automator serve posts its figures every day, HTML attached
 ///     channel: "#soc"
-///     daily_at: "08:00"                  # UTC
+///     daily_at: "08:00"                  # in tz
+///     tz: Europe/Berlin                  # days, times and daily_at in this zone (default: UTC)
 ///     window: 7d                         # the report covers the last 7 days
 /// ```
 public struct ChatConfiguration: Sendable, Hashable {
@@ -134,21 +135,30 @@ public struct ChatConfiguration: Sendable, Hashable {
     }
 
     private static func report(_ fields: ConfigurationMapping, _ reader: ConfigurationReader) -> ReportSchedule? {
-        reader.only(["channel", "network", "daily_at", "window"], in: fields)
+        reader.only(["channel", "network", "daily_at", "tz", "window"], in: fields)
         var minuteOfDay: Int?
         if let node = reader.required("daily_at", in: fields), let time = reader.string(node) {
             let parts = time.split(separator: ":").compactMap { Int($0) }
             if parts.count == 2, (0..<24).contains(parts[0]), (0..<60).contains(parts[1]) {
                 minuteOfDay = parts[0] * 60 + parts[1]
             } else {
-                reader.report(node, "a time of day in UTC expected, such as \"08:00\"")
+                reader.report(node, "a time of day expected, such as \"08:00\" (in tz, UTC by default)")
+            }
+        }
+        var timeZone: TimeZone? = .gmt
+        if let node = fields["tz"], let name = reader.string(node) {
+            do { timeZone = try ReportWindow.timeZone(named: name, option: "tz") } catch {
+                reader.report(node, error.description)
+                timeZone = nil
             }
         }
         let window: TimeInterval? = if let node = fields["window"] { reader.duration(node) } else { 7 * 86400 }
         let network = fields["network"].flatMap(reader.string)
-        guard let channel = reader.required("channel", in: fields).flatMap(reader.string), let minuteOfDay, let window
+        guard let channel = reader.required("channel", in: fields).flatMap(reader.string), let minuteOfDay, let window,
+              let timeZone
         else { return nil }
-        return ReportSchedule(channel: channel, network: network, minuteOfDay: minuteOfDay, window: window)
+        return ReportSchedule(channel: channel, network: network, minuteOfDay: minuteOfDay, window: window,
+                              timeZone: timeZone)
     }
 
     private static func matrix(_ fields: ConfigurationMapping, _ reader: ConfigurationReader) -> MatrixConfiguration? {

@@ -33,6 +33,6 @@ struct SLAPolicy: Sendable {
         let due = incident.createdAt.addingTimeInterval(seconds).roundedToMilliseconds
         guard due != incident.slaDueAt else { return nil }
         change.slaDueAt = due
-        return "SLA now due \(ReportText.time(due)): \(why)" + (due <= change.at ? ", already past" : "")
+        return "SLA now due \(ReportText.time(due, in: .gmt)): \(why)" + (due <= change.at ? ", already past" : "")
     }
 }

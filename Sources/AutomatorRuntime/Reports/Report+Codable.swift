@@ -9,12 +9,15 @@ extension Report {
         case actions
         /// `open_at_start` and `open_at_end`.
         case backlog
+        /// `sla_by_severity` and `breached_incidents`.
+        case breaches
 
         /// As the report's readers see it: `response actions`.
         public var title: String {
             switch self {
             case .actions: "response actions"
             case .backlog: "backlog (incidents open at the start and at the end)"
+            case .breaches: "SLA by severity and breached incidents"
             }
         }
     }
@@ -23,14 +26,16 @@ extension Report {
 /// The sections of the first report are required; a later section's keys may be missing, and
 /// the report then says so (`absent`) instead of failing or showing zeros that were never counted.
 /// An absent section is not written back either, so `--format json` passes on what the server sent.
+/// A report without `timezone` is one of UTC days, as every report was before it.
 extension Report: Codable {
     /// `schema_version` in the JSON, for the BI tools and scripts that read it: raised when a
     /// field is renamed, removed or changes its meaning or unit, not when one is added.
     public static let schemaVersion = 1
 
     private enum CodingKeys: String, CodingKey {
-        case schemaVersion, window, generatedAt, days, types, severities, statuses, sla, acknowledge, resolve, verdicts,
-             indicators, playbooks, owners, actions, approvers, approval, inForce, openAtStart, openAtEnd
+        case schemaVersion, window, timezone, generatedAt, days, types, severities, statuses, sla, acknowledge, resolve,
+             verdicts, indicators, playbooks, owners, actions, approvers, approval, inForce, openAtStart, openAtEnd,
+             slaBySeverity, breachedIncidents
     }
 
     public init(from decoder: any Decoder) throws {
@@ -62,12 +67,26 @@ extension Report: Codable {
         } else {
             absent.insert(.backlog)
         }
+        if container.contains(.slaBySeverity) {
+            slaBySeverity = try container.decode([SeveritySLA].self, forKey: .slaBySeverity)
+            breached = try container.decode([BreachedIncident].self, forKey: .breachedIncidents)
+        } else {
+            absent.insert(.breaches)
+        }
+        if let name = try container.decodeIfPresent(String.self, forKey: .timezone) {
+            guard let zone = try? ReportWindow.timeZone(named: name) else {
+                throw DecodingError.dataCorruptedError(forKey: .timezone, in: container,
+                                                       debugDescription: "no time zone '\(name)' in this system's tz database")
+            }
+            window.timeZone = zone
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(Self.schemaVersion, forKey: .schemaVersion)
         try container.encode(window, forKey: .window)
+        try container.encode(window.timeZoneName, forKey: .timezone)
         try container.encode(generatedAt, forKey: .generatedAt)
         try container.encode(days, forKey: .days)
         try container.encode(types, forKey: .types)
@@ -89,6 +108,10 @@ extension Report: Codable {
         if !absent.contains(.backlog) {
             try container.encode(openAtStart, forKey: .openAtStart)
             try container.encode(openAtEnd, forKey: .openAtEnd)
+        }
+        if !absent.contains(.breaches) {
+            try container.encode(slaBySeverity, forKey: .slaBySeverity)
+            try container.encode(breached, forKey: .breachedIncidents)
         }
     }
 }

@@ -5,7 +5,8 @@ public import Foundation
 /// Most figures are about the incidents *opened* in the window (the cohort), as they stand when
 /// the report is made: their status, their SLA, how long they took to be acknowledged and
 /// resolved. The per-day and per-type counts of closed incidents are about those *closed* in the
-/// window, whenever they were opened. Days are UTC days. See docs/ARCHITECTURE.md, "Reports",
+/// window, whenever they were opened. Days are the calendar days of the window's time zone (UTC
+/// unless given). See docs/ARCHITECTURE.md, "Reports",
 /// for the definitions (acknowledged, at risk, resolved).
 ///
 /// ```swift
@@ -17,7 +18,7 @@ public struct Report: Sendable, Hashable {
     public var window: ReportWindow
     /// When it was made: open incidents' SLA states and overdue tasks are as of then.
     public var generatedAt: Date
-    /// Every UTC day the window touches, in order, days without incidents included.
+    /// Every day the window touches in its time zone, in order, days without incidents included.
     public var days: [Day]
     /// Opened and closed in the window, per type and per severity (most opened first).
     public var types: [Breakdown]
@@ -30,6 +31,11 @@ public struct Report: Sendable, Hashable {
     public var openAtEnd = 0
     /// The incidents opened in the window with an SLA, per type, by their SLA state now.
     public var sla: [SLATally]
+    /// The same per severity, most severe first.
+    public var slaBySeverity: [SeveritySLA] = []
+    /// Those breached: the open ones first, then the latest; at most `breachedListed` (the
+    /// breached of `sla` count them all).
+    public var breached: [BreachedIncident] = []
     /// From creation to the first act of a person, for the acknowledged incidents of the window.
     public var acknowledge: Timing
     /// From creation to closing, for the incidents of the window closed so far.
@@ -80,7 +86,7 @@ public struct Report: Sendable, Hashable {
         self.inForce = inForce
     }
 
-    /// A UTC day: `2026-03-01`.
+    /// A day of the window's time zone: `2026-03-01`.
     public struct Day: Sendable, Hashable, Codable {
         public var date: String
         public var opened: Int
@@ -116,8 +122,12 @@ public struct Report: Sendable, Hashable {
         }
     }
 
+    /// How many breached incidents a report lists: enough for a month of a busy team, few
+    /// enough for a phone; the rest are counted in `sla`.
+    public static let breachedListed = 100
+
     /// A type's incidents by SLA state (`Incident.slaState(at:)` at `generatedAt`).
-    public struct SLATally: Sendable, Hashable, Codable {
+    public struct SLATally: SLACounts, Sendable, Hashable, Codable {
         public var type: String
         public var met: Int
         public var breached: Int
@@ -130,6 +140,44 @@ public struct Report: Sendable, Hashable {
             self.breached = breached
             self.atRisk = atRisk
             self.onTrack = onTrack
+        }
+    }
+
+    /// A severity's incidents by SLA state, as `SLATally` a type's.
+    public struct SeveritySLA: SLACounts, Sendable, Hashable, Codable {
+        public var severity: String
+        public var met: Int
+        public var breached: Int
+        public var atRisk: Int
+        public var onTrack: Int
+
+        public init(severity: String, met: Int = 0, breached: Int = 0, atRisk: Int = 0, onTrack: Int = 0) {
+            self.severity = severity
+            self.met = met
+            self.breached = breached
+            self.atRisk = atRisk
+            self.onTrack = onTrack
+        }
+    }
+
+    /// An incident of the window whose SLA is breached. `due`: the due time it breached (the one
+    /// it had then, when its severity was lowered since); `closedAt`: nil while it is open;
+    /// `late`: seconds from `due` to its closing, or to `generatedAt` while it is open.
+    public struct BreachedIncident: Sendable, Hashable, Codable {
+        public var id: String
+        public var type: String
+        public var severity: String
+        public var due: Date
+        public var closedAt: Date?
+        public var late: Double
+
+        public init(id: String, type: String, severity: String, due: Date, closedAt: Date?, late: Double) {
+            self.id = id
+            self.type = type
+            self.severity = severity
+            self.due = due
+            self.closedAt = closedAt
+            self.late = late
         }
     }
 
@@ -265,4 +313,26 @@ public struct Report: Sendable, Hashable {
             self.since = since
         }
     }
+}
+
+/// Incidents by SLA state: a type's (`Report.SLATally`) or a severity's (`Report.SeveritySLA`).
+public protocol SLACounts {
+    var met: Int { get set }
+    var breached: Int { get set }
+    var atRisk: Int { get set }
+    var onTrack: Int { get set }
+}
+
+extension SLACounts {
+    mutating func add(_ state: SLAState, _ count: Int) {
+        switch state {
+        case .met: met += count
+        case .breached: breached += count
+        case .atRisk: atRisk += count
+        case .onTrack: onTrack += count
+        }
+    }
+
+    /// The counts in the order every table shows them: met, breached, at risk, on track.
+    var states: [Int] { [met, breached, atRisk, onTrack] }
 }

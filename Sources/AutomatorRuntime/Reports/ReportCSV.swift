@@ -4,6 +4,7 @@ import Foundation
 ///
 ///     section,name,measure,value
 ///     window,,from,2026-03-01T00:00:00Z
+///     window,,timezone,UTC
 ///     day,2026-03-01,opened,4
 ///     type,phishing,closed,3
 ///     sla,malware,at_risk,0
@@ -12,21 +13,25 @@ import Foundation
 ///
 /// A spreadsheet's pivot table (or `grep '^day,'`) gives back any section as a table. Sections:
 /// `window`, `day`, `type`, `severity`, `backlog` (measures `open_at_start`, `open_at_end`),
-/// `status`, `sla`, `acknowledge`, `resolve`, `verdict`, `indicator` (name: the value; measures
+/// `status`, `sla`, `sla_by_severity`, `breached` (name: the incident; measures `type`,
+/// `severity`, `due`, `closed_at` (empty while open), `late_seconds`), `acknowledge`, `resolve`, `verdict`, `indicator` (name: the value; measures
 /// `type`, `verdict`, `last_seen`), `playbook`, `owner`
 /// (an empty name: tasks nobody owns), `action` (measures `done`, `failed`, `refused`, `denied`,
 /// `timed_out`, `dry_run`, `undone`, `expired`, `in_flight`), `approver`, `approval` (the wait
 /// for an approval in chat), `in_force` (measures `lifting`, `until_undone`, `since`); `absent`
 /// (name: a section an older server did not send, such as `actions`; measure `note`).
-/// Durations in seconds, times in ISO 8601 (UTC).
+/// Durations in seconds, times in ISO 8601 with the offset of the report's time zone
+/// (`2026-03-23T00:00:00+01:00`; `Z` in UTC), days that zone's.
 enum ReportCSV {
     static func render(_ report: Report) -> String {
+        let zone = report.window.timeZone
+        func time(_ date: Date) -> String { date.formatted(Date.ISO8601FormatStyle(timeZoneSeparator: .colon, timeZone: zone)) }
         var rows: [[String]] = [["section", "name", "measure", "value"]]
         func add(_ section: String, _ name: String, _ measures: [(String, String)]) {
             rows += measures.map { [section, name, $0.0, $0.1] }
         }
         add("window", "", [("from", time(report.window.from)), ("to", time(report.window.to)),
-                           ("generated_at", time(report.generatedAt))])
+                           ("timezone", report.window.timeZoneName), ("generated_at", time(report.generatedAt))])
         for day in report.days { add("day", day.date, [("opened", "\(day.opened)"), ("closed", "\(day.closed)")]) }
         for (section, breakdowns) in [("type", report.types), ("severity", report.severities)] {
             for item in breakdowns { add(section, item.name, [("opened", "\(item.opened)"), ("closed", "\(item.closed)")]) }
@@ -35,9 +40,15 @@ enum ReportCSV {
             add("backlog", "", [("open_at_start", "\(report.openAtStart)"), ("open_at_end", "\(report.openAtEnd)")])
         }
         for status in report.statuses { add("status", status.name, [("incidents", "\(status.count)")]) }
-        for sla in report.sla {
-            add("sla", sla.type, [("met", "\(sla.met)"), ("breached", "\(sla.breached)"), ("at_risk", "\(sla.atRisk)"),
-                                  ("on_track", "\(sla.onTrack)")])
+        func sla(_ counts: some SLACounts) -> [(String, String)] {
+            Array(zip(["met", "breached", "at_risk", "on_track"], counts.states.map { "\($0)" }))
+        }
+        for tally in report.sla { add("sla", tally.type, sla(tally)) }
+        for tally in report.slaBySeverity { add("sla_by_severity", tally.severity, sla(tally)) }
+        for incident in report.breached {
+            add("breached", incident.id, [("type", incident.type), ("severity", incident.severity),
+                                          ("due", time(incident.due)), ("closed_at", incident.closedAt.map(time) ?? ""),
+                                          ("late_seconds", seconds(incident.late))])
         }
         let approval = report.absent.contains(.actions) ? [] : [("approval", report.approval)]
         for (section, timing) in [("acknowledge", report.acknowledge), ("resolve", report.resolve)] + approval {
@@ -88,6 +99,4 @@ enum ReportCSV {
         guard let value else { return "" }
         return value == value.rounded() ? "\(Int(value))" : String(format: "%.3f", value)
     }
-
-    private static func time(_ date: Date) -> String { date.formatted(Date.ISO8601FormatStyle()) }
 }

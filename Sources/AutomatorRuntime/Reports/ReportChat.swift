@@ -9,6 +9,7 @@ import Foundation
 ///     Automator report, 2026-11-23 08:00 UTC to 2026-11-30 08:00 UTC
 ///     Incidents: 26 opened, 24 closed; 56 open at the start, 58 at the end.
 ///     SLA: 35% met (9 met, 17 breached, 1 on track). Breached: malware 9, phishing 5, ddos 3.
+///     Breached and still open: INC-812 (2d 4h late), INC-840 (9h late).
 ///     Time to acknowledge: median 25m, p90 1h 15m (25 incidents). To resolve: median 4h 32m,
 ///     p90 17h 24m (23 incidents).
 ///     Playbook runs: 45 completed, 3 failed. Overdue tasks: 2.
@@ -21,6 +22,7 @@ enum ReportChat {
         let backlog = ReportText.backlog(report).map { "; " + $0 } ?? ""
         lines.append("Incidents: \(opened) opened, \(closed) closed\(backlog).")
         if let sla = sla(report) { lines.append(sla) }
+        if let open = breachedOpen(report) { lines.append(open) }
         lines.append("Time to acknowledge: \(timing(report.acknowledge)). To resolve: \(timing(report.resolve)).")
         var work: [String] = []
         let runs = [("completed", report.playbooks.reduce(0) { $0 + $1.completed }),
@@ -51,6 +53,16 @@ enum ReportChat {
             line += " Breached: " + worst.prefix(3).map { "\($0.type) \($0.breached)" }.joined(separator: ", ") + "."
         }
         return line
+    }
+
+    /// `Breached and still open: INC-812 (2d 4h late), INC-840 (9h late), and 4 more.`: what
+    /// someone is to chase today; nil when none is.
+    private static func breachedOpen(_ report: Report) -> String? {
+        let open = report.breached.filter { $0.closedAt == nil }
+        guard !open.isEmpty else { return nil }
+        let more = open.count > 3 ? ", and \(open.count - 3) more" : ""
+        return "Breached and still open: "
+            + open.prefix(3).map { "\($0.id) (\(ReportText.duration($0.late)) late)" }.joined(separator: ", ") + more + "."
     }
 
     /// `Response actions: 5 done, 1 denied; 2 in force now.`; nil when none was asked for or is in force.

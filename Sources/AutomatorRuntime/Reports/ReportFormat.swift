@@ -41,14 +41,54 @@ enum ReportText {
         [duration(timing.median), duration(timing.mean), duration(timing.p90)]
     }
 
-    /// `2026-03-01 08:00 UTC`.
-    static func time(_ date: Date) -> String {
-        let iso = date.formatted(Date.ISO8601FormatStyle())
-        return iso.prefix(10) + " " + iso.dropFirst(11).prefix(5) + " UTC"
+    /// `2026-03-01 08:00 UTC`; in another zone with its offset then, `2026-03-01 09:00 +01:00`
+    /// (this system's zones have no abbreviation but `GMT+1`).
+    static func time(_ date: Date, in zone: TimeZone) -> String {
+        let local = date.formatted(Date.ISO8601FormatStyle(timeZone: zone))
+        return local.prefix(10) + " " + local.dropFirst(11).prefix(5) + " " + offset(of: zone, at: date)
     }
 
-    /// `2026-03-01 00:00 UTC to 2026-03-31 00:00 UTC`.
-    static func window(_ window: ReportWindow) -> String { time(window.from) + " to " + time(window.to) }
+    /// `UTC`, or `+01:00`, `-04:00`: `zone`'s offset from UTC at `date`.
+    static func offset(of zone: TimeZone, at date: Date) -> String {
+        guard zone.identifier != TimeZone.gmt.identifier else { return "UTC" }
+        let seconds = zone.secondsFromGMT(for: date)
+        return String(format: "%@%02d:%02d", seconds < 0 ? "-" : "+", abs(seconds) / 3600, abs(seconds) % 3600 / 60)
+    }
+
+    /// `2026-03-01 00:00 UTC to 2026-03-31 00:00 UTC`; in another zone, its name after:
+    /// `2026-03-23 00:00 +01:00 to 2026-03-30 00:00 +02:00 (Europe/Berlin)`.
+    static func window(_ window: ReportWindow) -> String {
+        let zone = window.timeZone
+        return time(window.from, in: zone) + " to " + time(window.to, in: zone)
+            + (zone.identifier == TimeZone.gmt.identifier ? "" : " (\(window.timeZoneName))")
+    }
+
+    /// A day column's header: `Day (Europe/Berlin)`.
+    static func dayHeader(_ report: Report) -> String { "Day (\(report.window.timeZoneName))" }
+
+    /// The SLA tables' columns after the name, as `slaRow` fills them.
+    static let slaHeaders = ["Met", "Breached", "At risk", "On track", "Met (of ended)"]
+
+    /// `[name, met, breached, at risk, on track, share met of those met or breached]`.
+    static func slaRow(_ name: String, _ counts: some SLACounts) -> [String] {
+        [name] + counts.states.map { "\($0)" } + [share(counts.met, of: counts.met + counts.breached)]
+    }
+
+    /// The breached incidents' columns, as `breachedRow` fills them.
+    static let breachedHeaders = ["Incident", "Type", "Severity", "Due", "Closed", "Late by"]
+
+    static func breachedRow(_ incident: Report.BreachedIncident, in zone: TimeZone) -> [String] {
+        [incident.id, incident.type, incident.severity, time(incident.due, in: zone),
+         incident.closedAt.map { time($0, in: zone) } ?? "still open", duration(incident.late)]
+    }
+
+    /// Under the breached incidents when the report lists fewer than were breached: `The 100
+    /// listed of 240 breached: the open ones first, then the latest.`; nil when it lists all.
+    static func breachedCut(_ report: Report) -> String? {
+        let all = report.sla.reduce(0) { $0 + $1.breached }
+        guard all > report.breached.count else { return nil }
+        return "The \(report.breached.count) listed of \(all) breached: the open ones first, then the latest."
+    }
 
     /// `75%`, or `-` out of nothing.
     static func share(_ part: Int, of whole: Int) -> String {

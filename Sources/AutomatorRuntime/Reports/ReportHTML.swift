@@ -25,13 +25,14 @@ enum ReportHTML {
                          ReportChart.Series(name: "breached", className: "breached"),
                          ReportChart.Series(name: "at risk", className: "at-risk"),
                          ReportChart.Series(name: "on track", className: "on-track")]
+        let zone = report.window.timeZone
         let outcomes = [ReportChart.Series(name: "completed", className: "met"),
                         ReportChart.Series(name: "failed", className: "breached"),
                         ReportChart.Series(name: "killed", className: "at-risk"),
                         ReportChart.Series(name: "unfinished", className: "on-track")]
         var body = """
             <header><h1>Automator report</h1>
-            <p>\(escape(ReportText.window(report.window)))<br>made \(escape(ReportText.time(report.generatedAt)))</p></header>
+            <p>\(escape(ReportText.window(report.window)))<br>made \(escape(ReportText.time(report.generatedAt, in: zone)))</p></header>
             <dl class="summary">
             <div><dt>Opened</dt><dd>\(opened)</dd></div>
             <div><dt>Closed</dt><dd>\(closed)</dd></div>
@@ -43,8 +44,11 @@ enum ReportHTML {
 
             """
         body += section("Incidents per day", ReportChart.columns(
-            id: "chart-days", title: "Incidents opened and closed per day (UTC)", labels: report.days.map(\.date),
-            series: flow, values: report.days.map { [$0.opened, $0.closed] }) + ReportChart.legend(flow))
+            id: "chart-days", title: "Incidents opened and closed per day (\(report.window.timeZoneName))",
+            labels: report.days.map(\.date), series: flow, values: report.days.map { [$0.opened, $0.closed] })
+            + ReportChart.legend(flow)
+            + table([ReportText.dayHeader(report), "Opened", "Closed"], names: true,
+                    report.days.map { [$0.date, "\($0.opened)", "\($0.closed)"] }))
         for (id, name, breakdowns) in [("chart-types", "type", report.types),
                                        ("chart-severities", "severity", report.severities)]
         {
@@ -59,9 +63,8 @@ enum ReportHTML {
             id: "chart-sla", title: "SLA met, breached, at risk and on track by type", labels: report.sla.map(\.type),
             series: slaStates, values: report.sla.map { [$0.met, $0.breached, $0.atRisk, $0.onTrack] }, stacked: true)
             + ReportChart.legend(slaStates)
-            + table(["Type", "Met", "Breached", "At risk", "On track"], report.sla.map {
-                [$0.type, "\($0.met)", "\($0.breached)", "\($0.atRisk)", "\($0.onTrack)"]
-            }))
+            + table(["Type"] + ReportText.slaHeaders, report.sla.map { ReportText.slaRow($0.type, $0) }))
+        body += breaches(report)
         body += section("Response times", table(["", "Incidents"] + ReportText.timingHeaders, [
             ("Acknowledge", report.acknowledge), ("Resolve", report.resolve),
         ].map { name, timing in
@@ -71,7 +74,7 @@ enum ReportHTML {
             [$0.name, "\($0.count)"]
         }) + (report.indicators.isEmpty ? "" : table(["Worst indicators", "Type", "Verdict", "Last seen"],
                                                      report.indicators.map {
-            [$0.value, $0.type, $0.verdict, ReportText.time($0.lastSeen)]
+            [$0.value, $0.type, $0.verdict, ReportText.time($0.lastSeen, in: zone)]
         })))
         body += section("Playbook runs", ReportChart.rows(
             id: "chart-playbooks", title: "Playbook runs by outcome", labels: report.playbooks.map(\.playbook),
@@ -100,6 +103,20 @@ enum ReportHTML {
             """
     }
 
+    /// The SLA by severity beside the one by type, and the breached incidents a manager follows up.
+    private static func breaches(_ report: Report) -> String {
+        if report.absent.contains(.breaches) {
+            return section("SLA by severity, breached incidents", "<p>\(escape(ReportText.absent(.breaches)))</p>\n")
+        }
+        let cut = ReportText.breachedCut(report).map { "<p class=\"none\">\(escape($0))</p>\n" } ?? ""
+        return section("SLA by severity", table(["Severity"] + ReportText.slaHeaders, names: true,
+                                                report.slaBySeverity.map { ReportText.slaRow($0.severity, $0) }))
+            + section("Breached incidents", wide: true, table(ReportText.breachedHeaders, names: true,
+                                                              empty: "None breached.", report.breached.map {
+                ReportText.breachedRow($0, in: report.window.timeZone)
+            }) + cut)
+    }
+
     /// What the actions did: outcomes, who approved and how fast, what is in force now.
     private static func actions(_ report: Report) -> String {
         if report.absent.contains(.actions) {
@@ -123,7 +140,7 @@ enum ReportHTML {
             ])
             + table(["In force now", "Lifting at their ttl", "Until undone", "Since"], names: true,
                     empty: "None in force now.", report.inForce.map {
-                [$0.action, "\($0.lifting)", "\($0.untilUndone)", ReportText.time($0.since)]
+                [$0.action, "\($0.lifting)", "\($0.untilUndone)", ReportText.time($0.since, in: report.window.timeZone)]
             }))
     }
 

@@ -7,16 +7,17 @@ enum ReportMarkdown {
         let opened = report.statuses.reduce(0) { $0 + $1.count }
         let closed = report.days.reduce(0) { $0 + $1.closed }
         let backlog = ReportText.backlog(report).map { "; " + $0 } ?? ""
+        let zone = report.window.timeZone
         var out = """
             # Automator report
 
-            \(ReportText.window(report.window)), made \(ReportText.time(report.generatedAt)).
+            \(ReportText.window(report.window)), made \(ReportText.time(report.generatedAt, in: zone)).
             \(opened) \(opened == 1 ? "incident" : "incidents") opened, \(closed) closed\(backlog).
 
             ## Incidents per day
 
             """
-        out += table(["Day (UTC)", "Opened", "Closed"], report.days.map { [$0.date, "\($0.opened)", "\($0.closed)"] })
+        out += table([ReportText.dayHeader(report), "Opened", "Closed"], report.days.map { [$0.date, "\($0.opened)", "\($0.closed)"] })
         out += "\n## Incidents by type\n\n"
         out += table(["Type", "Opened", "Closed"], report.types.map { [$0.name, "\($0.opened)", "\($0.closed)"] })
         out += "\n## Incidents by severity\n\n"
@@ -24,10 +25,18 @@ enum ReportMarkdown {
         out += "\n## Incidents opened in the window, by status now\n\n"
         out += table(["Status", "Incidents"], report.statuses.map { [$0.name, "\($0.count)"] })
         out += "\n## SLA by type\n\n"
-        out += table(["Type", "Met", "Breached", "At risk", "On track", "Met (of ended)"], report.sla.map { sla in
-            [sla.type, "\(sla.met)", "\(sla.breached)", "\(sla.atRisk)", "\(sla.onTrack)",
-             ReportText.share(sla.met, of: sla.met + sla.breached)]
-        })
+        out += table(["Type"] + ReportText.slaHeaders, report.sla.map { ReportText.slaRow($0.type, $0) })
+        if report.absent.contains(.breaches) {
+            out += "\n## SLA by severity, breached incidents\n\n" + ReportText.absent(.breaches) + "\n"
+        } else {
+            out += "\n## SLA by severity\n\n"
+            out += table(["Severity"] + ReportText.slaHeaders, report.slaBySeverity.map {
+                ReportText.slaRow($0.severity, $0)
+            })
+            out += "\n## Breached incidents\n\n"
+            out += table(ReportText.breachedHeaders, report.breached.map { ReportText.breachedRow($0, in: zone) })
+            if let cut = ReportText.breachedCut(report) { out += "\n" + cut + "\n" }
+        }
         out += "\n## Response times\n\n"
         out += table(["", "Incidents"] + ReportText.timingHeaders, [("Acknowledge", report.acknowledge),
                                                                    ("Resolve", report.resolve)].map { name, timing in
@@ -38,7 +47,7 @@ enum ReportMarkdown {
         if !report.indicators.isEmpty {
             out += "\nThe worst:\n\n"
             out += table(["Indicator", "Type", "Verdict", "Last seen"], report.indicators.map {
-                ["`\($0.value)`", $0.type, $0.verdict, ReportText.time($0.lastSeen)]
+                ["`\($0.value)`", $0.type, $0.verdict, ReportText.time($0.lastSeen, in: zone)]
             })
         }
         out += "\n## Playbook runs\n\n"
@@ -62,7 +71,7 @@ enum ReportMarkdown {
         ])
         out += "\nIn force now:\n\n"
         out += table(["Action", "Lifting at their ttl", "Until undone", "Since"], report.inForce.map { action in
-            [action.action, "\(action.lifting)", "\(action.untilUndone)", ReportText.time(action.since)]
+            [action.action, "\(action.lifting)", "\(action.untilUndone)", ReportText.time(action.since, in: zone)]
         })
         return out
     }

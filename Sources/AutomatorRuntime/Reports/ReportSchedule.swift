@@ -2,37 +2,56 @@ public import Foundation
 public import Logging
 import Synchronization
 
-/// The report `automator serve` posts to a chat channel every day at a time (UTC): the report of
-/// the last `window`, its main figures in a few lines (`ReportChat`) with the HTML report attached.
+/// The report `automator serve` posts to a chat channel every day at a time of its time zone
+/// (UTC unless given): the report of the last `window`, its days and times in that zone, its main
+/// figures in a few lines (`ReportChat`) with the HTML report attached.
 ///
 /// ```yaml
 /// chat:
-///   report: { channel: "#soc", daily_at: "08:00", window: 7d }
+///   report: { channel: "#soc", daily_at: "08:00", tz: Europe/Berlin, window: 7d }
 /// ```
 public struct ReportSchedule: Sendable, Hashable {
     public var channel: String
     /// The chat network; the first configured when nil.
     public var network: String?
-    /// Minutes after midnight, UTC.
+    /// Minutes after midnight, in `timeZone`.
     public var minuteOfDay: Int
     public var window: TimeInterval
+    public var timeZone: TimeZone
 
-    public init(channel: String, network: String? = nil, minuteOfDay: Int, window: TimeInterval) {
+    public init(channel: String, network: String? = nil, minuteOfDay: Int, window: TimeInterval,
+                timeZone: TimeZone = .gmt)
+    {
         self.channel = channel
         self.network = network
         self.minuteOfDay = minuteOfDay
         self.window = window
+        self.timeZone = timeZone
     }
 
     /// The next time the report is due after `now`.
     public func next(after now: Date) -> Date {
-        let day = (now.timeIntervalSince1970 / 86400).rounded(.down) * 86400
-        let today = Date(timeIntervalSince1970: day + Double(minuteOfDay * 60))
-        return today > now ? today : today.addingTimeInterval(86400)
+        let today = due(onDay: 0, of: now)
+        return today > now ? today : due(onDay: 1, of: now)
     }
 
     /// The last time the report was due, at or before `now`.
-    public func last(atOrBefore now: Date) -> Date { next(after: now).addingTimeInterval(-86400) }
+    public func last(atOrBefore now: Date) -> Date {
+        let today = due(onDay: 0, of: now)
+        return today <= now ? today : due(onDay: -1, of: now)
+    }
+
+    /// The time of day on the zone's calendar day `offset` days from `now`'s: 24 hours from the
+    /// day before's, or 23 or 25 across a change of the clocks. A time the clocks skip (02:30 on
+    /// the spring's day in Europe) is the hour after it (03:30).
+    private func due(onDay offset: Int, of now: Date) -> Date {
+        let calendar = ReportPeriod.calendar(timeZone)
+        // Every day has a start, and every day a day away from it.
+        let day = calendar.date(byAdding: .day, value: offset, to: calendar.startOfDay(for: now))!
+        var time = calendar.dateComponents([.year, .month, .day], from: day)
+        (time.hour, time.minute) = (minuteOfDay / 60, minuteOfDay % 60)
+        return calendar.date(from: time)!
+    }
 }
 
 /// Posts the scheduled report: renders it from the store and sends it through the bot.
@@ -61,8 +80,9 @@ public final class ReportPoster: Sendable {
     }
 
     private func post(_ schedule: ReportSchedule, at now: Date) async throws {
-        let report = try await store.report(ReportWindow(lasting: schedule.window, until: now), at: now)
-        let day = String(JSONText.time(now).dropFirst().prefix(10))
+        let window = ReportWindow(lasting: schedule.window, until: now, timeZone: schedule.timeZone)
+        let report = try await store.report(window, at: now)
+        let day = now.formatted(Date.ISO8601FormatStyle(timeZone: schedule.timeZone).year().month().day())
         _ = try await chat.post(ReportChat.summary(report), to: schedule.channel, on: schedule.network, thread: nil)
         try await chat.upload(Array(ReportFormat.html.render(report).utf8), named: "report-\(day).html", to: schedule.channel,
                               on: schedule.network, comment: "The report with its charts")

@@ -5,11 +5,25 @@ import Foundation
 /// every store's reports read alike. Two tallies of different parts of a report merge.
 struct ReportTally: Sendable {
     private struct Opened: Hashable {
-        var day: Int64, type: String, severity: String, status: String, sla: SLAState?
+        var day: Int, type: String, severity: String, status: String, sla: SLAState?
     }
 
     private struct Closed: Hashable {
-        var day: Int64, type: String, severity: String
+        var day: Int, type: String, severity: String
+    }
+
+    /// Times in milliseconds since 1970.
+    private struct Breach {
+        var number: Int, type: String, severity: String, due: Int64, closed: Int64?
+
+        /// Whether the report lists it before `other`: the open ones first (the earliest due,
+        /// the latest now), then the latest closed, then by number.
+        func listed(before other: Breach) -> Bool {
+            func key(_ breach: Breach) -> (Int, Int64, Int) {
+                (breach.closed == nil ? 1 : 0, breach.closed.map { $0 - breach.due } ?? -breach.due, -breach.number)
+            }
+            return key(self) > key(other)
+        }
     }
 
     private struct Run: Hashable {
@@ -30,6 +44,9 @@ struct ReportTally: Sendable {
 
     private var opened: [Opened: Int] = [:]
     private var closed: [Closed: Int] = [:]
+    /// The first `Report.breachedListed` in the list's order: kept as they come, rather than a
+    /// million incidents' breaches sorted for a hundred.
+    private var breaches: [Breach] = []
     private var acknowledge: [Int64] = []
     private var resolve: [Int64] = []
     private var verdicts: [Int: Int] = [:]
@@ -43,9 +60,9 @@ struct ReportTally: Sendable {
     private var openAtStart = 0
     private var openAtEnd = 0
 
-    /// Incidents opened in the window: their UTC day (`at / day`), type, severity, status and
-    /// SLA state now.
-    mutating func opened(day: Int64, type: String, severity: String, status: String, sla: SLAState?, count: Int = 1) {
+    /// Incidents opened in the window: their day (`ReportDays.index(of:)`), type, severity, status
+    /// and SLA state now.
+    mutating func opened(day: Int, type: String, severity: String, status: String, sla: SLAState?, count: Int = 1) {
         opened[Opened(day: day, type: type, severity: severity, status: status, sla: sla), default: 0] += count
     }
 
@@ -55,8 +72,23 @@ struct ReportTally: Sendable {
         openAtEnd += atEnd
     }
 
+    /// An incident opened in the window whose SLA is breached (`SLAState.breached`): `due` its
+    /// due time now, `breachedAt` when the breach was noted, if it was, `closed` when it closed,
+    /// if it did; in milliseconds since 1970.
+    mutating func breached(number: Int, type: String, severity: String, due: Int64, breachedAt: Int64?, closed: Int64?) {
+        // A breach noted before the due time now was noted by the due time it had then: the
+        // severity was lowered since, which moved the due time later (`SLAState`).
+        keep(Breach(number: number, type: type, severity: severity, due: min(due, breachedAt ?? due), closed: closed))
+    }
+
+    private mutating func keep(_ breach: Breach) {
+        if breaches.count == Report.breachedListed, let last = breaches.last, !breach.listed(before: last) { return }
+        breaches.insert(breach, at: breaches.firstIndex { breach.listed(before: $0) } ?? breaches.endIndex)
+        if breaches.count > Report.breachedListed { breaches.removeLast() }
+    }
+
     /// Incidents closed in the window.
-    mutating func closed(day: Int64, type: String, severity: String, count: Int = 1) {
+    mutating func closed(day: Int, type: String, severity: String, count: Int = 1) {
         closed[Closed(day: day, type: type, severity: severity), default: 0] += count
     }
 
@@ -103,6 +135,7 @@ struct ReportTally: Sendable {
     mutating func merge(_ other: ReportTally) {
         opened.merge(other.opened, uniquingKeysWith: +)
         closed.merge(other.closed, uniquingKeysWith: +)
+        for breach in other.breaches { keep(breach) }
         acknowledge += other.acknowledge
         resolve += other.resolve
         verdicts.merge(other.verdicts, uniquingKeysWith: +)
@@ -120,37 +153,30 @@ struct ReportTally: Sendable {
     ///
     /// - Parameter generatedAt: the report's time, given to the whole second after it, as a window
     ///   until now ends (`ReportWindow.untilNow`): a CSV read `to` a second after `generated_at`.
-    func finish(window: ReportWindow, generatedAt: Date) -> Report {
+    func finish(window: ReportWindow, days calendar: ReportDays, generatedAt: Date) -> Report {
         var report = Report(window: window, generatedAt: Date(timeIntervalSince1970: generatedAt.timeIntervalSince1970.rounded(.up)))
-        var days: [Int64: (opened: Int, closed: Int)] = [:]
+        var days: [Int: (opened: Int, closed: Int)] = [:]
         var types: [String: Report.Breakdown] = [:]
         var severities: [String: Report.Breakdown] = [:]
         var statuses: [String: Int] = [:]
         var sla: [String: Report.SLATally] = [:]
+        var slaBySeverity: [String: Report.SeveritySLA] = [:]
         for (group, count) in opened {
             days[group.day, default: (0, 0)].opened += count
             types[group.type, default: Report.Breakdown(name: group.type, opened: 0, closed: 0)].opened += count
             severities[group.severity, default: Report.Breakdown(name: group.severity, opened: 0, closed: 0)].opened += count
             statuses[group.status, default: 0] += count
             guard let state = group.sla else { continue }
-            var tally = sla[group.type, default: Report.SLATally(type: group.type)]
-            switch state {
-            case .met: tally.met += count
-            case .breached: tally.breached += count
-            case .atRisk: tally.atRisk += count
-            case .onTrack: tally.onTrack += count
-            }
-            sla[group.type] = tally
+            sla[group.type, default: Report.SLATally(type: group.type)].add(state, count)
+            slaBySeverity[group.severity, default: Report.SeveritySLA(severity: group.severity)].add(state, count)
         }
         for (group, count) in closed {
             days[group.day, default: (0, 0)].closed += count
             types[group.type, default: Report.Breakdown(name: group.type, opened: 0, closed: 0)].closed += count
             severities[group.severity, default: Report.Breakdown(name: group.severity, opened: 0, closed: 0)].closed += count
         }
-        let first = window.from.millisecondsSince1970 / Self.day
-        let last = (window.to.millisecondsSince1970 - 1) / Self.day
-        report.days = first > last ? [] : (first...last).map { day in
-            Report.Day(date: Self.date(day), opened: days[day]?.opened ?? 0, closed: days[day]?.closed ?? 0)
+        report.days = calendar.dates.enumerated().map { day, date in
+            Report.Day(date: date, opened: days[day]?.opened ?? 0, closed: days[day]?.closed ?? 0)
         }
         report.types = types.values.sorted { ($0.opened, $0.closed, $1.name) > ($1.opened, $1.closed, $0.name) }
         report.severities = Incident.Severity.allCases.reversed().map { severity in
@@ -159,6 +185,8 @@ struct ReportTally: Sendable {
         (report.openAtStart, report.openAtEnd) = (openAtStart, openAtEnd)
         report.statuses = Incident.Status.allCases.map { Report.Tally(name: $0.rawValue, count: statuses[$0.rawValue] ?? 0) }
         report.sla = sla.values.sorted { $0.type < $1.type }
+        report.slaBySeverity = Incident.Severity.allCases.reversed().compactMap { slaBySeverity[$0.rawValue] }
+        report.breached = breached(at: report.generatedAt)
         report.acknowledge = Report.Timing(durations: acknowledge.map { Double($0) / 1000 })
         report.resolve = Report.Timing(durations: resolve.map { Double($0) / 1000 })
         report.verdicts = Score.allCases.reversed().map { Report.Tally(name: $0.name, count: verdicts[$0.rawValue] ?? 0) }
@@ -223,11 +251,15 @@ struct ReportTally: Sendable {
         return outcomes.values.sorted { $0.action < $1.action }
     }
 
-    /// Milliseconds in a day: `at / day` is the UTC day of `at`.
-    static let day: Int64 = 86_400_000
-
-    private static func date(_ day: Int64) -> String {
-        Date(timeIntervalSince1970: Double(day) * 86400)
-            .formatted(Date.ISO8601FormatStyle().year().month().day())
+    /// The breached incidents a manager acts on first: late until they closed, or until `now`.
+    private func breached(at now: Date) -> [Report.BreachedIncident] {
+        let now = now.millisecondsSince1970
+        func late(_ breach: Breach) -> Int64 { (breach.closed ?? now) - breach.due }
+        return breaches.map { breach in
+            Report.BreachedIncident(id: IncidentID(breach.number).description, type: breach.type,
+                                    severity: breach.severity, due: Date(millisecondsSince1970: breach.due),
+                                    closedAt: breach.closed.map(Date.init(millisecondsSince1970:)),
+                                    late: Double(late(breach)) / 1000)
+        }
     }
 }

@@ -12,14 +12,14 @@ import GRDB
 extension SQLiteStore: ReportStore {
     public func report(_ window: ReportWindow, at now: Date) async throws(StoreError) -> Report {
         let bounds = Bounds(from: window.from.millisecondsSince1970, to: window.to.millisecondsSince1970,
-                            now: now.millisecondsSince1970)
+                            now: now.millisecondsSince1970, days: ReportDays(window))
         async let incidents = attempt { db in try Self.scanIncidents(db, bounds) }
         async let acts = attempt { db in try Self.firstActs(db, bounds) }
         async let work = attempt { db in try Self.tallyWork(db, bounds) }
         var (tally, cohort) = try await incidents.get()
         Self.acknowledge(cohort, try await acts.get(), in: &tally)
         tally.merge(try await work.get())
-        return tally.finish(window: window, generatedAt: now)
+        return tally.finish(window: window, days: bounds.days, generatedAt: now)
     }
 
     public func audit(_ query: AuditQuery) async throws(StoreError) -> [AuditEntry] {
@@ -90,9 +90,9 @@ extension SQLiteStore: ReportStore {
 
     // MARK: Reading the tables
 
-    /// The window and the report's time, in milliseconds since 1970.
+    /// The window and the report's time, in milliseconds since 1970, and the window's days.
     private struct Bounds: Sendable {
-        var from: Int64, to: Int64, now: Int64
+        var from: Int64, to: Int64, now: Int64, days: ReportDays
 
         func contains(_ time: Int64) -> Bool { time >= from && time < to }
     }
@@ -121,13 +121,18 @@ extension SQLiteStore: ReportStore {
             func open(at time: Int64) -> Int { createdAt < time && closedAt.map { $0 >= time } != false ? 1 : 0 }
             tally.backlog(atStart: open(at: bounds.from), atEnd: open(at: bounds.to))
             if bounds.contains(createdAt) {
-                let sla = SLAState(created: createdAt, closed: closedAt, due: row[3], breached: row[4], now: bounds.now)
-                tally.opened(day: createdAt / ReportTally.day, type: type, severity: severity, status: row[7], sla: sla)
+                let (due, breachedAt): (Int64?, Int64?) = (row[3], row[4])
+                let sla = SLAState(created: createdAt, closed: closedAt, due: due, breached: breachedAt, now: bounds.now)
+                tally.opened(day: bounds.days.index(of: createdAt), type: type, severity: severity, status: row[7], sla: sla)
+                if sla == .breached, let due {
+                    tally.breached(number: number, type: type, severity: severity, due: due, breachedAt: breachedAt,
+                                   closed: closedAt)
+                }
                 if let closedAt { tally.resolved(after: closedAt - createdAt) }
                 cohort.append(Opening(number: number, createdAt: createdAt))
             }
             if let closedAt, bounds.contains(closedAt) {
-                tally.closed(day: closedAt / ReportTally.day, type: type, severity: severity)
+                tally.closed(day: bounds.days.index(of: closedAt), type: type, severity: severity)
             }
         }
         return (tally, cohort)

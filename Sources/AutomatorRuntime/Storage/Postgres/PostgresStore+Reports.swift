@@ -8,11 +8,14 @@ import PostgresNIO
 extension PostgresStore: ReportStore {
     public func report(_ window: ReportWindow, at now: Date) async throws(StoreError) -> Report {
         let (from, to, now) = (window.from.millisecondsSince1970, window.to.millisecondsSince1970, now.millisecondsSince1970)
-        async let incidents = attempt { session in try await Self.tallyIncidents(session, from: from, to: to, now: now) }
+        let days = ReportDays(window)
+        async let incidents = attempt { session in
+            try await Self.tallyIncidents(session, from: from, to: to, now: now, days: days)
+        }
         async let work = attempt { session in try await Self.tallyWork(session, from: from, to: to, now: now) }
         var tally = try await incidents.get()
         tally.merge(try await work.get())
-        return tally.finish(window: window, generatedAt: Date(millisecondsSince1970: now))
+        return tally.finish(window: window, days: days, generatedAt: Date(millisecondsSince1970: now))
     }
 
     public func audit(_ query: AuditQuery) async throws(StoreError) -> [AuditEntry] {
@@ -88,15 +91,16 @@ extension PostgresStore: ReportStore {
     /// The incidents opened or closed in the window, each with the first act of a person on it
     /// (see docs/ARCHITECTURE.md, "Reports": any entry but its creation and duplicate alerts, by
     /// anyone but automation).
-    private static func tallyIncidents(_ session: PostgresSession, from: Int64, to: Int64, now: Int64) async throws
-        -> ReportTally
+    private static func tallyIncidents(_ session: PostgresSession, from: Int64, to: Int64, now: Int64,
+                                       days: ReportDays) async throws -> ReportTally
     {
         var tally = ReportTally()
         for row in try await session.rows("""
             SELECT created_at, closed_at, sla_due_at, sla_breached_at, type, severity, status,
                    (SELECT min(at) FROM journal WHERE journal.incident = incident.number
                       AND kind NOT IN ('created', 'alert') AND actor NOT IN ('automator', 'script')
-                      AND left(actor, 9) <> 'playbook ')
+                      AND left(actor, 9) <> 'playbook '),
+                   number
             FROM incident
             WHERE (created_at >= \(from) AND created_at < \(to)) OR (closed_at >= \(from) AND closed_at < \(to))
             """)
@@ -104,15 +108,19 @@ extension PostgresStore: ReportStore {
             let createdAt = try row[0].decode(Int64.self), closedAt = try row[1].decode(Int64?.self)
             let type = try row[4].decode(String.self), severity = try row[5].decode(String.self)
             if createdAt >= from, createdAt < to {
-                let sla = SLAState(created: createdAt, closed: closedAt, due: try row[2].decode(Int64?.self),
-                                   breached: try row[3].decode(Int64?.self), now: now)
-                tally.opened(day: createdAt / ReportTally.day, type: type, severity: severity,
+                let due = try row[2].decode(Int64?.self), breachedAt = try row[3].decode(Int64?.self)
+                let sla = SLAState(created: createdAt, closed: closedAt, due: due, breached: breachedAt, now: now)
+                tally.opened(day: days.index(of: createdAt), type: type, severity: severity,
                              status: try row[6].decode(String.self), sla: sla)
+                if sla == .breached, let due {
+                    tally.breached(number: try row[8].decode(Int.self), type: type, severity: severity, due: due,
+                                   breachedAt: breachedAt, closed: closedAt)
+                }
                 if let closedAt { tally.resolved(after: closedAt - createdAt) }
                 if let acted = try row[7].decode(Int64?.self) { tally.acknowledged(after: acted - createdAt) }
             }
             if let closedAt, closedAt >= from, closedAt < to {
-                tally.closed(day: closedAt / ReportTally.day, type: type, severity: severity)
+                tally.closed(day: days.index(of: closedAt), type: type, severity: severity)
             }
         }
         return tally
