@@ -154,6 +154,22 @@ struct JournalChainTests {
         #expect(rows.count == 4)
     }
 
+    @Test("A row written outside Automator with no hash does not stop the writer: the next append goes on, and verify names that row")
+    func rowWithoutHash() async throws {
+        let folder = try ScratchFolder()
+        try await Self.journal(4, in: folder).close()
+        try Self.tamper(folder, """
+            INSERT INTO journal (sequence, incident, at, actor, kind, text)
+            SELECT 5, incident, at, actor, kind, 'forged' FROM journal WHERE sequence = 4
+            """)
+        let store = try SQLiteStore(folder: folder.path)
+        try await Self.note("after the forged row", on: 2, to: store)
+        let problem = try #require(try await store.verifyJournal(of: nil).problem)
+        #expect(problem.sequence == 5, "\(problem)")
+        #expect(try await store.journal(of: IncidentID(2)).last?.text == "after the forged row")
+        await store.close()
+    }
+
     @Test("A link covers what the transaction kept when the tip forgot its appends midway")
     func linkAfterForgetting() async throws {
         let folder = try ScratchFolder()

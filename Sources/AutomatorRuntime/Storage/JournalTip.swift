@@ -157,7 +157,10 @@ public final class JournalTip: @unchecked Sendable {
                 """), arguments: [end.sequence])
             while let row = try after.next() {
                 end.sequence = row[0]
-                end.unlinked.append(contentsOf: row[1] as Data)
+                // A hash missing or not 32 bytes (a row written outside Automator) is linked as
+                // the origin, as `lastHash` reads it: the writer goes on, and verify names the row.
+                let stored: Data? = row[1]
+                (stored.flatMap(JournalHash.init) ?? .origin).withUnsafeBytes { end.unlinked.append(contentsOf: $0) }
             }
             return end
         }
