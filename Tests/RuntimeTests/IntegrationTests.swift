@@ -168,6 +168,23 @@ struct IntegrationTests {
         integrations.shutdown()
     }
 
+    @Test("An integration over its memory cap fails that lookup with its own cap's words, not --memory's")
+    func memoryCap() async throws {
+        let folder = try Self.folder(with: "hoard", """
+            return integration {
+              name = "Hoard",
+              reputation = {
+                ip = function(ip) local kept = {} for i = 1, 1e8 do kept[i] = ip .. i end end,
+              },
+            }
+            """)
+        let integrations = await Integrations(folder: folder.path, settings: [:], environment: [:], logger: Self.logger)
+        let answer = try #require(await integrations.reputation(kind: "ip", value: "192.0.2.1").first)
+        #expect(answer.failed && answer.reason.contains("memory limit of 64 MiB exceeded (this run's cap: an integration's, "
+            + "fixed: keep less of the service's answer)"), "\(answer.reason)")
+        integrations.shutdown()
+    }
+
     @Test("Internal addresses and names are not sent to a third party; the documentation ranges are")
     func internalIndicators() async throws {
         let log = Log()

@@ -50,6 +50,9 @@ public final class LuaState {
         didSet { applyMemoryLimits() }
     }
 
+    /// What sets the caps, said when one refuses a run: `Limits.memorySetBy`.
+    public var memorySetBy = "--memory sets it"
+
     private func applyMemoryLimits() {
         au_set_memory_limits(L, memoryLimit.map { max(0, $0) } ?? 0, runMemoryLimit.map { max(0, $0) } ?? 0)
     }
@@ -109,7 +112,7 @@ public final class LuaState {
 
     /// Which cap refused the memory a run asked for, and what to do about it.
     private var memoryRefusal: String {
-        let runCap = { (limit: Int) in "memory limit of \(Self.formatBytes(limit)) exceeded (this run's cap: --memory sets it)" }
+        let runCap = { (limit: Int) in "memory limit of \(Self.formatBytes(limit)) exceeded (this run's cap: \(self.memorySetBy))" }
         switch au_memory_refusal(L) {
         case AU_REFUSED_RUN:
             return runCap(runMemoryLimit ?? 0)

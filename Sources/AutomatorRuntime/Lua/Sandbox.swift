@@ -192,6 +192,7 @@ public final class Sandbox {
         makeRun: () throws(LuaError) -> LuaRun
     ) throws(LuaError) -> Result {
         state.memoryLimit = limits.memory
+        state.memorySetBy = limits.memorySetBy
         waiter.reset()
         let ticket = state.killSwitch.begin()
         let timer = limits.timeout.map { timeout in
@@ -252,9 +253,13 @@ public struct Limits: Sendable {
     /// Wall-clock time; nil for none.
     public var timeout: Duration?
 
-    public init(memory: Int? = 256 << 20, timeout: Duration? = .seconds(30)) {
+    /// What sets `memory`, for the person whose run it refused.
+    public var memorySetBy: String
+
+    public init(memory: Int? = 256 << 20, timeout: Duration? = .seconds(30), memorySetBy: String = "--memory sets it") {
         self.memory = memory
         self.timeout = timeout
+        self.memorySetBy = memorySetBy
     }
 
     /// What all the runs of one executor may hold together: four runs at their cap, and at least

@@ -60,6 +60,7 @@ public final class Executor: Sendable {
         let sandbox = try Sandbox(modules: modules, modulePaths: modulePaths)
         sandbox.state.runMemoryLimit = limits.memory
         sandbox.state.memoryLimit = limits.executorMemory
+        sandbox.state.memorySetBy = limits.memorySetBy
         core = Core(sandbox: sandbox, store: store, tasks: inbox)
         watchdog = limits.timeout.map { [slice, core] timeout in
             Self.startWatchdog(budget: UInt64(timeout.nanoseconds), slice: slice, killSwitch: core.sandbox.state.killSwitch,

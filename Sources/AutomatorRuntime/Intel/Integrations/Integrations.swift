@@ -92,7 +92,8 @@ public final class Integrations: Sendable {
     /// since, and whether a look is under way.
     private let watch: Mutex<(files: ScriptFolderWatch, settingsChanged: Bool, looking: Bool)>
     /// How long one lookup may take, retries included (a quota's wait, at most a few seconds, comes before).
-    private static let limits = Limits(memory: 64 << 20, timeout: .seconds(30))
+    private static let limits = Limits(memory: 64 << 20, timeout: .seconds(30),
+                                       memorySetBy: "an integration's, fixed: keep less of the service's answer")
 
     /// Reads the integrations in `folder` (`scripts/integrations`); one that cannot be used
     /// (it does not load, a required setting is missing) is left out, with its reason in
