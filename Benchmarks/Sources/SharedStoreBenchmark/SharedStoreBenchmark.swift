@@ -15,7 +15,7 @@
 //     until the two others have finished every one of them by replay.
 
 import ArgumentParser
-import AutomatorRuntime
+@_spi(Benchmarks) import AutomatorRuntime
 import BenchSupport
 import Foundation
 import Logging

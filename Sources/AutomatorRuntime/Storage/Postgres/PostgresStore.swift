@@ -177,13 +177,21 @@ public final class PostgresStore: Store {
     /// Deletes in slices of a few hundred runs, each its own transaction, so that the batches of
     /// the group committer (and of the other workers) go on between them.
     public func deleteFinishedChatRuns(finishedBefore cutoff: Date) async throws(StoreError) -> Int {
+        try await deleteFinishedRuns(finishedBefore: cutoff, chatOnly: true)
+    }
+
+    /// All the finished runs, the chat's or not: for the benchmarks, which empty the database
+    /// between measurements.
+    @_spi(Benchmarks)
+    public func deleteFinishedRuns(finishedBefore cutoff: Date, chatOnly: Bool = false) async throws(StoreError) -> Int {
         let cutoff = cutoff.millisecondsSince1970
         var deleted = 0
         while true {
             let slice = try await read { session in
                 try await session.changes("""
                     DELETE FROM run WHERE key IN (SELECT key FROM run WHERE finished_at < \(cutoff)
-                        AND entry LIKE 'chat:%' AND NOT EXISTS (SELECT 1 FROM chat_question WHERE run_id = run.id)
+                        AND (NOT \(chatOnly) OR entry LIKE 'chat:%')
+                        AND NOT EXISTS (SELECT 1 FROM chat_question WHERE run_id = run.id)
                         LIMIT 500)
                     """)
             }
