@@ -78,6 +78,12 @@ struct IncidentsModuleTests {
             ("inc:update{ status = 'closed' }", "use inc:close{ reason = ... }"),
             ("inc:update{ colour = 'red' }", "colour cannot be changed"),
             ("inc:task{ title = 'x', due = 'soon' }", "due must be a duration such as 90s"),
+            // A misspelt field made a task for no one, or one without its choices, and the run went on.
+            ("inc:task{ title = 'x', ownr = 'tier1' }", "playbooks/test.lua:3: incidents.task: unknown field ownr "
+                + "(did you mean owner?): a task takes title, owner, due, description, choices"),
+            ("inc:task{ title = 'x', choice = { 'a', 'b' } }", "unknown field choice (did you mean choices?)"),
+            ("inc:update{ ownr = 'alice' }", "ownr (did you mean owner?) cannot be changed"),
+            ("incidents.find{ typ = 'phishing' }", "unknown criterion typ (did you mean type?): use type,"),
             ("incidents.find{ since = 'ages' }", "since must be a duration"),
             // A note is at most 1 MiB: one of 100 MiB made the journal unreadable through a server.
             ("inc:note(('Z'):rep(100 * 1024 * 1024))", "the note is 104857600 bytes, over the limit of 1 MiB (1048576 "

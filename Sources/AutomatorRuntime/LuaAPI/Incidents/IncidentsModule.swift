@@ -198,6 +198,25 @@ public struct IncidentsModule: HostModule {
         return id
     }
 
+    private static let changeFields = ["title", "type", "severity", "status", "owner", "labels", "fields", "details"]
+    private static let taskFields = ["title", "owner", "due", "description", "choices"]
+    private static let queryFields = ["type", "severity", "status", "source", "owner", "text", "indicator", "since",
+                                      "limit"]
+
+    private static func isNamed(_ key: LuaValue, among names: [String]) -> Bool {
+        if case .string(let name) = key { names.contains(name.description) } else { false }
+    }
+
+    /// A key a script's table should not hold, as an error names it: `ownr (did you mean owner?)`,
+    /// `[1]` for one that is no name.
+    private static func misnamed(_ key: LuaValue, among names: [String]) -> String {
+        guard case .string(let name) = key else {
+            if case .integer(let index) = key { return "[\(index)]" }
+            return "[\(key.typeName)]"
+        }
+        return name.description + (Typo.meant(by: name.description, among: names).map { " (did you mean \($0)?)" } ?? "")
+    }
+
     /// `update(id, changes, fields_json)`: the changes table as the script gave it, and its
     /// `fields` already encoded by `json.encode` (so `json.null` removes a field).
     private static func change(_ call: LuaCall) throws(HostError) -> IncidentChange {
@@ -236,8 +255,8 @@ public struct IncidentsModule: HostModule {
                 guard !call.isNoneOrNil(3) else { throw HostError("fields must be a table") }
                 change.fieldsPatch = try call.string(3).description
             default:
-                throw HostError("\(name) cannot be changed: use title, type, severity, status, owner, "
-                    + "labels, fields or details")
+                throw HostError("\(misnamed(key, among: changeFields)) cannot be changed: use title, type, severity, "
+                    + "status, owner, labels, fields or details")
             }
         }
         return change
@@ -248,6 +267,11 @@ public struct IncidentsModule: HostModule {
         let incidentID = try incident(call, 1)
         guard case .table(let spec) = try call.value(2) else {
             throw HostError("a table expected, as in inc:task{ title = \"Confirm with the reporter\" }")
+        }
+        // A misspelt `ownr` or `choice` would make a task nobody is asked for, or one without its choices.
+        if let unknown = spec.fields.keys.first(where: { !isNamed($0, among: taskFields) }) {
+            throw HostError("unknown field \(misnamed(unknown, among: taskFields)): a task takes "
+                + taskFields.joined(separator: ", "))
         }
         func text(_ key: String) throws(HostError) -> String? {
             switch spec[.string(LuaString(key))] {
@@ -326,14 +350,9 @@ public struct IncidentsModule: HostModule {
             default: throw HostError("\(key) must be a string or a list of strings")
             }
         }
-        for (key, _) in spec.fields {
-            guard case .string(let name) = key,
-                  ["type", "severity", "status", "source", "owner", "text", "indicator", "since", "limit"]
-                      .contains(name.description)
-            else {
-                throw HostError("unknown criterion \(key): use type, severity, status, source, owner, "
-                    + "text, indicator, since or limit")
-            }
+        if let unknown = spec.fields.keys.first(where: { !isNamed($0, among: queryFields) }) {
+            throw HostError("unknown criterion \(misnamed(unknown, among: queryFields)): use type, severity, status, "
+                + "source, owner, text, indicator, since or limit")
         }
         query.type = try strings("type")?.first
         query.source = try strings("source")?.first
