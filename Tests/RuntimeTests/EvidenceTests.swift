@@ -577,4 +577,24 @@ struct EvidenceModuleTests {
         #expect(try String(contentsOfFile: copy, encoding: .utf8) == "collected by the EDR")
         await service.shutdown()
     }
+
+    @Test("A mistaken spec fails at the playbook's line, with the field it likely meant",
+          arguments: ["inc:evidence{ name = 'headers.txt', dat = 'Received: from evil' }",
+                      "evidence.add(inc.id, { name = 'headers.txt', dat = 'Received: from evil' })"])
+    func mistakes(_ call: String) async throws {
+        let storage = try await EvidenceStorage(.sqlite)
+        try FileManager.default.createDirectory(atPath: storage.folder.path + "/scripts/playbooks",
+                                                withIntermediateDirectories: true)
+        try "return playbook {\n  name = 'keep', match = { type = 'malware' },\n  run = function(inc)\n    \(call)\n  end }"
+            .write(toFile: storage.folder.path + "/scripts/playbooks/keep.lua", atomically: true, encoding: .utf8)
+        let service = try await Self.desk(storage)
+        let created = try await service.create(IncidentDraft(title: "Dropper", type: "malware", severity: .high), by: "test")
+        let run = try #require(created.run)
+        await service.runs.waitForEnd(run.id)
+        let error = try #require(try await service.runs.run(run.id)?.error)
+        // The line was the host's before, or none: a newcomer could not tell which call was wrong.
+        #expect(error.hasPrefix("playbooks/keep.lua:4: evidence: unknown field dat (did you mean data?): the fields are "
+            + "data, description, name, path, tags"), "\(error)")
+        await service.shutdown()
+    }
 }

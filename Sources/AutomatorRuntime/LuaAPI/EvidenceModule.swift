@@ -21,6 +21,7 @@ public struct EvidenceModule: HostModule {
         let service = self.service
         let state = table.state
         let actor: () -> String = { [unowned(unsafe) state] in state.actor }
+        LuaNearest.register(in: &table)
         // keep(data, path) -> size, md5, sha1, sha256: the content in the vault.
         table.waitingFunction("keep") { call in
             let data = call.isNoneOrNil(1) ? nil : try call.string(1).bytes
@@ -66,18 +67,34 @@ public struct EvidenceModule: HostModule {
     public var lua: String? {
         #"""
         local host = ...
-        local json, error, type, tostring, ipairs = json, error, type, tostring, ipairs
+        local json, error, type, tostring, ipairs, pairs = json, error, type, tostring, ipairs, pairs
+        \#(LuaNearest.source)
         local evidence = {}
+        local fields = { "data", "description", "name", "path", "tags" }
+        local known = {}
+        for _, field in ipairs(fields) do known[field] = true end
+
+        -- Errors are raised at level 2, the caller's line: inc:evidence tail-calls evidence.add, so
+        -- that is the playbook's line either way.
 
         --- Keeps `spec.data` (or the inbox file `spec.path`) as evidence on an incident.
         function evidence.add(incident_id, spec)
           if type(spec) ~= "table" then
-            error('evidence expects a table, as in inc:evidence{ name = "mail.eml", data = raw }', 3)
+            error('evidence expects a table, as in inc:evidence{ name = "mail.eml", data = raw }', 2)
           end
-          if (spec.data == nil) == (spec.path == nil) then error("evidence needs data or path (one of them)", 3) end
-          if spec.data ~= nil and type(spec.data) ~= "string" then error("data must be a string of bytes", 3) end
+          for key in pairs(spec) do
+            if not known[key] then
+              local meant = type(key) == "string" and nearest(key, fields) or nil
+              error(("evidence: unknown field %s%s: the fields are %s"):format(tostring(key),
+                meant and (" (did you mean " .. meant .. "?)") or "", table.concat(fields, ", ")), 2)
+            end
+          end
+          if (spec.data == nil) == (spec.path == nil) then
+            error("evidence needs data (the bytes to keep) or path (a file of DATA/evidence/inbox), one of them", 2)
+          end
+          if spec.data ~= nil and type(spec.data) ~= "string" then error("data must be a string of bytes", 2) end
           local name = spec.name or (spec.path and tostring(spec.path):match("[^/]+$"))
-          if type(name) ~= "string" or name == "" then error("evidence needs a name", 3) end
+          if type(name) ~= "string" or name == "" then error("evidence needs a name", 2) end
           local tags = json.array({})
           for i, tag in ipairs(spec.tags or {}) do tags[i] = tostring(tag) end
           local size, md5, sha1, sha256 = host.keep(spec.data, spec.path)
