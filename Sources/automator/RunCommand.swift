@@ -26,7 +26,9 @@ struct RunCommand: ParsableCommand {
             --incident -, whose standard input is the incident: give the incident as a file). \
             It keeps evidence in that store, and its actions.run calls are dry runs: checked against \
             the integrations' declarations and --config's rules, journaled, never sent (a try does \
-            not touch the firewall; automator serve acts).
+            not touch the firewall; automator serve acts). A playbook serve would leave out (an \
+            unknown field in its declaration, a bad sla, a match on a field that is none) is \
+            refused before it runs, each mistake at its file:line, as automator check says them.
 
             Exit status: 0 when the script finished, 1 when it failed or went over a limit \
             (the error, with file:line and a traceback, goes to standard error; a playbook's \
@@ -139,6 +141,16 @@ struct RunCommand: ParsableCommand {
         let draft: IncidentDraft
         do { draft = try IncidentDraft(json: Array(data)) } catch {
             throw ValidationError("\(path) is not an incident: \(error)")
+        }
+        // A playbook serve would leave out is refused here too, each mistake at its line.
+        let checker = ScriptChecker(scripts: scripts)
+        let file = self.file
+        let problems = waitBlocking { await checker.playbookDeclarationProblems(file) }
+        guard problems.isEmpty else {
+            FileHandle.standardError.write(Data(problems.map { "error: \($0)\n" }.joined().utf8))
+            CommandLogging.note("automator serve would leave this playbook out; automator check finds such mistakes "
+                + "without running anything")
+            throw ExitCode.failure
         }
         let access = self.access
         let trial = PlaybookTrial(file: file, source: source, incident: draft, incidentOnStandardInput: path == "-",

@@ -111,6 +111,36 @@ struct PlaybookTrialTests {
         #expect(!missing.stderr.contains("stack traceback:"), "\(missing.stderr)")
     }
 
+    @Test("A playbook serve would leave out is refused, each mistake of its declaration at its line, before it runs")
+    func declarationMistakes() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("scripts/playbooks/login.lua", """
+            return playbook {
+              name = "Suspicious sign-in",
+              match = { type = "suspicious_login" },
+              sal = "4h",
+              run = function(inc) inc:note("it ran") end,
+            }
+            """)
+        try folder.write("elsewhere/login.lua", """
+            return playbook {
+              name = "Suspicious sign-in",
+              match = { typ = "suspicious_login" },
+              run = function(inc) inc:note("it ran") end,
+            }
+            """)
+        try folder.write("inc.json", #"{"title": "Sign-in", "type": "suspicious_login", "severity": "low"}"#)
+        // The misspelt field failed the run with no line; the misspelt match field ran, and serve refused it.
+        for (file, problem) in [("scripts/playbooks/login.lua", ":4: playbook: unknown field sal (did you mean sla?)"),
+                                ("elsewhere/login.lua", #":3: match names the unknown field "typ": use type"#)] {
+            let result = try await AutomatorProcess.run(["run", file, "--incident", "inc.json"], in: folder.url)
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("error: \(file)\(problem)"), "\(result.stderr)")
+            #expect(result.stderr.contains("automator serve would leave this playbook out"), "\(result.stderr)")
+            #expect(!result.stdout.contains("it ran"), "\(result.stdout)")
+        }
+    }
+
     @Test("An incident file that is not an incident is a usage error naming the field")
     func badIncident() async throws {
         let folder = try TemporaryFolder()

@@ -133,24 +133,12 @@ public struct ScriptChecker: Sendable {
     private func declarationProblems() async -> [ScriptProblem] {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-check-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let quiet = Logger(label: "automator.check") { _ in SwiftLogNoOpLogHandler() }
-        let store: SQLiteStore
-        let evaluator: ScriptEvaluator
-        do {
-            // The declarations come from the incidents and chat modules, whose functions need a
-            // store and a chat service; neither is used.
-            store = try SQLiteStore(folder: folder, durability: .normal)
-            let ledger = IncidentLedger(store: store)
-            let chat = ChatService(store: store, adapters: [], scripts: scripts, logger: quiet)
-            evaluator = try ScriptEvaluator(modules: StandardModules.all(logger: quiet)
-                + [IncidentsModule(ledger: ledger), ChatModule(service: chat, reputation: nil, evidence: nil)],
-                modulePaths: [scripts])
-        } catch {
+        let catalogs: (PlaybookCatalog, CommandCatalog, SQLiteStore)
+        do { catalogs = try openCatalogs(reading: scripts, storeIn: folder, modulePaths: [scripts]) } catch {
             return [ScriptProblem(file: scripts, line: nil, message: "the scripts could not be read: \(error)")]
         }
-        let playbooks = PlaybookCatalog(folder: scripts, evaluator: evaluator, logger: quiet)
+        let (playbooks, commands, store) = catalogs
         await playbooks.refresh(force: true)
-        let commands = CommandCatalog(folder: scripts, evaluator: evaluator, logger: quiet)
         await commands.refresh(force: true)
         await store.close()
         let refused = await playbooks.problems.map { ($0.path, $0.message) }
@@ -158,18 +146,69 @@ public struct ScriptChecker: Sendable {
                 let path = String(problem.prefix { $0 != " " }.dropLast())  // "commands/x.lua: message"
                 return (path, String(problem.dropFirst(path.count + 2)))
             }
-        // A declaration raises all its mistakes at once, a line each (its traceback after them),
-        // each at the declaration's line: the field it names is the place to show.
         return refused.flatMap { path, message in
-            let file = scripts + "/" + path
-            return message.components(separatedBy: "\n").prefix { !$0.hasPrefix("stack traceback") }
-                .filter { !$0.isEmpty }.map { text in
-                    var found = ScriptProblem(file: file, error: text)
-                    let declaration = found.message.prefixMatch(of: /(playbook|mapper|command|watch):\s/) != nil
-                    if found.line == nil || declaration { found.line = Self.line(in: file, naming: found.message) ?? found.line }
-                    return found
-                }
+            Self.problems(of: scripts + "/" + path, as: scripts + "/" + path, refused: message)
         }
+    }
+
+    /// The mistakes of the declaration of the playbook `file`, wherever it is, for which serve's
+    /// catalog would leave it out (an unknown field, a bad `sla`, a `match` field that is none),
+    /// each at its line: `automator run --incident` refuses such a playbook as serve would, rather
+    /// than running one serve would not, or failing with a message that names no line. A syntax
+    /// error or a top level that fails (a `require`) is the run's to report, with its traceback.
+    public func playbookDeclarationProblems(_ file: String) async -> [ScriptProblem] {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-check-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = "playbooks/" + (file as NSString).lastPathComponent
+        let catalogs: (PlaybookCatalog, CommandCatalog, SQLiteStore)
+        do {
+            try FileManager.default.createDirectory(atPath: folder + "/playbooks", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: file, toPath: folder + "/" + path)
+            let beside = (file as NSString).deletingLastPathComponent
+            catalogs = try openCatalogs(reading: folder, storeIn: folder + "/store",
+                                        modulePaths: [scripts, beside.isEmpty ? "." : beside])
+        } catch {
+            return [ScriptProblem(file: file, line: nil, message: "the playbook could not be read: \(error)")]
+        }
+        let (playbooks, _, store) = catalogs
+        await playbooks.refresh(force: true)
+        await store.close()
+        // How the catalog's refusals of a declaration start: `declare`'s (`playbook: unknown field
+        // sal`), and its own checks of `match` and `sla`.
+        return await playbooks.problems.flatMap { Self.problems(of: folder + "/" + path, as: file, refused: $0.message) }
+            .filter { $0.message.prefixMatch(of: /playbook:\s|match\snames\sthe\sunknown\sfield\s|sla\smust\sbe\s/) != nil }
+    }
+
+    /// The catalogs of `folder` as serve reads them, on a store in `storeIn`: the declarations come
+    /// from the incidents and chat modules, whose functions need a store and a chat service;
+    /// neither is used.
+    private func openCatalogs(reading folder: String, storeIn storeFolder: String, modulePaths: [String]) throws
+        -> (PlaybookCatalog, CommandCatalog, SQLiteStore)
+    {
+        let quiet = Logger(label: "automator.check") { _ in SwiftLogNoOpLogHandler() }
+        let store = try SQLiteStore(folder: storeFolder, durability: .normal)
+        let ledger = IncidentLedger(store: store)
+        let chat = ChatService(store: store, adapters: [], scripts: scripts, logger: quiet)
+        let evaluator = try ScriptEvaluator(modules: StandardModules.all(logger: quiet)
+            + [IncidentsModule(ledger: ledger), ChatModule(service: chat, reputation: nil, evidence: nil)],
+            modulePaths: modulePaths)
+        return (PlaybookCatalog(folder: folder, evaluator: evaluator, logger: quiet),
+                CommandCatalog(folder: folder, evaluator: evaluator, logger: quiet), store)
+    }
+
+    /// A catalog's refusal of the file it read at `read`, as problems of `file` (the same file, or
+    /// the one it was copied from). A declaration raises all its mistakes at once, a line each
+    /// (its traceback after them), each at the declaration's line: the field it names is the place
+    /// to show.
+    private static func problems(of read: String, as file: String, refused message: String) -> [ScriptProblem] {
+        message.components(separatedBy: "\n").prefix { !$0.hasPrefix("stack traceback") }
+            .filter { !$0.isEmpty }.map { text in
+                var found = ScriptProblem(file: read, error: text)
+                found.file = file
+                let declaration = found.message.prefixMatch(of: /(playbook|mapper|command|watch):\s/) != nil
+                if found.line == nil || declaration { found.line = Self.line(in: file, naming: found.message) ?? found.line }
+                return found
+            }
     }
 
     /// For a message without a line (the declaration is a tail call, whose frame Lua drops), or
