@@ -29,11 +29,13 @@ struct ActionCommand: AsyncParsableCommand {
 
             Examples:
               automator action list
-              automator action run checkpoint.block_ip --param ip=198.51.100.7 --incident INC-7 --dry-run
-              automator action run checkpoint.block_ip --param ip=198.51.100.7 --incident INC-7 --approve
+              automator action run checkpoint.block_ip --param ip=198.51.100.7 \\
+                  --incident INC-7 --dry-run
+              automator action run checkpoint.block_ip --param ip=198.51.100.7 \\
+                  --incident INC-7 --approve
               automator action history --incident INC-7
               automator action undo ACT-3f9a0c12b4
-              automator action undo --incident INC-7      # every action of INC-7, the last one first
+              automator action undo --incident INC-7   # INC-7's actions, the last first
             """,
         subcommands: [List.self, Run.self, Undo.self, History.self]
     )

@@ -31,7 +31,8 @@ struct AuditCommand: AsyncParsableCommand {
               automator audit
               automator audit --since 24h --actor cli:alice
               automator audit --from 2026-03-01 --to 2026-03-07 --actor slack
-              automator audit --from 2026-03-01 --to 2026-04-01 --all --json > march-audit.json
+              automator audit --from 2026-03-01 --to 2026-04-01 \\
+                  --all --json > march-audit.json
               automator audit --json | jq -r '.audit[] | [.at, .actor, .incident] | @tsv'
             """
     )

@@ -15,7 +15,8 @@ struct Automator: AsyncParsableCommand {
             playbook that matches it runs as a durable run, and people answer the tasks it waits on.
 
             Start with:
-              automator run scripts/playbooks/phishing.lua --incident scripts/examples/incidents/phishing.json
+              automator run scripts/playbooks/phishing.lua \\
+                  --incident scripts/examples/incidents/phishing.json
               automator serve --scripts scripts
               automator incident create --json scripts/examples/incidents/malware.json
               automator task list

@@ -29,7 +29,8 @@ struct EvidenceCommand: AsyncParsableCommand {
               automator evidence get EV-3f9a2c1d4e5b -o - | sha256sum
               automator evidence export INC-7 INC-7.zip
               automator evidence verify INC-7.zip
-              PGPASSWORD=... automator evidence list INC-7 --store postgres://automator@db.example:5432/automator
+              PGPASSWORD=... automator evidence list INC-7 \\
+                  --store postgres://automator@db.example:5432/automator
             """,
         subcommands: [Add.self, List.self, Get.self, Export.self, Verify.self]
     )

@@ -22,7 +22,8 @@ struct IncidentCommand: AsyncParsableCommand {
               automator incident list --status new,active
               automator incident show INC-7
               automator incident update INC-7 --owner alice --severity critical
-              automator incident close INC-7 --reason "false positive: an internal test mail"
+              automator incident close INC-7 \\
+                  --reason "false positive: an internal test mail"
               automator incident retry INC-7
               automator incident list --json | jq -r '.incidents[].id'
             """,
@@ -342,7 +343,8 @@ extension IncidentCommand {
 
                 Examples:
                   automator incident update INC-7 --owner alice
-                  automator incident update INC-7 --severity critical --label ransomware --label vip
+                  automator incident update INC-7 --severity critical \\
+                      --label ransomware --label vip
                   automator incident update INC-7 --no-owner --status pending
                 """
         )
@@ -390,7 +392,8 @@ extension IncidentCommand {
                 restarts neither (automator playbook run NAME --incident INC-7 starts a playbook again).
 
                 Example:
-                  automator incident close INC-7 --reason "false positive: an internal test mail"
+                  automator incident close INC-7 \\
+                      --reason "false positive: an internal test mail"
                 """
         )
 

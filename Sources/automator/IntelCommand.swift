@@ -34,7 +34,8 @@ extension IntelCommand {
 
                 Examples:
                   automator intel extract report.txt
-                  automator intel extract - --per-line < chat.log | jq -r 'select(.type == "url") | .value'
+                  automator intel extract - --per-line < chat.log \\
+                      | jq -r 'select(.type == "url") | .value'
                 """
         )
 

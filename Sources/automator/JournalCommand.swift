@@ -35,7 +35,8 @@ extension JournalCommand {
                 Examples:
                   automator journal show INC-7
                   automator journal show INC-7 --follow
-                  PGPASSWORD=... automator journal show INC-7 --follow --store postgres://automator@db.example:5432/automator
+                  PGPASSWORD=... automator journal show INC-7 --follow \\
+                      --store postgres://automator@db.example:5432/automator
                 """
         )
 
@@ -89,8 +90,10 @@ extension JournalCommand {
                 Examples:
                   automator journal verify
                   automator journal verify INC-7
-                  automator journal verify --public-key MCowBQYDK2Vw... --checkpoint 1234:9f86d081884c7d65...
-                  PGPASSWORD=... automator journal verify --store postgres://automator@db.example:5432/automator
+                  automator journal verify --public-key MCowBQYDK2Vw... \\
+                      --checkpoint 1234:9f86d081884c7d65...
+                  PGPASSWORD=... automator journal verify \\
+                      --store postgres://automator@db.example:5432/automator
                 """
         )
 

@@ -12,7 +12,8 @@ struct MigrateCommand: AsyncParsableCommand {
             by a newer automator is refused and left as it is.
 
             Example:
-              PGPASSWORD=... automator migrate --store postgres://automator@db.example:5432/automator
+              PGPASSWORD=... automator migrate \\
+                  --store postgres://automator@db.example:5432/automator
             """
     )
 

@@ -43,10 +43,12 @@ struct ReportCommand: AsyncParsableCommand {
             Examples:
               automator report
               automator report --since 7d --format html -o week.html
-              automator report --period last-week --tz Europe/Berlin -o /srv/reports/week.html
+              automator report --period last-week --tz Europe/Berlin \\
+                  -o /srv/reports/week.html
               automator report --from 2026-03-01 --to 2026-03-31 -o march.csv
               automator report --since 24h --format json | jq .resolve
-              PGPASSWORD=... automator report --store postgres://automator@db.example:5432/automator
+              PGPASSWORD=... automator report \\
+                  --store postgres://automator@db.example:5432/automator
             """
     )
 

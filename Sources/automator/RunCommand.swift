@@ -38,8 +38,10 @@ struct RunCommand: ParsableCommand {
               automator run scripts/examples/triage.lua
               automator run check.lua --timeout 5 --memory 64 -- 203.0.113.7 example.com
               automator run notify.lua --allow-http hooks.example.com
-              automator run scripts/playbooks/phishing.lua --incident scripts/examples/incidents/phishing.json
-              printf 'phishing\\n3 copies\\n' | automator run scripts/playbooks/phishing.lua --incident inc.json
+              automator run scripts/playbooks/phishing.lua \\
+                  --incident scripts/examples/incidents/phishing.json
+              printf 'phishing\\n3 copies\\n' | \\
+                  automator run scripts/playbooks/phishing.lua --incident inc.json
             """
     )
 

@@ -36,22 +36,26 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /api/v1/runs/ID       the run: status, args, result, error, times
               GET  /api/v1/runs          newest first; ?status=failed&limit=20
               POST /api/v1/runs/ID/kill  stop a run
-              POST /api/v1/incidents     open an incident: {"title", "type", "severity", ...};
+              POST /api/v1/incidents     open one: {"title", "type", "severity", ...};
                                          201 {"id": "INC-7", "playbook": ..., "run": ...}
-              POST /api/v1/ingest/SOURCE any alert JSON, made an incident by mappers/SOURCE.lua
-                                         (type unmapped, with a "warning", if there is none
-                                         or it cannot); 200 when linked to an open duplicate
-              GET  /api/v1/incidents     newest first; ?status=new,active&type=&severity=&text=
-              GET  /api/v1/incidents/ID  the incident, its SLA, tasks, progress, playbook run
+              POST /api/v1/ingest/SOURCE any alert JSON, made an incident by
+                                         mappers/SOURCE.lua (type unmapped, with a
+                                         "warning", if there is none or it cannot); 200
+                                         when linked to an open duplicate
+              GET  /api/v1/incidents     newest first;
+                                         ?status=new,active&type=&severity=&text=
+              GET  /api/v1/incidents/ID  the incident, its SLA, tasks, progress, run
               PATCH /api/v1/incidents/ID {"owner", "severity", "status", "labels", "by"};
                                          to close: {"status": "closed", "reason": ...};
                                          a severity moves the SLA, from the opening
               GET  /api/v1/incidents/ID/journal   what happened, in order, a page at a time:
                                          ?after=SEQUENCE&limit=1000; {"journal", "more"}
-              POST /api/v1/incidents/ID/journal   a note by hand (at most 1 MiB): {"text", "by"}
+              POST /api/v1/incidents/ID/journal   a note by hand, at most 1 MiB:
+                                         {"text", "by"}
               POST /api/v1/incidents/ID/command   a bot command in the war room:
                                          {"text": "!note ...", "by"}; 200 {"posts"}
-              POST /api/v1/incidents/ID/retry     the failed playbook run again, from its record
+              POST /api/v1/incidents/ID/retry     the failed playbook run again, replaying
+                                         its record
               POST /api/v1/incidents/ID/playbook  {"name": ...}: start that playbook on it
               GET  /api/v1/tasks         open tasks first; ?owner=tier1&overdue=true&status=
               POST /api/v1/tasks/ID/complete      {"answer": "yes", "by": "alice"}
@@ -65,23 +69,26 @@ struct ServeCommand: AsyncParsableCommand {
               POST /api/v1/actions/ID/undo, /api/v1/incidents/ID/actions/undo
               GET  /api/v1/intel/reputation       ?value=203.0.113.7: the verdict
               GET  /api/v1/intel/export  the indicators looked up, STIX 2.1
-              GET  /api/v1/report        ?since=30d, or ?from=2026-03-01&to=... (100 years at most)
+              GET  /api/v1/report        ?since=30d, or ?from=2026-03-01&to=...
+                                         (100 years at most)
               GET  /api/v1/audit         who did what; ?since=7d&actor=cli:alice
               GET  /api/v1/tokens        the personal tokens (never the tokens themselves)
               POST /api/v1/tokens        {"name": "alice"}: 201 with the token, shown once;
                                          "metrics_only": true for Prometheus's
-              POST /api/v1/tokens/NAME/rotate     a new token, shown once; the old one refused
+              POST /api/v1/tokens/NAME/rotate     a new token, shown once; the old one
+                                         refused
               POST /api/v1/tokens/NAME/revoke     refused from the next request on
                                          (the four with the shared token only)
               POST /slack/events, /slack/interactions, /slack/commands (signed)
-              GET  /healthz              {"status": "ok", "chat": [...], "integrations_failing":
-                                         [...], "integrations_paused": [...]}, without a token;
-                                         503 {"status": "unavailable", "reason": ...} while the
-                                         database (--store) cannot be reached
+              GET  /healthz              without a token: {"status": "ok", "chat": [...],
+                                         "integrations_failing": [...],
+                                         "integrations_paused": [...]}; 503 {"status":
+                                         "unavailable", "reason": ...} while the database
+                                         (--store) cannot be reached
               GET  /metrics              for Prometheus (with any token: best its own,
-                                         token add prometheus --metrics-only): open incidents,
-                                         SLAs, tasks, runs, questions, feeds, integrations (failing,
-                                         paused), chat
+                                         token add prometheus --metrics-only): open
+                                         incidents, SLAs, tasks, runs, questions, feeds,
+                                         integrations (failing, paused), chat
 
             The scripts folder holds playbooks/*.lua (return playbook { name, match, priority, \
             sla, run, on_sla_breach }), mappers/SOURCE.lua, sla.lua (SLAs by type and severity) \
@@ -130,7 +137,8 @@ struct ServeCommand: AsyncParsableCommand {
               automator serve
               automator serve --data /var/lib/automator --http 0.0.0.0:8080
               automator serve --scripts scripts --executors 4 --timeout 60
-              PGPASSWORD=... automator serve --store postgres://automator@db.example:5432/automator
+              PGPASSWORD=... automator serve \\
+                  --store postgres://automator@db.example:5432/automator
               curl -H "Authorization: Bearer $(cat automator-data/api-token)" \\
                    -d '{"script": "triage.lua", "args": ["203.0.113.7"]}' \\
                    http://127.0.0.1:8080/api/v1/runs

@@ -87,7 +87,8 @@ extension TokenCommand {
                 Examples:
                   automator token add alice
                   automator token add alice --json | jq -r .token > alice.token
-                  automator token add prometheus --metrics-only --json | jq -r .token > /etc/prometheus/automator-token
+                  automator token add prometheus --metrics-only --json \\
+                      | jq -r .token > /etc/prometheus/automator-token
                 """
         )
 
@@ -189,7 +190,8 @@ extension TokenCommand {
 
                 Examples:
                   automator token rotate alice
-                  automator token rotate prometheus --json | jq -r .token > /etc/prometheus/automator-token
+                  automator token rotate prometheus --json \\
+                      | jq -r .token > /etc/prometheus/automator-token
                 """
         )
 

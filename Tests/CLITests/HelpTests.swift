@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+
+@Suite("--help of every command", .timeLimit(.minutes(2)))
+struct HelpTests {
+    /// The parser wraps prose to the terminal, but an indented line (an example, the API's table)
+    /// it cuts at the width, its rest at the margin: `--incident` and its file on two lines, the
+    /// second no longer part of the command a person copies. 80 columns is a terminal's, and a pipe's.
+    @Test("Every example and table line of every command's --help fits in 80 columns")
+    func fitsEightyColumns() async throws {
+        var commands: [[String]] = [[]]
+        var index = 0
+        var long: [String] = []
+        while index < commands.count {
+            let command = commands[index]
+            index += 1
+            let help = try await AutomatorProcess.run(command + ["--help"], environment: ["COLUMNS": "1000"])
+            #expect(help.status == 0, "automator \(command.joined(separator: " ")) --help: \(help.stderr)")
+            let lines = help.stdout.components(separatedBy: "\n")
+            for line in lines.prefix(while: { !$0.hasPrefix("USAGE:") }) where line.hasPrefix("  ") && line.count > 80 {
+                long.append("automator \(command.joined(separator: " ")): \(line)")
+            }
+            if let start = lines.firstIndex(of: "SUBCOMMANDS:") {
+                for line in lines[(start + 1)...].prefix(while: { !$0.isEmpty }) where !line.hasPrefix("   ") {
+                    commands.append(command + [String(line.dropFirst(2).prefix { $0 != " " })])
+                }
+            }
+        }
+        #expect(commands.count > 40, "the subcommands were not found: \(commands)")
+        #expect(long.isEmpty, "lines over 80 columns:\n\(long.joined(separator: "\n"))")
+    }
+}
