@@ -176,6 +176,10 @@ extension JournalCommand {
             {
                 CommandLogging.note("\(keyFile) exists but no checkpoint is stored: they "
                     + "were removed, or none was signed yet (automator journal checkpoint signs one)")
+            } else if incident == nil, verification.checkpoints == 0, verification.entries > 0, kept.checkpoints.isEmpty {
+                // "verified" alone read as tamper-proof: without a checkpoint, a cut end passes.
+                CommandLogging.note("no checkpoint is signed yet, so entries cut from the journal's end would not "
+                    + "show: automator journal checkpoint signs the first (and automator serve one every hour after)")
             }
             if incident == nil {
                 for key in (try? JournalRetiredKey.load(from: folder.data)) ?? [] {
