@@ -20,6 +20,27 @@ struct ReplHelpTests {
         #expect(text == "calc.double(x)\n  Doubles a number.\n  x: number what to double\n  returns number")
     }
 
+    @Test("A table the API takes shows its fields under the parameter, and by its class name")
+    func tables() {
+        let help = ReplHelp(annotations: """
+            ---Creates a task.
+            ---@param options calc.spec
+            function calc.task(options) end
+
+            ---@class calc.spec
+            ---@field title string what to do
+            ---@field owner? string who does it
+            """)
+        #expect(help.lookup("calc.task").text == "calc.task(options)\n  Creates a task.\n  options: calc.spec\n"
+            + "    title: string what to do\n    owner?: string who does it")
+        #expect(help.lookup("calc.spec").text == "calc.spec\n  title: string what to do\n  owner?: string who does it")
+        // `:help inc:task` named incident.task, which :help did not know: a newcomer saw no field.
+        let real = ReplHelp(typesFile: Self.types)
+        #expect(real.lookup("inc:task").text.contains("\n    owner?: string a person or a team"))
+        #expect(real.lookup("incident.task").found)
+        #expect(real.lookup("Incident").text.contains("functions: Incident:close"))
+    }
+
     @Test("Methods are found by name whatever the variable (inc:task is Incident:task); unknown names suggest near ones")
     func lookups() {
         let help = ReplHelp(typesFile: Self.types)
