@@ -1,15 +1,24 @@
 -- help: every command with its usage, and who may run it. In channels commands start with "!";
 -- in a direct message they need none.
 
---- "(responder)", "(close: analyst; new: analyst)", or "" for a command anyone may run.
+--- "(responder)", "(close, new: analyst)", or "" for a command anyone may run: the words that
+--- ask the same roles are named together.
 local function who(command)
   local parts = {}
   if #command.roles > 0 then parts[1] = table.concat(command.roles, " or ") end
-  local words = {}
-  for word in pairs(command.roles_by_word) do words[#words + 1] = word end
-  table.sort(words)
-  for _, word in ipairs(words) do
-    parts[#parts + 1] = word .. ": " .. table.concat(command.roles_by_word[word], " or ")
+  local words, order = {}, {}
+  for word, roles in pairs(command.roles_by_word) do
+    local asked = table.concat(roles, " or ")
+    if not words[asked] then
+      words[asked] = {}
+      order[#order + 1] = asked
+    end
+    table.insert(words[asked], word)
+  end
+  table.sort(order)
+  for _, asked in ipairs(order) do
+    table.sort(words[asked])
+    parts[#parts + 1] = table.concat(words[asked], ", ") .. ": " .. asked
   end
   return #parts > 0 and (" (" .. table.concat(parts, "; ") .. ")") or ""
 end

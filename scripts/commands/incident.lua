@@ -20,7 +20,7 @@ end
 
 return command {
   name = "incident",
-  usage = "!incident new|show|close",
+  usage = "!incident new TITLE | !incident show [INC-12] | !incident close [INC-12] REASON",
   help = "open an incident here (this channel becomes its war room), show one, or close one",
   roles = { new = { "analyst" }, close = { "analyst" } },
   run = function(msg, args)
