@@ -47,7 +47,7 @@ struct ChatCommandTests {
         #expect(!first.stdout.contains("198.51.100.7"), "an unknown finding is quiet where not verbose")
         #expect(lines.contains { $0.hasPrefix("[#soc]   ↳ 🔴 `203.0.113[.]45`") })
         #expect(lines.contains("[#soc]   ↳ Opened INC-1: Beaconing from 203.0.113[.]45. This channel is its war room."))
-        #expect(lines.contains("[#soc]   :memo:"))
+        #expect(lines.contains("[#soc]   📝"), "the reaction as a chat client shows it: \(first.stdout)")
         #expect(lines.suffix(2) == ["No command nonsense. help lists them.",
                                     "[#soc]   ↳ No command !incdent. Did you mean !incident? !help lists them."],
                 "the terminal's lines are all said to the bot, a channel's too: \(first.stdout)")

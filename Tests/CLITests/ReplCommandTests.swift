@@ -61,7 +61,7 @@ struct ReplCommandTests {
             input: "inc.fields.ip\n!note called the user\n!nonsense\n!taks list\n", environment: ["USER": "alice"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.hasPrefix("\"203.0.113.7\"\n"), "\(result.stdout)")
-        #expect(result.stdout.contains(":memo:"), "the bot's reaction to !note: \(result.stdout)")
+        #expect(result.stdout.contains("📝"), "the bot's reaction to !note: \(result.stdout)")
         #expect(result.stdout.contains("No command !nonsense. !help lists them."), "\(result.stdout)")
         #expect(result.stdout.contains("No command !taks. Did you mean !task? !help lists them."), "\(result.stdout)")
 

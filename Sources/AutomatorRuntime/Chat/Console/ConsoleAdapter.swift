@@ -160,7 +160,8 @@ public final class ConsoleAdapter: ChatAdapter, @unchecked Sendable {
     }
 
     public func react(to message: ChatMessageRef, with emoji: String) async throws {
-        write((message.channel == Self.direct.id ? "" : "[\(message.channel)] ") + "  :\(emoji):")
+        // As a chat client shows it: the character, not Slack's name for it (`:rotating_light:`).
+        write((message.channel == Self.direct.id ? "" : "[\(message.channel)] ") + "  " + ChatEmoji.character(emoji))
     }
 
     public func upload(to channel: String, name: String, data: [UInt8], comment: String?) async throws {

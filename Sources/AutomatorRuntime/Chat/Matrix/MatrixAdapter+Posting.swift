@@ -28,16 +28,13 @@ extension MatrixAdapter {
     /// Matrix reacts with the emoji itself: the names the shipped commands use (Slack's) are
     /// turned into theirs; anything else is sent as given.
     public func react(to message: ChatMessageRef, with emoji: String) async throws {
-        let key = Self.emoji[emoji] ?? emoji
+        let key = ChatEmoji.character(emoji)
         let relation = MatrixContent.Relation(relType: "m.annotation", eventID: message.id, key: key)
         // A homeserver refuses a second reaction with the same key, which the bot makes when a
         // message is checked again: an edit that adds a finding, a check repeated after a crash.
         try await client.call(.PUT, Self.sendPath("m.reaction", to: message.channel),
                               body: MatrixContent(relatesTo: relation), harmless: ["M_DUPLICATE_ANNOTATION"])
     }
-
-    static let emoji = ["rotating_light": "🚨", "memo": "📝", "eyes": "👀", "white_check_mark": "✅", "warning": "⚠️",
-                        "x": "❌", "mag": "🔍"]
 
     /// Uploads `data` to the media repository and sends it as `m.file`, `comment` as its caption.
     public func upload(to channel: String, name: String, data: [UInt8], comment: String?) async throws {
