@@ -330,6 +330,8 @@ struct ReportTests {
         #expect(text.hasPrefix("# Automator report\n\n2026-03-01 00:00 UTC to 2026-03-04 00:00 UTC, made 2026-03-04 12:00 UTC.\n"
             + "10 incidents opened, 5 closed; 1 open at the start, 6 at the end.\n"))
         #expect(text.contains("| 2026-03-01 | 4 | 3 |\n"))
+        // A blank line between each heading and its table, the first too, as Markdown renderers want.
+        #expect(text.contains("## Incidents per day\n\n| Day (UTC) | Opened | Closed |\n"), "\(text)")
         #expect(text.contains("| phishing | 1 | 1 | 1 | 0 | 50% |\n"))
         #expect(text.contains("|  | Incidents | Median | Mean | p90 |\n"))
         #expect(text.contains("| Acknowledge | 7 | 2h | 6h 30m | 1d 6h |\n| Resolve | 6 | 16h | 16h 40m | 1d 11h |\n"))

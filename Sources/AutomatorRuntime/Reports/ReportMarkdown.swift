@@ -16,6 +16,7 @@ enum ReportMarkdown {
 
             ## Incidents per day
 
+
             """
         out += table([ReportText.dayHeader(report), "Opened", "Closed"], report.days.map { [$0.date, "\($0.opened)", "\($0.closed)"] })
         out += "\n## Incidents by type\n\n"
