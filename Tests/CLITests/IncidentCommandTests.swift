@@ -50,6 +50,29 @@ struct IncidentCommandTests {
         #expect(refused.stderr.contains("the disk holding \(data)/automator.sqlite is full"), "\(refused.stderr)")
     }
 
+    @Test("A playbook whose file is gone while its run waits: playbook list names the run, and how to stop it")
+    func unloadedPlaybook() async throws {
+        let folder = try Self.workspace()
+        let common = ["--data", "data", "--scripts", "scripts"]
+        let created = try await AutomatorProcess.run(["incident", "create", "--title", "Still asking", "--type", "question",
+                                                      "--severity", "low"] + common, in: folder.url)
+        #expect(created.stdout.hasPrefix("INC-1 created"), "\(created.stdout)\(created.stderr)")
+        try FileManager.default.moveItem(atPath: folder.url.path + "/scripts/playbooks/ask.lua",
+                                         toPath: folder.url.path + "/scripts/ask.lua.old")
+
+        let listed = try await AutomatorProcess.run(["playbook", "list"] + common, in: folder.url)
+        #expect(listed.stdout.contains("""
+            no longer loaded, their unfinished runs go on with the version they started with (automator runs kill RUN \
+            stops one):
+              Ask: run-
+            """), "\(listed.stdout)")
+        #expect(listed.stdout.contains(" (INC-1, waiting, playbooks/ask.lua)\n"), "\(listed.stdout)")
+        let json = try await AutomatorProcess.run(["playbook", "list", "--json"] + common, in: folder.url)
+        let answer = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let unloaded = try #require(answer?["unloaded"] as? [[String: Any]], "\(json.stdout)")
+        #expect(unloaded.first?["name"] as? String == "Ask" && (unloaded.first?["runs"] as? [Any])?.count == 1)
+    }
+
     @Test("With no server: create, list, show with progress, task list and done, playbook list")
     func onTheFolder() async throws {
         let folder = try Self.workspace()
