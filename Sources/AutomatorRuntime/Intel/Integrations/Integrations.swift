@@ -69,6 +69,9 @@ public final class Integrations: Sendable {
         public var failure: String?
         /// Its lookups' pause after its service failed (`IntegrationPause`); nil while it answers.
         public var pause: PauseState?
+        /// Whether its lookups are held back now: its pause has not ended, or a lookup is asking
+        /// its service again. Its pause may have ended with no lookup since, which would ask.
+        public var isPaused = false
     }
 
     /// What the folder held at the last look; replaced whole when a file changed.
@@ -140,7 +143,8 @@ public final class Integrations: Sendable {
             var statuses: [String: Status] = [:]
             for integration in loaded.integrations {
                 statuses[integration.path] = Status(path: integration.path, loadedAt: integration.loadedAt,
-                                                    pause: integration.pause.current)
+                                                    pause: integration.pause.current,
+                                                    isPaused: integration.pause.holdsLookups())
             }
             for problem in loaded.problems where !off.contains(problem.path) {
                 statuses[problem.path, default: Status(path: problem.path)].failure = problem.message
@@ -238,9 +242,13 @@ public final class Integrations: Sendable {
                     next.integrations.append(previous)
                     continue
                 }
+                // A service that asked for an hour gets it after an edit of the file; new settings
+                // may name another service or key, which is asked.
+                let pause = previous.flatMap { $0.setting == setting ? $0.pause : nil }
                 next.integrations.append(try await Self.load(key, path: path, source: source, setting: setting,
                                                              environment: environment, retry: retry,
-                                                             pause: pausePolicy, evaluator: evaluator, quotas: quotas, logger: logger))
+                                                             pause: pause.map(Pause.kept) ?? .new(pausePolicy),
+                                                             evaluator: evaluator, quotas: quotas, logger: logger))
                 if let previous {
                     retired.append(previous)
                     let what = previous.source == source ? "its settings changed" : "changed"
@@ -313,9 +321,15 @@ public final class Integrations: Sendable {
         }
     }
 
+    /// The pause a loaded integration gets: that of the version it replaces, or a new one.
+    private enum Pause {
+        case kept(IntegrationPause)
+        case new(PausePolicy)
+    }
+
     private static func load(_ key: String, path: String, source: [UInt8],
                              setting: IntelConfiguration.IntegrationSettings, environment: [String: String],
-                             retry: RetryPolicy, pause pausePolicy: PausePolicy, evaluator: ScriptEvaluator, quotas store: (any IntelStore)?,
+                             retry: RetryPolicy, pause kept: Pause, evaluator: ScriptEvaluator, quotas store: (any IntelStore)?,
                              logger: Logger)
         async throws(LeftOut) -> Integration
     {
@@ -339,7 +353,10 @@ public final class Integrations: Sendable {
         if let perSecond = (rate["per_second"] as? NSNumber)?.intValue {
             quotas.append(.init(requests: perSecond, period: .seconds(1)))
         }
-        let pause = IntegrationPause(name: name, policy: pausePolicy, logger: logger)
+        let pause = switch kept {
+        case .kept(let pause): pause
+        case .new(let policy): IntegrationPause(name: name, policy: policy, logger: logger)
+        }
         let modules: [any HostModule] = [JSONModule(), LogModule(logger: logger), TimeModule(),
                                          HTTPModule(allowedHosts: hosts, secrets: secrets, retry: retry, pause: pause,
                                                     logger: logger),
