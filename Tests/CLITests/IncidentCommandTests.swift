@@ -71,6 +71,19 @@ struct IncidentCommandTests {
         let answer = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         let unloaded = try #require(answer?["unloaded"] as? [[String: Any]], "\(json.stdout)")
         #expect(unloaded.first?["name"] as? String == "Ask" && (unloaded.first?["runs"] as? [Any])?.count == 1)
+
+        // serve resumes the run, says so once at its start, and its runs list marks it.
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: folder.url.appendingPathComponent("scripts"))
+        #expect(try await server.waitForLog("playbook Ask is no longer loaded"), "\(server.log)")
+        #expect(server.log.contains("its unfinished run goes on with the version it started with: run-"), "\(server.log)")
+        let runs = try await server.call("GET", "/api/v1/runs").json["runs"] as? [[String: Any]]
+        #expect(runs?.first?["playbook"] as? String == "Ask" && runs?.first?["playbook_loaded"] as? Bool == false,
+                "\(runs ?? [])")
+        let table = try await AutomatorProcess.run(["runs", "list", "--data", "data"], in: folder.url)
+        #expect(table.stdout.contains(" playbooks/ask.lua (playbook no longer loaded) "), "\(table.stdout)\(table.stderr)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0, "\(server.log)")
     }
 
     @Test("With no server: create, list, show with progress, task list and done, playbook list")
