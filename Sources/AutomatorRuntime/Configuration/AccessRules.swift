@@ -1,5 +1,3 @@
-import Synchronization
-
 /// Who may do what, as a server decides it now: `chat.roles` and the `actions` section, which
 /// serve's SIGHUP replaces together. The chat and the actions of one server share one, so that a
 /// question answered during a reload is never decided by the new roles beside the old protected
@@ -23,10 +21,11 @@ public final class AccessRules: Sendable {
         }
     }
 
-    private let rules: Mutex<Rules>
+    /// Read by every chat message and answer: a `Locked`, as the chat's roles were (see its note).
+    private let rules: Locked<Rules>
 
     public init(roles: [String: [String]] = [:], actions: ActionConfiguration = ActionConfiguration()) {
-        rules = Mutex(Rules(roles: roles, actions: actions))
+        rules = Locked(Rules(roles: roles, actions: actions))
     }
 
     /// The rules in use, both parts from the same configuration.
