@@ -115,15 +115,15 @@ public struct APIServer {
         let console = ConsoleAdapter(user: "api", lines: AsyncStream { _ in }, write: warRoomPosts.write,
                                      isDefaultNetwork: false, readsLocalFiles: false)
         let adapters: [any ChatAdapter] = [slack as (any ChatAdapter)?, matrix, console].compactMap { $0 }
-        let chat = ChatService(store: store, adapters: adapters, scripts: configuration.scriptsFolder,
-                               configuration: ChatService.Configuration(roles: sections.chat.roles), logger: logger)
+        // Who may do what, for the chat and the actions alike: SIGHUP replaces both parts at once.
+        let rules = AccessRules(roles: sections.chat.roles, actions: sections.actions)
+        let chat = ChatService(store: store, adapters: adapters, scripts: configuration.scriptsFolder, rules: rules,
+                               logger: logger)
         if let waiting = sections.chat.approvalsWaitForAnOperator { logger.warning("chat: \(waiting)") }
         let evidence = EvidenceService(store: store, dataFolder: folder)
-        let actions = ActionService(integrations: integrations, store: store, configuration: sections.actions,
-                                    logger: logger)
+        let actions = ActionService(integrations: integrations, store: store, rules: rules, logger: logger)
         let reports = ReportPoster(schedule: sections.chat.report, store: store, chat: chat, logger: logger)
-        reload.start(applyingTo: .init(chat: chat, actions: actions, reputation: reputation, integrations: integrations,
-                                       reports: reports))
+        reload.start(applyingTo: .init(rules: rules, reputation: reputation, integrations: integrations, reports: reports))
         let modules = modules(reputation) + FolderModules.make(ledger: ledger, evidence: evidence, chat: chat,
                                                                reputation: reputation, actions: actions)
         let runs = try RunService(store: store, modules: modules, modulePaths: [configuration.scriptsFolder],
@@ -228,7 +228,8 @@ public struct APIServer {
         // Slack signs its requests instead of sending the API token.
         if let slack { SlackRoutes(adapter: slack, inbox: chat).add(to: router) }
         let api = router.group("api/v1").add(middleware: BearerAuthentication(token: token, personal: store, guarding: .api))
-        RunRoutes(runs: service.runs, scripts: ScriptFolder(path: configuration.scriptsFolder), roles: roles).add(to: api)
+        RunRoutes(runs: service.runs, playbooks: { Set(await service.playbooks().playbooks.map(\.name)) },
+                  scripts: ScriptFolder(path: configuration.scriptsFolder), roles: roles).add(to: api)
         IncidentRoutes(service: service).add(to: api)
         EvidenceRoutes(evidence: evidence).add(to: api)
         IntelRoutes(reputation: reputation, store: store).add(to: api)

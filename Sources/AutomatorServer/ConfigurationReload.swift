@@ -5,24 +5,25 @@ import Logging
 
 /// What `automator serve` does on SIGHUP, which would otherwise end it at once, as a SIGKILL does:
 /// `systemctl reload` sends it (and logrotate's `postrotate`, and a closed terminal). The server
-/// goes on and reads its configuration file again: when the whole file loads, what a running
-/// server can take (`ConfigurationChanges`) is put in use at once, the rest at the next start,
-/// and one line of the log names both; when it does not load, nothing changes and the log says
-/// why at error level. A SIGHUP while the server starts is taken once it has started.
+/// goes on and reads its configuration file again. All of it is checked before anything changes:
+/// the file loads, and the integrations' settings it changes are those their files declare
+/// (`Integrations.check(settings:)`). Then what a running server can take (`ConfigurationChanges`)
+/// is put in use at once, the roles and the actions' rules in one step (`AccessRules`), the rest
+/// at the next start, and one line of the log names both; otherwise nothing changes and the log
+/// says what to fix, at error level. A SIGHUP while the server starts is taken once it has started;
+/// several while one is read are taken as one more.
 ///
 /// Each worker sharing a store reads its own file on its own SIGHUP: reload every one.
 ///
 /// ```swift
 /// let reload = ConfigurationReload(file: "automator.yml", running: configuration, logger: logger)
-/// reload.start(applyingTo: .init(chat: chat, actions: actions, reputation: reputation, integrations: integrations,
-///                                reports: reports))
+/// reload.start(applyingTo: .init(rules: rules, reputation: reputation, integrations: integrations, reports: reports))
 /// withExtendedLifetime(reload) { ... }  // until the server stops
 /// ```
 final class ConfigurationReload {
     /// The services that take a new configuration while they run.
     struct Targets: Sendable {
-        let chat: ChatService
-        let actions: ActionService
+        let rules: AccessRules
         let reputation: ReputationService
         let integrations: Integrations
         let reports: ReportPoster
@@ -30,6 +31,10 @@ final class ConfigurationReload {
 
     private let reloader: Reloader
     private let source: any DispatchSourceSignal
+    /// One element for the SIGHUPs not read yet, however many came.
+    private let signals: AsyncStream<Void>
+    private let started = Locked(false)
+    private let reading = Locked<Task<Void, Never>?>(nil)
 
     /// From now on SIGHUP no longer ends the process.
     ///
@@ -37,72 +42,54 @@ final class ConfigurationReload {
     ///   - file: the configuration file (`--config`); nil when serve has none.
     ///   - running: what was read from it at start.
     init(file: String?, running: ConfigurationFile, logger: Logger) {
-        let reloader = Reloader(file: file, logger: logger, state: Locked((running, .starting(hungUp: false), 0)))
-        self.reloader = reloader
+        reloader = Reloader(file: file, logger: logger, state: Locked((running, 0)))
+        let (signals, hungUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.signals = signals
         // Ignored by the process, so that only the source receives it: no Swift in a signal handler.
         signal(SIGHUP, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: reloader.queue)
-        source.setEventHandler { reloader.hungUp() }
+        source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "automator.reload"))
+        source.setEventHandler { [started] in
+            guard let file else {
+                return logger.info("SIGHUP: nothing to read again (serve has no --config); SIGTERM stops it")
+            }
+            if !started.withLock({ $0 }) {
+                logger.info("SIGHUP: serve is starting; it reads \(file) again once started")
+            }
+            hungUp.yield()
+        }
+        source.setCancelHandler { hungUp.finish() }
         source.resume()
     }
 
-    deinit { source.cancel() }
+    deinit {
+        source.cancel()
+        reading.withLock { $0?.cancel() }
+    }
 
     /// Applies the configuration to `targets` from now on, and at once if a SIGHUP came while starting.
-    func start(applyingTo targets: Targets) { reloader.start(applyingTo: targets) }
+    func start(applyingTo targets: Targets) {
+        started.withLock { $0 = true }
+        let (signals, reloader) = (signals, reloader)
+        reading.withLock { $0 = Task { for await _ in signals { await reloader.reload(into: targets) } } }
+    }
 }
 
-/// The reading and applying, on one serial queue: one reload at a time, in the order of the signals.
+/// The reading and applying, one at a time in the order of the signals.
 private struct Reloader: Sendable {
-    enum Phase {
-        case starting(hungUp: Bool)
-        case serving(ConfigurationReload.Targets)
-    }
-
     let file: String?
     let logger: Logger
-    /// The configuration in use, what takes a new one, and how many lists of feeds were given
-    /// since the start (the last one given wins, whichever loads first).
-    let state: Locked<(running: ConfigurationFile, phase: Phase, feedLists: Int)>
-    let queue = DispatchQueue(label: "automator.reload")
+    /// The configuration in use, and how many lists of feeds were given since the start (the last
+    /// one given wins, whichever loads first).
+    let state: Locked<(running: ConfigurationFile, feedLists: Int)>
 
-    func start(applyingTo targets: ConfigurationReload.Targets) {
-        let hungUp = state.withLock { state in
-            defer { state.phase = .serving(targets) }
-            if case .starting(hungUp: true) = state.phase { return true }
-            return false
-        }
-        if hungUp { queue.async { reload(into: targets) } }
-    }
-
-    func hungUp() {
-        guard let file else {
-            logger.info("SIGHUP: nothing to read again (serve has no --config); SIGTERM stops it")
-            return
-        }
-        let targets: ConfigurationReload.Targets? = state.withLock { state in
-            switch state.phase {
-            case .serving(let targets): return targets
-            case .starting: state.phase = .starting(hungUp: true); return nil
-            }
-        }
-        guard let targets else {
-            return logger.info("SIGHUP: serve is starting; it reads \(file) again once started")
-        }
-        reload(into: targets)
-    }
-
-    private func reload(into targets: ConfigurationReload.Targets) {
+    func reload(into targets: ConfigurationReload.Targets) async {
         guard let file else { return }
         let new: ConfigurationFile
         do { new = try ConfigurationFile(file: file) } catch {
-            return logger.error("""
-                SIGHUP: \(file) does not load, so nothing changed: \
-                \(error.problems.map(\.description).joined(separator: "; ")). \
-                This serve goes on with the configuration it had; fix the file (automator check --config \(file)), \
-                then send SIGHUP again (systemctl reload)
-                """)
+            return refuse(file, "does not load", error.problems.map(\.description))
         }
+        let problems = await targets.integrations.check(settings: new.intel.integrations)
+        guard problems.isEmpty else { return refuse(file, "does not fit the integrations", problems) }
         let (changes, feedsChanged) = state.withLock { state in
             let changes = ConfigurationChanges(from: state.running, to: new)
             let feedsChanged = changes.running.intel.feeds != state.running.intel.feeds
@@ -110,13 +97,21 @@ private struct Reloader: Sendable {
             return (changes, feedsChanged)
         }
         let running = changes.running
-        targets.chat.reconfigure(roles: running.chat.roles)
-        targets.actions.reconfigure(running.actions)
+        targets.rules.replace(AccessRules.Rules(roles: running.chat.roles, actions: running.actions))
         targets.reputation.reconfigure(ttl: running.intel.cacheTTL)
         targets.integrations.reconfigure(settings: running.intel.integrations)
         targets.reports.reconfigure(schedule: running.chat.report)
         logger.notice("SIGHUP: \(changes.summary(of: file))")
         if feedsChanged { load(running.intel.feeds, into: targets.reputation) }
+    }
+
+    /// Logs that nothing of `file` was put in use, and what to fix.
+    private func refuse(_ file: String, _ why: String, _ problems: [String]) {
+        logger.error("""
+            SIGHUP: \(file) \(why), so nothing changed: \(problems.joined(separator: "; ")). \
+            This serve goes on with the configuration it had; fix the file (automator check --config \(file)), \
+            then send SIGHUP again (systemctl reload)
+            """)
     }
 
     /// Loads `feeds` in the background (each file read again: a new list is a new index) and

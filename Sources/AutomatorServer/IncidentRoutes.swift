@@ -211,11 +211,15 @@ struct IncidentRoutes: Sendable {
         }
     }
 
-    /// `GET /api/v1/playbooks` → the playbooks in the order they are tried, and the files that
-    /// could not be read.
+    /// `GET /api/v1/playbooks` → the playbooks in the order they are tried, the files that
+    /// could not be read, and the playbooks no longer loaded whose runs go on.
     @Sendable func playbooks(_ request: Request, context: APIRequestContext) async throws -> Response {
         let (playbooks, problems) = await service.playbooks()
-        return .json(IncidentJSON.playbooks(playbooks, problems: problems))
+        do throws(StoreError) {
+            return .json(IncidentJSON.playbooks(playbooks, problems: problems, unloaded: try await service.unloadedPlaybooks()))
+        } catch {
+            throw APIError.store(error)
+        }
     }
 
     // MARK: Helpers

@@ -136,9 +136,10 @@ struct MetricsRoute: Sendable {
                    + "(the log and automator check say why).", statuses.map {
             ([("integration", $0.key)], $0.failure == nil ? 0 : 1)
         })
-        text.gauge("automator_integration_paused", "1 from a failure of the integration's service (a timeout, no "
-                   + "connection, 429, 5xx) until it answers again: its lookups answer unknown without asking it.",
-                   statuses.map { ([("integration", $0.key)], $0.pause == nil ? 0 : 1) })
+        text.gauge("automator_integration_paused", "1 while the integration's lookups answer unknown without asking "
+                   + "its service, after it failed (a timeout, no connection, 429, 5xx): until its pause ends, and "
+                   + "while one lookup asks it again then.",
+                   statuses.map { ([("integration", $0.key)], $0.isPaused ? 1 : 0) })
         text.gauge("automator_integration_paused_until_timestamp_seconds", "When the integration's current pause "
                    + "ends and a lookup asks its service again, in seconds since 1970; 0 if it is not paused.",
                    statuses.map { ([("integration", $0.key)], ($0.pause?.until.timeIntervalSince1970 ?? 0).rounded(.up)) })

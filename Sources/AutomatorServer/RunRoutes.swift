@@ -10,6 +10,8 @@ struct RunRoutes: Sendable {
     static let maximumLimit = 1000
 
     let runs: RunService
+    /// The playbooks loaded now, for the list to tell the runs of those no longer loaded.
+    let playbooks: @Sendable () async -> Set<String>
     let scripts: ScriptFolder
     let roles: PersonalRoles
 
@@ -74,7 +76,8 @@ struct RunRoutes: Sendable {
             return limit
         }
         do {
-            return .json(RunJSON.list(try await runs.runs(status: status, limit: limit ?? 100)))
+            let listed = try await runs.runs(status: status, limit: limit ?? 100)
+            return .json(RunJSON.list(listed, loaded: await playbooks()))
         } catch {
             throw APIError.store(error)
         }

@@ -31,6 +31,8 @@ struct ServiceRunner: Service {
         let following = Task { await changes?.run() }
         // Every worker reads its own files: an edited integration is used without a restart.
         let watching = Task { await integrations.watch(every: .seconds(1)) }
+        // And its own playbooks, saying which runs' playbook is no longer loaded.
+        let playbooks = Task { await service.watchPlaybooks(every: .seconds(1)) }
         let writing = Task { await writes?.run(every: .seconds(1)) }
         try? await gracefulShutdown()
         keeper.cancel()
@@ -39,10 +41,12 @@ struct ServiceRunner: Service {
         leading.cancel()
         following.cancel()
         watching.cancel()
+        playbooks.cancel()
         writing.cancel()
         await leading.value  // another worker leads at once
         await following.value
         await watching.value  // no reload while the executors stop
+        await playbooks.value
         await chat.shutdown()  // the watcher's runs in flight end first
         // Computing or waiting on a person: "in flight" made 18 runs waiting on tasks sound interrupted.
         let unfinished = service.runs.liveCount

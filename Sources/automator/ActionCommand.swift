@@ -90,7 +90,7 @@ struct ActionCommand: AsyncParsableCommand {
                 let integrations = await Integrations(folder: scripts + "/integrations", settings: intel.integrations,
                                                       quotas: store, logger: logger)
                 defer { integrations.shutdown() }
-                let service = ActionService(integrations: integrations, store: store, configuration: actions, logger: logger)
+                let service = ActionService(integrations: integrations, store: store, rules: AccessRules(actions: actions), logger: logger)
                 let result = try await body(service, chat)
                 await store.close()
                 return result

@@ -37,8 +37,9 @@ final class ChatConsole: Sendable {
         }
         self.lock = lock
         let intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
-        let roles = try config.map { try ChatConfiguration.roles(file: $0) } ?? [:]
-        let rules = try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration()
+        // Shared by the chat and the actions, as on the server.
+        let rules = AccessRules(roles: try config.map { try ChatConfiguration.roles(file: $0) } ?? [:],
+                                actions: try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration())
         store = try SQLiteStore(folder: data)
         ledger = IncidentLedger(store: store)
         integrations = await Integrations(folder: scripts + "/integrations", settings: intel.integrations, quotas: store,
@@ -47,9 +48,9 @@ final class ChatConsole: Sendable {
                                            cache: store, ttl: intel.cacheTTL)
         console = ConsoleAdapter(user: user, lines: lines, write: write, afterEach: afterEach)
         chat = ChatService(store: store, adapters: [console], scripts: scripts,
-                           configuration: ChatService.Configuration(roles: roles), logger: logger)
+                           rules: rules, logger: logger)
         evidence = EvidenceService(store: store, dataFolder: data)
-        actions = ActionService(integrations: integrations, store: store, configuration: rules, logger: logger)
+        actions = ActionService(integrations: integrations, store: store, rules: rules, logger: logger)
         (options, self.logger) = (modules, logger)
         let modules = Self.modules(modules, logger: logger, reputation: reputation, ledger: ledger, evidence: evidence,
                                    chat: chat, actions: actions)

@@ -282,7 +282,9 @@ enum IncidentBackend {
         case .store(let service, let scripts, _):
             Self.warnIfMissing(scripts)
             let (playbooks, problems) = await service.playbooks()
-            return IncidentJSON.playbooks(playbooks, problems: problems)
+            do { return IncidentJSON.playbooks(playbooks, problems: problems, unloaded: try await service.unloadedPlaybooks()) } catch {
+                throw CommandFailure("\(error)")
+            }
         }
     }
 

@@ -167,6 +167,18 @@ enum IncidentOutput {
         struct Playbooks: Decodable {
             var playbooks: [Listed]
             var problems: [Problem]
+            /// Absent from a server older than this client.
+            var unloaded: [Unloaded]?
+        }
+        struct Unloaded: Decodable {
+            struct Run: Decodable {
+                var id: String
+                var incident: String?
+                var status: String
+                var script: String
+            }
+            var name: String
+            var runs: [Run]
         }
     }
 
@@ -382,6 +394,16 @@ enum IncidentOutput {
                     // Most errors name the file already, with the line.
                     "  " + (problem.error.hasPrefix(problem.file + ":") ? "" : problem.file + ": ")
                         + problem.error.replacingOccurrences(of: "\n", with: "\n    ")
+                }
+                .joined(separator: "\n")
+        }
+        if let unloaded = answer.unloaded, !unloaded.isEmpty {
+            text += "\n\nno longer loaded, their unfinished runs go on with the version they started with "
+                + "(automator runs kill RUN stops one):\n"
+                + unloaded.map { playbook in
+                    "  \(playbook.name): " + playbook.runs.map { run in
+                        run.id + " (" + ([run.incident, run.status, run.script].compactMap { $0 }.joined(separator: ", ")) + ")"
+                    }.joined(separator: ", ")
                 }
                 .joined(separator: "\n")
         }

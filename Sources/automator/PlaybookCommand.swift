@@ -31,6 +31,10 @@ extension PlaybookCommand {
                 first, ties by name. A playbook without its own SLA leaves the incident's to \
                 sla.lua.
 
+                Last, the playbooks no longer loaded (a file removed or renamed, a name changed, a \
+                file that no longer loads) whose unfinished runs go on with the version they \
+                started with, each run with its incident: automator runs kill RUN stops one.
+
                 Examples:
                   automator playbook list
                   automator playbook list --scripts ./scripts
@@ -40,7 +44,7 @@ extension PlaybookCommand {
 
         @OptionGroup var options: IncidentOptions
 
-        @Flag(help: "Print the API's JSON: {\"playbooks\": [...], \"problems\": [...]}.")
+        @Flag(help: "Print the API's JSON: {\"playbooks\": [...], \"problems\": [...], \"unloaded\": [...]}.")
         var json = false
 
         func validate() throws { try options.requireDataFolder() }

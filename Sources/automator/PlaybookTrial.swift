@@ -29,7 +29,7 @@ struct PlaybookTrial {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = try SQLiteStore(folder: folder, durability: .normal)
         let ledger = IncidentLedger(store: store)
-        let actions = ActionService(integrations: integrations, store: store, configuration: actionRules, logger: logger)
+        let actions = ActionService(integrations: integrations, store: store, rules: AccessRules(actions: actionRules), logger: logger)
         let modules = modules(ledger) + [EvidenceModule(service: EvidenceService(store: store, dataFolder: folder)),
                                          ActionsModule(service: actions, dryRunsOnly: true)]
         let runs = try RunService(store: store, modules: modules, modulePaths: modulePaths, executors: 1, limits: limits)

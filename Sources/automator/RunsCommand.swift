@@ -54,7 +54,10 @@ extension RunsCommand {
             abstract: "List runs, newest first: id, status, script, creation time, error.",
             discussion: """
                 A run is waiting while it waits on a person or a timer: a task it created is \
-                open, a question it asked (an approval too) is unanswered, or it sleeps.
+                open, a question it asked (an approval too) is unanswered, or it sleeps. Through \
+                a running server, an unfinished run whose playbook is no longer loaded is marked \
+                "(playbook no longer loaded)": it goes on with the version it started with \
+                (automator playbook list names them all).
 
                 Examples:
                   automator runs list

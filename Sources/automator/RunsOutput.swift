@@ -14,6 +14,8 @@ enum RunsOutput {
         var createdAt: String
         var updatedAt: String
         var finishedAt: String?
+        /// Absent from a server older than this client.
+        var playbookLoaded: Bool?
     }
 
     private struct List: Decodable {
@@ -27,7 +29,10 @@ enum RunsOutput {
         let runs = try decoder.decode(List.self, from: Data(json.utf8)).runs
         guard !runs.isEmpty else { return status.map { "no \($0.rawValue) runs" } ?? "no runs" }
         let rows = [["ID", "STATUS", "SCRIPT", "CREATED (UTC)", "ERROR"]]
-            + runs.map { [$0.id, $0.status, $0.script, time($0.createdAt), shortError($0.error)] }
+            + runs.map { run in
+                let script = run.playbookLoaded == false ? run.script + " (playbook no longer loaded)" : run.script
+                return [run.id, run.status, script, time(run.createdAt), shortError(run.error)]
+            }
         let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
             (0..<4).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")

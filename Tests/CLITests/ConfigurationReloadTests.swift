@@ -78,6 +78,28 @@ struct ConfigurationReloadTests {
         await setup.stop()
     }
 
+    @Test("A misspelt integration setting keeps the whole file out on SIGHUP, roles included; the file fixed is taken whole")
+    func wholeOrNothing() async throws {
+        let setup = try await Setup("chat:\n  roles: { approver: [alice], responder: [alice, bob] }\n")
+        let server = setup.server
+        let bob = try await PersonalTokenServeTests.add("bob", data: setup.data)
+        let misspelt = "chat:\n  roles: { approver: [bob], responder: [alice, bob] }\n"
+            + "integrations:\n  firewall: { base_ur: \"\(setup.api.url)\" }\n"
+        try await setup.reload(misspelt, expecting: "SIGHUP: \(setup.config) does not fit the integrations, so nothing "
+            + "changed: integrations.firewall.base_ur is not one of its settings: they are base_url. This serve goes on")
+        #expect(server.log.contains(" error automator: [AutomatorServer] SIGHUP: "), "at error level: \(server.log)")
+        let refused = try await server.call("POST", "/api/v1/actions", body: Self.block, credentials: .bearer(bob))
+        #expect(refused.status == 403 && refused.body.contains("bob may not approve actions"), "\(refused.body)")
+
+        let fixed = misspelt.replacingOccurrences(of: "base_ur:", with: "base_url:")
+        try await setup.reload(fixed, expecting: "SIGHUP: chat.roles (approver: +bob, -alice), integrations.firewall changed")
+        #expect(try await server.waitForLog("integration integrations/firewall.lua its settings changed"), "\(server.log)")
+        let approved = try await server.call("POST", "/api/v1/actions", body: Self.block, credentials: .bearer(bob))
+        #expect(approved.status == 201 && approved.json["approved_by"] as? String == "api:bob", "\(approved.body)")
+        #expect(setup.firewall.sent.count == 1)
+        await setup.stop()
+    }
+
     @Test("A Slack user given a role on SIGHUP runs its command, refused before; the Slack connection stays as it is")
     func slackRoles() async throws {
         let slack = try await FakeSlack()

@@ -50,6 +50,42 @@ struct IncidentCommandTests {
         #expect(refused.stderr.contains("the disk holding \(data)/automator.sqlite is full"), "\(refused.stderr)")
     }
 
+    @Test("A playbook whose file is gone while its run waits: playbook list names the run, and how to stop it")
+    func unloadedPlaybook() async throws {
+        let folder = try Self.workspace()
+        let common = ["--data", "data", "--scripts", "scripts"]
+        let created = try await AutomatorProcess.run(["incident", "create", "--title", "Still asking", "--type", "question",
+                                                      "--severity", "low"] + common, in: folder.url)
+        #expect(created.stdout.hasPrefix("INC-1 created"), "\(created.stdout)\(created.stderr)")
+        try FileManager.default.moveItem(atPath: folder.url.path + "/scripts/playbooks/ask.lua",
+                                         toPath: folder.url.path + "/scripts/ask.lua.old")
+
+        let listed = try await AutomatorProcess.run(["playbook", "list"] + common, in: folder.url)
+        #expect(listed.stdout.contains("""
+            no longer loaded, their unfinished runs go on with the version they started with (automator runs kill RUN \
+            stops one):
+              Ask: run-
+            """), "\(listed.stdout)")
+        #expect(listed.stdout.contains(" (INC-1, waiting, playbooks/ask.lua)\n"), "\(listed.stdout)")
+        let json = try await AutomatorProcess.run(["playbook", "list", "--json"] + common, in: folder.url)
+        let answer = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let unloaded = try #require(answer?["unloaded"] as? [[String: Any]], "\(json.stdout)")
+        #expect(unloaded.first?["name"] as? String == "Ask" && (unloaded.first?["runs"] as? [Any])?.count == 1)
+
+        // serve resumes the run, says so once at its start, and its runs list marks it.
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: folder.url.appendingPathComponent("scripts"))
+        #expect(try await server.waitForLog("playbook Ask is no longer loaded"), "\(server.log)")
+        #expect(server.log.contains("its unfinished run goes on with the version it started with: run-"), "\(server.log)")
+        let runs = try await server.call("GET", "/api/v1/runs").json["runs"] as? [[String: Any]]
+        #expect(runs?.first?["playbook"] as? String == "Ask" && runs?.first?["playbook_loaded"] as? Bool == false,
+                "\(runs ?? [])")
+        let table = try await AutomatorProcess.run(["runs", "list", "--data", "data"], in: folder.url)
+        #expect(table.stdout.contains(" playbooks/ask.lua (playbook no longer loaded) "), "\(table.stdout)\(table.stderr)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0, "\(server.log)")
+    }
+
     @Test("With no server: create, list, show with progress, task list and done, playbook list")
     func onTheFolder() async throws {
         let folder = try Self.workspace()

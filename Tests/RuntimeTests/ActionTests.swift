@@ -126,8 +126,8 @@ struct ActionTests {
                 try? FileManager.default.copyItem(atPath: ActionTests.shipped + "/" + file, toPath: scripts + "/" + file)
             }
             chat = ChatService(store: store, adapters: [network], scripts: scripts,
-                               configuration: ChatService.Configuration(roles: ["approver": ["U1"], "responder": ["U1"]]))
-            actions = ActionService(integrations: integrations, store: store, configuration: configuration,
+                               rules: AccessRules(roles: ["approver": ["U1"], "responder": ["U1"]]))
+            actions = ActionService(integrations: integrations, store: store, rules: AccessRules(actions: configuration),
                                     logger: ActionTests.logger)
             let modules = StandardModules.all(logger: ActionTests.logger)
                 + [IncidentsModule(ledger: ledger), ChatModule(service: chat, reputation: nil, evidence: nil),
@@ -782,7 +782,7 @@ struct ActionTests {
                                               logger: Self.logger)
         defer { integrations.shutdown() }
         let actions = ActionService(integrations: integrations, store: try SQLiteStore(folder: folder.path + "/data"),
-                                    configuration: ActionConfiguration(), logger: Self.logger)
+                                    rules: AccessRules(), logger: Self.logger)
         let plan = try actions.plan("counter.count", parameters: [:])
         var results: [String] = []
         for call in 1...3 {
@@ -835,7 +835,7 @@ struct ActionTests {
                                               logger: Self.logger)
         defer { integrations.shutdown() }
         let actions = ActionService(integrations: integrations, store: try SQLiteStore(folder: folder.path + "/data"),
-                                    configuration: ActionConfiguration(), logger: Self.logger)
+                                    rules: AccessRules(), logger: Self.logger)
         func refusal(_ name: String, _ parameters: [String: Any]) -> String {
             do {
                 _ = try actions.plan(name, parameters: parameters)

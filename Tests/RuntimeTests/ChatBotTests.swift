@@ -54,7 +54,7 @@ struct ChatBotTests {
             let reputation = ReputationService(feeds: feeds, integrations: integrations, cache: store)
             // Alice may change things (join, close, note...) in every test bot, as a team sets up.
             chat = ChatService(store: store, adapters: [network], scripts: scripts,
-                               configuration: ChatService.Configuration(roles: ["analyst": ["alice"]].merging(roles) { $1 }))
+                               rules: AccessRules(roles: ["analyst": ["alice"]].merging(roles) { $1 }))
             let evidence = EvidenceService(store: store, dataFolder: folder.path + "/data")
             let modules = StandardModules.all(logger: ChatBotTests.logger, reputation: reputation)
                 + [IncidentsModule(ledger: ledger), EvidenceModule(service: evidence),

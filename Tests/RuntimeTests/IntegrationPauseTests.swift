@@ -161,6 +161,56 @@ struct IntegrationPauseTests {
         #expect(service.count == 3)
     }
 
+    @Test("Paused says what is true now: while the pause lasts and its probe asks, not once it ended with no lookup since")
+    func pausedNow() async throws {
+        let service = try await Service()
+        defer { service.server.stop() }
+        let (integrations, folder) = try await Self.integrations(service, pause: PausePolicy(first: .seconds(1), longest: .seconds(4)))
+        defer { integrations.shutdown(); _ = folder }
+        service.set(.broken)
+        _ = try await Self.ask(integrations)
+        #expect(integrations.statuses.first?.isPaused == true)
+        try await Task.sleep(for: .milliseconds(1100))
+        #expect(integrations.statuses.first?.isPaused == false, "its end passed: the next lookup asks")
+        #expect(integrations.statuses.first?.pause != nil, "the pause is kept until the service answers")
+
+        service.set(.slowlyAnswers)
+        async let probe = Self.ask(integrations)
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(integrations.statuses.first?.isPaused == true, "the others answer at once while the probe asks")
+        #expect(try await probe.reason == "answered")
+        #expect(integrations.statuses.first?.isPaused == false && integrations.statuses.first?.pause == nil)
+    }
+
+    @Test("A service that asked for an hour keeps its hour when the integration's file is edited; new settings ask again")
+    func pauseKeptAcrossAnEdit() async throws {
+        let service = try await Service()
+        defer { service.server.stop() }
+        let (integrations, folder) = try await Self.integrations(service,
+                                                                 pause: PausePolicy(first: .seconds(20), longest: .seconds(7200)))
+        defer { integrations.shutdown() }
+        service.set(.busy(retryAfter: "3600"))
+        #expect(try await Self.ask(integrations).reason == "failed: QA Intel answered 429")
+        let pause = try #require(integrations.statuses.first?.pause)
+        let loaded = integrations.statuses.first?.loadedAt
+
+        let file = folder.path + "/qaintel.lua"
+        try (String(contentsOfFile: file, encoding: .utf8) + "-- edited\n").write(toFile: file, atomically: true, encoding: .utf8)
+        await integrations.refresh()
+        #expect(integrations.statuses.first?.loadedAt != loaded, "the edited file is in use")
+        #expect(integrations.statuses.first?.pause == pause)
+        #expect(try await Self.ask(integrations).reason.hasPrefix("paused until "))
+        #expect(service.count == 1, "the service was not asked before its hour")
+
+        var settings = IntelConfiguration.IntegrationSettings()
+        settings.perMinute = 1000
+        integrations.reconfigure(settings: ["qaintel": settings])
+        await integrations.refresh()
+        service.set(.answers)
+        #expect(try await Self.ask(integrations).reason == "answered", "new settings may name another key or service")
+        #expect(service.count == 2)
+    }
+
     @Test("A 429 whose Retry-After is past the call's timeout is not slept out: the lookup answers at once and the pause lasts it",
           arguments: [false, true])
     func retryAfterPastTimeout(asDate: Bool) async throws {

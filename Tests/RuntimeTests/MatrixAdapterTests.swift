@@ -263,9 +263,9 @@ struct MatrixAdapterTests {
         let configuration = MatrixConfiguration(homeserver: "http://127.0.0.1:9", userID: "@bot:example.org",
                                                 credential: .accessToken("unused"))
         let matrix = MatrixAdapter(configuration: configuration, state: MemoryChatState())
-        let roles = ChatService.Configuration(roles: ["analyst": ["alice", "@carol:partner.example"]])
+        let roles = AccessRules(roles: ["analyst": ["alice", "@carol:partner.example"]])
         let chat = ChatService(store: try SQLiteStore(folder: folder.path), adapters: [matrix], scripts: folder.path,
-                               configuration: roles)
+                               rules: roles)
         func analyst(_ id: String, shown name: String) -> Bool {
             chat.allowed(ChatUser(id: id, name: name), roles: ["analyst"], on: matrix)
         }

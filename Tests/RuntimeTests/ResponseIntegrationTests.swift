@@ -31,7 +31,7 @@ struct ResponseIntegrationTests {
     /// An action service over `integrations` and a store in `folder`, with an incident to journal on.
     static func service(_ integrations: Integrations, in folder: ScratchFolder) async throws -> (ActionService, SQLiteStore) {
         let store = try SQLiteStore(folder: folder.path + "/data")
-        return (ActionService(integrations: integrations, store: store, configuration: ActionConfiguration(), logger: logger),
+        return (ActionService(integrations: integrations, store: store, rules: AccessRules(actions: ActionConfiguration()), logger: logger),
                 store)
     }
 

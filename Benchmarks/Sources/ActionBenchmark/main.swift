@@ -94,7 +94,7 @@ func measure(url: String) async throws {
     var configuration = ActionConfiguration()
     configuration.approvalRisk = nil
     configuration.protectedNetworks = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
-    let actions = ActionService(integrations: integrations, store: store, configuration: configuration, logger: logger)
+    let actions = ActionService(integrations: integrations, store: store, rules: AccessRules(actions: configuration), logger: logger)
     let modules = StandardModules.all(logger: logger, allowedHTTPHosts: [String(url.dropFirst("http://".count))])
         + [IncidentsModule(ledger: ledger), ActionsModule(service: actions)]
     let service = try RunService(store: store, modules: modules, executors: 1)

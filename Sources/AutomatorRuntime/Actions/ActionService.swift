@@ -20,27 +20,23 @@ import Synchronization
 public final class ActionService: Sendable {
     private let integrations: Integrations
     let store: any ActionStore
-    /// Replaced whole by `reconfigure(_:)`; each plan reads it once.
-    private let live: Mutex<ActionConfiguration>
+    /// The `actions` section, shared with the server's chat and replaced with it on SIGHUP.
+    private let rules: AccessRules
     private let logger: Logger
     /// Expired actions whose undo failed, and when to try again: an API that is down is not
     /// asked (nor logged about) every second.
     private let retries = Mutex<[String: Date]>([:])
     static let expiryRetry: TimeInterval = 60
 
-    public init(integrations: Integrations, store: any ActionStore, configuration: ActionConfiguration, logger: Logger) {
+    public init(integrations: Integrations, store: any ActionStore, rules: AccessRules, logger: Logger) {
         self.integrations = integrations
         self.store = store
-        live = Mutex(configuration)
+        self.rules = rules
         self.logger = logger
     }
 
     /// The `actions` section in use: approvals, protected networks and accounts.
-    public var configuration: ActionConfiguration { live.withLock { $0 } }
-
-    /// Puts `configuration` in use (serve's SIGHUP): the next plan is checked against it; an
-    /// approval already asked keeps the channel and timeout it was asked with.
-    public func reconfigure(_ configuration: ActionConfiguration) { live.withLock { $0 = configuration } }
+    public var configuration: ActionConfiguration { rules.current.actions }
 
     /// Every action the integrations in use declare.
     public var catalog: [ActionDeclaration] { integrations.actions }

@@ -69,7 +69,7 @@ extension ChatService {
     }
 
     func download(_ file: ChatFile, on network: String) async throws -> [UInt8] {
-        try await adapter(network).download(file, limit: configuration.fileLimit)
+        try await adapter(network).download(file, limit: Self.fileLimit)
     }
 
     func upload(_ data: [UInt8], named name: String, to channel: String, on network: String?, comment: String?) async throws {

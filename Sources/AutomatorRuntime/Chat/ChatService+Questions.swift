@@ -40,7 +40,7 @@ extension ChatService {
         }
         let asked = question.asked(in: channel)
         if let adapter, let target {
-            let who = question.whoMayAnswer(roles: configuration.roles, atTerminal: !adapter.commandsNeedRoles)
+            let who = question.whoMayAnswer(roles: self.roles, atTerminal: !adapter.commandsNeedRoles)
             do {
                 let posted = try await adapter.post(ChatPost(channel: target.id, text: text + who,
                                                              question: ChatQuestion(id: id, choices: choices)))
@@ -165,7 +165,7 @@ extension ChatService {
                 on adapter: any ChatAdapter) async
     {
         let by = Self.actor(user, on: adapter)
-        let unassigned = UnassignedRole.none(of: question.roles, in: configuration.roles)
+        let unassigned = UnassignedRole.none(of: question.roles, in: self.roles)
         guard allowed(user, roles: question.roles, on: adapter) || (unassigned && !rolesApply) else {
             let roles = question.roles.joined(separator: " or ")
             let refusal = unassigned
@@ -211,11 +211,11 @@ extension ChatService {
         guard let chosen = question.choice(matching: choice) else {
             throw ChatError(.notAChoice, "\(id) takes one of: " + question.choices.joined(separator: ", "))
         }
-        if let person, !question.roles.isEmpty, case let held = configuration.roles,
+        if let person, !question.roles.isEmpty, case let held = self.roles,
            !question.roles.contains(where: { held[$0]?.contains(person) ?? false })
         {
             await journalRefusal(of: chosen, to: question, by: by)
-            let refusal = UnassignedRole.none(of: question.roles, in: configuration.roles)
+            let refusal = UnassignedRole.none(of: question.roles, in: self.roles)
                 ? UnassignedRole.refusal(question.roles, meanwhile: UnassignedRole.operatorAnswers(question))
                 : "only people with the role " + question.roles.joined(separator: " or ")
                     + " may (chat.roles in the server's configuration)"

@@ -17,20 +17,14 @@ public import Logging
 /// try await chat.start(runs: runService, modules: modules)
 /// ```
 public final class ChatService: ChatInbox, Sendable {
-    public struct Configuration: Sendable {
-        /// Role → the user ids or names that hold it (`chat.roles` in the configuration file).
-        public var roles: [String: [String]] = [:]
-        /// The largest file downloaded to be checked.
-        public var fileLimit = 64 << 20
-
-        public init(roles: [String: [String]] = [:]) { self.roles = roles }
-    }
+    /// The largest file downloaded to be checked.
+    static let fileLimit = 64 << 20
 
     public let store: any ChatStore
     /// By network, in the order given: the first is the default of `chat.post` and the others.
     let adapters: [(network: String, adapter: any ChatAdapter)]
-    /// Replaced whole by `reconfigure(roles:)`; each decision reads it once.
-    private let live: Locked<Configuration>
+    /// `chat.roles`, shared with the server's actions and replaced with them on SIGHUP.
+    let rules: AccessRules
     private let scripts: String
     let logger: Logger
     let attached = Locked<(runs: RunService, catalog: CommandCatalog)?>(nil)
@@ -48,25 +42,18 @@ public final class ChatService: ChatInbox, Sendable {
     let inFlight = Locked<(runs: Set<RunID>, asking: Set<RunID>, watching: Set<RunID>)>(([], [], []))
 
     public init(store: any ChatStore, adapters: [any ChatAdapter], scripts: String,
-                configuration: Configuration = Configuration(),
+                rules: AccessRules = AccessRules(),
                 logger: Logger = Logger(label: "automator.chat") { _ in SwiftLogNoOpLogHandler() })
     {
         self.store = store
         self.adapters = adapters.map { ($0.network, $0) }
         self.scripts = scripts
-        live = Locked(configuration)
+        self.rules = rules
         self.logger = logger
     }
 
-    /// The configuration in use.
-    var configuration: Configuration { live.withLock { $0 } }
-
     /// `chat.roles` as they are now: who may run which command, answer which question, approve.
-    public var roles: [String: [String]] { configuration.roles }
-
-    /// Puts `roles` in use (serve's SIGHUP): the next command, answer or approval is decided by
-    /// them; a question already asked keeps the roles it named.
-    public func reconfigure(roles: [String: [String]]) { live.withLock { $0.roles = roles } }
+    public var roles: [String: [String]] { rules.current.roles }
 
     /// Reads the commands and the settings, then connects every adapter (each reconnects on its
     /// own after a failure, with a growing pause) and receives from it, except from those that
@@ -418,7 +405,7 @@ public final class ChatService: ChatInbox, Sendable {
         // A direct message takes no `!`: the command as it is typed there.
         let typed = message.channel.isDirect && what.hasPrefix("!") ? String(what.dropFirst()) : what
         let named = roles.joined(separator: " or ")
-        let nobody = UnassignedRole.none(of: roles, in: configuration.roles)
+        let nobody = UnassignedRole.none(of: roles, in: self.roles)
         // Where roles name people by id, the person learns theirs: what the configuration needs.
         let who = adapter.namesAreUnique ? "" : "; you are \(message.user.id)"
         await say("\(typed) is for people with the role \(named)" + (nobody
@@ -470,7 +457,7 @@ public final class ChatService: ChatInbox, Sendable {
     /// Whether `user` holds one of `roles` (anyone, when there are none), as the network names
     /// people (`ChatAdapter.names`).
     func allowed(_ user: ChatUser, roles: [String], on adapter: any ChatAdapter) -> Bool {
-        let held = configuration.roles
+        let held = self.roles
         return roles.isEmpty || roles.contains { role in held[role]?.contains { adapter.names(user, as: $0) } ?? false }
     }
 

@@ -136,7 +136,11 @@ public enum IncidentJSON {
 
     /// `{"playbooks": [...], "problems": [...]}`: in the order they are tried, then the files that
     /// could not be read.
-    public static func playbooks(_ playbooks: [Playbook], problems: [PlaybookProblem]) -> String {
+    /// `{"playbooks": [...], "problems": [...], "unloaded": [{"name", "runs": [{"id", "incident",
+    /// "status", "script"}]}]}`: `unloaded` the playbooks no longer loaded that unfinished runs still run.
+    public static func playbooks(_ playbooks: [Playbook], problems: [PlaybookProblem],
+                                 unloaded: [IncidentService.UnloadedPlaybook]) -> String
+    {
         let listed = playbooks.map { playbook in
             var object = JSONText.Object()
             object["name"] = JSONText.string(playbook.name)
@@ -152,7 +156,21 @@ public enum IncidentJSON {
             object["error"] = JSONText.string(problem.message)
             return object.text
         }
-        return #"{"playbooks":"# + JSONText.array(listed) + #","problems":"# + JSONText.array(broken) + "}"
+        let gone = unloaded.map { playbook in
+            var object = JSONText.Object()
+            object["name"] = JSONText.string(playbook.name)
+            object["runs"] = JSONText.array(playbook.runs.map { run in
+                var entry = JSONText.Object()
+                entry["id"] = JSONText.string(run.id.rawValue)
+                entry["incident"] = run.incident.map { JSONText.string($0.description) }
+                entry["status"] = JSONText.string(run.status.rawValue)
+                entry["script"] = JSONText.string(run.script)
+                return entry.text
+            })
+            return object.text
+        }
+        return #"{"playbooks":"# + JSONText.array(listed) + #","problems":"# + JSONText.array(broken)
+            + #","unloaded":"# + JSONText.array(gone) + "}"
     }
 
     private static func common(_ incident: Incident) -> JSONText.Object {

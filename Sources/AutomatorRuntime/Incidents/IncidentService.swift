@@ -17,7 +17,7 @@ public final class IncidentService: Sendable {
     public let ledger: IncidentLedger
     public let runs: RunService
     public var store: any IncidentStore { ledger.store }
-    private let catalog: PlaybookCatalog
+    let catalog: PlaybookCatalog
     private let evaluator: ScriptEvaluator
     private let slaTimers: SLATimers
     /// The SLA breaches that could not be handled, left for the next start.
@@ -27,7 +27,7 @@ public final class IncidentService: Sendable {
     /// alert from them is kept unmapped, and a line an alert would fill the log.
     private let sourcesWithoutMapper = Locked<Set<String>>([])
     private let dedupWindow: TimeInterval
-    private let logger: Logger
+    let logger: Logger
 
     /// What an arriving incident became.
     public struct Ingested: Sendable {

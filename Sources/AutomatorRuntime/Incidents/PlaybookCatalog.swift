@@ -27,6 +27,8 @@ actor PlaybookCatalog {
     private let policy: Locked<SLAPolicy>
     private(set) var breachHook: (path: String, source: [UInt8])?
     private var watch: ScriptFolderWatch
+    /// How many times the folder was read: a reader that kept the last one sees that it changed.
+    private(set) var readings = 0
 
     init(folder: String, evaluator: ScriptEvaluator, policy: Locked<SLAPolicy> = Locked(SLAPolicy()), logger: Logger) {
         self.folder = folder
@@ -139,6 +141,7 @@ actor PlaybookCatalog {
         breachHook = FileManager.default.contents(atPath: folder + "/hooks/sla_breach.lua").map {
             ("hooks/sla_breach.lua", Array($0))
         }
+        readings += 1
     }
 
     private func load(_ path: String) async throws -> (Playbook, ScriptEvaluator.Declaration) {

@@ -81,7 +81,7 @@ public struct ChatQuestionRecord: Sendable, Hashable {
     public var message: String?
     public var text: String
     public var choices: [String]
-    /// Who may answer: people with one of these roles; anyone when empty.
+    /// Who may answer: people with one of these roles; anyone when empty (`answerable(by:choices:)`).
     public var roles: [String]
     public var askedAt: Date
     public var answer: String?
@@ -98,9 +98,24 @@ public struct ChatQuestionRecord: Sendable, Hashable {
         self.message = message
         self.text = text
         self.choices = choices
-        self.roles = roles
+        self.roles = Self.answerable(by: roles, choices: choices)
         self.askedAt = askedAt.roundedToMilliseconds
     }
+
+    /// The roles a question is answered for: those it was asked for, and `approver` for one asked
+    /// for none that offers `chat.approve`'s choices.
+    ///
+    /// Approvals asked before they had a role were stored with none, and took anyone's answer
+    /// while they waited. Decided whenever a record is made (asked, or read from either store)
+    /// rather than by a migration, which would stop an older worker opening a shared store. A SOAR
+    /// denies by default (`UnassignedRole`): a `chat.ask` offering exactly approve and deny with no
+    /// roles is an approval too.
+    static func answerable(by roles: [String], choices: [String]) -> [String] {
+        roles.isEmpty && choices == approvalChoices ? ["approver"] : roles
+    }
+
+    /// What `chat.approve` offers.
+    static let approvalChoices = ["approve", "deny"]
 
     /// The answer of a question whose run was killed or whose incident was closed: nobody waits for it.
     public static let cancelled = "cancelled"

@@ -68,6 +68,16 @@ final class IntegrationPause: Sendable {
         }
     }
 
+    /// Whether its lookups are held back at `now`: its pause has not ended, or it has and one
+    /// lookup is asking the service again while the others still answer at once. False once the
+    /// end passed with no lookup since: the next one asks.
+    func holdsLookups(at now: Date = Date()) -> Bool {
+        state.withLock { state in
+            guard let until = state.until else { return false }
+            return until > now || state.probing
+        }
+    }
+
     /// Whether a lookup may ask the service now.
     enum Admission {
         /// It is paused, and why, to read after its name: `paused until 21:06:40 UTC (timed out

@@ -69,6 +69,9 @@ public final class Integrations: Sendable {
         public var failure: String?
         /// Its lookups' pause after its service failed (`IntegrationPause`); nil while it answers.
         public var pause: PauseState?
+        /// Whether its lookups are held back now: its pause has not ended, or a lookup is asking
+        /// its service again. Its pause may have ended with no lookup since, which would ask.
+        public var isPaused = false
     }
 
     /// What the folder held at the last look; replaced whole when a file changed.
@@ -140,7 +143,8 @@ public final class Integrations: Sendable {
             var statuses: [String: Status] = [:]
             for integration in loaded.integrations {
                 statuses[integration.path] = Status(path: integration.path, loadedAt: integration.loadedAt,
-                                                    pause: integration.pause.current)
+                                                    pause: integration.pause.current,
+                                                    isPaused: integration.pause.holdsLookups())
             }
             for problem in loaded.problems where !off.contains(problem.path) {
                 statuses[problem.path, default: Status(path: problem.path)].failure = problem.message
@@ -179,6 +183,35 @@ public final class Integrations: Sendable {
         watch.withLock { $0.settingsChanged = true }
     }
 
+    /// What keeps `settings` from being put in use (serve's SIGHUP checks before it changes
+    /// anything): each integration whose settings differ from those in use, checked against its
+    /// file's declaration as loading it would (a misspelt setting, a secret too short, a required
+    /// one unset), or a name that has no file. Empty when all may be put in use. A file that does
+    /// not load is its own problem, logged as one, not the configuration's.
+    public func check(settings new: [String: IntelConfiguration.IntegrationSettings]) async -> [String] {
+        let running = settings.withLock { $0 }
+        let files = Set(Self.files(in: folder))
+        let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()])
+        var problems: [String] = []
+        for (key, setting) in new.sorted(by: { $0.key < $1.key }) where setting.enabled && setting != running[key] {
+            let file = key + ".lua"
+            guard files.contains(file) else {
+                problems.append("integrations.\(key) names no integration: there is no file integrations/\(file)")
+                continue
+            }
+            guard let evaluator, let source = FileManager.default.contents(atPath: folder + "/" + file).map(Array.init),
+                  let declared = try? await evaluator.declaration("integration", source: source, path: "integrations/" + file)
+            else { continue }
+            let info = (try? JSONSerialization.jsonObject(with: Data(declared.0.utf8))) as? [String: Any] ?? [:]
+            do throws(LeftOut) { _ = try Self.configure(key, setting: setting, declared: info, environment: environment) } catch {
+                // An unset setting's message names no integration when one is unset.
+                guard case .unconfigured = error else { problems.append(error.message); continue }
+                problems.append("integrations.\(key): " + error.message)
+            }
+        }
+        return problems
+    }
+
     /// The integrations' files in `folder`, by name.
     private static func files(in folder: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
@@ -209,9 +242,13 @@ public final class Integrations: Sendable {
                     next.integrations.append(previous)
                     continue
                 }
+                // A service that asked for an hour gets it after an edit of the file; new settings
+                // may name another service or key, which is asked.
+                let pause = previous.flatMap { $0.setting == setting ? $0.pause : nil }
                 next.integrations.append(try await Self.load(key, path: path, source: source, setting: setting,
                                                              environment: environment, retry: retry,
-                                                             pause: pausePolicy, evaluator: evaluator, quotas: quotas, logger: logger))
+                                                             pause: pause.map(Pause.kept) ?? .new(pausePolicy),
+                                                             evaluator: evaluator, quotas: quotas, logger: logger))
                 if let previous {
                     retired.append(previous)
                     let what = previous.source == source ? "its settings changed" : "changed"
@@ -284,9 +321,15 @@ public final class Integrations: Sendable {
         }
     }
 
+    /// The pause a loaded integration gets: that of the version it replaces, or a new one.
+    private enum Pause {
+        case kept(IntegrationPause)
+        case new(PausePolicy)
+    }
+
     private static func load(_ key: String, path: String, source: [UInt8],
                              setting: IntelConfiguration.IntegrationSettings, environment: [String: String],
-                             retry: RetryPolicy, pause pausePolicy: PausePolicy, evaluator: ScriptEvaluator, quotas store: (any IntelStore)?,
+                             retry: RetryPolicy, pause kept: Pause, evaluator: ScriptEvaluator, quotas store: (any IntelStore)?,
                              logger: Logger)
         async throws(LeftOut) -> Integration
     {
@@ -297,11 +340,53 @@ public final class Integrations: Sendable {
         }
         let info = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
         let name = info["name"] as? String ?? key
+        let (config, secrets, hosts, mailServers) = try configure(key, setting: setting, declared: info,
+                                                                  environment: environment)
+        let rate = info["rate"] as? [String: Any] ?? [:]
+        var quotas: [QuotaWindow] = []
+        if let perMinute = setting.perMinute ?? (rate["per_minute"] as? NSNumber)?.intValue {
+            quotas.append(.init(requests: perMinute, period: .seconds(60)))
+        }
+        if let perDay = setting.perDay ?? (rate["per_day"] as? NSNumber)?.intValue {
+            quotas.append(.init(requests: perDay, period: .seconds(86400)))
+        }
+        if let perSecond = (rate["per_second"] as? NSNumber)?.intValue {
+            quotas.append(.init(requests: perSecond, period: .seconds(1)))
+        }
+        let pause = switch kept {
+        case .kept(let pause): pause
+        case .new(let policy): IntegrationPause(name: name, policy: policy, logger: logger)
+        }
+        let modules: [any HostModule] = [JSONModule(), LogModule(logger: logger), TimeModule(),
+                                         HTTPModule(allowedHosts: hosts, secrets: secrets, retry: retry, pause: pause,
+                                                    logger: logger),
+                                         SMTPModule(allowedServers: mailServers, secrets: secrets), IntegrationsModule()]
+        let executor: IntegrationExecutor
+        do { executor = IntegrationExecutor(try Scheduler(name: key, executors: 1, modules: modules, limits: limits)) } catch {
+            throw .broken("no Lua state for it: \(error)")
+        }
+        var object = JSONText.Object()
+        for field in config.keys.sorted() { object[field] = JSONText.string(config[field]!) }
+        let reliability = setting.reliability ?? (info["reliability"] as? String).flatMap { Reliability(rawValue: $0) } ?? .c
+        return Integration(name: name, path: path, source: source, setting: setting, reliability: reliability,
+                           isInternal: setting.isInternal, kinds: Set(info["kinds"] as? [String] ?? []),
+                           actions: ActionDeclaration.all(in: info, integration: key), config: object.text,
+                           limiter: RateLimiter(quotas, key: key, store: store, logger: logger), pause: pause, executor: executor,
+                           loadedAt: Date())
+    }
+
+    /// An integration's settings checked against its declaration (`info`, the declared table as
+    /// JSON) and resolved: the file's, else the environment's, else the default. What the script
+    /// sees, its secrets, and the hosts and mail servers its URLs allow.
+    private static func configure(_ key: String, setting: IntelConfiguration.IntegrationSettings, declared info: [String: Any],
+                                  environment: [String: String])
+        throws(LeftOut) -> (config: [String: String], secrets: IntegrationSecrets, hosts: [String], mailServers: [String])
+    {
+        let declared = info["config"] as? [String: [String: Any]] ?? [:]
         var config: [String: String] = [:]
         var secrets = IntegrationSecrets()
         var hosts: [String] = []
         var mailServers: [String] = []
-        let declared = info["config"] as? [String: [String: Any]] ?? [:]
         // A misspelt setting would leave the one meant unset, and the message would name that one.
         if let unknown = setting.values.keys.sorted().first(where: { declared[$0] == nil }) {
             throw .broken("integrations.\(key).\(unknown) is not one of its settings: "
@@ -340,34 +425,7 @@ public final class Integrations: Sendable {
             throw .unconfigured(Self.notSet(missing, of: key),
                                 actions: Array(ActionDeclaration.all(in: info, integration: key).values))
         }
-        let rate = info["rate"] as? [String: Any] ?? [:]
-        var quotas: [QuotaWindow] = []
-        if let perMinute = setting.perMinute ?? (rate["per_minute"] as? NSNumber)?.intValue {
-            quotas.append(.init(requests: perMinute, period: .seconds(60)))
-        }
-        if let perDay = setting.perDay ?? (rate["per_day"] as? NSNumber)?.intValue {
-            quotas.append(.init(requests: perDay, period: .seconds(86400)))
-        }
-        if let perSecond = (rate["per_second"] as? NSNumber)?.intValue {
-            quotas.append(.init(requests: perSecond, period: .seconds(1)))
-        }
-        let pause = IntegrationPause(name: name, policy: pausePolicy, logger: logger)
-        let modules: [any HostModule] = [JSONModule(), LogModule(logger: logger), TimeModule(),
-                                         HTTPModule(allowedHosts: hosts, secrets: secrets, retry: retry, pause: pause,
-                                                    logger: logger),
-                                         SMTPModule(allowedServers: mailServers, secrets: secrets), IntegrationsModule()]
-        let executor: IntegrationExecutor
-        do { executor = IntegrationExecutor(try Scheduler(name: key, executors: 1, modules: modules, limits: limits)) } catch {
-            throw .broken("no Lua state for it: \(error)")
-        }
-        var object = JSONText.Object()
-        for field in config.keys.sorted() { object[field] = JSONText.string(config[field]!) }
-        let reliability = setting.reliability ?? (info["reliability"] as? String).flatMap { Reliability(rawValue: $0) } ?? .c
-        return Integration(name: name, path: path, source: source, setting: setting, reliability: reliability,
-                           isInternal: setting.isInternal, kinds: Set(info["kinds"] as? [String] ?? []),
-                           actions: ActionDeclaration.all(in: info, integration: key), config: object.text,
-                           limiter: RateLimiter(quotas, key: key, store: store, logger: logger), pause: pause, executor: executor,
-                           loadedAt: Date())
+        return (config, secrets, hosts, mailServers)
     }
 
     /// What to set, all of it at once: `api_key is not set: set the environment variable
