@@ -20,6 +20,9 @@ struct AuditCommand: AsyncParsableCommand {
             otherwise from the folder's database. With --store, from the workers' PostgreSQL \
             directly.
 
+            Times are in UTC; with --tz, in that zone's clock, each with its offset from UTC \
+            (2026-03-03 00:00:00 +01:00). --json keeps UTC.
+
             Exit status: 0 when done; 1 when it failed; 64 for a usage error.
 
             A window with more than --limit entries is read a page at a time: --all reads \
@@ -31,6 +34,7 @@ struct AuditCommand: AsyncParsableCommand {
               automator audit
               automator audit --since 24h --actor cli:alice
               automator audit --from 2026-03-01 --to 2026-03-07 --actor slack
+              automator audit --period yesterday --tz Europe/Berlin
               automator audit --from 2026-03-01 --to 2026-04-01 \\
                   --all --json > march-audit.json
               automator audit --json | jq -r '.audit[] | [.at, .actor, .incident] | @tsv'
@@ -78,7 +82,7 @@ struct AuditCommand: AsyncParsableCommand {
             } while all && query.after != nil
         }
         let text = pages.count == 1 ? pages[0] : try Self.joined(pages)
-        if json { print(text) } else { printVisible(try Self.table(text)) }
+        if json { print(text) } else { printVisible(try Self.table(text, in: query.window.timeZone)) }
         if let next = try Self.page(text).next {
             CommandLogging.note("these are the newest \(limit) entries of the window, which holds more: --all reads "
                 + "them all, --after \(next) the next \(limit); or narrow it (--from, --to, --actor)")
@@ -116,12 +120,20 @@ struct AuditCommand: AsyncParsableCommand {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// A line per entry: time, actor, incident, kind, text.
-    private static func table(_ json: String) throws -> String {
+    /// A line per entry: time, actor, incident, kind, text. Times read in `zone` (--tz), each with
+    /// its offset, which a window across a change of the clocks does not share.
+    private static func table(_ json: String, in zone: TimeZone) throws -> String {
         let entries = try page(json).audit
         guard !entries.isEmpty else { return "nothing in the journal in that time" }
-        return TextTable.render([["TIME (UTC)", "ACTOR", "INCIDENT", "KIND", "TEXT"]] + entries.map {
-            [IncidentOutput.time($0.at), $0.actor, $0.incident ?? "-", $0.kind, $0.text]
-        })
+        let utc = zone.identifier == TimeZone.gmt.identifier
+        func time(_ at: String) -> String {
+            guard !utc, let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(at) else {
+                return IncidentOutput.time(at)
+            }
+            return ReportText.time(date, in: zone, seconds: true)
+        }
+        let header: [String] = ["TIME (\(utc ? "UTC" : zone.identifier))", "ACTOR", "INCIDENT", "KIND", "TEXT"]
+        let rows: [[String]] = entries.map { [time($0.at), $0.actor, $0.incident ?? "-", $0.kind, $0.text] }
+        return TextTable.render([header] + rows)
     }
 }

@@ -45,7 +45,13 @@ struct ChatCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var options: IncidentOptions
+    // No --store: the bot opens incidents, runs playbooks and answers questions, and on the
+    // workers' PostgreSQL those are the workers' to do (CaseStore.requireWritable).
+    @Option(help: ArgumentHelp("The data folder the bot works on, which it holds meanwhile.", valueName: "folder"))
+    var data = FolderAccess.defaultFolder
+
+    @Option(help: ArgumentHelp("The scripts folder: commands/, playbooks/, integrations/.", valueName: "folder"))
+    var scripts = "./scripts"
 
     @Option(help: ArgumentHelp("The configuration file: feeds, integrations' settings and secrets, approvers, "
                                + "actions (YAML).",
@@ -60,21 +66,13 @@ struct ChatCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Show log.debug messages too.")
     var verbose = false
 
-    func validate() throws {
-        if let store = options.place.store {
-            throw ValidationError("the terminal's bot works on a data folder's own store, not on --store: for the "
-                + "workers' chat, talk to their bot in Slack or Matrix; automator incident list --store \(store) reads "
-                + "their cases")
-        }
-    }
-
     func run() async throws {
         let logger = CommandLogging.logger(verbose: verbose)
         do {
             let interactive = isatty(STDIN_FILENO) == 1
             let console = Locked<ChatConsole?>(nil)
             let opened = try await ChatConsole(
-                data: options.data, scripts: options.scripts, config: config, user: user ?? IncidentBackend.user ?? "you",
+                data: data, scripts: scripts, config: config, user: user ?? IncidentBackend.user ?? "you",
                 modules: access, logger: logger, lines: Self.lines(prompt: interactive),
                 afterEach: { if !interactive { await console.withLock { $0 }?.settle() } })
             console.withLock { $0 = opened }

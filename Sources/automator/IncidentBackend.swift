@@ -109,13 +109,15 @@ enum IncidentBackend {
     }
 
     /// The case: the incident with its tasks, their progress, its playbook's run, its evidence
-    /// and its actions (`IncidentService.caseFile`).
-    func incident(_ id: IncidentID) async throws(CommandFailure) -> String {
+    /// and its actions (`IncidentService.caseFile`); and the server that sent it, as a note names
+    /// it (`the server at URL (automator 0.1.0)`), nil from the store.
+    func incident(_ id: IncidentID) async throws(CommandFailure) -> (json: String, server: String?) {
         switch self {
         case .server(let client):
-            return try await client.call("GET", "/api/v1/incidents/\(id)")
+            let answer = try await client.answer("GET", "/api/v1/incidents/\(id)")
+            return (answer.body, "the server at \(client.url) (\(answer.server))")
         case .store(let service, _, _):
-            do { return try await service.caseFile(id) } catch { throw CommandFailure("\(error)") }
+            do { return (try await service.caseFile(id), nil) } catch { throw CommandFailure("\(error)") }
         }
     }
 

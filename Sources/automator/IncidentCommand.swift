@@ -319,9 +319,9 @@ extension IncidentCommand {
             }
             if json {
                 // Both are JSON objects: the journal's member joins the incident's.
-                print(String(details.dropLast()) + "," + journal.dropFirst())
+                print(String(details.json.dropLast()) + "," + journal.dropFirst())
             } else {
-                printVisible(try IncidentOutput.details(details, journal: journal))
+                printVisible(try IncidentOutput.details(details.json, journal: journal, from: details.server))
             }
         }
     }

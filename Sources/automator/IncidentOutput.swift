@@ -1,4 +1,5 @@
 import AutomatorRuntime
+import AutomatorServer
 import Foundation
 
 /// How `automator incident`, `task` and `playbook` show the API's JSON to a person: tables for
@@ -214,8 +215,9 @@ enum IncidentOutput {
         })
     }
 
-    /// The incident, its SLA, its playbook's run, its tasks, then its journal.
-    static func details(_ json: String, journal: String) throws -> String {
+    /// The incident, its SLA, its playbook's run, its tasks, its evidence and actions, then its
+    /// journal. `server` names the server that sent `json`, for the sections an older one leaves out.
+    static func details(_ json: String, journal: String, from server: String? = nil) throws -> String {
         let incident = try decode(API.Incident.self, json)
         var lines = [
             ("id", incident.id), ("title", incident.title), ("type", incident.type), ("severity", incident.severity),
@@ -246,14 +248,15 @@ enum IncidentOutput {
         let header = lines.map { key, value in
             key.padding(toLength: 10, withPad: " ", startingAt: 0) + value.replacingOccurrences(of: "\n", with: "\n          ")
         }
-        return (header + ["", taskLines(incident), "", evidenceLines(incident), "", actionLines(incident),
+        return (header + ["", taskLines(incident), "", evidenceLines(incident, from: server), "", actionLines(incident, from: server),
                           "", try journalLines(journal)]).joined(separator: "\n")
     }
 
     /// `evidence:`, then a line per file: id, name, the start of its SHA-256, its size, who
     /// collected it and when, and its custody (how many events, the last).
-    private static func evidenceLines(_ incident: API.Incident) -> String {
-        guard let evidence = incident.evidence, !evidence.isEmpty else { return "evidence: none" }
+    private static func evidenceLines(_ incident: API.Incident, from server: String?) -> String {
+        guard let evidence = incident.evidence else { return "evidence: " + notSent("evidence", by: server) }
+        guard !evidence.isEmpty else { return "evidence: none" }
         let rows = evidence.map { file in
             [file.id, short(file.name), String(file.sha256.prefix(16)) + "…", "\(file.size) bytes", file.collectedBy,
              time(file.collectedAt),
@@ -263,10 +266,18 @@ enum IncidentOutput {
                                                  indent: "  ")
     }
 
+    /// In place of a section of the case that `server`, older than it, did not send: not "none",
+    /// which would tell of a case with no evidence.
+    private static func notSent(_ section: String, by server: String?) -> String {
+        "not sent by \(server ?? "the store"), which is older than the case's \(section): automator "
+            + "\(AutomatorVersion.current) sends it; upgrade the server to see it"
+    }
+
     /// `actions:`, then a line per action, oldest first: id, action, its parameters in short, its
     /// state (undone, by whom), who asked, who approved, when.
-    private static func actionLines(_ incident: API.Incident) -> String {
-        guard let actions = incident.actions, !actions.isEmpty else { return "actions: none" }
+    private static func actionLines(_ incident: API.Incident, from server: String?) -> String {
+        guard let actions = incident.actions else { return "actions: " + notSent("actions", by: server) }
+        guard !actions.isEmpty else { return "actions: none" }
         let rows = actions.map { action in
             [action.id, action.name, short(action.params.keys.sorted().map { "\($0)=\(action.params[$0]!.text)" }
                 .joined(separator: " ")), action.status + (action.undoneBy.map { " by \($0)" } ?? ""),

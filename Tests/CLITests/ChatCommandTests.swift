@@ -157,6 +157,15 @@ struct ChatCommandTests {
         #expect(noScripts.stdout.contains("I have no commands: ./scripts/commands holds none"), "\(noScripts.stdout)")
     }
 
+    @Test("--help offers --data, not --store, which the bot cannot work on: its changes on the workers' PostgreSQL are theirs")
+    func noStore() async throws {
+        let help = try await AutomatorProcess.run(["chat", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("--data <folder>"), "\(help.stdout)")
+        #expect(!help.stdout.contains("--store"), "\(help.stdout)")
+        let store = try await AutomatorProcess.run(["chat", "--store", "postgres://localhost/soc"], input: "help\n")
+        #expect(store.status == 64 && store.stderr.contains("Unknown option '--store'"), "\(store.stderr)")
+    }
+
     @Test("task done on a run no server resumes says, as the CLI does, that it goes on at the next serve")
     func taskOfStoredRun() async throws {
         let folder = try TemporaryFolder()

@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import TestSupport
 import Testing
 
@@ -238,6 +239,44 @@ struct IncidentCommandTests {
         let actions = try #require(object["actions"] as? [[String: Any]], "\(json.stdout)")
         #expect(actions.first?["id"] as? String == action && actions.first?["requested_by"] as? String == "cli:carol")
         #expect(object["journal"] != nil)
+    }
+
+    @Test("A server older than the case file sends no evidence or actions: incident show says so, not \"none\"")
+    func olderServerCaseFile() async throws {
+        let (folder, data) = try await ActionCommandTests.folderWithIncident()
+        defer { withExtendedLifetime(folder) {} }
+        let current = try await AutomatorProcess.run(["incident", "show", "INC-1", "--data", data, "--json"])
+        var incident = try #require(try JSONSerialization.jsonObject(with: Data(current.stdout.utf8)) as? [String: Any])
+        for newer in ["evidence", "actions", "journal"] { incident[newer] = nil }
+        let older = String(decoding: try JSONSerialization.data(withJSONObject: incident), as: UTF8.self)
+        // Held as a server holds its folder, so that the CLI asks the server named in the file.
+        let lock = open(data + "/serve.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        #expect(flock(lock, LOCK_EX | LOCK_NB) == 0)
+        defer { close(lock) }
+        try "older-token".write(toFile: data + "/api-token", atomically: true, encoding: .utf8)
+        let router = Router()
+        router.get("api/v1/incidents/INC-1") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json", .server: "automator/0.0.9"],
+                     body: .init(byteBuffer: ByteBuffer(string: older)))
+        }
+        router.get("api/v1/incidents/INC-1/journal") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: .init(byteBuffer: ByteBuffer(string: #"{"journal":[],"more":false}"#)))
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let holder = Data(#"{"pid":\#(getpid()),"url":"\#(server.url)"}"#.utf8)
+        _ = holder.withUnsafeBytes { pwrite(lock, $0.baseAddress, $0.count, 0) }
+
+        let shown = try await AutomatorProcess.run(["incident", "show", "INC-1", "--data", data])
+        #expect(shown.status == 0, "\(shown.stderr)")
+        for section in ["evidence", "actions"] {
+            let line = try #require(shown.stdout.split(separator: "\n").first { $0.hasPrefix("\(section): ") })
+            #expect(line.hasPrefix("\(section): not sent by the server at \(server.url) (automator 0.0.9), which is older "
+                + "than the case's \(section): automator ") && line.hasSuffix(" sends it; upgrade the server to see it"),
+                    "\(line)")
+        }
+        #expect(!shown.stdout.contains("evidence: none"))
     }
 
     @Test("With no server, a new severity moves the SLA from the opening, journaled, as through the API")

@@ -151,6 +151,30 @@ struct ReportCommandTests {
         #expect(nobody.stdout == "nothing in the journal in that time\n")
     }
 
+    @Test("audit reads its times in --tz's clock, each with its offset, as the report does; --json keeps UTC")
+    func auditInTimeZone() async throws {
+        let setting = try await Setting()
+        // The window is Berlin's days: 2026-02-28 23:00 UTC to 2026-03-03 23:00 UTC, so cli:dave's
+        // note at 23:00 UTC on the 3rd (midnight in Berlin, the 4th) is past its end.
+        let berlin = try await setting.automator(["audit", "--actor", "cli", "--tz", "Europe/Berlin"] + Setting.window)
+        #expect(berlin.status == 0, "\(berlin.stderr)")
+        #expect(berlin.stdout == """
+            TIME (Europe/Berlin)        ACTOR      INCIDENT  KIND       TEXT
+            2026-03-03 19:00:00 +01:00  cli:alice  -         approval   Q-8 Approve?: approve
+            2026-03-03 03:00:00 +01:00  cli:alice  INC-12    note       note by cli:alice
+            2026-03-02 18:00:00 +01:00  cli:carol  -         action     ACT-13 undone: firewall.block_ip {}
+            2026-03-02 17:00:00 +01:00  cli:carol  -         action     ACT-13 done: firewall.block_ip {}, approved by cli:carol: {}
+            2026-03-02 13:00:00 +01:00  cli:carol  INC-6     update     update by cli:carol
+            2026-03-01 04:00:00 +01:00  cli:alice  INC-1     task_done  task_done by cli:alice
+
+            """)
+        let newYork = try await setting.automator(["audit", "--actor", "cli:dave", "--tz", "America/New_York"]
+            + Setting.window)
+        #expect(newYork.stdout.contains("2026-03-03 18:00:00 -05:00  cli:dave"), "\(newYork.stdout)")
+        let json = try await setting.automator(["audit", "--json", "--tz", "Europe/Berlin"] + Setting.window)
+        #expect(json.stdout.contains(#""at":"2026-03-03T18:00:00"#), "\(json.stdout)")
+    }
+
     @Test("Through the server that holds the folder: GET /api/v1/report and /api/v1/audit")
     func throughServer() async throws {
         let setting = try await Setting()

@@ -62,6 +62,34 @@ struct MatrixHomeserverQuirksTests {
         #expect(error?.description.contains("M_LIMIT_EXCEEDED") == true)
     }
 
+    @Test("A 429 with no retry_after_ms but a Retry-After HTTP-date (a proxy's) is sent again no sooner than that date")
+    func rateLimitedUntilDate() async throws {
+        let arrivals = Mutex<[Date]>([])
+        let until = Mutex<Date?>(nil)
+        let router = Router()
+        router.put("/_matrix/client/v3/rooms/:room/send/:type/:txn") { _, _ -> Response in
+            let now = Date()
+            guard arrivals.withLock({ $0.append(now); return $0.count }) > 1 else {
+                // Whole seconds, as an HTTP-date has them; later than the 1 s waited without one.
+                let date = Date(timeIntervalSince1970: (now.timeIntervalSince1970 + 3).rounded(.down))
+                until.withLock { $0 = date }
+                var response = Self.json(.tooManyRequests, #"{"errcode":"M_LIMIT_EXCEEDED","error":"Too many requests"}"#)
+                response.headers[.retryAfter] = IntegrationPauseTests.httpDate(date)
+                return response
+            }
+            return Self.json(.ok, #"{"event_id":"$sent"}"#)
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+
+        let sent = try await Self.adapter(server).post(ChatPost(channel: "!room:localhost", text: "hello"))
+        #expect(sent.id == "$sent")
+        let times = arrivals.withLock { $0 }
+        let date = try #require(until.withLock { $0 })
+        #expect(times.count == 2)
+        #expect(times.last! >= date, "sent again at \(times.last!), before the Retry-After date \(date)")
+    }
+
     @Test("A homeserver that stops answering shows as lost within seconds, not after the HTTP client's connection retries")
     func lostWithinSeconds() async throws {
         let syncs = Requests()

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// How `automator report` writes a report: `md`, `html`, `json` or `csv`.
 public enum ReportFormat: String, Sendable, CaseIterable {
@@ -22,7 +22,7 @@ public enum ReportFormat: String, Sendable, CaseIterable {
 }
 
 /// What the renderers share: how durations, times and counts read.
-enum ReportText {
+package enum ReportText {
     /// `45s`, `12m`, `6h 30m`, `2d 4h`; `-` when nothing was measured.
     static func duration(_ seconds: Double?) -> String {
         guard let seconds else { return "-" }
@@ -42,10 +42,10 @@ enum ReportText {
     }
 
     /// `2026-03-01 08:00 UTC`; in another zone with its offset then, `2026-03-01 09:00 +01:00`
-    /// (this system's zones have no abbreviation but `GMT+1`).
-    static func time(_ date: Date, in zone: TimeZone) -> String {
+    /// (this system's zones have no abbreviation but `GMT+1`). With `seconds`, `2026-03-01 09:00:05 +01:00`.
+    package static func time(_ date: Date, in zone: TimeZone, seconds: Bool = false) -> String {
         let local = date.formatted(Date.ISO8601FormatStyle(timeZone: zone))
-        return local.prefix(10) + " " + local.dropFirst(11).prefix(5) + " " + offset(of: zone, at: date)
+        return local.prefix(10) + " " + local.dropFirst(11).prefix(seconds ? 8 : 5) + " " + offset(of: zone, at: date)
     }
 
     /// `UTC`, or `+01:00`, `-04:00`: `zone`'s offset from UTC at `date`.

@@ -228,8 +228,11 @@ public final class SQLiteStore: Store {
                 return db.changesCount
             }
             deleted += slice
-            if slice < 500 { return deleted }
+            if slice < 500 { break }
         }
+        // One writer: no run naming a source can be stored between the two.
+        if deleted > 0 { try await writeAlone { db in try db.execute(sql: ScriptSource.deleteUnnamed) } }
+        return deleted
     }
 
     public func close() async {

@@ -7,8 +7,9 @@ import Foundation
 ///
 /// Every message the chat bot checks is a run of the watcher, with its 1.7 KB source: stored in
 /// each run's row, it was most of what the row's two writes (its creation, its end) wrote, twice
-/// a message. A source is kept as long as the store: what ran stays readable however old the
-/// run, and there is one row per version of a script, not per run.
+/// a message. A source is kept as long as a run names it: what ran stays readable however old the
+/// run, there is one row per version of a script, not per run, and the retention that deletes
+/// runs deletes the sources none of the others names (`unnamed`).
 enum ScriptSource {
     /// The key of `source` in `script_source`.
     static func digest(of source: [UInt8]) -> Data {
@@ -18,6 +19,12 @@ enum ScriptSource {
         }
         return digest
     }
+
+    /// Deletes the sources no run names, in one pass over `run` (a `NOT EXISTS` per source would
+    /// read it once for each): after runs are deleted.
+    static let deleteUnnamed = """
+        DELETE FROM script_source WHERE digest NOT IN (SELECT source_digest FROM run WHERE source_digest IS NOT NULL)
+        """
 
     /// The source of the run of the `run` row the query reads, whichever way it is kept.
     static let column = "coalesce((SELECT source FROM script_source WHERE digest = run.source_digest), run.source)"

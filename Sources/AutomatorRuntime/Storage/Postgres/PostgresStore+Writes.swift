@@ -27,6 +27,10 @@ extension PostgresStore {
     /// Stores each of `sources` in `script_source` unless it is there.
     private static func keep(_ sources: [[UInt8]], in session: PostgresSession) async throws {
         let byDigest = Dictionary(sources.map { (ScriptSource.digest(of: $0), $0) }) { first, _ in first }
+        guard !byDigest.isEmpty else { return }
+        // Shared by the workers' batches until they commit; the deletion of the sources no run
+        // names takes it alone, so that it never deletes one a run being stored names.
+        try await session.changes("SELECT pg_advisory_xact_lock_shared(\(sourceLock))")
         for (digest, source) in byDigest.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             try await session.changes("""
                 INSERT INTO script_source (digest, source) VALUES (\(digest.buffer), \(source.buffer))

@@ -196,7 +196,29 @@ public final class PostgresStore: Store {
                     """)
             }
             deleted += slice
-            if slice < 500 { return deleted }
+            if slice < 500 { break }
+        }
+        if deleted > 0 { try await deleteUnnamedSources() }
+        return deleted
+    }
+
+    /// The lock of `script_source`'s deletions (`deleteUnnamedSources`), which a batch storing
+    /// sources shares.
+    static let sourceLock: Int64 = 0x4155_544F_0000_0005
+
+    /// Deletes the sources no run names, once the batches storing runs meanwhile have committed
+    /// (and holding back those that start): one of them may name a source no committed run does.
+    private func deleteUnnamedSources() async throws(StoreError) {
+        try await read { session in
+            try await session.changes("BEGIN")
+            do {
+                try await session.changes("SELECT pg_advisory_xact_lock(\(Self.sourceLock))")
+                try await session.changes("\(unescaped: ScriptSource.deleteUnnamed)")
+                try await session.changes("COMMIT")
+            } catch {
+                _ = try? await session.changes("ROLLBACK")
+                throw error
+            }
         }
     }
 

@@ -1,5 +1,6 @@
-/// The last `capacity` keys seen, to tell a repeat from a first: Slack's retries of an event,
-/// and the `message` and `app_mention` events of one message.
+/// The last `capacity` keys seen, to tell a repeat from a first: the keys scripts give
+/// `msg:once` on every network (`ChatService`); Slack's retries of an event, and the `message`
+/// and `app_mention` events of one message.
 struct RecentKeys {
     let capacity: Int
     private var members: Set<String> = []
