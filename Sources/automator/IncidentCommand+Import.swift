@@ -31,9 +31,10 @@ extension IncidentCommand {
                 Examples:
                   automator incident import thehive-2026.jsonl --dry-run
                   automator incident import thehive-2026.jsonl
-                  jq -c '.[] | {title: .name, type: .category, severity: .sev, source: "xsoar", \\
-                      source_ref: (.id | tostring), created_at: .created, closed_at: .closed, \\
-                      close_reason: .closeReason}' xsoar.json | automator incident import -
+                  jq -c '.[] | {title: .name, type: .category, severity: .sev,
+                      source: "xsoar", source_ref: (.id | tostring), created_at: .created,
+                      closed_at: .closed, close_reason: .closeReason}' xsoar.json |
+                      automator incident import -
                 """
         )
 
