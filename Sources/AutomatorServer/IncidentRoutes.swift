@@ -13,6 +13,7 @@ struct IncidentRoutes: Sendable {
 
     func add(to group: RouterGroup<APIRequestContext>) {
         group.post("incidents", use: create)
+        group.post("incidents/import", use: importIncidents)
         group.get("incidents", use: list)
         group.get("incidents/{id}", use: show)
         group.patch("incidents/{id}", use: update)
@@ -32,6 +33,44 @@ struct IncidentRoutes: Sendable {
         let actor = try RequestActor.of(request, context)
         return try await Self.answer { () async throws(IncidentError) in
             try await service.create(try IncidentDraft(json: body), by: actor)
+        }
+    }
+
+    /// The largest part of an import taken at once: `automator incident import` sends a long
+    /// file in parts well under it.
+    static let maximumImport = 64 << 20
+
+    /// `POST /api/v1/incidents/import?file=NAME&first_line=N&dry_run=true` with closed incidents
+    /// from another tool, one JSON object a line (`IncidentImport`) → 200 with what it did:
+    /// `{"dry_run", "lines", "new", "already", "refused", "refusals": [{"line", "error"}]}`. `file`
+    /// names the file in the journal's `imported` entries; `first_line` numbers the body's first
+    /// line (a long file is sent in parts); a refused line is listed and the rest goes on.
+    @Sendable func importIncidents(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        try parameters.allowOnly(["file", "first_line", "dry_run"])
+        let firstLine = parameters.get("first_line").map { Int($0) } ?? 1
+        guard let firstLine, firstLine >= 1 else { throw APIError.badRequest("first_line must be a line number: 1 or more") }
+        let dryRun = parameters.get("dry_run")
+        guard dryRun == nil || dryRun == "true" || dryRun == "false" else {
+            throw APIError.badRequest("dry_run takes true or false")
+        }
+        let actor = try RequestActor.of(request, context)
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: Self.maximumImport) } catch let error as any HTTPResponseError
+            where error.status == .contentTooLarge
+        {
+            throw APIError(status: .contentTooLarge, message: "the import is over the limit of \(Self.maximumImport >> 20) "
+                + "MiB a request: send the file in parts, each with first_line (automator incident import does)")
+        }
+        let importer = await service.importer(file: parameters.get("file") ?? "the API", by: actor,
+                                               dryRun: dryRun == "true", firstLine: firstLine)
+        do throws(StoreError) {
+            let lines = body.readableBytesView.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+            for line in lines.last?.isEmpty == true ? lines.dropLast() : lines[...] { try await importer.add(line) }
+            return .json(try await importer.finish().json)
+        } catch {
+            throw APIError(status: .serviceUnavailable, message: "\(error): the incidents written before it are kept; "
+                + "import the file again once the store is back, and those already there are left")
         }
     }
 

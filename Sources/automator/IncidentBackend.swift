@@ -91,6 +91,57 @@ enum IncidentBackend {
         }
     }
 
+    /// Imports the closed incidents of `lines`, one JSON object a line (`IncidentImport`), saying
+    /// where it is on a terminal. A server is sent the file in parts (`importPart`), each its own
+    /// request, so that a long file neither meets the request's size limit nor waits on one
+    /// answer for minutes.
+    func importIncidents(_ lines: FileLines, file: String, dryRun: Bool) async throws(CommandFailure)
+        -> IncidentImport.Summary
+    {
+        let progress = ProgressLine("incident import \(file)")
+        switch self {
+        case .server(let client):
+            var summary = IncidentImport.Summary(dryRun: dryRun)
+            var part: [UInt8] = []
+            var count = 0
+            func send() async throws(CommandFailure) {
+                let parameters = [("file", file), ("first_line", "\(summary.lines + 1)"), ("dry_run", dryRun ? "true" : nil)]
+                let answer = try await client.call("POST", "/api/v1/incidents/import?" + Self.queryString(parameters),
+                                                   body: String(decoding: part, as: UTF8.self))
+                guard let done = IncidentImport.Summary(json: answer) else {
+                    throw CommandFailure("the server did not answer the import with its summary: \(answer.prefix(200))")
+                }
+                summary.add(done)
+                (part, count) = ([], 0)
+                progress.tick { summary.headline }
+            }
+            while let line = lines.next() {
+                part += line
+                part.append(UInt8(ascii: "\n"))
+                count += 1
+                if count == Self.importPart.lines || part.count >= Self.importPart.bytes { try await send() }
+            }
+            if count > 0 { try await send() }
+            return summary
+        case .store(let service, _, let place):
+            if !dryRun { try place.requireWritable("importing incidents") }
+            let importer = await service.importer(file: file, by: Self.actor, dryRun: dryRun)
+            do throws(StoreError) {
+                while let line = lines.next() {
+                    try await importer.add(line)
+                    progress.tick { importer.progress.headline }
+                }
+                return try await importer.finish()
+            } catch {
+                throw CommandFailure("\(error): the incidents written before it are kept; run the import again once the "
+                    + "store is back, and those already there are left")
+            }
+        }
+    }
+
+    /// How much of a file goes to a server in one request: a few seconds' work.
+    private static let importPart = (lines: 2000, bytes: 4 << 20)
+
     func incidents(_ query: IncidentQuery) async throws(CommandFailure) -> String {
         switch self {
         case .server(let client):

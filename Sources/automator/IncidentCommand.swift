@@ -5,7 +5,7 @@ import Foundation
 struct IncidentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "incident",
-        abstract: "Open, list, show, change, close and retry the incidents of a data folder.",
+        abstract: "Open, list, show, change, close, retry and import the incidents of a data folder.",
         discussion: """
             When an automator serve holds the data folder, these commands go through its API: \
             the address is in DATA/serve.lock, the token in $AUTOMATOR_API_TOKEN or \
@@ -26,8 +26,9 @@ struct IncidentCommand: AsyncParsableCommand {
                   --reason "false positive: an internal test mail"
               automator incident retry INC-7
               automator incident list --json | jq -r '.incidents[].id'
+              automator incident import thehive-2026.jsonl --dry-run
             """,
-        subcommands: [Create.self, List.self, Show.self, Update.self, Close.self, Retry.self]
+        subcommands: [Create.self, List.self, Show.self, Update.self, Close.self, Retry.self, Import.self]
     )
 }
 

@@ -7,8 +7,8 @@ import Testing
 /// `.build/test-artifacts/`.
 @Suite("The HTML report in headless Chromium", .timeLimit(.minutes(2)))
 struct ReportBrowserTests {
-    static let charts = ["chart-days", "chart-types", "chart-severities", "chart-sla", "chart-playbooks",
-                         "chart-actions"]
+    static let charts = ["chart-days", "chart-types", "chart-severities", "chart-sla", "chart-sla-severity",
+                         "chart-playbooks", "chart-actions"]
 
     /// Where the screenshot goes: the package's `.build/test-artifacts/`.
     static let artifacts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -435,6 +435,10 @@ struct ReportTests {
         #expect(html.contains(#"<th scope="col">Day (UTC)</th>"#)
             && html.contains(#"<tr><th scope="row">2026-03-02</th><td>3</td><td>1</td></tr>"#), "\(html)")
         #expect(html.contains(#"<tr><th scope="row">medium</th><td>0</td><td>2</td><td>0</td><td>0</td><td>0%</td></tr>"#))
+        // The SLA by severity as a chart too: medium's two breaches are its own bar.
+        let bySeverity = try #require(html.components(separatedBy: #"<svg id="chart-sla-severity""#).dropFirst().first?
+            .components(separatedBy: "</svg>").first)
+        #expect(bySeverity.contains("<title>medium: 2 breached</title>"), "\(bySeverity)")
         #expect(html.contains(#"<tr><th scope="row">INC-6</th><td>malware</td><td>high</td><td>2026-03-02 16:00 UTC</td>"#
             + "<td>still open</td><td>1d 20h</td></tr>"))
         #expect(html.contains("<title>edr.isolate_host: 1 denied</title>"))

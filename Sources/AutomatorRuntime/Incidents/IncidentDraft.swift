@@ -36,6 +36,15 @@ public struct IncidentDraft: Sendable, Hashable {
     /// - Throws: `.invalid` naming the field for a missing or wrongly typed field, an unknown
     ///   one, or a body that is not a JSON object.
     public init(json: [UInt8]) throws(IncidentError) {
+        let (object, members) = try Self.parse(json, allowing: [])
+        try self.init(object: object, members: members)
+    }
+
+    /// `json` as an object and its members' texts, refused as `init(json:)` refuses it; `extra`
+    /// names the fields taken besides an incident's (an imported one's times).
+    static func parse(_ json: [UInt8], allowing extra: [String]) throws(IncidentError)
+        -> (object: [String: Any], members: [String: String])
+    {
         let parsed: Any
         do { parsed = try JSONSerialization.jsonObject(with: Data(json), options: [.fragmentsAllowed]) } catch {
             throw IncidentError(.invalid, "the incident is not valid JSON (\(JSONSerialization.reason(error))): send an "
@@ -44,12 +53,18 @@ public struct IncidentDraft: Sendable, Hashable {
         guard let object = parsed as? [String: Any] else {
             throw IncidentError(.invalid, "the incident must be a JSON object, such as \(Self.example)")
         }
-        if let unknown = object.keys.sorted().first(where: { !Self.fieldNames.contains($0) }) {
-            throw .invalid(unknown, "unknown field: an incident takes " + Self.fieldNames.joined(separator: ", "))
+        let names = Self.fieldNames + extra
+        if let unknown = object.keys.sorted().first(where: { !names.contains($0) }) {
+            throw .invalid(unknown, "unknown field: an incident takes " + names.joined(separator: ", "))
         }
         guard let members = RawJSON.members(of: json) else {
             throw IncidentError(.invalid, "send the incident as UTF-8: JSON in other encodings is not taken")
         }
+        return (object, members)
+    }
+
+    /// The incident of a parsed object (`parse`), each field checked.
+    init(object: [String: Any], members: [String: String]) throws(IncidentError) {
         func text(_ name: String, required: Bool = false, limit: Int = 1000) throws(IncidentError) -> String? {
             guard let value = object[name], !(value is NSNull) else {
                 if required { throw .invalid(name, "required: a non-empty string, as in \(Self.example)") }

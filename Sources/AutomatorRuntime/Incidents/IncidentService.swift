@@ -293,6 +293,13 @@ public final class IncidentService: Sendable {
         }
     }
 
+    /// An import of closed incidents from another tool, their SLAs by the scripts folder's
+    /// policy (`IncidentImport`).
+    public func importer(file: String, by actor: String, dryRun: Bool, firstLine: Int = 1) async -> IncidentImport {
+        IncidentImport(store: store, ledger: ledger, policy: await catalog.slaPolicy(), file: file, by: actor,
+                       dryRun: dryRun, firstLine: firstLine)
+    }
+
     // MARK: Playbooks
 
     /// The playbooks in order of preference, and the files that could not be read.

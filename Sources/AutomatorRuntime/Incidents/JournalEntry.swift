@@ -10,6 +10,9 @@ public struct JournalEntry: Sendable, Hashable {
         case command
         /// A command refused in the war room to someone without its role.
         case refused
+        /// The incident came from another tool (`automator incident import`): what follows it
+        /// happened there, not in automator.
+        case imported
     }
 
     /// Its position in the whole journal (assigned by the store; 0 before).

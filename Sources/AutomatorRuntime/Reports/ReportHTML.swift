@@ -5,11 +5,17 @@ import Foundation
 /// backgrounds but the bars, sections kept whole on a page).
 ///
 /// Charts, by `id`: `chart-days` (opened and closed per day), `chart-types`, `chart-severities`,
-/// `chart-sla` (met, breached, at risk, on track per type), `chart-playbooks` (run outcomes),
-/// `chart-actions` (response actions' outcomes).
+/// `chart-sla` (met, breached, at risk, on track per type), `chart-sla-severity` (the same per
+/// severity), `chart-playbooks` (run outcomes), `chart-actions` (response actions' outcomes).
 enum ReportHTML {
-    static let chartIDs = ["chart-days", "chart-types", "chart-severities", "chart-sla", "chart-playbooks",
-                           "chart-actions"]
+    static let chartIDs = ["chart-days", "chart-types", "chart-severities", "chart-sla", "chart-sla-severity",
+                           "chart-playbooks", "chart-actions"]
+
+    /// The SLA's states, in the order of their bars: the charts by type and by severity.
+    private static let slaStates = [ReportChart.Series(name: "met", className: "met"),
+                                    ReportChart.Series(name: "breached", className: "breached"),
+                                    ReportChart.Series(name: "at risk", className: "at-risk"),
+                                    ReportChart.Series(name: "on track", className: "on-track")]
 
     static func render(_ report: Report) -> String {
         let opened = report.statuses.reduce(0) { $0 + $1.count }
@@ -21,10 +27,6 @@ enum ReportHTML {
                 + "<div><dt>Open at the end</dt><dd>\(report.openAtEnd)</dd></div>"
         let flow = [ReportChart.Series(name: "opened", className: "opened"),
                     ReportChart.Series(name: "closed", className: "closed")]
-        let slaStates = [ReportChart.Series(name: "met", className: "met"),
-                         ReportChart.Series(name: "breached", className: "breached"),
-                         ReportChart.Series(name: "at risk", className: "at-risk"),
-                         ReportChart.Series(name: "on track", className: "on-track")]
         let zone = report.window.timeZone
         let outcomes = [ReportChart.Series(name: "completed", className: "met"),
                         ReportChart.Series(name: "failed", className: "breached"),
@@ -109,8 +111,13 @@ enum ReportHTML {
             return section("SLA by severity, breached incidents", "<p>\(escape(ReportText.absent(.breaches)))</p>\n")
         }
         let cut = ReportText.breachedCut(report).map { "<p class=\"none\">\(escape($0))</p>\n" } ?? ""
-        return section("SLA by severity", table(["Severity"] + ReportText.slaHeaders, names: true,
-                                                report.slaBySeverity.map { ReportText.slaRow($0.severity, $0) }))
+        return section("SLA by severity", ReportChart.rows(
+            id: "chart-sla-severity", title: "SLA met, breached, at risk and on track by severity",
+            labels: report.slaBySeverity.map(\.severity), series: slaStates,
+            values: report.slaBySeverity.map { [$0.met, $0.breached, $0.atRisk, $0.onTrack] }, stacked: true)
+            + ReportChart.legend(slaStates)
+            + table(["Severity"] + ReportText.slaHeaders, names: true,
+                    report.slaBySeverity.map { ReportText.slaRow($0.severity, $0) }))
             + section("Breached incidents", wide: true, table(ReportText.breachedHeaders, names: true,
                                                               empty: "None breached.", report.breached.map {
                 ReportText.breachedRow($0, in: report.window.timeZone)

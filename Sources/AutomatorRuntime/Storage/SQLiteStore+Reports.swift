@@ -166,14 +166,14 @@ extension SQLiteStore: ReportStore {
     }
 
     /// For each incident, the time of its first act of a person: any journal entry but its
-    /// creation and duplicate alerts, by anyone but automation: `automator` (the SLA, a playbook
+    /// creation (or import) and duplicate alerts, by anyone but automation: `automator` (the SLA, a playbook
     /// started or ended), `script` and `playbook …` (a run's own changes). See
     /// docs/ARCHITECTURE.md, "Reports". Its condition is the partial index
     /// `journal_person_acts`'s, word for word, so that SQLite reads the index alone, in order.
     private static let firstActsOfPersons = """
         SELECT incident, min(at) FROM journal
         WHERE incident BETWEEN ? AND ?
-          AND kind NOT IN ('created', 'alert') AND actor NOT IN ('automator', 'script')
+          AND kind NOT IN ('created', 'alert', 'imported') AND actor NOT IN ('automator', 'script')
           AND substr(actor, 1, 9) <> 'playbook '
         GROUP BY incident ORDER BY incident
         """

@@ -334,6 +334,14 @@ extension PostgresStore {
             CREATE TABLE script_source (digest bytea PRIMARY KEY, source bytea NOT NULL);
             ALTER TABLE run ADD COLUMN source_digest bytea;
             """),
+        // The report's first act of a person on each incident, its import left out (SQLite's v18,
+        // which had the index without `imported` since v7): the report's query for each incident
+        // reads it in place of the incident's whole journal.
+        ("v18", """
+            CREATE INDEX journal_person_acts ON journal (incident, at)
+            WHERE kind NOT IN ('created', 'alert', 'imported') AND actor NOT IN ('automator', 'script')
+              AND left(actor, 9) <> 'playbook ';
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.

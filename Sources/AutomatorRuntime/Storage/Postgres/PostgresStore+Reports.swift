@@ -98,7 +98,7 @@ extension PostgresStore: ReportStore {
         for row in try await session.rows("""
             SELECT created_at, closed_at, sla_due_at, sla_breached_at, type, severity, status,
                    (SELECT min(at) FROM journal WHERE journal.incident = incident.number
-                      AND kind NOT IN ('created', 'alert') AND actor NOT IN ('automator', 'script')
+                      AND kind NOT IN ('created', 'alert', 'imported') AND actor NOT IN ('automator', 'script')
                       AND left(actor, 9) <> 'playbook '),
                    number
             FROM incident
