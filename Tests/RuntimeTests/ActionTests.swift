@@ -898,6 +898,31 @@ struct ActionTests {
         await responder.stop()
     }
 
+    @Test("!action for an incident that needs an approval: the question is the incident's, listed and journaled there")
+    func chatApprovalOnItsIncident() async throws {
+        let scene = try await Scene(approvals: nil)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, _) = try await responder.open()
+        // Not `say`, which settles the chat: the command's run waits for the answer.
+        await responder.chat.receive(ChatMessage(id: "m1", channel: Self.soc, user: Self.alice,
+                                                 text: "!action firewall.block_ip \(incident) ip=198.51.100.8",
+                                                 thread: nil, replyTo: nil, files: []), from: responder.network)
+        let asked = try #require(try await responder.question().question)
+        let question = try #require(try await responder.store.question(asked.id))
+        #expect(question.incident == incident, "the command's run has no incident: the question names it")
+        #expect(try await responder.store.openQuestions(of: incident).map(\.question.id) == [asked.id])
+        #expect(QuestionJSON.list(try await responder.store.openQuestions(of: nil)).contains(#""incident":"\#(incident)""#))
+        #expect(firewall.paths.isEmpty)
+        try await responder.chat.answer(asked.id, choice: "approve", by: "test:alice")
+        await responder.chat.settle()
+        #expect(firewall.paths == ["/block"])
+        let approvals = try await responder.journal(incident, .approval)
+        #expect(approvals.first?.hasPrefix("automator: asked \(asked.id) in #soc: Approve firewall.block_ip") == true,
+                "\(approvals)")
+        #expect(approvals.last == "test:alice: \(question.text): approve", "\(approvals)")
+        await responder.stop()
+    }
+
     // MARK: - A ttl per call
 
     @Test("A call's ttl: longer or shorter than the declared one, it wins; refused without an undo or as no duration")

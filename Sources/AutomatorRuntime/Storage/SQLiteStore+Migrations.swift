@@ -379,6 +379,12 @@ extension SQLiteStore {
                 ALTER TABLE run ADD COLUMN source_digest BLOB;
                 """)
         }
+        // The incident a question was asked for, so that a war room's `!action`, whose command run
+        // has no incident, has its approval listed, journaled and cancelled with the incident.
+        // Questions asked before keep NULL (their run's incident still counts). PostgreSQL's v18.
+        migrator.registerMigration("v18") { db in
+            try db.execute(sql: "ALTER TABLE chat_question ADD COLUMN incident INTEGER")
+        }
         return migrator
     }
 

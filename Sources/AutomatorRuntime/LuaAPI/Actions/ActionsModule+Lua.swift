@@ -70,8 +70,10 @@ extension ActionsModule {
                      .. "and chat in the configuration (or pass { channel = \"#soc\" }), or declare it in the "
                      .. "playbook's approvals"):format(name, plan.risk), 2)
             end
+            -- For the incident: a war room's !action runs in a command run of none, and its question
+            -- is then listed, journaled and cancelled with the incident all the same.
             local approved, by, question = chat.approve(channel, approval_question(plan, incident),
-                                                        { timeout = plan.timeout })
+                                                        { timeout = plan.timeout, incident = incident })
             if not approved then
               -- Only a question nobody answered in time is answered by automator.
               local reason = by == "automator" and "\#(ActionService.nobodyApproved)" or ("denied by " .. tostring(by))

@@ -334,6 +334,9 @@ extension PostgresStore {
             CREATE TABLE script_source (digest bytea PRIMARY KEY, source bytea NOT NULL);
             ALTER TABLE run ADD COLUMN source_digest bytea;
             """),
+        // The incident a question was asked for (a war room's `!action`: its command run has
+        // none); NULL for those asked before (SQLite's v18).
+        ("v18", "ALTER TABLE chat_question ADD COLUMN incident bigint"),
     ]
 
     /// Indexes the indicators of every incident stored before v3.
