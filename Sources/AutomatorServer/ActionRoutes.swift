@@ -57,6 +57,9 @@ struct ActionRoutes: Sendable {
         if let flag = ["dry_run", "approve"].first(where: { object[$0] != nil && !(object[$0] is Bool) }) {
             throw APIError.badRequest("\"\(flag)\" is true or false")
         }
+        if object["ttl"] != nil, !(object["ttl"] is String) {
+            throw APIError.badRequest(#""ttl" is a duration as text, such as "24h""#)
+        }
         var incident: IncidentID?
         if let text = object["incident"], !(text is NSNull) {
             guard let id = (text as? String).flatMap(IncidentID.init) else {
@@ -67,7 +70,8 @@ struct ActionRoutes: Sendable {
         let actor = try RequestActor.of(request, context, by: try RequestActor.by(in: object))
         try await roles.require(PersonalRoles.responder, to: "running an action", context, on: incident)
         do throws(ActionError) {
-            let record = try await actions.run(name, parameters: parameters, incident: incident, by: actor,
+            let record = try await actions.run(name, parameters: parameters, ttl: object["ttl"] as? String,
+                                               incident: incident, by: actor,
                                                approving: object["approve"] as? Bool == true, approvers: roles.approvers,
                                                byOperator: context.authenticated.person == nil,
                                                dryRun: object["dry_run"] as? Bool == true)
@@ -76,7 +80,7 @@ struct ActionRoutes: Sendable {
     }
 
     /// What `POST /api/v1/actions` takes.
-    private static let runFields = ["name", "params", "incident", "dry_run", "approve", "by"]
+    private static let runFields = ["name", "params", "incident", "ttl", "dry_run", "approve", "by"]
 
     /// `POST /api/v1/actions/{id}/undo` → the action, undone.
     @Sendable func undo(_ request: Request, context: APIRequestContext) async throws -> Response {

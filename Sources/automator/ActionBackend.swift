@@ -15,7 +15,7 @@ enum ActionBackend {
     case store(ActionService, approvers: [String]?, CaseStore)
 
     /// Checks and runs an action (or plans it, with `dryRun`); answers the action.
-    func run(_ name: String, parameters: [String: String], incident: IncidentID?, dryRun: Bool, approve: Bool)
+    func run(_ name: String, parameters: [String: String], ttl: String?, incident: IncidentID?, dryRun: Bool, approve: Bool)
         async throws -> String
     {
         switch self {
@@ -26,12 +26,13 @@ enum ActionBackend {
             for (key, value) in parameters { params[key] = JSONText.string(value) }
             body["params"] = params.text
             body["incident"] = incident.map { JSONText.string($0.description) }
+            body["ttl"] = ttl.map(JSONText.string)
             body["dry_run"] = dryRun ? "true" : "false"
             body["approve"] = approve ? "true" : "false"
             return try await client.call("POST", "/api/v1/actions", body: body.textWithoutNulls)
         case .store(let service, let approvers, let place):
             try place.requireWritable(dryRun ? "planning \(name)" : "running \(name)")
-            return ActionsModule.json(try await service.run(name, parameters: parameters, incident: incident,
+            return ActionsModule.json(try await service.run(name, parameters: parameters, ttl: ttl, incident: incident,
                                                             by: IncidentBackend.actor, approving: approve,
                                                             approvers: approvers, byOperator: true, dryRun: dryRun))
         }

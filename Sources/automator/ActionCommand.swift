@@ -33,6 +33,8 @@ struct ActionCommand: AsyncParsableCommand {
                   --incident INC-7 --dry-run
               automator action run checkpoint.block_ip --param ip=198.51.100.7 \\
                   --incident INC-7 --approve
+              automator action run checkpoint.block_ip --param ip=198.51.100.7 \\
+                  --incident INC-7 --ttl 24h --approve
               automator action history --incident INC-7
               automator action undo ACT-3f9a0c12b4
               automator action undo --incident INC-7   # INC-7's actions, the last first
@@ -108,12 +110,13 @@ struct ActionCommand: AsyncParsableCommand {
     }
 
     /// One action as the API gives it (`ActionsModule.json`), on a line: id, status, name,
-    /// incident, parameters, who asked and who approved.
+    /// incident, parameters, who asked and who approved, and when a done one lifts by itself.
     static func line(_ action: [String: Any]) -> String {
         let text = { (key: String) in action[key] as? String ?? "" }
         let approval = action["approved_by"] is String ? "approved by \(text("approved_by"))" : ""
+        let lifting = text("status") == "done" && action["expires_at"] is String ? "lifts at \(text("expires_at"))" : ""
         return [text("id"), text("status"), text("name"), action["incident"] as? String ?? "-", json(action["params"]),
-                "by \(text("requested_by"))", approval].filter { !$0.isEmpty }.joined(separator: "  ")
+                "by \(text("requested_by"))", approval, lifting].filter { !$0.isEmpty }.joined(separator: "  ")
     }
 
     /// One declared action as the API gives it, on a line: name, risk, parameters (`reason?` when
@@ -183,6 +186,12 @@ extension ActionCommand {
         var param: [String] = []
         @Option(help: ArgumentHelp("The incident it is for: it is journaled there.", valueName: "id"))
         var incident: String?
+        @Option(help: ArgumentHelp("""
+            Lift it by itself after this long (90s, 15m, 24h, 2d, 1w): its undo runs then, also if \
+            no server ran meanwhile (at the next automator serve). Only for an action with an undo; \
+            longer or shorter than a ttl the action declares, it wins.
+            """, valueName: "duration"))
+        var ttl: String?
         @Flag(help: "Check and record the action, send nothing (the integration's settings may still be missing).")
         var dryRun = false
         @Flag(help: """
@@ -204,6 +213,7 @@ extension ActionCommand {
             if let twice = param.map({ $0.prefix { $0 != "=" } }).first(where: { !given.insert($0).inserted }) {
                 throw ValidationError("--param \(twice) is given twice: give each parameter once")
             }
+            if let ttl, let missing = DurationText.missingUnit("--ttl", ttl, likely: "h") { throw ValidationError(missing) }
         }
 
         func run() async throws {
@@ -214,8 +224,9 @@ extension ActionCommand {
             }
             let incident = try ActionCommand.parseIncident(incident)
             let action = try await options.act(requiringConfiguration: true) { backend in
-                try ActionCommand.actions(in: try await backend.run(name, parameters: parameters, incident: incident,
-                                                                    dryRun: dryRun, approve: approve))[0]
+                try ActionCommand.actions(in: try await backend.run(name, parameters: parameters, ttl: ttl,
+                                                                    incident: incident, dryRun: dryRun,
+                                                                    approve: approve))[0]
             }
             printVisible(ActionCommand.line(action))
             if action["status"] as? String == "done", let result = action["result"] { printVisible(ActionCommand.json(result)) }

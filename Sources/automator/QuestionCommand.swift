@@ -41,7 +41,8 @@ extension QuestionCommand {
 
         @OptionGroup var options: IncidentOptions
 
-        @Option(help: ArgumentHelp("Only the questions of this incident's runs.", valueName: "id"))
+        @Option(help: ArgumentHelp("Only the questions asked for this incident: its runs', and its war room's !action.",
+                                   valueName: "id"))
         var incident: String?
 
         @Flag(help: "Print the API's JSON: {\"questions\": [...]}.")

@@ -90,7 +90,7 @@ struct ActionServeTests {
         let misspelled = try await server.call("POST", "/api/v1/actions",
                                                body: #"{"name": "firewall.block_ip", "parms": {"ip": "198.51.100.7"}}"#)
         #expect(misspelled.status == 400 && misspelled.body.contains(#"unknown field \"parms\": an action takes name, "#
-            + "params, incident, dry_run, approve, by"), "\(misspelled.body)")
+            + "params, incident, ttl, dry_run, approve, by"), "\(misspelled.body)")
         let textFlag = try await server.call("POST", "/api/v1/actions", body: #"{"name": "firewall.block_ip", "#
             + #""params": {"ip": "198.51.100.7"}, "dry_run": "true"}"#)
         #expect(textFlag.status == 400 && textFlag.body.contains(#"\"dry_run\" is true or false"#), "\(textFlag.body)")

@@ -196,7 +196,7 @@ struct CheckCommandTests {
         let result = try await AutomatorProcess.run(["check", "--scripts", ".", "--config", "automator.yml"], in: folder.url)
         #expect(result.status == 1, "\(result.stdout)")
         #expect(result.stdout.contains("./integrations/fw.lua: not used: integrations.fw.api_key is a secret of 1 character: too short "
-            + "to blank out of the service's answers without mangling them (the fewest is 8)"), "\(result.stdout)")
+            + "to blank out of the service's answers without mangling them (the fewest is 6)"), "\(result.stdout)")
     }
 
     @Test("An integration's declaration is checked with or without --config: every mistake at its line, typos too")

@@ -587,15 +587,15 @@ struct ActionTests {
         ]
         #expect(failures == [
             "typo.lua:2: actions.run: unknown option dryrun (did you mean dry_run?): the options are channel, "
-                + "default_channel, dry_run, incident",
+                + "default_channel, dry_run, incident, ttl",
             "typo.lua:2: actions.run: the third argument is the options, not the incident: write "
                 + "actions.run(name, params, { incident = inc })",
             "typo.lua:2: actions.run: option dry_run must be a boolean, got string",
             "typo.lua:2: actions.run: options must be a table, as in actions.run(name, params, { incident = inc }), got string",
             "typo.lua:2: actions.plan: unknown option incidnet (did you mean incident?): the options are channel, "
-                + "default_channel, dry_run, incident",
+                + "default_channel, dry_run, incident, ttl",
             "typo.lua:2: actions.run: unknown option defualt_chanenl (did you mean default_channel?): the options are "
-                + "channel, default_channel, dry_run, incident",
+                + "channel, default_channel, dry_run, incident, ttl",
         ], "two letters swapped are one typo, as in chat: \(failures)")
         #expect(firewall.paths.isEmpty)
         #expect(try await responder.journal(incident).isEmpty)
@@ -895,6 +895,118 @@ struct ActionTests {
             == true, "\(failures)")
         #expect(failures.first?.hasSuffix("automator tries again every minute; or undo it: automator action undo "
             + "\(shunned.id)") == true, "\(failures)")
+        await responder.stop()
+    }
+
+    @Test("!action for an incident that needs an approval: the question is the incident's, listed and journaled there")
+    func chatApprovalOnItsIncident() async throws {
+        let scene = try await Scene(approvals: nil)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, _) = try await responder.open()
+        // Not `say`, which settles the chat: the command's run waits for the answer.
+        await responder.chat.receive(ChatMessage(id: "m1", channel: Self.soc, user: Self.alice,
+                                                 text: "!action firewall.block_ip \(incident) ip=198.51.100.8",
+                                                 thread: nil, replyTo: nil, files: []), from: responder.network)
+        let asked = try #require(try await responder.question().question)
+        let question = try #require(try await responder.store.question(asked.id))
+        #expect(question.incident == incident, "the command's run has no incident: the question names it")
+        #expect(try await responder.store.openQuestions(of: incident).map(\.question.id) == [asked.id])
+        #expect(QuestionJSON.list(try await responder.store.openQuestions(of: nil)).contains(#""incident":"\#(incident)""#))
+        #expect(firewall.paths.isEmpty)
+        try await responder.chat.answer(asked.id, choice: "approve", by: "test:alice")
+        await responder.chat.settle()
+        #expect(firewall.paths == ["/block"])
+        let approvals = try await responder.journal(incident, .approval)
+        #expect(approvals.first?.hasPrefix("automator: asked \(asked.id) in #soc: Approve firewall.block_ip") == true,
+                "\(approvals)")
+        #expect(approvals.last == "test:alice: \(question.text): approve", "\(approvals)")
+        await responder.stop()
+    }
+
+    // MARK: - A ttl per call
+
+    @Test("A call's ttl: longer or shorter than the declared one, it wins; refused without an undo or as no duration")
+    func callTTL() async throws {
+        let scene = try await Scene(approvals: nil)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let actions = responder.actions
+        func ttl(_ name: String, _ asked: String?) -> String {
+            do {
+                let plan = try actions.plan(name, parameters: name.hasSuffix("network") ? ["network": "198.51.100.0/24"]
+                                                                                            : ["ip": "198.51.100.7"], ttl: asked)
+                return plan.ttl.map { DurationText.text($0) } ?? "stays"
+            } catch { return error.description }
+        }
+        #expect(ttl("firewall.block_ip", nil) == "stays")
+        #expect(ttl("firewall.block_ip", "24h") == "1d")
+        #expect(ttl("firewall.shun", nil) == "2s", "the declaration's, when the call asks for none")
+        #expect(ttl("firewall.shun", "1h") == "1h", "longer than the declared one")
+        #expect(ttl("firewall.shun", "1s") == "1s", "shorter")
+        #expect(ttl("firewall.block_network", "1h") == "firewall.block_network has no undo, so it cannot lift by "
+            + "itself: leave out the ttl (and undo it by hand), or declare an undo for it in its integration")
+        for bad in ["forever", "0", "0s", "-5m", "1 h", ""] {
+            #expect(ttl("firewall.block_ip", bad) == "firewall.block_ip: ttl must be \(DurationText.expected), and more "
+                + "than 0, got \"\(bad)\"", "ttl \(bad)")
+        }
+        #expect(firewall.paths.isEmpty)
+        await responder.stop()
+    }
+
+    @Test("A playbook's ttl: the block lifts at its time after a restart; a dry run's plan and journal say when")
+    func callTTLAfterRestart() async throws {
+        let scene = try await Scene(approvals: #"approvals = { "firewall.block_ip" },"#)
+        try Self.playbook(in: scene.folder, approvals: #"approvals = { "firewall.block_ip" },"#, running: """
+            local plan = actions.plan("firewall.block_ip", { ip = "198.51.100.7" }, { incident = inc, ttl = "24h" })
+            local planned = actions.run("firewall.block_ip", { ip = "198.51.100.7" },
+                                        { incident = inc, ttl = 3600, dry_run = true })
+            local done = actions.run("firewall.block_ip", { ip = "198.51.100.7" }, { incident = inc, ttl = "24h" })
+            inc:note(("plan %d, %s, %s"):format(plan.ttl, planned.status, done.expires_at))
+            local ok, why = pcall(actions.run, "firewall.block_network", { network = "198.51.100.0/24" },
+                                  { incident = inc, ttl = "1h" })
+            inc:note(ok and "sent" or why)
+            """)
+        let firewall = scene.firewall
+        var responder = try await scene.responder()
+        let (incident, run) = try await responder.open()
+        await responder.incidents.runs.waitForEnd(try #require(run?.id))
+        let record = try #require(try await responder.actions.history(on: incident).first { $0.status == .done })
+        let expiresAt = try #require(record.expiresAt)
+        #expect(abs(expiresAt.timeIntervalSinceNow - 86400) < 60)
+        let notes = try await responder.notes(incident)
+        #expect(notes.first == "plan 86400, planned, \(JSONText.time(expiresAt).dropFirst().dropLast())", "\(notes)")
+        #expect(notes.last?.contains("firewall.block_network has no undo, so it cannot lift by itself") == true, "\(notes)")
+        #expect(firewall.paths == ["/block"], "nothing sent for the refused ttl")
+        let journal = try await responder.journal(incident)
+        #expect(journal.contains { $0.hasSuffix("approval standing); its undo would run by itself 1h after it is sent") },
+                "\(journal)")
+        #expect(journal.contains { $0.contains("its undo runs by itself at 20") && $0.hasSuffix("(ttl 1d)") }, "\(journal)")
+        await responder.stop()
+
+        responder = try await scene.responder()
+        #expect(await responder.actions.expireDue(at: expiresAt.addingTimeInterval(-1)) == 0, "not yet")
+        #expect(await responder.actions.expireDue(at: expiresAt.addingTimeInterval(1)) == 1)
+        #expect(firewall.paths == ["/block", "/unblock"])
+        #expect(try await responder.actions.history(on: incident).first { $0.id == record.id }?.status == .undone)
+        await responder.stop()
+    }
+
+    @Test("!action with ttl=: the reply says when it lifts, a dry run that it would; refused on an action with no undo")
+    func chatTTL() async throws {
+        let scene = try await Scene(approvals: nil)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let dry = await responder.say("!action firewall.shun ip=198.51.100.7 ttl=2d dry_run=true")
+        #expect(dry.first?.hasSuffix(": checked and recorded, nothing sent. It would lift by itself 2d after it is sent.")
+                == true, "\(dry)")
+        let done = await responder.say("!action firewall.shun ip=198.51.100.7 ttl=90m")
+        let record = try #require(try await responder.actions.history().first)
+        let expiresAt = try #require(record.expiresAt)
+        #expect(abs(expiresAt.timeIntervalSinceNow - 5400) < 60)
+        #expect(done.first == "\(record.id) firewall.shun: done, lifts at \(JSONText.time(expiresAt).dropFirst().dropLast()).",
+                "\(done)")
+        #expect(record.parameters == #"{"ip":"198.51.100.7"}"#, "ttl is the command's word, not a parameter")
+        let refused = await responder.say("!action firewall.block_network network=198.51.100.0/24 ttl=1h")
+        #expect(refused.first?.contains("firewall.block_network has no undo") == true, "\(refused)")
+        #expect(firewall.paths == ["/block"])
         await responder.stop()
     }
 }

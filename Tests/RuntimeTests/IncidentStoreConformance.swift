@@ -6,7 +6,7 @@ import Testing
 /// alone, like `StoreConformance`, so that the PostgreSQL store runs the same checks.
 struct IncidentStoreConformance {
     enum Check: String, CaseIterable, Sendable, CustomTestStringConvertible {
-        case incidentRoundTrip, targetedChanges, links, tasks, cancelledTasks, cancelledQuestions, journal, chains, queries, indicators,
+        case incidentRoundTrip, targetedChanges, links, tasks, cancelledTasks, cancelledQuestions, questionIncidents, journal, chains, queries, indicators,
              sightings, refusals, togetherOrNot, slaBreachedOnce, journalAfterRefusals, journalPages, slaStates
 
         var testDescription: String { rawValue }
@@ -23,6 +23,7 @@ struct IncidentStoreConformance {
         case .tasks: try await tasks(store)
         case .cancelledTasks: try await cancelledTasks(store)
         case .cancelledQuestions: try await cancelledQuestions(store)
+        case .questionIncidents: try await questionIncidents(store)
         case .journal: try await journal(store)
         case .chains: try await chains(store)
         case .queries: try await queries(store)
@@ -200,6 +201,39 @@ struct IncidentStoreConformance {
             == ["cli:bob Q-1 Block it?: cancelled, the incident was closed"])
         #expect(try await store.journal(of: IncidentID(2)).map { "\($0.actor) \($0.text)" }
             == ["automator Q-2 Block it?: cancelled, its run was killed"])
+    }
+
+    /// A question keeps the incident it was asked for, also when its run has none (a war room's
+    /// `!action`): it is listed with it, and cancelled when it closes. A question kept without
+    /// one (before schema v19) is still its run's incident's.
+    private func questionIncidents(_ store: any IncidentStore) async throws {
+        let chat = try #require(store as? any ChatStore)
+        for number in 1...2 { try await store.write(.createIncident(Self.incident(number, at: number))) }
+        let (command, playbook) = (RunRecord(script: "chat:action.lua", source: []),
+                                   RunRecord(script: "a.lua", source: [], incident: IncidentID(2)))
+        func question(_ id: String, _ run: RunRecord, for incident: IncidentID?) -> ChatQuestionRecord {
+            var question = ChatQuestionRecord(id: id, runID: run.id, network: "slack", channel: "C1", message: nil,
+                                              text: "Approve \(id)?", choices: ["approve", "deny"], roles: ["approver"],
+                                              askedAt: Self.time(5))
+            question.incident = incident
+            return question
+        }
+        for run in [command, playbook] { try await store.write(.createRun(run)) }
+        try await store.write(.askQuestion(question("Q-1", command, for: IncidentID(1))))
+        try await store.write(.askQuestion(question("Q-2", playbook, for: nil)))
+        try await store.write(.askQuestion(question("Q-3", command, for: nil)))
+        #expect(try await chat.question("Q-1")?.incident == IncidentID(1))
+        #expect(try await chat.question("Q-2")?.incident == nil)
+        let open = try await chat.openQuestions(of: nil).map { "\($0.question.id) \($0.incident?.description ?? "-")" }
+        #expect(open == ["Q-1 INC-1", "Q-2 INC-2", "Q-3 -"])
+        #expect(try await chat.openQuestions(of: IncidentID(1)).map(\.question.id) == ["Q-1"])
+        #expect(try await chat.openQuestions(of: IncidentID(2)).map(\.question.id) == ["Q-2"])
+
+        try await store.write(.cancelOpenTasks(.incidentClosed(IncidentID(1)), by: "cli:bob", at: Self.time(20)))
+        #expect(try await chat.question("Q-1")?.answer == ChatQuestionRecord.cancelled)
+        #expect(try await chat.openQuestions(of: nil).map(\.question.id) == ["Q-2", "Q-3"])
+        #expect(try await store.journal(of: IncidentID(1)).map { "\($0.actor) \($0.text)" }
+            == ["cli:bob Q-1 Approve Q-1?: cancelled, the incident was closed"])
     }
 
     /// The journal keeps entries in order, per incident.

@@ -496,7 +496,7 @@ struct ResponseIntegrationTests {
         private let process: Process
         private let input = Pipe()
 
-        init(in folder: ScratchFolder, tls: Bool) throws {
+        init(in folder: ScratchFolder, tls: Bool, password: String = MailServer.password) throws {
             maildir = folder.path + "/maildir"
             certificate = folder.path + "/relay.pem"
             let key = folder.path + "/relay.key"
@@ -533,7 +533,7 @@ struct ResponseIntegrationTests {
                 print("ready", flush=True)
                 sys.stdin.read()
                 controller.stop()
-                """, maildir, String(port), tls ? "tls" : "plain", certificate, key, Self.password]
+                """, maildir, String(port), tls ? "tls" : "plain", certificate, key, password]
             let output = Pipe()
             process.standardInput = input
             process.standardOutput = output
@@ -590,6 +590,18 @@ struct ResponseIntegrationTests {
         #expect(message.contains("From: soc-automation@example.com") && message.contains("Message-ID: <run-3.9@automator>"))
         #expect(message.contains("Subject: =?utf-8?B?\(Data("INC-7: web-1 contained (é)".utf8).base64EncodedString())?="))
         #expect(message.contains("Contained at 10:42.\n.hidden line\nAutomator"), "the server undid the dot-stuffing")
+    }
+
+    @Test("A 6-character SMTP password loads and logs in; the answer holding its characters inside a word is not mangled")
+    func shortPassword() async throws {
+        let scratch = try ScratchFolder()
+        let server = try MailServer(in: scratch, tls: true, password: "xample")
+        defer { server.stop() }
+        let sent = try await Self.email(server, ["ca_file": server.certificate, "username": "soc", "password": "xample"])
+            .get()
+        #expect(sent.result == #"{"message_id":"<run-3.9@automator>","to":["oncall@example.com","lead@example.com"]}"#,
+                "e[secret].com would be a mangled address: \(sent.result ?? "")")
+        #expect(server.messages.count == 1)
     }
 
     @Test("SMTP refusals: a wrong password, a certificate nobody trusts, no STARTTLS where it is required, no server")

@@ -19,6 +19,22 @@ struct SecretConcealerTests {
         #expect(Self.concealer.conceal("s3cr3 is only a hint") == "s3cr3 is only a hint")
     }
 
+    @Test("A secret under 8 characters is blanked as a whole word only: its characters inside other words stay")
+    func shortSecrets() {
+        let concealer = SecretConcealer(["xample", "s3cr3t-token"])
+        let echoes = [
+            #"{"to": ["oncall@example.com"], "n": 2}"#: #"{"to": ["oncall@example.com"], "n": 2}"#,
+            "AUTH failed for soc/xample.": "AUTH failed for soc/[secret].",
+            #"{"password": "XAMPLE"}"#: #"{"password": "[secret]"}"#,
+            "pass=%78ample&x=1": "pass=[secret]&x=1",
+            "xamples xample1 éxample": "xamples xample1 éxample",
+            "a s3cr3t-tokens b": "a [secret]s b",
+        ]
+        for (echo, concealed) in echoes { #expect(concealer.conceal(echo) == concealed, "\(echo)") }
+        let binary: [UInt8] = [0xff] + Array(" xample example xample1 xample".utf8)
+        #expect(concealer.conceal(binary) == [0xff] + Array(" [secret] example xample1 [secret]".utf8))
+    }
+
     @Test("A body that is not text keeps every other byte; one that is text is concealed as text")
     func bodies() {
         let binary: [UInt8] = [0xff, 0x00] + Array("s3cr3t-token".utf8) + [0xfe, 0x80]

@@ -4,12 +4,16 @@
 -- room is not where the approvers are); with no channel configured, it is asked where it was
 -- said (automator chat's terminal, whose user answers). In an incident's war room (or with
 -- INC-12 first) the action is journaled on the incident. !action list shows what there is.
+-- Two words are the command's, not the action's parameters: dry_run=true (check and record,
+-- send nothing) and ttl=24h (lift it by itself after that long: its undo runs then).
 --   !action checkpoint.block_ip ip=198.51.100.7 reason=C2
+--   !action checkpoint.block_ip INC-12 ip=198.51.100.7 ttl=24h
 --   !action checkpoint.block_ip INC-12 ip=198.51.100.7 dry_run=true
 --   !action undo ACT-3f9a0c12b4
 local incident_ref = require("lib.incident_ref")
 
-local USAGE = "Usage: !action NAME [INC-12] key=value ..., !action undo ACT-…, !action list"
+local USAGE = "Usage: !action NAME [INC-12] key=value ... [ttl=24h] [dry_run=true], !action undo ACT-…, "
+  .. "!action list"
 
 local function list(msg)
   local lines = {}
@@ -24,18 +28,32 @@ local function list(msg)
   return msg:reply(#lines == 0 and "No integration declares actions." or table.concat(lines, "\n"))
 end
 
---- The key=value words as parameters, with dry_run taken out.
-local function parameters(text)
-  local params, dry_run = {}, false
-  for key, value in text:gmatch("([%w_]+)=(%S+)") do
-    if key == "dry_run" then dry_run = value == "true" else params[key] = value end
+--- Seconds in the largest unit that holds them whole: 86400 is "1d", 5400 is "90m".
+local function duration(seconds)
+  for _, unit in ipairs({ { "w", 604800 }, { "d", 86400 }, { "h", 3600 }, { "m", 60 } }) do
+    if seconds >= unit[2] and seconds % unit[2] == 0 then return ("%d%s"):format(seconds // unit[2], unit[1]) end
   end
-  return params, dry_run
+  return ("%gs"):format(seconds)
+end
+
+--- The key=value words as parameters, with the command's own words (dry_run, ttl) taken out.
+local function parameters(text)
+  local params, options = {}, { dry_run = false }
+  for key, value in text:gmatch("([%w_]+)=(%S+)") do
+    if key == "dry_run" then
+      options.dry_run = value == "true"
+    elseif key == "ttl" then
+      options.ttl = value
+    else
+      params[key] = value
+    end
+  end
+  return params, options
 end
 
 return command {
   name = "action",
-  usage = "!action NAME [INC-12] key=value ...",
+  usage = "!action NAME [INC-12] key=value ... [ttl=24h] [dry_run=true]",
   help = "run an action (block, disable, contain...) after its checks and approval; !action list shows them",
   roles = { "responder" },
   run = function(msg, args)
@@ -50,8 +68,8 @@ return command {
     local rest = { table.unpack(args, 2) }
     rest.text = args.text:gsub("^%s*%S+%s*", "", 1)
     local incident, text = incident_ref.take(msg, rest)
-    local params, dry_run = parameters(text or rest.text)
-    local options = { incident = incident, dry_run = dry_run, default_channel = msg.channel.id }
+    local params, options = parameters(text or rest.text)
+    options.incident, options.default_channel = incident, msg.channel.id
     local plan = actions.plan(name, params, options)
     if plan.approval == "required" and not plan.dry_run
         and plan.channel ~= msg.channel.id and plan.channel ~= "#" .. msg.channel.name then
@@ -60,7 +78,10 @@ return command {
     end
     local done, why = actions.run(name, params, options)
     if not done then return msg:reply(("Not done: %s."):format(why)) end
-    if done.status == "planned" then return msg:reply(("Dry run %s: checked and recorded, nothing sent."):format(done.id)) end
+    if done.status == "planned" then
+      local lifting = plan.ttl and (" It would lift by itself %s after it is sent."):format(duration(plan.ttl)) or ""
+      return msg:reply(("Dry run %s: checked and recorded, nothing sent.%s"):format(done.id, lifting))
+    end
     msg:reply(("%s %s: done%s."):format(done.id, name, done.expires_at and (", lifts at " .. done.expires_at) or ""))
   end,
 }

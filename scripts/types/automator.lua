@@ -761,9 +761,11 @@ actions = {}
 ---  local done, why = actions.run(...); if not done then inc:note("not blocked: " .. why) end
 ---A refused parameter is an error at the script's line, and so is an
 ---option it does not know (`dryrun`) or an incident where the options belong: write `{ incident = inc }`.
+---`ttl = "24h"` lifts the action by itself after that long (its undo runs, durably), longer or
+---shorter than a ttl the action declares; an action with no undo refuses it.
 ---@param name string
 ---@param params? table<string, string|number|boolean>
----@param options? { incident?: Incident|string, dry_run?: boolean, channel?: string, default_channel?: string }
+---@param options? { incident?: Incident|string, dry_run?: boolean, channel?: string, default_channel?: string, ttl?: duration }
 ---@return actions.record?
 ---@return string? why
 function actions.run(name, params, options) end
@@ -774,6 +776,7 @@ function actions.run(name, params, options) end
 ---@field summary string what it would do, in words
 ---@field dry_run boolean
 ---@field approval "not needed"|"standing"|"required"
+---@field ttl? number seconds after which it would lift by itself (the call's ttl, else the action's)
 ---@field channel? string where its approval would be asked
 
 ---What actions.run would do, without doing it: the parameters checked (a refusal is an error, as
@@ -781,7 +784,7 @@ function actions.run(name, params, options) end
 ---would be asked.
 ---@param name string
 ---@param params? table<string, string|number|boolean>
----@param options? { incident?: Incident|string, dry_run?: boolean, channel?: string, default_channel?: string }
+---@param options? { incident?: Incident|string, dry_run?: boolean, channel?: string, default_channel?: string, ttl?: duration }
 ---@return actions.plan
 function actions.plan(name, params, options) end
 

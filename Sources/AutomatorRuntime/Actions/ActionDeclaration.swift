@@ -66,6 +66,23 @@ extension ActionDeclaration {
         return declaration
     }
 
+    /// How long a call's action lasts before its undo runs by itself: the call's ttl when it asks
+    /// for one, longer or shorter than the declaration's (the responder knows the case; the
+    /// declaration is a default), else the declaration's; nil for an action that stays.
+    ///
+    /// - Throws: `.invalid` for a ttl that is not a positive duration, or on an action with no undo.
+    func lifetime(asked ttl: String?) throws(ActionError) -> TimeInterval? {
+        guard let ttl else { return self.ttl }
+        guard let seconds = DurationText.seconds(ttl), seconds > 0 else {
+            throw ActionError(.invalid, "\(name): ttl must be \(DurationText.expected), and more than 0, got \"\(ttl)\"")
+        }
+        guard undo != nil else {
+            throw ActionError(.invalid, "\(name) has no undo, so it cannot lift by itself: leave out the ttl (and undo it "
+                + "by hand), or declare an undo for it in its integration")
+        }
+        return seconds
+    }
+
     /// Reads the actions of an integration's declaration, as the catalog's inspector gives them
     /// (JSON already checked by `integration { }`).
     static func all(in info: [String: Any], integration: String) -> [String: ActionDeclaration] {

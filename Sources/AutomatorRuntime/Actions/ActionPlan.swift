@@ -1,5 +1,7 @@
-/// An action checked and ready: its declaration, its parameters as checked, and whether it waits
-/// for a person's approval.
+public import Foundation
+
+/// An action checked and ready: its declaration, its parameters as checked, how long it lasts, and
+/// whether it waits for a person's approval.
 public struct ActionPlan: Sendable, Hashable {
     public enum Approval: String, Sendable, Hashable {
         /// Below the configured risk.
@@ -13,6 +15,9 @@ public struct ActionPlan: Sendable, Hashable {
     public var declaration: ActionDeclaration
     public var parameters: [String: ActionValue]
     public var approval: Approval
+    /// How long it lasts before its undo runs by itself: the call's ttl when it gave one (longer or
+    /// shorter than the declaration's), else the declaration's; nil for an action that stays.
+    public var ttl: TimeInterval?
 
     /// The parameters as sent and stored.
     public var parametersJSON: String { ActionValue.json(parameters) }

@@ -7,6 +7,7 @@ extension ActionService {
     ///
     /// - Parameters:
     ///   - parameters: values as `JSONSerialization` reads them, or text (`--param ip=…`).
+    ///   - ttl: how long it lasts before its undo runs by itself (`24h`), in place of the declaration's.
     ///   - actor: who asks, as the journal names them (`cli:alice`, `api:bob`); the idempotency
     ///     key starts with its kind (`cli-…`).
     ///   - approvers: `chat.roles.approver`, who may approve (nil or empty: no one yet).
@@ -14,13 +15,13 @@ extension ActionService {
     ///     approves when no one has the role approver (`UnassignedRole`); false for a personal token.
     /// - Throws: `ActionError`: what `plan` and `perform` throw, and `.notApproved` when `actor`
     ///   approves and is no approver (journaled on the incident, kind `refused`).
-    public func run(_ name: String, parameters: [String: Any], incident: IncidentID?, by actor: String,
+    public func run(_ name: String, parameters: [String: Any], ttl: String? = nil, incident: IncidentID?, by actor: String,
                     approving: Bool, approvers: [String]?, byOperator: Bool, dryRun: Bool) async throws(ActionError)
         -> ActionRecord
     {
         let key = actor.prefix { $0 != ":" } + "-" + UUID().uuidString.lowercased()
         let plan: ActionPlan
-        do { plan = try self.plan(name, parameters: parameters, dryRun: dryRun) } catch {
+        do { plan = try self.plan(name, parameters: parameters, ttl: ttl, dryRun: dryRun) } catch {
             // Kept before the refusal is told: a CLI exits as soon as it has printed it.
             if !dryRun, let refusal = refusal(name, parameters: Self.asked(parameters), key: key, incident: incident,
                                               requestedBy: actor, error)

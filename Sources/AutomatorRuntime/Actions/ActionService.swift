@@ -52,15 +52,17 @@ public final class ActionService: Sendable {
         return try ActionDeclaration.named(name, in: catalog, leftOut: integrations.problems)
     }
 
-    /// Checks an action's parameters and says whether it waits for an approval.
+    /// Checks an action's parameters (and the call's ttl) and says whether it waits for an approval.
     ///
     /// - Parameters:
     ///   - parameters: values as `JSONSerialization` reads them, or text (`--param ip=…`).
+    ///   - ttl: how long this call's action lasts (`24h`), in place of the declaration's; the
+    ///     action must have an undo.
     ///   - standing: the actions the playbook approved in its declaration.
     ///   - dryRun: for a dry run (`declaration(_:dryRun:)`).
     /// - Throws: `ActionError` (`.invalid`, `.refused`): nothing was sent.
-    public func plan(_ name: String, parameters: [String: Any], standing: Set<String> = [], dryRun: Bool = false)
-        throws(ActionError) -> ActionPlan
+    public func plan(_ name: String, parameters: [String: Any], ttl: String? = nil, standing: Set<String> = [],
+                     dryRun: Bool = false) throws(ActionError) -> ActionPlan
     {
         let declaration = try declaration(name, dryRun: dryRun)
         let configuration = configuration
@@ -70,7 +72,8 @@ public final class ActionService: Sendable {
         } else {
             .notNeeded
         }
-        return ActionPlan(declaration: declaration, parameters: checked, approval: approval)
+        return ActionPlan(declaration: declaration, parameters: checked, approval: approval,
+                          ttl: try declaration.lifetime(asked: ttl))
     }
 
     /// The record of an action its checks refused (`ActionError.invalid` or `.refused`; nothing was
@@ -157,8 +160,10 @@ public final class ActionService: Sendable {
     /// A dry run's record and the journal entry of its plan. The store refuses an unknown incident.
     /// (`automator test` keeps a test's actions with it too, so that its journal is the server's.)
     static func planned(_ record: ActionRecord, _ plan: ActionPlan) -> StoreWrite {
-        journaled(.recordAction(record), on: record.incident, by: record.requestedBy, "dry run, nothing sent: would run "
-                  + "\(plan.summary) (risk \(plan.declaration.risk.rawValue), approval \(plan.approval.rawValue))")
+        let lifting = plan.ttl.map { "; its undo would run by itself \(DurationText.text($0)) after it is sent" } ?? ""
+        return journaled(.recordAction(record), on: record.incident, by: record.requestedBy, "dry run, nothing sent: "
+            + "would run \(plan.summary) (risk \(plan.declaration.risk.rawValue), approval \(plan.approval.rawValue))"
+            + lifting)
     }
 
     /// Sends a recorded action through its integration, with its key and who asked and approved;
@@ -187,9 +192,9 @@ public final class ActionService: Sendable {
         case .success(let result):
             record.status = .done
             record.result = result
-            record.expiresAt = plan.declaration.ttl.map { Date().addingTimeInterval($0).roundedToMilliseconds }
+            record.expiresAt = plan.ttl.map { Date().addingTimeInterval($0).roundedToMilliseconds }
             let lifting = record.expiresAt.map {
-                "; its undo runs by itself at \(JSONText.time($0).dropFirst().dropLast()) (ttl \(plan.declaration.ttl.map(DurationText.text) ?? ""))"
+                "; its undo runs by itself at \(JSONText.time($0).dropFirst().dropLast()) (ttl \(plan.ttl.map(DurationText.text) ?? ""))"
             } ?? ""
             let change = journaled(.finishAction(id: record.id, status: .done, result: result, expiresAt: record.expiresAt),
                                    on: record.incident, by: record.requestedBy,

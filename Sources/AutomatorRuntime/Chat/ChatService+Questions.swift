@@ -14,8 +14,10 @@ extension ChatService {
     /// - Parameters:
     ///   - roles: who may answer; nil for the default: anyone, or for an approval the role
     ///     `approver`, whether or not the configuration names someone for it (`UnassignedRole`).
+    ///   - incident: the incident it is asked for, when the run has none of its own (a war room's
+    ///     `!action`); else the run's. Its journal tells the question and its answer.
     func ask(_ text: String, choices: [String], roles: [String]?, approval: Bool, in channel: String,
-             on network: String?, run: RunID?) async throws -> String
+             on network: String?, run: RunID?, incident: IncidentID? = nil) async throws -> String
     {
         // A network the playbook names must exist: that is a mistake in it, not an outage.
         let adapter: (any ChatAdapter)? = network == nil ? try? adapter(nil) : try adapter(network)
@@ -29,11 +31,13 @@ extension ChatService {
             do { target = try await resolve(channel, on: adapter) } catch { unposted = "\(error)" }
         }
         if let target { question.channel = target.id }
+        var incident = incident
+        if let incident, try await store.loadIncident(incident) == nil { throw StoreError.incidentNotFound(incident) }
+        if incident == nil, let run { incident = try? await store.loadRun(run)?.incident }
+        question.incident = incident
         // Kept before it is posted: an answer may come as soon as it is.
         try await store.write(.askQuestion(question))
 
-        var incident: IncidentID?
-        if let run { incident = try? await store.loadRun(run)?.incident }
         func journal(_ line: String) -> [StoreWrite] {
             incident.map { [.appendJournal([JournalEntry(incident: $0, at: Date(), actor: "automator", kind: .approval,
                                                          text: line)])] } ?? []
@@ -250,8 +254,10 @@ extension ChatService {
         resolve(question.id, .success(Self.results(choice, by)))
     }
 
-    /// The incident of the run that asked, whose journal tells what was decided.
+    /// The incident it was asked for, whose journal tells what was decided: kept with it, or for a
+    /// question kept before schema v19, its run's.
     private func incident(of question: ChatQuestionRecord) async -> IncidentID? {
+        if let incident = question.incident { return incident }
         guard let run = question.runID else { return nil }
         return try? await store.loadRun(run)?.incident
     }

@@ -18,9 +18,11 @@ public struct IntegrationSecrets: Sendable {
     /// Placeholder to value.
     private var values: [String: String] = [:]
 
-    /// The fewest characters of a secret: a shorter one is refused when its integration loads,
-    /// since `SecretConcealer` would blank it out of ordinary text in every answer too.
-    static let shortest = 8
+    /// The fewest characters of a secret: a shorter one is refused when its integration loads.
+    /// Even blanked only as a whole word (`SecretConcealer.wholeWordsBelow`), a secret of a few
+    /// characters is one in ordinary answers (`1`, `ok`, `200` in JSON), and no service gives a key
+    /// that short; a 6-character password is real.
+    static let shortest = 6
 
     public init() {}
 

@@ -83,6 +83,9 @@ public struct ChatQuestionRecord: Sendable, Hashable {
     public var choices: [String]
     /// Who may answer: people with one of these roles; anyone when empty (`answerable(by:choices:)`).
     public var roles: [String]
+    /// The incident it was asked for: its run's, or the one named (a war room's `!action`, whose
+    /// command run has none). Nil for a question on no incident, and for those kept before schema v19.
+    public var incident: IncidentID?
     public var askedAt: Date
     public var answer: String?
     public var answeredBy: String?

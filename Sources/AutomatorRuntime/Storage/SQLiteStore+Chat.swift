@@ -42,10 +42,11 @@ extension SQLiteStore: ChatStore {
     public func openQuestions(of incident: IncidentID?) async throws(StoreError)
         -> [(question: ChatQuestionRecord, incident: IncidentID?)]
     {
-        let ofIncident = incident == nil ? "" : " AND run.incident = ?"
+        let ofIncident = incident == nil ? "" : " AND COALESCE(chat_question.incident, run.incident) = ?"
         return try await read { db in
             try Row.fetchAll(db, sql: """
-                SELECT chat_question.*, run.incident AS of_incident FROM chat_question LEFT JOIN run ON run.id = run_id
+                SELECT chat_question.*, COALESCE(chat_question.incident, run.incident) AS of_incident
+                FROM chat_question LEFT JOIN run ON run.id = run_id
                 WHERE answer IS NULL\(ofIncident) ORDER BY asked_at, chat_question.id
                 """, arguments: StatementArguments(incident.map { [$0.number] } ?? [])).map { row in
                 (try Self.question(row), (row["of_incident"] as Int?).map(IncidentID.init))
@@ -74,6 +75,7 @@ extension SQLiteStore: ChatStore {
             choices: try StringList.decode(row["choices"]),
             roles: try StringList.decode(row["roles"]),
             askedAt: Date(millisecondsSince1970: row["asked_at"]))
+        question.incident = (row["incident"] as Int?).map(IncidentID.init)
         question.answer = row["answer"]
         question.answeredBy = row["answered_by"]
         question.answeredAt = (row["answered_at"] as Int64?).map(Date.init(millisecondsSince1970:))
@@ -99,11 +101,12 @@ extension SQLiteStore: ChatStore {
                                      edited.at.millisecondsSince1970])
         case .askQuestion(let question):
             try db.cachedStatement(sql: """
-                INSERT INTO chat_question (id, run_id, network, channel, message, text, choices, roles, asked_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO chat_question (id, run_id, network, channel, message, text, choices, roles, asked_at, incident)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [
                     question.id, question.runID?.rawValue, question.network, question.channel, question.message,
                     question.text, StringList.encode(question.choices), StringList.encode(question.roles), question.askedAt.millisecondsSince1970,
+                    question.incident?.number,
                 ])
         case .questionPosted(let id, let message):
             try db.cachedStatement(sql: "UPDATE chat_question SET message = ? WHERE id = ?").execute(arguments: [message, id])

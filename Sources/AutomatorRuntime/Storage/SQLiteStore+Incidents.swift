@@ -345,9 +345,10 @@ extension SQLiteStore: IncidentStore {
         }
     }
 
-    /// Answers `cancelled` the open questions of a killed run, or of a closed incident's runs: an
-    /// approval must not be given, in chat or anywhere, for work nobody does any more. Returns
-    /// the journal entries of those asked on an incident.
+    /// Answers `cancelled` the open questions of a killed run, or of a closed incident (its runs',
+    /// and those asked for it by a run of none: a war room's `!action`): an approval must not be
+    /// given, in chat or anywhere, for work nobody does any more. Returns the journal entries of
+    /// those asked on an incident.
     private static func cancelOpenQuestions(_ cancellation: TaskCancellation, by: String, at: Date,
                                             in db: Database) throws -> [JournalEntry]
     {
@@ -356,13 +357,18 @@ extension SQLiteStore: IncidentStore {
         case .runKilled(let run): ("id = ?", run.rawValue)
         }
         let runs = "run_id IN (SELECT id FROM run WHERE \(scope))"
+        let (asked, values): (String, StatementArguments) = switch cancellation {
+        case .incidentClosed: ("(\(runs) OR chat_question.incident = ?)", [value, value])
+        case .runKilled: (runs, [value])
+        }
         let open = try Row.fetchAll(db, sql: """
-            SELECT chat_question.id, text, incident FROM chat_question JOIN run ON run.id = run_id
-            WHERE answer IS NULL AND \(runs) ORDER BY asked_at, chat_question.id
-            """, arguments: [value])
+            SELECT chat_question.id, text, COALESCE(chat_question.incident, run.incident) FROM chat_question
+            LEFT JOIN run ON run.id = run_id
+            WHERE answer IS NULL AND \(asked) ORDER BY asked_at, chat_question.id
+            """, arguments: values)
         guard !open.isEmpty else { return [] }
-        try db.execute(sql: "UPDATE chat_question SET answer = ?, answered_by = ?, answered_at = ? WHERE answer IS NULL AND \(runs)",
-                       arguments: [ChatQuestionRecord.cancelled, by, at.millisecondsSince1970, value])
+        try db.execute(sql: "UPDATE chat_question SET answer = ?, answered_by = ?, answered_at = ? WHERE answer IS NULL AND \(asked)",
+                       arguments: [ChatQuestionRecord.cancelled, by, at.millisecondsSince1970] + values)
         return open.compactMap { row in
             (row[2] as Int?).map { JournalEntry.cancelled(question: row[0], text: row[1], of: IncidentID($0),
                                                           because: cancellation, by: by, at: at) }

@@ -390,6 +390,12 @@ extension SQLiteStore {
                   AND substr(actor, 1, 9) <> 'playbook ';
                 """)
         }
+        // The incident a question was asked for, so that a war room's `!action`, whose command run
+        // has no incident, has its approval listed, journaled and cancelled with the incident.
+        // Questions asked before keep NULL (their run's incident still counts). PostgreSQL's v19.
+        migrator.registerMigration("v19") { db in
+            try db.execute(sql: "ALTER TABLE chat_question ADD COLUMN incident INTEGER")
+        }
         return migrator
     }
 

@@ -258,20 +258,21 @@ extension TestingModule {
             error(fn .. ': params must be a table, as in { ip = "198.51.100.7" }', 3)
           end
           options = options_of(fn, options, 4)
-          local problem, plan = host.check_action(name, encoded(params))
+          local ttl = options.ttl ~= nil and tostring(options.ttl) or nil
+          local problem, plan = host.check_action(name, encoded(params), ttl)
           if problem then error(fn .. ": " .. problem, 3) end
           plan = json.decode(plan)
           plan.name, plan.dry_run = name, options.dry_run == true
           if plan.approval == "required" and standing[name] then plan.approval = "standing" end
           plan.channel = options.channel or plan.channel or options.default_channel
-          return plan, options, type(options.incident) == "table" and options.incident.id or options.incident
+          return plan, options, type(options.incident) == "table" and options.incident.id or options.incident, ttl
         end
         function actions.plan(name, params, options)
           return (planned("actions.plan", name, params, options))
         end
         function actions.run(name, params, options)
-          local plan, incident
-          plan, options, incident = planned("actions.run", name, params, options)
+          local plan, incident, ttl
+          plan, options, incident, ttl = planned("actions.run", name, params, options)
           local call = { name = name, params = params or {}, incident = incident, dry_run = options.dry_run == true }
           seen.actions[#seen.actions + 1] = call
           local id = ("ACT-test%d"):format(#seen.actions)
@@ -304,7 +305,7 @@ extension TestingModule {
           for key, value in pairs(stubbed and stubbed.outcome or {}) do record[key] = value end
           local outcome = record.status == "failed" and tostring(record.result or "")
                           or (record.result ~= nil and json.encode(record.result) or nil)
-          host.act(id, name, encoded(params), incident, approved_by, record.status, outcome)
+          host.act(id, name, encoded(params), incident, approved_by, record.status, outcome, ttl)
           if record.status == "failed" then return nil, ("%s failed: %s"):format(name, tostring(record.result)) end
           return record
         end

@@ -77,22 +77,24 @@ struct TestingModule: HostModule {
                          after: try Self.duration(call.value(3), "after") ?? 0)
             return 0
         }
-        // check_action(name, params JSON or nil) -> why a real call would be refused (an unknown
-        // action; with parameters, what the checks before sending refuse), or nil and, with
-        // parameters, the plan as actions.run reads it: risk, whether it needs an approval, summary.
+        // check_action(name, params JSON or nil, ttl or nil) -> why a real call would be refused (an
+        // unknown action; with parameters, what the checks before sending refuse), or nil and, with
+        // parameters, the plan as actions.run reads it: risk, whether it needs an approval, summary, ttl.
         table.function("check_action") { call in
             let name = try call.string(1).description
             let parameters = call.isNoneOrNil(2) ? nil : ActionValue.members(json: try call.string(2).description) ?? [:]
+            let ttl = call.isNoneOrNil(3) ? nil : try call.string(3).description
             let plan: ActionPlan
             do throws(ActionError) {
                 let declaration = try ActionDeclaration.named(name, in: actions)
                 guard let parameters else { return 0 }
-                plan = try Self.plan(declaration, parameters, policy: policy)
+                plan = try Self.plan(declaration, parameters, ttl: ttl, policy: policy)
             } catch { return call.push(error.description) }
             var object = JSONText.Object()
             object["risk"] = JSONText.string(plan.declaration.risk.rawValue)
             object["approval"] = JSONText.string(plan.approval.rawValue)
             object["summary"] = JSONText.string(plan.summary)
+            object["ttl"] = plan.ttl.map { String($0) }
             object["channel"] = policy.approvalChannel.map(JSONText.string)
             object["timeout"] = String(policy.approvalTimeout)
             return try call.push(.nil) + call.push(object.textWithoutNulls)
@@ -151,10 +153,10 @@ struct TestingModule: HostModule {
             }
         }
         // act(id, name, params JSON, incident or nil, approved by or nil, stubbed status or nil, its
-        // result JSON or error): keeps an action with its journal entry as the server does: as a
-        // dry run (nothing is sent) unless stubbed done or failed.
+        // result JSON or error, ttl or nil): keeps an action with its journal entry as the server
+        // does: as a dry run (nothing is sent) unless stubbed done or failed.
         table.waitingFunction("act") { call in
-            let (id, plan) = try Self.plan(call, actions: actions, policy: policy)
+            let (id, plan) = try Self.plan(call, actions: actions, ttl: 8, policy: policy)
             let incident = call.isNoneOrNil(4) ? nil : IncidentID(try call.string(4).description)
             let approvedBy = call.isNoneOrNil(5) ? nil : try call.string(5).description
             let status = call.isNoneOrNil(6) ? nil : try call.string(6).description
@@ -181,7 +183,7 @@ struct TestingModule: HostModule {
         // decline(id, name, params JSON, incident or nil, reason): keeps an action nobody approved,
         // with its journal entry, as the server does.
         table.waitingFunction("decline") { call in
-            let (id, plan) = try Self.plan(call, actions: actions, policy: policy)
+            let (id, plan) = try Self.plan(call, actions: actions, ttl: nil, policy: policy)
             let incident = call.isNoneOrNil(4) ? nil : IncidentID(try call.string(4).description)
             let reason = try call.string(5).description
             guard let incident else { return .task { [] } }
@@ -216,23 +218,27 @@ struct TestingModule: HostModule {
         (try? JSONSerialization.jsonObject(with: Data(try call.string(index).bytes))) as? [String] ?? []
     }
 
-    /// The plan of a checked call: parameters as the server checks them, and whether its risk needs an approval.
-    private static func plan(_ declaration: ActionDeclaration, _ parameters: [String: Any], policy: ActionConfiguration)
-        throws(ActionError) -> ActionPlan
+    /// The plan of a checked call: parameters and ttl as the server checks them, and whether its
+    /// risk needs an approval.
+    private static func plan(_ declaration: ActionDeclaration, _ parameters: [String: Any], ttl: String?,
+                             policy: ActionConfiguration) throws(ActionError) -> ActionPlan
     {
         let checked = try ActionParameters(declaration: declaration, policy: policy).check(parameters)
         return ActionPlan(declaration: declaration, parameters: checked,
-                          approval: policy.approvalRisk.map { declaration.risk >= $0 } == true ? .required : .notNeeded)
+                          approval: policy.approvalRisk.map { declaration.risk >= $0 } == true ? .required : .notNeeded,
+                          ttl: try declaration.lifetime(asked: ttl))
     }
 
-    /// The id (argument 1) and plan (name and parameters, arguments 2 and 3) of a call `check_action` passed.
-    private static func plan(_ call: LuaCall, actions: [ActionDeclaration], policy: ActionConfiguration)
-        throws(HostError) -> (String, ActionPlan)
+    /// The id (argument 1) and plan (name and parameters, arguments 2 and 3; the ttl at `ttl`, if
+    /// the call takes one) of a call `check_action` passed.
+    private static func plan(_ call: LuaCall, actions: [ActionDeclaration], ttl position: Int32?,
+                             policy: ActionConfiguration) throws(HostError) -> (String, ActionPlan)
     {
         let (id, name, parameters) = (try call.string(1).description, try call.string(2).description,
                                       ActionValue.members(json: try call.string(3).description) ?? [:])
+        let ttl = if let position, !call.isNoneOrNil(position) { try call.string(position).description } else { nil as String? }
         do throws(ActionError) {
-            return (id, try plan(ActionDeclaration.named(name, in: actions), parameters, policy: policy))
+            return (id, try plan(ActionDeclaration.named(name, in: actions), parameters, ttl: ttl, policy: policy))
         } catch { throw HostError(error.description) }
     }
 

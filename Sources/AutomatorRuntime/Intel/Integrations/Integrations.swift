@@ -401,9 +401,9 @@ public final class Integrations: Sendable {
                 continue
             }
             if spec["secret"] as? Bool == true {
-                // Every answer has the secret blanked out of it: a short one would be blanked out of
-                // ordinary text too (a 1 read as "[secret]" in every number), and the script would
-                // fail on JSON it cannot read. A real key is longer.
+                // Every answer has the secret blanked out of it: a very short one would be blanked
+                // out of ordinary text too (a 1 read as "[secret]" in every number), and the script
+                // would fail on JSON it cannot read. A real key or password is longer.
                 if !value.isEmpty, value.count < IntegrationSecrets.shortest {
                     let from = setting.values[field] == nil ? env.map { ", set by \($0)," } ?? "" : ""
                     throw .broken("integrations.\(key).\(field)\(from) is a secret of \(value.count) character"

@@ -9,7 +9,7 @@
 enum ActionOptions {
     static let source = #"""
         local action_options = { incident = "incident", dry_run = "boolean", channel = "string",
-                                 default_channel = "string" }
+                                 default_channel = "string", ttl = "duration" }
 
         \#(LuaNearest.source)
 
@@ -35,8 +35,10 @@ enum ActionOptions {
             end
             local fits = type(value) == expected or expected == "incident"
               and (type(value) == "string" or type(value) == "table" and type(value.id) == "string")
+              or expected == "duration" and (type(value) == "string" or type(value) == "number")
             if not fits then
-              local wanted = expected == "incident" and 'an incident (inc) or an id such as "INC-42"' or ("a " .. expected)
+              local wanted = expected == "incident" and 'an incident (inc) or an id such as "INC-42"'
+                or expected == "duration" and 'a duration such as "24h" (or seconds)' or ("a " .. expected)
               error(("%s: option %s must be %s, got %s"):format(fn, key, wanted, type(value)), level)
             end
           end

@@ -35,14 +35,16 @@ extension ActionsModule {
           options = options_of(fn, options, 4)
           local encoded = params_of(params, fn)
           local incident = incident_of(options.incident, fn, 4)
-          local plan = json.decode(host.run(name, encoded, options.dry_run == true, incident))
+          local ttl = options.ttl ~= nil and tostring(options.ttl) or nil
+          local plan = json.decode(host.run(name, encoded, options.dry_run == true, incident, ttl))
           plan.channel = options.channel or plan.channel or options.default_channel
-          return plan, encoded, incident
+          return plan, encoded, incident, ttl
         end
 
         --- What actions.run would do, without doing it: the parameters checked (a refusal is an
-        --- error, as in actions.run), then `name`, `risk`, `summary`, `dry_run` and `approval`
-        --- ("not needed", "standing" or "required") with the `channel` it would be asked in.
+        --- error, as in actions.run), then `name`, `risk`, `summary`, `dry_run`, `ttl` (seconds, when
+        --- it would lift by itself) and `approval` ("not needed", "standing" or "required") with the
+        --- `channel` it would be asked in.
         function actions.plan(name, params, options)
           return (planned("actions.plan", name, params, options))
         end
@@ -51,11 +53,12 @@ extension ActionsModule {
         --- pass the checks. `options`: `incident` (inc, or "INC-42": the action is journaled there),
         --- `dry_run` (check and record, send nothing), `channel` (where the approval is asked, if the
         --- action's risk needs one; else the configuration's actions.approval.channel, else
-        --- `default_channel`); any other key is an error.
+        --- `default_channel`), `ttl` (lift it by itself after this long, as "24h": the action needs an
+        --- undo; it wins over the ttl the action declares); any other key is an error.
         --- Returns the action (`id`, `status`, `result`...) when it was done, or planned in a dry run;
         --- nil and why when it was not done: denied, not approved in time, or failed (its error).
         function actions.run(name, params, options)
-          local plan, encoded, incident = planned("actions.run", name, params, options)
+          local plan, encoded, incident, ttl = planned("actions.run", name, params, options)
           local dry_run = plan.dry_run
           local approved_by = nil
           if plan.approval == "standing" then
@@ -67,8 +70,10 @@ extension ActionsModule {
                      .. "and chat in the configuration (or pass { channel = \"#soc\" }), or declare it in the "
                      .. "playbook's approvals"):format(name, plan.risk), 2)
             end
+            -- For the incident: a war room's !action runs in a command run of none, and its question
+            -- is then listed, journaled and cancelled with the incident all the same.
             local approved, by, question = chat.approve(channel, approval_question(plan, incident),
-                                                        { timeout = plan.timeout })
+                                                        { timeout = plan.timeout, incident = incident })
             if not approved then
               -- Only a question nobody answered in time is answered by automator.
               local reason = by == "automator" and "\#(ActionService.nobodyApproved)" or ("denied by " .. tostring(by))
@@ -79,7 +84,10 @@ extension ActionsModule {
             -- The report's time to approval is this question's wait.
             if question ~= nil then host.approved_in(question) end
           end
-          local action = json.decode(host.perform(name, encoded, incident, approved_by, dry_run))
+          -- The ttl is passed only when asked for: a trailing nil would change the arguments a replay
+          -- compares, and runs recorded before there was one would diverge.
+          local action = json.decode(ttl == nil and host.perform(name, encoded, incident, approved_by, dry_run)
+                                     or host.perform(name, encoded, incident, approved_by, dry_run, ttl))
           if action.status == "failed" then return nil, action.result end
           return action
         end

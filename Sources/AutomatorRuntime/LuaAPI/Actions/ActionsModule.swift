@@ -27,7 +27,7 @@ public struct ActionsModule: HostModule {
         let state = table.state
         let checked = LastPlan()
         let approval = ApprovalQuestion()
-        // run(name, params JSON, dry run, incident) -> the plan as JSON, with whether it is a dry
+        // run(name, params JSON, dry run, incident, ttl) -> the plan as JSON, with whether it is a dry
         // run; raises what the checks refuse, under the name scripts called (`actions.run: ...`),
         // and records it (not a dry run's). Not a recorded call: a replay checks again, and its
         // refusal, keyed by the call that would have come next, is the one already recorded. In a
@@ -38,8 +38,8 @@ public struct ActionsModule: HostModule {
             let dryRun = dryRunsOnly || call.boolean(3)
             let incident = try Self.incident(call, 4)
             let (key, requestedBy) = (Self.idempotencyKey(state.activeRun) + "/refused", state.actor)
-            let plan = try Self.plan(call, service, standing: state.activeRun?.standingApprovals ?? [], dryRun: dryRun,
-                                     last: checked) { name, parameters, error in
+            let plan = try Self.plan(call, service, ttl: 5, standing: state.activeRun?.standingApprovals ?? [],
+                                     dryRun: dryRun, last: checked) { name, parameters, error in
                 guard !dryRun, let refusal = service.refusal(name, parameters: parameters, key: key, incident: incident,
                                                              requestedBy: requestedBy, error)
                 else { return }
@@ -55,6 +55,7 @@ public struct ActionsModule: HostModule {
             object["risk"] = JSONText.string(plan.declaration.risk.rawValue)
             object["approval"] = JSONText.string(plan.approval.rawValue)
             object["summary"] = JSONText.string(plan.summary)
+            object["ttl"] = plan.ttl.map { String($0) }
             let approvals = service.configuration
             object["channel"] = approvals.approvalChannel.map(JSONText.string)
             object["timeout"] = String(approvals.approvalTimeout)
@@ -67,14 +68,14 @@ public struct ActionsModule: HostModule {
             approval.id = try call.string(1).description
             return 0
         }
-        // perform(name, params JSON, incident, approved by, dry run) -> the action's record as JSON:
+        // perform(name, params JSON, incident, approved by, dry run[, ttl]) -> the action's record as JSON:
         // planned, done or failed. Its errors (an unknown or closed incident) are actions.run's.
         table.waitingFunction("perform", shownAs: "run") { [unowned(unsafe) state] call in
             let question = approval.id
             approval.id = nil
             let dryRun = dryRunsOnly || call.boolean(5)
-            let plan = try Self.plan(call, service, standing: state.activeRun?.standingApprovals ?? [], dryRun: dryRun,
-                                     last: checked)
+            let plan = try Self.plan(call, service, ttl: 6, standing: state.activeRun?.standingApprovals ?? [],
+                                     dryRun: dryRun, last: checked)
             let incident = try Self.incident(call, 3)
             let approvedBy = call.isNoneOrNil(4) ? nil : try call.string(4).description
             let record: ActionRecord
@@ -95,7 +96,7 @@ public struct ActionsModule: HostModule {
         }
         // decline(name, params JSON, incident, reason): records and journals an action nobody approved.
         table.waitingFunction("decline", shownAs: "run") { [unowned(unsafe) state] call in
-            let plan = try Self.plan(call, service, standing: [], dryRun: false)
+            let plan = try Self.plan(call, service, ttl: nil, standing: [], dryRun: false)
             let incident = try Self.incident(call, 3)
             let reason = try call.string(4).description
             let (key, requestedBy) = (Self.idempotencyKey(state.activeRun), state.actor)
@@ -143,7 +144,7 @@ public struct ActionsModule: HostModule {
     /// The plan `run` made last in this state: `actions.run` checks the same call again in
     /// `perform` (a plan is the same for the same name, parameters and standing approvals).
     private final class LastPlan {
-        var key: (name: String, parameters: String, standing: Set<String>, dryRun: Bool)?
+        var key: (name: String, parameters: String, ttl: String?, standing: Set<String>, dryRun: Bool)?
         var plan: ActionPlan?
     }
 
@@ -152,26 +153,29 @@ public struct ActionsModule: HostModule {
         var id: String?
     }
 
-    /// - Parameter refused: called with the name, the parameters' JSON and the error when the
-    ///   checks refuse them.
-    private static func plan(_ call: LuaCall, _ service: ActionService, standing: Set<String>, dryRun: Bool,
-                             last: LastPlan? = nil, refused: ((String, String, ActionError) -> Void)? = nil)
+    /// - Parameters:
+    ///   - ttl: the position of the call's ttl, if it takes one.
+    ///   - refused: called with the name, the parameters' JSON and the error when the checks
+    ///     refuse them.
+    private static func plan(_ call: LuaCall, _ service: ActionService, ttl position: Int32?, standing: Set<String>,
+                             dryRun: Bool, last: LastPlan? = nil, refused: ((String, String, ActionError) -> Void)? = nil)
         throws(HostError) -> ActionPlan
     {
         let name = try call.string(1).description
         let text = try call.string(2).description
-        if let last, let key = last.key, let plan = last.plan, key.name == name, key.parameters == text,
+        let ttl = if let position, !call.isNoneOrNil(position) { try call.string(position).description } else { nil as String? }
+        if let last, let key = last.key, let plan = last.plan, key.name == name, key.parameters == text, key.ttl == ttl,
            key.standing == standing, key.dryRun == dryRun
         { return plan }
         guard let parameters = ActionValue.members(json: text) else {
             throw HostError.argument(2, "the parameters must be a table of names and values")
         }
         let plan: ActionPlan
-        do { plan = try service.plan(name, parameters: parameters, standing: standing, dryRun: dryRun) } catch {
+        do { plan = try service.plan(name, parameters: parameters, ttl: ttl, standing: standing, dryRun: dryRun) } catch {
             refused?(name, text, error)
             throw HostError("\(error)")
         }
-        last?.key = (name, text, standing, dryRun)
+        last?.key = (name, text, ttl, standing, dryRun)
         last?.plan = plan
         return plan
     }

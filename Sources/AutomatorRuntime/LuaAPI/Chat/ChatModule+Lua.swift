@@ -97,6 +97,12 @@ extension ChatModule {
           if options.timeout ~= nil and (type(options.timeout) ~= "number" or options.timeout <= 0) then
             error("options.timeout must be a number of seconds above 0", 3)
           end
+          local incident = options.incident
+          if type(incident) == "table" then incident = incident.id end
+          if incident ~= nil and type(incident) ~= "string" then
+            error('options.incident must be an incident (inc) or an id such as "INC-42"', 3)
+          end
+          if incident ~= nil then host.about(incident) end
           local id = host.ask(options.network, channel, tostring(question), json.encode(list), roles, approval)
           local answer, by = host.answer(id, options.timeout)
           return answer, by, id
@@ -105,7 +111,9 @@ extension ChatModule {
         --- Asks a question and suspends the run until a person with one of `options.roles` (anyone
         --- without) answers; returns the choice, who made it and the question's id ("Q-…"). With
         --- `options.timeout` (seconds), a question nobody answered by then returns "timeout",
-        --- "automator", and takes no answer after.
+        --- "automator", and takes no answer after. `options.incident` (inc, or "INC-42") names the
+        --- incident it is for when the run has none (a chat command's); a playbook's is its run's.
+        --- Its journal tells the question and its answer.
         function chat.ask(channel, question, choices, options)
           if type(choices) ~= "table" or #choices == 0 then
             error('chat.ask expects a list of choices, as in chat.ask("#soc", "Block it?", { "yes", "no" })', 2)

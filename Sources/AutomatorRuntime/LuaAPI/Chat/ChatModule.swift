@@ -122,8 +122,23 @@ public struct ChatModule: HostModule {
                 return []
             }
         }
+        // about(incident): the incident the next `ask` is for, when the run has none of its own (a
+        // war room's !action). Not an argument of `ask`, whose arguments a replay compares with the
+        // runs recorded before it; not a recorded call either: a replay gets `ask`'s recorded id,
+        // and the question kept its incident when it was asked.
+        let asking = QuestionIncident()
+        table.function("about") { call in
+            let text = try call.string(1).description
+            guard let incident = IncidentID(text) else {
+                throw HostError.argument(1, "an incident id such as INC-42 expected, got \"\(text)\"")
+            }
+            asking.incident = incident
+            return 0
+        }
         // ask(network, channel, text, choices JSON, roles JSON or nil, approval) -> question id
         table.waitingFunction("ask") { [unowned(unsafe) state] call in
+            let incident = asking.incident
+            asking.incident = nil
             let network = try Self.optionalString(call, 1)
             let channel = try call.string(2).description
             let text = try call.string(3).description
@@ -134,7 +149,7 @@ public struct ChatModule: HostModule {
             let run = state.activeRun?.id
             return .task {
                 let id = try await service.ask(text, choices: choices, roles: roles, approval: approval,
-                                               in: channel, on: network, run: run)
+                                               in: channel, on: network, run: run, incident: incident)
                 return [.string(LuaString(id))]
             }
         }
@@ -192,6 +207,11 @@ public struct ChatModule: HostModule {
         table.waitingFunction("commands") { _ in
             .task { [.string(LuaString(await service.commandsJSON()))] }
         }
+    }
+
+    /// The incident `about` named, taken by the `ask` after it in this state.
+    private final class QuestionIncident {
+        var incident: IncidentID?
     }
 
     private static func optionalString(_ call: LuaCall, _ position: Int32) throws(HostError) -> String? {

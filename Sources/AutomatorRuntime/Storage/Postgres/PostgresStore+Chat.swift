@@ -66,22 +66,25 @@ extension PostgresStore: ChatStore {
         try await read { session in
             let select = """
                 SELECT q.id, q.run_id, q.network, q.channel, q.message, q.text, q.choices, q.roles, q.asked_at, q.answer,
-                       q.answered_by, q.answered_at, run.incident
+                       q.answered_by, q.answered_at, q.incident, COALESCE(q.incident, run.incident)
                 FROM chat_question q LEFT JOIN run ON run.id = q.run_id WHERE q.answer IS NULL
                 """
             let rows = if let incident {
-                try await session.rows("\(unescaped: select) AND run.incident = \(incident.number) ORDER BY q.asked_at, q.id")
+                try await session.rows("""
+                    \(unescaped: select) AND COALESCE(q.incident, run.incident) = \(incident.number) ORDER BY q.asked_at, q.id
+                    """)
             } else {
                 try await session.rows("\(unescaped: select) ORDER BY q.asked_at, q.id")
             }
             return try rows.map { row in
-                (try Self.question(from: row), try row[12].decode(Int?.self).map(IncidentID.init))
+                (try Self.question(from: row), try row[13].decode(Int?.self).map(IncidentID.init))
             }
         }
     }
 
     private static let selectQuestion = """
-        SELECT id, run_id, network, channel, message, text, choices, roles, asked_at, answer, answered_by, answered_at
+        SELECT id, run_id, network, channel, message, text, choices, roles, asked_at, answer, answered_by, answered_at,
+               incident
         FROM chat_question
         """
 
@@ -95,6 +98,7 @@ extension PostgresStore: ChatStore {
         question.answer = try row[9].decode(String?.self)
         question.answeredBy = try row[10].decode(String?.self)
         question.answeredAt = try row.date(11)
+        question.incident = try row[12].decode(Int?.self).map(IncidentID.init)
         return question
     }
 
@@ -124,10 +128,11 @@ extension PostgresStore: ChatStore {
                 """)
         case .askQuestion(let question):
             try await session.changes("""
-                INSERT INTO chat_question (id, run_id, network, channel, message, text, choices, roles, asked_at)
+                INSERT INTO chat_question (id, run_id, network, channel, message, text, choices, roles, asked_at, incident)
                 VALUES (\(question.id), \(question.runID?.rawValue), \(question.network), \(question.channel),
                         \(question.message), \(question.text), \(StringList.encode(question.choices)),
-                        \(StringList.encode(question.roles)), \(question.askedAt.millisecondsSince1970))
+                        \(StringList.encode(question.roles)), \(question.askedAt.millisecondsSince1970),
+                        \(question.incident?.number))
                 """)
         case .questionPosted(let id, let message):
             let changed = try await session.changes("UPDATE chat_question SET message = \(message) WHERE id = \(id)")

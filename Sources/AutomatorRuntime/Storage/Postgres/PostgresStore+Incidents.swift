@@ -280,19 +280,29 @@ extension PostgresStore: IncidentStore {
                 WHERE \(unescaped: column) = \(value) AND status = 'open'
                 RETURNING number, title, incident
                 """).map { (TaskID(try $0[0].decode(Int.self)), try $0[1].decode(String.self), IncidentID(try $0[2].decode(Int.self))) }
-            // The open questions of a killed run or a closed incident's runs too: an approval must
-            // not be given, in chat or anywhere, for work nobody does any more.
-            let (scope, key): (String, any PostgresEncodable & Sendable) = switch cancellation {
-            case .incidentClosed(let id): ("incident", id.number)
-            case .runKilled(let run): ("id", run.rawValue)
+            // The open questions of a killed run or a closed incident (its runs', and those asked for
+            // it by a run of none: a war room's !action) too: an approval must not be given, in chat
+            // or anywhere, for work nobody does any more.
+            let (answer, answered) = (ChatQuestionRecord.cancelled, at.millisecondsSince1970)
+            let returning = "RETURNING q.id, q.text, COALESCE(q.incident, (SELECT incident FROM run WHERE run.id = q.run_id)), "
+                + "q.asked_at"
+            let rows = switch cancellation {
+            case .incidentClosed(let id):
+                try await session.rows("""
+                    UPDATE chat_question q SET answer = \(answer), answered_by = \(by), answered_at = \(answered)
+                    WHERE q.answer IS NULL
+                      AND (q.run_id IN (SELECT id FROM run WHERE incident = \(id.number)) OR q.incident = \(id.number))
+                    \(unescaped: returning)
+                    """)
+            case .runKilled(let run):
+                try await session.rows("""
+                    UPDATE chat_question q SET answer = \(answer), answered_by = \(by), answered_at = \(answered)
+                    WHERE q.answer IS NULL AND q.run_id = \(run.rawValue)
+                    \(unescaped: returning)
+                    """)
             }
-            let questions = try await session.rows("""
-                UPDATE chat_question q SET answer = \(ChatQuestionRecord.cancelled), answered_by = \(by),
-                                           answered_at = \(at.millisecondsSince1970)
-                FROM run WHERE run.id = q.run_id AND run.\(unescaped: scope) = \(key) AND q.answer IS NULL
-                RETURNING q.id, q.text, run.incident, q.asked_at
-                """).map { (try $0[0].decode(String.self), try $0[1].decode(String.self), try $0[2].decode(Int?.self),
-                            try $0[3].decode(Int64.self)) }
+            let questions = try rows.map { (try $0[0].decode(String.self), try $0[1].decode(String.self),
+                                            try $0[2].decode(Int?.self), try $0[3].decode(Int64.self)) }
                 .sorted { ($0.3, $0.0) < ($1.3, $1.0) }
             guard !cancelled.isEmpty || !questions.isEmpty else { return nil }
             cancelled.sort { $0.0.number < $1.0.number }

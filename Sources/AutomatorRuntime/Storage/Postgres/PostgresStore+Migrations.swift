@@ -342,6 +342,9 @@ extension PostgresStore {
             WHERE kind NOT IN ('created', 'alert', 'imported') AND actor NOT IN ('automator', 'script')
               AND left(actor, 9) <> 'playbook ';
             """),
+        // The incident a question was asked for (a war room's `!action`: its command run has
+        // none); NULL for those asked before (SQLite's v19).
+        ("v19", "ALTER TABLE chat_question ADD COLUMN incident bigint"),
     ]
 
     /// Indexes the indicators of every incident stored before v3.
