@@ -211,8 +211,8 @@ struct IncidentRoutes: Sendable {
         }
     }
 
-    /// `GET /api/v1/playbooks` → the playbooks in the order they are tried, and the files that
-    /// could not be read.
+    /// `GET /api/v1/playbooks` → the playbooks in the order they are tried, and the mistakes of
+    /// the files left out, each with its line (`{"file", "line", "error"}`).
     @Sendable func playbooks(_ request: Request, context: APIRequestContext) async throws -> Response {
         let (playbooks, problems) = await service.playbooks()
         return .json(IncidentJSON.playbooks(playbooks, problems: problems))
