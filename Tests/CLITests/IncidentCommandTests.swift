@@ -118,6 +118,9 @@ struct IncidentCommandTests {
         let unknown = try await automator(["task", "list", "--incident", "INC-999"])
         #expect(unknown.status == 1 && unknown.stderr.contains("there is no incident INC-999"), "not \"no open tasks\": \(unknown.stdout)")
 
+        let unanswered = try await automator(["task", "done", "T-1"])
+        #expect(unanswered.status == 1)
+        #expect(unanswered.stderr.contains(#"no answer was given: task T-1 asks for one of "yes", "no""#), "\(unanswered.stderr)")
         let wrong = try await automator(["task", "done", "T-1", "--answer", "maybe"])
         #expect(wrong.status == 1)
         #expect(wrong.stderr.contains(#"one of "yes", "no" expected"#), "\(wrong.stderr)")
