@@ -718,8 +718,9 @@ struct FeedTests {
         let folder = try FeedFolder()
         let path = try folder.write("one.txt", "198.51.100.7 C2\n")
         let records = CapturedLog.Records()
-        _ = FeedSet(feeds: [Feed(name: "one", verdict: .malicious, path: path, format: .text)],
-                    logger: Logger(label: "test") { _ in CapturedLog(records: records) })
+        var logger = Logger(label: "test") { _ in CapturedLog(records: records) }
+        logger.logLevel = .debug  // a first load logs at debug
+        _ = FeedSet(feeds: [Feed(name: "one", verdict: .malicious, path: path, format: .text)], logger: logger)
         let log = records.lines.withLock { $0.map(\.message) }
         #expect(log.contains { $0.hasPrefix("feed one loaded: 1 entry in ") }, "\(log)")
     }
