@@ -250,8 +250,9 @@ struct IncidentRoutes: Sendable {
         }
     }
 
-    /// `GET /api/v1/playbooks` → the playbooks in the order they are tried, the files that
-    /// could not be read, and the playbooks no longer loaded whose runs go on.
+    /// `GET /api/v1/playbooks` → the playbooks in the order they are tried, the mistakes of the
+    /// files left out, each with its line (`{"file", "line", "error"}`), and the playbooks no
+    /// longer loaded whose runs go on.
     @Sendable func playbooks(_ request: Request, context: APIRequestContext) async throws -> Response {
         let (playbooks, problems) = await service.playbooks()
         do throws(StoreError) {

@@ -52,8 +52,6 @@ struct ActionCommand: AsyncParsableCommand {
             """, valueName: "file"))
         var config: String?
 
-        func validate() throws { try place.requireFolder() }
-
         /// Runs `body` where actions are run (`CaseAccess`): through the server that holds the folder,
         /// else on the store with `--config`, which `requiringConfiguration` refuses to do without. A
         /// failure prints `error: ...` and exits 1.
@@ -152,15 +150,38 @@ struct ActionCommand: AsyncParsableCommand {
 extension ActionCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the actions the integrations declare: risk, parameters, undo, ttl.")
+            abstract: "List the actions the integrations declare: risk, parameters, undo, ttl.",
+            discussion: """
+                The server's integrations while automator serve holds --data; else those of \
+                --scripts with --config's settings, read from the files: no data folder is needed.
+                """)
 
         @OptionGroup var options: Options
 
+        /// The server that holds the data folder, if one does; none for a folder not there.
+        private func serverAccess() throws -> FolderAccess? {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: options.place.data, isDirectory: &isFolder), isFolder.boolValue
+            else { return nil }
+            return try FolderAccess.open(options.place.data)
+        }
+
+        /// What the integrations of `--scripts` in use with `--config`'s settings declare: `{"actions": [...]}`.
+        private func declarations() async throws -> String {
+            let intel = try options.config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
+            let integrations = await Integrations(folder: options.scripts + "/integrations", settings: intel.integrations,
+                                                  logger: CommandLogging.logger(verbose: false))
+            defer { integrations.shutdown() }
+            return ActionsModule.json(integrations.actions)
+        }
+
         func run() async throws {
-            let (catalog, source) = try await options.act(requiringConfiguration: false) { backend in
-                let place = if case .server = backend { "automator serve's integrations" }
-                    else { "\(options.scripts)/integrations" }
-                return (try ActionCommand.actions(in: try await backend.catalog()), place)
+            let (catalog, source) = try await CommandLogging.exitingOnFailure {
+                if case .server(let client) = try serverAccess() {
+                    return (try ActionCommand.actions(in: try await ActionBackend.server(client).catalog()),
+                            "automator serve's integrations")
+                }
+                return (try ActionCommand.actions(in: await declarations()), "\(options.scripts)/integrations")
             }
             if catalog.isEmpty { print("no integration in use in \(source) declares actions") }
             for action in catalog {
@@ -204,6 +225,7 @@ extension ActionCommand {
         var approve = false
 
         func validate() throws {
+            try options.place.requireFolder()
             _ = try ActionCommand.parseIncident(incident)
             if let bad = param.first(where: { !$0.contains("=") }) {
                 throw ValidationError("'\(bad)' is not a parameter: write --param name=value")
@@ -244,6 +266,7 @@ extension ActionCommand {
         var incident: String?
 
         func validate() throws {
+            try options.place.requireFolder()
             _ = try ActionCommand.parseIncident(incident)
             switch (id, incident) {
             case (nil, nil): throw ValidationError("give the action id to undo, or --incident INC-7 for all of an incident's")
@@ -270,7 +293,10 @@ extension ActionCommand {
         @Option(help: ArgumentHelp("Only the actions of this incident.", valueName: "id"))
         var incident: String?
 
-        func validate() throws { _ = try ActionCommand.parseIncident(incident) }
+        func validate() throws {
+            try options.place.requireFolder()
+            _ = try ActionCommand.parseIncident(incident)
+        }
 
         func run() async throws {
             let incident = try ActionCommand.parseIncident(incident)

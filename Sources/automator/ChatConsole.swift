@@ -33,7 +33,10 @@ final class ChatConsole: Sendable {
         // folder; any other missing one is a typo (FolderAccess.requireFolder).
         if data == FolderAccess.defaultFolder { try DataFolder.prepare(data) } else { try FolderAccess.requireFolder(data) }
         guard case .direct(let lock) = try FolderAccess.open(data) else {
-            throw CommandFailure("automator serve holds \(data): talk to its bot in Slack or Matrix, or stop it to chat here")
+            // What works through the server, for a team with no chat network.
+            throw CommandFailure("automator serve holds \(data): talk to its bot in Slack or Matrix, or in an incident's "
+                + "war room here with automator repl --incident INC-42 (automator incident, task, action and intel "
+                + "also work through the server); or stop serve to chat here")
         }
         self.lock = lock
         let intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()

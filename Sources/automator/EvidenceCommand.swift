@@ -210,7 +210,7 @@ extension EvidenceCommand {
             do {
                 let verified = try EvidenceBundle.verify(path, progress: ProgressLine("evidence verify \(path)").update)
                 print("\(path) verified: \(verified.files) evidence file\(verified.files == 1 ? "" : "s") and "
-                    + "\(verified.journalEntries) journal entries of \(verified.incident), signed by \(verified.publicKey)")
+                    + "\(verified.journalEntries) journal entr\(verified.journalEntries == 1 ? "y" : "ies") of \(verified.incident), signed by \(verified.publicKey)")
                 if let repacked = verified.repacked {
                     print("note: \(path) was repacked (\(repacked)): every file's content matches the signed "
                         + "manifest, but the archive is not the one exported: a hash of the .zip taken at export no "

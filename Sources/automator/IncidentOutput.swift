@@ -149,6 +149,7 @@ enum IncidentOutput {
 
         struct Problem: Decodable {
             var file: String
+            var line: Int?
             var error: String
         }
 
@@ -401,11 +402,7 @@ enum IncidentOutput {
             + answer.playbooks.map { [$0.name, $0.file, "\($0.priority)", $0.match, $0.sla.map(declared) ?? "-"] })
         if !answer.problems.isEmpty {
             text += "\n\nnot used, they could not be read:\n"
-                + answer.problems.map { problem in
-                    // Most errors name the file already, with the line.
-                    "  " + (problem.error.hasPrefix(problem.file + ":") ? "" : problem.file + ": ")
-                        + problem.error.replacingOccurrences(of: "\n", with: "\n    ")
-                }
+                + answer.problems.map { "  \($0.file):" + ($0.line.map { "\($0):" } ?? "") + " \($0.error)" }
                 .joined(separator: "\n")
         }
         if let unloaded = answer.unloaded, !unloaded.isEmpty {

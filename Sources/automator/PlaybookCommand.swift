@@ -29,7 +29,9 @@ extension PlaybookCommand {
             discussion: """
                 An incident gets the first playbook whose match takes it: the highest priority \
                 first, ties by name. A playbook without its own SLA leaves the incident's to \
-                sla.lua.
+                sla.lua. A file left out is listed after them with each of its mistakes at its \
+                line (FILE:LINE: message), as automator check shows them; in the JSON, each \
+                problem is {"file", "line", "error"}, with no line when there is none to give.
 
                 Last, the playbooks no longer loaded (a file removed or renamed, a name changed, a \
                 file that no longer loads) whose unfinished runs go on with the version they \

@@ -188,7 +188,7 @@ struct StoreCommand: AsyncParsableCommand {
             if let problem = journal.problem {
                 print("journal: copied as it was in the folder, where it does not verify either: \(problem)")
             } else {
-                print("journal: \(journal.entries) entries and \(journal.checkpoints) "
+                print("journal: \(journal.entries) entr\(journal.entries == 1 ? "y" : "ies") and \(journal.checkpoints) "
                     + "checkpoint\(journal.checkpoints == 1 ? "" : "s") verified")
             }
             print("next: automator serve --data \(data) --store \(try store.location)")

@@ -43,6 +43,11 @@ struct ActionCommandTests {
                 "\(listed.stdout)")
         #expect(!listed.stdout.contains(" ttl "), "no shipped action lifts itself: \(listed.stdout)")
         #expect(listed.stdout.contains("pagerduty.trigger  risk low"))
+        // Listing what the integrations declare reads the files: no data folder is needed.
+        let noFolder = try await AutomatorProcess.run(["action", "list", "--data", folder.url.appendingPathComponent("none").path,
+                                                       "--scripts", Self.scripts, "--config", config])
+        #expect(noFolder.status == 0 && noFolder.stdout == listed.stdout, "\(noFolder.stdout)\(noFolder.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("none").path))
 
         let protected = try await AutomatorProcess.run(["action", "run", "checkpoint.block_ip", "--param", "ip=10.1.1.1",
                                                         "--incident", "INC-1", "--approve"] + common,

@@ -87,6 +87,33 @@ struct IncidentCommandTests {
         #expect(await server.waitForExit() == 0, "\(server.log)")
     }
 
+    @Test("playbook list shows a refused playbook's mistakes at their lines, as check does, with no traceback")
+    func refusedPlaybookLines() async throws {
+        let folder = try Self.workspace()
+        try folder.write("scripts/playbooks/late.lua", """
+            return playbook {
+              name = "Late",
+              sal = "4h",
+              run = function(inc) end,
+            }
+            """)
+        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("data"), withIntermediateDirectories: true)
+        let common = ["--data", "data", "--scripts", "scripts"]
+        let listed = try await AutomatorProcess.run(["playbook", "list"] + common, in: folder.url)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.contains("\n  playbooks/late.lua:3: playbook: unknown field sal (did you mean sla?): "),
+                "\(listed.stdout)")
+        #expect(listed.stdout.contains("\n  playbooks/broken.lua:2: "), "\(listed.stdout)")
+        #expect(!listed.stdout.contains("traceback"), "\(listed.stdout)")
+
+        let json = try await AutomatorProcess.run(["playbook", "list", "--json"] + common, in: folder.url)
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        let problems = try #require(object?["problems"] as? [[String: Any]])
+        let late = try #require(problems.first { $0["file"] as? String == "playbooks/late.lua" })
+        #expect(late["line"] as? Int == 3)
+        #expect((late["error"] as? String)?.hasPrefix("playbook: unknown field sal (did you mean sla?): ") == true, "\(late)")
+    }
+
     @Test("With no server: create, list, show with progress, task list and done, playbook list")
     func onTheFolder() async throws {
         let folder = try Self.workspace()
@@ -128,6 +155,9 @@ struct IncidentCommandTests {
         let unknown = try await automator(["task", "list", "--incident", "INC-999"])
         #expect(unknown.status == 1 && unknown.stderr.contains("there is no incident INC-999"), "not \"no open tasks\": \(unknown.stdout)")
 
+        let unanswered = try await automator(["task", "done", "T-1"])
+        #expect(unanswered.status == 1)
+        #expect(unanswered.stderr.contains(#"no answer was given: task T-1 asks for one of "yes", "no""#), "\(unanswered.stderr)")
         let wrong = try await automator(["task", "done", "T-1", "--answer", "maybe"])
         #expect(wrong.status == 1)
         #expect(wrong.stderr.contains(#"one of "yes", "no" expected"#), "\(wrong.stderr)")

@@ -80,6 +80,17 @@ struct ReplCommandTests {
         #expect(unknown.status == 404, "\(unknown.body)")
         let nobody = try await server.call("POST", "/api/v1/incidents/INC-1/command", body: #"{"text": "!note x"}"#)
         #expect(nobody.status == 400 && nobody.body.contains(#"\"by\" is missing"#), "\(nobody.body)")
+
+        // With no incident, the bot is the folder's own, which the server holds: the refusal says
+        // what a team with no Slack or Matrix can use instead.
+        for command in [["chat"], ["repl"]] {
+            let held = try await AutomatorProcess.run(command + ["--data", server.data.path], input: "!help\n")
+            #expect(held.status == 1, "\(command): \(held.stdout)")
+            #expect(held.stderr.contains("automator repl --incident INC-42"), "\(command): \(held.stderr)")
+        }
+        let (checked, reachable) = (try await AutomatorProcess.run(["intel", "lookup", "203.0.113.7", "--data", server.data.path]),
+                                    try await AutomatorProcess.run(["task", "list", "--data", server.data.path]))
+        #expect(checked.status == 0 && reachable.status == 0, "what the refusal names works: \(checked.stderr)\(reachable.stderr)")
     }
 
     @Test("Piped lines print their results, tab-separated, and exit 0 when all succeed")

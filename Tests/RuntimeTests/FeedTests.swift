@@ -713,6 +713,18 @@ struct FeedTests {
         #expect(feeds.statuses.map(\.entryCount) == [1, 1])
     }
 
+    @Test("The load's log line counts one entry as one entry")
+    func oneEntryLogged() throws {
+        let folder = try FeedFolder()
+        let path = try folder.write("one.txt", "198.51.100.7 C2\n")
+        let records = CapturedLog.Records()
+        var logger = Logger(label: "test") { _ in CapturedLog(records: records) }
+        logger.logLevel = .debug  // a first load logs at debug
+        _ = FeedSet(feeds: [Feed(name: "one", verdict: .malicious, path: path, format: .text)], logger: logger)
+        let log = records.lines.withLock { $0.map(\.message) }
+        #expect(log.contains { $0.hasPrefix("feed one loaded: 1 entry in ") }, "\(log)")
+    }
+
     @Test("A large feed is reloaded in the background: lookups meanwhile answer from its previous version at once")
     func backgroundReload() async throws {
         let folder = try FeedFolder()

@@ -141,14 +141,14 @@ public struct ScriptChecker: Sendable {
         await playbooks.refresh(force: true)
         await commands.refresh(force: true)
         await store.close()
-        let refused = await playbooks.problems.map { ($0.path, $0.message) }
-            + commands.problems.map { problem in
-                let path = String(problem.prefix { $0 != " " }.dropLast())  // "commands/x.lua: message"
-                return (path, String(problem.dropFirst(path.count + 2)))
-            }
-        return refused.flatMap { path, message in
-            Self.problems(of: scripts + "/" + path, as: scripts + "/" + path, refused: message)
+        let refused = await commands.problems.map { problem in
+            let path = String(problem.prefix { $0 != " " }.dropLast())  // "commands/x.lua: message"
+            return (path, String(problem.dropFirst(path.count + 2)))
         }
+        return await playbooks.problems.map { ScriptProblem(file: scripts + "/" + $0.path, line: $0.line, message: $0.message) }
+            + refused.flatMap { path, message in
+                Self.problems(of: scripts + "/" + path, as: scripts + "/" + path, refused: message)
+            }
     }
 
     /// The mistakes of the declaration of the playbook `file`, wherever it is, for which serve's
@@ -175,7 +175,7 @@ public struct ScriptChecker: Sendable {
         await store.close()
         // How the catalog's refusals of a declaration start: `declare`'s (`playbook: unknown field
         // sal`), and its own checks of `match` and `sla`.
-        return await playbooks.problems.flatMap { Self.problems(of: folder + "/" + path, as: file, refused: $0.message) }
+        return await playbooks.problems.map { ScriptProblem(file: file, line: $0.line, message: $0.message) }
             .filter { $0.message.prefixMatch(of: /playbook:\s|match\snames\sthe\sunknown\sfield\s|sla\smust\sbe\s/) != nil }
     }
 
@@ -200,7 +200,7 @@ public struct ScriptChecker: Sendable {
     /// the one it was copied from). A declaration raises all its mistakes at once, a line each
     /// (its traceback after them), each at the declaration's line: the field it names is the place
     /// to show.
-    private static func problems(of read: String, as file: String, refused message: String) -> [ScriptProblem] {
+    static func problems(of read: String, as file: String, refused message: String) -> [ScriptProblem] {
         message.components(separatedBy: "\n").prefix { !$0.hasPrefix("stack traceback") }
             .filter { !$0.isEmpty }.map { text in
                 var found = ScriptProblem(file: read, error: text)

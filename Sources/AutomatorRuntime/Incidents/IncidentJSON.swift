@@ -153,6 +153,7 @@ public enum IncidentJSON {
         let broken = problems.map { problem in
             var object = JSONText.Object()
             object["file"] = JSONText.string(problem.path)
+            object["line"] = problem.line.map { "\($0)" }
             object["error"] = JSONText.string(problem.message)
             return object.text
         }

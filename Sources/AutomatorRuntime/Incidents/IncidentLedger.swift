@@ -58,8 +58,10 @@ public final class IncidentLedger: Sendable {
                 : "the run that asked it was killed; nothing waits for an answer"))
         }
         guard task.choices.isEmpty || task.choices.contains(answer) else {
-            throw .invalid("answer", "one of " + task.choices.map { JSONText.string($0) }.joined(separator: ", ")
-                + " expected, got \(JSONText.string(answer))")
+            let choices = task.choices.map { JSONText.string($0) }.joined(separator: ", ")
+            // An empty answer is one not given (`task done T-2` with no --answer), not a wrong one.
+            throw .invalid("answer", answer.isEmpty ? "no answer was given: task \(id) asks for one of \(choices)"
+                : "one of \(choices) expected, got \(JSONText.string(answer))")
         }
         let now = self.now
         let entry = JournalEntry(incident: task.incident, at: now, actor: actor, kind: .taskDone,

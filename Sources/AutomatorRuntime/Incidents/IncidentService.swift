@@ -377,7 +377,7 @@ public final class IncidentService: Sendable {
             guard let current = await catalog.playbook(named: name) else {
                 let file = (try? await runs.run(runID))?.script
                 if let problem = await catalog.problems.first(where: { $0.path == file }) {
-                    throw IncidentError(.conflict, "the playbook \(name) does not load: \(problem.message); fix it, then retry")
+                    throw IncidentError(.conflict, "the playbook \(name) does not load: \(problem); fix it, then retry")
                 }
                 throw IncidentError(.conflict, "the playbook \(name) is no longer in the scripts folder"
                     + (file.map { " (\($0))" } ?? "") + ": restore it, or start another with automator playbook run")

@@ -57,8 +57,15 @@ public struct Playbook: Sendable, Hashable {
     }
 }
 
-/// A playbook file that could not be read, and why: listed, never chosen.
-public struct PlaybookProblem: Sendable, Hashable {
+/// A mistake for which a playbook file is left out: listed, never chosen. A file whose
+/// declaration has several mistakes has a problem for each.
+public struct PlaybookProblem: Sendable, Hashable, CustomStringConvertible {
     public var path: String
+    /// The line the mistake is about, when one is: the field a declaration's mistake names.
+    public var line: Int?
+    /// The mistake alone: no place, no traceback.
     public var message: String
+
+    /// `playbooks/x.lua:4: playbook: unknown field sal (did you mean sla?)`.
+    public var description: String { ScriptProblem(file: path, line: line, message: message).description }
 }

@@ -127,8 +127,13 @@ actor PlaybookCatalog {
                 loaded.append(playbook)
                 declarations[path] = declaration
             } catch {
-                problems.append(PlaybookProblem(path: path, message: "\(error)"))
-                logger.error("playbook \(path) is not used: \(error)")
+                // Each mistake at its line, as `automator check` shows it; the host's traceback
+                // says nothing to the playbook's author.
+                for found in ScriptChecker.problems(of: folder + "/" + path, as: folder + "/" + path, refused: "\(error)") {
+                    let problem = PlaybookProblem(path: path, line: found.line, message: found.message)
+                    problems.append(problem)
+                    logger.error("playbook not used: \(problem)")
+                }
             }
         }
         // Assigned together once all is read: a caller that enters while this awaits sees the
