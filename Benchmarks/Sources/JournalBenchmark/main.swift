@@ -3,9 +3,10 @@
 //   swift run -c release --package-path Benchmarks JournalBenchmark [--entries N] [--batch N] [--repetitions N]
 //                                                                    [--only plain|chained]
 //
-// The figure, appends with the chains against the same appends without them (goal: at most 1.10),
-// in wall-clock time and in this process's CPU time (which other processes on a busy machine
-// inflate less), measured two ways:
+// The figure, appends with the chains against the same appends without them: the append rate at
+// most 10% lower, read strictly as at most 1.10 times the wall-clock time (the rate's inverse). This
+// process's CPU time, which other processes on a busy machine inflate less, is printed beside it
+// as a check, not as the figure. Measured two ways:
 // (a)/(b) through the store, as every append in Automator is made: `.appendJournal` from 64 writers
 //     at once, one entry each time, group-committed, on a store whose journal appends without the
 //     chains (a: `JournalTip(chained: false)`, the statement the store ran before them) or with them (b).
@@ -175,23 +176,24 @@ func side(_ label: String, _ costs: [Cost]) {
                  rate(median(costs.map(\.wall))), median(costs.map(\.cpu)) / Double(options.entries) * 1e6))
 }
 
-/// Prints the chained side against the plain one, wall and CPU, against the goal: the median of
-/// the pairs' ratios, and their range, which shows how much the machine moved them.
+/// Prints the chained side against the plain one, wall and CPU: the median of the pairs' ratios,
+/// and their range, which shows how much the machine moved them. The goal is the rate's, so the
+/// verdict is the wall-clock time's.
 func ratio(_ label: String, _ chained: [Cost], _ plain: [Cost]) {
     let walls = zip(chained, plain).map { $0.wall / $1.wall }
     let cpus = zip(chained, plain).map { $0.cpu / $1.cpu }
     let (wall, cpu) = (median(walls), median(cpus))
-    print(String(format: "%@ %9.3f, %.3f   goal <= 1.10  %@  (pairs: wall %.2f-%.2f, CPU %.2f-%.2f)",
-                 label.padding(toLength: 36, withPad: " ", startingAt: 0), wall, cpu, max(wall, cpu) <= 1.10 ? "PASS" : "MISS",
+    print(String(format: "%@ %9.3f, %.3f   goal: wall <= 1.10  %@  (pairs: wall %.2f-%.2f, CPU %.2f-%.2f)",
+                 label.padding(toLength: 36, withPad: " ", startingAt: 0), wall, cpu, wall <= 1.10 ? "PASS" : "MISS",
                  walls.min() ?? 0, walls.max() ?? 0, cpus.min() ?? 0, cpus.max() ?? 0))
 }
 
 side("(a) through the store, plain:", storePlain)
 side("(b) through the store, chained:", storeChained)
-ratio("    (b)/(a) wall, CPU:", storeChained, storePlain)
+ratio("    (b)/(a), the figure: wall, CPU", storeChained, storePlain)
 side("(c) appends alone, plain:", plain)
 side("(d) appends alone, chained:", chained)
-ratio("    (d)/(c) wall, CPU:", chained, plain)
+ratio("    (d)/(c), strictest: wall, CPU", chained, plain)
 print(String(format: "(e) verification:                    %9.0f entries/s", rate(median(verify))))
 print("load average \(String(format: "%.2f", loadAverage()))")
 
