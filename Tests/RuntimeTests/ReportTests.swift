@@ -335,7 +335,11 @@ struct ReportTests {
         #expect(text.contains("| phishing | 1 | 1 | 1 | 0 | 50% |\n"))
         #expect(text.contains("|  | Incidents | Median | Mean | p90 |\n"))
         #expect(text.contains("| Acknowledge | 7 | 2h | 6h 30m | 1d 6h |\n| Resolve | 6 | 16h | 16h 40m | 1d 11h |\n"))
+        // Names and times to the left, counts and durations to the right.
+        #expect(text.contains("| Indicator | Type | Verdict | Last seen |\n| --- | --- | --- | --- |\n"), "\(text)")
         #expect(text.contains("| `examp1e.com` | domain | malicious | 2026-03-02 06:00 UTC |\n"))
+        #expect(text.contains("| Incident | Type | Severity | Due | Closed | Late by |\n| --- | --- | --- | --- | --- | ---: |\n"))
+        #expect(text.contains("| Playbook | Completed | Failed | Killed | Unfinished | Success |\n| --- | ---: | ---: | ---: | ---: | ---: |\n"))
         #expect(text.contains("| malware | 1 | 1 | 1 | 0 | 33% |\n"))
         #expect(text.contains("| (nobody) | 1 | 0 | 1 |\n"))
         #expect(text.contains("| Action | Done | Failed | Refused | Denied | Timed out | Dry run | Undone | Expired "

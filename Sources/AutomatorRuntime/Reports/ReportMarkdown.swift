@@ -35,7 +35,7 @@ enum ReportMarkdown {
                 ReportText.slaRow($0.severity, $0)
             })
             out += "\n## Breached incidents\n\n"
-            out += table(ReportText.breachedHeaders, report.breached.map { ReportText.breachedRow($0, in: zone) })
+            out += table(ReportText.breachedHeaders, report.breached.map { ReportText.breachedRow($0, in: zone) }, text: 5)
             if let cut = ReportText.breachedCut(report) { out += "\n" + cut + "\n" }
         }
         out += "\n## Response times\n\n"
@@ -49,7 +49,7 @@ enum ReportMarkdown {
             out += "\nThe worst:\n\n"
             out += table(["Indicator", "Type", "Verdict", "Last seen"], report.indicators.map {
                 ["`\($0.value)`", $0.type, $0.verdict, ReportText.time($0.lastSeen, in: zone)]
-            })
+            }, text: 4)
         }
         out += "\n## Playbook runs\n\n"
         out += table(["Playbook", "Completed", "Failed", "Killed", "Unfinished", "Success"], report.playbooks.map { run in
@@ -77,13 +77,14 @@ enum ReportMarkdown {
         return out
     }
 
-    /// A Markdown table, or `None.` without rows.
-    private static func table(_ header: [String], _ rows: [[String]]) -> String {
+    /// A Markdown table, or `None.` without rows: its first `text` columns aligned left (names,
+    /// times), the others, counts and durations, right.
+    private static func table(_ header: [String], _ rows: [[String]], text: Int = 1) -> String {
         guard !rows.isEmpty else { return "None.\n" }
         func line(_ cells: [String]) -> String {
             "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
         }
-        return line(header) + "|" + header.indices.map { $0 == 0 ? " --- |" : " ---: |" }.joined() + "\n"
+        return line(header) + "|" + header.indices.map { $0 < text ? " --- |" : " ---: |" }.joined() + "\n"
             + rows.map(line).joined()
     }
 }
