@@ -10,27 +10,24 @@ extension ParsableCommand {
     /// The options on this process's command line, or the process ends: `--help` prints the help
     /// and exits 0; an unknown option, a missing or malformed value, or a value its `validate()`
     /// refuses prints `error: …`, the usage and where the help is, and exits 2.
-    public static func fromCommandLine(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) -> Self {
+    public static func fromCommandLine() -> Self {
         do {
-            return try parse(arguments)
+            return try parse()
         } catch {
             if exitCode(for: error) == .success {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            let name = configuration.commandName ?? "\(Self.self)"
             FileHandle.standardError.write(Data("""
                 error: \(message(for: error))
                 Usage: \(usageString())
-                See '\(name) --help' for what each option does.
+                See '\(CommandLine.arguments[0]) --help' for what each option does.
 
                 """.utf8))
             Foundation.exit(2)
         }
     }
-}
 
-extension ParsableCommand {
     /// The `@main` entry of a benchmark that is a command: its options as `fromCommandLine()` reads
     /// them, then its run; an error the run throws ends the process with status 1.
     public static func runFromCommandLine() async {
