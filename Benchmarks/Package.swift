@@ -21,10 +21,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
-        // What the harnesses that start `automator serve` and count CPU share.
+        // What the harnesses share: reading their options (ArgumentParser, exit status 2 on a
+        // mistake), starting `automator serve`, counting CPU time.
         .target(
             name: "BenchSupport",
             dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -36,6 +38,7 @@ let package = Package(
         .executableTarget(
             name: "LuaHostBenchmarks",
             dependencies: [
+                "BenchSupport",
                 "CLuaBenchSupport",
                 .product(name: "AutomatorRuntime", package: "automator"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -46,6 +49,8 @@ let package = Package(
         .executableTarget(
             name: "StoreBenchmarks",
             dependencies: [
+                "BenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AutomatorRuntime", package: "automator"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -55,6 +60,8 @@ let package = Package(
         .executableTarget(
             name: "IncidentBenchmark",
             dependencies: [
+                "BenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AutomatorRuntime", package: "automator"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -63,6 +70,8 @@ let package = Package(
         .executableTarget(
             name: "JournalBenchmark",
             dependencies: [
+                "BenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AutomatorRuntime", package: "automator"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -71,6 +80,8 @@ let package = Package(
         .executableTarget(
             name: "ReportBenchmark",
             dependencies: [
+                "BenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AutomatorRuntime", package: "automator"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
@@ -78,7 +89,11 @@ let package = Package(
         // Recovery after SIGKILL: time until every run in flight runs again.
         .executableTarget(
             name: "RecoveryBenchmark",
-            dependencies: [.product(name: "AutomatorRuntime", package: "automator")]
+            dependencies: [
+                "BenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AutomatorRuntime", package: "automator"),
+            ]
         ),
         // Several workers on one PostgreSQL (postgres-server.sh starts one): runs per second with
         // 1, 2 and 3 workers, the cost of a run against SQLite, and the failover time.
@@ -108,6 +123,8 @@ let package = Package(
         .executableTarget(
             name: "SchedulerBenchmarks",
             dependencies: [
+                "BenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AutomatorRuntime", package: "automator"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -116,13 +133,19 @@ let package = Package(
         // iocextract and ioc-finder (through corpus/extraction/peers.py), and throughput.
         .executableTarget(
             name: "ExtractionBenchmark",
-            dependencies: [.product(name: "AutomatorRuntime", package: "automator")]
+            dependencies: [
+                "BenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AutomatorRuntime", package: "automator"),
+            ]
         ),
         // Local threat-intel feeds: lookups per second on one core and resident bytes per
         // indicator, over 1,000,000 indicators in text, CSV, STIX and MISP feeds.
         .executableTarget(
             name: "FeedBenchmark",
             dependencies: [
+                "BenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AutomatorRuntime", package: "automator"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -132,6 +155,8 @@ let package = Package(
         .executableTarget(
             name: "ActionBenchmark",
             dependencies: [
+                "BenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AutomatorRuntime", package: "automator"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -144,6 +169,7 @@ let package = Package(
             name: "ChatBenchmark",
             dependencies: [
                 "BenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -156,6 +182,7 @@ let package = Package(
             name: "HTTPClientBenchmark",
             dependencies: [
                 "BenchSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AutomatorRuntime", package: "automator"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -13,19 +13,48 @@
 // action path at most 1.2x the bare call's time per call. `--only` runs one side alone, 20 times,
 // for a profile (`perf record -g`) of that side.
 
+import ArgumentParser
 import AutomatorRuntime
+import BenchSupport
 import Foundation
 import Hummingbird
 import Logging
 
-let arguments = CommandLine.arguments
-func option(_ name: String, _ fallback: Int) -> Int {
-    arguments.firstIndex(of: name).flatMap { arguments.indices.contains($0 + 1) ? Int(arguments[$0 + 1]) : nil } ?? fallback
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ActionBenchmark",
+        abstract: "The action path (checks, records, journal, the integration's run) against a bare http.post.",
+        discussion: """
+            Both sides are durable runs on one SQLite store (FULL) that POST to the same loopback \
+            API: the bare side with http.post, the action side with actions.run("bench.block_ip", ...). \
+            Prints the time and CPU per call of each side, best of 3 alternated, and their ratio.
+            Goal: the action path at most 1.2x the bare call's time per call.
+
+            Example:
+              swift build -c release --package-path Benchmarks --product ActionBenchmark
+              Benchmarks/.build/release/ActionBenchmark --calls 500 --runs 8
+            """
+    )
+
+    enum Side: String, ExpressibleByArgument, CaseIterable { case bare, action }
+
+    @Option(help: "Calls per run on each side.") var calls = 500
+    @Option(help: "Runs at once on each side.") var runs = 8
+    @Option(help: ArgumentHelp("Where the store and the integration go (default: a new folder in the temporary directory).",
+                               valueName: "folder"))
+    var folder: String?
+    @Option(help: "Run this side alone, 20 times, for a profile (perf record -g) of it (default: both, compared).")
+    var only: Side?
+
+    func validate() throws {
+        try requirePositive(["--calls": calls, "--runs": runs])
+    }
 }
-let calls = option("--calls", 500)
-let runs = option("--runs", 8)
-let root = arguments.firstIndex(of: "--folder").map { arguments[$0 + 1] }
-    ?? FileManager.default.temporaryDirectory.appendingPathComponent("action-bench-\(UUID())").path
+
+let options = Options.fromCommandLine()
+let calls = options.calls
+let runs = options.runs
+let root = options.folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("action-bench-\(UUID())").path
 let logger = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
 
 let router = Router()
@@ -55,23 +84,12 @@ let integration = """
     }
     """
 
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
-/// The process's CPU time so far (user and system, all threads), in seconds.
-func cpuSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-}
-
 /// Runs `runs` copies of `source` at once on `service`; returns the wall time, and the CPU time of
 /// the whole process meanwhile (the loopback API's included, the same on both sides): on a machine
 /// others share, wall times move with their load, CPU times much less.
 func timed(_ service: RunService, _ source: String, incident: IncidentID) async throws -> (wall: Duration, cpu: Double) {
     let start = ContinuousClock.now
-    let cpuStart = cpuSeconds()
+    let cpuStart = processCPU()
     var ids: [RunID] = []
     for _ in 0..<runs {
         ids.append(try await service.submit(script: "bench.lua", source: Array(source.utf8), incident: incident).id)
@@ -81,7 +99,7 @@ func timed(_ service: RunService, _ source: String, incident: IncidentID) async 
         let run = try await service.run(id)
         guard run?.status == .completed else { fatalError("run \(id) \(run?.status.rawValue ?? "?"): \(run?.error ?? "")") }
     }
-    return (ContinuousClock.now - start, cpuSeconds() - cpuStart)
+    return (ContinuousClock.now - start, processCPU() - cpuStart)
 }
 
 func measure(url: String) async throws {
@@ -115,8 +133,8 @@ func measure(url: String) async throws {
         end
         """
     _ = try await timed(service, bare, incident: incident)  // warm-up: connections, the page cache
-    if let side = arguments.firstIndex(of: "--only").map({ arguments[$0 + 1] }) {
-        for _ in 0..<20 { _ = try await timed(service, side == "bare" ? bare : act, incident: incident) }
+    if let side = options.only {
+        for _ in 0..<20 { _ = try await timed(service, side == .bare ? bare : act, incident: incident) }
     } else {
         try await compare(service, bare: bare, act: act, incident: incident)
     }

@@ -15,7 +15,9 @@
 // --sample-kilobytes. Goals: Automator's F1 at least the best peer's on every type, and its
 // throughput at least 50 times the fastest peer's. --misses lists Automator's errors.
 
+import ArgumentParser
 import AutomatorRuntime
+import BenchSupport
 import Foundation
 
 struct Label: Codable, Hashable {
@@ -64,20 +66,47 @@ func score(_ results: [Set<Label>], against documents: [Document]) -> [String: S
     return scores
 }
 
-func option(_ name: String) -> String? {
-    CommandLine.arguments.firstIndex(of: name).flatMap { CommandLine.arguments.indices.contains($0 + 1) ? CommandLine.arguments[$0 + 1] : nil }
-}
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
 let corpusFolder = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .appendingPathComponent("../../corpus/extraction").standardizedFileURL
-let corpusPath = option("--corpus") ?? corpusFolder.appendingPathComponent("corpus.jsonl").path
-let python = option("--python") ?? "python3"
-let megabytes = Int(option("--megabytes") ?? "50") ?? 50
-let sampleKilobytes = Int(option("--sample-kilobytes") ?? "200") ?? 200
+
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ExtractionBenchmark",
+        abstract: "Indicator extraction against iocextract and ioc-finder: precision, recall and F1 per type "
+            + "on a labeled corpus, and single-threaded MB/s.",
+        discussion: """
+            Scores are per type, micro-averaged over documents, on the deduplicated (type, value) \
+            pairs; the peers run through corpus/extraction/peers.py (pip install iocextract ioc-finder \
+            first). Automator's throughput is one Extractor.extract over the corpus repeated to \
+            --megabytes; the peers', one call per document over --sample-kilobytes.
+            Goals: Automator's F1 at least the best peer's on every type, and its throughput at least \
+            50 times the fastest peer's.
+
+            Example:
+              swift build -c release --package-path Benchmarks \\
+                  --product ExtractionBenchmark
+              Benchmarks/.build/release/ExtractionBenchmark --megabytes 50 --misses
+            """
+    )
+
+    @Option(help: ArgumentHelp("The labeled corpus, one JSON document a line.", valueName: "file"))
+    var corpus = corpusFolder.appendingPathComponent("corpus.jsonl").path
+    @Option(help: ArgumentHelp("The Python that has iocextract and ioc-finder.", valueName: "path"))
+    var python = "python3"
+    @Option(help: "Megabytes of text Automator extracts from in one call.") var megabytes = 50
+    @Option(help: "Kilobytes of the sample each peer extracts from.") var sampleKilobytes = 200
+    @Flag(help: "List Automator's misses and extras, document by document.") var misses = false
+
+    func validate() throws {
+        try requirePositive(["--megabytes": megabytes, "--sample-kilobytes": sampleKilobytes])
+    }
+}
+
+let options = Options.fromCommandLine()
+let corpusPath = options.corpus
+let python = options.python
+let megabytes = options.megabytes
+let sampleKilobytes = options.sampleKilobytes
 
 let corpusText = try String(contentsOfFile: corpusPath, encoding: .utf8)
 let documents = try corpusText.split(separator: "\n").map { try JSONDecoder().decode(Document.self, from: Data($0.utf8)) }
@@ -173,7 +202,7 @@ print(String(format: "\nAutomator: %.1f MB in one call; peers: %d kB sample, one
 print("F1 at least the best peer's on every type: \(allTypesMet ? "yes" : "NO")")
 print(String(format: "Speed: %.0fx the fastest peer (goal 50x): %@", speedup, speedup >= 50 ? "yes" : "NO"))
 
-if CommandLine.arguments.contains("--misses") {
+if options.misses {
     for (index, (found, document)) in zip(ours, documents).enumerated() {
         let expected = Set(document.expected)
         let missed = expected.subtracting(found), extra = found.subtracting(expected)

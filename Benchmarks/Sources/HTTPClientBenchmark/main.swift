@@ -10,6 +10,7 @@
 // of a hundred bytes, the answer's body read whole and decoded). The server, plain SwiftNIO on
 // its own thread, costs the same in every line: the differences are the clients'.
 
+import ArgumentParser
 import AsyncHTTPClient
 import AutomatorRuntime
 import BenchSupport
@@ -18,22 +19,29 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-struct Options {
-    var requests = 40_000
-    var callers = 32
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "HTTPClientBenchmark",
+        abstract: "What an outbound HTTP call costs the process: AsyncHTTPClient as Automator's clients make it, "
+            + "and with its default pool, against a plain SwiftNIO client.",
+        discussion: """
+            Each request is a bot's answer as the chat bot posts it (chat.postMessage, a JSON body \
+            of a hundred bytes, the answer read whole and decoded), from --callers at once to one \
+            loopback server. Prints each client's CPU and wall time per request. No goal of its own: \
+            it tells how much of the chat goal's CPU a message the HTTP client takes.
 
-    init(_ arguments: [String]) {
-        var iterator = arguments.makeIterator()
-        while let name = iterator.next() {
-            guard let value = iterator.next().flatMap({ Int($0) }), value > 0 else {
-                fatalError("\(name) needs a positive number: --requests N (40000), --callers N (32)")
-            }
-            switch name {
-            case "--requests": requests = value
-            case "--callers": callers = value
-            default: fatalError("unknown option \(name): --requests N, --callers N")
-            }
-        }
+            Example:
+              swift build -c release --package-path Benchmarks \\
+                  --product HTTPClientBenchmark
+              Benchmarks/.build/release/HTTPClientBenchmark --requests 40000 --callers 32
+            """
+    )
+
+    @Option(help: "Requests per client.") var requests = 40_000
+    @Option(help: "Callers at once.") var callers = 32
+
+    func validate() throws {
+        try requirePositive(["--requests": requests, "--callers": callers])
     }
 }
 
@@ -59,7 +67,7 @@ struct Posted: Decodable {
     var ts: String
 }
 
-let options = Options(Array(CommandLine.arguments.dropFirst()))
+let options = Options.fromCommandLine()
 let body = #"{"channel":"C0SOC","thread_ts":"1700000000.000001","text":"203.0.113.7: malicious (bad-ips), seen in INC-12"}"#
 let serverLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 let server = try await ServerBootstrap(group: serverLoop)

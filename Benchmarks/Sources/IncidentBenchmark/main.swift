@@ -12,28 +12,38 @@
 //     goes on, until every run has completed. Incidents per second, and (b)/(a).
 // Each in a fresh folder; the median of --repetitions. The goal: (b) >= 5,000 incidents/s.
 
+import ArgumentParser
 import AutomatorRuntime
+import BenchSupport
 import Foundation
 import GRDB
 
-struct Options {
-    var incidents = 20_000
-    var inFlight = 256
-    var repetitions = 3
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "IncidentBenchmark",
+        abstract: "Incidents end to end (ingest, playbook, close) against raw durable inserts of incident rows.",
+        discussion: """
+            (a) raw: plain GRDB into the store's own incident table, synchronous = FULL, 1,000 rows a \
+            transaction. (b) end to end: alerts through IncidentService.ingest, then a playbook of \
+            three automated steps, a note and the close, every change durable before the script goes \
+            on. Each in a fresh folder; prints both rates and (b)/(a), medians of --repetitions.
+            Goal: (b) at least 5,000 incidents/s.
+
+            Example:
+              swift build -c release --package-path Benchmarks --product IncidentBenchmark
+              Benchmarks/.build/release/IncidentBenchmark \\
+                  --incidents 20000 --repetitions 5
+            """
+    )
+
+    @Option(help: "Incidents per measurement.") var incidents = 20_000
+    @Option(help: "Ingests in flight.") var inFlight = 256
+    @Option(help: "Measurements; the medians are the result.") var repetitions = 3
+    @Option(help: ArgumentHelp("Where the fresh stores go.", valueName: "folder"))
     var folder = FileManager.default.temporaryDirectory.path
 
-    init(_ arguments: [String]) {
-        var iterator = arguments.makeIterator()
-        while let name = iterator.next() {
-            guard let value = iterator.next() else { fatalError("\(name) needs a value") }
-            switch name {
-            case "--incidents": incidents = Int(value)!
-            case "--in-flight": inFlight = Int(value)!
-            case "--repetitions": repetitions = Int(value)!
-            case "--folder": folder = value
-            default: fatalError("unknown option \(name): --incidents N, --in-flight N, --repetitions N, --folder DIR")
-            }
-        }
+    func validate() throws {
+        try requirePositive(["--incidents": incidents, "--in-flight": inFlight, "--repetitions": repetitions])
     }
 }
 
@@ -153,7 +163,7 @@ final class Counter: @unchecked Sendable {
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
-let options = Options(Array(CommandLine.arguments.dropFirst()))
+let options = Options.fromCommandLine()
 print("Incidents: \(options.incidents) per measurement, \(options.inFlight) ingests in flight, "
     + "median of \(options.repetitions), in \(options.folder)")
 var raws: [Double] = []

@@ -8,7 +8,9 @@
 // opening the store (SQLite replays the WAL), `RunService.recover()`, and the replays, until
 // every run waits in `bench.hold()` again. Goal: at most 2 s for 10,000 runs.
 
+import ArgumentParser
 import AutomatorRuntime
+import BenchSupport
 import Dispatch
 import Foundation
 import Synchronization
@@ -115,18 +117,34 @@ extension FileHandle {
     }
 }
 
-var runs = 10_000
-var folder = FileManager.default.temporaryDirectory.path + "/recovery-benchmark-\(ProcessInfo.processInfo.processIdentifier)"
-var loadFolder: String?
-var arguments = CommandLine.arguments.dropFirst().makeIterator()
-while let name = arguments.next() {
-    guard let value = arguments.next() else { fatalError("\(name) needs a value") }
-    switch name {
-    case "--runs": runs = Int(value)!
-    case "--folder": folder = value + "/recovery-benchmark"
-    case "--load": loadFolder = value
-    default: fatalError("unknown option \(name): --runs N, --folder DIR")
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "RecoveryBenchmark",
+        abstract: "Recovery after SIGKILL: how long until every run in flight is running again.",
+        discussion: """
+            A child process starts --runs durable runs on a fresh data folder, each waiting in a \
+            host call that never answers; the parent SIGKILLs it, then times opening the store, \
+            RunService.recover() and the replays, until every run waits again.
+            Goal: at most 2 s for 10,000 runs.
+
+            Example:
+              swift build -c release --package-path Benchmarks --product RecoveryBenchmark
+              Benchmarks/.build/release/RecoveryBenchmark --runs 10000
+            """
+    )
+
+    @Option(help: "Runs in flight when the child is killed.") var runs = 10_000
+    @Option(help: ArgumentHelp("Where the data folder goes (recovery-benchmark-PID inside it, removed at the end).",
+                               valueName: "folder"))
+    var folder = FileManager.default.temporaryDirectory.path
+    /// The child's side: load the runs into this data folder, say "ready", wait to be killed.
+    @Option(help: .hidden) var load: String?
+
+    func validate() throws {
+        try requirePositive(["--runs": runs])
     }
 }
-if let loadFolder { try await load(folder: loadFolder, runs: runs) }
-try await measure(folder: folder, runs: runs)
+
+let options = Options.fromCommandLine()
+if let loadFolder = options.load { try await load(folder: loadFolder, runs: options.runs) }
+try await measure(folder: options.folder + "/recovery-benchmark-\(ProcessInfo.processInfo.processIdentifier)", runs: options.runs)

@@ -31,6 +31,27 @@ import NIOHTTP1
 
 @main
 struct SharedServeBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "SharedServeBenchmark",
+        abstract: "Several `automator serve` processes on one PostgreSQL against one on SQLite: incidents end to end "
+            + "through the API, failover after a SIGKILL, and the issue's exactly-once check.",
+        discussion: """
+            Each incident's playbook notes, posts to a loopback server here (the effect, counted) and \
+            closes the incident. (a) incidents per second with one worker on SQLite, then 1, 2 and 3 on \
+            PostgreSQL; (b) failover: the time until two workers have closed the incidents a SIGKILLed \
+            third held; (c) --checked incidents through 3 workers, one SIGKILLed halfway: each closed \
+            once, each effect counted once (twice only for the killed worker's, same idempotency key).
+            Goal: failover within the lease plus 1 s; the check passes.
+
+            Example:
+              swift build -c release --static-swift-stdlib
+              URL=$(Benchmarks/postgres-server.sh start)
+              Benchmarks/.build/release/SharedServeBenchmark \\
+                  --automator .build/release/automator --store "$URL"
+              Benchmarks/postgres-server.sh stop
+            """
+    )
+
     @Option(help: "The automator binary (a release build).") var automator: String
     @Option(help: "The PostgreSQL database (Benchmarks/postgres-server.sh start prints one); emptied between runs.")
     var store: String
@@ -41,6 +62,14 @@ struct SharedServeBenchmark: AsyncParsableCommand {
     @Option(help: "The workers' lease time, seconds.") var lease = 2.0
     @Option(help: "Incidents held by the worker that dies in the failover.") var failover = 300
     @Option(help: "Where the data folders go.") var folder = FileManager.default.temporaryDirectory.path
+
+    static func main() async { await runFromCommandLine() }
+
+    func validate() throws {
+        try requirePositive(["--incidents": incidents, "--checked": checked, "--in-flight": inFlight,
+                             "--repetitions": repetitions, "--failover": failover])
+        try requirePositive(["--lease": lease])
+    }
 
     func run() async throws {
         let bench = try await Bench(options: self)

@@ -22,6 +22,25 @@ import Logging
 
 @main
 struct SharedStoreBenchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "SharedStoreBenchmark",
+        abstract: "Several workers on one PostgreSQL, against the embedded SQLite store, in one process: "
+            + "durable runs per second, and the failover time.",
+        discussion: """
+            (a) durable runs per second with 1, 2 and 3 workers (each a RunService with its own \
+            PostgresStore), and with one on SQLite (FULL): each run makes 5 recorded host calls; the \
+            CPU per run of this process and of the whole machine. (b) failover: the first of 3 workers \
+            holds --failover-runs runs and stops renewing its leases; the time until the two others \
+            have finished them all by replay.
+            Goal: failover within the lease plus 1 s.
+
+            Example:
+              URL=$(Benchmarks/postgres-server.sh start)
+              Benchmarks/.build/release/SharedStoreBenchmark --store "$URL"
+              Benchmarks/postgres-server.sh stop
+            """
+    )
+
     @Option(help: "The PostgreSQL database (Benchmarks/postgres-server.sh start prints one).") var store: String
     @Option(help: "Runs per measurement.") var runs = 10_000
     @Option(help: "Runs in flight.") var inFlight = 512
@@ -29,6 +48,14 @@ struct SharedStoreBenchmark: AsyncParsableCommand {
     @Option(help: "The lease time in the failover, seconds.") var lease = 2.0
     @Option(help: "Runs the dying worker holds.") var failoverRuns = 300
     @Option(help: "Where the SQLite store goes.") var folder = FileManager.default.temporaryDirectory.path
+
+    static func main() async { await runFromCommandLine() }
+
+    func validate() throws {
+        try requirePositive(["--runs": runs, "--in-flight": inFlight, "--repetitions": repetitions,
+                             "--failover-runs": failoverRuns])
+        try requirePositive(["--lease": lease])
+    }
 
     func run() async throws {
         let options = self

@@ -15,41 +15,70 @@
 // The goals: (b) >= 0.5 x (a), and >= 100,000 records/s (20,000 runs/s); (e) >= 0.5 x (a) in
 // rows, and >= 20,000 runs/s.
 
+import ArgumentParser
 import AutomatorRuntime
+import BenchSupport
 import Dispatch
 import Foundation
 import GRDB
 import Logging
 import Synchronization
 
-struct Options {
-    var records = 200_000
-    var producers = 8
-    var inFlight = 128
-    var repetitions = 3
-    var folder = FileManager.default.temporaryDirectory.path
-    var durabilities: [SQLiteStore.Durability] = [.full, .normal]
-    var parts = ["raw", "interleaved", "group", "runs", "lone", "end-to-end"]
+struct Options: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "StoreBenchmarks",
+        abstract: "Durable throughput of the store, against plain batched SQLite inserts on the same disk.",
+        discussion: """
+            For each durability (FULL, NORMAL), in a fresh folder each time, medians of --repetitions: \
+            (a) raw: plain GRDB, 1,000 rows a transaction; (a') the same rows interleaved as runs \
+            write them; (b) group commit: runs of 5 recorded host calls through SQLiteStore, each call \
+            submitted when the previous one is durable; (c) whole runs; (d) a lone write's latency; \
+            (e) end to end: Lua runs through RunService, 5 recorded host calls each.
+            Goals: (b) at least 0.5 x (a) and 100,000 records/s; (e) at least 0.5 x (a) in rows and \
+            20,000 runs/s.
 
-    init(_ arguments: [String]) {
-        var iterator = arguments.makeIterator()
-        while let name = iterator.next() {
-            guard let value = iterator.next() else { fatalError("\(name) needs a value") }
-            switch name {
-            case "--records": records = Int(value)!
-            case "--producers": producers = Int(value)!
-            case "--in-flight": inFlight = Int(value)!
-            case "--repetitions": repetitions = Int(value)!
-            case "--folder": folder = value
-            case "--synchronous": durabilities = value == "full" ? [.full] : [.normal]
-            case "--only": parts = value.split(separator: ",").map(String.init)
-            default:
-                fatalError("""
-                    unknown option \(name): --records N, --producers N, --in-flight N, --repetitions N, --folder DIR, \
-                    --synchronous full|normal, --only raw,interleaved,group,runs,lone,end-to-end
-                    """)
-            }
+            Example:
+              swift build -c release --package-path Benchmarks --product StoreBenchmarks
+              Benchmarks/.build/release/StoreBenchmarks \\
+                  --only raw,end-to-end --synchronous full
+            """
+    )
+
+    enum Synchronous: String, ExpressibleByArgument, CaseIterable { case full, normal }
+
+    static let parts = ["raw", "interleaved", "group", "runs", "lone", "end-to-end"]
+
+    /// `--only raw,end-to-end`: the parts named, each one known.
+    static func parseParts(_ argument: String) throws -> [String] {
+        let names = argument.split(separator: ",").map(String.init)
+        if let unknown = names.first(where: { !parts.contains($0) }) {
+            throw ValidationError("no part '\(unknown)'; the parts are \(parts.joined(separator: ","))")
         }
+        return names
+    }
+
+    @Option(help: "Records per measurement (5 a run).") var records = 200_000
+    @Option(help: "Producer threads of (b).") var producers = 8
+    @Option(help: "Runs in flight on each producer.") var inFlight = 128
+    @Option(help: "Measurements; the medians are the result.") var repetitions = 3
+    @Option(help: ArgumentHelp("Where the fresh stores go.", valueName: "folder"))
+    var folder = FileManager.default.temporaryDirectory.path
+    @Option(help: "Measure this durability alone (default: both).") var synchronous: Synchronous?
+    @Option(help: ArgumentHelp("Measure only these parts, separated by commas, of \(Options.parts.joined(separator: ", ")) "
+                                   + "(default: all).", valueName: "parts"), transform: parseParts)
+    var only = Options.parts
+
+    var durabilities: [SQLiteStore.Durability] {
+        switch synchronous {
+        case .full: [.full]
+        case .normal: [.normal]
+        case nil: [.full, .normal]
+        }
+    }
+
+    func validate() throws {
+        try requirePositive(["--producers": producers, "--in-flight": inFlight, "--repetitions": repetitions])
+        if records < callsPerRun { throw ValidationError("--records must be at least \(callsPerRun), one run's, not \(records)") }
     }
 }
 
@@ -123,18 +152,6 @@ func runs(_ count: Int) -> [RunRecord] {
     (0..<count).map { _ in RunRecord(script: "bench.lua", source: Array("return 1".utf8)) }
 }
 
-/// CPU seconds used by the whole process so far (user + system, all threads).
-func cpuSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
-        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
-}
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-}
-
 /// (a) Inserting `records` host-call rows in transactions of 1,000 with GRDB: rows per second.
 func raw(_ options: Options, _ durability: SQLiteStore.Durability, interleaved: Bool = false) async throws
     -> Measurement
@@ -158,7 +175,7 @@ func insertRows(into path: String, runs: [String], _ options: Options, _ durabil
     try pool.writeWithoutTransaction { db in
         try db.execute(sql: durability == .full ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL")
     }
-    let started = ContinuousClock.now, cpu = cpuSeconds()
+    let started = ContinuousClock.now, cpu = processCPU()
     for first in stride(from: 0, to: options.records, by: 1_000) {
         try pool.write { db in
             let insert = try db.cachedStatement(sql: """
@@ -176,7 +193,7 @@ func insertRows(into path: String, runs: [String], _ options: Options, _ durabil
         }
     }
     let measurement = Measurement(perSecond: Double(options.records) / seconds(ContinuousClock.now - started),
-                                  cpuMicroseconds: (cpuSeconds() - cpu) * 1e6 / Double(options.records))
+                                  cpuMicroseconds: (processCPU() - cpu) * 1e6 / Double(options.records))
     try pool.close()
     return measurement
 }
@@ -197,7 +214,7 @@ func drive(_ options: Options, _ durability: SQLiteStore.Durability, name: Strin
         try await store.write(.updateRun(RunUpdate(runs[0].id, status: .running)))
     }
     let share = (runCount + options.producers - 1) / options.producers
-    let started = ContinuousClock.now, cpu = cpuSeconds()
+    let started = ContinuousClock.now, cpu = processCPU()
     await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
         let group = DispatchGroup()
         for index in 0..<options.producers {
@@ -212,7 +229,7 @@ func drive(_ options: Options, _ durability: SQLiteStore.Durability, name: Strin
     }
     let writes = Double(runCount * steps)
     let measurement = Measurement(perSecond: writes / seconds(ContinuousClock.now - started),
-                                  cpuMicroseconds: (cpuSeconds() - cpu) * 1e6 / writes)
+                                  cpuMicroseconds: (processCPU() - cpu) * 1e6 / writes)
     await store.close()
     return measurement
 }
@@ -288,7 +305,7 @@ func endToEnd(_ options: Options, _ durability: SQLiteStore.Durability) async th
     let runCount = options.records / callsPerRun
     let source = Array("local total = 0 for i = 1, \(callsPerRun) do total = total + bench.lookup(i) end return total".utf8)
     let lanes = min(options.producers * options.inFlight, runCount)
-    let started = ContinuousClock.now, cpu = cpuSeconds()
+    let started = ContinuousClock.now, cpu = processCPU()
     try await withThrowingTaskGroup(of: Void.self) { group in
         for lane in 0..<lanes {
             group.addTask {
@@ -302,7 +319,7 @@ func endToEnd(_ options: Options, _ durability: SQLiteStore.Durability) async th
     }
     let elapsed = seconds(ContinuousClock.now - started)
     let measurement = Measurement(perSecond: Double(runCount) / elapsed,
-                                  cpuMicroseconds: (cpuSeconds() - cpu) * 1e6 / Double(runCount))
+                                  cpuMicroseconds: (processCPU() - cpu) * 1e6 / Double(runCount))
     let sample = try await store.listRuns(status: nil, limit: 1).first
     guard sample?.status == .completed, sample?.result == "[15]" else { fatalError("a run did not complete: \(String(describing: sample))") }
     await service.shutdown()
@@ -323,7 +340,7 @@ func show(_ measurements: [Measurement], _ unit: String, per item: String) -> St
                   median(measurements.map(\.cpuMicroseconds)), item)
 }
 
-let options = Options(Array(CommandLine.arguments.dropFirst()))
+let options = Options.fromCommandLine()
 print("""
     store benchmarks: \(options.records) records (\(options.records / callsPerRun) runs of \(callsPerRun) calls), \
     \(options.producers) producers x \(options.inFlight) runs in flight, median of \(options.repetitions), \
@@ -333,15 +350,15 @@ for durability in options.durabilities {
     var a: [Measurement] = [], interleaved: [Measurement] = [], b: [Measurement] = [], c: [Measurement] = [],
         e: [Measurement] = []
     for _ in 0..<options.repetitions {
-        if options.parts.contains("raw") { a.append(try await raw(options, durability)) }
-        if options.parts.contains("interleaved") {
+        if options.only.contains("raw") { a.append(try await raw(options, durability)) }
+        if options.only.contains("interleaved") {
             interleaved.append(try await raw(options, durability, interleaved: true))
         }
-        if options.parts.contains("group") { b.append(try await groupCommit(options, durability)) }
-        if options.parts.contains("runs") { c.append(try await wholeRuns(options, durability)) }
-        if options.parts.contains("end-to-end") { e.append(try await endToEnd(options, durability)) }
+        if options.only.contains("group") { b.append(try await groupCommit(options, durability)) }
+        if options.only.contains("runs") { c.append(try await wholeRuns(options, durability)) }
+        if options.only.contains("end-to-end") { e.append(try await endToEnd(options, durability)) }
     }
-    let lone = options.parts.contains("lone") ? try await loneWrite(options, durability) : nil
+    let lone = options.only.contains("lone") ? try await loneWrite(options, durability) : nil
     var lines = ["synchronous = \(durability == .full ? "FULL" : "NORMAL")",
                  "  (a)  raw batched inserts, 1,000 rows/transaction   " + show(a, "rows/s", per: "row"),
                  "  (a') the same, rows interleaved as runs write them " + show(interleaved, "rows/s", per: "row"),
