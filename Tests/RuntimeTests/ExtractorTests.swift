@@ -42,6 +42,20 @@ struct ExtractorTests {
         #expect(Self.found("plain text, é and 日本語。 no indicator") == [])
     }
 
+    @Test("Between words of Thai, Lao, Myanmar or Khmer, a zero-width space separates them, as a space does")
+    func wordSeparatingZeroWidthSpace() {
+        // Thai: "block" ZWSP the domain ZWSP "now"; "found" ZWSP the address ZWSP "at the server".
+        #expect(Self.found("บล็อก\u{200B}evil.com\u{200B}ทันที") == ["domain evil.com"])
+        #expect(Self.found("พบ\u{200B}203.0.113.45\u{200B}ที่เซิร์ฟเวอร์") == ["ipv4 203.0.113.45"])
+        #expect(Extractor.extract("ดู\u{200B}evil.com".utf8) == [Self.indicator(.domain, "evil.com", 9, 17)],
+                "offsets still those of the text")
+        #expect(Self.found("ບລັອກ\u{200B}evil.com") == ["domain evil.com"], "Lao")
+        #expect(Self.found("ပိတ်\u{200B}evil.com") == ["domain evil.com"], "Myanmar")
+        #expect(Self.found("evil.com\u{200B}ឥឡូវ") == ["domain evil.com"], "Khmer")
+        // Between Latin characters it still hides nothing, whatever text is around.
+        #expect(Self.found("ทันที evil\u{200B}.com และ 203.0.113\u{200B}.45") == ["domain evil.com", "ipv4 203.0.113.45"])
+    }
+
     @Test("Each (type, value) once, where it first appears; the same value as another type stays")
     func deduplication() {
         #expect(Extractor.extract("see evil.com and EVIL.com and evil[.]com then 1.2.3.4, 1.2.3[.]4".utf8) == [

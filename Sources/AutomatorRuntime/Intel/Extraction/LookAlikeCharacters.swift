@@ -3,7 +3,8 @@ import Foundation
 /// A text with the characters that hide an indicator from the scanner taken out or replaced, and
 /// where its bytes came from. Invisible ones are removed: zero-width space, non-joiner and
 /// joiner, word joiner, byte order mark, soft hyphen (`203.0.113<U+200B>.45` shows as the
-/// address); look-alike dots (ideographic `。`, fullwidth `．`, halfwidth `｡`) become `.`, and
+/// address), except a zero-width space next to a letter of Thai, Lao, Myanmar or Khmer, which
+/// breaks words there as a space does; look-alike dots (ideographic `。`, fullwidth `．`, halfwidth `｡`) become `.`, and
 /// fullwidth digits ASCII ones (`２０３。０。１１３。４５`), as a person reading them would.
 ///
 /// The scanner reads bytes, and these are multi-byte UTF-8. Most texts hold none, and are told
@@ -76,6 +77,23 @@ struct LookAlikeCharacters {
 
     private static let highBits: UInt64 = 0x8080_8080_8080_8080
 
+    /// Whether the character at `j` is of a script written without spaces between words, where a
+    /// zero-width space is the break between them (Thai, Lao, Myanmar, Khmer): read as a space,
+    /// so that `บล็อก<U+200B>evil.com` gives `evil.com`, not a domain glued to a Thai word.
+    private static func separatesWords(in text: UnsafeBufferPointer<UInt8>, at j: Int) -> Bool {
+        guard j >= 0, j + 2 < text.count else { return false }
+        return switch (text[j], text[j + 1]) {
+        case (0xE0, 0xB8...0xBB): true  // U+0E00...U+0EFF Thai, Lao
+        case (0xE1, 0x80...0x82), (0xE1, 0x9E...0x9F): true  // U+1000...U+109F Myanmar, U+1780...U+17FF Khmer
+        default: false
+        }
+    }
+
+    /// Whether the character that ends just before `i` is one of those scripts' (all three bytes long).
+    private static func separatesWords(in text: UnsafeBufferPointer<UInt8>, before i: Int) -> Bool {
+        separatesWords(in: text, at: i - 3)
+    }
+
     /// The length of the character at `i` and the byte it becomes (nil: none, it is removed), if
     /// it is one to replace.
     private static func replacement(in text: UnsafeBufferPointer<UInt8>, at i: Int) -> (length: Int, byte: UInt8?)? {
@@ -85,6 +103,8 @@ struct LookAlikeCharacters {
             return (2, nil)  // U+00AD soft hyphen
         case 0xE2 where rest >= 3:
             switch (text[i + 1], text[i + 2]) {
+            case (0x80, 0x8B) where separatesWords(in: text, before: i) || separatesWords(in: text, at: i + 3):
+                return (3, UInt8(ascii: " "))  // U+200B between words of a script written without spaces
             case (0x80, 0x8B...0x8D), (0x81, 0xA0): return (3, nil)  // U+200B...U+200D, U+2060 word joiner
             default: return nil
             }
