@@ -940,7 +940,7 @@ struct ChatBotTests {
 
     @Test("The scheduled report: due daily at its time (UTC), its main figures in a few lines, the HTML attached")
     func scheduledReport() async throws {
-        let schedule = ReportSchedule(channel: "#soc", minuteOfDay: 8 * 60, window: 7 * 86400)
+        let schedule = ReportSchedule(channel: "#soc", minuteOfDay: 8 * 60, window: .lasting(7 * 86400))
         let morning = Date(timeIntervalSince1970: 1_795_910_400 + 7 * 3600)  // 2026-11-29 07:00 UTC
         #expect(schedule.next(after: morning) == morning.addingTimeInterval(3600))
         #expect(schedule.next(after: morning.addingTimeInterval(3600)) == morning.addingTimeInterval(3600 + 86400))
@@ -971,7 +971,7 @@ struct ChatBotTests {
         let now = Date()
         let minute = Int(now.timeIntervalSince1970.truncatingRemainder(dividingBy: 86400) / 60)
         // Due a minute ago, then again tomorrow.
-        let schedule = ReportSchedule(channel: "#soc", minuteOfDay: (minute + 1439) % 1440, window: 86400)
+        let schedule = ReportSchedule(channel: "#soc", minuteOfDay: (minute + 1439) % 1440, window: .lasting(86400))
         func poster() -> ReportPoster { ReportPoster(schedule: schedule, store: bot.store, chat: bot.chat, logger: ChatBotTests.logger) }
         let first = Task { await poster().run() }
         var posted: [ChatPost] = []

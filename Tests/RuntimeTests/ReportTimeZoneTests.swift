@@ -126,7 +126,7 @@ struct ReportTimeZoneTests {
 
     @Test("The scheduled report: daily_at in chat.report.tz, 23 or 25 hours apart when the clocks change")
     func schedule() throws {
-        let schedule = ReportSchedule(channel: "#soc", minuteOfDay: 8 * 60, window: 7 * 86400, timeZone: Self.berlin)
+        let schedule = ReportSchedule(channel: "#soc", minuteOfDay: 8 * 60, window: .lasting(7 * 86400), timeZone: Self.berlin)
         // 08:00 CET is 07:00 UTC; the next day, 08:00 CEST is 06:00 UTC.
         #expect(schedule.next(after: Self.utc("2026-03-28T06:00:00Z")) == Self.utc("2026-03-28T07:00:00Z"))
         #expect(schedule.next(after: Self.utc("2026-03-28T07:00:00Z")) == Self.utc("2026-03-29T06:00:00Z"))
@@ -154,5 +154,35 @@ struct ReportTimeZoneTests {
             #expect("\(error)".contains("chat.report.tz: tz wants a time zone's name from the tz database, such as "
                 + "Europe/Berlin, America/New_York or UTC, not 'Berlin': did you mean Europe/Berlin?"), "\(error)")
         }
+    }
+
+    @Test("The scheduled report's window: the time before it, or a calendar period of its zone, midnight to midnight")
+    func scheduleWindow() throws {
+        let folder = try ScratchFolder()
+        func read(window: String) throws(ConfigurationError) -> ReportSchedule? {
+            let path = folder.path + "/automator.yml"
+            let report = "    channel: \"#soc\"\n    daily_at: \"08:00\"\n    tz: Europe/Berlin\n    window: \(window)\n"
+            try! "chat:\n  report:\n\(report)".write(toFile: path, atomically: true, encoding: .utf8)
+            return try ChatConfiguration(file: path).report
+        }
+        #expect(try read(window: "7d")?.window == .lasting(7 * 86400))
+        let daily = try #require(try read(window: "yesterday"))
+        #expect(daily.window == .period(.yesterday))
+        #expect(try read(window: "last-week")?.window == .period(.lastWeek))
+        do {
+            _ = try read(window: "daily")
+            Issue.record("window: daily was accepted")
+        } catch {
+            #expect("\(error)".contains("chat.report.window: \(DurationText.expected), or a calendar period of tz: "
+                + ReportPeriod.names), "\(error)")
+        }
+
+        // Due at 08:00 in Berlin on 30 March: yesterday was the day the clocks went forward, 23 hours.
+        let yesterday = daily.window(dueAt: Self.utc("2026-03-30T06:00:00Z"))
+        #expect(yesterday.from == Self.utc("2026-03-28T23:00:00Z") && yesterday.to == Self.utc("2026-03-29T22:00:00Z"))
+        var lasting = daily
+        lasting.window = .lasting(86400)
+        let day = lasting.window(dueAt: Self.utc("2026-03-30T06:00:00Z"))
+        #expect(day.from == Self.utc("2026-03-29T06:00:00Z"), "the 24 hours before 08:00, as before")
     }
 }

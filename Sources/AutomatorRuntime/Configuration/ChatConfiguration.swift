@@ -22,7 +22,7 @@ import Yams
 ///     channel: "#soc"
 ///     daily_at: "08:00"                  # in tz
 ///     tz: Europe/Berlin                  # days, times and daily_at in this zone (default: UTC)
-///     window: 7d                         # the report covers the last 7 days
+///     window: 7d                         # the 7 days before it; or yesterday, last-week... (tz's calendar)
 /// ```
 public struct ChatConfiguration: Sendable, Hashable {
     public var roles: [String: [String]] = [:]
@@ -152,13 +152,25 @@ public struct ChatConfiguration: Sendable, Hashable {
                 timeZone = nil
             }
         }
-        let window: TimeInterval? = if let node = fields["window"] { reader.duration(node) } else { 7 * 86400 }
+        let window: ReportSchedule.Window? =
+            if let node = fields["window"] { Self.window(node, reader) } else { .lasting(7 * 86400) }
         let network = fields["network"].flatMap(reader.string)
         guard let channel = reader.required("channel", in: fields).flatMap(reader.string), let minuteOfDay, let window,
               let timeZone
         else { return nil }
         return ReportSchedule(channel: channel, network: network, minuteOfDay: minuteOfDay, window: window,
                               timeZone: timeZone)
+    }
+
+    /// `window: 7d` (the time before the report) or `window: yesterday` (a calendar period of tz).
+    private static func window(_ node: ConfigurationValue, _ reader: ConfigurationReader) -> ReportSchedule.Window? {
+        guard let text = reader.string(node) else { return nil }
+        if let period = ReportPeriod(rawValue: text) { return .period(period) }
+        guard let seconds = DurationText.seconds(text), seconds > 0 else {
+            reader.report(node, "\(DurationText.expected), or a calendar period of tz: \(ReportPeriod.names)")
+            return nil
+        }
+        return .lasting(seconds)
     }
 
     private static func matrix(_ fields: ConfigurationMapping, _ reader: ConfigurationReader) -> MatrixConfiguration? {

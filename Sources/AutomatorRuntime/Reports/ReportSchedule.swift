@@ -3,23 +3,32 @@ public import Logging
 import Synchronization
 
 /// The report `automator serve` posts to a chat channel every day at a time of its time zone
-/// (UTC unless given): the report of the last `window`, its days and times in that zone, its main
+/// (UTC unless given): the report of its `window`, its days and times in that zone, its main
 /// figures in a few lines (`ReportChat`) with the HTML report attached.
 ///
 /// ```yaml
 /// chat:
-///   report: { channel: "#soc", daily_at: "08:00", tz: Europe/Berlin, window: 7d }
+///   report: { channel: "#soc", daily_at: "08:00", tz: Europe/Berlin, window: yesterday }
 /// ```
 public struct ReportSchedule: Sendable, Hashable {
+    /// What each report covers.
+    public enum Window: Sendable, Hashable {
+        /// The time before the report was due (`window: 7d`).
+        case lasting(TimeInterval)
+        /// A calendar period of the schedule's zone (`window: yesterday`): yesterday's report at
+        /// 08:00 is midnight to midnight, not the 24 hours before 08:00.
+        case period(ReportPeriod)
+    }
+
     public var channel: String
     /// The chat network; the first configured when nil.
     public var network: String?
     /// Minutes after midnight, in `timeZone`.
     public var minuteOfDay: Int
-    public var window: TimeInterval
+    public var window: Window
     public var timeZone: TimeZone
 
-    public init(channel: String, network: String? = nil, minuteOfDay: Int, window: TimeInterval,
+    public init(channel: String, network: String? = nil, minuteOfDay: Int, window: Window,
                 timeZone: TimeZone = .gmt)
     {
         self.channel = channel
@@ -27,6 +36,14 @@ public struct ReportSchedule: Sendable, Hashable {
         self.minuteOfDay = minuteOfDay
         self.window = window
         self.timeZone = timeZone
+    }
+
+    /// The window of the report due at `due`.
+    func window(dueAt due: Date) -> ReportWindow {
+        switch window {
+        case .lasting(let seconds): ReportWindow(lasting: seconds, until: due, timeZone: timeZone)
+        case .period(let period): ReportWindow(period, timeZone: timeZone, now: due)
+        }
     }
 
     /// The next time the report is due after `now`.
@@ -80,8 +97,7 @@ public final class ReportPoster: Sendable {
     }
 
     private func post(_ schedule: ReportSchedule, at now: Date) async throws {
-        let window = ReportWindow(lasting: schedule.window, until: now, timeZone: schedule.timeZone)
-        let report = try await store.report(window, at: now)
+        let report = try await store.report(schedule.window(dueAt: now), at: now)
         let day = now.formatted(Date.ISO8601FormatStyle(timeZone: schedule.timeZone).year().month().day())
         _ = try await chat.post(ReportChat.summary(report), to: schedule.channel, on: schedule.network, thread: nil)
         try await chat.upload(Array(ReportFormat.html.render(report).utf8), named: "report-\(day).html", to: schedule.channel,

@@ -54,6 +54,11 @@ public struct ReportWindow: Sendable, Hashable, Codable {
         guard let period = ReportPeriod(rawValue: period) else {
             throw Invalid("--period wants \(ReportPeriod.names), not '\(period)'")
         }
+        self.init(period, timeZone: timeZone, now: now)
+    }
+
+    /// `period` of `timeZone` as it is at `now`, ending at `now` at the latest.
+    init(_ period: ReportPeriod, timeZone: TimeZone, now: Date) {
         let interval = period.interval(at: now, in: timeZone)
         self.init(from: interval.start, to: min(interval.end, Self.untilNow(now)), timeZone: timeZone)
     }
