@@ -143,6 +143,30 @@ struct IncidentImportTests {
         await desk.close()
     }
 
+    @Test("Two imports of one file at once add each incident once: the store checks again as it writes",
+          arguments: StoreUnderTest.allCases)
+    func concurrent(_ kind: StoreUnderTest) async throws {
+        let desk = try await Desk(kind)
+        // On PostgreSQL a second worker's store; on SQLite the same one (two requests to one server),
+        // whose committer writes for both.
+        let other = kind == .postgres ? try await desk.open() : desk.store
+        let first = await desk.service.importer(file: "history.jsonl", by: "cli:alice", dryRun: false)
+        let second = IncidentImport(store: other, ledger: IncidentLedger(store: other), policy: SLAPolicy(),
+                                    file: "history.jsonl", by: "cli:bob", dryRun: false)
+        // In turn, line by line: each import looks a line up before the other has written it.
+        let lines = (1...600).map { Self.line("~\($0)", created: Double($0) / 60, closed: Double($0) / 60 + 1) }
+        for line in lines {
+            try await first.add(Array(line.utf8))
+            try await second.add(Array(line.utf8))
+        }
+        let (one, two) = (try await first.finish(), try await second.finish())
+        #expect(one.added + two.added == 600 && one.already + two.already == 600, "\(one) \(two)")
+        let imported = try await desk.store.listIncidents(IncidentQuery(source: "thehive", limit: 1000))
+        #expect(Set(imported.compactMap(\.sourceRef)).count == 600 && imported.count == 600)
+        if kind == .postgres { await other.close() }
+        await desk.close()
+    }
+
     @Test("A dry run checks and counts, and writes nothing, not even a number", arguments: StoreUnderTest.allCases)
     func dryRun(_ kind: StoreUnderTest) async throws {
         let desk = try await Desk(kind)

@@ -6,10 +6,11 @@ import Foundation
 ///
 /// Nothing runs on an imported incident: no playbook, no SLA timer (it is closed), no
 /// notification. Each gets the next number and keeps its id there in `source_ref`; one whose
-/// `source` and `source_ref` are in the store already (imported before, or the same line twice)
-/// is counted and left. A bad line is refused with its number and the rest goes on; each
-/// incident is written whole, with its journal, in its own write, so a line refused or a store
-/// that fails loses nothing imported before it. A dry run checks everything and writes nothing.
+/// `source` and `source_ref` are in the store already (imported before, the same line twice, or
+/// by another import at the same time: the store checks as it writes) is counted and left. A bad
+/// line is refused with its number and the rest goes on; each incident is written whole, with its
+/// journal, in its own write, so a line refused or a store that fails loses nothing imported
+/// before it. A dry run checks everything and writes nothing.
 ///
 /// Fed by one task, line by line: `add` each, then `finish`.
 public final class IncidentImport {
@@ -52,7 +53,8 @@ public final class IncidentImport {
     private var line: Int
     /// `source` NUL `source_ref` of the lines taken so far, whose writes may not have committed.
     private var seen: Set<String> = []
-    private var pending: [StoreWrite] = []
+    /// Lines to write, numbered as they are written.
+    private var pending: [ImportedIncident] = []
 
     /// - Parameters:
     ///   - file: the file's name, for the journal's `imported` entries.
@@ -96,9 +98,7 @@ public final class IncidentImport {
             summary.added += 1
             return
         }
-        let id = IncidentID(try await ledger.take(.incident))
-        pending.append(.all([.createIncident(imported.incident(id, policy: policy)),
-                             .appendJournal(imported.journal(of: id, from: file, by: actor, at: now))]))
+        pending.append(imported)
         if pending.count >= Self.batch { try await flush() }
     }
 
@@ -108,27 +108,40 @@ public final class IncidentImport {
         return summary
     }
 
-    /// Submits the pending writes together, so that the store commits them in one transaction
-    /// where it can, each whole or not at all; counts those that committed.
+    /// Numbers the pending incidents and writes them together, so that the store commits them in
+    /// one transaction where it can, each whole or not at all. Counts those that committed, and as
+    /// there already those that another import running at the same time wrote first (the store
+    /// checks again as it writes, `StoreWrite.importIncident`).
     private func flush() async throws(StoreError) {
-        let writes = pending
+        var writes: [StoreWrite] = []
+        for imported in pending {
+            let id = IncidentID(try await ledger.take(.incident))
+            writes.append(.importIncident(imported.incident(id, policy: policy),
+                                          journal: imported.journal(of: id, from: file, by: actor, at: now)))
+        }
         pending = []
         guard !writes.isEmpty else { return }
-        let failures = await withCheckedContinuation { (done: CheckedContinuation<[StoreError], Never>) in
-            let outcome = Locked((left: writes.count, failures: [StoreError]()))
+        let refusals = await write(writes)
+        summary.added += writes.count - refusals.count
+        summary.already += refusals.count { $0.isAlreadyImported }
+        if let failure = refusals.first(where: { !$0.isAlreadyImported }) { throw failure }
+    }
+
+    /// Submits `writes` at once and answers those refused.
+    private func write(_ writes: [StoreWrite]) async -> [StoreError] {
+        await withCheckedContinuation { (done: CheckedContinuation<[StoreError], Never>) in
+            let outcome = Locked((left: writes.count, refusals: [StoreError]()))
             for write in writes {
                 store.write(write) { result in
                     let finished = outcome.withLock { outcome -> [StoreError]? in
-                        if case .failure(let error) = result { outcome.failures.append(error) }
+                        if case .failure(let error) = result { outcome.refusals.append(error) }
                         outcome.left -= 1
-                        return outcome.left == 0 ? outcome.failures : nil
+                        return outcome.left == 0 ? outcome.refusals : nil
                     }
                     if let finished { done.resume(returning: finished) }
                 }
             }
         }
-        summary.added += writes.count - failures.count
-        if let failure = failures.first { throw failure }
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }

@@ -210,6 +210,16 @@ extension PostgresStore: IncidentStore {
                 """)
             if inserted == 0 { return .duplicateIncident(incident.id) }
             try await index(IncidentIndicators.of(incident), of: incident.id, in: session)
+        case .importIncident(let incident, let entries):
+            // Under the journal's lock (`appendsJournal`), taken before this statement: another
+            // worker's import of the same incident committed before it, or waits until this
+            // transaction commits; read committed, this statement sees the one before.
+            let source = incident.source ?? "", ref = incident.sourceRef ?? ""
+            let there = try await session.rows("""
+                SELECT 1 FROM incident WHERE source = \(source) AND source_ref = \(ref) LIMIT 1
+                """)
+            if !there.isEmpty { return .alreadyImported(source: source, ref: ref) }
+            return try await apply(.all([.createIncident(incident), .appendJournal(entries)]), to: session)
         case .updateIncident(let change):
             let closing = change.status == .closed
             let changed = try await session.changes("""
