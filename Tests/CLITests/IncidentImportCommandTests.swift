@@ -80,4 +80,26 @@ struct IncidentImportCommandTests {
                                         body: "{\"title\": 1}\n")
         #expect(api.status == 200 && (api.json["refusals"] as? [[String: Any]])?.first?["line"] as? Int == 10, "\(api.body)")
     }
+
+    @Test("A line with invalid UTF-8 is refused with its number, on a folder and through a server alike; the rest is imported")
+    func invalidUTF8() async throws {
+        // The first line's title has a byte that is no UTF-8 (0xFF), which a String would replace.
+        var bytes = Array(Self.history.utf8)
+        bytes.replaceSubrange(bytes.firstRange(of: Array("jdoe".utf8))!, with: [0x6A, 0xFF, 0x65])
+        let workspace = try IncidentServeTests.Workspace()
+        let file = workspace.folder.url.appendingPathComponent("history.jsonl")
+        try Data(bytes).write(to: file)
+        let onFolder = try await AutomatorProcess.run(["incident", "import", file.path, "--data",
+                                                       workspace.folder.url.appendingPathComponent("alone").path])
+        let server = try await workspace.start()
+        let throughServer = try await AutomatorProcess.run(["incident", "import", file.path, "--data",
+                                                            workspace.data.path])
+        for run in [onFolder, throughServer] {
+            #expect(run.status == 1 && run.stdout.contains("3 lines: 1 new, 0 already there, 2 refused"),
+                    "\(run.stdout)\(run.stderr)")
+            #expect(run.stdout.contains("line 1: the incident is not valid JSON (Invalid UTF-8"), "\(run.stdout)")
+        }
+        let listed = try await server.call("GET", "/api/v1/incidents?status=closed")
+        #expect((listed.json["incidents"] as? [[String: Any]])?.compactMap { $0["source_ref"] as? String } == ["~3"])
+    }
 }
