@@ -39,8 +39,8 @@ public final class IncidentImport {
         }
     }
 
-    /// Incidents written together: enough for the store to commit them in one go, few enough
-    /// that a failure says little twice.
+    /// Lines looked up together, and their new incidents written together: enough for one query
+    /// and one commit to serve many, few enough that a failure says little twice.
     static let batch = 256
 
     private let store: any IncidentStore
@@ -51,10 +51,10 @@ public final class IncidentImport {
     private let now: Date
     private var summary: Summary
     private var line: Int
-    /// `source` NUL `source_ref` of the lines taken so far, whose writes may not have committed.
-    private var seen: Set<String> = []
-    /// Lines to write, numbered as they are written.
-    private var pending: [ImportedIncident] = []
+    /// The lines taken so far, whose writes may not have committed.
+    private var seen: Set<SourceRef> = []
+    /// Lines read and checked, to look up together and write together (`settle`).
+    private var page: [ImportedIncident] = []
 
     /// - Parameters:
     ///   - file: the file's name, for the journal's `imported` entries.
@@ -72,7 +72,8 @@ public final class IncidentImport {
         line = firstLine - 1
     }
 
-    /// What is done so far; the last lines' writes may not have committed (`finish` waits for them).
+    /// What is done so far; the last page's lines are counted once they are looked up and written
+    /// (`finish` does the last).
     public var progress: Summary { summary }
 
     /// Takes the next line (without its newline); an empty line is skipped.
@@ -87,39 +88,40 @@ public final class IncidentImport {
             summary.refuse(line: line, error.description)
             return
         }
-        guard seen.insert(imported.source + "\u{0}" + imported.sourceRef).inserted,
-              try await store.listIncidents(IncidentQuery(source: imported.source, sourceRef: imported.sourceRef,
-                                                          limit: 1)).isEmpty
-        else {
-            summary.already += 1
-            return
-        }
-        if summary.dryRun {
-            summary.added += 1
-            return
-        }
-        pending.append(imported)
-        if pending.count >= Self.batch { try await flush() }
+        page.append(imported)
+        if page.count >= Self.batch { try await settle() }
     }
 
-    /// Writes what is pending and answers the summary.
+    /// Looks up and writes the last page, and answers the summary.
     public func finish() async throws(StoreError) -> Summary {
-        try await flush()
+        try await settle()
         return summary
     }
 
-    /// Numbers the pending incidents and writes them together, so that the store commits them in
+    /// Looks the page's lines up in one query (one a line cost as much as the rest of the import),
+    /// then numbers those that are new and writes them together, so that the store commits them in
     /// one transaction where it can, each whole or not at all. Counts those that committed, and as
     /// there already those that another import running at the same time wrote first (the store
     /// checks again as it writes, `StoreWrite.importIncident`).
-    private func flush() async throws(StoreError) {
+    private func settle() async throws(StoreError) {
+        let lines = page
+        page = []
+        guard !lines.isEmpty else { return }
+        let stored = try await store.storedSourceRefs(Set(lines.map(\.origin)).subtracting(seen))
         var writes: [StoreWrite] = []
-        for imported in pending {
+        for imported in lines {
+            guard seen.insert(imported.origin).inserted, !stored.contains(imported.origin) else {
+                summary.already += 1
+                continue
+            }
+            if summary.dryRun {
+                summary.added += 1
+                continue
+            }
             let id = IncidentID(try await ledger.take(.incident))
             writes.append(.importIncident(imported.incident(id, policy: policy),
                                           journal: imported.journal(of: id, from: file, by: actor, at: now)))
         }
-        pending = []
         guard !writes.isEmpty else { return }
         let refusals = await write(writes)
         summary.added += writes.count - refusals.count

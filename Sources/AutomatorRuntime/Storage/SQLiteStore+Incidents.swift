@@ -145,6 +145,26 @@ extension SQLiteStore: IncidentStore {
         }
     }
 
+    public func storedSourceRefs(_ refs: Set<SourceRef>) async throws(StoreError) -> Set<SourceRef> {
+        let bySource = Dictionary(grouping: refs, by: \.source)
+        return try await read { db in
+            var stored: Set<SourceRef> = []
+            for (source, refs) in bySource {
+                // One source at a time, `source_ref IN (…)`: SQLite searches the partial index
+                // `incident_by_source_ref` for that, where `(source, source_ref) IN (VALUES …)`
+                // scanned the table.
+                let statement = try db.cachedStatement(sql: """
+                    SELECT source_ref FROM incident
+                    WHERE source = ? AND source_ref IN (\(Array(repeating: "?", count: refs.count).joined(separator: ", ")))
+                    """)
+                for ref in try String.fetchAll(statement, arguments: StatementArguments([source] + refs.map(\.ref))) {
+                    stored.insert(SourceRef(source: source, ref: ref))
+                }
+            }
+            return stored
+        }
+    }
+
     public func highestNumbers() async throws(StoreError) -> (incident: Int, task: Int) {
         try await read { try Self.highestNumbers(in: $0) }
     }

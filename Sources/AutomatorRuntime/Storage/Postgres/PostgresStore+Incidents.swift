@@ -128,6 +128,18 @@ extension PostgresStore: IncidentStore {
         try waitBlocking { [self] () async throws(StoreError) in try await takeNumber(kind) }
     }
 
+    public func storedSourceRefs(_ refs: Set<SourceRef>) async throws(StoreError) -> Set<SourceRef> {
+        guard !refs.isEmpty else { return [] }
+        let (sources, ids) = (refs.map(\.source), refs.map(\.ref))
+        return try await read { session in
+            Set(try await session.rows("""
+                SELECT source, source_ref FROM incident
+                WHERE source_ref IS NOT NULL
+                  AND (source, source_ref) IN (SELECT * FROM unnest(\(sources)::text[], \(ids)::text[]))
+                """).map { SourceRef(source: try $0[0].decode(String.self), ref: try $0[1].decode(String.self)) })
+        }
+    }
+
     public func highestNumbers() async throws(StoreError) -> (incident: Int, task: Int) {
         try await read { session in
             let row = try await session.rows("""
