@@ -107,7 +107,7 @@ enum IncidentBackend {
             func send() async throws(CommandFailure) {
                 let parameters = [("file", file), ("first_line", "\(summary.lines + 1)"), ("dry_run", dryRun ? "true" : nil)]
                 let answer = try await client.call("POST", "/api/v1/incidents/import?" + Self.queryString(parameters),
-                                                   body: String(decoding: part, as: UTF8.self))
+                                                   bytes: part)
                 guard let done = IncidentImport.Summary(json: answer) else {
                     throw CommandFailure("the server did not answer the import with its summary: \(answer.prefix(200))")
                 }

@@ -20,10 +20,11 @@ extension IncidentCommand {
                 and close at their times. Only closed incidents are taken: open an open case with \
                 incident create, so that its playbook and SLA work on it.
 
-                An incident whose source and source_ref are there already (imported before) is \
-                left, so importing a file again adds only what is new. A bad line is refused with \
-                its number and the rest goes on; --dry-run checks the whole file and writes \
-                nothing. On a terminal, a line every few seconds says where it is.
+                An incident whose source and source_ref are there already (imported before, or \
+                by an import running at the same time) is left, so importing a file again adds \
+                only what is new. A bad line is refused with its number and the rest goes on; \
+                --dry-run checks the whole file and writes nothing. On a terminal, a line every \
+                few seconds says where it is.
 
                 Exit status: 0 when every line was imported or there already; 1 when a line was \
                 refused (the others are imported) or the import failed; 64 for a usage error.

@@ -67,13 +67,20 @@ struct ServerClient {
     func call(_ method: String, _ path: String, body: String? = nil, run: RunID? = nil) async throws(CommandFailure)
         -> String
     {
-        try await answer(method, path, body: body, run: run).body
+        try await answer(method, path, body: body.map { ByteBuffer(string: $0) }, run: run).body
+    }
+
+    /// `call` with `bytes` sent as they are: a file's lines, which the server checks line by line.
+    /// Made a `String` first, a line's invalid UTF-8 was replaced, and imported, where the same file
+    /// on a folder has the line refused.
+    func call(_ method: String, _ path: String, bytes: [UInt8]) async throws(CommandFailure) -> String {
+        try await answer(method, path, body: ByteBuffer(bytes: bytes)).body
     }
 
     /// `call`'s answer with the server's version, for a command that reads what a newer or older
     /// server may shape differently.
-    func answer(_ method: String, _ path: String, body: String? = nil, run: RunID? = nil) async throws(CommandFailure)
-        -> Answer
+    func answer(_ method: String, _ path: String, body: ByteBuffer? = nil, run: RunID? = nil)
+        async throws(CommandFailure) -> Answer
     {
         var request = HTTPClientRequest(url: url + path)
         request.method = HTTPMethod(rawValue: method)
@@ -82,7 +89,7 @@ struct ServerClient {
         request.headers.add(name: "X-Automator-Actor", value: IncidentBackend.actor)
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(string: body))
+            request.body = .bytes(body)
         }
         let status: UInt
         let data: Data

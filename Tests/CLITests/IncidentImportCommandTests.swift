@@ -31,6 +31,35 @@ struct IncidentImportCommandTests {
         #expect((journal.first?["text"] as? String)?.hasPrefix("imported from \(file): thehive ~3") == true)
     }
 
+    @Test("Two imports of one file at once, with no server: both finish, each incident is there once")
+    func twoAtOnce() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        let lines = (1...800).map { number in
+            #"{"title": "Phishing \#(number)", "type": "phishing", "severity": "low", "source": "thehive", "#
+                + #""source_ref": "~\#(number)", "created_at": "2026-03-02T09:14:00Z", "#
+                + #""closed_at": "2026-03-02T13:05:00Z", "close_reason": "resolved"}"#
+        }
+        let file = try folder.write("history.jsonl", lines.joined(separator: "\n") + "\n")
+        // The store made first: two processes making one new database at once is another matter.
+        _ = try await AutomatorProcess.run(["incident", "import", "-", "--data", data], input: lines[0] + "\n")
+        async let first = AutomatorProcess.run(["incident", "import", file, "--data", data, "--json"])
+        async let second = AutomatorProcess.run(["incident", "import", file, "--data", data, "--json"])
+        var added = 0, already = 0
+        for run in try await [first, second] {
+            #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            added += summary["new"] as? Int ?? 0
+            already += summary["already"] as? Int ?? 0
+        }
+        #expect(added == 799 && already == 801)
+        let listed = try await AutomatorProcess.run(["incident", "list", "--status", "closed", "--limit", "1000",
+                                                     "--data", data, "--json"])
+        let answer = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [String: Any]
+        let incidents = try #require(answer?["incidents"] as? [[String: Any]], "\(listed.stdout)\(listed.stderr)")
+        #expect(Set(incidents.compactMap { $0["source_ref"] as? String }).count == 800 && incidents.count == 800)
+    }
+
     @Test("Through a server: the import goes through its API; a dry run after it finds everything there")
     func throughAServer() async throws {
         let workspace = try IncidentServeTests.Workspace()
@@ -50,5 +79,27 @@ struct IncidentImportCommandTests {
         let api = try await server.call("POST", "/api/v1/incidents/import?file=again.jsonl&first_line=10",
                                         body: "{\"title\": 1}\n")
         #expect(api.status == 200 && (api.json["refusals"] as? [[String: Any]])?.first?["line"] as? Int == 10, "\(api.body)")
+    }
+
+    @Test("A line with invalid UTF-8 is refused with its number, on a folder and through a server alike; the rest is imported")
+    func invalidUTF8() async throws {
+        // The first line's title has a byte that is no UTF-8 (0xFF), which a String would replace.
+        var bytes = Array(Self.history.utf8)
+        bytes.replaceSubrange(bytes.firstRange(of: Array("jdoe".utf8))!, with: [0x6A, 0xFF, 0x65])
+        let workspace = try IncidentServeTests.Workspace()
+        let file = workspace.folder.url.appendingPathComponent("history.jsonl")
+        try Data(bytes).write(to: file)
+        let onFolder = try await AutomatorProcess.run(["incident", "import", file.path, "--data",
+                                                       workspace.folder.url.appendingPathComponent("alone").path])
+        let server = try await workspace.start()
+        let throughServer = try await AutomatorProcess.run(["incident", "import", file.path, "--data",
+                                                            workspace.data.path])
+        for run in [onFolder, throughServer] {
+            #expect(run.status == 1 && run.stdout.contains("3 lines: 1 new, 0 already there, 2 refused"),
+                    "\(run.stdout)\(run.stderr)")
+            #expect(run.stdout.contains("line 1: the incident is not valid JSON (Invalid UTF-8"), "\(run.stdout)")
+        }
+        let listed = try await server.call("GET", "/api/v1/incidents?status=closed")
+        #expect((listed.json["incidents"] as? [[String: Any]])?.compactMap { $0["source_ref"] as? String } == ["~3"])
     }
 }

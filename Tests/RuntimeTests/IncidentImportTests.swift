@@ -143,6 +143,66 @@ struct IncidentImportTests {
         await desk.close()
     }
 
+    @Test("Two imports of one file at once add each incident once: the store checks again as it writes",
+          arguments: StoreUnderTest.allCases)
+    func concurrent(_ kind: StoreUnderTest) async throws {
+        let desk = try await Desk(kind)
+        // On PostgreSQL a second worker's store; on SQLite the same one (two requests to one server),
+        // whose committer writes for both.
+        let other = kind == .postgres ? try await desk.open() : desk.store
+        let first = await desk.service.importer(file: "history.jsonl", by: "cli:alice", dryRun: false)
+        let second = IncidentImport(store: other, ledger: IncidentLedger(store: other), policy: SLAPolicy(),
+                                    file: "history.jsonl", by: "cli:bob", dryRun: false)
+        // In turn, line by line: each import looks a line up before the other has written it.
+        let lines = (1...600).map { Self.line("~\($0)", created: Double($0) / 60, closed: Double($0) / 60 + 1) }
+        for line in lines {
+            try await first.add(Array(line.utf8))
+            try await second.add(Array(line.utf8))
+        }
+        let (one, two) = (try await first.finish(), try await second.finish())
+        #expect(one.added + two.added == 600 && one.already + two.already == 600, "\(one) \(two)")
+        let imported = try await desk.store.listIncidents(IncidentQuery(source: "thehive", limit: 1000))
+        #expect(Set(imported.compactMap(\.sourceRef)).count == 600 && imported.count == 600)
+        if kind == .postgres { await other.close() }
+        await desk.close()
+    }
+
+    @Test("The store finds a page's pairs at once, and refuses an import of a pair it holds, writing nothing",
+          arguments: StoreUnderTest.allCases)
+    func storeChecks(_ kind: StoreUnderTest) async throws {
+        let desk = try await Desk(kind)
+        func importing(_ ref: String, as number: Int, into store: any IncidentStore) async throws {
+            let imported = try ImportedIncident(json: Array(Self.line(ref, created: 0, closed: 1).utf8), now: Date())
+            let id = IncidentID(number)
+            try await store.write(.importIncident(imported.incident(id, policy: SLAPolicy()),
+                                                  journal: imported.journal(of: id, from: "a.jsonl", by: "cli:alice",
+                                                                            at: Date())))
+        }
+        try await importing("~1", as: 1, into: desk.store)
+        let stored = try await desk.store.storedSourceRefs([SourceRef(source: "thehive", ref: "~1"),
+                                                            SourceRef(source: "thehive", ref: "~2"),
+                                                            SourceRef(source: "xsoar", ref: "~1")])
+        #expect(stored == [SourceRef(source: "thehive", ref: "~1")])
+        #expect(try await desk.store.storedSourceRefs([]).isEmpty)
+
+        let refusal = await #expect(throws: StoreError.self) { try await importing("~1", as: 2, into: desk.store) }
+        #expect(refusal?.isAlreadyImported == true, "\(String(describing: refusal))")
+        #expect(try await desk.store.loadIncident(IncidentID(2)) == nil)
+        #expect(try await desk.store.journal(of: IncidentID(2)).isEmpty)
+        if kind == .sqlite {
+            // Another process on the file (a second import with no server) counted from 1 too: its
+            // INC-2 is taken, and its import gets the next number free, its journal with it.
+            try await importing("~2", as: 2, into: desk.store)
+            let other = try await desk.open()
+            try await importing("~3", as: 2, into: other)
+            await other.close()
+            let moved = try #require(try await desk.store.loadIncident(IncidentID(3)))
+            #expect(moved.sourceRef == "~3")
+            #expect(try await desk.store.journal(of: moved.id).first?.kind == .imported)
+        }
+        await desk.close()
+    }
+
     @Test("A dry run checks and counts, and writes nothing, not even a number", arguments: StoreUnderTest.allCases)
     func dryRun(_ kind: StoreUnderTest) async throws {
         let desk = try await Desk(kind)

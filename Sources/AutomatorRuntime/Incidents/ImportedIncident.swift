@@ -18,6 +18,7 @@ struct ImportedIncident: Sendable {
     /// Where it came from and its id there: what makes importing the same file twice add nothing.
     var source: String
     var sourceRef: String
+    var origin: SourceRef { SourceRef(source: source, ref: sourceRef) }
     var createdAt: Date
     /// When a person first acted on it there, if the source says: the report's time to respond.
     var respondedAt: Date?

@@ -6,10 +6,11 @@ import Foundation
 ///
 /// Nothing runs on an imported incident: no playbook, no SLA timer (it is closed), no
 /// notification. Each gets the next number and keeps its id there in `source_ref`; one whose
-/// `source` and `source_ref` are in the store already (imported before, or the same line twice)
-/// is counted and left. A bad line is refused with its number and the rest goes on; each
-/// incident is written whole, with its journal, in its own write, so a line refused or a store
-/// that fails loses nothing imported before it. A dry run checks everything and writes nothing.
+/// `source` and `source_ref` are in the store already (imported before, the same line twice, or
+/// by another import at the same time: the store checks as it writes) is counted and left. A bad
+/// line is refused with its number and the rest goes on; each incident is written whole, with its
+/// journal, in its own write, so a line refused or a store that fails loses nothing imported
+/// before it. A dry run checks everything and writes nothing.
 ///
 /// Fed by one task, line by line: `add` each, then `finish`.
 public final class IncidentImport {
@@ -38,8 +39,8 @@ public final class IncidentImport {
         }
     }
 
-    /// Incidents written together: enough for the store to commit them in one go, few enough
-    /// that a failure says little twice.
+    /// Lines looked up together, and their new incidents written together: enough for one query
+    /// and one commit to serve many, few enough that a failure says little twice.
     static let batch = 256
 
     private let store: any IncidentStore
@@ -50,9 +51,10 @@ public final class IncidentImport {
     private let now: Date
     private var summary: Summary
     private var line: Int
-    /// `source` NUL `source_ref` of the lines taken so far, whose writes may not have committed.
-    private var seen: Set<String> = []
-    private var pending: [StoreWrite] = []
+    /// The lines taken so far, whose writes may not have committed.
+    private var seen: Set<SourceRef> = []
+    /// Lines read and checked, to look up together and write together (`settle`).
+    private var page: [ImportedIncident] = []
 
     /// - Parameters:
     ///   - file: the file's name, for the journal's `imported` entries.
@@ -70,7 +72,8 @@ public final class IncidentImport {
         line = firstLine - 1
     }
 
-    /// What is done so far; the last lines' writes may not have committed (`finish` waits for them).
+    /// What is done so far; the last page's lines are counted once they are looked up and written
+    /// (`finish` does the last).
     public var progress: Summary { summary }
 
     /// Takes the next line (without its newline); an empty line is skipped.
@@ -85,50 +88,62 @@ public final class IncidentImport {
             summary.refuse(line: line, error.description)
             return
         }
-        guard seen.insert(imported.source + "\u{0}" + imported.sourceRef).inserted,
-              try await store.listIncidents(IncidentQuery(source: imported.source, sourceRef: imported.sourceRef,
-                                                          limit: 1)).isEmpty
-        else {
-            summary.already += 1
-            return
-        }
-        if summary.dryRun {
-            summary.added += 1
-            return
-        }
-        let id = IncidentID(try await ledger.take(.incident))
-        pending.append(.all([.createIncident(imported.incident(id, policy: policy)),
-                             .appendJournal(imported.journal(of: id, from: file, by: actor, at: now))]))
-        if pending.count >= Self.batch { try await flush() }
+        page.append(imported)
+        if page.count >= Self.batch { try await settle() }
     }
 
-    /// Writes what is pending and answers the summary.
+    /// Looks up and writes the last page, and answers the summary.
     public func finish() async throws(StoreError) -> Summary {
-        try await flush()
+        try await settle()
         return summary
     }
 
-    /// Submits the pending writes together, so that the store commits them in one transaction
-    /// where it can, each whole or not at all; counts those that committed.
-    private func flush() async throws(StoreError) {
-        let writes = pending
-        pending = []
+    /// Looks the page's lines up in one query (one a line cost as much as the rest of the import),
+    /// then numbers those that are new and writes them together, so that the store commits them in
+    /// one transaction where it can, each whole or not at all. Counts those that committed, and as
+    /// there already those that another import running at the same time wrote first (the store
+    /// checks again as it writes, `StoreWrite.importIncident`).
+    private func settle() async throws(StoreError) {
+        let lines = page
+        page = []
+        guard !lines.isEmpty else { return }
+        let stored = try await store.storedSourceRefs(Set(lines.map(\.origin)).subtracting(seen))
+        var writes: [StoreWrite] = []
+        for imported in lines {
+            guard seen.insert(imported.origin).inserted, !stored.contains(imported.origin) else {
+                summary.already += 1
+                continue
+            }
+            if summary.dryRun {
+                summary.added += 1
+                continue
+            }
+            let id = IncidentID(try await ledger.take(.incident))
+            writes.append(.importIncident(imported.incident(id, policy: policy),
+                                          journal: imported.journal(of: id, from: file, by: actor, at: now)))
+        }
         guard !writes.isEmpty else { return }
-        let failures = await withCheckedContinuation { (done: CheckedContinuation<[StoreError], Never>) in
-            let outcome = Locked((left: writes.count, failures: [StoreError]()))
+        let refusals = await write(writes)
+        summary.added += writes.count - refusals.count
+        summary.already += refusals.count { $0.isAlreadyImported }
+        if let failure = refusals.first(where: { !$0.isAlreadyImported }) { throw failure }
+    }
+
+    /// Submits `writes` at once and answers those refused.
+    private func write(_ writes: [StoreWrite]) async -> [StoreError] {
+        await withCheckedContinuation { (done: CheckedContinuation<[StoreError], Never>) in
+            let outcome = Locked((left: writes.count, refusals: [StoreError]()))
             for write in writes {
                 store.write(write) { result in
                     let finished = outcome.withLock { outcome -> [StoreError]? in
-                        if case .failure(let error) = result { outcome.failures.append(error) }
+                        if case .failure(let error) = result { outcome.refusals.append(error) }
                         outcome.left -= 1
-                        return outcome.left == 0 ? outcome.failures : nil
+                        return outcome.left == 0 ? outcome.refusals : nil
                     }
                     if let finished { done.resume(returning: finished) }
                 }
             }
         }
-        summary.added += writes.count - failures.count
-        if let failure = failures.first { throw failure }
     }
 
     private static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }

@@ -22,6 +22,10 @@ public protocol IncidentStore: Store {
     /// alert; empty for an unknown incident.
     func journal(of incident: IncidentID, after: Int64, limit: Int, bytes: Int) async throws(StoreError) -> [JournalEntry]
 
+    /// Those of `refs` that an incident has as its `source` and `source_ref`, answered together:
+    /// an import looks a page of lines up in one query.
+    func storedSourceRefs(_ refs: Set<SourceRef>) async throws(StoreError) -> Set<SourceRef>
+
     /// The highest incident and task numbers given so far (0 when none).
     func highestNumbers() async throws(StoreError) -> (incident: Int, task: Int)
 

@@ -56,7 +56,7 @@ extension StoreWrite {
     /// The numbers this write gives to new incidents and tasks.
     var newNumbers: [(NumberedKind, Int)] {
         switch self {
-        case .createIncident(let incident): [(.incident, incident.id.number)]
+        case .createIncident(let incident), .importIncident(let incident, _): [(.incident, incident.id.number)]
         case .createTask(let task): [(.task, task.id.number)]
         case .all(let writes): writes.flatMap(\.newNumbers)
         default: []

@@ -145,6 +145,26 @@ extension SQLiteStore: IncidentStore {
         }
     }
 
+    public func storedSourceRefs(_ refs: Set<SourceRef>) async throws(StoreError) -> Set<SourceRef> {
+        let bySource = Dictionary(grouping: refs, by: \.source)
+        return try await read { db in
+            var stored: Set<SourceRef> = []
+            for (source, refs) in bySource {
+                // One source at a time, `source_ref IN (…)`: SQLite searches the partial index
+                // `incident_by_source_ref` for that, where `(source, source_ref) IN (VALUES …)`
+                // scanned the table.
+                let statement = try db.cachedStatement(sql: """
+                    SELECT source_ref FROM incident
+                    WHERE source = ? AND source_ref IN (\(Array(repeating: "?", count: refs.count).joined(separator: ", ")))
+                    """)
+                for ref in try String.fetchAll(statement, arguments: StatementArguments([source] + refs.map(\.ref))) {
+                    stored.insert(SourceRef(source: source, ref: ref))
+                }
+            }
+            return stored
+        }
+    }
+
     public func highestNumbers() async throws(StoreError) -> (incident: Int, task: Int) {
         try await read { try Self.highestNumbers(in: $0) }
     }
@@ -234,6 +254,27 @@ extension SQLiteStore: IncidentStore {
                 return .duplicateIncident(incident.id)
             }
             try index(IncidentIndicators.of(incident), of: incident.id, in: db)
+        case .importIncident(var incident, var entries):
+            // In the committer's transaction, which holds the file's write lock (BEGIN IMMEDIATE):
+            // no other write, of this process or another on the file, comes between the checks
+            // and the insert.
+            let source = incident.source ?? "", ref = incident.sourceRef ?? ""
+            let there = try Bool.fetchOne(db.cachedStatement(sql: """
+                SELECT EXISTS (SELECT 1 FROM incident WHERE source = ? AND source_ref = ?)
+                """), arguments: [source, ref])
+            if there == true { return .alreadyImported(source: source, ref: ref) }
+            // Two imports at once with no server are two processes on the file, each counting
+            // numbers from what it found at opening: the one that writes second takes the next
+            // number free, which no other write holds (nothing refers to an import's number yet).
+            let taken = try Bool.fetchOne(db.cachedStatement(sql: """
+                SELECT EXISTS (SELECT 1 FROM incident WHERE number = ?)
+                """), arguments: [incident.id.number])
+            if taken == true {
+                let free = try Int.fetchOne(db.cachedStatement(sql: "SELECT max(number) + 1 FROM incident"))
+                incident.id = IncidentID(free ?? incident.id.number)
+                for index in entries.indices { entries[index].incident = incident.id }
+            }
+            return try apply(.all([.createIncident(incident), .appendJournal(entries)]), to: db, journal: journal)
         case .updateIncident(let change):
             let closing = change.status == .closed
             try db.cachedStatement(sql: """

@@ -414,7 +414,8 @@ public final class SQLiteStore: Store {
                 return true
             }
             return refusal
-        case .createIncident, .updateIncident, .linkIncidents, .createTask, .completeTask, .cancelOpenTasks, .appendJournal:
+        case .createIncident, .importIncident, .updateIncident, .linkIncidents, .createTask, .completeTask,
+             .cancelOpenTasks, .appendJournal:
             return try applyIncidentWrite(write, to: db, journal: journal)
         case .noteIndicator(let seen):
             try note(seen, in: db)

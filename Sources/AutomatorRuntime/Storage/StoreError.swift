@@ -47,6 +47,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case rejected(RunID, reason: String)
         case incidentNotFound(IncidentID)
         case duplicateIncident(IncidentID)
+        case alreadyImported(source: String, ref: String)
         case taskNotFound(TaskID)
         case duplicateTask(TaskID)
         case taskAlreadyDone(TaskID)
@@ -85,9 +86,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
              .databaseAway: .unavailable
         case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound, .actionNotFound, .tokenNotFound:
             .notFound
-        case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .duplicateTask, .taskAlreadyDone, .slaHandled,
-             .closedAlready, .questionAnswered, .leaseLost, .actionNotDone, .incidentClosedToActions, .copyTargetNotEmpty, .copyRefused,
-             .tokenExists:
+        case .duplicateRun, .duplicateHostCall, .rejected, .duplicateIncident, .alreadyImported, .duplicateTask,
+             .taskAlreadyDone, .slaHandled, .closedAlready, .questionAnswered, .leaseLost, .actionNotDone,
+             .incidentClosedToActions, .copyTargetNotEmpty, .copyRefused, .tokenExists:
             .conflict
         case .closed: .closed
         }
@@ -149,6 +150,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
             "there is no incident \(incident): `automator incident list` shows the incidents"
         case .duplicateIncident(let incident):
             "incident \(incident) already exists: a new incident needs a new number (a bug in the caller)"
+        case .alreadyImported(let source, let ref):
+            "an incident from \(source) \(ref) is there already (imported before): it is left as it is"
         case .taskNotFound(let task):
             "there is no task \(task): `automator task list` shows the open tasks"
         case .duplicateTask(let task):
@@ -246,6 +249,15 @@ extension StoreError {
 
     static func incidentNotFound(_ id: IncidentID) -> StoreError { StoreError(.incidentNotFound(id)) }
     static func duplicateIncident(_ id: IncidentID) -> StoreError { StoreError(.duplicateIncident(id)) }
+    static func alreadyImported(source: String, ref: String) -> StoreError {
+        StoreError(.alreadyImported(source: source, ref: ref))
+    }
+
+    /// Whether an import's incident was refused because its `source` and `source_ref` are there.
+    var isAlreadyImported: Bool {
+        if case .alreadyImported = reason { true } else { false }
+    }
+
     static func taskNotFound(_ id: TaskID) -> StoreError { StoreError(.taskNotFound(id)) }
     static func duplicateTask(_ id: TaskID) -> StoreError { StoreError(.duplicateTask(id)) }
     static func taskAlreadyDone(_ id: TaskID) -> StoreError { StoreError(.taskAlreadyDone(id)) }

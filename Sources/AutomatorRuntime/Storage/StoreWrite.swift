@@ -16,6 +16,13 @@ public indirect enum StoreWrite: Sendable {
     case restartRun(RunID, source: [UInt8], keepingCalls: Int, at: Date)
     /// Records a new incident. Refused (`.conflict`) if the id exists.
     case createIncident(Incident)
+    /// Records an incident imported from another tool with its journal (`IncidentImport`), unless
+    /// an incident with its `source` and `sourceRef` is there: then refused (`.conflict`,
+    /// `isAlreadyImported`) with nothing written. The check is in the write's transaction, where
+    /// no other import's write can come between it and the insert: two imports of one file at
+    /// once add each incident once. On SQLite, a number that another process on the file stored
+    /// meanwhile is replaced by the next one free.
+    case importIncident(Incident, journal: [JournalEntry])
     /// Refused (`.notFound`) if the incident does not exist. A change that marks the SLA breached
     /// is refused (`.conflict`) if it was marked already or the incident is closed: of the workers
     /// that see a deadline pass, one handles it. A close of an incident closed already is refused

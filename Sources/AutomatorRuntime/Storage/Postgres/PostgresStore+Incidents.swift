@@ -128,6 +128,18 @@ extension PostgresStore: IncidentStore {
         try waitBlocking { [self] () async throws(StoreError) in try await takeNumber(kind) }
     }
 
+    public func storedSourceRefs(_ refs: Set<SourceRef>) async throws(StoreError) -> Set<SourceRef> {
+        guard !refs.isEmpty else { return [] }
+        let (sources, ids) = (refs.map(\.source), refs.map(\.ref))
+        return try await read { session in
+            Set(try await session.rows("""
+                SELECT source, source_ref FROM incident
+                WHERE source_ref IS NOT NULL
+                  AND (source, source_ref) IN (SELECT * FROM unnest(\(sources)::text[], \(ids)::text[]))
+                """).map { SourceRef(source: try $0[0].decode(String.self), ref: try $0[1].decode(String.self)) })
+        }
+    }
+
     public func highestNumbers() async throws(StoreError) -> (incident: Int, task: Int) {
         try await read { session in
             let row = try await session.rows("""
@@ -210,6 +222,16 @@ extension PostgresStore: IncidentStore {
                 """)
             if inserted == 0 { return .duplicateIncident(incident.id) }
             try await index(IncidentIndicators.of(incident), of: incident.id, in: session)
+        case .importIncident(let incident, let entries):
+            // Under the journal's lock (`appendsJournal`), taken before this statement: another
+            // worker's import of the same incident committed before it, or waits until this
+            // transaction commits; read committed, this statement sees the one before.
+            let source = incident.source ?? "", ref = incident.sourceRef ?? ""
+            let there = try await session.rows("""
+                SELECT 1 FROM incident WHERE source = \(source) AND source_ref = \(ref) LIMIT 1
+                """)
+            if !there.isEmpty { return .alreadyImported(source: source, ref: ref) }
+            return try await apply(.all([.createIncident(incident), .appendJournal(entries)]), to: session)
         case .updateIncident(let change):
             let closing = change.status == .closed
             let changed = try await session.changes("""

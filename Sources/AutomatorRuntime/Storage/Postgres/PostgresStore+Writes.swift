@@ -115,7 +115,8 @@ extension PostgresStore {
                 }
                 return nil
             }
-        case .createIncident, .updateIncident, .linkIncidents, .createTask, .completeTask, .cancelOpenTasks, .appendJournal:
+        case .createIncident, .importIncident, .updateIncident, .linkIncidents, .createTask, .completeTask,
+             .cancelOpenTasks, .appendJournal:
             return try await applyIncidentWrite(write, to: session)
         case .addCheckpoint(let checkpoint):
             try await session.changes("""
@@ -167,7 +168,9 @@ extension StoreWrite {
     /// Whether applying it appends to the journal.
     var appendsJournal: Bool {
         switch self {
-        case .appendJournal: true
+        // An import appends its journal, and its check that the incident is not there holds under
+        // the journal's lock: the other workers' imports wait for this transaction's commit.
+        case .appendJournal, .importIncident: true
         case .all(let writes): writes.contains { $0.appendsJournal }
         default: false
         }
