@@ -165,6 +165,22 @@ enum IncidentOutput {
             var askedAt: String
         }
         struct Questions: Decodable { var questions: [Question] }
+        /// One question as `GET /api/v1/questions/{id}` gives it, answered or not.
+        struct AskedQuestion: Decodable {
+            var id: String
+            var text: String
+            var choices: [String]
+            var roles: [String]
+            var incident: String?
+            var run: String?
+            var network: String?
+            var channel: String
+            var posted: Bool
+            var askedAt: String
+            var answer: String?
+            var answeredBy: String?
+            var answeredAt: String?
+        }
         struct Journal: Decodable { var journal: [Entry] }
         struct Playbooks: Decodable {
             var playbooks: [Listed]
@@ -391,6 +407,27 @@ enum IncidentOutput {
              short(question.text) + (question.posted ? "" : " (not posted in \(question.channel))"),
              question.choices.joined(separator: ", ")]
         })
+    }
+
+    /// One question: what it asks, its choices, who may answer, where and for which incident it
+    /// was asked, and who answered it and when (or that nobody has).
+    static func question(_ json: String) throws -> String {
+        let question = try decode(API.AskedQuestion.self, json)
+        let place = (question.network.map { "\($0) " } ?? "") + question.channel
+            + (question.posted ? "" : " (not posted: answered here or through the API)")
+        var lines = [("id", question.id), ("question", question.text), ("choices", question.choices.joined(separator: ", ")),
+                     ("roles", question.roles.isEmpty ? "anyone" : question.roles.joined(separator: ", ")),
+                     ("incident", question.incident ?? "-"), ("run", question.run ?? "-"), ("channel", place),
+                     ("asked", time(question.askedAt) + " UTC")]
+        if let answer = question.answer {
+            lines.append(("answer", answer + (question.answeredBy.map { " by \($0)" } ?? "")
+                + (question.answeredAt.map { ", " + time($0) + " UTC" } ?? "")))
+        } else {
+            lines.append(("answer", "none yet: automator question answer \(question.id) CHOICE"))
+        }
+        return lines.map { key, value in
+            key.padding(toLength: 10, withPad: " ", startingAt: 0) + value.replacingOccurrences(of: "\n", with: "\n          ")
+        }.joined(separator: "\n")
     }
 
     // MARK: Playbooks
