@@ -446,6 +446,21 @@ struct ActionTests {
         let journal = try await responder.journal(incident)
         #expect(journal == ["playbook \(runID): \(record.id): ran firewall.block_ip ip=198.51.100.7 "
             + #"reason=C2, approved by test:alice: {"rule":"r-1"}"#], "\(journal)")
+
+        // As automator action show gives it: its undo, and the question that approved it, answered.
+        let (shown, undo, asked) = try await responder.actions.details(record.id)
+        #expect(shown == record && undo == "firewall.unblock_ip")
+        #expect(asked?.text.hasPrefix("Approve firewall.block_ip") == true && asked?.answer == "approve"
+                    && asked?.answeredBy == "test:alice",
+                "\(String(describing: asked))")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(ActionsModule.json(shown, undo: undo,
+                                                                                                question: asked).utf8))
+            as? [String: Any])
+        #expect(json["undo"] as? String == "firewall.unblock_ip" && json["id"] as? String == record.id)
+        let answered = try #require(json["question"] as? [String: Any], "\(json)")
+        #expect(answered["answer"] as? String == "approve" && answered["incident"] as? String == incident.description,
+                "\(answered)")
+        await #expect(throws: ActionError.self) { try await responder.actions.details("ACT-0000000000") }
         await responder.stop()
     }
 
@@ -960,7 +975,7 @@ struct ActionTests {
             local planned = actions.run("firewall.block_ip", { ip = "198.51.100.7" },
                                         { incident = inc, ttl = 3600, dry_run = true })
             local done = actions.run("firewall.block_ip", { ip = "198.51.100.7" }, { incident = inc, ttl = "24h" })
-            inc:note(("plan %d, %s, %s"):format(plan.ttl, planned.status, done.expires_at))
+            inc:note(("plan %d, %s %d, %s"):format(plan.ttl, planned.status, planned.ttl, done.expires_at))
             local ok, why = pcall(actions.run, "firewall.block_network", { network = "198.51.100.0/24" },
                                   { incident = inc, ttl = "1h" })
             inc:note(ok and "sent" or why)
@@ -973,7 +988,9 @@ struct ActionTests {
         let expiresAt = try #require(record.expiresAt)
         #expect(abs(expiresAt.timeIntervalSinceNow - 86400) < 60)
         let notes = try await responder.notes(incident)
-        #expect(notes.first == "plan 86400, planned, \(JSONText.time(expiresAt).dropFirst().dropLast())", "\(notes)")
+        #expect(notes.first == "plan 86400, planned 3600, \(JSONText.time(expiresAt).dropFirst().dropLast())", "\(notes)")
+        let planned = try await responder.actions.history(on: incident).first { $0.status == .planned }
+        #expect(planned?.ttl == 3600 && planned?.expiresAt == nil, "a dry run keeps the ttl it would have had")
         #expect(notes.last?.contains("firewall.block_network has no undo, so it cannot lift by itself") == true, "\(notes)")
         #expect(firewall.paths == ["/block"], "nothing sent for the refused ttl")
         let journal = try await responder.journal(incident)

@@ -750,6 +750,9 @@ actions = {}
 ---@field idempotency_key string
 ---@field at string
 ---@field expires_at? string when its ttl lifts it
+---@field ttl? number seconds: how long it lasts once sent before its undo runs by itself (a planned one's too)
+---@field undone_by? string
+---@field undone_at? string
 ---@field result any what the integration returned; in `history`, the error's text of a failed one, why for one not run
 
 ---Runs an action ("checkpoint.block_ip") once its parameters pass the checks; one whose risk

@@ -300,8 +300,8 @@ extension TestingModule {
             end
             approved_by = by
           end
-          local record = { id = id, name = name, params = call.params,
-                           incident = incident, status = "planned", approved_by = approved_by }
+          local record = { id = id, name = name, params = call.params, incident = incident, status = "planned",
+                           approved_by = approved_by, ttl = plan.ttl }
           for key, value in pairs(stubbed and stubbed.outcome or {}) do record[key] = value end
           local outcome = record.status == "failed" and tostring(record.result or "")
                           or (record.result ~= nil and json.encode(record.result) or nil)

@@ -164,6 +164,7 @@ struct TestingModule: HostModule {
             var record = ActionRecord(id: id, key: id, name: plan.declaration.name, parameters: plan.parametersJSON,
                                       incident: incident, requestedBy: Self.actor, approvedBy: approvedBy,
                                       status: .sending, result: nil)
+            record.ttl = plan.ttl
             let sent: Result<String, ActionError>? = switch status.flatMap(ActionRecord.Status.init(rawValue:)) {
             case .done?: .success(outcome ?? "null")
             case .failed?: .failure(ActionError(.failed, outcome ?? "failed (stub.action)"))

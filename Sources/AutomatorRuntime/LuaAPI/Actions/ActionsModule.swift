@@ -187,7 +187,9 @@ public struct ActionsModule: HostModule {
         return id
     }
 
-    package static func json(_ record: ActionRecord) -> String {
+    package static func json(_ record: ActionRecord) -> String { members(record).textWithoutNulls }
+
+    private static func members(_ record: ActionRecord) -> JSONText.Object {
         var object = JSONText.Object()
         object["id"] = JSONText.string(record.id)
         object["name"] = JSONText.string(record.name)
@@ -199,10 +201,23 @@ public struct ActionsModule: HostModule {
         object["idempotency_key"] = JSONText.string(record.key)
         object["at"] = JSONText.time(record.at)
         object["expires_at"] = record.expiresAt.map(JSONText.time)
+        // In seconds, as the plan and the declaration give it: what a dry run's action would have had.
+        object["ttl"] = record.ttl.map { String($0) }
         object["undone_by"] = record.undoneBy.map(JSONText.string)
+        object["undone_at"] = record.undoneAt.map(JSONText.time)
         // What the integration answered: JSON when it succeeded; text when it failed or did not run.
         let inWords: Set<ActionRecord.Status> = [.failed, .refused, .denied, .timedOut]
         object["result"] = inWords.contains(record.status) ? record.result.map(JSONText.string) : record.result
+        return object
+    }
+
+    /// One action as `GET /api/v1/actions/{id}` gives it (`ActionService.details`): its record's
+    /// fields, `undo` (the action that reverses it) and `question` (the one whose yes approved it,
+    /// as `GET /api/v1/questions/{id}` gives it).
+    package static func json(_ record: ActionRecord, undo: String?, question: ChatQuestionRecord?) -> String {
+        var object = members(record)
+        object["undo"] = undo.map(JSONText.string)
+        object["question"] = question.map { QuestionJSON.detail($0, incident: record.incident) }
         return object.textWithoutNulls
     }
 
