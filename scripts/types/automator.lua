@@ -760,8 +760,11 @@ actions = {}
 ---Returns the action when it was done (status "done"), or planned in a dry run (status
 ---"planned": yours, each one in `automator run`, one a test does not stub), so that a trial goes on
 ---as if it worked. When it was not done, nil and why: "denied by slack:bob", "nobody approved it in
----time", or "checkpoint.block_ip failed: the API's error" (recorded and journaled as failed):
+---time", or "checkpoint.block_ip failed: the API's error" (recorded and journaled as failed). An
+---integration that raised a table (`error({ code = "quota", retry_after = 30 })`) gives that table
+---back as why, its fields to read; it prints and joins as the text the journal has:
 ---  local done, why = actions.run(...); if not done then inc:note("not blocked: " .. why) end
+---  if type(why) == "table" and why.code == "quota" then time.sleep(why.retry_after) end
 ---A refused parameter is an error at the script's line, and so is an
 ---option it does not know (`dryrun`) or an incident where the options belong: write `{ incident = inc }`.
 ---`ttl = "24h"` lifts the action by itself after that long (its undo runs, durably), longer or
@@ -770,7 +773,7 @@ actions = {}
 ---@param params? table<string, string|number|boolean>
 ---@param options? { incident?: Incident|string, dry_run?: boolean, channel?: string, default_channel?: string, ttl?: duration }
 ---@return actions.record?
----@return string? why
+---@return string|table? why
 function actions.run(name, params, options) end
 
 ---@class actions.plan

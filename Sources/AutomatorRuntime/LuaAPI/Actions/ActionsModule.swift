@@ -88,8 +88,9 @@ public struct ActionsModule: HostModule {
             return .act(in: service.store, before: .recordAction(record)) { complete in
                 service.send(record, plan) { sent in
                     // A failed action is a record too: actions.run returns nil and why, as for a denied one.
+                    let raised = if case .failure(let error) = sent { error.raised } else { nil as String? }
                     complete(ActionService.outcome(of: record, plan, sent).map { change, ended in
-                        Acted(change: change, outcome: .success([.string(LuaString(Self.json(ended)))]))
+                        Acted(change: change, outcome: .success([.string(LuaString(Self.json(ended, raised: raised)))]))
                     })
                 }
             }
@@ -218,6 +219,15 @@ public struct ActionsModule: HostModule {
         var object = members(record)
         object["undo"] = undo.map(JSONText.string)
         object["question"] = question.map { QuestionJSON.detail($0, incident: record.incident) }
+        return object.textWithoutNulls
+    }
+
+    /// An action as `perform` gives it to `actions.run`: with `error`, the table its integration
+    /// raised when it failed (`ActionError.raised`), which the playbook gets as why. A replay gets
+    /// what was recorded: a run recorded before there was `error` gets the text, as it did.
+    private static func json(_ record: ActionRecord, raised: String?) -> String {
+        var object = members(record)
+        object["error"] = raised
         return object.textWithoutNulls
     }
 
