@@ -464,6 +464,55 @@ struct ActionTests {
         await responder.stop()
     }
 
+    @Test("An approval says how long the action lasts, under its question: the approver agrees to the ttl too")
+    func approvalSaysTheTTL() async throws {
+        let scene = try await Scene()
+        try Self.playbook(in: scene.folder, running: """
+            local done = actions.run("firewall.block_ip", { ip = "198.51.100.7" }, { incident = inc, ttl = "24h" })
+            inc:note("blocked: " .. done.status)
+            """)
+        let responder = try await scene.responder()
+        let (incident, run) = try await responder.open()
+        let post = try await responder.question()
+        let note = "If approved, its undo runs by itself 1d after it is sent."
+        #expect(post.text.hasPrefix("Approve firewall.block_ip ip=198.51.100[.]7? (risk high, \(incident))\n\(note)"),
+                "\(post.text)")
+        let asked = try #require(try await responder.store.openQuestions(of: incident).first?.question)
+        #expect(asked.text.hasSuffix("\n" + note), "kept as posted: \(asked.text)")
+        await responder.answer("approve")
+        await responder.incidents.runs.waitForEnd(try #require(run).id)
+        #expect(try await responder.notes(incident) == ["blocked: done"])
+        await responder.stop()
+    }
+
+    @Test("A question's note is no argument a replay compares: a run asked without one replays; a changed question diverges")
+    func questionNoteReplays() async throws {
+        let scene = try await Scene(approvals: nil)
+        let responder = try await scene.responder()
+        let asking = { (question: String, options: String) in Array("""
+            local answer = chat.ask("#soc", "\(question)", { "yes", "no" }\(options))
+            error("stopped after " .. answer)
+            """.utf8) }
+        let run = try await responder.incidents.runs.submit(script: "ask.lua", source: asking("Go on?", ""))
+        _ = try await responder.question()
+        await responder.answer("yes")
+        await responder.incidents.runs.waitForEnd(run.id)
+        #expect(try await responder.incidents.runs.run(run.id)?.error?.contains("stopped after yes") == true)
+
+        // The same run, now with a note, as a run recorded before the approval's note replays.
+        _ = try await responder.incidents.runs.retry(run.id, source: asking("Go on?", #", { note = "Lasts 1d." }"#))
+        await responder.incidents.runs.waitForEnd(run.id)
+        let replayed = try #require(try await responder.incidents.runs.run(run.id))
+        #expect(replayed.status == .failed && replayed.error?.contains("stopped after yes") == true,
+                "\(replayed.status): \(replayed.error ?? "")")
+        // The question's own text is compared.
+        _ = try await responder.incidents.runs.retry(run.id, source: asking("Go on now?", ""))
+        await responder.incidents.runs.waitForEnd(run.id)
+        #expect(try await responder.incidents.runs.run(run.id)?.status == .diverged)
+        #expect(responder.network.posts.withLock { $0.filter { $0.question != nil }.count } == 1, "asked once")
+        await responder.stop()
+    }
+
     @Test("Time to approval is the wait of the approval's own question, not of a chat.ask the run answered before")
     func approvalLinkedToItsQuestion() async throws {
         let scene = try await Scene()

@@ -632,7 +632,7 @@ function chat.upload(channel, name, data, options) end
 ---@param channel string
 ---@param question string
 ---@param choices string[]
----@param options? { network?: string, roles?: string[], timeout?: number } only people with one of `roles` may answer; unanswered after `timeout` seconds: "timeout", "automator"
+---@param options? { network?: string, roles?: string[], timeout?: number, incident?: Incident|string, note?: string } only people with one of `roles` may answer; unanswered after `timeout` seconds: "timeout", "automator"; `note`, a line posted under the question, is not compared by a replay
 ---@return string choice
 ---@return string by
 ---@return string question
@@ -644,7 +644,7 @@ function chat.ask(channel, question, choices, options) end
 ---role, no one in chat may, and an operator answers with `automator question answer`.
 ---@param channel string
 ---@param question string
----@param options? { network?: string, roles?: string[], timeout?: number }
+---@param options? { network?: string, roles?: string[], timeout?: number, incident?: Incident|string, note?: string }
 ---@return boolean approved
 ---@return string by
 ---@return string question

@@ -95,6 +95,7 @@ struct TestingModule: HostModule {
             object["approval"] = JSONText.string(plan.approval.rawValue)
             object["summary"] = JSONText.string(plan.summary)
             object["ttl"] = plan.ttl.map { String($0) }
+            object["note"] = plan.approvalNote.map(JSONText.string)
             object["channel"] = policy.approvalChannel.map(JSONText.string)
             object["timeout"] = String(policy.approvalTimeout)
             return try call.push(.nil) + call.push(object.textWithoutNulls)

@@ -88,8 +88,10 @@ extension ActionsModule {
             end
             -- For the incident: a war room's !action runs in a command run of none, and its question
             -- is then listed, journaled and cancelled with the incident all the same.
+            -- The ttl goes in the note, not in the question: a question's text is an argument of the
+            -- ask a replay compares, and runs that asked before would diverge.
             local approved, by, question = chat.approve(channel, approval_question(plan, incident),
-                                                        { timeout = plan.timeout, incident = incident })
+                                                        { timeout = plan.timeout, incident = incident, note = plan.note })
             if not approved then
               -- Only a question nobody answered in time is answered by automator.
               local reason = by == "automator" and "\#(ActionService.nobodyApproved)" or ("denied by " .. tostring(by))

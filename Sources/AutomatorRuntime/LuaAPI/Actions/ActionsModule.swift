@@ -56,6 +56,7 @@ public struct ActionsModule: HostModule {
             object["approval"] = JSONText.string(plan.approval.rawValue)
             object["summary"] = JSONText.string(plan.summary)
             object["ttl"] = plan.ttl.map { String($0) }
+            object["note"] = plan.approvalNote.map(JSONText.string)
             let approvals = service.configuration
             object["channel"] = approvals.approvalChannel.map(JSONText.string)
             object["timeout"] = String(approvals.approvalTimeout)
