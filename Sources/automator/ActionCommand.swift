@@ -144,9 +144,7 @@ struct ActionCommand: AsyncParsableCommand {
         lines.append(("ttl", ttlText(action)))
         lines.append(("undo", undoText(action)))
         lines.append(("key", text("idempotency_key")))
-        return lines.map { key, value in
-            key.padding(toLength: 10, withPad: " ", startingAt: 0) + value.replacingOccurrences(of: "\n", with: "\n          ")
-        }.joined(separator: "\n")
+        return IncidentOutput.fields(lines)
     }
 
     /// How long an action lasts: when a done one lifts, what a planned one would have had.

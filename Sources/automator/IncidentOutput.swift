@@ -262,11 +262,8 @@ enum IncidentOutput {
         lines += playbookLines(incident)
         if let fields = fieldLines(json) { lines.append(("fields", fields)) }
         if !incident.details.isEmpty { lines.append(("details", incident.details)) }
-        let header = lines.map { key, value in
-            key.padding(toLength: 10, withPad: " ", startingAt: 0) + value.replacingOccurrences(of: "\n", with: "\n          ")
-        }
-        return (header + ["", taskLines(incident), "", evidenceLines(incident, from: server), "", actionLines(incident, from: server),
-                          "", try journalLines(journal)]).joined(separator: "\n")
+        return [Self.fields(lines), "", taskLines(incident), "", evidenceLines(incident, from: server), "",
+                actionLines(incident, from: server), "", try journalLines(journal)].joined(separator: "\n")
     }
 
     /// `evidence:`, then a line per file: id, name, the start of its SHA-256, its size, who
@@ -425,9 +422,7 @@ enum IncidentOutput {
         } else {
             lines.append(("answer", "none yet: automator question answer \(question.id) CHOICE"))
         }
-        return lines.map { key, value in
-            key.padding(toLength: 10, withPad: " ", startingAt: 0) + value.replacingOccurrences(of: "\n", with: "\n          ")
-        }.joined(separator: "\n")
+        return fields(lines)
     }
 
     // MARK: Playbooks
@@ -471,6 +466,14 @@ enum IncidentOutput {
     private static func short(_ text: String) -> String {
         let line = text.split(separator: "\n").first ?? ""
         return line.count > titleWidth ? line.prefix(titleWidth - 1) + "…" : String(line)
+    }
+
+    /// A record a field a line, names in a column of 10 and a value's further lines under its first:
+    /// as `incident show`, `question show` and `action show` print one.
+    static func fields(_ lines: [(String, String)]) -> String {
+        lines.map { key, value in
+            key.padding(toLength: 10, withPad: " ", startingAt: 0) + value.replacingOccurrences(of: "\n", with: "\n          ")
+        }.joined(separator: "\n")
     }
 
     /// `2026-11-29T05:28:29.120Z` as `2026-11-29 05:28:29`.

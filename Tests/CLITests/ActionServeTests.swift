@@ -43,26 +43,45 @@ struct ActionServeTests {
         }
     }
 
+    /// The firewall on loopback, a folder with its integration and `configuration`, and a server
+    /// on it (run by alice) with incident INC-1: what `automator action` runs beside.
+    struct Beside {
+        let firewall = FirewallAPI()
+        let api: LoopbackServer
+        let folder: TemporaryFolder
+        let config: String
+        let server: ServerProcess
+        var environment: [String: String] { ["FW_URL": api.url, "USER": "alice"] }
+        var common: [String] {
+            ["--data", folder.url.appendingPathComponent("data").path,
+             "--scripts", folder.url.appendingPathComponent("scripts").path]
+        }
+
+        init(configuration: String) async throws {
+            api = try await firewall.start()
+            folder = try TemporaryFolder()
+            _ = try folder.write("scripts/integrations/firewall.lua", ActionServeTests.firewall)
+            config = try folder.write("automator.yml", configuration)
+            server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: folder.url.appendingPathComponent("scripts"),
+                                                   environment: ["FW_URL": api.url, "USER": "alice"],
+                                                   arguments: ["--executors", "1", "--config", config])
+            #expect(try await server.call("POST", "/api/v1/incidents",
+                                          body: #"{"title": "C2", "type": "c2", "severity": "high"}"#).status == 201)
+        }
+    }
+
     @Test("Without --config, run and undo go through the server, which refuses its protected networks; with none, a real run needs --config")
     func throughTheServer() async throws {
-        let firewall = FirewallAPI()
-        let api = try await firewall.start()
-        defer { api.stop() }
-        let folder = try TemporaryFolder()
-        _ = try folder.write("scripts/integrations/firewall.lua", Self.firewall)
-        let config = try folder.write("automator.yml", """
+        let beside = try await Beside(configuration: """
             actions:
               protected: { networks: [10.0.0.0/8] }
             chat:
               roles: { approver: [alice] }
             """)
-        let data = folder.url.appendingPathComponent("data")
-        let scripts = folder.url.appendingPathComponent("scripts")
-        let environment = ["FW_URL": api.url, "USER": "alice"]
-        let server = try await ServerProcess.start(data: data, scripts: scripts, environment: environment,
-                                                   arguments: ["--executors", "1", "--config", config])
-        #expect(try await server.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#).status == 201)
-        let common = ["--data", data.path, "--scripts", scripts.path]
+        let (firewall, api, config, server) = (beside.firewall, beside.api, beside.config, beside.server)
+        defer { api.stop() }
+        let (environment, common, data) = (beside.environment, beside.common, beside.folder.url.appendingPathComponent("data"))
 
         let protected = try await AutomatorProcess.run(["action", "run", "firewall.block_ip", "--param", "ip=10.1.2.3",
                                                         "--approve"] + common, environment: environment)
@@ -120,19 +139,9 @@ struct ActionServeTests {
 
     @Test("action show, through the server and on the folder: the record, its ttl (a dry run's too) and its undo")
     func show() async throws {
-        let firewall = FirewallAPI()
-        let api = try await firewall.start()
-        defer { api.stop() }
-        let folder = try TemporaryFolder()
-        _ = try folder.write("scripts/integrations/firewall.lua", Self.firewall)
-        let config = try folder.write("automator.yml", "actions:\n  protected: { networks: [10.0.0.0/8] }\n")
-        let data = folder.url.appendingPathComponent("data")
-        let scripts = folder.url.appendingPathComponent("scripts")
-        let environment = ["FW_URL": api.url, "USER": "alice"]
-        let server = try await ServerProcess.start(data: data, scripts: scripts, environment: environment,
-                                                   arguments: ["--executors", "1", "--config", config])
-        #expect(try await server.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#).status == 201)
-        let common = ["--data", data.path, "--scripts", scripts.path]
+        let beside = try await Beside(configuration: "actions:\n  protected: { networks: [10.0.0.0/8] }\n")
+        defer { beside.api.stop() }
+        let (server, environment, common) = (beside.server, beside.environment, beside.common)
         let block = ["action", "run", "firewall.block_ip", "--param", "ip=198.51.100.7", "--incident", "INC-1", "--ttl", "24h"]
 
         // A dry run says how long the action would last once sent, in text and in JSON.

@@ -47,6 +47,22 @@ struct ActionRaisedErrorTests {
         }
         """#
 
+    /// The API on loopback and a folder where worlds start and restart.
+    final class Scene: Sendable {
+        let api = Throttled()
+        let server: LoopbackServer
+        let folder: ScratchFolder
+
+        init() async throws {
+            server = try await api.start()
+            folder = try ScratchFolder()
+        }
+
+        func world() async throws -> World { try await World(folder: folder, api: server) }
+
+        deinit { server.stop() }
+    }
+
     /// The store, the integration and the runs, on a folder that outlives them.
     final class World: Sendable {
         let store: SQLiteStore
@@ -97,11 +113,8 @@ struct ActionRaisedErrorTests {
 
     @Test("actions.run gives back the table raised: its fields read, it prints and joins as the journal's text")
     func tableReachesThePlaybook() async throws {
-        let api = Throttled()
-        let server = try await api.start()
-        defer { server.stop() }
-        let folder = try ScratchFolder()
-        let world = try await World(folder: folder, api: server)
+        let scene = try await Scene()
+        let (api, world) = (scene.api, try await scene.world())
         let incident = try await world.open()
         let ended = try await world.run("""
             local done, why = actions.run("throttled.block_ip", { ip = "198.51.100.7" }, { incident = inc })
@@ -133,11 +146,8 @@ struct ActionRaisedErrorTests {
 
     @Test("A run recorded before failures were tables replays: its recorded why is text, as it was, and nothing diverges")
     func recordedBeforeReplays() async throws {
-        let api = Throttled()
-        let server = try await api.start()
-        defer { server.stop() }
-        let folder = try ScratchFolder()
-        var world = try await World(folder: folder, api: server)
+        let scene = try await Scene()
+        var world = try await scene.world()
         let incident = try await world.open()
         let first = try await world.run("""
             local done, why = actions.run("throttled.block_ip", { ip = "198.51.100.7" }, { incident = inc })
@@ -157,7 +167,7 @@ struct ActionRaisedErrorTests {
         // to it (a crash then; its note was never made).
         action["error"] = nil
         let older = String(decoding: try JSONSerialization.data(withJSONObject: action, options: [.sortedKeys]), as: UTF8.self)
-        let queue = try DatabaseQueue(path: folder.path + "/data/automator.sqlite")
+        let queue = try DatabaseQueue(path: scene.folder.path + "/data/automator.sqlite")
         try await queue.write { db in
             let key = try #require(try Int.fetchOne(db, sql: "SELECT key FROM run WHERE id = ?", arguments: [first.id.description]))
             try db.execute(sql: "UPDATE host_call SET result = ? WHERE run_key = ? AND sequence = ?",
@@ -166,14 +176,14 @@ struct ActionRaisedErrorTests {
         }
         try queue.close()
 
-        world = try await World(folder: folder, api: server)
+        world = try await scene.world()
         _ = try await world.runs.retry(first.id)
         await world.runs.waitForEnd(first.id)
         let replayed = try #require(try await world.runs.run(first.id))
         #expect(replayed.error?.contains("stop here") == true, "the same end, not a divergence: \(replayed.error ?? "")")
         let notes = try await world.store.journal(of: incident).filter { $0.kind == .note }.map(\.text)
         #expect(notes.last?.hasPrefix("text throttled.block_ip failed: ") == true, "\(notes)")
-        #expect(api.calls.withLock { $0 } == 1, "the recorded outcome is replayed: nothing is sent again")
+        #expect(scene.api.calls.withLock { $0 } == 1, "the recorded outcome is replayed: nothing is sent again")
         await world.stop()
     }
 }
