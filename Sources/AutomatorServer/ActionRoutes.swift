@@ -16,6 +16,7 @@ struct ActionRoutes: Sendable {
     func add(to group: RouterGroup<APIRequestContext>) {
         group.get("actions", use: history)
         group.get("actions/catalog", use: catalog)
+        group.get("actions/{id}", use: show)
         group.post("actions", use: run)
         group.post("actions/{id}/undo", use: undo)
         group.post("incidents/{id}/actions/undo", use: undoAll)
@@ -36,6 +37,16 @@ struct ActionRoutes: Sendable {
     /// as `actions.list()` gives it to Lua.
     @Sendable func catalog(_ request: Request, context: APIRequestContext) async throws -> Response {
         .json(ActionsModule.json(actions.catalog))
+    }
+
+    /// `GET /api/v1/actions/{id}` → the action (`ActionsModule.json(_:undo:question:)`); 404 for an
+    /// unknown one.
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        do throws(ActionError) {
+            let (record, undo, question) = try await actions.details(id)
+            return .json(ActionsModule.json(record, undo: undo, question: question))
+        } catch { throw Self.refusal(error) }
     }
 
     /// `POST /api/v1/actions` with `{"name": "checkpoint.block_ip", "params": {"ip": "198.51.100.7"},

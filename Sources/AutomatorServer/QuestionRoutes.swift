@@ -11,6 +11,7 @@ struct QuestionRoutes: Sendable {
 
     func add(to group: RouterGroup<APIRequestContext>) {
         group.get("questions", use: list)
+        group.get("questions/{id}", use: show)
         group.post("questions/{id}/answer", use: answer)
     }
 
@@ -19,6 +20,16 @@ struct QuestionRoutes: Sendable {
         let parameters = request.uri.queryParameters
         try parameters.allowOnly(["incident"])
         return .json(QuestionJSON.list(try await chat.store.openQuestions(of: try parameters.incident())))
+    }
+
+    /// `GET /api/v1/questions/{id}` → the question, answered or not (`QuestionJSON.detail`); 404 for
+    /// an unknown one.
+    @Sendable func show(_ request: Request, context: APIRequestContext) async throws -> Response {
+        let id = context.parameters.get("id") ?? ""
+        guard let (question, incident) = try await chat.store.questionOnIncident(id) else {
+            throw APIError.notFound(QuestionJSON.unknown(id))
+        }
+        return .json(QuestionJSON.detail(question, incident: incident))
     }
 
     /// `POST /api/v1/questions/{id}/answer` with `{"choice": "approve", "by": "alice"}` → 200

@@ -70,6 +70,17 @@ enum ActionBackend {
         }
     }
 
+    /// One action, with its undo and the question that approved it (`GET /api/v1/actions/{id}`).
+    func show(_ id: String) async throws -> String {
+        switch self {
+        case .server(let client):
+            return try await client.call("GET", "/api/v1/actions/\(ServerClient.pathSegment(id))")
+        case .store(let service, _, _):
+            let (record, undo, question) = try await service.details(id)
+            return ActionsModule.json(record, undo: undo, question: question)
+        }
+    }
+
     /// What the integrations in use declare: `{"actions": [...]}`.
     func catalog() async throws -> String {
         switch self {

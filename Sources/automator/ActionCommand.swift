@@ -36,10 +36,11 @@ struct ActionCommand: AsyncParsableCommand {
               automator action run checkpoint.block_ip --param ip=198.51.100.7 \\
                   --incident INC-7 --ttl 24h --approve
               automator action history --incident INC-7
+              automator action show ACT-3f9a0c12b4
               automator action undo ACT-3f9a0c12b4
               automator action undo --incident INC-7   # INC-7's actions, the last first
             """,
-        subcommands: [List.self, Run.self, Undo.self, History.self]
+        subcommands: [List.self, Run.self, Show.self, Undo.self, History.self]
     )
 
     struct Options: ParsableArguments {
@@ -108,13 +109,65 @@ struct ActionCommand: AsyncParsableCommand {
     }
 
     /// One action as the API gives it (`ActionsModule.json`), on a line: id, status, name,
-    /// incident, parameters, who asked and who approved, and when a done one lifts by itself.
+    /// incident, parameters, who asked and who approved, and when a done one lifts by itself (or,
+    /// planned, how long after it is sent it would).
     static func line(_ action: [String: Any]) -> String {
         let text = { (key: String) in action[key] as? String ?? "" }
         let approval = action["approved_by"] is String ? "approved by \(text("approved_by"))" : ""
-        let lifting = text("status") == "done" && action["expires_at"] is String ? "lifts at \(text("expires_at"))" : ""
+        let lifting = switch (text("status"), action["ttl"] as? Double) {
+        case ("done", _) where action["expires_at"] is String: "lifts at \(text("expires_at"))"
+        case ("planned", let ttl?): "would lift \(DurationText.text(ttl)) after it is sent"
+        default: ""
+        }
         return [text("id"), text("status"), text("name"), action["incident"] as? String ?? "-", json(action["params"]),
                 "by \(text("requested_by"))", approval, lifting].filter { !$0.isEmpty }.joined(separator: "  ")
+    }
+
+    /// One action as `GET /api/v1/actions/{id}` gives it, a field a line: what it is and on what,
+    /// who asked and approved (and the question that asked), what came back, its ttl and its undo.
+    static func details(_ action: [String: Any]) -> String {
+        let text = { (key: String) in action[key] as? String ?? "" }
+        let id = text("id")
+        let time = { (key: String) in (action[key] as? String).map { IncidentOutput.time($0) + " UTC" } }
+        var lines = [("id", id), ("action", text("name")), ("params", json(action["params"])), ("status", text("status")),
+                     ("incident", action["incident"] as? String ?? "-"),
+                     ("asked", text("requested_by") + (time("at").map { ", " + $0 } ?? "")),
+                     ("approved", action["approved_by"] as? String ?? "-")]
+        if let question = action["question"] as? [String: Any] {
+            let answer = (question["answer"] as? String).map { answer in
+                ": " + answer + ((question["answered_by"] as? String).map { " by \($0)" } ?? "")
+                    + ((question["answered_at"] as? String).map { ", " + IncidentOutput.time($0) + " UTC" } ?? "")
+            } ?? ""
+            lines.append(("question", "\(question["id"] as? String ?? "") \"\(question["text"] as? String ?? "")\"\(answer)"))
+        }
+        lines.append(("result", action["result"].map { $0 is String ? text("result") : json($0) } ?? "-"))
+        lines.append(("ttl", ttlText(action)))
+        lines.append(("undo", undoText(action)))
+        lines.append(("key", text("idempotency_key")))
+        return IncidentOutput.fields(lines)
+    }
+
+    /// How long an action lasts: when a done one lifts, what a planned one would have had.
+    private static func ttlText(_ action: [String: Any]) -> String {
+        guard let ttl = action["ttl"] as? Double else { return "none: it stays until undone" }
+        let lasting = DurationText.text(ttl)
+        switch action["status"] as? String {
+        case "done": return lasting + ((action["expires_at"] as? String).map { ", lifts by itself at " + IncidentOutput.time($0) + " UTC" } ?? "")
+        case "planned": return lasting + ", its undo would run by itself that long after it is sent"
+        default: return lasting
+        }
+    }
+
+    /// Whether and how an action can be reversed.
+    private static func undoText(_ action: [String: Any]) -> String {
+        if let by = action["undone_by"] as? String {
+            return "undone by \(by)" + ((action["undone_at"] as? String).map { ", " + IncidentOutput.time($0) + " UTC" } ?? "")
+        }
+        guard let undo = action["undo"] as? String else {
+            return "none declared (or no integration file declares the action now): reverse it by hand"
+        }
+        return action["status"] as? String == "done" ? "\(undo): automator action undo \(action["id"] as? String ?? "")"
+            : "\(undo), once it is done"
     }
 
     /// One declared action as the API gives it, on a line: name, risk, parameters (`reason?` when
@@ -252,6 +305,35 @@ extension ActionCommand {
             }
             printVisible(ActionCommand.line(action))
             if action["status"] as? String == "done", let result = action["result"] { printVisible(ActionCommand.json(result)) }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show an action run: parameters, who asked and approved, status, result, ttl, undo.",
+            discussion: """
+                Also the question whose yes approved it (automator question show gives it whole), \
+                when it lifts by itself (or, for a dry run, the ttl it would have had), and whether \
+                it was undone, or how to undo it.
+                """)
+
+        @OptionGroup var options: Options
+        @Argument(help: ArgumentHelp("The action, as `automator action history` shows it.", valueName: "id"))
+        var id: String
+        @Flag(help: "Print the API's JSON (GET /api/v1/actions/ID).")
+        var json = false
+
+        func validate() throws {
+            try options.place.requireFolder()
+            guard id.hasPrefix("ACT-") else {
+                throw ValidationError("'\(id)' is not an action id: they read ACT-3f9a0c12b4 (automator action history lists them)")
+            }
+        }
+
+        func run() async throws {
+            let text = try await options.act(requiringConfiguration: false) { backend in try await backend.show(id) }
+            if json { return print(text) }
+            printVisible(ActionCommand.details(try ActionCommand.actions(in: text)[0]))
         }
     }
 

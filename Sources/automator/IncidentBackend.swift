@@ -294,6 +294,21 @@ enum IncidentBackend {
         }
     }
 
+    /// One question, answered or not (`QuestionJSON.detail`).
+    func question(_ id: String) async throws(CommandFailure) -> String {
+        switch self {
+        case .server(let client):
+            return try await client.call("GET", "/api/v1/questions/\(ServerClient.pathSegment(id))")
+        case .store(let service, _, _):
+            let found: (question: ChatQuestionRecord, incident: IncidentID?)?
+            do { found = try await Self.chatStore(of: service).questionOnIncident(id) } catch {
+                throw CommandFailure("\(error)")
+            }
+            guard let found else { throw CommandFailure(QuestionJSON.unknown(id)) }
+            return QuestionJSON.detail(found.question, incident: found.incident)
+        }
+    }
+
     /// Answers a question as `name` (nil: anonymous): `{"id", "choice"}`. On a folder no server
     /// holds, the run waiting on it goes on at the next `automator serve`.
     func answer(_ id: String, choice: String, by name: String?) async throws(CommandFailure) -> String {

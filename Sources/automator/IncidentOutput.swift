@@ -165,6 +165,22 @@ enum IncidentOutput {
             var askedAt: String
         }
         struct Questions: Decodable { var questions: [Question] }
+        /// One question as `GET /api/v1/questions/{id}` gives it, answered or not.
+        struct AskedQuestion: Decodable {
+            var id: String
+            var text: String
+            var choices: [String]
+            var roles: [String]
+            var incident: String?
+            var run: String?
+            var network: String?
+            var channel: String
+            var posted: Bool
+            var askedAt: String
+            var answer: String?
+            var answeredBy: String?
+            var answeredAt: String?
+        }
         struct Journal: Decodable { var journal: [Entry] }
         struct Playbooks: Decodable {
             var playbooks: [Listed]
@@ -246,11 +262,8 @@ enum IncidentOutput {
         lines += playbookLines(incident)
         if let fields = fieldLines(json) { lines.append(("fields", fields)) }
         if !incident.details.isEmpty { lines.append(("details", incident.details)) }
-        let header = lines.map { key, value in
-            key.padding(toLength: 10, withPad: " ", startingAt: 0) + value.replacingOccurrences(of: "\n", with: "\n          ")
-        }
-        return (header + ["", taskLines(incident), "", evidenceLines(incident, from: server), "", actionLines(incident, from: server),
-                          "", try journalLines(journal)]).joined(separator: "\n")
+        return [Self.fields(lines), "", taskLines(incident), "", evidenceLines(incident, from: server), "",
+                actionLines(incident, from: server), "", try journalLines(journal)].joined(separator: "\n")
     }
 
     /// `evidence:`, then a line per file: id, name, the start of its SHA-256, its size, who
@@ -393,6 +406,25 @@ enum IncidentOutput {
         })
     }
 
+    /// One question: what it asks, its choices, who may answer, where and for which incident it
+    /// was asked, and who answered it and when (or that nobody has).
+    static func question(_ json: String) throws -> String {
+        let question = try decode(API.AskedQuestion.self, json)
+        let place = (question.network.map { "\($0) " } ?? "") + question.channel
+            + (question.posted ? "" : " (not posted: answered here or through the API)")
+        var lines = [("id", question.id), ("question", question.text), ("choices", question.choices.joined(separator: ", ")),
+                     ("roles", question.roles.isEmpty ? "anyone" : question.roles.joined(separator: ", ")),
+                     ("incident", question.incident ?? "-"), ("run", question.run ?? "-"), ("channel", place),
+                     ("asked", time(question.askedAt) + " UTC")]
+        if let answer = question.answer {
+            lines.append(("answer", answer + (question.answeredBy.map { " by \($0)" } ?? "")
+                + (question.answeredAt.map { ", " + time($0) + " UTC" } ?? "")))
+        } else {
+            lines.append(("answer", "none yet: automator question answer \(question.id) CHOICE"))
+        }
+        return fields(lines)
+    }
+
     // MARK: Playbooks
 
     /// The playbooks in the order they are tried, then the files that could not be read.
@@ -434,6 +466,14 @@ enum IncidentOutput {
     private static func short(_ text: String) -> String {
         let line = text.split(separator: "\n").first ?? ""
         return line.count > titleWidth ? line.prefix(titleWidth - 1) + "…" : String(line)
+    }
+
+    /// A record a field a line, names in a column of 10 and a value's further lines under its first:
+    /// as `incident show`, `question show` and `action show` print one.
+    static func fields(_ lines: [(String, String)]) -> String {
+        lines.map { key, value in
+            key.padding(toLength: 10, withPad: " ", startingAt: 0) + value.replacingOccurrences(of: "\n", with: "\n          ")
+        }.joined(separator: "\n")
     }
 
     /// `2026-11-29T05:28:29.120Z` as `2026-11-29 05:28:29`.

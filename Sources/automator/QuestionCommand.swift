@@ -5,7 +5,7 @@ import Foundation
 struct QuestionCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "question",
-        abstract: "List and answer the questions runs wait on: chat.ask, chat.approve, actions' approvals.",
+        abstract: "List, show and answer the questions runs wait on: chat.ask, chat.approve, actions' approvals.",
         discussion: """
             A run that asks a question waits until someone answers it: in chat (a button, or a \
             reply in its thread), or here. A question that could not be posted (no chat network, \
@@ -20,6 +20,9 @@ struct QuestionCommand: AsyncParsableCommand {
             no one for (an approval while chat.roles.approver is unset) is refused to everyone \
             in chat: it is answered here.
 
+            question show gives one question, answered or not: its choices, the roles that may answer, \
+            its incident, who answered and when.
+
             Exit status: 0 when done; 1 when it failed (no such question, an answer not among its \
             choices, a question answered already, the server refused or could not be reached); \
             64 for a usage error.
@@ -27,9 +30,10 @@ struct QuestionCommand: AsyncParsableCommand {
             Examples:
               automator question list
               automator question list --incident INC-4
+              automator question show Q-3f2a9c1e
               automator question answer Q-3f2a9c1e approve --by alice
             """,
-        subcommands: [List.self, Answer.self]
+        subcommands: [List.self, Show.self, Answer.self]
     )
 }
 
@@ -61,6 +65,34 @@ extension QuestionCommand {
                 try await backend.questions(of: incident)
             }
             if json { print(text) } else { printVisible(try IncidentOutput.questions(text)) }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show a question, answered or not: choices, roles, incident, who answered and when.")
+
+        @OptionGroup var options: IncidentOptions
+
+        @Argument(help: ArgumentHelp("""
+            The question's id, as `automator question list`, the incident's journal or an action's \
+            record (automator action show) names it.
+            """, valueName: "id"))
+        var id: String
+
+        @Flag(help: "Print the API's JSON (GET /api/v1/questions/ID).")
+        var json = false
+
+        func validate() throws {
+            try options.requireDataFolder()
+            guard id.hasPrefix("Q-") else { throw ValidationError("'\(id)' is not a question id: they read Q-3f2a9c1e") }
+        }
+
+        func run() async throws {
+            let text = try await IncidentBackend.perform(options) { [id] backend throws(CommandFailure) in
+                try await backend.question(id)
+            }
+            if json { print(text) } else { printVisible(try IncidentOutput.question(text)) }
         }
     }
 

@@ -43,26 +43,45 @@ struct ActionServeTests {
         }
     }
 
+    /// The firewall on loopback, a folder with its integration and `configuration`, and a server
+    /// on it (run by alice) with incident INC-1: what `automator action` runs beside.
+    struct Beside {
+        let firewall = FirewallAPI()
+        let api: LoopbackServer
+        let folder: TemporaryFolder
+        let config: String
+        let server: ServerProcess
+        var environment: [String: String] { ["FW_URL": api.url, "USER": "alice"] }
+        var common: [String] {
+            ["--data", folder.url.appendingPathComponent("data").path,
+             "--scripts", folder.url.appendingPathComponent("scripts").path]
+        }
+
+        init(configuration: String) async throws {
+            api = try await firewall.start()
+            folder = try TemporaryFolder()
+            _ = try folder.write("scripts/integrations/firewall.lua", ActionServeTests.firewall)
+            config = try folder.write("automator.yml", configuration)
+            server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: folder.url.appendingPathComponent("scripts"),
+                                                   environment: ["FW_URL": api.url, "USER": "alice"],
+                                                   arguments: ["--executors", "1", "--config", config])
+            #expect(try await server.call("POST", "/api/v1/incidents",
+                                          body: #"{"title": "C2", "type": "c2", "severity": "high"}"#).status == 201)
+        }
+    }
+
     @Test("Without --config, run and undo go through the server, which refuses its protected networks; with none, a real run needs --config")
     func throughTheServer() async throws {
-        let firewall = FirewallAPI()
-        let api = try await firewall.start()
-        defer { api.stop() }
-        let folder = try TemporaryFolder()
-        _ = try folder.write("scripts/integrations/firewall.lua", Self.firewall)
-        let config = try folder.write("automator.yml", """
+        let beside = try await Beside(configuration: """
             actions:
               protected: { networks: [10.0.0.0/8] }
             chat:
               roles: { approver: [alice] }
             """)
-        let data = folder.url.appendingPathComponent("data")
-        let scripts = folder.url.appendingPathComponent("scripts")
-        let environment = ["FW_URL": api.url, "USER": "alice"]
-        let server = try await ServerProcess.start(data: data, scripts: scripts, environment: environment,
-                                                   arguments: ["--executors", "1", "--config", config])
-        #expect(try await server.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#).status == 201)
-        let common = ["--data", data.path, "--scripts", scripts.path]
+        let (firewall, api, config, server) = (beside.firewall, beside.api, beside.config, beside.server)
+        defer { api.stop() }
+        let (environment, common, data) = (beside.environment, beside.common, beside.folder.url.appendingPathComponent("data"))
 
         let protected = try await AutomatorProcess.run(["action", "run", "firewall.block_ip", "--param", "ip=10.1.2.3",
                                                         "--approve"] + common, environment: environment)
@@ -116,6 +135,62 @@ struct ActionServeTests {
                                                          "--approve", "--config", config] + common, environment: environment)
         #expect(configured.status == 1 && configured.stderr.contains("is in the protected network 10.0.0.0/8"))
         #expect(firewall.sent.count == 2)
+    }
+
+    @Test("action show, through the server and on the folder: the record, its ttl (a dry run's too) and its undo")
+    func show() async throws {
+        let beside = try await Beside(configuration: "actions:\n  protected: { networks: [10.0.0.0/8] }\n")
+        defer { beside.api.stop() }
+        let (server, environment, common) = (beside.server, beside.environment, beside.common)
+        let block = ["action", "run", "firewall.block_ip", "--param", "ip=198.51.100.7", "--incident", "INC-1", "--ttl", "24h"]
+
+        // A dry run says how long the action would last once sent, in text and in JSON.
+        let dry = try await AutomatorProcess.run(block + ["--dry-run"] + common, environment: environment)
+        #expect(dry.status == 0 && dry.stdout.contains("  planned  firewall.block_ip  INC-1")
+            && dry.stdout.hasSuffix("  would lift 1d after it is sent\n"), "\(dry.stdout)\(dry.stderr)")
+        let planned = try #require(dry.stdout.split(separator: " ").first.map(String.init))
+        let posted = try await server.call("POST", "/api/v1/actions", body: #"{"name": "firewall.block_ip", "#
+            + #""params": {"ip": "198.51.100.7"}, "ttl": "2h", "dry_run": true}"#)
+        #expect(posted.status == 201 && posted.json["status"] as? String == "planned" && posted.json["ttl"] as? Double == 7200,
+                "\(posted.body)")
+        let shownPlan = try await AutomatorProcess.run(["action", "show", planned] + common, environment: environment)
+        #expect(shownPlan.status == 0 && shownPlan.stdout.contains("status    planned\n")
+            && shownPlan.stdout.contains("ttl       1d, its undo would run by itself that long after it is sent\n")
+            && shownPlan.stdout.contains("undo      firewall.unblock_ip, once it is done\n"), "\(shownPlan.stdout)\(shownPlan.stderr)")
+
+        let done = try await AutomatorProcess.run(block + ["--approve"] + common, environment: environment)
+        #expect(done.status == 0 && done.stdout.contains("  done  firewall.block_ip  INC-1"), "\(done.stderr)")
+        let id = try #require(done.stdout.split(separator: " ").first.map(String.init))
+        let shown = try await AutomatorProcess.run(["action", "show", id] + common, environment: environment)
+        let lines = shown.stdout.split(separator: "\n").map(String.init)
+        #expect(shown.status == 0 && lines.prefix(7) == [
+            "id        \(id)", "action    firewall.block_ip", #"params    {"ip":"198.51.100.7"}"#, "status    done",
+            "incident  INC-1", lines[5], "approved  cli:alice",
+        ] && lines[5].hasPrefix("asked     cli:alice, 20"), "\(shown.stdout)\(shown.stderr)")
+        #expect(lines.contains(#"result    {"rule":"r-1"}"#) && lines.contains { $0.hasPrefix("ttl       1d, lifts by itself at 20") }
+            && lines.contains("undo      firewall.unblock_ip: automator action undo \(id)"), "\(shown.stdout)")
+        let json = try await server.call("GET", "/api/v1/actions/\(id)")
+        #expect(json.status == 200 && json.json["undo"] as? String == "firewall.unblock_ip" && json.json["ttl"] as? Double == 86400
+                && json.json["expires_at"] is String, "\(json.body)")
+        let asJSON = try await AutomatorProcess.run(["action", "show", id, "--json"] + common, environment: environment)
+        #expect(asJSON.stdout.hasPrefix("{") && asJSON.stdout.contains(#""undo":"firewall.unblock_ip""#), "\(asJSON.stdout)")
+        #expect(try await server.call("GET", "/api/v1/actions/catalog").body.contains("firewall.block_ip"), "still the catalog")
+        let unknown = try await server.call("GET", "/api/v1/actions/ACT-0000000000")
+        #expect(unknown.status == 404 && unknown.body.contains("automator action history"), "\(unknown.body)")
+
+        #expect(try await AutomatorProcess.run(["action", "undo", id] + common, environment: environment).status == 0)
+        server.terminate()
+        _ = await server.waitForExit()
+
+        // On the folder, with no server: the same record, undone now.
+        let undone = try await AutomatorProcess.run(["action", "show", id] + common, environment: environment)
+        #expect(undone.status == 0 && undone.stdout.contains("status    undone\n")
+            && undone.stdout.contains("undo      undone by cli:alice, 20"), "\(undone.stdout)\(undone.stderr)")
+        let missing = try await AutomatorProcess.run(["action", "show", "ACT-0000000000"] + common, environment: environment)
+        #expect(missing.status == 1 && missing.stderr.contains("there is no action ACT-0000000000: automator action history"),
+                "\(missing.stderr)")
+        let mistyped = try await AutomatorProcess.run(["action", "show", "INC-1"] + common, environment: environment)
+        #expect(mistyped.status == 64 && mistyped.stderr.contains("'INC-1' is not an action id"), "\(mistyped.stderr)")
     }
 
     @Test("list and history show the server's integrations and store: on PostgreSQL, not the folder's")

@@ -570,6 +570,11 @@ struct IncidentServeTests {
         let listed = try await AutomatorProcess.run(["question", "list"] + data)
         #expect(listed.status == 0 && listed.stdout.contains(question) && listed.stdout.contains("Isolate the host? (not posted in #soc)"),
                 "\(listed.stdout) \(listed.stderr)")
+        let waiting = try await AutomatorProcess.run(["question", "show", question] + data)
+        #expect(waiting.status == 0 && waiting.stdout.contains("question  Isolate the host?\n")
+            && waiting.stdout.contains("choices   approve, deny\nroles     approver\nincident  \(id)\n")
+            && waiting.stdout.contains("answer    none yet: automator question answer \(question) CHOICE"),
+                "\(waiting.stdout) \(waiting.stderr)")
         let wrong = try await AutomatorProcess.run(["question", "answer", question, "perhaps"] + data)
         #expect(wrong.status == 1 && wrong.stderr.contains("takes one of: approve, deny"), "\(wrong.stderr)")
         let answered = try await AutomatorProcess.run(["question", "answer", question, "Approve", "--by", "alice"] + data)
@@ -581,6 +586,19 @@ struct IncidentServeTests {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(try await AutomatorProcess.run(["question", "list"] + data).stdout.contains("no open questions"))
+        // Answered, it is no longer listed, and still shown: who answered and when.
+        let shown = try await AutomatorProcess.run(["question", "show", question] + data)
+        #expect(shown.status == 0 && shown.stdout.contains("answer    approve by cli:alice, 20"), "\(shown.stdout) \(shown.stderr)")
+        let json = try await server.call("GET", "/api/v1/questions/\(question)")
+        #expect(json.status == 200 && json.json["answered_by"] as? String == "cli:alice" && json.json["incident"] as? String == id
+                && json.json["answered_at"] is String, "\(json.body)")
+        let unknown = try await AutomatorProcess.run(["question", "show", "Q-00000000"] + data)
+        #expect(unknown.status == 1 && unknown.stderr.contains("there is no question Q-00000000: automator question list"),
+                "\(unknown.stderr)")
+        server.terminate()
+        _ = await server.waitForExit()
+        let onFolder = try await AutomatorProcess.run(["question", "show", question, "--json"] + data)
+        #expect(onFolder.status == 0 && onFolder.stdout.contains(#""answered_by":"cli:alice""#), "\(onFolder.stdout) \(onFolder.stderr)")
     }
 
     @Test("GET /metrics needs the token, and shows the open incident, its waiting run and open task in Prometheus's text format")

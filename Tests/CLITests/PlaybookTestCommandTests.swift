@@ -285,6 +285,33 @@ struct PlaybookTestCommandTests {
         #expect(result.stdout.contains("4 tests, 1 failed"), "\(result.stdout)")
     }
 
+    @Test("A planned action has the ttl it would have had: the call's, else the one its action declares")
+    func plannedTTL() async throws {
+        let result = try await Self.test([
+            "integrations/edr.lua": """
+            return integration { name = "EDR", actions = {
+              isolate = { risk = "low", undo = "release", ttl = "2h", params = { host = { type = "host", required = true } },
+                          run = function() end },
+              release = { risk = "low", params = { host = { type = "host", required = true } }, run = function() end } } }
+            """,
+            "playbooks/isolate.lua": """
+            return playbook {
+              name = "Isolate",
+              run = function(inc)
+                local declared = actions.run("edr.isolate", { host = "ws-1" }, { incident = inc, dry_run = true })
+                local asked = actions.run("edr.isolate", { host = "ws-1" }, { incident = inc, ttl = "30m" })
+                inc:note(("ttl %d and %d"):format(declared.ttl, asked.ttl))
+              end,
+            }
+            """,
+            "playbooks/isolate_test.lua": """
+            local isolate = require("playbooks.isolate")
+            test("ttl", function() expect.note(run(isolate, {}), "ttl 7200 and 1800") end)
+            """,
+        ])
+        #expect(result.stdout.contains("✔ ttl"), "\(result.stdout)")
+    }
+
     @Test("expect.action compares the parameters it lists, and a mismatch shows what was called beside what was expected")
     func expectedActionParameters() async throws {
         let result = try await Self.test([

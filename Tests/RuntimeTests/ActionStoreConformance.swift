@@ -36,12 +36,17 @@ struct ActionStoreConformance {
                      at: IncidentStoreConformance.time(seconds))
     }
 
-    /// An action is read back as written, through `sending`, `done` with its expiry, and `undone`.
+    /// An action is read back as written, through `sending`, `done` with its expiry, and `undone`;
+    /// its ttl as planned (to the millisecond), and none for one that stays.
     private func roundTrip(_ store: any ActionStore) async throws {
         var action = Self.action("1")
+        action.ttl = 86400.25
         try await store.write(.recordAction(action))
         #expect(try await store.action(action.id) == action)
         #expect(try await store.action("ACT-none") == nil)
+        let staying = Self.action("2")
+        try await store.write(.recordAction(staying))
+        #expect(try await store.action(staying.id)?.ttl == nil)
         let expiry = IncidentStoreConformance.time(86400)
         try await store.write(.finishAction(id: action.id, status: .done, result: #"{"rule":"r-1"}"#, expiresAt: expiry))
         action.status = .done

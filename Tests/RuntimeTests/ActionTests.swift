@@ -446,6 +446,70 @@ struct ActionTests {
         let journal = try await responder.journal(incident)
         #expect(journal == ["playbook \(runID): \(record.id): ran firewall.block_ip ip=198.51.100.7 "
             + #"reason=C2, approved by test:alice: {"rule":"r-1"}"#], "\(journal)")
+
+        // As automator action show gives it: its undo, and the question that approved it, answered.
+        let (shown, undo, asked) = try await responder.actions.details(record.id)
+        #expect(shown == record && undo == "firewall.unblock_ip")
+        #expect(asked?.text.hasPrefix("Approve firewall.block_ip") == true && asked?.answer == "approve"
+                    && asked?.answeredBy == "test:alice",
+                "\(String(describing: asked))")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(ActionsModule.json(shown, undo: undo,
+                                                                                                question: asked).utf8))
+            as? [String: Any])
+        #expect(json["undo"] as? String == "firewall.unblock_ip" && json["id"] as? String == record.id)
+        let answered = try #require(json["question"] as? [String: Any], "\(json)")
+        #expect(answered["answer"] as? String == "approve" && answered["incident"] as? String == incident.description,
+                "\(answered)")
+        await #expect(throws: ActionError.self) { try await responder.actions.details("ACT-0000000000") }
+        await responder.stop()
+    }
+
+    @Test("An approval says how long the action lasts, under its question: the approver agrees to the ttl too")
+    func approvalSaysTheTTL() async throws {
+        let scene = try await Scene()
+        try Self.playbook(in: scene.folder, running: """
+            local done = actions.run("firewall.block_ip", { ip = "198.51.100.7" }, { incident = inc, ttl = "24h" })
+            inc:note("blocked: " .. done.status)
+            """)
+        let responder = try await scene.responder()
+        let (incident, run) = try await responder.open()
+        let post = try await responder.question()
+        let note = "If approved, its undo runs by itself 1d after it is sent."
+        #expect(post.text.hasPrefix("Approve firewall.block_ip ip=198.51.100[.]7? (risk high, \(incident))\n\(note)"),
+                "\(post.text)")
+        let asked = try #require(try await responder.store.openQuestions(of: incident).first?.question)
+        #expect(asked.text.hasSuffix("\n" + note), "kept as posted: \(asked.text)")
+        await responder.answer("approve")
+        await responder.incidents.runs.waitForEnd(try #require(run).id)
+        #expect(try await responder.notes(incident) == ["blocked: done"])
+        await responder.stop()
+    }
+
+    @Test("A question's note is no argument a replay compares: a run asked without one replays; a changed question diverges")
+    func questionNoteReplays() async throws {
+        let scene = try await Scene(approvals: nil)
+        let responder = try await scene.responder()
+        let asking = { (question: String, options: String) in Array("""
+            local answer = chat.ask("#soc", "\(question)", { "yes", "no" }\(options))
+            error("stopped after " .. answer)
+            """.utf8) }
+        let run = try await responder.incidents.runs.submit(script: "ask.lua", source: asking("Go on?", ""))
+        _ = try await responder.question()
+        await responder.answer("yes")
+        await responder.incidents.runs.waitForEnd(run.id)
+        #expect(try await responder.incidents.runs.run(run.id)?.error?.contains("stopped after yes") == true)
+
+        // The same run, now with a note, as a run recorded before the approval's note replays.
+        _ = try await responder.incidents.runs.retry(run.id, source: asking("Go on?", #", { note = "Lasts 1d." }"#))
+        await responder.incidents.runs.waitForEnd(run.id)
+        let replayed = try #require(try await responder.incidents.runs.run(run.id))
+        #expect(replayed.status == .failed && replayed.error?.contains("stopped after yes") == true,
+                "\(replayed.status): \(replayed.error ?? "")")
+        // The question's own text is compared.
+        _ = try await responder.incidents.runs.retry(run.id, source: asking("Go on now?", ""))
+        await responder.incidents.runs.waitForEnd(run.id)
+        #expect(try await responder.incidents.runs.run(run.id)?.status == .diverged)
+        #expect(responder.network.posts.withLock { $0.filter { $0.question != nil }.count } == 1, "asked once")
         await responder.stop()
     }
 
@@ -960,7 +1024,7 @@ struct ActionTests {
             local planned = actions.run("firewall.block_ip", { ip = "198.51.100.7" },
                                         { incident = inc, ttl = 3600, dry_run = true })
             local done = actions.run("firewall.block_ip", { ip = "198.51.100.7" }, { incident = inc, ttl = "24h" })
-            inc:note(("plan %d, %s, %s"):format(plan.ttl, planned.status, done.expires_at))
+            inc:note(("plan %d, %s %d, %s"):format(plan.ttl, planned.status, planned.ttl, done.expires_at))
             local ok, why = pcall(actions.run, "firewall.block_network", { network = "198.51.100.0/24" },
                                   { incident = inc, ttl = "1h" })
             inc:note(ok and "sent" or why)
@@ -973,7 +1037,9 @@ struct ActionTests {
         let expiresAt = try #require(record.expiresAt)
         #expect(abs(expiresAt.timeIntervalSinceNow - 86400) < 60)
         let notes = try await responder.notes(incident)
-        #expect(notes.first == "plan 86400, planned, \(JSONText.time(expiresAt).dropFirst().dropLast())", "\(notes)")
+        #expect(notes.first == "plan 86400, planned 3600, \(JSONText.time(expiresAt).dropFirst().dropLast())", "\(notes)")
+        let planned = try await responder.actions.history(on: incident).first { $0.status == .planned }
+        #expect(planned?.ttl == 3600 && planned?.expiresAt == nil, "a dry run keeps the ttl it would have had")
         #expect(notes.last?.contains("firewall.block_network has no undo, so it cannot lift by itself") == true, "\(notes)")
         #expect(firewall.paths == ["/block"], "nothing sent for the refused ttl")
         let journal = try await responder.journal(incident)

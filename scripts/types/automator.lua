@@ -632,7 +632,7 @@ function chat.upload(channel, name, data, options) end
 ---@param channel string
 ---@param question string
 ---@param choices string[]
----@param options? { network?: string, roles?: string[], timeout?: number } only people with one of `roles` may answer; unanswered after `timeout` seconds: "timeout", "automator"
+---@param options? { network?: string, roles?: string[], timeout?: number, incident?: Incident|string, note?: string } only people with one of `roles` may answer; unanswered after `timeout` seconds: "timeout", "automator"; `note`, a line posted under the question, is not compared by a replay
 ---@return string choice
 ---@return string by
 ---@return string question
@@ -644,7 +644,7 @@ function chat.ask(channel, question, choices, options) end
 ---role, no one in chat may, and an operator answers with `automator question answer`.
 ---@param channel string
 ---@param question string
----@param options? { network?: string, roles?: string[], timeout?: number }
+---@param options? { network?: string, roles?: string[], timeout?: number, incident?: Incident|string, note?: string }
 ---@return boolean approved
 ---@return string by
 ---@return string question
@@ -750,6 +750,9 @@ actions = {}
 ---@field idempotency_key string
 ---@field at string
 ---@field expires_at? string when its ttl lifts it
+---@field ttl? number seconds: how long it lasts once sent before its undo runs by itself (a planned one's too)
+---@field undone_by? string
+---@field undone_at? string
 ---@field result any what the integration returned; in `history`, the error's text of a failed one, why for one not run
 
 ---Runs an action ("checkpoint.block_ip") once its parameters pass the checks; one whose risk
@@ -757,8 +760,11 @@ actions = {}
 ---Returns the action when it was done (status "done"), or planned in a dry run (status
 ---"planned": yours, each one in `automator run`, one a test does not stub), so that a trial goes on
 ---as if it worked. When it was not done, nil and why: "denied by slack:bob", "nobody approved it in
----time", or "checkpoint.block_ip failed: the API's error" (recorded and journaled as failed):
+---time", or "checkpoint.block_ip failed: the API's error" (recorded and journaled as failed). An
+---integration that raised a table (`error({ code = "quota", retry_after = 30 })`) gives that table
+---back as why, its fields to read; it prints and joins as the text the journal has:
 ---  local done, why = actions.run(...); if not done then inc:note("not blocked: " .. why) end
+---  if type(why) == "table" and why.code == "quota" then time.sleep(why.retry_after) end
 ---A refused parameter is an error at the script's line, and so is an
 ---option it does not know (`dryrun`) or an incident where the options belong: write `{ incident = inc }`.
 ---`ttl = "24h"` lifts the action by itself after that long (its undo runs, durably), longer or
@@ -767,7 +773,7 @@ actions = {}
 ---@param params? table<string, string|number|boolean>
 ---@param options? { incident?: Incident|string, dry_run?: boolean, channel?: string, default_channel?: string, ttl?: duration }
 ---@return actions.record?
----@return string? why
+---@return string|table? why
 function actions.run(name, params, options) end
 
 ---@class actions.plan

@@ -20,9 +20,14 @@ public struct ActionError: Error, CustomStringConvertible, Sendable {
 
     public let kind: Kind
     public let description: String
+    /// What the integration raised when it raised a table (`error({ code = "quota" })`), as JSON
+    /// with its secrets blanked out: what `actions.run` gives the playbook as why, `description`
+    /// being its text for the record, the journal and the log.
+    public let raised: String?
 
-    public init(_ kind: Kind, _ description: String) {
+    public init(_ kind: Kind, _ description: String, raised: String? = nil) {
         self.kind = kind
         self.description = description
+        self.raised = raised
     }
 }

@@ -19,6 +19,12 @@ public struct ActionPlan: Sendable, Hashable {
     /// shorter than the declaration's), else the declaration's; nil for an action that stays.
     public var ttl: TimeInterval?
 
+    /// Said under its approval's question, for an action that lifts by itself: what the approver
+    /// agrees to includes how long it lasts.
+    public var approvalNote: String? {
+        ttl.map { "If approved, its undo runs by itself \(DurationText.text($0)) after it is sent." }
+    }
+
     /// The parameters as sent and stored.
     public var parametersJSON: String { ActionValue.json(parameters) }
 

@@ -154,6 +154,7 @@ public final class ActionService: Sendable {
                                   parameters: plan.parametersJSON, incident: incident, requestedBy: requestedBy,
                                   approvedBy: approvedBy, status: dryRun ? .planned : .sending, result: dryRun ? "null" : nil)
         record.question = question
+        record.ttl = plan.ttl
         return record
     }
 
@@ -241,15 +242,40 @@ public final class ActionService: Sendable {
     /// `denied by NAME`. `actions.run` passes it to `decline`, as runs recorded it.
     static let nobodyApproved = "nobody approved it in time"
 
+    /// The action of this id.
+    ///
+    /// - Throws: `.notFound`, naming where the ids are; `.failed` when the store failed.
+    public func action(_ id: String) async throws(ActionError) -> ActionRecord {
+        let record: ActionRecord?
+        do { record = try await store.action(id) } catch { throw ActionError(.failed, error.description) }
+        guard let record else {
+            throw ActionError(.notFound, "there is no action \(id): automator action history (GET /api/v1/actions) "
+                + "lists the actions run, with their ids")
+        }
+        return record
+    }
+
+    /// One action as `automator action show` gives it: its record, the undo its declaration names
+    /// (nil when it has none, or no integration file declares it; one that lacks its settings
+    /// still says), and the chat question whose yes approved it (nil when it was approved
+    /// otherwise, or needed no approval).
+    public func details(_ id: String) async throws(ActionError)
+        -> (record: ActionRecord, undo: String?, question: ChatQuestionRecord?)
+    {
+        let record = try await action(id)
+        let declaration = try? declaration(record.name, dryRun: true)
+        let undo = declaration.flatMap { declared in declared.undo.map { "\(declared.integration).\($0)" } }
+        guard let asked = record.question, let questions = store as? any ChatStore else { return (record, undo, nil) }
+        do { return (record, undo, try await questions.question(asked)) } catch {
+            throw ActionError(.failed, error.description)
+        }
+    }
+
     /// Reverses a done action with its undo, given the same parameters.
     ///
     /// - Throws: `ActionError`: `.notFound`, `.conflict` (no undo, or not done), `.failed`.
     public func undo(_ id: String, by: String) async throws(ActionError) -> ActionRecord {
-        let record: ActionRecord?
-        do { record = try await store.action(id) } catch { throw ActionError(.failed, error.description) }
-        guard var record else {
-            throw ActionError(.notFound, "there is no action \(id): `automator action history` lists the actions run")
-        }
+        var record = try await action(id)
         guard record.status == .done else {
             throw ActionError(.conflict, "\(id) is \(record.status.rawValue), not done: there is nothing to undo")
         }

@@ -21,6 +21,9 @@ public struct LuaError: Error, CustomStringConvertible, Sendable {
     public var kind: Kind
     public var message: String
     public var traceback: String
+    /// The table the script raised (`error({ code = "quota", retry_after = 30 })`) as JSON, keys
+    /// sorted; nil for any other error, or a table that is no JSON data. `message` shows it as text.
+    public var raised: String?
 
     public init(_ kind: Kind, _ message: String, traceback: String = "") {
         self.kind = kind

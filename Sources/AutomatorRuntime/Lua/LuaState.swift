@@ -107,7 +107,19 @@ public final class LuaState {
         if status == LUA_ERRMEM {
             return LuaError(.memory, "\(location) \(memoryRefusal)", traceback: traceback)
         }
-        return LuaError(.runtime, SandboxHint.explain(message), traceback: traceback)
+        var error = LuaError(.runtime, SandboxHint.explain(message), traceback: traceback)
+        error.raised = raisedTable(on: thread)
+        return error
+    }
+
+    /// The error value on top of `thread` as JSON when it is a table, read raw (no metamethod runs).
+    private func raisedTable(on thread: OpaquePointer) -> String? {
+        guard lua_type(thread, -1) == LUA_TTABLE else { return nil }
+        let top = lua_gettop(thread)
+        defer { lua_settop(thread, top) }
+        var encoder = LuaJSONEncoder(L: thread, marker: jsonArrayMarker, indent: 0)
+        do throws(JSONEncodeError) { try encoder.encode(at: -1) } catch { return nil }
+        return encoder.text
     }
 
     /// Which cap refused the memory a run asked for, and what to do about it.

@@ -49,6 +49,10 @@ public struct ActionRecord: Sendable, Hashable {
     public var result: String?
     public var at: Date
     public var expiresAt: Date?
+    /// How long it lasts once sent before its undo runs by itself: the call's ttl, else the
+    /// declaration's. Kept from the plan, so that a dry run shows what it would have; nil for an
+    /// action that stays, and for those kept before schema v20.
+    public var ttl: TimeInterval?
     public var undoneBy: String?
     public var undoneAt: Date?
     /// The chat question whose yes approved it (`chat.approve` in `actions.run`): the report's time
@@ -70,4 +74,9 @@ public struct ActionRecord: Sendable, Hashable {
         self.at = at.roundedToMilliseconds
         self.expiresAt = expiresAt?.roundedToMilliseconds
     }
+}
+
+extension ActionRecord {
+    /// `ttl` as both stores keep it.
+    var ttlMilliseconds: Int64? { ttl.map { Int64(($0 * 1000).rounded()) } }
 }

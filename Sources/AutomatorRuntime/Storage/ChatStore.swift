@@ -25,6 +25,18 @@ public protocol ChatStore: ChatStateStore, IncidentStore {
     func deleteEditedTexts(keptBefore cutoff: Date) async throws(StoreError) -> Int
 }
 
+extension ChatStore {
+    /// A question, answered or not, with the incident it was asked for (its run's, for one kept
+    /// before schema v19, as `openQuestions` gives it); nil for an unknown id.
+    public func questionOnIncident(_ id: String) async throws(StoreError)
+        -> (question: ChatQuestionRecord, incident: IncidentID?)?
+    {
+        guard let question = try await question(id) else { return nil }
+        guard question.incident == nil, let run = question.runID else { return (question, question.incident) }
+        return (question, try await loadRun(run)?.incident)
+    }
+}
+
 /// The text a message was last checked with after an edit, on a network that sends an edit's new
 /// text alone (Matrix): the next edit is compared with it, after a restart too, so that what an
 /// earlier edit added is not answered again. Kept a week (`ChatSweeper`).

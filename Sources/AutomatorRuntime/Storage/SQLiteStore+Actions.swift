@@ -41,6 +41,7 @@ extension SQLiteStore: ActionStore {
         action.undoneBy = row["undone_by"]
         action.undoneAt = (row["undone_at"] as Int64?).map(Date.init(millisecondsSince1970:))
         action.question = row["question"]
+        action.ttl = (row["ttl_ms"] as Int64?).map { TimeInterval($0) / 1000 }
         return action
     }
 
@@ -60,12 +61,12 @@ extension SQLiteStore: ActionStore {
             }
             try db.cachedStatement(sql: """
                 INSERT OR IGNORE INTO action (id, key, name, parameters, incident, requested_by, approved_by, status,
-                                              result, at, expires_at, question)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                              result, at, expires_at, question, ttl_ms)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """).execute(arguments: [
                     action.id, action.key, action.name, action.parameters, action.incident?.number, action.requestedBy,
                     action.approvedBy, action.status.rawValue, action.result, action.at.millisecondsSince1970,
-                    action.expiresAt?.millisecondsSince1970, action.question,
+                    action.expiresAt?.millisecondsSince1970, action.question, action.ttlMilliseconds,
                 ])
         case .finishAction(let id, let status, let result, let expiresAt):
             try db.cachedStatement(sql: "UPDATE action SET status = ?, result = ?, expires_at = ? WHERE id = ?")

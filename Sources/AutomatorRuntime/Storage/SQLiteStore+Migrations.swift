@@ -396,6 +396,12 @@ extension SQLiteStore {
         migrator.registerMigration("v19") { db in
             try db.execute(sql: "ALTER TABLE chat_question ADD COLUMN incident INTEGER")
         }
+        // An action's ttl as planned (the call's, else the declaration's), in milliseconds: a dry
+        // run, which is never sent and so has no expiry, shows what it would have had, and so does
+        // `automator action show`. Actions kept before keep NULL. PostgreSQL's v20.
+        migrator.registerMigration("v20") { db in
+            try db.execute(sql: "ALTER TABLE action ADD COLUMN ttl_ms INTEGER")
+        }
         return migrator
     }
 

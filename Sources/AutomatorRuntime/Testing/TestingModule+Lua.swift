@@ -179,6 +179,7 @@ extension TestingModule {
         --- anyone else's is refused and the question stays open until its `timeout` (seconds),
         --- when automator answers "timeout".
         local function answer(channel, question, choices, level, approval, options)
+          if options.note ~= nil then question = tostring(question) .. "\n" .. tostring(options.note) end
           seen.questions[#seen.questions + 1] = { channel = channel, text = question, choices = choices }
           -- Journaled on the running playbook's incident, as the server's chat does.
           local id, list = ("Q-test%d"):format(#seen.questions), json.encode(json.array(choices))
@@ -291,7 +292,7 @@ extension TestingModule {
           elseif plan.approval == "required" and not call.dry_run then
             -- No channel (none given, no --config): nil, where a server would refuse the action.
             local choice, by = answer(plan.channel, approval_question(plan, incident), { "approve", "deny" }, 3, true,
-                                      { timeout = plan.timeout })
+                                      { timeout = plan.timeout, note = plan.note })
             if choice ~= "approve" then
               -- Only a question nobody answered in time is answered by automator.
               call.denied = by == "automator" and "\#(ActionService.nobodyApproved)" or ("denied by " .. tostring(by))
@@ -300,8 +301,8 @@ extension TestingModule {
             end
             approved_by = by
           end
-          local record = { id = id, name = name, params = call.params,
-                           incident = incident, status = "planned", approved_by = approved_by }
+          local record = { id = id, name = name, params = call.params, incident = incident, status = "planned",
+                           approved_by = approved_by, ttl = plan.ttl }
           for key, value in pairs(stubbed and stubbed.outcome or {}) do record[key] = value end
           local outcome = record.status == "failed" and tostring(record.result or "")
                           or (record.result ~= nil and json.encode(record.result) or nil)

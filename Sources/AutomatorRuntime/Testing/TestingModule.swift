@@ -95,6 +95,7 @@ struct TestingModule: HostModule {
             object["approval"] = JSONText.string(plan.approval.rawValue)
             object["summary"] = JSONText.string(plan.summary)
             object["ttl"] = plan.ttl.map { String($0) }
+            object["note"] = plan.approvalNote.map(JSONText.string)
             object["channel"] = policy.approvalChannel.map(JSONText.string)
             object["timeout"] = String(policy.approvalTimeout)
             return try call.push(.nil) + call.push(object.textWithoutNulls)
@@ -164,6 +165,7 @@ struct TestingModule: HostModule {
             var record = ActionRecord(id: id, key: id, name: plan.declaration.name, parameters: plan.parametersJSON,
                                       incident: incident, requestedBy: Self.actor, approvedBy: approvedBy,
                                       status: .sending, result: nil)
+            record.ttl = plan.ttl
             let sent: Result<String, ActionError>? = switch status.flatMap(ActionRecord.Status.init(rawValue:)) {
             case .done?: .success(outcome ?? "null")
             case .failed?: .failure(ActionError(.failed, outcome ?? "failed (stub.action)"))

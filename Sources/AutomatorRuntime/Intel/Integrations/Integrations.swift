@@ -45,6 +45,8 @@ public final class Integrations: Sendable {
         var actions: [String: ActionDeclaration]
         /// The configuration the script sees, as JSON (secrets as placeholders).
         var config: String
+        /// Blanks its secrets out of the errors its actions raise, as its `http` does out of answers.
+        var concealer: SecretConcealer
         var limiter: RateLimiter
         var pause: IntegrationPause
         var executor: IntegrationExecutor
@@ -371,6 +373,7 @@ public final class Integrations: Sendable {
         return Integration(name: name, path: path, source: source, setting: setting, reliability: reliability,
                            isInternal: setting.isInternal, kinds: Set(info["kinds"] as? [String] ?? []),
                            actions: ActionDeclaration.all(in: info, integration: key), config: object.text,
+                           concealer: SecretConcealer(secrets.secrets),
                            limiter: RateLimiter(quotas, key: key, store: store, logger: logger), pause: pause, executor: executor,
                            loadedAt: Date())
     }
@@ -486,8 +489,11 @@ public final class Integrations: Sendable {
                     // `[result]`, keys sorted: the driver returns exactly one value.
                     completion(.success(String(json.dropFirst().dropLast())))
                 case .failed(let error):
-                    logger.warning("action \(action.name) failed: \(error.description)")
-                    completion(.failure(ActionError(.failed, "\(action.name) failed: \(error.message)")))
+                    // A table raised shows its fields: one may hold what a server echoed of a secret.
+                    let concealer = integration.concealer
+                    logger.warning("action \(action.name) failed: \(concealer.conceal(error.description))")
+                    completion(.failure(ActionError(.failed, "\(action.name) failed: \(concealer.conceal(error.message))",
+                                                    raised: error.raised.map(concealer.conceal))))
                 case .suspended(let why):
                     completion(.failure(ActionError(.interrupted, "\(action.name) did not finish: \(why)")))
                 }

@@ -5,6 +5,7 @@ extension ActionsModule {
         #"""
         local host = ...
         local json, error, type, tostring, next = json, error, type, tostring, next
+        local getmetatable, setmetatable = getmetatable, setmetatable
 
         local actions = {}
 
@@ -41,6 +42,20 @@ extension ActionsModule {
           return plan, encoded, incident, ttl
         end
 
+        -- Why an action failed: the table its integration raised (error({ code = "quota" })), which
+        -- reads as the text the journal has when printed or joined ("not blocked: " .. why); else
+        -- that text. An array raised, which has a metatable of its own, is given as the text.
+        local function failure(action)
+          local raised, text = action.error, action.result
+          if type(raised) ~= "table" or getmetatable(raised) ~= nil then return text end
+          return setmetatable(raised, {
+            __tostring = function() return text end,
+            __concat = function(left, right)
+              return (left == raised and text or left) .. (right == raised and text or right)
+            end,
+          })
+        end
+
         --- What actions.run would do, without doing it: the parameters checked (a refusal is an
         --- error, as in actions.run), then `name`, `risk`, `summary`, `dry_run`, `ttl` (seconds, when
         --- it would lift by itself) and `approval` ("not needed", "standing" or "required") with the
@@ -56,7 +71,8 @@ extension ActionsModule {
         --- `default_channel`), `ttl` (lift it by itself after this long, as "24h": the action needs an
         --- undo; it wins over the ttl the action declares); any other key is an error.
         --- Returns the action (`id`, `status`, `result`...) when it was done, or planned in a dry run;
-        --- nil and why when it was not done: denied, not approved in time, or failed (its error).
+        --- nil and why when it was not done: denied, not approved in time, or failed (its error: the
+        --- table the integration raised, which prints and joins as its text, or that text).
         function actions.run(name, params, options)
           local plan, encoded, incident, ttl = planned("actions.run", name, params, options)
           local dry_run = plan.dry_run
@@ -72,8 +88,10 @@ extension ActionsModule {
             end
             -- For the incident: a war room's !action runs in a command run of none, and its question
             -- is then listed, journaled and cancelled with the incident all the same.
+            -- The ttl goes in the note, not in the question: a question's text is an argument of the
+            -- ask a replay compares, and runs that asked before would diverge.
             local approved, by, question = chat.approve(channel, approval_question(plan, incident),
-                                                        { timeout = plan.timeout, incident = incident })
+                                                        { timeout = plan.timeout, incident = incident, note = plan.note })
             if not approved then
               -- Only a question nobody answered in time is answered by automator.
               local reason = by == "automator" and "\#(ActionService.nobodyApproved)" or ("denied by " .. tostring(by))
@@ -88,7 +106,7 @@ extension ActionsModule {
           -- compares, and runs recorded before there was one would diverge.
           local action = json.decode(ttl == nil and host.perform(name, encoded, incident, approved_by, dry_run)
                                      or host.perform(name, encoded, incident, approved_by, dry_run, ttl))
-          if action.status == "failed" then return nil, action.result end
+          if action.status == "failed" then return nil, failure(action) end
           return action
         end
 

@@ -56,6 +56,7 @@ public struct ActionsModule: HostModule {
             object["approval"] = JSONText.string(plan.approval.rawValue)
             object["summary"] = JSONText.string(plan.summary)
             object["ttl"] = plan.ttl.map { String($0) }
+            object["note"] = plan.approvalNote.map(JSONText.string)
             let approvals = service.configuration
             object["channel"] = approvals.approvalChannel.map(JSONText.string)
             object["timeout"] = String(approvals.approvalTimeout)
@@ -88,8 +89,9 @@ public struct ActionsModule: HostModule {
             return .act(in: service.store, before: .recordAction(record)) { complete in
                 service.send(record, plan) { sent in
                     // A failed action is a record too: actions.run returns nil and why, as for a denied one.
+                    let raised = if case .failure(let error) = sent { error.raised } else { nil as String? }
                     complete(ActionService.outcome(of: record, plan, sent).map { change, ended in
-                        Acted(change: change, outcome: .success([.string(LuaString(Self.json(ended)))]))
+                        Acted(change: change, outcome: .success([.string(LuaString(Self.json(ended, raised: raised)))]))
                     })
                 }
             }
@@ -187,7 +189,9 @@ public struct ActionsModule: HostModule {
         return id
     }
 
-    package static func json(_ record: ActionRecord) -> String {
+    package static func json(_ record: ActionRecord) -> String { members(record).textWithoutNulls }
+
+    private static func members(_ record: ActionRecord) -> JSONText.Object {
         var object = JSONText.Object()
         object["id"] = JSONText.string(record.id)
         object["name"] = JSONText.string(record.name)
@@ -199,10 +203,32 @@ public struct ActionsModule: HostModule {
         object["idempotency_key"] = JSONText.string(record.key)
         object["at"] = JSONText.time(record.at)
         object["expires_at"] = record.expiresAt.map(JSONText.time)
+        // In seconds, as the plan and the declaration give it: what a dry run's action would have had.
+        object["ttl"] = record.ttl.map { String($0) }
         object["undone_by"] = record.undoneBy.map(JSONText.string)
+        object["undone_at"] = record.undoneAt.map(JSONText.time)
         // What the integration answered: JSON when it succeeded; text when it failed or did not run.
         let inWords: Set<ActionRecord.Status> = [.failed, .refused, .denied, .timedOut]
         object["result"] = inWords.contains(record.status) ? record.result.map(JSONText.string) : record.result
+        return object
+    }
+
+    /// One action as `GET /api/v1/actions/{id}` gives it (`ActionService.details`): its record's
+    /// fields, `undo` (the action that reverses it) and `question` (the one whose yes approved it,
+    /// as `GET /api/v1/questions/{id}` gives it).
+    package static func json(_ record: ActionRecord, undo: String?, question: ChatQuestionRecord?) -> String {
+        var object = members(record)
+        object["undo"] = undo.map(JSONText.string)
+        object["question"] = question.map { QuestionJSON.detail($0, incident: record.incident) }
+        return object.textWithoutNulls
+    }
+
+    /// An action as `perform` gives it to `actions.run`: with `error`, the table its integration
+    /// raised when it failed (`ActionError.raised`), which the playbook gets as why. A replay gets
+    /// what was recorded: a run recorded before there was `error` gets the text, as it did.
+    private static func json(_ record: ActionRecord, raised: String?) -> String {
+        var object = members(record)
+        object["error"] = raised
         return object.textWithoutNulls
     }
 

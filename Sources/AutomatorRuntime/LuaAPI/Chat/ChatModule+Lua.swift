@@ -103,6 +103,7 @@ extension ChatModule {
             error('options.incident must be an incident (inc) or an id such as "INC-42"', 3)
           end
           if incident ~= nil then host.about(incident) end
+          if options.note ~= nil then host.note(tostring(options.note)) end
           local id = host.ask(options.network, channel, tostring(question), json.encode(list), roles, approval)
           local answer, by = host.answer(id, options.timeout)
           return answer, by, id
@@ -113,6 +114,8 @@ extension ChatModule {
         --- `options.timeout` (seconds), a question nobody answered by then returns "timeout",
         --- "automator", and takes no answer after. `options.incident` (inc, or "INC-42") names the
         --- incident it is for when the run has none (a chat command's); a playbook's is its run's.
+        --- `options.note` is a line posted under the question (how long what it approves lasts):
+        --- not part of what a replay compares, it may change without a run recorded before diverging.
         --- Its journal tells the question and its answer.
         function chat.ask(channel, question, choices, options)
           if type(choices) ~= "table" or #choices == 0 then

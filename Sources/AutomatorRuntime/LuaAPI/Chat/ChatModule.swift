@@ -126,7 +126,7 @@ public struct ChatModule: HostModule {
         // war room's !action). Not an argument of `ask`, whose arguments a replay compares with the
         // runs recorded before it; not a recorded call either: a replay gets `ask`'s recorded id,
         // and the question kept its incident when it was asked.
-        let asking = QuestionIncident()
+        let asking = NextQuestion()
         table.function("about") { call in
             let text = try call.string(1).description
             guard let incident = IncidentID(text) else {
@@ -135,13 +135,20 @@ public struct ChatModule: HostModule {
             asking.incident = incident
             return 0
         }
+        // note(text): a line the next `ask` posts under its question (`options.note`), as `about`:
+        // neither an argument of `ask` nor recorded, so a note added or changed (an action's ttl,
+        // said in its approval) leaves the runs recorded before replaying as they were.
+        table.function("note") { call in
+            asking.note = try call.string(1).description
+            return 0
+        }
         // ask(network, channel, text, choices JSON, roles JSON or nil, approval) -> question id
         table.waitingFunction("ask") { [unowned(unsafe) state] call in
-            let incident = asking.incident
-            asking.incident = nil
+            let (incident, note) = (asking.incident, asking.note)
+            (asking.incident, asking.note) = (nil, nil)
             let network = try Self.optionalString(call, 1)
             let channel = try call.string(2).description
-            let text = try call.string(3).description
+            let text = try call.string(3).description + (note.map { "\n" + $0 } ?? "")
             let choices = try Self.strings(call, 4)
             guard !choices.isEmpty else { throw HostError.argument(3, "at least one choice expected") }
             let roles = call.isNoneOrNil(5) ? nil : try Self.strings(call, 5)
@@ -210,8 +217,10 @@ public struct ChatModule: HostModule {
     }
 
     /// The incident `about` named, taken by the `ask` after it in this state.
-    private final class QuestionIncident {
+    /// What `about` and `note` say of the next `ask`.
+    private final class NextQuestion {
         var incident: IncidentID?
+        var note: String?
     }
 
     private static func optionalString(_ call: LuaCall, _ position: Int32) throws(HostError) -> String? {

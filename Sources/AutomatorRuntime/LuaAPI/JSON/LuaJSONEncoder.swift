@@ -42,6 +42,9 @@ struct LuaJSONEncoder: ~Copyable {
         try value(at: lua_absindex(L, index), depth: 0)
     }
 
+    /// The text written by `encode`, without a push (which could raise).
+    var text: String { String(decoding: output.bytes, as: UTF8.self) }
+
     /// Pushes the text written by `encode`.
     func pushText() {
         let bytes = output.bytes

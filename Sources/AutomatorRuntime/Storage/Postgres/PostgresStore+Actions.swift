@@ -7,7 +7,7 @@ import PostgresNIO
 extension PostgresStore: ActionStore {
     static let actionColumns = """
         id, key, name, parameters, incident, requested_by, approved_by, status, result, at, expires_at, undone_by, undone_at,
-        question
+        question, ttl_ms
         """
 
     public func action(_ id: String) async throws(StoreError) -> ActionRecord? {
@@ -52,6 +52,7 @@ extension PostgresStore: ActionStore {
         action.undoneBy = try row[11].decode(String?.self)
         action.undoneAt = try row.date(12)
         action.question = try row[13].decode(String?.self)
+        action.ttl = try row[14].decode(Int64?.self).map { TimeInterval($0) / 1000 }
         return action
     }
 
@@ -71,10 +72,11 @@ extension PostgresStore: ActionStore {
             }
             try await session.changes("""
                 INSERT INTO action (id, key, name, parameters, incident, requested_by, approved_by, status, result, at,
-                                    expires_at, question)
+                                    expires_at, question, ttl_ms)
                 VALUES (\(action.id), \(action.key), \(action.name), \(action.parameters), \(action.incident?.number),
                         \(action.requestedBy), \(action.approvedBy), \(action.status.rawValue), \(action.result),
-                        \(action.at.millisecondsSince1970), \(action.expiresAt?.millisecondsSince1970), \(action.question))
+                        \(action.at.millisecondsSince1970), \(action.expiresAt?.millisecondsSince1970), \(action.question),
+                        \(action.ttlMilliseconds))
                 ON CONFLICT (id) DO NOTHING
                 """)
         case .finishAction(let id, let status, let result, let expiresAt):

@@ -345,6 +345,8 @@ extension PostgresStore {
         // The incident a question was asked for (a war room's `!action`: its command run has
         // none); NULL for those asked before (SQLite's v19).
         ("v19", "ALTER TABLE chat_question ADD COLUMN incident bigint"),
+        // An action's ttl as planned, in milliseconds: what a dry run would have had (SQLite's v20).
+        ("v20", "ALTER TABLE action ADD COLUMN ttl_ms bigint"),
     ]
 
     /// Indexes the indicators of every incident stored before v3.
