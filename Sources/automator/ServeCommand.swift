@@ -157,8 +157,10 @@ struct ServeCommand: AsyncParsableCommand {
                                valueName: "duration"))
     var lease = "10s"
 
-    @Option(help: ArgumentHelp("Listen on this address; port 0 lets the system pick one.", valueName: "host:port"))
-    var http = ListenAddress(argument: "127.0.0.1:8080")!
+    @Option(help: ArgumentHelp("Listen on this address; port 0 lets the system pick one (default: 127.0.0.1:8080).",
+                               valueName: "host:port"),
+            transform: { text throws(ListenAddress.Mistake) in try ListenAddress(parsing: text) })
+    var http = ListenAddress(host: "127.0.0.1", port: 8080)
 
     @Option(help: ArgumentHelp("The folder of the playbooks, mappers and scripts.", valueName: "folder"))
     var scripts = "./scripts"

@@ -48,15 +48,22 @@ struct StoreCommand: AsyncParsableCommand {
             print("backed up \(data) into \(destination): the database (\(copied.databaseBytes >> 10) KiB), "
                 + "\(copied.evidenceFiles) evidence file\(copied.evidenceFiles == 1 ? "" : "s") "
                 + "(\(copied.evidenceBytes >> 20) MiB)" + copied.files.map { ", " + $0 }.joined())
-            print("check it: automator journal verify --data \(destination)")
+            print("check it: automator store check --data \(destination); automator journal verify --data \(destination)")
         }
     }
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check the connection, the schema version and the workers' leases.",
+            abstract: "Check a data folder's database, or a shared PostgreSQL store's connection, schema and workers' leases.",
             discussion: """
-                Prints the server, the schema versions, the unfinished runs each live worker holds, \
+                With --data (a backup before restoring it, or the folder of a serve that will not \
+                start): reads its database without changing it, also while serve runs on it, and \
+                prints the schema versions, what SQLite's integrity check finds, the incidents and \
+                the unfinished runs that serve resumes at its start. Exits 1 when the database is \
+                damaged (restore the newest backup), not an Automator database, or a newer automator's. \
+                `automator journal verify --data FOLDER` checks the journal's chains and signatures.
+
+                With --store (or --data of a worker on one), prints the server, the schema versions, the unfinished runs each live worker holds, \
                 the runs waiting for a worker (a dead worker's, whose lease expired, and a stopped \
                 worker's, which it released: a live worker adopts them within a second) and how long \
                 the oldest has waited, the workers connected, and the worker that leads (it receives \
@@ -65,24 +72,26 @@ struct StoreCommand: AsyncParsableCommand {
                 then no worker runs on this database (all stopped or dead), or the workers fail to adopt \
                 them; or when workers run but none has led for 5 s: they fail to take the lead.
 
-                Example:
+                Examples:
+                  automator store check --data /backups/automator-2026-11-30
                   automator store check --store postgres://automator@db.example:5432/automator
                 """
         )
 
-        @OptionGroup var store: StoreOption
+        @OptionGroup var place: FolderOrStore
 
         /// How long the workers may be without a leader before the check fails: one takes the lead
         /// within half a second of the last one's end.
         static let leaderlessGrace: Duration = .seconds(5)
 
         func run() async throws {
-            var health = try await look()
+            guard let shared = place.store ?? StoreOption.shared(by: place.data) else { return try checkFolder() }
+            var health = try await look(shared)
             // Looked at again while workers run without a leader: one may just have died or stopped.
             let started = ContinuousClock.now
             while health.leader == nil, !health.workers.isEmpty, ContinuousClock.now - started < Self.leaderlessGrace {
                 try await Task.sleep(for: .milliseconds(250))
-                health = try await look()
+                health = try await look(shared)
             }
             print("server: \(health.server)")
             print("schema: \(health.schema.isEmpty ? "none" : health.schema.joined(separator: ", "))"
@@ -113,9 +122,37 @@ struct StoreCommand: AsyncParsableCommand {
             if !health.isSchemaCurrent || stale || leaderless { throw ExitCode.failure }
         }
 
-        private func look() async throws -> StoreHealth {
+        /// The SQLite database of `--data`, read only.
+        private func checkFolder() throws {
+            let health: SQLiteHealth
+            do { health = try SQLiteStore.health(ofFolder: place.data) } catch {
+                CommandLogging.report(error)
+                throw ExitCode.failure
+            }
+            print("database: \(health.path)")
+            if health.schema.isEmpty, !health.damage.isEmpty {
+                print("schema: not read (the database is damaged)")
+            } else {
+                print("schema: \(health.schema.isEmpty ? "none" : health.schema.joined(separator: ", "))"
+                    + (health.isSchemaCurrent ? " (current)" : " (older: automator serve brings it up to date at its start)"))
+            }
+            if let incidents = health.incidents, let runs = health.unfinishedRuns {
+                print("incidents: \(incidents)")
+                print("unfinished runs: \(runs) (automator serve resumes them at its start)")
+            }
+            guard health.damage.isEmpty else {
+                print("integrity: damaged, SQLite says:")
+                for line in health.damage.prefix(20) { print("  " + line) }
+                if health.damage.count > 20 { print("  ... and \(health.damage.count - 20) more") }
+                print("restore the newest backup (automator store backup makes them) rather than serve on this one")
+                throw ExitCode.failure
+            }
+            print("integrity: ok")
+        }
+
+        private func look(_ shared: String) async throws -> StoreHealth {
             do {
-                return try await PostgresStore.health(of: try store.location, logger: Logger(label: "automator.store"))
+                return try await PostgresStore.health(of: try PostgresLocation(url: shared), logger: Logger(label: "automator.store"))
             } catch {
                 CommandLogging.report(error)
                 throw ExitCode.failure

@@ -301,6 +301,24 @@ struct ServeCommandTests {
         #expect(try await server.call("GET", "/healthz").status == 200, "the first server is unaffected")
     }
 
+    @Test("An --http that is no address says what is wrong with it and what would do, before touching the folder")
+    func badListenAddress() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        for (address, reason) in [
+            ("8080", "give the host and the port: 127.0.0.1:8080 (this machine only) or 0.0.0.0:8080 (every interface)"),
+            (":8080", "give the host: 127.0.0.1:8080 (this machine only) or 0.0.0.0:8080 (every interface)"),
+            ("127.0.0.1:99999", #"the port "99999" is not one: a number from 1 to 65535, or 0 to let the system pick one"#),
+            ("127.0.0.1:http", #"the port "http" is not one: a number from 1 to 65535"#),
+            ("::1:8080", "an IPv6 address goes in brackets: [::1]:8080"),
+        ] {
+            let refused = try await AutomatorProcess.run(["serve", "--data", data, "--http", address])
+            #expect(refused.status == 64 && refused.stderr.contains(
+                "Error: The value '\(address)' is invalid for '--http <host:port>': \(reason)"), "\(refused.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: data), "nothing made")
+    }
+
     @Test("A serve that cannot listen says so and exits before resuming its folder's runs, with no errors from its stop")
     func portInUseResumesNothing() async throws {
         let workspace = try Workspace()

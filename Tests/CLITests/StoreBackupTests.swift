@@ -49,6 +49,38 @@ struct StoreBackupTests {
         #expect(again.status == 1 && again.stderr.contains("is not an empty folder"), "\(again.stderr)")
     }
 
+    @Test("store check --data reads a folder while serve runs, changing nothing; a damaged backup exits 1 saying so")
+    func checkFolder() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data")
+        let scripts = folder.url.appendingPathComponent("scripts")
+        try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
+        try "time.sleep(3600)".write(to: scripts.appendingPathComponent("wait.lua"), atomically: true, encoding: .utf8)
+        #expect(try await AutomatorProcess.run(["incident", "create", "--data", data.path, "--title", "Exfiltration",
+                                                "--type", "dlp", "--severity", "high"]).status == 0)
+        let server = try await ServerProcess.start(data: data, scripts: scripts)
+        #expect(try await server.call("POST", "/api/v1/runs", body: #"{"script": "wait.lua"}"#).status == 201)
+        let live = try await AutomatorProcess.run(["store", "check", "--data", data.path])
+        server.terminate()
+        _ = await server.waitForExit()
+        #expect(live.status == 0 && live.stdout.contains("(current)\nincidents: 1\nunfinished runs: 1 (")
+                && live.stdout.hasSuffix("integrity: ok\n"), "\(live.stdout)\(live.stderr)")
+
+        let backup = folder.url.appendingPathComponent("backup").path
+        #expect(try await AutomatorProcess.run(["store", "backup", backup, "--data", data.path]).status == 0)
+        let database = backup + "/automator.sqlite"
+        let before = try Data(contentsOf: URL(fileURLWithPath: database))
+        #expect(try await AutomatorProcess.run(["store", "check", "--data", backup]).status == 0)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: database)) == before, "a check writes nothing")
+        // The last page zeroed, as a disk or a copy cut short would leave it.
+        var damaged = before
+        damaged.replaceSubrange((before.count - 4096)..<before.count, with: Data(count: 4096))
+        try damaged.write(to: URL(fileURLWithPath: database))
+        let checked = try await AutomatorProcess.run(["store", "check", "--data", backup])
+        #expect(checked.status == 1 && checked.stdout.contains("integrity: damaged")
+                && checked.stdout.contains("restore the newest backup"), "\(checked.stdout)\(checked.stderr)")
+    }
+
     @Test("A folder this user may only read (a backup, an auditor's snapshot) is listed, verified and reported on; a write says why it cannot be made")
     func readOnly() async throws {
         let folder = try TemporaryFolder()

@@ -214,4 +214,41 @@ struct IncidentSLATests {
         }
         await desk.service.shutdown()
     }
+
+    @Test("A mapper that fails on every alert is logged once, again when the reason changes, and once when it maps again")
+    func failingMapperLoggedOnce() async throws {
+        let desk = try await Desk()
+        try FileManager.default.createDirectory(atPath: desk.folder.path + "/scripts/mappers", withIntermediateDirectories: true)
+        try Data("""
+            return mapper { map = function(alert)
+              if alert.shape == "odd" then return { title = 1 } end
+              return { title = alert.device.name, type = "malware", severity = "high" }
+            end }
+            """.utf8).write(to: URL(fileURLWithPath: desk.folder.path + "/scripts/mappers/edr.lua"))
+        func ingest(_ alert: String) async throws -> IncidentService.Ingested {
+            try await desk.service.ingest(source: "edr", alert: Array(alert.utf8), by: "api")
+        }
+        func logged() -> [String] {
+            desk.log.lines.withLock { $0 }.filter { $0.message.contains("edr") }.map { "\($0.level): \($0.message)" }
+        }
+        for number in 1...50 {
+            let kept = try await ingest(#"{"id": \#(number)}"#)
+            #expect(kept.incident.type == "unmapped" && kept.warning?.contains("attempt to index a nil value") == true)
+        }
+        #expect(logged().count == 1 && logged()[0].hasPrefix("warning: an alert from edr is kept as an unmapped "
+                + "incident: the mapper mappers/edr.lua failed: mappers/edr.lua:3: attempt to index a nil value"),
+                "\(logged())")
+        _ = try await ingest(#"{"shape": "odd"}"#)
+        _ = try await ingest(#"{"shape": "odd"}"#)
+        #expect(logged().count == 2 && logged()[1].contains("the mapper mappers/edr.lua returned no valid incident"),
+                "\(logged())")
+        let mapped = try await ingest(#"{"device": {"name": "laptop-7"}}"#)
+        #expect(mapped.incident.type == "malware" && mapped.incident.title == "laptop-7")
+        _ = try await ingest(#"{"device": {"name": "laptop-8"}}"#)
+        #expect(logged().count == 3 && logged()[2] == "info: alerts from edr are mapped again by mappers/edr.lua: 52 were "
+                + "kept as unmapped incidents meanwhile (post them to /api/v1/ingest/edr again to map them)", "\(logged())")
+        _ = try await ingest("{}")
+        #expect(logged().count == 4, "a new failure after a recovery is said again: \(logged())")
+        await desk.service.shutdown()
+    }
 }

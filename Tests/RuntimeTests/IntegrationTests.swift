@@ -331,6 +331,34 @@ struct IntegrationTests {
             + "or in the environment as UNSET_KEY, UNSET_URL")
     }
 
+    @Test("Settings under a name no file has (a misspelt integration) are a problem, warned once, not dropped unsaid")
+    func settingsWithoutFile() async throws {
+        let folder = try Self.folder(with: "virustotal", """
+            return integration { name = "VT", reputation = { ip = function() return { score = "unknown" } end } }
+            """)
+        let records = CapturedLog.Records()
+        let logger = Logger(label: "test") { _ in CapturedLog(records: records) }
+        var retired = IntelConfiguration.IntegrationSettings()
+        retired.enabled = false
+        let integrations = await Integrations(folder: folder.path,
+                                              settings: ["virustotl": .init(values: ["api_key": "x"]),
+                                                         "zzzzzz": .init(), "retired": retired],
+                                              environment: [:], logger: logger)
+        #expect(integrations.problems.map { "\($0.path): \($0.message)" } == [
+            "integrations/virustotl.lua: integrations.virustotl names no integration: there is no file "
+                + "integrations/virustotl.lua (did you mean virustotal?)",
+            "integrations/zzzzzz.lua: integrations.zzzzzz names no integration: there is no file "
+                + "integrations/zzzzzz.lua (the integrations are virustotal)",
+        ])
+        #expect(integrations.statuses.filter { $0.failure != nil }.map(\.key) == ["virustotl", "zzzzzz"],
+                "/healthz and automator_integration_failing show it")
+        let warnings = records.lines.withLock { $0 }.filter { $0.level == .warning }.map(\.message)
+        #expect(warnings.first == "integration integrations/virustotl.lua is not used: integrations.virustotl names no "
+                + "integration: there is no file integrations/virustotl.lua (did you mean virustotal?)", "\(warnings)")
+        await integrations.refresh()
+        #expect(records.lines.withLock { $0 }.filter { $0.level == .warning }.count == 2, "said once, not at each look")
+    }
+
     @Test("A lookup that times out is tried again, then fails with the timeout as its reason")
     func timeout() async throws {
         let log = Log()

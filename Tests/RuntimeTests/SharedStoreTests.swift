@@ -58,6 +58,10 @@ struct SharedStoreTests {
         try await Task.sleep(for: .milliseconds(1_200))
         let claimed = try await second.claimRuns(limit: 100)
         #expect(claimed.map(\.run.id) == runs.map(\.id))
+        #expect(claimed.map(\.previousWorker) == Array(repeating: "first", count: 5), "whose they were, for the log")
+        #expect(RunLeaseKeeper.adoptionLines(claimed) == [
+            "resumed 5 runs of worker first, whose lease on them ended: it stopped, died or lost the database",
+        ])
         #expect(claimed.first?.records == [StoreConformance.record(runs[0].id, 1)], "with their records, to replay")
         #expect(try await first.renewLeases(of: Set(runs.map(\.id))).isEmpty, "the first worker lost them")
         let fenced = await #expect(throws: StoreError.self) {

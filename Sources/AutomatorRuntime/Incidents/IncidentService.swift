@@ -23,9 +23,11 @@ public final class IncidentService: Sendable {
     /// The SLA breaches that could not be handled, left for the next start.
     private let failedBreaches = Locked<Set<IncidentID>>([])
     private let ingestion = KeyedSerializer()
-    /// The sources whose mapper is missing or does not load, each said once in the log: every
-    /// alert from them is kept unmapped, and a line an alert would fill the log.
-    private let sourcesWithoutMapper = Locked<Set<String>>([])
+    /// The sources whose alerts are kept unmapped now, by why, as the log said it once: a mapper
+    /// that is missing, or fails on a new shape of alert, fails them all, and a line (and a
+    /// traceback) an alert would fill the log, thousands a second from a busy SIEM. Said again
+    /// when the reason changes, and once when an alert from the source maps again.
+    private let unmappedSources = Locked<[String: UnmappedSource]>([:])
     private let dedupWindow: TimeInterval
     let logger: Logger
 
@@ -128,22 +130,24 @@ public final class IncidentService: Sendable {
         }
         let alertText = String(decoding: alert, as: UTF8.self)
         let mapper: PlaybookCatalog.Mapper
-        do {
-            mapper = try await catalog.mapper(for: source)
-            sourcesWithoutMapper.withLock { _ = $0.remove(source) }
-        } catch {
-            let first = sourcesWithoutMapper.withLock { $0.insert(source).inserted }
-            return try await keepUnmapped(alertText, from: source, by: actor, because: error.description, logging: first)
+        do { mapper = try await catalog.mapper(for: source) } catch {
+            return try await keepUnmapped(alertText, from: source, by: actor, .noMapper, because: error.description)
         }
         let mapped: String
         do { mapped = try await evaluator.call("map", on: mapper.declaration, json: "[" + alertText + "]") } catch {
-            return try await keepUnmapped(alertText, from: source, by: actor,
+            return try await keepUnmapped(alertText, from: source, by: actor, .mapperFailed,
                                           because: "the mapper \(mapper.path) failed: \(error.description)")
         }
         var draft: IncidentDraft
         do { draft = try IncidentDraft(json: Array(mapped.utf8)) } catch {
-            return try await keepUnmapped(alertText, from: source, by: actor,
+            return try await keepUnmapped(alertText, from: source, by: actor, .noValidIncident,
                                           because: "the mapper \(mapper.path) returned no valid incident: \(error.description)")
+        }
+        if let kept = unmappedSources.withLock({ $0.removeValue(forKey: source) }) {
+            logger.info("""
+                alerts from \(source) are mapped again by \(mapper.path): \(kept.alerts) were kept as unmapped \
+                incidents meanwhile (post them to /api/v1/ingest/\(source) again to map them)
+                """)
         }
         draft.source = source
         draft.raw = RawJSON.compact(alertText)
@@ -171,11 +175,22 @@ public final class IncidentService: Sendable {
     /// deduplication window, are folded into it, each alert whole in a journal entry: a mapper
     /// that breaks on every alert would otherwise page someone for each of them.
     ///
-    /// - Parameter logging: false to leave it out of the log (said already for the source).
-    private func keepUnmapped(_ alert: String, from source: String, by actor: String, because reason: String,
-                              logging: Bool = true) async throws(IncidentError) -> Ingested
+    /// The log says it for the first alert from `source` kept for this `kind` of reason only
+    /// (`unmappedSources`); the incident's journal has each alert and its reason.
+    private func keepUnmapped(_ alert: String, from source: String, by actor: String, _ kind: UnmappedSource.Reason,
+                              because reason: String) async throws(IncidentError) -> Ingested
     {
-        if logging { logger.warning("an alert from \(source) is kept as an unmapped incident: \(reason)") }
+        let first = unmappedSources.withLock { sources in
+            let previous = sources[source]
+            sources[source] = UnmappedSource(reason: kind, alerts: (previous?.alerts ?? 0) + 1)
+            return previous?.reason != kind
+        }
+        if first {
+            logger.warning("""
+                an alert from \(source) is kept as an unmapped incident: \(reason) (the next ones from \(source) are \
+                kept too, not logged while the reason stays: the incident's journal has each)
+                """)
+        }
         let raw = RawJSON.compact(alert)
         var kept = try await ingestion.serialize(source + "\u{0}unmapped") { [self] () async throws(IncidentError) in
             let query = IncidentQuery(statuses: IncidentQuery.open, type: "unmapped", source: source,

@@ -267,18 +267,18 @@ public final class RunService: Sendable {
     /// runs no live worker holds (`adopt`).
     public func recover() async throws(StoreError) -> Int {
         recovered.withLock { $0 = true }
-        if let shared = store as? any LeasingStore { return try await adopt(from: shared, limit: Int(Int32.max)) }
+        if let shared = store as? any LeasingStore { return try await adopt(from: shared, limit: Int(Int32.max)).count }
         let unfinished = try await store.unfinishedRuns()
         for resumed in unfinished where !isLive(resumed.run.id) { start(resumed.run, records: resumed.records) }
         return unfinished.count
     }
 
     /// Claims up to `limit` runs that no worker holds (their worker died or stopped) and
-    /// resumes them here by replay. Returns how many.
+    /// resumes them here by replay. Returns them.
     ///
     /// A run that a worker was asked to kill (`StoreWrite.askToKill`) and did not (it died first)
     /// is killed instead, as it would have been there.
-    func adopt(from store: any LeasingStore, limit: Int) async throws(StoreError) -> Int {
+    func adopt(from store: any LeasingStore, limit: Int) async throws(StoreError) -> [UnfinishedRun] {
         let claimed = try await store.claimRuns(limit: limit)
         let kills = try await store.killsAsked(of: Set(claimed.map(\.run.id)))
         for resumed in claimed where !isLive(resumed.run.id) {
@@ -290,7 +290,7 @@ public final class RunService: Sendable {
                 start(resumed.run, records: resumed.records)
             }
         }
-        return claimed.count
+        return claimed
     }
 
     /// The runs executing here now.

@@ -63,6 +63,9 @@ public protocol Store: Sendable {
 public struct UnfinishedRun: Sendable, Hashable {
     public var run: RunRecord
     public var records: [HostCallRecord]
+    /// The worker whose lease on it ended, when another claims it on a shared store
+    /// (`LeasingStore.claimRuns`): the log names whose runs moved.
+    public var previousWorker: String?
 
     public init(run: RunRecord, records: [HostCallRecord]) {
         self.run = run

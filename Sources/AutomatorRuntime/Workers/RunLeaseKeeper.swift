@@ -41,12 +41,13 @@ public struct RunLeaseKeeper: Sendable {
                     runs.abandon(before.subtracting(held))
                 }
                 // In slices, while there are more: the other workers claim theirs in between.
-                var adopted = 0, claimed = 0
+                var adopted: [UnfinishedRun] = [], claimed = 0
                 repeat {
-                    claimed = try await runs.adopt(from: store, limit: 64)
-                    adopted += claimed
+                    let slice = try await runs.adopt(from: store, limit: 64)
+                    adopted += slice
+                    claimed = slice.count
                 } while claimed == 64 && !Task.isCancelled
-                if adopted > 0 { logger.info("resumed \(adopted) run\(adopted == 1 ? "" : "s") of other workers") }
+                for line in Self.adoptionLines(adopted) { logger.info("\(line)") }
                 failing = false
             } catch {
                 // Said once, not at every try; not at all when the store says itself that its database is away.
@@ -65,6 +66,18 @@ public struct RunLeaseKeeper: Sendable {
             // claim's time: the store may fail at once, and the loop would spin.
             let renewal = failing ? claimPeriod : max(.zero, renewed + period - .now)
             await store.waitForReleasedRuns(timeout: min(claimPeriod, renewal))
+        }
+    }
+
+    /// What the log says of the runs adopted in one look: a line per worker they came from, so that
+    /// the operator learns which worker stopped or died, and that this one took its runs over.
+    static func adoptionLines(_ adopted: [UnfinishedRun]) -> [String] {
+        var byWorker: [String?: Int] = [:]
+        for run in adopted { byWorker[run.previousWorker, default: 0] += 1 }
+        return byWorker.sorted { ($0.key ?? "") < ($1.key ?? "") }.map { worker, count in
+            let runs = "\(count) run\(count == 1 ? "" : "s")"
+            guard let worker else { return "resumed \(runs) that no worker held" }
+            return "resumed \(runs) of worker \(worker), whose lease on them ended: it stopped, died or lost the database"
         }
     }
 }

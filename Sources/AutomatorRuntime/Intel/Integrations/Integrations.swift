@@ -198,7 +198,7 @@ public final class Integrations: Sendable {
         for (key, setting) in new.sorted(by: { $0.key < $1.key }) where setting.enabled && setting != running[key] {
             let file = key + ".lua"
             guard files.contains(file) else {
-                problems.append("integrations.\(key) names no integration: there is no file integrations/\(file)")
+                problems.append(Self.namesNoFile(key, among: files))
                 continue
             }
             guard let evaluator, let source = FileManager.default.contents(atPath: folder + "/" + file).map(Array.init),
@@ -212,6 +212,15 @@ public final class Integrations: Sendable {
             }
         }
         return problems
+    }
+
+    /// Why `integrations.KEY` of the configuration is not used when no file has its name: most
+    /// often a misspelt name, whose settings would otherwise be dropped without a word.
+    private static func namesNoFile(_ key: String, among files: Set<String>) -> String {
+        let names = files.map { String($0.dropLast(".lua".count)) }
+        let hint = Typo.meant(by: key, among: names).map { "did you mean \($0)?" }
+            ?? "the integrations are " + (names.isEmpty ? "none" : names.sorted().joined(separator: ", "))
+        return "integrations.\(key) names no integration: there is no file integrations/\(key).lua (\(hint))"
     }
 
     /// The integrations' files in `folder`, by name.
@@ -229,7 +238,12 @@ public final class Integrations: Sendable {
         var retired: [Integration] = []
         // One for this reading: the declarations it keeps go with it.
         let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()])
-        for file in Self.files(in: folder) {
+        let files = Self.files(in: folder)
+        for (key, setting) in settings.sorted(by: { $0.key < $1.key })
+        where setting.enabled && !files.contains(key + ".lua") {
+            next.problems.append(Problem(path: "integrations/\(key).lua", message: Self.namesNoFile(key, among: Set(files))))
+        }
+        for file in files {
             let key = String(file.dropLast(4))
             let path = "integrations/" + file
             let setting = settings[key] ?? IntelConfiguration.IntegrationSettings()

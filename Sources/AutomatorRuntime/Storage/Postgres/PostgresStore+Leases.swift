@@ -14,17 +14,23 @@ extension PostgresStore: LeasingStore {
 
     public func claimRuns(limit: Int) async throws(StoreError) -> [UnfinishedRun] {
         try await read { session in
+            // The CTE keeps each run's owner before the claim, for the log.
             let claimed = try await session.rows("""
-                UPDATE run SET lease_owner = \(lease.worker), lease_expires_at = \(unescaped: RunLease.now) + \(lease.milliseconds)
-                WHERE key IN (
-                    SELECT key FROM run
+                WITH taken AS (
+                    SELECT key, lease_owner FROM run
                     WHERE \(unescaped: RunLease.unfinished)
                       AND (lease_expires_at IS NULL OR lease_expires_at <= \(unescaped: RunLease.now))
                     ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED)
-                RETURNING id
-                """).map { try $0[0].decode(String.self) }
+                UPDATE run SET lease_owner = \(lease.worker), lease_expires_at = \(unescaped: RunLease.now) + \(lease.milliseconds)
+                FROM taken WHERE run.key = taken.key
+                RETURNING run.id, taken.lease_owner
+                """).map { (id: try $0[0].decode(String.self), owner: try $0[1].decode(String?.self)) }
             guard !claimed.isEmpty else { return [] }
-            return try await Self.runsToResume("id = ANY(\(claimed)) AND lease_owner = \(lease.worker)", in: session)
+            let owners = Dictionary(claimed.map { ($0.id, $0.owner) }, uniquingKeysWith: { first, _ in first })
+            var runs = try await Self.runsToResume("id = ANY(\(claimed.map(\.id))) AND lease_owner = \(lease.worker)",
+                                                   in: session)
+            for index in runs.indices { runs[index].previousWorker = owners[runs[index].run.id.rawValue] ?? nil }
+            return runs
         }
     }
 
