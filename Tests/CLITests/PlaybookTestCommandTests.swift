@@ -447,6 +447,39 @@ struct PlaybookTestCommandTests {
         #expect(unnamed.stdout.contains("3 tests, 3 failed"), "\(unnamed.stdout)")
     }
 
+    @Test("With --config, a chat.ask for no roles offering exactly approve and deny is an approval, as on a server")
+    func askedApproval() async throws {
+        var files = [
+            "playbooks/disable.lua": """
+            return playbook {
+              name = "Disable",
+              run = function(inc)
+                local answer, by = chat.ask("#soc", "Disable the account?", { "approve", "deny" }, { timeout = 600 })
+                inc:note(answer .. " by " .. by)
+              end,
+            }
+            """,
+            "playbooks/disable_test.lua": """
+            local disable = require("playbooks.disable")
+            test("an approver's answer counts", function()
+              stub.chat("Disable the account?", "approve", "slack:alice")
+              expect.note(run(disable, {}), "approve by slack:alice")
+            end)
+            test("another's is refused", function()
+              stub.chat("Disable the account?", "approve", "slack:mallory")
+              expect.note(run(disable, {}), "timeout by automator")
+            end)
+            """,
+            "automator.yml": "chat: { roles: { approver: [alice] } }\n",
+        ]
+        let configured = try await Self.test(files, arguments: ["test", "--scripts", ".", "--config", "automator.yml"])
+        #expect(configured.stdout.contains("2 tests, 0 failed"), "\(configured.stdout)")
+        files["automator.yml"] = "chat: { roles: { lead: [alice] } }\n"
+        let unnamed = try await Self.test(files, arguments: ["test", "--scripts", ".", "--config", "automator.yml"])
+        #expect(unnamed.stdout.contains("✘ an approver's answer counts"), "no one holds approver: \(unnamed.stdout)")
+        #expect(unnamed.stdout.contains("2 tests, 1 failed"), "\(unnamed.stdout)")
+    }
+
     @Test("actions.plan works in a test as on a server; --config's chat.roles decide who answers a chat.ask for roles")
     func planAndQuestionRoles() async throws {
         let files = [

@@ -135,7 +135,7 @@ public struct ChatModule: HostModule {
             asking.incident = incident
             return 0
         }
-        // ask(network, channel, text, choices JSON, roles JSON or nil, approval) -> question id
+        // ask(network, channel, text, choices JSON, roles JSON or nil) -> question id
         table.waitingFunction("ask") { [unowned(unsafe) state] call in
             let incident = asking.incident
             asking.incident = nil
@@ -144,11 +144,10 @@ public struct ChatModule: HostModule {
             let text = try call.string(3).description
             let choices = try Self.strings(call, 4)
             guard !choices.isEmpty else { throw HostError.argument(3, "at least one choice expected") }
-            let roles = call.isNoneOrNil(5) ? nil : try Self.strings(call, 5)
-            let approval = call.boolean(6)
+            let roles = call.isNoneOrNil(5) ? [] : try Self.strings(call, 5)
             let run = state.activeRun?.id
             return .task {
-                let id = try await service.ask(text, choices: choices, roles: roles, approval: approval,
+                let id = try await service.ask(text, choices: choices, roles: roles,
                                                in: channel, on: network, run: run, incident: incident)
                 return [.string(LuaString(id))]
             }
