@@ -228,7 +228,7 @@ public struct APIServer {
         // Slack signs its requests instead of sending the API token.
         if let slack { SlackRoutes(adapter: slack, inbox: chat).add(to: router) }
         let api = router.group("api/v1").add(middleware: BearerAuthentication(token: token, personal: store, guarding: .api))
-        RunRoutes(runs: service.runs, playbooks: { Set(await service.playbooks().playbooks.map(\.name)) },
+        RunRoutes(runs: service.runs, playbooks: { await service.loadedPlaybooks() },
                   scripts: ScriptFolder(path: configuration.scriptsFolder), roles: roles).add(to: api)
         IncidentRoutes(service: service).add(to: api)
         EvidenceRoutes(evidence: evidence).add(to: api)

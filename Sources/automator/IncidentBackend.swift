@@ -237,7 +237,7 @@ enum IncidentBackend {
             Self.warnIfMissing(scripts)
             do {
                 let run = try await service.retry(id, by: Self.actor)
-                return RunJSON.object(await Self.settle(run, of: id, in: service.runs))
+                return RunJSON.object(await Self.settle(run, of: id, in: service.runs), loaded: nil)
             } catch {
                 throw CommandFailure("\(error)")
             }
@@ -353,7 +353,7 @@ enum IncidentBackend {
             Self.warnIfMissing(scripts)
             do {
                 let run = try await service.runPlaybook(name, on: id, by: Self.actor)
-                return RunJSON.object(await Self.settle(run, of: id, in: service.runs))
+                return RunJSON.object(await Self.settle(run, of: id, in: service.runs), loaded: nil)
             } catch {
                 throw CommandFailure("\(error)")
             }
