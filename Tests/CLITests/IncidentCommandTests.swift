@@ -123,6 +123,12 @@ struct IncidentCommandTests {
         let late = try #require(problems.first { $0["file"] as? String == "playbooks/late.lua" })
         #expect(late["line"] as? Int == 3)
         #expect((late["error"] as? String)?.hasPrefix("playbook: unknown field sal (did you mean sla?): ") == true, "\(late)")
+
+        // Listing the playbooks reads the scripts: no data folder is needed, and none is made.
+        let noFolder = try await AutomatorProcess.run(["playbook", "list", "--data", "none", "--scripts", "scripts"],
+                                                      in: folder.url)
+        #expect(noFolder.status == 0 && noFolder.stdout == listed.stdout, "\(noFolder.stdout)\(noFolder.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("none").path))
     }
 
     @Test("With no server: create, list, show with progress, task list and done, playbook list")
