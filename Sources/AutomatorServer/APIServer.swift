@@ -132,7 +132,7 @@ public struct APIServer {
                                           modules: modules, dedupWindow: configuration.dedupWindow, logger: logger)
         do {
             try await service.start()
-            logger.info("resumed \(runs.liveCount) unfinished run\(runs.liveCount == 1 ? "" : "s") from \(storeName)")
+            logger.info("resumed \(runs.liveCount.counted("unfinished run")) from \(storeName)")
             try await chat.start(runs: runs, modules: modules)
         } catch {
             await chat.shutdown()

@@ -114,7 +114,7 @@ struct TestCommand: ParsableCommand {
             }
             report.files.append(result)
         }
-        print("\(report.total) test\(report.total == 1 ? "" : "s"), \(report.failed) failed")
+        print("\(report.total.counted("test")), \(report.failed) failed")
         if let junit {
             do { try report.junit.write(toFile: junit, atomically: true, encoding: .utf8) } catch {
                 FileHandle.standardError.write(Data("error: cannot write \(junit): \(error.localizedDescription)\n".utf8))

@@ -9,6 +9,8 @@ struct RunCommandTests {
         let script = try folder.write("hello.lua", """
             print("args", #arg, arg[0] ~= nil, ...)
             log.info("to stderr", { count = 2 })
+            log.info({ "one" })
+            log.info({ "one", two = 2 })
             print(json ~= nil, type(time.now()))
             """)
         let result = try AutomatorProcess.run(["run", script, "--", "one", "two words"])
@@ -16,6 +18,7 @@ struct RunCommandTests {
         #expect(result.stdout == "args\t2\ttrue\tone\ttwo words\ntrue\tnumber\n")
         #expect(result.stderr.contains("to stderr"))
         #expect(result.stderr.contains("count=2"))
+        #expect(result.stderr.contains("table (1 entry)") && result.stderr.contains("table (2 entries)"), "\(result.stderr)")
     }
 
     @Test("With --config, intel.reputation asks its feeds, in run and in the REPL; without, it says what to give")

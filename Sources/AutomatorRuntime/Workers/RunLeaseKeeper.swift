@@ -46,7 +46,7 @@ public struct RunLeaseKeeper: Sendable {
                     claimed = try await runs.adopt(from: store, limit: 64)
                     adopted += claimed
                 } while claimed == 64 && !Task.isCancelled
-                if adopted > 0 { logger.info("resumed \(adopted) run\(adopted == 1 ? "" : "s") of other workers") }
+                if adopted > 0 { logger.info("resumed \(adopted.counted("run")) of other workers") }
                 failing = false
             } catch {
                 // Said once, not at every try; not at all when the store says itself that its database is away.
@@ -55,7 +55,7 @@ public struct RunLeaseKeeper: Sendable {
                 let live = runs.liveRuns
                 if !live.isEmpty, ContinuousClock.now - renewed > store.leaseDuration - period {
                     logger.error("""
-                        stopping \(live.count) run\(live.count == 1 ? "" : "s") here, whose leases expire before they \
+                        stopping \(live.count.counted("run")) here, whose leases expire before they \
                         can be renewed: a worker resumes them once the store is back
                         """)
                     runs.abandon(live)
