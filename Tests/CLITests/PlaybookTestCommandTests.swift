@@ -67,6 +67,36 @@ struct PlaybookTestCommandTests {
         #expect(result.stdout.contains("1 test, 1 failed"), "\(result.stdout)")
     }
 
+    @Test("A misspelt expect check names the one it likely meant, at the test's line")
+    func misspeltCheck() async throws {
+        let result = try await Self.test([
+            "playbooks/close.lua": """
+            return playbook {
+              name = "Close",
+              run = function(inc) inc:close{ reason = "done" } end,
+            }
+            """,
+            "playbooks/close_test.lua": """
+            local close = require("playbooks.close")
+            test("misspelt", function()
+              expect.eqaul(run(close, { type = "x" }).incident.close_reason, "done")
+            end)
+            test("unknown", function()
+              expect.closed(run(close, { type = "x" }))
+            end)
+            test("its metatable is out of reach", function()
+              expect.equal(getmetatable(expect), false)
+              expect.equal(pcall(setmetatable, expect, {}), false)
+            end)
+            """,
+        ])
+        #expect(result.stdout.contains(#"playbooks/close_test.lua:3: expect has no "eqaul": did you mean "equal"?"#),
+                "\(result.stdout)")
+        #expect(result.stdout.contains(#"playbooks/close_test.lua:6: expect has no "closed": the checks are action, "#
+            + "contains, equal, error, no_note, note, post, task, truthy"), "\(result.stdout)")
+        #expect(result.stdout.contains("3 tests, 2 failed"), "\(result.stdout)")
+    }
+
     @Test("Intel, HTTP, chat and time are stubbed; what the playbook asked of them is in the outcome")
     func stubs() async throws {
         let result = try await Self.test([

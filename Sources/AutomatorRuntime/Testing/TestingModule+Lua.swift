@@ -486,6 +486,17 @@ extension TestingModule {
           return message
         end
 
+        -- A misspelt check names the one it likely meant, at the test's line, rather than "attempt
+        -- to call a nil value (field 'eqaul')". Protected, so each test's copy of expect keeps it.
+        setmetatable(expect, { __metatable = false, __index = function(copy, name)
+          local checks = {}
+          for check in pairs(copy) do checks[#checks + 1] = check end
+          table.sort(checks)
+          local meant = type(name) == "string" and nearest(name, checks) or nil
+          error(("expect has no %q: %s"):format(tostring(name), meant and ("did you mean %q?"):format(meant)
+                or "the checks are " .. table.concat(checks, ", ")), 2)
+        end })
+
         -- MARK: The runner's side
 
         -- The tests' names in the order declared, the line that declared each, the test to run
