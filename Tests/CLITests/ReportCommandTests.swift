@@ -112,7 +112,7 @@ struct ReportCommandTests {
         ] {
             let result = try await setting.automator(["report"] + arguments)
             #expect(result.status == 64, "\(arguments)")
-            #expect(result.stderr.hasPrefix("Error: \(message)\n"), "\(result.stderr)")
+            #expect(result.stderr.hasPrefix("error: \(message)\n"), "\(result.stderr)")
         }
         let bare = try await setting.automator(["audit", "--since", "24"])
         #expect(bare.status == 64 && bare.stderr.contains("--since wants its unit, as in 24d (days)"), "\(bare.stderr)")

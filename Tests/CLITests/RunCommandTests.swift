@@ -98,6 +98,20 @@ struct RunCommandTests {
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 
+    @Test("Every failure starts its line alike: a usage error, one found while the command runs, and the runtime's")
+    func oneErrorPrefix() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("fail.lua", "error('boom')\n")
+        let parse = try AutomatorProcess.run(["run", "--frobnicate", "fail.lua"], in: folder.url)
+        let validation = try AutomatorProcess.run(["run", "."], in: folder.url)
+        let runtime = try AutomatorProcess.run(["run", "fail.lua"], in: folder.url)
+        let failing = try AutomatorProcess.run(["runs", "show", "run-none", "--data", folder.url.path])
+        #expect([parse.status, validation.status, runtime.status, failing.status] == [64, 64, 1, 1])
+        for result in [parse, validation, runtime, failing] {
+            #expect(result.stderr.hasPrefix("error: "), "\(result.stderr)")
+        }
+    }
+
     @Test("A playbook run without --incident says to give one")
     func playbookWithoutIncident() throws {
         let folder = try TemporaryFolder()
