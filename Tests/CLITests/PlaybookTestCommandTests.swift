@@ -48,12 +48,7 @@ struct PlaybookTestCommandTests {
     @Test("A failed assertion names the test file's line, expected and actual values")
     func failedAssertion() async throws {
         let result = try await Self.test([
-            "playbooks/close.lua": """
-            return playbook {
-              name = "Close",
-              run = function(inc) inc:close{ reason = "done" } end,
-            }
-            """,
+            "playbooks/close.lua": Self.close,
             "playbooks/close_test.lua": """
             local close = require("playbooks.close")
             test("it closes", function()
@@ -70,12 +65,7 @@ struct PlaybookTestCommandTests {
     @Test("A misspelt expect check names the one it likely meant, at the test's line")
     func misspeltCheck() async throws {
         let result = try await Self.test([
-            "playbooks/close.lua": """
-            return playbook {
-              name = "Close",
-              run = function(inc) inc:close{ reason = "done" } end,
-            }
-            """,
+            "playbooks/close.lua": Self.close,
             "playbooks/close_test.lua": """
             local close = require("playbooks.close")
             test("misspelt", function()
@@ -696,6 +686,14 @@ struct PlaybookTestCommandTests {
         """
 
     /// An integration with one action of high risk, which needs an approval.
+    /// A playbook that closes its incident as "done".
+    private static let close = """
+        return playbook {
+          name = "Close",
+          run = function(inc) inc:close{ reason = "done" } end,
+        }
+        """
+
     private static let checkpoint = """
         return integration { name = "Check Point", actions = { block_ip = { risk = "high",
           params = { ip = { type = "ip", required = true } }, run = function() end } } }
