@@ -132,7 +132,7 @@ public struct APIServer {
                                           modules: modules, dedupWindow: configuration.dedupWindow, logger: logger)
         do {
             try await service.start()
-            logger.info("resumed \(runs.liveCount) unfinished run\(runs.liveCount == 1 ? "" : "s") from \(storeName)")
+            logger.info("resumed \(runs.liveCount.counted("unfinished run")) from \(storeName)")
             try await chat.start(runs: runs, modules: modules)
         } catch {
             await chat.shutdown()
@@ -228,7 +228,7 @@ public struct APIServer {
         // Slack signs its requests instead of sending the API token.
         if let slack { SlackRoutes(adapter: slack, inbox: chat).add(to: router) }
         let api = router.group("api/v1").add(middleware: BearerAuthentication(token: token, personal: store, guarding: .api))
-        RunRoutes(runs: service.runs, playbooks: { Set(await service.playbooks().playbooks.map(\.name)) },
+        RunRoutes(runs: service.runs, playbooks: { await service.loadedPlaybooks() },
                   scripts: ScriptFolder(path: configuration.scriptsFolder), roles: roles).add(to: api)
         IncidentRoutes(service: service).add(to: api)
         EvidenceRoutes(evidence: evidence).add(to: api)

@@ -10,7 +10,8 @@ import Hummingbird
 /// last event, the problem while it is away), the integrations whose file does not load as it
 /// is now (`integrations_failing`: the previous version of an edited file stays in use meanwhile),
 /// and those whose service failed, whose lookups answer `unknown` without asking it
-/// (`integrations_paused`: why, since when, until when; `IntegrationPause`).
+/// (`integrations_paused`: why, since when, until when; `IntegrationPause`), while they do: as
+/// `automator_integration_paused`, not once the pause ended with no lookup since, which would ask.
 struct HealthRoute: Sendable {
     let store: (any LeasingStore)?
     /// SQLite's, which reads on while it refuses writes (a full disk): `"status": "degraded"`.
@@ -48,7 +49,7 @@ struct HealthRoute: Sendable {
             return failing.text
         })
         health["integrations_paused"] = JSONText.array(integrations.statuses.compactMap { status in
-            guard let pause = status.pause else { return nil }
+            guard status.isPaused, let pause = status.pause else { return nil }
             var paused = JSONText.Object()
             paused["integration"] = JSONText.string(status.key)
             paused["reason"] = JSONText.string(pause.reason)

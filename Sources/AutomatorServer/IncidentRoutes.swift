@@ -180,7 +180,7 @@ struct IncidentRoutes: Sendable {
         let actor = try RequestActor.of(request, context)
         do {
             let run = try await service.retry(id, by: actor)
-            return .json(RunJSON.object(run))
+            return .json(RunJSON.object(run, loaded: await service.loadedPlaybooks()))
         } catch {
             throw APIError(error)
         }
@@ -196,7 +196,7 @@ struct IncidentRoutes: Sendable {
         let actor = try RequestActor.of(request, context)
         do {
             let run = try await service.runPlaybook(name, on: id, by: actor)
-            return .json(RunJSON.object(run), status: .created)
+            return .json(RunJSON.object(run, loaded: await service.loadedPlaybooks()), status: .created)
         } catch {
             throw APIError(error)
         }

@@ -10,20 +10,19 @@ import Foundation
 /// ```
 ///
 /// `playbook` names a playbook's run's playbook; `playbook_loaded` is false for an unfinished one
-/// whose playbook is no longer loaded (it goes on with the version it started with), true for
-/// another unfinished one, and null where that is not known (a list read from the store, with no
-/// server to say what it loaded) or does not matter (a finished run, a script's).
+/// whose playbook the server no longer has loaded (it goes on with the version it started with),
+/// true for another unfinished one, and null where it does not matter (a finished run, a
+/// script's). The commands that read the store with no server leave it out: no playbook is loaded
+/// then, and the next serve loads its own --scripts (`playbook list` with none names the
+/// playbooks of unfinished runs that its --scripts lacks).
 ///
 /// Written as text rather than through `JSONSerialization`: `args` and `result` are JSON text in
 /// the store already and go out byte for byte, so `1.0` stays `1.0` (a Lua script tells it
 /// from `1`). Times are ISO 8601 in UTC, to the millisecond the store keeps.
 package enum RunJSON {
-    /// - Parameter loaded: the names of the playbooks loaded now; nil when not known.
-    package static func object(_ run: RunRecord, loaded: Set<String>? = nil) -> String {
-        let playbookLoaded = run.playbook.flatMap { name in
-            run.status.isFinished ? nil : loaded.map { $0.contains(name) ? "true" : "false" }
-        }
-        let fields = [
+    /// - Parameter loaded: the names of the playbooks the server has loaded now; nil with no server.
+    package static func object(_ run: RunRecord, loaded: Set<String>?) -> String {
+        var fields = [
             ("id", JSONText.string(run.id.rawValue)),
             ("script", JSONText.string(run.script)),
             ("status", JSONText.string(run.status.rawValue)),
@@ -34,13 +33,16 @@ package enum RunJSON {
             ("updated_at", JSONText.time(run.updatedAt)),
             ("finished_at", run.finishedAt.map(JSONText.time) ?? "null"),
             ("playbook", run.playbook.map(JSONText.string) ?? "null"),
-            ("playbook_loaded", playbookLoaded ?? "null"),
         ]
+        if let loaded {
+            let playbookLoaded = run.playbook.flatMap { run.status.isFinished ? nil : loaded.contains($0) }
+            fields.append(("playbook_loaded", playbookLoaded.map { $0 ? "true" : "false" } ?? "null"))
+        }
         return "{" + fields.map { "\"\($0)\":\($1)" }.joined(separator: ",") + "}"
     }
 
     /// `{"runs": [...]}`.
-    package static func list(_ runs: [RunRecord], loaded: Set<String>? = nil) -> String {
+    package static func list(_ runs: [RunRecord], loaded: Set<String>?) -> String {
         #"{"runs":["# + runs.map { object($0, loaded: loaded) }.joined(separator: ",") + "]}"
     }
 }

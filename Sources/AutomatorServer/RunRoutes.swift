@@ -10,7 +10,7 @@ struct RunRoutes: Sendable {
     static let maximumLimit = 1000
 
     let runs: RunService
-    /// The playbooks loaded now, for the list to tell the runs of those no longer loaded.
+    /// The playbooks loaded now, to tell the runs of those no longer loaded (`RunJSON`).
     let playbooks: @Sendable () async -> Set<String>
     let scripts: ScriptFolder
     let roles: PersonalRoles
@@ -89,14 +89,14 @@ struct RunRoutes: Sendable {
         let run: RunRecord?
         do { run = try await runs.run(id) } catch { throw APIError.store(error) }
         guard let run else { throw APIError(.notFound(id)) }
-        return .json(RunJSON.object(run))
+        return .json(RunJSON.object(run, loaded: await playbooks()))
     }
 
     /// `POST /api/v1/runs/{id}/kill` → the run as it ended.
     @Sendable func kill(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = try Self.id(in: context)
         do {
-            return .json(RunJSON.object(try await runs.kill(id)))
+            return .json(RunJSON.object(try await runs.kill(id), loaded: await playbooks()))
         } catch {
             throw APIError(error)
         }

@@ -50,7 +50,7 @@ struct ServiceRunner: Service {
         await chat.shutdown()  // the watcher's runs in flight end first
         // Computing or waiting on a person: "in flight" made 18 runs waiting on tasks sound interrupted.
         let unfinished = service.runs.liveCount
-        logger.info("stopping: \(unfinished) unfinished run\(unfinished == 1 ? "" : "s") will resume at the next start")
+        logger.info("stopping: \(unfinished.counted("unfinished run")) will resume at the next start")
         await checkpointer.checkpoint()  // before the store closes with the service
         await service.shutdown()
         integrations.shutdown()

@@ -37,6 +37,17 @@ static void copy_table(lua_State *L, int source, int depth) {
         lua_insert(L, -2);
         lua_rawset(L, -4);
     }
+    // A protected metatable (`__metatable` set) is out of every run's reach, so the copies share
+    // it: a host module's table keeps its `__index` (`expect`'s "did you mean"). Another is left
+    // behind, since a run could change it under the others.
+    if (lua_getmetatable(L, source)) {
+        if (lua_getfield(L, -1, "__metatable") != LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_setmetatable(L, -2);
+        } else {
+            lua_pop(L, 2);
+        }
+    }
 }
 
 // MARK: - The environment metatable

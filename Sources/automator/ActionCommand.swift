@@ -213,10 +213,7 @@ extension ActionCommand {
 
         /// The server that holds the data folder, if one does; none for a folder not there.
         private func serverAccess() throws -> FolderAccess? {
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: options.place.data, isDirectory: &isFolder), isFolder.boolValue
-            else { return nil }
-            return try FolderAccess.open(options.place.data)
+            FolderAccess.exists(options.place.data) ? try FolderAccess.open(options.place.data) : nil
         }
 
         /// What the integrations of `--scripts` in use with `--config`'s settings declare: `{"actions": [...]}`.

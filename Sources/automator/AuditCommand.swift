@@ -84,8 +84,9 @@ struct AuditCommand: AsyncParsableCommand {
         let text = pages.count == 1 ? pages[0] : try Self.joined(pages)
         if json { print(text) } else { printVisible(try Self.table(text, in: query.window.timeZone)) }
         if let next = try Self.page(text).next {
-            CommandLogging.note("these are the newest \(limit) entries of the window, which holds more: --all reads "
-                + "them all, --after \(next) the next \(limit); or narrow it (--from, --to, --actor)")
+            let newest = limit == 1 ? "this is the newest entry" : "these are the newest \(limit) entries"
+            CommandLogging.note("\(newest) of the window, which holds more: --all reads them all, --after \(next) the "
+                + "next \(limit == 1 ? "one" : "\(limit)"); or narrow it (--from, --to, --actor)")
         }
     }
 

@@ -33,6 +33,11 @@ struct Automator: AsyncParsableCommand {
                       MigrateCommand.self, StoreCommand.self, TokenCommand.self]
     )
 
+    /// `error: ...`, as every failure of a command prints it (`CommandLogging.report`), for a usage
+    /// error too: ArgumentParser's `Error: ...` beside the runtime's `error: ...` read as two
+    /// programs', and a script that looks for one misses the other.
+    static var _errorPrefix: String { "error: " }
+
     /// ArgumentParser's, except for a `ValidationError` that a command throws while it runs (a
     /// file it cannot read, an option it needs): the default shows the usage of `automator`
     /// itself there, which the command's own usage replaces.
@@ -45,7 +50,7 @@ struct Automator: AsyncParsableCommand {
             let ran = type(of: command)
             let name = (["automator"] + path(to: ran, in: Automator.self)).joined(separator: " ")
             FileHandle.standardError.write(Data("""
-                Error: \(error.message)
+                \(_errorPrefix)\(error.message)
                 Usage: \(usageString(for: ran))
                   See '\(name) --help' for more information.
 

@@ -81,9 +81,9 @@ struct CheckCommand: AsyncParsableCommand {
             print("off, nothing sets them up: " + found.notSetUp.joined(separator: ", ")
                 + " (each is used once the configuration or the environment gives its settings)")
         }
-        let checked = "\(files.count) file\(files.count == 1 ? "" : "s") checked"
+        let checked = "\(files.count.counted("file")) checked"
         guard problems.isEmpty else {
-            print("\(checked): \(problems.count) problem\(problems.count == 1 ? "" : "s")")
+            print("\(checked): \(problems.count.counted("problem"))")
             throw ExitCode.failure
         }
         print("\(checked): no problems" + (config == nil ? " (integrations' settings not checked: give --config)" : ""))

@@ -73,7 +73,7 @@ extension EvidenceCommand {
                 try await service.add(file: path, to: id, name: name, description: note, tags: tag, source: "cli",
                                       by: EvidenceCommand.actor, progress: progress.update)
             }
-            printVisible("\(evidence.id) added to \(id): \(evidence.name), \(evidence.size) bytes")
+            printVisible("\(evidence.id) added to \(id): \(evidence.name), \(evidence.size.counted("byte"))")
             print("  sha256 \(evidence.hashes.sha256)\n  sha1   \(evidence.hashes.sha1)\n  md5    \(evidence.hashes.md5)")
         }
     }
@@ -124,7 +124,7 @@ extension EvidenceCommand {
             }
             printVisible("""
                 \(evidence.id) on \(evidence.incident): \(evidence.name)
-                  \(evidence.size) bytes, collected by \(evidence.collectedBy) from \(evidence.source) at \
+                  \(evidence.size.counted("byte")), collected by \(evidence.collectedBy) from \(evidence.source) at \
                 \(JSONText.time(evidence.collectedAt).dropFirst().dropLast())
                   sha256 \(evidence.hashes.sha256)
                   sha1   \(evidence.hashes.sha1)
@@ -174,7 +174,7 @@ extension EvidenceCommand {
                 return try await service.export(id, to: output, by: EvidenceCommand.actor, brokenJournal: brokenJournal,
                                                 progress: progress.update)
             }
-            print("\(output): \(count) evidence file\(count == 1 ? "" : "s") of \(id), its journal and a signed manifest; "
+            print("\(output): \(count.counted("evidence file")) of \(id), its journal and a signed manifest; "
                 + "its README.txt says how to check it without Automator")
         }
     }
@@ -209,8 +209,8 @@ extension EvidenceCommand {
             let path = try RawArguments.path(bundle)
             do {
                 let verified = try EvidenceBundle.verify(path, progress: ProgressLine("evidence verify \(path)").update)
-                print("\(path) verified: \(verified.files) evidence file\(verified.files == 1 ? "" : "s") and "
-                    + "\(verified.journalEntries) journal entr\(verified.journalEntries == 1 ? "y" : "ies") of \(verified.incident), signed by \(verified.publicKey)")
+                print("\(path) verified: \(verified.files.counted("evidence file")) and "
+                    + "\(verified.journalEntries.counted("journal entry", "journal entries")) of \(verified.incident), signed by \(verified.publicKey)")
                 if let repacked = verified.repacked {
                     print("note: \(path) was repacked (\(repacked)): every file's content matches the signed "
                         + "manifest, but the archive is not the one exported: a hash of the .zip taken at export no "

@@ -237,7 +237,7 @@ enum IncidentBackend {
             Self.warnIfMissing(scripts)
             do {
                 let run = try await service.retry(id, by: Self.actor)
-                return RunJSON.object(await Self.settle(run, of: id, in: service.runs))
+                return RunJSON.object(await Self.settle(run, of: id, in: service.runs), loaded: nil)
             } catch {
                 throw CommandFailure("\(error)")
             }
@@ -356,6 +356,18 @@ enum IncidentBackend {
         }
     }
 
+    /// The playbooks of `scripts` alone, for a data folder that is not there: no server holds it,
+    /// and no run of it waits (`"unloaded"` is empty).
+    static func playbooks(in scripts: String) async throws(CommandFailure) -> String {
+        warnIfMissing(scripts)
+        do {
+            let (playbooks, problems) = try await ScriptChecker(scripts: scripts).playbooks()
+            return IncidentJSON.playbooks(playbooks, problems: problems, unloaded: [])
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+    }
+
     /// Starts the playbook `name` on an incident, whatever its match; answers the run.
     func runPlaybook(_ name: String, on id: IncidentID) async throws(CommandFailure) -> String {
         switch self {
@@ -368,7 +380,7 @@ enum IncidentBackend {
             Self.warnIfMissing(scripts)
             do {
                 let run = try await service.runPlaybook(name, on: id, by: Self.actor)
-                return RunJSON.object(await Self.settle(run, of: id, in: service.runs))
+                return RunJSON.object(await Self.settle(run, of: id, in: service.runs), loaded: nil)
             } catch {
                 throw CommandFailure("\(error)")
             }

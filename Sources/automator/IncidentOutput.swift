@@ -272,7 +272,7 @@ enum IncidentOutput {
         guard let evidence = incident.evidence else { return "evidence: " + notSent("evidence", by: server) }
         guard !evidence.isEmpty else { return "evidence: none" }
         let rows = evidence.map { file in
-            [file.id, short(file.name), String(file.sha256.prefix(16)) + "…", "\(file.size) bytes", file.collectedBy,
+            [file.id, short(file.name), String(file.sha256.prefix(16)) + "…", file.size.counted("byte"), file.collectedBy,
              time(file.collectedAt),
              "custody: \(file.custodyEvents)" + (file.lastCustody.map { ", last \($0.action) by \($0.actor) \(time($0.at))" } ?? "")]
         }

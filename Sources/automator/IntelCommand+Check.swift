@@ -77,7 +77,7 @@ extension IntelCommand {
                 FileHandle.standardOutput.write(Data(out.utf8))
                 if lines.count > Self.progressEvery, end / Self.progressEvery > start / Self.progressEvery {
                     let done = end / Self.progressEvery * Self.progressEvery
-                    FileHandle.standardError.write(Data("intel check: \(done) of \(lines.count) lines\n".utf8))
+                    FileHandle.standardError.write(Data("intel check: \(done) of \(lines.count.counted("line"))\n".utf8))
                 }
                 start = end
             }

@@ -145,7 +145,7 @@ extension JournalCommand {
             }
             if let problem = verification.problem {
                 print("journal broken: \(problem)")
-                print("(\(verification.entries) entr\(verification.entries == 1 ? "y" : "ies") before it verified)")
+                print("(\(verification.entries.counted("entry", "entries")) before it verified)")
                 throw ExitCode.failure
             }
             if let id = incident.flatMap(IncidentID.init), verification.entries == 0 {
@@ -155,8 +155,8 @@ extension JournalCommand {
                     + "checks the whole journal)"))
                 throw ExitCode.failure
             }
-            print("journal verified: \(verification.entries) entr\(verification.entries == 1 ? "y" : "ies")"
-                + (incident == nil ? ", \(verification.checkpoints) checkpoint\(verification.checkpoints == 1 ? "" : "s")" : "")
+            print("journal verified: \(verification.entries.counted("entry", "entries"))"
+                + (incident == nil ? ", \(verification.checkpoints.counted("checkpoint"))" : "")
                 + (incident == nil ? verification.lastCheckpoint.map {
                     " (the last signed " + JSONText.time($0.at).dropFirst().dropLast() + ", at entry \($0.sequence))"
                 } ?? "" : "")

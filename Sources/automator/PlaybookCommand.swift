@@ -37,6 +37,9 @@ extension PlaybookCommand {
                 file that no longer loads) whose unfinished runs go on with the version they \
                 started with, each run with its incident: automator runs kill RUN stops one.
 
+                No data folder is needed: with none (and no --store), the playbooks of --scripts \
+                are listed, and no run waits on one.
+
                 Examples:
                   automator playbook list
                   automator playbook list --scripts ./scripts
@@ -49,11 +52,11 @@ extension PlaybookCommand {
         @Flag(help: "Print the API's JSON: {\"playbooks\": [...], \"problems\": [...], \"unloaded\": [...]}.")
         var json = false
 
-        func validate() throws { try options.requireDataFolder() }
-
         func run() async throws {
-            let text = try await IncidentBackend.perform(options) { backend throws(CommandFailure) in
-                try await backend.playbooks()
+            let text = if FolderAccess.exists(options.data) || options.place.store != nil {
+                try await IncidentBackend.perform(options) { backend throws(CommandFailure) in try await backend.playbooks() }
+            } else {
+                try await CommandLogging.exitingOnFailure { try await IncidentBackend.playbooks(in: options.scripts) }
             }
             if json { print(text) } else { printVisible(try IncidentOutput.playbooks(text)) }
         }

@@ -47,7 +47,7 @@ enum RunsBackend {
             let query = (status.map { "status=\($0.rawValue)&" } ?? "") + "limit=\(limit)"
             return try await client.call("GET", "/api/v1/runs?" + query)
         case .store(let runs, _):
-            do { return RunJSON.list(try await runs.runs(status: status, limit: limit)) } catch {
+            do { return RunJSON.list(try await runs.runs(status: status, limit: limit), loaded: nil) } catch {
                 throw CommandFailure("\(error)")
             }
         }
@@ -61,7 +61,7 @@ enum RunsBackend {
             let run: RunRecord?
             do { run = try await runs.run(id) } catch { throw CommandFailure("\(error)") }
             guard let run else { throw CommandFailure("\(RunServiceError.notFound(id))") }
-            return RunJSON.object(run)
+            return RunJSON.object(run, loaded: nil)
         }
     }
 
@@ -72,7 +72,7 @@ enum RunsBackend {
                                          run: id)
         case .store(let runs, let place):
             try place.requireWritable("killing \(id)")
-            do { return RunJSON.object(try await runs.kill(id)) } catch { throw CommandFailure("\(error)") }
+            do { return RunJSON.object(try await runs.kill(id), loaded: nil) } catch { throw CommandFailure("\(error)") }
         }
     }
 }

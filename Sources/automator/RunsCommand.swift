@@ -57,7 +57,9 @@ extension RunsCommand {
                 open, a question it asked (an approval too) is unanswered, or it sleeps. Through \
                 a running server, an unfinished run whose playbook is no longer loaded is marked \
                 "(playbook no longer loaded)": it goes on with the version it started with \
-                (automator playbook list names them all).
+                (automator playbook list names them all). With no server, no playbook is loaded: \
+                none is marked, and --json leaves playbook_loaded out (automator playbook list \
+                --scripts names the playbooks of unfinished runs that folder lacks).
 
                 Examples:
                   automator runs list
@@ -101,6 +103,9 @@ extension RunsCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show a run: status, arguments, result or error, times.",
             discussion: """
+                Through a running server, an unfinished run whose playbook is no longer loaded is \
+                marked as runs list marks it; with none, --json leaves playbook_loaded out.
+
                 Examples:
                   automator runs show run-0192c3e4a5b6f7a8b9c0d1e2f3a4
                   automator runs show run-0192c3e4a5b6f7a8b9c0d1e2f3a4 --json | jq .result

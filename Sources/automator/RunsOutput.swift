@@ -14,8 +14,12 @@ enum RunsOutput {
         var createdAt: String
         var updatedAt: String
         var finishedAt: String?
-        /// Absent from a server older than this client.
+        /// Absent without a server (`RunJSON`), and from a server older than this client.
         var playbookLoaded: Bool?
+
+        /// The script, marked when its playbook is no longer loaded: the run goes on with the
+        /// version it started with.
+        var described: String { playbookLoaded == false ? script + " (playbook no longer loaded)" : script }
     }
 
     private struct List: Decodable {
@@ -29,10 +33,7 @@ enum RunsOutput {
         let runs = try decoder.decode(List.self, from: Data(json.utf8)).runs
         guard !runs.isEmpty else { return status.map { "no \($0.rawValue) runs" } ?? "no runs" }
         let rows = [["ID", "STATUS", "SCRIPT", "CREATED (UTC)", "ERROR"]]
-            + runs.map { run in
-                let script = run.playbookLoaded == false ? run.script + " (playbook no longer loaded)" : run.script
-                return [run.id, run.status, script, time(run.createdAt), shortError(run.error)]
-            }
+            + runs.map { [$0.id, $0.status, $0.described, time($0.createdAt), shortError($0.error)] }
         let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
             (0..<4).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
@@ -46,7 +47,7 @@ enum RunsOutput {
         let run = try decoder.decode(Run.self, from: Data(json.utf8))
         let raw = RawJSON.members(of: Array(json.utf8)) ?? [:]
         var lines = [
-            ("id", run.id), ("script", run.script), ("status", run.status), ("args", raw["args"] ?? "[]"),
+            ("id", run.id), ("script", run.described), ("status", run.status), ("args", raw["args"] ?? "[]"),
         ]
         if let result = raw["result"], result != "null" { lines.append(("result", result)) }
         lines += [("created", time(run.createdAt) + " UTC"), ("updated", time(run.updatedAt) + " UTC")]

@@ -22,10 +22,17 @@ enum FolderAccess {
     /// investigates what is there: a folder that is not there is a typo, which would otherwise
     /// show an empty folder made by mistake.
     static func requireFolder(_ folder: String) throws {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+        guard exists(folder) else {
             throw ValidationError("there is no data folder \(folder): pass --data with the folder automator serve uses")
         }
+    }
+
+    /// Whether `folder` is there. A command that only reads the scripts (`action list`, `playbook
+    /// list`) needs no data folder: with none, no server holds it and no run of it waits, so it
+    /// reads the files rather than refuse.
+    static func exists(_ folder: String) -> Bool {
+        var isFolder: ObjCBool = false
+        return FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue
     }
 
     static func open(_ folder: String) throws(CommandFailure) -> FolderAccess {

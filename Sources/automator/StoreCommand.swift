@@ -46,7 +46,7 @@ struct StoreCommand: AsyncParsableCommand {
                                       progress: progress.update)
             }
             print("backed up \(data) into \(destination): the database (\(copied.databaseBytes >> 10) KiB), "
-                + "\(copied.evidenceFiles) evidence file\(copied.evidenceFiles == 1 ? "" : "s") "
+                + "\(copied.evidenceFiles.counted("evidence file")) "
                 + "(\(copied.evidenceBytes >> 20) MiB)" + copied.files.map { ", " + $0 }.joined())
             print("check it: automator store check --data \(destination); automator journal verify --data \(destination)")
         }
@@ -96,7 +96,7 @@ struct StoreCommand: AsyncParsableCommand {
             print("server: \(health.server)")
             print("schema: \(health.schema.isEmpty ? "none" : health.schema.joined(separator: ", "))"
                 + (health.isSchemaCurrent ? " (current)" : " (not this automator's: run automator migrate)"))
-            for (worker, runs) in health.leases { print("worker \(worker): \(runs) run\(runs == 1 ? "" : "s")") }
+            for (worker, runs) in health.leases { print("worker \(worker): \(runs.counted("run"))") }
             if health.leases.isEmpty { print("no worker holds a run") }
             let workers = health.workers
             print("workers connected: " + (workers.isEmpty ? "none" : workers.joined(separator: ", ")))
@@ -104,7 +104,7 @@ struct StoreCommand: AsyncParsableCommand {
             if let leader = health.leader {
                 print("leader: worker \(leader)")
             } else if leaderless {
-                let run = workers.count == 1 ? "1 worker runs" : "\(workers.count) workers run"
+                let run = workers.count.counted("worker") + (workers.count == 1 ? " runs" : " run")
                 print("leader: none for \(Self.leaderlessGrace.components.seconds) s, although \(run): they fail to take "
                     + "the lead (Matrix, the scheduled report and expired actions wait); see their logs")
             } else {
@@ -116,7 +116,7 @@ struct StoreCommand: AsyncParsableCommand {
             if health.expired > 0 {
                 let why = health.workers.isEmpty ? "no worker adopts them; start automator serve on this store"
                     : "the workers do not adopt them; see their logs"
-                print("\(health.expired) run\(health.expired == 1 ? "" : "s") waiting for a worker, the oldest for "
+                print("\(health.expired.counted("run")) waiting for a worker, the oldest for "
                     + String(format: "%.0f s", health.oldestExpiry ?? 0) + (stale ? ": \(why)" : ""))
             }
             if !health.isSchemaCurrent || stale || leaderless { throw ExitCode.failure }
@@ -218,15 +218,15 @@ struct StoreCommand: AsyncParsableCommand {
             print("copied \(file) into \(try store.location):")
             let width = copied.tables.map(\.name.count).max() ?? 0
             for (name, rows) in copied.tables {
-                print("  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(rows) row\(rows == 1 ? "" : "s")")
+                print("  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(rows.counted("row"))")
             }
             print("  evidence files: \(copied.evidenceFiles) (\(copied.evidenceBytes >> 20) MiB)")
             let journal = copied.journalAfter
             if let problem = journal.problem {
                 print("journal: copied as it was in the folder, where it does not verify either: \(problem)")
             } else {
-                print("journal: \(journal.entries) entr\(journal.entries == 1 ? "y" : "ies") and \(journal.checkpoints) "
-                    + "checkpoint\(journal.checkpoints == 1 ? "" : "s") verified")
+                print("journal: \(journal.entries.counted("entry", "entries")) and "
+                    + "\(journal.checkpoints.counted("checkpoint")) verified")
             }
             print("next: automator serve --data \(data) --store \(try store.location)")
         }

@@ -35,7 +35,8 @@ struct TestCommand: ParsableCommand {
             playbook's approvals = { ... } holds it. With --config, its protected networks and \
             accounts refuse what they refuse on the server, and chat.roles says who may answer: \
             only an approver approves (no one, while chat.roles.approver names no one: on the \
-            server an operator answers then), and a chat.ask with { roles = { "lead" } } takes \
+            server an operator answers then; a chat.ask for no roles offering exactly approve \
+            and deny is an approval too), and a chat.ask with { roles = { "lead" } } takes \
             only a lead's answer. stub.chat("Approve ...", "approve", "slack:alice") names who \
             answers; anyone else's answer is refused, and the question times out \
             (actions.approval.timeout, or the question's timeout, on the virtual clock). Without \
@@ -113,7 +114,7 @@ struct TestCommand: ParsableCommand {
             }
             report.files.append(result)
         }
-        print("\(report.total) test\(report.total == 1 ? "" : "s"), \(report.failed) failed")
+        print("\(report.total.counted("test")), \(report.failed) failed")
         if let junit {
             do { try report.junit.write(toFile: junit, atomically: true, encoding: .utf8) } catch {
                 FileHandle.standardError.write(Data("error: cannot write \(junit): \(error.localizedDescription)\n".utf8))

@@ -72,6 +72,14 @@ struct IncidentCommandTests {
         let answer = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         let unloaded = try #require(answer?["unloaded"] as? [[String: Any]], "\(json.stdout)")
         #expect(unloaded.first?["name"] as? String == "Ask" && (unloaded.first?["runs"] as? [Any])?.count == 1)
+        // With no server no playbook is loaded: the runs commands say nothing of it, rather than null.
+        let stored = try await AutomatorProcess.run(["runs", "list", "--json", "--data", "data"], in: folder.url)
+        let storedRuns = try JSONSerialization.jsonObject(with: Data(stored.stdout.utf8)) as? [String: Any]
+        let storedRun = try #require((storedRuns?["runs"] as? [[String: Any]])?.first, "\(stored.stdout)")
+        #expect(storedRun["playbook"] as? String == "Ask" && storedRun["playbook_loaded"] == nil, "\(stored.stdout)")
+        let runID = try #require(storedRun["id"] as? String)
+        let shown = try await AutomatorProcess.run(["runs", "show", runID, "--json", "--data", "data"], in: folder.url)
+        #expect(shown.status == 0 && !shown.stdout.contains("playbook_loaded"), "\(shown.stdout)\(shown.stderr)")
 
         // serve resumes the run, says so once at its start, and its runs list marks it.
         let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
@@ -83,6 +91,9 @@ struct IncidentCommandTests {
                 "\(runs ?? [])")
         let table = try await AutomatorProcess.run(["runs", "list", "--data", "data"], in: folder.url)
         #expect(table.stdout.contains(" playbooks/ask.lua (playbook no longer loaded) "), "\(table.stdout)\(table.stderr)")
+        let details = try await AutomatorProcess.run(["runs", "show", runID, "--data", "data"], in: folder.url)
+        #expect(details.stdout.contains("script    playbooks/ask.lua (playbook no longer loaded)\n"),
+                "runs show marks it as the list does: \(details.stdout)\(details.stderr)")
         server.terminate()
         #expect(await server.waitForExit() == 0, "\(server.log)")
     }
@@ -112,6 +123,12 @@ struct IncidentCommandTests {
         let late = try #require(problems.first { $0["file"] as? String == "playbooks/late.lua" })
         #expect(late["line"] as? Int == 3)
         #expect((late["error"] as? String)?.hasPrefix("playbook: unknown field sal (did you mean sla?): ") == true, "\(late)")
+
+        // Listing the playbooks reads the scripts: no data folder is needed, and none is made.
+        let noFolder = try await AutomatorProcess.run(["playbook", "list", "--data", "none", "--scripts", "scripts"],
+                                                      in: folder.url)
+        #expect(noFolder.status == 0 && noFolder.stdout == listed.stdout, "\(noFolder.stdout)\(noFolder.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("none").path))
     }
 
     @Test("With no server: create, list, show with progress, task list and done, playbook list")

@@ -177,6 +177,31 @@ struct IntelServeTests {
         #expect(requests.withLock { $0 } == 1, "nothing reached VirusTotal while it was paused")
     }
 
+    @Test("/healthz lists a pause only while it holds lookups back: not once its end passed with no lookup since")
+    func endedPauseNotListed() async throws {
+        // VirusTotal asks for a second's rest: the pause ends a second after the lookup that met it.
+        let router = Router()
+        router.get("/api/v3/ip_addresses/:ip") { _, _ -> Response in
+            Response(status: .tooManyRequests, headers: [.retryAfter: "1"])
+        }
+        let virusTotal = try await LoopbackServer(router)
+        defer { virusTotal.stop() }
+        let workspace = try Workspace(virusTotal: virusTotal)
+        let server = try await workspace.start()
+        _ = try await server.call("GET", "/api/v1/intel/reputation?value=198.51.100.20")
+        let health = try await server.call("GET", "/healthz", credentials: .none)
+        let paused = try #require((health.json["integrations_paused"] as? [[String: String]])?.first, "\(health.body)")
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let until = try #require(paused["until"].flatMap(formatter.date(from:)), "\(health.body)")
+
+        try await Task.sleep(for: .seconds(max(0, until.timeIntervalSinceNow) + 0.1))
+        let ended = try await server.call("GET", "/healthz", credentials: .none)
+        #expect((ended.json["integrations_paused"] as? [Any])?.isEmpty == true, "the next lookup asks: \(ended.body)")
+        let metrics = try await server.call("GET", "/metrics").body
+        #expect(metrics.contains(#"automator_integration_paused{integration="virustotal"} 0"#), "\(metrics)")
+    }
+
     @Test("serve listens before a large feed is loaded, and reloads it in the background: no lookup or run waits for it")
     func largeFeed() async throws {
         let folder = try TemporaryFolder()

@@ -48,12 +48,7 @@ struct PlaybookTestCommandTests {
     @Test("A failed assertion names the test file's line, expected and actual values")
     func failedAssertion() async throws {
         let result = try await Self.test([
-            "playbooks/close.lua": """
-            return playbook {
-              name = "Close",
-              run = function(inc) inc:close{ reason = "done" } end,
-            }
-            """,
+            "playbooks/close.lua": Self.close,
             "playbooks/close_test.lua": """
             local close = require("playbooks.close")
             test("it closes", function()
@@ -65,6 +60,31 @@ struct PlaybookTestCommandTests {
         #expect(result.status == 1)
         #expect(result.stdout.contains(#"playbooks/close_test.lua:4: expected "resolved", got "done""#), "\(result.stdout)")
         #expect(result.stdout.contains("1 test, 1 failed"), "\(result.stdout)")
+    }
+
+    @Test("A misspelt expect check names the one it likely meant, at the test's line")
+    func misspeltCheck() async throws {
+        let result = try await Self.test([
+            "playbooks/close.lua": Self.close,
+            "playbooks/close_test.lua": """
+            local close = require("playbooks.close")
+            test("misspelt", function()
+              expect.eqaul(run(close, { type = "x" }).incident.close_reason, "done")
+            end)
+            test("unknown", function()
+              expect.closed(run(close, { type = "x" }))
+            end)
+            test("its metatable is out of reach", function()
+              expect.equal(getmetatable(expect), false)
+              expect.equal(pcall(setmetatable, expect, {}), false)
+            end)
+            """,
+        ])
+        #expect(result.stdout.contains(#"playbooks/close_test.lua:3: expect has no "eqaul": did you mean "equal"?"#),
+                "\(result.stdout)")
+        #expect(result.stdout.contains(#"playbooks/close_test.lua:6: expect has no "closed": the checks are action, "#
+            + "contains, equal, error, no_note, note, post, task, truthy"), "\(result.stdout)")
+        #expect(result.stdout.contains("3 tests, 2 failed"), "\(result.stdout)")
     }
 
     @Test("Intel, HTTP, chat and time are stubbed; what the playbook asked of them is in the outcome")
@@ -474,6 +494,39 @@ struct PlaybookTestCommandTests {
         #expect(unnamed.stdout.contains("3 tests, 3 failed"), "\(unnamed.stdout)")
     }
 
+    @Test("With --config, a chat.ask for no roles offering exactly approve and deny is an approval, as on a server")
+    func askedApproval() async throws {
+        var files = [
+            "playbooks/disable.lua": """
+            return playbook {
+              name = "Disable",
+              run = function(inc)
+                local answer, by = chat.ask("#soc", "Disable the account?", { "approve", "deny" }, { timeout = 600 })
+                inc:note(answer .. " by " .. by)
+              end,
+            }
+            """,
+            "playbooks/disable_test.lua": """
+            local disable = require("playbooks.disable")
+            test("an approver's answer counts", function()
+              stub.chat("Disable the account?", "approve", "slack:alice")
+              expect.note(run(disable, {}), "approve by slack:alice")
+            end)
+            test("another's is refused", function()
+              stub.chat("Disable the account?", "approve", "slack:mallory")
+              expect.note(run(disable, {}), "timeout by automator")
+            end)
+            """,
+            "automator.yml": "chat: { roles: { approver: [alice] } }\n",
+        ]
+        let configured = try await Self.test(files, arguments: ["test", "--scripts", ".", "--config", "automator.yml"])
+        #expect(configured.stdout.contains("2 tests, 0 failed"), "\(configured.stdout)")
+        files["automator.yml"] = "chat: { roles: { lead: [alice] } }\n"
+        let unnamed = try await Self.test(files, arguments: ["test", "--scripts", ".", "--config", "automator.yml"])
+        #expect(unnamed.stdout.contains("✘ an approver's answer counts"), "no one holds approver: \(unnamed.stdout)")
+        #expect(unnamed.stdout.contains("2 tests, 1 failed"), "\(unnamed.stdout)")
+    }
+
     @Test("actions.plan works in a test as on a server; --config's chat.roles decide who answers a chat.ask for roles")
     func planAndQuestionRoles() async throws {
         let files = [
@@ -660,6 +713,14 @@ struct PlaybookTestCommandTests {
         """
 
     /// An integration with one action of high risk, which needs an approval.
+    /// A playbook that closes its incident as "done".
+    private static let close = """
+        return playbook {
+          name = "Close",
+          run = function(inc) inc:close{ reason = "done" } end,
+        }
+        """
+
     private static let checkpoint = """
         return integration { name = "Check Point", actions = { block_ip = { risk = "high",
           params = { ip = { type = "ip", required = true } }, run = function() end } } }

@@ -112,7 +112,7 @@ struct ReportCommandTests {
         ] {
             let result = try await setting.automator(["report"] + arguments)
             #expect(result.status == 64, "\(arguments)")
-            #expect(result.stderr.hasPrefix("Error: \(message)\n"), "\(result.stderr)")
+            #expect(result.stderr.hasPrefix("error: \(message)\n"), "\(result.stderr)")
         }
         let bare = try await setting.automator(["audit", "--since", "24"])
         #expect(bare.status == 64 && bare.stderr.contains("--since wants its unit, as in 24d (days)"), "\(bare.stderr)")
@@ -147,6 +147,9 @@ struct ReportCommandTests {
         #expect(entries?.map { $0["incident"] as? String } == ["INC-9", "INC-9"])
         #expect(json.stdout.hasPrefix(#"{"more":true,"#) && json.stderr.contains("which holds more"), "\(json.stderr)")
         #expect(!cli.stdout.contains("more") && !cli.stderr.contains("which holds more"), "all of cli's fit: \(cli.stderr)")
+        let one = try await setting.automator(["audit", "--limit", "1"] + Setting.window)
+        #expect(one.stderr.contains("this is the newest entry of the window, which holds more: --all reads them all, "
+            + "--after "), "\(one.stderr)")
         let nobody = try await setting.automator(["audit", "--actor", "mallory"] + Setting.window)
         #expect(nobody.stdout == "nothing in the journal in that time\n")
     }

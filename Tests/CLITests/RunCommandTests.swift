@@ -9,6 +9,8 @@ struct RunCommandTests {
         let script = try folder.write("hello.lua", """
             print("args", #arg, arg[0] ~= nil, ...)
             log.info("to stderr", { count = 2 })
+            log.info({ "one" })
+            log.info({ "one", two = 2 })
             print(json ~= nil, type(time.now()))
             """)
         let result = try AutomatorProcess.run(["run", script, "--", "one", "two words"])
@@ -16,6 +18,7 @@ struct RunCommandTests {
         #expect(result.stdout == "args\t2\ttrue\tone\ttwo words\ntrue\tnumber\n")
         #expect(result.stderr.contains("to stderr"))
         #expect(result.stderr.contains("count=2"))
+        #expect(result.stderr.contains("table (1 entry)") && result.stderr.contains("table (2 entries)"), "\(result.stderr)")
     }
 
     @Test("With --config, intel.reputation asks its feeds, in run and in the REPL; without, it says what to give")
@@ -93,6 +96,20 @@ struct RunCommandTests {
         #expect(result.stdout.isEmpty)
         #expect(result.status == 64, "\(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    @Test("Every failure starts its line alike: a usage error, one found while the command runs, and the runtime's")
+    func oneErrorPrefix() throws {
+        let folder = try TemporaryFolder()
+        try folder.write("fail.lua", "error('boom')\n")
+        let parse = try AutomatorProcess.run(["run", "--frobnicate", "fail.lua"], in: folder.url)
+        let validation = try AutomatorProcess.run(["run", "."], in: folder.url)
+        let runtime = try AutomatorProcess.run(["run", "fail.lua"], in: folder.url)
+        let failing = try AutomatorProcess.run(["runs", "show", "run-none", "--data", folder.url.path])
+        #expect([parse.status, validation.status, runtime.status, failing.status] == [64, 64, 1, 1])
+        for result in [parse, validation, runtime, failing] {
+            #expect(result.stderr.hasPrefix("error: "), "\(result.stderr)")
+        }
     }
 
     @Test("A playbook run without --incident says to give one")

@@ -28,8 +28,8 @@ return command {
     for _, file in ipairs(kept.files) do
       local evidence = kept:keep(file, id, "uploaded in #" .. msg.channel.name .. " by " .. kept.user.who)
       -- A file's name is the sender's to choose: "invoice.evil-login.com" is a link in most clients.
-      lines[#lines + 1] = ("%s: %s, %d bytes (sha256 %s)"):format(evidence.id, intel.defang(file.name), evidence.size,
-        evidence.sha256)
+      lines[#lines + 1] = ("%s: %s, %d byte%s (sha256 %s)"):format(evidence.id, intel.defang(file.name), evidence.size,
+        evidence.size == 1 and "" or "s", evidence.sha256)
     end
     msg:reply(("Kept on %s:\n%s"):format(id, table.concat(lines, "\n")))
   end,

@@ -32,7 +32,7 @@ return integration {
         error("AbuseIPDB answered 200 without data.abuseConfidenceScore", 0)
       end
       local confidence, reports = data.abuseConfidenceScore, data.totalReports or 0
-      local reason = ("confidence %d%%, %d reports"):format(confidence, reports)
+      local reason = ("confidence %d%%, %d report%s"):format(confidence, reports, reports == 1 and "" or "s")
       if data.isWhitelisted == true then return { score = "benign", reason = "whitelisted by AbuseIPDB" } end
       if confidence >= MALICIOUS then return { score = "malicious", reason = reason } end
       if confidence >= SUSPICIOUS then return { score = "suspicious", reason = reason } end

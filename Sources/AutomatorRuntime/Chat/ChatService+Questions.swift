@@ -12,16 +12,16 @@ extension ChatService {
     /// run instead would lose a playbook's progress to a chat outage.
     ///
     /// - Parameters:
-    ///   - roles: who may answer; nil for the default: anyone, or for an approval the role
-    ///     `approver`, whether or not the configuration names someone for it (`UnassignedRole`).
+    ///   - roles: who may answer; none for anyone, but for an approval (choices exactly approve and
+    ///     deny) the role `approver`, whether or not the configuration names someone for it
+    ///     (`ChatQuestionRecord.answerable`, `UnassignedRole`).
     ///   - incident: the incident it is asked for, when the run has none of its own (a war room's
     ///     `!action`); else the run's. Its journal tells the question and its answer.
-    func ask(_ text: String, choices: [String], roles: [String]?, approval: Bool, in channel: String,
+    func ask(_ text: String, choices: [String], roles: [String], in channel: String,
              on network: String?, run: RunID?, incident: IncidentID? = nil) async throws -> String
     {
         // A network the playbook names must exist: that is a mistake in it, not an outage.
         let adapter: (any ChatAdapter)? = network == nil ? try? adapter(nil) : try adapter(network)
-        let roles = roles ?? (approval ? ["approver"] : [])
         let id = "Q-" + UUID().uuidString.prefix(8).lowercased()
         var question = ChatQuestionRecord(id: id, runID: run, network: adapter?.network ?? "", channel: channel,
                                           message: nil, text: text, choices: choices, roles: roles)

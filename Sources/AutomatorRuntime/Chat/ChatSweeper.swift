@@ -38,7 +38,7 @@ public struct ChatSweeper: Sendable {
         do throws(StoreError) {
             deleted.runs = try await runs.deleteFinishedChatRuns(finishedBefore: now - Self.kept)
             if deleted.runs > 0 {
-                logger.info("deleted \(deleted.runs) chat run\(deleted.runs == 1 ? "" : "s") finished over a week ago")
+                logger.info("deleted \(deleted.runs.counted("chat run")) finished over a week ago")
             }
         } catch {
             logger.warning("the chat's runs finished over a week ago could not be deleted (tried again in an hour): \(error)")
@@ -46,7 +46,7 @@ public struct ChatSweeper: Sendable {
         do throws(StoreError) {
             deleted.editedTexts = try await chat.deleteEditedTexts(keptBefore: now - Self.kept)
             let count = deleted.editedTexts
-            if count > 0 { logger.info("deleted the texts of \(count) edited message\(count == 1 ? "" : "s") kept over a week") }
+            if count > 0 { logger.info("deleted the texts of \(count.counted("edited message")) kept over a week") }
         } catch {
             logger.warning("the texts of edited messages kept over a week could not be deleted (tried again in an hour): \(error)")
         }

@@ -129,9 +129,20 @@ public struct ScriptChecker: Sendable {
             .union(serviceGlobals).union(runGlobals)
     }
 
+    /// The playbooks of the scripts folder in the order they are tried, and the files left out,
+    /// as serve reads them: `playbook list` with no data folder, which needs none to read them.
+    public func playbooks() async throws -> (playbooks: [Playbook], problems: [PlaybookProblem]) {
+        let folder = Self.scratchFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let (playbooks, _, store) = try openCatalogs(reading: scripts, storeIn: folder, modulePaths: [scripts])
+        await playbooks.refresh(force: true)
+        await store.close()
+        return (await playbooks.playbooks, await playbooks.problems)
+    }
+
     /// What the playbook and command catalogs refuse, as `serve` would log it.
     private func declarationProblems() async -> [ScriptProblem] {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-check-\(UUID().uuidString)").path
+        let folder = Self.scratchFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let catalogs: (PlaybookCatalog, CommandCatalog, SQLiteStore)
         do { catalogs = try openCatalogs(reading: scripts, storeIn: folder, modulePaths: [scripts]) } catch {
@@ -157,7 +168,7 @@ public struct ScriptChecker: Sendable {
     /// than running one serve would not, or failing with a message that names no line. A syntax
     /// error or a top level that fails (a `require`) is the run's to report, with its traceback.
     public func playbookDeclarationProblems(_ file: String) async -> [ScriptProblem] {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-check-\(UUID().uuidString)").path
+        let folder = Self.scratchFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = "playbooks/" + (file as NSString).lastPathComponent
         let catalogs: (PlaybookCatalog, CommandCatalog, SQLiteStore)
@@ -177,6 +188,11 @@ public struct ScriptChecker: Sendable {
         // sal`), and its own checks of `match` and `sla`.
         return await playbooks.problems.map { ScriptProblem(file: file, line: $0.line, message: $0.message) }
             .filter { $0.message.prefixMatch(of: /playbook:\s|match\snames\sthe\sunknown\sfield\s|sla\smust\sbe\s/) != nil }
+    }
+
+    /// A new folder's path under the temporary directory, for a store the caller removes.
+    private static func scratchFolder() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("automator-check-\(UUID().uuidString)").path
     }
 
     /// The catalogs of `folder` as serve reads them, on a store in `storeIn`: the declarations come

@@ -29,7 +29,7 @@ extension EvidenceBundle {
     /// a heading that says the times are UTC. What would act on a terminal is escaped.
     static func readableJournal(of incident: Incident, _ journal: [JournalEntry], exportedAt: Date) -> String {
         let heading = "\(incident.id): \(incident.title)\nJournal as exported \(utc(exportedAt)): "
-            + "\(journal.count) entr\(journal.count == 1 ? "y" : "ies"), every time in UTC.\n\n"
+            + "\(journal.count.counted("entry", "entries")), every time in UTC.\n\n"
         let rows = [["TIME (UTC)", "ACTOR", "KIND", "TEXT"]] + journal.map { [utc($0.at, zone: false), $0.actor, $0.kind.rawValue, $0.text] }
         return VisibleText.escaped(heading + TextTable.render(rows)) + "\n"
     }
@@ -57,8 +57,8 @@ extension EvidenceBundle {
             Every time in this bundle is in UTC.
 
             What it holds
-              evidence/EV-.../NAME  the evidence, byte for byte as collected: \(files.count) file\(files.count == 1 ? "" : "s")
-              journal.txt           the incident's journal, \(entries) entr\(entries == 1 ? "y" : "ies"), to read
+              evidence/EV-.../NAME  the evidence, byte for byte as collected: \(files.count.counted("file"))
+              journal.txt           the incident's journal, \(entries.counted("entry", "entries")), to read
               journal.json          the same entries, for programs
               manifest.json         every file's size, SHA-256, SHA-1 and MD5, who collected it, and its
                                     chain of custody (added, viewed, exported: who and when)

@@ -168,8 +168,8 @@ public enum EvidenceBundle {
     private static func repacking(of entries: [ZipArchive.Entry]) -> String? {
         let deflated = entries.count(where: \.isDeflated)
         let folders = entries.count(where: \.isFolder)
-        let changes = [deflated > 0 ? "\(deflated) entr\(deflated == 1 ? "y" : "ies") compressed" : nil,
-                       folders > 0 ? "\(folders) folder entr\(folders == 1 ? "y" : "ies") added" : nil].compactMap { $0 }
+        let changes = [deflated > 0 ? "\(deflated.counted("entry", "entries")) compressed" : nil,
+                       folders > 0 ? "\(folders.counted("folder entry", "folder entries")) added" : nil].compactMap { $0 }
         return changes.isEmpty ? nil : changes.joined(separator: ", ")
     }
 }

@@ -196,7 +196,7 @@ extension IncidentImport.Summary {
 
     /// Where it stands, in a line: `12000 lines: 11958 new, 40 already there, 2 refused`.
     public var headline: String {
-        "\(lines) lines: \(added) " + (dryRun ? "would be new" : "new") + ", \(already) already there, \(refused) refused"
+        "\(lines.counted("line")): \(added) " + (dryRun ? "would be new" : "new") + ", \(already) already there, \(refused) refused"
             + (dryRun ? "; a dry run, nothing written" : "")
     }
 

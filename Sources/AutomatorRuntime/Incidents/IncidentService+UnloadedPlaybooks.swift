@@ -14,10 +14,16 @@ extension IncidentService {
         public var runs: [RunRecord]
     }
 
+    /// The names of the playbooks loaded now, the scripts folder read again if it changed: a run of
+    /// another goes on with the version it started with.
+    public func loadedPlaybooks() async -> Set<String> {
+        await catalog.refresh()
+        return Set(await catalog.playbooks.map(\.name))
+    }
+
     /// The playbooks of unfinished runs (pending, running, waiting) that are no longer loaded, by name.
     public func unloadedPlaybooks() async throws(StoreError) -> [UnloadedPlaybook] {
-        await catalog.refresh()
-        let loaded = Set(await catalog.playbooks.map(\.name))
+        let loaded = await loadedPlaybooks()
         var byName: [String: [RunID: RunRecord]] = [:]
         for status in RunRecord.Status.allCases where !status.isFinished {
             for run in try await runs.runs(status: status, limit: Int(Int32.max)) {

@@ -133,7 +133,7 @@ public final class LuaState {
         case AU_REFUSED_STATE:
             let runs = au_open_accounts(L)
             return "memory limit of \(Self.formatBytes(memoryLimit ?? 0)) exceeded: the executor's memory, shared by "
-                + "\(runs) run\(runs == 1 ? "" : "s"), is full (\(Limits.executorMemoryRule)); find the runs that "
+                + "\(runs.counted("run")), is full (\(Limits.executorMemoryRule)); find the runs that "
                 + "hold memory, or raise --memory"
         default:
             return "out of memory: the machine has none left to give"

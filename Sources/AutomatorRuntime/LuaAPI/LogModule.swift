@@ -45,7 +45,7 @@ public struct LogModule: HostModule {
         case .integer(let number): "\(number)"
         case .number(let number): LuaNumberFormat.string(number)
         case .string(let string): string.description
-        case .table(let table): "table (\(table.array.count + table.fields.count) entries)"
+        case .table(let table): "table (\((table.array.count + table.fields.count).counted("entry", "entries")))"
         }
     }
 }

@@ -79,7 +79,7 @@ enum ReportChat {
     /// `median 25m, p90 1h 15m (25 incidents)`, or `none measured`.
     private static func timing(_ timing: Report.Timing) -> String {
         guard timing.count > 0 else { return "none measured" }
-        let incidents = timing.count == 1 ? "1 incident" : "\(timing.count) incidents"
+        let incidents = timing.count.counted("incident")
         return "median \(ReportText.duration(timing.median)), p90 \(ReportText.duration(timing.p90)) (\(incidents))"
     }
 

@@ -12,7 +12,7 @@ enum ReportMarkdown {
             # Automator report
 
             \(ReportText.window(report.window)), made \(ReportText.time(report.generatedAt, in: zone)).
-            \(opened) \(opened == 1 ? "incident" : "incidents") opened, \(closed) closed\(backlog).
+            \(opened.counted("incident")) opened, \(closed) closed\(backlog).
 
             ## Incidents per day
 

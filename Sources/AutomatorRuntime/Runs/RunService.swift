@@ -438,7 +438,7 @@ public final class RunService: Sendable {
                 return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }
             if resumed > 0 {
-                logger.info("the store takes writes again: resumed \(resumed) suspended run\(resumed == 1 ? "" : "s")")
+                logger.info("the store takes writes again: resumed \(resumed.counted("suspended run"))")
             }
             let done = suspended.withLock { suspended in
                 guard suspended.runs.isEmpty || suspended.isStopping else { return false }

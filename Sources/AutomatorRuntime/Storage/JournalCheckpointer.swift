@@ -42,7 +42,7 @@ public struct JournalCheckpointer: Sendable {
             guard try JournalSignature.load(from: folder) == nil else { return }
             let signed = try await store.journalCheckpoints().count
             guard signed == 0 else {
-                let lost = "\(path) is missing, but the journal holds \(signed) checkpoint\(signed == 1 ? "" : "s") "
+                let lost = "\(path) is missing, but the journal holds \(signed.counted("checkpoint")) "
                     + "signed with it. Restore it from this folder's backup, or start a new key on purpose: "
                     + "automator journal checkpoint --new-key --data \(folder)"
                 logger.error("journal checkpoints are off: \(lost)")

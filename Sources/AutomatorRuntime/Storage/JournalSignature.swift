@@ -35,8 +35,8 @@ public struct JournalSignature: Sendable {
         if let existing = try load(from: folder) { return existing }
         let checkpoints = try await journal.journalCheckpoints()
         if let last = checkpoints.last {
-            throw StoreError.signingKey(path(in: folder), "is missing, but the journal holds \(checkpoints.count) "
-                + "checkpoint\(checkpoints.count == 1 ? "" : "s") signed with the key "
+            throw StoreError.signingKey(path(in: folder), "is missing, but the journal holds "
+                + "\(checkpoints.count.counted("checkpoint")) signed with the key "
                 + "\(Data(last.publicKey).base64EncodedString()) (the last at entry \(last.sequence)): a key made now "
                 + "would sign the same journal with another. Restore the file from this folder's backup (automator store "
                 + "backup copies it as journal-signing.key into the backup folder); a worker sharing a PostgreSQL store "

@@ -175,22 +175,23 @@ extension TestingModule {
         --- The stubbed answer to a question, who gave it and the question's id (`Q-test1` for the
         --- test's first); raised at `level` (the caller of chat.ask by default) when none. With
         --- --config, only the answer of someone chat.roles gives one of the question's `roles`
-        --- counts (for an approval asked for none, the role approver), as on the server, where
-        --- anyone else's is refused and the question stays open until its `timeout` (seconds),
-        --- when automator answers "timeout".
-        local function answer(channel, question, choices, level, approval, options)
+        --- counts (the role approver for one asked for none that offers exactly approve and deny: an
+        --- approval, whether chat.approve or chat.ask asked it), as on the server, where anyone
+        --- else's is refused and the question stays open until its `timeout` (seconds), when
+        --- automator answers "timeout".
+        local function answer(channel, question, choices, level, options)
           if options.note ~= nil then question = tostring(question) .. "\n" .. tostring(options.note) end
           seen.questions[#seen.questions + 1] = { channel = channel, text = question, choices = choices }
           -- Journaled on the running playbook's incident, as the server's chat does.
           local id, list = ("Q-test%d"):format(#seen.questions), json.encode(json.array(choices))
           local roles = options.roles ~= nil and json.encode(json.array(options.roles)) or nil
           local where = channel == nil and "(no channel)" or tostring(channel)
-          host.question(playing, id, where, tostring(question), list, approval, roles)
+          host.question(playing, id, where, tostring(question), list, roles)
           local refused, holders
           for _, stubbed in ipairs(canned.chat) do
             if tostring(question):find(stubbed.question, 1, true) then
-              refused, holders = host.refused(stubbed.by, approval, roles)
-              host.question(playing, id, where, tostring(question), list, approval, roles,
+              refused, holders = host.refused(stubbed.by, list, roles)
+              host.question(playing, id, where, tostring(question), list, roles,
                             stubbed.answer, stubbed.by, refused ~= nil)
               if not refused then return stubbed.answer, stubbed.by, id end
             end
@@ -226,11 +227,11 @@ extension TestingModule {
           seen.posts[#seen.posts + 1] = { channel = channel, text = "(file " .. tostring(name) .. ")" }
         end
         function chat.ask(channel, question, choices, options)
-          local choice, by, id = answer(channel, question, choices, 3, false, ask_options(options, "chat.ask"))
+          local choice, by, id = answer(channel, question, choices, 3, ask_options(options, "chat.ask"))
           return choice, by, id
         end
         function chat.approve(channel, question, options)
-          local choice, by, id = answer(channel, question, { "approve", "deny" }, 3, true,
+          local choice, by, id = answer(channel, question, { "approve", "deny" }, 3,
                                         ask_options(options, "chat.approve"))
           return choice == "approve", by, id
         end
@@ -291,7 +292,7 @@ extension TestingModule {
             approved_by = "\#(ActionRecord.standingApproval)"
           elseif plan.approval == "required" and not call.dry_run then
             -- No channel (none given, no --config): nil, where a server would refuse the action.
-            local choice, by = answer(plan.channel, approval_question(plan, incident), { "approve", "deny" }, 3, true,
+            local choice, by = answer(plan.channel, approval_question(plan, incident), { "approve", "deny" }, 3,
                                       { timeout = plan.timeout, note = plan.note })
             if choice ~= "approve" then
               -- Only a question nobody answered in time is answered by automator.
@@ -485,6 +486,17 @@ extension TestingModule {
           end
           return message
         end
+
+        -- A misspelt check names the one it likely meant, at the test's line, rather than "attempt
+        -- to call a nil value (field 'eqaul')". Protected, so each test's copy of expect keeps it.
+        setmetatable(expect, { __metatable = false, __index = function(copy, name)
+          local checks = {}
+          for check in pairs(copy) do checks[#checks + 1] = check end
+          table.sort(checks)
+          local meant = type(name) == "string" and nearest(name, checks) or nil
+          error(("expect has no %q: %s"):format(tostring(name), meant and ("did you mean %q?"):format(meant)
+                or "the checks are " .. table.concat(checks, ", ")), 2)
+        end })
 
         -- MARK: The runner's side
 

@@ -100,12 +100,12 @@ struct TestingModule: HostModule {
             object["timeout"] = String(policy.approvalTimeout)
             return try call.push(.nil) + call.push(object.textWithoutNulls)
         }
-        // refused(by, approval, roles JSON or nil) -> why `by`'s answer does not count (chat.roles
+        // refused(by, choices JSON, roles JSON or nil) -> why `by`'s answer does not count (chat.roles
         // gives them none of the question's roles) and those roles, or nothing: the server's rule.
         table.function("refused") { call in
             let by = try call.string(1).description
-            let asked = call.isNoneOrNil(3) ? nil : try Self.list(call, 3)
-            let who = Self.roles(asked: asked, approval: call.boolean(2))
+            let asked = call.isNoneOrNil(3) ? [] : try Self.list(call, 3)
+            let who = ChatQuestionRecord.answerable(by: asked, choices: try Self.list(call, 2))
             guard let roles, !who.isEmpty else { return 0 }
             let holders = who.joined(separator: " or ")
             // A stubbed answer is a person's in chat, never the operator's: refused when no one holds the role.
@@ -113,7 +113,7 @@ struct TestingModule: HostModule {
                 return call.push(UnassignedRole.refusal(who, meanwhile: "an operator answers with automator question "
                     + "answer")) + call.push(holders)
             }
-            if asked == nil {  // an approval: the rule of the server's actions, in its words
+            if asked.isEmpty {  // an approval (`answerable`): the rule of the server's actions, in its words
                 do throws(ActionError) {
                     try ActionService.requireApprover(by, approvers: roles["approver"], byOperator: false)
                 } catch {
@@ -127,19 +127,17 @@ struct TestingModule: HostModule {
             return call.push("\(name) may not answer: only people with the role \(holders) may (chat.roles in the "
                 + "configuration)") + call.push(holders)
         }
-        // question(incident or nil, id, channel, text, choices JSON, approval, roles JSON or nil, [answer, by, refused]):
+        // question(incident or nil, id, channel, text, choices JSON, roles JSON or nil, [answer, by, refused]):
         // journals a question asked, or its answer (refused: someone without the role gave it), as
         // the server's chat does on the run's incident.
         table.waitingFunction("question") { call in
             let incident = call.isNoneOrNil(1) ? nil : IncidentID(try call.string(1).description)
-            let choices = try Self.list(call, 5)
-            let asked = call.isNoneOrNil(7) ? nil : try Self.list(call, 7)
             let question = ChatQuestionRecord(id: try call.string(2).description, runID: nil, network: "test",
                                               channel: try call.string(3).description, message: nil,
-                                              text: try call.string(4).description, choices: choices,
-                                              roles: Self.roles(asked: asked, approval: call.boolean(6)))
-            let answer = call.isNoneOrNil(8) ? nil : (try call.string(8).description, try call.string(9).description)
-            let refused = call.boolean(10)
+                                              text: try call.string(4).description, choices: try Self.list(call, 5),
+                                              roles: call.isNoneOrNil(6) ? [] : try Self.list(call, 6))
+            let answer = call.isNoneOrNil(7) ? nil : (try call.string(7).description, try call.string(8).description)
+            let refused = call.boolean(9)
             guard let incident else { return .task { [] } }
             return .write(in: store) { () throws(StoreError) in
                 let entry = if let (choice, by) = answer {
@@ -208,12 +206,6 @@ struct TestingModule: HostModule {
 
     /// Who runs a test's actions, as the journal names the playbook's other writes.
     private static let actor = "script"
-
-    /// Who may answer a question, as the server's chat has it: the roles it was asked for, else
-    /// for an approval the role approver, else anyone (none).
-    private static func roles(asked: [String]?, approval: Bool) -> [String] {
-        asked ?? (approval ? ["approver"] : [])
-    }
 
     /// The list of strings argument `index` holds as JSON.
     private static func list(_ call: LuaCall, _ index: Int32) throws(HostError) -> [String] {

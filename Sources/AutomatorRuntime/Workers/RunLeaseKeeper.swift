@@ -56,7 +56,7 @@ public struct RunLeaseKeeper: Sendable {
                 let live = runs.liveRuns
                 if !live.isEmpty, ContinuousClock.now - renewed > store.leaseDuration - period {
                     logger.error("""
-                        stopping \(live.count) run\(live.count == 1 ? "" : "s") here, whose leases expire before they \
+                        stopping \(live.count.counted("run")) here, whose leases expire before they \
                         can be renewed: a worker resumes them once the store is back
                         """)
                     runs.abandon(live)
@@ -75,7 +75,7 @@ public struct RunLeaseKeeper: Sendable {
         var byWorker: [String?: Int] = [:]
         for run in adopted { byWorker[run.previousWorker, default: 0] += 1 }
         return byWorker.sorted { ($0.key ?? "") < ($1.key ?? "") }.map { worker, count in
-            let runs = "\(count) run\(count == 1 ? "" : "s")"
+            let runs = count.counted("run")
             guard let worker else { return "resumed \(runs) that no worker held" }
             return "resumed \(runs) of worker \(worker), whose lease on them ended: it stopped, died or lost the database"
         }

@@ -165,7 +165,7 @@ public final class ConsoleAdapter: ChatAdapter, @unchecked Sendable {
     }
 
     public func upload(to channel: String, name: String, data: [UInt8], comment: String?) async throws {
-        write("[\(channel)] file \(name) (\(data.count) bytes)" + (comment.map { ": \($0)" } ?? ""))
+        write("[\(channel)] file \(name) (\(data.count.counted("byte")))" + (comment.map { ": \($0)" } ?? ""))
     }
 
     /// Every channel exists on the console: it is a name to write after `#`.

@@ -58,7 +58,7 @@ struct CSVFeedParser {
                 }
                 let fields = reader.fields
                 guard fields.count >= needed else {
-                    skip("\(fields.count) field\(fields.count == 1 ? "" : "s") where the columns read need \(needed): "
+                    skip("\(fields.count.counted("field")) where the columns read need \(needed): "
                         + "quote fields that hold \(separators)")
                     continue
                 }

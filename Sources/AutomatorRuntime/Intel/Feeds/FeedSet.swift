@@ -179,11 +179,11 @@ public final class FeedSet: Sendable {
             let (name, status, before) = (feeds[position].name, statuses[position]!, previous[position])
             if let failure = status.failure {
                 let text = before.loadedAt == nil ? "feed \(name) is not loaded: \(failure)"
-                    : "\(failure): the feed keeps the \(status.entryCount) entr\(status.entryCount == 1 ? "y" : "ies") of its previous version"
+                    : "\(failure): the feed keeps the \(status.entryCount.counted("entry", "entries")) of its previous version"
                 logger.error("\(text)")
             } else {
                 let loaded = before.loadedAt == nil ? "loaded" : "reloaded"
-                logger.log(level: level, "feed \(name) \(loaded): \(status.entryCount) entr\(status.entryCount == 1 ? "y" : "ies") in \(seconds)")
+                logger.log(level: level, "feed \(name) \(loaded): \(status.entryCount.counted("entry", "entries")) in \(seconds)")
                 for problem in status.problems { logger.warning("feed \(name): \(problem)") }
             }
         }

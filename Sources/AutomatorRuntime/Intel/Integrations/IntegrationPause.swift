@@ -18,9 +18,9 @@ public struct PausePolicy: Sendable {
     public static let integration = PausePolicy(first: .seconds(60), longest: .seconds(300))
 }
 
-/// An integration's pause as `/healthz` and `/metrics` show it: from its service's first failure
-/// until the service answers again, the probes' windows included, so that an alert on it does not
-/// flap while a probe is under way or no lookup has come to make one.
+/// An integration's pause as `/healthz` and `/metrics` show it while it holds lookups back
+/// (`Integrations.Status.isPaused`): since its service's first failure since it last answered,
+/// until the current pause ends.
 public struct PauseState: Sendable, Hashable, Codable {
     /// The failure that started the current pause: `timed out after 5 s at 21:05:40 UTC`.
     public var reason: String

@@ -423,8 +423,8 @@ public final class Integrations: Sendable {
                 // would fail on JSON it cannot read. A real key or password is longer.
                 if !value.isEmpty, value.count < IntegrationSecrets.shortest {
                     let from = setting.values[field] == nil ? env.map { ", set by \($0)," } ?? "" : ""
-                    throw .broken("integrations.\(key).\(field)\(from) is a secret of \(value.count) character"
-                        + "\(value.count == 1 ? "" : "s"): too short to blank out of the service's answers without "
+                    throw .broken("integrations.\(key).\(field)\(from) is a secret of "
+                        + "\(value.count.counted("character")): too short to blank out of the service's answers without "
                         + "mangling them (the fewest is \(IntegrationSecrets.shortest)); set the whole key the service gave")
                 }
                 config[field] = secrets.add(field, value: value)

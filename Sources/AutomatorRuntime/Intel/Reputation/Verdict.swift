@@ -97,7 +97,7 @@ public struct Verdict: Sendable, Hashable {
             // not what they said, and a source paused was not asked at all.
             let failed = asked.filter(\.failed)
             let answered = switch (asked.isEmpty, notAsked.isEmpty) {
-            case (false, _): "\(asked.count) source\(asked.count == 1 ? "" : "s") asked, none knows it"
+            case (false, _): "\(asked.count.counted("source")) asked, none knows it"
             case (true, false): "no feed lists it"
             case (true, true): "no feed lists it, and no integration is set up for it"
             }
@@ -110,7 +110,7 @@ public struct Verdict: Sendable, Hashable {
         score = worst
         let agreeing = known.filter { $0.score == worst }
         // The verdict stands on those asked; the others are named, their reasons in `sources`.
-        summary = "\(worst.name): \(agreeing.count) of \(asked.count) source\(asked.count == 1 ? "" : "s"); "
+        summary = "\(worst.name): \(agreeing.count) of \(asked.count.counted("source")); "
             + agreeing.map(\.said).joined(separator: "; ")
             + (notAsked.isEmpty ? "" : "; not asked: " + notAsked.map(\.source).joined(separator: ", "))
     }

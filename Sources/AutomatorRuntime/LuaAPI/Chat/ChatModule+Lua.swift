@@ -90,7 +90,7 @@ extension ChatModule {
           host.upload(options.network, channel, name, data, options.comment)
         end
 
-        local function ask(channel, question, choices, options, approval)
+        local function ask(channel, question, choices, options)
           local list = json.array({})
           for i, choice in ipairs(choices) do list[i] = tostring(choice) end
           local roles = options.roles and json.encode(json.array(options.roles)) or nil
@@ -104,6 +104,8 @@ extension ChatModule {
           end
           if incident ~= nil then host.about(incident) end
           if options.note ~= nil then host.note(tostring(options.note)) end
+          -- `approval` is read by no one now (the approve/deny rule decides), but runs recorded
+          -- before passed it, and a replay compares a call's arguments.
           local id = host.ask(options.network, channel, tostring(question), json.encode(list), roles, approval)
           local answer, by = host.answer(id, options.timeout)
           return answer, by, id
@@ -130,7 +132,7 @@ extension ChatModule {
         --- no one holds the role, no one in chat may, and an operator answers with `automator
         --- question answer`.
         function chat.approve(channel, question, options)
-          local answer, by, id = ask(channel, question, { "approve", "deny" }, options_of(options, "chat.approve"), true)
+          local answer, by, id = ask(channel, question, { "approve", "deny" }, options_of(options, "chat.approve"))
           return answer == "approve", by, id
         end
 

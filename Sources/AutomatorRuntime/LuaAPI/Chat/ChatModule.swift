@@ -142,7 +142,8 @@ public struct ChatModule: HostModule {
             asking.note = try call.string(1).description
             return 0
         }
-        // ask(network, channel, text, choices JSON, roles JSON or nil, approval) -> question id
+        // ask(network, channel, text, choices JSON, roles JSON or nil, approval) -> question id;
+        // `approval` is not read (see chat.ask in Lua).
         table.waitingFunction("ask") { [unowned(unsafe) state] call in
             let (incident, note) = (asking.incident, asking.note)
             (asking.incident, asking.note) = (nil, nil)
@@ -151,11 +152,10 @@ public struct ChatModule: HostModule {
             let text = try call.string(3).description + (note.map { "\n" + $0 } ?? "")
             let choices = try Self.strings(call, 4)
             guard !choices.isEmpty else { throw HostError.argument(3, "at least one choice expected") }
-            let roles = call.isNoneOrNil(5) ? nil : try Self.strings(call, 5)
-            let approval = call.boolean(6)
+            let roles = call.isNoneOrNil(5) ? [] : try Self.strings(call, 5)
             let run = state.activeRun?.id
             return .task {
-                let id = try await service.ask(text, choices: choices, roles: roles, approval: approval,
+                let id = try await service.ask(text, choices: choices, roles: roles,
                                                in: channel, on: network, run: run, incident: incident)
                 return [.string(LuaString(id))]
             }
