@@ -314,7 +314,7 @@ struct ServeCommandTests {
         ] {
             let refused = try await AutomatorProcess.run(["serve", "--data", data, "--http", address])
             #expect(refused.status == 64 && refused.stderr.contains(
-                "Error: The value '\(address)' is invalid for '--http <host:port>': \(reason)"), "\(refused.stderr)")
+                "error: The value '\(address)' is invalid for '--http <host:port>': \(reason)"), "\(refused.stderr)")
         }
         #expect(!FileManager.default.fileExists(atPath: data), "nothing made")
     }
