@@ -39,7 +39,8 @@ static void copy_table(lua_State *L, int source, int depth) {
     }
     // A protected metatable (`__metatable` set) is out of every run's reach, so the copies share
     // it: a host module's table keeps its `__index` (`expect`'s "did you mean"). Another is left
-    // behind, since a run could change it under the others.
+    // behind, since a run could change it under the others. Its metamethods must be functions:
+    // an `__index` table would hand every run the same mutable values.
     if (lua_getmetatable(L, source)) {
         if (lua_getfield(L, -1, "__metatable") != LUA_TNIL) {
             lua_pop(L, 1);
