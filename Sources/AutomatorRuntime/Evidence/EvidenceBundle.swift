@@ -129,7 +129,7 @@ public enum EvidenceBundle {
             throw tampered("\(added.name) is not in the manifest: it was added")
         }
         let checked = archive.entries.filter { ![manifestPath, signaturePath].contains($0.name) && !$0.isFolder }
-        let total = checked.reduce(Int64(0)) { $0 + Int64($1.size) }
+        let total = checked.reduce(Int64(0)) { $0 &+ Int64(clamping: $1.size) }
         var done: Int64 = 0
         for entry in checked {
             var hasher = FileHashes.Hasher()

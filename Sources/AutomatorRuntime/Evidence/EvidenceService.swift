@@ -171,7 +171,7 @@ public struct EvidenceService: Sendable {
             let total = files.reduce(0) { $0 + $1.size }
             var done: Int64 = 0
             for file in files {
-                try await archive.add(EvidenceBundle.path(of: file)) { write throws(EvidenceError) in
+                try await archive.add(EvidenceBundle.path(of: file), size: file.size) { write throws(EvidenceError) in
                     try await vault.read(file.hashes.sha256) { data throws(EvidenceError) in
                         try write(data)
                         done += Int64(data.count)
