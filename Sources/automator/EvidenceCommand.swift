@@ -229,7 +229,8 @@ extension EvidenceCommand {
             } catch let exit as ExitCode {
                 throw exit
             } catch {
-                print("\(error)")
+                // On standard output, as the verdict is: a script reads one stream for it.
+                print("error: \(error)")
                 throw ExitCode.failure
             }
         }

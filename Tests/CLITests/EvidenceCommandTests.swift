@@ -112,7 +112,7 @@ struct EvidenceCommandTests {
             """, arguments: [bundle, tampered])
         let caught = try await AutomatorProcess.run(["evidence", "verify", tampered])
         #expect(caught.status == 1)
-        #expect(caught.stdout.contains("tampered with: evidence/\(id)/capture.pcap differs from the manifest"), "\(caught.stdout)")
+        #expect(caught.stdout.contains("error: \(tampered) was tampered with: evidence/\(id)/capture.pcap differs from the manifest"), "\(caught.stdout)")
 
         // The vault's copy damaged: a pipe cannot take bytes back, so none of it reaches standard output.
         let sha256 = try await Self.sha256(pcap)
