@@ -568,28 +568,42 @@ struct ActionTests {
         var responder = try await scene.responder()
         let (denied, run) = try await responder.open()
         let runID = try #require(run).id
-        _ = try await responder.question()
+        let asked = try #require(try await responder.question().question)
         await responder.answer("deny")
         await responder.incidents.runs.waitForEnd(runID)
         #expect(try await responder.notes(denied) == ["not blocked: denied by test:alice"])
         #expect(try await responder.journal(denied).last?.hasSuffix(
-            "not run: firewall.block_ip ip=198.51.100.7 reason=C2 (asked by playbook \(runID)): denied by test:alice")
-            == true)
+            "not run: firewall.block_ip ip=198.51.100.7 reason=C2 (asked by playbook \(runID)): denied by test:alice "
+                + "(\(asked.id))") == true)
         let refusal = try #require(try await responder.actions.history(on: denied).first, "kept for the report and the audit")
         #expect([refusal.status.rawValue, refusal.result, refusal.approvedBy] == ["denied", "denied by test:alice", nil])
+        #expect(refusal.question == asked.id, "the question its no answered: \(refusal)")
+        let (_, _, no) = try await responder.actions.details(refusal.id)
+        #expect(no?.id == asked.id && no?.answer == "deny" && no?.answeredBy == "test:alice", "\(String(describing: no))")
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(ActionsModule.json([refusal]).utf8))
+            as? [String: [[String: Any]]])
+        #expect(listed["actions"]?.first?["question"] as? String == asked.id, "history names it: \(listed)")
         await responder.stop()
 
         responder = try await scene.responder(timeout: 0.5)
         let (unanswered, late) = try await responder.open()
-        _ = try await responder.question()
+        let unasked = try #require(try await responder.question().question)
         await responder.incidents.runs.waitForEnd(try #require(late).id)
         #expect(try await responder.notes(unanswered) == ["not blocked: nobody approved it in time"])
         await responder.answer("approve")
         #expect(try await responder.notes(unanswered).count == 1, "a late answer changes nothing")
         #expect(firewall.paths.isEmpty)
-        #expect(try await responder.actions.history(on: unanswered).map(\.status) == [.timedOut])
+        let timedOut = try #require(try await responder.actions.history(on: unanswered).first)
+        #expect(timedOut.status == .timedOut && timedOut.question == unasked.id, "\(timedOut)")
+        let (_, _, none) = try await responder.actions.details(timedOut.id)
+        #expect(none?.answer == "timeout" && none?.answeredBy == "automator" && none?.answeredAt != nil,
+                "when nobody had answered: \(String(describing: none))")
         #expect(try await responder.actions.history().allSatisfy { $0.status == .denied || $0.status == .timedOut },
                 "nothing sent")
+        // A no, or no answer, is no time to approval.
+        let report = try await responder.store.report(ReportWindow(from: refusal.at.addingTimeInterval(-60),
+                                                                   to: Date().addingTimeInterval(60)), at: Date())
+        #expect(report.approval.count == 0, "\(report.approval)")
         await responder.stop()
     }
 

@@ -220,22 +220,27 @@ public final class ActionService: Sendable {
     /// Records and journals an action that was not run because nobody approved it: `timed_out`
     /// when the reason is `nobodyApproved`, else `denied`. The report counts them, the audit
     /// lists them.
-    public func decline(_ plan: ActionPlan, key: String, incident: IncidentID?, requestedBy: String, reason: String)
-        async throws(ActionError)
+    ///
+    /// - Parameter question: the chat question answered no, or not in time: `action show` gives
+    ///   who answered and when.
+    public func decline(_ plan: ActionPlan, key: String, incident: IncidentID?, requestedBy: String, reason: String,
+                        question: String? = nil) async throws(ActionError)
     {
         try await write(Self.declined(plan, id: Self.id(key: key), key: key, incident: incident, requestedBy: requestedBy,
-                                      reason: reason))
+                                      reason: reason, question: question))
     }
 
     /// The record of an action nobody approved and its journal entry (`decline`; `automator test`).
     static func declined(_ plan: ActionPlan, id: String, key: String, incident: IncidentID?, requestedBy: String,
-                         reason: String) -> StoreWrite
+                         reason: String, question: String? = nil) -> StoreWrite
     {
-        let record = ActionRecord(id: id, key: key, name: plan.declaration.name, parameters: plan.parametersJSON,
+        var record = ActionRecord(id: id, key: key, name: plan.declaration.name, parameters: plan.parametersJSON,
                                   incident: incident, requestedBy: requestedBy, approvedBy: nil,
                                   status: reason == nobodyApproved ? .timedOut : .denied, result: reason)
+        record.question = question
+        let asked = question.map { " (\($0))" } ?? ""
         return journaled(.recordAction(record), on: incident, by: requestedBy,
-                         "\(record.id): not run: \(plan.summary) (asked by \(requestedBy)): \(reason)")
+                         "\(record.id): not run: \(plan.summary) (asked by \(requestedBy)): \(reason)\(asked)")
     }
 
     /// Why an action is not run when its approval was asked and nobody answered in time; else
@@ -257,8 +262,9 @@ public final class ActionService: Sendable {
 
     /// One action as `automator action show` gives it: its record, the undo its declaration names
     /// (nil when it has none, or no integration file declares it; one that lacks its settings
-    /// still says), and the chat question whose yes approved it (nil when it was approved
-    /// otherwise, or needed no approval).
+    /// still says), and the chat question whose answer decided it: the yes that approved it, the
+    /// no that denied it, automator's `timeout` when nobody answered (nil when it was approved
+    /// otherwise, needed no approval, or was declined before actions kept their question).
     public func details(_ id: String) async throws(ActionError)
         -> (record: ActionRecord, undo: String?, question: ChatQuestionRecord?)
     {

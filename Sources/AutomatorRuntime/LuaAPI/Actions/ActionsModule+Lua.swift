@@ -92,6 +92,9 @@ extension ActionsModule {
             -- ask a replay compares, and runs that asked before would diverge.
             local approved, by, question = chat.approve(channel, approval_question(plan, incident),
                                                         { timeout = plan.timeout, incident = incident, note = plan.note })
+            -- The action's record names its question, answered yes, no or not in time: `action show`
+            -- gives who answered and when, and the report's time to approval is this question's wait.
+            if question ~= nil then host.asked_in(question) end
             if not approved then
               -- Only a question nobody answered in time is answered by automator.
               local reason = by == "automator" and "\#(ActionService.nobodyApproved)" or ("denied by " .. tostring(by))
@@ -99,8 +102,6 @@ extension ActionsModule {
               return nil, reason
             end
             approved_by = by
-            -- The report's time to approval is this question's wait.
-            if question ~= nil then host.approved_in(question) end
           end
           -- The ttl is passed only when asked for: a trailing nil would change the arguments a replay
           -- compares, and runs recorded before there was one would diverge.
