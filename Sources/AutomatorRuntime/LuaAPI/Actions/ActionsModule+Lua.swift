@@ -42,19 +42,7 @@ extension ActionsModule {
           return plan, encoded, incident, ttl
         end
 
-        -- Why an action failed: the table its integration raised (error({ code = "quota" })), which
-        -- reads as the text the journal has when printed or joined ("not blocked: " .. why); else
-        -- that text. An array raised, which has a metatable of its own, is given as the text.
-        local function failure(action)
-          local raised, text = action.error, action.result
-          if type(raised) ~= "table" or getmetatable(raised) ~= nil then return text end
-          return setmetatable(raised, {
-            __tostring = function() return text end,
-            __concat = function(left, right)
-              return (left == raised and text or left) .. (right == raised and text or right)
-            end,
-          })
-        end
+        \#(ActionFailure.source)
 
         --- What actions.run would do, without doing it: the parameters checked (a refusal is an
         --- error, as in actions.run), then `name`, `risk`, `summary`, `dry_run`, `ttl` (seconds, when
