@@ -117,8 +117,10 @@ struct ActionCommand: AsyncParsableCommand {
         let approval = action["approved_by"] is String ? "approved by \(text("approved_by"))" : ""
         let question = action["question"] as? String
         let outcome = switch (text("status"), action["ttl"] as? Double) {
-        case ("done", _) where action["expires_at"] is String: "lifts at \(text("expires_at"))"
+        case ("done", _) where action["expires_at"] is String: lifting(action)
         case ("planned", let ttl?): "would lift \(DurationText.text(ttl)) after it is sent"
+        case ("undone", _): "undone by \(text("undone_by"))" + (action["undone_at"] is String
+            ? " at \(IncidentOutput.time(text("undone_at"))) UTC" : "")
         case ("denied", _): text("result") + (question.map { " in \($0)" } ?? "")
         // Declined as soon as the question timed out: the record's time is when it did.
         case ("timed_out", _): question.map { "nobody answered \($0) by \(IncidentOutput.time(text("at"))) UTC" }
@@ -152,6 +154,17 @@ struct ActionCommand: AsyncParsableCommand {
         return IncidentOutput.fields(lines)
     }
 
+    /// When a done action lifts by itself; past that time (no server ran, or its undo failed: the
+    /// server tries again every minute), that it is still in force and what lifts it.
+    private static func lifting(_ action: [String: Any]) -> String {
+        let expires = action["expires_at"] as? String ?? ""
+        let at = IncidentOutput.time(expires) + " UTC"
+        guard let due = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(expires), due < Date()
+        else { return "lifts at \(at)" }
+        return "not lifted yet, due at \(at): automator serve lifts it (or automator action undo "
+            + "\(action["id"] as? String ?? ""))"
+    }
+
     /// Why an action nobody approved was not: who said no, or that nobody answered in time.
     private static func approvalText(_ action: [String: Any]) -> String {
         switch action["status"] as? String {
@@ -175,7 +188,13 @@ struct ActionCommand: AsyncParsableCommand {
 
     /// How long an action lasts: when a done one lifts, what a planned one would have had.
     private static func ttlText(_ action: [String: Any]) -> String {
-        guard let ttl = action["ttl"] as? Double else { return "none: it stays until undone" }
+        guard let ttl = action["ttl"] as? Double else {
+            switch action["status"] as? String {
+            case "done", "sending": return "none: it stays until undone"
+            case "planned": return "none: it would stay until undone"
+            default: return "-"
+            }
+        }
         let lasting = DurationText.text(ttl)
         switch action["status"] as? String {
         case "done": return lasting + ((action["expires_at"] as? String).map { ", lifts by itself at " + IncidentOutput.time($0) + " UTC" } ?? "")
@@ -192,8 +211,11 @@ struct ActionCommand: AsyncParsableCommand {
         guard let undo = action["undo"] as? String else {
             return "none declared (or no integration file declares the action now): reverse it by hand"
         }
-        return action["status"] as? String == "done" ? "\(undo): automator action undo \(action["id"] as? String ?? "")"
-            : "\(undo), once it is done"
+        switch action["status"] as? String {
+        case "done": return "\(undo): automator action undo \(action["id"] as? String ?? "")"
+        case "planned", "sending": return "\(undo), once it is done"
+        default: return "\(undo); nothing to undo: it was not done"
+        }
     }
 
     /// One declared action as the API gives it, on a line: name, risk, parameters (`reason?` when

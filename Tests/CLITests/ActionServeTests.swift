@@ -268,7 +268,7 @@ struct ActionServeTests {
         _ = await server.waitForExit()
     }
 
-    @Test("history and show name the question of an action denied (and who said no) or timed out (and when)")
+    @Test("history and show name the question of an action denied (and who said no) or timed out (and when); an overdue ttl says so")
     func declinedNamesItsQuestion() async throws {
         let firewall = FirewallAPI()
         let api = try await firewall.start()
@@ -320,6 +320,9 @@ struct ActionServeTests {
         #expect(shown.stdout.contains("approved  no: denied by api:bob\n")
             && shown.stdout.contains("question  \(question) \"Approve firewall.block_ip ip=198.51.100[.]7? (risk high, "
                 + "\(incident))\": deny by api:bob, 20"), "\(shown.stdout)\(shown.stderr)")
+        #expect(shown.stdout.contains("ttl       -\n")
+            && shown.stdout.contains("undo      firewall.unblock_ip; nothing to undo: it was not done\n"),
+                "nothing was done, so nothing stays or waits for an undo: \(shown.stdout)")
         let json = try await server.call("GET", "/api/v1/actions/\(id)")
         let whole = try #require(json.json["question"] as? [String: Any], "\(json.body)")
         #expect(whole["answer"] as? String == "deny" && whole["answered_by"] as? String == "api:bob", "\(whole)")
@@ -340,5 +343,18 @@ struct ActionServeTests {
         #expect(firewall.sent.isEmpty, "nothing sent")
         server.terminate()
         _ = await server.waitForExit()
+
+        // With no server, a ttl that has passed has lifted nothing: history says so, and what lifts it.
+        let config = folder.url.appendingPathComponent("automator.yml").path
+        let shunned = try await AutomatorProcess.run(["action", "run", "firewall.block_ip", "--param", "ip=198.51.100.9",
+                                                      "--incident", incident, "--ttl", "1s", "--approve", "--config",
+                                                      config] + common, environment: environment)
+        let blocked = try #require(shunned.stdout.split(separator: " ").first.map(String.init), "\(shunned.stderr)")
+        try await Task.sleep(for: .milliseconds(1100))
+        let overdue = try await AutomatorProcess.run(["action", "history", "--incident", incident] + common,
+                                                     environment: environment)
+        #expect(overdue.stdout.contains("  not lifted yet, due at 20")
+            && overdue.stdout.contains(" UTC: automator serve lifts it (or automator action undo \(blocked))\n"),
+                "\(overdue.stdout)\(overdue.stderr)")
     }
 }
