@@ -24,6 +24,8 @@ struct ActionTests {
         let requests = Mutex<[(path: String, key: String, body: String)]>([])
         let hang = Mutex(false)
         let holding = Mutex(true)
+        /// An /unblock whose body holds this is refused, as for a rule removed by hand.
+        let refusedUndo = Mutex<String?>(nil)
         var paths: [String] { requests.withLock { $0.map(\.path) } }
         var bodies: [String] { requests.withLock { $0.map(\.body) } }
         /// Distinct (path, key) pairs: what an API that honours idempotency keys did.
@@ -36,7 +38,7 @@ struct ActionTests {
                 let key = request.headers.first(where: { $0.name.canonicalName == "idempotency-key" })?.value ?? ""
                 let path = "/" + (context.parameters.get("command") ?? "")
                 self.requests.withLock { $0.append((path, key, body)) }
-                if body.contains("refuse@") {
+                if body.contains("refuse@") || path == "/unblock" && self.refusedUndo.withLock({ $0.map(body.contains) == true }) {
                     return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: "no such user")))
                 }
                 if path == "/block", self.hang.withLock({ hanging in defer { hanging = false }; return hanging }) {
@@ -839,6 +841,31 @@ struct ActionTests {
         await #expect(throws: ActionError.self) { try await responder.actions.undo(done[0].id, by: "cli:bob") }
         #expect(try await responder.journal(incident).last == "cli:bob: \(done[0].id): undone by cli:bob with "
             + #"firewall.unblock_ip: {"rule":"r-6"}"#)
+        await responder.stop()
+    }
+
+    @Test("Revert all that fails on one action names it, those undone before it and those still done, and how to go on")
+    func undoAllStopsSaying() async throws {
+        let scene = try await Scene(approvals: nil)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, _) = try await responder.open()
+        var done: [ActionRecord] = []
+        for (number, ip) in ["198.51.100.1", "198.51.100.2", "198.51.100.3"].enumerated() {
+            let plan = try responder.actions.plan("firewall.block_ip", parameters: ["ip": ip])
+            done.append(try await responder.actions.perform(plan, key: "test/\(number)", incident: incident,
+                                                            requestedBy: "cli:alice", approvedBy: "cli:alice"))
+        }
+        firewall.refusedUndo.withLock { $0 = "198.51.100.2" }
+        do {
+            _ = try await responder.actions.undoAll(on: incident, by: "cli:bob")
+            Issue.record("the refused undo was not said")
+        } catch {
+            #expect(error.description.hasPrefix("\(done[1].id) (firewall.block_ip) was not undone: firewall.unblock_ip "),
+                    "\(error)")
+            #expect(error.description.hasSuffix("; undone before it: \(done[2].id); still done: \(done[1].id), \(done[0].id): "
+                + "automator action undo --incident \(incident) undoes them once that is fixed"), "\(error)")
+        }
+        #expect(try await responder.actions.history(on: incident).map(\.status) == [.undone, .done, .done])
         await responder.stop()
     }
 

@@ -310,13 +310,20 @@ public final class ActionService: Sendable {
     /// (it cannot say whether there is an undo: skipped, a block would stay under "nothing to undo").
     ///
     /// - Throws: `.notFound` for an incident that does not exist (a mistyped id is not "nothing
-    ///   to undo").
+    ///   to undo"); an undo's error, naming the action it failed on, those undone before it and
+    ///   those still done, since only the error reaches whoever reverts.
     public func undoAll(on incident: IncidentID, by: String) async throws(ActionError) -> [ActionRecord] {
         let records = try await history(on: incident)
         var undone: [ActionRecord] = []
         for record in records where record.status == .done {
             guard try declaration(record.name).undo != nil else { continue }
-            undone.append(try await undo(record.id, by: by))
+            do { undone.append(try await undo(record.id, by: by)) } catch {
+                let before = undone.isEmpty ? "none" : undone.map(\.id).joined(separator: ", ")
+                let left = records.filter { $0.status == .done && !undone.map(\.id).contains($0.id) }.map(\.id)
+                throw ActionError(error.kind, "\(record.id) (\(record.name)) was not undone: \(error); undone before it: "
+                    + "\(before); still done: \(left.joined(separator: ", ")): automator action undo --incident "
+                    + "\(incident) undoes them once that is fixed", raised: error.raised)
+            }
         }
         return undone
     }
