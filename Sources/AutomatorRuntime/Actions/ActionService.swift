@@ -131,7 +131,10 @@ public final class ActionService: Sendable {
             throw ActionError(.interrupted, "\(plan.declaration.name) did not finish: the process is stopping")
         }
         try await write(change)
-        guard ended.status == .done else { throw ActionError(.failed, ended.result ?? "") }
+        // With its id: the CLI prints the error alone, and the failed action is in history under it.
+        guard ended.status == .done else {
+            throw ActionError(.failed, "\(ended.result ?? "") (recorded as \(ended.id): automator action show \(ended.id))")
+        }
         return ended
     }
 
