@@ -181,8 +181,8 @@ struct ResponseIntegrationTests {
         let refused = await Self.run(service, "checkpoint.block_ip", ["ip": "198.51.100.7"], key: "k/1")
         guard case .failure(let error) = refused else { Issue.record("the key was refused"); return }
         let recorded = try #require(try await service.history().first)
-        #expect(error.description == "checkpoint.block_ip failed: Check Point: Authentication to server failed. (400) "
-            + "(recorded as \(recorded.id): automator action show \(recorded.id))")
+        #expect(error.description == "\(recorded.id): checkpoint.block_ip failed: Check Point: Authentication to server "
+            + "failed. (400)", "the failed action's id, which history and show take")
         #expect(recorded.status == .failed)
         await store.close()
         wrongKey.shutdown()

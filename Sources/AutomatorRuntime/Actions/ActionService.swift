@@ -132,9 +132,7 @@ public final class ActionService: Sendable {
         }
         try await write(change)
         // With its id: the CLI prints the error alone, and the failed action is in history under it.
-        guard ended.status == .done else {
-            throw ActionError(.failed, "\(ended.result ?? "") (recorded as \(ended.id): automator action show \(ended.id))")
-        }
+        guard ended.status == .done else { throw ActionError(.failed, "\(ended.id): \(ended.result ?? "")") }
         return ended
     }
 
