@@ -273,15 +273,7 @@ struct PlaybookTestCommandTests {
     func stubbedOutcomes() async throws {
         let result = try await Self.test([
             "integrations/vpn.lua": Self.vpn,
-            "playbooks/disable.lua": """
-            return playbook {
-              name = "Disable",
-              run = function(inc)
-                local done, why = actions.run("vpn.disable", { account = "j.doe" }, { incident = inc })
-                inc:note(done and ("disabled: " .. done.status .. " " .. done.params.account) or ("not disabled: " .. why))
-              end,
-            }
-            """,
+            "playbooks/disable.lua": Self.disable,
             "playbooks/disable_test.lua": """
             local disable = require("playbooks.disable")
             test("planned", function() expect.note(run(disable, {}), "disabled: planned j.doe") end)
@@ -309,18 +301,7 @@ struct PlaybookTestCommandTests {
     func stubbedRaisedTable() async throws {
         let result = try await Self.test([
             "integrations/vpn.lua": Self.vpn,
-            "playbooks/disable.lua": """
-            return playbook {
-              name = "Disable",
-              run = function(inc)
-                local done, why = actions.run("vpn.disable", { account = "j.doe" }, { incident = inc })
-                if type(why) == "table" and why.code == "quota" then
-                  inc:note(("retry in %ds (%s)"):format(why.retry_after, why.detail.region))
-                end
-                inc:note("not disabled: " .. why)
-              end,
-            }
-            """,
+            "playbooks/disable.lua": Self.disable,
             "playbooks/disable_test.lua": """
             local disable = require("playbooks.disable")
             test("raised", function()
@@ -760,6 +741,18 @@ struct PlaybookTestCommandTests {
     private static let vpn = """
         return integration { name = "VPN", actions = { disable = { risk = "low",
           params = { account = { type = "account", required = true } }, run = function() end } } }
+        """
+
+    /// A playbook that disables j.doe through `vpn` and notes how it went: a raised table's fields, then why.
+    private static let disable = """
+        return playbook {
+          name = "Disable",
+          run = function(inc)
+            local done, why = actions.run("vpn.disable", { account = "j.doe" }, { incident = inc })
+            if type(why) == "table" then inc:note(("retry in %ds (%s)"):format(why.retry_after, why.detail.region)) end
+            inc:note(done and ("disabled: " .. done.status .. " " .. done.params.account) or ("not disabled: " .. why))
+          end,
+        }
         """
 
     /// An integration with one action of high risk, which needs an approval.

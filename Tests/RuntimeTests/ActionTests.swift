@@ -822,17 +822,23 @@ struct ActionTests {
 
     // MARK: - Undo and ttl
 
-    @Test("Revert all undoes an incident's actions in reverse order; an undone action cannot be undone again")
-    func undoInReverse() async throws {
-        let scene = try await Scene(approvals: nil)
-        let (firewall, responder) = (scene.firewall, try await scene.responder())
-        let (incident, _) = try await responder.open()
+    /// Blocks 198.51.100.1, .2 and .3 on `incident`, approved by alice, in that order.
+    static func blockThree(on incident: IncidentID, _ responder: Responder) async throws -> [ActionRecord] {
         var done: [ActionRecord] = []
         for (number, ip) in ["198.51.100.1", "198.51.100.2", "198.51.100.3"].enumerated() {
             let plan = try responder.actions.plan("firewall.block_ip", parameters: ["ip": ip])
             done.append(try await responder.actions.perform(plan, key: "test/\(number)", incident: incident,
                                                             requestedBy: "cli:alice", approvedBy: "cli:alice"))
         }
+        return done
+    }
+
+    @Test("Revert all undoes an incident's actions in reverse order; an undone action cannot be undone again")
+    func undoInReverse() async throws {
+        let scene = try await Scene(approvals: nil)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, _) = try await responder.open()
+        let done = try await Self.blockThree(on: incident, responder)
         let undone = try await responder.actions.undoAll(on: incident, by: "cli:bob")
         #expect(undone.map(\.id) == done.reversed().map(\.id) && undone.allSatisfy { $0.status == .undone })
         #expect(firewall.paths == ["/block", "/block", "/block", "/unblock", "/unblock", "/unblock"])
@@ -849,12 +855,7 @@ struct ActionTests {
         let scene = try await Scene(approvals: nil)
         let (firewall, responder) = (scene.firewall, try await scene.responder())
         let (incident, _) = try await responder.open()
-        var done: [ActionRecord] = []
-        for (number, ip) in ["198.51.100.1", "198.51.100.2", "198.51.100.3"].enumerated() {
-            let plan = try responder.actions.plan("firewall.block_ip", parameters: ["ip": ip])
-            done.append(try await responder.actions.perform(plan, key: "test/\(number)", incident: incident,
-                                                            requestedBy: "cli:alice", approvedBy: "cli:alice"))
-        }
+        let done = try await Self.blockThree(on: incident, responder)
         firewall.refusedUndo.withLock { $0 = "198.51.100.2" }
         do {
             _ = try await responder.actions.undoAll(on: incident, by: "cli:bob")
