@@ -110,17 +110,26 @@ struct ActionCommand: AsyncParsableCommand {
 
     /// One action as the API gives it (`ActionsModule.json`), on a line: id, status, name,
     /// incident, parameters, who asked and who approved, and when a done one lifts by itself (or,
-    /// planned, how long after it is sent it would).
+    /// planned, how long after it is sent it would); why one was not done: who denied it in which
+    /// question, which question nobody answered by when, the error of one failed or refused.
     static func line(_ action: [String: Any]) -> String {
         let text = { (key: String) in action[key] as? String ?? "" }
         let approval = action["approved_by"] is String ? "approved by \(text("approved_by"))" : ""
-        let lifting = switch (text("status"), action["ttl"] as? Double) {
-        case ("done", _) where action["expires_at"] is String: "lifts at \(text("expires_at"))"
+        let question = action["question"] as? String
+        let outcome = switch (text("status"), action["ttl"] as? Double) {
+        case ("done", _) where action["expires_at"] is String: lifting(action)
         case ("planned", let ttl?): "would lift \(DurationText.text(ttl)) after it is sent"
+        case ("undone", _): "undone by \(text("undone_by"))" + (action["undone_at"] is String
+            ? " at \(IncidentOutput.time(text("undone_at"))) UTC" : "")
+        case ("denied", _): text("result") + (question.map { " in \($0)" } ?? "")
+        // Declined as soon as the question timed out: the record's time is when it did.
+        case ("timed_out", _): question.map { "nobody answered \($0) by \(IncidentOutput.time(text("at"))) UTC" }
+            ?? text("result")
+        case ("failed", _), ("refused", _): text("result")
         default: ""
         }
         return [text("id"), text("status"), text("name"), action["incident"] as? String ?? "-", json(action["params"]),
-                "by \(text("requested_by"))", approval, lifting].filter { !$0.isEmpty }.joined(separator: "  ")
+                "by \(text("requested_by"))", approval, outcome].filter { !$0.isEmpty }.joined(separator: "  ")
     }
 
     /// One action as `GET /api/v1/actions/{id}` gives it, a field a line: what it is and on what,
@@ -132,13 +141,11 @@ struct ActionCommand: AsyncParsableCommand {
         var lines = [("id", id), ("action", text("name")), ("params", json(action["params"])), ("status", text("status")),
                      ("incident", action["incident"] as? String ?? "-"),
                      ("asked", text("requested_by") + (time("at").map { ", " + $0 } ?? "")),
-                     ("approved", action["approved_by"] as? String ?? "-")]
+                     ("approved", action["approved_by"] as? String ?? approvalText(action))]
         if let question = action["question"] as? [String: Any] {
-            let answer = (question["answer"] as? String).map { answer in
-                ": " + answer + ((question["answered_by"] as? String).map { " by \($0)" } ?? "")
-                    + ((question["answered_at"] as? String).map { ", " + IncidentOutput.time($0) + " UTC" } ?? "")
-            } ?? ""
-            lines.append(("question", "\(question["id"] as? String ?? "") \"\(question["text"] as? String ?? "")\"\(answer)"))
+            lines.append(("question", questionText(question)))
+        } else if let question = action["question"] as? String {
+            lines.append(("question", "\(question) (gone from the store)"))
         }
         lines.append(("result", action["result"].map { $0 is String ? text("result") : json($0) } ?? "-"))
         lines.append(("ttl", ttlText(action)))
@@ -147,9 +154,47 @@ struct ActionCommand: AsyncParsableCommand {
         return IncidentOutput.fields(lines)
     }
 
+    /// When a done action lifts by itself; past that time (no server ran, or its undo failed: the
+    /// server tries again every minute), that it is still in force and what lifts it.
+    private static func lifting(_ action: [String: Any]) -> String {
+        let expires = action["expires_at"] as? String ?? ""
+        let at = IncidentOutput.time(expires) + " UTC"
+        guard let due = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(expires), due < Date()
+        else { return "lifts at \(at)" }
+        return "not lifted yet, due at \(at): automator serve lifts it (or automator action undo "
+            + "\(action["id"] as? String ?? ""))"
+    }
+
+    /// Why an action nobody approved was not: who said no, or that nobody answered in time.
+    private static func approvalText(_ action: [String: Any]) -> String {
+        switch action["status"] as? String {
+        case "denied", "timed_out": "no: " + (action["result"] as? String ?? "")
+        default: "-"
+        }
+    }
+
+    /// The question that decided an action, its text and its answer: who gave it when, or when it
+    /// timed out (automator answers `timeout` for nobody).
+    private static func questionText(_ question: [String: Any]) -> String {
+        let at = (question["answered_at"] as? String).map { IncidentOutput.time($0) + " UTC" }
+        let answer = switch question["answer"] as? String {
+        case nil: ": not answered yet"
+        case "timeout": ": nobody answered by " + (at ?? "its timeout")
+        case let answer?: ": " + answer + ((question["answered_by"] as? String).map { " by \($0)" } ?? "")
+            + (at.map { ", " + $0 } ?? "")
+        }
+        return "\(question["id"] as? String ?? "") \"\(question["text"] as? String ?? "")\"\(answer)"
+    }
+
     /// How long an action lasts: when a done one lifts, what a planned one would have had.
     private static func ttlText(_ action: [String: Any]) -> String {
-        guard let ttl = action["ttl"] as? Double else { return "none: it stays until undone" }
+        guard let ttl = action["ttl"] as? Double else {
+            switch action["status"] as? String {
+            case "done", "sending": return "none: it stays until undone"
+            case "planned": return "none: it would stay until undone"
+            default: return "-"
+            }
+        }
         let lasting = DurationText.text(ttl)
         switch action["status"] as? String {
         case "done": return lasting + ((action["expires_at"] as? String).map { ", lifts by itself at " + IncidentOutput.time($0) + " UTC" } ?? "")
@@ -166,8 +211,11 @@ struct ActionCommand: AsyncParsableCommand {
         guard let undo = action["undo"] as? String else {
             return "none declared (or no integration file declares the action now): reverse it by hand"
         }
-        return action["status"] as? String == "done" ? "\(undo): automator action undo \(action["id"] as? String ?? "")"
-            : "\(undo), once it is done"
+        switch action["status"] as? String {
+        case "done": return "\(undo): automator action undo \(action["id"] as? String ?? "")"
+        case "planned", "sending": return "\(undo), once it is done"
+        default: return "\(undo); nothing to undo: it was not done"
+        }
     }
 
     /// One declared action as the API gives it, on a line: name, risk, parameters (`reason?` when
@@ -309,7 +357,8 @@ extension ActionCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show an action run: parameters, who asked and approved, status, result, ttl, undo.",
             discussion: """
-                Also the question whose yes approved it (automator question show gives it whole), \
+                Also the chat question that decided it (automator question show gives it whole): \
+                who approved or denied it and when, or when it timed out with no answer; \
                 when it lifts by itself (or, for a dry run, the ttl it would have had), and whether \
                 it was undone, or how to undo it.
                 """)
@@ -366,7 +415,14 @@ extension ActionCommand {
     }
 
     struct History: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the actions run, newest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the actions run, newest first.",
+            discussion: """
+                One a line: id, status, action, incident, parameters, who asked, who approved; when \
+                a done one lifts by itself; who denied one and in which question (Q-…), which \
+                question nobody answered by when; the error of one failed or refused. automator \
+                action show ACT-… gives one whole.
+                """)
 
         @OptionGroup var options: Options
         @Option(help: ArgumentHelp("Only the actions of this incident.", valueName: "id"))

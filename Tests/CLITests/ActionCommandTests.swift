@@ -84,7 +84,8 @@ struct ActionCommandTests {
                                                            "--scripts", Self.scripts])
         #expect(unconfigured.status == 1 && unconfigured.stderr.contains("pagerduty"), "\(unconfigured.stdout)\(unconfigured.stderr)")
         let undone = try await AutomatorProcess.run(["action", "undo", id] + common, environment: ["USER": "bob"])
-        #expect(undone.status == 0 && undone.stdout.hasPrefix("\(id)  undone"), "\(undone.stderr)")
+        #expect(undone.status == 0 && undone.stdout.hasPrefix("\(id)  undone")
+            && undone.stdout.contains("  undone by cli:bob at 20"), "who undid it, and when: \(undone.stdout)\(undone.stderr)")
         #expect(events.withLock { $0.map { $0.contains(#""event_action":"resolve""#) } } == [false, true])
 
         let journal = try await AutomatorProcess.run(["incident", "show", "INC-1", "--data", data])

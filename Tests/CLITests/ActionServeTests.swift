@@ -267,4 +267,94 @@ struct ActionServeTests {
         server.terminate()
         _ = await server.waitForExit()
     }
+
+    @Test("history and show name the question of an action denied (and who said no) or timed out (and when); an overdue ttl says so")
+    func declinedNamesItsQuestion() async throws {
+        let firewall = FirewallAPI()
+        let api = try await firewall.start()
+        defer { api.stop() }
+        let folder = try TemporaryFolder()
+        _ = try folder.write("scripts/integrations/firewall.lua", Self.firewall)
+        for file in ["commands/action.lua", "lib/incident_ref.lua"] {
+            _ = try folder.write("scripts/" + file, String(contentsOfFile: ActionCommandTests.scripts + "/" + file,
+                                                           encoding: .utf8))
+        }
+        let (data, scripts) = (folder.url.appendingPathComponent("data"), folder.url.appendingPathComponent("scripts"))
+        let common = ["--data", data.path, "--scripts", scripts.path]
+        let environment = ["FW_URL": api.url, "USER": "alice"]
+        /// A server whose approvals wait `timeout`, with `!action firewall.block_ip` asked on a new incident.
+        func asking(timeout: String) async throws -> (ServerProcess, incident: String) {
+            let config = try folder.write("automator.yml", "actions:\n  approval: { channel: \"#soc\", timeout: \(timeout) }\n")
+            let server = try await ServerProcess.start(data: data, scripts: scripts, environment: environment,
+                                                       arguments: ["--executors", "1", "--config", config])
+            let created = try await server.call("POST", "/api/v1/incidents", body: #"{"title": "C2", "type": "c2", "severity": "high"}"#)
+            let incident = try #require(created.json["id"] as? String, "\(created.body)")
+            let said = try await server.call("POST", "/api/v1/incidents/\(incident)/command",
+                                             body: #"{"text": "!action firewall.block_ip ip=198.51.100.7", "by": "alice"}"#)
+            #expect(said.status == 200, "\(said.body)")
+            return (server, incident)
+        }
+        /// The incident's one action once it is no longer waiting for its question.
+        func declined(_ incident: String, on server: ServerProcess) async throws -> [String: Any] {
+            for _ in 0..<1500 {
+                let listed = try await server.call("GET", "/api/v1/actions?incident=\(incident)").json
+                if let action = (listed["actions"] as? [[String: Any]])?.first { return action }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            throw CancellationError()
+        }
+
+        var (server, incident) = try await asking(timeout: "1h")
+        let open = try await server.call("GET", "/api/v1/questions")
+        let question = try #require((open.json["questions"] as? [[String: Any]])?.first?["id"] as? String, "\(open.body)")
+        #expect(try await server.call("POST", "/api/v1/questions/\(question)/answer",
+                                      body: #"{"choice": "deny", "by": "bob"}"#).status == 200)
+        let denied = try await declined(incident, on: server)
+        #expect(denied["status"] as? String == "denied" && denied["question"] as? String == question, "\(denied)")
+        let id = try #require(denied["id"] as? String)
+        let history = try await AutomatorProcess.run(["action", "history", "--incident", incident] + common,
+                                                     environment: environment)
+        #expect(history.status == 0 && history.stdout.hasPrefix("\(id)  denied  firewall.block_ip  \(incident)")
+            && history.stdout.hasSuffix("  denied by api:bob in \(question)\n"), "\(history.stdout)\(history.stderr)")
+        let shown = try await AutomatorProcess.run(["action", "show", id] + common, environment: environment)
+        #expect(shown.stdout.contains("approved  no: denied by api:bob\n")
+            && shown.stdout.contains("question  \(question) \"Approve firewall.block_ip ip=198.51.100[.]7? (risk high, "
+                + "\(incident))\": deny by api:bob, 20"), "\(shown.stdout)\(shown.stderr)")
+        #expect(shown.stdout.contains("ttl       -\n")
+            && shown.stdout.contains("undo      firewall.unblock_ip; nothing to undo: it was not done\n"),
+                "nothing was done, so nothing stays or waits for an undo: \(shown.stdout)")
+        let json = try await server.call("GET", "/api/v1/actions/\(id)")
+        let whole = try #require(json.json["question"] as? [String: Any], "\(json.body)")
+        #expect(whole["answer"] as? String == "deny" && whole["answered_by"] as? String == "api:bob", "\(whole)")
+        server.terminate()
+        _ = await server.waitForExit()
+
+        (server, incident) = try await asking(timeout: "1s")
+        let unanswered = try await declined(incident, on: server)
+        let late = try #require(unanswered["id"] as? String)
+        #expect(unanswered["status"] as? String == "timed_out" && unanswered["question"] is String, "\(unanswered)")
+        let lateHistory = try await AutomatorProcess.run(["action", "history", "--incident", incident] + common,
+                                                         environment: environment)
+        #expect(lateHistory.stdout.contains("  nobody answered \(unanswered["question"] as? String ?? "") by 20"),
+                "\(lateHistory.stdout)\(lateHistory.stderr)")
+        let lateShown = try await AutomatorProcess.run(["action", "show", late] + common, environment: environment)
+        #expect(lateShown.stdout.contains("approved  no: nobody approved it in time\n")
+            && lateShown.stdout.contains("\": nobody answered by 20"), "\(lateShown.stdout)\(lateShown.stderr)")
+        #expect(firewall.sent.isEmpty, "nothing sent")
+        server.terminate()
+        _ = await server.waitForExit()
+
+        // With no server, a ttl that has passed has lifted nothing: history says so, and what lifts it.
+        let config = folder.url.appendingPathComponent("automator.yml").path
+        let shunned = try await AutomatorProcess.run(["action", "run", "firewall.block_ip", "--param", "ip=198.51.100.9",
+                                                      "--incident", incident, "--ttl", "1s", "--approve", "--config",
+                                                      config] + common, environment: environment)
+        let blocked = try #require(shunned.stdout.split(separator: " ").first.map(String.init), "\(shunned.stderr)")
+        try await Task.sleep(for: .milliseconds(1100))
+        let overdue = try await AutomatorProcess.run(["action", "history", "--incident", incident] + common,
+                                                     environment: environment)
+        #expect(overdue.stdout.contains("  not lifted yet, due at 20")
+            && overdue.stdout.contains(" UTC: automator serve lifts it (or automator action undo \(blocked))\n"),
+                "\(overdue.stdout)\(overdue.stderr)")
+    }
 }

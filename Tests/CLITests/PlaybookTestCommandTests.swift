@@ -273,15 +273,7 @@ struct PlaybookTestCommandTests {
     func stubbedOutcomes() async throws {
         let result = try await Self.test([
             "integrations/vpn.lua": Self.vpn,
-            "playbooks/disable.lua": """
-            return playbook {
-              name = "Disable",
-              run = function(inc)
-                local done, why = actions.run("vpn.disable", { account = "j.doe" }, { incident = inc })
-                inc:note(done and ("disabled: " .. done.status .. " " .. done.params.account) or ("not disabled: " .. why))
-              end,
-            }
-            """,
+            "playbooks/disable.lua": Self.disable,
             "playbooks/disable_test.lua": """
             local disable = require("playbooks.disable")
             test("planned", function() expect.note(run(disable, {}), "disabled: planned j.doe") end)
@@ -294,15 +286,54 @@ struct PlaybookTestCommandTests {
               expect.note(run(disable, {}), "not disabled: vpn.disable failed: the VPN answered 500")
             end)
             test("a field no record has", function()
-              stub.action("vpn.disable", { status = "failed", error = "the VPN answered 500" })
+              stub.action("vpn.disable", { status = "failed", reason = "the VPN answered 500" })
             end)
             """,
         ])
         #expect(result.stdout.contains("✔ planned") && result.stdout.contains("✔ done") && result.stdout.contains("✔ failed"),
                 "\(result.stdout)")
-        #expect(result.stdout.contains("./playbooks/disable_test.lua:12: stub.action: unknown field error: the fields are "
-            + "expires_at, result, status"), "\(result.stdout)")
+        #expect(result.stdout.contains("./playbooks/disable_test.lua:12: stub.action: unknown field reason: the fields are "
+            + "error, expires_at, result, status"), "\(result.stdout)")
         #expect(result.stdout.contains("4 tests, 1 failed"), "\(result.stdout)")
+    }
+
+    @Test("stub.action's error is the table an integration raised: the playbook reads its fields, and it joins as its text")
+    func stubbedRaisedTable() async throws {
+        let result = try await Self.test([
+            "integrations/vpn.lua": Self.vpn,
+            "playbooks/disable.lua": Self.disable,
+            "playbooks/disable_test.lua": """
+            local disable = require("playbooks.disable")
+            test("raised", function()
+              local raised = { code = "quota", retry_after = 30, detail = { region = "eu" } }
+              stub.action("vpn.disable", { status = "failed", error = raised })
+              local outcome = run(disable, {})
+              expect.note(outcome, "retry in 30s (eu)")
+              expect.note(outcome, 'not disabled: vpn.disable failed: {code = "quota", retry_after = 30}')
+              local acted
+              for _, entry in ipairs(outcome.journal) do if entry.kind == "action" then acted = entry.text end end
+              expect.equal(acted, 'ACT-test1: vpn.disable account=j.doe failed: {code = "quota", retry_after = 30}')
+            end)
+            test("error as text", function()
+              stub.action("vpn.disable", { status = "failed", error = "the VPN answered 500" })
+            end)
+            test("result as a table", function()
+              stub.action("vpn.disable", { status = "failed", result = { code = "quota" } })
+            end)
+            test("not JSON", function()
+              stub.action("vpn.disable", { status = "failed", error = { retry = function() end } })
+            end)
+            """,
+        ])
+        #expect(result.stdout.contains("✔ raised"), "\(result.stdout)")
+        #expect(result.stdout.contains("./playbooks/disable_test.lua:13: stub.action: error is the table a failed "
+            + #"action's integration raised, its text made from it as on a server: { status = "failed", error = { code = "#
+            + #""quota", retry_after = 30 } }"#), "\(result.stdout)")
+        #expect(result.stdout.contains("./playbooks/disable_test.lua:16: stub.action: a failed action's result is its "
+            + "text; the table its integration raised is error"), "\(result.stdout)")
+        #expect(result.stdout.contains("./playbooks/disable_test.lua:19: stub.action: error must be a table JSON can hold"),
+                "\(result.stdout)")
+        #expect(result.stdout.contains("4 tests, 3 failed"), "\(result.stdout)")
     }
 
     @Test("A planned action has the ttl it would have had: the call's, else the one its action declares")
@@ -710,6 +741,18 @@ struct PlaybookTestCommandTests {
     private static let vpn = """
         return integration { name = "VPN", actions = { disable = { risk = "low",
           params = { account = { type = "account", required = true } }, run = function() end } } }
+        """
+
+    /// A playbook that disables j.doe through `vpn` and notes how it went: a raised table's fields, then why.
+    private static let disable = """
+        return playbook {
+          name = "Disable",
+          run = function(inc)
+            local done, why = actions.run("vpn.disable", { account = "j.doe" }, { incident = inc })
+            if type(why) == "table" then inc:note(("retry in %ds (%s)"):format(why.retry_after, why.detail.region)) end
+            inc:note(done and ("disabled: " .. done.status .. " " .. done.params.account) or ("not disabled: " .. why))
+          end,
+        }
         """
 
     /// An integration with one action of high risk, which needs an approval.

@@ -24,6 +24,8 @@ struct ActionTests {
         let requests = Mutex<[(path: String, key: String, body: String)]>([])
         let hang = Mutex(false)
         let holding = Mutex(true)
+        /// An /unblock whose body holds this is refused, as for a rule removed by hand.
+        let refusedUndo = Mutex<String?>(nil)
         var paths: [String] { requests.withLock { $0.map(\.path) } }
         var bodies: [String] { requests.withLock { $0.map(\.body) } }
         /// Distinct (path, key) pairs: what an API that honours idempotency keys did.
@@ -36,7 +38,7 @@ struct ActionTests {
                 let key = request.headers.first(where: { $0.name.canonicalName == "idempotency-key" })?.value ?? ""
                 let path = "/" + (context.parameters.get("command") ?? "")
                 self.requests.withLock { $0.append((path, key, body)) }
-                if body.contains("refuse@") {
+                if body.contains("refuse@") || path == "/unblock" && self.refusedUndo.withLock({ $0.map(body.contains) == true }) {
                     return Response(status: .badRequest, body: .init(byteBuffer: ByteBuffer(string: "no such user")))
                 }
                 if path == "/block", self.hang.withLock({ hanging in defer { hanging = false }; return hanging }) {
@@ -568,28 +570,42 @@ struct ActionTests {
         var responder = try await scene.responder()
         let (denied, run) = try await responder.open()
         let runID = try #require(run).id
-        _ = try await responder.question()
+        let asked = try #require(try await responder.question().question)
         await responder.answer("deny")
         await responder.incidents.runs.waitForEnd(runID)
         #expect(try await responder.notes(denied) == ["not blocked: denied by test:alice"])
         #expect(try await responder.journal(denied).last?.hasSuffix(
-            "not run: firewall.block_ip ip=198.51.100.7 reason=C2 (asked by playbook \(runID)): denied by test:alice")
-            == true)
+            "not run: firewall.block_ip ip=198.51.100.7 reason=C2 (asked by playbook \(runID)): denied by test:alice "
+                + "(\(asked.id))") == true)
         let refusal = try #require(try await responder.actions.history(on: denied).first, "kept for the report and the audit")
         #expect([refusal.status.rawValue, refusal.result, refusal.approvedBy] == ["denied", "denied by test:alice", nil])
+        #expect(refusal.question == asked.id, "the question its no answered: \(refusal)")
+        let (_, _, no) = try await responder.actions.details(refusal.id)
+        #expect(no?.id == asked.id && no?.answer == "deny" && no?.answeredBy == "test:alice", "\(String(describing: no))")
+        let listed = try #require(try JSONSerialization.jsonObject(with: Data(ActionsModule.json([refusal]).utf8))
+            as? [String: [[String: Any]]])
+        #expect(listed["actions"]?.first?["question"] as? String == asked.id, "history names it: \(listed)")
         await responder.stop()
 
         responder = try await scene.responder(timeout: 0.5)
         let (unanswered, late) = try await responder.open()
-        _ = try await responder.question()
+        let unasked = try #require(try await responder.question().question)
         await responder.incidents.runs.waitForEnd(try #require(late).id)
         #expect(try await responder.notes(unanswered) == ["not blocked: nobody approved it in time"])
         await responder.answer("approve")
         #expect(try await responder.notes(unanswered).count == 1, "a late answer changes nothing")
         #expect(firewall.paths.isEmpty)
-        #expect(try await responder.actions.history(on: unanswered).map(\.status) == [.timedOut])
+        let timedOut = try #require(try await responder.actions.history(on: unanswered).first)
+        #expect(timedOut.status == .timedOut && timedOut.question == unasked.id, "\(timedOut)")
+        let (_, _, none) = try await responder.actions.details(timedOut.id)
+        #expect(none?.answer == "timeout" && none?.answeredBy == "automator" && none?.answeredAt != nil,
+                "when nobody had answered: \(String(describing: none))")
         #expect(try await responder.actions.history().allSatisfy { $0.status == .denied || $0.status == .timedOut },
                 "nothing sent")
+        // A no, or no answer, is no time to approval.
+        let report = try await responder.store.report(ReportWindow(from: refusal.at.addingTimeInterval(-60),
+                                                                   to: Date().addingTimeInterval(60)), at: Date())
+        #expect(report.approval.count == 0, "\(report.approval)")
         await responder.stop()
     }
 
@@ -806,17 +822,23 @@ struct ActionTests {
 
     // MARK: - Undo and ttl
 
-    @Test("Revert all undoes an incident's actions in reverse order; an undone action cannot be undone again")
-    func undoInReverse() async throws {
-        let scene = try await Scene(approvals: nil)
-        let (firewall, responder) = (scene.firewall, try await scene.responder())
-        let (incident, _) = try await responder.open()
+    /// Blocks 198.51.100.1, .2 and .3 on `incident`, approved by alice, in that order.
+    static func blockThree(on incident: IncidentID, _ responder: Responder) async throws -> [ActionRecord] {
         var done: [ActionRecord] = []
         for (number, ip) in ["198.51.100.1", "198.51.100.2", "198.51.100.3"].enumerated() {
             let plan = try responder.actions.plan("firewall.block_ip", parameters: ["ip": ip])
             done.append(try await responder.actions.perform(plan, key: "test/\(number)", incident: incident,
                                                             requestedBy: "cli:alice", approvedBy: "cli:alice"))
         }
+        return done
+    }
+
+    @Test("Revert all undoes an incident's actions in reverse order; an undone action cannot be undone again")
+    func undoInReverse() async throws {
+        let scene = try await Scene(approvals: nil)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, _) = try await responder.open()
+        let done = try await Self.blockThree(on: incident, responder)
         let undone = try await responder.actions.undoAll(on: incident, by: "cli:bob")
         #expect(undone.map(\.id) == done.reversed().map(\.id) && undone.allSatisfy { $0.status == .undone })
         #expect(firewall.paths == ["/block", "/block", "/block", "/unblock", "/unblock", "/unblock"])
@@ -825,6 +847,26 @@ struct ActionTests {
         await #expect(throws: ActionError.self) { try await responder.actions.undo(done[0].id, by: "cli:bob") }
         #expect(try await responder.journal(incident).last == "cli:bob: \(done[0].id): undone by cli:bob with "
             + #"firewall.unblock_ip: {"rule":"r-6"}"#)
+        await responder.stop()
+    }
+
+    @Test("Revert all that fails on one action names it, those undone before it and those still done, and how to go on")
+    func undoAllStopsSaying() async throws {
+        let scene = try await Scene(approvals: nil)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, _) = try await responder.open()
+        let done = try await Self.blockThree(on: incident, responder)
+        firewall.refusedUndo.withLock { $0 = "198.51.100.2" }
+        do {
+            _ = try await responder.actions.undoAll(on: incident, by: "cli:bob")
+            Issue.record("the refused undo was not said")
+        } catch {
+            #expect(error.description.hasPrefix("\(done[1].id) (firewall.block_ip) was not undone: firewall.unblock_ip "),
+                    "\(error)")
+            #expect(error.description.hasSuffix("; undone before it: \(done[2].id); still done: \(done[1].id), \(done[0].id): "
+                + "automator action undo --incident \(incident) undoes them once that is fixed"), "\(error)")
+        }
+        #expect(try await responder.actions.history(on: incident).map(\.status) == [.undone, .done, .done])
         await responder.stop()
     }
 

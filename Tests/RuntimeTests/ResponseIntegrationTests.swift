@@ -180,8 +180,10 @@ struct ResponseIntegrationTests {
         let (service, store) = try await Self.service(wrongKey, in: folder)
         let refused = await Self.run(service, "checkpoint.block_ip", ["ip": "198.51.100.7"], key: "k/1")
         guard case .failure(let error) = refused else { Issue.record("the key was refused"); return }
-        #expect(error.description == "checkpoint.block_ip failed: Check Point: Authentication to server failed. (400)")
-        #expect(try await service.history().first?.status == .failed)
+        let recorded = try #require(try await service.history().first)
+        #expect(error.description == "\(recorded.id): checkpoint.block_ip failed: Check Point: Authentication to server "
+            + "failed. (400)", "the failed action's id, which history and show take")
+        #expect(recorded.status == .failed)
         await store.close()
         wrongKey.shutdown()
 

@@ -753,6 +753,7 @@ actions = {}
 ---@field ttl? number seconds: how long it lasts once sent before its undo runs by itself (a planned one's too)
 ---@field undone_by? string
 ---@field undone_at? string
+---@field question? string Q-…: the chat question whose answer decided it (approved, denied, or none in time)
 ---@field result any what the integration returned; in `history`, the error's text of a failed one, why for one not run
 
 ---Runs an action ("checkpoint.block_ip") once its parameters pass the checks; one whose risk

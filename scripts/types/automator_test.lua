@@ -41,11 +41,13 @@ function stub.chat(question, answer, by) end
 
 ---How the action `name` ends, told by `actions.run` as on a server: `{ status = "done", result =
 ---{...} }` returns the record; `{ status = "failed", result = "the API answered 500" }` returns nil
----and "NAME failed: the API answered 500"; `false` and a reason: nobody approved it (nil and the
+---and "NAME failed: the API answered 500"; `{ status = "failed", error = { code = "quota" } }`: the
+---integration raised that table, and why is a copy of it that prints and joins as
+---`NAME failed: {code = "quota"}`, as on a server; `false` and a reason: nobody approved it (nil and the
 ---reason). An action with no stub is planned: the record as a dry run's, recorded in the outcome,
 ---nothing sent. `name` must be an action an integration in scripts/integrations declares.
 ---@param name string such as "checkpoint.block_ip"
----@param outcome { status: "done"|"failed"|"planned", result?: any, expires_at?: string }|false
+---@param outcome { status: "done"|"failed"|"planned", result?: any, error?: table, expires_at?: string }|false
 ---@param reason? string with `false`: what `actions.run` returns second, such as "denied by alice"
 function stub.action(name, outcome, reason) end
 

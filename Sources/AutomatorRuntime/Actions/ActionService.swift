@@ -131,7 +131,8 @@ public final class ActionService: Sendable {
             throw ActionError(.interrupted, "\(plan.declaration.name) did not finish: the process is stopping")
         }
         try await write(change)
-        guard ended.status == .done else { throw ActionError(.failed, ended.result ?? "") }
+        // With its id: the CLI prints the error alone, and the failed action is in history under it.
+        guard ended.status == .done else { throw ActionError(.failed, "\(ended.id): \(ended.result ?? "")") }
         return ended
     }
 
@@ -220,22 +221,27 @@ public final class ActionService: Sendable {
     /// Records and journals an action that was not run because nobody approved it: `timed_out`
     /// when the reason is `nobodyApproved`, else `denied`. The report counts them, the audit
     /// lists them.
-    public func decline(_ plan: ActionPlan, key: String, incident: IncidentID?, requestedBy: String, reason: String)
-        async throws(ActionError)
+    ///
+    /// - Parameter question: the chat question answered no, or not in time: `action show` gives
+    ///   who answered and when.
+    public func decline(_ plan: ActionPlan, key: String, incident: IncidentID?, requestedBy: String, reason: String,
+                        question: String? = nil) async throws(ActionError)
     {
         try await write(Self.declined(plan, id: Self.id(key: key), key: key, incident: incident, requestedBy: requestedBy,
-                                      reason: reason))
+                                      reason: reason, question: question))
     }
 
     /// The record of an action nobody approved and its journal entry (`decline`; `automator test`).
     static func declined(_ plan: ActionPlan, id: String, key: String, incident: IncidentID?, requestedBy: String,
-                         reason: String) -> StoreWrite
+                         reason: String, question: String? = nil) -> StoreWrite
     {
-        let record = ActionRecord(id: id, key: key, name: plan.declaration.name, parameters: plan.parametersJSON,
+        var record = ActionRecord(id: id, key: key, name: plan.declaration.name, parameters: plan.parametersJSON,
                                   incident: incident, requestedBy: requestedBy, approvedBy: nil,
                                   status: reason == nobodyApproved ? .timedOut : .denied, result: reason)
+        record.question = question
+        let asked = question.map { " (\($0))" } ?? ""
         return journaled(.recordAction(record), on: incident, by: requestedBy,
-                         "\(record.id): not run: \(plan.summary) (asked by \(requestedBy)): \(reason)")
+                         "\(record.id): not run: \(plan.summary) (asked by \(requestedBy)): \(reason)\(asked)")
     }
 
     /// Why an action is not run when its approval was asked and nobody answered in time; else
@@ -257,8 +263,9 @@ public final class ActionService: Sendable {
 
     /// One action as `automator action show` gives it: its record, the undo its declaration names
     /// (nil when it has none, or no integration file declares it; one that lacks its settings
-    /// still says), and the chat question whose yes approved it (nil when it was approved
-    /// otherwise, or needed no approval).
+    /// still says), and the chat question whose answer decided it: the yes that approved it, the
+    /// no that denied it, automator's `timeout` when nobody answered (nil when it was approved
+    /// otherwise, needed no approval, or was declined before actions kept their question).
     public func details(_ id: String) async throws(ActionError)
         -> (record: ActionRecord, undo: String?, question: ChatQuestionRecord?)
     {
@@ -304,13 +311,20 @@ public final class ActionService: Sendable {
     /// (it cannot say whether there is an undo: skipped, a block would stay under "nothing to undo").
     ///
     /// - Throws: `.notFound` for an incident that does not exist (a mistyped id is not "nothing
-    ///   to undo").
+    ///   to undo"); an undo's error, naming the action it failed on, those undone before it and
+    ///   those still done, since only the error reaches whoever reverts.
     public func undoAll(on incident: IncidentID, by: String) async throws(ActionError) -> [ActionRecord] {
         let records = try await history(on: incident)
         var undone: [ActionRecord] = []
         for record in records where record.status == .done {
             guard try declaration(record.name).undo != nil else { continue }
-            undone.append(try await undo(record.id, by: by))
+            do { undone.append(try await undo(record.id, by: by)) } catch {
+                let before = undone.isEmpty ? "none" : undone.map(\.id).joined(separator: ", ")
+                let left = records.filter { $0.status == .done && !undone.map(\.id).contains($0.id) }.map(\.id)
+                throw ActionError(error.kind, "\(record.id) (\(record.name)) was not undone: \(error); undone before it: "
+                    + "\(before); still done: \(left.joined(separator: ", ")): automator action undo --incident "
+                    + "\(incident) undoes them once that is fixed", raised: error.raised)
+            }
         }
         return undone
     }

@@ -213,7 +213,8 @@ extension SQLiteStore: ReportStore {
         let actions = try Row.fetchCursor(db, sql: actionsOfWindow, arguments: [bounds.from, bounds.to])
         while let row = try actions.next() {
             tally.action(name: row[0], status: row[1], expired: row[2])
-            if let approver: String = row[3] { tally.approved(by: approver) }
+            guard let approver: String = row[3] else { continue }
+            tally.approved(by: approver)
             if let waited: Int64 = row[4] { tally.approved(after: waited) }
         }
         let inForce = try Row.fetchCursor(db, sql: """
@@ -225,7 +226,8 @@ extension SQLiteStore: ReportStore {
 
     /// Each action asked for in the window: its name, status, whether automator undid it (its
     /// ttl), who approved it and, approved in chat, how long its question waited for the yes
-    /// (`action.question`). PostgreSQL's store asks the same.
+    /// (`action.question`; a denied or timed-out action has its question too, and no approver:
+    /// its wait is no time to approval). PostgreSQL's store asks the same.
     private static let actionsOfWindow = """
         SELECT name, status, coalesce(undone_by = 'automator', 0), approved_by,
                (SELECT answered_at - asked_at FROM chat_question WHERE id = action.question)

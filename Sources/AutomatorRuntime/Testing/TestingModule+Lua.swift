@@ -95,12 +95,13 @@ extension TestingModule {
         end
 
         --- stub.action("checkpoint.block_ip", { status = "done", result = { uid = "h-1" } }): how the
-        --- action ends, as actions.run tells it: `done` (the record), `failed` (nil and the error,
-        --- `result`), `planned` (the record, as a dry run). `false` and a reason stand for an approval
-        --- denied or timed out: no question is asked, and actions.run returns nil and the reason
-        --- (`stub.action(name, false, "nobody approved it in time")`). An action with no stub is
-        --- planned: recorded, nothing sent, as a dry run.
-        local stubbed_fields = { status = true, result = true, expires_at = true }
+        --- action ends, as actions.run tells it: `done` (the record), `failed` (nil and the error:
+        --- `result`, its text, or `error`, the table the integration raised, which the playbook gets
+        --- as a server gives it), `planned` (the record, as a dry run). `false` and a reason stand
+        --- for an approval denied or timed out: no question is asked, and actions.run returns nil
+        --- and the reason (`stub.action(name, false, "nobody approved it in time")`). An action with
+        --- no stub is planned: recorded, nothing sent, as a dry run.
+        local stubbed_fields = { status = true, result = true, error = true, expires_at = true }
         function stub.action(name, outcome, reason)
           if type(name) ~= "string" or (outcome ~= nil and outcome ~= false and type(outcome) ~= "table") then
             error('stub.action expects an action and its outcome, as in stub.action("checkpoint.block_ip", '
@@ -110,13 +111,27 @@ extension TestingModule {
           if problem then error("stub.action: " .. problem, 2) end
           for key in pairs(outcome or {}) do
             if not stubbed_fields[key] then
-              error(("stub.action: unknown field %s: the fields are expires_at, result, status"):format(tostring(key)), 2)
+              error(("stub.action: unknown field %s: the fields are error, expires_at, result, status"):format(
+                tostring(key)), 2)
             end
           end
           local status = outcome and outcome.status
           if outcome and status ~= "done" and status ~= "failed" and status ~= "planned" then
             error(('stub.action: status must be "done", "failed" or "planned", got %s; an action nobody approved '
                    .. 'is stub.action(name, false, "denied by alice")'):format(show(status)), 2)
+          end
+          if status == "failed" and type(outcome.result) == "table" then
+            error('stub.action: a failed action\'s result is its text; the table its integration raised is error, '
+                  .. 'as in { status = "failed", error = { code = "quota", retry_after = 30 } }', 2)
+          end
+          if outcome and outcome.error ~= nil then
+            if status ~= "failed" or type(outcome.error) ~= "table" or outcome.result ~= nil then
+              error('stub.action: error is the table a failed action\'s integration raised, its text made from it as '
+                    .. 'on a server: { status = "failed", error = { code = "quota", retry_after = 30 } }', 2)
+            end
+            -- As a server passes it on: through JSON, so a value JSON cannot hold fails here, not in the playbook.
+            local ok, problem = pcall(json.encode, outcome.error)
+            if not ok then error("stub.action: error must be a table JSON can hold: " .. tostring(problem), 2) end
           end
           canned.actions[name] = { outcome = outcome, reason = reason }
         end
@@ -244,6 +259,32 @@ extension TestingModule {
         actions = {}
         \#(ActionOptions.source)
 
+        \#(ActionFailure.source)
+
+        --- A table an integration raised as a server's error report words it (`{code = "quota",
+        --- retry_after = 30}`): its fields that are text, numbers or booleans, the first eight, here
+        --- in the order of their names, where a server has the table's own.
+        local function raised_text(raised)
+          local names = {}
+          for name, value in pairs(raised) do
+            local kind = type(value)
+            if (type(name) == "string" or type(name) == "number")
+               and (kind == "string" or kind == "number" or kind == "boolean") then
+              names[#names + 1] = name
+            end
+          end
+          if #names == 0 then return "(error object is a table value)" end
+          table.sort(names, function(a, b) return tostring(a) < tostring(b) end)
+          local shown = {}
+          for i = 1, math.min(#names, 8) do
+            local value = raised[names[i]]
+            shown[i] = ("%s = %s"):format(tostring(names[i]),
+                                          type(value) == "string" and ('"' .. value .. '"') or tostring(value))
+          end
+          if #names > 8 then shown[#shown + 1] = "..." end
+          return "{" .. table.concat(shown, ", ") .. "}"
+        end
+
         --- Parameters as the real actions.run sends them to the checks.
         local function encoded(params)
           if params == nil or next(params) == nil then return "{}" end
@@ -305,10 +346,16 @@ extension TestingModule {
           local record = { id = id, name = name, params = call.params, incident = incident, status = "planned",
                            approved_by = approved_by, ttl = plan.ttl }
           for key, value in pairs(stubbed and stubbed.outcome or {}) do record[key] = value end
-          local outcome = record.status == "failed" and tostring(record.result or "")
+          local raised = record.error
+          record.error = nil
+          local outcome = raised and raised_text(raised) or record.status == "failed" and tostring(record.result or "")
                           or (record.result ~= nil and json.encode(record.result) or nil)
           host.act(id, name, encoded(params), incident, approved_by, record.status, outcome, ttl)
-          if record.status == "failed" then return nil, ("%s failed: %s"):format(name, tostring(record.result)) end
+          if record.status == "failed" then
+            -- A copy through JSON, as a server's travels: the playbook's why is not the test's table.
+            return nil, failure({ error = raised and json.decode(json.encode(raised)),
+                                  result = ("%s failed: %s"):format(name, outcome) })
+          end
           return record
         end
         function actions.undo(id) return { id = id, status = "undone" } end

@@ -42,19 +42,7 @@ extension ActionsModule {
           return plan, encoded, incident, ttl
         end
 
-        -- Why an action failed: the table its integration raised (error({ code = "quota" })), which
-        -- reads as the text the journal has when printed or joined ("not blocked: " .. why); else
-        -- that text. An array raised, which has a metatable of its own, is given as the text.
-        local function failure(action)
-          local raised, text = action.error, action.result
-          if type(raised) ~= "table" or getmetatable(raised) ~= nil then return text end
-          return setmetatable(raised, {
-            __tostring = function() return text end,
-            __concat = function(left, right)
-              return (left == raised and text or left) .. (right == raised and text or right)
-            end,
-          })
-        end
+        \#(ActionFailure.source)
 
         --- What actions.run would do, without doing it: the parameters checked (a refusal is an
         --- error, as in actions.run), then `name`, `risk`, `summary`, `dry_run`, `ttl` (seconds, when
@@ -92,6 +80,9 @@ extension ActionsModule {
             -- ask a replay compares, and runs that asked before would diverge.
             local approved, by, question = chat.approve(channel, approval_question(plan, incident),
                                                         { timeout = plan.timeout, incident = incident, note = plan.note })
+            -- The action's record names its question, answered yes, no or not in time: `action show`
+            -- gives who answered and when, and the report's time to approval is this question's wait.
+            if question ~= nil then host.asked_in(question) end
             if not approved then
               -- Only a question nobody answered in time is answered by automator.
               local reason = by == "automator" and "\#(ActionService.nobodyApproved)" or ("denied by " .. tostring(by))
@@ -99,8 +90,6 @@ extension ActionsModule {
               return nil, reason
             end
             approved_by = by
-            -- The report's time to approval is this question's wait.
-            if question ~= nil then host.approved_in(question) end
           end
           -- The ttl is passed only when asked for: a trailing nil would change the arguments a replay
           -- compares, and runs recorded before there was one would diverge.

@@ -62,10 +62,11 @@ public struct ActionsModule: HostModule {
             object["timeout"] = String(approvals.approvalTimeout)
             return call.push(object.textWithoutNulls)
         }
-        // approved_in(question id): the chat question whose yes approves the next `perform`. Not an
-        // argument of `perform`, whose arguments a replay compares with the runs recorded before
-        // it; not a recorded call either: a replay passes the same id, its `ask`'s recorded answer.
-        table.function("approved_in") { call in
+        // asked_in(question id): the chat question whose answer decides the next `perform` (a yes) or
+        // `decline` (a no, or none in time). Not an argument of either, whose arguments a replay
+        // compares with the runs recorded before it; not a recorded call either: a replay passes the
+        // same id, its `ask`'s recorded answer.
+        table.function("asked_in") { call in
             approval.id = try call.string(1).description
             return 0
         }
@@ -96,15 +97,19 @@ public struct ActionsModule: HostModule {
                 }
             }
         }
-        // decline(name, params JSON, incident, reason): records and journals an action nobody approved.
+        // decline(name, params JSON, incident, reason): records and journals an action nobody approved,
+        // with the question `asked_in` named.
         table.waitingFunction("decline", shownAs: "run") { [unowned(unsafe) state] call in
+            let question = approval.id
+            approval.id = nil
             let plan = try Self.plan(call, service, ttl: nil, standing: [], dryRun: false)
             let incident = try Self.incident(call, 3)
             let reason = try call.string(4).description
             let (key, requestedBy) = (Self.idempotencyKey(state.activeRun), state.actor)
             return .task {
                 do {
-                    try await service.decline(plan, key: key, incident: incident, requestedBy: requestedBy, reason: reason)
+                    try await service.decline(plan, key: key, incident: incident, requestedBy: requestedBy, reason: reason,
+                                              question: question)
                 } catch { throw HostError("\(error)") }
                 return []
             }
@@ -150,7 +155,7 @@ public struct ActionsModule: HostModule {
         var plan: ActionPlan?
     }
 
-    /// The question `approved_in` named, taken by the `perform` after it in this state.
+    /// The question `asked_in` named, taken by the `perform` or `decline` after it in this state.
     private final class ApprovalQuestion {
         var id: String?
     }
@@ -207,6 +212,8 @@ public struct ActionsModule: HostModule {
         object["ttl"] = record.ttl.map { String($0) }
         object["undone_by"] = record.undoneBy.map(JSONText.string)
         object["undone_at"] = record.undoneAt.map(JSONText.time)
+        // The chat question whose answer decided it (yes, no, or none in time), by its id.
+        object["question"] = record.question.map(JSONText.string)
         // What the integration answered: JSON when it succeeded; text when it failed or did not run.
         let inWords: Set<ActionRecord.Status> = [.failed, .refused, .denied, .timedOut]
         object["result"] = inWords.contains(record.status) ? record.result.map(JSONText.string) : record.result
@@ -214,12 +221,13 @@ public struct ActionsModule: HostModule {
     }
 
     /// One action as `GET /api/v1/actions/{id}` gives it (`ActionService.details`): its record's
-    /// fields, `undo` (the action that reverses it) and `question` (the one whose yes approved it,
-    /// as `GET /api/v1/questions/{id}` gives it).
+    /// fields, `undo` (the action that reverses it) and `question`, whole, as `GET
+    /// /api/v1/questions/{id}` gives it (the one whose answer approved it, denied it, or came too
+    /// late), where a list of actions gives its id.
     package static func json(_ record: ActionRecord, undo: String?, question: ChatQuestionRecord?) -> String {
         var object = members(record)
         object["undo"] = undo.map(JSONText.string)
-        object["question"] = question.map { QuestionJSON.detail($0, incident: record.incident) }
+        if let question { object["question"] = QuestionJSON.detail(question, incident: record.incident) }
         return object.textWithoutNulls
     }
 

@@ -180,7 +180,8 @@ extension PostgresStore: ReportStore {
         {
             tally.action(name: try row[0].decode(String.self), status: try row[1].decode(String.self),
                          expired: try row[2].decode(Bool.self))
-            if let approver = try row[3].decode(String?.self) { tally.approved(by: approver) }
+            guard let approver = try row[3].decode(String?.self) else { continue }
+            tally.approved(by: approver)
             if let waited = try row[4].decode(Int64?.self) { tally.approved(after: waited) }
         }
         for row in try await session.rows("""
