@@ -1,5 +1,6 @@
 public import Hummingbird
-import NIOCore
+import HummingbirdCore
+public import NIOCore
 import Synchronization
 
 /// A real HTTP server on 127.0.0.1 and a port the system picks, for the duration of a test.
@@ -8,10 +9,15 @@ public final class LoopbackServer: Sendable {
     private let task: Task<Void, any Error>
     private let listener: Mutex<(any Channel)?>
 
-    /// Starts a server answering with `router`; returns once it accepts connections.
-    public init(_ router: Router<BasicRequestContext>) async throws {
+    /// Starts a server answering with `router`, with `handlers` in each connection's pipeline ahead of
+    /// it; returns once it accepts connections.
+    public init(_ router: Router<BasicRequestContext>,
+                handlers: @autoclosure @escaping @Sendable () -> [any RemovableChannelHandler] = []) async throws
+    {
         let (listeners, continuation) = AsyncStream<any Channel>.makeStream()
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+        let app = Application(router: router,
+                              server: .http1(configuration: .init(additionalChannelHandlers: handlers())),
+                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in
                                   continuation.yield(channel)
                                   continuation.finish()
