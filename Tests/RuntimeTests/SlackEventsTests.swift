@@ -318,6 +318,20 @@ struct SlackEventsTests {
         #expect(try await slack.inbox.messages(count: 1).map(\.text) == ["ip 1.2.3.4"])
     }
 
+    @Test("A graceful stop waits for the event being answered: its 200 goes out before the connection closes")
+    func gracefulStop() async throws {
+        let slack = try await Harness()
+        slack.inbox.hold()
+        let posting = Task {
+            try await slack.post("/slack/events", Harness.callback(Harness.message("ip 1.2.3.4"), id: "EvSTOP")).status
+        }
+        _ = try await RecordingInbox.eventually { slack.inbox.waiting == 1 ? true : nil }
+        await slack.stopServerGracefully()
+        try await Task.sleep(for: .milliseconds(200))
+        slack.inbox.release()
+        #expect(try await posting.value == 200)
+    }
+
     @Test("An event's body over 1 MiB is a 413, and nothing is delivered")
     func tooLarge() async throws {
         let slack = try await Harness()

@@ -37,6 +37,9 @@ final class SlackHarness: Sendable {
 
     deinit { server.stop() }
 
+    /// Stops the server as SIGTERM does (`LoopbackServer.stopGracefully`).
+    func stopServerGracefully() async { await server.stopGracefully() }
+
     struct Answer {
         var status: UInt
         var body: String
