@@ -80,6 +80,9 @@ let package = Package(
             dependencies: [
                 "AutomatorRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // Slack's events answered in the connection's pipeline, ahead of the router.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -120,6 +123,9 @@ let package = Package(
             dependencies: [
                 "AutomatorRuntime",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
                 // Signs the fake Slack's requests and Synapse's registrations; talks to Synapse.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),

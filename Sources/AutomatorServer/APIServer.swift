@@ -1,6 +1,7 @@
 public import AutomatorRuntime
 public import Foundation
 import Hummingbird
+import HummingbirdCore
 public import Logging
 import NIOCore
 import ServiceLifecycle
@@ -154,6 +155,9 @@ public struct APIServer {
                                                 runs: runs, logger: logger),
                            roles: PersonalRoles(chat: chat, journal: store, logger: logger),
                            actions: actions),
+            server: .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: slack.map {
+                [SlackEventsHandler(adapter: $0, inbox: chat, serverName: AutomatorVersion.serverHeader)]
+            } ?? [])),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port),
                                                     serverName: AutomatorVersion.serverHeader),
             services: [ServiceRunner(service: service, chat: chat, integrations: integrations, actions: actions,

@@ -1,8 +1,10 @@
 import AutomatorRuntime
 import Hummingbird
 
-/// `POST /slack/events`, `/slack/interactions` and `/slack/commands`: Slack's requests to the bot. Outside the
-/// API's bearer authentication: Slack signs its requests, and the adapter checks the signature.
+/// `POST /slack/interactions` and `/slack/commands`: Slack's requests to the bot. Outside the API's bearer
+/// authentication: Slack signs its requests, and the adapter checks the signature. Its events
+/// (`/slack/events`), a request for every message in a watched channel, are answered ahead of the
+/// router, on the event loop that read them (`SlackEventsHandler`).
 ///
 /// ```swift
 /// SlackRoutes(adapter: slack, inbox: bot).add(to: router)
@@ -15,13 +17,8 @@ struct SlackRoutes: Sendable {
     let inbox: any ChatInbox
 
     func add<Context: RequestContext>(to router: some RouterMethods<Context>) {
-        router.post("slack/events") { request, _ in try await events(request) }
         router.post("slack/interactions") { request, _ in try await interactions(request) }
         router.post("slack/commands") { request, _ in try await commands(request) }
-    }
-
-    func events(_ request: Request) async throws -> Response {
-        Self.response(await adapter.handleEvents(try await Self.slackRequest(request), delivering: inbox))
     }
 
     func interactions(_ request: Request) async throws -> Response {

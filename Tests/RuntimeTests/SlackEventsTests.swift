@@ -1,4 +1,5 @@
 @testable import AutomatorRuntime
+@testable import AutomatorServer
 import Foundation
 import Synchronization
 import TestSupport
@@ -299,6 +300,44 @@ struct SlackEventsTests {
         try await slack.adapter.run(delivering: slack.inbox)
         #expect(try await slack.post("/slack/events", body, headers: [("X-Slack-Retry-Num", "1")]).status == 200)
         #expect(try await slack.inbox.messages(count: 1).map(\.text) == ["ip 1.2.3.4"])
+    }
+
+    @Test("Requests pipelined on one connection are answered in their order, events and the other routes alike; Connection: close is kept")
+    func pipelined() async throws {
+        let slack = try await Harness()
+        let refused = Harness.rawPost("/slack/interactions", "payload=%7B%7D", secret: "guessed")
+        let started = ContinuousClock.now
+        let answers = try await slack.exchange(
+            refused + Harness.rawPost("/slack/events", #"{"challenge":"c0ffee","type":"url_verification"}"#) + refused
+                + Harness.rawPost("/slack/events", Harness.callback(Harness.message("ip 1.2.3.4"), id: "EvPIPE"),
+                                  close: true))
+        let responses = answers.components(separatedBy: "HTTP/1.1 ").dropFirst()
+        #expect(responses.map { String($0.prefix(3)) } == ["401", "200", "401", "200"], "\(answers)")
+        #expect(responses.dropFirst().first?.hasSuffix(#"{"challenge":"c0ffee"}"#) == true)
+        #expect(ContinuousClock.now - started < .seconds(5), "the connection was not closed after the last answer")
+        #expect(try await slack.inbox.messages(count: 1).map(\.text) == ["ip 1.2.3.4"])
+    }
+
+    @Test("A graceful stop waits for the event being answered: its 200 goes out before the connection closes")
+    func gracefulStop() async throws {
+        let slack = try await Harness()
+        slack.inbox.hold()
+        let posting = Task {
+            try await slack.post("/slack/events", Harness.callback(Harness.message("ip 1.2.3.4"), id: "EvSTOP")).status
+        }
+        _ = try await RecordingInbox.eventually { slack.inbox.waiting == 1 ? true : nil }
+        await slack.stopServerGracefully()
+        try await Task.sleep(for: .milliseconds(200))
+        slack.inbox.release()
+        #expect(try await posting.value == 200)
+    }
+
+    @Test("An event's body over 1 MiB is a 413, and nothing is delivered")
+    func tooLarge() async throws {
+        let slack = try await Harness()
+        let huge = Harness.callback(Harness.message(String(repeating: "a", count: SlackRoutes.maximumBody)), id: "EvHUGE")
+        #expect(try await slack.post("/slack/events", huge).status == 413)
+        #expect(try await Self.delivered(slack, besides: 0) == [])
     }
 
     @Test("A click on a question's button becomes a ChatAnswer; other apps' actions do not")

@@ -2,6 +2,7 @@
 @testable import AutomatorServer
 import AsyncHTTPClient
 import Foundation
+import Glibc
 import Hummingbird
 import Logging
 import NIOCore
@@ -22,16 +23,22 @@ final class SlackHarness: Sendable {
     ///   - answerWithin: the adapter's deadline for an event's 200.
     init(connect: Bool = true, answerWithin: Duration = .seconds(2)) async throws {
         fake = try await FakeSlack()
-        adapter = SlackAdapter(configuration: SlackConfiguration(signingSecret: FakeSlack.signingSecret,
-                                                                 botToken: FakeSlack.token, apiURL: fake.apiURL),
-                               answerWithin: answerWithin, logger: Self.logger)
+        let adapter = SlackAdapter(configuration: SlackConfiguration(signingSecret: FakeSlack.signingSecret,
+                                                                     botToken: FakeSlack.token, apiURL: fake.apiURL),
+                                   answerWithin: answerWithin, logger: Self.logger)
+        let inbox = inbox
+        self.adapter = adapter
         let router = Router()
         SlackRoutes(adapter: adapter, inbox: inbox).add(to: router)
-        server = try await LoopbackServer(router)
+        // Events as the server takes them: ahead of the router, on the event loop.
+        server = try await LoopbackServer(router, handlers: [SlackEventsHandler(adapter: adapter, inbox: inbox)])
         if connect { try await adapter.run(delivering: inbox) }
     }
 
     deinit { server.stop() }
+
+    /// Stops the server as SIGTERM does (`LoopbackServer.stopGracefully`).
+    func stopServerGracefully() async { await server.stopGracefully() }
 
     struct Answer {
         var status: UInt
@@ -71,5 +78,53 @@ final class SlackHarness: Sendable {
     {
         ["type": "message", "user": user, "text": text, "ts": ts, "channel": channel, "channel_type": type,
          "event_ts": ts, "team": "T0EXAMPLE"]
+    }
+}
+
+extension SlackHarness {
+    /// Writes `requests` (HTTP/1.1, several pipelined) on one connection in one write, and returns
+    /// all the server answered until it closed the connection (the last request asks it to).
+    func exchange(_ requests: String) async throws -> String {
+        let port = server.port
+        return try await Task.detached {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard socket >= 0 else { throw POSIXError(.EMFILE) }
+            defer { close(socket) }
+            var timeout = timeval(tv_sec: 10, tv_usec: 0)
+            setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = UInt16(port).bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+                }
+            }
+            guard connected else { throw POSIXError(.ECONNREFUSED) }
+            let bytes = Array(requests.utf8)
+            guard bytes.withUnsafeBytes({ send(socket, $0.baseAddress, $0.count, 0) }) == bytes.count else {
+                throw POSIXError(.EIO)
+            }
+            var answered = [UInt8]()
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+                guard count > 0 else { break }
+                answered += buffer[..<count]
+            }
+            return String(decoding: answered, as: UTF8.self)
+        }.value
+    }
+
+    /// A POST of `body` to `path` as raw HTTP/1.1, signed as Slack would.
+    static func rawPost(_ path: String, _ body: String, secret: String = FakeSlack.signingSecret,
+                        close: Bool = false) -> String
+    {
+        let timestamp = String(Int(Date().timeIntervalSince1970))
+        let signature = SlackSignature.compute(body: Array(body.utf8), timestamp: timestamp, secret: secret)
+        return "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + "X-Slack-Request-Timestamp: \(timestamp)\r\nX-Slack-Signature: \(signature)\r\n"
+            + (close ? "Connection: close\r\n" : "") + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
     }
 }

@@ -12,7 +12,13 @@ extension SlackAdapter {
     /// with their files and threads, their edits, and mentions of the bot. Not: the bot's own
     /// messages, other bots', deletions, joins. Slack's retries and the `app_mention` twin of a
     /// message are delivered once.
-    package func handleEvents(_ request: SlackHTTPRequest, delivering inbox: any ChatInbox) async -> SlackHTTPResponse {
+    ///
+    /// - Parameter executor: where the delivery resumes after it suspends (the store's commit of
+    ///   the run): the server's event loop that read the request, so that no thread of Swift's
+    ///   pool is woken between the commit and the 200. Swift's pool when nil.
+    package func handleEvents(_ request: SlackHTTPRequest, delivering inbox: any ChatInbox,
+                              resumingOn executor: (any TaskExecutor)? = nil) async -> SlackHTTPResponse
+    {
         if let refusal = refusal(of: request) { return refusal }
         let envelope: SlackEventEnvelope
         do { envelope = try Self.decoder.decode(SlackEventEnvelope.self, from: Data(request.body)) } catch {
@@ -26,7 +32,7 @@ extension SlackAdapter {
             guard envelope.event != nil else { return .badRequest("event_callback without an event") }
             guard me != nil else { return .notConnected }
             if let retry = request.retry { logger.debug("slack: retry \(retry) of event \(envelope.eventId ?? "?")") }
-            await take(envelope, delivering: inbox)
+            await take(envelope, delivering: inbox, resumingOn: executor)
             return .ok
         default:
             return .ok
@@ -36,13 +42,15 @@ extension SlackAdapter {
     /// Hands the message of an `event_callback` to `inbox` (`handOver`), unless it is not one
     /// the bot reads or it was delivered already (Slack's retries, a mention's two events);
     /// returns once the bot has it, or at the deadline. Over HTTP and over Socket Mode alike.
-    func take(_ envelope: SlackEventEnvelope, delivering inbox: any ChatInbox) async {
+    func take(_ envelope: SlackEventEnvelope, delivering inbox: any ChatInbox,
+              resumingOn executor: (any TaskExecutor)? = nil) async
+    {
         guard let bot = me?.id, let incoming = envelope.event?.incoming(bot: bot) else { return }
         let first = state.withLock { state in
             let newEvent = envelope.eventId.map { state.events.insert($0) } ?? true
             return newEvent && state.messages.insert(incoming.key)
         }
-        if first { await handOver { await self.deliver(incoming, to: inbox) } }
+        if first { await handOver(resumingOn: executor) { await self.deliver(incoming, to: inbox) } }
     }
 
     /// Nil if the request is signed by Slack, recently; the 401 otherwise (logged). Without a
@@ -76,12 +84,15 @@ extension SlackAdapter {
     ///
     /// The delivery starts on this thread, up to its first suspension, and the deadline joins the
     /// adapter's queue of them (`SlackDeadlines`, one timer for all): a task less, no hop and no
-    /// timer of its own for each event.
-    func handOver(_ delivery: @escaping @Sendable () async -> Void) async {
+    /// timer of its own for each event. After its first suspension it runs on `executor` (Swift's
+    /// pool when nil): an unstructured task does not inherit its caller's preference.
+    func handOver(resumingOn executor: (any TaskExecutor)? = nil, _ delivery: @escaping @Sendable () async -> Void)
+        async
+    {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let answer = SlackDeadlines.Answer(continuation)
             deadlines.add(answer)
-            Task.immediate {
+            Task.immediate(executorPreference: executor) {
                 await delivery()
                 answer.give()
             }

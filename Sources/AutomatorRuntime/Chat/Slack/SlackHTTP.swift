@@ -31,6 +31,11 @@ package struct SlackHTTPResponse: Sendable, Equatable {
 
     static func badRequest(_ message: String) -> SlackHTTPResponse { text(400, message) }
 
+    /// A body over `limit` bytes: Slack's requests are a few kilobytes, files arrive as URLs.
+    package static func tooLarge(limit: Int) -> SlackHTTPResponse {
+        text(413, "a request of Slack's is at most \(limit) bytes: this is not one")
+    }
+
     static func json(_ text: String) -> SlackHTTPResponse {
         SlackHTTPResponse(status: 200, contentType: "application/json; charset=utf-8", body: text)
     }
