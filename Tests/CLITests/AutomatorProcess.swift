@@ -161,32 +161,57 @@ extension AutomatorProcess {
     }
 }
 
-/// Collects what a process writes to a pipe as it comes. A thread of its own reads, blocking:
-/// `FileHandle.readabilityHandler` sometimes misses the end of the output on Linux, and a
-/// blocking read on the cooperative pool would hold one of its few threads.
+/// Collects what a process writes to a pipe as it comes. A thread of its own reads as soon as
+/// there is something, so that the writer never waits on a full pipe; `textSoFar` reads what the
+/// pipe still holds as well, so it has everything written before it was asked: a server's log
+/// line written before its answer is there once the answer is, however late that thread runs on
+/// a loaded machine. (`FileHandle.readabilityHandler` sometimes misses the end of the output on
+/// Linux, and a blocking read on the cooperative pool would hold one of its few threads.)
 final class PipeCollector: Sendable {
     let pipe = Pipe()
+    private let descriptor: Int32
     private let state = Mutex<(data: Data, ended: Bool, waiters: [CheckedContinuation<Void, Never>])>(
         (Data(), false, []))
 
     init() {
-        let handle = pipe.fileHandleForReading
+        descriptor = pipe.fileHandleForReading.fileDescriptor
+        _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
         Thread { [self] in
-            while true {
-                let chunk = handle.availableData  // blocks until there is some, or the end (empty)
-                let waiters = state.withLock { state in
-                    if chunk.isEmpty { state.ended = true } else { state.data.append(chunk) }
-                    defer { state.waiters = [] }
-                    return state.waiters
-                }
-                for waiter in waiters { waiter.resume() }
-                if chunk.isEmpty { return }
-            }
+            var ready = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            repeat {
+                _ = poll(&ready, 1, -1)  // until there is something to read, or the writer has closed the pipe
+            } while !readAvailable()
         }.start()
     }
 
-    /// What has arrived so far.
-    var textSoFar: String { state.withLock { String(decoding: $0.data, as: UTF8.self) } }
+    /// What has been written so far.
+    var textSoFar: String {
+        readAvailable()
+        return state.withLock { String(decoding: $0.data, as: UTF8.self) }
+    }
+
+    /// Reads what the pipe holds now, under the lock so that the chunks keep their order; true
+    /// once the writer has closed it.
+    @discardableResult
+    private func readAvailable() -> Bool {
+        let (ended, waiters) = state.withLock { state in
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while !state.ended {
+                let count = read(descriptor, &buffer, buffer.count)
+                if count > 0 {
+                    state.data.append(contentsOf: buffer[..<count])
+                } else if count == 0 {
+                    state.ended = true
+                } else if errno != EINTR {
+                    break  // EAGAIN: nothing more for now
+                }
+            }
+            defer { state.waiters = [] }
+            return (state.ended, state.waiters)
+        }
+        for waiter in waiters { waiter.resume() }
+        return ended
+    }
 
     /// Everything, once the writer has closed the pipe.
     func text() async -> String {

@@ -202,38 +202,40 @@ struct IntelServeTests {
         #expect(metrics.contains(#"automator_integration_paused{integration="virustotal"} 0"#), "\(metrics)")
     }
 
-    @Test("serve listens before a large feed is loaded, and reloads it in the background: no lookup or run waits for it")
-    func largeFeed() async throws {
+    @Test("serve listens before a feed is loaded, and reloads it in the background: no lookup or run waits for it")
+    func feedLoadedInBackground() async throws {
         let folder = try TemporaryFolder()
-        let lines = 200_000
-        try folder.write("feeds/big.txt", LargeFeed.text(lines, first: "198.51.100.7 C2\n"))
+        let feed = try folder.write("feeds/big.txt", "198.51.100.7 C2\n")
         let config = try folder.write("automator.yml", "feeds:\n  - name: big\n    path: feeds/big.txt\n    verdict: malicious\n")
         try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("scripts"),
                                                 withIntermediateDirectories: true)
+        // The file held, as a large one on a slow disk would be: its load cannot end before the
+        // lease goes, however fast or loaded the machine.
+        let firstLoad = try FileLease(feed)
         let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
                                                    scripts: folder.url.appendingPathComponent("scripts"),
                                                    arguments: ["--executors", "1", "--config", config])
-        #expect(server.log.contains("loading feed big ("), "\(server.log)")
-        #expect(!server.log.contains("feed big loaded"), "listening waited for the feed: \(server.log)")
+        #expect(try await server.waitForLog("loading feed big ("), "\(server.log)")
+        #expect(try await server.call("GET", "/healthz", credentials: .none).status == 200)
         // A lookup meanwhile waits for the first load rather than say that no feed lists it.
-        let first = try await server.call("GET", "/api/v1/intel/reputation?value=198.51.100.7")
-        #expect(first.json["verdict"] as? String == "malicious", "\(first.body)")
-        #expect(server.log.contains("feed big loaded: \(lines + 1) entries in "), "\(server.log)")
+        async let first = server.call("GET", "/api/v1/intel/reputation?value=198.51.100.7")
+        firstLoad.release()
+        let answer = try await first
+        #expect(answer.json["verdict"] as? String == "malicious", "\(answer.body)")
+        #expect(try await server.waitForLog("feed big loaded: 1 entry in "), "\(server.log)")
 
-        // Changed: the run that notices answers from the previous version, and neither it nor the
-        // next run on its executor waits for the reload.
-        try folder.write("feeds/big.txt", LargeFeed.text(lines, first: "198.51.100.8 C2\n"))
-        try await Task.sleep(for: .milliseconds(1100))
+        // Changed, and held again: the run that notices answers from the previous version, and
+        // neither it nor the next run on its executor waits for the reload.
+        try folder.write("feeds/big.txt", "198.51.100.8 C2\n")
+        let reload = try FileLease(feed)
+        try await Task.sleep(for: .milliseconds(1100))  // a second since the files were last looked at
         let noticing = try await server.submit(#"{"source": "return intel.reputation('198.51.100.8').verdict"}"#)
         let next = try await server.submit(#"{"source": "return 1 + 1"}"#)
         #expect(try await server.waitForRun(noticing)["result"] as? [String] == ["unknown"])
         #expect(try await server.waitForRun(next)["result"] as? [Int] == [2])
-        #expect(!server.log.contains("feed big reloaded"), "the runs waited for the reload: \(server.log)")
-        let deadline = Date().addingTimeInterval(60)
-        while !server.log.contains("feed big reloaded: \(lines + 1) entries in "), Date() < deadline {
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        #expect(server.log.contains("reloading feed big ("), "\(server.log)")
+        #expect(try await server.waitForLog("reloading feed big ("), "\(server.log)")
+        reload.release()
+        #expect(try await server.waitForLog("feed big reloaded: 1 entry in "), "\(server.log)")
         let after = try await server.call("GET", "/api/v1/intel/reputation?value=198.51.100.8")
         #expect(after.json["verdict"] as? String == "malicious", "\(after.body)")
     }

@@ -736,12 +736,15 @@ struct FeedTests {
         let loadedAt = try #require(feeds.statuses[0].loadedAt)
 
         try folder.write("big.txt", LargeFeed.text(count, first: "198.51.100.8 new C2\n"))
+        // Held, as a slow disk would: the reload cannot end before the lease goes.
+        let lease = try FileLease(path)
         try await Task.sleep(for: .milliseconds(1100))
         // The first lookup notices the change and starts the reload; neither it nor the next waits
-        // for the reload, which takes seconds.
+        // for the reload.
         #expect(feeds.matches(.ipv4, "198.51.100.7").lines == ["big (malicious): old C2"])
         #expect(feeds.matches(.ipv4, "198.51.100.8").isEmpty)
         #expect(feeds.statuses[0].loadedAt == loadedAt, "the reload goes on after the lookups answered")
+        lease.release()
         try await ReplayTests.eventually { feeds.statuses[0].loadedAt != loadedAt }
         #expect(feeds.matches(.ipv4, "198.51.100.8").lines == ["big (malicious): new C2"])
         #expect(feeds.matches(.ipv4, "198.51.100.7").isEmpty)
@@ -769,12 +772,15 @@ struct FeedTests {
         let waited = await ReputationService(feeds: patient, integrations: nil, cache: nil).reputation(of: .ipv4, "198.51.100.7")
         #expect(waited.summary == #"malicious: 1 of 1 source; local feed "big" (C2)"#)
 
+        // Held: the load cannot end before the lease goes, however fast the machine.
+        let lease = try FileLease(path)
         let impatient = FeedSet(feeds: [feed], logger: quiet, firstLoad: .inBackground(wait: .zero))
         let service = ReputationService(feeds: impatient, integrations: nil, cache: nil)
         let early = await service.reputation(of: .ipv4, "198.51.100.7")
         #expect(early.score == .unknown)
         #expect(early.summary == #"unknown: 1 source asked, none knows it; could not answer: local feed "big" still "#
             + "loading since the server started: ask again in a minute")
+        lease.release()
         await impatient.refresh()
         #expect(await service.reputation(of: .ipv4, "198.51.100.7").score == .malicious)
         #expect(await service.reputation(of: .ipv4, "198.51.100.9").summary

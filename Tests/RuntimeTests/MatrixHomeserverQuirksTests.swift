@@ -156,6 +156,40 @@ struct MatrixHomeserverQuirksTests {
         #expect(connection.status.problem?.contains("cannot reach the Matrix homeserver") == true, "\(connection.status)")
     }
 
+    @Test("A homeserver back after a failure shows as connected at its first answer, not after a long poll with nothing new")
+    func backAtOnce() async throws {
+        let failedAt = Mutex<Date?>(nil)
+        let router = Router()
+        router.get("/_matrix/client/v3/account/whoami") { _, _ in Self.json(.ok, #"{"user_id":"@bot:localhost"}"#) }
+        router.get("/_matrix/client/v3/sync") { request, _ -> Response in
+            // The first start's sync and any poll that does not wait are answered at once; the
+            // first long poll fails (the homeserver restarting), the next ones hold, nothing new.
+            let query = request.uri.queryParameters
+            if query.get("since") == nil || query.get("timeout") == "0" { return Self.json(.ok, #"{"next_batch":"s1"}"#) }
+            if failedAt.withLock({ failedAt in defer { failedAt = failedAt ?? Date() }; return failedAt == nil }) {
+                return Self.json(.badGateway, #"{"errcode":"M_UNKNOWN","error":"restarting"}"#)
+            }
+            try await Task.sleep(for: .seconds(3600))
+            return Self.json(.ok, "{}")
+        }
+        let server = try await LoopbackServer(router)
+        defer { server.stop() }
+        let adapter = Self.adapter(server)
+        let running = Task { try await adapter.run(delivering: RecordingInbox()) }
+        defer { running.cancel() }
+        let connection = try #require(adapter.connection)
+        let clock = ContinuousClock()
+        // Connected again after the failure: a long poll would hold the 30 s of `pollTimeout`
+        // first, longer than this wait.
+        func back() -> Bool {
+            let status = connection.status
+            return failedAt.withLock { $0.map { status.connected && status.since > $0 } } ?? false
+        }
+        let deadline = clock.now + .seconds(20)
+        while !back(), clock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(back(), "\(connection.status)")
+    }
+
     @Test("Media comes from the unauthenticated endpoint when the homeserver does not know the authenticated one")
     func olderMediaEndpoint() async throws {
         let requests = Requests()

@@ -20,3 +20,16 @@ public func processCPU() -> Double {
     return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
         + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
 }
+
+/// A process's resident memory now (`VmRSS`) and its high-water mark since it started
+/// (`VmHWM`), in bytes, from /proc; nil once it has ended.
+public func processMemory(_ pid: Int32) -> (resident: Int, highWater: Int)? {
+    guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+    func bytes(_ field: String) -> Int? {
+        // "VmRSS:\t  123456 kB"
+        guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") }) else { return nil }
+        return line.split(whereSeparator: \.isWhitespace).dropFirst().first.flatMap { Int($0) }.map { $0 * 1024 }
+    }
+    guard let resident = bytes("VmRSS"), let highWater = bytes("VmHWM") else { return nil }
+    return (resident, highWater)
+}

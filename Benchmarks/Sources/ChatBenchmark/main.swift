@@ -4,6 +4,7 @@
 //   swift build -c release --package-path Benchmarks --product ChatBenchmark
 //   Benchmarks/.build/release/ChatBenchmark --automator .build/release/automator [--messages N]
 //       [--concurrency N] [--repetitions N] [--incidents N] [--executors N] [--scripts DIR] [--rate N]
+//       [--soak MINUTES [--sample-every SECONDS]]
 //
 // Starts Slack's Web API on loopback in this process, and `automator serve` on a fresh data
 // folder with a local feed (so every verdict comes from memory) and `chat.slack` pointing at the
@@ -22,6 +23,9 @@
 // second whatever the server does (an open loop, over 128 connections), each
 // message's latency counted from when it was due, so a stall of the server shows in every
 // message due meanwhile. That is the p99 at a stated rate; the goal's is --rate 5000.
+//
+// --soak MINUTES replaces the repetitions: after the warm-up, messages at --rate for that long,
+// with serve's resident memory (VmRSS, VmHWM) read every --sample-every seconds (`Soak`).
 //
 // The sender and the loopback API share the machine's cores with the server: the CPU time of
 // each is printed beside the figure. Both run on one SwiftNIO event loop, callbacks without a
@@ -50,7 +54,9 @@ struct Options: ParsableCommand {
             --concurrency keep-alive connections, one message in flight on each, and prints per \
             repetition the replies per second and the latency's p50, p99 and max, then their medians. \
             With --rate, the same repetitions again at that rate whatever the server does (an open \
-            loop over 128 connections), each latency counted from when the message was due.
+            loop over 128 connections), each latency counted from when the message was due. \
+            With --soak, instead of the repetitions, messages at --rate for that many minutes, with \
+            serve's resident memory read as it goes: a line a minute, then the growth.
             Goal: at least 5,000 messages/s, and a p99 of at most 10 ms at --rate 5000.
 
             Example:
@@ -58,6 +64,8 @@ struct Options: ParsableCommand {
               swift build -c release --package-path Benchmarks --product ChatBenchmark
               Benchmarks/.build/release/ChatBenchmark \\
                   --automator .build/release/automator --rate 5000
+              Benchmarks/.build/release/ChatBenchmark \\
+                  --automator .build/release/automator --soak 40 --rate 300
             """
     )
 
@@ -73,10 +81,19 @@ struct Options: ParsableCommand {
     @Option(help: "The server's --executors (default: the server's own).") var executors: Int?
     @Option(help: "Measure again at this many messages a second, in an open loop (default: not measured).")
     var rate: Int?
+    @Option(help: ArgumentHelp("Instead of the repetitions, send at --rate for this many minutes after the warm-up, "
+                               + "reading serve's resident memory as it goes.", valueName: "minutes"))
+    var soak: Int?
+    @Option(help: ArgumentHelp("With --soak, read serve's memory this often.", valueName: "seconds"))
+    var sampleEvery = 5
 
     func validate() throws {
         try requirePositive(["--messages": messages, "--concurrency": concurrency, "--repetitions": repetitions,
-                             "--executors": executors, "--rate": rate])
+                             "--executors": executors, "--rate": rate, "--soak": soak,
+                             "--sample-every": sampleEvery])
+        if soak != nil, rate == nil {
+            throw ValidationError("--soak sends at a stated rate: add --rate, as in --soak 30 --rate 300")
+        }
         if warmUp < 0 { throw ValidationError("--warm-up must be at least 0, not \(warmUp)") }
         if incidents < 0 { throw ValidationError("--incidents must be at least 0, not \(incidents)") }
     }
@@ -229,9 +246,10 @@ func main() async throws {
     ] + (options.executors.map { ["--executors", String($0)] } ?? []))
     defer { serve.stop() }
 
+    let shape = options.soak.map { "a soak of \($0) minutes" }
+        ?? "\(options.messages) messages a repetition, \(options.concurrency) in flight, median of \(options.repetitions)"
     say("""
-        chat bot end to end: \(options.messages) messages a repetition, \(options.concurrency) in flight, \
-        median of \(options.repetitions) after \(options.warmUp) to warm up; \(options.incidents) incidents in the store
+        chat bot end to end: \(shape) after \(options.warmUp) to warm up; \(options.incidents) incidents in the store
         \(ProcessInfo.processInfo.activeProcessorCount) cores shared by automator serve, the sender and the loopback \
         Slack API; load average \(loadAverage())
         """)
@@ -240,6 +258,13 @@ func main() async throws {
     try await seedIncidents(options.incidents, on: connections[0], serve: serve)
     try await setUpBot(on: connections[0], serve: serve, slack: slack)
     _ = try await measure(from: 0, count: options.warmUp, over: connections, serve: serve, slack: slack)
+    if let minutes = options.soak, let rate = options.rate {
+        let sent = try await Soak.run(minutes: minutes, rate: rate, sampleEvery: options.sampleEvery,
+                                      from: options.warmUp, over: try await openConnections(to: serve),
+                                      serve: serve, slack: slack)
+        try await checkReplies(options.warmUp + sent, slack: slack)
+        return
+    }
 
     var measurements = [Measurement]()
     for repetition in 0..<options.repetitions {
@@ -254,8 +279,7 @@ func main() async throws {
     if let rate = options.rate {
         say("open loop: \(options.messages) messages a repetition sent at \(rate)/s whatever the server does, over "
             + "\(openLoopConnections) connections; each latency from when its message was due")
-        var open = [Connection]()
-        for _ in 0..<openLoopConnections { open.append(try await Connection.open(to: serve.port, on: loop)) }
+        let open = try await openConnections(to: serve)
         for repetition in 0..<options.repetitions {
             let first = sent + repetition * options.messages
             offered.append(try await measured(repetition, serve: serve) {
@@ -265,10 +289,7 @@ func main() async throws {
         }
         sent += options.repetitions * options.messages
     }
-    let posted = try await loop.submit { slack.posts }.get()
-    guard posted == sent + 2 else {
-        throw BenchmarkError("the loopback API got \(posted) posts, expected \(sent + 2): some message had no reply or two")
-    }
+    try await checkReplies(sent, slack: slack)
 
     let rate = median(measurements.map(\.perSecond))
     let p99 = median(measurements.map(\.p99))
@@ -283,6 +304,21 @@ func main() async throws {
         say(String(format: "p99 due to reply:             %6.2f ms goal <= 10 ms   %@", p99,
                    p99 <= 10 && offeredRate >= 5_000 ? "PASS" : offeredRate >= 5_000 ? "MISS" : "(below the goal's rate)"))
         say(summary(of: offered))
+    }
+}
+
+/// The open loop's connections.
+func openConnections(to serve: ServeProcess) async throws -> [Connection] {
+    var open = [Connection]()
+    for _ in 0..<openLoopConnections { open.append(try await Connection.open(to: serve.port, on: loop)) }
+    return open
+}
+
+/// Fails unless every one of the `sent` messages got exactly one reply (and the set-up its two).
+func checkReplies(_ sent: Int, slack: LoopbackSlack) async throws {
+    let posted = try await loop.submit { slack.posts }.get()
+    guard posted == sent + 2 else {
+        throw BenchmarkError("the loopback API got \(posted) posts, expected \(sent + 2): some message had no reply or two")
     }
 }
 

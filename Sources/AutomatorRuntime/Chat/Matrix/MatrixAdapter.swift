@@ -113,7 +113,9 @@ public final class MatrixAdapter: ChatAdapter {
         while !Task.isCancelled {
             var batch: MatrixSync
             do throws(ChatError) {
-                batch = try await sync(since: since)
+                // After a failure, a poll that does not wait: the homeserver back answers it at
+                // once, and the bot says so then, not at the end of a long poll with nothing new.
+                batch = try await sync(since: since, waiting: failures == 0)
                 try await loadRooms(of: batch, initial: since == nil)
                 try await acceptInvites(batch.invited)
                 if let since { try await fillGaps(in: &batch, since: since) }
@@ -148,12 +150,12 @@ public final class MatrixAdapter: ChatAdapter {
     }
 
     /// One long poll: what happened since `since`, or the current state of every room at the
-    /// first start (without waiting). The homeserver answers within `pollTimeout`, empty if need
-    /// be; the request gives up a third later: a homeserver gone without closing the connection
-    /// (its host down, no reset) is then told as lost, where a deadline of 90 s kept it connected
-    /// that long.
-    private func sync(since: String?) async throws(ChatError) -> MatrixSync {
-        let wait = since == nil ? 0 : pollTimeout.nanoseconds / 1_000_000
+    /// first start (without waiting, as when not `waiting`). The homeserver answers within
+    /// `pollTimeout`, empty if need be; the request gives up a third later: a homeserver gone
+    /// without closing the connection (its host down, no reset) is then told as lost, where a
+    /// deadline of 90 s kept it connected that long.
+    private func sync(since: String?, waiting: Bool) async throws(ChatError) -> MatrixSync {
+        let wait = since == nil || !waiting ? 0 : pollTimeout.nanoseconds / 1_000_000
         var query = [("filter", MatrixSync.filter), ("timeout", "\(wait)")]
         if let since { query.append(("since", since)) }
         let deadline = TimeAmount.nanoseconds(Int64((pollTimeout + pollTimeout / 3).nanoseconds))
