@@ -81,6 +81,9 @@ public final class SQLiteStore: Store {
         let path = URL(fileURLWithPath: folder).appendingPathComponent(Self.fileName).path
         self.path = path
         let backup = DataFolder.backup(folder).map { StoreError.backupFolder(folder, mark: $0) }
+        // Until the schema is read or made: another process opening the database meanwhile waits.
+        let schemaLock = backup == nil ? SchemaLock(beside: path) : nil
+        defer { schemaLock?.release() }
         // A new database is its owner's alone, as the folder, the token and the key are: SQLite would
         // make it 0644 (with the umask), and its -wal and -shm files take its mode.
         let made = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
