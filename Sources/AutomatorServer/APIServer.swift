@@ -228,10 +228,13 @@ public struct APIServer {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: JSONErrors())
         health.add(to: router)
-        metrics.add(to: router, authentication: BearerAuthentication(token: token, personal: store, guarding: .metrics))
+        let refusals = RefusedRequests(logger: logger)
+        metrics.add(to: router, authentication: BearerAuthentication(token: token, personal: store, guarding: .metrics,
+                                                                     refusals: refusals))
         // Slack signs its requests instead of sending the API token.
         if let slack { SlackRoutes(adapter: slack, inbox: chat).add(to: router) }
-        let api = router.group("api/v1").add(middleware: BearerAuthentication(token: token, personal: store, guarding: .api))
+        let api = router.group("api/v1").add(middleware: BearerAuthentication(token: token, personal: store, guarding: .api,
+                                                                                              refusals: refusals))
         RunRoutes(runs: service.runs, playbooks: { await service.loadedPlaybooks() },
                   scripts: ScriptFolder(path: configuration.scriptsFolder), roles: roles).add(to: api)
         IncidentRoutes(service: service).add(to: api)

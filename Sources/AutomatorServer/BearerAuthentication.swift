@@ -12,7 +12,8 @@ import Hummingbird
 /// The lookup's timing says nothing of the token: it compares the hash of a guess, not the guess.
 /// A token made for `/metrics` alone is refused (403) on the API. A personal token's use is noted
 /// for `automator token list` when the last note is a minute old, not at every request: a write
-/// a minute for a busy integration, and a dead token still stands out.
+/// a minute for a busy integration, and a dead token still stands out. A refusal is logged, a
+/// line a minute at most (`RefusedRequests`).
 struct BearerAuthentication: RouterMiddleware {
     typealias Context = APIRequestContext
 
@@ -22,22 +23,29 @@ struct BearerAuthentication: RouterMiddleware {
     private let token: [UInt8]
     private let personal: any PersonalTokenStore
     private let guarded: Guarded
+    private let refusals: RefusedRequests
 
-    init(token: String, personal: any PersonalTokenStore, guarding guarded: Guarded) {
+    init(token: String, personal: any PersonalTokenStore, guarding guarded: Guarded, refusals: RefusedRequests) {
         self.token = Array(token.utf8)
         self.personal = personal
         self.guarded = guarded
+        self.refusals = refusals
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
+        let peer = context.peer
+        func unauthorized() -> APIError {
+            refusals.note("no valid API token", request: "\(request.method) \(request.uri.path)", from: peer)
+            return Self.unauthorized
+        }
         guard let header = request.headers[.authorization], header.count > 7, header.prefix(7).lowercased() == "bearer "
-        else { throw Self.unauthorized }
+        else { throw unauthorized() }
         let given = String(header.dropFirst(7))
-        var context = context
+        var authenticated = context
         if Self.equalInConstantTime(Array(given.utf8), token) {
-            context.caller = .operator
+            authenticated.caller = .operator
         } else {
             let found: PersonalToken?
             do throws(StoreError) {
@@ -45,7 +53,7 @@ struct BearerAuthentication: RouterMiddleware {
             } catch {
                 throw APIError.store(error)
             }
-            guard let found else { throw Self.unauthorized }
+            guard let found else { throw unauthorized() }
             let now = Date()
             // The request goes on without the note: a store that refuses writes (a full disk)
             // still serves reads, and a minute's precision is all the note promises.
@@ -55,9 +63,9 @@ struct BearerAuthentication: RouterMiddleware {
                     + "(automator token add \(found.name) --metrics-only): give the API a personal token (automator "
                     + "token add NAME)")
             }
-            context.caller = .person(found.name)
+            authenticated.caller = .person(found.name)
         }
-        return try await next(request, context)
+        return try await next(request, authenticated)
     }
 
     private static let unauthorized = APIError(

@@ -164,7 +164,9 @@ final class SlackEventsHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let request = SlackHTTPRequest(body: Array(buffer: body),
                                        timestamp: head.headerFields[.init("X-Slack-Request-Timestamp")!],
                                        signature: head.headerFields[.init("X-Slack-Signature")!],
-                                       retry: head.headerFields[.init("X-Slack-Retry-Num")!])
+                                       retry: head.headerFields[.init("X-Slack-Retry-Num")!],
+                                       request: "POST /slack/events",
+                                       peer: context.remoteAddress?.peer)
         let loop = context.eventLoop
         let handler = NIOLoopBound((self, context), eventLoop: loop)
         Task.immediate(executorPreference: executor) { [adapter, inbox, executor] in

@@ -17,24 +17,26 @@ struct SlackRoutes: Sendable {
     let inbox: any ChatInbox
 
     func add<Context: RequestContext>(to router: some RouterMethods<Context>) {
-        router.post("slack/interactions") { request, _ in try await interactions(request) }
-        router.post("slack/commands") { request, _ in try await commands(request) }
+        router.post("slack/interactions") { request, context in try await interactions(request, from: context) }
+        router.post("slack/commands") { request, context in try await commands(request, from: context) }
     }
 
-    func interactions(_ request: Request) async throws -> Response {
-        Self.response(await adapter.handleInteraction(try await Self.slackRequest(request), delivering: inbox))
+    func interactions(_ request: Request, from context: some RequestContext) async throws -> Response {
+        Self.response(await adapter.handleInteraction(try await Self.slackRequest(request, context), delivering: inbox))
     }
 
-    func commands(_ request: Request) async throws -> Response {
-        Self.response(await adapter.handleCommand(try await Self.slackRequest(request), delivering: inbox))
+    func commands(_ request: Request, from context: some RequestContext) async throws -> Response {
+        Self.response(await adapter.handleCommand(try await Self.slackRequest(request, context), delivering: inbox))
     }
 
-    private static func slackRequest(_ request: Request) async throws -> SlackHTTPRequest {
+    private static func slackRequest(_ request: Request, _ context: some RequestContext) async throws -> SlackHTTPRequest {
         let headers = request.headers
         return SlackHTTPRequest(body: Array(buffer: try await request.body.collect(upTo: maximumBody)),
                                 timestamp: headers[.init("X-Slack-Request-Timestamp")!],
                                 signature: headers[.init("X-Slack-Signature")!],
-                                retry: headers[.init("X-Slack-Retry-Num")!])
+                                retry: headers[.init("X-Slack-Retry-Num")!],
+                                request: "\(request.method) \(request.uri.path)",
+                                peer: (context as? any RemoteAddressRequestContext)?.peer)
     }
 
     private static func response(_ answer: SlackHTTPResponse) -> Response {

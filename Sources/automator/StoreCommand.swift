@@ -8,8 +8,8 @@ import Synchronization
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
-        abstract: "Back up a data folder, look at a shared PostgreSQL store, or move a data folder's store into one.",
-        subcommands: [Backup.self, Check.self, Copy.self]
+        abstract: "Back up a data folder and restore it, look at a shared PostgreSQL store, or move a data folder's store into one.",
+        subcommands: [Backup.self, Restore.self, Check.self, Copy.self]
     )
 
     struct Backup: AsyncParsableCommand {
@@ -22,8 +22,12 @@ struct StoreCommand: AsyncParsableCommand {
                 the key. The database is copied as one consistent snapshot (SQLite's VACUUM INTO) while \
                 serve goes on writing, then the evidence files and the two files beside it.
 
-                To restore: stop automator serve, then start it with --data on the backup (or put the \
-                backup where the folder was). `automator journal verify --data BACKUP` checks it.
+                The backup is marked as one (BACKUP/backup-of names the folder and the time): it is read \
+                (store check, journal verify, incident list, report) but never written, and serve refuses \
+                it, since a server on it would resume the runs that were waiting when it was made, which \
+                the original's server runs too: their chat posts and actions would happen twice. To \
+                restore: stop automator serve on the original for good, run automator store restore \
+                --data BACKUP, then start serve with --data on it (or put it where the folder was).
 
                 With a PostgreSQL store (serve --store), back up the database with pg_dump instead (the \
                 evidence is in it), and each worker's journal-signing.key.
@@ -49,6 +53,47 @@ struct StoreCommand: AsyncParsableCommand {
                 + "\(copied.evidenceFiles.counted("evidence file")) "
                 + "(\(copied.evidenceBytes >> 20) MiB)" + copied.files.map { ", " + $0 }.joined())
             print("check it: automator store check --data \(destination); automator journal verify --data \(destination)")
+        }
+    }
+
+    struct Restore: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a backup a data folder again, that automator serve may start on.",
+            discussion: """
+                automator store backup marks its copy as a backup, which serve and every command that \
+                writes refuse: a server on it would resume the runs that were waiting when it was made, \
+                and the server on the original folder runs them too. Restoring removes the mark, once \
+                that server is stopped for good: refused while a server on this machine holds the \
+                original folder. The runs the backup holds unfinished resume at the next serve's start.
+
+                Example:
+                  automator serve ...                  # on ./automator-data: stopped for good
+                  automator store restore --data /backups/automator-2026-11-30
+                  automator serve --data /backups/automator-2026-11-30
+                """
+        )
+
+        @Option(help: ArgumentHelp("The backup to restore.", valueName: "folder"))
+        var data: String
+
+        func run() async throws {
+            try FolderAccess.requireFolder(data)
+            guard let mark = DataFolder.backup(data) else {
+                print("\(data) is not marked as a backup: automator serve --data \(data) starts on it as it is")
+                return
+            }
+            let unfinished = (try? SQLiteStore.health(ofFolder: data))?.unfinishedRuns
+            try await CommandLogging.exitingOnFailure {
+                if case .server(let holder) = DataFolderLock.occupancy(of: mark.original) {
+                    throw CommandFailure("automator serve\(holder.map { " (pid \($0.pid))" } ?? "") runs on "
+                        + "\(mark.original), which \(data) is a backup of: stop it for good first, or the runs both hold "
+                        + "would run twice")
+                }
+                try DataFolder.unmarkBackup(data)
+            }
+            print("\(data) is a data folder again (a backup of \(mark.original), \(mark.made))")
+            print("next: automator serve --data \(data)"
+                + (unfinished.map { ", which resumes its \($0.counted("unfinished run"))" } ?? ""))
         }
     }
 
@@ -130,6 +175,10 @@ struct StoreCommand: AsyncParsableCommand {
                 throw ExitCode.failure
             }
             print("database: \(health.path)")
+            if let mark = DataFolder.backup(place.data) {
+                print("backup of: \(mark.original) (\(mark.made)); automator store restore --data \(place.data) "
+                    + "before serving it")
+            }
             if health.schema.isEmpty, !health.damage.isEmpty {
                 print("schema: not read (the database is damaged)")
             } else {

@@ -35,6 +35,7 @@ struct StoreBackupTests {
 
         let verified = try await AutomatorProcess.run(["journal", "verify", "--data", backup])
         #expect(verified.status == 0 && verified.stdout.contains("1 checkpoint"), "\(verified.stdout)\(verified.stderr)")
+        #expect(try await AutomatorProcess.run(["store", "restore", "--data", backup]).status == 0)
         let bundle = folder.url.appendingPathComponent("INC-1.zip").path
         let exported = try await AutomatorProcess.run(["evidence", "export", "INC-1", bundle, "--data", backup])
         #expect(exported.status == 0, "\(exported.stderr)")
@@ -47,6 +48,55 @@ struct StoreBackupTests {
 
         let again = try await AutomatorProcess.run(["store", "backup", backup, "--data", data.path])
         #expect(again.status == 1 && again.stderr.contains("is not an empty folder"), "\(again.stderr)")
+    }
+
+    @Test("A backup is read but neither served nor written until store restore, which waits for the original's serve to stop; the waiting run then resumes once")
+    func restore() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data")
+        let scripts = folder.url.appendingPathComponent("scripts")
+        try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
+        // Waits for a person: the run a server on the backup would resume.
+        try """
+            local t = incidents.get("INC-1"):task{ title = "Confirm with the reporter" }
+            return t:wait()
+            """.write(to: scripts.appendingPathComponent("confirm.lua"), atomically: true, encoding: .utf8)
+        #expect(try await AutomatorProcess.run(["incident", "create", "--data", data.path, "--title", "Exfiltration",
+                                                "--type", "dlp", "--severity", "high"]).status == 0)
+        let server = try await ServerProcess.start(data: data, scripts: scripts)
+        let started = try await server.call("POST", "/api/v1/runs", body: #"{"script": "confirm.lua"}"#)
+        let run = try #require(started.json["id"] as? String, "\(started.body)")
+        let waiting = try await server.waitForIncident("INC-1") { ($0["tasks"] as? [[String: Any]])?.count == 1 }
+        let task = try #require((waiting["tasks"] as? [[String: Any]])?.first?["id"] as? String)
+        let backup = folder.url.appendingPathComponent("backup").path
+        #expect(try await AutomatorProcess.run(["store", "backup", backup, "--data", data.path]).status == 0)
+
+        let mark = "\(backup) is a backup of \(data.standardizedFileURL.path) (made by automator store backup at "
+        let served = try await AutomatorProcess.run(["serve", "--data", backup, "--http", "127.0.0.1:0",
+                                                     "--scripts", scripts.path])
+        #expect(served.status == 1 && served.stderr.contains(mark)
+                && served.stderr.contains("automator store restore --data \(backup)"), "\(served.stderr)")
+        let written = try await AutomatorProcess.run(["incident", "create", "--data", backup, "--title", "x",
+                                                      "--type", "y", "--severity", "low"])
+        #expect(written.status == 1 && written.stderr.contains(mark), "\(written.stderr)")
+        let listed = try await AutomatorProcess.run(["incident", "list", "--data", backup])
+        #expect(listed.status == 0 && listed.stdout.contains("Exfiltration"), "\(listed.stdout)\(listed.stderr)")
+        let checked = try await AutomatorProcess.run(["store", "check", "--data", backup])
+        #expect(checked.status == 0 && checked.stdout.contains("backup of: \(data.standardizedFileURL.path) (made by"),
+                "\(checked.stdout)")
+
+        let early = try await AutomatorProcess.run(["store", "restore", "--data", backup])
+        #expect(early.status == 1 && early.stderr.contains("automator serve (pid \(server.pid)) runs on"), "\(early.stderr)")
+        server.terminate()
+        _ = await server.waitForExit()
+        let restored = try await AutomatorProcess.run(["store", "restore", "--data", backup])
+        #expect(restored.status == 0 && restored.stdout.contains("which resumes its 1 unfinished run"),
+                "\(restored.stdout)\(restored.stderr)")
+        let again = try await ServerProcess.start(data: URL(fileURLWithPath: backup), scripts: scripts)
+        #expect(try await again.call("POST", "/api/v1/tasks/\(task)/complete", body: #"{"answer": "yes"}"#).status == 200)
+        #expect(try await again.waitForRun(run)["status"] as? String == "completed")
+        again.terminate()
+        _ = await again.waitForExit()
     }
 
     @Test("store check --data reads a folder while serve runs, changing nothing; a damaged backup exits 1 saying so")

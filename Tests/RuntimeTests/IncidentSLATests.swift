@@ -251,4 +251,36 @@ struct IncidentSLATests {
         #expect(logged().count == 4, "a new failure after a recovery is said again: \(logged())")
         await desk.service.shutdown()
     }
+
+    @Test("An is_duplicate that fails at every alert is logged once, and once when it works again")
+    func failingDuplicateCheckLoggedOnce() async throws {
+        let desk = try await Desk()
+        try FileManager.default.createDirectory(atPath: desk.folder.path + "/scripts/mappers", withIntermediateDirectories: true)
+        try Data("""
+            return mapper {
+              map = function(alert)
+                return { title = alert.title, type = "malware", severity = "high", source_ref = "host-1" }
+              end,
+              is_duplicate = function(new, existing)
+                if new.title == "broken" then error("no verdict for " .. existing.id) end
+                return true
+              end,
+            }
+            """.utf8).write(to: URL(fileURLWithPath: desk.folder.path + "/scripts/mappers/edr.lua"))
+        func ingest(_ alert: String) async throws -> IncidentService.Ingested {
+            try await desk.service.ingest(source: "edr", alert: Array(alert.utf8), by: "api")
+        }
+        func logged() -> [String] {
+            desk.log.lines.withLock { $0 }.filter { $0.message.contains("is_duplicate") }.map { "\($0.level): \($0.message)" }
+        }
+        let first = try await ingest(#"{"title": "beacon"}"#)
+        for _ in 1...20 { #expect(try await ingest(#"{"title": "broken"}"#).deduplicated) }
+        #expect(logged().count == 1 && logged()[0].hasPrefix("warning: is_duplicate of mappers/edr.lua failed, the alert "
+                + "is linked to \(first.incident.id): mappers/edr.lua:6: no verdict for \(first.incident.id)"), "\(logged())")
+        #expect(try await ingest(#"{"title": "beacon"}"#).deduplicated)
+        _ = try await ingest(#"{"title": "beacon"}"#)
+        #expect(logged().count == 2 && logged()[1] == "info: is_duplicate of mappers/edr.lua works again: 20 alerts "
+                + "from edr were linked to an open incident meanwhile, without it", "\(logged())")
+        await desk.service.shutdown()
+    }
 }

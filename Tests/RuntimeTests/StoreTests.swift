@@ -155,6 +155,40 @@ struct StoreTests {
         #expect(error?.description.contains("belongs to another program") == true)
     }
 
+    @Test("Processes creating one new database at the same moment all open it: the second waits for the first's schema")
+    func createdTogether() async throws {
+        for _ in 0..<16 {
+            let scratch = try ScratchFolder()
+            let folder = scratch.path
+            // Each its own connections, as two automator processes have: only the files are shared.
+            let opened = await withTaskGroup(of: String?.self) { group in
+                for _ in 0..<4 {
+                    group.addTask {
+                        do {
+                            let store = try SQLiteStore(folder: folder)
+                            await store.close()
+                            return nil
+                        } catch {
+                            return "\(error)"
+                        }
+                    }
+                }
+                return await group.reduce(into: [String]()) { if let failure = $1 { $0.append(failure) } }
+            }
+            #expect(opened.isEmpty, "\(opened)")
+        }
+    }
+
+    @Test("A creation cut short before its first migration committed (GRDB's table alone) is finished, not refused")
+    func creationCutShort() async throws {
+        let scratch = try ScratchFolder()
+        try SQLiteStore.makeDatabase(at: scratch.path + "/automator.sqlite", version: nil,
+                                     sql: "CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+        let store = try SQLiteStore(folder: scratch.path)
+        #expect(try await store.listRuns(status: nil, limit: 1).isEmpty)
+        await store.close()
+    }
+
     // MARK: Schema versions
 
     @Test("A database written by schema v1 opens with the full migrator, rows intact")

@@ -23,11 +23,11 @@ public final class IncidentService: Sendable {
     /// The SLA breaches that could not be handled, left for the next start.
     private let failedBreaches = Locked<Set<IncidentID>>([])
     private let ingestion = KeyedSerializer()
-    /// The sources whose alerts are kept unmapped now, by why, as the log said it once: a mapper
-    /// that is missing, or fails on a new shape of alert, fails them all, and a line (and a
-    /// traceback) an alert would fill the log, thousands a second from a busy SIEM. Said again
-    /// when the reason changes, and once when an alert from the source maps again.
-    private let unmappedSources = Locked<[String: UnmappedSource]>([:])
+    /// The sources whose alerts are kept unmapped now, by why, as the log said it once.
+    private let unmappedSources = FailureStreaks<UnmappedReason>()
+    /// The sources whose mapper's `is_duplicate` fails now (their alerts are linked), by the
+    /// mapper's file, as the log said it once.
+    private let failingDuplicateChecks = FailureStreaks<String>()
     private let dedupWindow: TimeInterval
     let logger: Logger
 
@@ -143,9 +143,9 @@ public final class IncidentService: Sendable {
             return try await keepUnmapped(alertText, from: source, by: actor, .noValidIncident,
                                           because: "the mapper \(mapper.path) returned no valid incident: \(error.description)")
         }
-        if let kept = unmappedSources.withLock({ $0.removeValue(forKey: source) }) {
+        if let kept = unmappedSources.ended(source) {
             logger.info("""
-                alerts from \(source) are mapped again by \(mapper.path): \(kept.alerts) were kept as unmapped \
+                alerts from \(source) are mapped again by \(mapper.path): \(kept) were kept as unmapped \
                 incidents meanwhile (post them to /api/v1/ingest/\(source) again to map them)
                 """)
         }
@@ -153,12 +153,25 @@ public final class IncidentService: Sendable {
         draft.raw = RawJSON.compact(alertText)
         var decide: (@Sendable (Incident) async -> Bool)?
         if mapper.decidesDuplicates {
-            let evaluator = self.evaluator
-            let logger = self.logger
+            let (evaluator, logger, failing) = (self.evaluator, self.logger, failingDuplicateChecks)
             decide = { existing in
                 let arguments = "[" + mapped + "," + IncidentJSON.forScript(existing) + "]"
-                do { return try await evaluator.call("is_duplicate", on: mapper.declaration, json: arguments) == "true" } catch {
-                    logger.warning("is_duplicate of \(mapper.path) failed, the alert is linked: \(error)")
+                do {
+                    let duplicate = try await evaluator.call("is_duplicate", on: mapper.declaration, json: arguments) == "true"
+                    if let linked = failing.ended(source) {
+                        logger.info("""
+                            is_duplicate of \(mapper.path) works again: \(linked.counted("alert")) from \(source) were \
+                            linked to an open incident meanwhile, without it
+                            """)
+                    }
+                    return duplicate
+                } catch {
+                    if failing.failed(source, mapper.path) {
+                        logger.warning("""
+                            is_duplicate of \(mapper.path) failed, the alert is linked to \(existing.id): \(error) (the next \
+                            failures are not logged while they go on, and the end of them is)
+                            """)
+                    }
                     return true
                 }
             }
@@ -177,15 +190,10 @@ public final class IncidentService: Sendable {
     ///
     /// The log says it for the first alert from `source` kept for this `kind` of reason only
     /// (`unmappedSources`); the incident's journal has each alert and its reason.
-    private func keepUnmapped(_ alert: String, from source: String, by actor: String, _ kind: UnmappedSource.Reason,
+    private func keepUnmapped(_ alert: String, from source: String, by actor: String, _ kind: UnmappedReason,
                               because reason: String) async throws(IncidentError) -> Ingested
     {
-        let first = unmappedSources.withLock { sources in
-            let previous = sources[source]
-            sources[source] = UnmappedSource(reason: kind, alerts: (previous?.alerts ?? 0) + 1)
-            return previous?.reason != kind
-        }
-        if first {
+        if unmappedSources.failed(source, kind) {
             logger.warning("""
                 an alert from \(source) is kept as an unmapped incident: \(reason) (the next ones from \(source) are \
                 kept too, not logged while the reason stays: the incident's journal has each)

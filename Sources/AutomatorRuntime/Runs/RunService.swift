@@ -337,11 +337,14 @@ public final class RunService: Sendable {
         let request = RunRequest(id: id, source: run.source, chunkName: Self.chunkName(for: run.script),
                                  arguments: Array(run.arguments.utf8), records: records,
                                  entry: RunEntry(stored: run.entry), recorded: recorded)
-        scheduler.start(request) { [self] outcome in finish(id, outcome) }
+        let name = run.playbook.map { "playbook \($0)" } ?? "script \(run.script)"
+        scheduler.start(request) { [self] outcome in finish(id, named: name, outcome) }
     }
 
     /// Stores how a run ended (on the executor's thread: short), then tells who waits.
-    private func finish(_ id: RunID, _ outcome: RunOutcome) {
+    ///
+    /// - Parameter name: the playbook or script it runs, for the log's line on a failure.
+    private func finish(_ id: RunID, named name: String, _ outcome: RunOutcome) {
         let killReason = killRequests.withLock { $0.removeValue(forKey: id) }
         if abandoned.withLock({ $0.remove(id) != nil }) {
             incidents.withLock { _ = $0.removeValue(forKey: id) }
@@ -372,9 +375,19 @@ public final class RunService: Sendable {
                 stoppedByStore(id, "its end could not be stored (\(error))", killReason: killReason)
                 return
             }
-            incidents.withLock { _ = $0.removeValue(forKey: id) }
+            let incident = incidents.withLock { $0.removeValue(forKey: id) }
+            if update.status == .failed || update.status == .diverged { logFailure(of: id, named: name, incident, update) }
             ended(id, update)
         }
+    }
+
+    /// One line for a run that failed or diverged, for whoever watches the log rather than
+    /// `/metrics` or `automator runs list`: the error's first line (the traceback is in the run).
+    private func logFailure(of id: RunID, named name: String, _ incident: IncidentID?, _ update: RunUpdate) {
+        let firstLine = (update.error ?? "").split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
+        let ended = update.status == .diverged ? "diverged" : "failed"
+        let incident = incident.map { ", \($0)" } ?? ""
+        logger.error("run \(id) \(ended) (\(name)\(incident)): \(firstLine); automator runs show \(id) has the rest")
     }
 
     /// A run stopped unfinished because the store refused a write: it stays unfinished there. On a

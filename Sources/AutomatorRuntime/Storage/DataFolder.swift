@@ -1,8 +1,8 @@
 import Foundation
 
 /// The data folder: the SQLite database, the API token, the server's lock, the journal's
-/// signing key, the evidence vault, and where the store is when it is PostgreSQL's: moved there,
-/// or the folder a worker's.
+/// signing key, the evidence vault, where the store is when it is PostgreSQL's (moved there, or
+/// the folder a worker's), and whether the folder is a backup.
 public enum DataFolder {
     /// Makes the folder (mode 0700, with its parents) unless it exists; refuses a file.
     public static func prepare(_ folder: String) throws(StoreError) {
@@ -38,6 +38,47 @@ public enum DataFolder {
 
     /// Where `folder`'s store was moved, if it was.
     public static func moved(_ folder: String) -> String? { address(in: folder, movedFile) }
+
+    /// The file that says the folder is a backup (`automator store backup`): of which folder, and
+    /// when it was made. A server on a copy resumes the runs that waited when it was made, which
+    /// the original's server runs too: each post and action would happen twice, once per folder.
+    /// So the store of a marked folder is read and never written (`SQLiteStore`), until
+    /// `automator store restore` removes the mark, a deliberate act.
+    static let backupFile = "backup-of"
+
+    /// What a backup's mark says.
+    public struct BackupMark: Sendable {
+        /// The folder backed up, as an absolute path.
+        public var original: String
+        /// When and where it was made, as the mark says it.
+        public var made: String
+    }
+
+    /// Marks `folder` as a backup of `original`: the first thing in a new backup, so that one cut
+    /// short is marked too.
+    static func markBackup(_ folder: String, of original: String) throws(StoreError) {
+        let path = URL(fileURLWithPath: folder).appendingPathComponent(backupFile).path
+        let host = ProcessInfo.processInfo.hostName
+        let text = "\(original)\nmade by automator store backup at \(Date().formatted(.iso8601)) on \(host)\n"
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        else { throw .readOnly(path, reason: "the file that marks the folder as a backup cannot be written") }
+    }
+
+    /// What `folder` is a backup of, if it is one not restored.
+    public static func backup(_ folder: String) -> BackupMark? {
+        let path = URL(fileURLWithPath: folder).appendingPathComponent(backupFile).path
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        return BackupMark(original: lines.first ?? "another data folder", made: lines.dropFirst().first ?? "at an unknown time")
+    }
+
+    /// Removes `folder`'s backup mark: its store is the one a server may resume from now on.
+    public static func unmarkBackup(_ folder: String) throws(StoreError) {
+        let path = URL(fileURLWithPath: folder).appendingPathComponent(backupFile).path
+        do { try FileManager.default.removeItem(atPath: path) } catch {
+            throw .readOnly(path, reason: "the backup's mark cannot be removed (\(error.localizedDescription))")
+        }
+    }
 
     /// The file that says the folder is a worker's of a PostgreSQL store (`automator serve
     /// --store`), written when the worker starts on a folder with no store of its own. Otherwise

@@ -5,7 +5,8 @@ import GRDB
 /// server can be started on: a consistent snapshot of the database (SQLite's `VACUUM INTO`, in
 /// one read transaction), then the evidence files it names, the journal's signing key (with the
 /// keys it replaced, `JournalRetiredKey`) and the API token. A copy of `automator.sqlite` alone loses the evidence and the key, whose
-/// checkpoints no other key verifies.
+/// checkpoints no other key verifies. The copy is marked as a backup (`DataFolder.backupFile`): read,
+/// never written nor served, until `automator store restore` makes it a data folder again.
 public enum FolderBackup {
     public struct Copied: Sendable {
         public var databaseBytes: Int64 = 0
@@ -35,6 +36,9 @@ public enum FolderBackup {
             throw refused("it is not an empty folder: a backup goes into a new one, so that nothing is mixed with it")
         }
         try DataFolder.prepare(destination)
+        // A backup of a backup is one of the same original, which its server may still run.
+        let original = DataFolder.backup(folder)?.original ?? URL(fileURLWithPath: folder).standardizedFileURL.path
+        try DataFolder.markBackup(destination, of: original)
 
         var copied = Copied()
         let snapshot = destination + "/" + SQLiteStore.fileName

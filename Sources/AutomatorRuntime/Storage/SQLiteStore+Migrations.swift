@@ -405,17 +405,20 @@ extension SQLiteStore {
         return migrator
     }
 
-    /// Brings the database up to the current schema, after checking that it is ours and not
-    /// from a newer version (whose schema this version would misread).
     /// Checks, reading through `readers`, that the file is ours and that no newer automator wrote
     /// its schema, and brings the schema up to date with `writer` when a migration is due. A
     /// current schema is only read: opening a store writes nothing then (a full disk).
+    ///
+    /// The caller holds the `SchemaLock`: GRDB reads which migrations are applied before the
+    /// transaction of each, so two processes migrating at once would both create the tables.
     static func migrate(reading readers: DatabasePool, path: String, writer: () throws -> DatabasePool) throws {
         let migrator = migrator
         let (unknown, due) = try readers.read { db -> ([String], Bool) in
             let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
             if applicationID != Self.applicationID {
-                let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0
+                // GRDB's table of the migrations done is made before the first one, which sets the
+                // id: a creation cut short leaves it alone.
+                let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE tbl_name <> 'grdb_migrations'")
                 guard tables == 0 else { throw StoreError.foreignDatabase(path) }
                 return ([], true)
             }

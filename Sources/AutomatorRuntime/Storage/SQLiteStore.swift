@@ -80,6 +80,10 @@ public final class SQLiteStore: Store {
         if let address = DataFolder.worker(folder) { throw .workerFolder(folder, of: address) }
         let path = URL(fileURLWithPath: folder).appendingPathComponent(Self.fileName).path
         self.path = path
+        let backup = DataFolder.backup(folder).map { StoreError.backupFolder(folder, mark: $0) }
+        // Until the schema is read or made: another process opening the database meanwhile waits.
+        let schemaLock = backup == nil ? SchemaLock(beside: path) : nil
+        defer { schemaLock?.release() }
         // A new database is its owner's alone, as the folder, the token and the key are: SQLite would
         // make it 0644 (with the umask), and its -wal and -shm files take its mode.
         let made = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
@@ -96,23 +100,25 @@ public final class SQLiteStore: Store {
             var persist: Int32 = 1
             sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)
         }
-        let writer = SQLiteWriter(path: path, configuration: configuration, durability: durability)
+        let writer = SQLiteWriter(path: path, configuration: configuration, durability: durability, refusal: backup)
         self.writer = writer
         // The writer opens first: it makes a new database. A full disk, or a folder this user may
         // only read (a backup, a snapshot an auditor verifies), is no reason to refuse one whose
         // schema is current: it is read, and a write says why it cannot be made.
-        var found: DatabaseError?
+        var found: StoreError? = backup
         do {
             // Fails now, rather than at the first host call, if the file cannot be written.
-            try writer.pool().writeWithoutTransaction { db in try db.inTransaction(.immediate) { .rollback } }
+            if backup == nil {
+                try writer.pool().writeWithoutTransaction { db in try db.inTransaction(.immediate) { .rollback } }
+            }
         } catch let error as DatabaseError where [.SQLITE_FULL, .SQLITE_READONLY].contains(error.resultCode)
             && FileManager.default.fileExists(atPath: path)
         {
-            found = error
+            found = Self.storeError(error, path: path)
         } catch {
             throw Self.storeError(error, path: path)
         }
-        unwritable = found.map { Self.storeError($0, path: path) }
+        unwritable = found
         do {
             var readOnly = configuration
             readOnly.readonly = true

@@ -7,22 +7,27 @@ import Synchronization
 /// Opening it writes: GRDB starts an empty WAL with a transaction, as after every close. On a
 /// full disk that fails, so a store whose schema is current opens without it and opens it at the
 /// next write: the commands that only read work on a full disk, and a server writes again once
-/// there is room, with no restart.
+/// there is room, with no restart. A backup's (`DataFolder.backupFile`) is never opened: each
+/// write is refused with the reason.
 final class SQLiteWriter: Sendable {
     private let path: String
     private let configuration: Configuration
     private let durability: SQLiteStore.Durability
     private let opened = Mutex<DatabasePool?>(nil)
+    /// Why the file is never written, when it must not be.
+    let refusal: StoreError?
 
-    init(path: String, configuration: Configuration, durability: SQLiteStore.Durability) {
+    init(path: String, configuration: Configuration, durability: SQLiteStore.Durability, refusal: StoreError? = nil) {
         self.path = path
         self.configuration = configuration
         self.durability = durability
+        self.refusal = refusal
     }
 
     /// The pool, opened now if it is not yet.
     func pool() throws -> DatabasePool {
-        try opened.withLock { opened in
+        if let refusal { throw refusal }
+        return try opened.withLock { opened in
             if let opened { return opened }
             let pool = try DatabasePool(path: path, configuration: configuration)
             // GRDB sets NORMAL when it turns WAL on, after `prepareDatabase`: choose here.

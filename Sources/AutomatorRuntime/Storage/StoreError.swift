@@ -31,6 +31,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case dataFolderIsFile(path: String)
         case storeMoved(folder: String, to: String)
         case workerFolder(folder: String, of: String)
+        case backupFolder(folder: String, mark: DataFolder.BackupMark)
         case cannotCreateDataFolder(path: String, reason: String)
         case notADatabase(path: String, reason: String)
         case foreignDatabase(path: String)
@@ -80,7 +81,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .dataFolderIsFile, .cannotCreateDataFolder, .storeMoved, .workerFolder: .dataFolder
         case .notADatabase, .foreignDatabase: .notADatabase
         case .newerSchema, .unknownStatus, .unknownValue: .newerVersion
-        case .readOnly: .readOnly
+        case .readOnly, .backupFolder: .readOnly
         case .diskFull: .diskFull
         case .locked, .unavailable, .signingKey, .storeAddress, .serverUnreachable, .serverError,
              .databaseAway: .unavailable
@@ -109,6 +110,11 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
                 + "through it: start it again (automator serve --store \(address) --data \(folder)). Meanwhile the "
                 + "incident, task, runs, question and action commands (reading), journal, evidence, report and audit read "
                 + "the database with this folder or --store \(address), from any machine that reaches it"
+        case .backupFolder(let folder, let mark):
+            "\(folder) is a backup of \(mark.original) (\(mark.made)): it is read, never written, since a server on it "
+                + "would resume the runs that were waiting when it was made, which the server on \(mark.original) runs "
+                + "too, and their chat posts and actions would happen twice. To restore it, stop automator serve on "
+                + "\(mark.original) for good, then run automator store restore --data \(folder)"
         case .cannotCreateDataFolder(let path, let reason):
             "could not create the data folder \(path) (\(reason)): create it yourself, or pass --data with a "
                 + "folder this user can write"
@@ -215,6 +221,10 @@ extension StoreError {
     static func storeMoved(_ folder: String, to address: String) -> StoreError { StoreError(.storeMoved(folder: folder, to: address)) }
     static func workerFolder(_ folder: String, of address: String) -> StoreError {
         StoreError(.workerFolder(folder: folder, of: address))
+    }
+
+    static func backupFolder(_ folder: String, mark: DataFolder.BackupMark) -> StoreError {
+        StoreError(.backupFolder(folder: folder, mark: mark))
     }
 
     static func cannotCreateDataFolder(_ path: String, reason: String) -> StoreError {

@@ -53,14 +53,14 @@ extension SlackAdapter {
         if first { await handOver(resumingOn: executor) { await self.deliver(incoming, to: inbox) } }
     }
 
-    /// Nil if the request is signed by Slack, recently; the 401 otherwise (logged). Without a
-    /// signing secret (a bot on Socket Mode alone) every request is refused.
+    /// Nil if the request is signed by Slack, recently; the 401 otherwise (logged, a line a minute
+    /// at most). Without a signing secret (a bot on Socket Mode alone) every request is refused.
     func refusal(of request: SlackHTTPRequest) -> SlackHTTPResponse? {
         guard let secret = configuration.signingSecret else {
-            logger.warning("""
-                slack: refused a request to the Events API endpoint: this bot takes Slack's events over Socket Mode \
-                (chat.slack.app_token); set chat.slack.signing_secret to take them over HTTP
-                """)
+            refusals.note("""
+                slack: this bot takes Slack's events over Socket Mode (chat.slack.app_token); set \
+                chat.slack.signing_secret to take them over HTTP
+                """, request: request.request, from: request.peer)
             return .unauthorized
         }
         do throws(SlackSignature.Refusal) {
@@ -68,7 +68,7 @@ extension SlackAdapter {
                                       secret: secret)
             return nil
         } catch {
-            logger.warning("slack: refused a request: \(error)")
+            refusals.note("slack: \(error)", request: request.request, from: request.peer)
             return .unauthorized
         }
     }

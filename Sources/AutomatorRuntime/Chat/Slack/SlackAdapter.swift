@@ -28,6 +28,8 @@ public final class SlackAdapter: ChatAdapter {
     let api: SlackWebAPI
     let directory: SlackDirectory
     let logger: Logger
+    /// Requests refused for their signature, logged a line a minute at most.
+    let refusals: RefusedRequests
     /// When Slack's requests get their 200 if the bot has not taken their message yet.
     let deadlines: SlackDeadlines
     let state = Mutex(State())
@@ -57,6 +59,7 @@ public final class SlackAdapter: ChatAdapter {
         api = SlackWebAPI(configuration: configuration, clients: http ?? SlackWebAPI.sharedClients, logger: logger)
         directory = SlackDirectory(api: api, logger: logger)
         self.logger = logger
+        refusals = RefusedRequests(logger: logger)
     }
 
     public var me: ChatUser? { state.withLock { $0.me } }

@@ -8,12 +8,19 @@ package struct SlackHTTPRequest: Sendable {
     package var signature: String?
     /// `X-Slack-Retry-Num`, when Slack sends an event again.
     package var retry: String?
+    /// Its method and path, and who sent it, for the log when it is refused.
+    package var request: String
+    package var peer: String?
 
-    package init(body: [UInt8], timestamp: String?, signature: String?, retry: String? = nil) {
+    package init(body: [UInt8], timestamp: String?, signature: String?, retry: String? = nil,
+                 request: String = "a request", peer: String? = nil)
+    {
         self.body = body
         self.timestamp = timestamp
         self.signature = signature
         self.retry = retry
+        self.request = request
+        self.peer = peer
     }
 }
 

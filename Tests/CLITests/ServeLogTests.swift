@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+@Suite("What automator serve says in its log for a watcher at 3 a.m.: failed runs, refused requests", .timeLimit(.minutes(2)))
+struct ServeLogTests {
+    @Test("A failed playbook run is one line: the run, the playbook, the incident, the error's first line")
+    func failedRun() async throws {
+        let folder = try TemporaryFolder()
+        _ = try folder.write("scripts/playbooks/broken.lua", """
+            return playbook {
+              name = "Broken",
+              match = { type = "malware" },
+              run = function(inc)
+                local host = nil
+                inc:note("isolating " .. host.name)
+              end,
+            }
+            """)
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: folder.url.appendingPathComponent("scripts"))
+        let created = try await server.call("POST", "/api/v1/incidents",
+                                            body: #"{"title": "Beacon", "type": "malware", "severity": "high"}"#)
+        #expect(created.status == 201, "\(created.body)")
+        #expect(try await server.waitForLog("failed (playbook Broken, INC-1): "), "\(server.log)")
+        let line = try #require(server.log.split(separator: "\n").first { $0.contains("failed (playbook Broken") })
+        #expect(line.contains("broken.lua:6: attempt to index a nil value (local 'host'); automator runs show "), "\(line)")
+        #expect(!server.log.contains("stack traceback"), "the first line only: \(server.log)")
+    }
+
+    @Test("Refused requests are logged with their path and peer, never the token, a line a minute at most")
+    func refusedRequests() async throws {
+        let folder = try TemporaryFolder()
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: folder.url.appendingPathComponent("scripts"))
+        for guess in 1...20 {
+            #expect(try await server.call("GET", "/api/v1/runs", credentials: .bearer("guess-\(guess)")).status == 401)
+        }
+        #expect(try await server.call("GET", "/metrics", credentials: .none).status == 401)
+        #expect(try await server.call("GET", "/api/v1/runs").status == 200)
+        let refused = server.log.split(separator: "\n").filter { $0.contains("refused ") }
+        #expect(refused.count == 1 && refused[0].contains("refused GET /api/v1/runs from 127.0.0.1:")
+                && refused[0].contains(": no valid API token"), "\(server.log)")
+        #expect(!server.log.contains("guess-"), "no token in the log: \(server.log)")
+    }
+}
