@@ -371,7 +371,8 @@ extension SQLiteStore: IncidentStore {
                 return .incidentNotFound(current?.incident ?? IncidentID(0))
             }
         case .createRun, .updateRun, .appendHostCalls, .restartRun, .askToKill, .cacheVerdicts, .noteIndicator, .all,
-             .setChatChannel, .setChatState, .keepEditedText, .askQuestion, .questionPosted, .answerQuestion,
+             .setChatChannel, .setChatState, .keepEditedText, .openCommandConversation, .askQuestion, .questionPosted,
+             .answerQuestion,
              .addCheckpoint, .addEvidence, .noteCustody, .recordAction, .finishAction, .undoAction:
             return try apply(write, to: db, journal: journal)
         }

@@ -419,7 +419,8 @@ public final class SQLiteStore: Store {
             return try applyIncidentWrite(write, to: db, journal: journal)
         case .noteIndicator(let seen):
             try note(seen, in: db)
-        case .setChatChannel, .setChatState, .keepEditedText, .askQuestion, .questionPosted, .answerQuestion:
+        case .setChatChannel, .setChatState, .keepEditedText, .openCommandConversation, .askQuestion, .questionPosted,
+             .answerQuestion:
             return try applyChatWrite(write, to: db)
         case .addCheckpoint(let checkpoint):
             try add(checkpoint, to: db)

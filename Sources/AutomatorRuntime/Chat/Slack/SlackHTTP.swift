@@ -31,6 +31,10 @@ package struct SlackHTTPResponse: Sendable, Equatable {
 
     static func badRequest(_ message: String) -> SlackHTTPResponse { text(400, message) }
 
+    /// Received but not taken, saying why to the person who typed a slash command: Slack shows a
+    /// text answer to them alone, where a failure status would read as a generic error.
+    static func told(_ message: String) -> SlackHTTPResponse { text(200, message) }
+
     static func json(_ text: String) -> SlackHTTPResponse {
         SlackHTTPResponse(status: 200, contentType: "application/json; charset=utf-8", body: text)
     }
