@@ -121,7 +121,9 @@ public final class SQLiteStore: Store {
                 if let found { throw found }
                 return try writer.pool()
             }
-            numbers = NumberCounters(highest: try pool.read { try Self.highestNumbers(in: $0) })
+            numbers = NumberCounters(lock: NumberingLock(folder: folder)) { [pool] () throws(StoreError) in
+                do { return try pool.read { try Self.highestNumbers(in: $0) } } catch { throw Self.storeError(error, path: path) }
+            }
         } catch {
             throw Self.storeError(error, path: path)
         }
@@ -154,7 +156,8 @@ public final class SQLiteStore: Store {
         guard !numbered.isEmpty else { return committer.submit(write, completion: completion) }
         committer.submit(write) { [numbers] result in
             // A conflict is a number stored already: not one to give again.
-            if case .failure(let error) = result, error.kind != .conflict { numbers.giveBack(numbered) }
+            let failed = if case .failure(let error) = result { error.kind != .conflict } else { false }
+            numbers.settle(numbered, givingBack: failed)
             completion(result)
         }
     }
