@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import Synchronization
 
 extension SlackAdapter {
     /// `POST /slack/commands`: a slash command (`/automator ip 203.0.113.7`), as a form. Checks the
