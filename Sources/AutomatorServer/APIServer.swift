@@ -103,7 +103,7 @@ public struct APIServer {
         let feeds = FeedSet(sections.intel.feeds, logger: logger, firstLoad: .inBackground(wait: .seconds(20)))
         let reputation = ReputationService(feeds: feeds, integrations: integrations, cache: store,
                                            ttl: sections.intel.cacheTTL)
-        let slack = sections.chat.slack.map { SlackAdapter(configuration: $0, logger: self.logger) }
+        let slack = sections.chat.slack.map { SlackAdapter(configuration: $0, conversations: store, logger: self.logger) }
         // On a shared store each worker is a device of its own, named by its machine and data folder.
         let device = configuration.store.map { _ in
             ProcessInfo.processInfo.hostName + ":" + URL(fileURLWithPath: folder).standardizedFileURL.path

@@ -58,7 +58,7 @@ struct ServiceRunner: Service {
 
     /// What one worker does for all: receiving from the chat networks that every worker would
     /// receive from alike (Matrix), posting the scheduled report, lifting expired actions (twice
-    /// would undo twice), deleting the chat's old runs and edited texts. On a shared store, the leader among the
+    /// would undo twice), deleting the chat's old runs, edited texts and slash commands' conversations. On a shared store, the leader among the
     /// workers does it; on SQLite, the only one.
     private func lead() async {
         let sweeper = ChatSweeper(runs: service.runs.store, chat: chat.store, logger: logger)

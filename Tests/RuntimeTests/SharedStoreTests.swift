@@ -177,6 +177,46 @@ struct SharedStoreTests {
         await taking.shutdown()
     }
 
+    @Test("A run resumed on another worker that names a file of the evidence inbox not there: the error names both workers and the way out")
+    func inboxOfAnotherWorker() async throws {
+        let location = try PostgresLocation(url: try await PostgresServer.shared().makeDatabase())
+        let tally = SharedWorkModule.Tally()
+        func worker(_ name: String, stuck: Bool) async throws -> (RunService, ScratchFolder) {
+            let store = try await Self.store(location, worker: name, lease: .seconds(30))
+            let folder = try ScratchFolder()
+            let evidence = EvidenceModule(service: EvidenceService(store: store, dataFolder: folder.path))
+            return (try RunService(store: store, modules: StandardModules.all(logger: Self.logger)
+                                       + [SharedWorkModule(tally: tally, stuck: stuck), evidence],
+                                   executors: 1), folder)
+        }
+        let (stopping, first) = try await worker("stopping", stuck: true)
+        let (taking, _) = try await worker("taking", stuck: false)
+        // The collector dropped the file on the machine of the worker that started the run.
+        try FileManager.default.createDirectory(atPath: first.path + "/evidence/inbox", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: first.path + "/evidence/inbox/capture.pcap", contents: Data("pcap".utf8))
+        let keeper = Task { await RunLeaseKeeper(runs: taking, logger: Self.logger)!.run() }
+        let source = Array("""
+            work.hold()
+            local ok, err = pcall(evidence.add, "INC-1", { path = "capture.pcap" })
+            return err
+            """.utf8)
+        let run = try await stopping.submit(script: "job.lua", source: source)
+        try await Task.sleep(for: .milliseconds(300))
+        await stopping.shutdown()
+        var ended = try await taking.run(run.id)
+        for _ in 0..<300 where ended?.status != .completed {
+            try await Task.sleep(for: .milliseconds(100))
+            ended = try await taking.run(run.id)
+        }
+        let said = try #require(ended?.result, "\(String(describing: ended))")
+        #expect(said.contains("capture.pcap is not in the evidence inbox of worker taking"), "\(said)")
+        #expect(said.contains("It moved here from worker stopping, whose machine may hold the file"), "\(said)")
+        #expect(said.contains("mount one folder shared by every worker at DATA/evidence/inbox"), "\(said)")
+        keeper.cancel()
+        await taking.shutdown()
+        withExtendedLifetime(first) {}
+    }
+
     /// Each ledger counting on from the highest stored, as on SQLite, would give both workers the
     /// same numbers: the writes of the second would be refused as duplicates.
     @Test("Two workers creating incidents and tasks at once never give one number twice")

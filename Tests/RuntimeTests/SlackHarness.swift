@@ -7,6 +7,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
+import Synchronization
 import TestSupport
 
 /// A Slack adapter over a fake Slack, its routes served on loopback.
@@ -21,11 +22,15 @@ final class SlackHarness: Sendable {
     /// - Parameters:
     ///   - connect: runs the adapter (`auth.test`) first, as the bot does.
     ///   - answerWithin: the adapter's deadline for an event's 200.
-    init(connect: Bool = true, answerWithin: Duration = .seconds(2)) async throws {
-        fake = try await FakeSlack()
+    ///   - fake: the fake Slack, shared by harnesses that stand for several workers of one app.
+    ///   - conversations: where slash commands' conversations are kept; in memory by default.
+    init(connect: Bool = true, answerWithin: Duration = .seconds(2), fake: FakeSlack? = nil,
+         conversations: any ChatCommandStore = MemoryCommandConversations()) async throws
+    {
+        if let fake { self.fake = fake } else { self.fake = try await FakeSlack() }
         let adapter = SlackAdapter(configuration: SlackConfiguration(signingSecret: FakeSlack.signingSecret,
-                                                                     botToken: FakeSlack.token, apiURL: fake.apiURL),
-                                   answerWithin: answerWithin, logger: Self.logger)
+                                                                     botToken: FakeSlack.token, apiURL: self.fake.apiURL),
+                                   conversations: conversations, answerWithin: answerWithin, logger: Self.logger)
         let inbox = inbox
         self.adapter = adapter
         let router = Router()
@@ -126,5 +131,29 @@ extension SlackHarness {
         return "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
             + "X-Slack-Request-Timestamp: \(timestamp)\r\nX-Slack-Signature: \(signature)\r\n"
             + (close ? "Connection: close\r\n" : "") + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
+    }
+}
+
+/// `ChatCommandStore` in memory, for the adapter's tests that keep no conversation past the test;
+/// `SlashConversationTests` checks both real stores.
+final class MemoryCommandConversations: ChatCommandStore {
+    private let kept = Mutex<[String: ChatCommandConversation]>([:])
+
+    func openCommandConversation(_ conversation: ChatCommandConversation) async throws(StoreError) {
+        kept.withLock { $0[conversation.network + " " + conversation.id] = conversation }
+    }
+
+    func commandConversation(network: String, id: String, openedSince: Date) async throws(StoreError)
+        -> ChatCommandConversation?
+    {
+        kept.withLock { $0[network + " " + id] }.flatMap { $0.openedAt >= openedSince ? $0 : nil }
+    }
+
+    func deleteCommandConversations(openedBefore cutoff: Date) async throws(StoreError) -> Int {
+        kept.withLock { kept in
+            let old = kept.filter { $0.value.openedAt < cutoff }.keys
+            for key in old { kept[key] = nil }
+            return old.count
+        }
     }
 }

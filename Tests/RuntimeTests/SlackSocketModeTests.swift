@@ -21,7 +21,7 @@ struct SlackSocketModeTests {
             fake.state.withLock { $0.socketURL = { socket.url } }
             adapter = SlackAdapter(configuration: SlackConfiguration(botToken: FakeSlack.token, appToken: appToken,
                                                                      apiURL: fake.apiURL),
-                                   logger: SlackHarness.logger)
+                                   conversations: MemoryCommandConversations(), logger: SlackHarness.logger)
         }
 
         /// An `events_api` envelope around `callback`, as Slack sends it.

@@ -13,7 +13,7 @@ struct SlackWebAPITests {
     static func adapter(_ fake: FakeSlack, token: String = FakeSlack.token) -> SlackAdapter {
         SlackAdapter(configuration: SlackConfiguration(signingSecret: FakeSlack.signingSecret, botToken: token,
                                                        apiURL: fake.apiURL),
-                     logger: Self.logger)
+                     conversations: MemoryCommandConversations(), logger: Self.logger)
     }
 
     static func chatError(_ body: () async throws -> Void) async -> ChatError? {
@@ -303,7 +303,7 @@ struct SlackWebAPITests {
         let client = HTTPClients(configuration: HTTPClient.Configuration(timeout: .init(connect: .milliseconds(300))))
         let adapter = SlackAdapter(configuration: SlackConfiguration(signingSecret: "s", botToken: FakeSlack.token,
                                                                      apiURL: "http://127.0.0.1:1/api"),
-                                   http: client, logger: Self.logger)
+                                   conversations: MemoryCommandConversations(), http: client, logger: Self.logger)
         let start = ContinuousClock.now
         let error = await Self.chatError { try await adapter.run(delivering: RecordingInbox()) }
         try await client.shutdown()

@@ -15,7 +15,7 @@ public struct EvidenceService: Sendable {
         self.store = store
         self.dataFolder = dataFolder
         vault = store.evidenceVault(dataFolder: dataFolder)
-        inbox = EvidenceInbox(dataFolder: dataFolder)
+        inbox = EvidenceInbox(dataFolder: dataFolder, worker: (store as? any LeasingStore)?.worker)
     }
 
     /// Keeps the file at `path` as evidence on `incident`, and journals it there; `progress` is

@@ -23,6 +23,8 @@ final class LuaRun {
     var id: RunID?
     /// Who the run acts for, for the journal: the person whose chat command it runs.
     var actor: String?
+    /// The worker that executed it before this one, on a shared store (`RunRequest.movedFrom`).
+    var movedFrom: String?
     /// How its script was called: an integration's `http` tells its pause only of a lookup's requests.
     var entry: RunEntry = .script
     /// The run's host calls, when it is durable: its recorded ones replay, new ones are recorded.

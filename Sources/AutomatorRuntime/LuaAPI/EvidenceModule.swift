@@ -23,14 +23,20 @@ public struct EvidenceModule: HostModule {
         let actor: () -> String = { [unowned(unsafe) state] in state.actor }
         LuaNearest.register(in: &table)
         // keep(data, path) -> size, md5, sha1, sha256: the content in the vault.
-        table.waitingFunction("keep") { call in
+        table.waitingFunction("keep") { [unowned(unsafe) state] call in
             let data = call.isNoneOrNil(1) ? nil : try call.string(1).bytes
-            let path = call.isNoneOrNil(2) ? nil : try service.inbox.file(try call.string(2).description)
+            let name = call.isNoneOrNil(2) ? nil : try call.string(2).description
+            let path = try name.map { name throws(EvidenceError) in try service.inbox.file(name) }
+            let run = state.activeRun?.id, movedFrom = state.activeRun?.movedFrom
             return .task {
                 // Hashing and copying a file of any size: not on the executor's thread.
                 let (hashes, size) = try await inSwiftsPool {
                     if let data { return try await service.vault.add(bytes: data) }
-                    return try await service.vault.add(file: LocalPath(path!))
+                    // Looked for when the call acts: a replay, which hands back the record, needs no file.
+                    guard let path, let name, FileManager.default.fileExists(atPath: path) else {
+                        throw service.inbox.missing(name ?? "", run: run, movedFrom: movedFrom)
+                    }
+                    return try await service.vault.add(file: LocalPath(path))
                 }
                 return [.integer(size), .string(LuaString(hashes.md5)), .string(LuaString(hashes.sha1)),
                         .string(LuaString(hashes.sha256))]

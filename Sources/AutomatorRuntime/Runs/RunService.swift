@@ -287,7 +287,7 @@ public final class RunService: Sendable {
                     logger.error("run \(resumed.run.id) was asked to stop (\(reason)) and could not be: \(error)")
                 }
             } else {
-                start(resumed.run, records: resumed.records)
+                start(resumed.run, records: resumed.records, movedFrom: resumed.previousWorker)
             }
         }
         return claimed
@@ -328,15 +328,16 @@ public final class RunService: Sendable {
 
     // MARK: Running
 
-    private func start(_ run: RunRecord, records: [HostCallRecord], recorded: Bool = true,
+    private func start(_ run: RunRecord, records: [HostCallRecord], recorded: Bool = true, movedFrom: String? = nil,
                        whenEnded: (@Sendable (RunUpdate?) -> Void)? = nil)
     {
         let id = run.id
         live.withLock { $0[id, default: []] += whenEnded.map { [$0] } ?? [] }
         if let incident = run.incident { incidents.withLock { $0[id] = incident } }
-        let request = RunRequest(id: id, source: run.source, chunkName: Self.chunkName(for: run.script),
+        var request = RunRequest(id: id, source: run.source, chunkName: Self.chunkName(for: run.script),
                                  arguments: Array(run.arguments.utf8), records: records,
                                  entry: RunEntry(stored: run.entry), recorded: recorded)
+        request.movedFrom = movedFrom
         let name = run.playbook.map { "playbook \($0)" } ?? "script \(run.script)"
         scheduler.start(request) { [self] outcome in finish(id, named: name, outcome) }
     }

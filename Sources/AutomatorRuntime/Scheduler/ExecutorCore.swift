@@ -96,6 +96,7 @@ extension Executor {
                 run.id = request.id
                 run.entry = request.entry
                 if case .chat(let actor) = request.entry { run.actor = actor }
+                run.movedFrom = request.movedFrom
                 if store != nil, request.recorded { run.recording = RunRecording(runID: request.id, records: request.records) }
                 let active = ActiveRun(id: request.id, run: run, environment: environment, completion: completion)
                 runs[request.id] = active

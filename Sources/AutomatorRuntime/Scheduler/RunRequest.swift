@@ -15,6 +15,9 @@ public struct RunRequest: Sendable {
     /// (the chat watcher's) starts again from the beginning after a crash, and its effects happen
     /// again: what it did before is not known.
     public var recorded: Bool
+    /// The worker whose lease on it ended, for a run this worker adopted on a shared store: an
+    /// error that depends on the machine (a file of the evidence inbox) names it.
+    public var movedFrom: String?
 
     public init(id: RunID = .make(), source: some Collection<UInt8>, chunkName: String,
                 arguments: some Collection<UInt8> = Array("[]".utf8), records: [HostCallRecord] = [],

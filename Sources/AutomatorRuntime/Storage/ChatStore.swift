@@ -1,8 +1,8 @@
 public import Foundation
 
-/// What the chat bot keeps: its settings per channel, its adapters' state, and the questions
-/// runs wait on. Implementations pass the conformance suite.
-public protocol ChatStore: ChatStateStore, IncidentStore {
+/// What the chat bot keeps: its settings per channel, its adapters' state, slash commands'
+/// conversations, and the questions runs wait on. Implementations pass the conformance suite.
+public protocol ChatStore: ChatStateStore, ChatCommandStore, IncidentStore {
     /// The settings of every channel the bot was told about on `network`, by name.
     func chatChannels(network: String) async throws(StoreError) -> [ChatChannelSettings]
 

@@ -10,6 +10,30 @@ extension SQLiteStore: ChatStore {
         try await write(.setChatState(key: key, value: value))
     }
 
+    public func openCommandConversation(_ conversation: ChatCommandConversation) async throws(StoreError) {
+        try await write(.openCommandConversation(conversation))
+    }
+
+    public func commandConversation(network: String, id: String, openedSince: Date) async throws(StoreError)
+        -> ChatCommandConversation?
+    {
+        try await read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT name, response_url, opened_at FROM chat_command WHERE network = ? AND id = ? AND opened_at >= ?
+                """, arguments: [network, id, openedSince.millisecondsSince1970]).map { row in
+                ChatCommandConversation(network: network, id: id, name: row[0], responseURL: row[1],
+                                        openedAt: Date(millisecondsSince1970: row[2]))
+            }
+        }
+    }
+
+    public func deleteCommandConversations(openedBefore cutoff: Date) async throws(StoreError) -> Int {
+        try await writeAlone { db in
+            try db.execute(sql: "DELETE FROM chat_command WHERE opened_at < ?", arguments: [cutoff.millisecondsSince1970])
+            return db.changesCount
+        }
+    }
+
     public func chatChannels(network: String) async throws(StoreError) -> [ChatChannelSettings] {
         try await read { db in
             try Row.fetchAll(db, sql: """
@@ -99,6 +123,11 @@ extension SQLiteStore: ChatStore {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO chat_edit (network, channel, message, text, at) VALUES (?, ?, ?, ?, ?)")
                 .execute(arguments: [edited.network, edited.channel, edited.message, edited.text,
                                      edited.at.millisecondsSince1970])
+        case .openCommandConversation(let conversation):
+            try db.cachedStatement(sql: """
+                INSERT OR IGNORE INTO chat_command (network, id, name, response_url, opened_at) VALUES (?, ?, ?, ?, ?)
+                """).execute(arguments: [conversation.network, conversation.id, conversation.name, conversation.responseURL,
+                                         conversation.openedAt.millisecondsSince1970])
         case .askQuestion(let question):
             try db.cachedStatement(sql: """
                 INSERT INTO chat_question (id, run_id, network, channel, message, text, choices, roles, asked_at, incident)

@@ -402,6 +402,19 @@ extension SQLiteStore {
         migrator.registerMigration("v20") { db in
             try db.execute(sql: "ALTER TABLE action ADD COLUMN ttl_ms INTEGER")
         }
+        // Slash commands' conversations, kept where every worker reads them: held by the adapter that
+        // took the command, they were lost to a restart and unknown to the other workers, and the
+        // command went unanswered. Swept half an hour after, when Slack takes no more answers.
+        // PostgreSQL's v21.
+        migrator.registerMigration("v21") { db in
+            try db.execute(sql: """
+                CREATE TABLE chat_command (
+                    network TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, response_url TEXT NOT NULL,
+                    opened_at INTEGER NOT NULL, PRIMARY KEY (network, id)
+                ) WITHOUT ROWID;
+                CREATE INDEX chat_command_by_time ON chat_command (opened_at);
+                """)
+        }
         return migrator
     }
 

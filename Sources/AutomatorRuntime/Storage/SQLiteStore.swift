@@ -127,7 +127,9 @@ public final class SQLiteStore: Store {
                 if let found { throw found }
                 return try writer.pool()
             }
-            numbers = NumberCounters(highest: try pool.read { try Self.highestNumbers(in: $0) })
+            numbers = NumberCounters(lock: NumberingLock(folder: folder, database: path)) { [pool] () throws(StoreError) in
+                do { return try pool.read { try Self.highestNumbers(in: $0) } } catch { throw Self.storeError(error, path: path) }
+            }
         } catch {
             throw Self.storeError(error, path: path)
         }
@@ -160,7 +162,8 @@ public final class SQLiteStore: Store {
         guard !numbered.isEmpty else { return committer.submit(write, completion: completion) }
         committer.submit(write) { [numbers] result in
             // A conflict is a number stored already: not one to give again.
-            if case .failure(let error) = result, error.kind != .conflict { numbers.giveBack(numbered) }
+            let failed = if case .failure(let error) = result { error.kind != .conflict } else { false }
+            numbers.settle(numbered, givingBack: failed)
             completion(result)
         }
     }
@@ -425,7 +428,8 @@ public final class SQLiteStore: Store {
             return try applyIncidentWrite(write, to: db, journal: journal)
         case .noteIndicator(let seen):
             try note(seen, in: db)
-        case .setChatChannel, .setChatState, .keepEditedText, .askQuestion, .questionPosted, .answerQuestion:
+        case .setChatChannel, .setChatState, .keepEditedText, .openCommandConversation, .askQuestion, .questionPosted,
+             .answerQuestion:
             return try applyChatWrite(write, to: db)
         case .addCheckpoint(let checkpoint):
             try add(checkpoint, to: db)

@@ -68,6 +68,9 @@ public indirect enum StoreWrite: Sendable {
     case setChatState(key: String, value: String)
     /// Keeps the text a message was last checked with after an edit, replacing what was kept.
     case keepEditedText(ChatEditedText)
+    /// Keeps the conversation a slash command opened, so that any worker answers it while the
+    /// network takes its answers.
+    case openCommandConversation(ChatCommandConversation)
     /// Records a question a run waits on.
     case askQuestion(ChatQuestionRecord)
     /// Notes the message that asked the question, once posted.

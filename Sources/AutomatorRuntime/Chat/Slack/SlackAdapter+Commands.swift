@@ -3,7 +3,6 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
-import Synchronization
 
 extension SlackAdapter {
     /// `POST /slack/commands`: a slash command (`/automator ip 203.0.113.7`), as a form. Checks the
@@ -15,7 +14,7 @@ extension SlackAdapter {
             return .badRequest("a slash command is a form with command, text, user_id, channel_id and response_url")
         }
         guard me != nil else { return .notConnected }
-        return await take(command, delivering: inbox) ? .ok : .badRequest("the command's response_url is not Slack's")
+        return await take(command, delivering: inbox)
     }
 
     /// Delivers a slash command as a direct message to the bot from its user, whatever channel it
@@ -23,36 +22,44 @@ extension SlackAdapter {
     /// address alone is checked), `help` when it has none. The bot's answers go to the command's
     /// `response_url`, for that person's eyes only (Slack's ephemeral messages), so a command
     /// works in any channel, the bot a member or not, without posting there. Over HTTP and over
-    /// Socket Mode. False, and nothing delivered, when the answers would go to a host that is
-    /// neither HTTPS nor the Web API's.
+    /// Socket Mode. The conversation is in the store before the message is delivered: the worker
+    /// that answers may be another, or this one restarted. Nothing is delivered when the answers
+    /// would go to a host that is neither HTTPS nor the Web API's (a 400), or when the store cannot
+    /// keep the conversation (the person is told to try again).
     @discardableResult
-    func take(_ command: SlackCommand, delivering inbox: any ChatInbox) async -> Bool {
+    func take(_ command: SlackCommand, delivering inbox: any ChatInbox) async -> SlackHTTPResponse {
         guard let url = URL(string: command.responseURL), Self.mayAnswer(at: url, apiURL: configuration.apiURL) else {
             logger.warning("slack: refused the slash command \(command.command): its response_url is not Slack's")
-            return false
+            return .badRequest("the command's response_url is not Slack's")
         }
         // Random, not counted: a run replayed after a restart answers its own command or none,
         // never the one that took its number since.
-        let id = Self.commandChannel + String(UInt64.random(in: 1...UInt64.max), radix: 16)
-        let channel = ChatChannel(id: id, name: command.channelName ?? command.channelID, isDirect: true)
-        state.withLock { state in
-            state.commandConversations.store(CommandConversation(channel: channel, responseURL: command.responseURL), for: id)
+        let conversation = ChatCommandConversation(
+            network: network, id: Self.commandChannel + String(UInt64.random(in: 1...UInt64.max), radix: 16),
+            name: command.channelName ?? command.channelID, responseURL: command.responseURL)
+        do { try await conversations.openCommandConversation(conversation) } catch {
+            logger.error("slack: the slash command \(command.command) was not taken, since its conversation could not be kept: \(error)")
+            return .told("Automator cannot take commands at the moment (its store is unavailable): try again in a minute.")
         }
         await handOver { [self] in
-            let message = ChatMessage(id: channel.id, channel: channel, user: await directory.userOrID(command.userID),
-                                      text: command.line)
+            let message = ChatMessage(id: conversation.id, channel: conversation.channel,
+                                      user: await directory.userOrID(command.userID), text: command.line)
             await inbox.receive(message, from: self)
         }
-        return true
+        return .ok
     }
 
     /// The ids of the conversations that answer slash commands begin so (`slash:9f0c…`): no
     /// Slack conversation id does.
     static let commandChannel = "slash:"
 
-    /// The conversation of the slash command `id` (`slash:9f0c…`), while Slack takes its answers.
-    func commandConversation(_ id: String) -> CommandConversation? {
-        state.withLock { state in state.commandConversations[id] }
+    /// The conversation of the slash command `id` (`slash:9f0c…`), while Slack takes its answers,
+    /// whichever worker took the command.
+    func commandConversation(_ id: String) async throws(ChatError) -> ChatCommandConversation? {
+        let since = Date() - ChatCommandConversation.lifetime
+        do { return try await conversations.commandConversation(network: network, id: id, openedSince: since) } catch {
+            throw ChatError(.unavailable, "the slash command \(id) cannot be answered now, since the store is unavailable: \(error)")
+        }
     }
 
     /// Slack's `response_url` is `https://hooks.slack.com/…`; tests answer on the loopback Web API.
@@ -65,7 +72,7 @@ extension SlackAdapter {
     /// (Slack takes five answers to a command, within half an hour). No token: the URL is its own
     /// authorisation.
     func answerCommand(_ post: ChatPost) async throws(ChatError) -> ChatMessageRef {
-        guard let url = commandConversation(post.channel)?.responseURL else {
+        guard let url = try await commandConversation(post.channel)?.responseURL else {
             throw ChatError(.notFound, "the slash command \(post.channel) can no longer be answered: Slack takes answers "
                 + "for half an hour; ask again")
         }
@@ -105,10 +112,9 @@ extension SlackAdapter {
     }
 }
 
-/// The conversation a slash command opens with the bot, and where its answers go.
-struct CommandConversation: Sendable {
-    var channel: ChatChannel
-    var responseURL: String
+extension ChatCommandConversation {
+    /// The bot's direct conversation with the person who typed the command.
+    var channel: ChatChannel { ChatChannel(id: id, name: name, isDirect: true) }
 }
 
 /// A slash command, as Slack sends it: a form over HTTP, a JSON payload over Socket Mode.

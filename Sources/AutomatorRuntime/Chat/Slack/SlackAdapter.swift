@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// ```swift
 /// let slack = SlackAdapter(configuration: SlackConfiguration(signingSecret: secret, botToken: token),
-///                          logger: logger)
+///                          conversations: store, logger: logger)
 /// try await slack.run(delivering: bot)   // checks the token, learns `me`
 /// // the server's routes hand each request to slack.handleEvents / slack.handleInteraction
 /// ```
@@ -32,6 +32,8 @@ public final class SlackAdapter: ChatAdapter {
     let refusals: RefusedRequests
     /// When Slack's requests get their 200 if the bot has not taken their message yet.
     let deadlines: SlackDeadlines
+    /// Where slash commands' conversations are kept, so that any worker answers them.
+    let conversations: any ChatCommandStore
     let state = Mutex(State())
 
     struct State {
@@ -41,20 +43,21 @@ public final class SlackAdapter: ChatAdapter {
         /// `CHANNEL/TS` of the messages delivered lately: a mention comes as `message` and as
         /// `app_mention`.
         var messages = RecentKeys(capacity: 1000)
-        /// Each slash command's conversation and where its answers go, while Slack takes them.
-        var commandConversations = ExpiringCache<CommandConversation>(lifetime: .seconds(30 * 60), capacity: 1000)
     }
 
     /// - Parameters:
+    ///   - conversations: where slash commands' conversations are kept (the server's store), read
+    ///     by whichever worker answers them.
     ///   - http: the clients for the Web API and files; by default those shared by every Slack
     ///     adapter. Those passed in must follow no redirect: a redirect would carry the bot token
     ///     along.
     ///   - answerWithin: the longest an event's 200 waits for the bot to have stored the message
     ///     (`handOver`); below Slack's 3 seconds.
-    public init(configuration: SlackConfiguration, http: HTTPClients? = nil, answerWithin: Duration = .seconds(2),
-                logger: Logger)
+    public init(configuration: SlackConfiguration, conversations: any ChatCommandStore, http: HTTPClients? = nil,
+                answerWithin: Duration = .seconds(2), logger: Logger)
     {
         self.configuration = configuration
+        self.conversations = conversations
         deadlines = SlackDeadlines(within: answerWithin)
         api = SlackWebAPI(configuration: configuration, clients: http ?? SlackWebAPI.sharedClients, logger: logger)
         directory = SlackDirectory(api: api, logger: logger)
@@ -105,7 +108,7 @@ public final class SlackAdapter: ChatAdapter {
 
     public func channels(named nameOrID: String) async throws -> [ChatChannel] {
         let key = String(nameOrID.trimmingPrefix("#"))
-        if key.hasPrefix(Self.commandChannel) { return commandConversation(key).map { [$0.channel] } ?? [] }
+        if key.hasPrefix(Self.commandChannel) { return try await commandConversation(key).map { [$0.channel] } ?? [] }
         if Self.looksLikeID(key) { return try await channel(id: key).map { [$0] } ?? [] }
         return try await directory.channels(named: key)
     }

@@ -43,6 +43,10 @@ package struct SlackHTTPResponse: Sendable, Equatable {
         text(413, "a request of Slack's is at most \(limit) bytes: this is not one")
     }
 
+    /// Received but not taken, saying why to the person who typed a slash command: Slack shows a
+    /// text answer to them alone, where a failure status would read as a generic error.
+    static func told(_ message: String) -> SlackHTTPResponse { text(200, message) }
+
     static func json(_ text: String) -> SlackHTTPResponse {
         SlackHTTPResponse(status: 200, contentType: "application/json; charset=utf-8", body: text)
     }

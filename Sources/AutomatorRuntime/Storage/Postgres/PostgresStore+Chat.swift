@@ -2,7 +2,7 @@ public import Foundation
 import PostgresNIO
 
 /// The chat bot's state in PostgreSQL, as in SQLite: settings per channel, the adapters' state
-/// (key and value), edited messages' texts, the questions runs wait on. `verbose` is a keyword of PostgreSQL's: quoted.
+/// (key and value), edited messages' texts, slash commands' conversations, the questions runs wait on. `verbose` is a keyword of PostgreSQL's: quoted.
 extension PostgresStore: ChatStore {
     public func chatState(_ key: String) async throws(StoreError) -> String? {
         try await read { session in
@@ -25,6 +25,31 @@ extension PostgresStore: ChatStore {
     public func deleteEditedTexts(keptBefore cutoff: Date) async throws(StoreError) -> Int {
         try await read { session in
             try await session.changes("DELETE FROM chat_edit WHERE at < \(cutoff.millisecondsSince1970)")
+        }
+    }
+
+    public func openCommandConversation(_ conversation: ChatCommandConversation) async throws(StoreError) {
+        try await write(.openCommandConversation(conversation))
+    }
+
+    public func commandConversation(network: String, id: String, openedSince: Date) async throws(StoreError)
+        -> ChatCommandConversation?
+    {
+        try await read { session in
+            try await session.rows("""
+                SELECT name, response_url, opened_at FROM chat_command
+                WHERE network = \(network) AND id = \(id) AND opened_at >= \(openedSince.millisecondsSince1970)
+                """).first.map { row in
+                ChatCommandConversation(network: network, id: id, name: try row[0].decode(String.self),
+                                        responseURL: try row[1].decode(String.self),
+                                        openedAt: Date(millisecondsSince1970: try row[2].decode(Int64.self)))
+            }
+        }
+    }
+
+    public func deleteCommandConversations(openedBefore cutoff: Date) async throws(StoreError) -> Int {
+        try await read { session in
+            try await session.changes("DELETE FROM chat_command WHERE opened_at < \(cutoff.millisecondsSince1970)")
         }
     }
 
@@ -125,6 +150,13 @@ extension PostgresStore: ChatStore {
                 INSERT INTO chat_edit (network, channel, message, text, at)
                 VALUES (\(edited.network), \(edited.channel), \(edited.message), \(edited.text), \(edited.at.millisecondsSince1970))
                 ON CONFLICT (network, channel, message) DO UPDATE SET text = excluded.text, at = excluded.at
+                """)
+        case .openCommandConversation(let conversation):
+            try await session.changes("""
+                INSERT INTO chat_command (network, id, name, response_url, opened_at)
+                VALUES (\(conversation.network), \(conversation.id), \(conversation.name), \(conversation.responseURL),
+                        \(conversation.openedAt.millisecondsSince1970))
+                ON CONFLICT (network, id) DO NOTHING
                 """)
         case .askQuestion(let question):
             try await session.changes("""

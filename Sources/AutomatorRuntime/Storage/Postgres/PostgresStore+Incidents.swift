@@ -341,7 +341,8 @@ extension PostgresStore: IncidentStore {
             }
             for var entry in entries { try await append(&entry, to: session) }
         case .createRun, .updateRun, .appendHostCalls, .restartRun, .askToKill, .cacheVerdicts, .noteIndicator, .all,
-             .setChatChannel, .setChatState, .keepEditedText, .askQuestion, .questionPosted, .answerQuestion,
+             .setChatChannel, .setChatState, .keepEditedText, .openCommandConversation, .askQuestion, .questionPosted,
+             .answerQuestion,
              .addCheckpoint, .addEvidence, .noteCustody, .recordAction, .finishAction, .undoAction:
             return try await apply(write, to: session)
         }

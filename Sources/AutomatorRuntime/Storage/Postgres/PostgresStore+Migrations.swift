@@ -347,6 +347,15 @@ extension PostgresStore {
         ("v19", "ALTER TABLE chat_question ADD COLUMN incident bigint"),
         // An action's ttl as planned, in milliseconds: what a dry run would have had (SQLite's v20).
         ("v20", "ALTER TABLE action ADD COLUMN ttl_ms bigint"),
+        // Slash commands' conversations, which every worker answers, swept half an hour after
+        // (SQLite's v21).
+        ("v21", """
+            CREATE TABLE chat_command (
+                network text NOT NULL, id text NOT NULL, name text NOT NULL, response_url text NOT NULL,
+                opened_at bigint NOT NULL, PRIMARY KEY (network, id)
+            );
+            CREATE INDEX chat_command_by_time ON chat_command (opened_at);
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.

@@ -127,7 +127,8 @@ extension PostgresStore {
                     public_key = excluded.public_key, signature = excluded.signature
                 """)
         case .cacheVerdicts, .noteIndicator: try await applyIntelWrite(write, to: session)
-        case .setChatChannel, .setChatState, .keepEditedText, .askQuestion, .questionPosted, .answerQuestion:
+        case .setChatChannel, .setChatState, .keepEditedText, .openCommandConversation, .askQuestion, .questionPosted,
+             .answerQuestion:
             return try await applyChatWrite(write, to: session)
         case .addEvidence, .noteCustody: return try await applyEvidenceWrite(write, to: session)
         case .recordAction, .finishAction, .undoAction: return try await applyActionWrite(write, to: session)
