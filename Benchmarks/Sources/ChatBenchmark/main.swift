@@ -82,7 +82,7 @@ struct Options: ParsableCommand {
     @Option(help: "Measure again at this many messages a second, in an open loop (default: not measured).")
     var rate: Int?
     @Option(help: ArgumentHelp("Instead of the repetitions, send at --rate for this many minutes after the warm-up, "
-                               + "reading serve's resident memory as it goes.", valueName: "minutes"))
+                               + "reading serve's resident memory as it goes (default: no soak).", valueName: "minutes"))
     var soak: Int?
     @Option(help: ArgumentHelp("With --soak, read serve's memory this often.", valueName: "seconds"))
     var sampleEvery = 5
