@@ -190,15 +190,15 @@ struct IncidentImportTests {
         #expect(try await desk.store.loadIncident(IncidentID(2)) == nil)
         #expect(try await desk.store.journal(of: IncidentID(2)).isEmpty)
         if kind == .sqlite {
-            // Another process on the file (a second import with no server), opened when INC-1 was
-            // the highest: it numbers on from what the first committed since (`NumberingLock`).
+            // Another process on the file (a second import with no server) counted from 1 too: its
+            // INC-2 is taken, and its import gets the next number free, its journal with it.
+            try await importing("~2", as: 2, into: desk.store)
             let other = try await desk.open()
-            try await importing("~2", as: try await desk.store.takeNumber(.incident), into: desk.store)
-            try await importing("~3", as: try await other.takeNumber(.incident), into: other)
+            try await importing("~3", as: 2, into: other)
             await other.close()
-            let next = try #require(try await desk.store.loadIncident(IncidentID(3)))
-            #expect(next.sourceRef == "~3")
-            #expect(try await desk.store.journal(of: next.id).first?.kind == .imported)
+            let moved = try #require(try await desk.store.loadIncident(IncidentID(3)))
+            #expect(moved.sourceRef == "~3")
+            #expect(try await desk.store.journal(of: moved.id).first?.kind == .imported)
         }
         await desk.close()
     }

@@ -14,14 +14,11 @@ final class NumberingLock: @unchecked Sendable {
     static let fileName = "numbers.lock"
 
     let path: String
-    /// The store's file, which the errors name: what cannot be written is the folder.
-    private let database: String
     /// Opened at the first number taken: a store that only reads makes no file (a full disk).
     private var descriptor: Int32 = -1
 
-    init(folder: String, database: String) {
+    init(folder: String) {
         path = URL(fileURLWithPath: folder).appendingPathComponent(Self.fileName).path
-        self.database = database
     }
 
     deinit { if descriptor >= 0 { Glibc.close(descriptor) } }
@@ -32,13 +29,7 @@ final class NumberingLock: @unchecked Sendable {
         if descriptor < 0 {
             descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
             guard descriptor >= 0 else {
-                let error = errno
-                let reason = "its lock on incident numbers, \(path), cannot be made: \(String(cString: strerror(error)))"
-                switch error {
-                case EACCES, EPERM, EROFS: throw .readOnly(database, reason: reason)
-                case ENOSPC, EDQUOT: throw .diskFull(database, reason: reason)
-                default: throw .unavailable(database, reason: reason)
-                }
+                throw .unavailable(path, reason: "the lock on incident numbers cannot be opened: \(String(cString: strerror(errno)))")
             }
         }
         let deadline = ContinuousClock.now + Self.patience

@@ -127,7 +127,7 @@ public final class SQLiteStore: Store {
                 if let found { throw found }
                 return try writer.pool()
             }
-            numbers = NumberCounters(lock: NumberingLock(folder: folder, database: path)) { [pool] () throws(StoreError) in
+            numbers = NumberCounters(lock: NumberingLock(folder: folder)) { [pool] () throws(StoreError) in
                 do { return try pool.read { try Self.highestNumbers(in: $0) } } catch { throw Self.storeError(error, path: path) }
             }
         } catch {
