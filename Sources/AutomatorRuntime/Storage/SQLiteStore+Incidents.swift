@@ -174,12 +174,11 @@ extension SQLiteStore: IncidentStore {
          try Int.fetchOne(db, sql: "SELECT ifnull(max(number), 0) FROM task") ?? 0)
     }
 
-    /// Counted here, on from the highest stored, under the folder's lock on numbers while a write
-    /// holding one is pending (several commands on a folder with no server). A write that does not
-    /// commit gives its numbers back (`NumberCounters`).
-    public func takeNumber(_ kind: NumberedKind) async throws(StoreError) -> Int { try numbers.take(kind) }
+    /// Counted here, on from the highest stored at opening: one process owns the data folder (the
+    /// lock of `automator serve`). A write that does not commit gives its numbers back (`NumberCounters`).
+    public func takeNumber(_ kind: NumberedKind) async throws(StoreError) -> Int { numbers.take(kind) }
 
-    public func takeNumberNow(_ kind: NumberedKind) throws(StoreError) -> Int { try numbers.take(kind) }
+    public func takeNumberNow(_ kind: NumberedKind) throws(StoreError) -> Int { numbers.take(kind) }
 
     private static let selectIncident = """
         SELECT number, title, type, severity, status, owner, labels, fields, details, raw, source, source_ref,
@@ -255,15 +254,26 @@ extension SQLiteStore: IncidentStore {
                 return .duplicateIncident(incident.id)
             }
             try index(IncidentIndicators.of(incident), of: incident.id, in: db)
-        case .importIncident(let incident, let entries):
+        case .importIncident(var incident, var entries):
             // In the committer's transaction, which holds the file's write lock (BEGIN IMMEDIATE):
-            // no other write, of this process or another on the file, comes between the check and
-            // the insert. Its number is this process's alone (`NumberingLock`).
+            // no other write, of this process or another on the file, comes between the checks
+            // and the insert.
             let source = incident.source ?? "", ref = incident.sourceRef ?? ""
             let there = try Bool.fetchOne(db.cachedStatement(sql: """
                 SELECT EXISTS (SELECT 1 FROM incident WHERE source = ? AND source_ref = ?)
                 """), arguments: [source, ref])
             if there == true { return .alreadyImported(source: source, ref: ref) }
+            // Two imports at once with no server are two processes on the file, each counting
+            // numbers from what it found at opening: the one that writes second takes the next
+            // number free, which no other write holds (nothing refers to an import's number yet).
+            let taken = try Bool.fetchOne(db.cachedStatement(sql: """
+                SELECT EXISTS (SELECT 1 FROM incident WHERE number = ?)
+                """), arguments: [incident.id.number])
+            if taken == true {
+                let free = try Int.fetchOne(db.cachedStatement(sql: "SELECT max(number) + 1 FROM incident"))
+                incident.id = IncidentID(free ?? incident.id.number)
+                for index in entries.indices { entries[index].incident = incident.id }
+            }
             return try apply(.all([.createIncident(incident), .appendJournal(entries)]), to: db, journal: journal)
         case .updateIncident(let change):
             let closing = change.status == .closed

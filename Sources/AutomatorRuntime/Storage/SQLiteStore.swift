@@ -127,9 +127,7 @@ public final class SQLiteStore: Store {
                 if let found { throw found }
                 return try writer.pool()
             }
-            numbers = NumberCounters(lock: NumberingLock(folder: folder)) { [pool] () throws(StoreError) in
-                do { return try pool.read { try Self.highestNumbers(in: $0) } } catch { throw Self.storeError(error, path: path) }
-            }
+            numbers = NumberCounters(highest: try pool.read { try Self.highestNumbers(in: $0) })
         } catch {
             throw Self.storeError(error, path: path)
         }
@@ -162,8 +160,7 @@ public final class SQLiteStore: Store {
         guard !numbered.isEmpty else { return committer.submit(write, completion: completion) }
         committer.submit(write) { [numbers] result in
             // A conflict is a number stored already: not one to give again.
-            let failed = if case .failure(let error) = result { error.kind != .conflict } else { false }
-            numbers.settle(numbered, givingBack: failed)
+            if case .failure(let error) = result, error.kind != .conflict { numbers.giveBack(numbered) }
             completion(result)
         }
     }

@@ -41,7 +41,6 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case readOnly(path: String, reason: String)
         case diskFull(path: String, reason: String)
         case locked(path: String, reason: String)
-        case numbersHeld(path: String, by: Int32?)
         case unavailable(path: String, reason: String)
         case runNotFound(RunID)
         case duplicateRun(RunID)
@@ -84,7 +83,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .newerSchema, .unknownStatus, .unknownValue: .newerVersion
         case .readOnly, .backupFolder: .readOnly
         case .diskFull: .diskFull
-        case .locked, .numbersHeld, .unavailable, .signingKey, .storeAddress, .serverUnreachable, .serverError,
+        case .locked, .unavailable, .signingKey, .storeAddress, .serverUnreachable, .serverError,
              .databaseAway: .unavailable
         case .runNotFound, .incidentNotFound, .taskNotFound, .questionNotFound, .actionNotFound, .tokenNotFound:
             .notFound
@@ -141,10 +140,6 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .locked(let path, let reason):
             "the database at \(path) is locked by another process (\(reason)): stop the other automator using this "
                 + "data folder, or pass --data with another folder"
-        case .numbersHeld(let path, let pid):
-            "another automator process\(pid.map { " (pid \($0))" } ?? "") has held the incident and task numbers of this "
-                + "data folder (\(path)) for \(NumberingLock.patience.components.seconds) s without committing what it "
-                + "numbered: try again once it has ended, or stop it if it hangs"
         case .unavailable(let path, let reason):
             "the database at \(path) cannot be used (\(reason)): check that the disk is healthy and the data folder "
                 + "readable and writable by this user"
@@ -297,8 +292,6 @@ extension StoreError {
     static func tokenNotFound(_ name: String) -> StoreError { StoreError(.tokenNotFound(name)) }
 
     static func locked(_ path: String, reason: String) -> StoreError { StoreError(.locked(path: path, reason: reason)) }
-
-    static func numbersHeld(_ path: String, by pid: Int32?) -> StoreError { StoreError(.numbersHeld(path: path, by: pid)) }
 
     static func unavailable(_ path: String, reason: String) -> StoreError {
         StoreError(.unavailable(path: path, reason: reason))
