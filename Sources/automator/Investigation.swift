@@ -15,7 +15,7 @@ final class Investigation: Sendable {
     /// What the bot posted since the last line was journaled.
     private let posted = Locked<[String]>([])
     /// Where entries go: the folder's store, through the bot's console, or the server's API.
-    private let journal = Locked<(@Sendable (JournalEntry) async throws -> Void)?>(nil)
+    private let journal = Locked<Callback<@Sendable (JournalEntry) async throws -> Void>?>(nil)
 
     init(incident: IncidentID, actor: String) {
         self.incident = incident
@@ -32,7 +32,7 @@ final class Investigation: Sendable {
     func open(_ opening: () async throws -> ChatConsole) async throws -> ChatConsole {
         let opened = try await opening()
         try await opened.makeWarRoom(channel, for: incident, by: actor)
-        journal.withLock { $0 = { try await opened.journal($0) } }
+        journal.withLock { $0 = Callback { try await opened.journal($0) } }
         return opened
     }
 
@@ -41,7 +41,7 @@ final class Investigation: Sendable {
     func attach(_ client: ServerClient, user: String?) async throws(CommandFailure) -> String {
         let json = try await client.call("GET", "/api/v1/incidents/\(incident)")
         journal.withLock { journal in
-            journal = { [incident] entry throws(CommandFailure) in
+            journal = Callback { [incident] entry throws(CommandFailure) in
                 var body = JSONText.Object()
                 body["kind"] = JSONText.string(entry.kind.rawValue)
                 body["text"] = JSONText.string(entry.text)
@@ -62,7 +62,7 @@ final class Investigation: Sendable {
         let entry = JournalEntry(incident: incident, actor: actor, kind: .command,
                                  text: ([input] + output).joined(separator: "\n"))
         let failure = waitBlocking { () async -> String? in
-            do { try await journal(entry) } catch { return "\(error)" }
+            do { try await journal.call(entry) } catch { return "\(error)" }
             return nil
         }
         if let failure { FileHandle.standardError.write(Data("warning: not journaled on \(incident): \(failure)\n".utf8)) }

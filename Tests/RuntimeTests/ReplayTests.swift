@@ -55,7 +55,7 @@ struct EffectModule: HostModule {
 final class HeldStore: Store {
     let store: SQLiteStore
     private let held = Mutex<(holding: Bool, writes: [(StoreWrite, @Sendable (Result<Void, StoreError>) -> Void)])>((false, []))
-    private let refusing = Mutex<(@Sendable (StoreWrite) -> Bool)?>(nil)
+    private let refusing = Mutex<Callback<@Sendable (StoreWrite) -> Bool>?>(nil)
 
     init(_ store: SQLiteStore) { self.store = store }
 
@@ -72,10 +72,10 @@ final class HeldStore: Store {
     }
 
     /// Fails the writes `writes` picks from now on (none: nil) with a full disk's error.
-    func refuse(_ writes: (@Sendable (StoreWrite) -> Bool)?) { refusing.withLock { $0 = writes } }
+    func refuse(_ writes: (@Sendable (StoreWrite) -> Bool)?) { refusing.withLock { $0 = writes.map(Callback.init) } }
 
     func write(_ write: StoreWrite, completion: @escaping @Sendable (Result<Void, StoreError>) -> Void) {
-        if refusing.withLock({ $0?(write) }) == true {
+        if refusing.withLock({ $0?.call(write) }) == true {
             return completion(.failure(.diskFull(store.path, reason: "database or disk is full")))
         }
         let kept = held.withLock { held in

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import AutomatorRuntime
 import Foundation
 import Hummingbird
 import NIOCore
@@ -15,7 +16,7 @@ public final class LoopbackRelay: Sendable {
 
     /// What to hold and for how long, and how many requests were held: read by the server's handler.
     private final class State: Sendable {
-        let holding = Mutex<(select: @Sendable (_ method: String, _ path: String) -> Bool, delay: Duration)?>(nil)
+        let holding = Mutex<(select: Callback<@Sendable (_ method: String, _ path: String) -> Bool>, delay: Duration)?>(nil)
         let count = Mutex(0)
     }
 
@@ -23,7 +24,7 @@ public final class LoopbackRelay: Sendable {
         let state = self.state
         let pass: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             let method = request.method.rawValue
-            let delay = state.holding.withLock { $0.flatMap { $0.select(method, request.uri.path) ? $0.delay : nil } }
+            let delay = state.holding.withLock { $0.flatMap { $0.select.call(method, request.uri.path) ? $0.delay : nil } }
             if delay != nil { state.count.withLock { $0 += 1 } }
             var passed = HTTPClientRequest(url: target + request.uri.description)
             passed.method = HTTPMethod(rawValue: method)
@@ -53,7 +54,7 @@ public final class LoopbackRelay: Sendable {
     /// Holds the requests `select` picks (by method and path) for `delay` before passing them on,
     /// from now on; nil passes every request at once again.
     public func hold(_ select: (@Sendable (_ method: String, _ path: String) -> Bool)?, for delay: Duration = .zero) {
-        state.holding.withLock { $0 = select.map { ($0, delay) } }
+        state.holding.withLock { $0 = select.map { (Callback($0), delay) } }
     }
 
     /// How many requests were held so far.

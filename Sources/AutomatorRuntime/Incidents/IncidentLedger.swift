@@ -13,14 +13,14 @@ public final class IncidentLedger: Sendable {
     private let standIn: (any TaskStandIn)?
     /// What stops a closed incident's runs (the incident service's runs): all but the closer, or
     /// only one, `killed` with the reason; nil where no runs are kept (`automator test`).
-    private let stopRuns = Locked<(@Sendable (IncidentID, _ closer: RunID?, _ only: RunID?, _ reason: String) async -> Void)?>(nil)
+    private let stopRuns = Locked<Callback<@Sendable (IncidentID, _ closer: RunID?, _ only: RunID?, _ reason: String) async -> Void>?>(nil)
     /// Told of each task completed here (`whenCompleted`).
-    private let completions = Locked<(@Sendable (IncidentTask) async -> Void)?>(nil)
+    private let completions = Locked<Callback<@Sendable (IncidentTask) async -> Void>?>(nil)
     /// The SLA policy the incident service read last (`PlaybookCatalog`); empty where no service
     /// reads the scripts folder (`automator test`), and then no change moves an SLA.
     let slaPolicy = Locked(SLAPolicy())
     /// What times an SLA that a change moved (the incident service's timers).
-    private let slaTimer = Locked<(@Sendable (IncidentID, _ due: Date) -> Void)?>(nil)
+    private let slaTimer = Locked<Callback<@Sendable (IncidentID, _ due: Date) -> Void>?>(nil)
 
     /// The time tasks are created, due and answered by: the stand-in's (a test's virtual clock),
     /// else the wall clock's.
@@ -75,14 +75,14 @@ public final class IncidentLedger: Sendable {
         done.answer = answer
         done.completedBy = actor
         done.completedAt = now.roundedToMilliseconds
-        await completions.withLock { $0 }?(done)
+        await completions.withLock { $0 }?.call(done)
         return done
     }
 
     /// Sets what is told of each task completed in this process, once the run waiting on it here
     /// (if any) is resumed: `automator chat` says when that run is not here, and so waits for a server.
     public func whenCompleted(_ observe: @escaping @Sendable (IncidentTask) async -> Void) {
-        completions.withLock { $0 = observe }
+        completions.withLock { $0 = Callback(observe) }
     }
 
     /// Calls `complete` with the task's answer once it is done: at once if it is already (done
@@ -109,12 +109,12 @@ public final class IncidentLedger: Sendable {
 
     /// Sets what times an SLA that a change moved (`slaMoved`).
     func whenSLAMoved(_ schedule: @escaping @Sendable (IncidentID, _ due: Date) -> Void) {
-        slaTimer.withLock { $0 = schedule }
+        slaTimer.withLock { $0 = Callback(schedule) }
     }
 
     /// A change that committed moved `id`'s SLA to `due`: it is timed again, and breached at
     /// once when `due` is past, as the timers breach any SLA.
-    func slaMoved(_ id: IncidentID, due: Date) { slaTimer.withLock { $0 }?(id, due) }
+    func slaMoved(_ id: IncidentID, due: Date) { slaTimer.withLock { $0 }?.call(id, due) }
 
     /// Sets the due time `change` gives its incident (`SLAPolicy.move`), for a `HostWait.write`
     /// change, which is called on an executor's thread and cannot await: the thread waits for the
@@ -131,7 +131,7 @@ public final class IncidentLedger: Sendable {
 
     /// Sets what stops a closed incident's runs (`closed`, `closedFirst`).
     func whenClosed(stop: @escaping @Sendable (IncidentID, _ closer: RunID?, _ only: RunID?, _ reason: String) async -> Void) {
-        stopRuns.withLock { $0 = stop }
+        stopRuns.withLock { $0 = Callback(stop) }
     }
 
     /// `id` was closed and its open tasks cancelled (`StoreWrite.cancelOpenTasks`): its runs stop
@@ -141,7 +141,7 @@ public final class IncidentLedger: Sendable {
     /// automation to end with it: a playbook waiting on an approval would otherwise act later on
     /// an incident nobody looks at any more.
     func closed(_ id: IncidentID, by closer: RunID?, reason: String) async {
-        await stopRuns.withLock { $0 }?(id, closer, nil, reason)
+        await stopRuns.withLock { $0 }?.call(id, closer, nil, reason)
         guard let cancelled = try? await store.listTasks(TaskQuery(incident: id, status: .cancelled)) else { return }
         for task in cancelled { resolve(task.id, Self.outcome(of: task)) }
     }
@@ -161,7 +161,7 @@ public final class IncidentLedger: Sendable {
     /// kept (`automator test`): the refusal is its error.
     func closedFirst(_ id: IncidentID, under run: RunID) async throws(StoreError) {
         guard let stop = stopRuns.withLock({ $0 }), let reason = try await stopReason(ofClosed: id) else { return }
-        await stop(id, nil, run, reason)
+        await stop.call(id, nil, run, reason)
     }
 
     /// What the close of `id` stopped its runs with (`IncidentChange.stopReason`), its closer read
