@@ -6,14 +6,18 @@ import Foundation
 /// Numbers are taken from the store before the write, so that a playbook's write (a new task)
 /// and the record of the call that made it commit in one transaction with the number in both.
 public final class IncidentLedger: Sendable {
+    /// Why a closed incident's runs stop (`IncidentChange.stopReason`), which may need a read.
+    public typealias StopReason = @Sendable () async -> String
+
     public let store: any IncidentStore
     /// Completions of the runs waiting in `t:wait()`, by task.
     private let waiters = Locked<[TaskID: [@Sendable (Result<[LuaValue], HostError>) -> Void]]>([:])
     /// Who answers a task that a run waits on when no person will: `automator test`'s stubs.
     private let standIn: (any TaskStandIn)?
     /// What stops a closed incident's runs (the incident service's runs): all but the closer, or
-    /// only one, `killed` with the reason; nil where no runs are kept (`automator test`).
-    private let stopRuns = Locked<Callback<@Sendable (IncidentID, _ closer: RunID?, _ only: RunID?, _ reason: String) async -> Void>?>(nil)
+    /// only one, `killed` with the reason, asked only when one stops; nil where no runs are kept
+    /// (`automator test`).
+    private let stopRuns = Locked<Callback<@Sendable (IncidentID, _ closer: RunID?, _ only: RunID?, _ reason: @escaping StopReason) async -> Void>?>(nil)
     /// Told of each task completed here (`whenCompleted`).
     private let completions = Locked<Callback<@Sendable (IncidentTask) async -> Void>?>(nil)
     /// The SLA policy the incident service read last (`PlaybookCatalog`); empty where no service
@@ -130,7 +134,7 @@ public final class IncidentLedger: Sendable {
     }
 
     /// Sets what stops a closed incident's runs (`closed`, `closedFirst`).
-    func whenClosed(stop: @escaping @Sendable (IncidentID, _ closer: RunID?, _ only: RunID?, _ reason: String) async -> Void) {
+    func whenClosed(stop: @escaping @Sendable (IncidentID, _ closer: RunID?, _ only: RunID?, _ reason: @escaping StopReason) async -> Void) {
         stopRuns.withLock { $0 = Callback(stop) }
     }
 
@@ -140,8 +144,13 @@ public final class IncidentLedger: Sendable {
     /// stopped) gets the error of a cancelled task. A person who closes an incident means its
     /// automation to end with it: a playbook waiting on an approval would otherwise act later on
     /// an incident nobody looks at any more.
-    func closed(_ id: IncidentID, by closer: RunID?, reason: String) async {
+    ///
+    /// Most closes stop nothing (the playbook closing its own incident, no run waiting on a
+    /// task): they read nothing either, as `reason` is asked only when a run stops.
+    func closed(_ id: IncidentID, by closer: RunID?, reason: @escaping StopReason) async {
         await stopRuns.withLock { $0 }?.call(id, closer, nil, reason)
+        // A run that waits on a task from now on reads the task first, and finds it cancelled.
+        guard waiters.withLock({ !$0.isEmpty }) else { return }
         guard let cancelled = try? await store.listTasks(TaskQuery(incident: id, status: .cancelled)) else { return }
         for task in cancelled { resolve(task.id, Self.outcome(of: task)) }
     }
@@ -149,8 +158,10 @@ public final class IncidentLedger: Sendable {
     /// `id` was closed by `closer`'s `inc:close`, as `actor`: as `closed(_:by:reason:)`, its other
     /// runs killed with that close's reason.
     func closed(_ id: IncidentID, by closer: RunID?, as actor: String) async {
-        let at = (try? await store.loadIncident(id))?.closedAt ?? now
-        await closed(id, by: closer, reason: IncidentChange.stopReason(closing: id, by: actor, at: at))
+        await closed(id, by: closer) { [self] in
+            let at = (try? await store.loadIncident(id))?.closedAt ?? now
+            return IncidentChange.stopReason(closing: id, by: actor, at: at)
+        }
     }
 
     /// The store refused `run`'s close of `id` (`inc:close`): when `id` is closed already, someone
@@ -161,7 +172,7 @@ public final class IncidentLedger: Sendable {
     /// kept (`automator test`): the refusal is its error.
     func closedFirst(_ id: IncidentID, under run: RunID) async throws(StoreError) {
         guard let stop = stopRuns.withLock({ $0 }), let reason = try await stopReason(ofClosed: id) else { return }
-        await stop.call(id, nil, run, reason)
+        await stop.call(id, nil, run) { reason }
     }
 
     /// What the close of `id` stopped its runs with (`IncidentChange.stopReason`), its closer read

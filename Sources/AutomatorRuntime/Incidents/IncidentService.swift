@@ -439,7 +439,10 @@ public final class IncidentService: Sendable {
         var change = change
         let sla = await catalog.slaPolicy().move(&change, of: current)
         do { try await store.write(change.write(by: actor, movingSLA: sla)) } catch { throw .store(error) }
-        if closing { await ledger.closed(change.id, by: nil, reason: change.stopReason(by: actor)) }
+        if closing {
+            let reason = change.stopReason(by: actor)
+            await ledger.closed(change.id, by: nil) { reason }
+        }
         if sla != nil, let due = change.slaDueAt { slaTimers.schedule(change.id, at: due) }
         return try await load(change.id)
     }

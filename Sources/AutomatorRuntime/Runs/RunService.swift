@@ -219,17 +219,26 @@ public final class RunService: Sendable {
     /// run waiting on an approval included. A server's unfinished runs execute in it (`recover`)
     /// or in another worker, which the cancelled tasks stop.
     ///
-    /// - Parameter only: that one of them alone (a run whose own close found it closed already).
-    public func stop(runsOf incident: IncidentID, except: RunID?, only: RunID? = nil, reason: String) async {
+    /// - Parameters:
+    ///   - only: that one of them alone (a run whose own close found it closed already).
+    ///   - reason: asked once, when a run stops.
+    public func stop(runsOf incident: IncidentID, except: RunID?, only: RunID? = nil,
+                     reason: @escaping IncidentLedger.StopReason) async
+    {
         let stops = { (id: RunID) in id != except && (only == nil || id == only) }
+        var told: String?
         let ids = incidents.withLock { $0.filter { $0.value == incident && stops($0.key) }.keys.sorted() }
-        for id in ids { _ = try? await kill(id, reason: reason) }
+        for id in ids {
+            if told == nil { told = await reason() }
+            _ = try? await kill(id, reason: told!)
+        }
         guard !recovered.withLock({ $0 }), !(store is any LeasingStore) else { return }
         for status in [RunRecord.Status.pending, .running, .waiting] {
             do {
                 for run in try await store.listRuns(status: status, limit: Int(Int32.max))
                 where run.incident == incident && stops(run.id) && !isLive(run.id) {
-                    _ = try await kill(run.id, reason: reason)
+                    if told == nil { told = await reason() }
+                    _ = try await kill(run.id, reason: told!)
                 }
             } catch {
                 logger.error("the runs of \(incident) left in the store could not be stopped: \(error)")

@@ -403,11 +403,12 @@ extension SQLiteStore: IncidentStore {
         case .incidentClosed: ("(\(runs) OR chat_question.incident = ?)", [value, value])
         case .runKilled: (runs, [value])
         }
-        let open = try Row.fetchAll(db, sql: """
+        // Cached: every close asks, and compiling the join cost 4% of an incident's CPU.
+        let open = try Row.fetchAll(db.cachedStatement(sql: """
             SELECT chat_question.id, text, COALESCE(chat_question.incident, run.incident) FROM chat_question
             LEFT JOIN run ON run.id = run_id
             WHERE answer IS NULL AND \(asked) ORDER BY asked_at, chat_question.id
-            """, arguments: values)
+            """), arguments: values)
         guard !open.isEmpty else { return [] }
         try db.execute(sql: "UPDATE chat_question SET answer = ?, answered_by = ?, answered_at = ? WHERE answer IS NULL AND \(asked)",
                        arguments: [ChatQuestionRecord.cancelled, by, at.millisecondsSince1970] + values)

@@ -61,11 +61,14 @@ public struct IncidentsModule: HostModule {
             return .write(in: store) { (write, []) }
         }
         // closed(id): after `close` committed, the incident's other runs stop (`IncidentLedger.closed`).
+        // Recorded as a lookup is, with the run's next write (its end, most often), not by a commit
+        // of its own: what it does is done again by a replay, and alike (a run already stopped, a
+        // waiter already told).
         table.waitingFunction("closed") { [unowned(unsafe) state] call in
             let id = try Self.incident(call, 1)
             let closer = state.activeRun?.id
             let by = actor()
-            return .task {
+            return .lookup {
                 await ledger.closed(id, by: closer, as: by)
                 return []
             }
