@@ -100,6 +100,25 @@ struct ConfigurationReloadTests {
         await setup.stop()
     }
 
+    /// Start and SIGHUP differ on purpose: a start has nothing to keep, so it leaves the integration
+    /// out and serves; a SIGHUP keeps what runs. Only a setting the edit changes is checked, so an
+    /// integration left out at start never holds the next edits back.
+    @Test("An integration left out at start for a misspelt setting does not keep a SIGHUP's roles out while its setting stays as it was")
+    func leftOutAtStart() async throws {
+        let misspelt = "integrations:\n  firewall: { base_ur: \"http://127.0.0.1:9\" }\n"
+        let setup = try await Setup("chat:\n  roles: { approver: [alice], responder: [alice, bob] }\n" + misspelt)
+        let server = setup.server
+        #expect(try await server.waitForLog("integrations.firewall.base_ur is not one of its settings"), "\(server.log)")
+        let bob = try await PersonalTokenServeTests.add("bob", data: setup.data)
+
+        try await setup.reload("chat:\n  roles: { approver: [bob], responder: [alice, bob] }\n" + misspelt,
+                               expecting: "SIGHUP: chat.roles (approver: +bob, -alice) changed")
+        let approved = try await server.call("POST", "/api/v1/actions", body: Self.block, credentials: .bearer(bob))
+        #expect(!approved.body.contains("may not approve"), "bob approves now: \(approved.body)")
+        #expect(setup.firewall.sent.isEmpty, "the firewall is still out")
+        await setup.stop()
+    }
+
     @Test("A Slack user given a role on SIGHUP runs its command, refused before; the Slack connection stays as it is")
     func slackRoles() async throws {
         let slack = try await FakeSlack()
