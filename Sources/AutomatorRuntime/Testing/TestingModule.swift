@@ -152,8 +152,9 @@ struct TestingModule: HostModule {
             }
         }
         // act(id, name, params JSON, incident or nil, approved by or nil, stubbed status or nil, its
-        // result JSON or error, ttl or nil): keeps an action with its journal entry as the server
-        // does: as a dry run (nothing is sent) unless stubbed done or failed.
+        // result JSON or error, ttl or nil, the approval's question or nil): keeps an action with
+        // its journal entry as the server does: as a dry run (nothing is sent) unless stubbed done
+        // or failed.
         table.waitingFunction("act") { call in
             let (id, plan) = try Self.plan(call, actions: actions, ttl: 8, policy: policy)
             let incident = call.isNoneOrNil(4) ? nil : IncidentID(try call.string(4).description)
@@ -164,6 +165,7 @@ struct TestingModule: HostModule {
                                       incident: incident, requestedBy: Self.actor, approvedBy: approvedBy,
                                       status: .sending, result: nil)
             record.ttl = plan.ttl
+            record.question = call.isNoneOrNil(9) ? nil : try call.string(9).description
             let sent: Result<String, ActionError>? = switch status.flatMap(ActionRecord.Status.init(rawValue:)) {
             case .done?: .success(outcome ?? "null")
             case .failed?: .failure(ActionError(.failed, outcome ?? "failed (stub.action)"))
@@ -180,15 +182,17 @@ struct TestingModule: HostModule {
             guard incident != nil else { return .task { [] } }
             return .write(in: store) { () throws(StoreError) in (write, []) }
         }
-        // decline(id, name, params JSON, incident or nil, reason): keeps an action nobody approved,
-        // with its journal entry, as the server does.
+        // decline(id, name, params JSON, incident or nil, reason, the question or nil): keeps an
+        // action nobody approved, with its journal entry, as the server does.
         table.waitingFunction("decline") { call in
             let (id, plan) = try Self.plan(call, actions: actions, ttl: nil, policy: policy)
             let incident = call.isNoneOrNil(4) ? nil : IncidentID(try call.string(4).description)
             let reason = try call.string(5).description
+            let question = call.isNoneOrNil(6) ? nil : try call.string(6).description
             guard let incident else { return .task { [] } }
             return .write(in: store) { () throws(StoreError) in
-                (ActionService.declined(plan, id: id, key: id, incident: incident, requestedBy: Self.actor, reason: reason), [])
+                (ActionService.declined(plan, id: id, key: id, incident: incident, requestedBy: Self.actor, reason: reason,
+                                        question: question), [])
             }
         }
         table.function("now") { call in call.push(number: stubs.now.timeIntervalSince1970) }
