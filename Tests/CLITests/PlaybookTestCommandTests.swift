@@ -648,6 +648,10 @@ struct PlaybookTestCommandTests {
               local journal = lines(run(contain, { fields = { ip = "203.0.113.7" } }))
               expect.contains(journal, "refused slack:mallory answer approve to Q-test1 (" .. question .. "), for the "
                               .. "role approver")
+              -- As a server journals a question nobody answered: when, where and for whom it was asked.
+              expect.contains(journal, "approval automator Q-test1 timed out, not approved: nobody answered by "
+                              .. "2026-01-05T10:00:00.000Z; asked the role approver in #soc at 2026-01-05T09:00:00.000Z: "
+                              .. question)
               expect.contains(journal, "action script ACT-test1: not run: checkpoint.block_ip ip=203.0.113.7 "
                               .. "(asked by script): nobody approved it in time (Q-test1)")
             end)

@@ -597,6 +597,13 @@ struct ActionTests {
         #expect(firewall.paths.isEmpty)
         let timedOut = try #require(try await responder.actions.history(on: unanswered).first)
         #expect(timedOut.status == .timedOut && timedOut.question == unasked.id, "\(timedOut)")
+        // The question's own entry: who was asked, where and when, by when nobody answered, and so no.
+        let kept = try #require(try await responder.store.question(unasked.id))
+        let time = { (date: Date) in JSONText.time(date).dropFirst().dropLast() }
+        let expired = try await responder.journal(unanswered, .approval).filter { $0.contains("timed out") }
+        #expect(expired == ["automator: \(unasked.id) timed out, not approved: nobody answered by "
+            + "\(time(kept.askedAt.addingTimeInterval(0.5))); asked the role approver in C1 at \(time(kept.askedAt)): "
+            + "\(kept.text)"], "once, with the decision: \(expired)")
         let (_, _, none) = try await responder.actions.details(timedOut.id)
         #expect(none?.answer == "timeout" && none?.answeredBy == "automator" && none?.answeredAt != nil,
                 "when nobody had answered: \(String(describing: none))")

@@ -212,6 +212,7 @@ extension TestingModule {
             end
           end
           if refused and options.timeout then
+            host.question(playing, id, where, tostring(question), list, roles, nil, nil, nil, options.timeout)
             host.advance(options.timeout)
             return "timeout", "automator", id
           end

@@ -127,20 +127,25 @@ struct TestingModule: HostModule {
             return call.push("\(name) may not answer: only people with the role \(holders) may (chat.roles in the "
                 + "configuration)") + call.push(holders)
         }
-        // question(incident or nil, id, channel, text, choices JSON, roles JSON or nil, [answer, by, refused]):
-        // journals a question asked, or its answer (refused: someone without the role gave it), as
-        // the server's chat does on the run's incident.
+        // question(incident or nil, id, channel, text, choices JSON, roles JSON or nil, [answer, by, refused],
+        // [timeout]): journals a question asked, its answer (refused: someone without the role gave
+        // it), or that nobody answered it within `timeout` seconds from now, as the server's chat
+        // does on the run's incident.
         table.waitingFunction("question") { call in
             let incident = call.isNoneOrNil(1) ? nil : IncidentID(try call.string(1).description)
             let question = ChatQuestionRecord(id: try call.string(2).description, runID: nil, network: "test",
                                               channel: try call.string(3).description, message: nil,
                                               text: try call.string(4).description, choices: try Self.list(call, 5),
-                                              roles: call.isNoneOrNil(6) ? [] : try Self.list(call, 6))
+                                              roles: call.isNoneOrNil(6) ? [] : try Self.list(call, 6),
+                                              askedAt: stubs.now)
             let answer = call.isNoneOrNil(7) ? nil : (try call.string(7).description, try call.string(8).description)
             let refused = call.boolean(9)
+            let timeout = try Self.duration(call.value(10), "the timeout")
             guard let incident else { return .task { [] } }
             return .write(in: store) { () throws(StoreError) in
-                let entry = if let (choice, by) = answer {
+                let entry = if let deadline = timeout.map(question.askedAt.addingTimeInterval) {
+                    question.timedOut(on: incident, deadline: deadline, at: deadline)
+                } else if let (choice, by) = answer {
                     refused ? question.refused(choice, by: by, on: incident, at: stubs.now)
                         : question.answered(choice, by: by, on: incident, at: stubs.now)
                 } else {
