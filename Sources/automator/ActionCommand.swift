@@ -385,7 +385,14 @@ extension ActionCommand {
 
     struct Undo: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Reverse an action with its undo, or every action of an incident, the last one first.")
+            abstract: "Reverse an action with its undo, or every action of an incident, the last one first.",
+            discussion: """
+                An undo that fails (the integration raised, its API refused) says that the action is \
+                still in force, by its id, name and parameters, and exits 1: run the undo again once \
+                the cause is fixed, or lift it by hand in the product and say so in the incident's \
+                journal (!note in chat). With --incident, the undo stops at the first that fails and \
+                names those undone before it and those still done.
+                """)
 
         @OptionGroup var options: Options
         @Argument(help: ArgumentHelp("The action, as `automator action history` shows it.", valueName: "id"))

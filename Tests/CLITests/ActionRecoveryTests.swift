@@ -101,4 +101,62 @@ struct ActionRecoveryTests {
         second.terminate()
         _ = await second.waitForExit()
     }
+
+    @Test("An approval nobody answers times out across restarts of serve: its journal entry is written once")
+    func approvalTimeoutJournaledOnce() async throws {
+        let folder = try TemporaryFolder()
+        _ = try folder.write("scripts/integrations/firewall.lua", Self.firewall)
+        _ = try folder.write("scripts/playbooks/block.lua", #"""
+            return playbook {
+              name = "Block C2",
+              match = { type = "c2" },
+              run = function(inc)
+                local done, why = actions.run("firewall.block_ip", { ip = "198.51.100.7" }, { incident = inc })
+                inc:note(done and "blocked" or ("not blocked: " .. why))
+              end,
+            }
+            """#)
+        // No chat network: the question is kept unposted, and waits all the same.
+        let config = try folder.write("automator.yml", """
+            integrations:
+              firewall: { base_url: "http://127.0.0.1:9" }
+            actions:
+              approval: { channel: "#soc", timeout: 2s }
+            chat:
+              roles: { approver: [alice] }
+            """)
+        let data = folder.url.appendingPathComponent("data")
+        let scripts = folder.url.appendingPathComponent("scripts")
+        let arguments = ["--executors", "1", "--config", config]
+        let first = try await ServerProcess.start(data: data, scripts: scripts, arguments: arguments)
+        #expect(try await first.call("POST", "/api/v1/incidents",
+                                     body: #"{"title": "C2 at 198.51.100.7", "type": "c2", "severity": "high"}"#).status == 201)
+        var journal = ""
+        for _ in 0..<500 where !journal.contains("asked Q-") {
+            journal = try await first.call("GET", "/api/v1/incidents/INC-1/journal").body
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let question = try #require(journal.range(of: "Q-[0-9a-f]{8}", options: .regularExpression).map { String(journal[$0]) })
+        first.kill()
+        #expect(await first.waitForExit() == SIGKILL)
+
+        // The run waits again after the restart, on the same question and deadline, and is told no.
+        let second = try await ServerProcess.start(data: data, scripts: scripts, arguments: arguments)
+        for _ in 0..<500 where !journal.contains("not blocked: nobody approved it in time") {
+            journal = try await second.call("GET", "/api/v1/incidents/INC-1/journal").body
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let entry = "\(question) timed out, not approved: nobody answered by "
+        #expect(journal.components(separatedBy: entry).count == 2, "once: \(journal)")
+        #expect(journal.contains("; asked the role approver in #soc at "), "who was asked, where and when: \(journal)")
+        second.terminate()
+        _ = await second.waitForExit()
+
+        let third = try await ServerProcess.start(data: data, scripts: scripts, arguments: arguments)
+        journal = try await third.call("GET", "/api/v1/incidents/INC-1/journal").body
+        #expect(journal.components(separatedBy: entry).count == 2, "still once after another restart: \(journal)")
+        #expect(journal.components(separatedBy: "not blocked: nobody approved it in time").count == 2, "\(journal)")
+        third.terminate()
+        _ = await third.waitForExit()
+    }
 }

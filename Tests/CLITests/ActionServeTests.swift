@@ -20,22 +20,30 @@ struct ActionServeTests {
             },
             unblock_ip = {
               risk = "low", params = { ip = { type = "ip", required = true } },
-              run = function(params, context) return json.decode(http.post(context.config.base_url .. "/unblock", json.encode(params)).body) end,
+              run = function(params, context)
+                local response = http.post(context.config.base_url .. "/unblock", json.encode(params))
+                if response.status ~= 200 then error(("the firewall answered %d"):format(response.status), 0) end
+                return json.decode(response.body)
+              end,
             },
           },
         }
         """#
 
-    /// The firewall's API on loopback, recording the paths and bodies it is sent.
+    /// The firewall's API on loopback, recording the paths and bodies it is sent; with
+    /// `refusingUndo`, an /unblock answers 409, as for a rule changed by hand.
     final class FirewallAPI: Sendable {
         private let requests = Mutex<[String]>([])
+        let refusingUndo = Mutex(false)
         var sent: [String] { requests.withLock { $0 } }
 
         func start() async throws -> LoopbackServer {
             let router = Router()
             router.post("/{command}") { request, context -> Response in
                 let body = String(buffer: try await request.body.collect(upTo: 1 << 16))
-                self.requests.withLock { $0.append("/" + (context.parameters.get("command") ?? "") + " " + body) }
+                let path = "/" + (context.parameters.get("command") ?? "")
+                self.requests.withLock { $0.append(path + " " + body) }
+                if path == "/unblock", self.refusingUndo.withLock({ $0 }) { return Response(status: .conflict) }
                 return Response(status: .ok, headers: [.contentType: "application/json"],
                                 body: .init(byteBuffer: ByteBuffer(string: #"{"rule": "r-1"}"#)))
             }
@@ -135,6 +143,33 @@ struct ActionServeTests {
                                                          "--approve", "--config", config] + common, environment: environment)
         #expect(configured.status == 1 && configured.stderr.contains("is in the protected network 10.0.0.0/8"))
         #expect(firewall.sent.count == 2)
+    }
+
+    @Test("A failed undo, by the CLI and the API: the action is named as still in force, with how to lift it")
+    func failedUndo() async throws {
+        let beside = try await Beside(configuration: "chat:\n  roles: { approver: [alice] }\n")
+        let (firewall, api, server) = (beside.firewall, beside.api, beside.server)
+        defer { api.stop() }
+        let (environment, common) = (beside.environment, beside.common)
+        let blocked = try await AutomatorProcess.run(["action", "run", "firewall.block_ip", "--param", "ip=198.51.100.7",
+                                                      "--incident", "INC-1", "--approve"] + common, environment: environment)
+        let id = try #require(blocked.stdout.split(separator: " ").first.map(String.init), "\(blocked.stderr)")
+        firewall.refusingUndo.withLock { $0 = true }
+        let inForce = "\(id) firewall.block_ip ip=198.51.100.7 is still in force: firewall.unblock_ip failed: the firewall "
+            + "answered 409. Run the undo again once that is fixed (automator action undo \(id), or !action undo \(id) in "
+            + "chat); or lift it by hand in the product and say so in INC-1's journal (!note INC-1 … in chat, or POST "
+            + "/api/v1/incidents/INC-1/journal): automator still counts it as done"
+        let refused = try await AutomatorProcess.run(["action", "undo", id] + common, environment: environment)
+        #expect(refused.status == 1 && refused.stderr == "error: \(inForce)\n", "\(refused.stdout)\(refused.stderr)")
+        let answer = try await server.call("POST", "/api/v1/actions/\(id)/undo")
+        #expect(answer.status == 502 && answer.json["error"] as? String == inForce, "\(answer.body)")
+        let shown = try await AutomatorProcess.run(["action", "show", id] + common, environment: environment)
+        #expect(shown.stdout.contains("status    done\n"), "still done, still undoable: \(shown.stdout)\(shown.stderr)")
+
+        firewall.refusingUndo.withLock { $0 = false }
+        let undone = try await AutomatorProcess.run(["action", "undo", id] + common, environment: environment)
+        #expect(undone.status == 0 && undone.stdout.hasPrefix("\(id)  undone"), "\(undone.stdout)\(undone.stderr)")
+        #expect(firewall.sent.filter { $0.hasPrefix("/unblock") }.count == 3)
     }
 
     @Test("action show, through the server and on the folder: the record, its ttl (a dry run's too) and its undo")

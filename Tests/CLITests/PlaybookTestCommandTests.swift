@@ -598,7 +598,7 @@ struct PlaybookTestCommandTests {
         #expect(plain.stdout.contains("2 tests, 2 failed"), "no channel without --config: \(plain.stdout)")
     }
 
-    @Test("The test's journal holds what the server's would: the approval asked and answered, the action's outcome")
+    @Test("The test's journal holds what the server's would: the approval asked and answered, the action's outcome and its question")
     func journalOfActions() async throws {
         let result = try await Self.test([
             "integrations/checkpoint.lua": Self.checkpoint,
@@ -607,6 +607,7 @@ struct PlaybookTestCommandTests {
               name = "Contain",
               run = function(inc)
                 local blocked, why = actions.run("checkpoint.block_ip", { ip = inc.fields.ip }, { incident = inc })
+                if blocked then inc:note(("%s approved in %s"):format(blocked.id, blocked.question)) end
               end,
             }
             """,
@@ -621,27 +622,38 @@ struct PlaybookTestCommandTests {
             test("approved and done", function()
               stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")
               stub.action("checkpoint.block_ip", { status = "done", result = { uid = "h-1" } })
-              local journal = lines(run(contain, { fields = { ip = "203.0.113.7" } }))
+              local result = run(contain, { fields = { ip = "203.0.113.7" } })
+              local journal = lines(result)
               expect.contains(journal, "approval automator asked Q-test1 in #soc: " .. question .. " (approve, deny) "
                               .. "(approver only)")
+              -- The action names its question, as a server's record does (action JSON's question).
+              expect.note(result, "ACT-test1 approved in Q-test1")
+              expect.equal(expect.action(result, "checkpoint.block_ip").question, "Q-test1")
+              expect.equal(result.questions[1].id, "Q-test1")
               expect.contains(journal, "approval slack:alice " .. question .. ": approve")
               expect.contains(journal, 'action script ACT-test1: ran checkpoint.block_ip ip=203.0.113.7, approved by '
                               .. 'slack:alice: {"uid":"h-1"}')
             end)
             test("denied", function()
               stub.chat("Approve checkpoint.block_ip", "deny", "slack:alice")
-              local journal = lines(run(contain, { fields = { ip = "203.0.113.7" } }))
+              local result = run(contain, { fields = { ip = "203.0.113.7" } })
+              local journal = lines(result)
               expect.contains(journal, "approval slack:alice " .. question .. ": deny")
               expect.contains(journal, "action script ACT-test1: not run: checkpoint.block_ip ip=203.0.113.7 "
-                              .. "(asked by script): denied by slack:alice")
+                              .. "(asked by script): denied by slack:alice (Q-test1)")
+              expect.equal(expect.action(result, "checkpoint.block_ip").question, "Q-test1")
             end)
             test("a non-approver's answer is refused", function()
               stub.chat("Approve checkpoint.block_ip", "approve", "slack:mallory")
               local journal = lines(run(contain, { fields = { ip = "203.0.113.7" } }))
               expect.contains(journal, "refused slack:mallory answer approve to Q-test1 (" .. question .. "), for the "
                               .. "role approver")
+              -- As a server journals a question nobody answered: when, where and for whom it was asked.
+              expect.contains(journal, "approval automator Q-test1 timed out, not approved: nobody answered by "
+                              .. "2026-01-05T10:00:00.000Z; asked the role approver in #soc at 2026-01-05T09:00:00.000Z: "
+                              .. question)
               expect.contains(journal, "action script ACT-test1: not run: checkpoint.block_ip ip=203.0.113.7 "
-                              .. "(asked by script): nobody approved it in time")
+                              .. "(asked by script): nobody approved it in time (Q-test1)")
             end)
             test("approved and failed", function()
               stub.chat("Approve checkpoint.block_ip", "approve", "slack:alice")

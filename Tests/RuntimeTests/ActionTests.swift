@@ -597,6 +597,13 @@ struct ActionTests {
         #expect(firewall.paths.isEmpty)
         let timedOut = try #require(try await responder.actions.history(on: unanswered).first)
         #expect(timedOut.status == .timedOut && timedOut.question == unasked.id, "\(timedOut)")
+        // The question's own entry: who was asked, where and when, by when nobody answered, and so no.
+        let kept = try #require(try await responder.store.question(unasked.id))
+        let time = { (date: Date) in JSONText.time(date).dropFirst().dropLast() }
+        let expired = try await responder.journal(unanswered, .approval).filter { $0.contains("timed out") }
+        #expect(expired == ["automator: \(unasked.id) timed out, not approved: nobody answered by "
+            + "\(time(kept.askedAt.addingTimeInterval(0.5))); asked the role approver in C1 at \(time(kept.askedAt)): "
+            + "\(kept.text)"], "once, with the decision: \(expired)")
         let (_, _, none) = try await responder.actions.details(timedOut.id)
         #expect(none?.answer == "timeout" && none?.answeredBy == "automator" && none?.answeredAt != nil,
                 "when nobody had answered: \(String(describing: none))")
@@ -867,6 +874,34 @@ struct ActionTests {
                 + "automator action undo --incident \(incident) undoes them once that is fixed"), "\(error)")
         }
         #expect(try await responder.actions.history(on: incident).map(\.status) == [.undone, .done, .done])
+        await responder.stop()
+    }
+
+    @Test("A failed undo says the action is still in force and how to lift it, through the service and in chat")
+    func failedUndoStillInForce() async throws {
+        let scene = try await Scene(approvals: nil)
+        let (firewall, responder) = (scene.firewall, try await scene.responder())
+        let (incident, _) = try await responder.open()
+        let blocked = try await Self.blockThree(on: incident, responder)[1]
+        firewall.refusedUndo.withLock { $0 = "198.51.100.2" }
+        let inForce = "\(blocked.id) firewall.block_ip ip=198.51.100.2 is still in force: firewall.unblock_ip failed: "
+            + "the firewall answered 400. Run the undo again once that is fixed (automator action undo \(blocked.id), "
+            + "or !action undo \(blocked.id) in chat); or lift it by hand in the product and say so in \(incident)'s "
+            + "journal (!note \(incident) … in chat, or POST /api/v1/incidents/\(incident)/journal): automator still "
+            + "counts it as done"
+        await #expect(throws: ActionError.self) { try await responder.actions.undo(blocked.id, by: "cli:bob") }
+        do { _ = try await responder.actions.undo(blocked.id, by: "cli:bob") } catch {
+            #expect(error.kind == .failed && error.description == inForce, "\(error)")
+        }
+        let said = await responder.say("!action undo \(blocked.id)")
+        #expect(said == ["⚠️ Not done: \(inForce)"], "\(said)")
+        #expect(try await responder.actions.action(blocked.id).status == .done)
+        #expect(!(try await responder.journal(incident).contains { $0.contains("undone") }), "nothing was undone")
+
+        firewall.refusedUndo.withLock { $0 = nil }
+        let again = await responder.say("!action undo \(blocked.id)")
+        #expect(again == ["Undone \(blocked.id) (firewall.block_ip)."], "once fixed, the same undo lifts it: \(again)")
+        #expect(try await responder.actions.action(blocked.id).status == .undone)
         await responder.stop()
     }
 

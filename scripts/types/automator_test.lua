@@ -59,10 +59,19 @@ function stub.action(name, outcome, reason) end
 ---@field notes string[] the notes' texts, oldest first
 ---@field evidence { id: string, name: string, description: string, sha256: string, size: integer, tags: string[] }[] kept on the incident, oldest first
 ---@field posts { channel: string, text: string }[] chat posts
----@field questions { channel: string, text: string, choices: string[] }[] chat.ask and chat.approve questions
+---@field questions { id: string, channel: string, text: string, choices: string[] }[] chat.ask and chat.approve questions, Q-test1 the first
 ---@field intel string[] the indicators looked up
 ---@field http { method: string, url: string, body?: string }[] the requests made
----@field actions { name: string, params: table, incident?: string, dry_run: boolean }[] the actions.run calls
+---@field actions test.action[] the actions.run calls
+
+---One `actions.run` call of a test, and how its approval went.
+---@class test.action
+---@field name string
+---@field params table
+---@field incident? string
+---@field dry_run boolean
+---@field question? string Q-test…: the approval asked for it (in `questions`), answered yes, no, or not in time
+---@field denied? string why it was not run: "denied by slack:bob", "nobody approved it in time"
 
 ---Opens an incident for the test, as the API would (title, type and severity have defaults);
 ---`sla` sets its SLA, else scripts/sla.lua gives it.
@@ -133,7 +142,7 @@ function expect.post(outcome, channel, part) end
 ---@param outcome test.outcome
 ---@param name string
 ---@param params? table
----@return { name: string, params: table, incident?: string, dry_run: boolean }
+---@return test.action
 function expect.action(outcome, name, params) end
 
 ---`body` fails with an error that contains `part`; returns the message.

@@ -280,15 +280,56 @@ public final class ActionService: Sendable {
 
     /// Reverses a done action with its undo, given the same parameters.
     ///
-    /// - Throws: `ActionError`: `.notFound`, `.conflict` (no undo, or not done), `.failed`.
+    /// - Throws: `ActionError`: `.notFound`, `.conflict` (no undo, or not done), `.failed` (the
+    ///   undo raised, or its API refused), saying that the action is still in force and how to
+    ///   lift it: only the error reaches whoever asked, at the CLI, the API or in chat.
     public func undo(_ id: String, by: String) async throws(ActionError) -> ActionRecord {
-        var record = try await action(id)
+        let record = try await action(id)
         guard record.status == .done else {
             throw ActionError(.conflict, "\(id) is \(record.status.rawValue), not done: there is nothing to undo")
         }
+        let inverse = try inverse(of: record)
+        return try await lift(record, with: inverse, by: by) { error in
+            // The integration names itself ("firewall.unblock_ip failed: …"): said once.
+            let failure = error.description.hasPrefix(inverse.name + " ") ? error.description
+                : "its undo \(inverse.name) failed: \(error)"
+            let note = record.incident.map {
+                " and say so in \($0)'s journal (!note \($0) … in chat, or POST /api/v1/incidents/\($0)/journal)"
+            } ?? ""
+            return ActionError(error.kind, "\(Self.summary(of: record)) is still in force: \(failure). Run the undo "
+                + "again once that is fixed (automator action undo \(id), or !action undo \(id) in chat); or lift it "
+                + "by hand in the product\(note): automator still counts it as done", raised: error.raised)
+        }
+    }
+
+    /// `ACT-3f9a0c12b4 firewall.block_ip ip=198.51.100.7`: a recorded action, for people.
+    static func summary(of record: ActionRecord) -> String {
+        let parameters = ActionValue.members(json: record.parameters) ?? [:]
+        return ([record.id, record.name] + parameters.keys.sorted().map { name in
+            let value = parameters[name]!
+            let json = try? JSONSerialization.data(withJSONObject: value, options: .fragmentsAllowed)
+            return "\(name)=\(value as? String ?? json.map { String(decoding: $0, as: UTF8.self) } ?? "\(value)")"
+        }).joined(separator: " ")
+    }
+
+    /// The declared undo of a recorded action.
+    ///
+    /// - Throws: `.conflict` when it has none; what `declaration(_:)` throws when its integration
+    ///   is not in use.
+    private func inverse(of record: ActionRecord) throws(ActionError) -> ActionDeclaration {
         let action = try declaration(record.name)
         guard let undo = action.undo, let inverse = catalog.first(where: { $0.name == "\(action.integration).\(undo)" })
-        else { throw ActionError(.conflict, "\(record.name) has no undo: reverse \(id) by hand") }
+        else { throw ActionError(.conflict, "\(record.name) has no undo: reverse \(record.id) by hand") }
+        return inverse
+    }
+
+    /// Sends a done action's undo and records it undone, journaled.
+    ///
+    /// - Parameter failing: what to say when the undo was not done (the integration raised, its
+    ///   API refused): the action is still in force then, where a failed write follows an undo done.
+    private func lift(_ record: ActionRecord, with inverse: ActionDeclaration, by: String,
+                      failing: (ActionError) -> ActionError = { $0 }) async throws(ActionError) -> ActionRecord
+    {
         var context = JSONText.Object()
         context["idempotency_key"] = JSONText.string("undo/" + record.key)
         context["incident"] = record.incident.map { JSONText.string($0.description) }
@@ -296,10 +337,11 @@ public final class ActionService: Sendable {
         let sent = await withCheckedContinuation { continuation in
             integrations.perform(inverse, parameters: record.parameters, context: context) { continuation.resume(returning: $0) }
         }
-        let result = try sent.get()
+        let result = try sent.mapError(failing).get()
         let now = Date()
-        try await write(Self.journaled(.undoAction(id: id, by: by, at: now), on: record.incident, by: by,
-                                  "\(id): undone by \(by) with \(inverse.name): \(result)"))
+        try await write(Self.journaled(.undoAction(id: record.id, by: by, at: now), on: record.incident, by: by,
+                                  "\(record.id): undone by \(by) with \(inverse.name): \(result)"))
+        var record = record
         record.status = .undone
         record.undoneBy = by
         record.undoneAt = now.roundedToMilliseconds
@@ -318,7 +360,7 @@ public final class ActionService: Sendable {
         var undone: [ActionRecord] = []
         for record in records where record.status == .done {
             guard try declaration(record.name).undo != nil else { continue }
-            do { undone.append(try await undo(record.id, by: by)) } catch {
+            do { undone.append(try await lift(record, with: try inverse(of: record), by: by)) } catch {
                 let before = undone.isEmpty ? "none" : undone.map(\.id).joined(separator: ", ")
                 let left = records.filter { $0.status == .done && !undone.map(\.id).contains($0.id) }.map(\.id)
                 throw ActionError(error.kind, "\(record.id) (\(record.name)) was not undone: \(error); undone before it: "
@@ -355,7 +397,7 @@ public final class ActionService: Sendable {
             guard let expiresAt = record.expiresAt, expiresAt <= now else { break }
             if let next = retries.withLock({ $0[record.id] }), next > now { continue }
             do {
-                _ = try await undo(record.id, by: "automator")
+                _ = try await lift(record, with: try inverse(of: record), by: "automator")
                 retries.withLock { _ = $0.removeValue(forKey: record.id) }
                 count += 1
             } catch {

@@ -27,6 +27,18 @@ extension ChatQuestionRecord {
         JournalEntry(incident: incident, at: at, actor: by, kind: .approval, text: "\(text): \(choice)")
     }
 
+    /// The entry of a question nobody answered by its deadline, which automator answered `timeout`:
+    /// who was asked, where and when, and what that decided (an approval is a no: `actions.run`
+    /// does not run the action, whose own entry names this question).
+    func timedOut(on incident: IncidentID, deadline: Date, at: Date) -> JournalEntry {
+        let time = { (date: Date) in JSONText.time(date).dropFirst().dropLast() }
+        let who = roles.isEmpty ? "anyone" : "the role " + roles.joined(separator: " or ")
+        let decided = choices == Self.approvalChoices ? "not approved" : "answered \(ChatService.timedOut)"
+        return JournalEntry(incident: incident, at: at, actor: "automator", kind: .approval,
+                            text: "\(id) timed out, \(decided): nobody answered by \(time(deadline)); asked \(who) in "
+                                + "\(channel) at \(time(askedAt)): \(text)")
+    }
+
     /// The entry of an answer refused to someone who holds none of its roles.
     func refused(_ choice: String, by: String, on incident: IncidentID, at: Date = Date()) -> JournalEntry {
         JournalEntry(incident: incident, at: at, actor: by, kind: .refused,

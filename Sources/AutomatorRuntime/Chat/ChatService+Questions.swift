@@ -100,9 +100,10 @@ extension ChatService {
                 guard let timeout else { return }
                 let left = question.askedAt.addingTimeInterval(timeout).timeIntervalSinceNow
                 if left > 0 { try await Task.sleep(for: .milliseconds(Int64(left * 1000))) }
-                // Refused when someone answered meanwhile: their answer has resumed the run.
-                guard (try? await store.write(.answerQuestion(id: id, choice: Self.timedOut, by: "automator",
-                                                              at: Date()))) != nil
+                // Refused whole when someone answered meanwhile (their answer has resumed the run), or
+                // it timed out before a restart: so its journal entry is written once, with the answer.
+                guard (try? await store.write(timeOut(question, deadline: question.askedAt.addingTimeInterval(timeout))))
+                    != nil
                 else { return }
                 resolve(id, .success(Self.results(Self.timedOut, "automator")))
             } catch is CancellationError {
@@ -252,6 +253,14 @@ extension ChatService {
         }
         try await store.write(.all(writes))
         resolve(question.id, .success(Self.results(choice, by)))
+    }
+
+    /// The answer `timeout` by automator, and on its incident the entry that says nobody answered.
+    private func timeOut(_ question: ChatQuestionRecord, deadline: Date) async -> StoreWrite {
+        let now = Date()
+        let answer = StoreWrite.answerQuestion(id: question.id, choice: Self.timedOut, by: "automator", at: now)
+        guard let incident = await incident(of: question) else { return answer }
+        return .all([answer, .appendJournal([question.timedOut(on: incident, deadline: deadline, at: now)])])
     }
 
     /// The incident it was asked for, whose journal tells what was decided: kept with it, or for a

@@ -196,9 +196,9 @@ extension TestingModule {
         --- automator answers "timeout".
         local function answer(channel, question, choices, level, options)
           if options.note ~= nil then question = tostring(question) .. "\n" .. tostring(options.note) end
-          seen.questions[#seen.questions + 1] = { channel = channel, text = question, choices = choices }
           -- Journaled on the running playbook's incident, as the server's chat does.
-          local id, list = ("Q-test%d"):format(#seen.questions), json.encode(json.array(choices))
+          local id, list = ("Q-test%d"):format(#seen.questions + 1), json.encode(json.array(choices))
+          seen.questions[#seen.questions + 1] = { id = id, channel = channel, text = question, choices = choices }
           local roles = options.roles ~= nil and json.encode(json.array(options.roles)) or nil
           local where = channel == nil and "(no channel)" or tostring(channel)
           host.question(playing, id, where, tostring(question), list, roles)
@@ -212,6 +212,7 @@ extension TestingModule {
             end
           end
           if refused and options.timeout then
+            host.question(playing, id, where, tostring(question), list, roles, nil, nil, nil, options.timeout)
             host.advance(options.timeout)
             return "timeout", "automator", id
           end
@@ -333,24 +334,25 @@ extension TestingModule {
             approved_by = "\#(ActionRecord.standingApproval)"
           elseif plan.approval == "required" and not call.dry_run then
             -- No channel (none given, no --config): nil, where a server would refuse the action.
-            local choice, by = answer(plan.channel, approval_question(plan, incident), { "approve", "deny" }, 3,
-                                      { timeout = plan.timeout, note = plan.note })
+            local choice, by
+            choice, by, call.question = answer(plan.channel, approval_question(plan, incident), { "approve", "deny" }, 3,
+                                               { timeout = plan.timeout, note = plan.note })
             if choice ~= "approve" then
               -- Only a question nobody answered in time is answered by automator.
               call.denied = by == "automator" and "\#(ActionService.nobodyApproved)" or ("denied by " .. tostring(by))
-              host.decline(id, name, encoded(params), incident, call.denied)
+              host.decline(id, name, encoded(params), incident, call.denied, call.question)
               return nil, call.denied
             end
             approved_by = by
           end
           local record = { id = id, name = name, params = call.params, incident = incident, status = "planned",
-                           approved_by = approved_by, ttl = plan.ttl }
+                           approved_by = approved_by, ttl = plan.ttl, question = call.question }
           for key, value in pairs(stubbed and stubbed.outcome or {}) do record[key] = value end
           local raised = record.error
           record.error = nil
           local outcome = raised and raised_text(raised) or record.status == "failed" and tostring(record.result or "")
                           or (record.result ~= nil and json.encode(record.result) or nil)
-          host.act(id, name, encoded(params), incident, approved_by, record.status, outcome, ttl)
+          host.act(id, name, encoded(params), incident, approved_by, record.status, outcome, ttl, call.question)
           if record.status == "failed" then
             -- A copy through JSON, as a server's travels: the playbook's why is not the test's table.
             return nil, failure({ error = raised and json.decode(json.encode(raised)),

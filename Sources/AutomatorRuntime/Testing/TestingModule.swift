@@ -127,20 +127,25 @@ struct TestingModule: HostModule {
             return call.push("\(name) may not answer: only people with the role \(holders) may (chat.roles in the "
                 + "configuration)") + call.push(holders)
         }
-        // question(incident or nil, id, channel, text, choices JSON, roles JSON or nil, [answer, by, refused]):
-        // journals a question asked, or its answer (refused: someone without the role gave it), as
-        // the server's chat does on the run's incident.
+        // question(incident or nil, id, channel, text, choices JSON, roles JSON or nil, [answer, by, refused],
+        // [timeout]): journals a question asked, its answer (refused: someone without the role gave
+        // it), or that nobody answered it within `timeout` seconds from now, as the server's chat
+        // does on the run's incident.
         table.waitingFunction("question") { call in
             let incident = call.isNoneOrNil(1) ? nil : IncidentID(try call.string(1).description)
             let question = ChatQuestionRecord(id: try call.string(2).description, runID: nil, network: "test",
                                               channel: try call.string(3).description, message: nil,
                                               text: try call.string(4).description, choices: try Self.list(call, 5),
-                                              roles: call.isNoneOrNil(6) ? [] : try Self.list(call, 6))
+                                              roles: call.isNoneOrNil(6) ? [] : try Self.list(call, 6),
+                                              askedAt: stubs.now)
             let answer = call.isNoneOrNil(7) ? nil : (try call.string(7).description, try call.string(8).description)
             let refused = call.boolean(9)
+            let timeout = try Self.duration(call.value(10), "the timeout")
             guard let incident else { return .task { [] } }
             return .write(in: store) { () throws(StoreError) in
-                let entry = if let (choice, by) = answer {
+                let entry = if let deadline = timeout.map(question.askedAt.addingTimeInterval) {
+                    question.timedOut(on: incident, deadline: deadline, at: deadline)
+                } else if let (choice, by) = answer {
                     refused ? question.refused(choice, by: by, on: incident, at: stubs.now)
                         : question.answered(choice, by: by, on: incident, at: stubs.now)
                 } else {
@@ -152,8 +157,9 @@ struct TestingModule: HostModule {
             }
         }
         // act(id, name, params JSON, incident or nil, approved by or nil, stubbed status or nil, its
-        // result JSON or error, ttl or nil): keeps an action with its journal entry as the server
-        // does: as a dry run (nothing is sent) unless stubbed done or failed.
+        // result JSON or error, ttl or nil, the approval's question or nil): keeps an action with
+        // its journal entry as the server does: as a dry run (nothing is sent) unless stubbed done
+        // or failed.
         table.waitingFunction("act") { call in
             let (id, plan) = try Self.plan(call, actions: actions, ttl: 8, policy: policy)
             let incident = call.isNoneOrNil(4) ? nil : IncidentID(try call.string(4).description)
@@ -164,6 +170,7 @@ struct TestingModule: HostModule {
                                       incident: incident, requestedBy: Self.actor, approvedBy: approvedBy,
                                       status: .sending, result: nil)
             record.ttl = plan.ttl
+            record.question = call.isNoneOrNil(9) ? nil : try call.string(9).description
             let sent: Result<String, ActionError>? = switch status.flatMap(ActionRecord.Status.init(rawValue:)) {
             case .done?: .success(outcome ?? "null")
             case .failed?: .failure(ActionError(.failed, outcome ?? "failed (stub.action)"))
@@ -180,15 +187,17 @@ struct TestingModule: HostModule {
             guard incident != nil else { return .task { [] } }
             return .write(in: store) { () throws(StoreError) in (write, []) }
         }
-        // decline(id, name, params JSON, incident or nil, reason): keeps an action nobody approved,
-        // with its journal entry, as the server does.
+        // decline(id, name, params JSON, incident or nil, reason, the question or nil): keeps an
+        // action nobody approved, with its journal entry, as the server does.
         table.waitingFunction("decline") { call in
             let (id, plan) = try Self.plan(call, actions: actions, ttl: nil, policy: policy)
             let incident = call.isNoneOrNil(4) ? nil : IncidentID(try call.string(4).description)
             let reason = try call.string(5).description
+            let question = call.isNoneOrNil(6) ? nil : try call.string(6).description
             guard let incident else { return .task { [] } }
             return .write(in: store) { () throws(StoreError) in
-                (ActionService.declined(plan, id: id, key: id, incident: incident, requestedBy: Self.actor, reason: reason), [])
+                (ActionService.declined(plan, id: id, key: id, incident: incident, requestedBy: Self.actor, reason: reason,
+                                        question: question), [])
             }
         }
         table.function("now") { call in call.push(number: stubs.now.timeIntervalSince1970) }
