@@ -127,8 +127,10 @@ struct SharedStoreTests {
         await other.close()
     }
 
-    /// Three workers; the first holds every run in `work.hold()` and stops renewing its leases, as
-    /// a worker that died: the other two resume its runs by replay, each effect happens once.
+    /// Three workers; the first holds every run in `work.hold()`, then stops renewing its leases, as
+    /// a worker that died: the other two resume its runs by replay, each effect happens once. It
+    /// dies when the test says, once all are held: a worker that never renewed would lose runs it
+    /// had not reached yet whenever submitting 30 took longer than its lease.
     @Test("A dead worker's runs finish on the others, each effect once, within the lease time plus a renewal period")
     func failover() async throws {
         let location = try PostgresLocation(url: try await PostgresServer.shared().makeDatabase())
@@ -139,13 +141,15 @@ struct SharedStoreTests {
             services.append(try RunService(store: store, modules: StandardModules.all(logger: Self.logger)
                 + [SharedWorkModule(tally: tally, stuck: index == 0)], executors: 1))
         }
-        let keepers = services.dropFirst().map { service in
+        let keepers = services.map { service in
             Task { await RunLeaseKeeper(runs: service, logger: Self.logger)!.run() }
         }
         let source = Array("local n = ...\nwork.perform('a' .. n)\nwork.hold()\nwork.perform('b' .. n)\nreturn n".utf8)
         var runs: [RunID] = []
         for index in 0..<30 { runs.append(try await services[0].submit(script: "job.lua", source: source, arguments: "[\(index)]").id) }
-        try await ReplayTests.eventually { tally.performed.withLock { $0.count } == 30 }
+        try #require(try await eventually { tally.held.withLock { $0 } == 30 }, "every run waits in work.hold()")
+        keepers[0].cancel()
+        await keepers[0].value
         let died = ContinuousClock.now
 
         try await ReplayTests.eventually { tally.performed.withLock { $0.count } == 60 }
@@ -153,7 +157,7 @@ struct SharedStoreTests {
         #expect(try await eventually { try await services[1].runs(status: .completed, limit: 100).count == runs.count })
         #expect(tally.performed.withLock { $0.values.allSatisfy { $0 == 1 } }, "each effect once")
         #expect(failover < .milliseconds(1_000 + 1_000), "within the lease (1 s) and 1 s: \(failover)")
-        for keeper in keepers { keeper.cancel() }
+        for keeper in keepers.dropFirst() { keeper.cancel() }
         for service in services { await service.shutdown() }
     }
 
