@@ -2,6 +2,7 @@ import AutomatorRuntime
 import Foundation
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("SLAs that move with the severity, and alerts from sources with no mapper", .timeLimit(.minutes(2)))
@@ -52,14 +53,13 @@ struct IncidentSLATests {
             try await service.store.journal(of: id).filter { $0.kind == .sla }.map(\.text)
         }
 
-        /// Waits until `condition` holds, 10 s at most.
-        func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-            let end = ContinuousClock.now + .seconds(10)
-            while ContinuousClock.now < end {
-                if try await condition() { return true }
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            return try await condition()
+        /// Returns once every SLA timer due now has fired: it opens a critical outage (due in a
+        /// second) and waits for its breach, which the timers handle after every earlier deadline.
+        /// A check that something was not breached means something after this, however loaded
+        /// the machine.
+        func timersFired() async throws {
+            let later = try await create("outage", .critical)
+            try #require(try await eventually { try await service.load(later.id).slaBreachedAt != nil })
         }
     }
 
@@ -105,11 +105,11 @@ struct IncidentSLATests {
         let raised = try await desk.change(incident.id, to: .critical)
         #expect(raised.slaDueAt == Self.due(incident, after: 1))
         #expect(raised.slaState() == .breached)
-        #expect(try await desk.eventually { try await desk.service.load(incident.id).slaBreachedAt != nil })
-        #expect(try await desk.eventually {
+        #expect(try await eventually { try await desk.service.load(incident.id).slaBreachedAt != nil })
+        #expect(try await eventually {
             try await desk.service.store.journal(of: incident.id).contains { $0.text == "the breach hook ran" }
         })
-        try await Task.sleep(for: .seconds(1.5))
+        try await desk.timersFired()
         let lines = try await desk.slaLines(incident.id)
         #expect(lines.count == 2, "one move, one breach: \(lines)")
         #expect(lines.first == Self.dueText(Self.due(incident, after: 1)) + ": critical outage, 1s, already past")
@@ -127,7 +127,7 @@ struct IncidentSLATests {
     func closedAfterItsBreachWasLowered(_ kind: StoreUnderTest) async throws {
         let desk = try await Desk(kind)
         let incident = try await desk.create("outage", .critical)
-        #expect(try await desk.eventually { try await desk.service.load(incident.id).slaBreachedAt != nil })
+        #expect(try await eventually { try await desk.service.load(incident.id).slaBreachedAt != nil })
         // Now due an hour after its opening: closed well before it, but an hour too late for the second it had.
         _ = try await desk.change(incident.id, to: .low)
         var close = IncidentChange(incident.id)
@@ -153,7 +153,7 @@ struct IncidentSLATests {
         let incident = try await desk.create("outage", .critical)
         #expect(try await desk.service.load(incident.id).slaDueAt == Self.due(incident, after: 1))
         _ = try await desk.change(incident.id, to: .low)
-        try await Task.sleep(for: .seconds(2.5))
+        try await desk.timersFired()  // the old deadline's among them
         let now = try await desk.service.load(incident.id)
         let lines = try await desk.slaLines(incident.id)
         #expect(now.slaBreachedAt == nil && now.slaState() == .onTrack, "\(lines)")
@@ -185,7 +185,7 @@ struct IncidentSLATests {
         let late = try await desk.service.runPlaybook(file: "playbooks/t.lua", source: Array(playbook.utf8), on: outage.id,
                                                       by: "test")
         await desk.service.runs.waitForEnd(late.id)
-        #expect(try await desk.eventually { try await desk.service.load(outage.id).slaBreachedAt != nil })
+        #expect(try await eventually { try await desk.service.load(outage.id).slaBreachedAt != nil })
         #expect(try await desk.slaLines(outage.id).count == 2)
         await desk.service.shutdown()
     }

@@ -11,6 +11,8 @@ import Testing
 struct SharedWorkModule: HostModule {
     final class Tally: Sendable {
         let performed = Mutex<[String: Int]>([:])
+        /// How many runs reached `work.hold()` on a stuck worker, and wait there.
+        let held = Mutex(0)
     }
 
     let name = "work"
@@ -26,7 +28,11 @@ struct SharedWorkModule: HostModule {
                 complete(.success([]))
             }
         }
-        table.waitingFunction("hold") { _ in .event { complete in if !stuck { complete(.success([])) } } }
+        table.waitingFunction("hold") { _ in
+            .event { complete in
+                if stuck { tally.held.withLock { $0 += 1 } } else { complete(.success([])) }
+            }
+        }
     }
 }
 
@@ -121,8 +127,10 @@ struct SharedStoreTests {
         await other.close()
     }
 
-    /// Three workers; the first holds every run in `work.hold()` and stops renewing its leases, as
-    /// a worker that died: the other two resume its runs by replay, each effect happens once.
+    /// Three workers; the first holds every run in `work.hold()`, then stops renewing its leases, as
+    /// a worker that died: the other two resume its runs by replay, each effect happens once. It
+    /// dies when the test says, once all are held: a worker that never renewed would lose runs it
+    /// had not reached yet whenever submitting 30 took longer than its lease.
     @Test("A dead worker's runs finish on the others, each effect once, within the lease time plus a renewal period")
     func failover() async throws {
         let location = try PostgresLocation(url: try await PostgresServer.shared().makeDatabase())
@@ -133,25 +141,23 @@ struct SharedStoreTests {
             services.append(try RunService(store: store, modules: StandardModules.all(logger: Self.logger)
                 + [SharedWorkModule(tally: tally, stuck: index == 0)], executors: 1))
         }
-        let keepers = services.dropFirst().map { service in
+        let keepers = services.map { service in
             Task { await RunLeaseKeeper(runs: service, logger: Self.logger)!.run() }
         }
         let source = Array("local n = ...\nwork.perform('a' .. n)\nwork.hold()\nwork.perform('b' .. n)\nreturn n".utf8)
         var runs: [RunID] = []
         for index in 0..<30 { runs.append(try await services[0].submit(script: "job.lua", source: source, arguments: "[\(index)]").id) }
-        try await ReplayTests.eventually { tally.performed.withLock { $0.count } == 30 }
+        try #require(try await eventually { tally.held.withLock { $0 } == 30 }, "every run waits in work.hold()")
+        keepers[0].cancel()
+        await keepers[0].value
         let died = ContinuousClock.now
 
         try await ReplayTests.eventually { tally.performed.withLock { $0.count } == 60 }
         let failover = ContinuousClock.now - died
-        var completed = 0
-        while completed < runs.count, ContinuousClock.now - died < .seconds(30) {
-            completed = try await services[1].runs(status: .completed, limit: 100).count
-        }
-        #expect(completed == runs.count)
+        #expect(try await eventually { try await services[1].runs(status: .completed, limit: 100).count == runs.count })
         #expect(tally.performed.withLock { $0.values.allSatisfy { $0 == 1 } }, "each effect once")
         #expect(failover < .milliseconds(1_000 + 1_000), "within the lease (1 s) and 1 s: \(failover)")
-        for keeper in keepers { keeper.cancel() }
+        for keeper in keepers.dropFirst() { keeper.cancel() }
         for service in services { await service.shutdown() }
     }
 
@@ -166,11 +172,11 @@ struct SharedStoreTests {
         let keeper = Task { await RunLeaseKeeper(runs: taking, logger: Self.logger)!.run() }
         let source = Array("work.hold()\nwork.perform('done')".utf8)
         let run = try await stopping.submit(script: "job.lua", source: source)
-        try await Task.sleep(for: .milliseconds(300))
+        try #require(try await eventually { tally.held.withLock { $0 } == 1 }, "the run waits in work.hold()")
         let stopped = ContinuousClock.now
         await stopping.shutdown()
         try await ReplayTests.eventually { tally.performed.withLock { $0["done"] } == 1 }
-        #expect(ContinuousClock.now - stopped < .seconds(5), "long before the 30 s lease")
+        #expect(ContinuousClock.now - stopped < .seconds(15), "long before the 30 s lease")
         await taking.waitForEnd(run.id)
         #expect(try await taking.run(run.id)?.status == .completed)
         keeper.cancel()
@@ -201,13 +207,10 @@ struct SharedStoreTests {
             return err
             """.utf8)
         let run = try await stopping.submit(script: "job.lua", source: source)
-        try await Task.sleep(for: .milliseconds(300))
+        try #require(try await eventually { tally.held.withLock { $0 } == 1 }, "the run waits in work.hold()")
         await stopping.shutdown()
-        var ended = try await taking.run(run.id)
-        for _ in 0..<300 where ended?.status != .completed {
-            try await Task.sleep(for: .milliseconds(100))
-            ended = try await taking.run(run.id)
-        }
+        #expect(try await eventually { try await taking.run(run.id)?.status == .completed })
+        let ended = try await taking.run(run.id)
         let said = try #require(ended?.result, "\(String(describing: ended))")
         #expect(said.contains("capture.pcap is not in the evidence inbox of worker taking"), "\(said)")
         #expect(said.contains("It moved here from worker stopping, whose machine may hold the file"), "\(said)")

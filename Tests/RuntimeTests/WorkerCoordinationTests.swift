@@ -20,16 +20,6 @@ struct WorkerCoordinationTests {
         return (server, location.database, stores)
     }
 
-    /// Polls `condition` every 20 ms for up to `seconds`.
-    static func eventually(_ seconds: Double = 5, _ condition: () -> Bool) async throws -> Bool {
-        let end = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
-        while ContinuousClock.now < end {
-            if condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return condition()
-    }
-
     /// Who leads now, and every worker that ever started leading, in order.
     final class Leaders: Sendable {
         let state = Mutex<(now: Set<String>, started: [String])>(([], []))
@@ -48,24 +38,49 @@ struct WorkerCoordinationTests {
         var now: Set<String> { state.withLock { $0.now } }
     }
 
+    /// Waits until each of `workers` was refused the leader's lock at least once since this was
+    /// called: its session shows a newer `pg_try_advisory_lock` than the first look found. Then
+    /// it had its chance to lead, and a check that it does not means something.
+    static func waitUntilRefused(_ workers: Set<String>, on server: PostgresServer, database: String) async throws {
+        func tries() throws -> [String: Double] {
+            let rows = try server.psql("""
+                SELECT application_name, extract(epoch FROM query_start) FROM pg_stat_activity
+                WHERE datname = '\(database)' AND query LIKE 'SELECT pg_try_advisory_lock%'
+                """, database: database)
+            var latest: [String: Double] = [:]
+            for row in rows.split(separator: "\n") {
+                let fields = row.split(separator: "|").map(String.init)
+                guard fields.count == 2, let worker = workers.first(where: { fields[0].contains($0) }),
+                      let started = Double(fields[1]) else { continue }
+                latest[worker] = max(latest[worker] ?? 0, started)
+            }
+            return latest
+        }
+        let first = try tries()
+        #expect(try await eventually {
+            let now = try tries()
+            return workers.allSatisfy { worker in now[worker].map { $0 > (first[worker] ?? 0) } ?? false }
+        }, "each of \(workers.sorted()) tries the leader's lock again")
+    }
+
     @Test("One worker leads at a time; when it stops, or the database drops its session, another takes over")
     func leader() async throws {
         let (server, database, stores) = try await Self.stores("first", "second", "third")
         let leaders = Leaders()
         var tasks: [String: Task<Void, Never>] = [:]
         tasks["first"] = Task { await stores[0].lead(leaders.duties(of: "first")) }
-        #expect(try await Self.eventually { leaders.now == ["first"] })
+        #expect(try await eventually { leaders.now == ["first"] })
         #expect(try await PostgresStore.health(of: stores[0].location, logger: Self.logger).leader == "first",
                 "automator store check names it")
         tasks["second"] = Task { await stores[1].lead(leaders.duties(of: "second")) }
         tasks["third"] = Task { await stores[2].lead(leaders.duties(of: "third")) }
-        try await Task.sleep(for: .seconds(1))
+        try await Self.waitUntilRefused(["second", "third"], on: server, database: database)
         #expect(leaders.now == ["first"], "the others wait")
 
         // A graceful stop: the lock goes with the session, and one of the others leads.
         tasks["first"]!.cancel()
         await tasks["first"]!.value
-        #expect(try await Self.eventually { leaders.now.count == 1 && !leaders.now.contains("first") })
+        #expect(try await eventually { leaders.now.count == 1 && !leaders.now.contains("first") })
         let second = try #require(leaders.now.first)
 
         // The database drops the leader's session (a network cut, an administrator): the leader
@@ -75,10 +90,11 @@ struct WorkerCoordinationTests {
             WHERE locktype = 'advisory' AND objid = 3 AND objsubid = 1 AND database =
                 (SELECT oid FROM pg_database WHERE datname = '\(database)')
             """)
-        #expect(try await Self.eventually { leaders.now.count == 1 && !leaders.now.contains(second) },
+        #expect(try await eventually { leaders.now.count == 1 && !leaders.now.contains(second) },
                 "\(leaders.state.withLock { $0 })")
-        try await Task.sleep(for: .milliseconds(500))
-        #expect(leaders.now.count == 1, "and nobody else")
+        // The cut-off worker connects again and waits its turn.
+        try await Self.waitUntilRefused([second], on: server, database: database)
+        #expect(leaders.now.count == 1, "and nobody else: \(leaders.state.withLock { $0 })")
         let started = leaders.state.withLock { $0.started }
         #expect(started.count == 3 && Set(started) == ["first", "second", "third"], "\(started)")
 
@@ -95,7 +111,7 @@ struct WorkerCoordinationTests {
         let (listener, writer) = (stores[0], stores[1])
         let heard = Mutex<[SharedChange]>([])
         let following = Task { await listener.followChanges { change in heard.withLock { $0.append(change) } } }
-        #expect(try await Self.eventually { heard.withLock { $0 } == [.unknown] }, "first: look at everything")
+        #expect(try await eventually { heard.withLock { $0 } == [.unknown] }, "first: look at everything")
 
         try await writer.write(.createIncident(IncidentStoreConformance.incident(1)))
         for number in 1...2 {
@@ -124,7 +140,7 @@ struct WorkerCoordinationTests {
         #expect(try await listener.killsAsked(of: [RunID("run-a"), RunID("run-b")]) == [RunID("run-a"): "killed on request"])
         let expected: [SharedChange] = [.unknown, .taskEnded(TaskID(1)), .questionAnswered("Q1"), .chatChannels(network: "slack"),
                                         .killAsked(RunID("run-a")), .killAsked(RunID("run-a"))]
-        #expect(try await Self.eventually { heard.withLock { $0 } == expected }, "\(heard.withLock { $0 })")
+        #expect(try await eventually { heard.withLock { $0 } == expected }, "\(heard.withLock { $0 })")
         following.cancel()
         await following.value
         for store in stores { await store.close() }
@@ -153,12 +169,12 @@ struct WorkerCoordinationTests {
 
         _ = try await there.complete(TaskID(1), answer: "reached", by: "ann")
         try await chatThere.answer("Q1", choice: "no", by: "bob")
-        #expect(try await Self.eventually { answers.withLock { $0 } == ["task": "reached", "question": "no"] },
+        #expect(try await eventually { answers.withLock { $0 } == ["task": "reached", "question": "no"] },
                 "\(answers.withLock { $0 })")
 
         try await stores[1].write(.setChatChannel(ChatChannelSettings(network: "console", channel: ChatChannel(id: "soc", name: "soc"),
                                                                       watched: true, verbose: true, changedBy: "ann")))
-        #expect(try await Self.eventually {
+        #expect(try await eventually {
             chatHere.settings.withLock { $0[ChatService.key("console", "soc")]?.verbose } == true
         })
         following.cancel()
