@@ -51,6 +51,40 @@ struct IncidentCommandTests {
         #expect(refused.stderr.contains("the disk holding \(data)/automator.sqlite is full"), "\(refused.stderr)")
     }
 
+    @Test("Two processes opening incidents at once with no server: every incident and task gets a number of its own")
+    func twoWritersNumber() async throws {
+        let folder = try Self.workspace()
+        let create = ["incident", "create", "--type", "question", "--severity", "low", "--data", "data", "--scripts", "scripts"]
+        // The store made first: two processes making one new database at once is another matter.
+        let first = try await AutomatorProcess.run(create + ["--title", "first"], in: folder.url)
+        #expect(first.status == 0, "\(first.stderr)")
+        // Each process counted on from what it read at opening, and the second to write failed:
+        // "incident INC-5 already exists" (or the task's number, its run then failed).
+        let url = folder.url
+        @Sendable func writer(_ name: String) async throws -> [String] {
+            var failures: [String] = []
+            for index in 1...12 {
+                let created = try await AutomatorProcess.run(create + ["--title", "\(name) \(index)"], in: url)
+                if created.status != 0 { failures.append(created.stderr) }
+            }
+            return failures
+        }
+        async let one = writer("one")
+        async let two = writer("two")
+        let failures = try await one + two
+        #expect(failures.isEmpty, "\(failures)")
+
+        let common = ["--data", "data", "--json"]
+        let incidents = try await AutomatorProcess.run(["incident", "list", "--limit", "100"] + common, in: folder.url)
+        let listed = try #require((try JSONSerialization.jsonObject(with: Data(incidents.stdout.utf8)) as? [String: Any])?["incidents"]
+            as? [[String: Any]], "\(incidents.stdout)\(incidents.stderr)")
+        #expect(Set(listed.compactMap { $0["id"] as? String }) == Set((1...25).map { "INC-\($0)" }))
+        let tasks = try await AutomatorProcess.run(["task", "list"] + common, in: folder.url)
+        let open = try #require((try JSONSerialization.jsonObject(with: Data(tasks.stdout.utf8)) as? [String: Any])?["tasks"]
+            as? [[String: Any]], "\(tasks.stdout)\(tasks.stderr)")
+        #expect(Set(open.compactMap { $0["id"] as? String }) == Set((1...25).map { "T-\($0)" }), "one asked by each run")
+    }
+
     @Test("A playbook whose file is gone while its run waits: playbook list names the run, and how to stop it")
     func unloadedPlaybook() async throws {
         let folder = try Self.workspace()

@@ -3,9 +3,10 @@ import Foundation
 import TestSupport
 import Testing
 
-/// Incident and task numbers on the store one process owns (SQLite): a number whose write did not
-/// commit is given again, so a failed create leaves no gap.
-@Suite("Incident numbers: no gap after a failed create", .timeLimit(.minutes(1)))
+/// Incident and task numbers on SQLite: a number whose write did not commit is given again, so a
+/// failed create leaves no gap; several processes on one file never give one number twice; many
+/// ingests at once all get theirs.
+@Suite("Incident numbers: no gap after a failed create, none given twice", .timeLimit(.minutes(1)))
 struct IncidentNumberTests {
     @Test("On a full disk the create fails; once there is room the next incident and task take the numbers it left",
           .enabled(if: Tmpfs.isAvailable))
@@ -61,6 +62,85 @@ struct IncidentNumberTests {
         let journal = try await store.journal(of: created.incident.id)
         #expect(journal.map(\.kind) == [.created, .playbook]
             && journal.last?.text.hasPrefix("playbook Triage (playbooks/triage.lua) did not start: ") == true, "\(journal)")
+        await service.shutdown()
+    }
+
+    @Test("Two stores on one file (two commands on one folder) creating incidents and tasks at once: each number is given once")
+    func twoStoresOnOneFile() async throws {
+        let folder = try ScratchFolder()
+        let data = folder.path + "/data"
+        // Both opened before anything is stored: each counted on from 0, and the second to write
+        // INC-1 failed with "incident INC-1 already exists".
+        let stores = [try SQLiteStore(folder: data), try SQLiteStore(folder: data)]
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (writer, store) in stores.enumerated() {
+                group.addTask {
+                    for index in 1...40 {
+                        let draft = IncidentDraft(title: "\(writer) \(index)", type: "phishing", severity: .low)
+                        let incident = draft.incident(IncidentID(try await store.takeNumber(.incident)), at: Date())
+                        try await store.write(.createIncident(incident))
+                        let task = IncidentTask(id: TaskID(try await store.takeNumber(.task)), incident: incident.id,
+                                                runID: nil, title: "Confirm \(writer) \(index)")
+                        try await store.write(.createTask(task))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let incidents = try await stores[1].listIncidents(IncidentQuery(limit: 100))
+        #expect(Set(incidents.map(\.id)) == Set((1...80).map(IncidentID.init)), "\(incidents.map(\.id))")
+        let tasks = try await stores[1].listTasks(TaskQuery(limit: 100))
+        #expect(Set(tasks.map(\.id)) == Set((1...80).map(TaskID.init)), "\(tasks.map(\.id))")
+        for store in stores { await store.close() }
+    }
+
+    @Test("4,000 alerts ingested 256 at a time, each playbook asking a task: all numbered once, none stuck")
+    func manyIngestsAtOnce() async throws {
+        let folder = try ScratchFolder()
+        let scripts = folder.path + "/scripts"
+        try FileManager.default.createDirectory(atPath: scripts + "/playbooks", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: scripts + "/mappers", withIntermediateDirectories: true)
+        try """
+            return playbook {
+              name = "Ask", match = { type = "phishing" },
+              run = function(inc)
+                inc:task{ title = "Look at it" }
+                inc:close{ reason = "asked" }
+              end,
+            }
+            """.write(toFile: scripts + "/playbooks/ask.lua", atomically: true, encoding: .utf8)
+        try """
+            return mapper {
+              map = function(alert)
+                return { title = alert.subject, type = "phishing", severity = "high", source_ref = alert.id }
+              end,
+            }
+            """.write(toFile: scripts + "/mappers/mailgw.lua", atomically: true, encoding: .utf8)
+        let store = try SQLiteStore(folder: folder.path + "/data")
+        let ledger = IncidentLedger(store: store)
+        let modules: [any HostModule] = [JSONModule(), TimeModule(), IncidentsModule(ledger: ledger)]
+        let runs = try RunService(store: store, modules: modules)
+        let service = try IncidentService(ledger: ledger, runs: runs, scripts: scripts, modules: modules)
+        try await service.start()
+        let alerts = 4_000, inFlight = 256
+        // A deadlock between the numbers and the store's readers shows as the suite's time limit.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for first in 0..<inFlight {
+                group.addTask {
+                    for index in stride(from: first, to: alerts, by: inFlight) {
+                        let alert = #"{"id":"A-\#(index)","subject":"Invoice \#(index)"}"#
+                        let ingested = try await service.ingest(source: "mailgw", alert: Array(alert.utf8), by: "test")
+                        let run = try #require(ingested.run)
+                        await runs.waitForEnd(run.id)
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let closed = try await store.listIncidents(IncidentQuery(statuses: [.closed], limit: alerts + 1))
+        #expect(Set(closed.map(\.id)) == Set((1...alerts).map(IncidentID.init)))
+        let tasks = try await store.listTasks(TaskQuery(limit: alerts + 1))
+        #expect(Set(tasks.map(\.id)) == Set((1...alerts).map(TaskID.init)))
         await service.shutdown()
     }
 }

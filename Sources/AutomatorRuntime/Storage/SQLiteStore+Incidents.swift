@@ -174,11 +174,12 @@ extension SQLiteStore: IncidentStore {
          try Int.fetchOne(db, sql: "SELECT ifnull(max(number), 0) FROM task") ?? 0)
     }
 
-    /// Counted here, on from the highest stored at opening: one process owns the data folder (the
-    /// lock of `automator serve`). A write that does not commit gives its numbers back (`NumberCounters`).
-    public func takeNumber(_ kind: NumberedKind) async throws(StoreError) -> Int { numbers.take(kind) }
+    /// Counted here, on from the highest stored at opening and the last given by any process on the
+    /// file (several commands on a folder with no server). A write that does not commit gives its
+    /// numbers back (`NumberCounters`).
+    public func takeNumber(_ kind: NumberedKind) async throws(StoreError) -> Int { try numbers.take(kind) }
 
-    public func takeNumberNow(_ kind: NumberedKind) throws(StoreError) -> Int { numbers.take(kind) }
+    public func takeNumberNow(_ kind: NumberedKind) throws(StoreError) -> Int { try numbers.take(kind) }
 
     private static let selectIncident = """
         SELECT number, title, type, severity, status, owner, labels, fields, details, raw, source, source_ref,

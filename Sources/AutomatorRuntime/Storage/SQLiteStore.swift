@@ -127,7 +127,8 @@ public final class SQLiteStore: Store {
                 if let found { throw found }
                 return try writer.pool()
             }
-            numbers = NumberCounters(highest: try pool.read { try Self.highestNumbers(in: $0) })
+            numbers = NumberCounters(highest: try pool.read { try Self.highestNumbers(in: $0) },
+                                     file: NumbersFile(beside: path))
         } catch {
             throw Self.storeError(error, path: path)
         }
