@@ -28,8 +28,9 @@ extension IntelCommand {
                 Examples:
                   automator intel check ips.txt --config automator.yml
                   automator intel check - --listed --config automator.yml < indicators.txt
-                  automator intel check --extract firewall.log --listed --config automator.yml \\
-                    | jq -r 'select(.verdict == "malicious") | .value'
+                  automator intel check --extract firewall.log --listed \\
+                      --config automator.yml \\
+                      | jq -r 'select(.verdict == "malicious") | .value'
                 """
         )
 

@@ -48,8 +48,9 @@ struct ServeCommand: AsyncParsableCommand {
               PATCH /api/v1/incidents/ID {"owner", "severity", "status", "labels", "by"};
                                          to close: {"status": "closed", "reason": ...};
                                          a severity moves the SLA, from the opening
-              GET  /api/v1/incidents/ID/journal   what happened, in order, a page at a time:
-                                         ?after=SEQUENCE&limit=1000; {"journal", "more"}
+              GET  /api/v1/incidents/ID/journal   what happened, in order, a page at a
+                                         time: ?after=SEQUENCE&limit=1000;
+                                         {"journal", "more"}
               POST /api/v1/incidents/ID/journal   a note by hand, at most 1 MiB:
                                          {"text", "by"}
               POST /api/v1/incidents/ID/command   a bot command in the war room:
@@ -57,7 +58,8 @@ struct ServeCommand: AsyncParsableCommand {
               POST /api/v1/incidents/ID/retry     the failed playbook run again, replaying
                                          its record
               POST /api/v1/incidents/ID/playbook  {"name": ...}: start that playbook on it
-              GET  /api/v1/tasks         open tasks first; ?owner=tier1&overdue=true&status=
+              GET  /api/v1/tasks         open tasks first;
+                                         ?owner=tier1&overdue=true&status=
               POST /api/v1/tasks/ID/complete      {"answer": "yes", "by": "alice"}
               GET  /api/v1/playbooks     in the order they are tried, and the broken files
               GET  /api/v1/questions     the questions runs wait on; ?incident=INC-4

@@ -6,6 +6,8 @@ struct HelpTests {
     /// The parser wraps prose to the terminal, but an indented line (an example, the API's table)
     /// it cuts at the width, its rest at the margin: `--incident` and its file on two lines, the
     /// second no longer part of the command a person copies. 80 columns is a terminal's, and a pipe's.
+    /// A line of exactly 80 is cut too (the parser looks for its newline within the width), so
+    /// each line is compared with the help as printed at 80 columns, not counted.
     @Test("Every example and table line of every command's --help fits in 80 columns")
     func fitsEightyColumns() async throws {
         var commands: [[String]] = [[]]
@@ -16,8 +18,10 @@ struct HelpTests {
             index += 1
             let help = try await AutomatorProcess.run(command + ["--help"], environment: ["COLUMNS": "1000"])
             #expect(help.status == 0, "automator \(command.joined(separator: " ")) --help: \(help.stderr)")
+            let narrow = try await AutomatorProcess.run(command + ["--help"], environment: ["COLUMNS": "80"])
+            let narrowLines = Set(narrow.stdout.components(separatedBy: "\n"))
             let lines = help.stdout.components(separatedBy: "\n")
-            for line in lines.prefix(while: { !$0.hasPrefix("USAGE:") }) where line.hasPrefix("  ") && line.count > 80 {
+            for line in lines.prefix(while: { !$0.hasPrefix("USAGE:") }) where line.hasPrefix("  ") && !narrowLines.contains(line) {
                 long.append("automator \(command.joined(separator: " ")): \(line)")
             }
             if let start = lines.firstIndex(of: "SUBCOMMANDS:") {
@@ -27,6 +31,7 @@ struct HelpTests {
             }
         }
         #expect(commands.count > 40, "the subcommands were not found: \(commands)")
-        #expect(long.isEmpty, "lines over 80 columns:\n\(long.joined(separator: "\n"))")
+        #expect(long.isEmpty, "lines cut at 80 columns:\n\(long.joined(separator: "\n"))")
     }
+
 }
