@@ -40,10 +40,23 @@ struct Automator: AsyncParsableCommand {
 
     /// ArgumentParser's, except for a `ValidationError` that a command throws while it runs (a
     /// file it cannot read, an option it needs): the default shows the usage of `automator`
-    /// itself there, which the command's own usage replaces.
+    /// itself there, which the command's own usage replaces. And a mistyped subcommand is named,
+    /// with the one it likely meant, where the parser calls every word from it on unexpected.
     static func main() async {
         var command: any ParsableCommand
-        do { command = try await asyncParseAsRoot(nil) } catch { exit(withError: error) }
+        do {
+            command = try await asyncParseAsRoot(nil)
+        } catch {
+            if let mistyped = MistypedCommand.find(in: Array(CommandLine.arguments.dropFirst()), root: Automator.self) {
+                FileHandle.standardError.write(Data("""
+                    \(_errorPrefix)\(mistyped.message)
+                      See '\(mistyped.path.joined(separator: " ")) --help' for more information.
+
+                    """.utf8))
+                exit(withError: ExitCode.validationFailure)
+            }
+            exit(withError: error)
+        }
         do {
             if var running = command as? any AsyncParsableCommand { try await running.run() } else { try command.run() }
         } catch let error as ValidationError {

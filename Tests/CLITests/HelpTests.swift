@@ -34,4 +34,29 @@ struct HelpTests {
         #expect(long.isEmpty, "lines cut at 80 columns:\n\(long.joined(separator: "\n"))")
     }
 
+    /// The parser called every word from the typo on unexpected (`2 unexpected arguments:
+    /// 'incidnet', 'list'`), which hides which one is wrong.
+    @Test("A mistyped command is named, with the one it likely meant, or else the commands there")
+    func mistypedCommand() async throws {
+        let top = try await AutomatorProcess.run(["incidnet", "list", "--status", "new"])
+        #expect(top.status == 64, "\(top.stderr)")
+        #expect(top.stderr.hasPrefix("error: automator has no command 'incidnet': did you mean 'incident'?\n"), "\(top.stderr)")
+        #expect(top.stderr.contains("See 'automator --help'"), "\(top.stderr)")
+
+        let below = try await AutomatorProcess.run(["incident", "lst"])
+        #expect(below.status == 64)
+        #expect(below.stderr.hasPrefix("error: automator incident has no command 'lst': did you mean 'list'?\n"), "\(below.stderr)")
+        #expect(below.stderr.contains("See 'automator incident --help'"), "\(below.stderr)")
+
+        let unknown = try await AutomatorProcess.run(["token", "grant", "alice"])
+        #expect(unknown.status == 64)
+        #expect(unknown.stderr.hasPrefix("error: automator token has no command 'grant': its commands are add, list, rotate, revoke\n"),
+                "\(unknown.stderr)")
+
+        // The mistakes after a command are the parser's, as before: an option, a missing argument.
+        let option = try await AutomatorProcess.run(["intel", "extract", "--per-lin"])
+        #expect(option.status == 64 && option.stderr.contains("Unknown option '--per-lin'. Did you mean '--per-line'?"), "\(option.stderr)")
+        let script = try await AutomatorProcess.run(["run"])
+        #expect(script.status == 64 && script.stderr.contains("Missing expected argument '<file.lua>'"), "\(script.stderr)")
+    }
 }

@@ -15,10 +15,10 @@ import Foundation
 /// Typo.meant(by: "incdent", among: ["incident", "ip", "note"])  // "incident"
 /// Typo.meant(by: "nice", among: ["incident", "ip", "note"])     // nil
 /// ```
-enum Typo {
+package enum Typo {
     /// The name of `names` nearest `typed` (in any case) within its allowed edits, the first in
     /// order on a tie.
-    static func meant(by typed: String, among names: some Sequence<String>) -> String? {
+    package static func meant(by typed: String, among names: some Sequence<String>) -> String? {
         let typed = Array(typed.lowercased())
         var best: (name: String, edits: Int)?
         for name in names.sorted() {
