@@ -87,7 +87,7 @@ struct RunCommandTests {
         (["run", "ok.lua", "--timeout", "1e16"], "--timeout must be a number of seconds above 0 and at most 604800"),
         (["run", "ok.lua", "--memory", "0"], "--memory must be between"),
         (["run", "ok.lua", "--memory", "lots"], "The value 'lots' is invalid for '--memory <MiB>'"),
-        (["no-such-command"], "Unexpected argument 'no-such-command'"),
+        (["no-such-command"], "automator has no command 'no-such-command': its commands are run, test, check"),
     ])
     func usage(arguments: [String], message: String) throws {
         let folder = try TemporaryFolder()
