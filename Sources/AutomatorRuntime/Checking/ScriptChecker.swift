@@ -356,10 +356,10 @@ public struct ScriptChecker: Sendable {
                 .map { "its integration is not used: \($0.message)" }
                 ?? "no integration in \(folder) declares it"
         }
-        for name in configuration.integrations.keys.sorted()
-        where !FileManager.default.fileExists(atPath: "\(folder)/\(name).lua") {
+        let integrationFiles = Set(Integrations.files(in: folder))
+        for name in configuration.integrations.keys.sorted() where !integrationFiles.contains(name + ".lua") {
             problems.append(ScriptProblem(file: configurationFile ?? "the configuration", line: nil,
-                message: "integrations.\(name) configures an integration that \(folder) does not have (\(name).lua)"))
+                                          message: Integrations.namesNoFile(name, among: integrationFiles)))
         }
         return Findings(problems: problems, notSetUp: integrations.notSetUp)
     }

@@ -215,8 +215,9 @@ public final class Integrations: Sendable {
     }
 
     /// Why `integrations.KEY` of the configuration is not used when no file has its name: most
-    /// often a misspelt name, whose settings would otherwise be dropped without a word.
-    private static func namesNoFile(_ key: String, among files: Set<String>) -> String {
+    /// often a misspelt name, whose settings would otherwise be dropped without a word. `automator
+    /// check` says it in the same words.
+    static func namesNoFile(_ key: String, among files: Set<String>) -> String {
         let names = files.map { String($0.dropLast(".lua".count)) }
         let hint = Typo.meant(by: key, among: names).map { "did you mean \($0)?" }
             ?? "the integrations are " + (names.isEmpty ? "none" : names.sorted().joined(separator: ", "))
@@ -224,7 +225,7 @@ public final class Integrations: Sendable {
     }
 
     /// The integrations' files in `folder`, by name.
-    private static func files(in folder: String) -> [String] {
+    static func files(in folder: String) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
             .filter { $0.hasSuffix(".lua") && !$0.hasSuffix("_test.lua") }.sorted()
     }
