@@ -36,7 +36,8 @@ struct RunCommand: ParsableCommand {
 
             Examples:
               automator run scripts/examples/triage.lua
-              automator run check.lua --timeout 5 --memory 64 -- 203.0.113.7 example.com
+              automator run scripts/examples/triage.lua --timeout 5 --memory 64 \\
+                  -- "mail from 203.0.113.45"
               automator run notify.lua --allow-http hooks.example.com
               automator run scripts/playbooks/phishing.lua \\
                   --incident scripts/examples/incidents/phishing.json

@@ -165,6 +165,18 @@ struct RunCommandTests {
         #expect(!result.stdout.contains("10.0.4.17"), "an internal relay is not a finding")
         #expect(result.stdout.hasSuffix(#"{"alert":"ALRT-20261129-0042","findings":4,"score":8,"verdict":"malicious"}"# + "\n"))
     }
+
+    @Test("triage.lua weighs the text given as its arguments in place of the example's body, as the README runs it")
+    func triageArguments() throws {
+        let result = try AutomatorProcess.run(["run", "examples/triage.lua", "--timeout", "5", "--memory", "64", "--",
+                                               "mail from 198.51.100.9 linking", "hxxps://rnicrosoft-helpdesk[.]com/x"],
+                                              in: PlaybookTrialTests.scripts)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        #expect(lines.contains(["ipv4", "198.51.100.9", "unknown"]), "\(result.stdout)")
+        #expect(lines.contains { $0.starts(with: ["domain", "rnicrosoft-helpdesk.com", "malicious:"]) }, "\(result.stdout)")
+        #expect(!result.stdout.contains("203.0.113.45"), "the example's body is replaced: \(result.stdout)")
+    }
 }
 
 @Suite("Standard Lua stays standard")

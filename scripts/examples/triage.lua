@@ -2,7 +2,10 @@
 -- them, decide. Run it with:
 --
 --   automator run scripts/examples/triage.lua
+--   automator run scripts/examples/triage.lua -- "seen hxxp://evil[.]example/login from 198.51.100.9"
 --
+-- The arguments, when given, are the alert's text in place of the example's body (`...` holds
+-- them, as `arg` does; POST /api/v1/runs passes its "args" the same way).
 -- `automator run` has no store and no configured sources, so the known-bad list is a table here;
 -- under `automator serve` a playbook asks `intel.reputation` and opens an incident instead
 -- (scripts/playbooks/phishing.lua).
@@ -21,6 +24,7 @@ local alert = json.decode([[
   ]
 }
 ]])
+if select("#", ...) > 0 then alert.body = table.concat({ ... }, " ") end
 
 -- Known-bad indicators a team keeps by hand; under `serve` this is a local feed (docs/playbooks.md).
 local blocklist = {
