@@ -261,6 +261,8 @@ struct ActionTests {
         #expect(refusal("firewall.disable_user", ["user": "mallory@example.com", "hours": "two"])
             .contains("hours must be a whole number"))
         #expect(refusal("firewall.nuke", [:]).hasPrefix("there is no action firewall.nuke: the actions are firewall.block_ip"))
+        #expect(refusal("firewall.blok_ip", [:])
+            .hasPrefix("there is no action firewall.blok_ip (did you mean firewall.block_ip?): the actions are firewall.block_ip"))
 
         // Through a playbook: the error is raised at the script's line, and nothing reached the API.
         let (incident, run) = try await responder.open("C2 at 10.1.2.3")

@@ -49,7 +49,7 @@ public struct ActionParameter: Sendable, Hashable {
 
 extension ActionDeclaration {
     /// The action called `name` in `catalog`; an error that lists the actions when there is none,
-    /// or says why its integration is not in use (`leftOut`).
+    /// with the one a typo meant, or says why its integration is not in use (`leftOut`).
     static func named(_ name: String, in catalog: [ActionDeclaration], leftOut: [Integrations.Problem] = [])
         throws(ActionError) -> ActionDeclaration
     {
@@ -59,7 +59,8 @@ extension ActionDeclaration {
                 throw ActionError(.invalid, "\(name) cannot run: the integration \(integration) is not in use: \(problem.message)")
             }
             let names = catalog.map(\.name)
-            throw ActionError(.invalid, "there is no action \(name): "
+            let meant = Typo.meant(by: name, among: names).map { " (did you mean \($0)?)" } ?? ""
+            throw ActionError(.invalid, "there is no action \(name)\(meant): "
                 + (names.isEmpty ? "no integration in use in scripts/integrations declares actions"
                                  : "the actions are " + names.joined(separator: ", ")))
         }
