@@ -116,7 +116,7 @@ struct RunsCommandTests {
         (["runs", "list", "--data", "/nonexistent/data"], "there is no data folder /nonexistent/data"),
         (["runs", "show"], "Missing expected argument '<id>'"),
         (["runs", "kill"], "Missing expected argument '<id>'"),
-        (["runs", "stop", "run-1"], "unexpected arguments: 'stop', 'run-1'"),
+        (["runs", "stop", "run-1"], "automator runs has no command 'stop': its commands are list, show, kill"),
     ])
     func usage(arguments: [String], message: String) async throws {
         let folder = try TemporaryFolder()
