@@ -185,9 +185,12 @@ public struct ScriptChecker: Sendable {
         await playbooks.refresh(force: true)
         await store.close()
         // How the catalog's refusals of a declaration start: `declare`'s (`playbook: unknown field
-        // sal`), and its own checks of `match` and `sla`.
+        // sal`), its own checks of `match` and `sla`, and a file that declares no playbook.
         return await playbooks.problems.map { ScriptProblem(file: file, line: $0.line, message: $0.message) }
-            .filter { $0.message.prefixMatch(of: /playbook:\s|match\snames\sthe\sunknown\sfield\s|sla\smust\sbe\s/) != nil }
+            .filter {
+                $0.message.prefixMatch(of: /playbook:\s|match\snames\sthe\sunknown\sfield\s|sla\smust\sbe\s|the\sfile\smust\sreturn\splaybook\s/)
+                    != nil
+            }
     }
 
     /// A new folder's path under the temporary directory, for a store the caller removes.
@@ -207,7 +210,7 @@ public struct ScriptChecker: Sendable {
         let chat = ChatService(store: store, adapters: [], scripts: scripts, logger: quiet)
         let evaluator = try ScriptEvaluator(modules: StandardModules.all(logger: quiet)
             + [IncidentsModule(ledger: ledger), ChatModule(service: chat, reputation: nil, evidence: nil)],
-            modulePaths: modulePaths)
+            modulePaths: modulePaths, quiet: true)
         return (PlaybookCatalog(folder: folder, evaluator: evaluator, logger: quiet),
                 CommandCatalog(folder: folder, evaluator: evaluator, logger: quiet), store)
     }

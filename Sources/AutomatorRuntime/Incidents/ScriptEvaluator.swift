@@ -16,14 +16,19 @@ final class ScriptEvaluator: @unchecked Sendable {
     private static let limits = Limits(memory: 256 << 20, timeout: .seconds(5))
     private static let declaringModules = ["playbook": "incidents", "mapper": "incidents", "integration": "integrations",
                                            "chat": "chat"]
+    /// Whether a file's `print`s are dropped: a check reads what it declares, and what it prints
+    /// is its run's to print (`automator run --incident` printed a playbook's top level twice).
+    private let quiet: Bool
 
     /// - Parameters:
     ///   - modules: those the scripts use, and those that declare the kinds to read
     ///     (`IncidentsModule` for playbooks and mappers, `IntegrationsModule` for integrations,
     ///     `ChatModule` for chat commands).
     ///   - modulePaths: where `require` looks.
-    init(modules: [any HostModule], modulePaths: [String] = []) throws(LuaError) {
+    ///   - quiet: whether the files' `print`s are dropped (a check's evaluator).
+    init(modules: [any HostModule], modulePaths: [String] = [], quiet: Bool = false) throws(LuaError) {
         sandbox = try Sandbox(modules: modules, modulePaths: modulePaths)
+        self.quiet = quiet
         var declared: [String: LuaReference] = [:]
         for (kind, module) in Self.declaringModules {
             if let function = sandbox.hostFunction("declared", of: module) { declared[kind] = function }
@@ -56,8 +61,7 @@ final class ScriptEvaluator: @unchecked Sendable {
             guard let declared = declared[kind] else {
                 throw LuaError(.runtime, "reading \(kind) declarations needs the \(Self.declaringModules[kind] ?? "?") module")
             }
-            let environment = try sandbox.makeEnvironment()
-            let chunk = try sandbox.load(source, chunkName: "@" + path, in: environment)
+            let chunk = try sandbox.load(source, chunkName: "@" + path, in: try fileEnvironment())
             return try sandbox.call(inspector[kind]!, leading: [.reference(chunk.reference), .reference(declared)],
                                     limits: Self.limits) { stack, first, _ throws(LuaError) in
                 let json = stack.bytes(at: first).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
@@ -71,7 +75,7 @@ final class ScriptEvaluator: @unchecked Sendable {
     /// What a script file returns, as JSON (`sla.lua`).
     func value(source: [UInt8], path: String) async throws(LuaError) -> String {
         try await perform { [self] () throws(LuaError) in
-            let chunk = try sandbox.load(source, chunkName: "@" + path, in: try sandbox.makeEnvironment())
+            let chunk = try sandbox.load(source, chunkName: "@" + path, in: try fileEnvironment())
             return try string(inspector["value"]!, [.reference(chunk.reference)])
         }
     }
@@ -82,6 +86,16 @@ final class ScriptEvaluator: @unchecked Sendable {
         try await perform { [self] () throws(LuaError) in
             try string(inspector[function]!, [.reference(declaration.reference)], arguments: arguments)
         }
+    }
+
+    /// A fresh environment for a file; with `quiet`, its `print` prints nothing.
+    private func fileEnvironment() throws(LuaError) -> Environment {
+        let environment = try sandbox.makeEnvironment()
+        if quiet {
+            let silence = try sandbox.load(Array("print = function() end".utf8), chunkName: "=quiet", in: environment)
+            _ = try sandbox.run(silence, limits: Self.limits)
+        }
+        return environment
     }
 
     private func string(_ function: LuaReference, _ leading: [LuaRun.Leading], arguments: String = "[]")
