@@ -145,7 +145,7 @@ struct ActionServeTests {
         #expect(firewall.sent.count == 2)
     }
 
-    @Test("A failed undo, by the CLI and the API: the action is named as still in force, with how to lift it")
+    @Test("A failed undo, by the CLI and the API: the action is named as still in force, with how to lift it, and journaled so")
     func failedUndo() async throws {
         let beside = try await Beside(configuration: "chat:\n  roles: { approver: [alice] }\n")
         let (firewall, api, server) = (beside.firewall, beside.api, beside.server)
@@ -165,11 +165,21 @@ struct ActionServeTests {
         #expect(answer.status == 502 && answer.json["error"] as? String == inForce, "\(answer.body)")
         let shown = try await AutomatorProcess.run(["action", "show", id] + common, environment: environment)
         #expect(shown.stdout.contains("status    done\n"), "still done, still undoable: \(shown.stdout)\(shown.stderr)")
+        // The incident's journal says it too, once for each attempt, by whoever asked: the error
+        // alone reached only them, while the journal said the action done.
+        let journal = try await server.call("GET", "/api/v1/incidents/INC-1/journal").json["journal"] as? [[String: Any]] ?? []
+        let failures = journal.filter { ($0["text"] as? String)?.contains("still in force") == true }
+        #expect(failures.map { "\($0["kind"] ?? "") \($0["actor"] ?? ""): \($0["text"] ?? "")" } == ["cli:alice", "api"].map {
+            "action \($0): \(id) firewall.block_ip ip=198.51.100.7 is still in force: firewall.unblock_ip failed: the "
+                + "firewall answered 409 (undo asked by \($0)); once that is fixed, automator action undo \(id) runs it again"
+        }, "\(journal)")
 
         firewall.refusingUndo.withLock { $0 = false }
         let undone = try await AutomatorProcess.run(["action", "undo", id] + common, environment: environment)
         #expect(undone.status == 0 && undone.stdout.hasPrefix("\(id)  undone"), "\(undone.stdout)\(undone.stderr)")
         #expect(firewall.sent.filter { $0.hasPrefix("/unblock") }.count == 3)
+        let verified = try await AutomatorProcess.run(["journal", "verify", "--data", common[1]], environment: environment)
+        #expect(verified.status == 0 && verified.stdout.hasPrefix("journal verified: "), "\(verified.stdout)\(verified.stderr)")
     }
 
     @Test("action show, through the server and on the folder: the record, its ttl (a dry run's too) and its undo")

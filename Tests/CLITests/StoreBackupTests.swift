@@ -131,6 +131,25 @@ struct StoreBackupTests {
                 && checked.stdout.contains("restore the newest backup"), "\(checked.stdout)\(checked.stderr)")
     }
 
+    @Test("The commands that read leave a backup as it was: no numbers file is made until a number is taken")
+    func readsMakeNothing() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        #expect(try await AutomatorProcess.run(["incident", "create", "--data", data, "--title", "Exfiltration",
+                                                "--type", "dlp", "--severity", "high"]).status == 0)
+        let backup = folder.url.appendingPathComponent("backup").path
+        #expect(try await AutomatorProcess.run(["store", "backup", backup, "--data", data]).status == 0)
+        let made = try FileManager.default.subpathsOfDirectory(atPath: backup).sorted()
+        for command in [["incident", "list"], ["incident", "show", "INC-1"], ["report"], ["audit"], ["journal", "verify"],
+                        ["store", "check"]] {
+            let read = try await AutomatorProcess.run(command + ["--data", backup])
+            #expect(read.status == 0, "\(command): \(read.stdout)\(read.stderr)")
+        }
+        let after = try FileManager.default.subpathsOfDirectory(atPath: backup).sorted()
+        #expect(after == made, "made by reading: \(Set(after).subtracting(made).sorted())")
+        #expect(!after.contains { $0.hasSuffix("-numbers") })
+    }
+
     @Test("A folder this user may only read (a backup, an auditor's snapshot) is listed, verified and reported on; a write says why it cannot be made")
     func readOnly() async throws {
         let folder = try TemporaryFolder()

@@ -876,6 +876,10 @@ struct ActionTests {
                 + "automator action undo --incident \(incident) undoes them once that is fixed"), "\(error)")
         }
         #expect(try await responder.actions.history(on: incident).map(\.status) == [.undone, .done, .done])
+        let failure = try await responder.journal(incident).filter { $0.contains("still in force") }
+        #expect(failure == ["cli:bob: \(done[1].id) firewall.block_ip ip=198.51.100.2 is still in force: firewall.unblock_ip "
+            + "failed: the firewall answered 400 (undo asked by cli:bob); once that is fixed, automator action undo "
+            + "\(done[1].id) runs it again"], "the action it stopped on is journaled as still in force: \(failure)")
         await responder.stop()
     }
 
@@ -899,6 +903,14 @@ struct ActionTests {
         #expect(said == ["⚠️ Not done: \(inForce)"], "\(said)")
         #expect(try await responder.actions.action(blocked.id).status == .done)
         #expect(!(try await responder.journal(incident).contains { $0.contains("undone") }), "nothing was undone")
+        // Each failed attempt is journaled once, by whoever asked, hash-chained with the rest.
+        let failures = try await responder.journal(incident).filter { $0.contains("still in force") }
+        #expect(failures == ["cli:bob", "cli:bob", "test:alice"].map {
+            "\($0): \(blocked.id) firewall.block_ip ip=198.51.100.2 is still in force: firewall.unblock_ip failed: the "
+                + "firewall answered 400 (undo asked by \($0)); once that is fixed, automator action undo \(blocked.id) "
+                + "runs it again"
+        }, "\(failures)")
+        #expect(try await responder.store.verifyJournal(of: nil).problem == nil)
 
         firewall.refusedUndo.withLock { $0 = nil }
         let again = await responder.say("!action undo \(blocked.id)")

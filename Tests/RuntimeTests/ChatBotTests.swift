@@ -1,6 +1,7 @@
 import AutomatorRuntime
 import Crypto
 import Foundation
+import GRDB
 import Hummingbird
 import Logging
 import NIOCore
@@ -29,9 +30,12 @@ struct ChatBotTests {
         let incidents: IncidentService
         let integrations: Integrations
 
-        /// - Parameter intel: a folder of integrations to ask besides the feed; none when nil.
+        /// - Parameters:
+        ///   - intel: a folder of integrations to ask besides the feed; none when nil.
+        ///   - logger: the chat service's.
         init(folder: ScratchFolder? = nil, scripts: String = ChatBotTests.scripts, roles: [String: [String]] = [:],
-             on kind: StoreUnderTest = .sqlite, namesAreUnique: Bool = true, intel: String? = nil) async throws
+             on kind: StoreUnderTest = .sqlite, namesAreUnique: Bool = true, intel: String? = nil,
+             logger: Logger = ChatBotTests.logger) async throws
         {
             let folder = try folder ?? ScratchFolder()
             self.folder = folder
@@ -54,7 +58,7 @@ struct ChatBotTests {
             let reputation = ReputationService(feeds: feeds, integrations: integrations, cache: store)
             // Alice may change things (join, close, note...) in every test bot, as a team sets up.
             chat = ChatService(store: store, adapters: [network], scripts: scripts,
-                               rules: AccessRules(roles: ["analyst": ["alice"]].merging(roles) { $1 }))
+                               rules: AccessRules(roles: ["analyst": ["alice"]].merging(roles) { $1 }), logger: logger)
             let evidence = EvidenceService(store: store, dataFolder: folder.path + "/data")
             let modules = StandardModules.all(logger: ChatBotTests.logger, reputation: reputation)
                 + [IncidentsModule(ledger: ledger), EvidenceModule(service: evidence),
@@ -737,6 +741,45 @@ struct ChatBotTests {
         _ = bot.network.takePosts()
         let refused = await bot.say("!task done T-99 yes", in: Self.soc)
         #expect(refused.map(\.text) == ["T-99 is not an open task: !task list shows them."])
+        await bot.stop()
+    }
+
+    @Test("A question's timeout that the store refuses (its database locked) is kept once it takes writes, and resumes the run once")
+    func timeoutWhileLocked() async throws {
+        let log = CapturedLog.Records()
+        let bot = try await Bot(logger: Logger(label: "test") { _ in CapturedLog(records: log) })
+        #expect(await bot.say("!incident new C2 beacon", in: Self.soc).first?.text.hasPrefix("Opened INC-1") == true)
+        let run = try await bot.incidents.runs.submit(script: "ask.lua", source: Array("""
+            return chat.ask("#soc", "Which host?", { "web-1", "web-2" }, { timeout = 2 })
+            """.utf8), incident: IncidentID(1))
+        // Asked, and the call recorded: the run writes nothing more until the question is answered.
+        #expect(try await eventually { try await bot.incidents.runs.store.hostCalls(of: run.id).count == 1 })
+        let id = try #require(bot.network.posts.withLock { $0.last?.question?.id })
+
+        // Another process holds the database's write lock past the deadline, and past the 5 s the
+        // store waits for it: the timeout's write fails, as on a full disk or a database away.
+        var configuration = Configuration()
+        configuration.allowsUnsafeTransactions = true
+        let other = try DatabaseQueue(path: bot.folder.path + "/data/" + SQLiteStore.fileName, configuration: configuration)
+        try await other.writeWithoutTransaction { try $0.execute(sql: "BEGIN EXCLUSIVE") }
+        let refused = { log.lines.withLock { $0.filter { $0.message.contains("could not be recorded") } } }
+        #expect(try await eventually { !refused().isEmpty }, "the failure is said")
+        #expect(refused().map(\.level) == [.error] && refused().first?.message.hasPrefix("chat: question \(id) timed out, "
+            + "but its answer timeout could not be recorded: ") == true, "\(refused())")
+        #expect(try await bot.store.question(id)?.answer == nil)
+        try await other.writeWithoutTransaction { try $0.execute(sql: "ROLLBACK") }
+
+        // Tried again: kept, and the run resumed with it, once.
+        #expect(try await eventually { try await bot.incidents.runs.run(run.id)?.status == .completed })
+        #expect(try await bot.incidents.runs.run(run.id)?.result == #"["timeout","automator","\#(id)"]"#)
+        #expect(try await bot.incidents.runs.store.hostCalls(of: run.id).count == 2)
+        let kept = try #require(try await bot.store.question(id))
+        #expect(kept.answer == "timeout" && kept.answeredBy == "automator")
+        let journal = try await bot.store.journal(of: IncidentID(1)).filter { $0.kind == .approval }.map(\.text)
+        #expect(journal.filter { $0.contains("timed out") }.count == 1, "\(journal)")
+        #expect(try await (bot.store as? any JournalStore)?.verifyJournal(of: nil).problem == nil)
+        #expect(refused().count == 1, "said once, not at every try")
+        #expect(log.lines.withLock { $0.contains { $0.level == .notice && $0.message.contains("\(id) is answered timeout") } })
         await bot.stop()
     }
 

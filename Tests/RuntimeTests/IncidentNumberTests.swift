@@ -94,6 +94,53 @@ struct IncidentNumberTests {
         for store in stores { await store.close() }
     }
 
+    @Test("The numbers file deleted under two stores that have it open, a third opened after: each number is given once")
+    func numbersFileDeleted() async throws {
+        let folder = try ScratchFolder()
+        let data = folder.path + "/data"
+        let file = data + "/" + SQLiteStore.fileName + NumbersFile.suffix
+        func create(in store: SQLiteStore) async throws -> IncidentID {
+            let id = IncidentID(try await store.takeNumber(.incident))
+            try await store.write(.createIncident(IncidentDraft(title: "C2", type: "c2", severity: .low).incident(id, at: Date())))
+            let task = IncidentTask(id: TaskID(try await store.takeNumber(.task)), incident: id, runID: nil, title: "Confirm")
+            try await store.write(.createTask(task))
+            return id
+        }
+        let (first, second) = (try SQLiteStore(folder: data), try SQLiteStore(folder: data))
+        var created = [try await create(in: first), try await create(in: second)]
+        // Someone tidying the folder. Each store numbered on through the file it had open, and
+        // one opened now made a new file from the database: INC-3 was given by two of them.
+        try FileManager.default.removeItem(atPath: file)
+        let third = try SQLiteStore(folder: data)
+        created.append(try await create(in: first))
+        created.append(try await create(in: third))
+        created.append(try await create(in: second))
+        #expect(created == (1...5).map(IncidentID.init), "\(created)")
+        #expect(FileManager.default.fileExists(atPath: file), "made again by the next number")
+
+        // Deleted again, by a store whose last number (INC-3) is behind the others': the file is
+        // made anew from what the database holds, not from what this store gave.
+        try FileManager.default.removeItem(atPath: file)
+        #expect(try await create(in: first) == IncidentID(6))
+        #expect(try await create(in: third) == IncidentID(7))
+        #expect(Set(try await third.listTasks(TaskQuery(limit: 100)).map(\.id)) == Set((1...7).map(TaskID.init)))
+        for store in [first, second, third] { await store.close() }
+    }
+
+    @Test("A store opened and read makes no numbers file: a read leaves the folder as it was; the first number makes it")
+    func noFileUntilANumber() async throws {
+        let folder = try ScratchFolder()
+        let data = folder.path + "/data"
+        let file = data + "/" + SQLiteStore.fileName + NumbersFile.suffix
+        let store = try SQLiteStore(folder: data)
+        _ = try await store.listIncidents(IncidentQuery(limit: 10))
+        _ = try await store.verifyJournal(of: nil)
+        #expect(!FileManager.default.fileExists(atPath: file))
+        #expect(try await store.takeNumber(.incident) == 1)
+        #expect(FileManager.default.fileExists(atPath: file))
+        await store.close()
+    }
+
     @Test("4,000 alerts ingested 256 at a time, each playbook asking a task: all numbered once, none stuck")
     func manyIngestsAtOnce() async throws {
         let folder = try ScratchFolder()

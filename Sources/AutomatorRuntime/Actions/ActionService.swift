@@ -282,7 +282,7 @@ public final class ActionService: Sendable {
     ///
     /// - Throws: `ActionError`: `.notFound`, `.conflict` (no undo, or not done), `.failed` (the
     ///   undo raised, or its API refused), saying that the action is still in force and how to
-    ///   lift it: only the error reaches whoever asked, at the CLI, the API or in chat.
+    ///   lift it, as its incident's journal does (`lift`).
     public func undo(_ id: String, by: String) async throws(ActionError) -> ActionRecord {
         let record = try await action(id)
         guard record.status == .done else {
@@ -290,16 +290,20 @@ public final class ActionService: Sendable {
         }
         let inverse = try inverse(of: record)
         return try await lift(record, with: inverse, by: by) { error in
-            // The integration names itself ("firewall.unblock_ip failed: …"): said once.
-            let failure = error.description.hasPrefix(inverse.name + " ") ? error.description
-                : "its undo \(inverse.name) failed: \(error)"
             let note = record.incident.map {
                 " and say so in \($0)'s journal (!note \($0) … in chat, or POST /api/v1/incidents/\($0)/journal)"
             } ?? ""
-            return ActionError(error.kind, "\(Self.summary(of: record)) is still in force: \(failure). Run the undo "
-                + "again once that is fixed (automator action undo \(id), or !action undo \(id) in chat); or lift it "
-                + "by hand in the product\(note): automator still counts it as done", raised: error.raised)
+            return ActionError(error.kind, "\(Self.summary(of: record)) is still in force: "
+                + "\(Self.failure(of: inverse, error)). Run the undo again once that is fixed (automator action undo \(id), "
+                + "or !action undo \(id) in chat); or lift it by hand in the product\(note): automator still counts it as "
+                + "done", raised: error.raised)
         }
+    }
+
+    /// `firewall.unblock_ip failed: the firewall answered 409`: why an undo was not done. The
+    /// integration's error names itself most often: said once.
+    private static func failure(of inverse: ActionDeclaration, _ error: ActionError) -> String {
+        error.description.hasPrefix(inverse.name + " ") ? error.description : "its undo \(inverse.name) failed: \(error)"
     }
 
     /// `ACT-3f9a0c12b4 firewall.block_ip ip=198.51.100.7`: a recorded action, for people.
@@ -325,9 +329,15 @@ public final class ActionService: Sendable {
 
     /// Sends a done action's undo and records it undone, journaled.
     ///
-    /// - Parameter failing: what to say when the undo was not done (the integration raised, its
-    ///   API refused): the action is still in force then, where a failed write follows an undo done.
-    private func lift(_ record: ActionRecord, with inverse: ActionDeclaration, by: String,
+    /// An undo that was not done (the integration raised, its API refused) is journaled on the
+    /// incident too, before it is thrown: the action is still in force, and the error alone
+    /// reached only whoever asked (at the CLI, the API or in chat), while the journal said it
+    /// done. A write that fails after the undo was done is thrown as it is.
+    ///
+    /// - Parameters:
+    ///   - journalingFailure: false for the ttl's expiry, which journals its first failure alone.
+    ///   - failing: what to tell whoever asked when the undo was not done.
+    private func lift(_ record: ActionRecord, with inverse: ActionDeclaration, by: String, journalingFailure: Bool = true,
                       failing: (ActionError) -> ActionError = { $0 }) async throws(ActionError) -> ActionRecord
     {
         var context = JSONText.Object()
@@ -336,6 +346,16 @@ public final class ActionService: Sendable {
         context["requested_by"] = JSONText.string(by)
         let sent = await withCheckedContinuation { continuation in
             integrations.perform(inverse, parameters: record.parameters, context: context) { continuation.resume(returning: $0) }
+        }
+        if case .failure(let error) = sent, journalingFailure, let incident = record.incident {
+            let entry = Self.journaled(nil, on: incident, by: by, "\(Self.summary(of: record)) is still in force: "
+                + "\(Self.failure(of: inverse, error)) (undo asked by \(by)); once that is fixed, automator action undo "
+                + "\(record.id) runs it again")
+            do { try await store.write(entry) } catch {
+                logger.error("""
+                    the failed undo of \(record.id) was not journaled: \(incident)'s journal still counts it as done: \(error)
+                    """)
+            }
         }
         let result = try sent.mapError(failing).get()
         let now = Date()
@@ -353,8 +373,8 @@ public final class ActionService: Sendable {
     /// (it cannot say whether there is an undo: skipped, a block would stay under "nothing to undo").
     ///
     /// - Throws: `.notFound` for an incident that does not exist (a mistyped id is not "nothing
-    ///   to undo"); an undo's error, naming the action it failed on, those undone before it and
-    ///   those still done, since only the error reaches whoever reverts.
+    ///   to undo"); an undo's error, naming the action it failed on (journaled, as `undo` does),
+    ///   those undone before it and those still done.
     public func undoAll(on incident: IncidentID, by: String) async throws(ActionError) -> [ActionRecord] {
         let records = try await history(on: incident)
         var undone: [ActionRecord] = []
@@ -397,7 +417,7 @@ public final class ActionService: Sendable {
             guard let expiresAt = record.expiresAt, expiresAt <= now else { break }
             if let next = retries.withLock({ $0[record.id] }), next > now { continue }
             do {
-                _ = try await lift(record, with: try inverse(of: record), by: "automator")
+                _ = try await lift(record, with: try inverse(of: record), by: "automator", journalingFailure: false)
                 retries.withLock { _ = $0.removeValue(forKey: record.id) }
                 count += 1
             } catch {

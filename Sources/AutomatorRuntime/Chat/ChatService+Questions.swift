@@ -87,30 +87,73 @@ extension ChatService {
         answerWaiters.withLock { $0[id, default: []].append(complete) }
         // Registered first, then read: an answer recorded before the read is seen by it, one
         // recorded after finds the waiter.
-        Task {
-            do {
-                guard let question = try await store.question(id) else {
-                    resolve(id, .failure(HostError("there is no question \(id)")))
+        let token = UUID()
+        questionTimers.withLock { timers in
+            timers[token] = Task { [self] in
+                defer { questionTimers.withLock { _ = $0.removeValue(forKey: token) } }
+                do {
+                    guard let question = try await store.question(id) else {
+                        resolve(id, .failure(HostError("there is no question \(id)")))
+                        return
+                    }
+                    if let answer = question.answer {
+                        resolve(id, .success(Self.results(answer, question.answeredBy)))
+                        return
+                    }
+                    guard let timeout else { return }
+                    let deadline = question.askedAt.addingTimeInterval(timeout)
+                    let left = deadline.timeIntervalSinceNow
+                    if left > 0 { try await Task.sleep(for: .milliseconds(Int64(left * 1000))) }
+                    try await answerTimeout(question, deadline: deadline)
+                } catch is CancellationError {
                     return
+                } catch {
+                    resolve(id, .failure(HostError("question \(id) could not be read: \(error)")))
                 }
-                if let answer = question.answer {
-                    resolve(id, .success(Self.results(answer, question.answeredBy)))
-                    return
-                }
-                guard let timeout else { return }
-                let left = question.askedAt.addingTimeInterval(timeout).timeIntervalSinceNow
-                if left > 0 { try await Task.sleep(for: .milliseconds(Int64(left * 1000))) }
-                // Refused whole when someone answered meanwhile (their answer has resumed the run), or
-                // it timed out before a restart: so its journal entry is written once, with the answer.
-                guard (try? await store.write(timeOut(question, deadline: question.askedAt.addingTimeInterval(timeout))))
-                    != nil
-                else { return }
-                resolve(id, .success(Self.results(Self.timedOut, "automator")))
-            } catch is CancellationError {
-                return
-            } catch {
-                resolve(id, .failure(HostError("question \(id) could not be read: \(error)")))
             }
+        }
+    }
+
+    /// Answers `timeout` for a question still open at its deadline, and resumes the runs waiting.
+    ///
+    /// The store refuses it whole when someone answered meanwhile, whose answer resumed them (or
+    /// when it timed out before a restart): so its journal entry is written once, with the answer.
+    /// The answer stored is handed on then, which changes nothing for a run resumed already
+    /// (`resolve` gives each waiter one result), and resumes one whose earlier try was kept though
+    /// the store said it failed (a connection lost at the commit). Any other failure (a full disk,
+    /// a lock held too long, a database away) is logged once and the write tried again
+    /// (`Backoff.storeWrites`) until it is kept, or the store is closed, or a stop cancels it: it
+    /// was dropped, and the run waited for good.
+    ///
+    /// - Throws: `CancellationError` when the service stops.
+    private func answerTimeout(_ question: ChatQuestionRecord, deadline: Date) async throws {
+        let id = question.id
+        var backoff = Backoff.storeWrites
+        var failed = false
+        while true {
+            let failure: StoreError
+            do {
+                try await store.write(timeOut(question, deadline: deadline))
+                if failed { logger.notice("chat: question \(id) is answered timeout, the store took it; its run goes on") }
+                resolve(id, .success(Self.results(Self.timedOut, "automator")))
+                return
+            } catch where error.kind == .conflict {
+                do {
+                    if let answered = try await store.question(id), let answer = answered.answer {
+                        resolve(id, .success(Self.results(answer, answered.answeredBy)))
+                    }
+                    return
+                } catch { failure = error }
+            } catch { failure = error }
+            if failure.kind == .closed { return }
+            if !failed {
+                logger.error("""
+                    chat: question \(id) timed out, but its answer timeout could not be recorded: \(failure); its run \
+                    waits until it is. Trying again every few seconds (the log says when it is)
+                    """)
+                failed = true
+            }
+            try await Task.sleep(for: backoff.next())
         }
     }
 

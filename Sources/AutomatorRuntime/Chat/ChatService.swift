@@ -31,6 +31,9 @@ public final class ChatService: ChatInbox, Sendable {
     /// What the bot was told, by `network \0 channel id`.
     let settings = Locked<[String: ChatChannelSettings]>([:])
     let answerWaiters = Locked<[String: [@Sendable (Result<[LuaValue], HostError>) -> Void]]>([:])
+    /// What waits here for a question's timeout (`waitForAnswer`), by a token of its own: a stop
+    /// cancels them.
+    let questionTimers = Locked<[UUID: Task<Void, Never>]>([:])
     /// Recent messages, for a command that answers one (`!file`, `!evidence` in its thread).
     let recent = Locked<RecentMessages>(RecentMessages(capacity: 2000))
     let unpostedWarnings = Locked<UnpostedQuestionWarnings>(UnpostedQuestionWarnings())
@@ -123,6 +126,8 @@ public final class ChatService: ChatInbox, Sendable {
     /// stopped, it would check its message again at the next start, and answer it twice if its
     /// answer was out already.
     public func shutdown() async {
+        // The runs waiting on them are the run service's to stop: their replay waits again.
+        for timer in questionTimers.withLock({ $0.values }) { timer.cancel() }
         let running = tasks.withLock { tasks in defer { tasks = [] }; return tasks }
         for task in running { task.cancel() }
         for task in running { await task.value }
@@ -142,8 +147,9 @@ public final class ChatService: ChatInbox, Sendable {
     private func keepConnected(_ network: String, _ connection: ChatConnection?,
                                _ connecting: () async throws -> Void) async
     {
-        var pause: Duration = .seconds(1)
+        var backoff = Backoff(first: .seconds(1), longest: .seconds(60))
         while !Task.isCancelled {
+            let pause = backoff.next()
             do {
                 try await connecting()
                 return
@@ -156,7 +162,6 @@ public final class ChatService: ChatInbox, Sendable {
                 }
             }
             try? await Task.sleep(for: pause)
-            pause = min(pause * 2, .seconds(60))
         }
     }
 

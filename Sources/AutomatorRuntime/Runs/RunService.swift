@@ -447,13 +447,13 @@ public final class RunService: Sendable {
     }
 
     /// Resumes by replay the runs suspended here by the store's failure, once it takes writes
-    /// again: tried after half a second, then twice as long each time up to 5 s, until none is
-    /// left. A write of each run's status first says whether it does: a replay on a store that
-    /// still fails would act again, at each try, for the live call whose record failed.
+    /// again (`Backoff.storeWrites`), until none is left. A write of each run's status first says
+    /// whether it does: a replay on a store that still fails would act again, at each try, for the
+    /// live call whose record failed.
     private func resumeSuspended() async {
-        var delay = Duration.milliseconds(500)
+        var backoff = Backoff.storeWrites
         while true {
-            try? await Task.sleep(for: delay)
+            try? await Task.sleep(for: backoff.next())
             if Task.isCancelled { return }
             let ids = suspended.withLock { $0.runs }
             let resumed = await withTaskGroup(of: Bool.self) { group in
@@ -469,7 +469,6 @@ public final class RunService: Sendable {
                 return true
             }
             if done { return }
-            delay = min(delay * 2, .seconds(5))
         }
     }
 

@@ -10,6 +10,10 @@ import Synchronization
 /// numbers of a write that did not commit are given back, and taken again by the next creates,
 /// as long as no later number was given meanwhile: then they stay a gap, since giving them later
 /// would number an incident opened after another below it.
+///
+/// The file is a cache of the last numbers given; the database has the truth. When the file was
+/// deleted or replaced under this process, the counters catch up with the highest numbers stored
+/// before the file at the path is opened (made anew, if need be) and told them.
 final class NumberCounters: Sendable {
     private struct Counter {
         var last: Int
@@ -44,40 +48,62 @@ final class NumberCounters: Sendable {
             set { if kind == .incident { incident = newValue } else { task = newValue } }
         }
 
-        /// Caught up with the numbers other processes gave, then `change`d, the file told the last given.
-        mutating func sharing<T>(_ given: inout (incident: Int, task: Int), _ change: (inout Counters) -> T) -> T {
+        mutating func catchUp(to given: (incident: Int, task: Int)) {
             incident.catchUp(to: given.incident)
             task.catchUp(to: given.task)
+        }
+
+        /// Caught up with the numbers other processes gave, then `change`d, the file told the last given.
+        mutating func sharing<T>(_ given: inout (incident: Int, task: Int), _ change: (inout Counters) -> T) -> T {
+            catchUp(to: given)
             let result = change(&self)
             given = (incident.last, task.last)
             return result
         }
     }
 
-    private let counters: Mutex<Counters>
-    private let file: NumbersFile
+    private let state: Mutex<(counters: Counters, file: NumbersFile)>
+    /// Reads the highest numbers stored.
+    private let stored: @Sendable () throws(StoreError) -> (incident: Int, task: Int)
 
-    init(highest: (incident: Int, task: Int), file: NumbersFile) {
-        counters = Mutex(Counters(incident: Counter(last: highest.incident), task: Counter(last: highest.task)))
-        self.file = file
+    /// - Parameter stored: reads the highest numbers stored, now and whenever the file was
+    ///   deleted or replaced.
+    init(file: sending NumbersFile, stored: @escaping @Sendable () throws(StoreError) -> (incident: Int, task: Int))
+        throws(StoreError)
+    {
+        let highest = try stored()
+        state = Mutex((Counters(incident: Counter(last: highest.incident), task: Counter(last: highest.task)), file))
+        self.stored = stored
     }
 
-    deinit { file.close() }
-
     /// The next number of `kind`. The file's lock is taken inside the mutex and held for its read
-    /// and write only: nothing waits on a reader, a writer or another task meanwhile.
+    /// and write only: nothing waits on a reader, a writer or another task meanwhile. The database
+    /// is read outside the mutex, for the same reason: the tasks holding its readers may be
+    /// waiting on the mutex.
     func take(_ kind: NumberedKind) throws(StoreError) -> Int {
-        try counters.withLock { counters throws(StoreError) in
-            try file.update { given in counters.sharing(&given) { $0[kind].take() } }
+        var highest: (incident: Int, task: Int)?
+        while true {
+            let taken = try state.withLock { state throws(StoreError) -> Int? in
+                if state.file.isReplaced {
+                    guard let highest else { return nil }
+                    state.file.close()
+                    state.counters.catchUp(to: highest)
+                }
+                return try state.file.update { given in state.counters.sharing(&given) { $0[kind].take() } }
+            }
+            if let taken { return taken }
+            highest = try stored()
         }
     }
 
-    /// The numbers `write` gave, which did not commit. When the file cannot be written, they stay
-    /// gaps: given back here alone, another process could have given them too.
+    /// The numbers `write` gave, which did not commit. When the file cannot be written, or is no
+    /// longer the one this process took them from, they stay gaps: given back here alone, another
+    /// process could have given them too.
     func giveBack(_ numbers: [(NumberedKind, Int)]) {
-        counters.withLock { counters in
-            _ = try? file.update { given in
-                counters.sharing(&given) { counters in
+        state.withLock { state in
+            guard !state.file.isReplaced else { return }
+            _ = try? state.file.update { given in
+                state.counters.sharing(&given) { counters in
                     for (kind, number) in numbers { counters[kind].giveBack(number) }
                 }
             }

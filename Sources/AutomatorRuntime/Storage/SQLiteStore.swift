@@ -127,8 +127,12 @@ public final class SQLiteStore: Store {
                 if let found { throw found }
                 return try writer.pool()
             }
-            numbers = NumberCounters(highest: try pool.read { try Self.highestNumbers(in: $0) },
-                                     file: NumbersFile(beside: path))
+            let reader: DatabasePool = pool
+            numbers = try NumberCounters(file: NumbersFile(beside: path)) { () throws(StoreError) in
+                do { return try reader.read { try Self.highestNumbers(in: $0) } } catch {
+                    throw Self.storeError(error, path: path)
+                }
+            }
         } catch {
             throw Self.storeError(error, path: path)
         }
