@@ -141,6 +141,28 @@ struct PlaybookTrialTests {
         }
     }
 
+    @Test("A file that declares no playbook is refused before any run, and a playbook's top level prints once")
+    func notAPlaybook() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("plain.lua", "print('top of plain')\nreturn 1\n")
+        try folder.write("book.lua", """
+            print("top of book")
+            return playbook { name = "book", run = function(inc) print("book ran") end }
+            """)
+        try folder.write("inc.json", #"{"title": "Sign-in", "type": "suspicious_login", "severity": "low"}"#)
+        // The plain file started a run that failed with the host's traceback; each top level printed twice.
+        let plain = try await AutomatorProcess.run(["run", "plain.lua", "--incident", "inc.json"], in: folder.url)
+        #expect(plain.status == 1)
+        #expect(plain.stderr.contains("error: plain.lua: the file must return playbook { name = ..., run = "),
+                "\(plain.stderr)")
+        #expect(plain.stdout.isEmpty && !plain.stderr.contains("[host]"), "\(plain.stdout)\(plain.stderr)")
+
+        let book = try await AutomatorProcess.run(["run", "book.lua", "--incident", "inc.json"], in: folder.url)
+        #expect(book.status == 0, "\(book.stderr)")
+        #expect(book.stdout.components(separatedBy: "top of book").count == 2, "\(book.stdout)")
+        #expect(book.stdout.contains("book ran"), "\(book.stdout)")
+    }
+
     @Test("An incident file that is not an incident is a usage error naming the field")
     func badIncident() async throws {
         let folder = try TemporaryFolder()
