@@ -8,7 +8,7 @@ import Synchronization
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
-        abstract: "Back up a data folder and restore it, look at a shared PostgreSQL store, or move a data folder's store into one.",
+        abstract: "Back up a data folder and restore it, look at a shared PostgreSQL store, or copy a data folder's store into one and back.",
         subcommands: [Backup.self, Restore.self, Check.self, Copy.self]
     )
 
@@ -277,9 +277,11 @@ struct StoreCommand: AsyncParsableCommand {
                   automator serve --data ./automator-data \\
                       --store postgres://automator@db.example:5432/automator
 
-                  PGPASSWORD=... automator store copy --store postgres://automator@db.example:5432/automator \\
+                  PGPASSWORD=... automator store copy \\
+                      --store postgres://automator@db.example:5432/automator \\
                       --to-folder /cases/automator-2026-12-01
-                  automator journal verify --data /cases/automator-2026-12-01 --public-key MCowBQYDK2Vw...
+                  automator journal verify --data /cases/automator-2026-12-01 \\
+                      --public-key MCowBQYDK2Vw...
                 """
         )
 

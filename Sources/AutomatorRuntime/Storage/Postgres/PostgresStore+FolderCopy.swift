@@ -127,6 +127,7 @@ extension PostgresStore {
             try await session.changes("BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY, DEFERRABLE")
             do {
                 try await requireCurrentSchema(session, location: location)
+                try await requireKnownTables(session, address: address)
                 if let trusted, let foreign = try await checkpoints(session).first(where: { !trusted.signed($0) }) {
                     throw StoreError.copyRefused(address, reason: "the checkpoint at entry \(foreign.sequence) is signed "
                         + "by the key \(Data(foreign.publicKey).base64EncodedString()), not by the key of --key-from "
@@ -137,7 +138,6 @@ extension PostgresStore {
                 let vault = PostgresVault(transaction: session.connection, location: location, logger: logger)
                 (copied.evidenceFiles, copied.evidenceBytes) = try await copyEvidence(session, from: vault,
                                                                                      into: folder, progress: progress)
-                try await requireKnownTables(session, address: address)
                 for table in copiedTables {
                     let rows = try await copy(table, from: session, to: sqlite, address: address, progress: progress)
                     copied.tables.append((table, rows))
