@@ -82,16 +82,7 @@ struct StoreFolderCopyTests {
 
         // Served: the run that waited on the task in SQLite, then in PostgreSQL, finishes; numbers go on.
         let server = try await ServerProcess.start(data: URL(fileURLWithPath: copy), scripts: workspace.scripts)
-        let shown = try await server.call("GET", "/api/v1/incidents/INC-1").json
-        let task = try #require((shown["tasks"] as? [[String: Any]])?.first?["id"] as? String, "\(shown)")
-        let done = try await server.call("POST", "/api/v1/tasks/\(task)/complete", body: #"{"answer": "it was me", "by": "ann"}"#)
-        #expect(done.status == 200, "\(done.body)")
-        let closed = try await SharedServeTests.waitUntilClosed("INC-1", on: server, timeout: 10)
-        #expect(closed["close_reason"] as? String == "confirmed: it was me", "\(closed)")
-        let next = try await server.call("POST", "/api/v1/incidents", body: #"{"title": "Again", "type": "confirm", "severity": "low"}"#)
-        #expect(next.json["id"] as? String == "INC-4", "\(next.body)")
-        let waiting = try await server.waitForIncident("INC-4") { ($0["tasks"] as? [[String: Any]])?.count == 1 }
-        #expect((waiting["tasks"] as? [[String: Any]])?.first?["id"] as? String == "T-2", "\(waiting)")
+        try await Workspace.goOn(on: server, next: "INC-4")
         server.terminate()
         #expect(await server.waitForExit() == 0)
         #expect(try await Workspace.expectSuccess(["journal", "verify", "--data", copy, "--public-key", key])
@@ -146,19 +137,10 @@ struct StoreFolderCopyTests {
         #expect(!FileManager.default.fileExists(atPath: copy) && !FileManager.default.fileExists(atPath: building))
         _ = try workspace.psql("UPDATE evidence_chunk SET data = '\(chunk)'::bytea")
 
-        // Killed midway (a capture of 32 distinct megabytes keeps it busy): only the temporary
-        // folder stays, marked, which serve refuses and the next copy names.
-        var capture = Data(count: 32 << 20)
-        for megabyte in 0..<32 { capture[megabyte << 20] = UInt8(megabyte) }
-        let file = workspace.folder.url.appendingPathComponent("capture.pcap")
-        try capture.write(to: file)
-        try await Workspace.expectSuccess(["evidence", "add", "INC-1", file.path, "--data", workspace.data])
-        let process = Process()
-        process.executableURL = AutomatorProcess.executable
-        process.arguments = ["store", "copy", "--store", workspace.store, "--to-folder", copy]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        // Killed while it writes the capture: only the temporary folder stays, marked, which serve
+        // refuses and the next copy names.
+        try await workspace.addCapture()
+        let process = try Workspace.start(["store", "copy", "--store", workspace.store, "--to-folder", copy])
         let incoming = building + "/evidence/objects"
         let deadline = Date().addingTimeInterval(30)
         while process.isRunning, Date() < deadline,
