@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import GRDBSQLite
 public import Logging
 import NIOCore
 import PostgresNIO
@@ -270,10 +271,7 @@ extension PostgresStore {
         var page: [[DatabaseValue]] = []
         func flush() async throws {
             guard !page.isEmpty else { return }
-            try await sqlite.write { [page] db in
-                let statement = try db.cachedStatement(sql: insert)
-                for row in page { try statement.execute(arguments: StatementArguments(row)) }
-            }
+            try await sqlite.write { [page] db in try db.insert(page, with: insert) }
             copied += page.count
             page.removeAll(keepingCapacity: true)
             progress(table, Int64(copied), Int64(total))
@@ -320,5 +318,40 @@ extension PostgresStore {
             }
         }
         return signers.sorted { $0.through < $1.through }
+    }
+}
+
+extension Database {
+    /// Runs `sql`, an `INSERT` with a parameter per column, once for each row, the values bound with
+    /// SQLite's own calls: GRDB's `StatementArguments` of a row maps its values through a key path,
+    /// a fifth of a copy's CPU (2.6 million rows).
+    fileprivate func insert(_ rows: [[DatabaseValue]], with sql: String) throws {
+        let statement = try cachedStatement(sql: sql)
+        let handle = statement.sqliteStatement
+        func check(_ code: Int32) throws {
+            guard code == SQLITE_OK || code == SQLITE_DONE else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: lastErrorMessage, sql: sql)
+            }
+        }
+        for row in rows {
+            try check(sqlite3_reset(handle))
+            for (index, value) in row.enumerated() {
+                let position = Int32(index + 1)
+                switch value.storage {
+                case .null: try check(sqlite3_bind_null(handle, position))
+                case .int64(let number): try check(sqlite3_bind_int64(handle, position, number))
+                case .double(let number): try check(sqlite3_bind_double(handle, position, number))
+                case .string(let text): try check(sqlite3_bind_text(handle, position, text, -1, Statement.transient))
+                // An empty blob has no address, and a blob bound from none is NULL.
+                case .blob(let data) where data.isEmpty: try check(sqlite3_bind_zeroblob(handle, position, 0))
+                case .blob(let data):
+                    try check(data.withUnsafeBytes {
+                        sqlite3_bind_blob(handle, position, $0.baseAddress, Int32($0.count), Statement.transient)
+                    })
+                }
+            }
+            try check(sqlite3_step(handle))
+        }
+        try check(sqlite3_reset(handle))
     }
 }
