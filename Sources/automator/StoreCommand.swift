@@ -30,7 +30,8 @@ struct StoreCommand: AsyncParsableCommand {
                 --data BACKUP, then start serve with --data on it (or put it where the folder was).
 
                 With a PostgreSQL store (serve --store), back up the database with pg_dump instead (the \
-                evidence is in it), and each worker's journal-signing.key.
+                evidence is in it), and each worker's journal-signing.key; automator store copy \
+                --to-folder copies it into a data folder, which needs no PostgreSQL to read.
 
                 Example:
                   automator store backup /backups/automator-$(date +%F) --data ./automator-data
