@@ -34,8 +34,6 @@ extension PostgresStore {
         public var journalAfter = JournalVerification()
         /// The keys that signed the journal's checkpoints, in the order of their last checkpoint.
         public var signers: [Signer] = []
-        /// Whether the folder has the signing key of `--key-from` (with the keys it retired).
-        public var keyCopied = false
         /// The runs not finished in the snapshot, and those of them a kill was asked of that no
         /// worker carried out yet (the folder has no such request: a server on it resumes them).
         public var unfinishedRuns = 0
@@ -168,7 +166,6 @@ extension PostgresStore {
                     throw StoreError.copyRefused(path(keyFrom), reason: "it could not be copied: \(error.localizedDescription)")
                 }
             }
-            copied.keyCopied = true
         }
         let store = try SQLiteStore(folder: folder)
         do {
