@@ -8,7 +8,7 @@ import Synchronization
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
-        abstract: "Back up a data folder and restore it, look at a shared PostgreSQL store, or move a data folder's store into one.",
+        abstract: "Back up a data folder and restore it, look at a shared PostgreSQL store, or copy a data folder's store into one and back.",
         subcommands: [Backup.self, Restore.self, Check.self, Copy.self]
     )
 
@@ -30,7 +30,8 @@ struct StoreCommand: AsyncParsableCommand {
                 --data BACKUP, then start serve with --data on it (or put it where the folder was).
 
                 With a PostgreSQL store (serve --store), back up the database with pg_dump instead (the \
-                evidence is in it), and each worker's journal-signing.key.
+                evidence is in it), and each worker's journal-signing.key; automator store copy \
+                --to-folder copies it into a data folder, which needs no PostgreSQL to read.
 
                 Example:
                   automator store backup /backups/automator-$(date +%F) --data ./automator-data
@@ -66,6 +67,11 @@ struct StoreCommand: AsyncParsableCommand {
                 that server is stopped for good: refused while a server on this machine holds the \
                 original folder. The runs the backup holds unfinished resume at the next serve's start.
 
+                A copy of a PostgreSQL store (automator store copy --to-folder) is marked the same way, \
+                as a backup of the database: restoring it is refused while a worker is connected to the \
+                database or holds a run there. Stop every worker for good and copy after that, so that \
+                nothing they did is missing; a database that cannot be reached is taken at your word.
+
                 Example:
                   automator serve ...                  # on ./automator-data: stopped for good
                   automator store restore --data /backups/automator-2026-11-30
@@ -89,11 +95,33 @@ struct StoreCommand: AsyncParsableCommand {
                         + "\(mark.original), which \(data) is a backup of: stop it for good first, or the runs both hold "
                         + "would run twice")
                 }
+                if PostgresLocation.isPostgres(mark.original) { try await requireNoWorker(on: mark.original) }
                 try DataFolder.unmarkBackup(data)
             }
             print("\(data) is a data folder again (a backup of \(mark.original), \(mark.made))")
             print("next: automator serve --data \(data)"
                 + (unfinished.map { ", which resumes its \($0.counted("unfinished run"))" } ?? ""))
+        }
+
+        /// Refuses while a worker runs on the database that `data` is a copy of (`store copy
+        /// --to-folder`): its runs would go on there and here. A database that cannot be reached
+        /// is taken at the operator's word, said by restoring: it may be gone for good.
+        private func requireNoWorker(on address: String) async throws {
+            let health: StoreHealth
+            do {
+                health = try await PostgresStore.health(of: try PostgresLocation(url: address),
+                                                        logger: Logger(label: "automator.store"))
+            } catch {
+                return CommandLogging.note("\(address) could not be reached to check that no worker runs on it (\(error)): "
+                    + "restoring on your word that every worker is stopped for good")
+            }
+            let workers = Set(health.workers + health.leases.map(\.worker)).sorted()
+            guard workers.isEmpty else {
+                throw CommandFailure("\(workers.count.counted("worker")) (\(workers.joined(separator: ", "))) "
+                    + "\(workers.count == 1 ? "runs" : "run") on \(address), which \(data) is a copy of: stop every worker "
+                    + "for good first, then copy again (what they did since this copy is not in it), or the runs both hold "
+                    + "would run twice")
+            }
         }
     }
 
@@ -211,35 +239,79 @@ struct StoreCommand: AsyncParsableCommand {
 
     struct Copy: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Copy a data folder's SQLite store into an empty PostgreSQL database.",
+            abstract: "Copy a data folder's SQLite store into an empty PostgreSQL database, or a PostgreSQL store into a new data folder.",
             discussion: """
-                For the day one machine is not enough: everything the folder's store holds (incidents, \
-                tasks, the journal with its hash chains, runs and the waits they are in, actions, \
-                evidence files, the chat bot's settings and questions, the intelligence seen) goes \
-                into the database, in one transaction with the schema: a copy that fails or is \
-                stopped leaves the database as it found it, without even the tables, and can simply \
-                be run again. The journal is verified on both sides, and the incident and task \
-                numbers go on from the copied ones.
+                --data FOLDER --store URL: for the day one machine is not enough. Everything the \
+                folder's store holds (incidents, tasks, the journal with its hash chains, runs and the \
+                waits they are in, actions, evidence files, the chat bot's settings and questions, the \
+                intelligence seen) goes into the database, in one transaction with the schema: a copy \
+                that fails or is stopped leaves the database as it found it, without even the tables, \
+                and can simply be run again. Stop automator serve on the folder first (the copy refuses \
+                while it runs), copy, then start the workers with --store and the same --data: the \
+                journal's signing key stays in the folder. The folder's automator.sqlite is left as it \
+                was: keep it as the backup of the move. The database must be empty (create it with \
+                createdb); its schema is made here.
 
-                Stop automator serve on the folder first (the copy refuses while it runs), copy, then \
-                start the workers with --store and the same --data: the journal's signing key stays in \
-                the folder. The folder's automator.sqlite is left as it was: keep it as the backup of \
-                the move. The database must be empty (create it with createdb); its schema is made here.
+                --store URL --to-folder NEW: the way back, to step down to one machine or to hand an \
+                auditor a case history that needs no database. The same things come into a new data \
+                folder (the evidence as files under NEW/evidence/objects, each checked against its \
+                SHA-256), read from one snapshot while the workers go on: nothing is written to the \
+                database. The folder is written beside NEW as .NEW.copying and renamed at the end: a \
+                copy that fails or is stopped leaves no NEW (remove a .NEW.copying it left, then copy \
+                again). NEW is a snapshot of the database, marked as a backup of it: journal verify, \
+                incident list, report and audit read it, and serve refuses it, since the runs waiting \
+                in it are the workers' too, and a server on it would post and act for them a second \
+                time. To move to this folder for good: stop every worker, copy, then automator store \
+                restore --data NEW (refused while a worker is connected to the database) and serve on \
+                it; the incident and task numbers go on after the database's.
 
-                Example:
+                The journal's checkpoints are signed with a worker's journal-signing.key, which stays in \
+                the workers' folders: NEW holds none, and journal verify checks each checkpoint against \
+                the key it names (the copy prints them; give the one you kept as --public-key). \
+                --key-from WORKER_FOLDER brings that worker's key, for a folder that signs on, after \
+                checking that it signed every checkpoint. Never give it to a copy for an auditor: \
+                whoever holds the key can sign.
+
+                Examples:
                   PGPASSWORD=... automator store copy --data ./automator-data \\
                       --store postgres://automator@db.example:5432/automator
                   automator serve --data ./automator-data \\
                       --store postgres://automator@db.example:5432/automator
+
+                  PGPASSWORD=... automator store copy \\
+                      --store postgres://automator@db.example:5432/automator \\
+                      --to-folder /cases/automator-2026-12-01
+                  automator journal verify --data /cases/automator-2026-12-01 \\
+                      --public-key MCowBQYDK2Vw...
                 """
         )
 
-        @Option(help: ArgumentHelp("The data folder whose store to copy.", valueName: "folder"))
-        var data = FolderAccess.defaultFolder
+        @Option(help: ArgumentHelp("The data folder whose store to copy into the database (default: \(FolderAccess.defaultFolder)).",
+                                   valueName: "folder"))
+        var data: String?
 
         @OptionGroup var store: StoreOption
 
+        @Option(help: ArgumentHelp("Copy the database into this new (or empty) data folder instead.", valueName: "folder"))
+        var toFolder: String?
+
+        @Option(help: ArgumentHelp("With --to-folder: the worker's data folder whose journal-signing.key the new folder "
+                                   + "signs with.", valueName: "folder"))
+        var keyFrom: String?
+
+        func validate() throws {
+            if toFolder != nil, data != nil {
+                throw ValidationError("--data is the folder copied into the database, --to-folder the folder the database "
+                    + "is copied into: give one of them")
+            }
+            if keyFrom != nil, toFolder == nil {
+                throw ValidationError("--key-from brings a worker's signing key into the folder of --to-folder")
+            }
+        }
+
         func run() async throws {
+            if let toFolder { return try await copyToFolder(toFolder) }
+            let data = data ?? FolderAccess.defaultFolder
             try FolderAccess.requireFolder(data)
             let file = URL(fileURLWithPath: data).appendingPathComponent(SQLiteStore.fileName).path
             guard FileManager.default.fileExists(atPath: file) else {
@@ -265,26 +337,34 @@ struct StoreCommand: AsyncParsableCommand {
                 return copied
             }
             print("copied \(file) into \(try store.location):")
-            let width = copied.tables.map(\.name.count).max() ?? 0
-            for (name, rows) in copied.tables {
+            Self.printCopied(copied.tables, evidenceFiles: copied.evidenceFiles, bytes: copied.evidenceBytes,
+                             journal: copied.journalAfter, source: "the folder")
+            print("next: automator serve --data \(data) --store \(try store.location)")
+        }
+
+        /// The rows of each table, the evidence files and the journal as verified where they went;
+        /// `source` is where they came from.
+        static func printCopied(_ tables: [(name: String, rows: Int)], evidenceFiles: Int, bytes: Int64,
+                                journal: JournalVerification, source: String)
+        {
+            let width = tables.map(\.name.count).max() ?? 0
+            for (name, rows) in tables {
                 print("  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(rows.counted("row"))")
             }
-            print("  evidence files: \(copied.evidenceFiles) (\(copied.evidenceBytes >> 20) MiB)")
-            let journal = copied.journalAfter
+            print("  evidence files: \(evidenceFiles) (\(bytes >> 20) MiB)")
             if let problem = journal.problem {
-                print("journal: copied as it was in the folder, where it does not verify either: \(problem)")
+                print("journal: copied as it was in \(source), where it does not verify either: \(problem)")
             } else {
                 print("journal: \(journal.entries.counted("entry", "entries")) and "
                     + "\(journal.checkpoints.counted("checkpoint")) verified")
             }
-            print("next: automator serve --data \(data) --store \(try store.location)")
         }
     }
 }
 
 /// A line on standard error each time a table passes another 100,000 rows, or the evidence
 /// files another 256 MiB: a store of millions of rows takes a minute or more to copy.
-private final class CopyProgressLines: Sendable {
+final class CopyProgressLines: Sendable {
     private let shown = Mutex<[String: Int64]>([:])
 
     func update(_ table: String, _ done: Int64, of total: Int64) {

@@ -44,6 +44,43 @@ struct StoreCopyTests {
             #expect(chat.stdout.contains("Watching #soc."), "\(chat.stdout)\(chat.stderr)")
         }
 
+        /// Through `server`: the task INC-1's run waits on is completed and the run closes it; the
+        /// next incident opened is numbered `next`, and its task T-2.
+        static func goOn(on server: ServerProcess, next: String) async throws {
+            let shown = try await server.call("GET", "/api/v1/incidents/INC-1").json
+            #expect(shown["title"] as? String == "Odd login", "\(shown)")
+            let task = try #require((shown["tasks"] as? [[String: Any]])?.first?["id"] as? String, "\(shown)")
+            let done = try await server.call("POST", "/api/v1/tasks/\(task)/complete", body: #"{"answer": "it was me", "by": "ann"}"#)
+            #expect(done.status == 200, "\(done.body)")
+            let closed = try await SharedServeTests.waitUntilClosed("INC-1", on: server, timeout: 10)
+            #expect(closed["close_reason"] as? String == "confirmed: it was me", "\(closed)")
+            let opened = try await server.call("POST", "/api/v1/incidents", body: #"{"title": "Again", "type": "confirm", "severity": "low"}"#)
+            #expect(opened.json["id"] as? String == next, "\(opened.body)")
+            let waiting = try await server.waitForIncident(next) { ($0["tasks"] as? [[String: Any]])?.count == 1 }
+            #expect((waiting["tasks"] as? [[String: Any]])?.first?["id"] as? String == "T-2", "\(waiting)")
+        }
+
+        /// A capture of 32 distinct megabytes as INC-1's evidence, so that a copy is still at it
+        /// when it is killed.
+        func addCapture() async throws {
+            var capture = Data(count: 32 << 20)
+            for megabyte in 0..<32 { capture[megabyte << 20] = UInt8(megabyte) }
+            let file = folder.url.appendingPathComponent("capture.pcap")
+            try capture.write(to: file)
+            try await Self.expectSuccess(["evidence", "add", "INC-1", file.path, "--data", data])
+        }
+
+        /// `automator ARGUMENTS` started, its output discarded: to be killed.
+        static func start(_ arguments: [String]) throws -> Process {
+            let process = Process()
+            process.executableURL = AutomatorProcess.executable
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+
         func psql(_ sql: String) throws -> String {
             try postgres.psql(sql, database: database).trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -120,17 +157,8 @@ struct StoreCopyTests {
         // A worker on the database: the run waiting on the task goes on, and numbers follow.
         let worker = try await ServerProcess.start(data: URL(fileURLWithPath: workspace.data), scripts: workspace.scripts,
                                                    arguments: ["--executors", "1", "--store", workspace.store])
-        let shown = try await worker.call("GET", "/api/v1/incidents/INC-1").json
-        #expect(before.contains("Odd login") && shown["title"] as? String == "Odd login")
-        let task = try #require((shown["tasks"] as? [[String: Any]])?.first?["id"] as? String, "\(shown)")
-        let done = try await worker.call("POST", "/api/v1/tasks/\(task)/complete", body: #"{"answer": "it was me", "by": "ann"}"#)
-        #expect(done.status == 200, "\(done.body)")
-        let closed = try await SharedServeTests.waitUntilClosed("INC-1", on: worker, timeout: 10)
-        #expect(closed["close_reason"] as? String == "confirmed: it was me", "\(closed)")
-        let next = try await worker.call("POST", "/api/v1/incidents", body: #"{"title": "Again", "type": "confirm", "severity": "low"}"#)
-        #expect(next.json["id"] as? String == "INC-3", "\(next.body)")
-        let waiting = try await worker.waitForIncident("INC-3") { ($0["tasks"] as? [[String: Any]])?.count == 1 }
-        #expect((waiting["tasks"] as? [[String: Any]])?.first?["id"] as? String == "T-2", "\(waiting)")
+        #expect(before.contains("Odd login"))
+        try await Workspace.goOn(on: worker, next: "INC-3")
 
         // The folder is the worker's now: a copy is refused while it runs.
         let other = try workspace.postgres.makeDatabase()
@@ -144,19 +172,8 @@ struct StoreCopyTests {
     @Test("A copy killed midway leaves the database as it found it, without even the tables; the next copy moves everything")
     func killedMidway() async throws {
         let workspace = try await Workspace()
-        // A capture of 32 distinct megabytes, so that the copy is still sending it when it is killed.
-        var capture = Data(count: 32 << 20)
-        for megabyte in 0..<32 { capture[megabyte << 20] = UInt8(megabyte) }
-        let file = workspace.folder.url.appendingPathComponent("capture.pcap")
-        try capture.write(to: file)
-        try await Workspace.expectSuccess(["evidence", "add", "INC-1", file.path, "--data", workspace.data])
-
-        let copy = Process()
-        copy.executableURL = AutomatorProcess.executable
-        copy.arguments = ["store", "copy", "--data", workspace.data, "--store", workspace.store]
-        copy.standardOutput = FileHandle.nullDevice
-        copy.standardError = FileHandle.nullDevice
-        try copy.run()
+        try await workspace.addCapture()
+        let copy = try Workspace.start(["store", "copy", "--data", workspace.data, "--store", workspace.store])
         // Killed while a transaction of the copy is writing evidence.
         let writing = """
             SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()

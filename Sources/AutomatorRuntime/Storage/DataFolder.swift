@@ -54,12 +54,12 @@ public enum DataFolder {
         public var made: String
     }
 
-    /// Marks `folder` as a backup of `original`: the first thing in a new backup, so that one cut
-    /// short is marked too.
-    static func markBackup(_ folder: String, of original: String) throws(StoreError) {
+    /// Marks `folder` as a backup of `original` (a folder, or a PostgreSQL database's address),
+    /// made by `command`: the first thing in a new backup, so that one cut short is marked too.
+    static func markBackup(_ folder: String, of original: String, by command: String = "store backup") throws(StoreError) {
         let path = URL(fileURLWithPath: folder).appendingPathComponent(backupFile).path
         let host = ProcessInfo.processInfo.hostName
-        let text = "\(original)\nmade by automator store backup at \(Date().formatted(.iso8601)) on \(host)\n"
+        let text = "\(original)\nmade by automator \(command) at \(Date().formatted(.iso8601)) on \(host)\n"
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
         else { throw .readOnly(path, reason: "the file that marks the folder as a backup cannot be written") }
     }
@@ -78,6 +78,14 @@ public enum DataFolder {
         do { try FileManager.default.removeItem(atPath: path) } catch {
             throw .readOnly(path, reason: "the backup's mark cannot be removed (\(error.localizedDescription))")
         }
+    }
+
+    /// Whether `path` is free for a new folder: nothing there, or an empty folder. A backup or a
+    /// copy goes into a new one, so that nothing is mixed with it.
+    static func isNewOrEmpty(_ path: String) -> Bool {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return true }
+        return isFolder.boolValue && ((try? FileManager.default.contentsOfDirectory(atPath: path))?.isEmpty ?? false)
     }
 
     /// The file that says the folder is a worker's of a PostgreSQL store (`automator serve

@@ -31,8 +31,7 @@ public enum FolderBackup {
         guard FileManager.default.fileExists(atPath: database) else {
             throw refused("\(folder) has no \(SQLiteStore.fileName): pass --data with the folder automator serve uses")
         }
-        let existing = (try? FileManager.default.contentsOfDirectory(atPath: destination)) ?? []
-        guard existing.isEmpty, !FileManager.default.fileExists(atPath: destination) || isFolder(destination) else {
+        guard DataFolder.isNewOrEmpty(destination) else {
             throw refused("it is not an empty folder: a backup goes into a new one, so that nothing is mixed with it")
         }
         try DataFolder.prepare(destination)

@@ -22,5 +22,5 @@ extension Statement {
     }
 
     /// SQLite's SQLITE_TRANSIENT, a macro Swift does not import: SQLite copies the bytes at once.
-    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 }

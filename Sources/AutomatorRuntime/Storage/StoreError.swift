@@ -113,7 +113,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case .backupFolder(let folder, let mark):
             "\(folder) is a backup of \(mark.original) (\(mark.made)): it is read, never written, since a server on it "
                 + "would resume the runs that were waiting when it was made, which the server on \(mark.original) runs "
-                + "too, and their chat posts and actions would happen twice. To restore it, stop automator serve on "
+                + "too, and their chat posts and actions would happen twice. To restore it, stop every automator serve on "
                 + "\(mark.original) for good, then run automator store restore --data \(folder)"
         case .cannotCreateDataFolder(let path, let reason):
             "could not create the data folder \(path) (\(reason)): create it yourself, or pass --data with a "

@@ -1,0 +1,164 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `automator store copy --store URL --to-folder NEW`: a real PostgreSQL store back into a data folder.
+@Suite("automator store copy --to-folder, from a real PostgreSQL into a new data folder", .timeLimit(.minutes(3)))
+struct StoreFolderCopyTests {
+    typealias Workspace = StoreCopyTests.Workspace
+
+    /// The workspace's folder moved into its database, with a planned action besides.
+    static func moved() async throws -> Workspace {
+        let workspace = try await Workspace()
+        let config = try workspace.folder.write("automator.yml", """
+            integrations:
+              checkpoint: { base_url: "http://127.0.0.1:9/web_api", api_key: cp-api-key }
+            """)
+        try await Workspace.expectSuccess(["action", "run", "checkpoint.block_ip", "--param", "ip=198.51.100.7",
+                                           "--incident", "INC-1", "--dry-run", "--data", workspace.data,
+                                           "--scripts", ActionCommandTests.scripts, "--config", config])
+        try await Workspace.expectSuccess(["store", "copy", "--data", workspace.data, "--store", workspace.store])
+        return workspace
+    }
+
+    func folder(_ workspace: Workspace, _ name: String) -> String { workspace.folder.url.appendingPathComponent(name).path }
+
+    @Test("Everything comes back: the journal verifies with its checkpoint's key, evidence, actions, a snapshot until restored, then the waiting run goes on and numbers follow the database's")
+    func roundTrip() async throws {
+        let workspace = try await Self.moved()
+        // A number the database gave to a create that failed: the folder does not give it again.
+        #expect(try workspace.psql("SELECT nextval('incident_number')") == "3")
+        // A worker on the database: the copy reads beside it, and restoring waits for its stop.
+        let worker = try await ServerProcess.start(data: URL(fileURLWithPath: workspace.data), scripts: workspace.scripts,
+                                                   arguments: ["--executors", "1", "--store", workspace.store])
+        _ = try await worker.waitForIncident("INC-1") { ($0["tasks"] as? [[String: Any]])?.count == 1 }
+        let copy = folder(workspace, "copy")
+        let copied = try await Workspace.expectSuccess(["store", "copy", "--store", workspace.store, "--to-folder", copy])
+        #expect(copied.stdout.contains("incident            2 rows"), "\(copied.stdout)")
+        #expect(copied.stdout.contains(/\n  action +1 row\n/), "\(copied.stdout)")
+        #expect(copied.stdout.contains("evidence files: 1"), "\(copied.stdout)")
+        #expect(copied.stdout.contains("entries and 1 checkpoint verified"), "\(copied.stdout)")
+        #expect(copied.stdout.contains("(its serve resumes 1 unfinished run)"), "\(copied.stdout)")
+        let key = try #require(copied.stdout.firstMatch(of: /checkpoints signed by the key (\S+): 1, the last at entry/)
+            .map { String($0.1) }, "\(copied.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: copy + "/journal-signing.key"))
+        #expect(try workspace.psql("SELECT count(*) FROM automator_schema") != "0", "the database is left as it was")
+
+        // Read as it is: the same incidents, the journal against the kept key, the actions.
+        let inDatabase = try await Workspace.expectSuccess(["incident", "list", "--store", workspace.store]).stdout
+        #expect(try await Workspace.expectSuccess(["incident", "list", "--data", copy]).stdout == inDatabase)
+        let verified = try await Workspace.expectSuccess(["journal", "verify", "--data", copy, "--public-key", key])
+        #expect(verified.stdout.contains("journal verified:") && verified.stdout.contains("1 checkpoint"), "\(verified.stdout)")
+        let unkeyed = try await Workspace.expectSuccess(["journal", "verify", "--data", copy])
+        #expect(unkeyed.stderr.contains("checked against the key they name, \(key)"), "\(unkeyed.stderr)")
+        let forged = try await AutomatorProcess.run(["journal", "verify", "--data", copy, "--public-key",
+                                                     Data(repeating: 7, count: 32).base64EncodedString()])
+        #expect(forged.status == 1 && forged.stdout.contains("is signed by another key"), "\(forged.stdout)")
+        let objects = try FileManager.default.subpathsOfDirectory(atPath: copy + "/evidence/objects").filter { $0.count > 3 }
+        #expect(objects.count == 1, "\(objects)")
+        let actions = try await Workspace.expectSuccess(["action", "history", "--incident", "INC-1", "--data", copy]).stdout
+        #expect(actions.contains("planned") && actions.contains("checkpoint.block_ip"), "\(actions)")
+
+        // A snapshot: never written nor served while the workers may go on with its runs.
+        let written = try await AutomatorProcess.run(["incident", "create", "--data", copy, "--title", "x", "--type", "y",
+                                                      "--severity", "low"])
+        #expect(written.status == 1 && written.stderr.contains("is a backup of \(workspace.store) (made by automator "
+                + "store copy --to-folder at "), "\(written.stderr)")
+        let early = try await AutomatorProcess.run(["store", "restore", "--data", copy])
+        #expect(early.status == 1 && early.stderr.contains("1 worker (") && early.stderr.contains("runs on \(workspace.store)"),
+                "\(early.stderr)")
+        worker.terminate()
+        #expect(await worker.waitForExit() == 0)
+        let restored = try await AutomatorProcess.run(["store", "restore", "--data", copy])
+        #expect(restored.status == 0 && restored.stdout.contains("which resumes its 1 unfinished run"),
+                "\(restored.stdout)\(restored.stderr)")
+
+        // The evidence by its hash, as the vault reads it (noting custody: a write).
+        let list = try await Workspace.expectSuccess(["evidence", "list", "INC-1", "--data", copy])
+        let evidence = try #require(list.stdout.split(separator: "\n").last?.split(separator: " ").first.map(String.init))
+        let out = folder(workspace, "mail.out")
+        try await Workspace.expectSuccess(["evidence", "get", evidence, "--data", copy, "-o", out])
+        #expect(try String(contentsOfFile: out, encoding: .utf8).contains("click http://bad.example/"))
+
+        // Served: the run that waited on the task in SQLite, then in PostgreSQL, finishes; numbers go on.
+        let server = try await ServerProcess.start(data: URL(fileURLWithPath: copy), scripts: workspace.scripts)
+        try await Workspace.goOn(on: server, next: "INC-4")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+        #expect(try await Workspace.expectSuccess(["journal", "verify", "--data", copy, "--public-key", key])
+            .stdout.contains("journal verified:"))
+    }
+
+    @Test("With --key-from, the worker's key comes along once it is the one that signed; another is refused")
+    func signingKey() async throws {
+        let workspace = try await Self.moved()
+        let keyed = folder(workspace, "keyed")
+        let copied = try await Workspace.expectSuccess(["store", "copy", "--store", workspace.store, "--to-folder", keyed,
+                                                        "--key-from", workspace.data])
+        #expect(copied.stdout.contains("signing key: \(workspace.data)/journal-signing.key's"), "\(copied.stdout)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: keyed + "/journal-signing.key"))
+                == Data(contentsOf: URL(fileURLWithPath: workspace.data + "/journal-signing.key")))
+        let verified = try await Workspace.expectSuccess(["journal", "verify", "--data", keyed])
+        #expect(verified.stdout.contains("1 checkpoint") && verified.stderr.isEmpty, "\(verified.stdout)\(verified.stderr)")
+
+        // Another worker's key did not sign the checkpoint: refused, and nothing is left.
+        let other = folder(workspace, "other")
+        try await Workspace.expectSuccess(["journal", "checkpoint", "--new-key", "--data", other, "--store", workspace.store])
+        let wrong = try await AutomatorProcess.run(["store", "copy", "--store", workspace.store, "--to-folder",
+                                                    folder(workspace, "wrong"), "--key-from", workspace.data])
+        #expect(wrong.status == 1 && wrong.stderr.contains("is signed by the key")
+                && wrong.stderr.contains("not by the key of --key-from \(workspace.data)"), "\(wrong.stderr)")
+        let none = try await AutomatorProcess.run(["store", "copy", "--store", workspace.store, "--to-folder",
+                                                   folder(workspace, "wrong"), "--key-from", workspace.folder.url.path])
+        #expect(none.status == 1 && none.stderr.contains("has no journal-signing.key"), "\(none.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: workspace.folder.url.path)
+            .filter { $0.contains("wrong") }.isEmpty)
+    }
+
+    @Test("A folder that is not empty is refused; a copy that fails or is killed midway leaves no folder serve would start on")
+    func failures() async throws {
+        let workspace = try await Self.moved()
+        let busy = folder(workspace, "busy")
+        _ = try workspace.folder.write("busy/notes.txt", "mine")
+        let refused = try await AutomatorProcess.run(["store", "copy", "--store", workspace.store, "--to-folder", busy])
+        #expect(refused.status == 1 && refused.stderr.contains("it is not an empty folder"), "\(refused.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: busy) == ["notes.txt"])
+        let both = try await AutomatorProcess.run(["store", "copy", "--data", workspace.data, "--store", workspace.store,
+                                                   "--to-folder", busy])
+        #expect(both.status == 64 && both.stderr.contains("give one of them"), "\(both.stderr)")
+
+        // A damaged chunk of evidence in the database: the copy fails, and no folder is left.
+        let copy = folder(workspace, "copy")
+        let building = folder(workspace, ".copy.copying")
+        let chunk = try workspace.psql("SELECT data FROM evidence_chunk")
+        _ = try workspace.psql("UPDATE evidence_chunk SET data = 'forged'::bytea")
+        let damaged = try await AutomatorProcess.run(["store", "copy", "--store", workspace.store, "--to-folder", copy])
+        #expect(damaged.status == 1 && damaged.stderr.contains("is damaged in the database's vault"), "\(damaged.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: copy) && !FileManager.default.fileExists(atPath: building))
+        _ = try workspace.psql("UPDATE evidence_chunk SET data = '\(chunk)'::bytea")
+
+        // Killed while it writes the capture: only the temporary folder stays, marked, which serve
+        // refuses and the next copy names.
+        try await workspace.addCapture()
+        let process = try Workspace.start(["store", "copy", "--store", workspace.store, "--to-folder", copy])
+        let incoming = building + "/evidence/objects"
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning, Date() < deadline,
+              ((try? FileManager.default.subpathsOfDirectory(atPath: incoming)) ?? []).filter({ $0.hasSuffix(".partial") }).isEmpty
+        {
+            usleep(1_000)
+        }
+        #expect(process.isRunning, "the copy ended before it could be killed")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(!FileManager.default.fileExists(atPath: copy))
+        let served = try await AutomatorProcess.run(["serve", "--data", building, "--http", "127.0.0.1:0",
+                                                     "--scripts", workspace.scripts.path])
+        #expect(served.status == 1 && served.stderr.contains("is a backup of \(workspace.store)"), "\(served.stderr)")
+        let again = try await AutomatorProcess.run(["store", "copy", "--store", workspace.store, "--to-folder", copy])
+        #expect(again.status == 1 && again.stderr.contains("\(building) exists"), "\(again.stderr)")
+        try FileManager.default.removeItem(atPath: building)
+        let whole = try await Workspace.expectSuccess(["store", "copy", "--store", workspace.store, "--to-folder", copy])
+        #expect(whole.stdout.contains("evidence files: 2 (32 MiB)"), "\(whole.stdout)")
+    }
+}
