@@ -264,25 +264,37 @@ extension ActionCommand {
             FolderAccess.exists(options.place.data) ? try FolderAccess.open(options.place.data) : nil
         }
 
-        /// What the integrations of `--scripts` in use with `--config`'s settings declare: `{"actions": [...]}`.
-        private func declarations() async throws -> String {
+        /// What the integrations of `--scripts` declare, with `--config`'s settings: `{"actions": [...]}` of
+        /// those in use, and of those not set up (off until their settings are given).
+        private func declarations() async throws -> (inUse: String, off: String) {
             let intel = try options.config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
             let integrations = await Integrations(folder: options.scripts + "/integrations", settings: intel.integrations,
                                                   logger: CommandLogging.logger(verbose: false))
             defer { integrations.shutdown() }
-            return ActionsModule.json(integrations.actions)
+            return (ActionsModule.json(integrations.actions), ActionsModule.json(integrations.unconfiguredActions))
         }
 
         func run() async throws {
-            let (catalog, source) = try await CommandLogging.exitingOnFailure {
+            let (catalog, off, source) = try await CommandLogging.exitingOnFailure {
                 if case .server(let client) = try serverAccess() {
-                    return (try ActionCommand.actions(in: try await ActionBackend.server(client).catalog()),
+                    return (try ActionCommand.actions(in: try await ActionBackend.server(client).catalog()), [[String: Any]](),
                             "automator serve's integrations")
                 }
-                return (try ActionCommand.actions(in: await declarations()), "\(options.scripts)/integrations")
+                let declared = try await declarations()
+                return (try ActionCommand.actions(in: declared.inUse), try ActionCommand.actions(in: declared.off),
+                        "\(options.scripts)/integrations")
             }
             if catalog.isEmpty { print("no integration in use in \(source) declares actions") }
-            for action in catalog {
+            Self.list(catalog)
+            // A first look, before any settings, shows what could be done and what it takes.
+            guard !off.isEmpty else { return }
+            print("\(catalog.isEmpty ? "" : "\n")off until their integration's settings are given (automator check "
+                + "--config FILE names what each needs):")
+            Self.list(off)
+        }
+
+        private static func list(_ actions: [[String: Any]]) {
+            for action in actions {
                 printVisible(ActionCommand.declarationLine(action))
                 if let description = action["description"] as? String, !description.isEmpty {
                     printVisible("    " + description)

@@ -48,6 +48,15 @@ struct ActionCommandTests {
                                                        "--scripts", Self.scripts, "--config", config])
         #expect(noFolder.status == 0 && noFolder.stdout == listed.stdout, "\(noFolder.stdout)\(noFolder.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("none").path))
+        // What is not set up is listed as off, with what to do: a first look needs no settings.
+        let off = try #require(listed.stdout.components(separatedBy: "off until their integration's settings are given")
+            .dropFirst().first, "\(listed.stdout)")
+        #expect(off.contains("\ncrowdstrike.contain_host  risk critical") && !off.contains("checkpoint.block_ip"), "\(off)")
+        let bare = try await AutomatorProcess.run(["action", "list", "--data", folder.url.appendingPathComponent("none").path,
+                                                   "--scripts", Self.scripts])
+        #expect(bare.status == 0 && bare.stdout.hasPrefix("no integration in use in \(Self.scripts)/integrations declares actions\n"
+            + "off until their integration's settings are given"), "\(bare.stdout)")
+        #expect(bare.stdout.contains("\ncheckpoint.block_ip  risk high"), "\(bare.stdout)")
 
         let protected = try await AutomatorProcess.run(["action", "run", "checkpoint.block_ip", "--param", "ip=10.1.1.1",
                                                         "--incident", "INC-1", "--approve"] + common,
