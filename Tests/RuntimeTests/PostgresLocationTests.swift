@@ -20,7 +20,7 @@ struct PostgresLocationTests {
         #expect(socket.description == "postgres://soc@localhost:5432/automator?host=/run/postgresql")
     }
 
-    @Test("A password, no user, an unknown sslmode or parameter are refused, saying what to write")
+    @Test("A password, no user, a port out of range, an unknown sslmode or parameter are refused, saying what to write")
     func refusals() {
         func refusal(_ url: String) -> String {
             do { _ = try PostgresLocation(url: url) } catch { return error.description }
@@ -32,6 +32,9 @@ struct PostgresLocationTests {
         #expect(refusal("postgres://soc@db/a?sslmode=always").contains("sslmode must be one of disable, prefer"))
         #expect(refusal("postgres://soc@db/a?connect_timeout=3").contains("unknown parameter connect_timeout"))
         #expect(refusal("/var/lib/automator").contains("not a postgres://"))
+        // Taken modulo 65,536, 99999 connected to port 34463.
+        #expect(refusal("postgres://soc@db:99999/a").contains("its port 99999 is out of range: a port is 1 to 65535"))
+        #expect(refusal("postgres://soc@db:0/a").contains("its port 0 is out of range"))
     }
 
     @Test("The password comes from PGPASSWORD, else the first matching pgpass line; a pgpass others can read is refused")

@@ -41,7 +41,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     /// Reads `postgres://USER@HOST:PORT/DATABASE?sslmode=MODE&sslrootcert=FILE&host=/SOCKET/FOLDER`.
     ///
     /// - Throws: `StoreError` (`.unavailable`) naming what is wrong: not such an address, a
-    ///   password in it, no user, an unknown `sslmode` or parameter.
+    ///   password in it, no user, a port out of range, an unknown `sslmode` or parameter.
     public init(url: String) throws(StoreError) {
         func refuse(_ reason: String) -> StoreError { .storeAddress(Self.redacted(url), reason: reason) }
         guard Self.isPostgres(url), let components = URLComponents(string: url) else {
@@ -56,6 +56,10 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         }
         self.user = user
         host = components.host.flatMap { $0.isEmpty ? nil : $0 } ?? "localhost"
+        // NIO takes the port modulo 65,536: 99999 would reach 34463, another server's maybe.
+        guard (1...65535).contains(components.port ?? 5432) else {
+            throw refuse("its port \(components.port ?? 0) is out of range: a port is 1 to 65535 (PostgreSQL's is 5432)")
+        }
         port = components.port ?? 5432
         let path = components.percentEncodedPath.dropFirst()
         database = path.isEmpty ? user : String(path).removingPercentEncoding ?? String(path)
