@@ -3,6 +3,7 @@ import AsyncHTTPClient
 import AutomatorRuntime
 import AutomatorServer
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 
@@ -17,7 +18,7 @@ import NIOHTTP1
 /// PostgreSQL it only reads (`CaseStore.requireWritable`).
 enum IncidentBackend {
     case server(ServerClient)
-    case store(IncidentService, scripts: String, CaseStore)
+    case store(IncidentService, scripts: String, CaseStore, Integrations)
 
     /// Runs `body` on the folder's backend, then closes it. A failure prints `error: ...` and
     /// exits 1.
@@ -28,8 +29,9 @@ enum IncidentBackend {
             let backend = try await open(options)
             let result: Result<Answer, CommandFailure>
             do { result = .success(try await body(backend)) } catch { result = .failure(error) }
-            if case .store(let service, _, let place) = backend {
+            if case .store(let service, _, let place, let integrations) = backend {
                 await service.shutdown()
+                integrations.shutdown()
                 withExtendedLifetime(place) {}
             }
             return try result.get()
@@ -47,17 +49,30 @@ enum IncidentBackend {
             do {
                 let store = place.store
                 let ledger = IncidentLedger(store: store)
-                let modules = StandardModules.all(logger: CommandLogging.logger(verbose: false))
+                let logger = CommandLogging.logger(verbose: false)
+                // The integrations' declarations with none of their settings: a playbook's actions
+                // are checked (a misspelt name fails), and none is sent. Nothing to log: none is used.
+                let integrations = await Integrations(folder: options.scripts + "/integrations", settings: [:],
+                                                      environment: [:],
+                                                      logger: Logger(label: "automator") { _ in SwiftLogNoOpLogHandler() })
+                let actions = ActionService(integrations: integrations, store: store, rules: AccessRules(), logger: logger)
+                let modules = StandardModules.all(logger: logger)
                     + [IncidentsModule(ledger: ledger), EvidenceModule(service: EvidenceService(store: store,
-                                                                                                dataFolder: place.folder))]
+                                                                                                dataFolder: place.folder)),
+                       ActionsModule(service: actions, offline: Self.offline)]
                 let runs = try RunService(store: store, modules: modules, modulePaths: [options.scripts], executors: 1)
                 let service = try IncidentService(ledger: ledger, runs: runs, scripts: options.scripts, modules: modules)
-                return .store(service, scripts: options.scripts, place)
+                return .store(service, scripts: options.scripts, place, integrations)
             } catch {
                 throw CommandFailure("\(error)")
             }
         }
     }
+
+    /// Why a playbook a command starts sends no action: the server holds the integrations'
+    /// settings and the protections, and a command acts with neither.
+    static let offline = "no automator serve holds this data folder, and only a server sends actions "
+        + "(start automator serve before opening incidents that should act)"
 
     /// The person at the terminal: `$SUDO_USER` (sudo sets `USER` to root, so the journal and the
     /// evidence's custody named every analyst of a worker `cli:root`), else `$USER`, else `$LOGNAME`,
@@ -79,7 +94,7 @@ enum IncidentBackend {
         switch self {
         case .server(let client):
             return try await client.call("POST", "/api/v1/incidents", body: draft)
-        case .store(let service, let scripts, let place):
+        case .store(let service, let scripts, let place, _):
             try place.requireWritable("opening an incident (its playbook's run)")
             Self.warnIfMissing(scripts)
             let created: IncidentService.Ingested
@@ -123,7 +138,7 @@ enum IncidentBackend {
             }
             if count > 0 { try await send() }
             return summary
-        case .store(let service, _, let place):
+        case .store(let service, _, let place, _):
             if !dryRun { try place.requireWritable("importing incidents") }
             let importer = await service.importer(file: file, by: Self.actor, dryRun: dryRun)
             do throws(StoreError) {
@@ -152,7 +167,7 @@ enum IncidentBackend {
                 ("text", query.text), ("indicator", query.indicator), ("limit", "\(query.limit)"),
             ]
             return try await client.call("GET", "/api/v1/incidents?" + Self.queryString(parameters))
-        case .store(let service, _, _):
+        case .store(let service, _, _, _):
             let found: [Incident]
             do { found = try await service.store.listIncidents(query) } catch { throw CommandFailure("\(error)") }
             return IncidentJSON.list(found)
@@ -167,7 +182,7 @@ enum IncidentBackend {
         case .server(let client):
             let answer = try await client.answer("GET", "/api/v1/incidents/\(id)")
             return (answer.body, "the server at \(client.url) (\(answer.server))")
-        case .store(let service, _, _):
+        case .store(let service, _, _, _):
             do { return (try await service.caseFile(id), nil) } catch { throw CommandFailure("\(error)") }
         }
     }
@@ -178,7 +193,7 @@ enum IncidentBackend {
         switch self {
         case .server(let client):
             return try await client.call("GET", "/api/v1/incidents/\(id)/journal?after=\(after)")
-        case .store(let service, _, _):
+        case .store(let service, _, _, _):
             do {
                 let (entries, more) = try await service.journal(of: id, after: after,
                                                                 limit: IncidentService.journalPageEntries)
@@ -216,7 +231,7 @@ enum IncidentBackend {
             // The journal names them `api:alice` then, as `cli:alice` on the folder.
             if let user = Self.user { body["by"] = JSONText.string(user) }
             return try await client.call("PATCH", "/api/v1/incidents/\(id)", body: body.text)
-        case .store(let service, _, let place):
+        case .store(let service, _, let place, _):
             try place.requireWritable("changing \(id)")
             do {
                 return IncidentJSON.forAPI(try await service.update(try IncidentChange.asked(id, json: Array(change.text.utf8)).change,
@@ -232,7 +247,7 @@ enum IncidentBackend {
         switch self {
         case .server(let client):
             return try await client.call("POST", "/api/v1/incidents/\(id)/retry")
-        case .store(let service, let scripts, let place):
+        case .store(let service, let scripts, let place, _):
             try place.requireWritable("retrying \(id)'s run")
             Self.warnIfMissing(scripts)
             do {
@@ -254,7 +269,7 @@ enum IncidentBackend {
                 ("owner", query.owner), ("incident", query.incident?.description), ("limit", "\(query.limit)"),
             ]
             return try await client.call("GET", "/api/v1/tasks?" + Self.queryString(parameters))
-        case .store(let service, _, _):
+        case .store(let service, _, _, _):
             let found: [IncidentTask]
             do { found = try await service.tasks(query) } catch { throw CommandFailure("\(error)") }
             return IncidentJSON.list(found)
@@ -269,7 +284,7 @@ enum IncidentBackend {
             body["answer"] = JSONText.string(answer)
             if let name { body["by"] = JSONText.string(name) }
             return try await client.call("POST", "/api/v1/tasks/\(id)/complete", body: body.text)
-        case .store(let service, _, let place):
+        case .store(let service, _, let place, _):
             try place.requireWritable("completing \(id)")
             let task: IncidentTask
             do { task = try await service.ledger.complete(id, answer: answer, by: name.map { "cli:\($0)" } ?? "cli") } catch {
@@ -287,7 +302,7 @@ enum IncidentBackend {
         switch self {
         case .server(let client):
             return try await client.call("GET", "/api/v1/questions" + (incident.map { "?incident=\($0)" } ?? ""))
-        case .store(let service, _, _):
+        case .store(let service, _, _, _):
             do { return QuestionJSON.list(try await Self.chatStore(of: service).openQuestions(of: incident)) } catch {
                 throw CommandFailure("\(error)")
             }
@@ -299,7 +314,7 @@ enum IncidentBackend {
         switch self {
         case .server(let client):
             return try await client.call("GET", "/api/v1/questions/\(ServerClient.pathSegment(id))")
-        case .store(let service, _, _):
+        case .store(let service, _, _, _):
             let found: (question: ChatQuestionRecord, incident: IncidentID?)?
             do { found = try await Self.chatStore(of: service).questionOnIncident(id) } catch {
                 throw CommandFailure("\(error)")
@@ -320,7 +335,7 @@ enum IncidentBackend {
             body["choice"] = JSONText.string(choice)
             if let name { body["by"] = JSONText.string(name) }
             return try await client.call("POST", "/api/v1/questions/\(id)/answer", body: body.text)
-        case .store(let service, let scripts, let place):
+        case .store(let service, let scripts, let place, _):
             try place.requireWritable("answering \(id)")
             do {
                 let store = try Self.chatStore(of: service)
@@ -347,7 +362,7 @@ enum IncidentBackend {
         switch self {
         case .server(let client):
             return try await client.call("GET", "/api/v1/playbooks")
-        case .store(let service, let scripts, _):
+        case .store(let service, let scripts, _, _):
             Self.warnIfMissing(scripts)
             let (playbooks, problems) = await service.playbooks()
             do { return IncidentJSON.playbooks(playbooks, problems: problems, unloaded: try await service.unloadedPlaybooks()) } catch {
@@ -375,7 +390,7 @@ enum IncidentBackend {
             var body = JSONText.Object()
             body["name"] = JSONText.string(name)
             return try await client.call("POST", "/api/v1/incidents/\(id)/playbook", body: body.text)
-        case .store(let service, let scripts, let place):
+        case .store(let service, let scripts, let place, _):
             try place.requireWritable("starting a playbook on \(id)")
             Self.warnIfMissing(scripts)
             do {

@@ -74,7 +74,9 @@ extension IncidentCommand {
 
                 Without a server on the data folder, the command creates the folder if needed, \
                 and waits while the playbook's run works (until it waits on a task, at most 10 \
-                seconds); the rest of the run resumes at the next automator serve.
+                seconds); the rest of the run resumes at the next automator serve. Only a \
+                server sends actions: a playbook started here hears from actions.available \
+                that it cannot act, and gives that step to people.
 
                 Examples:
                   automator incident create --title "Phishing reported by jdoe" \\

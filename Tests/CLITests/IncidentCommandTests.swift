@@ -448,6 +448,39 @@ struct IncidentCommandTests {
             + "(playbooks/fails.lua): restore it, or start another with automator playbook run"), "\(deleted.stderr)")
     }
 
+    static let offline = "no automator serve holds this data folder, and only a server sends actions "
+        + "(start automator serve before opening incidents that should act)"
+
+    @Test("With no server, a playbook that would act hears that only a server sends actions, and asks people instead")
+    func actionsNeedAServer() async throws {
+        let folder = try Self.workspace()
+        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("scripts/integrations"),
+                                                withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: PlaybookTrialTests.scripts.appendingPathComponent("integrations/crowdstrike.lua"),
+                                         to: folder.url.appendingPathComponent("scripts/integrations/crowdstrike.lua"))
+        try folder.write("scripts/playbooks/contain.lua", """
+            return playbook {
+              name = "Contain", match = { type = "edr" },
+              run = function(inc)
+                local can, why = actions.available("crowdstrike.contain_host")
+                inc:task{ title = "Isolate the host", owner = "tier2", description = tostring(can) .. ": " .. why }
+                local sent, refused = pcall(actions.run, "crowdstrike.contain_host", { device_id = "0123abcd" },
+                                            { incident = inc })
+                inc:note(tostring(refused))
+              end,
+            }
+            """)
+        let created = try await AutomatorProcess.run(["incident", "create", "--title", "Beacon", "--type", "edr", "--severity",
+                                                      "high", "--data", "data", "--scripts", "scripts"],
+                                                     in: folder.url, environment: ["FALCON_CLIENT_ID": "id-of-the-client",
+                                                                                   "FALCON_CLIENT_SECRET": "secret-of-the-client"])
+        #expect(created.status == 0 && created.stderr.isEmpty, "\(created.stdout)\(created.stderr)")
+        let tasks = try await AutomatorProcess.run(["task", "list", "--json", "--data", "data"], in: folder.url)
+        #expect(tasks.stdout.contains(#""description":"false: \#(Self.offline)"#), "\(tasks.stdout)")
+        let shown = try await AutomatorProcess.run(["incident", "show", "INC-1", "--data", "data"], in: folder.url)
+        #expect(shown.stdout.contains("note      actions.run: \(Self.offline)"), "\(shown.stdout)")
+    }
+
     @Test("Killing a playbook's run cancels the tasks it asked: an answer would resume nothing")
     func killedRunCancelsItsTasks() async throws {
         let folder = try Self.workspace()

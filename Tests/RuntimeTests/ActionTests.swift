@@ -110,8 +110,10 @@ struct ActionTests {
         let integrations: Integrations
         let actions: ActionService
 
-        init(folder: ScratchFolder, api: LoopbackServer, configuration: ActionConfiguration = ActionTests.configuration())
-            async throws
+        /// - Parameter configured: false leaves the firewall's settings out, as for an integration
+        ///   nobody set up.
+        init(folder: ScratchFolder, api: LoopbackServer, configuration: ActionConfiguration = ActionTests.configuration(),
+             configured: Bool = true) async throws
         {
             let scripts = folder.path + "/scripts"
             try FileManager.default.createDirectory(atPath: scripts + "/integrations", withIntermediateDirectories: true)
@@ -120,7 +122,7 @@ struct ActionTests {
             store = try SQLiteStore(folder: folder.path + "/data")
             let ledger = IncidentLedger(store: store)
             integrations = await Integrations(folder: scripts + "/integrations",
-                                              settings: ["firewall": .init(values: ["base_url": api.url])],
+                                              settings: configured ? ["firewall": .init(values: ["base_url": api.url])] : [:],
                                               environment: [:], logger: ActionTests.logger)
             for file in ["commands/action.lua", "lib/incident_ref.lua"] {
                 try? FileManager.default.createDirectory(atPath: scripts + "/" + (file as NSString).deletingLastPathComponent,
@@ -204,8 +206,9 @@ struct ActionTests {
             if let approvals { try ActionTests.playbook(in: folder, approvals: approvals) }
         }
 
-        func responder(timeout: TimeInterval = 3600) async throws -> Responder {
-            try await Responder(folder: folder, api: api, configuration: ActionTests.configuration(timeout: timeout))
+        func responder(timeout: TimeInterval = 3600, configured: Bool = true) async throws -> Responder {
+            try await Responder(folder: folder, api: api, configuration: ActionTests.configuration(timeout: timeout),
+                                configured: configured)
         }
 
         deinit { api.stop() }
@@ -650,6 +653,40 @@ struct ActionTests {
                 "\(refused.error ?? "")")
         #expect(firewall.paths == ["/block"])
         #expect(try await responder.actions.history().count == 2)
+        await responder.stop()
+    }
+
+    @Test("actions.available: false and why for an integration not set up, kept by a replay after it is; a typo is an error")
+    func availability() async throws {
+        let scene = try await Scene(approvals: nil)
+        try ActionTests.playbook(in: scene.folder, running: """
+            local can, why = actions.available("firewall.block_ip")
+            inc:note("first: " .. tostring(can) .. ", " .. tostring(why))
+            chat.ask("#soc", "Go on?", { "yes" })
+            inc:note("then: " .. tostring(can) .. ", now " .. tostring(actions.available("firewall.block_ip")))
+            """)
+        var responder = try await scene.responder(configured: false)
+        let (incident, run) = try await responder.open()
+        _ = try await responder.question()
+        let first = try await responder.notes(incident)
+        #expect(first == ["first: false, the integration firewall is not set up: "
+            + "base_url is not set: set integrations.firewall.base_url in the configuration file"], "\(first)")
+        await responder.stop()
+
+        // Set up and restarted: the replay takes the branch the run took; a new call sees it set up.
+        responder = try await scene.responder()
+        await responder.answer("yes")
+        await responder.incidents.runs.waitForEnd(try #require(run).id)
+        #expect(try await responder.notes(incident).last == "then: false, now true")
+
+        let typo = try await responder.incidents.runs.submit(script: "typo.lua", source: Array("""
+            return actions.available("firewall.blok_ip")
+            """.utf8))
+        await responder.incidents.runs.waitForEnd(typo.id)
+        let failed = try #require(try await responder.incidents.runs.run(typo.id))
+        #expect(failed.status == .failed && failed.error?.contains("there is no action firewall.blok_ip (did you mean "
+            + "firewall.block_ip?)") == true, "\(failed.error ?? "")")
+        #expect(scene.firewall.paths.isEmpty)
         await responder.stop()
     }
 

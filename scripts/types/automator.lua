@@ -795,6 +795,17 @@ function actions.run(name, params, options) end
 ---@return actions.plan
 function actions.plan(name, params, options) end
 
+---Whether the action can be sent now: true, or false and why when its integration is in
+---scripts/integrations but not set up (its settings missing) or not in use (its file does not
+---load). Ask before acting, and give the step to people when the answer is no:
+---  local can, why = actions.available("entra.disable_user")
+---A name no integration declares is an error. A replay gets the answer the run got. In a test
+---every declared action is available.
+---@param name string
+---@return boolean
+---@return string? why
+function actions.available(name) end
+
 ---Reverses a done action with its undo.
 ---@param id string
 ---@return actions.record

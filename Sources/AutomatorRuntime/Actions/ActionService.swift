@@ -52,6 +52,30 @@ public final class ActionService: Sendable {
         return try ActionDeclaration.named(name, in: catalog, leftOut: integrations.problems)
     }
 
+    /// Why the action `name` cannot be sent now, or nil when it can (`actions.available`): its
+    /// integration is declared in the scripts folder but left out, for its missing settings or a
+    /// file that does not load. A dry run can plan an action whose integration only lacks its
+    /// settings.
+    ///
+    /// - Throws: `.invalid` for a name no integration declares, with the one a typo meant: a
+    ///   mistake in a script must not pass for an integration nobody set up.
+    public func unavailability(of name: String, dryRun: Bool = false) throws(ActionError) -> String? {
+        if catalog.contains(where: { $0.name == name }) { return nil }
+        let integration = String(name.prefix { $0 != "." })
+        let unconfigured = integrations.unconfiguredActions
+        let problem = integrations.problems.first { $0.path == "integrations/\(integration).lua" }
+        if unconfigured.contains(where: { $0.name == name }) {
+            return dryRun ? nil : "the integration \(integration) is not set up: " + (problem?.message ?? "see the log")
+        }
+        // Its file does not load, so which actions it declares is unknown.
+        if let problem, !unconfigured.contains(where: { $0.integration == integration }) {
+            return "the integration \(integration) is not in use: \(problem.message)"
+        }
+        // Declared nowhere: this throws, naming the action a typo meant.
+        _ = try ActionDeclaration.named(name, in: catalog + unconfigured)
+        return nil
+    }
+
     /// Checks an action's parameters (and the call's ttl) and says whether it waits for an approval.
     ///
     /// - Parameters:

@@ -314,6 +314,16 @@ extension TestingModule {
         function actions.plan(name, params, options)
           return (planned("actions.plan", name, params, options))
         end
+        -- A test has no configuration, so every action the integrations declare is available: the
+        -- path a playbook takes when one is not is the one it takes when it is denied (stub.action).
+        function actions.available(name)
+          if type(name) ~= "string" then
+            error('actions.available expects an action name, such as "entra.disable_user"', 2)
+          end
+          local problem = host.check_action(name)
+          if problem then error("actions.available: " .. problem, 2) end
+          return true
+        end
         function actions.run(name, params, options)
           local plan, incident, ttl
           plan, options, incident, ttl = planned("actions.run", name, params, options)

@@ -112,6 +112,19 @@ extension ActionsModule {
           return json.decode(host.undo(nil, id))
         end
 
+        --- Whether the action can be sent now: true; or false and why, when its integration is in
+        --- the scripts folder but not set up (its settings missing) or not in use (its file does not
+        --- load). A name no integration declares is an error. A playbook asks before acting and
+        --- hands the step to people when the answer is no.
+        function actions.available(name)
+          if type(name) ~= "string" then
+            error('actions.available expects an action name, such as "entra.disable_user"', 2)
+          end
+          local why = host.available(name)
+          if why == nil then return true end
+          return false, why
+        end
+
         --- The actions the integrations declare: `name`, `risk`, `params`, `undo`, `ttl`.
         function actions.list() return json.decode(host.list()) end
 

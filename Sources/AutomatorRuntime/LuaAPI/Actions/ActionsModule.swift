@@ -15,15 +15,20 @@ public struct ActionsModule: HostModule {
     /// Every action a dry run, whatever the script asks: `automator run --incident` tries a
     /// playbook, and a try does not touch the firewall.
     private let dryRunsOnly: Bool
+    /// Why this process sends no action, whatever its integrations: a command that starts a
+    /// playbook with no server (`automator incident create` on the folder's own store).
+    /// `actions.available` answers it, so the playbook asks people; `actions.run` refuses with it.
+    private let offline: String?
 
-    public init(service: ActionService, dryRunsOnly: Bool = false) {
+    public init(service: ActionService, dryRunsOnly: Bool = false, offline: String? = nil) {
         self.service = service
         self.dryRunsOnly = dryRunsOnly
+        self.offline = offline
     }
 
     public func register(in table: inout ModuleTable) {
         LuaNearest.register(in: &table)
-        let (service, dryRunsOnly) = (self.service, self.dryRunsOnly)
+        let (service, dryRunsOnly, offline) = (self.service, self.dryRunsOnly, self.offline)
         let state = table.state
         let checked = LastPlan()
         let approval = ApprovalQuestion()
@@ -36,6 +41,7 @@ public struct ActionsModule: HostModule {
         table.function("run") { [unowned(unsafe) state] call in
             approval.id = nil
             let dryRun = dryRunsOnly || call.boolean(3)
+            if let offline, !dryRun { throw HostError(offline) }
             let incident = try Self.incident(call, 4)
             let (key, requestedBy) = (Self.idempotencyKey(state.activeRun) + "/refused", state.actor)
             let plan = try Self.plan(call, service, ttl: 5, standing: state.activeRun?.standingApprovals ?? [],
@@ -136,6 +142,17 @@ public struct ActionsModule: HostModule {
                     throw HostError("\(error)")
                 }
             }
+        }
+        // available(name) -> why it cannot be sent now, or nothing. Recorded as the clock is: the
+        // playbook branches on it, and a replay after the integration was set up (a restart with
+        // its settings, a reload) takes the branch the run took.
+        table.recordedFunction("available") { call throws(HostError) in
+            let name = try call.string(1).description
+            let why: String?
+            do throws(ActionError) { why = try service.unavailability(of: name, dryRun: dryRunsOnly) } catch {
+                throw HostError("\(error)")
+            }
+            return (offline ?? why).map { [.string(LuaString($0))] } ?? []
         }
         table.function("list") { call in
             call.push(JSONText.array(service.catalog.map(Self.json)))
