@@ -10,7 +10,8 @@ struct PlaybookTrialTests {
     @Test("Each shipped playbook runs to the close on its example incident, asking its tasks on standard input",
           arguments: [
               ("phishing", "phishing\n3 copies removed\n", "Phishing: the message was purged from all mailboxes."),
-              ("malware", "isolated\ncleaned\n", "Trojan:Win32/Stealer.PDX on WS-FIN-0231: host cleaned."),
+              // The EDR contains the host (a dry run here): no isolation task, only the cleaning.
+              ("malware", "cleaned\n", "Trojan:Win32/Stealer.PDX on WS-FIN-0231: host cleaned."),
               ("impossible_travel", "not me\ndone\n", nil),
           ])
     func shippedPlaybooks(_ name: String, answers: String, reason: String?) async throws {
@@ -22,6 +23,10 @@ struct PlaybookTrialTests {
         #expect(result.stdout.contains("playbook completed in"), "\(result.stdout)")
         #expect(result.stdout.contains("INC-1 is closed"), "\(result.stdout)")
         if let reason { #expect(result.stdout.contains("closed: \(reason)"), "\(result.stdout)") }
+        if name == "malware" {
+            #expect(result.stdout.contains("dry run, nothing sent: would run crowdstrike.contain_host device_id="),
+                    "\(result.stdout)")
+        }
         if name == "phishing" {
             #expect(result.stdout.contains("evidence  evidence EV-") && result.stdout.contains("reported-message.json"),
                     "the trial keeps evidence as serve does: \(result.stdout)")

@@ -40,6 +40,8 @@ return mapper {
       fields = {
         host = device.hostname,
         host_ip = device.ip,
+        -- The device's id in the EDR: CrowdStrike Falcon's aid, which contain_host takes.
+        device_id = device.agent_id,
         user = alert.user.upn,
         file_name = file.name,
         file_path = file.path,

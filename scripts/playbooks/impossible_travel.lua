@@ -1,7 +1,9 @@
 -- Impossible travel: one account signed in from two places too far apart for the time
 -- between. Computes the distance and the speed it implies, closes the incident when a plane
--- could have made the trip, and otherwise has the user confirm the sign-ins; an account the
--- user does not vouch for gets its credentials reset. Try it with:
+-- could have made the trip, and otherwise has the user confirm the sign-ins. An account the
+-- user does not vouch for is disabled and its sessions ended at once where Microsoft Entra ID
+-- is set up (scripts/integrations/entra.lua), then gets its credentials reset by the identity
+-- team, and is enabled again. Try it with:
 --
 --   automator run scripts/playbooks/impossible_travel.lua --incident scripts/examples/incidents/impossible_travel.json
 --
@@ -15,6 +17,12 @@ local MAX_SPEED_KMH = 900
 local MIN_DISTANCE_KM = 500
 
 local EARTH_RADIUS_KM = 6371
+
+-- The identity provider's actions: another provider's integration goes here.
+local DISABLE_ACCOUNT = "entra.disable_user"
+local END_SESSIONS = "entra.revoke_sessions"
+
+local respond = require("lib.respond")
 
 --- Seconds since the epoch for a UTC time such as "2026-11-29T06:12:40Z" (fractions ignored).
 local function epoch(iso)
@@ -69,6 +77,9 @@ return playbook {
   match = { type = "impossible_travel" },
   -- A stolen password is used within hours: this SLA holds whatever the severity.
   sla = "4h",
+  -- The user's own "not me", asked by their manager, is the approval: an approver in chat would
+  -- only delay the intruder's exit. Enabling the account again undoes it.
+  approvals = { DISABLE_ACCOUNT },
 
   run = function(inc)
     local user = inc.fields.user or "the user"
@@ -117,16 +128,41 @@ return playbook {
     if inc.severity ~= "critical" then inc:update{ severity = "high" } end
     inc:note(("%s did not confirm the sign-ins: the account is treated as compromised."):format(user))
 
+    -- Every minute is the intruder's: shut them out now, and let people do what needs judgement.
+    local disabled, why = nil, "the alert names no account"
+    if inc.fields.user then
+      disabled, why = respond.act(DISABLE_ACCOUNT, { user = inc.fields.user }, inc)
+    end
+    local steps = "Disable the account, revoke every session and refresh token, reset the password"
+    if disabled then
+      -- A disabled account's refresh tokens work until they expire.
+      local ended, not_ended = respond.act(END_SESSIONS, { user = inc.fields.user }, inc)
+      inc:note(("Account disabled (%s)%s."):format(respond.label(disabled),
+        ended and ", its sessions ended" or "; its sessions were not ended: " .. not_ended))
+      steps = ended and "The account is disabled and its sessions ended. Reset the password"
+        or "The account is disabled. Revoke every session and refresh token, reset the password"
+    else
+      inc:note("The account was not disabled automatically: " .. why .. ".")
+    end
+
     local reset = inc:task{
       title = "Reset credentials and revoke sessions for " .. user,
       owner = "iam-team",
       due = "30m",
-      description = ("Reset the password, revoke every session and refresh token, and remove MFA"
-        .. " methods the user did not register. Then review what the account did since %s.")
-        :format(os.date("!%Y-%m-%d %H:%M UTC", first.at)),
+      description = ("%s and remove MFA methods the user did not register. Then review what the"
+        .. " account did since %s.%s"):format(steps, os.date("!%Y-%m-%d %H:%M UTC", first.at),
+        disabled and " Automator enables the account when this task is done." or ""),
     }
     local done = reset:wait()
     inc:note("Identity team: " .. (done ~= "" and done or "reset done, no details given."))
+    if disabled then
+      respond.undo(inc, disabled, {
+        title = "Enable the account of " .. user,
+        owner = "iam-team",
+        due = "1h",
+        description = "Its credentials are reset, but enabling it again failed",
+      })
+    end
     inc:close{ reason = "Account compromise: credentials reset and sessions revoked." }
   end,
 }

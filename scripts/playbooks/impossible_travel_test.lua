@@ -30,16 +30,54 @@ test("Lyon then Singapore 50 minutes later: the user is asked, and 'it was me' c
   expect.equal(result.incident.close_reason, "Benign: l.moreau@example.com confirmed both sign-ins.")
 end)
 
-test("a user who did not sign in gets the credentials reset", function()
+test("a user who did not sign in is shut out at once, then gets the credentials reset", function()
   stub.task("Confirm the sign-in", "not me")
-  stub.task("Reset credentials", "reset at 09:40, two sessions revoked")
+  stub.task("Reset credentials", "reset at 09:40, MFA methods checked")
+  stub.action("entra.disable_user", { status = "done" })
+  stub.action("entra.revoke_sessions", { status = "done" })
 
   local result = run(travel, sign_ins(SINGAPORE, LYON))
 
   expect.note(result, "did not confirm the sign-ins")
-  expect.note(result, "Identity team: reset at 09:40, two sessions revoked")
-  expect.equal(expect.task(result, "Reset credentials").owner, "iam-team")
+  -- Without asking an approver: the playbook's standing approval.
+  expect.equal(expect.action(result, "entra.disable_user", { user = "l.moreau@example.com" }).question, nil)
+  expect.action(result, "entra.revoke_sessions", { user = "l.moreau@example.com" })
+  expect.note(result, "Account disabled (ACT-test1), its sessions ended.")
+  local reset = expect.task(result, "Reset credentials")
+  expect.equal(reset.owner, "iam-team")
+  expect.contains(reset.description, "The account is disabled and its sessions ended. Reset the password")
+  expect.contains(reset.description, "Automator enables the account when this task is done.")
+  expect.note(result, "Identity team: reset at 09:40, MFA methods checked")
   expect.equal(result.incident.close_reason, "Account compromise: credentials reset and sessions revoked.")
+end)
+
+test("an account that cannot be disabled automatically is left to the identity team whole", function()
+  stub.task("Confirm the sign-in", "not me")
+  stub.task("Reset credentials", "disabled and reset by hand")
+  stub.action("entra.disable_user", false, "the integration entra is not set up")
+
+  local result = run(travel, sign_ins(SINGAPORE, LYON))
+
+  expect.note(result, "The account was not disabled automatically: the integration entra is not set up.")
+  expect.equal(#result.actions, 1)
+  local reset = expect.task(result, "Reset credentials")
+  expect.contains(reset.description, "Disable the account, revoke every session")
+  expect.equal(reset.description:find("Automator enables", 1, true), nil)
+  expect.equal(result.incident.close_reason, "Account compromise: credentials reset and sessions revoked.")
+end)
+
+test("sessions that could not be ended are in the identity team's task", function()
+  stub.task("Confirm the sign-in", "not me")
+  stub.task("Reset credentials", "done")
+  stub.action("entra.disable_user", { status = "done" })
+  stub.action("entra.revoke_sessions", { status = "failed", result = "Microsoft Graph, revoke sessions: 503" })
+
+  local result = run(travel, sign_ins(SINGAPORE, LYON))
+
+  expect.note(result, "Account disabled (ACT-test1); its sessions were not ended: "
+    .. "entra.revoke_sessions failed: Microsoft Graph, revoke sessions: 503.")
+  expect.contains(expect.task(result, "Reset credentials").description,
+    "The account is disabled. Revoke every session and refresh token")
 end)
 
 test("a trip a plane could make is closed as benign without asking anyone", function()
