@@ -97,4 +97,7 @@ test("an alert without two sign-ins goes to tier 1, and breaches its 4 hours the
 
   expect.contains(result.incident.labels, "sla-breached")
   expect.note(result, "SLA breached: due")
+  -- A high incident past its SLA pages the on-call (hooks/sla_breach.lua), once per incident.
+  expect.equal(expect.action(result, "pagerduty.trigger").params.dedup_key, "INC-1/sla")
+  expect.note(result, "On-call paged (ACT-test1, a dry run).")
 end)
