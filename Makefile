@@ -13,9 +13,11 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # holding only `.keep-directory`): thousands in /tmp after a few weeks of work. Ours stay under
 # .build, which `make clean` removes.
 SWIFT_BUILD = mkdir -p $(CURDIR)/.build/tmp && TMPDIR=$(CURDIR)/.build/tmp $(SWIFT) build
-# The demo: the phishing playbook on an example incident, with the answers of its two tasks.
+# The demo: the phishing playbook on an example incident, with the example configuration's feeds
+# (the verdicts), and the answers of its two tasks.
 DEMO_PLAYBOOK ?= scripts/playbooks/phishing.lua
 DEMO_INCIDENT ?= scripts/examples/incidents/phishing.json
+DEMO_CONFIG ?= scripts/examples/automator.yml
 DEMO_ANSWERS ?= phishing\n3 copies removed\n
 
 .PHONY: help deps test-deps build demo test bench clean
@@ -51,7 +53,7 @@ build: deps
 	$(SWIFT_BUILD) -c release --static-swift-stdlib
 
 demo: build
-	printf '$(DEMO_ANSWERS)' | .build/release/automator run $(DEMO_PLAYBOOK) --incident $(DEMO_INCIDENT)
+	printf '$(DEMO_ANSWERS)' | .build/release/automator run $(DEMO_PLAYBOOK) --incident $(DEMO_INCIDENT) --config $(DEMO_CONFIG)
 
 # From PyPI for the tests: the STIX 2.1 validator the intel export is checked with, Synapse, the
 # Matrix homeserver the bot is tested against, aiosmtpd, the SMTP server the e-mail action is

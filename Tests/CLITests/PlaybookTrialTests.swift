@@ -33,6 +33,18 @@ struct PlaybookTrialTests {
         }
     }
 
+    @Test("make demo: the phishing playbook with the example configuration gives verdicts, and plans the firewall block")
+    func demo() async throws {
+        let result = try await AutomatorProcess.run(
+            ["run", "playbooks/phishing.lua", "--incident", "examples/incidents/phishing.json", "--scripts", ".",
+             "--config", "examples/automator.yml"], in: Self.scripts, input: "phishing\n3 copies removed\n")
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains(#"203.0.113.45  malicious: 1 of 1 source; local feed "bad-ips""#), "\(result.stdout)")
+        #expect(result.stdout.contains("Severity medium -> high: 203.0.113.45 is known malicious."), "\(result.stdout)")
+        #expect(result.stdout.contains("dry run, nothing sent: would run checkpoint.block_ip ip=203.0.113.45"), "\(result.stdout)")
+        #expect(result.stdout.contains("INC-1 is closed"), "\(result.stdout)")
+    }
+
     @Test("A trial's actions are dry runs: checked against the configuration, journaled, never sent")
     func actions() async throws {
         let folder = try TemporaryFolder()

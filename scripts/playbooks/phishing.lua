@@ -1,9 +1,12 @@
--- Phishing triage for an e-mail a user reported. Pulls the indicators out of the report,
--- looks for earlier reports of the sender's domain, raises the severity for a look-alike
--- domain or a campaign, then has tier 1 confirm with the reporter and the mail team purge
--- the message. Try it with:
+-- Phishing triage for an e-mail a user reported. Pulls the indicators out of the report and
+-- asks the feeds and integrations about them, looks for earlier reports of the sender's domain,
+-- raises the severity for a known-bad indicator, a look-alike domain or a campaign, then has
+-- tier 1 confirm with the reporter. A confirmed lure's known-bad addresses are blocked at the
+-- firewall once an approver agrees, where Check Point is set up
+-- (scripts/integrations/checkpoint.lua), and the mail team purges the message. Try it with:
 --
---   automator run scripts/playbooks/phishing.lua --incident scripts/examples/incidents/phishing.json
+--   automator run scripts/playbooks/phishing.lua --incident scripts/examples/incidents/phishing.json \
+--       --config scripts/examples/automator.yml
 --
 -- It reads fields.sender, fields.subject, fields.reported_by and fields.message_id, and the
 -- reported message in `raw`. Its SLA comes from scripts/sla.lua.
@@ -13,6 +16,11 @@ local OWN_DOMAINS = { "example.com" }
 
 -- Reports of one sender domain within 30 days, this one included, that make a campaign.
 local CAMPAIGN_REPORTS = 3
+
+-- The firewall's block of an address: another firewall's integration goes here.
+local BLOCK_ADDRESS = "checkpoint.block_ip"
+
+local respond = require("lib.respond")
 
 -- Characters that phishers swap in for look-alike letters.
 local HOMOGLYPHS = { ["0"] = "o", ["1"] = "l", ["3"] = "e", ["5"] = "s" }
@@ -86,6 +94,27 @@ local function indicators(text)
   return found
 end
 
+--- Notes what the feeds and integrations say of `found`, asked at once; returns the malicious
+--- ones. With no source to ask (a trial or a command given no configuration) the triage goes on
+--- without them, and says so.
+local function known_bad(inc, found)
+  if #found == 0 then return {} end
+  local values = {}
+  for i, indicator in ipairs(found) do values[i] = indicator.value end
+  local asked, verdicts = pcall(intel.reputations, values)
+  if not asked then
+    inc:note("Reputation not checked: " .. tostring(verdicts))
+    return {}
+  end
+  local malicious, lines = {}, { "Reputation:" }
+  for i, indicator in ipairs(found) do
+    lines[#lines + 1] = ("  %s  %s"):format(indicator.value, verdicts[i].summary)
+    if verdicts[i].verdict == "malicious" then malicious[#malicious + 1] = indicator end
+  end
+  inc:note(table.concat(lines, "\n"))
+  return malicious
+end
+
 --- Links the incidents of the last 30 days that mention `domain`; returns "INC-7 (closed)" for each.
 local function earlier_reports(inc, domain)
   local earlier = {}
@@ -119,6 +148,10 @@ return playbook {
       lines[#lines + 1] = ("  %-6s %s"):format(indicator.kind, indicator.value)
     end
     inc:note(table.concat(lines, "\n"))
+    local malicious = known_bad(inc, found)
+    if #malicious > 0 then
+      inc:raise("high", ("%s is known malicious"):format(malicious[1].value))
+    end
 
     -- The message as reported is what the purge and any later case rest on: kept, hashed and in
     -- its chain of custody before a copy is deleted.
@@ -162,6 +195,15 @@ return playbook {
     if confirm:wait() == "legitimate" then
       inc:close{ reason = "False positive: the reporter expected this message." }
       return
+    end
+
+    -- The addresses a confirmed lure came from or points to, where the feeds know them as bad.
+    for _, indicator in ipairs(malicious) do
+      if indicator.kind == "ipv4" or indicator.kind == "ipv6" then
+        local blocked, why = respond.act(BLOCK_ADDRESS, { ip = indicator.value, reason = "phishing, " .. inc.id }, inc)
+        inc:note(blocked and ("%s blocked at the firewall (%s)."):format(indicator.value, respond.label(blocked))
+          or ("%s not blocked at the firewall: %s."):format(indicator.value, why))
+      end
     end
 
     local purge = inc:task{

@@ -111,3 +111,39 @@ test("an SLA breached while the reporter is away hands the incident to the duty 
   expect.equal(result.incident.owner, "soc-lead")
   expect.contains(result.incident.labels, "sla-breached")
 end)
+
+test("a confirmed lure's known-bad address is blocked at the firewall once an approver agrees", function()
+  stub.intel{ ["203.0.113.45"] = { verdict = "malicious", summary = "malicious: local feed \"bad-ips\"" } }
+  stub.task("Confirm with the reporter", "phishing")
+  stub.chat("Approve checkpoint.block_ip", "approve", "alice")
+  stub.action("checkpoint.block_ip", { status = "done" })
+  stub.task("Purge the message", "done")
+
+  local result = run(phishing, report())
+
+  expect.note(result, "203.0.113.45  malicious: local feed \"bad-ips\"")
+  expect.note(result, "203.0.113.45 is known malicious")
+  expect.equal(result.incident.severity, "high")
+  expect.action(result, "checkpoint.block_ip", { ip = "203.0.113.45", reason = "phishing, INC-1" })
+  expect.note(result, "203.0.113.45 blocked at the firewall (ACT-test1).")
+  expect.equal(result.incident.status, "closed")
+end)
+
+test("a block nobody approves is noted, and the purge goes on", function()
+  stub.intel{ ["203.0.113.45"] = "malicious" }
+  stub.task("Confirm with the reporter", "phishing")
+  stub.chat("Approve checkpoint.block_ip", "deny", "bob")
+  stub.task("Purge the message", "done")
+
+  local result = run(phishing, report())
+
+  expect.note(result, "203.0.113.45 not blocked at the firewall: denied by bob.")
+  expect.task(result, "Purge the message")
+end)
+
+test("a message the reporter expected blocks nothing, even from a known-bad address", function()
+  stub.intel{ ["203.0.113.45"] = "malicious" }
+  stub.task("Confirm with the reporter", "legitimate")
+
+  expect.equal(#run(phishing, report()).actions, 0)
+end)
