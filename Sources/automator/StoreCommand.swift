@@ -84,6 +84,7 @@ struct StoreCommand: AsyncParsableCommand {
 
         func run() async throws {
             try FolderAccess.requireFolder(data)
+            try await CommandLogging.exitingOnFailure { try UnfinishedCopy.refuse(data) }
             guard let mark = DataFolder.backup(data) else {
                 print("\(data) is not marked as a backup: automator serve --data \(data) starts on it as it is")
                 return
@@ -257,8 +258,9 @@ struct StoreCommand: AsyncParsableCommand {
                 folder (the evidence as files under NEW/evidence/objects, each checked against its \
                 SHA-256), read from one snapshot while the workers go on: nothing is written to the \
                 database. The folder is written beside NEW as .NEW.copying and renamed at the end: a \
-                copy that fails or is stopped leaves no NEW (remove a .NEW.copying it left, then copy \
-                again). NEW is a snapshot of the database, marked as a backup of it: journal verify, \
+                copy that fails or is stopped leaves no NEW, and every command refuses a .NEW.copying a \
+                killed one left; copy again, which removes it and starts over (a copy still running \
+                into NEW is left alone, and refuses a second one). NEW is a snapshot of the database, marked as a backup of it: journal verify, \
                 incident list, report and audit read it, and serve refuses it, since the runs waiting \
                 in it are the workers' too, and a server on it would post and act for them a second \
                 time. To move to this folder for good: stop every worker, copy, then automator store \
