@@ -49,7 +49,8 @@ public final class ActionService: Sendable {
         {
             return declared
         }
-        return try ActionDeclaration.named(name, in: catalog, leftOut: integrations.problems)
+        return try ActionDeclaration.named(name, in: catalog, off: integrations.unconfiguredActions,
+                                           leftOut: integrations.problems)
     }
 
     /// Checks an action's parameters (and the call's ttl) and says whether it waits for an approval.
