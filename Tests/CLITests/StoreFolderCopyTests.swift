@@ -89,6 +89,37 @@ struct StoreFolderCopyTests {
             .stdout.contains("journal verified:"))
     }
 
+    @Test("Restoring a copy the database went on after is refused, naming what changed, unless --discard-newer")
+    func restoreAfterTheDatabaseMovedOn() async throws {
+        let workspace = try await Self.moved()
+        let copy = folder(workspace, "copy")
+        try await Workspace.expectSuccess(["store", "copy", "--store", workspace.store, "--to-folder", copy])
+        // A worker goes on after the copy: an incident opened, its playbook's run and task.
+        let worker = try await ServerProcess.start(data: URL(fileURLWithPath: workspace.data), scripts: workspace.scripts,
+                                                   arguments: ["--executors", "1", "--store", workspace.store])
+        let opened = try await worker.call("POST", "/api/v1/incidents", body: #"{"title": "Later", "type": "confirm", "severity": "low"}"#)
+        let id = try #require(opened.json["id"] as? String, "\(opened.body)")
+        _ = try await worker.waitForIncident(id) { ($0["tasks"] as? [[String: Any]])?.count == 1 }
+        worker.terminate()
+        #expect(await worker.waitForExit() == 0)
+
+        let refused = try await AutomatorProcess.run(["store", "restore", "--data", copy])
+        #expect(refused.status == 1 && refused.stderr.contains("\(workspace.store) went on after \(copy) was copied (")
+                && refused.stderr.contains("the last incident number 2 → 3") && refused.stderr.contains("the last task number")
+                && refused.stderr.contains("runs 3 → 4") && refused.stderr.contains("pass --discard-newer"),
+                "\(refused.stderr)")
+        #expect(FileManager.default.fileExists(atPath: copy + "/backup-of"), "still a backup")
+        // Copied again, now that the worker is stopped: the same place as the database, restored.
+        let again = folder(workspace, "again")
+        try await Workspace.expectSuccess(["store", "copy", "--store", workspace.store, "--to-folder", again])
+        let restored = try await Workspace.expectSuccess(["store", "restore", "--data", again])
+        #expect(restored.stderr.isEmpty, "\(restored.stderr)")
+        // Or the first copy, told to drop what the database did since.
+        let discarded = try await Workspace.expectSuccess(["store", "restore", "--data", copy, "--discard-newer"])
+        #expect(discarded.stderr.contains("restoring all the same (--discard-newer)"), "\(discarded.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: copy + "/backup-of"))
+    }
+
     @Test("With --key-from, the worker's key comes along once it is the one that signed; another is refused")
     func signingKey() async throws {
         let workspace = try await Self.moved()

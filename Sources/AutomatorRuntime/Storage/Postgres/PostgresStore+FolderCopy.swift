@@ -143,7 +143,7 @@ extension PostgresStore {
         let database = folder + "/" + SQLiteStore.fileName
         let sqlite = try DatabaseQueue(path: database)
         let address = location.description
-        let numbers = try await withConnection(to: location, password: try PostgresPassword.find(for: location),
+        let position = try await withConnection(to: location, password: try PostgresPassword.find(for: location),
                                                logger: logger) { session in
             // One snapshot, and no write or lock that could hold a worker up.
             try await session.changes("BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY, DEFERRABLE")
@@ -168,10 +168,9 @@ extension PostgresStore {
                     SELECT count(*), count(kill_reason) FROM run WHERE \(unescaped: RunLease.unfinished)
                     """)[0]
                 (copied.unfinishedRuns, copied.killsAsked) = (try runs[0].decode(Int.self), try runs[1].decode(Int.self))
-                let numbers = (incident: try await lastGiven("incident_number", in: session),
-                               task: try await lastGiven("task_number", in: session))
+                let reached = try await Self.position(session)
                 try await session.changes("COMMIT")
-                return numbers
+                return reached
             } catch {
                 _ = try? await session.changes("ROLLBACK")
                 throw error
@@ -180,7 +179,7 @@ extension PostgresStore {
         try sqlite.close()
         // Numbers a failed create took on the workers stay gaps here too, as they are there.
         let numbersFile = NumbersFile(beside: database)
-        try numbersFile.update { $0 = numbers }
+        try numbersFile.update { $0 = (position.incident, position.task) }
         numbersFile.close()
         if let keyFrom {
             for path in [JournalSignature.path(in:), JournalRetiredKey.path(in:)]
@@ -203,6 +202,26 @@ extension PostgresStore {
             throw StoreError.copyRefused(folder, reason: "the copied journal does not verify (\(problem)) although the "
                 + "database's did: the folder's store changed a value it was given")
         }
+        // For restore: the database, if the workers went on after the copy, is no longer this.
+        try DataFolder.markBackup(folder, of: location.description, by: "store copy --to-folder", at: position)
+    }
+
+    /// How far the database at `location` has gone now: what `store restore` compares a copy's
+    /// mark with.
+    public static func position(of location: PostgresLocation, logger: Logger) async throws(StoreError) -> StorePosition {
+        try await withConnection(to: location, password: try PostgresPassword.find(for: location), logger: logger) {
+            session in try await position(session)
+        }
+    }
+
+    private static func position(_ session: PostgresSession) async throws -> StorePosition {
+        let counts = try await session.rows("""
+            SELECT (SELECT coalesce(max(sequence), 0) FROM journal), (SELECT count(*) FROM run),
+                   (SELECT count(*) FROM host_call), (SELECT count(*) FROM action)
+            """)[0]
+        return StorePosition(journal: try counts[0].decode(Int64.self), incident: try await lastGiven("incident_number", in: session),
+                             task: try await lastGiven("task_number", in: session), runs: try counts[1].decode(Int.self),
+                             hostCalls: try counts[2].decode(Int.self), actions: try counts[3].decode(Int.self))
     }
 
     /// Refuses a database whose schema is not this automator's: its columns are what the folder's
