@@ -22,6 +22,17 @@ struct QuestionOutageTests {
                                logger: Logger(label: "test") { [log] _ in CapturedLog(records: log) })
         }
 
+        /// A question asked, then the database stopped, then its answer waited for: its id, and
+        /// what the wait handed back, once said that the question could not be read.
+        func askedWhileAway(timeout: TimeInterval? = nil) async throws -> (String, Outcome) {
+            let id = try await chat.ask("Which host?", choices: ["web-1", "web-2"], roles: [], in: "#soc", on: nil, run: nil)
+            try postgres.stop()
+            let outcome = Outcome()
+            chat.waitForAnswer(id, run: nil, timeout: timeout) { result in outcome.result.withLock { $0 = result } }
+            #expect(try await eventually { !lines(containing: "could not be read").isEmpty }, "the failure is said")
+            return (id, outcome)
+        }
+
         func lines(containing text: String) -> [(level: Logger.Level, message: String)] {
             log.lines.withLock { $0.filter { $0.message.contains(text) }.map { ($0.level, $0.message) } }
         }
@@ -44,12 +55,7 @@ struct QuestionOutageTests {
     @Test("Its first read failing delays the question, said once: read when the database is back, it takes its answer")
     func readWhileAway() async throws {
         let service = try await Service()
-        let id = try await service.chat.ask("Which host?", choices: ["web-1", "web-2"], roles: [], in: "#soc",
-                                            on: nil, run: nil)
-        try service.postgres.stop()
-        let outcome = Outcome()
-        service.chat.waitForAnswer(id, run: nil) { result in outcome.result.withLock { $0 = result } }
-        #expect(try await eventually { !service.lines(containing: "could not be read").isEmpty }, "the failure is said")
+        let (id, outcome) = try await service.askedWhileAway()
         let said = service.lines(containing: "could not be read")
         #expect(said.map(\.level) == [.error] && said.first?.message.hasPrefix("chat: question \(id) could not be read: ")
             == true && said.first?.message.contains("its run waits until it is") == true, "\(said)")
@@ -69,12 +75,7 @@ struct QuestionOutageTests {
     @Test("A stop while the database is away ends the reading, and the run is not failed")
     func stopWhileAway() async throws {
         let service = try await Service()
-        let id = try await service.chat.ask("Which host?", choices: ["web-1", "web-2"], roles: [], in: "#soc",
-                                            on: nil, run: nil)
-        try service.postgres.stop()
-        let outcome = Outcome()
-        service.chat.waitForAnswer(id, run: nil, timeout: 1) { result in outcome.result.withLock { $0 = result } }
-        #expect(try await eventually { !service.lines(containing: "could not be read").isEmpty })
+        let (_, outcome) = try await service.askedWhileAway(timeout: 1)
         await service.chat.shutdown()
         #expect(try await eventually { service.chat.questionTimers.withLock { $0.isEmpty } }, "the reading ended")
         #expect(outcome.result.withLock { $0 == nil }, "a stop is no answer: the run's replay waits again")
