@@ -280,7 +280,7 @@ extension ChatService {
     /// - Returns: the choice as the question spells it.
     @discardableResult
     public func answer(_ id: String, choice: String, by: String, person: String? = nil) async throws -> String {
-        guard let question = try await readWaiting(id) else {
+        guard let question = try await store.question(id) else {
             throw ChatError(.notFound, "there is no question \(id)")
         }
         guard question.answer == nil else {

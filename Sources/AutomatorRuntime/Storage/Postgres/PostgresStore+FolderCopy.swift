@@ -14,9 +14,10 @@ import PostgresNIO
 /// the destination under a temporary name (`.NAME.copying`), marked as a copy not finished
 /// (`UnfinishedCopy`, held for the copy's life) and as a backup of the database first, and renamed
 /// to the destination once complete: a copy that fails is removed, and one that is killed leaves
-/// only the temporary folder, which every command refuses and the next copy removes. Every column keeps its value, as in the other direction; the evidence files are
-/// written under `DATA/evidence/objects`, each checked against its SHA-256 (and each chunk against
-/// its own) as it is read; the incident and task numbers go on after the last the database gave
+/// only the temporary folder, which every command refuses and the next copy removes. Every column
+/// keeps its value, as in the other direction; the evidence files are written under
+/// `DATA/evidence/objects`, each checked against its SHA-256 (and each chunk against its own) as
+/// it is read; the incident and task numbers go on after the last the database gave
 /// (`NumbersFile`), gaps included.
 ///
 /// The copy stays a backup of the database (`DataFolder.backupFile`): its runs that were waiting
@@ -69,9 +70,10 @@ extension PostgresStore {
     /// marked by `UnfinishedCopy`) is removed first and named in `leftoverRemoved`; a copy still
     /// writing there is left alone, and refuses this one.
     ///
-    /// - Throws: `StoreError` (the destination is not empty, another copy writes it, the database cannot be reached or is
-    ///   not this automator's schema, a value the folder's store cannot take, a journal that
-    ///   verifies in the database but not in the folder, checkpoints another key signed) or
+    /// - Throws: `StoreError` (the destination is not empty, another copy writes it, the database
+    ///   cannot be reached or is not this automator's schema, a value the folder's store cannot
+    ///   take, a journal that verifies in the database but not in the folder, checkpoints another
+    ///   key signed) or
     ///   `EvidenceError` (a file damaged or missing in the database's vault). Nothing is left at
     ///   `destination` then.
     public static func copy(from location: PostgresLocation, toFolder destination: String, keyFrom: String?,
@@ -144,7 +146,7 @@ extension PostgresStore {
         let sqlite = try DatabaseQueue(path: database)
         let address = location.description
         let position = try await withConnection(to: location, password: try PostgresPassword.find(for: location),
-                                               logger: logger) { session in
+                                                logger: logger) { session in
             // One snapshot, and no write or lock that could hold a worker up.
             try await session.changes("BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY, DEFERRABLE")
             do {
@@ -219,7 +221,8 @@ extension PostgresStore {
             SELECT (SELECT coalesce(max(sequence), 0) FROM journal), (SELECT count(*) FROM run),
                    (SELECT count(*) FROM host_call), (SELECT count(*) FROM action)
             """)[0]
-        return StorePosition(journal: try counts[0].decode(Int64.self), incident: try await lastGiven("incident_number", in: session),
+        return StorePosition(journal: try counts[0].decode(Int64.self),
+                             incident: try await lastGiven("incident_number", in: session),
                              task: try await lastGiven("task_number", in: session), runs: try counts[1].decode(Int.self),
                              hostCalls: try counts[2].decode(Int.self), actions: try counts[3].decode(Int.self))
     }
