@@ -207,6 +207,7 @@ public struct APIServer {
             return (store, store.path)
         }
         try DataFolder.prepare(folder)
+        try UnfinishedCopy.refuse(folder)
         let store = try await PostgresStore(location: location, lease: RunLease(duration: configuration.lease),
                                             dataFolder: folder, logger: logger)
         if try !DataFolder.markWorker(folder, of: location.description), DataFolder.moved(folder) == nil {

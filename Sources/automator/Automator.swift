@@ -41,7 +41,8 @@ struct Automator: AsyncParsableCommand {
     /// ArgumentParser's, except for a `ValidationError` that a command throws while it runs (a
     /// file it cannot read, an option it needs): the default shows the usage of `automator`
     /// itself there, which the command's own usage replaces. And a mistyped subcommand is named,
-    /// with the one it likely meant, where the parser calls every word from it on unexpected.
+    /// with the one it likely meant, where the parser calls every word from it on unexpected; a
+    /// mistyped option too, before what the command's validation found (`MistypedOption`).
     static func main() async {
         var command: any ParsableCommand
         do {
@@ -50,6 +51,15 @@ struct Automator: AsyncParsableCommand {
             if let mistyped = MistypedCommand.find(in: Array(CommandLine.arguments.dropFirst()), root: Automator.self) {
                 FileHandle.standardError.write(Data("""
                     \(_errorPrefix)\(mistyped.message)
+                      See '\(mistyped.path.joined(separator: " ")) --help' for more information.
+
+                    """.utf8))
+                exit(withError: ExitCode.validationFailure)
+            }
+            if let mistyped = MistypedOption.find(in: Array(CommandLine.arguments.dropFirst()), root: Automator.self) {
+                FileHandle.standardError.write(Data("""
+                    \(_errorPrefix)\(mistyped.message)
+                    Usage: \(usageString(for: mistyped.command))
                       See '\(mistyped.path.joined(separator: " ")) --help' for more information.
 
                     """.utf8))

@@ -14,6 +14,9 @@ extension StoreCommand.Copy {
                 table, done, total in progress.update(table, done, of: total)
             }
         }
+        if let leftover = copied.leftoverRemoved {
+            CommandLogging.note("\(leftover) was left by a copy stopped before its end: removed, and copied anew")
+        }
         print("copied \(location) into \(folder), as one snapshot:")
         Self.printCopied(copied.tables, evidenceFiles: copied.evidenceFiles, bytes: copied.evidenceBytes,
                          journal: copied.journalAfter, source: "the database")

@@ -70,7 +70,10 @@ struct StoreCommand: AsyncParsableCommand {
                 A copy of a PostgreSQL store (automator store copy --to-folder) is marked the same way, \
                 as a backup of the database: restoring it is refused while a worker is connected to the \
                 database or holds a run there. Stop every worker for good and copy after that, so that \
-                nothing they did is missing; a database that cannot be reached is taken at your word.
+                nothing they did is missing: restoring is refused, naming what changed, when the \
+                database went on after the copy (its journal, the incident and task numbers, the runs, \
+                their steps, the actions), unless --discard-newer says to drop that. A database that \
+                cannot be reached is taken at your word.
 
                 Example:
                   automator serve ...                  # on ./automator-data: stopped for good
@@ -82,8 +85,13 @@ struct StoreCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("The backup to restore.", valueName: "folder"))
         var data: String
 
+        @Flag(help: ArgumentHelp("Restore a copy of a PostgreSQL store although the database went on after it: what "
+                                 + "the workers did since is not in the copy, and is dropped with the database."))
+        var discardNewer = false
+
         func run() async throws {
             try FolderAccess.requireFolder(data)
+            try await CommandLogging.exitingOnFailure { try UnfinishedCopy.refuse(data) }
             guard let mark = DataFolder.backup(data) else {
                 print("\(data) is not marked as a backup: automator serve --data \(data) starts on it as it is")
                 return
@@ -95,7 +103,10 @@ struct StoreCommand: AsyncParsableCommand {
                         + "\(mark.original), which \(data) is a backup of: stop it for good first, or the runs both hold "
                         + "would run twice")
                 }
-                if PostgresLocation.isPostgres(mark.original) { try await requireNoWorker(on: mark.original) }
+                if PostgresLocation.isPostgres(mark.original) {
+                    try await requireNoWorker(on: mark.original)
+                    try await requireUnchanged(mark)
+                }
                 try DataFolder.unmarkBackup(data)
             }
             print("\(data) is a data folder again (a backup of \(mark.original), \(mark.made))")
@@ -122,6 +133,26 @@ struct StoreCommand: AsyncParsableCommand {
                     + "for good first, then copy again (what they did since this copy is not in it), or the runs both hold "
                     + "would run twice")
             }
+        }
+
+        /// Refuses a copy the database went on after (`StorePosition`, kept in its mark): serving it
+        /// drops what the workers did since, unless `--discard-newer` says to. A copy made before
+        /// the mark kept the position, or a database that cannot be reached, is taken as it is.
+        private func requireUnchanged(_ mark: DataFolder.BackupMark) async throws {
+            guard let copied = mark.position,
+                  let now = try? await PostgresStore.position(of: try PostgresLocation(url: mark.original),
+                                                              logger: Logger(label: "automator.store"))
+            else { return }
+            let changes = copied.changes(to: now)
+            guard !changes.isEmpty else { return }
+            let changed = changes.joined(separator: ", ")
+            if discardNewer {
+                return CommandLogging.note("\(mark.original) went on after \(data) was copied (\(changed)): restoring all "
+                    + "the same (--discard-newer); what the workers did since is not in \(data)")
+            }
+            throw CommandFailure("\(mark.original) went on after \(data) was copied (\(changed)): serving the copy would "
+                + "drop what the workers did since. Copy again now that they are stopped (automator store copy --store "
+                + "\(mark.original) --to-folder NEW), or pass --discard-newer to restore this one all the same")
         }
     }
 
@@ -257,8 +288,9 @@ struct StoreCommand: AsyncParsableCommand {
                 folder (the evidence as files under NEW/evidence/objects, each checked against its \
                 SHA-256), read from one snapshot while the workers go on: nothing is written to the \
                 database. The folder is written beside NEW as .NEW.copying and renamed at the end: a \
-                copy that fails or is stopped leaves no NEW (remove a .NEW.copying it left, then copy \
-                again). NEW is a snapshot of the database, marked as a backup of it: journal verify, \
+                copy that fails or is stopped leaves no NEW, and every command refuses a .NEW.copying a \
+                killed one left; copy again, which removes it and starts over (a copy still running \
+                into NEW is left alone, and refuses a second one). NEW is a snapshot of the database, marked as a backup of it: journal verify, \
                 incident list, report and audit read it, and serve refuses it, since the runs waiting \
                 in it are the workers' too, and a server on it would post and act for them a second \
                 time. To move to this folder for good: stop every worker, copy, then automator store \

@@ -124,7 +124,15 @@ struct ActionCommandTests {
                                                   "--data", data, "--scripts", Self.scripts, "--config", config, "--dry-run"])
         #expect(bad.status == 1 && bad.stderr.contains("ip"), "still checked against its declaration: \(bad.stderr)")
         let real = try await AutomatorProcess.run(arguments)
-        #expect(real.status == 1 && real.stderr.contains("the integration checkpoint is not in use"), "\(real.stderr)")
+        #expect(real.status == 1 && real.stderr.contains("the integration checkpoint is not in use: api_key and base_url "
+                + "are not set: set them under integrations.checkpoint"), "\(real.stderr)")
+        // A typo, of the integration or of the action, is told the action meant, in a dry run too.
+        for typed in ["checkpont.block_ip", "checkpoint.blok_ip"] {
+            let mistyped = try await AutomatorProcess.run(["action", "run", typed] + arguments.dropFirst(3) + ["--dry-run"])
+            #expect(mistyped.status == 1 && mistyped.stderr.contains("there is no action \(typed) (did you mean "
+                    + "checkpoint.block_ip?): the integration checkpoint is not in use: api_key and base_url are not set"),
+                    "\(mistyped.stderr)")
+        }
         // Checked against no configuration, "planned" would read as a passed check.
         let unchecked = try await AutomatorProcess.run(Array(arguments.dropLast(2)) + ["--dry-run"])
         #expect(unchecked.status == 1 && unchecked.stderr.contains("pass --config automator.yml"), "\(unchecked.stderr)")

@@ -59,4 +59,36 @@ struct HelpTests {
         let script = try await AutomatorProcess.run(["run"])
         #expect(script.status == 64 && script.stderr.contains("Missing expected argument '<file.lua>'"), "\(script.stderr)")
     }
+
+    /// The parser validates a command, which looks for its data folder, before it looks for the
+    /// options it does not know: `incident list --staus open` with no folder said the folder, and
+    /// `journal verify --publickey KEY` that KEY is no incident id.
+    @Test("A mistyped option is named, with the one it likely meant, before any data folder or value is looked at")
+    func mistypedOptionBeforeFolder() async throws {
+        let missing = "/nonexistent/automator-data"
+        let cases: [(arguments: [String], said: String)] = [
+            (["incident", "list", "--data", missing, "--staus", "open"], "Unknown option '--staus'. Did you mean '--status'?"),
+            (["task", "list", "--data", missing, "--al"], "Unknown option '--al'. Did you mean '--all'?"),
+            (["runs", "list", "--data", missing, "--stats", "failed"], "Unknown option '--stats'. Did you mean '--status'?"),
+            (["report", "--data", missing, "--sinc", "7d"], "Unknown option '--sinc'. Did you mean '--since'?"),
+            (["journal", "verify", "--data", missing, "--publickey", "MCowBQ"],
+             "Unknown option '--publickey'. Did you mean '--public-key'?"),
+            (["incident", "list", "--data", missing, "--status", "open", "--limt", "3"],
+             "Unknown option '--limt'. Did you mean '--limit'?"),
+            (["task", "list", "--data", missing, "-x"], "Unknown option '-x'"),
+            (["action", "history", "--data", missing, "--incdent", "INC-1"], "Unknown option '--incdent'. Did you mean '--incident'?"),
+            (["token", "list", "--data", missing, "--jsn"], "Unknown option '--jsn'. Did you mean '--json'?"),
+        ]
+        for (arguments, said) in cases {
+            let result = try await AutomatorProcess.run(arguments)
+            #expect(result.status == 64 && result.stderr.hasPrefix("error: \(said)\nUsage: automator \(arguments[0]) ")
+                    && !result.stderr.contains(missing), "automator \(arguments.joined(separator: " ")): \(result.stderr)")
+        }
+        // Words after `--` are values, and the commands that pass words on judge them themselves.
+        let passed = try await AutomatorProcess.run(["incident", "list", "--data", missing, "--", "--staus"])
+        #expect(passed.status == 64 && !passed.stderr.contains("Unknown option"), "\(passed.stderr)")
+        // Right options: the folder is the mistake, said as before.
+        let folder = try await AutomatorProcess.run(["incident", "list", "--data", missing, "--status", "new"])
+        #expect(folder.status == 64 && folder.stderr.hasPrefix("error: there is no data folder \(missing): "), "\(folder.stderr)")
+    }
 }

@@ -89,6 +89,37 @@ struct StoreFolderCopyTests {
             .stdout.contains("journal verified:"))
     }
 
+    @Test("Restoring a copy the database went on after is refused, naming what changed, unless --discard-newer")
+    func restoreAfterTheDatabaseMovedOn() async throws {
+        let workspace = try await Self.moved()
+        let copy = folder(workspace, "copy")
+        try await Workspace.expectSuccess(["store", "copy", "--store", workspace.store, "--to-folder", copy])
+        // A worker goes on after the copy: an incident opened, its playbook's run and task.
+        let worker = try await ServerProcess.start(data: URL(fileURLWithPath: workspace.data), scripts: workspace.scripts,
+                                                   arguments: ["--executors", "1", "--store", workspace.store])
+        let opened = try await worker.call("POST", "/api/v1/incidents", body: #"{"title": "Later", "type": "confirm", "severity": "low"}"#)
+        let id = try #require(opened.json["id"] as? String, "\(opened.body)")
+        _ = try await worker.waitForIncident(id) { ($0["tasks"] as? [[String: Any]])?.count == 1 }
+        worker.terminate()
+        #expect(await worker.waitForExit() == 0)
+
+        let refused = try await AutomatorProcess.run(["store", "restore", "--data", copy])
+        #expect(refused.status == 1 && refused.stderr.contains("\(workspace.store) went on after \(copy) was copied (")
+                && refused.stderr.contains("the last incident number 2 → 3") && refused.stderr.contains("the last task number")
+                && refused.stderr.contains("runs 3 → 4") && refused.stderr.contains("pass --discard-newer"),
+                "\(refused.stderr)")
+        #expect(FileManager.default.fileExists(atPath: copy + "/backup-of"), "still a backup")
+        // Copied again, now that the worker is stopped: the same place as the database, restored.
+        let again = folder(workspace, "again")
+        try await Workspace.expectSuccess(["store", "copy", "--store", workspace.store, "--to-folder", again])
+        let restored = try await Workspace.expectSuccess(["store", "restore", "--data", again])
+        #expect(restored.stderr.isEmpty, "\(restored.stderr)")
+        // Or the first copy, told to drop what the database did since.
+        let discarded = try await Workspace.expectSuccess(["store", "restore", "--data", copy, "--discard-newer"])
+        #expect(discarded.stderr.contains("restoring all the same (--discard-newer)"), "\(discarded.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: copy + "/backup-of"))
+    }
+
     @Test("With --key-from, the worker's key comes along once it is the one that signed; another is refused")
     func signingKey() async throws {
         let workspace = try await Self.moved()
@@ -137,8 +168,8 @@ struct StoreFolderCopyTests {
         #expect(!FileManager.default.fileExists(atPath: copy) && !FileManager.default.fileExists(atPath: building))
         _ = try workspace.psql("UPDATE evidence_chunk SET data = '\(chunk)'::bytea")
 
-        // Killed while it writes the capture: only the temporary folder stays, marked, which serve
-        // refuses and the next copy names.
+        // Killed while it writes the capture: only the temporary folder stays, marked, which every
+        // command refuses, saying what it is, and the next copy removes before it starts over.
         try await workspace.addCapture()
         let process = try Workspace.start(["store", "copy", "--store", workspace.store, "--to-folder", copy])
         let incoming = building + "/evidence/objects"
@@ -152,13 +183,73 @@ struct StoreFolderCopyTests {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         #expect(!FileManager.default.fileExists(atPath: copy))
-        let served = try await AutomatorProcess.run(["serve", "--data", building, "--http", "127.0.0.1:0",
-                                                     "--scripts", workspace.scripts.path])
-        #expect(served.status == 1 && served.stderr.contains("is a backup of \(workspace.store)"), "\(served.stderr)")
-        let again = try await AutomatorProcess.run(["store", "copy", "--store", workspace.store, "--to-folder", copy])
-        #expect(again.status == 1 && again.stderr.contains("\(building) exists"), "\(again.stderr)")
-        try FileManager.default.removeItem(atPath: building)
+        let leftover = "\(building) is what an automator store copy --to-folder of \(workspace.store) left when it was "
+            + "stopped before its end"
+        let again = "Run the copy again (automator store copy --store \(workspace.store) --to-folder \(copy))"
+        for command in [["serve", "--data", building, "--http", "127.0.0.1:0", "--scripts", workspace.scripts.path],
+                        ["store", "restore", "--data", building], ["incident", "list", "--data", building],
+                        ["store", "check", "--data", building], ["store", "backup", "--data", building, folder(workspace, "b")]]
+        {
+            let refused = try await AutomatorProcess.run(command)
+            #expect(refused.status == 1 && refused.stderr.contains(leftover) && refused.stderr.contains(again),
+                    "automator \(command.joined(separator: " ")): \(refused.stderr)")
+        }
+        #expect(CopyPlace.of(building) == .unfinished)
         let whole = try await Workspace.expectSuccess(["store", "copy", "--store", workspace.store, "--to-folder", copy])
+        #expect(whole.stderr.contains("note: \(building) was left by a copy stopped before its end: removed, and copied "
+                + "anew"), "\(whole.stderr)")
         #expect(whole.stdout.contains("evidence files: 2 (32 MiB)"), "\(whole.stdout)")
+        #expect(CopyPlace.of(building) == .absent && CopyPlace.of(copy) == .store)
+        try await Workspace.expectSuccess(["incident", "list", "--data", copy])
+    }
+
+    @Test("A copy still running is left alone: a second one into the same place is refused, naming it, and the first ends whole")
+    func copyRunning() async throws {
+        let workspace = try await Self.moved()
+        let copy = folder(workspace, "copy")
+        let building = folder(workspace, ".copy.copying")
+        // Another session holds the evidence table: the copy waits at its first read of it.
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        holder.arguments = ["-X", "-q", "-h", workspace.postgres.folder, "-p", String(workspace.postgres.port), "-U",
+                            "automator", "-d", "dbname=\(workspace.database) application_name='automator-test holder'",
+                            "-c", "BEGIN; LOCK TABLE evidence IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120)"]
+        holder.standardError = FileHandle.nullDevice
+        try holder.run()
+        defer { holder.terminate() }
+        let first = try Workspace.start(["store", "copy", "--store", workspace.store, "--to-folder", copy])
+        let deadline = Date().addingTimeInterval(60)
+        while try workspace.psql("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'evidence'::regclass")
+            == "0", first.isRunning, Date() < deadline
+        {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(first.isRunning && CopyPlace.of(building) == .unfinished, "the first copy is not waiting")
+
+        let running = "\(building) is being written by automator store copy --to-folder (pid \(first.processIdentifier))"
+        for command in [["store", "copy", "--store", workspace.store, "--to-folder", copy],
+                        ["store", "restore", "--data", building], ["incident", "list", "--data", building]]
+        {
+            let refused = try await AutomatorProcess.run(command)
+            #expect(refused.status == 1 && refused.stderr.contains(running)
+                    && refused.stderr.contains("wait for it, then use \(copy)"),
+                    "automator \(command.joined(separator: " ")): \(refused.stderr)")
+        }
+        _ = try workspace.psql("SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+            + "WHERE application_name = 'automator-test holder'")
+        first.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        #expect(CopyPlace.of(building) == .absent && CopyPlace.of(copy) == .store)
+        try await Workspace.expectSuccess(["incident", "list", "--data", copy])
+    }
+}
+
+/// What is at a path a copy writes: nothing, the folder of a copy not finished, or a finished one.
+enum CopyPlace: Equatable {
+    case absent, unfinished, store
+
+    static func of(_ path: String) -> CopyPlace {
+        guard FileManager.default.fileExists(atPath: path) else { return .absent }
+        return FileManager.default.fileExists(atPath: path + "/copy-unfinished") ? .unfinished : .store
     }
 }

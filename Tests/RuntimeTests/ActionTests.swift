@@ -1013,7 +1013,7 @@ struct ActionTests {
         #expect(try await load(ttl: "3600").0?.ttl == 3600)
     }
 
-    @Test("An action of an integration that is not in use says what the integration lacks")
+    @Test("An action of an integration that is not in use says what the integration lacks, and a typo of it the one meant")
     func integrationNotInUse() async throws {
         let folder = try ScratchFolder()
         try FileManager.default.createDirectory(atPath: folder.path + "/integrations", withIntermediateDirectories: true)
@@ -1037,8 +1037,17 @@ struct ActionTests {
         #expect(refusal("firewall.block_ip", ["ip": "198.51.100.7"]) == "firewall.block_ip cannot run: the integration "
             + "firewall is not in use: api_key is not set: set the environment variable FIREWALL_KEY, or "
             + "integrations.firewall.api_key in the configuration file")
-        #expect(refusal("router.reboot", [:])
-            == "there is no action router.reboot: no integration in use in scripts/integrations declares actions")
+        let lacks = "the integration firewall is not in use: api_key is not set: set the environment variable "
+            + "FIREWALL_KEY, or integrations.firewall.api_key in the configuration file"
+        #expect(refusal("firewal.block_ip", ["ip": "198.51.100.7"])
+            == "there is no action firewal.block_ip (did you mean firewall.block_ip?): " + lacks)
+        #expect(refusal("firewall.blok_ip", ["ip": "198.51.100.7"])
+            == "there is no action firewall.blok_ip (did you mean firewall.block_ip?): " + lacks)
+        #expect(refusal("firewall.reboot", [:]) == "there is no action firewall.reboot: the actions of firewall are "
+            + "firewall.block_ip, and it is not in use: api_key is not set: set the environment variable FIREWALL_KEY, or "
+            + "integrations.firewall.api_key in the configuration file")
+        #expect(refusal("router.reboot", [:]) == "there is no action router.reboot: no integration in use declares "
+            + "actions, and those that do are not set up: firewall (automator check --config FILE names what each needs)")
     }
 
     @Test("An action's ttl lifts it by itself, also when the time passed while no server ran")

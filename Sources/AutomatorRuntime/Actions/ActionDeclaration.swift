@@ -48,23 +48,42 @@ public struct ActionParameter: Sendable, Hashable {
 }
 
 extension ActionDeclaration {
-    /// The action called `name` in `catalog`; an error that lists the actions when there is none,
-    /// with the one a typo meant, or says why its integration is not in use (`leftOut`).
-    static func named(_ name: String, in catalog: [ActionDeclaration], leftOut: [Integrations.Problem] = [])
-        throws(ActionError) -> ActionDeclaration
+    /// The action called `name` in `catalog`; else an error that names the action a typo meant and
+    /// lists the actions, or says why an integration is not in use (`leftOut`). The actions of
+    /// integrations not set up (`off`) are meant too, so `checkpont.block_ip` is told of
+    /// `checkpoint.block_ip` and of the settings Check Point needs, not only that none is in use.
+    static func named(_ name: String, in catalog: [ActionDeclaration], off: [ActionDeclaration] = [],
+                      leftOut: [Integrations.Problem] = []) throws(ActionError) -> ActionDeclaration
     {
-        guard let declaration = catalog.first(where: { $0.name == name }) else {
-            let integration = String(name.prefix { $0 != "." })
-            if let problem = leftOut.first(where: { $0.path == "integrations/\(integration).lua" }) {
-                throw ActionError(.invalid, "\(name) cannot run: the integration \(integration) is not in use: \(problem.message)")
-            }
-            let names = catalog.map(\.name)
-            let meant = Typo.meant(by: name, among: names).map { " (did you mean \($0)?)" } ?? ""
-            throw ActionError(.invalid, "there is no action \(name)\(meant): "
-                + (names.isEmpty ? "no integration in use in scripts/integrations declares actions"
-                                 : "the actions are " + names.joined(separator: ", ")))
+        if let declaration = catalog.first(where: { $0.name == name }) { return declaration }
+        func problem(of integration: String) -> String? {
+            leftOut.first(where: { $0.path == "integrations/\(integration).lua" })?.message
         }
-        return declaration
+        let integration = String(name.prefix { $0 != "." })
+        if off.contains(where: { $0.name == name }) || !off.contains(where: { $0.integration == integration }),
+           let problem = problem(of: integration)
+        {
+            throw ActionError(.invalid, "\(name) cannot run: the integration \(integration) is not in use: \(problem)")
+        }
+        let names = catalog.map(\.name)
+        if let meant = Typo.meant(by: name, among: names + off.map(\.name)),
+           let declared = off.first(where: { $0.name == meant }), let problem = problem(of: declared.integration)
+        {
+            throw ActionError(.invalid, "there is no action \(name) (did you mean \(meant)?): the integration "
+                + "\(declared.integration) is not in use: \(problem)")
+        }
+        let meant = Typo.meant(by: name, among: names).map { " (did you mean \($0)?)" } ?? ""
+        let theirs = off.filter { $0.integration == integration }.map(\.name)
+        if !theirs.isEmpty, let problem = problem(of: integration) {
+            throw ActionError(.invalid, "there is no action \(name)\(meant): the actions of \(integration) are "
+                + theirs.joined(separator: ", ") + ", and it is not in use: \(problem)")
+        }
+        let notSetUp = Set(off.map(\.integration)).sorted()
+        throw ActionError(.invalid, "there is no action \(name)\(meant): "
+            + (!names.isEmpty ? "the actions are " + names.joined(separator: ", ")
+                : notSetUp.isEmpty ? "no integration in use in scripts/integrations declares actions"
+                : "no integration in use declares actions, and those that do are not set up: "
+                    + notSetUp.joined(separator: ", ") + " (automator check --config FILE names what each needs)"))
     }
 
     /// How long a call's action lasts before its undo runs by itself: the call's ttl when it asks

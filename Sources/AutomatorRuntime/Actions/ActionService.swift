@@ -49,7 +49,8 @@ public final class ActionService: Sendable {
         {
             return declared
         }
-        return try ActionDeclaration.named(name, in: catalog, leftOut: integrations.problems)
+        return try ActionDeclaration.named(name, in: catalog, off: integrations.unconfiguredActions,
+                                           leftOut: integrations.problems)
     }
 
     /// Why the action `name` cannot be sent now, or nil when it can (`actions.available`): its

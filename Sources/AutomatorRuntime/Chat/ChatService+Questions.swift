@@ -76,6 +76,8 @@ extension ChatService {
     /// if it is already (answered while the run was down), or when someone answers. With a
     /// `timeout` (seconds from when it was asked, so a restart does not start it again), a
     /// question still open then is answered `timeout` by `automator`, and takes no answer after.
+    /// A store away when the question is read delays it (`readWaiting`); only a question that is
+    /// not there, or cannot be read for another reason, fails the run.
     func waitForAnswer(_ id: String, run: RunID?, timeout: TimeInterval? = nil,
                        _ complete: @escaping @Sendable (Result<[LuaValue], HostError>) -> Void)
     {
@@ -92,7 +94,7 @@ extension ChatService {
             timers[token] = Task { [self] in
                 defer { questionTimers.withLock { _ = $0.removeValue(forKey: token) } }
                 do {
-                    guard let question = try await store.question(id) else {
+                    guard let question = try await readWaiting(id) else {
                         resolve(id, .failure(HostError("there is no question \(id)")))
                         return
                     }
@@ -111,6 +113,34 @@ extension ChatService {
                     resolve(id, .failure(HostError("question \(id) could not be read: \(error)")))
                 }
             }
+        }
+    }
+
+    /// The question `id`, read again while the store is away (a lock held past its wait, a full
+    /// disk, PostgreSQL down) every few seconds (`Backoff.storeWrites`), said once in the log and
+    /// again when it is read: an outage delays the question, it does not end its run.
+    ///
+    /// - Throws: `CancellationError` when the service stops; the store's error when it is closed,
+    ///   or when the question cannot be read for another reason (a value this version does not know).
+    private func readWaiting(_ id: String) async throws -> ChatQuestionRecord? {
+        var backoff = Backoff.storeWrites
+        var failed = false
+        while true {
+            let failure: StoreError
+            do {
+                let question = try await store.question(id)
+                if failed { logger.notice("chat: question \(id) is read, the store answers again; its run waits for its answer") }
+                return question
+            } catch { failure = error }
+            guard [.unavailable, .diskFull, .readOnly].contains(failure.kind) else { throw failure }
+            if !failed {
+                logger.error("""
+                    chat: question \(id) could not be read: \(failure); its run waits until it is. Trying again every few \
+                    seconds (the log says when it is)
+                    """)
+                failed = true
+            }
+            try await Task.sleep(for: backoff.next())
         }
     }
 

@@ -52,14 +52,20 @@ public enum DataFolder {
         public var original: String
         /// When and where it was made, as the mark says it.
         public var made: String
+        /// How far the database had gone, for a copy of one (`store copy --to-folder`).
+        public var position: StorePosition?
     }
 
     /// Marks `folder` as a backup of `original` (a folder, or a PostgreSQL database's address),
-    /// made by `command`: the first thing in a new backup, so that one cut short is marked too.
-    static func markBackup(_ folder: String, of original: String, by command: String = "store backup") throws(StoreError) {
+    /// made by `command`: the first thing in a new backup, so that one cut short is marked too. A
+    /// copy of a database marks it again once read, with how far the database had gone.
+    static func markBackup(_ folder: String, of original: String, by command: String = "store backup",
+                           at position: StorePosition? = nil) throws(StoreError)
+    {
         let path = URL(fileURLWithPath: folder).appendingPathComponent(backupFile).path
         let host = ProcessInfo.processInfo.hostName
         let text = "\(original)\nmade by automator \(command) at \(Date().formatted(.iso8601)) on \(host)\n"
+            + (position.map { $0.line + "\n" } ?? "")
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
         else { throw .readOnly(path, reason: "the file that marks the folder as a backup cannot be written") }
     }
@@ -69,7 +75,8 @@ public enum DataFolder {
         let path = URL(fileURLWithPath: folder).appendingPathComponent(backupFile).path
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-        return BackupMark(original: lines.first ?? "another data folder", made: lines.dropFirst().first ?? "at an unknown time")
+        return BackupMark(original: lines.first ?? "another data folder", made: lines.dropFirst().first ?? "at an unknown time",
+                          position: lines.dropFirst(2).first.flatMap(StorePosition.init(line:)))
     }
 
     /// Removes `folder`'s backup mark: its store is the one a server may resume from now on.

@@ -23,6 +23,7 @@ public enum FolderBackup {
                             progress: ((Int64, Int64) -> Void)? = nil) throws(StoreError) -> Copied
     {
         func refused(_ reason: String) -> StoreError { .copyRefused(destination, reason: reason) }
+        try UnfinishedCopy.refuse(folder)
         if let address = DataFolder.moved(folder) ?? DataFolder.worker(folder) {
             throw refused("\(folder)'s store is the PostgreSQL database \(address): back it up with pg_dump (it holds "
                 + "the evidence too), and keep \(JournalSignature.path(in: folder)) with it")

@@ -24,6 +24,7 @@ extension SQLiteStore {
     /// - Throws: `StoreError`: the database is not an Automator one, or a newer automator's, or
     ///   it cannot be read.
     public static func health(ofFolder folder: String) throws(StoreError) -> SQLiteHealth {
+        try UnfinishedCopy.refuse(folder)
         let path = URL(fileURLWithPath: folder).appendingPathComponent(fileName).path
         var configuration = Configuration()
         configuration.readonly = true

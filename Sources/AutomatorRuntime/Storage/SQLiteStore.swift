@@ -69,13 +69,17 @@ public final class SQLiteStore: Store {
     /// With the journal's appends done by `journal`: JournalBenchmark measures the store's own
     /// appends with the chains against the same appends without them (`JournalTip(chained: false)`).
     ///
-    /// - Parameter evenIfMoved: opens a store that `automator store copy` moved to PostgreSQL
-    ///   (`DataFolder.movedFile`), which is refused otherwise: for copying it again.
+    /// - Parameters:
+    ///   - evenIfMoved: opens a store that `automator store copy` moved to PostgreSQL
+    ///     (`DataFolder.movedFile`), which is refused otherwise: for copying it again.
+    ///   - evenIfUnfinished: opens the folder a copy is filling (`UnfinishedCopy`), which is
+    ///     refused otherwise: for that copy.
     @_spi(Benchmarks)
-    public init(folder: String, durability: Durability = .full, journal: JournalTip, evenIfMoved: Bool = false)
-        throws(StoreError)
+    public init(folder: String, durability: Durability = .full, journal: JournalTip, evenIfMoved: Bool = false,
+                evenIfUnfinished: Bool = false) throws(StoreError)
     {
         try DataFolder.prepare(folder)
+        if !evenIfUnfinished { try UnfinishedCopy.refuse(folder) }
         if !evenIfMoved, let address = DataFolder.moved(folder) { throw .storeMoved(folder, to: address) }
         if let address = DataFolder.worker(folder) { throw .workerFolder(folder, of: address) }
         let path = URL(fileURLWithPath: folder).appendingPathComponent(Self.fileName).path

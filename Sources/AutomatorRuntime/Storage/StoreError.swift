@@ -32,6 +32,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
         case storeMoved(folder: String, to: String)
         case workerFolder(folder: String, of: String)
         case backupFolder(folder: String, mark: DataFolder.BackupMark)
+        case unfinishedCopy(folder: String, state: UnfinishedCopy.State)
         case cannotCreateDataFolder(path: String, reason: String)
         case notADatabase(path: String, reason: String)
         case foreignDatabase(path: String)
@@ -78,7 +79,7 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 
     public var kind: Kind {
         switch reason {
-        case .dataFolderIsFile, .cannotCreateDataFolder, .storeMoved, .workerFolder: .dataFolder
+        case .dataFolderIsFile, .cannotCreateDataFolder, .storeMoved, .workerFolder, .unfinishedCopy: .dataFolder
         case .notADatabase, .foreignDatabase: .notADatabase
         case .newerSchema, .unknownStatus, .unknownValue: .newerVersion
         case .readOnly, .backupFolder: .readOnly
@@ -115,6 +116,13 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
                 + "would resume the runs that were waiting when it was made, which the server on \(mark.original) runs "
                 + "too, and their chat posts and actions would happen twice. To restore it, stop every automator serve on "
                 + "\(mark.original) for good, then run automator store restore --data \(folder)"
+        case .unfinishedCopy(let folder, .running(let mark)):
+            "\(folder) is being written by automator store copy --to-folder (pid \(mark.pid)), a copy of \(mark.source) "
+                + "that becomes \(mark.destination) at its end: wait for it, then use \(mark.destination)"
+        case .unfinishedCopy(let folder, .stopped(let mark)):
+            "\(folder) is what an automator store copy --to-folder of \(mark.source) left when it was stopped before "
+                + "its end: it holds part of the store at most. Run the copy again (automator store copy --store "
+                + "\(mark.source) --to-folder \(mark.destination)): it removes this folder and starts over"
         case .cannotCreateDataFolder(let path, let reason):
             "could not create the data folder \(path) (\(reason)): create it yourself, or pass --data with a "
                 + "folder this user can write"
@@ -225,6 +233,10 @@ extension StoreError {
 
     static func backupFolder(_ folder: String, mark: DataFolder.BackupMark) -> StoreError {
         StoreError(.backupFolder(folder: folder, mark: mark))
+    }
+
+    static func unfinishedCopy(_ folder: String, state: UnfinishedCopy.State) -> StoreError {
+        StoreError(.unfinishedCopy(folder: folder, state: state))
     }
 
     static func cannotCreateDataFolder(_ path: String, reason: String) -> StoreError {

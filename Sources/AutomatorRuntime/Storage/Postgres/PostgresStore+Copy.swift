@@ -55,6 +55,7 @@ extension PostgresStore {
     public static func copy(folder: String, to location: PostgresLocation, logger: Logger,
                             progress: @escaping CopyProgress = { _, _, _ in }) async throws -> Copied
     {
+        try UnfinishedCopy.refuse(folder)
         // Workers would resume its runs, which the original's server runs too.
         if let mark = DataFolder.backup(folder) { throw StoreError.backupFolder(folder, mark: mark) }
         // Again, into another database, when the first was not the right one.

@@ -11,12 +11,13 @@ import PostgresNIO
 ///
 /// Everything is read from one snapshot of the database (`SERIALIZABLE READ ONLY DEFERRABLE`),
 /// while the workers go on: nothing is written there, not even a lock. The folder is made beside
-/// the destination under a temporary name (`.NAME.copying`), marked as a backup of the database
-/// first, and renamed to the destination once complete: a copy that fails is removed, and one
-/// that is killed leaves only the temporary folder, which serve refuses (its mark) and the next
-/// copy names. Every column keeps its value, as in the other direction; the evidence files are
-/// written under `DATA/evidence/objects`, each checked against its SHA-256 (and each chunk against
-/// its own) as it is read; the incident and task numbers go on after the last the database gave
+/// the destination under a temporary name (`.NAME.copying`), marked as a copy not finished
+/// (`UnfinishedCopy`, held for the copy's life) and as a backup of the database first, and renamed
+/// to the destination once complete: a copy that fails is removed, and one that is killed leaves
+/// only the temporary folder, which every command refuses and the next copy removes. Every column
+/// keeps its value, as in the other direction; the evidence files are written under
+/// `DATA/evidence/objects`, each checked against its SHA-256 (and each chunk against its own) as
+/// it is read; the incident and task numbers go on after the last the database gave
 /// (`NumbersFile`), gaps included.
 ///
 /// The copy stays a backup of the database (`DataFolder.backupFile`): its runs that were waiting
@@ -38,6 +39,8 @@ extension PostgresStore {
         /// worker carried out yet (the folder has no such request: a server on it resumes them).
         public var unfinishedRuns = 0
         public var killsAsked = 0
+        /// What a copy into the same place left when it was stopped before its end, removed first.
+        public var leftoverRemoved: String?
     }
 
     /// A key that signed checkpoints: how many, and the last entry one covers.
@@ -63,9 +66,14 @@ extension PostgresStore {
     /// is empty. With `keyFrom` (a worker's data folder), its journal-signing key comes along, and
     /// every checkpoint must be signed by it (or a key it retired).
     ///
-    /// - Throws: `StoreError` (the destination is not empty, the database cannot be reached or is
-    ///   not this automator's schema, a value the folder's store cannot take, a journal that
-    ///   verifies in the database but not in the folder, checkpoints another key signed) or
+    /// What a copy stopped before its end left there (`.NAME.copying`, or `destination` itself,
+    /// marked by `UnfinishedCopy`) is removed first and named in `leftoverRemoved`; a copy still
+    /// writing there is left alone, and refuses this one.
+    ///
+    /// - Throws: `StoreError` (the destination is not empty, another copy writes it, the database
+    ///   cannot be reached or is not this automator's schema, a value the folder's store cannot
+    ///   take, a journal that verifies in the database but not in the folder, checkpoints another
+    ///   key signed) or
     ///   `EvidenceError` (a file damaged or missing in the database's vault). Nothing is left at
     ///   `destination` then.
     public static func copy(from location: PostgresLocation, toFolder destination: String, keyFrom: String?,
@@ -73,7 +81,16 @@ extension PostgresStore {
         -> FolderCopied
     {
         func refused(_ reason: String) -> StoreError { .copyRefused(destination, reason: reason) }
+        let target = URL(fileURLWithPath: destination).standardizedFileURL
+        let parent = target.deletingLastPathComponent().path
+        let building = parent + "/." + target.lastPathComponent + ".copying"
+        var copied = FolderCopied()
+        // An empty one is what a copy killed before its mark left; the destination is a leftover
+        // too when a copy was killed between its rename and the mark's removal.
+        if rmdir(building) == 0 || UnfinishedCopy.removeLeftover(building) { copied.leftoverRemoved = building }
+        if UnfinishedCopy.removeLeftover(target.path) { copied.leftoverRemoved = target.path }
         guard DataFolder.isNewOrEmpty(destination) else {
+            if let state = UnfinishedCopy.state(of: destination) { throw StoreError.unfinishedCopy(destination, state: state) }
             throw refused("it is not an empty folder: a copy goes into a new one, so that nothing is mixed with it")
         }
         let trusted = try keyFrom.map { folder throws(StoreError) in
@@ -83,24 +100,33 @@ extension PostgresStore {
             }
             return key
         }
-        let target = URL(fileURLWithPath: destination).standardizedFileURL
-        let parent = target.deletingLastPathComponent().path
         try DataFolder.prepare(parent)
-        let building = parent + "/." + target.lastPathComponent + ".copying"
         guard mkdir(building, 0o700) == 0 else {
-            let reason = errno == EEXIST
-                ? "\(building) exists: another automator store copy is writing it, or one was stopped before its end. "
-                    + "If none runs, remove it and copy again"
-                : "\(building) cannot be made: \(String(cString: strerror(errno)))"
+            let error = errno
+            if error == EEXIST, let state = UnfinishedCopy.state(of: building) {
+                throw StoreError.unfinishedCopy(building, state: state)
+            }
+            let reason = error == EEXIST
+                ? "\(building) exists, and is not a copy's: move it aside, then copy again"
+                : "\(building) cannot be made: \(String(cString: strerror(error)))"
             throw refused(reason)
         }
+        // Held until the folder is in place, or removed: the next copy into the same place tells this
+        // one from what a killed one left.
+        let mark: UnfinishedCopy
+        do { mark = try UnfinishedCopy(marking: building, source: location.description, destination: target.path) } catch {
+            rmdir(building)
+            throw error
+        }
+        defer { withExtendedLifetime(mark) {} }
         do {
-            let copied = try await copy(location, into: building, keyFrom: keyFrom, trusted: trusted, logger: logger,
-                                        progress: progress)
+            try await copy(location, into: building, keyFrom: keyFrom, trusted: trusted, logger: logger,
+                           progress: progress, counting: &copied)
             // rename(2) takes the place of an empty folder, in one step.
             guard rename(building, target.path) == 0 else {
                 throw refused("\(building) could not be renamed to it: \(String(cString: strerror(errno)))")
             }
+            mark.finish(at: target.path)
             return copied
         } catch {
             try? FileManager.default.removeItem(atPath: building)
@@ -111,17 +137,16 @@ extension PostgresStore {
     /// The copy into `folder`, marked as a backup of the database before its first row.
     private static func copy(_ location: PostgresLocation, into folder: String, keyFrom: String?,
                              trusted: JournalVerifier.TrustedKey?, logger: Logger,
-                             progress: @escaping CopyProgress) async throws -> FolderCopied
+                             progress: @escaping CopyProgress, counting copied: inout FolderCopied) async throws
     {
         // The schema, made empty: a server on it before the mark would have nothing to resume.
-        await (try SQLiteStore(folder: folder)).close()
+        await (try SQLiteStore(folder: folder, journal: JournalTip(), evenIfUnfinished: true)).close()
         try DataFolder.markBackup(folder, of: location.description, by: "store copy --to-folder")
         let database = folder + "/" + SQLiteStore.fileName
         let sqlite = try DatabaseQueue(path: database)
-        var copied = FolderCopied()
         let address = location.description
-        let numbers = try await withConnection(to: location, password: try PostgresPassword.find(for: location),
-                                               logger: logger) { session in
+        let position = try await withConnection(to: location, password: try PostgresPassword.find(for: location),
+                                                logger: logger) { session in
             // One snapshot, and no write or lock that could hold a worker up.
             try await session.changes("BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY, DEFERRABLE")
             do {
@@ -145,10 +170,9 @@ extension PostgresStore {
                     SELECT count(*), count(kill_reason) FROM run WHERE \(unescaped: RunLease.unfinished)
                     """)[0]
                 (copied.unfinishedRuns, copied.killsAsked) = (try runs[0].decode(Int.self), try runs[1].decode(Int.self))
-                let numbers = (incident: try await lastGiven("incident_number", in: session),
-                               task: try await lastGiven("task_number", in: session))
+                let reached = try await Self.position(session)
                 try await session.changes("COMMIT")
-                return numbers
+                return reached
             } catch {
                 _ = try? await session.changes("ROLLBACK")
                 throw error
@@ -157,7 +181,7 @@ extension PostgresStore {
         try sqlite.close()
         // Numbers a failed create took on the workers stay gaps here too, as they are there.
         let numbersFile = NumbersFile(beside: database)
-        try numbersFile.update { $0 = numbers }
+        try numbersFile.update { $0 = (position.incident, position.task) }
         numbersFile.close()
         if let keyFrom {
             for path in [JournalSignature.path(in:), JournalRetiredKey.path(in:)]
@@ -167,7 +191,7 @@ extension PostgresStore {
                 }
             }
         }
-        let store = try SQLiteStore(folder: folder)
+        let store = try SQLiteStore(folder: folder, journal: JournalTip(), evenIfUnfinished: true)
         do {
             copied.journalAfter = try await store.verifyJournal(of: nil)
             copied.signers = signers(of: try await store.journalCheckpoints())
@@ -180,7 +204,27 @@ extension PostgresStore {
             throw StoreError.copyRefused(folder, reason: "the copied journal does not verify (\(problem)) although the "
                 + "database's did: the folder's store changed a value it was given")
         }
-        return copied
+        // For restore: the database, if the workers went on after the copy, is no longer this.
+        try DataFolder.markBackup(folder, of: location.description, by: "store copy --to-folder", at: position)
+    }
+
+    /// How far the database at `location` has gone now: what `store restore` compares a copy's
+    /// mark with.
+    public static func position(of location: PostgresLocation, logger: Logger) async throws(StoreError) -> StorePosition {
+        try await withConnection(to: location, password: try PostgresPassword.find(for: location), logger: logger) {
+            session in try await position(session)
+        }
+    }
+
+    private static func position(_ session: PostgresSession) async throws -> StorePosition {
+        let counts = try await session.rows("""
+            SELECT (SELECT coalesce(max(sequence), 0) FROM journal), (SELECT count(*) FROM run),
+                   (SELECT count(*) FROM host_call), (SELECT count(*) FROM action)
+            """)[0]
+        return StorePosition(journal: try counts[0].decode(Int64.self),
+                             incident: try await lastGiven("incident_number", in: session),
+                             task: try await lastGiven("task_number", in: session), runs: try counts[1].decode(Int.self),
+                             hostCalls: try counts[2].decode(Int.self), actions: try counts[3].decode(Int.self))
     }
 
     /// Refuses a database whose schema is not this automator's: its columns are what the folder's
