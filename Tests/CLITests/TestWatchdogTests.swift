@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `tools/test-watchdog.py`, which `make test` runs the tests under, on a stand-in for `swift test`:
 /// a shell script that writes Swift Testing's event stream (version 0, the lines as the real one
@@ -21,6 +22,11 @@ struct TestWatchdogTests {
     static func run(limit: String, events: [String], then: String, in folder: TemporaryFolder) async throws
         -> AutomatorProcess.Result
     {
+        try await AutomatorProcess.collect(try watchdog(limit: limit, events: events, then: then, in: folder), input: nil)
+    }
+
+    /// The watchdog's process, as `run` runs it, not started.
+    static func watchdog(limit: String, events: [String], then: String, in folder: TemporaryFolder) throws -> Process {
         let lines = events.map { "printf '%s\\n' '\($0)' >&3" }.joined(separator: "\n")
         let standIn = try folder.write("swift-test", """
             #!/bin/sh
@@ -34,7 +40,13 @@ struct TestWatchdogTests {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", watchdog, "--limit", limit, "--", standIn]
         process.currentDirectoryURL = folder.url
-        return try await AutomatorProcess.collect(process, input: nil)
+        return process
+    }
+
+    /// The pid the stand-in's `sleep` wrote, once it has.
+    static func sleepingPID(in folder: TemporaryFolder) -> Int32? {
+        (try? String(contentsOf: folder.url.appendingPathComponent("sleeping.pid"), encoding: .utf8))
+            .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
     /// Whether `pid` still runs: gone, or a zombie nobody has reaped yet, is not running.
@@ -52,12 +64,12 @@ struct TestWatchdogTests {
     func hungTest() async throws {
         let folder = try TemporaryFolder()
         // The suite runs on: only tests are timed, a suite lasts as long as its tests.
-        let result = try await Self.run(limit: "1", events: [Self.suite, Self.test, Self.event("testStarted", "FakeTests.Locks"),
+        let result = try await Self.run(limit: "0.5", events: [Self.suite, Self.test, Self.event("testStarted", "FakeTests.Locks"),
                                                              Self.event("testStarted")],
                                         then: "sleep 600 & echo $! > sleeping.pid; wait", in: folder)
         #expect(result.status == 124, "\(result.stderr)")
         #expect(result.stderr.contains("""
-            test-watchdog: 1 test(s) ran for more than 1 s, longer than any test should:
+            test-watchdog: 1 test(s) ran for more than 0.5 s, longer than any test should:
             test-watchdog:   FakeTests.Locks/hangs()/Locks.swift:7:6 "Hangs on a lock" at Tests/FakeTests/Locks.swift:7, started
             """), "\(result.stderr)")
         #expect(!result.stderr.contains("FakeTests.Locks \""), "the suite is not named as a test: \(result.stderr)")
@@ -69,19 +81,30 @@ struct TestWatchdogTests {
             #expect(result.stderr.contains("gdb is not installed: no stacks"), "\(result.stderr)")
         }
         #expect(result.stderr.hasSuffix("test-watchdog: the tests were stopped.\n"), "\(result.stderr)")
-        let sleeping = try #require(Int32(String(contentsOf: folder.url.appendingPathComponent("sleeping.pid"), encoding: .utf8)
-            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        let sleeping = try #require(Self.sleepingPID(in: folder))
         #expect(!Self.isRunning(sleeping), "the stand-in's child was killed with it")
+    }
+
+    @Test("SIGTERM to the watchdog (CI cancelling the job) stops the tests, which run in a session of their own")
+    func terminated() async throws {
+        let folder = try TemporaryFolder()
+        let process = try Self.watchdog(limit: "600", events: [Self.test, Self.event("testStarted")],
+                                        then: "sleep 600 & echo $! > sleeping.pid; wait", in: folder)
+        async let result = AutomatorProcess.collect(process, input: nil)
+        try #require(try await eventually { Self.sleepingPID(in: folder) != nil })
+        process.terminate()
+        #expect(try await result.status == 128 + SIGTERM)
+        #expect(!Self.isRunning(try #require(Self.sleepingPID(in: folder))), "the stand-in's child was killed with it")
     }
 
     @Test("A run in which no test starts or ends for the limit is stopped, naming the last test that did")
     func silentRun() async throws {
         let folder = try TemporaryFolder()
-        let result = try await Self.run(limit: "1", events: [Self.test, Self.event("testStarted"), Self.event("testEnded")],
+        let result = try await Self.run(limit: "0.5", events: [Self.test, Self.event("testStarted"), Self.event("testEnded")],
                                         then: "sleep 600", in: folder)
         #expect(result.status == 124, "\(result.stderr)")
         #expect(result.stderr.contains("""
-            test-watchdog: no test started or ended for 1 s (the last started or ended: \
+            test-watchdog: no test started or ended for 0.5 s (the last started or ended: \
             FakeTests.Locks/hangs()/Locks.swift:7:6 "Hangs on a lock" at Tests/FakeTests/Locks.swift:7).
             """), "\(result.stderr)")
     }
