@@ -6,8 +6,8 @@ SWIFT ?= swift
 # with compression, pkg-config.
 DEBIAN_PACKAGES := liblua5.4-dev lua5.4 libedit-dev libsqlite3-dev zlib1g-dev pkg-config
 # And the tests: Chromium opens the HTML report headless (a minute or two to install); the
-# PostgreSQL store's tests start a private PostgreSQL server.
-TEST_DEBIAN_PACKAGES := chromium postgresql
+# PostgreSQL store's tests start a private PostgreSQL server; gdb prints a hung test's stacks.
+TEST_DEBIAN_PACKAGES := chromium postgresql gdb
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The Swift driver leaves a folder in TMPDIR at each build, never removed (`TemporaryDirectory.*`,
 # holding only `.keep-directory`): thousands in /tmp after a few weeks of work. Ours stay under
@@ -69,7 +69,9 @@ test: test-deps
 	# One test at a time: many tests hold a thread of Swift's small cooperative pool (a process
 	# they wait for, a Lua run with a time limit), and in parallel on 2 cores the others starved
 	# past their deadlines now and then. Serial takes about a minute and never flakes.
-	$(SWIFT) test --skip-build --no-parallel
+	# Under a watchdog: a test blocked outside Swift concurrency outlives its .timeLimit, and CI
+	# would hang until its own timeout; the watchdog names it, prints its stacks and stops the run.
+	python3 tools/test-watchdog.py -- $(SWIFT) test --skip-build --no-parallel
 
 bench: build
 	$(SWIFT_BUILD) -c release --package-path Benchmarks

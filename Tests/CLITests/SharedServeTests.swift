@@ -355,11 +355,12 @@ struct SharedServeTests {
 
         let run = try await second.submit(#"{"source": "time.sleep(60)"}"#)
         try await Task.sleep(for: .milliseconds(300))
-        let started = ContinuousClock.now
+        // Killed only if the worker executing it was told (NOTIFY): it keeps renewing its lease, so
+        // no other claims the run, and the worker asking gives up after a lease and 2 s ("kill
+        // asked"). The answer says which happened, where a clock needed an idle machine.
         let killed = try await first.call("POST", "/api/v1/runs/\(run)/kill")
         #expect(killed.status == 200 && killed.json["status"] as? String == "killed"
             && killed.json["error"] as? String == "killed on request", "\(killed.body)")
-        #expect(ContinuousClock.now - started < .seconds(1), "at once, not after a lease")
         let again = try await first.call("POST", "/api/v1/runs/\(run)/kill")
         #expect(again.status == 409 && again.body.contains("has already ended (killed)"), "\(again.body)")
 

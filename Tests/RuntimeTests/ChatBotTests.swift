@@ -409,16 +409,17 @@ struct ChatBotTests {
         #expect(await bot.say("join #soc").first?.text == "Watching #soc.")
         #expect(await bot.say("verbose on #soc").first?.text == "Verbose on in #soc.")
 
-        // The first lookup meets the 429: answered at once, not after its Retry-After; Busy pauses for it.
+        // The first lookup meets the 429: answered at once, not after its Retry-After; Busy pauses
+        // for it. What the bounds tell apart is the Retry-After's 120 s: 30 s holds on a loaded machine.
         var started = ContinuousClock.now
         #expect(await bot.say("!ip 198.51.100.7", in: Self.soc).map(\.text)
             == ["⚪ `198.51.100[.]7`: unknown: 1 source asked, none knows it; could not answer: Busy failed: Busy answered 429"])
-        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(ContinuousClock.now - started < .seconds(30))
         #expect(requests.withLock { $0 } == 1)
 
         started = ContinuousClock.now
         let watched = await bot.say("beacons from 198.51.100.8", in: Self.soc).map(\.text)
-        #expect(ContinuousClock.now - started < .seconds(1), "answered at once")
+        #expect(ContinuousClock.now - started < .seconds(30), "answered at once, not when the pause ends")
         #expect(watched.count == 1 && watched[0].hasPrefix("⚪ `198.51.100[.]8`: unknown: no feed lists it; not asked: Busy, paused until ")
             && watched[0].hasSuffix(" UTC)") && watched[0].contains(" UTC (answered 429 at "), "\(watched)")
         #expect(await bot.say("ip 203.0.113.45").map(\.text)

@@ -1,4 +1,5 @@
 @testable import AutomatorRuntime
+import Glibc
 import Testing
 
 @Suite("Indicator extraction: types, defanging, normalisation, hard negatives")
@@ -408,16 +409,20 @@ struct ExtractorTests {
         "Pathological inputs take linear time",
         arguments: ["a.", "a+", "1:", "1.", "ab", "http://a.co/", "a@", "[.]a", "x" + String(repeating: "0", count: 31) + "."])
     func linearTime(unit: String) {
-        /// The fastest of five: a busy machine's pauses only ever add time, so the minimum is the
-        /// extractor's own (one pause in a single timing made this test fail on a loaded machine).
+        /// The CPU time of this thread, fastest of five: wall time counted the other processes' turns
+        /// on a busy machine, which fall more often into a long extraction than into a short one, and
+        /// made 4x the input take 11x the time under load though the work was linear.
         func seconds(_ count: Int) -> Double {
             let text = Array(String(repeating: unit, count: count).utf8)
-            let clock = ContinuousClock()
+            func cpu() -> Double {
+                var time = timespec()
+                clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+                return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+            }
             return (0..<5).map { _ in
-                let start = clock.now
+                let start = cpu()
                 _ = Extractor.extract(text)
-                let elapsed = clock.now - start
-                return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                return cpu() - start
             }.min()!
         }
         let count = 40_000 / unit.utf8.count

@@ -113,9 +113,9 @@ struct IntegrationPauseTests {
         #expect(try await Self.ask(integrations).reason.contains("timed out after 2 s"))
         #expect(service.count == 1)
 
-        let started = ContinuousClock.now
+        // Answered from the pause: nothing reached the service (counted below), so the lookup's
+        // 2 s timeout, the only wait there was to take, was not.
         let paused = try await Self.ask(integrations)
-        #expect(ContinuousClock.now - started < .seconds(2), "not the lookup's timeout")
         #expect(paused.failed && paused.score == .unknown)
         #expect(paused.failed && !paused.asked)
         #expect(paused.reason.hasPrefix("paused until "), "\(paused.reason)")

@@ -151,8 +151,9 @@ struct MatrixHomeserverQuirksTests {
         let polling = clock.now
         while connection.status.connected, clock.now < polling + .seconds(10) { try await Task.sleep(for: .milliseconds(20)) }
         let lag = clock.now - polling
-        // The poll's 1 s and a third: not the 90 s a poll had before it was given up.
-        #expect(!connection.status.connected && lag < .seconds(3), "still connected \(lag) into a silent poll")
+        // The poll's 1 s and a third, not the 90 s a poll had before it was given up: 10 s tells
+        // them apart and holds on a loaded machine.
+        #expect(!connection.status.connected && lag < .seconds(10), "still connected \(lag) into a silent poll")
         #expect(connection.status.problem?.contains("cannot reach the Matrix homeserver") == true, "\(connection.status)")
     }
 

@@ -385,9 +385,9 @@ struct ReplayTests {
         #expect(service.liveCount == 0 && world.gate.withLock { $0.count } == 0)
 
         try FileManager.default.removeItem(atPath: tmpfs.path + "/filler")
-        let freed = ContinuousClock.now
+        // Resumed without a restart, at a try of the store's backoff (every 5 s at most): the wait's
+        // own 30 s bound it, which a resumption left to a restart never meets.
         try await Self.eventually { world.gate.withLock { $0.count } == 1 }  // never recorded: waits again
-        #expect(ContinuousClock.now - freed < .seconds(10), "resumed within seconds, without a restart")
         #expect(service.liveCount == 1, "resumed once")
         world.openGate()
         #expect(await service.waitForEnd(run.id)?.result == #"["done"]"#)

@@ -264,7 +264,9 @@ struct SlackEventsTests {
         let answer = try await slack.post("/slack/events", Harness.callback(Harness.message("ip 1.2.3.4"), id: "Ev10"))
         #expect(answer.status == 200)
         #expect(ContinuousClock.now - start >= .milliseconds(400))
-        #expect(ContinuousClock.now - start < .seconds(2))
+        // Slack's own deadline, the contract: the adapter's is 400 ms here (2 s by default) so
+        // that a loaded machine has seconds to spare before it.
+        #expect(ContinuousClock.now - start < .seconds(3))
         #expect(slack.inbox.waiting == 1 && slack.inbox.messages.isEmpty)
         slack.inbox.release()
         #expect(try await slack.inbox.messages(count: 1).map(\.text) == ["ip 1.2.3.4"])
@@ -287,7 +289,8 @@ struct SlackEventsTests {
             }
             return try await group.reduce(into: [Duration]()) { $0.append($1) }
         }
-        #expect(waits.count == 3 && waits.allSatisfy { $0 >= .milliseconds(400) && $0 < .seconds(2) }, "\(waits)")
+        // Below Slack's 3 seconds, as in answersAtTheDeadline.
+        #expect(waits.count == 3 && waits.allSatisfy { $0 >= .milliseconds(400) && $0 < .seconds(3) }, "\(waits)")
         slack.inbox.release()
         #expect(try await slack.inbox.messages(count: 3).count == 3)
     }
