@@ -49,6 +49,8 @@ public final class Integrations: Sendable {
         var concealer: SecretConcealer
         var limiter: RateLimiter
         var pause: IntegrationPause
+        /// Its lookups' failures as the log tells them: once a cause.
+        var failures: LookupFailures
         var executor: IntegrationExecutor
         var loadedAt: Date
     }
@@ -389,7 +391,8 @@ public final class Integrations: Sendable {
                            isInternal: setting.isInternal, kinds: Set(info["kinds"] as? [String] ?? []),
                            actions: ActionDeclaration.all(in: info, integration: key), config: object.text,
                            concealer: SecretConcealer(secrets.secrets),
-                           limiter: RateLimiter(quotas, key: key, store: store, logger: logger), pause: pause, executor: executor,
+                           limiter: RateLimiter(quotas, key: key, store: store, logger: logger), pause: pause,
+                           failures: LookupFailures(name: name, logger: logger), executor: executor,
                            loadedAt: Date())
     }
 
@@ -612,10 +615,11 @@ public final class Integrations: Sendable {
             }
             // The driver refused any other score, at the function's line.
             guard let score else { return failed("its score is not one of unknown, benign, suspicious, malicious") }
+            integration.failures.succeeded()
             return SourceVerdict(source: integration.name, score: score, reliability: integration.reliability,
                                  reason: answer["reason"] as? String ?? score.name)
         case .failed(let error):
-            logger.warning("integration \(integration.path) failed on \(kind) \(value): \(error.description)")
+            integration.failures.failed(error.message, value: value)
             return failed(error.message)
         case .suspended(let why):
             return failed("\(why)")
