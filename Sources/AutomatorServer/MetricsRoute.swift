@@ -14,6 +14,8 @@ struct MetricsRoute: Sendable {
     /// Where the feeds in use are.
     let reputation: ReputationService
     let integrations: Integrations
+    /// Where the playbooks in use, and the files that do not load, are.
+    let incidents: IncidentService
     let chat: ChatService
     let runs: RunService
     let logger: Logger
@@ -47,6 +49,7 @@ struct MetricsRoute: Sendable {
                    Double(runs.liveCount))
         if let workload { Self.add(workload, to: &text) }
         feedMetrics(to: &text)
+        await playbookMetrics(to: &text)
         integrationMetrics(to: &text)
         chatMetrics(to: &text)
         return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
@@ -122,6 +125,17 @@ struct MetricsRoute: Sendable {
                    + "this worker, in seconds since 1970; 0 if it has not.", connections.map {
             ([("network", $0.network)], ($0.lastEvent?.timeIntervalSince1970 ?? 0).rounded(.down))
         })
+    }
+
+    /// Each playbook file, in use or failing: an edited file that does not load keeps its previous
+    /// version in use (a new one is not used), which only the log said.
+    private func playbookMetrics(to text: inout PrometheusText) async {
+        let (playbooks, problems) = await incidents.playbooks()
+        var failing = Dictionary(playbooks.map { ($0.path, false) }, uniquingKeysWith: { $1 })
+        for problem in problems { failing[problem.path] = true }
+        text.gauge("automator_playbook_failing", "1 when the playbook's file does not load as it is now (the log "
+                   + "and automator check say why; an edited one keeps its previous version in use).",
+                   failing.keys.sorted().map { ([("file", $0)], failing[$0]! ? 1 : 0) })
     }
 
     /// Each integration in use or failing: an edited file that does not load keeps its previous
