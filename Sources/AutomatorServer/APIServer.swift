@@ -205,6 +205,7 @@ public struct APIServer {
             let store = try SQLiteStore(folder: folder)
             // A full disk is waited out; a database this user may not write is no server's.
             if let error = store.unwritable, error.kind == .readOnly { throw error }
+            if let upgrade = store.upgrade { logUpgrade(upgrade, of: store.path) }
             return (store, store.path)
         }
         try DataFolder.prepare(folder)
@@ -216,8 +217,18 @@ public struct APIServer {
                 automator store copy --data \(folder) --store \(location) moves its history into the database
                 """)
         }
+        if let upgrade = store.upgrade { logUpgrade(upgrade, of: location.description) }
         logger.info("worker \(store.worker) on \(location), leases of \(configuration.lease)")
         return (store, location.description)
+    }
+
+    /// Says that the schema was upgraded: from now on an older automator refuses the database, so
+    /// an operator who goes back to one learns here why, and what to restore.
+    private func logUpgrade(_ upgrade: SchemaUpgrade, of store: String) {
+        logger.notice("""
+            upgraded the schema of \(store) \(upgrade) for this automator (\(AutomatorVersion.current)): an older \
+            one now refuses it, so going back means restoring the backup made before the upgrade
+            """)
     }
 
     private func router(service: IncidentService, evidence: EvidenceService, reputation: ReputationService,
