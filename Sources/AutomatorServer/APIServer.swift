@@ -133,6 +133,8 @@ public struct APIServer {
                                           modules: modules, dedupWindow: configuration.dedupWindow, logger: logger)
         do {
             try await service.start()
+            await logScripts(service)
+            logChat(slack: slack != nil, matrix: matrix != nil)
             logger.info("resumed \(runs.liveCount.counted("unfinished run")) from \(storeName)")
             try await chat.start(runs: runs, modules: modules)
         } catch {
@@ -258,6 +260,32 @@ public struct APIServer {
         ActionRoutes(actions: actions, roles: roles).add(to: api)
         TokenRoutes(store: store).add(to: api)
         return router
+    }
+
+    /// What the scripts folder gave at the start, with this automator's version: which playbooks an
+    /// incident may get, in one line (a missing folder was warned of already, by the command).
+    private func logScripts(_ service: IncidentService) async {
+        let folder = URL(fileURLWithPath: configuration.scriptsFolder).standardizedFileURL.path
+        let (playbooks, problems) = await service.playbooks()
+        let names = playbooks.isEmpty ? "" : " (" + playbooks.map(\.name).joined(separator: ", ") + ")"
+        let broken = Set(problems.map(\.path)).count
+        logger.info("""
+            automator \(AutomatorVersion.current), scripts in \(folder): \(playbooks.count.counted("playbook"))\(names)\
+            \(broken == 0 ? "" : "; \(broken.counted("file")) in playbooks/ not used, said above")
+            """)
+    }
+
+    /// The chat networks the bot joins; with none, what that means, rather than silence.
+    private func logChat(slack: Bool, matrix: Bool) {
+        let networks = [slack ? "Slack" : nil, matrix ? "Matrix" : nil].compactMap(\.self)
+        if networks.isEmpty {
+            logger.info("""
+                chat: no network set up (chat.slack or chat.matrix in --config): a playbook's chat.post fails \
+                saying so, and its questions wait for automator question answer
+                """)
+        } else {
+            logger.info("chat: \(networks.joined(separator: " and ")), connecting (the log says when each is up)")
+        }
     }
 
     /// The token, saying where it comes from. The token itself is never logged: logs are shipped to

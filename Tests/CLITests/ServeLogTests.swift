@@ -28,6 +28,23 @@ struct ServeLogTests {
         #expect(!server.log.contains("stack traceback"), "the first line only: \(server.log)")
     }
 
+    @Test("The start says the version, the scripts folder and its playbooks (the broken ones apart), and the chat networks")
+    func startSummary() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("scripts/playbooks/phishing.lua", #"return playbook { name = "Phishing triage", run = function() end }"#)
+        try folder.write("scripts/playbooks/malware.lua", #"return playbook { name = "Malware", run = function() end }"#)
+        try folder.write("scripts/playbooks/broken.lua", "return playbook {\n  name = = 1,\n}\n")
+        let scripts = folder.url.appendingPathComponent("scripts")
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"), scripts: scripts)
+        #expect(server.log.contains("""
+            scripts in \(scripts.standardizedFileURL.path): 2 playbooks (Malware, Phishing triage); 1 file in playbooks/ \
+            not used, said above
+            """), "\(server.log)")
+        #expect(server.log.contains("playbook not used: playbooks/broken.lua:2: "), "\(server.log)")
+        #expect(server.log.contains(#/\] automator \d+\.\d+\.\d+, scripts in /#), "the version: \(server.log)")
+        #expect(server.log.contains("chat: no network set up (chat.slack or chat.matrix in --config)"), "\(server.log)")
+    }
+
     @Test("A data folder of an older automator is upgraded at the start, and the log says from which version to which")
     func schemaUpgrade() async throws {
         let folder = try TemporaryFolder()
