@@ -33,7 +33,8 @@ struct ServeCommand: AsyncParsableCommand {
                                          {"script": "triage.lua", "args": ["203.0.113.7"]}
                                          or {"source": "return 1 + 1"} (a personal token:
                                          with chat.roles.author)
-              GET  /api/v1/runs/ID       the run: status, args, result, error, times
+              GET  /api/v1/runs/ID       the run: status, incident, args, result, error,
+                                         times
               GET  /api/v1/runs          newest first; ?status=failed&limit=20
               POST /api/v1/runs/ID/kill  stop a run
               POST /api/v1/incidents     open one: {"title", "type", "severity", ...};
