@@ -404,6 +404,12 @@ struct IntegrationTests {
                 + "integration: there is no file integrations/virustotl.lua (did you mean virustotal?)", "\(warnings)")
         await integrations.refresh()
         #expect(records.lines.withLock { $0 }.filter { $0.level == .warning }.count == 2, "said once, not at each look")
+
+        // With no integration at all, the folder itself is the likely mistake.
+        let empty = await Integrations(folder: try ScratchFolder().path, settings: ["virustotal": .init()],
+                                       environment: [:], logger: Self.logger)
+        #expect(empty.problems.map(\.message) == ["integrations.virustotal names no integration: there is no file "
+            + "integrations/virustotal.lua (the scripts folder has no integrations: is --scripts right?)"])
     }
 
     @Test("A lookup that times out is tried again, then fails with the timeout as its reason")

@@ -222,7 +222,8 @@ public final class Integrations: Sendable {
     static func namesNoFile(_ key: String, among files: Set<String>) -> String {
         let names = files.map { String($0.dropLast(".lua".count)) }
         let hint = Typo.meant(by: key, among: names).map { "did you mean \($0)?" }
-            ?? "the integrations are " + (names.isEmpty ? "none" : names.sorted().joined(separator: ", "))
+            ?? (names.isEmpty ? "the scripts folder has no integrations: is --scripts right?"
+                : "the integrations are " + names.sorted().joined(separator: ", "))
         return "integrations.\(key) names no integration: there is no file integrations/\(key).lua (\(hint))"
     }
 
