@@ -150,6 +150,9 @@ struct MetricsRoute: Sendable {
                    + "(the log and automator check say why).", statuses.map {
             ([("integration", $0.key)], $0.failure == nil ? 0 : 1)
         })
+        text.gauge("automator_integration_lookups_failing", "1 from a lookup of the integration that failed (a "
+                   + "revoked key's 401 too, which pauses nothing; the log says why) until one succeeds.",
+                   statuses.map { ([("integration", $0.key)], $0.lookupFailures == nil ? 0 : 1) })
         text.gauge("automator_integration_paused", "1 while the integration's lookups answer unknown without asking "
                    + "its service, after it failed (a timeout, no connection, 429, 5xx): until its pause ends, and "
                    + "while one lookup asks it again then.",

@@ -86,6 +86,7 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /healthz              without a token: {"status": "ok", "chat": [...],
                                          "integrations_failing": [...],
                                          "integrations_paused": [...],
+                                         "integrations_lookups_failing": [...],
                                          "playbooks_failing": [...]}; 503 {"status":
                                          "unavailable", "reason": ...} while the database
                                          (--store) cannot be reached
@@ -93,7 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
                                          token add prometheus --metrics-only): open
                                          incidents, SLAs, tasks, runs, questions, feeds,
                                          playbooks (failing), integrations (failing,
-                                         paused), chat
+                                         paused, lookups failing), chat
 
             The scripts folder holds playbooks/*.lua (return playbook { name, match, priority, \
             sla, run, on_sla_breach }), mappers/SOURCE.lua, sla.lua (SLAs by type and severity) \

@@ -361,11 +361,13 @@ struct IntegrationTests {
                 + "succeeds; the next ones with this error are counted)",
         ], "one line per cause, the indicator not making a cause of its own")
         #expect(!lines().joined().contains("traceback"))
+        #expect(integrations.statuses.first?.lookupFailures?.failed == 7, "/healthz and /metrics show it")
 
         await lookUp(["8.8.8.8", "8.8.4.4"])
         #expect(lines().count == 3)
         #expect(lines().last?.hasPrefix("integration Acme: lookups succeed again, after 7 failed lookups since ") == true,
                 "\(lines())")
+        #expect(integrations.statuses.first?.lookupFailures == nil)
 
         await lookUp(["203.0.113.9"])
         #expect(lines().count == 4 && lines().last?.contains("refused the API key") == true,

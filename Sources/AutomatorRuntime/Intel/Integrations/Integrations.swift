@@ -76,6 +76,9 @@ public final class Integrations: Sendable {
         /// Whether its lookups are held back now: its pause has not ended, or a lookup is asking
         /// its service again. Its pause may have ended with no lookup since, which would ask.
         public var isPaused = false
+        /// Its lookups failing since the last that succeeded (a revoked key's 401 too, which
+        /// pauses nothing); nil while they succeed.
+        public var lookupFailures: LookupFailureState?
     }
 
     /// What the folder held at the last look; replaced whole when a file changed.
@@ -148,7 +151,8 @@ public final class Integrations: Sendable {
             for integration in loaded.integrations {
                 statuses[integration.path] = Status(path: integration.path, loadedAt: integration.loadedAt,
                                                     pause: integration.pause.current,
-                                                    isPaused: integration.pause.holdsLookups())
+                                                    isPaused: integration.pause.holdsLookups(),
+                                                    lookupFailures: integration.failures.current)
             }
             for problem in loaded.problems where !off.contains(problem.path) {
                 statuses[problem.path, default: Status(path: problem.path)].failure = problem.message

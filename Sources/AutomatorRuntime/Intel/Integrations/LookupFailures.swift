@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Logging
 import Synchronization
 
@@ -28,6 +28,11 @@ package final class LookupFailures: Sendable {
     init(name: String, logger: Logger) {
         self.name = name
         self.logger = logger
+    }
+
+    /// Since when its lookups fail, and how many have, until one succeeds; nil while they do not.
+    var current: LookupFailureState? {
+        state.withLock { state in state.since.map { LookupFailureState(since: $0, failed: state.failed) } }
     }
 
     /// A lookup of `value` failed with `message` (the script's error, without its traceback).
@@ -65,4 +70,12 @@ package final class LookupFailures: Sendable {
         let since = ended.since.formatted(Date.ISO8601FormatStyle()).dropFirst(11).prefix(8)
         logger.notice("integration \(name): lookups succeed again, after \(ended.failed.counted("failed lookup")) since \(since) UTC")
     }
+}
+
+/// An integration's lookups failing, as `/healthz` and `/metrics` show it: since the first failure
+/// after the last success, and how many. Not why: `/healthz` answers without a token, and an error
+/// may quote the service's answer; the log has it.
+public struct LookupFailureState: Sendable, Hashable {
+    public var since: Date
+    public var failed: Int
 }
