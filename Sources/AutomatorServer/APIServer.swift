@@ -133,6 +133,8 @@ public struct APIServer {
                                           modules: modules, dedupWindow: configuration.dedupWindow, logger: logger)
         do {
             try await service.start()
+            await logScripts(service)
+            logChat(slack: slack != nil, matrix: matrix != nil)
             logger.info("resumed \(runs.liveCount.counted("unfinished run")) from \(storeName)")
             try await chat.start(runs: runs, modules: modules)
         } catch {
@@ -150,8 +152,9 @@ public struct APIServer {
             router: router(service: service, evidence: evidence, reputation: reputation, store: store, token: token, chat: chat,
                            slack: slack, warRoom: WarRoomRoutes(chat: chat, console: console, posts: warRoomPosts),
                            health: HealthRoute(store: store as? any LeasingStore, writes: store as? any WriteRefusingStore,
-                                               chat: chat, integrations: integrations),
-                           metrics: MetricsRoute(store: store, reputation: reputation, integrations: integrations, chat: chat,
+                                               chat: chat, integrations: integrations, incidents: service),
+                           metrics: MetricsRoute(store: store, reputation: reputation, integrations: integrations,
+                                                incidents: service, chat: chat,
                                                 runs: runs, logger: logger),
                            roles: PersonalRoles(chat: chat, journal: store, logger: logger),
                            actions: actions),
@@ -204,6 +207,7 @@ public struct APIServer {
             let store = try SQLiteStore(folder: folder)
             // A full disk is waited out; a database this user may not write is no server's.
             if let error = store.unwritable, error.kind == .readOnly { throw error }
+            if let upgrade = store.upgrade { logUpgrade(upgrade, of: store.path) }
             return (store, store.path)
         }
         try DataFolder.prepare(folder)
@@ -216,8 +220,18 @@ public struct APIServer {
                 automator store copy --data \(folder) --store \(location) moves its history into the database
                 """)
         }
+        if let upgrade = store.upgrade { logUpgrade(upgrade, of: location.description) }
         logger.info("worker \(store.worker) on \(location), leases of \(configuration.lease)")
         return (store, location.description)
+    }
+
+    /// Says that the schema was upgraded: from now on an older automator refuses the database, so
+    /// an operator who goes back to one learns here why, and what to restore.
+    private func logUpgrade(_ upgrade: SchemaUpgrade, of store: String) {
+        logger.notice("""
+            upgraded the schema of \(store) \(upgrade) for this automator (\(AutomatorVersion.current)): an older \
+            one now refuses it, so going back means restoring the backup made before the upgrade
+            """)
     }
 
     private func router(service: IncidentService, evidence: EvidenceService, reputation: ReputationService,
@@ -247,6 +261,32 @@ public struct APIServer {
         ActionRoutes(actions: actions, roles: roles).add(to: api)
         TokenRoutes(store: store).add(to: api)
         return router
+    }
+
+    /// What the scripts folder gave at the start, with this automator's version: which playbooks an
+    /// incident may get, in one line (a missing folder was warned of already, by the command).
+    private func logScripts(_ service: IncidentService) async {
+        let folder = URL(fileURLWithPath: configuration.scriptsFolder).standardizedFileURL.path
+        let (playbooks, problems) = await service.playbooks()
+        let names = playbooks.isEmpty ? "" : " (" + playbooks.map(\.name).joined(separator: ", ") + ")"
+        let broken = Set(problems.map(\.path)).count
+        logger.info("""
+            automator \(AutomatorVersion.current), scripts in \(folder): \(playbooks.count.counted("playbook"))\(names)\
+            \(broken == 0 ? "" : "; \(broken.counted("file")) in playbooks/ not used, said above")
+            """)
+    }
+
+    /// The chat networks the bot joins; with none, what that means, rather than silence.
+    private func logChat(slack: Bool, matrix: Bool) {
+        let networks = [slack ? "Slack" : nil, matrix ? "Matrix" : nil].compactMap(\.self)
+        if networks.isEmpty {
+            logger.info("""
+                chat: no network set up (chat.slack or chat.matrix in --config): a playbook's chat.post fails \
+                saying so, and its questions wait for automator question answer
+                """)
+        } else {
+            logger.info("chat: \(networks.joined(separator: " and ")), connecting (the log says when each is up)")
+        }
     }
 
     /// The token, saying where it comes from. The token itself is never logged: logs are shipped to

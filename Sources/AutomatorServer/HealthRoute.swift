@@ -9,6 +9,10 @@ import Hummingbird
 /// full disk: reads go on, and the runs resume once it takes writes), with each chat network's connection (`chat`: connected, since when, the
 /// last event, the problem while it is away), the integrations whose file does not load as it
 /// is now (`integrations_failing`: the previous version of an edited file stays in use meanwhile),
+/// the integrations whose lookups fail since the last that succeeded (`integrations_lookups_failing`:
+/// since when, how many; not why, which the log says: this route has no token, and an error may
+/// quote the service's answer), the playbooks whose file does not load (`playbooks_failing`,
+/// likewise kept at their previous version),
 /// and those whose service failed, whose lookups answer `unknown` without asking it
 /// (`integrations_paused`: why, since when, until when; `IntegrationPause`), while they do: as
 /// `automator_integration_paused`, not once the pause ended with no lookup since, which would ask.
@@ -18,6 +22,7 @@ struct HealthRoute: Sendable {
     let writes: (any WriteRefusingStore)?
     let chat: ChatService
     let integrations: Integrations
+    let incidents: IncidentService
 
     func add(to router: Router<APIRequestContext>) {
         router.get("healthz") { _, _ in await health() }
@@ -56,6 +61,21 @@ struct HealthRoute: Sendable {
             paused["since"] = JSONText.time(pause.since)
             paused["until"] = JSONText.time(pause.until)
             return paused.text
+        })
+        health["integrations_lookups_failing"] = JSONText.array(integrations.statuses.compactMap { status in
+            guard let failures = status.lookupFailures else { return nil }
+            var failing = JSONText.Object()
+            failing["integration"] = JSONText.string(status.key)
+            failing["since"] = JSONText.time(failures.since)
+            failing["failed"] = "\(failures.failed)"
+            return failing.text
+        })
+        health["playbooks_failing"] = JSONText.array(await incidents.playbooks().problems.map { problem in
+            var failing = JSONText.Object()
+            failing["file"] = JSONText.string(problem.path)
+            failing["line"] = problem.line.map { "\($0)" }
+            failing["error"] = JSONText.string(problem.message)
+            return failing.text
         })
         return Response.json(health.textWithoutNulls)
     }

@@ -14,6 +14,8 @@ struct MetricsRoute: Sendable {
     /// Where the feeds in use are.
     let reputation: ReputationService
     let integrations: Integrations
+    /// Where the playbooks in use, and the files that do not load, are.
+    let incidents: IncidentService
     let chat: ChatService
     let runs: RunService
     let logger: Logger
@@ -47,6 +49,7 @@ struct MetricsRoute: Sendable {
                    Double(runs.liveCount))
         if let workload { Self.add(workload, to: &text) }
         feedMetrics(to: &text)
+        await playbookMetrics(to: &text)
         integrationMetrics(to: &text)
         chatMetrics(to: &text)
         return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
@@ -124,6 +127,17 @@ struct MetricsRoute: Sendable {
         })
     }
 
+    /// Each playbook file, in use or failing: an edited file that does not load keeps its previous
+    /// version in use (a new one is not used), which only the log said.
+    private func playbookMetrics(to text: inout PrometheusText) async {
+        let (playbooks, problems) = await incidents.playbooks()
+        var failing = Dictionary(playbooks.map { ($0.path, false) }, uniquingKeysWith: { $1 })
+        for problem in problems { failing[problem.path] = true }
+        text.gauge("automator_playbook_failing", "1 when the playbook's file does not load as it is now (the log "
+                   + "and automator check say why; an edited one keeps its previous version in use).",
+                   failing.keys.sorted().map { ([("file", $0)], failing[$0]! ? 1 : 0) })
+    }
+
     /// Each integration in use or failing: an edited file that does not load keeps its previous
     /// version in use, and a paused one answers every lookup `unknown`, so only these say so.
     private func integrationMetrics(to text: inout PrometheusText) {
@@ -136,6 +150,9 @@ struct MetricsRoute: Sendable {
                    + "(the log and automator check say why).", statuses.map {
             ([("integration", $0.key)], $0.failure == nil ? 0 : 1)
         })
+        text.gauge("automator_integration_lookups_failing", "1 from a lookup of the integration that failed (a "
+                   + "revoked key's 401 too, which pauses nothing; the log says why) until one succeeds.",
+                   statuses.map { ([("integration", $0.key)], $0.lookupFailures == nil ? 0 : 1) })
         text.gauge("automator_integration_paused", "1 while the integration's lookups answer unknown without asking "
                    + "its service, after it failed (a timeout, no connection, 429, 5xx): until its pause ends, and "
                    + "while one lookup asks it again then.",

@@ -6,10 +6,10 @@ import Foundation
 /// ```json
 /// {"id":"run-…","script":"triage.lua","status":"completed","args":["203.0.113.7"],"result":[true],
 ///  "error":null,"created_at":"2026-11-29T05:28:29.120Z","updated_at":"…","finished_at":"…",
-///  "playbook":null,"playbook_loaded":null}
+///  "playbook":null,"incident":null,"playbook_loaded":null}
 /// ```
 ///
-/// `playbook` names a playbook's run's playbook; `playbook_loaded` is false for an unfinished one
+/// `incident` is the incident a playbook's run works on (`INC-7`). `playbook` names a playbook's run's playbook; `playbook_loaded` is false for an unfinished one
 /// whose playbook the server no longer has loaded (it goes on with the version it started with),
 /// true for another unfinished one, and null where it does not matter (a finished run, a
 /// script's). The commands that read the store with no server leave it out: no playbook is loaded
@@ -33,6 +33,7 @@ package enum RunJSON {
             ("updated_at", JSONText.time(run.updatedAt)),
             ("finished_at", run.finishedAt.map(JSONText.time) ?? "null"),
             ("playbook", run.playbook.map(JSONText.string) ?? "null"),
+            ("incident", run.incident.map { JSONText.string($0.description) } ?? "null"),
         ]
         if let loaded {
             let playbookLoaded = run.playbook.flatMap { run.status.isFinished ? nil : loaded.contains($0) }

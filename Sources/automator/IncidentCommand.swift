@@ -434,6 +434,10 @@ extension IncidentCommand {
                 Examples:
                   automator incident retry INC-7
                   automator incident retry INC-7 --json | jq -r .status
+                  # after an outage, every incident whose playbook run failed:
+                  automator runs list --status failed --limit 1000 --json \\
+                      | jq -r '.runs[].incident // empty' | sort -u \\
+                      | xargs -r -n1 automator incident retry
                 """
         )
 

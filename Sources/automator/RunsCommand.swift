@@ -51,7 +51,7 @@ struct OneRun: ParsableArguments {
 extension RunsCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List runs, newest first: id, status, script, creation time, error.",
+            abstract: "List runs, newest first: id, status, script, incident, creation time, error.",
             discussion: """
                 A run is waiting while it waits on a person or a timer: a task it created is \
                 open, a question it asked (an approval too) is unanswered, or it sleeps. Through \
@@ -101,7 +101,7 @@ extension RunsCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a run: status, arguments, result or error, times.",
+            abstract: "Show a run: status, incident, arguments, result or error, times.",
             discussion: """
                 Through a running server, an unfinished run whose playbook is no longer loaded is \
                 marked as runs list marks it; with none, --json leaves playbook_loaded out.

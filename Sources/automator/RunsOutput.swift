@@ -14,6 +14,8 @@ enum RunsOutput {
         var createdAt: String
         var updatedAt: String
         var finishedAt: String?
+        /// The incident a playbook's run works on; absent from a server older than this client.
+        var incident: String?
         /// Absent without a server (`RunJSON`), and from a server older than this client.
         var playbookLoaded: Bool?
 
@@ -32,12 +34,13 @@ enum RunsOutput {
     static func table(_ json: String, status: RunRecord.Status?) throws -> String {
         let runs = try decoder.decode(List.self, from: Data(json.utf8)).runs
         guard !runs.isEmpty else { return status.map { "no \($0.rawValue) runs" } ?? "no runs" }
-        let rows = [["ID", "STATUS", "SCRIPT", "CREATED (UTC)", "ERROR"]]
-            + runs.map { [$0.id, $0.status, $0.described, time($0.createdAt), shortError($0.error)] }
-        let widths = (0..<4).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        let rows = [["ID", "STATUS", "SCRIPT", "INCIDENT", "CREATED (UTC)", "ERROR"]]
+            + runs.map { [$0.id, $0.status, $0.described, $0.incident ?? "", time($0.createdAt), shortError($0.error)] }
+        let padded = rows[0].count - 1
+        let widths = (0..<padded).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
-            (0..<4).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-                + "  " + row[4]
+            (0..<padded).map { row[$0].padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ") + "  " + row[padded]
         }
         .map { $0.trimmingCharacters(in: .whitespaces) }
         .joined(separator: "\n")
@@ -46,9 +49,9 @@ enum RunsOutput {
     static func details(_ json: String) throws -> String {
         let run = try decoder.decode(Run.self, from: Data(json.utf8))
         let raw = RawJSON.members(of: Array(json.utf8)) ?? [:]
-        var lines = [
-            ("id", run.id), ("script", run.described), ("status", run.status), ("args", raw["args"] ?? "[]"),
-        ]
+        var lines = [("id", run.id), ("script", run.described)]
+        if let incident = run.incident { lines.append(("incident", incident)) }
+        lines += [("status", run.status), ("args", raw["args"] ?? "[]")]
         if let result = raw["result"], result != "null" { lines.append(("result", result)) }
         lines += [("created", time(run.createdAt) + " UTC"), ("updated", time(run.updatedAt) + " UTC")]
         if let finished = run.finishedAt { lines.append(("finished", time(finished) + " UTC")) }

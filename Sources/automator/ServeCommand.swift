@@ -33,7 +33,8 @@ struct ServeCommand: AsyncParsableCommand {
                                          {"script": "triage.lua", "args": ["203.0.113.7"]}
                                          or {"source": "return 1 + 1"} (a personal token:
                                          with chat.roles.author)
-              GET  /api/v1/runs/ID       the run: status, args, result, error, times
+              GET  /api/v1/runs/ID       the run: status, incident, args, result, error,
+                                         times
               GET  /api/v1/runs          newest first; ?status=failed&limit=20
               POST /api/v1/runs/ID/kill  stop a run
               POST /api/v1/incidents     open one: {"title", "type", "severity", ...};
@@ -84,20 +85,23 @@ struct ServeCommand: AsyncParsableCommand {
               POST /slack/events, /slack/interactions, /slack/commands (signed)
               GET  /healthz              without a token: {"status": "ok", "chat": [...],
                                          "integrations_failing": [...],
-                                         "integrations_paused": [...]}; 503 {"status":
+                                         "integrations_paused": [...],
+                                         "integrations_lookups_failing": [...],
+                                         "playbooks_failing": [...]}; 503 {"status":
                                          "unavailable", "reason": ...} while the database
                                          (--store) cannot be reached
               GET  /metrics              for Prometheus (with any token: best its own,
                                          token add prometheus --metrics-only): open
                                          incidents, SLAs, tasks, runs, questions, feeds,
-                                         integrations (failing, paused), chat
+                                         playbooks (failing), integrations (failing,
+                                         paused, lookups failing), chat
 
             The scripts folder holds playbooks/*.lua (return playbook { name, match, priority, \
             sla, run, on_sla_breach }), mappers/SOURCE.lua, sla.lua (SLAs by type and severity) \
             and hooks/sla_breach.lua. The playbook that matches a new incident (highest \
             priority, then name) runs on it; files changed on disk are read again within a \
             second, integrations too (a file that no longer loads leaves its previous version in \
-            use, and /healthz says so). SLA deadlines that pass while the server is down fire at the next start.
+            use, and the log, /healthz and /metrics say so). SLA deadlines that pass while the server is down fire at the next start.
 
             A script named in a run request is a file in the scripts folder (--scripts), which is \
             also where require() looks. Every /api/ request needs Authorization: Bearer TOKEN. \

@@ -417,6 +417,7 @@ struct ChatMatrixTests {
         defer { withExtendedLifetime(folder) {} }
         let connected = try await Self.matrixHealth(server) { $0["connected"] as? Bool == true }
         let since = try #require(connected?["since"] as? String)
+        #expect(server.log.contains("Matrix: connected as \(bot.id) on \(synapse.url)"), "said once up: \(server.log)")
         _ = try await Self.room(with: bot, as: alice, on: synapse)
         let invited = try await Self.matrixHealth(server) { $0["last_event"] is String }
         #expect(invited?["connected"] as? Bool == true && invited?["problem"] is NSNull, "\(String(describing: invited))")

@@ -577,4 +577,53 @@ struct IncidentCommandTests {
         let open = try await automator(["task", "list"])
         #expect(!open.stdout.contains("T-2"), "\(open.stdout)")
     }
+
+    @Test("The help's recipe retries every incident whose playbook failed, and only those")
+    func retryEveryFailed() async throws {
+        let folder = try Self.workspace()
+        try folder.write("scripts/playbooks/outage.lua", """
+            return playbook {
+              name = "Outage", match = { type = "outage" },
+              run = function(inc) if inc.severity ~= "low" then error("the API is down") end end,
+            }
+            """)
+        let data = folder.url.appendingPathComponent("data")
+        let server = try await ServerProcess.start(data: data, scripts: folder.url.appendingPathComponent("scripts"))
+        for severity in ["high", "high", "low"] {
+            let created = try await server.call("POST", "/api/v1/incidents",
+                                                body: #"{"title": "x", "type": "outage", "severity": "\#(severity)"}"#)
+            _ = try await server.waitForRun(try #require(created.json["run"] as? String))
+        }
+        // Fixed; its priority shows when the server has read it.
+        try folder.write("scripts/playbooks/outage.lua", """
+            return playbook { name = "Outage", priority = 1, match = { type = "outage" }, run = function(inc) end }
+            """)
+        for _ in 0..<300 {
+            let playbooks = try await server.call("GET", "/api/v1/playbooks").json["playbooks"] as? [[String: Any]]
+            if playbooks?.first?["priority"] as? Int == 1 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        // The recipe as `incident retry --help` prints it, with this build's automator.
+        let help = try await AutomatorProcess.run(["incident", "retry", "--help"]).stdout
+        let recipe = try #require(help.components(separatedBy: "every incident whose playbook run failed:\n").last)
+            .components(separatedBy: "\n\n").first!
+        // `automator` on the PATH, on this data folder (xargs runs a program, not a shell function).
+        let wrapper = try folder.write("bin/automator", "#!/bin/sh\nexec \"$AUTOMATOR\" \"$@\" --data \"$DATA\"\n")
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper)
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", recipe]
+        let path = folder.url.appendingPathComponent("bin").path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")
+        shell.environment = AutomatorProcess.environment(adding: ["AUTOMATOR": AutomatorProcess.executable.path,
+                                                                  "DATA": data.path, "PATH": path])
+        shell.standardOutput = FileHandle.nullDevice
+        try shell.run()
+        while shell.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(shell.terminationStatus == 0)
+        let runs = try await server.call("GET", "/api/v1/runs").json["runs"] as? [[String: Any]] ?? []
+        #expect(runs.map { $0["status"] as? String } == ["completed", "completed", "completed"], "\(runs)")
+        let failed = try await AutomatorProcess.run(["runs", "list", "--status", "failed", "--data", data.path],
+                                                    environment: ["AUTOMATOR_API_TOKEN": server.token])
+        #expect(failed.stdout == "no failed runs\n", "\(failed.stdout)")
+    }
 }

@@ -127,6 +127,42 @@ struct IntelServeTests {
         #expect(!validation.stdout.contains("Warning"), "\(validation.stdout)")
     }
 
+    @Test("A revoked VirusTotal key (401) is one line of the log, and /healthz and /metrics show its lookups failing until one succeeds")
+    func revokedKey() async throws {
+        let revoked = Atomic<Bool>(true)
+        let router = Router()
+        router.get("/api/v3/ip_addresses/:ip") { _, _ -> Response in
+            guard !revoked.load(ordering: .sequentiallyConsistent) else { return Response(status: .unauthorized) }
+            let body = #"{"data": {"attributes": {"last_analysis_stats": {"malicious": 0, "harmless": 50}}}}"#
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        let virusTotal = try await LoopbackServer(router)
+        defer { virusTotal.stop() }
+        let workspace = try Workspace(virusTotal: virusTotal)
+        let server = try await workspace.start()
+        for last in 21...23 {
+            _ = try await server.call("GET", "/api/v1/intel/reputation?value=198.51.100.\(last)")
+        }
+        let told = server.log.split(separator: "\n").filter { $0.contains("VirusTotal refused the API key (401)") }
+        #expect(told.count == 1 && told[0].contains("integration VirusTotal: a lookup failed: "), "\(server.log)")
+        #expect(!server.log.contains("traceback"), "\(server.log)")
+        let health = try await server.call("GET", "/healthz", credentials: .none)
+        let failing = try #require((health.json["integrations_lookups_failing"] as? [[String: Any]])?.first, "\(health.body)")
+        #expect(failing["integration"] as? String == "virustotal" && failing["failed"] as? Int == 3, "\(health.body)")
+        #expect(!health.body.contains("198.51.100") && !health.body.contains("401"), "why is the log's: \(health.body)")
+        #expect(try await server.call("GET", "/metrics").body
+            .contains(#"automator_integration_lookups_failing{integration="virustotal"} 1"#))
+
+        revoked.store(false, ordering: .sequentiallyConsistent)
+        _ = try await server.call("GET", "/api/v1/intel/reputation?value=198.51.100.24")
+        #expect(try await server.waitForLog("integration VirusTotal: lookups succeed again, after 3 failed lookups since "),
+                "\(server.log)")
+        let healthy = try await server.call("GET", "/healthz", credentials: .none)
+        #expect((healthy.json["integrations_lookups_failing"] as? [Any])?.isEmpty == true, "\(healthy.body)")
+        #expect(try await server.call("GET", "/metrics").body
+            .contains(#"automator_integration_lookups_failing{integration="virustotal"} 0"#))
+    }
+
     @Test("A paused VirusTotal shows in /healthz and /metrics, with why and until when, and intel lookup says it was not asked")
     func pausedIntegration() async throws {
         // VirusTotal over its quota for two minutes: the first lookup meets it, and pauses it for as long.

@@ -110,6 +110,35 @@ struct RunsCommandTests {
         #expect(restarted.log.contains("resumed 0 unfinished runs"), "the killed run does not resume: \(restarted.log)")
     }
 
+    @Test("A playbook's run names its incident in the list, in show and in the JSON, through the server and without one")
+    func incident() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("scripts/playbooks/ask.lua", """
+            return playbook { name = "Ask", match = { type = "phishing" },
+                              run = function(inc) inc:task{ title = "Ask the reporter" }:wait() end }
+            """)
+        let data = folder.url.appendingPathComponent("data")
+        let server = try await ServerProcess.start(data: data, scripts: folder.url.appendingPathComponent("scripts"))
+        let created = try await server.call("POST", "/api/v1/incidents",
+                                            body: #"{"title": "Invoice", "type": "phishing", "severity": "low"}"#)
+        let run = try #require(created.json["run"] as? String, "\(created.body)")
+        _ = try await server.waitForRun(run, status: "waiting")
+        #expect(try await server.call("GET", "/api/v1/runs/\(run)").json["incident"] as? String == "INC-1")
+        for serving in [true, false] {
+            if !serving {
+                server.terminate()
+                #expect(await server.waitForExit() == 0)
+            }
+            let list = try await AutomatorProcess.run(["runs", "list", "--data", data.path])
+            let lines = list.stdout.split(separator: "\n")
+            #expect(lines.first?.contains("  INCIDENT  CREATED (UTC)") == true, "\(list.stdout)")
+            #expect(lines.last?.hasPrefix("\(run)  waiting  playbooks/ask.lua") == true
+                    && lines.last?.contains("  INC-1     ") == true, "\(list.stdout)")
+            let show = try await AutomatorProcess.run(["runs", "show", run, "--data", data.path])
+            #expect(show.stdout.contains("incident  INC-1\n"), "\(show.stdout)")
+        }
+    }
+
     @Test("Usage errors exit 64 and say what to do", arguments: [
         (["runs", "list", "--status", "done"], "--status must be one of pending, running, waiting, completed"),
         (["runs", "list", "--limit", "0"], "--limit must be from 1 to 1000"),

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @Suite("What automator serve says in its log for a watcher at 3 a.m.: failed runs, refused requests", .timeLimit(.minutes(2)))
@@ -25,6 +26,46 @@ struct ServeLogTests {
         let line = try #require(server.log.split(separator: "\n").first { $0.contains("failed (playbook Broken") })
         #expect(line.contains("broken.lua:6: attempt to index a nil value (local 'host'); automator runs show "), "\(line)")
         #expect(!server.log.contains("stack traceback"), "the first line only: \(server.log)")
+    }
+
+    @Test("The start says the version, the scripts folder and its playbooks (the broken ones apart), and the chat networks")
+    func startSummary() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("scripts/playbooks/phishing.lua", #"return playbook { name = "Phishing triage", run = function() end }"#)
+        try folder.write("scripts/playbooks/malware.lua", #"return playbook { name = "Malware", run = function() end }"#)
+        try folder.write("scripts/playbooks/broken.lua", "return playbook {\n  name = = 1,\n}\n")
+        let scripts = folder.url.appendingPathComponent("scripts")
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"), scripts: scripts)
+        #expect(server.log.contains("""
+            scripts in \(scripts.standardizedFileURL.path): 2 playbooks (Malware, Phishing triage); 1 file in playbooks/ \
+            not used, said above
+            """), "\(server.log)")
+        #expect(server.log.contains("playbook not used: playbooks/broken.lua:2: "), "\(server.log)")
+        #expect(server.log.contains(#/\] automator \d+\.\d+\.\d+, scripts in /#), "the version: \(server.log)")
+        #expect(server.log.contains("chat: no network set up (chat.slack or chat.matrix in --config)"), "\(server.log)")
+    }
+
+    @Test("A data folder of an older automator is upgraded at the start, and the log says from which version to which")
+    func schemaUpgrade() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data")
+        let scripts = folder.url.appendingPathComponent("scripts")
+        let first = try await ServerProcess.start(data: data, scripts: scripts)
+        #expect(!first.log.contains("upgraded the schema"), "a new folder is made, not upgraded: \(first.log)")
+        first.terminate()
+        #expect(await first.waitForExit() == 0)
+        // Back to v20, as the automator before chat_command (v21) left it.
+        let database = try DatabaseQueue(path: data.path + "/automator.sqlite")
+        try await database.write { db in
+            try db.execute(sql: "DROP TABLE chat_command; DELETE FROM grdb_migrations WHERE identifier = 'v21'")
+        }
+        try database.close()
+
+        let server = try await ServerProcess.start(data: data, scripts: scripts)
+        #expect(server.log.contains("""
+            upgraded the schema of \(data.path)/automator.sqlite from v20 to v21 for this automator (
+            """), "\(server.log)")
+        #expect(server.log.contains("an older one now refuses it, so going back means restoring the backup made before"))
     }
 
     @Test("Refused requests are logged with their path and peer, never the token, a line a minute at most")

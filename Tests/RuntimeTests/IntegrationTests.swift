@@ -331,6 +331,55 @@ struct IntegrationTests {
             + "or in the environment as UNSET_KEY, UNSET_URL")
     }
 
+    @Test("Failed lookups are one line of the log per cause, without a traceback, until one succeeds; then one line says so")
+    func failuresLoggedOncePerCause() async throws {
+        let folder = try Self.folder(with: "acme", """
+            return integration {
+              name = "Acme",
+              reputation = { ip = function(ip)
+                if ip:find("^203%.0%.113%.") then error("Acme refused the API key (401): check api_key", 0) end
+                if ip:find("^198%.51%.100%.") then error("Acme has no answer for " .. ip, 0) end
+                if ip:find("^192%.0%.2%.") then error("Acme failed: cause " .. ip:match("%d+$"), 0) end
+                return { score = "benign", reason = "answered" }
+              end },
+            }
+            """)
+        let records = CapturedLog.Records()
+        let integrations = await Integrations(folder: folder.path, settings: [:], environment: [:],
+                                              logger: Logger(label: "test") { _ in CapturedLog(records: records) })
+        defer { integrations.shutdown() }
+        func lookUp(_ values: [String]) async {
+            for value in values { _ = await integrations.reputation(kind: "ip", value: value) }
+        }
+        func lines() -> [String] { records.lines.withLock { $0 }.map(\.message) }
+
+        await lookUp((1...4).map { "203.0.113.\($0)" } + (1...3).map { "198.51.100.\($0)" })
+        #expect(lines() == [
+            "integration Acme: a lookup failed: Acme refused the API key (401): check api_key (logged once until "
+                + "a lookup succeeds; the next ones with this error are counted)",
+            "integration Acme: a lookup failed: Acme has no answer for 198.51.100.1 (logged once until a lookup "
+                + "succeeds; the next ones with this error are counted)",
+        ], "one line per cause, the indicator not making a cause of its own")
+        #expect(!lines().joined().contains("traceback"))
+        #expect(integrations.statuses.first?.lookupFailures?.failed == 7, "/healthz and /metrics show it")
+
+        await lookUp(["8.8.8.8", "8.8.4.4"])
+        #expect(lines().count == 3)
+        #expect(lines().last?.hasPrefix("integration Acme: lookups succeed again, after 7 failed lookups since ") == true,
+                "\(lines())")
+        #expect(integrations.statuses.first?.lookupFailures == nil)
+
+        await lookUp(["203.0.113.9"])
+        #expect(lines().count == 4 && lines().last?.contains("refused the API key") == true,
+                "a cause is logged again once a success came between")
+        await lookUp(["8.8.8.8"])
+        // Many causes: five lines, then one saying that no more are logged.
+        await lookUp((1...9).map { "192.0.2.\($0)" })
+        let causes = Array(lines().dropFirst(5))
+        #expect(causes.count == LookupFailures.mostCauses + 1, "\(causes)")
+        #expect(causes.last?.contains("no more are logged until one succeeds") == true)
+    }
+
     @Test("Settings under a name no file has (a misspelt integration) are a problem, warned once, not dropped unsaid")
     func settingsWithoutFile() async throws {
         let folder = try Self.folder(with: "virustotal", """
@@ -357,6 +406,12 @@ struct IntegrationTests {
                 + "integration: there is no file integrations/virustotl.lua (did you mean virustotal?)", "\(warnings)")
         await integrations.refresh()
         #expect(records.lines.withLock { $0 }.filter { $0.level == .warning }.count == 2, "said once, not at each look")
+
+        // With no integration at all, the folder itself is the likely mistake.
+        let empty = await Integrations(folder: try ScratchFolder().path, settings: ["virustotal": .init()],
+                                       environment: [:], logger: Self.logger)
+        #expect(empty.problems.map(\.message) == ["integrations.virustotal names no integration: there is no file "
+            + "integrations/virustotal.lua (the scripts folder has no integrations: is --scripts right?)"])
     }
 
     @Test("A lookup that times out is tried again, then fails with the timeout as its reason")

@@ -5,7 +5,8 @@ import Logging
 /// mappers (`mappers/SOURCE.lua`), the SLA policy (`sla.lua`) and the breach hook
 /// (`hooks/sla_breach.lua`). Files are looked at again at most once a second, and read again when
 /// any has changed, so `serve` takes an edited playbook without a restart; runs already started
-/// keep the text they started with.
+/// keep the text they started with. An edited playbook that no longer loads keeps its previous
+/// version in use, its mistakes in `problems` (`/healthz`, `automator_playbook_failing`).
 actor PlaybookCatalog {
     /// A mapper as read: its declaration, and how it deduplicates.
     struct Mapper {
@@ -127,14 +128,27 @@ actor PlaybookCatalog {
                 loaded.append(playbook)
                 declarations[path] = declaration
             } catch {
+                // An edit that does not load keeps the version in use, as an integration's does:
+                // dropped, every incident of its type went without a playbook until someone read
+                // the log.
+                let previous = playbooks.first { $0.path == path }
+                    .flatMap { old in loaded.contains { $0.name == old.name } ? nil : old }
+                if let previous {
+                    loaded.append(previous)
+                    declarations[path] = self.declarations[path]
+                }
                 // Each mistake at its line, as `automator check` shows it; the host's traceback
                 // says nothing to the playbook's author.
                 for found in ScriptChecker.problems(of: folder + "/" + path, as: folder + "/" + path, refused: "\(error)") {
-                    let problem = PlaybookProblem(path: path, line: found.line, message: found.message)
-                    problems.append(problem)
-                    logger.error("playbook not used: \(problem)")
+                    let message = found.message + (previous == nil ? "" : " (the previous version stays in use until the file loads)")
+                    problems.append(PlaybookProblem(path: path, line: found.line, message: message))
                 }
             }
+        }
+        // Said once, not at each reading of the folder (any file's edit reads them all).
+        for problem in problems where !self.problems.contains(problem) {
+            let kept = loaded.contains { $0.path == problem.path }
+            logger.error("playbook \(kept ? "did not load again" : "not used"): \(problem)")
         }
         // Assigned together once all is read: a caller that enters while this awaits sees the
         // last catalog whole.

@@ -424,22 +424,30 @@ extension SQLiteStore {
     ///
     /// The caller holds the `SchemaLock`: GRDB reads which migrations are applied before the
     /// transaction of each, so two processes migrating at once would both create the tables.
-    static func migrate(reading readers: DatabasePool, path: String, writer: () throws -> DatabasePool) throws {
+    /// Each migration is a transaction of its own: one that fails leaves the schema at the last
+    /// that did, and the next opening goes on from there.
+    ///
+    /// - Returns: the upgrade of an older schema; nil when it was current, or made now.
+    static func migrate(reading readers: DatabasePool, path: String, writer: () throws -> DatabasePool) throws
+        -> SchemaUpgrade?
+    {
         let migrator = migrator
-        let (unknown, due) = try readers.read { db -> ([String], Bool) in
+        let (unknown, due) = try readers.read { db -> ([String], [String]) in
             let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
             if applicationID != Self.applicationID {
                 // GRDB's table of the migrations done is made before the first one, which sets the
                 // id: a creation cut short leaves it alone.
                 let tables = try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master WHERE tbl_name <> 'grdb_migrations'")
                 guard tables == 0 else { throw StoreError.foreignDatabase(path) }
-                return ([], true)
+                return ([], migrator.migrations)
             }
-            return (try migrator.appliedIdentifiers(db).subtracting(migrator.migrations).sorted(),
-                    try !migrator.hasCompletedMigrations(db))
+            let applied = try migrator.appliedIdentifiers(db)
+            return (applied.subtracting(migrator.migrations).sorted(), migrator.migrations.filter { !applied.contains($0) })
         }
         guard unknown.isEmpty else { throw StoreError.newerSchema(path, unknown: unknown) }
-        if due { try migrator.migrate(try writer()) }
+        guard !due.isEmpty else { return nil }
+        try migrator.migrate(try writer())
+        return SchemaUpgrade(applied: due, of: migrator.migrations)
     }
 
     /// Leaves at `path` a database with the schema only up to `version` (none if nil), and runs

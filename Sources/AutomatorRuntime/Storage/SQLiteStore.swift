@@ -47,6 +47,8 @@ public final class SQLiteStore: Store {
     /// Why the database cannot be written, when it was opened to be read only: a full disk, or a
     /// file this user may not write (a backup, a snapshot). Its writes fail with this error.
     public let unwritable: StoreError?
+    /// The upgrade of an older schema that opening it made; nil when it was current, or new.
+    public let upgrade: SchemaUpgrade?
     /// Why the last batch failed, while it was for want of room or permission (`writeProblem`).
     private let refusing: Locked<StoreError?>
     /// The readers: read-only connections.
@@ -127,7 +129,7 @@ public final class SQLiteStore: Store {
             var readOnly = configuration
             readOnly.readonly = true
             pool = try DatabasePool(path: path, configuration: readOnly)
-            try Self.migrate(reading: pool, path: path) {
+            upgrade = try Self.migrate(reading: pool, path: path) {
                 if let found { throw found }
                 return try writer.pool()
             }

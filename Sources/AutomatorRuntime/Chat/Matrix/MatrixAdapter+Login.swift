@@ -24,7 +24,7 @@ extension MatrixAdapter {
             $0.me = ChatUser(id: userID, name: name)
             $0.direct = direct
         }
-        connection?.connected()
+        connection?.connected(as: "\(userID) on \(configuration.homeserver)")
     }
 
     /// The rooms the user's `m.direct` account data lists; none when it has none.

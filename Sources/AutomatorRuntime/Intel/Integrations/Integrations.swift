@@ -49,6 +49,8 @@ public final class Integrations: Sendable {
         var concealer: SecretConcealer
         var limiter: RateLimiter
         var pause: IntegrationPause
+        /// Its lookups' failures as the log tells them: once a cause.
+        var failures: LookupFailures
         var executor: IntegrationExecutor
         var loadedAt: Date
     }
@@ -74,6 +76,9 @@ public final class Integrations: Sendable {
         /// Whether its lookups are held back now: its pause has not ended, or a lookup is asking
         /// its service again. Its pause may have ended with no lookup since, which would ask.
         public var isPaused = false
+        /// Its lookups failing since the last that succeeded (a revoked key's 401 too, which
+        /// pauses nothing); nil while they succeed.
+        public var lookupFailures: LookupFailureState?
     }
 
     /// What the folder held at the last look; replaced whole when a file changed.
@@ -146,7 +151,8 @@ public final class Integrations: Sendable {
             for integration in loaded.integrations {
                 statuses[integration.path] = Status(path: integration.path, loadedAt: integration.loadedAt,
                                                     pause: integration.pause.current,
-                                                    isPaused: integration.pause.holdsLookups())
+                                                    isPaused: integration.pause.holdsLookups(),
+                                                    lookupFailures: integration.failures.current)
             }
             for problem in loaded.problems where !off.contains(problem.path) {
                 statuses[problem.path, default: Status(path: problem.path)].failure = problem.message
@@ -220,7 +226,8 @@ public final class Integrations: Sendable {
     static func namesNoFile(_ key: String, among files: Set<String>) -> String {
         let names = files.map { String($0.dropLast(".lua".count)) }
         let hint = Typo.meant(by: key, among: names).map { "did you mean \($0)?" }
-            ?? "the integrations are " + (names.isEmpty ? "none" : names.sorted().joined(separator: ", "))
+            ?? (names.isEmpty ? "the scripts folder has no integrations: is --scripts right?"
+                : "the integrations are " + names.sorted().joined(separator: ", "))
         return "integrations.\(key) names no integration: there is no file integrations/\(key).lua (\(hint))"
     }
 
@@ -389,7 +396,8 @@ public final class Integrations: Sendable {
                            isInternal: setting.isInternal, kinds: Set(info["kinds"] as? [String] ?? []),
                            actions: ActionDeclaration.all(in: info, integration: key), config: object.text,
                            concealer: SecretConcealer(secrets.secrets),
-                           limiter: RateLimiter(quotas, key: key, store: store, logger: logger), pause: pause, executor: executor,
+                           limiter: RateLimiter(quotas, key: key, store: store, logger: logger), pause: pause,
+                           failures: LookupFailures(name: name, logger: logger), executor: executor,
                            loadedAt: Date())
     }
 
@@ -612,10 +620,11 @@ public final class Integrations: Sendable {
             }
             // The driver refused any other score, at the function's line.
             guard let score else { return failed("its score is not one of unknown, benign, suspicious, malicious") }
+            integration.failures.succeeded()
             return SourceVerdict(source: integration.name, score: score, reliability: integration.reliability,
                                  reason: answer["reason"] as? String ?? score.name)
         case .failed(let error):
-            logger.warning("integration \(integration.path) failed on \(kind) \(value): \(error.description)")
+            integration.failures.failed(error.message, value: value)
             return failed(error.message)
         case .suspended(let why):
             return failed("\(why)")

@@ -32,6 +32,9 @@ public final class PostgresStore: Store {
     let application: String
     /// The data folder beside the database: where the journal's signing key is (`JournalSignature`).
     public let dataFolder: String?
+    /// The upgrade of an older schema that opening it made (all in one transaction); nil when it
+    /// was current, or new.
+    public let upgrade: SchemaUpgrade?
     /// The connections, and whether the database is there. Owned by the store and ended by
     /// `close()`: a store is usable once opened, as SQLite's is, by callers that have no service
     /// group (the CLI, tests).
@@ -63,10 +66,11 @@ public final class PostgresStore: Store {
         let password = try PostgresPassword.find(for: location)
         // A first, lone connection: its failure carries the server's reason (no such user, bad
         // password, refused), where the pool only says that it could not connect.
-        _ = try await Self.withConnection(to: location, password: password, application: application, logger: logger) {
-            session in
+        let applied = try await Self.withConnection(to: location, password: password, application: application,
+                                                    logger: logger) { session in
             try await Self.migrate(session, location: location)
         }
+        upgrade = SchemaUpgrade(applied: applied, of: Self.migrations.map(\.version))
         let pool = try PostgresPool(location: location, password: password, application: application, logger: logger)
         self.pool = pool
         committer = GroupCommitter(label: "automator.store.commit", maximumBatch: Self.maximumBatch) {
