@@ -31,7 +31,10 @@ struct PlaybookTestCommandTests {
         try folder.write("playbooks/phishing.lua", broken)
         let tests = try String(contentsOf: Self.scripts.appendingPathComponent("playbooks/phishing_test.lua"), encoding: .utf8)
         try folder.write("playbooks/phishing_test.lua", tests)
-        try folder.write("sla.lua", try String(contentsOf: Self.scripts.appendingPathComponent("sla.lua"), encoding: .utf8))
+        // And what the playbook needs beside it: its library, the integration whose action it runs, the SLAs.
+        for file in ["sla.lua", "lib/respond.lua", "integrations/checkpoint.lua"] {
+            try folder.write(file, try String(contentsOf: Self.scripts.appendingPathComponent(file), encoding: .utf8))
+        }
 
         let result = try await AutomatorProcess.run(["test", "--scripts", ".", "--junit", "results.xml"], in: folder.url)
         #expect(result.status == 1, "\(result.stdout)\n\(result.stderr)")
