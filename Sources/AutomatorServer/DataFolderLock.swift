@@ -96,7 +96,8 @@ package final class DataFolderLock: Sendable {
 
     /// A server blanks the file (nobody listens any more), keeping its room; closing releases the lock.
     deinit {
-        if isExclusive { write(Data()) }
+        // Best effort, as every write here: a file left naming a dead pid reads as no server.
+        if isExclusive { _ = write(Data()) }
         close(descriptor)
     }
 
