@@ -65,7 +65,7 @@ struct TypesCoverageTests {
         let ledger = IncidentLedger(store: store, standIn: stubs)
         let sandbox = try Sandbox(modules: StandardModules.all(logger: Self.logger)
             + [IncidentsModule(ledger: ledger), TestingModule(ledger: ledger, stubs: stubs, actions: [], policy: ActionConfiguration(),
-                                                                               roles: nil, evidence: store)])
+                                                                               roles: nil, records: store)])
         let tables = ["stub", "expect"]
         let functions = TestingModule.globals.subtracting(tables).sorted()
         let real = try Self.api(of: sandbox, tables: tables, functions: functions)

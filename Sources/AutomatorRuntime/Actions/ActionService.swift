@@ -186,9 +186,9 @@ public final class ActionService: Sendable {
 
     /// A dry run's record and the journal entry of its plan. The store refuses an unknown incident.
     /// (`automator test` keeps a test's actions with it too, so that its journal is the server's.)
-    static func planned(_ record: ActionRecord, _ plan: ActionPlan) -> StoreWrite {
+    static func planned(_ record: ActionRecord, _ plan: ActionPlan, at now: Date = Date()) -> StoreWrite {
         let lifting = plan.ttl.map { "; its undo would run by itself \(DurationText.text($0)) after it is sent" } ?? ""
-        return journaled(.recordAction(record), on: record.incident, by: record.requestedBy, "dry run, nothing sent: "
+        return journaled(.recordAction(record), on: record.incident, by: record.requestedBy, at: now, "dry run, nothing sent: "
             + "would run \(plan.summary) (risk \(plan.declaration.risk.rawValue), approval \(plan.approval.rawValue))"
             + lifting)
     }
@@ -210,8 +210,8 @@ public final class ActionService: Sendable {
     /// as it ended: `done`, or `failed` with the integration's error as its result; nil when it was
     /// interrupted (not recorded: its run sends it again when it resumes). `automator test` keeps a
     /// stubbed outcome with it.
-    static func outcome(of record: ActionRecord, _ plan: ActionPlan, _ sent: Result<String, ActionError>)
-        -> (change: StoreWrite, ended: ActionRecord)?
+    static func outcome(of record: ActionRecord, _ plan: ActionPlan, _ sent: Result<String, ActionError>,
+                        at now: Date = Date()) -> (change: StoreWrite, ended: ActionRecord)?
     {
         var record = record
         let approval = record.approvedBy.map { ", approved by \($0)" } ?? ""
@@ -219,12 +219,12 @@ public final class ActionService: Sendable {
         case .success(let result):
             record.status = .done
             record.result = result
-            record.expiresAt = plan.ttl.map { Date().addingTimeInterval($0).roundedToMilliseconds }
+            record.expiresAt = plan.ttl.map { now.addingTimeInterval($0).roundedToMilliseconds }
             let lifting = record.expiresAt.map {
                 "; its undo runs by itself at \(JSONText.time($0).dropFirst().dropLast()) (ttl \(plan.ttl.map(DurationText.text) ?? ""))"
             } ?? ""
             let change = journaled(.finishAction(id: record.id, status: .done, result: result, expiresAt: record.expiresAt),
-                                   on: record.incident, by: record.requestedBy,
+                                   on: record.incident, by: record.requestedBy, at: now,
                                    "\(record.id): ran \(plan.summary)\(approval): \(result)\(lifting)")
             return (change, record)
         case .failure(let error) where error.kind == .interrupted:
@@ -237,7 +237,7 @@ public final class ActionService: Sendable {
             let what = error.description.hasPrefix(name) ? String(error.description.dropFirst(name.count))
                 : "failed: \(error.description)"
             let change = journaled(.finishAction(id: record.id, status: .failed, result: error.description, expiresAt: nil),
-                                   on: record.incident, by: record.requestedBy,
+                                   on: record.incident, by: record.requestedBy, at: now,
                                    "\(record.id): \(plan.summary)\(approval) \(what)")
             return (change, record)
         }
@@ -258,14 +258,14 @@ public final class ActionService: Sendable {
 
     /// The record of an action nobody approved and its journal entry (`decline`; `automator test`).
     static func declined(_ plan: ActionPlan, id: String, key: String, incident: IncidentID?, requestedBy: String,
-                         reason: String, question: String? = nil) -> StoreWrite
+                         reason: String, question: String? = nil, at now: Date = Date()) -> StoreWrite
     {
         var record = ActionRecord(id: id, key: key, name: plan.declaration.name, parameters: plan.parametersJSON,
                                   incident: incident, requestedBy: requestedBy, approvedBy: nil,
-                                  status: reason == nobodyApproved ? .timedOut : .denied, result: reason)
+                                  status: reason == nobodyApproved ? .timedOut : .denied, result: reason, at: now)
         record.question = question
         let asked = question.map { " (\($0))" } ?? ""
-        return journaled(.recordAction(record), on: incident, by: requestedBy,
+        return journaled(.recordAction(record), on: incident, by: requestedBy, at: now,
                          "\(record.id): not run: \(plan.summary) (asked by \(requestedBy)): \(reason)\(asked)")
     }
 
@@ -310,19 +310,46 @@ public final class ActionService: Sendable {
     ///   lift it, as its incident's journal does (`lift`).
     public func undo(_ id: String, by: String) async throws(ActionError) -> ActionRecord {
         let record = try await action(id)
-        guard record.status == .done else {
-            throw ActionError(.conflict, "\(id) is \(record.status.rawValue), not done: there is nothing to undo")
-        }
+        try Self.checkUndoable(record)
         let inverse = try inverse(of: record)
-        return try await lift(record, with: inverse, by: by) { error in
-            let note = record.incident.map {
-                " and say so in \($0)'s journal (!note \($0) … in chat, or POST /api/v1/incidents/\($0)/journal)"
-            } ?? ""
-            return ActionError(error.kind, "\(Self.summary(of: record)) is still in force: "
-                + "\(Self.failure(of: inverse, error)). Run the undo again once that is fixed (automator action undo \(id), "
-                + "or !action undo \(id) in chat); or lift it by hand in the product\(note): automator still counts it as "
-                + "done", raised: error.raised)
+        return try await lift(record, with: inverse, by: by) { Self.undoFailed(record, inverse, $0) }
+    }
+
+    /// Only a done action is undone: one planned, denied, failed or undone already changed nothing
+    /// (`undo`; `automator test`).
+    static func checkUndoable(_ record: ActionRecord) throws(ActionError) {
+        guard record.status == .done else {
+            throw ActionError(.conflict, "\(record.id) is \(record.status.rawValue), not done: there is nothing to undo")
         }
+    }
+
+    /// What whoever asked for `record`'s undo is told when it was not done (`undo`; `automator test`).
+    static func undoFailed(_ record: ActionRecord, _ inverse: ActionDeclaration, _ error: ActionError) -> ActionError {
+        let note = record.incident.map {
+            " and say so in \($0)'s journal (!note \($0) … in chat, or POST /api/v1/incidents/\($0)/journal)"
+        } ?? ""
+        return ActionError(error.kind, "\(summary(of: record)) is still in force: "
+            + "\(failure(of: inverse, error)). Run the undo again once that is fixed (automator action undo \(record.id), "
+            + "or !action undo \(record.id) in chat); or lift it by hand in the product\(note): automator still counts it as "
+            + "done", raised: error.raised)
+    }
+
+    /// The journal entry of an undo that was not done: the action is still in force (`lift`;
+    /// `automator test`).
+    static func stillInForce(_ record: ActionRecord, _ inverse: ActionDeclaration, _ error: ActionError, by: String,
+                             at now: Date = Date()) -> StoreWrite
+    {
+        journaled(nil, on: record.incident, by: by, at: now, "\(summary(of: record)) is still in force: "
+            + "\(failure(of: inverse, error)) (undo asked by \(by)); once that is fixed, automator action undo "
+            + "\(record.id) runs it again")
+    }
+
+    /// An undo done: the action's record and its journal entry (`lift`; `automator test`).
+    static func undone(_ record: ActionRecord, with inverse: ActionDeclaration, by: String, result: String,
+                       at now: Date = Date()) -> StoreWrite
+    {
+        journaled(.undoAction(id: record.id, by: by, at: now), on: record.incident, by: by, at: now,
+                  "\(record.id): undone by \(by) with \(inverse.name): \(result)")
     }
 
     /// `firewall.unblock_ip failed: the firewall answered 409`: why an undo was not done. The
@@ -346,7 +373,13 @@ public final class ActionService: Sendable {
     /// - Throws: `.conflict` when it has none; what `declaration(_:)` throws when its integration
     ///   is not in use.
     private func inverse(of record: ActionRecord) throws(ActionError) -> ActionDeclaration {
-        let action = try declaration(record.name)
+        try Self.inverse(of: record, declared: try declaration(record.name), in: catalog)
+    }
+
+    /// The undo `action` declares, for `record`, in `catalog` (`automator test` has its own).
+    static func inverse(of record: ActionRecord, declared action: ActionDeclaration, in catalog: [ActionDeclaration])
+        throws(ActionError) -> ActionDeclaration
+    {
         guard let undo = action.undo, let inverse = catalog.first(where: { $0.name == "\(action.integration).\(undo)" })
         else { throw ActionError(.conflict, "\(record.name) has no undo: reverse \(record.id) by hand") }
         return inverse
@@ -373,10 +406,7 @@ public final class ActionService: Sendable {
             integrations.perform(inverse, parameters: record.parameters, context: context) { continuation.resume(returning: $0) }
         }
         if case .failure(let error) = sent, journalingFailure, let incident = record.incident {
-            let entry = Self.journaled(nil, on: incident, by: by, "\(Self.summary(of: record)) is still in force: "
-                + "\(Self.failure(of: inverse, error)) (undo asked by \(by)); once that is fixed, automator action undo "
-                + "\(record.id) runs it again")
-            do { try await store.write(entry) } catch {
+            do { try await store.write(Self.stillInForce(record, inverse, error, by: by)) } catch {
                 logger.error("""
                     the failed undo of \(record.id) was not journaled: \(incident)'s journal still counts it as done: \(error)
                     """)
@@ -384,8 +414,7 @@ public final class ActionService: Sendable {
         }
         let result = try sent.mapError(failing).get()
         let now = Date()
-        try await write(Self.journaled(.undoAction(id: record.id, by: by, at: now), on: record.incident, by: by,
-                                  "\(record.id): undone by \(by) with \(inverse.name): \(result)"))
+        try await write(Self.undone(record, with: inverse, by: by, result: result, at: now))
         var record = record
         record.status = .undone
         record.undoneBy = by
@@ -474,8 +503,12 @@ public final class ActionService: Sendable {
     }
 
     /// `write` with, on an incident, the journal entry `text` by `actor`.
-    private static func journaled(_ write: StoreWrite?, on incident: IncidentID?, by actor: String, _ text: String) -> StoreWrite {
-        let entry = incident.map { StoreWrite.appendJournal([JournalEntry(incident: $0, actor: actor, kind: .action, text: text)]) }
+    private static func journaled(_ write: StoreWrite?, on incident: IncidentID?, by actor: String, at now: Date = Date(),
+                                  _ text: String) -> StoreWrite
+    {
+        let entry = incident.map {
+            StoreWrite.appendJournal([JournalEntry(incident: $0, at: now, actor: actor, kind: .action, text: text)])
+        }
         return .together([write, entry].compactMap(\.self))
     }
 

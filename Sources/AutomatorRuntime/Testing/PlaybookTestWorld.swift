@@ -33,7 +33,7 @@ final class PlaybookTestWorld {
         sandbox = try Sandbox(modules: StandardModules.all(logger: quiet)
                                   + [IncidentsModule(ledger: ledger),
                                      TestingModule(ledger: ledger, stubs: stubs, actions: actions, policy: actionPolicy,
-                                                   roles: roles, evidence: store),
+                                                   roles: roles, records: store),
                                      EvidenceModule(service: EvidenceService(store: store, dataFolder: folder))],
                               modulePaths: [scripts])
     }

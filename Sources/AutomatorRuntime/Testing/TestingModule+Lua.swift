@@ -370,7 +370,25 @@ extension TestingModule {
           end
           return record
         end
-        function actions.undo(id) return { id = id, status = "undone" } end
+        --- Undoes a done action as a server does, journaled alike, and marks its call `undone` for
+        --- expect.action. Its undo (such as checkpoint.unblock_ip) is done, unless stub.action gave
+        --- that undo a failed outcome: then this raises what a server's actions.undo raises.
+        function actions.undo(id)
+          if type(id) ~= "string" then error('actions.undo expects an action id, as in actions.undo("ACT-test1")', 2) end
+          local failing = {}
+          for name, stubbed in pairs(canned.actions) do
+            local outcome = stubbed.outcome
+            if type(outcome) == "table" and outcome.status == "failed" then
+              failing[name] = outcome.error and raised_text(outcome.error) or tostring(outcome.result or "failed (stub.action)")
+            end
+          end
+          local undone, problem = pcall(host.undo, id, json.encode(failing))
+          -- Worded as a server's: the error is actions.undo's, not the test world's host call.
+          if not undone then error((tostring(problem):gsub("^testing%.undo:", "actions.undo:")), 0) end
+          local call = seen.actions[tonumber(id:match("^ACT%-test(%d+)$"))]
+          call.undone = true
+          return { id = id, name = call.name, params = call.params, incident = call.incident, status = "undone" }
+        end
         function actions.revert_all() return {} end
         function actions.list() return {} end
         function actions.history() return {} end

@@ -20,12 +20,13 @@ struct TestingModule: HostModule {
     /// on a server too (`automator question answer`), so that a playbook is tested before its
     /// team has a configuration.
     let roles: [String: [String]]?
-    /// Where the test's evidence is kept, for the outcome's `evidence`.
-    let evidence: any EvidenceStore
+    /// Where the test's evidence and actions are kept: for the outcome's `evidence`, and for
+    /// `actions.undo`, which reads the action's record as the server does.
+    let records: any EvidenceStore & ActionStore
 
     func register(in table: inout ModuleTable) {
         LuaNearest.register(in: &table)
-        let (ledger, stubs, actions, policy, roles, evidence) = (ledger, stubs, actions, policy, roles, evidence)
+        let (ledger, stubs, actions, policy, roles, records) = (ledger, stubs, actions, policy, roles, records)
         let store = ledger.store
         // open(incident_json, sla): the incident as the API takes it; its SLA as the server gives it.
         table.waitingFunction("open") { call in
@@ -62,7 +63,7 @@ struct TestingModule: HostModule {
         table.waitingFunction("evidence") { call in
             guard let id = IncidentID(try call.string(1).description) else { throw HostError("an incident id expected") }
             return .task {
-                let kept = try await evidence.evidenceList(of: id).sorted { $0.collectedAt < $1.collectedAt }.map { item in
+                let kept = try await records.evidenceList(of: id).sorted { $0.collectedAt < $1.collectedAt }.map { item in
                     LuaValue.table(LuaTable(fields: [
                         "id": .string(LuaString(item.id)), "name": .string(LuaString(item.name)),
                         "description": .string(LuaString(item.description)), "sha256": .string(LuaString(item.hashes.sha256)),
@@ -168,7 +169,7 @@ struct TestingModule: HostModule {
             let outcome = call.isNoneOrNil(7) ? nil : try call.string(7).description
             var record = ActionRecord(id: id, key: id, name: plan.declaration.name, parameters: plan.parametersJSON,
                                       incident: incident, requestedBy: Self.actor, approvedBy: approvedBy,
-                                      status: .sending, result: nil)
+                                      status: .sending, result: nil, at: stubs.now)
             record.ttl = plan.ttl
             record.question = call.isNoneOrNil(9) ? nil : try call.string(9).description
             let sent: Result<String, ActionError>? = switch status.flatMap(ActionRecord.Status.init(rawValue:)) {
@@ -177,12 +178,12 @@ struct TestingModule: HostModule {
             default: nil
             }
             let write: StoreWrite
-            if let sent, let (change, _) = ActionService.outcome(of: record, plan, sent) {
+            if let sent, let (change, _) = ActionService.outcome(of: record, plan, sent, at: stubs.now) {
                 write = .all([.recordAction(record), change])
             } else {
                 record.status = .planned
                 record.result = "null"
-                write = ActionService.planned(record, plan)
+                write = ActionService.planned(record, plan, at: stubs.now)
             }
             guard incident != nil else { return .task { [] } }
             return .write(in: store) { () throws(StoreError) in (write, []) }
@@ -197,7 +198,31 @@ struct TestingModule: HostModule {
             guard let incident else { return .task { [] } }
             return .write(in: store) { () throws(StoreError) in
                 (ActionService.declined(plan, id: id, key: id, incident: incident, requestedBy: Self.actor, reason: reason,
-                                        question: question), [])
+                                        question: question, at: stubs.now), [])
+            }
+        }
+        // undo(id, {undo name: why it failed} JSON) -> the undo's name: reverses a done action as the
+        // server does, journaled alike; its undo is done unless stub.action made it fail, and then
+        // this raises what the server's actions.undo raises.
+        table.waitingFunction("undo") { call in
+            let id = try call.string(1).description
+            let failing = (ActionValue.members(json: try call.string(2).description) ?? [:]).compactMapValues { $0 as? String }
+            return .task {
+                guard let record = try await records.action(id) else { throw HostError("actions.undo: no action \(id) in this test") }
+                let inverse: ActionDeclaration
+                do throws(ActionError) {
+                    try ActionService.checkUndoable(record)
+                    inverse = try ActionService.inverse(of: record, declared: ActionDeclaration.named(record.name, in: actions),
+                                                        in: actions)
+                } catch { throw HostError(error.description) }
+                guard let why = failing[inverse.name] else {
+                    try await store.write(ActionService.undone(record, with: inverse, by: Self.actor, result: "null",
+                                                               at: stubs.now))
+                    return [.string(LuaString(inverse.name))]
+                }
+                let error = ActionError(.failed, why)
+                try await store.write(ActionService.stillInForce(record, inverse, error, by: Self.actor, at: stubs.now))
+                throw HostError(ActionService.undoFailed(record, inverse, error).description)
             }
         }
         table.function("now") { call in call.push(number: stubs.now.timeIntervalSince1970) }
