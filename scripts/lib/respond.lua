@@ -1,6 +1,6 @@
 -- Response actions for a playbook that must go on without them. Where an integration can act
 -- (disable the account, contain the host), the playbook acts at once; where it cannot, people
--- do the step. Shared by playbooks/impossible_travel.lua and playbooks/malware.lua.
+-- do the step. Shared by the playbooks in playbooks/.
 
 local respond = {}
 
@@ -8,16 +8,18 @@ local respond = {}
 --- not, for the task that gives the step to people. Why: its integration is not set up, the
 --- target is protected (actions.protected in the configuration), the approver said no or did
 --- not answer in time, or the service failed. Each is on the incident's journal or action
---- history as well.
-function respond.act(name, params, inc)
+--- history as well. `options` are actions.run's, such as `{ ttl = "24h" }`.
+function respond.act(name, params, inc, options)
   local available, why = actions.available(name)
   if not available then return nil, why end
+  local on_incident = { incident = inc }
+  for key, value in pairs(options or {}) do on_incident[key] = value end
   -- A refused parameter (a protected account or network) is an error in actions.run, as a
   -- mistake in the script is; for a playbook acting on an alert's data it is one more reason to
   -- ask a person. The check is recorded as a refusal on the incident.
-  local checked, refusal = pcall(actions.plan, name, params, { incident = inc })
+  local checked, refusal = pcall(actions.plan, name, params, on_incident)
   if not checked then return nil, (tostring(refusal):gsub("^actions%.plan: ", "")) end
-  return actions.run(name, params, { incident = inc })
+  return actions.run(name, params, on_incident)
 end
 
 --- "ACT-3f9a0c12b4", for a note; "ACT-3f9a0c12b4, a dry run" for an action a trial planned

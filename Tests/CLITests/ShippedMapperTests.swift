@@ -1,0 +1,36 @@
+import Foundation
+import TestSupport
+import Testing
+
+@Suite("The shipped mappers turn their example alerts into incidents the shipped playbooks work on",
+       .timeLimit(.minutes(3)))
+struct ShippedMapperTests {
+    @Test("Wazuh: the example alert opens a brute-force incident, and the playbook notes why it could not block")
+    func wazuhBruteForce() async throws {
+        let folder = try TemporaryFolder()
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: PlaybookTrialTests.scripts)
+        let alert = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent("examples/alerts/wazuh.json"),
+                               encoding: .utf8)
+
+        let ingested = try await server.call("POST", "/api/v1/ingest/wazuh", body: alert)
+        #expect(ingested.status == 201, "\(ingested.body)")
+        #expect((ingested.json["incident"] as? [String: Any])?["type"] as? String == "brute_force", "\(ingested.body)")
+        #expect(ingested.json["playbook"] as? String == "Brute force", "\(ingested.body)")
+
+        let closed = try await server.waitForIncident("INC-1") { $0["status"] as? String == "closed" }
+        #expect(closed["title"] as? String == "Brute force on web-prod-02 from 198.51.100.9")
+        #expect(closed["close_reason"] as? String == "Brute force from 198.51.100.9: no sign-in succeeded.")
+        let fields = try #require(closed["fields"] as? [String: Any])
+        #expect(fields["src_ip"] as? String == "198.51.100.9")
+        #expect(fields["user"] as? String == "deploy")
+        let notes = try await server.journal("INC-1").filter { $0.kind == "note" }.map(\.text)
+        #expect(notes.contains { $0.hasPrefix("198.51.100.9 not blocked at the firewall: ") && $0.contains("checkpoint") },
+                "\(notes)")
+
+        // The same attack again, while no incident of it is open: a new incident, not a lost alert.
+        let again = try await server.call("POST", "/api/v1/ingest/wazuh", body: alert)
+        #expect(again.status == 201, "\(again.body)")
+        #expect(again.json["id"] as? String == "INC-2", "\(again.body)")
+    }
+}
