@@ -354,16 +354,22 @@ struct PlaybookTestCommandTests {
               run = function(inc)
                 local declared = actions.run("edr.isolate", { host = "ws-1" }, { incident = inc, dry_run = true })
                 local asked = actions.run("edr.isolate", { host = "ws-1" }, { incident = inc, ttl = "30m" })
-                inc:note(("ttl %d and %d"):format(declared.ttl, asked.ttl))
+                inc:note(("ttl %d and %d, %s and %s"):format(declared.ttl, asked.ttl, declared.status, asked.status))
               end,
             }
             """,
             "playbooks/isolate_test.lua": """
             local isolate = require("playbooks.isolate")
-            test("ttl", function() expect.note(run(isolate, {}), "ttl 7200 and 1800") end)
+            test("ttl", function() expect.note(run(isolate, {}), "ttl 7200 and 1800, planned and planned") end)
+            -- A stubbed outcome is for what would be sent: a dry run stays planned.
+            test("stubbed", function()
+              stub.action("edr.isolate", { status = "done" })
+              expect.note(run(isolate, {}), "ttl 7200 and 1800, planned and done")
+            end)
             """,
         ])
         #expect(result.stdout.contains("✔ ttl"), "\(result.stdout)")
+        #expect(result.stdout.contains("✔ stubbed"), "\(result.stdout)")
     }
 
     @Test("actions.undo reverses a done action as on a server, journaled at the test's time; a stubbed failure raises the server's error")
