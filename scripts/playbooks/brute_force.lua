@@ -41,18 +41,25 @@ local function reputation(inc, ip)
   return result.verdict
 end
 
+--- The field `name` when the alert gave it as text, else nil: a null or a number is no name.
+local function named(inc, name)
+  local value = inc.fields[name]
+  return type(value) == "string" and value or nil
+end
+
 --- "8 failed sign-ins as deploy on web-prod-02", for notes and tasks.
 local function attack(inc)
-  local attempts = inc.fields.attempts and (inc.fields.attempts .. " failed sign-ins") or "failed sign-ins"
-  local account = inc.fields.user and (" as " .. inc.fields.user) or ""
-  return ("%s%s on %s"):format(attempts, account, inc.fields.host or "the host")
+  local count = math.tointeger(inc.fields.attempts)
+  local attempts = count and ("%d failed sign-ins"):format(count) or "failed sign-ins"
+  local account = named(inc, "user") and (" as " .. named(inc, "user")) or ""
+  return ("%s%s on %s"):format(attempts, account, named(inc, "host") or "the host")
 end
 
 --- An address of ours guessing passwords: a service left with an old password, or an intruder
 --- moving from host to host. People tell which.
 local function from_inside(inc, ip)
   local found = inc:task{
-    title = ("Find what on %s tries passwords on %s"):format(ip, inc.fields.host or "the host"),
+    title = ("Find what on %s tries passwords on %s"):format(ip, named(inc, "host") or "the host"),
     owner = "tier1",
     due = "4h",
     description = ("%s came from %s, inside our networks. Find the host and what runs there: a"
@@ -70,7 +77,7 @@ local function from_inside(inc, ip)
     owner = "tier2",
     due = "1h",
     description = ("Isolate %s, then look on it and on %s for what the intruder ran and left"
-      .. " behind. Answer with what you found."):format(ip, inc.fields.host or "the host"),
+      .. " behind. Answer with what you found."):format(ip, named(inc, "host") or "the host"),
   }
   inc:note("Tier 2: " .. contained:wait())
   inc:close{ reason = ("Intrusion: %s contained."):format(ip) }
@@ -79,8 +86,8 @@ end
 --- A sign-in that succeeded after the failures: the password was guessed, or its owner typed it
 --- right at last. The block stands while people ask, and is lifted if it was the owner.
 local function after_success(inc, ip, blocked)
-  local account = inc.fields.user or "the account"
-  local host = inc.fields.host or "the host"
+  local account = named(inc, "user") or "the account"
+  local host = named(inc, "host") or "the host"
   local asked = inc:task{
     title = ("Ask whether the sign-in as %s on %s was its owner"):format(account, host),
     owner = "tier1",
@@ -146,7 +153,8 @@ return playbook {
     inc:note(blocked and ("%s blocked at the firewall for %s (%s)."):format(ip, BLOCK_FOR, respond.label(blocked))
       or ("%s not blocked at the firewall: %s."):format(ip, why))
 
-    if inc.fields.succeeded then
+    -- true, not merely there: JSON's null is a value in Lua.
+    if inc.fields.succeeded == true then
       after_success(inc, ip, blocked)
     else
       inc:close{ reason = ("Brute force from %s: no sign-in succeeded%s."):format(ip,

@@ -132,6 +132,17 @@ test("a sign-in by an intruder keeps the block, and tier 2 locks the account", f
   expect.equal(result.incident.close_reason, "Account compromise: deploy on web-prod-02 locked and cleaned.")
 end)
 
+test("nulls in the alert read as fields not given", function()
+  stub.intel{ ["203.0.113.77"] = "unknown" }
+  stub.action("checkpoint.block_ip", { status = "done" })
+
+  local result = run(brute_force, attempts("203.0.113.77", { attempts = json.null, user = json.null, succeeded = json.null }))
+
+  expect.note(result, "failed sign-ins on web-prod-02 from 203.0.113.77.")
+  expect.equal(#result.tasks, 0)
+  expect.equal(result.incident.close_reason, "Brute force from 203.0.113.77: no sign-in succeeded, blocked for 24h.")
+end)
+
 test("an alert with no source address goes to tier 1", function()
   local result = run(brute_force, attempts("203.0.113.77", { src_ip = json.null }))
 
