@@ -68,6 +68,22 @@ struct IncidentsModuleTests {
         #expect(incident.fields == #"{"score":3}"#)
     }
 
+    @Test("A custom field stored as null reads as no field, as after inc:update: the `or` idiom gives its default")
+    func nullFields() async throws {
+        let desk = try await Desk()
+        let (run, _) = try await desk.run("""
+            return playbook {
+              name = "t",
+              run = function(inc)
+                return inc.fields.user or "nobody", inc.fields.count, incidents.get(inc.id).fields.user == nil,
+                       inc.raw == nil
+              end,
+            }
+            """, fields: #"{"user": null, "count": 2}"#)
+        #expect(run.status == .completed, "\(run.error ?? "")")
+        #expect(run.result == #"["nobody",2,true,true]"#)
+    }
+
     @Test("Mistakes fail at the playbook's own line, with a message that says what to do")
     func mistakes() async throws {
         let desk = try await Desk()

@@ -41,7 +41,7 @@ local function reputation(inc, ip)
   return result.verdict
 end
 
---- The field `name` when the alert gave it as text, else nil: a null or a number is no name.
+--- The field `name` when the alert gave it as text, else nil: a number is no name.
 local function named(inc, name)
   local value = inc.fields[name]
   return type(value) == "string" and value or nil
@@ -132,7 +132,6 @@ return playbook {
 
   run = function(inc)
     local ip = inc.fields.src_ip
-    -- Absent, or null in the alert's JSON.
     if type(ip) ~= "string" then
       inc:note("The alert names no source address: review it by hand.")
       inc:update{ owner = "tier1" }
@@ -153,7 +152,7 @@ return playbook {
     inc:note(blocked and ("%s blocked at the firewall for %s (%s)."):format(ip, BLOCK_FOR, respond.label(blocked))
       or ("%s not blocked at the firewall: %s."):format(ip, why))
 
-    -- true, not merely there: JSON's null is a value in Lua.
+    -- true, not merely there: a source that writes "false" as text has not said yes.
     if inc.fields.succeeded == true then
       after_success(inc, ip, blocked)
     else

@@ -141,7 +141,7 @@ function smtp.send(message) end
 ---@field status incident.status
 ---@field owner? string a person or a team, such as "tier1"
 ---@field labels string[]
----@field fields table<string, any> custom values, such as `fields.sender`
+---@field fields table<string, any> custom values, such as `fields.sender`; one stored as null is nil
 ---@field details string free text, "" when there is none
 ---@field raw any the source's payload, decoded JSON; nil when there was none
 ---@field source? string where it came from, such as the SOURCE of `/api/v1/ingest/SOURCE`

@@ -11,7 +11,17 @@ extension IncidentsModule {
         local incident_class = { __index = Incident, __metatable = false }
         local task_class = { __index = Task, __metatable = false }
 
-        local function incident(data) return setmetatable(data, incident_class) end
+        -- A custom field that is JSON's null is no field, as inc:update makes it (RFC 7386): so
+        -- `inc.fields.user or "someone"` reads an alert's null as not given, where json.null, a
+        -- value, would pass for a user.
+        local function incident(data)
+          if type(data.fields) == "table" then
+            for name, value in pairs(data.fields) do
+              if value == json.null then data.fields[name] = nil end
+            end
+          end
+          return setmetatable(data, incident_class)
+        end
 
         -- Sends a change; a new type or severity may move the SLA, which is then timed again.
         local function change(self, changes, fields_json)
