@@ -24,10 +24,12 @@ local END_SESSIONS = "entra.revoke_sessions"
 
 local respond = require("lib.respond")
 
---- Seconds since the epoch for a UTC time such as "2026-11-29T06:12:40Z" (fractions ignored).
+--- Seconds since the epoch for a UTC time such as "2026-11-29T06:12:40Z" (fractions ignored);
+--- nil for anything else.
 local function epoch(iso)
+  if type(iso) ~= "string" then return nil end
   local y, m, d, hh, mm, ss = iso:match("^(%d%d%d%d)-(%d%d)-(%d%d)T(%d%d):(%d%d):(%d%d)[.%d]*Z$")
-  assert(y, "not a UTC time like 2026-11-29T06:12:40Z: " .. iso)
+  if not y then return nil end
   y, m, d = tonumber(y), tonumber(m), tonumber(d)
   -- Days since 1970-01-01 (Howard Hinnant's days_from_civil): os.time would read the fields
   -- as local time.
@@ -49,14 +51,24 @@ local function distance_km(lat1, lon1, lat2, lon2)
   return 2 * EARTH_RADIUS_KM * math.asin(math.min(1, math.sqrt(h)))
 end
 
---- A sign-in from the alert, with `at` in seconds since the epoch and `place` to show.
+--- `value` when it is text, else nil: an identity provider writes null for what it does not know.
+local function text(value)
+  return type(value) == "string" and value or nil
+end
+
+--- A sign-in from the alert, with `at` in seconds since the epoch and `place` to show; nil when
+--- it lacks a UTC time or a position.
 local function sign_in(login)
+  if type(login) ~= "table" then return nil end
+  local at, lat, lon = epoch(login.time), login.lat, login.lon
+  if not at or math.type(lat) == nil or math.type(lon) == nil then return nil end
+  local country = text(login.country) or "an unknown country"
   return {
-    at = epoch(login.time),
-    ip = login.ip,
-    lat = login.lat,
-    lon = login.lon,
-    place = login.city and (login.city .. ", " .. login.country) or login.country,
+    at = at,
+    ip = text(login.ip) or "address unknown",
+    lat = lat,
+    lon = lon,
+    place = text(login.city) and (login.city .. ", " .. country) or country,
   }
 end
 
@@ -91,6 +103,12 @@ return playbook {
     end
 
     local first, second = sign_in(logins[1]), sign_in(logins[2])
+    if not first or not second then
+      inc:note("A sign-in of the alert lacks a UTC time (2026-11-29T06:12:40Z), a latitude or a longitude:"
+        .. " compare them by hand.")
+      inc:update{ owner = "tier1" }
+      return
+    end
     if first.at > second.at then first, second = second, first end
     local km = distance_km(first.lat, first.lon, second.lat, second.lon)
     local elapsed = second.at - first.at

@@ -87,6 +87,30 @@ test("a trip a plane could make is closed as benign without asking anyone", func
   expect.equal(result.incident.close_reason, "Benign: travel is possible.")
 end)
 
+test("sign-ins an identity provider could not place, or timed in local time, go to tier 1", function()
+  local unplaced = { time = "2026-11-29T07:03:15Z", ip = "203.0.113.77", country = json.null, city = json.null,
+                     lat = json.null, lon = json.null }
+  local local_time = { time = "2026-11-29 08:03:15+01:00", ip = "203.0.113.77", country = "SG", lat = 1.35, lon = 103.8 }
+
+  for _, second in ipairs({ unplaced, local_time }) do
+    local result = run(travel, sign_ins(LYON, second))
+    expect.note(result, "lacks a UTC time (2026-11-29T06:12:40Z), a latitude or a longitude: compare them by hand.")
+    expect.equal(result.incident.owner, "tier1")
+    expect.equal(#result.tasks, 0)
+  end
+end)
+
+test("a sign-in with a place but no city or address names what it has", function()
+  local no_city = { time = "2026-11-29T07:03:15Z", ip = json.null, country = "SG", city = json.null,
+                    lat = 1.3521, lon = 103.8198 }
+  stub.task("Confirm the sign-in", "it was me")
+
+  local result = run(travel, sign_ins(LYON, no_city))
+
+  expect.note(result, "SG (address unknown) at 2026-11-29 07:03 UTC")
+  expect.equal(result.incident.status, "closed")
+end)
+
 test("an alert without two sign-ins goes to tier 1, and breaches its 4 hours there", function()
   local result = run(travel, sign_ins(LYON))
   expect.note(result, "does not carry two sign-ins")
