@@ -34,15 +34,6 @@ struct ShippedResponseTests {
         }
     }
 
-    /// Polls `condition` for a few seconds.
-    static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-        for _ in 0..<500 {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-        return false
-    }
-
     @Test("malware.lua: an approver's yes contains the host through Falcon, tier 2's cleaning lifts it")
     func malwareContainsAndLifts() async throws {
         let falcon = Falcon()
@@ -64,7 +55,7 @@ struct ShippedResponseTests {
 
         // The containment is critical: it waits for an approver, and nothing is sent before.
         var question: String?
-        #expect(try await Self.eventually {
+        #expect(try await eventually {
             let questions = try await server.call("GET", "/api/v1/questions?incident=INC-1").json["questions"] as? [[String: Any]]
             question = questions?.first?["id"] as? String
             return question != nil
@@ -73,12 +64,12 @@ struct ShippedResponseTests {
         let answered = try await server.call("POST", "/api/v1/questions/\(try #require(question))/answer",
                                              body: #"{"choice": "approve", "by": "alice"}"#)
         #expect(answered.status == 200, "\(answered.body)")
-        #expect(try await Self.eventually { falcon.sent.count == 1 })
+        #expect(try await eventually { falcon.sent.count == 1 })
         #expect(falcon.sent == [#"contain {"ids":["5e0b8f13-6c24-4a9d-b7e1-92d4f0a3c658"]}"#])
 
         // No isolation task: only the cleaning, which says the containment is lifted after it.
         var tasks: [[String: Any]] = []
-        #expect(try await Self.eventually {
+        #expect(try await eventually {
             tasks = try await server.call("GET", "/api/v1/tasks?status=open").json["tasks"] as? [[String: Any]] ?? []
             return !tasks.isEmpty
         })
@@ -87,14 +78,143 @@ struct ShippedResponseTests {
         let id = try #require(tasks.first?["id"] as? String)
         #expect(try await server.call("POST", "/api/v1/tasks/\(id)/complete",
                                       body: #"{"answer": "reimaged", "by": "bob"}"#).status == 200)
-        #expect(try await Self.eventually { falcon.sent.count == 2 })
+        #expect(try await eventually { falcon.sent.count == 2 })
         #expect(falcon.sent.last == #"lift_containment {"ids":["5e0b8f13-6c24-4a9d-b7e1-92d4f0a3c658"]}"#)
-        #expect(try await Self.eventually {
+        #expect(try await eventually {
             try await server.call("GET", "/api/v1/incidents/INC-1").json["status"] as? String == "closed"
         })
         let journal = try await server.call("GET", "/api/v1/incidents/INC-1/journal").body
         #expect(journal.contains("Host WS-FIN-0231 contained by the EDR (ACT-"), "\(journal)")
         #expect(journal.contains("undone by playbook"), "\(journal)")
+        server.terminate()
+        _ = await server.waitForExit()
+    }
+
+    /// `automator serve` with the shipped scripts and, when `configuration` is given, that file.
+    static func serve(in folder: TemporaryFolder, configuration: String? = nil) async throws -> ServerProcess {
+        let config = try configuration.map { try folder.write("automator.yml", $0) }
+        return try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                             scripts: PlaybookTrialTests.scripts,
+                                             arguments: ["--executors", "1"] + (config.map { ["--config", $0] } ?? []))
+    }
+
+    /// The open tasks, once there are some.
+    static func openTasks(on server: ServerProcess) async throws -> [[String: Any]] {
+        var tasks: [[String: Any]] = []
+        _ = try await eventually {
+            tasks = try await server.call("GET", "/api/v1/tasks?status=open").json["tasks"] as? [[String: Any]] ?? []
+            return !tasks.isEmpty
+        }
+        return tasks
+    }
+
+    /// Completes the task `task` (from `openTasks`) with `answer`, as its owner does.
+    static func complete(_ task: [String: Any]?, answer: String, by person: String, on server: ServerProcess) async throws {
+        let id = try #require(task?["id"] as? String)
+        let done = try await server.call("POST", "/api/v1/tasks/\(id)/complete",
+                                         body: #"{"answer": "\#(answer)", "by": "\#(person)"}"#)
+        #expect(done.status == 200, "\(done.body)")
+    }
+
+    /// The texts of INC-1's journal.
+    static func journal(on server: ServerProcess) async throws -> [String] {
+        let entries = try await server.call("GET", "/api/v1/incidents/INC-1/journal").json["journal"] as? [[String: Any]]
+        return (entries ?? []).compactMap { $0["text"] as? String }
+    }
+
+    /// Opens the impossible travel of the shipped example (l.moreau@example.com, Lyon then
+    /// Singapore 50 minutes later) and answers the manager's question with "not me", as the
+    /// manager does once they have the user on the phone.
+    static func notMe(on server: ServerProcess) async throws {
+        let incident = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent(
+            "examples/incidents/impossible_travel.json"), encoding: .utf8)
+        #expect(try await server.call("POST", "/api/v1/incidents", body: incident).status == 201)
+        let asked = try await openTasks(on: server)
+        #expect(asked.map { $0["title"] as? String } == ["Confirm the sign-in with l.moreau@example.com"])
+        #expect(asked.first?["owner"] as? String == "k.tanaka@example.com")
+        try await complete(asked.first, answer: "not me", by: "k.tanaka@example.com", on: server)
+    }
+
+    @Test("impossible_travel.lua: \"not me\" disables the account and ends its sessions in Entra ID, the reset enables it")
+    func impossibleTravelDisablesAndEnables() async throws {
+        let graph = try await LoopbackGraph()
+        defer { graph.stop() }
+        let folder = try TemporaryFolder()
+        let settings = graph.settings.sorted { $0.key < $1.key }.map { #"\#($0.key): "\#($0.value)""# }
+        // Approvers for high-risk actions: the playbook's standing approval of the disable must skip them.
+        let server = try await Self.serve(in: folder, configuration: """
+            integrations:
+              entra: { \(settings.joined(separator: ", ")) }
+            actions:
+              approval: { risk: high, channel: "#soc", timeout: 1h }
+            """)
+        try await Self.notMe(on: server)
+
+        // At once, with nobody else asked: a token, the disable, a token, the revocation.
+        let user = "/v1.0/users/l.moreau@example.com"
+        #expect(try await eventually { graph.received.lines.count >= 4 })
+        #expect(graph.received.lines == ["POST /tenant-1/oauth2/v2.0/token", "PATCH \(user)",
+                                         "POST /tenant-1/oauth2/v2.0/token", "POST \(user)/revokeSignInSessions"])
+        let requests = graph.received.all
+        #expect(requests[0].form["client_id"] == LoopbackGraph.clientID
+            && requests[0].form["client_secret"] == LoopbackGraph.clientSecret)
+        #expect(requests[1].json["accountEnabled"] as? Bool == false)
+        #expect([requests[1], requests[3]].allSatisfy { $0.headers["authorization"] == "Bearer \(LoopbackGraph.token)" })
+        let questions = try await server.call("GET", "/api/v1/questions?incident=INC-1").json["questions"] as? [[String: Any]]
+        #expect(questions?.isEmpty == true, "the user's own answer is the approval")
+
+        let reset = try await Self.openTasks(on: server)
+        #expect(reset.map { $0["title"] as? String } == ["Reset credentials and revoke sessions for l.moreau@example.com"])
+        #expect(reset.first?["owner"] as? String == "iam-team")
+        let description = reset.first?["description"] as? String ?? ""
+        #expect(description.hasPrefix("The account is disabled and its sessions ended. Reset the password"), "\(description)")
+        #expect(description.hasSuffix("Automator enables the account when this task is done."), "\(description)")
+        try await Self.complete(reset.first, answer: "password reset, two MFA methods removed", by: "bob", on: server)
+
+        #expect(try await eventually { graph.received.lines.count == 6 })
+        #expect(graph.received.lines.suffix(2) == ["POST /tenant-1/oauth2/v2.0/token", "PATCH \(user)"])
+        #expect(graph.received.last?.json["accountEnabled"] as? Bool == true, "enabled again")
+        #expect(try await eventually {
+            try await server.call("GET", "/api/v1/incidents/INC-1").json["status"] as? String == "closed"
+        })
+        let incident = try await server.call("GET", "/api/v1/incidents/INC-1").json
+        #expect(incident["severity"] as? String == "high")
+        #expect(incident["close_reason"] as? String == "Account compromise: credentials reset and sessions revoked.")
+        let journal = try await Self.journal(on: server)
+        let disabled = try #require(journal.first {
+            $0.contains(": ran entra.disable_user user=l.moreau@example.com, approved by standing approval of the playbook: ")
+        }, "\(journal)")
+        let action = disabled.prefix { $0 != ":" }
+        #expect(journal.contains { $0.hasPrefix("ACT-") && $0.contains(": ran entra.revoke_sessions user=l.moreau@example.com: ") })
+        #expect(journal.contains("Account disabled (\(action)), its sessions ended."), "\(journal)")
+        #expect(journal.contains { $0.hasPrefix("\(action): undone by playbook ") && $0.contains(" with entra.enable_user: ") },
+                "\(journal)")
+        #expect(journal.contains("Identity team: password reset, two MFA methods removed"), "\(journal)")
+        server.terminate()
+        _ = await server.waitForExit()
+    }
+
+    @Test("impossible_travel.lua without Entra ID: the journal says why nothing was disabled, people get the whole step")
+    func impossibleTravelWithoutEntra() async throws {
+        let folder = try TemporaryFolder()
+        let server = try await Self.serve(in: folder)
+        try await Self.notMe(on: server)
+
+        let reset = try await Self.openTasks(on: server)
+        #expect(reset.map { $0["title"] as? String } == ["Reset credentials and revoke sessions for l.moreau@example.com"])
+        let description = reset.first?["description"] as? String ?? ""
+        #expect(description.hasPrefix("Disable the account, revoke every session and refresh token, reset the password"),
+                "\(description)")
+        #expect(!description.contains("Automator enables"), "\(description)")
+        let journal = try await Self.journal(on: server)
+        #expect(journal.contains { $0.hasPrefix("The account was not disabled automatically: the integration entra is not set up: ") },
+                "\(journal)")
+        try await Self.complete(reset.first, answer: "done by hand", by: "bob", on: server)
+        #expect(try await eventually {
+            try await server.call("GET", "/api/v1/incidents/INC-1").json["status"] as? String == "closed"
+        })
+        let actions = try await server.call("GET", "/api/v1/incidents/INC-1").json["actions"] as? [[String: Any]]
+        #expect(actions?.isEmpty == true, "nothing was sent, nothing recorded as sent: \(actions ?? [])")
         server.terminate()
         _ = await server.waitForExit()
     }

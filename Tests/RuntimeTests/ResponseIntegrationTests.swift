@@ -202,74 +202,12 @@ struct ResponseIntegrationTests {
 
     // MARK: - The other products
 
-    /// What a loopback API received: method, path with its query, the headers asked for, the body.
-    final class Received: Sendable {
-        struct Request: Sendable {
-            var line: String
-            var headers: [String: String]
-            var body: String
-            var form: [String: String] {
-                Dictionary(body.split(separator: "&").map { pair -> (String, String) in
-                    let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                    return (parts[0], (parts.count > 1 ? parts[1] : "").removingPercentEncoding ?? "")
-                }, uniquingKeysWith: { $1 })
-            }
-            var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
-        }
-        let requests = Mutex<[Request]>([])
-        var lines: [String] { requests.withLock { $0.map(\.line) } }
-        var last: Request? { requests.withLock { $0.last } }
-
-        /// Records the request and answers what `answer` says for it.
-        func route(_ router: Router<BasicRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
-                   _ answer: @escaping @Sendable (Request) -> Response)
-        {
-            router.on(path, method: method) { request, _ -> Response in
-                let body = String(buffer: try await request.body.collect(upTo: 1 << 16))
-                var headers: [String: String] = [:]
-                for field in request.headers { headers[field.name.canonicalName] = field.value }
-                let query = request.uri.query.map { "?" + $0 } ?? ""
-                let received = Request(line: "\(method) \(request.uri.path)\(query)", headers: headers, body: body)
-                self.requests.withLock { $0.append(received) }
-                return answer(received)
-            }
-        }
-    }
-
     @Test("Microsoft Graph: a client-credentials token, then PATCH accountEnabled and revokeSignInSessions")
     func entra() async throws {
-        let received = Received()
-        let router = Router()
-        received.route(router, .post, "/tenant-1/oauth2/v2.0/token") { request in
-            let form = request.form
-            guard form["client_secret"] == "graph-secret", form["grant_type"] == "client_credentials",
-                  form["scope"] == "https://graph.microsoft.com/.default", form["client_id"] == "app-1"
-            else {
-                return Self.json(#"{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."}"#,
-                            .unauthorized)
-            }
-            return Self.json(#"{"token_type": "Bearer", "expires_in": 3599, "access_token": "graph-token"}"#)
-        }
-        received.route(router, .patch, "/v1.0/users/{user}") { request in
-            guard request.headers["authorization"] == "Bearer graph-token" else {
-                return Self.json(#"{"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty."}}"#,
-                            .unauthorized)
-            }
-            if request.line.contains("ghost") {
-                return Self.json(#"{"error": {"code": "Request_ResourceNotFound", "message": "Resource 'ghost@example.com' does not exist."}}"#,
-                            .notFound)
-            }
-            return Response(status: .noContent)
-        }
-        received.route(router, .post, "/v1.0/users/{user}/revokeSignInSessions") { _ in
-            Self.json(#"{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean", "value": true}"#)
-        }
-        let server = try await LoopbackServer(router)
-        defer { server.stop() }
-        let (integrations, folder) = try await Self.integrations("entra", [
-            "login_url": server.url, "graph_url": server.url, "tenant": "tenant-1", "client_id": "app-1",
-            "client_secret": "graph-secret",
-        ])
+        let graph = try await LoopbackGraph()
+        defer { graph.stop() }
+        let received = graph.received
+        let (integrations, folder) = try await Self.integrations("entra", graph.settings)
         let (service, store) = try await Self.service(integrations, in: folder)
         let disabled = try await Self.run(service, "entra.disable_user", ["user": "mallory@example.com"], key: "k/1").get()
         #expect(received.lines == ["POST /tenant-1/oauth2/v2.0/token", "PATCH /v1.0/users/mallory@example.com"])
@@ -289,7 +227,7 @@ struct ResponseIntegrationTests {
 
     @Test("CrowdStrike Falcon: an OAuth2 token, then devices-actions v2 contain and lift_containment")
     func crowdStrike() async throws {
-        let received = Received()
+        let received = ReceivedRequests()
         let router = Router()
         received.route(router, .post, "/oauth2/token") { request in
             request.form["client_secret"] == "falcon-secret"
@@ -332,7 +270,7 @@ struct ResponseIntegrationTests {
 
     @Test("PagerDuty Events v2: trigger with the action's key as dedup_key; the undo resolves the same alert")
     func pagerDuty() async throws {
-        let received = Received()
+        let received = ReceivedRequests()
         let router = Router()
         received.route(router, .post, "/v2/enqueue") { request in
             let event = request.json
@@ -362,7 +300,7 @@ struct ResponseIntegrationTests {
 
     @Test("Twilio: Basic authentication, a form-encoded message, 201; a refused number says Twilio's reason")
     func twilio() async throws {
-        let received = Received()
+        let received = ReceivedRequests()
         let router = Router()
         let credentials = Data("AC123:twilio-token".utf8).base64EncodedString()
         received.route(router, .post, "/2010-04-01/Accounts/AC123/Messages.json") { request in
@@ -395,7 +333,7 @@ struct ResponseIntegrationTests {
 
     @Test("Jira: create an issue labelled with the action's key (a replay finds it), comment on one")
     func jira() async throws {
-        let received = Received()
+        let received = ReceivedRequests()
         let router = Router()
         let created = Mutex<[String]>([])
         received.route(router, .get, "/rest/api/2/search") { request in
@@ -450,7 +388,7 @@ struct ResponseIntegrationTests {
 
     @Test("The signed webhook: HMAC-SHA256 over timestamp and body with the shared secret, checked as a receiver would")
     func webhook() async throws {
-        let received = Received()
+        let received = ReceivedRequests()
         let router = Router()
         let secret = SymmetricKey(data: Array("whsec-0123".utf8))
         received.route(router, .post, "/hooks/automator") { request in
