@@ -218,4 +218,55 @@ struct ShippedResponseTests {
         server.terminate()
         _ = await server.waitForExit()
     }
+
+    @Test("phishing.lua: a confirmed lure's known-bad sender is blocked at Check Point once an approver agrees")
+    func phishingBlocksAtCheckPoint() async throws {
+        let checkPoint = LoopbackCheckPoint()
+        let api = try await checkPoint.start()
+        defer { api.stop() }
+        let folder = try TemporaryFolder()
+        let feed = PlaybookTrialTests.scripts.appendingPathComponent("examples/feeds/bad-ips.txt").path
+        let server = try await Self.serve(in: folder, configuration: """
+            feeds:
+              - { name: bad-ips, path: "\(feed)", verdict: malicious }
+            integrations:
+              checkpoint: { base_url: "\(api.url)/web_api", api_key: \(LoopbackCheckPoint.apiKey) }
+            actions:
+              approval: { risk: high, channel: "#soc", timeout: 1h }
+            """)
+        let report = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent(
+            "examples/incidents/phishing.json"), encoding: .utf8)
+        #expect(try await server.call("POST", "/api/v1/incidents", body: report).status == 201)
+        let confirm = try await Self.openTasks(on: server)
+        #expect(confirm.map { $0["title"] as? String } == ["Confirm with the reporter"])
+        try await Self.complete(confirm.first, answer: "phishing", by: "carol", on: server)
+
+        // The block is high risk: it waits for an approver, and nothing reaches the firewall before.
+        var question: [String: Any]?
+        #expect(try await eventually {
+            question = (try await server.call("GET", "/api/v1/questions?incident=INC-1").json["questions"] as? [[String: Any]])?.first
+            return question != nil
+        })
+        #expect(checkPoint.commands.isEmpty)
+        let id = try #require(question?["id"] as? String)
+        let answered = try await server.call("POST", "/api/v1/questions/\(id)/answer", body: #"{"choice": "approve", "by": "alice"}"#)
+        #expect(answered.status == 200, "\(answered.body)")
+        #expect(try await eventually { checkPoint.commands.count == 5 })
+        #expect(checkPoint.commands == ["login", "add-host", "set-group", "publish", "logout"])
+        #expect(checkPoint.blocked == ["automator-203.0.113.45"])
+        #expect(checkPoint.state.withLock { $0.hosts["automator-203.0.113.45"] } == "203.0.113.45")
+
+        let purge = try await Self.openTasks(on: server)
+        #expect(purge.map { $0["title"] as? String } == ["Purge the message from all mailboxes"])
+        try await Self.complete(purge.first, answer: "3 copies removed", by: "dave", on: server)
+        #expect(try await eventually {
+            try await server.call("GET", "/api/v1/incidents/INC-1").json["status"] as? String == "closed"
+        })
+        let journal = try await Self.journal(on: server)
+        let blocked = try #require(journal.first { $0.contains(": ran checkpoint.block_ip ip=203.0.113.45 ") }, "\(journal)")
+        #expect(blocked.contains(" reason=phishing, INC-1, approved by api:alice: "), "\(blocked)")
+        #expect(journal.contains("203.0.113.45 blocked at the firewall (\(blocked.prefix { $0 != ":" }))."), "\(journal)")
+        server.terminate()
+        _ = await server.waitForExit()
+    }
 }
