@@ -34,62 +34,6 @@ struct ShippedResponseTests {
         }
     }
 
-    @Test("malware.lua: an approver's yes contains the host through Falcon, tier 2's cleaning lifts it")
-    func malwareContainsAndLifts() async throws {
-        let falcon = Falcon()
-        let api = try await falcon.start()
-        defer { api.stop() }
-        let folder = try TemporaryFolder()
-        let config = try folder.write("automator.yml", """
-            integrations:
-              crowdstrike: { base_url: "\(api.url)", client_id: falcon-client, client_secret: falcon-secret }
-            actions:
-              approval: { risk: high, channel: "#soc", timeout: 1h }
-            """)
-        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
-                                                   scripts: PlaybookTrialTests.scripts,
-                                                   arguments: ["--executors", "1", "--config", config])
-        let incident = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent(
-            "examples/incidents/malware.json"), encoding: .utf8)
-        #expect(try await server.call("POST", "/api/v1/incidents", body: incident).status == 201)
-
-        // The containment is critical: it waits for an approver, and nothing is sent before.
-        var question: String?
-        #expect(try await eventually {
-            let questions = try await server.call("GET", "/api/v1/questions?incident=INC-1").json["questions"] as? [[String: Any]]
-            question = questions?.first?["id"] as? String
-            return question != nil
-        })
-        #expect(falcon.sent.isEmpty)
-        let answered = try await server.call("POST", "/api/v1/questions/\(try #require(question))/answer",
-                                             body: #"{"choice": "approve", "by": "alice"}"#)
-        #expect(answered.status == 200, "\(answered.body)")
-        #expect(try await eventually { falcon.sent.count == 1 })
-        #expect(falcon.sent == [#"contain {"ids":["5e0b8f13-6c24-4a9d-b7e1-92d4f0a3c658"]}"#])
-
-        // No isolation task: only the cleaning, which says the containment is lifted after it.
-        var tasks: [[String: Any]] = []
-        #expect(try await eventually {
-            tasks = try await server.call("GET", "/api/v1/tasks?status=open").json["tasks"] as? [[String: Any]] ?? []
-            return !tasks.isEmpty
-        })
-        #expect(tasks.map { $0["title"] as? String } == ["Reimage or clean WS-FIN-0231"])
-        #expect((tasks.first?["description"] as? String)?.contains("Automator lifts the EDR's containment") == true)
-        let id = try #require(tasks.first?["id"] as? String)
-        #expect(try await server.call("POST", "/api/v1/tasks/\(id)/complete",
-                                      body: #"{"answer": "reimaged", "by": "bob"}"#).status == 200)
-        #expect(try await eventually { falcon.sent.count == 2 })
-        #expect(falcon.sent.last == #"lift_containment {"ids":["5e0b8f13-6c24-4a9d-b7e1-92d4f0a3c658"]}"#)
-        #expect(try await eventually {
-            try await server.call("GET", "/api/v1/incidents/INC-1").json["status"] as? String == "closed"
-        })
-        let journal = try await server.call("GET", "/api/v1/incidents/INC-1/journal").body
-        #expect(journal.contains("Host WS-FIN-0231 contained by the EDR (ACT-"), "\(journal)")
-        #expect(journal.contains("undone by playbook"), "\(journal)")
-        server.terminate()
-        _ = await server.waitForExit()
-    }
-
     /// `automator serve` with the shipped scripts and, when `configuration` is given, that file.
     static func serve(in folder: TemporaryFolder, configuration: String? = nil) async throws -> ServerProcess {
         let config = try configuration.map { try folder.write("automator.yml", $0) }
@@ -116,19 +60,85 @@ struct ShippedResponseTests {
         #expect(done.status == 200, "\(done.body)")
     }
 
+    /// Opens the shipped example incident `name` (scripts/examples/incidents/NAME.json): INC-1.
+    static func open(_ name: String, on server: ServerProcess) async throws {
+        let incident = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent(
+            "examples/incidents/\(name).json"), encoding: .utf8)
+        #expect(try await server.call("POST", "/api/v1/incidents", body: incident).status == 201)
+    }
+
+    /// The id of the approval INC-1's playbook asks for, once asked.
+    static func approvalQuestion(on server: ServerProcess) async throws -> String {
+        var question: String?
+        _ = try await eventually {
+            let questions = try await server.call("GET", "/api/v1/questions?incident=INC-1").json["questions"] as? [[String: Any]]
+            question = questions?.first?["id"] as? String
+            return question != nil
+        }
+        return try #require(question, "no approval asked")
+    }
+
+    /// Alice, an approver, says yes to `question`.
+    static func approve(_ question: String, on server: ServerProcess) async throws {
+        let answered = try await server.call("POST", "/api/v1/questions/\(question)/answer",
+                                             body: #"{"choice": "approve", "by": "alice"}"#)
+        #expect(answered.status == 200, "\(answered.body)")
+    }
+
+    /// Whether INC-1 comes to be closed.
+    static func closes(on server: ServerProcess) async throws -> Bool {
+        try await eventually {
+            try await server.call("GET", "/api/v1/incidents/INC-1").json["status"] as? String == "closed"
+        }
+    }
+
     /// The texts of INC-1's journal.
     static func journal(on server: ServerProcess) async throws -> [String] {
         let entries = try await server.call("GET", "/api/v1/incidents/INC-1/journal").json["journal"] as? [[String: Any]]
         return (entries ?? []).compactMap { $0["text"] as? String }
     }
 
+    @Test("malware.lua: an approver's yes contains the host through Falcon, tier 2's cleaning lifts it")
+    func malwareContainsAndLifts() async throws {
+        let falcon = Falcon()
+        let api = try await falcon.start()
+        defer { api.stop() }
+        let folder = try TemporaryFolder()
+        let server = try await Self.serve(in: folder, configuration: """
+            integrations:
+              crowdstrike: { base_url: "\(api.url)", client_id: falcon-client, client_secret: falcon-secret }
+            actions:
+              approval: { risk: high, channel: "#soc", timeout: 1h }
+            """)
+        try await Self.open("malware", on: server)
+
+        // The containment is critical: it waits for an approver, and nothing is sent before.
+        let question = try await Self.approvalQuestion(on: server)
+        #expect(falcon.sent.isEmpty)
+        try await Self.approve(question, on: server)
+        #expect(try await eventually { falcon.sent.count == 1 })
+        #expect(falcon.sent == [#"contain {"ids":["5e0b8f13-6c24-4a9d-b7e1-92d4f0a3c658"]}"#])
+
+        // No isolation task: only the cleaning, which says the containment is lifted after it.
+        let tasks = try await Self.openTasks(on: server)
+        #expect(tasks.map { $0["title"] as? String } == ["Reimage or clean WS-FIN-0231"])
+        #expect((tasks.first?["description"] as? String)?.contains("Automator lifts the EDR's containment") == true)
+        try await Self.complete(tasks.first, answer: "reimaged", by: "bob", on: server)
+        #expect(try await eventually { falcon.sent.count == 2 })
+        #expect(falcon.sent.last == #"lift_containment {"ids":["5e0b8f13-6c24-4a9d-b7e1-92d4f0a3c658"]}"#)
+        #expect(try await Self.closes(on: server))
+        let journal = try await Self.journal(on: server)
+        #expect(journal.contains { $0.hasPrefix("Host WS-FIN-0231 contained by the EDR (ACT-") }, "\(journal)")
+        #expect(journal.contains { $0.contains(": undone by playbook ") }, "\(journal)")
+        server.terminate()
+        _ = await server.waitForExit()
+    }
+
     /// Opens the impossible travel of the shipped example (l.moreau@example.com, Lyon then
     /// Singapore 50 minutes later) and answers the manager's question with "not me", as the
     /// manager does once they have the user on the phone.
     static func notMe(on server: ServerProcess) async throws {
-        let incident = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent(
-            "examples/incidents/impossible_travel.json"), encoding: .utf8)
-        #expect(try await server.call("POST", "/api/v1/incidents", body: incident).status == 201)
+        try await open("impossible_travel", on: server)
         let asked = try await openTasks(on: server)
         #expect(asked.map { $0["title"] as? String } == ["Confirm the sign-in with l.moreau@example.com"])
         #expect(asked.first?["owner"] as? String == "k.tanaka@example.com")
@@ -174,9 +184,7 @@ struct ShippedResponseTests {
         #expect(try await eventually { graph.received.lines.count == 6 })
         #expect(graph.received.lines.suffix(2) == ["POST /tenant-1/oauth2/v2.0/token", "PATCH \(user)"])
         #expect(graph.received.last?.json["accountEnabled"] as? Bool == true, "enabled again")
-        #expect(try await eventually {
-            try await server.call("GET", "/api/v1/incidents/INC-1").json["status"] as? String == "closed"
-        })
+        #expect(try await Self.closes(on: server))
         let incident = try await server.call("GET", "/api/v1/incidents/INC-1").json
         #expect(incident["severity"] as? String == "high")
         #expect(incident["close_reason"] as? String == "Account compromise: credentials reset and sessions revoked.")
@@ -210,9 +218,7 @@ struct ShippedResponseTests {
         #expect(journal.contains { $0.hasPrefix("The account was not disabled automatically: the integration entra is not set up: ") },
                 "\(journal)")
         try await Self.complete(reset.first, answer: "done by hand", by: "bob", on: server)
-        #expect(try await eventually {
-            try await server.call("GET", "/api/v1/incidents/INC-1").json["status"] as? String == "closed"
-        })
+        #expect(try await Self.closes(on: server))
         let actions = try await server.call("GET", "/api/v1/incidents/INC-1").json["actions"] as? [[String: Any]]
         #expect(actions?.isEmpty == true, "nothing was sent, nothing recorded as sent: \(actions ?? [])")
         server.terminate()
@@ -234,23 +240,15 @@ struct ShippedResponseTests {
             actions:
               approval: { risk: high, channel: "#soc", timeout: 1h }
             """)
-        let report = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent(
-            "examples/incidents/phishing.json"), encoding: .utf8)
-        #expect(try await server.call("POST", "/api/v1/incidents", body: report).status == 201)
+        try await Self.open("phishing", on: server)
         let confirm = try await Self.openTasks(on: server)
         #expect(confirm.map { $0["title"] as? String } == ["Confirm with the reporter"])
         try await Self.complete(confirm.first, answer: "phishing", by: "carol", on: server)
 
         // The block is high risk: it waits for an approver, and nothing reaches the firewall before.
-        var question: [String: Any]?
-        #expect(try await eventually {
-            question = (try await server.call("GET", "/api/v1/questions?incident=INC-1").json["questions"] as? [[String: Any]])?.first
-            return question != nil
-        })
+        let question = try await Self.approvalQuestion(on: server)
         #expect(checkPoint.commands.isEmpty)
-        let id = try #require(question?["id"] as? String)
-        let answered = try await server.call("POST", "/api/v1/questions/\(id)/answer", body: #"{"choice": "approve", "by": "alice"}"#)
-        #expect(answered.status == 200, "\(answered.body)")
+        try await Self.approve(question, on: server)
         #expect(try await eventually { checkPoint.commands.count == 5 })
         #expect(checkPoint.commands == ["login", "add-host", "set-group", "publish", "logout"])
         #expect(checkPoint.blocked == ["automator-203.0.113.45"])
@@ -259,9 +257,7 @@ struct ShippedResponseTests {
         let purge = try await Self.openTasks(on: server)
         #expect(purge.map { $0["title"] as? String } == ["Purge the message from all mailboxes"])
         try await Self.complete(purge.first, answer: "3 copies removed", by: "dave", on: server)
-        #expect(try await eventually {
-            try await server.call("GET", "/api/v1/incidents/INC-1").json["status"] as? String == "closed"
-        })
+        #expect(try await Self.closes(on: server))
         let journal = try await Self.journal(on: server)
         let blocked = try #require(journal.first { $0.contains(": ran checkpoint.block_ip ip=203.0.113.45 ") }, "\(journal)")
         #expect(blocked.contains(" reason=phishing, INC-1, approved by api:alice: "), "\(blocked)")
