@@ -317,7 +317,7 @@ struct CheckCommandTests {
             """)
         try folder.write("playbooks/block.lua", """
             local respond = require("lib.respond")
-            local BLOCK = "fw.blok_ip"  -- misspelt
+            local BLOCK <const> = "fw.blok_ip"  -- misspelt
             local ASKED = 'fw.block_ip'
             local EITHER = "fw.one"
             local REASSIGNED = "fw.two"

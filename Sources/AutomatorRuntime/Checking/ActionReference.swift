@@ -9,7 +9,7 @@ import Foundation
 /// (`local DISABLE = "entra.disable_user"` ... `respond.act(DISABLE, ...)`). A name it cannot
 /// resolve so (a parameter, a table field, a string built at run time) is skipped: only a run
 /// can tell what it holds.
-struct ActionReference: Equatable {
+struct ActionReference {
     /// What the script does with the action.
     enum Use: String {
         case runs = "runs"
@@ -26,7 +26,8 @@ struct ActionReference: Equatable {
     /// and give the step to people when it is not, so for them the declaration is enough.
     var needsIntegration: Bool
 
-    /// The references of the file at `path`, in line order; none if it cannot be read.
+    /// The references of the file at `path`: its calls, then its standing approvals; none if it
+    /// cannot be read.
     static func all(in path: String) -> [ActionReference] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
         return calls(in: text) + standingApprovals(in: text)
@@ -53,20 +54,24 @@ struct ActionReference: Equatable {
         }
     }
 
-    /// The locals `lines` assign an action's name once, declared once and never assigned again:
-    /// by name. One assigned twice may hold either name at a call.
+    /// The locals `lines` declare once with an action's name and never assign again, by name:
+    /// one assigned twice may hold either name at a call. Lua itself refuses to assign a
+    /// `<const>` one.
     static func constants(in lines: [String]) -> [String: String] {
-        let declaration = #/^\s*local\s+([A-Za-z_][A-Za-z0-9_]*)\s*=\s*["']([A-Za-z0-9_-]+\.[A-Za-z0-9_]+)["']\s*(?:--.*)?$/#
-        var found: [String: String] = [:]
+        let declaration = #/^\s*local\s+([A-Za-z_][A-Za-z0-9_]*)\s*(<const>)?\s*=\s*["']([A-Za-z0-9_-]+\.[A-Za-z0-9_]+)["']\s*(?:--.*)?$/#
+        var declared: [String: [(action: String, constant: Bool)]] = [:]
         for line in lines {
             guard let match = line.wholeMatch(of: declaration) else { continue }
-            found[String(match.1)] = found[String(match.1)] == nil ? String(match.2) : ""
+            declared[String(match.1), default: []].append((String(match.3), match.2 != nil))
         }
-        return found.filter { local, action in
+        var constants: [String: String] = [:]
+        for (local, declarations) in declared {
+            guard declarations.count == 1, let only = declarations.first,
+                  let assignment = try? Regex(#"(^|[^.\w])"# + local + #"\s*=(?!=)"#) else { continue }
             // Assigned only by its declaration: `NAME =` (not `NAME ==`, nor `t.NAME =`) on one line.
-            guard !action.isEmpty, let assignment = try? Regex(#"(^|[^.\w])"# + local + #"\s*=(?!=)"#) else { return false }
-            return lines.count(where: { $0.contains(assignment) }) == 1
+            if only.constant || lines.count(where: { $0.contains(assignment) }) == 1 { constants[local] = only.action }
         }
+        return constants
     }
 
     /// The actions a playbook's `approvals = { "integration.action", ... }` names as literals:
