@@ -14,13 +14,17 @@ struct CheckCommand: AsyncParsableCommand {
             field's line (an unknown field, with the one it likely meant: rn, did you mean run?): \
             no run, an unknown match field, a bad sla, a name taken twice. Integration declarations are read as serve reads them, every mistake \
             at its line: an unknown field (requird, rn), a bad risk, a reputation kind that is none, \
-            each bad value quoted. An actions.run("integration.action") (or a playbook's approvals) \
-            naming an action no integration of the folder declares is a problem. With --config, the \
+            each bad value quoted. An actions.run, actions.plan, actions.available or respond.act \
+            call, or a playbook's approvals, naming an action no integration of the folder declares \
+            is a problem, with the action it likely meant: by a literal ("entra.disable_user") or by \
+            a local assigned one once (local DISABLE = "entra.disable_user"); a name only a run can \
+            tell is skipped. With --config, the \
             file is read as serve reads it (every section: intel, chat, actions, store; every bad \
             value, at its own line), and integrations are loaded with their settings: one the file \
             names whose required setting is missing (serve would leave it out), a configured \
-            integration with no script, and an action only such an integration declares are problems \
-            too; integrations nothing sets up are listed as off, and a chat network with no one in \
+            integration with no script, and an action run or planned that only such an integration \
+            declares are problems too (actions.available and respond.act ask first, so they need no \
+            settings); integrations nothing sets up are listed as off, and a chat network with no one in \
             chat.roles.approver is noted (approvals there wait for an operator). Nothing runs but \
             what serve runs to read a playbook or an integration (the file's top level, which \
             declares it): no run, no command, no lookup.

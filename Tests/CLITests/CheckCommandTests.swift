@@ -278,6 +278,76 @@ struct CheckCommandTests {
         }
     }
 
+    @Test("A broken copy of a shipped playbook: the action its local constant names is checked where respond.act runs it")
+    func shippedPlaybookConstant() async throws {
+        let folder = try TemporaryFolder()
+        let original = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent("playbooks/impossible_travel.lua"),
+                                  encoding: .utf8)
+        let broken = original.replacingOccurrences(of: #"local END_SESSIONS = "entra.revoke_sessions""#,
+                                                   with: #"local END_SESSIONS = "entra.revoke_session""#)
+        #expect(broken != original)
+        let line = try #require(broken.components(separatedBy: "\n").firstIndex { $0.contains("respond.act(END_SESSIONS") }) + 1
+        try folder.write("playbooks/impossible_travel.lua", broken)
+        // Beside it, what it needs, and a playbook whose constant is right.
+        for file in ["lib/respond.lua", "integrations/entra.lua", "integrations/checkpoint.lua", "playbooks/phishing.lua"] {
+            try folder.write(file, try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent(file), encoding: .utf8))
+        }
+        // Neither integration is set up: respond.act asks first, so only the declaration matters.
+        try folder.write("automator.yml", "actions:\n  approval: { risk: high, channel: \"#soc\" }\n")
+        let problem = "./playbooks/impossible_travel.lua:\(line): runs the action entra.revoke_session, but "
+            + "./integrations/entra.lua does not declare it (did you mean entra.revoke_sessions?)"
+        for configuration in [[], ["--config", "automator.yml"]] {
+            let result = try await AutomatorProcess.run(["check", "--scripts", "."] + configuration, in: folder.url)
+            #expect(result.status == 1, "\(result.stdout)")
+            let problems = result.stdout.split(separator: "\n").filter { $0.hasPrefix("./") }.map(String.init)
+            #expect(problems == [problem], "\(configuration): \(result.stdout)")
+        }
+    }
+
+    @Test("actions.plan, actions.available and respond.act are checked too; a name check cannot resolve is skipped")
+    func actionNamesThroughConstants() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("lib/respond.lua", try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent("lib/respond.lua"),
+                                                       encoding: .utf8))
+        try folder.write("integrations/fw.lua", """
+            return integration {
+              name = "Firewall",
+              actions = { block_ip = { params = { ip = "ip" }, run = function(params) end } },
+            }
+            """)
+        try folder.write("playbooks/block.lua", """
+            local respond = require("lib.respond")
+            local BLOCK <const> = "fw.blok_ip"  -- misspelt
+            local ASKED = 'fw.block_ip'
+            local EITHER = "fw.one"
+            local REASSIGNED = "fw.two"
+            return playbook {
+              name = "Block",
+              run = function(inc)
+                if inc.fields.other then EITHER = "fw.three" end
+                local REASSIGNED = "fw.four"
+                actions.plan(BLOCK, { ip = inc.fields.ip })
+                if actions.available(ASKED) then respond.act(ASKED, { ip = inc.fields.ip }, inc) end
+                actions.available("fw.isolate")
+                actions.run(EITHER, {}); actions.run(REASSIGNED, {}); actions.run(inc.fields.action, {})
+                -- actions.run("fw.old_name", {})
+                respond.act("fw.blockip", { ip = inc.fields.ip }, inc)
+              end,
+            }
+            """)
+        let result = try await AutomatorProcess.run(["check", "--scripts", "."], in: folder.url)
+        #expect(result.status == 1, "\(result.stdout)")
+        let expected: [String] = [
+            "./playbooks/block.lua:11: plans the action fw.blok_ip, but ./integrations/fw.lua does not declare it "
+                + "(did you mean fw.block_ip?)",
+            "./playbooks/block.lua:13: asks after the action fw.isolate, but ./integrations/fw.lua does not declare it",
+            "./playbooks/block.lua:16: runs the action fw.blockip, but ./integrations/fw.lua does not declare it "
+                + "(did you mean fw.block_ip?)",
+        ]
+        let problems = result.stdout.split(separator: "\n").filter { $0.hasPrefix("./playbooks/") }.map(String.init)
+        #expect(problems == expected, "\(result.stdout)")
+    }
+
     @Test("Without --config, actions.run is checked against the actions the folder's integrations declare")
     func actionNamesWithoutConfiguration() async throws {
         let folder = try TemporaryFolder()
@@ -304,7 +374,8 @@ struct CheckCommandTests {
         #expect(result.status == 1, "\(result.stdout)")
         let problems = result.stdout.split(separator: "\n").filter { $0.hasPrefix("./playbooks/") }
         #expect(problems == [
-            "./playbooks/contain.lua:5: runs the action edr.isolat, but ./integrations/edr.lua does not declare it",
+            "./playbooks/contain.lua:5: runs the action edr.isolat, but ./integrations/edr.lua does not declare it "
+                + "(did you mean edr.isolate?)",
             "./playbooks/contain.lua:6: runs the action fw.block_ip, but no integration in ./integrations declares it",
             "./playbooks/contain.lua:7: runs the action broken.block, but ./integrations/broken.lua does not load: see its problems",
         ], "the settings it lacks do not matter: \(result.stdout)")

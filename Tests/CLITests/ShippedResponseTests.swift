@@ -34,13 +34,68 @@ struct ShippedResponseTests {
         }
     }
 
-    /// Polls `condition` for a few seconds.
-    static func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
-        for _ in 0..<500 {
-            if try await condition() { return true }
-            try await Task.sleep(for: .milliseconds(20))
+    /// `automator serve` with the shipped scripts and, when `configuration` is given, that file.
+    static func serve(in folder: TemporaryFolder, configuration: String? = nil) async throws -> ServerProcess {
+        let config = try configuration.map { try folder.write("automator.yml", $0) }
+        return try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                             scripts: PlaybookTrialTests.scripts,
+                                             arguments: ["--executors", "1"] + (config.map { ["--config", $0] } ?? []))
+    }
+
+    /// The open tasks, once there are some.
+    static func openTasks(on server: ServerProcess) async throws -> [[String: Any]] {
+        var tasks: [[String: Any]] = []
+        _ = try await eventually {
+            tasks = try await server.call("GET", "/api/v1/tasks?status=open").json["tasks"] as? [[String: Any]] ?? []
+            return !tasks.isEmpty
         }
-        return false
+        return tasks
+    }
+
+    /// Completes the task `task` (from `openTasks`) with `answer`, as its owner does.
+    static func complete(_ task: [String: Any]?, answer: String, by person: String, on server: ServerProcess) async throws {
+        let id = try #require(task?["id"] as? String)
+        let done = try await server.call("POST", "/api/v1/tasks/\(id)/complete",
+                                         body: #"{"answer": "\#(answer)", "by": "\#(person)"}"#)
+        #expect(done.status == 200, "\(done.body)")
+    }
+
+    /// Opens the shipped example incident `name` (scripts/examples/incidents/NAME.json): INC-1.
+    static func open(_ name: String, on server: ServerProcess) async throws {
+        let incident = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent(
+            "examples/incidents/\(name).json"), encoding: .utf8)
+        #expect(try await server.call("POST", "/api/v1/incidents", body: incident).status == 201)
+    }
+
+    /// The id of the approval INC-1's playbook asks for, once asked.
+    static func approvalQuestion(on server: ServerProcess) async throws -> String {
+        var question: String?
+        _ = try await eventually {
+            let questions = try await server.call("GET", "/api/v1/questions?incident=INC-1").json["questions"] as? [[String: Any]]
+            question = questions?.first?["id"] as? String
+            return question != nil
+        }
+        return try #require(question, "no approval asked")
+    }
+
+    /// Alice, an approver, says yes to `question`.
+    static func approve(_ question: String, on server: ServerProcess) async throws {
+        let answered = try await server.call("POST", "/api/v1/questions/\(question)/answer",
+                                             body: #"{"choice": "approve", "by": "alice"}"#)
+        #expect(answered.status == 200, "\(answered.body)")
+    }
+
+    /// Whether INC-1 comes to be closed.
+    static func closes(on server: ServerProcess) async throws -> Bool {
+        try await eventually {
+            try await server.call("GET", "/api/v1/incidents/INC-1").json["status"] as? String == "closed"
+        }
+    }
+
+    /// The texts of INC-1's journal.
+    static func journal(on server: ServerProcess) async throws -> [String] {
+        let entries = try await server.call("GET", "/api/v1/incidents/INC-1/journal").json["journal"] as? [[String: Any]]
+        return (entries ?? []).compactMap { $0["text"] as? String }
     }
 
     @Test("malware.lua: an approver's yes contains the host through Falcon, tier 2's cleaning lifts it")
@@ -49,52 +104,164 @@ struct ShippedResponseTests {
         let api = try await falcon.start()
         defer { api.stop() }
         let folder = try TemporaryFolder()
-        let config = try folder.write("automator.yml", """
+        let server = try await Self.serve(in: folder, configuration: """
             integrations:
               crowdstrike: { base_url: "\(api.url)", client_id: falcon-client, client_secret: falcon-secret }
             actions:
               approval: { risk: high, channel: "#soc", timeout: 1h }
             """)
-        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
-                                                   scripts: PlaybookTrialTests.scripts,
-                                                   arguments: ["--executors", "1", "--config", config])
-        let incident = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent(
-            "examples/incidents/malware.json"), encoding: .utf8)
-        #expect(try await server.call("POST", "/api/v1/incidents", body: incident).status == 201)
+        try await Self.open("malware", on: server)
 
         // The containment is critical: it waits for an approver, and nothing is sent before.
-        var question: String?
-        #expect(try await Self.eventually {
-            let questions = try await server.call("GET", "/api/v1/questions?incident=INC-1").json["questions"] as? [[String: Any]]
-            question = questions?.first?["id"] as? String
-            return question != nil
-        })
+        let question = try await Self.approvalQuestion(on: server)
         #expect(falcon.sent.isEmpty)
-        let answered = try await server.call("POST", "/api/v1/questions/\(try #require(question))/answer",
-                                             body: #"{"choice": "approve", "by": "alice"}"#)
-        #expect(answered.status == 200, "\(answered.body)")
-        #expect(try await Self.eventually { falcon.sent.count == 1 })
+        try await Self.approve(question, on: server)
+        #expect(try await eventually { falcon.sent.count == 1 })
         #expect(falcon.sent == [#"contain {"ids":["5e0b8f13-6c24-4a9d-b7e1-92d4f0a3c658"]}"#])
 
         // No isolation task: only the cleaning, which says the containment is lifted after it.
-        var tasks: [[String: Any]] = []
-        #expect(try await Self.eventually {
-            tasks = try await server.call("GET", "/api/v1/tasks?status=open").json["tasks"] as? [[String: Any]] ?? []
-            return !tasks.isEmpty
-        })
+        let tasks = try await Self.openTasks(on: server)
         #expect(tasks.map { $0["title"] as? String } == ["Reimage or clean WS-FIN-0231"])
         #expect((tasks.first?["description"] as? String)?.contains("Automator lifts the EDR's containment") == true)
-        let id = try #require(tasks.first?["id"] as? String)
-        #expect(try await server.call("POST", "/api/v1/tasks/\(id)/complete",
-                                      body: #"{"answer": "reimaged", "by": "bob"}"#).status == 200)
-        #expect(try await Self.eventually { falcon.sent.count == 2 })
+        try await Self.complete(tasks.first, answer: "reimaged", by: "bob", on: server)
+        #expect(try await eventually { falcon.sent.count == 2 })
         #expect(falcon.sent.last == #"lift_containment {"ids":["5e0b8f13-6c24-4a9d-b7e1-92d4f0a3c658"]}"#)
-        #expect(try await Self.eventually {
-            try await server.call("GET", "/api/v1/incidents/INC-1").json["status"] as? String == "closed"
-        })
-        let journal = try await server.call("GET", "/api/v1/incidents/INC-1/journal").body
-        #expect(journal.contains("Host WS-FIN-0231 contained by the EDR (ACT-"), "\(journal)")
-        #expect(journal.contains("undone by playbook"), "\(journal)")
+        #expect(try await Self.closes(on: server))
+        let journal = try await Self.journal(on: server)
+        #expect(journal.contains { $0.hasPrefix("Host WS-FIN-0231 contained by the EDR (ACT-") }, "\(journal)")
+        #expect(journal.contains { $0.contains(": undone by playbook ") }, "\(journal)")
+        server.terminate()
+        _ = await server.waitForExit()
+    }
+
+    /// Opens the impossible travel of the shipped example (l.moreau@example.com, Lyon then
+    /// Singapore 50 minutes later) and answers the manager's question with "not me", as the
+    /// manager does once they have the user on the phone.
+    static func notMe(on server: ServerProcess) async throws {
+        try await open("impossible_travel", on: server)
+        let asked = try await openTasks(on: server)
+        #expect(asked.map { $0["title"] as? String } == ["Confirm the sign-in with l.moreau@example.com"])
+        #expect(asked.first?["owner"] as? String == "k.tanaka@example.com")
+        try await complete(asked.first, answer: "not me", by: "k.tanaka@example.com", on: server)
+    }
+
+    @Test("impossible_travel.lua: \"not me\" disables the account and ends its sessions in Entra ID, the reset enables it")
+    func impossibleTravelDisablesAndEnables() async throws {
+        let graph = try await LoopbackGraph()
+        defer { graph.stop() }
+        let folder = try TemporaryFolder()
+        let settings = graph.settings.sorted { $0.key < $1.key }.map { #"\#($0.key): "\#($0.value)""# }
+        // Approvers for high-risk actions: the playbook's standing approval of the disable must skip them.
+        let server = try await Self.serve(in: folder, configuration: """
+            integrations:
+              entra: { \(settings.joined(separator: ", ")) }
+            actions:
+              approval: { risk: high, channel: "#soc", timeout: 1h }
+            """)
+        try await Self.notMe(on: server)
+
+        // At once, with nobody else asked: a token, the disable, a token, the revocation.
+        let user = "/v1.0/users/l.moreau@example.com"
+        #expect(try await eventually { graph.received.lines.count >= 4 })
+        #expect(graph.received.lines == ["POST /tenant-1/oauth2/v2.0/token", "PATCH \(user)",
+                                         "POST /tenant-1/oauth2/v2.0/token", "POST \(user)/revokeSignInSessions"])
+        let requests = graph.received.all
+        #expect(requests[0].form["client_id"] == LoopbackGraph.clientID
+            && requests[0].form["client_secret"] == LoopbackGraph.clientSecret)
+        #expect(requests[1].json["accountEnabled"] as? Bool == false)
+        #expect([requests[1], requests[3]].allSatisfy { $0.headers["authorization"] == "Bearer \(LoopbackGraph.token)" })
+        let questions = try await server.call("GET", "/api/v1/questions?incident=INC-1").json["questions"] as? [[String: Any]]
+        #expect(questions?.isEmpty == true, "the user's own answer is the approval")
+
+        let reset = try await Self.openTasks(on: server)
+        #expect(reset.map { $0["title"] as? String } == ["Reset credentials and revoke sessions for l.moreau@example.com"])
+        #expect(reset.first?["owner"] as? String == "iam-team")
+        let description = reset.first?["description"] as? String ?? ""
+        #expect(description.hasPrefix("The account is disabled and its sessions ended. Reset the password"), "\(description)")
+        #expect(description.hasSuffix("Automator enables the account when this task is done."), "\(description)")
+        try await Self.complete(reset.first, answer: "password reset, two MFA methods removed", by: "bob", on: server)
+
+        #expect(try await eventually { graph.received.lines.count == 6 })
+        #expect(graph.received.lines.suffix(2) == ["POST /tenant-1/oauth2/v2.0/token", "PATCH \(user)"])
+        #expect(graph.received.last?.json["accountEnabled"] as? Bool == true, "enabled again")
+        #expect(try await Self.closes(on: server))
+        let incident = try await server.call("GET", "/api/v1/incidents/INC-1").json
+        #expect(incident["severity"] as? String == "high")
+        #expect(incident["close_reason"] as? String == "Account compromise: credentials reset and sessions revoked.")
+        let journal = try await Self.journal(on: server)
+        let disabled = try #require(journal.first {
+            $0.contains(": ran entra.disable_user user=l.moreau@example.com, approved by standing approval of the playbook: ")
+        }, "\(journal)")
+        let action = disabled.prefix { $0 != ":" }
+        #expect(journal.contains { $0.hasPrefix("ACT-") && $0.contains(": ran entra.revoke_sessions user=l.moreau@example.com: ") })
+        #expect(journal.contains("Account disabled (\(action)), its sessions ended."), "\(journal)")
+        #expect(journal.contains { $0.hasPrefix("\(action): undone by playbook ") && $0.contains(" with entra.enable_user: ") },
+                "\(journal)")
+        #expect(journal.contains("Identity team: password reset, two MFA methods removed"), "\(journal)")
+        server.terminate()
+        _ = await server.waitForExit()
+    }
+
+    @Test("impossible_travel.lua without Entra ID: the journal says why nothing was disabled, people get the whole step")
+    func impossibleTravelWithoutEntra() async throws {
+        let folder = try TemporaryFolder()
+        let server = try await Self.serve(in: folder)
+        try await Self.notMe(on: server)
+
+        let reset = try await Self.openTasks(on: server)
+        #expect(reset.map { $0["title"] as? String } == ["Reset credentials and revoke sessions for l.moreau@example.com"])
+        let description = reset.first?["description"] as? String ?? ""
+        #expect(description.hasPrefix("Disable the account, revoke every session and refresh token, reset the password"),
+                "\(description)")
+        #expect(!description.contains("Automator enables"), "\(description)")
+        let journal = try await Self.journal(on: server)
+        #expect(journal.contains { $0.hasPrefix("The account was not disabled automatically: the integration entra is not set up: ") },
+                "\(journal)")
+        try await Self.complete(reset.first, answer: "done by hand", by: "bob", on: server)
+        #expect(try await Self.closes(on: server))
+        let actions = try await server.call("GET", "/api/v1/incidents/INC-1").json["actions"] as? [[String: Any]]
+        #expect(actions?.isEmpty == true, "nothing was sent, nothing recorded as sent: \(actions ?? [])")
+        server.terminate()
+        _ = await server.waitForExit()
+    }
+
+    @Test("phishing.lua: a confirmed lure's known-bad sender is blocked at Check Point once an approver agrees")
+    func phishingBlocksAtCheckPoint() async throws {
+        let checkPoint = LoopbackCheckPoint()
+        let api = try await checkPoint.start()
+        defer { api.stop() }
+        let folder = try TemporaryFolder()
+        let feed = PlaybookTrialTests.scripts.appendingPathComponent("examples/feeds/bad-ips.txt").path
+        let server = try await Self.serve(in: folder, configuration: """
+            feeds:
+              - { name: bad-ips, path: "\(feed)", verdict: malicious }
+            integrations:
+              checkpoint: { base_url: "\(api.url)/web_api", api_key: \(LoopbackCheckPoint.apiKey) }
+            actions:
+              approval: { risk: high, channel: "#soc", timeout: 1h }
+            """)
+        try await Self.open("phishing", on: server)
+        let confirm = try await Self.openTasks(on: server)
+        #expect(confirm.map { $0["title"] as? String } == ["Confirm with the reporter"])
+        try await Self.complete(confirm.first, answer: "phishing", by: "carol", on: server)
+
+        // The block is high risk: it waits for an approver, and nothing reaches the firewall before.
+        let question = try await Self.approvalQuestion(on: server)
+        #expect(checkPoint.commands.isEmpty)
+        try await Self.approve(question, on: server)
+        #expect(try await eventually { checkPoint.commands.count == 5 })
+        #expect(checkPoint.commands == ["login", "add-host", "set-group", "publish", "logout"])
+        #expect(checkPoint.blocked == ["automator-203.0.113.45"])
+        #expect(checkPoint.state.withLock { $0.hosts["automator-203.0.113.45"] } == "203.0.113.45")
+
+        let purge = try await Self.openTasks(on: server)
+        #expect(purge.map { $0["title"] as? String } == ["Purge the message from all mailboxes"])
+        try await Self.complete(purge.first, answer: "3 copies removed", by: "dave", on: server)
+        #expect(try await Self.closes(on: server))
+        let journal = try await Self.journal(on: server)
+        let blocked = try #require(journal.first { $0.contains(": ran checkpoint.block_ip ip=203.0.113.45 ") }, "\(journal)")
+        #expect(blocked.contains(" reason=phishing, INC-1, approved by api:alice: "), "\(blocked)")
+        #expect(journal.contains("203.0.113.45 blocked at the firewall (\(blocked.prefix { $0 != ":" }))."), "\(journal)")
         server.terminate()
         _ = await server.waitForExit()
     }

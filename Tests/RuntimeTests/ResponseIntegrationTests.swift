@@ -47,104 +47,13 @@ struct ResponseIntegrationTests {
 
     // MARK: - Check Point
 
-    /// The Management API as its reference describes it: POST /web_api/COMMAND with a JSON body;
-    /// `login` takes an API key and gives a session id that every other command needs in
-    /// X-chkp-sid; changes stay in the session until `publish` (or `discard`); errors are
-    /// {"code", "message", "errors": [...]}.
-    final class CheckPoint: Sendable {
-        struct State {
-            var commands: [String] = []
-            var sessions: Set<String> = []
-            var hosts: [String: String] = [:]
-            var published: Set<String> = []
-            var pending: Set<String>?
-        }
-        let state = Mutex(State())
-        static let apiKey = "cp-api-key-1234"
-        static let group = "Automator_Blocked"
-
-        var commands: [String] { state.withLock { $0.commands } }
-        var blocked: Set<String> { state.withLock { $0.published } }
-
-        func start() async throws -> LoopbackServer {
-            let router = Router()
-            router.post("/web_api/{command}") { request, context -> Response in
-                let command = context.parameters.get("command") ?? ""
-                let body = String(buffer: try await request.body.collect(upTo: 1 << 16))
-                let fields = (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
-                let sid = request.headers.first(where: { $0.name.canonicalName == "x-chkp-sid" })?.value
-                return self.state.withLock { state in
-                    state.commands.append(command)
-                    return Self.answer(command, fields, sid: sid, &state)
-                }
-            }
-            return try await LoopbackServer(router)
-        }
-
-        static func error(_ code: String, _ message: String, _ status: HTTPResponse.Status, errors: [String] = []) -> Response {
-            let details = errors.map { #"{"message": "\#($0)", "type": "error"}"# }.joined(separator: ",")
-            return json(#"{"code": "\#(code)", "message": "\#(message)", "errors": [\#(details)]}"#, status)
-        }
-
-        static func answer(_ command: String, _ fields: [String: Any], sid: String?, _ state: inout State) -> Response {
-            if command == "login" {
-                guard fields["api-key"] as? String == apiKey else {
-                    return error("err_login_failed", "Authentication to server failed.", .badRequest)
-                }
-                let session = "sid-\(state.sessions.count + 1)"
-                state.sessions.insert(session)
-                return json(#"{"sid": "\#(session)", "uid": "u-1", "session-timeout": 600, "api-server-version": "1.9"}"#)
-            }
-            guard let sid, state.sessions.contains(sid) else {
-                return error("generic_err_wrong_session_id", "Wrong session id [\(sid ?? "")]. Session may be expired.",
-                             .unauthorized)
-            }
-            var members = state.pending ?? state.published
-            switch command {
-            case "add-host":
-                let name = fields["name"] as? String ?? ""
-                guard state.hosts[name] == nil else {
-                    return error("err_validation_failed", "Validation failed with 1 error", .badRequest,
-                                 errors: ["More than one object have the same name."])
-                }
-                state.hosts[name] = fields["ip-address"] as? String
-                return json(#"{"uid": "h-\#(state.hosts.count)", "name": "\#(name)", "type": "host"}"#)
-            case "set-group":
-                guard fields["name"] as? String == group else {
-                    return error("generic_err_object_not_found", "Requested object [\(fields["name"] ?? "")] not found",
-                                 .notFound)
-                }
-                let change = fields["members"] as? [String: String] ?? [:]
-                if let add = change["add"] { members.insert(add) }
-                if let remove = change["remove"] { members.remove(remove) }
-                state.pending = members
-                return json(#"{"uid": "g-1", "name": "\#(group)", "type": "group"}"#)
-            case "delete-host":
-                state.hosts[fields["name"] as? String ?? ""] = nil
-                return json(#"{"message": "OK"}"#)
-            case "publish":
-                state.published = members
-                state.pending = nil
-                return json(#"{"task-id": "01234567-89ab-cdef-0123-456789abcdef"}"#)
-            case "discard":
-                state.pending = nil
-                return json(#"{"message": "OK", "number-of-discarded-changes": 1}"#)
-            case "logout":
-                state.sessions.remove(sid)
-                return json(#"{"message": "OK"}"#)
-            default:
-                return error("generic_err_command_not_found", "Unknown command \(command)", .notFound)
-            }
-        }
-    }
-
     @Test("Check Point: login, add-host, set-group, publish, logout to block, until undone; remove and delete-host to unblock")
     func checkPoint() async throws {
-        let checkPoint = CheckPoint()
+        let checkPoint = LoopbackCheckPoint()
         let server = try await checkPoint.start()
         defer { server.stop() }
         let (integrations, folder) = try await Self.integrations("checkpoint", [
-            "base_url": server.url + "/web_api", "api_key": CheckPoint.apiKey,
+            "base_url": server.url + "/web_api", "api_key": LoopbackCheckPoint.apiKey,
         ])
         let (service, store) = try await Self.service(integrations, in: folder)
         let declared = try service.declaration("checkpoint.block_ip")
@@ -171,7 +80,7 @@ struct ResponseIntegrationTests {
 
     @Test("Check Point: a refused key fails the action; a failed change is discarded, not published")
     func checkPointFailures() async throws {
-        let checkPoint = CheckPoint()
+        let checkPoint = LoopbackCheckPoint()
         let server = try await checkPoint.start()
         defer { server.stop() }
         let (wrongKey, folder) = try await Self.integrations("checkpoint", [
@@ -188,7 +97,7 @@ struct ResponseIntegrationTests {
         wrongKey.shutdown()
 
         let (missingGroup, other) = try await Self.integrations("checkpoint", [
-            "base_url": server.url + "/web_api", "api_key": CheckPoint.apiKey, "group": "No_Such_Group",
+            "base_url": server.url + "/web_api", "api_key": LoopbackCheckPoint.apiKey, "group": "No_Such_Group",
         ])
         let (service2, store2) = try await Self.service(missingGroup, in: other)
         let failed = await Self.run(service2, "checkpoint.block_ip", ["ip": "198.51.100.8"], key: "k/2")
@@ -202,74 +111,12 @@ struct ResponseIntegrationTests {
 
     // MARK: - The other products
 
-    /// What a loopback API received: method, path with its query, the headers asked for, the body.
-    final class Received: Sendable {
-        struct Request: Sendable {
-            var line: String
-            var headers: [String: String]
-            var body: String
-            var form: [String: String] {
-                Dictionary(body.split(separator: "&").map { pair -> (String, String) in
-                    let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                    return (parts[0], (parts.count > 1 ? parts[1] : "").removingPercentEncoding ?? "")
-                }, uniquingKeysWith: { $1 })
-            }
-            var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:] }
-        }
-        let requests = Mutex<[Request]>([])
-        var lines: [String] { requests.withLock { $0.map(\.line) } }
-        var last: Request? { requests.withLock { $0.last } }
-
-        /// Records the request and answers what `answer` says for it.
-        func route(_ router: Router<BasicRequestContext>, _ method: HTTPRequest.Method, _ path: RouterPath,
-                   _ answer: @escaping @Sendable (Request) -> Response)
-        {
-            router.on(path, method: method) { request, _ -> Response in
-                let body = String(buffer: try await request.body.collect(upTo: 1 << 16))
-                var headers: [String: String] = [:]
-                for field in request.headers { headers[field.name.canonicalName] = field.value }
-                let query = request.uri.query.map { "?" + $0 } ?? ""
-                let received = Request(line: "\(method) \(request.uri.path)\(query)", headers: headers, body: body)
-                self.requests.withLock { $0.append(received) }
-                return answer(received)
-            }
-        }
-    }
-
     @Test("Microsoft Graph: a client-credentials token, then PATCH accountEnabled and revokeSignInSessions")
     func entra() async throws {
-        let received = Received()
-        let router = Router()
-        received.route(router, .post, "/tenant-1/oauth2/v2.0/token") { request in
-            let form = request.form
-            guard form["client_secret"] == "graph-secret", form["grant_type"] == "client_credentials",
-                  form["scope"] == "https://graph.microsoft.com/.default", form["client_id"] == "app-1"
-            else {
-                return Self.json(#"{"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret provided."}"#,
-                            .unauthorized)
-            }
-            return Self.json(#"{"token_type": "Bearer", "expires_in": 3599, "access_token": "graph-token"}"#)
-        }
-        received.route(router, .patch, "/v1.0/users/{user}") { request in
-            guard request.headers["authorization"] == "Bearer graph-token" else {
-                return Self.json(#"{"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty."}}"#,
-                            .unauthorized)
-            }
-            if request.line.contains("ghost") {
-                return Self.json(#"{"error": {"code": "Request_ResourceNotFound", "message": "Resource 'ghost@example.com' does not exist."}}"#,
-                            .notFound)
-            }
-            return Response(status: .noContent)
-        }
-        received.route(router, .post, "/v1.0/users/{user}/revokeSignInSessions") { _ in
-            Self.json(#"{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean", "value": true}"#)
-        }
-        let server = try await LoopbackServer(router)
-        defer { server.stop() }
-        let (integrations, folder) = try await Self.integrations("entra", [
-            "login_url": server.url, "graph_url": server.url, "tenant": "tenant-1", "client_id": "app-1",
-            "client_secret": "graph-secret",
-        ])
+        let graph = try await LoopbackGraph()
+        defer { graph.stop() }
+        let received = graph.received
+        let (integrations, folder) = try await Self.integrations("entra", graph.settings)
         let (service, store) = try await Self.service(integrations, in: folder)
         let disabled = try await Self.run(service, "entra.disable_user", ["user": "mallory@example.com"], key: "k/1").get()
         #expect(received.lines == ["POST /tenant-1/oauth2/v2.0/token", "PATCH /v1.0/users/mallory@example.com"])
@@ -289,7 +136,7 @@ struct ResponseIntegrationTests {
 
     @Test("CrowdStrike Falcon: an OAuth2 token, then devices-actions v2 contain and lift_containment")
     func crowdStrike() async throws {
-        let received = Received()
+        let received = ReceivedRequests()
         let router = Router()
         received.route(router, .post, "/oauth2/token") { request in
             request.form["client_secret"] == "falcon-secret"
@@ -332,7 +179,7 @@ struct ResponseIntegrationTests {
 
     @Test("PagerDuty Events v2: trigger with the action's key as dedup_key; the undo resolves the same alert")
     func pagerDuty() async throws {
-        let received = Received()
+        let received = ReceivedRequests()
         let router = Router()
         received.route(router, .post, "/v2/enqueue") { request in
             let event = request.json
@@ -362,7 +209,7 @@ struct ResponseIntegrationTests {
 
     @Test("Twilio: Basic authentication, a form-encoded message, 201; a refused number says Twilio's reason")
     func twilio() async throws {
-        let received = Received()
+        let received = ReceivedRequests()
         let router = Router()
         let credentials = Data("AC123:twilio-token".utf8).base64EncodedString()
         received.route(router, .post, "/2010-04-01/Accounts/AC123/Messages.json") { request in
@@ -395,7 +242,7 @@ struct ResponseIntegrationTests {
 
     @Test("Jira: create an issue labelled with the action's key (a replay finds it), comment on one")
     func jira() async throws {
-        let received = Received()
+        let received = ReceivedRequests()
         let router = Router()
         let created = Mutex<[String]>([])
         received.route(router, .get, "/rest/api/2/search") { request in
@@ -450,7 +297,7 @@ struct ResponseIntegrationTests {
 
     @Test("The signed webhook: HMAC-SHA256 over timestamp and body with the shared secret, checked as a receiver would")
     func webhook() async throws {
-        let received = Received()
+        let received = ReceivedRequests()
         let router = Router()
         let secret = SymmetricKey(data: Array("whsec-0123".utf8))
         received.route(router, .post, "/hooks/automator") { request in

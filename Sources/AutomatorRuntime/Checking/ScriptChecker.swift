@@ -7,9 +7,9 @@ import Logging
 /// syntax errors, globals read or written that the runtime does not define (a typo, a missing
 /// `local`), playbook and chat command declarations the catalogs refuse (no `run`, an unknown
 /// `match` field, a bad `sla`, a name taken twice), integration declarations `serve` would refuse
-/// (every mistake, an unknown field too, at its line), `actions.run` calls of actions no
+/// (every mistake, an unknown field too, at its line), actions named (`ActionReference`) that no
 /// integration of the folder declares, and, given the configuration, integrations whose settings
-/// are missing or that the configuration names but the folder lacks, and calls of actions no
+/// are missing or that the configuration names but the folder lacks, and actions run that no
 /// usable integration declares.
 public struct ScriptChecker: Sendable {
     public let scripts: String
@@ -331,20 +331,23 @@ public struct ScriptChecker: Sendable {
     }
 
     /// With a configuration: integrations it names whose required settings are missing (serve
-    /// would leave them out), integrations it configures that have no script, and `actions.run`
-    /// calls in `files` that name an action no usable integration declares; and the integrations
-    /// nothing sets up. Without one: the calls that name an action no integration of the folder
-    /// declares, whatever their settings (`broken`: the integrations whose declaration is wrong).
+    /// would leave them out), integrations it configures that have no script, and actions
+    /// `files` run that no usable integration declares; and the integrations nothing sets up.
+    /// Without one: the actions `files` run that no integration of the folder declares, whatever
+    /// their settings (`broken`: the integrations whose declaration is wrong). An action a script
+    /// only asks after (`actions.available`, `respond.act`) needs a declaration, not the settings.
     private func integrationProblems(in files: [String], broken: Set<String>) async -> Findings {
         let folder = scripts + "/integrations"
+        let declared = Set(await Integrations.declaredActions(in: folder).map(\.name))
+        /// Why no integration of the folder declares `action`.
+        func undeclared(_ action: String) -> String {
+            let file = "\(folder)/\(action.prefix { $0 != "." }).lua"
+            if broken.contains(file) { return "\(file) does not load: see its problems" }
+            return FileManager.default.fileExists(atPath: file) ? "\(file) does not declare it"
+                : "no integration in \(folder) declares it"
+        }
         guard let configuration else {
-            let declared = Set(await Integrations.declaredActions(in: folder).map(\.name))
-            return Findings(problems: Self.actionProblems(in: files, declared: declared) { action in
-                let file = "\(folder)/\(action.prefix { $0 != "." }).lua"
-                if broken.contains(file) { return "\(file) does not load: see its problems" }
-                return FileManager.default.fileExists(atPath: file) ? "\(file) does not declare it"
-                    : "no integration in \(folder) declares it"
-            })
+            return Findings(problems: Self.actionProblems(in: files, declared: declared, undeclared: undeclared))
         }
         let quiet = Logger(label: "automator.check") { _ in SwiftLogNoOpLogHandler() }
         let integrations = await Integrations(folder: folder, settings: configuration.integrations, logger: quiet)
@@ -353,12 +356,13 @@ public struct ScriptChecker: Sendable {
         var problems = integrations.problems.filter { !off.contains($0.path) }.map { problem in
             ScriptProblem(file: scripts + "/" + problem.path, line: nil, message: "not used: " + problem.message)
         }
-        problems += Self.actionProblems(in: files, declared: Set(integrations.actions.map(\.name))) { action in
+        let unusable = { (action: String) in
             let integration = String(action.prefix { $0 != "." })
             return integrations.problems.first { $0.path == "integrations/\(integration).lua" }
-                .map { "its integration is not used: \($0.message)" }
-                ?? "no integration in \(folder) declares it"
+                .map { "its integration is not used: \($0.message)" } ?? "its integration is not used"
         }
+        problems += Self.actionProblems(in: files, declared: declared, undeclared: undeclared,
+                                        usable: (Set(integrations.actions.map(\.name)), unusable))
         let integrationFiles = Set(Integrations.files(in: folder))
         for name in configuration.integrations.keys.sorted() where !integrationFiles.contains(name + ".lua") {
             problems.append(ScriptProblem(file: configurationFile ?? "the configuration", line: nil,
@@ -367,43 +371,26 @@ public struct ScriptChecker: Sendable {
         return Findings(problems: problems, notSetUp: integrations.notSetUp)
     }
 
-    /// The `actions.run` calls and standing approvals in `files` that name an action `declared`
-    /// lacks, each saying `why` there is none.
-    private static func actionProblems(in files: [String], declared: Set<String>, why: (String) -> String)
-        -> [ScriptProblem]
+    /// The actions `files` name that they cannot have: one no integration of the folder
+    /// `declared`, saying `undeclared` why, with the declared one a typo meant; and, with the
+    /// `usable` ones (a configuration's), one they need sent that is declared but not usable,
+    /// saying why not.
+    private static func actionProblems(in files: [String], declared: Set<String>, undeclared: (String) -> String,
+                                       usable: (actions: Set<String>, whyNot: (String) -> String)? = nil) -> [ScriptProblem]
     {
         files.flatMap { file in
-            (actionCalls(in: file).map { ($0.line, $0.action, "runs") }
-                + standingApprovals(in: file).map { ($0.line, $0.action, "approves in advance") })
-                .filter { !declared.contains($0.1) }
-                .map { line, action, verb in
-                    ScriptProblem(file: file, line: line, message: "\(verb) the action \(action), but \(why(action))")
+            ActionReference.all(in: file).compactMap { reference in
+                let action = reference.action
+                let why: String
+                if !declared.contains(action) {
+                    why = undeclared(action) + (Typo.meant(by: action, among: declared).map { " (did you mean \($0)?)" } ?? "")
+                } else if let usable, reference.needsIntegration, !usable.actions.contains(action) {
+                    why = usable.whyNot(action)
+                } else {
+                    return nil
                 }
-        }
-    }
-
-    /// The actions a playbook's `approvals = { "integration.action", ... }` names, with their
-    /// lines: a misspelt one would leave the action it meant waiting for a person at every run.
-    static func standingApprovals(in file: String) -> [(line: Int, action: String)] {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8),
-              let list = text.range(of: #"approvals\s*=\s*\{[^}]*\}"#, options: .regularExpression)
-        else { return [] }
-        let firstLine = text[..<list.lowerBound].filter { $0 == "\n" }.count + 1
-        return text[list].components(separatedBy: "\n").enumerated().flatMap { offset, line in
-            line.matches(of: /["']([A-Za-z0-9_-]+\.[A-Za-z0-9_]+)["']/).map { (firstLine + offset, String($0.1)) }
-        }
-    }
-
-    /// The `actions.run("integration.action", ...)` calls of a file that name their action as
-    /// a literal, with their lines.
-    static func actionCalls(in file: String) -> [(line: Int, action: String)] {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return [] }
-        let pattern = #"actions\.run\s*\(\s*["']([A-Za-z0-9_-]+\.[A-Za-z0-9_]+)["']"#
-        return text.components(separatedBy: "\n").enumerated().compactMap { index, line in
-            guard let match = line.range(of: pattern, options: .regularExpression) else { return nil }
-            let call = line[match]
-            let name = call.drop { $0 != "\"" && $0 != "'" }.dropFirst().prefix { $0 != "\"" && $0 != "'" }
-            return (index + 1, String(name))
+                return ScriptProblem(file: file, line: reference.line, message: "\(reference.use.rawValue) the action \(action), but \(why)")
+            }
         }
     }
 }
