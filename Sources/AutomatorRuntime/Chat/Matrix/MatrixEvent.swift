@@ -53,6 +53,8 @@ struct MatrixContent: Codable, Sendable {
     var relatesTo: Relation?
     /// An edit's (`m.replace`) new text.
     var newContent: NewContent?
+    /// Whom the message mentions (Matrix 1.7): the bot's say `{}`, nobody.
+    var mentions: Mentions?
     // m.room.member
     var membership: String?
     var displayname: String?
@@ -97,6 +99,13 @@ struct MatrixContent: Codable, Sendable {
         }
     }
 
+    /// `m.mentions`. Present, even empty, it turns off the homeserver's older rules that read
+    /// the body: `@room`, or a person's name, in an alert's title or a file's name the bot posts
+    /// would otherwise notify the whole room or that person, as a mention does.
+    struct Mentions: Codable, Sendable {
+        static let nobody = Mentions()
+    }
+
     struct Reply: Codable, Sendable {
         var eventID: String
         enum CodingKeys: String, CodingKey { case eventID = "event_id" }
@@ -107,6 +116,7 @@ struct MatrixContent: Codable, Sendable {
         case formattedBody = "formatted_body"
         case relatesTo = "m.relates_to"
         case newContent = "m.new_content"
+        case mentions = "m.mentions"
     }
 }
 
