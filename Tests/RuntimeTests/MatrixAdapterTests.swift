@@ -152,6 +152,28 @@ struct MatrixAdapterTests {
         #expect(messages.last?.thread == question.id)
     }
 
+    @Test("A message with a field of another type (format, formatted_body, m.relates_to, info) is read for what clients show")
+    func malformedFields() async throws {
+        let matrix = try await Homeserver()
+        let (bot, alice) = (try await matrix.register("bot"), try await matrix.person("alice"))
+        let (_, inbox, task, _) = try await matrix.start(bot)
+        defer { task.cancel() }
+        let room = try await alice.createRoom(["name": "soc", "invite": [bot.id]])
+        try await alice.waitUntilJoined(bot.id, room)
+        // Clients show each body; the bot dropped each message whole, unchecked and unjournaled.
+        let sent = [
+            try await alice.send(room, ["msgtype": "m.text", "body": "reset at http://evil.example/a", "format": 5,
+                                        "formatted_body": ["html": "no"] as [String: any Sendable]]),
+            try await alice.send(room, ["msgtype": "m.text", "body": "or http://evil.example/b", "m.relates_to": "thread"]),
+            try await alice.send(room, ["msgtype": "m.text", "body": "or http://evil.example/c", "info": "none",
+                                        "m.new_content": 7]),
+        ]
+        let messages = try await inbox.wait(for: 3)
+        #expect(messages.map(\.id) == sent)
+        #expect(messages.map(\.text) == ["reset at http://evil.example/a", "or http://evil.example/b", "or http://evil.example/c"])
+        #expect(messages.allSatisfy { $0.thread == nil && $0.edit == nil })
+    }
+
     @Test("The bot's posts and files mention nobody: @room or a person's name in an alert's title or a file's name pings no one")
     func mentionsNobody() async throws {
         let matrix = try await Homeserver()

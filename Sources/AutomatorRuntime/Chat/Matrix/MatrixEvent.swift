@@ -120,6 +120,21 @@ struct MatrixContent: Codable, Sendable {
     }
 }
 
+extension MatrixContent {
+    /// Each field read alone, one of another type as absent (`mentions`, the bot's own, is not
+    /// read). Anyone in a room, a federated one included, can send any JSON, and a message whose
+    /// `format` was `5` or whose `m.relates_to` was a string failed as a whole and was dropped,
+    /// while clients showed its body: a link posted so went unchecked and was not journaled.
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func field<Value: Decodable>(_ key: CodingKeys) -> Value? { try? container.decodeIfPresent(Value.self, forKey: key) }
+        self.init(msgtype: field(.msgtype), body: field(.body), format: field(.format),
+                  formattedBody: field(.formattedBody), filename: field(.filename), url: field(.url), info: field(.info),
+                  relatesTo: field(.relatesTo), newContent: field(.newContent), membership: field(.membership),
+                  displayname: field(.displayname), name: field(.name), alias: field(.alias))
+    }
+}
+
 /// Decodes what it can: a malformed event is dropped rather than failing its whole batch (and
 /// stalling the sync on it forever), since anyone in a room can send any JSON.
 struct Lenient<Value: Decodable>: Decodable {
