@@ -273,8 +273,8 @@ struct IncidentRoutes: Sendable {
 
     private static func body(of request: Request, what: String) async throws -> [UInt8] {
         Array(buffer: try await request.collectBody(upTo: maximumBody, tooLarge: "the \(what) is over the limit of "
-            + "\(maximumBody >> 20) MiB: keep large payloads (attachments, memory dumps) out of the incident and send a "
-            + "reference to them"))
+            + "\(maximumBody >> 20) MiB: keep large payloads (attachments, memory dumps) out of the incident and send "
+            + "a reference to them"))
     }
 
     /// The incident the path names (`{id}`).

@@ -127,11 +127,14 @@ extension MatrixContent {
     /// while clients showed its body: a link posted so went unchecked and was not journaled.
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        func field<Value: Decodable>(_ key: CodingKeys) -> Value? { try? container.decodeIfPresent(Value.self, forKey: key) }
+        func field<Value: Decodable>(_ key: CodingKeys) -> Value? {
+            try? container.decodeIfPresent(Value.self, forKey: key)
+        }
         self.init(msgtype: field(.msgtype), body: field(.body), format: field(.format),
-                  formattedBody: field(.formattedBody), filename: field(.filename), url: field(.url), info: field(.info),
-                  relatesTo: field(.relatesTo), newContent: field(.newContent), membership: field(.membership),
-                  displayname: field(.displayname), name: field(.name), alias: field(.alias))
+                  formattedBody: field(.formattedBody), filename: field(.filename), url: field(.url),
+                  info: field(.info), relatesTo: field(.relatesTo), newContent: field(.newContent),
+                  membership: field(.membership), displayname: field(.displayname), name: field(.name),
+                  alias: field(.alias))
     }
 }
 
