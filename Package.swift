@@ -114,6 +114,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // A connection's handlers on a clock the test moves.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
         ),
         // What both test targets use: real HTTP servers on loopback, a fake Slack, a real Synapse, the

@@ -158,9 +158,10 @@ public struct APIServer {
                                                 runs: runs, logger: logger),
                            roles: PersonalRoles(chat: chat, journal: store, logger: logger),
                            actions: actions),
-            server: .http1(configuration: HTTP1Channel.Configuration(additionalChannelHandlers: slack.map {
-                [SlackEventsHandler(adapter: $0, inbox: chat, serverName: AutomatorVersion.serverHeader)]
-            } ?? [])),
+            server: .http1(configuration: HTTP1Channel.Configuration(
+                additionalChannelHandlers: [IdleConnectionHandler()] + (slack.map {
+                    [SlackEventsHandler(adapter: $0, inbox: chat, serverName: AutomatorVersion.serverHeader)]
+                } ?? []))),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port),
                                                     serverName: AutomatorVersion.serverHeader),
             services: [ServiceRunner(service: service, chat: chat, integrations: integrations, actions: actions,

@@ -55,11 +55,12 @@ struct ActionRoutes: Sendable {
     /// named, only the shared token's holder may: `UnassignedRole`). 400 for what the
     /// declaration refuses, 403 for what is protected or not approved, 502 when the integration failed.
     @Sendable func run(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let body = try await request.body.collect(upTo: 1 << 16)
+        let example = #"{"name": "checkpoint.block_ip", "params": {"ip": "198.51.100.7"}}"#
+        let body = try await request.smallBody(example: example)
         guard let object = (try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))) as? [String: Any],
               let name = object["name"] as? String,
               let parameters = object["params"] == nil ? [:] : object["params"] as? [String: Any]
-        else { throw APIError.badRequest(#"send {"name": "checkpoint.block_ip", "params": {"ip": "198.51.100.7"}}"#) }
+        else { throw APIError.badRequest("send " + example) }
         // Ignored, {"parms": ...} was refused as "needs ip", and {"dryrun": true} would be sent for real.
         if let unknown = object.keys.sorted().first(where: { !Self.runFields.contains($0) }) {
             throw APIError.badRequest("unknown field \(JSONText.string(unknown)): an action takes "

@@ -55,13 +55,9 @@ struct IncidentRoutes: Sendable {
             throw APIError.badRequest("dry_run takes true or false")
         }
         let actor = try RequestActor.of(request, context)
-        let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: Self.maximumImport) } catch let error as any HTTPResponseError
-            where error.status == .contentTooLarge
-        {
-            throw APIError(status: .contentTooLarge, message: "the import is over the limit of \(Self.maximumImport >> 20) "
-                + "MiB a request: send the file in parts, each with first_line (automator incident import does)")
-        }
+        let body = try await request.collectBody(upTo: Self.maximumImport, tooLarge: "the import is over the limit of "
+            + "\(Self.maximumImport >> 20) MiB a request: send the file in parts, each with first_line (automator "
+            + "incident import does)")
         let importer = await service.importer(file: parameters.get("file") ?? "the API", by: actor,
                                                dryRun: dryRun == "true", firstLine: firstLine)
         do throws(StoreError) {
@@ -276,13 +272,9 @@ struct IncidentRoutes: Sendable {
     }
 
     private static func body(of request: Request, what: String) async throws -> [UInt8] {
-        do { return Array(buffer: try await request.body.collect(upTo: maximumBody)) } catch let error as any HTTPResponseError
-            where error.status == .contentTooLarge
-        {
-            throw APIError(status: .contentTooLarge,
-                           message: "the \(what) is over the limit of \(maximumBody >> 20) MiB: keep large payloads "
-                               + "(attachments, memory dumps) out of the incident and send a reference to them")
-        }
+        Array(buffer: try await request.collectBody(upTo: maximumBody, tooLarge: "the \(what) is over the limit of "
+            + "\(maximumBody >> 20) MiB: keep large payloads (attachments, memory dumps) out of the incident and send "
+            + "a reference to them"))
     }
 
     /// The incident the path names (`{id}`).

@@ -38,7 +38,7 @@ struct QuestionRoutes: Sendable {
     /// the person for the journal (`api:alice`); a personal token names its own.
     @Sendable func answer(_ request: Request, context: APIRequestContext) async throws -> Response {
         let id = context.parameters.get("id") ?? ""
-        let body = try await request.body.collect(upTo: 1 << 16)
+        let body = try await request.smallBody(example: #"{"choice": "approve", "by": "alice"}"#)
         guard let object = (try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))) as? [String: Any],
               let choice = object["choice"] as? String
         else { throw APIError.badRequest(#"the body must be {"choice": "approve", "by": "alice"} (one of the question's choices)"#) }

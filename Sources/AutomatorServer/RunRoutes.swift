@@ -25,14 +25,8 @@ struct RunRoutes: Sendable {
     /// `POST /api/v1/runs` → 201 `{"id": ..., "status": ...}`. A personal token needs the role
     /// `author` to send `source`: Lua of its own does all a playbook does.
     @Sendable func submit(_ request: Request, context: APIRequestContext) async throws -> Response {
-        let body: ByteBuffer
-        do { body = try await request.body.collect(upTo: Self.maximumBody) } catch let error as any HTTPResponseError
-            where error.status == .contentTooLarge
-        {
-            throw APIError(status: .contentTooLarge,
-                           message: "the request body is over the limit of 1 MiB: put a long script in the scripts "
-                               + "folder and submit it by name, as {\"script\": \"triage.lua\"}")
-        }
+        let body = try await request.collectBody(upTo: Self.maximumBody, tooLarge: "the request body is over the limit "
+            + #"of 1 MiB: put a long script in the scripts folder and submit it by name, as {"script": "triage.lua"}"#)
         let submission = try SubmitRequest(body: Array(buffer: body))
         if case .source = submission.script {
             try await roles.require(PersonalRoles.author, to: "running Lua sent with the request (\"source\")",

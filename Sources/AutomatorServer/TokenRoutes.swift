@@ -27,7 +27,7 @@ struct TokenRoutes: Sendable {
     /// `{"name": "prometheus", "metrics_only": true}` for a token that scrapes `/metrics` alone.
     @Sendable func make(_ request: Request, context: APIRequestContext) async throws -> Response {
         try Self.requireOperator(context)
-        let body = try await request.body.collect(upTo: 1 << 16)
+        let body = try await request.smallBody(example: #"{"name": "alice"}"#)
         guard let object = (try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))) as? [String: Any],
               let name = object["name"] as? String, let metricsOnly = object["metrics_only"].map({ $0 as? Bool }) ?? false,
               Set(object.keys).isSubset(of: ["name", "metrics_only"])

@@ -22,7 +22,7 @@ struct WarRoomRoutes: Sendable {
         guard let text = context.parameters.get("id"), let id = IncidentID(text) else {
             throw APIError.badRequest("the path needs an incident id such as INC-42")
         }
-        let body = try await request.body.collect(upTo: 1 << 16)
+        let body = try await request.smallBody(example: #"{"text": "!note called the user", "by": "alice"}"#)
         guard let object = (try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))) as? [String: Any],
               let line = object["text"] as? String, !line.trimmingCharacters(in: .whitespaces).isEmpty
         else { throw APIError.badRequest(#"send {"text": "!note called the user", "by": "alice"}"#) }

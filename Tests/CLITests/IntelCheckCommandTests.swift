@@ -112,6 +112,20 @@ struct IntelCheckCommandTests {
         #expect(found.allSatisfy { $0["verdict"] as? String == "malicious" && ($0["line"] as? Int)! % 1000 == 1 })
     }
 
+    @Test("A feed's broken line is logged as written, on one line: its escape sequences and carriage returns escaped")
+    func brokenLineLoggedAsWritten() async throws {
+        let folder = try Self.workspace()
+        // A feed from the internet: a terminal's title set, the log's line overwritten from its start.
+        try folder.write("feeds/bad.txt", "evil\u{1B}]0;owned\u{07}.top\n198.51.100.7\rerror automator: all feeds lost\n")
+        try folder.write("input.txt", "198.51.100.7\n")
+        let result = try await AutomatorProcess.run(["intel", "check", "input.txt", "--config", "automator.yml"],
+                                                    in: folder.url)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains(#"feeds/bad.txt:1: "evil\27]0;owned\a.top" is not"#), "\(result.stderr)")
+        #expect(result.stderr.contains(#"feeds/bad.txt:2: "198.51.100.7\rerror" is not"#), "\(result.stderr)")
+        #expect(!result.stderr.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\r" || $0 == "\u{07}" }, "\(result.stderr)")
+    }
+
     @Test("Without feeds it says what to give; --help shows examples")
     func usage() async throws {
         let folder = try Self.workspace()

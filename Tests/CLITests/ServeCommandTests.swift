@@ -122,6 +122,14 @@ struct ServeCommandTests {
         let tooLarge = try await server.call("POST", "/api/v1/runs", body: oversize)
         #expect(tooLarge.status == 413)
         #expect((tooLarge.json["error"] as? String)?.contains("over the limit of 1 MiB") == true, "\(tooLarge.body)")
+        // The endpoints that take a small object answered past 64 KiB with an empty 413.
+        let padded = #"{"text": ""# + String(repeating: "x", count: 70_000) + #""}"#
+        for path in ["/api/v1/actions", "/api/v1/tokens", "/api/v1/questions/q-1/answer", "/api/v1/incidents/INC-1/command"] {
+            let answer = try await server.call("POST", path, body: padded)
+            #expect(answer.status == 413, "\(path)")
+            #expect((answer.json["error"] as? String)?.contains("over the limit of 64 KiB: send a small JSON object, such as {")
+                == true, "\(path): \(answer.body)")
+        }
 
         let badStatus = try await server.call("GET", "/api/v1/runs?status=done")
         #expect(badStatus.status == 400)

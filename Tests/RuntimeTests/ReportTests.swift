@@ -359,6 +359,21 @@ struct ReportTests {
         #expect(ReportFormat.markdown.render(one).contains("\n1 incident opened, 5 closed; 1 open at the start, 6 at the end.\n"))
     }
 
+    @Test("Markdown shows stored text as written: a type, an owner or an indicator adds no row, link, image, HTML or code")
+    func markdownHostileText() async throws {
+        var report = try await Self.fixture()
+        report.types[0].name = "phishing\n| forged | 9 | 9 |"
+        report.owners[0].owner = "[Reset your password](https://evil.example) ![](https://track.example/p.png)"
+        report.playbooks[0].playbook = "<img src=x onerror=alert(1)>\u{1B}[31m"
+        report.indicators[0].value = "evil.example/`|`"
+        let text = ReportFormat.markdown.render(report)
+        #expect(text.contains(#"| phishing\n\| forged \| 9 \| 9 \| | "#), "\(text)")
+        #expect(!text.contains("\n| forged"))
+        #expect(text.contains(#"| \[Reset your password\](https://evil.example) !\[\](https://track.example/p.png) | "#))
+        #expect(text.contains(#"| \<img src=x onerror=alert(1)\>\27\[31m | "#), "\(text)")
+        #expect(text.contains("| `` evil.example/`\\|` `` | "), "\(text)")
+    }
+
     @Test("Chat: the main figures in a few plain lines, no Markdown table or heading")
     func chat() async throws {
         // The fixture's figures, as the tests above count them: still open are new, active and

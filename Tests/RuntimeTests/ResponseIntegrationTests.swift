@@ -1,4 +1,4 @@
-import AutomatorRuntime
+@testable import AutomatorRuntime
 import Crypto
 import Foundation
 import Hummingbird
@@ -439,6 +439,21 @@ struct ResponseIntegrationTests {
         #expect(message.contains("From: soc-automation@example.com") && message.contains("Message-ID: <run-3.9@automator>"))
         #expect(message.contains("Subject: =?utf-8?B?\(Data("INC-7: web-1 contained (é)".utf8).base64EncodedString())?="))
         #expect(message.contains("Contained at 10:42.\n.hidden line\nAutomator"), "the server undid the dot-stuffing")
+    }
+
+    @Test("A text's lone carriage returns are line ends: an alert's <CR>.<CR>MAIL FROM smuggles no second message")
+    func loneCarriageReturns() throws {
+        // What an alert's text may hold. aiosmtpd reads CR alone as a line end once the message is
+        // in, so what is checked is what goes on the wire: a relay that ends DATA at <CR>.<CR>
+        // took the rest as commands.
+        let smuggled = "Reported:\r.\rMAIL FROM:<ceo@example.com>\rRCPT TO:<finance@example.com>\rDATA\rPay now\r.\r"
+        let message = try SMTPMessage(.table(LuaTable(fields: [
+            "server": "smtp://127.0.0.1:2525", "from": "soc@example.com", "to": "oncall@example.com",
+            "subject": "INC-7", "text": .string(LuaString(smuggled)),
+        ])), secrets: IntegrationSecrets())
+        #expect(message.data.hasSuffix("Reported:\r\n..\r\nMAIL FROM:<ceo@example.com>\r\nRCPT TO:<finance@example.com>\r\n"
+            + "DATA\r\nPay now\r\n..\r\n\r\n.\r\n"), "\(message.data.debugDescription)")
+        #expect(!message.data.replacingOccurrences(of: "\r\n", with: "").contains("\r"), "\(message.data.debugDescription)")
     }
 
     @Test("A 6-character SMTP password loads and logs in; the answer holding its characters inside a word is not mangled")

@@ -176,6 +176,37 @@ struct SlackWebAPITests {
         #expect(Set((row + rest).map(\.actionID)).count == 30)
     }
 
+    @Test("The bot's text shows Slack's markup as written: an alert's <!channel>, <@U…> or <url|label> pings, mentions and links nobody")
+    func markupShownAsWritten() async throws {
+        let fake = try await FakeSlack()
+        let adapter = Self.adapter(fake)
+        let hostile = "INC-7 <!channel> reset <hxxps://evil[.]example|your password> for <@U0ALICE> & co, a &lt; b"
+        let shown = "INC-7 &lt;!channel&gt; reset &lt;hxxps://evil[.]example|your password&gt; for &lt;@U0ALICE&gt; & co, a &lt; b"
+        _ = try await adapter.post(ChatPost(channel: "C0SOC", text: hostile))
+        _ = try await adapter.post(ChatPost(channel: "C0SOC", text: hostile, question: ChatQuestion(id: "q-1", choices: ["<ok>"])))
+        try await adapter.upload(to: "C0SOC", name: "a.txt", data: [1], comment: hostile)
+
+        let posts = try fake.calls("chat.postMessage").map {
+            try #require(try JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any])
+        }
+        try #require(posts.count == 2)
+        #expect(posts.map { $0["text"] as? String } == [shown, shown])
+        let blocks = try #require(posts[1]["blocks"] as? [[String: Any]])
+        #expect((blocks.first?["text"] as? [String: String])?["text"] == shown)
+        let button = (blocks.last?["elements"] as? [[String: Any]])?.first?["text"] as? [String: String]
+        #expect(button?["text"] == "<ok>", "a button's label is plain text, shown as written already")
+        #expect(fake.calls("files.completeUploadExternal").first?.arguments["initial_comment"] == shown)
+    }
+
+    @Test("A long question's text is cut into sections between escapes, never inside one")
+    func sectionsKeepEscapes() {
+        let text = String(repeating: "x", count: 2998) + "&lt;b"
+        let sections = SlackQuestionBlocks.blocks(text: text, question: ChatQuestion(id: "q", choices: ["ok"])).compactMap {
+            if case .section(let text) = $0 { text } else { nil }
+        }
+        #expect(sections == [String(repeating: "x", count: 2998), "&lt;b"])
+    }
+
     @Test("react adds the emoji by name; a reaction already there is fine; a missing scope says which")
     func react() async throws {
         let fake = try await FakeSlack()

@@ -28,7 +28,7 @@ extension EvidenceBundle {
     /// The journal, a line per entry (time, actor, kind, text; a text's further lines indented), under
     /// a heading that says the times are UTC. What would act on a terminal is escaped.
     static func readableJournal(of incident: Incident, _ journal: [JournalEntry], exportedAt: Date) -> String {
-        let heading = "\(incident.id): \(incident.title)\nJournal as exported \(utc(exportedAt)): "
+        let heading = "\(headline(incident))\nJournal as exported \(utc(exportedAt)): "
             + "\(journal.count.counted("entry", "entries")), every time in UTC.\n\n"
         let rows = [["TIME (UTC)", "ACTOR", "KIND", "TEXT"]] + journal.map { [utc($0.at, zone: false), $0.actor, $0.kind.rawValue, $0.text] }
         return VisibleText.escaped(heading + TextTable.render(rows)) + "\n"
@@ -52,7 +52,7 @@ extension EvidenceBundle {
         let journal = broken.map { "It did NOT verify when exported: \($0). Read it as a record that was changed." }
             ?? "It verified when exported: no entry was changed, removed or reordered since it was written."
         return VisibleText.escaped("""
-            \(incident.id): \(incident.title)
+            \(headline(incident))
             Evidence bundle exported \(utc(exportedAt)) by \(actor), with Automator.
             Every time in this bundle is in UTC.
 
@@ -91,6 +91,13 @@ extension EvidenceBundle {
             Anyone with Automator checks all three at once: automator evidence verify BUNDLE.zip --public-key \(key)
 
             """)
+    }
+
+    /// `INC-7: TITLE`, the title on one line (`\n` for its line breaks): it is often an alert's, and
+    /// on lines of its own it wrote a section of the README's (other steps to check the bundle,
+    /// commands to paste in a shell) or rows of the journal's table above the real ones.
+    private static func headline(_ incident: Incident) -> String {
+        "\(incident.id): " + VisibleText.escaped(incident.title, as: .name)
     }
 
     /// `2026-11-30 23:59:24 UTC` (`2026-11-30 23:59:24` without the zone, in a column headed UTC).

@@ -48,8 +48,8 @@ enum ReportMarkdown {
         if !report.indicators.isEmpty {
             out += "\nThe worst:\n\n"
             out += table(["Indicator", "Type", "Verdict", "Last seen"], report.indicators.map {
-                ["`\($0.value)`", $0.type, $0.verdict, ReportText.time($0.lastSeen, in: zone)]
-            }, text: 4)
+                [$0.value, $0.type, $0.verdict, ReportText.time($0.lastSeen, in: zone)]
+            }, text: 4, code: 0)
         }
         out += "\n## Playbook runs\n\n"
         out += table(["Playbook", "Completed", "Failed", "Killed", "Unfinished", "Success"], report.playbooks.map { run in
@@ -78,13 +78,44 @@ enum ReportMarkdown {
     }
 
     /// A Markdown table, or `None.` without rows: its first `text` columns aligned left (names,
-    /// times), the others, counts and durations, right.
-    private static func table(_ header: [String], _ rows: [[String]], text: Int = 1) -> String {
+    /// times), the others, counts and durations, right; the `code` column as code (indicators,
+    /// which a renderer would make links). Every cell is shown as written (`cell`, `code`).
+    private static func table(_ header: [String], _ rows: [[String]], text: Int = 1, code: Int? = nil) -> String {
         guard !rows.isEmpty else { return "None.\n" }
         func line(_ cells: [String]) -> String {
-            "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |\n"
+            "| " + cells.indices.map { $0 == code ? Self.code(cells[$0]) : cell(cells[$0]) }.joined(separator: " | ")
+                + " |\n"
         }
-        return line(header) + "|" + header.indices.map { $0 < text ? " --- |" : " ---: |" }.joined() + "\n"
-            + rows.map(line).joined()
+        return "| " + header.joined(separator: " | ") + " |\n|"
+            + header.indices.map { $0 < text ? " --- |" : " ---: |" }.joined() + "\n" + rows.map(line).joined()
+    }
+
+    /// Text from incidents, tasks and playbooks (a type, an owner, a name) as Markdown shows it,
+    /// as written, on one line: line breaks and controls escaped as the CLI shows them
+    /// (`VisibleText`), then `|`, `[`, `]`, `<`, `>` and backquotes escaped. An owner set to
+    /// `[Reset](https://evil.example)` or `<img src=x onerror=...>`, or a type with a line break and
+    /// `| forged | row |`, added a link, HTML or a row to a report pasted in a wiki or a ticket.
+    private static func cell(_ text: String) -> String {
+        var cell = ""
+        for character in VisibleText.escaped(text, as: .name) {
+            if "|[]<>`".contains(character) { cell.append("\\") }
+            cell.append(character)
+        }
+        return cell
+    }
+
+    /// A code span of `text` on one line, its fence longer than any run of backquotes in it
+    /// (Markdown has no escapes in code); `|` escaped, as a table needs even in code.
+    private static func code(_ text: String) -> String {
+        let shown = VisibleText.escaped(text, as: .name).replacingOccurrences(of: "|", with: "\\|")
+        var longest = 0
+        var run = 0
+        for character in shown {
+            run = character == "`" ? run + 1 : 0
+            longest = max(longest, run)
+        }
+        let fence = String(repeating: "`", count: longest + 1)
+        // A space on each side keeps a backquote at an end from joining the fence.
+        return longest == 0 ? fence + shown + fence : fence + " " + shown + " " + fence
     }
 }

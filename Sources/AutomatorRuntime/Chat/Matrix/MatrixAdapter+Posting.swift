@@ -15,7 +15,7 @@ extension MatrixAdapter {
                 + "your choice."
         }
         var content = MatrixContent(msgtype: "m.notice", body: text, format: MatrixMarkup.format,
-                                    formattedBody: MatrixMarkup.html(text))
+                                    formattedBody: MatrixMarkup.html(text), mentions: .nobody)
         if let thread = post.thread {
             // The reply fallback is for clients that do not show threads.
             content.relatesTo = .init(relType: "m.thread", eventID: thread, isFallingBack: true,
@@ -41,8 +41,10 @@ extension MatrixAdapter {
         let answer: UploadAnswer = try await client.call(
             .POST, "/_matrix/media/v3/upload", query: [("filename", name)], raw: data,
             contentType: "application/octet-stream", timeout: .minutes(5))
+        // A file is not a notice, which notifies nobody: only its mentions keep it from pinging.
         let content = MatrixContent(msgtype: "m.file", body: comment ?? name, filename: name, url: answer.contentURI,
-                                    info: .init(size: data.count, mimetype: "application/octet-stream"))
+                                    info: .init(size: data.count, mimetype: "application/octet-stream"),
+                                    mentions: .nobody)
         _ = try await send("m.room.message", content, to: channel)
     }
 

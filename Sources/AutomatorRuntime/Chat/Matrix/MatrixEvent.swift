@@ -53,6 +53,8 @@ struct MatrixContent: Codable, Sendable {
     var relatesTo: Relation?
     /// An edit's (`m.replace`) new text.
     var newContent: NewContent?
+    /// Whom the message mentions (Matrix 1.7): the bot's say `{}`, nobody.
+    var mentions: Mentions?
     // m.room.member
     var membership: String?
     var displayname: String?
@@ -97,6 +99,13 @@ struct MatrixContent: Codable, Sendable {
         }
     }
 
+    /// `m.mentions`. Present, even empty, it turns off the homeserver's older rules that read
+    /// the body: `@room`, or a person's name, in an alert's title or a file's name the bot posts
+    /// would otherwise notify the whole room or that person, as a mention does.
+    struct Mentions: Codable, Sendable {
+        static let nobody = Mentions()
+    }
+
     struct Reply: Codable, Sendable {
         var eventID: String
         enum CodingKeys: String, CodingKey { case eventID = "event_id" }
@@ -107,6 +116,25 @@ struct MatrixContent: Codable, Sendable {
         case formattedBody = "formatted_body"
         case relatesTo = "m.relates_to"
         case newContent = "m.new_content"
+        case mentions = "m.mentions"
+    }
+}
+
+extension MatrixContent {
+    /// Each field read alone, one of another type as absent (`mentions`, the bot's own, is not
+    /// read). Anyone in a room, a federated one included, can send any JSON, and a message whose
+    /// `format` was `5` or whose `m.relates_to` was a string failed as a whole and was dropped,
+    /// while clients showed its body: a link posted so went unchecked and was not journaled.
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func field<Value: Decodable>(_ key: CodingKeys) -> Value? {
+            try? container.decodeIfPresent(Value.self, forKey: key)
+        }
+        self.init(msgtype: field(.msgtype), body: field(.body), format: field(.format),
+                  formattedBody: field(.formattedBody), filename: field(.filename), url: field(.url),
+                  info: field(.info), relatesTo: field(.relatesTo), newContent: field(.newContent),
+                  membership: field(.membership), displayname: field(.displayname), name: field(.name),
+                  alias: field(.alias))
     }
 }
 

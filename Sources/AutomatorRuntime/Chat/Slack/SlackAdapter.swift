@@ -80,7 +80,10 @@ public final class SlackAdapter: ChatAdapter {
         if let appToken = configuration.appToken { try await receiveOverSocket(appToken: appToken, delivering: inbox) }
     }
 
+    /// The text is shown as written (`SlackMarkup`): no mention, ping or labelled link in it is read.
     public func post(_ post: ChatPost) async throws -> ChatMessageRef {
+        var post = post
+        post.text = SlackMarkup.escaped(post.text)
         if post.channel.hasPrefix(Self.commandChannel) { return try await answerCommand(post) }
         return try await api.postMessage(post)
     }
@@ -99,7 +102,7 @@ public final class SlackAdapter: ChatAdapter {
         guard !channel.hasPrefix(Self.commandChannel) else {
             throw ChatError(.notFound, "an answer to a slash command cannot carry a file: ask in a direct message to the bot")
         }
-        try await api.upload(to: channel, name: name, data: data, comment: comment)
+        try await api.upload(to: channel, name: name, data: data, comment: comment.map(SlackMarkup.escaped))
     }
 
     public func channels() async throws -> [ChatChannel] {

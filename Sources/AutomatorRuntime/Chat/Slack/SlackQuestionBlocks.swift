@@ -16,8 +16,11 @@ enum SlackQuestionBlocks {
         var sections = [SlackBlock]()
         var rest = Substring(text)
         repeat {
-            sections.append(.section(String(rest.prefix(sectionLength))))
-            rest = rest.dropFirst(sectionLength)
+            var cut = rest.index(rest.startIndex, offsetBy: sectionLength, limitedBy: rest.endIndex) ?? rest.endIndex
+            // An escape (`&lt;`, `SlackMarkup`) stays whole in one section.
+            if cut < rest.endIndex, let escape = rest[..<cut].suffix(3).lastIndex(of: "&") { cut = escape }
+            sections.append(.section(String(rest[..<cut])))
+            rest = rest[cut...]
         } while !rest.isEmpty
         let buttons = question.choices.enumerated().map { index, choice in
             SlackButton(label: String(choice.prefix(labelLength)), actionID: actionPrefix + String(index),

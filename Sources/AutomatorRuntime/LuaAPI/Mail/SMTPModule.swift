@@ -127,7 +127,10 @@ struct SMTPMessage: Sendable {
     }
 
     /// The message as DATA sends it: headers, a blank line, the text with CRLF line ends and
-    /// dot-stuffing, ending with a line holding one dot.
+    /// dot-stuffing, ending with a line holding one dot. A lone CR in the text is a line end too:
+    /// sent bare, `\r.\r` ends the message at a server that reads CR alone as a line end, and what
+    /// follows (an alert's text: `MAIL FROM`, `RCPT TO`, `DATA`) is a second message sent in this
+    /// session, under the SOC's login (SMTP smuggling).
     var data: String {
         let date = Self.dateFormat.string(from: Date())
         let subject = subject.allSatisfy(\.isASCII) ? subject
@@ -135,7 +138,8 @@ struct SMTPMessage: Sendable {
         var lines = ["From: \(from)", "To: \(to.joined(separator: ", "))", "Subject: \(subject)", "Date: \(date)",
                      "Message-ID: \(messageID)", "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8",
                      "Content-Transfer-Encoding: 8bit", ""]
-        for line in text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false) {
+        let body = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        for line in body.split(separator: "\n", omittingEmptySubsequences: false) {
             lines.append(line.hasPrefix(".") ? "." + line : String(line))
         }
         return lines.joined(separator: "\r\n") + "\r\n.\r\n"
