@@ -34,7 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
                                          or {"source": "return 1 + 1"} (a personal token:
                                          with chat.roles.author)
               GET  /api/v1/runs/ID       the run: status, incident, args, result, error,
-                                         times
+                                         times, waiting_on (a timer, question,
+                                         approval or task)
               GET  /api/v1/runs          newest first; ?status=failed&limit=20
               POST /api/v1/runs/ID/kill  stop a run
               POST /api/v1/incidents     open one: {"title", "type", "severity", ...};
@@ -205,7 +206,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if verbose, let logLevel {
-            throw ValidationError("--verbose is --log-level debug: give one of them, not both (--log-level \(logLevel))")
+            throw ValidationError("--verbose is --log-level debug: give one of them, not both (--log-level \(logLevel) "
+                + "was given too)")
         }
         if let executors, !(1...1024).contains(executors) {
             throw ValidationError("--executors must be between 1 and 1024, e.g. --executors 4")
@@ -237,8 +239,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let format = logFormat ?? configuration.log.format ?? .text
-        let logger = CommandLogging.logger(level: logLevel ?? (verbose ? .debug : nil) ?? configuration.log.level ?? .info,
-                                           format: format)
+        let level = logLevel ?? (verbose ? .debug : nil) ?? configuration.log.level ?? .info
+        let logger = CommandLogging.logger(level: level, format: format)
         var isFolder: ObjCBool = false
         if !FileManager.default.fileExists(atPath: scripts, isDirectory: &isFolder) || !isFolder.boolValue {
             logger.warning("""

@@ -141,6 +141,10 @@ struct ServeLogTests {
         #expect(mistyped.status == 64 && mistyped.stderr.contains("""
             error: The value 'yaml' is invalid for '--log-format <format>'. Please provide one of 'text' and 'json'.
             """), "\(mistyped.stderr)")
+        let both = try await AutomatorProcess.run(["serve", "--data", data.path, "-v", "--log-level", "warning"])
+        #expect(both.status == 64 && both.stderr.hasPrefix("""
+            error: --verbose is --log-level debug: give one of them, not both (--log-level warning was given too)
+            """), "\(both.stderr)")
     }
 
     @Test("Refused requests are logged with their path and peer, never the token, a line a minute at most")
