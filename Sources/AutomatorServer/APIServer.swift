@@ -226,13 +226,9 @@ public struct APIServer {
         return (store, location.description)
     }
 
-    /// Says that the schema was upgraded: from now on an older automator refuses the database, so
-    /// an operator who goes back to one learns here why, and what to restore.
+    /// Says that the schema was upgraded (`SchemaUpgrade.notice`).
     private func logUpgrade(_ upgrade: SchemaUpgrade, of store: String) {
-        logger.notice("""
-            upgraded the schema of \(store) \(upgrade) for this automator (\(AutomatorVersion.current)): an older \
-            one now refuses it, so going back means restoring the backup made before the upgrade
-            """)
+        logger.notice("\(upgrade.notice(of: store))")
     }
 
     private func router(service: IncidentService, evidence: EvidenceService, reputation: ReputationService,

@@ -9,7 +9,8 @@ import Foundation
 /// Taken at once: who holds which role, the actions' approvals and protected networks and
 /// accounts, the cache's durations, the integrations' settings, the daily report, the list of
 /// feeds; each is read where it is used. At the next start: the chat networks (their
-/// connections are made with them), the store.
+/// connections are made with them), the store, the log's level and format (the logger is copied
+/// into every service at the start).
 ///
 /// ```swift
 /// let changes = ConfigurationChanges(from: running, to: try ConfigurationFile(file: path))
@@ -61,7 +62,7 @@ struct ConfigurationChanges {
             running.chat.report = new.chat.report
         }
         atNextStart = [("chat.slack", old.chat.slack != new.chat.slack), ("chat.matrix", old.chat.matrix != new.chat.matrix),
-                       ("store", old.store != new.store)]
+                       ("store", old.store != new.store), ("log", old.log != new.log)]
             .filter(\.1).map(\.0)
     }
 

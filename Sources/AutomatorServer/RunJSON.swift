@@ -16,12 +16,15 @@ import Foundation
 /// then, and the next serve loads its own --scripts (`playbook list` with none names the
 /// playbooks of unfinished runs that its --scripts lacks).
 ///
+/// `waiting_on` says what a waiting run waits on (`RunWait.json`): one run's read only
+/// (`GET /api/v1/runs/ID`, `runs show`), a list leaves it out (a look at each run's waits).
+///
 /// Written as text rather than through `JSONSerialization`: `args` and `result` are JSON text in
 /// the store already and go out byte for byte, so `1.0` stays `1.0` (a Lua script tells it
 /// from `1`). Times are ISO 8601 in UTC, to the millisecond the store keeps.
 package enum RunJSON {
     /// - Parameter loaded: the names of the playbooks the server has loaded now; nil with no server.
-    package static func object(_ run: RunRecord, loaded: Set<String>?) -> String {
+    package static func object(_ run: RunRecord, loaded: Set<String>?, waitingOn wait: RunWait? = nil) -> String {
         var fields = [
             ("id", JSONText.string(run.id.rawValue)),
             ("script", JSONText.string(run.script)),
@@ -39,6 +42,7 @@ package enum RunJSON {
             let playbookLoaded = run.playbook.flatMap { run.status.isFinished ? nil : loaded.contains($0) }
             fields.append(("playbook_loaded", playbookLoaded.map { $0 ? "true" : "false" } ?? "null"))
         }
+        if let wait { fields.append(("waiting_on", wait.json)) }
         return "{" + fields.map { "\"\($0)\":\($1)" }.joined(separator: ",") + "}"
     }
 

@@ -83,7 +83,9 @@ struct RunRoutes: Sendable {
         let run: RunRecord?
         do { run = try await runs.run(id) } catch { throw APIError.store(error) }
         guard let run else { throw APIError(.notFound(id)) }
-        return .json(RunJSON.object(run, loaded: await playbooks()))
+        let wait: RunWait?
+        do { wait = try await RunWait.find(for: run, in: runs.store) } catch { throw APIError.store(error) }
+        return .json(RunJSON.object(run, loaded: await playbooks(), waitingOn: wait))
     }
 
     /// `POST /api/v1/runs/{id}/kill` → the run as it ended.

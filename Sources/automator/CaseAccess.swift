@@ -53,11 +53,11 @@ enum CaseAccess {
         do {
             if let shared = options.store ?? StoreOption.shared(by: folder) {
                 let location = try PostgresLocation(url: shared)
-                let store = try await PostgresStore(location: location, dataFolder: folder)
+                let store = try await CommandStores.postgres(location, dataFolder: folder)
                 return .store(CaseStore(store: store, lock: lock, shared: location.description, folder: folder))
             }
             // The store first: it makes the data folder (for `incident create`).
-            return .store(CaseStore(store: try SQLiteStore(folder: folder), lock: lock, shared: nil, folder: folder))
+            return .store(CaseStore(store: try CommandStores.sqlite(folder: folder), lock: lock, shared: nil, folder: folder))
         } catch {
             throw CommandFailure("\(error)")
         }

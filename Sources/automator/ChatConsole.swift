@@ -43,7 +43,7 @@ final class ChatConsole: Sendable {
         // Shared by the chat and the actions, as on the server.
         let rules = AccessRules(roles: try config.map { try ChatConfiguration.roles(file: $0) } ?? [:],
                                 actions: try config.map { try ActionConfiguration(file: $0) } ?? ActionConfiguration())
-        store = try SQLiteStore(folder: data)
+        store = try CommandStores.sqlite(folder: data)
         ledger = IncidentLedger(store: store)
         integrations = await Integrations(folder: scripts + "/integrations", settings: intel.integrations, quotas: store,
                                           logger: logger)

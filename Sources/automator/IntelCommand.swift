@@ -132,7 +132,7 @@ extension IntelCommand {
             case .direct(let lock):
                 let logger = CommandLogging.logger(verbose: false)
                 let intel = try config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
-                let store = try SQLiteStore(folder: data)
+                let store = try CommandStores.sqlite(folder: data)
                 let integrations = await Integrations(folder: scripts + "/integrations", settings: intel.integrations,
                                                       quotas: store, logger: logger)
                 let service = ReputationService(feeds: FeedSet(intel.feeds, logger: logger), integrations: integrations,
@@ -185,7 +185,7 @@ extension IntelCommand {
                 case .server(let client):
                     bundle = try await client.call("GET", "/api/v1/intel/export?format=stix")
                 case .direct(let lock):
-                    let store = try SQLiteStore(folder: data)
+                    let store = try CommandStores.sqlite(folder: data)
                     bundle = STIXBundle.make(try await store.seenIndicators())
                     await store.close()
                     withExtendedLifetime(lock) {}

@@ -27,7 +27,7 @@ struct PlaybookTrial {
     func run() async throws -> Bool {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("automator-trial-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let store = try SQLiteStore(folder: folder, durability: .normal)
+        let store = try CommandStores.sqlite(folder: folder, durability: .normal)
         let ledger = IncidentLedger(store: store)
         let actions = ActionService(integrations: integrations, store: store, rules: AccessRules(actions: actionRules), logger: logger)
         let modules = modules(ledger) + [EvidenceModule(service: EvidenceService(store: store, dataFolder: folder)),

@@ -19,7 +19,7 @@ enum ReportBackend {
         do {
             let backend: ReportBackend
             if let store = options.store {
-                do { backend = .store(try await PostgresStore(location: try PostgresLocation(url: store)), nil) } catch {
+                do { backend = .store(try await CommandStores.postgres(try PostgresLocation(url: store)), nil) } catch {
                     throw CommandFailure("\(error)")
                 }
             } else {
@@ -29,9 +29,9 @@ enum ReportBackend {
                 case .direct(let lock):
                     do {
                         if let shared = StoreOption.shared(by: options.data) {
-                            backend = .store(try await PostgresStore(location: try PostgresLocation(url: shared)), nil)
+                            backend = .store(try await CommandStores.postgres(try PostgresLocation(url: shared)), nil)
                         } else {
-                            backend = .store(try SQLiteStore(folder: options.data), lock)
+                            backend = .store(try CommandStores.sqlite(folder: options.data), lock)
                         }
                     } catch {
                         throw CommandFailure("\(error)")

@@ -61,7 +61,9 @@ enum RunsBackend {
             let run: RunRecord?
             do { run = try await runs.run(id) } catch { throw CommandFailure("\(error)") }
             guard let run else { throw CommandFailure("\(RunServiceError.notFound(id))") }
-            return RunJSON.object(run, loaded: nil)
+            let wait: RunWait?
+            do { wait = try await RunWait.find(for: run, in: runs.store) } catch { throw CommandFailure("\(error)") }
+            return RunJSON.object(run, loaded: nil, waitingOn: wait)
         }
     }
 

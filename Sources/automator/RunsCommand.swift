@@ -101,8 +101,13 @@ extension RunsCommand {
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show a run: status, incident, arguments, result or error, times.",
+            abstract: "Show a run: status and what it waits on, incident, arguments, result or error, times.",
             discussion: """
+                A waiting run names what it waits on: a timer (until when), a question or an \
+                approval (its id, channel and since when: automator question answer ID), or a task \
+                it created (its id, owner and due time: automator task done ID); --json has it \
+                as waiting_on. A lookup in flight is not a wait: the run reads running.
+
                 Through a running server, an unfinished run whose playbook is no longer loaded is \
                 marked as runs list marks it; with none, --json leaves playbook_loaded out.
 

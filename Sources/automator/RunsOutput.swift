@@ -18,10 +18,42 @@ enum RunsOutput {
         var incident: String?
         /// Absent without a server (`RunJSON`), and from a server older than this client.
         var playbookLoaded: Bool?
+        /// What a waiting run waits on (`RunWait`); absent from a list and from an older server.
+        var waitingOn: Wait?
 
         /// The script, marked when its playbook is no longer loaded: the run goes on with the
         /// version it started with.
         var described: String { playbookLoaded == false ? script + " (playbook no longer loaded)" : script }
+    }
+
+    /// `RunWait.json`.
+    private struct Wait: Decodable {
+        var kind: String
+        var id: String?
+        var channel: String?
+        var text: String?
+        var title: String?
+        var owner: String?
+        var due: String?
+        var since: String?
+        var until: String?
+
+        /// `on task T-3 (owner tier2, due 2026-12-02 04:00:00 UTC): Confirm with the reporter`,
+        /// `on approval Q-1a2b3c4d in #soc since 2026-12-02 02:14:07 UTC: Block the sender?`,
+        /// `until 2026-12-02 03:00:00 UTC (timer)`.
+        var described: String {
+            switch kind {
+            case "timer":
+                return "until \(until.map(time) ?? "?") UTC (timer)"
+            case "task":
+                let terms = [owner.map { "owner \($0)" } ?? "no owner", due.map { "due \(time($0)) UTC" }]
+                    .compactMap(\.self)
+                return "on task \(id ?? "?") (\(terms.joined(separator: ", "))): \(firstLine(title))"
+            default:
+                let asked = "in \(channel ?? "?") since \(since.map(time) ?? "?") UTC"
+                return "on \(kind) \(id ?? "?") \(asked): \(firstLine(text))"
+            }
+        }
     }
 
     private struct List: Decodable {
@@ -35,7 +67,7 @@ enum RunsOutput {
         let runs = try decoder.decode(List.self, from: Data(json.utf8)).runs
         guard !runs.isEmpty else { return status.map { "no \($0.rawValue) runs" } ?? "no runs" }
         let rows = [["ID", "STATUS", "SCRIPT", "INCIDENT", "CREATED (UTC)", "ERROR"]]
-            + runs.map { [$0.id, $0.status, $0.described, $0.incident ?? "", time($0.createdAt), shortError($0.error)] }
+            + runs.map { [$0.id, $0.status, $0.described, $0.incident ?? "", time($0.createdAt), firstLine($0.error)] }
         let padded = rows[0].count - 1
         let widths = (0..<padded).map { column in rows.map { $0[column].count }.max() ?? 0 }
         return rows.map { row in
@@ -51,7 +83,8 @@ enum RunsOutput {
         let raw = RawJSON.members(of: Array(json.utf8)) ?? [:]
         var lines = [("id", run.id), ("script", run.described)]
         if let incident = run.incident { lines.append(("incident", incident)) }
-        lines += [("status", run.status), ("args", raw["args"] ?? "[]")]
+        lines += [("status", run.status + (run.waitingOn.map { " " + $0.described } ?? "")),
+                  ("args", raw["args"] ?? "[]")]
         if let result = raw["result"], result != "null" { lines.append(("result", result)) }
         lines += [("created", time(run.createdAt) + " UTC"), ("updated", time(run.updatedAt) + " UTC")]
         if let finished = run.finishedAt { lines.append(("finished", time(finished) + " UTC")) }
@@ -71,9 +104,9 @@ enum RunsOutput {
         String(iso.prefix(19)).replacingOccurrences(of: "T", with: " ")
     }
 
-    /// The first line of an error, cut to fit a table.
-    private static func shortError(_ error: String?) -> String {
-        guard let line = error?.split(separator: "\n").first else { return "" }
+    /// The first line of `text` (an error, a question), cut to fit a table: `errorWidth` characters.
+    private static func firstLine(_ text: String?) -> String {
+        guard let line = text?.split(separator: "\n").first else { return "" }
         return line.count > errorWidth ? line.prefix(errorWidth - 1) + "…" : String(line)
     }
 }

@@ -34,7 +34,8 @@ struct ServeCommand: AsyncParsableCommand {
                                          or {"source": "return 1 + 1"} (a personal token:
                                          with chat.roles.author)
               GET  /api/v1/runs/ID       the run: status, incident, args, result, error,
-                                         times
+                                         times, waiting_on (a timer, question,
+                                         approval or task)
               GET  /api/v1/runs          newest first; ?status=failed&limit=20
               POST /api/v1/runs/ID/kill  stop a run
               POST /api/v1/incidents     open one: {"title", "type", "severity", ...};
@@ -132,12 +133,16 @@ struct ServeCommand: AsyncParsableCommand {
             integrations' settings and chat.report apply from the next request, message or lookup \
             on, and a new list of feeds once it is loaded (the previous list answers meanwhile); \
             one line of the log names what changed and what waits for the next start \
-            (chat.slack, chat.matrix, store); a file that does not load changes \
+            (chat.slack, chat.matrix, store, log); a file that does not load changes \
             nothing, and the log says why (automator check --config FILE finds it first). Each \
             worker on a shared --store reads its own file: reload every one. The scripts, \
             integrations and feed files need no signal: they are read again when they change. The log, on standard error, is timed in UTC whatever TZ is, as the journal and \
-            the reports are; it says `listening on http://HOST:PORT` once it accepts requests. Exit \
-            status: 0 after a stop, 1 when it could not start.
+            the reports are; it says `listening on http://HOST:PORT` once it accepts requests. \
+            --log-format json writes one JSON object a line (time, level, label, message, source, \
+            metadata) for a log shipper, the reason a start failed too; --log-level warning keeps \
+            the warnings and errors only (the address is then in DATA/serve.lock). Both can be set \
+            in the --config file (log: level, format), read at the start: the command line wins. \
+            Exit status: 0 after a stop, 1 when it could not start.
 
             Examples:
               automator serve
@@ -188,10 +193,22 @@ struct ServeCommand: AsyncParsableCommand {
     @OptionGroup var limits: LimitOptions
     @OptionGroup var access: ModuleOptions
 
-    @Flag(name: .shortAndLong, help: "Show log.debug messages too.")
+    @Option(help: ArgumentHelp("The least severe lines the log writes (default: info, or log.level in --config).",
+                               valueName: "level"))
+    var logLevel: Logger.Level?
+
+    @Option(help: ArgumentHelp("text for a person, json for a log shipper: an object a line with time, level, label, "
+        + "message, source and metadata (default: text, or log.format in --config).", valueName: "format"))
+    var logFormat: LogFormat?
+
+    @Flag(name: .shortAndLong, help: "The same as --log-level debug: show log.debug messages too.")
     var verbose = false
 
     func validate() throws {
+        if verbose, let logLevel {
+            throw ValidationError("--verbose is --log-level debug: give one of them, not both (--log-level \(logLevel) "
+                + "was given too)")
+        }
         if let executors, !(1...1024).contains(executors) {
             throw ValidationError("--executors must be between 1 and 1024, e.g. --executors 4")
         }
@@ -212,22 +229,24 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let logger = CommandLogging.logger(verbose: verbose)
-        var isFolder: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: scripts, isDirectory: &isFolder) || !isFolder.boolValue {
-            logger.warning("""
-                there is no scripts folder \(scripts): no playbook, mapper or chat command will run, and runs by name \
-                will not be found (pass --scripts)
-                """)
-        }
         let configuration: ConfigurationFile
         let location: PostgresLocation?
         do {
             configuration = try config.map { try ConfigurationFile(file: $0) } ?? ConfigurationFile()
             location = try store.map { try PostgresLocation(url: $0) } ?? configuration.store.location
         } catch {
-            CommandLogging.report(error)
+            Self.report(error, as: logFormat ?? .text)
             throw ExitCode.failure
+        }
+        let format = logFormat ?? configuration.log.format ?? .text
+        let level = logLevel ?? (verbose ? .debug : nil) ?? configuration.log.level ?? .info
+        let logger = CommandLogging.logger(level: level, format: format)
+        var isFolder: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: scripts, isDirectory: &isFolder) || !isFolder.boolValue {
+            logger.warning("""
+                there is no scripts folder \(scripts): no playbook, mapper or chat command will run, and runs by name \
+                will not be found (pass --scripts)
+                """)
         }
         let access = self.access
         let server = APIServer(
@@ -240,8 +259,16 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await server.run()
         } catch {
-            CommandLogging.report(error)
+            Self.report(error, as: format)
             throw ExitCode.failure
         }
+    }
+
+    /// Says why the server could not start, or stopped: `error: ...` lines as every command says
+    /// them, or in JSON critical lines, so that a log shipper reads the reason as it reads the rest.
+    private static func report(_ error: any Error, as format: LogFormat) {
+        guard format == .json else { return CommandLogging.report(error) }
+        let logger = CommandLogging.logger(level: .critical, format: .json)
+        for problem in CommandLogging.problems(error) { logger.critical("\(problem)") }
     }
 }

@@ -50,9 +50,9 @@ struct StoreCommand: AsyncParsableCommand {
                 try FolderBackup.copy(folder: data, to: destination, alongside: [APIToken.fileName],
                                       progress: progress.update)
             }
-            print("backed up \(data) into \(destination): the database (\(copied.databaseBytes >> 10) KiB), "
+            print("backed up \(data) into \(destination): the database (\(copied.databaseBytes.byteSize)), "
                 + "\(copied.evidenceFiles.counted("evidence file")) "
-                + "(\(copied.evidenceBytes >> 20) MiB)" + copied.files.map { ", " + $0 }.joined())
+                + "(\(copied.evidenceBytes.byteSize))" + copied.files.map { ", " + $0 }.joined())
             print("check it: automator store check --data \(destination); automator journal verify --data \(destination)")
         }
     }
@@ -383,7 +383,7 @@ struct StoreCommand: AsyncParsableCommand {
             for (name, rows) in tables {
                 print("  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(rows.counted("row"))")
             }
-            print("  evidence files: \(evidenceFiles) (\(bytes >> 20) MiB)")
+            print("  evidence files: \(evidenceFiles) (\(bytes.byteSize))")
             if let problem = journal.problem {
                 print("journal: copied as it was in \(source), where it does not verify either: \(problem)")
             } else {

@@ -50,9 +50,9 @@ struct FolderOrStore: ParsableArguments {
         try await CommandLogging.exitingOnFailure {
             let shared = store ?? StoreOption.shared(by: data)
             let opened: any EvidenceStore = if let shared {
-                try await PostgresStore(location: try PostgresLocation(url: shared), dataFolder: data)
+                try await CommandStores.postgres(try PostgresLocation(url: shared), dataFolder: data)
             } else {
-                try SQLiteStore(folder: data)
+                try CommandStores.sqlite(folder: data)
             }
             do {
                 let result = try await body(opened)

@@ -31,15 +31,15 @@ enum TokenBackend {
     }
 
     private static func open(_ options: TokenOptions) async throws -> TokenBackend {
-        if let store = options.store { return .store(try await PostgresStore(location: try PostgresLocation(url: store)), nil) }
+        if let store = options.store { return .store(try await CommandStores.postgres(try PostgresLocation(url: store)), nil) }
         switch try FolderAccess.open(options.data) {
         case .server(let client):
             return .server(client)
         case .direct(let lock):
             if let shared = StoreOption.shared(by: options.data) {
-                return .store(try await PostgresStore(location: try PostgresLocation(url: shared)), nil)
+                return .store(try await CommandStores.postgres(try PostgresLocation(url: shared)), nil)
             }
-            return .store(try SQLiteStore(folder: options.data), lock)
+            return .store(try CommandStores.sqlite(folder: options.data), lock)
         }
     }
 

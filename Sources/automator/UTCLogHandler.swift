@@ -2,15 +2,17 @@ import AutomatorRuntime
 import Foundation
 import Logging
 
-/// swift-log's `StreamLogHandler` lines on standard error, timed in UTC (`2026-12-01T02:38:31Z`):
-/// its time follows TZ, while the CLI, the journal, the reports and due times are UTC, and an
-/// incident at 3 a.m. is read across all of them.
+/// Log lines on standard error, timed in UTC: swift-log's `StreamLogHandler` line
+/// (`2026-12-01T02:38:31Z info automator: ...`), or one JSON object a line for a log shipper
+/// (`LogFormat`). Its time followed TZ, while the CLI, the journal, the reports and due times are
+/// UTC, and an incident at 3 a.m. is read across all of them.
 ///
-/// An event is one line, shown as written (`VisibleText`): a log line quotes a feed's broken line,
-/// an alert's text or a chat message, and their line breaks made lines of their own (a forged
-/// event), their escape sequences acted on the terminal that followed the log.
+/// An event is one line, shown as written (`VisibleText`; JSON escapes its own): a log line quotes
+/// a feed's broken line, an alert's text or a chat message, and their line breaks made lines of
+/// their own (a forged event), their escape sequences acted on the terminal that followed the log.
 struct UTCLogHandler: LogHandler {
     let label: String
+    var format = LogFormat.text
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
 
@@ -25,8 +27,16 @@ struct UTCLogHandler: LogHandler {
             metadata["error.message"] = "\(error)"
             metadata["error.type"] = "\(String(reflecting: type(of: error)))"
         }
+        let line = switch format {
+        case .text: textLine(event, metadata)
+        case .json: jsonLine(event, metadata)
+        }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    private func textLine(_ event: LogEvent, _ metadata: Logger.Metadata) -> String {
         let shown = metadata.sorted { $0.key < $1.key }.map { " \($0)=\($1)" }.joined()
         let line = "\(Date().ISO8601Format()) \(event.level) \(label):\(shown) [\(event.source)] \(event.message)"
-        FileHandle.standardError.write(Data((VisibleText.escaped(line, as: .name) + "\n").utf8))
+        return VisibleText.escaped(line, as: .name)
     }
 }

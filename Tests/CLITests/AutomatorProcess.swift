@@ -50,6 +50,9 @@ struct AutomatorProcess {
             throw TimedOut(arguments: arguments)
         }
         process.waitUntilExit()
+        // Read to their ends: closed now rather than with the `Process`, which keeps them.
+        try? stdout.fileHandleForReading.close()
+        try? stderr.fileHandleForReading.close()
         return Result(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
                       stderr: String(decoding: err, as: UTF8.self))
     }
@@ -133,15 +136,15 @@ extension AutomatorProcess {
     /// Starts `process` with `input` on standard input (none when nil) and waits for its end,
     /// collecting what it writes.
     static func collect(_ process: Process, input: String?) async throws -> Result {
-        let stdin = Pipe()
-        process.standardInput = input == nil ? FileHandle.nullDevice : stdin
+        let stdin = input.map { _ in Pipe() }
+        process.standardInput = stdin ?? FileHandle.nullDevice
         let stdout = PipeCollector()
         let stderr = PipeCollector()
         process.standardOutput = stdout.pipe
         process.standardError = stderr.pipe
         let exit = ExitWatcher(process)
         try process.run()
-        if let input {
+        if let input, let stdin {
             stdin.fileHandleForWriting.write(Data(input.utf8))
             try stdin.fileHandleForWriting.close()
         }
@@ -166,7 +169,9 @@ extension AutomatorProcess {
 /// pipe still holds as well, so it has everything written before it was asked: a server's log
 /// line written before its answer is there once the answer is, however late that thread runs on
 /// a loaded machine. (`FileHandle.readabilityHandler` sometimes misses the end of the output on
-/// Linux, and a blocking read on the cooperative pool would hold one of its few threads.)
+/// Linux, and a blocking read on the cooperative pool would hold one of its few threads.) That
+/// thread closes the pipe once the writer has: `Process` keeps the `Pipe` it was given, and the
+/// suite's process held over a thousand read ends by its end.
 final class PipeCollector: Sendable {
     let pipe = Pipe()
     private let descriptor: Int32
@@ -181,6 +186,9 @@ final class PipeCollector: Sendable {
             repeat {
                 _ = poll(&ready, 1, -1)  // until there is something to read, or the writer has closed the pipe
             } while !readAvailable()
+            // Here only: past the end nothing reads the descriptor (`readAvailable` stops at
+            // `ended`), and no poll can wait on its number once it is given to another file.
+            try? pipe.fileHandleForReading.close()
         }.start()
     }
 

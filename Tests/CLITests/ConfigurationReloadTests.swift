@@ -195,16 +195,18 @@ struct ConfigurationReloadTests {
             actions:
               protected: { networks: [10.0.0.0/8, 192.0.2.0/24] }
             store: postgres://automator@db.example:5432/automator
+            log: { level: debug }
             """, expecting: "SIGHUP: actions.protected.networks (+192.0.2.0/24) changed; waiting for a restart "
-                + "(SIGTERM, then start serve): store")
+                + "(SIGTERM, then start serve): store, log")
         let refused = try await server.call("POST", "/api/v1/actions", body: dryRun)
         #expect(refused.status == 403 && refused.body.contains("is in the protected network 192.0.2.0/24"), "\(refused.body)")
         #expect(setup.firewall.sent.isEmpty)
 
-        // The store still waits for the restart: the next SIGHUP says so again.
+        // The store and the log still wait for the restart: the next SIGHUP says so again.
         setup.server.hangUp()
         #expect(try await server.waitForLog("SIGHUP: \(setup.config) read again, nothing to change now; "
-            + "waiting for a restart (SIGTERM, then start serve): store"), "\(server.log)")
+            + "waiting for a restart (SIGTERM, then start serve): store, log"), "\(server.log)")
+        #expect(!server.log.contains(" debug "), "the level stays as it started: \(server.log)")
         await setup.stop()
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Hummingbird
 import TestSupport
 import Testing
@@ -21,6 +22,33 @@ struct IncidentCommandTests {
             """)
         try folder.write("scripts/playbooks/broken.lua", "return playbook {\n")
         return folder
+    }
+
+    @Test("A command that upgrades an older folder's schema says so on standard error, once, in serve's words")
+    func schemaUpgrade() async throws {
+        let folder = try Self.workspace()
+        let data = folder.url.appendingPathComponent("data").path
+        let created = try await AutomatorProcess.run(["incident", "create", "--title", "Beacon", "--type", "malware",
+                                                      "--severity", "low", "--data", data, "--scripts", "scripts"],
+                                                     in: folder.url)
+        #expect(created.status == 0 && !created.stderr.contains("upgraded"), "a new folder is made: \(created.stderr)")
+        // Back to v20, as the automator before chat_command (v21) left it.
+        let database = try DatabaseQueue(path: data + "/automator.sqlite")
+        try await database.write { db in
+            try db.execute(sql: "DROP TABLE chat_command; DELETE FROM grdb_migrations WHERE identifier = 'v21'")
+        }
+        try database.close()
+
+        let list = try await AutomatorProcess.run(["incident", "list", "--data", data])
+        #expect(list.status == 0 && list.stdout.contains("Beacon"), "\(list.stdout)\(list.stderr)")
+        #expect(list.stderr.hasPrefix("""
+            note: upgraded the schema of \(data)/automator.sqlite from v20 to v21 for this automator (
+            """) && list.stderr.hasSuffix("""
+            ): an older one now refuses it, so going back means restoring the backup made before the upgrade
+
+            """) && list.stderr.split(separator: "\n").count == 1, "one line: \(list.stderr)")
+        let again = try await AutomatorProcess.run(["incident", "list", "--data", data])
+        #expect(again.status == 0 && again.stderr.isEmpty, "upgraded once: \(again.stderr)")
     }
 
     @Test("With no server, on a full disk: the commands that read work; one that writes says the disk is full",

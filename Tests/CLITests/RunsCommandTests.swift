@@ -172,3 +172,54 @@ struct RunsCommandTests {
         }
     }
 }
+
+extension RunsCommandTests {
+    @Test("show names what a waiting run waits on: a timer, a question, an approval, a task; through the server and without one")
+    func waitingOn() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("scripts/playbooks/isolate.lua", """
+            return playbook { name = "Isolate", match = { type = "malware" }, run = function(inc)
+              inc:task{ title = "Isolate ws-17\\nfrom the network", owner = "tier2", due = "2h" }:wait()
+            end }
+            """)
+        let data = folder.url.appendingPathComponent("data")
+        let server = try await ServerProcess.start(data: data, scripts: folder.url.appendingPathComponent("scripts"))
+        let sleeping = try await server.submit(#"{"source": "time.sleep(3600)"}"#)
+        let asking = try await server.submit(#"{"source": "return chat.ask('#soc', 'Is ws-17 yours?', {'yes', 'no'})"}"#)
+        let approving = try await server.submit(#"{"source": "return chat.approve('#soc', 'Block 203.0.113.7?')"}"#)
+        let created = try await server.call("POST", "/api/v1/incidents",
+                                            body: #"{"title": "Beacon", "type": "malware", "severity": "high"}"#)
+        let tasked = try #require(created.json["run"] as? String, "\(created.body)")
+        for run in [sleeping, asking, approving, tasked] { _ = try await server.waitForRun(run, status: "waiting") }
+
+        let json = try await server.call("GET", "/api/v1/runs/\(approving)").json
+        let approval = try #require(json["waiting_on"] as? [String: Any], "\(json)")
+        #expect(approval["kind"] as? String == "approval" && approval["channel"] as? String == "#soc"
+                && approval["text"] as? String == "Block 203.0.113.7?" && (approval["id"] as? String)?.hasPrefix("Q-") == true,
+                "\(approval)")
+        #expect((try await server.call("GET", "/api/v1/runs").body).contains("waiting_on") == false, "a list leaves it out")
+        let time = #/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/#
+        for serving in [true, false] {
+            if !serving {
+                server.terminate()
+                #expect(await server.waitForExit() == 0)
+            }
+            func status(_ run: String) async throws -> String {
+                let show = try await AutomatorProcess.run(["runs", "show", run, "--data", data.path])
+                #expect(show.status == 0, "\(show.stderr)")
+                return String(try #require(show.stdout.split(separator: "\n").first { $0.hasPrefix("status ") }))
+            }
+            let timer = try await status(sleeping)
+            #expect(timer.wholeMatch(of: #/status    waiting until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(timer\)/#) != nil, "\(timer)")
+            let question = try await status(asking)
+            #expect(question.hasPrefix("status    waiting on question Q-") && question.contains(" in #soc since ")
+                    && question.hasSuffix(" UTC: Is ws-17 yours?") && question.contains(time), "\(question)")
+            let approval = try await status(approving)
+            #expect(approval.hasPrefix("status    waiting on approval Q-") && approval.hasSuffix(": Block 203.0.113.7?"),
+                    "\(approval)")
+            let task = try await status(tasked)
+            #expect(task.hasPrefix("status    waiting on task T-1 (owner tier2, due ") && task.contains(time)
+                    && task.hasSuffix(" UTC): Isolate ws-17"), "the title's first line: \(task)")
+        }
+    }
+}

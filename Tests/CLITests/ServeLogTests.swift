@@ -68,6 +68,85 @@ struct ServeLogTests {
         #expect(server.log.contains("an older one now refuses it, so going back means restoring the backup made before"))
     }
 
+    @Test("--log-format json: every line of standard error is an object with time, level, label, message, source, and a script's fields as metadata")
+    func jsonLines() async throws {
+        let folder = try TemporaryFolder()
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: folder.url.appendingPathComponent("scripts"),
+                                                   arguments: ["--executors", "1", "--log-format", "json"])
+        let run = try await server.submit(#"{"source": "log.warn('isolating the host', {host = 'ws-17'}) return 1"}"#)
+        #expect(try await server.waitForLog("isolating the host"), "\(server.log)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+
+        let lines = server.log.split(separator: "\n")
+        let objects = try lines.map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not an object: \(line)")
+        }
+        for object in objects {
+            #expect(Set(object.keys).isSuperset(of: ["time", "level", "label", "message", "source"]), "\(object)")
+            #expect((object["time"] as? String)?.wholeMatch(of: /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/) != nil, "UTC, to the ms: \(object)")
+            #expect(object["label"] as? String == "automator", "\(object)")
+        }
+        #expect(objects.contains { ($0["message"] as? String)?.hasPrefix("listening on http://127.0.0.1:") == true
+                && $0["level"] as? String == "info" }, "\(server.log)")
+        let warning = try #require(objects.first { $0["message"] as? String == "isolating the host" }, "\(server.log)")
+        #expect(warning["level"] as? String == "warning")
+        #expect(warning["metadata"] as? [String: String] == ["host": "ws-17", "run": run], "\(warning)")
+    }
+
+    @Test("--log-level warning leaves out the start's info lines and keeps the warnings; a script's log.info too")
+    func levelWarning() async throws {
+        let folder = try TemporaryFolder()
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: folder.url.appendingPathComponent("scripts"),
+                                                   arguments: ["--executors", "1", "--log-level", "warning"])
+        _ = try await server.submit(#"{"source": "log.info('looking it up') log.warn('no verdict') return 1"}"#)
+        #expect(try await server.waitForLog("no verdict"), "\(server.log)")
+        #expect(server.log.contains(" warning automator: [automator] there is no scripts folder "), "\(server.log)")
+        #expect(!server.log.contains(" info ") && !server.log.contains(" notice "), "\(server.log)")
+        #expect(!server.log.contains("listening on") && !server.log.contains("looking it up"), "\(server.log)")
+    }
+
+    @Test("log: in the --config file sets the level and the format; the command line wins; a bad value names the choices")
+    func logConfiguration() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data"), scripts = folder.url.appendingPathComponent("scripts")
+        let config = try folder.write("automator.yml", "log:\n  level: warning\n  format: json\n")
+        let server = try await ServerProcess.start(data: data, scripts: scripts,
+                                                   arguments: ["--executors", "1", "--config", config])
+        _ = try await server.submit(#"{"source": "log.info('looking it up') log.warn('no verdict') return 1"}"#)
+        #expect(try await server.waitForLog("no verdict"), "\(server.log)")
+        #expect(server.log.split(separator: "\n").allSatisfy { $0.hasPrefix("{") && $0.contains(#""level":"warning""#) },
+                "\(server.log)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+
+        let overridden = try await ServerProcess.start(data: data, scripts: scripts,
+                                                       arguments: ["--executors", "1", "--config", config,
+                                                                   "--log-level", "info", "--log-format", "text"])
+        #expect(overridden.log.contains(" info automator: [AutomatorServer] listening on "), "\(overridden.log)")
+        overridden.terminate()
+        #expect(await overridden.waitForExit() == 0)
+
+        try folder.write("automator.yml", "log:\n  level: loud\n  format: yaml\n")
+        let refused = try await AutomatorProcess.run(["serve", "--data", data.path, "--config", config])
+        #expect(refused.status == 1)
+        #expect(refused.stderr == """
+            error: \(config):2: log.level: trace, debug, info, notice, warning, error, critical expected
+            error: \(config):3: log.format: text, json expected
+
+            """, "\(refused.stderr)")
+        let mistyped = try await AutomatorProcess.run(["serve", "--data", data.path, "--log-format", "yaml"])
+        #expect(mistyped.status == 64 && mistyped.stderr.contains("""
+            error: The value 'yaml' is invalid for '--log-format <format>'. Please provide one of 'text' and 'json'.
+            """), "\(mistyped.stderr)")
+        let both = try await AutomatorProcess.run(["serve", "--data", data.path, "-v", "--log-level", "warning"])
+        #expect(both.status == 64 && both.stderr.hasPrefix("""
+            error: --verbose is --log-level debug: give one of them, not both (--log-level warning was given too)
+            """), "\(both.stderr)")
+    }
+
     @Test("Refused requests are logged with their path and peer, never the token, a line a minute at most")
     func refusedRequests() async throws {
         let folder = try TemporaryFolder()

@@ -33,7 +33,8 @@ final class ServerProcess: Sendable {
     }
 
     /// Starts `automator serve --data DATA --scripts SCRIPTS --http 127.0.0.1:0 ARGUMENTS` (one
-    /// executor unless `arguments` says otherwise) and returns once it listens. `environment` is
+    /// executor unless `arguments` says otherwise) and returns once it listens: its log says so, or
+    /// its lock file has its address (a `--log-level` above info hides the line). `environment` is
     /// added to this process's (see `AutomatorProcess.environment(adding:)`).
     static func start(data: URL, scripts: URL, environment: [String: String] = [:],
                       arguments: [String] = ["--executors", "1"]) async throws -> ServerProcess
@@ -53,7 +54,12 @@ final class ServerProcess: Sendable {
         let deadline = Date().addingTimeInterval(60)
         while true {
             let log = stderr.textSoFar
-            if let url = log.firstMatch(of: /listening on (http:\/\/127\.0\.0\.1:\d+)/)?.output.1 {
+            // The lock file of this process, not of a server killed before on the folder.
+            let lock = (try? String(contentsOf: data.appendingPathComponent("serve.lock"), encoding: .utf8))?
+                .firstMatch(of: /"pid":(\d+),"url":"(http:\/\/127\.0\.0\.1:\d+)"/)
+            if let url = log.firstMatch(of: /listening on (http:\/\/127\.0\.0\.1:\d+)/)?.output.1
+                ?? lock.flatMap({ Int32($0.output.1) == process.processIdentifier ? $0.output.2 : nil })
+            {
                 let token = try environment["AUTOMATOR_API_TOKEN"]
                     ?? String(contentsOf: data.appendingPathComponent("api-token"), encoding: .utf8)
                         .trimmingCharacters(in: .whitespacesAndNewlines)

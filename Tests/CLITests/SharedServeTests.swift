@@ -602,3 +602,27 @@ struct SharedServeTests {
         #expect(unknown.stderr.contains("nobody"), "the server's reason: \(unknown.stderr)")
     }
 }
+
+extension SharedServeTests {
+    @Test("runs show names what a waiting run waits on, on PostgreSQL: through a worker and from the database with none")
+    func waitingOn() async throws {
+        let workspace = try await Workspace()
+        let worker = try await workspace.start("first")
+        let sleeping = try await worker.submit(#"{"source": "time.sleep(3600)"}"#)
+        let asking = try await worker.submit(#"{"source": "return chat.ask('#soc', 'Is ws-17 yours?', {'yes', 'no'})"}"#)
+        for run in [sleeping, asking] { _ = try await worker.waitForRun(run, status: "waiting") }
+        let folder = workspace.folder.url.appendingPathComponent("first").path
+        for serving in [true, false] {
+            if !serving {
+                worker.terminate()
+                #expect(await worker.waitForExit() == 0)
+            }
+            let timer = try await AutomatorProcess.run(["runs", "show", sleeping, "--data", folder])
+            #expect(timer.stdout.contains(#/status    waiting until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(timer\)\n/#),
+                    "\(timer.stdout)\(timer.stderr)")
+            let question = try await AutomatorProcess.run(["runs", "show", asking, "--data", folder])
+            #expect(question.stdout.contains("status    waiting on question Q-")
+                    && question.stdout.contains(" UTC: Is ws-17 yours?\n"), "\(question.stdout)\(question.stderr)")
+        }
+    }
+}

@@ -50,6 +50,33 @@ struct StoreBackupTests {
         #expect(again.status == 1 && again.stderr.contains("is not an empty folder"), "\(again.stderr)")
     }
 
+    /// A data folder with one incident, INC-1, made by the CLI.
+    static func folderWithIncident() async throws -> (folder: TemporaryFolder, data: String) {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        let created = try await AutomatorProcess.run(["incident", "create", "--data", data, "--title", "Exfiltration",
+                                                      "--type", "dlp", "--severity", "high"])
+        #expect(created.status == 0, "\(created.stderr)")
+        return (folder, data)
+    }
+
+    @Test("store backup says its sizes as people read them: bytes, KiB, MiB, never (0 MiB)")
+    func sizes() async throws {
+        let (folder, data) = try await Self.folderWithIncident()
+        let mail = try folder.write("mail.eml", "From: payroll@examp1e-hr.test\n")
+        #expect(try await AutomatorProcess.run(["evidence", "add", "INC-1", mail, "--data", data]).status == 0)
+        let small = try await AutomatorProcess.run(["store", "backup", folder.url.appendingPathComponent("small").path,
+                                                    "--data", data])
+        #expect(small.status == 0 && small.stdout.contains(#/the database \(\d+ KiB\), 1 evidence file \(30 bytes\)/#),
+                "\(small.stdout)\(small.stderr)")
+
+        let capture = try folder.write("capture.pcap", String(repeating: "x", count: 3 << 20 + 100 << 10))
+        #expect(try await AutomatorProcess.run(["evidence", "add", "INC-1", capture, "--data", data]).status == 0)
+        let large = try await AutomatorProcess.run(["store", "backup", folder.url.appendingPathComponent("large").path,
+                                                    "--data", data])
+        #expect(large.status == 0 && large.stdout.contains("2 evidence files (3.1 MiB)"), "\(large.stdout)\(large.stderr)")
+    }
+
     @Test("A backup is read but neither served nor written until store restore, which waits for the original's serve to stop; the waiting run then resumes once")
     func restore() async throws {
         let folder = try TemporaryFolder()
@@ -152,11 +179,7 @@ struct StoreBackupTests {
 
     @Test("A folder this user may only read (a backup, an auditor's snapshot) is listed, verified and reported on; a write says why it cannot be made")
     func readOnly() async throws {
-        let folder = try TemporaryFolder()
-        let data = folder.url.appendingPathComponent("data").path
-        let created = try await AutomatorProcess.run(["incident", "create", "--data", data, "--title", "Exfiltration",
-                                                      "--type", "dlp", "--severity", "high"])
-        #expect(created.status == 0, "\(created.stderr)")
+        let (folder, data) = try await Self.folderWithIncident()
         // Readable by all, writable by none; root writes anyway, so it reads as nobody.
         let paths = [folder.url.path, data] + (try FileManager.default.contentsOfDirectory(atPath: data)).map { data + "/" + $0 }
         for path in paths {

@@ -33,7 +33,7 @@ extension ChatQuestionRecord {
     func timedOut(on incident: IncidentID, deadline: Date, at: Date) -> JournalEntry {
         let time = { (date: Date) in JSONText.time(date).dropFirst().dropLast() }
         let who = roles.isEmpty ? "anyone" : "the role " + roles.joined(separator: " or ")
-        let decided = choices == Self.approvalChoices ? "not approved" : "answered \(ChatService.timedOut)"
+        let decided = isApproval ? "not approved" : "answered \(ChatService.timedOut)"
         return JournalEntry(incident: incident, at: at, actor: "automator", kind: .approval,
                             text: "\(id) timed out, \(decided): nobody answered by \(time(deadline)); asked \(who) in "
                                 + "\(channel) at \(time(askedAt)): \(text)")

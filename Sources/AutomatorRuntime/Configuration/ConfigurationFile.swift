@@ -13,6 +13,7 @@ public struct ConfigurationFile: Sendable, Hashable {
     public var chat = ChatConfiguration()
     public var actions = ActionConfiguration()
     public var store = StoreConfiguration()
+    public var log = LogConfiguration()
 
     public init() {}
 
@@ -25,8 +26,9 @@ public struct ConfigurationFile: Sendable, Hashable {
     {
         let read = try ConfigurationReader.read(path, environment: environment) { root, reader in
             (IntelConfiguration(reading: root, with: reader), ChatConfiguration(reading: root, with: reader),
-             ActionConfiguration(reading: root, with: reader), StoreConfiguration(reading: root, with: reader))
+             ActionConfiguration(reading: root, with: reader), StoreConfiguration(reading: root, with: reader),
+             LogConfiguration(reading: root, with: reader))
         }
-        if let read { (intel, chat, actions, store) = read }
+        if let read { (intel, chat, actions, store, log) = read }
     }
 }

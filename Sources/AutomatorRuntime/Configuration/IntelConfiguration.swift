@@ -104,11 +104,11 @@ public struct IntelConfiguration: Sendable, Hashable {
                     }
                     cacheTTL[score] = seconds
                 }
-            case "chat", "actions", "store":
-                continue  // ChatConfiguration's, ActionConfiguration's, StoreConfiguration's
+            case "chat", "actions", "store", "log":
+                continue  // ChatConfiguration's, ActionConfiguration's, StoreConfiguration's, LogConfiguration's
             default:
-                reader.report(value, "unknown section: the configuration has feeds, integrations, cache, chat, actions "
-                    + "and store")
+                reader.report(value, "unknown section: the configuration has feeds, integrations, cache, chat, actions, "
+                    + "store and log")
             }
         }
     }

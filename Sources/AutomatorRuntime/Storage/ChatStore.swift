@@ -132,6 +132,9 @@ public struct ChatQuestionRecord: Sendable, Hashable {
     /// What `chat.approve` offers.
     static let approvalChoices = ["approve", "deny"]
 
+    /// An approval: `chat.approve`'s, or an action's.
+    public var isApproval: Bool { choices == Self.approvalChoices }
+
     /// The answer of a question whose run was killed or whose incident was closed: nobody waits for it.
     public static let cancelled = "cancelled"
 
