@@ -33,7 +33,7 @@ public struct EvidenceModule: HostModule {
                 let (hashes, size) = try await inSwiftsPool {
                     if let data { return try await service.vault.add(bytes: data) }
                     // Looked for when the call acts: a replay, which hands back the record, needs no file.
-                    guard let path, let name, FileManager.default.fileExists(atPath: path) else {
+                    guard let path, FileManager.default.fileExists(atPath: path) else {
                         throw service.inbox.missing(name ?? "", run: run, movedFrom: movedFrom)
                     }
                     return try await service.vault.add(file: LocalPath(path))

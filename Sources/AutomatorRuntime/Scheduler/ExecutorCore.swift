@@ -277,7 +277,7 @@ extension Executor {
                         active.wait += 1
                         waiting(on: wait, active, post: post)
                     }
-                } catch let error as LuaError where error.message.hasSuffix(Executor.stopReason) {
+                } catch where error.message.hasSuffix(Executor.stopReason) {
                     // Interrupted by `Executor.shutdown`: it resumes by replay, as the waiting ones do.
                     outcome = nil
                     stopped = true
