@@ -33,4 +33,41 @@ struct ShippedMapperTests {
         #expect(again.status == 201, "\(again.body)")
         #expect(again.json["id"] as? String == "INC-2", "\(again.body)")
     }
+
+    @Test("Wazuh: with Check Point set up, a known-bad source is blocked at once for a day, with no approver asked")
+    func wazuhBruteForceBlocked() async throws {
+        let checkPoint = LoopbackCheckPoint()
+        let api = try await checkPoint.start()
+        defer { api.stop() }
+        let folder = try TemporaryFolder()
+        let feed = PlaybookTrialTests.scripts.appendingPathComponent("examples/feeds/bad-ips.txt").path
+        let config = try folder.write("automator.yml", """
+            feeds:
+              - { name: bad-ips, path: "\(feed)", verdict: malicious }
+            integrations:
+              checkpoint: { base_url: "\(api.url)/web_api", api_key: \(LoopbackCheckPoint.apiKey) }
+            actions:
+              approval: { risk: high, channel: "#soc", timeout: 1h }
+            """)
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: PlaybookTrialTests.scripts, arguments: ["--config", config])
+        let alert = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent("examples/alerts/wazuh.json"),
+                               encoding: .utf8)
+
+        #expect(try await server.call("POST", "/api/v1/ingest/wazuh", body: alert).status == 201)
+
+        let closed = try await server.waitForIncident("INC-1") { $0["status"] as? String == "closed" }
+        #expect(closed["close_reason"] as? String == "Brute force from 198.51.100.9: no sign-in succeeded, blocked for 24h.")
+        #expect(closed["severity"] as? String == "high", "the feed knows the source")
+        #expect(checkPoint.commands == ["login", "add-host", "set-group", "publish", "logout"])
+        #expect(checkPoint.blocked == ["automator-198.51.100.9"])
+        let questions = try await server.call("GET", "/api/v1/questions?incident=INC-1").json["questions"] as? [Any]
+        #expect(questions?.isEmpty == true, "the playbook's standing approval: \(questions ?? [])")
+        let journal = try await server.journal("INC-1").map(\.text)
+        let blocked = try #require(journal.first { $0.contains(": ran checkpoint.block_ip ip=198.51.100.9 ") }, "\(journal)")
+        #expect(blocked.contains("approved by standing approval of the playbook") && blocked.hasSuffix("(ttl 1d)"),
+                "the block lifts itself: \(blocked)")
+        server.terminate()
+        _ = await server.waitForExit()
+    }
 }

@@ -1,5 +1,5 @@
-public import Foundation
-public import Hummingbird
+import Foundation
+import Hummingbird
 public import Synchronization
 
 /// Check Point's Management API on loopback, as its reference describes it, for

@@ -1,4 +1,4 @@
-public import Hummingbird
+import Hummingbird
 
 /// Microsoft Entra ID's token endpoint and Microsoft Graph's user calls on loopback, as
 /// Microsoft documents them, for `scripts/integrations/entra.lua`:

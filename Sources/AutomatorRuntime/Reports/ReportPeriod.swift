@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A calendar period for `automator report --period`: whole days, ISO weeks (Monday to Sunday)
 /// or months of the report's time zone, the last one finished or the one under way.

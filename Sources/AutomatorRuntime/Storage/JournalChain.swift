@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// The journal's tamper evidence. Each entry's `hash` covers its content and the hash of the
 /// entry before it in its incident's journal. The whole journal's `chain` is a link per
