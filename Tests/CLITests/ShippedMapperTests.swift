@@ -5,15 +5,18 @@ import Testing
 @Suite("The shipped mappers turn their example alerts into incidents the shipped playbooks work on",
        .timeLimit(.minutes(3)))
 struct ShippedMapperTests {
+    /// scripts/examples/alerts/wazuh.json, as Wazuh's integrator posts it.
+    static func wazuhAlert() throws -> String {
+        try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent("examples/alerts/wazuh.json"),
+                   encoding: .utf8)
+    }
+
     @Test("Wazuh: the example alert opens a brute-force incident, and the playbook notes why it could not block")
     func wazuhBruteForce() async throws {
         let folder = try TemporaryFolder()
-        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
-                                                   scripts: PlaybookTrialTests.scripts)
-        let alert = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent("examples/alerts/wazuh.json"),
-                               encoding: .utf8)
+        let server = try await ShippedResponseTests.serve(in: folder)
 
-        let ingested = try await server.call("POST", "/api/v1/ingest/wazuh", body: alert)
+        let ingested = try await server.call("POST", "/api/v1/ingest/wazuh", body: try Self.wazuhAlert())
         #expect(ingested.status == 201, "\(ingested.body)")
         #expect((ingested.json["incident"] as? [String: Any])?["type"] as? String == "brute_force", "\(ingested.body)")
         #expect(ingested.json["playbook"] as? String == "Brute force", "\(ingested.body)")
@@ -29,7 +32,7 @@ struct ShippedMapperTests {
                 "\(notes)")
 
         // The same attack again, while no incident of it is open: a new incident, not a lost alert.
-        let again = try await server.call("POST", "/api/v1/ingest/wazuh", body: alert)
+        let again = try await server.call("POST", "/api/v1/ingest/wazuh", body: try Self.wazuhAlert())
         #expect(again.status == 201, "\(again.body)")
         #expect(again.json["id"] as? String == "INC-2", "\(again.body)")
     }
@@ -40,21 +43,10 @@ struct ShippedMapperTests {
         let api = try await checkPoint.start()
         defer { api.stop() }
         let folder = try TemporaryFolder()
-        let feed = PlaybookTrialTests.scripts.appendingPathComponent("examples/feeds/bad-ips.txt").path
-        let config = try folder.write("automator.yml", """
-            feeds:
-              - { name: bad-ips, path: "\(feed)", verdict: malicious }
-            integrations:
-              checkpoint: { base_url: "\(api.url)/web_api", api_key: \(LoopbackCheckPoint.apiKey) }
-            actions:
-              approval: { risk: high, channel: "#soc", timeout: 1h }
-            """)
-        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
-                                                   scripts: PlaybookTrialTests.scripts, arguments: ["--config", config])
-        let alert = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent("examples/alerts/wazuh.json"),
-                               encoding: .utf8)
+        let server = try await ShippedResponseTests.serve(in: folder,
+                                                          configuration: ShippedResponseTests.checkPointConfiguration(at: api))
 
-        #expect(try await server.call("POST", "/api/v1/ingest/wazuh", body: alert).status == 201)
+        #expect(try await server.call("POST", "/api/v1/ingest/wazuh", body: try Self.wazuhAlert()).status == 201)
 
         let closed = try await server.waitForIncident("INC-1") { $0["status"] as? String == "closed" }
         #expect(closed["close_reason"] as? String == "Brute force from 198.51.100.9: no sign-in succeeded, blocked for 24h.")

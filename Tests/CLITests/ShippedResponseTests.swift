@@ -42,6 +42,20 @@ struct ShippedResponseTests {
                                              arguments: ["--executors", "1"] + (config.map { ["--config", $0] } ?? []))
     }
 
+    /// The example feed of known-bad addresses, Check Point at `api`, and high-risk actions
+    /// approved in #soc: what the shipped playbooks that block need.
+    static func checkPointConfiguration(at api: LoopbackServer) -> String {
+        let feed = PlaybookTrialTests.scripts.appendingPathComponent("examples/feeds/bad-ips.txt").path
+        return """
+            feeds:
+              - { name: bad-ips, path: "\(feed)", verdict: malicious }
+            integrations:
+              checkpoint: { base_url: "\(api.url)/web_api", api_key: \(LoopbackCheckPoint.apiKey) }
+            actions:
+              approval: { risk: high, channel: "#soc", timeout: 1h }
+            """
+    }
+
     /// The open tasks, once there are some.
     static func openTasks(on server: ServerProcess) async throws -> [[String: Any]] {
         var tasks: [[String: Any]] = []
@@ -231,15 +245,7 @@ struct ShippedResponseTests {
         let api = try await checkPoint.start()
         defer { api.stop() }
         let folder = try TemporaryFolder()
-        let feed = PlaybookTrialTests.scripts.appendingPathComponent("examples/feeds/bad-ips.txt").path
-        let server = try await Self.serve(in: folder, configuration: """
-            feeds:
-              - { name: bad-ips, path: "\(feed)", verdict: malicious }
-            integrations:
-              checkpoint: { base_url: "\(api.url)/web_api", api_key: \(LoopbackCheckPoint.apiKey) }
-            actions:
-              approval: { risk: high, channel: "#soc", timeout: 1h }
-            """)
+        let server = try await Self.serve(in: folder, configuration: Self.checkPointConfiguration(at: api))
         try await Self.open("phishing", on: server)
         let confirm = try await Self.openTasks(on: server)
         #expect(confirm.map { $0["title"] as? String } == ["Confirm with the reporter"])
