@@ -84,7 +84,7 @@ struct ReplCommandTests {
         // With no incident, the bot is the folder's own, which the server holds: the refusal says
         // what a team with no Slack or Matrix can use instead.
         for command in [["chat"], ["repl"]] {
-            let held = try await AutomatorProcess.run(command + ["--data", server.data.path], input: "!help\n")
+            let held = try AutomatorProcess.run(command + ["--data", server.data.path], input: "!help\n")
             #expect(held.status == 1, "\(command): \(held.stdout)")
             #expect(held.stderr.contains("automator repl --incident INC-42"), "\(command): \(held.stderr)")
         }

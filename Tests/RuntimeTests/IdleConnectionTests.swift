@@ -34,6 +34,30 @@ struct IdleConnectionTests {
         #expect(!stalled.isActive, "its body never came")
     }
 
+    @Test("A body that trickles in slower than 500 bytes a second is cut once the timeout has passed; a slow honest one is not")
+    func trickle() throws {
+        let (trickling, loop) = try Self.connection()
+        try trickling.writeInbound(Self.runs)
+        for _ in 0 ..< 2 {
+            loop.advanceTime(by: .seconds(37))
+            try trickling.writeInbound(HTTPRequestPart.body(ByteBuffer(string: "{")))
+        }
+        #expect(trickling.isActive, "74 s into its request, two bytes in")
+        loop.advanceTime(by: .seconds(1))
+        #expect(!trickling.isActive, "a byte every 37 s never stalls for the idle timeout, but is far below the rate")
+
+        let (slow, clock) = try Self.connection()
+        try slow.writeInbound(Self.runs)
+        for _ in 0 ..< 300 {
+            clock.advanceTime(by: .seconds(2))
+            try slow.writeInbound(HTTPRequestPart.body(ByteBuffer(repeating: 0x20, count: 1_000)))
+        }
+        #expect(slow.isActive, "600 s at 500 bytes a second")
+        try slow.writeInbound(HTTPRequestPart.end(nil))
+        clock.advanceTime(by: .seconds(600))
+        #expect(slow.isActive, "read whole, waiting for its answer")
+    }
+
     @Test("A request read whole is answered however long it takes; the timeout starts again at its answer")
     func answering() throws {
         let (channel, loop) = try Self.connection()

@@ -128,7 +128,7 @@ struct JournalChainTests {
         }))
         await store.close()
         let queue = try DatabaseQueue(path: folder.path + "/automator.sqlite")
-        let rows = try await queue.read { db in
+        let rows = try queue.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT sequence, incident, at, actor, kind, text, hash, chain, typeof(hash), typeof(chain)
                 FROM journal ORDER BY sequence
