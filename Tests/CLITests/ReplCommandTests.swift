@@ -413,17 +413,17 @@ private final class LiveRepl {
     @Test("A --data that names no folder is refused, with --incident and at a ! line, and not made")
     func missingFolder() async throws {
         let folder = try TemporaryFolder()
-        let investigation = try await AutomatorProcess.run(["repl", "--data", "nonexist", "--incident", "INC-1"],
-                                                           in: folder.url, input: "1\n")
+        let investigation = try AutomatorProcess.run(["repl", "--data", "nonexist", "--incident", "INC-1"],
+                                                     in: folder.url, input: "1\n")
         #expect(investigation.status != 0)
         #expect(investigation.stderr.contains("there is no data folder nonexist: pass --data"), "\(investigation.stderr)")
-        let line = try await AutomatorProcess.run(["repl", "--data", "nonexist"], in: folder.url, input: "!help\n1 + 1\n")
+        let line = try AutomatorProcess.run(["repl", "--data", "nonexist"], in: folder.url, input: "!help\n1 + 1\n")
         #expect(line.stderr.contains("there is no data folder nonexist: pass --data"), "\(line.stderr)")
         #expect(line.stdout == "2\n", "the Lua lines still run")
         #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("nonexist").path))
         // On a new machine the bot's default folder is started, as by automator chat.
-        let first = try await AutomatorProcess.run(["repl", "--scripts", PlaybookTrialTests.scripts.path], in: folder.url,
-                                                   input: "!help\n")
+        let first = try AutomatorProcess.run(["repl", "--scripts", PlaybookTrialTests.scripts.path], in: folder.url,
+                                             input: "!help\n")
         #expect(first.status == 0 && first.stdout.contains("!ip"), "\(first.stdout)\(first.stderr)")
         #expect(FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("automator-data").path))
     }
