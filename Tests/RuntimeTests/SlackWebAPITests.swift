@@ -126,7 +126,7 @@ struct SlackWebAPITests {
         #expect(error?.description.contains("channel_not_found") == true)
     }
 
-    @Test("post sends JSON with thread_ts; a question's choices become buttons carrying the question and the choice")
+    @Test("post sends JSON with thread_ts, never unfurled; a question's choices become buttons carrying the question and the choice")
     func post() async throws {
         let fake = try await FakeSlack()
         let adapter = Self.adapter(fake)
@@ -143,9 +143,12 @@ struct SlackWebAPITests {
         #expect(first["text"] as? String == "hello")
         #expect(first["thread_ts"] as? String == "1700000000.000100")
         #expect(first["blocks"] == nil)
+        #expect(first["unfurl_links"] as? Bool == false && first["unfurl_media"] as? Bool == false,
+                "Slack would fetch the attacker's URL the bot names")
 
         let second = try #require(try JSONSerialization.jsonObject(with: Data(calls[1].body.utf8)) as? [String: Any])
         #expect(second["thread_ts"] == nil)
+        #expect(second["unfurl_links"] as? Bool == false && second["unfurl_media"] as? Bool == false)
         #expect(second["text"] as? String == "Block 203.0.113.7?")
         let blocks = try #require(second["blocks"] as? [[String: Any]])
         try #require(blocks.count == 2)

@@ -94,14 +94,20 @@ extension SlackWebAPI {
     }
 
     /// `chat.postMessage`, in the thread if the post has one, a question's choices as buttons.
+    /// Never unfurled: the bot's posts name the URLs it was asked about, and an unfurl is Slack's
+    /// servers fetching the attacker's page, which tells the attacker someone is looking.
     func postMessage(_ post: ChatPost) async throws(ChatError) -> ChatMessageRef {
         struct Arguments: Encodable {
             var channel: String
             var text: String
             var threadTs: String?
             var blocks: [SlackBlock]?
+            let unfurlLinks = false
+            let unfurlMedia = false
 
-            private enum CodingKeys: String, CodingKey { case channel, text, threadTs = "thread_ts", blocks }
+            private enum CodingKeys: String, CodingKey {
+                case channel, text, threadTs = "thread_ts", blocks, unfurlLinks = "unfurl_links", unfurlMedia = "unfurl_media"
+            }
         }
         struct Answer: Decodable {
             var channel: String
