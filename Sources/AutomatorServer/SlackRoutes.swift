@@ -22,21 +22,30 @@ struct SlackRoutes: Sendable {
     }
 
     func interactions(_ request: Request, from context: some RequestContext) async throws -> Response {
-        Self.response(await adapter.handleInteraction(try await Self.slackRequest(request, context), delivering: inbox))
+        try await Self.answer(request, context) { await adapter.handleInteraction($0, delivering: inbox) }
     }
 
     func commands(_ request: Request, from context: some RequestContext) async throws -> Response {
-        Self.response(await adapter.handleCommand(try await Self.slackRequest(request, context), delivering: inbox))
+        try await Self.answer(request, context) { await adapter.handleCommand($0, delivering: inbox) }
     }
 
-    private static func slackRequest(_ request: Request, _ context: some RequestContext) async throws -> SlackHTTPRequest {
+    /// `handle`'s answer to the request, or a 413 that says why (Hummingbird's own has no body).
+    private static func answer(_ request: Request, _ context: some RequestContext,
+                               _ handle: (SlackHTTPRequest) async -> SlackHTTPResponse) async throws -> Response
+    {
+        let body: ByteBuffer
+        do { body = try await request.body.collect(upTo: maximumBody) } catch let error as any HTTPResponseError
+            where error.status == .contentTooLarge
+        {
+            return response(.tooLarge(limit: maximumBody))
+        }
         let headers = request.headers
-        return SlackHTTPRequest(body: Array(buffer: try await request.body.collect(upTo: maximumBody)),
-                                timestamp: headers[.init("X-Slack-Request-Timestamp")!],
-                                signature: headers[.init("X-Slack-Signature")!],
-                                retry: headers[.init("X-Slack-Retry-Num")!],
-                                request: "\(request.method) \(request.uri.path)",
-                                peer: (context as? any RemoteAddressRequestContext)?.peer)
+        return response(await handle(SlackHTTPRequest(body: Array(buffer: body),
+                                                      timestamp: headers[.init("X-Slack-Request-Timestamp")!],
+                                                      signature: headers[.init("X-Slack-Signature")!],
+                                                      retry: headers[.init("X-Slack-Retry-Num")!],
+                                                      request: "\(request.method) \(request.uri.path)",
+                                                      peer: (context as? any RemoteAddressRequestContext)?.peer)))
     }
 
     private static func response(_ answer: SlackHTTPResponse) -> Response {

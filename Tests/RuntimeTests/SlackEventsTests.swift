@@ -335,11 +335,15 @@ struct SlackEventsTests {
         #expect(try await posting.value == 200)
     }
 
-    @Test("An event's body over 1 MiB is a 413, and nothing is delivered")
+    @Test("A body over 1 MiB, to events, interactions or commands, is a 413 that says why, and nothing is delivered")
     func tooLarge() async throws {
         let slack = try await Harness()
         let huge = Harness.callback(Harness.message(String(repeating: "a", count: SlackRoutes.maximumBody)), id: "EvHUGE")
-        #expect(try await slack.post("/slack/events", huge).status == 413)
+        for path in ["/slack/events", "/slack/interactions", "/slack/commands"] {
+            let answer = try await slack.post(path, huge)
+            #expect(answer.status == 413, "\(path)")
+            #expect(answer.body.contains("a request of Slack's is at most 1048576 bytes"), "\(path): \(answer.body)")
+        }
         #expect(try await Self.delivered(slack, besides: 0) == [])
     }
 

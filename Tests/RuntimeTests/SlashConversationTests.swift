@@ -42,8 +42,7 @@ struct SlashConversationTests {
         #expect(try await store.commandConversation(network: "slack", id: "slash:2", openedSince: now - lifetime) == nil,
                 "Slack takes no more answers")
 
-        let runs = try #require(store as? any Store)
-        let sweeper = ChatSweeper(runs: runs, chat: store, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let sweeper = ChatSweeper(runs: store, chat: store, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         #expect(await sweeper.sweep(now: now).commandConversations == 1)
         #expect(try await store.commandConversation(network: "slack", id: "slash:2", openedSince: .distantPast) == nil)
         #expect(try await store.commandConversation(network: "slack", id: "slash:1", openedSince: .distantPast) == recent)
