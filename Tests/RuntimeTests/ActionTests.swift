@@ -743,7 +743,7 @@ struct ActionTests {
         #expect(ended.status == .completed, "\(ended.error ?? "")")
         #expect(ended.result == #"[true,"firewall.disable_user failed: the firewall answered 400"]"#, "\(ended.result ?? "")")
         #expect(firewall.paths == ["/disable"])
-        #expect(try await responder.store.hostCalls(of: run.id).map(\.name) == ["actions.perform"],
+        #expect(try await responder.store.hostCalls(of: run.id).map(\.name) == ["actions.run", "actions.perform"],
                 "recorded under the hidden function's name, as runs recorded before the errors named actions.run")
         let record = try #require(try await responder.actions.history(on: incident).first)
         #expect(record.status == .failed && record.result == "firewall.disable_user failed: the firewall answered 400")

@@ -199,7 +199,7 @@ struct SharedStoreTests {
         let (taking, _) = try await worker("taking", stuck: false)
         // The collector dropped the file on the machine of the worker that started the run.
         try FileManager.default.createDirectory(atPath: first.path + "/evidence/inbox", withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: first.path + "/evidence/inbox/capture.pcap", contents: Data("pcap".utf8))
+        _ = FileManager.default.createFile(atPath: first.path + "/evidence/inbox/capture.pcap", contents: Data("pcap".utf8))
         let keeper = Task { await RunLeaseKeeper(runs: taking, logger: Self.logger)!.run() }
         let source = Array("""
             work.hold()

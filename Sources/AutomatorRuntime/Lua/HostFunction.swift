@@ -142,6 +142,7 @@ final class HostFunctionBox {
                     + "(such as a table.sort comparison): call it from plain code")
             }
             let digest = state.activeRun?.recording == nil ? "" : call.argumentsDigest()
+            state.replaysCall = state.activeRun?.recording?.replays(name, arguments: digest) ?? false
             state.pendingWait = try waiting(call)
             state.pendingCall = (name, digest, shown ?? name)
             return AU_HOST_WAIT
@@ -156,9 +157,31 @@ final class HostFunctionBox {
             let values = try Self.recorded(name: name, digest: digest, state: state) { () throws(HostError) in
                 try body(call)
             }
-            for value in values { try call.push(value) }
-            return Int32(values.count)
+            return try Self.push(values, to: call)
         }
+    }
+
+    /// A box for a check against the settings (`ModuleTable.recordedCheck`): a pass is recorded as
+    /// the clock's answer is, and a replay returns it; a refusal is thrown unrecorded and
+    /// unnumbered, so that a replay checks again. A record made before the check was recorded has
+    /// another call where it comes (`RunRecording.predates`): there it passes unrecorded.
+    convenience init(name: String, check body: @escaping (LuaCall) throws(HostError) -> [LuaValue], state: LuaState) {
+        self.init(name: name) { [unowned(unsafe) state] call in
+            guard let recording = state.activeRun?.recording else { return try Self.push(body(call), to: call) }
+            let digest = call.argumentsDigest()
+            if !recording.replays(name, arguments: digest) {
+                let values = try body(call)
+                if recording.predates(name) { return try Self.push(values, to: call) }
+                // Past the record, recorded; in a replay whose first life was refused here, a divergence.
+                return try Self.push(Self.recorded(name: name, digest: digest, state: state) { values }, to: call)
+            }
+            return try Self.push(Self.recorded(name: name, digest: digest, state: state) { [] }, to: call)
+        }
+    }
+
+    private static func push(_ values: [LuaValue], to call: LuaCall) throws(HostError) -> Int32 {
+        for value in values { try call.push(value) }
+        return Int32(values.count)
     }
 
     /// The outcome of a call that does not wait: `body`'s, recorded, in a durable run that is

@@ -48,6 +48,14 @@ public struct ModuleTable {
         add(name, HostFunctionBox(name: "\(moduleName).\(name)", recorded: body, state: state))
     }
 
+    /// Adds a function that checks a call against settings a restart may change (`actions.run`'s
+    /// plan): when it passes, its answer is recorded as the clock's is, so that a replay takes the
+    /// branch the run took; when it refuses, nothing is recorded, so that a replay checks again and
+    /// a retry after a fix goes on. Runs recorded before it was recorded replay it unrecorded.
+    public mutating func recordedCheck(_ name: String, _ body: @escaping (LuaCall) throws(HostError) -> [LuaValue]) {
+        add(name, HostFunctionBox(name: "\(moduleName).\(name)", check: body, state: state))
+    }
+
     /// Adds a C function (`au_defined_at`), for the module's Lua part.
     mutating func cFunction(_ name: String, _ function: lua_CFunction) {
         state.stack.push(name)

@@ -12,6 +12,9 @@ public final class LuaState {
     /// arguments' digest (empty unless the run is recorded) and the name its errors give.
     var pendingWait: HostWait?
     var pendingCall: (name: String, digest: String, shown: String)?
+    /// Whether the waiting host function being called gets its record back (a replay): it need
+    /// not check what the record holds, under settings that may have changed since.
+    var replaysCall = false
     /// The run being stepped: where recorded host functions find its record.
     unowned(unsafe) var activeRun: LuaRun?
 

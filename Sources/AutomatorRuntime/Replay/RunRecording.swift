@@ -41,6 +41,19 @@ final class RunRecording {
     /// Whether calls remain to be replayed.
     var isReplaying: Bool { made < records.count }
 
+    /// Whether the next call, `name` with these arguments, is the one the record has next: a
+    /// replay hands its record back, so it need not check what the record already holds.
+    func replays(_ name: String, arguments digest: String) -> Bool {
+        made < records.count && records[made].name == name && records[made].argumentsDigest == digest
+    }
+
+    /// Whether the record has another call where `name` comes: one made by a version that did not
+    /// record `name` (`ModuleTable.recordedCheck`), which then acts unrecorded and unnumbered, as
+    /// it did when the record was made, and the calls after it keep their numbers.
+    func predates(_ name: String) -> Bool {
+        made < records.count && records[made].name != name
+    }
+
     /// Numbers the next call; nil (and `divergence` set) if it differs from its record.
     func next(_ name: String, arguments digest: String) -> Call? {
         made += 1

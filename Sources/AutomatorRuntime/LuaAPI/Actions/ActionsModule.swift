@@ -34,11 +34,15 @@ public struct ActionsModule: HostModule {
         let approval = ApprovalQuestion()
         // run(name, params JSON, dry run, incident, ttl) -> the plan as JSON, with whether it is a dry
         // run; raises what the checks refuse, under the name scripts called (`actions.run: ...`),
-        // and records it (not a dry run's). Not a recorded call: a replay checks again, and its
-        // refusal, keyed by the call that would have come next, is the one already recorded. In a
-        // durable run the record goes with the run's next write, as an action's outcome does
-        // (`HostWait.act`): a store that refuses it stops the run as any of its writes would.
-        table.function("run") { [unowned(unsafe) state] call in
+        // and keeps the refusal (not a dry run's) on the incident. In a durable run the refusal goes
+        // with the run's next write, as an action's outcome does (`HostWait.act`): a store that
+        // refuses it stops the run as any of its writes would. A plan depends on the settings (the
+        // risk that needs an approval, its channel and timeout, the protected lists): recorded when
+        // it passes, so that a replay after they changed (a restart, a reload) takes the branch the
+        // run took, where checking again would ask an approval the record does not have, or refuse
+        // what was sent. A refusal is not recorded: a replay checks again, and its refusal, keyed by
+        // the call that would have come next, is the one already kept.
+        table.recordedCheck("run") { [unowned(unsafe) state] call throws(HostError) in
             approval.id = nil
             let dryRun = dryRunsOnly || call.boolean(3)
             if let offline, !dryRun { throw HostError(offline) }
@@ -66,7 +70,7 @@ public struct ActionsModule: HostModule {
             let approvals = service.configuration
             object["channel"] = approvals.approvalChannel.map(JSONText.string)
             object["timeout"] = String(approvals.approvalTimeout)
-            return call.push(object.textWithoutNulls)
+            return [.string(LuaString(object.textWithoutNulls))]
         }
         // asked_in(question id): the chat question whose answer decides the next `perform` (a yes) or
         // `decline` (a no, or none in time). Not an argument of either, whose arguments a replay
@@ -81,6 +85,8 @@ public struct ActionsModule: HostModule {
         table.waitingFunction("perform", shownAs: "run") { [unowned(unsafe) state] call in
             let question = approval.id
             approval.id = nil
+            // Its record is the outcome: the checks are not made again under today's settings.
+            if state.replaysCall { return Self.replayed }
             let dryRun = dryRunsOnly || call.boolean(5)
             let plan = try Self.plan(call, service, ttl: 6, standing: state.activeRun?.standingApprovals ?? [],
                                      dryRun: dryRun, last: checked)
@@ -108,6 +114,7 @@ public struct ActionsModule: HostModule {
         table.waitingFunction("decline", shownAs: "run") { [unowned(unsafe) state] call in
             let question = approval.id
             approval.id = nil
+            if state.replaysCall { return Self.replayed }
             let plan = try Self.plan(call, service, ttl: nil, standing: [], dryRun: false)
             let incident = try Self.incident(call, 3)
             let reason = try call.string(4).description
@@ -158,6 +165,9 @@ public struct ActionsModule: HostModule {
             call.push(JSONText.array(service.catalog.map(Self.json)))
         }
     }
+
+    /// The wait of a call whose record a replay hands back: never begun.
+    private static let replayed = HostWait.task { [] }
 
     /// The key a run's action call carries (`LuaRun.idempotencyKey`); outside a durable run (a
     /// REPL), a key of its own.
