@@ -348,6 +348,39 @@ struct CheckCommandTests {
         #expect(problems == expected, "\(result.stdout)")
     }
 
+    @Test("A playbook's approvals are checked through local constants too; a name check cannot resolve is skipped")
+    func standingApprovalsThroughConstants() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("integrations/fw.lua", """
+            return integration {
+              name = "Firewall",
+              actions = { block_ip = { params = { ip = "ip" }, run = function(params) end },
+                          isolate = { params = { host = "host" }, run = function(params) end } },
+            }
+            """)
+        try folder.write("playbooks/block.lua", """
+            local BLOCK <const> = "fw.blok_ip"
+            local ISOLATE = "fw.isolate"
+            local NAMES = { wipe = "fw.wipe" }
+            local CHANGED = "fw.one"
+            CHANGED = "fw.two"
+            return playbook {
+              name = "Block",
+              approvals = { ISOLATE, NAMES.wipe, CHANGED, "fw.block_ip",
+                            BLOCK,  -- "fw.commented" and fw.unblock_ip are in a comment
+              },
+              run = function(inc) end,
+            }
+            """)
+        let result = try await AutomatorProcess.run(["check", "--scripts", "."], in: folder.url)
+        #expect(result.status == 1, "\(result.stdout)")
+        let problems = result.stdout.split(separator: "\n").filter { $0.hasPrefix("./playbooks/") }.map(String.init)
+        #expect(problems == [
+            "./playbooks/block.lua:9: approves in advance the action fw.blok_ip, but ./integrations/fw.lua does not "
+                + "declare it (did you mean fw.block_ip?)",
+        ], "\(result.stdout)")
+    }
+
     @Test("Without --config, actions.run is checked against the actions the folder's integrations declare")
     func actionNamesWithoutConfiguration() async throws {
         let folder = try TemporaryFolder()

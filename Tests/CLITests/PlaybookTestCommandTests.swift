@@ -372,16 +372,31 @@ struct PlaybookTestCommandTests {
         #expect(result.stdout.contains("✔ stubbed"), "\(result.stdout)")
     }
 
+    /// An EDR whose isolate and block have an undo, and whose scan has none.
+    static let edr = """
+        return integration { name = "EDR", actions = {
+          isolate = { risk = "low", undo = "release", params = { host = { type = "host", required = true } },
+                      run = function() end },
+          release = { risk = "low", params = { host = { type = "host", required = true } }, run = function() end },
+          scan = { risk = "low", params = { host = { type = "host", required = true } }, run = function() end },
+          block = { risk = "low", undo = "unblock", params = { ip = { type = "ip", required = true } },
+                    run = function() end },
+          unblock = { risk = "low", params = { ip = { type = "ip", required = true } }, run = function() end } } }
+        """
+
+    /// `journaled(result, part)`: whether an entry of the outcome's journal contains `part`.
+    static let journaled = """
+        local function journaled(result, part)
+          for _, entry in ipairs(result.journal) do if entry.text:find(part, 1, true) then return true end end
+          return false
+        end
+
+        """
+
     @Test("actions.undo reverses a done action as on a server, journaled at the test's time; a stubbed failure raises the server's error")
     func undo() async throws {
         let result = try await Self.test([
-            "integrations/edr.lua": """
-            return integration { name = "EDR", actions = {
-              isolate = { risk = "low", undo = "release", params = { host = { type = "host", required = true } },
-                          run = function() end },
-              release = { risk = "low", params = { host = { type = "host", required = true } }, run = function() end },
-              scan = { risk = "low", params = { host = { type = "host", required = true } }, run = function() end } } }
-            """,
+            "integrations/edr.lua": Self.edr,
             "playbooks/isolate.lua": """
             return playbook {
               name = "Isolate",
@@ -394,12 +409,8 @@ struct PlaybookTestCommandTests {
               end,
             }
             """,
-            "playbooks/isolate_test.lua": """
+            "playbooks/isolate_test.lua": Self.journaled + """
             local isolate = require("playbooks.isolate")
-            local function journaled(result, part)
-              for _, entry in ipairs(result.journal) do if entry.text:find(part, 1, true) then return true end end
-              return false
-            end
             test("released", function()
               stub.action("edr.isolate", { status = "done" })
               stub.action("edr.scan", { status = "done" })
@@ -416,15 +427,135 @@ struct PlaybookTestCommandTests {
               stub.action("edr.isolate", { status = "done" })
               stub.action("edr.release", { status = "failed", result = "the EDR answered 503" })
               local result = run(isolate, {})
-              expect.note(result, "not released: actions.undo: ACT-test1 edr.isolate host=ws-1 is still in force: its undo edr.release failed: the EDR answered 503. Run the undo again")
+              expect.note(result, "not released: actions.undo: ACT-test1 edr.isolate host=ws-1 is still in force: edr.release failed: the EDR answered 503. Run the undo again")
               expect.equal(expect.action(result, "edr.isolate").undone, nil)
-              expect.truthy(journaled(result, "is still in force: its undo edr.release failed: the EDR answered 503 (undo asked by script)"))
+              expect.truthy(journaled(result, "is still in force: edr.release failed: the EDR answered 503 (undo asked by script)"))
             end)
             """,
         ])
         #expect(result.stdout.contains("✔ released"), "\(result.stdout)")
         #expect(result.stdout.contains("✔ still in force"), "\(result.stdout)")
         #expect(result.stdout.contains("✔ planned"), "\(result.stdout)")
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    }
+
+    @Test("actions.revert_all undoes an incident's done actions that have an undo, newest first, as on a server; it stops at one that fails")
+    func revertAll() async throws {
+        let result = try await Self.test([
+            "integrations/edr.lua": Self.edr,
+            "playbooks/contain.lua": """
+            return playbook {
+              name = "Contain",
+              run = function(inc)
+                actions.run("edr.isolate", { host = "ws-1" }, { incident = inc })
+                actions.run("edr.scan", { host = "ws-1" }, { incident = inc })
+                actions.run("edr.block", { ip = "203.0.113.7" }, { incident = inc })
+                local ok, undone = pcall(actions.revert_all, inc)
+                if not ok then return inc:note("not reverted: " .. tostring(undone)) end
+                local said = {}
+                for _, action in ipairs(undone) do
+                  said[#said + 1] = ("%s %s %s by %s"):format(action.id, action.name, action.status, action.undone_by)
+                end
+                inc:note("reverted: " .. table.concat(said, ", "))
+              end,
+            }
+            """,
+            "playbooks/contain_test.lua": Self.journaled + """
+            local contain = require("playbooks.contain")
+            test("reverted", function()
+              stub.action("edr.isolate", { status = "done" })
+              stub.action("edr.scan", { status = "done" })
+              stub.action("edr.block", { status = "done" })
+              local result = run(contain, {})
+              expect.note(result, "reverted: ACT-test3 edr.block undone by script, ACT-test1 edr.isolate undone by script")
+              expect.equal(expect.action(result, "edr.block").undone, true)
+              expect.equal(expect.action(result, "edr.isolate").undone, true)
+              expect.equal(expect.action(result, "edr.scan").undone, nil)
+              expect.truthy(journaled(result, "ACT-test3: undone by script with edr.unblock: null"))
+              expect.truthy(journaled(result, "ACT-test1: undone by script with edr.release: null"))
+            end)
+            test("nothing done", function()
+              expect.equal(run(contain, {}).notes, { "reverted: " })
+            end)
+            test("stopped", function()
+              stub.action("edr.isolate", { status = "done" })
+              stub.action("edr.block", { status = "done" })
+              stub.action("edr.release", { status = "failed", result = "the EDR answered 503" })
+              local result = run(contain, {})
+              expect.note(result, "not reverted: actions.undo: ACT-test1 (edr.isolate) was not undone: edr.release failed: "
+                .. "the EDR answered 503; undone before it: ACT-test3; still done: ACT-test1: automator action undo "
+                .. "--incident INC-1 undoes them once that is fixed")
+              expect.equal(expect.action(result, "edr.block").undone, true)
+              expect.equal(expect.action(result, "edr.isolate").undone, nil)
+              expect.truthy(journaled(result, "ACT-test1 edr.isolate host=ws-1 is still in force: edr.release failed: "
+                .. "the EDR answered 503 (undo asked by script)"))
+            end)
+            test("no incident", function()
+              expect.error(function() actions.revert_all() end, "actions.revert_all expects an incident")
+              expect.error(function() actions.revert_all(42) end, "actions.revert_all: incident must be an incident")
+            end)
+            """,
+        ])
+        for name in ["reverted", "nothing done", "stopped", "no incident"] {
+            #expect(result.stdout.contains("✔ \(name)"), "\(result.stdout)")
+        }
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    }
+
+    @Test("actions.history gives the test's actions as a server does, newest first; actions.list what the integrations declare")
+    func historyAndList() async throws {
+        let result = try await Self.test([
+            "integrations/edr.lua": Self.edr,
+            "playbooks/audit.lua": """
+            return playbook {
+              name = "Audit",
+              run = function(inc)
+                actions.run("edr.isolate", { host = "ws-1" }, { incident = inc, dry_run = true })
+                actions.run("edr.scan", { host = "ws-1" }, { incident = inc })
+                actions.run("edr.block", { ip = "203.0.113.7" }, { incident = inc })
+                actions.undo(actions.run("edr.isolate", { host = "ws-1" }, { incident = inc }).id)
+                actions.run("edr.scan", { host = "ws-9" })
+                local said = {}
+                for _, action in ipairs(actions.history(inc)) do said[#said + 1] = action.id .. " " .. action.status end
+                inc:note("history: " .. table.concat(said, ", "))
+                local all = actions.history()
+                inc:note(("all: %d, the newest %s on %s"):format(#all, all[1].id, tostring(all[1].incident)))
+              end,
+            }
+            """,
+            "playbooks/audit_test.lua": """
+            local audit = require("playbooks.audit")
+            test("history", function()
+              stub.action("edr.scan", { status = "failed", result = "the EDR answered 503" })
+              stub.action("edr.block", false, "denied by slack:bob")
+              stub.action("edr.isolate", { status = "done", result = { id = "c-1" } })
+              local result = run(audit, {})
+              expect.note(result, "history: ACT-test4 undone, ACT-test3 denied, ACT-test2 failed, ACT-test1 planned")
+              expect.note(result, "all: 5, the newest ACT-test5 on nil")
+              local undone = actions.history(result.incident)[1]
+              expect.equal({ undone.name, undone.params.host, undone.result.id, undone.undone_by, undone.requested_by },
+                           { "edr.isolate", "ws-1", "c-1", "script", "script" })
+              expect.equal(actions.history(result.incident.id)[2].result, "denied by slack:bob")
+              -- Ten and more keep the order of the calls, made at the same time on the virtual clock.
+              local again = run(audit, {})
+              expect.note(again, "history: ACT-test9 undone, ACT-test8 denied, ACT-test7 failed, ACT-test6 planned")
+              expect.note(again, "all: 10, the newest ACT-test10 on nil")
+            end)
+            test("unknown incident", function()
+              expect.error(function() actions.history("INC-99") end, "actions.history: there is no incident INC-99")
+            end)
+            test("list", function()
+              local declared = {}
+              for _, action in ipairs(actions.list()) do declared[action.name] = action end
+              expect.equal({ declared["edr.isolate"].undo, declared["edr.isolate"].risk, declared["edr.isolate"].params.host.type },
+                           { "release", "low", "host" })
+              expect.equal(declared["edr.unblock"].undo, nil)
+            end)
+            """,
+        ])
+        for name in ["history", "unknown incident", "list"] {
+            #expect(result.stdout.contains("✔ \(name)"), "\(result.stdout)")
+        }
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
     }
 

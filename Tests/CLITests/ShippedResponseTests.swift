@@ -1,5 +1,4 @@
 import Foundation
-import Hummingbird
 import Synchronization
 import TestSupport
 import Testing
@@ -7,33 +6,6 @@ import Testing
 @Suite("The shipped playbooks act through their integrations on automator serve, and undo when people are done",
        .serialized, .timeLimit(.minutes(3)))
 struct ShippedResponseTests {
-    /// CrowdStrike Falcon's API on loopback: the OAuth2 token, and devices-actions v2, whose
-    /// action names it records.
-    final class Falcon: Sendable {
-        private let actions = Mutex<[String]>([])
-        var sent: [String] { actions.withLock { $0 } }
-
-        func start() async throws -> LoopbackServer {
-            let router = Router()
-            router.post("/oauth2/token") { _, _ -> Response in
-                Self.json(#"{"access_token": "falcon-token", "token_type": "bearer", "expires_in": 1799}"#, .created)
-            }
-            router.post("/devices/entities/devices-actions/v2") { request, _ -> Response in
-                let body = String(buffer: try await request.body.collect(upTo: 1 << 16))
-                guard request.headers[.authorization] == "Bearer falcon-token" else {
-                    return Self.json(#"{"errors": [{"code": 401, "message": "access denied"}]}"#, .unauthorized)
-                }
-                self.actions.withLock { $0.append("\(request.uri.queryParameters["action_name"] ?? "?") \(body)") }
-                return Self.json(#"{"resources": [{"id": "d"}], "errors": []}"#, .accepted)
-            }
-            return try await LoopbackServer(router)
-        }
-
-        static func json(_ text: String, _ status: HTTPResponse.Status) -> Response {
-            Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
-        }
-    }
-
     /// `automator serve` with the shipped scripts and, when `configuration` is given, that file.
     static func serve(in folder: TemporaryFolder, configuration: String? = nil) async throws -> ServerProcess {
         let config = try configuration.map { try folder.write("automator.yml", $0) }
@@ -114,13 +86,15 @@ struct ShippedResponseTests {
 
     @Test("malware.lua: an approver's yes contains the host through Falcon, tier 2's cleaning lifts it")
     func malwareContainsAndLifts() async throws {
-        let falcon = Falcon()
-        let api = try await falcon.start()
-        defer { api.stop() }
+        let falcon = try await LoopbackFalcon()
+        defer { falcon.stop() }
         let folder = try TemporaryFolder()
         let server = try await Self.serve(in: folder, configuration: """
             integrations:
-              crowdstrike: { base_url: "\(api.url)", client_id: falcon-client, client_secret: falcon-secret }
+              crowdstrike:
+                base_url: "\(falcon.url)"
+                client_id: \(LoopbackFalcon.clientID)
+                client_secret: \(LoopbackFalcon.clientSecret)
             actions:
               approval: { risk: high, channel: "#soc", timeout: 1h }
             """)
@@ -128,18 +102,18 @@ struct ShippedResponseTests {
 
         // The containment is critical: it waits for an approver, and nothing is sent before.
         let question = try await Self.approvalQuestion(on: server)
-        #expect(falcon.sent.isEmpty)
+        #expect(falcon.actions.isEmpty)
         try await Self.approve(question, on: server)
-        #expect(try await eventually { falcon.sent.count == 1 })
-        #expect(falcon.sent == [#"contain {"ids":["5e0b8f13-6c24-4a9d-b7e1-92d4f0a3c658"]}"#])
+        #expect(try await eventually { falcon.actions.count == 1 })
+        #expect(falcon.actions == [#"contain {"ids":["5e0b8f13-6c24-4a9d-b7e1-92d4f0a3c658"]}"#])
 
         // No isolation task: only the cleaning, which says the containment is lifted after it.
         let tasks = try await Self.openTasks(on: server)
         #expect(tasks.map { $0["title"] as? String } == ["Reimage or clean WS-FIN-0231"])
         #expect((tasks.first?["description"] as? String)?.contains("Automator lifts the EDR's containment") == true)
         try await Self.complete(tasks.first, answer: "reimaged", by: "bob", on: server)
-        #expect(try await eventually { falcon.sent.count == 2 })
-        #expect(falcon.sent.last == #"lift_containment {"ids":["5e0b8f13-6c24-4a9d-b7e1-92d4f0a3c658"]}"#)
+        #expect(try await eventually { falcon.actions.count == 2 })
+        #expect(falcon.actions.last == #"lift_containment {"ids":["5e0b8f13-6c24-4a9d-b7e1-92d4f0a3c658"]}"#)
         #expect(try await Self.closes(on: server))
         let journal = try await Self.journal(on: server)
         #expect(journal.contains { $0.hasPrefix("Host WS-FIN-0231 contained by the EDR (ACT-") }, "\(journal)")

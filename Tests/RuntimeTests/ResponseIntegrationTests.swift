@@ -136,25 +136,11 @@ struct ResponseIntegrationTests {
 
     @Test("CrowdStrike Falcon: an OAuth2 token, then devices-actions v2 contain and lift_containment")
     func crowdStrike() async throws {
-        let received = ReceivedRequests()
-        let router = Router()
-        received.route(router, .post, "/oauth2/token") { request in
-            request.form["client_secret"] == "falcon-secret"
-                ? Self.json(#"{"access_token": "falcon-token", "token_type": "bearer", "expires_in": 1799}"#, .created)
-                : Self.json(#"{"meta": {}, "errors": [{"code": 403, "message": "access denied, invalid client credentials"}]}"#,
-                       .forbidden)
-        }
-        received.route(router, .post, "/devices/entities/devices-actions/v2") { request in
-            guard request.headers["authorization"] == "Bearer falcon-token",
-                  let ids = request.json["ids"] as? [String], ids.count == 1
-            else { return Self.json(#"{"errors": [{"code": 400, "message": "invalid ids"}]}"#, .badRequest) }
-            return Self.json(#"{"meta": {"query_time": 0.1}, "resources": [{"id": "\#(ids[0])", "path": ""}], "errors": []}"#,
-                        .accepted)
-        }
-        let server = try await LoopbackServer(router)
-        defer { server.stop() }
+        let falcon = try await LoopbackFalcon()
+        defer { falcon.stop() }
+        let received = falcon.received
         let (integrations, folder) = try await Self.integrations("crowdstrike", [
-            "base_url": server.url, "client_id": "falcon-client", "client_secret": "falcon-secret",
+            "base_url": falcon.url, "client_id": LoopbackFalcon.clientID, "client_secret": LoopbackFalcon.clientSecret,
         ])
         let (service, store) = try await Self.service(integrations, in: folder)
         #expect(try service.declaration("crowdstrike.contain_host").risk == .critical)
@@ -167,7 +153,7 @@ struct ResponseIntegrationTests {
         integrations.shutdown()
 
         let (refused, other) = try await Self.integrations("crowdstrike", [
-            "base_url": server.url, "client_id": "falcon-client", "client_secret": "wrong-secret",
+            "base_url": falcon.url, "client_id": LoopbackFalcon.clientID, "client_secret": "wrong-secret",
         ])
         let (service2, store2) = try await Self.service(refused, in: other)
         guard case .failure(let error) = await Self.run(service2, "crowdstrike.contain_host", ["device_id": "0123abcd"], key: "k/2")

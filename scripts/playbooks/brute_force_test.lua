@@ -109,7 +109,7 @@ test("a block that cannot be lifted goes to the network team", function()
   local result = run(brute_force, attempts("203.0.113.77", { succeeded = true }))
 
   expect.equal(expect.action(result, "checkpoint.block_ip").undone, nil)
-  expect.equal(#entries(result, "is still in force: its undo checkpoint.unblock_ip failed: Check Point: the session expired"), 1)
+  expect.equal(#entries(result, "is still in force: checkpoint.unblock_ip failed: Check Point: the session expired"), 1)
   local unblock = expect.task(result, "Unblock 203.0.113.77 at the firewall")
   expect.equal(unblock.owner, "network-team")
   expect.contains(unblock.description, "lifting its block failed: actions.undo: ACT-test1 ")

@@ -72,6 +72,7 @@ function stub.action(name, outcome, reason) end
 ---@field dry_run boolean
 ---@field question? string Q-test…: the approval asked for it (in `questions`), answered yes, no, or not in time
 ---@field denied? string why it was not run: "denied by slack:bob", "nobody approved it in time"
+---@field undone? boolean true once `actions.undo` or `actions.revert_all` reversed it
 
 ---Opens an incident for the test, as the API would (title, type and severity have defaults);
 ---`sla` sets its SLA, else scripts/sla.lua gives it.

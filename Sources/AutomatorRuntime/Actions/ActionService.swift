@@ -344,12 +344,17 @@ public final class ActionService: Sendable {
             + "\(record.id) runs it again")
     }
 
-    /// An undo done: the action's record and its journal entry (`lift`; `automator test`).
+    /// An undo done: what keeps it (the action's record and its journal entry), and the action
+    /// as it is then (`lift`; `automator test`).
     static func undone(_ record: ActionRecord, with inverse: ActionDeclaration, by: String, result: String,
-                       at now: Date = Date()) -> StoreWrite
+                       at now: Date = Date()) -> (change: StoreWrite, ended: ActionRecord)
     {
-        journaled(.undoAction(id: record.id, by: by, at: now), on: record.incident, by: by, at: now,
-                  "\(record.id): undone by \(by) with \(inverse.name): \(result)")
+        var ended = record
+        ended.status = .undone
+        ended.undoneBy = by
+        ended.undoneAt = now.roundedToMilliseconds
+        return (journaled(.undoAction(id: record.id, by: by, at: now), on: record.incident, by: by, at: now,
+                          "\(record.id): undone by \(by) with \(inverse.name): \(result)"), ended)
     }
 
     /// `firewall.unblock_ip failed: the firewall answered 409`: why an undo was not done. The
@@ -412,14 +417,9 @@ public final class ActionService: Sendable {
                     """)
             }
         }
-        let result = try sent.mapError(failing).get()
-        let now = Date()
-        try await write(Self.undone(record, with: inverse, by: by, result: result, at: now))
-        var record = record
-        record.status = .undone
-        record.undoneBy = by
-        record.undoneAt = now.roundedToMilliseconds
-        return record
+        let (change, undone) = Self.undone(record, with: inverse, by: by, result: try sent.mapError(failing).get())
+        try await write(change)
+        return undone
     }
 
     /// Reverses every done action of an incident that has an undo, the last one first; stops at
@@ -430,11 +430,28 @@ public final class ActionService: Sendable {
     ///   to undo"); an undo's error, naming the action it failed on (journaled, as `undo` does),
     ///   those undone before it and those still done.
     public func undoAll(on incident: IncidentID, by: String) async throws(ActionError) -> [ActionRecord] {
-        let records = try await history(on: incident)
+        try await Self.undoAll(try await history(on: incident), on: incident) { (record) throws(ActionError) -> Bool in
+            try declaration(record.name).undo != nil
+        } lift: { (record) throws(ActionError) -> ActionRecord in
+            try await lift(record, with: try inverse(of: record), by: by)
+        }
+    }
+
+    /// `undoAll` over an incident's `records`, newest first: the server's, or a test's (`automator
+    /// test`, whose undos are stubbed).
+    ///
+    /// - Parameters:
+    ///   - undoable: whether the action has an undo; throws when its integration is not in use.
+    ///   - lift: undoes a done action, journaled, as `lift(_:with:by:)` does.
+    static func undoAll(_ records: [ActionRecord], on incident: IncidentID,
+                        undoable: (ActionRecord) throws(ActionError) -> Bool,
+                        lift: (ActionRecord) async throws(ActionError) -> ActionRecord) async throws(ActionError)
+        -> [ActionRecord]
+    {
         var undone: [ActionRecord] = []
         for record in records where record.status == .done {
-            guard try declaration(record.name).undo != nil else { continue }
-            do { undone.append(try await lift(record, with: try inverse(of: record), by: by)) } catch {
+            guard try undoable(record) else { continue }
+            do { undone.append(try await lift(record)) } catch {
                 let before = undone.isEmpty ? "none" : undone.map(\.id).joined(separator: ", ")
                 let left = records.filter { $0.status == .done && !undone.map(\.id).contains($0.id) }.map(\.id)
                 throw ActionError(error.kind, "\(record.id) (\(record.name)) was not undone: \(error); undone before it: "
@@ -450,6 +467,13 @@ public final class ActionService: Sendable {
     /// - Throws: `.notFound` for an incident that does not exist (a mistyped id is not "no
     ///   actions").
     public func history(on incident: IncidentID? = nil, limit: Int = 1000) async throws(ActionError) -> [ActionRecord] {
+        try await Self.history(in: store, on: incident, limit: limit)
+    }
+
+    /// `history` of `store`: the server's, or a test's (`automator test`).
+    static func history(in store: any ActionStore, on incident: IncidentID?, limit: Int = 1000)
+        async throws(ActionError) -> [ActionRecord]
+    {
         do {
             let records = try await store.actions(on: incident, limit: limit)
             if let incident, records.isEmpty, try await store.loadIncident(incident) == nil {

@@ -30,13 +30,22 @@ struct ActionReference {
     /// cannot be read.
     static func all(in path: String) -> [ActionReference] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
-        return calls(in: text) + standingApprovals(in: text)
+        let constants = self.constants(in: text.components(separatedBy: "\n"))
+        let calls = calls(in: text, constants: constants)
+        // An approval sends nothing: the action it approves needs its integration as the calls
+        // that run it do. One the file asks after before running it (`respond.act`) is handed to
+        // people when its integration is not set up.
+        let askedAfter = Set(calls.filter { !$0.needsIntegration }.map(\.action))
+        return calls + standingApprovals(in: text, constants: constants).map { approval in
+            var approval = approval
+            approval.needsIntegration = !askedAfter.contains(approval.action)
+            return approval
+        }
     }
 
-    /// The calls that take an action's name first, literal or by constant.
-    static func calls(in text: String) -> [ActionReference] {
+    /// The calls that take an action's name first, literal or by one of `constants`.
+    static func calls(in text: String, constants: [String: String]) -> [ActionReference] {
         let lines = text.components(separatedBy: "\n")
-        let constants = self.constants(in: lines)
         let call = #/(actions\.run|actions\.plan|actions\.available|respond\.act)\s*\(\s*(?:["']([A-Za-z0-9_-]+\.[A-Za-z0-9_]+)["']|([A-Za-z_][A-Za-z0-9_]*)\s*[,)])/#
         return lines.enumerated().flatMap { index, line -> [ActionReference] in
             // A commented-out call runs nothing.
@@ -74,14 +83,26 @@ struct ActionReference {
         return constants
     }
 
-    /// The actions a playbook's `approvals = { "integration.action", ... }` names as literals:
-    /// a misspelt one would leave the action it meant waiting for a person at every run.
-    static func standingApprovals(in text: String) -> [ActionReference] {
-        guard let list = text.range(of: #"approvals\s*=\s*\{[^}]*\}"#, options: .regularExpression) else { return [] }
-        let firstLine = text[..<list.lowerBound].filter { $0 == "\n" }.count + 1
-        return text[list].components(separatedBy: "\n").enumerated().flatMap { offset, line in
-            line.matches(of: #/["']([A-Za-z0-9_-]+\.[A-Za-z0-9_]+)["']/#).map {
-                ActionReference(line: firstLine + offset, action: String($0.1), use: .approvesInAdvance, needsIntegration: true)
+    /// The actions a playbook's `approvals = { "integration.action", BLOCK, ... }` names, as
+    /// literals or by one of `constants`: a misspelt one would leave the action it meant waiting
+    /// for a person at every run.
+    static func standingApprovals(in text: String, constants: [String: String]) -> [ActionReference] {
+        guard let list = text.range(of: #"approvals\s*=\s*\{[^}]*\}"#, options: .regularExpression),
+              let open = text[list].firstIndex(of: "{")
+        else { return [] }
+        let firstLine = text[..<open].filter { $0 == "\n" }.count + 1
+        // An action's literal, or a name alone. Other strings and dotted names (`t.BLOCK`) are
+        // matched whole so that their parts are not read as names, and skipped, as is a name
+        // called or indexed: only a run can tell what they hold.
+        let entry = #/["']([A-Za-z0-9_-]+\.[A-Za-z0-9_]+)["']|["'][^"']*["']|[A-Za-z_]\w*(?:\s*[.:]\s*[A-Za-z_]\w*)+|([A-Za-z_]\w*)\b(?!\s*[(\[])/#
+        return text[open..<list.upperBound].components(separatedBy: "\n").enumerated().flatMap { offset, line in
+            // What follows `--` is a comment, whatever it names.
+            let code = line.range(of: "--").map { line[..<$0.lowerBound] } ?? line[...]
+            return code.matches(of: entry).compactMap { match -> ActionReference? in
+                guard let action = match.1.map(String.init) ?? match.2.flatMap({ constants[String($0)] })
+                else { return nil }
+                return ActionReference(line: firstLine + offset, action: action, use: .approvesInAdvance,
+                                       needsIntegration: true)
             }
         }
     }

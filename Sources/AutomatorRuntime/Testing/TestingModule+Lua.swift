@@ -372,11 +372,8 @@ extension TestingModule {
           end
           return record
         end
-        --- Undoes a done action as a server does, journaled alike, and marks its call `undone` for
-        --- expect.action. Its undo (such as checkpoint.unblock_ip) is done, unless stub.action gave
-        --- that undo a failed outcome: then this raises what a server's actions.undo raises.
-        function actions.undo(id)
-          if type(id) ~= "string" then error('actions.undo expects an action id, as in actions.undo("ACT-test1")', 2) end
+        --- The undos stub.action made fail, by name, with why, as their integration's error would say.
+        local function failing_undos()
           local failing = {}
           for name, stubbed in pairs(canned.actions) do
             local outcome = stubbed.outcome
@@ -384,16 +381,46 @@ extension TestingModule {
               failing[name] = outcome.error and raised_text(outcome.error) or tostring(outcome.result or "failed (stub.action)")
             end
           end
-          local undone, problem = pcall(host.undo, id, json.encode(failing))
-          -- Worded as a server's: the error is actions.undo's, not the test world's host call.
-          if not undone then error((tostring(problem):gsub("^testing%.undo:", "actions.undo:")), 0) end
-          local call = seen.actions[tonumber(id:match("^ACT%-test(%d+)$"))]
-          call.undone = true
-          return { id = id, name = call.name, params = call.params, incident = call.incident, status = "undone" }
+          return failing
         end
-        function actions.revert_all() return {} end
-        function actions.list() return {} end
-        function actions.history() return {} end
+
+        --- Marks the calls whose action the test's store has undone, for expect.action: also those a
+        --- revert undid before it stopped at an undo that failed.
+        local function mark_undone()
+          for _, record in ipairs(json.decode(host.history())) do
+            local call = seen.actions[tonumber(record.id:match("^ACT%-test(%d+)$") or "")]
+            if call and record.status == "undone" then call.undone = true end
+          end
+        end
+
+        --- Undoes the action `id`, or every done one of `incident`, as a server does, journaled alike;
+        --- its undo is done unless stub.action gave that undo a failed outcome. Raises what a server
+        --- raises, worded as a server's: under actions.undo, the host call both of its functions make.
+        local function undo(id, incident)
+          local ok, undone = pcall(host.undo, id, incident, json.encode(failing_undos()))
+          mark_undone()
+          if not ok then error((tostring(undone):gsub("^testing%.undo:", "actions.undo:")), 0) end
+          return json.decode(undone)
+        end
+        function actions.undo(id)
+          if type(id) ~= "string" then
+            error('actions.undo expects an action id, as in actions.undo("ACT-test1")', 2)
+          end
+          return undo(id)[1]
+        end
+        function actions.revert_all(incident)
+          local id = incident_of(incident, "actions.revert_all")
+          if id == nil then error("actions.revert_all expects an incident", 2) end
+          return undo(nil, id)
+        end
+        --- What the folder's integrations declare: every action, as a test has no configuration.
+        function actions.list() return json.decode(host.list()) end
+        --- The test's actions, newest first: all of them, or those of an incident.
+        function actions.history(incident)
+          local ok, history = pcall(host.history, incident_of(incident, "actions.history"))
+          if not ok then error((tostring(history):gsub("^testing%.history:", "actions.history:")), 0) end
+          return json.decode(history)
+        end
 
         -- MARK: Running playbooks
 

@@ -21,7 +21,7 @@ struct TestingModule: HostModule {
     /// team has a configuration.
     let roles: [String: [String]]?
     /// Where the test's evidence and actions are kept: for the outcome's `evidence`, and for
-    /// `actions.undo`, which reads the action's record as the server does.
+    /// `actions.undo`, `revert_all` and `history`, which read the actions' records as the server's do.
     let records: any EvidenceStore & ActionStore
 
     func register(in table: inout ModuleTable) {
@@ -185,7 +185,6 @@ struct TestingModule: HostModule {
                 record.result = "null"
                 write = ActionService.planned(record, plan, at: stubs.now)
             }
-            guard incident != nil else { return .task { [] } }
             return .write(in: store) { () throws(StoreError) in (write, []) }
         }
         // decline(id, name, params JSON, incident or nil, reason, the question or nil): keeps an
@@ -195,36 +194,77 @@ struct TestingModule: HostModule {
             let incident = call.isNoneOrNil(4) ? nil : IncidentID(try call.string(4).description)
             let reason = try call.string(5).description
             let question = call.isNoneOrNil(6) ? nil : try call.string(6).description
-            guard let incident else { return .task { [] } }
             return .write(in: store) { () throws(StoreError) in
                 (ActionService.declined(plan, id: id, key: id, incident: incident, requestedBy: Self.actor, reason: reason,
                                         question: question, at: stubs.now), [])
             }
         }
-        // undo(id, {undo name: why it failed} JSON) -> the undo's name: reverses a done action as the
-        // server does, journaled alike; its undo is done unless stub.action made it fail, and then
-        // this raises what the server's actions.undo raises.
+        // undo(action id or nil, incident or nil, {undo name: why it fails} JSON) -> the actions undone
+        // as JSON records, as the server's: the one of `id` (actions.undo), or every done one of the
+        // incident that has an undo, the newest first (actions.revert_all). An undo is done unless
+        // stub.action made it fail: then this raises what the server's raises, journaled alike.
         table.waitingFunction("undo") { call in
-            let id = try call.string(1).description
-            let failing = (ActionValue.members(json: try call.string(2).description) ?? [:]).compactMapValues { $0 as? String }
-            return .task {
-                guard let record = try await records.action(id) else { throw HostError("actions.undo: no action \(id) in this test") }
-                let inverse: ActionDeclaration
-                do throws(ActionError) {
-                    try ActionService.checkUndoable(record)
-                    inverse = try ActionService.inverse(of: record, declared: ActionDeclaration.named(record.name, in: actions),
-                                                        in: actions)
-                } catch { throw HostError(error.description) }
-                guard let why = failing[inverse.name] else {
-                    try await store.write(ActionService.undone(record, with: inverse, by: Self.actor, result: "null",
-                                                               at: stubs.now))
-                    return [.string(LuaString(inverse.name))]
+            let id = call.isNoneOrNil(1) ? nil : try call.string(1).description
+            let incident = try ActionsModule.incident(call, 2)
+            let failing = (ActionValue.members(json: try call.string(3).description) ?? [:])
+                .compactMapValues { $0 as? String }
+            let now = stubs.now
+            /// The server's `lift`, with the outcome stub.action gave the undo for the integration's.
+            @Sendable func lift(_ record: ActionRecord, with inverse: ActionDeclaration,
+                                told: (ActionError) -> ActionError = { $0 }) async throws(ActionError) -> ActionRecord
+            {
+                if let why = failing[inverse.name] {
+                    // Worded as an integration's failure is (`Integrations.perform`).
+                    let error = ActionError(.failed, "\(inverse.name) failed: \(why)")
+                    if record.incident != nil {
+                        try await Self.write(ActionService.stillInForce(record, inverse, error, by: Self.actor, at: now),
+                                             in: records)
+                    }
+                    throw told(error)
                 }
-                let error = ActionError(.failed, why)
-                try await store.write(ActionService.stillInForce(record, inverse, error, by: Self.actor, at: stubs.now))
-                throw HostError(ActionService.undoFailed(record, inverse, error).description)
+                let (change, undone) = ActionService.undone(record, with: inverse, by: Self.actor, result: "null",
+                                                            at: now)
+                try await Self.write(change, in: records)
+                return undone
+            }
+            return .task {
+                do throws(ActionError) {
+                    let undone: [ActionRecord]
+                    if let id {
+                        let record = try await Self.action(id, in: records)
+                        try ActionService.checkUndoable(record)
+                        let inverse = try Self.inverse(of: record, in: actions)
+                        undone = [try await lift(record, with: inverse) {
+                            ActionService.undoFailed(record, inverse, $0)
+                        }]
+                    } else if let incident {
+                        let history = Self.newestFirst(try await ActionService.history(in: records, on: incident))
+                        undone = try await ActionService.undoAll(history, on: incident) {
+                            (record) throws(ActionError) -> Bool in
+                            try ActionDeclaration.named(record.name, in: actions).undo != nil
+                        } lift: { (record) throws(ActionError) -> ActionRecord in
+                            try await lift(record, with: try Self.inverse(of: record, in: actions))
+                        }
+                    } else {
+                        undone = []
+                    }
+                    return [.string(LuaString(JSONText.array(undone.map(ActionsModule.json))))]
+                } catch { throw HostError(error.description) }
             }
         }
+        // history(incident or nil) -> the test's actions as the server's actions.history gives them:
+        // JSON records, newest first; an incident the test did not open raises.
+        table.waitingFunction("history") { call in
+            let incident = try ActionsModule.incident(call, 1)
+            return .task {
+                do throws(ActionError) {
+                    let history = Self.newestFirst(try await ActionService.history(in: records, on: incident))
+                    return [.string(LuaString(JSONText.array(history.map(ActionsModule.json))))]
+                } catch { throw HostError(error.description) }
+            }
+        }
+        // list() -> what the scripts' integrations declare, as the server's actions.list gives it
+        table.function("list") { call in call.push(JSONText.array(actions.map(ActionsModule.json))) }
         table.function("now") { call in call.push(number: stubs.now.timeIntervalSince1970) }
         table.waitingFunction("advance") { call in
             let seconds = try Self.duration(call.value(1), "the duration") ?? 0
@@ -240,6 +280,34 @@ struct TestingModule: HostModule {
 
     /// Who runs a test's actions, as the journal names the playbook's other writes.
     private static let actor = "script"
+
+    /// The action of `id` in the test's store.
+    private static func action(_ id: String, in records: any ActionStore) async throws(ActionError) -> ActionRecord {
+        let record: ActionRecord?
+        do { record = try await records.action(id) } catch { throw ActionError(.failed, error.description) }
+        guard let record else { throw ActionError(.notFound, "no action \(id) in this test") }
+        return record
+    }
+
+    /// The undo of a recorded action, as the integration that declares it names it.
+    private static func inverse(of record: ActionRecord, in actions: [ActionDeclaration]) throws(ActionError)
+        -> ActionDeclaration
+    {
+        try ActionService.inverse(of: record, declared: ActionDeclaration.named(record.name, in: actions), in: actions)
+    }
+
+    private static func write(_ change: StoreWrite, in records: any ActionStore) async throws(ActionError) {
+        do { try await records.write(change) } catch { throw ActionError(.failed, "the test's store: \(error)") }
+    }
+
+    /// `records` newest first, as the server's history gives them. The test's actions happen at
+    /// the same time unless the virtual clock moved, and the store breaks ties on the id as text
+    /// (ACT-test10 before ACT-test9): their number is the order of the calls.
+    private static func newestFirst(_ records: [ActionRecord]) -> [ActionRecord] {
+        records.sorted { number(of: $0.id) > number(of: $1.id) }
+    }
+
+    private static func number(of id: String) -> Int { Int(id.dropFirst("ACT-test".count)) ?? 0 }
 
     /// The list of strings argument `index` holds as JSON.
     private static func list(_ call: LuaCall, _ index: Int32) throws(HostError) -> [String] {

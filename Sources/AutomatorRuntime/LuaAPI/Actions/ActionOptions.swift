@@ -1,6 +1,7 @@
-/// The Lua that checks the options of `actions.run` and `actions.plan`, and words an action's
-/// approval question, shared by the actions module and `automator test`'s stub of it, so that a
-/// test refuses what a server refuses and its stub.chat matches the question a server asks.
+/// The Lua that checks the options of `actions.run` and `actions.plan` and the incident the
+/// actions functions take, and words an action's approval question, shared by the actions module
+/// and `automator test`'s stub of it, so that a test refuses what a server refuses and its
+/// stub.chat matches the question a server asks.
 ///
 /// A key it does not know is refused, and so is an incident where the options belong: ignored,
 /// `{ dryrun = true }` sent the action for real, and `actions.run(name, params, inc)` sent it off
@@ -43,6 +44,15 @@ enum ActionOptions {
             end
           end
           return options
+        end
+
+        --- The id of an incident argument, `inc` or "INC-42", or nil. `level`: where the error
+        --- points, 3 (the script's call) unless called through a helper.
+        local function incident_of(value, name, level)
+          if value == nil then return nil end
+          if type(value) == "table" and type(value.id) == "string" then return value.id end
+          if type(value) == "string" then return value end
+          error(name .. ': incident must be an incident (inc) or an id such as "INC-42"', level or 3)
         end
 
         --- "Approve checkpoint.block_ip ip=203.0.113[.]7? (risk high, INC-4)": its parameters are

@@ -11,14 +11,6 @@ extension ActionsModule {
 
         \#(ActionOptions.source)
 
-        -- `level`: where the error points, 3 (the script's call) unless called through `planned`.
-        local function incident_of(value, name, level)
-          if value == nil then return nil end
-          if type(value) == "table" and type(value.id) == "string" then return value.id end
-          if type(value) == "string" then return value end
-          error(name .. ': incident must be an incident (inc) or an id such as "INC-42"', level or 3)
-        end
-
         -- Called by `planned`: its errors point at the script's call.
         local function params_of(params, name)
           if params == nil or (type(params) == "table" and next(params) == nil) then return "{}" end

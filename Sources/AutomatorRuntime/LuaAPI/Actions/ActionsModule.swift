@@ -214,7 +214,8 @@ public struct ActionsModule: HostModule {
         return plan
     }
 
-    private static func incident(_ call: LuaCall, _ position: Int32) throws(HostError) -> IncidentID? {
+    /// The incident id argument `position` holds, if any (`automator test` reads it so too).
+    static func incident(_ call: LuaCall, _ position: Int32) throws(HostError) -> IncidentID? {
         guard !call.isNoneOrNil(position) else { return nil }
         let text = try call.string(position).description
         guard let id = IncidentID(text) else { throw HostError.argument(position, "an incident id such as INC-42 expected, got \"\(text)\"") }
