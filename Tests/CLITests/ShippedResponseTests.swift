@@ -7,16 +7,40 @@ import Testing
 @Suite("The shipped playbooks act through their integrations on automator serve, and undo when people are done",
        .serialized, .timeLimit(.minutes(3)))
 struct ShippedResponseTests {
-    /// CrowdStrike Falcon's API on loopback: the OAuth2 token, and devices-actions v2, whose
-    /// action names it records.
+    /// CrowdStrike Falcon's API on loopback: the OAuth2 token, the devices search (by `local_ip`
+    /// alone), whose filters it records, and devices-actions v2, whose action names it records.
     final class Falcon: Sendable {
+        /// A host as Falcon knows it.
+        struct Device: Sendable {
+            let id: String
+            let hostname: String
+            let localIP: String
+        }
+
+        private let devices: [Device]
         private let actions = Mutex<[String]>([])
+        private let filters = Mutex<[String]>([])
         var sent: [String] { actions.withLock { $0 } }
+        var searched: [String] { filters.withLock { $0 } }
+
+        init(devices: [Device] = []) { self.devices = devices }
 
         func start() async throws -> LoopbackServer {
             let router = Router()
             router.post("/oauth2/token") { _, _ -> Response in
                 Self.json(#"{"access_token": "falcon-token", "token_type": "bearer", "expires_in": 1799}"#, .created)
+            }
+            router.get("/devices/combined/devices/v1") { request, _ -> Response in
+                guard request.headers[.authorization] == "Bearer falcon-token" else {
+                    return Self.json(#"{"errors": [{"code": 401, "message": "access denied"}]}"#, .unauthorized)
+                }
+                let filter = request.uri.queryParameters.get("filter") ?? ""
+                self.filters.withLock { $0.append(filter) }
+                let found = self.devices.filter { filter == "local_ip:'\($0.localIP)'" }.map {
+                    #"{"device_id": "\#($0.id)", "hostname": "\#($0.hostname)", "local_ip": "\#($0.localIP)", "#
+                        + #""last_seen": "2026-11-30T02:14:02Z", "platform_name": "Windows", "status": "normal"}"#
+                }
+                return Self.json(#"{"resources": [\#(found.joined(separator: ","))], "errors": []}"#, .ok)
             }
             router.post("/devices/entities/devices-actions/v2") { request, _ -> Response in
                 let body = String(buffer: try await request.body.collect(upTo: 1 << 16))
@@ -42,17 +66,20 @@ struct ShippedResponseTests {
                                              arguments: ["--executors", "1"] + (config.map { ["--config", $0] } ?? []))
     }
 
-    /// The example feed of known-bad addresses, Check Point at `api`, and high-risk actions
-    /// approved in #soc: what the shipped playbooks that block need.
-    static func checkPointConfiguration(at api: LoopbackServer) -> String {
+    /// The example feed of known-bad addresses, Check Point at `api` (and Falcon at `falcon`), our
+    /// private ranges protected, and high-risk actions approved in #soc: what the shipped playbooks
+    /// that block need.
+    static func checkPointConfiguration(at api: LoopbackServer, falcon: LoopbackServer? = nil) -> String {
         let feed = PlaybookTrialTests.scripts.appendingPathComponent("examples/feeds/bad-ips.txt").path
+        let edr = falcon.map { #"\#n  crowdstrike: { base_url: "\#($0.url)", client_id: falcon-client, client_secret: falcon-secret }"# }
         return """
             feeds:
               - { name: bad-ips, path: "\(feed)", verdict: malicious }
             integrations:
-              checkpoint: { base_url: "\(api.url)/web_api", api_key: \(LoopbackCheckPoint.apiKey) }
+              checkpoint: { base_url: "\(api.url)/web_api", api_key: \(LoopbackCheckPoint.apiKey) }\(edr ?? "")
             actions:
               approval: { risk: high, channel: "#soc", timeout: 1h }
+              protected: { networks: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16] }
             """
     }
 
