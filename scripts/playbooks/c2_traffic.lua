@@ -26,24 +26,14 @@ local CONTAIN_HOST = "crowdstrike.contain_host"
 -- block lifted are a new alert, and a new incident blocks the address again.
 local BLOCK_FOR = "7d"
 
+local isolation = require("lib.isolation")
+local reputation = require("lib.reputation")
 local respond = require("lib.respond")
 
 --- The field `name` when the alert gave it as text, else nil.
 local function named(inc, name)
   local value = inc.fields[name]
   return type(value) == "string" and value or nil
-end
-
---- The verdict of the feeds and integrations on `value`, noted on the incident; nil when there is
---- no source to ask.
-local function reputation(inc, value)
-  local asked, result = pcall(intel.reputation, value)
-  if not asked then
-    inc:note("Reputation not checked: " .. tostring(result))
-    return nil
-  end
-  inc:note(("Reputation of %s: %s"):format(value, result.summary))
-  return result.verdict
 end
 
 --- "ET MALWARE Cobalt Strike Beacon (sid 2049417, Malware Command and Control Activity Detected)".
@@ -91,38 +81,19 @@ local function block(inc, host_ip, remote_ip, verdict)
   return blocked
 end
 
---- Cuts the host off the network: by the EDR once an approver agrees, else by tier 2. Returns the
---- EDR's containment, to lift once the host is clean, and whether the host is isolated at all.
-local function contain(inc, host_ip)
-  local host = host_ip
-  local containment
+--- The host at `host_ip` as the EDR knows it: its name (the address when the EDR does not know it),
+--- and the params of its containment, or nil and why there are none.
+local function find_host(inc, host_ip)
   local found, why = respond.act(FIND_HOST, { ip = host_ip }, inc)
   local device = found and type(found.result) == "table" and found.result
-  if found and not device then why = ("the lookup of its device was %s"):format(respond.label(found)) end
-  if device then
-    host = device.hostname or host_ip
-    inc:update{ fields = { host = device.hostname, device_id = device.device_id } }
-    inc:note(("%s is %s in the EDR (device %s, last seen %s)."):format(host_ip, host, device.device_id,
-      tostring(device.last_seen)))
-    containment, why = respond.act(CONTAIN_HOST, { device_id = device.device_id }, inc)
+  if not device then
+    return host_ip, nil, found and ("the lookup of its device was %s"):format(respond.label(found)) or why
   end
-  if containment then
-    inc:note(("Host %s contained by the EDR (%s)."):format(host, respond.label(containment)))
-    return host, containment, true
-  end
-
-  local isolate = inc:task{
-    title = "Isolate host " .. host,
-    owner = "tier2",
-    due = "30m",
-    description = ("Cut %s off the network with the EDR's host isolation, or its switch port; answer"
-      .. ' "not needed" if it is off the network already. Automatic containment: %s.')
-      :format(host == host_ip and host or ("%s (%s)"):format(host, host_ip), why),
-    choices = { "isolated", "not needed" },
-  }
-  local answer = isolate:wait()
-  inc:note(("Isolation of %s: %s."):format(host, answer ~= "" and answer or "no answer"))
-  return host, nil, answer == "isolated"
+  local host = device.hostname or host_ip
+  inc:update{ fields = { host = device.hostname, device_id = device.device_id } }
+  inc:note(("%s is %s in the EDR (device %s, last seen %s)."):format(host_ip, host, device.device_id,
+    tostring(device.last_seen)))
+  return host, { device_id = device.device_id }
 end
 
 return playbook {
@@ -146,8 +117,8 @@ return playbook {
       name = "suricata-alert.json", data = json.encode(inc.raw), description = "The Suricata alert that opened the incident",
     }
 
-    local ip_verdict = remote_ip and reputation(inc, remote_ip)
-    local domain_verdict = domain and reputation(inc, domain)
+    local ip_verdict = remote_ip and reputation.noted(inc, remote_ip)
+    local domain_verdict = domain and reputation.noted(inc, domain)
     if ip_verdict == "malicious" or domain_verdict == "malicious" then
       inc:raise("high", peer .. " is known malicious")
     else
@@ -160,34 +131,19 @@ return playbook {
     end
 
     local blocked = block(inc, host_ip, remote_ip, ip_verdict)
-    local host, containment, isolated = contain(inc, host_ip)
+    local host, device, why = find_host(inc, host_ip)
+    local containment, isolated = isolation.cut_off(inc, host, host_ip, CONTAIN_HOST, device, why)
 
-    local advice = ("Find the process on %s that talks to %s (the EDR's network events on the host),"
-      .. " how it got there and what it did, and whether other hosts talk to %s. Then clean or reimage %s.")
-      :format(host, peer, peer, host)
-    if containment then
-      advice = advice .. " Automator lifts the EDR's containment when this task is done."
-    elseif isolated then
-      advice = advice .. " Release the host from isolation once it is clean."
-    end
-    local cleanup = inc:task{
+    local outcome = isolation.clean(inc, host, {
       title = ("Find and remove what on %s talks to %s"):format(host, peer),
       owner = "tier2",
       -- Someone may be at the other end of the channel now.
       due = "4h",
-      description = advice,
+      description = ("Find the process on %s that talks to %s (the EDR's network events on the host),"
+        .. " how it got there and what it did, and whether other hosts talk to %s. Then clean or reimage %s.")
+        :format(host, peer, peer, host),
       choices = { "cleaned", "reimaged" },
-    }
-    local outcome = cleanup:wait()
-    outcome = outcome ~= "" and outcome or "remediated"
-    if containment and respond.undo(inc, containment, {
-      title = "Lift the containment of " .. host,
-      owner = "tier2",
-      due = "1h",
-      description = "The host is clean, but lifting its containment failed",
-    }) then
-      inc:note(("Containment of %s lifted (%s)."):format(host, respond.label(containment)))
-    end
+    }, containment, isolated)
     inc:close{ reason = ("C2 traffic from %s to %s: host %s%s."):format(host, peer, outcome,
       blocked and (", %s blocked for %s"):format(remote_ip, BLOCK_FOR) or "") }
   end,
