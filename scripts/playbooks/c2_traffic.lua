@@ -123,10 +123,10 @@ return playbook {
       inc:raise("high", peer .. " is known malicious")
     else
       -- An allowlist's benign clears the peer; a rule not sure of itself needs a person's eyes.
-      local cleared = ip_verdict == "benign" or domain_verdict == "benign"
+      local cleared = (ip_verdict == "benign" and remote_ip) or (domain_verdict == "benign" and domain)
       local confidence = named(inc, "confidence")
-      local why = cleared and ("the feeds call %s benign"):format(peer)
-        or ("the rule's confidence is %s and no feed knows %s"):format(confidence or "not given", peer)
+      local why = cleared and ("the feeds call %s benign"):format(cleared)
+        or ("the rule's confidence is %s and no feed calls %s malicious"):format(confidence or "not given", peer)
       if (cleared or confidence ~= "high") and not confirmed_by_tier1(inc, host_ip, peer, why, alert) then return end
     end
 

@@ -119,6 +119,18 @@ test("a benign peer goes to tier 1 with the alert as evidence, and nothing is bl
     .. " (sid 2049417, Malware Command and Control Activity Detected), from 10.20.4.31 to 198.51.100.7.")
 end)
 
+test("a name the feeds clear sends even a rule sure of itself to tier 1, naming that name", function()
+  stub.intel{ ["198.51.100.7"] = "unknown", ["telemetry-cdn.example.net"] = "benign" }
+  stub.task("Review Suricata's C2 alert", "false positive")
+
+  local result = run(c2_traffic, beacons())
+
+  expect.equal(#result.actions, 0)
+  expect.contains(expect.task(result, "Review Suricata's C2 alert").description,
+    "Nothing was blocked or contained: the feeds call telemetry-cdn.example.net benign.")
+  expect.equal(result.incident.status, "closed")
+end)
+
 test("an unknown peer of a rule of low confidence waits for tier 1, whose yes cuts it off", function()
   stub.intel{ ["198.51.100.7"] = "unknown", ["telemetry-cdn.example.net"] = "unknown" }
   stub.task("Review Suricata's C2 alert", "C2")
@@ -131,7 +143,7 @@ test("an unknown peer of a rule of low confidence waits for tier 1, whose yes cu
   local result = run(c2_traffic, beacons({ confidence = "low" }))
 
   expect.contains(expect.task(result, "Review Suricata's C2 alert").description,
-    "Nothing was blocked or contained: the rule's confidence is low and no feed knows 198.51.100.7.")
+    "Nothing was blocked or contained: the rule's confidence is low and no feed calls 198.51.100.7 malicious.")
   expect.note(result, "tier 1 confirmed the C2 traffic")
   expect.equal(result.incident.severity, "high")
   expect.action(result, "checkpoint.block_ip", { ip = "198.51.100.7" })
@@ -173,6 +185,22 @@ test("with Falcon not set up, tier 2 isolates the host by its address, and says 
     "Automatic containment: the integration crowdstrike is not set up.")
   expect.equal(result.incident.close_reason,
     "C2 traffic from 10.20.4.31 to 198.51.100.7: host reimaged, 198.51.100.7 blocked for 7d.")
+end)
+
+test("a C2 name behind an address the feeds clear (a CDN's) contains the host, and blocks no one else's address", function()
+  stub.intel{ ["198.51.100.7"] = "benign", ["telemetry-cdn.example.net"] = "malicious" }
+  falcon_finds_the_host()
+  stub.chat("Approve crowdstrike.contain_host", "approve", "alice")
+  stub.action("crowdstrike.contain_host", { status = "done" })
+  stub.task("Find and remove what on WS-ENG-0142", "cleaned")
+
+  local result = run(c2_traffic, beacons())
+
+  expect.equal(#entries(result, "checkpoint.block_ip"), 0)
+  expect.note(result, "198.51.100.7 not blocked at the firewall: the feeds call it benign, a shared address (a CDN's,"
+    .. " a partner's) where blocking hurts others.")
+  expect.action(result, "crowdstrike.contain_host", { device_id = DEVICE })
+  expect.equal(result.incident.close_reason, "C2 traffic from WS-ENG-0142 to 198.51.100.7: host cleaned.")
 end)
 
 test("a peer in a protected network is not blocked, and the host is contained all the same", function()
