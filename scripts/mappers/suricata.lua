@@ -105,14 +105,19 @@ local function ours(ip)
   return false
 end
 
---- Our host's address and the remote peer's. When both or neither are in HOME_NET, the rule's own
---- target (Suricata's alert.target, from its `target` keyword) is ours, else the source: rules for
---- C2 match what the infected host sends.
+--- Our host's address and the remote peer's. When both or neither are in HOME_NET: in DNS, the
+--- side that asked, not the resolver on port 53; else the rule's own target (Suricata's
+--- alert.target, from its `target` keyword); else the source, since rules for C2 match what the
+--- infected host sends.
 local function sides(alert)
   local src, dest = alert.src_ip, alert.dest_ip
   local src_ours, dest_ours = ours(src), ours(dest)
   if src_ours ~= dest_ours then
     if dest_ours then return dest, src end
+    return src, dest
+  end
+  if type(alert.dns) == "table" then
+    if alert.src_port == 53 then return dest, src end
     return src, dest
   end
   local target = type(alert.alert.target) == "table" and alert.alert.target.ip

@@ -93,6 +93,18 @@ test("a C2 domain looked up in DNS names the domain as the peer, never the resol
   expect.equal(suricata.map(lookup).fields.remote_domain, "other-c2.example.org")
 end)
 
+test("a C2 name in our resolver's answer is the host's that asked: the resolver is ours too, but on port 53", function()
+  local answer = alert("ET MALWARE Cobalt Strike CnC Domain in DNS Response", "Domain Observed Used for C2 Detected", 1,
+    nil, { src_ip = "10.20.0.53", src_port = 53, dest_ip = "10.20.4.31", dest_port = 61022, proto = "UDP",
+           app_proto = "dns", tls = json.null,
+           dns = { version = 2, type = "answer", rrname = "telemetry-cdn.example.net", rrtype = "A" } })
+
+  local incident = suricata.map(answer)
+
+  expect.equal(incident.fields.host_ip, "10.20.4.31")
+  expect.equal(incident.source_ref, "10.20.4.31>telemetry-cdn.example.net")
+end)
+
 test("between two public addresses, the rule's target is ours; without one, the source", function()
   local inbound = alert("ET MALWARE Reverse shell from server", "A Network Trojan was detected", 1, nil,
     { src_ip = "203.0.113.80", dest_ip = "192.0.2.14" })
