@@ -7,8 +7,9 @@
 --        http://127.0.0.1:8080/api/v1/ingest/suricata
 --
 -- Suricata writes one JSON object a line to eve.json (outputs: eve-log, with `alert` among its
--- types; `metadata: yes` under it, the default, carries the rules' metadata this reads). A shipper
--- posts each alert line, and no other event, here: one alert per request. With Vector, on the
+-- types; the alert's `metadata`, on by default, adds the http, tls and dns objects and the rule's
+-- metadata this reads). A shipper posts each alert line, and no other event, here: one alert per
+-- request. With Vector, on the
 -- sensor (a personal token for it: `automator token add suricata`, in AUTOMATOR_TOKEN):
 --
 --   sources:
