@@ -13,6 +13,9 @@ struct PlaybookTrialTests {
               // The EDR contains the host (a dry run here): no isolation task, only the cleaning.
               ("malware", "cleaned\n", "Trojan:Win32/Stealer.PDX on WS-FIN-0231: host cleaned."),
               ("impossible_travel", "not me\ndone\n", nil),
+              // A trial sends nothing, so the lookup of the host in Falcon answers nothing: tier 2 isolates it.
+              ("c2_traffic", "isolated\nreimaged\n",
+               "C2 traffic from 10.20.4.31 to 198.51.100.7: host reimaged, 198.51.100.7 blocked for 7d."),
           ])
     func shippedPlaybooks(_ name: String, answers: String, reason: String?) async throws {
         let result = try await AutomatorProcess.run(

@@ -11,6 +11,12 @@ struct ShippedMapperTests {
                    encoding: .utf8)
     }
 
+    /// scripts/examples/alerts/suricata.json: a line of Suricata's eve.json, as a shipper posts it.
+    static func suricataAlert() throws -> String {
+        try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent("examples/alerts/suricata.json"),
+                   encoding: .utf8)
+    }
+
     @Test("Wazuh: the example alert opens a brute-force incident, and the playbook notes why it could not block")
     func wazuhBruteForce() async throws {
         let folder = try TemporaryFolder()
@@ -59,6 +65,58 @@ struct ShippedMapperTests {
         let blocked = try #require(journal.first { $0.contains(": ran checkpoint.block_ip ip=198.51.100.9 ") }, "\(journal)")
         #expect(blocked.contains("approved by standing approval of the playbook") && blocked.hasSuffix("(ttl 1d)"),
                 "the block lifts itself: \(blocked)")
+        server.terminate()
+        _ = await server.waitForExit()
+    }
+
+    @Test("Suricata: the example beacon blocks its known-bad peer at once; Falcon contains the host only once an approver agrees")
+    func suricataC2Traffic() async throws {
+        let checkPoint = LoopbackCheckPoint()
+        let firewall = try await checkPoint.start()
+        defer { firewall.stop() }
+        let device = "5e0b8f136c244a9db7e192d4f0a3c658"
+        let falcon = try await LoopbackFalcon(devices: [.init(id: device, hostname: "WS-ENG-0142", localIP: "10.20.4.31")])
+        defer { falcon.stop() }
+        let folder = try TemporaryFolder()
+        // 10.20.4.31 is in a protected network: the lookup of its device must pass all the same.
+        let server = try await ShippedResponseTests.serve(
+            in: folder, configuration: ShippedResponseTests.checkPointConfiguration(at: firewall, falcon: falcon))
+
+        let ingested = try await server.call("POST", "/api/v1/ingest/suricata", body: try Self.suricataAlert())
+        #expect(ingested.status == 201, "\(ingested.body)")
+        #expect((ingested.json["incident"] as? [String: Any])?["type"] as? String == "c2_traffic", "\(ingested.body)")
+        #expect(ingested.json["playbook"] as? String == "C2 traffic", "\(ingested.body)")
+
+        // The block is sent at once; the containment is critical and waits for an approver.
+        let question = try await ShippedResponseTests.approvalQuestion(on: server)
+        #expect(checkPoint.commands == ["login", "add-host", "set-group", "publish", "logout"])
+        #expect(checkPoint.blocked == ["automator-198.51.100.7"])
+        #expect(falcon.searches == ["local_ip:'10.20.4.31'"])
+        #expect(falcon.actions.isEmpty, "contained before the approval: \(falcon.actions)")
+
+        // The next beacon of the same host and peer joins the open incident.
+        let again = try await server.call("POST", "/api/v1/ingest/suricata", body: try Self.suricataAlert())
+        #expect(again.status == 200 && again.json["id"] as? String == "INC-1", "\(again.body)")
+
+        try await ShippedResponseTests.approve(question, on: server)
+        #expect(try await eventually { falcon.actions.count == 1 })
+        #expect(falcon.actions == [#"contain {"ids":["\#(device)"]}"#])
+
+        let tasks = try await ShippedResponseTests.openTasks(on: server)
+        #expect(tasks.map { $0["title"] as? String } == ["Find and remove what on WS-ENG-0142 talks to 198.51.100.7"])
+        try await ShippedResponseTests.complete(tasks.first, answer: "reimaged", by: "bob", on: server)
+        #expect(try await eventually { falcon.actions.count == 2 })
+        #expect(falcon.actions.last == #"lift_containment {"ids":["\#(device)"]}"#)
+
+        let closed = try await server.waitForIncident("INC-1") { $0["status"] as? String == "closed" }
+        #expect(closed["close_reason"] as? String == "C2 traffic from WS-ENG-0142 to 198.51.100.7: host reimaged, 198.51.100.7 blocked for 7d.")
+        #expect(closed["severity"] as? String == "high", "the feed knows the peer")
+        #expect(checkPoint.blocked == ["automator-198.51.100.7"], "the block stays its week")
+        let journal = try await server.journal("INC-1").map(\.text)
+        let blocked = try #require(journal.first { $0.contains(": ran checkpoint.block_ip ip=198.51.100.7 ") }, "\(journal)")
+        #expect(blocked.contains("approved by standing approval of the playbook") && blocked.hasSuffix("(ttl 1w)"), "\(blocked)")
+        #expect(journal.contains { $0.contains(": ran crowdstrike.contain_host device_id=\(device), approved by api:alice: ") },
+                "\(journal)")
         server.terminate()
         _ = await server.waitForExit()
     }

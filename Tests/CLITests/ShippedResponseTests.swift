@@ -14,17 +14,22 @@ struct ShippedResponseTests {
                                              arguments: ["--executors", "1"] + (config.map { ["--config", $0] } ?? []))
     }
 
-    /// The example feed of known-bad addresses, Check Point at `api`, and high-risk actions
-    /// approved in #soc: what the shipped playbooks that block need.
-    static func checkPointConfiguration(at api: LoopbackServer) -> String {
+    /// The example feed of known-bad addresses, Check Point at `api` (and Falcon at `falcon`), our
+    /// private ranges protected, and high-risk actions approved in #soc: what the shipped playbooks
+    /// that block need.
+    static func checkPointConfiguration(at api: LoopbackServer, falcon: LoopbackFalcon? = nil) -> String {
         let feed = PlaybookTrialTests.scripts.appendingPathComponent("examples/feeds/bad-ips.txt").path
+        let edr = falcon.map {
+            #"\#n  crowdstrike: { base_url: "\#($0.url)", client_id: \#(LoopbackFalcon.clientID), client_secret: \#(LoopbackFalcon.clientSecret) }"#
+        }
         return """
             feeds:
               - { name: bad-ips, path: "\(feed)", verdict: malicious }
             integrations:
-              checkpoint: { base_url: "\(api.url)/web_api", api_key: \(LoopbackCheckPoint.apiKey) }
+              checkpoint: { base_url: "\(api.url)/web_api", api_key: \(LoopbackCheckPoint.apiKey) }\(edr ?? "")
             actions:
               approval: { risk: high, channel: "#soc", timeout: 1h }
+              protected: { networks: [10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16] }
             """
     }
 

@@ -163,6 +163,44 @@ struct ResponseIntegrationTests {
         refused.shutdown()
     }
 
+    @Test("CrowdStrike Falcon: find_host searches the devices by local_ip; none, or two, fail naming what to do")
+    func crowdStrikeFindHost() async throws {
+        // 10.20.4.31 is one laptop; 10.20.9.9 was handed from an old desktop to a new one.
+        let falcon = try await LoopbackFalcon(devices: [
+            .init(id: "5e0b8f13", hostname: "WS-ENG-0142", localIP: "10.20.4.31"),
+            .init(id: "77aa01", hostname: "WS-NEW-0007", localIP: "10.20.9.9", lastSeen: "2026-11-30T02:10:00Z"),
+            .init(id: "12bc02", hostname: "WS-OLD-0311", localIP: "10.20.9.9", lastSeen: "2026-09-02T17:45:10Z"),
+        ])
+        defer { falcon.stop() }
+        let received = falcon.received
+        let (integrations, folder) = try await Self.integrations("crowdstrike", [
+            "base_url": falcon.url, "client_id": LoopbackFalcon.clientID, "client_secret": LoopbackFalcon.clientSecret,
+        ])
+        // Our own networks protected, as a real configuration has them: a lookup of one of our hosts passes.
+        var rules = ActionConfiguration()
+        rules.protectedNetworks = ["10.0.0.0/8"]
+        let store = try SQLiteStore(folder: folder.path + "/data")
+        let service = ActionService(integrations: integrations, store: store, rules: AccessRules(actions: rules), logger: Self.logger)
+        #expect(try service.declaration("crowdstrike.find_host").risk == .low)
+
+        let found = try await Self.run(service, "crowdstrike.find_host", ["ip": "10.20.4.31"], key: "k/1").get()
+        #expect(received.lines.last == "GET /devices/combined/devices/v1?filter=local_ip%3A%2710.20.4.31%27&sort=last_seen.desc&limit=10")
+        let result = found.result ?? ""
+        #expect(result.contains(#""device_id":"5e0b8f13""#) && result.contains(#""hostname":"WS-ENG-0142""#), "\(result)")
+
+        guard case .failure(let none) = await Self.run(service, "crowdstrike.find_host", ["ip": "10.20.77.1"], key: "k/2"),
+              case .failure(let two) = await Self.run(service, "crowdstrike.find_host", ["ip": "10.20.9.9"], key: "k/3")
+        else { Issue.record("no device, or two, is no answer"); return }
+        #expect(none.description.hasSuffix(
+            "CrowdStrike Falcon: no device reports the address 10.20.77.1: no sensor there, or it has another address now"),
+            "\(none)")
+        #expect(two.description.hasSuffix("CrowdStrike Falcon: 2 devices report the address 10.20.9.9: WS-NEW-0007 (77aa01,"
+            + " last seen 2026-11-30T02:10:00Z), WS-OLD-0311 (12bc02, last seen 2026-09-02T17:45:10Z); contain the right"
+            + " one by its device id"), "\(two)")
+        await store.close()
+        integrations.shutdown()
+    }
+
     @Test("PagerDuty Events v2: trigger with the action's key as dedup_key; the undo resolves the same alert")
     func pagerDuty() async throws {
         let received = ReceivedRequests()

@@ -18,6 +18,7 @@ local BLOCK_ADDRESS = "checkpoint.block_ip"
 -- when.
 local BLOCK_FOR = "24h"
 
+local reputation = require("lib.reputation")
 local respond = require("lib.respond")
 
 --- True for private and loopback addresses (RFC 1918, and IPv6's unique local and loopback).
@@ -27,18 +28,6 @@ local function is_private(ip)
   if a then return a == 10 or a == 127 or (a == 172 and b >= 16 and b <= 31) or (a == 192 and b == 168) end
   local lower = ip:lower()
   return lower == "::1" or lower:match("^f[cd]%x%x:") ~= nil
-end
-
---- The verdict of the feeds and integrations on `ip`, noted on the incident; nil when there is
---- no source to ask (a trial, or a command given no configuration).
-local function reputation(inc, ip)
-  local asked, result = pcall(intel.reputation, ip)
-  if not asked then
-    inc:note("Reputation not checked: " .. tostring(result))
-    return nil
-  end
-  inc:note(("Reputation of %s: %s"):format(ip, result.summary))
-  return result.verdict
 end
 
 --- The field `name` when the alert gave it as text, else nil: a number is no name.
@@ -140,7 +129,7 @@ return playbook {
     inc:note(("%s from %s."):format(attack(inc), ip))
 
     -- A feed's allowlist (benign) names our own ranges and partners: no block for them either.
-    local verdict = reputation(inc, ip)
+    local verdict = reputation.noted(inc, ip)
     if is_private(ip) or verdict == "benign" then
       from_inside(inc, ip)
       return
