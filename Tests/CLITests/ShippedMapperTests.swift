@@ -11,6 +11,19 @@ struct ShippedMapperTests {
                    encoding: .utf8)
     }
 
+    /// Posts `alert` to `path`, expects it to open INC-1 as a brute-force incident that the shipped
+    /// playbook runs on, and returns the incident once the playbook closed it.
+    static func bruteForceClosed(posting alert: String, to path: String, on server: ServerProcess,
+                                 credentials: ServerProcess.Credentials = .serverToken) async throws -> [String: Any]
+    {
+        let ingested = try await server.call("POST", path, body: alert, credentials: credentials)
+        #expect(ingested.status == 201, "\(ingested.body)")
+        #expect(ingested.json["id"] as? String == "INC-1", "\(ingested.body)")
+        #expect((ingested.json["incident"] as? [String: Any])?["type"] as? String == "brute_force", "\(ingested.body)")
+        #expect(ingested.json["playbook"] as? String == "Brute force", "\(ingested.body)")
+        return try await server.waitForIncident("INC-1") { $0["status"] as? String == "closed" }
+    }
+
     @Test("Splunk: the example alert, posted with an ingest-only token in the URL as the webhook alert action does, opens a brute-force incident; the token opens nothing else")
     func splunkBruteForce() async throws {
         let folder = try TemporaryFolder()
@@ -22,11 +35,8 @@ struct ShippedMapperTests {
         let alert = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent("examples/alerts/splunk.json"),
                                encoding: .utf8)
 
-        let ingested = try await server.call("POST", "/api/v1/ingest/splunk?token=\(splunk)", body: alert, credentials: .none)
-        #expect(ingested.status == 201, "\(ingested.body)")
-        #expect((ingested.json["incident"] as? [String: Any])?["type"] as? String == "brute_force", "\(ingested.body)")
-        #expect(ingested.json["playbook"] as? String == "Brute force", "\(ingested.body)")
-        let closed = try await server.waitForIncident("INC-1") { $0["status"] as? String == "closed" }
+        let closed = try await Self.bruteForceClosed(posting: alert, to: "/api/v1/ingest/splunk?token=\(splunk)", on: server,
+                                                     credentials: .none)
         #expect(closed["title"] as? String == "SSH password guessing (198.51.100.9, deploy, web-prod-02)")
         #expect(closed["close_reason"] as? String == "Brute force from 198.51.100.9: no sign-in succeeded.")
         let fields = try #require(closed["fields"] as? [String: Any])
@@ -56,12 +66,7 @@ struct ShippedMapperTests {
         let folder = try TemporaryFolder()
         let server = try await ShippedResponseTests.serve(in: folder)
 
-        let ingested = try await server.call("POST", "/api/v1/ingest/wazuh", body: try Self.wazuhAlert())
-        #expect(ingested.status == 201, "\(ingested.body)")
-        #expect((ingested.json["incident"] as? [String: Any])?["type"] as? String == "brute_force", "\(ingested.body)")
-        #expect(ingested.json["playbook"] as? String == "Brute force", "\(ingested.body)")
-
-        let closed = try await server.waitForIncident("INC-1") { $0["status"] as? String == "closed" }
+        let closed = try await Self.bruteForceClosed(posting: try Self.wazuhAlert(), to: "/api/v1/ingest/wazuh", on: server)
         #expect(closed["title"] as? String == "Brute force on web-prod-02 from 198.51.100.9")
         #expect(closed["close_reason"] as? String == "Brute force from 198.51.100.9: no sign-in succeeded.")
         let fields = try #require(closed["fields"] as? [String: Any])
