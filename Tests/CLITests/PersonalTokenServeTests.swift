@@ -395,6 +395,12 @@ struct PersonalTokenServeTests {
             let refused = try await AutomatorProcess.run(["token", "add", "other", "--data", data.path] + wrong)
             #expect(refused.status == 64, "\(wrong): \(refused.stderr)")
         }
+        for (body, why) in [(#"{"name": "other", "ingest_only": true}"#, #""ingest_only": "SOURCE""#),
+                            (#"{"name": "other", "ingest_only": "splunk", "metrics_only": true}"#, "not both")] {
+            let refused = try await server.call("POST", "/api/v1/tokens", body: body)
+            #expect(refused.status == 400 && (refused.json["error"] as? String)?.contains(why) == true,
+                    "\(body): \(refused.body)")
+        }
         server.terminate()
         #expect(await server.waitForExit() == 0)
     }
