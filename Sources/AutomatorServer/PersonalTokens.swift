@@ -12,15 +12,26 @@ package enum PersonalTokens {
         package let description: String
     }
 
-    /// Makes a token for `name`, for `/metrics` alone when `metricsOnly`: `{"name", "token",
-    /// "created_at", "created_by", "metrics_only"}`, the only place the token is ever seen.
+    /// Makes a token for `name`, for `/metrics` alone when `metricsOnly`, for posting alerts to
+    /// `/api/v1/ingest/SOURCE` alone when `ingestOnly` names the source: `{"name", "token",
+    /// "created_at", "created_by", "metrics_only", "ingest_only"}`, the only place the token is
+    /// ever seen.
     ///
-    /// - Throws: `Refusal` for a name that cannot name a token or has one already; `StoreError`.
-    package static func add(_ name: String, by creator: String, metricsOnly: Bool = false,
+    /// - Throws: `Refusal` for a name that cannot name a token or has one already, a source that is
+    ///   no name, or a token asked to be both metrics-only and ingest-only; `StoreError`.
+    package static func add(_ name: String, by creator: String, metricsOnly: Bool = false, ingestOnly: String? = nil,
                             in store: any PersonalTokenStore) async throws -> String
     {
         if let problem = PersonalToken.nameProblem(name) { throw Refusal(kind: .invalid, description: problem) }
-        let (secret, token) = PersonalToken.make(name: name, by: creator, metricsOnly: metricsOnly)
+        if let source = ingestOnly {
+            if let problem = IngestSource.problem(source) { throw Refusal(kind: .invalid, description: problem) }
+            if metricsOnly {
+                throw Refusal(kind: .invalid, description: "a token is metrics-only or ingest-only, not both: make "
+                    + "one of each, under two names")
+            }
+        }
+        let (secret, token) = PersonalToken.make(name: name, by: creator, metricsOnly: metricsOnly,
+                                                 ingestOnly: ingestOnly)
         try await refusing { try await store.addPersonalToken(token) }
         return made(token, secret)
     }
@@ -38,7 +49,8 @@ package enum PersonalTokens {
         return made(kept, secret)
     }
 
-    /// `{"tokens": [{"name", "created_at", "created_by", "revoked_at", "metrics_only", "last_used_at"}]}`:
+    /// `{"tokens": [{"name", "created_at", "created_by", "revoked_at", "metrics_only", "ingest_only",
+    /// "last_used_at"}]}`, `ingest_only` the source or null:
     /// never a token, which the store does not have.
     package static func list(in store: any PersonalTokenStore) async throws -> String {
         #"{"tokens":"# + JSONText.array(try await store.personalTokens().map { object($0).text }) + "}"
@@ -78,6 +90,7 @@ package enum PersonalTokens {
         json["created_by"] = JSONText.string(token.createdBy)
         json["revoked_at"] = token.revokedAt.map(JSONText.time)
         json["metrics_only"] = token.metricsOnly ? "true" : "false"
+        json["ingest_only"] = token.ingestOnly.map(JSONText.string)
         json["last_used_at"] = token.lastUsedAt.map(JSONText.time)
         return json
     }

@@ -17,27 +17,32 @@ struct TokenRoutes: Sendable {
     }
 
     /// `GET /api/v1/tokens` → `{"tokens": [{"name", "created_at", "created_by", "revoked_at", "metrics_only",
-    /// "last_used_at"}]}`.
+    /// "ingest_only", "last_used_at"}]}`.
     @Sendable func list(_ request: Request, context: APIRequestContext) async throws -> Response {
         try Self.requireOperator(context)
         return try await Self.answer { try await PersonalTokens.list(in: store) }
     }
 
     /// `POST /api/v1/tokens` with `{"name": "alice"}` → 201 with the token, shown this once;
-    /// `{"name": "prometheus", "metrics_only": true}` for a token that scrapes `/metrics` alone.
+    /// `{"name": "prometheus", "metrics_only": true}` for a token that scrapes `/metrics` alone;
+    /// `{"name": "splunk", "ingest_only": "splunk"}` for one that posts alerts to
+    /// `/api/v1/ingest/splunk` alone.
     @Sendable func make(_ request: Request, context: APIRequestContext) async throws -> Response {
         try Self.requireOperator(context)
         let body = try await request.smallBody(example: #"{"name": "alice"}"#)
         guard let object = (try? JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))) as? [String: Any],
               let name = object["name"] as? String, let metricsOnly = object["metrics_only"].map({ $0 as? Bool }) ?? false,
-              Set(object.keys).isSubset(of: ["name", "metrics_only"])
+              object["ingest_only"].map({ $0 is String }) ?? true,
+              Set(object.keys).isSubset(of: ["name", "metrics_only", "ingest_only"])
         else {
             throw APIError.badRequest(#"send {"name": "alice"}: the person or integration the token is for (and "#
-                + #""metrics_only": true for a token that scrapes /metrics alone)"#)
+                + #""metrics_only": true for a token that scrapes /metrics alone, or "ingest_only": "SOURCE" for one "#
+                + #"that posts alerts to /api/v1/ingest/SOURCE alone)"#)
         }
+        let ingestOnly = object["ingest_only"] as? String
         let creator = try RequestActor.of(request, context)
         return try await Self.answer(status: .created) {
-            try await PersonalTokens.add(name, by: creator, metricsOnly: metricsOnly, in: store)
+            try await PersonalTokens.add(name, by: creator, metricsOnly: metricsOnly, ingestOnly: ingestOnly, in: store)
         }
     }
 

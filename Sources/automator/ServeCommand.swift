@@ -43,7 +43,10 @@ struct ServeCommand: AsyncParsableCommand {
               POST /api/v1/ingest/SOURCE any alert JSON, made an incident by
                                          mappers/SOURCE.lua (type unmapped, with a
                                          "warning", if there is none or it cannot); 200
-                                         when linked to an open duplicate
+                                         when linked to an open duplicate. A webhook
+                                         that cannot set a header (Splunk's) sends
+                                         ?token= with a token made by token add NAME
+                                         --ingest-only SOURCE, refused elsewhere
               GET  /api/v1/incidents     newest first;
                                          ?status=new,active&type=&severity=&text=
               GET  /api/v1/incidents/ID  the incident, its SLA, tasks, progress, run
@@ -105,7 +108,8 @@ struct ServeCommand: AsyncParsableCommand {
             use, and the log, /healthz and /metrics say so). SLA deadlines that pass while the server is down fire at the next start.
 
             A script named in a run request is a file in the scripts folder (--scripts), which is \
-            also where require() looks. Every /api/ request needs Authorization: Bearer TOKEN. \
+            also where require() looks. Every /api/ request needs Authorization: Bearer TOKEN \
+            (in the URL, ?token=, only an ingest-only token on its source's ingest). \
             Give each person and integration a personal token (automator token add alice): its \
             requests are api:alice in the journal, may not claim another "by", and \
             chat.roles apply to alice, so an approval needs a real approver (with none named, \

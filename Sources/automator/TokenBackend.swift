@@ -43,16 +43,18 @@ enum TokenBackend {
         }
     }
 
-    /// `{"name", "token", "created_at", "created_by", "metrics_only"}`.
-    func add(_ name: String, metricsOnly: Bool) async throws -> String {
+    /// `{"name", "token", "created_at", "created_by", "metrics_only", "ingest_only"}`.
+    func add(_ name: String, metricsOnly: Bool, ingestOnly: String?) async throws -> String {
         switch self {
         case .server(let client):
             var body = JSONText.Object()
             body["name"] = JSONText.string(name)
             if metricsOnly { body["metrics_only"] = "true" }
+            if let ingestOnly { body["ingest_only"] = JSONText.string(ingestOnly) }
             return try await client.call("POST", "/api/v1/tokens", body: body.text)
         case .store(let store, _):
-            return try await PersonalTokens.add(name, by: IncidentBackend.actor, metricsOnly: metricsOnly, in: store)
+            return try await PersonalTokens.add(name, by: IncidentBackend.actor, metricsOnly: metricsOnly,
+                                                ingestOnly: ingestOnly, in: store)
         }
     }
 

@@ -19,7 +19,10 @@ struct TokenCommand: AsyncParsableCommand {
             role chat asks for the same thing, in the --config of automator serve: \
             chat.roles.responder to run or undo an action, chat.roles.approver to approve, \
             and chat.roles.author to run Lua sent with the request ({"source": ...}). A token \
-            made with --metrics-only scrapes GET /metrics and nothing else: Prometheus's.
+            made with --metrics-only scrapes GET /metrics and nothing else: Prometheus's. A token \
+            made with --ingest-only SOURCE posts alerts to /api/v1/ingest/SOURCE and nothing \
+            else: a webhook's, such as Splunk's, and the only kind that may travel in a URL \
+            (?token=) for a sender that cannot set a header.
 
             The server's shared token (AUTOMATOR_API_TOKEN, or DATA/api-token) stays the \
             operator's: it is as powerful as the data folder, names anyone, and manages tokens. \
@@ -42,6 +45,7 @@ struct TokenCommand: AsyncParsableCommand {
               automator token add alice
               automator token add siem-connector --data /var/lib/automator
               automator token add prometheus --metrics-only
+              automator token add splunk --ingest-only splunk
               automator token list
               automator token rotate alice
               automator token revoke alice
@@ -89,6 +93,7 @@ extension TokenCommand {
                   automator token add alice --json | jq -r .token > alice.token
                   automator token add prometheus --metrics-only --json \\
                       | jq -r .token > /etc/prometheus/automator-token
+                  automator token add splunk --ingest-only splunk
                 """
         )
 
@@ -99,12 +104,27 @@ extension TokenCommand {
                                  + "so that its credentials file opens nothing more."))
         var metricsOnly = false
 
-        @Flag(help: "Print the API's JSON: {\"name\", \"token\", \"created_at\", \"created_by\", \"metrics_only\"}.")
+        @Option(help: ArgumentHelp(
+            "A token that posts alerts to POST /api/v1/ingest/<source> and is refused everywhere else (403): for a "
+                + "webhook, such as Splunk's alert action. The only kind of token that may be sent in the URL "
+                + "(?token=), for a sender that cannot set a header: the URL is logged by proxies and kept in the "
+                + "sender's configuration, so what leaks there posts that source's alerts and nothing more.",
+            valueName: "source"))
+        var ingestOnly: String?
+
+        @Flag(help: ArgumentHelp("Print the API's JSON: {\"name\", \"token\", \"created_at\", \"created_by\", "
+                                 + "\"metrics_only\", \"ingest_only\"}."))
         var json = false
 
+        func validate() throws {
+            guard let ingestOnly else { return }
+            if let problem = IngestSource.problem(ingestOnly) { throw ValidationError("--ingest-only: \(problem)") }
+            if metricsOnly { throw ValidationError("--metrics-only or --ingest-only, not both: make one token of each") }
+        }
+
         func run() async throws {
-            let text = try await TokenBackend.perform(options) { [name = token.name, metricsOnly] in
-                try await $0.add(name, metricsOnly: metricsOnly)
+            let text = try await TokenBackend.perform(options) { [name = token.name, metricsOnly, ingestOnly] in
+                try await $0.add(name, metricsOnly: metricsOnly, ingestOnly: ingestOnly)
             }
             try TokenCommand.printMade(text, json: json)
         }
@@ -114,12 +134,22 @@ extension TokenCommand {
     static func printMade(_ text: String, json: Bool) throws {
         if json { return print(text) }
         let made = try JSONDecoder().decode(Made.self, from: Data(text.utf8))
-        let use = made.metrics_only
-            ? "Prometheus sends it as Authorization: Bearer TOKEN (its credentials_file) to GET /metrics; the API refuses it."
-            : """
+        let use: String
+        if let source = made.ingest_only {
+            use = """
+                It posts alerts to POST /api/v1/ingest/\(source), and every other route refuses it. A webhook
+                that cannot set Authorization: Bearer TOKEN puts it in the URL it posts to:
+                  https://AUTOMATOR/api/v1/ingest/\(source)?token=\(made.token)
+                The journal names the alerts' sender api:\(made.name).
+                """
+        } else if made.metrics_only {
+            use = "Prometheus sends it as Authorization: Bearer TOKEN (its credentials_file) to GET /metrics; the API refuses it."
+        } else {
+            use = """
                 \(made.name) sends it as Authorization: Bearer TOKEN: the journal names them api:\(made.name),
                 and chat.roles apply to \(made.name).
                 """
+        }
         printVisible("""
             Token for \(made.name), shown only this once (automator keeps its SHA-256, not the token):
 
@@ -134,6 +164,7 @@ extension TokenCommand {
         var name: String
         var token: String
         var metrics_only: Bool
+        var ingest_only: String?
     }
 
     struct List: AsyncParsableCommand {
@@ -142,14 +173,15 @@ extension TokenCommand {
             discussion: """
                 LAST USED is when a request last carried the token, to the minute (a busy token is \
                 noted once a minute): a live token unused for months is one to revoke. FOR is \
-                api, or metrics for a token that scrapes /metrics alone.
+                api; metrics for a token that scrapes /metrics alone; ingest:SOURCE for one that \
+                posts alerts to /api/v1/ingest/SOURCE alone.
                 """
         )
 
         @OptionGroup var options: TokenOptions
 
         @Flag(help: ArgumentHelp("Print the API's JSON: {\"tokens\": [{\"name\", \"created_at\", \"created_by\", "
-                                 + "\"revoked_at\", \"metrics_only\", \"last_used_at\"}]}."))
+                                 + "\"revoked_at\", \"metrics_only\", \"ingest_only\", \"last_used_at\"}]}."))
         var json = false
 
         func run() async throws {
@@ -160,7 +192,7 @@ extension TokenCommand {
                 return print("No personal tokens: automator token add NAME makes one.")
             }
             printVisible(TextTable.render([["NAME", "FOR", "CREATED", "CREATED BY", "LAST USED", "REVOKED"]] + tokens.map {
-                [$0.name, $0.metrics_only ? "metrics" : "api", IncidentOutput.time($0.created_at), $0.created_by,
+                [$0.name, $0.scope, IncidentOutput.time($0.created_at), $0.created_by,
                  $0.last_used_at.map(IncidentOutput.time) ?? "never", $0.revoked_at.map(IncidentOutput.time) ?? "-"]
             }))
         }
@@ -172,7 +204,11 @@ extension TokenCommand {
                 var created_by: String
                 var revoked_at: String?
                 var metrics_only: Bool
+                var ingest_only: String?
                 var last_used_at: String?
+
+                /// What the token is for, as FOR shows it.
+                var scope: String { ingest_only.map { "ingest:" + $0 } ?? (metrics_only ? "metrics" : "api") }
             }
 
             var tokens: [Token]
@@ -184,7 +220,7 @@ extension TokenCommand {
             abstract: "Give a name a new token in place of its live one, and print it, once.",
             discussion: """
                 The old token is refused from its next request on, on every worker; the new one \
-                is for the same name (a metrics-only token stays one), so the journal and \
+                is for the same name (a metrics-only or ingest-only token stays one), so the journal and \
                 chat.roles see the same person. The old one stays listed, revoked. For a token \
                 that leaked, or a holder's yearly change.
 
@@ -198,7 +234,8 @@ extension TokenCommand {
         @OptionGroup var options: TokenOptions
         @OptionGroup var token: TokenName
 
-        @Flag(help: "Print the API's JSON: {\"name\", \"token\", \"created_at\", \"created_by\", \"metrics_only\"}.")
+        @Flag(help: ArgumentHelp("Print the API's JSON: {\"name\", \"token\", \"created_at\", \"created_by\", "
+                                 + "\"metrics_only\", \"ingest_only\"}."))
         var json = false
 
         func run() async throws {

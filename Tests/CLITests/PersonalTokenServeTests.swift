@@ -350,6 +350,61 @@ struct PersonalTokenServeTests {
         #expect(await server.waitForExit() == 0)
     }
 
+    @Test("An --ingest-only token posts to its source's ingest, in the header or the URL, and nowhere else; no other token may be in a URL; none reaches the log")
+    func ingestOnly() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data")
+        let server = try await ServerProcess.start(data: data, scripts: folder.url)
+        let made = try await AutomatorProcess.run(["token", "add", "splunk", "--ingest-only", "splunk", "--data", data.path])
+        let splunk = try Self.printed(made)
+        #expect(made.status == 0 && made.stdout.contains("https://AUTOMATOR/api/v1/ingest/splunk?token=\(splunk)"),
+                "\(made.stdout)\(made.stderr)")
+        let alice = try await Self.add("alice", data: data)
+
+        // With no mapper the alert is kept as an unmapped incident: the token got it in.
+        let header = try await server.call("POST", "/api/v1/ingest/splunk", body: #"{"sid": "1"}"#, credentials: .bearer(splunk))
+        #expect(header.status == 201, "\(header.body)")
+        let inURL = try await server.call("POST", "/api/v1/ingest/splunk?token=\(splunk)", body: #"{"sid": "2"}"#,
+                                          credentials: .none)
+        #expect(inURL.status == 200 && inURL.json["id"] as? String == "INC-1", "joins the unmapped one: \(inURL.body)")
+        let alerts = try await server.journal("INC-1").filter { $0.kind == "alert" }
+        #expect(alerts.map(\.actor) == ["api:splunk"], "\(alerts)")
+
+        let elsewhere = try await server.call("GET", "/api/v1/incidents", credentials: .bearer(splunk))
+        #expect(elsewhere.status == 403 && elsewhere.body.contains("made to post alerts to POST /api/v1/ingest/splunk alone"),
+                "\(elsewhere.body)")
+        #expect(try await server.call("GET", "/metrics", credentials: .bearer(splunk)).status == 403)
+        let both = try await server.call("POST", "/api/v1/ingest/splunk?token=\(splunk)", body: "{}", credentials: .bearer(splunk))
+        #expect(both.status == 400 && both.body.contains("both in its Authorization header and in its URL"), "\(both.body)")
+        let shared = try await server.call("POST", "/api/v1/ingest/splunk?token=\(server.token)", body: "{}", credentials: .none)
+        #expect(shared.status == 403 && shared.body.contains("shared token may not travel in a URL")
+                && shared.body.contains("automator token add NAME --ingest-only SOURCE"), "\(shared.body)")
+        let scrape = try await server.call("GET", "/metrics?token=\(alice)", credentials: .none)
+        #expect(scrape.status == 403 && scrape.body.contains("automator token rotate alice"), "\(scrape.body)")
+
+        let tokens = try await Self.listed(data: data)
+        #expect(tokens.map { "\($0["name"] ?? "") \($0["ingest_only"] as? String ?? "-")" } == ["alice -", "splunk splunk"],
+                "\(tokens)")
+        let listed = try await AutomatorProcess.run(["token", "list", "--data", data.path])
+        let rows = listed.stdout.split(separator: "\n").map { $0.split(separator: " ").prefix(2).map(String.init) }
+        #expect(rows == [["NAME", "FOR"], ["alice", "api"], ["splunk", "ingest:splunk"]], "\(listed.stdout)")
+        for token in [splunk, alice, server.token] { #expect(!server.log.contains(token), "\(server.log)") }
+        #expect(server.log.contains("a token in a URL, not ingest-only"), "the operator sees the refusal: \(server.log)")
+
+        for wrong in [["--ingest-only", "splunk", "--metrics-only"], ["--ingest-only", "splunk/../x"]] {
+            let refused = try await AutomatorProcess.run(["token", "add", "other", "--data", data.path] + wrong)
+            #expect(refused.status == 64, "\(wrong): \(refused.stderr)")
+        }
+        for (body, why) in [(#"{"name": "other", "ingest_only": true}"#, #""ingest_only": "SOURCE""#),
+                            (#"{"name": "other", "ingest_only": "splunk", "metrics_only": true}"#, "not both")] {
+            let refused = try await server.call("POST", "/api/v1/tokens", body: body)
+            #expect(refused.status == 400 && (refused.json["error"] as? String)?.contains(why) == true,
+                    "\(body): \(refused.body)")
+        }
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
     @Test("token rotate gives the name a new token, printed once, that keeps its name and metrics-only; the old one is refused at its next request")
     func rotation() async throws {
         let folder = try TemporaryFolder()

@@ -42,6 +42,7 @@ struct StoreCopyTests {
             let chat = try await AutomatorProcess.run(["chat", "--data", data, "--scripts", ChatServeTests.scripts.path],
                                                       input: "join #soc\nverbose off #soc\n")
             #expect(chat.stdout.contains("Watching #soc."), "\(chat.stdout)\(chat.stderr)")
+            try await Self.expectSuccess(["token", "add", "splunk", "--ingest-only", "splunk", "--data", data])
         }
 
         /// Through `server`: the task INC-1's run waits on is completed and the run closes it; the
@@ -127,6 +128,8 @@ struct StoreCopyTests {
             .stdout.contains("journal verified: \(journal.count) entries, 1 checkpoint"))
 
         #expect(try workspace.psql(#"SELECT network, id, watched, "verbose" FROM chat_channel"#) == "console|#soc|t|f")
+        #expect(try workspace.psql("SELECT name, ingest_only FROM personal_token") == "splunk|splunk",
+                "the webhook's token still posts one source's alerts alone")
 
         // Reports and the audit read the database directly: the copied history is theirs.
         let report = try await Workspace.expectSuccess(["report", "--store", workspace.store, "--since", "1d", "--format", "csv"])

@@ -64,4 +64,23 @@ struct PersonalTokenStoreTests {
         await worker1.close()
         await worker2.close()
     }
+
+    @Test("An ingest-only token keeps its source, for every worker and through a rotation", .timeLimit(.minutes(1)), arguments: StoreUnderTest.allCases)
+    func ingestOnly(_ kind: StoreUnderTest) async throws {
+        let open = try await kind.opener()
+        let worker1 = try #require(try await open() as? any PersonalTokenStore)
+        let worker2 = try #require(try await open() as? any PersonalTokenStore)
+        let splunk = PersonalToken.make(name: "splunk", by: "cli:root", at: IncidentStoreConformance.time(0),
+                                        ingestOnly: "splunk").token
+        try await worker1.addPersonalToken(splunk)
+        #expect(try await worker2.livePersonalToken(sha256: splunk.sha256) == splunk)
+
+        let next = PersonalToken.make(name: "splunk", by: "api", at: IncidentStoreConformance.time(5)).token
+        let kept = try await worker2.rotatePersonalToken(to: next, at: IncidentStoreConformance.time(5))
+        #expect(kept.ingestOnly == "splunk" && !kept.metricsOnly, "a rotation widens nothing")
+        #expect(try await worker1.livePersonalToken(sha256: next.sha256)?.ingestOnly == "splunk")
+        #expect(try await worker1.personalTokens().map(\.ingestOnly) == ["splunk", "splunk"])
+        await worker1.close()
+        await worker2.close()
+    }
 }

@@ -120,11 +120,7 @@ public final class IncidentService: Sendable {
     ///
     /// - Throws: `.invalid` for an alert that is not JSON, or a source that is not a name.
     public func ingest(source: String, alert: [UInt8], by actor: String) async throws(IncidentError) -> Ingested {
-        guard !source.isEmpty, source.count <= 100,
-              source.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
-        else {
-            throw IncidentError(.invalid, "the source \"\(source)\" is not a name: use letters, digits, - and _")
-        }
+        if let problem = IngestSource.problem(source) { throw IncidentError(.invalid, problem) }
         do { _ = try JSONSerialization.jsonObject(with: Data(alert), options: [.fragmentsAllowed]) } catch {
             throw IncidentError(.invalid, "the alert is not valid JSON (\(JSONSerialization.reason(error)))")
         }

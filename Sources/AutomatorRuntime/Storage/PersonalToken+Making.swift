@@ -3,12 +3,12 @@ public import Foundation
 
 extension PersonalToken {
     /// A new token for `name`: the secret to hand over once, and the record the store keeps.
-    public static func make(name: String, by creator: String, at now: Date = Date(), metricsOnly: Bool = false)
-        -> (secret: String, token: PersonalToken)
+    public static func make(name: String, by creator: String, at now: Date = Date(), metricsOnly: Bool = false,
+                            ingestOnly: String? = nil) -> (secret: String, token: PersonalToken)
     {
         let secret = newSecret()
         return (secret, PersonalToken(name: name, sha256: digest(of: secret), createdAt: now, createdBy: creator,
-                                      metricsOnly: metricsOnly))
+                                      metricsOnly: metricsOnly, ingestOnly: ingestOnly))
     }
 
     /// 32 bytes from the system's cryptographic source, in hexadecimal: a token no one guesses.

@@ -28,7 +28,7 @@ public protocol PersonalTokenStore: Store {
 
     /// Revokes the live token of `token.name` at `at` and keeps `token` in its place, at once: its
     /// holder is never without one, and the old one never lives beside the new. The new one takes
-    /// the old one's `metricsOnly`. Refused (`.notFound`) when the name has no live token.
+    /// the old one's `metricsOnly` and `ingestOnly`. Refused (`.notFound`) when the name has no live token.
     ///
     /// - Returns: the token kept.
     func rotatePersonalToken(to token: PersonalToken, at: Date) async throws(StoreError) -> PersonalToken
@@ -50,11 +50,15 @@ public struct PersonalToken: Sendable, Hashable {
     /// A token for Prometheus: it scrapes `/metrics` and is refused everywhere else, so that the
     /// file a monitoring host keeps it in opens nothing more.
     public var metricsOnly: Bool
+    /// The source of a token for a webhook (`splunk`): it posts alerts to `/api/v1/ingest/SOURCE`
+    /// and is refused everywhere else, and it alone may travel in a URL (`?token=`), which proxies
+    /// log and the sender's configuration keeps. Nil for any other token.
+    public var ingestOnly: String?
     /// When a request last carried it, to the minute (`PersonalToken.useNoted`); nil if none has.
     public var lastUsedAt: Date?
 
     public init(name: String, sha256: String, createdAt: Date, createdBy: String, revokedAt: Date? = nil,
-                metricsOnly: Bool = false, lastUsedAt: Date? = nil)
+                metricsOnly: Bool = false, ingestOnly: String? = nil, lastUsedAt: Date? = nil)
     {
         self.name = name
         self.sha256 = sha256
@@ -62,6 +66,7 @@ public struct PersonalToken: Sendable, Hashable {
         self.createdBy = createdBy
         self.revokedAt = revokedAt?.roundedToMilliseconds
         self.metricsOnly = metricsOnly
+        self.ingestOnly = ingestOnly
         self.lastUsedAt = lastUsedAt?.roundedToMilliseconds
     }
 

@@ -415,6 +415,11 @@ extension SQLiteStore {
                 CREATE INDEX chat_command_by_time ON chat_command (opened_at);
                 """)
         }
+        // The source a token made for a webhook may post alerts to, and nothing else (`--ingest-only
+        // SOURCE`): the only token that may travel in a URL. NULL for the others. PostgreSQL's v22.
+        migrator.registerMigration("v22") { db in
+            try db.execute(sql: "ALTER TABLE personal_token ADD COLUMN ingest_only TEXT")
+        }
         return migrator
     }
 

@@ -34,6 +34,7 @@ extension SQLiteStore: PersonalTokenStore {
             guard let old = try Self.revoke(token.name, at: at, in: db) else { return nil }
             var kept = token
             kept.metricsOnly = old.metricsOnly
+            kept.ingestOnly = old.ingestOnly
             try Self.insert(kept, into: db)
             return kept
         }
@@ -50,9 +51,10 @@ extension SQLiteStore: PersonalTokenStore {
 
     private static func insert(_ token: PersonalToken, into db: Database) throws {
         try db.execute(sql: """
-            INSERT OR IGNORE INTO personal_token (sha256, name, created_at, created_by, metrics_only) VALUES (?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO personal_token (sha256, name, created_at, created_by, metrics_only, ingest_only)
+            VALUES (?, ?, ?, ?, ?, ?)
             """, arguments: [token.sha256, token.name, token.createdAt.millisecondsSince1970, token.createdBy,
-                             token.metricsOnly])
+                             token.metricsOnly, token.ingestOnly])
     }
 
     /// Revokes `name`'s live token; the token it revoked, or nil when there is none.
@@ -69,7 +71,7 @@ extension SQLiteStore: PersonalTokenStore {
         PersonalToken(name: row["name"], sha256: row["sha256"], createdAt: Date(millisecondsSince1970: row["created_at"]),
                       createdBy: row["created_by"],
                       revokedAt: (row["revoked_at"] as Int64?).map(Date.init(millisecondsSince1970:)),
-                      metricsOnly: row["metrics_only"],
+                      metricsOnly: row["metrics_only"], ingestOnly: row["ingest_only"],
                       lastUsedAt: (row["last_used_at"] as Int64?).map(Date.init(millisecondsSince1970:)))
     }
 }

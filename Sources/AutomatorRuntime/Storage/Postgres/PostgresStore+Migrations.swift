@@ -356,6 +356,8 @@ extension PostgresStore {
             );
             CREATE INDEX chat_command_by_time ON chat_command (opened_at);
             """),
+        // The source a webhook's token may post alerts to, and nothing else (SQLite's v22).
+        ("v22", "ALTER TABLE personal_token ADD COLUMN ingest_only text"),
     ]
 
     /// Indexes the indicators of every incident stored before v3.

@@ -39,6 +39,7 @@ extension PostgresStore: PersonalTokenStore {
                 }
                 var kept = token
                 kept.metricsOnly = old.metricsOnly
+                kept.ingestOnly = old.ingestOnly
                 _ = try await Self.insert(kept, in: session)
                 try await session.changes("COMMIT")
                 return kept
@@ -62,9 +63,9 @@ extension PostgresStore: PersonalTokenStore {
     /// Inserts `token`; 0 when its name has a live token already (`personal_token_live`).
     private static func insert(_ token: PersonalToken, in session: PostgresSession) async throws -> Int {
         try await session.changes("""
-            INSERT INTO personal_token (sha256, name, created_at, created_by, metrics_only)
+            INSERT INTO personal_token (sha256, name, created_at, created_by, metrics_only, ingest_only)
             VALUES (\(token.sha256), \(token.name), \(token.createdAt.millisecondsSince1970), \(token.createdBy),
-                    \(token.metricsOnly))
+                    \(token.metricsOnly), \(token.ingestOnly))
             ON CONFLICT DO NOTHING
             """)
     }
@@ -77,12 +78,14 @@ extension PostgresStore: PersonalTokenStore {
             """).first.map(Self.personalToken)
     }
 
-    private static let columns = "name, sha256, created_at, created_by, revoked_at, metrics_only, last_used_at"
+    private static let columns =
+        "name, sha256, created_at, created_by, revoked_at, metrics_only, last_used_at, ingest_only"
 
     /// A token from `columns`.
     private static func personalToken(_ row: PostgresRandomAccessRow) throws -> PersonalToken {
         PersonalToken(name: try row[0].decode(String.self), sha256: try row[1].decode(String.self),
                       createdAt: try row.date(2)!, createdBy: try row[3].decode(String.self), revokedAt: try row.date(4),
-                      metricsOnly: try row[5].decode(Bool.self), lastUsedAt: try row.date(6))
+                      metricsOnly: try row[5].decode(Bool.self), ingestOnly: try row[7].decode(String?.self),
+                      lastUsedAt: try row.date(6))
     }
 }
