@@ -255,8 +255,8 @@ struct IncidentCommandTests {
         // The same through the bot in the terminal (`automator chat`, the repository's commands).
         #expect(try await automator(["incident", "create", "--title", "Asking again", "--type", "question",
                                      "--severity", "low"]).stdout.hasPrefix("INC-4 created"))
-        let chat = try await AutomatorProcess.run(["chat", "--data", "data", "--scripts", ChatServeTests.scripts.path],
-                                                  in: folder.url, input: "!incident close INC-4 asked elsewhere\n")
+        let chat = try AutomatorProcess.run(["chat", "--data", "data", "--scripts", ChatServeTests.scripts.path],
+                                            in: folder.url, input: "!incident close INC-4 asked elsewhere\n")
         #expect(chat.status == 0, "\(chat.stdout)\(chat.stderr)")
         let closedInChat = try await automator(["incident", "show", "INC-4"])
         #expect(closedInChat.stdout.contains("killed") && closedInChat.stdout.contains("1 cancelled"), "\(closedInChat.stdout)")

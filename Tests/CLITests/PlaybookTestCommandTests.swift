@@ -145,7 +145,7 @@ struct PlaybookTestCommandTests {
         #expect(result.stdout.contains("3 tests, 1 failed"), "\(result.stdout)")
     }
 
-    @Test("A playbook that raises the severity moves the SLA as the server does: breached at once when already past")
+    @Test("A playbook that raises the severity moves the SLA as the server does: breached at once when already past by the test's clock")
     func severityMovesTheSLA() async throws {
         let result = try await Self.test([
             "sla.lua": #"return { malware = { low = "3d", critical = "30m" } }"#,
@@ -161,14 +161,22 @@ struct PlaybookTestCommandTests {
             """,
             "playbooks/escalate_test.lua": """
             local escalate = require("playbooks.escalate")
+            local function moved(result)
+              for _, entry in ipairs(result.journal) do
+                if entry.text:find("SLA now due", 1, true) then return entry.text end
+              end
+            end
             test("raised 10 minutes in, it is due 30 minutes after it opened", function()
               local result = run(escalate, { type = "malware", severity = "low", fields = { after = 600 } })
               expect.equal(math.floor(result.incident.sla_due - result.incident.created_at + 0.5), 1800)
               expect.equal(#(result.incident.labels or {}), 0)
+              -- Past or not by the test's clock, not the wall clock.
+              expect.equal(moved(result), "SLA now due 2026-01-05 09:30 UTC: critical malware, 30m")
             end)
             test("raised 40 minutes in, it is breached at once and its hook runs", function()
               local result = run(escalate, { type = "malware", severity = "low", fields = { after = 2400 } })
               expect.contains(result.incident.labels, "late")
+              expect.equal(moved(result), "SLA now due 2026-01-05 09:30 UTC: critical malware, 30m, already past")
             end)
             """,
         ])

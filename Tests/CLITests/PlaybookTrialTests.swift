@@ -38,7 +38,7 @@ struct PlaybookTrialTests {
 
     @Test("make demo: the phishing playbook with the example configuration gives verdicts, and plans the firewall block")
     func demo() async throws {
-        let result = try await AutomatorProcess.run(
+        let result = try AutomatorProcess.run(
             ["run", "playbooks/phishing.lua", "--incident", "examples/incidents/phishing.json", "--scripts", ".",
              "--config", "examples/automator.yml"], in: Self.scripts, input: "phishing\n3 copies removed\n")
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")

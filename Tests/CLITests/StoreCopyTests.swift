@@ -39,8 +39,8 @@ struct StoreCopyTests {
             try await Self.expectSuccess(["evidence", "add", "INC-1", file, "--data", data, "--note", "the reported mail"])
             try await Self.expectSuccess(["journal", "checkpoint", "--data", data])
             // The bot's settings: a channel watched, not verbose (SQLite's 1 and 0, PostgreSQL's booleans).
-            let chat = try await AutomatorProcess.run(["chat", "--data", data, "--scripts", ChatServeTests.scripts.path],
-                                                      input: "join #soc\nverbose off #soc\n")
+            let chat = try AutomatorProcess.run(["chat", "--data", data, "--scripts", ChatServeTests.scripts.path],
+                                                input: "join #soc\nverbose off #soc\n")
             #expect(chat.stdout.contains("Watching #soc."), "\(chat.stdout)\(chat.stderr)")
             try await Self.expectSuccess(["token", "add", "splunk", "--ingest-only", "splunk", "--data", data])
         }

@@ -778,7 +778,7 @@ struct ChatBotTests {
         #expect(kept.answer == "timeout" && kept.answeredBy == "automator")
         let journal = try await bot.store.journal(of: IncidentID(1)).filter { $0.kind == .approval }.map(\.text)
         #expect(journal.filter { $0.contains("timed out") }.count == 1, "\(journal)")
-        #expect(try await (bot.store as? any JournalStore)?.verifyJournal(of: nil).problem == nil)
+        #expect(try await bot.store.verifyJournal(of: nil).problem == nil)
         #expect(refused().count == 1, "said once, not at every try")
         #expect(log.lines.withLock { $0.contains { $0.level == .notice && $0.message.contains("\(id) is answered timeout") } })
         await bot.stop()

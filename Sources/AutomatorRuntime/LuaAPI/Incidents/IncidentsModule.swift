@@ -38,7 +38,7 @@ public struct IncidentsModule: HostModule {
         }
         // update(id, changes, fields_json) → the new SLA due time, when the change moved it.
         table.waitingFunction("update") { call in
-            let asked = try Self.change(call)
+            let asked = try Self.change(call, at: ledger.now)
             let by = actor()
             return .write(in: store) { () throws(StoreError) in
                 var change = asked
@@ -54,7 +54,7 @@ public struct IncidentsModule: HostModule {
             return 0
         }
         table.waitingFunction("close") { [unowned(unsafe) state] call in
-            var change = IncidentChange(try Self.incident(call, 1))
+            var change = IncidentChange(try Self.incident(call, 1), at: ledger.now)
             change.status = .closed
             change.closeReason = try call.string(2).description
             let write = change.write(by: actor(), closer: state.activeRun?.id)
@@ -221,9 +221,10 @@ public struct IncidentsModule: HostModule {
     }
 
     /// `update(id, changes, fields_json)`: the changes table as the script gave it, and its
-    /// `fields` already encoded by `json.encode` (so `json.null` removes a field).
-    private static func change(_ call: LuaCall) throws(HostError) -> IncidentChange {
-        var change = IncidentChange(try incident(call, 1))
+    /// `fields` already encoded by `json.encode` (so `json.null` removes a field), made `at` the
+    /// ledger's now (a test's virtual clock: its SLA is past or not by that clock).
+    private static func change(_ call: LuaCall, at now: Date) throws(HostError) -> IncidentChange {
+        var change = IncidentChange(try incident(call, 1), at: now)
         guard case .table(let changes) = try call.value(2) else { throw HostError("a table of changes expected") }
         for (key, value) in changes.fields {
             guard case .string(let name) = key else { throw HostError("changes are named by strings") }
