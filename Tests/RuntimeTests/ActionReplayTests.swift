@@ -25,21 +25,35 @@ struct ActionReplayTests {
         return configuration
     }
 
+    /// Opens an incident for the scene's playbook, stops once the run asked its first question,
+    /// does `meanwhile` with the run's id, starts again with `configuration` (the scene's when nil)
+    /// and gives `answer`: the responder, the incident, and the run as it ended.
+    static func restarted(_ scene: ActionTests.Scene, with configuration: ActionConfiguration? = nil, answer: String,
+                          meanwhile: (RunID) async throws -> Void = { _ in }) async throws
+        -> (ActionTests.Responder, IncidentID, RunRecord)
+    {
+        let first = try await scene.responder()
+        let (incident, run) = try await first.open()
+        let id = try #require(run).id
+        _ = try await first.question()
+        await first.stop()
+        try await meanwhile(id)
+        let responder = if let configuration {
+            try await ActionTests.Responder(folder: scene.folder, api: scene.api, configuration: configuration)
+        } else {
+            try await scene.responder()
+        }
+        await responder.answer(answer)
+        await responder.incidents.runs.waitForEnd(id)
+        return (responder, incident, try #require(try await responder.incidents.runs.run(id)))
+    }
+
     @Test("An address protected after it was blocked: a waiting run's replay goes on, and nothing is sent again")
     func protectedSince() async throws {
         let scene = try await ActionTests.Scene(approvals: nil)
         try ActionTests.playbook(in: scene.folder, approvals: #"approvals = { "firewall.block_ip" },"#,
                                  running: Self.blockThenAsk)
-        var responder = try await scene.responder()
-        let (incident, run) = try await responder.open()
-        _ = try await responder.question()
-        await responder.stop()
-
-        responder = try await ActionTests.Responder(folder: scene.folder, api: scene.api, configuration: Self.changed())
-        let id = try #require(run).id
-        await responder.answer("yes")
-        await responder.incidents.runs.waitForEnd(id)
-        let ended = try #require(try await responder.incidents.runs.run(id))
+        let (responder, incident, ended) = try await Self.restarted(scene, with: Self.changed(), answer: "yes")
         #expect(ended.status == .completed, "\(ended.status): \(ended.error ?? "")")
         #expect(try await responder.notes(incident) == ["blocked: done", "then"])
         #expect(scene.firewall.paths == ["/block"], "sent once, in the first life")
@@ -53,19 +67,10 @@ struct ActionReplayTests {
             local done, why = actions.run("firewall.block_ip", { ip = "203.0.113.9", reason = "C2" }, { incident = inc })
             inc:note("blocked: " .. (done and done.status or why))
             """)
-        var responder = try await scene.responder()
-        let (incident, run) = try await responder.open()
-        _ = try await responder.question()
-        await responder.stop()
-
         // Approvals now for critical risk alone, asked elsewhere with another timeout: the replay
         // waits for the question asked, and the send checks today's settings, which allow it.
-        responder = try await ActionTests.Responder(folder: scene.folder, api: scene.api,
-                                                    configuration: Self.changed(approvalRisk: .critical))
-        let id = try #require(run).id
-        await responder.answer("approve")
-        await responder.incidents.runs.waitForEnd(id)
-        let ended = try #require(try await responder.incidents.runs.run(id))
+        let (responder, incident, ended) = try await Self.restarted(scene, with: Self.changed(approvalRisk: .critical),
+                                                                    answer: "approve")
         #expect(ended.status == .completed, "\(ended.status): \(ended.error ?? "")")
         #expect(try await responder.notes(incident) == ["blocked: done"])
         #expect(scene.firewall.paths == ["/block"])
@@ -79,28 +84,21 @@ struct ActionReplayTests {
         let scene = try await ActionTests.Scene(approvals: nil)
         try ActionTests.playbook(in: scene.folder, approvals: #"approvals = { "firewall.block_ip" },"#,
                                  running: Self.blockThenAsk)
-        var responder = try await scene.responder()
-        let (incident, run) = try await responder.open()
-        _ = try await responder.question()
-        let id = try #require(run).id
-        let names = try await responder.store.hostCalls(of: id).map(\.name)
-        #expect(names.prefix(2) == ["actions.run", "actions.perform"], "the plan is recorded first: \(names)")
-        await responder.stop()
-
-        // The record as a version that did not record the plan left it: the perform is call 1.
-        let queue = try DatabaseQueue(path: scene.folder.path + "/data/automator.sqlite")
-        try await queue.write { db in
-            try db.execute(sql: "DELETE FROM host_call WHERE name = 'actions.run'")
-            // In two steps: the key (run, sequence) is unique at each row's update.
-            try db.execute(sql: "UPDATE host_call SET sequence = sequence + 100")
-            try db.execute(sql: "UPDATE host_call SET sequence = sequence - 101")
+        let (responder, incident, ended) = try await Self.restarted(scene, answer: "yes") { _ in
+            let queue = try DatabaseQueue(path: scene.folder.path + "/data/automator.sqlite")
+            let names = try await queue.read { db in
+                try String.fetchAll(db, sql: "SELECT name FROM host_call ORDER BY sequence")
+            }
+            #expect(names.prefix(2) == ["actions.run", "actions.perform"], "the plan is recorded first: \(names)")
+            // The record as a version that did not record the plan left it: the perform is call 1.
+            try await queue.write { db in
+                try db.execute(sql: "DELETE FROM host_call WHERE name = 'actions.run'")
+                // In two steps: the key (run, sequence) is unique at each row's update.
+                try db.execute(sql: "UPDATE host_call SET sequence = sequence + 100")
+                try db.execute(sql: "UPDATE host_call SET sequence = sequence - 101")
+            }
+            try queue.close()
         }
-        try queue.close()
-
-        responder = try await scene.responder()
-        await responder.answer("yes")
-        await responder.incidents.runs.waitForEnd(id)
-        let ended = try #require(try await responder.incidents.runs.run(id))
         #expect(ended.status == .completed, "\(ended.status): \(ended.error ?? "")")
         #expect(try await responder.notes(incident) == ["blocked: done", "then"])
         #expect(scene.firewall.paths == ["/block"])
@@ -136,16 +134,7 @@ struct ActionReplayTests {
             local done, why = actions.run("firewall.block_ip", { ip = "198.51.100.7", reason = "C2" }, { incident = inc })
             inc:note("blocked: " .. (done and done.status or why))
             """)
-        var responder = try await scene.responder()
-        let (incident, run) = try await responder.open()
-        _ = try await responder.question()
-        await responder.stop()
-
-        responder = try await ActionTests.Responder(folder: scene.folder, api: scene.api, configuration: Self.changed())
-        let id = try #require(run).id
-        await responder.answer("approve")
-        await responder.incidents.runs.waitForEnd(id)
-        let ended = try #require(try await responder.incidents.runs.run(id))
+        let (responder, incident, ended) = try await Self.restarted(scene, with: Self.changed(), answer: "approve")
         #expect(ended.status == .failed && ended.error?.contains("protected network 198.51.100.0/24") == true,
                 "\(ended.status): \(ended.error ?? "")")
         #expect(scene.firewall.paths.isEmpty)
