@@ -175,6 +175,13 @@ struct RunsCommandTests {
 }
 
 extension RunsCommandTests {
+    /// The status line of `automator runs show RUN` on the data folder `data`.
+    static func status(of run: String, in data: URL) async throws -> String {
+        let show = try await AutomatorProcess.run(["runs", "show", run, "--data", data.path])
+        #expect(show.status == 0, "\(show.stderr)")
+        return String(try #require(show.stdout.split(separator: "\n").first { $0.hasPrefix("status ") }))
+    }
+
     @Test("show names what a waiting run waits on: a timer, a question, an approval, a task; through the server and without one")
     func waitingOn() async throws {
         let folder = try TemporaryFolder()
@@ -205,11 +212,7 @@ extension RunsCommandTests {
                 server.terminate()
                 #expect(await server.waitForExit() == 0)
             }
-            func status(_ run: String) async throws -> String {
-                let show = try await AutomatorProcess.run(["runs", "show", run, "--data", data.path])
-                #expect(show.status == 0, "\(show.stderr)")
-                return String(try #require(show.stdout.split(separator: "\n").first { $0.hasPrefix("status ") }))
-            }
+            func status(_ run: String) async throws -> String { try await Self.status(of: run, in: data) }
             let timer = try await status(sleeping)
             #expect(timer.wholeMatch(of: #/status    waiting until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(timer\)/#) != nil, "\(timer)")
             let question = try await status(asking)
@@ -249,11 +252,7 @@ extension RunsCommandTests {
         let since = try #require((call["since"] as? String).flatMap(iso.date(from:)), "\(call)")
         #expect(since > before && since <= Date(), "\(since)")
         #expect((try await server.call("GET", "/api/v1/runs").body).contains("in_call") == false, "a list leaves it out")
-        func status(_ run: String) async throws -> String {
-            let show = try await AutomatorProcess.run(["runs", "show", run, "--data", data.path])
-            #expect(show.status == 0, "\(show.stderr)")
-            return String(try #require(show.stdout.split(separator: "\n").first { $0.hasPrefix("status ") }))
-        }
+        func status(_ run: String) async throws -> String { try await Self.status(of: run, in: data) }
         let shown = try await status(fetching)
         #expect(shown.wholeMatch(of: #/status    running in http\.get since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/#) != nil,
                 "\(shown)")

@@ -6,7 +6,7 @@ public import Foundation
 public struct HostCallInFlight: Sendable, Hashable {
     /// The function the script called.
     public var name: String
-    /// When the run called it: the start of the step it called it in, so later by at most that
+    /// When the run called it: the start of the step it called it in, so early by at most that
     /// step's computing.
     public var since: Date
 

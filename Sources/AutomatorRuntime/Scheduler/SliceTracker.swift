@@ -12,7 +12,6 @@ final class SliceTracker: Sendable {
     private let slice = Mutex(Slice())
 
     /// Returns when the slice starts (uptime nanoseconds).
-    @discardableResult
     func begin(_ run: RunID, ticket: UInt64) -> UInt64 {
         let now = DispatchTime.now().uptimeNanoseconds
         slice.withLock { $0 = Slice(run: run, ticket: ticket, started: now) }
