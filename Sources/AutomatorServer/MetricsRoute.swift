@@ -47,9 +47,10 @@ struct MetricsRoute: Sendable {
                    startedAt.timeIntervalSince1970.rounded(.down))
         text.gauge("automator_runs_in_memory", "Runs this server holds now: running, or waiting on it.",
                    Double(runs.liveCount))
-        if let workload { Self.add(workload, to: &text) }
+        let (playbooks, problems) = await incidents.playbooks()
+        if let workload { Self.add(workload, declaredTypes: Self.declaredTypes(of: playbooks), to: &text) }
         feedMetrics(to: &text)
-        await playbookMetrics(to: &text)
+        playbookMetrics(playbooks, problems, to: &text)
         integrationMetrics(to: &text)
         chatMetrics(to: &text)
         return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
@@ -72,7 +73,15 @@ struct MetricsRoute: Sendable {
         }
     }
 
-    private static func add(_ workload: Workload, to text: inout PrometheusText) {
+    /// The types the playbooks' `match` tables name: kept as labels whatever their count (`BoundedLabel`).
+    private static func declaredTypes(of playbooks: [Playbook]) -> Set<String> {
+        Set(playbooks.flatMap { playbook -> [String] in
+            guard case .fields(let fields) = playbook.match else { return [] }
+            return fields["type"] ?? []
+        })
+    }
+
+    private static func add(_ workload: Workload, declaredTypes: Set<String>, to text: inout PrometheusText) {
         let open = Incident.Status.allCases.filter { $0 != .closed }
         text.gauge("automator_incidents_open", "Open incidents by status and severity.", open.flatMap { status in
             Incident.Severity.allCases.map { severity in
@@ -81,17 +90,27 @@ struct MetricsRoute: Sendable {
             }
         })
         text.gauge("automator_incidents_closed", "Closed incidents in the store.", Double(workload.closedIncidents))
-        let types = Set(workload.sla.keys.map(\.type)).sorted()
+        // Types and owners are free text: bounded (`BoundedLabel`), the rest summed as `other`.
+        var perType: [String: Int] = [:]
+        for (group, count) in workload.sla { perType[group.type, default: 0] += count }
+        let types = BoundedLabel(counts: perType, declared: declaredTypes)
+        var sla: [Workload.SLAGroup: Int] = [:]
+        for (group, count) in workload.sla { sla[.init(type: types.label(group.type), state: group.state), default: 0] += count }
         text.gauge("automator_incidents_sla", "Open incidents with an SLA, by type and state: on_track, at_risk "
-                   + "(three quarters of the time gone) or breached.", types.flatMap { type in
+                   + "(three quarters of the time gone) or breached. The types the playbooks match and the "
+                   + "\(BoundedLabel.limit) most numerous others; the rest are type=\"other\".",
+                   types.folded(perType).flatMap { type, _ in
             [SLAState.onTrack, .atRisk, .breached].map { state in
-                ([("type", type), ("state", state.rawValue)], Double(workload.sla[.init(type: type, state: state)] ?? 0))
+                ([("type", type), ("state", state.rawValue)], Double(sla[.init(type: type, state: state)] ?? 0))
             }
         })
-        text.gauge("automator_tasks_open", #"Open tasks by owner ("" for none)."#, workload.openTasks.sorted { $0.key < $1.key }
-            .map { ([("owner", $0.key)], Double($0.value)) })
-        text.gauge("automator_tasks_overdue", "Open tasks past their deadline, by owner.", workload.openTasks.keys.sorted()
-            .map { ([("owner", $0)], Double(workload.overdueTasks[$0] ?? 0)) })
+        let owners = BoundedLabel(counts: workload.openTasks)
+        let tasks = owners.folded(workload.openTasks)
+        let overdue = Dictionary(uniqueKeysWithValues: owners.folded(workload.overdueTasks))
+        text.gauge("automator_tasks_open", #"Open tasks by owner ("" for none): the \#(BoundedLabel.limit) owners "#
+                   + #"with most, the rest as owner="other"."#, tasks.map { ([("owner", $0.label)], Double($0.count)) })
+        text.gauge("automator_tasks_overdue", "Open tasks past their deadline, by owner, as automator_tasks_open.",
+                   tasks.map { ([("owner", $0.label)], Double(overdue[$0.label] ?? 0)) })
         text.gauge("automator_runs", "Runs in the store by status: pending, running, waiting (on a person or a "
                    + "timer), and failed (kept until the runs' retention removes them).", Workload.countedRuns.map {
             ([("status", $0.rawValue)], Double(workload.runs[$0] ?? 0))
@@ -129,8 +148,7 @@ struct MetricsRoute: Sendable {
 
     /// Each playbook file, in use or failing: an edited file that does not load keeps its previous
     /// version in use (a new one is not used), which only the log said.
-    private func playbookMetrics(to text: inout PrometheusText) async {
-        let (playbooks, problems) = await incidents.playbooks()
+    private func playbookMetrics(_ playbooks: [Playbook], _ problems: [PlaybookProblem], to text: inout PrometheusText) {
         var failing = Dictionary(playbooks.map { ($0.path, false) }, uniquingKeysWith: { $1 })
         for problem in problems { failing[problem.path] = true }
         text.gauge("automator_playbook_failing", "1 when the playbook's file does not load as it is now (the log "

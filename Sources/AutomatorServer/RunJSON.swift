@@ -18,13 +18,17 @@ import Foundation
 ///
 /// `waiting_on` says what a waiting run waits on (`RunWait.json`): one run's read only
 /// (`GET /api/v1/runs/ID`, `runs show`), a list leaves it out (a look at each run's waits).
+/// `in_call` says which host call a `running` run is suspended in, and since when
+/// (`HostCallInFlight.json`), when the server that answers holds it: one run's read only too.
 ///
 /// Written as text rather than through `JSONSerialization`: `args` and `result` are JSON text in
 /// the store already and go out byte for byte, so `1.0` stays `1.0` (a Lua script tells it
 /// from `1`). Times are ISO 8601 in UTC, to the millisecond the store keeps.
 package enum RunJSON {
     /// - Parameter loaded: the names of the playbooks the server has loaded now; nil with no server.
-    package static func object(_ run: RunRecord, loaded: Set<String>?, waitingOn wait: RunWait? = nil) -> String {
+    package static func object(_ run: RunRecord, loaded: Set<String>?, waitingOn wait: RunWait? = nil,
+                               inCall call: HostCallInFlight? = nil) -> String
+    {
         var fields = [
             ("id", JSONText.string(run.id.rawValue)),
             ("script", JSONText.string(run.script)),
@@ -43,6 +47,7 @@ package enum RunJSON {
             fields.append(("playbook_loaded", playbookLoaded.map { $0 ? "true" : "false" } ?? "null"))
         }
         if let wait { fields.append(("waiting_on", wait.json)) }
+        if let call { fields.append(("in_call", call.json)) }
         return "{" + fields.map { "\"\($0)\":\($1)" }.joined(separator: ",") + "}"
     }
 

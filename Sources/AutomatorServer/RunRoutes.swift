@@ -85,7 +85,9 @@ struct RunRoutes: Sendable {
         guard let run else { throw APIError(.notFound(id)) }
         let wait: RunWait?
         do { wait = try await RunWait.find(for: run, in: runs.store) } catch { throw APIError.store(error) }
-        return .json(RunJSON.object(run, loaded: await playbooks(), waitingOn: wait))
+        // Asked of the executor only for a run shown running: a waiting one says what it waits on.
+        let call = run.status == .running ? await runs.callInFlight(of: id) : nil
+        return .json(RunJSON.object(run, loaded: await playbooks(), waitingOn: wait, inCall: call))
     }
 
     /// `POST /api/v1/runs/{id}/kill` → the run as it ended.

@@ -106,7 +106,11 @@ extension RunsCommand {
                 A waiting run names what it waits on: a timer (until when), a question or an \
                 approval (its id, channel and since when: automator question answer ID), or a task \
                 it created (its id, owner and due time: automator task done ID); --json has it \
-                as waiting_on. A lookup in flight is not a wait: the run reads running.
+                as waiting_on. A run in a call to the outside world (an HTTP request, an intel \
+                lookup, an action being sent) reads running: through the server that holds it, \
+                with the call and since when (running in http.get since ...; --json: in_call). \
+                With no server, or a run another worker holds, nothing more is said: only that \
+                server knows.
 
                 Through a running server, an unfinished run whose playbook is no longer loaded is \
                 marked as runs list marks it; with none, --json leaves playbook_loaded out.

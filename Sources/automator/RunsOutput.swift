@@ -20,6 +20,8 @@ enum RunsOutput {
         var playbookLoaded: Bool?
         /// What a waiting run waits on (`RunWait`); absent from a list and from an older server.
         var waitingOn: Wait?
+        /// The host call a running run is in (`HostCallInFlight`), when the server holds it.
+        var inCall: Call?
 
         /// The script, marked when its playbook is no longer loaded: the run goes on with the
         /// version it started with.
@@ -56,6 +58,15 @@ enum RunsOutput {
         }
     }
 
+    /// `HostCallInFlight.json`.
+    private struct Call: Decodable {
+        var name: String
+        var since: String
+
+        /// `in http.get since 2026-12-02 03:14:07 UTC`.
+        var described: String { "in \(name) since \(time(since)) UTC" }
+    }
+
     private struct List: Decodable {
         var runs: [Run]
     }
@@ -83,7 +94,8 @@ enum RunsOutput {
         let raw = RawJSON.members(of: Array(json.utf8)) ?? [:]
         var lines = [("id", run.id), ("script", run.described)]
         if let incident = run.incident { lines.append(("incident", incident)) }
-        lines += [("status", run.status + (run.waitingOn.map { " " + $0.described } ?? "")),
+        let what = run.waitingOn?.described ?? run.inCall?.described
+        lines += [("status", run.status + (what.map { " " + $0 } ?? "")),
                   ("args", raw["args"] ?? "[]")]
         if let result = raw["result"], result != "null" { lines.append(("result", result)) }
         lines += [("created", time(run.createdAt) + " UTC"), ("updated", time(run.updatedAt) + " UTC")]

@@ -35,7 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
                                          with chat.roles.author)
               GET  /api/v1/runs/ID       the run: status, incident, args, result, error,
                                          times, waiting_on (a timer, question,
-                                         approval or task)
+                                         approval or task), in_call (the host
+                                         call a running run is in, and since)
               GET  /api/v1/runs          newest first; ?status=failed&limit=20
               POST /api/v1/runs/ID/kill  stop a run
               POST /api/v1/incidents     open one: {"title", "type", "severity", ...};

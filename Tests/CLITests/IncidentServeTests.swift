@@ -636,6 +636,67 @@ struct IncidentServeTests {
             #expect(samples.contains(expected), "\(expected) in \(metrics.body)")
         }
     }
+
+    @Test("GET /metrics bounds the types and owners it labels by: the playbooks' types and the ten most numerous, the rest as other")
+    func metricsBoundFreeTextLabels() async throws {
+        let folder = try TemporaryFolder()
+        // Every incident gets an SLA and a task whose owner comes from the alert, as a mapper's would.
+        for (file, match) in [("everything", "{}, priority = -1"), ("rare", #"{ type = "rare" }"#)] {
+            try folder.write("scripts/playbooks/\(file).lua", """
+                return playbook {
+                  name = "\(file)", match = \(match), sla = "4h",
+                  run = function(inc) inc:task{ title = "Look", owner = inc.fields.owner } end,
+                }
+                """)
+        }
+        let server = try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                                   scripts: folder.url.appendingPathComponent("scripts"))
+        // Ten types twice (one with the characters a label value escapes), two once, and the
+        // playbook's type once: the last kept, the two once counted as other.
+        let tens = [#"web "proxy" \ alert"#] + (2...10).map { "type-\($0)" }
+        let types = tens + tens + ["type-11", "type-12", "rare"]
+        for (number, type) in types.enumerated() {
+            let body = try JSONSerialization.data(withJSONObject: [
+                "title": "Alert \(number)", "type": type, "severity": "low", "fields": ["owner": "owner of \(type)"],
+            ])
+            let created = try await server.call("POST", "/api/v1/incidents", body: String(decoding: body, as: UTF8.self))
+            #expect(created.status == 201, "\(created.body)")
+        }
+        let started = ContinuousClock.now
+        while try await (server.call("GET", "/api/v1/tasks?status=open&limit=100").json["tasks"] as? [Any])?.count != types.count {
+            try #require(ContinuousClock.now - started < .seconds(30), "the playbooks did not open their tasks")
+            try await Task.sleep(for: .milliseconds(50))
+        }
+
+        let metrics = try await server.call("GET", "/metrics")
+        let parsed = try await AutomatorProcess.python("""
+            import json, sys
+            from prometheus_client.parser import text_string_to_metric_families
+            for family in text_string_to_metric_families(sys.argv[1]):
+                for sample in family.samples:
+                    print(json.dumps([sample.name, sample.labels, sample.value]))
+            """, arguments: [metrics.body])
+        #expect(parsed.status == 0, "\(parsed.stderr)")
+        let samples = try parsed.stdout.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [Any])
+        }
+        func values(_ name: String, _ label: String, where other: (String, String)? = nil) -> [String: Double] {
+            var values: [String: Double] = [:]
+            for sample in samples where sample[0] as? String == name {
+                let labels = sample[1] as? [String: String] ?? [:]
+                if let other, labels[other.0] != other.1 { continue }
+                values[labels[label] ?? "?"] = sample[2] as? Double
+            }
+            return values
+        }
+        let onTrack = values("automator_incidents_sla", "type", where: ("state", "on_track"))
+        #expect(onTrack == Dictionary(uniqueKeysWithValues: tens.map { ($0, 2.0) }).merging(["rare": 1, "other": 2]) { $1 },
+                "\(metrics.body)")
+        #expect(values("automator_incidents_sla", "type", where: ("state", "breached")).values.allSatisfy { $0 == 0 })
+        let owners = Dictionary(uniqueKeysWithValues: tens.map { ("owner of \($0)", 2.0) }).merging(["other": 3]) { $1 }
+        #expect(values("automator_tasks_open", "owner") == owners, "\(metrics.body)")
+        #expect(values("automator_tasks_overdue", "owner") == owners.mapValues { _ in 0 }, "\(metrics.body)")
+    }
 }
 
 extension ServerProcess {

@@ -447,6 +447,50 @@ struct PlaybookTestCommandTests {
         #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
     }
 
+    @Test("An actions.run the checks refuse is kept as refused, as on a server: actions.history shows it, revert_all passes it")
+    func refusedKept() async throws {
+        let result = try await Self.test([
+            "integrations/edr.lua": Self.edr,
+            "playbooks/block.lua": """
+            return playbook {
+              name = "Block",
+              run = function(inc)
+                for _, ip in ipairs({ "not an address", "203.0.113.7" }) do
+                  local ok, why = pcall(actions.run, "edr.block", { ip = ip }, { incident = inc })
+                  if not ok then inc:note("refused: " .. tostring(why)) end
+                end
+                -- A dry run's refusal is not kept; an action no integration declares is, as on a server.
+                pcall(actions.run, "edr.block", { ip = "nowhere" }, { incident = inc, dry_run = true })
+                pcall(actions.run, "edr.unknown", {}, { incident = inc })
+                actions.revert_all(inc)
+                local said = {}
+                for _, action in ipairs(actions.history(inc)) do
+                  said[#said + 1] = ("%s %s %s %s: %s"):format(action.id, action.name, action.params.ip, action.status,
+                                                               action.result)
+                end
+                inc:note(table.concat(said, "; "))
+              end,
+            }
+            """,
+            "playbooks/block_test.lua": """
+            local block = require("playbooks.block")
+            test("refused kept", function()
+              stub.action("edr.block", { status = "done" })
+              local result = run(block, {})
+              local refused = expect.note(result, "refused: "):match("actions%.run: (.*)$")
+              expect.note(result, "ACT-test3 edr.unknown nil refused: there is no action edr.unknown: the actions are ")
+              expect.note(result, "; ACT-test2 edr.block 203.0.113.7 undone: nil; ACT-test1 edr.block not an address "
+                .. "refused: " .. refused)
+              expect.no_note(result, "ACT-test4")
+              -- Only the calls the checks passed are the playbook's actions.
+              expect.equal(#result.actions, 1)
+            end)
+            """,
+        ])
+        #expect(result.stdout.contains("✔ refused kept"), "\(result.stdout)")
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+    }
+
     @Test("actions.revert_all undoes an incident's done actions that have an undo, newest first, as on a server; it stops at one that fails")
     func revertAll() async throws {
         let result = try await Self.test([

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("automator runs, through a server and directly on the data folder", .timeLimit(.minutes(2)))
@@ -174,6 +175,13 @@ struct RunsCommandTests {
 }
 
 extension RunsCommandTests {
+    /// The status line of `automator runs show RUN` on the data folder `data`.
+    static func status(of run: String, in data: URL) async throws -> String {
+        let show = try await AutomatorProcess.run(["runs", "show", run, "--data", data.path])
+        #expect(show.status == 0, "\(show.stderr)")
+        return String(try #require(show.stdout.split(separator: "\n").first { $0.hasPrefix("status ") }))
+    }
+
     @Test("show names what a waiting run waits on: a timer, a question, an approval, a task; through the server and without one")
     func waitingOn() async throws {
         let folder = try TemporaryFolder()
@@ -204,11 +212,7 @@ extension RunsCommandTests {
                 server.terminate()
                 #expect(await server.waitForExit() == 0)
             }
-            func status(_ run: String) async throws -> String {
-                let show = try await AutomatorProcess.run(["runs", "show", run, "--data", data.path])
-                #expect(show.status == 0, "\(show.stderr)")
-                return String(try #require(show.stdout.split(separator: "\n").first { $0.hasPrefix("status ") }))
-            }
+            func status(_ run: String) async throws -> String { try await Self.status(of: run, in: data) }
             let timer = try await status(sleeping)
             #expect(timer.wholeMatch(of: #/status    waiting until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(timer\)/#) != nil, "\(timer)")
             let question = try await status(asking)
@@ -221,5 +225,47 @@ extension RunsCommandTests {
             #expect(task.hasPrefix("status    waiting on task T-1 (owner tier2, due ") && task.contains(time)
                     && task.hasSuffix(" UTC): Isolate ws-17"), "the title's first line: \(task)")
         }
+    }
+}
+
+extension RunsCommandTests {
+    @Test("show names the host call a running run is in and since when, through the server that holds it; with none, nothing")
+    func inCall() async throws {
+        let folder = try TemporaryFolder()
+        let answers = HeldAnswers()
+        let service = try await answers.server()
+        defer { service.stop() }
+        let data = folder.url.appendingPathComponent("data")
+        let server = try await ServerProcess.start(data: data, scripts: folder.url.appendingPathComponent("scripts"),
+                                                   arguments: ["--allow-http", "127.0.0.1:\(service.port)"])
+        let fetch = #"{"source": "return http.get(... .. '/held').status", "args": ["\#(service.url)"]}"#
+        let before = Date().addingTimeInterval(-1)
+        let fetching = try await server.submit(fetch)
+        try await answers.waitUntilAsked(1)
+
+        let json = try await server.call("GET", "/api/v1/runs/\(fetching)").json
+        #expect(json["status"] as? String == "running" && json["waiting_on"] == nil, "\(json)")
+        let call = try #require(json["in_call"] as? [String: Any], "\(json)")
+        #expect(call["name"] as? String == "http.get", "\(call)")
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let since = try #require((call["since"] as? String).flatMap(iso.date(from:)), "\(call)")
+        #expect(since > before && since <= Date(), "\(since)")
+        #expect((try await server.call("GET", "/api/v1/runs").body).contains("in_call") == false, "a list leaves it out")
+        func status(_ run: String) async throws -> String { try await Self.status(of: run, in: data) }
+        let shown = try await status(fetching)
+        #expect(shown.wholeMatch(of: #/status    running in http\.get since \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC/#) != nil,
+                "\(shown)")
+
+        answers.release()
+        let ended = try await server.waitForRun(fetching, status: "completed")
+        #expect(ended["in_call"] == nil && ended["result"] as? [Int] == [200], "\(ended)")
+
+        // Held in its call when the server dies: the store says running, and nobody knows more.
+        let stranded = try await server.submit(fetch)
+        try await answers.waitUntilAsked(2)
+        server.kill()
+        _ = await server.waitForExit()
+        #expect(try await status(stranded) == "status    running")
     }
 }

@@ -626,3 +626,25 @@ extension SharedServeTests {
         }
     }
 }
+
+extension SharedServeTests {
+    @Test("runs show names the host call a running run is in only through the worker that holds it, on PostgreSQL")
+    func inCall() async throws {
+        let workspace = try await Workspace()
+        let answers = HeldAnswers()
+        let service = try await answers.server()
+        defer { service.stop() }
+        let first = try await workspace.start("first")
+        let second = try await workspace.start("second")
+        let fetching = try await first.submit(#"{"source": "return http.get(... .. '/held').status", "args": ["\#(service.url)"]}"#)
+        try await answers.waitUntilAsked(1)
+
+        let holder = try await first.call("GET", "/api/v1/runs/\(fetching)").json
+        #expect((holder["in_call"] as? [String: Any])?["name"] as? String == "http.get", "\(holder)")
+        // The other worker does not hold it: it says running, and nothing it would have to guess.
+        let other = try await second.call("GET", "/api/v1/runs/\(fetching)").json
+        #expect(other["status"] as? String == "running" && other["in_call"] == nil, "\(other)")
+        answers.release()
+        _ = try await first.waitForRun(fetching, status: "completed")
+    }
+}

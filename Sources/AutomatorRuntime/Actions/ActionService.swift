@@ -109,10 +109,18 @@ public final class ActionService: Sendable {
     public func refusal(_ name: String, parameters: String, key: String, incident: IncidentID?, requestedBy: String,
                         _ error: ActionError) -> StoreWrite?
     {
+        Self.refusal(name, parameters: parameters, id: Self.id(key: key), key: key, incident: incident,
+                     requestedBy: requestedBy, error)
+    }
+
+    /// `refusal` with its id and time given: a server's, or a test's (`automator test`).
+    static func refusal(_ name: String, parameters: String, id: String, key: String, incident: IncidentID?,
+                        requestedBy: String, _ error: ActionError, at now: Date = Date()) -> StoreWrite?
+    {
         guard error.kind == .invalid || error.kind == .refused else { return nil }
-        return .recordAction(ActionRecord(id: Self.id(key: key), key: key, name: name, parameters: parameters,
-                                          incident: incident, requestedBy: requestedBy, approvedBy: nil, status: .refused,
-                                          result: error.description))
+        return .recordAction(ActionRecord(id: id, key: key, name: name, parameters: parameters, incident: incident,
+                                          requestedBy: requestedBy, approvedBy: nil, status: .refused,
+                                          result: error.description, at: now))
     }
 
     /// Writes a refusal outside a durable run (the REPL), which nobody waits for: a failure is logged.

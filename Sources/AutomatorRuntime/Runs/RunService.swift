@@ -266,6 +266,10 @@ public final class RunService: Sendable {
         return RunUpdate(id, status: run.status, result: run.result, error: run.error, at: run.finishedAt ?? run.updatedAt)
     }
 
+    /// The host call the run waits in, if this process holds it and it waits in one: read from
+    /// the executor at each call, never stored. Nil for a run another worker holds.
+    public func callInFlight(of id: RunID) async -> HostCallInFlight? { await scheduler.callInFlight(of: id) }
+
     /// How many runs execute here now.
     public var liveCount: Int { live.withLock { $0.count } }
 

@@ -21,6 +21,7 @@ public final class Executor: Sendable {
         /// An effect of the run ended (`HostWait.act`); nil when it was interrupted.
         case acted(RunID, wait: UInt64, Acted?)
         case kill(RunID, reason: String)
+        case callInFlight(RunID, reply: @Sendable (HostCallInFlight?) -> Void)
         case stop
         /// A step of a host call's task (`Inbox`).
         case job(UnownedJob)
@@ -93,6 +94,12 @@ public final class Executor: Sendable {
         post(.kill(id, reason: reason))
     }
 
+    /// Tells `reply`, from the executor's thread, the host call the run `id` waits in; nil when it
+    /// is not here, computing, ready to go on, or not in a host call.
+    public func callInFlight(of id: RunID, reply: @escaping @Sendable (HostCallInFlight?) -> Void) {
+        post(.callInFlight(id, reply: reply))
+    }
+
     /// Stops taking work and returns when the thread has ended. Runs in flight are suspended,
     /// not ended (`.suspended`: a durable run resumes by replay at the next start), after the
     /// host calls in flight have answered and been recorded, for at most `stopGrace`. A run
@@ -133,6 +140,8 @@ public final class Executor: Sendable {
                     core.acted(id, wait: wait, acted)
                 case .kill(let id, let reason):
                     core.kill(id, reason: reason)
+                case .callInFlight(let id, let reply):
+                    reply(core.callInFlight(id, now: DispatchTime.now().uptimeNanoseconds))
                 case .stop:
                     stopDeadline = DispatchTime.now().uptimeNanoseconds + UInt64(Self.stopGrace.nanoseconds)
                     core.stop()

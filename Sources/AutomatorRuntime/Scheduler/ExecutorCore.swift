@@ -20,6 +20,9 @@ extension Executor {
             /// It waits in a lookup (`HostWait.lookup`): its outcome joins the unwritten records,
             /// and a stop need not wait for it (the replay looks again).
             var looksUp = false
+            /// When the step in which the run made the host call it waits in started (uptime
+            /// nanoseconds): the slice's start, read for the watchdog anyway (`callInFlight`).
+            var calledAt: UInt64 = 0
 
             init(id: RunID, run: LuaRun, environment: Environment, completion: @escaping @Sendable (RunOutcome) -> Void) {
                 self.id = id
@@ -210,6 +213,13 @@ extension Executor {
             ready.append((active, acted.outcome))
         }
 
+        /// The host call the run `id` waits in, if it is live here and not ready to go on.
+        func callInFlight(_ id: RunID, now: UInt64) -> HostCallInFlight? {
+            guard let active = runs[id], let call = active.run.waitingCall, !ready.contains(where: { $0.0 === active })
+            else { return nil }
+            return HostCallInFlight(name: call.shown, since: Date().addingTimeInterval(-Double(now &- active.calledAt) / 1e9))
+        }
+
         func kill(_ id: RunID, reason: String) {
             interruptions.add(1, ordering: .releasing)
             guard let active = runs[id], active.killReason == nil else { return }
@@ -264,7 +274,7 @@ extension Executor {
             let killSwitch = sandbox.state.killSwitch
             for (active, answer) in batch where runs[active.id] != nil {
                 let ticket = killSwitch.begin()
-                slice.begin(active.id, ticket: ticket)
+                let started = slice.begin(active.id, ticket: ticket)
                 if let reason = active.killReason { killSwitch.kill(ticket: ticket, reason: reason) }
                 let outcome: RunOutcome?
                 var stopped = false
@@ -275,6 +285,7 @@ extension Executor {
                     case .waiting(let wait):
                         outcome = nil
                         active.wait += 1
+                        active.calledAt = started
                         waiting(on: wait, active, post: post)
                     }
                 } catch where error.message.hasSuffix(Executor.stopReason) {

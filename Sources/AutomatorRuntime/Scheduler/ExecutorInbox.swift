@@ -21,8 +21,18 @@ extension Executor {
             }
             if taken {
                 wakeup.signal()
-            } else if case .job(let job) = message {
-                globalConcurrentExecutor.enqueue(ExecutorJob(job))
+            } else {
+                Self.drop(message)
+            }
+        }
+
+        /// A message the thread will not take: a job runs in Swift's pool, a question is answered
+        /// (no run is here any more), the rest is dropped.
+        private static func drop(_ message: Message) {
+            switch message {
+            case .job(let job): globalConcurrentExecutor.enqueue(ExecutorJob(job))
+            case .callInFlight(_, let reply): reply(nil)
+            default: break
             }
         }
 
@@ -34,15 +44,15 @@ extension Executor {
             }
         }
 
-        /// The executor's thread ends: what is posted from now on is dropped, but jobs, which run
-        /// in Swift's pool, as do those left.
+        /// The executor's thread ends: what is posted from now on is dropped (`drop`), as are
+        /// the messages left.
         func close() {
             let left = messages.withLock { messages in
                 messages.open = false
                 defer { messages.list = [] }
                 return messages.list
             }
-            for case .job(let job) in left { globalConcurrentExecutor.enqueue(ExecutorJob(job)) }
+            for message in left { Self.drop(message) }
         }
 
         func enqueue(_ job: consuming ExecutorJob) {

@@ -50,6 +50,15 @@ public final class Scheduler: Sendable {
     /// Whether the run is live here (started, not ended).
     public func isRunning(_ id: RunID) -> Bool { placement.withLock { $0[id] != nil } }
 
+    /// The host call the run waits in, asked of the executor that holds it; nil when no executor
+    /// here does (it ended, or another worker holds it), or it is not in one.
+    public func callInFlight(of id: RunID) async -> HostCallInFlight? {
+        guard let index = placement.withLock({ $0[id] }) else { return nil }
+        return await withCheckedContinuation { continuation in
+            executors[index].callInFlight(of: id) { continuation.resume(returning: $0) }
+        }
+    }
+
     /// Stops a run wherever it is; see `Executor.kill`.
     public func kill(_ id: RunID, reason: String = "killed") {
         guard let index = placement.withLock({ $0[id] }) else { return }

@@ -11,9 +11,11 @@ final class SliceTracker: Sendable {
 
     private let slice = Mutex(Slice())
 
-    func begin(_ run: RunID, ticket: UInt64) {
+    /// Returns when the slice starts (uptime nanoseconds).
+    func begin(_ run: RunID, ticket: UInt64) -> UInt64 {
         let now = DispatchTime.now().uptimeNanoseconds
         slice.withLock { $0 = Slice(run: run, ticket: ticket, started: now) }
+        return now
     }
 
     func end() { slice.withLock { $0.run = nil } }

@@ -12,6 +12,13 @@ extension TestingModule {
 
         -- What the scripts under test did with the outside world, for the assertions.
         local seen = { intel = {}, http = {}, posts = {}, questions = {}, actions = {} }
+        -- The test's action records, numbered as kept (ACT-test1, ...): actions.run's calls, by id,
+        -- and the refusals of those the checks refused, which are no call of result.actions.
+        local calls, kept_actions = {}, 0
+        local function next_action_id()
+          kept_actions = kept_actions + 1
+          return ("ACT-test%d"):format(kept_actions)
+        end
         -- Canned answers, by kind.
         local canned = { intel = {}, http = {}, chat = {}, actions = {} }
         -- The id of the incident a playbook (or its SLA hook) runs on: its journal keeps the questions asked.
@@ -293,8 +300,9 @@ extension TestingModule {
         end
         --- The checks of `fn` (actions.run or actions.plan) as the real ones: the plan (its
         --- approval standing when the running playbook holds it, the channel it is asked in),
-        --- the options, and the incident's id. A refusal is an error at the playbook's line.
-        local function planned(fn, name, params, options)
+        --- the options, and the incident's id. A refusal is an error at the playbook's line; one of
+        --- actions.run (`kept`), not a dry run, is kept as a server keeps it (actions.history shows it).
+        local function planned(fn, name, params, options, kept)
           if type(name) ~= "string" then
             error(('%s expects an action name, as in %s("checkpoint.block_ip", { ip = "198.51.100.7" })'):format(fn, fn), 3)
           end
@@ -303,13 +311,17 @@ extension TestingModule {
           end
           options = options_of(fn, options, 4)
           local ttl = options.ttl ~= nil and tostring(options.ttl) or nil
+          local incident = type(options.incident) == "table" and options.incident.id or options.incident
           local problem, plan = host.check_action(name, encoded(params), ttl)
-          if problem then error(fn .. ": " .. problem, 3) end
+          if problem then
+            if kept and options.dry_run ~= true then host.refuse(next_action_id(), name, encoded(params), incident, ttl) end
+            error(fn .. ": " .. problem, 3)
+          end
           plan = json.decode(plan)
           plan.name, plan.dry_run = name, options.dry_run == true
           if plan.approval == "required" and standing[name] then plan.approval = "standing" end
           plan.channel = options.channel or plan.channel or options.default_channel
-          return plan, options, type(options.incident) == "table" and options.incident.id or options.incident, ttl
+          return plan, options, incident, ttl
         end
         function actions.plan(name, params, options)
           return (planned("actions.plan", name, params, options))
@@ -326,10 +338,11 @@ extension TestingModule {
         end
         function actions.run(name, params, options)
           local plan, incident, ttl
-          plan, options, incident, ttl = planned("actions.run", name, params, options)
+          plan, options, incident, ttl = planned("actions.run", name, params, options, true)
           local call = { name = name, params = params or {}, incident = incident, dry_run = options.dry_run == true }
           seen.actions[#seen.actions + 1] = call
-          local id = ("ACT-test%d"):format(#seen.actions)
+          local id = next_action_id()
+          calls[id] = call
           -- stub.action(name, false, why) stands for an approval denied or timed out: no question.
           -- A dry run asks no approval and sends nothing, whatever the test stubbed: planned, as on
           -- a server.
@@ -388,7 +401,7 @@ extension TestingModule {
         --- revert undid before it stopped at an undo that failed.
         local function mark_undone()
           for _, record in ipairs(json.decode(host.history())) do
-            local call = seen.actions[tonumber(record.id:match("^ACT%-test(%d+)$") or "")]
+            local call = calls[record.id]
             if call and record.status == "undone" then call.undone = true end
           end
         end

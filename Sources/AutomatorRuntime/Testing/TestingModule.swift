@@ -187,6 +187,26 @@ struct TestingModule: HostModule {
             }
             return .write(in: store) { () throws(StoreError) in (write, []) }
         }
+        // refuse(id, name, params JSON, incident or nil, ttl or nil): keeps the refusal of an
+        // actions.run the checks refused, as the server does (`ActionService.refusal`), not journaled:
+        // the run fails with the same words.
+        table.waitingFunction("refuse") { call in
+            let (id, name, parameters) = (try call.string(1).description, try call.string(2).description,
+                                          try call.string(3).description)
+            let incident = call.isNoneOrNil(4) ? nil : IncidentID(try call.string(4).description)
+            let ttl = call.isNoneOrNil(5) ? nil : try call.string(5).description
+            let refusal: StoreWrite?
+            do throws(ActionError) {
+                _ = try Self.plan(ActionDeclaration.named(name, in: actions), ActionValue.members(json: parameters) ?? [:],
+                                  ttl: ttl, policy: policy)
+                refusal = nil
+            } catch {
+                refusal = ActionService.refusal(name, parameters: parameters, id: id, key: id, incident: incident,
+                                                requestedBy: Self.actor, error, at: stubs.now)
+            }
+            guard let refusal else { return .task { [] } }
+            return .write(in: store) { () throws(StoreError) in (refusal, []) }
+        }
         // decline(id, name, params JSON, incident or nil, reason, the question or nil): keeps an
         // action nobody approved, with its journal entry, as the server does.
         table.waitingFunction("decline") { call in
