@@ -73,7 +73,7 @@ struct ChatCommandTests {
               roles: { responder: [alice], approver: [alice] }
             """)
         let arguments = ["chat", "--data", folder.url.path, "--scripts", Self.scripts, "--config", config]
-        let alice = try await AutomatorProcess.run(arguments + ["--as", "alice"], input: """
+        let alice = try AutomatorProcess.run(arguments + ["--as", "alice"], input: """
             action list
             action checkpoint.block_ip ip=198.51.100.7 dry_run=true
             action checkpoint.block_ip ip=10.1.1.1 dry_run=true
@@ -88,8 +88,8 @@ struct ChatCommandTests {
         #expect(alice.stdout.contains("Approve checkpoint.block_ip"), "a high risk asks for an approval first")
         #expect(alice.stdout.contains("Not done: denied by"), "a line that is no choice leaves the question open: \(alice.stdout)")
         // The terminal holds the data folder, as the CLI does; an approval is still an approver's.
-        let bob = try await AutomatorProcess.run(arguments + ["--as", "bob"],
-                                                 input: "action checkpoint.block_ip ip=198.51.100.7\napprove\n")
+        let bob = try AutomatorProcess.run(arguments + ["--as", "bob"],
+                                           input: "action checkpoint.block_ip ip=198.51.100.7\napprove\n")
         #expect(bob.stdout.contains("Approve checkpoint.block_ip"), "\(bob.stdout)")
         #expect(bob.stdout.contains("bob, only people with the role approver may answer this."), "\(bob.stdout)")
     }
@@ -103,9 +103,9 @@ struct ChatCommandTests {
             chat:
               roles: { responder: [alice] }
             """)
-        let bob = try await AutomatorProcess.run(["chat", "--data", folder.url.path, "--scripts", Self.scripts,
-                                                  "--config", config, "--as", "bob"],
-                                                 input: "action checkpoint.block_ip ip=198.51.100.7\ndeny\n")
+        let bob = try AutomatorProcess.run(["chat", "--data", folder.url.path, "--scripts", Self.scripts,
+                                            "--config", config, "--as", "bob"],
+                                           input: "action checkpoint.block_ip ip=198.51.100.7\ndeny\n")
         #expect(bob.stdout.contains("(approver only); no one has that role yet: the operator answers here"), "\(bob.stdout)")
         #expect(bob.stdout.contains("bob answered: deny") && bob.stdout.contains("Not done: denied by console:bob"),
                 "\(bob.stdout)")
@@ -123,7 +123,7 @@ struct ChatCommandTests {
               roles: { approver: [alice] }
             """)
         let arguments = ["chat", "--data", folder.url.path, "--scripts", Self.scripts, "--config", config]
-        let bob = try await AutomatorProcess.run(arguments + ["--as", "bob"], input: """
+        let bob = try AutomatorProcess.run(arguments + ["--as", "bob"], input: """
             #ir !action checkpoint.block_ip ip=198.51.100.7
             approve
             #ir 1
@@ -133,8 +133,8 @@ struct ChatCommandTests {
         #expect(refusals == 2, "each answer refused, the bare one and the one in #ir: \(bob.stdout)")
         // A folder of her own: bob's question, still open in his, would be asked again in hers.
         let hers = try TemporaryFolder()
-        let alice = try await AutomatorProcess.run(["chat", "--data", hers.url.path, "--scripts", Self.scripts,
-                                                    "--config", config, "--as", "alice"], input: """
+        let alice = try AutomatorProcess.run(["chat", "--data", hers.url.path, "--scripts", Self.scripts,
+                                              "--config", config, "--as", "alice"], input: """
             #ir !action checkpoint.block_ip ip=198.51.100.7
             2
             """)
@@ -144,16 +144,16 @@ struct ChatCommandTests {
     @Test("--data naming no folder is refused as a typo; a first chat makes the default folder")
     func missingFolder() async throws {
         let folder = try TemporaryFolder()
-        let typo = try await AutomatorProcess.run(["chat", "--data", "typo-folder", "--scripts", Self.scripts],
-                                                  in: folder.url, input: "incident show INC-1\n")
+        let typo = try AutomatorProcess.run(["chat", "--data", "typo-folder", "--scripts", Self.scripts],
+                                            in: folder.url, input: "incident show INC-1\n")
         #expect(typo.status != 0)
         #expect(typo.stderr.contains("there is no data folder typo-folder: pass --data"), "\(typo.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("typo-folder").path))
 
-        let first = try await AutomatorProcess.run(["chat", "--scripts", Self.scripts], in: folder.url, input: "help\n")
+        let first = try AutomatorProcess.run(["chat", "--scripts", Self.scripts], in: folder.url, input: "help\n")
         #expect(first.status == 0, "\(first.stderr)")
         #expect(FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("automator-data").path))
-        let noScripts = try await AutomatorProcess.run(["chat"], in: folder.url, input: "help\n")
+        let noScripts = try AutomatorProcess.run(["chat"], in: folder.url, input: "help\n")
         #expect(noScripts.stdout.contains("I have no commands: ./scripts/commands holds none"), "\(noScripts.stdout)")
     }
 
@@ -162,7 +162,7 @@ struct ChatCommandTests {
         let help = try await AutomatorProcess.run(["chat", "--help"])
         #expect(help.status == 0 && help.stdout.contains("--data <folder>"), "\(help.stdout)")
         #expect(!help.stdout.contains("--store"), "\(help.stdout)")
-        let store = try await AutomatorProcess.run(["chat", "--store", "postgres://localhost/soc"], input: "help\n")
+        let store = try AutomatorProcess.run(["chat", "--store", "postgres://localhost/soc"], input: "help\n")
         #expect(store.status == 64 && store.stderr.contains("Unknown option '--store'"), "\(store.stderr)")
     }
 
@@ -174,8 +174,8 @@ struct ChatCommandTests {
                                                       "--title", "Phishing reported", "--type", "phishing",
                                                       "--severity", "medium"])
         #expect(created.status == 0, "\(created.stderr)")
-        let chat = try await AutomatorProcess.run(["chat", "--data", data, "--scripts", Self.scripts],
-                                                  input: "task done T-1 phishing\n")
+        let chat = try AutomatorProcess.run(["chat", "--data", data, "--scripts", Self.scripts],
+                                            input: "task done T-1 phishing\n")
         #expect(chat.stdout.contains("T-1 done: phishing."), "\(chat.stdout)")
         #expect(chat.stderr.contains("note: the playbook run "), "\(chat.stderr)")
         #expect(chat.stderr.contains(" waiting on T-1 goes on at the next automator serve"), "\(chat.stderr)")
@@ -187,8 +187,8 @@ struct ChatCommandTests {
         // A name is the sender's to choose, and a .com one is a live link in chat.
         let dropper = try folder.write("invoice.evil-login.com", "MZ dropped by the attacker\n")
         let notes = try folder.write("notes.txt", "what the analyst saw\n")
-        let result = try await AutomatorProcess.run(["chat", "--data", folder.url.path, "--scripts", Self.scripts],
-                                                    input: """
+        let result = try AutomatorProcess.run(["chat", "--data", folder.url.path, "--scripts", Self.scripts],
+                                              input: """
             incident new Dropper found
             file \(dropper)
             evidence INC-1
@@ -211,8 +211,8 @@ struct ChatCommandTests {
     @Test("/file naming a folder says so, in plain words")
     func fileIsFolder() async throws {
         let folder = try TemporaryFolder()
-        let result = try await AutomatorProcess.run(["chat", "--data", folder.url.path, "--scripts", Self.scripts],
-                                                    input: "/file \(folder.url.path)\n")
+        let result = try AutomatorProcess.run(["chat", "--data", folder.url.path, "--scripts", Self.scripts],
+                                              input: "/file \(folder.url.path)\n")
         let output = result.stdout + result.stderr
         #expect(output.contains("\(folder.url.path) is a folder, not a file"), "\(output)")
         #expect(!output.contains("NSCocoaErrorDomain"))
@@ -221,7 +221,7 @@ struct ChatCommandTests {
     @Test("join, leave and verbose: all means every channel, and a channel the bot is not in is said so")
     func channelCommands() async throws {
         let folder = try TemporaryFolder()
-        let result = try await AutomatorProcess.run(["chat", "--data", folder.url.path, "--scripts", Self.scripts], input: """
+        let result = try AutomatorProcess.run(["chat", "--data", folder.url.path, "--scripts", Self.scripts], input: """
             join all
             join #soc, #ir
             leave #zzz

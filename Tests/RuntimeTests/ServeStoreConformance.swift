@@ -66,7 +66,6 @@ struct ServeStoreConformance {
           arguments: StoreUnderTest.allCases)
     func editedTexts(_ kind: StoreUnderTest) async throws {
         let (store, opener) = try await Self.open(kind)
-        let runs = try #require(store as? any Store)
         let now = IncidentStoreConformance.time(0)
         let weekAgo = now - ChatSweeper.kept - 60
         func keep(_ message: String, _ text: String, at: Date) async throws {
@@ -83,7 +82,7 @@ struct ServeStoreConformance {
         #expect(try await kept("$again") == "seen twice")
         #expect(try await kept("$again", network: "slack") == nil)
 
-        let sweeper = ChatSweeper(runs: runs, chat: store, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
+        let sweeper = ChatSweeper(runs: store, chat: store, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() })
         #expect(await sweeper.sweep(now: now).editedTexts == 1)
         #expect(try await kept("$old") == nil, "checked over a week ago")
         #expect(try await kept("$again") == "seen twice", "edited again since: kept a week from its last edit")
