@@ -139,6 +139,9 @@ struct ActionReplayTests {
                 "\(ended.status): \(ended.error ?? "")")
         #expect(scene.firewall.paths.isEmpty)
         #expect(try await responder.notes(incident).isEmpty)
+        let kept = try await responder.actions.history(on: incident).first
+        #expect(kept?.status == .refused && kept?.result?.contains("protected network 198.51.100.0/24") == true,
+                "the refusal is kept for the report and the audit: \(String(describing: kept))")
         await responder.stop()
     }
 }

@@ -32,11 +32,26 @@ public struct ActionsModule: HostModule {
         let state = table.state
         let checked = LastPlan()
         let approval = ApprovalQuestion()
+        // What the checks refuse (not a dry run's) is kept on the incident, keyed by the call that
+        // would have come next: in a durable run with the run's next write, as an action's outcome
+        // (`HostWait.act`), so that a store that refuses it stops the run as any of its writes would.
+        let keepingRefusal = { [unowned(unsafe) state] (incident: IncidentID?, dryRun: Bool)
+            -> (String, String, ActionError) -> Void in
+            { name, parameters, error in
+                guard !dryRun, let refusal = service.refusal(name, parameters: parameters,
+                                                             key: Self.idempotencyKey(state.activeRun) + "/refused",
+                                                             incident: incident, requestedBy: state.actor, error)
+                else { return }
+                if let recording = state.activeRun?.recording {
+                    recording.unwrittenChanges.append(refusal)
+                } else {
+                    service.keep(refusal)
+                }
+            }
+        }
         // run(name, params JSON, dry run, incident, ttl) -> the plan as JSON, with whether it is a dry
         // run; raises what the checks refuse, under the name scripts called (`actions.run: ...`),
-        // and keeps the refusal (not a dry run's) on the incident. In a durable run the refusal goes
-        // with the run's next write, as an action's outcome does (`HostWait.act`): a store that
-        // refuses it stops the run as any of its writes would. A plan depends on the settings (the
+        // and keeps the refusal (`keepingRefusal`). A plan depends on the settings (the
         // risk that needs an approval, its channel and timeout, the protected lists): recorded when
         // it passes, so that a replay after they changed (a restart, a reload) takes the branch the
         // run took, where checking again would ask an approval the record does not have, or refuse
@@ -47,18 +62,8 @@ public struct ActionsModule: HostModule {
             let dryRun = dryRunsOnly || call.boolean(3)
             if let offline, !dryRun { throw HostError(offline) }
             let incident = try Self.incident(call, 4)
-            let (key, requestedBy) = (Self.idempotencyKey(state.activeRun) + "/refused", state.actor)
             let plan = try Self.plan(call, service, ttl: 5, standing: state.activeRun?.standingApprovals ?? [],
-                                     dryRun: dryRun, last: checked) { name, parameters, error in
-                guard !dryRun, let refusal = service.refusal(name, parameters: parameters, key: key, incident: incident,
-                                                             requestedBy: requestedBy, error)
-                else { return }
-                if let recording = state.activeRun?.recording {
-                    recording.unwrittenChanges.append(refusal)
-                } else {
-                    service.keep(refusal)
-                }
-            }
+                                     dryRun: dryRun, last: checked, refused: keepingRefusal(incident, dryRun))
             var object = JSONText.Object()
             object["dry_run"] = dryRun ? "true" : "false"
             object["name"] = JSONText.string(plan.declaration.name)
@@ -88,9 +93,11 @@ public struct ActionsModule: HostModule {
             // Its record is the outcome: the checks are not made again under today's settings.
             if state.replaysCall { return Self.replayed }
             let dryRun = dryRunsOnly || call.boolean(5)
-            let plan = try Self.plan(call, service, ttl: 6, standing: state.activeRun?.standingApprovals ?? [],
-                                     dryRun: dryRun, last: checked)
             let incident = try Self.incident(call, 3)
+            // Checked again when live: settings changed since the plan was made (a replay handed it
+            // back) may refuse it now, and that refusal is kept as the plan's would be.
+            let plan = try Self.plan(call, service, ttl: 6, standing: state.activeRun?.standingApprovals ?? [],
+                                     dryRun: dryRun, last: checked, refused: keepingRefusal(incident, dryRun))
             let approvedBy = call.isNoneOrNil(4) ? nil : try call.string(4).description
             let record: ActionRecord
             do {
