@@ -272,6 +272,18 @@ test("the C2 playbook blocks the instance's C2 server and asks to contain the in
     "C2 traffic from bastion-prod-1 to 198.51.100.7: host reimaged, 198.51.100.7 blocked for 7d.")
 end)
 
+test("the C2 playbook has tier 1 review a Medium finding on a peer the feeds do not know, before anything is done", function()
+  stub.intel{ ["drop.example.org"] = "unknown" }
+  stub.task("Review the C2 alert: 10.40.1.25 to drop.example.org", "false positive")
+
+  local result = run(c2_traffic, guardduty.map(finding("Trojan:EC2/DropPoint!DNS", 5, lookup("drop.example.org"))))
+
+  expect.contains(expect.task(result, "Review the C2 alert").description, "the rule's confidence is medium")
+  expect.equal(#result.actions, 0)
+  expect.equal(result.incident.close_reason,
+    "False positive: Trojan:EC2/DropPoint!DNS (Trojan), from 10.40.1.25 to drop.example.org.")
+end)
+
 test("the malware playbook has a crypto miner's instance isolated and reimaged", function()
   stub.task("Isolate host bastion-prod-1", "isolated")
   stub.task("Reimage or clean bastion-prod-1", "reimaged")

@@ -40,7 +40,7 @@ end
 --- a GuardDuty finding names no rule: "Backdoor:EC2/C&CActivity.B (Backdoor)".
 local function rule(inc)
   local sid = inc.fields.signature_id
-  return ("%s (%s%s)"):format(named(inc, "signature") or "a Suricata rule",
+  return ("%s (%s%s)"):format(named(inc, "signature") or "a rule",
     sid and ("sid %s, "):format(tostring(sid)) or "", named(inc, "category") or "no category")
 end
 
@@ -48,7 +48,7 @@ end
 --- false once the incident is closed as a false positive.
 local function confirmed_by_tier1(inc, host_ip, peer, why, alert)
   local review = inc:task{
-    title = ("Review Suricata's C2 alert: %s to %s"):format(host_ip, peer),
+    title = ("Review the C2 alert: %s to %s"):format(host_ip, peer),
     owner = "tier1",
     due = "4h",
     description = ("%s matched traffic from %s to %s. Nothing was blocked or contained: %s. Look at"
@@ -116,7 +116,8 @@ return playbook {
     inc:note(("%s: %s talks to %s%s."):format(rule(inc), host_ip, peer,
       remote_ip and domain and (" (%s)"):format(domain) or ""))
     local alert = inc.raw and inc:evidence{
-      name = "suricata-alert.json", data = json.encode(inc.raw), description = "The Suricata alert that opened the incident",
+      -- Suricata's or GuardDuty's: the sensor's own words, for tier 1 and the record.
+      name = "alert.json", data = json.encode(inc.raw), description = "The alert that opened the incident",
     }
 
     local ip_verdict = remote_ip and reputation.noted(inc, remote_ip)

@@ -49,7 +49,7 @@ test("a known-bad peer is blocked for a week at once, and the host contained onc
   expect.note(result, 'Reputation of 198.51.100.7: malicious: local feed "bad-ips" (C2 range of the Acme campaign)')
   expect.equal(result.incident.severity, "high")
   expect.equal(#result.evidence, 1)
-  expect.equal(result.evidence[1].name, "suricata-alert.json")
+  expect.equal(result.evidence[1].name, "alert.json")
 
   -- The block: the playbook's standing approval, lifted by itself a week later.
   local block = expect.action(result, "checkpoint.block_ip", { ip = "198.51.100.7", reason = "C2 of 10.20.4.31, INC-1" })
@@ -97,12 +97,12 @@ end)
 
 test("a benign peer goes to tier 1 with the alert as evidence, and nothing is blocked or contained", function()
   stub.intel{ ["198.51.100.7"] = "benign", ["telemetry-cdn.example.net"] = "benign" }
-  stub.task("Review Suricata's C2 alert: 10.20.4.31 to 198.51.100.7", "false positive")
+  stub.task("Review the C2 alert: 10.20.4.31 to 198.51.100.7", "false positive")
 
   local result = run(c2_traffic, beacons())
 
   expect.equal(#result.actions, 0)
-  local review = expect.task(result, "Review Suricata's C2 alert")
+  local review = expect.task(result, "Review the C2 alert")
   expect.equal(review.owner, "tier1")
   expect.contains(review.description, "Nothing was blocked or contained: the feeds call 198.51.100.7 benign.")
   expect.contains(review.description, ("(the alert is evidence %s)"):format(result.evidence[1].id))
@@ -112,19 +112,19 @@ end)
 
 test("a name the feeds clear sends even a rule sure of itself to tier 1, naming that name", function()
   stub.intel{ ["198.51.100.7"] = "unknown", ["telemetry-cdn.example.net"] = "benign" }
-  stub.task("Review Suricata's C2 alert", "false positive")
+  stub.task("Review the C2 alert", "false positive")
 
   local result = run(c2_traffic, beacons())
 
   expect.equal(#result.actions, 0)
-  expect.contains(expect.task(result, "Review Suricata's C2 alert").description,
+  expect.contains(expect.task(result, "Review the C2 alert").description,
     "Nothing was blocked or contained: the feeds call telemetry-cdn.example.net benign.")
   expect.equal(result.incident.status, "closed")
 end)
 
 test("an unknown peer of a rule of low confidence waits for tier 1, whose yes cuts it off", function()
   stub.intel{ ["198.51.100.7"] = "unknown", ["telemetry-cdn.example.net"] = "unknown" }
-  stub.task("Review Suricata's C2 alert", "C2")
+  stub.task("Review the C2 alert", "C2")
   stub.action("checkpoint.block_ip", { status = "done" })
   falcon_finds_the_host()
   stub.chat("Approve crowdstrike.contain_host", "approve", "alice")
@@ -133,7 +133,7 @@ test("an unknown peer of a rule of low confidence waits for tier 1, whose yes cu
 
   local result = run(c2_traffic, beacons({ confidence = "low" }))
 
-  expect.contains(expect.task(result, "Review Suricata's C2 alert").description,
+  expect.contains(expect.task(result, "Review the C2 alert").description,
     "Nothing was blocked or contained: the rule's confidence is low and no feed calls 198.51.100.7 malicious.")
   expect.note(result, "tier 1 confirmed the C2 traffic")
   expect.equal(result.incident.severity, "high")
