@@ -16,6 +16,11 @@
 --   curl -H "Authorization: Bearer $TOKEN" --data-binary @scripts/examples/alerts/guardduty.json \
 --        http://127.0.0.1:8080/api/v1/ingest/guardduty
 --
+-- The event is EventBridge's envelope ("detail-type", "region"...) around a finding in the shape of
+-- GuardDuty's API reference (Finding: type, severity, resource.instanceDetails and
+-- accessKeyDetails, service.action, service.count...). EventBridge retries a post that fails, for
+-- up to 24 hours, so a server that was down gets the findings it missed.
+--
 -- GuardDuty says which side is ours: the finding's resource (an EC2 instance, an access key) is in
 -- our account, the remote address is the other side. So there is no HOME_NET here, as in
 -- mappers/suricata.lua; an instance attacked from inside the VPC has a private remote address,
@@ -58,7 +63,10 @@
 --        --targets Id=automator,Arn=API_DESTINATION_ARN,RoleArn=ROLE_ARN
 --
 --    To leave the low ones out, add "detail": {"severity": [{"numeric": [">=", 4]}]} to the
---    pattern. GuardDuty's "Generate sample findings" then tries it all.
+--    pattern. GuardDuty's "Generate sample findings" (Settings) then tries it all: a sample
+--    ("[SAMPLE]" in its title) is a guardduty incident labelled sample, of info severity, with the
+--    type a real one would get in fields.sample_type. It starts no playbook: a sample's addresses
+--    are made up, and a playbook's blocks would be real.
 
 -- Finding types by their prefix, longest first where two overlap: the incident type each becomes.
 local TYPES = {
@@ -124,6 +132,14 @@ local function remote(action)
     or object(action.kubernetesApiCallAction).remoteIpDetails
     or object(object(object(action.portProbeAction).portProbeDetails)[1]).remoteIpDetails
   return object(details)
+end
+
+--- True for a finding of "Generate sample findings": titled "[SAMPLE] ...", with sample true in
+--- service.additionalInfo (older events) or in the JSON text of its value (newer ones).
+local function is_sample(finding, service)
+  local info = object(service.additionalInfo)
+  return (text(finding.title) or ""):sub(1, 8) == "[SAMPLE]" or info.sample == true
+    or (text(info.value) or ""):find('"sample"%s*:%s*true') ~= nil
 end
 
 --- The first threat name GuardDuty's threat lists give, as the malware's family.
@@ -216,6 +232,11 @@ return mapper {
       fields.principal_id = text(key.principalId)
       fields.api = text(call.api)
       fields.remote_city = text(object(other.city).cityName)
+    end
+    if is_sample(finding, service) then
+      fields.sample_type = incident.type
+      incident.type, incident.severity = "guardduty", "info"
+      incident.labels[#incident.labels + 1] = "sample"
     end
     return incident
   end,

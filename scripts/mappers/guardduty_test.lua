@@ -37,6 +37,7 @@ local function finding(finding_type, severity, action, changes)
       detectorId = "12abc34d567e8fa901bc2d34e56789f0",
       action = action,
       resourceRole = "TARGET",
+      additionalInfo = { value = "{}", type = "default" },
       eventFirstSeen = "2026-11-30T02:41:08Z",
       eventLastSeen = "2026-11-30T02:58:51Z",
       archived = false,
@@ -230,6 +231,25 @@ test("any other finding is a guardduty incident for people, labelled with its ty
   expect.equal(probe.labels, { "guardduty", "Recon:EC2/PortProbeUnprotectedPort" })
   expect.equal(probe.fields.remote_ip, "198.51.100.200")
   expect.equal(probe.fields.instance_id, "i-0a1b2c3d4e5f67890")
+end)
+
+test("a sample finding starts no playbook: its addresses are made up, and a block would be real", function()
+  local sample = finding("UnauthorizedAccess:EC2/SSHBruteForce", 2, connection("198.51.100.23", "INBOUND", 22),
+    { title = "[SAMPLE] 198.51.100.23 is performing SSH brute force attacks against i-99999999." })
+  local older = finding("Backdoor:EC2/C&CActivity.B", 8, connection("198.51.100.7", "OUTBOUND", 52814))
+  older.detail.service.additionalInfo = { sample = true }
+  local newer = finding("CryptoCurrency:EC2/BitcoinTool.B", 8, connection("198.51.100.8", "OUTBOUND", 3333))
+  newer.detail.service.additionalInfo = { value = '{"sample":true}', type = "default" }
+
+  local incident = guardduty.map(sample)
+
+  expect.equal(incident.type, "guardduty")
+  expect.equal(incident.severity, "info")
+  expect.equal(incident.labels, { "guardduty", "UnauthorizedAccess:EC2/SSHBruteForce", "sample" })
+  expect.equal(incident.fields.sample_type, "brute_force")
+  expect.equal(guardduty.map(older).fields.sample_type, "c2_traffic")
+  expect.equal(guardduty.map(newer).fields.sample_type, "malware")
+  expect.equal(guardduty.map(GUESSING).fields.sample_type, nil, "a real finding's additionalInfo says no sample")
 end)
 
 test("another event than a finding, or a finding cut down by an input transformer, is refused saying what to change", function()
