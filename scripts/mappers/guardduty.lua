@@ -68,7 +68,7 @@
 --    type a real one would get in fields.sample_type. It starts no playbook: a sample's addresses
 --    are made up, and a playbook's blocks would be real.
 
--- Finding types by their prefix, longest first where two overlap: the incident type each becomes.
+-- Finding types by their prefix, and the incident type each becomes: add the types of your own.
 local TYPES = {
   { prefix = "UnauthorizedAccess:EC2/SSHBruteForce", type = "brute_force", protocol = "SSH" },
   { prefix = "UnauthorizedAccess:EC2/RDPBruteForce", type = "brute_force", protocol = "RDP" },
@@ -119,10 +119,9 @@ end
 
 --- The instance's address in the connection, else its first private address.
 local function instance_ip(instance, action)
-  local connection = object(action.networkConnectionAction)
-  local ip = text(object(connection.localIpDetails).ipAddressV4) or text(object(connection.localIpDetails).ipAddressV6)
-  if ip then return ip end
-  return text(object(object(instance.networkInterfaces)[1]).privateIpAddress)
+  local ours = object(object(action.networkConnectionAction).localIpDetails)
+  return text(ours.ipAddressV4) or text(ours.ipAddressV6)
+    or text(object(object(instance.networkInterfaces)[1]).privateIpAddress)
 end
 
 --- The other side's remoteIpDetails, from whichever action the finding has.
@@ -150,9 +149,10 @@ end
 
 return mapper {
   map = function(event)
-    if event["detail-type"] ~= "GuardDuty Finding" then
+    local detail_type = event["detail-type"]
+    if detail_type ~= "GuardDuty Finding" then
       error(('not a GuardDuty finding: detail-type is "%s"; give the EventBridge rule the pattern'
-        .. ' {"source": ["aws.guardduty"], "detail-type": ["GuardDuty Finding"]}'):format(tostring(event["detail-type"])), 0)
+        .. ' {"source": ["aws.guardduty"], "detail-type": ["GuardDuty Finding"]}'):format(tostring(detail_type)), 0)
     end
     local finding = event.detail
     if type(finding) ~= "table" or not text(finding.type) or not text(finding.id) then
@@ -160,7 +160,8 @@ return mapper {
         .. " as it is, with no input transformer", 0)
     end
     local service, resource = object(finding.service), object(finding.resource)
-    local action, instance, key = object(service.action), object(resource.instanceDetails), object(resource.accessKeyDetails)
+    local action, instance = object(service.action), object(resource.instanceDetails)
+    local key = object(resource.accessKeyDetails)
     local other = remote(action)
     local remote_ip = text(other.ipAddressV4) or text(other.ipAddressV6)
     local host, host_ip = instance_name(instance), instance_ip(instance, action)
