@@ -86,7 +86,7 @@ struct PlaybookTestCommandTests {
         #expect(result.stdout.contains(#"playbooks/close_test.lua:3: expect has no "eqaul": did you mean "equal"?"#),
                 "\(result.stdout)")
         #expect(result.stdout.contains(#"playbooks/close_test.lua:6: expect has no "closed": the checks are action, "#
-            + "contains, equal, error, no_note, note, post, task, truthy"), "\(result.stdout)")
+            + "contains, equal, error, journal, no_journal, no_note, note, post, task, truthy"), "\(result.stdout)")
         #expect(result.stdout.contains("3 tests, 2 failed"), "\(result.stdout)")
     }
 
@@ -392,15 +392,6 @@ struct PlaybookTestCommandTests {
           unblock = { risk = "low", params = { ip = { type = "ip", required = true } }, run = function() end } } }
         """
 
-    /// `journaled(result, part)`: whether an entry of the outcome's journal contains `part`.
-    static let journaled = """
-        local function journaled(result, part)
-          for _, entry in ipairs(result.journal) do if entry.text:find(part, 1, true) then return true end end
-          return false
-        end
-
-        """
-
     @Test("actions.undo reverses a done action as on a server, journaled at the test's time; a stubbed failure raises the server's error")
     func undo() async throws {
         let result = try await Self.test([
@@ -417,7 +408,7 @@ struct PlaybookTestCommandTests {
               end,
             }
             """,
-            "playbooks/isolate_test.lua": Self.journaled + """
+            "playbooks/isolate_test.lua": """
             local isolate = require("playbooks.isolate")
             test("released", function()
               stub.action("edr.isolate", { status = "done" })
@@ -425,7 +416,7 @@ struct PlaybookTestCommandTests {
               local result = run(isolate, {})
               expect.note(result, "released")
               expect.equal(expect.action(result, "edr.isolate", { host = "ws-1" }).undone, true)
-              expect.truthy(journaled(result, "ACT-test1: undone by script with edr.release: null"))
+              expect.journal(result, "ACT-test1: undone by script with edr.release: null")
               expect.note(result, "actions.undo: edr.scan has no undo: reverse ACT-test2 by hand")
             end)
             test("planned", function()
@@ -437,7 +428,7 @@ struct PlaybookTestCommandTests {
               local result = run(isolate, {})
               expect.note(result, "not released: actions.undo: ACT-test1 edr.isolate host=ws-1 is still in force: edr.release failed: the EDR answered 503. Run the undo again")
               expect.equal(expect.action(result, "edr.isolate").undone, nil)
-              expect.truthy(journaled(result, "is still in force: edr.release failed: the EDR answered 503 (undo asked by script)"))
+              expect.journal(result, "is still in force: edr.release failed: the EDR answered 503 (undo asked by script)")
             end)
             """,
         ])
@@ -512,7 +503,7 @@ struct PlaybookTestCommandTests {
               end,
             }
             """,
-            "playbooks/contain_test.lua": Self.journaled + """
+            "playbooks/contain_test.lua": """
             local contain = require("playbooks.contain")
             test("reverted", function()
               stub.action("edr.isolate", { status = "done" })
@@ -523,8 +514,8 @@ struct PlaybookTestCommandTests {
               expect.equal(expect.action(result, "edr.block").undone, true)
               expect.equal(expect.action(result, "edr.isolate").undone, true)
               expect.equal(expect.action(result, "edr.scan").undone, nil)
-              expect.truthy(journaled(result, "ACT-test3: undone by script with edr.unblock: null"))
-              expect.truthy(journaled(result, "ACT-test1: undone by script with edr.release: null"))
+              expect.journal(result, "ACT-test3: undone by script with edr.unblock: null")
+              expect.journal(result, "ACT-test1: undone by script with edr.release: null")
             end)
             test("nothing done", function()
               expect.equal(run(contain, {}).notes, { "reverted: " })
@@ -539,8 +530,8 @@ struct PlaybookTestCommandTests {
                 .. "--incident INC-1 undoes them once that is fixed")
               expect.equal(expect.action(result, "edr.block").undone, true)
               expect.equal(expect.action(result, "edr.isolate").undone, nil)
-              expect.truthy(journaled(result, "ACT-test1 edr.isolate host=ws-1 is still in force: edr.release failed: "
-                .. "the EDR answered 503 (undo asked by script)"))
+              expect.journal(result, "ACT-test1 edr.isolate host=ws-1 is still in force: edr.release failed: "
+                .. "the EDR answered 503 (undo asked by script)")
             end)
             test("no incident", function()
               expect.error(function() actions.revert_all() end, "actions.revert_all expects an incident")
@@ -641,6 +632,43 @@ struct PlaybookTestCommandTests {
             + #"{ ip = "203.0.113.8" }: its parameters were { comment = "INC-1: C2", ip = "203.0.113.7" }"#),
                 "\(result.stdout)")
         #expect(result.stdout.contains("2 tests, 1 failed"), "\(result.stdout)")
+    }
+
+    @Test("expect.journal finds an entry of the journal by its text and returns it; a miss lists the journal, and expect.no_journal names the entry it found")
+    func expectedJournal() async throws {
+        let result = try await Self.test([
+            "playbooks/triage.lua": """
+            return playbook {
+              name = "Triage",
+              run = function(inc)
+                inc:note("looked at " .. inc.fields.ip)
+                inc:update{ owner = "tier1" }
+              end,
+            }
+            """,
+            "playbooks/triage_test.lua": """
+            local triage = require("playbooks.triage")
+            test("found", function()
+              local result = run(triage, { fields = { ip = "203.0.113.7" } })
+              local entry = expect.journal(result, "looked at 203.0.113.7")
+              expect.equal({ entry.kind, entry.actor, entry.text }, { "note", "script", "looked at 203.0.113.7" })
+              expect.no_journal(result, "tier2")
+            end)
+            test("missing", function()
+              expect.journal(run(triage, { fields = { ip = "203.0.113.7" } }), "tier2")
+            end)
+            test("there after all", function()
+              expect.no_journal(run(triage, { fields = { ip = "203.0.113.7" } }), "looked at")
+            end)
+            """,
+        ])
+        #expect(result.stdout.contains("✔ found"), "\(result.stdout)")
+        #expect(result.stdout.contains(#"./playbooks/triage_test.lua:9: no journal entry contains "tier2"; the journal is { "#),
+                "\(result.stdout)")
+        #expect(result.stdout.contains(#""note by script: looked at 203.0.113.7""#), "\(result.stdout)")
+        #expect(result.stdout.contains(#"./playbooks/triage_test.lua:12: expected no journal entry containing "looked at", "#
+            + #"got note by script: "looked at 203.0.113.7""#), "\(result.stdout)")
+        #expect(result.stdout.contains("3 tests, 2 failed"), "\(result.stdout)")
     }
 
     @Test("An action that needs an approval asks for it as on the server; --config's protected networks refuse")

@@ -17,6 +17,20 @@ struct ShippedMapperTests {
                    encoding: .utf8)
     }
 
+    /// scripts/examples/alerts/guardduty.json: a GuardDuty finding as EventBridge posts it.
+    static func guardDutyFinding() throws -> String {
+        try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent("examples/alerts/guardduty.json"),
+                   encoding: .utf8)
+    }
+
+    /// A new ingest-only token `name` for `source`'s alerts, as `automator token add` prints it.
+    static func ingestOnlyToken(_ name: String, for source: String, on server: ServerProcess) async throws -> String {
+        let made = try await AutomatorProcess.run(["token", "add", name, "--ingest-only", source, "--json",
+                                                   "--data", server.data.path])
+        return try #require((try JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: Any])?["token"]
+            as? String, "\(made.stdout)\(made.stderr)")
+    }
+
     /// Posts `alert` to `path`, expects it to open INC-1 as a brute-force incident that the shipped
     /// playbook runs on, and returns the incident once the playbook closed it.
     static func bruteForceClosed(posting alert: String, to path: String, on server: ServerProcess,
@@ -34,10 +48,7 @@ struct ShippedMapperTests {
     func splunkBruteForce() async throws {
         let folder = try TemporaryFolder()
         let server = try await ShippedResponseTests.serve(in: folder)
-        let made = try await AutomatorProcess.run(["token", "add", "splunk", "--ingest-only", "splunk", "--json",
-                                                   "--data", server.data.path])
-        let splunk = try #require((try JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: Any])?["token"]
-            as? String, "\(made.stdout)\(made.stderr)")
+        let splunk = try await Self.ingestOnlyToken("splunk", for: "splunk", on: server)
         let alert = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent("examples/alerts/splunk.json"),
                                encoding: .utf8)
 
@@ -63,6 +74,49 @@ struct ShippedMapperTests {
         #expect(after.status == 401, "\(after.body)")
         let incidents = try await server.call("GET", "/api/v1/incidents").json["incidents"] as? [Any]
         #expect(incidents?.count == 1, "no refused alert got in: \(incidents ?? [])")
+        server.terminate()
+        _ = await server.waitForExit()
+    }
+
+    @Test("GuardDuty: the example finding, posted with an ingest-only token in the Authorization header as an EventBridge API destination does, opens a brute-force incident; an update of an open finding joins its incident")
+    func guardDutyBruteForce() async throws {
+        let folder = try TemporaryFolder()
+        let server = try await ShippedResponseTests.serve(in: folder)
+        let eventBridge = try await Self.ingestOnlyToken("guardduty", for: "guardduty", on: server)
+
+        let closed = try await Self.bruteForceClosed(posting: try Self.guardDutyFinding(), to: "/api/v1/ingest/guardduty",
+                                                     on: server, credentials: .bearer(eventBridge))
+        #expect(closed["title"] as? String == "SSH brute force on bastion-prod-1 from 198.51.100.23")
+        #expect(closed["severity"] as? String == "low", "GuardDuty's 2")
+        #expect(closed["close_reason"] as? String == "Brute force from 198.51.100.23: no sign-in succeeded.")
+        let fields = try #require(closed["fields"] as? [String: Any])
+        #expect(fields["instance_id"] as? String == "i-0a1b2c3d4e5f67890" && fields["occurrences"] as? Int == 37, "\(fields)")
+        #expect(try await server.journal("INC-1").first?.actor == "api:guardduty")
+
+        // Another finding, our instance guessing passwords elsewhere: its run waits for tier 1.
+        var finding = try #require(try JSONSerialization.jsonObject(with: Data(try Self.guardDutyFinding().utf8))
+            as? [String: Any])
+        var detail = try #require(finding["detail"] as? [String: Any])
+        var service = try #require(detail["service"] as? [String: Any])
+        detail["id"] = "5d1e0c9b8a7f46e3b2d1c0f9e8a7b6c5"
+        detail["severity"] = 8
+        service["resourceRole"] = "ACTOR"
+        detail["service"] = service
+        finding["detail"] = detail
+        let outbound = String(decoding: try JSONSerialization.data(withJSONObject: finding), as: UTF8.self)
+        let opened = try await server.call("POST", "/api/v1/ingest/guardduty", body: outbound, credentials: .bearer(eventBridge))
+        #expect(opened.status == 201 && opened.json["id"] as? String == "INC-2", "\(opened.body)")
+        let tasks = try await ShippedResponseTests.openTasks(on: server)
+        #expect(tasks.map { $0["title"] as? String } == ["Find what on 10.40.1.25 tries passwords on 198.51.100.23"])
+
+        // GuardDuty sends the finding again as it goes on, seen more often: the same incident.
+        service["count"] = 212
+        detail["service"] = service
+        finding["detail"] = detail
+        let update = String(decoding: try JSONSerialization.data(withJSONObject: finding), as: UTF8.self)
+        let linked = try await server.call("POST", "/api/v1/ingest/guardduty", body: update, credentials: .bearer(eventBridge))
+        #expect(linked.status == 200 && linked.json["id"] as? String == "INC-2", "\(linked.body)")
+        #expect(try await server.call("GET", "/api/v1/incidents/INC-2").json["alert_count"] as? Int == 2)
         server.terminate()
         _ = await server.waitForExit()
     }

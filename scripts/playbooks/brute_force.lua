@@ -2,7 +2,8 @@
 -- about the address, blocks it at the firewall for a day where Check Point is set up
 -- (scripts/integrations/checkpoint.lua), and has people check a sign-in that succeeded after the
 -- failures. An address inside our networks is not blocked: people find what guesses from there.
--- scripts/mappers/wazuh.lua makes these incidents from Wazuh's alerts. Try it with:
+-- scripts/mappers/wazuh.lua makes these incidents from Wazuh's alerts, scripts/mappers/guardduty.lua
+-- from GuardDuty's findings on EC2 instances. Try it with:
 --
 --   automator run scripts/playbooks/brute_force.lua --incident scripts/examples/incidents/brute_force.json \
 --       --config scripts/examples/automator.yml

@@ -16,15 +16,6 @@ local function attempts(ip, fields)
   return incident
 end
 
---- The entries of the journal `result` left whose text holds `part`.
-local function entries(result, part)
-  local found = {}
-  for _, entry in ipairs(result.journal) do
-    if entry.text:find(part, 1, true) then found[#found + 1] = entry end
-  end
-  return found
-end
-
 test("a known-bad address is blocked for a day without waiting for an approver", function()
   stub.intel{ ["198.51.100.9"] = { verdict = "malicious", summary = 'malicious: local feed "bad-ips"' } }
   stub.action("checkpoint.block_ip", { status = "done" })
@@ -39,7 +30,7 @@ test("a known-bad address is blocked for a day without waiting for an approver",
   expect.note(result, "198.51.100.9 blocked at the firewall for 24h (ACT-test1).")
   -- Test time starts on Monday 5 January 2026, 09:00 UTC.
   local lifts = "its undo runs by itself at 2026-01-06T09:00:00.000Z (ttl 1d)"
-  expect.equal(#entries(result, lifts), 1)
+  expect.journal(result, lifts)
   expect.equal(#result.tasks, 0)
   expect.equal(result.incident.close_reason, "Brute force from 198.51.100.9: no sign-in succeeded, blocked for 24h.")
 end)
@@ -94,7 +85,7 @@ test("a sign-in after the failures by the account's owner lifts the block", func
   expect.contains(ask.description, "After 8 failed sign-ins as deploy on web-prod-02, a sign-in from 203.0.113.77 succeeded.")
   expect.contains(ask.description, "Automator lifts the block if it was.")
   expect.equal(expect.action(result, "checkpoint.block_ip").undone, true)
-  expect.equal(#entries(result, "ACT-test1: undone by script with checkpoint.unblock_ip"), 1)
+  expect.journal(result, "ACT-test1: undone by script with checkpoint.unblock_ip")
   expect.equal(#result.tasks, 1)
   expect.equal(result.incident.close_reason, "Benign: deploy's owner signed in after mistyping the password.")
 end)
@@ -109,7 +100,7 @@ test("a block that cannot be lifted goes to the network team", function()
   local result = run(brute_force, attempts("203.0.113.77", { succeeded = true }))
 
   expect.equal(expect.action(result, "checkpoint.block_ip").undone, nil)
-  expect.equal(#entries(result, "is still in force: checkpoint.unblock_ip failed: Check Point: the session expired"), 1)
+  expect.journal(result, "is still in force: checkpoint.unblock_ip failed: Check Point: the session expired")
   local unblock = expect.task(result, "Unblock 203.0.113.77 at the firewall")
   expect.equal(unblock.owner, "network-team")
   expect.contains(unblock.description, "lifting its block failed: actions.undo: ACT-test1 ")

@@ -1,12 +1,12 @@
 -- C2 traffic: a host of ours talking to malware's command and control, seen on the network by
--- Suricata (scripts/mappers/suricata.lua makes these incidents). Asks the feeds about the remote
--- peer, its address and the name it was reached by. A peer known to be malicious, or a rule sure
--- of itself (confidence High) about a peer the feeds do not clear, is cut off at once: its address
--- blocked at the firewall for a week where Check Point is set up (scripts/integrations/checkpoint.lua),
--- and the host contained by CrowdStrike Falcon (scripts/integrations/crowdstrike.lua) once an
--- approver agrees, else isolated by tier 2. Anything less sure goes to tier 1 first, with the alert
--- kept as evidence. Then tier 2 finds what on the host beacons and cleans it, and the containment
--- is lifted. Try it with:
+-- Suricata or in a VPC by Amazon GuardDuty (scripts/mappers/suricata.lua and guardduty.lua make
+-- these incidents). Asks the feeds about the remote peer, its address and the name it was
+-- reached by. A peer known to be malicious, or a rule sure of itself (confidence High) about a
+-- peer the feeds do not clear, is cut off at once: its address blocked at the firewall for a week
+-- where Check Point is set up (scripts/integrations/checkpoint.lua), and the host contained by
+-- CrowdStrike Falcon (scripts/integrations/crowdstrike.lua) once an approver agrees, else isolated
+-- by tier 2. Anything less sure goes to tier 1 first, with the alert kept as evidence. Then tier 2
+-- finds what on the host beacons and cleans it, and the containment is lifted. Try it with:
 --
 --   automator run scripts/playbooks/c2_traffic.lua --incident scripts/examples/incidents/c2_traffic.json \
 --       --config scripts/examples/automator.yml
@@ -36,17 +36,19 @@ local function named(inc, name)
   return type(value) == "string" and value or nil
 end
 
---- "ET MALWARE Cobalt Strike Beacon (sid 2049417, Malware Command and Control Activity Detected)".
+--- "ET MALWARE Cobalt Strike Beacon (sid 2049417, Malware Command and Control Activity Detected)";
+--- a GuardDuty finding names no rule: "Backdoor:EC2/C&CActivity.B (Backdoor)".
 local function rule(inc)
-  return ("%s (sid %s, %s)"):format(named(inc, "signature") or "a Suricata rule",
-    tostring(inc.fields.signature_id or "?"), named(inc, "category") or "no category")
+  local sid = inc.fields.signature_id
+  return ("%s (%s%s)"):format(named(inc, "signature") or "a rule",
+    sid and ("sid %s, "):format(tostring(sid)) or "", named(inc, "category") or "no category")
 end
 
 --- Tier 1 says whether the traffic is C2, with the alert and why nothing was done yet: true, or
 --- false once the incident is closed as a false positive.
 local function confirmed_by_tier1(inc, host_ip, peer, why, alert)
   local review = inc:task{
-    title = ("Review Suricata's C2 alert: %s to %s"):format(host_ip, peer),
+    title = ("Review the C2 alert: %s to %s"):format(host_ip, peer),
     owner = "tier1",
     due = "4h",
     description = ("%s matched traffic from %s to %s. Nothing was blocked or contained: %s. Look at"
@@ -114,7 +116,8 @@ return playbook {
     inc:note(("%s: %s talks to %s%s."):format(rule(inc), host_ip, peer,
       remote_ip and domain and (" (%s)"):format(domain) or ""))
     local alert = inc.raw and inc:evidence{
-      name = "suricata-alert.json", data = json.encode(inc.raw), description = "The Suricata alert that opened the incident",
+      -- Suricata's or GuardDuty's: the sensor's own words, for tier 1 and the record.
+      name = "alert.json", data = json.encode(inc.raw), description = "The alert that opened the incident",
     }
 
     local ip_verdict = remote_ip and reputation.noted(inc, remote_ip)

@@ -55,7 +55,7 @@ function stub.action(name, outcome, reason) end
 ---@class test.outcome
 ---@field incident Incident as stored at the end (status, severity, labels, fields, close_reason...)
 ---@field tasks incidents.task[] in the order they were created
----@field journal { kind: string, actor: string, text: string }[] oldest first
+---@field journal test.entry[] oldest first
 ---@field notes string[] the notes' texts, oldest first
 ---@field evidence { id: string, name: string, description: string, sha256: string, size: integer, tags: string[] }[] kept on the incident, oldest first
 ---@field posts { channel: string, text: string }[] chat posts
@@ -63,6 +63,12 @@ function stub.action(name, outcome, reason) end
 ---@field intel string[] the indicators looked up
 ---@field http { method: string, url: string, body?: string }[] the requests made
 ---@field actions test.action[] the actions.run calls
+
+---An entry of an incident's journal: a note, an action, an approval, an SLA...
+---@class test.entry
+---@field kind string note, action, approval, refused, sla, update, created...
+---@field actor string who wrote it: script, automator, slack:alice...
+---@field text string
 
 ---One `actions.run` call of a test, and how its approval went.
 ---@class test.action
@@ -124,6 +130,18 @@ function expect.note(outcome, part) end
 ---@param outcome test.outcome
 ---@param part string
 function expect.no_note(outcome, part) end
+
+---An entry of the outcome's journal contains `part` in its text; returns that entry. A miss
+---lists the journal. Finds what is no note: an action's outcome, an approval, an SLA breach.
+---@param outcome test.outcome
+---@param part string
+---@return test.entry
+function expect.journal(outcome, part) end
+
+---No entry of the outcome's journal contains `part` in its text.
+---@param outcome test.outcome
+---@param part string
+function expect.no_journal(outcome, part) end
 
 ---The outcome has a task whose title starts with `title`; returns it.
 ---@param outcome test.outcome

@@ -556,6 +556,32 @@ extension TestingModule {
           if note then error(("expected no note containing %s, got %s"):format(show(part), show(note)), 2) end
         end
 
+        local function find_entry(result, part)
+          for _, entry in ipairs(result.journal) do if entry.text:find(part, 1, true) then return entry end end
+        end
+
+        --- An entry of the outcome's journal contains `part` in its text; returns that entry. What
+        --- the journal holds besides notes (actions, approvals, SLAs) is found here.
+        function expect.journal(result, part)
+          local entry = find_entry(result, part)
+          if not entry then
+            local entries = {}
+            for _, each in ipairs(result.journal) do
+              entries[#entries + 1] = ("%s by %s: %s"):format(each.kind, each.actor, each.text)
+            end
+            error(("no journal entry contains %s; the journal is %s"):format(show(part), show(entries)), 2)
+          end
+          return entry
+        end
+
+        function expect.no_journal(result, part)
+          local entry = find_entry(result, part)
+          if entry then
+            error(("expected no journal entry containing %s, got %s by %s: %s"):format(show(part), entry.kind,
+                                                                                       entry.actor, show(entry.text)), 2)
+          end
+        end
+
         --- The outcome has a task whose title starts with `title`; returns it.
         function expect.task(result, title)
           local titles = {}
