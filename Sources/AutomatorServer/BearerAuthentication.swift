@@ -40,9 +40,9 @@ struct BearerAuthentication: RouterMiddleware {
         async throws -> Response
     {
         let peer = context.peer
-        func unauthorized() -> APIError {
+        func unauthorized(inURL: Bool = false) -> APIError {
             refusals.note("no valid API token", request: "\(request.method) \(request.uri.path)", from: peer)
-            return Self.unauthorized
+            return inURL ? Self.unknownInURL : Self.unauthorized
         }
         guard let (given, inURL) = try Self.credential(of: request) else { throw unauthorized() }
         var authenticated = context
@@ -63,7 +63,7 @@ struct BearerAuthentication: RouterMiddleware {
             } catch {
                 throw APIError.store(error)
             }
-            guard let found else { throw unauthorized() }
+            guard let found else { throw unauthorized(inURL: inURL) }
             let now = Date()
             // The request goes on without the note: a store that refuses writes (a full disk)
             // still serves reads, and a minute's precision is all the note promises.
@@ -117,6 +117,15 @@ struct BearerAuthentication: RouterMiddleware {
         status: .unauthorized,
         message: "this needs an API token: send Authorization: Bearer TOKEN, with your personal token (automator token "
             + "add NAME makes one) or the server's, from AUTOMATOR_API_TOKEN or the api-token file in its data folder",
+        headers: [.wwwAuthenticate: #"Bearer realm="automator""#])
+
+    /// A webhook's URL with a token revoked, rotated or mistyped: the sender cannot set a header,
+    /// so the answer names what to put in the URL instead.
+    private static let unknownInURL = APIError(
+        status: .unauthorized,
+        message: "the token in this URL (?token=) is not one this server knows: revoked, rotated or mistyped. "
+            + "automator token list shows the ingest-only tokens (FOR ingest:SOURCE); automator token rotate NAME "
+            + "makes a new one to put in the sender's URL",
         headers: [.wwwAuthenticate: #"Bearer realm="automator""#])
 
     /// Compares every byte whatever the first difference, so the time taken does not say how
