@@ -6,7 +6,9 @@
 -- where Check Point is set up (scripts/integrations/checkpoint.lua), and the host contained by
 -- CrowdStrike Falcon (scripts/integrations/crowdstrike.lua) once an approver agrees, else isolated
 -- by tier 2. Anything less sure goes to tier 1 first, with the alert kept as evidence. Then tier 2
--- finds what on the host beacons and cleans it, and the containment is lifted. Try it with:
+-- finds what on the host beacons and cleans it, and the containment is lifted. Other hosts whose
+-- C2 incidents of the last 30 days name the same peer make a campaign: linked, and critical. Try it
+-- with:
 --
 --   automator run scripts/playbooks/c2_traffic.lua --incident scripts/examples/incidents/c2_traffic.json \
 --       --config scripts/examples/automator.yml
@@ -42,6 +44,28 @@ local function rule(inc)
   local sid = inc.fields.signature_id
   return ("%s (%s%s)"):format(named(inc, "signature") or "a rule",
     sid and ("sid %s, "):format(tostring(sid)) or "", named(inc, "category") or "no category")
+end
+
+--- The other hosts of ours whose C2 incidents of the last 30 days name the same peer (its address or
+--- its name), linked to this one: one host beaconing is an infection, several are a campaign. Says
+--- so, raises this one to critical and returns "WS-FIN-0007 (INC-3, new), ..." for tier 2, or nil.
+local function campaign(inc, host_ip, peer, remote_ip, domain)
+  local hosts, listed = {}, {}
+  for _, name in pairs({ remote_ip, domain }) do -- either may be nil
+    for _, other in ipairs(incidents.find{ indicator = name, type = "c2_traffic", since = "30d", limit = 50 }) do
+      local host = other.fields.host_ip
+      if other.id ~= inc.id and type(host) == "string" and host ~= host_ip and not listed[host] then
+        listed[host] = true
+        inc:link(other)
+        hosts[#hosts + 1] = ("%s (%s, %s)"):format(other.fields.host or host, other.id, other.status)
+      end
+    end
+  end
+  if #hosts == 0 then return nil end
+  local list = table.concat(hosts, ", ")
+  inc:note(("Other hosts talked to %s in the last 30 days, now linked: %s."):format(peer, list))
+  inc:raise("critical", ("%d other host%s talked to the same peer"):format(#hosts, #hosts > 1 and "s" or ""))
+  return list
 end
 
 --- Tier 1 says whether the traffic is C2, with the alert and why nothing was done yet: true, or
@@ -115,6 +139,7 @@ return playbook {
     end
     inc:note(("%s: %s talks to %s%s."):format(rule(inc), host_ip, peer,
       remote_ip and domain and (" (%s)"):format(domain) or ""))
+    local others = campaign(inc, host_ip, peer, remote_ip, domain)
     local alert = inc.raw and inc:evidence{
       -- Suricata's or GuardDuty's: the sensor's own words, for tier 1 and the record.
       name = "alert.json", data = json.encode(inc.raw), description = "The alert that opened the incident",
@@ -143,8 +168,8 @@ return playbook {
       -- Someone may be at the other end of the channel now.
       due = "4h",
       description = ("Find the process on %s that talks to %s (the EDR's network events on the host),"
-        .. " how it got there and what it did, and whether other hosts talk to %s. Then clean or reimage %s.")
-        :format(host, peer, peer, host),
+        .. " how it got there and what it did, and whether other hosts talk to %s%s. Then clean or reimage %s.")
+        :format(host, peer, peer, others and (" (known already: %s)"):format(others) or "", host),
       choices = { "cleaned", "reimaged" },
     }, containment, isolated)
     inc:close{ reason = ("C2 traffic from %s to %s: host %s%s."):format(host, peer, outcome,

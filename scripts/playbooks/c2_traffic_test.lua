@@ -95,6 +95,45 @@ test("an unknown peer of a rule sure of itself is cut off without waiting for ti
   expect.equal(#result.tasks, 1)
 end)
 
+test("a peer other hosts talked to makes a campaign: linked, critical, and named for tier 2", function()
+  -- Two hosts seen before, one reaching the peer by its address, one by its name; and a third host
+  -- with a peer of its own.
+  local open = incident(beacons({ host_ip = "10.20.7.9", host = "WS-FIN-0007", remote_ip = "203.0.113.50" }))
+  local closed = incident(beacons({ host_ip = "10.20.8.1", remote_ip = "203.0.113.51" }))
+  closed:close{ reason = "host reimaged" }
+  incident(beacons({ host_ip = "10.20.9.2", remote_ip = "203.0.113.99", remote_domain = "other.example.org" }))
+  stub.intel{ ["198.51.100.7"] = "unknown", ["telemetry-cdn.example.net"] = "unknown" }
+  stub.action("checkpoint.block_ip", { status = "done" })
+  falcon_finds_the_host()
+  stub.chat("Approve crowdstrike.contain_host", "approve", "alice")
+  stub.action("crowdstrike.contain_host", { status = "done" })
+  stub.task("Find and remove what on WS-ENG-0142", "cleaned")
+
+  local result = run(c2_traffic, beacons({ remote_ip = "203.0.113.50" }))
+
+  local known = ("WS-FIN-0007 (%s, new), 10.20.8.1 (%s, closed)"):format(open.id, closed.id)
+  expect.note(result, ("Other hosts talked to 203.0.113.50 in the last 30 days, now linked: %s."):format(known))
+  expect.journal(result, "linked to " .. open.id)
+  expect.journal(result, "linked to " .. closed.id)
+  expect.equal(result.incident.severity, "critical")
+  expect.contains(expect.task(result, "Find and remove what on WS-ENG-0142").description,
+    ("whether other hosts talk to 203.0.113.50 (known already: %s)"):format(known))
+end)
+
+test("a host's own earlier incident with the peer is no campaign", function()
+  incident(beacons())
+  stub.intel{ ["198.51.100.7"] = "unknown", ["telemetry-cdn.example.net"] = "unknown" }
+  stub.action("checkpoint.block_ip", { status = "done" })
+  stub.action("crowdstrike.find_host", { status = "failed", result = "the API answered 500" })
+  stub.task("Isolate", "isolated")
+  stub.task("Find and remove what on 10.20.4.31", "cleaned")
+
+  local result = run(c2_traffic, beacons())
+
+  expect.no_journal(result, "Other hosts talked to")
+  expect.equal(result.incident.severity, "medium")
+end)
+
 test("a benign peer goes to tier 1 with the alert as evidence, and nothing is blocked or contained", function()
   stub.intel{ ["198.51.100.7"] = "benign", ["telemetry-cdn.example.net"] = "benign" }
   stub.task("Review the C2 alert: 10.20.4.31 to 198.51.100.7", "false positive")
