@@ -131,6 +131,7 @@ public struct APIServer {
                                   executors: configuration.executors, limits: configuration.limits, logger: logger)
         let service = try IncidentService(ledger: ledger, runs: runs, scripts: configuration.scriptsFolder,
                                           modules: modules, dedupWindow: configuration.dedupWindow, logger: logger)
+        let fetches = Fetches(integrations: integrations, incidents: service, store: store, logger: logger)
         do {
             try await service.start()
             await logScripts(service)
@@ -152,9 +153,10 @@ public struct APIServer {
             router: router(service: service, evidence: evidence, reputation: reputation, store: store, token: token, chat: chat,
                            slack: slack, warRoom: WarRoomRoutes(chat: chat, console: console, posts: warRoomPosts),
                            health: HealthRoute(store: store as? any LeasingStore, writes: store as? any WriteRefusingStore,
-                                               chat: chat, integrations: integrations, incidents: service),
+                                               chat: chat, integrations: integrations, fetches: fetches,
+                                               incidents: service),
                            metrics: MetricsRoute(store: store, reputation: reputation, integrations: integrations,
-                                                incidents: service, chat: chat,
+                                                fetches: fetches, incidents: service, chat: chat,
                                                 runs: runs, logger: logger),
                            roles: PersonalRoles(chat: chat, journal: store, logger: logger),
                            actions: actions),
@@ -164,7 +166,8 @@ public struct APIServer {
                 } ?? []))),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port),
                                                     serverName: AutomatorVersion.serverHeader),
-            services: [ServiceRunner(service: service, chat: chat, integrations: integrations, actions: actions,
+            services: [ServiceRunner(service: service, chat: chat, integrations: integrations, fetches: fetches,
+                                     actions: actions,
                                      checkpointer: JournalCheckpointer(store: store, folder: folder, logger: logger),
                                      reports: reports,
                                      leases: RunLeaseKeeper(runs: runs, logger: logger),
@@ -199,7 +202,7 @@ public struct APIServer {
 
     /// What the server keeps, in one store: SQLite or PostgreSQL.
     private typealias ServedStore = WorkloadStore & IntelStore & ReportStore & EvidenceStore & ActionStore
-        & PersonalTokenStore
+        & PersonalTokenStore & FetchStore
 
     /// The store, and where it is for the log.
     private func openStore() async throws(StoreError) -> (any ServedStore, String) {

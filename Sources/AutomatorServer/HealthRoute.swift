@@ -13,7 +13,9 @@ import Hummingbird
 /// since when, how many; not why, which the log says: this route has no token, and an error may
 /// quote the service's answer), the playbooks whose file does not load (`playbooks_failing`,
 /// likewise kept at their previous version),
-/// and those whose service failed, whose lookups answer `unknown` without asking it
+/// the integrations' fetches whose runs fail since the last that succeeded (`fetches_failing`:
+/// since when, how many; on the worker that fetches, the leader on a shared store; the cursor
+/// stays where it was meanwhile), and those whose service failed, whose lookups answer `unknown` without asking it
 /// (`integrations_paused`: why, since when, until when; `IntegrationPause`), while they do: as
 /// `automator_integration_paused`, not once the pause ended with no lookup since, which would ask.
 struct HealthRoute: Sendable {
@@ -22,6 +24,7 @@ struct HealthRoute: Sendable {
     let writes: (any WriteRefusingStore)?
     let chat: ChatService
     let integrations: Integrations
+    let fetches: Fetches
     let incidents: IncidentService
 
     func add(to router: Router<APIRequestContext>) {
@@ -66,6 +69,14 @@ struct HealthRoute: Sendable {
             guard let failures = status.lookupFailures else { return nil }
             var failing = JSONText.Object()
             failing["integration"] = JSONText.string(status.key)
+            failing["since"] = JSONText.time(failures.since)
+            failing["failed"] = "\(failures.failed)"
+            return failing.text
+        })
+        health["fetches_failing"] = JSONText.array(fetches.statuses.compactMap { status in
+            guard let failures = status.failures else { return nil }
+            var failing = JSONText.Object()
+            failing["integration"] = JSONText.string(status.name)
             failing["since"] = JSONText.time(failures.since)
             failing["failed"] = "\(failures.failed)"
             return failing.text
