@@ -159,7 +159,7 @@ public struct APIServer {
                                                 fetches: fetches, incidents: service, chat: chat,
                                                 runs: runs, logger: logger),
                            roles: PersonalRoles(chat: chat, journal: store, logger: logger),
-                           actions: actions),
+                           actions: actions, fetches: fetches, integrations: integrations),
             server: .http1(configuration: HTTP1Channel.Configuration(
                 additionalChannelHandlers: [IdleConnectionHandler()] + (slack.map {
                     [SlackEventsHandler(adapter: $0, inbox: chat, serverName: AutomatorVersion.serverHeader)]
@@ -235,10 +235,11 @@ public struct APIServer {
     }
 
     private func router(service: IncidentService, evidence: EvidenceService, reputation: ReputationService,
-                        store: any IntelStore & ReportStore & PersonalTokenStore, token: String, chat: ChatService,
-                        slack: SlackAdapter?,
+                        store: any IntelStore & ReportStore & PersonalTokenStore & FetchStore, token: String,
+                        chat: ChatService, slack: SlackAdapter?,
                         warRoom: WarRoomRoutes, health: HealthRoute, metrics: MetricsRoute,
-                        roles: PersonalRoles, actions: ActionService) -> Router<APIRequestContext>
+                        roles: PersonalRoles, actions: ActionService, fetches: Fetches,
+                        integrations: Integrations) -> Router<APIRequestContext>
     {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: JSONErrors())
@@ -260,6 +261,7 @@ public struct APIServer {
         warRoom.add(to: api)
         ActionRoutes(actions: actions, roles: roles).add(to: api)
         TokenRoutes(store: store).add(to: api)
+        FetchRoutes(fetches: fetches, integrations: integrations, store: store, roles: roles).add(to: api)
         return router
     }
 

@@ -93,7 +93,7 @@ public final class Fetches: Sendable {
     public func runNow(_ name: String) async throws(FetchError) -> Page {
         guard let fetch = integrations.fetches.first(where: { $0.name == name }) else {
             let names = integrations.fetches.map(\.name)
-            throw FetchError("no integration in use declares a fetch named \(name): "
+            throw FetchError(.notDeclared, "no integration in use declares a fetch named \(name): "
                 + (names.isEmpty ? "none does" : "the fetches are " + names.joined(separator: ", ")))
         }
         let taken = schedules.withLock { schedules in
@@ -103,7 +103,9 @@ public final class Fetches: Sendable {
             schedules[name] = schedule
             return true
         }
-        guard taken else { throw FetchError("the fetch \(name) is running now: automator fetch list shows how it went") }
+        guard taken else {
+            throw FetchError(.running, "the fetch \(name) is running now: automator fetch list shows how it went")
+        }
         let result = await page(fetch)
         finished(fetch, result)
         return try result.get()

@@ -557,7 +557,7 @@ public final class Integrations: Sendable {
             return found
         }
         guard let integration else {
-            return .failure(FetchError("the integration \(name) is not in use, or declares no fetch: "
+            return .failure(FetchError(.notDeclared, "the integration \(name) is not in use, or declares no fetch: "
                 + "automator check --config FILE says why"))
         }
         switch await integration.limiter.acquire() {
