@@ -66,20 +66,10 @@ struct HealthRoute: Sendable {
             return paused.text
         })
         health["integrations_lookups_failing"] = JSONText.array(integrations.statuses.compactMap { status in
-            guard let failures = status.lookupFailures else { return nil }
-            var failing = JSONText.Object()
-            failing["integration"] = JSONText.string(status.key)
-            failing["since"] = JSONText.time(failures.since)
-            failing["failed"] = "\(failures.failed)"
-            return failing.text
+            status.lookupFailures.map { Self.failing(status.key, $0) }
         })
         health["fetches_failing"] = JSONText.array(fetches.statuses.compactMap { status in
-            guard let failures = status.failures else { return nil }
-            var failing = JSONText.Object()
-            failing["integration"] = JSONText.string(status.name)
-            failing["since"] = JSONText.time(failures.since)
-            failing["failed"] = "\(failures.failed)"
-            return failing.text
+            status.failures.map { Self.failing(status.name, $0) }
         })
         health["playbooks_failing"] = JSONText.array(await incidents.playbooks().problems.map { problem in
             var failing = JSONText.Object()
@@ -89,5 +79,14 @@ struct HealthRoute: Sendable {
             return failing.text
         })
         return Response.json(health.textWithoutNulls)
+    }
+
+    /// `{"integration", "since", "failed"}`: an integration's lookups, or its fetch, failing.
+    private static func failing(_ integration: String, _ failures: LookupFailureState) -> String {
+        var failing = JSONText.Object()
+        failing["integration"] = JSONText.string(integration)
+        failing["since"] = JSONText.time(failures.since)
+        failing["failed"] = "\(failures.failed)"
+        return failing.text
     }
 }

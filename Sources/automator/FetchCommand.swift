@@ -24,7 +24,7 @@ struct FetchCommand: AsyncParsableCommand {
             Examples:
               automator fetch list
               automator fetch run defender
-              automator fetch list --json | jq -r '.fetches[] | select(.failures > 0) | .name'
+              automator fetch list --json | jq -r '.fetches[].last_error'
             """,
         subcommands: [List.self, Run.self]
     )
