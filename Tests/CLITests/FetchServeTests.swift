@@ -33,6 +33,13 @@ struct FetchServeTests {
                                              arguments: ["--executors", "1", "--config", config])
     }
 
+    /// The value of the gauge `name` for defender in `server`'s `/metrics`.
+    static func gauge(_ name: String, on server: ServerProcess) async throws -> Double? {
+        let metrics = try await server.call("GET", "/metrics").body
+        return metrics.split(separator: "\n").first { $0.hasPrefix(name + #"{integration="defender"} "#) }
+            .flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
     /// An alerts_v2 alert `id` of `category`, updated at `updated` (the example's other fields).
     static func alert(_ id: String, category: String = "DefenseEvasion", title: String = "Suspicious execution of hidden file",
                       severity: String = "medium", updated: String) -> String
@@ -186,5 +193,49 @@ struct FetchServeTests {
         })
         server.terminate()
         #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("On a shared PostgreSQL store only the leader fetches; the next leader goes on from its cursor")
+    func onlyTheLeaderFetches() async throws {
+        let graph = try await LoopbackGraph()
+        defer { graph.stop() }
+        let format = ISO8601DateFormatter()
+        format.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let first = format.string(from: Date().addingTimeInterval(-60))
+        graph.publish([Self.alert("alert-1", updated: first), Self.alert("alert-2", updated: first)])
+        let folder = try TemporaryFolder()
+        let scripts = try Self.scripts(in: folder)
+        let store = try await PostgresServer.shared().makeDatabase()
+        let settings = graph.settings.sorted { $0.key < $1.key }.map { #"\#($0.key): "\#($0.value)""# }
+        let config = try folder.write("automator.yml", "integrations:\n  defender: { \(settings.joined(separator: ", ")) }\n")
+        func worker(_ name: String) async throws -> ServerProcess {
+            try await ServerProcess.start(data: folder.url.appendingPathComponent(name), scripts: scripts,
+                                          arguments: ["--executors", "1", "--store", store, "--config", config])
+        }
+        let one = try await worker("one")
+        let two = try await worker("two")
+        #expect(try await eventually { try await Self.incidents(on: two).count == 2 })
+        // One of them leads, and only its fetch ever stored a page; the other's never ran.
+        var stamps: [Double] = []
+        #expect(try await eventually {
+            stamps = [try await Self.gauge("automator_integration_fetch_success_timestamp_seconds", on: one) ?? -1,
+                      try await Self.gauge("automator_integration_fetch_success_timestamp_seconds", on: two) ?? -1]
+            return stamps.filter { $0 > 0 }.count == 1 && stamps.contains(0)
+        }, "\(stamps)")
+        let (leader, other) = stamps[0] > 0 ? (one, two) : (two, one)
+        let listed = try await other.call("GET", "/api/v1/fetches").json["fetches"] as? [[String: Any]]
+        #expect(listed?.first?["cursor"] as? String == first, "every worker reads the leader's cursor: \(listed ?? [])")
+
+        // The leader stops; the other leads, and goes on from the cursor.
+        leader.terminate()
+        #expect(await leader.waitForExit() == 0)
+        let asked = Self.filters(graph).count
+        graph.publish([Self.alert("alert-3", updated: format.string(from: Date()))])
+        #expect(try await eventually { try await Self.incidents(on: other).count == 3 }, "\(other.log)")
+        #expect(Self.filters(graph).dropFirst(asked).first == "lastUpdateDateTime gt \(first)",
+                "the new leader asked from the cursor the last one kept, not from a new first window")
+        #expect(try await Self.gauge("automator_integration_fetch_success_timestamp_seconds", on: other) ?? 0 > 0)
+        other.terminate()
+        #expect(await other.waitForExit() == 0)
     }
 }
