@@ -131,6 +131,7 @@ public struct APIServer {
                                   executors: configuration.executors, limits: configuration.limits, logger: logger)
         let service = try IncidentService(ledger: ledger, runs: runs, scripts: configuration.scriptsFolder,
                                           modules: modules, dedupWindow: configuration.dedupWindow, logger: logger)
+        let fetches = Fetches(integrations: integrations, incidents: service, store: store, logger: logger)
         do {
             try await service.start()
             await logScripts(service)
@@ -152,19 +153,21 @@ public struct APIServer {
             router: router(service: service, evidence: evidence, reputation: reputation, store: store, token: token, chat: chat,
                            slack: slack, warRoom: WarRoomRoutes(chat: chat, console: console, posts: warRoomPosts),
                            health: HealthRoute(store: store as? any LeasingStore, writes: store as? any WriteRefusingStore,
-                                               chat: chat, integrations: integrations, incidents: service),
+                                               chat: chat, integrations: integrations, fetches: fetches,
+                                               incidents: service),
                            metrics: MetricsRoute(store: store, reputation: reputation, integrations: integrations,
-                                                incidents: service, chat: chat,
+                                                fetches: fetches, incidents: service, chat: chat,
                                                 runs: runs, logger: logger),
                            roles: PersonalRoles(chat: chat, journal: store, logger: logger),
-                           actions: actions),
+                           actions: actions, fetches: fetches, integrations: integrations),
             server: .http1(configuration: HTTP1Channel.Configuration(
                 additionalChannelHandlers: [IdleConnectionHandler()] + (slack.map {
                     [SlackEventsHandler(adapter: $0, inbox: chat, serverName: AutomatorVersion.serverHeader)]
                 } ?? []))),
             configuration: ApplicationConfiguration(address: .hostname(host, port: configuration.port),
                                                     serverName: AutomatorVersion.serverHeader),
-            services: [ServiceRunner(service: service, chat: chat, integrations: integrations, actions: actions,
+            services: [ServiceRunner(service: service, chat: chat, integrations: integrations, fetches: fetches,
+                                     actions: actions,
                                      checkpointer: JournalCheckpointer(store: store, folder: folder, logger: logger),
                                      reports: reports,
                                      leases: RunLeaseKeeper(runs: runs, logger: logger),
@@ -199,7 +202,7 @@ public struct APIServer {
 
     /// What the server keeps, in one store: SQLite or PostgreSQL.
     private typealias ServedStore = WorkloadStore & IntelStore & ReportStore & EvidenceStore & ActionStore
-        & PersonalTokenStore
+        & PersonalTokenStore & FetchStore
 
     /// The store, and where it is for the log.
     private func openStore() async throws(StoreError) -> (any ServedStore, String) {
@@ -232,10 +235,11 @@ public struct APIServer {
     }
 
     private func router(service: IncidentService, evidence: EvidenceService, reputation: ReputationService,
-                        store: any IntelStore & ReportStore & PersonalTokenStore, token: String, chat: ChatService,
-                        slack: SlackAdapter?,
+                        store: any IntelStore & ReportStore & PersonalTokenStore & FetchStore, token: String,
+                        chat: ChatService, slack: SlackAdapter?,
                         warRoom: WarRoomRoutes, health: HealthRoute, metrics: MetricsRoute,
-                        roles: PersonalRoles, actions: ActionService) -> Router<APIRequestContext>
+                        roles: PersonalRoles, actions: ActionService, fetches: Fetches,
+                        integrations: Integrations) -> Router<APIRequestContext>
     {
         let router = Router(context: APIRequestContext.self)
         router.add(middleware: JSONErrors())
@@ -257,6 +261,7 @@ public struct APIServer {
         warRoom.add(to: api)
         ActionRoutes(actions: actions, roles: roles).add(to: api)
         TokenRoutes(store: store).add(to: api)
+        FetchRoutes(fetches: fetches, integrations: integrations, store: store, roles: roles).add(to: api)
         return router
     }
 

@@ -13,7 +13,9 @@ import Hummingbird
 /// since when, how many; not why, which the log says: this route has no token, and an error may
 /// quote the service's answer), the playbooks whose file does not load (`playbooks_failing`,
 /// likewise kept at their previous version),
-/// and those whose service failed, whose lookups answer `unknown` without asking it
+/// the integrations' fetches whose runs fail since the last that succeeded (`fetches_failing`:
+/// since when, how many; on the worker that fetches, the leader on a shared store; the cursor
+/// stays where it was meanwhile), and those whose service failed, whose lookups answer `unknown` without asking it
 /// (`integrations_paused`: why, since when, until when; `IntegrationPause`), while they do: as
 /// `automator_integration_paused`, not once the pause ended with no lookup since, which would ask.
 struct HealthRoute: Sendable {
@@ -22,6 +24,7 @@ struct HealthRoute: Sendable {
     let writes: (any WriteRefusingStore)?
     let chat: ChatService
     let integrations: Integrations
+    let fetches: Fetches
     let incidents: IncidentService
 
     func add(to router: Router<APIRequestContext>) {
@@ -63,12 +66,10 @@ struct HealthRoute: Sendable {
             return paused.text
         })
         health["integrations_lookups_failing"] = JSONText.array(integrations.statuses.compactMap { status in
-            guard let failures = status.lookupFailures else { return nil }
-            var failing = JSONText.Object()
-            failing["integration"] = JSONText.string(status.key)
-            failing["since"] = JSONText.time(failures.since)
-            failing["failed"] = "\(failures.failed)"
-            return failing.text
+            status.lookupFailures.map { Self.failing(status.key, $0) }
+        })
+        health["fetches_failing"] = JSONText.array(fetches.statuses.compactMap { status in
+            status.failures.map { Self.failing(status.name, $0) }
         })
         health["playbooks_failing"] = JSONText.array(await incidents.playbooks().problems.map { problem in
             var failing = JSONText.Object()
@@ -78,5 +79,14 @@ struct HealthRoute: Sendable {
             return failing.text
         })
         return Response.json(health.textWithoutNulls)
+    }
+
+    /// `{"integration", "since", "failed"}`: an integration's lookups, or its fetch, failing.
+    private static func failing(_ integration: String, _ failures: LookupFailureState) -> String {
+        var failing = JSONText.Object()
+        failing["integration"] = JSONText.string(integration)
+        failing["since"] = JSONText.time(failures.since)
+        failing["failed"] = "\(failures.failed)"
+        return failing.text
     }
 }

@@ -14,6 +14,7 @@ struct MetricsRoute: Sendable {
     /// Where the feeds in use are.
     let reputation: ReputationService
     let integrations: Integrations
+    let fetches: Fetches
     /// Where the playbooks in use, and the files that do not load, are.
     let incidents: IncidentService
     let chat: ChatService
@@ -178,5 +179,14 @@ struct MetricsRoute: Sendable {
         text.gauge("automator_integration_paused_until_timestamp_seconds", "When the integration's current pause "
                    + "ends and a lookup asks its service again, in seconds since 1970; 0 if it is not paused.",
                    statuses.map { ([("integration", $0.key)], ($0.pause?.until.timeIntervalSince1970 ?? 0).rounded(.up)) })
+        // On the worker that fetches (the leader on a shared store); the others have none.
+        let fetching = fetches.statuses
+        text.gauge("automator_integration_fetch_failing", "1 from a run of the integration's fetch that failed (the "
+                   + "log and automator fetch list say why) until one succeeds; its cursor stays where it was meanwhile.",
+                   fetching.map { ([("integration", $0.name)], $0.failures == nil ? 0 : 1) })
+        text.gauge("automator_integration_fetch_success_timestamp_seconds", "When the integration's fetch last stored "
+                   + "a page, in seconds since 1970; 0 if it has not since this server started.", fetching.map {
+            ([("integration", $0.name)], ($0.lastSuccess?.timeIntervalSince1970 ?? 0).rounded(.down))
+        })
     }
 }

@@ -9,6 +9,8 @@ struct ServiceRunner: Service {
     let service: IncidentService
     let chat: ChatService
     let integrations: Integrations
+    /// The integrations' fetches, which the leader runs.
+    let fetches: Fetches
     let actions: ActionService
     let checkpointer: JournalCheckpointer
     /// The daily report (`chat.report`), posted by the leader when one is set.
@@ -57,18 +59,20 @@ struct ServiceRunner: Service {
     }
 
     /// What one worker does for all: receiving from the chat networks that every worker would
-    /// receive from alike (Matrix), posting the scheduled report, lifting expired actions (twice
+    /// receive from alike (Matrix), running the integrations' fetches (two workers would both
+    /// ingest every page), posting the scheduled report, lifting expired actions (twice
     /// would undo twice), deleting the chat's old runs, edited texts and slash commands' conversations. On a shared store, the leader among the
     /// workers does it; on SQLite, the only one.
     private func lead() async {
         let sweeper = ChatSweeper(runs: service.runs.store, chat: chat.store, logger: logger)
-        let duties: @Sendable () async -> Void = { [chat, reports, actions] in
+        let duties: @Sendable () async -> Void = { [chat, fetches, reports, actions] in
             async let receiving: Void = chat.receiveOnThisWorker()
+            async let fetching: Void = fetches.run()
             async let scheduled: Void = reports.run()
             // The expiries are in the store: one that passed while no server ran lifts at the first look.
             async let expiries: Void = actions.expire(every: .seconds(1))
             async let sweeping: Void = sweeper.run(every: .seconds(3600))
-            _ = await (receiving, scheduled, expiries, sweeping)
+            _ = await (receiving, fetching, scheduled, expiries, sweeping)
         }
         guard let shared = service.runs.store as? any LeasingStore else { return await duties() }
         await shared.lead(duties)

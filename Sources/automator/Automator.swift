@@ -27,7 +27,7 @@ struct Automator: AsyncParsableCommand {
               automator repl
             """,
         version: AutomatorVersion.current,
-        subcommands: [RunCommand.self, TestCommand.self, CheckCommand.self, ReplCommand.self, ServeCommand.self, RunsCommand.self, IncidentCommand.self,
+        subcommands: [RunCommand.self, TestCommand.self, CheckCommand.self, ReplCommand.self, ServeCommand.self, RunsCommand.self, IncidentCommand.self, FetchCommand.self,
                       TaskCommand.self, QuestionCommand.self, PlaybookCommand.self, IntelCommand.self, ChatCommand.self,
                       JournalCommand.self, EvidenceCommand.self, ActionCommand.self, ReportCommand.self, AuditCommand.self,
                       MigrateCommand.self, StoreCommand.self, TokenCommand.self]

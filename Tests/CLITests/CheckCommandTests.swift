@@ -229,8 +229,8 @@ struct CheckCommandTests {
             let result = try await AutomatorProcess.run(["check", "--scripts", "."] + configuration, in: folder.url)
             #expect(result.status == 1, "\(configuration): \(result.stdout)")
             for expected in [
-                "./integrations/oops.lua:3: integration: unknown field descripton: the fields are actions, config, name, "
-                    + "rate, reliability, reputation",
+                "./integrations/oops.lua:3: integration: unknown field descripton: the fields are actions, config, fetch, "
+                    + "name, rate, reliability, reputation",
                 "./integrations/oops.lua:5: integration: config.token: unknown field requird: the fields are default, "
                     + "env, required, secret",
                 "./integrations/oops.lua:8: integration: reputation.ipv4: unknown kind: the kinds are domain, email, file, "

@@ -88,7 +88,7 @@ struct ServeCommandTests {
 
         let health = try await server.call("GET", "/healthz", credentials: .none)
         #expect(health.status == 200)
-        #expect(health.body == #"{"status":"ok","chat":[],"integrations_failing":[],"integrations_paused":[],"integrations_lookups_failing":[],"playbooks_failing":[]}"#)
+        #expect(health.body == #"{"status":"ok","chat":[],"integrations_failing":[],"integrations_paused":[],"integrations_lookups_failing":[],"fetches_failing":[],"playbooks_failing":[]}"#)
     }
 
     @Test("Bad requests get the right status and a message that says what to do; none starts a run")

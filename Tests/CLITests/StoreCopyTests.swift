@@ -101,6 +101,12 @@ struct StoreCopyTests {
     func moveAndGoOn() async throws {
         let workspace = try await Workspace()
         let before = try await Workspace.expectSuccess(["incident", "show", "INC-1", "--data", workspace.data]).stdout
+        // Where defender.lua's fetch stopped, as the folder's server kept it.
+        let folderStore = try DatabaseQueue(path: workspace.data + "/automator.sqlite")
+        try await folderStore.write { db in
+            try db.execute(sql: "INSERT INTO fetch_cursor (name, cursor) VALUES ('defender', '2026-11-30T02:15:03.1266667Z')")
+        }
+        try folderStore.close()
 
         let copy = try await Workspace.expectSuccess(["store", "copy", "--data", workspace.data, "--store", workspace.store])
         #expect(copy.stdout.contains("incident            2 rows"), "\(copy.stdout)")
@@ -130,6 +136,8 @@ struct StoreCopyTests {
         #expect(try workspace.psql(#"SELECT network, id, watched, "verbose" FROM chat_channel"#) == "console|#soc|t|f")
         #expect(try workspace.psql("SELECT name, ingest_only FROM personal_token") == "splunk|splunk",
                 "the webhook's token still posts one source's alerts alone")
+        #expect(try workspace.psql("SELECT name, cursor FROM fetch_cursor") == "defender|2026-11-30T02:15:03.1266667Z",
+                "the workers' leader fetches on from where the folder's server stopped")
 
         // Reports and the audit read the database directly: the copied history is theirs.
         let report = try await Workspace.expectSuccess(["report", "--store", workspace.store, "--since", "1d", "--format", "csv"])

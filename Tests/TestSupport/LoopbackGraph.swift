@@ -1,4 +1,6 @@
+import Foundation
 import Hummingbird
+import Synchronization
 
 /// Microsoft Entra ID's token endpoint and Microsoft Graph's user calls on loopback, as
 /// Microsoft documents them, for `scripts/integrations/entra.lua`:
@@ -7,7 +9,12 @@ import Hummingbird
 ///   `clientSecret` and the Graph scope: `{ access_token, expires_in }`, else 401 `invalid_client`;
 /// - `PATCH /v1.0/users/{id}` with `accountEnabled`: 204, or 404 `Request_ResourceNotFound` for an
 ///   id holding "ghost";
-/// - `POST /v1.0/users/{id}/revokeSignInSessions`: `{ value: true }`.
+/// - `POST /v1.0/users/{id}/revokeSignInSessions`: `{ value: true }`;
+/// - `GET /v1.0/security/alerts_v2?$filter=lastUpdateDateTime gt {time}&$top={n}`: the alerts
+///   `publish`ed, updated after `time`, newest first, `n` a page (`$top`, 100 by default), each page
+///   but the last with an `@odata.nextLink` carrying a `$skiptoken`. `fault` makes it answer 401
+///   `InvalidAuthenticationToken`, 429 `TooManyRequests` with `Retry-After: 1` (once), 503, or a
+///   body that is not JSON.
 ///
 /// A Graph call without `Bearer {token}` gets 401 `InvalidAuthenticationToken`. Every request is
 /// in `received`.
@@ -17,8 +24,25 @@ public final class LoopbackGraph: Sendable {
     public static let clientSecret = "graph-secret"
     public static let token = "graph-token"
 
+    /// How alerts_v2 fails, as Graph documents its errors (`{ error: { code, message } }`).
+    public enum Fault: Sendable {
+        case unauthorized
+        /// 429 with `Retry-After: 1` for the next request, then answers again.
+        case throttledOnce
+        case unavailable
+        case notJSON
+    }
+
     public let received = ReceivedRequests()
     private let server: LoopbackServer
+    /// The alerts as JSON text, and the fault alerts_v2 answers with while one is set.
+    private final class Published: Sendable {
+        let alerts = Mutex<[String]>([])
+        let fault = Mutex<Fault?>(nil)
+        /// The server's URL, for the next pages' links: known once it listens.
+        let url = Mutex("")
+    }
+    private let published: Published
 
     public init() async throws {
         let router = Router()
@@ -44,8 +68,61 @@ public final class LoopbackGraph: Sendable {
             if let refused = Self.unauthenticated(request) { return refused }
             return Self.json(#"{"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean", "value": true}"#)
         }
+        let published = Published()
+        self.published = published
+        received.route(router, .get, "/v1.0/security/alerts_v2") { request in
+            if let refused = Self.unauthenticated(request) { return refused }
+            switch published.fault.withLock({ fault in defer { if fault == .throttledOnce { fault = nil } }; return fault }) {
+            case .unauthorized?:
+                return Self.json(#"{"error": {"code": "InvalidAuthenticationToken", "message": "Lifetime validation failed, the token is expired."}}"#,
+                                 .unauthorized)
+            case .throttledOnce?:
+                var response = Self.json(#"{"error": {"code": "TooManyRequests", "message": "Too many requests."}}"#,
+                                         .tooManyRequests)
+                response.headers[.retryAfter] = "1"
+                return response
+            case .unavailable?:
+                return Self.json(#"{"error": {"code": "ServiceNotAvailable", "message": "The service is unavailable."}}"#,
+                                 .serviceUnavailable)
+            case .notJSON?:
+                return Self.json("<html><body>Gateway hiccup</body></html>")
+            case nil:
+                break
+            }
+            let query = URLComponents(string: request.line.dropFirst("GET ".count).description)?.queryItems ?? []
+            func parameter(_ name: String) -> String? { query.first { $0.name == name }?.value }
+            let since = parameter("$filter")?.firstMatch(of: /^lastUpdateDateTime gt (\S+)$/).map { String($0.output.1) } ?? ""
+            let top = parameter("$top").flatMap(Int.init) ?? 100
+            let skip = parameter("$skiptoken").flatMap(Int.init) ?? 0
+            let updated = Self.objects(published.alerts.withLock { $0 }).filter { ($0["lastUpdateDateTime"] as? String ?? "") > since }
+                .sorted { ($0["lastUpdateDateTime"] as? String ?? "") > ($1["lastUpdateDateTime"] as? String ?? "") }
+            var page: [String: Any] = ["value": Array(updated.dropFirst(skip).prefix(top))]
+            if skip + top < updated.count {
+                var next = URLComponents(string: request.line.dropFirst("GET ".count).description)!
+                next.queryItems = query.filter { $0.name != "$skiptoken" } + [URLQueryItem(name: "$skiptoken", value: "\(skip + top)")]
+                page["@odata.nextLink"] = published.url.withLock { $0 } + next.string!
+            }
+            return Self.json(String(decoding: try! JSONSerialization.data(withJSONObject: page), as: UTF8.self))
+        }
         server = try await LoopbackServer(router)
+        published.url.withLock { $0 = server.url }
     }
+
+    /// Adds `alerts` (alerts_v2 objects as JSON text); one with the id of an alert already there
+    /// replaces it, as an update of that alert.
+    public func publish(_ texts: [String]) {
+        let ids = Set(Self.objects(texts).compactMap { $0["id"] as? String })
+        published.alerts.withLock { alerts in
+            alerts = zip(alerts, Self.objects(alerts)).filter { !ids.contains($0.1["id"] as? String ?? "") }.map(\.0) + texts
+        }
+    }
+
+    private static func objects(_ texts: [String]) -> [[String: Any]] {
+        texts.map { (try! JSONSerialization.jsonObject(with: Data($0.utf8))) as! [String: Any] }
+    }
+
+    /// Makes alerts_v2 fail as `fault` says from the next request, or answer again when nil.
+    public func fail(_ fault: Fault?) { published.fault.withLock { $0 = fault } }
 
     public var url: String { server.url }
 

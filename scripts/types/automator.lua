@@ -482,6 +482,7 @@ function intel.file(bytes) end
 ---@field rate? { per_second?: integer, per_minute?: integer, per_day?: integer } quotas: lookups over them wait
 ---@field reputation? table<"ip"|"domain"|"url"|"file"|"email", fun(value: string, config: table<string, string>): integration.answer?>
 ---@field actions? table<string, integration.action> what it can do (docs/integrations.md)
+---@field fetch? integration.fetch alerts `serve` pulls from the service, for tools that cannot push them
 
 ---@alias integration.param_type "string"|"integer"|"number"|"boolean"|"ip"|"cidr"|"account"|"host"
 
@@ -504,6 +505,19 @@ function intel.file(bytes) end
 ---@field undo? string the action of this integration that reverses it, given the same params
 ---@field ttl? duration the undo runs by itself after this (needs an undo)
 ---@field params? table<string, integration.param|integration.param_type>
+
+---@class integration.fetch_context
+---@field config table<string, string> the settings, secrets as placeholders
+
+---@class integration.page
+---@field alerts table[] the alerts as the service gave them: each goes through mappers/SOURCE.lua as a POST /api/v1/ingest/SOURCE would
+---@field cursor? string where the next run starts (a time, a page token); nil keeps the one it was given
+---@field more? boolean the service has more now: the next run comes at once
+
+---@class integration.fetch
+---@field every duration how often `serve` (its leader, on a shared store) runs it; a failing one waits longer each time
+---@field source? string the mapper its alerts go through, scripts/mappers/SOURCE.lua: the integration's name by default
+---@field run fun(context: integration.fetch_context, cursor: string?): integration.page the cursor is kept only once the page's alerts are; nil the first time
 
 ---Declares a threat-intel integration, in scripts/integrations/NAME.lua: `return integration { ... }`.
 ---Settings come from the configuration file (`integrations.NAME.KEY`), else the environment, else

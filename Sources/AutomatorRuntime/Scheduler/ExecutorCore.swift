@@ -91,7 +91,7 @@ extension Executor {
                 case .hook:
                     try LuaRun(state: sandbox.state, function: try driver("run_hook", of: "incidents"),
                                leading: [.reference(chunk.reference)], jsonArguments: request.arguments)
-                case .reputation, .action, .chat:
+                case .reputation, .action, .fetch, .chat:
                     try LuaRun(state: sandbox.state, function: try declarationDriver(of: request.entry),
                                leading: [.reference(chunk.reference), .string(request.chunkName.dropFirst().description)],
                                jsonArguments: request.arguments)
@@ -123,6 +123,7 @@ extension Executor {
             switch entry {
             case .reputation: try driver("run_reputation", of: "integrations")
             case .action: try driver("run_action", of: "integrations")
+            case .fetch: try driver("run_fetch", of: "integrations")
             default: try driver("run_chat", of: "chat")
             }
         }
@@ -130,7 +131,7 @@ extension Executor {
         /// The run's chunk in its environment: new for each run, but an integration's, which its
         /// runs share.
         private func chunk(of request: RunRequest) throws(LuaError) -> (Environment, Chunk) {
-            let shared = request.entry == .reputation || request.entry == .action
+            let shared = [.reputation, .action, .fetch].contains(request.entry)
             if shared, let kept = integrationChunks[request.chunkName], kept.source == request.source {
                 return (kept.environment, kept.chunk)
             }

@@ -51,6 +51,10 @@ public enum RunEntry: Sendable, Hashable {
     /// called with the second (its checked parameters) and the third (its context). Not stored:
     /// the run that asked for the action records it.
     case action
+    /// The script returns `integration { ... }`, whose `fetch.run` is called with the first
+    /// argument (its context) and the second (the cursor it returned last time, or nil). Not
+    /// stored: the fetch keeps its cursor once the alerts it returned are stored (`Fetches`).
+    case fetch
     /// The script returns `command { ... }` or `watch { ... }`, whose `run` is called with the
     /// chat message object made from the first argument, and the second (the command's words).
     /// The run acts for `actor`, the person who wrote the message.
@@ -63,6 +67,7 @@ public enum RunEntry: Sendable, Hashable {
         case "hook": self = .hook
         case "reputation": self = .reputation
         case "action": self = .action
+        case "fetch": self = .fetch
         case let text? where text.hasPrefix("chat:"): self = .chat(actor: String(text.dropFirst("chat:".count)))
         case let text?: self = .playbook(String(text.dropFirst("playbook:".count)))
         }
@@ -75,6 +80,7 @@ public enum RunEntry: Sendable, Hashable {
         case .hook: "hook"
         case .reputation: "reputation"
         case .action: "action"
+        case .fetch: "fetch"
         case .chat(let actor): "chat:\(actor)"
         }
     }

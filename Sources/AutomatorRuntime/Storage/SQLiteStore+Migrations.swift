@@ -420,6 +420,17 @@ extension SQLiteStore {
         migrator.registerMigration("v22") { db in
             try db.execute(sql: "ALTER TABLE personal_token ADD COLUMN ingest_only TEXT")
         }
+        // Each integration's fetch: the cursor its last stored page returned, and how its runs went
+        // (`automator fetch list`). Kept after the page's alerts, so a crash between the two fetches
+        // the page again, whose alerts then link to their incidents. PostgreSQL's v23.
+        migrator.registerMigration("v23") { db in
+            try db.execute(sql: """
+                CREATE TABLE fetch_cursor (
+                    name TEXT PRIMARY KEY, cursor TEXT, last_success INTEGER, failing_since INTEGER,
+                    failures INTEGER NOT NULL DEFAULT 0, last_error TEXT
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 

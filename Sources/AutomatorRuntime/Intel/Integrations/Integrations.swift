@@ -43,6 +43,8 @@ public final class Integrations: Sendable {
         var kinds: Set<String>
         /// By action name (`block_ip`).
         var actions: [String: ActionDeclaration]
+        /// Its `fetch`, when it declares one.
+        var fetch: FetchDeclaration?
         /// The configuration the script sees, as JSON (secrets as placeholders).
         var config: String
         /// Blanks its secrets out of the errors its actions raise, as its `http` does out of answers.
@@ -394,7 +396,8 @@ public final class Integrations: Sendable {
         let reliability = setting.reliability ?? (info["reliability"] as? String).flatMap { Reliability(rawValue: $0) } ?? .c
         return Integration(name: name, path: path, source: source, setting: setting, reliability: reliability,
                            isInternal: setting.isInternal, kinds: Set(info["kinds"] as? [String] ?? []),
-                           actions: ActionDeclaration.all(in: info, integration: key), config: object.text,
+                           actions: ActionDeclaration.all(in: info, integration: key),
+                           fetch: FetchDeclaration(info, integration: key), config: object.text,
                            concealer: SecretConcealer(secrets.secrets),
                            limiter: RateLimiter(quotas, key: key, store: store, logger: logger), pause: pause,
                            failures: LookupFailures(name: name, logger: logger), executor: executor,
@@ -537,6 +540,57 @@ public final class Integrations: Sendable {
             return
         }
         start()
+    }
+
+    /// The fetches of the integrations in use, by name: the version in use of each file, with its settings.
+    public var fetches: [FetchDeclaration] {
+        loaded.withLock { $0.integrations.compactMap(\.fetch) }.sorted { $0.name < $1.name }
+    }
+
+    /// Runs the `fetch.run` of the integration named `name` once, within its quota, with `cursor`
+    /// (nil the first time). Its error, secrets blanked out, when the integration is not in use,
+    /// declares no fetch, fails, or returns what is not a page.
+    func fetch(_ name: String, cursor: String?) async -> Result<FetchPage, FetchError> {
+        let integration = loaded.withLock { loaded in
+            let found = loaded.integrations.first { $0.path == "integrations/\(name).lua" && $0.fetch != nil }
+            found?.executor.hold()
+            return found
+        }
+        guard let integration else {
+            return .failure(FetchError(.notDeclared, "the integration \(name) is not in use, or declares no fetch: "
+                + "automator check --config FILE says why"))
+        }
+        switch await integration.limiter.acquire() {
+        case .granted: break
+        case .cancelled:
+            integration.executor.release()
+            return .failure(FetchError("cancelled while waiting for its quota"))
+        case .usedUp(let usedUp):
+            integration.executor.release()
+            return .failure(FetchError("its \(usedUp)"))
+        }
+        var context = JSONText.Object()
+        context["config"] = integration.config
+        // No second argument the first time: the script's cursor is nil, as it would be in Lua.
+        let arguments = JSONText.array([context.text] + (cursor.map { [JSONText.string($0)] } ?? []))
+        let request = RunRequest(source: integration.source, chunkName: "@" + integration.path,
+                                 arguments: Array(arguments.utf8), entry: .fetch)
+        let outcome = await withCheckedContinuation { continuation in
+            integration.executor.run(request) { continuation.resume(returning: $0) }
+        }
+        switch outcome {
+        case .completed(let json):
+            // `[{alerts, cursor, more}]`, as the driver checked it.
+            guard let results = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [Any],
+                  let page = results.first as? [String: Any], let alerts = page["alerts"] as? [String]
+            else { return .failure(FetchError("its fetch.run returned what is not a page of alerts")) }
+            return .success(FetchPage(alerts: alerts.map { Array($0.utf8) }, cursor: page["cursor"] as? String,
+                                      more: page["more"] as? Bool ?? false))
+        case .failed(let error):
+            return .failure(FetchError(integration.concealer.conceal(error.message)))
+        case .suspended(let why):
+            return .failure(FetchError("it did not finish: \(why)"))
+        }
     }
 
     /// Asks every integration that handles `kind` (`ip`, `domain`, `url`, `file`, `email`) about

@@ -2,11 +2,23 @@ public import Foundation
 import Logging
 import Synchronization
 
-/// Says in the log that an integration's lookups fail: one line for each cause (the error, the
-/// indicator taken out of it) until a lookup succeeds again, then one line saying so with how many
-/// failed meanwhile. A revoked key (401) failed every lookup, and each was a warning with a
-/// traceback: hundreds of lines an hour at 3 a.m. saying one thing, burying the rest.
+/// Says in the log that an integration's lookups (or its fetch's runs) fail: one line for each
+/// cause (the error, the indicator taken out of it) until one succeeds again, then one line saying
+/// so with how many failed meanwhile. A revoked key (401) failed every lookup, and each was a
+/// warning with a traceback: hundreds of lines an hour at 3 a.m. saying one thing, burying the rest.
 package final class LookupFailures: Sendable {
+    /// What fails: a lookup, or a run of the integration's fetch, and where its error is seen whole.
+    enum Activity {
+        case lookup
+        case fetch
+
+        var noun: String { self == .lookup ? "lookup" : "fetch" }
+        var plural: String { self == .lookup ? "lookups" : "fetches" }
+        var whereSeen: String {
+            self == .lookup ? "automator intel lookup VALUE shows a lookup's error" : "automator fetch list shows the last error"
+        }
+    }
+
     private struct State {
         /// The causes logged since the last success.
         var causes: Set<String> = []
@@ -22,11 +34,13 @@ package final class LookupFailures: Sendable {
     package static let mostCauses = 5
 
     private let name: String
+    private let activity: Activity
     private let logger: Logger
     private let state = Mutex(State())
 
-    init(name: String, logger: Logger) {
+    init(name: String, of activity: Activity = .lookup, logger: Logger) {
         self.name = name
+        self.activity = activity
         self.logger = logger
     }
 
@@ -43,16 +57,17 @@ package final class LookupFailures: Sendable {
             if state.since == nil { state.since = now }
             state.failed += 1
             if state.causes.contains(cause) { return nil }
+            let activity = self.activity
             guard state.causes.count < Self.mostCauses else {
                 defer { state.capped = true }
                 return state.capped ? nil : """
-                    integration \(name): its lookups fail for more reasons than \(Self.mostCauses); no more are \
-                    logged until one succeeds (automator intel lookup VALUE shows a lookup's error)
+                    integration \(name): its \(activity.plural) fail for more reasons than \(Self.mostCauses); no more are \
+                    logged until one succeeds (\(activity.whereSeen))
                     """
             }
             state.causes.insert(cause)
             return """
-                integration \(name): a lookup failed: \(oneLine) (logged once until a lookup succeeds; \
+                integration \(name): a \(activity.noun) failed: \(oneLine) (logged once until a \(activity.noun) succeeds; \
                 the next ones with this error are counted)
                 """
         }
@@ -68,7 +83,10 @@ package final class LookupFailures: Sendable {
         }
         guard let ended else { return }
         let since = ended.since.formatted(Date.ISO8601FormatStyle()).dropFirst(11).prefix(8)
-        logger.notice("integration \(name): lookups succeed again, after \(ended.failed.counted("failed lookup")) since \(since) UTC")
+        logger.notice("""
+            integration \(name): \(activity.plural) succeed again, after \(ended.failed.counted("failed \(activity.noun)", "failed \(activity.plural)")) \
+            since \(since) UTC
+            """)
     }
 }
 

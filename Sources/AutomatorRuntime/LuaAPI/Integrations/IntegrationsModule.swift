@@ -33,7 +33,8 @@ public struct IntegrationsModule: HostModule {
         -- The fields each part takes: one misspelt (requird, rn) would otherwise be ignored, and a
         -- safety declaration with it.
         local fields = {
-          integration = { "actions", "config", "name", "rate", "reliability", "reputation" },
+          integration = { "actions", "config", "fetch", "name", "rate", "reliability", "reputation" },
+          fetch = { "every", "run", "source" },
           action = { "description", "params", "risk", "run", "ttl", "undo" },
           setting = { "default", "env", "required", "secret" },
           param = { "description", "required", "type" },
@@ -78,8 +79,9 @@ public struct IntegrationsModule: HostModule {
           if definition.reliability ~= nil and not reliabilities[definition.reliability] then
             add("reliability must be A, B, C, D, E or F (A the most reliable), got %s", got(definition.reliability))
           end
-          if definition.reputation == nil and definition.actions == nil then
-            add("give reputation = { ip = function ... }, actions = { block_ip = { ... } }, or both")
+          if definition.reputation == nil and definition.actions == nil and definition.fetch == nil then
+            add("give reputation = { ip = function ... }, actions = { block_ip = { ... } }, "
+                .. "fetch = { every = \"1m\", run = function ... }, or several")
           end
           if definition.config ~= nil and type(definition.config) ~= "table" then
             add("config must be a table of settings by name, as in config = { token = { env = \"TOKEN\" } }, got %s",
@@ -118,6 +120,23 @@ public struct IntegrationsModule: HostModule {
               add("reputation.%s: unknown kind: the kinds are domain, email, file, ip, url", tostring(kind))
             elseif type(definition.reputation[kind]) ~= "function" then
               add("reputation.%s must be a function(%s, config), got %s", kind, kind, got(definition.reputation[kind]))
+            end
+          end
+          if definition.fetch ~= nil and type(definition.fetch) ~= "table" then
+            add('fetch must be a table, as in fetch = { every = "1m", run = function(context, cursor) ... end }, got %s',
+                got(definition.fetch))
+          elseif definition.fetch ~= nil then
+            local fetch = definition.fetch
+            unknown_fields("fetch", fetch, "fetch")
+            if type(fetch.run) ~= "function" then
+              add("fetch.run must be a function(context, cursor) returning { alerts = { ... }, cursor = ... }, got %s",
+                  got(fetch.run))
+            end
+            if (type(fetch.every) ~= "string" and type(fetch.every) ~= "number") or not host.is_duration(tostring(fetch.every)) then
+              add('fetch.every must be \#(DurationText.expected), got %s', got(fetch.every))
+            end
+            if fetch.source ~= nil and (type(fetch.source) ~= "string" or not fetch.source:match("^[%w_%-]+$")) then
+              add("fetch.source must name a mapper of scripts/mappers (letters, digits, - and _), got %s", got(fetch.source))
             end
           end
           if definition.actions ~= nil and type(definition.actions) ~= "table" then
@@ -224,7 +243,34 @@ public struct IntegrationsModule: HostModule {
           return (action.run(params, context))
         end
 
-        return {}, { run_reputation = run_reputation, run_action = run_action,
+        --- One fetch: `fetch.run` gets the context (`config`) and the cursor it returned last time
+        --- (nil the first time). Its answer is checked here, at the function's line, and each alert
+        --- is encoded as the body of `POST /api/v1/ingest/SOURCE` would be: the run's JSON is
+        --- `[{ alerts = { "{...}", ... }, cursor = ..., more = ... }]`.
+        local function run_fetch(chunk, script, context, cursor)
+          local fetch = declaration(chunk, script).fetch
+          if fetch == nil then error(("%s declares no fetch"):format(script), 0) end
+          local answer = fetch.run(context, cursor)
+          local where = ("%s: fetch.run"):format(host.defined_at(fetch.run) or script)
+          if type(answer) ~= "table" or type(answer.alerts) ~= "table" then
+            error(("%s returned %s: return a table, as in { alerts = { ... }, cursor = \"2024-05-01T10:00:00Z\" }")
+                  :format(where, type(answer) == "table" and "no alerts list" or type(answer)), 0)
+          end
+          if answer.cursor ~= nil and type(answer.cursor) ~= "string" then
+            error(("%s returned a %s cursor: the cursor is a string (a time, a page token), or nil to keep the one it got")
+                  :format(where, type(answer.cursor)), 0)
+          end
+          local alerts = json.array({})
+          for i, alert in ipairs(answer.alerts) do
+            if type(alert) ~= "table" then
+              error(("%s returned alert %d as a %s: each alert is a table, as the service answered it"):format(where, i, type(alert)), 0)
+            end
+            alerts[i] = json.encode(alert)
+          end
+          return { alerts = alerts, cursor = answer.cursor, more = answer.more == true }
+        end
+
+        return {}, { run_reputation = run_reputation, run_action = run_action, run_fetch = run_fetch,
                      declared = function(value) return declared[value] end }
         """#
     }

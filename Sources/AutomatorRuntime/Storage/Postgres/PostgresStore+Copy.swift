@@ -42,6 +42,7 @@ extension PostgresStore {
         "incident", "incident_link", "incident_indicator", "task", "journal", "journal_checkpoint", "run", "host_call",
         "action", "evidence", "custody", "intel_seen", "intel_cache", "chat_channel", "chat_state", "chat_edit",
         "chat_command", "chat_question", "quota_use", "personal_token", "script_source",
+        "fetch_cursor",
     ]
 
     /// Rows read from SQLite at a time.

@@ -358,6 +358,13 @@ extension PostgresStore {
             """),
         // The source a webhook's token may post alerts to, and nothing else (SQLite's v22).
         ("v22", "ALTER TABLE personal_token ADD COLUMN ingest_only text"),
+        // Each integration's fetch: its cursor and how its runs went (SQLite's v23).
+        ("v23", """
+            CREATE TABLE fetch_cursor (
+                name text PRIMARY KEY, cursor text, last_success bigint, failing_since bigint,
+                failures integer NOT NULL DEFAULT 0, last_error text
+            );
+            """),
     ]
 
     /// Indexes the indicators of every incident stored before v3.

@@ -1,0 +1,40 @@
+public import AutomatorRuntime
+import Foundation
+
+/// The integrations' fetches as the API gives them, and `automator fetch` reads them.
+public enum FetchJSON {
+    /// `{"fetches": [{"name", "source", "every", "cursor", "last_success", "failing_since",
+    /// "failures", "last_error"}]}`: each fetch `declared` now (its source and interval; nil reading
+    /// the store without a server, which has neither) and each the store keeps, by name.
+    public static func list(_ states: [FetchState], declared: [FetchDeclaration]?) -> String {
+        let names = Set(states.map(\.name)).union((declared ?? []).map(\.name)).sorted()
+        return #"{"fetches":"# + JSONText.array(names.map { name in
+            let state = states.first { $0.name == name } ?? FetchState(name: name)
+            let declaration = declared?.first { $0.name == name }
+            var object = JSONText.Object()
+            object["name"] = JSONText.string(name)
+            object["source"] = declaration.map { JSONText.string($0.source) }
+            object["every"] = declaration.map { "\($0.every.components.seconds)" }
+            object["cursor"] = state.cursor.map(JSONText.string)
+            object["last_success"] = state.lastSuccess.map(JSONText.time)
+            object["failing_since"] = state.failingSince.map(JSONText.time)
+            object["failures"] = "\(state.failures)"
+            object["last_error"] = state.lastError.map(JSONText.string)
+            // Declared by no integration in use now: the cursor stays for when it is again.
+            if declared != nil, declaration == nil { object["declared"] = "false" }
+            return object.textWithoutNulls
+        }) + "}"
+    }
+
+    /// `{"name", "alerts", "opened", "linked", "cursor", "more"}`: what a fetch run now did.
+    static func page(_ page: Fetches.Page, of name: String) -> String {
+        var object = JSONText.Object()
+        object["name"] = JSONText.string(name)
+        object["alerts"] = "\(page.alerts)"
+        object["opened"] = "\(page.opened)"
+        object["linked"] = "\(page.linked)"
+        object["cursor"] = page.cursor.map(JSONText.string)
+        object["more"] = page.more ? "true" : "false"
+        return object.textWithoutNulls
+    }
+}

@@ -1,0 +1,149 @@
+import ArgumentParser
+import AutomatorRuntime
+import AutomatorServer
+import Foundation
+
+struct FetchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fetch",
+        abstract: "See and run the integrations' fetches: the alerts automator serve pulls from tools that cannot push.",
+        discussion: """
+            An integration that declares fetch = { every = "1m", run = ... } (scripts/integrations/\
+            defender.lua) is run by automator serve on its interval, by the leader on a shared \
+            PostgreSQL store; each alert goes through scripts/mappers/SOURCE.lua as one posted to \
+            /api/v1/ingest/SOURCE does. Its cursor is kept in the store once the page's alerts are.
+
+            When an automator serve holds the data folder, these commands go through its API: the \
+            address is in DATA/serve.lock, the token in $AUTOMATOR_API_TOKEN or DATA/api-token. \
+            Otherwise list reads the folder's store (the cursors, not the declarations: those are the \
+            server's), and run asks for the server: the fetch's settings and secrets are its own.
+
+            Exit status: 0 when done; 1 when it failed (no such fetch, it is running now, the \
+            service failed, the server refused or could not be reached); 64 for a usage error.
+
+            Examples:
+              automator fetch list
+              automator fetch run defender
+              automator fetch list --json | jq -r '.fetches[].last_error'
+            """,
+        subcommands: [List.self, Run.self]
+    )
+}
+
+extension FetchCommand {
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the fetches: source, interval, cursor, last success, failures and the last error.",
+            discussion: """
+                A failing fetch keeps its cursor and is tried again after a pause twice as long each \
+                time (from its interval up to 15 minutes); its last error says why, and the server's \
+                log says each cause once.
+
+                Examples:
+                  automator fetch list
+                  automator fetch list --data /var/lib/automator --json
+                """
+        )
+
+        @OptionGroup var place: CaseOptions
+
+        @Flag(help: "Print the API's JSON: {\"fetches\": [...]}.")
+        var json = false
+
+        func validate() throws { try place.requireFolder() }
+
+        func run() async throws {
+            let text: String
+            do {
+                switch try await CaseAccess.open(place) {
+                case .server(let client):
+                    text = try await client.call("GET", "/api/v1/fetches")
+                case .store(let kept):
+                    guard let store = kept.store as? any FetchStore else {
+                        throw CommandFailure("this store keeps no fetches")
+                    }
+                    do { text = FetchJSON.list(try await store.fetchStates(), declared: nil) } catch {
+                        throw CommandFailure("\(error)")
+                    }
+                    withExtendedLifetime(kept) {}
+                }
+            } catch {
+                CommandLogging.report(error)
+                throw ExitCode.failure
+            }
+            if json { print(text) } else { printVisible(Self.described(text)) }
+        }
+
+        /// Each fetch as a few lines: its name and what it pulls, then where it is.
+        static func described(_ json: String) -> String {
+            let fetches = (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["fetches"]
+                as? [[String: Any]] ?? []
+            guard !fetches.isEmpty else {
+                return "no fetches: no integration in use declares one, and none has run (see docs/integrations.md, Fetching alerts)"
+            }
+            return fetches.map { fetch in
+                let name = fetch["name"] as? String ?? "?"
+                var head = name
+                if let source = fetch["source"] as? String, let every = fetch["every"] as? Int {
+                    head += " (mappers/\(source).lua, every \(every)s)"
+                } else if fetch["declared"] as? Bool == false {
+                    head += " (declared by no integration in use: its cursor is kept)"
+                }
+                var lines = [head, "  cursor        " + (fetch["cursor"] as? String ?? "none yet: the first run fetches a recent window"),
+                             "  last success  " + (fetch["last_success"] as? String ?? "never")]
+                if let since = fetch["failing_since"] as? String, let failures = fetch["failures"] as? Int {
+                    lines.append("  failing       since \(since), \(failures.counted("failed run")): "
+                        + (fetch["last_error"] as? String ?? ""))
+                }
+                return lines.joined(separator: "\n")
+            }.joined(separator: "\n\n")
+        }
+    }
+
+    struct Run: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a fetch once, now, through the automator serve that holds the data folder.",
+            discussion: """
+                The page's alerts become incidents (or join those open) and the cursor moves on, as \
+                at the fetch's own time; the next scheduled run comes after its interval. A fetch \
+                that is running is not run twice: try again when it is done.
+
+                Examples:
+                  automator fetch run defender
+                  automator fetch run defender --data /var/lib/automator --json
+                """
+        )
+
+        @OptionGroup var place: CaseOptions
+
+        @Argument(help: ArgumentHelp("The integration whose fetch runs: its file's name, as automator fetch list shows it.",
+                                     valueName: "name"))
+        var name: String
+
+        @Flag(help: "Print the API's JSON: {\"name\", \"alerts\", \"opened\", \"linked\", \"cursor\", \"more\"}.")
+        var json = false
+
+        func validate() throws { try place.requireFolder() }
+
+        func run() async throws {
+            let text: String
+            do {
+                guard case .server(let client) = try await CaseAccess.open(place) else {
+                    throw CommandFailure("no automator serve answers for \(place.data): a fetch runs in the server, "
+                        + "with its integrations' settings and secrets; start it (automator serve --data \(place.data)), "
+                        + "which fetches at once, or run this on the folder of the server that is up")
+                }
+                text = try await client.call("POST", "/api/v1/fetches/" + ServerClient.pathSegment(name) + "/run")
+            } catch {
+                CommandLogging.report(error)
+                throw ExitCode.failure
+            }
+            if json { return print(text) }
+            let page = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
+            let alerts = page["alerts"] as? Int ?? 0
+            let more = page["more"] as? Bool == true ? "; the service has more, fetched at the next run" : ""
+            printVisible("\(name): \(alerts.counted("alert")), \(page["opened"] as? Int ?? 0) opened an incident, "
+                + "\(page["linked"] as? Int ?? 0) joined one open; cursor \(page["cursor"] as? String ?? "none")\(more)")
+        }
+    }
+}

@@ -1,0 +1,243 @@
+import Foundation
+import GRDB
+import TestSupport
+import Testing
+
+/// `scripts/integrations/defender.lua`'s fetch on `automator serve`, against a loopback Microsoft
+/// Graph: alerts become incidents through the ingest path, the cursor survives a restart, a page
+/// fetched again opens nothing twice, and a failing fetch keeps its cursor and says so.
+@Suite("Integrations fetch alerts: Microsoft Defender XDR on automator serve", .serialized, .timeLimit(.minutes(3)))
+struct FetchServeTests {
+    /// The shipped scripts, with defender.lua fetching every second instead of every minute.
+    static func scripts(in folder: TemporaryFolder) throws -> URL {
+        let scripts = folder.url.appendingPathComponent("scripts")
+        try FileManager.default.copyItem(at: PlaybookTrialTests.scripts, to: scripts)
+        let file = scripts.appendingPathComponent("integrations/defender.lua")
+        let text = try String(contentsOf: file, encoding: .utf8)
+        #expect(text.contains(#"every = "1m","#))
+        try text.replacingOccurrences(of: #"every = "1m","#, with: #"every = "1s","#).write(to: file, atomically: true,
+                                                                                          encoding: .utf8)
+        return scripts
+    }
+
+    /// `serve` on `folder`'s data with defender.lua set up for `graph`, `page_size` alerts a page.
+    static func serve(_ folder: TemporaryFolder, scripts: URL, graph: LoopbackGraph, pageSize: Int = 2) async throws
+        -> ServerProcess
+    {
+        let settings = graph.settings.sorted { $0.key < $1.key }.map { #"\#($0.key): "\#($0.value)""# }
+        let config = try folder.write("automator.yml", """
+            integrations:
+              defender: { \(settings.joined(separator: ", ")), page_size: "\(pageSize)" }
+            """)
+        return try await ServerProcess.start(data: folder.url.appendingPathComponent("data"), scripts: scripts,
+                                             arguments: ["--executors", "1", "--config", config])
+    }
+
+    /// `date` as Graph writes an alert's times, which sort as text: `2026-11-30T02:15:03.126Z`.
+    static func stamp(_ date: Date) -> String {
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+    }
+
+    /// The value of the gauge `name` for defender in `server`'s `/metrics`.
+    static func gauge(_ name: String, on server: ServerProcess) async throws -> Double? {
+        let metrics = try await server.call("GET", "/metrics").body
+        return metrics.split(separator: "\n").first { $0.hasPrefix(name + #"{integration="defender"} "#) }
+            .flatMap { Double($0.split(separator: " ").last ?? "") }
+    }
+
+    /// An alerts_v2 alert `id` of `category`, updated at `updated` (the example's other fields).
+    static func alert(_ id: String, category: String = "DefenseEvasion", title: String = "Suspicious execution of hidden file",
+                      severity: String = "medium", updated: String) -> String
+    {
+        """
+        {"@odata.type": "#microsoft.graph.security.alert", "id": "\(id)", "incidentId": "4127", "status": "new",
+         "severity": "\(severity)", "serviceSource": "microsoftDefenderForEndpoint",
+         "detectionSource": "microsoftDefenderForEndpoint", "title": "\(title)", "category": "\(category)",
+         "description": "What Defender saw.", "mitreTechniques": ["T1564.001"], "lastUpdateDateTime": "\(updated)",
+         "evidence": [{"@odata.type": "#microsoft.graph.security.deviceEvidence", "deviceDnsName": "ws-eng-0142",
+                       "mdeDeviceId": "5e0b8f13", "ipInterfaces": ["10.20.4.31"]},
+                      {"@odata.type": "#microsoft.graph.security.ipEvidence", "ipAddress": "198.51.100.7"}]}
+        """
+    }
+
+    /// The incidents, oldest first.
+    static func incidents(on server: ServerProcess) async throws -> [[String: Any]] {
+        let listed = try await server.call("GET", "/api/v1/incidents?limit=100").json["incidents"] as? [[String: Any]] ?? []
+        return listed.sorted { ($0["id"] as? String ?? "") < ($1["id"] as? String ?? "") }
+    }
+
+    /// The `$filter`s of the alerts_v2 requests, in order.
+    static func filters(_ graph: LoopbackGraph) -> [String] {
+        graph.received.lines.filter { $0.hasPrefix("GET /v1.0/security/alerts_v2") }.compactMap { line in
+            URLComponents(string: String(line.dropFirst("GET ".count)))?.queryItems?
+                .first { $0.name == "$filter" && !line.contains("skiptoken") }?.value
+        }
+    }
+
+    @Test("Alerts become incidents that start their playbook; a restart goes on from the kept cursor; a page fetched twice opens nothing twice")
+    func fetchesIntoIncidents() async throws {
+        let graph = try await LoopbackGraph()
+        defer { graph.stop() }
+        let example = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent("examples/alerts/defender.json"),
+                                 encoding: .utf8)
+        let now = Date()
+        let stamp = { (seconds: TimeInterval) in Self.stamp(now.addingTimeInterval(seconds)) }
+        // The example's update time replaced: within the first fetch's hour.
+        let malware = example.replacingOccurrences(of: "2026-11-30T02:15:03.1266667Z", with: stamp(-600))
+        graph.publish([malware, Self.alert("alert-2", updated: stamp(-300)),
+                       Self.alert("alert-3", category: "CommandAndControl", title: "Connection to a C2 server",
+                                  updated: stamp(-60))])
+        let folder = try TemporaryFolder()
+        let scripts = try Self.scripts(in: folder)
+        var server = try await Self.serve(folder, scripts: scripts, graph: graph)
+
+        // Two pages of two (the second by its nextLink), three incidents, their playbooks started.
+        var incidents: [[String: Any]] = []
+        #expect(try await eventually {
+            incidents = try await Self.incidents(on: server)
+            return incidents.count == 3
+        }, "\(server.log)")
+        // Newest first, as Graph lists them, each page's alerts in its order.
+        #expect(incidents.map { $0["type"] as? String } == ["c2_traffic", "defender_alert", "malware"])
+        #expect(incidents.map { $0["source_ref"] as? String } == ["alert-3", "alert-2", "da638671950271230000_-1284772121"])
+        let runs = try await server.call("GET", "/api/v1/runs?limit=50").json["runs"] as? [[String: Any]] ?? []
+        #expect(Set(runs.compactMap { $0["incident"] as? String }) == ["INC-1", "INC-3"],
+                "c2_traffic.lua and malware.lua started; no playbook takes a defender_alert")
+        let first = try #require(Self.filters(graph).first)
+        #expect(first.hasPrefix("lastUpdateDateTime gt "), "the first fetch asks for the last hour: \(first)")
+        let token = graph.received.all.first { $0.line.hasPrefix("POST /tenant-1/oauth2") }
+        #expect(token?.form["scope"] == "https://graph.microsoft.com/.default")
+        // The next fetches ask from the latest update seen.
+        #expect(try await eventually { Self.filters(graph).contains("lastUpdateDateTime gt \(stamp(-60))") })
+
+        // automator fetch, through the server, then on the folder once it stopped.
+        let data = server.data.path
+        let listed = try await AutomatorProcess.run(["fetch", "list", "--data", data])
+        #expect(listed.status == 0 && listed.stdout.hasPrefix("defender (mappers/defender.lua, every 1s)\n")
+            && listed.stdout.contains("  cursor        \(stamp(-60))\n"), "\(listed.stdout)\(listed.stderr)")
+        let unknown = try await AutomatorProcess.run(["fetch", "run", "sentinel", "--data", data])
+        #expect(unknown.status == 1 && unknown.stderr.contains(
+            "no integration in use declares a fetch named sentinel: the fetches are defender"), "\(unknown.stderr)")
+
+        // Stopped; meanwhile one alert is updated and one is new.
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+        let stored = try await AutomatorProcess.run(["fetch", "list", "--data", data, "--json"])
+        #expect(stored.status == 0 && stored.stdout.contains(#""cursor":"\#(stamp(-60))""#), "\(stored.stdout)\(stored.stderr)")
+        let asked = Self.filters(graph).count
+        graph.publish([Self.alert("alert-2", severity: "low", updated: stamp(1)), Self.alert("alert-4", updated: stamp(2))])
+        server = try await Self.serve(folder, scripts: scripts, graph: graph)
+        #expect(try await eventually { try await Self.incidents(on: server).count == 4 }, "\(server.log)")
+        #expect(Self.filters(graph)[asked] == "lastUpdateDateTime gt \(stamp(-60))", "the restart went on from the cursor")
+        // The page is newest first: the new alert's incident may come before the update's link.
+        var journal: [[String: Any]] = []
+        #expect(try await eventually {
+            journal = try await server.call("GET", "/api/v1/incidents/\(incidents[1]["id"] as! String)/journal")
+                .json["journal"] as? [[String: Any]] ?? []
+            return journal.contains { $0["kind"] as? String == "alert" && $0["actor"] as? String == "fetch:defender" }
+        }, "the update joined the incident its alert opened: \(journal)")
+
+        // A crash after the alerts were stored but before the cursor was: the page comes again.
+        server.kill()
+        _ = await server.waitForExit()
+        let database = try DatabaseQueue(path: folder.url.appendingPathComponent("data/automator.sqlite").path)
+        let earlier = stamp(-60)
+        try await database.write { db in
+            try db.execute(sql: "UPDATE fetch_cursor SET cursor = ? WHERE name = 'defender'", arguments: [earlier])
+        }
+        try database.close()
+        let before = Self.filters(graph).count
+        server = try await Self.serve(folder, scripts: scripts, graph: graph)
+        #expect(try await eventually { Self.filters(graph).count > before + 1 })
+        #expect(Self.filters(graph)[before] == "lastUpdateDateTime gt \(stamp(-60))")
+        #expect(try await Self.incidents(on: server).count == 4, "the alerts fetched again linked to their incidents")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("A failing fetch keeps its cursor, is logged once per cause and shows in /healthz and /metrics; a 429 is waited out")
+    func failuresKeepTheCursor() async throws {
+        let graph = try await LoopbackGraph()
+        defer { graph.stop() }
+        let first = Self.stamp(Date().addingTimeInterval(-60))
+        graph.publish([Self.alert("alert-1", updated: first)])
+        let folder = try TemporaryFolder()
+        let server = try await Self.serve(folder, scripts: try Self.scripts(in: folder), graph: graph)
+        #expect(try await eventually { Self.filters(graph).contains("lastUpdateDateTime gt \(first)") })
+
+        graph.fail(.unauthorized)
+        let second = Self.stamp(Date())
+        graph.publish([Self.alert("alert-2", updated: second)])
+        #expect(try await server.waitForLog("integration defender: a fetch failed: Microsoft Graph, alerts: 401 "
+            + "InvalidAuthenticationToken: Lifetime validation failed, the token is expired."))
+        let health = try await server.call("GET", "/healthz", credentials: .none).json
+        let failing = health["fetches_failing"] as? [[String: Any]] ?? []
+        #expect(failing.first?["integration"] as? String == "defender" && (failing.first?["failed"] as? Int ?? 0) >= 1,
+                "\(health)")
+        let metrics = try await server.call("GET", "/metrics").body
+        #expect(metrics.contains(#"automator_integration_fetch_failing{integration="defender"} 1"#), "\(metrics)")
+        #expect(server.log.components(separatedBy: "a fetch failed: Microsoft Graph, alerts: 401").count == 2,
+                "logged once for its cause")
+
+        graph.fail(.notJSON)
+        #expect(try await server.waitForLog("a fetch failed: Microsoft Graph, alerts: the answer is not a page of alerts"))
+        #expect(try await Self.incidents(on: server).count == 1)
+
+        // A 429 is waited out by `http` and asked again: the page is fetched, from the cursor kept all along.
+        graph.fail(.throttledOnce)
+        #expect(try await eventually(within: .seconds(60)) { try await Self.incidents(on: server).count == 2 }, "\(server.log)")
+        let filters = Self.filters(graph).drop { $0 != "lastUpdateDateTime gt \(first)" }
+        #expect(filters.prefix { $0 == "lastUpdateDateTime gt \(first)" }.count >= 4
+            && Set(filters).isSubset(of: ["lastUpdateDateTime gt \(first)", "lastUpdateDateTime gt \(second)"]),
+                "401, not JSON, 429 and its retry, all from the cursor kept: \(filters)")
+        // Said once the cursor is kept, after the page's incidents.
+        #expect(try await server.waitForLog("integration defender: fetches succeed again, after"))
+        #expect(try await eventually {
+            (try await server.call("GET", "/healthz", credentials: .none).json["fetches_failing"] as? [Any])?.isEmpty == true
+        })
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("On a shared PostgreSQL store only the leader fetches; the next leader goes on from its cursor")
+    func onlyTheLeaderFetches() async throws {
+        let graph = try await LoopbackGraph()
+        defer { graph.stop() }
+        let first = Self.stamp(Date().addingTimeInterval(-60))
+        graph.publish([Self.alert("alert-1", updated: first), Self.alert("alert-2", updated: first)])
+        let folder = try TemporaryFolder()
+        let scripts = try Self.scripts(in: folder)
+        let store = try await PostgresServer.shared().makeDatabase()
+        let settings = graph.settings.sorted { $0.key < $1.key }.map { #"\#($0.key): "\#($0.value)""# }
+        let config = try folder.write("automator.yml", "integrations:\n  defender: { \(settings.joined(separator: ", ")) }\n")
+        func worker(_ name: String) async throws -> ServerProcess {
+            try await ServerProcess.start(data: folder.url.appendingPathComponent(name), scripts: scripts,
+                                          arguments: ["--executors", "1", "--store", store, "--config", config])
+        }
+        let one = try await worker("one")
+        let two = try await worker("two")
+        #expect(try await eventually { try await Self.incidents(on: two).count == 2 })
+        // One of them leads, and only its fetch ever stored a page; the other's never ran.
+        var stamps: [Double] = []
+        #expect(try await eventually {
+            stamps = [try await Self.gauge("automator_integration_fetch_success_timestamp_seconds", on: one) ?? -1,
+                      try await Self.gauge("automator_integration_fetch_success_timestamp_seconds", on: two) ?? -1]
+            return stamps.filter { $0 > 0 }.count == 1 && stamps.contains(0)
+        }, "\(stamps)")
+        let (leader, other) = stamps[0] > 0 ? (one, two) : (two, one)
+        let listed = try await other.call("GET", "/api/v1/fetches").json["fetches"] as? [[String: Any]]
+        #expect(listed?.first?["cursor"] as? String == first, "every worker reads the leader's cursor: \(listed ?? [])")
+
+        // The leader stops; the other leads, and goes on from the cursor.
+        leader.terminate()
+        #expect(await leader.waitForExit() == 0)
+        let asked = Self.filters(graph).count
+        graph.publish([Self.alert("alert-3", updated: Self.stamp(Date()))])
+        #expect(try await eventually { try await Self.incidents(on: other).count == 3 }, "\(other.log)")
+        #expect(Self.filters(graph).dropFirst(asked).first == "lastUpdateDateTime gt \(first)",
+                "the new leader asked from the cursor the last one kept, not from a new first window")
+        #expect(try await Self.gauge("automator_integration_fetch_success_timestamp_seconds", on: other) ?? 0 > 0)
+        other.terminate()
+        #expect(await other.waitForExit() == 0)
+    }
+}
