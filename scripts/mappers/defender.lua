@@ -101,6 +101,14 @@ local function type_of(alert, by_kind, found)
   return "defender_alert"
 end
 
+--- The first address of the evidence that is not one of the device's own: the other side.
+local function other_side(found)
+  for _, ip in ipairs(found.ips) do
+    if not has(found.host_ips, ip) then return ip end
+  end
+  return nil
+end
+
 return mapper {
   map = function(alert)
     if type(alert.id) ~= "string" or type(alert.title) ~= "string" then
@@ -149,13 +157,15 @@ return mapper {
       fields.sha256, fields.file_name, fields.file_path, fields.action = file.sha256, file.name, file.path, file.action
       fields.detection = alert.threatDisplayName ~= json.null and alert.threatDisplayName or alert.title
     elseif incident.type == "c2_traffic" then
-      fields.remote_ip = found.ips[1]
+      fields.remote_ip = other_side(found)
       fields.remote_domain = host_of(found.urls[1])
+      -- What c2_traffic.lua names the detection by, and how sure it is: a High alert about a peer
+      -- the feeds do not clear is cut off at once, a lower one goes to tier 1 first.
+      fields.signature = alert.title
+      fields.confidence = alert.severity == "high" and "high" or "medium"
     elseif incident.type == "brute_force" then
-      -- The address the guesses came from: not one of the device's own.
-      for _, ip in ipairs(found.ips) do
-        if fields.src_ip == nil and not has(found.host_ips, ip) then fields.src_ip = ip end
-      end
+      -- The address the guesses came from.
+      fields.src_ip = other_side(found)
     elseif incident.type == "phishing" then
       local message = by_kind.analyzedMessage[1]
       local sender = type(message.p1Sender) == "table" and message.p1Sender.emailAddress

@@ -74,7 +74,7 @@ end)
 
 test("command and control becomes a c2_traffic incident with the remote peer", function()
   local incident = defender.map(alert("CommandAndControl", "Communication with a known C2 server",
-    { DEVICE, ip("198.51.100.7"), url("https://telemetry-cdn.example.net/jquery-3.3.1.min.js") },
+    { DEVICE, ip("10.20.4.31"), ip("198.51.100.7"), url("https://telemetry-cdn.example.net/jquery-3.3.1.min.js") },
     { detectionSource = "microsoftDefenderForEndpoint", severity = "medium" }))
 
   expect.equal(incident.type, "c2_traffic")
@@ -82,7 +82,11 @@ test("command and control becomes a c2_traffic incident with the remote peer", f
   expect.equal(incident.fields.host_ip, "10.20.4.31")
   expect.equal(incident.fields.remote_ip, "198.51.100.7")
   expect.equal(incident.fields.remote_domain, "telemetry-cdn.example.net")
-  expect.equal(incident.fields.ips, { "198.51.100.7" })
+  expect.equal(incident.fields.ips, { "10.20.4.31", "198.51.100.7" })
+  -- What the C2 playbook reads: a Medium alert is not sure enough to act before tier 1.
+  expect.equal(incident.fields.signature, "Communication with a known C2 server")
+  expect.equal(incident.fields.confidence, "medium")
+  expect.equal(defender.map(alert("CommandAndControl", "C2", { DEVICE, ip("198.51.100.7") })).fields.confidence, "high")
 end)
 
 test("a password spray becomes a brute_force incident from the address that is not the device's", function()
