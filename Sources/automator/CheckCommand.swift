@@ -74,8 +74,9 @@ struct CheckCommand: AsyncParsableCommand {
                 configuration = try? IntelConfiguration(file: config)
             }
         }
-        let files = ScriptChecker.files(in: paths.isEmpty ? [scripts] : paths)
-        guard !files.isEmpty else { throw ValidationError("no .lua files under \(paths.joined(separator: ", "))") }
+        let searched = paths.isEmpty ? [scripts] : paths
+        let files = ScriptChecker.files(in: searched)
+        guard !files.isEmpty else { throw ValidationError("no .lua files under \(searched.joined(separator: ", "))") }
         let checker = ScriptChecker(scripts: scripts, configuration: configuration, configurationFile: config)
         let found = await checker.check(files)
         problems += found.problems.map(\.description)

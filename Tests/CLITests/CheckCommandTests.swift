@@ -10,6 +10,21 @@ struct CheckCommandTests {
         #expect(result.stdout.contains("files checked: no problems"), "\(result.stdout)")
     }
 
+    @Test("A scripts folder that is a link (scripts -> a checkout) is searched as the folder it names, by check and test")
+    func linkedScripts() async throws {
+        let folder = try TemporaryFolder()
+        try FileManager.default.createSymbolicLink(atPath: folder.url.appendingPathComponent("linked").path,
+                                                   withDestinationPath: PlaybookTrialTests.scripts.path)
+        let direct = try await AutomatorProcess.run(["check", "--scripts", "."], in: PlaybookTrialTests.scripts)
+        let linked = try await AutomatorProcess.run(["check", "--scripts", "linked"], in: folder.url)
+        #expect(linked.status == 0 && linked.stdout == direct.stdout, "\(linked.stdout)\(linked.stderr)")
+        let tests = try await AutomatorProcess.run(["test", "--scripts", "linked"], in: folder.url)
+        #expect(tests.status == 0 && tests.stdout.contains("phishing_test.lua"), "\(tests.stdout)\(tests.stderr)")
+        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("empty"), withIntermediateDirectories: false)
+        let empty = try await AutomatorProcess.run(["check", "--scripts", "empty"], in: folder.url)
+        #expect(empty.status == 64 && empty.stderr.contains("error: no .lua files under empty\n"), "named: \(empty.stderr)")
+    }
+
     @Test("Each kind of mistake is reported at its file:line, without running a playbook")
     func mistakes() async throws {
         let folder = try TemporaryFolder()
