@@ -595,6 +595,9 @@ struct IncidentServeTests {
         let unknown = try await AutomatorProcess.run(["question", "show", "Q-00000000"] + data)
         #expect(unknown.status == 1 && unknown.stderr.contains("there is no question Q-00000000: automator question list"),
                 "\(unknown.stderr)")
+        let unknownAnswer = try await AutomatorProcess.run(["question", "answer", "Q-00000000", "approve"] + data)
+        #expect(unknownAnswer.status == 1 && unknownAnswer.stderr.contains(
+            "there is no question Q-00000000: automator question list"), "an answer to a mistyped id says where the ids are")
         server.terminate()
         _ = await server.waitForExit()
         let onFolder = try await AutomatorProcess.run(["question", "show", question, "--json"] + data)
