@@ -166,6 +166,8 @@ struct ActionCommandTests {
         #expect(twice.status == 64 && twice.stderr.contains("--param ip is given twice"), "\(twice.stdout)\(twice.stderr)")
         let none = try await AutomatorProcess.run(["action", "undo", "--incident", "INC-1"] + common)
         #expect(none.status == 0 && none.stdout == "nothing to undo\n", "\(none.stdout)\(none.stderr)")
+        let empty = try await AutomatorProcess.run(["action", "history", "--incident", "INC-1"] + common)
+        #expect(empty.status == 0 && empty.stdout == "no actions on INC-1\n", "not silence: \(empty.stdout)\(empty.stderr)")
 
         let typo = try await AutomatorProcess.run(["action", "history", "--data", "nowhere"], in: folder.url)
         #expect(typo.status == 64 && typo.stderr.contains("there is no data folder nowhere: pass --data"), "\(typo.stderr)")
