@@ -218,6 +218,24 @@ struct CheckCommandTests {
             + "to blank out of the service's answers without mangling them (the fewest is 6)"), "\(result.stdout)")
     }
 
+    @Test("A section given twice in the configuration (one appended below) is named at its line, without the whole file")
+    func sectionTwice() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("playbooks/empty.lua", "return playbook { name = \"Empty\", match = { type = \"x\" }, run = function() end }\n")
+        try folder.write("automator.yml", """
+            # the team's settings, which a duplicated key's error quoted in full
+            integrations:
+              abuseipdb: { enabled: false }
+            integrations:
+              virustotal: { enabled: false }
+            """)
+        let result = try await AutomatorProcess.run(["check", "--scripts", ".", "--config", "automator.yml"], in: folder.url)
+        #expect(result.status == 1, "\(result.stdout)")
+        #expect(result.stdout.hasPrefix("automator.yml:2: not valid YAML: integrations is given twice in one mapping, first "
+            + "here: YAML would keep one of the two, so put their entries under one integrations\n"), "\(result.stdout)")
+        #expect(!result.stdout.contains("the team's settings"), "\(result.stdout)")
+    }
+
     @Test("An integration's declaration is checked with or without --config: every mistake at its line, typos too")
     func integrationDeclarations() async throws {
         let folder = try TemporaryFolder()
