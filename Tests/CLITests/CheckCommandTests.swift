@@ -148,7 +148,10 @@ struct CheckCommandTests {
         #expect(!result.stdout.contains("fine_test.lua"), "the test API is known in test files: \(result.stdout)")
         #expect(lines.filter { $0.hasPrefix("./playbooks/syntax.lua") }.count == 1, "\(result.stdout)")
         #expect(!result.stdout.contains("spare.lua"), "\(result.stdout)")
-        #expect(lines.contains { $0.hasPrefix("off, nothing sets them up: spare (") }, "\(result.stdout)")
+        // What each needs, in the words of `action run`'s refusal: the log and action list send people here.
+        #expect(lines.contains { $0.hasPrefix("off, nothing sets them up (") }, "\(result.stdout)")
+        #expect(lines.contains("  spare: token is not set: set integrations.spare.token in the configuration file"),
+                "\(result.stdout)")
         #expect(result.stdout.contains("12 files checked: 19 problems"), "\(result.stdout)")
     }
 
