@@ -83,7 +83,8 @@ struct CheckCommand: AsyncParsableCommand {
         for problem in problems { print(problem) }
         if let approvals { print(approvals) }
         if !found.notSetUp.isEmpty {
-            print("off, nothing sets them up (each is used once the configuration or the environment gives its settings):")
+            print("off, nothing sets them up (each is used once the configuration or the environment gives its "
+                + "settings):")
             for off in found.notSetUp { print("  \(off.integration): \(off.needs)") }
         }
         let checked = "\(files.count.counted("file")) checked"

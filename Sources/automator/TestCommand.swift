@@ -85,7 +85,8 @@ struct TestCommand: ParsableCommand {
         if let junit, case let folder = (junit as NSString).deletingLastPathComponent, !folder.isEmpty,
            !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue)
         {
-            throw ValidationError("--junit: there is no folder \(folder) to write \(junit) in: make it first (mkdir -p \(folder))")
+            throw ValidationError("--junit: there is no folder \(folder) to write \(junit) in: make it first "
+                + "(mkdir -p \(folder))")
         }
     }
 

@@ -376,7 +376,8 @@ public struct ScriptChecker: Sendable {
                                           message: Integrations.namesNoFile(name, among: integrationFiles)))
         }
         let notSetUp = integrations.notSetUp.map { name in
-            NotSetUp(integration: name, needs: integrations.problems.first { $0.path == "integrations/\(name).lua" }?.message ?? "")
+            let problem = integrations.problems.first { $0.path == "integrations/\(name).lua" }
+            return NotSetUp(integration: name, needs: problem?.message ?? "")
         }
         return Findings(problems: problems, notSetUp: notSetUp)
     }
