@@ -295,6 +295,7 @@ struct IncidentServeTests {
         #expect((alert.json["warning"] as? String)?.contains("scripts/mappers/siem.lua") == true, "\(alert.body)")
         let kept = try #require(alert.json["incident"] as? [String: Any])
         #expect(kept["type"] as? String == "unmapped" && kept["raw"] as? [String: String] == ["rule": "odd login"], "\(kept)")
+        #expect(kept["title"] as? String == "An alert from siem that no mapper could read", "there is none: \(kept)")
     }
 
     @Test("A playbook changed on disk is used for the next incident without a restart")

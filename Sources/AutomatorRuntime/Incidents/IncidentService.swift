@@ -204,10 +204,12 @@ public final class IncidentService: Sendable {
             if let existing {
                 return try await fold(into: existing, by: actor, "another alert its mapper could not read: \(reason)\n\(raw)")
             }
-            var draft = IncidentDraft(title: "An alert from \(source) that its mapper could not read", type: "unmapped",
+            // Also from a source with no mapper yet: "its mapper" would send people looking for one.
+            var draft = IncidentDraft(title: "An alert from \(source) that no mapper could read", type: "unmapped",
                                       severity: .high)
             draft.details = reason + "\n\nThe alert is this incident's raw data, and the next ones from \(source) are in "
-                + "its journal while it is open: fix the mapper, then post them to /api/v1/ingest/\(source) again."
+                + "its journal while it is open: fix (or write) the mapper, then post them to /api/v1/ingest/\(source) "
+                + "again."
             draft.raw = raw
             draft.source = source
             return try await open(draft, by: actor)
