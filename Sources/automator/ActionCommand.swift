@@ -125,7 +125,8 @@ struct ActionCommand: AsyncParsableCommand {
         // Declined as soon as the question timed out: the record's time is when it did.
         case ("timed_out", _): question.map { "nobody answered \($0) by \(IncidentOutput.time(text("at"))) UTC" }
             ?? text("result")
-        case ("failed", _), ("refused", _): text("result")
+        // An integration's error may quote a service's page: its lines would read as other actions.
+        case ("failed", _), ("refused", _): text("result").split(whereSeparator: \.isWhitespace).joined(separator: " ")
         default: ""
         }
         return [text("id"), text("status"), text("name"), action["incident"] as? String ?? "-", json(action["params"]),
