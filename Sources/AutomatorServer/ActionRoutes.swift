@@ -33,10 +33,10 @@ struct ActionRoutes: Sendable {
         } catch { throw Self.refusal(error) }
     }
 
-    /// `GET /api/v1/actions/catalog` → `{"actions": [...]}`: what the integrations in use declare,
-    /// as `actions.list()` gives it to Lua.
+    /// `GET /api/v1/actions/catalog` → `{"actions": [...], "off": [...]}`: what the integrations in
+    /// use declare, as `actions.list()` gives it to Lua, and what those not set up would.
     @Sendable func catalog(_ request: Request, context: APIRequestContext) async throws -> Response {
-        .json(ActionsModule.json(actions.catalog))
+        .json(actions.catalogJSON)
     }
 
     /// `GET /api/v1/actions/{id}` → the action (`ActionsModule.json(_:undo:question:)`); 404 for an

@@ -81,11 +81,12 @@ enum ActionBackend {
         }
     }
 
-    /// What the integrations in use declare: `{"actions": [...]}`.
+    /// What the integrations declare: `{"actions": [...], "off": [...]}` (a server older than the
+    /// CLI sends no `off`).
     func catalog() async throws -> String {
         switch self {
         case .server(let client): try await client.call("GET", "/api/v1/actions/catalog")
-        case .store(let service, _, _): ActionsModule.json(service.catalog)
+        case .store(let service, _, _): service.catalogJSON
         }
     }
 }

@@ -125,7 +125,8 @@ struct ActionCommand: AsyncParsableCommand {
         // Declined as soon as the question timed out: the record's time is when it did.
         case ("timed_out", _): question.map { "nobody answered \($0) by \(IncidentOutput.time(text("at"))) UTC" }
             ?? text("result")
-        case ("failed", _), ("refused", _): text("result")
+        // An integration's error may quote a service's page: its lines would read as other actions.
+        case ("failed", _), ("refused", _): text("result").split(whereSeparator: \.isWhitespace).joined(separator: " ")
         default: ""
         }
         return [text("id"), text("status"), text("name"), action["incident"] as? String ?? "-", json(action["params"]),
@@ -240,11 +241,11 @@ struct ActionCommand: AsyncParsableCommand {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// The API's JSON of one action (or of `{"actions": [...]}`), read back for `line`.
-    static func actions(in json: String) throws -> [[String: Any]] {
+    /// The API's JSON of one action (or of `{"actions": [...]}`, or of its `key` list), read back for `line`.
+    static func actions(in json: String, key: String = "actions") throws -> [[String: Any]] {
         let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
         guard let object else { throw CommandFailure("the answer could not be read: \(json.prefix(200))") }
-        return object["actions"] as? [[String: Any]] ?? [object]
+        return object[key] as? [[String: Any]] ?? (key == "actions" ? [object] : [])
     }
 }
 
@@ -264,26 +265,24 @@ extension ActionCommand {
             FolderAccess.exists(options.place.data) ? try FolderAccess.open(options.place.data) : nil
         }
 
-        /// What the integrations of `--scripts` declare, with `--config`'s settings: `{"actions": [...]}` of
-        /// those in use, and of those not set up (off until their settings are given).
-        private func declarations() async throws -> (inUse: String, off: String) {
+        /// What the integrations of `--scripts` declare, with `--config`'s settings: `{"actions": [...],
+        /// "off": [...]}`, those in use and those not set up (off until their settings are given).
+        private func declarations() async throws -> String {
             let intel = try options.config.map { try IntelConfiguration(file: $0) } ?? IntelConfiguration()
             let integrations = await Integrations(folder: options.scripts + "/integrations", settings: intel.integrations,
                                                   logger: CommandLogging.logger(verbose: false))
             defer { integrations.shutdown() }
-            return (ActionsModule.json(integrations.actions), ActionsModule.json(integrations.unconfiguredActions))
+            return ActionsModule.json(integrations.actions, off: integrations.unconfiguredActions)
         }
 
         func run() async throws {
-            let (catalog, off, source) = try await CommandLogging.exitingOnFailure {
+            let (json, source) = try await CommandLogging.exitingOnFailure {
                 if case .server(let client) = try serverAccess() {
-                    return (try ActionCommand.actions(in: try await ActionBackend.server(client).catalog()), [[String: Any]](),
-                            "automator serve's integrations")
+                    return (try await ActionBackend.server(client).catalog(), "automator serve's integrations")
                 }
-                let declared = try await declarations()
-                return (try ActionCommand.actions(in: declared.inUse), try ActionCommand.actions(in: declared.off),
-                        "\(options.scripts)/integrations")
+                return (try await declarations(), "\(options.scripts)/integrations")
             }
+            let (catalog, off) = (try ActionCommand.actions(in: json), try ActionCommand.actions(in: json, key: "off"))
             if catalog.isEmpty { print("no integration in use in \(source) declares actions") }
             Self.list(catalog)
             // A first look, before any settings, shows what could be done and what it takes.
@@ -457,6 +456,8 @@ extension ActionCommand {
             let records = try await options.act(requiringConfiguration: false) { backend in
                 try ActionCommand.actions(in: try await backend.history(on: incident))
             }
+            // Silence would read as a command that did nothing, as the other lists say so.
+            if records.isEmpty { print(incident.map { "no actions on \($0)" } ?? "no actions") }
             for record in records { printVisible(ActionCommand.line(record)) }
         }
     }

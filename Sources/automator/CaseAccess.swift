@@ -40,10 +40,11 @@ enum CaseAccess {
 
     static func open(_ options: CaseOptions) async throws(CommandFailure) -> CaseAccess {
         let folder = options.data
-        var isFolder: ObjCBool = false
         let lock: DataFolderLock?
-        if options.store != nil, !FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) {
-            lock = nil  // `--store` from a machine with no worker's folder
+        if let store = options.store, !Self.isWorker(folder, of: store) {
+            // `--store` from a machine with no worker's folder, or beside a folder that is no worker's
+            // of that store (the team's SQLite one, say), whose server would answer for another store.
+            lock = nil
         } else {
             switch try FolderAccess.open(folder) {
             case .server(let client): return .server(client)
@@ -61,6 +62,14 @@ enum CaseAccess {
         } catch {
             throw CommandFailure("\(error)")
         }
+    }
+
+    /// Whether `folder` is the data folder of a worker of the PostgreSQL store at `url`.
+    private static func isWorker(_ folder: String, of url: String) -> Bool {
+        guard let own = DataFolder.sharedStore(of: folder).flatMap({ try? PostgresLocation(url: $0) }),
+              let given = try? PostgresLocation(url: url)
+        else { return false }
+        return (own.host, own.port, own.database) == (given.host, given.port, given.database)
     }
 }
 

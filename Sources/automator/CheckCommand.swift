@@ -74,16 +74,18 @@ struct CheckCommand: AsyncParsableCommand {
                 configuration = try? IntelConfiguration(file: config)
             }
         }
-        let files = ScriptChecker.files(in: paths.isEmpty ? [scripts] : paths)
-        guard !files.isEmpty else { throw ValidationError("no .lua files under \(paths.joined(separator: ", "))") }
+        let searched = paths.isEmpty ? [scripts] : paths
+        let files = ScriptChecker.files(in: searched)
+        guard !files.isEmpty else { throw ValidationError("no .lua files under \(searched.joined(separator: ", "))") }
         let checker = ScriptChecker(scripts: scripts, configuration: configuration, configurationFile: config)
         let found = await checker.check(files)
         problems += found.problems.map(\.description)
         for problem in problems { print(problem) }
         if let approvals { print(approvals) }
         if !found.notSetUp.isEmpty {
-            print("off, nothing sets them up: " + found.notSetUp.joined(separator: ", ")
-                + " (each is used once the configuration or the environment gives its settings)")
+            print("off, nothing sets them up (each is used once the configuration or the environment gives its "
+                + "settings):")
+            for off in found.notSetUp { print("  \(off.integration): \(off.needs)") }
         }
         let checked = "\(files.count.counted("file")) checked"
         guard problems.isEmpty else {

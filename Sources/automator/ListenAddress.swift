@@ -16,6 +16,10 @@ extension ListenAddress {
     /// - Throws: `Mistake` saying what is missing or wrong, with an address that would do.
     init(parsing argument: String) throws(Mistake) {
         guard let colon = argument.lastIndex(of: ":") else {
+            // A port alone (8080) or a host alone (localhost): the example keeps what was given.
+            guard Int(argument) != nil else {
+                throw Mistake(description: "give the host and the port: \(argument):8080")
+            }
             throw Mistake(description: "give the host and the port: 127.0.0.1:\(argument) (this machine only) or "
                 + "0.0.0.0:\(argument) (every interface)")
         }

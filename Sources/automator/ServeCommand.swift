@@ -71,7 +71,7 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /api/v1/questions     the questions runs wait on; ?incident=INC-4
               POST /api/v1/questions/ID/answer    {"choice": "approve", "by": "alice"}
               GET  /api/v1/actions       the actions run, newest first; ?incident=INC-7
-              GET  /api/v1/actions/catalog        what the integrations in use declare
+              GET  /api/v1/actions/catalog        the actions declared, in use and off
               POST /api/v1/actions       {"name", "params", "incident", "by",
                                          "dry_run", "approve"}
               POST /api/v1/actions/ID/undo, /api/v1/incidents/ID/actions/undo

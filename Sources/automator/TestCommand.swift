@@ -81,6 +81,13 @@ struct TestCommand: ParsableCommand {
         guard FileManager.default.fileExists(atPath: scripts, isDirectory: &isFolder), isFolder.boolValue else {
             throw ValidationError("no scripts folder at \(scripts): give it with --scripts")
         }
+        // Found before the tests run, not after a CI job's minutes of them.
+        if let junit, case let folder = (junit as NSString).deletingLastPathComponent, !folder.isEmpty,
+           !(FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder) && isFolder.boolValue)
+        {
+            throw ValidationError("--junit: there is no folder \(folder) to write \(junit) in: make it first "
+                + "(mkdir -p \(folder))")
+        }
     }
 
     func run() throws {

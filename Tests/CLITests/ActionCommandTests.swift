@@ -112,6 +112,28 @@ struct ActionCommandTests {
         return (folder, data)
     }
 
+    @Test("history keeps one action a line when an integration's error spans several (a quoted HTML error page)")
+    func multilineError() async throws {
+        let (folder, data) = try await Self.folderWithIncident()
+        try folder.write("scripts/integrations/hook.lua", """
+            return integration {
+              name = "Hook",
+              actions = {
+                notify = { risk = "low", params = {},
+                           run = function() error("the webhook answered 501: <html>\\n  <h1>Error</h1>\\n</html>", 0) end },
+              },
+            }
+            """)
+        let config = try folder.write("automator.yml", "actions:\n  protected: { networks: [10.0.0.0/8] }\n")
+        let common = ["--data", data, "--scripts", folder.url.appendingPathComponent("scripts").path, "--config", config]
+        let failed = try await AutomatorProcess.run(["action", "run", "hook.notify", "--incident", "INC-1"] + common)
+        #expect(failed.status == 1, "\(failed.stdout)\(failed.stderr)")
+        let history = try await AutomatorProcess.run(["action", "history"] + common)
+        #expect(history.stdout.split(separator: "\n").count == 1
+                && history.stdout.contains("failed: the webhook answered 501: <html> <h1>Error</h1> </html>"),
+                "\(history.stdout)\(history.stderr)")
+    }
+
     @Test("A dry run plans an action whose integration has no credentials yet; the real run says what to set")
     func dryRunWithoutSettings() async throws {
         let (folder, data) = try await Self.folderWithIncident()
@@ -166,6 +188,8 @@ struct ActionCommandTests {
         #expect(twice.status == 64 && twice.stderr.contains("--param ip is given twice"), "\(twice.stdout)\(twice.stderr)")
         let none = try await AutomatorProcess.run(["action", "undo", "--incident", "INC-1"] + common)
         #expect(none.status == 0 && none.stdout == "nothing to undo\n", "\(none.stdout)\(none.stderr)")
+        let empty = try await AutomatorProcess.run(["action", "history", "--incident", "INC-1"] + common)
+        #expect(empty.status == 0 && empty.stdout == "no actions on INC-1\n", "not silence: \(empty.stdout)\(empty.stderr)")
 
         let typo = try await AutomatorProcess.run(["action", "history", "--data", "nowhere"], in: folder.url)
         #expect(typo.status == 64 && typo.stderr.contains("there is no data folder nowhere: pass --data"), "\(typo.stderr)")

@@ -245,6 +245,7 @@ struct ActionServeTests {
         defer { api.stop() }
         let folder = try TemporaryFolder()
         _ = try folder.write("scripts/integrations/firewall.lua", Self.firewall)
+        _ = try folder.write("scripts/integrations/spare.lua", Self.firewall.replacingOccurrences(of: "FW_URL", with: "SPARE_URL"))
         let store = try await PostgresServer.shared().makeDatabase()
         let data = folder.url.appendingPathComponent("data")
         let environment = ["FW_URL": api.url, "USER": "alice"]
@@ -257,6 +258,10 @@ struct ActionServeTests {
         let listed = try await AutomatorProcess.run(["action", "list"] + common, environment: environment)
         #expect(listed.status == 0 && listed.stdout.contains("firewall.block_ip  risk high  ip:ip  undo unblock_ip"),
                 "\(listed.stdout)\(listed.stderr)")
+        // The server's integration not set up is listed as off, as it is with no server.
+        let off = try #require(listed.stdout.components(separatedBy: "off until their integration's settings are given")
+            .dropFirst().first, "\(listed.stdout)")
+        #expect(off.contains("\nspare.block_ip  risk high") && !off.contains("firewall.block_ip"), "\(off)")
 
         let blocked = try await AutomatorProcess.run(["action", "run", "firewall.block_ip", "--param", "ip=198.51.100.7",
                                                       "--incident", "INC-1", "--approve"] + common, environment: environment)

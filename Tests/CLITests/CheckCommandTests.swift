@@ -10,6 +10,21 @@ struct CheckCommandTests {
         #expect(result.stdout.contains("files checked: no problems"), "\(result.stdout)")
     }
 
+    @Test("A scripts folder that is a link (scripts -> a checkout) is searched as the folder it names, by check and test")
+    func linkedScripts() async throws {
+        let folder = try TemporaryFolder()
+        try FileManager.default.createSymbolicLink(atPath: folder.url.appendingPathComponent("linked").path,
+                                                   withDestinationPath: PlaybookTrialTests.scripts.path)
+        let direct = try await AutomatorProcess.run(["check", "--scripts", "."], in: PlaybookTrialTests.scripts)
+        let linked = try await AutomatorProcess.run(["check", "--scripts", "linked"], in: folder.url)
+        #expect(linked.status == 0 && linked.stdout == direct.stdout, "\(linked.stdout)\(linked.stderr)")
+        let tests = try await AutomatorProcess.run(["test", "--scripts", "linked"], in: folder.url)
+        #expect(tests.status == 0 && tests.stdout.contains("phishing_test.lua"), "\(tests.stdout)\(tests.stderr)")
+        try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("empty"), withIntermediateDirectories: false)
+        let empty = try await AutomatorProcess.run(["check", "--scripts", "empty"], in: folder.url)
+        #expect(empty.status == 64 && empty.stderr.contains("error: no .lua files under empty\n"), "named: \(empty.stderr)")
+    }
+
     @Test("Each kind of mistake is reported at its file:line, without running a playbook")
     func mistakes() async throws {
         let folder = try TemporaryFolder()
@@ -133,7 +148,10 @@ struct CheckCommandTests {
         #expect(!result.stdout.contains("fine_test.lua"), "the test API is known in test files: \(result.stdout)")
         #expect(lines.filter { $0.hasPrefix("./playbooks/syntax.lua") }.count == 1, "\(result.stdout)")
         #expect(!result.stdout.contains("spare.lua"), "\(result.stdout)")
-        #expect(lines.contains { $0.hasPrefix("off, nothing sets them up: spare (") }, "\(result.stdout)")
+        // What each needs, in the words of `action run`'s refusal: the log and action list send people here.
+        #expect(lines.contains { $0.hasPrefix("off, nothing sets them up (") }, "\(result.stdout)")
+        #expect(lines.contains("  spare: token is not set: set integrations.spare.token in the configuration file"),
+                "\(result.stdout)")
         #expect(result.stdout.contains("12 files checked: 19 problems"), "\(result.stdout)")
     }
 
@@ -201,6 +219,24 @@ struct CheckCommandTests {
         #expect(result.status == 1, "\(result.stdout)")
         #expect(result.stdout.contains("./integrations/fw.lua: not used: integrations.fw.api_key is a secret of 1 character: too short "
             + "to blank out of the service's answers without mangling them (the fewest is 6)"), "\(result.stdout)")
+    }
+
+    @Test("A section given twice in the configuration (one appended below) is named at its line, without the whole file")
+    func sectionTwice() async throws {
+        let folder = try TemporaryFolder()
+        try folder.write("playbooks/empty.lua", "return playbook { name = \"Empty\", match = { type = \"x\" }, run = function() end }\n")
+        try folder.write("automator.yml", """
+            # the team's settings, which a duplicated key's error quoted in full
+            integrations:
+              abuseipdb: { enabled: false }
+            integrations:
+              virustotal: { enabled: false }
+            """)
+        let result = try await AutomatorProcess.run(["check", "--scripts", ".", "--config", "automator.yml"], in: folder.url)
+        #expect(result.status == 1, "\(result.stdout)")
+        #expect(result.stdout.hasPrefix("automator.yml:2: not valid YAML: integrations is given twice in one mapping, first "
+            + "here: YAML would keep one of the two, so put their entries under one integrations\n"), "\(result.stdout)")
+        #expect(!result.stdout.contains("the team's settings"), "\(result.stdout)")
     }
 
     @Test("An integration's declaration is checked with or without --config: every mistake at its line, typos too")

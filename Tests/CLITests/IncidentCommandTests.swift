@@ -252,6 +252,17 @@ struct IncidentCommandTests {
         #expect(try await automator(["incident", "close", "INC-3", "--reason", "asked elsewhere"]).status == 0)
         let stopped = try await automator(["incident", "show", "INC-3"])
         #expect(stopped.stdout.contains("killed") && stopped.stdout.contains("1 cancelled"), "\(stopped.stdout)")
+        // Started again on the closed incident, a playbook would give people its tasks once more.
+        for again in [["playbook", "run", "Ask", "--incident", "INC-3"], ["incident", "retry", "INC-3"]] {
+            let refused = try await automator(again)
+            #expect(refused.status == 1 && refused.stderr.contains("INC-3 is closed (asked elsewhere): reopen it first "
+                + "(automator incident update INC-3 --status active), then"), "\(again): \(refused.stderr)")
+        }
+        #expect(try await automator(["task", "list", "--incident", "INC-3"]).stdout.contains("no open tasks"))
+        #expect(try await automator(["incident", "update", "INC-3", "--status", "active"]).status == 0)
+        let restarted = try await automator(["playbook", "run", "Ask", "--incident", "INC-3"])
+        #expect(restarted.status == 0, "reopened, it takes a playbook again: \(restarted.stderr)")
+        #expect(try await automator(["incident", "close", "INC-3", "--reason", "asked elsewhere"]).status == 0)
         // The same through the bot in the terminal (`automator chat`, the repository's commands).
         #expect(try await automator(["incident", "create", "--title", "Asking again", "--type", "question",
                                      "--severity", "low"]).stdout.hasPrefix("INC-4 created"))

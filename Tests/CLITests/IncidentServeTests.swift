@@ -295,6 +295,7 @@ struct IncidentServeTests {
         #expect((alert.json["warning"] as? String)?.contains("scripts/mappers/siem.lua") == true, "\(alert.body)")
         let kept = try #require(alert.json["incident"] as? [String: Any])
         #expect(kept["type"] as? String == "unmapped" && kept["raw"] as? [String: String] == ["rule": "odd login"], "\(kept)")
+        #expect(kept["title"] as? String == "An alert from siem that no mapper could read", "there is none: \(kept)")
     }
 
     @Test("A playbook changed on disk is used for the next incident without a restart")
@@ -595,6 +596,9 @@ struct IncidentServeTests {
         let unknown = try await AutomatorProcess.run(["question", "show", "Q-00000000"] + data)
         #expect(unknown.status == 1 && unknown.stderr.contains("there is no question Q-00000000: automator question list"),
                 "\(unknown.stderr)")
+        let unknownAnswer = try await AutomatorProcess.run(["question", "answer", "Q-00000000", "approve"] + data)
+        #expect(unknownAnswer.status == 1 && unknownAnswer.stderr.contains(
+            "there is no question Q-00000000: automator question list"), "an answer to a mistyped id says where the ids are")
         server.terminate()
         _ = await server.waitForExit()
         let onFolder = try await AutomatorProcess.run(["question", "show", question, "--json"] + data)

@@ -46,6 +46,9 @@ struct PlaybookTestCommandTests {
         let junit = try String(contentsOf: folder.url.appendingPathComponent("results.xml"), encoding: .utf8)
         #expect(junit.contains(#"<failure message="./playbooks/phishing.lua:\#(line): inc:raise expects"#), "\(junit)")
         #expect(junit.contains(#"<testcase name="a message the reporter expected is closed as a false positive, with no purge""#))
+        let nowhere = try await AutomatorProcess.run(["test", "--scripts", ".", "--junit", "reports/results.xml"], in: folder.url)
+        #expect(nowhere.status == 64 && nowhere.stdout.isEmpty && nowhere.stderr.hasPrefix("error: --junit: there is no folder "
+            + "reports to write reports/results.xml in: make it first (mkdir -p reports)\n"), "\(nowhere.stdout)\(nowhere.stderr)")
     }
 
     @Test("A failed assertion names the test file's line, expected and actual values")

@@ -316,6 +316,7 @@ struct ServeCommandTests {
         for (address, reason) in [
             ("8080", "give the host and the port: 127.0.0.1:8080 (this machine only) or 0.0.0.0:8080 (every interface)"),
             (":8080", "give the host: 127.0.0.1:8080 (this machine only) or 0.0.0.0:8080 (every interface)"),
+            ("localhost", "give the host and the port: localhost:8080"),
             ("127.0.0.1:99999", #"the port "99999" is not one: a number from 1 to 65535, or 0 to let the system pick one"#),
             ("127.0.0.1:http", #"the port "http" is not one: a number from 1 to 65535"#),
             ("::1:8080", "an IPv6 address goes in brackets: [::1]:8080"),

@@ -238,6 +238,27 @@ struct SharedServeTests {
         #expect(killed.status == 1 && killed.stderr.contains("reading (list, show, history) works meanwhile"), "\(killed.stderr)")
     }
 
+    @Test("--store beside a folder that is no worker's of that store (the team's SQLite one, its serve up) reads that store, not the folder's server")
+    func storeBesideAnotherFolder() async throws {
+        let workspace = try await Workspace()
+        let worker = try await workspace.start("first")
+        #expect(try await worker.call("POST", "/api/v1/incidents",
+                                      body: #"{"title": "Shared beacon", "type": "other", "severity": "high"}"#).status == 201)
+        let local = workspace.folder.url.appendingPathComponent("local")
+        let single = try await ServerProcess.start(data: local, scripts: workspace.scripts)
+        #expect(try await single.call("POST", "/api/v1/incidents",
+                                      body: #"{"title": "Local only", "type": "other", "severity": "low"}"#).status == 201)
+        let shared = try await AutomatorProcess.run(["incident", "list", "--data", local.path, "--store", workspace.store])
+        #expect(shared.status == 0 && shared.stdout.contains("Shared beacon") && !shared.stdout.contains("Local only"),
+                "\(shared.stdout)\(shared.stderr)")
+        let own = try await AutomatorProcess.run(["incident", "list", "--data", local.path])
+        #expect(own.stdout.contains("Local only") && !own.stdout.contains("Shared beacon"), "\(own.stdout)\(own.stderr)")
+        for server in [single, worker] {
+            server.terminate()
+            _ = await server.waitForExit()
+        }
+    }
+
     @Test("A task completed through one worker resumes the run waiting on another; an SLA breaches once, and the others breach a dead worker's")
     func waitsAndDeadlines() async throws {
         let workspace = try await Workspace()

@@ -106,6 +106,15 @@ struct StoreBackupTests {
         let written = try await AutomatorProcess.run(["incident", "create", "--data", backup, "--title", "x",
                                                       "--type", "y", "--severity", "low"])
         #expect(written.status == 1 && written.stderr.contains(mark), "\(written.stderr)")
+        // Nor its signing key: a checkpoint or an export would make one (or retire one) before the store refused.
+        for signing in [["journal", "checkpoint"], ["journal", "checkpoint", "--new-key"],
+                        ["evidence", "export", "INC-1", folder.url.appendingPathComponent("INC-1.zip").path]] {
+            let refused = try await AutomatorProcess.run(signing + ["--data", backup])
+            #expect(refused.status == 1 && refused.stderr.contains(mark), "\(signing): \(refused.stderr)")
+        }
+        for file in ["journal-signing.key", "journal-signing.retired"] {
+            #expect(!FileManager.default.fileExists(atPath: backup + "/" + file), "\(file) written into the backup")
+        }
         let listed = try await AutomatorProcess.run(["incident", "list", "--data", backup])
         #expect(listed.status == 0 && listed.stdout.contains("Exfiltration"), "\(listed.stdout)\(listed.stderr)")
         let checked = try await AutomatorProcess.run(["store", "check", "--data", backup])

@@ -49,6 +49,7 @@ struct ReplHelpTests {
         let missing = help.lookup("reputation")
         #expect(!missing.found)
         #expect(missing.text.contains("intel.reputation"), "\(missing.text)")
+        #expect(help.lookup("intel.reputaton").text == "No help for intel.reputaton: did you mean intel.reputation?")
         #expect(help.methods(of: "Incident").contains("note"))
     }
 

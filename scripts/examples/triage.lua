@@ -6,9 +6,9 @@
 --
 -- The arguments, when given, are the alert's text in place of the example's body (`...` holds
 -- them, as `arg` does; POST /api/v1/runs passes its "args" the same way).
--- `automator run` has no store and no configured sources, so the known-bad list is a table here;
--- under `automator serve` a playbook asks `intel.reputation` and opens an incident instead
--- (scripts/playbooks/phishing.lua).
+-- This example needs no configuration, so the known-bad list is a table here; with `--config`,
+-- `intel.reputation` asks that file's feeds and integrations, and under `automator serve` a
+-- playbook asks it and opens an incident instead (scripts/playbooks/phishing.lua).
 
 local alert = json.decode([[
 {

@@ -41,6 +41,9 @@ public final class ActionService: Sendable {
     /// Every action the integrations in use declare.
     public var catalog: [ActionDeclaration] { integrations.actions }
 
+    /// `{"actions": [...], "off": [...]}`: the catalog, and the actions of integrations not set up.
+    public var catalogJSON: String { ActionsModule.json(catalog, off: integrations.unconfiguredActions) }
+
     /// - Parameter dryRun: also an action of an integration that only lacks its settings: a dry
     ///   run sends nothing, so it can be planned before the credentials are there.
     public func declaration(_ name: String, dryRun: Bool = false) throws(ActionError) -> ActionDeclaration {

@@ -281,7 +281,7 @@ extension ChatService {
     @discardableResult
     public func answer(_ id: String, choice: String, by: String, person: String? = nil) async throws -> String {
         guard let question = try await store.question(id) else {
-            throw ChatError(.notFound, "there is no question \(id)")
+            throw ChatError(.notFound, QuestionJSON.unknown(id))
         }
         guard question.answer == nil else {
             throw StoreError.questionAnswered(id, answer: question.answer ?? "")

@@ -40,7 +40,14 @@ public struct ScriptChecker: Sendable {
     /// them up (the shipped ones a team does not use), which are not problems.
     public struct Findings: Sendable {
         public var problems: [ScriptProblem] = []
-        public var notSetUp: [String] = []
+        public var notSetUp: [NotSetUp] = []
+    }
+
+    /// An integration off for want of its settings, and what it needs: the settings and their
+    /// environment variables, as its error names them (`VIRUSTOTAL_API_KEY`).
+    public struct NotSetUp: Sendable {
+        public var integration: String
+        public var needs: String
     }
 
     /// The problems of `files`, and of the scripts folder's playbooks and integrations among them.
@@ -74,7 +81,7 @@ public struct ScriptChecker: Sendable {
                 && !(problem.line == nil && declarations.contains { $0.file == problem.file })
         }
         problems += feedProblems()
-        let notSetUp = integrations.notSetUp.filter { files.contains(scripts + "/integrations/\($0).lua") }
+        let notSetUp = integrations.notSetUp.filter { files.contains(scripts + "/integrations/\($0.integration).lua") }
         return Findings(problems: problems.sorted(), notSetUp: notSetUp)
     }
 
@@ -368,7 +375,11 @@ public struct ScriptChecker: Sendable {
             problems.append(ScriptProblem(file: configurationFile ?? "the configuration", line: nil,
                                           message: Integrations.namesNoFile(name, among: integrationFiles)))
         }
-        return Findings(problems: problems, notSetUp: integrations.notSetUp)
+        let notSetUp = integrations.notSetUp.map { name in
+            let problem = integrations.problems.first { $0.path == "integrations/\(name).lua" }
+            return NotSetUp(integration: name, needs: problem?.message ?? "")
+        }
+        return Findings(problems: problems, notSetUp: notSetUp)
     }
 
     /// The actions `files` name that they cannot have: one no integration of the folder

@@ -14,7 +14,10 @@ public enum ScriptFiles {
                 found.append(path)
                 continue
             }
-            let names = FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? []
+            // A scripts folder linked into place (scripts -> a checkout) is searched as the folder
+            // it names: the enumerator does not descend into a link.
+            let folder = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            let names = FileManager.default.enumerator(atPath: folder)?.compactMap { $0 as? String } ?? []
             found += names.filter { !$0.hasPrefix("types/") && include($0) }.map { (path as NSString).appendingPathComponent($0) }
         }
         return found.sorted()

@@ -71,7 +71,16 @@ final class ConfigurationReader {
             throw ConfigurationError(file: path, "cannot read the file: check its path and permissions")
         }
         let node: Node?
-        do { node = try Yams.compose(yaml: String(decoding: data, as: UTF8.self)) } catch {
+        do { node = try Yams.compose(yaml: String(decoding: data, as: UTF8.self)) } catch let YamlError
+            .duplicatedKeysInMapping(duplicates, context)
+        {
+            // Yams's own text of this one carries the whole file as its context: a log line of kilobytes.
+            let keys = duplicates.joined(separator: ", ")
+            throw ConfigurationError([ConfigurationError.Problem(
+                file: path, line: context.mark.line, key: nil,
+                message: "not valid YAML: \(keys) is given twice in one mapping, first here: YAML would keep one of "
+                    + "the two, so put their entries under one \(keys)")])
+        } catch {
             throw ConfigurationError(file: path, "not valid YAML: \(error)")
         }
         guard let node else { return nil }

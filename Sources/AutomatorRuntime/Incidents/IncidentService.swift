@@ -204,10 +204,12 @@ public final class IncidentService: Sendable {
             if let existing {
                 return try await fold(into: existing, by: actor, "another alert its mapper could not read: \(reason)\n\(raw)")
             }
-            var draft = IncidentDraft(title: "An alert from \(source) that its mapper could not read", type: "unmapped",
+            // Also from a source with no mapper yet: "its mapper" would send people looking for one.
+            var draft = IncidentDraft(title: "An alert from \(source) that no mapper could read", type: "unmapped",
                                       severity: .high)
             draft.details = reason + "\n\nThe alert is this incident's raw data, and the next ones from \(source) are in "
-                + "its journal while it is open: fix the mapper, then post them to /api/v1/ingest/\(source) again."
+                + "its journal while it is open: fix (or write) the mapper, then post them to /api/v1/ingest/\(source) "
+                + "again."
             draft.raw = raw
             draft.source = source
             return try await open(draft, by: actor)
@@ -335,6 +337,7 @@ public final class IncidentService: Sendable {
                 + (names.isEmpty ? "the playbooks folder has none" : "the playbooks are " + names.joined(separator: ", ")))
         }
         let incident = try await load(id)
+        try Self.refuseClosed(incident, then: "start the playbook")
         try await refuseWhileRunning(incident)
         let runID = RunID.make()
         let change = Self.starting(playbook.name, run: runID, on: incident)
@@ -366,6 +369,14 @@ public final class IncidentService: Sendable {
             + "still \(run.status.rawValue): wait for it to end, or stop it first (automator runs kill \(current))")
     }
 
+    /// Closing cancelled the incident's tasks and stopped its run: a playbook started on it again
+    /// would ask people for work that no longer matters, on a case nobody looks at.
+    private static func refuseClosed(_ incident: Incident, then what: String) throws(IncidentError) {
+        guard incident.status == .closed else { return }
+        throw IncidentError(.conflict, "\(incident.id) is closed (\(incident.closeReason ?? "no reason")): reopen it "
+            + "first (automator incident update \(incident.id) --status active), then \(what)")
+    }
+
     /// Runs a playbook file on an incident (`automator run playbook.lua --incident FILE`).
     public func runPlaybook(file path: String, source: [UInt8], on id: IncidentID, by actor: String)
         async throws(IncidentError) -> RunRecord
@@ -391,6 +402,7 @@ public final class IncidentService: Sendable {
         guard let runID = incident.runID else {
             throw IncidentError(.conflict, "incident \(id) has no playbook run to retry")
         }
+        try Self.refuseClosed(incident, then: "retry")
         var source: [UInt8]?
         if let name = incident.playbook {
             guard let current = await catalog.playbook(named: name) else {

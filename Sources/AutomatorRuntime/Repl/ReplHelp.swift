@@ -91,7 +91,11 @@ public struct ReplHelp: Sendable {
         {
             return (topics[topic]!, true)
         }
-        let near = (Array(topics.keys) + classes.keys).filter { $0.localizedCaseInsensitiveContains(name) }.sorted()
+        let names = Array(topics.keys) + classes.keys
+        let near = names.filter { $0.localizedCaseInsensitiveContains(name) }.sorted()
+        if near.isEmpty, let meant = Typo.meant(by: name, among: names) {
+            return ("No help for \(name): did you mean \(meant)?", false)
+        }
         return ("No help for \(name)" + (near.isEmpty ? ": :help lists what is documented." : "; try " + near.prefix(8).joined(separator: ", ")), false)
     }
 

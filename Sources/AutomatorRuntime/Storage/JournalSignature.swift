@@ -56,6 +56,7 @@ public struct JournalSignature: Sendable {
                                    at now: Date = Date()) async throws(StoreError)
         -> (signature: JournalSignature, retired: [JournalRetiredKey])
     {
+        try refuseBackup(folder)
         guard try load(from: folder) == nil else {
             throw StoreError.signingKey(path(in: folder), "exists: a new key replaces a lost one. To stop trusting "
                 + "this one, move it out of the folder first; its checkpoints are then retired with it")
@@ -76,12 +77,19 @@ public struct JournalSignature: Sendable {
     }
 
     private static func create(in folder: String) throws(StoreError) -> JournalSignature {
+        try refuseBackup(folder)
         let key = Curve25519.Signing.PrivateKey()
         let path = path(in: folder)
         guard FileManager.default.createFile(atPath: path, contents: key.rawRepresentation,
                                              attributes: [.posixPermissions: 0o600])
         else { throw StoreError.signingKey(path, "cannot be written: check the data folder's permissions") }
         return JournalSignature(key: key)
+    }
+
+    /// A backup is never written (`SQLiteStore` refuses it too), its keys included: the store's
+    /// refusal would come only after a key made or retired in it.
+    private static func refuseBackup(_ folder: String) throws(StoreError) {
+        if let mark = DataFolder.backup(folder) { throw .backupFolder(folder, mark: mark) }
     }
 
     public var publicKey: [UInt8] { Array(key.publicKey.rawRepresentation) }

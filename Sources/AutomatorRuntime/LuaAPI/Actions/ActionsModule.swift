@@ -280,9 +280,11 @@ public struct ActionsModule: HostModule {
         #"{"actions":"# + JSONText.array(records.map(json)) + "}"
     }
 
-    /// `{"actions": [...]}`, as the API lists what the integrations declare.
-    package static func json(_ declarations: [ActionDeclaration]) -> String {
-        #"{"actions":"# + JSONText.array(declarations.map(json)) + "}"
+    /// `{"actions": [...], "off": [...]}`, as the API lists what the integrations in use declare,
+    /// and what those not set up would (`automator action list` shows both: a first look, before
+    /// any settings, shows what could be done).
+    package static func json(_ declarations: [ActionDeclaration], off: [ActionDeclaration]) -> String {
+        #"{"actions":"# + JSONText.array(declarations.map(json)) + #","off":"# + JSONText.array(off.map(json)) + "}"
     }
 
     /// An action's declaration: its parameters by name, its risk, its undo and ttl (in seconds).
