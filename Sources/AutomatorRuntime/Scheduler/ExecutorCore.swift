@@ -131,7 +131,10 @@ extension Executor {
         /// The run's chunk in its environment: new for each run, but an integration's, which its
         /// runs share.
         private func chunk(of request: RunRequest) throws(LuaError) -> (Environment, Chunk) {
-            let shared = [.reputation, .action, .fetch].contains(request.entry)
+            let shared = switch request.entry {
+            case .reputation, .action, .fetch: true
+            default: false
+            }
             if shared, let kept = integrationChunks[request.chunkName], kept.source == request.source {
                 return (kept.environment, kept.chunk)
             }
