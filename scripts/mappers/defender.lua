@@ -10,7 +10,7 @@
 --
 -- https://learn.microsoft.com/graph/api/resources/security-alert (the alert and its evidence)
 
-local SEVERITY_RANK = { info = 1, low = 2, medium = 3, high = 4, critical = 5 }
+local severities = require("lib.severities")
 
 -- Graph's severities; `unknown` (and a future value) is for people to judge.
 local SEVERITY = { informational = "info", low = "low", medium = "medium", high = "high" }
@@ -187,7 +187,5 @@ return mapper {
 
   -- An update joins the open incident, unless the alert got more severe: then it opens an
   -- incident and a run of its own, as the open one was triaged at a lower severity.
-  is_duplicate = function(new, existing)
-    return SEVERITY_RANK[new.severity] <= SEVERITY_RANK[existing.severity]
-  end,
+  is_duplicate = severities.no_worse,
 }

@@ -4,7 +4,7 @@
 --   curl -H "Authorization: Bearer $TOKEN" --data-binary @scripts/examples/alerts/edr.json \
 --        http://127.0.0.1:8080/api/v1/ingest/edr
 
-local SEVERITY_RANK = { info = 1, low = 2, medium = 3, high = 4, critical = 5 }
+local severities = require("lib.severities")
 
 --- Our severity for the EDR's score, from 0 (informational) to 100 (certain and dangerous).
 local function severity(score)
@@ -59,7 +59,5 @@ return mapper {
 
   -- Such an update joins the open incident, unless the detection got more severe: then it
   -- opens its own incident and playbook run, as the open one was triaged at a lower severity.
-  is_duplicate = function(new, existing)
-    return SEVERITY_RANK[new.severity] <= SEVERITY_RANK[existing.severity]
-  end,
+  is_duplicate = severities.no_worse,
 }

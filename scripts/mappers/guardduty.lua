@@ -80,7 +80,7 @@ local TYPES = {
   { prefix = "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.", type = "cloud_credential_misuse" },
 }
 
-local SEVERITY_RANK = { info = 1, low = 2, medium = 3, high = 4, critical = 5 }
+local severities = require("lib.severities")
 
 --- Our severity for GuardDuty's score, from 1 to 10.
 local function severity(score)
@@ -209,7 +209,7 @@ return mapper {
       fields.signature = finding.type
       fields.category = finding.type:match("^([^:]+)")
       -- GuardDuty's severity is its certainty: High for a peer on its threat lists.
-      fields.confidence = SEVERITY_RANK[incident.severity] >= SEVERITY_RANK.high and "high" or "medium"
+      fields.confidence = severities.at_least(incident.severity, "high") and "high" or "medium"
       fields.malware_family = threat_name(service)
       incident.title = ("C2 traffic from %s (%s) to %s"):format(host or "?", host_ip or "?",
         remote_ip or fields.remote_domain or "?")
@@ -247,7 +247,5 @@ return mapper {
 
   -- An update joins its open incident, unless it is worse: then it opens its own incident and
   -- run, as the open one was triaged at a lower severity.
-  is_duplicate = function(new, existing)
-    return SEVERITY_RANK[new.severity] <= SEVERITY_RANK[existing.severity]
-  end,
+  is_duplicate = severities.no_worse,
 }

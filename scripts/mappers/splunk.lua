@@ -63,7 +63,7 @@ local SEVERITIES = {
   informational = "info", info = "info", low = "low", medium = "medium", high = "high", critical = "critical",
 }
 
-local SEVERITY_RANK = { info = 1, low = 2, medium = 3, high = 4, critical = 5 }
+local severities = require("lib.severities")
 
 -- What names the attack, when the result does not say (automator_key), in this order.
 local SUBJECT = { "src_ip", "user", "host" }
@@ -141,6 +141,6 @@ return mapper {
   -- The same attack again joins its open incident, unless it got worse or the search now names
   -- another type: those open an incident and a run of their own.
   is_duplicate = function(new, existing)
-    return new.type == existing.type and SEVERITY_RANK[new.severity] <= SEVERITY_RANK[existing.severity]
+    return new.type == existing.type and severities.no_worse(new, existing)
   end,
 }

@@ -48,7 +48,7 @@ local C2_PREFIXES = { "ET MALWARE ", "ET CNC ", "ET TROJAN ", "ETPRO MALWARE ", 
 -- MITRE ATT&CK's Command and Control tactic, in a rule's metadata.
 local C2_TACTIC = "TA0011"
 
-local SEVERITY_RANK = { info = 1, low = 2, medium = 3, high = 4, critical = 5 }
+local severities = require("lib.severities")
 
 -- The rule writer's signature_severity, when the rule's metadata has one: closer to the threat
 -- than the priority its category gives.
@@ -213,7 +213,5 @@ return mapper {
 
   -- A repeat joins its open incident, unless it is worse: a stronger rule matching the same
   -- beacon opens an incident and a run of its own.
-  is_duplicate = function(new, existing)
-    return SEVERITY_RANK[new.severity] <= SEVERITY_RANK[existing.severity]
-  end,
+  is_duplicate = severities.no_worse,
 }

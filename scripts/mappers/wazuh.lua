@@ -28,7 +28,7 @@
 -- finally typed it right. Wazuh's own is 40112; add the ids of rules of your own.
 local SUCCESS_AFTER_FAILURES = { ["40112"] = true }
 
-local SEVERITY_RANK = { info = 1, low = 2, medium = 3, high = 4, critical = 5 }
+local severities = require("lib.severities")
 
 --- Our severity for a Wazuh rule level (0 to 15): 10 is "multiple user generated errors", where
 --- Wazuh's brute-force rules sit; 12 "high importance event"; 15 "severe attack".
@@ -94,7 +94,5 @@ return mapper {
 
   -- A new alert of the same attack joins its open incident, unless it is worse: a success after
   -- the failures opens an incident and a run of its own.
-  is_duplicate = function(new, existing)
-    return SEVERITY_RANK[new.severity] <= SEVERITY_RANK[existing.severity]
-  end,
+  is_duplicate = severities.no_worse,
 }
