@@ -31,6 +31,16 @@ local function falcon_finds_the_host()
   } })
 end
 
+--- The way of a peer cut off: the block done, the host found in Falcon, alice's yes to its
+--- containment, the containment done, and tier 2's "cleaned".
+local function cut_off()
+  stub.action("checkpoint.block_ip", { status = "done" })
+  falcon_finds_the_host()
+  stub.chat("Approve crowdstrike.contain_host", "approve", "alice")
+  stub.action("crowdstrike.contain_host", { status = "done" })
+  stub.task("Find and remove what on WS-ENG-0142", "cleaned")
+end
+
 test("a known-bad peer is blocked for a week at once, and the host contained once an approver agrees", function()
   stub.intel{
     ["198.51.100.7"] = { verdict = "malicious", summary = 'malicious: local feed "bad-ips" (C2 range of the Acme campaign)' },
@@ -81,11 +91,7 @@ end)
 
 test("an unknown peer of a rule sure of itself is cut off without waiting for tier 1", function()
   stub.intel{ ["198.51.100.7"] = "unknown", ["telemetry-cdn.example.net"] = "unknown" }
-  stub.action("checkpoint.block_ip", { status = "done" })
-  falcon_finds_the_host()
-  stub.chat("Approve crowdstrike.contain_host", "approve", "alice")
-  stub.action("crowdstrike.contain_host", { status = "done" })
-  stub.task("Find and remove what on WS-ENG-0142", "cleaned")
+  cut_off()
 
   local result = run(c2_traffic, beacons())
 
@@ -103,11 +109,7 @@ test("a peer other hosts talked to makes a campaign: linked, critical, and named
   closed:close{ reason = "host reimaged" }
   incident(beacons({ host_ip = "10.20.9.2", remote_ip = "203.0.113.99", remote_domain = "other.example.org" }))
   stub.intel{ ["198.51.100.7"] = "unknown", ["telemetry-cdn.example.net"] = "unknown" }
-  stub.action("checkpoint.block_ip", { status = "done" })
-  falcon_finds_the_host()
-  stub.chat("Approve crowdstrike.contain_host", "approve", "alice")
-  stub.action("crowdstrike.contain_host", { status = "done" })
-  stub.task("Find and remove what on WS-ENG-0142", "cleaned")
+  cut_off()
 
   local result = run(c2_traffic, beacons({ remote_ip = "203.0.113.50" }))
 
@@ -164,11 +166,7 @@ end)
 test("an unknown peer of a rule of low confidence waits for tier 1, whose yes cuts it off", function()
   stub.intel{ ["198.51.100.7"] = "unknown", ["telemetry-cdn.example.net"] = "unknown" }
   stub.task("Review the C2 alert", "C2")
-  stub.action("checkpoint.block_ip", { status = "done" })
-  falcon_finds_the_host()
-  stub.chat("Approve crowdstrike.contain_host", "approve", "alice")
-  stub.action("crowdstrike.contain_host", { status = "done" })
-  stub.task("Find and remove what on WS-ENG-0142", "cleaned")
+  cut_off()
 
   local result = run(c2_traffic, beacons({ confidence = "low" }))
 
