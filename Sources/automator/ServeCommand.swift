@@ -246,12 +246,16 @@ struct ServeCommand: AsyncParsableCommand {
         let format = logFormat ?? configuration.log.format ?? .text
         let level = logLevel ?? (verbose ? .debug : nil) ?? configuration.log.level ?? .info
         let logger = CommandLogging.logger(level: level, format: format)
+        // A mistyped folder would serve a healthy-looking API that opens incidents and never runs a
+        // playbook, maps an alert or answers in chat: refused, so a service manager shows the failure.
         var isFolder: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: scripts, isDirectory: &isFolder) || !isFolder.boolValue {
-            logger.warning("""
-                there is no scripts folder \(scripts): no playbook, mapper or chat command will run, and runs by name \
-                will not be found (pass --scripts)
-                """)
+        guard FileManager.default.fileExists(atPath: scripts, isDirectory: &isFolder), isFolder.boolValue else {
+            let path = URL(fileURLWithPath: scripts).standardizedFileURL.path
+            Self.report(CommandFailure("""
+                there is no scripts folder \(path): pass --scripts with the folder that holds playbooks/, mappers/ \
+                and commands/ (Automator's own is scripts/ in its source tree)
+                """), as: format)
+            throw ExitCode.failure
         }
         let access = self.access
         let server = APIServer(

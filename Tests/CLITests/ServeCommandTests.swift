@@ -328,6 +328,18 @@ struct ServeCommandTests {
         #expect(!FileManager.default.fileExists(atPath: data), "nothing made")
     }
 
+    @Test("A scripts folder that does not exist is refused at start, with its full path, before the data folder is made")
+    func missingScripts() async throws {
+        let folder = try TemporaryFolder()
+        let data = folder.url.appendingPathComponent("data").path
+        let refused = try await AutomatorProcess.run(["serve", "--data", data, "--http", "127.0.0.1:0",
+                                                      "--scripts", "scirpts"], in: folder.url)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("error: there is no scripts folder \(folder.url.path)/scirpts: pass --scripts"),
+                "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: data), "nothing made")
+    }
+
     @Test("A serve that cannot listen says so and exits before resuming its folder's runs, with no errors from its stop")
     func portInUseResumesNothing() async throws {
         let workspace = try Workspace()

@@ -103,7 +103,6 @@ struct ServeLogTests {
                                                    arguments: ["--executors", "1", "--log-level", "warning"])
         _ = try await server.submit(#"{"source": "log.info('looking it up') log.warn('no verdict') return 1"}"#)
         #expect(try await server.waitForLog("no verdict"), "\(server.log)")
-        #expect(server.log.contains(" warning automator: [automator] there is no scripts folder "), "\(server.log)")
         #expect(!server.log.contains(" info ") && !server.log.contains(" notice "), "\(server.log)")
         #expect(!server.log.contains("listening on") && !server.log.contains("looking it up"), "\(server.log)")
     }

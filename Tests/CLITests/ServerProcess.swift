@@ -39,6 +39,8 @@ final class ServerProcess: Sendable {
     static func start(data: URL, scripts: URL, environment: [String: String] = [:],
                       arguments: [String] = ["--executors", "1"]) async throws -> ServerProcess
     {
+        // serve refuses a scripts folder that does not exist; a test that needs none gets it empty.
+        try FileManager.default.createDirectory(at: scripts, withIntermediateDirectories: true)
         let process = Process()
         process.executableURL = AutomatorProcess.executable
         process.arguments = ["serve", "--data", data.path, "--scripts", scripts.path, "--http", "127.0.0.1:0"]
