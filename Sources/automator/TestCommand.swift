@@ -64,8 +64,9 @@ struct TestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the results as JUnit XML to this file, for CI systems.", valueName: "file"))
     var junit: String?
 
-    @Option(help: ArgumentHelp("Stop a test after this many seconds.", valueName: "seconds"))
-    var timeout: Double = 30
+    @Option(help: ArgumentHelp("Stop a test after this long: seconds, or a duration such as 90s or 5m.",
+                               valueName: "seconds"))
+    var timeout = "30"
 
     @Option(help: ArgumentHelp("The server's configuration file: its actions section (protected networks and "
                                + "accounts, the risk that needs an approval) applies to the playbooks' actions.",
@@ -73,7 +74,7 @@ struct TestCommand: ParsableCommand {
     var config: String?
 
     func validate() throws {
-        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be a positive number of seconds") }
+        _ = try LimitOptions.timeoutSeconds(timeout)
         for path in paths where !FileManager.default.fileExists(atPath: path) {
             throw ValidationError("no such file or folder: \(path)")
         }
@@ -104,8 +105,8 @@ struct TestCommand: ParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        let runner = PlaybookTestRunner(scripts: scripts, limits: Limits(timeout: .milliseconds(Int64(timeout * 1000))),
-                                        actionPolicy: policy, roles: roles)
+        let limit = Duration.milliseconds(Int64(DurationText.seconds(timeout)! * 1000))
+        let runner = PlaybookTestRunner(scripts: scripts, limits: Limits(timeout: limit), actionPolicy: policy, roles: roles)
         var report = PlaybookTestReport(files: [])
         for file in files {
             print(file)

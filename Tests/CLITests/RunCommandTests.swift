@@ -70,6 +70,8 @@ struct RunCommandTests {
         #expect(Date().timeIntervalSince(started) < 10)
         #expect(timedOut.status == 1)
         #expect(timedOut.stderr.hasPrefix("error: \(loop):1: timeout: the run exceeded its limit of 1s"))
+        let inSeconds = try AutomatorProcess.run(["run", loop, "--timeout", "2s"], in: folder.url)
+        #expect(inSeconds.stderr.hasPrefix("error: \(loop):1: timeout: the run exceeded its limit of 2s"), "\(inSeconds.stderr)")
 
         try folder.write("hog.lua", "local t = {} for i = 1, 1e9 do t[i] = ('x'):rep(100) .. i end\n")
         let hog = "hog.lua"
@@ -83,8 +85,10 @@ struct RunCommandTests {
         (["run", "/nonexistent/script.lua"], "no such script: /nonexistent/script.lua"),
         (["run", "."], ". is a folder: name a .lua file in it"),
         (["run", "--frobnicate", "ok.lua"], "Unknown option '--frobnicate'"),
-        (["run", "ok.lua", "--timeout", "0"], "--timeout must be a number of seconds above 0 and at most 604800"),
-        (["run", "ok.lua", "--timeout", "1e16"], "--timeout must be a number of seconds above 0 and at most 604800"),
+        (["run", "ok.lua", "--timeout", "0"], "--timeout takes seconds (5) or a duration (90s, 5m, 1h) above 0 and at most a week, not '0'"),
+        (["run", "ok.lua", "--timeout", "1e16"], "--timeout takes seconds (5) or a duration (90s, 5m, 1h) above 0"),
+        (["run", "ok.lua", "--timeout", "8d"], "at most a week, not '8d'"),
+        (["run", "ok.lua", "--timeout", "5 minutes"], "not '5 minutes'"),
         (["run", "ok.lua", "--memory", "0"], "--memory must be between"),
         (["run", "ok.lua", "--memory", "lots"], "The value 'lots' is invalid for '--memory <MiB>'"),
         (["no-such-command"], "automator has no command 'no-such-command': its commands are run, test, check"),
