@@ -259,6 +259,9 @@ extension ActionCommand {
                 """)
 
         @OptionGroup var options: Options
+        @Flag(help: ArgumentHelp("Print the API's JSON (GET /api/v1/actions/catalog): {\"actions\": [...], "
+            + "\"off\": [...]}, the actions in use and those whose integration is not set up."))
+        var json = false
 
         /// The server that holds the data folder, if one does; none for a folder not there.
         private func serverAccess() throws -> FolderAccess? {
@@ -276,13 +279,14 @@ extension ActionCommand {
         }
 
         func run() async throws {
-            let (json, source) = try await CommandLogging.exitingOnFailure {
+            let (answer, source) = try await CommandLogging.exitingOnFailure {
                 if case .server(let client) = try serverAccess() {
                     return (try await ActionBackend.server(client).catalog(), "automator serve's integrations")
                 }
                 return (try await declarations(), "\(options.scripts)/integrations")
             }
-            let (catalog, off) = (try ActionCommand.actions(in: json), try ActionCommand.actions(in: json, key: "off"))
+            if json { return print(answer) }
+            let (catalog, off) = (try ActionCommand.actions(in: answer), try ActionCommand.actions(in: answer, key: "off"))
             if catalog.isEmpty { print("no integration in use in \(source) declares actions") }
             Self.list(catalog)
             // A first look, before any settings, shows what could be done and what it takes.

@@ -57,6 +57,13 @@ struct ActionCommandTests {
         #expect(bare.status == 0 && bare.stdout.hasPrefix("no integration in use in \(Self.scripts)/integrations declares actions\n"
             + "off until their integration's settings are given"), "\(bare.stdout)")
         #expect(bare.stdout.contains("\ncheckpoint.block_ip  risk high"), "\(bare.stdout)")
+        // --json is the API's catalog, for a script that checks what a deployment can do.
+        let json = try await AutomatorProcess.run(["action", "list", "--json"] + common)
+        let catalog = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        let inUse = (catalog["actions"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        let notSetUp = (catalog["off"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(inUse.contains("checkpoint.block_ip") && !inUse.contains("crowdstrike.contain_host"), "\(json.stdout)")
+        #expect(notSetUp.contains("crowdstrike.contain_host") && !notSetUp.contains("checkpoint.block_ip"), "\(json.stdout)")
 
         let protected = try await AutomatorProcess.run(["action", "run", "checkpoint.block_ip", "--param", "ip=10.1.1.1",
                                                         "--incident", "INC-1", "--approve"] + common,
