@@ -52,8 +52,24 @@
 --   curl --data-binary @scripts/examples/alerts/splunk.json \
 --        "http://127.0.0.1:8080/api/v1/ingest/splunk?token=$SPLUNK_TOKEN"
 --
--- The impossible-travel playbook compares two sign-ins it reads from the alert (raw.logins),
--- which a result row does not carry: its incidents from Splunk go to tier 1 to compare by hand.
+-- For impossible_travel, a row carries the two sign-ins the playbook compares: this one in
+-- time (or _time), src_ip, lat, lon, Country and City, as `iplocation` names them, and the one
+-- before under the same names with prev_ in front. The mapper makes them the playbook's
+-- fields.logins. A search that emits them, for Entra ID sign-ins:
+--
+--      index=azure sourcetype="azure:aad:signin" status.errorCode=0
+--      | iplocation src_ip
+--      | sort 0 user _time
+--      | streamstats current=f window=1 last(_time) AS prev_time last(src_ip) AS prev_src_ip
+--          last(lat) AS prev_lat last(lon) AS prev_lon last(Country) AS prev_Country
+--          last(City) AS prev_City BY user
+--      | where isnotnull(prev_time) AND Country != prev_Country AND _time - prev_time < 86400
+--      | eval automator_type="impossible_travel", severity="medium", time=_time
+--      | table automator_type severity user time src_ip lat lon Country City
+--          prev_time prev_src_ip prev_lat prev_lon prev_Country prev_City
+--
+-- The playbook computes the speed and closes the trips a plane could make; a row without both
+-- positions goes to tier 1 to compare by hand.
 
 -- The incident types of the playbooks in scripts/playbooks/: add the types of your own.
 local TYPES = { brute_force = true, c2_traffic = true, impossible_travel = true, malware = true, phishing = true }
@@ -95,6 +111,28 @@ local function field(name, value)
   return value
 end
 
+--- A Splunk time as the playbooks read it: `_time` is seconds since the epoch, sent as text
+--- ("1764396760.000"); a time already in UTC ISO 8601 is kept.
+local function utc(value)
+  local seconds = tonumber(value)
+  if seconds then return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(seconds)) end
+  return text(value)
+end
+
+--- The sign-in of a row whose fields start with `prefix` ("" for this one, "prev_" for the one
+--- before), as impossible_travel.lua reads it.
+local function sign_in(result, prefix)
+  local function named(name) return result[prefix .. name] end
+  return {
+    time = utc(named("time") or (prefix == "" and result._time or nil)),
+    ip = text(named("src_ip")),
+    country = text(named("Country")),
+    city = text(named("City")),
+    lat = tonumber(named("lat")),
+    lon = tonumber(named("lon")),
+  }
+end
+
 --- The result's src_ip, user and host that are one value each, in that order.
 local function subject(result)
   local found = {}
@@ -121,6 +159,9 @@ return mapper {
     }
     for name, value in pairs(result) do
       if not OWN[name] and not name:match("^_") then incident.fields[name] = field(name, value) end
+    end
+    if incident.type == "impossible_travel" then
+      incident.fields.logins = { sign_in(result, "prev_"), sign_in(result, "") }
     end
     incident.fields.results_link = text(alert.results_link)
     incident.fields.sid = text(alert.sid)

@@ -5,6 +5,7 @@
 
 local splunk = require("mappers.splunk")
 local brute_force = require("playbooks.brute_force")
+local impossible_travel = require("playbooks.impossible_travel")
 local malware = require("playbooks.malware")
 
 --- What Splunk's Webhook alert action posts for a saved search `name` whose first result row is
@@ -118,4 +119,45 @@ test("the malware playbook has a detection a search found isolated and cleaned",
     .. string.rep("ab", 32) .. "\n  process  ?\n  EDR      detected")
   expect.equal(result.incident.severity, "critical", "a file the EDR only detected may be running")
   expect.equal(result.incident.close_reason, "Trojan.Agent on LT-HR-0117: host reimaged.")
+end)
+
+--- The README's impossible-travel search's row: Lyon, then Singapore 50 minutes later, as text.
+local function travelled(overrides)
+  local result = {
+    automator_type = "impossible_travel", severity = "medium", user = "l.moreau@example.com",
+    time = "1795936995.000", src_ip = "203.0.113.77", lat = "1.3521", lon = "103.8198", Country = "Singapore",
+    City = "Singapore", prev_time = "1795932760", prev_src_ip = "198.51.100.14", prev_lat = "45.764",
+    prev_lon = "4.8357", prev_Country = "France", prev_City = "Lyon",
+  }
+  for name, value in pairs(overrides or {}) do result[name] = value end
+  return alert("Sign-ins from two countries", result)
+end
+
+test("an impossible-travel row carries the two sign-ins, the first one first, as the playbook compares them", function()
+  local incident = splunk.map(travelled())
+
+  expect.equal(incident.fields.logins, {
+    { time = "2026-11-29T06:12:40Z", ip = "198.51.100.14", country = "France", city = "Lyon", lat = 45.764, lon = 4.8357 },
+    { time = "2026-11-29T07:23:15Z", ip = "203.0.113.77", country = "Singapore", city = "Singapore", lat = 1.3521,
+      lon = 103.8198 },
+  })
+end)
+
+test("the impossible-travel playbook asks the user about a trip a search found, and closes one a plane could make", function()
+  stub.task("Confirm the sign-in with l.moreau@example.com", "it was me")
+
+  local asked = run(impossible_travel, splunk.map(travelled()))
+
+  expect.note(asked, "10595 km in 1.2 h: 9006 km/h.")
+  expect.equal(asked.incident.owner, nil, "not sent to tier 1 to compare by hand")
+  expect.equal(asked.incident.close_reason, "Benign: l.moreau@example.com confirmed both sign-ins.")
+
+  local flown = run(impossible_travel, splunk.map(travelled{ time = tostring(1795932760 + 14 * 3600) }))
+  expect.equal(flown.incident.close_reason, "Benign: travel is possible.")
+end)
+
+test("an impossible-travel row without positions goes to tier 1 to compare by hand", function()
+  local result = run(impossible_travel, splunk.map(travelled{ lat = "", lon = "" }))
+
+  expect.equal(result.incident.owner, "tier1")
 end)

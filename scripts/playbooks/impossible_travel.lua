@@ -8,7 +8,9 @@
 --   automator run scripts/playbooks/impossible_travel.lua --incident scripts/examples/incidents/impossible_travel.json
 --
 -- It reads fields.user, fields.manager (who asks the user; tier 1 when absent) and the two
--- sign-ins in raw.logins, each with time (UTC, ISO 8601), ip, country, city, lat and lon.
+-- sign-ins, each with time (UTC, ISO 8601), ip, country, city, lat and lon: in fields.logins,
+-- where a mapper puts them (mappers/splunk.lua does), or else in raw.logins, where an identity
+-- provider that posts the incident whole sends them.
 
 -- An airliner's cruising speed: anything faster needs two people, or one account in two hands.
 local MAX_SPEED_KMH = 900
@@ -95,7 +97,7 @@ return playbook {
 
   run = function(inc)
     local user = inc.fields.user or "the user"
-    local logins = type(inc.raw) == "table" and inc.raw.logins
+    local logins = inc.fields.logins or (type(inc.raw) == "table" and inc.raw.logins)
     if type(logins) ~= "table" or #logins < 2 then
       inc:note("The alert does not carry two sign-ins to compare: review it by hand.")
       inc:update{ owner = "tier1" }
