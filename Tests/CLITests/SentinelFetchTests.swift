@@ -1,0 +1,107 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `scripts/integrations/sentinel.lua`'s fetch on `automator serve`, against a loopback Azure
+/// Resource Manager: Sentinel's incidents, with their entities, become incidents for the shipped
+/// playbooks, oldest first, the cursor moving to the latest; a missing role says which one.
+@Suite("Integrations fetch alerts: Microsoft Sentinel on automator serve", .serialized, .timeLimit(.minutes(3)))
+struct SentinelFetchTests {
+    /// `serve` on `folder`'s data with sentinel.lua set up for `sentinel`, two incidents a page.
+    static func serve(_ folder: TemporaryFolder, sentinel: LoopbackSentinel) async throws -> ServerProcess {
+        let settings = sentinel.settings.sorted { $0.key < $1.key }.map { #"\#($0.key): "\#($0.value)""# }
+        let config = try folder.write("automator.yml", """
+            integrations:
+              sentinel: { \(settings.joined(separator: ", ")), page_size: "2" }
+            """)
+        return try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
+                                             scripts: try FetchServeTests.scripts(in: folder, fetching: "sentinel"),
+                                             arguments: ["--executors", "1", "--config", config])
+    }
+
+    /// A Sentinel incident `name` titled `title`, modified at `modified`, with `entities` (JSON text).
+    static func incident(_ name: String, _ title: String, tactics: [String] = [], status: String = "New",
+                         modified: String, entities: String = "[]") -> String
+    {
+        let tactics = tactics.map { #""\#($0)""# }.joined(separator: ", ")
+        return """
+            {"id": "\(LoopbackSentinel.path)/Incidents/\(name)", "name": "\(name)", "type": "Microsoft.SecurityInsights/Incidents",
+             "properties": {"title": "\(title)", "severity": "High", "status": "\(status)", "incidentNumber": 3177,
+              "lastModifiedTimeUtc": "\(modified)", "additionalData": {"tactics": [\(tactics)]}},
+             "entities": \(entities)}
+            """
+    }
+
+    /// The `$filter`s of the incidents requests that were no next page, in order.
+    static func filters(_ sentinel: LoopbackSentinel) -> [String] {
+        sentinel.received.lines.filter { $0.hasPrefix("GET \(LoopbackSentinel.path)/incidents") && !$0.contains("skipToken") }
+            .compactMap { line in
+                URLComponents(string: String(line.dropFirst("GET ".count)))?.queryItems?.first { $0.name == "$filter" }?.value
+            }
+    }
+
+    @Test("Incidents and their entities become incidents for the playbooks, oldest first, over pages; the cursor moves to the latest")
+    func fetchesIncidents() async throws {
+        let sentinel = try await LoopbackSentinel()
+        defer { sentinel.stop() }
+        let example = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent("examples/alerts/sentinel.json"),
+                                 encoding: .utf8)
+        let now = Date()
+        let stamp = { (seconds: TimeInterval) in FetchServeTests.stamp(now.addingTimeInterval(seconds)) }
+        // The example (beaconing, with its entities) modified within the first fetch's hour.
+        sentinel.publish([
+            Self.incident("closed-1", "Beaconing to a known C2 server", tactics: ["CommandAndControl"], status: "Closed",
+                          modified: stamp(-900)),
+            example.replacingOccurrences(of: "2026-11-30T02:15:03.1266667Z", with: stamp(-600)),
+            Self.incident("other-1", "Rare process run by a service account", tactics: ["Execution"], modified: stamp(-60),
+                          entities: #"[{"kind": "Host", "properties": {"hostName": "srv-db-02"}}]"#),
+        ])
+        let folder = try TemporaryFolder()
+        let server = try await Self.serve(folder, sentinel: sentinel)
+
+        var incidents: [[String: Any]] = []
+        #expect(try await eventually {
+            incidents = try await FetchServeTests.incidents(on: server)
+            return incidents.count == 3
+        }, "\(server.log)")
+        #expect(incidents.map { $0["type"] as? String } == ["sentinel_incident", "c2_traffic", "sentinel_incident"])
+        #expect(incidents.map { $0["source_ref"] as? String } == ["closed-1", "73e01a99-5cd7-4139-a149-9f2736ff2ab5", "other-1"])
+        let c2 = incidents[1]["fields"] as? [String: Any] ?? [:]
+        #expect(c2["host"] as? String == "ws-fin-0007" && c2["remote_ip"] as? String == "198.51.100.7"
+            && c2["host_ip"] as? String == "10.20.4.31", "from the incident's entities: \(c2)")
+        #expect(incidents[2]["title"] as? String == "Rare process run by a service account on srv-db-02")
+        let runs = try await server.call("GET", "/api/v1/runs?limit=50").json["runs"] as? [[String: Any]] ?? []
+        #expect(runs.compactMap { $0["incident"] as? String } == ["INC-2"], "c2_traffic.lua started; nothing for the closed one")
+
+        let token = sentinel.received.all.first { $0.line.hasPrefix("POST /tenant-1/oauth2") }
+        #expect(token?.form["scope"] == "https://management.azure.com/.default")
+        let entities = sentinel.received.lines.filter { $0.contains("/entities?api-version=2024-03-01") }
+        #expect(entities.count >= 3, "each incident's entities asked for: \(entities)")
+        #expect(sentinel.received.lines.contains { $0.contains("skipToken=2") }, "the second page by its nextLink")
+        let first = try #require(Self.filters(sentinel).first)
+        #expect(first.hasPrefix("properties/lastModifiedTimeUtc gt "), "the first fetch asks for the last hour: \(first)")
+        #expect(try await eventually { Self.filters(sentinel).contains("properties/lastModifiedTimeUtc gt \(stamp(-60))") },
+                "the next fetches ask from the latest modification seen")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("An application without a role on the workspace fails the fetch, saying which role it needs, and loses nothing")
+    func missingRole() async throws {
+        let sentinel = try await LoopbackSentinel()
+        defer { sentinel.stop() }
+        sentinel.forbid(true)
+        let modified = FetchServeTests.stamp(Date().addingTimeInterval(-60))
+        sentinel.publish([Self.incident("other-1", "Rare process", modified: modified)])
+        let folder = try TemporaryFolder()
+        let server = try await Self.serve(folder, sentinel: sentinel)
+        #expect(try await server.waitForLog("integration sentinel: a fetch failed: Microsoft Sentinel, incidents: 403 "
+            + "AuthorizationFailed: The client 'app-1' does not have authorization to perform action "
+            + "'Microsoft.SecurityInsights/incidents/read'. (give the application the Microsoft Sentinel Reader role on the workspace)"),
+                "\(server.log)")
+        sentinel.forbid(false)
+        #expect(try await eventually { try await FetchServeTests.incidents(on: server).count == 1 }, "\(server.log)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+}

@@ -1,0 +1,125 @@
+-- Microsoft Sentinel's incidents, fetched every minute through Azure Resource Manager: each
+-- incident new or updated since the last fetch, with its entities (hosts, accounts, addresses,
+-- files...), goes through scripts/mappers/sentinel.lua, as one posted to
+-- POST /api/v1/ingest/sentinel would, and becomes an incident (an update joins the incident it
+-- opened). `automator fetch list` shows where the fetch is; `automator fetch run sentinel`
+-- fetches now.
+-- https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
+-- https://learn.microsoft.com/rest/api/securityinsights/incidents/list
+-- https://learn.microsoft.com/rest/api/securityinsights/incidents/list-entities
+--
+-- Register an application in Entra ID, give it the Microsoft Sentinel Reader role on the
+-- workspace (its resource group will do), and set SENTINEL_TENANT_ID, SENTINEL_CLIENT_ID,
+-- SENTINEL_CLIENT_SECRET, and the workspace's subscription, resource_group and workspace (its
+-- name, as the portal shows it) under integrations.sentinel in the configuration. Each fetch
+-- gets a token:
+--   POST {login_url}/{tenant}/oauth2/v2.0/token  (form: client_id, client_secret, grant_type,
+--        scope=https://management.azure.com/.default)           -> { access_token, expires_in }
+-- then asks for the incidents modified after the cursor (the first time, those of the last
+-- `first_window`), oldest first, follows nextLink to the last page, and asks each incident's
+-- entities:
+--   GET  {workspace}/incidents?api-version=2024-03-01&$filter=properties/lastModifiedTimeUtc gt {cursor}
+--        &$orderby=properties/lastModifiedTimeUtc asc&$top={page_size}   -> { value, nextLink }
+--   POST {workspace}/incidents/{name}/entities?api-version=2024-03-01     -> { entities, metaData }
+-- where {workspace} is {management_url}/subscriptions/{subscription}/resourceGroups/
+-- {resource_group}/providers/Microsoft.OperationalInsights/workspaces/{workspace}/providers/
+-- Microsoft.SecurityInsights. The cursor moves to the latest lastModifiedTimeUtc once every
+-- page was read. Azure answers errors as { error = { code, message } }; a 429's Retry-After is
+-- waited out by `http`.
+-- The client secret is put in the form as it is: one with &, + or % must be URL-encoded in the
+-- configuration.
+
+local API_VERSION = "2024-03-01"
+
+--- `text` fit for a URL's query.
+local function escape(text)
+  return (text:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
+end
+
+--- Raises Azure's error for a response that is not 200.
+local function check(response, what)
+  if response.status == 200 then return end
+  local ok, answer = pcall(json.decode, response.body)
+  local problem = ok and type(answer) == "table" and type(answer.error) == "table"
+    and ("%s: %s"):format(answer.error.code, answer.error.message) or response.body:sub(1, 200)
+  local hint = response.status == 403 and " (give the application the Microsoft Sentinel Reader role on the workspace)"
+    or response.status == 404 and " (check integrations.sentinel's subscription, resource_group and workspace)" or ""
+  error(("Microsoft Sentinel, %s: %d %s%s"):format(what, response.status, problem, hint), 0)
+end
+
+--- An Azure Resource Manager token for the application.
+local function token(config)
+  local form = ("client_id=%s&client_secret=%s&scope=%s&grant_type=client_credentials"):format(
+    config.client_id, config.client_secret, "https%3A%2F%2Fmanagement.azure.com%2F.default")
+  local response = http.post(("%s/%s/oauth2/v2.0/token"):format(config.login_url, config.tenant), form,
+                             { headers = { ["content-type"] = "application/x-www-form-urlencoded" } })
+  check(response, "token")
+  return json.decode(response.body).access_token
+end
+
+--- Azure's answer to `response` as a table holding the list `list`, or an error that says what
+--- came instead.
+local function answer(response, what, list)
+  check(response, what)
+  local ok, decoded = pcall(json.decode, response.body)
+  if not ok or type(decoded) ~= "table" or type(decoded[list]) ~= "table" then
+    error(("Microsoft Sentinel, %s: the answer is not a list of %s: %s"):format(what, what, response.body:sub(1, 200)), 0)
+  end
+  return decoded
+end
+
+return integration {
+  name = "Microsoft Sentinel",
+  config = {
+    login_url = "https://login.microsoftonline.com",
+    management_url = "https://management.azure.com",
+    tenant = { env = "SENTINEL_TENANT_ID", required = true },
+    client_id = { env = "SENTINEL_CLIENT_ID", required = true },
+    client_secret = { secret = true, env = "SENTINEL_CLIENT_SECRET", required = true },
+    subscription = { required = true },
+    resource_group = { required = true },
+    workspace = { required = true },
+    -- How far back the first fetch looks, in seconds: not the workspace's whole history.
+    first_window = 3600,
+    -- Incidents a page ($top, at most 1000), and pages a fetch reads before it gives up: more
+    -- incidents updated in one interval than both allow fail the fetch, saying so, and lose none.
+    page_size = 50,
+    max_pages = 20,
+  },
+  -- A token, the pages, and one call for each incident's entities.
+  rate = { per_minute = 600 },
+  fetch = {
+    every = "1m",
+    source = "sentinel",
+    run = function(context, cursor)
+      local config = context.config
+      local since = cursor or os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() - tonumber(config.first_window))
+      local headers = { authorization = "Bearer " .. token(config) }
+      local workspace = ("%s/subscriptions/%s/resourceGroups/%s/providers/Microsoft.OperationalInsights/workspaces/%s"
+        .. "/providers/Microsoft.SecurityInsights"):format(config.management_url, config.subscription,
+        config.resource_group, config.workspace)
+      local url = ("%s/incidents?api-version=%s&$filter=%s&$orderby=%s&$top=%d"):format(workspace, API_VERSION,
+        escape("properties/lastModifiedTimeUtc gt " .. since), escape("properties/lastModifiedTimeUtc asc"),
+        tonumber(config.page_size))
+      local incidents, latest = {}, since
+      for _ = 1, tonumber(config.max_pages) do
+        local page = answer(http.get(url, { headers = headers }), "incidents", "value")
+        for _, incident in ipairs(page.value) do
+          -- One without a name has no entities to ask for: the mapper keeps it unmapped, saying why.
+          if type(incident.name) == "string" then
+            local entities = ("%s/incidents/%s/entities?api-version=%s"):format(workspace, escape(incident.name), API_VERSION)
+            incident.entities = answer(http.post(entities, "", { headers = headers }), "entities", "entities").entities
+          end
+          incidents[#incidents + 1] = incident
+          -- ISO 8601 in UTC: the latest sorts last as text.
+          local modified = type(incident.properties) == "table" and incident.properties.lastModifiedTimeUtc
+          if type(modified) == "string" and modified > latest then latest = modified end
+        end
+        url = page.nextLink
+        if type(url) ~= "string" then return { alerts = incidents, cursor = latest } end
+      end
+      error(("more than %d pages of incidents were updated since %s: raise integrations.sentinel.max_pages or "
+             .. "page_size (Sentinel takes up to 1000 a page)"):format(tonumber(config.max_pages), since), 0)
+    end,
+  },
+}

@@ -1,0 +1,196 @@
+-- Turns a Microsoft Sentinel incident, which scripts/integrations/sentinel.lua fetches with its
+-- entities, into an incident for the shipped playbooks where one fits: command and control for
+-- c2_traffic.lua, password guessing for brute_force.lua, impossible travel for
+-- impossible_travel.lua, a phishing e-mail for phishing.lua, malware with its file's SHA-256 for
+-- malware.lua; any other a sentinel_incident for people. An incident posted to
+-- POST /api/v1/ingest/sentinel (with its entities as `entities`) is mapped alike.
+--
+-- An incident Sentinel has already closed opens a sentinel_incident, which starts no playbook:
+-- the first fetch reads the last hour, and a false positive closed there is not contained here.
+-- An update of an incident joins the one it opened, whatever Sentinel says of it since.
+--
+-- https://learn.microsoft.com/rest/api/securityinsights/incidents/list (the incident)
+-- https://learn.microsoft.com/rest/api/securityinsights/incidents/list-entities (its entities)
+
+local severities = require("lib.severities")
+
+-- Sentinel's severities.
+local SEVERITY = { Informational = "info", Low = "low", Medium = "medium", High = "high" }
+
+--- `value` when it is text with something in it, else nil: Sentinel writes null for what it
+--- does not know.
+local function text(value)
+  return type(value) == "string" and value ~= "" and value or nil
+end
+
+--- `value` when it is a table, else an empty one.
+local function table_or_empty(value)
+  return type(value) == "table" and value or {}
+end
+
+--- True when the list `list` holds `value`.
+local function has(list, value)
+  for _, each in ipairs(list) do
+    if each == value then return true end
+  end
+  return false
+end
+
+--- `value` added to the list `list` once, if it is text.
+local function add(list, value)
+  value = text(value)
+  if value and not has(list, value) then list[#list + 1] = value end
+end
+
+--- True for an address of a private, loopback or link-local network: ours, not the other side.
+local function internal(ip)
+  local a, b = ip:match("^(%d+)%.(%d+)%.%d+%.%d+$")
+  a, b = tonumber(a), tonumber(b)
+  if a then
+    return a == 10 or a == 127 or (a == 172 and b >= 16 and b <= 31) or (a == 192 and b == 168)
+      or (a == 169 and b == 254)
+  end
+  local lower = ip:lower()
+  return lower == "::1" or lower:match("^f[cd]") ~= nil or lower:match("^fe[89ab]") ~= nil
+end
+
+--- The parties and indicators the entities name, each list without repeats.
+local function indicators(entities)
+  local found = { hosts = {}, users = {}, ips = {}, urls = {}, domains = {}, sha256s = {}, files = {}, mail = nil }
+  for _, entity in ipairs(entities) do
+    local kind, p = entity.kind, table_or_empty(entity.properties)
+    if kind == "Host" then
+      add(found.hosts, p.hostName)
+    elseif kind == "Account" then
+      -- The user principal name where Sentinel knows it: what Entra ID's actions take.
+      local name = text(p.accountName)
+      add(found.users, name and text(p.upnSuffix) and (name .. "@" .. p.upnSuffix) or name or p.aadUserId)
+    elseif kind == "Ip" then
+      add(found.ips, p.address)
+    elseif kind == "Url" then
+      add(found.urls, p.url)
+    elseif kind == "DnsResolution" then
+      add(found.domains, p.domainName)
+    elseif kind == "FileHash" and p.algorithm == "SHA256" and text(p.hashValue) then
+      add(found.sha256s, p.hashValue:lower())
+    elseif kind == "File" then
+      add(found.files, p.fileName)
+    elseif kind == "MailMessage" and not found.mail then
+      found.mail = p
+    end
+  end
+  return found
+end
+
+--- The first address of `ips` that is (`wanted` true) or is not (false) internal.
+local function first_ip(ips, wanted)
+  for _, ip in ipairs(ips) do
+    if internal(ip) == wanted then return ip end
+  end
+  return nil
+end
+
+--- True when `value` holds one of `words`, whatever the case.
+local function mentions(value, words)
+  value = (text(value) or ""):lower()
+  for _, word in ipairs(words) do
+    if value:find(word, 1, true) then return true end
+  end
+  return false
+end
+
+--- The incident's type, for the playbook that fits it.
+local function type_of(p, tactics, found)
+  if p.status == "Closed" then return "sentinel_incident" end
+  if has(tactics, "CommandAndControl") then return "c2_traffic" end
+  if mentions(p.title, { "impossible travel", "atypical travel" }) then return "impossible_travel" end
+  if has(tactics, "CredentialAccess") and mentions(p.title, { "brute force", "password spray", "password guessing" }) then
+    return "brute_force"
+  end
+  if found.mail and mentions(p.title, { "phish" }) then return "phishing" end
+  if #found.sha256s > 0 and mentions(p.title, { "malware", "ransomware", "trojan", "virus" }) then return "malware" end
+  return "sentinel_incident"
+end
+
+--- The host name in `url` ("https://cdn.example.net/a" -> "cdn.example.net"), or nil.
+local function host_of(url)
+  return type(url) == "string" and url:match("^%a[%w+.-]*://([^/:?#]+)") or nil
+end
+
+--- A list for the incident's fields: nil when empty, so that a search finds no empty list.
+local function listed(list)
+  return #list > 0 and list or nil
+end
+
+return mapper {
+  map = function(incident)
+    local p = table_or_empty(incident.properties)
+    if not text(incident.name) or not text(p.title) then
+      error("not a Microsoft Sentinel incident: it has no name and properties.title", 0)
+    end
+    local extra = table_or_empty(p.additionalData)
+    local tactics, techniques = json.array({}), json.array({})
+    for _, tactic in ipairs(table_or_empty(extra.tactics)) do tactics[#tactics + 1] = tactic end
+    for _, technique in ipairs(table_or_empty(extra.techniques)) do techniques[#techniques + 1] = technique end
+    local found = indicators(table_or_empty(incident.entities))
+    local host, owner = found.hosts[1], table_or_empty(p.owner)
+    local mapped = {
+      title = host and ("%s on %s"):format(p.title, host) or p.title,
+      type = type_of(p, tactics, found),
+      severity = SEVERITY[p.severity] or "medium",
+      -- An update of the incident (its status, new alerts) carries the same name: it joins ours.
+      source_ref = incident.name,
+      details = ("%s\n%s"):format(text(p.description) or p.title, text(p.incidentUrl) or ""),
+      labels = { "sentinel", p.status == "Closed" and "closed_in_sentinel" or nil },
+      fields = {
+        sentinel_incident = p.incidentNumber,
+        sentinel_status = text(p.status),
+        classification = text(p.classification),
+        sentinel_owner = text(owner.userPrincipalName) or text(owner.assignedTo),
+        products = listed(table_or_empty(extra.alertProductNames)),
+        tactics = tactics,
+        technique = techniques[1],
+        techniques = techniques,
+        host = host,
+        host_ip = first_ip(found.ips, true),
+        user = found.users[1],
+        -- Every indicator the entities name, so that a search by any of them finds the incident.
+        hosts = listed(found.hosts),
+        users = listed(found.users),
+        ips = listed(found.ips),
+        urls = listed(found.urls),
+        domains = listed(found.domains),
+        sha256s = listed(found.sha256s),
+      },
+    }
+    local fields = mapped.fields
+    if mapped.type == "c2_traffic" then
+      fields.remote_ip = first_ip(found.ips, false)
+      fields.remote_domain = found.domains[1] or host_of(found.urls[1])
+      -- What c2_traffic.lua names the detection by, and how sure it is: a High incident about a
+      -- peer the feeds do not clear is cut off at once, a lower one goes to tier 1 first.
+      fields.signature = p.title
+      fields.confidence = p.severity == "High" and "high" or "medium"
+    elseif mapped.type == "brute_force" then
+      -- The address the guesses came from: the first from outside, else the first named.
+      fields.src_ip = first_ip(found.ips, false) or found.ips[1]
+    elseif mapped.type == "phishing" then
+      local mail = found.mail
+      local sender = text(mail.p1Sender) or text(mail.sender)
+      fields.sender = sender and sender:lower()
+      fields.subject = text(mail.subject)
+      fields.message_id = text(mail.internetMessageId)
+      fields.sender_ip = text(mail.senderIP)
+    elseif mapped.type == "malware" then
+      fields.sha256, fields.file_name, fields.detection = found.sha256s[1], found.files[1], p.title
+    end
+    return mapped
+  end,
+
+  -- Sentinel updates an incident while it is worked on: the updates of a week join ours.
+  dedup_window = "7d",
+
+  -- An update joins the open incident, unless it got more severe: then it opens an incident and
+  -- a run of its own, as the open one was triaged at a lower severity.
+  is_duplicate = severities.no_worse,
+}
