@@ -1,37 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// An integration's `require` of the scripts folder's modules where the commands read it:
 /// `automator check`, `automator test` and `automator run --incident`.
 @Suite("Integrations require the scripts folder's modules: check, test and run")
 struct IntegrationModuleCommandTests {
-    static let listing = """
-        local listing = {}
-
-        --- What the list `listed` says of `value`.
-        function listing.verdict(listed, value)
-          return listed[value] and "malicious" or "benign"
-        end
-
-        return listing
-        """
-
-    static let blocklist = """
-        local listing = require("lib.listing")
-
-        local LISTED = { ["198.51.100.7"] = true }
-
-        return integration {
-          name = "Blocklist",
-          actions = {
-            judge = {
-              risk = "low", params = { ip = { type = "ip", required = true } },
-              run = function(params) return { verdict = listing.verdict(LISTED, params.ip) } end,
-            },
-          },
-        }
-        """
-
     static let judge = """
         return playbook {
           name = "Judge", match = { type = "c2" },
@@ -53,8 +27,7 @@ struct IntegrationModuleCommandTests {
 
     @Test("check reads an integration that requires a module of a linked scripts folder, given by a relative path")
     func check() async throws {
-        let folder = try Self.linkedScripts(["lib/listing.lua": Self.listing, "integrations/blocklist.lua": Self.blocklist,
-                                             "playbooks/judge.lua": Self.judge])
+        let folder = try Self.linkedScripts(RequiringIntegration.files.merging(["playbooks/judge.lua": Self.judge]) { $1 })
         let result = try await AutomatorProcess.run(["check", "--scripts", "scripts"], in: folder.url)
         #expect(result.status == 0 && result.stdout.hasSuffix("3 files checked: no problems (integrations' settings not "
             + "checked: give --config)\n"), "\(result.stdout)\(result.stderr)")
@@ -72,8 +45,8 @@ struct IntegrationModuleCommandTests {
 
     @Test("automator test knows the actions of an integration that requires a module")
     func playbookTest() async throws {
-        let folder = try Self.linkedScripts([
-            "lib/listing.lua": Self.listing, "integrations/blocklist.lua": Self.blocklist, "playbooks/judge.lua": Self.judge,
+        let folder = try Self.linkedScripts(RequiringIntegration.files.merging([
+            "playbooks/judge.lua": Self.judge,
             "playbooks/judge_test.lua": """
             local judge = require("playbooks.judge")
             test("the judgement is planned", function()
@@ -82,14 +55,14 @@ struct IntegrationModuleCommandTests {
               expect.action(result, "blocklist.judge", { ip = "198.51.100.7" })
             end)
             """,
-        ])
+        ]) { $1 })
         let result = try await AutomatorProcess.run(["test", "--scripts", "scripts"], in: folder.url)
         #expect(result.status == 0 && result.stdout.contains("1 test, 0 failed"), "\(result.stdout)\(result.stderr)")
     }
 
     @Test("automator run: the integrations require from the scripts folder alone, the playbook from its own folder too")
     func run() async throws {
-        let folder = try Self.linkedScripts(["lib/listing.lua": Self.listing, "integrations/blocklist.lua": Self.blocklist])
+        let folder = try Self.linkedScripts(RequiringIntegration.files)
         try folder.write("mine/lib/labels.lua", #"return { judged = "judged: " }"#)
         try folder.write("mine/judge.lua", Self.judge.replacingOccurrences(
             of: #"inc:note("judged: " .. judged.status)"#, with: #"inc:note(require("lib.labels").judged .. judged.status)"#))

@@ -1,6 +1,7 @@
 import AutomatorRuntime
 import Foundation
 import Logging
+import TestSupport
 import Testing
 
 /// An integration's `require` of the scripts folder's modules (`lib.*`), on the executor that runs
@@ -8,39 +9,6 @@ import Testing
 @Suite("Integrations require the scripts folder's modules", .timeLimit(.minutes(1)))
 struct IntegrationModuleTests {
     static let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
-
-    /// A module that gets all it uses through its arguments, as the shipped lib/microsoft_graph.lua does.
-    static let listing = """
-        local listing = {}
-
-        --- What the list `listed` says of `value`, in the words of `source`.
-        function listing.verdict(listed, value, source)
-          if listed[value] then return { score = "malicious", reason = "listed by " .. source } end
-          return { score = "benign", reason = "not listed by " .. source }
-        end
-
-        return listing
-        """
-
-    /// An integration whose lookup and action answer through `lib.listing`.
-    static let blocklist = """
-        local listing = require("lib.listing")
-
-        local LISTED = { ["198.51.100.7"] = true }
-
-        return integration {
-          name = "Blocklist",
-          reputation = {
-            ip = function(ip) return listing.verdict(LISTED, ip, "the blocklist") end,
-          },
-          actions = {
-            judge = {
-              risk = "low", params = { ip = { type = "ip", required = true } },
-              run = function(params) return listing.verdict(LISTED, params.ip, "the blocklist") end,
-            },
-          },
-        }
-        """
 
     /// A scripts folder holding `files`, reached through a link to it (`scripts -> real`), as a
     /// checkout linked into place is.
@@ -58,8 +26,7 @@ struct IntegrationModuleTests {
 
     @Test("A lookup and an action run the module their integration requires, on the integration's executor")
     func lookupAndAction() async throws {
-        let (folder, scripts) = try Self.linkedScripts(["lib/listing.lua": Self.listing,
-                                                        "integrations/blocklist.lua": Self.blocklist])
+        let (folder, scripts) = try Self.linkedScripts(RequiringIntegration.files)
         let integrations = await Integrations(folder: scripts + "/integrations", settings: [:], environment: [:],
                                               logger: Self.logger)
         #expect(integrations.problems.isEmpty, "\(integrations.problems)")
@@ -78,7 +45,8 @@ struct IntegrationModuleTests {
     @Test("A module that is not there leaves the integration out, naming the module and the file looked for")
     func missingModule() async throws {
         let (folder, scripts) = try Self.linkedScripts([
-            "integrations/blocklist.lua": Self.blocklist.replacingOccurrences(of: "lib.listing", with: "lib.listings"),
+            "integrations/blocklist.lua": RequiringIntegration.integration.replacingOccurrences(of: "lib.listing",
+                                                                                               with: "lib.listings"),
         ])
         let integrations = await Integrations(folder: scripts + "/integrations", settings: [:], environment: [:],
                                               logger: Self.logger)
