@@ -281,7 +281,13 @@ static int sandbox_require(lua_State *L) {
             return luaL_error(L, "module '%s' not found: a module name is letters, digits, '_', '-' "
                                  "and single dots", name);
         lua_settop(L, 1);
-        if (!find_module(L, name)) return lua_error(L);
+        if (!find_module(L, name)) {
+            // At the caller's line, as stock Lua's require says it: `playbook.lua:1: module ...`.
+            luaL_where(L, 1);
+            lua_insert(L, -2);
+            lua_concat(L, 2);
+            return lua_error(L);
+        }
         const char *path = lua_tostring(L, 2);
         load_module(L, name, path, lua_upvalueindex(1));
         lua_pushvalue(L, 1);

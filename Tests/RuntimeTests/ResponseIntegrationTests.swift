@@ -18,11 +18,14 @@ struct ResponseIntegrationTests {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// The shipped integration `name` alone (copied into a folder of its own), with `settings`.
+    /// The shipped integration `name` alone (copied into a scripts folder of its own, with the
+    /// shipped `lib/` it may require), with `settings`.
     static func integrations(_ name: String, _ settings: [String: String]) async throws -> (Integrations, ScratchFolder) {
         let folder = try ScratchFolder()
-        try FileManager.default.copyItem(atPath: scripts + "/\(name).lua", toPath: folder.path + "/\(name).lua")
-        let integrations = await Integrations(folder: folder.path, settings: [name: .init(values: settings)],
+        try FileManager.default.createDirectory(atPath: folder.path + "/integrations", withIntermediateDirectories: false)
+        try FileManager.default.copyItem(atPath: scripts + "/\(name).lua", toPath: folder.path + "/integrations/\(name).lua")
+        try FileManager.default.copyItem(atPath: scripts + "/../lib", toPath: folder.path + "/lib")
+        let integrations = await Integrations(folder: folder.path + "/integrations", settings: [name: .init(values: settings)],
                                               environment: [:], logger: logger)
         #expect(integrations.problems.isEmpty, "\(integrations.problems)")
         return (integrations, folder)

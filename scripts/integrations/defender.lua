@@ -8,9 +8,8 @@
 --
 -- Register an application in Entra ID with the application permission SecurityAlert.Read.All
 -- (admin consent granted), and set DEFENDER_TENANT_ID, DEFENDER_CLIENT_ID and
--- DEFENDER_CLIENT_SECRET, or integrations.defender.* in the configuration. Each fetch gets a token:
---   POST {login_url}/{tenant}/oauth2/v2.0/token  (form: client_id, client_secret, grant_type,
---        scope=https://graph.microsoft.com/.default)            -> { access_token, expires_in }
+-- DEFENDER_CLIENT_SECRET, or integrations.defender.* in the configuration. Each fetch gets a token
+-- from lib/microsoft_graph.lua, which says how (and how the client secret must be written),
 -- then asks for the alerts whose lastUpdateDateTime is after the cursor (the first time, those of
 -- the last `first_window`), and follows @odata.nextLink to the last page:
 --   GET {graph_url}/v1.0/security/alerts_v2?$filter=lastUpdateDateTime gt {cursor}&$top={page_size}
@@ -19,37 +18,21 @@
 -- lastUpdateDateTime only once every page was read, so an alert is never skipped. A 429's
 -- Retry-After is waited out by `http` (then tried again); Graph answers errors as
 -- { error = { code, message } }.
--- The client secret is put in the form as it is: one with &, + or % must be URL-encoded in the
--- configuration.
+
+local graph = require("lib.microsoft_graph")
 
 --- `text` fit for a URL's query.
 local function escape(text)
   return (text:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
 end
 
---- Raises Graph's error for a response that is not 200.
-local function check(response, what)
-  if response.status == 200 then return end
-  local ok, answer = pcall(json.decode, response.body)
-  local problem = ok and type(answer) == "table" and type(answer.error) == "table"
-    and ("%s: %s"):format(answer.error.code, answer.error.message) or response.body:sub(1, 200)
-  local hint = response.status == 403 and " (grant the application SecurityAlert.Read.All, with admin consent)" or ""
-  error(("Microsoft Graph, %s: %d %s%s"):format(what, response.status, problem, hint), 0)
-end
-
-local function token(config)
-  local form = ("client_id=%s&client_secret=%s&scope=%s&grant_type=client_credentials"):format(
-    config.client_id, config.client_secret, "https%3A%2F%2Fgraph.microsoft.com%2F.default")
-  local response = http.post(("%s/%s/oauth2/v2.0/token"):format(config.login_url, config.tenant), form,
-                             { headers = { ["content-type"] = "application/x-www-form-urlencoded" } })
-  check(response, "token")
-  return json.decode(response.body).access_token
-end
+--- What Graph's 403 means here.
+local ADVICE = { [403] = "grant the application SecurityAlert.Read.All, with admin consent" }
 
 --- A page of alerts: Graph's answer read, or an error that says what came instead.
 local function page(url, bearer)
   local response = http.get(url, { headers = { authorization = bearer } })
-  check(response, "alerts")
+  graph.check(response, "alerts", nil, ADVICE)
   local ok, answer = pcall(json.decode, response.body)
   if not ok or type(answer) ~= "table" or type(answer.value) ~= "table" then
     error(("Microsoft Graph, alerts: the answer is not a page of alerts: %s"):format(response.body:sub(1, 200)), 0)
@@ -79,7 +62,7 @@ return integration {
     run = function(context, cursor)
       local config = context.config
       local since = cursor or os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() - tonumber(config.first_window))
-      local bearer = "Bearer " .. token(config)
+      local bearer = "Bearer " .. graph.token(http, config)
       local url = ("%s/v1.0/security/alerts_v2?$filter=%s&$top=%d"):format(config.graph_url,
         escape("lastUpdateDateTime gt " .. since), tonumber(config.page_size))
       local alerts, latest = {}, since

@@ -265,7 +265,7 @@ public struct ScriptChecker: Sendable {
         let declarations = files.filter {
             $0.hasPrefix(folder) && !$0.hasSuffix("_test.lua") && !$0.dropFirst(folder.count).contains("/")
         }
-        guard !declarations.isEmpty, let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()])
+        guard !declarations.isEmpty, let evaluator = try? Integrations.declarationReader(scripts: scripts)
         else { return [] }
         var problems: [ScriptProblem] = []
         for file in declarations {
@@ -275,8 +275,8 @@ public struct ScriptChecker: Sendable {
                                                     path: "integrations/" + file.dropFirst(folder.count))
             } catch {
                 let lines = (try? String(contentsOfFile: file, encoding: .utf8))?.components(separatedBy: "\n") ?? []
-                for message in error.message.split(separator: "\n") {
-                    var problem = ScriptProblem(file: file, error: String(message))
+                for message in Integrations.mistakes(in: error.message) {
+                    var problem = ScriptProblem(file: file, error: message)
                     if problem.line == nil { problem.line = Self.line(in: lines, following: problem.message) }
                     problems.append(problem)
                 }

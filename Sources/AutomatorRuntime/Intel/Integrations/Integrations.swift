@@ -92,6 +92,8 @@ public final class Integrations: Sendable {
     }
 
     private let folder: String
+    /// Where its files' `require` looks (`Integrations+Modules`).
+    private let scripts: String
     /// `integrations` of the configuration file; replaced by `reconfigure(settings:)`.
     private let settings: Mutex<[String: IntelConfiguration.IntegrationSettings]>
     private let environment: [String: String]
@@ -107,7 +109,8 @@ public final class Integrations: Sendable {
     private static let limits = Limits(memory: 64 << 20, timeout: .seconds(30),
                                        memorySetBy: "an integration's, fixed: keep less of the service's answer")
 
-    /// Reads the integrations in `folder` (`scripts/integrations`); one that cannot be used
+    /// Reads the integrations in `folder` (`scripts/integrations`), whose `require` finds the
+    /// modules of the folder above it (`scripts/lib/microsoft_graph.lua`); one that cannot be used
     /// (it does not load, a required setting is missing) is left out, with its reason in
     /// `problems` and the log. Those the configuration does not name and that only lack their
     /// settings (the shipped integrations nobody set up) share one line of the log: a warning
@@ -121,6 +124,7 @@ public final class Integrations: Sendable {
                 pause: PausePolicy = .integration, quotas: (any IntelStore)? = nil, logger: Logger) async
     {
         self.folder = folder
+        scripts = Self.scriptsFolder(of: folder)
         self.settings = Mutex(settings)
         self.environment = environment
         self.retry = retry
@@ -201,7 +205,7 @@ public final class Integrations: Sendable {
     public func check(settings new: [String: IntelConfiguration.IntegrationSettings]) async -> [String] {
         let running = settings.withLock { $0 }
         let files = Set(Self.files(in: folder))
-        let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()])
+        let evaluator = try? Self.declarationReader(scripts: scripts)
         var problems: [String] = []
         for (key, setting) in new.sorted(by: { $0.key < $1.key }) where setting.enabled && setting != running[key] {
             let file = key + ".lua"
@@ -247,7 +251,7 @@ public final class Integrations: Sendable {
         var next = Loaded()
         var retired: [Integration] = []
         // One for this reading: the declarations it keeps go with it.
-        let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()])
+        let evaluator = try? Self.declarationReader(scripts: scripts)
         let files = Self.files(in: folder)
         for (key, setting) in settings.sorted(by: { $0.key < $1.key })
         where setting.enabled && !files.contains(key + ".lua") {
@@ -272,7 +276,7 @@ public final class Integrations: Sendable {
                 // may name another service or key, which is asked.
                 let pause = previous.flatMap { $0.setting == setting ? $0.pause : nil }
                 next.integrations.append(try await Self.load(key, path: path, source: source, setting: setting,
-                                                             environment: environment, retry: retry,
+                                                             scripts: scripts, environment: environment, retry: retry,
                                                              pause: pause.map(Pause.kept) ?? .new(pausePolicy),
                                                              evaluator: evaluator, quotas: quotas, logger: logger))
                 if let previous {
@@ -321,7 +325,7 @@ public final class Integrations: Sendable {
     /// The actions the integrations in `folder` declare, whatever their settings: what a playbook
     /// test checks its calls against. A file that does not load declares nothing.
     static func declaredActions(in folder: String) async -> [ActionDeclaration] {
-        guard let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()]) else { return [] }
+        guard let evaluator = try? declarationReader(scripts: scriptsFolder(of: folder)) else { return [] }
         var actions: [ActionDeclaration] = []
         for file in files(in: folder) {
             guard let source = FileManager.default.contents(atPath: folder + "/" + file).map(Array.init),
@@ -354,7 +358,7 @@ public final class Integrations: Sendable {
     }
 
     private static func load(_ key: String, path: String, source: [UInt8],
-                             setting: IntelConfiguration.IntegrationSettings, environment: [String: String],
+                             setting: IntelConfiguration.IntegrationSettings, scripts: String, environment: [String: String],
                              retry: RetryPolicy, pause kept: Pause, evaluator: ScriptEvaluator, quotas store: (any IntelStore)?,
                              logger: Logger)
         async throws(LeftOut) -> Integration
@@ -362,7 +366,7 @@ public final class Integrations: Sendable {
         let json: String
         // Its message: each mistake of the declaration, one a line (a traceback says nothing here).
         do { (json, _) = try await evaluator.declaration("integration", source: source, path: path) } catch {
-            throw .broken(error.message.replacingOccurrences(of: "\n", with: "; "))
+            throw .broken(mistakes(in: error.message).joined(separator: "; "))
         }
         let info = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any] ?? [:]
         let name = info["name"] as? String ?? key
@@ -388,7 +392,10 @@ public final class Integrations: Sendable {
                                                     logger: logger),
                                          SMTPModule(allowedServers: mailServers, secrets: secrets), IntegrationsModule()]
         let executor: IntegrationExecutor
-        do { executor = IntegrationExecutor(try Scheduler(name: key, executors: 1, modules: modules, limits: limits)) } catch {
+        do {
+            executor = IntegrationExecutor(try Scheduler(name: key, executors: 1, modules: modules, modulePaths: [scripts],
+                                                         limits: limits))
+        } catch {
             throw .broken("no Lua state for it: \(error)")
         }
         var object = JSONText.Object()
