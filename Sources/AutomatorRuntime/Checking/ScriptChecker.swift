@@ -265,7 +265,9 @@ public struct ScriptChecker: Sendable {
         let declarations = files.filter {
             $0.hasPrefix(folder) && !$0.hasSuffix("_test.lua") && !$0.dropFirst(folder.count).contains("/")
         }
-        guard !declarations.isEmpty, let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()])
+        guard !declarations.isEmpty,
+              let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()],
+                                                   modulePaths: Integrations.modulePaths(folder))
         else { return [] }
         var problems: [ScriptProblem] = []
         for file in declarations {

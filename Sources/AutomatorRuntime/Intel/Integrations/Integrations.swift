@@ -201,7 +201,8 @@ public final class Integrations: Sendable {
     public func check(settings new: [String: IntelConfiguration.IntegrationSettings]) async -> [String] {
         let running = settings.withLock { $0 }
         let files = Set(Self.files(in: folder))
-        let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()])
+        let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()],
+                                             modulePaths: Self.modulePaths(folder))
         var problems: [String] = []
         for (key, setting) in new.sorted(by: { $0.key < $1.key }) where setting.enabled && setting != running[key] {
             let file = key + ".lua"
@@ -247,7 +248,8 @@ public final class Integrations: Sendable {
         var next = Loaded()
         var retired: [Integration] = []
         // One for this reading: the declarations it keeps go with it.
-        let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()])
+        let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()],
+                                             modulePaths: Self.modulePaths(folder))
         let files = Self.files(in: folder)
         for (key, setting) in settings.sorted(by: { $0.key < $1.key })
         where setting.enabled && !files.contains(key + ".lua") {
@@ -274,7 +276,8 @@ public final class Integrations: Sendable {
                 next.integrations.append(try await Self.load(key, path: path, source: source, setting: setting,
                                                              environment: environment, retry: retry,
                                                              pause: pause.map(Pause.kept) ?? .new(pausePolicy),
-                                                             evaluator: evaluator, quotas: quotas, logger: logger))
+                                                             evaluator: evaluator, modulePaths: Self.modulePaths(folder),
+                                                             quotas: quotas, logger: logger))
                 if let previous {
                     retired.append(previous)
                     let what = previous.source == source ? "its settings changed" : "changed"
@@ -318,10 +321,19 @@ public final class Integrations: Sendable {
         for integration in retired { integration.executor.retire() }
     }
 
+    /// Where an integration's `require` looks: the scripts folder that holds `folder`, so that
+    /// integrations share code of `lib/` (`lib/sigv4.lua`, AWS's request signing). A module is
+    /// read when the integration loads: an edit of it applies at the integration's next load (its
+    /// own edit, new settings, a restart).
+    static func modulePaths(_ folder: String) -> [String] {
+        [URL(fileURLWithPath: folder).deletingLastPathComponent().path]
+    }
+
     /// The actions the integrations in `folder` declare, whatever their settings: what a playbook
     /// test checks its calls against. A file that does not load declares nothing.
     static func declaredActions(in folder: String) async -> [ActionDeclaration] {
-        guard let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()]) else { return [] }
+        guard let evaluator = try? ScriptEvaluator(modules: [JSONModule(), IntegrationsModule()],
+                                             modulePaths: Self.modulePaths(folder)) else { return [] }
         var actions: [ActionDeclaration] = []
         for file in files(in: folder) {
             guard let source = FileManager.default.contents(atPath: folder + "/" + file).map(Array.init),
@@ -355,8 +367,8 @@ public final class Integrations: Sendable {
 
     private static func load(_ key: String, path: String, source: [UInt8],
                              setting: IntelConfiguration.IntegrationSettings, environment: [String: String],
-                             retry: RetryPolicy, pause kept: Pause, evaluator: ScriptEvaluator, quotas store: (any IntelStore)?,
-                             logger: Logger)
+                             retry: RetryPolicy, pause kept: Pause, evaluator: ScriptEvaluator, modulePaths: [String],
+                             quotas store: (any IntelStore)?, logger: Logger)
         async throws(LeftOut) -> Integration
     {
         let json: String
@@ -388,7 +400,10 @@ public final class Integrations: Sendable {
                                                     logger: logger),
                                          SMTPModule(allowedServers: mailServers, secrets: secrets), IntegrationsModule()]
         let executor: IntegrationExecutor
-        do { executor = IntegrationExecutor(try Scheduler(name: key, executors: 1, modules: modules, limits: limits)) } catch {
+        do {
+            executor = IntegrationExecutor(try Scheduler(name: key, executors: 1, modules: modules,
+                                                         modulePaths: modulePaths, limits: limits))
+        } catch {
             throw .broken("no Lua state for it: \(error)")
         }
         var object = JSONText.Object()
