@@ -34,11 +34,16 @@ local DEPLOY_KEY = { accessKeyId = "AKIAEXAMPLEDEPLOY001", principalId = "AIDAEX
                      userType = "IAMUser" }
 local LISTED_CALLER = incident_of("UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom", DEPLOY_KEY, "ListBuckets")
 
+--- An approver's yes to `action`, the action done, and tier 2's `answer` to the CloudTrail review.
+local function approved(action, answer)
+  stub.chat("Approve " .. action, "approve", "alice")
+  stub.action(action, { status = "done" })
+  stub.task("Review in CloudTrail", answer)
+end
+
 test("a user's key calling from a listed address is disabled once an approver agrees; tier 2 rotates it", function()
   stub.intel{ ["203.0.113.61"] = "malicious" }
-  stub.chat("Approve aws.disable_access_key", "approve", "alice")
-  stub.action("aws.disable_access_key", { status = "done" })
-  stub.task("Review in CloudTrail what deploy-bot did", "rotated")
+  approved("aws.disable_access_key", "rotated")
 
   local result = run(misuse, LISTED_CALLER)
 
@@ -61,10 +66,8 @@ end)
 
 test("a key tier 2 finds its owner used is enabled again", function()
   stub.intel{ ["203.0.113.61"] = "unknown" }
-  stub.chat("Approve aws.disable_access_key", "approve", "alice")
-  stub.action("aws.disable_access_key", { status = "done" })
+  approved("aws.disable_access_key", "benign")
   stub.action("aws.enable_access_key", { status = "done" })
-  stub.task("Review in CloudTrail", "benign")
 
   local result = run(misuse, LISTED_CALLER)
 
@@ -87,9 +90,7 @@ test("an approver's no leaves the key to tier 2, saying it is not cut off", func
 end)
 
 test("a console sign-in's temporary key cannot be disabled: the user is denied everything, and it stays", function()
-  stub.chat("Approve aws.deny_all", "approve", "alice")
-  stub.action("aws.deny_all", { status = "done" })
-  stub.task("Review in CloudTrail what l.moreau did", "rotated")
+  approved("aws.deny_all", "rotated")
 
   local result = run(misuse, incident_of("UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B",
     { accessKeyId = "ASIAEXAMPLEKEY000001", principalId = "AIDAEXAMPLEPRINCIPAL1", userName = "l.moreau",
@@ -97,6 +98,8 @@ test("a console sign-in's temporary key cannot be disabled: the user is denied e
 
   expect.note(result, "l.moreau signed in to the AWS console in a way unlike their earlier sign-ins")
   expect.action(result, "aws.deny_all", { user = "l.moreau" })
+  expect.contains(expect.task(result, "Review in CloudTrail what l.moreau did").description,
+    "l.moreau denied every action (inline policy automator-quarantine). Look in CloudTrail")
   expect.note(result, "l.moreau denied every action (inline policy automator-quarantine) (ACT-test1).")
   expect.note(result, "stays until someone lifts it (automator action undo ACT-test1), once the sessions made"
     .. " before the rotation have expired.")
@@ -105,9 +108,7 @@ test("a console sign-in's temporary key cannot be disabled: the user is denied e
 end)
 
 test("an instance's credentials used outside AWS have the role's sessions revoked, for good", function()
-  stub.chat("Approve aws.revoke_sessions", "approve", "alice")
-  stub.action("aws.revoke_sessions", { status = "done" })
-  stub.task("Review in CloudTrail what web-app-role did", "benign")
+  approved("aws.revoke_sessions", "benign")
 
   local result = run(misuse, incident_of("UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS",
     { accessKeyId = "ASIAEXAMPLEKEY000009", principalId = "AROAEXAMPLEROLE0001:i-0a1b2c3d4e5f67890",
@@ -117,7 +118,8 @@ test("an instance's credentials used outside AWS have the role's sessions revoke
     .. " outside AWS")
   expect.action(result, "aws.revoke_sessions", { role = "web-app-role" })
   expect.note(result, "The sessions of role web-app-role issued until now revoked (ACT-test1).")
-  expect.equal(expect.task(result, "Review in CloudTrail").description:find("Automator lifts", 1, true), nil)
+  expect.equal(expect.task(result, "Review in CloudTrail what web-app-role did").description:find("Automator lifts", 1, true),
+    nil)
   expect.equal(expect.action(result, "aws.revoke_sessions").undone, nil, "stolen sessions stay revoked")
   expect.equal(result.incident.close_reason, "Benign: web-app-role's own activity.")
 end)
