@@ -124,18 +124,24 @@ return playbook {
     end
 
     local lift = action and action.name ~= REVOKE_SESSIONS
+    local role = user_type == "AssumedRole"
+    -- A role's credentials are the instance's to fetch again: what must change is how they left it.
+    local rotate = role and "find how the credentials left the instance (require IMDSv2; look for a server-side"
+        .. " request forgery in what runs there)"
+      or ("rotate: a new key for whoever uses this one, then delete %s; reset the password and MFA if the console"
+        .. " was used"):format(key or "the key")
     local review = inc:task{
       title = ("Review in CloudTrail what %s did, and rotate its credentials"):format(owner),
       owner = "tier2",
       due = "4h",
       description = ("%s\n%s. Look in CloudTrail (Event history, or CloudTrail Lake for more than 90 days)"
         .. " for the events of %s%s from %s on: what it read, changed or created, new access keys, users,"
-        .. " roles or policies above all. If it was not its owner, rotate: a new key for whoever uses this one,"
-        .. " then delete %s and undo what the intruder made. Answer \"benign\" if its owner did it.%s"):format(
+        .. " roles or policies above all. If it was not its owner, %s, and undo what the intruder made."
+        .. " Answer \"benign\" if its owner did it.%s"):format(
         meaning(inc, owner),
         action and state or ("Nothing was cut off: " .. tostring(why) .. ". Cut it off first"),
-        key and ("access key " .. key) or owner, key and (" (user " .. owner .. ")") or "",
-        named(inc, "first_seen") or "the finding's time", key or "the credential",
+        key and ("access key " .. key) or owner, key and (" (%s %s)"):format(role and "role" or "user", owner) or "",
+        named(inc, "first_seen") or "the finding's time", rotate,
         lift and " Automator lifts its containment if it was benign." or ""),
       choices = { "rotated", "benign" },
     }
@@ -153,7 +159,8 @@ return playbook {
       return
     end
     if action and action.name == DENY_ALL then
-      -- Sessions made before the rotation work until they expire (12 hours at most): the deny stays.
+      -- Sessions made before the rotation work until they expire (an IAM user's, up to 36 hours): the
+      -- deny stays.
       inc:note(("%s stays until someone lifts it (automator action undo %s), once the sessions made before the"
         .. " rotation have expired."):format(state, action.id))
     end

@@ -59,6 +59,8 @@ test("a user's key calling from a listed address is disabled once an approver ag
   expect.contains(review.description, "Access key AKIAEXAMPLEDEPLOY001 of deploy-bot disabled. Look in CloudTrail")
   expect.contains(review.description, "for the events of access key AKIAEXAMPLEDEPLOY001 (user deploy-bot) from"
     .. " 2026-11-30T02:41:08Z on")
+  expect.contains(review.description, "If it was not its owner, rotate: a new key for whoever uses this one, then delete"
+    .. " AKIAEXAMPLEDEPLOY001; reset the password and MFA if the console was used, and undo what the intruder made.")
   expect.contains(review.description, "Automator lifts its containment if it was benign.")
   expect.equal(disabled.undone, nil, "a stolen key is rotated, not enabled again")
   expect.equal(result.incident.close_reason, "Credential misuse: deploy-bot's credentials rotated, CloudTrail reviewed.")
@@ -118,8 +120,10 @@ test("an instance's credentials used outside AWS have the role's sessions revoke
     .. " outside AWS")
   expect.action(result, "aws.revoke_sessions", { role = "web-app-role" })
   expect.note(result, "The sessions of role web-app-role issued until now revoked (ACT-test1).")
-  expect.equal(expect.task(result, "Review in CloudTrail what web-app-role did").description:find("Automator lifts", 1, true),
-    nil)
+  local review = expect.task(result, "Review in CloudTrail what web-app-role did").description
+  expect.contains(review, "for the events of access key ASIAEXAMPLEKEY000009 (role web-app-role) from")
+  expect.contains(review, "If it was not its owner, find how the credentials left the instance (require IMDSv2;")
+  expect.equal(review:find("Automator lifts", 1, true), nil)
   expect.equal(expect.action(result, "aws.revoke_sessions").undone, nil, "stolen sessions stay revoked")
   expect.equal(result.incident.close_reason, "Benign: web-app-role's own activity.")
 end)
