@@ -16,6 +16,9 @@ struct PlaybookTrialTests {
               // A trial sends nothing, so the lookup of the host in Falcon answers nothing: tier 2 isolates it.
               ("c2_traffic", "isolated\nreimaged\n",
                "C2 traffic from 10.20.4.31 to 198.51.100.7: host reimaged, 198.51.100.7 blocked for 7d."),
+              // The key's disabling is a dry run here; tier 2 reviews and rotates.
+              ("cloud_credential_misuse", "rotated\n",
+               "Credential misuse: deploy-bot's credentials rotated, CloudTrail reviewed."),
           ])
     func shippedPlaybooks(_ name: String, answers: String, reason: String?) async throws {
         let result = try await AutomatorProcess.run(
@@ -26,6 +29,9 @@ struct PlaybookTrialTests {
         #expect(result.stdout.contains("playbook completed in"), "\(result.stdout)")
         #expect(result.stdout.contains("INC-1 is closed"), "\(result.stdout)")
         if let reason { #expect(result.stdout.contains("closed: \(reason)"), "\(result.stdout)") }
+        if name == "cloud_credential_misuse" {
+            #expect(result.stdout.contains("dry run, nothing sent: would run aws.disable_access_key"), "\(result.stdout)")
+        }
         if name == "malware" {
             #expect(result.stdout.contains("dry run, nothing sent: would run crowdstrike.contain_host device_id="),
                     "\(result.stdout)")

@@ -127,6 +127,47 @@ struct ShippedResponseTests {
         _ = await server.waitForExit()
     }
 
+    @Test("cloud_credential_misuse.lua: an approver's yes disables the key in AWS IAM; tier 2's \"benign\" enables it again")
+    func cloudCredentialMisuseDisablesAndEnables() async throws {
+        let iam = try await LoopbackIAM()
+        defer { iam.stop() }
+        iam.state.withLock { $0.keys["deploy-bot"] = ["AKIAEXAMPLEDEPLOY001": "Active"] }
+        let folder = try TemporaryFolder()
+        let settings = iam.settings().sorted { $0.key < $1.key }.map { #"\#($0.key): "\#($0.value)""# }
+        let server = try await Self.serve(in: folder, configuration: """
+            integrations:
+              aws: { \(settings.joined(separator: ", ")) }
+            actions:
+              approval: { risk: high, channel: "#soc", timeout: 1h }
+            """)
+        try await Self.open("cloud_credential_misuse", on: server)
+
+        // Disabling a key stops whoever uses it, its owner's scripts too: an approver says yes first.
+        let question = try await Self.approvalQuestion(on: server)
+        #expect(iam.received.all.isEmpty)
+        try await Self.approve(question, on: server)
+        #expect(try await eventually { iam.state.withLock { $0.keys["deploy-bot"]?["AKIAEXAMPLEDEPLOY001"] } == "Inactive" })
+
+        let review = try await Self.openTasks(on: server)
+        #expect(review.map { $0["title"] as? String } == ["Review in CloudTrail what deploy-bot did, and rotate its credentials"])
+        #expect(review.first?["owner"] as? String == "tier2")
+        let description = review.first?["description"] as? String ?? ""
+        #expect(description.contains("for the events of access key AKIAEXAMPLEDEPLOY001 (user deploy-bot) from"
+            + " 2026-11-30T02:41:08Z on"), "\(description)")
+        try await Self.complete(review.first, answer: "benign", by: "bob", on: server)
+
+        #expect(try await eventually { iam.state.withLock { $0.keys["deploy-bot"]?["AKIAEXAMPLEDEPLOY001"] } == "Active" })
+        #expect(try await Self.closes(on: server))
+        let incident = try await server.call("GET", "/api/v1/incidents/INC-1").json
+        #expect(incident["close_reason"] as? String == "Benign: deploy-bot's own activity.")
+        let journal = try await Self.journal(on: server)
+        #expect(journal.contains { $0.hasPrefix("Access key AKIAEXAMPLEDEPLOY001 of deploy-bot disabled (ACT-") }, "\(journal)")
+        #expect(journal.contains { $0.contains(": undone by playbook ") && $0.contains(" with aws.enable_access_key") },
+                "\(journal)")
+        server.terminate()
+        _ = await server.waitForExit()
+    }
+
     /// Opens the impossible travel of the shipped example (l.moreau@example.com, Lyon then
     /// Singapore 50 minutes later) and answers the manager's question with "not me", as the
     /// manager does once they have the user on the phone.

@@ -96,6 +96,24 @@ struct HTTPModuleTests {
         #expect(keys.withLock { $0 } == ["POST none"])
     }
 
+    @Test("hmac_sha256 chains a list of messages, each MAC the next key (SigV4's signing key); sha256 is hex; bad lists are refused")
+    func signing() async throws {
+        let values = try await Self.run("""
+            local secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
+            local ok, wrong = pcall(http.hmac_sha256, "k", { "a", 2 })
+            local empty_ok, empty = pcall(http.hmac_sha256, "k", {})
+            return http.hmac_sha256("AWS4" .. secret, { "20150830", "us-east-1", "iam", "aws4_request" }),
+                   http.hmac_sha256("key", { "The quick brown fox jumps over the lazy dog" }), http.sha256(""), wrong, empty
+            """, allowing: [])
+        // The IAM User Guide's example signing key for this secret, date, region and service.
+        #expect(values.first == .string("c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9"))
+        #expect(values[1] == .string("f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"), "one message, as a string")
+        #expect(values[2] == .string("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"))
+        func text(_ value: LuaValue) -> String { if case .string(let text) = value { text.description } else { "" } }
+        #expect(text(values[3]).contains("a list of messages holds strings, got number"), "\(values[3])")
+        #expect(text(values[4]).contains("a message or a list of messages expected, got table"), "\(values[4])")
+    }
+
     @Test("A host that is not allowed, a bad URL or a bad option is an error at the call, and nothing is sent",
           arguments: [
               ("http.get('http://127.0.0.1:PORT/hello')", [] as [String], "is not an allowed host: the operator allows hosts with --allow-http"),

@@ -32,9 +32,11 @@ struct ResponseIntegrationTests {
     }
 
     /// An action service over `integrations` and a store in `folder`, with an incident to journal on.
-    static func service(_ integrations: Integrations, in folder: ScratchFolder) async throws -> (ActionService, SQLiteStore) {
+    static func service(_ integrations: Integrations, in folder: ScratchFolder,
+                        actions: ActionConfiguration = ActionConfiguration()) async throws -> (ActionService, SQLiteStore)
+    {
         let store = try SQLiteStore(folder: folder.path + "/data")
-        return (ActionService(integrations: integrations, store: store, rules: AccessRules(actions: ActionConfiguration()), logger: logger),
+        return (ActionService(integrations: integrations, store: store, rules: AccessRules(actions: actions), logger: logger),
                 store)
     }
 
@@ -135,6 +137,161 @@ struct ResponseIntegrationTests {
             + "'ghost@example.com' does not exist."), "\(missing)")
         await store.close()
         integrations.shutdown()
+    }
+
+    // MARK: - AWS IAM
+
+    @Test("The loopback IAM checks signatures as AWS does: AWS's published post-x-www-form-urlencoded vector")
+    func iamSignatureCheck() {
+        let request = ReceivedRequests.Request(line: "POST /", headers: [
+            "authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, "
+                + "SignedHeaders=content-type;host;x-amz-date, Signature=" + String(repeating: "0", count: 64),
+            "content-type": "application/x-www-form-urlencoded", "host": "example.amazonaws.com",
+            "x-amz-date": "20150830T123600Z",
+        ], body: "Param1=value1")
+        #expect(LoopbackIAM.signature(of: request, secret: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+            == "ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a")
+    }
+
+    @Test("AWS IAM: signed UpdateAccessKey disables a key and its undo enables it; PutUserPolicy denies all until DeleteUserPolicy")
+    func awsIAM() async throws {
+        let iam = try await LoopbackIAM()
+        defer { iam.stop() }
+        let (integrations, folder) = try await Self.integrations("aws", iam.settings())
+        let (service, store) = try await Self.service(integrations, in: folder)
+        let declared = try service.declaration("aws.disable_access_key")
+        #expect(declared.risk == .high && declared.undo == "enable_access_key" && declared.ttl == nil)
+
+        let key = ["user": "l.moreau", "access_key_id": "AKIAEXAMPLEMOREAU001"]
+        let disabled = try await Self.run(service, "aws.disable_access_key", key, key: "k/1").get()
+        let sent = try #require(iam.received.last)
+        #expect(sent.line == "POST /")
+        #expect(sent.form == ["Action": "UpdateAccessKey", "Version": "2010-05-08", "UserName": "l.moreau",
+                              "AccessKeyId": "AKIAEXAMPLEMOREAU001", "Status": "Inactive"])
+        #expect(sent.headers["content-type"] == "application/x-www-form-urlencoded; charset=utf-8")
+        #expect(sent.headers["authorization"]?.hasSuffix(
+            "Signature=" + (LoopbackIAM.signature(of: sent, secret: LoopbackIAM.secretAccessKey) ?? "?")) == true)
+        #expect(sent.headers["authorization"]?.contains("Credential=\(LoopbackIAM.accessKeyID)/") == true)
+        #expect(iam.state.withLock { $0.keys["l.moreau"]?["AKIAEXAMPLEMOREAU001"] } == "Inactive")
+        #expect(disabled.result == #"{"access_key_id":"AKIAEXAMPLEMOREAU001","request_id":"req-1","status":"Inactive","user":"l.moreau"}"#)
+        _ = try await service.undo(disabled.id, by: "test")
+        #expect(iam.received.last?.form["Status"] == "Active")
+        #expect(iam.state.withLock { $0.keys["l.moreau"]?["AKIAEXAMPLEMOREAU001"] } == "Active")
+
+        let denied = try await Self.run(service, "aws.deny_all", ["user": "l.moreau"], key: "k/2").get()
+        #expect(iam.received.last?.form["Action"] == "PutUserPolicy")
+        let document = try #require(iam.state.withLock { $0.userPolicies["l.moreau"]?["automator-quarantine"] })
+        let statement = (try JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any])?["Statement"] as? [[String: Any]]
+        #expect(statement?.first?["Effect"] as? String == "Deny" && statement?.first?["Action"] as? String == "*"
+            && statement?.first?["Resource"] as? String == "*")
+        _ = try await service.undo(denied.id, by: "test")
+        #expect(iam.received.last?.form == ["Action": "DeleteUserPolicy", "Version": "2010-05-08", "UserName": "l.moreau",
+                                            "PolicyName": "automator-quarantine"])
+        #expect(iam.state.withLock { $0.userPolicies["l.moreau"] } == [:])
+        // Lifted already (by hand in the console): IAM's NoSuchEntity means there is nothing left to lift.
+        let again = try await Self.run(service, "aws.allow_again", ["user": "l.moreau"], key: "k/3").get()
+        #expect(again.result?.contains(#""request_id":"already deleted""#) == true, "\(again.result ?? "")")
+
+        _ = try await Self.run(service, "aws.revoke_sessions", ["role": "web-app-role"], key: "k/4").get()
+        let revoke = try #require(iam.state.withLock { $0.rolePolicies["web-app-role"]?["AWSRevokeOlderSessions"] })
+        #expect(revoke.contains(#""DateLessThan":{"aws:TokenIssueTime":"20"#) && revoke.contains(#""Effect":"Deny""#))
+        await store.close()
+        integrations.shutdown()
+    }
+
+    @Test("AWS IAM: a protected user, a temporary key and a key id that is none are refused with nothing sent")
+    func awsIAMRefusals() async throws {
+        let iam = try await LoopbackIAM()
+        defer { iam.stop() }
+        let (integrations, folder) = try await Self.integrations("aws", iam.settings())
+        var protected = ActionConfiguration()
+        protected.protectedAccounts = ["breakglass", "automator"]
+        let (service, store) = try await Self.service(integrations, in: folder, actions: protected)
+        for (name, parameters) in [("aws.deny_all", ["user": "breakglass"]),
+                                   ("aws.disable_access_key", ["user": "Automator", "access_key_id": "AKIAEXAMPLEMOREAU001"])] {
+            guard case .failure(let refused) = await Self.run(service, name, parameters, key: "k/1") else {
+                Issue.record("\(name) on a protected user was sent"); continue
+            }
+            #expect(refused.description.contains("is a protected account"), "\(refused)")
+        }
+        guard case .failure(let temporary) = await Self.run(service, "aws.disable_access_key",
+                                                           ["user": "l.moreau", "access_key_id": "ASIAEXAMPLEKEY000001"], key: "k/2"),
+              case .failure(let none) = await Self.run(service, "aws.disable_access_key",
+                                                      ["user": "l.moreau", "access_key_id": "AKIA-1"], key: "k/3")
+        else { Issue.record("a key UpdateAccessKey cannot change was sent"); return }
+        #expect(temporary.description.hasSuffix("AWS IAM: ASIAEXAMPLEKEY000001 is a temporary key (an STS session's or a role's),"
+            + " which UpdateAccessKey cannot change: deny the user everything (aws.deny_all), or revoke the role's sessions"
+            + " (aws.revoke_sessions)"), "\(temporary)")
+        #expect(none.description.contains(#"AWS IAM: "AKIA-1" is no access key id"#), "\(none)")
+        #expect(iam.received.all.isEmpty, "nothing sent")
+        await store.close()
+        integrations.shutdown()
+    }
+
+    @Test("AWS IAM: its errors say what to fix; Throttling is waited out, then fails saying so")
+    func awsIAMErrors() async throws {
+        let iam = try await LoopbackIAM()
+        defer { iam.stop() }
+        let key = ["user": "l.moreau", "access_key_id": "AKIAEXAMPLEMOREAU001"]
+        /// The error of disabling l.moreau's key (or `parameters`' key) with `changes` to the loopback's settings.
+        func failure(_ changes: [String: String] = [:], key parameters: [String: String]? = nil) async throws -> String {
+            let (integrations, folder) = try await Self.integrations("aws", iam.settings().merging(changes) { $1 })
+            let (service, store) = try await Self.service(integrations, in: folder)
+            defer { integrations.shutdown() }
+            let outcome = await Self.run(service, "aws.disable_access_key", parameters ?? key, key: "k/1")
+            await store.close()
+            guard case .failure(let error) = outcome else { return "done" }
+            return error.description
+        }
+
+        iam.state.withLock { $0.denied = ["UpdateAccessKey"] }
+        #expect(try await failure().hasSuffix("AWS IAM, UpdateAccessKey: the integration's credentials may not do it: give the"
+            + " IAM user or role of access key AKIAIOSFODNN7EXAMPLE the permission iam:UpdateAccessKey (AWS: User:"
+            + " arn:aws:iam::111122223333:user/automator is not authorized to perform: iam:UpdateAccessKey on resource: user"
+            + " l.moreau because no identity-based policy allows the iam:UpdateAccessKey action)"))
+        iam.state.withLock { $0.denied = [] }
+        #expect(try await failure(["access_key_id": "AKIAUNKNOWNEXAMPLE01"]).hasSuffix("AWS IAM, UpdateAccessKey: AWS knows no"
+            + " access key AKIAUNKNOWNEXAMPLE01: check AWS_ACCESS_KEY_ID (integrations.aws.access_key_id), and that the key is active"))
+        let wrongSecret = try await failure(["secret_access_key": "not-the-secret-of-this-key"])
+        #expect(wrongSecret.contains("AWS IAM, UpdateAccessKey: AWS refused the signature (The request signature we calculated"
+            + " does not match") && wrongSecret.hasSuffix("check that AWS_SECRET_ACCESS_KEY is the secret of access key"
+            + " AKIAIOSFODNN7EXAMPLE, and that this host's clock is right"), "\(wrongSecret)")
+        #expect(try await failure(key: ["user": "l.moreau", "access_key_id": "AKIAEXAMPLEGONE00001"]).hasSuffix(
+            "AWS IAM, UpdateAccessKey: NoSuchEntity: The Access Key with id AKIAEXAMPLEGONE00001 cannot be found."))
+
+        let before = iam.received.all.count
+        iam.state.withLock { $0.throttled = 2 }
+        #expect(try await failure() == "done", "the third attempt is answered")
+        #expect(iam.received.all.count == before + 3)
+        iam.state.withLock { $0.throttled = 3 }
+        #expect(try await failure().hasSuffix("AWS IAM, UpdateAccessKey: throttled 3 times (Rate exceeded): other callers use"
+            + " up the account's IAM quota; try again in a minute"))
+    }
+
+    @Test("AWS IAM: temporary credentials sign their session token as x-amz-security-token")
+    func awsIAMSessionToken() async throws {
+        let iam = try await LoopbackIAM()
+        defer { iam.stop() }
+        iam.state.withLock { $0.sessionToken = LoopbackIAM.sessionToken }
+        let (integrations, folder) = try await Self.integrations("aws", iam.settings(temporary: true))
+        let (service, store) = try await Self.service(integrations, in: folder)
+        let disabled = try await Self.run(service, "aws.disable_access_key",
+                                          ["user": "l.moreau", "access_key_id": "AKIAEXAMPLEMOREAU001"], key: "k/1").get()
+        #expect(iam.received.last?.headers["x-amz-security-token"] == LoopbackIAM.sessionToken)
+        #expect(iam.received.last?.headers["authorization"]?.contains("SignedHeaders=content-type;host;x-amz-date;x-amz-security-token") == true)
+        #expect(disabled.status == .done)
+        await store.close()
+        integrations.shutdown()
+
+        // Without the token, temporary credentials are refused: the loopback wants it signed.
+        let (plain, other) = try await Self.integrations("aws", iam.settings())
+        let (service2, store2) = try await Self.service(plain, in: other)
+        guard case .failure(let refused) = await Self.run(service2, "aws.disable_access_key",
+                                                         ["user": "l.moreau", "access_key_id": "AKIAEXAMPLEMOREAU001"], key: "k/2")
+        else { Issue.record("an unsigned session token was accepted"); return }
+        #expect(refused.description.contains("AWS refused the signature"), "\(refused)")
+        await store2.close()
+        plain.shutdown()
     }
 
     @Test("CrowdStrike Falcon: an OAuth2 token, then devices-actions v2 contain and lift_containment")

@@ -14,9 +14,13 @@ public final class ReceivedRequests: Sendable {
     public struct Request: Sendable {
         /// `POST /v2/enqueue?x=1`.
         public var line: String
-        /// By lower-case name.
+        /// By lower-case name, Host included.
         public var headers: [String: String]
         public var body: String
+
+        public init(line: String, headers: [String: String], body: String) {
+            (self.line, self.headers, self.body) = (line, headers, body)
+        }
 
         /// The body's form fields, decoded.
         public var form: [String: String] {
@@ -46,6 +50,8 @@ public final class ReceivedRequests: Sendable {
             let body = String(buffer: try await request.body.collect(upTo: 1 << 16))
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
+            // HTTP types keep Host apart, as the authority: a signature over it (AWS's) reads it here.
+            if let authority = request.head.authority { headers["host"] = authority }
             let query = request.uri.query.map { "?" + $0 } ?? ""
             let received = Request(line: "\(method) \(request.uri.path)\(query)", headers: headers, body: body)
             self.requests.withLock { $0.append(received) }

@@ -5,7 +5,9 @@
 --   Backdoor:EC2/C&CActivity.*, Trojan:EC2/*              c2_traffic (playbooks/c2_traffic.lua)
 --   CryptoCurrency:EC2/*, CryptoCurrency:Runtime/*        malware (playbooks/malware.lua)
 --   UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B,
---   ...IAMUser/InstanceCredentialExfiltration.*           cloud_credential_misuse, for people (a
+--   ...IAMUser/InstanceCredentialExfiltration.*,
+--   ...IAMUser/MaliciousIPCaller*                         cloud_credential_misuse
+--                                                         (playbooks/cloud_credential_misuse.lua; a
 --                                                         finding has one sign-in, where
 --                                                         playbooks/impossible_travel.lua compares
 --                                                         two, and the account is AWS's, not Entra's)
@@ -78,6 +80,7 @@ local TYPES = {
   { prefix = "CryptoCurrency:Runtime/", type = "malware" },
   { prefix = "UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B", type = "cloud_credential_misuse" },
   { prefix = "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.", type = "cloud_credential_misuse" },
+  { prefix = "UnauthorizedAccess:IAMUser/MaliciousIPCaller", type = "cloud_credential_misuse" },
 }
 
 local severities = require("lib.severities")
@@ -232,7 +235,11 @@ return mapper {
       fields.access_key_id = text(key.accessKeyId)
       fields.principal_id = text(key.principalId)
       fields.api = text(call.api)
+      fields.api_service = text(call.serviceName)
       fields.remote_city = text(object(other.city).cityName)
+      -- The window to search CloudTrail in for what the credential did.
+      fields.first_seen = text(service.eventFirstSeen)
+      fields.last_seen = text(service.eventLastSeen)
     end
     if is_sample(finding, service) then
       fields.sample_type = incident.type

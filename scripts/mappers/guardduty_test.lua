@@ -192,7 +192,7 @@ test("a crypto miner is malware GuardDuty only detected; Runtime Monitoring name
   expect.equal({ mined.file_path, mined.sha256, mined.process_chain }, { "/tmp/.x/xmrig", string.rep("ab", 32), "xmrig" })
 end)
 
-test("console sign-ins from around the world, or an instance's credentials used elsewhere, are cloud_credential_misuse", function()
+test("console sign-ins from around the world, an instance's credentials used elsewhere, or calls from a listed address are cloud_credential_misuse", function()
   local login = finding("UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B", 5, {
     actionType = "AWS_API_CALL",
     awsApiCallAction = {
@@ -212,10 +212,13 @@ test("console sign-ins from around the world, or an instance's credentials used 
   expect.equal(incident.fields, {
     finding_type = "UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B", account = "111122223333", region = "eu-west-1",
     occurrences = 37, user = "l.moreau", user_type = "IAMUser", access_key_id = "ASIAEXAMPLEKEY000001",
-    principal_id = "AIDAEXAMPLEPRINCIPAL1", api = "ConsoleLogin",
+    principal_id = "AIDAEXAMPLEPRINCIPAL1", api = "ConsoleLogin", api_service = "signin.amazonaws.com",
     remote_ip = "203.0.113.61", remote_country = "Brazil", remote_city = "Recife",
+    first_seen = "2026-11-30T02:41:08Z", last_seen = "2026-11-30T02:58:51Z",
   })
   expect.equal(guardduty.map(exfiltration).type, "cloud_credential_misuse")
+  expect.equal(guardduty.map(finding("UnauthorizedAccess:IAMUser/MaliciousIPCaller.Custom", 5, {})).type,
+    "cloud_credential_misuse")
 end)
 
 test("any other finding is a guardduty incident for people, labelled with its type", function()

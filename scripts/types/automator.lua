@@ -108,11 +108,20 @@ function http.post(url, body, options) end
 
 ---The HMAC-SHA256 of `message`, in hexadecimal, for APIs and webhooks that sign requests. In an
 ---integration the key may be a secret's placeholder (`config.secret`): the host signs with the
----secret, which the script never sees.
+---secret, which the script never sees. A list of messages is a chain, each MAC the key of the
+---next, the last one's in hexadecimal: AWS Signature Version 4's signing key and signature
+---(`http.hmac_sha256("AWS4" .. secret, { date, region, service, "aws4_request", string_to_sign })`,
+---see lib/sigv4.lua), whose derived keys never leave the host.
 ---@param key string
----@param message string
+---@param message string|string[]
 ---@return string
 function http.hmac_sha256(key, message) end
+
+---The SHA-256 of `text`, in hexadecimal, for signatures that hash a request (AWS Signature Version
+---4). Secrets' placeholders are filled in first, as `http.request` sends them.
+---@param text string
+---@return string
+function http.sha256(text) end
 
 ---E-mail from integrations, to the SMTP relay their configuration names (smtp://HOST:PORT).
 ---@class smtp

@@ -21,7 +21,9 @@ import NIOHTTP1
 ///   failure to connect, a timeout or a host that is not allowed is an error raised at the call.
 /// - `http.get(url [, options])`, `http.post(url, body [, options])`: the same, shorter.
 /// - `http.hmac_sha256(key, message)`: the HMAC-SHA256 of `message`, in hexadecimal, for APIs and
-///   webhooks that sign requests; in an integration the key may be a secret's placeholder.
+///   webhooks that sign requests; in an integration the key may be a secret's placeholder. Given a
+///   list of messages, each MAC is the key of the next (AWS Signature Version 4's signing key).
+/// - `http.sha256(text)`: its SHA-256, in hexadecimal, placeholders filled in.
 ///
 /// Every call suspends the run while it waits, and is recorded in a durable run: a replay gets
 /// the response back without sending the request again. A request that may change something
@@ -87,12 +89,34 @@ public struct HTTPModule: HostModule {
         let module = self
         let state = table.state
         // hmac_sha256(key, message) -> hex: signs with a secret the script cannot read (the key
-        // may be a secret's placeholder); the signature does not give the secret away.
+        // may be a secret's placeholder); the signature does not give the secret away. A list of
+        // messages is a chain, each MAC the key of the next, as AWS Signature Version 4 derives its
+        // signing key: the derived keys, as good as the secret for a day, stay in the host.
         table.function("hmac_sha256") { call in
-            let key = module.secrets.reveal(try call.string(1).description)
-            let message = try call.string(2).bytes
-            let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Array(key.utf8)))
-            return call.push(FileHashes.hex(mac))
+            var key = Array(module.secrets.reveal(try call.string(1).description).utf8)
+            var messages: [[UInt8]] = []
+            switch try call.value(2) {
+            case .string(let message): messages = [message.bytes]
+            case .table(let list) where !list.array.isEmpty && list.fields.isEmpty:
+                for item in list.array {
+                    guard case .string(let message) = item else {
+                        throw HostError.argument(2, "a list of messages holds strings, got \(item.typeName)")
+                    }
+                    messages.append(message.bytes)
+                }
+            case let other: throw HostError.argument(2, "a message or a list of messages expected, got \(other.typeName)")
+            }
+            for message in messages {
+                key = Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
+            }
+            return call.push(FileHashes.hex(key))
+        }
+        // sha256(text) -> hex, for request signatures that hash the payload (AWS Signature Version
+        // 4). Placeholders are filled in first, as `request` sends them: a signed header may be a
+        // secret (AWS's session token). The digest does not give the secret away.
+        table.function("sha256") { call in
+            let text = module.secrets.reveal(try call.string(1).bytes)
+            return call.push(FileHashes.hex(SHA256.hash(data: text)))
         }
         table.waitingFunction("request") { [unowned(unsafe) state] call in
             try module.wait(for: try HTTPRequestOptions(call.value(1), position: 1), in: state.activeRun)
