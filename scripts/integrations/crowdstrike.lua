@@ -35,7 +35,7 @@ local function check(response, what, expected)
   local first = ok and type(answer) == "table" and type(answer.errors) == "table" and answer.errors[1]
   local problem = first and tostring(first.message) or response.body:sub(1, 200)
   local again = response.status == 429 and tonumber(response.headers["x-ratelimit-retryafter"])
-  if again then problem = problem .. os.date("!, rate limited until %H:%M:%S UTC", math.floor(again)) end
+  if again then problem = problem .. os.date("! (Falcon takes requests again at %H:%M:%S UTC)", math.floor(again)) end
   error(("CrowdStrike Falcon, %s: %d %s"):format(what, response.status, problem), 0)
 end
 
