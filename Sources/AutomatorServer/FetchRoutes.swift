@@ -23,7 +23,8 @@ struct FetchRoutes: Sendable {
     /// `POST /api/v1/fetches/{name}/run` → 200 `FetchJSON.page`: one page now, its alerts ingested
     /// and its cursor kept, as the scheduled runs do; with `?dry_run=true` → 200 `FetchJSON.dryRun`:
     /// what each alert of the page would become, nothing stored and the cursor kept. 404 for no such
-    /// fetch, 409 while it runs, 502 when it failed (its cursor unchanged).
+    /// fetch, 409 while it runs or (not a dry run) on a worker that does not lead, 502 when it failed
+    /// (its cursor unchanged).
     @Sendable func run(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = context.parameters.get("name") ?? ""
         let parameters = request.uri.queryParameters
@@ -36,7 +37,7 @@ struct FetchRoutes: Sendable {
         } catch {
             switch error.kind {
             case .notDeclared: throw APIError.notFound(error.message)
-            case .running: throw APIError(status: .conflict, message: error.message)
+            case .running, .notLeading: throw APIError(status: .conflict, message: error.message)
             case .failed: throw APIError(status: .badGateway, message: "the fetch \(name) failed: \(error.message)")
             }
         }

@@ -199,7 +199,7 @@ struct FetchServeTests {
         #expect(await server.waitForExit() == 0)
     }
 
-    @Test("On a shared PostgreSQL store only the leader fetches; the next leader goes on from its cursor")
+    @Test("On a shared PostgreSQL store only the leader fetches, fetch run too; the next leader goes on from its cursor")
     func onlyTheLeaderFetches() async throws {
         let graph = try await LoopbackGraph()
         defer { graph.stop() }
@@ -227,6 +227,11 @@ struct FetchServeTests {
         let (leader, other) = stamps[0] > 0 ? (one, two) : (two, one)
         let listed = try await other.call("GET", "/api/v1/fetches").json["fetches"] as? [[String: Any]]
         #expect(listed?.first?["cursor"] as? String == first, "every worker reads the leader's cursor: \(listed ?? [])")
+        // A run asked of the other would ingest the page beside the leader's: refused. A dry run stores nothing: answered.
+        let refused = try await other.call("POST", "/api/v1/fetches/defender/run")
+        #expect(refused.status == 409 && refused.body.contains("this worker does not fetch"), "\(refused.body)")
+        let dryRun = try await other.call("POST", "/api/v1/fetches/defender/run?dry_run=true")
+        #expect(dryRun.status == 200 && dryRun.json["cursor"] as? String == first, "\(dryRun.body)")
 
         // The leader stops; the other leads, and goes on from the cursor.
         leader.terminate()

@@ -57,6 +57,8 @@ public final class Fetches: Sendable {
     private let store: any FetchStore
     private let logger: Logger
     private let schedules = Mutex<[String: Schedule]>([:])
+    /// `run` is scheduling the fetches here: this worker leads (on SQLite, the one server).
+    private let scheduling = Mutex(0)
 
     public init(integrations: Integrations, incidents: IncidentService, store: any FetchStore, logger: Logger) {
         self.integrations = integrations
@@ -79,6 +81,8 @@ public final class Fetches: Sendable {
     /// Runs each fetch when it is due, looking every `tick`, until cancelled. The first run of each
     /// is at once: after a restart the cursor says where it stopped.
     public func run(every tick: Duration = .seconds(1)) async {
+        scheduling.withLock { $0 += 1 }
+        defer { scheduling.withLock { $0 -= 1 } }
         await withDiscardingTaskGroup { group in
             repeat {
                 for fetch in taking(due: Date()) { group.addTask { await self.round(fetch) } }
@@ -87,10 +91,18 @@ public final class Fetches: Sendable {
         }
     }
 
-    /// Runs the fetch named `name` once, now, whatever its interval (`automator fetch run`).
+    /// Runs the fetch named `name` once, now, whatever its interval (`automator fetch run`), on the
+    /// worker that schedules the fetches alone: on another, beside the leader's own run, both would
+    /// ingest the page (no incident twice, but each alert counted twice on its incident).
     ///
-    /// - Throws: `FetchError` when no integration in use declares it, it is running now, or it failed.
+    /// - Throws: `FetchError` when no integration in use declares it, this worker does not lead, it
+    ///   is running now, or it failed.
     public func runNow(_ name: String) async throws(FetchError) -> Page {
+        guard scheduling.withLock({ $0 > 0 }) else {
+            throw FetchError(.notLeading, "this worker does not fetch: on a store shared by workers the leader alone "
+                + "does (its log says it leads the workers); run this on the leader's folder, or let its next run "
+                + "come (automator fetch list says when the last one did). --dry-run works on any worker")
+        }
         let fetch = try take(name)
         let result = await page(fetch)
         finished(fetch, result)
