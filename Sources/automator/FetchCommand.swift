@@ -19,7 +19,8 @@ struct FetchCommand: AsyncParsableCommand {
             server's), and run asks for the server: the fetch's settings and secrets are its own.
 
             Exit status: 0 when done; 1 when it failed (no such fetch, it is running now, the \
-            service failed, the server refused or could not be reached); 64 for a usage error.
+            worker does not lead a shared store, the service failed, the server refused or could not \
+            be reached); 64 for a usage error.
 
             Examples:
               automator fetch list

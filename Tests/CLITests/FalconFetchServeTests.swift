@@ -10,7 +10,7 @@ import Testing
 struct FalconFetchServeTests {
     /// `serve` on `folder`'s data with crowdstrike.lua set up for `falcon`, three alerts a page.
     static func serve(_ folder: TemporaryFolder, falcon: LoopbackFalcon) async throws -> ServerProcess {
-        let scripts = try FetchServeTests.scripts(in: folder, integration: "crowdstrike", every: "1h")
+        let scripts = try FetchServeTests.scripts(in: folder, fetching: "crowdstrike", every: "1h")
         let settings = falcon.settings.sorted { $0.key < $1.key }.map { #"\#($0.key): "\#($0.value)""# }
         let config = try folder.write("automator.yml", """
             integrations:

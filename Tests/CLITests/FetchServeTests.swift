@@ -8,15 +8,17 @@ import Testing
 /// fetched again opens nothing twice, and a failing fetch keeps its cursor and says so.
 @Suite("Integrations fetch alerts: Microsoft Defender XDR on automator serve", .serialized, .timeLimit(.minutes(3)))
 struct FetchServeTests {
-    /// The shipped scripts, with `integration`'s fetch every `every` instead of every minute.
-    static func scripts(in folder: TemporaryFolder, integration: String = "defender", every: String = "1s") throws -> URL {
+    /// The shipped scripts, with `integration` (defender.lua) fetching every `every` (a second) instead of every minute.
+    static func scripts(in folder: TemporaryFolder, fetching integration: String = "defender", every: String = "1s") throws
+        -> URL
+    {
         let scripts = folder.url.appendingPathComponent("scripts")
         try FileManager.default.copyItem(at: PlaybookTrialTests.scripts, to: scripts)
         let file = scripts.appendingPathComponent("integrations/\(integration).lua")
         let text = try String(contentsOf: file, encoding: .utf8)
         #expect(text.contains(#"every = "1m","#))
-        try text.replacingOccurrences(of: #"every = "1m","#, with: #"every = "\#(every)","#)
-            .write(to: file, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: #"every = "1m","#, with: #"every = "\#(every)","#).write(to: file, atomically: true,
+                                                                                                   encoding: .utf8)
         return scripts
     }
 

@@ -27,15 +27,16 @@ local function escape(text)
   return (text:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
 end
 
---- Raises Falcon's error for a response that is not `expected`: its message, and for a 429 when
---- Falcon lets the client ask again.
-local function check(response, what, expected)
+--- Raises Falcon's error for a response that is not `expected`: its message, the API client's
+--- `scope` that a 403 wants, and for a 429 when Falcon takes requests again.
+local function check(response, what, expected, scope)
   if response.status == expected then return end
   local ok, answer = pcall(json.decode, response.body)
   local first = ok and type(answer) == "table" and type(answer.errors) == "table" and answer.errors[1]
   local problem = first and tostring(first.message) or response.body:sub(1, 200)
   local again = response.status == 429 and tonumber(response.headers["x-ratelimit-retryafter"])
   if again then problem = problem .. os.date("! (Falcon takes requests again at %H:%M:%S UTC)", math.floor(again)) end
+  if response.status == 403 and scope then problem = ("%s (give the API client the %s scope)"):format(problem, scope) end
   error(("CrowdStrike Falcon, %s: %d %s"):format(what, response.status, problem), 0)
 end
 
@@ -54,7 +55,7 @@ local function device_action(params, context, action)
                              json.encode({ ids = { params.device_id } }),
                              { headers = { authorization = authorization(config),
                                            ["content-type"] = "application/json" } })
-  check(response, action, 202)
+  check(response, action, 202, "Hosts: write")
   return { device_id = params.device_id, action = action }
 end
 
@@ -66,7 +67,7 @@ local function find_host(params, context)
   local response = http.get(("%s/devices/combined/devices/v1?filter=%s&sort=last_seen.desc&limit=10")
                               :format(config.base_url, filter),
                             { headers = { authorization = authorization(config) } })
-  check(response, "devices", 200)
+  check(response, "devices", 200, "Hosts: read")
   local found = json.decode(response.body).resources
   found = type(found) == "table" and found or {}
   if #found == 0 then
@@ -112,14 +113,14 @@ local function fetch_alerts(context, cursor)
   local query = http.get(("%s/alerts/queries/alerts/v2?filter=%s&sort=%s&limit=%d"):format(config.base_url,
     escape(("updated_timestamp:>'%s'"):format(since)), escape("updated_timestamp|asc"), page_size),
     { headers = { authorization = bearer } })
-  check(query, "alerts query", 200)
+  check(query, "alerts query", 200, "Alerts: read")
   local found = resources(query, "alerts query")
   local ids = found.resources
   if #ids == 0 then return { alerts = {}, cursor = since } end
 
   local details = http.post(config.base_url .. "/alerts/entities/alerts/v2", json.encode({ composite_ids = ids }),
                             { headers = { authorization = bearer, ["content-type"] = "application/json" } })
-  check(details, "alerts", 200)
+  check(details, "alerts", 200, "Alerts: read")
   -- In the query's order, which is sorted; the entities come in any. One gone meanwhile is left out.
   local by_id = {}
   for _, alert in ipairs(resources(details, "alerts").resources) do by_id[alert.composite_id] = alert end
