@@ -134,8 +134,8 @@ local function fetch_alerts(context, cursor)
     local last = alerts[#alerts].updated_timestamp
     while #alerts > 0 and alerts[#alerts].updated_timestamp == last do alerts[#alerts] = nil end
     if #alerts == 0 then
-      error(("more than %d alerts were updated at %s: raise integrations.crowdstrike.page_size (Falcon takes up to "
-             .. "1000 a page)"):format(page_size, last), 0)
+      error(("more than %d alerts were updated at %s: raise integrations.crowdstrike.page_size, which loses none of them")
+        :format(page_size, last), 0)
     end
   end
   return { alerts = alerts, cursor = alerts[#alerts].updated_timestamp, more = more }
