@@ -37,4 +37,30 @@ public enum FetchJSON {
         object["more"] = page.more ? "true" : "false"
         return object.textWithoutNulls
     }
+
+    /// `{"name", "dry_run": true, "alerts", "cursor", "next_cursor", "more", "incidents": [{"type",
+    /// "severity", "title", "source_ref", "joins", "playbook", "warning"}]}`: what a dry run found, each
+    /// alert as the incident it would open (with its playbook) or the open one it would join
+    /// (`joins`), nothing stored and the cursor where it was.
+    static func dryRun(_ dryRun: Fetches.DryRun, of name: String) -> String {
+        var object = JSONText.Object()
+        object["name"] = JSONText.string(name)
+        object["dry_run"] = "true"
+        object["alerts"] = "\(dryRun.alerts.count)"
+        object["cursor"] = dryRun.cursor.map(JSONText.string)
+        object["next_cursor"] = dryRun.nextCursor.map(JSONText.string)
+        object["more"] = dryRun.more ? "true" : "false"
+        object["incidents"] = JSONText.array(dryRun.alerts.map { preview in
+            var incident = JSONText.Object()
+            incident["type"] = JSONText.string(preview.draft.type)
+            incident["severity"] = JSONText.string(preview.draft.severity.rawValue)
+            incident["title"] = JSONText.string(preview.draft.title)
+            incident["source_ref"] = preview.draft.sourceRef.map(JSONText.string)
+            incident["joins"] = preview.joins.map { JSONText.string($0.description) }
+            incident["playbook"] = preview.playbook.map(JSONText.string)
+            incident["warning"] = preview.warning.map(JSONText.string)
+            return incident.textWithoutNulls
+        })
+        return object.textWithoutNulls
+    }
 }

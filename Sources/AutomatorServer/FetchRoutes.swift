@@ -21,17 +21,23 @@ struct FetchRoutes: Sendable {
     }
 
     /// `POST /api/v1/fetches/{name}/run` → 200 `FetchJSON.page`: one page now, its alerts ingested
-    /// and its cursor kept, as the scheduled runs do. 404 for no such fetch, 409 while it runs, 502
-    /// when it failed (its cursor unchanged).
+    /// and its cursor kept, as the scheduled runs do; with `?dry_run=true` → 200 `FetchJSON.dryRun`:
+    /// what each alert of the page would become, nothing stored and the cursor kept. 404 for no such
+    /// fetch, 409 while it runs or (not a dry run) on a worker that does not lead, 502 when it failed
+    /// (its cursor unchanged).
     @Sendable func run(_ request: Request, context: APIRequestContext) async throws -> Response {
         let name = context.parameters.get("name") ?? ""
+        let parameters = request.uri.queryParameters
+        try parameters.allowOnly(["dry_run"])
+        let dryRun = try parameters.dryRun()
         try await roles.require(PersonalRoles.responder, to: "running a fetch", context)
         do throws(FetchError) {
+            if dryRun { return .json(FetchJSON.dryRun(try await fetches.dryRun(name), of: name)) }
             return .json(FetchJSON.page(try await fetches.runNow(name), of: name))
         } catch {
             switch error.kind {
             case .notDeclared: throw APIError.notFound(error.message)
-            case .running: throw APIError(status: .conflict, message: error.message)
+            case .running, .notLeading: throw APIError(status: .conflict, message: error.message)
             case .failed: throw APIError(status: .badGateway, message: "the fetch \(name) failed: \(error.message)")
             }
         }

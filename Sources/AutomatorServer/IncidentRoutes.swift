@@ -50,16 +50,13 @@ struct IncidentRoutes: Sendable {
         try parameters.allowOnly(["file", "first_line", "dry_run"])
         let firstLine = parameters.get("first_line").map { Int($0) } ?? 1
         guard let firstLine, firstLine >= 1 else { throw APIError.badRequest("first_line must be a line number: 1 or more") }
-        let dryRun = parameters.get("dry_run")
-        guard dryRun == nil || dryRun == "true" || dryRun == "false" else {
-            throw APIError.badRequest("dry_run takes true or false")
-        }
+        let dryRun = try parameters.dryRun()
         let actor = try RequestActor.of(request, context)
         let body = try await request.collectBody(upTo: Self.maximumImport, tooLarge: "the import is over the limit of "
             + "\(Self.maximumImport >> 20) MiB a request: send the file in parts, each with first_line (automator "
             + "incident import does)")
         let importer = await service.importer(file: parameters.get("file") ?? "the API", by: actor,
-                                               dryRun: dryRun == "true", firstLine: firstLine)
+                                               dryRun: dryRun, firstLine: firstLine)
         do throws(StoreError) {
             let lines = body.readableBytesView.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
             for line in lines.last?.isEmpty == true ? lines.dropLast() : lines[...] { try await importer.add(line) }

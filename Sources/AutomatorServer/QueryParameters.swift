@@ -20,6 +20,15 @@ extension Parameters {
         return limit
     }
 
+    /// `dry_run`: true or false, false when absent.
+    func dryRun() throws(APIError) -> Bool {
+        switch get("dry_run") {
+        case nil, "false": return false
+        case "true": return true
+        default: throw .badRequest("dry_run takes true or false")
+        }
+    }
+
     /// `incident`, when given: an id such as INC-42.
     func incident() throws(APIError) -> IncidentID? {
         guard let text = get("incident") else { return nil }

@@ -19,11 +19,13 @@ struct FetchCommand: AsyncParsableCommand {
             server's), and run asks for the server: the fetch's settings and secrets are its own.
 
             Exit status: 0 when done; 1 when it failed (no such fetch, it is running now, the \
-            service failed, the server refused or could not be reached); 64 for a usage error.
+            worker does not lead a shared store, the service failed, the server refused or could not \
+            be reached); 64 for a usage error.
 
             Examples:
               automator fetch list
               automator fetch run defender
+              automator fetch run crowdstrike --dry-run
               automator fetch list --json | jq -r '.fetches[].last_error'
             """,
         subcommands: [List.self, Run.self]
@@ -108,7 +110,13 @@ extension FetchCommand {
                 at the fetch's own time; the next scheduled run comes after its interval. A fetch \
                 that is running is not run twice: try again when it is done.
 
+                --dry-run fetches the same page and maps every alert, then prints what each would \
+                become: the incident it would open (type, severity, title, its reference, the playbook \
+                that would start) or the open one it would join. It stores nothing and keeps the \
+                cursor: check a new fetch and its mapper with it before the server opens cases.
+
                 Examples:
+                  automator fetch run crowdstrike --dry-run
                   automator fetch run defender
                   automator fetch run defender --data /var/lib/automator --json
                 """
@@ -120,7 +128,13 @@ extension FetchCommand {
                                      valueName: "name"))
         var name: String
 
-        @Flag(help: "Print the API's JSON: {\"name\", \"alerts\", \"opened\", \"linked\", \"cursor\", \"more\"}.")
+        @Flag(help: "Map the page's alerts and say what each would open or join; store nothing, keep the cursor.")
+        var dryRun = false
+
+        @Flag(help: """
+            Print the API's JSON: {"name", "alerts", "opened", "linked", "cursor", "more"}; with --dry-run \
+            {"name", "dry_run", "alerts", "cursor", "next_cursor", "more", "incidents": [...]}.
+            """)
         var json = false
 
         func validate() throws { try place.requireFolder() }
@@ -133,17 +147,47 @@ extension FetchCommand {
                         + "with its integrations' settings and secrets; start it (automator serve --data \(place.data)), "
                         + "which fetches at once, or run this on the folder of the server that is up")
                 }
-                text = try await client.call("POST", "/api/v1/fetches/" + ServerClient.pathSegment(name) + "/run")
+                text = try await client.call("POST", "/api/v1/fetches/" + ServerClient.pathSegment(name) + "/run"
+                    + (dryRun ? "?dry_run=true" : ""))
             } catch {
                 CommandLogging.report(error)
                 throw ExitCode.failure
             }
             if json { return print(text) }
             let page = (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]) ?? [:]
+            if dryRun { return printVisible(Self.described(dryRun: page, of: name)) }
             let alerts = page["alerts"] as? Int ?? 0
             let more = page["more"] as? Bool == true ? "; the service has more, fetched at the next run" : ""
             printVisible("\(name): \(alerts.counted("alert")), \(page["opened"] as? Int ?? 0) opened an incident, "
                 + "\(page["linked"] as? Int ?? 0) joined one open; cursor \(page["cursor"] as? String ?? "none")\(more)")
+        }
+
+        /// A dry run's answer as a headline, then a line for each alert:
+        ///
+        ///     crowdstrike, dry run: 2 alerts, nothing stored; the cursor stays at 2026-12-02T03:00:00Z (a run moves it to ...)
+        ///       would open  high malware  Malware on LT-HR-0117 (ref d615:ind:...; playbook Malware on an endpoint)
+        ///       would join  INC-41  Falcon alert on DC01 (ref d615:ind:...)
+        static func described(dryRun page: [String: Any], of name: String) -> String {
+            let incidents = page["incidents"] as? [[String: Any]] ?? []
+            let cursor = page["cursor"] as? String
+            let next = page["next_cursor"] as? String
+            var head = "\(name), dry run: \(incidents.count.counted("alert")), nothing stored; the cursor stays "
+                + (cursor.map { "at \($0)" } ?? "unset (the first run fetches a recent window)")
+            if let next, next != cursor { head += " (a run would move it to \(next))" }
+            if page["more"] as? Bool == true { head += "; the service has more" }
+            return ([head] + incidents.map { incident in
+                let title = incident["title"] as? String ?? "?"
+                var notes = (incident["source_ref"] as? String).map { ["ref " + $0] } ?? ["no ref: never deduplicated"]
+                let line: String
+                if let joins = incident["joins"] as? String {
+                    line = "  would join  \(joins)  \(title)"
+                } else {
+                    notes.append((incident["playbook"] as? String).map { "playbook " + $0 } ?? "no playbook matches")
+                    line = "  would open  \(incident["severity"] as? String ?? "?") \(incident["type"] as? String ?? "?")  \(title)"
+                }
+                if let warning = incident["warning"] as? String { notes.append(warning) }
+                return line + " (" + notes.joined(separator: "; ") + ")"
+            }).joined(separator: "\n")
         }
     }
 }

@@ -8,15 +8,17 @@ import Testing
 /// fetched again opens nothing twice, and a failing fetch keeps its cursor and says so.
 @Suite("Integrations fetch alerts: Microsoft Defender XDR on automator serve", .serialized, .timeLimit(.minutes(3)))
 struct FetchServeTests {
-    /// The shipped scripts, with `integration` (defender.lua) fetching every second instead of every minute.
-    static func scripts(in folder: TemporaryFolder, fetching integration: String = "defender") throws -> URL {
+    /// The shipped scripts, with `integration` (defender.lua) fetching every `every` (a second) instead of every minute.
+    static func scripts(in folder: TemporaryFolder, fetching integration: String = "defender", every: String = "1s") throws
+        -> URL
+    {
         let scripts = folder.url.appendingPathComponent("scripts")
         try FileManager.default.copyItem(at: PlaybookTrialTests.scripts, to: scripts)
         let file = scripts.appendingPathComponent("integrations/\(integration).lua")
         let text = try String(contentsOf: file, encoding: .utf8)
         #expect(text.contains(#"every = "1m","#))
-        try text.replacingOccurrences(of: #"every = "1m","#, with: #"every = "1s","#).write(to: file, atomically: true,
-                                                                                          encoding: .utf8)
+        try text.replacingOccurrences(of: #"every = "1m","#, with: #"every = "\#(every)","#).write(to: file, atomically: true,
+                                                                                                   encoding: .utf8)
         return scripts
     }
 
@@ -199,7 +201,7 @@ struct FetchServeTests {
         #expect(await server.waitForExit() == 0)
     }
 
-    @Test("On a shared PostgreSQL store only the leader fetches; the next leader goes on from its cursor")
+    @Test("On a shared PostgreSQL store only the leader fetches, fetch run too; the next leader goes on from its cursor")
     func onlyTheLeaderFetches() async throws {
         let graph = try await LoopbackGraph()
         defer { graph.stop() }
@@ -227,6 +229,11 @@ struct FetchServeTests {
         let (leader, other) = stamps[0] > 0 ? (one, two) : (two, one)
         let listed = try await other.call("GET", "/api/v1/fetches").json["fetches"] as? [[String: Any]]
         #expect(listed?.first?["cursor"] as? String == first, "every worker reads the leader's cursor: \(listed ?? [])")
+        // A run asked of the other would ingest the page beside the leader's: refused. A dry run stores nothing: answered.
+        let refused = try await other.call("POST", "/api/v1/fetches/defender/run")
+        #expect(refused.status == 409 && refused.body.contains("this worker does not fetch"), "\(refused.body)")
+        let dryRun = try await other.call("POST", "/api/v1/fetches/defender/run?dry_run=true")
+        #expect(dryRun.status == 200 && dryRun.json["cursor"] as? String == first, "\(dryRun.body)")
 
         // The leader stops; the other leads, and goes on from the cursor.
         leader.terminate()

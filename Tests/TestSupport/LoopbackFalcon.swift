@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// CrowdStrike Falcon's API on loopback, as CrowdStrike documents it, for
 /// `scripts/integrations/crowdstrike.lua`:
@@ -11,6 +12,13 @@ import Hummingbird
 ///   without `Bearer {token}`;
 /// - `GET /devices/combined/devices/v1?filter=local_ip:'ADDRESS'`: the `devices` that report the
 ///   address, in `resources`; 401 without `Bearer {token}`.
+/// - `GET /alerts/queries/alerts/v2?filter=updated_timestamp:>'TIME'&sort=updated_timestamp|asc&limit=N&offset=M`:
+///   the composite ids of the alerts `publish`ed, updated after `TIME`, oldest update first, with
+///   `meta.pagination` (`offset`, `limit`, `total`); 400 for another filter or sort. `fail` makes it
+///   answer 401 `access denied, authorization failed`, or 429 `API rate limit exceeded.` with
+///   `X-RateLimit-RetryAfter` (the epoch second it takes requests again), once or until told.
+/// - `POST /alerts/entities/alerts/v2` with `{"composite_ids": [...]}`: those alerts, in
+///   `resources`, newest first (not the query's order, which the entities do not promise).
 ///
 /// Every request is in `received`; `actions` has the device actions alone, `searches` the filters.
 public final class LoopbackFalcon: Sendable {
@@ -30,11 +38,27 @@ public final class LoopbackFalcon: Sendable {
         }
     }
 
+    /// How the alerts query fails, as Falcon answers (`{ errors: [{ code, message }] }`).
+    public enum Fault: Sendable {
+        case unauthorized
+        /// 429 for the next request, then answers again.
+        case throttledOnce
+        case throttled
+    }
+
     public let received = ReceivedRequests()
     private let server: LoopbackServer
+    /// The alerts as JSON text, and the fault the alerts query answers with while one is set.
+    private final class Published: Sendable {
+        let alerts = Mutex<[String]>([])
+        let fault = Mutex<Fault?>(nil)
+    }
+    private let published: Published
 
     public init(devices: [Device] = []) async throws {
         let router = Router()
+        let published = Published()
+        self.published = published
         received.route(router, .post, "/oauth2/token") { request in
             request.form["client_secret"] == Self.clientSecret
                 ? Self.json(#"{"access_token": "\#(Self.token)", "token_type": "bearer", "expires_in": 1799}"#, .created)
@@ -59,7 +83,74 @@ public final class LoopbackFalcon: Sendable {
             }
             return Self.json(#"{"meta": {}, "resources": [\#(found.joined(separator: ","))], "errors": []}"#)
         }
+        received.route(router, .get, "/alerts/queries/alerts/v2") { request in
+            guard request.headers["authorization"] == "Bearer \(Self.token)" else {
+                return Self.json(#"{"errors": [{"code": 401, "message": "access denied, authorization failed"}]}"#, .unauthorized)
+            }
+            switch published.fault.withLock({ fault in defer { if fault == .throttledOnce { fault = nil } }; return fault }) {
+            case .unauthorized?:
+                return Self.json(#"{"meta": {}, "errors": [{"code": 401, "message": "access denied, authorization failed"}]}"#,
+                                 .unauthorized)
+            case .throttledOnce?, .throttled?:
+                var response = Self.json(#"{"meta": {}, "errors": [{"code": 429, "message": "API rate limit exceeded."}]}"#,
+                                         .tooManyRequests)
+                response.headers[Self.header("X-RateLimit-Limit")] = "6000"
+                response.headers[Self.header("X-RateLimit-Remaining")] = "0"
+                response.headers[Self.header("X-RateLimit-RetryAfter")] = "\(Int(Date().timeIntervalSince1970) + 1)"
+                return response
+            case nil:
+                break
+            }
+            let query = Self.query(request.line)
+            guard let since = query["filter"]?.firstMatch(of: /^updated_timestamp:>'([^']+)'$/).map({ String($0.output.1) }),
+                  query["sort"] == "updated_timestamp|asc"
+            else {
+                return Self.json(#"{"errors": [{"code": 400, "message": "Invalid filter or sort"}]}"#, .badRequest)
+            }
+            let limit = query["limit"].flatMap(Int.init) ?? 100
+            let offset = query["offset"].flatMap(Int.init) ?? 0
+            let updated = Self.objects(published.alerts.withLock { $0 }).filter { Self.updated($0) > since }
+                .sorted { Self.updated($0) < Self.updated($1) }
+            let ids = updated.dropFirst(offset).prefix(limit).map { "\"\($0["composite_id"] as? String ?? "")\"" }
+            return Self.json(#"{"meta": {"query_time": 0.01, "pagination": {"offset": \#(offset), "limit": \#(limit), "#
+                + #""total": \#(updated.count)}}, "resources": [\#(ids.joined(separator: ","))], "errors": []}"#)
+        }
+        received.route(router, .post, "/alerts/entities/alerts/v2") { request in
+            guard request.headers["authorization"] == "Bearer \(Self.token)" else {
+                return Self.json(#"{"errors": [{"code": 401, "message": "access denied, authorization failed"}]}"#, .unauthorized)
+            }
+            guard let ids = request.json["composite_ids"] as? [String], !ids.isEmpty else {
+                return Self.json(#"{"errors": [{"code": 400, "message": "composite_ids is required"}]}"#, .badRequest)
+            }
+            let texts = published.alerts.withLock { $0 }
+            let found = zip(texts, Self.objects(texts)).filter { ids.contains($0.1["composite_id"] as? String ?? "") }
+                .sorted { Self.updated($0.1) > Self.updated($1.1) }.map(\.0)
+            return Self.json(#"{"meta": {"query_time": 0.01}, "resources": [\#(found.joined(separator: ","))], "errors": []}"#)
+        }
         server = try await LoopbackServer(router)
+    }
+
+    /// Adds `texts` (Falcon alerts as JSON text); one with the composite id of an alert already
+    /// there replaces it, as an update of that alert.
+    public func publish(_ texts: [String]) {
+        let ids = Set(Self.objects(texts).compactMap { $0["composite_id"] as? String })
+        published.alerts.withLock { alerts in
+            alerts = zip(alerts, Self.objects(alerts)).filter { !ids.contains($0.1["composite_id"] as? String ?? "") }.map(\.0)
+                + texts
+        }
+    }
+
+    /// Makes the alerts query fail as `fault` says from the next request, or answer again when nil.
+    public func fail(_ fault: Fault?) { published.fault.withLock { $0 = fault } }
+
+    /// The settings that point `crowdstrike.lua` here: base_url, client_id, client_secret.
+    public var settings: [String: String] {
+        ["base_url": url, "client_id": Self.clientID, "client_secret": Self.clientSecret]
+    }
+
+    /// Each alerts query's filter, in order, as `updated_timestamp:>'2026-11-30T02:14:09Z'`.
+    public var alertFilters: [String] {
+        received.all.filter { $0.line.hasPrefix("GET /alerts/") }.map { Self.query($0.line)["filter"] ?? "" }
     }
 
     public var url: String { server.url }
@@ -78,10 +169,24 @@ public final class LoopbackFalcon: Sendable {
 
     public func stop() { server.stop() }
 
-    private static func filter(_ line: String) -> String {
+    private static func filter(_ line: String) -> String { query(line)["filter"] ?? "" }
+
+    /// The query parameters of a request line, decoded.
+    private static func query(_ line: String) -> [String: String] {
         let target = line.split(separator: " ").dropFirst().first.map(String.init) ?? ""
-        return URLComponents(string: target)?.queryItems?.first { $0.name == "filter" }?.value ?? ""
+        return Dictionary((URLComponents(string: target)?.queryItems ?? []).map { ($0.name, $0.value ?? "") },
+                          uniquingKeysWith: { $1 })
     }
+
+    /// A header's name Hummingbird has no constant for.
+    private static func header(_ name: String) -> HTTPFields.Element.Name { .init(name)! }
+
+    private static func objects(_ texts: [String]) -> [[String: Any]] {
+        texts.map { (try! JSONSerialization.jsonObject(with: Data($0.utf8))) as! [String: Any] }
+    }
+
+    /// An alert's `updated_timestamp`; the tests' are of one length, so they sort as text.
+    private static func updated(_ alert: [String: Any]) -> String { alert["updated_timestamp"] as? String ?? "" }
 
     private static func json(_ text: String, _ status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))

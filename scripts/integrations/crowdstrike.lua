@@ -1,20 +1,42 @@
--- CrowdStrike Falcon: find the host that has an address, network-contain a host, and lift the
--- containment.
--- https://falcon.crowdstrike.com/documentation (OAuth2 API; Hosts)
+-- CrowdStrike Falcon: fetch its alerts as incidents, find the host that has an address,
+-- network-contain a host, and lift the containment.
+-- https://falcon.crowdstrike.com/documentation (OAuth2 API; Hosts; Alerts), as FalconPy's Hosts and
+-- Alerts service collections call it:
 --   POST /oauth2/token (form: client_id, client_secret)              -> 201 { access_token }
 --   GET  /devices/combined/devices/v1?filter=local_ip:'ADDRESS'       -> 200 { resources = { DEVICE... } }
 --   POST /devices/entities/devices-actions/v2?action_name=contain     { ids = { DEVICE_ID } }
 --        (or lift_containment)                                         -> 202 { resources, errors }
+--   GET  /alerts/queries/alerts/v2?filter=FQL&sort=updated_timestamp|asc&limit=N
+--        -> 200 { meta = { pagination = { offset, limit, total } }, resources = { COMPOSITE_ID... } }
+--   POST /alerts/entities/alerts/v2  { composite_ids = { ... } }     -> 200 { resources = { ALERT... } }
 -- Set FALCON_CLIENT_ID and FALCON_CLIENT_SECRET (an API client with the Hosts: read and write
--- scopes), and integrations.crowdstrike.base_url for another cloud (https://api.eu-1.crowdstrike.com...).
--- Errors are { errors = { { code, message } } }.
+-- scopes, and Alerts: read for the fetch), and integrations.crowdstrike.base_url for another cloud
+-- (https://api.eu-1.crowdstrike.com...).
+-- Errors are { errors = { { code, message } } }. Falcon answers too many requests with a 429 that
+-- says when to ask again in X-RateLimit-RetryAfter (epoch seconds), not Retry-After: `http` asks
+-- again after its own short pauses, and a 429 that outlasts them fails the fetch, which keeps its
+-- cursor and is tried again after its pause.
+--
+-- The fetch: every minute, the alerts updated since the last one seen go through
+-- scripts/mappers/crowdstrike.lua, as an alert posted to POST /api/v1/ingest/crowdstrike would, and
+-- become incidents (an update joins the incident its alert opened). `automator fetch run crowdstrike
+-- --dry-run` shows what a fetch would open, storing nothing.
 
---- Raises Falcon's error for a response that is not `expected`.
-local function check(response, what, expected)
+--- `text` fit for a URL's query.
+local function escape(text)
+  return (text:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
+end
+
+--- Raises Falcon's error for a response that is not `expected`: its message, the API client's
+--- `scope` that a 403 wants, and for a 429 when Falcon takes requests again.
+local function check(response, what, expected, scope)
   if response.status == expected then return end
   local ok, answer = pcall(json.decode, response.body)
   local first = ok and type(answer) == "table" and type(answer.errors) == "table" and answer.errors[1]
   local problem = first and tostring(first.message) or response.body:sub(1, 200)
+  local again = response.status == 429 and tonumber(response.headers["x-ratelimit-retryafter"])
+  if again then problem = problem .. os.date("! (Falcon takes requests again at %H:%M:%S UTC)", math.floor(again)) end
+  if response.status == 403 and scope then problem = ("%s (give the API client the %s scope)"):format(problem, scope) end
   error(("CrowdStrike Falcon, %s: %d %s"):format(what, response.status, problem), 0)
 end
 
@@ -33,7 +55,7 @@ local function device_action(params, context, action)
                              json.encode({ ids = { params.device_id } }),
                              { headers = { authorization = authorization(config),
                                            ["content-type"] = "application/json" } })
-  check(response, action, 202)
+  check(response, action, 202, "Hosts: write")
   return { device_id = params.device_id, action = action }
 end
 
@@ -41,14 +63,11 @@ end
 --- that lists them: containing the wrong one cuts off a host that did nothing.
 local function find_host(params, context)
   local config = context.config
-  -- FQL: local_ip:'10.20.4.31', percent-encoded.
-  local filter = ("local_ip:'%s'"):format(params.ip):gsub("[^%w%.%-_]", function(c)
-    return ("%%%02X"):format(c:byte())
-  end)
+  local filter = escape(("local_ip:'%s'"):format(params.ip))
   local response = http.get(("%s/devices/combined/devices/v1?filter=%s&sort=last_seen.desc&limit=10")
                               :format(config.base_url, filter),
                             { headers = { authorization = authorization(config) } })
-  check(response, "devices", 200)
+  check(response, "devices", 200, "Hosts: read")
   local found = json.decode(response.body).resources
   found = type(found) == "table" and found or {}
   if #found == 0 then
@@ -69,6 +88,59 @@ local function find_host(params, context)
            platform = device.platform_name, status = device.status }
 end
 
+--- The body of Falcon's answer `response` (checked by `check`) when it has `resources`.
+local function resources(response, what)
+  local ok, answer = pcall(json.decode, response.body)
+  if not ok or type(answer) ~= "table" or type(answer.resources) ~= "table" then
+    error(("CrowdStrike Falcon, %s: the answer has no resources: %s"):format(what, response.body:sub(1, 200)), 0)
+  end
+  return answer
+end
+
+--- One page of the alerts updated after `cursor` (the first time, those of the last `first_window`),
+--- oldest update first, as FQL sorts them, with the cursor after them.
+---
+--- The cursor is the last alert's updated_timestamp, asked for with "after" (`>`): an alert
+--- updated later comes again, and joins its incident. Each page asks afresh from the cursor, never
+--- by offset, which an alert updated between two pages would shift. A full page's last instant may
+--- go on past it, so its alerts wait for the next page, asked for at once (`more`), from the
+--- instant before.
+local function fetch_alerts(context, cursor)
+  local config = context.config
+  local since = cursor or os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() - tonumber(config.first_window))
+  local page_size = tonumber(config.page_size)
+  local bearer = authorization(config)
+  local query = http.get(("%s/alerts/queries/alerts/v2?filter=%s&sort=%s&limit=%d"):format(config.base_url,
+    escape(("updated_timestamp:>'%s'"):format(since)), escape("updated_timestamp|asc"), page_size),
+    { headers = { authorization = bearer } })
+  check(query, "alerts query", 200, "Alerts: read")
+  local found = resources(query, "alerts query")
+  local ids = found.resources
+  if #ids == 0 then return { alerts = {}, cursor = since } end
+
+  local details = http.post(config.base_url .. "/alerts/entities/alerts/v2", json.encode({ composite_ids = ids }),
+                            { headers = { authorization = bearer, ["content-type"] = "application/json" } })
+  check(details, "alerts", 200, "Alerts: read")
+  -- In the query's order, which is sorted; the entities come in any. One gone meanwhile is left out.
+  local by_id = {}
+  for _, alert in ipairs(resources(details, "alerts").resources) do by_id[alert.composite_id] = alert end
+  local alerts = {}
+  for _, id in ipairs(ids) do alerts[#alerts + 1] = by_id[id] end
+  if #alerts == 0 then return { alerts = {}, cursor = since } end
+
+  local pagination = type(found.meta) == "table" and type(found.meta.pagination) == "table" and found.meta.pagination
+  local more = (pagination and tonumber(pagination.total) or #ids) > #ids
+  if more then
+    local last = alerts[#alerts].updated_timestamp
+    while #alerts > 0 and alerts[#alerts].updated_timestamp == last do alerts[#alerts] = nil end
+    if #alerts == 0 then
+      error(("more than %d alerts were updated at %s: raise integrations.crowdstrike.page_size, which loses none of them")
+        :format(page_size, last), 0)
+    end
+  end
+  return { alerts = alerts, cursor = alerts[#alerts].updated_timestamp, more = more }
+end
+
 local device = { device_id = { type = "host", required = true, description = "the Falcon device id (aid)" } }
 
 return integration {
@@ -77,8 +149,13 @@ return integration {
     base_url = "https://api.crowdstrike.com",
     client_id = { env = "FALCON_CLIENT_ID", required = true },
     client_secret = { secret = true, env = "FALCON_CLIENT_SECRET", required = true },
+    -- How far back the first fetch looks, in seconds: not the tenant's whole history.
+    first_window = 3600,
+    -- Alerts a page: more updated in one interval are fetched page after page, at once.
+    page_size = 100,
   },
   rate = { per_minute = 100 },
+  fetch = { every = "1m", source = "crowdstrike", run = fetch_alerts },
   actions = {
     -- Changes nothing: an action, recorded, so that the incident says which device was meant. Its
     -- address is a host, not an ip: the protected networks (our own) refuse an ip, and every host

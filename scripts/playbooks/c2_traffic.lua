@@ -1,6 +1,6 @@
 -- C2 traffic: a host of ours talking to malware's command and control, seen on the network by
--- Suricata or in a VPC by Amazon GuardDuty (scripts/mappers/suricata.lua and guardduty.lua make
--- these incidents). Asks the feeds about the remote peer, its address and the name it was
+-- Suricata, in a VPC by Amazon GuardDuty, or on the host by CrowdStrike Falcon (scripts/mappers/
+-- suricata.lua, guardduty.lua and crowdstrike.lua make these incidents). Asks the feeds about the remote peer, its address and the name it was
 -- reached by. A peer known to be malicious, or a rule sure of itself (confidence High) about a
 -- peer the feeds do not clear, is cut off at once: its address blocked at the firewall for a week
 -- where Check Point is set up (scripts/integrations/checkpoint.lua), and the host contained by
@@ -15,7 +15,8 @@
 --
 -- It reads fields.host_ip, fields.remote_ip, fields.remote_domain (the name the peer was reached
 -- by, when Suricata saw one), fields.signature, fields.signature_id, fields.category,
--- fields.confidence (the rule's: "high", "medium" or "low") and fields.malware_family.
+-- fields.confidence (the rule's: "high", "medium" or "low"), fields.malware_family, and
+-- fields.device_id (the EDR's id of the host) when the alert names it.
 
 -- The firewall's block of an address, and the EDR's lookup and containment of a host: another
 -- product's integration goes here.
@@ -108,8 +109,10 @@ local function block(inc, host_ip, remote_ip, verdict)
 end
 
 --- The host at `host_ip` as the EDR knows it: its name (the address when the EDR does not know it),
---- and the params of its containment, or nil and why there are none.
+--- and the params of its containment, or nil and why there are none. An alert of the EDR's own
+--- (scripts/mappers/crowdstrike.lua) names its device: nothing to look up.
 local function find_host(inc, host_ip)
+  if inc.fields.device_id then return inc.fields.host or host_ip, { device_id = inc.fields.device_id } end
   local found, why = respond.act(FIND_HOST, { ip = host_ip }, inc)
   local device = found and type(found.result) == "table" and found.result
   if not device then

@@ -101,6 +101,20 @@ test("an unknown peer of a rule sure of itself is cut off without waiting for ti
   expect.equal(#result.tasks, 1)
 end)
 
+test("an EDR alert that names the host's device contains it by that id, with no lookup", function()
+  stub.intel{ ["198.51.100.7"] = "unknown", ["telemetry-cdn.example.net"] = "unknown" }
+  stub.action("checkpoint.block_ip", { status = "done" })
+  stub.chat("Approve crowdstrike.contain_host", "approve", "alice")
+  stub.action("crowdstrike.contain_host", { status = "done" })
+  stub.task("Find and remove what on WS-ENG-0142", "cleaned")
+
+  local result = run(c2_traffic, beacons({ host = "WS-ENG-0142", device_id = DEVICE }))
+
+  expect.action(result, "crowdstrike.contain_host", { device_id = DEVICE })
+  expect.equal(#result.actions, 2, "the block and the containment; no find_host")
+  expect.note(result, "Host WS-ENG-0142 contained by the EDR (ACT-test2).")
+end)
+
 test("a peer other hosts talked to makes a campaign: linked, critical, and named for tier 2", function()
   -- Two hosts seen before, one reaching the peer by its address, one by its name; and a third host
   -- with a peer of its own.

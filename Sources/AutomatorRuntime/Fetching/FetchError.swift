@@ -6,6 +6,8 @@ public struct FetchError: Error, Sendable, CustomStringConvertible {
         case notDeclared
         /// It is running now: a fetch never runs twice at once.
         case running
+        /// Asked of a worker that does not lead: the leader alone ingests pages.
+        case notLeading
         /// The service, the script or the store failed: the cursor stays where it was.
         case failed
     }

@@ -57,6 +57,8 @@ public final class Fetches: Sendable {
     private let store: any FetchStore
     private let logger: Logger
     private let schedules = Mutex<[String: Schedule]>([:])
+    /// `run` is scheduling the fetches here: this worker leads (on SQLite, the one server).
+    private let scheduling = Mutex(0)
 
     public init(integrations: Integrations, incidents: IncidentService, store: any FetchStore, logger: Logger) {
         self.integrations = integrations
@@ -79,6 +81,8 @@ public final class Fetches: Sendable {
     /// Runs each fetch when it is due, looking every `tick`, until cancelled. The first run of each
     /// is at once: after a restart the cursor says where it stopped.
     public func run(every tick: Duration = .seconds(1)) async {
+        scheduling.withLock { $0 += 1 }
+        defer { scheduling.withLock { $0 -= 1 } }
         await withDiscardingTaskGroup { group in
             repeat {
                 for fetch in taking(due: Date()) { group.addTask { await self.round(fetch) } }
@@ -87,10 +91,60 @@ public final class Fetches: Sendable {
         }
     }
 
-    /// Runs the fetch named `name` once, now, whatever its interval (`automator fetch run`).
+    /// Runs the fetch named `name` once, now, whatever its interval (`automator fetch run`), on the
+    /// worker that schedules the fetches alone: on another, beside the leader's own run, both would
+    /// ingest the page (no incident twice, but each alert counted twice on its incident).
+    ///
+    /// - Throws: `FetchError` when no integration in use declares it, this worker does not lead, it
+    ///   is running now, or it failed.
+    public func runNow(_ name: String) async throws(FetchError) -> Page {
+        guard scheduling.withLock({ $0 > 0 }) else {
+            throw FetchError(.notLeading, "this worker does not fetch: on a store shared by workers the leader alone "
+                + "does (its log says it leads the workers); run this on the leader's folder, or let its next run "
+                + "come (automator fetch list says when the last one did). --dry-run works on any worker")
+        }
+        let fetch = try take(name)
+        let result = await page(fetch)
+        finished(fetch, result)
+        return try result.get()
+    }
+
+    /// What a dry run of a fetch found (`automator fetch run NAME --dry-run`).
+    public struct DryRun: Sendable {
+        /// Each alert of the page as `IncidentService.ingest` would take it.
+        public var alerts: [IncidentService.Preview] = []
+        /// The cursor kept, which the run started from and which stays.
+        public var cursor: String?
+        /// Where a run would have moved it.
+        public var nextCursor: String?
+        public var more = false
+    }
+
+    /// Fetches one page of the fetch named `name` from its kept cursor and says what each alert
+    /// would become (`IncidentService.preview`), storing no incident and keeping the cursor, its
+    /// schedule and its failures as they were: how an operator checks a new fetch before it opens
+    /// cases. It is not run beside a run of the same fetch.
     ///
     /// - Throws: `FetchError` when no integration in use declares it, it is running now, or it failed.
-    public func runNow(_ name: String) async throws(FetchError) -> Page {
+    public func dryRun(_ name: String) async throws(FetchError) -> DryRun {
+        let fetch = try take(name)
+        defer { schedules.withLock { $0[name]?.running = false } }
+        let cursor: String?
+        do { cursor = try await store.fetchState(name)?.cursor } catch {
+            throw FetchError("its cursor could not be read: \(error)")
+        }
+        let fetched = try await integrations.fetch(name, cursor: cursor).get()
+        var dryRun = DryRun(cursor: cursor, nextCursor: fetched.cursor ?? cursor, more: fetched.more)
+        for (index, alert) in fetched.alerts.enumerated() {
+            do { dryRun.alerts.append(try await incidents.preview(source: fetch.source, alert: alert)) } catch {
+                throw FetchError("alert \(index + 1) of \(fetched.alerts.count) could not be read: \(error.description)")
+            }
+        }
+        return dryRun
+    }
+
+    /// The fetch named `name`, marked running.
+    private func take(_ name: String) throws(FetchError) -> FetchDeclaration {
         guard let fetch = integrations.fetches.first(where: { $0.name == name }) else {
             let names = integrations.fetches.map(\.name)
             throw FetchError(.notDeclared, "no integration in use declares a fetch named \(name): "
@@ -106,9 +160,7 @@ public final class Fetches: Sendable {
         guard taken else {
             throw FetchError(.running, "the fetch \(name) is running now: automator fetch list shows how it went")
         }
-        let result = await page(fetch)
-        finished(fetch, result)
-        return try result.get()
+        return fetch
     }
 
     /// The fetches due at `now`, marked running; forgets those no longer declared.

@@ -120,6 +120,67 @@ public final class IncidentService: Sendable {
     ///
     /// - Throws: `.invalid` for an alert that is not JSON, or a source that is not a name.
     public func ingest(source: String, alert: [UInt8], by actor: String) async throws(IncidentError) -> Ingested {
+        switch try await mapping(alert, from: source) {
+        case .unmapped(let kind, let reason, let alertText):
+            return try await keepUnmapped(alertText, from: source, by: actor, kind, because: reason)
+        case .mapped(let draft, let window, let isDuplicate, let mapperPath):
+            if let kept = unmappedSources.ended(source) {
+                logger.info("""
+                    alerts from \(source) are mapped again by \(mapperPath): \(kept) were kept as unmapped \
+                    incidents meanwhile (post them to /api/v1/ingest/\(source) again to map them)
+                    """)
+            }
+            return try await create(draft, by: actor, window: window, isDuplicate: isDuplicate)
+        }
+    }
+
+    /// What an alert would become, with nothing stored (`automator fetch run --dry-run`).
+    public struct Preview: Sendable {
+        /// The incident its mapper makes, or the `unmapped` one it would be kept as.
+        public var draft: IncidentDraft
+        /// The open incident it would join instead of opening one.
+        public var joins: IncidentID?
+        /// The playbook that would start on the incident it opens.
+        public var playbook: String?
+        /// Why it would be kept as `unmapped`.
+        public var warning: String?
+    }
+
+    /// What `ingest` would do with `alert`, storing nothing: the same mapper, the same search for the
+    /// open incident it joins, the same choice of playbook.
+    ///
+    /// - Throws: as `ingest`, and `.store` when the open incidents could not be read.
+    public func preview(source: String, alert: [UInt8]) async throws(IncidentError) -> Preview {
+        let draft: IncidentDraft
+        let joins: Incident?
+        var warning: String?
+        switch try await mapping(alert, from: source) {
+        case .unmapped(_, let reason, let alertText):
+            draft = Self.unmappedDraft(from: source, because: reason, raw: RawJSON.compact(alertText))
+            joins = try await openUnmapped(from: source)
+            warning = "it would be kept as an incident of type unmapped: \(reason)"
+        case .mapped(let mapped, let window, let isDuplicate, _):
+            draft = mapped
+            joins = try await openDuplicate(of: draft, window: window, isDuplicate: isDuplicate)
+        }
+        var playbook: String?
+        if joins == nil { playbook = await catalog.choose(for: draft.incident(IncidentID(0), at: Date()))?.name }
+        return Preview(draft: draft, joins: joins?.id, playbook: playbook, warning: warning)
+    }
+
+    /// An alert read by its source's mapper, nothing stored yet: what `ingest` stores and `preview` shows.
+    private enum Mapping {
+        /// The incident, how long after it opened an incident takes its duplicates, the mapper's
+        /// own `is_duplicate`, and the mapper's file.
+        case mapped(IncidentDraft, window: TimeInterval, isDuplicate: (@Sendable (Incident) async -> Bool)?, mapper: String)
+        /// An alert (its text) that no mapper could read, and why.
+        case unmapped(UnmappedReason, because: String, alert: String)
+    }
+
+    /// `alert` through `mappers/SOURCE.lua`.
+    ///
+    /// - Throws: `.invalid` for an alert that is not JSON, or a source that is not a name.
+    private func mapping(_ alert: [UInt8], from source: String) async throws(IncidentError) -> Mapping {
         if let problem = IngestSource.problem(source) { throw IncidentError(.invalid, problem) }
         do { _ = try JSONSerialization.jsonObject(with: Data(alert), options: [.fragmentsAllowed]) } catch {
             throw IncidentError(.invalid, "the alert is not valid JSON (\(JSONSerialization.reason(error)))")
@@ -127,23 +188,16 @@ public final class IncidentService: Sendable {
         let alertText = String(decoding: alert, as: UTF8.self)
         let mapper: PlaybookCatalog.Mapper
         do { mapper = try await catalog.mapper(for: source) } catch {
-            return try await keepUnmapped(alertText, from: source, by: actor, .noMapper, because: error.description)
+            return .unmapped(.noMapper, because: error.description, alert: alertText)
         }
         let mapped: String
         do { mapped = try await evaluator.call("map", on: mapper.declaration, json: "[" + alertText + "]") } catch {
-            return try await keepUnmapped(alertText, from: source, by: actor, .mapperFailed,
-                                          because: "the mapper \(mapper.path) failed: \(error.description)")
+            return .unmapped(.mapperFailed, because: "the mapper \(mapper.path) failed: \(error.description)", alert: alertText)
         }
         var draft: IncidentDraft
         do { draft = try IncidentDraft(json: Array(mapped.utf8)) } catch {
-            return try await keepUnmapped(alertText, from: source, by: actor, .noValidIncident,
-                                          because: "the mapper \(mapper.path) returned no valid incident: \(error.description)")
-        }
-        if let kept = unmappedSources.ended(source) {
-            logger.info("""
-                alerts from \(source) are mapped again by \(mapper.path): \(kept) were kept as unmapped \
-                incidents meanwhile (post them to /api/v1/ingest/\(source) again to map them)
-                """)
+            return .unmapped(.noValidIncident, because: "the mapper \(mapper.path) returned no valid incident: "
+                + error.description, alert: alertText)
         }
         draft.source = source
         draft.raw = RawJSON.compact(alertText)
@@ -172,7 +226,7 @@ public final class IncidentService: Sendable {
                 }
             }
         }
-        return try await create(draft, by: actor, window: mapper.dedupWindow ?? dedupWindow, isDuplicate: decide)
+        return .mapped(draft, window: mapper.dedupWindow ?? dedupWindow, isDuplicate: decide, mapper: mapper.path)
     }
 
     /// Opens an incident of type `unmapped` for an alert its mapper could not read, with the
@@ -197,25 +251,33 @@ public final class IncidentService: Sendable {
         }
         let raw = RawJSON.compact(alert)
         var kept = try await ingestion.serialize(source + "\u{0}unmapped") { [self] () async throws(IncidentError) in
-            let query = IncidentQuery(statuses: IncidentQuery.open, type: "unmapped", source: source,
-                                      createdSince: Date().addingTimeInterval(-dedupWindow), limit: 1)
-            let existing: Incident?
-            do throws(StoreError) { existing = try await store.listIncidents(query).first } catch { throw .store(error) }
-            if let existing {
+            if let existing = try await openUnmapped(from: source) {
                 return try await fold(into: existing, by: actor, "another alert its mapper could not read: \(reason)\n\(raw)")
             }
-            // Also from a source with no mapper yet: "its mapper" would send people looking for one.
-            var draft = IncidentDraft(title: "An alert from \(source) that no mapper could read", type: "unmapped",
-                                      severity: .high)
-            draft.details = reason + "\n\nThe alert is this incident's raw data, and the next ones from \(source) are in "
-                + "its journal while it is open: fix (or write) the mapper, then post them to /api/v1/ingest/\(source) "
-                + "again."
-            draft.raw = raw
-            draft.source = source
-            return try await open(draft, by: actor)
+            return try await open(Self.unmappedDraft(from: source, because: reason, raw: raw), by: actor)
         }
         kept.warning = "the alert is kept as \(kept.incident.id), of type unmapped: \(reason)"
         return kept
+    }
+
+    /// The open `unmapped` incident from `source` that the next alert no mapper can read folds into.
+    private func openUnmapped(from source: String) async throws(IncidentError) -> Incident? {
+        let query = IncidentQuery(statuses: IncidentQuery.open, type: "unmapped", source: source,
+                                  createdSince: Date().addingTimeInterval(-dedupWindow), limit: 1)
+        do throws(StoreError) { return try await store.listIncidents(query).first } catch { throw .store(error) }
+    }
+
+    /// The incident that keeps an alert from `source` that no mapper could read (`raw`), and why.
+    private static func unmappedDraft(from source: String, because reason: String, raw: String) -> IncidentDraft {
+        // Also from a source with no mapper yet: "its mapper" would send people looking for one.
+        var draft = IncidentDraft(title: "An alert from \(source) that no mapper could read", type: "unmapped",
+                                  severity: .high)
+        draft.details = reason + "\n\nThe alert is this incident's raw data, and the next ones from \(source) are in "
+            + "its journal while it is open: fix (or write) the mapper, then post them to /api/v1/ingest/\(source) "
+            + "again."
+        draft.raw = raw
+        draft.source = source
+        return draft
     }
 
     private func create(_ draft: IncidentDraft, by actor: String, window: TimeInterval,
@@ -227,15 +289,25 @@ public final class IncidentService: Sendable {
         // Alerts with one reference are taken one at a time, so that two arriving together do
         // not both open an incident.
         return try await ingestion.serialize(source + "\u{0}" + reference) { [self] () async throws(IncidentError) in
-            let query = IncidentQuery(statuses: IncidentQuery.open, source: source, sourceRef: reference,
-                                      createdSince: Date().addingTimeInterval(-window), limit: 1)
-            let existing: Incident?
-            do throws(StoreError) { existing = try await store.listIncidents(query).first } catch { throw .store(error) }
-            if let existing, await isDuplicate?(existing) ?? true {
+            if let existing = try await openDuplicate(of: draft, window: window, isDuplicate: isDuplicate) {
                 return try await fold(into: existing, by: actor, "a duplicate alert arrived: \(draft.title)")
             }
             return try await open(draft, by: actor)
         }
+    }
+
+    /// The open incident `draft` joins: the one opened within `window` with its source and
+    /// reference, unless the mapper's `isDuplicate` says otherwise; nil when it opens its own.
+    private func openDuplicate(of draft: IncidentDraft, window: TimeInterval,
+                               isDuplicate: (@Sendable (Incident) async -> Bool)?) async throws(IncidentError) -> Incident?
+    {
+        guard let source = draft.source, let reference = draft.sourceRef, window > 0 else { return nil }
+        let query = IncidentQuery(statuses: IncidentQuery.open, source: source, sourceRef: reference,
+                                  createdSince: Date().addingTimeInterval(-window), limit: 1)
+        let existing: Incident?
+        do throws(StoreError) { existing = try await store.listIncidents(query).first } catch { throw .store(error) }
+        guard let existing, await isDuplicate?(existing) ?? true else { return nil }
+        return existing
     }
 
     /// Counts one more alert on `existing`, journaled as `text`.
