@@ -8,13 +8,14 @@ import Testing
 /// The fetch runs every hour here: after the first, at the start, only `automator fetch run` runs it.
 @Suite("Integrations fetch alerts: CrowdStrike Falcon on automator serve", .serialized, .timeLimit(.minutes(3)))
 struct FalconFetchServeTests {
-    /// `serve` on `folder`'s data with crowdstrike.lua set up for `falcon`, three alerts a page.
-    static func serve(_ folder: TemporaryFolder, falcon: LoopbackFalcon) async throws -> ServerProcess {
+    /// `serve` on `folder`'s data with crowdstrike.lua set up for `falcon`, three alerts a page, its
+    /// fetch on (`fetch: true`, as crowdstrike.lua's is opt-in) unless `fetch` says otherwise.
+    static func serve(_ folder: TemporaryFolder, falcon: LoopbackFalcon, fetch: Bool = true) async throws -> ServerProcess {
         let scripts = try FetchServeTests.scripts(in: folder, fetching: "crowdstrike", every: "1h")
         let settings = falcon.settings.sorted { $0.key < $1.key }.map { #"\#($0.key): "\#($0.value)""# }
         let config = try folder.write("automator.yml", """
             integrations:
-              crowdstrike: { \(settings.joined(separator: ", ")), page_size: "3" }
+              crowdstrike: { \(settings.joined(separator: ", ")), page_size: "3"\(fetch ? ", fetch: true" : "") }
             """)
         return try await ServerProcess.start(data: folder.url.appendingPathComponent("data"), scripts: scripts,
                                              arguments: ["--executors", "1", "--config", config])
@@ -115,6 +116,24 @@ struct FalconFetchServeTests {
             """, "\(run.stdout)\(run.stderr)")
         #expect(try await server.call("GET", "/api/v1/incidents/INC-1").json["alert_count"] as? Int == 2)
         #expect(try await FetchServeTests.incidents(on: server).last?["source_ref"] as? String == "cid:ind:beacon-2")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("Falcon set up for containment alone fetches nothing until the configuration says fetch: true")
+    func optIn() async throws {
+        let falcon = try await LoopbackFalcon()
+        defer { falcon.stop() }
+        falcon.publish([Self.alert("alert-1", updated: FetchServeTests.stamp(Date().addingTimeInterval(-60)))])
+        let folder = try TemporaryFolder()
+        let server = try await Self.serve(folder, falcon: falcon, fetch: false)
+        let fetches = try await server.call("GET", "/api/v1/fetches").json["fetches"] as? [[String: Any]]
+        #expect(fetches?.isEmpty == true, "\(fetches ?? [])")
+        let actions = try await server.call("GET", "/api/v1/actions/catalog").json["actions"] as? [[String: Any]] ?? []
+        #expect(actions.contains { $0["name"] as? String == "crowdstrike.contain_host" }, "its actions are in use: \(actions)")
+        let run = try await AutomatorProcess.run(["fetch", "run", "crowdstrike", "--data", server.data.path])
+        #expect(run.status == 1, "\(run.stderr)")
+        #expect(!falcon.received.lines.contains { $0.contains("/alerts/") }, "Falcon's alerts never asked for")
         server.terminate()
         #expect(await server.waitForExit() == 0)
     }

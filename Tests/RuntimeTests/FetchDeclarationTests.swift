@@ -9,12 +9,14 @@ struct FetchDeclarationTests {
     @Test("Each mistake of a fetch's declaration is named; the integration is left out")
     func declarationMistakes() async throws {
         let folder = try IntegrationTests.folder(with: "acme", """
-            return integration { name = "Acme", fetch = { every = "soon", source = "a b", run = 1, page = 2 } }
+            return integration { name = "Acme", fetch = { every = "soon", source = "a b", run = 1, page = 2, opt_in = "yes" } }
             """)
         let integrations = await Integrations(folder: folder.path, settings: [:], environment: [:],
                                               logger: IntegrationTests.logger)
         let message = try #require(integrations.problems.first?.message)
-        for problem in ["integration: fetch: unknown field page: the fields are every, run, source",
+        for problem in ["integration: fetch: unknown field page: the fields are every, opt_in, run, source",
+                        "integration: fetch.opt_in must be true (run only where the configuration says fetch: true) "
+                            + "or false, got \"yes\"",
                         "integration: fetch.run must be a function(context, cursor) returning { alerts = { ... }, "
                             + "cursor = ... }, got 1",
                         "integration: fetch.every must be \(DurationText.expected), got \"soon\"",
@@ -60,5 +62,33 @@ struct FetchDeclarationTests {
         guard case .failure(let missing) = await integrations.fetch("other", cursor: nil) else { return }
         #expect(missing.kind == .notDeclared)
         integrations.shutdown()
+    }
+
+    @Test("fetch: false in the settings turns a fetch off; one declared opt_in runs only with fetch: true")
+    func onAndOff() async throws {
+        func fetches(optIn: Bool, setting: Bool?) async throws -> [String] {
+            let folder = try IntegrationTests.folder(with: "acme", """
+                return integration {
+                  name = "Acme",
+                  fetch = { every = "1m", opt_in = \(optIn), run = function() return { alerts = {} } end },
+                }
+                """)
+            var settings = IntelConfiguration.IntegrationSettings()
+            settings.fetch = setting
+            let integrations = await Integrations(folder: folder.path, settings: ["acme": settings], environment: [:],
+                                                  logger: IntegrationTests.logger)
+            defer { integrations.shutdown() }
+            #expect(integrations.problems.isEmpty, "\(integrations.problems)")
+            return integrations.fetches.map(\.name)
+        }
+        #expect(try await fetches(optIn: false, setting: nil) == ["acme"])
+        #expect(try await fetches(optIn: false, setting: false) == [])
+        #expect(try await fetches(optIn: true, setting: nil) == [], "opt-in: off until the configuration says so")
+        #expect(try await fetches(optIn: true, setting: true) == ["acme"])
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("automator-fetch-\(UUID()).yml").path
+        try "integrations:\n  acme: { fetch: false }\n".write(toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let configuration = try IntelConfiguration(file: file)
+        #expect(configuration.integrations["acme"]?.fetch == false && configuration.integrations["acme"]?.values == [:])
     }
 }

@@ -19,8 +19,11 @@
 --
 -- The fetch: every minute, the alerts updated since the last one seen go through
 -- scripts/mappers/crowdstrike.lua, as an alert posted to POST /api/v1/ingest/crowdstrike would, and
--- become incidents (an update joins the incident its alert opened). `automator fetch run crowdstrike
--- --dry-run` shows what a fetch would open, storing nothing.
+-- become incidents (an update joins the incident its alert opened). It runs once the configuration
+-- says so, `integrations.crowdstrike.fetch: true`: a team that set Falcon up for containment, and
+-- gets its alerts another way, does not start opening incidents from them with a new version of
+-- this file. `automator fetch run crowdstrike --dry-run` shows what a fetch would open, storing
+-- nothing.
 
 --- `text` fit for a URL's query.
 local function escape(text)
@@ -155,7 +158,7 @@ return integration {
     page_size = 100,
   },
   rate = { per_minute = 100 },
-  fetch = { every = "1m", source = "crowdstrike", run = fetch_alerts },
+  fetch = { every = "1m", source = "crowdstrike", opt_in = true, run = fetch_alerts },
   actions = {
     -- Changes nothing: an action, recorded, so that the incident says which device was meant. Its
     -- address is a host, not an ip: the protected networks (our own) refuse an ip, and every host

@@ -57,6 +57,9 @@ public struct IntelConfiguration: Sendable, Hashable {
         /// `internal: true`: it runs on the organisation's network (an on-premises MISP), so it may
         /// be asked about internal addresses and names, which third parties never are.
         public var isInternal = false
+        /// `fetch: true` or `false`: whether `serve` runs the integration's fetch; nil follows its
+        /// declaration (on, unless it says `opt_in = true`).
+        public var fetch: Bool?
 
         public init(values: [String: String] = [:]) { self.values = values }
     }
@@ -147,6 +150,7 @@ public struct IntelConfiguration: Sendable, Hashable {
             switch field {
             case "enabled": settings.enabled = reader.bool(value) ?? settings.enabled
             case "internal": settings.isInternal = reader.bool(value) ?? settings.isInternal
+            case "fetch": settings.fetch = reader.bool(value)
             case "reliability":
                 guard let text = reader.string(value) else { continue }
                 guard let reliability = Reliability(rawValue: text.uppercased()) else {

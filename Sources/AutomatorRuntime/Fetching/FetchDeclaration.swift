@@ -8,6 +8,10 @@ public struct FetchDeclaration: Sendable, Hashable {
     public var name: String
     public var every: Duration
     public var source: String
+    /// `opt_in = true`: run only where the configuration says `fetch: true`. An integration set up
+    /// for its actions (crowdstrike.lua's containment) does not start opening incidents from its
+    /// alerts when a new version of its file learns to fetch them.
+    public var optIn: Bool
 
     /// The declaration's `fetch` as the inspector gives it (`every` as text), or nil when it has none.
     init?(_ info: [String: Any], integration name: String) {
@@ -18,5 +22,6 @@ public struct FetchDeclaration: Sendable, Hashable {
         // The declaration refused less than a second as no duration; a second at least, whatever rounding.
         self.every = .milliseconds(max(1000, Int64(every * 1000)))
         source = fetch["source"] as? String ?? name
+        optIn = fetch["opt_in"] as? Bool ?? false
     }
 }

@@ -175,7 +175,8 @@ final class ScriptEvaluator: @unchecked Sendable {
             config[key] = { default = spec.default and tostring(spec.default), secret = spec.secret == true,
                             env = spec.env, required = spec.required == true }
           end
-          local fetch = definition.fetch and { every = tostring(definition.fetch.every), source = definition.fetch.source }
+          local fetch = definition.fetch and { every = tostring(definition.fetch.every), source = definition.fetch.source,
+                                               opt_in = definition.fetch.opt_in }
           return json.encode({ name = definition.name, reliability = definition.reliability, kinds = kinds,
                                config = config, rate = definition.rate or {}, actions = actions, fetch = fetch }), definition
         end

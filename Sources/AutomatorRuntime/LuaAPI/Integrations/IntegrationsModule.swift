@@ -34,7 +34,7 @@ public struct IntegrationsModule: HostModule {
         -- safety declaration with it.
         local fields = {
           integration = { "actions", "config", "fetch", "name", "rate", "reliability", "reputation" },
-          fetch = { "every", "run", "source" },
+          fetch = { "every", "opt_in", "run", "source" },
           action = { "description", "params", "risk", "run", "ttl", "undo" },
           setting = { "default", "env", "required", "secret" },
           param = { "description", "required", "type" },
@@ -137,6 +137,10 @@ public struct IntegrationsModule: HostModule {
             end
             if fetch.source ~= nil and (type(fetch.source) ~= "string" or not fetch.source:match("^[%w_%-]+$")) then
               add("fetch.source must name a mapper of scripts/mappers (letters, digits, - and _), got %s", got(fetch.source))
+            end
+            if fetch.opt_in ~= nil and type(fetch.opt_in) ~= "boolean" then
+              add("fetch.opt_in must be true (run only where the configuration says fetch: true) or false, got %s",
+                  got(fetch.opt_in))
             end
           end
           if definition.actions ~= nil and type(definition.actions) ~= "table" then
