@@ -1,7 +1,7 @@
 /// An integration that requires a module of its scripts folder, for the tests of an integration's
 /// `require` on its executor (RuntimeTests) and in the commands that read it (CLITests).
 public enum RequiringIntegration {
-    /// `lib/listing.lua`: it gets all it uses through its arguments, as lib/microsoft_graph.lua does.
+    /// `lib/listing.lua`: it gets all it uses through its arguments, as lib/microsoft.lua does.
     public static let module = """
         local listing = {}
 

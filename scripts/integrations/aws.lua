@@ -23,6 +23,7 @@
 -- the secret access key and the session token are.
 
 local sigv4 = require("lib.sigv4")
+local escape = require("lib.url").escape
 
 -- The inline policy that quarantines a user: AWS's managed AWSDenyAll, as the user's own policy,
 -- so that deleting it lifts it and nothing else the user has changes. A user's policies are
@@ -71,7 +72,7 @@ end
 local function call(context, action, params, no_such_entity)
   local config = context.config
   local form = { "Action=" .. action, "Version=2010-05-08" }
-  for name, value in pairs(params) do form[#form + 1] = name .. "=" .. sigv4.encode(value) end
+  for name, value in pairs(params) do form[#form + 1] = name .. "=" .. escape(value) end
   table.sort(form)
   local body = table.concat(form, "&")
   local url = config.endpoint:gsub("/*$", "/")

@@ -25,10 +25,7 @@
 -- this file. `automator fetch run crowdstrike --dry-run` shows what a fetch would open, storing
 -- nothing.
 
---- `text` fit for a URL's query.
-local function escape(text)
-  return (text:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
-end
+local escape = require("lib.url").escape
 
 --- Raises Falcon's error for a response that is not `expected`: its message, the API client's
 --- `scope` that a 403 wants, and for a 429 when Falcon takes requests again.

@@ -9,7 +9,7 @@
 -- Register an application in Entra ID with the application permission SecurityAlert.Read.All
 -- (admin consent granted), and set DEFENDER_TENANT_ID, DEFENDER_CLIENT_ID and
 -- DEFENDER_CLIENT_SECRET, or integrations.defender.* in the configuration. Each fetch gets a token
--- from lib/microsoft_graph.lua, which says how (and how the client secret must be written),
+-- from lib/microsoft.lua, which says how (and how the client secret must be written),
 -- then asks for the alerts whose lastUpdateDateTime is after the cursor (the first time, those of
 -- the last `first_window`), and follows @odata.nextLink to the last page:
 --   GET {graph_url}/v1.0/security/alerts_v2?$filter=lastUpdateDateTime gt {cursor}&$top={page_size}
@@ -19,12 +19,8 @@
 -- Retry-After is waited out by `http` (then tried again); Graph answers errors as
 -- { error = { code, message } }.
 
-local graph = require("lib.microsoft_graph")
-
---- `text` fit for a URL's query.
-local function escape(text)
-  return (text:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
-end
+local graph = require("lib.microsoft").api("Microsoft Graph", "https://graph.microsoft.com/.default")
+local escape = require("lib.url").escape
 
 --- What Graph's 403 means here.
 local ADVICE = { [403] = "grant the application SecurityAlert.Read.All, with admin consent" }

@@ -6,20 +6,16 @@
 -- Register an application in Entra ID with the application permission User.ReadWrite.All
 -- (admin consent granted), and set ENTRA_TENANT_ID, ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET, or
 -- integrations.entra.* in the configuration. Each action gets a token first, from
--- lib/microsoft_graph.lua, which says how (and how the client secret must be written).
+-- lib/microsoft.lua, which says how (and how the client secret must be written).
 
-local graph = require("lib.microsoft_graph")
-
---- `text` fit for a URL path segment.
-local function escape(text)
-  return (text:gsub("[^%w%-%._~@]", function(c) return ("%%%02X"):format(c:byte()) end))
-end
+local graph = require("lib.microsoft").api("Microsoft Graph", "https://graph.microsoft.com/.default")
+local escape = require("lib.url").escape
 
 --- Calls Graph for the user `user` with a fresh token.
 local function call(context, method, user, suffix, body)
   local config = context.config
   local response = http.request{
-    method = method, url = ("%s/v1.0/users/%s%s"):format(config.graph_url, escape(user), suffix or ""),
+    method = method, url = ("%s/v1.0/users/%s%s"):format(config.graph_url, escape(user, "@"), suffix or ""),
     headers = { authorization = "Bearer " .. graph.token(http, config), ["content-type"] = "application/json",
                 ["client-request-id"] = context.idempotency_key },
     body = body and json.encode(body) or "",

@@ -25,42 +25,24 @@
 -- {resource_group}/providers/Microsoft.OperationalInsights/workspaces/{workspace}/providers/
 -- Microsoft.SecurityInsights. The cursor moves to the latest lastModifiedTimeUtc once every
 -- page was read. Azure answers errors as { error = { code, message } }; a 429's Retry-After is
--- waited out by `http`.
--- The client secret is put in the form as it is: one with &, + or % must be URL-encoded in the
--- configuration.
+-- waited out by `http`. The token comes from lib/microsoft.lua, which says how (and how the client
+-- secret must be written).
 
 local API_VERSION = "2024-03-01"
 
---- `text` fit for a URL's query.
-local function escape(text)
-  return (text:gsub("[^%w%-%._~]", function(c) return ("%%%02X"):format(c:byte()) end))
-end
+local sentinel = require("lib.microsoft").api("Microsoft Sentinel", "https://management.azure.com/.default")
+local escape = require("lib.url").escape
 
---- Raises Azure's error for a response that is not 200.
-local function check(response, what)
-  if response.status == 200 then return end
-  local ok, answer = pcall(json.decode, response.body)
-  local problem = ok and type(answer) == "table" and type(answer.error) == "table"
-    and ("%s: %s"):format(answer.error.code, answer.error.message) or response.body:sub(1, 200)
-  local hint = response.status == 403 and " (give the application the Microsoft Sentinel Reader role on the workspace)"
-    or response.status == 404 and " (check integrations.sentinel's subscription, resource_group and workspace)" or ""
-  error(("Microsoft Sentinel, %s: %d %s%s"):format(what, response.status, problem, hint), 0)
-end
-
---- An Azure Resource Manager token for the application.
-local function token(config)
-  local form = ("client_id=%s&client_secret=%s&scope=%s&grant_type=client_credentials"):format(
-    config.client_id, config.client_secret, "https%3A%2F%2Fmanagement.azure.com%2F.default")
-  local response = http.post(("%s/%s/oauth2/v2.0/token"):format(config.login_url, config.tenant), form,
-                             { headers = { ["content-type"] = "application/x-www-form-urlencoded" } })
-  check(response, "token")
-  return json.decode(response.body).access_token
-end
+--- What Azure's refusals mean here.
+local ADVICE = {
+  [403] = "give the application the Microsoft Sentinel Reader role on the workspace",
+  [404] = "check integrations.sentinel's subscription, resource_group and workspace",
+}
 
 --- Azure's answer to `response` as a table holding the list `list`, or an error that says what
 --- came instead.
 local function answer(response, what, list)
-  check(response, what)
+  sentinel.check(response, what, nil, ADVICE)
   local ok, decoded = pcall(json.decode, response.body)
   if not ok or type(decoded) ~= "table" or type(decoded[list]) ~= "table" then
     error(("Microsoft Sentinel, %s: the answer is not a list of %s: %s"):format(what, what, response.body:sub(1, 200)), 0)
@@ -94,7 +76,7 @@ return integration {
     run = function(context, cursor)
       local config = context.config
       local since = cursor or os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() - tonumber(config.first_window))
-      local headers = { authorization = "Bearer " .. token(config) }
+      local headers = { authorization = "Bearer " .. sentinel.token(http, config) }
       local workspace = ("%s/subscriptions/%s/resourceGroups/%s/providers/Microsoft.OperationalInsights/workspaces/%s"
         .. "/providers/Microsoft.SecurityInsights"):format(config.management_url, config.subscription,
         config.resource_group, config.workspace)

@@ -15,11 +15,6 @@
 
 local sigv4 = {}
 
---- `text` percent-encoded as SigV4 wants it: every byte but A-Z a-z 0-9 - _ . ~ as %XX, upper case.
-function sigv4.encode(text)
-  return (tostring(text):gsub("[^%w%-_%.~]", function(c) return ("%%%02X"):format(c:byte()) end))
-end
-
 --- The query string in canonical order: its name=value pairs, already encoded, sorted.
 local function canonical_query(query)
   if query == "" then return "" end
@@ -42,7 +37,7 @@ end
 --- `headers` (names in any case) are signed along with host and x-amz-date, and
 --- x-amz-security-token when there is a session token (temporary credentials); the result has
 --- them all, and authorization. `time` is seconds since the epoch (UTC), or "20150830T123600Z".
---- The URL's path and query are signed as given: encode them first (sigv4.encode).
+--- The URL's path and query are signed as given: encode them first (lib/url.lua's url.escape).
 function sigv4.sign(request)
   local scheme_less = request.url:match("^https?://(.*)$")
   if not scheme_less then error("sigv4.sign: the url must be http:// or https://, got " .. tostring(request.url), 2) end

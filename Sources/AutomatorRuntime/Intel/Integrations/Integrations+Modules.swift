@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where an integration's `require("lib.microsoft_graph")` looks: the scripts folder that holds its
+/// Where an integration's `require("lib.microsoft")` looks: the scripts folder that holds its
 /// `integrations/`, as a playbook's does on `serve`, and nowhere else (not the folder of a playbook
 /// `automator run` was given: an integration is the same file whichever playbook calls it).
 ///

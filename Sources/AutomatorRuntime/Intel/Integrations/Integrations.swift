@@ -110,7 +110,7 @@ public final class Integrations: Sendable {
                                        memorySetBy: "an integration's, fixed: keep less of the service's answer")
 
     /// Reads the integrations in `folder` (`scripts/integrations`), whose `require` finds the
-    /// modules of the folder above it (`scripts/lib/microsoft_graph.lua`); one that cannot be used
+    /// modules of the folder above it (`scripts/lib/microsoft.lua`); one that cannot be used
     /// (it does not load, a required setting is missing) is left out, with its reason in
     /// `problems` and the log. Those the configuration does not name and that only lack their
     /// settings (the shipped integrations nobody set up) share one line of the log: a warning
