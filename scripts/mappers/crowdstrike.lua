@@ -12,17 +12,14 @@
 -- https://falcon.crowdstrike.com/documentation (Alerts; the alert as PostEntitiesAlertsV2 gives it)
 
 local severities = require("lib.severities")
+local values = require("lib.values")
+local text = values.text
 
 -- Falcon's severity names; an alert without one is read by its severity from 1 to 100.
 local SEVERITY = { Critical = "critical", High = "high", Medium = "medium", Low = "low", Informational = "info" }
 
 -- Tactics of a file Falcon judges malicious: its machine learning's and its malware's.
 local MALWARE_TACTICS = { ["Machine Learning"] = true, Malware = true }
-
---- `value` when it is text that says something, else nil (json.null, "" and numbers alike).
-local function text(value)
-  return type(value) == "string" and value ~= "" and value or nil
-end
 
 --- The arguments that are text, in order: a list without holes.
 local function texts(...)
@@ -31,17 +28,14 @@ local function texts(...)
   return found
 end
 
---- Our severity for the alert: its severity_name, else its severity on Falcon's scale (Critical
---- from 90, High from 70, Medium from 50, Low from 20).
+-- Falcon's scale of `severity`, from 1 to 100: the lowest score of each of its names.
+local SCORES = { critical = 90, high = 70, medium = 50, low = 20 }
+
+--- Our severity for the alert: its severity_name, else its severity on Falcon's scale; medium
+--- when it has neither.
 local function severity(alert)
-  if SEVERITY[alert.severity_name] then return SEVERITY[alert.severity_name] end
   local score = tonumber(alert.severity)
-  if not score then return "medium" end
-  if score >= 90 then return "critical" end
-  if score >= 70 then return "high" end
-  if score >= 50 then return "medium" end
-  if score >= 20 then return "low" end
-  return "info"
+  return SEVERITY[alert.severity_name] or (score and severities.of_score(score, SCORES)) or "medium"
 end
 
 --- What Falcon did to the file, in the words the malware playbook reads: "quarantined" and

@@ -11,6 +11,8 @@
 -- https://learn.microsoft.com/graph/api/resources/security-alert (the alert and its evidence)
 
 local severities = require("lib.severities")
+local values = require("lib.values")
+local has, add, host_of, mentions = values.has, values.add, values.host_of, values.mentions
 
 -- Graph's severities; `unknown` (and a future value) is for people to judge.
 local SEVERITY = { informational = "info", low = "low", medium = "medium", high = "high" }
@@ -33,19 +35,6 @@ local function evidence_of(alert)
     end
   end
   return by_kind
-end
-
---- True when the list `list` holds `value`.
-local function has(list, value)
-  for _, each in ipairs(list) do
-    if each == value then return true end
-  end
-  return false
-end
-
---- `value` added to the list `list` once; nil, json.null and "" left out.
-local function add(list, value)
-  if type(value) == "string" and value ~= "" and not has(list, value) then list[#list + 1] = value end
 end
 
 --- The indicators and the parties the evidence names, each list without repeats.
@@ -71,20 +60,6 @@ local function indicators(by_kind)
     end
   end
   return found
-end
-
---- The host name in `url` ("https://cdn.example.net/a" -> "cdn.example.net"), or nil.
-local function host_of(url)
-  return type(url) == "string" and url:match("^%a[%w+.-]*://([^/:?#]+)") or nil
-end
-
---- True when `text` holds one of `words`, whatever the case.
-local function mentions(text, words)
-  text = type(text) == "string" and text:lower() or ""
-  for _, word in ipairs(words) do
-    if text:find(word, 1, true) then return true end
-  end
-  return false
 end
 
 --- The alert's type, for the playbook that fits it.

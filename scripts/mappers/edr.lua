@@ -6,14 +6,9 @@
 
 local severities = require("lib.severities")
 
---- Our severity for the EDR's score, from 0 (informational) to 100 (certain and dangerous).
-local function severity(score)
-  if score >= 90 then return "critical" end
-  if score >= 70 then return "high" end
-  if score >= 40 then return "medium" end
-  if score >= 10 then return "low" end
-  return "info"
-end
+-- Our severity for the EDR's score, from 0 (informational) to 100 (certain and dangerous): the
+-- lowest score of each.
+local SCORES = { critical = 90, high = 70, medium = 40, low = 10 }
 
 --- The process and its ancestors, oldest first: "explorer.exe > msedge.exe > invoice.pdf.exe".
 local function process_chain(process)
@@ -32,7 +27,7 @@ return mapper {
     return {
       title = ("Malware on %s: %s"):format(device.hostname, file.name),
       type = "malware",
-      severity = severity(alert.score),
+      severity = severities.of_score(alert.score, SCORES),
       source_ref = alert.id,
       details = alert.description .. "\n" .. alert.console_url,
       labels = { "edr" },

@@ -84,25 +84,11 @@ local TYPES = {
 }
 
 local severities = require("lib.severities")
+local values = require("lib.values")
+local object, text = values.object, values.text
 
---- Our severity for GuardDuty's score, from 1 to 10.
-local function severity(score)
-  if score >= 9 then return "critical" end
-  if score >= 7 then return "high" end
-  if score >= 4 then return "medium" end
-  return "low"
-end
-
---- `value` when it is a JSON object or array, else an empty table: GuardDuty writes null, or
---- leaves out, what a finding does not have.
-local function object(value)
-  return type(value) == "table" and value or {}
-end
-
---- `value` when it is text with something in it, else nil.
-local function text(value)
-  return type(value) == "string" and value ~= "" and value or nil
-end
+-- Our severity for GuardDuty's score, from 1 to 10: the lowest score of each (none is "info").
+local SCORES = { critical = 9, high = 7, medium = 4, low = 0 }
 
 --- The entry of TYPES that `finding_type` starts with, or nil.
 local function kind(finding_type)
@@ -173,7 +159,7 @@ return mapper {
     local incident = {
       title = text(finding.title) or finding.type,
       type = entry and entry.type or "guardduty",
-      severity = severity(tonumber(finding.severity) or 0),
+      severity = severities.of_score(tonumber(finding.severity) or 0, SCORES),
       -- Each update of the finding keeps its id: one finding, one incident.
       source_ref = finding.id,
       details = ("%s\nhttps://console.aws.amazon.com/guardduty/home?region=%s#/findings?macros=current&fId=%s")

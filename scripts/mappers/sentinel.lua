@@ -13,34 +13,12 @@
 -- https://learn.microsoft.com/rest/api/securityinsights/incidents/list-entities (its entities)
 
 local severities = require("lib.severities")
+local values = require("lib.values")
+local text, object, has, add = values.text, values.object, values.has, values.add
+local mentions, host_of = values.mentions, values.host_of
 
 -- Sentinel's severities.
 local SEVERITY = { Informational = "info", Low = "low", Medium = "medium", High = "high" }
-
---- `value` when it is text with something in it, else nil: Sentinel writes null for what it
---- does not know.
-local function text(value)
-  return type(value) == "string" and value ~= "" and value or nil
-end
-
---- `value` when it is a table, else an empty one.
-local function table_or_empty(value)
-  return type(value) == "table" and value or {}
-end
-
---- True when the list `list` holds `value`.
-local function has(list, value)
-  for _, each in ipairs(list) do
-    if each == value then return true end
-  end
-  return false
-end
-
---- `value` added to the list `list` once, if it is text.
-local function add(list, value)
-  value = text(value)
-  if value and not has(list, value) then list[#list + 1] = value end
-end
 
 --- True for an address of a private, loopback or link-local network: ours, not the other side.
 local function internal(ip)
@@ -58,7 +36,7 @@ end
 local function indicators(entities)
   local found = { hosts = {}, users = {}, ips = {}, urls = {}, domains = {}, sha256s = {}, files = {}, mail = nil }
   for _, entity in ipairs(entities) do
-    local kind, p = entity.kind, table_or_empty(entity.properties)
+    local kind, p = entity.kind, object(entity.properties)
     if kind == "Host" then
       add(found.hosts, p.hostName)
     elseif kind == "Account" then
@@ -90,15 +68,6 @@ local function first_ip(ips, wanted)
   return nil
 end
 
---- True when `value` holds one of `words`, whatever the case.
-local function mentions(value, words)
-  value = (text(value) or ""):lower()
-  for _, word in ipairs(words) do
-    if value:find(word, 1, true) then return true end
-  end
-  return false
-end
-
 --- The incident's type, for the playbook that fits it.
 local function type_of(p, tactics, found)
   if p.status == "Closed" then return "sentinel_incident" end
@@ -112,11 +81,6 @@ local function type_of(p, tactics, found)
   return "sentinel_incident"
 end
 
---- The host name in `url` ("https://cdn.example.net/a" -> "cdn.example.net"), or nil.
-local function host_of(url)
-  return type(url) == "string" and url:match("^%a[%w+.-]*://([^/:?#]+)") or nil
-end
-
 --- A list for the incident's fields: nil when empty, so that a search finds no empty list.
 local function listed(list)
   return #list > 0 and list or nil
@@ -124,16 +88,16 @@ end
 
 return mapper {
   map = function(incident)
-    local p = table_or_empty(incident.properties)
+    local p = object(incident.properties)
     if not text(incident.name) or not text(p.title) then
       error("not a Microsoft Sentinel incident: it has no name and properties.title", 0)
     end
-    local extra = table_or_empty(p.additionalData)
+    local extra = object(p.additionalData)
     local tactics, techniques = json.array({}), json.array({})
-    for _, tactic in ipairs(table_or_empty(extra.tactics)) do tactics[#tactics + 1] = tactic end
-    for _, technique in ipairs(table_or_empty(extra.techniques)) do techniques[#techniques + 1] = technique end
-    local found = indicators(table_or_empty(incident.entities))
-    local host, owner = found.hosts[1], table_or_empty(p.owner)
+    for _, tactic in ipairs(object(extra.tactics)) do tactics[#tactics + 1] = tactic end
+    for _, technique in ipairs(object(extra.techniques)) do techniques[#techniques + 1] = technique end
+    local found = indicators(object(incident.entities))
+    local host, owner = found.hosts[1], object(p.owner)
     local mapped = {
       title = host and ("%s on %s"):format(p.title, host) or p.title,
       type = type_of(p, tactics, found),
@@ -147,7 +111,7 @@ return mapper {
         sentinel_status = text(p.status),
         classification = text(p.classification),
         sentinel_owner = text(owner.userPrincipalName) or text(owner.assignedTo),
-        products = listed(table_or_empty(extra.alertProductNames)),
+        products = listed(object(extra.alertProductNames)),
         tactics = tactics,
         technique = techniques[1],
         techniques = techniques,

@@ -80,6 +80,8 @@ local SEVERITIES = {
 }
 
 local severities = require("lib.severities")
+local values = require("lib.values")
+local text = values.text
 
 -- What names the attack, when the result does not say (automator_key), in this order.
 local SUBJECT = { "src_ip", "user", "host" }
@@ -91,12 +93,6 @@ local FLAGS = { succeeded = true }
 
 -- The result's fields this mapper reads for the incident itself, not copied into its fields.
 local OWN = { automator_type = true, automator_key = true, severity = true }
-
---- `value` when it is text with something in it, else nil: Splunk writes null for a search with
---- no name, and a result's empty field is "".
-local function text(value)
-  return type(value) == "string" and value ~= "" and value or nil
-end
 
 --- A result's value as a field: text as sent, but for the numbers and flags the playbooks read.
 local function field(name, value)

@@ -29,24 +29,13 @@
 local SUCCESS_AFTER_FAILURES = { ["40112"] = true }
 
 local severities = require("lib.severities")
+local values = require("lib.values")
+local has = values.has
 
---- Our severity for a Wazuh rule level (0 to 15): 10 is "multiple user generated errors", where
---- Wazuh's brute-force rules sit; 12 "high importance event"; 15 "severe attack".
-local function severity(level)
-  if level >= 13 then return "critical" end
-  if level >= 11 then return "high" end
-  if level >= 7 then return "medium" end
-  if level >= 4 then return "low" end
-  return "info"
-end
-
---- True when the JSON array `list` holds `value`. Wazuh leaves out an empty list: nil is none.
-local function has(list, value)
-  for _, item in ipairs(type(list) == "table" and list or {}) do
-    if item == value then return true end
-  end
-  return false
-end
+-- Our severity for a Wazuh rule level (0 to 15), the lowest level of each: 10 is "multiple user
+-- generated errors", where Wazuh's brute-force rules sit; 12 "high importance event"; 15 "severe
+-- attack".
+local LEVELS = { critical = 13, high = 11, medium = 7, low = 4 }
 
 return mapper {
   map = function(alert)
@@ -55,7 +44,7 @@ return mapper {
     local host = agent.name or agent.id or "the manager"
     local incident = {
       title = ("%s (%s)"):format(rule.description, host),
-      severity = severity(level),
+      severity = severities.of_score(level, LEVELS),
       source_ref = alert.id,
       details = alert.full_log,
       labels = { "wazuh" },
