@@ -325,8 +325,8 @@ struct CheckCommandTests {
         let line = try #require(broken.components(separatedBy: "\n").firstIndex { $0.contains("respond.act(END_SESSIONS") }) + 1
         try folder.write("playbooks/impossible_travel.lua", broken)
         // Beside it, what it needs, and a playbook whose constant is right.
-        for file in ["lib/respond.lua", "lib/microsoft.lua", "lib/url.lua", "integrations/entra.lua", "integrations/checkpoint.lua",
-                     "playbooks/phishing.lua"] {
+        for file in ["lib/respond.lua", "lib/addresses.lua", "lib/microsoft.lua", "lib/url.lua", "integrations/entra.lua",
+                     "integrations/checkpoint.lua", "playbooks/phishing.lua"] {
             try folder.write(file, try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent(file), encoding: .utf8))
         }
         // Neither integration is set up: respond.act asks first, so only the declaration matters.

@@ -103,8 +103,8 @@ struct FetchServeTests {
         #expect(incidents.map { $0["type"] as? String } == ["c2_traffic", "defender_alert", "malware"])
         #expect(incidents.map { $0["source_ref"] as? String } == ["alert-3", "alert-2", "da638671950271230000_-1284772121"])
         let runs = try await server.call("GET", "/api/v1/runs?limit=50").json["runs"] as? [[String: Any]] ?? []
-        #expect(Set(runs.compactMap { $0["incident"] as? String }) == ["INC-1", "INC-3"],
-                "c2_traffic.lua and malware.lua started; no playbook takes a defender_alert")
+        #expect(Set(runs.compactMap { $0["incident"] as? String }) == ["INC-1", "INC-2", "INC-3"],
+                "c2_traffic.lua, alert_triage.lua (the defender_alert) and malware.lua started")
         let first = try #require(Self.filters(graph).first)
         #expect(first.hasPrefix("lastUpdateDateTime gt "), "the first fetch asks for the last hour: \(first)")
         let token = graph.received.all.first { $0.line.hasPrefix("POST /tenant-1/oauth2") }

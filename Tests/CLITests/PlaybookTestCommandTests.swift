@@ -31,8 +31,8 @@ struct PlaybookTestCommandTests {
         try folder.write("playbooks/phishing.lua", broken)
         let tests = try String(contentsOf: Self.scripts.appendingPathComponent("playbooks/phishing_test.lua"), encoding: .utf8)
         try folder.write("playbooks/phishing_test.lua", tests)
-        // And what the playbook needs beside it: its library, the integration whose action it runs, the SLAs.
-        for file in ["sla.lua", "lib/respond.lua", "integrations/checkpoint.lua"] {
+        // And what the playbook needs beside it: its libraries, the integration whose action it runs, the SLAs.
+        for file in ["sla.lua", "lib/respond.lua", "lib/addresses.lua", "integrations/checkpoint.lua"] {
             try folder.write(file, try String(contentsOf: Self.scripts.appendingPathComponent(file), encoding: .utf8))
         }
 

@@ -67,8 +67,8 @@
 --    To leave the low ones out, add "detail": {"severity": [{"numeric": [">=", 4]}]} to the
 --    pattern. GuardDuty's "Generate sample findings" (Settings) then tries it all: a sample
 --    ("[SAMPLE]" in its title) is a guardduty incident labelled sample, of info severity, with the
---    type a real one would get in fields.sample_type. It starts no playbook: a sample's addresses
---    are made up, and a playbook's blocks would be real.
+--    type a real one would get in fields.sample_type. It acts on nothing: playbooks/alert_triage.lua
+--    closes it at once, since a sample's addresses are made up and a playbook's blocks would be real.
 
 -- Finding types by their prefix, and the incident type each becomes: add the types of your own.
 local TYPES = {

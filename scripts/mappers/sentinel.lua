@@ -5,8 +5,9 @@
 -- malware.lua; any other a sentinel_incident for people. An incident posted to
 -- POST /api/v1/ingest/sentinel (with its entities as `entities`) is mapped alike.
 --
--- An incident Sentinel has already closed opens a sentinel_incident, which starts no playbook:
--- the first fetch reads the last hour, and a false positive closed there is not contained here.
+-- An incident Sentinel has already closed opens a sentinel_incident labelled closed_in_sentinel,
+-- which playbooks/alert_triage.lua closes at once: the first fetch reads the last hour, and a
+-- false positive closed there is not contained here.
 -- An update of an incident joins the one it opened, whatever Sentinel says of it since.
 --
 -- https://learn.microsoft.com/rest/api/securityinsights/incidents/list (the incident)
@@ -16,21 +17,10 @@ local severities = require("lib.severities")
 local values = require("lib.values")
 local text, object, has, add = values.text, values.object, values.has, values.add
 local mentions, host_of = values.mentions, values.host_of
+local internal = require("lib.addresses").internal
 
 -- Sentinel's severities.
 local SEVERITY = { Informational = "info", Low = "low", Medium = "medium", High = "high" }
-
---- True for an address of a private, loopback or link-local network: ours, not the other side.
-local function internal(ip)
-  local a, b = ip:match("^(%d+)%.(%d+)%.%d+%.%d+$")
-  a, b = tonumber(a), tonumber(b)
-  if a then
-    return a == 10 or a == 127 or (a == 172 and b >= 16 and b <= 31) or (a == 192 and b == 168)
-      or (a == 169 and b == 254)
-  end
-  local lower = ip:lower()
-  return lower == "::1" or lower:match("^f[cd]") ~= nil or lower:match("^fe[89ab]") ~= nil
-end
 
 --- The parties and indicators the entities name, each list without repeats.
 local function indicators(entities)

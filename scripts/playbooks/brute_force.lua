@@ -21,15 +21,7 @@ local BLOCK_FOR = "24h"
 
 local reputation = require("lib.reputation")
 local respond = require("lib.respond")
-
---- True for private and loopback addresses (RFC 1918, and IPv6's unique local and loopback).
-local function is_private(ip)
-  local a, b = ip:match("^(%d+)%.(%d+)%.")
-  a, b = tonumber(a), tonumber(b)
-  if a then return a == 10 or a == 127 or (a == 172 and b >= 16 and b <= 31) or (a == 192 and b == 168) end
-  local lower = ip:lower()
-  return lower == "::1" or lower:match("^f[cd]%x%x:") ~= nil
-end
+local is_private = require("lib.addresses").internal
 
 --- The field `name` when the alert gave it as text, else nil: a number is no name.
 local function named(inc, name)

@@ -21,16 +21,10 @@ local CAMPAIGN_REPORTS = 3
 local BLOCK_ADDRESS = "checkpoint.block_ip"
 
 local respond = require("lib.respond")
+local is_private = require("lib.addresses").internal
 
 -- Characters that phishers swap in for look-alike letters.
 local HOMOGLYPHS = { ["0"] = "o", ["1"] = "l", ["3"] = "e", ["5"] = "s" }
-
---- True for private and loopback addresses (RFC 1918): our mail relays, not indicators.
-local function is_private(ip)
-  local a, b = ip:match("^(%d+)%.(%d+)")
-  a, b = tonumber(a), tonumber(b)
-  return a == 10 or a == 127 or (a == 172 and b >= 16 and b <= 31) or (a == 192 and b == 168)
-end
 
 --- True when `domain` is one of ours or a subdomain of one.
 local function is_own(domain)
