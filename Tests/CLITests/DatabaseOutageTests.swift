@@ -133,7 +133,8 @@ struct DatabaseOutageTests {
         }
         let logBefore = server.log.count
         let status = await Self.terminate(server, within: .seconds(15))
-        #expect(status == 0)
+        // Once in a loaded CI run the stop outlasted 15 s: the log says where it waited.
+        #expect(status == 0, "SIGTERM did not stop the worker within 15 s; its log since:\n\(server.log.dropFirst(logBefore))")
         let stop = String(server.log.dropFirst(logBefore))
         #expect(!stop.contains(" error "), "the stop:\n\(stop)")
         let database = String(worker.store.split(separator: "/").last!.split(separator: "?")[0])
