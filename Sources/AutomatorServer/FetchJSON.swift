@@ -42,7 +42,7 @@ public enum FetchJSON {
     /// "severity", "title", "source_ref", "joins", "playbook", "warning"}]}`: what a dry run found, each
     /// alert as the incident it would open (with its playbook) or the open one it would join
     /// (`joins`), nothing stored and the cursor where it was.
-    static func dryRun(_ dryRun: Fetches.DryRun, of name: String) -> String {
+    public static func dryRun(_ dryRun: Fetches.DryRun, of name: String) -> String {
         var object = JSONText.Object()
         object["name"] = JSONText.string(name)
         object["dry_run"] = "true"

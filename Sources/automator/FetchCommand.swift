@@ -16,7 +16,9 @@ struct FetchCommand: AsyncParsableCommand {
             When an automator serve holds the data folder, these commands go through its API: the \
             address is in DATA/serve.lock, the token in $AUTOMATOR_API_TOKEN or DATA/api-token. \
             Otherwise list reads the folder's store (the cursors, not the declarations: those are the \
-            server's), and run asks for the server: the fetch's settings and secrets are its own.
+            server's), run --dry-run fetches with the integrations of --scripts and the settings of \
+            --config (secrets from the environment, as serve reads them), and a run that stores asks \
+            for the server.
 
             Exit status: 0 when done; 1 when it failed (no such fetch, it is running now, the \
             worker does not lead a shared store, the service failed, the server refused or could not \
@@ -113,10 +115,12 @@ extension FetchCommand {
                 --dry-run fetches the same page and maps every alert, then prints what each would \
                 become: the incident it would open (type, severity, title, its reference, the playbook \
                 that would start) or the open one it would join. It stores nothing and keeps the \
-                cursor: check a new fetch and its mapper with it before the server opens cases.
+                cursor: check a new fetch and its mapper with it before the server opens cases. With no \
+                server up it needs --config, the file serve will use, and fetches from here.
 
                 Examples:
                   automator fetch run crowdstrike --dry-run
+                  automator fetch run sentinel --dry-run --config automator.yml --scripts scripts
                   automator fetch run defender
                   automator fetch run defender --data /var/lib/automator --json
                 """
@@ -131,6 +135,14 @@ extension FetchCommand {
         @Flag(help: "Map the page's alerts and say what each would open or join; store nothing, keep the cursor.")
         var dryRun = false
 
+        @Option(help: ArgumentHelp("The folder of integrations/ and mappers/, for --dry-run with no automator serve up.",
+                                   valueName: "folder"))
+        var scripts = "./scripts"
+
+        @Option(help: ArgumentHelp("The configuration file serve uses (the integrations' settings), for --dry-run "
+            + "with no automator serve up; while one runs, its own is used.", valueName: "file"))
+        var config: String?
+
         @Flag(help: """
             Print the API's JSON: {"name", "alerts", "opened", "linked", "cursor", "more"}; with --dry-run \
             {"name", "dry_run", "alerts", "cursor", "next_cursor", "more", "incidents": [...]}.
@@ -142,13 +154,22 @@ extension FetchCommand {
         func run() async throws {
             let text: String
             do {
-                guard case .server(let client) = try await CaseAccess.open(place) else {
-                    throw CommandFailure("no automator serve answers for \(place.data): a fetch runs in the server, "
-                        + "with its integrations' settings and secrets; start it (automator serve --data \(place.data)), "
-                        + "which fetches at once, or run this on the folder of the server that is up")
+                switch try await CaseAccess.open(place) {
+                case .server(let client):
+                    if let config {
+                        CommandLogging.note("automator serve holds \(place.data) and fetches with its own configuration: "
+                            + "\(config) is not read")
+                    }
+                    text = try await client.call("POST", "/api/v1/fetches/" + ServerClient.pathSegment(name) + "/run"
+                        + (dryRun ? "?dry_run=true" : ""))
+                case .store(let kept):
+                    guard dryRun else {
+                        throw CommandFailure("no automator serve answers for \(place.data): a run that stores is the "
+                            + "server's, which fetches at once when started (automator serve --data \(place.data)); "
+                            + "to see what the fetch would open first, add --dry-run --config automator.yml")
+                    }
+                    text = try await dryRunHere(on: kept)
                 }
-                text = try await client.call("POST", "/api/v1/fetches/" + ServerClient.pathSegment(name) + "/run"
-                    + (dryRun ? "?dry_run=true" : ""))
             } catch {
                 CommandLogging.report(error)
                 throw ExitCode.failure
@@ -160,6 +181,33 @@ extension FetchCommand {
             let more = page["more"] as? Bool == true ? "; the service has more, fetched at the next run" : ""
             printVisible("\(name): \(alerts.counted("alert")), \(page["opened"] as? Int ?? 0) opened an incident, "
                 + "\(page["linked"] as? Int ?? 0) joined one open; cursor \(page["cursor"] as? String ?? "none")\(more)")
+        }
+
+        /// A dry run with no server: the integrations of `--scripts` with `--config`'s settings, the
+        /// cursor and the open incidents of the folder's store.
+        private func dryRunHere(on place: CaseStore) async throws -> String {
+            guard let config else {
+                throw CommandFailure("no automator serve answers for \(place.folder), and no configuration was given: "
+                    + "pass --config automator.yml (the file serve uses), whose integrations' settings the fetch needs")
+            }
+            guard let store = place.store as? any FetchStore else { throw CommandFailure("this store keeps no fetches") }
+            let settings: IntelConfiguration
+            do { settings = try IntelConfiguration(file: config) } catch { throw CommandFailure("\(config): \(error)") }
+            let integrations = await Integrations(folder: scripts + "/integrations", settings: settings.integrations,
+                                                  quotas: place.store, logger: CommandLogging.logger(verbose: false))
+            defer { integrations.shutdown() }
+            let service = try IncidentBackend.service(on: place, scripts: scripts, integrations: integrations)
+            let fetches = Fetches(integrations: integrations, incidents: service, store: store,
+                                  logger: CommandLogging.logger(verbose: false))
+            defer { withExtendedLifetime(place) {} }
+            do throws(FetchError) {
+                let dryRun = try await fetches.dryRun(name)
+                await service.shutdown()
+                return FetchJSON.dryRun(dryRun, of: name)
+            } catch {
+                await service.shutdown()
+                throw CommandFailure(error.kind == .failed ? "the fetch \(name) failed: \(error.message)" : error.message)
+            }
         }
 
         /// A dry run's answer as a headline, then a line for each alert:

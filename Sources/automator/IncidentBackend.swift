@@ -46,26 +46,34 @@ enum IncidentBackend {
         case .server(let client):
             return .server(client)
         case .store(let place):
-            do {
-                let store = place.store
-                let ledger = IncidentLedger(store: store)
-                let logger = CommandLogging.logger(verbose: false)
-                // The integrations' declarations with none of their settings: a playbook's actions
-                // are checked (a misspelt name fails), and none is sent. Nothing to log: none is used.
-                let integrations = await Integrations(folder: options.scripts + "/integrations", settings: [:],
-                                                      environment: [:],
-                                                      logger: Logger(label: "automator") { _ in SwiftLogNoOpLogHandler() })
-                let actions = ActionService(integrations: integrations, store: store, rules: AccessRules(), logger: logger)
-                let modules = StandardModules.all(logger: logger)
-                    + [IncidentsModule(ledger: ledger), EvidenceModule(service: EvidenceService(store: store,
-                                                                                                dataFolder: place.folder)),
-                       ActionsModule(service: actions, offline: Self.offline)]
-                let runs = try RunService(store: store, modules: modules, modulePaths: [options.scripts], executors: 1)
-                let service = try IncidentService(ledger: ledger, runs: runs, scripts: options.scripts, modules: modules)
-                return .store(service, scripts: options.scripts, place, integrations)
-            } catch {
-                throw CommandFailure("\(error)")
-            }
+            // The integrations' declarations with none of their settings: a playbook's actions
+            // are checked (a misspelt name fails), and none is sent. Nothing to log: none is used.
+            let integrations = await Integrations(folder: options.scripts + "/integrations", settings: [:],
+                                                  environment: [:],
+                                                  logger: Logger(label: "automator") { _ in SwiftLogNoOpLogHandler() })
+            let service = try service(on: place, scripts: options.scripts, integrations: integrations)
+            return .store(service, scripts: options.scripts, place, integrations)
+        }
+    }
+
+    /// A command's own incident service on the store, with `integrations`' actions, which it never
+    /// sends (`offline`).
+    static func service(on place: CaseStore, scripts: String, integrations: Integrations)
+        throws(CommandFailure) -> IncidentService
+    {
+        do {
+            let store = place.store
+            let ledger = IncidentLedger(store: store)
+            let logger = CommandLogging.logger(verbose: false)
+            let actions = ActionService(integrations: integrations, store: store, rules: AccessRules(), logger: logger)
+            let modules = StandardModules.all(logger: logger)
+                + [IncidentsModule(ledger: ledger), EvidenceModule(service: EvidenceService(store: store,
+                                                                                            dataFolder: place.folder)),
+                   ActionsModule(service: actions, offline: Self.offline)]
+            let runs = try RunService(store: store, modules: modules, modulePaths: [scripts], executors: 1)
+            return try IncidentService(ledger: ledger, runs: runs, scripts: scripts, modules: modules)
+        } catch {
+            throw CommandFailure("\(error)")
         }
     }
 

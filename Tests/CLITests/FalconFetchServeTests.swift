@@ -138,6 +138,48 @@ struct FalconFetchServeTests {
         #expect(await server.waitForExit() == 0)
     }
 
+    @Test("With no server up, a dry run fetches with --config from the folder's cursor and stores nothing; a run that stores is refused")
+    func dryRunWithoutServer() async throws {
+        let falcon = try await LoopbackFalcon()
+        defer { falcon.stop() }
+        let now = Date()
+        let stamp = { (seconds: TimeInterval) in FetchServeTests.stamp(now.addingTimeInterval(seconds)) }
+        falcon.publish([Self.alert("cid:ind:one", updated: stamp(-120))])
+        let folder = try TemporaryFolder()
+        let server = try await Self.serve(folder, falcon: falcon)
+        #expect(try await eventually { try await Self.fetch(on: server)["cursor"] as? String == stamp(-120) }, "\(server.log)")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+
+        falcon.publish([Self.alert("cid:ind:one", updated: stamp(-30)), Self.beacon("cid:ind:beacon", updated: stamp(-20))])
+        let data = server.data.path
+        let scripts = folder.url.appendingPathComponent("scripts").path
+        let config = folder.url.appendingPathComponent("automator.yml").path
+        let dryRun = try await AutomatorProcess.run(["fetch", "run", "crowdstrike", "--dry-run", "--data", data,
+                                                     "--scripts", scripts, "--config", config])
+        #expect(dryRun.status == 0 && dryRun.stdout == """
+            crowdstrike, dry run: 2 alerts, nothing stored; the cursor stays at \(stamp(-120)) (a run would move it to \(stamp(-20)))
+              would join  INC-1  Suspicious PowerShell on WS-FIN-0231 (ref cid:ind:one)
+              would open  high c2_traffic  Beaconing to a known C2 server on WS-FIN-0231 (ref cid:ind:beacon; playbook C2 traffic)
+
+            """, "\(dryRun.stdout)\(dryRun.stderr)")
+        #expect(falcon.alertFilters.last == "updated_timestamp:>'\(stamp(-120))'", "asked from the folder's cursor")
+
+        let unconfigured = try await AutomatorProcess.run(["fetch", "run", "crowdstrike", "--dry-run", "--data", data,
+                                                           "--scripts", scripts])
+        #expect(unconfigured.status == 1 && unconfigured.stderr.contains("pass --config automator.yml"), "\(unconfigured.stderr)")
+        let run = try await AutomatorProcess.run(["fetch", "run", "crowdstrike", "--data", data, "--scripts", scripts,
+                                                  "--config", config])
+        #expect(run.status == 1 && run.stderr.contains("add --dry-run --config automator.yml"), "\(run.stderr)")
+
+        let list = try await AutomatorProcess.run(["fetch", "list", "--data", data, "--json"])
+        let fetches = (try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any])?["fetches"]
+            as? [[String: Any]] ?? []
+        #expect(fetches.first?["cursor"] as? String == stamp(-120), "the cursor kept: \(list.stdout)\(list.stderr)")
+        let incidents = try await AutomatorProcess.run(["incident", "list", "--data", data, "--json"])
+        #expect(incidents.status == 0 && !incidents.stdout.contains("INC-2"), "nothing opened: \(incidents.stdout)")
+    }
+
     @Test("A 401 fails the run and keeps the cursor; a 429 is asked again; one that lasts fails, saying when Falcon takes requests again")
     func failuresKeepTheCursor() async throws {
         let falcon = try await LoopbackFalcon()
