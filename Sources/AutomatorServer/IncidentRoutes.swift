@@ -24,6 +24,7 @@ struct IncidentRoutes: Sendable {
         group.post("ingest/{source}", use: ingest)
         group.get("tasks", use: tasks)
         group.post("tasks/{id}/complete", use: complete)
+        group.patch("tasks/{id}", use: assign)
         group.get("playbooks", use: playbooks)
     }
 
@@ -238,6 +239,29 @@ struct IncidentRoutes: Sendable {
         do {
             let task = try await service.ledger.complete(id, answer: object["answer"] as? String ?? "", by: actor)
             return .json(IncidentJSON.forAPI(task))
+        } catch {
+            throw APIError(error)
+        }
+    }
+
+    /// `PATCH /api/v1/tasks/{id}` with `{"owner": "bob", "by": "alice"}` → the task, given to its new owner.
+    @Sendable func assign(_ request: Request, context: APIRequestContext) async throws -> Response {
+        guard let text = context.parameters.get("id"), let id = TaskID(text) else {
+            throw APIError.badRequest("the path needs a task id such as T-7")
+        }
+        let body = try await Self.body(of: request, what: "request")
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw APIError.badRequest(#"send a JSON object: {"owner": "bob", "by": "alice"}"#)
+        }
+        if let unknown = object.keys.sorted().first(where: { $0 != "owner" && $0 != "by" }) {
+            throw APIError.badRequest("unknown field \(JSONText.string(unknown)): a task's change takes owner and by")
+        }
+        guard let owner = object["owner"] as? String else {
+            throw APIError.badRequest(#""owner" is required, a string: the person or team the task is given to"#)
+        }
+        let actor = try RequestActor.of(request, context, by: try RequestActor.by(in: object))
+        do {
+            return .json(IncidentJSON.forAPI(try await service.ledger.assign(id, to: owner, by: actor)))
         } catch {
             throw APIError(error)
         }

@@ -303,6 +303,24 @@ enum IncidentBackend {
         }
     }
 
+    /// Gives an open task to `owner`, as `name` (nil: anonymous); answers the task.
+    func assign(_ id: TaskID, to owner: String, by name: String?) async throws(CommandFailure) -> String {
+        switch self {
+        case .server(let client):
+            var body = JSONText.Object()
+            body["owner"] = JSONText.string(owner)
+            if let name { body["by"] = JSONText.string(name) }
+            return try await client.call("PATCH", "/api/v1/tasks/\(id)", body: body.text)
+        case .store(let service, _, let place, _):
+            try place.requireWritable("giving \(id) to \(owner)")
+            do {
+                return IncidentJSON.forAPI(try await service.ledger.assign(id, to: owner, by: name.map { "cli:\($0)" } ?? "cli"))
+            } catch {
+                throw CommandFailure("\(error)")
+            }
+        }
+    }
+
     // MARK: Questions
 
     /// `{"questions": [...]}`: those nobody answered, oldest first, all or `incident`'s.

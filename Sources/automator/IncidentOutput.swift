@@ -393,6 +393,11 @@ enum IncidentOutput {
         return "\(task.id) done" + (task.answer.flatMap { $0.isEmpty ? nil : ": \($0)" } ?? "")
     }
 
+    static func assigned(_ json: String) throws -> String {
+        let task = try decode(API.Task.self, json)
+        return "\(task.id) given to \(task.owner ?? "nobody"): \(task.title)"
+    }
+
     // MARK: Questions
 
     /// Open questions, oldest first; one that was never posted in chat says so.

@@ -67,6 +67,7 @@ struct ServeCommand: AsyncParsableCommand {
               GET  /api/v1/tasks         open tasks first;
                                          ?owner=tier1&overdue=true&status=
               POST /api/v1/tasks/ID/complete      {"answer": "yes", "by": "alice"}
+              PATCH /api/v1/tasks/ID     {"owner": "bob", "by": "alice"}: give it to bob
               GET  /api/v1/playbooks     in the order they are tried, and the broken files
               GET  /api/v1/questions     the questions runs wait on; ?incident=INC-4
               POST /api/v1/questions/ID/answer    {"choice": "approve", "by": "alice"}

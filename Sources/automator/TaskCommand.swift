@@ -5,7 +5,7 @@ import Foundation
 struct TaskCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "task",
-        abstract: "List and complete the tasks playbooks give people.",
+        abstract: "List, complete and reassign the tasks playbooks give people.",
         discussion: """
             A playbook's run that creates a task waits until someone completes it, then goes on \
             with the answer. When an automator serve holds the data folder, these commands go \
@@ -21,8 +21,9 @@ struct TaskCommand: AsyncParsableCommand {
               automator task list
               automator task list --owner tier1 --overdue
               automator task done T-7 --answer phishing
+              automator task assign T-7 bob
             """,
-        subcommands: [List.self, Done.self]
+        subcommands: [List.self, Done.self, Assign.self]
     )
 }
 
@@ -119,6 +120,49 @@ extension TaskCommand {
                 try await backend.complete(id, answer: answer, by: by)
             }
             if json { print(text) } else { printVisible(try IncidentOutput.completed(text)) }
+        }
+    }
+
+    struct Assign: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give an open task to another person or team; journaled on its incident.",
+            discussion: """
+                The run waiting on the task goes on waiting: only who is asked to answer changes, \
+                and the journal says who gave it to whom (--by, else $USER). A task done or \
+                cancelled is not given: that fails with exit status 1.
+
+                Examples:
+                  automator task assign T-7 bob
+                  automator task assign T-8 tier2 --by alice
+                """
+        )
+
+        @OptionGroup var options: IncidentOptions
+
+        @Argument(help: ArgumentHelp("The task's id, as `automator task list` shows it.", valueName: "id"))
+        var id: String
+
+        @Argument(help: ArgumentHelp("Who answers it now: a person or a team, as playbooks name owners.",
+                                     valueName: "owner"))
+        var owner: String
+
+        @Option(help: ArgumentHelp("Who gives it, for the journal (default: $USER).", valueName: "name"))
+        var by: String?
+
+        @Flag(help: "Print the API's JSON: the task.")
+        var json = false
+
+        func validate() throws {
+            try options.requireDataFolder()
+            guard TaskID(id) != nil else { throw ValidationError("'\(id)' is not a task id: write it as T-7") }
+        }
+
+        func run() async throws {
+            let text = try await IncidentBackend.perform(options) {
+                [id = TaskID(id)!, owner, by = by ?? IncidentBackend.user] backend throws(CommandFailure) in
+                try await backend.assign(id, to: owner, by: by)
+            }
+            if json { print(text) } else { printVisible(try IncidentOutput.assigned(text)) }
         }
     }
 }

@@ -193,7 +193,7 @@ struct IncidentCommandTests {
         #expect(!FileManager.default.fileExists(atPath: folder.url.appendingPathComponent("none").path))
     }
 
-    @Test("With no server: create, list, show with progress, task list and done, playbook list")
+    @Test("With no server: create, list, show with progress, task list, assign and done, playbook list")
     func onTheFolder() async throws {
         let folder = try Self.workspace()
         let common = ["--data", "data", "--scripts", "scripts"]
@@ -234,6 +234,14 @@ struct IncidentCommandTests {
         let unknown = try await automator(["task", "list", "--incident", "INC-999"])
         #expect(unknown.status == 1 && unknown.stderr.contains("there is no incident INC-999"), "not \"no open tasks\": \(unknown.stdout)")
 
+        // Given to bob with no server up: kept in the folder, journaled.
+        let given = try await automator(["task", "assign", "T-1", "bob", "--by", "carol"])
+        #expect(given.status == 0 && given.stdout == "T-1 given to bob: Yes or no?\n", "\(given.stdout)\(given.stderr)")
+        #expect(try await automator(["task", "list", "--owner", "bob"]).stdout.contains("T-1"))
+        #expect(try await automator(["incident", "show", "INC-1"]).stdout.contains("given to bob (was tier1)"))
+        let nobody = try await automator(["task", "assign", "T-1", ""])
+        #expect(nobody.status == 1 && nobody.stderr.contains("a person or a team"), "\(nobody.stderr)")
+
         let unanswered = try await automator(["task", "done", "T-1"])
         #expect(unanswered.status == 1)
         #expect(unanswered.stderr.contains(#"no answer was given: task T-1 asks for one of "yes", "no""#), "\(unanswered.stderr)")
@@ -243,6 +251,9 @@ struct IncidentCommandTests {
         let done = try await automator(["task", "done", "T-1", "--answer", "yes", "--by", "alice"])
         #expect(done.status == 0, "\(done.stderr)")
         #expect(done.stdout.contains("T-1 done: yes"), "\(done.stdout)")
+        let late = try await automator(["task", "assign", "T-1", "dave"])
+        #expect(late.status == 1 && late.stderr.contains("task T-1 is done: only an open task is given to someone"),
+                "\(late.stderr)")
 
         // Closed with no server while its playbook waits on a person: the run does not wait for
         // the next serve to resume it.

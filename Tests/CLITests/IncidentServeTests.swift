@@ -78,6 +78,17 @@ struct IncidentServeTests {
         let open = try await server.call("GET", "/api/v1/tasks?owner=tier1")
         #expect((open.json["tasks"] as? [[String: Any]])?.map { $0["id"] as? String } == [taskID])
 
+        // Given to bob while the run waits on it: the run goes on waiting, the journal says who gave it.
+        let given = try await server.call("PATCH", "/api/v1/tasks/\(taskID)", body: #"{"owner": "bob", "by": "carol"}"#)
+        #expect(given.status == 200 && given.json["owner"] as? String == "bob", "\(given.body)")
+        let blank = try await server.call("PATCH", "/api/v1/tasks/\(taskID)", body: #"{"owner": " "}"#)
+        #expect(blank.status == 400 && blank.body.contains("a person or a team"), "\(blank.body)")
+        let misspelt = try await server.call("PATCH", "/api/v1/tasks/\(taskID)", body: #"{"ownr": "bob"}"#)
+        #expect(misspelt.status == 400 && misspelt.body.contains("ownr"), "\(misspelt.body)")
+        #expect(try await server.call("PATCH", "/api/v1/tasks/T-99", body: #"{"owner": "bob"}"#).status == 404)
+        let mine = try await server.call("GET", "/api/v1/tasks?owner=bob")
+        #expect((mine.json["tasks"] as? [[String: Any]])?.map { $0["id"] as? String } == [taskID])
+
         let wrong = try await server.call("POST", "/api/v1/tasks/\(taskID)/complete", body: #"{"answer": "maybe"}"#)
         #expect(wrong.status == 400)
         #expect(wrong.body.contains(#"\"phishing\", \"legitimate\""#), "\(wrong.body)")
@@ -86,6 +97,8 @@ struct IncidentServeTests {
         #expect(done.status == 200, "\(done.body)")
         let again = try await server.call("POST", "/api/v1/tasks/\(taskID)/complete", body: #"{"answer": "phishing"}"#)
         #expect(again.status == 409, "\(again.body)")
+        let late = try await server.call("PATCH", "/api/v1/tasks/\(taskID)", body: #"{"owner": "dave"}"#)
+        #expect(late.status == 409 && late.body.contains("is done"), "\(late.body)")
 
         let closed = try await server.waitForIncident(id) { $0["status"] as? String == "closed" }
         #expect(closed["close_reason"] as? String == "confirmed phishing")
@@ -95,11 +108,12 @@ struct IncidentServeTests {
         #expect(run["status"] as? String == "completed")
 
         let journal = try await server.journal(id)
-        #expect(journal.map(\.kind) == ["created", "playbook", "note", "note", "task", "task_done", "update", "closed",
-                                        "playbook"], "\(journal)")
+        #expect(journal.map(\.kind) == ["created", "playbook", "note", "note", "task", "task", "task_done", "update",
+                                        "closed", "playbook"], "\(journal)")
         #expect(journal[2].text == "checking billing@examp1e.com")
         #expect(journal[3].text == "seen 1 times")
-        #expect(journal[5].actor == "api:alice")
+        #expect(journal[5].actor == "api:carol" && journal[5].text == "\(taskID) Confirm with the reporter: given to bob (was tier1)")
+        #expect(journal[6].actor == "api:alice")
         #expect(journal.last?.text.hasSuffix("completed") == true)
 
         // A medium one goes to the catch-all playbook.

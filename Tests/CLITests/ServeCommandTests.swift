@@ -594,7 +594,7 @@ struct ServeCommandTests {
                          "GET  /api/v1/incidents/ID ", "PATCH /api/v1/incidents/ID ", "GET  /api/v1/incidents/ID/journal",
                          "POST /api/v1/incidents/ID/journal", "POST /api/v1/incidents/ID/command",
                          "POST /api/v1/incidents/ID/retry", "POST /api/v1/incidents/ID/playbook", "GET  /api/v1/tasks ",
-                         "POST /api/v1/tasks/ID/complete", "GET  /api/v1/playbooks", "GET  /api/v1/questions ", "POST /api/v1/questions/ID/answer",
+                         "POST /api/v1/tasks/ID/complete", "PATCH /api/v1/tasks/ID ", "GET  /api/v1/playbooks", "GET  /api/v1/questions ", "POST /api/v1/questions/ID/answer",
                          "GET  /api/v1/intel/reputation", "GET  /api/v1/intel/export", "GET  /api/v1/report",
                          "GET  /api/v1/audit", "GET  /api/v1/tokens", "POST /api/v1/tokens ",
                          "POST /api/v1/tokens/NAME/revoke", "/slack/events", "/slack/interactions", "/slack/commands", "GET  /healthz", "GET  /metrics"]

@@ -541,7 +541,7 @@ struct ChatBotTests {
         await bot.stop()
     }
 
-    @Test("A war room: !incident new, messages journaled, !note, !evidence, !task, and the finding seen in a past incident",
+    @Test("A war room: !incident new, messages journaled, !note, !evidence, !task list and assign, and the finding seen in a past incident",
           arguments: StoreUnderTest.allCases)
     func warRoom(_ kind: StoreUnderTest) async throws {
         let bot = try await Bot(on: kind)
@@ -602,6 +602,17 @@ struct ChatBotTests {
         let task = try await bot.incidents.ledger.store.listTasks(TaskQuery(status: .open))
         #expect(task.isEmpty)
         #expect(await bot.say("!task list", in: Self.soc).first?.text == "No open task on INC-2.")
+        // Given to someone else: the store keeps the owner, the journal who gave it.
+        try await bot.store.write(.createTask(IncidentTask(id: TaskID(2), incident: IncidentID(2), runID: nil,
+                                                           title: "Reset the passwords", owner: "tier1")))
+        let given = await bot.say("!task assign 2 bob", in: Self.soc)
+        #expect(given.map(\.text) == ["T-2 given to bob (was tier1)."], "\(given.map(\.text))")
+        #expect(try await bot.store.loadTask(TaskID(2))?.owner == "bob")
+        #expect(try await bot.store.journal(of: IncidentID(2)).contains {
+            $0.kind == .task && $0.actor == "test:alice" && $0.text == "T-2 Reset the passwords: given to bob (was tier1)"
+        })
+        let closedTask = await bot.say("!task assign T-1 bob", in: Self.soc)
+        #expect(closedTask.map(\.text) == ["T-1 is not an open task: !task list shows them."], "\(closedTask.map(\.text))")
         #expect(await bot.say("!incident show", in: Self.soc).first?.text.hasPrefix("*INC-2* Phishing wave") == true)
         await bot.stop()
     }

@@ -344,6 +344,13 @@ function incidents.tasks(incident_id, status) end
 ---@return incidents.task
 function incidents.complete_task(task_id, answer) end
 
+---Gives an open task to another person or team, journaled on its incident; the run waiting on
+---it goes on waiting.
+---@param task_id string such as "T-7"
+---@param owner string such as "alice" or "tier2"
+---@return incidents.task
+function incidents.assign_task(task_id, owner) end
+
 ---Which incidents a playbook takes: each field given must match, a list matches any of its
 ---values, and `labels` matches an incident that has the label.
 ---@class playbook.match

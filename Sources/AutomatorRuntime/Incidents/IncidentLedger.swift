@@ -83,6 +83,33 @@ public final class IncidentLedger: Sendable {
         return done
     }
 
+    /// Gives an open task to `owner` (a person or a team, as playbooks name them), journaled on its
+    /// incident: whoever was on duty when the playbook asked may not be who answers.
+    ///
+    /// - Throws: `.notFound`, `.conflict` for a task done or cancelled, `.invalid` for an owner
+    ///   that is empty or not one line.
+    public func assign(_ id: TaskID, to owner: String, by actor: String) async throws(IncidentError) -> IncidentTask {
+        let owner = owner.trimmingCharacters(in: .whitespaces)
+        guard !owner.isEmpty, owner.count <= 200, !owner.contains(where: \.isNewline) else {
+            throw .invalid("owner", "a person or a team on one line expected, such as alice or tier2")
+        }
+        guard var task = try await loadTask(id) else {
+            throw IncidentError(.notFound, "there is no task \(id): `automator task list` shows the open tasks")
+        }
+        guard task.status == .open else {
+            throw IncidentError(.conflict, "task \(id) is \(task.status == .done ? "done" : "cancelled"): only an open task "
+                + "is given to someone")
+        }
+        guard task.owner != owner else { return task }
+        let entry = JournalEntry(incident: task.incident, at: now, actor: actor, kind: .task,
+                                 text: "\(id) \(task.title): given to \(owner)" + (task.owner.map { " (was \($0))" } ?? ""))
+        do { try await store.write(.all([.assignTask(id, owner: owner), .appendJournal([entry])])) } catch {
+            throw .store(error)
+        }
+        task.owner = owner
+        return task
+    }
+
     /// Sets what is told of each task completed in this process, once the run waiting on it here
     /// (if any) is resumed: `automator chat` says when that run is not here, and so waits for a server.
     public func whenCompleted(_ observe: @escaping @Sendable (IncidentTask) async -> Void) {

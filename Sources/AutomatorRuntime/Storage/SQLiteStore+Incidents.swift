@@ -338,6 +338,14 @@ extension SQLiteStore: IncidentStore {
                                              arguments: [id.number])
                 return known == nil ? .taskNotFound(id) : .taskAlreadyDone(id)
             }
+        case .assignTask(let id, let owner):
+            try db.cachedStatement(sql: "UPDATE task SET owner = ? WHERE number = ? AND status = 'open'")
+                .execute(arguments: [owner, id.number])
+            if db.changesCount == 0 {
+                let known = try Int.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM task WHERE number = ?"),
+                                             arguments: [id.number])
+                return known == nil ? .taskNotFound(id) : .taskAlreadyDone(id)
+            }
         case .cancelOpenTasks(let cancellation, let by, let at):
             let (column, value): (String, any DatabaseValueConvertible) = switch cancellation {
             case .incidentClosed(let id): ("incident", id.number)

@@ -432,7 +432,7 @@ public final class SQLiteStore: Store {
             }
             return refusal
         case .createIncident, .importIncident, .updateIncident, .linkIncidents, .createTask, .completeTask,
-             .cancelOpenTasks, .appendJournal:
+             .assignTask, .cancelOpenTasks, .appendJournal:
             return try applyIncidentWrite(write, to: db, journal: journal)
         case .noteIndicator(let seen):
             try note(seen, in: db)

@@ -37,6 +37,9 @@ public indirect enum StoreWrite: Sendable {
     /// Marks an open task done. Refused (`.notFound`) for an unknown task, (`.conflict`) for
     /// one already done.
     case completeTask(TaskID, answer: String, by: String, at: Date)
+    /// Gives an open task to `owner`. Refused (`.notFound`) for an unknown task, (`.conflict`) for
+    /// one no longer open.
+    case assignTask(TaskID, owner: String)
     /// Marks open tasks cancelled, each with a journal entry on its incident: an incident's when
     /// it is closed, a run's when it is killed. On a shared store, the other workers are told, as
     /// of a task done.

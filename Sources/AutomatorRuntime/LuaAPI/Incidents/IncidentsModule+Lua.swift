@@ -188,6 +188,11 @@ extension IncidentsModule {
           return json.decode(host.complete_task(task_id, answer))
         end
 
+        --- Gives an open task to another person or team, journaled on its incident.
+        function incidents.assign_task(task_id, owner)
+          return json.decode(host.assign_task(task_id, owner))
+        end
+
         \#(LuaDeclarations.source)
 
         function playbook(definition)

@@ -182,6 +182,17 @@ public struct IncidentsModule: HostModule {
                 return [.string(LuaString(IncidentJSON.forScript(task)))]
             }
         }
+        table.waitingFunction("assign_task") { call in
+            guard let id = TaskID(try call.string(1).description) else {
+                throw HostError.argument(1, "a task id such as T-7 expected")
+            }
+            let owner = try call.string(2).description
+            let by = actor()
+            return .task {
+                let task = try await ledger.assign(id, to: owner, by: by)
+                return [.string(LuaString(IncidentJSON.forScript(task)))]
+            }
+        }
         table.waitingFunction("get") { call in
             let id = try Self.incident(call, 1)
             return .task {

@@ -292,6 +292,14 @@ extension PostgresStore: IncidentStore {
                 return known.isEmpty ? .taskNotFound(id) : .taskAlreadyDone(id)
             }
             try await notify(.taskEnded(id), in: session)
+        case .assignTask(let id, let owner):
+            let changed = try await session.changes("""
+                UPDATE task SET owner = \(owner) WHERE number = \(id.number) AND status = 'open'
+                """)
+            if changed == 0 {
+                let known = try await session.rows("SELECT 1 FROM task WHERE number = \(id.number)")
+                return known.isEmpty ? .taskNotFound(id) : .taskAlreadyDone(id)
+            }
         case .cancelOpenTasks(let cancellation, let by, let at):
             let (column, value): (String, any PostgresEncodable & Sendable) = switch cancellation {
             case .incidentClosed(let id): ("incident", id.number)

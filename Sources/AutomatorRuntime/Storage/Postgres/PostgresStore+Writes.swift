@@ -116,7 +116,7 @@ extension PostgresStore {
                 return nil
             }
         case .createIncident, .importIncident, .updateIncident, .linkIncidents, .createTask, .completeTask,
-             .cancelOpenTasks, .appendJournal:
+             .assignTask, .cancelOpenTasks, .appendJournal:
             return try await applyIncidentWrite(write, to: session)
         case .addCheckpoint(let checkpoint):
             try await session.changes("""
