@@ -48,11 +48,12 @@ public struct IntelModule: HostModule {
             }
             return try call.push(.table(LuaTable(array: found)))
         }
-        // unicode(value) -> its Unicode form, and the look-alike scripts it mixes ("Cyrillic and Latin")
+        table.function("defang") { call in call.push(Defanging.text(try call.string(1).description)) }
+        // unicode(value) -> its Unicode form, defanged, and the look-alike scripts it mixes ("Cyrillic and Latin")
         table.function("unicode") { call in
             guard let shown = Punycode.uLabels(of: try call.string(1).description) else { return try call.push(.nil) }
             let mixed = LookAlikeScripts.mixed(in: shown)
-            call.push(shown)
+            call.push(Defanging.indicator(shown))
             return mixed.isEmpty ? 1 : call.push(mixed.joined(separator: " and ")) + 1
         }
         let service = reputation
@@ -96,60 +97,6 @@ public struct IntelModule: HostModule {
                 return [.table(result)]
             }
         }
-    }
-
-    /// `intel.defang` over `intel.extract`: what chat clients would make a link, written so that
-    /// none does, and read back as the same indicators when pasted (the extractor reads
-    /// `hxxp://` and `[.]`).
-    public var lua: String? {
-        #"""
-        local intel = ...
-        local error, type, concat = error, type, table.concat
-
-        -- The kinds that chat clients turn into links; hashes, CVEs and IPv6 addresses stay as written.
-        local LINKED = { url = true, domain = true, ipv4 = true, email = true }
-
-        -- One indicator: hxxp://evil-login[.]com/reset, evil-login[.]com, 203.0.113[.]45,
-        -- alice@evil-login[.]com (the scheme, and the last dot of the host).
-        local function indicator(value)
-          local scheme, rest = value:match("^(%a[%w+.-]*://)(.*)$")
-          local host, path = (rest or value):match("^([^/?#]*)(.*)$")
-          host = host:gsub("%.([^.]*)$", "[.]%1")
-          if scheme then scheme = scheme:gsub("^http", "hxxp"):gsub("^ftp", "fxp") end
-          return (scheme or "") .. host .. path
-        end
-
-        --- `text` with each URL, domain, IPv4 and e-mail address in it defanged, the rest as written:
-        --- "Phish from http://evil.example/login" gives "Phish from hxxp://evil[.]example/login".
-        function intel.defang(text)
-          if type(text) ~= "string" then error("intel.defang expects text", 2) end
-          local parts, rest = {}, text
-          while true do
-            -- extract gives each indicator once: the first is where the next one starts, and the
-            -- text after it is read again for the others, a repeated one included.
-            local found = intel.extract(rest)[1]
-            if found == nil then break end
-            parts[#parts + 1] = rest:sub(1, found.first - 1)
-            parts[#parts + 1] = LINKED[found.type] and indicator(found.value) or rest:sub(found.first, found.last)
-            rest = rest:sub(found.last + 1)
-          end
-          parts[#parts + 1] = rest
-          return concat(parts)
-        end
-
-        local unicode = intel.unicode
-        --- The Unicode form of a name or URL written with A-labels, defanged, and the look-alike
-        --- scripts it mixes: "xn--80ak6aa92e.com" gives "аррӏе[.]com", "Cyrillic and Latin".
-        --- Nil for an indicator without A-labels.
-        function intel.unicode(value)
-          if type(value) ~= "string" then error("intel.unicode expects text", 2) end
-          local shown, mixed = unicode(value)
-          if shown == nil then return nil end
-          return indicator(shown), mixed
-        end
-
-        return intel
-        """#
     }
 
     /// The indicator `text` names, in normal form: of `type` when given, else the one the text is.
