@@ -124,7 +124,9 @@ public struct APIServer {
         let evidence = EvidenceService(store: store, dataFolder: folder)
         let actions = ActionService(integrations: integrations, store: store, rules: rules, logger: logger)
         let reports = ReportPoster(schedule: sections.chat.report, store: store, chat: chat, logger: logger)
-        reload.start(applyingTo: .init(rules: rules, reputation: reputation, integrations: integrations, reports: reports))
+        let taskNotices = TaskNotices(settings: sections.chat.tasks, tasks: store, chat: chat, logger: logger)
+        reload.start(applyingTo: .init(rules: rules, reputation: reputation, integrations: integrations, reports: reports,
+                                       taskNotices: taskNotices))
         let modules = modules(reputation) + FolderModules.make(ledger: ledger, evidence: evidence, chat: chat,
                                                                reputation: reputation, actions: actions)
         let runs = try RunService(store: store, modules: modules, modulePaths: [configuration.scriptsFolder],
@@ -169,7 +171,7 @@ public struct APIServer {
             services: [ServiceRunner(service: service, chat: chat, integrations: integrations, fetches: fetches,
                                      actions: actions,
                                      checkpointer: JournalCheckpointer(store: store, folder: folder, logger: logger),
-                                     reports: reports,
+                                     reports: reports, taskNotices: taskNotices,
                                      leases: RunLeaseKeeper(runs: runs, logger: logger),
                                      changes: SharedChangeFollower(runs: runs, ledger: ledger, chat: chat,
                                                                    logger: logger),

@@ -7,7 +7,7 @@ import Foundation
 /// integration's settings are named, not shown.
 ///
 /// Taken at once: who holds which role, the actions' approvals and protected networks and
-/// accounts, the cache's durations, the integrations' settings, the daily report, the list of
+/// accounts, the cache's durations, the integrations' settings, the daily report, the task notices, the list of
 /// feeds; each is read where it is used. At the next start: the chat networks (their
 /// connections are made with them), the store, the log's level and format (the logger is copied
 /// into every service at the start).
@@ -60,6 +60,10 @@ struct ConfigurationChanges {
         if old.chat.report != new.chat.report {
             applied.append("chat.report")
             running.chat.report = new.chat.report
+        }
+        if old.chat.tasks != new.chat.tasks {
+            applied.append("chat.tasks")
+            running.chat.tasks = new.chat.tasks
         }
         atNextStart = [("chat.slack", old.chat.slack != new.chat.slack), ("chat.matrix", old.chat.matrix != new.chat.matrix),
                        ("store", old.store != new.store), ("log", old.log != new.log)]

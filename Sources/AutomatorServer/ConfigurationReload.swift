@@ -17,7 +17,8 @@ import Logging
 ///
 /// ```swift
 /// let reload = ConfigurationReload(file: "automator.yml", running: configuration, logger: logger)
-/// reload.start(applyingTo: .init(rules: rules, reputation: reputation, integrations: integrations, reports: reports))
+/// reload.start(applyingTo: .init(rules: rules, reputation: reputation, integrations: integrations, reports: reports,
+///                                taskNotices: taskNotices))
 /// withExtendedLifetime(reload) { ... }  // until the server stops
 /// ```
 final class ConfigurationReload {
@@ -27,6 +28,7 @@ final class ConfigurationReload {
         let reputation: ReputationService
         let integrations: Integrations
         let reports: ReportPoster
+        let taskNotices: TaskNotices
     }
 
     private let reloader: Reloader
@@ -101,6 +103,7 @@ private struct Reloader: Sendable {
         targets.reputation.reconfigure(ttl: running.intel.cacheTTL)
         targets.integrations.reconfigure(settings: running.intel.integrations)
         targets.reports.reconfigure(schedule: running.chat.report)
+        targets.taskNotices.reconfigure(settings: running.chat.tasks)
         logger.notice("SIGHUP: \(changes.summary(of: file))")
         if feedsChanged { load(running.intel.feeds, into: targets.reputation) }
     }

@@ -15,6 +15,8 @@ struct ServiceRunner: Service {
     let checkpointer: JournalCheckpointer
     /// The daily report (`chat.report`), posted by the leader when one is set.
     let reports: ReportPoster
+    /// The notices of new and overdue tasks (`chat.tasks`), posted by the leader when set.
+    let taskNotices: TaskNotices
     /// On a store shared with other workers: this worker's share of the runs.
     let leases: RunLeaseKeeper?
     /// On a store shared with other workers: what they changed that runs here wait on.
@@ -60,19 +62,20 @@ struct ServiceRunner: Service {
 
     /// What one worker does for all: receiving from the chat networks that every worker would
     /// receive from alike (Matrix), running the integrations' fetches (two workers would both
-    /// ingest every page), posting the scheduled report, lifting expired actions (twice
+    /// ingest every page), posting the scheduled report and the task notices, lifting expired actions (twice
     /// would undo twice), deleting the chat's old runs, edited texts and slash commands' conversations. On a shared store, the leader among the
     /// workers does it; on SQLite, the only one.
     private func lead() async {
         let sweeper = ChatSweeper(runs: service.runs.store, chat: chat.store, logger: logger)
-        let duties: @Sendable () async -> Void = { [chat, fetches, reports, actions] in
+        let duties: @Sendable () async -> Void = { [chat, fetches, reports, taskNotices, actions] in
             async let receiving: Void = chat.receiveOnThisWorker()
             async let fetching: Void = fetches.run()
             async let scheduled: Void = reports.run()
+            async let chasing: Void = taskNotices.run()
             // The expiries are in the store: one that passed while no server ran lifts at the first look.
             async let expiries: Void = actions.expire(every: .seconds(1))
             async let sweeping: Void = sweeper.run(every: .seconds(3600))
-            _ = await (receiving, fetching, scheduled, expiries, sweeping)
+            _ = await (receiving, fetching, scheduled, chasing, expiries, sweeping)
         }
         guard let shared = service.runs.store as? any LeasingStore else { return await duties() }
         await shared.lead(duties)

@@ -133,8 +133,19 @@ struct IncidentStoreConformance {
         #expect(try await store.listTasks(TaskQuery()).map(\.id) == [TaskID(2), TaskID(1)])
         #expect(try await store.listTasks(TaskQuery(owner: "mail")).map(\.id) == [TaskID(1)])
         #expect(try await store.listTasks(TaskQuery(dueBefore: Self.time(3600))).map(\.id) == [TaskID(2)])
+        #expect(try await store.listTasks(TaskQuery(dueAfter: Self.time(600))).map(\.id) == [TaskID(1)])
+        #expect(try await store.listTasks(TaskQuery(after: TaskID(0))).map(\.id) == [TaskID(1), TaskID(2)],
+                "in the order they were given")
+        #expect(try await store.listTasks(TaskQuery(after: TaskID(1))).map(\.id) == [TaskID(2)])
+
+        try await store.write(.assignTask(TaskID(2), owner: "bob"))
+        #expect(try await store.loadTask(TaskID(2))?.owner == "bob")
+        await #expect(throws: StoreError.self) { try await store.write(.assignTask(TaskID(9), owner: "bob")) }
 
         try await store.write(.completeTask(TaskID(2), answer: "reached", by: "alice", at: Self.time(300)))
+        await #expect(throws: StoreError.self, "a task done keeps its owner") {
+            try await store.write(.assignTask(TaskID(2), owner: "carol"))
+        }
         let done = try #require(try await store.loadTask(TaskID(2)))
         #expect(done.status == .done && done.answer == "reached" && done.completedBy == "alice")
         #expect(done.completedAt == Self.time(300))

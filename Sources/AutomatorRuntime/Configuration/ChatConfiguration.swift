@@ -23,12 +23,16 @@ import Yams
 ///     daily_at: "08:00"                  # in tz
 ///     tz: Europe/Berlin                  # days, times and daily_at in this zone (default: UTC)
 ///     window: 7d                         # the 7 days before it; or yesterday, last-week... (tz's calendar)
+///   tasks:                               # each new task, and each overdue one, told in chat
+///     channel: "#soc"
+///     owners: { tier2: "#soc-tier2" }    # an owner's own channel, instead of channel
 /// ```
 public struct ChatConfiguration: Sendable, Hashable {
     public var roles: [String: [String]] = [:]
     public var slack: SlackConfiguration?
     public var matrix: MatrixConfiguration?
     public var report: ReportSchedule?
+    public var tasks: TaskNoticeSettings?
 
     public init() {}
 
@@ -74,10 +78,11 @@ public struct ChatConfiguration: Sendable, Hashable {
     /// Reads the `chat` section of `root`, reporting its bad values to `reader`.
     init(reading root: ConfigurationMapping, with reader: ConfigurationReader) {
         guard let section = root["chat"], let chat = reader.mapping(section) else { return }
-        reader.only(["roles", "slack", "matrix", "report"], in: chat)
+        reader.only(["roles", "slack", "matrix", "report", "tasks"], in: chat)
         if let node = chat["roles"] { roles = Self.roles(node, reader) }
         if let node = chat["slack"], let fields = reader.mapping(node) { slack = Self.slack(fields, reader) }
         if let node = chat["report"], let fields = reader.mapping(node) { report = Self.report(fields, reader) }
+        if let node = chat["tasks"], let fields = reader.mapping(node) { tasks = Self.tasks(fields, reader) }
         if let node = chat["matrix"], let fields = reader.mapping(node) { matrix = Self.matrix(fields, reader) }
     }
 
@@ -160,6 +165,17 @@ public struct ChatConfiguration: Sendable, Hashable {
         else { return nil }
         return ReportSchedule(channel: channel, network: network, minuteOfDay: minuteOfDay, window: window,
                               timeZone: timeZone)
+    }
+
+    private static func tasks(_ fields: ConfigurationMapping, _ reader: ConfigurationReader) -> TaskNoticeSettings? {
+        reader.only(["channel", "owners", "network"], in: fields)
+        var owners: [String: String] = [:]
+        if let node = fields["owners"] {
+            for (owner, channel) in reader.mapping(node)?.entries ?? [] { owners[owner] = reader.string(channel) }
+        }
+        let network = fields["network"].flatMap(reader.string)
+        guard let channel = reader.required("channel", in: fields).flatMap(reader.string) else { return nil }
+        return TaskNoticeSettings(channel: channel, owners: owners, network: network)
     }
 
     /// `window: 7d` (the time before the report) or `window: yesterday` (a calendar period of tz).

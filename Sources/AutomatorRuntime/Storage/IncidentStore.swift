@@ -113,15 +113,22 @@ public struct TaskQuery: Sendable, Hashable {
     public var status: IncidentTask.Status?
     /// Open tasks due before this time.
     public var dueBefore: Date?
+    /// Tasks due after this time.
+    public var dueAfter: Date?
+    /// Tasks numbered after this one, in the order of their numbers (the order they were given)
+    /// instead of the most urgent first.
+    public var after: TaskID?
     public var limit: Int
 
     public init(incident: IncidentID? = nil, owner: String? = nil, status: IncidentTask.Status? = nil,
-                dueBefore: Date? = nil, limit: Int = 500)
+                dueBefore: Date? = nil, dueAfter: Date? = nil, after: TaskID? = nil, limit: Int = 500)
     {
         self.incident = incident
         self.owner = owner
         self.status = status
         self.dueBefore = dueBefore
+        self.dueAfter = dueAfter
+        self.after = after
         self.limit = limit
     }
 }

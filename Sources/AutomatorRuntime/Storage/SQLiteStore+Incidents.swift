@@ -104,10 +104,18 @@ extension SQLiteStore: IncidentStore {
             conditions.append("status = 'open' AND due_at < ?")
             arguments.append(dueBefore.millisecondsSince1970)
         }
+        if let dueAfter = query.dueAfter {
+            conditions.append("due_at > ?")
+            arguments.append(dueAfter.millisecondsSince1970)
+        }
+        if let after = query.after {
+            conditions.append("number > ?")
+            arguments.append(after.number)
+        }
         let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
         arguments.append(query.limit)
         let sql = Self.selectTask + filter
-            + " ORDER BY status <> 'open', due_at IS NULL, due_at, number LIMIT ?"
+            + (query.after == nil ? " ORDER BY status <> 'open', due_at IS NULL, due_at, number LIMIT ?" : " ORDER BY number LIMIT ?")
         let values = StatementArguments(arguments)
         return try await read { db in
             try Row.fetchAll(db.cachedStatement(sql: sql), arguments: values).map(Self.task(from:))

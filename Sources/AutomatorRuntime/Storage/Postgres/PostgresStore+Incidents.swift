@@ -87,8 +87,12 @@ extension PostgresStore: IncidentStore {
         if let dueBefore = query.dueBefore {
             filter.require("status = 'open' AND due_at < \(filter.parameter(dueBefore.millisecondsSince1970))")
         }
-        let statement = filter.query(Self.selectTask, order: "status <> 'open', due_at IS NULL, due_at, number",
-                                     limit: query.limit)
+        if let dueAfter = query.dueAfter {
+            filter.require("due_at > \(filter.parameter(dueAfter.millisecondsSince1970))")
+        }
+        if let after = query.after { filter.require("number > \(filter.parameter(after.number))") }
+        let order = query.after == nil ? "status <> 'open', due_at IS NULL, due_at, number" : "number"
+        let statement = filter.query(Self.selectTask, order: order, limit: query.limit)
         return try await read { session in try await session.rows(statement).map(Self.task(from:)) }
     }
 

@@ -1,0 +1,138 @@
+public import Foundation
+public import Logging
+import Synchronization
+
+/// Where the bot tells people of their tasks (`chat.tasks`): the channel of each owner that has
+/// one, else `channel`.
+///
+/// ```yaml
+/// chat:
+///   tasks: { channel: "#soc", owners: { tier2: "#soc-tier2", mail-team: "#mail-ops" } }
+/// ```
+public struct TaskNoticeSettings: Sendable, Hashable {
+    public var channel: String
+    public var owners: [String: String]
+    /// The chat network; the first configured when nil.
+    public var network: String?
+
+    public init(channel: String, owners: [String: String] = [:], network: String? = nil) {
+        self.channel = channel
+        self.owners = owners
+        self.network = network
+    }
+
+    func channel(for owner: String?) -> String { owner.flatMap { owners[$0] } ?? channel }
+}
+
+/// Chases the tasks: tells the owner's channel of each task a playbook (or anyone) gives, and of
+/// each open task once its due time passes, with how to answer it. A playbook waiting on a
+/// person is only as fast as that person hears of it; `automator task list` is read by nobody at
+/// 3 a.m.
+///
+/// What was told is kept in the chat state, in the store: the highest task number told of, and
+/// the due time up to which overdue tasks were. A server that starts (or a worker that takes the
+/// lead) tells what came meanwhile, once; a server that dies between a post and its mark tells
+/// that one again rather than not at all. The first start with `chat.tasks` set tells of what
+/// comes from then on, not of every task ever given. Each notice is journaled on its incident.
+public final class TaskNotices: Sendable {
+    private let settings: Mutex<TaskNoticeSettings?>
+    private let tasks: any IncidentStore
+    private let chat: ChatService
+    private let logger: Logger
+    /// The last failure logged, so that a channel that does not exist is logged once, not every tick.
+    private let lastFailure = Mutex<String?>(nil)
+
+    /// The highest task number told of.
+    static let toldKey = "tasks.told"
+    /// The due time (milliseconds since 1970) up to which the open tasks were told of as overdue.
+    static let overdueKey = "tasks.overdue_until"
+    /// Tasks read at a time: more wait for the next look.
+    static let batch = 100
+
+    public init(settings: TaskNoticeSettings?, tasks: any IncidentStore, chat: ChatService, logger: Logger) {
+        self.settings = Mutex(settings)
+        self.tasks = tasks
+        self.chat = chat
+        self.logger = logger
+    }
+
+    /// Tells by `settings` from the next look on (serve's SIGHUP), or stops telling when nil.
+    public func reconfigure(settings: TaskNoticeSettings?) { self.settings.withLock { $0 = settings } }
+
+    /// Looks every `tick` until cancelled.
+    public func run(every tick: Duration = .seconds(2)) async {
+        repeat {
+            if let settings = settings.withLock({ $0 }) { await tell(settings, now: Date()) }
+        } while (try? await Task.sleep(for: tick)) != nil
+    }
+
+    /// Tells of the tasks given since the last look, then of those that came due.
+    func tell(_ settings: TaskNoticeSettings, now: Date) async {
+        do {
+            try await tellGiven(settings)
+            try await tellOverdue(settings, now: now)
+            if lastFailure.withLock({ $0 }) != nil {
+                lastFailure.withLock { $0 = nil }
+                logger.notice("chat: task notices are posted again")
+            }
+        } catch {
+            let message = "\(error)"
+            guard lastFailure.withLock({ last in defer { last = message }; return last != message }) else { return }
+            logger.error("chat: a task notice could not be posted, and is tried again every few seconds: \(message)")
+        }
+    }
+
+    private func tellGiven(_ settings: TaskNoticeSettings) async throws {
+        guard let told = try await position(Self.toldKey, start: { [tasks, logger] in
+            let highest = try await tasks.highestNumbers().task
+            logger.info("chat: the tasks given from T-\(highest + 1) on are told in chat (chat.tasks)")
+            return String(highest)
+        }).flatMap(Int.init) else { return }
+        for task in try await tasks.listTasks(TaskQuery(after: TaskID(told), limit: Self.batch)) {
+            // Answered or cancelled before the look: nobody is to be told of it any more.
+            if task.status == .open {
+                try await post("📋 \(task.id) for \(task.owner ?? "anyone") on \(task.incident)" + Self.due(task) + ": "
+                    + Defanging.text(task.title) + ". " + Self.howToAnswer(task), about: task, settings)
+            }
+            try await chat.store.setChatState(Self.toldKey, to: String(task.id.number))
+        }
+    }
+
+    private func tellOverdue(_ settings: TaskNoticeSettings, now: Date) async throws {
+        guard let until = try await position(Self.overdueKey, start: { String(now.millisecondsSince1970) })
+            .flatMap(Int64.init)
+        else { return }
+        let query = TaskQuery(status: .open, dueBefore: now, dueAfter: Date(millisecondsSince1970: until), limit: Self.batch)
+        for task in try await tasks.listTasks(query) {
+            try await post("⏰ \(task.id) for \(task.owner ?? "anyone") on \(task.incident) is overdue" + Self.due(task)
+                + ": " + Defanging.text(task.title) + ". " + Self.howToAnswer(task)
+                + " Someone else to do it? !task assign \(task.id) NAME", about: task, settings)
+            if let due = task.dueAt {
+                try await chat.store.setChatState(Self.overdueKey, to: String(due.millisecondsSince1970))
+            }
+        }
+    }
+
+    /// The position kept under `key`; the first time, the one `start` gives, kept.
+    private func position(_ key: String, start: () async throws -> String) async throws -> String? {
+        if let kept = try await chat.store.chatState(key) { return kept }
+        let first = try await start()
+        try await chat.store.setChatState(key, to: first)
+        return first
+    }
+
+    private func post(_ text: String, about task: IncidentTask, _ settings: TaskNoticeSettings) async throws {
+        _ = try await chat.post(text, to: settings.channel(for: task.owner), on: settings.network, thread: nil,
+                                journaling: task.incident)
+    }
+
+    /// " (due 2026-12-02 14:30 UTC)", or nothing for a task with no due time.
+    private static func due(_ task: IncidentTask) -> String {
+        task.dueAt.map { " (due " + ReportText.time($0, in: .gmt) + ")" } ?? ""
+    }
+
+    private static func howToAnswer(_ task: IncidentTask) -> String {
+        let answer = task.choices.isEmpty ? "" : " " + task.choices.map(Defanging.text).joined(separator: "|")
+        return "Answer: !task done \(task.id)\(answer)"
+    }
+}
