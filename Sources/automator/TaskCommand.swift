@@ -96,9 +96,7 @@ extension TaskCommand {
         )
 
         @OptionGroup var options: IncidentOptions
-
-        @Argument(help: ArgumentHelp("The task's id, as `automator task list` shows it.", valueName: "id"))
-        var id: String
+        @OptionGroup var task: OneTask
 
         @Option(help: ArgumentHelp("The answer: one of the task's choices, if it has some.", valueName: "text"))
         var answer = ""
@@ -109,14 +107,11 @@ extension TaskCommand {
         @Flag(help: "Print the API's JSON: the task.")
         var json = false
 
-        func validate() throws {
-            try options.requireDataFolder()
-            guard TaskID(id) != nil else { throw ValidationError("'\(id)' is not a task id: write it as T-7") }
-        }
+        func validate() throws { try options.requireDataFolder() }
 
         func run() async throws {
             let text = try await IncidentBackend.perform(options) {
-                [id = TaskID(id)!, answer, by = by ?? IncidentBackend.user] backend throws(CommandFailure) in
+                [id = task.id, answer, by = by ?? IncidentBackend.user] backend throws(CommandFailure) in
                 try await backend.complete(id, answer: answer, by: by)
             }
             if json { print(text) } else { printVisible(try IncidentOutput.completed(text)) }
@@ -138,9 +133,7 @@ extension TaskCommand {
         )
 
         @OptionGroup var options: IncidentOptions
-
-        @Argument(help: ArgumentHelp("The task's id, as `automator task list` shows it.", valueName: "id"))
-        var id: String
+        @OptionGroup var task: OneTask
 
         @Argument(help: ArgumentHelp("Who answers it now: a person or a team, as playbooks name owners.",
                                      valueName: "owner"))
@@ -152,17 +145,27 @@ extension TaskCommand {
         @Flag(help: "Print the API's JSON: the task.")
         var json = false
 
-        func validate() throws {
-            try options.requireDataFolder()
-            guard TaskID(id) != nil else { throw ValidationError("'\(id)' is not a task id: write it as T-7") }
-        }
+        func validate() throws { try options.requireDataFolder() }
 
         func run() async throws {
             let text = try await IncidentBackend.perform(options) {
-                [id = TaskID(id)!, owner, by = by ?? IncidentBackend.user] backend throws(CommandFailure) in
+                [id = task.id, owner, by = by ?? IncidentBackend.user] backend throws(CommandFailure) in
                 try await backend.assign(id, to: owner, by: by)
             }
             if json { print(text) } else { printVisible(try IncidentOutput.assigned(text)) }
         }
+    }
+}
+
+/// The task that `done` and `assign` act on.
+struct OneTask: ParsableArguments {
+    @Argument(help: ArgumentHelp("The task's id, as `automator task list` shows it.", valueName: "id"))
+    var text: String
+
+    /// The id, once `validate` has passed.
+    var id: TaskID { TaskID(text)! }
+
+    func validate() throws {
+        guard TaskID(text) != nil else { throw ValidationError("'\(text)' is not a task id: write it as T-7") }
     }
 }
