@@ -57,13 +57,17 @@ local function event_filter()
   return table.concat(terms, " or ")
 end
 
---- What Okta's refusals mean here, for `what` (the user asked for, or the System Log).
+--- What to do about Okta's refusal `status` of a call on the user `subject`, or on the System Log
+--- when nil.
 local function advice(status, subject)
   if status == 401 then
     return "check OKTA_API_TOKEN: Okta revokes a token its creator's deactivation ends, or one unused for 30 days"
+  elseif status == 403 and subject then
+    return "the API token acts with its creator's admin role, which may not manage this user: create the token"
+      .. " as a Super or Org Administrator"
   elseif status == 403 then
-    return "the API token acts with its creator's admin role, which may not do this: create it as a Super or Org"
-      .. " Administrator (Read-only Administrator for the System Log)"
+    return "the API token acts with its creator's admin role, which may not read the System Log: create the token"
+      .. " as a Read-only Administrator or more"
   elseif status == 404 and subject then
     return ("no Okta user has the id or login %s"):format(subject)
   end
