@@ -99,7 +99,7 @@ struct OktaActionTests {
         #expect(suspended.status == 0 && suspended.stdout.contains("  done  okta.suspend_user"),
                 "\(suspended.stdout)\(suspended.stderr)")
         #expect(okta.received.lines == Array(repeating: "POST /api/v1/users/l.moreau@example.com/lifecycle/suspend", count: 2),
-                "the 429, and the request asked again")
+                "the 429, and the request asked again once its window reset, not before")
 
         okta.fail(.throttled)
         let limited = try await setup.run("okta.clear_sessions", user: "l.moreau@example.com")

@@ -18,7 +18,7 @@ import Synchronization
 ///   `E0000031` for another sortOrder, or a filter that is not `eventType eq` terms.
 ///
 /// `fail` makes every call answer 401, 403 `E0000006` (a token whose admin role may not), or 429
-/// `E0000047` with `X-Rate-Limit-Reset` a second ahead and no `Retry-After`, once or until told.
+/// `E0000047` with `X-Rate-Limit-Reset` and no `Retry-After`, until that reset or until told.
 /// Every request is in `received`.
 public final class LoopbackOkta: Sendable {
     public static let token = "okta-token"
@@ -27,7 +27,8 @@ public final class LoopbackOkta: Sendable {
     public enum Fault: Sendable {
         case unauthorized
         case forbidden
-        /// 429 for the next request, then answers again.
+        /// 429 from the next request until the second its `X-Rate-Limit-Reset` names, two ahead,
+        /// then answers again: a client that asks again before the reset meets another 429.
         case throttledOnce
         case throttled
     }
@@ -38,6 +39,8 @@ public final class LoopbackOkta: Sendable {
     private final class Published: Sendable {
         let events = Mutex<[String]>([])
         let fault = Mutex<Fault?>(nil)
+        /// The epoch second `throttledOnce`'s window resets.
+        let reset = Mutex<Int?>(nil)
         /// The server's URL, for the next links: known once it listens.
         let url = Mutex("")
     }
@@ -112,23 +115,33 @@ public final class LoopbackOkta: Sendable {
     /// user who does not exist; nil when the call goes on.
     private static func refusal(_ request: ReceivedRequests.Request, _ published: Published) -> Response? {
         guard request.headers["authorization"] == "SSWS \(token)" else { return error(401, "E0000011", "Invalid token provided") }
+        let now = Int(Date().timeIntervalSince1970)
+        if let reset = published.reset.withLock({ $0 }), now < reset { return throttled(until: reset) }
         switch published.fault.withLock({ fault in defer { if fault == .throttledOnce { fault = nil } }; return fault }) {
         case .unauthorized?:
             return error(401, "E0000011", "Invalid token provided")
         case .forbidden?:
             return error(403, "E0000006", "You do not have permission to perform the requested action")
-        case .throttledOnce?, .throttled?:
-            var response = error(429, "E0000047", "API call exceeded rate limit due to too many requests.")
-            response.headers[Self.header("X-Rate-Limit-Limit")] = "600"
-            response.headers[Self.header("X-Rate-Limit-Remaining")] = "0"
-            response.headers[Self.header("X-Rate-Limit-Reset")] = "\(Int(Date().timeIntervalSince1970) + 1)"
-            return response
+        case .throttledOnce?:
+            published.reset.withLock { $0 = now + 2 }
+            return throttled(until: now + 2)
+        case .throttled?:
+            return throttled(until: now + 1)
         case nil:
             break
         }
         let user = Self.user(request.line)
         if user.contains("ghost") { return error(404, "E0000007", "Not found: Resource not found: \(user) (User)") }
         return nil
+    }
+
+    /// Okta's 429, its window resetting at the epoch second `reset`; no Retry-After.
+    private static func throttled(until reset: Int) -> Response {
+        var response = error(429, "E0000047", "API call exceeded rate limit due to too many requests.")
+        response.headers[header("X-Rate-Limit-Limit")] = "600"
+        response.headers[header("X-Rate-Limit-Remaining")] = "0"
+        response.headers[header("X-Rate-Limit-Reset")] = "\(reset)"
+        return response
     }
 
     /// The user of a `/api/v1/users/{user}/...` request line, decoded; "" for another path.
