@@ -18,7 +18,7 @@ struct OktaActionTests {
             try FileManager.default.createDirectory(at: folder.url.appendingPathComponent("data"), withIntermediateDirectories: true)
             config = try folder.write("automator.yml", """
                 integrations:
-                  okta: { api_url: "\(okta.url)", api_token: "\(LoopbackOkta.token)" }
+                  okta: { api_url: "\(okta.url)/", api_token: "\(LoopbackOkta.token)" }
                 actions:
                   protected: { accounts: [breakglass@example.com] }
                 chat:

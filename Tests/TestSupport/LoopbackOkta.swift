@@ -55,10 +55,10 @@ public final class LoopbackOkta: Sendable {
                 if let refused = Self.refusal(request, published) { return refused }
                 let user = Self.user(request.line)
                 if operation == "expire_password" {
-                    return Self.json(#"{"id": "00u1x7q9zkAbCdEf5d7", "status": "PASSWORD_EXPIRED", "#
+                    return Loopback.json(#"{"id": "00u1x7q9zkAbCdEf5d7", "status": "PASSWORD_EXPIRED", "#
                         + #""profile": {"login": "\#(user)"}}"#)
                 }
-                return Self.json("{}")
+                return Loopback.json("{}")
             }
         }
         received.route(router, .delete, "/api/v1/users/{user}/sessions") { request in
@@ -66,13 +66,13 @@ public final class LoopbackOkta: Sendable {
         }
         received.route(router, .get, "/api/v1/logs") { request in
             if let refused = Self.refusal(request, published) { return refused }
-            let query = Self.query(request.line)
+            let query = Loopback.query(request.line)
             let terms = (query["filter"] ?? "").components(separatedBy: " or ")
             let types = Set(terms.compactMap { $0.firstMatch(of: /^eventType eq "([a-z_.]+)"$/).map { String($0.output.1) } })
             guard query["sortOrder"] == "ASCENDING", !types.isEmpty, types.count == terms.count else {
                 return Self.error(400, "E0000031", "Invalid search criteria.")
             }
-            let events = Self.objects(published.events.withLock { $0 })
+            let events = Loopback.objects(published.events.withLock { $0 })
             // The cursor is the position past the last event returned; `since` starts at the first published then.
             var position = query["after"].flatMap { Int($0.dropFirst("position-".count)) }
                 ?? events.firstIndex { ($0["published"] as? String ?? "") >= (query["since"] ?? "") } ?? events.count
@@ -85,8 +85,8 @@ public final class LoopbackOkta: Sendable {
             var next = URLComponents(string: String(request.line.dropFirst("GET ".count)))!
             next.queryItems = (next.queryItems ?? []).filter { $0.name != "since" && $0.name != "after" }
                 + [URLQueryItem(name: "after", value: "position-\(position)")]
-            var response = Self.json(String(decoding: try! JSONSerialization.data(withJSONObject: page), as: UTF8.self))
-            response.headers[Self.header("Link")] = #"<\#(published.url.withLock { $0 })\#(next.string!)>; rel="next""#
+            var response = Loopback.json(String(decoding: try! JSONSerialization.data(withJSONObject: page), as: UTF8.self))
+            response.headers[Loopback.header("Link")] = #"<\#(published.url.withLock { $0 })\#(next.string!)>; rel="next""#
             return response
         }
         server = try await LoopbackServer(router)
@@ -104,7 +104,7 @@ public final class LoopbackOkta: Sendable {
 
     /// Each System Log request's query, decoded.
     public var logQueries: [[String: String]] {
-        received.all.filter { $0.line.hasPrefix("GET /api/v1/logs") }.map { Self.query($0.line) }
+        received.all.filter { $0.line.hasPrefix("GET /api/v1/logs") }.map { Loopback.query($0.line) }
     }
 
     public var url: String { server.url }
@@ -138,9 +138,9 @@ public final class LoopbackOkta: Sendable {
     /// Okta's 429, its window resetting at the epoch second `reset`; no Retry-After.
     private static func throttled(until reset: Int) -> Response {
         var response = error(429, "E0000047", "API call exceeded rate limit due to too many requests.")
-        response.headers[header("X-Rate-Limit-Limit")] = "600"
-        response.headers[header("X-Rate-Limit-Remaining")] = "0"
-        response.headers[header("X-Rate-Limit-Reset")] = "\(reset)"
+        response.headers[Loopback.header("X-Rate-Limit-Limit")] = "600"
+        response.headers[Loopback.header("X-Rate-Limit-Remaining")] = "0"
+        response.headers[Loopback.header("X-Rate-Limit-Reset")] = "\(reset)"
         return response
     }
 
@@ -149,26 +149,9 @@ public final class LoopbackOkta: Sendable {
         (line.firstMatch(of: #//api/v1/users/([^/?]+)/#).map { String($0.output.1) } ?? "").removingPercentEncoding ?? ""
     }
 
-    /// The query parameters of a request line, decoded.
-    private static func query(_ line: String) -> [String: String] {
-        let target = line.split(separator: " ").dropFirst().first.map(String.init) ?? ""
-        return Dictionary((URLComponents(string: target)?.queryItems ?? []).map { ($0.name, $0.value ?? "") },
-                          uniquingKeysWith: { $1 })
-    }
-
-    /// A header's name Hummingbird has no constant for.
-    private static func header(_ name: String) -> HTTPFields.Element.Name { .init(name)! }
-
-    private static func objects(_ texts: [String]) -> [[String: Any]] {
-        texts.map { (try! JSONSerialization.jsonObject(with: Data($0.utf8))) as! [String: Any] }
-    }
-
+    /// Okta's error object, as its API answers every refusal.
     private static func error(_ status: Int, _ code: String, _ summary: String) -> Response {
-        json(#"{"errorCode": "\#(code)", "errorSummary": "\#(summary)", "errorLink": "\#(code)", "#
+        Loopback.json(#"{"errorCode": "\#(code)", "errorSummary": "\#(summary)", "errorLink": "\#(code)", "#
             + #""errorId": "oae3lOdFa8wRpu0XmSBZpP0Xw", "errorCauses": []}"#, HTTPResponse.Status(code: status))
-    }
-
-    private static func json(_ text: String, _ status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

@@ -91,6 +91,11 @@ local function check(response, what, expected, subject)
   error(("Okta, %s: %d %s"):format(what, response.status, problem), 0)
 end
 
+--- The org's API at `path`: https://acme.okta.com/api/v1/..., whether api_url ends in / or not.
+local function endpoint(config, path)
+  return (config.api_url:gsub("/+$", "")) .. "/api/v1" .. path
+end
+
 --- The request headers: the API token, and JSON both ways.
 local function headers(config)
   return { authorization = "SSWS " .. config.api_token, accept = "application/json",
@@ -101,7 +106,7 @@ end
 local function call(context, method, user, suffix, what, expected)
   local config = context.config
   local response = http.request{
-    method = method, url = ("%s/api/v1/users/%s%s"):format(config.api_url, escape(user, "@"), suffix),
+    method = method, url = endpoint(config, ("/users/%s%s"):format(escape(user, "@"), suffix)),
     headers = headers(config), body = "",
   }
   check(response, what, expected, user)
@@ -129,8 +134,8 @@ local function fetch_events(context, cursor)
   local page_size = tonumber(config.page_size)
   local start = cursor and ("after=" .. cursor)
     or ("since=" .. escape(os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() - tonumber(config.first_window))))
-  local response = http.get(("%s/api/v1/logs?filter=%s&sortOrder=ASCENDING&limit=%d&%s")
-                              :format(config.api_url, escape(event_filter()), page_size, start),
+  local response = http.get(endpoint(config, ("/logs?filter=%s&sortOrder=ASCENDING&limit=%d&%s")
+                              :format(escape(event_filter()), page_size, start)),
                             { headers = headers(config) })
   check(response, "System Log", { [200] = true })
   local ok, events = pcall(json.decode, response.body)
