@@ -32,12 +32,6 @@ struct OktaFetchServeTests {
         """
     }
 
-    /// The okta fetch as `GET /api/v1/fetches` lists it.
-    static func fetch(on server: ServerProcess) async throws -> [String: Any] {
-        let fetches = try await server.call("GET", "/api/v1/fetches").json["fetches"] as? [[String: Any]] ?? []
-        return fetches.first { $0["name"] as? String == "okta" } ?? [:]
-    }
-
     @Test("Security events become incidents, a page a run from Okta's next link; a spray's events are one incident")
     func fetchesIntoIncidents() async throws {
         let okta = try await LoopbackOkta()
@@ -53,7 +47,7 @@ struct OktaFetchServeTests {
         let folder = try TemporaryFolder()
         let server = try await Self.serve(folder, okta: okta)
 
-        #expect(try await eventually { try await Self.fetch(on: server)["cursor"] as? String == "position-5" }, "\(server.log)")
+        #expect(try await eventually { try await FetchServeTests.fetch("okta", on: server)["cursor"] as? String == "position-5" }, "\(server.log)")
         let incidents = try await FetchServeTests.incidents(on: server)
         #expect(incidents.map { $0["source_ref"] as? String } == ["okta:guessing:10.20.4.31", "okta:guessing:198.51.100.23",
                                                                  "okta:user.mfa.okta_verify.deny_push:l.moreau@example.com"])
@@ -86,7 +80,7 @@ struct OktaFetchServeTests {
         okta.publish([Self.event("e-1", "user.account.lock", ip: "198.51.100.23", seconds: -60)])
         let folder = try TemporaryFolder()
         let server = try await Self.serve(folder, okta: okta)
-        #expect(try await eventually { try await Self.fetch(on: server)["cursor"] as? String == "position-1" }, "\(server.log)")
+        #expect(try await eventually { try await FetchServeTests.fetch("okta", on: server)["cursor"] as? String == "position-1" }, "\(server.log)")
         let data = server.data.path
 
         okta.fail(.unauthorized)
@@ -94,7 +88,7 @@ struct OktaFetchServeTests {
         let refused = try await AutomatorProcess.run(["fetch", "run", "okta", "--data", data])
         #expect(refused.status == 1 && refused.stderr.contains(
             "the fetch okta failed: Okta, System Log: 401 Invalid token provided (check OKTA_API_TOKEN"), "\(refused.stderr)")
-        #expect(try await Self.fetch(on: server)["cursor"] as? String == "position-1")
+        #expect(try await FetchServeTests.fetch("okta", on: server)["cursor"] as? String == "position-1")
         #expect(try await FetchServeTests.incidents(on: server).count == 1)
 
         okta.fail(nil)
