@@ -61,7 +61,7 @@ end
 --- when nil.
 local function advice(status, subject)
   if status == 401 then
-    return "check OKTA_API_TOKEN: Okta revokes a token its creator's deactivation ends, or one unused for 30 days"
+    return "check OKTA_API_TOKEN: Okta revokes a token unused for 30 days, and every token of an admin deactivated"
   elseif status == 403 and subject then
     return "the API token acts with its creator's admin role, which may not manage this user: create the token"
       .. " as a Super or Org Administrator"
