@@ -317,27 +317,31 @@ struct CheckCommandTests {
     @Test("A broken copy of a shipped playbook: the action its local constant names is checked where respond.act runs it")
     func shippedPlaybookConstant() async throws {
         let folder = try TemporaryFolder()
-        let original = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent("playbooks/impossible_travel.lua"),
+        let original = try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent("playbooks/brute_force.lua"),
                                   encoding: .utf8)
-        let broken = original.replacingOccurrences(of: #"local END_SESSIONS = "entra.revoke_sessions""#,
-                                                   with: #"local END_SESSIONS = "entra.revoke_session""#)
+        let broken = original.replacingOccurrences(of: #"local BLOCK_ADDRESS = "checkpoint.block_ip""#,
+                                                   with: #"local BLOCK_ADDRESS = "checkpoint.block_ips""#)
         #expect(broken != original)
-        let line = try #require(broken.components(separatedBy: "\n").firstIndex { $0.contains("respond.act(END_SESSIONS") }) + 1
-        try folder.write("playbooks/impossible_travel.lua", broken)
+        let lines = broken.components(separatedBy: "\n")
+        let approval = try #require(lines.firstIndex { $0.contains("approvals = { BLOCK_ADDRESS }") }) + 1
+        let act = try #require(lines.firstIndex { $0.contains("respond.act(BLOCK_ADDRESS") }) + 1
+        try folder.write("playbooks/brute_force.lua", broken)
         // Beside it, what it needs, and a playbook whose constant is right.
-        for file in ["lib/respond.lua", "lib/addresses.lua", "lib/microsoft.lua", "lib/url.lua", "integrations/entra.lua",
-                     "integrations/checkpoint.lua", "playbooks/phishing.lua"] {
+        for file in ["lib/respond.lua", "lib/addresses.lua", "lib/reputation.lua", "integrations/checkpoint.lua",
+                     "playbooks/phishing.lua"] {
             try folder.write(file, try String(contentsOf: PlaybookTrialTests.scripts.appendingPathComponent(file), encoding: .utf8))
         }
-        // Neither integration is set up: respond.act asks first, so only the declaration matters.
+        // The integration is not set up: respond.act asks first, so only the declaration matters.
         try folder.write("automator.yml", "actions:\n  approval: { risk: high, channel: \"#soc\" }\n")
-        let problem = "./playbooks/impossible_travel.lua:\(line): runs the action entra.revoke_session, but "
-            + "./integrations/entra.lua does not declare it (did you mean entra.revoke_sessions?)"
+        let declares = "./integrations/checkpoint.lua does not declare it (did you mean checkpoint.block_ip?)"
+        let problems = ["./playbooks/brute_force.lua:\(approval): approves in advance the action checkpoint.block_ips, but "
+                            + declares,
+                        "./playbooks/brute_force.lua:\(act): runs the action checkpoint.block_ips, but " + declares]
         for configuration in [[], ["--config", "automator.yml"]] {
             let result = try await AutomatorProcess.run(["check", "--scripts", "."] + configuration, in: folder.url)
             #expect(result.status == 1, "\(result.stdout)")
-            let problems = result.stdout.split(separator: "\n").filter { $0.hasPrefix("./") }.map(String.init)
-            #expect(problems == [problem], "\(configuration): \(result.stdout)")
+            let found = result.stdout.split(separator: "\n").filter { $0.hasPrefix("./") }.map(String.init)
+            #expect(found == problems, "\(configuration): \(result.stdout)")
         }
     }
 

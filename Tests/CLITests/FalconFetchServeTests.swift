@@ -41,12 +41,6 @@ struct FalconFetchServeTests {
                   + #""remote_port": 443, "local_address": "192.0.2.37"}]"#)
     }
 
-    /// The crowdstrike fetch as `GET /api/v1/fetches` lists it.
-    static func fetch(on server: ServerProcess) async throws -> [String: Any] {
-        let fetches = try await server.call("GET", "/api/v1/fetches").json["fetches"] as? [[String: Any]] ?? []
-        return fetches.first { $0["name"] as? String == "crowdstrike" } ?? [:]
-    }
-
     @Test("Alerts become incidents page by page, the device id where contain_host reads it; a dry run stores nothing and keeps the cursor")
     func fetchesIntoIncidents() async throws {
         let falcon = try await LoopbackFalcon()
@@ -83,7 +77,7 @@ struct FalconFetchServeTests {
         let fields = first["fields"] as? [String: Any] ?? [:]
         #expect(fields["device_id"] as? String == "5e0b8f136c244a9db7e192d4f0a3c658" && fields["action"] as? String == "killed",
                 "\(first)")
-        #expect(try await eventually { try await Self.fetch(on: server)["cursor"] as? String == stamp(-60) })
+        #expect(try await eventually { try await FetchServeTests.fetch("crowdstrike", on: server)["cursor"] as? String == stamp(-60) })
 
         // A new beacon and an update of the malware alert: the dry run says what they would do.
         falcon.publish([Self.beacon("cid:ind:beacon-2", updated: stamp(-30)),
@@ -106,7 +100,7 @@ struct FalconFetchServeTests {
         // Nothing stored, the cursor where it was.
         #expect(try await FetchServeTests.incidents(on: server).count == 4)
         #expect(try await server.call("GET", "/api/v1/incidents/INC-1").json["alert_count"] as? Int == 1)
-        #expect(try await Self.fetch(on: server)["cursor"] as? String == stamp(-60))
+        #expect(try await FetchServeTests.fetch("crowdstrike", on: server)["cursor"] as? String == stamp(-60))
 
         // The run itself opens and joins what the dry run said, and moves the cursor.
         let run = try await AutomatorProcess.run(["fetch", "run", "crowdstrike", "--data", data])
@@ -188,7 +182,7 @@ struct FalconFetchServeTests {
         falcon.publish([Self.alert("cid:ind:one", updated: first)])
         let folder = try TemporaryFolder()
         let server = try await Self.serve(folder, falcon: falcon)
-        #expect(try await eventually { try await Self.fetch(on: server)["cursor"] as? String == first }, "\(server.log)")
+        #expect(try await eventually { try await FetchServeTests.fetch("crowdstrike", on: server)["cursor"] as? String == first }, "\(server.log)")
         let data = server.data.path
 
         falcon.fail(.unauthorized)
@@ -198,7 +192,7 @@ struct FalconFetchServeTests {
         #expect(refused.status == 1 && refused.stderr.contains(
             "the fetch crowdstrike failed: CrowdStrike Falcon, alerts query: 401 access denied, authorization failed"),
                 "\(refused.stderr)")
-        #expect(try await Self.fetch(on: server)["cursor"] as? String == first)
+        #expect(try await FetchServeTests.fetch("crowdstrike", on: server)["cursor"] as? String == first)
 
         // `http` asks again after a 429 without Retry-After: the page comes, from the cursor kept.
         falcon.fail(.throttledOnce)
@@ -206,14 +200,14 @@ struct FalconFetchServeTests {
         #expect(throttled.status == 0 && throttled.stdout.contains("1 opened an incident"), "\(throttled.stdout)\(throttled.stderr)")
         #expect(falcon.alertFilters.suffix(2) == Array(repeating: "updated_timestamp:>'\(first)'", count: 2),
                 "the 429 and the request asked again")
-        #expect(try await Self.fetch(on: server)["cursor"] as? String == second)
+        #expect(try await FetchServeTests.fetch("crowdstrike", on: server)["cursor"] as? String == second)
 
         falcon.fail(.throttled)
         let limited = try await AutomatorProcess.run(["fetch", "run", "crowdstrike", "--data", data])
         #expect(limited.status == 1 && limited.stderr.contains(
             "CrowdStrike Falcon, alerts query: 429 API rate limit exceeded. (Falcon takes requests again at "),
                 "\(limited.stderr)")
-        #expect(try await Self.fetch(on: server)["cursor"] as? String == second)
+        #expect(try await FetchServeTests.fetch("crowdstrike", on: server)["cursor"] as? String == second)
         #expect(try await FetchServeTests.incidents(on: server).count == 2)
         server.terminate()
         #expect(await server.waitForExit() == 0)

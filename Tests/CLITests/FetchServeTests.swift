@@ -62,6 +62,12 @@ struct FetchServeTests {
         """
     }
 
+    /// The fetch `name` as `GET /api/v1/fetches` lists it.
+    static func fetch(_ name: String, on server: ServerProcess) async throws -> [String: Any] {
+        let fetches = try await server.call("GET", "/api/v1/fetches").json["fetches"] as? [[String: Any]] ?? []
+        return fetches.first { $0["name"] as? String == name } ?? [:]
+    }
+
     /// The incidents, oldest first.
     static func incidents(on server: ServerProcess) async throws -> [[String: Any]] {
         let listed = try await server.call("GET", "/api/v1/incidents?limit=100").json["incidents"] as? [[String: Any]] ?? []

@@ -36,4 +36,14 @@ struct RetryAfterTests {
         #expect(lines.count == 4 && lines.allSatisfy { $0.level == .debug })
         #expect(lines.first?.message == #"ignoring Retry-After "soon": neither seconds nor an HTTP-date"#)
     }
+
+    @Test("X-Rate-Limit-Reset, an epoch second, gives the wait until it; one past gives none; anything else nothing")
+    func reset() {
+        let now = Self.now.timeIntervalSince1970
+        #expect(RetryAfter.reset("\(Int(now) + 42)", now: Self.now) == .seconds(42))
+        #expect(RetryAfter.reset(" \(Int(now) - 5) ", now: Self.now) == .zero)
+        for header in [nil, "", "soon", "inf"] {
+            #expect(RetryAfter.reset(header, now: Self.now) == nil, "\(header ?? "nil")")
+        }
+    }
 }

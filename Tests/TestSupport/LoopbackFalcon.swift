@@ -61,71 +61,71 @@ public final class LoopbackFalcon: Sendable {
         self.published = published
         received.route(router, .post, "/oauth2/token") { request in
             request.form["client_secret"] == Self.clientSecret
-                ? Self.json(#"{"access_token": "\#(Self.token)", "token_type": "bearer", "expires_in": 1799}"#, .created)
-                : Self.json(#"{"meta": {}, "errors": [{"code": 403, "message": "access denied, invalid client credentials"}]}"#,
+                ? Loopback.json(#"{"access_token": "\#(Self.token)", "token_type": "bearer", "expires_in": 1799}"#, .created)
+                : Loopback.json(#"{"meta": {}, "errors": [{"code": 403, "message": "access denied, invalid client credentials"}]}"#,
                             .forbidden)
         }
         received.route(router, .post, "/devices/entities/devices-actions/v2") { request in
             guard request.headers["authorization"] == "Bearer \(Self.token)",
                   let ids = request.json["ids"] as? [String], ids.count == 1
-            else { return Self.json(#"{"errors": [{"code": 400, "message": "invalid ids"}]}"#, .badRequest) }
-            return Self.json(#"{"meta": {"query_time": 0.1}, "resources": [{"id": "\#(ids[0])", "path": ""}], "errors": []}"#,
+            else { return Loopback.json(#"{"errors": [{"code": 400, "message": "invalid ids"}]}"#, .badRequest) }
+            return Loopback.json(#"{"meta": {"query_time": 0.1}, "resources": [{"id": "\#(ids[0])", "path": ""}], "errors": []}"#,
                              .accepted)
         }
         received.route(router, .get, "/devices/combined/devices/v1") { request in
             guard request.headers["authorization"] == "Bearer \(Self.token)" else {
-                return Self.json(#"{"errors": [{"code": 401, "message": "access denied"}]}"#, .unauthorized)
+                return Loopback.json(#"{"errors": [{"code": 401, "message": "access denied"}]}"#, .unauthorized)
             }
             let filter = Self.filter(request.line)
             let found = devices.filter { filter == "local_ip:'\($0.localIP)'" }.map {
                 #"{"device_id": "\#($0.id)", "hostname": "\#($0.hostname)", "local_ip": "\#($0.localIP)", "#
                     + #""last_seen": "\#($0.lastSeen)", "platform_name": "Windows", "status": "normal"}"#
             }
-            return Self.json(#"{"meta": {}, "resources": [\#(found.joined(separator: ","))], "errors": []}"#)
+            return Loopback.json(#"{"meta": {}, "resources": [\#(found.joined(separator: ","))], "errors": []}"#)
         }
         received.route(router, .get, "/alerts/queries/alerts/v2") { request in
             guard request.headers["authorization"] == "Bearer \(Self.token)" else {
-                return Self.json(#"{"errors": [{"code": 401, "message": "access denied, authorization failed"}]}"#, .unauthorized)
+                return Loopback.json(#"{"errors": [{"code": 401, "message": "access denied, authorization failed"}]}"#, .unauthorized)
             }
             switch published.fault.withLock({ fault in defer { if fault == .throttledOnce { fault = nil } }; return fault }) {
             case .unauthorized?:
-                return Self.json(#"{"meta": {}, "errors": [{"code": 401, "message": "access denied, authorization failed"}]}"#,
+                return Loopback.json(#"{"meta": {}, "errors": [{"code": 401, "message": "access denied, authorization failed"}]}"#,
                                  .unauthorized)
             case .throttledOnce?, .throttled?:
-                var response = Self.json(#"{"meta": {}, "errors": [{"code": 429, "message": "API rate limit exceeded."}]}"#,
+                var response = Loopback.json(#"{"meta": {}, "errors": [{"code": 429, "message": "API rate limit exceeded."}]}"#,
                                          .tooManyRequests)
-                response.headers[Self.header("X-RateLimit-Limit")] = "6000"
-                response.headers[Self.header("X-RateLimit-Remaining")] = "0"
-                response.headers[Self.header("X-RateLimit-RetryAfter")] = "\(Int(Date().timeIntervalSince1970) + 1)"
+                response.headers[Loopback.header("X-RateLimit-Limit")] = "6000"
+                response.headers[Loopback.header("X-RateLimit-Remaining")] = "0"
+                response.headers[Loopback.header("X-RateLimit-RetryAfter")] = "\(Int(Date().timeIntervalSince1970) + 1)"
                 return response
             case nil:
                 break
             }
-            let query = Self.query(request.line)
+            let query = Loopback.query(request.line)
             guard let since = query["filter"]?.firstMatch(of: /^updated_timestamp:>'([^']+)'$/).map({ String($0.output.1) }),
                   query["sort"] == "updated_timestamp|asc"
             else {
-                return Self.json(#"{"errors": [{"code": 400, "message": "Invalid filter or sort"}]}"#, .badRequest)
+                return Loopback.json(#"{"errors": [{"code": 400, "message": "Invalid filter or sort"}]}"#, .badRequest)
             }
             let limit = query["limit"].flatMap(Int.init) ?? 100
             let offset = query["offset"].flatMap(Int.init) ?? 0
-            let updated = Self.objects(published.alerts.withLock { $0 }).filter { Self.updated($0) > since }
+            let updated = Loopback.objects(published.alerts.withLock { $0 }).filter { Self.updated($0) > since }
                 .sorted { Self.updated($0) < Self.updated($1) }
             let ids = updated.dropFirst(offset).prefix(limit).map { "\"\($0["composite_id"] as? String ?? "")\"" }
-            return Self.json(#"{"meta": {"query_time": 0.01, "pagination": {"offset": \#(offset), "limit": \#(limit), "#
+            return Loopback.json(#"{"meta": {"query_time": 0.01, "pagination": {"offset": \#(offset), "limit": \#(limit), "#
                 + #""total": \#(updated.count)}}, "resources": [\#(ids.joined(separator: ","))], "errors": []}"#)
         }
         received.route(router, .post, "/alerts/entities/alerts/v2") { request in
             guard request.headers["authorization"] == "Bearer \(Self.token)" else {
-                return Self.json(#"{"errors": [{"code": 401, "message": "access denied, authorization failed"}]}"#, .unauthorized)
+                return Loopback.json(#"{"errors": [{"code": 401, "message": "access denied, authorization failed"}]}"#, .unauthorized)
             }
             guard let ids = request.json["composite_ids"] as? [String], !ids.isEmpty else {
-                return Self.json(#"{"errors": [{"code": 400, "message": "composite_ids is required"}]}"#, .badRequest)
+                return Loopback.json(#"{"errors": [{"code": 400, "message": "composite_ids is required"}]}"#, .badRequest)
             }
             let texts = published.alerts.withLock { $0 }
-            let found = zip(texts, Self.objects(texts)).filter { ids.contains($0.1["composite_id"] as? String ?? "") }
+            let found = zip(texts, Loopback.objects(texts)).filter { ids.contains($0.1["composite_id"] as? String ?? "") }
                 .sorted { Self.updated($0.1) > Self.updated($1.1) }.map(\.0)
-            return Self.json(#"{"meta": {"query_time": 0.01}, "resources": [\#(found.joined(separator: ","))], "errors": []}"#)
+            return Loopback.json(#"{"meta": {"query_time": 0.01}, "resources": [\#(found.joined(separator: ","))], "errors": []}"#)
         }
         server = try await LoopbackServer(router)
     }
@@ -133,9 +133,9 @@ public final class LoopbackFalcon: Sendable {
     /// Adds `texts` (Falcon alerts as JSON text); one with the composite id of an alert already
     /// there replaces it, as an update of that alert.
     public func publish(_ texts: [String]) {
-        let ids = Set(Self.objects(texts).compactMap { $0["composite_id"] as? String })
+        let ids = Set(Loopback.objects(texts).compactMap { $0["composite_id"] as? String })
         published.alerts.withLock { alerts in
-            alerts = zip(alerts, Self.objects(alerts)).filter { !ids.contains($0.1["composite_id"] as? String ?? "") }.map(\.0)
+            alerts = zip(alerts, Loopback.objects(alerts)).filter { !ids.contains($0.1["composite_id"] as? String ?? "") }.map(\.0)
                 + texts
         }
     }
@@ -150,7 +150,7 @@ public final class LoopbackFalcon: Sendable {
 
     /// Each alerts query's filter, in order, as `updated_timestamp:>'2026-11-30T02:14:09Z'`.
     public var alertFilters: [String] {
-        received.all.filter { $0.line.hasPrefix("GET /alerts/") }.map { Self.query($0.line)["filter"] ?? "" }
+        received.all.filter { $0.line.hasPrefix("GET /alerts/") }.map { Loopback.query($0.line)["filter"] ?? "" }
     }
 
     public var url: String { server.url }
@@ -169,26 +169,8 @@ public final class LoopbackFalcon: Sendable {
 
     public func stop() { server.stop() }
 
-    private static func filter(_ line: String) -> String { query(line)["filter"] ?? "" }
-
-    /// The query parameters of a request line, decoded.
-    private static func query(_ line: String) -> [String: String] {
-        let target = line.split(separator: " ").dropFirst().first.map(String.init) ?? ""
-        return Dictionary((URLComponents(string: target)?.queryItems ?? []).map { ($0.name, $0.value ?? "") },
-                          uniquingKeysWith: { $1 })
-    }
-
-    /// A header's name Hummingbird has no constant for.
-    private static func header(_ name: String) -> HTTPFields.Element.Name { .init(name)! }
-
-    private static func objects(_ texts: [String]) -> [[String: Any]] {
-        texts.map { (try! JSONSerialization.jsonObject(with: Data($0.utf8))) as! [String: Any] }
-    }
+    private static func filter(_ line: String) -> String { Loopback.query(line)["filter"] ?? "" }
 
     /// An alert's `updated_timestamp`; the tests' are of one length, so they sort as text.
     private static func updated(_ alert: [String: Any]) -> String { alert["updated_timestamp"] as? String ?? "" }
-
-    private static func json(_ text: String, _ status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
 }

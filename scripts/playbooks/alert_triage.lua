@@ -20,6 +20,7 @@ local TOOLS = {
   suricata_alert = "Suricata",
   wazuh_alert = "Wazuh",
   guardduty = "Amazon GuardDuty",
+  okta_event = "Okta",
 }
 
 -- The fields that hold indicators, a list or one value each, in the order they are asked about.

@@ -1,9 +1,10 @@
 -- Impossible travel: one account signed in from two places too far apart for the time
 -- between. Computes the distance and the speed it implies, closes the incident when a plane
 -- could have made the trip, and otherwise has the user confirm the sign-ins. An account the
--- user does not vouch for is disabled and its sessions ended at once where Microsoft Entra ID
--- is set up (scripts/integrations/entra.lua), then gets its credentials reset by the identity
--- team, and is enabled again. Try it with:
+-- user does not vouch for is disabled and its sessions ended at once in the identity provider
+-- that holds it (lib/identity.lua: Okta or Microsoft Entra ID, by where the alert came from, else
+-- the one set up), then gets its credentials reset by the identity team, and is enabled again.
+-- Try it with:
 --
 --   automator run scripts/playbooks/impossible_travel.lua --incident scripts/examples/incidents/impossible_travel.json
 --
@@ -20,10 +21,7 @@ local MIN_DISTANCE_KM = 500
 
 local EARTH_RADIUS_KM = 6371
 
--- The identity provider's actions: another provider's integration goes here.
-local DISABLE_ACCOUNT = "entra.disable_user"
-local END_SESSIONS = "entra.revoke_sessions"
-
+local identity = require("lib.identity")
 local respond = require("lib.respond")
 
 --- Seconds since the epoch for a UTC time such as "2026-11-29T06:12:40Z" (fractions ignored);
@@ -93,7 +91,7 @@ return playbook {
   sla = "4h",
   -- The user's own "not me", asked by their manager, is the approval: an approver in chat would
   -- only delay the intruder's exit. Enabling the account again undoes it.
-  approvals = { DISABLE_ACCOUNT },
+  approvals = identity.disable_actions(),
 
   run = function(inc)
     local user = inc.fields.user or "the user"
@@ -149,14 +147,14 @@ return playbook {
     inc:note(("%s did not confirm the sign-ins: the account is treated as compromised."):format(user))
 
     -- Every minute is the intruder's: shut them out now, and let people do what needs judgement.
-    local disabled, why = nil, "the alert names no account"
-    if inc.fields.user then
-      disabled, why = respond.act(DISABLE_ACCOUNT, { user = inc.fields.user }, inc)
-    end
+    local provider, why = nil, "the alert names no account"
+    if inc.fields.user then provider, why = identity.provider(inc) end
+    local disabled
+    if provider then disabled, why = respond.act(provider.disable, { user = inc.fields.user }, inc) end
     local steps = "Disable the account, revoke every session and refresh token, reset the password"
     if disabled then
       -- A disabled account's refresh tokens work until they expire.
-      local ended, not_ended = respond.act(END_SESSIONS, { user = inc.fields.user }, inc)
+      local ended, not_ended = respond.act(provider.end_sessions, { user = inc.fields.user }, inc)
       inc:note(("Account disabled (%s)%s."):format(respond.label(disabled),
         ended and ", its sessions ended" or "; its sessions were not ended: " .. not_ended))
       steps = ended and "The account is disabled and its sessions ended. Reset the password"

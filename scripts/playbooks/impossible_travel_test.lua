@@ -80,6 +80,25 @@ test("sessions that could not be ended are in the identity team's task", functio
     "The account is disabled. Revoke every session and refresh token")
 end)
 
+test("an account from Okta is suspended there and its sessions cleared, then unsuspended after the reset", function()
+  stub.task("Confirm the sign-in", "not me")
+  stub.task("Reset credentials", "reset at 09:40")
+  stub.action("okta.suspend_user", { status = "done" })
+  stub.action("okta.clear_sessions", { status = "done" })
+  local incident = sign_ins(SINGAPORE, LYON)
+  incident.source = "okta"
+
+  local result = run(travel, incident)
+
+  -- Without asking an approver: the playbook's standing approval covers Okta's suspension too.
+  expect.equal(expect.action(result, "okta.suspend_user", { user = "l.moreau@example.com" }).question, nil)
+  expect.action(result, "okta.clear_sessions", { user = "l.moreau@example.com" })
+  expect.equal(#result.actions, 2, "nothing asked of Entra ID")
+  expect.note(result, "Account disabled (ACT-test1), its sessions ended.")
+  expect.equal(expect.action(result, "okta.suspend_user").undone, true)
+  expect.journal(result, "ACT-test1: undone by script with okta.unsuspend_user")
+end)
+
 test("a trip a plane could make is closed as benign without asking anyone", function()
   local result = run(travel, sign_ins(LYON, LISBON_NEXT_DAY))
 

@@ -37,7 +37,8 @@ import NIOHTTP1
 /// the request is sent, and every
 /// secret is blanked out of what comes back (a server that echoes a key gives `[secret]`, in the
 /// forms `SecretConcealer` finds), so a script can use a key without ever reading it; and 429
-/// (after its `Retry-After`), 5xx, timeouts and refused connections are tried again with backoff.
+/// (after its `Retry-After`, or until its `X-Rate-Limit-Reset`), 5xx, timeouts and refused
+/// connections are tried again with backoff.
 /// A lookup's last failure pauses the integration's lookups (`IntegrationPause`), and a lookup
 /// does not wait out a `Retry-After` longer than what is left of its call's `timeout`.
 public struct HTTPModule: HostModule {
@@ -178,7 +179,9 @@ public struct HTTPModule: HostModule {
                     continue
                 }
                 let status = response.status.code
+                // A 429 without Retry-After may say when its window resets instead (Okta's).
                 let retryAfter = RetryAfter.wait(response.headers.first(name: "retry-after"), logger: logger)
+                    ?? (status == 429 ? RetryAfter.reset(response.headers.first(name: "x-rate-limit-reset")) : nil)
                 // A lookup does not sleep out a 429's Retry-After past its call's timeout: its
                 // integration pauses for that long instead, and the lookup answers now (a
                 // Retry-After of a minute held the chat message that met it two minutes, over its

@@ -26,6 +26,16 @@ enum RetryAfter {
         return nil
     }
 
+    /// The wait until `header`, the epoch second at which a rate-limit window resets, from `now`:
+    /// Okta's `X-Rate-Limit-Reset`, which its 429 carries instead of a `Retry-After`. Zero for a
+    /// second already past; nil when there is no header or it is not a number.
+    static func reset(_ header: String?, now: Date = Date()) -> Duration? {
+        guard let header, let epoch = Double(header.trimmingCharacters(in: .whitespaces)), epoch.isFinite else {
+            return nil
+        }
+        return .milliseconds(Int64(max(0, min(epoch - now.timeIntervalSince1970, 1e9)) * 1000))
+    }
+
     /// IMF-fixdate, then RFC 850's and asctime's forms; runs of spaces read as one (asctime pads
     /// a day under 10: `Oct  1`).
     private static func date(_ value: String) -> Date? {
