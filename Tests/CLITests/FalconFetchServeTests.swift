@@ -141,7 +141,7 @@ struct FalconFetchServeTests {
         falcon.publish([Self.alert("cid:ind:one", updated: stamp(-120))])
         let folder = try TemporaryFolder()
         let server = try await Self.serve(folder, falcon: falcon)
-        #expect(try await eventually { try await Self.fetch(on: server)["cursor"] as? String == stamp(-120) }, "\(server.log)")
+        #expect(try await eventually { try await FetchServeTests.fetch("crowdstrike", on: server)["cursor"] as? String == stamp(-120) }, "\(server.log)")
         server.terminate()
         #expect(await server.waitForExit() == 0)
 

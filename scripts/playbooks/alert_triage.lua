@@ -1,6 +1,6 @@
 -- Alert triage: an alert no other shipped playbook fits, which its mapper kept as its tool's own
 -- type (defender_alert, sentinel_incident, crowdstrike_alert, splunk_alert, suricata_alert,
--- wazuh_alert, guardduty). Without this playbook such an incident waits with no owner and no task.
+-- wazuh_alert, guardduty, okta_event). Without this playbook such an incident waits with no owner and no task.
 -- Asks the feeds about the indicators the alert names, raises the severity when one is known
 -- malicious, and gives tier 1 the alert to triage within half its SLA: "true positive" hands it
 -- to tier 2, "benign" and "false positive" close it. A sample finding (GuardDuty's "Generate
