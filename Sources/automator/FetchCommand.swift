@@ -120,7 +120,7 @@ extension FetchCommand {
 
                 Examples:
                   automator fetch run crowdstrike --dry-run
-                  automator fetch run sentinel --dry-run --config automator.yml --scripts scripts
+                  automator fetch run sentinel --dry-run --config automator.yml
                   automator fetch run defender
                   automator fetch run defender --data /var/lib/automator --json
                 """
