@@ -48,6 +48,15 @@ function microsoft.api(name, scope)
     return json.decode(response.body).access_token
   end
 
+  --- `send(method, url, body)`: sends `body` (a table, or nil) to the API as JSON, with one
+  --- token for the calls of an action, which reads and then changes.
+  function api.sender(http, config)
+    local headers = { authorization = "Bearer " .. api.token(http, config), ["content-type"] = "application/json" }
+    return function(method, url, body)
+      return http.request{ method = method, url = url, body = body and json.encode(body) or nil, headers = headers }
+    end
+  end
+
   return api
 end
 
