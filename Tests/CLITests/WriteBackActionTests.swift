@@ -171,7 +171,7 @@ struct WriteBackActionTests {
         #expect(sentinel.received.lines.contains { $0.hasPrefix("PUT \(LoopbackSentinel.path)/incidents/\(Self.name)/comments/\(uuid)?") })
     }
 
-    @Test("resolve_alert PATCHes the alert resolved and comments once; its undo sets it back in progress; a Reader is told the permission")
+    @Test("resolve_alert PATCHes the alert resolved and comments, once; its undo sets it back in progress; a Reader is told the permission")
     func resolvesDefenderAlert() async throws {
         let graph = try await LoopbackGraph()
         defer { graph.stop() }
@@ -191,10 +191,13 @@ struct WriteBackActionTests {
         #expect(alert["status"] as? String == "resolved"
             && (alert["comments"] as? [[String: Any]])?.map { $0["comment"] as? String } == ["Closed in Automator as INC-1: cleaned"])
 
-        // Sent again (a replay after a crash, or by hand): the alert holds the comment already.
-        let again = try await AutomatorProcess.run(resolve)
-        #expect(again.status == 0 && again.stdout.contains(#""commented":false"#), "\(again.stdout)\(again.stderr)")
-        #expect((graph.alert(Self.alertID)?["comments"] as? [Any])?.count == 1)
+        // Sent again (a replay after a crash, or by hand): resolved already, and holding the comment.
+        let again = try await AutomatorProcess.run(resolve.map { $0 == "determination=malware" ? "determination=phishing" : $0 })
+        #expect(again.status == 0 && again.stdout.contains(#""closed_before":true"#)
+            && again.stdout.contains(#""commented":false"#), "\(again.stdout)\(again.stderr)")
+        #expect((graph.alert(Self.alertID)?["comments"] as? [Any])?.count == 1
+            && graph.alert(Self.alertID)?["determination"] as? String == "malware", "left as it was resolved")
+        #expect(graph.received.lines.filter { $0.hasPrefix("PATCH ") }.count == 1)
 
         let id = try #require(resolved.stdout.split(separator: " ").first.map(String.init))
         let undone = try await AutomatorProcess.run(["action", "undo", id] + common.dropFirst(2))

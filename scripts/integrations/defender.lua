@@ -28,7 +28,8 @@
 --   POST  {graph_url}/v1.0/security/alerts_v2/{id}/comments
 --         { "@odata.type" = "microsoft.graph.security.alertComment", comment } -> 200 { value = comments }
 -- Graph takes no idempotency key for a comment: a comment the alert already holds, word for
--- word, is not written again, so a replayed action comments once.
+-- word, is not written again, so a replayed action comments once. An alert resolved already
+-- (in Defender, or by a replayed action) keeps its classification.
 
 local graph = require("lib.microsoft").api("Microsoft Graph", "https://graph.microsoft.com/.default")
 local escape = require("lib.url").escape
@@ -66,6 +67,13 @@ local function alert_url(config, id, suffix)
   return ("%s/v1.0/security/alerts_v2/%s%s"):format(config.graph_url, escape(id), suffix or "")
 end
 
+--- The alert `id` as Graph has it, with its comments.
+local function read_alert(send, config, id, what)
+  local response = send("GET", alert_url(config, id))
+  graph.check(response, what, nil, CHANGE_ADVICE)
+  return json.decode(response.body)
+end
+
 --- Sets the alert `id`'s `changes` (PATCH); returns the alert as it is now.
 local function update(send, config, id, changes, what)
   local response = send("PATCH", alert_url(config, id), changes)
@@ -73,17 +81,15 @@ local function update(send, config, id, changes, what)
   return json.decode(response.body)
 end
 
---- Adds `comment` to the alert `id` unless it holds it already, word for word: true when added.
-local function add_comment(send, config, id, comment)
-  local read = send("GET", alert_url(config, id))
-  graph.check(read, "comment", nil, CHANGE_ADVICE)
-  local held = json.decode(read.body).comments
-  for _, earlier in ipairs(type(held) == "table" and held or {}) do
+--- Adds `comment` to the alert `id`, read as `alert`, unless it holds it already, word for word:
+--- true when added.
+local function add_comment(send, config, id, alert, comment, what)
+  for _, earlier in ipairs(type(alert.comments) == "table" and alert.comments or {}) do
     if earlier.comment == comment then return false end
   end
   local response = send("POST", alert_url(config, id, "/comments"),
                         { ["@odata.type"] = "microsoft.graph.security.alertComment", comment = comment })
-  graph.check(response, "comment", nil, CHANGE_ADVICE)
+  graph.check(response, what, nil, CHANGE_ADVICE)
   return true
 end
 
@@ -131,16 +137,24 @@ return integration {
   rate = { per_minute = 60 },
   actions = {
     resolve_alert = {
-      description = "Resolves the alert in Microsoft Defender XDR with a classification",
+      description = "Resolves the alert in Microsoft Defender XDR with a classification (one resolved there "
+        .. "already is left as it is)",
       risk = "medium", undo = "reopen_alert", params = RESOLVING, on_closed = true,
       run = function(params, context)
         check_classification(params.classification, params.determination)
         local config, send = context.config, graph.sender(http, context.config)
-        local alert = update(send, config, params.alert, { status = "resolved", classification = params.classification,
-                                                           determination = params.determination }, "resolve")
-        local commented = params.comment ~= nil and add_comment(send, config, params.alert, params.comment)
+        local alert = read_alert(send, config, params.alert, "resolve")
+        -- Resolved in Defender meanwhile (or by this very action, before a crash): its
+        -- classification is someone's judgement, not overwritten; the comment is still added.
+        local closed_before = alert.status == "resolved"
+        if not closed_before then
+          alert = update(send, config, params.alert, { status = "resolved", classification = params.classification,
+                                                       determination = params.determination }, "resolve")
+        end
+        local commented = params.comment ~= nil and add_comment(send, config, params.alert, alert, params.comment,
+                                                                "resolve")
         return { alert = params.alert, status = alert.status, classification = alert.classification,
-                 commented = commented }
+                 commented = commented, closed_before = closed_before }
       end,
     },
     reopen_alert = {
@@ -157,8 +171,10 @@ return integration {
       risk = "low", on_closed = true,
       params = { alert = RESOLVING.alert, comment = { type = "string", required = true } },
       run = function(params, context)
-        local send = graph.sender(http, context.config)
-        return { alert = params.alert, commented = add_comment(send, context.config, params.alert, params.comment) }
+        local config, send = context.config, graph.sender(http, context.config)
+        local alert = read_alert(send, config, params.alert, "comment")
+        local added = add_comment(send, config, params.alert, alert, params.comment, "comment")
+        return { alert = params.alert, commented = added }
       end,
     },
   },
