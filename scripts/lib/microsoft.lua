@@ -11,6 +11,8 @@
 --   local graph = require("lib.microsoft").api("Microsoft Graph", "https://graph.microsoft.com/.default")
 --   local bearer = "Bearer " .. graph.token(http, context.config)
 --   graph.check(response, "disable", { [204] = true })
+--   local send = graph.sender(http, context.config)        -- JSON, one token for a read and a change
+--   graph.check(send("PATCH", url, { status = "resolved" }), "resolve")
 --
 -- The integration hands it its own `http`, the one that reaches the integration's hosts and fills
 -- in its secret: the module uses what it is given, not whatever `http` the caller's globals hold.
@@ -20,7 +22,8 @@ local escape = require("lib.url").escape
 local microsoft = {}
 
 --- The calls of the API people know as `name` ("Microsoft Sentinel"), whose tokens are for
---- `scope` ("https://management.azure.com/.default"): `token` and `check`, its errors in one wording.
+--- `scope` ("https://management.azure.com/.default"): `token`, `sender` and `check`, its errors in
+--- one wording.
 function microsoft.api(name, scope)
   local api = {}
 
