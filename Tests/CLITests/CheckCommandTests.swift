@@ -274,7 +274,7 @@ struct CheckCommandTests {
                 "./integrations/oops.lua:11: integration: actions.block.run must be a function(params, context), got nil",
                 #"./integrations/oops.lua:12: integration: actions.block.risk must be low, medium, high or critical, got "extreme""#,
                 "./integrations/oops.lua:13: integration: actions.block: unknown field rn: the fields are description, "
-                    + "params, risk, run, ttl, undo",
+                    + "on_closed, params, risk, run, ttl, undo",
             ] {
                 #expect(result.stdout.contains(expected + "\n"), "\(configuration): \(expected)\n\(result.stdout)")
             }

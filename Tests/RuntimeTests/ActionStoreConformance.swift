@@ -107,7 +107,8 @@ struct ActionStoreConformance {
         #expect(early?.kind == .conflict && early?.description.contains("sending") == true, "\(String(describing: early))")
         #expect(try await store.action("ACT-1")?.status == .sending)
 
-        // Closed: nothing is sent on it any more (an approval that came late), a dry run is still planned.
+        // Closed: nothing is sent on it any more (an approval that came late), a dry run is still
+        // planned, and an action that takes the close to the incident's source is sent.
         var close = IncidentChange(IncidentID(1), at: IncidentStoreConformance.time(50))
         close.status = .closed
         close.closeReason = "contained by hand"
@@ -116,6 +117,10 @@ struct ActionStoreConformance {
         #expect(late?.kind == .conflict && late?.description.contains("INC-1 is closed") == true, "\(String(describing: late))")
         #expect(try await store.action("ACT-2") == nil)
         try await store.write(.recordAction(Self.action("3", status: .planned)))
+        var writeBack = Self.action("4")
+        writeBack.followsClose = true
+        try await store.write(.recordAction(writeBack))
+        #expect(try await store.action("ACT-4")?.status == .sending)
     }
 
     /// An action's record commits with its journal entry, or neither does.

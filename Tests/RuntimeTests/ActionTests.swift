@@ -1013,6 +1013,30 @@ struct ActionTests {
         #expect(try await load(ttl: "3600").0?.ttl == 3600)
     }
 
+    @Test("on_closed is read from an action's declaration (false when left out); one that is no boolean leaves it out")
+    func onClosedDeclared() async throws {
+        let folder = try ScratchFolder()
+        try FileManager.default.createDirectory(atPath: folder.path + "/integrations", withIntermediateDirectories: true)
+        func load(_ onClosed: String) async throws -> ([ActionDeclaration], [String]) {
+            try """
+                return integration {
+                  name = "SIEM",
+                  actions = { close = { risk = "low", on_closed = \(onClosed), run = function() end },
+                              note = { risk = "low", run = function() end } },
+                }
+                """.write(toFile: folder.path + "/integrations/siem.lua", atomically: true, encoding: .utf8)
+            let integrations = await Integrations(folder: folder.path + "/integrations", settings: [:], environment: [:],
+                                                  logger: Self.logger)
+            defer { integrations.shutdown() }
+            return (integrations.actions.sorted { $0.name < $1.name }, integrations.problems.map(\.message))
+        }
+        let (declared, _) = try await load("true")
+        #expect(declared.map(\.onClosed) == [true, false])
+        let (none, problems) = try await load(#""yes""#)
+        #expect(none.isEmpty && problems.first?.contains(#"actions.close.on_closed must be true (it may run on a closed "#
+            + #"incident) or false, got "yes""#) == true, "\(problems)")
+    }
+
     @Test("An action of an integration that is not in use says what the integration lacks, and a typo of it the one meant")
     func integrationNotInUse() async throws {
         let folder = try ScratchFolder()

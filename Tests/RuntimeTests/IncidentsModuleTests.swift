@@ -36,6 +36,7 @@ struct IncidentsModuleTests {
         let desk = try await Desk()
         var other = IncidentDraft(title: "Earlier", type: "phishing", severity: .low)
         other.details = "sender billing@examp1e.com"
+        (other.source, other.sourceRef) = ("sentinel", "73e01a99")
         _ = try await desk.service.create(other, by: "test", choosingPlaybook: false)
         let (run, journal) = try await desk.run("""
             return playbook {
@@ -49,6 +50,9 @@ struct IncidentsModuleTests {
                 assert(#inc.labels == 2 and inc.labels[2] == "sla-breached")
                 local seen = incidents.find{ text = "billing@examp1e.com" }
                 assert(#seen == 1 and seen[1].title == "Earlier")
+                -- The source's own id, exactly: a part of it finds nothing.
+                assert(incidents.find{ source_ref = "73e01a99" }[1].id == seen[1].id)
+                assert(#incidents.find{ source_ref = "73e01a9" } == 0)
                 inc:link(seen[1])
                 inc:close{ reason = "duplicate of " .. seen[1].id }
                 assert(inc.status == "closed")

@@ -14,10 +14,17 @@ import Synchronization
 ///   `publish`ed, updated after `time`, newest first, `n` a page (`$top`, 100 by default), each page
 ///   but the last with an `@odata.nextLink` carrying a `$skiptoken`. `fault` makes it answer 401
 ///   `InvalidAuthenticationToken`, 429 `TooManyRequests` with `Retry-After: 1` (once), 503, or a
-///   body that is not JSON.
+///   body that is not JSON;
+/// - `GET /v1.0/security/alerts_v2/{id}`: the alert `publish`ed, with its `comments`;
+/// - `PATCH /v1.0/security/alerts_v2/{id}` (Update alert): sets `status`, `classification`,
+///   `determination` and `assignedTo` as given, 400 `BadRequest` for a value that is none of the
+///   documented ones; 200 and the alert;
+/// - `POST /v1.0/security/alerts_v2/{id}/comments` `{ "@odata.type", comment }` (Create comment
+///   for alert): adds it, 200 and `{ value }`, the alert's comments.
 ///
-/// A Graph call without `Bearer {token}` gets 401 `InvalidAuthenticationToken`. Every request is
-/// in `received`.
+/// An alert that is not published is 404 `NotFound`. While `readOnly` is set, the changes answer
+/// 403 `Forbidden`, as to an application granted SecurityAlert.Read.All alone. A Graph call without
+/// `Bearer {token}` gets 401 `InvalidAuthenticationToken`. Every request is in `received`.
 public final class LoopbackGraph: Sendable {
     public static let tenant = "tenant-1"
     public static let clientID = "app-1"
@@ -39,6 +46,7 @@ public final class LoopbackGraph: Sendable {
     private final class Published: Sendable {
         let alerts = Mutex<[String]>([])
         let fault = Mutex<Fault?>(nil)
+        let readOnly = Mutex(false)
         /// The server's URL, for the next pages' links: known once it listens.
         let url = Mutex("")
     }
@@ -104,8 +112,84 @@ public final class LoopbackGraph: Sendable {
             }
             return Self.json(String(decoding: try! JSONSerialization.data(withJSONObject: page), as: UTF8.self))
         }
+        received.route(router, .get, "/v1.0/security/alerts_v2/{id}") { request in
+            if let refused = Self.unauthenticated(request) { return refused }
+            let id = Self.alertID(in: request)
+            guard let alert = Self.alert(id, published) else { return Self.notFound(id) }
+            return Self.json(Self.text(alert))
+        }
+        received.route(router, .patch, "/v1.0/security/alerts_v2/{id}") { request in
+            if let refused = Self.unauthenticated(request) ?? Self.readOnly(request, published) { return refused }
+            let id = Self.alertID(in: request)
+            guard var alert = Self.alert(id, published) else { return Self.notFound(id) }
+            for (key, value) in request.json {
+                guard let allowed = Self.updatable[key], allowed.isEmpty || allowed.contains(value as? String ?? "") else {
+                    return Self.json(#"{"error": {"code": "BadRequest", "message": "Invalid value for '\#(key)': \#(value)."}}"#,
+                                     .badRequest)
+                }
+                alert[key] = value
+            }
+            Self.store(alert, published)
+            return Self.json(Self.text(alert))
+        }
+        received.route(router, .post, "/v1.0/security/alerts_v2/{id}/comments") { request in
+            if let refused = Self.unauthenticated(request) ?? Self.readOnly(request, published) { return refused }
+            let id = Self.alertID(in: request)
+            guard var alert = Self.alert(id, published) else { return Self.notFound(id) }
+            guard request.json["@odata.type"] as? String == "microsoft.graph.security.alertComment",
+                  let comment = request.json["comment"] as? String
+            else {
+                return Self.json(#"{"error": {"code": "BadRequest", "message": "An alertComment with a comment is expected."}}"#,
+                                 .badRequest)
+            }
+            let comments = (alert["comments"] as? [[String: Any]] ?? []) + [[
+                "comment": comment, "createdByDisplayName": "Automator", "createdDateTime": "2026-12-01T10:00:00Z",
+            ]]
+            alert["comments"] = comments
+            Self.store(alert, published)
+            return Self.json(String(decoding: try! JSONSerialization.data(withJSONObject: ["value": comments]), as: UTF8.self))
+        }
         server = try await LoopbackServer(router)
         published.url.withLock { $0 = server.url }
+    }
+
+    /// What Update alert sets, and the values each takes (none listed: any text).
+    private static let updatable: [String: Set<String>] = [
+        "status": ["new", "inProgress", "resolved"],
+        "classification": ["unknown", "falsePositive", "truePositive", "informationalExpectedActivity"],
+        "determination": ["unknown", "apt", "malware", "securityPersonnel", "securityTesting", "unwantedSoftware", "other",
+                          "multiStagedAttack", "compromisedUser", "phishing", "maliciousUserActivity", "clean",
+                          "insufficientData", "confirmedUserActivity", "lineOfBusinessApplication"],
+        "assignedTo": [],
+    ]
+
+    private static func alertID(in request: ReceivedRequests.Request) -> String {
+        request.line.firstMatch(of: /alerts_v2\/([^\/?]+)/).map { String($0.output.1) }?.removingPercentEncoding ?? ""
+    }
+
+    private static func alert(_ id: String, _ published: Published) -> [String: Any]? {
+        objects(published.alerts.withLock { $0 }).first { $0["id"] as? String == id }
+    }
+
+    private static func store(_ alert: [String: Any], _ published: Published) {
+        let text = text(alert)
+        published.alerts.withLock { alerts in
+            alerts = alerts.map { objects([$0])[0]["id"] as? String == alert["id"] as? String ? text : $0 }
+        }
+    }
+
+    private static func text(_ alert: [String: Any]) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: alert), as: UTF8.self)
+    }
+
+    private static func notFound(_ id: String) -> Response {
+        json(#"{"error": {"code": "NotFound", "message": "Alert \#(id) was not found."}}"#, .notFound)
+    }
+
+    private static func readOnly(_ request: ReceivedRequests.Request, _ published: Published) -> Response? {
+        guard published.readOnly.withLock({ $0 }) else { return nil }
+        return json(#"{"error": {"code": "Forbidden", "message": "Missing application roles. API required roles: SecurityAlert.ReadWrite.All."}}"#,
+                    .forbidden)
     }
 
     /// Adds `alerts` (alerts_v2 objects as JSON text); one with the id of an alert already there
@@ -120,6 +204,13 @@ public final class LoopbackGraph: Sendable {
     private static func objects(_ texts: [String]) -> [[String: Any]] {
         texts.map { (try! JSONSerialization.jsonObject(with: Data($0.utf8))) as! [String: Any] }
     }
+
+    /// The alert `id` as it is now.
+    public func alert(_ id: String) -> [String: Any]? { Self.alert(id, published) }
+
+    /// Makes the alerts' changes answer 403 from the next request, as to an application granted
+    /// SecurityAlert.Read.All alone, or answer again when false.
+    public func readOnly(_ readOnly: Bool) { published.readOnly.withLock { $0 = readOnly } }
 
     /// Makes alerts_v2 fail as `fault` says from the next request, or answer again when nil.
     public func fail(_ fault: Fault?) { published.fault.withLock { $0 = fault } }

@@ -18,12 +18,95 @@
 -- lastUpdateDateTime only once every page was read, so an alert is never skipped. A 429's
 -- Retry-After is waited out by `http` (then tried again); Graph answers errors as
 -- { error = { code, message } }.
+--
+-- Its actions resolve an alert, reopen it and comment on it (scripts/lib/writeback.lua resolves
+-- the alert ours came from when ours closes); they need SecurityAlert.ReadWrite.All instead:
+-- https://learn.microsoft.com/graph/api/security-alert-update
+-- https://learn.microsoft.com/graph/api/security-alert-post-comments
+--   GET   {graph_url}/v1.0/security/alerts_v2/{id}                       -> the alert, with its comments
+--   PATCH {graph_url}/v1.0/security/alerts_v2/{id} { status, classification, determination } -> 200 the alert
+--   POST  {graph_url}/v1.0/security/alerts_v2/{id}/comments
+--         { "@odata.type" = "microsoft.graph.security.alertComment", comment } -> 200 { value = comments }
+-- Graph takes no idempotency key for a comment: a comment the alert already holds, word for
+-- word, is not written again, so a replayed action comments once. An alert resolved already
+-- (in Defender, or by a replayed action) keeps its classification.
 
 local graph = require("lib.microsoft").api("Microsoft Graph", "https://graph.microsoft.com/.default")
 local escape = require("lib.url").escape
 
 --- What Graph's 403 means here.
 local ADVICE = { [403] = "grant the application SecurityAlert.Read.All, with admin consent" }
+
+--- What Graph's refusals of a change mean here.
+local CHANGE_ADVICE = {
+  [403] = "grant the application SecurityAlert.ReadWrite.All, with admin consent",
+  [404] = "no such alert: check its id (the incident's source_ref)",
+}
+
+-- alerts_v2's alertClassification, and the determinations (alertDetermination) that go with each.
+local DETERMINATIONS = {
+  truePositive = { "apt", "malware", "securityPersonnel", "securityTesting", "unwantedSoftware", "multiStagedAttack",
+                   "compromisedUser", "phishing", "maliciousUserActivity", "other" },
+  informationalExpectedActivity = { "securityTesting", "lineOfBusinessApplication", "confirmedUserActivity", "other" },
+  falsePositive = { "clean", "insufficientData", "other" },
+  unknown = {},
+}
+
+--- What resolve_alert and its undo are given.
+local RESOLVING = {
+  alert = { type = "string", required = true, description = "the alert's id, its source_ref here" },
+  classification = { type = "string", required = true,
+                     description = "truePositive, falsePositive, informationalExpectedActivity or unknown" },
+  determination = { type = "string", description = "what it was, among those its classification takes (malware, "
+                    .. "phishing, clean...)" },
+  comment = { type = "string", description = "added to the alert's comments" },
+}
+
+--- The URL of the alert `id`, with `suffix` when given.
+local function alert_url(config, id, suffix)
+  return ("%s/v1.0/security/alerts_v2/%s%s"):format(config.graph_url, escape(id), suffix or "")
+end
+
+--- The alert `id` as Graph has it, with its comments.
+local function read_alert(send, config, id, what)
+  local response = send("GET", alert_url(config, id))
+  graph.check(response, what, nil, CHANGE_ADVICE)
+  return json.decode(response.body)
+end
+
+--- Sets the alert `id`'s `changes` (PATCH); returns the alert as it is now.
+local function update(send, config, id, changes, what)
+  local response = send("PATCH", alert_url(config, id), changes)
+  graph.check(response, what, nil, CHANGE_ADVICE)
+  return json.decode(response.body)
+end
+
+--- Adds `comment` to the alert `id`, read as `alert`, unless it holds it already, word for word:
+--- true when added.
+local function add_comment(send, config, id, alert, comment, what)
+  for _, earlier in ipairs(type(alert.comments) == "table" and alert.comments or {}) do
+    if earlier.comment == comment then return false end
+  end
+  local response = send("POST", alert_url(config, id, "/comments"),
+                        { ["@odata.type"] = "microsoft.graph.security.alertComment", comment = comment })
+  graph.check(response, what, nil, CHANGE_ADVICE)
+  return true
+end
+
+--- Refuses a classification, or a determination it does not take, naming those that fit.
+local function check_classification(classification, determination)
+  local fitting = DETERMINATIONS[classification]
+  if not fitting then
+    error(("classification must be truePositive, falsePositive, informationalExpectedActivity or unknown, got %q")
+      :format(classification), 0)
+  end
+  if determination == nil then return end
+  for _, name in ipairs(fitting) do
+    if name == determination then return end
+  end
+  error(("%s takes %s as its determination, got %q"):format(classification,
+    #fitting > 0 and table.concat(fitting, ", ") or "none", determination), 0)
+end
 
 --- A page of alerts: Graph's answer read, or an error that says what came instead.
 local function page(url, bearer)
@@ -52,6 +135,49 @@ return integration {
     max_pages = 50,
   },
   rate = { per_minute = 60 },
+  actions = {
+    resolve_alert = {
+      description = "Resolves the alert in Microsoft Defender XDR with a classification (one resolved there "
+        .. "already is left as it is)",
+      risk = "medium", undo = "reopen_alert", params = RESOLVING, on_closed = true,
+      run = function(params, context)
+        check_classification(params.classification, params.determination)
+        local config, send = context.config, graph.sender(http, context.config)
+        local alert = read_alert(send, config, params.alert, "resolve")
+        -- Resolved in Defender meanwhile (or by this very action, before a crash): its
+        -- classification is someone's judgement, not overwritten; the comment is still added.
+        local closed_before = alert.status == "resolved"
+        if not closed_before then
+          alert = update(send, config, params.alert, { status = "resolved", classification = params.classification,
+                                                       determination = params.determination }, "resolve")
+        end
+        local commented = params.comment ~= nil and add_comment(send, config, params.alert, alert, params.comment,
+                                                                "resolve")
+        return { alert = params.alert, status = alert.status, classification = alert.classification,
+                 commented = commented, closed_before = closed_before }
+      end,
+    },
+    reopen_alert = {
+      description = "Sets a resolved Defender alert back in progress",
+      risk = "low", params = RESOLVING, on_closed = true,
+      run = function(params, context)
+        local send = graph.sender(http, context.config)
+        local alert = update(send, context.config, params.alert, { status = "inProgress" }, "reopen")
+        return { alert = params.alert, status = alert.status }
+      end,
+    },
+    comment = {
+      description = "Adds a comment to the Defender alert, unless it holds it already",
+      risk = "low", on_closed = true,
+      params = { alert = RESOLVING.alert, comment = { type = "string", required = true } },
+      run = function(params, context)
+        local config, send = context.config, graph.sender(http, context.config)
+        local alert = read_alert(send, config, params.alert, "comment")
+        local added = add_comment(send, config, params.alert, alert, params.comment, "comment")
+        return { alert = params.alert, commented = added }
+      end,
+    },
+  },
   fetch = {
     every = "1m",
     source = "defender",

@@ -11,6 +11,8 @@
 --   local graph = require("lib.microsoft").api("Microsoft Graph", "https://graph.microsoft.com/.default")
 --   local bearer = "Bearer " .. graph.token(http, context.config)
 --   graph.check(response, "disable", { [204] = true })
+--   local send = graph.sender(http, context.config)        -- JSON, one token for a read and a change
+--   graph.check(send("PATCH", url, { status = "resolved" }), "resolve")
 --
 -- The integration hands it its own `http`, the one that reaches the integration's hosts and fills
 -- in its secret: the module uses what it is given, not whatever `http` the caller's globals hold.
@@ -20,7 +22,8 @@ local escape = require("lib.url").escape
 local microsoft = {}
 
 --- The calls of the API people know as `name` ("Microsoft Sentinel"), whose tokens are for
---- `scope` ("https://management.azure.com/.default"): `token` and `check`, its errors in one wording.
+--- `scope` ("https://management.azure.com/.default"): `token`, `sender` and `check`, its errors in
+--- one wording.
 function microsoft.api(name, scope)
   local api = {}
 
@@ -46,6 +49,15 @@ function microsoft.api(name, scope)
                                { headers = { ["content-type"] = "application/x-www-form-urlencoded" } })
     api.check(response, "token")
     return json.decode(response.body).access_token
+  end
+
+  --- `send(method, url, body)`: sends `body` (a table, or nil) to the API as JSON, with one
+  --- token for the calls of an action, which reads and then changes.
+  function api.sender(http, config)
+    local headers = { authorization = "Bearer " .. api.token(http, config), ["content-type"] = "application/json" }
+    return function(method, url, body)
+      return http.request{ method = method, url = url, body = body and json.encode(body) or nil, headers = headers }
+    end
   end
 
   return api

@@ -276,6 +276,7 @@ incidents = {}
 ---@field severity? incident.severity|incident.severity[]
 ---@field status? incident.status|incident.status[]
 ---@field source? string
+---@field source_ref? string the source's own id, exactly: the incidents one alert opened or joined
 ---@field owner? string
 ---@field text? string a substring of the title, details, fields or raw payload
 ---@field indicator? string an IP, domain, URL, e-mail address, hash or CVE the incident mentions (exactly: 10.0.0.1 is not 10.0.0.12)
@@ -520,6 +521,7 @@ function intel.file(bytes) end
 ---@field risk? "low"|"medium"|"high"|"critical" high by default; at or above actions.approval.risk it needs an approval
 ---@field undo? string the action of this integration that reverses it, given the same params
 ---@field ttl? duration the undo runs by itself after this (needs an undo)
+---@field on_closed? boolean it may run on a closed incident: it takes the close to the incident's source, nothing else
 ---@field params? table<string, integration.param|integration.param_type>
 
 ---@class integration.fetch_context

@@ -14,6 +14,9 @@ public struct ActionDeclaration: Sendable, Hashable {
     public var undo: String?
     /// How long the action lasts before its undo runs by itself.
     public var ttl: TimeInterval?
+    /// It may run on a closed incident (`on_closed = true`): it takes the close to the tool the
+    /// incident came from (closing the Sentinel incident), which is no acting on the case.
+    public var onClosed = false
 }
 
 /// How much harm an action can do when it is wrong; at or above the configured level, it waits
@@ -117,7 +120,8 @@ extension ActionDeclaration {
                 name: integration + "." + action, integration: integration, action: action,
                 description: spec["description"] as? String ?? "",
                 risk: (spec["risk"] as? String).flatMap(ActionRisk.init) ?? .high, parameters: parameters,
-                undo: spec["undo"] as? String, ttl: (spec["ttl"] as? String).flatMap { DurationText.seconds($0) })
+                undo: spec["undo"] as? String, ttl: (spec["ttl"] as? String).flatMap { DurationText.seconds($0) },
+                onClosed: spec["on_closed"] as? Bool ?? false)
         }
         return actions
     }

@@ -192,6 +192,7 @@ public final class ActionService: Sendable {
                                   approvedBy: approvedBy, status: dryRun ? .planned : .sending, result: dryRun ? "null" : nil)
         record.question = question
         record.ttl = plan.ttl
+        record.followsClose = plan.declaration.onClosed
         return record
     }
 

@@ -167,7 +167,7 @@ final class ScriptEvaluator: @unchecked Sendable {
               params[param] = { type = spec.type, required = spec.required == true, description = spec.description }
             end
             actions[name] = { risk = action.risk, undo = action.undo, ttl = action.ttl and tostring(action.ttl),
-                              description = action.description, params = params }
+                              on_closed = action.on_closed, description = action.description, params = params }
           end
           local config = {}
           for key, spec in pairs(definition.config or {}) do

@@ -58,6 +58,10 @@ public struct ActionRecord: Sendable, Hashable {
     /// The chat question whose yes approved it (`chat.approve` in `actions.run`): the report's time
     /// to approval is that question's wait, linked rather than guessed from the run's answers.
     public var question: String?
+    /// Whether it may be sent on a closed incident, as its declaration says (`on_closed`): it
+    /// writes the close back to the incident's source, where any other action on a closed
+    /// incident is refused. Read as the record is written, not stored.
+    public var followsClose = false
 
     public init(id: String, key: String, name: String, parameters: String, incident: IncidentID?, requestedBy: String,
                 approvedBy: String?, status: Status, result: String? = nil, at: Date = Date(), expiresAt: Date? = nil)

@@ -51,11 +51,13 @@ extension SQLiteStore: ActionStore {
             // A refusal keeps what was asked, on whatever incident it names: nothing was done. It is
             // written with its run's next write, which an unknown incident would otherwise fail.
             if let incident = action.incident, action.status != .refused {
-                // What closing an incident promises: nothing more is done on it, an approval given late included.
+                // What closing an incident promises: nothing more is done on it, an approval given late
+                // included; an action declared on_closed takes the close itself to the incident's source.
                 switch try String.fetchOne(db.cachedStatement(sql: "SELECT status FROM incident WHERE number = ?"),
                                            arguments: [incident.number]) {
                 case nil: return .incidentNotFound(incident)
-                case Incident.Status.closed.rawValue? where action.status == .sending: return .incidentClosedToActions(incident)
+                case Incident.Status.closed.rawValue? where action.status == .sending && !action.followsClose:
+                    return .incidentClosedToActions(incident)
                 default: break
                 }
             }

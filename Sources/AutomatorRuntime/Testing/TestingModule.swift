@@ -171,6 +171,7 @@ struct TestingModule: HostModule {
                                       incident: incident, requestedBy: Self.actor, approvedBy: approvedBy,
                                       status: .sending, result: nil, at: stubs.now)
             record.ttl = plan.ttl
+            record.followsClose = plan.declaration.onClosed
             record.question = call.isNoneOrNil(9) ? nil : try call.string(9).description
             let sent: Result<String, ActionError>? = switch status.flatMap(ActionRecord.Status.init(rawValue:)) {
             case .done?: .success(outcome ?? "null")

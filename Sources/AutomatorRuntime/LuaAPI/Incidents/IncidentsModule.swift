@@ -214,8 +214,8 @@ public struct IncidentsModule: HostModule {
 
     private static let changeFields = ["title", "type", "severity", "status", "owner", "labels", "fields", "details"]
     private static let taskFields = ["title", "owner", "due", "description", "choices"]
-    private static let queryFields = ["type", "severity", "status", "source", "owner", "text", "indicator", "since",
-                                      "limit"]
+    private static let queryFields = ["type", "severity", "status", "source", "source_ref", "owner", "text", "indicator",
+                                      "since", "limit"]
 
     private static func isNamed(_ key: LuaValue, among names: [String]) -> Bool {
         if case .string(let name) = key { names.contains(name.description) } else { false }
@@ -367,10 +367,11 @@ public struct IncidentsModule: HostModule {
         }
         if let unknown = spec.fields.keys.first(where: { !isNamed($0, among: queryFields) }) {
             throw HostError("unknown criterion \(misnamed(unknown, among: queryFields)): use type, severity, status, "
-                + "source, owner, text, indicator, since or limit")
+                + "source, source_ref, owner, text, indicator, since or limit")
         }
         query.type = try strings("type")?.first
         query.source = try strings("source")?.first
+        query.sourceRef = try strings("source_ref")?.first
         query.owner = try strings("owner")?.first
         query.text = try strings("text")?.first
         query.indicator = try strings("indicator")?.first.map(IncidentIndicators.normalized)

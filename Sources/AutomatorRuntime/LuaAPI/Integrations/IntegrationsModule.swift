@@ -35,7 +35,7 @@ public struct IntegrationsModule: HostModule {
         local fields = {
           integration = { "actions", "config", "fetch", "name", "rate", "reliability", "reputation" },
           fetch = { "every", "opt_in", "run", "source" },
-          action = { "description", "params", "risk", "run", "ttl", "undo" },
+          action = { "description", "on_closed", "params", "risk", "run", "ttl", "undo" },
           setting = { "default", "env", "required", "secret" },
           param = { "description", "required", "type" },
           rate = { "per_day", "per_minute", "per_second" },
@@ -160,6 +160,10 @@ public struct IntegrationsModule: HostModule {
               end
               if action.risk ~= nil and not risks[action.risk] then
                 add("%s.risk must be low, medium, high or critical, got %s", where, got(action.risk))
+              end
+              if action.on_closed ~= nil and type(action.on_closed) ~= "boolean" then
+                add("%s.on_closed must be true (it may run on a closed incident) or false, got %s", where,
+                    got(action.on_closed))
               end
               if action.undo ~= nil and (type(action.undo) ~= "string" or type(actions[action.undo]) ~= "table") then
                 add("%s.undo must name another action of this integration, got %s", where, got(action.undo))

@@ -61,12 +61,14 @@ extension PostgresStore: ActionStore {
         case .recordAction(let action):
             // A refusal is kept whatever incident it names, as in SQLite.
             if let incident = action.incident, action.status != .refused {
-                // What closing an incident promises: nothing more is done on it, an approval given late included.
+                // What closing an incident promises: nothing more is done on it, an approval given late
+                // included; an action declared on_closed takes the close itself to the incident's source.
                 let status = try await session.rows("SELECT status FROM incident WHERE number = \(incident.number)")
                     .first.map { try $0[0].decode(String.self) }
                 switch status {
                 case nil: return .incidentNotFound(incident)
-                case Incident.Status.closed.rawValue? where action.status == .sending: return .incidentClosedToActions(incident)
+                case Incident.Status.closed.rawValue? where action.status == .sending && !action.followsClose:
+                    return .incidentClosedToActions(incident)
                 default: break
                 }
             }
