@@ -76,6 +76,8 @@ struct ReportTests {
             + "<td>0</td><td>0</td><td>67%</td></tr>"))
         let json = ReportJSON.encode(report)
         #expect(json.contains(#""false_positive" : 2"#) && json.contains(#""resolutions" : ["#), "\(json)")
+        let csv = ReportFormat.csv.render(report)
+        #expect(csv.contains("resolution,phishing,false_positive,2\r\nresolution,phishing,undetermined,0\r\n"), "\(csv)")
     }
 
     @Test("SLA met, breached, at risk and on track per type", arguments: StoreUnderTest.allCases)
