@@ -69,6 +69,12 @@ struct CloseHookRecoveryTests {
         try #require(try await server.call("GET", "/api/v1/incidents/\(id)").json["close_hook"] as? [String: Any])
     }
 
+    /// Returns once the hook's post of `body` reached the loopback server (30 s at most).
+    static func waitForEffect(_ body: String, in ledger: EffectLedger) async throws {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ledger.count(body) == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
     @Test("A person's close whose hook is in an HTTP call at SIGKILL: the one hook run resumes and completes")
     func personsClose() async throws {
         let ledger = EffectLedger()
@@ -81,8 +87,7 @@ struct CloseHookRecoveryTests {
                                           body: #"{"status": "closed", "reason": "a test mail", "resolution": "benign"}"#)
         #expect(closed.status == 200 && closed.json["resolution"] as? String == "benign", "\(closed.body)")
         // The hook's call is held by the loopback server: the kill comes while it is in it.
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ledger.count("\(id) benign") == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try await Self.waitForEffect("\(id) benign", in: ledger)
         #expect(ledger.count("\(id) benign") == 1)
         let run = try #require(try await Self.closeHook(id, on: first)["run"] as? String)
         first.kill()
@@ -106,10 +111,7 @@ struct CloseHookRecoveryTests {
         let first = try await setup.start()
         let wake = Date().timeIntervalSince1970 + 10
         let id = try await Self.open("closing", on: first, effects: effects, path: "/effect", wake: wake)
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ledger.count("\(id) true_positive") == 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await Self.waitForEffect("\(id) true_positive", in: ledger)
         let run = try #require(try await Self.closeHook(id, on: first)["run"] as? String)
         #expect(try await first.waitForRun(run)["status"] as? String == "completed")
         first.kill()
