@@ -139,6 +139,28 @@ struct IncidentClosedHookTests {
         await desk.service.shutdown()
     }
 
+    @Test("A second close stops no hook of the first: the incident's runs stop, its close hooks go on",
+          arguments: StoreUnderTest.allCases)
+    func secondCloseStopsNoHook(_ kind: StoreUnderTest) async throws {
+        // The first close's hook is still asleep when the incident is reopened and closed again.
+        let desk = try await Desk(kind, hook: """
+            local inc = ...
+            if inc.resolution == "benign" then time.sleep(2) end
+            inc:note("hook done: " .. (inc.resolution or "none"))
+            """)
+        let id = try await desk.open().incident.id
+        _ = try await desk.close(id, resolution: .benign)
+        let first = try #require(try await desk.service.closeHook(of: id))
+        _ = try await desk.reopen(id)
+        _ = try await desk.close(id)
+        let second = try #require(try await desk.service.closeHook(of: id))
+        #expect(second.id != first.id)
+        #expect(await desk.service.runs.waitForEnd(second.id)?.status == .completed)
+        #expect(await desk.service.runs.waitForEnd(first.id)?.status == .completed, "not killed by the second close")
+        #expect(try await desk.notes(id).sorted() == ["hook done: benign", "hook done: none"])
+        await desk.service.shutdown()
+    }
+
     @Test("A hook that fails leaves the incident closed and its run failed, shown on the incident")
     func failingHook() async throws {
         let desk = try await Desk(hook: #"error("Sentinel answered 500")"#)
