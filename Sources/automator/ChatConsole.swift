@@ -59,6 +59,8 @@ final class ChatConsole: Sendable {
                                    chat: chat, actions: actions)
         let runs = try RunService(store: store, modules: modules, modulePaths: [scripts], executors: 1)
         incidents = try IncidentService(ledger: ledger, runs: runs, scripts: scripts, modules: modules)
+        // Read now, as a server reads it at its start: `!incident close` starts hooks/incident_closed.lua.
+        _ = await incidents.playbooks()
         // The console resumes no stored run: one waiting on a task done here waits for a server.
         ledger.whenCompleted { await IncidentBackend.noteWaitingRun(of: $0, runs: runs) }
         try await chat.start(runs: runs, modules: modules)

@@ -242,8 +242,13 @@ enum IncidentBackend {
         case .store(let service, _, let place, _):
             try place.requireWritable("changing \(id)")
             do {
-                return IncidentJSON.forAPI(try await service.update(try IncidentChange.asked(id, json: Array(change.text.utf8)).change,
-                                                                    by: Self.actor))
+                let asked = try IncidentChange.asked(id, json: Array(change.text.utf8)).change
+                let changed = try await service.update(asked, by: Self.actor)
+                // The close hook's run started here: let it do its work while the command lives.
+                if asked.status == .closed, let hook = try await service.closeHook(of: id), !hook.status.isFinished {
+                    _ = await Self.settle(hook, of: id, in: service.runs)
+                }
+                return IncidentJSON.forAPI(changed)
             } catch {
                 throw CommandFailure("\(error)")
             }
@@ -435,7 +440,7 @@ enum IncidentBackend {
     /// has recorded no host call for `quiet` (it waits on a person, a timer, a slow lookup), or
     /// after `patience`. Stopping it then is safe: its host calls in flight are recorded first.
     /// A run that failed already is noted, with what to do: "created" or "running" alone would
-    /// read as handled while the playbook failed at its first step.
+    /// read as handled while the playbook (or the close hook) failed at its first step.
     private static func settle(_ run: RunRecord, of incident: IncidentID, in runs: RunService) async -> RunRecord {
         let quiet = Duration.milliseconds(400)
         let patience = Duration.seconds(10)
@@ -451,8 +456,11 @@ enum IncidentBackend {
             calls = count
         }
         if latest.status == .failed || latest.status == .diverged {
-            CommandLogging.note("the playbook run \(latest.id) \(latest.status.rawValue): \(latest.error ?? "no reason given"); "
-                + "fix the playbook, then automator incident retry \(incident)")
+            let hook = latest.entry == RunEntry.closeHook.stored
+            let advice = hook ? "fix \(latest.script); \(incident) stays closed, and automator runs show \(latest.id) "
+                + "has the rest" : "fix the playbook, then automator incident retry \(incident)"
+            CommandLogging.note("the \(hook ? "close hook's" : "playbook") run \(latest.id) \(latest.status.rawValue): "
+                + "\(latest.error ?? "no reason given"); \(advice)")
         }
         return latest
     }

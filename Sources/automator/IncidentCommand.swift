@@ -390,19 +390,25 @@ extension IncidentCommand {
             abstract: "Close an incident, saying why; journaled on it.",
             discussion: """
                 The reason is kept on the incident and in its journal, and reports count it as \
-                resolved. Its open tasks are cancelled and its playbook's run, if it still waits, \
-                is stopped, each journaled. `update --status active` reopens the incident; it \
-                restarts neither (automator playbook run NAME --incident INC-7 starts a playbook again).
+                resolved, by its resolution when given (true_positive, benign, false_positive, \
+                undetermined). Its open tasks are cancelled and its playbook's run, if it still \
+                waits, is stopped, each journaled; hooks/incident_closed.lua, when the scripts \
+                folder has one, starts on it. `update --status active` reopens the incident, \
+                clearing the reason and the resolution; it restarts neither the tasks nor the run \
+                (automator playbook run NAME --incident INC-7 starts a playbook again).
 
                 Example:
-                  automator incident close INC-7 \\
-                      --reason "false positive: an internal test mail"
+                  automator incident close INC-7 --resolution false_positive \\
+                      --reason "an internal test mail"
                 """
         )
 
         @OptionGroup var options: IncidentOptions
         @OptionGroup var incident: OneIncident
         @Option(help: ArgumentHelp("Why it is closed.", valueName: "text")) var reason: String
+        @Option(help: ArgumentHelp("What it turned out to be: true_positive, benign, false_positive or undetermined.",
+                                   valueName: "resolution"))
+        var resolution: String?
         @Flag(help: "Print the API's JSON: the incident.") var json = false
 
         func validate() throws {
@@ -410,12 +416,16 @@ extension IncidentCommand {
             if reason.trimmingCharacters(in: .whitespaces).isEmpty {
                 throw ValidationError(#"--reason needs a reason, such as --reason "false positive: a test mail""#)
             }
+            if let resolution, Incident.Resolution(named: resolution) == nil {
+                throw ValidationError("--resolution must be one of \(Incident.Resolution.names), got \(resolution)")
+            }
         }
 
         func run() async throws {
             var change = JSONText.Object()
             change["status"] = JSONText.string("closed")
             change["reason"] = JSONText.string(reason)
+            if let resolution { change["resolution"] = JSONText.string(resolution) }
             try await IncidentCommand.apply(change, to: incident.incident, options: options, json: json)
         }
     }

@@ -23,6 +23,7 @@ enum IncidentOutput {
             var updatedAt: String
             var closedAt: String?
             var closeReason: String?
+            var resolution: String?
             var alertCount: Int
             var links: [String]
             var sla: SLA?
@@ -32,6 +33,8 @@ enum IncidentOutput {
             /// Absent from a server older than the case file.
             var evidence: [Evidence]?
             var actions: [Action]?
+            /// The run of the last close's hook (`hooks/incident_closed.lua`).
+            var closeHook: Hook?
         }
 
         struct Evidence: Decodable {
@@ -81,7 +84,7 @@ enum IncidentOutput {
             var hook: Hook?
         }
 
-        /// The run of an SLA breach's hook.
+        /// The run of a hook: an SLA breach's, a close's.
         struct Hook: Decodable {
             var script: String
             var run: String
@@ -219,7 +222,8 @@ enum IncidentOutput {
     /// An incident as a change left it: `INC-7 closed (false positive), owner alice, high`.
     static func changed(_ json: String) throws -> String {
         let incident = try decode(API.Incident.self, json)
-        return "\(incident.id) \(incident.status)" + (incident.closeReason.map { " (\($0))" } ?? "")
+        return "\(incident.id) \(incident.status)" + (incident.resolution.map { " as \($0)" } ?? "")
+            + (incident.closeReason.map { " (\($0))" } ?? "")
             + ", owner \(incident.owner ?? "-"), \(incident.severity)"
             + (incident.labels.isEmpty ? "" : ", labels " + incident.labels.joined(separator: ", "))
     }
@@ -246,7 +250,12 @@ enum IncidentOutput {
         if !incident.links.isEmpty { lines.append(("links", incident.links.joined(separator: ", "))) }
         lines += [("created", time(incident.createdAt) + " UTC"), ("updated", time(incident.updatedAt) + " UTC")]
         if let closed = incident.closedAt {
-            lines.append(("closed", time(closed) + " UTC" + (incident.closeReason.map { ": \($0)" } ?? "")))
+            lines.append(("closed", time(closed) + " UTC" + (incident.resolution.map { " as \($0)" } ?? "")
+                + (incident.closeReason.map { ": \($0)" } ?? "")))
+        }
+        // Started is not done: the hook may fail (the source's incident left open), or still run.
+        if let hook = incident.closeHook {
+            lines.append(("close hook", "\(hook.script), run \(hook.run) \(hook.status)" + (hook.error.map { ": \($0)" } ?? "")))
         }
         if let sla = incident.sla {
             // How far the due time is from now says nothing once the incident is closed.

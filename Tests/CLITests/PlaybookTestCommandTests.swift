@@ -1048,6 +1048,38 @@ struct PlaybookTestCommandTests {
 
     /// An integration with one action of high risk, which needs an approval.
     /// A playbook that closes its incident as "done".
+    @Test("A test's playbook that closes its incident runs hooks/incident_closed.lua on it, once; one that does not, never")
+    func closeHook() async throws {
+        let result = try await Self.test([
+            "hooks/incident_closed.lua": """
+                local inc = ...
+                inc:note(("told the source: %s, %s"):format(inc.resolution, inc.close_reason))
+                """,
+            "playbooks/triage.lua": """
+                return playbook {
+                  name = "Triage",
+                  run = function(inc)
+                    if inc.fields.scan then inc:close{ reason = "an admin's scan", resolution = "benign" } end
+                  end,
+                }
+                """,
+            "playbooks/triage_test.lua": """
+                local triage = require("playbooks.triage")
+                test("a scan is closed, and the source told", function()
+                  local result = run(triage, { fields = { scan = true } })
+                  expect.equal(result.incident.resolution, "benign")
+                  expect.equal(result.notes, { "told the source: benign, an admin's scan" })
+                end)
+                test("an open incident tells nobody", function()
+                  expect.equal(run(triage, {}).notes, {})
+                end)
+                """,
+        ])
+        #expect(result.status == 0, "\(result.stdout)\n\(result.stderr)")
+        #expect(result.stdout.contains("✔ a scan is closed, and the source told") && result.stdout.contains(" 0 failed"),
+                "\(result.stdout)")
+    }
+
     private static let close = """
         return playbook {
           name = "Close",

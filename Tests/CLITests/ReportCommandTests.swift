@@ -267,7 +267,8 @@ struct ReportCommandTests {
             #expect(markdown.stderr == "note: the server at \(server.url) (\(named)) does not report response actions: "
                 + "upgrade it to see them\nnote: the server at \(server.url) (\(named)) does not report backlog (incidents "
                 + "open at the start and at the end): upgrade it to see them\nnote: the server at \(server.url) (\(named)) "
-                + "does not report SLA by severity and breached incidents: upgrade it to see them\n")
+                + "does not report SLA by severity and breached incidents: upgrade it to see them\nnote: the server at "
+                + "\(server.url) (\(named)) does not report closed incidents by resolution: upgrade it to see them\n")
             // Asked for Berlin's days, it made UTC's: said, rather than passed off as Berlin's.
             let berlin = try await setting.automator(["report", "--tz", "Europe/Berlin"] + Setting.window)
             #expect(berlin.stdout.contains("| Day (UTC) |") && berlin.stderr.hasSuffix("note: the server at \(server.url) "

@@ -983,8 +983,9 @@ struct ChatBotTests {
         #expect(await bot.say("bad").map(\.text) == ["No command bad. help lists them."])
         let help = try #require(await bot.say("help").first?.text)
         // The words and what follows them, and the words that ask one role named once.
-        #expect(help.contains("• !incident new TITLE | !incident show [INC-12] | !incident close [INC-12] REASON: open an "
-            + "incident here (this channel becomes its war room), show one, or close one (close, new: analyst)"), "\(help)")
+        #expect(help.contains("• !incident new TITLE | !incident show [INC-12] | !incident close [INC-12] [RESOLUTION] "
+            + "REASON: open an incident here (this channel becomes its war room), show one, or close one (close, new: "
+            + "analyst)"), "\(help)")
         #expect(help.contains("• !lift: ") && help.contains(" (lead)"), "\(help)")
 
         #expect(await bot.say("!incident close false alarm", in: Self.soc).first?.text == "Closed INC-1: false alarm")

@@ -30,7 +30,7 @@ struct FetchCursorMigrationTests {
         let scratch = try ScratchFolder()
         try SQLiteStore.makeDatabase(at: scratch.path + "/" + SQLiteStore.fileName, version: "v22", sql: "")
         let store = try SQLiteStore(folder: scratch.path)
-        #expect(store.upgrade?.description == "from v22 to v23")
+        #expect(store.upgrade?.description == "from v22 to v24")
         try await Self.check(store)
         await store.close()
     }

@@ -29,7 +29,7 @@ struct IngestOnlyTokenMigrationTests {
         let scratch = try ScratchFolder()
         try SQLiteStore.makeDatabase(at: scratch.path + "/" + SQLiteStore.fileName, version: "v21", sql: Self.tokens)
         let store = try SQLiteStore(folder: scratch.path)
-        #expect(store.upgrade?.description == "from v21 to v23")
+        #expect(store.upgrade?.description == "from v21 to v24")
         try await Self.check(store)
         await store.close()
     }

@@ -57,6 +57,29 @@ struct ReportTests {
         #expect(report.openAtStart == 1 && report.openAtEnd == 6)
     }
 
+    @Test("Closed incidents by resolution per type, and the false positives' share of the resolved",
+          arguments: StoreUnderTest.allCases)
+    func resolutions(_ store: StoreUnderTest) async throws {
+        let report = try await Self.fixture(store)
+        // Closed in [0, 72): phishing INC-1 (false positive), INC-2 (true positive), INC-10 (false
+        // positive); malware INC-4 (true positive); access INC-8 (benign). INC-12 (undetermined)
+        // and INC-7 (none) closed after the window. Most closed first, then by type.
+        #expect(report.resolutions == [Report.Resolutions(type: "phishing", truePositive: 1, falsePositive: 2),
+                                       Report.Resolutions(type: "access", benign: 1),
+                                       Report.Resolutions(type: "malware", truePositive: 1)])
+        let markdown = ReportFormat.markdown.render(report)
+        #expect(markdown.contains("## Closed incidents by resolution\n\n| Type | True positive | Benign | False positive "
+            + "| Undetermined | Not said | False positives (of resolved) |\n"), "\(markdown)")
+        #expect(markdown.contains("| phishing | 1 | 0 | 2 | 0 | 0 | 67% |\n| access | 0 | 1 | 0 | 0 | 0 | 0% |\n"),
+                "\(markdown)")
+        #expect(ReportFormat.html.render(report).contains(#"<tr><th scope="row">phishing</th><td>1</td><td>0</td><td>2</td>"#
+            + "<td>0</td><td>0</td><td>67%</td></tr>"))
+        let json = ReportJSON.encode(report)
+        #expect(json.contains(#""false_positive" : 2"#) && json.contains(#""resolutions" : ["#), "\(json)")
+        let csv = ReportFormat.csv.render(report)
+        #expect(csv.contains("resolution,phishing,false_positive,2\r\nresolution,phishing,undetermined,0\r\n"), "\(csv)")
+    }
+
     @Test("SLA met, breached, at risk and on track per type", arguments: StoreUnderTest.allCases)
     func sla(_ store: StoreUnderTest) async throws {
         let report = try await Self.fixture(store)
@@ -287,7 +310,7 @@ struct ReportTests {
     @Test("An older server's report, without the response actions: read, shown as not reported, passed on as sent")
     func olderServer() async throws {
         let report = try ReportJSON.decode(ReportFixture.olderServerJSON)
-        #expect(report.absent == [.actions, .backlog, .breaches])
+        #expect(report.absent == [.actions, .backlog, .breaches, .resolutions])
         #expect(report.window.timeZone == .gmt)
         #expect(report.days.map(\.opened) == [2, 0] && report.playbooks.first?.completed == 2)
         #expect(report.acknowledge == Report.Timing(count: 2, mean: 5400, p90: 7200))
@@ -305,7 +328,9 @@ struct ReportTests {
         // Written back without the section, rather than with zeros nobody counted.
         let json = ReportJSON.encode(report)
         #expect(!json.contains("\"actions\"") && !json.contains("\"approval\"") && !json.contains("open_at_start"))
-        #expect(!json.contains("sla_by_severity") && !json.contains("breached_incidents"))
+        #expect(!json.contains("sla_by_severity") && !json.contains("breached_incidents") && !json.contains("resolutions"))
+        #expect(ReportFormat.markdown.render(report).contains("## Closed incidents by resolution\n\nThe server that made "
+            + "this report is older than its closed incidents by resolution section: upgrade it to see them.\n"))
         #expect(try ReportJSON.decode(json) == report)
         #expect(try ReportJSON.decode(ReportJSON.encode(try await Self.fixture())).absent.isEmpty)
     }

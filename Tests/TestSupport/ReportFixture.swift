@@ -22,21 +22,28 @@ public enum ReportFixture {
     private struct Row {
         var number: Int, type: String, severity: Incident.Severity, status: Incident.Status
         var created: Double, closed: Double?, due: Double?, breached: Double?
+        var resolution: Incident.Resolution? = nil
     }
 
     private static let incidents: [Row] = [
-        Row(number: 1, type: "phishing", severity: .high, status: .closed, created: 1, closed: 5, due: 5, breached: nil),
-        Row(number: 2, type: "phishing", severity: .medium, status: .closed, created: 2, closed: 30, due: 26, breached: 26),
+        Row(number: 1, type: "phishing", severity: .high, status: .closed, created: 1, closed: 5, due: 5, breached: nil,
+            resolution: .falsePositive),
+        Row(number: 2, type: "phishing", severity: .medium, status: .closed, created: 2, closed: 30, due: 26, breached: 26,
+            resolution: .truePositive),
         Row(number: 3, type: "phishing", severity: .low, status: .active, created: 10, closed: nil, due: 100, breached: nil),
-        Row(number: 4, type: "malware", severity: .critical, status: .closed, created: 20, closed: 22, due: 24, breached: nil),
+        Row(number: 4, type: "malware", severity: .critical, status: .closed, created: 20, closed: 22, due: 24, breached: nil,
+            resolution: .truePositive),
         Row(number: 5, type: "malware", severity: .high, status: .new, created: 25, closed: nil, due: 200, breached: nil),
         Row(number: 6, type: "malware", severity: .high, status: .pending, created: 30, closed: nil, due: 40, breached: 40),
         Row(number: 7, type: "malware", severity: .medium, status: .closed, created: 50, closed: 80, due: nil, breached: nil),
-        Row(number: 8, type: "access", severity: .low, status: .closed, created: 60, closed: 61, due: 70, breached: nil),
+        Row(number: 8, type: "access", severity: .low, status: .closed, created: 60, closed: 61, due: 70, breached: nil,
+            resolution: .benign),
         Row(number: 9, type: "access", severity: .info, status: .active, created: 70, closed: nil, due: nil, breached: nil),
-        Row(number: 10, type: "phishing", severity: .high, status: .closed, created: -24, closed: 12, due: nil, breached: nil),
+        Row(number: 10, type: "phishing", severity: .high, status: .closed, created: -24, closed: 12, due: nil, breached: nil,
+            resolution: .falsePositive),
         Row(number: 11, type: "malware", severity: .low, status: .new, created: 73, closed: nil, due: nil, breached: nil),
-        Row(number: 12, type: "access", severity: .medium, status: .closed, created: 40, closed: 75, due: 48, breached: 48),
+        Row(number: 12, type: "access", severity: .medium, status: .closed, created: 40, closed: 75, due: 48, breached: 48,
+            resolution: .undetermined),
     ]
 
     /// (incident, hours, actor, kind): besides the `created` entry by `api` each incident has.
@@ -135,6 +142,7 @@ public enum ReportFixture {
             StoreWrite.createIncident(Incident(
                 id: IncidentID(row.number), title: "\(row.type) \(row.number)", type: row.type, severity: row.severity,
                 status: row.status, createdAt: hour(row.created), closedAt: row.closed.map(hour),
+                closeReason: row.closed.map { _ in "done" }, resolution: row.resolution,
                 slaDueAt: row.due.map(hour), slaBreachedAt: row.breached.map(hour)))
         }
         writes += incidents.map { row in

@@ -1,10 +1,21 @@
--- !incident new TITLE | !incident show [INC-12] | !incident close [INC-12] REASON
+-- !incident new TITLE | !incident show [INC-12] | !incident close [INC-12] [RESOLUTION] REASON
+-- RESOLUTION, what the incident turned out to be, is one of true_positive, benign,
+-- false_positive, undetermined: `!incident close INC-7 false_positive a test mail`.
 -- A new incident opened from a channel makes that channel its war room: what is said there is
 -- journaled on it. The war room of an open incident stays that incident's; a closed one's
 -- becomes the new incident's (both journals say so).
 local incident_ref = require("lib.incident_ref")
 
-local USAGE = "Usage: !incident new TITLE, !incident show [INC-12], !incident close [INC-12] REASON"
+local USAGE = "Usage: !incident new TITLE, !incident show [INC-12], !incident close [INC-12] [RESOLUTION] REASON"
+local CLOSE_USAGE = "Usage: !incident close [INC-12] [true_positive|benign|false_positive|undetermined] REASON"
+local RESOLUTIONS = { true_positive = true, benign = true, false_positive = true, undetermined = true }
+
+-- The resolution that leads the words of a close, if one does, and the reason after it.
+local function resolution_of(text)
+  local first, rest = text:match("^(%S+)%s*(.*)$")
+  if first and RESOLUTIONS[first:lower()] then return first:lower(), rest end
+  return nil, text
+end
 
 -- What an incident holds came from alerts and people (a title is often the phishing URL): it
 -- is echoed defanged, as every indicator the bot writes.
@@ -20,7 +31,7 @@ end
 
 return command {
   name = "incident",
-  usage = "!incident new TITLE | !incident show [INC-12] | !incident close [INC-12] REASON",
+  usage = "!incident new TITLE | !incident show [INC-12] | !incident close [INC-12] [RESOLUTION] REASON",
   help = "open an incident here (this channel becomes its war room), show one, or close one",
   roles = { new = { "analyst" }, close = { "analyst" } },
   run = function(msg, args)
@@ -61,7 +72,9 @@ return command {
       return msg:reply(show(inc))
     end
     if action == "close" then
-      if text == "" then return msg:reply("Usage: !incident close [INC-12] REASON") end
+      local resolution
+      resolution, text = resolution_of(text)
+      if text == "" then return msg:reply(CLOSE_USAGE) end
       local inc = incidents.get(id)
       if not inc then return msg:reply("There is no incident " .. id) end
       -- Closed again, its close time would move, and with it its time to resolve in reports.
@@ -70,9 +83,10 @@ return command {
       end
       -- Closing cancels the open tasks (and stops the playbook): say so, for whoever owned them.
       local open = #incidents.tasks(id, "open")
-      inc:close{ reason = text }
+      inc:close{ reason = text, resolution = resolution }
       local cancelled = open == 0 and "" or (" (%d open task%s cancelled)"):format(open, open == 1 and "" or "s")
-      return msg:reply(("Closed %s: %s%s"):format(id, intel.defang(text), cancelled))
+      return msg:reply(("Closed %s%s: %s%s"):format(id, resolution and (" as " .. resolution) or "", intel.defang(text),
+        cancelled))
     end
     msg:reply(USAGE)
   end,

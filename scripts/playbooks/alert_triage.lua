@@ -11,6 +11,15 @@
 -- sha256s and sha256 (the indicators), host and user (who), and the labels sample and
 -- closed_in_sentinel.
 
+-- Sentinel's classification of an incident closed there (its API's values), as a resolution.
+local RESOLUTIONS = {
+  TruePositive = "true_positive", BenignPositive = "benign", FalsePositive = "false_positive",
+  Undetermined = "undetermined",
+}
+
+-- Tier 1's answer, as a resolution.
+local ANSWERED = { benign = "benign", ["false positive"] = "false_positive" }
+
 -- The catch-all type of each shipped mapper, and the tool people know it by.
 local TOOLS = {
   defender_alert = "Microsoft Defender XDR",
@@ -64,12 +73,15 @@ return playbook {
   run = function(inc)
     local tool = TOOLS[inc.type]
     if labelled(inc, "sample") then
-      inc:close{ reason = ("A sample finding of %s: its addresses are made up."):format(tool) }
+      -- Benign, not a false positive: a test someone ran on purpose says nothing of the
+      -- detection's quality, and would swell the false positives a team tunes detections by.
+      inc:close{ reason = ("A sample finding of %s: its addresses are made up."):format(tool), resolution = "benign" }
       return
     end
     if labelled(inc, "closed_in_sentinel") then
-      inc:close{ reason = ("Closed in %s already (%s)."):format(tool, values.text(inc.fields.classification)
-        or "no classification given") }
+      local classification = values.text(inc.fields.classification)
+      inc:close{ reason = ("Closed in %s already (%s)."):format(tool, classification or "no classification given"),
+        resolution = RESOLUTIONS[classification] }
       return
     end
 
@@ -107,6 +119,6 @@ return playbook {
       return
     end
     inc:close{ reason = ("%s: tier 1 triaged the %s alert."):format(answer == "benign" and "Benign" or "False positive",
-      tool) }
+      tool), resolution = ANSWERED[answer] }
   end,
 }

@@ -33,6 +33,7 @@ test("the indicators are looked up, a known-bad one raises the severity, and a f
   expect.contains(triage.description, "about ws-eng-0142, jdoe@example.com. Known malicious: 198.51.100.7.")
   expect.equal(triage.due, time.now() + 2 * 3600, "half the SLA of a high incident")
   expect.equal(result.incident.close_reason, "False positive: tier 1 triaged the Microsoft Defender XDR alert.")
+  expect.equal(result.incident.resolution, "false_positive")
 end)
 
 test("a true positive goes to tier 2 with a task, and stays open", function()
@@ -49,11 +50,13 @@ end)
 test("a sample finding and an incident its tool closed are closed at once, with no task", function()
   local sample = run(alert_triage, alert(nil, { type = "guardduty", labels = { "guardduty", "sample" } }))
   expect.equal(sample.incident.close_reason, "A sample finding of Amazon GuardDuty: its addresses are made up.")
+  expect.equal(sample.incident.resolution, "benign")
   expect.equal(#sample.tasks, 0)
 
   local closed = run(alert_triage, alert(nil, { type = "sentinel_incident", labels = { "sentinel", "closed_in_sentinel" },
                                                 fields = { classification = "FalsePositive" } }))
   expect.equal(closed.incident.close_reason, "Closed in Microsoft Sentinel already (FalsePositive).")
+  expect.equal(closed.incident.resolution, "false_positive")
   expect.equal(#closed.tasks, 0)
 end)
 
@@ -72,6 +75,7 @@ test("an alert that names many indicators has ten looked up and says how many we
   expect.no_note(result, "Reputation of 198.51.100.11")
   expect.note(result, "2 more indicators not asked about")
   expect.equal(result.incident.close_reason, "Benign: tier 1 triaged the Microsoft Defender XDR alert.")
+  expect.equal(result.incident.resolution, "benign")
 end)
 
 test("it takes the catch-all alerts of the mappers, and no other type", function()

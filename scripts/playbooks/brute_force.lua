@@ -50,7 +50,7 @@ local function from_inside(inc, ip)
     choices = { "an old password", "an intruder" },
   }
   if found:wait() == "an old password" then
-    inc:close{ reason = ("Benign: a service on %s used an old password."):format(ip) }
+    inc:close{ reason = ("Benign: a service on %s used an old password."):format(ip), resolution = "benign" }
     return
   end
   inc:raise("critical", ("an intruder on %s tries passwords on our hosts"):format(ip))
@@ -62,7 +62,7 @@ local function from_inside(inc, ip)
       .. " behind. Answer with what you found."):format(ip, named(inc, "host") or "the host"),
   }
   inc:note("Tier 2: " .. contained:wait())
-  inc:close{ reason = ("Intrusion: %s contained."):format(ip) }
+  inc:close{ reason = ("Intrusion: %s contained."):format(ip), resolution = "true_positive" }
 end
 
 --- A sign-in that succeeded after the failures: the password was guessed, or its owner typed it
@@ -88,7 +88,8 @@ local function after_success(inc, ip, blocked)
         description = ("%s is the address of %s's owner, but lifting its block failed"):format(ip, account),
       })
     end
-    inc:close{ reason = ("Benign: %s's owner signed in after mistyping the password."):format(account) }
+    inc:close{ reason = ("Benign: %s's owner signed in after mistyping the password."):format(account),
+      resolution = "benign" }
     return
   end
 
@@ -102,7 +103,8 @@ local function after_success(inc, ip, blocked)
       .. " services, accounts. Answer with what you found."):format(host, ip),
   }
   inc:note("Tier 2: " .. contained:wait())
-  inc:close{ reason = ("Account compromise: %s on %s locked and cleaned."):format(account, host) }
+  inc:close{ reason = ("Account compromise: %s on %s locked and cleaned."):format(account, host),
+    resolution = "true_positive" }
 end
 
 return playbook {
@@ -138,8 +140,9 @@ return playbook {
     if inc.fields.succeeded == true then
       after_success(inc, ip, blocked)
     else
+      -- A true positive that failed: the attack was real, the detection right.
       inc:close{ reason = ("Brute force from %s: no sign-in succeeded%s."):format(ip,
-        blocked and ", blocked for " .. BLOCK_FOR or "") }
+        blocked and ", blocked for " .. BLOCK_FOR or ""), resolution = "true_positive" }
     end
   end,
 }

@@ -33,6 +33,7 @@ test("a known-bad address is blocked for a day without waiting for an approver",
   expect.journal(result, lifts)
   expect.equal(#result.tasks, 0)
   expect.equal(result.incident.close_reason, "Brute force from 198.51.100.9: no sign-in succeeded, blocked for 24h.")
+  expect.equal(result.incident.resolution, "true_positive")
 end)
 
 test("with no firewall set up, the attack is noted and closed: there is nothing for people to do", function()
@@ -44,6 +45,7 @@ test("with no firewall set up, the attack is noted and closed: there is nothing 
   expect.equal(result.incident.severity, "medium")
   expect.note(result, "203.0.113.77 not blocked at the firewall: the integration checkpoint is not set up.")
   expect.equal(result.incident.close_reason, "Brute force from 203.0.113.77: no sign-in succeeded.")
+  expect.equal(result.incident.resolution, "true_positive")
 end)
 
 test("an address inside our networks is never blocked: people find the service with an old password", function()
@@ -57,6 +59,7 @@ test("an address inside our networks is never blocked: people find the service w
   expect.equal(find.owner, "tier1")
   expect.contains(find.description, "inside our networks")
   expect.equal(result.incident.close_reason, "Benign: a service on 10.20.7.31 used an old password.")
+  expect.equal(result.incident.resolution, "benign")
 end)
 
 test("an intruder inside our networks makes the incident critical and goes to tier 2", function()
@@ -72,6 +75,7 @@ test("an intruder inside our networks makes the incident critical and goes to ti
   expect.equal(expect.task(result, "Contain 192.0.2.61").owner, "tier2")
   expect.note(result, "Tier 2: a web shell in /var/www, removed")
   expect.equal(result.incident.close_reason, "Intrusion: 192.0.2.61 contained.")
+  expect.equal(result.incident.resolution, "true_positive")
 end)
 
 test("a sign-in after the failures by the account's owner lifts the block", function()
@@ -88,6 +92,7 @@ test("a sign-in after the failures by the account's owner lifts the block", func
   expect.journal(result, "ACT-test1: undone by script with checkpoint.unblock_ip")
   expect.equal(#result.tasks, 1)
   expect.equal(result.incident.close_reason, "Benign: deploy's owner signed in after mistyping the password.")
+  expect.equal(result.incident.resolution, "benign")
 end)
 
 test("a block that cannot be lifted goes to the network team", function()
@@ -106,6 +111,7 @@ test("a block that cannot be lifted goes to the network team", function()
   expect.contains(unblock.description, "lifting its block failed: actions.undo: ACT-test1 ")
   expect.contains(unblock.description, "Check Point: the session expired")
   expect.equal(result.incident.close_reason, "Benign: deploy's owner signed in after mistyping the password.")
+  expect.equal(result.incident.resolution, "benign")
 end)
 
 test("a sign-in by an intruder keeps the block, and tier 2 locks the account", function()
@@ -121,6 +127,7 @@ test("a sign-in by an intruder keeps the block, and tier 2 locks the account", f
   expect.contains(expect.task(result, "Lock deploy on web-prod-02").description, "authorized_keys")
   expect.note(result, "Tier 2: a key added to authorized_keys at 08:42, removed")
   expect.equal(result.incident.close_reason, "Account compromise: deploy on web-prod-02 locked and cleaned.")
+  expect.equal(result.incident.resolution, "true_positive")
 end)
 
 test("nulls in the alert read as fields not given", function()
@@ -132,6 +139,7 @@ test("nulls in the alert read as fields not given", function()
   expect.note(result, "failed sign-ins on web-prod-02 from 203.0.113.77.")
   expect.equal(#result.tasks, 0)
   expect.equal(result.incident.close_reason, "Brute force from 203.0.113.77: no sign-in succeeded, blocked for 24h.")
+  expect.equal(result.incident.resolution, "true_positive")
 end)
 
 test("an alert with no source address goes to tier 1", function()

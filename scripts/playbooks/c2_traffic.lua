@@ -82,7 +82,8 @@ local function confirmed_by_tier1(inc, host_ip, peer, why, alert)
     choices = { "C2", "false positive" },
   }
   if review:wait() == "false positive" then
-    inc:close{ reason = ("False positive: %s, from %s to %s."):format(rule(inc), host_ip, peer) }
+    inc:close{ reason = ("False positive: %s, from %s to %s."):format(rule(inc), host_ip, peer),
+      resolution = "false_positive" }
     return false
   end
   inc:raise("high", "tier 1 confirmed the C2 traffic")
@@ -176,6 +177,6 @@ return playbook {
       choices = { "cleaned", "reimaged" },
     }, containment, isolated)
     inc:close{ reason = ("C2 traffic from %s to %s: host %s%s."):format(host, peer, outcome,
-      blocked and (", %s blocked for %s"):format(remote_ip, BLOCK_FOR) or "") }
+      blocked and (", %s blocked for %s"):format(remote_ip, BLOCK_FOR) or ""), resolution = "true_positive" }
   end,
 }

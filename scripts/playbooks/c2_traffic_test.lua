@@ -87,6 +87,7 @@ test("a known-bad peer is blocked for a week at once, and the host contained onc
   expect.equal(#result.tasks, 1)
   expect.equal(result.incident.close_reason,
     "C2 traffic from WS-ENG-0142 to 198.51.100.7: host reimaged, 198.51.100.7 blocked for 7d.")
+  expect.equal(result.incident.resolution, "true_positive")
 end)
 
 test("an unknown peer of a rule sure of itself is cut off without waiting for tier 1", function()
@@ -163,6 +164,7 @@ test("a benign peer goes to tier 1 with the alert as evidence, and nothing is bl
   expect.contains(review.description, ("(the alert is evidence %s)"):format(result.evidence[1].id))
   expect.equal(result.incident.close_reason, "False positive: ET MALWARE Cobalt Strike Beacon Domain in TLS SNI"
     .. " (sid 2049417, Malware Command and Control Activity Detected), from 10.20.4.31 to 198.51.100.7.")
+  expect.equal(result.incident.resolution, "false_positive")
 end)
 
 test("a name the feeds clear sends even a rule sure of itself to tier 1, naming that name", function()
@@ -192,6 +194,7 @@ test("an unknown peer of a rule of low confidence waits for tier 1, whose yes cu
   expect.action(result, "crowdstrike.contain_host", { device_id = DEVICE })
   expect.equal(result.incident.close_reason,
     "C2 traffic from WS-ENG-0142 to 198.51.100.7: host cleaned, 198.51.100.7 blocked for 7d.")
+  expect.equal(result.incident.resolution, "true_positive")
 end)
 
 test("an approver's no leaves the isolation to tier 2, with why; the block stands", function()
@@ -227,6 +230,7 @@ test("with Falcon not set up, tier 2 isolates the host by its address, and says 
     "Automatic containment: the integration crowdstrike is not set up.")
   expect.equal(result.incident.close_reason,
     "C2 traffic from 10.20.4.31 to 198.51.100.7: host reimaged, 198.51.100.7 blocked for 7d.")
+  expect.equal(result.incident.resolution, "true_positive")
 end)
 
 test("a C2 name behind an address the feeds clear (a CDN's) contains the host, and blocks no one else's address", function()
@@ -243,6 +247,7 @@ test("a C2 name behind an address the feeds clear (a CDN's) contains the host, a
     .. " a partner's) where blocking hurts others.")
   expect.action(result, "crowdstrike.contain_host", { device_id = DEVICE })
   expect.equal(result.incident.close_reason, "C2 traffic from WS-ENG-0142 to 198.51.100.7: host cleaned.")
+  expect.equal(result.incident.resolution, "true_positive")
 end)
 
 test("a peer in a protected network is not blocked, and the host is contained all the same", function()
@@ -258,6 +263,7 @@ test("a peer in a protected network is not blocked, and the host is contained al
   expect.note(result, "10.31.0.9 not blocked at the firewall: ip 10.31.0.9 is in the protected network 10.0.0.0/8.")
   expect.action(result, "crowdstrike.contain_host", { device_id = DEVICE })
   expect.equal(result.incident.close_reason, "C2 traffic from WS-ENG-0142 to 10.31.0.9: host cleaned.")
+  expect.equal(result.incident.resolution, "true_positive")
 end)
 
 test("a C2 name looked up in DNS blocks no address: the resolver is not the C2 server", function()
@@ -273,6 +279,7 @@ test("a C2 name looked up in DNS blocks no address: the resolver is not the C2 s
   expect.note(result, "No address blocked at the firewall: the alert is a DNS lookup, whose peer is a name. Block the"
     .. " name at the resolver or the proxy.")
   expect.equal(result.incident.close_reason, "C2 traffic from WS-ENG-0142 to telemetry-cdn.example.net: host cleaned.")
+  expect.equal(result.incident.resolution, "true_positive")
 end)
 
 test("an alert with no peer goes to tier 1", function()

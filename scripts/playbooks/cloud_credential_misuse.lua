@@ -101,7 +101,8 @@ return playbook {
     for _, label in ipairs(inc.labels) do
       if label == "sample" then
         inc:note("A sample finding: its user and key are made up, and nothing is done.")
-        inc:close{ reason = "Sample finding: nothing to do." }
+        -- Benign, as alert_triage closes samples: a test, not a wrong detection.
+        inc:close{ reason = "Sample finding: nothing to do.", resolution = "benign" }
         return
       end
     end
@@ -155,7 +156,7 @@ return playbook {
           description = ("%s was its owner, but lifting %s failed"):format(owner, action.id),
         })
       end
-      inc:close{ reason = ("Benign: %s's own activity."):format(owner) }
+      inc:close{ reason = ("Benign: %s's own activity."):format(owner), resolution = "benign" }
       return
     end
     if action and action.name == DENY_ALL then
@@ -164,6 +165,7 @@ return playbook {
       inc:note(("%s stays until someone lifts it (automator action undo %s), once the sessions made before the"
         .. " rotation have expired."):format(state, action.id))
     end
-    inc:close{ reason = ("Credential misuse: %s's credentials rotated, CloudTrail reviewed."):format(owner) }
+    inc:close{ reason = ("Credential misuse: %s's credentials rotated, CloudTrail reviewed."):format(owner),
+      resolution = "true_positive" }
   end,
 }

@@ -64,6 +64,7 @@ test("a user's key calling from a listed address is disabled once an approver ag
   expect.contains(review.description, "Automator lifts its containment if it was benign.")
   expect.equal(disabled.undone, nil, "a stolen key is rotated, not enabled again")
   expect.equal(result.incident.close_reason, "Credential misuse: deploy-bot's credentials rotated, CloudTrail reviewed.")
+  expect.equal(result.incident.resolution, "true_positive")
 end)
 
 test("a key tier 2 finds its owner used is enabled again", function()
@@ -77,6 +78,7 @@ test("a key tier 2 finds its owner used is enabled again", function()
   expect.equal(expect.action(result, "aws.disable_access_key").undone, true)
   expect.journal(result, "ACT-test1: undone by script with aws.enable_access_key")
   expect.equal(result.incident.close_reason, "Benign: deploy-bot's own activity.")
+  expect.equal(result.incident.resolution, "benign")
 end)
 
 test("an approver's no leaves the key to tier 2, saying it is not cut off", function()
@@ -126,6 +128,7 @@ test("an instance's credentials used outside AWS have the role's sessions revoke
   expect.equal(review:find("Automator lifts", 1, true), nil)
   expect.equal(expect.action(result, "aws.revoke_sessions").undone, nil, "stolen sessions stay revoked")
   expect.equal(result.incident.close_reason, "Benign: web-app-role's own activity.")
+  expect.equal(result.incident.resolution, "benign")
 end)
 
 test("without the AWS integration, tier 2 gets the whole step", function()
@@ -161,4 +164,5 @@ test("a sample finding starts no playbook, and one opened by hand as this type d
   expect.equal(#result.actions, 0)
   expect.equal(#result.tasks, 0)
   expect.equal(result.incident.close_reason, "Sample finding: nothing to do.")
+  expect.equal(result.incident.resolution, "benign")
 end)

@@ -125,7 +125,7 @@ return playbook {
       benign = "travel is possible"
     end
     if benign then
-      inc:close{ reason = "Benign: " .. benign .. "." }
+      inc:close{ reason = "Benign: " .. benign .. ".", resolution = "benign" }
       return
     end
 
@@ -139,7 +139,7 @@ return playbook {
     }
     -- Only a clear "it was me" clears the account: a user who cannot be reached is no alibi.
     if confirm:wait() == "it was me" then
-      inc:close{ reason = ("Benign: %s confirmed both sign-ins."):format(user) }
+      inc:close{ reason = ("Benign: %s confirmed both sign-ins."):format(user), resolution = "benign" }
       return
     end
 
@@ -181,6 +181,6 @@ return playbook {
         description = "Its credentials are reset, but enabling it again failed",
       })
     end
-    inc:close{ reason = "Account compromise: credentials reset and sessions revoked." }
+    inc:close{ reason = "Account compromise: credentials reset and sessions revoked.", resolution = "true_positive" }
   end,
 }

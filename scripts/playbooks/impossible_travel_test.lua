@@ -28,6 +28,7 @@ test("Lyon then Singapore 50 minutes later: the user is asked, and 'it was me' c
   expect.equal(result.incident.fields.distance_km, 10595)
   expect.equal(expect.task(result, "Confirm the sign-in").owner, "k.tanaka@example.com")
   expect.equal(result.incident.close_reason, "Benign: l.moreau@example.com confirmed both sign-ins.")
+  expect.equal(result.incident.resolution, "benign")
 end)
 
 test("a user who did not sign in is shut out at once, then gets the credentials reset", function()
@@ -49,6 +50,7 @@ test("a user who did not sign in is shut out at once, then gets the credentials 
   expect.contains(reset.description, "Automator enables the account when this task is done.")
   expect.note(result, "Identity team: reset at 09:40, MFA methods checked")
   expect.equal(result.incident.close_reason, "Account compromise: credentials reset and sessions revoked.")
+  expect.equal(result.incident.resolution, "true_positive")
 end)
 
 test("an account that cannot be disabled automatically is left to the identity team whole", function()
@@ -64,6 +66,7 @@ test("an account that cannot be disabled automatically is left to the identity t
   expect.contains(reset.description, "Disable the account, revoke every session")
   expect.equal(reset.description:find("Automator enables", 1, true), nil)
   expect.equal(result.incident.close_reason, "Account compromise: credentials reset and sessions revoked.")
+  expect.equal(result.incident.resolution, "true_positive")
 end)
 
 test("sessions that could not be ended are in the identity team's task", function()
@@ -104,6 +107,7 @@ test("a trip a plane could make is closed as benign without asking anyone", func
 
   expect.equal(#result.tasks, 0)
   expect.equal(result.incident.close_reason, "Benign: travel is possible.")
+  expect.equal(result.incident.resolution, "benign")
 end)
 
 test("sign-ins an identity provider could not place, or timed in local time, go to tier 1", function()

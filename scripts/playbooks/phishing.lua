@@ -187,7 +187,7 @@ return playbook {
     -- Anything but a clear "legitimate" counts as phishing: purging a real mail costs less
     -- than leaving a live lure in the mailboxes.
     if confirm:wait() == "legitimate" then
-      inc:close{ reason = "False positive: the reporter expected this message." }
+      inc:close{ reason = "False positive: the reporter expected this message.", resolution = "false_positive" }
       return
     end
 
@@ -210,7 +210,7 @@ return playbook {
     }
     local purged = purge:wait()
     inc:note("Mail team: " .. (purged ~= "" and purged or "purged, no details given."))
-    inc:close{ reason = "Phishing: the message was purged from all mailboxes." }
+    inc:close{ reason = "Phishing: the message was purged from all mailboxes.", resolution = "true_positive" }
   end,
 
   -- Replaces the global hook (scripts/hooks/sla_breach.lua) for phishing: hand the incident

@@ -37,6 +37,7 @@ test("a lure the reporter did not expect is purged, and the incident closed", fu
   expect.equal(expect.task(result, "Confirm with the reporter").owner, "tier1")
   expect.equal(result.incident.status, "closed")
   expect.equal(result.incident.close_reason, "Phishing: the message was purged from all mailboxes.")
+  expect.equal(result.incident.resolution, "true_positive")
 end)
 
 test("the reported message is kept as evidence before anything is purged", function()
@@ -84,6 +85,7 @@ test("a message the reporter expected is closed as a false positive, with no pur
 
   expect.equal(result.incident.severity, "medium")
   expect.equal(result.incident.close_reason, "False positive: the reporter expected this message.")
+  expect.equal(result.incident.resolution, "false_positive")
   expect.equal(#result.tasks, 1)
 end)
 

@@ -158,7 +158,14 @@ function smtp.send(message) end
 ---@field created_at number seconds since the epoch
 ---@field sla_due? number when the SLA runs out, in seconds since the epoch
 ---@field close_reason? string set by `inc:close`
+---@field closed_at? number when it was closed, in seconds since the epoch
+---@field resolution? incident.resolution what it turned out to be, when its close said; nil once reopened
 local Incident = {}
+
+---What a closed incident turned out to be: a real attack, harmless activity rightly detected (an
+---admin's scan, a test), a wrong detection, or nobody could tell. Reports count the false
+---positives by type.
+---@alias incident.resolution "true_positive"|"benign"|"false_positive"|"undetermined"
 
 ---Adds a note to the incident's journal, at most 1 MiB. A larger text belongs in the evidence
 ---(`inc:evidence`), noted by its id.
@@ -210,7 +217,9 @@ function Incident:task(options) end
 ---a person, say) are stopped, on whichever worker executes them; the run that closes it goes on.
 ---On an incident closed already (by a person, say), its close reason and time stay: a run of the
 ---incident ends there, `killed` by that close as its other runs are; another script gets an error.
----@param options { reason: string }
+---Each close starts scripts/hooks/incident_closed.lua, when there is one, with the closed incident
+---as `...`, once, as a run of its own: it may fail without undoing the close.
+---@param options { reason: string, resolution?: incident.resolution }
 function Incident:close(options) end
 
 ---@class evidence.spec

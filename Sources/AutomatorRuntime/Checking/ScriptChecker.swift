@@ -81,8 +81,25 @@ public struct ScriptChecker: Sendable {
                 && !(problem.line == nil && declarations.contains { $0.file == problem.file })
         }
         problems += feedProblems()
+        problems += files.compactMap(Self.unknownHook)
         let notSetUp = integrations.notSetUp.filter { files.contains(scripts + "/integrations/\($0.integration).lua") }
         return Findings(problems: problems.sorted(), notSetUp: notSetUp)
+    }
+
+    /// The hooks the runtime runs, by their file in the scripts folder.
+    static let hooks = ["hooks/sla_breach.lua", IncidentClosedHook.path]
+
+    /// A file of a `hooks/` folder that is none of `hooks`: a misspelt name runs nothing, and
+    /// nothing else would say so.
+    private static func unknownHook(_ file: String) -> ScriptProblem? {
+        let parts = file.split(separator: "/")
+        guard parts.count >= 2, parts[parts.count - 2] == "hooks", file.hasSuffix(".lua"), !file.hasSuffix("_test.lua")
+        else { return nil }
+        let name = "hooks/" + parts[parts.count - 1]
+        guard !hooks.contains(name) else { return nil }
+        let meant = Typo.meant(by: name, among: hooks).map { " (did you mean \($0)?)" } ?? ""
+        return ScriptProblem(file: file, line: nil, message: "no hook the runtime runs\(meant): the hooks are "
+            + hooks.joined(separator: " and "))
     }
 
     /// With a configuration: feeds that cannot be read, and the lines of a feed that are no

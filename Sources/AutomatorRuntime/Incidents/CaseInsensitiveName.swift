@@ -13,4 +13,5 @@ extension CaseInsensitiveName {
 
 extension Incident.Severity: CaseInsensitiveName {}
 extension Incident.Status: CaseInsensitiveName {}
+extension Incident.Resolution: CaseInsensitiveName {}
 extension SLAState: CaseInsensitiveName {}

@@ -21,8 +21,22 @@ public struct Incident: Sendable, Hashable {
         case active
         /// Waiting on someone outside the team (the reporter, a vendor).
         case pending
-        /// Done: `closedAt` and `closeReason` say when and why.
+        /// Done: `closedAt` and `closeReason` say when and why, `resolution` what it turned out to be.
         case closed
+    }
+
+    /// What a closed incident turned out to be, as its closer said: what a SOC lead counts (the
+    /// false positives by type say which detections to tune) and what a close hook tells the tool
+    /// the alert came from (Sentinel's and Defender's classifications).
+    public enum Resolution: String, Sendable, Hashable, CaseIterable {
+        /// A real attack or compromise.
+        case truePositive = "true_positive"
+        /// Real activity, correctly detected, and harmless (an admin's scan, a test).
+        case benign
+        /// The detection was wrong.
+        case falsePositive = "false_positive"
+        /// Nobody could tell.
+        case undetermined
     }
 
     public var id: IncidentID
@@ -46,6 +60,8 @@ public struct Incident: Sendable, Hashable {
     public var updatedAt: Date
     public var closedAt: Date?
     public var closeReason: String?
+    /// Given by its close, or nil (closed without one, or open: reopening clears it).
+    public var resolution: Resolution?
     /// The playbook chosen for it, and the run that executes it.
     public var playbook: String?
     public var runID: RunID?
@@ -60,7 +76,8 @@ public struct Incident: Sendable, Hashable {
     public init(id: IncidentID, title: String, type: String, severity: Severity, status: Status = .new,
                 owner: String? = nil, labels: [String] = [], fields: String = "{}", details: String = "",
                 raw: String? = nil, source: String? = nil, sourceRef: String? = nil, createdAt: Date = Date(),
-                updatedAt: Date? = nil, closedAt: Date? = nil, closeReason: String? = nil, playbook: String? = nil,
+                updatedAt: Date? = nil, closedAt: Date? = nil, closeReason: String? = nil, resolution: Resolution? = nil,
+                playbook: String? = nil,
                 runID: RunID? = nil, slaDueAt: Date? = nil, slaBreachedAt: Date? = nil, alertCount: Int = 1,
                 links: [IncidentID] = [])
     {
@@ -81,6 +98,7 @@ public struct Incident: Sendable, Hashable {
         self.updatedAt = (updatedAt ?? createdAt).roundedToMilliseconds
         self.closedAt = closedAt?.roundedToMilliseconds
         self.closeReason = closeReason
+        self.resolution = resolution
         self.playbook = playbook
         self.runID = runID
         self.slaDueAt = slaDueAt?.roundedToMilliseconds

@@ -8,9 +8,12 @@ public struct IncidentChange: Sendable, Hashable {
     public var title: String?
     public var type: String?
     public var severity: Incident.Severity?
-    /// Closing sets `closedAt` to `at` (give `closeReason`); any other status clears both.
+    /// Closing sets `closedAt` to `at` (give `closeReason`, and `resolution` if known); any other
+    /// status clears the three.
     public var status: Incident.Status?
     public var closeReason: String?
+    /// Given only with a close.
+    public var resolution: Incident.Resolution?
     /// `.some(nil)` clears the owner.
     public var owner: String??
     public var labels: [String]?
@@ -58,7 +61,10 @@ extension IncidentChange {
     func write(by actor: String, closer: RunID? = nil, movingSLA sla: String? = nil) -> StoreWrite {
         let closing = status == .closed
         var text = summary
-        if closing { text = "closed: \(closeReason ?? "")" + (text == "status=closed" ? "" : " (\(text))") }
+        if closing {
+            text = "closed" + (resolution.map { " as \($0.rawValue)" } ?? "") + ": \(closeReason ?? "")"
+                + (text == "status=closed" ? "" : " (\(text))")
+        }
         var entries = [JournalEntry(incident: id, at: at, actor: actor, kind: closing ? .closed : .update, text: text)]
         if let sla { entries.append(JournalEntry(incident: id, at: at, actor: "automator", kind: .sla, text: sla)) }
         var writes: [StoreWrite] = [.updateIncident(self), .appendJournal(entries)]
@@ -67,6 +73,27 @@ extension IncidentChange {
             writes.append(.cancelOpenTasks(.incidentClosed(id), by: actor, at: at))
         }
         return .all(writes)
+    }
+
+    /// `incident` as it is once this change is made (`IncidentClosedHook` hands it to the hook
+    /// before the change commits): the custom fields as they were, a merge patch being the store's.
+    func applied(to incident: Incident) -> Incident {
+        var changed = incident
+        if let title { changed.title = title }
+        if let type { changed.type = type }
+        if let severity { changed.severity = severity }
+        if let owner { changed.owner = owner }
+        if let labels { changed.labels = labels }
+        if let details { changed.details = details }
+        if let status {
+            changed.status = status
+            let closing = status == .closed
+            changed.closedAt = closing ? at : nil
+            changed.closeReason = closing ? closeReason : nil
+            changed.resolution = closing ? resolution : nil
+        }
+        changed.updatedAt = at
+        return changed
     }
 
     /// What the runs of the incident it closes end `killed` with: who closed it, and when.
@@ -81,9 +108,17 @@ extension IncidentChange {
 
 extension IncidentChange {
     /// What a person may change, as `PATCH /api/v1/incidents/ID` takes it: `{"owner": "alice"}`
-    /// (`null` to clear it), `"severity"`, `"status"` (`"closed"` with a `"reason"`), `"labels"`;
-    /// `"by"`, who asks, is the caller's to read.
-    public static let personFields = ["owner", "severity", "status", "reason", "labels", "by"]
+    /// (`null` to clear it), `"severity"`, `"status"` (`"closed"` with a `"reason"` and, if known,
+    /// a `"resolution"`), `"labels"`; `"by"`, who asks, is the caller's to read.
+    public static let personFields = ["owner", "severity", "status", "reason", "resolution", "labels", "by"]
+
+    /// `name` as a resolution, or the error that lists them.
+    public static func resolution(named name: String) throws(IncidentError) -> Incident.Resolution {
+        guard let resolution = Incident.Resolution(named: name) else {
+            throw .invalid("resolution", "one of \(Incident.Resolution.names) expected, got \(JSONText.string(name))")
+        }
+        return resolution
+    }
 
     /// The change `json` asks for `id`, and who asks (`"by"`), when it says.
     ///
@@ -129,6 +164,10 @@ extension IncidentChange {
         }
         closeReason = try text("reason")
         if closeReason != nil, status != .closed { throw .invalid("reason", "given only with \"status\": \"closed\"") }
+        if let name = try text("resolution") {
+            guard status == .closed else { throw .invalid("resolution", "given only with \"status\": \"closed\"") }
+            resolution = try Self.resolution(named: name)
+        }
         if let labels = object["labels"] {
             guard let strings = labels as? [String] else { throw .invalid("labels", "an array of strings expected") }
             self.labels = strings

@@ -10,14 +10,16 @@ public enum IncidentJSON {
         object["created_at"] = JSONText.seconds(incident.createdAt)
         object["closed_at"] = incident.closedAt.map(JSONText.seconds)
         object["close_reason"] = incident.closeReason.map(JSONText.string)
+        object["resolution"] = incident.resolution.map { JSONText.string($0.rawValue) }
         object["sla_due"] = incident.slaDueAt.map(JSONText.seconds)
         return object.textWithoutNulls
     }
 
     /// The incident as the API shows it, with its tasks, its playbook's run, its SLA breach's
-    /// hook run, its evidence and its actions when given (`IncidentService.caseFile`).
+    /// hook run, its last close's hook run, its evidence and its actions when given (`IncidentService.caseFile`).
     public static func forAPI(_ incident: Incident, tasks: [IncidentTask]? = nil, run: RunRecord? = nil,
-                              breachHook: RunRecord? = nil, evidence: [(Evidence, [CustodyEvent])]? = nil,
+                              breachHook: RunRecord? = nil, closeHook: RunRecord? = nil,
+                              evidence: [(Evidence, [CustodyEvent])]? = nil,
                               actions: [ActionRecord]? = nil, now: Date = Date()) -> String
     {
         var object = common(incident)
@@ -25,20 +27,14 @@ public enum IncidentJSON {
         object["updated_at"] = JSONText.time(incident.updatedAt)
         object["closed_at"] = incident.closedAt.map(JSONText.time)
         object["close_reason"] = incident.closeReason.map(JSONText.string)
+        object["resolution"] = incident.resolution.map { JSONText.string($0.rawValue) }
         object["alert_count"] = "\(incident.alertCount)"
         object["links"] = JSONText.array(incident.links.map { JSONText.string($0.description) })
         var sla = JSONText.Object()
         sla["due"] = incident.slaDueAt.map(JSONText.time)
         sla["state"] = incident.slaState(at: now).map { JSONText.string($0.rawValue) }
         sla["breached_at"] = incident.slaBreachedAt.map(JSONText.time)
-        if let breachHook {
-            var hook = JSONText.Object()
-            hook["script"] = JSONText.string(breachHook.script)
-            hook["run"] = JSONText.string(breachHook.id.rawValue)
-            hook["status"] = JSONText.string(breachHook.status.rawValue)
-            hook["error"] = breachHook.error.map(JSONText.string)
-            sla["hook"] = hook.text
-        }
+        if let breachHook { sla["hook"] = hookRun(breachHook) }
         object["sla"] = incident.slaDueAt == nil ? nil : sla.text
         var playbook = JSONText.Object()
         playbook["name"] = incident.playbook.map(JSONText.string)
@@ -48,6 +44,7 @@ public enum IncidentJSON {
             playbook["error"] = run.error.map(JSONText.string)
         }
         object["playbook"] = incident.playbook == nil ? nil : playbook.text
+        if let closeHook { object["close_hook"] = hookRun(closeHook) }
         if let tasks {
             object["tasks"] = JSONText.array(tasks.map { forAPI($0, now: now) })
             var progress = JSONText.Object()
@@ -60,6 +57,16 @@ public enum IncidentJSON {
         if let evidence { object["evidence"] = JSONText.array(evidence.map { EvidenceJSON.forAPI($0.0, custody: $0.1) }) }
         if let actions { object["actions"] = JSONText.array(actions.map(ActionsModule.json)) }
         return object.text
+    }
+
+    /// A hook's run, as an incident shows it (`sla.hook`, `close_hook`): whether it did its work.
+    private static func hookRun(_ run: RunRecord) -> String {
+        var hook = JSONText.Object()
+        hook["script"] = JSONText.string(run.script)
+        hook["run"] = JSONText.string(run.id.rawValue)
+        hook["status"] = JSONText.string(run.status.rawValue)
+        hook["error"] = run.error.map(JSONText.string)
+        return hook.text
     }
 
     public static func forAPI(_ task: IncidentTask, now: Date = Date()) -> String {

@@ -17,12 +17,21 @@ public final class IncidentLedger: Sendable {
     /// What stops a closed incident's runs (the incident service's runs): all but the closer, or
     /// only one, `killed` with the reason, asked only when one stops; nil where no runs are kept
     /// (`automator test`).
-    private let stopRuns = Locked<Callback<@Sendable (IncidentID, _ closer: RunID?, _ only: RunID?, _ reason: @escaping StopReason) async -> Void>?>(nil)
+    private let stopRuns = Locked<Callback<@Sendable (IncidentID, _ closer: RunID?, _ only: RunID?, _ reason: @escaping StopReason,
+                                                  _ hook: RunRecord?) async -> Void>?>(nil)
     /// Told of each task completed here (`whenCompleted`).
     private let completions = Locked<Callback<@Sendable (IncidentTask) async -> Void>?>(nil)
     /// The SLA policy the incident service read last (`PlaybookCatalog`); empty where no service
     /// reads the scripts folder (`automator test`), and then no change moves an SLA.
     let slaPolicy = Locked(SLAPolicy())
+    /// `hooks/incident_closed.lua` as the incident service read it last (`PlaybookCatalog`); nil
+    /// where there is none, or no service reads the scripts folder (`automator test`, whose world
+    /// runs the hook itself).
+    let closeHook = Locked<IncidentClosedHook?>(nil)
+    /// The close hooks' runs that a playbook's close (`inc:close`) stored, by incident and closer,
+    /// to start once the close committed (`closed(_:by:as:)`): only the call that wrote one starts
+    /// it, not a replay of the call, whose run a restart resumed (or ended) already.
+    private let hooksToStart = Locked<[HookOwner: RunRecord]>([:])
     /// What times an SLA that a change moved (the incident service's timers).
     private let slaTimer = Locked<Callback<@Sendable (IncidentID, _ due: Date) -> Void>?>(nil)
 
@@ -160,8 +169,26 @@ public final class IncidentLedger: Sendable {
         return policy.move(&change, of: incident)
     }
 
+    /// What a playbook's close (`inc:close`, a `HostWait.write` change on an executor's thread,
+    /// which cannot await) commits: `change`'s write and, when the scripts folder has a close hook,
+    /// the hook's run (`IncidentClosedHook`), kept to start once the close committed. The thread
+    /// waits for the incident's read, for the hook's argument, only when there is a hook.
+    func closeNow(_ change: IncidentChange, by actor: String, closer: RunID?) throws(StoreError) -> StoreWrite {
+        let write = change.write(by: actor, closer: closer)
+        guard let hook = closeHook.withLock({ $0 }) else { return write }
+        let id = change.id
+        // An unknown incident: the close is refused by the store, with no hook.
+        guard let incident = try waitBlocking({ [store] () async throws(StoreError) in try await store.loadIncident(id) })
+        else { return write }
+        let started = hook.start(on: change.applied(to: incident))
+        hooksToStart.withLock { $0[HookOwner(incident: id, closer: closer)] = started.run }
+        return .all([write] + started.writes)
+    }
+
     /// Sets what stops a closed incident's runs (`closed`, `closedFirst`).
-    func whenClosed(stop: @escaping @Sendable (IncidentID, _ closer: RunID?, _ only: RunID?, _ reason: @escaping StopReason) async -> Void) {
+    func whenClosed(stop: @escaping @Sendable (IncidentID, _ closer: RunID?, _ only: RunID?, _ reason: @escaping StopReason,
+                                               _ hook: RunRecord?) async -> Void)
+    {
         stopRuns.withLock { $0 = Callback(stop) }
     }
 
@@ -174,8 +201,11 @@ public final class IncidentLedger: Sendable {
     ///
     /// Most closes stop nothing (the playbook closing its own incident, no run waiting on a
     /// task): they read nothing either, as `reason` is asked only when a run stops.
-    func closed(_ id: IncidentID, by closer: RunID?, reason: @escaping StopReason) async {
-        await stopRuns.withLock { $0 }?.call(id, closer, nil, reason)
+    ///
+    /// - Parameter hook: the close hook's run that the close stored, started once the runs are
+    ///   stopped (it is not one of them).
+    func closed(_ id: IncidentID, by closer: RunID?, hook: RunRecord? = nil, reason: @escaping StopReason) async {
+        await stopRuns.withLock { $0 }?.call(id, closer, nil, reason, hook)
         // A run that waits on a task from now on reads the task first, and finds it cancelled.
         guard waiters.withLock({ !$0.isEmpty }) else { return }
         guard let cancelled = try? await store.listTasks(TaskQuery(incident: id, status: .cancelled)) else { return }
@@ -185,7 +215,8 @@ public final class IncidentLedger: Sendable {
     /// `id` was closed by `closer`'s `inc:close`, as `actor`: as `closed(_:by:reason:)`, its other
     /// runs killed with that close's reason.
     func closed(_ id: IncidentID, by closer: RunID?, as actor: String) async {
-        await closed(id, by: closer) { [self] in
+        let hook = hooksToStart.withLock { $0.removeValue(forKey: HookOwner(incident: id, closer: closer)) }
+        await closed(id, by: closer, hook: hook) { [self] in
             let at = (try? await store.loadIncident(id))?.closedAt ?? now
             return IncidentChange.stopReason(closing: id, by: actor, at: at)
         }
@@ -197,9 +228,11 @@ public final class IncidentLedger: Sendable {
     /// refusal and the kill their close asked (from another worker, the kill comes later). A run
     /// on no incident or another (a chat command's) goes on, and so does one where no runs are
     /// kept (`automator test`): the refusal is its error.
-    func closedFirst(_ id: IncidentID, under run: RunID) async throws(StoreError) {
-        guard let stop = stopRuns.withLock({ $0 }), let reason = try await stopReason(ofClosed: id) else { return }
-        await stop.call(id, nil, run) { reason }
+    func closedFirst(_ id: IncidentID, under run: RunID?) async throws(StoreError) {
+        // The hook's run was refused with the close: it is in no store.
+        hooksToStart.withLock { _ = $0.removeValue(forKey: HookOwner(incident: id, closer: run)) }
+        guard let run, let stop = stopRuns.withLock({ $0 }), let reason = try await stopReason(ofClosed: id) else { return }
+        await stop.call(id, nil, run, { reason }, nil)
     }
 
     /// What the close of `id` stopped its runs with (`IncidentChange.stopReason`), its closer read
@@ -263,4 +296,11 @@ public final class IncidentLedger: Sendable {
     func loadTask(_ id: TaskID) async throws(IncidentError) -> IncidentTask? {
         do { return try await store.loadTask(id) } catch { throw .store(error) }
     }
+}
+
+/// Whose close stored a close hook's run (`IncidentLedger.hooksToStart`): a run closes one
+/// incident at a time.
+private struct HookOwner: Hashable {
+    var incident: IncidentID
+    var closer: RunID?
 }

@@ -12,6 +12,7 @@ extension IncidentService {
     /// - Throws: `.notFound` for an unknown incident.
     public func caseFile(_ id: IncidentID) async throws(IncidentError) -> String {
         let (incident, tasks, run, breachHook) = try await details(id)
+        let closeHook = try await closeHook(of: id)
         var evidence: [(Evidence, [CustodyEvent])]?
         var actions: [ActionRecord]?
         do throws(StoreError) {
@@ -20,7 +21,7 @@ extension IncidentService {
         } catch {
             throw .store(error)
         }
-        return IncidentJSON.forAPI(incident, tasks: tasks, run: run, breachHook: breachHook, evidence: evidence,
-                                   actions: actions)
+        return IncidentJSON.forAPI(incident, tasks: tasks, run: run, breachHook: breachHook, closeHook: closeHook,
+                                   evidence: evidence, actions: actions)
     }
 }

@@ -59,13 +59,15 @@ public final class IncidentService: Sendable {
         self.dedupWindow = dedupWindow
         self.logger = logger
         evaluator = try ScriptEvaluator(modules: modules, modulePaths: [scripts])
-        catalog = PlaybookCatalog(folder: scripts, evaluator: evaluator, policy: ledger.slaPolicy, logger: logger)
+        catalog = PlaybookCatalog(folder: scripts, evaluator: evaluator, policy: ledger.slaPolicy,
+                                  closeHook: ledger.closeHook, logger: logger)
         let slaTimers = SLATimers()
         self.slaTimers = slaTimers
         for case let module as IncidentsModule in modules { module.opener.attach(self) }
         ledger.whenSLAMoved { id, due in slaTimers.schedule(id, at: due) }
-        ledger.whenClosed { [runs] id, closer, only, reason in
+        ledger.whenClosed { [runs] id, closer, only, reason, hook in
             await runs.stop(runsOf: id, except: closer, only: only, reason: reason)
+            if let hook { runs.start(stored: hook) }
         }
     }
 
@@ -499,8 +501,10 @@ public final class IncidentService: Sendable {
 
     /// Changes an incident as a person asks (`PATCH /api/v1/incidents/ID`, `automator incident
     /// update` and `close`): journaled on it as a playbook's changes are, in one transaction.
-    /// Closing needs a reason, cancels the open tasks and stops the incident's runs (`IncidentLedger
-    /// .closed`); any other status reopens a closed incident, but neither its tasks nor its runs.
+    /// Closing needs a reason, may say what the incident turned out to be (`resolution`), cancels
+    /// the open tasks, stops the incident's runs (`IncidentLedger.closed`) and starts the close hook
+    /// (`IncidentClosedHook`, created in the close's transaction); any other status reopens a closed
+    /// incident, clearing its reason and resolution, but restarts neither its tasks nor its runs.
     /// Another severity moves the SLA (`SLAPolicy.move`), breached at once when already past.
     public func update(_ change: IncidentChange, by actor: String) async throws(IncidentError) -> Incident {
         guard !change.summary.isEmpty else {
@@ -510,6 +514,9 @@ public final class IncidentService: Sendable {
         if closing, change.closeReason?.trimmingCharacters(in: .whitespaces).isEmpty ?? true {
             throw IncidentError(.invalid, "closing needs a reason, such as \"false positive: a test mail\"")
         }
+        if change.resolution != nil, !closing {
+            throw .invalid("resolution", "given only with a close (status closed)")
+        }
         let current = try await load(change.id)
         // Closed again, its close time would move, and with it the time to resolve in reports.
         if closing, current.status == .closed {
@@ -518,10 +525,18 @@ public final class IncidentService: Sendable {
         }
         var change = change
         let sla = await catalog.slaPolicy().move(&change, of: current)
-        do { try await store.write(change.write(by: actor, movingSLA: sla)) } catch { throw .store(error) }
+        var write = change.write(by: actor, movingSLA: sla)
+        // Read with the policy: the hook as the folder has it now.
+        var hook: RunRecord?
+        if closing, let closeHook = ledger.closeHook.withLock({ $0 }) {
+            let started = closeHook.start(on: change.applied(to: current))
+            hook = started.run
+            write = .all([write] + started.writes)
+        }
+        do { try await store.write(write) } catch { throw .store(error) }
         if closing {
             let reason = change.stopReason(by: actor)
-            await ledger.closed(change.id, by: nil) { reason }
+            await ledger.closed(change.id, by: nil, hook: hook) { reason }
         }
         if sla != nil, let due = change.slaDueAt { slaTimers.schedule(change.id, at: due) }
         return try await load(change.id)
@@ -556,6 +571,12 @@ public final class IncidentService: Sendable {
         } catch {
             throw .store(error)
         }
+    }
+
+    /// The run of the incident's last close's hook (`hooks/incident_closed.lua`), nil when none
+    /// started: the API's `close_hook`, as `sla.hook` is the breach's.
+    public func closeHook(of id: IncidentID) async throws(IncidentError) -> RunRecord? {
+        do { return try await store.lastRun(of: id, calling: [.closeHook]) } catch { throw .store(error) }
     }
 
     /// The most text a page of a journal holds (`journal(of:after:limit:)`), in bytes: far below

@@ -2,8 +2,8 @@ import Foundation
 import Logging
 
 /// The scripts folder as the incident service reads it: the playbooks (`playbooks/*.lua`), the
-/// mappers (`mappers/SOURCE.lua`), the SLA policy (`sla.lua`) and the breach hook
-/// (`hooks/sla_breach.lua`). Files are looked at again at most once a second, and read again when
+/// mappers (`mappers/SOURCE.lua`), the SLA policy (`sla.lua`), the breach hook
+/// (`hooks/sla_breach.lua`) and the close hook (`hooks/incident_closed.lua`). Files are looked at again at most once a second, and read again when
 /// any has changed, so `serve` takes an edited playbook without a restart; runs already started
 /// keep the text they started with. An edited playbook that no longer loads keeps its previous
 /// version in use, its mistakes in `problems` (`/healthz`, `automator_playbook_failing`).
@@ -27,14 +27,20 @@ actor PlaybookCatalog {
     /// Where the SLA policy read last is kept (`IncidentLedger.slaPolicy`).
     private let policy: Locked<SLAPolicy>
     private(set) var breachHook: (path: String, source: [UInt8])?
+    /// Where the close hook read last is kept (`IncidentLedger.closeHook`): a playbook's close
+    /// starts it on the executor's thread, which cannot await this actor.
+    private let closeHook: Locked<IncidentClosedHook?>
     private var watch: ScriptFolderWatch
     /// How many times the folder was read: a reader that kept the last one sees that it changed.
     private(set) var readings = 0
 
-    init(folder: String, evaluator: ScriptEvaluator, policy: Locked<SLAPolicy> = Locked(SLAPolicy()), logger: Logger) {
+    init(folder: String, evaluator: ScriptEvaluator, policy: Locked<SLAPolicy> = Locked(SLAPolicy()),
+         closeHook: Locked<IncidentClosedHook?> = Locked(nil), logger: Logger)
+    {
         self.folder = folder
         self.evaluator = evaluator
         self.policy = policy
+        self.closeHook = closeHook
         self.logger = logger
         watch = ScriptFolderWatch(folder: folder)
     }
@@ -43,7 +49,7 @@ actor PlaybookCatalog {
     /// now with `force`).
     func refresh(force: Bool = false) async {
         guard watch.due(force: force) else { return }
-        guard watch.changed(["sla.lua", "hooks/sla_breach.lua"] + list("playbooks") + list("mappers")) else { return }
+        guard watch.changed(["sla.lua", "hooks/sla_breach.lua", IncidentClosedHook.path] + list("playbooks") + list("mappers")) else { return }
         await reload()
     }
 
@@ -160,6 +166,10 @@ actor PlaybookCatalog {
         breachHook = FileManager.default.contents(atPath: folder + "/hooks/sla_breach.lua").map {
             ("hooks/sla_breach.lua", Array($0))
         }
+        let hook = FileManager.default.contents(atPath: folder + "/" + IncidentClosedHook.path).map {
+            IncidentClosedHook(source: Array($0))
+        }
+        closeHook.withLock { $0 = hook }
         readings += 1
     }
 

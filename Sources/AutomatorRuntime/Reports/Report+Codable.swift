@@ -11,6 +11,8 @@ extension Report {
         case backlog
         /// `sla_by_severity` and `breached_incidents`.
         case breaches
+        /// `resolutions`.
+        case resolutions
 
         /// As the report's readers see it: `response actions`.
         public var title: String {
@@ -18,6 +20,7 @@ extension Report {
             case .actions: "response actions"
             case .backlog: "backlog (incidents open at the start and at the end)"
             case .breaches: "SLA by severity and breached incidents"
+            case .resolutions: "closed incidents by resolution"
             }
         }
     }
@@ -35,7 +38,7 @@ extension Report: Codable {
     private enum CodingKeys: String, CodingKey {
         case schemaVersion, window, timezone, generatedAt, days, types, severities, statuses, sla, acknowledge, resolve,
              verdicts, indicators, playbooks, owners, actions, approvers, approval, inForce, openAtStart, openAtEnd,
-             slaBySeverity, breachedIncidents
+             slaBySeverity, breachedIncidents, resolutions
     }
 
     public init(from decoder: any Decoder) throws {
@@ -72,6 +75,11 @@ extension Report: Codable {
             breached = try container.decode([BreachedIncident].self, forKey: .breachedIncidents)
         } else {
             absent.insert(.breaches)
+        }
+        if container.contains(.resolutions) {
+            resolutions = try container.decode([Resolutions].self, forKey: .resolutions)
+        } else {
+            absent.insert(.resolutions)
         }
         if let name = try container.decodeIfPresent(String.self, forKey: .timezone) {
             guard let zone = try? ReportWindow.timeZone(named: name) else {
@@ -113,5 +121,6 @@ extension Report: Codable {
             try container.encode(slaBySeverity, forKey: .slaBySeverity)
             try container.encode(breached, forKey: .breachedIncidents)
         }
+        if !absent.contains(.resolutions) { try container.encode(resolutions, forKey: .resolutions) }
     }
 }

@@ -36,6 +36,9 @@ public struct Report: Sendable, Hashable {
     /// Those breached: the open ones first, then the latest; at most `breachedListed` (the
     /// breached of `sla` count them all).
     public var breached: [BreachedIncident] = []
+    /// The incidents closed in the window, per type, by resolution (most closed first): the false
+    /// positives by type say which detections to tune.
+    public var resolutions: [Resolutions] = []
     /// From creation to the first act of a person, for the acknowledged incidents of the window.
     public var acknowledge: Timing
     /// From creation to closing, for the incidents of the window closed so far.
@@ -125,6 +128,45 @@ public struct Report: Sendable, Hashable {
     /// How many breached incidents a report lists: enough for a month of a busy team, few
     /// enough for a phone; the rest are counted in `sla`.
     public static let breachedListed = 100
+
+    /// A type's incidents closed in the window, by what they turned out to be (`Incident.Resolution`);
+    /// `unresolved`: closed without saying.
+    public struct Resolutions: Sendable, Hashable, Codable {
+        public var type: String
+        public var truePositive: Int
+        public var benign: Int
+        public var falsePositive: Int
+        public var undetermined: Int
+        public var unresolved: Int
+
+        public init(type: String, truePositive: Int = 0, benign: Int = 0, falsePositive: Int = 0, undetermined: Int = 0,
+                    unresolved: Int = 0)
+        {
+            self.type = type
+            self.truePositive = truePositive
+            self.benign = benign
+            self.falsePositive = falsePositive
+            self.undetermined = undetermined
+            self.unresolved = unresolved
+        }
+
+        /// Counts `count` more closed as `resolution` (nil: without one).
+        mutating func add(_ resolution: Incident.Resolution?, _ count: Int) {
+            switch resolution {
+            case .truePositive: truePositive += count
+            case .benign: benign += count
+            case .falsePositive: falsePositive += count
+            case .undetermined: undetermined += count
+            case nil: unresolved += count
+            }
+        }
+
+        /// Every incident counted.
+        public var closed: Int { truePositive + benign + falsePositive + undetermined + unresolved }
+
+        /// Those closed with a resolution: what the false-positive rate is a share of.
+        public var resolved: Int { closed - unresolved }
+    }
 
     /// A type's incidents by SLA state (`Incident.slaState(at:)` at `generatedAt`).
     public struct SLATally: SLACounts, Sendable, Hashable, Codable {

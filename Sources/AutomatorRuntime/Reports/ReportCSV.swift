@@ -12,7 +12,8 @@ import Foundation
 ///     owner,tier1,overdue,1
 ///
 /// A spreadsheet's pivot table (or `grep '^day,'`) gives back any section as a table. Sections:
-/// `window`, `day`, `type`, `severity`, `backlog` (measures `open_at_start`, `open_at_end`),
+/// `window`, `day`, `type`, `severity`, `resolution` (name: the type; measures `true_positive`,
+/// `benign`, `false_positive`, `undetermined`, `unresolved`), `backlog` (measures `open_at_start`, `open_at_end`),
 /// `status`, `sla`, `sla_by_severity`, `breached` (name: the incident; measures `type`,
 /// `severity`, `due`, `closed_at` (empty while open), `late_seconds`), `acknowledge`, `resolve`, `verdict`, `indicator` (name: the value; measures
 /// `type`, `verdict`, `last_seen`), `playbook`, `owner`
@@ -38,6 +39,11 @@ enum ReportCSV {
         }
         if !report.absent.contains(.backlog) {
             add("backlog", "", [("open_at_start", "\(report.openAtStart)"), ("open_at_end", "\(report.openAtEnd)")])
+        }
+        for counts in report.resolutions {
+            add("resolution", counts.type, [("true_positive", "\(counts.truePositive)"), ("benign", "\(counts.benign)"),
+                                            ("false_positive", "\(counts.falsePositive)"),
+                                            ("undetermined", "\(counts.undetermined)"), ("unresolved", "\(counts.unresolved)")])
         }
         for status in report.statuses { add("status", status.name, [("incidents", "\(status.count)")]) }
         func sla(_ counts: some SLACounts) -> [(String, String)] {

@@ -95,6 +95,17 @@ package enum ReportText {
         whole == 0 ? "-" : "\(Int((Double(part) * 100 / Double(whole)).rounded()))%"
     }
 
+    /// The resolutions table's columns after the type, as `resolutionRow` fills them.
+    static let resolutionHeaders = ["True positive", "Benign", "False positive", "Undetermined", "Not said",
+                                    "False positives (of resolved)"]
+
+    /// `[type, true positives, benign, false positives, undetermined, not said, false-positive rate]`:
+    /// the rate is a share of those closed with a resolution, as a close without one says nothing.
+    static func resolutionRow(_ counts: Report.Resolutions) -> [String] {
+        [counts.type] + [counts.truePositive, counts.benign, counts.falsePositive, counts.undetermined, counts.unresolved]
+            .map { "\($0)" } + [share(counts.falsePositive, of: counts.resolved)]
+    }
+
     static func owner(_ owner: String?) -> String { owner ?? "(nobody)" }
 
     /// `56 open at the start, 58 at the end`; nil from a server older than the backlog.

@@ -59,6 +59,9 @@ enum ReportHTML {
                 values: breakdowns.map { [$0.opened, $0.closed] }, stacked: false) + ReportChart.legend(flow)
                 + table([name.capitalized, "Opened", "Closed"], breakdowns.map { [$0.name, "\($0.opened)", "\($0.closed)"] }))
         }
+        body += section("Closed incidents by resolution", report.absent.contains(.resolutions)
+            ? "<p>\(escape(ReportText.absent(.resolutions)))</p>\n"
+            : table(["Type"] + ReportText.resolutionHeaders, report.resolutions.map(ReportText.resolutionRow)))
         body += section("Status now of the incidents opened",
                         table(["Status", "Incidents"], report.statuses.map { [$0.name, "\($0.count)"] }))
         body += section("SLA by type", ReportChart.rows(

@@ -21,6 +21,9 @@ enum ReportMarkdown {
         out += table([ReportText.dayHeader(report), "Opened", "Closed"], report.days.map { [$0.date, "\($0.opened)", "\($0.closed)"] })
         out += "\n## Incidents by type\n\n"
         out += table(["Type", "Opened", "Closed"], report.types.map { [$0.name, "\($0.opened)", "\($0.closed)"] })
+        out += "\n## Closed incidents by resolution\n\n"
+        out += report.absent.contains(.resolutions) ? ReportText.absent(.resolutions) + "\n"
+            : table(["Type"] + ReportText.resolutionHeaders, report.resolutions.map(ReportText.resolutionRow))
         out += "\n## Incidents by severity\n\n"
         out += table(["Severity", "Opened", "Closed"], report.severities.map { [$0.name, "\($0.opened)", "\($0.closed)"] })
         out += "\n## Incidents opened in the window, by status now\n\n"

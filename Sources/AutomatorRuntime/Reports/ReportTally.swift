@@ -9,7 +9,7 @@ struct ReportTally: Sendable {
     }
 
     private struct Closed: Hashable {
-        var day: Int, type: String, severity: String
+        var day: Int, type: String, severity: String, resolution: Incident.Resolution?
     }
 
     /// Times in milliseconds since 1970.
@@ -87,9 +87,10 @@ struct ReportTally: Sendable {
         if breaches.count > Report.breachedListed { breaches.removeLast() }
     }
 
-    /// Incidents closed in the window.
-    mutating func closed(day: Int, type: String, severity: String, count: Int = 1) {
-        closed[Closed(day: day, type: type, severity: severity), default: 0] += count
+    /// Incidents closed in the window; `resolution` as stored (nil or a name this automator knows).
+    mutating func closed(day: Int, type: String, severity: String, resolution: String?, count: Int = 1) {
+        let known = resolution.flatMap(Incident.Resolution.init(rawValue:))
+        closed[Closed(day: day, type: type, severity: severity, resolution: known), default: 0] += count
     }
 
     /// Milliseconds from an incident's creation to its acknowledgement.
@@ -170,7 +171,9 @@ struct ReportTally: Sendable {
             sla[group.type, default: Report.SLATally(type: group.type)].add(state, count)
             slaBySeverity[group.severity, default: Report.SeveritySLA(severity: group.severity)].add(state, count)
         }
+        var resolutions: [String: Report.Resolutions] = [:]
         for (group, count) in closed {
+            resolutions[group.type, default: Report.Resolutions(type: group.type)].add(group.resolution, count)
             days[group.day, default: (0, 0)].closed += count
             types[group.type, default: Report.Breakdown(name: group.type, opened: 0, closed: 0)].closed += count
             severities[group.severity, default: Report.Breakdown(name: group.severity, opened: 0, closed: 0)].closed += count
@@ -179,6 +182,7 @@ struct ReportTally: Sendable {
             Report.Day(date: date, opened: days[day]?.opened ?? 0, closed: days[day]?.closed ?? 0)
         }
         report.types = types.values.sorted { ($0.opened, $0.closed, $1.name) > ($1.opened, $1.closed, $0.name) }
+        report.resolutions = resolutions.values.sorted { ($0.closed, $1.type) > ($1.closed, $0.type) }
         report.severities = Incident.Severity.allCases.reversed().map { severity in
             severities[severity.rawValue] ?? Report.Breakdown(name: severity.rawValue, opened: 0, closed: 0)
         }

@@ -24,7 +24,8 @@ public final class RunService: Sendable {
     private let logger: Logger
     /// Runs started here and not yet ended in the store, with whoever waits for their end.
     private let live = Locked<[RunID: [@Sendable (RunUpdate?) -> Void]]>([:])
-    /// The incidents the live runs of playbooks work on.
+    /// The incidents the live runs of playbooks work on, whose close stops them: not a close hook's
+    /// (`RunEntry.closeHook`), which the close started.
     private let incidents = Locked<[RunID: IncidentID]>([:])
     /// Whether `recover` resumed the store's unfinished runs here: a server's service, not a
     /// command's (`stop(runsOf:except:reason:)`).
@@ -100,6 +101,13 @@ public final class RunService: Sendable {
         if case .failure(let error) = written { throw .store(error) }
         if recorded { start(run, records: [], whenEnded: whenEnded) }
         return run
+    }
+
+    /// Starts a run that another's write stored (a close's transaction stores its hook's run:
+    /// `IncidentClosedHook`), unless it executes here already.
+    func start(stored run: RunRecord) {
+        guard !isLive(run.id) else { return }
+        start(run, records: [])
     }
 
     /// Starts a failed run again with `source` (the script as it is now, fixed perhaps): it
@@ -236,7 +244,9 @@ public final class RunService: Sendable {
         for status in [RunRecord.Status.pending, .running, .waiting] {
             do {
                 for run in try await store.listRuns(status: status, limit: Int(Int32.max))
-                where run.incident == incident && stops(run.id) && !isLive(run.id) {
+                where run.incident == incident && stops(run.id) && !isLive(run.id)
+                    && RunEntry(stored: run.entry) != .closeHook
+                {
                     if told == nil { told = await reason() }
                     _ = try await kill(run.id, reason: told!)
                 }
@@ -346,19 +356,22 @@ public final class RunService: Sendable {
     {
         let id = run.id
         live.withLock { $0[id, default: []] += whenEnded.map { [$0] } ?? [] }
-        if let incident = run.incident { incidents.withLock { $0[id] = incident } }
+        let entry = RunEntry(stored: run.entry)
+        if let incident = run.incident, entry != .closeHook { incidents.withLock { $0[id] = incident } }
         var request = RunRequest(id: id, source: run.source, chunkName: Self.chunkName(for: run.script),
                                  arguments: Array(run.arguments.utf8), records: records,
-                                 entry: RunEntry(stored: run.entry), recorded: recorded)
+                                 entry: entry, recorded: recorded)
         request.movedFrom = movedFrom
         let name = run.playbook.map { "playbook \($0)" } ?? "script \(run.script)"
-        scheduler.start(request) { [self] outcome in finish(id, named: name, outcome) }
+        scheduler.start(request) { [self] outcome in finish(id, named: name, on: run.incident, outcome) }
     }
 
     /// Stores how a run ended (on the executor's thread: short), then tells who waits.
     ///
-    /// - Parameter name: the playbook or script it runs, for the log's line on a failure.
-    private func finish(_ id: RunID, named name: String, _ outcome: RunOutcome) {
+    /// - Parameters:
+    ///   - name: the playbook or script it runs, for the log's line on a failure.
+    ///   - incident: the incident whose journal tells how it ended.
+    private func finish(_ id: RunID, named name: String, on incident: IncidentID?, _ outcome: RunOutcome) {
         let killReason = killRequests.withLock { $0.removeValue(forKey: id) }
         if abandoned.withLock({ $0.remove(id) != nil }) {
             incidents.withLock { _ = $0.removeValue(forKey: id) }
@@ -383,13 +396,13 @@ public final class RunService: Sendable {
             stoppedByStore(id, "its host calls could not be recorded (\(error))", killReason: killReason)
             return
         }
-        store.write(Self.end(update, of: incidents.withLock { $0[id] })) { [self] written in
+        store.write(Self.end(update, of: incident)) { [self] written in
             if case .failure(let error) = written {
                 // Resumed, it ends again as it did: its records replay to the same end.
                 stoppedByStore(id, "its end could not be stored (\(error))", killReason: killReason)
                 return
             }
-            let incident = incidents.withLock { $0.removeValue(forKey: id) }
+            incidents.withLock { _ = $0.removeValue(forKey: id) }
             if update.status == .failed || update.status == .diverged { logFailure(of: id, named: name, incident, update) }
             ended(id, update)
         }

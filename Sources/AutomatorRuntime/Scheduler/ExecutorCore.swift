@@ -88,7 +88,7 @@ extension Executor {
                                leading: [.reference(chunk.reference), .string(request.chunkName.dropFirst().description),
                                          .string(function)],
                                jsonArguments: request.arguments)
-                case .hook:
+                case .hook, .closeHook:
                     try LuaRun(state: sandbox.state, function: try driver("run_hook", of: "incidents"),
                                leading: [.reference(chunk.reference)], jsonArguments: request.arguments)
                 case .reputation, .action, .fetch, .chat:

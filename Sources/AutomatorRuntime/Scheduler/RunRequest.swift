@@ -43,6 +43,10 @@ public enum RunEntry: Sendable, Hashable {
     /// The script gets the incident object made from the first argument as `...` (a global hook
     /// such as `hooks/sla_breach.lua`).
     case hook
+    /// As `hook`, for `hooks/incident_closed.lua`: told apart from the breach's hook (an incident's
+    /// `sla.hook` and `close_hook` are each the last run of theirs), and never stopped by a close
+    /// of its incident, which stops the incident's other runs (`RunService.stop(runsOf:)`).
+    case closeHook
     /// The script returns `integration { ... }`, whose `reputation` function for the first
     /// argument (`ip`, `domain`, `url`, `file`) is called with the second (the indicator) and the
     /// third (its configuration). Not stored: an integration's run lives only as long as a lookup.
@@ -60,11 +64,13 @@ public enum RunEntry: Sendable, Hashable {
     /// The run acts for `actor`, the person who wrote the message.
     case chat(actor: String)
 
-    /// As the store keeps it (`RunRecord.entry`): nil, `playbook:run`, `hook`, `chat:alice`.
+    /// As the store keeps it (`RunRecord.entry`): nil, `playbook:run`, `hook`, `hook:incident_closed`,
+    /// `chat:alice`.
     public init(stored: String?) {
         switch stored {
         case nil: self = .script
         case "hook": self = .hook
+        case "hook:incident_closed": self = .closeHook
         case "reputation": self = .reputation
         case "action": self = .action
         case "fetch": self = .fetch
@@ -78,6 +84,7 @@ public enum RunEntry: Sendable, Hashable {
         case .script: nil
         case .playbook(let function): "playbook:\(function)"
         case .hook: "hook"
+        case .closeHook: "hook:incident_closed"
         case .reputation: "reputation"
         case .action: "action"
         case .fetch: "fetch"

@@ -192,16 +192,23 @@ extension SQLiteStore: IncidentStore {
     private static let selectIncident = """
         SELECT number, title, type, severity, status, owner, labels, fields, details, raw, source, source_ref,
                created_at, updated_at, closed_at, close_reason, playbook, run_id, sla_due_at, sla_breached_at,
-               alert_count FROM incident
+               alert_count, resolution FROM incident
         """
 
     private static func incident(from row: Row) throws -> Incident {
         let number: Int = try row.decode(atIndex: 0)
         let severity: String = try row.decode(atIndex: 3)
         let status: String = try row.decode(atIndex: 4)
+        let resolution: String? = try row.decode(atIndex: 21)
         guard let knownSeverity = Incident.Severity(rawValue: severity),
               let knownStatus = Incident.Status(rawValue: status)
         else { throw StoreError.unknownValue("\(severity)/\(status)", of: "incident INC-\(number)") }
+        let knownResolution = try resolution.map { name in
+            guard let known = Incident.Resolution(rawValue: name) else {
+                throw StoreError.unknownValue(name, of: "incident INC-\(number)")
+            }
+            return known
+        }
         func date(_ index: Int) throws -> Date? {
             (try row.decode(Int64?.self, atIndex: index)).map(Date.init(millisecondsSince1970:))
         }
@@ -211,7 +218,8 @@ extension SQLiteStore: IncidentStore {
                         details: try row.decode(atIndex: 8), raw: try row.decode(atIndex: 9),
                         source: try row.decode(atIndex: 10), sourceRef: try row.decode(atIndex: 11),
                         createdAt: try date(12)!, updatedAt: try date(13), closedAt: try date(14),
-                        closeReason: try row.decode(atIndex: 15), playbook: try row.decode(atIndex: 16),
+                        closeReason: try row.decode(atIndex: 15), resolution: knownResolution,
+                        playbook: try row.decode(atIndex: 16),
                         runID: (try row.decode(String?.self, atIndex: 17)).map(RunID.init),
                         slaDueAt: try date(18), slaBreachedAt: try date(19), alertCount: try row.decode(atIndex: 20))
     }
@@ -248,8 +256,8 @@ extension SQLiteStore: IncidentStore {
                 try db.cachedStatement(sql: """
                     INSERT INTO incident (number, title, type, severity, status, owner, labels, fields, details, raw,
                                           source, source_ref, created_at, updated_at, closed_at, close_reason,
-                                          playbook, run_id, sla_due_at, sla_breached_at, alert_count)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                          playbook, run_id, sla_due_at, sla_breached_at, alert_count, resolution)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """).execute(arguments: [
                         incident.id.number, incident.title, incident.type, incident.severity.rawValue,
                         incident.status.rawValue, incident.owner, StringList.encode(incident.labels), incident.fields,
@@ -258,6 +266,7 @@ extension SQLiteStore: IncidentStore {
                         incident.closedAt?.millisecondsSince1970, incident.closeReason, incident.playbook,
                         incident.runID?.rawValue, incident.slaDueAt?.millisecondsSince1970,
                         incident.slaBreachedAt?.millisecondsSince1970, incident.alertCount,
+                        incident.resolution?.rawValue,
                     ])
             } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
                 return .duplicateIncident(incident.id)
@@ -292,6 +301,7 @@ extension SQLiteStore: IncidentStore {
                     status = ifnull(?, status),
                     closed_at = CASE WHEN ? THEN ? WHEN ? IS NOT NULL THEN NULL ELSE closed_at END,
                     close_reason = CASE WHEN ? THEN ? WHEN ? IS NOT NULL THEN NULL ELSE close_reason END,
+                    resolution = CASE WHEN ? THEN ? WHEN ? IS NOT NULL THEN NULL ELSE resolution END,
                     owner = CASE WHEN ? THEN ? ELSE owner END,
                     labels = ifnull(?, labels), fields = CASE WHEN ? IS NULL THEN fields ELSE json_patch(fields, ?) END,
                     details = ifnull(?, details), playbook = ifnull(?, playbook), run_id = ifnull(?, run_id),
@@ -303,6 +313,7 @@ extension SQLiteStore: IncidentStore {
                     change.title, change.type, change.severity?.rawValue, change.status?.rawValue,
                     closing, change.at.millisecondsSince1970, change.status?.rawValue,
                     closing, change.closeReason, change.status?.rawValue,
+                    closing, change.resolution?.rawValue, change.status?.rawValue,
                     change.owner != nil, change.owner ?? nil,
                     change.labels.map(StringList.encode), change.fieldsPatch, change.fieldsPatch,
                     change.details, change.playbook, change.runID?.rawValue,

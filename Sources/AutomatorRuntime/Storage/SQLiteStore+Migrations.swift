@@ -431,6 +431,12 @@ extension SQLiteStore {
                 ) WITHOUT ROWID;
                 """)
         }
+        // What a closed incident turned out to be (`Incident.Resolution`): true_positive, benign,
+        // false_positive, undetermined. Incidents closed before keep NULL, as those closed without
+        // one. PostgreSQL's v24.
+        migrator.registerMigration("v24") { db in
+            try db.execute(sql: "ALTER TABLE incident ADD COLUMN resolution TEXT")
+        }
         return migrator
     }
 

@@ -112,7 +112,8 @@ extension SQLiteStore: ReportStore {
         var tally = ReportTally()
         var cohort: [Opening] = []
         let rows = try Row.fetchCursor(db, sql: """
-            SELECT number, created_at, closed_at, sla_due_at, sla_breached_at, type, severity, status FROM incident
+            SELECT number, created_at, closed_at, sla_due_at, sla_breached_at, type, severity, status, resolution
+            FROM incident
             WHERE created_at < ? AND (closed_at IS NULL OR closed_at >= ?) ORDER BY number
             """, arguments: [bounds.to, bounds.from])
         while let row = try rows.next() {
@@ -132,7 +133,7 @@ extension SQLiteStore: ReportStore {
                 cohort.append(Opening(number: number, createdAt: createdAt))
             }
             if let closedAt, bounds.contains(closedAt) {
-                tally.closed(day: bounds.days.index(of: closedAt), type: type, severity: severity)
+                tally.closed(day: bounds.days.index(of: closedAt), type: type, severity: severity, resolution: row[8])
             }
         }
         return (tally, cohort)

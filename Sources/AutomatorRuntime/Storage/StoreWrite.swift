@@ -112,7 +112,8 @@ public enum TaskCancellation: Sendable, Hashable {
 /// Which runs `StoreWrite.askToKill` asks to stop.
 public enum RunsToKill: Sendable, Hashable {
     case run(RunID)
-    /// The runs working on the incident (it was closed), but the one that closed it.
+    /// The runs working on the incident (it was closed), but the one that closed it and its close
+    /// hooks' (`RunEntry.closeHook`), which the close started.
     case incident(IncidentID, except: RunID?)
 }
 

@@ -49,8 +49,9 @@ final class PlaybookTestWorld {
         let test = try sandbox.load(source, chunkName: "@\(path)", in: environment)
         let sla = try script("sla.lua", otherwise: "return {}", in: environment)
         let hook = try script("hooks/sla_breach.lua", otherwise: "", in: environment)
+        let closeHook = try script(IncidentClosedHook.path, otherwise: "", in: environment)
         return try sandbox.call(runFile, leading: [.reference(test.reference), .reference(sla.reference),
-                                                   .reference(hook.reference)],
+                                                   .reference(hook.reference), .reference(closeHook.reference)],
                                 jsonArguments: Array("[\(index)]".utf8), limits: limits) { stack, first, count throws(LuaError) in
             guard count > 0, case .table(let names) = try stack.value(at: first) else { return [] }
             return names.array.map { if case .string(let name) = $0 { name.description } else { "?" } }

@@ -437,7 +437,7 @@ extension TestingModule {
 
         -- MARK: Running playbooks
 
-        local policy, global_hook = {}, nil
+        local policy, global_hook, close_hook = {}, nil, nil
         local books = {}
 
         --- Runs the SLA hooks of the incidents whose SLA the virtual clock passed.
@@ -498,9 +498,13 @@ extension TestingModule {
           standing = {}
           for _, action in ipairs(book.approvals or {}) do standing[action] = true end
           playing = id
+          local was_closed = incidents.get(id).status == "closed"
           book.run(incidents.get(id))
-          playing = nil
           standing = {}
+          -- As on the server, a close starts hooks/incident_closed.lua on the closed incident.
+          local after = incidents.get(id)
+          if close_hook and not was_closed and after.status == "closed" then close_hook(after) end
+          playing = nil
           breach_hooks()
           return outcome(id)
         end
@@ -674,10 +678,12 @@ extension TestingModule {
         end
 
         --- Runs the test file `chunk` with its `index`-th test (none for 0); returns the names of
-        --- its tests. `sla` and `hook` are sla.lua and hooks/sla_breach.lua, compiled, or false.
-        local function run_file(chunk, sla, hook, index)
+        --- its tests. `sla`, `hook` and `closed` are sla.lua, hooks/sla_breach.lua and
+        --- hooks/incident_closed.lua, compiled, or false.
+        local function run_file(chunk, sla, hook, closed, index)
           if sla then policy = sla() end
           if hook then global_hook = hook end
+          if closed then close_hook = closed end
           selected = index
           chunk()
           return names

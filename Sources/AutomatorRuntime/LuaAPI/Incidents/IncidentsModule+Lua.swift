@@ -108,19 +108,26 @@ extension IncidentsModule {
           return setmetatable(host.task(self.id, spec), task_class)
         end
 
+        --- Closes the incident: `reason` (required) and `resolution`, what it turned out to be
+        --- (true_positive, benign, false_positive or undetermined).
         function Incident:close(options)
           check(self, "close")
           local reason = type(options) == "table" and options.reason
           if type(reason) ~= "string" or reason == "" then
-            error('inc:close needs a reason, as in inc:close{ reason = "false positive" }', 2)
+            error('inc:close needs a reason, as in inc:close{ reason = "a test mail", resolution = "benign" }', 2)
           end
-          local closed, refusal = pcall(host.close, self.id, reason)
+          for key in pairs(options) do
+            if key ~= "reason" and key ~= "resolution" then
+              error(("inc:close takes reason and resolution, not %s"):format(tostring(key)), 2)
+            end
+          end
+          local closed, refusal = pcall(host.close, self.id, reason, options.resolution)
           if not closed then
             -- Closed by someone else first: their close ends this run, killed (never returns).
             host.closed_first(self.id)
             error(refusal, 0)
           end
-          self.status, self.close_reason = "closed", reason
+          self.status, self.close_reason, self.resolution = "closed", reason, options.resolution
           host.closed(self.id)
         end
 

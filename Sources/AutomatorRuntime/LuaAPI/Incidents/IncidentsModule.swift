@@ -53,12 +53,20 @@ public struct IncidentsModule: HostModule {
             ledger.slaMoved(id, due: Date(timeIntervalSince1970: try call.number(2)))
             return 0
         }
+        // close(id, reason, resolution): with the close hook's run, when the scripts folder has one.
         table.waitingFunction("close") { [unowned(unsafe) state] call in
             var change = IncidentChange(try Self.incident(call, 1), at: ledger.now)
             change.status = .closed
             change.closeReason = try call.string(2).description
-            let write = change.write(by: actor(), closer: state.activeRun?.id)
-            return .write(in: store) { (write, []) }
+            if !call.isNoneOrNil(3) {
+                let name = try call.string(3).description
+                guard let resolution = Incident.Resolution(named: name) else {
+                    throw HostError("resolution must be one of \(Incident.Resolution.names), got \(JSONText.string(name))")
+                }
+                change.resolution = resolution
+            }
+            let (asked, by, closer) = (change, actor(), state.activeRun?.id)
+            return .write(in: store) { () throws(StoreError) in (try ledger.closeNow(asked, by: by, closer: closer), []) }
         }
         // closed(id): after `close` committed, the incident's other runs stop (`IncidentLedger.closed`).
         // Recorded as a lookup is, with the run's next write (its end, most often), not by a commit
@@ -77,7 +85,7 @@ public struct IncidentsModule: HostModule {
         // killed here, as their close ends it (`IncidentLedger.closedFirst`); otherwise it returns.
         table.waitingFunction("closed_first") { [unowned(unsafe) state] call in
             let id = try Self.incident(call, 1)
-            guard let run = state.activeRun?.id else { return .task { [] } }
+            let run = state.activeRun?.id
             return .task {
                 try await ledger.closedFirst(id, under: run)
                 return []

@@ -156,7 +156,7 @@ extension PostgresStore: IncidentStore {
     private static let selectIncident = """
         SELECT number, title, type, severity, status, owner, labels, fields, details, raw, source, source_ref,
                created_at, updated_at, closed_at, close_reason, playbook, run_id, sla_due_at, sla_breached_at,
-               alert_count FROM incident
+               alert_count, resolution FROM incident
         """
 
     private static func incident(from row: PostgresRandomAccessRow) throws -> Incident {
@@ -165,13 +165,20 @@ extension PostgresStore: IncidentStore {
         guard let knownSeverity = Incident.Severity(rawValue: severity),
               let knownStatus = Incident.Status(rawValue: status)
         else { throw StoreError.unknownValue("\(severity)/\(status)", of: "incident INC-\(number)") }
+        let resolution = try row[21].decode(String?.self).map { name in
+            guard let known = Incident.Resolution(rawValue: name) else {
+                throw StoreError.unknownValue(name, of: "incident INC-\(number)")
+            }
+            return known
+        }
         return Incident(id: IncidentID(number), title: try row[1].decode(String.self), type: try row[2].decode(String.self),
                         severity: knownSeverity, status: knownStatus, owner: try row[5].decode(String?.self),
                         labels: try StringList.decode(row[6].decode(String.self)), fields: try row[7].decode(String.self),
                         details: try row[8].decode(String.self), raw: try row[9].decode(String?.self),
                         source: try row[10].decode(String?.self), sourceRef: try row[11].decode(String?.self),
                         createdAt: try row.date(12)!, updatedAt: try row.date(13), closedAt: try row.date(14),
-                        closeReason: try row[15].decode(String?.self), playbook: try row[16].decode(String?.self),
+                        closeReason: try row[15].decode(String?.self), resolution: resolution,
+                        playbook: try row[16].decode(String?.self),
                         runID: try row[17].decode(String?.self).map(RunID.init), slaDueAt: try row.date(18),
                         slaBreachedAt: try row.date(19), alertCount: try row[20].decode(Int.self))
     }
@@ -213,7 +220,7 @@ extension PostgresStore: IncidentStore {
             let inserted = try await session.changes("""
                 INSERT INTO incident (number, title, type, severity, status, owner, labels, fields, details, raw, source,
                                       source_ref, created_at, updated_at, closed_at, close_reason, playbook, run_id,
-                                      sla_due_at, sla_breached_at, alert_count)
+                                      sla_due_at, sla_breached_at, alert_count, resolution)
                 VALUES (\(incident.id.number), \(incident.title), \(incident.type), \(incident.severity.rawValue),
                         \(incident.status.rawValue), \(incident.owner), \(StringList.encode(incident.labels)),
                         \(incident.fields), \(incident.details), \(incident.raw), \(incident.source),
@@ -221,7 +228,7 @@ extension PostgresStore: IncidentStore {
                         \(incident.updatedAt.millisecondsSince1970), \(incident.closedAt?.millisecondsSince1970),
                         \(incident.closeReason), \(incident.playbook), \(incident.runID?.rawValue),
                         \(incident.slaDueAt?.millisecondsSince1970), \(incident.slaBreachedAt?.millisecondsSince1970),
-                        \(incident.alertCount))
+                        \(incident.alertCount), \(incident.resolution?.rawValue))
                 ON CONFLICT (number) DO NOTHING
                 """)
             if inserted == 0 { return .duplicateIncident(incident.id) }
@@ -247,6 +254,8 @@ extension PostgresStore: IncidentStore {
                                      WHEN \(change.status?.rawValue)::text IS NOT NULL THEN NULL ELSE closed_at END,
                     close_reason = CASE WHEN \(closing) THEN \(change.closeReason)
                                         WHEN \(change.status?.rawValue)::text IS NOT NULL THEN NULL ELSE close_reason END,
+                    resolution = CASE WHEN \(closing) THEN \(change.resolution?.rawValue)
+                                      WHEN \(change.status?.rawValue)::text IS NOT NULL THEN NULL ELSE resolution END,
                     owner = CASE WHEN \(change.owner != nil) THEN \(change.owner ?? nil) ELSE owner END,
                     labels = coalesce(\(change.labels.map(StringList.encode)), labels),
                     fields = CASE WHEN \(change.fieldsPatch)::text IS NULL THEN fields

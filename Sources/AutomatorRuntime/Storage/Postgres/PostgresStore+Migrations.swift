@@ -365,6 +365,8 @@ extension PostgresStore {
                 failures integer NOT NULL DEFAULT 0, last_error text
             );
             """),
+        // What a closed incident turned out to be; NULL for those closed before (SQLite's v24).
+        ("v24", "ALTER TABLE incident ADD COLUMN resolution text"),
     ]
 
     /// Indexes the indicators of every incident stored before v3.

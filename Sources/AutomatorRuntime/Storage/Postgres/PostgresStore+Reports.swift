@@ -100,7 +100,7 @@ extension PostgresStore: ReportStore {
                    (SELECT min(at) FROM journal WHERE journal.incident = incident.number
                       AND kind NOT IN ('created', 'alert', 'imported') AND actor NOT IN ('automator', 'script')
                       AND left(actor, 9) <> 'playbook '),
-                   number
+                   number, resolution
             FROM incident
             WHERE (created_at >= \(from) AND created_at < \(to)) OR (closed_at >= \(from) AND closed_at < \(to))
             """)
@@ -120,7 +120,8 @@ extension PostgresStore: ReportStore {
                 if let acted = try row[7].decode(Int64?.self) { tally.acknowledged(after: acted - createdAt) }
             }
             if let closedAt, closedAt >= from, closedAt < to {
-                tally.closed(day: days.index(of: closedAt), type: type, severity: severity)
+                tally.closed(day: days.index(of: closedAt), type: type, severity: severity,
+                             resolution: try row[9].decode(String?.self))
             }
         }
         return tally

@@ -99,7 +99,8 @@ extension PostgresStore {
                 try await session.rows("""
                     UPDATE run SET kill_reason = coalesce(kill_reason, \(reason))
                     WHERE incident = \(incident.number) AND \(unescaped: RunLease.unfinished)
-                      AND id IS DISTINCT FROM \(except?.rawValue) RETURNING id
+                      AND id IS DISTINCT FROM \(except?.rawValue)
+                      AND entry IS DISTINCT FROM \(RunEntry.closeHook.stored) RETURNING id
                     """)
             }
             if case .run(let id) = runs, asked.isEmpty,
