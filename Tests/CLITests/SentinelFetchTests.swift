@@ -99,6 +99,50 @@ struct SentinelFetchTests {
         #expect(await server.waitForExit() == 0)
     }
 
+    @Test("An incident closed here closes its Sentinel incident, classified as it was resolved: by a playbook, and by a person")
+    func closesInSentinel() async throws {
+        let sentinel = try await LoopbackSentinel()
+        defer { sentinel.stop() }
+        let stamp = { (seconds: TimeInterval) in FetchServeTests.stamp(Date().addingTimeInterval(seconds)) }
+        sentinel.publish([Self.incident("other-1", "Rare process", tactics: ["Execution"], modified: stamp(-120)),
+                          Self.incident("other-2", "Odd logon", tactics: ["Execution"], modified: stamp(-60))])
+        let folder = try TemporaryFolder()
+        let server = try await Self.serve(folder, sentinel: sentinel)
+        var tasks: [[String: Any]] = []
+        try #require(try await eventually {
+            tasks = try await server.call("GET", "/api/v1/tasks?status=open").json["tasks"] as? [[String: Any]] ?? []
+            return tasks.count == 2
+        }, "alert triage gives tier 1 each: \(server.log)")
+        let byRef = Dictionary(uniqueKeysWithValues: try await FetchServeTests.incidents(on: server).map {
+            ($0["source_ref"] as? String ?? "", $0["id"] as? String ?? "")
+        })
+
+        // Tier 1 finds the first a false positive: the playbook closes it, the hook closes it in Sentinel.
+        let first = try #require(tasks.first { $0["incident"] as? String == byRef["other-1"] }?["id"] as? String)
+        let answered = try await server.call("POST", "/api/v1/tasks/\(first)/complete",
+                                             body: #"{"answer": "false positive", "by": "alice"}"#)
+        #expect(answered.status == 200, "\(answered.body)")
+        #expect(try await eventually { sentinel.properties(of: "other-1")["status"] as? String == "Closed" }, "\(server.log)")
+        let closed = sentinel.properties(of: "other-1")
+        #expect(closed["classification"] as? String == "FalsePositive"
+            && closed["classificationReason"] as? String == "IncorrectAlertLogic"
+            && (closed["classificationComment"] as? String)?.hasPrefix("Closed in Automator as \(byRef["other-1"] ?? "?"): False positive") == true,
+                "\(closed)")
+
+        // A person closes the second as benign, through the API.
+        let second = byRef["other-2"] ?? "?"
+        let patched = try await server.call("PATCH", "/api/v1/incidents/\(second)",
+                                            body: #"{"status": "closed", "reason": "The admin's logon", "resolution": "benign"}"#)
+        #expect(patched.status == 200, "\(patched.body)")
+        #expect(try await eventually { sentinel.properties(of: "other-2")["classification"] as? String == "BenignPositive" },
+                "\(server.log)")
+        #expect(try await eventually {
+            try await server.journal(second).contains { $0.text.hasPrefix("Closed Microsoft Sentinel incident other-2 too, as BenignPositive") }
+        }, "the hook notes what it closed where")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
     @Test("An application without a role on the workspace fails the fetch, saying which role it needs, and loses nothing")
     func missingRole() async throws {
         let sentinel = try await LoopbackSentinel()
