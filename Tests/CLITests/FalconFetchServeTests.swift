@@ -174,7 +174,7 @@ struct FalconFetchServeTests {
         #expect(incidents.status == 0 && !incidents.stdout.contains("INC-2"), "nothing opened: \(incidents.stdout)")
     }
 
-    @Test("A 401 fails the run and keeps the cursor; a 429 is asked again; one that lasts fails, saying when Falcon takes requests again")
+    @Test("A 401 fails the run and keeps the cursor; a 429 is asked again when Falcon says; one that lasts fails, saying when Falcon takes requests again")
     func failuresKeepTheCursor() async throws {
         let falcon = try await LoopbackFalcon()
         defer { falcon.stop() }
@@ -194,12 +194,13 @@ struct FalconFetchServeTests {
                 "\(refused.stderr)")
         #expect(try await FetchServeTests.fetch("crowdstrike", on: server)["cursor"] as? String == first)
 
-        // `http` asks again after a 429 without Retry-After: the page comes, from the cursor kept.
+        // `http` waits out the X-RateLimit-RetryAfter of a 429 (4 s, past its own retries' pauses)
+        // and asks once more: the page comes, from the cursor kept.
         falcon.fail(.throttledOnce)
         let throttled = try await AutomatorProcess.run(["fetch", "run", "crowdstrike", "--data", data])
         #expect(throttled.status == 0 && throttled.stdout.contains("1 opened an incident"), "\(throttled.stdout)\(throttled.stderr)")
         #expect(falcon.alertFilters.suffix(2) == Array(repeating: "updated_timestamp:>'\(first)'", count: 2),
-                "the 429 and the request asked again")
+                "the 429 and the one request after its reset")
         #expect(try await FetchServeTests.fetch("crowdstrike", on: server)["cursor"] as? String == second)
 
         falcon.fail(.throttled)

@@ -34,7 +34,9 @@ struct StoreCopyTests {
                                     "--title", "Odd login", "--type", "confirm", "--severity", "low"])
             try await Self.expectSuccess(["incident", "create", "--data", data, "--scripts", scripts.path,
                                     "--title", "Printer on fire", "--type", "facilities", "--severity", "high"])
-            try await Self.expectSuccess(["incident", "close", "INC-2", "--data", data, "--reason", "not ours"])
+            // Its own scripts, which have no hook: the default, ./scripts, is the repository's when tests run.
+            try await Self.expectSuccess(["incident", "close", "INC-2", "--data", data, "--scripts", scripts.path,
+                                          "--reason", "not ours"])
             let file = try folder.write("mail.eml", "Subject: win a prize\n\nclick http://bad.example/\n")
             try await Self.expectSuccess(["evidence", "add", "INC-1", file, "--data", data, "--note", "the reported mail"])
             try await Self.expectSuccess(["journal", "checkpoint", "--data", data])

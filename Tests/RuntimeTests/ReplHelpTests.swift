@@ -45,7 +45,7 @@ struct ReplHelpTests {
     func lookups() {
         let help = ReplHelp(typesFile: Self.types)
         #expect(help.lookup("inc:task").text.hasPrefix("Incident:task(options)"))
-        #expect(help.lookup("incidents").text.contains("functions: incidents.complete_task, incidents.create"))
+        #expect(help.lookup("incidents").text.contains("functions: incidents.assign_task, incidents.complete_task, incidents.create"))
         let missing = help.lookup("reputation")
         #expect(!missing.found)
         #expect(missing.text.contains("intel.reputation"), "\(missing.text)")

@@ -41,7 +41,8 @@ public final class LoopbackFalcon: Sendable {
     /// How the alerts query fails, as Falcon answers (`{ errors: [{ code, message }] }`).
     public enum Fault: Sendable {
         case unauthorized
-        /// 429 for the next request, then answers again.
+        /// 429 for the next request and those until the second it names, 4 s on (a client that asks
+        /// again on its own shorter backoff meets 429s until then), then answers again.
         case throttledOnce
         case throttled
     }
@@ -52,6 +53,8 @@ public final class LoopbackFalcon: Sendable {
     private final class Published: Sendable {
         let alerts = Mutex<[String]>([])
         let fault = Mutex<Fault?>(nil)
+        /// The epoch second `throttledOnce`'s window resets.
+        let reset = Mutex<Int?>(nil)
     }
     private let published: Published
 
@@ -87,17 +90,17 @@ public final class LoopbackFalcon: Sendable {
             guard request.headers["authorization"] == "Bearer \(Self.token)" else {
                 return Loopback.json(#"{"errors": [{"code": 401, "message": "access denied, authorization failed"}]}"#, .unauthorized)
             }
+            let now = Int(Date().timeIntervalSince1970)
+            if let reset = published.reset.withLock({ $0 }), now < reset { return Self.throttled(until: reset) }
             switch published.fault.withLock({ fault in defer { if fault == .throttledOnce { fault = nil } }; return fault }) {
             case .unauthorized?:
                 return Loopback.json(#"{"meta": {}, "errors": [{"code": 401, "message": "access denied, authorization failed"}]}"#,
                                  .unauthorized)
-            case .throttledOnce?, .throttled?:
-                var response = Loopback.json(#"{"meta": {}, "errors": [{"code": 429, "message": "API rate limit exceeded."}]}"#,
-                                         .tooManyRequests)
-                response.headers[Loopback.header("X-RateLimit-Limit")] = "6000"
-                response.headers[Loopback.header("X-RateLimit-Remaining")] = "0"
-                response.headers[Loopback.header("X-RateLimit-RetryAfter")] = "\(Int(Date().timeIntervalSince1970) + 1)"
-                return response
+            case .throttledOnce?:
+                published.reset.withLock { $0 = now + 4 }
+                return Self.throttled(until: now + 4)
+            case .throttled?:
+                return Self.throttled(until: now + 1)
             case nil:
                 break
             }
@@ -168,6 +171,16 @@ public final class LoopbackFalcon: Sendable {
     }
 
     public func stop() { server.stop() }
+
+    /// Falcon's 429, saying in `X-RateLimit-RetryAfter` the epoch second it takes requests again.
+    private static func throttled(until reset: Int) -> Response {
+        var response = Loopback.json(#"{"meta": {}, "errors": [{"code": 429, "message": "API rate limit exceeded."}]}"#,
+                                     .tooManyRequests)
+        response.headers[Loopback.header("X-RateLimit-Limit")] = "6000"
+        response.headers[Loopback.header("X-RateLimit-Remaining")] = "0"
+        response.headers[Loopback.header("X-RateLimit-RetryAfter")] = "\(reset)"
+        return response
+    }
 
     private static func filter(_ line: String) -> String { Loopback.query(line)["filter"] ?? "" }
 

@@ -13,9 +13,9 @@
 -- scopes, and Alerts: read for the fetch), and integrations.crowdstrike.base_url for another cloud
 -- (https://api.eu-1.crowdstrike.com...).
 -- Errors are { errors = { { code, message } } }. Falcon answers too many requests with a 429 that
--- says when to ask again in X-RateLimit-RetryAfter (epoch seconds), not Retry-After: `http` asks
--- again after its own short pauses, and a 429 that outlasts them fails the fetch, which keeps its
--- cursor and is tried again after its pause.
+-- says when to ask again in X-RateLimit-RetryAfter (epoch seconds), not Retry-After: `http` waits
+-- until then (a minute at most) and asks again, and a 429 that outlasts its tries fails the fetch,
+-- which keeps its cursor and is tried again after its pause.
 --
 -- The fetch: every minute, the alerts updated since the last one seen go through
 -- scripts/mappers/crowdstrike.lua, as an alert posted to POST /api/v1/ingest/crowdstrike would, and

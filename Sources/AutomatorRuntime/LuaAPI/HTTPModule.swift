@@ -179,9 +179,10 @@ public struct HTTPModule: HostModule {
                     continue
                 }
                 let status = response.status.code
-                // A 429 without Retry-After may say when its window resets instead (Okta's).
+                // A 429 without Retry-After may say when its window resets instead (Okta's, Falcon's).
                 let retryAfter = RetryAfter.wait(response.headers.first(name: "retry-after"), logger: logger)
-                    ?? (status == 429 ? RetryAfter.reset(response.headers.first(name: "x-rate-limit-reset")) : nil)
+                    ?? (status == 429 ? RetryAfter.reset(response.headers.first(name: "x-rate-limit-reset")
+                        ?? response.headers.first(name: "x-ratelimit-retryafter")) : nil)
                 // A lookup does not sleep out a 429's Retry-After past its call's timeout: its
                 // integration pauses for that long instead, and the lookup answers now (a
                 // Retry-After of a minute held the chat message that met it two minutes, over its

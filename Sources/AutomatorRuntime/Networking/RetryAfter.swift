@@ -27,7 +27,8 @@ enum RetryAfter {
     }
 
     /// The wait until `header`, the epoch second at which a rate-limit window resets, from `now`:
-    /// Okta's `X-Rate-Limit-Reset`, which its 429 carries instead of a `Retry-After`. Zero for a
+    /// Okta's `X-Rate-Limit-Reset` and CrowdStrike Falcon's `X-RateLimit-RetryAfter`, which their
+    /// 429s carry instead of a `Retry-After`. Zero for a
     /// second already past; nil when there is no header or it is not a number.
     static func reset(_ header: String?, now: Date = Date()) -> Duration? {
         guard let header, let epoch = Double(header.trimmingCharacters(in: .whitespaces)), epoch.isFinite else {
