@@ -6,13 +6,13 @@ import Testing
 struct IncidentImportCommandTests {
     /// TheHive's closed incidents from March: the second line has no close.
     static let history = """
-        {"title": "Phishing reported by jdoe", "type": "phishing", "severity": "high", "source": "thehive", "source_ref": "~1", "created_at": "2026-03-02T09:14:00Z", "responded_at": "2026-03-02T09:40:00Z", "closed_at": "2026-03-02T13:05:00Z", "close_reason": "resolved"}
+        {"title": "Phishing reported by jdoe", "type": "phishing", "severity": "high", "source": "thehive", "source_ref": "~1", "created_at": "2026-03-02T09:14:00Z", "responded_at": "2026-03-02T09:40:00Z", "closed_at": "2026-03-02T13:05:00Z", "close_reason": "resolved", "resolution": "false_positive"}
         {"title": "Still open there", "type": "phishing", "severity": "low", "source": "thehive", "source_ref": "~2", "created_at": "2026-03-03T10:00:00Z"}
         {"title": "Beaconing from web-03", "type": "malware", "severity": "critical", "source": "thehive", "source_ref": "~3", "created_at": "2026-03-04T08:00:00Z", "closed_at": "2026-03-04T11:00:00Z", "close_reason": "reimaged"}
 
         """
 
-    @Test("On a folder: the summary, the refused line by its number and exit 1; again, nothing new; the journal says imported")
+    @Test("On a folder: the summary, the refused line by its number and exit 1; again, nothing new; the journal says imported; a resolution is kept")
     func onAFolder() async throws {
         let folder = try TemporaryFolder()
         let data = folder.url.appendingPathComponent("data").path
@@ -29,6 +29,17 @@ struct IncidentImportCommandTests {
             as? [[String: Any]])
         #expect(journal.first?["kind"] as? String == "imported", "\(shown.stdout)")
         #expect((journal.first?["text"] as? String)?.hasPrefix("imported from \(file): thehive ~3") == true)
+
+        // What TheHive said it was: kept, so that reports count the false positives of before.
+        let phishing = try await AutomatorProcess.run(["incident", "show", "INC-1", "--data", data, "--json"])
+        let incident = try #require(try JSONSerialization.jsonObject(with: Data(phishing.stdout.utf8)) as? [String: Any])
+        #expect(incident["resolution"] as? String == "false_positive", "\(phishing.stdout)")
+        #expect((incident["journal"] as? [[String: Any]])?.last?["text"] as? String == "closed as false_positive: resolved")
+        let unknown = try await AutomatorProcess.run(["incident", "import", "-", "--data", data], input: Self.history
+            .replacingOccurrences(of: #""source_ref": "~1""#, with: #""source_ref": "~9""#)
+            .replacingOccurrences(of: #""false_positive""#, with: #""duplicate""#))
+        #expect(unknown.status == 1 && unknown.stdout.contains(#"line 1: "resolution": one of "#)
+            && unknown.stdout.contains(#"expected, got "duplicate""#), "\(unknown.stdout)")
     }
 
     @Test("Two imports of one file at once, with no server: both finish, each incident is there once")

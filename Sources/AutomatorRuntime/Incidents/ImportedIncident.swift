@@ -8,7 +8,7 @@ import Foundation
 /// {"title": "Phishing reported by jdoe", "type": "phishing", "severity": "high",
 ///  "source": "thehive", "source_ref": "~40964184", "created_at": "2026-03-02T09:14:00Z",
 ///  "responded_at": "2026-03-02T09:40:00Z", "closed_at": "2026-03-02T13:05:00Z",
-///  "close_reason": "resolved: sender blocked"}
+///  "close_reason": "resolved: sender blocked", "resolution": "true_positive"}
 /// ```
 ///
 /// Only closed incidents: an open case is worked here, so it is opened with `incident create`,
@@ -24,8 +24,11 @@ struct ImportedIncident: Sendable {
     var respondedAt: Date?
     var closedAt: Date
     var closeReason: String
+    /// What it turned out to be, where the other tool says (TheHive's `resolutionStatus`, XSOAR's
+    /// close reason): reports count the false positives of the months before automator too.
+    var resolution: Incident.Resolution?
 
-    static let historyFields = ["created_at", "responded_at", "closed_at", "close_reason"]
+    static let historyFields = ["created_at", "responded_at", "closed_at", "close_reason", "resolution"]
     static let example = #"{"title": "...", "type": "phishing", "severity": "high", "source": "thehive", "#
         + #""source_ref": "~40964184", "created_at": "2026-03-02T09:14:00Z", "closed_at": "2026-03-02T13:05:00Z", "#
         + #""close_reason": "resolved"}"#
@@ -73,6 +76,12 @@ struct ImportedIncident: Sendable {
             throw .invalid("close_reason", "required: why it was closed, a non-empty string (\"false positive\")")
         }
         closeReason = reason
+        switch object["resolution"] {
+        case nil, is NSNull: resolution = nil
+        case let name as String: resolution = try IncidentChange.resolution(named: name)
+        case let other?:
+            throw .invalid("resolution", "one of \(Incident.Resolution.names) expected, got \(IncidentDraft.kind(of: other))")
+        }
     }
 
     private static let fractional = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
@@ -91,6 +100,7 @@ struct ImportedIncident: Sendable {
         incident.updatedAt = closedAt
         incident.closedAt = closedAt
         incident.closeReason = closeReason
+        incident.resolution = resolution
         if let (sla, _) = policy.sla(type: incident.type, severity: incident.severity, playbook: nil) {
             incident.slaDueAt = createdAt.addingTimeInterval(sla).roundedToMilliseconds
         }
@@ -111,7 +121,8 @@ struct ImportedIncident: Sendable {
             entries.append(JournalEntry(incident: id, at: respondedAt, actor: source, kind: .note,
                                         text: "first response in \(source)"))
         }
-        entries.append(JournalEntry(incident: id, at: closedAt, actor: source, kind: .closed, text: "closed: \(closeReason)"))
+        entries.append(JournalEntry(incident: id, at: closedAt, actor: source, kind: .closed,
+                                    text: "closed" + (resolution.map { " as \($0.rawValue)" } ?? "") + ": \(closeReason)"))
         return entries
     }
 }
