@@ -91,7 +91,7 @@ public final class TaskNotices: Sendable {
         for task in try await tasks.listTasks(TaskQuery(after: TaskID(told), limit: Self.batch)) {
             // Answered or cancelled before the look: nobody is to be told of it any more.
             if task.status == .open {
-                try await post("📋 \(task.id) for \(task.owner ?? "anyone") on \(task.incident)" + Self.due(task) + ": "
+                try await post("📋 \(task.id) for \(Self.owner(task)) on \(task.incident)" + Self.due(task) + ": "
                     + Defanging.text(task.title) + ". " + Self.howToAnswer(task), about: task, settings)
             }
             try await chat.store.setChatState(Self.toldKey, to: String(task.id.number))
@@ -104,7 +104,7 @@ public final class TaskNotices: Sendable {
         else { return }
         let query = TaskQuery(status: .open, dueBefore: now, dueAfter: Date(millisecondsSince1970: until), limit: Self.batch)
         for task in try await tasks.listTasks(query) {
-            try await post("⏰ \(task.id) for \(task.owner ?? "anyone") on \(task.incident) is overdue" + Self.due(task)
+            try await post("⏰ \(task.id) for \(Self.owner(task)) on \(task.incident) is overdue" + Self.due(task)
                 + ": " + Defanging.text(task.title) + ". " + Self.howToAnswer(task)
                 + " Someone else to do it? !task assign \(task.id) NAME", about: task, settings)
             if let due = task.dueAt {
@@ -130,6 +130,9 @@ public final class TaskNotices: Sendable {
     private static func due(_ task: IncidentTask) -> String {
         task.dueAt.map { " (due " + ReportText.time($0, in: .gmt) + ")" } ?? ""
     }
+
+    /// Who is asked, defanged: an owner made of alert data (an e-mail address) would be a link.
+    private static func owner(_ task: IncidentTask) -> String { task.owner.map(Defanging.text) ?? "anyone" }
 
     private static func howToAnswer(_ task: IncidentTask) -> String {
         let answer = task.choices.isEmpty ? "" : " " + task.choices.map(Defanging.text).joined(separator: "|")
