@@ -50,8 +50,24 @@ final class ScriptEvaluator: @unchecked Sendable {
     }
 
     /// A declaration kept to be called again (a playbook's `match`, a mapper).
-    struct Declaration: @unchecked Sendable {
+    ///
+    /// Its holder (the catalog, any caller that drops one) lets it go on whatever thread it runs
+    /// on, and freeing its registry slot is a write to the Lua state: it is freed on the queue,
+    /// as every other use of the state is. Freed in place, beside a call on the queue, it
+    /// corrupted the state (a Lua panic that aborted serve under 256 ingests at once).
+    final class Declaration: @unchecked Sendable {
         fileprivate let reference: LuaReference
+        private let queue: DispatchQueue
+
+        fileprivate init(reference: LuaReference, queue: DispatchQueue) {
+            self.reference = reference
+            self.queue = queue
+        }
+
+        deinit {
+            nonisolated(unsafe) let reference = reference  // handed to the queue, its one user from now on
+            queue.async { withExtendedLifetime(reference) {} }
+        }
     }
 
     /// Loads a file that must return `playbook { ... }` or `mapper { ... }`; returns what it
@@ -67,7 +83,7 @@ final class ScriptEvaluator: @unchecked Sendable {
                 let json = stack.bytes(at: first).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
                 lua_pushvalue(stack.L, first + 1)
                 lua_xmove(stack.L, sandbox.state.L, 1)
-                return (json, Declaration(reference: sandbox.state.reference()))
+                return (json, Declaration(reference: sandbox.state.reference(), queue: queue))
             }
         }
     }
