@@ -15,6 +15,9 @@ or ended for that long):
   installed and allowed to attach);
 - kills the command and everything it started, and exits 124, as timeout(1) does.
 
+When the test process ends while tests are running (a crash), it names them last, where CI's
+tail of the log shows them.
+
 Otherwise it exits with the command's status. The test output itself is not touched: it goes
 to the terminal (or CI's log) as it would without the watchdog.
 """
@@ -89,6 +92,13 @@ def watch(child: subprocess.Popen, events: str, limit: float) -> int:
                 elif tests.get(test, {}).get("kind") != "suite":
                     running[test] = last_event
         if status is not None:
+            if running:
+                # The test process died under them (a crash: its report scrolls far above, and CI
+                # shows only the end of the log), so the end of the log names them.
+                how = f"signal {-status}" if status < 0 else f"status {status}"
+                say(f"the tests ended ({how}) while {len(running)} test(s) ran:")
+                for test in running:
+                    say(f"  {describe(test, tests)}")
             return status
         now = time.monotonic()
         overdue = [test for test, started in running.items() if now - started > limit]

@@ -109,6 +109,21 @@ struct TestWatchdogTests {
             """), "\(result.stderr)")
     }
 
+    @Test("A test process that dies under a test (a crash) is followed by the test's name, the last lines CI shows")
+    func crashedTest() async throws {
+        let folder = try TemporaryFolder()
+        let result = try await Self.run(limit: "60", events: [Self.suite, Self.test, Self.event("testStarted", "FakeTests.Locks"),
+                                                            Self.event("testStarted")],
+                                        then: "echo 'Fatal error: Index out of range' >&2; exit 1", in: folder)
+        #expect(result.status == 1, "the command's own status: \(result.stderr)")
+        #expect(result.stderr.hasSuffix("""
+            Fatal error: Index out of range
+            test-watchdog: the tests ended (status 1) while 1 test(s) ran:
+            test-watchdog:   FakeTests.Locks/hangs()/Locks.swift:7:6 "Hangs on a lock" at Tests/FakeTests/Locks.swift:7
+
+            """), "\(result.stderr)")
+    }
+
     @Test("Tests that end within the limit: the watchdog says nothing and exits with the command's status")
     func testsThatEnd() async throws {
         let folder = try TemporaryFolder()
