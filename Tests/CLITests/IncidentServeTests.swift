@@ -577,7 +577,7 @@ struct IncidentServeTests {
         }
         #expect(questions.count == 1 && questions[0]["posted"] as? Bool == false && questions[0]["incident"] as? String == id,
                 "\(questions)")
-        let question = try #require(questions[0]["id"] as? String)
+        let question = try #require(questions.first?["id"] as? String)
         #expect(asked.count == 1 && asked[0].text.contains("not posted (no chat network is configured)")
             && asked[0].text.contains("automator question answer \(question) CHOICE"), "\(asked)")
 

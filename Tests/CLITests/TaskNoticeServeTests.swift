@@ -60,7 +60,8 @@ struct TaskNoticeServeTests {
         let told = try await Self.posts(slack) { $0.count >= 3 }
         #expect(told.count == 3, "\(told)")
         let given = told.filter { !$0.contains("overdue") }
-        #expect(given.count == 2 && given[0].hasPrefix("C0SOC 📋 T-1 for tier1 on INC-1 (due ")
+        try #require(given.count == 2, "\(given)")
+        #expect(given[0].hasPrefix("C0SOC 📋 T-1 for tier1 on INC-1 (due ")
             && given[0].hasSuffix(" UTC): Ask the reporter about hxxp://evil[.]example/login. Answer: !task done T-1 yes|no"),
                 "\(given)")
         #expect(given[1].hasPrefix("G0OPS 📋 T-2 for tier2 on INC-1 (due ") && given[1].hasSuffix(" UTC): Reimage the laptop. "

@@ -125,7 +125,7 @@ struct ActionRaisedErrorTests {
             """, on: incident)
         #expect(ended.status == .completed, "\(ended.error ?? "")")
         let results = try #require(try JSONSerialization.jsonObject(with: Data((ended.result ?? "").utf8)) as? [Any])
-        #expect(results.count == 8, "\(results)")
+        try #require(results.count == 8, "\(results)")
         #expect(results.prefix(6).map { "\($0)" } == ["true", "table", "quota", "30", "403", "Bearer [secret]"],
                 "the echoed header is blanked before the script sees it: \(results)")
         #expect(results.last as? String == "true", "a failed action is an outcome, not an error pcall catches")

@@ -98,7 +98,7 @@ struct IncidentClosedHookTests {
         #expect(try await desk.hookEnded(id).status == .completed)
         #expect(try await desk.notes(id) == ["hook saw false_positive, a test mail, closed at a time"])
         let runs = try await desk.hookRuns(id)
-        #expect(runs.count == 1)
+        try #require(runs.count == 1, "\(runs)")
         let journal = try await desk.service.store.journal(of: id).map(\.text)
         #expect(journal.contains("closed as false_positive: a test mail"), "\(journal)")
         #expect(journal.filter { $0 == "hooks/incident_closed.lua started: run \(runs[0].id)" }.count == 1, "\(journal)")
