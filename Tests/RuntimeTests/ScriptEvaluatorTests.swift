@@ -35,4 +35,30 @@ struct ScriptEvaluatorTests {
         }
         await store.close()
     }
+
+    @Test("An evaluator let go while its declarations are let go on other threads: the state is freed once, after all")
+    func letGoTogether() async throws {
+        let folder = try ScratchFolder()
+        let store = try SQLiteStore(folder: folder.path + "/data")
+        let modules: [any HostModule] = [JSONModule(), IncidentsModule(ledger: IncidentLedger(store: store))]
+        // `automator run --incident` lets its catalog go at exit: the evaluator with it, and the
+        // declarations, whose frees the queue had not run yet. Each let go at once on the pool.
+        for round in 0..<400 {
+            var evaluator: ScriptEvaluator? = try ScriptEvaluator(modules: modules)
+            var declarations: [ScriptEvaluator.Declaration] = []
+            for _ in 0..<20 {
+                declarations.append(try await evaluator!.declaration("mapper", source: Self.mapper, path: "mappers/mailgw.lua").1)
+            }
+            let kept = declarations.removeLast()
+            let mapped = try await evaluator!.call("map", on: kept, json: #"[{"subject":"Invoice \#(round)"}]"#)
+            #expect(mapped.contains("Invoice \(round)"), "\(mapped)")
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { [declarations] in withExtendedLifetime(declarations) {} }
+                group.addTask { [kept] in withExtendedLifetime(kept) {} }
+                declarations = []
+                evaluator = nil
+            }
+        }
+        await store.close()
+    }
 }

@@ -49,6 +49,13 @@ final class ScriptEvaluator: @unchecked Sendable {
         }
     }
 
+    deinit {
+        // The state's own references are let go on the queue too, after the declarations let go
+        // before: let go here, on the caller's thread, they raced those (a double free at exit).
+        nonisolated(unsafe) let held = (sandbox, inspector, declared)
+        queue.async { withExtendedLifetime(held) {} }
+    }
+
     /// A declaration kept to be called again (a playbook's `match`, a mapper).
     ///
     /// Its holder (the catalog, any caller that drops one) lets it go on whatever thread it runs
