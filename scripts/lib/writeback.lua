@@ -16,8 +16,9 @@
 --   - the other alerts of the Defender incident (`fields.defender_incident`) are incidents of
 --     their own here, each resolved when it closes, and the Defender incident is Defender's own
 --     to resolve;
---   - an incident that came closed from Sentinel (labelled closed_in_sentinel) was closed there
---     already, with someone's classification: it is left as it is.
+--   - an incident that came closed from Sentinel or Falcon (labelled closed_in_sentinel,
+--     closed_in_falcon: closed there by someone, or by this file's close of an earlier incident,
+--     which the fetch reads as an update) was closed there already: it is left as it is.
 -- The Jira issues are those jira.create_issue opened on the incident (its action history), but
 -- for those a jira.close_issue of it closed already (an incident reopened and closed again) and
 -- not undone since. An issue someone else filed about the incident is theirs to close.
@@ -41,12 +42,13 @@ local DEFENDER = {
 -- What a true positive of these types was, in Defender's words (its alertDetermination).
 local DETERMINATION = { malware = "malware", phishing = "phishing" }
 
--- For each source written back to: its action, its name for people, the action's parameters, and
--- which of them says how it was classified there. Falcon has no field for it: close_alert tags the
--- alert automator/RESOLUTION.
+-- For each source written back to: its action, its name for people, the action's parameters,
+-- which of them says how it was classified there (Falcon has no field for it: close_alert tags the
+-- alert automator/RESOLUTION), and the label its mapper gives what came closed from there.
 local SOURCES = {
   sentinel = {
     action = "sentinel.close_incident", where = "Microsoft Sentinel", what = "incident", as = "classification",
+    closed_there = "closed_in_sentinel",
     params = function(inc, comment)
       return { incident = inc.source_ref, classification = SENTINEL[inc.resolution] or SENTINEL.undetermined,
                comment = comment }
@@ -62,6 +64,7 @@ local SOURCES = {
   },
   crowdstrike = {
     action = "crowdstrike.close_alert", where = "CrowdStrike Falcon", what = "alert", as = "resolution",
+    closed_there = "closed_in_falcon",
     params = function(inc, comment)
       return { alert = inc.source_ref, resolution = inc.resolution or "undetermined", comment = comment }
     end,
@@ -121,7 +124,7 @@ end
 --- when there is nothing to close (see writeback.closed).
 local function close_source(inc, comment)
   local source = SOURCES[inc.source]
-  if not source or not inc.source_ref or has(inc.labels, "closed_in_sentinel") then return nil end
+  if not source or not inc.source_ref or has(inc.labels, source.closed_there) then return nil end
   if not actions.available(source.action) then return nil end
   local target = ("%s %s %s"):format(source.where, source.what, inc.source_ref)
   local others = others_open(inc)
@@ -138,7 +141,7 @@ end
 --- opened. Returns the actions done, and the sentences for the incident's journal as one note:
 --- what was closed where, what was not and why (another incident here still stands for the
 --- source, the service refused, an approver said no). The note is nil when there is nothing to
---- close: the incident came from elsewhere and opened no issue, came closed from Sentinel, or the
+--- close: the incident came from elsewhere and opened no issue, came closed from its source, or the
 --- integrations are not set up.
 function writeback.closed(inc)
   if inc.status ~= "closed" then error(("writeback.closed: %s is %s, not closed"):format(inc.id, inc.status), 2) end
