@@ -10,7 +10,7 @@
 --        -> 200 { meta = { pagination = { offset, limit, total } }, resources = { COMPOSITE_ID... } }
 --   POST /alerts/entities/alerts/v2  { composite_ids = { ... } }     -> 200 { resources = { ALERT... } }
 --   PATCH /alerts/entities/alerts/v3 { composite_ids = { ... }, action_parameters = { { name, value }... } }
---        -> 200 { meta = { writes = { resources_affected } } }   (FalconPy's update_alerts_v3)
+--        -> 200 { meta, errors = {} }                       (FalconPy's update_alerts_v3)
 -- Set FALCON_CLIENT_ID and FALCON_CLIENT_SECRET (an API client with the Hosts: read and write
 -- scopes, Alerts: read for the fetch, Alerts: write for close_alert), and
 -- integrations.crowdstrike.base_url for another cloud (https://api.eu-1.crowdstrike.com...).
