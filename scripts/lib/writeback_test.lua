@@ -104,15 +104,21 @@ test("an incident from elsewhere, or closed in Sentinel already, is not written 
   expect.equal({ #closed_there.actions, said_there }, { 0, nil })
 end)
 
-test("while another open incident stands for the same Sentinel incident, it stays open there", function()
-  -- The update that got more severe opened an incident of its own with the same reference.
-  local worse = incident(mapped(sentinel, "sentinel", sentinel_incident()))
+test("while another open incident stands for the same Sentinel incident or Falcon alert, it stays open there", function()
+  local sources = {
+    { mapper = sentinel, name = "sentinel", alert = sentinel_incident, target = "Microsoft Sentinel incident " .. SENTINEL_NAME },
+    { mapper = crowdstrike, name = "crowdstrike", alert = falcon_alert, target = "CrowdStrike Falcon alert " .. FALCON_ID },
+  }
+  for _, source in ipairs(sources) do
+    -- The update that got more severe opened an incident of its own with the same reference.
+    local worse = incident(mapped(source.mapper, source.name, source.alert()))
 
-  local result, said = close(mapped(sentinel, "sentinel", sentinel_incident()), "Done.", "true_positive")
+    local result, said = close(mapped(source.mapper, source.name, source.alert()), "Done.", "true_positive")
 
-  expect.equal(#result.actions, 0)
-  expect.equal(said, ("Microsoft Sentinel incident %s stays open: %s still stands for it here, and the last of them "
-                      .. "to close closes it."):format(SENTINEL_NAME, worse.id))
+    expect.equal(#result.actions, 0)
+    expect.equal(said, ("%s stays open: %s still stands for it here, and the last of them to close closes it.")
+      :format(source.target, worse.id))
+  end
 end)
 
 test("a refusal is said, for people to close it by hand", function()
@@ -148,16 +154,6 @@ test("a Falcon alert is closed, the resolution carried for its tag, with why", f
     resolutions[#resolutions + 1] = closed.actions[#closed.actions].params.resolution
   end
   expect.equal(resolutions, { "true_positive", "benign", "undetermined", "undetermined" })
-end)
-
-test("while another open incident stands for the same Falcon alert, it stays open there", function()
-  local worse = incident(mapped(crowdstrike, "crowdstrike", falcon_alert()))
-
-  local result, said = close(mapped(crowdstrike, "crowdstrike", falcon_alert()), "Done.", "benign")
-
-  expect.equal(#result.actions, 0)
-  expect.equal(said, ("CrowdStrike Falcon alert %s stays open: %s still stands for it here, and the last of them "
-                      .. "to close closes it."):format(FALCON_ID, worse.id))
 end)
 
 test("the Jira issue an incident opened is closed with it, with why, whatever its source", function()
