@@ -336,7 +336,7 @@ struct WriteBackActionTests {
                 "\(unknown.stderr)")
         let linear = try await AutomatorProcess.run(close("SEC-7"))
         #expect(linear.status == 1 && linear.stderr.contains("Jira, close: no transition of SEC-7 leads to a done status; it "
-            + "offers Start Progress (to In Progress)"), "\(linear.stderr)")
+            + "offers Start Progress (to In Progress): move it in Jira"), "\(linear.stderr)")
         jira.mayTransition(false)
         let forbidden = try await AutomatorProcess.run(close("SEC-7"))
         #expect(forbidden.status == 1 && forbidden.stderr.contains("it offers none to this account (give it the project's "

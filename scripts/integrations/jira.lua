@@ -85,9 +85,12 @@ local function transition_to(config, issue, what, fits, wanted)
     if fits(transition) then return transition end
     names[#names + 1] = ("%s (to %s)"):format(transition.name, transition.to.name)
   end
-  error(("Jira, %s: no transition of %s leads to %s; it offers %s"):format(what, issue, wanted,
-    #names > 0 and table.concat(names, ", ") or "none to this account (give it the project's Transition issues "
-      .. "permission)"), 0)
+  if #names == 0 then
+    error(("Jira, %s: no transition of %s leads to %s; it offers none to this account (give it the project's "
+           .. "Transition issues permission)"):format(what, issue, wanted), 0)
+  end
+  error(("Jira, %s: no transition of %s leads to %s; it offers %s: move it in Jira"):format(what, issue, wanted,
+    table.concat(names, ", ")), 0)
 end
 
 --- Moves `issue` through `transition`, with `comment` when given.
