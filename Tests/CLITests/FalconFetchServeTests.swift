@@ -4,18 +4,28 @@ import Testing
 
 /// `scripts/integrations/crowdstrike.lua`'s fetch on `automator serve`, against a loopback Falcon
 /// Alerts API: alerts become incidents through `scripts/mappers/crowdstrike.lua`, page after page
-/// from the cursor, a dry run stores nothing and keeps the cursor, and a 401 or a 429 keeps it too.
+/// from the cursor, a dry run stores nothing and keeps the cursor, and a 401 or a 429 keeps it too;
+/// an incident closed here closes its alert there, and the Jira issue it opened.
 /// The fetch runs every hour here: after the first, at the start, only `automator fetch run` runs it.
 @Suite("Integrations fetch alerts: CrowdStrike Falcon on automator serve", .serialized, .timeLimit(.minutes(3)))
 struct FalconFetchServeTests {
     /// `serve` on `folder`'s data with crowdstrike.lua set up for `falcon`, three alerts a page, its
-    /// fetch on (`fetch: true`, as crowdstrike.lua's is opt-in) unless `fetch` says otherwise.
-    static func serve(_ folder: TemporaryFolder, falcon: LoopbackFalcon, fetch: Bool = true) async throws -> ServerProcess {
+    /// fetch on (`fetch: true`, as crowdstrike.lua's is opt-in) unless `fetch` says otherwise; and
+    /// jira.lua for `jira`, with `playbooks` (file name to source) beside the shipped ones, when given.
+    static func serve(_ folder: TemporaryFolder, falcon: LoopbackFalcon, fetch: Bool = true, jira: LoopbackJira? = nil,
+                      playbooks: [String: String] = [:]) async throws -> ServerProcess
+    {
         let scripts = try FetchServeTests.scripts(in: folder, fetching: "crowdstrike", every: "1h")
-        let settings = falcon.settings.sorted { $0.key < $1.key }.map { #"\#($0.key): "\#($0.value)""# }
+        for (name, source) in playbooks {
+            try source.write(to: scripts.appendingPathComponent("playbooks/\(name)"), atomically: true, encoding: .utf8)
+        }
+        let settings = { (values: [String: String]) in
+            values.sorted { $0.key < $1.key }.map { #"\#($0.key): "\#($0.value)""# }.joined(separator: ", ")
+        }
         let config = try folder.write("automator.yml", """
             integrations:
-              crowdstrike: { \(settings.joined(separator: ", ")), page_size: "3"\(fetch ? ", fetch: true" : "") }
+              crowdstrike: { \(settings(falcon.settings)), page_size: "3"\(fetch ? ", fetch: true" : "") }
+            \(jira.map { "  jira: { \(settings($0.settings)) }" } ?? "")
             """)
         return try await ServerProcess.start(data: folder.url.appendingPathComponent("data"), scripts: scripts,
                                              arguments: ["--executors", "1", "--config", config])
@@ -210,6 +220,63 @@ struct FalconFetchServeTests {
                 "\(limited.stderr)")
         #expect(try await FetchServeTests.fetch("crowdstrike", on: server)["cursor"] as? String == second)
         #expect(try await FetchServeTests.incidents(on: server).count == 2)
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    /// A team's own playbook: a Jira issue for each Falcon alert it triages (none for one Falcon closed).
+    static let ticketed = """
+        local has = require("lib.values").has
+        return playbook {
+          name = "Ticketed",
+          match = function(inc) return inc.type == "crowdstrike_alert" and not has(inc.labels, "closed_in_falcon") end,
+          run = function(inc)
+            local issue = assert(actions.run("jira.create_issue", { summary = inc.title }, { incident = inc }))
+            inc:note("Filed " .. issue.result.key)
+          end,
+        }
+        """
+
+    @Test("An incident closed here closes its Falcon alert, tagged as resolved, and the Jira issue it opened; the fetch reads the alert closed, and triage closes that at once")
+    func closesInFalconAndJira() async throws {
+        let falcon = try await LoopbackFalcon()
+        defer { falcon.stop() }
+        let jira = try await LoopbackJira()
+        defer { jira.stop() }
+        falcon.publish([Self.alert("cid:ind:ticket", updated: FetchServeTests.stamp(Date().addingTimeInterval(-60)))])
+        let folder = try TemporaryFolder()
+        let server = try await Self.serve(folder, falcon: falcon, jira: jira, playbooks: ["ticketed.lua": Self.ticketed])
+        // Required: the close below must come after the issue's action was recorded on the incident.
+        try #require(try await eventually { try await server.journal("INC-1").contains { $0.text == "Filed SEC-1" } },
+                     "\(server.log)")
+
+        let patched = try await server.call("PATCH", "/api/v1/incidents/INC-1",
+                                            body: #"{"status": "closed", "reason": "The admin's inventory script", "resolution": "false_positive"}"#)
+        #expect(patched.status == 200, "\(patched.body)")
+        #expect(try await eventually { jira.issue("SEC-1")?.status == "Done" && falcon.alert("cid:ind:ticket")?["status"] as? String == "closed" },
+                "\(server.log)")
+        let alert = falcon.alert("cid:ind:ticket") ?? [:]
+        #expect(alert["tags"] as? [String] == ["automator/false_positive"]
+            && alert["comments"] as? [String] == ["Closed in Automator as INC-1: The admin's inventory script"], "\(alert)")
+        #expect(jira.issue("SEC-1")?.comments == ["Closed in Automator as INC-1: The admin's inventory script"])
+        var said = ""
+        #expect(try await eventually {
+            said = try await server.journal("INC-1").last { $0.kind == "note" }?.text ?? ""
+            return said.hasPrefix("Closed CrowdStrike Falcon alert cid:ind:ticket too, as false_positive (ACT-")
+                && said.contains(". Closed Jira issue SEC-1 too (ACT-")
+        }, "the hook notes what it closed where: \(said)")
+
+        // Closing it changed the alert: the next fetch reads it, closed, and triage closes it at once,
+        // with no second ticket and no second close in Falcon.
+        let fetched = try await AutomatorProcess.run(["fetch", "run", "crowdstrike", "--data", server.data.path])
+        #expect(fetched.status == 0 && fetched.stdout.contains("1 opened an incident"), "\(fetched.stdout)\(fetched.stderr)")
+        var echo: [String: Any] = [:]
+        #expect(try await eventually {
+            echo = try await server.call("GET", "/api/v1/incidents/INC-2").json
+            return (echo["close_hook"] as? [String: Any])?["status"] as? String == "completed"
+        }, "its close hook ran to its end: \(echo)\(server.log)")
+        #expect(echo["close_reason"] as? String == "Closed in CrowdStrike Falcon already (no classification given).", "\(echo)")
+        #expect(falcon.received.lines.filter { $0.hasPrefix("PATCH ") }.count == 1 && jira.labels.count == 1)
         server.terminate()
         #expect(await server.waitForExit() == 0)
     }

@@ -4,14 +4,17 @@ import TestSupport
 import Testing
 
 /// The actions that take a close back to its source, `scripts/integrations/sentinel.lua`'s against
-/// a loopback Azure Resource Manager and `defender.lua`'s against a loopback Microsoft Graph,
-/// through `automator action run` on an incident already closed, as `hooks/incident_closed.lua` runs
-/// them: what is sent, a change met by an edit in Sentinel, a missing role, the undo.
-@Suite("Writing a close back: Sentinel's and Defender's actions through automator action run", .serialized,
-       .timeLimit(.minutes(3)))
+/// a loopback Azure Resource Manager, `defender.lua`'s against a loopback Microsoft Graph,
+/// `crowdstrike.lua`'s against a loopback Falcon, and `jira.lua`'s, which closes the issues an
+/// incident opened, against a loopback Jira, through `automator action run` on an incident already
+/// closed, as `hooks/incident_closed.lua` runs them: what is sent, a change met by an edit in
+/// Sentinel, a missing role or scope or permission, the undo.
+@Suite("Writing a close back: Sentinel's, Defender's, Falcon's and Jira's actions through automator action run",
+       .serialized, .timeLimit(.minutes(3)))
 struct WriteBackActionTests {
     static let name = "73e01a99-5cd7-4139-a149-9f2736ff2ab5"
     static let alertID = "da637551227677560813_-961444813"
+    static let falconID = "d615b8c2f4e34c0fb7a2e5d91c3f6a10:ind:5e0b8f136c244a9db7e192d4f0a3c658:4389120745-10304-18449168"
 
     /// A data folder whose INC-1 is closed, and the arguments that act in it with the shipped
     /// scripts and a configuration for `settings` (integration name to settings).
@@ -212,5 +215,132 @@ struct WriteBackActionTests {
         let unfit = try await AutomatorProcess.run(resolve.map { $0 == "classification=truePositive" ? "classification=falsePositive" : $0 })
         #expect(unfit.status == 1 && unfit.stderr.contains(#"falsePositive takes clean, insufficientData, other as its "#
             + #"determination, got "malware""#), "\(unfit.stderr)")
+    }
+
+    @Test("close_alert PATCHes the Falcon alert closed, tagged with the resolution and commented, once; its undo reopens it")
+    func closesFalconAlert() async throws {
+        let falcon = try await LoopbackFalcon()
+        defer { falcon.stop() }
+        falcon.publish([#"{"composite_id": "\#(Self.falconID)", "status": "new", "tags": [], "updated_timestamp": "2026-11-30T02:14:09.902Z"}"#])
+        let (folder, common) = try await Self.closedIncident(["crowdstrike": falcon.settings])
+        defer { withExtendedLifetime(folder) {} }
+        let close = ["action", "run", "crowdstrike.close_alert", "--param", "alert=\(Self.falconID)",
+                     "--param", "resolution=false_positive", "--param", "comment=Closed in Automator as INC-1: a scanner"] + common
+
+        let closed = try await AutomatorProcess.run(close)
+        #expect(closed.status == 0 && closed.stdout.contains("  done  crowdstrike.close_alert  INC-1"),
+                "\(closed.stdout)\(closed.stderr)")
+        let patch = try #require(falcon.received.all.first { $0.line.hasPrefix("PATCH /alerts/entities/alerts/v3") })
+        #expect(patch.headers["authorization"] == "Bearer \(LoopbackFalcon.token)")
+        #expect(patch.json["composite_ids"] as? [String] == [Self.falconID])
+        #expect(patch.json["action_parameters"] as? [[String: String]] == [
+            ["name": "update_status", "value": "closed"], ["name": "add_tag", "value": "automator/false_positive"],
+            ["name": "append_comment", "value": "Closed in Automator as INC-1: a scanner"],
+        ], "\(patch.body)")
+        let alert = try #require(falcon.alert(Self.falconID))
+        #expect(alert["status"] as? String == "closed" && alert["tags"] as? [String] == ["automator/false_positive"]
+            && alert["comments"] as? [String] == ["Closed in Automator as INC-1: a scanner"], "\(alert)")
+
+        // Sent again (a replay after a crash, or by hand): closed already, left as it is, no second comment.
+        let again = try await AutomatorProcess.run(close.map { $0 == "resolution=false_positive" ? "resolution=benign" : $0 })
+        #expect(again.status == 0 && again.stdout.contains(#""closed_before":true"#), "\(again.stdout)\(again.stderr)")
+        #expect(falcon.received.lines.filter { $0.hasPrefix("PATCH ") }.count == 1)
+
+        let id = try #require(closed.stdout.split(separator: " ").first.map(String.init))
+        let undone = try await AutomatorProcess.run(["action", "undo", id] + common.dropFirst(2))
+        #expect(undone.status == 0, "\(undone.stdout)\(undone.stderr)")
+        let reopened = try #require(falcon.alert(Self.falconID))
+        #expect(reopened["status"] as? String == "reopened" && reopened["tags"] as? [String] == [], "\(reopened)")
+    }
+
+    @Test("close_alert without the Alerts: write scope says so; an unknown alert or resolution is refused, nothing changed")
+    func falconRefusals() async throws {
+        let falcon = try await LoopbackFalcon()
+        defer { falcon.stop() }
+        falcon.publish([#"{"composite_id": "\#(Self.falconID)", "status": "new", "updated_timestamp": "2026-11-30T02:14:09.902Z"}"#])
+        let (folder, common) = try await Self.closedIncident(["crowdstrike": falcon.settings])
+        defer { withExtendedLifetime(folder) {} }
+        let close = { (alert: String, resolution: String) in
+            ["action", "run", "crowdstrike.close_alert", "--param", "alert=\(alert)", "--param", "resolution=\(resolution)"] + common
+        }
+
+        falcon.alertsWritable(false)
+        let reader = try await AutomatorProcess.run(close(Self.falconID, "benign"))
+        #expect(reader.status == 1 && reader.stderr.contains("CrowdStrike Falcon, close: 403 access denied, authorization "
+            + "failed (give the API client the Alerts: write scope)"), "\(reader.stderr)")
+        #expect(falcon.alert(Self.falconID)?["status"] as? String == "new")
+
+        falcon.alertsWritable(true)
+        let unknown = try await AutomatorProcess.run(close("cid:ind:gone", "benign"))
+        #expect(unknown.status == 1 && unknown.stderr.contains("CrowdStrike Falcon, close: no alert cid:ind:gone: check its "
+            + "composite id (the incident's source_ref)"), "\(unknown.stderr)")
+        let requests = falcon.received.all.count
+        let unfit = try await AutomatorProcess.run(close(Self.falconID, "malicious"))
+        #expect(unfit.status == 1 && unfit.stderr.contains(#"resolution must be true_positive, benign, false_positive or "#
+            + #"undetermined, got "malicious""#), "\(unfit.stderr)")
+        #expect(falcon.received.all.count == requests, "refused before anything is sent")
+        #expect(falcon.received.lines.filter { $0.hasPrefix("PATCH ") }.count == 1, "only the one refused for its scope")
+        #expect(falcon.alert(Self.falconID)?["status"] as? String == "new")
+    }
+
+    @Test("close_issue takes the transition to a done status with the comment in it, once; its undo reopens the issue")
+    func closesJiraIssue() async throws {
+        let jira = try await LoopbackJira()
+        defer { jira.stop() }
+        jira.file("SEC-7")
+        let (folder, common) = try await Self.closedIncident(["jira": jira.settings])
+        defer { withExtendedLifetime(folder) {} }
+        let close = ["action", "run", "jira.close_issue", "--param", "issue=SEC-7",
+                     "--param", "comment=Closed in Automator as INC-1: a scanner"] + common
+
+        let closed = try await AutomatorProcess.run(close)
+        #expect(closed.status == 0 && closed.stdout.contains("  done  jira.close_issue  INC-1"), "\(closed.stdout)\(closed.stderr)")
+        #expect(jira.received.lines == ["GET /rest/api/2/issue/SEC-7?fields=status", "GET /rest/api/2/issue/SEC-7/transitions",
+                                        "POST /rest/api/2/issue/SEC-7/transitions"])
+        let moved = try #require(jira.received.last)
+        #expect(moved.headers["authorization"] == LoopbackJira.authorization)
+        #expect((moved.json["transition"] as? [String: String]) == ["id": "31"], "Done, the first to a done status: \(moved.body)")
+        #expect(jira.issue("SEC-7")?.status == "Done" && jira.issue("SEC-7")?.comments == ["Closed in Automator as INC-1: a scanner"])
+
+        // Sent again: done already, left as it is, no second comment.
+        let again = try await AutomatorProcess.run(close)
+        #expect(again.status == 0 && again.stdout.contains(#""closed_before":true"#), "\(again.stdout)\(again.stderr)")
+        #expect(jira.received.lines.filter { $0.hasPrefix("POST ") }.count == 1 && jira.issue("SEC-7")?.comments.count == 1)
+
+        let id = try #require(closed.stdout.split(separator: " ").first.map(String.init))
+        let undone = try await AutomatorProcess.run(["action", "undo", id] + common.dropFirst(2))
+        #expect(undone.status == 0, "\(undone.stdout)\(undone.stderr)")
+        #expect(jira.issue("SEC-7")?.status == "To Do")
+
+        // A team whose workflow has two done statuses names the one it closes with.
+        jira.file("SEC-8")
+        var settings = jira.settings
+        settings["done_transition"] = "Won't Do"
+        let (named, namedCommon) = try await Self.closedIncident(["jira": settings])
+        defer { withExtendedLifetime(named) {} }
+        let wontDo = try await AutomatorProcess.run(["action", "run", "jira.close_issue", "--param", "issue=SEC-8"] + namedCommon)
+        #expect(wontDo.status == 0 && jira.issue("SEC-8")?.status == "Won't Do", "\(wontDo.stdout)\(wontDo.stderr)")
+    }
+
+    @Test("close_issue refuses, saying what to do: an unknown issue, a workflow with no way to done, an account that may not transition")
+    func jiraRefusals() async throws {
+        let jira = try await LoopbackJira(workflow: .linear)
+        defer { jira.stop() }
+        jira.file("SEC-7")
+        let (folder, common) = try await Self.closedIncident(["jira": jira.settings])
+        defer { withExtendedLifetime(folder) {} }
+        let close = { (issue: String) in ["action", "run", "jira.close_issue", "--param", "issue=\(issue)"] + common }
+
+        let unknown = try await AutomatorProcess.run(close("SEC-99"))
+        #expect(unknown.status == 1 && unknown.stderr.contains("Jira, close: 404 no issue SEC-99, or the account may not browse it"),
+                "\(unknown.stderr)")
+        let linear = try await AutomatorProcess.run(close("SEC-7"))
+        #expect(linear.status == 1 && linear.stderr.contains("Jira, close: no transition of SEC-7 leads to a done status; it "
+            + "offers Start Progress (to In Progress): move it in Jira"), "\(linear.stderr)")
+        jira.mayTransition(false)
+        let forbidden = try await AutomatorProcess.run(close("SEC-7"))
+        #expect(forbidden.status == 1 && forbidden.stderr.contains("it offers none to this account (give it the project's "
+            + "Transition issues permission)"), "\(forbidden.stderr)")
+        #expect(jira.issue("SEC-7")?.status == "To Do" && !jira.received.lines.contains { $0.hasPrefix("POST ") })
     }
 }

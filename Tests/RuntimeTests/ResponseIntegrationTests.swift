@@ -426,51 +426,25 @@ struct ResponseIntegrationTests {
 
     @Test("Jira: create an issue labelled with the action's key (a replay finds it), comment on one")
     func jira() async throws {
-        let received = ReceivedRequests()
-        let router = Router()
-        let created = Mutex<[String]>([])
-        received.route(router, .get, "/rest/api/2/search") { request in
-            let label = request.line.components(separatedBy: "labels%3D").last ?? ""
-            let keys = created.withLock { $0 }.enumerated().filter { $0.element == label }.map { #"{"key": "SEC-\#($0.offset + 1)"}"# }
-            return Self.json(#"{"startAt": 0, "total": \#(keys.count), "issues": [\#(keys.joined(separator: ","))]}"#)
-        }
-        received.route(router, .post, "/rest/api/2/issue") { request in
-            guard request.headers["authorization"] == "Bearer jira-pat" else {
-                return Self.json(#"{"errorMessages": ["You are not authenticated."], "errors": {}}"#, .unauthorized)
-            }
-            let fields = request.json["fields"] as? [String: Any] ?? [:]
-            guard (fields["project"] as? [String: String])?["key"] == "SEC" else {
-                return Self.json(#"{"errorMessages": [], "errors": {"project": "valid project is required"}}"#, .badRequest)
-            }
-            let number = created.withLock { list in
-                list.append((fields["labels"] as? [String])?.first ?? "")
-                return list.count
-            }
-            return Self.json(#"{"id": "1000\#(number)", "key": "SEC-\#(number)", "self": "http://jira/rest/api/2/issue/1000\#(number)"}"#,
-                        .created)
-        }
-        received.route(router, .post, "/rest/api/2/issue/{key}/comment") { request in
-            Self.json(#"{"id": "20001", "body": "\#(request.json["body"] as? String ?? "")"}"#, .created)
-        }
-        let server = try await LoopbackServer(router)
-        defer { server.stop() }
-        let (integrations, folder) = try await Self.integrations("jira", [
-            "base_url": server.url, "project": "SEC", "authorization": "Bearer jira-pat",
-        ])
+        let jira = try await LoopbackJira()
+        defer { jira.stop() }
+        let (integrations, folder) = try await Self.integrations("jira", jira.settings)
         let (service, store) = try await Self.service(integrations, in: folder)
         let opened = try await Self.run(service, "jira.create_issue", ["summary": "Phishing wave"], key: "run-9/3").get()
         #expect(opened.result == #"{"key":"SEC-1"}"#)
-        #expect(created.withLock { $0 } == ["automator-run-9-3"])
+        #expect(jira.labels == ["automator-run-9-3"])
         // The same key again, as a replay after a crash would send it: no second issue.
         let again = try await Self.run(service, "jira.create_issue", ["summary": "Phishing wave"], key: "run-9/3").get()
-        #expect(again.result == #"{"existed":true,"key":"SEC-1"}"# && created.withLock { $0.count } == 1)
+        #expect(again.result == #"{"existed":true,"key":"SEC-1"}"# && jira.labels.count == 1)
         _ = try await Self.run(service, "jira.comment", ["issue": "SEC-1", "text": "Blocked at the firewall"], key: "k/2").get()
-        #expect(received.lines.last == "POST /rest/api/2/issue/SEC-1/comment")
+        #expect(jira.received.lines.last == "POST /rest/api/2/issue/SEC-1/comment")
+        #expect(jira.issue("SEC-1")?.comments == ["Blocked at the firewall"])
         await store.close()
         integrations.shutdown()
 
-        let (wrong, other) = try await Self.integrations("jira", ["base_url": server.url, "project": "OPS",
-                                                                  "authorization": "Bearer jira-pat"])
+        var settings = jira.settings
+        settings["project"] = "OPS"
+        let (wrong, other) = try await Self.integrations("jira", settings)
         let (service2, store2) = try await Self.service(wrong, in: other)
         guard case .failure(let error) = await Self.run(service2, "jira.create_issue", ["summary": "x"], key: "k/9")
         else { Issue.record("an unknown project fails"); return }

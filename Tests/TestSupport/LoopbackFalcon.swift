@@ -19,6 +19,12 @@ import Synchronization
 ///   `X-RateLimit-RetryAfter` (the epoch second it takes requests again), once or until told.
 /// - `POST /alerts/entities/alerts/v2` with `{"composite_ids": [...]}`: those alerts, in
 ///   `resources`, newest first (not the query's order, which the entities do not promise).
+/// - `PATCH /alerts/entities/alerts/v3` (FalconPy's `update_alerts_v3`) with `{"composite_ids": [...],
+///   "action_parameters": [{"name", "value"}...]}`: `update_status` (`new`, `in_progress`,
+///   `reopened`, `closed`), `add_tag`, `remove_tag` and `append_comment` applied to each alert, its
+///   `updated_timestamp` now, as Falcon's is; 200 `{ meta, errors: [] }`. 400 for another action or
+///   status, 404 for an id no alert has; 403 `access denied, authorization failed` while
+///   `alertsWritable` is false, as to an API client without the Alerts: write scope.
 ///
 /// Every request is in `received`; `actions` has the device actions alone, `searches` the filters.
 public final class LoopbackFalcon: Sendable {
@@ -53,6 +59,7 @@ public final class LoopbackFalcon: Sendable {
     private final class Published: Sendable {
         let alerts = Mutex<[String]>([])
         let fault = Mutex<Fault?>(nil)
+        let writable = Mutex(true)
         /// The epoch second `throttledOnce`'s window resets.
         let reset = Mutex<Int?>(nil)
     }
@@ -130,8 +137,64 @@ public final class LoopbackFalcon: Sendable {
                 .sorted { Self.updated($0.1) > Self.updated($1.1) }.map(\.0)
             return Loopback.json(#"{"meta": {"query_time": 0.01}, "resources": [\#(found.joined(separator: ","))], "errors": []}"#)
         }
+        received.route(router, .patch, "/alerts/entities/alerts/v3") { request in
+            guard request.headers["authorization"] == "Bearer \(Self.token)" else {
+                return Loopback.json(#"{"errors": [{"code": 401, "message": "access denied, authorization failed"}]}"#, .unauthorized)
+            }
+            guard published.writable.withLock({ $0 }) else {
+                return Loopback.json(#"{"meta": {}, "errors": [{"code": 403, "message": "access denied, authorization failed"}]}"#,
+                                     .forbidden)
+            }
+            guard let ids = request.json["composite_ids"] as? [String], !ids.isEmpty,
+                  let changes = request.json["action_parameters"] as? [[String: String]],
+                  let change = Self.change(changes)
+            else {
+                return Loopback.json(#"{"errors": [{"code": 400, "message": "invalid action_parameters"}]}"#, .badRequest)
+            }
+            return published.alerts.withLock { alerts in
+                var objects = Loopback.objects(alerts)
+                let known = Set(objects.compactMap { $0["composite_id"] as? String })
+                if let unknown = ids.first(where: { !known.contains($0) }) {
+                    return Loopback.json(#"{"errors": [{"code": 404, "message": "alert \#(unknown) not found"}]}"#, .notFound)
+                }
+                for index in objects.indices where ids.contains(objects[index]["composite_id"] as? String ?? "") {
+                    change(&objects[index])
+                }
+                alerts = objects.map { String(decoding: try! JSONSerialization.data(withJSONObject: $0), as: UTF8.self) }
+                return Loopback.json(#"{"meta": {"query_time": 0.02}, "errors": []}"#)
+            }
+        }
         server = try await LoopbackServer(router)
     }
+
+    /// What `action_parameters` do to an alert, or nil for one this API does not take.
+    private static func change(_ parameters: [[String: String]]) -> ((inout [String: Any]) -> Void)? {
+        let statuses: Set = ["new", "in_progress", "reopened", "closed"]
+        var steps: [(inout [String: Any]) -> Void] = []
+        for parameter in parameters {
+            guard let value = parameter["value"] else { return nil }
+            switch parameter["name"] {
+            case "update_status" where statuses.contains(value): steps.append { $0["status"] = value }
+            case "add_tag": steps.append { $0["tags"] = ($0["tags"] as? [String] ?? []).filter { $0 != value } + [value] }
+            case "remove_tag": steps.append { $0["tags"] = ($0["tags"] as? [String] ?? []).filter { $0 != value } }
+            case "append_comment": steps.append { $0["comments"] = ($0["comments"] as? [String] ?? []) + [value] }
+            default: return nil
+            }
+        }
+        let now = Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        return { alert in
+            for step in steps { step(&alert) }
+            alert["updated_timestamp"] = now
+        }
+    }
+
+    /// The alert `id` as it is now, as JSON.
+    public func alert(_ id: String) -> [String: Any]? {
+        Loopback.objects(published.alerts.withLock { $0 }).first { $0["composite_id"] as? String == id }
+    }
+
+    /// Whether the API client may change alerts (the Alerts: write scope); it may by default.
+    public func alertsWritable(_ writable: Bool) { published.writable.withLock { $0 = writable } }
 
     /// Adds `texts` (Falcon alerts as JSON text); one with the composite id of an alert already
     /// there replaces it, as an update of that alert.

@@ -1,7 +1,8 @@
--- Runs when an incident closes. Closes its source too, the Microsoft Sentinel incident or the
--- Microsoft Defender XDR alert it was made of, classified as it was resolved here
--- (scripts/lib/writeback.lua says how, and what it leaves open), and notes what it closed where.
--- An incident from elsewhere, or whose source's integration is not set up, gets no note.
+-- Runs when an incident closes. Closes its source too, the Microsoft Sentinel incident, the
+-- Microsoft Defender XDR alert or the CrowdStrike Falcon alert it was made of, classified as it was
+-- resolved here, and the Jira issues its playbooks opened (scripts/lib/writeback.lua says how, and
+-- what it leaves open), and notes what it closed where. An incident from elsewhere that opened no
+-- issue, or whose integrations are not set up, gets no note.
 ---@type Incident
 local inc = ...
 

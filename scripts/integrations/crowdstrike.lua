@@ -1,5 +1,5 @@
 -- CrowdStrike Falcon: fetch its alerts as incidents, find the host that has an address,
--- network-contain a host, and lift the containment.
+-- network-contain a host, lift the containment, and close an alert (reopen it).
 -- https://falcon.crowdstrike.com/documentation (OAuth2 API; Hosts; Alerts), as FalconPy's Hosts and
 -- Alerts service collections call it:
 --   POST /oauth2/token (form: client_id, client_secret)              -> 201 { access_token }
@@ -9,9 +9,11 @@
 --   GET  /alerts/queries/alerts/v2?filter=FQL&sort=updated_timestamp|asc&limit=N
 --        -> 200 { meta = { pagination = { offset, limit, total } }, resources = { COMPOSITE_ID... } }
 --   POST /alerts/entities/alerts/v2  { composite_ids = { ... } }     -> 200 { resources = { ALERT... } }
+--   PATCH /alerts/entities/alerts/v3 { composite_ids = { ... }, action_parameters = { { name, value }... } }
+--        -> 200 { meta, errors = {} }                       (FalconPy's update_alerts_v3)
 -- Set FALCON_CLIENT_ID and FALCON_CLIENT_SECRET (an API client with the Hosts: read and write
--- scopes, and Alerts: read for the fetch), and integrations.crowdstrike.base_url for another cloud
--- (https://api.eu-1.crowdstrike.com...).
+-- scopes, Alerts: read for the fetch, Alerts: write for close_alert), and
+-- integrations.crowdstrike.base_url for another cloud (https://api.eu-1.crowdstrike.com...).
 -- Errors are { errors = { { code, message } } }. Falcon answers too many requests with a 429 that
 -- says when to ask again in X-RateLimit-RetryAfter (epoch seconds), not Retry-After: `http` waits
 -- until then (a minute at most) and asks again, and a 429 that outlasts its tries fails the fetch,
@@ -24,6 +26,12 @@
 -- gets its alerts another way, does not start opening incidents from them with a new version of
 -- this file. `automator fetch run crowdstrike --dry-run` shows what a fetch would open, storing
 -- nothing.
+--
+-- close_alert sets the alert closed with a comment and a tag that says how it was resolved here
+-- (`automator/false_positive`...), which the Falcon console filters by: the Alerts API has no
+-- field for a resolution. scripts/lib/writeback.lua runs it when the incident made of the alert
+-- closes. Falcon takes no idempotency key: the alert is read first, and one closed already (in
+-- the console, or by this action before a crash) is left as it is, without a second comment.
 
 local escape = require("lib.url").escape
 
@@ -141,6 +149,71 @@ local function fetch_alerts(context, cursor)
   return { alerts = alerts, cursor = alerts[#alerts].updated_timestamp, more = more }
 end
 
+-- The resolutions of a close here, each carried to Falcon as the tag `automator/RESOLUTION`.
+local RESOLUTIONS = { true_positive = true, benign = true, false_positive = true, undetermined = true }
+
+--- What close_alert and its undo are given.
+local CLOSING = {
+  alert = { type = "string", required = true, description = "the alert's composite id, its source_ref here" },
+  resolution = { type = "string", required = true,
+                 description = "true_positive, benign, false_positive or undetermined: tagged automator/RESOLUTION" },
+  comment = { type = "string", description = "appended to the alert's comments" },
+}
+
+--- The tag that says how the alert was resolved here, or an error that names the resolutions.
+local function resolution_tag(resolution)
+  if not RESOLUTIONS[resolution] then
+    error(("resolution must be true_positive, benign, false_positive or undetermined, got %q"):format(resolution), 0)
+  end
+  return "automator/" .. resolution
+end
+
+--- The alert `id` as Falcon has it, or an error that says it has none by that id.
+local function read_alert(config, bearer, id, what)
+  local response = http.post(config.base_url .. "/alerts/entities/alerts/v2", json.encode({ composite_ids = { id } }),
+                             { headers = { authorization = bearer, ["content-type"] = "application/json" } })
+  check(response, what, 200, "Alerts: read")
+  local alert = resources(response, what).resources[1]
+  if type(alert) ~= "table" then
+    error(("CrowdStrike Falcon, %s: no alert %s: check its composite id (the incident's source_ref)"):format(what, id), 0)
+  end
+  return alert
+end
+
+--- Applies `changes` ({ name, value } pairs, as the Alerts API's action_parameters) to the alert `id`.
+local function update_alert(config, bearer, id, changes, what)
+  local response = http.request{
+    method = "PATCH", url = config.base_url .. "/alerts/entities/alerts/v3",
+    body = json.encode({ composite_ids = { id }, action_parameters = changes }),
+    headers = { authorization = bearer, ["content-type"] = "application/json" },
+  }
+  check(response, what, 200, "Alerts: write")
+end
+
+--- Closes the alert with the resolution's tag and the comment, unless it is closed already.
+local function close_alert(params, context)
+  local tag = resolution_tag(params.resolution)
+  local config = context.config
+  local bearer = authorization(config)
+  local alert = read_alert(config, bearer, params.alert, "close")
+  -- Closed in the console meanwhile (or by this very action, before a crash): whoever closed it
+  -- said how, and a comment again would say it twice.
+  if alert.status == "closed" then return { alert = params.alert, status = "closed", closed_before = true } end
+  local changes = { { name = "update_status", value = "closed" }, { name = "add_tag", value = tag } }
+  if params.comment then changes[#changes + 1] = { name = "append_comment", value = params.comment } end
+  update_alert(config, bearer, params.alert, changes, "close")
+  return { alert = params.alert, status = "closed", tag = tag }
+end
+
+--- Reopens the alert close_alert closed, without the tag it added.
+local function reopen_alert(params, context)
+  local config = context.config
+  update_alert(config, authorization(config), params.alert, {
+    { name = "update_status", value = "reopened" }, { name = "remove_tag", value = resolution_tag(params.resolution) },
+  }, "reopen")
+  return { alert = params.alert, status = "reopened" }
+end
+
 local device = { device_id = { type = "host", required = true, description = "the Falcon device id (aid)" } }
 
 return integration {
@@ -175,6 +248,15 @@ return integration {
       description = "Gives the host its network back",
       risk = "medium", params = device,
       run = function(params, context) return device_action(params, context, "lift_containment") end,
+    },
+    close_alert = {
+      description = "Closes the Falcon alert, tagged with how it was resolved (one closed there already is left as "
+        .. "it is)",
+      risk = "medium", undo = "reopen_alert", params = CLOSING, on_closed = true, run = close_alert,
+    },
+    reopen_alert = {
+      description = "Reopens a closed Falcon alert, without the resolution's tag",
+      risk = "low", params = CLOSING, on_closed = true, run = reopen_alert,
     },
   },
 }

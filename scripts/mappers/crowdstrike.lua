@@ -3,8 +3,12 @@
 -- for scripts/playbooks/malware.lua, command and control for c2_traffic.lua, password guessing for
 -- brute_force.lua; any other alert a crowdstrike_alert incident for people, its tactic and
 -- technique as labels. The host's Falcon device id is fields.device_id, which
--- crowdstrike.contain_host takes: the playbooks contain the host by it. An alert posted to
--- POST /api/v1/ingest/crowdstrike is mapped alike:
+-- crowdstrike.contain_host takes: the playbooks contain the host by it. An alert Falcon has closed
+-- (in its console, or crowdstrike.close_alert when its incident closed here, which the fetch then
+-- reads as an update) is a crowdstrike_alert labelled closed_in_falcon, which
+-- playbooks/alert_triage.lua closes at once: a malware alert closed there must not have its host
+-- contained again. An update of an alert joins its open incident, whatever its status. An alert
+-- posted to POST /api/v1/ingest/crowdstrike is mapped alike:
 --
 --   curl -H "Authorization: Bearer $TOKEN" --data-binary @scripts/examples/alerts/crowdstrike.json \
 --        http://127.0.0.1:8080/api/v1/ingest/crowdstrike
@@ -99,14 +103,15 @@ return mapper {
     local host = text(device.hostname)
     local remote_ip, domain = peer(alert, device)
     local name = text(alert.display_name) or text(alert.name) or "Falcon alert"
+    local closed = alert.status == "closed"
     local incident = {
       title = host and ("%s on %s"):format(name, host) or name,
-      type = type_of(alert, remote_ip, domain),
+      type = closed and "crowdstrike_alert" or type_of(alert, remote_ip, domain),
       severity = severity(alert),
       -- An update of the alert (its status, a comment) carries the same composite id: it joins the incident.
       source_ref = alert.composite_id,
       details = ("%s\n%s"):format(text(alert.description) or name, text(alert.falcon_host_link) or ""),
-      labels = texts("crowdstrike", alert.product, alert.tactic, alert.technique_id),
+      labels = texts("crowdstrike", alert.product, alert.tactic, alert.technique_id, closed and "closed_in_falcon" or nil),
       fields = {
         alert_id = alert.composite_id,
         tactic = text(alert.tactic),

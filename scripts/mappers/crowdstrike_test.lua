@@ -151,6 +151,21 @@ test("an update of the alert joins its open incident, unless it got more severe"
   expect.equal(crowdstrike.is_duplicate(high, low), false)
 end)
 
+test("an alert Falcon closed is an alert for triage to close, not a playbook's: its host is not contained again", function()
+  local closed = alert("Machine Learning", "CST0008", "Cloud-based ML detected a malicious file",
+    { sha256 = SHA256, status = "closed", tags = { "automator/true_positive" } })
+
+  local incident = crowdstrike.map(closed)
+
+  expect.equal(incident.type, "crowdstrike_alert")
+  expect.contains(incident.labels, "closed_in_falcon")
+  -- From the fetch, as ingestion keeps it: the close hook's write-back leaves the alert as Falcon closed it.
+  incident.source = "crowdstrike"
+  local result = run(require("playbooks.alert_triage"), incident)
+  expect.equal(result.incident.close_reason, "Closed in CrowdStrike Falcon already (no classification given).")
+  expect.equal(#result.actions, 0)
+end)
+
 test("what is not a Falcon alert is refused, saying so", function()
   local ok, problem = pcall(crowdstrike.map, { resources = {} })
 

@@ -4,12 +4,12 @@
 -- Asks the feeds about the indicators the alert names, raises the severity when one is known
 -- malicious, and gives tier 1 the alert to triage within half its SLA: "true positive" hands it
 -- to tier 2, "benign" and "false positive" close it. A sample finding (GuardDuty's "Generate
--- sample findings") and an incident its tool has already closed (Sentinel's) are closed at once,
--- saying why: nobody should triage those.
+-- sample findings") and an incident its tool has already closed (Sentinel's, Falcon's) are closed
+-- at once, saying why: nobody should triage those.
 --
 -- It reads the fields the mappers fill in: ips, remote_ip, src_ip, urls, domains, remote_domain,
--- sha256s and sha256 (the indicators), host and user (who), and the labels sample and
--- closed_in_sentinel.
+-- sha256s and sha256 (the indicators), host and user (who), and the labels sample,
+-- closed_in_sentinel and closed_in_falcon.
 
 -- Sentinel's classification of an incident closed there (its API's values), as a resolution.
 local RESOLUTIONS = {
@@ -78,7 +78,8 @@ return playbook {
       inc:close{ reason = ("A sample finding of %s: its addresses are made up."):format(tool), resolution = "benign" }
       return
     end
-    if labelled(inc, "closed_in_sentinel") then
+    if labelled(inc, "closed_in_sentinel") or labelled(inc, "closed_in_falcon") then
+      -- Sentinel's classification; Falcon's alerts have none to read.
       local classification = values.text(inc.fields.classification)
       inc:close{ reason = ("Closed in %s already (%s)."):format(tool, classification or "no classification given"),
         resolution = RESOLUTIONS[classification] }

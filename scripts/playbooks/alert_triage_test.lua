@@ -58,6 +58,11 @@ test("a sample finding and an incident its tool closed are closed at once, with 
   expect.equal(closed.incident.close_reason, "Closed in Microsoft Sentinel already (FalsePositive).")
   expect.equal(closed.incident.resolution, "false_positive")
   expect.equal(#closed.tasks, 0)
+
+  local falcon = run(alert_triage, alert(nil, { type = "crowdstrike_alert", labels = { "crowdstrike", "closed_in_falcon" } }))
+  expect.equal(falcon.incident.close_reason, "Closed in CrowdStrike Falcon already (no classification given).")
+  expect.equal(falcon.incident.resolution, nil)
+  expect.equal(#falcon.tasks, 0)
 end)
 
 test("an alert that names many indicators has ten looked up and says how many were not", function()
