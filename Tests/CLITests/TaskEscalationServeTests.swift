@@ -11,11 +11,7 @@ import Testing
 struct TaskEscalationServeTests {
     /// Stage 1 after 1 s in the owner's channel; stage 2 after 2 s in #secret-ops, notifying the
     /// leads' user group.
-    static let twoStages = """
-        escalate:
-              - { after: 1s }
-              - { after: 2s, channel: "#secret-ops", mention: "<!subteam^S0LEADS>" }
-        """
+    static let twoStages = ##"[{ after: 1s }, { after: 2s, channel: "#secret-ops", mention: "<!subteam^S0LEADS>" }]"##
 
     /// A folder whose playbook gives tier1 a task due in 3 s and waits on it, and tier2 one due in
     /// 2 s that it answers at once; `chat.tasks` with `escalate`.
@@ -37,18 +33,10 @@ struct TaskEscalationServeTests {
         return folder
     }
 
+    /// `escalate` is the list of stages, in YAML's flow style.
     static func writeConfiguration(_ folder: TemporaryFolder, slack: FakeSlack, escalate: String) throws {
-        try folder.write("automator.yml", """
-            chat:
-              slack:
-                signing_secret: \(FakeSlack.signingSecret)
-                bot_token: \(FakeSlack.token)
-                api_url: \(slack.apiURL)
-              tasks:
-                channel: "#soc"
-                owners: { tier2: "#secret-ops" }
-                \(escalate)
-            """)
+        let tasks = ##"{ channel: "#soc", owners: { tier2: "#secret-ops" }, escalate: "## + escalate + " }"
+        try folder.write("automator.yml", TaskNoticeServeTests.configuration(slack: slack, tasks: tasks))
     }
 
     static func escalations(_ posts: [String], of task: String) -> [String] {
@@ -81,13 +69,7 @@ struct TaskEscalationServeTests {
 
         // Stopped, an incident made meanwhile by the CLI, started again: its task is escalated,
         // T-1 is not again. T-3's second stage comes after any look that could have retold T-1.
-        server.terminate()
-        #expect(await server.waitForExit() == 0, "\(server.log)")
-        let offline = try await AutomatorProcess.run(["incident", "create", "--title", "Another one", "--type", "question",
-                                                      "--severity", "low", "--data", "data", "--scripts", "scripts"],
-                                                     in: folder.url)
-        #expect(offline.status == 0, "\(offline.stderr)")
-        server = try await TaskNoticeServeTests.serve(folder)
+        server = try await TaskNoticeServeTests.restart(server, creatingIncidentIn: folder)
         let again = try await TaskNoticeServeTests.posts(slack) { Self.escalations($0, of: "T-3").count >= 2 }
         #expect(Self.escalations(again, of: "T-3").count == 2, "\(again)")
         #expect(Self.escalations(again, of: "T-1").count == 2, "T-1 escalated once a stage: \(again)")
@@ -98,7 +80,7 @@ struct TaskEscalationServeTests {
     @Test("SIGHUP adds a stage: the tasks given after it reach it too")
     func reloadAddsStage() async throws {
         let slack = try await FakeSlack()
-        let folder = try Self.folder(slack: slack, escalate: "escalate: [{ after: 1s }]")
+        let folder = try Self.folder(slack: slack, escalate: "[{ after: 1s }]")
         let server = try await TaskNoticeServeTests.serve(folder)
         #expect(try await server.waitForLog("the tasks given from T-1 on are told in chat"), "\(server.log)")
         try Self.writeConfiguration(folder, slack: slack, escalate: Self.twoStages)
@@ -115,11 +97,11 @@ struct TaskEscalationServeTests {
     @Test("A mention Slack does not read as one is refused at start, with its line and the form to write")
     func rawMention() async throws {
         let slack = try await FakeSlack()
-        let folder = try Self.folder(slack: slack, escalate: #"escalate: [{ after: 2h, mention: "@oncall-lead" }]"#)
+        let folder = try Self.folder(slack: slack, escalate: #"[{ after: 2h, mention: "@oncall-lead" }]"#)
         let checked = try await AutomatorProcess.run(["check", "--scripts", "scripts", "--config", "automator.yml"],
                                                      in: folder.url)
         #expect(checked.status == 1)
-        #expect(checked.stdout.contains(#"automator.yml:9: chat.tasks.escalate[0].mention: "@oncall-lead" notifies nobody in Slack: write <@U0123ABCD>"#),
+        #expect(checked.stdout.contains(#"automator.yml:6: chat.tasks.escalate[0].mention: "@oncall-lead" notifies nobody in Slack: write <@U0123ABCD>"#),
                 "\(checked.stdout)\(checked.stderr)")
     }
 }

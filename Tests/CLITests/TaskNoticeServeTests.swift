@@ -23,21 +23,39 @@ struct TaskNoticeServeTests {
               end,
             }
             """)
-        try folder.write("automator.yml", """
-            chat:
-              slack:
-                signing_secret: \(FakeSlack.signingSecret)
-                bot_token: \(FakeSlack.token)
-                api_url: \(slack.apiURL)
-              tasks: { channel: "#soc", owners: { tier2: "#secret-ops" } }
-            """)
+        try folder.write("automator.yml",
+                         configuration(slack: slack, tasks: ##"{ channel: "#soc", owners: { tier2: "#secret-ops" } }"##))
         return folder
+    }
+
+    /// `chat` on the loopback Slack, `tasks` in YAML's flow style.
+    static func configuration(slack: FakeSlack, tasks: String) -> String {
+        """
+        chat:
+          slack:
+            signing_secret: \(FakeSlack.signingSecret)
+            bot_token: \(FakeSlack.token)
+            api_url: \(slack.apiURL)
+          tasks: \(tasks)
+        """
     }
 
     static func serve(_ folder: TemporaryFolder) async throws -> ServerProcess {
         try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
                                       scripts: folder.url.appendingPathComponent("scripts"),
                                       arguments: ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path])
+    }
+
+    /// Stops `server`, creates INC-2 on its folder with the CLI (its playbook gives its tasks), and
+    /// serves the folder again.
+    static func restart(_ server: ServerProcess, creatingIncidentIn folder: TemporaryFolder) async throws -> ServerProcess {
+        server.terminate()
+        #expect(await server.waitForExit() == 0, "\(server.log)")
+        let offline = try await AutomatorProcess.run(["incident", "create", "--title", "Another one", "--type", "question",
+                                                      "--severity", "low", "--data", "data", "--scripts", "scripts"],
+                                                     in: folder.url)
+        #expect(offline.status == 0, "\(offline.stderr)")
+        return try await serve(folder)
     }
 
     /// The bot's posts as "CHANNEL TEXT".
@@ -72,13 +90,7 @@ struct TaskNoticeServeTests {
         #expect(journal.filter { $0.kind == "chat" && $0.text.contains("T-1 for tier1") }.count == 2, "\(journal)")
 
         // Stopped, a task given meanwhile (on the folder, by the CLI), started again: only that one is told.
-        server.terminate()
-        #expect(await server.waitForExit() == 0, "\(server.log)")
-        let offline = try await AutomatorProcess.run(["incident", "create", "--title", "Another one", "--type", "question",
-                                                      "--severity", "low", "--data", "data", "--scripts", "scripts"],
-                                                     in: folder.url)
-        #expect(offline.status == 0, "\(offline.stderr)")
-        server = try await Self.serve(folder)
+        server = try await Self.restart(server, creatingIncidentIn: folder)
         let again = try await Self.posts(slack) { $0.count >= 6 }
         let new = again.dropFirst(3).filter { $0.contains("📋") }
         #expect(new.count == 2 && new[0].hasPrefix("C0SOC 📋 T-3 for tier1 on INC-2")
