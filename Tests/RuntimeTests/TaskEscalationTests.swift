@@ -95,6 +95,25 @@ struct TaskEscalationTests {
         await bot.stop()
     }
 
+    @Test("A channel that fails holds no other stage: the owner's channel gone, the leads are still told")
+    func failingChannel() async throws {
+        let bot = try await Bot()
+        let stages = [TaskEscalation(after: 30 * 60, channel: "#nowhere"), TaskEscalation(after: 3600, channel: "#ir")]
+        let notices = Self.notices(bot, TaskNoticeSettings(channel: "#gone", escalate: stages))
+        let start = Date()
+        await notices.look(at: start)
+        let incident = try await bot.incidents.create(IncidentDraft(title: "Beacon", type: "malware", severity: .high),
+                                                      by: "test", choosingPlaybook: false).incident.id
+        let due = start.addingTimeInterval(60)
+        try await bot.store.write(.createTask(Self.task(1, on: incident, owner: "tier1", due: due)))
+        await notices.look(at: due.addingTimeInterval(2 * 3600))
+        let posted = bot.network.takePosts()
+        #expect(posted.map(\.channel) == ["C2"] && posted.first?.text.hasPrefix("🚨 T-1 ") == true, "\(posted)")
+        await notices.look(at: due.addingTimeInterval(2 * 3600))
+        #expect(bot.network.takePosts().isEmpty, "told once; the others wait for their channels")
+        await bot.stop()
+    }
+
     static func read(_ tasks: String, slack: Bool = true) throws(ConfigurationError) -> TaskNoticeSettings? {
         let folder = try! ScratchFolder()
         let path = folder.path + "/automator.yml"

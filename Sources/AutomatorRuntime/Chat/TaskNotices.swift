@@ -70,22 +70,32 @@ public final class TaskNotices: Sendable {
     }
 
     /// One look, as at `now`: tells of the tasks given since the last look, then of those that
-    /// came due, then of those each escalation stage reached. Failures are logged.
+    /// came due, then of those each escalation stage reached. Failures are logged, once while
+    /// they last.
     public func look(at now: Date) async {
         guard let settings = settings.withLock({ $0 }) else { return }
+        var failures: [String] = []
         do {
             try await tellGiven(settings)
             try await tellOverdue(settings, now: now)
-            try await tellEscalated(settings, now: now)
+        } catch { failures.append("\(error)") }
+        // Each stage on its own: the stages are the net under the owner's channel, so a channel
+        // that fails (tier 1's, renamed) holds no other stage's notice, the leads' least of all.
+        for stage in settings.escalate {
+            do { try await tellEscalated(stage, settings, now: now) } catch {
+                if !failures.contains("\(error)") { failures.append("\(error)") }
+            }
+        }
+        guard !failures.isEmpty else {
             if lastFailure.withLock({ $0 }) != nil {
                 lastFailure.withLock { $0 = nil }
                 logger.notice("chat: task notices are posted again")
             }
-        } catch {
-            let message = "\(error)"
-            guard lastFailure.withLock({ last in defer { last = message }; return last != message }) else { return }
-            logger.error("chat: a task notice could not be posted, and is tried again every few seconds: \(message)")
+            return
         }
+        let message = failures.joined(separator: "; ")
+        guard lastFailure.withLock({ last in defer { last = message }; return last != message }) else { return }
+        logger.error("chat: a task notice could not be posted, and is tried again every few seconds: \(message)")
     }
 
     private func tellGiven(_ settings: TaskNoticeSettings) async throws {
@@ -117,22 +127,20 @@ public final class TaskNotices: Sendable {
         }
     }
 
-    /// Each stage, as `tellOverdue` with the due times moved back by its `after`. A stage seen
-    /// for the first time tells of the tasks that reach it from then on (as the first start does).
-    private func tellEscalated(_ settings: TaskNoticeSettings, now: Date) async throws {
-        for stage in settings.escalate {
-            let reached = now.addingTimeInterval(-stage.after)
-            guard let until = try await position(stage.positionKey, start: { String(reached.millisecondsSince1970) })
-                .flatMap(Int64.init)
-            else { continue }
-            let query = TaskQuery(status: .open, dueBefore: reached, dueAfter: Date(millisecondsSince1970: until),
-                                  limit: Self.batch)
-            for task in try await tasks.listTasks(query) {
-                guard let due = task.dueAt else { continue }
-                try await post(Self.overdue(task, "🚨", by: now.timeIntervalSince(due)), about: task, settings,
-                               in: stage.channel, mentioning: stage.mentions)
-                try await chat.store.setChatState(stage.positionKey, to: String(due.millisecondsSince1970))
-            }
+    /// A stage, as `tellOverdue` with the due times moved back by its `after`. A stage seen for
+    /// the first time tells of the tasks that reach it from then on (as the first start does).
+    private func tellEscalated(_ stage: TaskEscalation, _ settings: TaskNoticeSettings, now: Date) async throws {
+        let reached = now.addingTimeInterval(-stage.after)
+        guard let until = try await position(stage.positionKey, start: { String(reached.millisecondsSince1970) })
+            .flatMap(Int64.init)
+        else { return }
+        let query = TaskQuery(status: .open, dueBefore: reached, dueAfter: Date(millisecondsSince1970: until),
+                              limit: Self.batch)
+        for task in try await tasks.listTasks(query) {
+            guard let due = task.dueAt else { continue }
+            try await post(Self.overdue(task, "🚨", by: now.timeIntervalSince(due)), about: task, settings,
+                           in: stage.channel, mentioning: stage.mentions)
+            try await chat.store.setChatState(stage.positionKey, to: String(due.millisecondsSince1970))
         }
     }
 
