@@ -16,27 +16,17 @@ struct TaskEscalationServeTests {
     /// A folder whose playbook gives tier1 a task due in 3 s and waits on it, and tier2 one due in
     /// 2 s that it answers at once; `chat.tasks` with `escalate`.
     static func folder(slack: FakeSlack, escalate: String) throws -> TemporaryFolder {
-        let folder = try TemporaryFolder()
-        try folder.write("scripts/playbooks/ask.lua", """
-            return playbook {
-              name = "Ask",
-              match = { type = "question" },
-              run = function(inc)
-                local asked = inc:task{ title = "Ask the reporter", owner = "tier1", due = "3s", choices = { "yes", "no" } }
-                local reimage = inc:task{ title = "Reimage the laptop", owner = "tier2", due = "2s" }
-                incidents.complete_task(reimage.id, "done")
-                asked:wait()
-              end,
-            }
-            """)
-        try writeConfiguration(folder, slack: slack, escalate: escalate)
-        return folder
+        try TaskNoticeServeTests.folder(slack: slack, run: """
+            local asked = inc:task{ title = "Ask the reporter", owner = "tier1", due = "3s", choices = { "yes", "no" } }
+            local reimage = inc:task{ title = "Reimage the laptop", owner = "tier2", due = "2s" }
+            incidents.complete_task(reimage.id, "done")
+            asked:wait()
+            """, tasks: tasks(escalate))
     }
 
-    /// `escalate` is the list of stages, in YAML's flow style.
-    static func writeConfiguration(_ folder: TemporaryFolder, slack: FakeSlack, escalate: String) throws {
-        let tasks = ##"{ channel: "#soc", owners: { tier2: "#secret-ops" }, escalate: "## + escalate + " }"
-        try folder.write("automator.yml", TaskNoticeServeTests.configuration(slack: slack, tasks: tasks))
+    /// `chat.tasks` with `escalate`, the list of stages in YAML's flow style.
+    static func tasks(_ escalate: String) -> String {
+        ##"{ channel: "#soc", owners: { tier2: "#secret-ops" }, escalate: "## + escalate + " }"
     }
 
     static func escalations(_ posts: [String], of task: String) -> [String] {
@@ -83,7 +73,7 @@ struct TaskEscalationServeTests {
         let folder = try Self.folder(slack: slack, escalate: "[{ after: 1s }]")
         let server = try await TaskNoticeServeTests.serve(folder)
         #expect(try await server.waitForLog("the tasks given from T-1 on are told in chat"), "\(server.log)")
-        try Self.writeConfiguration(folder, slack: slack, escalate: Self.twoStages)
+        try folder.write("automator.yml", TaskNoticeServeTests.configuration(slack: slack, tasks: Self.tasks(Self.twoStages)))
         server.hangUp()
         #expect(try await server.waitForLog("SIGHUP: chat.tasks changed"), "\(server.log)")
         #expect(try await server.call("POST", "/api/v1/incidents",

@@ -7,24 +7,26 @@ import Testing
 /// the tasks given while no server ran are told at the next start.
 @Suite("Chat chases the tasks: new and overdue tasks told in the owner's channel", .serialized, .timeLimit(.minutes(3)))
 struct TaskNoticeServeTests {
-    /// A folder whose playbook gives tier1 a task due in 3 s that names a phishing URL, and tier2
-    /// one due in an hour, then waits on the first.
-    static func folder(slack: FakeSlack) throws -> TemporaryFolder {
+    /// By default a folder whose playbook gives tier1 a task due in 3 s that names a phishing URL,
+    /// and tier2 one due in an hour, then waits on the first; `run` is the playbook's for incidents
+    /// of type question, `tasks` the `chat.tasks` section in YAML's flow style.
+    static func folder(slack: FakeSlack, run: String = """
+        local asked = inc:task{ title = "Ask the reporter about http://evil.example/login", owner = "tier1",
+                                due = "3s", choices = { "yes", "no" } }
+        inc:task{ title = "Reimage the laptop", owner = "tier2", due = "1h" }
+        asked:wait()
+        """, tasks: String = ##"{ channel: "#soc", owners: { tier2: "#secret-ops" } }"##) throws -> TemporaryFolder {
         let folder = try TemporaryFolder()
         try folder.write("scripts/playbooks/ask.lua", """
             return playbook {
               name = "Ask",
               match = { type = "question" },
               run = function(inc)
-                local asked = inc:task{ title = "Ask the reporter about http://evil.example/login", owner = "tier1",
-                                        due = "3s", choices = { "yes", "no" } }
-                inc:task{ title = "Reimage the laptop", owner = "tier2", due = "1h" }
-                asked:wait()
+            \(run)
               end,
             }
             """)
-        try folder.write("automator.yml",
-                         configuration(slack: slack, tasks: ##"{ channel: "#soc", owners: { tier2: "#secret-ops" } }"##))
+        try folder.write("automator.yml", configuration(slack: slack, tasks: tasks))
         return folder
     }
 

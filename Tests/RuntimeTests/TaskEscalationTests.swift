@@ -20,18 +20,25 @@ struct TaskEscalationTests {
         IncidentTask(id: TaskID(number), incident: incident, runID: nil, title: "Call the user", owner: owner, dueAt: due)
     }
 
+    /// After a first look (where the positions start), an incident and its T-1 for tier1, due a
+    /// minute after that look: the incident, the look's time and the due time. On a whole second, as
+    /// the store keeps due times to the millisecond: "31m", not "30m" for 30m 59.9997s.
+    static func taskDueInAMinute(_ bot: Bot, _ notices: TaskNotices) async throws -> (IncidentID, Date, Date) {
+        let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded())
+        await notices.look(at: start)
+        let incident = try await bot.incidents.create(IncidentDraft(title: "Beacon", type: "malware", severity: .high),
+                                                      by: "test", choosingPlaybook: false).incident.id
+        let due = start.addingTimeInterval(60)
+        try await bot.store.write(.createTask(Self.task(1, on: incident, owner: "tier1", due: due)))
+        return (incident, start, due)
+    }
+
     @Test("Overdue by each stage's after, a task is told in its channel with its mention; once, also by another server; not once answered")
     func stages() async throws {
         let bot = try await Bot()
         let settings = TaskNoticeSettings(channel: "#soc", escalate: Self.stages)
         let notices = Self.notices(bot, settings)
-        // On a whole second, as the store keeps due times to the millisecond: "31m", not "30m" for 30m 59.9997s.
-        let start = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded())
-        await notices.look(at: start)  // the first look: the positions start here
-        let incident = try await bot.incidents.create(IncidentDraft(title: "Beacon", type: "malware", severity: .high),
-                                                      by: "test", choosingPlaybook: false).incident.id
-        let due = start.addingTimeInterval(60)
-        try await bot.store.write(.createTask(Self.task(1, on: incident, owner: "tier1", due: due)))
+        let (incident, start, due) = try await Self.taskDueInAMinute(bot, notices)
         try await bot.store.write(.createTask(Self.task(2, on: incident, owner: "tier2", due: due)))
         await notices.look(at: start)
         #expect(bot.network.takePosts().map { $0.text.prefix(5) } == ["📋 T-1", "📋 T-2"])
@@ -69,12 +76,7 @@ struct TaskEscalationTests {
     func stageEdits() async throws {
         let bot = try await Bot()
         let notices = Self.notices(bot, TaskNoticeSettings(channel: "#soc", escalate: Self.stages))
-        let start = Date()
-        await notices.look(at: start)
-        let incident = try await bot.incidents.create(IncidentDraft(title: "Beacon", type: "malware", severity: .high),
-                                                      by: "test", choosingPlaybook: false).incident.id
-        let due = start.addingTimeInterval(60)
-        try await bot.store.write(.createTask(Self.task(1, on: incident, owner: "tier1", due: due)))
+        let (incident, _, due) = try await Self.taskDueInAMinute(bot, notices)
         await notices.look(at: due.addingTimeInterval(3 * 3600))
         #expect(bot.network.takePosts().map { $0.text.prefix(5) } == ["📋 T-1", "⏰ T-1", "🚨 T-1", "🚨 T-1"])
 
@@ -100,12 +102,7 @@ struct TaskEscalationTests {
         let bot = try await Bot()
         let stages = [TaskEscalation(after: 30 * 60, channel: "#nowhere"), TaskEscalation(after: 3600, channel: "#ir")]
         let notices = Self.notices(bot, TaskNoticeSettings(channel: "#gone", escalate: stages))
-        let start = Date()
-        await notices.look(at: start)
-        let incident = try await bot.incidents.create(IncidentDraft(title: "Beacon", type: "malware", severity: .high),
-                                                      by: "test", choosingPlaybook: false).incident.id
-        let due = start.addingTimeInterval(60)
-        try await bot.store.write(.createTask(Self.task(1, on: incident, owner: "tier1", due: due)))
+        let (_, _, due) = try await Self.taskDueInAMinute(bot, notices)
         await notices.look(at: due.addingTimeInterval(2 * 3600))
         let posted = bot.network.takePosts()
         #expect(posted.map(\.channel) == ["C2"] && posted.first?.text.hasPrefix("🚨 T-1 ") == true, "\(posted)")
