@@ -45,14 +45,14 @@ struct TaskEscalationServeTests {
 
         let told = try await TaskNoticeServeTests.posts(slack) { Self.escalations($0, of: "T-1").count >= 2 }
         let escalated = Self.escalations(told, of: "T-1")
-        #expect(escalated.count == 2, "\(told)")
+        try #require(escalated.count == 2, "\(told)")
         #expect(escalated.first?.hasPrefix("C0SOC 🚨 T-1 for tier1 on INC-1 is ") == true && escalated.first?.hasSuffix(
             "Answer: !task done T-1 yes|no Someone else to do it? !task assign T-1 NAME") == true,
                 "stage 1 in the owner's channel, how long overdue, how to answer and reassign: \(escalated)")
         #expect(escalated.last?.hasPrefix("G0OPS <!subteam^S0LEADS> 🚨 T-1 for tier1 on INC-1 is ") == true,
                 "stage 2 in its channel, the mention as Slack notifies: \(escalated)")
-        #expect(told.firstIndex { $0.contains("⏰ T-1 ") }.map { $0 < told.firstIndex(of: escalated[0])! } == true,
-                "overdue first, then escalated: \(told)")
+        let overdue = try #require(told.firstIndex { $0.contains("⏰ T-1 ") }, "\(told)")
+        #expect(told.firstIndex(of: escalated[0]).map { overdue < $0 } == true, "overdue first, then escalated: \(told)")
         #expect(!told.contains { $0.contains("T-2 ") }, "T-2 was answered at once: \(told)")
         let journal = try await server.journal("INC-1")
         #expect(journal.filter { $0.kind == "chat" && $0.text.hasPrefix("🚨 T-1 for tier1") }.count == 2, "\(journal)")
