@@ -37,8 +37,9 @@ public struct TaskNoticeSettings: Sendable, Hashable {
 /// What was told is kept in the chat state, in the store: the highest task number told of, the
 /// due time up to which overdue tasks were, and each stage's own such due time. A server that
 /// starts (or a worker that takes the lead) tells what came meanwhile, once; a server that dies
-/// between a post and its mark tells that one again rather than not at all. The first start with `chat.tasks` set tells of what
-/// comes from then on, not of every task ever given. Each notice is journaled on its incident.
+/// between a post and its mark tells that one again rather than not at all. The first start with
+/// `chat.tasks` set tells of what comes from then on, not of every task ever given. Each notice is
+/// journaled on its incident.
 public final class TaskNotices: Sendable {
     private let settings: Mutex<TaskNoticeSettings?>
     private let tasks: any IncidentStore

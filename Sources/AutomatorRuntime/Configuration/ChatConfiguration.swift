@@ -190,8 +190,9 @@ public struct ChatConfiguration: Sendable, Hashable {
     }
 
     /// `escalate: [{ after: 30m }, { after: 2h, channel: "#soc-leads", mention: "<@U0123ABCD>" }]`,
-    /// each `after` longer than the one before: a stage that came first would tell a task again
-    /// where the team had already been told of it.
+    /// each `after` longer than the one before: two stages of one `after` would share a position
+    /// (`TaskEscalation.positionKey`), and a list that reads as a ladder shows a slip (`2h` before
+    /// `30m`) at start rather than at 3 a.m.
     private static func escalation(_ node: ConfigurationValue, mentionsOn network: String,
                                    _ reader: ConfigurationReader) -> [TaskEscalation] {
         var stages: [TaskEscalation] = []
