@@ -54,8 +54,11 @@ struct TaskEscalationServeTests {
         let overdue = try #require(told.firstIndex { $0.contains("⏰ T-1 ") }, "\(told)")
         #expect(told.firstIndex(of: escalated[0]).map { overdue < $0 } == true, "overdue first, then escalated: \(told)")
         #expect(!told.contains { $0.contains("T-2 ") }, "T-2 was answered at once: \(told)")
+        let journaled = try await eventually {
+            try await server.journal("INC-1").filter { $0.kind == "chat" && $0.text.hasPrefix("🚨 T-1 for tier1") }.count == 2
+        }
         let journal = try await server.journal("INC-1")
-        #expect(journal.filter { $0.kind == "chat" && $0.text.hasPrefix("🚨 T-1 for tier1") }.count == 2, "\(journal)")
+        #expect(journaled, "\(journal)")
 
         // Stopped, an incident made meanwhile by the CLI, started again: its task is escalated,
         // T-1 is not again. T-3's second stage comes after any look that could have retold T-1.

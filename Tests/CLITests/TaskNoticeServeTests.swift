@@ -88,8 +88,12 @@ struct TaskNoticeServeTests {
         let overdue = try #require(told.last)
         #expect(overdue.hasPrefix("C0SOC ⏰ T-1 for tier1 on INC-1 is overdue (due ") && overdue.hasSuffix(
             "Answer: !task done T-1 yes|no Someone else to do it? !task assign T-1 NAME"), "\(overdue)")
+        // Journaled after the post: the post seen, its entry may be on its way.
+        let journaled = try await eventually {
+            try await server.journal("INC-1").filter { $0.kind == "chat" && $0.text.contains("T-1 for tier1") }.count == 2
+        }
         let journal = try await server.journal("INC-1")
-        #expect(journal.filter { $0.kind == "chat" && $0.text.contains("T-1 for tier1") }.count == 2, "\(journal)")
+        #expect(journaled, "\(journal)")
 
         // Stopped, a task given meanwhile (on the folder, by the CLI), started again: only that one is told.
         server = try await Self.restart(server, creatingIncidentIn: folder)
