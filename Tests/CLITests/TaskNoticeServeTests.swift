@@ -7,37 +7,57 @@ import Testing
 /// the tasks given while no server ran are told at the next start.
 @Suite("Chat chases the tasks: new and overdue tasks told in the owner's channel", .serialized, .timeLimit(.minutes(3)))
 struct TaskNoticeServeTests {
-    /// A folder whose playbook gives tier1 a task due in 3 s that names a phishing URL, and tier2
-    /// one due in an hour, then waits on the first.
-    static func folder(slack: FakeSlack) throws -> TemporaryFolder {
+    /// By default a folder whose playbook gives tier1 a task due in 3 s that names a phishing URL,
+    /// and tier2 one due in an hour, then waits on the first; `run` is the playbook's for incidents
+    /// of type question, `tasks` the `chat.tasks` section in YAML's flow style.
+    static func folder(slack: FakeSlack, run: String = """
+        local asked = inc:task{ title = "Ask the reporter about http://evil.example/login", owner = "tier1",
+                                due = "3s", choices = { "yes", "no" } }
+        inc:task{ title = "Reimage the laptop", owner = "tier2", due = "1h" }
+        asked:wait()
+        """, tasks: String = ##"{ channel: "#soc", owners: { tier2: "#secret-ops" } }"##) throws -> TemporaryFolder {
         let folder = try TemporaryFolder()
         try folder.write("scripts/playbooks/ask.lua", """
             return playbook {
               name = "Ask",
               match = { type = "question" },
               run = function(inc)
-                local asked = inc:task{ title = "Ask the reporter about http://evil.example/login", owner = "tier1",
-                                        due = "3s", choices = { "yes", "no" } }
-                inc:task{ title = "Reimage the laptop", owner = "tier2", due = "1h" }
-                asked:wait()
+            \(run)
               end,
             }
             """)
-        try folder.write("automator.yml", """
-            chat:
-              slack:
-                signing_secret: \(FakeSlack.signingSecret)
-                bot_token: \(FakeSlack.token)
-                api_url: \(slack.apiURL)
-              tasks: { channel: "#soc", owners: { tier2: "#secret-ops" } }
-            """)
+        try folder.write("automator.yml", configuration(slack: slack, tasks: tasks))
         return folder
+    }
+
+    /// `chat` on the loopback Slack, `tasks` in YAML's flow style.
+    static func configuration(slack: FakeSlack, tasks: String) -> String {
+        """
+        chat:
+          slack:
+            signing_secret: \(FakeSlack.signingSecret)
+            bot_token: \(FakeSlack.token)
+            api_url: \(slack.apiURL)
+          tasks: \(tasks)
+        """
     }
 
     static func serve(_ folder: TemporaryFolder) async throws -> ServerProcess {
         try await ServerProcess.start(data: folder.url.appendingPathComponent("data"),
                                       scripts: folder.url.appendingPathComponent("scripts"),
                                       arguments: ["--executors", "1", "--config", folder.url.appendingPathComponent("automator.yml").path])
+    }
+
+    /// Stops `server`, creates INC-2 on its folder with the CLI (its playbook gives its tasks), and
+    /// serves the folder again.
+    static func restart(_ server: ServerProcess, creatingIncidentIn folder: TemporaryFolder) async throws -> ServerProcess {
+        server.terminate()
+        #expect(await server.waitForExit() == 0, "\(server.log)")
+        let offline = try await AutomatorProcess.run(["incident", "create", "--title", "Another one", "--type", "question",
+                                                      "--severity", "low", "--data", "data", "--scripts", "scripts"],
+                                                     in: folder.url)
+        #expect(offline.status == 0, "\(offline.stderr)")
+        return try await serve(folder)
     }
 
     /// The bot's posts as "CHANNEL TEXT".
@@ -69,17 +89,15 @@ struct TaskNoticeServeTests {
         let overdue = try #require(told.last)
         #expect(overdue.hasPrefix("C0SOC ⏰ T-1 for tier1 on INC-1 is overdue (due ") && overdue.hasSuffix(
             "Answer: !task done T-1 yes|no Someone else to do it? !task assign T-1 NAME"), "\(overdue)")
+        // Journaled after the post: the post seen, its entry may be on its way.
+        let journaled = try await eventually {
+            try await server.journal("INC-1").filter { $0.kind == "chat" && $0.text.contains("T-1 for tier1") }.count == 2
+        }
         let journal = try await server.journal("INC-1")
-        #expect(journal.filter { $0.kind == "chat" && $0.text.contains("T-1 for tier1") }.count == 2, "\(journal)")
+        #expect(journaled, "\(journal)")
 
         // Stopped, a task given meanwhile (on the folder, by the CLI), started again: only that one is told.
-        server.terminate()
-        #expect(await server.waitForExit() == 0, "\(server.log)")
-        let offline = try await AutomatorProcess.run(["incident", "create", "--title", "Another one", "--type", "question",
-                                                      "--severity", "low", "--data", "data", "--scripts", "scripts"],
-                                                     in: folder.url)
-        #expect(offline.status == 0, "\(offline.stderr)")
-        server = try await Self.serve(folder)
+        server = try await Self.restart(server, creatingIncidentIn: folder)
         let again = try await Self.posts(slack) { $0.count >= 6 }
         let new = again.dropFirst(3).filter { $0.contains("📋") }
         #expect(new.count == 2 && new[0].hasPrefix("C0SOC 📋 T-3 for tier1 on INC-2")

@@ -203,6 +203,24 @@ struct MatrixAdapterTests {
         #expect(highlights.count == 3, "the two files notify as any message does: \(highlights)")
     }
 
+    @Test("A post's mentions notify them (an escalated task's lead), though the bot's posts are notices, which notify nobody")
+    func mentionsNotify() async throws {
+        let matrix = try await Homeserver()
+        let (bot, alice) = (try await matrix.register("bot"), try await matrix.person("alice"))
+        let (adapter, _, task, _) = try await matrix.start(bot)
+        defer { task.cancel() }
+        let room = try await alice.createRoom(["name": "soc-leads", "invite": [bot.id]])
+        try await alice.waitUntilJoined(bot.id, room)
+        let posted = try await adapter.post(ChatPost(channel: room, text: "🚨 T-1 for tier1 on INC-1 is 2h overdue",
+                                                     mentions: [alice.id]))
+        var highlights: [String: Bool] = [:]
+        for _ in 0..<200 where highlights[posted.id] == nil {
+            highlights = try await Self.highlights(of: alice)
+            if highlights[posted.id] == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(highlights[posted.id] == true, "\(highlights)")
+    }
+
     /// Whether each event `person` was notified of pinged them (`highlight`), by event id.
     private static func highlights(of person: Person) async throws -> [String: Bool] {
         var found: [String: Bool] = [:]

@@ -406,6 +406,7 @@ struct ReportTests {
         #expect(ReportChat.summary(try await Self.fixture()) == """
             Automator report, 2026-03-01 00:00 UTC to 2026-03-04 00:00 UTC
             Incidents: 10 opened, 5 closed; 1 open at the start, 6 at the end.
+            Closed as: 2 true positive, 1 benign, 2 false positive. False positives: 40% of the resolved; phishing 2 of 3.
             SLA: 50% met (3 met, 3 breached, 1 at risk, 1 on track). Breached: access 1, malware 1, phishing 1.
             Breached and still open: INC-6 (1d 20h late).
             Time to acknowledge: median 2h, p90 1d 6h (7 incidents). To resolve: median 16h, p90 1d 11h (6 incidents).
@@ -413,6 +414,21 @@ struct ReportTests {
             Response actions: 3 done, 1 failed, 1 refused, 1 denied, 1 timed out, 1 dry run, 2 undone, 1 expired, \
             1 in flight; 5 in force now.
             """)
+        // The types with most false positives first, three at most; a share of those resolved.
+        var closed = Report(window: ReportFixture.window, generatedAt: ReportFixture.now)
+        closed.resolutions = [Report.Resolutions(type: "phishing", truePositive: 4, falsePositive: 1, unresolved: 3),
+                              Report.Resolutions(type: "brute_force", benign: 1, falsePositive: 2),
+                              Report.Resolutions(type: "malware", truePositive: 2, undetermined: 1),
+                              Report.Resolutions(type: "dlp", falsePositive: 1),
+                              Report.Resolutions(type: "access", falsePositive: 1)]
+        #expect(ReportChat.summary(closed).contains("""
+            \nClosed as: 6 true positive, 1 benign, 5 false positive, 1 undetermined, 3 not said. False positives: 38% \
+            of the resolved; brute_force 2 of 3, access 1 of 1, dlp 1 of 1.\n
+            """), "\(ReportChat.summary(closed))")
+        closed.resolutions = [Report.Resolutions(type: "phishing", unresolved: 2)]
+        #expect(ReportChat.summary(closed).contains("\nClosed as: 2 not said.\n"), "no share of none resolved")
+        closed.absent = [.resolutions]
+        #expect(!ReportChat.summary(closed).contains("Closed as"), "a report from a server older than the resolutions")
         let quiet = Report(window: ReportFixture.window, generatedAt: ReportFixture.now)
         #expect(ReportChat.summary(quiet) == """
             Automator report, 2026-03-01 00:00 UTC to 2026-03-04 00:00 UTC

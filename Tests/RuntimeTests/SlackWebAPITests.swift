@@ -188,12 +188,14 @@ struct SlackWebAPITests {
         _ = try await adapter.post(ChatPost(channel: "C0SOC", text: hostile))
         _ = try await adapter.post(ChatPost(channel: "C0SOC", text: hostile, question: ChatQuestion(id: "q-1", choices: ["<ok>"])))
         try await adapter.upload(to: "C0SOC", name: "a.txt", data: [1], comment: hostile)
+        // A mention the configuration gave (an escalation's) notifies; the text after it still does not.
+        _ = try await adapter.post(ChatPost(channel: "C0SOC", text: hostile, mentions: ["<!subteam^S0LEADS>", "<@U0LEAD>"]))
 
         let posts = try fake.calls("chat.postMessage").map {
             try #require(try JSONSerialization.jsonObject(with: Data($0.body.utf8)) as? [String: Any])
         }
-        try #require(posts.count == 2)
-        #expect(posts.map { $0["text"] as? String } == [shown, shown])
+        try #require(posts.count == 3)
+        #expect(posts.map { $0["text"] as? String } == [shown, shown, "<!subteam^S0LEADS> <@U0LEAD> " + shown])
         let blocks = try #require(posts[1]["blocks"] as? [[String: Any]])
         #expect((blocks.first?["text"] as? [String: String])?["text"] == shown)
         let button = (blocks.last?["elements"] as? [[String: Any]])?.first?["text"] as? [String: String]

@@ -125,12 +125,17 @@ public struct ChatPost: Sendable, Hashable {
     /// Posts it as a reply in this message's thread.
     public var thread: String?
     public var question: ChatQuestion?
+    /// Whom it notifies (`ChatMention`), before the text: the only part the adapter does not
+    /// escape.
+    public var mentions: [String]
 
-    public init(channel: String, text: String, thread: String? = nil, question: ChatQuestion? = nil) {
+    public init(channel: String, text: String, thread: String? = nil, question: ChatQuestion? = nil,
+                mentions: [String] = []) {
         self.channel = channel
         self.text = text
         self.thread = thread
         self.question = question
+        self.mentions = mentions
     }
 }
 

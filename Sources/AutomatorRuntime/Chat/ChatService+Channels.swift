@@ -43,11 +43,12 @@ extension ChatService {
 
     /// Posts a script's message; with `journaling`, the war room's incident, keeps it in that
     /// incident's journal as the bot's line: the verdict the team acted on belongs to its record.
+    /// `mentioning` are notified (`ChatPost.mentions`), and left out of the journal.
     func post(_ text: String, to channel: String, on network: String?, thread: String?,
-              journaling incident: IncidentID? = nil) async throws -> String {
+              journaling incident: IncidentID? = nil, mentioning mentions: [String] = []) async throws -> String {
         let adapter = try adapter(network)
         let target = try await resolve(channel, on: adapter)
-        let id = try await adapter.post(ChatPost(channel: target.id, text: text, thread: thread)).id
+        let id = try await adapter.post(ChatPost(channel: target.id, text: text, thread: thread, mentions: mentions)).id
         guard let incident else { return id }
         let entry = JournalEntry(incident: incident, actor: "automator", kind: .chat, text: text)
         // Said already: a journal that cannot be written is logged, not told as a failed answer.

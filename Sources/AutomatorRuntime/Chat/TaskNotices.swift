@@ -3,7 +3,7 @@ public import Logging
 import Synchronization
 
 /// Where the bot tells people of their tasks (`chat.tasks`): the channel of each owner that has
-/// one, else `channel`.
+/// one, else `channel`; and whom it tells of a task left overdue (`escalate`).
 ///
 /// ```yaml
 /// chat:
@@ -14,26 +14,32 @@ public struct TaskNoticeSettings: Sendable, Hashable {
     public var owners: [String: String]
     /// The chat network; the first configured when nil.
     public var network: String?
+    /// In the order of their `after`, each longer than the one before.
+    public var escalate: [TaskEscalation]
 
-    public init(channel: String, owners: [String: String] = [:], network: String? = nil) {
+    public init(channel: String, owners: [String: String] = [:], network: String? = nil,
+                escalate: [TaskEscalation] = []) {
         self.channel = channel
         self.owners = owners
         self.network = network
+        self.escalate = escalate
     }
 
     func channel(for owner: String?) -> String { owner.flatMap { owners[$0] } ?? channel }
 }
 
 /// Chases the tasks: tells the owner's channel of each task a playbook (or anyone) gives, and of
-/// each open task once its due time passes, with how to answer it. A playbook waiting on a
-/// person is only as fast as that person hears of it; `automator task list` is read by nobody at
-/// 3 a.m.
+/// each open task once its due time passes, with how to answer it; then, of a task still open,
+/// each escalation stage's channel once the task is overdue by the stage's `after`. A playbook
+/// waiting on a person is only as fast as that person hears of it; `automator task list` is read
+/// by nobody at 3 a.m., and neither, at times, is the tier-1 channel.
 ///
-/// What was told is kept in the chat state, in the store: the highest task number told of, and
-/// the due time up to which overdue tasks were. A server that starts (or a worker that takes the
-/// lead) tells what came meanwhile, once; a server that dies between a post and its mark tells
-/// that one again rather than not at all. The first start with `chat.tasks` set tells of what
-/// comes from then on, not of every task ever given. Each notice is journaled on its incident.
+/// What was told is kept in the chat state, in the store: the highest task number told of, the
+/// due time up to which overdue tasks were, and each stage's own such due time. A server that
+/// starts (or a worker that takes the lead) tells what came meanwhile, once; a server that dies
+/// between a post and its mark tells that one again rather than not at all. The first start with
+/// `chat.tasks` set tells of what comes from then on, not of every task ever given. Each notice is
+/// journaled on its incident.
 public final class TaskNotices: Sendable {
     private let settings: Mutex<TaskNoticeSettings?>
     private let tasks: any IncidentStore
@@ -61,25 +67,36 @@ public final class TaskNotices: Sendable {
 
     /// Looks every `tick` until cancelled.
     public func run(every tick: Duration = .seconds(2)) async {
-        repeat {
-            if let settings = settings.withLock({ $0 }) { await tell(settings, now: Date()) }
-        } while (try? await Task.sleep(for: tick)) != nil
+        repeat { await look(at: Date()) } while (try? await Task.sleep(for: tick)) != nil
     }
 
-    /// Tells of the tasks given since the last look, then of those that came due.
-    func tell(_ settings: TaskNoticeSettings, now: Date) async {
+    /// One look, as at `now`: tells of the tasks given since the last look, then of those that
+    /// came due, then of those each escalation stage reached. Failures are logged, once while
+    /// they last.
+    public func look(at now: Date) async {
+        guard let settings = settings.withLock({ $0 }) else { return }
+        var failures: [String] = []
         do {
             try await tellGiven(settings)
             try await tellOverdue(settings, now: now)
+        } catch { failures.append("\(error)") }
+        // Each stage on its own: the stages are the net under the owner's channel, so a channel
+        // that fails (tier 1's, renamed) holds no other stage's notice, the leads' least of all.
+        for stage in settings.escalate {
+            do { try await tellEscalated(stage, settings, now: now) } catch {
+                if !failures.contains("\(error)") { failures.append("\(error)") }
+            }
+        }
+        guard !failures.isEmpty else {
             if lastFailure.withLock({ $0 }) != nil {
                 lastFailure.withLock { $0 = nil }
                 logger.notice("chat: task notices are posted again")
             }
-        } catch {
-            let message = "\(error)"
-            guard lastFailure.withLock({ last in defer { last = message }; return last != message }) else { return }
-            logger.error("chat: a task notice could not be posted, and is tried again every few seconds: \(message)")
+            return
         }
+        let message = failures.joined(separator: "; ")
+        guard lastFailure.withLock({ last in defer { last = message }; return last != message }) else { return }
+        logger.error("chat: a task notice could not be posted, and is tried again every few seconds: \(message)")
     }
 
     private func tellGiven(_ settings: TaskNoticeSettings) async throws {
@@ -104,12 +121,27 @@ public final class TaskNotices: Sendable {
         else { return }
         let query = TaskQuery(status: .open, dueBefore: now, dueAfter: Date(millisecondsSince1970: until), limit: Self.batch)
         for task in try await tasks.listTasks(query) {
-            try await post("⏰ \(task.id) for \(Self.owner(task)) on \(task.incident) is overdue" + Self.due(task)
-                + ": " + Defanging.text(task.title) + ". " + Self.howToAnswer(task)
-                + " Someone else to do it? !task assign \(task.id) NAME", about: task, settings)
+            try await post(Self.overdue(task, "⏰", by: nil), about: task, settings)
             if let due = task.dueAt {
                 try await chat.store.setChatState(Self.overdueKey, to: String(due.millisecondsSince1970))
             }
+        }
+    }
+
+    /// A stage, as `tellOverdue` with the due times moved back by its `after`. A stage seen for
+    /// the first time tells of the tasks that reach it from then on (as the first start does).
+    private func tellEscalated(_ stage: TaskEscalation, _ settings: TaskNoticeSettings, now: Date) async throws {
+        let reached = now.addingTimeInterval(-stage.after)
+        guard let until = try await position(stage.positionKey, start: { String(reached.millisecondsSince1970) })
+            .flatMap(Int64.init)
+        else { return }
+        let query = TaskQuery(status: .open, dueBefore: reached, dueAfter: Date(millisecondsSince1970: until),
+                              limit: Self.batch)
+        for task in try await tasks.listTasks(query) {
+            guard let due = task.dueAt else { continue }
+            try await post(Self.overdue(task, "🚨", by: now.timeIntervalSince(due)), about: task, settings,
+                           in: stage.channel, mentioning: stage.mentions)
+            try await chat.store.setChatState(stage.positionKey, to: String(due.millisecondsSince1970))
         }
     }
 
@@ -121,9 +153,20 @@ public final class TaskNotices: Sendable {
         return first
     }
 
-    private func post(_ text: String, about task: IncidentTask, _ settings: TaskNoticeSettings) async throws {
-        _ = try await chat.post(text, to: settings.channel(for: task.owner), on: settings.network, thread: nil,
-                                journaling: task.incident)
+    /// Posts in `channel`, else the owner's.
+    private func post(_ text: String, about task: IncidentTask, _ settings: TaskNoticeSettings,
+                      in channel: String? = nil, mentioning mentions: [String] = []) async throws {
+        _ = try await chat.post(text, to: channel ?? settings.channel(for: task.owner), on: settings.network,
+                                thread: nil, journaling: task.incident, mentioning: mentions)
+    }
+
+    /// `⏰ T-7 for tier1 on INC-12 is overdue (due ...): TITLE. Answer: ... Someone else to do it? ...`,
+    /// with how long (`is 1h 5m overdue`) when `late` is given.
+    private static func overdue(_ task: IncidentTask, _ mark: String, by late: Double?) -> String {
+        let how = late.map { " " + DurationText.span($0) } ?? ""
+        return "\(mark) \(task.id) for \(owner(task)) on \(task.incident) is\(how) overdue" + due(task) + ": "
+            + Defanging.text(task.title) + ". " + howToAnswer(task)
+            + " Someone else to do it? !task assign \(task.id) NAME"
     }
 
     /// " (due 2026-12-02 14:30 UTC)", or nothing for a task with no due time.

@@ -26,6 +26,9 @@ import Yams
 ///   tasks:                               # each new task, and each overdue one, told in chat
 ///     channel: "#soc"
 ///     owners: { tier2: "#soc-tier2" }    # an owner's own channel, instead of channel
+///     escalate:                          # a task still open this long past due, told again
+///       - { after: 30m }                 # in the owner's channel
+///       - { after: 2h, channel: "#soc-leads", mention: "<!subteam^S0123ABCD>" }
 /// ```
 public struct ChatConfiguration: Sendable, Hashable {
     public var roles: [String: [String]] = [:]
@@ -82,7 +85,11 @@ public struct ChatConfiguration: Sendable, Hashable {
         if let node = chat["roles"] { roles = Self.roles(node, reader) }
         if let node = chat["slack"], let fields = reader.mapping(node) { slack = Self.slack(fields, reader) }
         if let node = chat["report"], let fields = reader.mapping(node) { report = Self.report(fields, reader) }
-        if let node = chat["tasks"], let fields = reader.mapping(node) { tasks = Self.tasks(fields, reader) }
+        if let node = chat["tasks"], let fields = reader.mapping(node) {
+            // The first configured, as `ChatService` takes it when `network` names none.
+            let first = chat["slack"] != nil ? "slack" : chat["matrix"] != nil ? "matrix" : ""
+            tasks = Self.tasks(fields, firstNetwork: first, reader)
+        }
         if let node = chat["matrix"], let fields = reader.mapping(node) { matrix = Self.matrix(fields, reader) }
     }
 
@@ -167,15 +174,50 @@ public struct ChatConfiguration: Sendable, Hashable {
                               timeZone: timeZone)
     }
 
-    private static func tasks(_ fields: ConfigurationMapping, _ reader: ConfigurationReader) -> TaskNoticeSettings? {
-        reader.only(["channel", "owners", "network"], in: fields)
+    /// - Parameter firstNetwork: the network the notices go to when `network` names none: a
+    ///   mention is written in that network's form.
+    private static func tasks(_ fields: ConfigurationMapping, firstNetwork: String,
+                              _ reader: ConfigurationReader) -> TaskNoticeSettings? {
+        reader.only(["channel", "owners", "network", "escalate"], in: fields)
         var owners: [String: String] = [:]
         if let node = fields["owners"] {
             for (owner, channel) in reader.mapping(node)?.entries ?? [] { owners[owner] = reader.string(channel) }
         }
         let network = fields["network"].flatMap(reader.string)
+        let escalate = fields["escalate"].map { escalation($0, mentionsOn: network ?? firstNetwork, reader) } ?? []
         guard let channel = reader.required("channel", in: fields).flatMap(reader.string) else { return nil }
-        return TaskNoticeSettings(channel: channel, owners: owners, network: network)
+        return TaskNoticeSettings(channel: channel, owners: owners, network: network, escalate: escalate)
+    }
+
+    /// `escalate: [{ after: 30m }, { after: 2h, channel: "#soc-leads", mention: "<@U0123ABCD>" }]`,
+    /// each `after` longer than the one before: two stages of one `after` would share a position
+    /// (`TaskEscalation.positionKey`), and a list that reads as a ladder shows a slip (`2h` before
+    /// `30m`) at start rather than at 3 a.m.
+    private static func escalation(_ node: ConfigurationValue, mentionsOn network: String,
+                                   _ reader: ConfigurationReader) -> [TaskEscalation] {
+        var stages: [TaskEscalation] = []
+        for item in reader.sequence(node) ?? [] {
+            guard let fields = reader.mapping(item) else { continue }
+            reader.only(["after", "channel", "mention"], in: fields)
+            var mentions: [String] = []
+            if let node = fields["mention"], let text = reader.string(node) {
+                mentions = text.split(separator: " ").map(String.init)
+                for problem in mentions.compactMap({ ChatMention.problem($0, on: network) }) {
+                    reader.report(node, problem)
+                }
+            }
+            guard let afterNode = reader.required("after", in: fields), let after = reader.duration(afterNode) else {
+                continue
+            }
+            if let before = stages.last, after <= before.after {
+                reader.report(afterNode, "the stages go in order, each after a longer time than the one before: "
+                    + "this one comes after \(DurationText.text(before.after))")
+                continue
+            }
+            let channel = fields["channel"].flatMap(reader.string)
+            stages.append(TaskEscalation(after: after, channel: channel, mentions: mentions))
+        }
+        return stages
     }
 
     /// `window: 7d` (the time before the report) or `window: yesterday` (a calendar period of tz).

@@ -149,7 +149,7 @@ public final class ConsoleAdapter: ChatAdapter, @unchecked Sendable {
         }
         let place = post.channel == Self.direct.id ? "" : "[\(post.channel)] "
         let indent = post.thread == nil ? "" : "  ↳ "
-        var text = post.text
+        var text = post.mentions.map { $0 + " " }.joined() + post.text
         if let question = post.question {
             text += "\n" + question.choices.enumerated().map { "  \($0 + 1). \($1)" }.joined(separator: "\n")
                 + "\n  (answer with the number or the choice)"

@@ -6,7 +6,9 @@ extension MatrixAdapter {
     /// Sends `m.notice`, the message type of bots (which other bots do not answer, as this one
     /// does not), with the Slack-style markup as HTML too; in a thread, as a threaded reply to its
     /// first message. A question lists its choices, numbered, and asks for the answer as a reply
-    /// in its thread.
+    /// in its thread. The post's `mentions` (user ids) come first, as links to them, and are the
+    /// only people `m.mentions` names; such a post is `m.text`, since the homeserver's first rules
+    /// (`.m.rule.suppress_notices`) keep a notice from notifying anyone, mentioned or not.
     public func post(_ post: ChatPost) async throws -> ChatMessageRef {
         var text = post.text
         if let question = post.question {
@@ -14,8 +16,11 @@ extension MatrixAdapter {
             text += "\n\n" + choices.joined(separator: "\n") + "\n\nReply in this thread with the number or the name of "
                 + "your choice."
         }
-        var content = MatrixContent(msgtype: "m.notice", body: text, format: MatrixMarkup.format,
-                                    formattedBody: MatrixMarkup.html(text), mentions: .nobody)
+        let named = post.mentions.map { $0 + " " }.joined()
+        let linked = post.mentions.map { MatrixMarkup.userLink($0) + " " }.joined()
+        var content = MatrixContent(msgtype: post.mentions.isEmpty ? "m.notice" : "m.text", body: named + text,
+                                    format: MatrixMarkup.format, formattedBody: linked + MatrixMarkup.html(text),
+                                    mentions: post.mentions.isEmpty ? .nobody : .init(userIDs: post.mentions))
         if let thread = post.thread {
             // The reply fallback is for clients that do not show threads.
             content.relatesTo = .init(relType: "m.thread", eventID: thread, isFallingBack: true,

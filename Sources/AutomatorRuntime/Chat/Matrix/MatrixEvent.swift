@@ -104,6 +104,10 @@ struct MatrixContent: Codable, Sendable {
     /// would otherwise notify the whole room or that person, as a mention does.
     struct Mentions: Codable, Sendable {
         static let nobody = Mentions()
+        /// The people notified: the mentions a post was given (`ChatPost.mentions`).
+        var userIDs: [String]?
+
+        enum CodingKeys: String, CodingKey { case userIDs = "user_ids" }
     }
 
     struct Reply: Codable, Sendable {

@@ -57,6 +57,13 @@ enum MatrixMarkup {
         return mark == "*" && spaced ? nil : close
     }
 
+    /// A mention of `user` (`@lead:example.org`) in HTML: a link to the user, which clients show
+    /// as the user's pill (Client-Server API, "User and room mentions").
+    static func userLink(_ user: String) -> String {
+        let id = ReportHTML.escape(user)
+        return "<a href=\"https://matrix.to/#/\(id)\">\(id)</a>"
+    }
+
     /// HTML-escaped, line breaks as `<br>`.
     private static func escaped(_ text: Substring) -> String {
         ReportHTML.escape(String(text)).replacingOccurrences(of: "\n", with: "<br>")

@@ -80,10 +80,11 @@ public final class SlackAdapter: ChatAdapter {
         if let appToken = configuration.appToken { try await receiveOverSocket(appToken: appToken, delivering: inbox) }
     }
 
-    /// The text is shown as written (`SlackMarkup`): no mention, ping or labelled link in it is read.
+    /// The text is shown as written (`SlackMarkup`): no mention, ping or labelled link in it is read;
+    /// the post's `mentions` (`<@U0123ABCD>`, checked by `ChatMention`) come before it, as written.
     public func post(_ post: ChatPost) async throws -> ChatMessageRef {
         var post = post
-        post.text = SlackMarkup.escaped(post.text)
+        post.text = post.mentions.map { $0 + " " }.joined() + SlackMarkup.escaped(post.text)
         if post.channel.hasPrefix(Self.commandChannel) { return try await answerCommand(post) }
         return try await api.postMessage(post)
     }
