@@ -94,20 +94,34 @@ public final class LoopbackIAM: Sendable {
 
     private static func hex(_ bytes: some Sequence<UInt8>) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
-    private static func answer(_ request: ReceivedRequests.Request, _ state: inout State) -> Response {
+    /// Whether `request` is signed as AWS requires, with the integration's credentials, for `scope`
+    /// (`us-east-1/iam`), and with `sessionToken` when there is one: nil when it is, else AWS's
+    /// error code for it (`unknownKey` for the key id: IAM's InvalidClientTokenId, EC2's
+    /// AuthFailure; `SignatureDoesNotMatch`) and its message.
+    public static func refusal(of request: ReceivedRequests.Request, scope: String, sessionToken: String?,
+                               unknownKey: String) -> (code: String, message: String)?
+    {
         let authorization = request.headers["authorization"] ?? ""
         guard authorization.contains("Credential=\(accessKeyID)/") else {
-            return error(.forbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
+            return (unknownKey, "The security token included in the request is invalid.")
         }
         let signed = authorization.firstMatch(of: /SignedHeaders=([a-z0-9;-]+)/).map { String($0.output.1) } ?? ""
         let given = authorization.firstMatch(of: /Signature=([0-9a-f]+)/).map { String($0.output.1) }
-        guard authorization.contains("/us-east-1/iam/aws4_request"), signed.split(separator: ";").contains("host"),
-              state.sessionToken == nil || (signed.contains("x-amz-security-token")
-                                            && request.headers["x-amz-security-token"] == state.sessionToken),
+        guard authorization.contains("/\(scope)/aws4_request"), signed.split(separator: ";").contains("host"),
+              sessionToken == nil || (signed.contains("x-amz-security-token")
+                                      && request.headers["x-amz-security-token"] == sessionToken),
               let expected = signature(of: request, secret: secretAccessKey), given == expected
         else {
-            return error(.forbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature"
+            return ("SignatureDoesNotMatch", "The request signature we calculated does not match the signature"
                 + " you provided. Check your AWS Secret Access Key and signing method.")
+        }
+        return nil
+    }
+
+    private static func answer(_ request: ReceivedRequests.Request, _ state: inout State) -> Response {
+        if let (code, message) = refusal(of: request, scope: "us-east-1/iam", sessionToken: state.sessionToken,
+                                         unknownKey: "InvalidClientTokenId") {
+            return error(.forbidden, code, message)
         }
         if state.throttled > 0 {
             state.throttled -= 1
