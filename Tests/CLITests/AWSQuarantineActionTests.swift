@@ -98,7 +98,7 @@ struct AWSQuarantineActionTests {
 
         // Quarantined again, then its second interface deleted (the instance rebuilt by tier 2).
         let again = try await setup.quarantine(Self.database)
-        ec2.state.withLock { $0.instances[Self.database]?.interfaces.removeLast() }
+        _ = ec2.state.withLock { $0.instances[Self.database]?.interfaces.removeLast() }
         let released = try await setup.action(["undo", try Self.id(again)])
         #expect(released.status == 0, "\(released.stdout)\(released.stderr)")
         #expect(ec2.received.all.suffix(2).map { $0.form["NetworkInterfaceId"] } == ["eni-0bb22222", "eni-0cc33333"],

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import Synchronization
 
 /// Amazon EC2's Query API on loopback, as AWS's API reference (Version 2016-11-15) documents it,
 /// for `aws.quarantine_instance` and `aws.release_instance` in `scripts/integrations/aws.lua`:
@@ -57,24 +56,14 @@ public final class LoopbackEC2: Sendable {
         /// The requests answered, each answer's requestId (`ec2-req-1`...).
         public var answered = 0
     }
-    /// The account's `State`, shared with the server's routes.
-    public final class Account: Sendable {
-        private let mutex = Mutex(State())
-        public func withLock<T: Sendable>(_ body: (inout State) -> T) -> T { mutex.withLock { body(&$0) } }
-    }
     /// The region the instances are in, which a request must be signed for.
     public static let region = "eu-west-1"
-    public let state = Account()
+    public let state = QueryAPIAccount(State())
     public let received = ReceivedRequests()
     private let server: LoopbackServer
 
     public init() async throws {
-        let router = Router()
-        let state = self.state
-        received.route(router, .post, "/") { request in
-            state.withLock { Self.answer(request, &$0) }
-        }
-        server = try await LoopbackServer(router)
+        server = try await state.serve(received, Self.answer)
     }
 
     public var url: String { server.url }

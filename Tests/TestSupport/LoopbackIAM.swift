@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import Hummingbird
-import Synchronization
 
 /// AWS IAM's Query API on loopback, as AWS documents it, for `scripts/integrations/aws.lua`:
 /// `POST /` with a form (`Action`, `Version=2010-05-08`, the action's parameters), signed with
@@ -39,22 +38,12 @@ public final class LoopbackIAM: Sendable {
         /// The changes made, each answer's RequestId (`req-1`...).
         public var changes = 0
     }
-    /// The account's `State`, shared with the server's routes.
-    public final class Account: Sendable {
-        private let mutex = Mutex(State())
-        public func withLock<T: Sendable>(_ body: (inout State) -> T) -> T { mutex.withLock { body(&$0) } }
-    }
-    public let state = Account()
+    public let state = QueryAPIAccount(State())
     public let received = ReceivedRequests()
     private let server: LoopbackServer
 
     public init() async throws {
-        let router = Router()
-        let state = self.state
-        received.route(router, .post, "/") { request in
-            state.withLock { Self.answer(request, &$0) }
-        }
-        server = try await LoopbackServer(router)
+        server = try await state.serve(received, Self.answer)
     }
 
     public var url: String { server.url }
