@@ -214,7 +214,8 @@ local function quarantine(params, context)
   end
   local group = quarantine_group(context, params.region, vpc)
   for _, interface in ipairs(found) do
-    -- One in the quarantine group alone (a replay after a crash, or by hand) is left as it is.
+    -- One in the quarantine group alone already (a replay after a crash, or by hand) is left as it
+    -- is; its own groups are not known any more, so the release leaves it there too.
     if not (#interface.groups == 1 and interface.groups[1] == group) then
       call(context, EC2, params.region, "ModifyNetworkInterfaceAttribute",
         { NetworkInterfaceId = interface.id, ["SecurityGroupId.1"] = group })
