@@ -1,7 +1,6 @@
 import Crypto
 import Foundation
 import Hummingbird
-import Synchronization
 
 /// AWS IAM's Query API on loopback, as AWS documents it, for `scripts/integrations/aws.lua`:
 /// `POST /` with a form (`Action`, `Version=2010-05-08`, the action's parameters), signed with
@@ -39,22 +38,12 @@ public final class LoopbackIAM: Sendable {
         /// The changes made, each answer's RequestId (`req-1`...).
         public var changes = 0
     }
-    /// The account's `State`, shared with the server's routes.
-    public final class Account: Sendable {
-        private let mutex = Mutex(State())
-        public func withLock<T: Sendable>(_ body: (inout State) -> T) -> T { mutex.withLock { body(&$0) } }
-    }
-    public let state = Account()
+    public let state = QueryAPIAccount(State())
     public let received = ReceivedRequests()
     private let server: LoopbackServer
 
     public init() async throws {
-        let router = Router()
-        let state = self.state
-        received.route(router, .post, "/") { request in
-            state.withLock { Self.answer(request, &$0) }
-        }
-        server = try await LoopbackServer(router)
+        server = try await state.serve(received, Self.answer)
     }
 
     public var url: String { server.url }
@@ -94,20 +83,34 @@ public final class LoopbackIAM: Sendable {
 
     private static func hex(_ bytes: some Sequence<UInt8>) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
 
-    private static func answer(_ request: ReceivedRequests.Request, _ state: inout State) -> Response {
+    /// Whether `request` is signed as AWS requires, with the integration's credentials, for `scope`
+    /// (`us-east-1/iam`), and with `sessionToken` when there is one: nil when it is, else AWS's
+    /// error code for it (`unknownKey` for the key id: IAM's InvalidClientTokenId, EC2's
+    /// AuthFailure; `SignatureDoesNotMatch`) and its message.
+    public static func refusal(of request: ReceivedRequests.Request, scope: String, sessionToken: String?,
+                               unknownKey: String) -> (code: String, message: String)?
+    {
         let authorization = request.headers["authorization"] ?? ""
         guard authorization.contains("Credential=\(accessKeyID)/") else {
-            return error(.forbidden, "InvalidClientTokenId", "The security token included in the request is invalid.")
+            return (unknownKey, "The security token included in the request is invalid.")
         }
         let signed = authorization.firstMatch(of: /SignedHeaders=([a-z0-9;-]+)/).map { String($0.output.1) } ?? ""
         let given = authorization.firstMatch(of: /Signature=([0-9a-f]+)/).map { String($0.output.1) }
-        guard authorization.contains("/us-east-1/iam/aws4_request"), signed.split(separator: ";").contains("host"),
-              state.sessionToken == nil || (signed.contains("x-amz-security-token")
-                                            && request.headers["x-amz-security-token"] == state.sessionToken),
+        guard authorization.contains("/\(scope)/aws4_request"), signed.split(separator: ";").contains("host"),
+              sessionToken == nil || (signed.contains("x-amz-security-token")
+                                      && request.headers["x-amz-security-token"] == sessionToken),
               let expected = signature(of: request, secret: secretAccessKey), given == expected
         else {
-            return error(.forbidden, "SignatureDoesNotMatch", "The request signature we calculated does not match the signature"
+            return ("SignatureDoesNotMatch", "The request signature we calculated does not match the signature"
                 + " you provided. Check your AWS Secret Access Key and signing method.")
+        }
+        return nil
+    }
+
+    private static func answer(_ request: ReceivedRequests.Request, _ state: inout State) -> Response {
+        if let (code, message) = refusal(of: request, scope: "us-east-1/iam", sessionToken: state.sessionToken,
+                                         unknownKey: "InvalidClientTokenId") {
+            return error(.forbidden, code, message)
         }
         if state.throttled > 0 {
             state.throttled -= 1

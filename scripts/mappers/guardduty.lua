@@ -2,8 +2,11 @@
 -- /api/v1/ingest/guardduty, into an incident for the shipped playbooks:
 --
 --   UnauthorizedAccess:EC2/SSHBruteForce, RDPBruteForce   brute_force (playbooks/brute_force.lua)
---   Backdoor:EC2/C&CActivity.*, Trojan:EC2/*              c2_traffic (playbooks/c2_traffic.lua)
---   CryptoCurrency:EC2/*, CryptoCurrency:Runtime/*        malware (playbooks/malware.lua)
+--   Backdoor:EC2/C&CActivity.*, Trojan:EC2/*,
+--   Backdoor:Runtime/C&CActivity.B*, Trojan:Runtime/*     c2_traffic (playbooks/c2_traffic.lua)
+--   CryptoCurrency:EC2/*, CryptoCurrency:Runtime/*,
+--   Impact:Runtime/CryptoMinerExecuted,
+--   Execution:Runtime/ReverseShell, MaliciousFileExecuted malware (playbooks/malware.lua)
 --   UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B,
 --   ...IAMUser/InstanceCredentialExfiltration.*,
 --   ...IAMUser/MaliciousIPCaller*                         cloud_credential_misuse
@@ -12,6 +15,15 @@
 --                                                         playbooks/impossible_travel.lua compares
 --                                                         two, and the account is AWS's, not Entra's)
 --   any other finding                                    guardduty, labelled with the finding's type
+--
+-- The c2_traffic and malware playbooks cut the instance off (lib/isolation.lua: the EDR's
+-- containment, else aws.quarantine_instance with fields.instance_id and region). Runtime
+-- Monitoring watches containers too, and Lambda Protection functions: a finding on an EKS cluster
+-- (*:Kubernetes/*, or resource.eksClusterDetails and kubernetesDetails), an ECS task
+-- (resource.ecsClusterDetails) or a Lambda function (*:Lambda/*, resource.lambdaDetails) names no
+-- instance to contain, whatever its type. It is a guardduty incident for people, with the cluster,
+-- namespace and pod, or the function, as fields and labels, and AWS's remediation steps in
+-- fields.remediation, which playbooks/alert_triage.lua puts in the tasks.
 --
 -- Try it against a running `automator serve`:
 --
@@ -76,11 +88,31 @@ local TYPES = {
   { prefix = "UnauthorizedAccess:EC2/RDPBruteForce", type = "brute_force", protocol = "RDP" },
   { prefix = "Backdoor:EC2/C&CActivity.", type = "c2_traffic" },
   { prefix = "Trojan:EC2/", type = "c2_traffic" },
+  { prefix = "Backdoor:Runtime/C&CActivity.B", type = "c2_traffic" },
+  { prefix = "Trojan:Runtime/", type = "c2_traffic" },
   { prefix = "CryptoCurrency:EC2/", type = "malware" },
   { prefix = "CryptoCurrency:Runtime/", type = "malware" },
+  { prefix = "Impact:Runtime/CryptoMinerExecuted", type = "malware" },
+  -- A shell handed to someone else, or a file on the threat lists run: the instance is someone else's now.
+  { prefix = "Execution:Runtime/ReverseShell", type = "malware" },
+  { prefix = "Execution:Runtime/MaliciousFileExecuted", type = "malware" },
   { prefix = "UnauthorizedAccess:IAMUser/ConsoleLoginSuccess.B", type = "cloud_credential_misuse" },
   { prefix = "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.", type = "cloud_credential_misuse" },
   { prefix = "UnauthorizedAccess:IAMUser/MaliciousIPCaller", type = "cloud_credential_misuse" },
+}
+
+-- What AWS's GuardDuty User Guide says to do for a workload that is no instance ("Remediating
+-- Runtime Monitoring findings", "Remediating EKS Protection findings", "Remediating a potentially
+-- compromised ECS cluster", "Remediating a potentially compromised Lambda function"), for people.
+local REMEDIATION = {
+  eks = "Isolate the pod with a network policy that denies all ingress and egress traffic to it, cordon the"
+    .. " node it runs on, and revoke the credentials of its service account and of the node's IAM role; keep"
+    .. " what the investigation needs, then delete the pod and fix the workload or image that started it.",
+  ecs = "Stop the task (and keep its service from starting it again), revoke the credentials of its task"
+    .. " role, and find the image or the exposed service that let it in before it runs again.",
+  lambda = "Identify the function version, review its code, libraries and layers, and who updated it in"
+    .. " CloudTrail; disable its triggers (or set its reserved concurrency to 0), rotate its execution role's"
+    .. " credentials, and deploy a clean version.",
 }
 
 local severities = require("lib.severities")
@@ -130,6 +162,30 @@ local function is_sample(finding, service)
     or (text(info.value) or ""):find('"sample"%s*:%s*true') ~= nil
 end
 
+--- The workload a finding is about that is no instance: "eks", "ecs" or "lambda", and its fields;
+--- nil for an instance (or an access key, a bucket...). A Kubernetes finding names the workload
+--- (kubernetesWorkloadDetails) or only the API user; a Runtime one on EKS names the pod.
+local function workload(finding_type, resource)
+  local eks, kubernetes = object(resource.eksClusterDetails), object(resource.kubernetesDetails)
+  if finding_type:find(":Kubernetes/", 1, true) or resource.eksClusterDetails or resource.kubernetesDetails then
+    local pod = object(kubernetes.kubernetesWorkloadDetails)
+    return "eks", {
+      cluster = text(eks.name), namespace = text(pod.namespace), pod = text(pod.name), workload_type = text(pod.type),
+      kubernetes_user = text(object(kubernetes.kubernetesUserDetails).username),
+    }
+  elseif resource.ecsClusterDetails then
+    local cluster = object(resource.ecsClusterDetails)
+    return "ecs", { cluster = text(cluster.name), task = text(object(cluster.taskDetails).arn) }
+  elseif finding_type:find(":Lambda/", 1, true) or resource.lambdaDetails then
+    local lambda = object(resource.lambdaDetails)
+    return "lambda", {
+      function_name = text(lambda.functionName), function_arn = text(lambda.functionArn),
+      function_version = text(lambda.functionVersion),
+    }
+  end
+  return nil
+end
+
 --- The first threat name GuardDuty's threat lists give, as the malware's family.
 local function threat_name(service)
   local intelligence = object(object(service.evidence).threatIntelligenceDetails)[1]
@@ -154,7 +210,9 @@ return mapper {
     local other = remote(action)
     local remote_ip = text(other.ipAddressV4) or text(other.ipAddressV6)
     local host, host_ip = instance_name(instance), instance_ip(instance, action)
-    local entry = kind(finding.type)
+    local platform, workload_fields = workload(finding.type, resource)
+    -- A container or a function has no instance for the playbooks to cut off: people contain it.
+    local entry = not platform and kind(finding.type) or nil
 
     local incident = {
       title = text(finding.title) or finding.type,
@@ -214,6 +272,19 @@ return mapper {
       -- GuardDuty watches and stops nothing: whatever mines may be running now.
       fields.action = "detected"
       incident.title = ("%s on %s"):format(finding.type, host or "an instance")
+    elseif platform then
+      for name, value in pairs(workload_fields) do fields[name] = value end
+      fields.platform = platform
+      fields.remediation = REMEDIATION[platform]
+      local labels = incident.labels
+      labels[#labels + 1] = platform
+      local where = fields.function_name or fields.cluster
+      if where then labels[#labels + 1] = ("%s:%s"):format(fields.function_name and "function" or "cluster", where) end
+      if fields.namespace then labels[#labels + 1] = "namespace:" .. fields.namespace end
+      local target = fields.function_name and ("function " .. fields.function_name)
+        or fields.pod and ("pod %s/%s in cluster %s"):format(fields.namespace or "?", fields.pod, fields.cluster or "?")
+        or fields.cluster and ("cluster " .. fields.cluster)
+      if target then incident.title = ("%s on %s"):format(finding.type, target) end
     elseif incident.type == "cloud_credential_misuse" then
       local call = object(action.awsApiCallAction)
       fields.user = text(key.userName)

@@ -7,6 +7,7 @@ local guardduty = require("mappers.guardduty")
 local brute_force = require("playbooks.brute_force")
 local c2_traffic = require("playbooks.c2_traffic")
 local malware = require("playbooks.malware")
+local alert_triage = require("playbooks.alert_triage")
 
 local ID = "8ac9f1b2e4d34c5f9a07b6e1d2c3f4a5"
 
@@ -307,7 +308,8 @@ test("the C2 playbook has tier 1 review a Medium finding on a peer the feeds do 
     "False positive: Trojan:EC2/DropPoint!DNS (Trojan), from 10.40.1.25 to drop.example.org.")
 end)
 
-test("the malware playbook has a crypto miner's instance isolated and reimaged", function()
+test("without AWS set up, the malware playbook has a crypto miner's instance isolated by tier 2 and reimaged", function()
+  stub.action("aws.quarantine_instance", false, "the integration aws is not set up")
   stub.task("Isolate host bastion-prod-1", "isolated")
   stub.task("Reimage or clean bastion-prod-1", "reimaged")
 
@@ -316,4 +318,142 @@ test("the malware playbook has a crypto miner's instance isolated and reimaged",
   expect.equal(result.incident.severity, "critical", "a miner GuardDuty only saw may be running")
   expect.contains(expect.task(result, "Isolate host bastion-prod-1").description, "bastion-prod-1 (10.40.1.25)")
   expect.equal(result.incident.close_reason, "CryptoCurrency:EC2/BitcoinTool.B!DNS on bastion-prod-1: host reimaged.")
+end)
+
+--- A Runtime Monitoring finding of `finding_type` whose process is `process`, on the instance or,
+--- with `resource`, on what that resource names.
+local function runtime(finding_type, severity, action, process, resource)
+  local event = finding(finding_type, severity, action, resource and { resource = resource })
+  event.detail.service.runtimeDetails = { process = process }
+  return event
+end
+
+local SHELL = { name = "bash", executablePath = "/usr/bin/bash", executableSha256 = string.rep("cd", 32), pid = 3120 }
+
+-- An EKS cluster's pod, as Runtime Monitoring and EKS Protection findings describe it.
+local POD = {
+  resourceType = "EKSCluster",
+  eksClusterDetails = { name = "prod-eks", arn = "arn:aws:eks:eu-west-1:111122223333:cluster/prod-eks",
+    vpcId = "vpc-0f9e8d7c6b5a4f3e2", status = "ACTIVE" },
+  kubernetesDetails = {
+    kubernetesWorkloadDetails = { name = "checkout-7d9f8b6c5-x2k4q", type = "pods", namespace = "payments",
+      uid = "5b9b3c2e-0d4f-4a1b-9c8e-7f6a5b4c3d2e" },
+    kubernetesUserDetails = { username = "system:serviceaccount:payments:checkout" },
+  },
+}
+
+test("Runtime Monitoring on an instance: a C&C peer is c2_traffic, a reverse shell or a malicious file is malware, with the instance", function()
+  local beacon = guardduty.map(runtime("Backdoor:Runtime/C&CActivity.B", 8, connection("198.51.100.7", "OUTBOUND", 44012),
+    { name = "kworkerd", executablePath = "/tmp/kworkerd" }))
+  local shell = guardduty.map(runtime("Execution:Runtime/ReverseShell", 8, {}, SHELL))
+  local dropped = guardduty.map(runtime("Execution:Runtime/MaliciousFileExecuted", 8, {},
+    { name = "x", executablePath = "/dev/shm/x", executableSha256 = string.rep("ef", 32) }))
+
+  expect.equal(beacon.type, "c2_traffic")
+  expect.equal({ beacon.fields.host_ip, beacon.fields.remote_ip }, { "10.40.1.25", "198.51.100.7" })
+  expect.equal(shell.type, "malware")
+  expect.equal(shell.title, "Execution:Runtime/ReverseShell on bastion-prod-1")
+  expect.equal({ shell.fields.file_path, shell.fields.process_chain, shell.fields.action }, { "/usr/bin/bash", "bash", "detected" })
+  expect.equal(dropped.type, "malware")
+  expect.equal(dropped.fields.sha256, string.rep("ef", 32))
+  for _, incident in ipairs({ beacon, shell, dropped }) do
+    expect.equal({ incident.fields.instance_id, incident.fields.region }, { "i-0a1b2c3d4e5f67890", "eu-west-1" })
+  end
+  expect.equal(guardduty.map(runtime("Impact:Runtime/CryptoMinerExecuted", 5, {}, SHELL)).type, "malware")
+  expect.equal(guardduty.map(runtime("Trojan:Runtime/DropPoint!DNS", 5, lookup("drop.example.org"), SHELL)).type,
+    "c2_traffic")
+end)
+
+test("a finding on an EKS pod is for people, whatever its type: cluster, namespace and pod as fields and labels, and AWS's steps", function()
+  local shell = guardduty.map(runtime("Execution:Runtime/ReverseShell", 8, {}, SHELL, POD))
+  local miner = guardduty.map(runtime("CryptoCurrency:Runtime/BitcoinTool.B", 8, lookup("xmr.pool.example.com"), SHELL, POD))
+  local audit = guardduty.map(finding("Execution:Kubernetes/ExecInKubeSystemPod", 5, {
+    actionType = "KUBERNETES_API_CALL",
+    kubernetesApiCallAction = { requestUri = "/api/v1/namespaces/kube-system/pods/coredns/exec", verb = "create",
+      remoteIpDetails = { ipAddressV4 = "203.0.113.80" } },
+  }, { resource = POD }))
+
+  expect.equal(shell.type, "guardduty")
+  expect.equal(shell.title, "Execution:Runtime/ReverseShell on pod payments/checkout-7d9f8b6c5-x2k4q in cluster prod-eks")
+  expect.equal(shell.labels, { "guardduty", "Execution:Runtime/ReverseShell", "eks", "cluster:prod-eks", "namespace:payments" })
+  expect.equal({ shell.fields.platform, shell.fields.cluster, shell.fields.namespace, shell.fields.pod, shell.fields.workload_type },
+    { "eks", "prod-eks", "payments", "checkout-7d9f8b6c5-x2k4q", "pods" })
+  expect.equal(shell.fields.kubernetes_user, "system:serviceaccount:payments:checkout")
+  expect.contains(shell.fields.remediation, "network policy that denies all ingress and egress traffic")
+  expect.equal(miner.type, "guardduty", "a miner in a pod is no instance's to cut off")
+  expect.equal(audit.type, "guardduty")
+  expect.equal(audit.fields.remote_ip, "203.0.113.80")
+  expect.equal(audit.fields.pod, "checkout-7d9f8b6c5-x2k4q")
+end)
+
+test("a finding on a Lambda function is for people, with the function as field and label", function()
+  local lambda = guardduty.map(finding("Backdoor:Lambda/C&CActivity.B", 8, connection("198.51.100.7", "OUTBOUND", 443), {
+    resource = { resourceType = "Lambda", lambdaDetails = {
+      functionName = "invoice-export", functionArn = "arn:aws:lambda:eu-west-1:111122223333:function:invoice-export",
+      functionVersion = "$LATEST", role = "arn:aws:iam::111122223333:role/invoice-export",
+    } },
+  }))
+
+  expect.equal(lambda.type, "guardduty")
+  expect.equal(lambda.title, "Backdoor:Lambda/C&CActivity.B on function invoice-export")
+  expect.equal(lambda.labels, { "guardduty", "Backdoor:Lambda/C&CActivity.B", "lambda", "function:invoice-export" })
+  expect.equal({ lambda.fields.function_name, lambda.fields.function_version }, { "invoice-export", "$LATEST" })
+  expect.equal(lambda.fields.instance_id, nil)
+  expect.contains(lambda.fields.remediation, "disable its triggers")
+end)
+
+test("tier 2 gets AWS's steps for a pod tier 1 calls a true positive", function()
+  stub.task("Triage the Amazon GuardDuty alert", "true positive")
+
+  local result = run(alert_triage, guardduty.map(runtime("Execution:Runtime/ReverseShell", 8, {}, SHELL, POD)))
+
+  expect.equal(#result.actions, 0, "nothing tries to contain an instance")
+  expect.contains(expect.task(result, "Respond to the Amazon GuardDuty alert").description,
+    "Amazon GuardDuty says: Isolate the pod with a network policy")
+end)
+
+test("a reverse shell on an instance no EDR knows: AWS quarantines it once an approver agrees, and releases it when clean", function()
+  stub.chat("Approve aws.quarantine_instance", "approve", "alice")
+  stub.action("aws.quarantine_instance", { status = "done" })
+  stub.task("Reimage or clean bastion-prod-1", "cleaned")
+
+  local result = run(malware, guardduty.map(runtime("Execution:Runtime/ReverseShell", 8, {}, SHELL)))
+
+  local quarantine = expect.action(result, "aws.quarantine_instance", { instance_id = "i-0a1b2c3d4e5f67890", region = "eu-west-1" })
+  expect.equal(result.questions[1].id, quarantine.question)
+  expect.note(result, "Instance i-0a1b2c3d4e5f67890 (bastion-prod-1) quarantined in AWS")
+  expect.note(result, "deny its subnet in a network ACL if they must stop now")
+  expect.equal(#result.tasks, 1, "no isolation for tier 2")
+  expect.contains(expect.task(result, "Reimage or clean").description, "gives the instance its own security groups back")
+  expect.equal(quarantine.undone, true)
+  expect.note(result, "Containment of bastion-prod-1 lifted (ACT-test1).")
+  expect.equal(result.incident.close_reason, "Execution:Runtime/ReverseShell on bastion-prod-1: host cleaned.")
+end)
+
+test("the C2 playbook quarantines in AWS an instance the EDR does not know", function()
+  stub.intel{ ["198.51.100.7"] = "malicious" }
+  stub.action("checkpoint.block_ip", { status = "done" })
+  stub.action("crowdstrike.find_host", { status = "done" })
+  stub.chat("Approve aws.quarantine_instance", "approve", "alice")
+  stub.action("aws.quarantine_instance", { status = "done" })
+  stub.task("Find and remove what on 10.40.1.25", "reimaged")
+
+  local result = run(c2_traffic, guardduty.map(runtime("Backdoor:Runtime/C&CActivity.B", 8,
+    connection("198.51.100.7", "OUTBOUND", 44012), SHELL)))
+
+  expect.action(result, "aws.quarantine_instance", { instance_id = "i-0a1b2c3d4e5f67890", region = "eu-west-1" })
+  expect.equal(expect.action(result, "aws.quarantine_instance").undone, true)
+  expect.note(result, "Containment of 10.40.1.25 lifted")
+end)
+
+test("an approver's no to the quarantine leaves the isolation to tier 2, with why", function()
+  stub.chat("Approve aws.quarantine_instance", "deny", "bob")
+  stub.task("Isolate host bastion-prod-1", "isolated")
+  stub.task("Reimage or clean bastion-prod-1", "reimaged")
+
+  local result = run(malware, guardduty.map(runtime("Execution:Runtime/ReverseShell", 8, {}, SHELL)))
+
+  expect.contains(expect.task(result, "Isolate host bastion-prod-1").description,
+    "Automatic containment: the alert names no device id; AWS's quarantine of instance i-0a1b2c3d4e5f67890: denied by bob.")
+  expect.contains(expect.task(result, "Reimage or clean").description, "Release the host from isolation")
 end)

@@ -8,7 +8,8 @@
 -- at once, saying why: nobody should triage those.
 --
 -- It reads the fields the mappers fill in: ips, remote_ip, src_ip, urls, domains, remote_domain,
--- sha256s and sha256 (the indicators), host and user (who), and the labels sample,
+-- sha256s and sha256 (the indicators), host and user (who), remediation (what the vendor says to
+-- do, for tier 2: GuardDuty's findings on containers and functions), and the labels sample,
 -- closed_in_sentinel and closed_in_falcon.
 
 -- Sentinel's classification of an incident closed there (its API's values), as a resolution.
@@ -110,12 +111,14 @@ return playbook {
     }
     local answer = triage:wait()
     if answer == "true positive" then
+      local remediation = values.text(inc.fields.remediation)
       inc:update{ owner = "tier2" }
       inc:task{
         title = ("Respond to the %s alert: %s"):format(tool, inc.title),
         owner = "tier2",
         due = DUE[inc.severity],
-        description = "Tier 1 found it a true positive: contain what it touched, and close the incident with what was done.",
+        description = ("Tier 1 found it a true positive: contain what it touched, and close the incident with what"
+          .. " was done.%s"):format(remediation and (" %s says: %s"):format(tool, remediation) or ""),
       }
       return
     end

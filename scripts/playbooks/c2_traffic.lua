@@ -4,8 +4,8 @@
 -- reached by. A peer known to be malicious, or a rule sure of itself (confidence High) about a
 -- peer the feeds do not clear, is cut off at once: its address blocked at the firewall for a week
 -- where Check Point is set up (scripts/integrations/checkpoint.lua), and the host contained by
--- CrowdStrike Falcon (scripts/integrations/crowdstrike.lua) once an approver agrees, else isolated
--- by tier 2. Anything less sure goes to tier 1 first, with the alert kept as evidence. Then tier 2
+-- CrowdStrike Falcon (scripts/integrations/crowdstrike.lua) once an approver agrees (an EC2 instance
+-- Falcon does not know: quarantined in AWS, scripts/lib/isolation.lua), else isolated by tier 2. Anything less sure goes to tier 1 first, with the alert kept as evidence. Then tier 2
 -- finds what on the host beacons and cleans it, and the containment is lifted. Other hosts whose
 -- C2 incidents of the last 30 days name the same peer make a campaign: linked, and critical. Try it
 -- with:
@@ -16,7 +16,8 @@
 -- It reads fields.host_ip, fields.remote_ip, fields.remote_domain (the name the peer was reached
 -- by, when Suricata saw one), fields.signature, fields.signature_id, fields.category,
 -- fields.confidence (the rule's: "high", "medium" or "low"), fields.malware_family, and
--- fields.device_id (the EDR's id of the host) when the alert names it.
+-- fields.device_id (the EDR's id of the host) when the alert names it, and fields.instance_id and
+-- fields.region (GuardDuty's EC2 instance).
 
 -- The firewall's block of an address, and the EDR's lookup and containment of a host: another
 -- product's integration goes here.

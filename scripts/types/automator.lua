@@ -523,6 +523,7 @@ function intel.file(bytes) end
 ---@field incident? string
 ---@field requested_by string
 ---@field approved_by? string
+---@field result? any for an undo: what the action it reverses returned
 
 ---@class integration.action
 ---@field run fun(params: table<string, any>, context: integration.context): any what it returns is recorded and journaled

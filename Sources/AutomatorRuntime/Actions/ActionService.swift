@@ -315,7 +315,8 @@ public final class ActionService: Sendable {
         }
     }
 
-    /// Reverses a done action with its undo, given the same parameters.
+    /// Reverses a done action with its undo, given the same parameters and, in its context, the
+    /// action's result.
     ///
     /// - Throws: `ActionError`: `.notFound`, `.conflict` (no undo, or not done), `.failed` (the
     ///   undo raised, or its API refused), saying that the action is still in force and how to
@@ -419,6 +420,9 @@ public final class ActionService: Sendable {
         context["idempotency_key"] = JSONText.string("undo/" + record.key)
         context["incident"] = record.incident.map { JSONText.string($0.description) }
         context["requested_by"] = JSONText.string(by)
+        // What the action returned: an undo that must put back what it replaced (the security groups
+        // an instance's quarantine took) reads it there, since it gets the action's parameters alone.
+        context["result"] = record.result
         let sent = await withCheckedContinuation { continuation in
             integrations.perform(inverse, parameters: record.parameters, context: context) { continuation.resume(returning: $0) }
         }

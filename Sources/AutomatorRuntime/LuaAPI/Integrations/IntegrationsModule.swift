@@ -243,7 +243,8 @@ public struct IntegrationsModule: HostModule {
         end
 
         --- One action: its `run` gets the checked parameters and the context (`config`,
-        --- `idempotency_key`, `incident`, `requested_by`, `approved_by`). Its one result (nil
+        --- `idempotency_key`, `incident`, `requested_by`, `approved_by`; for an undo, `result`: what
+        --- the action it reverses returned). Its one result (nil
         --- when it returned none) is the action's: the run's JSON is `[result]`.
         local function run_action(chunk, script, name, params, context)
           local action = (declaration(chunk, script).actions or {})[name]
