@@ -133,7 +133,7 @@ struct IncidentStoreConformance {
         #expect(try await store.listTasks(TaskQuery()).map(\.id) == [TaskID(2), TaskID(1)])
         #expect(try await store.listTasks(TaskQuery(owner: "mail")).map(\.id) == [TaskID(1)])
         #expect(try await store.listTasks(TaskQuery(dueBefore: Self.time(3600))).map(\.id) == [TaskID(2)])
-        #expect(try await store.listTasks(TaskQuery(dueAfter: Self.time(600))).map(\.id) == [TaskID(1)])
+        #expect(try await store.listTasks(TaskQuery(dueAfter: .init(due: Self.time(600)))).map(\.id) == [TaskID(1)])
         #expect(try await store.listTasks(TaskQuery(after: TaskID(0))).map(\.id) == [TaskID(1), TaskID(2)],
                 "in the order they were given")
         #expect(try await store.listTasks(TaskQuery(after: TaskID(1))).map(\.id) == [TaskID(2)])
@@ -152,6 +152,15 @@ struct IncidentStoreConformance {
         #expect(try await store.listTasks(TaskQuery(status: .open)).map(\.id) == [TaskID(1)])
         #expect(try await store.listTasks(TaskQuery()).map(\.id) == [TaskID(1), TaskID(2)], "open ones first")
         #expect(try await store.highestNumbers() == (1, 2))
+
+        // A walk by due time that stopped within tasks due at one instant goes on with the rest.
+        for number in 3...4 {
+            try await store.write(.createTask(IncidentTask(id: TaskID(number), incident: IncidentID(1), runID: nil,
+                                                           title: "Call back", dueAt: Self.time(600),
+                                                           createdAt: Self.time(number))))
+        }
+        #expect(try await store.listTasks(TaskQuery(dueAfter: .init(due: Self.time(600), task: TaskID(3)))).map(\.id)
+                    == [TaskID(4), TaskID(1)], "past T-2 and T-3, due at the same time as T-4")
     }
 
     /// Closing cancels the incident's open tasks, each with a journal line; its done tasks and

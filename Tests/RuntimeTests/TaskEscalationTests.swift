@@ -121,6 +121,31 @@ struct TaskEscalationTests {
         return try ChatConfiguration(file: path).tasks
     }
 
+    @Test("Tasks due at one instant, more than a look reads: each is told overdue and at its stage once, none skipped")
+    func sameDueAcrossLooks() async throws {
+        let bot = try await Bot()
+        let notices = Self.notices(bot, TaskNoticeSettings(channel: "#soc", escalate: [TaskEscalation(after: 30 * 60)]))
+        let (incident, _, due) = try await Self.taskDueInAMinute(bot, notices)
+        // A burst of alerts whose playbooks each give a task due "30m": a look reads 100, and the
+        // position kept as the last due time alone went past the rest due at that instant.
+        let count = 150
+        for number in 2...count {
+            try await bot.store.write(.createTask(Self.task(number, on: incident, owner: "tier1", due: due)))
+        }
+        var told: [String: [Int]] = [:]
+        for _ in 0..<4 {
+            await notices.look(at: due.addingTimeInterval(31 * 60))
+            for post in bot.network.takePosts() {
+                let words = post.text.split(separator: " ")
+                guard words.count > 1, let number = Int(words[1].dropFirst(2)) else { continue }
+                told[String(words[0]), default: []].append(number)
+            }
+        }
+        #expect(told["⏰"]?.sorted() == Array(1...count), "\(told["⏰"] ?? [])")
+        #expect(told["🚨"]?.sorted() == Array(1...count), "\(told["🚨"] ?? [])")
+        await bot.stop()
+    }
+
     @Test("escalate: stages with after, channel and mention; the mention as the network notifies")
     func configuration() throws {
         let settings = try Self.read("""

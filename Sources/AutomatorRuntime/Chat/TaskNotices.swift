@@ -117,14 +117,13 @@ public final class TaskNotices: Sendable {
 
     private func tellOverdue(_ settings: TaskNoticeSettings, now: Date) async throws {
         guard let until = try await position(Self.overdueKey, start: { String(now.millisecondsSince1970) })
-            .flatMap(Int64.init)
+            .flatMap(Self.duePosition)
         else { return }
-        let query = TaskQuery(status: .open, dueBefore: now, dueAfter: Date(millisecondsSince1970: until), limit: Self.batch)
+        let query = TaskQuery(status: .open, dueBefore: now, dueAfter: until, limit: Self.batch)
         for task in try await tasks.listTasks(query) {
+            guard let due = task.dueAt else { continue }
             try await post(Self.overdue(task, "⏰", by: nil), about: task, settings)
-            if let due = task.dueAt {
-                try await chat.store.setChatState(Self.overdueKey, to: String(due.millisecondsSince1970))
-            }
+            try await chat.store.setChatState(Self.overdueKey, to: Self.duePosition(task, due: due))
         }
     }
 
@@ -133,17 +132,30 @@ public final class TaskNotices: Sendable {
     private func tellEscalated(_ stage: TaskEscalation, _ settings: TaskNoticeSettings, now: Date) async throws {
         let reached = now.addingTimeInterval(-stage.after)
         guard let until = try await position(stage.positionKey, start: { String(reached.millisecondsSince1970) })
-            .flatMap(Int64.init)
+            .flatMap(Self.duePosition)
         else { return }
-        let query = TaskQuery(status: .open, dueBefore: reached, dueAfter: Date(millisecondsSince1970: until),
-                              limit: Self.batch)
+        let query = TaskQuery(status: .open, dueBefore: reached, dueAfter: until, limit: Self.batch)
         for task in try await tasks.listTasks(query) {
             guard let due = task.dueAt else { continue }
             try await post(Self.overdue(task, "🚨", by: now.timeIntervalSince(due)), about: task, settings,
                            in: stage.channel, mentioning: stage.mentions)
-            try await chat.store.setChatState(stage.positionKey, to: String(due.millisecondsSince1970))
+            try await chat.store.setChatState(stage.positionKey, to: Self.duePosition(task, due: due))
         }
     }
+
+    /// A due position as kept: `MILLISECONDS/NUMBER`, the due time of the last task told and its
+    /// number, so that a look that ends within tasks due at the same instant (a burst of alerts,
+    /// each playbook giving its task "30m") goes on with the rest of them, not past them.
+    /// `MILLISECONDS` alone (a first start, or a server before the number was kept) is past
+    /// every task due then.
+    static func duePosition(_ text: String) -> TaskQuery.DuePosition? {
+        let parts = text.split(separator: "/", maxSplits: 1)
+        guard let millis = parts.first.flatMap({ Int64($0) }) else { return nil }
+        return TaskQuery.DuePosition(due: Date(millisecondsSince1970: millis),
+                                     task: parts.count == 2 ? Int(parts[1]).map(TaskID.init) : nil)
+    }
+
+    static func duePosition(_ task: IncidentTask, due: Date) -> String { "\(due.millisecondsSince1970)/\(task.id.number)" }
 
     /// The position kept under `key`; the first time, the one `start` gives, kept.
     private func position(_ key: String, start: () async throws -> String) async throws -> String? {

@@ -113,15 +113,16 @@ public struct TaskQuery: Sendable, Hashable {
     public var status: IncidentTask.Status?
     /// Open tasks due before this time.
     public var dueBefore: Date?
-    /// Tasks due after this time.
-    public var dueAfter: Date?
+    /// Tasks due after this position, in due order: a walk through the due times that a batch
+    /// may end within tasks due at the same instant.
+    public var dueAfter: DuePosition?
     /// Tasks numbered after this one, in the order of their numbers (the order they were given)
     /// instead of the most urgent first.
     public var after: TaskID?
     public var limit: Int
 
     public init(incident: IncidentID? = nil, owner: String? = nil, status: IncidentTask.Status? = nil,
-                dueBefore: Date? = nil, dueAfter: Date? = nil, after: TaskID? = nil, limit: Int = 500)
+                dueBefore: Date? = nil, dueAfter: DuePosition? = nil, after: TaskID? = nil, limit: Int = 500)
     {
         self.incident = incident
         self.owner = owner
@@ -130,5 +131,17 @@ public struct TaskQuery: Sendable, Hashable {
         self.dueAfter = dueAfter
         self.after = after
         self.limit = limit
+    }
+
+    /// Past the tasks due before `due`, and those due at `due` numbered up to `task` (all of them
+    /// when nil).
+    public struct DuePosition: Sendable, Hashable {
+        public var due: Date
+        public var task: TaskID?
+
+        public init(due: Date, task: TaskID? = nil) {
+            self.due = due
+            self.task = task
+        }
     }
 }

@@ -105,8 +105,14 @@ extension SQLiteStore: IncidentStore {
             arguments.append(dueBefore.millisecondsSince1970)
         }
         if let dueAfter = query.dueAfter {
-            conditions.append("due_at > ?")
-            arguments.append(dueAfter.millisecondsSince1970)
+            let due = dueAfter.due.millisecondsSince1970
+            if let task = dueAfter.task {
+                conditions.append("(due_at > ? OR (due_at = ? AND number > ?))")
+                arguments += [due, due, task.number]
+            } else {
+                conditions.append("due_at > ?")
+                arguments.append(due)
+            }
         }
         if let after = query.after {
             conditions.append("number > ?")

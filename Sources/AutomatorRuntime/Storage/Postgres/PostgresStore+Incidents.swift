@@ -88,7 +88,12 @@ extension PostgresStore: IncidentStore {
             filter.require("status = 'open' AND due_at < \(filter.parameter(dueBefore.millisecondsSince1970))")
         }
         if let dueAfter = query.dueAfter {
-            filter.require("due_at > \(filter.parameter(dueAfter.millisecondsSince1970))")
+            let due = filter.parameter(dueAfter.due.millisecondsSince1970)
+            if let task = dueAfter.task {
+                filter.require("(due_at > \(due) OR (due_at = \(due) AND number > \(filter.parameter(task.number))))")
+            } else {
+                filter.require("due_at > \(due)")
+            }
         }
         if let after = query.after { filter.require("number > \(filter.parameter(after.number))") }
         let order = query.after == nil ? "status <> 'open', due_at IS NULL, due_at, number" : "number"
