@@ -106,6 +106,35 @@ struct AWSQuarantineActionTests {
         #expect(ec2.groups(of: Self.database) == [["sg-0db000003"]])
     }
 
+    @Test("Quarantined twice: the first undo gives the groups back, the second leaves them and says the instance was in quarantine")
+    func quarantinedTwice() async throws {
+        let ec2 = try await LoopbackEC2()
+        defer { ec2.stop() }
+        let setup = try Setup(ec2)
+        let data = setup.folder.url.appendingPathComponent("data").path
+        let created = try await AutomatorProcess.run(["incident", "create", "--data", data, "--title", "Runtime finding",
+                                                      "--type", "c2_traffic", "--severity", "high"])
+        #expect(created.status == 0, "\(created.stderr)")
+
+        // Two playbooks (a C2 finding and a malware finding on the instance) each quarantine it.
+        let first = try Self.id(try await setup.quarantine(Self.web, ["--approve", "--incident", "INC-1"]))
+        let second = try await setup.quarantine(Self.web, ["--approve", "--incident", "INC-1"])
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        #expect(ec2.received.all.filter { $0.form["Action"] == "ModifyNetworkInterfaceAttribute" }.count == 1,
+                "an interface in quarantine already is left as it is")
+
+        // Tier 2 lifts the first; a revert of the second must not cut the instance off again.
+        #expect(try await setup.action(["undo", first]).status == 0)
+        #expect(ec2.groups(of: Self.web) == [["sg-0web00001", "sg-0ssh00002"]])
+        let sent = ec2.received.all.count
+        let undone = try await setup.action(["undo", try Self.id(second)])
+        #expect(undone.status == 0, "\(undone.stdout)\(undone.stderr)")
+        #expect(ec2.received.all.count == sent, "nothing sent: \(ec2.received.all.dropFirst(sent).map(\.form))")
+        #expect(ec2.groups(of: Self.web) == [["sg-0web00001", "sg-0ssh00002"]])
+        let journal = try await AutomatorProcess.run(["incident", "show", "INC-1", "--data", data])
+        #expect(journal.stdout.contains(#""left_in_quarantine":["eni-0aa11111"]"#), "\(journal.stdout)")
+    }
+
     @Test("An unknown instance, a missing permission, a VPC without the group: the error says what to do, nothing is changed")
     func refusals() async throws {
         let ec2 = try await LoopbackEC2()

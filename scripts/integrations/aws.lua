@@ -201,6 +201,11 @@ local function quarantine_group(context, region, vpc)
   return group
 end
 
+--- Whether `interface` has the quarantine `group` and no other.
+local function quarantined_alone(interface, group)
+  return #interface.groups == 1 and interface.groups[1] == group
+end
+
 --- Moves every network interface of the instance into the quarantine group of its VPC; returns
 --- the groups each interface had, for release_instance.
 local function quarantine(params, context)
@@ -214,9 +219,9 @@ local function quarantine(params, context)
   end
   local group = quarantine_group(context, params.region, vpc)
   for _, interface in ipairs(found) do
-    -- One in the quarantine group alone already (a replay after a crash, or by hand) is left as it
-    -- is; its own groups are not known any more, so the release leaves it there too.
-    if not (#interface.groups == 1 and interface.groups[1] == group) then
+    -- One in the quarantine group alone already (an earlier quarantine, a replay after a crash, or
+    -- by hand) is left as it is: its own groups are not known here, and release_instance leaves it.
+    if not quarantined_alone(interface, group) then
       call(context, EC2, params.region, "ModifyNetworkInterfaceAttribute",
         { NetworkInterfaceId = interface.id, ["SecurityGroupId.1"] = group })
     end
@@ -234,17 +239,25 @@ local function release(params, context)
       .. " undo (automator action undo ACT-...), or give %s's network interfaces their groups back in the EC2"
       .. " console"):format(params.instance_id), 0)
   end
-  local restored, gone = {}, {}
+  local restored, gone, left = {}, {}, {}
   for _, interface in ipairs(quarantined.interfaces) do
-    local groups = { NetworkInterfaceId = interface.id }
-    for i, group in ipairs(interface.groups) do groups["SecurityGroupId." .. i] = group end
-    -- An interface deleted since (the instance terminated to be rebuilt) has nothing to release.
-    local answer = call(context, EC2, params.region, "ModifyNetworkInterfaceAttribute", groups,
-      { ["InvalidNetworkInterfaceID.NotFound"] = true })
-    local list = answer and restored or gone
-    list[#list + 1] = interface.id
+    if quarantined_alone(interface, quarantined.quarantine_group) then
+      -- In quarantine before this action, which changed nothing there: its own groups are the
+      -- earlier quarantine's to give back. Putting the quarantine group "back" would cut off again
+      -- an instance that the earlier quarantine's undo has released since.
+      left[#left + 1] = interface.id
+    else
+      local groups = { NetworkInterfaceId = interface.id }
+      for i, group in ipairs(interface.groups) do groups["SecurityGroupId." .. i] = group end
+      -- An interface deleted since (the instance terminated to be rebuilt) has nothing to release.
+      local answer = call(context, EC2, params.region, "ModifyNetworkInterfaceAttribute", groups,
+        { ["InvalidNetworkInterfaceID.NotFound"] = true })
+      local list = answer and restored or gone
+      list[#list + 1] = interface.id
+    end
   end
-  return { instance_id = params.instance_id, region = params.region, restored = restored, gone = gone }
+  return { instance_id = params.instance_id, region = params.region, restored = restored, gone = gone,
+    left_in_quarantine = #left > 0 and left or nil }
 end
 
 local instance = {
