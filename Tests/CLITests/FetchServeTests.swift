@@ -181,13 +181,16 @@ struct FetchServeTests {
         graph.publish([Self.alert("alert-1", updated: first)])
         let folder = try TemporaryFolder()
         let server = try await Self.serve(folder, scripts: try Self.scripts(in: folder), graph: graph)
-        #expect(try await eventually { Self.filters(graph).contains("lastUpdateDateTime gt \(first)") })
+        #expect(try await eventually { try await Self.fetch("defender", on: server)["cursor"] as? String == first },
+                "\(server.log)")
 
+        // The next alert comes once the 401 is seen: a run asking meanwhile, past the fault's check
+        // before it was set, would have read it, and moved the cursor before any failure.
         graph.fail(.unauthorized)
-        let second = Self.stamp(Date())
-        graph.publish([Self.alert("alert-2", updated: second)])
         #expect(try await server.waitForLog("integration defender: a fetch failed: Microsoft Graph, alerts: 401 "
             + "InvalidAuthenticationToken: Lifetime validation failed, the token is expired."))
+        let second = Self.stamp(Date())
+        graph.publish([Self.alert("alert-2", updated: second)])
         let health = try await server.call("GET", "/healthz", credentials: .none).json
         let failing = health["fetches_failing"] as? [[String: Any]] ?? []
         #expect(failing.first?["integration"] as? String == "defender" && (failing.first?["failed"] as? Int ?? 0) >= 1,
