@@ -188,8 +188,9 @@ local function fetch_alerts(context, cursor)
     elseif upper ~= nil and upper - after.ticks == 1 then
       -- One instant, past halving: the windows taken so far are returned, and the next run says it.
       if moved then break end
-      error(("more than %d alerts were updated at %s: raise integrations.defender.page_size (Graph takes up to "
-             .. "1000 a page), which loses none of them"):format(tonumber(config.page_size), timestamps.text(upper)), 0)
+      local instant = timestamps.text(upper)
+      error(("more than %d alerts were updated at %s: raise integrations.defender.page_size (Graph takes up "
+             .. "to 1000 a page), which loses none of them"):format(tonumber(config.page_size), instant), 0)
     elseif upper == nil then
       -- The page holds every alert after its oldest: those up to it are asked for next.
       top = oldest(answer.value, after.ticks)
