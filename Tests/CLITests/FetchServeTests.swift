@@ -22,15 +22,23 @@ struct FetchServeTests {
         return scripts
     }
 
-    /// `serve` on `folder`'s data with defender.lua set up for `graph`, `page_size` alerts a page.
-    static func serve(_ folder: TemporaryFolder, scripts: URL, graph: LoopbackGraph, pageSize: Int = 2) async throws
-        -> ServerProcess
+    /// Writes `folder`'s automator.yml: defender.lua set up for `graph`, `page_size` alerts a page,
+    /// and `max_pages` pages a run when given.
+    @discardableResult
+    static func configure(_ folder: TemporaryFolder, graph: LoopbackGraph, pageSize: Int = 2, maxPages: Int? = nil) throws
+        -> String
     {
-        let settings = graph.settings.sorted { $0.key < $1.key }.map { #"\#($0.key): "\#($0.value)""# }
-        let config = try folder.write("automator.yml", """
-            integrations:
-              defender: { \(settings.joined(separator: ", ")), page_size: "\(pageSize)" }
-            """)
+        var settings = graph.settings.merging(["page_size": "\(pageSize)"]) { $1 }
+        settings["max_pages"] = maxPages.map(String.init)
+        let written = settings.sorted { $0.key < $1.key }.map { #"\#($0.key): "\#($0.value)""# }
+        return try folder.write("automator.yml", "integrations:\n  defender: { \(written.joined(separator: ", ")) }\n")
+    }
+
+    /// `serve` on `folder`'s data with defender.lua set up for `graph`, as `configure` writes it.
+    static func serve(_ folder: TemporaryFolder, scripts: URL, graph: LoopbackGraph, pageSize: Int = 2,
+                      maxPages: Int? = nil) async throws -> ServerProcess
+    {
+        let config = try configure(folder, graph: graph, pageSize: pageSize, maxPages: maxPages)
         return try await ServerProcess.start(data: folder.url.appendingPathComponent("data"), scripts: scripts,
                                              arguments: ["--executors", "1", "--config", config])
     }
@@ -71,7 +79,8 @@ struct FetchServeTests {
     /// The incidents, oldest first.
     static func incidents(on server: ServerProcess) async throws -> [[String: Any]] {
         let listed = try await server.call("GET", "/api/v1/incidents?limit=100").json["incidents"] as? [[String: Any]] ?? []
-        return listed.sorted { ($0["id"] as? String ?? "") < ($1["id"] as? String ?? "") }
+        func number(_ incident: [String: Any]) -> Int { Int((incident["id"] as? String ?? "").dropFirst("INC-".count)) ?? 0 }
+        return listed.sorted { number($0) < number($1) }
     }
 
     /// The `$filter`s of the alerts_v2 requests, in order.
@@ -99,15 +108,16 @@ struct FetchServeTests {
         let scripts = try Self.scripts(in: folder)
         var server = try await Self.serve(folder, scripts: scripts, graph: graph)
 
-        // Two pages of two (the second by its nextLink), three incidents, their playbooks started.
+        // A page of two holds the newest two of three: the window up to the older of them is asked
+        // for, then the rest. Three incidents, their playbooks started.
         var incidents: [[String: Any]] = []
         #expect(try await eventually {
             incidents = try await Self.incidents(on: server)
             return incidents.count == 3
         }, "\(server.log)")
-        // Newest first, as Graph lists them, each page's alerts in its order.
-        #expect(incidents.map { $0["type"] as? String } == ["c2_traffic", "defender_alert", "malware"])
-        #expect(incidents.map { $0["source_ref"] as? String } == ["alert-3", "alert-2", "da638671950271230000_-1284772121"])
+        // Oldest first, though Graph lists the newest first.
+        #expect(incidents.map { $0["type"] as? String } == ["malware", "defender_alert", "c2_traffic"])
+        #expect(incidents.map { $0["source_ref"] as? String } == ["da638671950271230000_-1284772121", "alert-2", "alert-3"])
         let runs = try await server.call("GET", "/api/v1/runs?limit=50").json["runs"] as? [[String: Any]] ?? []
         #expect(Set(runs.compactMap { $0["incident"] as? String }) == ["INC-1", "INC-2", "INC-3"],
                 "c2_traffic.lua, alert_triage.lua (the defender_alert) and malware.lua started")
@@ -137,7 +147,7 @@ struct FetchServeTests {
         server = try await Self.serve(folder, scripts: scripts, graph: graph)
         #expect(try await eventually { try await Self.incidents(on: server).count == 4 }, "\(server.log)")
         #expect(Self.filters(graph)[asked] == "lastUpdateDateTime gt \(stamp(-60))", "the restart went on from the cursor")
-        // The page is newest first: the new alert's incident may come before the update's link.
+        // The update, older than the new alert, came first and joined the incident its alert opened.
         var journal: [[String: Any]] = []
         #expect(try await eventually {
             journal = try await server.call("GET", "/api/v1/incidents/\(incidents[1]["id"] as! String)/journal")
@@ -171,13 +181,16 @@ struct FetchServeTests {
         graph.publish([Self.alert("alert-1", updated: first)])
         let folder = try TemporaryFolder()
         let server = try await Self.serve(folder, scripts: try Self.scripts(in: folder), graph: graph)
-        #expect(try await eventually { Self.filters(graph).contains("lastUpdateDateTime gt \(first)") })
+        #expect(try await eventually { try await Self.fetch("defender", on: server)["cursor"] as? String == first },
+                "\(server.log)")
 
+        // The next alert comes once the 401 is seen: a run asking meanwhile, past the fault's check
+        // before it was set, would have read it, and moved the cursor before any failure.
         graph.fail(.unauthorized)
-        let second = Self.stamp(Date())
-        graph.publish([Self.alert("alert-2", updated: second)])
         #expect(try await server.waitForLog("integration defender: a fetch failed: Microsoft Graph, alerts: 401 "
             + "InvalidAuthenticationToken: Lifetime validation failed, the token is expired."))
+        let second = Self.stamp(Date())
+        graph.publish([Self.alert("alert-2", updated: second)])
         let health = try await server.call("GET", "/healthz", credentials: .none).json
         let failing = health["fetches_failing"] as? [[String: Any]] ?? []
         #expect(failing.first?["integration"] as? String == "defender" && (failing.first?["failed"] as? Int ?? 0) >= 1,
@@ -203,6 +216,68 @@ struct FetchServeTests {
         #expect(try await eventually {
             (try await server.call("GET", "/healthz", credentials: .none).json["fetches_failing"] as? [Any])?.isEmpty == true
         })
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("An alert storm larger than a run reads is fetched whole over consecutive runs, each alert once, the cursor at the newest")
+    func stormIsFetchedWhole() async throws {
+        let graph = try await LoopbackGraph()
+        defer { graph.stop() }
+        // 15 alerts updated within 140 ms, where a run reads 3 pages of 2 at most: the same
+        // fetch failed every run, "raise max_pages", and its window only grew.
+        let start = Date().addingTimeInterval(-30)
+        let stamps = (0..<15).map { Self.stamp(start.addingTimeInterval(Double($0) / 100)) }
+        graph.publish(stamps.enumerated().map { Self.alert("alert-\($0.offset)", updated: $0.element) })
+        let folder = try TemporaryFolder()
+        let server = try await Self.serve(folder, scripts: try Self.scripts(in: folder), graph: graph, maxPages: 3)
+
+        var incidents: [[String: Any]] = []
+        #expect(try await eventually(within: .seconds(90)) {
+            incidents = try await Self.incidents(on: server)
+            return incidents.count == 15
+        }, "\(server.log)")
+        #expect(incidents.map { $0["source_ref"] as? String } == (0..<15).map { "alert-\($0)" }, "oldest first")
+        #expect(incidents.allSatisfy { $0["alert_count"] as? Int == 1 }, "each alert once: \(incidents)")
+        var cursor: String?
+        #expect(try await eventually {
+            cursor = try await Self.fetch("defender", on: server)["cursor"] as? String
+            return cursor == stamps.last
+        }, "the cursor ends at the newest: \(cursor ?? "none")")
+        #expect(!server.log.contains("a fetch failed"), "\(server.log)")
+        // Windows with an end, each read from one page: no nextLink followed.
+        #expect(Self.filters(graph).contains { $0.contains(" and lastUpdateDateTime le ") })
+        #expect(!graph.received.lines.contains { $0.contains("skiptoken") })
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
+    @Test("More alerts updated at one instant than a page holds fail the run, saying to raise page_size; raised, none is lost")
+    func oneInstantPastAPage() async throws {
+        let graph = try await LoopbackGraph()
+        defer { graph.stop() }
+        let before = Self.stamp(Date().addingTimeInterval(-60))
+        let instant = Self.stamp(Date().addingTimeInterval(-30))
+        graph.publish([Self.alert("alert-0", updated: before)] + (1...3).map { Self.alert("alert-\($0)", updated: instant) })
+        let folder = try TemporaryFolder()
+        let server = try await Self.serve(folder, scripts: try Self.scripts(in: folder), graph: graph)
+
+        // Three at one instant, two a page: the alert before it is taken, then the runs fail at it.
+        let written = instant.dropLast() + "0000Z"
+        #expect(try await server.waitForLog("integration defender: a fetch failed: more than 2 alerts were updated at "
+            + "\(written): raise integrations.defender.page_size (Graph takes up to 1000 a page), which loses none of them"),
+                "\(server.log)")
+        #expect(try await Self.incidents(on: server).map { $0["source_ref"] as? String } == ["alert-0"])
+
+        try Self.configure(folder, graph: graph, pageSize: 3)
+        server.hangUp()
+        var incidents: [[String: Any]] = []
+        #expect(try await eventually(within: .seconds(60)) {
+            incidents = try await Self.incidents(on: server)
+            return incidents.count == 4
+        }, "\(server.log)")
+        #expect(Set(incidents.dropFirst().compactMap { $0["source_ref"] as? String }) == ["alert-1", "alert-2", "alert-3"])
+        #expect(try await eventually { try await Self.fetch("defender", on: server)["cursor"] as? String == instant })
         server.terminate()
         #expect(await server.waitForExit() == 0)
     }

@@ -12,7 +12,9 @@ import Synchronization
 /// - `POST /v1.0/users/{id}/revokeSignInSessions`: `{ value: true }`;
 /// - `GET /v1.0/security/alerts_v2?$filter=lastUpdateDateTime gt {time}&$top={n}`: the alerts
 ///   `publish`ed, updated after `time`, newest first, `n` a page (`$top`, 100 by default), each page
-///   but the last with an `@odata.nextLink` carrying a `$skiptoken`. `fault` makes it answer 401
+///   but the last with an `@odata.nextLink` carrying a `$skiptoken` (an offset). The filter may end
+///   the window too (`... and lastUpdateDateTime le {time}`); the times compare as times, whatever
+///   their decimals (up to 7), and a filter of another shape is 400 `BadRequest`. `fault` makes it answer 401
 ///   `InvalidAuthenticationToken`, 429 `TooManyRequests` with `Retry-After: 1` (once), 503, or a
 ///   body that is not JSON;
 /// - `GET /v1.0/security/alerts_v2/{id}`: the alert `publish`ed, with its `comments`;
@@ -99,11 +101,15 @@ public final class LoopbackGraph: Sendable {
             }
             let query = URLComponents(string: request.line.dropFirst("GET ".count).description)?.queryItems ?? []
             func parameter(_ name: String) -> String? { query.first { $0.name == name }?.value }
-            let since = parameter("$filter")?.firstMatch(of: /^lastUpdateDateTime gt (\S+)$/).map { String($0.output.1) } ?? ""
+            guard let window = Self.window(parameter("$filter")) else {
+                return Self.json(#"{"error": {"code": "BadRequest", "message": "Invalid filter clause: \#(parameter("$filter") ?? "")"}}"#,
+                                 .badRequest)
+            }
             let top = parameter("$top").flatMap(Int.init) ?? 100
             let skip = parameter("$skiptoken").flatMap(Int.init) ?? 0
-            let updated = Self.objects(published.alerts.withLock { $0 }).filter { ($0["lastUpdateDateTime"] as? String ?? "") > since }
-                .sorted { ($0["lastUpdateDateTime"] as? String ?? "") > ($1["lastUpdateDateTime"] as? String ?? "") }
+            let updated = Self.objects(published.alerts.withLock { $0 })
+                .map { ($0, Self.ticks($0["lastUpdateDateTime"] as? String ?? "") ?? 0) }
+                .filter { window($0.1) }.sorted { $0.1 > $1.1 }.map(\.0)
             var page: [String: Any] = ["value": Array(updated.dropFirst(skip).prefix(top))]
             if skip + top < updated.count {
                 var next = URLComponents(string: request.line.dropFirst("GET ".count).description)!
@@ -151,6 +157,33 @@ public final class LoopbackGraph: Sendable {
         }
         server = try await LoopbackServer(router)
         published.url.withLock { $0 = server.url }
+    }
+
+    /// Whether a time, in ticks, is one `filter` asks for (`lastUpdateDateTime gt {time}`, with
+    /// `and lastUpdateDateTime le {time}` or not); every time is without a filter; nil for another filter.
+    private static func window(_ filter: String?) -> ((Int) -> Bool)? {
+        guard let filter else { return { _ in true } }
+        guard let match = filter.wholeMatch(of: /lastUpdateDateTime gt (\S+)(?: and lastUpdateDateTime le (\S+))?/),
+              let after = ticks(String(match.output.1))
+        else { return nil }
+        guard let end = match.output.2 else { return { $0 > after } }
+        guard let upper = ticks(String(end)) else { return nil }
+        return { $0 > after && $0 <= upper }
+    }
+
+    /// `text`, a time as Graph writes it (`2026-11-30T02:15:03.1266667Z`), in ticks of 100
+    /// nanoseconds since 1970; nil for another text.
+    static func ticks(_ text: String) -> Int? {
+        guard let match = text.wholeMatch(of: /(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?Z/) else {
+            return nil
+        }
+        let (_, year, month, day, hour, minute, second, fraction) = match.output
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .gmt
+        guard let date = calendar.date(from: DateComponents(year: Int(year), month: Int(month), day: Int(day), hour: Int(hour),
+                                                            minute: Int(minute), second: Int(second)))
+        else { return nil }
+        return Int(date.timeIntervalSince1970) * 10_000_000 + Int(((fraction ?? "") + "0000000").prefix(7))!
     }
 
     /// What Update alert sets, and the values each takes (none listed: any text).

@@ -11,12 +11,24 @@
 -- DEFENDER_CLIENT_SECRET, or integrations.defender.* in the configuration. Each fetch gets a token
 -- from lib/microsoft.lua, which says how (and how the client secret must be written),
 -- then asks for the alerts whose lastUpdateDateTime is after the cursor (the first time, those of
--- the last `first_window`), and follows @odata.nextLink to the last page:
+-- the last `first_window`):
 --   GET {graph_url}/v1.0/security/alerts_v2?$filter=lastUpdateDateTime gt {cursor}&$top={page_size}
 --        -> { value = { alert, ... }, ["@odata.nextLink"] = next page's URL }
--- alerts_v2 takes no $orderby (newest first, as Graph lists them): the cursor moves to the latest
--- lastUpdateDateTime only once every page was read, so an alert is never skipped. A 429's
--- Retry-After is waited out by `http` (then tried again); Graph answers errors as
+-- alerts_v2 takes no $orderby and lists the newest first: a page with a nextLink is the newest of
+-- more, and the cursor cannot move past alerts not read. The window is then given an end, the
+-- page's oldest alert (the page held every alert after it), and halved until a page holds it whole:
+--   GET ...$filter=lastUpdateDateTime gt {cursor} and lastUpdateDateTime le {end}&$top={page_size}
+-- Its alerts are taken and the cursor moves to its end; the next window is twice as wide, up to
+-- that oldest alert, and past it the window is open again. nextLink is not followed: Graph
+-- pages alerts_v2 by an offset ($skip), which an alert updated meanwhile, leaving a window that
+-- has an end, would shift past one never read. Once it took a window, a run stops asking after
+-- max_pages pages or 20 seconds (its call has 30), and returns what it took, oldest first, with
+-- more = true: the next run goes on at once. Until then it asks a page a halving (at most 64),
+-- so each run moves the cursor, and an alert storm (a worm, a bulk change) is fetched over
+-- consecutive runs, each alert once. More than page_size alerts updated at one instant (to the
+-- 100 nanoseconds Graph writes) fail the run, saying to raise page_size; Graph's $top takes up to
+-- 1000 (https://learn.microsoft.com/graph/api/resources/security-error-codes, "Constraints").
+-- A 429's Retry-After is waited out by `http` (then tried again); Graph answers errors as
 -- { error = { code, message } }.
 --
 -- Its actions resolve an alert, reopen it and comment on it (scripts/lib/writeback.lua resolves
@@ -33,6 +45,7 @@
 
 local graph = require("lib.microsoft").api("Microsoft Graph", "https://graph.microsoft.com/.default")
 local escape = require("lib.url").escape
+local timestamps = require("lib.timestamps")
 
 --- What Graph's 403 means here.
 local ADVICE = { [403] = "grant the application SecurityAlert.Read.All, with admin consent" }
@@ -108,8 +121,17 @@ local function check_classification(classification, determination)
     #fitting > 0 and table.concat(fitting, ", ") or "none", determination), 0)
 end
 
---- A page of alerts: Graph's answer read, or an error that says what came instead.
-local function page(url, bearer)
+--- How long a run that took a window goes on asking for pages: what it took is returned well
+--- within its call's 30 seconds.
+local RUN_SECONDS = 20
+
+--- A page of the alerts updated after `after` (its text) and, when `upper` (ticks) is given, not
+--- after it: Graph's answer read, or an error that says what came instead.
+local function page(config, bearer, after, upper)
+  local filter = "lastUpdateDateTime gt " .. after
+  if upper then filter = filter .. " and lastUpdateDateTime le " .. timestamps.text(upper) end
+  local url = ("%s/v1.0/security/alerts_v2?$filter=%s&$top=%d"):format(config.graph_url, escape(filter),
+    tonumber(config.page_size))
   local response = http.get(url, { headers = { authorization = bearer } })
   graph.check(response, "alerts", nil, ADVICE)
   local ok, answer = pcall(json.decode, response.body)
@@ -117,6 +139,68 @@ local function page(url, bearer)
     error(("Microsoft Graph, alerts: the answer is not a page of alerts: %s"):format(response.body:sub(1, 200)), 0)
   end
   return answer
+end
+
+--- The time of the oldest of `alerts`, a full page of the window after `after` up to `upper`
+--- (ticks; nil: open), within that window.
+local function oldest(alerts, after, upper)
+  local found = upper
+  for _, alert in ipairs(alerts) do
+    local ticks = timestamps.ticks(alert.lastUpdateDateTime)
+    if ticks and (found == nil or ticks < found) then found = ticks end
+  end
+  if found == nil then
+    error("Microsoft Graph, alerts: a full page holds no lastUpdateDateTime to narrow the window by", 0)
+  end
+  return math.max(found, after + 1)
+end
+
+--- The alerts updated since `cursor`, oldest first, in windows of time one page each holds whole
+--- (the header says why and how), and the cursor after them.
+local function fetch_alerts(context, cursor)
+  local config = context.config
+  local since = cursor or os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() - tonumber(config.first_window))
+  local after = { text = since, ticks = timestamps.ticks(since) }
+  if not after.ticks then
+    error(("the cursor %q is not a time in UTC as Graph writes one: automator fetch list shows it"):format(since), 0)
+  end
+  local bearer = "Bearer " .. graph.token(http, config)
+  local stop = time.now() + RUN_SECONDS
+  -- The window is after `after` up to `upper` (open while nil). `width` is the last one a page
+  -- held whole; after `top`, the oldest alert of the open window's last full page, that page held
+  -- every alert.
+  local alerts, upper, width, top = {}, nil, nil, nil
+  local asked, moved = 0, false
+  repeat
+    local answer = page(config, bearer, after.text, upper)
+    asked = asked + 1
+    if answer["@odata.nextLink"] == nil then
+      local latest = after
+      for index = #answer.value, 1, -1 do
+        local alert = answer.value[index]
+        alerts[#alerts + 1] = alert
+        local ticks = timestamps.ticks(alert.lastUpdateDateTime)
+        if ticks and ticks > latest.ticks then latest = { text = alert.lastUpdateDateTime, ticks = ticks } end
+      end
+      if upper == nil then return { alerts = alerts, cursor = latest.text } end
+      width, after, moved = upper - after.ticks, { text = timestamps.text(upper), ticks = upper }, true
+      upper = after.ticks < top and math.min(after.ticks + 2 * width, top) or nil
+    elseif upper ~= nil and upper - after.ticks == 1 then
+      -- One instant, past halving: the windows taken so far are returned, and the next run says it.
+      if moved then break end
+      local instant = timestamps.text(upper)
+      error(("more than %d alerts were updated at %s: raise integrations.defender.page_size (Graph takes up "
+             .. "to 1000 a page), which loses none of them"):format(tonumber(config.page_size), instant), 0)
+    elseif upper == nil then
+      -- The page holds every alert after its oldest: those up to it are asked for next.
+      top = oldest(answer.value, after.ticks)
+      upper = top
+    else
+      upper = after.ticks + (oldest(answer.value, after.ticks, upper) - after.ticks + 1) // 2
+    end
+  -- Halving ends, at one instant if not before: the first window is always taken.
+  until moved and (asked >= tonumber(config.max_pages) or time.now() > stop)
+  return { alerts = alerts, cursor = after.text, more = true }
 end
 
 return integration {
@@ -129,8 +213,8 @@ return integration {
     client_secret = { secret = true, env = "DEFENDER_CLIENT_SECRET", required = true },
     -- How far back the first fetch looks, in seconds: not the tenant's whole history.
     first_window = 3600,
-    -- Alerts a page (Graph's $top), and pages a fetch reads before it gives up: more alerts
-    -- updated in one interval than both allow fail the fetch, saying so, and lose none.
+    -- Alerts a page (Graph's $top, up to 1000), and pages a run asks for at most: a run that
+    -- did not get to the newest alerts returns those it took, and the next one goes on at once.
     page_size = 100,
     max_pages = 50,
   },
@@ -181,27 +265,6 @@ return integration {
   fetch = {
     every = "1m",
     source = "defender",
-    run = function(context, cursor)
-      local config = context.config
-      local since = cursor or os.date("!%Y-%m-%dT%H:%M:%SZ", os.time() - tonumber(config.first_window))
-      local bearer = "Bearer " .. graph.token(http, config)
-      local url = ("%s/v1.0/security/alerts_v2?$filter=%s&$top=%d"):format(config.graph_url,
-        escape("lastUpdateDateTime gt " .. since), tonumber(config.page_size))
-      local alerts, latest = {}, since
-      for _ = 1, tonumber(config.max_pages) do
-        local answer = page(url, bearer)
-        for _, alert in ipairs(answer.value) do
-          alerts[#alerts + 1] = alert
-          -- ISO 8601 in UTC: the latest sorts last as text.
-          if type(alert.lastUpdateDateTime) == "string" and alert.lastUpdateDateTime > latest then
-            latest = alert.lastUpdateDateTime
-          end
-        end
-        url = answer["@odata.nextLink"]
-        if url == nil then return { alerts = alerts, cursor = latest } end
-      end
-      error(("more than %d pages of alerts were updated since %s: raise integrations.defender.max_pages or "
-             .. "page_size (Graph takes up to 2000 a page)"):format(tonumber(config.max_pages), since), 0)
-    end,
+    run = fetch_alerts,
   },
 }
