@@ -8,19 +8,18 @@ import Testing
 /// which opens nothing; otherwise an alert as any other.
 @Suite("Alerts their tool closed: the echo of a close here joins the closed incident", .timeLimit(.minutes(2)))
 struct SourceCloseTests {
-    /// A started incident service on `kind` of store, with `mappers/tool.lua`: an alert
-    /// `{"id", "status", "classification", "by"}` is closed at the tool when its status is Closed.
-    /// Its window is a second, so that a test can outlast it.
+    /// The SLA tests' incident service on `kind` of store, with `mappers/tool.lua`: an alert
+    /// `{"id", "status", "classification", "by", "comment"}` is closed at the tool when its status
+    /// is Closed (`said` gives any other `closed_in_source`). Its window is a second, so that a
+    /// test can outlast it.
     struct Desk {
-        let folder: ScratchFolder
-        /// Holds the store's storage (a SQLite store's folder) while the desk lives.
-        let open: @Sendable () async throws -> any JournalStore
-        let service: IncidentService
+        let desk: IncidentSLATests.Desk
+        var service: IncidentService { desk.service }
 
         init(_ kind: StoreUnderTest = .sqlite) async throws {
-            folder = try ScratchFolder()
-            let scripts = folder.path + "/scripts"
-            try FileManager.default.createDirectory(atPath: scripts + "/mappers", withIntermediateDirectories: true)
+            desk = try await IncidentSLATests.Desk(kind)
+            let mappers = desk.folder.path + "/scripts/mappers"
+            try FileManager.default.createDirectory(atPath: mappers, withIntermediateDirectories: true)
             try Data("""
                 return mapper {
                   map = function(alert)
@@ -31,14 +30,7 @@ struct SourceCloseTests {
                   end,
                   dedup_window = "1s",
                 }
-                """.utf8).write(to: URL(fileURLWithPath: scripts + "/mappers/tool.lua"))
-            open = try await kind.opener()
-            let store = try await open()
-            let ledger = IncidentLedger(store: store)
-            let modules: [any HostModule] = [JSONModule(), TimeModule(), IncidentsModule(ledger: ledger)]
-            service = try IncidentService(ledger: ledger, runs: try RunService(store: store, modules: modules, executors: 1),
-                                          scripts: scripts, modules: modules)
-            try await service.start()
+                """.utf8).write(to: URL(fileURLWithPath: mappers + "/tool.lua"))
         }
 
         func ingest(_ alert: String) async throws -> IncidentService.Ingested {
