@@ -39,9 +39,10 @@ public enum FetchJSON {
     }
 
     /// `{"name", "dry_run": true, "alerts", "cursor", "next_cursor", "more", "incidents": [{"type",
-    /// "severity", "title", "source_ref", "joins", "playbook", "warning"}]}`: what a dry run found, each
-    /// alert as the incident it would open (with its playbook) or the open one it would join
-    /// (`joins`), nothing stored and the cursor where it was.
+    /// "severity", "title", "source_ref", "joins", "joins_status", "playbook", "warning"}]}`: what a dry
+    /// run found, each alert as the incident it would open (with its playbook) or the one it would
+    /// join (`joins`, and its status: closed for an alert its tool closed too), nothing stored and
+    /// the cursor where it was.
     public static func dryRun(_ dryRun: Fetches.DryRun, of name: String) -> String {
         var object = JSONText.Object()
         object["name"] = JSONText.string(name)
@@ -57,6 +58,7 @@ public enum FetchJSON {
             incident["title"] = JSONText.string(preview.draft.title)
             incident["source_ref"] = preview.draft.sourceRef.map(JSONText.string)
             incident["joins"] = preview.joins.map { JSONText.string($0.description) }
+            incident["joins_status"] = preview.joinsStatus.map { JSONText.string($0.rawValue) }
             incident["playbook"] = preview.playbook.map(JSONText.string)
             incident["warning"] = preview.warning.map(JSONText.string)
             return incident.textWithoutNulls

@@ -180,7 +180,7 @@ extension FetchCommand {
             let alerts = page["alerts"] as? Int ?? 0
             let more = page["more"] as? Bool == true ? "; the service has more, fetched at the next run" : ""
             printVisible("\(name): \(alerts.counted("alert")), \(page["opened"] as? Int ?? 0) opened an incident, "
-                + "\(page["linked"] as? Int ?? 0) joined one open; cursor \(page["cursor"] as? String ?? "none")\(more)")
+                + "\(page["linked"] as? Int ?? 0) joined one here; cursor \(page["cursor"] as? String ?? "none")\(more)")
         }
 
         /// A dry run with no server: the integrations of `--scripts` with `--config`'s settings, the
@@ -215,6 +215,7 @@ extension FetchCommand {
         ///     crowdstrike, dry run: 2 alerts, nothing stored; the cursor stays at 2026-12-02T03:00:00Z (a run moves it to ...)
         ///       would open  high malware  Malware on LT-HR-0117 (ref d615:ind:...; playbook Malware on an endpoint)
         ///       would join  INC-41  Falcon alert on DC01 (ref d615:ind:...)
+        ///       would join  INC-40 (closed)  Falcon alert on WS-7 (ref d615:ind:...)
         static func described(dryRun page: [String: Any], of name: String) -> String {
             let incidents = page["incidents"] as? [[String: Any]] ?? []
             let cursor = page["cursor"] as? String
@@ -228,7 +229,8 @@ extension FetchCommand {
                 var notes = (incident["source_ref"] as? String).map { ["ref " + $0] } ?? ["no ref: never deduplicated"]
                 let line: String
                 if let joins = incident["joins"] as? String {
-                    line = "  would join  \(joins)  \(title)"
+                    let closed = incident["joins_status"] as? String == "closed" ? " (closed)" : ""
+                    line = "  would join  \(joins)\(closed)  \(title)"
                 } else {
                     notes.append((incident["playbook"] as? String).map { "playbook " + $0 } ?? "no playbook matches")
                     line = "  would open  \(incident["severity"] as? String ?? "?") \(incident["type"] as? String ?? "?")  \(title)"

@@ -66,7 +66,7 @@ struct OktaFetchServeTests {
         // Each run reads one page: a new event is one request, from the cursor kept.
         okta.publish([Self.event("e-6", "user.account.report_suspicious_activity_by_enduser", ip: "192.0.2.10", seconds: -10)])
         let run = try await AutomatorProcess.run(["fetch", "run", "okta", "--data", server.data.path])
-        #expect(run.status == 0 && run.stdout == "okta: 1 alert, 1 opened an incident, 0 joined one open; cursor position-6\n", "\(run.stdout)\(run.stderr)")
+        #expect(run.status == 0 && run.stdout == "okta: 1 alert, 1 opened an incident, 0 joined one here; cursor position-6\n", "\(run.stdout)\(run.stderr)")
         #expect(okta.logQueries.count == 4 && okta.logQueries.last?["after"] == "position-5")
         #expect(try await FetchServeTests.incidents(on: server).last?["type"] as? String == "okta_event")
         server.terminate()

@@ -143,6 +143,41 @@ struct SentinelFetchTests {
         #expect(await server.waitForExit() == 0)
     }
 
+    @Test("The write-back's echo: the incident closed in Sentinel from here comes back closed, news on the incident here, not another; the report counts one false positive")
+    func closeEchoJoinsTheClosedIncident() async throws {
+        let sentinel = try await LoopbackSentinel()
+        defer { sentinel.stop() }
+        sentinel.publish([Self.incident("echo-1", "Rare process", tactics: ["Execution"],
+                                        modified: FetchServeTests.stamp(Date().addingTimeInterval(-60)))])
+        let folder = try TemporaryFolder()
+        let server = try await Self.serve(folder, sentinel: sentinel)
+        try #require(try await eventually { try await FetchServeTests.incidents(on: server).count == 1 }, "\(server.log)")
+
+        let patched = try await server.call("PATCH", "/api/v1/incidents/INC-1",
+                                            body: #"{"status": "closed", "reason": "The admin's scan", "resolution": "false_positive"}"#)
+        #expect(patched.status == 200, "\(patched.body)")
+        #expect(try await eventually { sentinel.properties(of: "echo-1")["status"] as? String == "Closed" }, "\(server.log)")
+        // The close moved the incident's lastModifiedTimeUtc: a fetch (every second here) reads it, Closed.
+        var said = ""
+        #expect(try await eventually {
+            said = try await server.journal("INC-1").last { $0.kind == "alert" }?.text ?? ""
+            return !said.isEmpty
+        }, "\(server.log)")
+        #expect(said == #"the alert arrived again, closed at sentinel (status Closed, classification FalsePositive, "#
+            + #"comment "Closed in Automator as INC-1: The admin's scan"): Rare process; INC-1 stays closed, and "#
+            + "nothing opened", "\(said)")
+        let incidents = try await FetchServeTests.incidents(on: server)
+        #expect(incidents.count == 1 && incidents.first?["status"] as? String == "closed"
+            && incidents.first?["resolution"] as? String == "false_positive", "\(incidents)")
+        let report = try await server.call("GET", "/api/v1/report?since=1d").json
+        let resolutions = report["resolutions"] as? [[String: Any]] ?? []
+        #expect(resolutions.map { $0["false_positive"] as? Int ?? 0 }.reduce(0, +) == 1, "\(resolutions)")
+        #expect(sentinel.received.lines.filter { $0.hasPrefix("PUT ") && !$0.contains("/comments/") }.count == 1,
+                "closed in Sentinel once")
+        server.terminate()
+        #expect(await server.waitForExit() == 0)
+    }
+
     @Test("An application without a role on the workspace fails the fetch, saying which role it needs, and loses nothing")
     func missingRole() async throws {
         let sentinel = try await LoopbackSentinel()

@@ -145,6 +145,8 @@ public final class LoopbackSentinel: Sendable {
             var changed = incident
             var stored = incident["properties"] as? [String: Any] ?? [:]
             for key in Self.writable { stored[key] = properties[key] }
+            // As Sentinel does: the fetch, asking for what changed since its cursor, reads it again.
+            stored["lastModifiedTimeUtc"] = Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
             changed["properties"] = stored
             published.versions.withLock { $0[name, default: 0] += 1 }
             let text = String(decoding: try! JSONSerialization.data(withJSONObject: changed), as: UTF8.self)

@@ -16,9 +16,13 @@
 --   - the other alerts of the Defender incident (`fields.defender_incident`) are incidents of
 --     their own here, each resolved when it closes, and the Defender incident is Defender's own
 --     to resolve;
---   - an incident that came closed from Sentinel or Falcon (labelled closed_in_sentinel,
---     closed_in_falcon: closed there by someone, or by this file's close of an earlier incident,
---     which the fetch reads as an update) was closed there already: it is left as it is.
+--   - an incident that came closed from Sentinel, Defender or Falcon (labelled closed_in_sentinel,
+--     closed_in_defender, closed_in_falcon: closed there by someone, with no incident here for it)
+--     was closed there already: it is left as it is.
+-- Each close here is an update there, which the next fetch reads, closed: the mappers say so
+-- (closed_in_source), and an alert closed there whose incident here is closed is journaled on that
+-- incident and opens nothing (docs/integrations.md, "Closing the source"). So the echo of this
+-- file's close opens no second incident, nor counts a second resolution in the reports.
 -- The Jira issues are those jira.create_issue opened on the incident (its action history), but
 -- for those a jira.close_issue of it closed already (an incident reopened and closed again) and
 -- not undone since. An issue someone else filed about the incident is theirs to close.
@@ -56,6 +60,7 @@ local SOURCES = {
   },
   defender = {
     action = "defender.resolve_alert", where = "Microsoft Defender XDR", what = "alert", as = "classification",
+    closed_there = "closed_in_defender",
     params = function(inc, comment)
       local true_positive = inc.resolution == "true_positive"
       return { alert = inc.source_ref, classification = DEFENDER[inc.resolution] or DEFENDER.undetermined,

@@ -4,11 +4,14 @@
 -- brute_force.lua; any other alert a crowdstrike_alert incident for people, its tactic and
 -- technique as labels. The host's Falcon device id is fields.device_id, which
 -- crowdstrike.contain_host takes: the playbooks contain the host by it. An alert Falcon has closed
--- (in its console, or crowdstrike.close_alert when its incident closed here, which the fetch then
--- reads as an update) is a crowdstrike_alert labelled closed_in_falcon, which
+-- says so (closed_in_source). When its incident here is closed too, it is news on that incident
+-- and opens nothing: most often the echo of our own close (crowdstrike.close_alert, which Falcon
+-- counts as an update that the fetch reads), or a person closing it in Falcon after. With no
+-- incident here, it is a crowdstrike_alert labelled closed_in_falcon, which
 -- playbooks/alert_triage.lua closes at once: a malware alert closed there must not have its host
--- contained again. An update of an alert joins its open incident, whatever its status. An alert
--- posted to POST /api/v1/ingest/crowdstrike is mapped alike:
+-- contained again. An update of an alert joins its open incident, whatever its status; one
+-- reopened in Falcon after its incident closed here opens a new one. An alert posted to
+-- POST /api/v1/ingest/crowdstrike is mapped alike:
 --
 --   curl -H "Authorization: Bearer $TOKEN" --data-binary @scripts/examples/alerts/crowdstrike.json \
 --        http://127.0.0.1:8080/api/v1/ingest/crowdstrike
@@ -112,6 +115,8 @@ return mapper {
       source_ref = alert.composite_id,
       details = ("%s\n%s"):format(text(alert.description) or name, text(alert.falcon_host_link) or ""),
       labels = texts("crowdstrike", alert.product, alert.tactic, alert.technique_id, closed and "closed_in_falcon" or nil),
+      -- Falcon's alert says neither how it was resolved nor by whom.
+      closed_in_source = closed and { status = alert.status } or nil,
       fields = {
         alert_id = alert.composite_id,
         tactic = text(alert.tactic),

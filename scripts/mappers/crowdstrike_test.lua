@@ -159,6 +159,7 @@ test("an alert Falcon closed is an alert for triage to close, not a playbook's: 
 
   expect.equal(incident.type, "crowdstrike_alert")
   expect.contains(incident.labels, "closed_in_falcon")
+  expect.equal(incident.closed_in_source, { status = "closed" })
   -- From the fetch, as ingestion keeps it: the close hook's write-back leaves the alert as Falcon closed it.
   incident.source = "crowdstrike"
   local result = run(require("playbooks.alert_triage"), incident)

@@ -2,8 +2,15 @@
 -- scripts/integrations/defender.lua fetches, into an incident for the shipped playbooks where
 -- one fits: malware for scripts/playbooks/malware.lua, command and control for c2_traffic.lua,
 -- password guessing for brute_force.lua, impossible travel for impossible_travel.lua, a phishing
--- e-mail for phishing.lua; any other alert a defender_alert incident for people. An alert posted
--- to POST /api/v1/ingest/defender is mapped alike:
+-- e-mail for phishing.lua; any other alert a defender_alert incident for people. An alert Defender
+-- has resolved says so (closed_in_source, with its classification). When its incident here is
+-- closed too, it is news on that incident and opens nothing: most often the echo of our own close
+-- (defender.resolve_alert, which moves the alert's lastUpdateDateTime, so the fetch reads it), or a
+-- person resolving it in Defender after. With no incident here, it is a defender_alert labelled
+-- closed_in_defender, which playbooks/alert_triage.lua closes at once: a malware alert resolved
+-- there must not have its host contained. An update of an alert joins its open incident, whatever
+-- its status; one reactivated in Defender after its incident closed here opens a new one. An alert
+-- posted to POST /api/v1/ingest/defender is mapped alike:
 --
 --   curl -H "Authorization: Bearer $TOKEN" --data-binary @scripts/examples/alerts/defender.json \
 --        http://127.0.0.1:8080/api/v1/ingest/defender
@@ -12,7 +19,7 @@
 
 local severities = require("lib.severities")
 local values = require("lib.values")
-local has, add, host_of, mentions = values.has, values.add, values.host_of, values.mentions
+local has, add, host_of, mentions, text = values.has, values.add, values.host_of, values.mentions, values.text
 
 -- Graph's severities; `unknown` (and a future value) is for people to judge.
 local SEVERITY = { informational = "info", low = "low", medium = "medium", high = "high" }
@@ -64,6 +71,7 @@ end
 
 --- The alert's type, for the playbook that fits it.
 local function type_of(alert, by_kind, found)
+  if alert.status == "resolved" then return "defender_alert" end
   if (MALWARE_CATEGORIES[alert.category] or alert.detectionSource == "antivirus") and #found.files > 0 then
     return "malware"
   end
@@ -74,6 +82,13 @@ local function type_of(alert, by_kind, found)
   end
   if by_kind.analyzedMessage and mentions(alert.title, { "phish" }) then return "phishing" end
   return "defender_alert"
+end
+
+--- The text of the alert's last comment: on an alert resolved from here, the write-back's.
+local function last_comment(alert)
+  local comments = type(alert.comments) == "table" and alert.comments or {}
+  local last = comments[#comments]
+  return type(last) == "table" and text(last.comment) or nil
 end
 
 --- The first address of the evidence that is not one of the device's own: the other side.
@@ -96,6 +111,7 @@ return mapper {
       techniques[#techniques + 1] = technique
     end
     local host, user = found.hosts[1], found.users[1]
+    local resolved = alert.status == "resolved"
     local incident = {
       title = host and ("%s on %s"):format(alert.title, host) or alert.title,
       type = type_of(alert, by_kind, found),
@@ -104,10 +120,13 @@ return mapper {
       source_ref = alert.id,
       details = ("%s\n%s"):format(type(alert.description) == "string" and alert.description or alert.title,
                                   type(alert.alertWebUrl) == "string" and alert.alertWebUrl or ""),
-      labels = { "defender", type(alert.serviceSource) == "string" and alert.serviceSource or nil },
+      labels = { "defender" },
+      closed_in_source = resolved and { status = alert.status, classification = text(alert.classification),
+                                        comment = last_comment(alert) } or nil,
       fields = {
         alert_id = alert.id,
         defender_incident = alert.incidentId,
+        classification = resolved and text(alert.classification) or nil,
         category = alert.category,
         service_source = alert.serviceSource,
         detection_source = alert.detectionSource,
@@ -126,6 +145,8 @@ return mapper {
         urls = #found.urls > 0 and found.urls or nil,
       },
     }
+    add(incident.labels, alert.serviceSource)
+    if resolved then add(incident.labels, "closed_in_defender") end
     local fields = incident.fields
     if incident.type == "malware" then
       local file = found.files[1]

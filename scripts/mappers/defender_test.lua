@@ -143,6 +143,27 @@ test("an update of the alert joins its open incident, unless it got more severe"
   expect.equal(defender.is_duplicate(high, low), false)
 end)
 
+test("an alert Defender resolved is an alert for triage to close with its classification, not a playbook's", function()
+  local resolved = alert("Malware", "'Emotet' malware was detected", { DEVICE, FILE },
+    { status = "resolved", classification = "falsePositive",
+      comments = { { comment = "Seen by tier 1", createdByDisplayName = "alice" },
+                   { comment = "Closed in Automator as INC-7: a test file", createdByDisplayName = "Automator" } } })
+
+  local incident = defender.map(resolved)
+
+  expect.equal(incident.type, "defender_alert")
+  expect.equal(incident.labels, { "defender", "microsoftDefenderForEndpoint", "closed_in_defender" })
+  expect.equal(incident.closed_in_source, { status = "resolved", classification = "falsePositive",
+                                            comment = "Closed in Automator as INC-7: a test file" })
+  expect.equal(defender.map(alert("Malware", "'Emotet' malware was detected", { DEVICE, FILE })).closed_in_source, nil)
+  -- From the fetch, with no incident here for it: the close hook's write-back leaves the alert as it is.
+  incident.source = "defender"
+  local result = run(require("playbooks.alert_triage"), incident)
+  expect.equal(result.incident.close_reason, "Closed in Microsoft Defender XDR already (falsePositive).")
+  expect.equal(result.incident.resolution, "false_positive")
+  expect.equal(#result.actions, 0)
+end)
+
 test("what is not an alerts_v2 alert is refused, saying so", function()
   local ok, problem = pcall(defender.map, { value = {} })
 

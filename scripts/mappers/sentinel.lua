@@ -5,10 +5,14 @@
 -- malware.lua; any other a sentinel_incident for people. An incident posted to
 -- POST /api/v1/ingest/sentinel (with its entities as `entities`) is mapped alike.
 --
--- An incident Sentinel has already closed opens a sentinel_incident labelled closed_in_sentinel,
--- which playbooks/alert_triage.lua closes at once: the first fetch reads the last hour, and a
--- false positive closed there is not contained here.
--- An update of an incident joins the one it opened, whatever Sentinel says of it since.
+-- An incident Sentinel has already closed says so (closed_in_source, with its classification and
+-- comment). When ours is closed too, it is news on ours, and opens nothing: most often the echo of
+-- our own close, which lib/writeback.lua wrote to Sentinel, or a person closing it there after.
+-- With none of ours, it opens a sentinel_incident labelled closed_in_sentinel, which
+-- playbooks/alert_triage.lua closes at once: the first fetch reads the last hour, and a false
+-- positive closed there is not contained here.
+-- An update of an incident joins the one it opened while that is open, whatever Sentinel says of
+-- it since. One reopened in Sentinel after ours closed opens a new one.
 --
 -- https://learn.microsoft.com/rest/api/securityinsights/incidents/list (the incident)
 -- https://learn.microsoft.com/rest/api/securityinsights/incidents/list-entities (its entities)
@@ -88,6 +92,7 @@ return mapper {
     for _, technique in ipairs(object(extra.techniques)) do techniques[#techniques + 1] = technique end
     local found = indicators(object(incident.entities))
     local host, owner = found.hosts[1], object(p.owner)
+    local closed = p.status == "Closed"
     local mapped = {
       title = host and ("%s on %s"):format(p.title, host) or p.title,
       type = type_of(p, tactics, found),
@@ -95,7 +100,9 @@ return mapper {
       -- An update of the incident (its status, new alerts) carries the same name: it joins ours.
       source_ref = incident.name,
       details = ("%s\n%s"):format(text(p.description) or p.title, text(p.incidentUrl) or ""),
-      labels = { "sentinel", p.status == "Closed" and "closed_in_sentinel" or nil },
+      labels = { "sentinel", closed and "closed_in_sentinel" or nil },
+      closed_in_source = closed and { status = p.status, classification = text(p.classification),
+                                      comment = text(p.classificationComment) } or nil,
       fields = {
         sentinel_incident = p.incidentNumber,
         sentinel_status = text(p.status),

@@ -98,11 +98,18 @@ end)
 
 test("an incident Sentinel already closed opens one that starts no playbook, and says so", function()
   local mapped = sentinel.map(incident("Beaconing to a known C2 server", { "CommandAndControl" }, { HOST, ip("198.51.100.7") },
-    { status = "Closed", classification = "FalsePositive" }))
+    { status = "Closed", classification = "FalsePositive", classificationReason = "IncorrectAlertLogic",
+      classificationComment = "Closed in Automator as INC-7: a test" }))
 
   expect.equal(mapped.type, "sentinel_incident")
   expect.equal(mapped.labels, { "sentinel", "closed_in_sentinel" })
   expect.equal(mapped.fields.classification, "FalsePositive")
+  -- What joins our incident when it is closed too, instead of opening one.
+  expect.equal(mapped.closed_in_source,
+    { status = "Closed", classification = "FalsePositive", comment = "Closed in Automator as INC-7: a test" })
+
+  local open = sentinel.map(incident("Beaconing to a known C2 server", { "CommandAndControl" }, { HOST }))
+  expect.equal(open.closed_in_source, nil)
 end)
 
 test("anything else is a sentinel_incident for people; what is not an incident is refused", function()

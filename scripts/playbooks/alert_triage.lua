@@ -4,19 +4,28 @@
 -- Asks the feeds about the indicators the alert names, raises the severity when one is known
 -- malicious, and gives tier 1 the alert to triage within half its SLA: "true positive" hands it
 -- to tier 2, "benign" and "false positive" close it. A sample finding (GuardDuty's "Generate
--- sample findings") and an incident its tool has already closed (Sentinel's, Falcon's) are closed
--- at once, saying why: nobody should triage those.
+-- sample findings") and an alert its tool has already closed (Sentinel's, Defender's, Falcon's)
+-- are closed at once, saying why: nobody should triage those. Such an alert reaches this playbook
+-- only when no incident here stands for it (the first fetch reads the last hour): one whose
+-- incident here is closed, most often the echo of that close written back to the tool, is
+-- journaled on that incident and opens nothing (docs/integrations.md, "Closing the source").
 --
 -- It reads the fields the mappers fill in: ips, remote_ip, src_ip, urls, domains, remote_domain,
 -- sha256s and sha256 (the indicators), host and user (who), remediation (what the vendor says to
--- do, for tier 2: GuardDuty's findings on containers and functions), and the labels sample,
--- closed_in_sentinel and closed_in_falcon.
+-- do, for tier 2: GuardDuty's findings on containers and functions), classification (the closed
+-- alert's), and the labels sample, closed_in_sentinel, closed_in_defender and closed_in_falcon.
 
--- Sentinel's classification of an incident closed there (its API's values), as a resolution.
+-- The classification of an alert closed in its tool (Sentinel's and Defender's API values), as a
+-- resolution.
 local RESOLUTIONS = {
   TruePositive = "true_positive", BenignPositive = "benign", FalsePositive = "false_positive",
   Undetermined = "undetermined",
+  truePositive = "true_positive", informationalExpectedActivity = "benign", falsePositive = "false_positive",
+  unknown = "undetermined",
 }
+
+-- The labels the mappers give an alert its tool has closed already.
+local CLOSED_THERE = { "closed_in_sentinel", "closed_in_defender", "closed_in_falcon" }
 
 -- Tier 1's answer, as a resolution.
 local ANSWERED = { benign = "benign", ["false positive"] = "false_positive" }
@@ -51,6 +60,14 @@ local function labelled(inc, label)
   return values.has(inc.labels, label)
 end
 
+--- True when the incident is an alert its tool has closed already.
+local function closed_there(inc)
+  for _, label in ipairs(CLOSED_THERE) do
+    if labelled(inc, label) then return true end
+  end
+  return false
+end
+
 --- The indicators of the alert's fields, without repeats or our own addresses, at most
 --- MOST_ASKED, and how many more there were.
 local function indicators(inc)
@@ -79,8 +96,8 @@ return playbook {
       inc:close{ reason = ("A sample finding of %s: its addresses are made up."):format(tool), resolution = "benign" }
       return
     end
-    if labelled(inc, "closed_in_sentinel") or labelled(inc, "closed_in_falcon") then
-      -- Sentinel's classification; Falcon's alerts have none to read.
+    if closed_there(inc) then
+      -- Sentinel's or Defender's classification; Falcon's alerts have none to read.
       local classification = values.text(inc.fields.classification)
       inc:close{ reason = ("Closed in %s already (%s)."):format(tool, classification or "no classification given"),
         resolution = RESOLUTIONS[classification] }

@@ -29,7 +29,8 @@ public final class Fetches: Sendable {
     /// What one page did.
     public struct Page: Sendable, Hashable {
         public var alerts = 0
-        /// Alerts that opened an incident, and those linked to one already open (a page fetched again).
+        /// Alerts that opened an incident, and those linked to one already here: an open one (an
+        /// update, a page fetched again), or a closed one for an alert its tool closed too.
         public var opened = 0
         public var linked = 0
         public var cursor: String?

@@ -40,6 +40,15 @@ public struct IncidentDraft: Sendable, Hashable {
         try self.init(object: object, members: members)
     }
 
+    /// Reads a mapper's result: the incident, and what the alert's tool says of its close when it
+    /// closed it already (`closed_in_source`).
+    ///
+    /// - Throws: as `init(json:)`, and `.invalid` naming the member of `closed_in_source` at fault.
+    static func mapped(_ json: [UInt8]) throws(IncidentError) -> (draft: IncidentDraft, closed: SourceClose?) {
+        let (object, members) = try parse(json, allowing: [SourceClose.fieldName])
+        return (try IncidentDraft(object: object, members: members), try SourceClose(object[SourceClose.fieldName]))
+    }
+
     /// `json` as an object and its members' texts, refused as `init(json:)` refuses it; `extra`
     /// names the fields taken besides an incident's (an imported one's times).
     static func parse(_ json: [UInt8], allowing extra: [String]) throws(IncidentError)

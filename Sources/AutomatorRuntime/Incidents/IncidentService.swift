@@ -34,8 +34,8 @@ public final class IncidentService: Sendable {
     /// What an arriving incident became.
     public struct Ingested: Sendable {
         public var incident: Incident
-        /// It was linked to an open incident with the same source and reference, instead of
-        /// opening a new one.
+        /// It was linked to an incident with the same source and reference, instead of opening a
+        /// new one: an open one, or a closed one for an alert its tool has closed too (`SourceClose`).
         public var deduplicated: Bool
         /// The playbook's run started on it.
         public var run: RunRecord?
@@ -115,7 +115,9 @@ public final class IncidentService: Sendable {
         return try await create(draft, by: actor, window: dedupWindow, isDuplicate: nil)
     }
 
-    /// Turns an alert into an incident with `mappers/SOURCE.lua`, then as `create`.
+    /// Turns an alert into an incident with `mappers/SOURCE.lua`, then as `create`; an alert its
+    /// tool has closed already (the mapper's `closed_in_source`, `SourceClose`) whose reference's
+    /// latest incident here is closed is journaled on that one, and opens and reopens nothing.
     ///
     /// An alert with no mapper (or one that does not load), or that its mapper fails on or maps
     /// to no valid incident, is kept as an incident of type `unmapped` (`keepUnmapped`).
@@ -125,14 +127,14 @@ public final class IncidentService: Sendable {
         switch try await mapping(alert, from: source) {
         case .unmapped(let kind, let reason, let alertText):
             return try await keepUnmapped(alertText, from: source, by: actor, kind, because: reason)
-        case .mapped(let draft, let window, let isDuplicate, let mapperPath):
+        case .mapped(let draft, let closed, let window, let isDuplicate, let mapperPath):
             if let kept = unmappedSources.ended(source) {
                 logger.info("""
                     alerts from \(source) are mapped again by \(mapperPath): \(kept) were kept as unmapped \
                     incidents meanwhile (post them to /api/v1/ingest/\(source) again to map them)
                     """)
             }
-            return try await create(draft, by: actor, window: window, isDuplicate: isDuplicate)
+            return try await create(draft, closed: closed, by: actor, window: window, isDuplicate: isDuplicate)
         }
     }
 
@@ -140,8 +142,11 @@ public final class IncidentService: Sendable {
     public struct Preview: Sendable {
         /// The incident its mapper makes, or the `unmapped` one it would be kept as.
         public var draft: IncidentDraft
-        /// The open incident it would join instead of opening one.
+        /// The incident it would join instead of opening one: an open one, or a closed one for an
+        /// alert its tool has closed too.
         public var joins: IncidentID?
+        /// The status of the incident it would join.
+        public var joinsStatus: Incident.Status?
         /// The playbook that would start on the incident it opens.
         public var playbook: String?
         /// Why it would be kept as `unmapped`.
@@ -149,7 +154,7 @@ public final class IncidentService: Sendable {
     }
 
     /// What `ingest` would do with `alert`, storing nothing: the same mapper, the same search for the
-    /// open incident it joins, the same choice of playbook.
+    /// incident it joins, the same choice of playbook.
     ///
     /// - Throws: as `ingest`, and `.store` when the open incidents could not be read.
     public func preview(source: String, alert: [UInt8]) async throws(IncidentError) -> Preview {
@@ -161,20 +166,22 @@ public final class IncidentService: Sendable {
             draft = Self.unmappedDraft(from: source, because: reason, raw: RawJSON.compact(alertText))
             joins = try await openUnmapped(from: source)
             warning = "it would be kept as an incident of type unmapped: \(reason)"
-        case .mapped(let mapped, let window, let isDuplicate, _):
+        case .mapped(let mapped, let closed, let window, let isDuplicate, _):
             draft = mapped
-            joins = try await openDuplicate(of: draft, window: window, isDuplicate: isDuplicate)
+            joins = try await joined(by: draft, closed: closed, window: window, isDuplicate: isDuplicate)
         }
         var playbook: String?
         if joins == nil { playbook = await catalog.choose(for: draft.incident(IncidentID(0), at: Date()))?.name }
-        return Preview(draft: draft, joins: joins?.id, playbook: playbook, warning: warning)
+        return Preview(draft: draft, joins: joins?.id, joinsStatus: joins?.status, playbook: playbook, warning: warning)
     }
 
     /// An alert read by its source's mapper, nothing stored yet: what `ingest` stores and `preview` shows.
     private enum Mapping {
-        /// The incident, how long after it opened an incident takes its duplicates, the mapper's
-        /// own `is_duplicate`, and the mapper's file.
-        case mapped(IncidentDraft, window: TimeInterval, isDuplicate: (@Sendable (Incident) async -> Bool)?, mapper: String)
+        /// The incident, what its tool says of its close when it closed it already, how long after
+        /// it opened an incident takes its duplicates, the mapper's own `is_duplicate`, and the
+        /// mapper's file.
+        case mapped(IncidentDraft, closed: SourceClose?, window: TimeInterval,
+                    isDuplicate: (@Sendable (Incident) async -> Bool)?, mapper: String)
         /// An alert (its text) that no mapper could read, and why.
         case unmapped(UnmappedReason, because: String, alert: String)
     }
@@ -197,7 +204,8 @@ public final class IncidentService: Sendable {
             return .unmapped(.mapperFailed, because: "the mapper \(mapper.path) failed: \(error.description)", alert: alertText)
         }
         var draft: IncidentDraft
-        do { draft = try IncidentDraft(json: Array(mapped.utf8)) } catch {
+        let closed: SourceClose?
+        do { (draft, closed) = try IncidentDraft.mapped(Array(mapped.utf8)) } catch {
             return .unmapped(.noValidIncident, because: "the mapper \(mapper.path) returned no valid incident: "
                 + error.description, alert: alertText)
         }
@@ -228,7 +236,8 @@ public final class IncidentService: Sendable {
                 }
             }
         }
-        return .mapped(draft, window: mapper.dedupWindow ?? dedupWindow, isDuplicate: decide, mapper: mapper.path)
+        return .mapped(draft, closed: closed, window: mapper.dedupWindow ?? dedupWindow, isDuplicate: decide,
+                       mapper: mapper.path)
     }
 
     /// Opens an incident of type `unmapped` for an alert its mapper could not read, with the
@@ -282,20 +291,44 @@ public final class IncidentService: Sendable {
         return draft
     }
 
-    private func create(_ draft: IncidentDraft, by actor: String, window: TimeInterval,
+    /// Opens `draft`, or links it to the incident it joins (`joined`); `closed` when its tool has
+    /// closed the alert already.
+    private func create(_ draft: IncidentDraft, closed: SourceClose? = nil, by actor: String, window: TimeInterval,
                         isDuplicate: (@Sendable (Incident) async -> Bool)?) async throws(IncidentError) -> Ingested
     {
-        guard let source = draft.source, let reference = draft.sourceRef, window > 0 else {
+        guard let source = draft.source, let reference = draft.sourceRef, window > 0 || closed != nil else {
             return try await open(draft, by: actor)
         }
         // Alerts with one reference are taken one at a time, so that two arriving together do
         // not both open an incident.
         return try await ingestion.serialize(source + "\u{0}" + reference) { [self] () async throws(IncidentError) in
-            if let existing = try await openDuplicate(of: draft, window: window, isDuplicate: isDuplicate) {
-                return try await fold(into: existing, by: actor, "a duplicate alert arrived: \(draft.title)")
+            guard let existing = try await joined(by: draft, closed: closed, window: window, isDuplicate: isDuplicate)
+            else { return try await open(draft, by: actor) }
+            let said = closed.map { ", " + $0.described(at: source) } ?? ""
+            if existing.status == .closed {
+                return try await fold(into: existing, by: actor, "the alert arrived again\(said): \(draft.title); "
+                    + "\(existing.id) stays closed, and nothing opened")
             }
-            return try await open(draft, by: actor)
+            return try await fold(into: existing, by: actor, "a duplicate alert arrived\(said): \(draft.title)")
         }
+    }
+
+    /// The incident `draft` joins: the open one (`openDuplicate`); else, for an alert its tool has
+    /// closed already (`closed`), the latest incident with its source and reference when that one
+    /// is closed, however long ago it opened: a close is news on it, most often the echo of its own
+    /// close written back to the tool. Nil when it opens its own.
+    private func joined(by draft: IncidentDraft, closed: SourceClose?, window: TimeInterval,
+                        isDuplicate: (@Sendable (Incident) async -> Bool)?) async throws(IncidentError) -> Incident?
+    {
+        if let open = try await openDuplicate(of: draft, window: window, isDuplicate: isDuplicate) { return open }
+        guard closed != nil, let source = draft.source, let reference = draft.sourceRef else { return nil }
+        let latest: Incident?
+        do throws(StoreError) {
+            latest = try await store.listIncidents(IncidentQuery(source: source, sourceRef: reference, limit: 1)).first
+        } catch {
+            throw .store(error)
+        }
+        return latest?.status == .closed ? latest : nil
     }
 
     /// The open incident `draft` joins: the one opened within `window` with its source and
