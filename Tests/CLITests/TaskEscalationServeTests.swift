@@ -9,9 +9,13 @@ import Testing
 /// of a real configuration on a clock of its own).
 @Suite("Overdue tasks escalate: each stage's channel told once, with its mention", .serialized, .timeLimit(.minutes(3)))
 struct TaskEscalationServeTests {
-    /// Stage 1 after 1 s in the owner's channel; stage 2 after 2 s in #secret-ops, notifying the
-    /// leads' user group.
-    static let twoStages = ##"[{ after: 1s }, { after: 2s, channel: "#secret-ops", mention: "<!subteam^S0LEADS>" }]"##
+    /// Stage 1 after 1 s in the owner's channel; stage 2 after 6 s in #secret-ops, notifying the
+    /// leads' user group. Five seconds apart, two looks and more (one every 2 s): a look that
+    /// finds a task past both tells it at stage 2 only.
+    static let twoStages = ##"[{ after: 1s }, { after: 6s, channel: "#secret-ops", mention: "<!subteam^S0LEADS>" }]"##
+
+    /// How long a test waits for the stages' posts: stage 2 comes 9 s after its task is given.
+    static let stagesTold: TimeInterval = 40
 
     /// A folder whose playbook gives tier1 a task due in 3 s and waits on it, and tier2 one due in
     /// 2 s that it answers at once; `chat.tasks` with `escalate`.
@@ -43,7 +47,7 @@ struct TaskEscalationServeTests {
                                             body: #"{"title": "Is this phishing?", "type": "question", "severity": "low"}"#)
         #expect(created.status == 201, "\(created.body)")
 
-        let told = try await TaskNoticeServeTests.posts(slack) { Self.escalations($0, of: "T-1").count >= 2 }
+        let told = try await TaskNoticeServeTests.posts(slack, timeout: Self.stagesTold) { Self.escalations($0, of: "T-1").count >= 2 }
         let escalated = Self.escalations(told, of: "T-1")
         try #require(escalated.count == 2, "\(told)")
         #expect(escalated.first?.hasPrefix("C0SOC 🚨 T-1 for tier1 on INC-1 is ") == true && escalated.first?.hasSuffix(
@@ -61,10 +65,13 @@ struct TaskEscalationServeTests {
         #expect(journaled, "\(journal)")
 
         // Stopped, an incident made meanwhile by the CLI, started again: its task is escalated,
-        // T-1 is not again. T-3's second stage comes after any look that could have retold T-1.
+        // T-1 is not again. T-3's second stage comes after any look that could have retold T-1;
+        // a slow start may find T-3 past both stages, told then at the second only.
         server = try await TaskNoticeServeTests.restart(server, creatingIncidentIn: folder)
-        let again = try await TaskNoticeServeTests.posts(slack) { Self.escalations($0, of: "T-3").count >= 2 }
-        #expect(Self.escalations(again, of: "T-3").count == 2, "\(again)")
+        let again = try await TaskNoticeServeTests.posts(slack, timeout: Self.stagesTold) {
+            Self.escalations($0, of: "T-3").last?.hasPrefix("G0OPS ") == true
+        }
+        #expect((1...2).contains(Self.escalations(again, of: "T-3").count), "\(again)")
         #expect(Self.escalations(again, of: "T-1").count == 2, "T-1 escalated once a stage: \(again)")
         server.terminate()
         #expect(await server.waitForExit() == 0, "\(server.log)")
@@ -81,7 +88,7 @@ struct TaskEscalationServeTests {
         #expect(try await server.waitForLog("SIGHUP: chat.tasks changed"), "\(server.log)")
         #expect(try await server.call("POST", "/api/v1/incidents",
                                       body: #"{"title": "Is this phishing?", "type": "question", "severity": "low"}"#).status == 201)
-        let told = try await TaskNoticeServeTests.posts(slack) { Self.escalations($0, of: "T-1").count >= 2 }
+        let told = try await TaskNoticeServeTests.posts(slack, timeout: Self.stagesTold) { Self.escalations($0, of: "T-1").count >= 2 }
         #expect(Self.escalations(told, of: "T-1").map { $0.prefix(5) } == ["C0SOC", "G0OPS"], "\(told)")
         server.terminate()
         #expect(await server.waitForExit() == 0, "\(server.log)")

@@ -61,8 +61,10 @@ struct TaskNoticeServeTests {
     }
 
     /// The bot's posts as "CHANNEL TEXT".
-    static func posts(_ slack: FakeSlack, until done: @escaping ([String]) -> Bool) async throws -> [String] {
-        try await ChatServeTests.posts(slack) { calls in done(calls.map(Self.line)) }.map(Self.line)
+    static func posts(_ slack: FakeSlack, timeout: TimeInterval = 20, until done: @escaping ([String]) -> Bool)
+        async throws -> [String]
+    {
+        try await ChatServeTests.posts(slack, timeout: timeout) { calls in done(calls.map(Self.line)) }.map(Self.line)
     }
 
     static func line(_ call: FakeSlack.Call) -> String { "\(call.arguments["channel"] ?? "?") \(call.arguments["text"] ?? "")" }

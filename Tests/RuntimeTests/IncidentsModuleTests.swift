@@ -98,6 +98,15 @@ struct IncidentsModuleTests {
             ("inc:update{ status = 'closed' }", "use inc:close{ reason = ... }"),
             ("inc:update{ colour = 'red' }", "colour cannot be changed"),
             ("inc:task{ title = 'x', due = 'soon' }", "due must be a duration such as 90s"),
+            // A due not after now gave a task overdue as it was given; one of centuries overflows the store.
+            ("inc:task{ title = 'x', due = -60 }", "playbooks/test.lua:3: incidents.task: due must be a duration such as "
+                + "90s, 15m, 4h, 2d or 1w (at most 100 years) or a number of seconds, above 0: the task falls due that "
+                + "long after it is given; got -60"),
+            ("inc:task{ title = 'x', due = 0 }", "above 0: the task falls due that long after it is given; got 0"),
+            ("inc:task{ title = 'x', due = '0m' }", #"got "0m""#),
+            ("inc:task{ title = 'x', due = -0.5 }", "got -0.5"),
+            ("inc:task{ title = 'x', due = 1e300 }", "got 1e+300"),
+            ("inc:task{ title = 'x', due = {} }", "got table"),
             // A misspelt field made a task for no one, or one without its choices, and the run went on.
             ("inc:task{ title = 'x', ownr = 'tier1' }", "playbooks/test.lua:3: incidents.task: unknown field ownr "
                 + "(did you mean owner?): a task takes title, owner, due, description, choices"),

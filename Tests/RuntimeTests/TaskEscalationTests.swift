@@ -77,6 +77,7 @@ struct TaskEscalationTests {
         let bot = try await Bot()
         let notices = Self.notices(bot, TaskNoticeSettings(channel: "#soc", escalate: Self.stages))
         let (incident, _, due) = try await Self.taskDueInAMinute(bot, notices)
+        await notices.look(at: due.addingTimeInterval(31 * 60))
         await notices.look(at: due.addingTimeInterval(3 * 3600))
         #expect(bot.network.takePosts().map { $0.text.prefix(5) } == ["📋 T-1", "⏰ T-1", "🚨 T-1", "🚨 T-1"])
 
@@ -90,10 +91,54 @@ struct TaskEscalationTests {
         try await bot.store.write(.createTask(Self.task(2, on: incident, owner: "tier1", due: due.addingTimeInterval(3 * 3600))))
         await notices.look(at: due.addingTimeInterval(4 * 3600 + 60))
         let reached = bot.network.takePosts()
-        #expect(reached.map { $0.text.prefix(5) } == ["📋 T-2", "⏰ T-2", "🚨 T-2", "🚨 T-2"], "30m and the new 1h: \(reached)")
+        #expect(reached.map { $0.text.prefix(5) } == ["📋 T-2", "⏰ T-2", "🚨 T-2"], "the new 1h, past 30m: \(reached)")
+        #expect(reached.last?.text.contains(" is 1h 1m overdue ") == true, "\(reached)")
         await notices.look(at: due.addingTimeInterval(5 * 3600 + 60))
         let moved = bot.network.takePosts()
         #expect(moved.map(\.channel) == ["C1"] && moved.first?.text.hasPrefix("🚨 T-2 ") == true, "2h, in its new channel: \(moved)")
+        await bot.stop()
+    }
+
+    @Test("A task past several stages when a look first finds it is told at the furthest only, journaled once")
+    func severalStagesAtOnce() async throws {
+        let bot = try await Bot()
+        var stages = Self.stages
+        stages.insert(TaskEscalation(after: 3600), at: 1)
+        let settings = TaskNoticeSettings(channel: "#soc", escalate: stages)
+        let notices = Self.notices(bot, settings)
+        let (incident, _, due) = try await Self.taskDueInAMinute(bot, notices)
+        // The server down from before T-1 was due until 3 hours after: past 30m, 1h and 2h.
+        await notices.look(at: due.addingTimeInterval(3 * 3600))
+        let posted = bot.network.takePosts()
+        #expect(posted.map { $0.text.prefix(5) } == ["📋 T-1", "⏰ T-1", "🚨 T-1"], "\(posted)")
+        #expect(posted.last?.channel == "C2" && posted.last?.mentions == ["<@U0LEAD>", "<!subteam^S0SOC>"], "\(posted)")
+        #expect(posted.last?.text.contains(" is 3h overdue ") == true, "\(posted)")
+
+        await notices.look(at: due.addingTimeInterval(3 * 3600 + 1))
+        await Self.notices(bot, settings).look(at: due.addingTimeInterval(5 * 3600))
+        #expect(bot.network.takePosts().isEmpty, "the nearer stages moved past it")
+        let journal = try await bot.store.journal(of: incident)
+        #expect(journal.filter { $0.kind == .task && $0.text.contains("escalation") }.map(\.text) == [
+            "T-1 Call the user: past the escalation stages 30m, 1h and 2h when a look found it, so told at 2h only",
+        ], "\(journal.map(\.text))")
+        await bot.stop()
+    }
+
+    @Test("A furthest stage whose channel fails holds the task the nearer ones moved past, and tells it once it is back")
+    func furthestChannelFails() async throws {
+        let bot = try await Bot()
+        var stages = [TaskEscalation(after: 30 * 60), TaskEscalation(after: 2 * 3600, channel: "#gone")]
+        let notices = Self.notices(bot, TaskNoticeSettings(channel: "#soc", escalate: stages))
+        let (_, _, due) = try await Self.taskDueInAMinute(bot, notices)
+        await notices.look(at: due.addingTimeInterval(3 * 3600))
+        #expect(bot.network.takePosts().map { $0.text.prefix(5) } == ["📋 T-1", "⏰ T-1"], "the 2h stage waits")
+
+        // SIGHUP: the 2h stage's channel put right.
+        stages[1].channel = "#ir"
+        notices.reconfigure(settings: TaskNoticeSettings(channel: "#soc", escalate: stages))
+        await notices.look(at: due.addingTimeInterval(3 * 3600 + 2))
+        let told = bot.network.takePosts()
+        #expect(told.map(\.channel) == ["C2"] && told.first?.text.hasPrefix("🚨 T-1 ") == true, "\(told)")
         await bot.stop()
     }
 
@@ -107,7 +152,7 @@ struct TaskEscalationTests {
         let posted = bot.network.takePosts()
         #expect(posted.map(\.channel) == ["C2"] && posted.first?.text.hasPrefix("🚨 T-1 ") == true, "\(posted)")
         await notices.look(at: due.addingTimeInterval(2 * 3600))
-        #expect(bot.network.takePosts().isEmpty, "told once; the others wait for their channels")
+        #expect(bot.network.takePosts().isEmpty, "told once; the owner's notices wait for its channel")
         await bot.stop()
     }
 

@@ -209,7 +209,7 @@ function Incident:task(options) end
 ---@class incident.task
 ---@field title string
 ---@field owner? string a person or a team, such as "tier1"
----@field due? duration from now
+---@field due? duration from now, above 0: "2h", or seconds
 ---@field description? string what to do, for the person
 ---@field choices? string[] the answers allowed, such as `{ "yes", "no" }`; free text without
 

@@ -30,7 +30,8 @@ public struct TaskNoticeSettings: Sendable, Hashable {
 
 /// Chases the tasks: tells the owner's channel of each task a playbook (or anyone) gives, and of
 /// each open task once its due time passes, with how to answer it; then, of a task still open,
-/// each escalation stage's channel once the task is overdue by the stage's `after`. A playbook
+/// each escalation stage's channel once the task is overdue by the stage's `after` (the furthest
+/// stage only, when a look finds it past several). A playbook
 /// waiting on a person is only as fast as that person hears of it; `automator task list` is read
 /// by nobody at 3 a.m., and neither, at times, is the tier-1 channel.
 ///
@@ -42,8 +43,8 @@ public struct TaskNoticeSettings: Sendable, Hashable {
 /// journaled on its incident.
 public final class TaskNotices: Sendable {
     private let settings: Mutex<TaskNoticeSettings?>
-    private let tasks: any IncidentStore
-    private let chat: ChatService
+    let tasks: any IncidentStore
+    let chat: ChatService
     private let logger: Logger
     /// The last failure logged, so that a channel that does not exist is logged once, not every tick.
     private let lastFailure = Mutex<String?>(nil)
@@ -80,12 +81,8 @@ public final class TaskNotices: Sendable {
             try await tellGiven(settings)
             try await tellOverdue(settings, now: now)
         } catch { failures.append("\(error)") }
-        // Each stage on its own: the stages are the net under the owner's channel, so a channel
-        // that fails (tier 1's, renamed) holds no other stage's notice, the leads' least of all.
-        for stage in settings.escalate {
-            do { try await tellEscalated(stage, settings, now: now) } catch {
-                if !failures.contains("\(error)") { failures.append("\(error)") }
-            }
+        for failure in await tellEscalated(settings, now: now) where !failures.contains(failure) {
+            failures.append(failure)
         }
         guard !failures.isEmpty else {
             if lastFailure.withLock({ $0 }) != nil {
@@ -127,22 +124,6 @@ public final class TaskNotices: Sendable {
         }
     }
 
-    /// A stage, as `tellOverdue` with the due times moved back by its `after`. A stage seen for
-    /// the first time tells of the tasks that reach it from then on (as the first start does).
-    private func tellEscalated(_ stage: TaskEscalation, _ settings: TaskNoticeSettings, now: Date) async throws {
-        let reached = now.addingTimeInterval(-stage.after)
-        guard let until = try await position(stage.positionKey, start: { String(reached.millisecondsSince1970) })
-            .flatMap(Self.duePosition)
-        else { return }
-        let query = TaskQuery(status: .open, dueBefore: reached, dueAfter: until, limit: Self.batch)
-        for task in try await tasks.listTasks(query) {
-            guard let due = task.dueAt else { continue }
-            try await post(Self.overdue(task, "🚨", by: now.timeIntervalSince(due)), about: task, settings,
-                           in: stage.channel, mentioning: stage.mentions)
-            try await chat.store.setChatState(stage.positionKey, to: Self.duePosition(task, due: due))
-        }
-    }
-
     /// A due position as kept: `MILLISECONDS/NUMBER`, the due time of the last task told and its
     /// number, so that a look that ends within tasks due at the same instant (a burst of alerts,
     /// each playbook giving its task "30m") goes on with the rest of them, not past them.
@@ -158,7 +139,7 @@ public final class TaskNotices: Sendable {
     static func duePosition(_ task: IncidentTask, due: Date) -> String { "\(due.millisecondsSince1970)/\(task.id.number)" }
 
     /// The position kept under `key`; the first time, the one `start` gives, kept.
-    private func position(_ key: String, start: () async throws -> String) async throws -> String? {
+    func position(_ key: String, start: () async throws -> String) async throws -> String? {
         if let kept = try await chat.store.chatState(key) { return kept }
         let first = try await start()
         try await chat.store.setChatState(key, to: first)
@@ -166,15 +147,15 @@ public final class TaskNotices: Sendable {
     }
 
     /// Posts in `channel`, else the owner's.
-    private func post(_ text: String, about task: IncidentTask, _ settings: TaskNoticeSettings,
-                      in channel: String? = nil, mentioning mentions: [String] = []) async throws {
+    func post(_ text: String, about task: IncidentTask, _ settings: TaskNoticeSettings,
+              in channel: String? = nil, mentioning mentions: [String] = []) async throws {
         _ = try await chat.post(text, to: channel ?? settings.channel(for: task.owner), on: settings.network,
                                 thread: nil, journaling: task.incident, mentioning: mentions)
     }
 
     /// `⏰ T-7 for tier1 on INC-12 is overdue (due ...): TITLE. Answer: ... Someone else to do it? ...`,
     /// with how long (`is 1h 5m overdue`) when `late` is given.
-    private static func overdue(_ task: IncidentTask, _ mark: String, by late: Double?) -> String {
+    static func overdue(_ task: IncidentTask, _ mark: String, by late: Double?) -> String {
         let how = late.map { " " + DurationText.span($0) } ?? ""
         return "\(mark) \(task.id) for \(owner(task)) on \(task.incident) is\(how) overdue" + due(task) + ": "
             + Defanging.text(task.title) + ". " + howToAnswer(task)

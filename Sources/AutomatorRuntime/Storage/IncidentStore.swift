@@ -143,5 +143,12 @@ public struct TaskQuery: Sendable, Hashable {
             self.due = due
             self.task = task
         }
+
+        /// Whether `task`, due at `due`, is past this position, as `dueAfter` selects it: to the
+        /// millisecond, as the stores keep due times.
+        func precedes(_ task: TaskID, dueAt due: Date) -> Bool {
+            let (mine, its) = (self.due.millisecondsSince1970, due.millisecondsSince1970)
+            return its > mine || its == mine && self.task.map { task.number > $0.number } == true
+        }
     }
 }

@@ -306,18 +306,6 @@ public struct IncidentsModule: HostModule {
         guard let title = try text("title"), !title.isEmpty else {
             throw HostError("the task needs a title, as in inc:task{ title = \"Confirm with the reporter\" }")
         }
-        var due: Date?
-        switch spec["due"] {
-        case .nil: break
-        case .string(let text):
-            guard let seconds = DurationText.seconds(text.description) else {
-                throw HostError("due must be \(DurationText.expected), got \"\(text)\"")
-            }
-            due = now.addingTimeInterval(seconds)
-        case .integer(let seconds): due = now.addingTimeInterval(Double(seconds))
-        case .number(let seconds): due = now.addingTimeInterval(seconds)
-        case let other: throw HostError("due must be a duration, got \(other.typeName)")
-        }
         var choices: [String] = []
         switch spec["choices"] {
         case .nil: break
@@ -329,7 +317,29 @@ public struct IncidentsModule: HostModule {
         default: throw HostError("choices must be a list of strings")
         }
         return IncidentTask(id: id, incident: incidentID, runID: run, title: title, owner: try text("owner"),
-                            description: try text("description") ?? "", choices: choices, dueAt: due, createdAt: now)
+                            description: try text("description") ?? "", choices: choices,
+                            dueAt: try dueSeconds(spec["due"]).map(now.addingTimeInterval), createdAt: now)
+    }
+
+    /// A task's `due`, in seconds from when it is given: a duration (`"2h"`) or a number of
+    /// seconds, above 0. A due of 0 or less gave a task overdue as it was given, and the owner's
+    /// first notice of it was "⏰ overdue"; one beyond `DurationText.longest` overflows the store's
+    /// milliseconds.
+    private static func dueSeconds(_ value: LuaValue) throws(HostError) -> Double? {
+        let seconds: Double?
+        let shown: String
+        switch value {
+        case .nil: return nil
+        case .string(let text): (seconds, shown) = (DurationText.seconds(text.description), "\"\(text)\"")
+        case .integer(let number): (seconds, shown) = (Double(number), "\(number)")
+        case .number(let number): (seconds, shown) = (number, "\(number)")
+        case let other: (seconds, shown) = (nil, other.typeName)
+        }
+        guard let seconds, seconds > 0, seconds <= DurationText.longest else {
+            throw HostError("due must be \(DurationText.expected) or a number of seconds, above 0: the task falls "
+                + "due that long after it is given; got \(shown)")
+        }
+        return seconds
     }
 
     /// `seen(indicator [, except])`: the indicator as the index holds it, and the incident to leave
